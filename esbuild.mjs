@@ -1,0 +1,35 @@
+// One esbuild command per bundle (rust-analyzer convention). Run `node esbuild.mjs [--watch]`.
+import * as esbuild from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const watch = process.argv.includes('--watch');
+const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: true, logLevel: 'warning' };
+
+/** Each entry: [source, output, extra options]. Entries whose source does not exist yet are skipped. */
+const bundles = [
+  ['src/cli/main.ts', 'dist/cli.js', { banner: { js: '#!/usr/bin/env node' } }],
+  ['src/server/main.ts', 'dist/server.js', {}],
+  ['src/extension/extension.ts', 'dist/extension.js', { external: ['vscode'] }],
+  ['src/probe/worker.ts', 'dist/probe-worker.js', { external: ['@tensorflow/tfjs-node'] }],
+];
+
+/** The wasm files the parser needs at run time sit beside the bundles. */
+function copyWasm() {
+  mkdirSync('dist', { recursive: true });
+  const files = [
+    require.resolve('web-tree-sitter/web-tree-sitter.wasm'),
+    join(dirname(require.resolve('tree-sitter-python/package.json')), 'tree-sitter-python.wasm'),
+  ];
+  for (const f of files) copyFileSync(f, join('dist', f.split('/').pop()));
+}
+
+copyWasm();
+for (const [entry, outfile, extra] of bundles) {
+  if (!existsSync(entry)) continue;
+  const options = { ...common, entryPoints: [entry], outfile, ...extra };
+  if (watch) await (await esbuild.context(options)).watch();
+  else await esbuild.build(options);
+}
