@@ -6,7 +6,22 @@ import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
-const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: true, logLevel: 'warning' };
+/** web-tree-sitter's ESM build reads import.meta.url, which is empty in a CJS bundle: bundle its CJS build. */
+const treeSitterCjs = {
+  name: 'web-tree-sitter-cjs',
+  setup(build) {
+    build.onResolve({ filter: /^web-tree-sitter$/ }, () => ({ path: require.resolve('web-tree-sitter') }));
+  },
+};
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+  plugins: [treeSitterCjs],
+};
 
 /** Each entry: [source, output, extra options]. Entries whose source does not exist yet are skipped. */
 const bundles = [
