@@ -1,0 +1,24 @@
+/** The extractor contract: syntax -> ModelIR[]. One extractor per framework, one training pass. */
+import type { ModelIR, TrainingIR } from '../../shared/ir';
+import type { PyFile } from '../python/file';
+
+/** Finds the models a file defines (framework-specific). Training facts are filled in by the training pass. */
+export type ModelExtractor = (file: PyFile) => ModelIR[];
+
+/**
+ * Training facts about a model this file does not define but imports, e.g. train.py does
+ * `from model import build_model`, `model = build_model()`, then compiles/fits or loops over it.
+ */
+export interface ExternalTraining {
+  /** The module as written in the import ("model", ".model", "pkg.models.net"). */
+  module: string;
+  /** The imported symbol that builds the model (class, factory function or variable). */
+  symbol: string;
+  training: TrainingIR;
+}
+
+/**
+ * The training pass: attaches optimizer / compile / fit / loops / data facts found in `file` to the
+ * file's own models (mutating their `training`), and returns facts about imported models.
+ */
+export type TrainingExtractor = (file: PyFile, models: ModelIR[]) => ExternalTraining[];

@@ -1,0 +1,276 @@
+/**
+ * Static evaluation of constant expressions, with names resolved when they are bound exactly once
+ * in an enclosing scope (module, function or class body). Unknown stays unknown (undefined): the
+ * analyzer never guesses a value.
+ */
+import type { Node } from 'web-tree-sitter';
+import { assignmentOf, namedChildren, stringValue, unparen } from './syntax';
+
+export type ConstValue = number | string | boolean | null | ConstValue[];
+
+const SCOPE_TYPES = new Set(['module', 'function_definition', 'class_definition']);
+
+/** Names assigned in a scope's own statements (not nested functions/classes), with their single value if bound once. */
+function collectBindings(scopeNode: Node): Map<string, Node | null> {
+  const bindings = new Map<string, Node | null>();
+  const body = scopeNode.type === 'module' ? scopeNode : scopeNode.childForFieldName('body');
+  if (!body) return bindings;
+  const note = (name: string, value: Node | null) => {
+    // A second binding makes the name ambiguous: null marks "bound, but not to one value".
+    bindings.set(name, bindings.has(name) ? null : value);
+  };
+  const visit = (node: Node) => {
+    for (const child of namedChildren(node)) {
+      if (child.type === 'function_definition' || child.type === 'class_definition') {
+        const name = child.childForFieldName('name');
+        if (name) note(name.text, null);
+        continue;
+      }
+      if (child.type === 'decorated_definition') {
+        const def = child.childForFieldName('definition');
+        const name = def?.childForFieldName('name');
+        if (name) note(name.text, null);
+        continue;
+      }
+      const assign = assignmentOf(child);
+      if (assign) {
+        if (assign.target.type === 'identifier') note(assign.target.text, assign.value);
+        else for (const id of namedChildren(assign.target)) if (id.type === 'identifier') note(id.text, null);
+        continue;
+      }
+      const expr = child.type === 'expression_statement' ? child.namedChild(0) : null;
+      if (expr?.type === 'augmented_assignment') {
+        const left = expr.childForFieldName('left');
+        if (left?.type === 'identifier') note(left.text, null);
+        continue;
+      }
+      if (child.type === 'for_statement') {
+        const left = child.childForFieldName('left');
+        if (left?.type === 'identifier') note(left.text, null);
+      }
+      // Compound statements: their bodies bind in this same scope.
+      if (['if_statement', 'for_statement', 'while_statement', 'try_statement', 'with_statement', 'block', 'else_clause', 'elif_clause', 'except_clause', 'finally_clause'].includes(child.type)) {
+        visit(child);
+      }
+    }
+  };
+  visit(body);
+  return bindings;
+}
+
+/** Per tree, per scope node id: node objects are recreated on access, ids are stable within a tree. */
+const bindingCache = new WeakMap<object, Map<number, Map<string, Node | null>>>();
+
+export class Scope {
+  private constructor(
+    private readonly bindings: Map<string, Node | null>,
+    private readonly parent: Scope | null,
+    private readonly overrides: Map<string, ConstValue>,
+  ) {}
+
+  /** The scope chain that encloses `node` (module -> ... -> innermost function/class). */
+  static of(node: Node): Scope {
+    const chain: Node[] = [];
+    let cur: Node | null = node;
+    while (cur) {
+      if (SCOPE_TYPES.has(cur.type) && (cur.id !== node.id || cur.type === 'module')) chain.unshift(cur);
+      cur = cur.parent;
+    }
+    let scope: Scope | null = null;
+    for (const scopeNode of chain) scope = new Scope(Scope.bindingsOf(scopeNode), scope, new Map());
+    return scope ?? new Scope(new Map(), null, new Map());
+  }
+
+  /** The scope of a definition's own body (for a function or class node itself). */
+  static inside(def: Node): Scope {
+    return new Scope(Scope.bindingsOf(def), Scope.of(def), new Map());
+  }
+
+  private static bindingsOf(scopeNode: Node): Map<string, Node | null> {
+    const tree = scopeNode.tree as unknown as object;
+    let perTree = bindingCache.get(tree);
+    if (!perTree) bindingCache.set(tree, (perTree = new Map()));
+    let b = perTree.get(scopeNode.id);
+    if (!b) perTree.set(scopeNode.id, (b = collectBindings(scopeNode)));
+    return b;
+  }
+
+  /** A child scope in which `name` has a known value (a loop variable during unrolling). */
+  with(name: string, value: ConstValue): Scope {
+    return new Scope(new Map(), this, new Map([[name, value]]));
+  }
+
+  /** The expression a name is bound to once, in the nearest scope that binds it; undefined when unknown. */
+  lookup(name: string): Node | undefined {
+    for (let s: Scope | null = this; s; s = s.parent) {
+      if (s.overrides.has(name)) return undefined;
+      if (s.bindings.has(name)) return s.bindings.get(name) ?? undefined;
+    }
+    return undefined;
+  }
+
+  /** Follows `name -> value` through single bindings (at most a few hops) to the defining expression. */
+  resolveExpression(node: Node): Node {
+    let cur = unparen(node);
+    for (let hops = 0; hops < 8 && cur.type === 'identifier'; hops++) {
+      const next = this.lookup(cur.text);
+      if (!next) break;
+      cur = unparen(next);
+    }
+    return cur;
+  }
+
+  private overrideOf(name: string): ConstValue | undefined {
+    for (let s: Scope | null = this; s; s = s.parent) {
+      if (s.overrides.has(name)) return s.overrides.get(name);
+      if (s.bindings.has(name)) return undefined;
+    }
+    return undefined;
+  }
+
+  /** The constant value of an expression; undefined when it cannot be known statically. */
+  evaluate(node: Node | null | undefined, depth = 0): ConstValue | undefined {
+    if (!node || depth > 20) return undefined;
+    const n = unparen(node);
+    switch (n.type) {
+      case 'integer': {
+        const v = Number(n.text.replace(/_/g, '').replace(/[lL]$/, ''));
+        return Number.isFinite(v) ? v : undefined;
+      }
+      case 'float': {
+        const v = Number(n.text.replace(/_/g, ''));
+        return Number.isFinite(v) ? v : undefined;
+      }
+      case 'true':
+        return true;
+      case 'false':
+        return false;
+      case 'none':
+        return null;
+      case 'string':
+      case 'concatenated_string':
+        return stringValue(n) ?? undefined;
+      case 'identifier': {
+        const o = this.overrideOf(n.text);
+        if (o !== undefined) return o;
+        const bound = this.lookup(n.text);
+        return bound ? this.evaluate(bound, depth + 1) : undefined;
+      }
+      case 'unary_operator': {
+        const v = this.evaluate(n.childForFieldName('argument'), depth + 1);
+        const op = n.childForFieldName('operator')?.text;
+        if (typeof v !== 'number') return undefined;
+        return op === '-' ? -v : op === '+' ? v : undefined;
+      }
+      case 'binary_operator':
+        return this.binary(n, depth);
+      case 'tuple':
+      case 'list': {
+        const items = namedChildren(n).map((c) => this.evaluate(c, depth + 1));
+        return items.every((v) => v !== undefined) ? (items as ConstValue[]) : undefined;
+      }
+      case 'call':
+        return this.mathCall(n, depth);
+      case 'attribute': {
+        const text = n.text;
+        if (text === 'math.pi' || text === 'np.pi' || text === 'numpy.pi') return Math.PI;
+        if (text === 'math.e') return Math.E;
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** A number, or undefined. */
+  number(node: Node | null | undefined): number | undefined {
+    const v = this.evaluate(node);
+    return typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : undefined;
+  }
+
+  private binary(n: Node, depth: number): ConstValue | undefined {
+    const a = this.evaluate(n.childForFieldName('left'), depth + 1);
+    const b = this.evaluate(n.childForFieldName('right'), depth + 1);
+    const op = n.childForFieldName('operator')?.text;
+    if (typeof a === 'string' && typeof b === 'string' && op === '+') return a + b;
+    if (typeof a !== 'number' || typeof b !== 'number') return undefined;
+    switch (op) {
+      case '+':
+        return a + b;
+      case '-':
+        return a - b;
+      case '*':
+        return a * b;
+      case '/':
+        return b === 0 ? undefined : a / b;
+      case '//':
+        return b === 0 ? undefined : Math.floor(a / b);
+      case '%':
+        return b === 0 ? undefined : a % b;
+      case '**':
+        return a ** b;
+      default:
+        return undefined;
+    }
+  }
+
+  private mathCall(n: Node, depth: number): ConstValue | undefined {
+    const fn = n.childForFieldName('function')?.text;
+    const args = n.childForFieldName('arguments');
+    const values = args ? namedChildren(args).map((a) => this.evaluate(a, depth + 1)) : [];
+    const nums = values.filter((v): v is number => typeof v === 'number');
+    if (nums.length !== values.length) return undefined;
+    switch (fn) {
+      case 'math.sqrt':
+      case 'np.sqrt':
+      case 'numpy.sqrt':
+        return nums.length === 1 && nums[0]! >= 0 ? Math.sqrt(nums[0]!) : undefined;
+      case 'int':
+        return nums.length === 1 ? Math.trunc(nums[0]!) : undefined;
+      case 'float':
+        return nums.length === 1 ? nums[0] : undefined;
+      case 'abs':
+        return nums.length === 1 ? Math.abs(nums[0]!) : undefined;
+      case 'min':
+        return nums.length ? Math.min(...nums) : undefined;
+      case 'max':
+        return nums.length ? Math.max(...nums) : undefined;
+      case 'pow':
+      case 'math.pow':
+        return nums.length === 2 ? nums[0]! ** nums[1]! : undefined;
+      case 'math.log':
+        return nums.length === 1 && nums[0]! > 0 ? Math.log(nums[0]!) : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * The values a `for` loop / comprehension iterates over when its bounds are constant:
+   * range(n), range(a, b[, step]), a constant list/tuple. Undefined otherwise. Capped to stay sane.
+   */
+  iteration(iterable: Node, cap = 256): ConstValue[] | undefined {
+    const n = unparen(iterable);
+    if (n.type === 'call' && n.childForFieldName('function')?.text === 'range') {
+      const args = n.childForFieldName('arguments');
+      const nums = args ? namedChildren(args).map((a) => this.number(a)) : [];
+      if (nums.some((v) => v === undefined) || nums.length === 0 || nums.length > 3) return undefined;
+      const [a, b, step] = nums.length === 1 ? [0, nums[0]!, 1] : [nums[0]!, nums[1]!, nums[2] ?? 1];
+      if (step === 0) return undefined;
+      const out: number[] = [];
+      for (let i = a; step > 0 ? i < b : i > b; i += step) {
+        out.push(i);
+        if (out.length > cap) return undefined;
+      }
+      return out;
+    }
+    if (n.type === 'call' && n.childForFieldName('function')?.text === 'enumerate') {
+      const args = n.childForFieldName('arguments');
+      const inner = args?.namedChild(0);
+      const items = inner ? this.iteration(inner, cap) : undefined;
+      return items?.map((v, i) => [i, v]);
+    }
+    const v = this.evaluate(n);
+    return Array.isArray(v) && v.length <= cap ? v : undefined;
+  }
+}
