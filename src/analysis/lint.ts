@@ -1,0 +1,44 @@
+/** Runs the enabled rules on one model and applies severity overrides. Suppressions are applied per file by the caller. */
+import type { ModelIR } from '../shared/ir';
+import type { Finding } from '../shared/findings';
+import type { Settings } from '../shared/settings';
+import { RULES } from './rules/index';
+import type { Rule, RuleContext } from './rules/types';
+import { effectiveSeverity, isRuleEnabled, optionValue } from './config/index';
+
+export interface LintProblem {
+  code: string;
+  message: string;
+}
+
+function contextFor(rule: Rule, settings: Settings, sourceText: (file: string) => string | undefined): RuleContext {
+  return {
+    settings,
+    sourceText,
+    option: <T extends number | boolean | string>(key: string) => optionValue(rule.meta, key, settings) as T,
+  };
+}
+
+/**
+ * Findings of every enabled rule for `model`. A rule that throws is reported as a problem instead of
+ * taking the analysis down: one bad rule must not hide the others' findings.
+ */
+export function lintModel(
+  model: ModelIR,
+  settings: Settings,
+  sourceText: (file: string) => string | undefined,
+  problems: LintProblem[] = [],
+): Finding[] {
+  const findings: Finding[] = [];
+  for (const rule of RULES) {
+    if (!isRuleEnabled(rule.meta.code, settings)) continue;
+    try {
+      for (const f of rule.check(model, contextFor(rule, settings, sourceText))) {
+        findings.push({ ...f, severity: settings.severity[rule.meta.code] ? effectiveSeverity(rule.meta, settings) : f.severity });
+      }
+    } catch (err) {
+      problems.push({ code: rule.meta.code, message: `${rule.meta.code} failed on model ${model.name}: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,59 @@
+/** Checks on raw input before parsing: binary, encoding, size, Python 2, syntax errors. */
+import type { Node } from 'web-tree-sitter';
+import type { Notice } from './api';
+import { rangeOf, walk } from './python/syntax';
+
+export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
+
+/** Decodes file bytes as UTF-8 (with or without BOM); an error message for binary or non-UTF-8 input. */
+export function decodeSource(bytes: Uint8Array): { text: string } | { error: string } {
+  const sample = bytes.subarray(0, 8192);
+  if (sample.includes(0)) return { error: 'binary file (contains NUL bytes); not analyzed' };
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    return { text };
+  } catch {
+    return { error: 'not valid UTF-8; save the file as UTF-8 to analyze it' };
+  }
+}
+
+/** An error for text the engine refuses outright, or null. */
+export function refuseText(text: string, maxBytes: number): string | null {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > maxBytes) return `file is ${(bytes / 1048576).toFixed(1)} MB, over the ${(maxBytes / 1048576).toFixed(1)} MB limit; not analyzed`;
+  if (text.includes('\u0000')) return 'binary file (contains NUL bytes); not analyzed';
+  return null;
+}
+
+const MAX_SYNTAX_NOTICES = 5;
+
+/** Notices for syntax errors (the rest of the file is still analyzed) and Python 2 constructs. */
+export function syntaxNotices(root: Node): Notice[] {
+  const notices: Notice[] = [];
+  let errors = 0;
+  let python2: Node | null = null;
+  walk(root, (n) => {
+    if (n.type === 'print_statement' || n.type === 'exec_statement') {
+      python2 ??= n;
+      return false;
+    }
+    if (n.isError || n.isMissing) {
+      errors++;
+      if (errors <= MAX_SYNTAX_NOTICES) {
+        const what = n.isMissing ? `missing ${n.type}` : `unexpected ${JSON.stringify(n.text.slice(0, 30))}`;
+        notices.push({ message: `Syntax error at line ${n.startPosition.row + 1} (${what}); the analysis covers the code that parses`, range: rangeOf(n), severity: 'warning' });
+      }
+      return false;
+    }
+    return n.hasError;
+  });
+  if (errors > MAX_SYNTAX_NOTICES) notices.push({ message: `${errors - MAX_SYNTAX_NOTICES} more syntax errors not listed`, range: null, severity: 'warning' });
+  if (python2) {
+    notices.unshift({
+      message: `This looks like Python 2 (\`${python2.text.split('\n')[0]!.slice(0, 40)}\` at line ${python2.startPosition.row + 1}); Gradient Lens reads Python 3, so results may be incomplete`,
+      range: rangeOf(python2),
+      severity: 'warning',
+    });
+  }
+  return notices;
+}
