@@ -1,0 +1,108 @@
+import { describe, expect, it, beforeAll } from 'vitest';
+import type { Parser } from 'web-tree-sitter';
+import { createPythonParser } from '../../../src/analysis/python/parser';
+import { PyFile } from '../../../src/analysis/python/file';
+import { Scope } from '../../../src/analysis/python/constants';
+import { descendantsOfType, stringValue, callArguments, calleeName } from '../../../src/analysis/python/syntax';
+
+let parser: Parser;
+beforeAll(async () => {
+  parser = await createPythonParser();
+});
+
+const parse = (text: string) => PyFile.parse(parser, 'm.py', text);
+
+describe('ImportTable', () => {
+  it('canonicalizes Keras spellings and aliases', () => {
+    const f = parse(
+      [
+        'import tensorflow as tf',
+        'from tensorflow.keras import layers as L',
+        'from tensorflow.keras.layers import BatchNormalization as BN, Dense',
+        'from keras import initializers',
+        'import torch.nn as nn',
+        'from torch.nn import functional as F',
+      ].join('\n'),
+    );
+    expect(f.imports.resolve('tf.keras.layers.Dense')).toBe('keras.layers.Dense');
+    expect(f.imports.resolve('L.Conv2D')).toBe('keras.layers.Conv2D');
+    expect(f.imports.resolve('BN')).toBe('keras.layers.BatchNormalization');
+    expect(f.imports.resolve('Dense')).toBe('keras.layers.Dense');
+    expect(f.imports.resolve('initializers.HeNormal')).toBe('keras.initializers.HeNormal');
+    expect(f.imports.resolve('nn.Linear')).toBe('torch.nn.Linear');
+    expect(f.imports.resolve('F.relu')).toBe('torch.nn.functional.relu');
+    expect(f.imports.resolve('my_local')).toBe('my_local');
+  });
+
+  it('records relative imports with their dots for project linking', () => {
+    const f = parse('from .model import Net\nfrom ..pkg.models import build as b\n');
+    expect(f.imports.bindings.map((b) => [b.local, b.module, b.symbol])).toEqual([
+      ['Net', '.model', 'Net'],
+      ['b', '..pkg.models', 'build'],
+    ]);
+  });
+});
+
+describe('Scope', () => {
+  const valueOf = (text: string, name: string) => {
+    const f = parse(text);
+    const use = descendantsOfType(f.root, 'identifier').filter((n) => n.text === name).at(-1)!;
+    return Scope.of(use).evaluate(use);
+  };
+
+  it('evaluates names bound once, arithmetic and math calls', () => {
+    expect(valueOf('H = 64\nW = H * 2 + 1\nprint(W)', 'W')).toBe(129);
+    expect(valueOf('import math\nS = 1 / math.sqrt(4)\nprint(S)', 'S')).toBe(0.5);
+    expect(valueOf('SHAPE = (28, 28, 1)\nf(SHAPE)', 'SHAPE')).toEqual([28, 28, 1]);
+  });
+
+  it('leaves names bound twice or augmented unknown', () => {
+    expect(valueOf('N = 3\nN = 4\nf(N)', 'N')).toBeUndefined();
+    expect(valueOf('N = 3\nN += 1\nf(N)', 'N')).toBeUndefined();
+    expect(valueOf('def g(n):\n    return n\n', 'n')).toBeUndefined();
+  });
+
+  it('resolves through the enclosing function before the module', () => {
+    expect(valueOf('U = 10\ndef build():\n    U = 20\n    return U\n', 'U')).toBe(20);
+  });
+
+  it('iterates constant ranges and lists, with a loop variable override', () => {
+    const f = parse('for i in range(1, 7, 2):\n    pass\nfor w in [32, 64]:\n    pass\n');
+    const loops = descendantsOfType(f.root, 'for_statement');
+    const scope = Scope.of(loops[0]!);
+    expect(scope.iteration(loops[0]!.childForFieldName('right')!)).toEqual([1, 3, 5]);
+    expect(scope.iteration(loops[1]!.childForFieldName('right')!)).toEqual([32, 64]);
+    const g = parse('x = n * 2\n');
+    const n = descendantsOfType(g.root, 'identifier').find((id) => id.text === 'n')!;
+    expect(Scope.of(n).with('n', 5).evaluate(n)).toBe(5);
+  });
+});
+
+describe('syntax helpers', () => {
+  it('reads call arguments and plain strings, refusing f-strings', () => {
+    const f = parse("layers.Dense(64, activation='relu', name=f'd{i}', **kw)\n");
+    const call = descendantsOfType(f.root, 'call')[0]!;
+    const args = callArguments(call);
+    expect(calleeName(call)).toBe('layers.Dense');
+    expect(args.positional.map((a) => a.text)).toEqual(['64']);
+    expect(stringValue(args.keywords.get('activation'))).toBe('relu');
+    expect(stringValue(args.keywords.get('name'))).toBeNull();
+    expect(args.splats).toHaveLength(1);
+  });
+
+  it('re-parses incrementally to the same tree as a full parse', () => {
+    const before = 'x = Dense(64)\ny = 1\n';
+    const after = 'x = Dense(128)\ny = 1\n';
+    const first = parse(before);
+    const edited = PyFile.parse(parser, 'm.py', after, first, {
+      startIndex: 10,
+      oldEndIndex: 12,
+      newEndIndex: 13,
+      startPosition: { row: 0, column: 10 },
+      oldEndPosition: { row: 0, column: 12 },
+      newEndPosition: { row: 0, column: 13 },
+    });
+    expect(edited.root.toString()).toBe(parse(after).root.toString());
+    expect(descendantsOfType(edited.root, 'integer')[0]!.text).toBe('128');
+  });
+});
