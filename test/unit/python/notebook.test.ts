@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { cellOfLine, cellsToPython, notebookToPython } from '../../../src/analysis/notebook';
+
+const nb = (cells: unknown[], language = 'python') =>
+  JSON.stringify({ cells, metadata: { kernelspec: { language }, language_info: { name: language } }, nbformat: 4, nbformat_minor: 5 });
+
+describe('notebooks', () => {
+  it('joins code cells, skips markdown, and maps lines back to cells', () => {
+    const out = notebookToPython(
+      nb([
+        { cell_type: 'markdown', source: ['# Title\n', 'text'] },
+        { cell_type: 'code', source: ['import torch\n', 'import torch.nn as nn'] },
+        { cell_type: 'code', source: 'net = nn.Sequential(\n    nn.Linear(4, 4),\n)' },
+      ]),
+    );
+    expect(out.text).toBe('import torch\nimport torch.nn as nn\nnet = nn.Sequential(\n    nn.Linear(4, 4),\n)');
+    expect(out.cellStarts).toEqual([-1, 0, 2]);
+    expect(cellOfLine(out.cellStarts, 3)).toEqual([2, 1]);
+    expect(cellOfLine(out.cellStarts, 1)).toEqual([1, 1]);
+  });
+
+  it('comments out IPython magics and shell escapes without moving lines', () => {
+    const out = cellsToPython([{ kind: 'code', language: 'python', text: '%matplotlib inline\n!pip install torch\nfiles = !ls\nx = 1' }]);
+    expect(out.text.split('\n')).toEqual(['# %matplotlib inline', '# !pip install torch', '# files = !ls', 'x = 1']);
+  });
+
+  it('skips cells in other languages with a notice', () => {
+    const out = cellsToPython([
+      { kind: 'code', language: 'python', text: '%%bash\necho hi' },
+      { kind: 'code', language: 'r', text: 'x <- 1' },
+      { kind: 'code', language: 'python', text: 'y = 2' },
+    ]);
+    expect(out.cellStarts).toEqual([-1, -1, 0]);
+    expect(out.notices.map((n) => n.message)).toEqual(['Cell 1 is not Python (%%bash); skipped', 'Cell 2 is not Python (r); skipped']);
+  });
+
+  it('refuses broken JSON and non-Python kernels with a clear message', () => {
+    expect(() => notebookToPython('{"cells": [')).toThrow(/not a valid notebook \(JSON error/);
+    expect(() => notebookToPython('{"metadata": {}}')).toThrow(/no "cells" list/);
+    expect(() => notebookToPython(nb([{ cell_type: 'code', source: 'x <- 1' }], 'R'))).toThrow(/kernel language is r/);
+  });
+});
