@@ -1,0 +1,142 @@
+/**
+ * Cross-file linking: training facts that one file records about an imported model
+ * (`from model import build_model` ... `model.fit(...)` in train.py) are merged into the model that
+ * another file of the same project defines. Facts keep their own `file`, so findings about them land
+ * on train.py's lines while the model stays in model.py.
+ *
+ * Resolution follows Python's import rules as far as they can be known statically:
+ * - relative modules (`.model`, `..nets.lstm`) from the importing file's package directory;
+ * - absolute modules (`model`, `pkg.models.net`) from the importing file's own directory (a script's
+ *   folder is on sys.path), then from the root of its package (the first ancestor without
+ *   `__init__.py`), then from the configured roots, then from every ancestor directory;
+ * - `name.py` before `name/__init__.py`; a package `__init__.py` that re-exports the symbol
+ *   (`from .net import Net`) is followed (a few hops).
+ * Anything that does not resolve to exactly one model of the project stays unlinked: no guess.
+ */
+import { posix } from 'node:path';
+import type { ModelIR, TrainingIR } from '../shared/ir';
+import type { ExternalTraining } from './extract/types';
+import type { ImportBinding } from './python/imports';
+
+/** One file of the project as the linker needs it. `models` are mutated: their `training` gains the linked facts. */
+export interface LinkFile {
+  path: string;
+  models: ModelIR[];
+  external: readonly ExternalTraining[];
+  /** The file's imports (for following re-exports in package `__init__.py` files); null when unparsed. */
+  imports: { readonly bindings: readonly ImportBinding[] } | null;
+}
+
+export interface LinkOptions {
+  /** Extra import roots (e.g. a `src/` folder), absolute or in the same form as the file paths. */
+  roots?: readonly string[];
+}
+
+/** One resolved import: facts from `from` were merged into model `modelId` of `toFile`. */
+export interface TrainingLink {
+  from: string;
+  module: string;
+  symbol: string;
+  toFile: string;
+  modelId: string;
+}
+
+const MAX_REEXPORT_HOPS = 4;
+
+const toPosix = (p: string) => p.replace(/\\/g, '/');
+
+/**
+ * Resolves every file's external training facts to models of the project and merges them in place.
+ * Returns the links made (files with no resolvable import contribute none). Deterministic: importers
+ * are processed in path order, so with several training scripts the first one's optimizer wins when
+ * the model has none of its own (loops and data sources of all of them are kept).
+ */
+export function linkExternalTraining(files: readonly LinkFile[], options: LinkOptions = {}): TrainingLink[] {
+  const index = new ProjectIndex(files, options);
+  const links: TrainingLink[] = [];
+  for (const file of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
+    for (const ext of file.external) {
+      const target = index.resolveSymbol(file.path, ext.module, ext.symbol, 0);
+      if (!target) continue;
+      mergeTraining(target.model.training, ext.training);
+      links.push({ from: file.path, module: ext.module, symbol: ext.symbol, toFile: target.file.path, modelId: target.model.id });
+    }
+  }
+  return links;
+}
+
+/** The name project.ts uses. */
+export const linkProject = linkExternalTraining;
+
+/** Facts the model's own file knows win; linked facts fill the gaps; loops and data accumulate. */
+export function mergeTraining(into: TrainingIR, from: TrainingIR): void {
+  into.optimizer ??= from.optimizer;
+  into.compile ??= from.compile;
+  into.fit ??= from.fit;
+  into.loss ??= from.loss;
+  into.loops.push(...from.loops);
+  into.data.push(...from.data);
+}
+
+class ProjectIndex {
+  private readonly byPath = new Map<string, LinkFile>();
+  private readonly roots: string[];
+
+  constructor(files: readonly LinkFile[], options: LinkOptions) {
+    for (const f of files) this.byPath.set(posix.normalize(toPosix(f.path)), f);
+    this.roots = (options.roots ?? []).map((r) => posix.normalize(toPosix(r)));
+  }
+
+  resolveSymbol(importer: string, module: string, symbol: string, hops: number): { file: LinkFile; model: ModelIR } | null {
+    if (hops > MAX_REEXPORT_HOPS) return null;
+    const file = this.resolveModule(importer, module);
+    if (!file) return null;
+    const models = file.models.filter((m) => m.exports.includes(symbol));
+    if (models.length === 1) return { file, model: models[0]! };
+    if (models.length > 1) return null;
+    // A package that re-exports: `from .net import Net` in models/__init__.py.
+    const binding = file.imports?.bindings.find((b) => b.local === symbol);
+    if (!binding) return null;
+    if (binding.symbol === null) return null;
+    return this.resolveSymbol(file.path, binding.module, binding.symbol, hops + 1);
+  }
+
+  /** The project file a module name refers to from `importer`; null when none or not in the project. */
+  resolveModule(importer: string, module: string): LinkFile | null {
+    const importerDir = posix.dirname(posix.normalize(toPosix(importer)));
+    const dots = /^\.*/.exec(module)![0].length;
+    const rest = module.slice(dots);
+    if (dots > 0) {
+      let base = importerDir;
+      for (let i = 1; i < dots; i++) base = posix.dirname(base);
+      return this.fileAt(base, rest);
+    }
+    for (const base of this.absoluteBases(importerDir)) {
+      const found = this.fileAt(base, rest);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  private absoluteBases(importerDir: string): string[] {
+    const bases = [importerDir];
+    let pkgRoot = importerDir;
+    while (this.byPath.has(posix.join(pkgRoot, '__init__.py')) && posix.dirname(pkgRoot) !== pkgRoot) pkgRoot = posix.dirname(pkgRoot);
+    bases.push(pkgRoot, ...this.roots);
+    for (let dir = importerDir; ; dir = posix.dirname(dir)) {
+      bases.push(dir);
+      if (posix.dirname(dir) === dir) break;
+    }
+    return [...new Set(bases)];
+  }
+
+  private fileAt(base: string, dotted: string): LinkFile | null {
+    const parts = dotted ? dotted.split('.') : [];
+    const stem = posix.join(base, ...parts);
+    if (parts.length > 0) {
+      const asModule = this.byPath.get(`${stem}.py`);
+      if (asModule) return asModule;
+    }
+    return this.byPath.get(posix.join(stem, '__init__.py')) ?? null;
+  }
+}
