@@ -1,0 +1,20 @@
+/** Whether a layer's output still goes through a learning layer ("hidden") or is the model's output. */
+import type { LayerIR, LayerKind } from '../../../shared/ir';
+import type { LayerGraph } from './layer-graph';
+import { isLearningLayer } from './layer-kinds';
+
+const RECURRENT: ReadonlySet<LayerKind> = new Set(['lstm', 'gru', 'simple-rnn']);
+
+/** True when some path from the layer reaches a dense, convolution or recurrent layer. */
+export function feedsLearningLayer(graph: LayerGraph, layer: LayerIR): boolean {
+  const seen = new Set<string>();
+  const stack = [...graph.successors(layer)];
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    if (seen.has(next.id)) continue;
+    seen.add(next.id);
+    if (isLearningLayer(next) || RECURRENT.has(next.kind)) return true;
+    stack.push(...graph.successors(next));
+  }
+  return false;
+}

@@ -1,0 +1,44 @@
+/**
+ * Data-flow neighbours of each layer. Sequential models are a chain in execution order; graphs
+ * (functional models, `forward` with residuals) use LayerIR.inputs.
+ */
+import type { LayerIR, ModelIR } from '../../../shared/ir';
+
+export interface LayerGraph {
+  readonly layers: readonly LayerIR[];
+  predecessors(layer: LayerIR): LayerIR[];
+  successors(layer: LayerIR): LayerIR[];
+  /** The only successor, or null when there are none or several (a fan-out such as a skip connection). */
+  soleSuccessor(layer: LayerIR): LayerIR | null;
+  /** The only predecessor, or null when there are none or several (a merge). */
+  solePredecessor(layer: LayerIR): LayerIR | null;
+}
+
+export function layerGraph(model: ModelIR): LayerGraph {
+  const byId = new Map(model.layers.map((l) => [l.id, l]));
+  const preds = new Map<string, LayerIR[]>();
+  const succs = new Map<string, LayerIR[]>();
+  for (const l of model.layers) {
+    preds.set(l.id, []);
+    succs.set(l.id, []);
+  }
+  model.layers.forEach((layer, i) => {
+    const sources = model.isGraph
+      ? layer.inputs.map((id) => byId.get(id)).filter((l): l is LayerIR => l !== undefined)
+      : i > 0
+        ? [model.layers[i - 1]!]
+        : [];
+    for (const source of sources) {
+      preds.get(layer.id)!.push(source);
+      succs.get(source.id)!.push(layer);
+    }
+  });
+  const sole = (list: LayerIR[] | undefined): LayerIR | null => (list && list.length === 1 ? list[0]! : null);
+  return {
+    layers: model.layers,
+    predecessors: (l) => preds.get(l.id) ?? [],
+    successors: (l) => succs.get(l.id) ?? [],
+    soleSuccessor: (l) => sole(succs.get(l.id)),
+    solePredecessor: (l) => sole(preds.get(l.id)),
+  };
+}

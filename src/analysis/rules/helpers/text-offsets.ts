@@ -1,0 +1,27 @@
+/** Conversions between 0-based LSP positions (UTF-16 columns, as JS strings index) and string offsets. */
+import type { Position, Range } from '../../../shared/ir';
+
+export function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  return starts;
+}
+
+export function offsetAt(starts: readonly number[], position: Position): number {
+  return (starts[position.line] ?? Number.NaN) + position.character;
+}
+
+export function positionAt(starts: readonly number[], offset: number): Position {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo, character: offset - starts[lo]! };
+}
+
+export function rangeOf(starts: readonly number[], start: number, end: number): Range {
+  return { start: positionAt(starts, start), end: positionAt(starts, end) };
+}
