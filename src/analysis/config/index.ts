@@ -7,7 +7,7 @@ import { validateToolTable } from './schema';
 export { mergeSettings } from './merge';
 export { isRuleEnabled, effectiveSeverity, optionValue } from './selection';
 export { findConfigFile } from './pyproject';
-export { SEVERITIES } from './schema';
+export { SEVERITIES, isKnownCodeOrPrefix } from './schema';
 
 export interface LoadedSettings {
   settings: Settings;

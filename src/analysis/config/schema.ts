@@ -40,7 +40,7 @@ function knownOptions(): Map<string, RuleOption> {
 }
 
 /** A code or a code prefix that matches at least one rule ("GL", "GL1", "GL101"), or ALL. */
-function isKnownCodeOrPrefix(entry: string, codes: readonly string[]): boolean {
+export function isKnownCodeOrPrefix(entry: string, codes: readonly string[]): boolean {
   const upper = entry.toUpperCase();
   return upper === 'ALL' || (upper.startsWith('GL') && codes.some((c) => c.startsWith(upper)));
 }

@@ -1,0 +1,65 @@
+/**
+ * JSON output, version 1 (issue 2 §4). Lines and columns are 1-based; endColumn is exclusive.
+ * Notebook diagnostics also carry `cell` (1-based among code cells) and lines relative to that cell.
+ */
+import type { Severity } from '../../shared/findings';
+import { byPosition, type CheckReport, type CheckedFile, notebookPosition, oneBased, type OneBasedSpan } from '../report';
+
+export interface JsonDiagnostic extends OneBasedSpan {
+  code: string;
+  name: string;
+  severity: Severity;
+  message: string;
+  cell?: number;
+}
+
+export interface JsonModel {
+  name: string;
+  framework: 'keras' | 'torch';
+  line: number;
+  /** Number of layers the analyzer found in the model. */
+  layers: number;
+  cell?: number;
+}
+
+export interface JsonFile {
+  path: string;
+  error: string | null;
+  models: JsonModel[];
+  diagnostics: JsonDiagnostic[];
+}
+
+export interface JsonReport {
+  version: 1;
+  files: JsonFile[];
+}
+
+function inCell(file: CheckedFile, span: OneBasedSpan): OneBasedSpan & { cell?: number } {
+  if (!file.cellStarts) return span;
+  const start = notebookPosition(file.cellStarts, span.line - 1);
+  const end = notebookPosition(file.cellStarts, span.endLine - 1);
+  const endLine = end.cell === start.cell ? end.line : start.line;
+  return { ...span, line: start.line, endLine, cell: start.cell };
+}
+
+export function toJsonReport(report: CheckReport): JsonReport {
+  return {
+    version: 1,
+    files: report.files.map((file) => ({
+      path: file.displayPath,
+      error: file.error,
+      models: file.models.map((model) => {
+        const { line, cell } = inCell(file, oneBased(model.range));
+        return { name: model.name, framework: model.framework, line, layers: model.layers.length, ...(cell ? { cell } : {}) };
+      }),
+      diagnostics: [...file.findings].sort(byPosition).map((finding) => {
+        const { cell, ...span } = inCell(file, oneBased(finding.range));
+        return { code: finding.code, name: finding.name, severity: finding.severity, message: finding.message, ...span, ...(cell ? { cell } : {}) };
+      }),
+    })),
+  };
+}
+
+export function formatJson(report: CheckReport): string {
+  return `${JSON.stringify(toJsonReport(report), null, 2)}\n`;
+}

@@ -1,0 +1,45 @@
+/**
+ * The `gradient-lens` command: check, rules, explain, docs, probe. Usage errors exit 2, as do
+ * configuration problems and unreadable inputs; commander's own exit codes are mapped onto that.
+ */
+import { Command, CommanderError } from 'commander';
+import { version } from '../../package.json';
+import { registerCheckCommand } from './commands/check';
+import { registerDocsCommand } from './commands/docs';
+import { registerExplainCommand } from './commands/explain';
+import { registerProbeCommand } from './commands/probe';
+import { registerRulesCommand } from './commands/rules';
+
+export const USAGE_ERROR_EXIT = 2;
+
+export function createProgram(): Command {
+  const program = new Command('gradient-lens')
+    .description('Lint Keras and PyTorch model code for vanishing and exploding gradients, and probe gradient flow.')
+    .version(version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerCheckCommand(program);
+  registerRulesCommand(program);
+  registerExplainCommand(program);
+  registerDocsCommand(program);
+  registerProbeCommand(program);
+  // Subcommands inherit the override so their usage errors also reach the handler below.
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await createProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are successes; anything else commander rejects is a usage error.
+      process.exitCode = error.exitCode === 0 ? 0 : USAGE_ERROR_EXIT;
+      return;
+    }
+    process.stderr.write(`gradient-lens: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = USAGE_ERROR_EXIT;
+  }
+}
+
+void main(process.argv);

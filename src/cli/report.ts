@@ -1,0 +1,63 @@
+/** What `check` hands to the formatters: the engine's per-file results plus how to show each path. */
+import { relative, sep } from 'node:path';
+import type { FileResult } from '../analysis/api';
+import type { Finding, Severity } from '../shared/findings';
+import type { Range } from '../shared/ir';
+import { cellOfLine } from '../analysis/notebook';
+
+export interface CheckedFile extends FileResult {
+  /** Path as printed: relative to the working folder when inside it, '/'-separated. */
+  displayPath: string;
+  /** For notebooks: per notebook cell, its first 0-based line in the analyzed text (-1: not analyzed). */
+  cellStarts: number[] | null;
+}
+
+export interface CheckReport {
+  files: CheckedFile[];
+  /** Problems with the configuration or the command line, already printed to stderr. */
+  usageProblems: string[];
+}
+
+/** 1-based line/column span (end column exclusive), as the text, JSON and SARIF outputs use. */
+export interface OneBasedSpan {
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+export function oneBased(range: Range): OneBasedSpan {
+  return { line: range.start.line + 1, column: range.start.character + 1, endLine: range.end.line + 1, endColumn: range.end.character + 1 };
+}
+
+export function displayPathOf(absolutePath: string, cwd: string): string {
+  const rel = relative(cwd, absolutePath);
+  const shown = rel === '' || rel.startsWith('..') ? absolutePath : rel;
+  return shown.split(sep).join('/');
+}
+
+/**
+ * A notebook line as (1-based cell number in the notebook, 1-based line in that cell). `cellStarts`
+ * has one entry per notebook cell, -1 for cells that are not analyzed (markdown, other languages).
+ */
+export function notebookPosition(cellStarts: readonly number[], line0: number): { cell: number; line: number } {
+  const found = cellOfLine(cellStarts, line0);
+  return found ? { cell: found[0] + 1, line: found[1] + 1 } : { cell: 1, line: line0 + 1 };
+}
+
+export function byPosition(a: Finding, b: Finding): number {
+  return a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.code.localeCompare(b.code);
+}
+
+export const SEVERITY_ORDER: readonly Severity[] = ['error', 'warning', 'information', 'hint'];
+
+/** Findings at warning or above fail the run (exit 1). */
+export function failsRun(severity: Severity): boolean {
+  return severity === 'error' || severity === 'warning';
+}
+
+/** 0 clean, 1 findings at warning or above, 2 usage problems or files that could not be analyzed. */
+export function exitCodeOf(report: CheckReport): 0 | 1 | 2 {
+  if (report.usageProblems.length > 0 || report.files.some((f) => f.error !== null)) return 2;
+  return report.files.some((f) => f.findings.some((d) => failsRun(d.severity))) ? 1 : 0;
+}
