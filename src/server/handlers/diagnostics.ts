@@ -1,0 +1,63 @@
+/** Findings and notices as LSP diagnostics. Pure: where a range lands is the caller's business. */
+import { DiagnosticSeverity, DiagnosticTag, type Diagnostic, type DiagnosticRelatedInformation, type Location } from 'vscode-languageserver/node';
+import type { Notice } from '../../analysis/api';
+import type { Finding, Severity } from '../../shared/findings';
+import type { Location as SourceLocation, Range } from '../../shared/ir';
+import { ruleDocsUrl } from '../../shared/links';
+
+export const DIAGNOSTIC_SOURCE = 'gradient-lens';
+
+/** Maps a location in the analyzed sources to an editor location; null when it is not shown anywhere. */
+export type LocationMapper = (location: SourceLocation) => Location | null;
+
+/** What a code action needs to find the finding behind a diagnostic it is given back. */
+export interface DiagnosticData {
+  /** Index into the findings published for this analysis unit. */
+  findingIndex: number;
+  /** Document version the diagnostic was computed for (stale actions are refused). */
+  version: number;
+}
+
+const SEVERITY: Record<Severity, DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  information: DiagnosticSeverity.Information,
+  hint: DiagnosticSeverity.Hint,
+};
+
+/**
+ * Rules whose flagged code does nothing useful: editors fade it. GL302's bias is cancelled by the
+ * batch normalization's mean subtraction that follows (Ioffe & Szegedy 2015).
+ */
+const UNNECESSARY_CODE = new Set(['GL302']);
+
+export function findingToDiagnostic(finding: Finding, range: Range, mapLocation: LocationMapper, data: DiagnosticData): Diagnostic {
+  const relatedInformation: DiagnosticRelatedInformation[] = [];
+  for (const related of finding.related) {
+    const location = mapLocation(related.location);
+    if (location) relatedInformation.push({ location, message: related.message });
+  }
+  const diagnostic: Diagnostic = {
+    range,
+    severity: SEVERITY[finding.severity],
+    code: finding.code,
+    codeDescription: { href: ruleDocsUrl(finding.code) },
+    source: DIAGNOSTIC_SOURCE,
+    message: finding.message,
+    data,
+  };
+  if (relatedInformation.length > 0) diagnostic.relatedInformation = relatedInformation;
+  if (UNNECESSARY_CODE.has(finding.code)) diagnostic.tags = [DiagnosticTag.Unnecessary];
+  return diagnostic;
+}
+
+/** A notice (syntax error, unsupported construct, file refused) as an uncoded diagnostic. */
+export function noticeToDiagnostic(notice: Notice, range: Range): Diagnostic {
+  return { range, severity: SEVERITY[notice.severity], source: DIAGNOSTIC_SOURCE, message: notice.message };
+}
+
+export function isDiagnosticData(value: unknown): value is DiagnosticData {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.findingIndex === 'number' && typeof v.version === 'number';
+}

@@ -1,0 +1,111 @@
+/**
+ * Hovers: rule codes in suppression comments (the rule's docs), and the model IR under the cursor —
+ * initializers (explicit, or the framework default shown on the layer's constructor), activations,
+ * and normalization/dropout layers — explained by the shared knowledge base.
+ */
+import type { FileResult } from '../../analysis/api';
+import { ruleByCode } from '../../analysis/rules/index';
+import { parseSuppressions } from '../../analysis/suppression';
+import type { ActivationIR, InitializerIR, LayerIR, ModelIR, Position, Range } from '../../shared/ir';
+import { ruleDocsUrl } from '../../shared/links';
+
+/** The knowledge base's hover texts (Markdown). */
+export interface HoverKnowledge {
+  initializer(layer: LayerIR, init: InitializerIR, model: ModelIR): string;
+  activation(activation: ActivationIR, layer: LayerIR, model: ModelIR): string;
+  /** Normalization and dropout layers; null for kinds it has nothing to say about. */
+  layer(layer: LayerIR, model: ModelIR): string | null;
+}
+
+export interface HoverResult {
+  markdown: string;
+  /** The hovered span in the analyzed text. */
+  range: Range | null;
+}
+
+export type HoverTarget =
+  | { kind: 'initializer'; model: ModelIR; layer: LayerIR; init: InitializerIR; range: Range }
+  | { kind: 'activation'; model: ModelIR; layer: LayerIR; activation: ActivationIR; range: Range }
+  | { kind: 'layer'; model: ModelIR; layer: LayerIR; range: Range };
+
+function contains(range: Range, p: Position): boolean {
+  const afterStart = p.line > range.start.line || (p.line === range.start.line && p.character >= range.start.character);
+  const beforeEnd = p.line < range.end.line || (p.line === range.end.line && p.character <= range.end.character);
+  return afterStart && beforeEnd;
+}
+
+function size(range: Range): number {
+  return (range.end.line - range.start.line) * 100_000 + (range.end.character - range.start.character);
+}
+
+/** Where a layer's hover applies: the constructor's name when it can be found on the line, else the whole call. */
+function constructorRange(layer: LayerIR, lineText: (line: number) => string): Range {
+  const { start } = layer.range;
+  const text = lineText(start.line);
+  if (text.startsWith(layer.className, start.character)) {
+    return { start, end: { line: start.line, character: start.character + layer.className.length } };
+  }
+  return layer.range;
+}
+
+/** The most specific IR node under `position`: an initializer or activation as written, else a layer's constructor. */
+export function hoverTarget(models: ModelIR[], position: Position, lineText: (line: number) => string): HoverTarget | null {
+  let best: HoverTarget | null = null;
+  const consider = (candidate: HoverTarget) => {
+    if (!contains(candidate.range, position)) return;
+    if (!best || size(candidate.range) < size(best.range)) best = candidate;
+  };
+  for (const model of models) {
+    for (const layer of model.layers) {
+      for (const init of [layer.kernelInit, layer.biasInit, layer.recurrentInit]) {
+        if (init?.range) consider({ kind: 'initializer', model, layer, init, range: init.range });
+      }
+      if (layer.activation?.range) consider({ kind: 'activation', model, layer, activation: layer.activation, range: layer.activation.range });
+      consider({ kind: 'layer', model, layer, range: constructorRange(layer, lineText) });
+    }
+  }
+  return best;
+}
+
+function describeTarget(target: HoverTarget, knowledge: HoverKnowledge): string | null {
+  const { model, layer } = target;
+  switch (target.kind) {
+    case 'initializer':
+      return knowledge.initializer(layer, target.init, model);
+    case 'activation':
+      return knowledge.activation(target.activation, layer, model);
+    case 'layer': {
+      const parts: string[] = [];
+      const about = knowledge.layer(layer, model);
+      if (about) parts.push(about);
+      // Framework defaults have no text of their own: the constructor is where the user sees them.
+      if (layer.kernelInit && !layer.kernelInit.explicit) parts.push(knowledge.initializer(layer, layer.kernelInit, model));
+      if (layer.kind === 'activation' && layer.activation) parts.push(knowledge.activation(layer.activation, layer, model));
+      return parts.length > 0 ? parts.join('\n\n---\n\n') : null;
+    }
+  }
+}
+
+/** The docs of the rule code under the cursor in a `# noqa:` / `# gradient-lens: ignore[...]` comment. */
+export function ruleCodeHover(lineText: string, position: Position): HoverResult | null {
+  for (const directive of parseSuppressions(lineText).directives) {
+    for (const { code, range } of directive.codes) {
+      if (position.character < range.start.character || position.character > range.end.character) continue;
+      const rule = ruleByCode(code);
+      if (!rule) return null;
+      const { meta } = rule;
+      const markdown = [`**${meta.code}** \`${meta.name}\` — ${meta.summary}`, meta.docs, `[Rule documentation](${ruleDocsUrl(meta.code)})`].filter((s) => s.trim() !== '').join('\n\n');
+      return { markdown, range: { start: { line: position.line, character: range.start.character }, end: { line: position.line, character: range.end.character } } };
+    }
+  }
+  return null;
+}
+
+export function hoverAt(result: FileResult, lineText: (line: number) => string, position: Position, knowledge: HoverKnowledge): HoverResult | null {
+  const onCode = ruleCodeHover(lineText(position.line), position);
+  if (onCode) return onCode;
+  const target = hoverTarget(result.models, position, lineText);
+  if (!target) return null;
+  const markdown = describeTarget(target, knowledge);
+  return markdown ? { markdown, range: target.range } : null;
+}

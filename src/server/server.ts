@@ -1,0 +1,456 @@
+/**
+ * The language server's wiring: document and notebook sync, the workspace index, settings, and
+ * scheduling. Every feature's logic lives in handlers/; this file only routes LSP traffic to them.
+ */
+import {
+  CodeActionKind,
+  DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
+  FileChangeType,
+  NotebookCellKind,
+  NotebookDocuments,
+  TextDocumentSyncKind,
+  TextDocuments,
+  type CancellationToken,
+  type CodeAction,
+  type CodeActionParams,
+  type Connection,
+  type Diagnostic,
+  type DidChangeWatchedFilesParams,
+  type Hover,
+  type HoverParams,
+  type InitializeParams,
+  type InitializeResult,
+  type NotebookDocument,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { createSettingsResolver, mergeSettings, type LoadedSettings } from '../analysis/config/index';
+import { cellsToPython } from '../analysis/notebook';
+import { Project } from '../analysis/project';
+import { ServerStatusRequest, type ServerStatus } from '../shared/protocol';
+import type { Settings } from '../shared/settings';
+import { FIX_ALL_KIND, codeActionsFor } from './handlers/codeActions';
+import { findingToDiagnostic, noticeToDiagnostic, type LocationMapper } from './handlers/diagnostics';
+import { hoverAt } from './handlers/hover';
+import { KNOWLEDGE_HOVERS } from './knowledgeHovers';
+import { defaultEditorSettings, parseEditorSettings, type EditorSettings } from './editorSettings';
+import { NotebookLayout, type CellPlacement } from './notebookLayout';
+import { OpenUnit, type Analysis } from './openUnits';
+import { DebouncedScheduler, type WorkToken } from './scheduler';
+import { diffEdit } from './sourceEdit';
+import { pathOfUri, uriOfPath } from './uris';
+import { DEFAULT_INDEX_LIMITS, findPythonFiles, readSource } from './workspaceIndex';
+
+/** Re-analysis of the other open units after an edit (cross-file facts) waits for typing to pause. */
+const DEPENDENTS_DELAY_MS = 400;
+/** The debounce adapts to how long analysis takes: cheap files are linted at once, huge ones less often. */
+const MIN_DEBOUNCE_MS = 5;
+const MAX_DEBOUNCE_MS = 1000;
+const DEPENDENTS_KEY = '\u0000dependents';
+
+export class GradientLensServer {
+  private project: Project | null = null;
+  private readonly documents = new TextDocuments(TextDocument);
+  private readonly notebooks = new NotebookDocuments(TextDocument);
+  /** Open units by their URI (document or notebook). */
+  private readonly units = new Map<string, OpenUnit>();
+  /** Cell document URI -> notebook URI. */
+  private readonly cellOwners = new Map<string, string>();
+  private readonly analyses = new Map<string, Analysis>();
+  /** Per unit: the document URIs that currently show diagnostics (so removed cells get cleared). */
+  private readonly publishedUris = new Map<string, Set<string>>();
+  private readonly scheduler: DebouncedScheduler;
+  private editorSettings: EditorSettings = defaultEditorSettings();
+  private resolveSettings: (path: string) => LoadedSettings;
+  private workspaceRoots: string[] = [];
+  /** Paths fed to the analyzer from disk (not open in the editor). */
+  private readonly indexedPaths = new Set<string>();
+  private supportsConfigurationPull = false;
+  private supportsDynamicConfiguration = false;
+  private supportsDynamicWatchers = false;
+  private lastAnalysisMs = 0;
+  private generation = 0;
+
+  constructor(private readonly connection: Connection) {
+    this.scheduler = new DebouncedScheduler((key, error) => this.logError(`analysis of ${key} failed`, error));
+    this.resolveSettings = this.newSettingsResolver();
+  }
+
+  listen(): void {
+    const c = this.connection;
+    c.onInitialize((params) => this.initialize(params));
+    c.onInitialized(() => void this.initialized());
+    c.onDidChangeConfiguration((params) => void this.configurationChanged(params.settings));
+    c.onDidChangeWatchedFiles((params) => void this.watchedFilesChanged(params));
+    c.onHover((params, token) => this.guard('hover', () => this.hover(params, token), null));
+    c.onCodeAction((params, token) => this.guard('codeAction', () => this.codeActions(params, token), []));
+    c.onRequest(ServerStatusRequest, () => this.status());
+    c.onShutdown(() => {
+      this.scheduler.cancelAll();
+      this.project?.dispose();
+    });
+
+    this.documents.onDidOpen((e) => this.guard('open', () => this.openDocument(e.document.uri, e.document.getText()), undefined));
+    this.documents.onDidChangeContent((e) => this.guard('change', () => this.changeUnit(e.document.uri, e.document.getText(), null), undefined));
+    this.documents.onDidClose((e) => this.guard('close', () => void this.closeUnit(e.document.uri), undefined));
+    this.notebooks.onDidOpen((nb) => this.guard('notebook open', () => this.openNotebook(nb), undefined));
+    this.notebooks.onDidChange((e) => this.guard('notebook change', () => this.notebookChanged(e.notebookDocument), undefined));
+    this.notebooks.onDidClose((nb) => this.guard('notebook close', () => void this.closeUnit(nb.uri), undefined));
+
+    this.documents.listen(c);
+    this.notebooks.listen(c);
+    c.listen();
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------
+
+  private async initialize(params: InitializeParams): Promise<InitializeResult> {
+    const caps = params.capabilities;
+    this.supportsConfigurationPull = caps.workspace?.configuration === true;
+    this.supportsDynamicConfiguration = caps.workspace?.didChangeConfiguration?.dynamicRegistration === true;
+    this.supportsDynamicWatchers = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+    this.workspaceRoots = folders.filter((u) => u.startsWith('file:')).map(pathOfUri);
+    this.project = await Project.create({
+      settingsFor: (path) => this.settingsFor(path),
+      maxFileBytes: DEFAULT_INDEX_LIMITS.maxFileBytes,
+    });
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        notebookDocumentSync: { notebookSelector: [{ notebook: { notebookType: 'jupyter-notebook' }, cells: [{ language: 'python' }] }] },
+        hoverProvider: true,
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
+      },
+      serverInfo: { name: 'gradient-lens', version: '0.1.0' },
+    };
+  }
+
+  private async initialized(): Promise<void> {
+    if (this.supportsDynamicConfiguration) {
+      await this.connection.client.register(DidChangeConfigurationNotification.type, { section: 'gradientLens' });
+    }
+    if (this.supportsDynamicWatchers) {
+      await this.connection.client.register(DidChangeWatchedFilesNotification.type, {
+        watchers: [{ globPattern: '**/*.py' }, { globPattern: '**/pyproject.toml' }],
+      });
+    }
+    await this.pullConfiguration();
+    await this.indexWorkspace();
+  }
+
+  private async indexWorkspace(): Promise<void> {
+    if (this.workspaceRoots.length === 0) return;
+    const started = Date.now();
+    const { files, truncated } = await findPythonFiles(this.workspaceRoots);
+    for (const path of files) await this.indexFromDisk(path);
+    this.log(`indexed ${this.indexedPaths.size} Python files in ${Date.now() - started} ms${truncated ? ` (stopped at ${DEFAULT_INDEX_LIMITS.maxFiles} files)` : ''}`);
+    this.scheduleAll(0);
+  }
+
+  /** Reads a file into the analyzer unless the editor has it open (the editor's text wins). */
+  private async indexFromDisk(path: string): Promise<void> {
+    if (this.isOpenPath(path) || !this.project) return;
+    const text = await readSource(path);
+    if (text === null || this.isOpenPath(path)) return;
+    if (this.project.text(path) !== text) {
+      this.project.setFile(path, text);
+      this.generation++;
+    }
+    this.indexedPaths.add(path);
+  }
+
+  private isOpenPath(path: string): boolean {
+    for (const unit of this.units.values()) if (unit.key === path) return true;
+    return false;
+  }
+
+  // ---- settings --------------------------------------------------------------------------------
+
+  private newSettingsResolver(): (path: string) => LoadedSettings {
+    return createSettingsResolver((file, problems) => this.log(`problems in ${file}:\n  ${problems.join('\n  ')}`));
+  }
+
+  private settingsFor(path: string): Settings {
+    const fromFile = path.startsWith('untitled:') ? this.resolveSettings(this.workspaceRoots[0] ?? process.cwd()) : this.resolveSettings(path);
+    return mergeSettings(fromFile.settings, this.editorSettings.overrides);
+  }
+
+  private async pullConfiguration(): Promise<void> {
+    if (!this.supportsConfigurationPull) return;
+    const section: unknown = await this.connection.workspace.getConfiguration({ section: 'gradientLens' });
+    this.editorSettings = parseEditorSettings(section);
+  }
+
+  private async configurationChanged(pushed: unknown): Promise<void> {
+    if (this.supportsConfigurationPull) await this.pullConfiguration();
+    else if (typeof pushed === 'object' && pushed !== null) this.editorSettings = parseEditorSettings((pushed as Record<string, unknown>).gradientLens);
+    this.generation++;
+    this.log(`settings changed: ${JSON.stringify(this.editorSettings)}`);
+    this.scheduleAll(0);
+  }
+
+  private async watchedFilesChanged(params: DidChangeWatchedFilesParams): Promise<void> {
+    let relint = false;
+    for (const change of params.changes) {
+      const path = pathOfUri(change.uri);
+      if (path.endsWith('pyproject.toml')) {
+        this.resolveSettings = this.newSettingsResolver();
+        this.generation++;
+        relint = true;
+      } else if (path.endsWith('.py') && !this.isOpenPath(path)) {
+        if (change.type === FileChangeType.Deleted) {
+          this.project?.removeFile(path);
+          this.indexedPaths.delete(path);
+          this.generation++;
+        } else {
+          await this.indexFromDisk(path);
+        }
+        relint = true;
+      }
+    }
+    if (relint) this.scheduleAll(0);
+  }
+
+  // ---- documents and notebooks -----------------------------------------------------------------
+
+  private openDocument(uri: string, text: string): void {
+    if (this.units.has(uri)) return;
+    const unit = new OpenUnit(pathOfUri(uri), uri, text, null);
+    this.units.set(uri, unit);
+    this.indexedPaths.delete(unit.key);
+    this.setProjectText(unit, text);
+    this.scheduleUnit(unit);
+  }
+
+  /** A document's or notebook's new text; notebooks also pass their new cell layout. */
+  private changeUnit(uri: string, text: string, layout: NotebookLayout | null): void {
+    const unit = this.units.get(uri);
+    if (!unit) return;
+    if (layout) unit.layout = layout;
+    if (unit.text === text && !layout) return;
+    this.setProjectText(unit, text);
+    this.scheduleUnit(unit);
+  }
+
+  private setProjectText(unit: OpenUnit, text: string): void {
+    const previous = this.project?.text(unit.key);
+    const edit = previous === undefined ? null : diffEdit(previous, text);
+    unit.text = text;
+    unit.version++;
+    if (previous === text) return;
+    this.project?.setFile(unit.key, text, edit ?? undefined);
+    this.generation++;
+  }
+
+  private async closeUnit(uri: string): Promise<void> {
+    const unit = this.units.get(uri);
+    if (!unit) return;
+    this.units.delete(uri);
+    this.scheduler.cancel(uri);
+    for (const [cell, owner] of this.cellOwners) if (owner === uri) this.cellOwners.delete(cell);
+    for (const shown of this.publishedUris.get(uri) ?? []) this.connection.sendDiagnostics({ uri: shown, diagnostics: [] });
+    this.publishedUris.delete(uri);
+    this.analyses.delete(uri);
+    // A closed file that is part of the workspace goes back to its text on disk.
+    const onDisk = this.workspaceRoots.some((root) => unit.key.startsWith(root + '/')) ? await readSource(unit.key) : null;
+    this.generation++;
+    if (onDisk !== null && !this.isOpenPath(unit.key)) {
+      this.project?.setFile(unit.key, onDisk);
+      this.indexedPaths.add(unit.key);
+    } else if (!this.isOpenPath(unit.key)) {
+      this.project?.removeFile(unit.key);
+    }
+    this.scheduleDependents();
+  }
+
+  private notebookText(nb: NotebookDocument): { text: string; layout: NotebookLayout } {
+    const cells = nb.cells.map((cell) => {
+      const doc = this.notebooks.getCellTextDocument(cell);
+      return {
+        uri: cell.document,
+        text: doc?.getText() ?? '',
+        kind: cell.kind === NotebookCellKind.Markup ? ('markup' as const) : ('code' as const),
+        language: doc?.languageId ?? 'python',
+      };
+    });
+    const joined = cellsToPython(cells.map(({ text, kind, language }) => ({ text, kind, language })));
+    const placements: CellPlacement[] = cells.map((cell, i) => {
+      const lines = cell.text.split('\n');
+      return { uri: cell.uri, startLine: joined.cellStarts[i] ?? -1, lineCount: lines.length, lastLineLength: lines[lines.length - 1]!.length };
+    });
+    for (const cell of cells) this.cellOwners.set(cell.uri, nb.uri);
+    return { text: joined.text, layout: new NotebookLayout(placements) };
+  }
+
+  private openNotebook(nb: NotebookDocument): void {
+    if (this.units.has(nb.uri)) return;
+    const { text, layout } = this.notebookText(nb);
+    const unit = new OpenUnit(pathOfUri(nb.uri), nb.uri, text, layout);
+    this.units.set(nb.uri, unit);
+    this.setProjectText(unit, text);
+    this.scheduleUnit(unit);
+  }
+
+  private notebookChanged(nb: NotebookDocument): void {
+    for (const [cell, owner] of this.cellOwners) if (owner === nb.uri) this.cellOwners.delete(cell);
+    const { text, layout } = this.notebookText(nb);
+    this.changeUnit(nb.uri, text, layout);
+  }
+
+  /** The open unit showing `documentUri` (a document, or a cell of an open notebook). */
+  private unitOf(documentUri: string): OpenUnit | undefined {
+    return this.units.get(documentUri) ?? this.units.get(this.cellOwners.get(documentUri) ?? '');
+  }
+
+  // ---- analysis and diagnostics ----------------------------------------------------------------
+
+  private scheduleUnit(unit: OpenUnit): void {
+    const delay = Math.min(MAX_DEBOUNCE_MS, Math.max(MIN_DEBOUNCE_MS, this.lastAnalysisMs));
+    this.scheduler.schedule(unit.uri, delay, (token) => this.lintUnit(unit, token));
+    this.scheduleDependents();
+  }
+
+  /** Other open units may read facts from the one that changed (a training script importing a model). */
+  private scheduleDependents(): void {
+    if (this.units.size < 2) return;
+    this.scheduler.schedule(DEPENDENTS_KEY, DEPENDENTS_DELAY_MS, (token) => {
+      for (const unit of this.units.values()) {
+        if (token.isCancelled) return;
+        this.lintUnit(unit, token);
+      }
+    });
+  }
+
+  private scheduleAll(delay: number): void {
+    for (const unit of this.units.values()) this.scheduler.schedule(unit.uri, delay, (token) => this.lintUnit(unit, token));
+  }
+
+  /**
+   * The unit's analysis, computed now when there is none for its current text. Hovers and code
+   * actions accept one made before another file changed (`anyGeneration`): they read only this
+   * unit's text, and code actions must match the diagnostics the editor shows.
+   */
+  private analysisOf(unit: OpenUnit, anyGeneration = false): Analysis | null {
+    const current = this.analyses.get(unit.uri);
+    if (current && current.version === unit.version && (anyGeneration || current.generation === this.generation)) return current;
+    if (!this.project) return null;
+    const started = performance.now();
+    const analysis = { version: unit.version, generation: this.generation, result: this.project.analyzeFile(unit.key) };
+    this.lastAnalysisMs = performance.now() - started;
+    this.analyses.set(unit.uri, analysis);
+    return analysis;
+  }
+
+  private lintUnit(unit: OpenUnit, token: WorkToken): void {
+    if (token.isCancelled || this.units.get(unit.uri) !== unit) return;
+    const byUri = new Map<string, Diagnostic[]>(unit.documentUris.map((u) => [u, []]));
+    if (this.editorSettings.enable) {
+      const analysis = this.analysisOf(unit);
+      if (!analysis || token.isCancelled) return;
+      for (const [uri, diagnostics] of this.diagnosticsOf(unit, analysis)) byUri.set(uri, diagnostics);
+    }
+    const previous = this.publishedUris.get(unit.uri) ?? new Set<string>();
+    for (const uri of previous) if (!byUri.has(uri)) this.connection.sendDiagnostics({ uri, diagnostics: [] });
+    for (const [uri, diagnostics] of byUri) this.connection.sendDiagnostics({ uri, version: unit.layout ? undefined : this.documents.get(uri)?.version, diagnostics });
+    this.publishedUris.set(unit.uri, new Set(byUri.keys()));
+  }
+
+  private diagnosticsOf(unit: OpenUnit, analysis: Analysis): Map<string, Diagnostic[]> {
+    const byUri = new Map<string, Diagnostic[]>();
+    const add = (uri: string, diagnostic: Diagnostic) => {
+      const list = byUri.get(uri) ?? [];
+      list.push(diagnostic);
+      byUri.set(uri, list);
+    };
+    const mapLocation = this.locationMapper();
+    const { result } = analysis;
+    const firstLine = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+    if (result.error) {
+      const at = unit.toEditor(firstLine);
+      if (at) add(at.uri, noticeToDiagnostic({ message: `Gradient Lens: ${result.error}`, range: null, severity: 'information' }, at.range));
+    }
+    for (const notice of result.notices) {
+      const at = unit.toEditor(notice.range ?? firstLine);
+      if (at) add(at.uri, noticeToDiagnostic(notice, at.range));
+    }
+    result.findings.forEach((finding, findingIndex) => {
+      const at = unit.toEditor(finding.range);
+      if (at) add(at.uri, findingToDiagnostic(finding, at.range, mapLocation, { findingIndex, version: analysis.version }));
+    });
+    return byUri;
+  }
+
+  /** Maps analyzer locations (any file of the project) to editor locations. */
+  private locationMapper(): LocationMapper {
+    const byKey = new Map<string, OpenUnit>();
+    for (const unit of this.units.values()) byKey.set(unit.key, unit);
+    return (location) => {
+      const unit = byKey.get(location.file);
+      if (unit) return unit.toEditor(location.range);
+      return { uri: uriOfPath(location.file), range: location.range };
+    };
+  }
+
+  // ---- requests --------------------------------------------------------------------------------
+
+  private hover(params: HoverParams, token: CancellationToken): Hover | null {
+    const unit = this.unitOf(params.textDocument.uri);
+    if (!unit || token.isCancellationRequested) return null;
+    const position = unit.fromEditor(params.textDocument.uri, params.position);
+    const analysis = position ? this.analysisOf(unit, true) : null;
+    if (!position || !analysis || token.isCancellationRequested) return null;
+    const hover = hoverAt(analysis.result, (line) => unit.lineText(line), position, KNOWLEDGE_HOVERS);
+    if (!hover) return null;
+    const shown = hover.range ? unit.toEditor(hover.range) : null;
+    return { contents: { kind: 'markdown', value: hover.markdown }, ...(shown && shown.uri === params.textDocument.uri ? { range: shown.range } : {}) };
+  }
+
+  private codeActions(params: CodeActionParams, token: CancellationToken): CodeAction[] {
+    const unit = this.unitOf(params.textDocument.uri);
+    if (!unit || !this.editorSettings.enable || token.isCancellationRequested) return [];
+    const analysis = this.analysisOf(unit, true);
+    if (!analysis || token.isCancellationRequested) return [];
+    return codeActionsFor({
+      unit,
+      analysis,
+      documentUri: params.textDocument.uri,
+      range: params.range,
+      diagnostics: params.context.diagnostics,
+      only: params.context.only ?? null,
+    });
+  }
+
+  private status(): ServerStatus {
+    const memory = process.memoryUsage();
+    return {
+      pid: process.pid,
+      uptimeMs: Math.round(process.uptime() * 1000),
+      indexedFiles: this.indexedPaths.size,
+      openDocuments: this.units.size,
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      lastAnalysisMs: this.lastAnalysisMs,
+    };
+  }
+
+  // ---- logging ---------------------------------------------------------------------------------
+
+  /** Runs a handler; an exception is logged and answered with `fallback` instead of taking the server down. */
+  private guard<T>(what: string, run: () => T, fallback: T): T {
+    try {
+      return run();
+    } catch (error) {
+      this.logError(what, error);
+      return fallback;
+    }
+  }
+
+  private log(message: string): void {
+    this.connection.console.log(message);
+  }
+
+  private logError(what: string, error: unknown): void {
+    this.connection.console.error(`${what}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+}
