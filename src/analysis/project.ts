@@ -1,0 +1,184 @@
+/**
+ * The analysis engine's entry point: a set of Python sources (a CLI invocation or an editor workspace)
+ * analyzed together, so facts in one file (a training loop in train.py) reach models in another.
+ * Parsing and extraction are cached per file version; linking and rules run per request.
+ */
+import type { Parser } from 'web-tree-sitter';
+import type { ModelIR } from '../shared/ir';
+import type { Finding } from '../shared/findings';
+import type { Settings } from '../shared/settings';
+import { defaultSettings } from '../shared/settings';
+import type { FileResult, Notice, ProjectOptions, SourceEdit } from './api';
+import { createPythonParser } from './python/parser';
+import { PyFile } from './python/file';
+import { extractFile, type ExtractedFile } from './extract/index';
+import { linkProject } from './link';
+import { lintModel } from './lint';
+import { isRuleEnabled } from './config/index';
+import { isSuppressed, parseSuppressions, type Suppressions } from './suppression';
+import { DEFAULT_MAX_FILE_BYTES, refuseText, syntaxNotices } from './source-checks';
+
+interface FileState {
+  path: string;
+  text: string;
+  error: string | null;
+  parsed: PyFile | null;
+  notices: Notice[];
+  extracted: ExtractedFile | null;
+  suppressions: Suppressions | null;
+}
+
+export class Project {
+  private readonly files = new Map<string, FileState>();
+  private readonly settingsFor: (path: string) => Settings;
+  private readonly maxFileBytes: number;
+
+  private constructor(
+    private readonly parser: Parser,
+    options: ProjectOptions,
+  ) {
+    this.settingsFor = options.settingsFor ?? (() => defaultSettings());
+    this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  }
+
+  static async create(options: ProjectOptions = {}): Promise<Project> {
+    return new Project(await createPythonParser(), options);
+  }
+
+  /** Adds or replaces a file. With `edit` (the change from the previous text), re-parses incrementally. */
+  setFile(path: string, text: string, edit?: SourceEdit): void {
+    const previous = this.files.get(path);
+    const state: FileState = { path, text, error: refuseText(text, this.maxFileBytes), parsed: null, notices: [], extracted: null, suppressions: null };
+    if (!state.error) {
+      try {
+        const reuse = previous?.parsed && edit ? previous.parsed : undefined;
+        state.parsed = PyFile.parse(this.parser, path, text, reuse, reuse ? edit : undefined);
+        state.notices = syntaxNotices(state.parsed.root);
+      } catch (err) {
+        state.error = `could not parse: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    if (previous?.parsed && previous.parsed !== state.parsed) previous.parsed.dispose();
+    this.files.set(path, state);
+  }
+
+  /** Records a file that could not be read (the CLI's unreadable inputs), so results report it. */
+  setUnreadable(path: string, error: string): void {
+    this.removeFile(path);
+    this.files.set(path, { path, text: '', error, parsed: null, notices: [], extracted: null, suppressions: null });
+  }
+
+  removeFile(path: string): void {
+    this.files.get(path)?.parsed?.dispose();
+    this.files.delete(path);
+  }
+
+  hasFile(path: string): boolean {
+    return this.files.has(path);
+  }
+
+  paths(): string[] {
+    return [...this.files.keys()];
+  }
+
+  text(path: string): string | undefined {
+    return this.files.get(path)?.text;
+  }
+
+  /** Extraction results of a file, computed once per version. Extractor failures become notices. */
+  private extracted(state: FileState): ExtractedFile {
+    if (state.extracted) return state.extracted;
+    if (!state.parsed) return (state.extracted = { models: [], external: [] });
+    try {
+      state.extracted = extractFile(state.parsed);
+    } catch (err) {
+      state.notices.push({ message: `Gradient Lens could not read the models in this file: ${err instanceof Error ? err.message : String(err)}`, range: null, severity: 'error' });
+      state.extracted = { models: [], external: [] };
+    }
+    for (const model of state.extracted.models) {
+      for (const u of model.unsupported) {
+        state.notices.push({ message: `${u.what} (line ${u.range.start.line + 1}) is not understood by Gradient Lens; model ${model.name} is analyzed without it`, range: u.range, severity: 'information' });
+      }
+    }
+    return state.extracted;
+  }
+
+  private suppressionsOf(state: FileState): Suppressions {
+    state.suppressions ??= parseSuppressions(state.text);
+    return state.suppressions;
+  }
+
+  /** Every model of the project with cross-file training facts merged in (fresh copies per call). */
+  models(): ModelIR[] {
+    const inputs = [...this.files.values()].map((state) => {
+      const extracted = this.extracted(state);
+      return { path: state.path, models: structuredClone(extracted.models), external: extracted.external, imports: state.parsed?.imports ?? null };
+    });
+    linkProject(inputs);
+    return inputs.flatMap((i) => i.models);
+  }
+
+  private findingsByFile(models: ModelIR[]): Map<string, Finding[]> {
+    const byFile = new Map<string, Finding[]>();
+    const sourceText = (file: string) => this.files.get(file)?.text;
+    for (const model of models) {
+      for (const finding of lintModel(model, this.settingsFor(model.file), sourceText, [])) {
+        const state = this.files.get(finding.file);
+        if (!state) continue;
+        // Findings that land in another file obey that file's settings and suppressions.
+        if (finding.file !== model.file && !this.enabledIn(finding, finding.file)) continue;
+        if (isSuppressed(this.suppressionsOf(state), finding.code, finding.range.start.line)) continue;
+        const list = byFile.get(finding.file) ?? [];
+        list.push(finding);
+        byFile.set(finding.file, list);
+      }
+    }
+    for (const list of byFile.values()) list.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.code.localeCompare(b.code));
+    return byFile;
+  }
+
+  private enabledIn(finding: Finding, file: string): boolean {
+    return isRuleEnabled(finding.code, this.settingsFor(file));
+  }
+
+  private resultFor(state: FileState, models: ModelIR[], findings: Map<string, Finding[]>): FileResult {
+    const suppressionNotices = state.parsed ? this.suppressionsOf(state).notices : [];
+    return {
+      path: state.path,
+      error: state.error,
+      notices: [...state.notices, ...suppressionNotices],
+      models: models.filter((m) => m.file === state.path),
+      findings: findings.get(state.path) ?? [],
+    };
+  }
+
+  analyzeFile(path: string): FileResult {
+    const state = this.files.get(path);
+    if (!state) return { path, error: 'not part of the project', notices: [], models: [], findings: [] };
+    const models = this.models();
+    // Only models that live here or whose training facts live here can have findings here.
+    const relevant = models.filter((m) => m.file === path || touches(m, path));
+    return this.resultFor(state, models, this.findingsByFile(relevant));
+  }
+
+  analyzeAll(): FileResult[] {
+    const models = this.models();
+    const findings = this.findingsByFile(models);
+    return [...this.files.values()].map((state) => this.resultFor(state, models, findings));
+  }
+
+  dispose(): void {
+    for (const path of [...this.files.keys()]) this.removeFile(path);
+  }
+}
+
+function touches(model: ModelIR, path: string): boolean {
+  const t = model.training;
+  return (
+    t.optimizer?.file === path ||
+    t.compile?.file === path ||
+    t.fit?.file === path ||
+    t.loops.some((l) => l.file === path) ||
+    t.data.some((d) => d.file === path)
+  );
+}
