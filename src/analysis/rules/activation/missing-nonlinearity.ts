@@ -1,18 +1,191 @@
-import type { Rule } from '../types';
+/**
+ * GL103: dense/convolution layers stacked with no activation between them. Two affine maps in a row
+ * are one affine map, so the extra layer adds parameters but no expressive power.
+ */
+import type { LayerIR, ModelIR } from '../../../shared/ir';
+import type { Fix, IrEditOp, TextEdit } from '../../../shared/findings';
+import type { Rule, RuleContext, RuleMeta } from '../types';
+import { appliedActivation } from '../helpers/applied-activation';
+import { parseCallArguments } from '../helpers/call-arguments';
+import { groupByCall, rangeKey } from '../helpers/call-key';
+import { keywordArgumentEdit } from '../helpers/keyword-argument-edit';
+import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
+import { isDropoutLayer, isLearningLayer, isNormalizationLayer, isShapeOnlyLayer } from '../helpers/layer-kinds';
+import { makeFinding } from '../helpers/make-finding';
+import { lineStarts, offsetAt, rangeOf } from '../helpers/text-offsets';
+import { walkForward } from '../helpers/walk-chain';
 
-// STUB: to be implemented (see issue 2). check() reports nothing yet.
+const ALLOW_BOTTLENECK = 'allow-linear-bottleneck';
+
+const meta: RuleMeta = {
+  code: 'GL103',
+  name: 'missing-nonlinearity',
+  category: 'activation',
+  defaultSeverity: 'warning',
+  fixable: 'unsafe',
+  summary: 'Dense/convolution layers stacked with no activation between them collapse into one linear map.',
+  options: [
+    {
+      key: ALLOW_BOTTLENECK,
+      type: 'boolean',
+      default: true,
+      description:
+        'Do not report a single linear layer that is narrower than the next layer when that next layer applies a nonlinearity (a deliberate low-rank bottleneck).',
+    },
+  ],
+  docs: `## What it does
+Finds dense or convolution layers whose output reaches the next dense or convolution layer without
+any activation in between. Dropout, flattening, reshaping, pooling and normalization layers do not
+count as a nonlinearity (at inference they are linear or affine; max pooling only selects). The
+output layer without an activation (logits, regression) is fine: only a linear layer that feeds
+another learning layer is reported.
+
+A linear bottleneck, a layer narrower than the next one that is immediately followed by a
+nonlinearity (e.g. the 1x1 projection of an inverted residual block or a low-rank factorization), is
+a deliberate design and is not reported (option \`${ALLOW_BOTTLENECK}\`). When the sizes are not known
+statically, such a pair is not reported either.
+
+## Why is this bad?
+A layer without an activation computes W x + b. Two of them in a row compute W2 (W1 x + b1) + b2,
+which is again a single affine map: the network is no more expressive than with one of the layers
+removed, while it trains more parameters and a deeper (worse-conditioned) product of matrices. The
+nonlinearity between layers is what lets depth add representational power. Usually the activation
+was simply forgotten: Keras' \`Dense\` and \`Conv2D\` default to no activation, and \`nn.Linear\` never
+has one.
+
+## Example
+\`\`\`python
+model = keras.Sequential([
+    layers.Flatten(input_shape=(28, 28)),
+    layers.Dense(256),
+    layers.Dense(128),
+    layers.Dense(10, activation="softmax"),
+])
+\`\`\`
+
+## Use instead
+\`\`\`python
+model = keras.Sequential([
+    layers.Flatten(input_shape=(28, 28)),
+    layers.Dense(256, activation="relu"),
+    layers.Dense(128, activation="relu"),
+    layers.Dense(10, activation="softmax"),
+])
+\`\`\`
+The fix (unsafe: it changes the model) adds \`activation='relu'\` in Keras, or an \`nn.ReLU()\` after
+the layer inside \`nn.Sequential\`.
+
+## Options
+- \`${ALLOW_BOTTLENECK}\` (default true): skip a narrower linear layer followed by a nonlinear one.
+
+## References
+- Glorot & Bengio (2010), Understanding the difficulty of training deep feedforward neural networks.
+- He, Zhang, Ren & Sun (2015), Delving Deep into Rectifiers.
+`,
+};
+
+/** Layers that are affine (or a selection) and so do not break a linear chain. */
+function affineOnly(layer: LayerIR): boolean {
+  return (
+    isDropoutLayer(layer) ||
+    isShapeOnlyLayer(layer) ||
+    isNormalizationLayer(layer) ||
+    layer.kind === 'rescaling' ||
+    (layer.kind === 'activation' && appliedActivation(layer) === 'linear')
+  );
+}
+
+/** Learning layers from `first` on, connected only through affine layers, ending at the first nonlinear one. */
+function chainFrom(graph: LayerGraph, first: LayerIR): LayerIR[] {
+  const chain = [first];
+  let current = first;
+  for (;;) {
+    const next = walkForward(graph, current, affineOnly)?.layer;
+    if (!next || !isLearningLayer(next)) return chain;
+    chain.push(next);
+    if (appliedActivation(next) !== 'linear') return chain;
+    current = next;
+  }
+}
+
+function isBottleneck(chain: LayerIR[]): boolean {
+  if (chain.length !== 2) return false;
+  const [narrow, wide] = chain as [LayerIR, LayerIR];
+  if (appliedActivation(wide) === 'linear') return false;
+  // Unknown sizes: it may be a bottleneck, so it is not reported.
+  return narrow.units === null || wide.units === null || narrow.units < wide.units;
+}
+
+/** `nn.Linear(...)` item of nn.Sequential: insert `, nn.ReLU()` after it. */
+function torchSequentialInsert(model: ModelIR, text: string, layer: LayerIR): TextEdit | null {
+  const prefix = /^(.*\.)\w+$/.exec(layer.className)?.[1];
+  if (model.style !== 'torch-sequential' || layer.unrolled || !prefix) return null;
+  const starts = lineStarts(text);
+  const modelText = text.slice(offsetAt(starts, model.range.start), offsetAt(starts, model.range.end));
+  if (modelText.includes('OrderedDict')) return null;
+  const end = offsetAt(starts, layer.range.end);
+  const following = /^\s*(?:#[^\n]*\n\s*)*([,)])/.exec(text.slice(end));
+  if (!following) return null;
+  return { file: model.file, range: rangeOf(starts, end, end), newText: `, ${prefix}ReLU()` };
+}
+
+/** `Dense(64)` -> `Dense(64, activation='relu')`, unless the activation might be passed positionally. */
+function kerasActivationEdit(model: ModelIR, text: string, layer: LayerIR): TextEdit | null {
+  const starts = lineStarts(text);
+  const call = parseCallArguments(text, offsetAt(starts, layer.range.start), offsetAt(starts, layer.range.end));
+  const positional = call?.args.filter((a) => a.keyword === null).length ?? 99;
+  if (positional > (layer.kind === 'dense' ? 1 : 2)) return null;
+  return keywordArgumentEdit(model.file, text, layer.range, 'activation', "'relu'");
+}
+
+function reluFix(model: ModelIR, linearLayers: LayerIR[], context: RuleContext): Fix | null {
+  const text = context.sourceText(model.file);
+  if (text === undefined) return null;
+  const edits = new Map<string, TextEdit>();
+  for (const layer of linearLayers) {
+    const edit = model.framework === 'keras' ? kerasActivationEdit(model, text, layer) : torchSequentialInsert(model, text, layer);
+    if (!edit) return null;
+    edits.set(rangeKey(edit.range), edit);
+  }
+  return { title: 'Add a relu activation after the linear layers', safety: 'unsafe', edits: [...edits.values()] };
+}
+
+function whatIfOps(model: ModelIR, linearLayers: LayerIR[]): IrEditOp[] {
+  return linearLayers.map((layer) =>
+    model.framework === 'keras'
+      ? { op: 'set-activation', layerId: layer.id, activation: 'relu' }
+      : { op: 'insert-after', afterLayerId: layer.id, kind: 'activation', activation: 'relu' },
+  );
+}
+
 export const rule: Rule = {
-  meta: {
-    code: 'GL103',
-    name: 'missing-nonlinearity',
-    category: 'activation',
-    defaultSeverity: 'warning',
-    fixable: 'none',
-    summary: 'TODO',
-    docs: '',
-    options: [],
-  },
-  check() {
-    return [];
+  meta,
+  check(model, context) {
+    const graph = layerGraph(model);
+    const allowBottleneck = context.option<boolean>(ALLOW_BOTTLENECK);
+    const inChain = new Set<string>();
+    const chains: LayerIR[][] = [];
+    for (const layer of model.layers) {
+      if (inChain.has(layer.id) || !isLearningLayer(layer) || appliedActivation(layer) !== 'linear') continue;
+      const chain = chainFrom(graph, layer);
+      chain.forEach((l) => inChain.add(l.id));
+      if (chain.length >= 2 && !(allowBottleneck && isBottleneck(chain))) chains.push(chain);
+    }
+    // Unrolled copies of one loop body make one chain per copy; report each written call once.
+    const firstCalls = new Set<string>();
+    return chains
+      .filter((chain) => !firstCalls.has(rangeKey(chain[0]!.range)) && firstCalls.add(rangeKey(chain[0]!.range)))
+      .map((chain) => {
+        const linearLayers = chain.filter((l) => appliedActivation(l) === 'linear' && l !== chain[chain.length - 1]);
+        const [first, second] = chain as [LayerIR, LayerIR];
+        const fix = reluFix(model, groupByCall(linearLayers).map((g) => g[0]!), context);
+        return makeFinding(meta, model, context, {
+          message: `'${first.name}' has no activation and feeds '${second.name}' directly${chain.length > 2 ? ` (${chain.length} layers in a row)` : ''}: the layers compose into a single linear map, so the extra depth adds parameters but no expressive power. Add a nonlinearity such as relu between them.`,
+          range: first.range,
+          related: chain.slice(1).map((l) => ({ location: { file: model.file, range: l.range }, message: `'${l.name}' continues the linear chain` })),
+          fixes: fix ? [fix] : [],
+          whatIf: { title: 'relu between the stacked linear layers', ops: whatIfOps(model, linearLayers) },
+        });
+      });
   },
 };

@@ -1,18 +1,197 @@
-import type { Rule } from '../types';
+/**
+ * GL101: several hidden sigmoid/tanh-like layers in a row, with nothing that re-normalizes the signal
+ * or lets the gradient bypass them. Each one multiplies the backward signal by a derivative below 1.
+ */
+import type { ActivationName, InitializerIR, LayerIR, ModelIR } from '../../../shared/ir';
+import type { Fix, IrEditOp, TextEdit } from '../../../shared/findings';
+import type { Rule, RuleContext, RuleMeta } from '../types';
+import { appliedActivation } from '../helpers/applied-activation';
+import { rangeKey } from '../helpers/call-key';
+import { feedsLearningLayer } from '../helpers/hidden-layer';
+import { keywordArgumentEdit } from '../helpers/keyword-argument-edit';
+import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
+import { isDropoutLayer, isLearningLayer, isShapeOnlyLayer } from '../helpers/layer-kinds';
+import { makeFinding } from '../helpers/make-finding';
+import { replaceActivationWithReluEdit } from '../helpers/replace-activation-edit';
+import { walkBackward } from '../helpers/walk-chain';
 
-// STUB: to be implemented (see issue 2). check() reports nothing yet.
+const SATURATING: ReadonlySet<ActivationName> = new Set(['sigmoid', 'tanh', 'hard_sigmoid', 'softsign']);
+const STACK_LENGTH = 'saturating-stack-length';
+
+const meta: RuleMeta = {
+  code: 'GL101',
+  name: 'saturating-activation-stack',
+  category: 'activation',
+  defaultSeverity: 'warning',
+  fixable: 'unsafe',
+  summary: 'Several hidden sigmoid/tanh layers in a row with no normalization or skip connection: gradients vanish.',
+  options: [
+    {
+      key: STACK_LENGTH,
+      type: 'number',
+      default: 3,
+      description: 'How many consecutive hidden saturating layers (sigmoid, tanh, hard_sigmoid, softsign) make a stack.',
+    },
+  ],
+  docs: `## What it does
+Finds runs of hidden layers whose activation saturates (sigmoid, tanh, hard_sigmoid, softsign) that
+follow each other directly: no batch/layer normalization and no residual (skip) connection between
+them. The output layer is not counted, so a sigmoid or softmax output is fine. The gated tanh/sigmoid
+inside LSTM and GRU cells are not counted either: the gates and the additive cell state are designed
+around them.
+
+## Why is this bad?
+Backpropagation multiplies the gradient by the activation's derivative once per layer. The sigmoid's
+derivative is at most 0.25 (at 0), tanh's at most 1 and much smaller as soon as the unit leaves the
+region around 0; hard_sigmoid is flat outside its linear band, and softsign's derivative also decays
+with |x|. With several such layers in a row the product shrinks geometrically, so the first layers
+barely learn (vanishing gradients). Glorot & Bengio (2010) observed exactly this with deep sigmoid
+networks: the top hidden layer saturates early and the lower layers receive tiny gradients.
+Normalization between the layers keeps pre-activations in the responsive range, and a skip
+connection gives the gradient a path that bypasses the derivatives; without either, the stack is
+hard to train.
+
+## Example
+\`\`\`python
+model = keras.Sequential([
+    layers.Dense(256, activation="sigmoid", input_shape=(784,)),
+    layers.Dense(128, activation="sigmoid"),
+    layers.Dense(64, activation="sigmoid"),
+    layers.Dense(10, activation="softmax"),
+])
+\`\`\`
+
+## Use instead
+ReLU-family activations, which do not saturate for positive inputs, with He initialization
+(He et al. 2015), or keep tanh but put normalization between the layers:
+\`\`\`python
+model = keras.Sequential([
+    layers.Dense(256, activation="relu", kernel_initializer="he_normal", input_shape=(784,)),
+    layers.Dense(128, activation="relu", kernel_initializer="he_normal"),
+    layers.Dense(64, activation="relu", kernel_initializer="he_normal"),
+    layers.Dense(10, activation="softmax"),
+])
+\`\`\`
+The fix offered is unsafe: it changes the model (activation and, for Keras, the initializer). In
+PyTorch it swaps the activations; add \`nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")\`
+yourself for He scaling.
+
+## Options
+- \`${STACK_LENGTH}\` (default 3): how many consecutive hidden saturating layers are reported.
+
+## References
+- Glorot & Bengio (2010), Understanding the difficulty of training deep feedforward neural networks.
+- He, Zhang, Ren & Sun (2015), Delving Deep into Rectifiers.
+- Pascanu, Mikolov & Bengio (2013), On the difficulty of training recurrent neural networks.
+- Ioffe & Szegedy (2015), Batch Normalization.
+`,
+};
+
+/** A hidden saturating activation and the learning layer whose output it squashes (null when unknown). */
+interface StackEntry {
+  point: LayerIR;
+  owner: LayerIR | null;
+}
+
+/** Layers the gradient crosses without extra saturation or rescue: linear learning layers, dropout, reshapes. */
+function transparent(layer: LayerIR): boolean {
+  if (isDropoutLayer(layer) || isShapeOnlyLayer(layer)) return true;
+  const name = appliedActivation(layer);
+  return name === 'linear';
+}
+
+/** The learning layer that feeds an activation: itself when fused, else the nearest linear one before it. */
+function ownerOf(graph: LayerGraph, point: LayerIR): LayerIR | null {
+  if (isLearningLayer(point)) return point;
+  const previous = graph.solePredecessor(point);
+  return previous && isLearningLayer(previous) && appliedActivation(previous) === 'linear' ? previous : null;
+}
+
+/** The saturating activation right before `point` in the same stack, or null when the stack starts here. */
+function previousPoint(graph: LayerGraph, point: LayerIR, isPoint: (l: LayerIR) => boolean): LayerIR | null {
+  const stop = walkBackward(graph, point, transparent);
+  return stop && isPoint(stop.layer) ? stop.layer : null;
+}
+
+function stacksOf(model: ModelIR, minimum: number): StackEntry[][] {
+  const graph = layerGraph(model);
+  const hiddenPoints = model.layers.filter((l) => {
+    const name = appliedActivation(l);
+    return name !== null && SATURATING.has(name) && feedsLearningLayer(graph, l);
+  });
+  const isPoint = (l: LayerIR): boolean => hiddenPoints.includes(l);
+  const previous = new Map(hiddenPoints.map((p) => [p.id, previousPoint(graph, p, isPoint)]));
+  const hasNext = new Set([...previous.values()].filter((p): p is LayerIR => p !== null).map((p) => p.id));
+  const stacks: StackEntry[][] = [];
+  for (const last of hiddenPoints) {
+    if (hasNext.has(last.id)) continue;
+    const chain: LayerIR[] = [];
+    for (let p: LayerIR | null = last; p; p = previous.get(p.id) ?? null) chain.unshift(p);
+    if (chain.length >= minimum) stacks.push(chain.map((point) => ({ point, owner: ownerOf(graph, point) })));
+  }
+  return stacks;
+}
+
+function heInit(model: ModelIR): Pick<InitializerIR, 'name' | 'params' | 'options'> {
+  return model.framework === 'keras'
+    ? { name: 'he_normal', params: {}, options: {} }
+    : { name: 'kaiming_normal', params: { a: 0 }, options: { mode: 'fan_in', nonlinearity: 'relu' } };
+}
+
+function whatIfOps(model: ModelIR, stack: StackEntry[]): IrEditOp[] {
+  const ops: IrEditOp[] = [];
+  for (const { point, owner } of stack) {
+    ops.push({ op: 'set-activation', layerId: point.id, activation: 'relu' });
+    if (owner) ops.push({ op: 'set-kernel-init', layerId: owner.id, init: heInit(model) });
+  }
+  return ops;
+}
+
+/** Text edits for every distinct call of the stack; null when any activation cannot be rewritten. */
+function reluFix(model: ModelIR, stack: StackEntry[], context: RuleContext): Fix | null {
+  const text = context.sourceText(model.file);
+  if (text === undefined) return null;
+  const edits = new Map<string, TextEdit>();
+  for (const { point, owner } of stack) {
+    if (!point.activation) return null;
+    const activationEdit = replaceActivationWithReluEdit(model.file, text, point.activation);
+    if (!activationEdit) return null;
+    edits.set(rangeKey(activationEdit.range), activationEdit);
+    if (model.framework === 'keras' && owner) {
+      const initEdit = keywordArgumentEdit(model.file, text, owner.range, 'kernel_initializer', "'he_normal'");
+      if (initEdit) edits.set(rangeKey(initEdit.range), initEdit);
+    }
+  }
+  const title = model.framework === 'keras' ? 'Use relu with he_normal initialization' : 'Use ReLU instead of the saturating activations';
+  return { title, safety: 'unsafe', edits: [...edits.values()] };
+}
+
+function describe(stack: StackEntry[]): string {
+  const names = [...new Set(stack.map((e) => appliedActivation(e.point)))];
+  const what = names.length === 1 ? names[0]! : `saturating (${names.join(', ')})`;
+  return `${stack.length} consecutive hidden ${what} layers with no normalization or skip connection between them: each multiplies the gradient by a derivative below 1 (sigmoid: at most 0.25), so the first layers barely learn (vanishing gradients). Consider relu with He initialization, or normalization between the layers.`;
+}
+
 export const rule: Rule = {
-  meta: {
-    code: 'GL101',
-    name: 'saturating-activation-stack',
-    category: 'activation',
-    defaultSeverity: 'warning',
-    fixable: 'none',
-    summary: 'TODO',
-    docs: '',
-    options: [],
-  },
-  check() {
-    return [];
+  meta,
+  check(model, context) {
+    const minimum = Math.max(2, Math.floor(context.option<number>(STACK_LENGTH)));
+    return stacksOf(model, minimum).map((stack) => {
+      const seen = new Set<string>();
+      const related = stack
+        .filter((e) => !seen.has(rangeKey(e.point.range)) && seen.add(rangeKey(e.point.range)))
+        .map((e, i) => ({
+          location: { file: model.file, range: e.point.range },
+          message: `${appliedActivation(e.point)} layer ${i + 1} of the stack`,
+        }));
+      const fix = reluFix(model, stack, context);
+      return makeFinding(meta, model, context, {
+        message: describe(stack),
+        range: stack[0]!.point.range,
+        related,
+        fixes: fix ? [fix] : [],
+        whatIf: { title: 'relu + He initialization instead of the saturating stack', ops: whatIfOps(model, stack) },
+      });
+    });
   },
 };

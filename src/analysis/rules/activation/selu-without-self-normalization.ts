@@ -1,18 +1,262 @@
-import type { Rule } from '../types';
+/**
+ * GL104: SELU networks only self-normalize under Klambauer et al.'s conditions: LeCun-normal weights
+ * (variance 1/fan_in), AlphaDropout instead of Dropout, and no BatchNorm inside the SELU stack.
+ */
+import type { InitializerIR, LayerIR, ModelIR } from '../../../shared/ir';
+import type { Finding, Fix, TextEdit } from '../../../shared/findings';
+import type { Rule, RuleContext, RuleMeta } from '../types';
+import { appliedActivation, appliesNonlinearity } from '../helpers/applied-activation';
+import { groupByCall } from '../helpers/call-key';
+import { keywordArgumentEdit } from '../helpers/keyword-argument-edit';
+import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
+import { isDropoutLayer, isLearningLayer, isNormalizationLayer, isShapeOnlyLayer } from '../helpers/layer-kinds';
+import { makeFinding } from '../helpers/make-finding';
+import { lineStarts, offsetAt, rangeOf } from '../helpers/text-offsets';
+import { walkBackward, walkForward } from '../helpers/walk-chain';
 
-// STUB: to be implemented (see issue 2). check() reports nothing yet.
+const TOLERANCE = 'selu-init-tolerance';
+
+const meta: RuleMeta = {
+  code: 'GL104',
+  name: 'selu-without-self-normalization',
+  category: 'activation',
+  defaultSeverity: 'warning',
+  fixable: 'safe',
+  summary: 'SELU without its self-normalizing conditions: LeCun-normal init, AlphaDropout, no BatchNorm.',
+  options: [
+    {
+      key: TOLERANCE,
+      type: 'number',
+      default: 0.25,
+      description:
+        'Relative deviation of the weight variance from 1/fan_in that is still accepted for explicit normal/uniform initializers (0.25: variance x fan_in within 0.75..1.25).',
+    },
+  ],
+  docs: `## What it does
+For networks that use SELU, checks the conditions under which SELU keeps activations at mean 0 and
+variance 1 by itself:
+- every layer feeding a SELU is initialized with variance 1/fan_in: \`lecun_normal\` in Keras
+  (\`lecun_uniform\` and \`VarianceScaling(scale=1, mode="fan_in")\` have the same variance), in PyTorch
+  \`nn.init.kaiming_normal_(w, nonlinearity="linear")\` or \`normal_(w, 0, 1/sqrt(fan_in))\`.
+  Framework defaults do not qualify: Keras' \`glorot_uniform\` has variance 2/(fan_in+fan_out), which
+  equals 1/fan_in only when fan_in = fan_out (such square layers are not reported), and PyTorch's
+  \`kaiming_uniform_(a=sqrt(5))\` has variance 1/(3 fan_in). Note that
+  \`kaiming_normal_(nonlinearity="selu")\` uses PyTorch's gain of 3/4 and does not give 1/fan_in
+  either (PyTorch's documentation recommends \`"linear"\` for self-normalizing networks);
+- dropout next to SELU layers is AlphaDropout, not plain Dropout;
+- there is no BatchNorm inside the SELU part of the network.
+
+## Why is this bad?
+Klambauer et al. (2017) prove that with SELU's constants (lambda ~ 1.0507, alpha ~ 1.6733) the mean
+and variance of the activations are mapped towards a stable fixed point (0, 1) from layer to layer,
+which keeps gradients from vanishing or exploding without normalization layers. The proof assumes
+weights with mean 0 and variance 1/fan_in; with other scales the fixed point moves and deep SELU
+stacks drift. Plain dropout sets units to 0, which is not SELU's resting value (its negative
+saturation is -lambda*alpha ~ -1.758), and it rescales the rest: both shift mean and variance. The
+paper introduces AlphaDropout for this reason. BatchNorm re-normalizes with batch statistics, which
+the self-normalizing analysis does not account for and which SELU makes unnecessary.
+
+## Example
+\`\`\`python
+model = keras.Sequential([
+    layers.Dense(256, activation="selu", input_shape=(100,)),
+    layers.Dropout(0.2),
+    layers.Dense(256, activation="selu"),
+    layers.BatchNormalization(),
+    layers.Dense(10, activation="softmax"),
+])
+\`\`\`
+
+## Use instead
+\`\`\`python
+model = keras.Sequential([
+    layers.Dense(256, activation="selu", kernel_initializer="lecun_normal", input_shape=(100,)),
+    layers.AlphaDropout(0.1),
+    layers.Dense(256, activation="selu", kernel_initializer="lecun_normal"),
+    layers.Dense(10, activation="softmax"),
+])
+\`\`\`
+Inputs should also be standardized (mean 0, variance 1). Fixes: \`kernel_initializer='lecun_normal'\`
+in Keras (safe); Dropout -> AlphaDropout (unsafe: a different regularizer; the paper uses rates
+around 0.05-0.1). Removing BatchNorm is left to you.
+
+## Options
+- \`${TOLERANCE}\` (default 0.25): accepted relative deviation of weight variance x fan_in from 1.
+
+## References
+- Klambauer, Unterthiner, Mayr & Hochreiter (2017), Self-Normalizing Neural Networks.
+- LeCun, Bottou, Orr & Mueller (1998), Efficient BackProp.
+- Ioffe & Szegedy (2015), Batch Normalization.
+`,
+};
+
+/** Gain of PyTorch's kaiming_* for a nonlinearity, as torch.nn.init.calculate_gain defines it. */
+function kaimingGainSquared(init: InitializerIR): number | null {
+  const nonlinearity = init.options['nonlinearity'] ?? 'leaky_relu';
+  if (['linear', 'sigmoid', 'conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d'].includes(nonlinearity)) return 1;
+  if (nonlinearity === 'relu') return 2;
+  if (nonlinearity === 'tanh') return (5 / 3) ** 2;
+  if (nonlinearity === 'selu') return (3 / 4) ** 2;
+  if (nonlinearity === 'leaky_relu') {
+    const a = init.params['a'] ?? 0;
+    return 2 / (1 + a * a);
+  }
+  return null;
+}
+
+/**
+ * Weight variance x fan_in (1 for LeCun), or null when it cannot be known. `fanIn`/`fanOut` are
+ * only needed for initializers whose variance is given in absolute terms or uses fan_out.
+ */
+function varianceTimesFanIn(init: InitializerIR, fanIn: number | null, fanOut: number | null): number | null {
+  const p = init.params;
+  switch (init.name) {
+    case 'lecun_normal':
+    case 'lecun_uniform':
+      return 1;
+    case 'he_normal':
+    case 'he_uniform':
+      return 2;
+    case 'glorot_normal':
+    case 'glorot_uniform':
+    case 'xavier_normal':
+    case 'xavier_uniform': {
+      const gain = p['gain'] ?? 1;
+      // Right only when fan_in equals fan_out; with unknown fans it is not LeCun by construction.
+      return fanIn !== null && fanOut !== null ? (gain * gain * 2 * fanIn) / (fanIn + fanOut) : 2;
+    }
+    case 'kaiming_normal':
+    case 'kaiming_uniform': {
+      const gain2 = kaimingGainSquared(init);
+      if (gain2 === null) return null;
+      const mode = init.options['mode'] ?? 'fan_in';
+      if (mode === 'fan_in') return gain2;
+      return fanIn !== null && fanOut !== null ? (gain2 * fanIn) / fanOut : null;
+    }
+    case 'variance_scaling': {
+      const scale = p['scale'] ?? 1;
+      const mode = init.options['mode'] ?? 'fan_in';
+      if (mode === 'fan_in') return scale;
+      if (fanIn === null || fanOut === null) return null;
+      return mode === 'fan_out' ? (scale * fanIn) / fanOut : (scale * 2 * fanIn) / (fanIn + fanOut);
+    }
+    case 'random_normal':
+    case 'truncated_normal': {
+      const std = p['stddev'] ?? p['std'];
+      return std !== undefined && fanIn !== null ? std * std * fanIn : null;
+    }
+    case 'random_uniform': {
+      const lo = p['minval'] ?? p['a'];
+      const hi = p['maxval'] ?? p['b'];
+      return lo !== undefined && hi !== undefined && fanIn !== null ? (((hi - lo) ** 2) / 12) * fanIn : null;
+    }
+    default:
+      // orthogonal, identity, constants (GL201's business), unknown: no verdict.
+      return null;
+  }
+}
+
+/** Layers between a SELU and what it connects to that neither add a nonlinearity nor learn. */
+function passive(layer: LayerIR): boolean {
+  return isDropoutLayer(layer) || isShapeOnlyLayer(layer) || isNormalizationLayer(layer) || (layer.kind === 'activation' && appliedActivation(layer) === 'linear');
+}
+
+/** Nonlinear activation points and learning layers, the landmarks a walk from a dropout/BN looks for. */
+function landmark(layer: LayerIR): boolean {
+  return appliesNonlinearity(layer) || !(passive(layer) || isLearningLayer(layer));
+}
+
+/** The learning layer whose pre-activation the SELU at `point` squashes, or null. */
+function seluInputLayer(graph: LayerGraph, point: LayerIR): LayerIR | null {
+  if (isLearningLayer(point)) return point;
+  const stop = walkBackward(graph, point, passive);
+  return stop && isLearningLayer(stop.layer) && appliedActivation(stop.layer) === 'linear' ? stop.layer : null;
+}
+
+/** True when the nearest activation before or after `layer` is SELU (the layer sits in the SELU stack). */
+function inSeluStack(graph: LayerGraph, layer: LayerIR): boolean {
+  const isSelu = (l: LayerIR | undefined): boolean => l !== undefined && appliedActivation(l) === 'selu';
+  const before = walkBackward(graph, layer, (l) => !landmark(l) || (isLearningLayer(l) && appliedActivation(l) === 'linear'))?.layer;
+  const after = walkForward(graph, layer, (l) => !landmark(l) || (isLearningLayer(l) && appliedActivation(l) === 'linear'))?.layer;
+  return isSelu(before) || isSelu(after);
+}
+
+function initName(init: InitializerIR): string {
+  const written = init.explicit ? init.spelling : `${init.name}, the ${init.framework === 'keras' ? 'Keras' : 'PyTorch'} default`;
+  return written;
+}
+
+function initFindings(model: ModelIR, graph: LayerGraph, context: RuleContext, seluPoints: LayerIR[]): Finding[] {
+  const tolerance = context.option<number>(TOLERANCE);
+  const owners = [...new Set(seluPoints.map((p) => seluInputLayer(graph, p)).filter((l): l is LayerIR => l !== null))];
+  const wrong = owners.filter((layer) => {
+    if (!layer.kernelInit) return false;
+    const ratio = varianceTimesFanIn(layer.kernelInit, layer.fanIn, layer.fanOut);
+    return ratio !== null && Math.abs(ratio - 1) > tolerance;
+  });
+  const text = context.sourceText(model.file);
+  return groupByCall(wrong).map((copies) => {
+    const layer = copies[0]!;
+    const init = layer.kernelInit!;
+    const edit = model.framework === 'keras' && text !== undefined ? keywordArgumentEdit(model.file, text, layer.range, 'kernel_initializer', "'lecun_normal'") : null;
+    const fix: Fix | null = edit ? { title: "Use kernel_initializer='lecun_normal'", safety: 'safe', edits: [edit] } : null;
+    const lecun: Pick<InitializerIR, 'name' | 'params' | 'options'> =
+      model.framework === 'keras'
+        ? { name: 'lecun_normal', params: {}, options: {} }
+        : { name: 'kaiming_normal', params: { a: 0 }, options: { mode: 'fan_in', nonlinearity: 'linear' } };
+    const advice = model.framework === 'keras' ? "kernel_initializer='lecun_normal'" : "nn.init.kaiming_normal_(weight, nonlinearity='linear') (variance 1/fan_in)";
+    return makeFinding(meta, model, context, {
+      message: `SELU layer '${layer.name}' is initialized with ${initName(init)}; SELU only self-normalizes with LeCun-normal weights (variance 1/fan_in). Use ${advice}.`,
+      range: layer.range,
+      fixes: fix ? [fix] : [],
+      whatIf: { title: 'LeCun-normal initialization for the SELU layer', ops: copies.map((c) => ({ op: 'set-kernel-init' as const, layerId: c.id, init: lecun })) },
+    });
+  });
+}
+
+/** `layers.Dropout(0.2)` -> `layers.AlphaDropout(0.2)`: only for a module-qualified plain Dropout. */
+function alphaDropoutEdit(model: ModelIR, text: string | undefined, layer: LayerIR): TextEdit | null {
+  if (text === undefined || !/^[\w.]+\.Dropout$/.test(layer.className)) return null;
+  const starts = lineStarts(text);
+  const start = offsetAt(starts, layer.range.start);
+  if (!text.startsWith(layer.className, start)) return null;
+  const nameStart = start + layer.className.length - 'Dropout'.length;
+  return { file: model.file, range: rangeOf(starts, nameStart, nameStart), newText: 'Alpha' };
+}
+
+function stackFindings(model: ModelIR, graph: LayerGraph, context: RuleContext): Finding[] {
+  const text = context.sourceText(model.file);
+  const dropouts = model.layers.filter((l) => l.kind === 'dropout' && inSeluStack(graph, l));
+  const norms = model.layers.filter((l) => l.kind === 'batchnorm' && inSeluStack(graph, l));
+  const dropoutFindings = groupByCall(dropouts).map((copies) => {
+    const layer = copies[0]!;
+    const edit = alphaDropoutEdit(model, text, layer);
+    return makeFinding(meta, model, context, {
+      message: `Plain dropout '${layer.name}' in a SELU network: zeroing units (instead of SELU's negative saturation) shifts the mean and variance that SELU keeps at 0 and 1. Use AlphaDropout.`,
+      range: layer.range,
+      fixes: edit ? [{ title: 'Use AlphaDropout', safety: 'unsafe', edits: [edit] }] : [],
+      whatIf: { title: 'AlphaDropout instead of Dropout', ops: copies.map((c) => ({ op: 'replace-kind' as const, layerId: c.id, kind: 'alpha-dropout' as const })) },
+    });
+  });
+  const normFindings = groupByCall(norms).map((copies) => {
+    const layer = copies[0]!;
+    return makeFinding(meta, model, context, {
+      message: `BatchNorm '${layer.name}' inside a SELU stack: SELU networks normalize themselves, and batch statistics break the self-normalizing fixed point. Remove it (or use relu/gelu with BatchNorm instead of SELU).`,
+      range: layer.range,
+      whatIf: { title: 'SELU stack without BatchNorm', ops: copies.map((c) => ({ op: 'remove-layer' as const, layerId: c.id })) },
+    });
+  });
+  return [...dropoutFindings, ...normFindings];
+}
+
 export const rule: Rule = {
-  meta: {
-    code: 'GL104',
-    name: 'selu-without-self-normalization',
-    category: 'activation',
-    defaultSeverity: 'warning',
-    fixable: 'none',
-    summary: 'TODO',
-    docs: '',
-    options: [],
-  },
-  check() {
-    return [];
+  meta,
+  check(model, context) {
+    const seluPoints = model.layers.filter((l) => appliedActivation(l) === 'selu');
+    if (seluPoints.length === 0) return [];
+    const graph = layerGraph(model);
+    return [...initFindings(model, graph, context, seluPoints), ...stackFindings(model, graph, context)].sort(
+      (a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
+    );
   },
 };

@@ -12,28 +12,26 @@ export interface ChainStop {
   crossed: LayerIR[];
 }
 
-/** Toward the outputs: the first successor that `transparent` rejects, or null when the chain ends or branches. */
-export function walkForward(graph: LayerGraph, from: LayerIR, transparent: (layer: LayerIR) => boolean): ChainStop | null {
+type Direction = 'forward' | 'backward';
+
+function walk(graph: LayerGraph, from: LayerIR, direction: Direction, transparent: (layer: LayerIR) => boolean): ChainStop | null {
+  const ahead = direction === 'forward' ? graph.soleSuccessor : graph.solePredecessor;
+  const behind = direction === 'forward' ? graph.solePredecessor : graph.soleSuccessor;
   const crossed: LayerIR[] = [];
   let current = from;
   for (;;) {
-    const next = graph.soleSuccessor(current);
-    if (!next || graph.solePredecessor(next) !== current) return null;
+    const next = ahead(current);
+    if (!next || behind(next) !== current) return null;
     if (!transparent(next)) return { layer: next, crossed };
     crossed.push(next);
     current = next;
   }
 }
 
+/** Toward the outputs: the first successor that `transparent` rejects, or null when the chain ends or branches. */
+export const walkForward = (graph: LayerGraph, from: LayerIR, transparent: (layer: LayerIR) => boolean): ChainStop | null =>
+  walk(graph, from, 'forward', transparent);
+
 /** Toward the inputs: the first predecessor that `transparent` rejects, or null when the chain starts or merges. */
-export function walkBackward(graph: LayerGraph, from: LayerIR, transparent: (layer: LayerIR) => boolean): ChainStop | null {
-  const crossed: LayerIR[] = [];
-  let current = from;
-  for (;;) {
-    const previous = graph.solePredecessor(current);
-    if (!previous || graph.soleSuccessor(previous) !== current) return null;
-    if (!transparent(previous)) return { layer: previous, crossed };
-    crossed.push(previous);
-    current = previous;
-  }
-}
+export const walkBackward = (graph: LayerGraph, from: LayerIR, transparent: (layer: LayerIR) => boolean): ChainStop | null =>
+  walk(graph, from, 'backward', transparent);

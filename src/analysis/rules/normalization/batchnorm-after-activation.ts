@@ -1,18 +1,108 @@
-import type { Rule } from '../types';
+/**
+ * GL301 (information): BatchNorm placed right after a nonlinearity. Both orders are used in practice;
+ * the note points at the original placement and what it buys, it is not an error.
+ */
+import type { ActivationName, LayerIR } from '../../../shared/ir';
+import type { Fix, IrEditOp } from '../../../shared/findings';
+import type { Rule, RuleMeta } from '../types';
+import { appliedActivation, appliesNonlinearity } from '../helpers/applied-activation';
+import { groupByCall } from '../helpers/call-key';
+import { layerGraph } from '../helpers/layer-graph';
+import { makeFinding } from '../helpers/make-finding';
+import { swapCallsEdit } from '../helpers/swap-calls-edit';
+import { walkBackward } from '../helpers/walk-chain';
 
-// STUB: to be implemented (see issue 2). check() reports nothing yet.
+const meta: RuleMeta = {
+  code: 'GL301',
+  name: 'batchnorm-after-activation',
+  category: 'normalization',
+  defaultSeverity: 'information',
+  fixable: 'unsafe',
+  summary: 'BatchNorm placed after the activation; the original placement normalizes the pre-activation.',
+  options: [],
+  docs: `## What it does
+Notes a batch normalization layer whose input is the output of a nonlinearity, e.g.
+\`Dense(64, activation="relu")\` followed by \`BatchNormalization()\`, or \`nn.ReLU()\` followed by
+\`nn.BatchNorm2d\`. This is information, not a warning: both orders are in use.
+
+## Why is this bad?
+It is not necessarily bad. The two placements:
+- **Before the activation** (linear -> BN -> activation) is the placement of Ioffe & Szegedy (2015).
+  BN then normalizes W x, whose distribution is closer to Gaussian than a rectified output, and the
+  activation always sees inputs with a controlled mean and scale: sigmoid/tanh units are kept out of
+  saturation and ReLU units are kept from being inactive for the whole batch. Because BN subtracts
+  the mean, the preceding layer's bias is redundant and can be dropped (\`use_bias=False\`, see
+  GL302); BN's beta takes its role.
+- **After the activation** (linear -> activation -> BN) normalizes what the next layer actually
+  receives. With ReLU it also works well in many reported experiments, and some architectures and
+  tutorials use it deliberately. The cost is that the activation itself sees unnormalized inputs, so
+  the saturation/dead-unit protection above is lost, and the preceding bias is no longer redundant.
+
+Prefer the original order unless you have measured that the other works better for your model.
+The Gradient Lens probe can compare the two ("what if").
+
+## Example
+\`\`\`python
+model = keras.Sequential([
+    layers.Dense(256, activation="relu", input_shape=(784,)),
+    layers.BatchNormalization(),
+    layers.Dense(10, activation="softmax"),
+])
+\`\`\`
+
+## Use instead
+\`\`\`python
+model = keras.Sequential([
+    layers.Dense(256, use_bias=False, input_shape=(784,)),
+    layers.BatchNormalization(),
+    layers.Activation("relu"),
+    layers.Dense(10, activation="softmax"),
+])
+\`\`\`
+When the activation is a separate layer written in call order (Sequential, \`model.add\`, functional,
+\`nn.Sequential\`), the fix swaps the two layers (unsafe: it changes the model).
+
+## References
+- Ioffe & Szegedy (2015), Batch Normalization: Accelerating Deep Network Training by Reducing Internal Covariate Shift.
+- He, Zhang, Ren & Sun (2016), Deep Residual Learning for Image Recognition (conv -> BN -> ReLU).
+`,
+};
+
 export const rule: Rule = {
-  meta: {
-    code: 'GL301',
-    name: 'batchnorm-after-activation',
-    category: 'normalization',
-    defaultSeverity: 'warning',
-    fixable: 'none',
-    summary: 'TODO',
-    docs: '',
-    options: [],
-  },
-  check() {
-    return [];
+  meta,
+  check(model, context) {
+    const graph = layerGraph(model);
+    const pairs: { norm: LayerIR; activation: LayerIR }[] = [];
+    for (const norm of model.layers) {
+      if (norm.kind !== 'batchnorm') continue;
+      const previous = walkBackward(graph, norm, () => false)?.layer;
+      const name = previous ? appliedActivation(previous) : null;
+      if (previous && name !== 'unknown' && appliesNonlinearity(previous)) pairs.push({ norm, activation: previous });
+    }
+    const text = context.sourceText(model.file);
+    return groupByCall(pairs.map((p) => p.norm)).map((copies) => {
+      const norm = copies[0]!;
+      const activation = pairs.find((p) => p.norm === norm)!.activation;
+      const name = appliedActivation(activation) as ActivationName;
+      const separate = activation.kind === 'activation';
+      const swap = separate && text !== undefined ? swapCallsEdit(model, text, activation, norm) : null;
+      const fix: Fix | null = swap ? { title: `Move the BatchNorm before the ${name} activation`, safety: 'unsafe', edits: swap } : null;
+      const ops: IrEditOp[] = copies.flatMap((copy): IrEditOp[] => {
+        const act = pairs.find((p) => p.norm === copy)!.activation;
+        return act.kind === 'activation'
+          ? [{ op: 'move-before', layerId: copy.id, beforeLayerId: act.id }]
+          : [
+              { op: 'set-activation', layerId: act.id, activation: 'linear' },
+              { op: 'insert-after', afterLayerId: copy.id, kind: 'activation', activation: name },
+            ];
+      });
+      return makeFinding(meta, model, context, {
+        message: `BatchNorm '${norm.name}' normalizes the output of ${name} ('${activation.name}'). The original placement (Ioffe & Szegedy 2015) is linear -> BatchNorm -> ${name}, which keeps the activation's inputs normalized and makes the bias before BN redundant; both orders are used in practice.`,
+        range: norm.range,
+        related: [{ location: { file: model.file, range: activation.activation?.range ?? activation.range }, message: `the ${name} activation before the BatchNorm` }],
+        fixes: fix ? [fix] : [],
+        whatIf: { title: `BatchNorm before ${name}`, ops },
+      });
+    });
   },
 };

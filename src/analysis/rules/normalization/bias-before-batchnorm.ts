@@ -1,18 +1,115 @@
-import type { Rule } from '../types';
+/**
+ * GL302: a dense/conv layer with a bias directly followed by BatchNorm. BN subtracts the per-feature
+ * batch mean, which removes any constant per-feature offset, so the bias is dead weight.
+ */
+import type { LayerIR, ModelIR } from '../../../shared/ir';
+import type { Fix, TextEdit } from '../../../shared/findings';
+import type { Rule, RuleMeta } from '../types';
+import { appliedActivation } from '../helpers/applied-activation';
+import { parseCallArguments } from '../helpers/call-arguments';
+import { groupByCall, rangeKey } from '../helpers/call-key';
+import { keywordArgumentEdit } from '../helpers/keyword-argument-edit';
+import { layerGraph } from '../helpers/layer-graph';
+import { isLearningLayer } from '../helpers/layer-kinds';
+import { makeFinding } from '../helpers/make-finding';
+import { lineStarts, offsetAt } from '../helpers/text-offsets';
+import { walkForward } from '../helpers/walk-chain';
 
-// STUB: to be implemented (see issue 2). check() reports nothing yet.
+const meta: RuleMeta = {
+  code: 'GL302',
+  name: 'bias-before-batchnorm',
+  category: 'normalization',
+  defaultSeverity: 'warning',
+  fixable: 'safe',
+  summary: 'A dense/conv bias directly before BatchNorm is cancelled by the mean subtraction.',
+  options: [],
+  docs: `## What it does
+Finds a dense or convolution layer without an activation that keeps its bias (\`use_bias=True\`, the
+default in Keras and PyTorch) and feeds a batch normalization layer directly.
+
+## Why is this bad?
+Batch normalization subtracts the mean of each feature (channel) over the batch before scaling and
+shifting with its own learned gamma and beta (Ioffe & Szegedy 2015). A bias adds the same constant
+to a feature for every example, so the mean subtraction removes it exactly: the bias receives zero
+gradient, never changes the output, and only costs parameters, memory and time. BN's beta already
+provides the learned offset. Ioffe & Szegedy drop the bias for this reason, and residual networks
+write \`Conv2d(..., bias=False)\` before every BN.
+
+## Example
+\`\`\`python
+model = keras.Sequential([
+    layers.Conv2D(64, 3, padding="same", input_shape=(32, 32, 3)),
+    layers.BatchNormalization(),
+    layers.ReLU(),
+])
+\`\`\`
+
+## Use instead
+\`\`\`python
+model = keras.Sequential([
+    layers.Conv2D(64, 3, padding="same", use_bias=False, input_shape=(32, 32, 3)),
+    layers.BatchNormalization(),
+    layers.ReLU(),
+])
+\`\`\`
+The fix is safe: \`use_bias=False\` (Keras) or \`bias=False\` (PyTorch) does not change what the model
+can compute. A layer with an activation before the BN is not reported: the activation is between
+the bias and the mean subtraction, so the bias matters there (see GL301). Keras BatchNormalization
+with a non-default \`axis\` is not reported unless it matches \`data_format="channels_first"\`.
+
+## References
+- Ioffe & Szegedy (2015), Batch Normalization: Accelerating Deep Network Training by Reducing Internal Covariate Shift.
+- He, Zhang, Ren & Sun (2016), Deep Residual Learning for Image Recognition.
+`,
+};
+
+/** Keras BN normalizes the last axis by default; another axis only matches channels_first convolutions. */
+function normalizesFeatureAxis(model: ModelIR, layer: LayerIR, norm: LayerIR): boolean {
+  if (model.framework !== 'keras') return true;
+  const axis = norm.params['axis'];
+  if (axis === undefined || axis === -1) return true;
+  return axis === 1 && layer.params['data_format'] === 'channels_first';
+}
+
+/** Positional index of the bias flag: Dense(units, activation, use_bias), Linear(in, out, bias), Conv2d(..., groups, bias). */
+function biasPositionalIndex(layer: LayerIR): number {
+  return layer.kind === 'dense' ? 2 : 7;
+}
+
+function noBiasEdit(model: ModelIR, text: string, layer: LayerIR): TextEdit | null {
+  const starts = lineStarts(text);
+  const call = parseCallArguments(text, offsetAt(starts, layer.range.start), offsetAt(starts, layer.range.end));
+  if (!call || call.args.filter((a) => a.keyword === null).length > biasPositionalIndex(layer)) return null;
+  const keyword = model.framework === 'keras' ? 'use_bias' : 'bias';
+  return keywordArgumentEdit(model.file, text, layer.range, keyword, 'False');
+}
+
 export const rule: Rule = {
-  meta: {
-    code: 'GL302',
-    name: 'bias-before-batchnorm',
-    category: 'normalization',
-    defaultSeverity: 'warning',
-    fixable: 'none',
-    summary: 'TODO',
-    docs: '',
-    options: [],
-  },
-  check() {
-    return [];
+  meta,
+  check(model, context) {
+    const graph = layerGraph(model);
+    const followedByNorm = (layer: LayerIR): LayerIR | null => {
+      if (!isLearningLayer(layer) || !layer.useBias || appliedActivation(layer) !== 'linear') return null;
+      const next = walkForward(graph, layer, () => false)?.layer;
+      return next && next.kind === 'batchnorm' && normalizesFeatureAxis(model, layer, next) ? next : null;
+    };
+    const biased = model.layers.filter((l) => followedByNorm(l) !== null);
+    const text = context.sourceText(model.file);
+    return groupByCall(biased).map((copies) => {
+      const layer = copies[0]!;
+      const norm = followedByNorm(layer)!;
+      // One edit changes every copy made by the same call: offer it only when every copy qualifies.
+      const allCopiesQualify = model.layers.filter((l) => rangeKey(l.range) === rangeKey(layer.range)).every((l) => copies.includes(l));
+      const edit = text !== undefined && allCopiesQualify ? noBiasEdit(model, text, layer) : null;
+      const keyword = model.framework === 'keras' ? 'use_bias=False' : 'bias=False';
+      const fix: Fix | null = edit ? { title: `Set ${keyword} (BatchNorm's beta replaces the bias)`, safety: 'safe', edits: [edit] } : null;
+      return makeFinding(meta, model, context, {
+        message: `'${layer.name}' adds a bias right before BatchNorm '${norm.name}', which subtracts the batch mean and so cancels it; BatchNorm's beta already provides the offset. Set ${keyword}.`,
+        range: layer.range,
+        related: [{ location: { file: model.file, range: norm.range }, message: `BatchNorm '${norm.name}' cancels the bias` }],
+        fixes: fix ? [fix] : [],
+        whatIf: { title: 'no bias before BatchNorm', ops: copies.map((c) => ({ op: 'set-use-bias' as const, layerId: c.id, value: false })) },
+      });
+    });
   },
 };
