@@ -1,0 +1,183 @@
+// Analysis benchmark (issue 2 §6). Prints numbers; asserts nothing. Run: `node bench/analysis.mjs`.
+//  1. one generated 5,000-line file: cold (new process: parser init + first analysis), warm (full
+//     re-parse + analysis of the same file), after a one-line edit (incremental re-parse + analysis);
+//  2. CLI throughput: `node dist/cli.js check` over 500 generated files.
+// Targets on the 2-core CI machines: warm <= 60 ms, after an edit <= 20 ms, 500 files <= 5 s.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const WARM_RUNS = 20;
+const FILES_FOR_THROUGHPUT = 500;
+
+/** One block of realistic model code (~50 lines): a Keras MLP, a PyTorch module and its training loop. */
+function modelBlock(i) {
+  const act = ['relu', 'sigmoid', 'tanh', 'elu'][i % 4];
+  return `
+def build_keras_${i}(n_classes=10):
+    model = keras.Sequential([
+        keras.Input(shape=(784,)),
+        layers.Dense(${128 + i % 7}, activation="${act}", kernel_initializer="he_normal"),
+        layers.BatchNormalization(),
+        layers.Dense(128, activation="${act}"),
+        layers.Dropout(0.2),
+        layers.Dense(64, activation="${act}"),
+        layers.Dense(n_classes, activation="softmax"),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="sparse_categorical_crossentropy")
+    return model
+
+
+class Net${i}(nn.Module):
+    def __init__(self, width=${64 + i % 5}):
+        super().__init__()
+        self.fc1 = nn.Linear(784, width)
+        self.bn1 = nn.BatchNorm1d(width)
+        self.fc2 = nn.Linear(width, width)
+        self.fc3 = nn.Linear(width, 10)
+        nn.init.kaiming_normal_(self.fc1.weight, nonlinearity="relu")
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.fc1(x)))
+        x = torch.${act === 'relu' ? 'relu' : 'tanh'}(self.fc2(x))
+        return self.fc3(x)
+
+
+def train_${i}(loader, epochs=3):
+    net = Net${i}()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    criterion = nn.CrossEntropyLoss()
+    for epoch in range(epochs):
+        for xb, yb in loader:
+            optimizer.zero_grad()
+            loss = criterion(net(xb.view(-1, 784)), yb)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            optimizer.step()
+    return net
+
+`;
+}
+
+const HEADER = `import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from tensorflow import keras
+from tensorflow.keras import layers
+`;
+
+function generateFile(lines) {
+  let text = HEADER;
+  for (let i = 0; text.split('\n').length < lines; i++) text += modelBlock(i);
+  return text.split('\n').slice(0, lines).join('\n') + '\n';
+}
+
+/** The engine bundled like the CLI bundles it, so the numbers are those of shipped code. */
+async function loadEngine() {
+  const outfile = join(root, 'node_modules/.cache/gradient-lens-bench/engine.cjs');
+  mkdirSync(dirname(outfile), { recursive: true });
+  await esbuild.build({
+    stdin: { contents: "export { Project } from './src/analysis/project';", resolveDir: root, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile,
+    logLevel: 'warning',
+  });
+  return require(outfile);
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+const ms = (value) => `${value.toFixed(1)} ms`;
+
+/** The SourceEdit (api.ts) for replacing `oldText` at `index` by `newText` in ASCII text. */
+function editAt(text, index, oldText, newText) {
+  const before = text.slice(0, index);
+  const row = before.split('\n').length - 1;
+  const column = index - (before.lastIndexOf('\n') + 1);
+  return {
+    startIndex: index,
+    oldEndIndex: index + oldText.length,
+    newEndIndex: index + newText.length,
+    startPosition: { row, column },
+    oldEndPosition: { row, column: column + oldText.length },
+    newEndPosition: { row, column: column + newText.length },
+  };
+}
+
+async function benchOneFile(Project) {
+  const text = generateFile(5000);
+  const path = join(tmpdir(), 'gradient-lens-bench-5000.py');
+  const coldStart = performance.now();
+  const project = await Project.create();
+  project.setFile(path, text);
+  const first = project.analyzeFile(path);
+  const cold = performance.now() - coldStart;
+
+  const warm = [];
+  for (let i = 0; i < WARM_RUNS; i++) {
+    const start = performance.now();
+    project.setFile(path, text);
+    project.analyzeFile(path);
+    warm.push(performance.now() - start);
+  }
+
+  // One-line edits in the middle of the file: a layer width changes back and forth, as when typing.
+  const target = 'layers.Dense(128, activation=';
+  const index = text.indexOf(target, Math.floor(text.length / 2)) + 'layers.Dense('.length;
+  const edited = [];
+  let current = text;
+  for (let i = 0; i < WARM_RUNS; i++) {
+    const [from, to] = i % 2 === 0 ? ['128', '256'] : ['256', '128'];
+    const next = current.slice(0, index) + to + current.slice(index + from.length);
+    const edit = editAt(current, index, from, to);
+    const start = performance.now();
+    project.setFile(path, next, edit);
+    project.analyzeFile(path);
+    edited.push(performance.now() - start);
+    current = next;
+  }
+  project.dispose();
+  return { lines: text.split('\n').length - 1, models: first.models.length, findings: first.findings.length, cold, warm: median(warm), edited: median(edited) };
+}
+
+function benchCli() {
+  execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'inherit' });
+  const folder = mkdtempSync(join(tmpdir(), 'gradient-lens-bench-'));
+  try {
+    for (let i = 0; i < FILES_FOR_THROUGHPUT; i++) {
+      const dir = join(folder, `pkg${Math.floor(i / 50)}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `model_${i}.py`), HEADER + modelBlock(i));
+    }
+    const start = performance.now();
+    const run = spawnSync(process.execPath, [join(root, 'dist/cli.js'), 'check', '--format', 'json', folder], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    const elapsed = performance.now() - start;
+    const report = JSON.parse(run.stdout);
+    const lines = report.files.length * (HEADER + modelBlock(0)).split('\n').length;
+    return { files: report.files.length, lines, exit: run.status, elapsed, findings: report.files.reduce((n, f) => n + f.diagnostics.length, 0) };
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+const { Project } = await loadEngine();
+const one = await benchOneFile(Project);
+console.log(`5,000-line file (${one.lines} lines, ${one.models} models, ${one.findings} findings)`);
+console.log(`  cold (parser init + parse + analysis): ${ms(one.cold)}`);
+console.log(`  warm (full parse + analysis), median of ${WARM_RUNS}: ${ms(one.warm)}   target <= 60 ms`);
+console.log(`  after a one-line edit (incremental), median of ${WARM_RUNS}: ${ms(one.edited)}   target <= 20 ms`);
+const cli = benchCli();
+console.log(`CLI: gradient-lens check over ${cli.files} files (~${cli.lines} lines, ${cli.findings} findings, exit ${cli.exit})`);
+console.log(`  wall clock: ${ms(cli.elapsed)} (${(cli.files / (cli.elapsed / 1000)).toFixed(0)} files/s)   target <= 5000 ms`);

@@ -1,0 +1,251 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BN_AFTER_RELU, fixtureTree, RELU_STACK, runCli, SIGMOID_STACK } from './run-cli';
+
+let cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups) cleanup();
+  cleanups = [];
+});
+
+function tree(files: Record<string, string | Buffer>): string {
+  const { root, cleanup } = fixtureTree(files);
+  cleanups.push(cleanup);
+  return root;
+}
+
+interface JsonOutput {
+  version: number;
+  files: {
+    path: string;
+    error: string | null;
+    models: { name: string; framework: string; line: number; layers: number; cell?: number }[];
+    diagnostics: { code: string; name: string; severity: string; message: string; line: number; column: number; endLine: number; endColumn: number; cell?: number }[];
+  }[];
+}
+
+function checkJson(root: string, ...args: string[]): { status: number | null; report: JsonOutput; stderr: string } {
+  const run = runCli(['check', '--format', 'json', ...args], root);
+  return { status: run.status, report: JSON.parse(run.stdout) as JsonOutput, stderr: run.stderr };
+}
+
+function codesIn(report: JsonOutput, path: string): string[] {
+  return report.files.find((f) => f.path === path)?.diagnostics.map((d) => d.code) ?? [];
+}
+
+const notebook = (cells: { cell_type: string; source: string[] }[]) =>
+  JSON.stringify({ cells: cells.map((c) => ({ ...c, metadata: {}, ...(c.cell_type === 'code' ? { outputs: [], execution_count: null } : {}) })), metadata: { kernelspec: { language: 'python', name: 'python3' } }, nbformat: 4, nbformat_minor: 5 });
+
+describe('gradient-lens check: text output and exit codes', () => {
+  it('prints path:line:col: CODE message for findings, nothing for the clean twin, and a summary; exits 1', () => {
+    const root = tree({ 'model.py': SIGMOID_STACK, 'clean.py': RELU_STACK });
+    const run = runCli(['check', '.'], root);
+    expect(run.status).toBe(1);
+    const lines = run.stdout.trimEnd().split('\n');
+    const findingLines = lines.filter((l) => /^\S+:\d+:\d+: GL\d{3} /.test(l));
+    expect(findingLines.length).toBeGreaterThan(0);
+    expect(findingLines.every((l) => l.startsWith('model.py:'))).toBe(true);
+    expect(findingLines.some((l) => /^model\.py:[678]:5: GL101 \S/.test(l))).toBe(true);
+    expect(run.stdout).not.toContain('clean.py');
+    expect(lines.at(-1)).toMatch(/^Found \d+ problems? \(.*warning.*\) in 1 of 2 files\.$/);
+    expect(run.stdout).not.toContain('\u001b[');
+  });
+
+  it('exits 0 on clean code and says so', () => {
+    const root = tree({ 'clean.py': RELU_STACK });
+    const run = runCli(['check'], root);
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toBe('No problems found in 1 file.');
+  });
+
+  it('reports information-level findings but still exits 0', () => {
+    const root = tree({ 'net.py': BN_AFTER_RELU });
+    const { status, report } = checkJson(root, 'net.py');
+    expect(codesIn(report, 'net.py')).toEqual(['GL301']);
+    expect(report.files[0].diagnostics[0]).toMatchObject({ severity: 'information', line: 7, column: 5 });
+    expect(status).toBe(0);
+  });
+
+  it('colours the output only when asked to (FORCE_COLOR) or on a terminal, never with NO_COLOR', () => {
+    const root = tree({ 'model.py': SIGMOID_STACK });
+    expect(runCli(['check'], root, { FORCE_COLOR: '1' }).stdout).toContain('\u001b[');
+    expect(runCli(['check'], root, { FORCE_COLOR: '1', NO_COLOR: '1' }).stdout).not.toContain('\u001b[');
+  });
+});
+
+describe('gradient-lens check --format json', () => {
+  it('emits version 1 with files, models and 1-based diagnostics', () => {
+    const root = tree({ 'model.py': SIGMOID_STACK, 'clean.py': RELU_STACK });
+    const { status, report } = checkJson(root);
+    expect(status).toBe(1);
+    expect(report.version).toBe(1);
+    expect(report.files.map((f) => f.path)).toEqual(['clean.py', 'model.py']);
+    for (const file of report.files) expect(Object.keys(file)).toEqual(['path', 'error', 'models', 'diagnostics']);
+    const model = report.files[1];
+    expect(model.error).toBeNull();
+    expect(model.models).toEqual([{ name: 'model', framework: 'keras', line: 4, layers: expect.any(Number) }]);
+    expect(model.models[0].layers).toBeGreaterThanOrEqual(4);
+    const gl101 = model.diagnostics.find((d) => d.code === 'GL101');
+    expect(gl101).toBeDefined();
+    expect(Object.keys(gl101!)).toEqual(['code', 'name', 'severity', 'message', 'line', 'column', 'endLine', 'endColumn']);
+    expect(gl101).toMatchObject({ name: 'saturating-activation-stack', severity: 'warning', column: 5 });
+    expect(gl101!.line).toBeGreaterThanOrEqual(6);
+    expect(gl101!.line).toBeLessThanOrEqual(8);
+    expect(gl101!.endLine).toBeGreaterThanOrEqual(gl101!.line);
+    expect(report.files[0].diagnostics).toEqual([]);
+  });
+
+  it('writes the report to --output and nothing to stdout', () => {
+    const root = tree({ 'model.py': SIGMOID_STACK });
+    const run = runCli(['check', '--format', 'json', '--output', 'out/report.json'], root);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    const report = JSON.parse(readFileSync(join(root, 'out/report.json'), 'utf8')) as JsonOutput;
+    expect(codesIn(report, 'model.py')).toContain('GL101');
+  });
+});
+
+describe('gradient-lens check: inputs', () => {
+  it('walks folders for .py and .ipynb, skipping virtualenvs, node_modules and caches', () => {
+    const root = tree({
+      'src/pkg/model.py': SIGMOID_STACK,
+      'src/pkg/notes.txt': SIGMOID_STACK,
+      '.venv/lib/bad.py': SIGMOID_STACK,
+      'venv/lib/bad.py': SIGMOID_STACK,
+      'env/bad.py': SIGMOID_STACK,
+      'myenv/pyvenv.cfg': 'home = /usr/bin\n',
+      'myenv/lib/python3.11/site-packages/keras_thing.py': SIGMOID_STACK,
+      'lib/site-packages/bad.py': SIGMOID_STACK,
+      'node_modules/x/bad.py': SIGMOID_STACK,
+      'src/__pycache__/bad.py': SIGMOID_STACK,
+      '.git/hooks/bad.py': SIGMOID_STACK,
+      'nb/.ipynb_checkpoints/copy-checkpoint.ipynb': notebook([{ cell_type: 'code', source: [SIGMOID_STACK] }]),
+      'nb/experiment.ipynb': notebook([{ cell_type: 'code', source: [RELU_STACK] }]),
+    });
+    const { report } = checkJson(root, '.');
+    expect(report.files.map((f) => f.path)).toEqual(['nb/experiment.ipynb', 'src/pkg/model.py']);
+  });
+
+  it('maps notebook findings back to their cell and line', () => {
+    const root = tree({
+      'exp.ipynb': notebook([
+        { cell_type: 'markdown', source: ['# An experiment\n'] },
+        { cell_type: 'code', source: ['%matplotlib inline\n', 'import numpy as np\n'] },
+        { cell_type: 'code', source: SIGMOID_STACK.split(/(?<=\n)/) },
+      ]),
+    });
+    const { report } = checkJson(root);
+    const diagnostic = report.files[0].diagnostics.find((d) => d.code === 'GL101');
+    expect(diagnostic?.cell).toBe(3);
+    expect(diagnostic?.line).toBeGreaterThanOrEqual(6);
+    expect(diagnostic?.line).toBeLessThanOrEqual(8);
+    expect(report.files[0].models[0]).toMatchObject({ name: 'model', line: 4, cell: 3 });
+    const text = runCli(['check'], root).stdout;
+    expect(text).toMatch(/^exp\.ipynb:cell 3:[678]:5: GL101 /m);
+  });
+
+  it('reports every bad input with a clear message, still analyzes the rest, and exits 2', () => {
+    const root = tree({
+      'good.py': SIGMOID_STACK,
+      'binary.py': Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01, 0x02]),
+      'latin1.py': Buffer.from('# caf\xe9\nx = 1\n', 'latin1'),
+      'huge.py': `x = 1\n${'# padding line for the size limit\n'.repeat(70_000)}`,
+      'broken.ipynb': '{"cells": [',
+      'rnotebook.ipynb': JSON.stringify({ cells: [], metadata: { kernelspec: { language: 'R' } }, nbformat: 4, nbformat_minor: 5 }),
+      'empty.py': '',
+    });
+    const { status, report } = checkJson(root, '.', 'missing.py', 'missing-folder');
+    expect(status).toBe(2);
+    const errorOf = (path: string) => report.files.find((f) => f.path === path)?.error;
+    expect(errorOf('binary.py')).toMatch(/binary/);
+    expect(errorOf('latin1.py')).toMatch(/UTF-8/);
+    expect(errorOf('huge.py')).toMatch(/MB.*limit/);
+    expect(errorOf('broken.ipynb')).toMatch(/not a valid notebook/);
+    expect(errorOf('rnotebook.ipynb')).toMatch(/not Python/);
+    expect(errorOf('missing.py')).toMatch(/no such file/);
+    expect(errorOf('missing-folder')).toMatch(/no such file/);
+    expect(errorOf('empty.py')).toBeNull();
+    expect(codesIn(report, 'good.py')).toContain('GL101');
+  });
+
+  it('analyzes what parses in a file with syntax errors and notes the error on stderr', () => {
+    const withError = SIGMOID_STACK.replace('model.compile(', 'model.compile((');
+    const root = tree({ 'model.py': withError });
+    const { status, report, stderr } = checkJson(root);
+    expect(codesIn(report, 'model.py')).toContain('GL101');
+    expect(stderr).toMatch(/^model\.py:\d+:\d+: note: Syntax error/m);
+    expect(status).toBe(1);
+  });
+
+  it('notes Python 2 source instead of crashing', () => {
+    const root = tree({ 'old.py': 'print "hello"\nx = 1\n' });
+    const run = runCli(['check'], root);
+    expect(run.stdout).toMatch(/^old\.py:1:1: note: .*Python 2/m);
+    expect(run.status).toBe(0);
+  });
+});
+
+describe('gradient-lens check: selection, configuration and suppression', () => {
+  it('--ignore and --select filter rules by code or prefix', () => {
+    const root = tree({ 'model.py': SIGMOID_STACK, 'net.py': BN_AFTER_RELU });
+    expect(checkJson(root, '--ignore', 'GL101').status).toBe(0);
+    const selected = checkJson(root, '--select', 'GL3');
+    expect(codesIn(selected.report, 'model.py')).toEqual([]);
+    expect(codesIn(selected.report, 'net.py')).toEqual(['GL301']);
+    expect(selected.status).toBe(0);
+  });
+
+  it('rejects unknown codes and formats as usage errors (exit 2)', () => {
+    const root = tree({ 'model.py': RELU_STACK });
+    const unknown = runCli(['check', '--select', 'GL999'], root);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('--select: unknown rule code "GL999"');
+    const format = runCli(['check', '--format', 'xml'], root);
+    expect(format.status).toBe(2);
+    expect(format.stderr).toMatch(/xml/);
+    expect(runCli(['check', '--no-such-flag'], root).status).toBe(2);
+    expect(runCli(['frobnicate'], root).status).toBe(2);
+  });
+
+  it('follows [tool.gradient-lens] in the nearest pyproject.toml', () => {
+    const root = tree({
+      'pyproject.toml': '[project]\nname = "demo"\n\n[tool.gradient-lens.severity]\nGL101 = "information"\n',
+      'models/model.py': SIGMOID_STACK,
+      'strict/pyproject.toml': '[tool.gradient-lens]\nselect = ["GL1"]\n[tool.gradient-lens.severity]\nGL301 = "error"\n',
+      'strict/net.py': BN_AFTER_RELU,
+    });
+    const { status, report } = checkJson(root);
+    const model = report.files.find((f) => f.path === 'models/model.py')!;
+    expect(model.diagnostics.find((d) => d.code === 'GL101')?.severity).toBe('information');
+    expect(codesIn(report, 'strict/net.py')).toEqual([]);
+    expect(status).toBe(0);
+  });
+
+  it('reports configuration problems naming file and key, and exits 2', () => {
+    const root = tree({ 'pyproject.toml': '[tool.gradient-lens]\nignore = ["GL101"]\nseverty = {}\n', 'model.py': SIGMOID_STACK });
+    const run = runCli(['check'], root);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`${join(root, 'pyproject.toml')}: [tool.gradient-lens] has unknown key "severty"`);
+    expect(run.stdout).not.toContain('GL101');
+  });
+
+  it('--config replaces the pyproject.toml lookup', () => {
+    const root = tree({ 'pyproject.toml': '[tool.gradient-lens]\nignore = ["GL101"]\n', 'ci.toml': 'select = ["GL1"]\n', 'model.py': SIGMOID_STACK });
+    expect(checkJson(root).status).toBe(0);
+    const run = checkJson(root, '--config', 'ci.toml');
+    expect(codesIn(run.report, 'model.py')).toContain('GL101');
+    expect(run.status).toBe(1);
+  });
+
+  it('honours noqa and gradient-lens ignore comments', () => {
+    const noqa = SIGMOID_STACK.replace(/("sigmoid"\),)/g, '$1  # noqa: GL101');
+    const fileLevel = `# gradient-lens: ignore-file[GL101]\n${SIGMOID_STACK}`;
+    const otherCode = SIGMOID_STACK.replace(/("sigmoid"\),)/g, '$1  # noqa: GL203');
+    const root = tree({ 'noqa.py': noqa, 'file.py': fileLevel, 'other.py': otherCode });
+    const { report } = checkJson(root);
+    expect(codesIn(report, 'noqa.py')).toEqual([]);
+    expect(codesIn(report, 'file.py')).toEqual([]);
+    expect(codesIn(report, 'other.py')).toContain('GL101');
+  });
+});
