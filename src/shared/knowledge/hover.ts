@@ -1,0 +1,230 @@
+/**
+ * Hover Markdown for initializers, activations and normalization/dropout layers. The language
+ * server calls these with the IR node under the cursor; they never see source text, so the same
+ * content serves the editor, the CLI (`explain`) and tests. Knowledge-base text is trusted Markdown;
+ * anything that comes from the analyzed file (names, spellings) goes through `code()`.
+ */
+import type { ActivationIR, InitializerIR, LayerIR, ModelIR } from '../ir';
+import { activationInfo, negativeSlope, recommendedInit, targetStd } from './activations';
+import { code, formatNumber, formatRatio } from './format';
+import { familyTitle, initializerDoc, initializerStats, initializerTitle, type InitializerStats } from './initializers';
+import { assessKernelInit, type InitAssessment } from './judgement';
+import { layerInfo } from './layers';
+import { consumersOf, effectiveActivation, isWeightLayer } from './model-walk';
+import { citeMarkdown, type ReferenceKey } from './references';
+
+/** Ratio beyond which the hover calls a scale "off" (GL203's default threshold). */
+const SCALE_TOLERANCE = 3;
+
+function references(keys: readonly ReferenceKey[]): string {
+  const unique = [...new Set(keys)];
+  return unique.length ? `References: ${unique.map(citeMarkdown).join(', ')}` : '';
+}
+
+function layerLabel(layer: LayerIR): string {
+  const sizes: string[] = [];
+  if (layer.inFeatures !== null && layer.units !== null) sizes.push(`${layer.inFeatures} → ${layer.units}`);
+  else if (layer.units !== null) sizes.push(`${layer.units} units`);
+  if (layer.kernelSize) sizes.push(`kernel ${layer.kernelSize.join('×')}`);
+  return `${code(layer.name)} (${code(layer.className)}${sizes.length ? `, ${sizes.join(', ')}` : ''})`;
+}
+
+function lineOf(layer: LayerIR): string {
+  return `line ${layer.range.start.line + 1}`;
+}
+
+function statsLines(stats: InitializerStats): string[] {
+  const lines: string[] = [];
+  if (stats.distribution === 'constant' && stats.mean !== null) {
+    lines.push(`every weight = ${formatNumber(stats.mean)} (std 0)`);
+    return lines;
+  }
+  if (stats.limit !== null) lines.push(`uniform limit = ±${formatNumber(stats.limit)}`);
+  else if (stats.bounds) lines.push(`uniform on [${formatNumber(stats.bounds[0])}, ${formatNumber(stats.bounds[1])}]`);
+  if (stats.stddevParam !== null && stats.std !== null) lines.push(`normal stddev parameter ${formatNumber(stats.stddevParam)}, truncated → effective std ${formatNumber(stats.std)}`);
+  else if (stats.std !== null) lines.push(`${stats.distribution === 'uniform' ? 'std' : `${stats.distribution.replace('_', ' ')} std`} = ${formatNumber(stats.std)}`);
+  if (stats.mean !== null && stats.mean !== 0 && stats.rms !== null) lines.push(`mean ${formatNumber(stats.mean)}, so the RMS that sets the signal scale is ${formatNumber(stats.rms)}`);
+  return lines;
+}
+
+function activationSource(assessment: InitAssessment, layer: LayerIR): string {
+  const eff = assessment.effective;
+  if (!eff.activation) return eff.uncertain ? 'no activation could be determined (branching or unknown layer)' : 'none (a linear output)';
+  const via = eff.appliedBy && eff.appliedBy.id !== layer.id ? ` — applied by ${code(eff.appliedBy.className)} on ${lineOf(eff.appliedBy)}` : '';
+  return `${code(eff.activation.name)}${via}`;
+}
+
+function verdict(assessment: InitAssessment, init: InitializerIR): string {
+  const rec = assessment.recommendation;
+  const instead = rec ? ` Use ${code(rec.spelling)} instead (${rec.why}).` : '';
+  const act = code(assessment.activation);
+  if (assessment.effective.normalizedBy) {
+    return `ℹ️ A ${code(assessment.effective.normalizedBy.className)} follows this layer, so the weight scale is normalized away before the activation; the initializer matters little here (Ioffe & Szegedy 2015).`;
+  }
+  switch (assessment.mismatch) {
+    case 'he-on-saturating':
+      return `⚠️ He/Kaiming doubles the variance to compensate for a rectifier, but ${act} is not one: it pushes ${act} units towards saturation, where gradients vanish.${instead}`;
+    case 'not-lecun-on-selu':
+      return `⚠️ SELU self-normalizes only with LeCun weights, Var(W) = 1/fan_in (Klambauer et al. 2017); ${familyTitle(assessment.family)} moves it off its fixed point.${instead}`;
+    case 'small-on-relu':
+      return `ℹ️ ${familyTitle(assessment.family)} gives Var(W) ≤ 1/fan_in, but ${act} zeroes half of its input, so the signal's second moment shrinks at every such layer; harmless in a shallow net, vanishing in a deep ReLU stack.${instead}`;
+    case 'nonlinearity-disagrees':
+      return `⚠️ ${code(`nonlinearity='${assessment.writtenNonlinearity ?? ''}'`)} does not match this layer's activation ${act}.${instead}`;
+    default:
+      break;
+  }
+  if (assessment.ratio === null || !assessment.target) {
+    return init.name === 'unknown' ? 'The initializer could not be resolved statically, so nothing is judged.' : 'The layer sizes are not known statically, so the numbers cannot be checked.';
+  }
+  const r = assessment.ratio;
+  if (r > SCALE_TOLERANCE || r < 1 / SCALE_TOLERANCE) {
+    return `⚠️ The weight scale is ${formatRatio(r)} the variance-preserving std: signals ${r > 1 ? 'explode (or saturate the activation)' : 'shrink'} layer after layer.${instead}`;
+  }
+  if (r > 1.5 || r < 1 / 1.5) return `✅ Within tolerance (${formatRatio(r)} the target; flagged beyond ${SCALE_TOLERANCE}×).`;
+  return `✅ Matches this layer's activation (${formatRatio(r)} the target).`;
+}
+
+function roleOf(layer: LayerIR, init: InitializerIR): 'kernel' | 'bias' | 'recurrent' {
+  if (init === layer.biasInit) return 'bias';
+  if (init === layer.recurrentInit) return 'recurrent';
+  return 'kernel';
+}
+
+/**
+ * Hover for an initializer (Keras string or class, PyTorch `nn.init` call, or a framework default
+ * shown on the layer): formula, the variance it aims for, Keras vs PyTorch semantics, the
+ * activations it suits, and this layer's numbers with a verdict.
+ */
+export function describeInitializerHover(layer: LayerIR, init: InitializerIR, model: ModelIR): string {
+  const d = initializerDoc(init.name);
+  const role = roleOf(layer, init);
+  const out: string[] = [];
+  out.push(`### ${initializerTitle(init)}${init.explicit ? '' : ' *(framework default)*'}`);
+  const rows: string[] = [];
+  if (d.keras) rows.push(`| Keras | ${code(d.keras.spelling)} | ${d.keras.formula} |`);
+  if (d.torch) rows.push(`| PyTorch | ${code(d.torch.spelling)} | ${d.torch.formula} |`);
+  if (rows.length) out.push(['| | spelling | formula |', '|---|---|---|', ...rows].join('\n'));
+  out.push(`**Aims for** ${d.variance}: ${d.aim}.`);
+  if (d.difference) out.push(`**Keras vs PyTorch:** ${d.difference}`);
+  out.push(`**Suits:** ${d.suits}.`);
+
+  out.push(`#### This layer: ${layerLabel(layer)} — ${role} initializer`);
+  if (role === 'recurrent') {
+    out.push('Recurrent kernels multiply the state at every time step; an orthogonal matrix keeps its norm (Saxe et al. 2014, Pascanu et al. 2013).');
+  } else {
+    const fans = `fan_in = ${layer.fanIn ?? 'unknown'}, fan_out = ${layer.fanOut ?? 'unknown'}`;
+    const stats = initializerStats(init, layer.fanIn, layer.fanOut);
+    out.push([`- ${fans}`, ...statsLines(stats).map((l) => `- ${l}`)].join('\n'));
+    if (role === 'kernel') {
+      const assessment = assessKernelInit(layer, init, model);
+      const facts = [`- activation: ${activationSource(assessment, layer)}`];
+      if (assessment.target) {
+        facts.push(`- variance-preserving std for ${code(assessment.activation)}: ${formatNumber(assessment.target.std)} (Var(W) = ${assessment.target.varianceFormula})`);
+      }
+      out.push(facts.join('\n'));
+      out.push(verdict(assessment, init));
+    } else {
+      out.push(init.name === 'zeros' ? 'Zero biases are the standard choice: the random weights already break symmetry.' : 'Biases do not multiply the signal, so their scale matters far less than the kernel\'s.');
+    }
+  }
+  const refs = references(d.references);
+  if (refs) out.push(refs);
+  return out.join('\n\n');
+}
+
+/** The weight layers whose output this activation acts on. */
+function layersFeeding(act: ActivationIR, layer: LayerIR, model: ModelIR): LayerIR[] {
+  if (isWeightLayer(layer) && layer.activation === act) return [layer];
+  return model.layers.filter((l) => isWeightLayer(l) && effectiveActivation(l, model).appliedBy?.id === layer.id);
+}
+
+/** Hover for an activation (string, function, layer or functional call): its shape, gradient bound, centring, saturation and the init that suits it. */
+export function describeActivationHover(act: ActivationIR, layer: LayerIR, model: ModelIR): string {
+  const a = activationInfo(act.name);
+  const out: string[] = [];
+  out.push(`### ${a.title}`);
+  out.push(code(a.formula));
+  const slope = act.name === 'leaky_relu' || act.name === 'prelu' ? negativeSlope(act, model.framework) : null;
+  const table = [
+    '| | |',
+    '|---|---|',
+    `| range | ${a.range} |`,
+    `| max derivative | ${a.maxDerivative} |`,
+    `| zero-centred | ${a.zeroCentred ? 'yes' : '**no**'} — ${a.zeroCentredNote} |`,
+    `| saturation | ${a.saturation} |`,
+  ];
+  if (slope !== null) table.push(`| negative slope here | ${formatNumber(slope)}${act.params.alpha === undefined && act.params.negative_slope === undefined ? ` (${model.framework === 'torch' ? 'PyTorch' : 'Keras'} default)` : ''} |`);
+  out.push(table.join('\n'));
+  out.push(a.notes);
+  const rec = recommendedInit(act, model.framework);
+  if (rec) out.push(`**Suited initializer:** Keras ${code(rec.keras)} · PyTorch ${code(rec.torch)} — ${rec.why}.`);
+
+  const feeding = layersFeeding(act, layer, model);
+  for (const weightLayer of feeding.slice(0, 3)) {
+    const init = weightLayer.kernelInit;
+    if (!init) continue;
+    const assessment = assessKernelInit(weightLayer, init, model);
+    const std = assessment.stats.rms;
+    const target = targetStd(act, weightLayer.fanIn, weightLayer.fanOut, model.framework);
+    const numbers = std !== null && target ? `: weight scale ${formatNumber(std)} vs variance-preserving ${formatNumber(target.std)} (${formatRatio(std / target.std)})` : '';
+    out.push(`**Weights feeding it:** ${layerLabel(weightLayer)} with ${code(init.explicit ? init.spelling : initializerTitle(init))}${numbers}.`);
+  }
+  const refs = references(a.references);
+  if (refs) out.push(refs);
+  return out.join('\n\n');
+}
+
+function paramLine(layer: LayerIR, keys: string[], label: string): string | null {
+  for (const key of keys) {
+    const value = layer.params[key];
+    if (value !== undefined) return `- ${label}: ${code(String(value))}`;
+  }
+  return null;
+}
+
+function contextNotes(layer: LayerIR, model: ModelIR): string[] {
+  const notes: string[] = [];
+  const index = model.layers.findIndex((l) => l.id === layer.id);
+  const previous = model.isGraph ? model.layers.filter((l) => layer.inputs.includes(l.id)) : index > 0 ? [model.layers[index - 1]!] : [];
+  const next = consumersOf(layer, model);
+  const usesSelu = model.layers.some((l) => l.activation?.name === 'selu');
+  if (layer.kind === 'batchnorm' || layer.kind === 'layernorm' || layer.kind === 'groupnorm') {
+    const prevWeight = previous.find(isWeightLayer);
+    if (prevWeight?.useBias) notes.push(`The bias of ${code(prevWeight.name)} is redundant here: the normalization subtracts the mean and β adds its own shift.`);
+    const prevAct = previous.find((l) => l.kind === 'activation' || (l.activation && l.activation.name !== 'linear'));
+    if (prevAct) notes.push('Here it normalizes the output of an activation; the original paper normalizes the pre-activation (linear → BN → activation).');
+    if (previous.some((l) => l.kind === 'dropout')) notes.push('Dropout right before it makes the batch statistics seen in training differ from inference.');
+    if (usesSelu) notes.push('This model uses SELU, which normalizes itself; BatchNorm interferes with its fixed point.');
+  }
+  if (layer.kind === 'dropout') {
+    if (usesSelu) notes.push('This model uses SELU: plain Dropout breaks its mean/variance fixed point; use AlphaDropout.');
+    if (next.some((l) => l.kind === 'batchnorm')) notes.push('A BatchNorm follows: it sees a different variance in training than at inference.');
+  }
+  return notes;
+}
+
+/**
+ * Hover for a layer: normalization and dropout layers get what they compute, their effect on
+ * gradients and their placement; weight layers show their kernel initializer (including a framework
+ * default the user never wrote); activation layers show the activation.
+ */
+export function describeLayerHover(layer: LayerIR, model: ModelIR): string {
+  const info = layerInfo(layer.kind);
+  if (info) {
+    const out: string[] = [`### ${info.title} — ${code(layer.className)}`, info.computes, `**Effect:** ${info.effect}`, `**Placement:** ${info.placement}`, `**Keras vs PyTorch:** ${info.frameworks}`];
+    const params = [
+      paramLine(layer, ['rate', 'p'], 'drop probability'),
+      paramLine(layer, ['momentum'], 'momentum'),
+      paramLine(layer, ['epsilon', 'eps'], 'epsilon'),
+    ].filter((l): l is string => l !== null);
+    if (params.length) out.push(params.join('\n'));
+    const notes = contextNotes(layer, model);
+    if (notes.length) out.push(`**In this model:** ${notes.join(' ')}`);
+    const refs = references(info.references);
+    if (refs) out.push(refs);
+    return out.join('\n\n');
+  }
+  if (layer.kind === 'activation' && layer.activation) return describeActivationHover(layer.activation, layer, model);
+  if (isWeightLayer(layer) && layer.kernelInit) return describeInitializerHover(layer, layer.kernelInit, model);
+  return `### ${code(layer.className)}\n\n${`Layer kind: ${layer.kind}.`}`;
+}

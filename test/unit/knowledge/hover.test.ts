@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import type { InitializerIR } from '../../../src/shared/ir';
+import { describeActivationHover, describeInitializerHover, describeLayerHover } from '../../../src/shared/knowledge';
+import { act, buildModel, dense, layerOf } from '../rules/ir-builder';
+
+const keras = (name: InitializerIR['name'], params: Record<string, number> = {}): InitializerIR => ({
+  name, params, options: {}, spelling: `'${name}'`, range: { start: { line: 1, character: 30 }, end: { line: 1, character: 41 } }, explicit: true, framework: 'keras',
+});
+
+describe('describeInitializerHover', () => {
+  it("shows he_normal's formula, both frameworks and this layer's numbers, and confirms a relu layer", () => {
+    const model = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: keras('he_normal'), fanIn: 784, fanOut: 256 }), dense(10, { activation: 'softmax', fanIn: 256, fanOut: 10 })] });
+    const layer = model.layers[0]!;
+    const md = describeInitializerHover(layer, layer.kernelInit!, model);
+    expect(md).toContain('Var(W) = 2 / fan_in');
+    expect(md).toContain('Keras vs PyTorch');
+    expect(md).toContain('fan_in = 784, fan_out = 256');
+    expect(md).toContain('effective std 0.05051');
+    expect(md).toContain('Matches');
+    expect(md).toContain('He et al. 2015');
+  });
+
+  it('says what to use instead when He meets tanh', () => {
+    const model = buildModel({ layers: [dense(64, { activation: 'tanh', kernelInit: keras('he_normal'), fanIn: 100, fanOut: 64 }), dense(1, { fanIn: 64, fanOut: 1 })] });
+    const layer = model.layers[0]!;
+    const md = describeInitializerHover(layer, layer.kernelInit!, model);
+    expect(md).toContain('⚠️');
+    expect(md).toContain("`'glorot_uniform'`");
+  });
+
+  it('explains the PyTorch default on nn.Linear(784, 256) with its bound 1/sqrt(784)', () => {
+    const model = buildModel({
+      framework: 'torch',
+      layers: [dense(256, { className: 'nn.Linear', inFeatures: 784, fanIn: 784, fanOut: 256 }), act('relu', { className: 'nn.ReLU' }), dense(10, { className: 'nn.Linear', fanIn: 256, fanOut: 10 })],
+    });
+    const layer = model.layers[0]!;
+    const md = describeInitializerHover(layer, layer.kernelInit!, model);
+    expect(md).toContain('PyTorch default');
+    expect(md).toContain('±0.03571');
+    expect(md).toContain('applied by `nn.ReLU`');
+    expect(md).toContain("kaiming_normal_(w, nonlinearity='relu')");
+  });
+
+  it('flags an oversized RandomNormal with both numbers', () => {
+    const model = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: keras('random_normal', { stddev: 1 }), fanIn: 784, fanOut: 256 }), dense(10, { fanIn: 256, fanOut: 10 })] });
+    const layer = model.layers[0]!;
+    const md = describeInitializerHover(layer, layer.kernelInit!, model);
+    expect(md).toContain('normal std = 1');
+    expect(md).toContain('0.05051');
+    expect(md).toContain('19.8×');
+  });
+
+  it('does not judge what it cannot know', () => {
+    const model = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: keras('he_normal') })] });
+    const layer = model.layers[0]!;
+    const md = describeInitializerHover(layer, layer.kernelInit!, model);
+    expect(md).toContain('fan_in = unknown');
+    expect(md).toContain('not known statically');
+    expect(md).not.toContain('⚠️');
+  });
+
+  it('keeps text from the analyzed file from breaking out of code spans', () => {
+    const model = buildModel({ layers: [dense(8, { name: 'x`y**z', activation: 'relu', fanIn: 4, fanOut: 8 })] });
+    const layer = model.layers[0]!;
+    const md = describeInitializerHover(layer, layer.kernelInit!, model);
+    expect(md).toContain('`x y**z`');
+  });
+});
+
+describe('describeActivationHover', () => {
+  it('states that sigmoid is not zero-centred and which weights feed it', () => {
+    const model = buildModel({ layers: [dense(32, { activation: 'sigmoid', fanIn: 16, fanOut: 32 }), dense(1, { fanIn: 32, fanOut: 1 })] });
+    const layer = model.layers[0]!;
+    const md = describeActivationHover(layer.activation!, layer, model);
+    expect(md).toContain('**no**');
+    expect(md).toContain('0.25');
+    expect(md).toContain("`'glorot_uniform'`");
+    expect(md).toContain('Weights feeding it');
+  });
+
+  it('shows the leaky slope in use', () => {
+    const model = buildModel({ framework: 'torch', layers: [dense(32, { fanIn: 16, fanOut: 32 }), act('leaky_relu', { className: 'nn.LeakyReLU' })] });
+    const layer = model.layers[1]!;
+    const md = describeActivationHover(layer.activation!, layer, model);
+    expect(md).toContain('negative slope here | 0.01 (PyTorch default)');
+  });
+});
+
+describe('describeLayerHover', () => {
+  it('explains BatchNorm with the momentum conventions and notes a redundant bias', () => {
+    const model = buildModel({ layers: [dense(64, { fanIn: 32, fanOut: 64 }), layerOf('batchnorm', { className: 'layers.BatchNormalization', params: { momentum: 0.99 } }), act('relu')] });
+    const md = describeLayerHover(model.layers[1]!, model);
+    expect(md).toContain('Batch normalization');
+    expect(md).toContain('momentum: `0.99`');
+    expect(md).toContain('redundant');
+    expect(md).toContain('Ioffe & Szegedy 2015');
+  });
+
+  it('recommends AlphaDropout for Dropout in a SELU model', () => {
+    const model = buildModel({ layers: [dense(64, { activation: 'selu', fanIn: 32, fanOut: 64 }), layerOf('dropout', { params: { rate: 0.2 } }), dense(1, { fanIn: 64, fanOut: 1 })] });
+    const md = describeLayerHover(model.layers[1]!, model);
+    expect(md).toContain('drop probability: `0.2`');
+    expect(md).toContain('AlphaDropout');
+  });
+
+  it('shows the framework default initializer on a dense layer', () => {
+    const model = buildModel({ layers: [dense(256, { activation: 'tanh', fanIn: 784, fanOut: 256 }), dense(10, { fanIn: 256, fanOut: 10 })] });
+    const md = describeLayerHover(model.layers[0]!, model);
+    expect(md).toContain('Keras default: glorot_uniform');
+    expect(md).toContain('±0.07596');
+  });
+});
