@@ -128,3 +128,28 @@ export function contextFor(rule: Rule, settings: Partial<Settings> = {}, sources
     },
   };
 }
+
+/** The range of the n-th occurrence of `snippet` in `text` (for layers and activations of a source-backed test). */
+export function findRange(text: string, snippet: string, nth = 0): Range {
+  let at = -1;
+  for (let i = 0; i <= nth; i++) {
+    at = text.indexOf(snippet, at + 1);
+    if (at < 0) throw new Error(`'${snippet}' #${nth} not in text`);
+  }
+  const position = (offset: number) => {
+    const before = text.slice(0, offset).split('\n');
+    return { line: before.length - 1, character: before[before.length - 1]!.length };
+  };
+  return { start: position(at), end: position(at + snippet.length) };
+}
+
+/** Applies non-overlapping text edits of one file (as an editor would). */
+export function applyEdits(text: string, edits: readonly { range: Range; newText: string }[]): string {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
+  const offset = (p: Range['start']) => starts[p.line]! + p.character;
+  const sorted = [...edits].sort((a, b) => offset(b.range.start) - offset(a.range.start));
+  let out = text;
+  for (const e of sorted) out = out.slice(0, offset(e.range.start)) + e.newText + out.slice(offset(e.range.end));
+  return out;
+}

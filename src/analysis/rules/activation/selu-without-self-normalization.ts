@@ -173,12 +173,17 @@ function seluInputLayer(graph: LayerGraph, point: LayerIR): LayerIR | null {
   return stop && isLearningLayer(stop.layer) && appliedActivation(stop.layer) === 'linear' ? stop.layer : null;
 }
 
-/** True when the nearest activation before or after `layer` is SELU (the layer sits in the SELU stack). */
-function inSeluStack(graph: LayerGraph, layer: LayerIR): boolean {
+/**
+ * True when the nearest activation before `layer` is SELU, or, with `preActivation`, when `layer`
+ * normalizes the input of a separate SELU activation (Dense -> BN -> Activation('selu')).
+ * A dropout/BN before the first SELU layer of a mixed model belongs to the other part.
+ */
+function inSeluStack(graph: LayerGraph, layer: LayerIR, preActivation: boolean): boolean {
   const isSelu = (l: LayerIR | undefined): boolean => l !== undefined && appliedActivation(l) === 'selu';
-  const before = walkBackward(graph, layer, (l) => !landmark(l) || (isLearningLayer(l) && appliedActivation(l) === 'linear'))?.layer;
-  const after = walkForward(graph, layer, (l) => !landmark(l) || (isLearningLayer(l) && appliedActivation(l) === 'linear'))?.layer;
-  return isSelu(before) || isSelu(after);
+  const linearOrPassive = (l: LayerIR): boolean => !landmark(l) || (isLearningLayer(l) && appliedActivation(l) === 'linear');
+  if (isSelu(walkBackward(graph, layer, linearOrPassive)?.layer)) return true;
+  const next = preActivation ? walkForward(graph, layer, passive)?.layer : undefined;
+  return next?.kind === 'activation' && isSelu(next);
 }
 
 function initName(init: InitializerIR): string {
@@ -226,8 +231,8 @@ function alphaDropoutEdit(model: ModelIR, text: string | undefined, layer: Layer
 
 function stackFindings(model: ModelIR, graph: LayerGraph, context: RuleContext): Finding[] {
   const text = context.sourceText(model.file);
-  const dropouts = model.layers.filter((l) => l.kind === 'dropout' && inSeluStack(graph, l));
-  const norms = model.layers.filter((l) => l.kind === 'batchnorm' && inSeluStack(graph, l));
+  const dropouts = model.layers.filter((l) => l.kind === 'dropout' && inSeluStack(graph, l, false));
+  const norms = model.layers.filter((l) => l.kind === 'batchnorm' && inSeluStack(graph, l, true));
   const dropoutFindings = groupByCall(dropouts).map((copies) => {
     const layer = copies[0]!;
     const edit = alphaDropoutEdit(model, text, layer);

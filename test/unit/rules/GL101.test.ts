@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { rule } from '../../../src/analysis/rules/activation/saturating-activation-stack';
+import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
+
+const check = (model: ReturnType<typeof buildModel>, thresholds: Record<string, number> = {}, sources: Record<string, string> = {}) =>
+  rule.check(model, contextFor(rule, { thresholds }, sources));
+
+describe('GL101 saturating-activation-stack (IR)', () => {
+  it('reports three hidden tanh layers in a row, with every layer as a related range', () => {
+    const model = buildModel({ layers: [dense(256, { activation: 'tanh' }), dense(128, { activation: 'tanh' }), dense(64, { activation: 'tanh' }), dense(10, { activation: 'softmax' })] });
+    const findings = check(model);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.range.start.line).toBe(0);
+    expect(findings[0]!.message).toMatch(/^3 consecutive hidden tanh layers/);
+    expect(findings[0]!.related.map((r) => r.location.range.start.line)).toEqual([0, 1, 2]);
+    expect(findings[0]!.severity).toBe('warning');
+  });
+
+  it('does not count the output layer and respects the configurable length', () => {
+    const model = buildModel({ layers: [dense(64, { activation: 'sigmoid' }), dense(64, { activation: 'sigmoid' }), dense(1, { activation: 'sigmoid' })] });
+    expect(check(model)).toEqual([]);
+    const findings = check(model, { 'saturating-stack-length': 2 });
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.message).toMatch(/^2 consecutive hidden sigmoid/);
+  });
+
+  it('is broken by normalization between the layers', () => {
+    const model = buildModel({
+      layers: [dense(64, { activation: 'tanh' }), layerOf('batchnorm'), dense(64, { activation: 'tanh' }), dense(64, { activation: 'tanh' }), dense(10)],
+    });
+    expect(check(model)).toEqual([]);
+  });
+
+  it('is not broken by dropout or linear layers', () => {
+    const model = buildModel({
+      layers: [dense(64, { activation: 'tanh' }), layerOf('dropout'), dense(64, { activation: 'tanh' }), dense(32), dense(64, { activation: 'tanh' }), dense(10)],
+    });
+    expect(check(model)).toHaveLength(1);
+  });
+
+  it('is broken by a residual connection in a functional graph', () => {
+    const model = buildModel({
+      isGraph: true,
+      style: 'keras-functional',
+      layers: [
+        layerOf('input'),
+        dense(64, { activation: 'tanh' }),
+        dense(64, { activation: 'tanh' }),
+        layerOf('add', { inputs: [1, 2] }),
+        dense(64, { activation: 'tanh' }),
+        dense(10, { activation: 'softmax' }),
+      ],
+    });
+    expect(check(model)).toEqual([]);
+  });
+
+  it('follows separate activation layers in PyTorch and proposes ReLU + Kaiming what-if edits', () => {
+    const model = buildModel({
+      framework: 'torch',
+      layers: [dense(128, { className: 'nn.Linear' }), act('tanh'), dense(64), act('tanh'), dense(32), act('sigmoid'), dense(10)],
+    });
+    const [finding] = check(model);
+    expect(finding!.range.start.line).toBe(1);
+    expect(finding!.message).toMatch(/3 consecutive hidden saturating \(tanh, sigmoid\) layers/);
+    expect(finding!.whatIf!.ops).toEqual([
+      { op: 'set-activation', layerId: 'L1', activation: 'relu' },
+      { op: 'set-kernel-init', layerId: 'L0', init: { name: 'kaiming_normal', params: { a: 0 }, options: { mode: 'fan_in', nonlinearity: 'relu' } } },
+      { op: 'set-activation', layerId: 'L3', activation: 'relu' },
+      { op: 'set-kernel-init', layerId: 'L2', init: expect.objectContaining({ name: 'kaiming_normal' }) },
+      { op: 'set-activation', layerId: 'L5', activation: 'relu' },
+      { op: 'set-kernel-init', layerId: 'L4', init: expect.objectContaining({ name: 'kaiming_normal' }) },
+    ]);
+  });
+
+  it('ignores the gated activations inside recurrent layers', () => {
+    const model = buildModel({ layers: [layerOf('lstm', { units: 64 }), layerOf('lstm', { units: 64 }), dense(32, { activation: 'tanh' }), dense(1, { activation: 'sigmoid' })] });
+    expect(check(model)).toEqual([]);
+  });
+
+  it('treats an unresolved activation as a break, not as saturating', () => {
+    const model = buildModel({ layers: [dense(64, { activation: 'tanh' }), dense(64, { activation: 'unknown' }), dense(64, { activation: 'tanh' }), dense(64, { activation: 'tanh' }), dense(1)] });
+    expect(check(model)).toEqual([]);
+  });
+
+  it('reports a loop-unrolled stack once, counting every copy', () => {
+    const copy = (index: number) => dense(64, { activation: 'tanh', line: 3, unrolled: { index, count: 4 } });
+    const model = buildModel({ layers: [copy(0), copy(1), copy(2), copy(3), dense(10, { activation: 'softmax', line: 4 })] });
+    const findings = check(model);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.message).toMatch(/^4 consecutive/);
+    expect(findings[0]!.related).toHaveLength(1);
+  });
+
+  it('offers an unsafe fix that rewrites Keras activations and initializers in the source', () => {
+    const source = [
+      'model = keras.Sequential([',
+      '    layers.Dense(256, activation="sigmoid", input_shape=(784,)),',
+      "    layers.Dense(128, activation='tanh', kernel_initializer='glorot_uniform'),",
+      '    layers.Dense(64, activation=tf.nn.tanh),',
+      "    layers.Dense(10, activation='softmax'),",
+      '])',
+    ].join('\n');
+    const layer = (call: string, activation: string, name: 'sigmoid' | 'tanh') => ({
+      kind: 'dense' as const,
+      range: findRange(source, call),
+      activation: { name, spelling: activation, range: findRange(source, activation), source: 'kwarg' as const, params: {} },
+    });
+    const model = buildModel({
+      layers: [
+        layer('layers.Dense(256, activation="sigmoid", input_shape=(784,))', '"sigmoid"', 'sigmoid'),
+        layer("layers.Dense(128, activation='tanh', kernel_initializer='glorot_uniform')", "'tanh'", 'tanh'),
+        layer('layers.Dense(64, activation=tf.nn.tanh)', 'tf.nn.tanh', 'tanh'),
+        { kind: 'dense', units: 10, range: findRange(source, "layers.Dense(10, activation='softmax')"), activation: 'softmax' },
+      ],
+    });
+    const [finding] = check(model, {}, { [FILE]: source });
+    const fix = finding!.fixes[0]!;
+    expect(fix.safety).toBe('unsafe');
+    expect(applyEdits(source, fix.edits)).toBe(
+      [
+        'model = keras.Sequential([',
+        "    layers.Dense(256, activation=\"relu\", input_shape=(784,), kernel_initializer='he_normal'),",
+        "    layers.Dense(128, activation='relu', kernel_initializer='he_normal'),",
+        "    layers.Dense(64, activation=tf.nn.relu, kernel_initializer='he_normal'),",
+        "    layers.Dense(10, activation='softmax'),",
+        '])',
+      ].join('\n'),
+    );
+  });
+
+  it('rewrites PyTorch activation modules and functional calls to their ReLU spelling', () => {
+    const source = 'net = nn.Sequential(nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 8), nn.Hardsigmoid(), nn.Linear(8, 8), torch.nn.Softsign(), nn.Linear(8, 1))';
+    const activationLayer = (text: string, name: 'tanh' | 'hard_sigmoid' | 'softsign') => ({
+      kind: 'activation' as const,
+      range: findRange(source, text),
+      activation: { name, spelling: text, range: findRange(source, text), source: 'layer' as const, params: {} },
+    });
+    const linear = (nth: number) => ({ kind: 'dense' as const, range: findRange(source, 'nn.Linear(8, 8)', nth) });
+    const model = buildModel({
+      framework: 'torch',
+      layers: [linear(0), activationLayer('nn.Tanh()', 'tanh'), linear(1), activationLayer('nn.Hardsigmoid()', 'hard_sigmoid'), linear(2), activationLayer('torch.nn.Softsign()', 'softsign'), { kind: 'dense', range: findRange(source, 'nn.Linear(8, 1)') }],
+    });
+    const [finding] = check(model, {}, { [FILE]: source });
+    expect(applyEdits(source, finding!.fixes[0]!.edits)).toBe(
+      'net = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8), torch.nn.ReLU(), nn.Linear(8, 1))',
+    );
+  });
+
+  it('applies the severity override from settings', () => {
+    const model = buildModel({ layers: [dense(8, { activation: 'tanh' }), dense(8, { activation: 'tanh' }), dense(8, { activation: 'tanh' }), dense(1)] });
+    const [finding] = rule.check(model, contextFor(rule, { severity: { GL101: 'error' } }));
+    expect(finding!.severity).toBe('error');
+  });
+});

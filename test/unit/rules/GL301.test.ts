@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { rule } from '../../../src/analysis/rules/normalization/batchnorm-after-activation';
+import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
+
+const check = (model: ReturnType<typeof buildModel>, sources: Record<string, string> = {}) => rule.check(model, contextFor(rule, {}, sources));
+
+describe('GL301 batchnorm-after-activation (IR)', () => {
+  it('notes BatchNorm right after a fused activation, as information, with a what-if that reorders', () => {
+    const model = buildModel({ layers: [dense(256, { activation: 'relu' }), layerOf('batchnorm'), dense(10, { activation: 'softmax' })] });
+    const [finding, ...rest] = check(model);
+    expect(rest).toEqual([]);
+    expect(finding!.severity).toBe('information');
+    expect(finding!.range.start.line).toBe(1);
+    expect(finding!.whatIf!.ops).toEqual([
+      { op: 'set-activation', layerId: 'L0', activation: 'linear' },
+      { op: 'insert-after', afterLayerId: 'L1', kind: 'activation', activation: 'relu' },
+    ]);
+  });
+
+  it('notes BatchNorm after a separate activation layer and proposes moving it before', () => {
+    const model = buildModel({ framework: 'torch', layers: [layerOf('conv2d', { units: 32 }), act('relu'), layerOf('batchnorm'), layerOf('conv2d')] });
+    const [finding] = check(model);
+    expect(finding!.range.start.line).toBe(2);
+    expect(finding!.whatIf!.ops).toEqual([{ op: 'move-before', layerId: 'L2', beforeLayerId: 'L1' }]);
+  });
+
+  it('is silent for the original order, linear layers, unknown activations and layer norm', () => {
+    expect(check(buildModel({ layers: [dense(64, { useBias: false }), layerOf('batchnorm'), act('relu'), dense(1)] }))).toEqual([]);
+    expect(check(buildModel({ layers: [dense(64, { activation: 'unknown' }), layerOf('batchnorm'), dense(1)] }))).toEqual([]);
+    expect(check(buildModel({ layers: [dense(64, { activation: 'gelu' }), layerOf('layernorm'), dense(1)] }))).toEqual([]);
+    expect(check(buildModel({ layers: [dense(64, { activation: 'relu' }), layerOf('dropout'), layerOf('batchnorm'), dense(1)] }))).toEqual([]);
+  });
+
+  it('respects a severity override', () => {
+    const model = buildModel({ layers: [dense(8, { activation: 'tanh' }), layerOf('batchnorm'), dense(1)] });
+    expect(rule.check(model, contextFor(rule, { severity: { GL301: 'warning' } }))[0]!.severity).toBe('warning');
+  });
+
+  it('swaps the two calls in call-ordered code, but not in a subclassed model', () => {
+    const source = 'model = keras.Sequential([\n    layers.Conv2D(32, 3),\n    layers.ReLU(),\n    layers.BatchNormalization(),\n    layers.Flatten(),\n])';
+    const layers = [
+      { kind: 'conv2d' as const, units: 32, range: findRange(source, 'layers.Conv2D(32, 3)') },
+      { kind: 'activation' as const, range: findRange(source, 'layers.ReLU()'), activation: 'relu' as const },
+      { kind: 'batchnorm' as const, range: findRange(source, 'layers.BatchNormalization()') },
+      { kind: 'flatten' as const, range: findRange(source, 'layers.Flatten()') },
+    ];
+    const [finding] = check(buildModel({ layers }), { [FILE]: source });
+    expect(applyEdits(source, finding!.fixes[0]!.edits)).toBe(
+      'model = keras.Sequential([\n    layers.Conv2D(32, 3),\n    layers.BatchNormalization(),\n    layers.ReLU(),\n    layers.Flatten(),\n])',
+    );
+    const [subclassed] = check(buildModel({ layers, style: 'keras-subclass' }), { [FILE]: source });
+    expect(subclassed!.fixes).toEqual([]);
+  });
+});
