@@ -13,6 +13,7 @@ import { isDropoutLayer, isLearningLayer, isNormalizationLayer, isShapeOnlyLayer
 import { makeFinding } from '../helpers/make-finding';
 import { lineStarts, offsetAt, rangeOf } from '../helpers/text-offsets';
 import { walkBackward, walkForward } from '../helpers/walk-chain';
+import { initializerStats, isConstantInitializer, kaimingGain } from '../../../shared/knowledge/initializers';
 
 const TOLERANCE = 'selu-init-tolerance';
 
@@ -90,26 +91,15 @@ around 0.05-0.1). Removing BatchNorm is left to you.
 `,
 };
 
-/** Gain of PyTorch's kaiming_* for a nonlinearity, as torch.nn.init.calculate_gain defines it. */
-function kaimingGainSquared(init: InitializerIR): number | null {
-  const nonlinearity = init.options['nonlinearity'] ?? 'leaky_relu';
-  if (['linear', 'sigmoid', 'conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d'].includes(nonlinearity)) return 1;
-  if (nonlinearity === 'relu') return 2;
-  if (nonlinearity === 'tanh') return (5 / 3) ** 2;
-  if (nonlinearity === 'selu') return (3 / 4) ** 2;
-  if (nonlinearity === 'leaky_relu') {
-    const a = init.params['a'] ?? 0;
-    return 2 / (1 + a * a);
-  }
-  return null;
-}
-
 /**
- * Weight variance x fan_in (1 for LeCun), or null when it cannot be known. `fanIn`/`fanOut` are
- * only needed for initializers whose variance is given in absolute terms or uses fan_out.
+ * Weight variance x fan_in (1 for LeCun), or null when it cannot be known. With known fans this is
+ * E[w^2] x fan_in from the knowledge base; without them only initializers whose variance is a fixed
+ * multiple of 1/fan_in (or, for Glorot, never 1/fan_in unless the layer is square) get a verdict.
  */
 function varianceTimesFanIn(init: InitializerIR, fanIn: number | null, fanOut: number | null): number | null {
-  const p = init.params;
+  const rms = initializerStats(init, fanIn, fanOut).rms;
+  if (rms !== null && fanIn !== null && init.name !== 'identity' && !isConstantInitializer(init.name)) return rms * rms * fanIn;
+  const mode = init.options['mode'] ?? 'fan_in';
   switch (init.name) {
     case 'lecun_normal':
     case 'lecun_uniform':
@@ -120,38 +110,18 @@ function varianceTimesFanIn(init: InitializerIR, fanIn: number | null, fanOut: n
     case 'glorot_normal':
     case 'glorot_uniform':
     case 'xavier_normal':
-    case 'xavier_uniform': {
-      const gain = p['gain'] ?? 1;
-      // Right only when fan_in equals fan_out; with unknown fans it is not LeCun by construction.
-      return fanIn !== null && fanOut !== null ? (gain * gain * 2 * fanIn) / (fanIn + fanOut) : 2;
-    }
+    case 'xavier_uniform':
+      // 2/(fan_in+fan_out): 1/fan_in only for a square layer, which unknown fans cannot show.
+      return 2 * (init.params['gain'] ?? 1) ** 2;
     case 'kaiming_normal':
     case 'kaiming_uniform': {
-      const gain2 = kaimingGainSquared(init);
-      if (gain2 === null) return null;
-      const mode = init.options['mode'] ?? 'fan_in';
-      if (mode === 'fan_in') return gain2;
-      return fanIn !== null && fanOut !== null ? (gain2 * fanIn) / fanOut : null;
+      const gain = kaimingGain(init);
+      return gain !== null && mode === 'fan_in' ? gain * gain : null;
     }
-    case 'variance_scaling': {
-      const scale = p['scale'] ?? 1;
-      const mode = init.options['mode'] ?? 'fan_in';
-      if (mode === 'fan_in') return scale;
-      if (fanIn === null || fanOut === null) return null;
-      return mode === 'fan_out' ? (scale * fanIn) / fanOut : (scale * 2 * fanIn) / (fanIn + fanOut);
-    }
-    case 'random_normal':
-    case 'truncated_normal': {
-      const std = p['stddev'] ?? p['std'];
-      return std !== undefined && fanIn !== null ? std * std * fanIn : null;
-    }
-    case 'random_uniform': {
-      const lo = p['minval'] ?? p['a'];
-      const hi = p['maxval'] ?? p['b'];
-      return lo !== undefined && hi !== undefined && fanIn !== null ? (((hi - lo) ** 2) / 12) * fanIn : null;
-    }
+    case 'variance_scaling':
+      return mode === 'fan_in' ? (init.params['scale'] ?? 1) : null;
     default:
-      // orthogonal, identity, constants (GL201's business), unknown: no verdict.
+      // Absolute scales without a fan, orthogonal, identity, constants (GL201's business), unknown.
       return null;
   }
 }
