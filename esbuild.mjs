@@ -1,6 +1,6 @@
 // One esbuild command per bundle (rust-analyzer convention). Run `node esbuild.mjs [--watch]`.
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -48,3 +48,5 @@ for (const [entry, outfile, extra] of bundles) {
   if (watch) await (await esbuild.context(options)).watch();
   else await esbuild.build(options);
 }
+// `npx gradient-lens` in this repository runs package.json's bin directly, so it must be executable.
+if (existsSync('dist/cli.js')) chmodSync('dist/cli.js', 0o755);

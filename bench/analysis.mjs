@@ -90,6 +90,8 @@ async function loadEngine() {
     target: 'node20',
     outfile,
     logLevel: 'warning',
+    // As esbuild.mjs does: web-tree-sitter's CJS build, since its ESM build needs import.meta.url.
+    plugins: [{ name: 'web-tree-sitter-cjs', setup: (b) => b.onResolve({ filter: /^web-tree-sitter$/ }, () => ({ path: require.resolve('web-tree-sitter') })) }],
   });
   return require(outfile);
 }
