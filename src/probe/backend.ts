@@ -1,0 +1,105 @@
+/**
+ * Backend selection, best first: tfjs-node ('tensorflow') when it loads, then wasm, then cpu. The
+ * backend reported is the one tfjs actually runs on: setBackend's answer is checked every time,
+ * because tfjs silently stays on the previous backend when wasm cannot find its binary.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-layers' Node bundle registers the gradient functions of every core op (tfjs-core alone does not).
+import '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { BackendChoice, BackendName, ProbeNotice } from '../shared/probe';
+import { ProbeFailure } from './errors';
+
+const WASM_FILE = 'tfjs-backend-wasm.wasm';
+
+/** Folders to resolve packages from: the running script's (the bundle's or the worker's), the workspace, cwd. */
+function searchRoots(workspace: string | null): string[] {
+  const roots = [process.argv[1] ? dirname(process.argv[1]) : null, workspace, process.cwd()];
+  return [...new Set(roots.filter((r): r is string => !!r))];
+}
+
+function tryRequire(name: string, roots: string[]): { loaded: boolean; error: string } {
+  let error = 'not installed';
+  for (const root of roots) {
+    try {
+      createRequire(join(root, '__gradient_lens_probe__.js'))(name);
+      return { loaded: true, error: '' };
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      if (!message.includes('Cannot find module')) error = message.split('\n')[0];
+    }
+  }
+  return { loaded: false, error };
+}
+
+/** The folder holding the wasm binaries: beside the bundle (dist/) or inside the installed package. */
+export function wasmDirectory(roots: string[]): string | null {
+  for (const root of roots) {
+    if (existsSync(join(root, WASM_FILE))) return root;
+    try {
+      const resolved = createRequire(join(root, '__gradient_lens_probe__.js')).resolve(`@tensorflow/tfjs-backend-wasm/dist/${WASM_FILE}`);
+      return dirname(resolved);
+    } catch {
+      // try the next root
+    }
+  }
+  return null;
+}
+
+let wasmConfigured = false;
+
+async function trySet(name: BackendName): Promise<boolean> {
+  try {
+    if (tf.getBackend() === name) return true;
+    return (await tf.setBackend(name)) && tf.getBackend() === name;
+  } catch {
+    return false;
+  }
+}
+
+async function tryNode(roots: string[], notices: ProbeNotice[]): Promise<boolean> {
+  if (!tf.findBackendFactory('tensorflow')) {
+    const { loaded, error } = tryRequire('@tensorflow/tfjs-node', roots);
+    if (!loaded) {
+      notices.push({ severity: 'hint', message: `tfjs-node is not available (${error}); install @tensorflow/tfjs-node for faster probes.`, line: null });
+      return false;
+    }
+  }
+  return trySet('tensorflow');
+}
+
+async function tryWasm(roots: string[], notices: ProbeNotice[]): Promise<boolean> {
+  if (!wasmConfigured) {
+    const dir = wasmDirectory(roots);
+    if (!dir) {
+      notices.push({ severity: 'warning', message: `the wasm backend's ${WASM_FILE} was not found; falling back.`, line: null });
+      return false;
+    }
+    setWasmPaths(`${dir}/`);
+    wasmConfigured = true;
+  }
+  return trySet('wasm');
+}
+
+/** Switch tfjs to the chosen backend and say which one runs. */
+export async function selectBackend(choice: BackendChoice, workspace: string | null = null): Promise<{ backend: BackendName; notices: ProbeNotice[] }> {
+  const notices: ProbeNotice[] = [];
+  const roots = searchRoots(workspace);
+  const attempts: [BackendChoice, () => Promise<boolean>][] = [
+    ['node', () => tryNode(roots, notices)],
+    ['wasm', () => tryWasm(roots, notices)],
+    ['cpu', () => trySet('cpu')],
+  ];
+  for (const [name, attempt] of attempts) {
+    if (choice !== 'auto' && choice !== name) continue;
+    if (await attempt()) {
+      return { backend: tf.getBackend() as BackendName, notices };
+    }
+  }
+  const detail = notices.map((n) => n.message).join('; ');
+  throw new ProbeFailure('backend', `the ${choice} backend could not be started${detail ? `: ${detail}` : ''}`);
+}

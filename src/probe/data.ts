@@ -1,0 +1,21 @@
+/**
+ * Synthetic inputs: standardized Gaussian values, raw-scale integers (e.g. 0..255 pixels) to show what
+ * unnormalized data does, or integer tokens for an Embedding. Drawn from the data stream of the seed
+ * only, so a what-if run sees exactly the same batches.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Plan } from './plan';
+import type { Rng } from './rng';
+
+export function makeInputs(plan: Plan, batch: number, rng: Rng, rawInputMax: number | null): tf.Tensor {
+  const shape = [batch, ...plan.inputShape];
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (plan.input.kind === 'tokens') {
+    const vocabulary = plan.input.vocabulary;
+    const tokens = new Int32Array(count);
+    for (let i = 0; i < count; i++) tokens[i] = rng.int(vocabulary);
+    return tf.tensor(tokens, shape, 'int32');
+  }
+  if (rawInputMax !== null) return tf.tensor(rng.fill(count, () => Math.floor(rng.next() * (rawInputMax + 1))), shape);
+  return tf.tensor(rng.fill(count, () => rng.normal()), shape);
+}

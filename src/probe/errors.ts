@@ -1,0 +1,38 @@
+/** The one error type the probe engine throws on purpose; anything else is reported as a crash. */
+import type { LayerIR } from '../shared/ir';
+import type { ProbeError, ProbeErrorKind } from '../shared/probe';
+
+export class ProbeFailure extends Error {
+  constructor(
+    readonly kind: ProbeErrorKind,
+    message: string,
+    readonly layer: { name: string; line: number } | null = null,
+  ) {
+    super(message);
+  }
+
+  toProbeError(): ProbeError {
+    return { kind: this.kind, message: this.message, layer: this.layer };
+  }
+}
+
+/** 1-based line of a layer's constructor call. */
+export function layerLine(layer: LayerIR): number {
+  return layer.range.start.line + 1;
+}
+
+/** "Dense 'fc1' (line 12)": how every message names a layer. */
+export function describeLayer(layer: LayerIR): string {
+  return `${layer.className} '${layer.name}' (line ${layerLine(layer)})`;
+}
+
+export function layerFailure(kind: ProbeErrorKind, layer: LayerIR, message: string): ProbeFailure {
+  return new ProbeFailure(kind, `${describeLayer(layer)}: ${message}`, { name: layer.name, line: layerLine(layer) });
+}
+
+/** Any thrown value as a ProbeError (unexpected exceptions become 'crash'). */
+export function toProbeError(error: unknown): ProbeError {
+  if (error instanceof ProbeFailure) return error.toProbeError();
+  const message = error instanceof Error ? error.message : String(error);
+  return { kind: 'crash', message: `the probe failed unexpectedly: ${message}`, layer: null };
+}

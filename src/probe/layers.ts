@@ -1,0 +1,337 @@
+/**
+ * Planned layers -> differentiable tfjs-core computations with tf.Variables initialized exactly as the
+ * framework would. Written with core ops (not tfjs-layers objects) so that PyTorch semantics can be
+ * reproduced where tfjs-layers has only Keras' (two recurrent biases, reset-after GRU, explicit conv
+ * padding, per-framework epsilons) and so every layer's output is at hand for measuring.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Framework, InitializerIR, LayerIR } from '../shared/ir';
+import type { ProbeNotice } from '../shared/probe';
+import { buildActivation, measureOf, type OutputMeasure } from './activations';
+import { describeLayer, layerFailure, layerLine } from './errors';
+import { init, initialValues, kernelFans, UnknownInitializerError, type Fans } from './initializers';
+import { dilationOf, isGlobalMax, numParam, paddingOf, poolSizeOf, spatialParam, stridesOf, type PlannedLayer } from './plan';
+import type { Rng } from './rng';
+
+export interface StepContext {
+  training: boolean;
+  /** Seed source for this step's dropout masks. */
+  rng: Rng;
+}
+
+export interface ProbeNode {
+  planned: PlannedLayer;
+  /** Trainable variables, in a fixed order. */
+  vars: tf.Variable[];
+  /** The main weight matrix (columns = units), checked for unbroken symmetry; null when weightless. */
+  kernel: tf.Variable | null;
+  /** The kernel's bias (one value per unit), part of a unit's identity for the symmetry check. */
+  bias: tf.Variable | null;
+  measure: OutputMeasure;
+  apply(inputs: tf.Tensor[], ctx: StepContext): tf.Tensor;
+}
+
+type InitSpec = Pick<InitializerIR, 'name' | 'params' | 'options'>;
+
+/** Alpha dropout constants (Klambauer et al. 2017): -scale * alpha of SELU. */
+const ALPHA_PRIME = -1.7580993408473766;
+
+class NodeBuilder {
+  private counter = 0;
+  constructor(
+    private readonly framework: Framework,
+    private readonly rng: Rng,
+    private readonly notices: ProbeNotice[],
+    /** Unique per run: tfjs refuses two live variables with one name. */
+    private readonly prefix: string,
+  ) {}
+
+  private get keras(): boolean {
+    return this.framework === 'keras';
+  }
+
+  /** The IR's explicit initializer, else the framework default. */
+  private choose(layer: LayerIR, explicit: InitializerIR | null, fallback: InitSpec, role: string): InitSpec {
+    if (!explicit || !explicit.explicit) return fallback;
+    if (explicit.name === 'unknown') {
+      this.notices.push({ severity: 'warning', message: `${describeLayer(layer)}: ${role} initializer ${explicit.spelling} is unknown to the probe; the framework default is used.`, line: layerLine(layer) });
+      return fallback;
+    }
+    return explicit;
+  }
+
+  variable(layer: LayerIR, spec: InitSpec, shape: number[], fans: Fans, role: string): tf.Variable {
+    let values: Float32Array;
+    try {
+      values = initialValues(spec, this.framework, shape, fans, this.rng);
+    } catch (error) {
+      if (error instanceof UnknownInitializerError) throw layerFailure('unsupported', layer, `cannot draw the ${role} initializer`);
+      throw error;
+    }
+    return tf.variable(tf.tensor(values, shape), true, `${this.prefix}/${layer.id}/${role}/${this.counter++}`);
+  }
+
+  kernelDefault(): InitSpec {
+    return this.keras ? init('glorot_uniform') : init('kaiming_uniform', { a: Math.sqrt(5) });
+  }
+
+  biasDefault(): InitSpec {
+    return this.keras ? init('zeros') : init('torch_default_bias');
+  }
+
+  /** Kernel + optional bias + fused activation: Dense and Conv share this shape of layer. */
+  private weighted(planned: PlannedLayer, kernelShape: number[], compute: (x: tf.Tensor, kernel: tf.Variable, bias: tf.Variable | null) => tf.Tensor): ProbeNode {
+    const layer = planned.ir;
+    const fans = kernelFans(kernelShape);
+    const kernel = this.variable(layer, this.choose(layer, layer.kernelInit, this.kernelDefault(), 'kernel'), kernelShape, fans, 'kernel');
+    const units = kernelShape[kernelShape.length - 1];
+    const bias = layer.useBias ? this.variable(layer, this.choose(layer, layer.biasInit, this.biasDefault(), 'bias'), [units], fans, 'bias') : null;
+    const activation = buildActivation(layer.activation, this.framework, layer, planned.outShape, `${this.prefix}/${layer.id}`);
+    return {
+      planned,
+      vars: [kernel, ...(bias ? [bias] : []), ...activation.vars],
+      kernel,
+      bias,
+      measure: measureOf(layer.activation),
+      apply: ([x]) => activation.apply(compute(x, kernel, bias)),
+    };
+  }
+
+  private weightless(planned: PlannedLayer, apply: ProbeNode['apply'], measure: OutputMeasure = null): ProbeNode {
+    return { planned, vars: [], kernel: null, bias: null, measure, apply };
+  }
+
+  build(planned: PlannedLayer): ProbeNode {
+    const layer = planned.ir;
+    const x0 = planned.inShapes[0];
+    const last = x0[x0.length - 1];
+    switch (layer.kind) {
+      case 'input':
+        return this.weightless(planned, ([x]) => x);
+      case 'dense':
+        return this.weighted(planned, [last, layer.units!], (x, kernel, bias) => {
+          if (x.rank === 2) return tf.fused.matMul({ a: x as tf.Tensor2D, b: kernel as tf.Tensor2D, bias: bias ?? undefined });
+          const flat = tf.reshape(x, [-1, last]) as tf.Tensor2D;
+          const out = tf.fused.matMul({ a: flat, b: kernel as tf.Tensor2D, bias: bias ?? undefined });
+          return tf.reshape(out, [...x.shape.slice(0, -1), layer.units!]);
+        });
+      case 'conv1d':
+      case 'conv2d':
+        return this.conv(planned, last);
+      case 'maxpool':
+      case 'avgpool':
+        return this.weightless(planned, ([x]) => this.pool(planned, x));
+      case 'global-pool': {
+        const axes = x0.slice(0, -1).map((_, i) => i + 1);
+        return this.weightless(planned, ([x]) => (isGlobalMax(layer) ? tf.max(x, axes) : tf.mean(x, axes)));
+      }
+      case 'flatten':
+        return this.weightless(planned, ([x]) => tf.reshape(x, [x.shape[0], -1]));
+      case 'batchnorm':
+      case 'layernorm':
+        return this.normalization(planned, last);
+      case 'dropout': {
+        const rate = numParam(layer, ['rate', 'p']) ?? 0.5;
+        return this.weightless(planned, ([x], ctx) => (ctx.training && rate > 0 ? tf.dropout(x, rate, undefined, ctx.rng.seed()) : x));
+      }
+      case 'alpha-dropout': {
+        const rate = numParam(layer, ['rate', 'p']) ?? 0.5;
+        const a = 1 / Math.sqrt((1 - rate) * (1 + rate * ALPHA_PRIME * ALPHA_PRIME));
+        const b = -a * ALPHA_PRIME * rate;
+        return this.weightless(planned, ([x], ctx) => {
+          if (!ctx.training || rate <= 0) return x;
+          const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', ctx.rng.seed()), rate), 'float32');
+          const dropped = tf.add(tf.mul(x, keep), tf.mul(ALPHA_PRIME, tf.sub(1, keep)));
+          return tf.add(tf.mul(a, dropped), b);
+        });
+      }
+      case 'rescaling': {
+        const scale = numParam(layer, ['scale']) ?? 1;
+        const offset = numParam(layer, ['offset']) ?? 0;
+        return this.weightless(planned, ([x]) => tf.add(tf.mul(x, scale), offset));
+      }
+      case 'activation': {
+        if (!layer.activation) this.notices.push({ severity: 'warning', message: `${describeLayer(layer)}: activation not known; treated as linear.`, line: layerLine(layer) });
+        const activation = buildActivation(layer.activation, this.framework, layer, x0, `${this.prefix}/${layer.id}`);
+        return { planned, vars: activation.vars, kernel: null, bias: null, measure: measureOf(layer.activation), apply: ([x]) => activation.apply(x) };
+      }
+      case 'embedding':
+        return this.embedding(planned);
+      case 'lstm':
+      case 'gru':
+      case 'simple-rnn':
+        return this.recurrent(planned, last);
+      case 'add':
+        return this.weightless(planned, (xs) => (xs.length === 1 ? xs[0] : tf.addN(xs)));
+      case 'multiply':
+        return this.weightless(planned, (xs) => xs.reduce((a, b) => tf.mul(a, b)));
+      case 'concat': {
+        const axis = (planned.axis ?? planned.outShape.length - 1) + 1; // + the batch axis
+        return this.weightless(planned, (xs) => (xs.length === 1 ? xs[0] : tf.concat(xs, axis)));
+      }
+      default:
+        return this.weightless(planned, ([x]) => x); // shape-preserving unknown layer, announced by the planner
+    }
+  }
+
+  private conv(planned: PlannedLayer, inChannels: number): ProbeNode {
+    const layer = planned.ir;
+    const rank = layer.kind === 'conv1d' ? 1 : 2;
+    const kernelSize = spatialParam(layer.kernelSize, rank, 3);
+    const strides = stridesOf(layer, rank, new Array(rank).fill(1));
+    const padding = paddingOf(layer);
+    const dilation = dilationOf(layer);
+    const pad = (x: tf.Tensor): tf.Tensor => (typeof padding === 'number' && padding > 0 ? tf.pad(x, [[0, 0], ...new Array(rank).fill([padding, padding]), [0, 0]]) : x);
+    const mode = padding === 'same' ? 'same' : 'valid';
+    return this.weighted(planned, [...kernelSize, inChannels, layer.units!], (x, kernel, bias) => {
+      const input = pad(x);
+      const out =
+        rank === 1
+          ? tf.conv1d(input as tf.Tensor3D, kernel as tf.Tensor3D, strides[0], mode, 'NWC', dilation)
+          : tf.conv2d(input as tf.Tensor4D, kernel as tf.Tensor4D, [strides[0], strides[1]], mode, 'NHWC', [dilation, dilation]);
+      return bias ? tf.add(out, bias) : out;
+    });
+  }
+
+  private pool(planned: PlannedLayer, x: tf.Tensor): tf.Tensor {
+    const layer = planned.ir;
+    const rank = x.rank - 2;
+    const size = poolSizeOf(layer, rank);
+    const strides = stridesOf(layer, rank, size);
+    const mode = paddingOf(layer) === 'same' ? 'same' : 'valid';
+    const op = layer.kind === 'maxpool' ? tf.maxPool : tf.avgPool;
+    if (rank === 2) return op(x as tf.Tensor4D, [size[0], size[1]], [strides[0], strides[1]], mode);
+    const wide = tf.expandDims(x, 1) as tf.Tensor4D;
+    return tf.squeeze(op(wide, [1, size[0]], [1, strides[0]], mode), [1]);
+  }
+
+  private normalization(planned: PlannedLayer, channels: number): ProbeNode {
+    const layer = planned.ir;
+    const epsilon = numParam(layer, ['epsilon', 'eps']) ?? (this.keras ? 1e-3 : 1e-5);
+    const gamma = tf.variable(tf.ones([channels]), true, `${this.prefix}/${layer.id}/gamma`);
+    const beta = tf.variable(tf.zeros([channels]), true, `${this.prefix}/${layer.id}/beta`);
+    const batch = layer.kind === 'batchnorm';
+    return {
+      planned,
+      vars: [gamma, beta],
+      kernel: null,
+      bias: null,
+      measure: null,
+      apply: ([x]) => {
+        // Training mode: batch statistics (BatchNorm over every axis but channels; LayerNorm over features).
+        const axes = batch ? x.shape.slice(0, -1).map((_, i) => i) : [x.rank - 1];
+        const { mean, variance } = tf.moments(x, axes, !batch);
+        const normalized = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
+        return tf.add(tf.mul(normalized, gamma), beta);
+      },
+    };
+  }
+
+  private embedding(planned: PlannedLayer): ProbeNode {
+    const layer = planned.ir;
+    const vocabulary = planned.params / layer.units!;
+    const shape = [vocabulary, layer.units!];
+    // torch's weight is [num_embeddings, dim] and its fan_in is dim; Keras' fan_in is the vocabulary.
+    const fans = this.keras ? { fanIn: vocabulary, fanOut: layer.units! } : { fanIn: layer.units!, fanOut: vocabulary };
+    const fallback = this.keras ? init('random_uniform', { minval: -0.05, maxval: 0.05 }) : init('random_normal', { mean: 0, std: 1 });
+    const table = this.variable(layer, this.choose(layer, layer.kernelInit, fallback, 'embeddings'), shape, fans, 'embeddings');
+    // tf.gather's gradient needs UnsortedSegmentSum, which the wasm backend lacks: scatter-add instead.
+    const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [weights, indices] = args as [tf.Tensor, tf.Tensor];
+      const flat = tf.reshape(indices, [-1]);
+      const value = tf.reshape(tf.gather(weights, flat), [...indices.shape, layer.units!]);
+      const gradFunc = (dy: tf.Tensor) => [tf.scatterND(tf.reshape(flat, [-1, 1]), tf.reshape(dy, [-1, layer.units!]), shape), tf.zerosLike(indices)];
+      return { value, gradFunc };
+    });
+    return { planned, vars: [table], kernel: table, bias: null, measure: null, apply: ([tokens]) => lookup(table, tokens) };
+  }
+
+  private recurrent(planned: PlannedLayer, inFeatures: number): ProbeNode {
+    const layer = planned.ir;
+    const units = layer.units!;
+    const gates = layer.kind === 'lstm' ? 4 : layer.kind === 'gru' ? 3 : 1;
+    const stack = numParam(layer, ['num_layers']) ?? 1;
+    const torchBound = 1 / Math.sqrt(units);
+    const torchUniform = init('random_uniform', { a: -torchBound, b: torchBound });
+    const kernelFallback = this.keras ? init('glorot_uniform') : torchUniform;
+    const recurrentFallback = this.keras ? init('orthogonal') : torchUniform;
+    const twoBiases = !this.keras || layer.kind === 'gru'; // torch b_ih + b_hh; Keras GRU reset_after
+    const activationName = layer.kind === 'simple-rnn' ? (layer.activation?.name ?? (String(layer.params.nonlinearity ?? 'tanh').includes('relu') ? 'relu' : 'tanh')) : 'tanh';
+    const vars: tf.Variable[] = [];
+    const cells: { kernel: tf.Variable; recurrent: tf.Variable; biasIn: tf.Variable | null; biasHidden: tf.Variable | null }[] = [];
+    let inF = inFeatures;
+    for (let i = 0; i < stack; i++) {
+      const kernelShape = [inF, gates * units];
+      const kernel = this.variable(layer, this.choose(layer, layer.kernelInit, kernelFallback, 'kernel'), kernelShape, kernelFans(kernelShape), 'kernel');
+      const recurrentShape = [units, gates * units];
+      const recurrent = this.variable(layer, this.choose(layer, layer.recurrentInit, recurrentFallback, 'recurrent'), recurrentShape, kernelFans(recurrentShape), 'recurrent');
+      let biasIn: tf.Variable | null = null;
+      let biasHidden: tf.Variable | null = null;
+      if (layer.useBias) {
+        const biasSpec = this.choose(layer, layer.biasInit, this.keras ? init('zeros') : torchUniform, 'bias');
+        biasIn = this.variable(layer, biasSpec, [gates * units], kernelFans(kernelShape), 'bias');
+        if (this.keras && layer.kind === 'lstm' && !(layer.biasInit?.explicit ?? false) && layer.params.unit_forget_bias !== false && layer.params.unit_forget_bias !== 0) {
+          // Keras unit_forget_bias=True: the forget gate's bias starts at 1 (gate order i, f, c, o).
+          const values = new Float32Array(gates * units);
+          values.fill(1, units, 2 * units);
+          biasIn.assign(tf.tensor(values));
+        }
+        if (twoBiases) biasHidden = this.variable(layer, biasSpec, [gates * units], kernelFans(kernelShape), 'bias_hidden');
+      }
+      cells.push({ kernel, recurrent, biasIn, biasHidden });
+      vars.push(kernel, recurrent, ...(biasIn ? [biasIn] : []), ...(biasHidden ? [biasHidden] : []));
+      inF = units;
+    }
+    const kind = layer.kind;
+    const step = (cell: (typeof cells)[number], xt: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] => {
+      if (kind === 'lstm') {
+        const z = tf.add(xt, tf.matMul(h, cell.recurrent as tf.Tensor2D));
+        const [i, f, g, o] = tf.split(z, 4, 1);
+        const cNext = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D;
+        return [tf.mul(tf.sigmoid(o), tf.tanh(cNext)) as tf.Tensor2D, cNext];
+      }
+      if (kind === 'gru') {
+        const hz = tf.fused.matMul({ a: h, b: cell.recurrent as tf.Tensor2D, bias: cell.biasHidden ?? undefined });
+        const [xr, xzg, xn] = tf.split(xt, 3, 1);
+        const [hr, hzg, hn] = tf.split(hz, 3, 1);
+        const r = tf.sigmoid(tf.add(xr, hr));
+        const zg = tf.sigmoid(tf.add(xzg, hzg));
+        const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+        return [tf.add(tf.mul(tf.sub(1, zg), n), tf.mul(zg, h)) as tf.Tensor2D, c];
+      }
+      const pre = tf.add(xt, tf.matMul(h, cell.recurrent as tf.Tensor2D));
+      return [(activationName === 'relu' ? tf.relu(pre) : tf.tanh(pre)) as tf.Tensor2D, c];
+    };
+    const apply = ([x]: tf.Tensor[]): tf.Tensor => {
+      const [batch, time] = x.shape;
+      let sequence = x;
+      let lastH: tf.Tensor2D | null = null;
+      for (const cell of cells) {
+        const features = sequence.shape[2]!;
+        // Project every time step through the input kernel in one matMul; biases of the input side fold in here.
+        let bias: tf.Tensor | undefined = cell.biasIn ?? undefined;
+        if (kind !== 'gru' && cell.biasHidden && bias) bias = tf.add(bias, cell.biasHidden);
+        const projected = tf.reshape(tf.fused.matMul({ a: tf.reshape(sequence, [-1, features]) as tf.Tensor2D, b: cell.kernel as tf.Tensor2D, bias }), [batch, time!, gates * units]);
+        const steps = tf.unstack(projected, 1) as tf.Tensor2D[];
+        let h = tf.zeros([batch, units]) as tf.Tensor2D;
+        let c = tf.zeros([batch, units]) as tf.Tensor2D;
+        const outputs: tf.Tensor2D[] = [];
+        for (const xt of steps) {
+          [h, c] = step(cell, xt, h, c);
+          outputs.push(h);
+        }
+        lastH = h;
+        sequence = tf.stack(outputs, 1);
+      }
+      return planned.lastStepOnly ? lastH! : sequence;
+    };
+    return { planned, vars, kernel: cells[0].kernel, bias: cells[0].biasIn, measure: 'tanh', apply };
+  }
+}
+
+let runCounter = 0;
+
+export function buildNodes(layers: PlannedLayer[], framework: Framework, rng: Rng, notices: ProbeNotice[]): ProbeNode[] {
+  const builder = new NodeBuilder(framework, rng, notices, `probe${runCounter++}`);
+  return layers.map((planned) => builder.build(planned));
+}

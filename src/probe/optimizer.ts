@@ -1,0 +1,110 @@
+/**
+ * The optimizer the model would train with (from the IR, with each framework's defaults for what the
+ * code leaves out) and its gradient clipping: Keras clipnorm (per variable), clipvalue, global_clipnorm,
+ * torch clip_grad_norm_ / clip_grad_value_.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelIR } from '../shared/ir';
+import type { ProbeNotice } from '../shared/probe';
+
+export interface ProbeOptimizer {
+  /** e.g. "adam(lr=0.001, clipnorm=1)". */
+  description: string;
+  /** Clip and apply one step of gradients (aligned with `vars`). Disposes nothing it did not create. */
+  step(vars: tf.Variable[], grads: tf.Tensor[]): void;
+  dispose(): void;
+}
+
+interface Clipping {
+  norm: number | null;
+  value: number | null;
+  globalNorm: number | null;
+}
+
+function clip(grads: tf.Tensor[], c: Clipping): tf.Tensor[] {
+  let out = grads;
+  if (c.value !== null) out = out.map((g) => tf.clipByValue(g, -c.value!, c.value!));
+  if (c.norm !== null) {
+    out = out.map((g) => {
+      const norm = tf.sqrt(tf.sum(tf.square(g)));
+      return tf.mul(g, tf.div(c.norm!, tf.maximum(norm, c.norm!)));
+    });
+  }
+  if (c.globalNorm !== null) {
+    const global = tf.sqrt(tf.addN(out.map((g) => tf.sum(tf.square(g)))));
+    const scale = tf.div(c.globalNorm, tf.maximum(global, c.globalNorm));
+    out = out.map((g) => tf.mul(g, scale));
+  }
+  return out;
+}
+
+export function buildOptimizer(model: ModelIR, notices: ProbeNotice[]): ProbeOptimizer {
+  const ir = model.training.optimizer;
+  const keras = model.framework === 'keras';
+  let name = ir?.name ?? 'unknown';
+  if (!ir || name === 'unknown' || name === 'lbfgs') {
+    // Keras compile() without an optimizer uses rmsprop; otherwise the probe's documented default is SGD(0.01).
+    name = keras && model.training.compile && !ir ? 'rmsprop' : 'sgd';
+    notices.push({ severity: 'information', message: `Optimizer ${ir ? `${ir.spelling} is not modelled` : 'not found in the code'}; the probe uses ${name} with its default learning rate.`, line: null });
+  }
+  const lr = (fallbackKeras: number, fallbackTorch: number) => ir?.learningRate ?? (keras ? fallbackKeras : fallbackTorch);
+  const momentum = ir?.momentum ?? 0;
+  const epsilon = keras ? 1e-7 : 1e-8;
+  let optimizer: tf.Optimizer;
+  let rate: number;
+  switch (name) {
+    case 'adam':
+    case 'adamw':
+    case 'nadam':
+      rate = lr(0.001, 0.001);
+      optimizer = tf.train.adam(rate, 0.9, 0.999, epsilon);
+      if (name !== 'adam') notices.push({ severity: 'information', message: `${name} is probed as Adam (its weight decay / Nesterov term is left out).`, line: null });
+      break;
+    case 'adamax':
+      rate = lr(0.001, 0.002);
+      optimizer = tf.train.adamax(rate, 0.9, 0.999, epsilon);
+      break;
+    case 'rmsprop':
+      rate = lr(0.001, 0.01);
+      optimizer = tf.train.rmsprop(rate, keras ? 0.9 : 0.99, momentum, epsilon);
+      break;
+    case 'adagrad':
+      rate = lr(0.001, 0.01);
+      optimizer = tf.train.adagrad(rate, keras ? 0.1 : 1e-10);
+      break;
+    case 'adadelta':
+      rate = lr(0.001, 1.0);
+      optimizer = tf.train.adadelta(rate, keras ? 0.95 : 0.9, keras ? 1e-7 : 1e-6);
+      break;
+    default:
+      rate = lr(0.01, 0.01);
+      optimizer = momentum > 0 ? tf.train.momentum(rate, momentum) : tf.train.sgd(rate);
+      name = 'sgd';
+  }
+  const loopClip = model.training.loops.find((l) => l.clip)?.clip ?? null;
+  const clipping: Clipping = { norm: ir?.clipnorm ?? null, value: ir?.clipvalue ?? null, globalNorm: ir?.globalClipnorm ?? null };
+  if (loopClip && clipping.norm === null && clipping.value === null && clipping.globalNorm === null) {
+    // The IR knows the training loop clips but not the threshold: probe with 1.0 and say so.
+    if (loopClip.kind === 'norm') clipping.globalNorm = 1;
+    else clipping.value = 1;
+    notices.push({ severity: 'information', message: `The training loop clips gradients (${loopClip.kind}, line ${loopClip.range.start.line + 1}); threshold unknown, 1.0 used.`, line: loopClip.range.start.line + 1 });
+  }
+  const parts = [`lr=${rate}`];
+  if (name === 'sgd' && momentum > 0) parts.push(`momentum=${momentum}`);
+  if (clipping.norm !== null) parts.push(`clipnorm=${clipping.norm}`);
+  if (clipping.value !== null) parts.push(`clipvalue=${clipping.value}`);
+  if (clipping.globalNorm !== null) parts.push(`global_clipnorm=${clipping.globalNorm}`);
+  const clips = clipping.norm !== null || clipping.value !== null || clipping.globalNorm !== null;
+  return {
+    description: `${name}(${parts.join(', ')})`,
+    step(vars, grads) {
+      tf.tidy(() => {
+        const used = clips ? clip(grads, clipping) : grads;
+        optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: used[i] })));
+      });
+    },
+    dispose() {
+      optimizer.dispose();
+    },
+  };
+}

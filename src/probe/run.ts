@@ -1,0 +1,61 @@
+/**
+ * The in-process probe API (tests, benchmarks, the worker): select the backend, run the model and,
+ * with a what-if, run the edited model with the same seed and data. Never throws: every failure is an
+ * error outcome.
+ */
+import type { ModelIR } from '../shared/ir';
+import type { WhatIf } from '../shared/findings';
+import type { BackendName, ProbeOptions, ProbeOutcome, ProbePhase } from '../shared/probe';
+import { applyWhatIf, WhatIfError } from '../shared/what-if';
+import { selectBackend } from './backend';
+import { ProbeFailure, toProbeError } from './errors';
+import { trainModel } from './train';
+
+export interface ProgressEvent {
+  phase: ProbePhase;
+  step: number;
+  steps: number;
+  loss: number | null;
+  backend: BackendName | null;
+}
+
+export interface RunHooks {
+  whatIf?: WhatIf | null;
+  onProgress?: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+  /** Folder to look for @tensorflow/tfjs-node in (the user's workspace). */
+  workspace?: string | null;
+}
+
+export async function runProbe(model: ModelIR, options: ProbeOptions, hooks: RunHooks = {}): Promise<ProbeOutcome> {
+  const started = Date.now();
+  const deadline = started + options.budget.maxMs;
+  const progress = (event: ProgressEvent) => hooks.onProgress?.(event);
+  try {
+    progress({ phase: 'backend', step: 0, steps: options.steps, loss: null, backend: null });
+    const { backend, notices } = await selectBackend(options.backend, hooks.workspace ?? null);
+    const isCancelled = () => hooks.signal?.aborted ?? false;
+    const edited = hooks.whatIf ? applyWhatIf(model, hooks.whatIf) : null;
+    progress({ phase: 'build', step: 0, steps: options.steps, loss: null, backend });
+    const result = await trainModel(model, options, backend, {
+      isCancelled,
+      deadline,
+      onStep: (step, steps, loss) => progress({ phase: 'train', step, steps, loss, backend }),
+    });
+    result.notices.unshift(...notices);
+    if (edited && hooks.whatIf) {
+      progress({ phase: 'what-if-build', step: 0, steps: options.steps, loss: null, backend });
+      const other = await trainModel(edited, options, backend, {
+        isCancelled,
+        deadline,
+        onStep: (step, steps, loss) => progress({ phase: 'what-if-train', step, steps, loss, backend }),
+      });
+      result.whatIf = other;
+      result.whatIfTitle = hooks.whatIf.title;
+    }
+    return { ok: true, result };
+  } catch (error) {
+    if (error instanceof WhatIfError) return { ok: false, error: new ProbeFailure('input', error.message).toProbeError() };
+    return { ok: false, error: toProbeError(error) };
+  }
+}

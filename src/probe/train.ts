@@ -1,0 +1,169 @@
+/**
+ * One probe run: plan the model, build it, train it for N steps on synthetic data and measure every
+ * layer at every step, then judge. All tensors created here are disposed before it returns.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelIR } from '../shared/ir';
+import type { BackendName, ProbeLayerResult, ProbeNotice, ProbeOptions, ProbeResult } from '../shared/probe';
+import { describeLayer, layerLine, ProbeFailure } from './errors';
+import { makeInputs } from './data';
+import { buildNodes, type ProbeNode, type StepContext } from './layers';
+import { computeLoss, makeTargets, resolveLoss } from './loss';
+import { StepMeter } from './metrics';
+import { buildOptimizer } from './optimizer';
+import { planModel, type Plan, type PlannedLayer } from './plan';
+import { Rng } from './rng';
+import { duplicateUnitFraction } from './symmetry';
+import { judge } from './verdicts';
+
+export interface TrainHooks {
+  /** Called after every completed step. */
+  onStep?: (step: number, steps: number, loss: number) => void;
+  isCancelled?: () => boolean;
+  /** Epoch milliseconds after which the run is stopped as over the time budget. */
+  deadline?: number;
+}
+
+/** Seeds of the independent random streams of a run: weights, data, dropout masks. */
+function streams(seed: number): { weights: Rng; data: Rng; dropout: Rng } {
+  return { weights: new Rng(seed * 3 + 1), data: new Rng(seed * 3 + 2), dropout: new Rng(seed * 3 + 3) };
+}
+
+function forward(nodes: ProbeNode[], x: tf.Tensor, ctx: StepContext): tf.Tensor[] {
+  const outputs: tf.Tensor[] = [];
+  for (const node of nodes) outputs.push(node.apply(node.planned.inputs.map((i) => (i < 0 ? x : outputs[i])), ctx));
+  return outputs;
+}
+
+/** Rough cost of a layer per example: parameters times the positions they are applied at. */
+function costliest(plan: Plan): PlannedLayer {
+  const cost = (l: PlannedLayer) => {
+    const positions = l.outShape.slice(0, -1).reduce((a, b) => a * b, 1);
+    const time = l.ir.kind === 'lstm' || l.ir.kind === 'gru' || l.ir.kind === 'simple-rnn' ? (l.inShapes[0][0] ?? 1) : positions;
+    return Math.max(1, l.params) * Math.max(1, time);
+  };
+  return [...plan.layers].sort((a, b) => cost(b) - cost(a))[0];
+}
+
+function overTime(plan: Plan, message: string): ProbeFailure {
+  const heavy = costliest(plan);
+  return new ProbeFailure('budget', `${message}; the most expensive layer is ${describeLayer(heavy.ir)} (${heavy.params.toLocaleString('en-US')} parameters, output ${heavy.outShape.join('x')}).`, {
+    name: heavy.ir.name,
+    line: layerLine(heavy.ir),
+  });
+}
+
+function emptyLayer(node: ProbeNode): ProbeLayerResult {
+  const ir = node.planned.ir;
+  return {
+    id: ir.id,
+    name: ir.name,
+    kind: ir.kind,
+    line: layerLine(ir),
+    params: node.planned.params,
+    gradNorm: [],
+    actMean: [],
+    actStd: [],
+    saturated: node.measure === 'sigmoid' || node.measure === 'tanh' ? [] : null,
+    dead: node.measure === 'relu' ? [] : null,
+    updateRatio: [],
+    nonFinite: [],
+  };
+}
+
+export async function trainModel(model: ModelIR, options: ProbeOptions, backend: BackendName, hooks: TrainHooks = {}): Promise<ProbeResult> {
+  const started = performance.now();
+  const plan = planModel(model, options);
+  const notices: ProbeNotice[] = [...plan.notices];
+  const rng = streams(options.seed);
+  const lossKind = resolveLoss(model, notices);
+  const nodes: ProbeNode[] = [];
+  let meter: StepMeter | null = null;
+  let optimizer: ReturnType<typeof buildOptimizer> | null = null;
+  try {
+    nodes.push(...buildNodes(plan.layers, model.framework, rng.weights, notices));
+    optimizer = buildOptimizer(model, notices);
+    const measured = nodes.filter((n) => n.planned.ir.kind !== 'input');
+    const weightNodes = measured.filter((n) => n.vars.length > 0);
+    const vars = weightNodes.flatMap((n) => n.vars);
+    if (vars.length === 0) throw new ProbeFailure('unsupported', `model ${model.name} has no trainable weights to probe`);
+    meter = new StepMeter(measured, options.batchSize);
+    const results = measured.map(emptyLayer);
+    const losses: number[] = [];
+    const outputShape = plan.layers[plan.layers.length - 1].outShape;
+    const steps = Math.max(1, Math.floor(options.steps));
+    for (let step = 0; step < steps; step++) {
+      if (hooks.isCancelled?.()) throw new ProbeFailure('cancelled', `probe cancelled after ${step} of ${steps} steps`);
+      const x = makeInputs(plan, options.batchSize, rng.data, options.rawInputMax);
+      const y = makeTargets(lossKind, outputShape, options.batchSize, rng.data);
+      const before = meter.snapshot();
+      let kept: tf.Tensor[] = [];
+      const ctx: StepContext = { training: true, rng: rng.dropout };
+      const { value, grads } = tf.variableGrads(() => {
+        const outputs = forward(nodes, x, ctx);
+        kept = measured.map((n) => tf.keep(outputs[nodes.indexOf(n)]));
+        return computeLoss(lossKind, outputs[outputs.length - 1], y) as tf.Scalar;
+      }, vars);
+      const gradList = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
+      optimizer.step(vars, gradList);
+      const packed = meter.pack(value, kept, gradList, before);
+      const numbers = meter.unpack(packed.dataSync());
+      tf.dispose([x, y, value, packed, ...kept, ...gradList, ...(before ? [before] : [])]);
+      losses.push(numbers.loss);
+      results.forEach((r, i) => {
+        r.actMean.push(numbers.actMean[i]);
+        r.actStd.push(numbers.actStd[i]);
+        r.nonFinite.push(numbers.nonFinite[i]);
+        if (r.saturated) r.saturated.push(numbers.saturated[i] ?? 0);
+        if (r.dead) r.dead.push(numbers.dead[i] ?? 0);
+        if (numbers.gradNorm[i] !== null) r.gradNorm.push(numbers.gradNorm[i]!);
+        if (numbers.updateRatio[i] !== null) r.updateRatio.push(numbers.updateRatio[i]!);
+      });
+      hooks.onStep?.(step + 1, steps, numbers.loss);
+      if (!Number.isFinite(numbers.loss)) {
+        notices.push({ severity: 'warning', message: `Training stopped at step ${step + 1} of ${steps}: the loss is no longer finite.`, line: null });
+        break;
+      }
+      if (hooks.deadline !== undefined && Date.now() > hooks.deadline) {
+        throw overTime(plan, `the probe ran over its time budget after ${step + 1} of ${steps} steps`);
+      }
+      if (step === 0 && hooks.deadline !== undefined) {
+        const perStep = performance.now() - started;
+        if (Date.now() + perStep * (steps - 1) > hooks.deadline) {
+          throw overTime(plan, `${steps} steps would take about ${Math.round((perStep * steps) / 1000)} s, over the probe's time budget`);
+        }
+      }
+      // Let a cancel message in between steps.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const symmetry = new Map<string, number>();
+    for (const node of weightNodes) {
+      const fraction = duplicateUnitFraction(node);
+      if (fraction !== null) symmetry.set(node.planned.ir.id, fraction);
+    }
+    const kernelLayers = results.filter((_, i) => measured[i].kernel !== null);
+    const verdicts = judge({ layers: results, kernelLayers, loss: losses, symmetry, thresholds: options.thresholds });
+    return {
+      version: 1,
+      model: { name: model.name, framework: model.framework, line: model.nameRange.start.line + 1 },
+      backend,
+      steps: losses.length,
+      batchSize: options.batchSize,
+      seed: options.seed,
+      durationMs: Math.round(performance.now() - started),
+      inputShape: plan.inputShape,
+      optimizer: optimizer.description,
+      lossName: lossKind,
+      layers: results,
+      loss: losses,
+      verdicts,
+      notices,
+      whatIfTitle: null,
+      whatIf: null,
+    };
+  } finally {
+    meter?.dispose();
+    optimizer?.dispose();
+    for (const node of nodes) tf.dispose(node.vars);
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Verdicts from the measured numbers, with the thresholds of ProbeThresholds (documented in
+ * docs/probe.md). Each verdict names its layers and carries the numbers it rests on.
+ */
+import type { ProbeLayerResult, ProbeThresholds, ProbeVerdict } from '../shared/probe';
+
+export interface VerdictInput {
+  layers: ProbeLayerResult[];
+  /** Layers with a kernel (Dense, Conv, Embedding, recurrent), in execution order: the gradient-flow path. */
+  kernelLayers: ProbeLayerResult[];
+  loss: number[];
+  /** Per layer id: fraction of units duplicating another unit after training. */
+  symmetry: Map<string, number>;
+  thresholds: ProbeThresholds;
+}
+
+export function median(values: number[]): number {
+  const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (finite.length === 0) return Number.NaN;
+  const mid = Math.floor(finite.length / 2);
+  return finite.length % 2 ? finite[mid] : (finite[mid - 1] + finite[mid]) / 2;
+}
+
+function sci(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  return Math.abs(value) >= 0.01 && Math.abs(value) < 1000 ? value.toFixed(3).replace(/\.?0+$/, '') : value.toExponential(1);
+}
+
+function percent(value: number): string {
+  return `${Math.round(value * 100)}%`;
+}
+
+function label(layer: ProbeLayerResult): string {
+  return `${layer.name} (line ${layer.line})`;
+}
+
+function nonFinite(input: VerdictInput): ProbeVerdict | null {
+  const lossStep = input.loss.findIndex((l) => !Number.isFinite(l));
+  const hit = input.layers.filter((l) => l.nonFinite.some((v) => v > 0));
+  if (lossStep < 0 && hit.length === 0) return null;
+  const firstStep = Math.min(...hit.map((l) => l.nonFinite.findIndex((v) => v > 0)), lossStep < 0 ? Infinity : lossStep);
+  const where = hit.length > 0 ? `, first in ${label(hit[0])}` : '';
+  return {
+    kind: 'non-finite',
+    severity: 'error',
+    layers: hit.map((l) => l.name),
+    message: `NaN/Inf appeared at step ${firstStep + 1}${where}: training diverged.`,
+    evidence: { step: firstStep + 1, lossAtStep: lossStep < 0 ? null : lossStep + 1, lastFiniteLoss: [...input.loss].reverse().find(Number.isFinite) ?? null },
+  };
+}
+
+function depthProfile(input: VerdictInput): { first: number; last: number; ratio: number; medians: number[] } | null {
+  const path = input.kernelLayers;
+  if (path.length < 2) return null;
+  const medians = path.map((l) => median(l.gradNorm));
+  const ratios = path[0].gradNorm.map((g, s) => g / path[path.length - 1].gradNorm[s]);
+  return { first: medians[0], last: medians[medians.length - 1], ratio: median(ratios), medians };
+}
+
+function vanishing(input: VerdictInput): ProbeVerdict | null {
+  const profile = depthProfile(input);
+  const t = input.thresholds;
+  if (!profile || !(profile.ratio < t.vanishingRatio && profile.first < t.vanishingFirstNorm)) return null;
+  const starved = input.kernelLayers.filter((_, i) => profile.medians[i] < t.vanishingRatio * profile.last);
+  const path = input.kernelLayers;
+  return {
+    kind: 'vanishing',
+    severity: 'warning',
+    layers: starved.map((l) => l.name),
+    message: `Gradients vanish towards the input: the first layer ${label(path[0])} gets ${sci(profile.ratio)} of the gradient norm of the last layer ${label(path[path.length - 1])} (norm ${sci(profile.first)} vs ${sci(profile.last)}); ${starved.length} layer(s) below ${sci(t.vanishingRatio)} of the last barely learn.`,
+    evidence: { firstLastRatio: profile.ratio, firstNorm: profile.first, lastNorm: profile.last, medianGradNorm: profile.medians, threshold: t.vanishingRatio, firstNormThreshold: t.vanishingFirstNorm },
+  };
+}
+
+function exploding(input: VerdictInput): ProbeVerdict | null {
+  const profile = depthProfile(input);
+  const t = input.thresholds;
+  const growth = input.kernelLayers.map((l) => {
+    const start = l.gradNorm[0];
+    const peak = Math.max(...l.gradNorm.filter(Number.isFinite));
+    return start > 0 ? peak / start : 0;
+  });
+  const grown = input.kernelLayers.filter((_, i) => growth[i] > t.explodingGrowth);
+  const deep = profile !== null && profile.ratio > t.explodingRatio;
+  if (!deep && grown.length === 0) return null;
+  const parts: string[] = [];
+  let layers: ProbeLayerResult[] = grown;
+  if (deep) {
+    layers = input.kernelLayers.filter((_, i) => profile.medians[i] > t.explodingRatio * profile.last);
+    parts.push(`the first layer ${label(input.kernelLayers[0])} gets ${sci(profile.ratio)}x the gradient norm of the last layer (threshold ${t.explodingRatio})`);
+  }
+  if (grown.length > 0) {
+    const worst = growth.indexOf(Math.max(...growth));
+    parts.push(`gradient norms grew up to ${sci(growth[worst])}x during training in ${label(input.kernelLayers[worst])}`);
+  }
+  return {
+    kind: 'exploding',
+    severity: 'warning',
+    layers: [...new Set([...layers, ...grown].map((l) => l.name))],
+    message: `Gradients explode: ${parts.join('; ')}.`,
+    evidence: { firstLastRatio: profile?.ratio ?? null, growth, medianGradNorm: profile?.medians ?? null, ratioThreshold: t.explodingRatio, growthThreshold: t.explodingGrowth },
+  };
+}
+
+function fractionVerdict(input: VerdictInput, kind: 'dead-units' | 'saturation'): ProbeVerdict | null {
+  const t = input.thresholds;
+  const pick = (l: ProbeLayerResult) => (kind === 'dead-units' ? l.dead : l.saturated);
+  const measured = input.layers.filter((l) => pick(l) !== null).map((l) => ({ layer: l, value: median(pick(l)!) }));
+  const over = measured.filter((m) => (kind === 'dead-units' ? m.value >= t.deadFraction : m.value > t.saturatedFraction));
+  if (over.length === 0) return null;
+  const list = over.map((m) => `${label(m.layer)} ${percent(m.value)}`).join(', ');
+  const message =
+    kind === 'dead-units'
+      ? `Dying ReLU: ${list} of units never activate on the batch (threshold ${percent(t.deadFraction)}); their gradients are zero.`
+      : `Saturation: ${list} of outputs sit in the flat tails of the activation (threshold ${percent(t.saturatedFraction)}), where its derivative is near zero.`;
+  return {
+    kind,
+    severity: 'warning',
+    layers: over.map((m) => m.layer.name),
+    message,
+    evidence: { fractions: over.map((m) => m.value), threshold: kind === 'dead-units' ? t.deadFraction : t.saturatedFraction },
+  };
+}
+
+function symmetry(input: VerdictInput): ProbeVerdict | null {
+  const over = input.kernelLayers.filter((l) => (input.symmetry.get(l.id) ?? 0) >= input.thresholds.symmetricFraction);
+  if (over.length === 0) return null;
+  const list = over.map((l) => `${label(l)} ${percent(input.symmetry.get(l.id)!)}`).join(', ');
+  return {
+    kind: 'symmetry',
+    severity: 'warning',
+    layers: over.map((l) => l.name),
+    message: `Unbroken symmetry: in ${list} of units are identical copies after training (constant/zero initialization); such a layer acts like a single unit.`,
+    evidence: { duplicateFractions: over.map((l) => input.symmetry.get(l.id)!), threshold: input.thresholds.symmetricFraction },
+  };
+}
+
+export function judge(input: VerdictInput): ProbeVerdict[] {
+  const verdicts = [nonFinite(input), vanishing(input), exploding(input), fractionVerdict(input, 'dead-units'), fractionVerdict(input, 'saturation'), symmetry(input)];
+  return verdicts.filter((v): v is ProbeVerdict => v !== null);
+}

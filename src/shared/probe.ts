@@ -1,0 +1,239 @@
+/**
+ * Probe results (JSON version 1) and the typed messages between a caller and the probe process.
+ * The probe rebuilds a ModelIR in TensorFlow.js, trains it briefly on synthetic data and measures
+ * gradient flow; these types are all the CLI, the extension and the panel need to know about it.
+ */
+import type { Framework, ModelIR } from './ir';
+import type { Severity, WhatIf } from './findings';
+
+/** What the caller asks for; 'auto' = tfjs-node when it loads, else wasm, else cpu. */
+export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
+
+/** The tfjs backend actually used ('tensorflow' is the name tfjs-node registers). */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+export type VerdictKind = 'vanishing' | 'exploding' | 'dead-units' | 'saturation' | 'non-finite' | 'symmetry';
+
+/**
+ * Verdict thresholds; every number is documented in docs/probe.md. The defaults follow the research
+ * anchors of DESIGN.md ("The probe").
+ */
+export interface ProbeThresholds {
+  /** Vanishing when gradNorm(first weighted layer) / gradNorm(last) is below this ... */
+  vanishingRatio: number;
+  /** ... and the first weighted layer's gradient norm is below this. */
+  vanishingFirstNorm: number;
+  /** Exploding when gradNorm(first) / gradNorm(last) is above this. */
+  explodingRatio: number;
+  /** Exploding when any layer's gradient norm grows by more than this factor over its first step. */
+  explodingGrowth: number;
+  /** A layer is reported as dying when at least this fraction of its units never activates. */
+  deadFraction: number;
+  /** A layer is reported as saturated when more than this fraction of its outputs sits in the flat tails. */
+  saturatedFraction: number;
+  /** A layer is reported as symmetric when at least this fraction of its units duplicates another unit. */
+  symmetricFraction: number;
+}
+
+export const DEFAULT_THRESHOLDS: ProbeThresholds = {
+  vanishingRatio: 1e-3,
+  vanishingFirstNorm: 1e-4,
+  explodingRatio: 70,
+  explodingGrowth: 1e3,
+  deadFraction: 0.7,
+  saturatedFraction: 0.5,
+  symmetricFraction: 0.5,
+};
+
+/** Size and time budget; a model over it is refused with a message naming the layer that is too big. */
+export interface ProbeBudget {
+  /** Trainable + non-trainable parameters of the rebuilt model. */
+  maxParams: number;
+  /** Float activations of one forward pass (batch included). */
+  maxActivations: number;
+  /** Wall time of the whole probe (both runs with a what-if), in milliseconds. */
+  maxMs: number;
+}
+
+export const DEFAULT_BUDGET: ProbeBudget = { maxParams: 5_000_000, maxActivations: 20_000_000, maxMs: 120_000 };
+
+export interface ProbeOptions {
+  steps: number;
+  batchSize: number;
+  seed: number;
+  backend: BackendChoice;
+  /** Input shape without the batch dimension (channels last); overrides what the IR says. */
+  inputShape: number[] | null;
+  /** Feed raw-scale inputs: uniform integers 0..rawInputMax (e.g. 255 for pixels) instead of N(0,1). */
+  rawInputMax: number | null;
+  /** Sequence length for Embedding / recurrent inputs when the IR does not know it. */
+  sequenceLength: number;
+  thresholds: ProbeThresholds;
+  budget: ProbeBudget;
+}
+
+export const DEFAULT_PROBE_OPTIONS: ProbeOptions = {
+  steps: 30,
+  batchSize: 32,
+  seed: 0,
+  backend: 'auto',
+  inputShape: null,
+  rawInputMax: null,
+  sequenceLength: 20,
+  thresholds: DEFAULT_THRESHOLDS,
+  budget: DEFAULT_BUDGET,
+};
+
+/** Fill in defaults for a partial options object (nested thresholds and budget too). */
+export function probeOptions(partial: Partial<Omit<ProbeOptions, 'thresholds' | 'budget'>> & {
+  thresholds?: Partial<ProbeThresholds>;
+  budget?: Partial<ProbeBudget>;
+} = {}): ProbeOptions {
+  return {
+    ...DEFAULT_PROBE_OPTIONS,
+    ...partial,
+    thresholds: { ...DEFAULT_THRESHOLDS, ...partial.thresholds },
+    budget: { ...DEFAULT_BUDGET, ...partial.budget },
+  };
+}
+
+export interface ProbeLayerResult {
+  /** LayerIR.id, to map back to the IR. */
+  id: string;
+  name: string;
+  kind: string;
+  /** 1-based source line of the layer's constructor call. */
+  line: number;
+  /** Parameters of the rebuilt layer (trainable and not). */
+  params: number;
+  /** L2 norm of the gradient of all the layer's trainable weights, per step; [] for weightless layers. */
+  gradNorm: number[];
+  /** Mean and standard deviation of the layer's output over the batch, per step. */
+  actMean: number[];
+  actStd: number[];
+  /** Fraction of outputs in the flat tails (sigmoid/tanh family), per step; null for other activations. */
+  saturated: number[] | null;
+  /** Fraction of units negative/zero for every example of the batch (ReLU family), per step; null otherwise. */
+  dead: number[] | null;
+  /** ||W_after - W_before|| / ||W_before|| of the optimizer step, per step; [] for weightless layers. */
+  updateRatio: number[];
+  /** 1 when a NaN or Inf appeared in the layer's output, gradient or weights at that step, else 0. */
+  nonFinite: number[];
+}
+
+export interface ProbeVerdict {
+  kind: VerdictKind;
+  severity: Severity;
+  /** Layer names, in execution order. */
+  layers: string[];
+  message: string;
+  evidence: Record<string, number | string | number[] | null>;
+}
+
+/** A message about the run that is not a verdict: which input shape was used, skipped layers, ... */
+export interface ProbeNotice {
+  severity: Severity;
+  message: string;
+  /** 1-based line when the notice is about a layer. */
+  line: number | null;
+}
+
+export interface ProbeResult {
+  version: 1;
+  model: { name: string; framework: Framework; line: number };
+  backend: BackendName;
+  steps: number;
+  batchSize: number;
+  seed: number;
+  durationMs: number;
+  /** Input shape used, without the batch dimension. */
+  inputShape: number[];
+  optimizer: string;
+  lossName: string;
+  layers: ProbeLayerResult[];
+  /** Loss per completed step. */
+  loss: number[];
+  verdicts: ProbeVerdict[];
+  notices: ProbeNotice[];
+  /** Title of the what-if applied to produce `whatIf`. */
+  whatIfTitle: string | null;
+  whatIf: ProbeResult | null;
+}
+
+export type ProbeErrorKind = 'unsupported' | 'shape' | 'budget' | 'cancelled' | 'backend' | 'input' | 'crash' | 'timeout';
+
+export interface ProbeError {
+  kind: ProbeErrorKind;
+  message: string;
+  /** The layer the error is about, when there is one. */
+  layer: { name: string; line: number } | null;
+}
+
+export type ProbeOutcome = { ok: true; result: ProbeResult } | { ok: false; error: ProbeError };
+
+/** Worst severity among verdicts decides the CLI exit code: warning or above means "unhealthy". */
+export function isUnhealthy(result: ProbeResult): boolean {
+  return result.verdicts.some((v) => v.severity === 'error' || v.severity === 'warning');
+}
+
+// ---- messages between the caller and the probe process -------------------------------------------
+
+export interface ProbeRequestMessage {
+  type: 'probe-request';
+  id: number;
+  model: ModelIR;
+  options: ProbeOptions;
+  whatIf: WhatIf | null;
+}
+
+export interface ProbeCancelMessage {
+  type: 'probe-cancel';
+  id: number;
+}
+
+export type ProbePhase = 'backend' | 'build' | 'train' | 'what-if-build' | 'what-if-train';
+
+export interface ProbeProgressMessage {
+  type: 'probe-progress';
+  id: number;
+  phase: ProbePhase;
+  /** Completed steps of the current phase (0 for non-training phases). */
+  step: number;
+  steps: number;
+  /** Loss of the last completed step, when training. */
+  loss: number | null;
+  backend: BackendName | null;
+}
+
+export interface ProbeDoneMessage {
+  type: 'probe-done';
+  id: number;
+  outcome: ProbeOutcome;
+}
+
+export type CallerToProbeMessage = ProbeRequestMessage | ProbeCancelMessage;
+export type ProbeToCallerMessage = ProbeProgressMessage | ProbeDoneMessage;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+export function isProbeRequestMessage(value: unknown): value is ProbeRequestMessage {
+  return isObject(value) && value.type === 'probe-request' && typeof value.id === 'number' && isObject(value.model) && isObject(value.options);
+}
+
+export function isProbeCancelMessage(value: unknown): value is ProbeCancelMessage {
+  return isObject(value) && value.type === 'probe-cancel' && typeof value.id === 'number';
+}
+
+export function isProbeProgressMessage(value: unknown): value is ProbeProgressMessage {
+  return isObject(value) && value.type === 'probe-progress' && typeof value.id === 'number' && typeof value.step === 'number';
+}
+
+export function isProbeDoneMessage(value: unknown): value is ProbeDoneMessage {
+  return isObject(value) && value.type === 'probe-done' && typeof value.id === 'number' && isObject(value.outcome) && typeof value.outcome.ok === 'boolean';
+}
+
+export function isProbeResult(value: unknown): value is ProbeResult {
+  return isObject(value) && value.version === 1 && Array.isArray(value.layers) && Array.isArray(value.loss) && Array.isArray(value.verdicts);
+}

@@ -1,0 +1,130 @@
+/**
+ * A small typed builder of ModelIRs for probe tests, with the framework defaults the analyzer records
+ * (explicit: false initializers), so tests read like the model code they stand for.
+ */
+import { emptyTraining, type ActivationName, type Framework, type InitializerIR, type LayerIR, type LayerKind, type ModelIR, type OptimizerIR, type Range } from '../../src/shared/ir';
+
+export function range(line: number): Range {
+  return { start: { line, character: 0 }, end: { line, character: 40 } };
+}
+
+export function initializer(name: InitializerIR['name'], params: Record<string, number> = {}, framework: Framework = 'keras', options: Record<string, string> = {}): InitializerIR {
+  return { name, params, options, spelling: name, range: range(0), explicit: true, framework };
+}
+
+export interface LayerSpec {
+  kind: LayerKind;
+  name?: string;
+  units?: number;
+  inFeatures?: number;
+  kernelSize?: number[];
+  activation?: ActivationName;
+  activationParams?: Record<string, number>;
+  kernelInit?: InitializerIR;
+  biasInit?: InitializerIR;
+  recurrentInit?: InitializerIR;
+  useBias?: boolean;
+  params?: Record<string, number | string | boolean>;
+  /** Graph inputs by layer name. */
+  inputs?: string[];
+  className?: string;
+}
+
+export class ModelBuilder {
+  private readonly layers: LayerIR[] = [];
+  private inputShape: (number | null)[] | null = null;
+  private optimizer: OptimizerIR | null = null;
+  private loss: string | null = null;
+  private graph = false;
+
+  constructor(
+    private readonly framework: Framework,
+    private readonly name = 'model',
+  ) {}
+
+  input(shape: (number | null)[]): this {
+    this.inputShape = shape;
+    return this;
+  }
+
+  asGraph(): this {
+    this.graph = true;
+    return this;
+  }
+
+  withLoss(loss: string): this {
+    this.loss = loss;
+    return this;
+  }
+
+  withOptimizer(name: string, fields: Partial<Pick<OptimizerIR, 'learningRate' | 'momentum' | 'clipnorm' | 'clipvalue' | 'globalClipnorm'>> = {}): this {
+    this.optimizer = { name, spelling: name, file: 'model.py', range: range(90), learningRate: null, learningRateRange: null, momentum: null, clipnorm: null, clipvalue: null, globalClipnorm: null, ...fields };
+    return this;
+  }
+
+  layer(spec: LayerSpec): this {
+    const index = this.layers.length;
+    const line = index + 2;
+    const byName = (n: string) => {
+      const found = this.layers.find((l) => l.name === n);
+      if (!found) throw new Error(`no layer ${n}`);
+      return found.id;
+    };
+    this.layers.push({
+      id: `L${index}`,
+      name: spec.name ?? `${spec.kind}_${index}`,
+      kind: spec.kind,
+      className: spec.className ?? spec.kind,
+      range: range(line),
+      unrolled: null,
+      units: spec.units ?? null,
+      inFeatures: spec.inFeatures ?? null,
+      kernelSize: spec.kernelSize ?? null,
+      activation: spec.activation ? { name: spec.activation, spelling: spec.activation, range: range(line), source: spec.kind === 'activation' ? 'layer' : 'kwarg', params: spec.activationParams ?? {} } : null,
+      kernelInit: spec.kernelInit ?? null,
+      biasInit: spec.biasInit ?? null,
+      recurrentInit: spec.recurrentInit ?? null,
+      useBias: spec.useBias ?? true,
+      fanIn: null,
+      fanOut: null,
+      params: spec.params ?? {},
+      inputs: spec.inputs ? spec.inputs.map(byName) : index === 0 ? [] : [this.layers[index - 1].id],
+      argsRange: null,
+    });
+    return this;
+  }
+
+  dense(units: number, activation?: ActivationName, extra: Omit<LayerSpec, 'kind' | 'units' | 'activation'> = {}): this {
+    return this.layer({ kind: 'dense', units, activation, ...extra });
+  }
+
+  /** n Dense layers of the same width and activation, as a loop would unroll them. */
+  denseStack(n: number, units: number, activation: ActivationName, extra: Omit<LayerSpec, 'kind' | 'units' | 'activation'> = {}): this {
+    for (let i = 0; i < n; i++) this.dense(units, activation, extra);
+    return this;
+  }
+
+  build(): ModelIR {
+    const training = emptyTraining();
+    training.optimizer = this.optimizer;
+    training.loss = this.loss;
+    return {
+      id: `${this.name}@1`,
+      name: this.name,
+      framework: this.framework,
+      style: this.framework === 'keras' ? (this.graph ? 'keras-functional' : 'keras-sequential') : this.graph ? 'torch-module' : 'torch-sequential',
+      file: 'model.py',
+      range: { start: { line: 0, character: 0 }, end: { line: this.layers.length + 2, character: 0 } },
+      nameRange: range(0),
+      exports: [this.name],
+      inputShape: this.inputShape,
+      layers: this.layers,
+      isGraph: this.graph,
+      training,
+      unsupported: [],
+    };
+  }
+}
+
+export const keras = (name?: string) => new ModelBuilder('keras', name);
+export const torch = (name?: string) => new ModelBuilder('torch', name);
