@@ -14,6 +14,7 @@ import { isDropoutLayer, isLearningLayer, isShapeOnlyLayer } from '../helpers/la
 import { makeFinding } from '../helpers/make-finding';
 import { replaceActivationWithReluEdit } from '../helpers/replace-activation-edit';
 import { walkBackward } from '../helpers/walk-chain';
+import { recommendedInit } from '../../../shared/knowledge/activations';
 
 const SATURATING: ReadonlySet<ActivationName> = new Set(['sigmoid', 'tanh', 'hard_sigmoid', 'softsign']);
 const STACK_LENGTH = 'saturating-stack-length';
@@ -132,10 +133,9 @@ function stacksOf(model: ModelIR, minimum: number): StackEntry[][] {
   return stacks;
 }
 
+/** He initialization in the model's framework (the knowledge base's recommendation for relu). */
 function heInit(model: ModelIR): Pick<InitializerIR, 'name' | 'params' | 'options'> {
-  return model.framework === 'keras'
-    ? { name: 'he_normal', params: {}, options: {} }
-    : { name: 'kaiming_normal', params: { a: 0 }, options: { mode: 'fan_in', nonlinearity: 'relu' } };
+  return recommendedInit('relu', model.framework)!.init;
 }
 
 function whatIfOps(model: ModelIR, stack: StackEntry[]): IrEditOp[] {

@@ -13,6 +13,7 @@ import { isDropoutLayer, isLearningLayer, isNormalizationLayer, isShapeOnlyLayer
 import { makeFinding } from '../helpers/make-finding';
 import { lineStarts, offsetAt, rangeOf } from '../helpers/text-offsets';
 import { walkBackward, walkForward } from '../helpers/walk-chain';
+import { recommendedInit } from '../../../shared/knowledge/activations';
 import { initializerStats, isConstantInitializer, kaimingGain } from '../../../shared/knowledge/initializers';
 
 const TOLERANCE = 'selu-init-tolerance';
@@ -175,10 +176,7 @@ function initFindings(model: ModelIR, graph: LayerGraph, context: RuleContext, s
     const init = layer.kernelInit!;
     const edit = model.framework === 'keras' && text !== undefined ? keywordArgumentEdit(model.file, text, layer.range, 'kernel_initializer', "'lecun_normal'") : null;
     const fix: Fix | null = edit ? { title: "Use kernel_initializer='lecun_normal'", safety: 'safe', edits: [edit] } : null;
-    const lecun: Pick<InitializerIR, 'name' | 'params' | 'options'> =
-      model.framework === 'keras'
-        ? { name: 'lecun_normal', params: {}, options: {} }
-        : { name: 'kaiming_normal', params: { a: 0 }, options: { mode: 'fan_in', nonlinearity: 'linear' } };
+    const lecun = recommendedInit('selu', model.framework)!.init;
     const advice = model.framework === 'keras' ? "kernel_initializer='lecun_normal'" : "nn.init.kaiming_normal_(weight, nonlinearity='linear') (variance 1/fan_in)";
     return makeFinding(meta, model, context, {
       message: `SELU layer '${layer.name}' is initialized with ${initName(init)}; SELU only self-normalizes with LeCun-normal weights (variance 1/fan_in). Use ${advice}.`,
