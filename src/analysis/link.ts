@@ -14,9 +14,12 @@
  * Anything that does not resolve to exactly one model of the project stays unlinked: no guess.
  */
 import { posix } from 'node:path';
-import type { ModelIR, TrainingIR } from '../shared/ir';
+import type { ModelIR } from '../shared/ir';
 import type { ExternalTraining } from './extract/types';
 import type { ImportBinding } from './python/imports';
+import { mergeTraining } from './extract/training/merge';
+
+export { mergeTraining };
 
 /** One file of the project as the linker needs it. `models` are mutated: their `training` gains the linked facts. */
 export interface LinkFile {
@@ -67,16 +70,6 @@ export function linkExternalTraining(files: readonly LinkFile[], options: LinkOp
 
 /** The name project.ts uses. */
 export const linkProject = linkExternalTraining;
-
-/** Facts the model's own file knows win; linked facts fill the gaps; loops and data accumulate. */
-export function mergeTraining(into: TrainingIR, from: TrainingIR): void {
-  into.optimizer ??= from.optimizer;
-  into.compile ??= from.compile;
-  into.fit ??= from.fit;
-  into.loss ??= from.loss;
-  into.loops.push(...from.loops);
-  into.data.push(...from.data);
-}
 
 class ProjectIndex {
   private readonly byPath = new Map<string, LinkFile>();

@@ -186,6 +186,11 @@ export interface OptimizerIR {
   clipnorm: number | null;
   clipvalue: number | null;
   globalClipnorm: number | null;
+  /**
+   * Arguments written whose value is not statically known (e.g. ["clipnorm"] for `clipnorm=args.clip`,
+   * "**" for a `**kwargs` splat): such an optimizer may clip or use any rate, so rules stay silent.
+   */
+  unresolved?: string[];
 }
 
 /** A PyTorch training loop: `loss.backward()` ... `optimizer.step()`. */

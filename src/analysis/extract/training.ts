@@ -1,4 +1,178 @@
-/** The training pass (being written): attaches optimizer / compile / fit / loops / data facts. */
-import type { TrainingExtractor } from './types';
+/**
+ * The training pass: what trains each model. Finds Keras `compile`/`fit` calls and the optimizer
+ * that reaches `compile`, PyTorch optimizers and the model whose parameters they update, training
+ * loops (gradient, clipping, update), losses and data sources, and attaches them to the file's own
+ * models. Facts about models the file imports (`from model import Net`) are returned as
+ * ExternalTraining for src/analysis/link.ts to merge across files.
+ *
+ * A fact is attached only when the model it belongs to is known: the receiver of `compile`/`fit`,
+ * the model whose parameters an optimizer takes, the model a loop's optimizer steps. When a loop's
+ * optimizer cannot be traced and the file defines exactly one model and has exactly one loop, the
+ * loop is that model's (the common single-script case). Otherwise nothing is attached.
+ */
+import type { Node } from 'web-tree-sitter';
+import type { ModelIR, OptimizerIR, TrainingIR, TrainingLoopIR } from '../../shared/ir';
+import { emptyTraining } from '../../shared/ir';
+import type { PyFile } from '../python/file';
+import { argument, callArguments, descendantsOfType, rangeOf } from '../python/syntax';
+import type { ExternalTraining, TrainingExtractor } from './types';
+import { originOf } from './training/flow';
+import { ModelResolver, refKey, type ModelRef } from './training/model-refs';
+import { constructedOptimizer, kerasDefaultOptimizer, optimizerClass, stringOptimizer } from './training/optimizers';
+import { findLoops, lossCallOf, type LoopSite } from './training/loops';
+import { lossFromQualified, lossFromString } from './training/losses';
+import { findDataSources } from './training/data-sources';
+import { mergeTraining } from './training/merge';
 
-export const extractTraining: TrainingExtractor = () => [];
+type KnownRef = Exclude<ModelRef, { kind: 'other' }>;
+
+const FIT_METHODS = new Set(['fit', 'fit_generator', 'train_on_batch']);
+
+/** Training facts gathered per model (own or imported), in first-seen order. */
+class TrainingTable {
+  private readonly entries = new Map<string, { ref: KnownRef; training: TrainingIR }>();
+
+  get(ref: KnownRef): TrainingIR {
+    const key = refKey(ref);
+    let entry = this.entries.get(key);
+    if (!entry) this.entries.set(key, (entry = { ref, training: emptyTraining() }));
+    return entry.training;
+  }
+
+  refs(): KnownRef[] {
+    return [...this.entries.values()].map((e) => e.ref);
+  }
+
+  all(): { ref: KnownRef; training: TrainingIR }[] {
+    return [...this.entries.values()];
+  }
+}
+
+const isKnown = (ref: ModelRef | null): ref is KnownRef => ref !== null && ref.kind !== 'other';
+
+/** Optimizer constructor calls of the file, parsed once, by node position. */
+class OptimizerIndex {
+  private readonly byStart = new Map<number, { ir: OptimizerIR; call: Node }>();
+
+  constructor(
+    private readonly file: PyFile,
+    private readonly resolver: ModelResolver,
+  ) {
+    for (const call of descendantsOfType(file.root, 'call')) {
+      const cls = optimizerClass(resolver.resolve(call.childForFieldName('function')!));
+      if (cls) this.byStart.set(call.startIndex, { ir: constructedOptimizer(call, cls.framework, cls.className, file.path, resolver.resolve), call });
+    }
+  }
+
+  /** The optimizer an expression evaluates to (a constructor or, for Keras, a string); null when unknown. */
+  of(expr: Node): { ir: OptimizerIR; call: Node | null } | null {
+    const origin = originOf(expr, this.resolver.resolve);
+    if (!origin) return null;
+    if (origin.type === 'string') {
+      const ir = stringOptimizer(origin, this.file.path);
+      return ir ? { ir, call: null } : null;
+    }
+    return this.byStart.get(origin.startIndex) ?? null;
+  }
+
+  /** true / false / null: whether an expression is known to be an optimizer, known not to be, or unknown. */
+  isOptimizer(expr: Node): boolean | null {
+    const origin = originOf(expr, this.resolver.resolve);
+    if (!origin || origin.type === 'identifier' || origin.type === 'attribute' || origin.type === 'subscript') return null;
+    return this.byStart.has(origin.startIndex);
+  }
+
+  torchOptimizers(): { ir: OptimizerIR; call: Node }[] {
+    return [...this.byStart.values()].filter((o) => this.file.imports.resolveNode(o.call.childForFieldName('function'))?.startsWith('torch.'));
+  }
+}
+
+export const extractTraining: TrainingExtractor = (file: PyFile, models: ModelIR[]): ExternalTraining[] => {
+  const resolver = new ModelResolver(file, models);
+  const optimizers = new OptimizerIndex(file, resolver);
+  const table = new TrainingTable();
+
+  collectKerasCalls(file, resolver, optimizers, table);
+  for (const { ir, call } of optimizers.torchOptimizers()) {
+    const params = argument(callArguments(call), 0, 'params');
+    const ref = params ? resolver.refOfParameters(params) : null;
+    if (isKnown(ref)) table.get(ref).optimizer ??= ir;
+  }
+  collectLoops(file, resolver, optimizers, models, table);
+  findDataSources(file, resolver, table);
+
+  const external: ExternalTraining[] = [];
+  for (const { ref, training } of table.all()) {
+    if (ref.kind === 'local') mergeTraining(ref.model.training, training);
+    else external.push({ module: ref.module, symbol: ref.symbol, training });
+  }
+  return external;
+};
+
+/** `model.compile(optimizer=..., loss=...)` and `model.fit(...)`; the first compile of a model wins. */
+function collectKerasCalls(file: PyFile, resolver: ModelResolver, optimizers: OptimizerIndex, table: TrainingTable): void {
+  for (const call of descendantsOfType(file.root, 'call')) {
+    const fn = call.childForFieldName('function');
+    if (fn?.type !== 'attribute') continue;
+    const method = fn.childForFieldName('attribute')?.text ?? '';
+    if (method !== 'compile' && !FIT_METHODS.has(method)) continue;
+    const receiver = fn.childForFieldName('object');
+    const ref = receiver ? resolver.refOf(receiver) : null;
+    if (!isKnown(ref)) continue;
+    const training = table.get(ref);
+    const location = { file: file.path, range: rangeOf(call) };
+    if (method === 'compile') {
+      if (training.compile) continue;
+      training.compile = location;
+      const args = callArguments(call);
+      const optNode = argument(args, 0, 'optimizer');
+      if (optNode) training.optimizer = optimizers.of(optNode)?.ir ?? null;
+      else if (args.splats.length === 0) training.optimizer = kerasDefaultOptimizer(call, file.path);
+      const lossNode = argument(args, 1, 'loss');
+      if (lossNode) training.loss = lossOf(lossNode, resolver);
+    } else {
+      training.fit ??= location;
+    }
+  }
+}
+
+function lossOf(node: Node, resolver: ModelResolver): string | null {
+  const origin = originOf(node, resolver.resolve) ?? node;
+  if (origin.type === 'string') return lossFromString(origin);
+  const callee = origin.type === 'call' ? origin.childForFieldName('function') : origin;
+  return lossFromQualified(callee ? resolver.resolve(callee) : null);
+}
+
+/** Loops, attributed through the optimizer they step (or the variables a TF loop updates). */
+function collectLoops(file: PyFile, resolver: ModelResolver, optimizers: OptimizerIndex, models: ModelIR[], table: TrainingTable): void {
+  const sites = findLoops(file.root, file.path, resolver.resolve, (e) => optimizers.isOptimizer(e));
+  const unattributed: { site: LoopSite; loop: TrainingLoopIR; loss: string | null }[] = [];
+  let attributed = 0;
+  for (const site of sites) {
+    const optimizer = site.optimizerExpr ? optimizers.of(site.optimizerExpr) : null;
+    const loop: TrainingLoopIR = { ...site.ir, optimizer: optimizer?.ir ?? null };
+    let ref: ModelRef | null = null;
+    if (site.variablesExpr) ref = resolver.refOfParameters(site.variablesExpr);
+    if (!ref && optimizer?.call) {
+      const params = argument(callArguments(optimizer.call), 0, 'params');
+      ref = params ? resolver.refOfParameters(params) : null;
+    }
+    const lossCall = site.lossExpr ? lossCallOf(site.lossExpr, resolver.resolve) : null;
+    const loss = lossCall ? lossFromQualified(resolver.resolve(lossCall.childForFieldName('function')!)) : null;
+    if (isKnown(ref)) {
+      attach(table.get(ref), loop, loss);
+      attributed++;
+    } else if (ref === null) unattributed.push({ site, loop, loss });
+  }
+  // One model, one loop, nothing else trained here: the loop can only be that model's.
+  if (models.length === 1 && sites.length === 1 && unattributed.length === 1 && attributed === 0 && table.refs().every((r) => r.kind === 'local')) {
+    const only = unattributed[0]!;
+    attach(table.get({ kind: 'local', model: models[0]! }), only.loop, only.loss);
+  }
+}
+
+function attach(training: TrainingIR, loop: TrainingLoopIR, loss: string | null): void {
+  training.loops.push(loop);
+  training.optimizer ??= loop.optimizer;
+  training.loss ??= loss;
+}

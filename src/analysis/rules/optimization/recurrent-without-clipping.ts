@@ -1,18 +1,190 @@
-import type { Rule } from '../types';
+/**
+ * GL401: a recurrent model (LSTM / GRU / SimpleRNN) trained with an optimizer or a loop that never
+ * clips the gradient. Reported where the training happens (the optimizer reaching `compile`, or the
+ * `step()` of the loop) and, when that is another file, also on the recurrent layer in the model's
+ * file, so the problem shows on whichever file is open.
+ */
+import type { LayerIR, ModelIR, OptimizerIR, Range, TrainingLoopIR } from '../../../shared/ir';
+import type { Finding, Fix, RelatedInfo } from '../../../shared/findings';
+import type { Rule, RuleContext, RuleMeta } from '../types';
+import { makeFinding } from '../helpers/make-finding';
+import { hasUnknownClipping, isClippedOptimizer, keyOf, loopUpdatesClipped } from './optimizer-facts';
+import { clipBeforeStepFix, kerasClipnormFix } from './clipping-fixes';
 
-// STUB: to be implemented (see issue 2). check() reports nothing yet.
+const RECURRENT = new Set(['lstm', 'gru', 'simple-rnn']);
+const CLIPNORM = 1.0;
+
+const meta: RuleMeta = {
+  code: 'GL401',
+  name: 'recurrent-without-clipping',
+  category: 'optimization',
+  defaultSeverity: 'warning',
+  fixable: 'unsafe',
+  summary: 'A recurrent model (LSTM/GRU/RNN) is trained without gradient clipping: gradients can explode.',
+  options: [],
+  docs: `## What it does
+Finds models with LSTM, GRU or SimpleRNN layers whose training never clips the gradient:
+- Keras: the optimizer that actually reaches \`model.compile(...)\` (a constructor such as
+  \`keras.optimizers.Adam(...)\`, a string such as \`'adam'\`, or the default RMSprop when none is
+  given) has none of \`clipnorm\`, \`clipvalue\`, \`global_clipnorm\`. In a custom
+  \`GradientTape\` loop, neither the optimizer nor a \`tf.clip_by_*\` call between \`tape.gradient\`
+  and \`apply_gradients\` clips.
+- PyTorch: no \`clip_grad_norm_\` / \`clip_grad_value_\` (any spelling, also hand-written
+  \`p.grad.clamp_\`) between \`loss.backward()\` and \`optimizer.step()\` (or \`scaler.step\`).
+  Clipping after \`step()\` does not count: those gradients have already been applied.
+
+The model and its training may live in different files (\`model.py\` defines the LSTM, \`train.py\`
+imports it and trains it): the finding is reported at the optimizer or the \`step()\` call in the
+training file, with related information pointing at the recurrent layers, and a second time on the
+first recurrent layer in the model's file. Nothing is reported when no training code is visible or
+when the optimizer or loop cannot be traced to the model.
+
+## Why is this bad?
+Backpropagation through time multiplies the gradient by the recurrent Jacobian once per time step.
+When its largest singular value is above 1 the gradient norm grows exponentially with the sequence
+length, and a single long or unusual sequence produces an update large enough to throw the weights
+into a region the model never recovers from (loss spikes to NaN). Pascanu, Mikolov & Bengio (2013)
+analyse this "exploding gradient" problem and show that rescaling the gradient when its norm exceeds
+a threshold removes the cliffs without slowing ordinary training. Gating (LSTM, GRU) mitigates
+vanishing gradients but not exploding ones, and batch normalization, the usual stabiliser in
+feed-forward nets, is awkward to apply across time steps.
+
+## Example
+\`\`\`python
+model = keras.Sequential([
+    layers.LSTM(128, input_shape=(200, 16)),
+    layers.Dense(1),
+])
+model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="mse")
+\`\`\`
+\`\`\`python
+for x, y in loader:
+    optimizer.zero_grad()
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+\`\`\`
+
+## Use instead
+\`\`\`python
+model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3, clipnorm=1.0), loss="mse")
+\`\`\`
+\`\`\`python
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+    optimizer.step()
+\`\`\`
+With mixed precision, unscale first: \`scaler.unscale_(optimizer)\`, then clip, then
+\`scaler.step(optimizer)\`.
+
+The fixes (add \`clipnorm=1.0\` to the optimizer; insert a \`clip_grad_norm_\` line right before
+\`step()\` with the same indentation) are marked unsafe: clipping changes the updates whenever the
+gradient norm exceeds the threshold, which is the point, but 1.0 is a common starting value rather
+than a tuned one. Check the typical gradient norm of your model and adjust.
+
+## References
+- Pascanu, Mikolov & Bengio (2013), On the difficulty of training recurrent neural networks.
+- Hochreiter & Schmidhuber (1997), Long Short-Term Memory.
+- Keras optimizer arguments \`clipnorm\`, \`clipvalue\`, \`global_clipnorm\`; PyTorch
+  \`torch.nn.utils.clip_grad_norm_\`.
+`,
+};
+
+/** One place where the model is trained without clipping. */
+interface UnclippedSite {
+  file: string;
+  range: Range;
+  message: string;
+  fix: Fix | null;
+}
+
+function layerLabel(layer: LayerIR): string {
+  return `${layer.className} '${layer.name}'`;
+}
+
+function recurrentSummary(layers: LayerIR[]): string {
+  const first = layers[0]!;
+  return layers.length === 1 ? layerLabel(first) : `${layerLabel(first)} and ${layers.length - 1} more recurrent layer${layers.length > 2 ? 's' : ''}`;
+}
+
+function optimizerLabel(optimizer: OptimizerIR): string {
+  return optimizer.spelling === '(default)' ? `the default optimizer (${optimizer.name})` : `optimizer ${optimizer.spelling}`;
+}
+
+function keraSite(model: ModelIR, recurrent: LayerIR[], context: RuleContext): UnclippedSite | null {
+  const t = model.training;
+  const optimizer = t.optimizer;
+  if (!t.compile || !optimizer || isClippedOptimizer(optimizer) || hasUnknownClipping(optimizer)) return null;
+  const atCompile = optimizer.spelling === '(default)';
+  return {
+    file: optimizer.file,
+    range: optimizer.range,
+    message: `${recurrentSummary(recurrent)} trained with ${optimizerLabel(optimizer)}, which has no clipnorm/clipvalue/global_clipnorm: backpropagation through time can make gradients explode. Add clipnorm=${CLIPNORM} (or global_clipnorm).`,
+    fix: kerasClipnormFix(optimizer, atCompile ? t.compile.range : null, context, CLIPNORM),
+  };
+}
+
+function loopSite(model: ModelIR, recurrent: LayerIR[], loop: TrainingLoopIR, context: RuleContext): UnclippedSite | null {
+  if (loopUpdatesClipped(loop)) return null;
+  const tf = model.framework === 'keras';
+  const what = tf ? 'apply_gradients()' : 'step()';
+  const between = tf ? 'tape.gradient() and apply_gradients()' : 'backward() and step()';
+  const advice = tf ? 'clip with tf.clip_by_global_norm or give the optimizer clipnorm' : `call torch.nn.utils.clip_grad_norm_(..., max_norm=${CLIPNORM}) right before ${what}`;
+  return {
+    file: loop.file,
+    range: loop.step,
+    message: `${recurrentSummary(recurrent)} is trained by this loop without gradient clipping between ${between}: backpropagation through time can make gradients explode; ${advice}.`,
+    fix: tf ? null : clipBeforeStepFix(loop, context, CLIPNORM),
+  };
+}
+
+function sitesOf(model: ModelIR, recurrent: LayerIR[], context: RuleContext): UnclippedSite[] {
+  const sites: UnclippedSite[] = [];
+  const keras = model.framework === 'keras' ? keraSite(model, recurrent, context) : null;
+  if (keras) sites.push(keras);
+  const seen = new Set<string>();
+  for (const loop of model.training.loops) {
+    const key = keyOf(loop.file, loop.step);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    // A Keras loop whose optimizer is unknown may clip inside the optimizer: only known ones count.
+    if (model.framework === 'keras' && (!loop.optimizer || hasUnknownClipping(loop.optimizer))) continue;
+    const site = loopSite(model, recurrent, loop, context);
+    if (site) sites.push(site);
+  }
+  return sites;
+}
+
 export const rule: Rule = {
-  meta: {
-    code: 'GL401',
-    name: 'recurrent-without-clipping',
-    category: 'optimization',
-    defaultSeverity: 'warning',
-    fixable: 'none',
-    summary: 'TODO',
-    docs: '',
-    options: [],
-  },
-  check() {
-    return [];
+  meta,
+  check(model, context) {
+    const recurrent = model.layers.filter((l) => RECURRENT.has(l.kind));
+    if (recurrent.length === 0) return [];
+    const sites = sitesOf(model, recurrent, context);
+    if (sites.length === 0) return [];
+    const seenCalls = new Set<string>();
+    const layerInfo: RelatedInfo[] = recurrent
+      .filter((l) => !seenCalls.has(keyOf(model.file, l.range)) && seenCalls.add(keyOf(model.file, l.range)))
+      .map((l) => ({ location: { file: model.file, range: l.range }, message: `recurrent layer ${layerLabel(l)} of model ${model.name}` }));
+    const whatIf = { title: `clip gradients (clipnorm=${CLIPNORM})`, ops: [{ op: 'set-optimizer' as const, patch: { clipnorm: CLIPNORM } }] };
+    const findings: Finding[] = sites.map((site) => ({
+      ...makeFinding(meta, model, context, { message: site.message, range: site.range, related: layerInfo, fixes: site.fix ? [site.fix] : [], whatIf }),
+      file: site.file,
+    }));
+    // Training in another file: also mark the recurrent layer where the model is defined.
+    const elsewhere = sites.filter((s) => s.file !== model.file);
+    if (elsewhere.length > 0) {
+      const where = elsewhere.map((s) => `${s.file}:${s.range.start.line + 1}`).join(', ');
+      findings.push(
+        makeFinding(meta, model, context, {
+          message: `${recurrentSummary(recurrent)} of model ${model.name} is trained without gradient clipping (${where}): backpropagation through time can make gradients explode.`,
+          range: recurrent[0]!.range,
+          related: elsewhere.map((s) => ({ location: { file: s.file, range: s.range }, message: 'trained here without clipping' })),
+          whatIf,
+        }),
+      );
+    }
+    return findings;
   },
 };
+

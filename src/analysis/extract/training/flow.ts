@@ -1,0 +1,310 @@
+/**
+ * Where a value comes from, statically: the definition of a name that reaches a use (the last
+ * unconditional assignment before it in the same function or module), function parameters traced
+ * to their call sites, `self.x` attributes assigned once in a class, and pass-through calls
+ * (`model.to(device)`, `nn.DataParallel(model)`). Anything ambiguous is unknown (null): the training
+ * pass never guesses which of two values reaches a use.
+ */
+import type { Node } from 'web-tree-sitter';
+import { callArguments, calleeName, descendantsOfType, enclosing, namedChildren, unparen } from '../../python/syntax';
+
+/** The definition of a name that reaches a use. */
+export type Definition =
+  | { kind: 'assign'; value: Node; statement: Node }
+  | { kind: 'augmented'; operator: string; value: Node; statement: Node }
+  | { kind: 'param'; fn: Node; name: string; index: number; defaultValue: Node | null };
+
+/** A definition written as a statement in the scope (not a parameter). */
+type LocalDefinition = Exclude<Definition, { kind: 'param' }>;
+
+/** Statements whose body runs only sometimes: a definition inside one that does not also contain the use is conditional. */
+const CONDITIONAL = new Set(['if_statement', 'elif_clause', 'else_clause', 'except_clause', 'match_statement', 'case_clause']);
+const MAX_DEPTH = 12;
+
+/** Methods that return their receiver (for the values the training pass follows). */
+const RETURNS_RECEIVER = new Set(['to', 'cuda', 'cpu', 'double', 'float', 'half', 'bfloat16', 'train', 'eval', 'requires_grad_', 'share_memory']);
+/** Wrappers whose first argument is the model (qualified names after imports). */
+const WRAPS_FIRST_ARGUMENT = new Set([
+  'torch.nn.DataParallel',
+  'torch.nn.parallel.DataParallel',
+  'torch.nn.parallel.DistributedDataParallel',
+  'torch.compile',
+]);
+
+/** The innermost function (or the module) whose locals include names used at `node`. */
+export function scopeNodeOf(node: Node): Node {
+  let cur = node.parent;
+  while (cur) {
+    if (cur.type === 'function_definition' || cur.type === 'module') return cur;
+    cur = cur.parent;
+  }
+  return node.tree.rootNode;
+}
+
+/** Per tree, per scope node id: every name's definitions in that scope, in source order. */
+const definitionCache = new WeakMap<object, Map<number, Map<string, LocalDefinition[]>>>();
+
+/** Definitions of `name` made directly in `scope` (not in nested functions or classes), in source order. */
+function definitionsIn(scope: Node, name: string): LocalDefinition[] {
+  const tree = scope.tree as unknown as object;
+  let perTree = definitionCache.get(tree);
+  if (!perTree) definitionCache.set(tree, (perTree = new Map()));
+  let byName = perTree.get(scope.id);
+  if (!byName) perTree.set(scope.id, (byName = collectDefinitions(scope)));
+  return byName.get(name) ?? [];
+}
+
+function identifiersOf(target: Node): Node[] {
+  return target.type === 'identifier' ? [target] : descendantsOfType(target, 'identifier');
+}
+
+function collectDefinitions(scope: Node): Map<string, LocalDefinition[]> {
+  const body = scope.type === 'module' ? scope : scope.childForFieldName('body');
+  const out = new Map<string, LocalDefinition[]>();
+  const add = (name: string, def: LocalDefinition) => {
+    const list = out.get(name);
+    if (list) list.push(def);
+    else out.set(name, [def]);
+  };
+  if (!body) return out;
+  const visit = (node: Node) => {
+    for (const child of namedChildren(node)) {
+      if (SKIPPED.has(child.type)) continue;
+      if (child.type === 'assignment') {
+        const left = child.childForFieldName('left');
+        const right = child.childForFieldName('right');
+        if (left && right) {
+          for (const id of identifiersOf(left)) {
+            const value = assignedPart(left, right, id.text);
+            if (value) add(id.text, { kind: 'assign', value, statement: child });
+          }
+        }
+        continue;
+      }
+      if (child.type === 'augmented_assignment') {
+        const left = child.childForFieldName('left');
+        const right = child.childForFieldName('right');
+        const operator = child.childForFieldName('operator')?.text ?? '';
+        if (left?.type === 'identifier' && right) add(left.text, { kind: 'augmented', operator, value: right, statement: child });
+        continue;
+      }
+      // Loop variables and `with ... as x` are opaque: recorded so that they hide older definitions.
+      if (child.type === 'for_statement') {
+        const left = child.childForFieldName('left');
+        if (left) for (const id of identifiersOf(left)) add(id.text, { kind: 'assign', value: left, statement: child });
+      }
+      if (child.type === 'with_statement') {
+        for (const target of descendantsOfType(child.namedChild(0) ?? child, 'as_pattern_target')) {
+          for (const id of identifiersOf(target)) add(id.text, { kind: 'assign', value: target, statement: child });
+        }
+      }
+      visit(child);
+    }
+  };
+  visit(body);
+  return out;
+}
+
+const SKIPPED = new Set(['function_definition', 'class_definition', 'decorated_definition', 'lambda', 'comment']);
+const OPAQUE_BINDERS = new Set(['for_statement', 'with_statement']);
+
+function mentions(target: Node, name: string): boolean {
+  return target.text === name || descendantsOfType(target, 'identifier').some((id) => id.text === name);
+}
+
+/**
+ * The part of an assignment's right side bound to `name`: the whole value for `name = v`, the
+ * matching element for `a, name = x, y`, or the unpacked expression itself (the opaque source) for
+ * `(a, name), _ = f()`. Null when `name` is not a target.
+ */
+function assignedPart(left: Node, right: Node, name: string): Node | null {
+  if (left.type === 'identifier') return left.text === name ? right : null;
+  if (left.type === 'pattern_list' || left.type === 'tuple_pattern' || left.type === 'list_pattern') {
+    const targets = namedChildren(left);
+    const values = right.type === 'expression_list' || right.type === 'tuple' ? namedChildren(right) : null;
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[i]!;
+      if (t.type === 'identifier' && t.text === name) return values && values.length === targets.length ? values[i]! : right;
+      if (t.type !== 'identifier' && mentions(t, name)) {
+        const sub = values && values.length === targets.length ? values[i]! : right;
+        return assignedPart(t, sub, name) ?? sub;
+      }
+    }
+    return null;
+  }
+  // Chained `a = b = v` appears as nested assignments; attribute/subscript targets do not bind names.
+  if (left.type === 'assignment') return null;
+  return null;
+}
+
+function parametersOf(fn: Node): { name: string; index: number; defaultValue: Node | null }[] {
+  const params = fn.childForFieldName('parameters');
+  if (!params) return [];
+  const out: { name: string; index: number; defaultValue: Node | null }[] = [];
+  let index = 0;
+  for (const p of namedChildren(params)) {
+    if (p.type === 'identifier') out.push({ name: p.text, index: index++, defaultValue: null });
+    else if (p.type === 'typed_parameter') {
+      const id = namedChildren(p).find((c) => c.type === 'identifier');
+      if (id) out.push({ name: id.text, index: index++, defaultValue: null });
+    } else if (p.type === 'default_parameter' || p.type === 'typed_default_parameter') {
+      const id = p.childForFieldName('name');
+      if (id) out.push({ name: id.text, index: index++, defaultValue: p.childForFieldName('value') });
+    } else index++;
+  }
+  return out;
+}
+
+/** True when `def` sits in a branch (if/else/except/case) that does not also contain `use`. */
+function isConditional(def: Node, use: Node, scope: Node): boolean {
+  for (let cur = def.parent; cur && cur.id !== scope.id; cur = cur.parent) {
+    if (CONDITIONAL.has(cur.type) && !(cur.startIndex <= use.startIndex && use.endIndex <= cur.endIndex)) return true;
+    // The `if` body itself (its consequence block) is conditional too.
+    if (cur.type === 'block' && cur.parent?.type === 'if_statement' && !(cur.startIndex <= use.startIndex && use.endIndex <= cur.endIndex)) return true;
+  }
+  return false;
+}
+
+/**
+ * The definition of identifier `use` that reaches it: the last definition before it in its own
+ * function (or module), or a parameter, or the single definition in the module for a global.
+ * Null when there is none or it is ambiguous.
+ */
+export function reachingDefinition(use: Node): Definition | null {
+  const name = use.text;
+  const scope = scopeNodeOf(use);
+  const before = definitionsIn(scope, name).filter(
+    (d) => d.statement.endIndex <= use.startIndex || (OPAQUE_BINDERS.has(d.statement.type) && contains(d.statement, use)),
+  );
+  const last = before.at(-1);
+  if (last) return isConditional(last.statement, use, scope) ? null : last;
+  if (scope.type === 'function_definition') {
+    const param = parametersOf(scope).find((p) => p.name === name);
+    if (param) return { kind: 'param', fn: scope, ...param };
+    // A global used inside a function: only a name bound exactly once in the module is known.
+    const globals = definitionsIn(use.tree.rootNode, name);
+    if (globals.length === 1 && !isConditional(globals[0]!.statement, use, use.tree.rootNode)) return globals[0]!;
+  }
+  return null;
+}
+
+function contains(outer: Node, inner: Node): boolean {
+  return outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
+}
+
+/** Calls to the function `fn` in its file: `f(...)`, and for `__init__` the class constructor `C(...)`. */
+export function callSitesOf(fn: Node): { call: Node; offset: number }[] {
+  const name = fn.childForFieldName('name')?.text;
+  if (!name) return [];
+  let callee = name;
+  let offset = 0;
+  const cls = enclosing(fn, ['class_definition']);
+  if (cls && enclosing(fn, ['function_definition']) === null) {
+    if (name !== '__init__') return methodCallSites(fn, name);
+    callee = cls.childForFieldName('name')?.text ?? '';
+    offset = 1;
+  }
+  return descendantsOfType(fn.tree.rootNode, 'call')
+    .filter((c) => calleeName(c) === callee)
+    .map((call) => ({ call, offset }));
+}
+
+/** `self.method(...)` calls inside the method's own class. */
+function methodCallSites(fn: Node, name: string): { call: Node; offset: number }[] {
+  const cls = enclosing(fn, ['class_definition']);
+  if (!cls) return [];
+  return descendantsOfType(cls, 'call')
+    .filter((c) => calleeName(c) === `self.${name}`)
+    .map((call) => ({ call, offset: 1 }));
+}
+
+/** The argument a call site passes for a parameter (or the parameter's default). */
+function argumentFor(call: Node, offset: number, param: { name: string; index: number; defaultValue: Node | null }): Node | null {
+  const args = callArguments(call);
+  const kw = args.keywords.get(param.name);
+  if (kw) return kw;
+  const pos = args.positional[param.index - offset];
+  if (pos && param.index - offset >= 0) return pos;
+  if (args.splats.length > 0) return null;
+  return param.defaultValue;
+}
+
+/** Assignments `self.<attr> = value` in the methods of the class enclosing `node`. */
+function selfAttributeValues(node: Node, attr: string): Node[] {
+  const cls = enclosing(node, ['class_definition']);
+  if (!cls) return [];
+  const out: Node[] = [];
+  for (const a of descendantsOfType(cls, 'assignment')) {
+    const left = a.childForFieldName('left');
+    const right = a.childForFieldName('right');
+    if (left?.type === 'attribute' && left.text === `self.${attr}` && right) out.push(right);
+  }
+  return out;
+}
+
+export type Resolve = (qualified: Node) => string | null;
+
+/**
+ * Follows a value back to the expression that made it (a constructor call, a literal, a loader
+ * call). Returns null when the origin cannot be known (ambiguous bindings, call sites that disagree,
+ * loop variables, unknown attributes). `resolve` maps a callee to its qualified name (imports applied).
+ */
+export function originOf(node: Node, resolve: Resolve, depth = 0): Node | null {
+  if (depth > MAX_DEPTH) return null;
+  const n = unparen(node);
+  if (n.type === 'identifier') {
+    if (n.text === 'self' || n.text === 'cls') return n;
+    const def = reachingDefinition(n);
+    if (!def) return null;
+    if (def.kind === 'assign') {
+      if (OPAQUE_BINDERS.has(def.statement.type)) return null;
+      return originOf(def.value, resolve, depth + 1);
+    }
+    if (def.kind === 'augmented') return def.statement;
+    return originOfParameter(def, resolve, depth);
+  }
+  if (n.type === 'attribute') {
+    const object = n.childForFieldName('object');
+    const attr = n.childForFieldName('attribute')?.text;
+    if (object?.type === 'identifier' && object.text === 'self' && attr) {
+      const values = selfAttributeValues(n, attr);
+      return values.length === 1 ? originOf(values[0]!, resolve, depth + 1) : null;
+    }
+    return n;
+  }
+  if (n.type === 'call') {
+    const fn = n.childForFieldName('function');
+    if (fn?.type === 'attribute') {
+      const method = fn.childForFieldName('attribute')?.text ?? '';
+      const receiver = fn.childForFieldName('object');
+      if (RETURNS_RECEIVER.has(method) && receiver && !isImportedName(receiver, resolve)) return originOf(receiver, resolve, depth + 1);
+    }
+    const qualified = fn ? resolve(fn) : null;
+    if (qualified && WRAPS_FIRST_ARGUMENT.has(qualified)) {
+      const first = callArguments(n).positional[0];
+      return first ? originOf(first, resolve, depth + 1) : null;
+    }
+  }
+  return n;
+}
+
+/** True for `torch`, `np`, `tf`: calls on a module are never "returns its receiver". */
+function isImportedName(node: Node, resolve: Resolve): boolean {
+  const q = resolve(node);
+  return q !== null && q !== node.text;
+}
+
+function originOfParameter(def: Extract<Definition, { kind: 'param' }>, resolve: Resolve, depth: number): Node | null {
+  const sites = callSitesOf(def.fn);
+  const origins: Node[] = [];
+  for (const { call, offset } of sites) {
+    const arg = argumentFor(call, offset, def);
+    const origin = arg ? originOf(arg, resolve, depth + 1) : null;
+    if (!origin) return null;
+    origins.push(origin);
+  }
+  if (origins.length === 0) return null;
+  const first = origins[0]!;
+  return origins.every((o) => o.startIndex === first.startIndex && o.endIndex === first.endIndex) ? first : null;
+}
+

@@ -1,0 +1,164 @@
+/**
+ * Training loops: a gradient computation followed by an optimizer update in the same function.
+ * - PyTorch: `loss.backward()` (also `scaler.scale(loss).backward()`, `accelerator.backward(loss)`,
+ *   `self.manual_backward(loss)`) ... `optimizer.step()` / `scaler.step(optimizer)`.
+ * - TensorFlow custom loops: `tape.gradient(loss, vars)` ... `optimizer.apply_gradients(...)`.
+ * Each update pairs with the nearest gradient computation before it in the same function; clipping
+ * counts only between the two (clipping after `step()` clips gradients that are about to be zeroed).
+ */
+import type { Node } from 'web-tree-sitter';
+import type { Range, TrainingLoopIR } from '../../../shared/ir';
+import { callArguments, calleeName, descendantsOfType, rangeOf } from '../../python/syntax';
+import { originOf, scopeNodeOf, type Resolve } from './flow';
+
+export interface LoopSite {
+  ir: Omit<TrainingLoopIR, 'optimizer'>;
+  /** The expression naming the optimizer that steps (`optimizer` in `optimizer.step()`), if any. */
+  optimizerExpr: Node | null;
+  /** The gradient computation's loss expression (`loss` in `loss.backward()`), for the loss name. */
+  lossExpr: Node | null;
+  /** For `apply_gradients(zip(grads, model.trainable_variables))`: the variables' expression. */
+  variablesExpr: Node | null;
+  framework: 'torch' | 'keras';
+}
+
+const NORM_CLIPS = new Set(['clip_grad_norm_', 'clip_grad_norm', 'clip_by_global_norm', 'clip_by_norm', 'clip_grads_with_norm_']);
+const VALUE_CLIPS = new Set(['clip_grad_value_', 'clip_grad_value', 'clip_by_value']);
+
+const lastPart = (dotted: string | null) => (dotted ? dotted.slice(dotted.lastIndexOf('.') + 1) : '');
+
+interface Gradient {
+  node: Node;
+  lossExpr: Node | null;
+  framework: 'torch' | 'keras';
+}
+
+interface Update {
+  node: Node;
+  optimizerExpr: Node | null;
+  variablesExpr: Node | null;
+  framework: 'torch' | 'keras';
+}
+
+function gradientOf(call: Node, resolve: Resolve): Gradient | null {
+  const fn = call.childForFieldName('function');
+  if (fn?.type !== 'attribute') return null;
+  const method = fn.childForFieldName('attribute')?.text;
+  const receiver = fn.childForFieldName('object');
+  const args = callArguments(call);
+  if (method === 'backward') {
+    const qualified = receiver ? resolve(receiver) : null;
+    // `loss.backward()`; `accelerator.backward(loss)` / `torch.autograd.backward(loss)` name the loss as argument.
+    const takesLoss = args.positional.length > 0 && (qualified === 'torch.autograd' || /accelerator|fabric|engine/i.test(receiver?.text ?? ''));
+    return { node: call, lossExpr: takesLoss ? args.positional[0]! : receiver, framework: 'torch' };
+  }
+  if (method === 'manual_backward') return { node: call, lossExpr: args.positional[0] ?? null, framework: 'torch' };
+  if (method === 'gradient' && receiver && /tape/i.test(receiver.text)) return { node: call, lossExpr: args.positional[0] ?? null, framework: 'keras' };
+  return null;
+}
+
+function looksLikeOptimizer(expr: Node): boolean {
+  return /opt/i.test(expr.text) && !/sched/i.test(expr.text);
+}
+
+function updateOf(call: Node, resolve: Resolve, isOptimizer: (expr: Node) => boolean | null): Update | null {
+  const fn = call.childForFieldName('function');
+  if (fn?.type !== 'attribute') return null;
+  const method = fn.childForFieldName('attribute')?.text;
+  const receiver = fn.childForFieldName('object');
+  if (!receiver) return null;
+  const args = callArguments(call);
+  if (method === 'step') {
+    // `scaler.step(optimizer)`: the argument is the optimizer.
+    const first = args.positional[0];
+    if (first && (isOptimizer(first) ?? looksLikeOptimizer(first))) return { node: call, optimizerExpr: first, variablesExpr: null, framework: 'torch' };
+    const known = isOptimizer(receiver);
+    if (known === false) return null;
+    if (known === null && !looksLikeOptimizer(receiver)) return null;
+    return { node: call, optimizerExpr: receiver, variablesExpr: null, framework: 'torch' };
+  }
+  if (method === 'apply_gradients') {
+    if (isOptimizer(receiver) === false) return null;
+    const pairs = args.positional[0] ?? args.keywords.get('grads_and_vars') ?? null;
+    const zipArgs = pairs?.type === 'call' && calleeName(pairs) === 'zip' ? callArguments(pairs).positional : [];
+    return { node: call, optimizerExpr: receiver, variablesExpr: zipArgs[1] ?? null, framework: 'keras' };
+  }
+  void resolve;
+  return null;
+}
+
+function clipOf(call: Node): 'norm' | 'value' | null {
+  const name = lastPart(calleeName(call));
+  if (NORM_CLIPS.has(name)) return 'norm';
+  if (VALUE_CLIPS.has(name)) return 'value';
+  // Hand-written value clipping: `p.grad.data.clamp_(-1, 1)`.
+  if ((name === 'clamp_' || name === 'clamp' || name === 'clip_') && /\.grad\b/.test(call.childForFieldName('function')?.text ?? '')) return 'value';
+  return null;
+}
+
+/**
+ * Every (gradient, update) pair of the file. `isOptimizer` says whether an expression is known to be
+ * an optimizer (true), known not to be one (false, e.g. a scheduler), or unknown (null).
+ */
+export function findLoops(root: Node, file: string, resolve: Resolve, isOptimizer: (expr: Node) => boolean | null): LoopSite[] {
+  const calls = descendantsOfType(root, 'call');
+  const gradients: Gradient[] = [];
+  const updates: Update[] = [];
+  const clips: { node: Node; kind: 'norm' | 'value' }[] = [];
+  for (const call of calls) {
+    const g = gradientOf(call, resolve);
+    if (g) {
+      gradients.push(g);
+      continue;
+    }
+    const u = updateOf(call, resolve, isOptimizer);
+    if (u) {
+      updates.push(u);
+      continue;
+    }
+    const c = clipOf(call);
+    if (c) clips.push({ node: call, kind: c });
+  }
+  const sites: LoopSite[] = [];
+  for (const update of updates) {
+    const scope = scopeNodeOf(update.node);
+    const gradient = gradients
+      .filter((g) => g.framework === update.framework && g.node.endIndex <= update.node.startIndex && scopeNodeOf(g.node).id === scope.id)
+      .at(-1);
+    if (!gradient) continue;
+    const clip = clips.find(
+      (c) => c.node.startIndex >= gradient.node.endIndex && c.node.endIndex <= update.node.startIndex && scopeNodeOf(c.node).id === scope.id,
+    );
+    const clipRange: { kind: 'norm' | 'value'; range: Range } | null = clip ? { kind: clip.kind, range: rangeOf(clip.node) } : null;
+    sites.push({
+      ir: { file, backward: rangeOf(gradient.node), step: rangeOf(update.node), clip: clipRange },
+      optimizerExpr: update.optimizerExpr,
+      lossExpr: gradient.lossExpr,
+      variablesExpr: update.variablesExpr,
+      framework: update.framework,
+    });
+  }
+  return sites;
+}
+
+/** The loss expression's origin: `criterion(out, y)` -> `nn.CrossEntropyLoss()`, or `F.mse_loss(...)`. */
+export function lossCallOf(lossExpr: Node, resolve: Resolve): Node | null {
+  let origin = originOf(lossExpr, resolve);
+  // `scaler.scale(loss)`, `loss / accumulation_steps`, `loss.mean()`: look through to the loss.
+  for (let i = 0; i < 4 && origin; i++) {
+    if (origin.type === 'binary_operator') origin = originOf(origin.childForFieldName('left')!, resolve);
+    else if (origin.type === 'call' && /\.(scale|mean|sum)$/.test(calleeName(origin) ?? '')) {
+      const fn = origin.childForFieldName('function')!;
+      const inner = lastPart(calleeName(origin)) === 'scale' ? callArguments(origin).positional[0] : fn.childForFieldName('object');
+      origin = inner ? originOf(inner, resolve) : null;
+    } else break;
+  }
+  if (origin?.type !== 'call') return null;
+  // `criterion(out, y)`: the criterion's own origin is the loss module.
+  const callee = origin.childForFieldName('function');
+  if (callee?.type === 'identifier' || (callee?.type === 'attribute' && callee.text.startsWith('self.'))) {
+    const made = originOf(callee, resolve);
+    if (made?.type === 'call') return made;
+  }
+  return origin;
+}

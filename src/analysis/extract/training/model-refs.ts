@@ -1,0 +1,160 @@
+/**
+ * Which model an expression refers to: one the file defines (`model = Sequential([...])`,
+ * `model = Net()`, `model = build_model()`, `self` inside the model's class), one it imports
+ * (`from model import Net` -> module "model", symbol "Net"), something else (a pretrained
+ * torchvision model, `load_model(...)`), or unknown (null).
+ */
+import type { Node } from 'web-tree-sitter';
+import type { ModelIR } from '../../../shared/ir';
+import type { PyFile } from '../../python/file';
+import { callArguments, dottedName, enclosing, unparen } from '../../python/syntax';
+import { originOf, type Resolve } from './flow';
+
+export type ModelRef =
+  | { kind: 'local'; model: ModelIR }
+  | { kind: 'external'; module: string; symbol: string }
+  | { kind: 'other' };
+
+/** Top-level packages whose callables are never models of this project. */
+const LIBRARIES = new Set([
+  'torch', 'torchvision', 'torchaudio', 'torchtext', 'tensorflow', 'keras', 'tf_keras', 'numpy', 'sklearn', 'scipy',
+  'pandas', 'transformers', 'timm', 'jax', 'flax', 'lightning', 'pytorch_lightning', 'tensorflow_hub', 'cv2', 'PIL',
+]);
+
+export const refKey = (ref: Exclude<ModelRef, { kind: 'other' }>): string =>
+  ref.kind === 'local' ? `local:${ref.model.id}` : `external:${ref.module}:${ref.symbol}`;
+
+const contains = (outer: ModelIR['range'], node: Node): boolean => {
+  const s = node.startPosition;
+  const e = node.endPosition;
+  const after = (p: { line: number; character: number }, r: number, c: number) => r > p.line || (r === p.line && c >= p.character);
+  const before = (p: { line: number; character: number }, r: number, c: number) => r < p.line || (r === p.line && c <= p.character);
+  return after(outer.start, s.row, s.column) && before(outer.end, e.row, e.column);
+};
+
+function joinModule(module: string, ...rest: string[]): string {
+  const tail = rest.filter(Boolean).join('.');
+  if (!tail) return module;
+  return module.endsWith('.') ? module + tail : `${module}.${tail}`;
+}
+
+export class ModelResolver {
+  readonly resolve: Resolve;
+
+  constructor(
+    private readonly file: PyFile,
+    private readonly models: readonly ModelIR[],
+  ) {
+    this.resolve = (node) => file.imports.resolveNode(node);
+  }
+
+  /** The model an expression evaluates to; null when unknown. */
+  refOf(node: Node): ModelRef | null {
+    const origin = originOf(node, this.resolve);
+    if (!origin) return null;
+    if (origin.type === 'identifier' && origin.text === 'self') {
+      const cls = enclosing(origin, ['class_definition']);
+      const name = cls?.childForFieldName('name')?.text;
+      const model = name ? this.models.find((m) => m.exports.includes(name) || m.name === name) : undefined;
+      return model ? { kind: 'local', model } : null;
+    }
+    const callee = origin.type === 'call' ? dottedName(origin.childForFieldName('function')) : null;
+    if (callee) {
+      const own = this.models.filter((m) => m.exports.includes(callee));
+      if (own.length === 1) return { kind: 'local', model: own[0]! };
+    }
+    // The constructor of a model written in place: `Sequential([...])`, `keras.Model(inputs, outputs)`.
+    const containing = this.models.filter((m) => contains(m.range, origin));
+    if (containing.length > 0) {
+      const smallest = containing.reduce((a, b) => (b.range.end.line - b.range.start.line < a.range.end.line - a.range.start.line ? b : a));
+      return { kind: 'local', model: smallest };
+    }
+    if (callee) return this.importedSymbol(callee) ?? { kind: 'other' };
+    // `args.model`, `models[i]`, an unbound name: not knowable.
+    return origin.type === 'attribute' || origin.type === 'subscript' || origin.type === 'identifier' ? null : { kind: 'other' };
+  }
+
+  /** The model whose parameters an optimizer's first argument names (`model.parameters()`, param groups, filters). */
+  refOfParameters(params: Node): ModelRef | null {
+    const p = unparen(params);
+    const roots = parameterRoots(p);
+    if (roots.length === 0) {
+      // `params = model.parameters()` bound to a name, or a list built elsewhere.
+      if (p.type === 'identifier') {
+        const origin = originOf(p, this.resolve);
+        if (origin && origin.id !== p.id && origin.type !== 'identifier') {
+          const inner = parameterRoots(origin);
+          if (inner.length > 0) return this.sameModel(inner);
+        }
+      }
+      return null;
+    }
+    return this.sameModel(roots);
+  }
+
+  /** The one model all `roots` refer to, or null when they are unknown or disagree. */
+  private sameModel(roots: Node[]): ModelRef | null {
+    const refs = roots.map((r) => this.refOf(r));
+    if (refs.some((r) => r === null)) return null;
+    const keys = new Set(refs.map((r) => (r!.kind === 'other' ? 'other' : refKey(r!))));
+    return keys.size === 1 ? refs[0]! : null;
+  }
+
+  /** `from model import Net` + `Net(...)`; `import models.net as net` + `net.Net(...)`. Null when not imported. */
+  private importedSymbol(callee: string): ModelRef | null {
+    const parts = callee.split('.');
+    const head = parts[0]!;
+    const binding = [...this.file.imports.bindings].reverse().find((b) => b.local === head);
+    if (!binding) return null;
+    const root = binding.module.replace(/^\.+/, '').split('.')[0]!;
+    if (!binding.module.startsWith('.') && LIBRARIES.has(root)) return { kind: 'other' };
+    if (binding.symbol !== null) {
+      if (parts.length === 1) return { kind: 'external', module: binding.module, symbol: binding.symbol };
+      return { kind: 'external', module: joinModule(binding.module, binding.symbol, ...parts.slice(1, -1)), symbol: parts.at(-1)! };
+    }
+    if (parts.length === 1) return null;
+    return { kind: 'external', module: joinModule(binding.module, ...parts.slice(1, -1)), symbol: parts.at(-1)! };
+  }
+}
+
+/**
+ * The objects whose parameters an expression collects: `model` in `model.parameters()`,
+ * `model.fc.parameters()`, `model.named_parameters()`, `model.trainable_variables`,
+ * `filter(lambda p: p.requires_grad, model.parameters())`, `[{'params': model.encoder.parameters()}]`.
+ */
+export function parameterRoots(expr: Node): Node[] {
+  const out: Node[] = [];
+  const visit = (n: Node) => {
+    if (n.type === 'call') {
+      const fn = n.childForFieldName('function');
+      if (fn?.type === 'attribute' && /^(parameters|named_parameters)$/.test(fn.childForFieldName('attribute')?.text ?? '')) {
+        const obj = fn.childForFieldName('object');
+        if (obj) out.push(rootObject(obj));
+        return;
+      }
+      for (const a of callArguments(n).positional) visit(a);
+      for (const a of callArguments(n).keywords.values()) visit(a);
+      return;
+    }
+    if (n.type === 'attribute' && /^(trainable_variables|trainable_weights|weights|variables)$/.test(n.childForFieldName('attribute')?.text ?? '')) {
+      const obj = n.childForFieldName('object');
+      if (obj) out.push(rootObject(obj));
+      return;
+    }
+    for (const c of n.namedChildren) if (c && c.type !== 'lambda') visit(c);
+  };
+  visit(expr);
+  return out;
+}
+
+/** `model.encoder.lstm` -> `model`; `self.model.fc` -> `self.model` (an attribute of self is a value of its own). */
+function rootObject(node: Node): Node {
+  let cur = unparen(node);
+  while (cur.type === 'attribute') {
+    const obj = cur.childForFieldName('object');
+    if (!obj) break;
+    if (obj.type === 'identifier' && obj.text === 'self') return cur;
+    cur = unparen(obj);
+  }
+  return cur;
+}

@@ -1,0 +1,120 @@
+/**
+ * Text edits that add gradient clipping: `clipnorm=` on a Keras optimizer (or a clipping optimizer in
+ * place of a string / the compile default), and a `clip_grad_norm_` line before a PyTorch `step()`.
+ * Every edit is built from the file's own text and returns null when it cannot be made exactly.
+ */
+import type { OptimizerIR, Range, TrainingLoopIR } from '../../../shared/ir';
+import type { Fix } from '../../../shared/findings';
+import type { RuleContext } from '../types';
+import { keywordArgumentEdit } from '../helpers/keyword-argument-edit';
+import { lineStarts, offsetAt } from '../helpers/text-offsets';
+
+const KERAS_CLASS: Record<string, string> = {
+  adam: 'Adam',
+  adamw: 'AdamW',
+  sgd: 'SGD',
+  rmsprop: 'RMSprop',
+  nadam: 'Nadam',
+  adagrad: 'Adagrad',
+  adadelta: 'Adadelta',
+  adamax: 'Adamax',
+  ftrl: 'Ftrl',
+};
+
+/** How this file can name `keras.optimizers`, from its imports; null when it cannot without a new import. */
+function kerasOptimizersPrefix(text: string): string | null {
+  if (/^[ \t]*import tensorflow as tf\b/m.test(text)) return 'tf.keras.optimizers.';
+  if (/^[ \t]*(from tensorflow import keras|import keras)\s*$/m.test(text)) return 'keras.optimizers.';
+  return null;
+}
+
+function sliceOf(text: string, range: Range): string {
+  const starts = lineStarts(text);
+  return text.slice(offsetAt(starts, range.start), offsetAt(starts, range.end));
+}
+
+/**
+ * `Adam(learning_rate=1e-3)` -> `Adam(learning_rate=1e-3, clipnorm=1.0)`; `'adam'` ->
+ * `keras.optimizers.Adam(clipnorm=1.0)`; `compile(loss=...)` -> `compile(loss=..., optimizer=keras.optimizers.RMSprop(clipnorm=1.0))`.
+ */
+export function kerasClipnormFix(optimizer: OptimizerIR, defaultAtCompile: Range | null, context: RuleContext, clipnorm: number): Fix | null {
+  const text = context.sourceText(optimizer.file);
+  if (text === undefined) return null;
+  const value = clipnorm.toFixed(1);
+  const className = KERAS_CLASS[optimizer.name];
+  const prefix = kerasOptimizersPrefix(text);
+  const title = `Clip gradients: clipnorm=${value}`;
+  if (defaultAtCompile) {
+    if (!className || !prefix) return null;
+    const edit = keywordArgumentEdit(optimizer.file, text, defaultAtCompile, 'optimizer', `${prefix}${className}(clipnorm=${value})`);
+    return edit ? { title, safety: 'unsafe', edits: [edit] } : null;
+  }
+  if (/^['"]/.test(optimizer.spelling)) {
+    if (!className || !prefix) return null;
+    return { title, safety: 'unsafe', edits: [{ file: optimizer.file, range: optimizer.range, newText: `${prefix}${className}(clipnorm=${value})` }] };
+  }
+  const edit = keywordArgumentEdit(optimizer.file, text, optimizer.range, 'clipnorm', value);
+  return edit ? { title, safety: 'unsafe', edits: [edit] } : null;
+}
+
+/** `torch.nn` as this file can spell it: "torch.nn" after `import torch`, "nn" after `from torch import nn`. */
+function torchNnPrefix(text: string): string | null {
+  if (/^[ \t]*import torch\s*(#.*)?$/m.test(text) || /^[ \t]*import torch\s*,/m.test(text)) return 'torch.nn';
+  if (/^[ \t]*(from torch import (\([^)]*\bnn\b|.*\bnn\b)|import torch\.nn as nn\b)/m.test(text)) return 'nn';
+  return null;
+}
+
+/** The lines of the function that contains `line` (up to the nearest less-indented `def`), for name checks. */
+function enclosingFunctionText(lines: string[], line: number, indent: number): string {
+  for (let i = line; i >= 0; i--) {
+    const m = /^(\s*)(async\s+)?def\s/.exec(lines[i]!);
+    if (m && m[1]!.length < indent) return lines.slice(i, line + 1).join('\n');
+  }
+  return lines.slice(0, line + 1).join('\n');
+}
+
+/** What to clip: `model.parameters()` when that name is in scope at the step, else the optimizer's own parameters. */
+function parametersExpression(loop: TrainingLoopIR, context: RuleContext, optimizerExpr: string, lines: string[], line: number, indent: number): string {
+  const optimizer = loop.optimizer;
+  const ctorText = optimizer ? context.sourceText(optimizer.file) : undefined;
+  if (optimizer && ctorText !== undefined) {
+    const ctor = sliceOf(ctorText, optimizer.range);
+    const m = /^[\w.]+\(\s*([A-Za-z_]\w*)\.parameters\(\)\s*[,)]/.exec(ctor);
+    const name = m?.[1];
+    const scopeText = enclosingFunctionText(lines, line, indent);
+    const definedAtModuleLevel = new RegExp(`^${name}\\s*=`, 'm').test(lines.join('\n'));
+    if (name && optimizer.file === loop.file && (new RegExp(`\\b${name}\\b`).test(scopeText) || definedAtModuleLevel)) return `${name}.parameters()`;
+  }
+  return `[p for group in ${optimizerExpr}.param_groups for p in group["params"]]`;
+}
+
+/** Inserts `torch.nn.utils.clip_grad_norm_(...)` on its own line right before the loop's `step()`. */
+export function clipBeforeStepFix(loop: TrainingLoopIR, context: RuleContext, maxNorm: number): Fix | null {
+  const text = context.sourceText(loop.file);
+  if (text === undefined) return null;
+  const nn = torchNnPrefix(text);
+  if (!nn) return null;
+  const lines = text.split('\n');
+  const line = loop.step.start.line;
+  const lineText = lines[line];
+  if (lineText === undefined) return null;
+  const indentation = /^[ \t]*/.exec(lineText)![0];
+  // The step must start its line (not `if ok: optimizer.step()`), or an inserted line would change the flow.
+  if (indentation.length !== loop.step.start.character) return null;
+  const stepText = sliceOf(text, loop.step);
+  const scaler = /^([\w.]+)\.step\(\s*([\w.]+)\s*\)$/.exec(stepText);
+  const plain = /^([\w.]+)\.step\(\s*\)$/.exec(stepText);
+  const optimizerExpr = scaler ? scaler[2]! : plain ? plain[1]! : null;
+  if (!optimizerExpr) return null;
+  const params = parametersExpression(loop, context, optimizerExpr, lines, line, indentation.length);
+  const inserted: string[] = [];
+  const between = lines.slice(loop.backward.start.line, line).join('\n');
+  if (scaler && !between.includes('unscale_(')) inserted.push(`${indentation}${scaler[1]}.unscale_(${optimizerExpr})`);
+  inserted.push(`${indentation}${nn}.utils.clip_grad_norm_(${params}, max_norm=${maxNorm.toFixed(1)})`);
+  const at = { line, character: 0 };
+  return {
+    title: `Clip gradients before ${stepText}`,
+    safety: 'unsafe',
+    edits: [{ file: loop.file, range: { start: at, end: at }, newText: `${inserted.join('\n')}\n` }],
+  };
+}
