@@ -1,14 +1,12 @@
 /**
  * A real LSP client for tests: spawns the bundled server (`node dist/server.js --stdio`, built by the
  * vitest global setup) and talks JSON-RPC to it with vscode-languageserver-protocol. Set
- * GRADIENT_LENS_SERVER to test another bundle; without dist/server.js the server is bundled from source.
+ * GRADIENT_LENS_SERVER to test another bundle.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import {
   CodeActionRequest,
   ConfigurationRequest,
@@ -44,20 +42,11 @@ import { ServerStatusRequest, type ServerStatus } from '../../src/shared/protoco
 export const REPO_ROOT = resolve(__dirname, '../..');
 export const FIXTURES = join(__dirname, 'fixtures');
 
-let bundled: Promise<string> | null = null;
-
-/** The server bundle under test. */
-export function serverBundle(): Promise<string> {
-  const given = process.env.GRADIENT_LENS_SERVER;
-  if (given) return Promise.resolve(resolve(given));
-  const dist = join(REPO_ROOT, 'dist', 'server.js');
-  if (existsSync(dist)) return Promise.resolve(dist);
-  bundled ??= (async () => {
-    const outfile = join(mkdtempSync(join(tmpdir(), 'gl-lsp-')), 'server.js');
-    await build({ entryPoints: [join(REPO_ROOT, 'src/server/main.ts')], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error' });
-    return outfile;
-  })();
-  return bundled;
+/** The server bundle under test: GRADIENT_LENS_SERVER, else dist/server.js (built by the vitest global setup). */
+export function serverBundle(): string {
+  const bundle = resolve(process.env.GRADIENT_LENS_SERVER ?? join(REPO_ROOT, 'dist', 'server.js'));
+  if (!existsSync(bundle)) throw new Error(`${bundle} does not exist: run \`npm run build\` first`);
+  return bundle;
 }
 
 export function fixtureText(name: string): string {
@@ -129,7 +118,7 @@ export class LspSession {
   }
 
   static async start(options: SessionOptions = {}): Promise<LspSession> {
-    const bundle = await serverBundle();
+    const bundle = serverBundle();
     const child = spawn(process.execPath, [bundle, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.workspaceFolder ?? REPO_ROOT });
     const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     connection.listen();
