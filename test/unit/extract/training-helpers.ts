@@ -30,3 +30,10 @@ export function modelAt(file: string, name: string, exports: string[], first: nu
     layers: kinds.map((kind, i) => makeLayer({ kind, className: kind, range: { start: { line: first + i, character: 4 }, end: { line: first + i, character: 20 } } })),
   });
 }
+
+/** 0-based index of the first line containing `needle` (from line `from`). Throws when absent, so tests fail loudly. */
+export function lineOf(text: string, needle: string, from = 0): number {
+  const lines = text.split('\n');
+  for (let i = from; i < lines.length; i++) if (lines[i]!.includes(needle)) return i;
+  throw new Error(`no line contains ${JSON.stringify(needle)}`);
+}

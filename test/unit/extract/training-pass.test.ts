@@ -1,0 +1,388 @@
+/**
+ * The training pass on realistic code: which optimizer reaches compile, which loop trains which
+ * model, what is clipped, and which facts go to imported models. Models are described by their
+ * source lines (the training pass only needs a model's name, exports and range).
+ */
+import { describe, expect, it } from 'vitest';
+import type { ModelIR } from '../../../src/shared/ir';
+import { extractTraining } from '../../../src/analysis/extract/training';
+import { lineOf, modelAt, parsePython } from './training-helpers';
+
+async function run(src: string, models: (src: string) => ModelIR[]) {
+  const file = await parsePython('train.py', src);
+  const ms = models(src);
+  const external = extractTraining(file, ms);
+  return { models: ms, external };
+}
+
+const kerasModel = (src: string, name = 'model', exportsList = [name], start = 'Sequential(', end = '])') => {
+  const first = lineOf(src, start);
+  return modelAt('train.py', name, exportsList, first, lineOf(src, end, first), 'keras', ['lstm', 'dense']);
+};
+
+const torchClass = (src: string, cls: string) => {
+  const first = lineOf(src, `class ${cls}(`);
+  return modelAt('train.py', cls, [cls], first, lineOf(src, 'return', first), 'torch', ['lstm', 'dense']);
+};
+
+const KERAS_HEAD = `import tensorflow as tf
+from tensorflow import keras
+from tensorflow.keras import layers
+`;
+
+describe('Keras optimizers reaching compile', () => {
+  it('takes the optimizer passed to compile, not another one created nearby', async () => {
+    const src = `${KERAS_HEAD}
+model = keras.Sequential([
+    layers.LSTM(64, input_shape=(100, 8)),
+    layers.Dense(1),
+])
+clipped = keras.optimizers.SGD(learning_rate=0.01, clipnorm=1.0)
+opt = keras.optimizers.Adam(learning_rate=3e-4)
+model.compile(optimizer=opt, loss="mse")
+model.fit(x, y, epochs=3)
+`;
+    const { models } = await run(src, (s) => [kerasModel(s)]);
+    const t = models[0]!.training;
+    expect(t.optimizer?.name).toBe('adam');
+    expect(t.optimizer?.learningRate).toBeCloseTo(3e-4);
+    expect(t.optimizer?.clipnorm).toBeNull();
+    expect(t.optimizer?.range.start.line).toBe(lineOf(src, 'opt = keras'));
+    expect(t.compile?.range.start.line).toBe(lineOf(src, 'model.compile'));
+    expect(t.fit?.range.start.line).toBe(lineOf(src, 'model.fit'));
+    expect(t.loss).toBe('mse');
+  });
+
+  it('reads legacy lr=, clipvalue, global_clipnorm and module constants', async () => {
+    const src = `${KERAS_HEAD}from tensorflow.keras.optimizers import RMSprop
+LEARNING_RATE = 2e-3
+model = keras.Sequential([
+    layers.GRU(32),
+    layers.Dense(1),
+])
+model.compile(optimizer=RMSprop(lr=LEARNING_RATE, clipvalue=0.5, global_clipnorm=5), loss=keras.losses.MeanSquaredError())
+`;
+    const { models } = await run(src, (s) => [kerasModel(s)]);
+    const o = models[0]!.training.optimizer!;
+    expect(o).toMatchObject({ name: 'rmsprop', learningRate: 0.002, clipvalue: 0.5, globalClipnorm: 5, clipnorm: null });
+    expect(models[0]!.training.loss).toBe('mse');
+  });
+
+  it('records strings as the framework default and a missing optimizer as RMSprop', async () => {
+    const src = `${KERAS_HEAD}
+model = keras.Sequential([
+    layers.LSTM(64),
+    layers.Dense(1),
+])
+model.compile(optimizer="adam", loss="categorical_crossentropy")
+other = keras.Sequential([
+    layers.SimpleRNN(8),
+])
+other.compile(loss="mse")
+`;
+    const { models } = await run(src, (s) => [kerasModel(s), kerasModel(s, 'other', ['other'], 'other = keras.Sequential(', '])')]);
+    expect(models[0]!.training.optimizer).toMatchObject({ name: 'adam', learningRate: null, spelling: '"adam"' });
+    expect(models[0]!.training.loss).toBe('categorical_crossentropy');
+    expect(models[1]!.training.optimizer).toMatchObject({ name: 'rmsprop', spelling: '(default)' });
+  });
+
+  it('leaves values it cannot know unresolved and conditional optimizers unknown', async () => {
+    const src = `${KERAS_HEAD}import argparse
+args = argparse.ArgumentParser().parse_args()
+model = keras.Sequential([
+    layers.LSTM(64),
+])
+if args.fast:
+    opt = keras.optimizers.Adam(1e-2)
+else:
+    opt = keras.optimizers.SGD(1e-2)
+model.compile(optimizer=opt, loss="mse")
+second = keras.Sequential([
+    layers.LSTM(64),
+])
+second.compile(optimizer=keras.optimizers.Adam(learning_rate=args.lr, clipnorm=args.clip), loss="mse")
+`;
+    const { models } = await run(src, (s) => [kerasModel(s), kerasModel(s, 'second', ['second'], 'second = keras', '])')]);
+    expect(models[0]!.training.compile).not.toBeNull();
+    expect(models[0]!.training.optimizer).toBeNull();
+    const o = models[1]!.training.optimizer!;
+    expect(o.learningRate).toBeNull();
+    expect(o.learningRateRange).not.toBeNull();
+    expect(o.unresolved).toEqual(['learning_rate', 'clipnorm']);
+  });
+
+  it('uses the initial rate of a learning-rate schedule', async () => {
+    const src = `${KERAS_HEAD}
+schedule = keras.optimizers.schedules.ExponentialDecay(initial_learning_rate=0.05, decay_steps=1000, decay_rate=0.9)
+model = keras.Sequential([
+    layers.Dense(10),
+])
+model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule), loss="mse")
+`;
+    const { models } = await run(src, (s) => [kerasModel(s)]);
+    expect(models[0]!.training.optimizer?.learningRate).toBe(0.05);
+  });
+
+  it('follows a factory function and sends facts about imported models to the linker', async () => {
+    const src = `${KERAS_HEAD}from model import build_model
+import models.net as net
+from . import rnn as r
+
+def build_local():
+    m = keras.Sequential([
+        layers.LSTM(4),
+    ])
+    return m
+
+local = build_local()
+local.compile(optimizer=keras.optimizers.Adam(clipnorm=1.0), loss="mse")
+imported = build_model(vocab=100)
+imported.compile(optimizer=keras.optimizers.Nadam(learning_rate=0.002), loss="sparse_categorical_crossentropy")
+imported.fit(x, y)
+other = net.Net()
+other.compile(optimizer="sgd")
+third = r.make()
+third.compile(optimizer="adam")
+pretrained = keras.applications.ResNet50()
+pretrained.compile(optimizer="adam")
+`;
+    const { models, external } = await run(src, (s) => [kerasModel(s, 'm', ['build_local'], 'm = keras.Sequential(', '])')]);
+    expect(models[0]!.training.optimizer?.clipnorm).toBe(1);
+    expect(external.map((e) => [e.module, e.symbol])).toEqual([
+      ['model', 'build_model'],
+      ['models.net', 'Net'],
+      ['.rnn', 'make'],
+    ]);
+    const first = external[0]!.training;
+    expect(first.optimizer).toMatchObject({ name: 'nadam', learningRate: 0.002, file: 'train.py' });
+    expect(first.fit?.range.start.line).toBe(lineOf(src, 'imported.fit'));
+    expect(first.loss).toBe('sparse_categorical_crossentropy');
+  });
+});
+
+const TORCH_HEAD = `import torch
+import torch.nn as nn
+import torch.optim as optim
+`;
+
+const NET = `
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(8, 32, batch_first=True)
+        self.fc = nn.Linear(32, 1)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.fc(out[:, -1])
+`;
+
+describe('PyTorch optimizers and loops', () => {
+  it('pairs backward and step, sees a clip between them, and finds the loss', async () => {
+    const src = `${TORCH_HEAD}${NET}
+model = Net().to("cuda")
+optimizer = optim.Adam(model.parameters(), lr=1e-3)
+criterion = nn.MSELoss()
+scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=10)
+for epoch in range(10):
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+        optimizer.step()
+    scheduler.step()
+`;
+    const { models } = await run(src, (s) => [torchClass(s, 'Net')]);
+    const t = models[0]!.training;
+    expect(t.optimizer).toMatchObject({ name: 'adam', learningRate: 1e-3 });
+    expect(t.loops).toHaveLength(1);
+    const loop = t.loops[0]!;
+    expect(loop.backward.start.line).toBe(lineOf(src, 'loss.backward()'));
+    expect(loop.step.start.line).toBe(lineOf(src, 'optimizer.step()'));
+    expect(loop.clip).toMatchObject({ kind: 'norm' });
+    expect(loop.clip!.range.start.line).toBe(lineOf(src, 'clip_grad_norm_'));
+    expect(t.loss).toBe('mse');
+  });
+
+  it('does not count clipping after step()', async () => {
+    const src = `${TORCH_HEAD}from torch.nn.utils import clip_grad_norm_
+${NET}
+model = Net()
+optimizer = optim.SGD(model.parameters(), 0.1, momentum=0.9)
+for x, y in loader:
+    optimizer.zero_grad()
+    loss = nn.functional.mse_loss(model(x), y)
+    loss.backward()
+    optimizer.step()
+    clip_grad_norm_(model.parameters(), 1.0)
+`;
+    const { models } = await run(src, (s) => [torchClass(s, 'Net')]);
+    const t = models[0]!.training;
+    expect(t.optimizer).toMatchObject({ name: 'sgd', learningRate: 0.1, momentum: 0.9 });
+    expect(t.loops).toHaveLength(1);
+    expect(t.loops[0]!.clip).toBeNull();
+    expect(t.loss).toBe('mse');
+  });
+
+  it('traces a loop inside a function to the optimizer passed at its call site', async () => {
+    const src = `${TORCH_HEAD}${NET}
+def train_epoch(model, loader, optimizer, criterion):
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        nn.utils.clip_grad_value_(model.parameters(), 0.5)
+        optimizer.step()
+
+def main():
+    net = Net()
+    opt = optim.AdamW([{"params": net.lstm.parameters(), "lr": 3e-4}, {"params": net.fc.parameters(), "lr": 1e-3}], weight_decay=0.01)
+    for epoch in range(5):
+        train_epoch(net, loader, opt, nn.CrossEntropyLoss())
+`;
+    const { models } = await run(src, (s) => [torchClass(s, 'Net')]);
+    const t = models[0]!.training;
+    expect(t.loops).toHaveLength(1);
+    expect(t.loops[0]!.clip?.kind).toBe('value');
+    expect(t.loops[0]!.optimizer).toMatchObject({ name: 'adamw', learningRate: 1e-3 });
+    expect(t.loops[0]!.optimizer?.learningRateRange?.start.line).toBe(lineOf(src, 'opt = optim.AdamW'));
+  });
+
+  it('handles AMP: scaler.scale(loss).backward(), unscale_, clip, scaler.step(optimizer)', async () => {
+    const src = `${TORCH_HEAD}${NET}
+model = Net()
+optimizer = torch.optim.Adam(model.parameters())
+scaler = torch.cuda.amp.GradScaler()
+for x, y in loader:
+    with torch.autocast("cuda"):
+        loss = nn.functional.cross_entropy(model(x), y)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    scaler.step(optimizer)
+    scaler.update()
+`;
+    const { models } = await run(src, (s) => [torchClass(s, 'Net')]);
+    const t = models[0]!.training;
+    expect(t.loops).toHaveLength(1);
+    expect(t.loops[0]!.step.start.line).toBe(lineOf(src, 'scaler.step(optimizer)'));
+    expect(t.loops[0]!.clip?.kind).toBe('norm');
+    expect(t.loss).toBe('sparse_categorical_crossentropy');
+  });
+
+  it('attributes each GAN loop to the model whose parameters its optimizer updates', async () => {
+    const src = `${TORCH_HEAD}
+class Generator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(16, 64)
+        return None
+
+class Discriminator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(64, 1)
+        return None
+
+G, D = Generator(), Discriminator()
+opt_g = optim.Adam(G.parameters(), lr=2e-4)
+opt_d = optim.Adam(D.parameters(), lr=2e-4)
+for real in loader:
+    d_loss = bce(D(real), ones) + bce(D(G(z).detach()), zeros)
+    opt_d.zero_grad()
+    d_loss.backward()
+    opt_d.step()
+    g_loss = bce(D(G(z)), ones)
+    opt_g.zero_grad()
+    g_loss.backward()
+    opt_g.step()
+`;
+    const { models } = await run(src, (s) => [torchClass(s, 'Generator'), torchClass(s, 'Discriminator')]);
+    const [g, d] = models;
+    expect(g!.training.loops.map((l) => l.step.start.line)).toEqual([lineOf(src, 'opt_g.step()')]);
+    expect(d!.training.loops.map((l) => l.step.start.line)).toEqual([lineOf(src, 'opt_d.step()')]);
+  });
+
+  it('falls back to the only model when the only loop cannot be traced, and not with two models', async () => {
+    const loop = `
+def fit(net, optimizer, loader):
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(net(x), y)
+        loss.backward()
+        optimizer.step()
+`;
+    const one = await run(`${TORCH_HEAD}${NET}${loop}`, (s) => [torchClass(s, 'Net')]);
+    expect(one.models[0]!.training.loops).toHaveLength(1);
+    expect(one.models[0]!.training.loops[0]!.optimizer).toBeNull();
+    const two = await run(`${TORCH_HEAD}${NET}${NET.replace('class Net', 'class Other')}${loop}`, (s) => [torchClass(s, 'Net'), torchClass(s, 'Other')]);
+    expect(two.models.flatMap((m) => m.training.loops)).toHaveLength(0);
+  });
+
+  it('follows self.optimizer in a trainer class and hand-written clamp_ clipping', async () => {
+    const src = `${TORCH_HEAD}${NET}
+class Trainer:
+    def __init__(self, model, lr=0.01):
+        self.model = model
+        self.optimizer = optim.RMSprop(self.model.parameters(), lr=lr)
+
+    def step(self, x, y):
+        self.optimizer.zero_grad()
+        loss = self.loss_fn(self.model(x), y)
+        loss.backward()
+        for p in self.model.parameters():
+            p.grad.data.clamp_(-1, 1)
+        self.optimizer.step()
+
+trainer = Trainer(Net())
+`;
+    const { models } = await run(src, (s) => [torchClass(s, 'Net')]);
+    const t = models[0]!.training;
+    expect(t.optimizer).toMatchObject({ name: 'rmsprop', learningRate: 0.01 });
+    expect(t.loops).toHaveLength(1);
+    expect(t.loops[0]!.clip?.kind).toBe('value');
+  });
+
+  it('sends a loop over an imported model to the linker', async () => {
+    const src = `${TORCH_HEAD}from .model import Net
+
+model = Net(vocab_size=5000)
+optimizer = optim.SGD(model.parameters(), lr=5.0)
+for x, y in loader:
+    optimizer.zero_grad()
+    criterion(model(x), y).backward()
+    optimizer.step()
+`;
+    const { external } = await run(src, () => []);
+    expect(external).toHaveLength(1);
+    expect(external[0]).toMatchObject({ module: '.model', symbol: 'Net' });
+    expect(external[0]!.training.optimizer).toMatchObject({ name: 'sgd', learningRate: 5 });
+    expect(external[0]!.training.loops).toHaveLength(1);
+    expect(external[0]!.training.loops[0]!.file).toBe('train.py');
+  });
+
+  it('reads a TensorFlow GradientTape loop and its clipping', async () => {
+    const src = `${KERAS_HEAD}
+model = keras.Sequential([
+    layers.LSTM(32),
+    layers.Dense(1),
+])
+optimizer = keras.optimizers.Adam(1e-3)
+
+@tf.function
+def train_step(x, y):
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y, model(x, training=True))
+    grads = tape.gradient(loss, model.trainable_variables)
+    grads, _ = tf.clip_by_global_norm(grads, 5.0)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+`;
+    const { models } = await run(src, (s) => [kerasModel(s)]);
+    const t = models[0]!.training;
+    expect(t.loops).toHaveLength(1);
+    expect(t.loops[0]!.clip?.kind).toBe('norm');
+    expect(t.loops[0]!.optimizer?.name).toBe('adam');
+  });
+});
