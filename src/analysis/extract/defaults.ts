@@ -24,3 +24,9 @@ export const torchDefaultEmbedding = (): InitializerIR => defaultInit('torch', '
 /** torch RNN/LSTM/GRU: every weight and bias U(-1/sqrt(hidden), 1/sqrt(hidden)). */
 export const torchDefaultRecurrent = (hidden: number | null): InitializerIR =>
   hidden ? defaultInit('torch', 'random_uniform', { a: -1 / Math.sqrt(hidden), b: 1 / Math.sqrt(hidden) }) : defaultInit('torch', 'unknown');
+/** torch norm layers (BatchNorm/LayerNorm/GroupNorm with affine): weight ones, bias zeros. */
+export const torchDefaultNormWeight = (): InitializerIR => defaultInit('torch', 'ones');
+export const torchDefaultNormBias = (): InitializerIR => defaultInit('torch', 'zeros');
+/** torch.nn.Bilinear: weight and bias U(-1/sqrt(in1_features), 1/sqrt(in1_features)). */
+export const torchDefaultBilinear = (in1: number | null): InitializerIR =>
+  in1 ? defaultInit('torch', 'random_uniform', { a: -1 / Math.sqrt(in1), b: 1 / Math.sqrt(in1) }) : defaultInit('torch', 'unknown');

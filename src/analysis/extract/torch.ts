@@ -1,4 +1,9 @@
-/** PyTorch extractor: nn.Sequential and nn.Module subclasses -> ModelIR[]. */
+/**
+ * PyTorch extractor: nn.Module subclasses (layers from __init__, order and functional activations
+ * from forward, nn.init calls and model.apply initializers) and nn.Sequential models -> ModelIR[].
+ * The work happens in ./torch/ (interpreter, layer catalog, activations, initializers).
+ */
 import type { ModelExtractor } from './types';
+import { extractTorchModels, usesTorch } from './torch/models';
 
-export const extractTorch: ModelExtractor = () => [];
+export const extractTorch: ModelExtractor = (file) => (usesTorch(file) ? extractTorchModels(file) : []);

@@ -1,0 +1,95 @@
+/**
+ * The classes of a file that are torch modules: bases resolving to torch.nn.Module (any spelling,
+ * LightningModule included) or to another module class of the same file.
+ */
+import type { Node } from 'web-tree-sitter';
+import type { PyFile } from '../../python/file';
+import { descendantsOfType, dottedName, namedChildren } from '../../python/syntax';
+import type { ClassInfo } from './values';
+
+const MODULE_BASES = new Map([
+  ['torch.nn.Module', 'torch.nn.Module'],
+  ['torch.nn.modules.module.Module', 'torch.nn.Module'],
+  ['torch.nn.modules.Module', 'torch.nn.Module'],
+  ['torch.jit.ScriptModule', 'torch.nn.Module'],
+  ['torch.nn.Sequential', 'torch.nn.Sequential'],
+  ['torch.nn.modules.container.Sequential', 'torch.nn.Sequential'],
+  ['pytorch_lightning.LightningModule', 'torch.nn.Module'],
+  ['pytorch_lightning.core.LightningModule', 'torch.nn.Module'],
+  ['pytorch_lightning.core.lightning.LightningModule', 'torch.nn.Module'],
+  ['pytorch_lightning.core.module.LightningModule', 'torch.nn.Module'],
+  ['lightning.LightningModule', 'torch.nn.Module'],
+  ['lightning.pytorch.LightningModule', 'torch.nn.Module'],
+  ['lightning.pytorch.core.LightningModule', 'torch.nn.Module'],
+]);
+
+function baseNames(def: Node): string[] {
+  const list = def.childForFieldName('superclasses');
+  if (!list) return [];
+  return namedChildren(list)
+    .filter((c) => c.type !== 'keyword_argument')
+    .map((c) => dottedName(c))
+    .filter((n): n is string => n !== null);
+}
+
+function methodsOf(def: Node): Map<string, Node> {
+  const methods = new Map<string, Node>();
+  const body = def.childForFieldName('body');
+  for (const stmt of body ? namedChildren(body) : []) {
+    const fn = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
+    if (fn?.type !== 'function_definition') continue;
+    const name = fn.childForFieldName('name')?.text;
+    if (name) methods.set(name, fn);
+  }
+  return methods;
+}
+
+export function findModuleClasses(file: PyFile): Map<string, ClassInfo> {
+  const defs = descendantsOfType(file.root, 'class_definition');
+  const byName = new Map<string, Node>();
+  for (const def of defs) {
+    const name = def.childForFieldName('name')?.text;
+    // The first definition wins when a name is defined twice (e.g. in try/except branches).
+    if (name && !byName.has(name)) byName.set(name, def);
+  }
+  const classes = new Map<string, ClassInfo>();
+  const visiting = new Set<string>();
+  const resolve = (name: string): ClassInfo | null => {
+    const existing = classes.get(name);
+    if (existing) return existing;
+    const def = byName.get(name);
+    if (!def || visiting.has(name)) return null;
+    visiting.add(name);
+    const bases: ClassInfo[] = [];
+    let torchBase: string | null = null;
+    for (const base of baseNames(def)) {
+      const local = !file.imports.has(base.split('.')[0]!) ? resolve(base) : null;
+      if (local) {
+        bases.push(local);
+        torchBase ??= local.torchBase;
+        continue;
+      }
+      const known = MODULE_BASES.get(file.imports.resolve(base));
+      if (known) torchBase ??= known;
+    }
+    visiting.delete(name);
+    if (!torchBase) return null;
+    const info: ClassInfo = { name, node: def, bases, torchBase, methods: methodsOf(def) };
+    classes.set(name, info);
+    return info;
+  };
+  for (const name of byName.keys()) resolve(name);
+  return classes;
+}
+
+/** Module-level function definitions by name (the first definition wins). */
+export function findFunctions(file: PyFile): Map<string, Node> {
+  const functions = new Map<string, Node>();
+  for (const stmt of namedChildren(file.root)) {
+    const fn = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
+    if (fn?.type !== 'function_definition') continue;
+    const name = fn.childForFieldName('name')?.text;
+    if (name && !functions.has(name)) functions.set(name, fn);
+  }
+  return functions;
+}

@@ -1,0 +1,1333 @@
+/**
+ * A small abstract interpreter for the Python that builds and runs torch models. It never runs user
+ * code: it walks statements with constant values, unrolls loops with constant bounds, constructs
+ * module values (layers, containers, user module instances), applies initializer calls to their
+ * parameters, and, with a Trace, follows tensors through `forward` to record layer calls in order.
+ * Whatever it cannot know stays unknown; in `forward`, an unknown call on a tensor becomes an
+ * 'unknown' layer so that no false adjacency is invented.
+ */
+import type { Node } from 'web-tree-sitter';
+import type { ActivationName, LayerKind } from '../../../shared/ir';
+import { Scope, type ConstValue } from '../../python/constants';
+import type { PyFile } from '../../python/file';
+import { callArguments, dottedName, namedChildren, rangeOf, stringValue, unparen, type CallArguments } from '../../python/syntax';
+import { makeLayer } from '../builders';
+import { FUNCTIONAL_DEFAULTS, FUNCTIONAL_PARAMS } from './activations';
+import { buildLayer, torchLayerName, unknownLayer, type ArgReader } from './catalog';
+import { arithmetic, braceFormat, compare, str, stringMethod, truthy } from './constops';
+import { calculateGain, nnInitCall, tensorMethodInit } from './init';
+import { childrenOf, classNameOf, cloneValue, isInstance, namedModules, namedParameters, paramOf, sameClass, sizeAttribute, typeOf } from './introspect';
+import { functionOp, methodOp, type TensorOp } from './tensorops';
+import { MODEL_INPUT, type Trace } from './trace';
+import { UNKNOWN, constOf, constant, leafSlots, type ClassInfo, type Instance, type Slot, type Value } from './values';
+
+/** Shared state of one file's interpretation. */
+export interface Context {
+  file: PyFile;
+  classes: Map<string, ClassInfo>;
+  functions: Map<string, Node>;
+  /** Function definitions that ran with real arguments (not interpreted again standalone). */
+  entered: Set<number>;
+  /** Every nn.Sequential(...) evaluation, by call node id (first evaluation kept). */
+  sequentials: Map<number, { call: Node; value: Value }>;
+  /** User module instantiations outside module methods, by class, then call node id. */
+  instances: Map<ClassInfo, Map<number, Instance>>;
+}
+
+export interface Frame {
+  scope: Scope;
+  locals: Map<string, Value>;
+  self: Instance | null;
+  /** The class whose method runs (for super()). */
+  cls: ClassInfo | null;
+  depth: number;
+  unroll: { index: number; count: number } | null;
+  trace: Trace | null;
+}
+
+type Flow = { kind: 'return'; value: Value } | { kind: 'break' } | { kind: 'continue' } | undefined;
+
+interface Args {
+  positional: Value[];
+  keywords: Map<string, Value>;
+  /** A splat whose contents are unknown: positions after it are unknown. */
+  partial: boolean;
+}
+
+const MAX_DEPTH = 10;
+const MAX_ITERATIONS = 256;
+const RETURNS_SELF = new Set(['to', 'cuda', 'cpu', 'float', 'double', 'half', 'train', 'eval', 'requires_grad_', 'type', 'share_memory', 'bfloat16']);
+const TENSOR_FACTORIES = /^torch\.(zeros|ones|randn|rand|empty|full|tensor|arange|linspace|eye|zeros_like|ones_like|randn_like|rand_like|randint|from_numpy|as_tensor|Tensor|FloatTensor|LongTensor)$/;
+const PARAMETER_CLASSES = new Set(['torch.nn.Parameter', 'torch.nn.parameter.Parameter']);
+const BUILTINS = new Set(['range', 'len', 'list', 'tuple', 'zip', 'enumerate', 'reversed', 'int', 'float', 'str', 'isinstance', 'type', 'getattr', 'setattr', 'hasattr', 'dict', 'sorted', 'min', 'max', 'abs', 'round', 'sum', 'print', 'super', 'bool']);
+
+/** Shadows a name in a Scope with a known constant, or with "unknown" (undefined). */
+function shadow(scope: Scope, name: string, value: ConstValue | undefined): Scope {
+  // Scope.with treats an undefined override as "bound here, value unknown", which hides outer bindings.
+  return scope.with(name, value as ConstValue);
+}
+
+export class Interpreter {
+  constructor(readonly ctx: Context) {}
+
+  // ---------------------------------------------------------------- frames and functions
+
+  moduleFrame(): Frame {
+    return { scope: Scope.of(this.ctx.file.root), locals: new Map(), self: null, cls: null, depth: 0, unroll: null, trace: null };
+  }
+
+  bind(f: Frame, name: string, value: Value): void {
+    f.locals.set(name, value);
+    f.scope = shadow(f.scope, name, constOf(value));
+  }
+
+  /** Runs a function or method. `positional` includes `self` for methods. */
+  callFunction(def: Node, args: Args, owner: ClassInfo | null, caller: Frame, argumentsForRequired?: (name: string) => Value): Value {
+    if (caller.depth >= MAX_DEPTH) return UNKNOWN;
+    const body = def.childForFieldName('body');
+    if (!body) return UNKNOWN;
+    const defaults: Frame = { ...this.moduleFrame(), scope: Scope.of(def), depth: caller.depth + 1 };
+    const f: Frame = { scope: Scope.inside(def), locals: new Map(), self: null, cls: owner, depth: caller.depth + 1, unroll: caller.unroll, trace: caller.trace };
+    let index = 0;
+    let rest = false;
+    for (const param of namedChildren(def.childForFieldName('parameters') ?? def)) {
+      if (param.type === 'list_splat_pattern' || param.type === 'dictionary_splat_pattern') {
+        const name = param.namedChild(0)?.text;
+        if (name) this.bind(f, name, UNKNOWN);
+        rest = true;
+        continue;
+      }
+      if (param.type === 'keyword_separator') {
+        rest = true;
+        continue;
+      }
+      const nameNode = param.type === 'identifier' ? param : param.type === 'typed_parameter' ? param.namedChild(0) : param.childForFieldName('name');
+      const name = nameNode?.type === 'identifier' ? nameNode.text : null;
+      if (!name) continue;
+      const defaultNode = param.childForFieldName('value');
+      let value: Value | undefined = args.keywords.get(name);
+      if (value === undefined && !rest && index < args.positional.length) value = args.positional[index];
+      else if (value === undefined && !rest && args.partial) value = UNKNOWN;
+      if (!rest) index++;
+      if (value === undefined) value = defaultNode ? this.eval(defaultNode, defaults) : argumentsForRequired ? argumentsForRequired(name) : UNKNOWN;
+      this.bind(f, name, value);
+    }
+    const first = args.positional[0];
+    if (owner && first?.t === 'instance') f.self = first.inst;
+    this.ctx.entered.add(def.id);
+    const flow = this.execBlock(body, f);
+    return flow?.kind === 'return' ? flow.value : constant(null);
+  }
+
+  /** A method by MRO (same-file bases), with the class that defines it. */
+  findMethod(cls: ClassInfo, name: string): { def: Node; owner: ClassInfo } | null {
+    const def = cls.methods.get(name);
+    if (def) return { def, owner: cls };
+    for (const base of cls.bases) {
+      const found = this.findMethod(base, name);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  instantiate(cls: ClassInfo, call: Node | null, args: Args, f: Frame): Value {
+    if (f.depth >= MAX_DEPTH) return { t: 'opaque', node: call ?? cls.node, what: `${cls.name} (nested too deeply)` };
+    const inst: Instance = { cls, attrs: new Map(), seqItems: cls.torchBase === 'torch.nn.Sequential' ? [] : null, seqNames: [] };
+    const self: Value = { t: 'instance', inst };
+    const init = this.findMethod(cls, '__init__');
+    if (init) this.callFunction(init.def, { ...args, positional: [self, ...args.positional] }, init.owner, f);
+    else if (inst.seqItems) this.fillSequential(inst, args);
+    if (call && f.cls === null) {
+      let sites = this.ctx.instances.get(cls);
+      if (!sites) this.ctx.instances.set(cls, (sites = new Map()));
+      if (!sites.has(call.id)) sites.set(call.id, inst);
+    }
+    return self;
+  }
+
+  private fillSequential(inst: Instance, args: Args): void {
+    const seq = this.sequentialOf(args, null);
+    if (seq.t !== 'seq') return;
+    inst.seqItems = seq.items;
+    inst.seqNames = seq.names;
+  }
+
+  // ---------------------------------------------------------------- statements
+
+  execBlock(block: Node, f: Frame): Flow {
+    for (const stmt of namedChildren(block)) {
+      const flow = this.execStatement(stmt, f);
+      if (flow) return flow;
+    }
+    return undefined;
+  }
+
+  private execStatement(stmt: Node, f: Frame): Flow {
+    switch (stmt.type) {
+      case 'expression_statement': {
+        for (const expr of namedChildren(stmt)) this.execExpression(expr, f);
+        return undefined;
+      }
+      case 'return_statement': {
+        const e = stmt.namedChild(0);
+        return { kind: 'return', value: e ? this.eval(e, f) : constant(null) };
+      }
+      case 'break_statement':
+        return { kind: 'break' };
+      case 'continue_statement':
+        return { kind: 'continue' };
+      case 'if_statement':
+        return this.execIf(stmt, f);
+      case 'for_statement':
+        return this.execFor(stmt, f);
+      case 'while_statement': {
+        const body = stmt.childForFieldName('body');
+        if (!body) return undefined;
+        if (f.trace) return this.loopOnce(body, f);
+        this.forgetAssigned(body, f, stmt);
+        return undefined;
+      }
+      case 'with_statement':
+      case 'block': {
+        const body = stmt.type === 'block' ? stmt : stmt.childForFieldName('body');
+        return body ? this.execBlock(body, f) : undefined;
+      }
+      case 'try_statement': {
+        const body = stmt.childForFieldName('body');
+        const flow = body ? this.execBlock(body, f) : undefined;
+        if (flow) return flow;
+        const fin = namedChildren(stmt).find((c) => c.type === 'finally_clause');
+        const finBody = fin ? namedChildren(fin).find((c) => c.type === 'block') : undefined;
+        return finBody ? this.execBlock(finBody, f) : undefined;
+      }
+      case 'function_definition': {
+        const name = stmt.childForFieldName('name')?.text;
+        if (name) this.bind(f, name, { t: 'fn', def: stmt, self: null });
+        return undefined;
+      }
+      case 'decorated_definition': {
+        const def = stmt.childForFieldName('definition');
+        return def?.type === 'function_definition' ? this.execStatement(def, f) : undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** Runs a loop body once (forward over an unknown number of steps). */
+  private loopOnce(body: Node, f: Frame): Flow {
+    const flow = this.execBlock(body, f);
+    return flow?.kind === 'return' ? flow : undefined;
+  }
+
+  private execIf(stmt: Node, f: Frame): Flow {
+    const condition = stmt.childForFieldName('condition');
+    const truth = condition ? this.truth(this.eval(condition, f)) : undefined;
+    const consequence = stmt.childForFieldName('consequence');
+    // Unknown conditions follow the first branch: one consistent path, never a mix of both.
+    if (truth !== false) return consequence ? this.execBlock(consequence, f) : undefined;
+    for (const alt of stmt.childrenForFieldName('alternative')) {
+      if (!alt) continue;
+      if (alt.type === 'elif_clause') {
+        const c = alt.childForFieldName('condition');
+        const t = c ? this.truth(this.eval(c, f)) : undefined;
+        if (t === false) continue;
+        const body = alt.childForFieldName('consequence');
+        return body ? this.execBlock(body, f) : undefined;
+      }
+      const body = alt.childForFieldName('body') ?? namedChildren(alt).find((c) => c.type === 'block');
+      return body ? this.execBlock(body, f) : undefined;
+    }
+    return undefined;
+  }
+
+  private execFor(stmt: Node, f: Frame): Flow {
+    const left = stmt.childForFieldName('left');
+    const right = stmt.childForFieldName('right');
+    const body = stmt.childForFieldName('body');
+    if (!left || !right || !body) return undefined;
+    const items = this.iterate(this.eval(right, f));
+    if (!items) {
+      if (f.trace) {
+        this.assign(left, UNKNOWN, f);
+        return this.loopOnce(body, f);
+      }
+      this.forgetAssigned(body, f, stmt);
+      return undefined;
+    }
+    const outer = f.unroll;
+    try {
+      for (let i = 0; i < items.length; i++) {
+        f.unroll = { index: i, count: items.length };
+        this.assign(left, items[i]!, f);
+        const flow = this.execBlock(body, f);
+        if (flow?.kind === 'break') break;
+        if (flow?.kind === 'return') return flow;
+      }
+    } finally {
+      f.unroll = outer;
+    }
+    const orelse = stmt.childForFieldName('alternative');
+    const elseBody = orelse ? namedChildren(orelse).find((c) => c.type === 'block') : undefined;
+    return elseBody ? this.execBlock(elseBody, f) : undefined;
+  }
+
+  /**
+   * A loop whose bounds are unknown: whatever it assigns or appends to is no longer known. Module
+   * containers it fills become opaque, so that calling them in forward is an unknown layer.
+   */
+  private forgetAssigned(body: Node, f: Frame, loop: Node): void {
+    const opaque: Value = { t: 'opaque', node: loop, what: `layers built in a loop with non-constant bounds (line ${loop.startPosition.row + 1})` };
+    const forget = (target: Node | null) => {
+      if (!target) return;
+      const t = unparen(target);
+      if (t.type === 'identifier') this.bind(f, t.text, opaque);
+      else if (t.type === 'attribute' && t.childForFieldName('object')?.text === 'self' && f.self) {
+        const name = t.childForFieldName('attribute')?.text;
+        if (name) f.self.attrs.set(name, opaque);
+      } else if (t.type === 'pattern_list' || t.type === 'tuple_pattern' || t.type === 'list_pattern') namedChildren(t).forEach(forget);
+    };
+    const visit = (n: Node) => {
+      if (n.type === 'function_definition' || n.type === 'class_definition') return;
+      if (n.type === 'assignment' || n.type === 'augmented_assignment') forget(n.childForFieldName('left'));
+      if (n.type === 'for_statement') forget(n.childForFieldName('left'));
+      if (n.type === 'call') {
+        const fn = n.childForFieldName('function');
+        const method = fn?.type === 'attribute' ? fn.childForFieldName('attribute')?.text : null;
+        if (method && ['append', 'extend', 'insert', 'add_module', 'update'].includes(method)) forget(fn!.childForFieldName('object'));
+        if (method === 'add_module' && fn?.childForFieldName('object')?.text === 'self' && f.self?.seqItems) f.self.seqItems.push(opaque);
+      }
+      for (const c of namedChildren(n)) visit(c);
+    };
+    visit(body);
+  }
+
+  private execExpression(expr: Node, f: Frame): void {
+    if (expr.type === 'assignment') {
+      const right = expr.childForFieldName('right');
+      if (!right) return;
+      // Chained `a = b = value`: the innermost right side is the value.
+      let valueNode = right;
+      const targets = [expr.childForFieldName('left')];
+      while (valueNode.type === 'assignment') {
+        targets.push(valueNode.childForFieldName('left'));
+        valueNode = valueNode.childForFieldName('right') ?? valueNode;
+        if (valueNode.type !== 'assignment') break;
+      }
+      const value = this.eval(valueNode, f);
+      for (const t of targets) if (t) this.assign(t, value, f);
+      return;
+    }
+    if (expr.type === 'augmented_assignment') {
+      const left = expr.childForFieldName('left');
+      const right = expr.childForFieldName('right');
+      const op = expr.childForFieldName('operator')?.text.replace('=', '') ?? '';
+      if (!left || !right) return;
+      const current = this.eval(left, f);
+      const value = this.eval(right, f);
+      if (current.t === 'list' && op === '+') {
+        const more = this.iterate(value);
+        if (more) current.items.push(...more);
+        else this.assign(left, { t: 'opaque', node: expr, what: `${left.text} += ... (unknown items)` }, f);
+        return;
+      }
+      this.assign(left, this.combine(op, current, value, expr, f), f);
+      return;
+    }
+    this.eval(expr, f);
+  }
+
+  assign(target: Node, value: Value, f: Frame): void {
+    const t = unparen(target);
+    switch (t.type) {
+      case 'identifier':
+        this.bind(f, t.text, value);
+        return;
+      case 'attribute': {
+        const obj = t.childForFieldName('object');
+        const name = t.childForFieldName('attribute')?.text;
+        if (!obj || !name) return;
+        const holder = this.eval(obj, f);
+        if (holder.t === 'instance') holder.inst.attrs.set(name, value);
+        return;
+      }
+      case 'subscript': {
+        const holder = this.eval(t.childForFieldName('value')!, f);
+        const key = constOf(this.eval(t.childForFieldName('subscript')!, f));
+        if (holder.t === 'dict' && typeof key === 'string') holder.entries.set(key, value);
+        if (holder.t === 'list' && typeof key === 'number' && holder.items[key] !== undefined) holder.items[key] = value;
+        return;
+      }
+      case 'pattern_list':
+      case 'tuple_pattern':
+      case 'list_pattern':
+      case 'tuple':
+      case 'list': {
+        const targets = namedChildren(t);
+        const items = value.t === 'list' ? value.items : value.t === 'const' && Array.isArray(value.v) ? value.v.map(constant) : null;
+        targets.forEach((target, i) => {
+          // A tensor result unpacks into tensors from the same layer (`out, (h, c) = self.lstm(x)`).
+          const item = items ? (items[i] ?? UNKNOWN) : value.t === 'tensor' ? value : UNKNOWN;
+          this.assign(target.type === 'list_splat_pattern' ? target.namedChild(0) ?? target : target, item, f);
+        });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------- expressions
+
+  eval(node: Node, f: Frame): Value {
+    const n = unparen(node);
+    switch (n.type) {
+      case 'identifier':
+        return this.name(n, f);
+      case 'attribute':
+        return this.attribute(n, f);
+      case 'subscript':
+        return this.subscript(n, f);
+      case 'call':
+        return this.call(n, f);
+      case 'list':
+      case 'tuple':
+      case 'expression_list':
+      case 'set': {
+        const items: Value[] = [];
+        for (const c of namedChildren(n)) {
+          if (c.type === 'list_splat') {
+            const inner = this.iterate(this.eval(c.namedChild(0)!, f));
+            if (!inner) return { t: 'opaque', node: c, what: `${c.text} (unknown items)` };
+            items.push(...inner);
+          } else items.push(this.eval(c, f));
+        }
+        return { t: 'list', items };
+      }
+      case 'list_comprehension':
+      case 'generator_expression':
+      case 'set_comprehension': {
+        const items = this.comprehension(n, f);
+        return items ? { t: 'list', items } : { t: 'opaque', node: n, what: `${n.text.slice(0, 60)} (comprehension with non-constant bounds)` };
+      }
+      case 'dictionary': {
+        const entries = new Map<string, Value>();
+        for (const pair of namedChildren(n)) {
+          if (pair.type !== 'pair') return UNKNOWN;
+          const key = constOf(this.eval(pair.childForFieldName('key')!, f));
+          if (typeof key !== 'string') return UNKNOWN;
+          entries.set(key, this.eval(pair.childForFieldName('value')!, f));
+        }
+        return { t: 'dict', entries };
+      }
+      case 'binary_operator': {
+        const op = n.childForFieldName('operator')?.text ?? '';
+        return this.combine(op, this.eval(n.childForFieldName('left')!, f), this.eval(n.childForFieldName('right')!, f), n, f);
+      }
+      case 'unary_operator': {
+        const v = this.eval(n.childForFieldName('argument')!, f);
+        if (v.t === 'tensor') return v;
+        const c = constOf(v);
+        const op = n.childForFieldName('operator')?.text;
+        return typeof c === 'number' ? constant(op === '-' ? -c : op === '~' ? ~c : c) : UNKNOWN;
+      }
+      case 'not_operator': {
+        const t = this.truth(this.eval(n.childForFieldName('argument')!, f));
+        return t === undefined ? UNKNOWN : constant(!t);
+      }
+      case 'boolean_operator': {
+        const op = n.childForFieldName('operator')?.text;
+        const left = this.eval(n.childForFieldName('left')!, f);
+        const lt = this.truth(left);
+        if (lt === undefined) return UNKNOWN;
+        if (op === 'and' ? !lt : lt) return left;
+        return this.eval(n.childForFieldName('right')!, f);
+      }
+      case 'comparison_operator':
+        return this.comparison(n, f);
+      case 'conditional_expression': {
+        const [body, condition, alternative] = namedChildren(n);
+        if (!body || !condition || !alternative) return UNKNOWN;
+        const t = this.truth(this.eval(condition, f));
+        if (t === undefined) return f.trace ? this.eval(body, f) : UNKNOWN;
+        return this.eval(t ? body : alternative, f);
+      }
+      case 'string':
+        return this.string(n, f);
+      case 'lambda':
+        return UNKNOWN;
+      default: {
+        const v = f.scope.evaluate(n);
+        return v === undefined ? UNKNOWN : constant(v);
+      }
+    }
+  }
+
+  private string(n: Node, f: Frame): Value {
+    const plain = stringValue(n);
+    if (plain !== null) return constant(plain);
+    // f-string: every interpolation must be a constant.
+    let out = '';
+    for (const part of namedChildren(n)) {
+      if (part.type === 'string_content' || part.type === 'escape_sequence') out += part.text;
+      else if (part.type === 'interpolation') {
+        const expr = part.childForFieldName('expression') ?? part.namedChild(0);
+        const v = expr ? constOf(this.eval(expr, f)) : undefined;
+        if (v === undefined) return UNKNOWN;
+        out += str(v);
+      }
+    }
+    return constant(out);
+  }
+
+  private isImported(dotted: string, f: Frame): boolean {
+    const head = dotted.split('.')[0]!;
+    return !f.locals.has(head) && this.ctx.file.imports.has(head);
+  }
+
+  private name(n: Node, f: Frame): Value {
+    const text = n.text;
+    const local = f.locals.get(text);
+    if (local) return local;
+    const c = f.scope.evaluate(n);
+    if (c !== undefined) return constant(c);
+    const cls = this.ctx.classes.get(text);
+    if (cls) return { t: 'class', cls };
+    const fn = this.ctx.functions.get(text);
+    if (fn) return { t: 'fn', def: fn, self: null };
+    if (this.ctx.file.imports.has(text)) return { t: 'ctor', qualified: this.ctx.file.imports.resolve(text), spelling: text };
+    const bound = f.scope.lookup(text);
+    if (bound && f.depth < MAX_DEPTH) {
+      // A name bound once elsewhere (e.g. a module-level `act = nn.ReLU()`): evaluate where it is written.
+      return this.eval(bound, { ...this.moduleFrame(), scope: Scope.of(bound), depth: f.depth + 2, unroll: f.unroll });
+    }
+    return UNKNOWN;
+  }
+
+  private attribute(n: Node, f: Frame): Value {
+    const dotted = dottedName(n);
+    if (dotted && this.isImported(dotted, f)) {
+      const c = f.scope.evaluate(n);
+      if (c !== undefined) return constant(c);
+      return { t: 'ctor', qualified: this.ctx.file.imports.resolve(dotted), spelling: dotted };
+    }
+    const objNode = n.childForFieldName('object')!;
+    const name = n.childForFieldName('attribute')?.text ?? '';
+    if (name === '__name__') {
+      const of = objNode.type === 'attribute' && objNode.childForFieldName('attribute')?.text === '__class__' ? this.eval(objNode.childForFieldName('object')!, f) : this.eval(objNode, f);
+      const cn = classNameOf(of);
+      return cn === undefined ? UNKNOWN : constant(cn);
+    }
+    const obj = this.eval(objNode, f);
+    return this.member(obj, name);
+  }
+
+  private member(obj: Value, name: string): Value {
+    switch (obj.t) {
+      case 'instance': {
+        const attr = obj.inst.attrs.get(name);
+        if (attr) return attr;
+        const method = this.findMethod(obj.inst.cls, name);
+        if (method) return { t: 'fn', def: method.def, self: obj.inst };
+        return UNKNOWN;
+      }
+      case 'layer': {
+        const param = paramOf(obj.slot, name);
+        if (param) return param;
+        const size = sizeAttribute(obj.slot.layer, name);
+        return size === undefined ? UNKNOWN : constant(size);
+      }
+      case 'param':
+        return name === 'data' ? obj : name === 'ndim' ? constant(obj.spec.dim) : UNKNOWN;
+      case 'tensor':
+        return name === 'T' || name === 'mT' || name === 'data' || name === 'real' ? obj : UNKNOWN;
+      case 'class': {
+        const method = this.findMethod(obj.cls, name);
+        return method ? { t: 'fn', def: method.def, self: null } : UNKNOWN;
+      }
+      case 'ctor':
+        return { t: 'ctor', qualified: `${obj.qualified}.${name}`, spelling: `${obj.spelling}.${name}` };
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  private subscript(n: Node, f: Frame): Value {
+    const value = this.eval(n.childForFieldName('value')!, f);
+    if (value.t === 'tensor') return value;
+    const indexNodes = n.childrenForFieldName('subscript').filter((c): c is Node => c !== null);
+    if (indexNodes.length !== 1) return UNKNOWN;
+    const indexNode = indexNodes[0]!;
+    const items = value.t === 'list' || value.t === 'seq' ? value.items : value.t === 'instance' && value.inst.seqItems ? value.inst.seqItems : value.t === 'const' && Array.isArray(value.v) ? value.v.map(constant) : null;
+    if (indexNode.type === 'slice') {
+      if (!items) return UNKNOWN;
+      const parts = this.sliceBounds(indexNode, f);
+      if (!parts) return UNKNOWN;
+      const [start, stop, step] = parts;
+      const len = items.length;
+      const norm = (v: number | null, dflt: number) => (v === null ? dflt : v < 0 ? Math.max(0, len + v) : Math.min(v, len));
+      const out: Value[] = [];
+      if (step > 0) for (let i = norm(start, 0); i < norm(stop, len); i += step) out.push(items[i]!);
+      else for (let i = start === null ? len - 1 : norm(start, len - 1); i > (stop === null ? -1 : norm(stop, -1)); i += step) if (items[i]) out.push(items[i]!);
+      if (value.t === 'seq') return { t: 'seq', items: out, names: [], origin: null };
+      if (value.t === 'const') return constant(out.map((v) => constOf(v) ?? null));
+      return { t: 'list', items: out };
+    }
+    const key = constOf(this.eval(indexNode, f));
+    if (typeof key === 'number' && items) return items[key < 0 ? items.length + key : key] ?? UNKNOWN;
+    if (typeof key === 'string') {
+      if (value.t === 'dict') return value.entries.get(key) ?? UNKNOWN;
+      if (value.t === 'seq') {
+        const i = value.names.indexOf(key);
+        return i >= 0 ? value.items[i]! : UNKNOWN;
+      }
+    }
+    return UNKNOWN;
+  }
+
+  private sliceBounds(slice: Node, f: Frame): [number | null, number | null, number] | null {
+    // Slice children in order with ':' tokens between them; absent parts are null.
+    const parts: (number | null)[] = [null, null, null];
+    let index = 0;
+    for (let i = 0; i < slice.childCount; i++) {
+      const c = slice.child(i);
+      if (!c) continue;
+      if (c.type === ':') {
+        index++;
+        continue;
+      }
+      const v = constOf(this.eval(c, f));
+      if (typeof v !== 'number') return null;
+      parts[index] = v;
+    }
+    const step = parts[2] ?? 1;
+    return step === 0 ? null : [parts[0]!, parts[1]!, step];
+  }
+
+  private comprehension(n: Node, f: Frame): Value[] | null {
+    const body = n.childForFieldName('body');
+    if (!body) return null;
+    const clauses = namedChildren(n).filter((c) => c.type === 'for_in_clause' || c.type === 'if_clause');
+    const inner: Frame = { ...f, locals: new Map(f.locals) };
+    const out: Value[] = [];
+    const run = (i: number): boolean => {
+      if (i === clauses.length) {
+        out.push(this.eval(body, inner));
+        return out.length <= MAX_ITERATIONS * 4;
+      }
+      const clause = clauses[i]!;
+      if (clause.type === 'if_clause') {
+        const t = this.truth(this.eval(clause.namedChild(0)!, inner));
+        if (t === undefined) return false;
+        return t ? run(i + 1) : true;
+      }
+      const left = clause.childForFieldName('left');
+      const right = clause.childForFieldName('right');
+      const items = right ? this.iterate(this.eval(right, inner)) : undefined;
+      if (!left || !items) return false;
+      const outer = inner.unroll;
+      for (let k = 0; k < items.length; k++) {
+        inner.unroll = { index: k, count: items.length };
+        this.assign(left, items[k]!, inner);
+        if (!run(i + 1)) return false;
+      }
+      inner.unroll = outer;
+      return true;
+    };
+    return run(0) ? out : null;
+  }
+
+  /** The items a `for` loop would visit; undefined when unknown. */
+  iterate(value: Value): Value[] | undefined {
+    switch (value.t) {
+      case 'list':
+      case 'seq':
+        return value.items;
+      case 'dict':
+        return [...value.entries.keys()].map(constant);
+      case 'instance':
+        return value.inst.seqItems ?? undefined;
+      case 'const':
+        if (Array.isArray(value.v)) return value.v.length <= MAX_ITERATIONS ? value.v.map(constant) : undefined;
+        if (typeof value.v === 'string') return [...value.v].map(constant);
+        return undefined;
+      case 'opaque':
+        return [value];
+      default:
+        return undefined;
+    }
+  }
+
+  truth(value: Value): boolean | undefined {
+    switch (value.t) {
+      case 'const':
+        return truthy(value.v);
+      case 'list':
+        return value.items.length > 0;
+      case 'dict':
+        return value.entries.size > 0;
+      case 'layer':
+      case 'seq':
+      case 'instance':
+      case 'param':
+      case 'class':
+      case 'fn':
+        return true;
+      default:
+        return undefined;
+    }
+  }
+
+  private comparison(n: Node, f: Frame): Value {
+    // `a < b < c`: operands and operators alternate; operators may be two tokens ("is not", "not in").
+    const operands = namedChildren(n).map((c) => this.eval(c, f));
+    const ops: string[] = [];
+    let pending = '';
+    for (let i = 0; i < n.childCount; i++) {
+      const c = n.child(i);
+      if (!c || c.isNamed) {
+        if (pending) ops.push(pending.trim());
+        pending = '';
+        continue;
+      }
+      pending += ` ${c.type}`;
+    }
+    let result = true;
+    for (let i = 0; i < ops.length; i++) {
+      const r = this.compareValues(ops[i]!, operands[i]!, operands[i + 1]!);
+      if (r === undefined) return UNKNOWN;
+      result = result && r;
+    }
+    return constant(result);
+  }
+
+  private compareValues(op: string, a: Value, b: Value): boolean | undefined {
+    const ca = constOf(a);
+    const cb = constOf(b);
+    if (ca !== undefined && cb !== undefined) return compare(op, ca, cb);
+    const same = sameClass(a, b);
+    if (same !== undefined && (op === '==' || op === 'is')) return same;
+    if (same !== undefined && (op === '!=' || op === 'is not')) return !same;
+    if ((op === 'in' || op === 'not in') && b.t === 'list') {
+      const hits = b.items.map((item) => (constOf(item) !== undefined && ca !== undefined ? compare('==', ca, constOf(item)!) : sameClass(a, item)));
+      const found = hits.some((h) => h === true) ? true : hits.every((h) => h === false) ? false : undefined;
+      return found === undefined ? undefined : op === 'in' ? found : !found;
+    }
+    // A module, parameter or class is never None.
+    const known = (v: Value) => v.t === 'layer' || v.t === 'seq' || v.t === 'instance' || v.t === 'param' || v.t === 'class' || v.t === 'ctor';
+    if ((known(a) && cb === null) || (known(b) && ca === null)) return op === 'is not' || op === '!=' ? true : op === 'is' || op === '==' ? false : undefined;
+    return undefined;
+  }
+
+  /** A binary operator: constants compute, lists concatenate/repeat, tensors merge. */
+  private combine(op: string, a: Value, b: Value, n: Node, f: Frame): Value {
+    if (a.t === 'tensor' || b.t === 'tensor') return this.mergeTensors(op === '+' || op === '-' ? 'add' : op === '*' ? 'multiply' : null, [a, b], n, f, op);
+    if (op === '+' && a.t === 'list' && b.t === 'list') return { t: 'list', items: [...a.items, ...b.items] };
+    if (op === '*' && a.t === 'list') {
+      const times = constOf(b);
+      if (typeof times !== 'number' || times > MAX_ITERATIONS) return UNKNOWN;
+      // [nn.Linear(8, 8)] * 3 repeats one module object; the IR gives each application its own layer.
+      const items: Value[] = [];
+      for (let i = 0; i < times; i++) items.push(...a.items.map((item) => (constOf(item) !== undefined ? item : cloneValue(item, { index: i, count: times }))));
+      return { t: 'list', items };
+    }
+    const v = arithmetic(op, constOf(a), constOf(b));
+    return v === undefined ? UNKNOWN : constant(v);
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  evalArgs(args: CallArguments, f: Frame): Args {
+    const out: Args = { positional: [], keywords: new Map(), partial: false };
+    if (!args.list) return out;
+    if (args.list.type !== 'argument_list') {
+      // `f(x for x in xs)`: the generator is the only argument.
+      out.positional.push(this.eval(args.list, f));
+      return out;
+    }
+    for (const c of namedChildren(args.list)) {
+      if (c.type === 'keyword_argument') {
+        const name = c.childForFieldName('name')?.text;
+        const value = c.childForFieldName('value');
+        if (name && value) out.keywords.set(name, this.eval(value, f));
+      } else if (c.type === 'list_splat') {
+        const items = this.iterate(this.eval(c.namedChild(0)!, f));
+        if (items) out.positional.push(...items);
+        else out.partial = true;
+      } else if (c.type === 'dictionary_splat') {
+        const d = this.eval(c.namedChild(0)!, f);
+        if (d.t === 'dict') for (const [k, v] of d.entries) out.keywords.set(k, v);
+        else out.partial = true;
+      } else if (c.type !== 'comment') out.positional.push(this.eval(c, f));
+    }
+    return out;
+  }
+
+  private call(n: Node, f: Frame): Value {
+    const fnNode = n.childForFieldName('function');
+    if (!fnNode) return UNKNOWN;
+    const syntax = callArguments(n);
+    if (fnNode.type === 'attribute') {
+      const dotted = dottedName(fnNode);
+      if (dotted && this.isImported(dotted, f)) return this.libraryCall(this.ctx.file.imports.resolve(dotted), dotted, n, syntax, f);
+      const objNode = fnNode.childForFieldName('object')!;
+      const method = fnNode.childForFieldName('attribute')?.text ?? '';
+      if (method === '__init__' && objNode.type === 'call' && objNode.childForFieldName('function')?.text === 'super') {
+        this.superInit(this.evalArgs(syntax, f), f);
+        return constant(null);
+      }
+      if (objNode.type === 'call' && objNode.childForFieldName('function')?.text === 'super' && f.cls && f.self) {
+        const base = f.cls.bases.map((b) => this.findMethod(b, method)).find((m) => m);
+        if (base) return this.callFunction(base.def, this.withSelf(this.evalArgs(syntax, f), f.self), base.owner, f);
+        return UNKNOWN;
+      }
+      const obj = this.eval(objNode, f);
+      const attr = obj.t === 'instance' ? obj.inst.attrs.get(method) : undefined;
+      if (attr) return this.callValue(attr, n, syntax, f);
+      return this.methodCall(obj, method, n, syntax, f);
+    }
+    if (fnNode.type === 'identifier' && !f.locals.has(fnNode.text)) {
+      const name = fnNode.text;
+      if (BUILTINS.has(name) && !this.ctx.functions.has(name) && !this.ctx.classes.has(name) && !this.ctx.file.imports.has(name)) return this.builtin(name, n, syntax, f);
+      if (this.ctx.file.imports.has(name)) return this.libraryCall(this.ctx.file.imports.resolve(name), name, n, syntax, f);
+    }
+    return this.callValue(this.eval(fnNode, f), n, syntax, f);
+  }
+
+  private withSelf(args: Args, self: Instance): Args {
+    return { ...args, positional: [{ t: 'instance', inst: self }, ...args.positional] };
+  }
+
+  private superInit(args: Args, f: Frame): void {
+    if (!f.cls || !f.self) return;
+    for (const base of f.cls.bases) {
+      const init = this.findMethod(base, '__init__');
+      if (init) {
+        this.callFunction(init.def, this.withSelf(args, f.self), init.owner, f);
+        return;
+      }
+    }
+    if (f.self.seqItems && f.self.seqItems.length === 0) this.fillSequential(f.self, args);
+  }
+
+  private callValue(callee: Value, n: Node, syntax: CallArguments, f: Frame): Value {
+    switch (callee.t) {
+      case 'class':
+        return this.instantiate(callee.cls, n, this.evalArgs(syntax, f), f);
+      case 'ctor':
+        return this.libraryCall(callee.qualified, callee.spelling, n, syntax, f);
+      case 'fn': {
+        const args = this.evalArgs(syntax, f);
+        const owner = callee.self ? callee.self.cls : this.ownerOf(callee.def);
+        return this.callFunction(callee.def, callee.self ? this.withSelf(args, callee.self) : args, owner, f);
+      }
+      case 'layer':
+      case 'seq':
+      case 'instance':
+      case 'opaque':
+      case 'list':
+      case 'dict':
+        if (!f.trace) return UNKNOWN;
+        return this.apply(callee, this.evalArgs(syntax, f), n, f);
+      default: {
+        if (f.trace) {
+          const args = this.evalArgs(syntax, f);
+          if (this.hasTensor(args)) return this.barrier(n, `${n.childForFieldName('function')?.text ?? 'call'}(...) is not modelled`, args, f);
+        }
+        return f.trace ? UNKNOWN : { t: 'opaque', node: n, what: `${n.childForFieldName('function')?.text ?? 'call'}(...) is not a known module` };
+      }
+    }
+  }
+
+  private ownerOf(def: Node): ClassInfo | null {
+    const cls = def.parent?.parent;
+    if (cls?.type !== 'class_definition') return null;
+    return this.ctx.classes.get(cls.childForFieldName('name')?.text ?? '') ?? null;
+  }
+
+  private builtin(name: string, n: Node, syntax: CallArguments, f: Frame): Value {
+    const args = this.evalArgs(syntax, f);
+    const a0 = args.positional[0] ?? UNKNOWN;
+    const a1 = args.positional[1] ?? UNKNOWN;
+    switch (name) {
+      case 'range': {
+        const v = f.scope.iteration(n);
+        if (v) return constant(v);
+        const nums = args.positional.map(constOf);
+        if (nums.length === 0 || nums.length > 3 || !nums.every((x): x is number => typeof x === 'number')) return UNKNOWN;
+        const [start, stop, step] = nums.length === 1 ? [0, nums[0]!, 1] : [nums[0]!, nums[1]!, nums[2] ?? 1];
+        if (step === 0) return UNKNOWN;
+        const out: number[] = [];
+        for (let i = start; step > 0 ? i < stop : i > stop; i += step) {
+          out.push(i);
+          if (out.length > MAX_ITERATIONS) return UNKNOWN;
+        }
+        return constant(out);
+      }
+      case 'len': {
+        const items = this.iterate(a0);
+        return items ? constant(items.length) : UNKNOWN;
+      }
+      case 'list':
+      case 'tuple':
+      case 'sorted': {
+        if (args.positional.length === 0) return { t: 'list', items: [] };
+        const items = this.iterate(a0);
+        if (!items) return a0.t === 'opaque' ? a0 : UNKNOWN;
+        const list: Value = { t: 'list', items: [...items] };
+        if (name !== 'sorted') return list;
+        const c = constOf(list);
+        return Array.isArray(c) ? constant([...c].sort((x, y) => (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))))) : UNKNOWN;
+      }
+      case 'reversed': {
+        const items = this.iterate(a0);
+        return items ? { t: 'list', items: [...items].reverse() } : UNKNOWN;
+      }
+      case 'zip': {
+        const lists = args.positional.map((v) => this.iterate(v));
+        if (lists.length === 0 || lists.some((l) => !l)) return UNKNOWN;
+        const len = Math.min(...lists.map((l) => l!.length));
+        return { t: 'list', items: Array.from({ length: len }, (_, i): Value => ({ t: 'list', items: lists.map((l) => l![i]!) })) };
+      }
+      case 'enumerate': {
+        const items = this.iterate(a0);
+        const start = constOf(args.positional[1] ?? args.keywords.get('start') ?? constant(0));
+        if (!items || typeof start !== 'number') return UNKNOWN;
+        return { t: 'list', items: items.map((v, i): Value => ({ t: 'list', items: [constant(i + start), v] })) };
+      }
+      case 'int':
+      case 'float':
+      case 'abs':
+      case 'round':
+      case 'bool': {
+        const c = constOf(a0);
+        if (name === 'bool') return c === undefined ? UNKNOWN : constant(!!truthy(c));
+        if (typeof c === 'string' && (name === 'int' || name === 'float')) return Number.isFinite(Number(c)) ? constant(name === 'int' ? Math.trunc(Number(c)) : Number(c)) : UNKNOWN;
+        if (typeof c !== 'number') return UNKNOWN;
+        return constant(name === 'int' ? Math.trunc(c) : name === 'abs' ? Math.abs(c) : name === 'round' ? Math.round(c) : c);
+      }
+      case 'min':
+      case 'max':
+      case 'sum': {
+        const items = args.positional.length === 1 ? this.iterate(a0) : args.positional;
+        const nums = items?.map(constOf);
+        if (!nums || nums.length === 0 || !nums.every((x): x is number => typeof x === 'number')) return UNKNOWN;
+        return constant(name === 'min' ? Math.min(...nums) : name === 'max' ? Math.max(...nums) : nums.reduce((x, y) => x + y, 0));
+      }
+      case 'str': {
+        const c = constOf(a0);
+        return c === undefined ? UNKNOWN : constant(str(c));
+      }
+      case 'isinstance': {
+        const r = isInstance(a0, a1);
+        return r === undefined ? UNKNOWN : constant(r);
+      }
+      case 'type':
+        return typeOf(a0);
+      case 'hasattr': {
+        const attr = constOf(a1);
+        if (typeof attr !== 'string') return UNKNOWN;
+        const v = this.member(a0, attr);
+        if (v.t !== 'unknown') return constant(!(v.t === 'const' && v.v === null && attr !== 'bias') || attr === 'bias');
+        return a0.t === 'layer' && a0.slot.qualified ? constant(false) : UNKNOWN;
+      }
+      case 'getattr': {
+        const attr = constOf(a1);
+        if (typeof attr !== 'string') return UNKNOWN;
+        const v = this.member(a0, attr);
+        return v.t === 'unknown' && args.positional[2] ? args.positional[2] : v;
+      }
+      case 'setattr': {
+        const attr = constOf(a1);
+        if (a0.t === 'instance' && typeof attr === 'string') a0.inst.attrs.set(attr, args.positional[2] ?? UNKNOWN);
+        return constant(null);
+      }
+      case 'dict': {
+        const entries = new Map<string, Value>(args.keywords);
+        return { t: 'dict', entries };
+      }
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  private argReader(args: Args): ArgReader {
+    const pick = (index: number | null, names: string[]): Value | undefined => {
+      for (const name of names) {
+        const kw = args.keywords.get(name);
+        if (kw) return kw;
+      }
+      if (index === null || index < 0) return undefined;
+      if (index >= args.positional.length) return args.partial ? UNKNOWN : undefined;
+      return args.positional[index];
+    };
+    return {
+      get: (index, ...names) => constOf(pick(index, names)),
+      written: (index, ...names) => pick(index, names) !== undefined,
+    };
+  }
+
+  private libraryCall(qualified: string, spelling: string, n: Node, syntax: CallArguments, f: Frame): Value {
+    const direct = f.scope.evaluate(n);
+    if (direct !== undefined) return constant(direct);
+    const args = this.evalArgs(syntax, f);
+    if (qualified === 'torch.nn.Sequential') {
+      const seq = this.sequentialOf(args, n);
+      if (!this.ctx.sequentials.has(n.id)) this.ctx.sequentials.set(n.id, { call: n, value: seq });
+      return seq;
+    }
+    if (qualified === 'torch.nn.ModuleList') {
+      const items = args.positional[0] ? this.iterate(args.positional[0]) : [];
+      return items ? { t: 'list', items: items.map((v, i) => this.moduleOrOpaque(v, n, i)) } : { t: 'opaque', node: n, what: `${spelling}(...) with unknown contents` };
+    }
+    if (qualified === 'torch.nn.ModuleDict' || qualified === 'collections.OrderedDict') {
+      const a0 = args.positional[0];
+      if (!a0) return { t: 'dict', entries: new Map(args.keywords) };
+      if (a0.t === 'dict') return { t: 'dict', entries: new Map(a0.entries) };
+      const pairs = this.iterate(a0);
+      const entries = new Map<string, Value>();
+      for (const pair of pairs ?? []) {
+        const kv = pair.t === 'list' ? pair.items : null;
+        const key = kv ? constOf(kv[0]) : undefined;
+        if (!kv || typeof key !== 'string') return { t: 'opaque', node: n, what: `${spelling}(...) with unknown keys` };
+        entries.set(key, kv[1] ?? UNKNOWN);
+      }
+      return pairs ? { t: 'dict', entries } : { t: 'opaque', node: n, what: `${spelling}(...) with unknown contents` };
+    }
+    if (qualified === 'copy.deepcopy') return cloneValue(args.positional[0] ?? UNKNOWN, f.unroll);
+    if (qualified === 'torch.nn.init.calculate_gain') {
+      const g = calculateGain(constOf(args.positional[0] ?? args.keywords.get('nonlinearity')), constOf(args.positional[1] ?? args.keywords.get('param')));
+      return g === undefined ? UNKNOWN : constant(g);
+    }
+    if (qualified.startsWith('torch.nn.init.')) {
+      const init = nnInitCall(n, qualified, (node) => constOf(this.eval(node, f)));
+      if (init) this.applyInit(init.init, this.eval(init.target, f));
+      return constant(null);
+    }
+    if (PARAMETER_CLASSES.has(qualified) || TENSOR_FACTORIES.test(qualified)) return { t: 'tensor', from: [] };
+    const layerName = torchLayerName(qualified);
+    if (layerName && !['Module', 'Parameter', 'ParameterList', 'ParameterDict'].includes(layerName)) {
+      const slot = buildLayer(qualified, { name: layerName, spelling, call: n, args: this.argReader(args) });
+      const made = slot ?? unknownLayer(spelling, n, `${spelling} is not modelled`);
+      made.layer.unrolled = f.unroll;
+      return { t: 'layer', slot: made };
+    }
+    if (f.trace) {
+      const op = functionOp(qualified);
+      if (op) return this.tensorOp(op, spelling, n, args, null, f);
+      if (this.hasTensor(args)) return this.barrier(n, `${spelling}(...) is not modelled`, args, f);
+      return UNKNOWN;
+    }
+    return { t: 'opaque', node: n, what: `${spelling}(...) is not a torch.nn layer` };
+  }
+
+  private moduleOrOpaque(v: Value, n: Node, i: number): Value {
+    if (v.t === 'layer' || v.t === 'seq' || v.t === 'list' || v.t === 'dict' || v.t === 'instance' || v.t === 'opaque') return v;
+    return { t: 'opaque', node: n, what: `item ${i} of ${n.childForFieldName('function')?.text ?? 'container'} could not be resolved` };
+  }
+
+  /** nn.Sequential(a, b, ...) or nn.Sequential(OrderedDict([...])). */
+  private sequentialOf(args: Args, call: Node | null): Value {
+    const origin = call ? call.id : null;
+    const only = args.positional[0];
+    if (args.positional.length === 1 && only?.t === 'dict') return { t: 'seq', items: [...only.entries.values()], names: [...only.entries.keys()], origin };
+    const items = args.positional.map((v, i) => (call ? this.moduleOrOpaque(v, call, i) : v));
+    if (args.partial && call) items.push({ t: 'opaque', node: call, what: `${call.text.slice(0, 60)}: layers from an unknown list` });
+    return { t: 'seq', items, names: items.map((_, i) => String(i)), origin };
+  }
+
+  private methodCall(obj: Value, method: string, n: Node, syntax: CallArguments, f: Frame): Value {
+    if (obj.t === 'param') {
+      const init = tensorMethodInit(n, (node) => constOf(this.eval(node, f)));
+      if (init) {
+        this.applyInit(init.init, obj);
+        return obj;
+      }
+      if (method === 'dim' || method === 'ndimension') return constant(obj.spec.dim);
+      return UNKNOWN;
+    }
+    if (obj.t === 'tensor') {
+      const args = this.evalArgs(syntax, f);
+      if (!f.trace) return { t: 'tensor', from: [] };
+      const op = methodOp(method);
+      const fn = n.childForFieldName('function')?.text ?? method;
+      if (op) return this.tensorOp(op, fn, n, args, obj, f);
+      return this.barrier(n, `${fn}(...) is not modelled`, { ...args, positional: [obj, ...args.positional] }, f);
+    }
+    if (obj.t === 'const' && typeof obj.v === 'string') {
+      const args = this.evalArgs(syntax, f);
+      if (method === 'format') {
+        const kw = new Map<string, ConstValue>();
+        for (const [k, v] of args.keywords) {
+          const c = constOf(v);
+          if (c === undefined) return UNKNOWN;
+          kw.set(k, c);
+        }
+        const pos = args.positional.map(constOf);
+        if (pos.some((p) => p === undefined)) return UNKNOWN;
+        const s = braceFormat(obj.v, pos as ConstValue[], kw);
+        return s === undefined ? UNKNOWN : constant(s);
+      }
+      const r = stringMethod(obj.v, method, args.positional.map(constOf));
+      return r === undefined ? UNKNOWN : constant(r);
+    }
+    if (obj.t === 'list' || obj.t === 'seq') {
+      const args = this.evalArgs(syntax, f);
+      if (method === 'append' || method === 'add_module') {
+        const item = method === 'append' ? args.positional[0] : args.positional[1];
+        if (item) obj.items.push(item);
+        if (obj.t === 'seq') obj.names.push(method === 'add_module' ? String(constOf(args.positional[0]) ?? obj.items.length - 1) : String(obj.items.length - 1));
+        return constant(null);
+      }
+      if (method === 'extend') {
+        const items = args.positional[0] ? this.iterate(args.positional[0]) : undefined;
+        if (items) {
+          obj.items.push(...items);
+          if (obj.t === 'seq') obj.names.push(...items.map((_, i) => String(obj.items.length - items.length + i)));
+        } else obj.items.push({ t: 'opaque', node: n, what: `${n.text.slice(0, 60)}: unknown items` });
+        return constant(null);
+      }
+      if (method === 'insert' && obj.t === 'list') {
+        const i = constOf(args.positional[0]);
+        if (typeof i === 'number' && args.positional[1]) obj.items.splice(i < 0 ? obj.items.length + i : i, 0, args.positional[1]);
+        return constant(null);
+      }
+      if (method === 'pop' && obj.t === 'list') return obj.items.pop() ?? UNKNOWN;
+      if (method === 'copy') return { t: 'list', items: [...obj.items] };
+    }
+    if (obj.t === 'dict') {
+      if (method === 'items') return { t: 'list', items: [...obj.entries].map(([k, v]): Value => ({ t: 'list', items: [constant(k), v] })) };
+      if (method === 'values') return { t: 'list', items: [...obj.entries.values()] };
+      if (method === 'keys') return { t: 'list', items: [...obj.entries.keys()].map(constant) };
+      if (method === 'update') {
+        const d = this.evalArgs(syntax, f).positional[0];
+        if (d?.t === 'dict') for (const [k, v] of d.entries) obj.entries.set(k, v);
+        return constant(null);
+      }
+    }
+    if (obj.t === 'class') {
+      const found = this.findMethod(obj.cls, method);
+      if (found) return this.callFunction(found.def, this.evalArgs(syntax, f), found.owner, f);
+      return UNKNOWN;
+    }
+    if (obj.t === 'layer' || obj.t === 'seq' || obj.t === 'instance' || obj.t === 'list' || obj.t === 'dict') return this.moduleMethod(obj, method, n, syntax, f);
+    if (obj.t === 'opaque' && f.trace && method === 'forward') return this.apply(obj, this.evalArgs(syntax, f), n, f);
+    if (obj.t === 'const' && Array.isArray(obj.v) && method === 'index') {
+      const c = constOf(this.evalArgs(syntax, f).positional[0]);
+      const i = obj.v.findIndex((x) => c !== undefined && compare('==', x, c));
+      return i >= 0 ? constant(i) : UNKNOWN;
+    }
+    if (f.trace) {
+      const args = this.evalArgs(syntax, f);
+      if (this.hasTensor(args)) return this.barrier(n, `${n.childForFieldName('function')?.text ?? method}(...) is not modelled`, args, f);
+    }
+    return UNKNOWN;
+  }
+
+  /** Methods of nn.Module values: registration, traversal, apply, and calls of user methods. */
+  private moduleMethod(obj: Value, method: string, n: Node, syntax: CallArguments, f: Frame): Value {
+    if (RETURNS_SELF.has(method)) return obj;
+    const args = this.evalArgs(syntax, f);
+    switch (method) {
+      case 'modules':
+        return { t: 'list', items: namedModules(obj).map(([, v]) => v) };
+      case 'named_modules':
+        return { t: 'list', items: namedModules(obj).map(([k, v]): Value => ({ t: 'list', items: [constant(k), v] })) };
+      case 'children':
+        return { t: 'list', items: childrenOf(obj).map(([, v]) => v) };
+      case 'named_children':
+        return { t: 'list', items: childrenOf(obj).map(([k, v]): Value => ({ t: 'list', items: [constant(k), v] })) };
+      case 'parameters':
+        return { t: 'list', items: namedParameters(obj).map(([, v]) => v) };
+      case 'named_parameters':
+        return { t: 'list', items: namedParameters(obj).map(([k, v]): Value => ({ t: 'list', items: [constant(k), v] })) };
+      case 'apply': {
+        const fn = args.positional[0];
+        if (fn?.t === 'fn') {
+          const targets = leafSlots(obj);
+          for (const { slot } of targets) {
+            const layer: Value = { t: 'layer', slot };
+            const owner = fn.self ? fn.self.cls : this.ownerOf(fn.def);
+            this.callFunction(fn.def, { positional: fn.self ? [{ t: 'instance', inst: fn.self }, layer] : [layer], keywords: new Map(), partial: false }, owner, { ...f, trace: null });
+          }
+        }
+        return obj;
+      }
+      case 'add_module':
+      case 'register_module': {
+        const name = constOf(args.positional[0]);
+        const module = args.positional[1] ?? UNKNOWN;
+        if (obj.t === 'instance') {
+          if (obj.inst.seqItems) {
+            obj.inst.seqItems.push(module);
+            obj.inst.seqNames.push(typeof name === 'string' ? name : String(obj.inst.seqItems.length - 1));
+          } else if (typeof name === 'string') obj.inst.attrs.set(name, module);
+        }
+        return constant(null);
+      }
+      case 'register_buffer':
+      case 'register_parameter': {
+        const name = constOf(args.positional[0]);
+        if (obj.t === 'instance' && typeof name === 'string') obj.inst.attrs.set(name, { t: 'tensor', from: [] });
+        return constant(null);
+      }
+      case 'forward':
+        return f.trace ? this.apply(obj, args, n, f) : UNKNOWN;
+      default:
+        break;
+    }
+    if (obj.t === 'instance') {
+      const found = this.findMethod(obj.inst.cls, method);
+      if (found) return this.callFunction(found.def, this.withSelf(args, obj.inst), found.owner, f);
+    }
+    if (f.trace && this.hasTensor(args)) return this.barrier(n, `${n.childForFieldName('function')?.text ?? method}(...) is not modelled`, args, f);
+    return UNKNOWN;
+  }
+
+  // ---------------------------------------------------------------- initializers
+
+  private applyInit(init: import('../../../shared/ir').InitializerIR, target: Value): void {
+    if (target.t !== 'param') return;
+    const layer = target.slot.layer;
+    if (target.spec.role === 'kernel') layer.kernelInit = init;
+    else if (target.spec.role === 'bias') layer.biasInit = init;
+    else layer.recurrentInit = init;
+  }
+
+  // ---------------------------------------------------------------- tracing forward
+
+  private producers(v: Value | undefined): number[] {
+    if (!v) return [];
+    if (v.t === 'tensor') return v.from;
+    if (v.t === 'list') return [...new Set(v.items.flatMap((i) => this.producers(i)))];
+    return [];
+  }
+
+  private hasTensor(args: Args): boolean {
+    const check = (v: Value): boolean => v.t === 'tensor' || (v.t === 'list' && v.items.some(check));
+    return args.positional.some(check) || [...args.keywords.values()].some(check);
+  }
+
+  /** Calls a module value on tensors: one node per leaf layer call, in order. */
+  apply(module: Value, args: Args, n: Node, f: Frame): Value {
+    const trace = f.trace!;
+    const input = args.positional[0] ?? args.keywords.get('input') ?? args.keywords.get('x') ?? UNKNOWN;
+    switch (module.t) {
+      case 'layer': {
+        const from = module.slot.layer.kind === 'unknown' ? this.producers({ t: 'list', items: [...args.positional, ...args.keywords.values()] }) : this.producers(input);
+        const index = trace.add(module.slot, from.length ? from : input.t === 'tensor' ? [] : [MODEL_INPUT]);
+        return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
+      }
+      case 'seq': {
+        let cur = input;
+        for (const item of module.items) cur = this.apply(item, { positional: [cur], keywords: new Map(), partial: false }, n, f);
+        return cur;
+      }
+      case 'instance': {
+        const forward = this.findMethod(module.inst.cls, 'forward');
+        if (forward) {
+          return this.callFunction(forward.def, this.withSelf(args, module.inst), forward.owner, f, () => ({ t: 'tensor', from: [MODEL_INPUT] }));
+        }
+        if (module.inst.seqItems) return this.apply({ t: 'seq', items: module.inst.seqItems, names: module.inst.seqNames, origin: null }, args, n, f);
+        return this.barrier(n, `${module.inst.cls.name} has no forward()`, args, f);
+      }
+      case 'opaque':
+        return this.barrier(module.node.type === 'call' ? module.node : n, module.what, args, f);
+      default:
+        return this.barrier(n, `${n.childForFieldName('function')?.text ?? 'call'}(...) is not modelled`, args, f);
+    }
+  }
+
+  /** An 'unknown' layer fed by every tensor argument: the flow continues, but nothing is assumed about it. */
+  private barrier(n: Node, what: string, args: Args, f: Frame): Value {
+    const spelling = n.type === 'call' ? (n.childForFieldName('function')?.text ?? n.text) : n.text.slice(0, 40);
+    const slot = unknownLayer(spelling, n, what);
+    const from = this.producers({ t: 'list', items: [...args.positional, ...args.keywords.values()] });
+    const index = f.trace!.add(slot, from);
+    return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
+  }
+
+  private functionalSlot(kind: LayerKind, spelling: string, n: Node): Slot {
+    const list = n.childForFieldName('arguments');
+    return { layer: makeLayer({ kind, className: spelling, range: rangeOf(n), argsRange: list ? rangeOf(list) : null }), qualified: null, params: [], unsupported: null };
+  }
+
+  private tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, self: Value | null, f: Frame): Value {
+    // For tensor methods the tensor is the receiver; positions of the other arguments shift by one.
+    const all = self ? [self, ...args.positional] : args.positional;
+    const input = all[0] ?? args.keywords.get('input') ?? UNKNOWN;
+    const arg = (index: number, name: string): ConstValue | undefined => constOf(args.keywords.get(name) ?? all[index]);
+    switch (op.op) {
+      case 'meta':
+        return UNKNOWN;
+      case 'pass':
+        return { t: 'tensor', from: this.producers({ t: 'list', items: [...all, ...args.keywords.values()] }) };
+      case 'merge': {
+        const parts = op.kind === 'concat' ? (all[0]?.t === 'list' ? all[0].items : all) : all;
+        return this.mergeTensors(op.kind, parts, n, f, spelling);
+      }
+      case 'activation': {
+        const slot = this.functionalSlot('activation', spelling, n);
+        slot.layer.activation = { name: op.name, spelling, range: rangeOf(n), source: 'functional', params: this.activationParams(op.name, arg) };
+        return this.node(slot, input, f);
+      }
+      case 'layer': {
+        let kind = op.kind;
+        if (kind === 'reshape' && this.isFlattenView(all)) kind = 'flatten';
+        const slot = this.functionalSlot(kind, spelling, n);
+        if (kind === 'dropout' || kind === 'alpha-dropout') {
+          const p = args.keywords.has('p') || all.length > 1 ? arg(1, 'p') : 0.5;
+          if (typeof p === 'number') slot.layer.params.rate = p;
+        } else if (kind === 'maxpool' || kind === 'avgpool') {
+          const k = arg(1, 'kernel_size');
+          const dims = Number(/(\d)d$/.exec(op.fn)?.[1] ?? 2);
+          if (typeof k === 'number') slot.layer.kernelSize = Array.from({ length: dims }, () => k);
+          else if (Array.isArray(k) && k.every((x) => typeof x === 'number')) slot.layer.kernelSize = k as number[];
+        } else if (kind === 'global-pool') {
+          const size = arg(1, 'output_size');
+          const global = size === 1 || (Array.isArray(size) && size.every((x) => x === 1));
+          if (!global) slot.layer.kind = op.fn.includes('max') ? 'maxpool' : 'avgpool';
+        }
+        return this.node(slot, input, f);
+      }
+    }
+  }
+
+  private activationParams(name: ActivationName, arg: (index: number, name: string) => ConstValue | undefined): Record<string, number> {
+    const params: Record<string, number> = { ...(FUNCTIONAL_DEFAULTS.get(name) ?? {}) };
+    for (const [key, index, kw] of FUNCTIONAL_PARAMS.get(name) ?? []) {
+      const v = arg(index, kw);
+      if (typeof v === 'number') params[key] = v;
+    }
+    return params;
+  }
+
+  /** `x.view(x.size(0), -1)`, `x.view(-1, 320)`, `x.reshape(b, -1)`: a flatten to (batch, features). */
+  private isFlattenView(all: Value[]): boolean {
+    const dims = all.slice(1);
+    if (dims.length === 1 && dims[0]?.t === 'list') return this.isFlattenView([all[0]!, ...dims[0].items]);
+    return dims.length === 2 && (constOf(dims[1]) === -1 || constOf(dims[0]) === -1);
+  }
+
+  private node(slot: Slot, input: Value, f: Frame): Value {
+    const from = this.producers(input);
+    const index = f.trace!.add(slot, input.t === 'tensor' ? from : [MODEL_INPUT]);
+    return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
+  }
+
+  /**
+   * Tensors combined by an operator or torch.cat: a merge layer when two different layer outputs meet
+   * (a residual or a concatenation); scaling by a constant or a parameter passes the tensor through.
+   */
+  private mergeTensors(kind: 'add' | 'concat' | 'multiply' | null, parts: Value[], n: Node, f: Frame, spelling: string): Value {
+    const tensors = parts.filter((p): p is Extract<Value, { t: 'tensor' }> => p.t === 'tensor');
+    const sources = tensors.map((t) => [...t.from].sort().join(',')).filter((s) => s !== '');
+    const distinct = new Set(sources);
+    const from = [...new Set(tensors.flatMap((t) => t.from))];
+    if (!f.trace) return { t: 'tensor', from: [] };
+    if (distinct.size < 2 || kind === null) return { t: 'tensor', from };
+    const slot = this.functionalSlot(kind, spelling, n);
+    const index = f.trace.add(slot, from);
+    return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * Runs the interpreter over a file and turns what it built into ModelIRs: one per nn.Module subclass
+ * (layers in `forward` order) and one per top-level nn.Sequential (not nested in another model).
+ */
+import type { Node } from 'web-tree-sitter';
+import type { ModelIR, ModelStyle } from '../../../shared/ir';
+import type { PyFile } from '../../python/file';
+import { calleeName, descendantsOfType, enclosing, rangeOf, unparen, walk } from '../../python/syntax';
+import { makeModel } from '../builders';
+import { findFunctions, findModuleClasses } from './classes';
+import { Interpreter, type Context } from './interpreter';
+import { MODEL_INPUT, Trace } from './trace';
+import { leafSlots, type ClassInfo, type Instance, type Value } from './values';
+import { Scope } from '../../python/constants';
+
+const NO_ARGS = () => ({ positional: [], keywords: new Map(), partial: false });
+const INPUT: Value = { t: 'tensor', from: [MODEL_INPUT] };
+
+/** Input shape (without batch) known from the first layer's declared input size. */
+function inputShape(model: ModelIR): (number | null)[] | null {
+  const first = model.layers[0];
+  if (!first || first.inputs.length > 0 || first.inFeatures === null) return null;
+  switch (first.kind) {
+    case 'dense':
+      return [first.inFeatures];
+    case 'conv1d':
+      return [first.inFeatures, null];
+    case 'conv2d':
+      return [first.inFeatures, null, null];
+    case 'conv3d':
+      return [first.inFeatures, null, null, null];
+    default:
+      return null;
+  }
+}
+
+function nameSlots(value: Value): void {
+  for (const { slot, path } of leafSlots(value)) slot.layer.name = path;
+}
+
+interface Naming {
+  name: string;
+  nameNode: Node;
+  exports: string[];
+}
+
+/** How a top-level nn.Sequential is named: its variable, or the factory function that returns it. */
+function sequentialNaming(call: Node): Naming {
+  const parent = call.parent;
+  const target = parent?.type === 'assignment' && parent.childForFieldName('right')?.id === call.id ? parent.childForFieldName('left') : null;
+  const variable = target?.type === 'identifier' ? target : null;
+  const fn = enclosing(call, ['function_definition', 'class_definition']);
+  if (fn?.type === 'function_definition') {
+    const fnName = fn.childForFieldName('name');
+    const body = fn.childForFieldName('body');
+    let returned = false;
+    if (body) {
+      walk(body, (n) => {
+        if (n.type === 'function_definition' || n.type === 'class_definition' || n.type === 'lambda') return false;
+        if (n.type === 'return_statement') {
+          const e = n.namedChild(0);
+          const v = e ? unparen(e) : null;
+          if (v && (v.id === call.id || (variable && v.type === 'identifier' && v.text === variable.text))) returned = true;
+        }
+        return true;
+      });
+    }
+    if (returned && fnName) return { name: fnName.text, nameNode: fnName, exports: [fnName.text] };
+    if (variable) return { name: variable.text, nameNode: variable, exports: [] };
+  }
+  if (variable) {
+    const statement = parent?.parent;
+    const moduleLevel = statement?.parent?.type === 'module';
+    return { name: variable.text, nameNode: variable, exports: moduleLevel ? [variable.text] : [] };
+  }
+  if (target?.type === 'attribute') {
+    const attr = target.childForFieldName('attribute');
+    if (attr) return { name: attr.text, nameNode: attr, exports: [] };
+  }
+  const fnNode = call.childForFieldName('function') ?? call;
+  return { name: 'Sequential', nameNode: fnNode, exports: [] };
+}
+
+/** Origins (call ids) of every nn.Sequential nested inside `value` (not `value` itself). */
+function nestedOrigins(value: Value, into: Set<number>, top = true): void {
+  switch (value.t) {
+    case 'seq':
+      if (!top && value.origin !== null) into.add(value.origin);
+      value.items.forEach((v) => nestedOrigins(v, into, false));
+      return;
+    case 'list':
+      value.items.forEach((v) => nestedOrigins(v, into, false));
+      return;
+    case 'dict':
+      value.entries.forEach((v) => nestedOrigins(v, into, false));
+      return;
+    case 'instance':
+      value.inst.attrs.forEach((v) => nestedOrigins(v, into, false));
+      value.inst.seqItems?.forEach((v) => nestedOrigins(v, into, false));
+      return;
+    default:
+      return;
+  }
+}
+
+export function extractTorchModels(file: PyFile): ModelIR[] {
+  const classes = findModuleClasses(file);
+  const functions = findFunctions(file);
+  const ctx: Context = { file, classes, functions, entered: new Set(), sequentials: new Map(), instances: new Map() };
+  const interp = new Interpreter(ctx);
+  const moduleFrame = interp.moduleFrame();
+  const guarded = (run: () => void) => {
+    try {
+      run();
+    } catch {
+      // One construct the interpreter trips on must not cost the rest of the file.
+    }
+  };
+
+  // 1. The module's own flow (calls functions with their real arguments), then functions nobody called.
+  guarded(() => interp.execBlock(file.root, moduleFrame));
+  for (const def of functions.values()) if (!ctx.entered.has(def.id)) guarded(() => interp.callFunction(def, NO_ARGS(), null, moduleFrame));
+
+  // 2. One instance per class: the file's only instantiation site, else the class's own defaults.
+  const instances = new Map<ClassInfo, Instance>();
+  for (const cls of classes.values()) {
+    const sites = ctx.instances.get(cls);
+    const only = sites && sites.size === 1 ? [...sites.values()][0] : undefined;
+    if (only) instances.set(cls, only);
+  }
+  for (const cls of classes.values()) {
+    if (instances.has(cls)) continue;
+    guarded(() => {
+      const v = interp.instantiate(cls, null, NO_ARGS(), moduleFrame);
+      if (v.t === 'instance') instances.set(cls, v.inst);
+    });
+  }
+
+  // 3. nn.Sequential calls the flow never reached (e.g. in methods of non-module classes).
+  const classNodes = new Set([...classes.values()].map((c) => c.node.id));
+  const insideModuleClass = (n: Node) => {
+    for (let p = n.parent; p; p = p.parent) if (p.type === 'class_definition' && classNodes.has(p.id)) return true;
+    return false;
+  };
+  for (const call of descendantsOfType(file.root, 'call')) {
+    const callee = calleeName(call);
+    if (!callee || file.imports.resolve(callee) !== 'torch.nn.Sequential' || ctx.sequentials.has(call.id) || insideModuleClass(call)) continue;
+    guarded(() => interp.eval(call, { ...moduleFrame, scope: Scope.of(call) }));
+  }
+
+  const nested = new Set<number>();
+  for (const inst of instances.values()) nestedOrigins({ t: 'instance', inst }, nested);
+  for (const { value } of ctx.sequentials.values()) nestedOrigins(value, nested);
+
+  const models: ModelIR[] = [];
+  const build = (root: Value, style: ModelStyle, naming: Naming, range: Node, run: (trace: Trace) => void) => {
+    const trace = new Trace();
+    nameSlots(root);
+    run(trace);
+    const { layers, isGraph } = trace.layers();
+    if (layers.length === 0) return;
+    const model = makeModel({ name: naming.name, framework: 'torch', style, file: file.path, range: rangeOf(range), nameRange: rangeOf(naming.nameNode), layers, exports: naming.exports, isGraph });
+    model.inputShape = inputShape(model);
+    model.unsupported = trace.unsupported;
+    models.push(model);
+  };
+
+  for (const cls of classes.values()) {
+    const inst = instances.get(cls);
+    const nameNode = cls.node.childForFieldName('name');
+    if (!inst || !nameNode) continue;
+    const forward = interp.findMethod(cls, 'forward');
+    if (!forward && !inst.seqItems) continue;
+    guarded(() =>
+      build({ t: 'instance', inst }, 'torch-module', { name: cls.name, nameNode, exports: [cls.name] }, cls.node, (trace) => {
+        interp.apply({ t: 'instance', inst }, { positional: [INPUT], keywords: new Map(), partial: false }, cls.node, { ...moduleFrame, trace });
+      }),
+    );
+  }
+
+  const roots = [...ctx.sequentials.values()].filter(({ call }) => !insideModuleClass(call) && !nested.has(call.id));
+  roots.sort((a, b) => a.call.startIndex - b.call.startIndex);
+  for (const { call, value } of roots) {
+    guarded(() =>
+      build(value, 'torch-sequential', sequentialNaming(call), call, (trace) => {
+        interp.apply(value, { positional: [INPUT], keywords: new Map(), partial: false }, call, { ...moduleFrame, trace });
+      }),
+    );
+  }
+  models.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  return models;
+}
+
+/** Whether the file uses torch at all (cheap gate before interpreting). */
+export function usesTorch(file: PyFile): boolean {
+  return ['torch', 'pytorch_lightning', 'lightning'].some((p) => file.imports.importsPackage(p));
+}

@@ -1,0 +1,85 @@
+/**
+ * What tensor functions and methods do to the traced data flow in `forward`: activations, functional
+ * layers (F.dropout, F.max_pool2d, torch.flatten), merges (torch.cat, torch.add) and operations that
+ * only move or reshape data (view, permute, mean) and so pass their input through.
+ */
+import type { ActivationName, LayerKind } from '../../../shared/ir';
+import { functionalActivation, methodActivation } from './activations';
+
+export type TensorOp =
+  | { op: 'activation'; name: ActivationName }
+  /** A functional layer: becomes a layer of `kind` (parameters read by the tracer). */
+  | { op: 'layer'; kind: LayerKind; fn: string }
+  | { op: 'merge'; kind: 'add' | 'concat' | 'multiply' }
+  /** Data moves or linear algebra: the result depends on the inputs, no layer is added. */
+  | { op: 'pass' }
+  /** Returns sizes or flags, not a tensor. */
+  | { op: 'meta' };
+
+const PASS = new Set([
+  'reshape', 'permute', 'transpose', 't', 'contiguous', 'squeeze', 'unsqueeze', 'expand', 'expand_as', 'repeat',
+  'repeat_interleave', 'mean', 'sum', 'max', 'min', 'amax', 'amin', 'chunk', 'split', 'narrow', 'flip', 'roll', 'to',
+  'float', 'double', 'half', 'long', 'int', 'bool', 'type', 'type_as', 'clone', 'detach', 'cpu', 'cuda', 'masked_fill',
+  'masked_fill_', 'index_select', 'gather', 'unbind', 'matmul', 'bmm', 'mm', 'einsum', 'squeeze_', 'unsqueeze_',
+  'view_as', 'reshape_as', 'select', 'movedim', 'stack', 'pad', 'interpolate', 'normalize', 'sub', 'div', 'neg',
+  'requires_grad_', 'contiguous_', 'sort', 'topk', 'cumsum', 'where', 'diagonal', 'tril', 'triu', 'unfold', 'fold',
+  'pixel_shuffle', 'upsample', 'zeros_like', 'ones_like', 'unflatten', 'swapaxes', 'norm',
+]);
+const META = new Set(['size', 'dim', 'numel', 'item', 'tolist', 'numpy', 'shape', 'ndimension', 'nelement', 'is_contiguous', 'get_device', 'element_size']);
+
+const FUNCTIONAL_LAYERS: ReadonlyMap<string, LayerKind> = new Map([
+  ['dropout', 'dropout'],
+  ['dropout1d', 'dropout'],
+  ['dropout2d', 'dropout'],
+  ['dropout3d', 'dropout'],
+  ['alpha_dropout', 'alpha-dropout'],
+  ['feature_alpha_dropout', 'alpha-dropout'],
+  ['max_pool1d', 'maxpool'],
+  ['max_pool2d', 'maxpool'],
+  ['max_pool3d', 'maxpool'],
+  ['avg_pool1d', 'avgpool'],
+  ['avg_pool2d', 'avgpool'],
+  ['avg_pool3d', 'avgpool'],
+  ['adaptive_avg_pool1d', 'global-pool'],
+  ['adaptive_avg_pool2d', 'global-pool'],
+  ['adaptive_avg_pool3d', 'global-pool'],
+  ['adaptive_max_pool1d', 'global-pool'],
+  ['adaptive_max_pool2d', 'global-pool'],
+  ['adaptive_max_pool3d', 'global-pool'],
+  ['layer_norm', 'layernorm'],
+  ['batch_norm', 'batchnorm'],
+  ['group_norm', 'groupnorm'],
+  ['flatten', 'flatten'],
+]);
+
+/** A resolved library function applied to tensors (torch.X, torch.nn.functional.X). */
+export function functionOp(qualified: string): TensorOp | null {
+  const activation = functionalActivation(qualified);
+  if (activation) return { op: 'activation', name: activation };
+  const prefix = qualified.startsWith('torch.nn.functional.') ? 'torch.nn.functional.' : qualified.startsWith('torch.') ? 'torch.' : null;
+  if (!prefix) return null;
+  const fn = qualified.slice(prefix.length);
+  if (fn.includes('.')) return null;
+  const layer = FUNCTIONAL_LAYERS.get(fn);
+  if (layer) return { op: 'layer', kind: layer, fn };
+  if (fn === 'cat' || fn === 'concat' || fn === 'concatenate' || fn === 'hstack' || fn === 'vstack') return { op: 'merge', kind: 'concat' };
+  if (fn === 'add') return { op: 'merge', kind: 'add' };
+  if (fn === 'mul' || fn === 'multiply') return { op: 'merge', kind: 'multiply' };
+  if (fn === 'view') return { op: 'layer', kind: 'reshape', fn };
+  if (PASS.has(fn)) return { op: 'pass' };
+  if (META.has(fn)) return { op: 'meta' };
+  return null;
+}
+
+/** A method called on a tensor (`x.relu()`, `x.view(...)`, `x.size(0)`). */
+export function methodOp(method: string): TensorOp | null {
+  const activation = methodActivation(method);
+  if (activation) return { op: 'activation', name: activation };
+  if (method === 'flatten') return { op: 'layer', kind: 'flatten', fn: method };
+  if (method === 'view' || method === 'reshape') return { op: 'layer', kind: 'reshape', fn: method };
+  if (method === 'add' || method === 'add_') return { op: 'merge', kind: 'add' };
+  if (method === 'mul' || method === 'mul_') return { op: 'merge', kind: 'multiply' };
+  if (PASS.has(method)) return { op: 'pass' };
+  if (META.has(method)) return { op: 'meta' };
+  return null;
+}

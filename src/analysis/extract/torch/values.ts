@@ -1,0 +1,114 @@
+/**
+ * The values the PyTorch interpreter works with: constructed modules (leaf layers, containers, user
+ * module instances), their parameters, constants, and tensors while `forward` is traced.
+ */
+import type { Node } from 'web-tree-sitter';
+import type { LayerIR } from '../../../shared/ir';
+import type { ConstValue } from '../../python/constants';
+
+export type ParamRole = 'kernel' | 'bias' | 'recurrent';
+
+/** One parameter of a leaf module: its torch name ("weight", "weight_hh_l0"), what it is, its rank. */
+export interface ParamSpec {
+  name: string;
+  role: ParamRole;
+  dim: number;
+}
+
+/**
+ * One constructed leaf module. Every forward call of it becomes an IR layer copied from `layer`,
+ * so initializer calls seen later (nn.init, model.apply) write into this template.
+ */
+export interface Slot {
+  layer: LayerIR;
+  /** Resolved class, e.g. "torch.nn.Linear"; null for things that are not torch classes. */
+  qualified: string | null;
+  params: ParamSpec[];
+  /** Why this module could not be modelled (kind 'unknown'); null when it could. */
+  unsupported: string | null;
+}
+
+/** A class of the file that is a torch module (directly or through another class of the file). */
+export interface ClassInfo {
+  name: string;
+  node: Node;
+  /** Same-file base classes that are torch modules, in MRO order (first base first). */
+  bases: ClassInfo[];
+  /** Base torch class the chain ends in, e.g. "torch.nn.Module", "torch.nn.Sequential". */
+  torchBase: string;
+  methods: Map<string, Node>;
+}
+
+/** A constructed user module: its registered attributes (torch keeps registration order). */
+export interface Instance {
+  cls: ClassInfo;
+  attrs: Map<string, Value>;
+  /** Children of an nn.Sequential subclass (`super().__init__(*layers)`, `self.add_module`). */
+  seqItems: Value[] | null;
+  seqNames: string[];
+}
+
+export type Value =
+  | { t: 'layer'; slot: Slot }
+  /** nn.Sequential: callable, runs its items in order. */
+  | { t: 'seq'; items: Value[]; names: string[]; origin: number | null }
+  /** nn.ModuleList, Python list or tuple. */
+  | { t: 'list'; items: Value[] }
+  /** nn.ModuleDict or a dict. */
+  | { t: 'dict'; entries: Map<string, Value> }
+  | { t: 'instance'; inst: Instance }
+  | { t: 'param'; slot: Slot; spec: ParamSpec }
+  | { t: 'const'; v: ConstValue }
+  /** A torch module class of the file (callable: instantiates it). */
+  | { t: 'class'; cls: ClassInfo }
+  /** An imported name (class or function), resolved: "torch.nn.Linear", "torch.nn.functional.relu". */
+  | { t: 'ctor'; qualified: string; spelling: string }
+  /** A function or bound method of the file. */
+  | { t: 'fn'; def: Node; self: Instance | null }
+  /** Something callable we cannot model (e.g. a torchvision model): calling it in forward is unsupported. */
+  | { t: 'opaque'; node: Node; what: string }
+  /** A tensor while tracing forward: the trace nodes that produced it (empty: the model input). */
+  | { t: 'tensor'; from: number[] }
+  | { t: 'unknown' };
+
+export const UNKNOWN: Value = { t: 'unknown' };
+
+export const constant = (v: ConstValue): Value => ({ t: 'const', v });
+
+/** The constant carried by a value, or undefined. */
+export function constOf(value: Value | undefined): ConstValue | undefined {
+  if (!value) return undefined;
+  if (value.t === 'const') return value.v;
+  if (value.t === 'list') {
+    const items = value.items.map(constOf);
+    return items.every((v) => v !== undefined) ? (items as ConstValue[]) : undefined;
+  }
+  return undefined;
+}
+
+/** Whether a value is (or contains) modules: such values are kept as locals rather than constants. */
+export function isModuleValue(value: Value): boolean {
+  return value.t === 'layer' || value.t === 'seq' || value.t === 'instance' || value.t === 'opaque' || (value.t === 'list' && value.items.some(isModuleValue)) || (value.t === 'dict' && [...value.entries.values()].some(isModuleValue));
+}
+
+/** Leaf slots of a module value in registration order (what `module.modules()` visits), with their paths. */
+export function leafSlots(value: Value, path = ''): { slot: Slot; path: string }[] {
+  const join = (name: string) => (path ? `${path}.${name}` : name);
+  switch (value.t) {
+    case 'layer':
+      return [{ slot: value.slot, path }];
+    case 'seq':
+      return value.items.flatMap((item, i) => leafSlots(item, join(value.names[i] ?? String(i))));
+    case 'list':
+      return value.items.flatMap((item, i) => leafSlots(item, join(String(i))));
+    case 'dict':
+      return [...value.entries].flatMap(([k, v]) => leafSlots(v, join(k)));
+    case 'instance': {
+      const own = [...value.inst.attrs].flatMap(([k, v]) => leafSlots(v, join(k)));
+      const items = value.inst.seqItems?.flatMap((item, i) => leafSlots(item, join(value.inst.seqNames[i] ?? String(i)))) ?? [];
+      return [...items, ...own];
+    }
+    default:
+      return [];
+  }
+}
