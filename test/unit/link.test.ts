@@ -1,0 +1,101 @@
+/** Cross-file linking: module resolution between the files of a project and merging of training facts. */
+import { describe, expect, it } from 'vitest';
+import type { ModelIR, TrainingIR } from '../../src/shared/ir';
+import { emptyTraining } from '../../src/shared/ir';
+import { linkExternalTraining, type LinkFile } from '../../src/analysis/link';
+import type { ExternalTraining } from '../../src/analysis/extract/types';
+import type { ImportBinding } from '../../src/analysis/python/imports';
+import { modelAt, parsePython } from './extract/training-helpers';
+
+const model = (file: string, name: string, exportsList: string[]): ModelIR => modelAt(file, name, exportsList, 0, 5, 'torch', ['lstm']);
+
+function trainingFrom(file: string, lr: number): TrainingIR {
+  const t = emptyTraining();
+  const range = { start: { line: 3, character: 0 }, end: { line: 3, character: 40 } };
+  t.optimizer = { name: 'adam', spelling: 'optim.Adam', file, range, learningRate: lr, learningRateRange: range, momentum: null, clipnorm: null, clipvalue: null, globalClipnorm: null };
+  t.loops.push({ file, backward: range, step: range, clip: null, optimizer: t.optimizer });
+  return t;
+}
+
+const ext = (module: string, symbol: string, training: TrainingIR): ExternalTraining => ({ module, symbol, training });
+
+/** Import bindings of a real file (for package re-exports). */
+async function importsOf(path: string, text: string): Promise<{ bindings: readonly ImportBinding[] }> {
+  return (await parsePython(path, text)).imports;
+}
+
+function file(path: string, models: ModelIR[], external: ExternalTraining[] = [], imports: LinkFile['imports'] = null): LinkFile {
+  return { path, models, external, imports };
+}
+
+describe('linkExternalTraining', () => {
+  it('links a script to a module in the same folder and keeps the facts in their own file', () => {
+    const net = model('/p/model.py', 'Net', ['Net']);
+    const links = linkExternalTraining([file('/p/model.py', [net]), file('/p/train.py', [], [ext('model', 'Net', trainingFrom('/p/train.py', 0.1))])]);
+    expect(links).toEqual([{ from: '/p/train.py', module: 'model', symbol: 'Net', toFile: '/p/model.py', modelId: net.id }]);
+    expect(net.training.optimizer?.file).toBe('/p/train.py');
+    expect(net.training.loops).toHaveLength(1);
+  });
+
+  it('resolves relative imports from the importing package', () => {
+    const lstm = model('/p/pkg/nets/lstm.py', 'build', ['build_lstm']);
+    linkExternalTraining([
+      file('/p/pkg/__init__.py', []),
+      file('/p/pkg/nets/__init__.py', []),
+      file('/p/pkg/nets/lstm.py', [lstm]),
+      file('/p/pkg/train/run.py', [], [ext('..nets.lstm', 'build_lstm', trainingFrom('/p/pkg/train/run.py', 0.01))]),
+    ]);
+    expect(lstm.training.loops).toHaveLength(1);
+  });
+
+  it('resolves absolute dotted modules from the package root and from ancestors', () => {
+    const net = model('/p/src/models/net.py', 'Net', ['Net']);
+    linkExternalTraining([
+      file('/p/src/models/__init__.py', []),
+      file('/p/src/models/net.py', [net]),
+      file('/p/src/scripts/train.py', [], [ext('models.net', 'Net', trainingFrom('/p/src/scripts/train.py', 0.01))]),
+    ]);
+    expect(net.training.loops).toHaveLength(1);
+  });
+
+  it('follows a package __init__ that re-exports the model', async () => {
+    const net = model('/p/models/net.py', 'Net', ['Net']);
+    const init = 'from .net import Net\n';
+    linkExternalTraining([
+      file('/p/models/__init__.py', [], [], await importsOf('/p/models/__init__.py', init)),
+      file('/p/models/net.py', [net]),
+      file('/p/train.py', [], [ext('models', 'Net', trainingFrom('/p/train.py', 0.01))]),
+    ]);
+    expect(net.training.loops).toHaveLength(1);
+  });
+
+  it('links nothing when the module is outside the project or the symbol is ambiguous', () => {
+    const a = model('/p/model.py', 'A', ['build']);
+    const b = model('/p/model.py', 'B', ['build']);
+    const links = linkExternalTraining([
+      file('/p/model.py', [a, b]),
+      file('/p/train.py', [], [ext('model', 'build', trainingFrom('/p/train.py', 0.1)), ext('torchvision.models', 'resnet18', trainingFrom('/p/train.py', 0.1))]),
+    ]);
+    expect(links).toEqual([]);
+    expect(a.training.loops).toEqual([]);
+    expect(b.training.loops).toEqual([]);
+  });
+
+  it('keeps the model file’s own optimizer and accumulates loops from several scripts in path order', () => {
+    const net = model('/p/model.py', 'Net', ['Net']);
+    net.training.optimizer = trainingFrom('/p/model.py', 0.5).optimizer;
+    linkExternalTraining([
+      file('/p/train_b.py', [], [ext('model', 'Net', trainingFrom('/p/train_b.py', 0.2))]),
+      file('/p/model.py', [net]),
+      file('/p/train_a.py', [], [ext('model', 'Net', trainingFrom('/p/train_a.py', 0.1))]),
+    ]);
+    expect(net.training.optimizer?.file).toBe('/p/model.py');
+    expect(net.training.loops.map((l) => l.file)).toEqual(['/p/train_a.py', '/p/train_b.py']);
+  });
+
+  it('accepts Windows-style paths', () => {
+    const net = model('C:\\p\\model.py', 'Net', ['Net']);
+    const links = linkExternalTraining([file('C:\\p\\model.py', [net]), file('C:\\p\\train.py', [], [ext('model', 'Net', trainingFrom('C:\\p\\train.py', 0.1))])]);
+    expect(links).toHaveLength(1);
+  });
+});
