@@ -32,7 +32,6 @@ import type { Settings } from '../shared/settings';
 import { FIX_ALL_KIND, codeActionsFor } from './handlers/codeActions';
 import { findingToDiagnostic, noticeToDiagnostic, type LocationMapper } from './handlers/diagnostics';
 import { hoverAt } from './handlers/hover';
-import { KNOWLEDGE_HOVERS } from './knowledgeHovers';
 import { defaultEditorSettings, parseEditorSettings, type EditorSettings } from './editorSettings';
 import { NotebookLayout, type CellPlacement } from './notebookLayout';
 import { OpenUnit, type Analysis } from './openUnits';
@@ -400,7 +399,7 @@ export class GradientLensServer {
     const position = unit.fromEditor(params.textDocument.uri, params.position);
     const analysis = position ? this.analysisOf(unit, true) : null;
     if (!position || !analysis || token.isCancellationRequested) return null;
-    const hover = hoverAt(analysis.result, (line) => unit.lineText(line), position, KNOWLEDGE_HOVERS);
+    const hover = hoverAt(analysis.result, (line) => unit.lineText(line), position);
     if (!hover) return null;
     const shown = hover.range ? unit.toEditor(hover.range) : null;
     return { contents: { kind: 'markdown', value: hover.markdown }, ...(shown && shown.uri === params.textDocument.uri ? { range: shown.range } : {}) };

@@ -7,15 +7,8 @@ import type { FileResult } from '../../analysis/api';
 import { ruleByCode } from '../../analysis/rules/index';
 import { parseSuppressions } from '../../analysis/suppression';
 import type { ActivationIR, InitializerIR, LayerIR, ModelIR, Position, Range } from '../../shared/ir';
+import { describeActivationHover, describeInitializerHover, describeLayerHover } from '../../shared/knowledge/index';
 import { ruleDocsUrl } from '../../shared/links';
-
-/** The knowledge base's hover texts (Markdown). */
-export interface HoverKnowledge {
-  initializer(layer: LayerIR, init: InitializerIR, model: ModelIR): string;
-  activation(activation: ActivationIR, layer: LayerIR, model: ModelIR): string;
-  /** Normalization and dropout layers; null for kinds it has nothing to say about. */
-  layer(layer: LayerIR, model: ModelIR): string | null;
-}
 
 export interface HoverResult {
   markdown: string;
@@ -67,22 +60,16 @@ export function hoverTarget(models: ModelIR[], position: Position, lineText: (li
   return best;
 }
 
-function describeTarget(target: HoverTarget, knowledge: HoverKnowledge): string | null {
-  const { model, layer } = target;
+function describeTarget(target: HoverTarget): string {
   switch (target.kind) {
     case 'initializer':
-      return knowledge.initializer(layer, target.init, model);
+      return describeInitializerHover(target.layer, target.init, target.model);
     case 'activation':
-      return knowledge.activation(target.activation, layer, model);
-    case 'layer': {
-      const parts: string[] = [];
-      const about = knowledge.layer(layer, model);
-      if (about) parts.push(about);
-      // Framework defaults have no text of their own: the constructor is where the user sees them.
-      if (layer.kernelInit && !layer.kernelInit.explicit) parts.push(knowledge.initializer(layer, layer.kernelInit, model));
-      if (layer.kind === 'activation' && layer.activation) parts.push(knowledge.activation(layer.activation, layer, model));
-      return parts.length > 0 ? parts.join('\n\n---\n\n') : null;
-    }
+      return describeActivationHover(target.activation, target.layer, target.model);
+    case 'layer':
+      // Normalization/dropout layers explain themselves; weight layers show their kernel initializer,
+      // including a framework default the user never wrote (it has no text of its own to hover).
+      return describeLayerHover(target.layer, target.model);
   }
 }
 
@@ -101,11 +88,10 @@ export function ruleCodeHover(lineText: string, position: Position): HoverResult
   return null;
 }
 
-export function hoverAt(result: FileResult, lineText: (line: number) => string, position: Position, knowledge: HoverKnowledge): HoverResult | null {
+export function hoverAt(result: FileResult, lineText: (line: number) => string, position: Position): HoverResult | null {
   const onCode = ruleCodeHover(lineText(position.line), position);
   if (onCode) return onCode;
   const target = hoverTarget(result.models, position, lineText);
   if (!target) return null;
-  const markdown = describeTarget(target, knowledge);
-  return markdown ? { markdown, range: target.range } : null;
+  return { markdown: describeTarget(target), range: target.range };
 }
