@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { basename } from 'node:path';
+import { expectFixture, fixturesOf } from './fixture-harness';
+import { expectFixesResolve } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/activation/saturating-activation-stack';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
 
@@ -150,5 +153,19 @@ describe('GL101 saturating-activation-stack (IR)', () => {
     const model = buildModel({ layers: [dense(8, { activation: 'tanh' }), dense(8, { activation: 'tanh' }), dense(8, { activation: 'tanh' }), dense(1)] });
     const [finding] = rule.check(model, contextFor(rule, { severity: { GL101: 'error' } }));
     expect(finding!.severity).toBe('error');
+  });
+});
+
+describe('GL101 fixtures (real analyzer)', () => {
+  const { bad, clean } = fixturesOf('GL101');
+
+  it.each([...bad, ...clean].map((p) => [basename(p), p]))('%s', async (_name, path) => {
+    await expectFixture(path);
+  });
+
+  it('offers fixes that remove their finding when applied', async () => {
+    let checked = 0;
+    for (const path of bad) checked += await expectFixesResolve('GL101', path);
+    expect(checked).toBeGreaterThan(0);
   });
 });

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { basename } from 'node:path';
+import { expectFixture, fixturesOf } from './fixture-harness';
+import { expectFixesResolve } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/activation/softmax-in-hidden-layer';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
 
@@ -80,5 +83,19 @@ describe('GL102 softmax-in-hidden-layer (IR)', () => {
     const [finding] = check(model, { [FILE]: source });
     expect(finding!.fixes).toEqual([]);
     expect(finding!.whatIf).not.toBeNull();
+  });
+});
+
+describe('GL102 fixtures (real analyzer)', () => {
+  const { bad, clean } = fixturesOf('GL102');
+
+  it.each([...bad, ...clean].map((p) => [basename(p), p]))('%s', async (_name, path) => {
+    await expectFixture(path);
+  });
+
+  it('offers fixes that remove their finding when applied', async () => {
+    let checked = 0;
+    for (const path of bad) checked += await expectFixesResolve('GL102', path);
+    expect(checked).toBeGreaterThan(0);
   });
 });

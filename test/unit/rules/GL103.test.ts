@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { basename } from 'node:path';
+import { expectFixture, fixturesOf } from './fixture-harness';
+import { expectFixesResolve } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/activation/missing-nonlinearity';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
 
@@ -85,5 +88,19 @@ describe('GL103 missing-nonlinearity (IR)', () => {
     const [torchFinding] = check(torchModel, {}, { [FILE]: torch });
     expect(applyEdits(torch, torchFinding!.fixes[0]!.edits)).toBe('net = nn.Sequential(\n    nn.Linear(784, 128), nn.ReLU(),  # hidden\n    nn.Linear(128, 10)\n)');
     expect(torchFinding!.whatIf!.ops).toEqual([{ op: 'insert-after', afterLayerId: 'L0', kind: 'activation', activation: 'relu' }]);
+  });
+});
+
+describe('GL103 fixtures (real analyzer)', () => {
+  const { bad, clean } = fixturesOf('GL103');
+
+  it.each([...bad, ...clean].map((p) => [basename(p), p]))('%s', async (_name, path) => {
+    await expectFixture(path);
+  });
+
+  it('offers fixes that remove their finding when applied', async () => {
+    let checked = 0;
+    for (const path of bad) checked += await expectFixesResolve('GL103', path);
+    expect(checked).toBeGreaterThan(0);
   });
 });

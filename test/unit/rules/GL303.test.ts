@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { basename } from 'node:path';
+import { expectFixture, fixturesOf } from './fixture-harness';
+import { expectFixesResolve } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/normalization/dropout-before-batchnorm';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
 
@@ -35,5 +38,19 @@ describe('GL303 dropout-before-batchnorm (IR)', () => {
     });
     const [finding] = check(model, { [FILE]: source });
     expect(applyEdits(source, finding!.fixes[0]!.edits)).toBe('nn.Sequential(nn.Linear(784, 512), nn.BatchNorm1d(512), nn.Dropout(0.5), nn.ReLU())');
+  });
+});
+
+describe('GL303 fixtures (real analyzer)', () => {
+  const { bad, clean } = fixturesOf('GL303');
+
+  it.each([...bad, ...clean].map((p) => [basename(p), p]))('%s', async (_name, path) => {
+    await expectFixture(path);
+  });
+
+  it('offers fixes that remove their finding when applied', async () => {
+    let checked = 0;
+    for (const path of bad) checked += await expectFixesResolve('GL303', path);
+    expect(checked).toBeGreaterThan(0);
   });
 });

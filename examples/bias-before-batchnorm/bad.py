@@ -1,0 +1,14 @@
+"""Convolutions whose biases are cancelled by the BatchNorm right after them."""
+from tensorflow import keras
+from tensorflow.keras import layers
+
+inputs = keras.Input(shape=(64, 64, 3))
+x = layers.Conv2D(32, 3, padding="same")(inputs)
+x = layers.BatchNormalization()(x)
+x = layers.Activation("relu")(x)
+x = layers.Conv2D(64, 3, padding="same")(x)
+x = layers.BatchNormalization()(x)
+x = layers.Activation("relu")(x)
+x = layers.GlobalAveragePooling2D()(x)
+outputs = layers.Dense(5, activation="softmax")(x)
+model = keras.Model(inputs, outputs)

@@ -1,0 +1,37 @@
+/**
+ * Checks the text fixes a rule offers on a fixture: applying each fix's edits and re-analyzing the
+ * edited source must leave valid Python (no syntax notices) and drop the finding the fix belongs to.
+ */
+import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import type { FileResult } from '../../../src/analysis/api';
+import { Project } from '../../../src/analysis/project';
+import { applyEdits } from './ir-builder';
+
+async function analyzeText(path: string, text: string): Promise<FileResult> {
+  const project = await Project.create();
+  project.setFile(path, text);
+  const [result] = project.analyzeAll();
+  project.dispose();
+  return result!;
+}
+
+/** Applies every fix of every `code` finding in the file separately; returns how many fixes were checked. */
+export async function expectFixesResolve(code: string, path: string): Promise<number> {
+  const text = readFileSync(path, 'utf8');
+  const before = await analyzeText(path, text);
+  const count = (r: FileResult) => r.findings.filter((f) => f.code === code).length;
+  let checked = 0;
+  for (const finding of before.findings.filter((f) => f.code === code)) {
+    for (const fix of finding.fixes) {
+      const edited = applyEdits(text, fix.edits.filter((e) => e.file === path));
+      const after = await analyzeText(path, edited);
+      const where = `${path}:${finding.range.start.line + 1} fix "${fix.title}"\n--- edited source ---\n${edited}`;
+      expect(after.notices.filter((n) => /syntax/i.test(n.message)), where).toEqual([]);
+      expect(after.findings.filter((f) => f.code === code && f.range.start.line === finding.range.start.line), where).toEqual([]);
+      expect(count(after), where).toBeLessThan(count(before));
+      checked++;
+    }
+  }
+  return checked;
+}
