@@ -31,10 +31,10 @@ const MAX_SYNTAX_NOTICES = 5;
 export function syntaxNotices(root: Node): Notice[] {
   const notices: Notice[] = [];
   let errors = 0;
-  let python2: Node | null = null;
+  const found: { python2: Node | null } = { python2: null };
   walk(root, (n) => {
     if (n.type === 'print_statement' || n.type === 'exec_statement') {
-      python2 ??= n;
+      found.python2 ??= n;
       return false;
     }
     if (n.isError || n.isMissing) {
@@ -48,6 +48,7 @@ export function syntaxNotices(root: Node): Notice[] {
     return n.hasError;
   });
   if (errors > MAX_SYNTAX_NOTICES) notices.push({ message: `${errors - MAX_SYNTAX_NOTICES} more syntax errors not listed`, range: null, severity: 'warning' });
+  const python2 = found.python2;
   if (python2) {
     notices.unshift({
       message: `This looks like Python 2 (\`${python2.text.split('\n')[0]!.slice(0, 40)}\` at line ${python2.startPosition.row + 1}); Gradient Lens reads Python 3, so results may be incomplete`,
