@@ -4,10 +4,13 @@
  * because tfjs silently stays on the previous backend when wasm cannot find its binary.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-layers' Node bundle registers the gradient functions of every core op (tfjs-core alone does not).
-import '@tensorflow/tfjs-layers';
-import '@tensorflow/tfjs-backend-cpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+// Named imports, not bare side-effect imports: bundlers drop a bare import of a package whose
+// package.json does not list its Node entry under sideEffects, and with it the registration.
+// tfjs-layers' Node bundle registers the gradient functions of every core op (tfjs-core alone does not);
+// tfjs-backend-cpu registers the cpu backend.
+import { version_layers } from '@tensorflow/tfjs-layers';
+import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -15,6 +18,9 @@ import type { BackendChoice, BackendName, ProbeNotice } from '../shared/probe';
 import { ProbeFailure } from './errors';
 
 const WASM_FILE = 'tfjs-backend-wasm.wasm';
+
+/** Versions of the tfjs packages the probe runs on (reported in failures; also keeps the imports alive). */
+export const TFJS_VERSIONS = `tfjs-core ${tf.version_core}, layers ${version_layers}, cpu ${version_cpu}, wasm ${version_wasm}`;
 
 /** Folders to resolve packages from: the running script's (the bundle's or the worker's), the workspace, cwd. */
 function searchRoots(workspace: string | null): string[] {
@@ -101,5 +107,5 @@ export async function selectBackend(choice: BackendChoice, workspace: string | n
     }
   }
   const detail = notices.map((n) => n.message).join('; ');
-  throw new ProbeFailure('backend', `the ${choice} backend could not be started${detail ? `: ${detail}` : ''}`);
+  throw new ProbeFailure('backend', `the ${choice} backend could not be started (${TFJS_VERSIONS})${detail ? `: ${detail}` : ''}`);
 }

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Framework, InitializerIR, LayerIR } from '../shared/ir';
 import type { ProbeNotice } from '../shared/probe';
 import { buildActivation, measureOf, type OutputMeasure } from './activations';
+import { makeConv2d, samePadding } from './conv';
 import { describeLayer, layerFailure, layerLine } from './errors';
 import { init, initialValues, kernelFans, UnknownInitializerError, type Fans } from './initializers';
 import { dilationOf, isGlobalMax, numParam, paddingOf, poolSizeOf, spatialParam, stridesOf, type PlannedLayer } from './plan';
@@ -181,14 +182,26 @@ class NodeBuilder {
     const strides = stridesOf(layer, rank, new Array(rank).fill(1));
     const padding = paddingOf(layer);
     const dilation = dilationOf(layer);
-    const pad = (x: tf.Tensor): tf.Tensor => (typeof padding === 'number' && padding > 0 ? tf.pad(x, [[0, 0], ...new Array(rank).fill([padding, padding]), [0, 0]]) : x);
-    const mode = padding === 'same' ? 'same' : 'valid';
+    if (dilation > 1 && (strides.some((s) => s > 1) || tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) === undefined)) {
+      throw layerFailure('unsupported', layer, `dilated convolutions ${strides.some((s) => s > 1) ? 'with strides > 1' : `on the ${tf.getBackend()} backend`} are not supported by the probe (try --backend cpu)`);
+    }
+    // Explicit padding per spatial dimension, so that 'same', torch's padding=p and 'valid' share one path.
+    const inSides = planned.inShapes[0].slice(0, rank);
+    const pads = inSides.map((side, i): [number, number] => {
+      if (padding === 'same') return samePadding(side, kernelSize[i], strides[i], dilation);
+      return padding === 'valid' ? [0, 0] : [padding, padding];
+    });
+    const padded = pads.some(([a, b]) => a > 0 || b > 0);
+    // Conv1D runs as a 2-D convolution over a height of 1.
+    const pads2d: [number, number][] = rank === 1 ? [[0, 0], pads[0]] : pads;
+    const strides2d: [number, number] = rank === 1 ? [1, strides[0]] : [strides[0], strides[1]];
+    const conv = makeConv2d(strides2d, dilation);
     return this.weighted(planned, [...kernelSize, inChannels, layer.units!], (x, kernel, bias) => {
-      const input = pad(x);
-      const out =
-        rank === 1
-          ? tf.conv1d(input as tf.Tensor3D, kernel as tf.Tensor3D, strides[0], mode, 'NWC', dilation)
-          : tf.conv2d(input as tf.Tensor4D, kernel as tf.Tensor4D, [strides[0], strides[1]], mode, 'NHWC', [dilation, dilation]);
+      let input = (rank === 1 ? tf.expandDims(x, 1) : x) as tf.Tensor4D;
+      if (padded) input = tf.pad(input, [[0, 0], ...pads2d, [0, 0]]);
+      const filter = (rank === 1 ? tf.expandDims(kernel, 0) : kernel) as tf.Tensor4D;
+      let out: tf.Tensor = conv(input, filter);
+      if (rank === 1) out = tf.squeeze(out, [1]);
       return bias ? tf.add(out, bias) : out;
     });
   }
@@ -237,10 +250,11 @@ class NodeBuilder {
     const table = this.variable(layer, this.choose(layer, layer.kernelInit, fallback, 'embeddings'), shape, fans, 'embeddings');
     // tf.gather's gradient needs UnsortedSegmentSum, which the wasm backend lacks: scatter-add instead.
     const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const [weights, indices] = args as [tf.Tensor, tf.Tensor];
+      const [weights, indices, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
       const flat = tf.reshape(indices, [-1]);
+      save([flat]);
       const value = tf.reshape(tf.gather(weights, flat), [...indices.shape, layer.units!]);
-      const gradFunc = (dy: tf.Tensor) => [tf.scatterND(tf.reshape(flat, [-1, 1]), tf.reshape(dy, [-1, layer.units!]), shape), tf.zerosLike(indices)];
+      const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.scatterND(tf.reshape(saved[0], [-1, 1]), tf.reshape(dy, [-1, layer.units!]), shape), tf.reshape(tf.zerosLike(saved[0]), indices.shape)];
       return { value, gradFunc };
     });
     return { planned, vars: [table], kernel: table, bias: null, measure: null, apply: ([tokens]) => lookup(table, tokens) };

@@ -78,7 +78,6 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
   const rng = streams(options.seed);
   const lossKind = resolveLoss(model, notices);
   const nodes: ProbeNode[] = [];
-  let meter: StepMeter | null = null;
   let optimizer: ReturnType<typeof buildOptimizer> | null = null;
   try {
     nodes.push(...buildNodes(plan.layers, model.framework, rng.weights, notices));
@@ -87,7 +86,7 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
     const weightNodes = measured.filter((n) => n.vars.length > 0);
     const vars = weightNodes.flatMap((n) => n.vars);
     if (vars.length === 0) throw new ProbeFailure('unsupported', `model ${model.name} has no trainable weights to probe`);
-    meter = new StepMeter(measured, options.batchSize);
+    const meter = new StepMeter(measured, options.batchSize);
     const results = measured.map(emptyLayer);
     const losses: number[] = [];
     const outputShape = plan.layers[plan.layers.length - 1].outShape;
@@ -108,7 +107,7 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
       optimizer.step(vars, gradList);
       const packed = meter.pack(value, kept, gradList, before);
       const numbers = meter.unpack(packed.dataSync());
-      tf.dispose([x, y, value, packed, ...kept, ...gradList, ...(before ? [before] : [])]);
+      tf.dispose([x, y, value, packed, ...kept, ...gradList, ...before]);
       losses.push(numbers.loss);
       results.forEach((r, i) => {
         r.actMean.push(numbers.actMean[i]);
@@ -162,7 +161,6 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
       whatIf: null,
     };
   } finally {
-    meter?.dispose();
     optimizer?.dispose();
     for (const node of nodes) tf.dispose(node.vars);
   }

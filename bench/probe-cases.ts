@@ -1,0 +1,75 @@
+/**
+ * Probe benchmark cases, run in a fresh process per backend by bench/probe.mjs (bundled by esbuild).
+ * Prints one JSON line per case: per-step time (median after the first step), total time, backend.
+ */
+import { runProbe } from '../src/probe/run';
+import { probeOptions, type BackendChoice } from '../src/shared/probe';
+import type { ModelIR } from '../src/shared/ir';
+import { keras, torch } from '../test/probe/ir-builder';
+
+export interface BenchCase {
+  name: string;
+  model: () => ModelIR;
+  batch: number;
+  steps: number;
+  /** Target for "first verdict", ms from the request (issue 4). */
+  targetMs: number;
+}
+
+export const cases: BenchCase[] = [
+  { name: '20x Dense(64) sigmoid MLP, batch 64', model: () => keras().input([64]).denseStack(20, 64, 'sigmoid').dense(10, 'softmax').build(), batch: 64, steps: 30, targetMs: 1500 },
+  { name: '20x Dense(256) ReLU MLP, batch 64', model: () => keras().input([256]).denseStack(20, 256, 'relu', { kernelInit: undefined }).dense(10, 'softmax').build(), batch: 64, steps: 30, targetMs: 1500 },
+  {
+    name: 'small CNN 32x32x3, batch 32',
+    model: () =>
+      keras()
+        .input([32, 32, 3])
+        .layer({ kind: 'conv2d', units: 32, kernelSize: [3, 3], activation: 'relu', params: { padding: 'same' } })
+        .layer({ kind: 'maxpool', kernelSize: [2, 2] })
+        .layer({ kind: 'conv2d', units: 64, kernelSize: [3, 3], activation: 'relu', params: { padding: 'same' } })
+        .layer({ kind: 'maxpool', kernelSize: [2, 2] })
+        .layer({ kind: 'flatten' })
+        .dense(128, 'relu')
+        .dense(10, 'softmax')
+        .build(),
+    batch: 32,
+    steps: 30,
+    targetMs: 10000,
+  },
+  {
+    name: '2-layer LSTM(64) over 50 steps, batch 32',
+    model: () => torch().input([50, 32]).layer({ kind: 'lstm', units: 64, inFeatures: 32, params: { num_layers: 2 } }).layer({ kind: 'dense', units: 1, inFeatures: 64 }).build(),
+    batch: 32,
+    steps: 30,
+    targetMs: 10000,
+  },
+];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function main(): Promise<void> {
+  const backend = (process.argv[2] ?? 'auto') as BackendChoice;
+  const only = process.argv[3] ?? '';
+  for (const c of cases.filter((x) => x.name.includes(only))) {
+    const stamps: number[] = [];
+    const started = performance.now();
+    let firstStepAt = 0;
+    const outcome = await runProbe(c.model(), probeOptions({ backend, steps: c.steps, batchSize: c.batch, seed: 1 }), {
+      onProgress: (e) => {
+        if (e.phase === 'train') stamps.push(performance.now());
+        if (e.phase === 'build') firstStepAt = performance.now();
+      },
+    });
+    const totalMs = performance.now() - started;
+    const deltas = stamps.slice(1).map((t, i) => t - stamps[i]);
+    const line = outcome.ok
+      ? { case: c.name, backend: outcome.result.backend, msPerStep: median(deltas), firstStepMs: stamps[0] - firstStepAt, totalMs, targetMs: c.targetMs, verdicts: outcome.result.verdicts.map((v) => v.kind) }
+      : { case: c.name, error: outcome.error.message };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+  }
+}
+
+void main();

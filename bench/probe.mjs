@@ -1,0 +1,52 @@
+// Probe benchmark (issue 4, "Measured"). Prints numbers; asserts nothing. Run: `node bench/probe.mjs [filter]`.
+// Bundles bench/probe-cases.ts once, then runs every case in a fresh process per backend (cpu, wasm,
+// and tfjs-node when it is installed), so one backend's state never colours another's numbers.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const filter = process.argv[2] ?? '';
+const out = mkdtempSync(join(tmpdir(), 'gl-probe-bench-'));
+const bundle = join(out, 'probe-bench.cjs');
+await esbuild.build({
+  entryPoints: [join(root, 'bench/probe-cases.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outfile: bundle,
+  external: ['@tensorflow/tfjs-node'],
+  logLevel: 'error',
+});
+
+const backends = ['wasm', 'cpu'];
+try {
+  require.resolve('@tensorflow/tfjs-node');
+  backends.unshift('node');
+} catch {
+  console.log('(tfjs-node is not installed here: measuring wasm and cpu only)');
+}
+
+const fmt = (ms) => (ms === undefined ? '-' : `${ms.toFixed(1)}`);
+console.log(`${'case'.padEnd(44)} ${'backend'.padEnd(10)} ${'ms/step'.padStart(8)} ${'1st step'.padStart(9)} ${'total ms'.padStart(9)} ${'target'.padStart(7)}  verdicts`);
+for (const backend of backends) {
+  // Run from the repo root so the wasm binaries resolve from node_modules.
+  const run = spawnSync(process.execPath, [bundle, backend, filter], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (run.status !== 0) console.log(`${backend}: failed\n${run.stderr}`);
+  for (const line of run.stdout.split('\n').filter((l) => l.startsWith('{'))) {
+    const r = JSON.parse(line);
+    if (r.error) {
+      console.log(`${r.case.padEnd(44)} ${backend.padEnd(10)} error: ${r.error}`);
+      continue;
+    }
+    const ok = r.totalMs <= r.targetMs ? 'ok' : 'SLOW';
+    console.log(`${r.case.padEnd(44)} ${r.backend.padEnd(10)} ${fmt(r.msPerStep).padStart(8)} ${fmt(r.firstStepMs).padStart(9)} ${fmt(r.totalMs).padStart(9)} ${String(r.targetMs).padStart(6)}${ok === 'ok' ? ' ' : '!'} ${r.verdicts.join(',')}`);
+  }
+}
+rmSync(out, { recursive: true, force: true });

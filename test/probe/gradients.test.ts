@@ -1,0 +1,93 @@
+/**
+ * The probe's gradients against central finite differences, on tiny models of every layer kind it
+ * builds, on the cpu and the wasm backend (wasm uses the probe's own convolution filter gradient).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/probe/backend';
+import { buildNodes, type ProbeNode } from '../../src/probe/layers';
+import { planModel } from '../../src/probe/plan';
+import { Rng } from '../../src/probe/rng';
+import { probeOptions } from '../../src/shared/probe';
+import type { ModelIR } from '../../src/shared/ir';
+import { keras, torch } from './ir-builder';
+
+const cases: [string, () => ModelIR][] = [
+  ['dense + sigmoid (keras)', () => keras().input([5]).dense(4, 'sigmoid').dense(3, 'tanh').build()],
+  ['linear + relu6/elu/selu/gelu/swish/mish/softplus/softsign (torch)', () => {
+    const b = torch().input([4]);
+    for (const a of ['elu', 'selu', 'gelu', 'swish', 'mish', 'softplus', 'softsign', 'leaky_relu'] as const) b.layer({ kind: 'dense', units: 4, inFeatures: 4 }).layer({ kind: 'activation', activation: a });
+    return b.build();
+  }],
+  ['prelu + hard_sigmoid + softmax', () => keras().input([4]).dense(4).layer({ kind: 'activation', activation: 'prelu' }).dense(4, 'hard_sigmoid').dense(3, 'softmax').build()],
+  ['conv2d same + stride 2 + maxpool + flatten', () =>
+    keras().input([7, 7, 2]).layer({ kind: 'conv2d', units: 3, kernelSize: [3, 3], activation: 'tanh', params: { padding: 'same', strides: 2 } }).layer({ kind: 'maxpool', kernelSize: [2, 2] }).layer({ kind: 'flatten' }).dense(2).build()],
+  ['conv2d torch padding=1 + avgpool + global pool', () =>
+    torch().input([2, 6, 6]).layer({ kind: 'conv2d', units: 3, inFeatures: 2, kernelSize: [3], params: { padding: 1 } }).layer({ kind: 'avgpool', kernelSize: [2] }).layer({ kind: 'global-pool', className: 'nn.AdaptiveAvgPool2d' }).layer({ kind: 'dense', units: 2, inFeatures: 3 }).build()],
+  ['conv1d + batchnorm + layernorm', () => keras().input([8, 3]).layer({ kind: 'conv1d', units: 4, kernelSize: [3], activation: 'sigmoid' }).layer({ kind: 'batchnorm' }).layer({ kind: 'layernorm' }).build()],
+  ['embedding + lstm', () => keras().input([5]).layer({ kind: 'embedding', units: 3, params: { input_dim: 7 } }).layer({ kind: 'lstm', units: 4 }).dense(2).build()],
+  ['gru (torch, 2 layers) + simple rnn', () => torch().input([4, 3]).layer({ kind: 'gru', units: 3, inFeatures: 3, params: { num_layers: 2, return_sequences: true } }).layer({ kind: 'simple-rnn', units: 2, inFeatures: 3 }).build()],
+  ['residual add + concat graph', () =>
+    keras()
+      .asGraph()
+      .input([4])
+      .layer({ kind: 'input', name: 'inp' })
+      .layer({ kind: 'dense', name: 'a', units: 4, activation: 'tanh', inputs: ['inp'] })
+      .layer({ kind: 'dense', name: 'b', units: 4, activation: 'sigmoid', inputs: ['a'] })
+      .layer({ kind: 'add', name: 'res', inputs: ['a', 'b'] })
+      .layer({ kind: 'concat', name: 'cat', inputs: ['res', 'inp'] })
+      .layer({ kind: 'dense', name: 'out', units: 2, inputs: ['cat'] })
+      .build()],
+];
+
+function lossOf(nodes: ProbeNode[], x: tf.Tensor, probe: tf.Tensor): tf.Scalar {
+  const outputs: tf.Tensor[] = [];
+  for (const node of nodes) outputs.push(node.apply(node.planned.inputs.map((i) => (i < 0 ? x : outputs[i])), { training: false, rng: new Rng(0) }));
+  return tf.sum(tf.mul(outputs[outputs.length - 1], probe)) as tf.Scalar;
+}
+
+/** Largest relative disagreement between analytic and finite-difference gradients over sampled entries. */
+function maxError(model: ModelIR): { worst: number; checked: number } {
+  const options = probeOptions({ batchSize: 3 });
+  const plan = planModel(model, options);
+  const nodes = buildNodes(plan.layers, model.framework, new Rng(1), []);
+  const rng = new Rng(2);
+  const batchShape = [3, ...plan.inputShape];
+  const count = batchShape.reduce((a, b) => a * b, 1);
+  const x = plan.input.kind === 'tokens' ? tf.tensor(Int32Array.from({ length: count }, () => rng.int(7)), batchShape, 'int32') : tf.tensor(rng.fill(count, () => rng.normal()), batchShape);
+  const outShape = [3, ...plan.layers[plan.layers.length - 1].outShape];
+  const probe = tf.tensor(rng.fill(outShape.reduce((a, b) => a * b, 1), () => rng.normal()), outShape);
+  const vars = nodes.flatMap((n) => n.vars);
+  const { grads } = tf.variableGrads(() => lossOf(nodes, x, probe), vars);
+  let worst = 0;
+  let checked = 0;
+  const eps = 1e-2;
+  for (const v of vars) {
+    const analytic = grads[v.name].dataSync();
+    const base = v.dataSync().slice();
+    for (let k = 0; k < Math.min(4, base.length); k++) {
+      const index = (k * 7919) % base.length;
+      const at = (delta: number) => {
+        const values = base.slice();
+        values[index] += delta;
+        v.assign(tf.tensor(values, v.shape));
+        return tf.tidy(() => lossOf(nodes, x, probe).dataSync()[0]);
+      };
+      const numeric = (at(eps) - at(-eps)) / (2 * eps);
+      v.assign(tf.tensor(base, v.shape));
+      worst = Math.max(worst, Math.abs(analytic[index] - numeric) / (1e-2 + Math.abs(numeric)));
+      checked++;
+    }
+  }
+  tf.dispose([x, probe, ...vars, ...Object.values(grads)]);
+  return { worst, checked };
+}
+
+describe.each(['cpu', 'wasm'] as const)('gradients on %s match finite differences', (backend) => {
+  it.each(cases)('%s', async (_name, make) => {
+    await selectBackend(backend);
+    const { worst, checked } = maxError(make());
+    expect(checked).toBeGreaterThan(0);
+    expect(worst).toBeLessThan(0.05);
+  });
+});
