@@ -216,11 +216,14 @@ export function initFamily(init: Pick<InitializerIR, 'name' | 'params' | 'option
     case 'kaiming_uniform': {
       const gain = kaimingGain(init);
       if (gain === null) return 'unknown';
+      const nonlinearity = init.options.nonlinearity ?? 'leaky_relu';
       const variance = gain * gain;
-      if (Math.abs(variance - 1 / 3) < 0.02) return 'torch-default';
-      if (variance >= 1.5) return 'he';
-      if (Math.abs(variance - 1) < 0.05) return 'lecun';
-      return 'scaled';
+      if (nonlinearity === 'relu' || nonlinearity === 'leaky_relu') {
+        if (Math.abs(variance - 1 / 3) < 0.02) return 'torch-default';
+        return variance >= 1.5 ? 'he' : 'scaled';
+      }
+      // 'tanh' (gain 5/3) and 'selu' (gain 3/4) are their own scales; linear/sigmoid/conv give 1/fan.
+      return Math.abs(variance - 1) < 0.05 ? 'lecun' : 'scaled';
     }
     case 'variance_scaling': {
       const scale = num(init.params, 'scale') ?? 1;

@@ -144,6 +144,8 @@ describe('families', () => {
     expect(initFamily(spec('kaiming_uniform', 'torch', { a: Math.sqrt(5) }))).toBe('torch-default');
     expect(initFamily(spec('kaiming_normal', 'torch', {}, { nonlinearity: 'linear' }))).toBe('lecun');
     expect(initFamily(spec('kaiming_normal', 'torch', {}, { nonlinearity: 'selu' }))).toBe('scaled');
+    expect(initFamily(spec('kaiming_normal', 'torch', {}, { nonlinearity: 'tanh' }))).toBe('scaled');
+    expect(initFamily(spec('kaiming_uniform', 'torch', { a: 0.2 }, { nonlinearity: 'leaky_relu' }))).toBe('he');
     expect(initFamily(spec('variance_scaling', 'keras', { scale: 2 }, { mode: 'fan_in' }))).toBe('he');
     expect(initFamily(spec('variance_scaling', 'keras', { scale: 1 }, { mode: 'fan_avg' }))).toBe('glorot');
     expect(initFamily(spec('xavier_uniform', 'torch', { gain: 5 / 3 }))).toBe('scaled');

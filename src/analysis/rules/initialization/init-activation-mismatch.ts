@@ -1,18 +1,190 @@
-import type { Rule } from '../types';
+/**
+ * GL202: the initializer's variance convention was derived for another kind of activation than the
+ * one that acts on the layer: He/Kaiming on sigmoid/tanh, Glorot/Xavier (or LeCun) in deep ReLU
+ * stacks, PyTorch `kaiming_*(nonlinearity=...)` written for a different activation.
+ */
+import type { ActivationName, InitializerIR, LayerIR, ModelIR } from '../../../shared/ir';
+import type { Finding, Fix, RelatedInfo } from '../../../shared/findings';
+import { activationClass, assessKernelInit, familyTitle, formatNumber, isWeightLayer, type InitAssessment } from '../../../shared/knowledge';
+import type { Rule, RuleContext, RuleMeta } from '../types';
+import { feedsLearningLayer } from '../helpers/hidden-layer';
+import { layerGraph } from '../helpers/layer-graph';
+import { makeFinding } from '../helpers/make-finding';
+import { kaimingNonlinearityEdit, replaceInitializerEdit } from '../helpers/replace-initializer-edit';
+import { rangeKey } from '../helpers/call-key';
+import { groupByInitSite, initLabel, relatedLayers, type InitSite } from './init-sites';
 
-// STUB: to be implemented (see issue 2). check() reports nothing yet.
+const JUDGE_DEFAULTS = 'judge-default-init';
+const RELU_DEPTH = 'glorot-relu-min-depth';
+
+const meta: RuleMeta = {
+  code: 'GL202',
+  name: 'init-activation-mismatch',
+  category: 'initialization',
+  defaultSeverity: 'warning',
+  fixable: 'safe',
+  summary: 'The kernel initializer was designed for another activation (He on tanh/sigmoid, Glorot in deep ReLU stacks, kaiming nonlinearity= mismatch).',
+  options: [
+    { key: JUDGE_DEFAULTS, type: 'boolean', default: false, description: "Also judge framework defaults the user did not write (Keras' glorot_uniform, PyTorch's kaiming_uniform_(a=sqrt(5)))." },
+    { key: RELU_DEPTH, type: 'number', default: 6, description: 'How many hidden ReLU-family layers (not followed by normalization) make a stack deep enough for Glorot/LeCun-scaled weights to be reported.' },
+  ],
+  docs: `## What it does
+Compares each hidden Dense/Linear/convolution layer's kernel initializer with the activation that
+really acts on the layer's output (its \`activation=\`, or a following \`Activation\`/\`ReLU()\` layer,
+\`nn.ReLU()\` module or \`F.relu\` call) and reports:
+- **He/Kaiming on sigmoid, tanh, softsign or hard sigmoid** (\`'he_normal'\`, \`'he_uniform'\`,
+  \`VarianceScaling(scale=2.0)\`, \`kaiming_*_(nonlinearity='relu')\`);
+- **Glorot/Xavier or LeCun in a deep ReLU-family stack**: at least \`${RELU_DEPTH}\` hidden layers
+  with ReLU, leaky ReLU, ELU, GELU, swish... and no normalization after them;
+- **PyTorch \`kaiming_*_(nonlinearity=...)\` that disagrees with the layer's activation**, e.g.
+  \`nonlinearity='tanh'\` on a ReLU layer or \`'relu'\` on a sigmoid layer.
+
+By default only initializers written in the code are judged; \`${JUDGE_DEFAULTS}\` also judges
+framework defaults. Not reported: output layers, layers followed by BatchNorm/LayerNorm (which
+re-normalizes whatever scale the weights give), layers whose activation cannot be determined, and
+SELU layers (GL104 checks their LeCun requirement).
+
+## Why is this bad?
+Variance-preserving initializations are derived for a particular activation. Glorot & Bengio
+(2010) derive Var(W) = 2/(fan_in + fan_out) for units used in their linear regime around 0
+(slope 1, as tanh). He et al. (2015) show that a rectifier zeroes half of a symmetric input and so
+halves the second moment of the signal; Var(W) = 2/fan_in compensates. Doubling the variance for a
+tanh or sigmoid layer drives its units towards saturation, where the derivative vanishes. Using
+Glorot's (or LeCun's 1/fan_in) variance with ReLU shrinks the signal by about √2 per layer: fine for
+a few layers, but over a deep stack forward activations and backward gradients shrink
+geometrically (He et al. report a 30-layer ReLU network with Glorot initialization that does not
+train at all). PyTorch's \`kaiming_*_\` computes its gain from \`nonlinearity\`; naming the wrong one
+gives the wrong scale for the activation actually used.
+
+## Example
+\`\`\`python
+layers.Dense(128, activation="tanh", kernel_initializer="he_normal")
+\`\`\`
+\`\`\`python
+self.fc = nn.Linear(256, 256)
+nn.init.kaiming_normal_(self.fc.weight, nonlinearity="tanh")
+...
+x = F.relu(self.fc(x))
+\`\`\`
+
+## Use instead
+\`\`\`python
+layers.Dense(128, activation="tanh", kernel_initializer="glorot_uniform")
+\`\`\`
+\`\`\`python
+nn.init.kaiming_normal_(self.fc.weight, nonlinearity="relu")
+\`\`\`
+Fixes: Keras initializers are replaced by the right string (\`'glorot_uniform'\`, \`'he_normal'\`);
+PyTorch \`kaiming_*_\` calls get the right \`nonlinearity=\`, and \`xavier_*_\` calls in deep ReLU stacks
+become \`kaiming_normal_(w, nonlinearity='relu')\`. They are safe (only the initializer's scale
+convention changes) unless the written initializer also sets a seed or is shared with layers the
+finding is not about.
+
+## Options
+- \`${JUDGE_DEFAULTS}\` (default false): also judge framework defaults.
+- \`${RELU_DEPTH}\` (default 6): hidden ReLU-family layers that make a stack "deep".
+
+## References
+- Glorot & Bengio (2010), Understanding the difficulty of training deep feedforward neural networks. AISTATS.
+- He, Zhang, Ren & Sun (2015), Delving Deep into Rectifiers: Surpassing Human-Level Performance on ImageNet Classification. ICCV.
+- LeCun, Bottou, Orr & Müller (1998), Efficient BackProp.
+`,
+};
+
+/** The `nonlinearity=` PyTorch's calculate_gain knows for an activation. */
+function torchNonlinearity(activation: ActivationName): string {
+  if (activation === 'leaky_relu' || activation === 'prelu') return 'leaky_relu';
+  if (activation === 'sigmoid' || activation === 'hard_sigmoid') return 'sigmoid';
+  if (activation === 'tanh' || activation === 'softsign') return 'tanh';
+  return 'relu';
+}
+
+interface Judged {
+  layer: LayerIR;
+  assessment: InitAssessment;
+}
+
+function message(judged: Judged, site: InitSite, stackDepth: number, shrink: number | null): string {
+  const { layer, assessment } = judged;
+  const act = assessment.activation;
+  const rec = assessment.recommendation;
+  const label = initLabel(site.init);
+  const more = site.layers.length > 1 ? ` (and ${site.layers.length - 1} more layer${site.layers.length > 2 ? 's' : ''})` : '';
+  switch (assessment.mismatch) {
+    case 'he-on-saturating':
+      return `He/Kaiming initialization (${label}) on ${act} layer '${layer.name}'${more}: its variance 2/fan_in is meant for rectifiers and pushes ${act} units towards saturation, where gradients vanish. Use ${rec?.spelling ?? 'Glorot'} (Var(W) = 2/(fan_in + fan_out)).`;
+    case 'nonlinearity-disagrees':
+      return `${label} is computed for nonlinearity='${assessment.writtenNonlinearity}', but layer '${layer.name}'${more} uses ${act}. Use nonlinearity='${torchNonlinearity(act)}'.`;
+    default: {
+      const loss = shrink !== null && shrink > 1 ? `; over the stack the signal's std shrinks about ${formatNumber(shrink)}x` : '';
+      return `${familyTitle(assessment.family)} initialization (${label}) on ${act} layer '${layer.name}'${more} in a stack of ${stackDepth} ReLU-family layers: Var(W) ≤ 1/fan_in ignores that ${act} zeroes half of its input${loss}. Use ${rec?.spelling ?? 'He initialization'}.`;
+    }
+  }
+}
+
+function fixFor(model: ModelIR, context: RuleContext, judged: Judged, site: InitSite, shared: boolean): Fix[] {
+  const text = context.sourceText(model.file);
+  const { layer, assessment } = judged;
+  const init: InitializerIR = site.init;
+  if (text === undefined || !assessment.recommendation) return [];
+  const seeded = /\bseed\b/.test(init.spelling);
+  const safety = shared || seeded ? 'unsafe' : 'safe';
+  if (init.framework === 'torch' && (init.name === 'kaiming_normal' || init.name === 'kaiming_uniform') && assessment.mismatch !== 'small-on-relu') {
+    const nonlinearity = torchNonlinearity(assessment.activation);
+    const edit = kaimingNonlinearityEdit(model.file, text, init, nonlinearity);
+    return edit ? [{ title: `Use nonlinearity='${nonlinearity}'`, safety, edits: [edit] }] : [];
+  }
+  const rec = assessment.recommendation;
+  const edit = replaceInitializerEdit(model.file, text, layer, init, rec.spelling);
+  return edit ? [{ title: `Initialize with ${rec.spelling}`, safety, edits: [edit] }] : [];
+}
+
 export const rule: Rule = {
-  meta: {
-    code: 'GL202',
-    name: 'init-activation-mismatch',
-    category: 'initialization',
-    defaultSeverity: 'warning',
-    fixable: 'none',
-    summary: 'TODO',
-    docs: '',
-    options: [],
-  },
-  check() {
-    return [];
+  meta,
+  check(model, context) {
+    const judgeDefaults = context.option<boolean>(JUDGE_DEFAULTS);
+    const minDepth = context.option<number>(RELU_DEPTH);
+    const graph = layerGraph(model);
+    const hidden = model.layers.filter((l) => isWeightLayer(l) && l.kernelInit !== null && feedsLearningLayer(graph, l));
+    const judged: Judged[] = hidden
+      .map((layer) => ({ layer, assessment: assessKernelInit(layer, layer.kernelInit!, model) }))
+      .filter(({ assessment }) => !assessment.effective.uncertain && !assessment.effective.normalizedBy && assessment.activationClass !== 'self-normalizing');
+
+    // The ReLU-family stack: hidden rectifier layers whose scale no normalization resets.
+    const reluStack = judged.filter((j) => activationClass(j.assessment.activation) === 'relu-like');
+    const ratios = reluStack.map((j) => j.assessment.ratio);
+    const shrink = ratios.every((r): r is number => r !== null && r > 0) ? 1 / ratios.reduce((p, r) => p * r, 1) : null;
+
+    const reported = judged.filter(({ layer, assessment }) => {
+      if (!layer.kernelInit!.explicit && !judgeDefaults) return false;
+      if (assessment.mismatch === 'small-on-relu') return reluStack.length >= minDepth;
+      return assessment.mismatch === 'he-on-saturating' || assessment.mismatch === 'nonlinearity-disagrees';
+    });
+    const byLayer = new Map(reported.map((j) => [j.layer.id, j]));
+    // How many layers each written initializer sets in the whole model, to tell shared sites apart.
+    const siteUse = new Map<string, number>();
+    for (const layer of model.layers) if (layer.kernelInit?.range) siteUse.set(rangeKey(layer.kernelInit.range), (siteUse.get(rangeKey(layer.kernelInit.range)) ?? 0) + 1);
+
+    const findings: Finding[] = [];
+    for (const site of groupByInitSite(reported.map((j) => j.layer))) {
+      const first = byLayer.get(site.layers[0]!.id)!;
+      const shared = site.init.range !== null && (siteUse.get(rangeKey(site.init.range)) ?? 0) > site.layers.length;
+      const related: RelatedInfo[] = relatedLayers(model, site, (l) => `'${l.name}' is initialized here`);
+      const appliedBy = first.assessment.effective.appliedBy;
+      if (appliedBy && appliedBy.id !== first.layer.id && appliedBy.activation?.range) {
+        related.push({ location: { file: model.file, range: appliedBy.activation.range }, message: `the ${first.assessment.activation} applied to '${first.layer.name}'` });
+      }
+      const rec = first.assessment.recommendation;
+      findings.push(
+        makeFinding(meta, model, context, {
+          message: message(first, site, reluStack.length, shrink),
+          range: site.range,
+          related,
+          fixes: fixFor(model, context, first, site, shared),
+          whatIf: rec ? { title: `${rec.init.name} to match ${first.assessment.activation}`, ops: site.layers.map((l) => ({ op: 'set-kernel-init' as const, layerId: l.id, init: byLayer.get(l.id)!.assessment.recommendation?.init ?? rec.init })) } : null,
+        }),
+      );
+    }
+    return findings;
   },
 };

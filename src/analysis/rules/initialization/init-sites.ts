@@ -1,0 +1,59 @@
+/**
+ * Shared by the GL2xx rules: kernel initializers grouped by where they are written. One
+ * `nn.init.xavier_uniform_(m.weight)` inside a `model.apply` function, or one Dense made in a loop,
+ * initializes several layers; the finding belongs to the written place, with the layers as related.
+ */
+import type { InitializerIR, LayerIR, ModelIR, Range } from '../../../shared/ir';
+import type { RelatedInfo } from '../../../shared/findings';
+import { rangeKey } from '../helpers/call-key';
+
+export interface InitSite {
+  init: InitializerIR;
+  /** Every layer this written initializer (or this default on this call) sets, in model order. */
+  layers: LayerIR[];
+  /** Where the finding goes: the written initializer, or the layer call for a default. */
+  range: Range;
+}
+
+/** Groups (layer, kernel initializer) pairs by the initializer's written range, or the layer call for defaults. */
+export function groupByInitSite(layers: readonly LayerIR[]): InitSite[] {
+  const sites = new Map<string, InitSite>();
+  for (const layer of layers) {
+    const init = layer.kernelInit;
+    if (!init) continue;
+    const range = init.range ?? layer.range;
+    const key = rangeKey(range);
+    const site = sites.get(key);
+    if (site) site.layers.push(layer);
+    else sites.set(key, { init, layers: [layer], range });
+  }
+  return [...sites.values()];
+}
+
+/** How to name an initializer in a message: as written, or as the framework default it is. */
+export function initLabel(init: InitializerIR): string {
+  if (init.explicit) return init.spelling.length > 60 ? `${init.spelling.slice(0, 57)}...` : init.spelling;
+  if (init.framework === 'torch' && init.name === 'kaiming_uniform') return "PyTorch's default kaiming_uniform_(a=sqrt(5))";
+  return `the ${init.framework === 'keras' ? 'Keras' : 'PyTorch'} default ${init.name}`;
+}
+
+function before(a: Range['start'], b: Range['start']): boolean {
+  return a.line < b.line || (a.line === b.line && a.character <= b.character);
+}
+
+function contains(outer: Range, inner: Range): boolean {
+  return before(outer.start, inner.start) && before(inner.end, outer.end);
+}
+
+/** Related ranges: the layers a shared initializer applies to (the site itself excluded). */
+export function relatedLayers(model: ModelIR, site: InitSite, note: (layer: LayerIR) => string): RelatedInfo[] {
+  const seen = new Set<string>();
+  const related: RelatedInfo[] = [];
+  for (const layer of site.layers) {
+    const key = rangeKey(layer.range);
+    if (seen.has(key) || contains(layer.range, site.range)) continue;
+    seen.add(key);
+    related.push({ location: { file: model.file, range: layer.range }, message: note(layer) });
+  }
+  return related;
+}

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { basename } from 'node:path';
+import { expectFixture, fixturesOf } from './fixture-harness';
+import { expectFixesResolve } from './fixture-fixes';
+import { rule } from '../../../src/analysis/rules/initialization/init-activation-mismatch';
+import type { InitializerIR } from '../../../src/shared/ir';
+import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
+
+const check = (model: ReturnType<typeof buildModel>, sources: Record<string, string> = {}, thresholds: Record<string, number | boolean> = {}) =>
+  rule.check(model, contextFor(rule, { thresholds }, sources));
+
+const written = (text: string, snippet: string, init: Omit<InitializerIR, 'range' | 'spelling' | 'explicit'>, nth = 0): InitializerIR => ({
+  ...init, spelling: snippet, range: findRange(text, snippet, nth), explicit: true,
+});
+
+/** n hidden ReLU layers of width w after `inputs` features, then a linear output. */
+function reluStack(n: number, kernelInit: InitializerIR | string | undefined, framework: 'keras' | 'torch' = 'keras', outputShares = false, w = 256, inputs = 256) {
+  return buildModel({
+    framework,
+    layers: [
+      ...Array.from({ length: n }, (_, i) => dense(w, { activation: 'relu', kernelInit: kernelInit as InitializerIR, fanIn: i === 0 ? inputs : w, fanOut: w })),
+      dense(10, { fanIn: w, fanOut: 10, kernelInit: outputShares ? (kernelInit as InitializerIR) : undefined }),
+    ],
+  });
+}
+
+describe('GL202 init-activation-mismatch (IR)', () => {
+  it('reports He on hidden tanh and sigmoid layers, not on the output', () => {
+    const model = buildModel({
+      layers: [
+        dense(64, { activation: 'tanh', kernelInit: 'he_normal', fanIn: 100, fanOut: 64 }),
+        dense(64, { activation: 'sigmoid', kernelInit: 'he_uniform', fanIn: 64, fanOut: 64 }),
+        dense(1, { activation: 'sigmoid', kernelInit: 'he_normal', fanIn: 64, fanOut: 1 }),
+      ],
+    });
+    const findings = check(model);
+    expect(findings.map((f) => f.range.start.line)).toEqual([0, 1]);
+    expect(findings[0]!.message).toContain("Use 'glorot_uniform'");
+    expect(findings[0]!.whatIf!.ops).toEqual([{ op: 'set-kernel-init', layerId: 'L0', init: { name: 'glorot_uniform', params: {}, options: {} } }]);
+  });
+
+  it('follows a separate Activation layer to the real activation', () => {
+    const model = buildModel({ layers: [dense(64, { kernelInit: 'he_normal', fanIn: 100, fanOut: 64 }), layerOf('dropout'), act('tanh'), dense(1, { fanIn: 64, fanOut: 1 })] });
+    const [finding] = check(model);
+    expect(finding!.message).toContain('tanh layer');
+  });
+
+  it('is silent when BatchNorm sits between the layer and its activation', () => {
+    const model = buildModel({ layers: [dense(64, { kernelInit: 'he_normal', fanIn: 100, fanOut: 64 }), layerOf('batchnorm'), act('tanh'), dense(1, { fanIn: 64, fanOut: 1 })] });
+    expect(check(model)).toEqual([]);
+  });
+
+  it('reports Glorot only in deep ReLU stacks (depth option), with the compounded shrinkage', () => {
+    expect(check(reluStack(5, 'glorot_uniform'))).toEqual([]);
+    const deep = check(reluStack(6, 'glorot_uniform'));
+    expect(deep).toHaveLength(6);
+    // Glorot with fan_in = fan_out gives std sqrt(1/256) vs He sqrt(2/256): sqrt(2) per layer, 8x over six.
+    expect(deep[0]!.message).toContain('stack of 6 ReLU-family layers');
+    expect(deep[0]!.message).toContain('shrinks about 8x');
+    expect(check(reluStack(4, 'glorot_uniform'), {}, { 'glorot-relu-min-depth': 4 })).toHaveLength(4);
+    expect(check(reluStack(8, 'he_normal'))).toEqual([]);
+  });
+
+  it('judges framework defaults only with judge-default-init', () => {
+    expect(check(reluStack(8, undefined))).toEqual([]);
+    expect(check(reluStack(8, undefined), {}, { 'judge-default-init': true })).toHaveLength(8);
+    const torch = check(reluStack(8, undefined, 'torch'), {}, { 'judge-default-init': true });
+    expect(torch[0]!.message).toContain("PyTorch's default kaiming_uniform_(a=sqrt(5))");
+    expect(torch[0]!.fixes).toEqual([]);
+  });
+
+  it('leaves SELU to GL104', () => {
+    const model = buildModel({ layers: [dense(64, { activation: 'selu', kernelInit: 'he_normal', fanIn: 100, fanOut: 64 }), dense(1, { fanIn: 64, fanOut: 1 })] });
+    expect(check(model)).toEqual([]);
+  });
+
+  it("reports kaiming nonlinearity='tanh' on a ReLU layer and fixes the keyword", () => {
+    const text = "import torch.nn as nn\nnn.init.kaiming_normal_(self.fc1.weight, nonlinearity='tanh')\n";
+    const init = written(text, "nn.init.kaiming_normal_(self.fc1.weight, nonlinearity='tanh')", { name: 'kaiming_normal', params: { a: 0 }, options: { mode: 'fan_in', nonlinearity: 'tanh' }, framework: 'torch' });
+    const model = buildModel({ framework: 'torch', layers: [dense(256, { kernelInit: init, fanIn: 784, fanOut: 256, line: 5 }), act('relu', { line: 6 }), dense(10, { line: 7, fanIn: 256, fanOut: 10 })] });
+    const findings = check(model, { [FILE]: text });
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.range.start.line).toBe(1);
+    expect(findings[0]!.message).toContain("Use nonlinearity='relu'");
+    expect(findings[0]!.fixes[0]!.safety).toBe('safe');
+    expect(applyEdits(text, findings[0]!.fixes[0]!.edits)).toContain("nn.init.kaiming_normal_(self.fc1.weight, nonlinearity='relu')");
+  });
+
+  it("reports kaiming with the default nonlinearity on a tanh layer and inserts nonlinearity='tanh'", () => {
+    const text = 'from torch import nn\nnn.init.kaiming_uniform_(self.fc1.weight)\n';
+    const init = written(text, 'nn.init.kaiming_uniform_(self.fc1.weight)', { name: 'kaiming_uniform', params: { a: 0 }, options: { mode: 'fan_in', nonlinearity: 'leaky_relu' }, framework: 'torch' });
+    const model = buildModel({ framework: 'torch', layers: [dense(64, { kernelInit: init, fanIn: 32, fanOut: 64, line: 5 }), act('tanh', { line: 6 }), dense(1, { line: 7, fanIn: 64, fanOut: 1 })] });
+    const [finding] = check(model, { [FILE]: text });
+    expect(finding!.message).toContain('He/Kaiming initialization');
+    expect(applyEdits(text, finding!.fixes[0]!.edits)).toContain("nn.init.kaiming_uniform_(self.fc1.weight, nonlinearity='tanh')");
+  });
+
+  it('rewrites xavier_uniform_ in a deep ReLU stack to kaiming_normal_, unsafe when the init is shared with the output layer', () => {
+    const text = 'import torch\nimport torch.nn as nn\n\ndef init(m):\n    torch.nn.init.xavier_uniform_(m.weight)\n';
+    const init = written(text, 'torch.nn.init.xavier_uniform_(m.weight)', { name: 'xavier_uniform', params: { gain: 1 }, options: {}, framework: 'torch' });
+    const findings = check(reluStack(6, init, 'torch', true), { [FILE]: text });
+    expect(check(reluStack(6, init, 'torch', false), { [FILE]: text })[0]!.fixes[0]!.safety).toBe('safe');
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.range.start.line).toBe(4);
+    expect(findings[0]!.related).toHaveLength(6);
+    const fix = findings[0]!.fixes[0]!;
+    expect(fix.safety).toBe('unsafe');
+    expect(applyEdits(text, fix.edits)).toContain("torch.nn.init.kaiming_normal_(m.weight, nonlinearity='relu')");
+  });
+
+  it('is silent when the activation cannot be determined', () => {
+    const model = buildModel({ layers: [dense(64, { kernelInit: 'he_normal', fanIn: 10, fanOut: 64 }), act('unknown'), dense(1)] });
+    expect(check(model)).toEqual([]);
+  });
+});
+
+describe('GL202 fixtures (real analyzer)', () => {
+  const { bad, clean } = fixturesOf('GL202');
+  for (const path of [...bad, ...clean]) {
+    it(basename(path), async () => {
+      await expectFixture(path);
+    });
+  }
+  it('every fix removes its finding', async () => {
+    let checked = 0;
+    for (const path of bad) checked += await expectFixesResolve('GL202', path);
+    expect(checked).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { basename } from 'node:path';
+import { expectFixture, fixturesOf } from './fixture-harness';
+import { expectFixesResolve } from './fixture-fixes';
+import { rule } from '../../../src/analysis/rules/initialization/init-scale-off';
+import type { InitializerIR } from '../../../src/shared/ir';
+import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
+
+const check = (model: ReturnType<typeof buildModel>, sources: Record<string, string> = {}, thresholds: Record<string, number> = {}) =>
+  rule.check(model, contextFor(rule, { thresholds }, sources));
+
+const kerasInit = (name: InitializerIR['name'], params: Record<string, number> = {}, options: Record<string, string> = {}): InitializerIR => ({
+  name, params, options, spelling: name, range: null, explicit: true, framework: 'keras',
+});
+
+describe('GL203 init-scale-off (IR)', () => {
+  it('reports RandomNormal(stddev=1.0) on Dense(256, relu) after 784 inputs with both numbers', () => {
+    const model = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: kerasInit('random_normal', { mean: 0, stddev: 1 }), fanIn: 784, fanOut: 256 }), dense(10, { activation: 'softmax', fanIn: 256, fanOut: 10 })] });
+    const [finding, ...rest] = check(model);
+    expect(rest).toEqual([]);
+    // He: sqrt(2/784) = 0.05051; 1 / 0.05051 = 19.8
+    expect(finding!.message).toContain('Weight std 1 of');
+    expect(finding!.message).toContain('is 19.8x the variance-preserving 0.05051 for relu with fan_in 784');
+    expect(finding!.whatIf!.ops).toEqual([{ op: 'set-kernel-init', layerId: 'L0', init: { name: 'he_normal', params: {}, options: {} } }]);
+  });
+
+  it('uses Glorot for tanh and names both fans', () => {
+    const model = buildModel({ layers: [dense(256, { activation: 'tanh', kernelInit: kerasInit('random_uniform', { minval: -1, maxval: 1 }), fanIn: 784, fanOut: 256 }), dense(10, { fanIn: 256, fanOut: 10 })] });
+    const [finding] = check(model);
+    // U(-1, 1): std 1/sqrt(3) = 0.5774; Glorot sqrt(2/1040) = 0.04385 -> 13.2x
+    expect(finding!.message).toContain('Weight std 0.5774');
+    expect(finding!.message).toContain('13.2x the variance-preserving 0.04385 for tanh with fan_in 784 and fan_out 256');
+  });
+
+  it('counts a non-zero mean: torch uniform_ default U(0, 1)', () => {
+    const init: InitializerIR = { name: 'random_uniform', params: { a: 0, b: 1 }, options: {}, spelling: 'nn.init.uniform_(w)', range: null, explicit: true, framework: 'torch' };
+    const model = buildModel({ framework: 'torch', layers: [dense(64, { kernelInit: init, fanIn: 100, fanOut: 64 }), act('relu'), dense(1, { fanIn: 64, fanOut: 1 })] });
+    const [finding] = check(model);
+    expect(finding!.message).toContain('Weight RMS 0.5774 (mean 0.5, std 0.2887)');
+  });
+
+  it('reports too-small weights only in hidden layers of deep enough models', () => {
+    const small = kerasInit('random_normal', { mean: 0, stddev: 0.001 });
+    const shallow = buildModel({ layers: [dense(64, { activation: 'relu', kernelInit: small, fanIn: 100, fanOut: 64 }), dense(1, { fanIn: 64, fanOut: 1 })] });
+    expect(check(shallow)).toEqual([]);
+    const deep = buildModel({
+      layers: [
+        dense(64, { activation: 'relu', kernelInit: small, fanIn: 100, fanOut: 64 }),
+        dense(64, { activation: 'relu', kernelInit: small, fanIn: 64, fanOut: 64 }),
+        dense(1, { kernelInit: small, fanIn: 64, fanOut: 1 }),
+      ],
+    });
+    const findings = check(deep);
+    expect(findings.map((f) => f.range.start.line)).toEqual([0, 1]);
+    expect(findings[0]!.message).toContain('is 141.4x below the variance-preserving 0.1414');
+  });
+
+  it('respects the factor option and stays silent within it', () => {
+    const model = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: kerasInit('random_normal', { stddev: 0.1 }), fanIn: 784, fanOut: 256 }), dense(10, { fanIn: 256, fanOut: 10 })] });
+    expect(check(model)).toEqual([]); // 0.1 / 0.0505 = 1.98x
+    expect(check(model, {}, { 'init-scale-factor': 1.5 })).toHaveLength(1);
+  });
+
+  it('does not judge defaults, unknown sizes, normalized layers, constants, SELU or GL202 families', () => {
+    const big = kerasInit('random_normal', { stddev: 1 });
+    const cases = [
+      buildModel({ layers: [dense(256, { activation: 'relu', fanIn: 20, fanOut: 256 }), dense(1, { fanIn: 256, fanOut: 1 })] }),
+      buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: big }), dense(1)] }),
+      buildModel({ layers: [dense(256, { kernelInit: big, fanIn: 784, fanOut: 256 }), layerOf('batchnorm'), act('relu'), dense(1, { fanIn: 256, fanOut: 1 })] }),
+      buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: kerasInit('ones'), fanIn: 784, fanOut: 256 }), dense(1, { fanIn: 256, fanOut: 1 })] }),
+      buildModel({ layers: [dense(256, { activation: 'selu', kernelInit: big, fanIn: 784, fanOut: 256 }), dense(1, { fanIn: 256, fanOut: 1 })] }),
+      buildModel({ layers: [dense(256, { activation: 'tanh', kernelInit: kerasInit('he_normal'), fanIn: 20, fanOut: 256 }), dense(1, { fanIn: 256, fanOut: 1 })] }),
+      buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: kerasInit('unknown'), fanIn: 784, fanOut: 256 }), dense(1, { fanIn: 256, fanOut: 1 })] }),
+    ];
+    for (const model of cases) expect(check(model)).toEqual([]);
+  });
+
+  it('reports VarianceScaling with a large scale', () => {
+    const model = buildModel({ layers: [dense(128, { activation: 'relu', kernelInit: kerasInit('variance_scaling', { scale: 50 }, { mode: 'fan_in', distribution: 'truncated_normal' }), fanIn: 64, fanOut: 128 }), dense(1, { fanIn: 128, fanOut: 1 })] });
+    expect(check(model)[0]!.message).toContain('is 5.0x the variance-preserving');
+  });
+
+  it('rewrites w.data.normal_(0, 1) into kaiming_normal_ on the same tensor (unsafe)', () => {
+    const text = 'import torch\nimport torch.nn as nn\n\nself.fc1.weight.data.normal_(0, 1)\n';
+    const init: InitializerIR = { name: 'random_normal', params: { mean: 0, std: 1 }, options: {}, spelling: 'self.fc1.weight.data.normal_(0, 1)', range: findRange(text, 'self.fc1.weight.data.normal_(0, 1)'), explicit: true, framework: 'torch' };
+    const model = buildModel({ framework: 'torch', layers: [dense(256, { kernelInit: init, fanIn: 784, fanOut: 256, line: 8 }), act('relu', { line: 9 }), dense(10, { fanIn: 256, fanOut: 10, line: 10 })] });
+    const [finding] = check(model, { [FILE]: text });
+    expect(finding!.range.start.line).toBe(3);
+    expect(finding!.fixes[0]!.safety).toBe('unsafe');
+    expect(applyEdits(text, finding!.fixes[0]!.edits)).toContain("nn.init.kaiming_normal_(self.fc1.weight, nonlinearity='relu')");
+  });
+});
+
+describe('GL203 fixtures (real analyzer)', () => {
+  const { bad, clean } = fixturesOf('GL203');
+  for (const path of [...bad, ...clean]) {
+    it(basename(path), async () => {
+      await expectFixture(path);
+    });
+  }
+  it('every fix removes its finding', async () => {
+    let checked = 0;
+    for (const path of bad) checked += await expectFixesResolve('GL203', path);
+    expect(checked).toBeGreaterThan(0);
+  });
+});
