@@ -4,7 +4,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { PyFile } from '../../python/file';
-import { descendantsOfType, dottedName, namedChildren } from '../../python/syntax';
+import { assignmentOf, descendantsOfType, dottedName, namedChildren } from '../../python/syntax';
 import type { ClassInfo } from './values';
 
 const MODULE_BASES = new Map([
@@ -92,4 +92,18 @@ export function findFunctions(file: PyFile): Map<string, Node> {
     if (name && !functions.has(name)) functions.set(name, fn);
   }
   return functions;
+}
+
+/** A class attribute (`expansion = 4` in the class body), looked up through same-file bases. */
+export function classAttribute(cls: ClassInfo, name: string): Node | null {
+  const body = cls.node.childForFieldName('body');
+  for (const stmt of body ? namedChildren(body) : []) {
+    const assign = assignmentOf(stmt);
+    if (assign?.target.type === 'identifier' && assign.target.text === name) return assign.value;
+  }
+  for (const base of cls.bases) {
+    const found = classAttribute(base, name);
+    if (found) return found;
+  }
+  return null;
 }

@@ -13,6 +13,7 @@ import type { PyFile } from '../../python/file';
 import { callArguments, dottedName, namedChildren, rangeOf, stringValue, unparen, type CallArguments } from '../../python/syntax';
 import { makeLayer } from '../builders';
 import { FUNCTIONAL_DEFAULTS, FUNCTIONAL_PARAMS } from './activations';
+import { classAttribute } from './classes';
 import { buildLayer, torchLayerName, unknownLayer, type ArgReader } from './catalog';
 import { arithmetic, braceFormat, compare, str, stringMethod, truthy } from './constops';
 import { calculateGain, nnInitCall, tensorMethodInit } from './init';
@@ -59,6 +60,18 @@ const MAX_ITERATIONS = 256;
 const RETURNS_SELF = new Set(['to', 'cuda', 'cpu', 'float', 'double', 'half', 'train', 'eval', 'requires_grad_', 'type', 'share_memory', 'bfloat16']);
 const TENSOR_FACTORIES = /^torch\.(zeros|ones|randn|rand|empty|full|tensor|arange|linspace|eye|zeros_like|ones_like|randn_like|rand_like|randint|from_numpy|as_tensor|Tensor|FloatTensor|LongTensor)$/;
 const PARAMETER_CLASSES = new Set(['torch.nn.Parameter', 'torch.nn.parameter.Parameter']);
+/** Math functions whose arguments may be module sizes (`1 / math.sqrt(m.in_features)`). */
+const MATH = new Map<string, (...xs: number[]) => number>([
+  ['math.sqrt', Math.sqrt],
+  ['numpy.sqrt', Math.sqrt],
+  ['math.log', Math.log],
+  ['numpy.log', Math.log],
+  ['math.exp', Math.exp],
+  ['math.floor', Math.floor],
+  ['math.ceil', Math.ceil],
+  ['math.pow', Math.pow],
+  ['numpy.prod', (...xs) => xs.reduce((a, b) => a * b, 1)],
+]);
 const BUILTINS = new Set(['range', 'len', 'list', 'tuple', 'zip', 'enumerate', 'reversed', 'int', 'float', 'str', 'isinstance', 'type', 'getattr', 'setattr', 'hasattr', 'dict', 'sorted', 'min', 'max', 'abs', 'round', 'sum', 'print', 'super', 'bool']);
 
 /** Shadows a name in a Scope with a known constant, or with "unknown" (undefined). */
@@ -529,7 +542,7 @@ export class Interpreter {
         if (attr) return attr;
         const method = this.findMethod(obj.inst.cls, name);
         if (method) return { t: 'fn', def: method.def, self: obj.inst };
-        return UNKNOWN;
+        return this.classAttr(obj.inst.cls, name);
       }
       case 'layer': {
         const param = paramOf(obj.slot, name);
@@ -543,13 +556,18 @@ export class Interpreter {
         return name === 'T' || name === 'mT' || name === 'data' || name === 'real' ? obj : UNKNOWN;
       case 'class': {
         const method = this.findMethod(obj.cls, name);
-        return method ? { t: 'fn', def: method.def, self: null } : UNKNOWN;
+        return method ? { t: 'fn', def: method.def, self: null } : this.classAttr(obj.cls, name);
       }
       case 'ctor':
         return { t: 'ctor', qualified: `${obj.qualified}.${name}`, spelling: `${obj.spelling}.${name}` };
       default:
         return UNKNOWN;
     }
+  }
+
+  private classAttr(cls: ClassInfo, name: string): Value {
+    const node = classAttribute(cls, name);
+    return node ? this.eval(node, { ...this.moduleFrame(), scope: Scope.inside(cls.node), depth: MAX_DEPTH - 2 }) : UNKNOWN;
   }
 
   private subscript(n: Node, f: Frame): Value {
@@ -927,9 +945,9 @@ export class Interpreter {
       case 'hasattr': {
         const attr = constOf(a1);
         if (typeof attr !== 'string') return UNKNOWN;
-        const v = this.member(a0, attr);
-        if (v.t !== 'unknown') return constant(!(v.t === 'const' && v.v === null && attr !== 'bias') || attr === 'bias');
-        return a0.t === 'layer' && a0.slot.qualified ? constant(false) : UNKNOWN;
+        // A disabled bias is still an attribute (set to None).
+        if (this.member(a0, attr).t !== 'unknown') return constant(true);
+        return (a0.t === 'layer' && a0.slot.qualified) || a0.t === 'param' ? constant(false) : UNKNOWN;
       }
       case 'getattr': {
         const attr = constOf(a1);
@@ -1005,6 +1023,13 @@ export class Interpreter {
       return constant(null);
     }
     if (PARAMETER_CLASSES.has(qualified) || TENSOR_FACTORIES.test(qualified)) return { t: 'tensor', from: [] };
+    const math = MATH.get(qualified);
+    if (math) {
+      const nums = args.positional.map(constOf);
+      if (!nums.every((x): x is number => typeof x === 'number')) return UNKNOWN;
+      const r = math(...nums);
+      return Number.isFinite(r) ? constant(r) : UNKNOWN;
+    }
     const layerName = torchLayerName(qualified);
     if (layerName && !['Module', 'Parameter', 'ParameterList', 'ParameterDict'].includes(layerName)) {
       const slot = buildLayer(qualified, { name: layerName, spelling, call: n, args: this.argReader(args) });
@@ -1050,7 +1075,8 @@ export class Interpreter {
       const args = this.evalArgs(syntax, f);
       if (!f.trace) return { t: 'tensor', from: [] };
       const op = methodOp(method);
-      const fn = n.childForFieldName('function')?.text ?? method;
+      const receiver = n.childForFieldName('function')?.childForFieldName('object');
+      const fn = receiver?.type === 'identifier' ? `${receiver.text}.${method}` : `Tensor.${method}`;
       if (op) return this.tensorOp(op, fn, n, args, obj, f);
       return this.barrier(n, `${fn}(...) is not modelled`, { ...args, positional: [obj, ...args.positional] }, f);
     }

@@ -95,6 +95,7 @@ export function paramOf(slot: Slot, name: string): Value | undefined {
 
 /** Size attributes torch modules expose (`self.fc.in_features`). */
 export function sizeAttribute(layer: LayerIR, name: string): ConstValue | undefined {
+  if (name === 'kernel_size') return layer.kernelSize ?? undefined;
   const byName: Record<string, number | null> = {
     in_features: layer.kind === 'dense' ? layer.inFeatures : null,
     out_features: layer.kind === 'dense' ? layer.units : null,
@@ -105,6 +106,7 @@ export function sizeAttribute(layer: LayerIR, name: string): ConstValue | undefi
     input_size: layer.inFeatures,
     embedding_dim: layer.units,
     num_embeddings: layer.inFeatures,
+    normalized_shape: layer.kind === 'layernorm' ? layer.units : null,
   };
   const v = byName[name];
   return v === null || v === undefined ? undefined : v;
