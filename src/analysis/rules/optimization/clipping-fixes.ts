@@ -64,26 +64,28 @@ function torchNnPrefix(text: string): string | null {
   return null;
 }
 
-/** The lines of the function that contains `line` (up to the nearest less-indented `def`), for name checks. */
-function enclosingFunctionText(lines: string[], line: number, indent: number): string {
+/** The lines of the function that contains `line` (from the nearest less-indented `def`); null at module level. */
+function enclosingFunctionText(lines: string[], line: number, indent: number): string | null {
   for (let i = line; i >= 0; i--) {
     const m = /^(\s*)(async\s+)?def\s/.exec(lines[i]!);
     if (m && m[1]!.length < indent) return lines.slice(i, line + 1).join('\n');
   }
-  return lines.slice(0, line + 1).join('\n');
+  return null;
 }
 
-/** What to clip: `model.parameters()` when that name is in scope at the step, else the optimizer's own parameters. */
+/**
+ * What to clip: `model.parameters()` when the optimizer was built over `model` and that name is
+ * used in the function of the step (or both are at module level); otherwise the optimizer's own
+ * parameter groups, which are always in scope where `step()` is called.
+ */
 function parametersExpression(loop: TrainingLoopIR, context: RuleContext, optimizerExpr: string, lines: string[], line: number, indent: number): string {
   const optimizer = loop.optimizer;
-  const ctorText = optimizer ? context.sourceText(optimizer.file) : undefined;
-  if (optimizer && ctorText !== undefined) {
-    const ctor = sliceOf(ctorText, optimizer.range);
-    const m = /^[\w.]+\(\s*([A-Za-z_]\w*)\.parameters\(\)\s*[,)]/.exec(ctor);
-    const name = m?.[1];
+  const ctorText = optimizer && optimizer.file === loop.file ? context.sourceText(optimizer.file) : undefined;
+  const name = optimizer && ctorText !== undefined ? /^[\w.]+\(\s*([A-Za-z_]\w*)\.parameters\(\)\s*[,)]/.exec(sliceOf(ctorText, optimizer.range))?.[1] : undefined;
+  if (name) {
     const scopeText = enclosingFunctionText(lines, line, indent);
-    const definedAtModuleLevel = new RegExp(`^${name}\\s*=`, 'm').test(lines.join('\n'));
-    if (name && optimizer.file === loop.file && (new RegExp(`\\b${name}\\b`).test(scopeText) || definedAtModuleLevel)) return `${name}.parameters()`;
+    const inScope = scopeText === null ? new RegExp(`^${name}\\s*=`, 'm').test(lines.join('\n')) : new RegExp(`\\b${name}\\b`).test(scopeText);
+    if (inScope) return `${name}.parameters()`;
   }
   return `[p for group in ${optimizerExpr}.param_groups for p in group["params"]]`;
 }

@@ -98,6 +98,9 @@ interface UnclippedSite {
   fix: Fix | null;
 }
 
+/** `train.py` for `/project/src/train.py`: the related information carries the full location. */
+const baseName = (path: string): string => path.split(/[\\/]/).pop() ?? path;
+
 function layerLabel(layer: LayerIR): string {
   return `${layer.className} '${layer.name}'`;
 }
@@ -174,7 +177,7 @@ export const rule: Rule = {
     // Training in another file: also mark the recurrent layer where the model is defined.
     const elsewhere = sites.filter((s) => s.file !== model.file);
     if (elsewhere.length > 0) {
-      const where = elsewhere.map((s) => `${s.file}:${s.range.start.line + 1}`).join(', ');
+      const where = elsewhere.map((s) => `${baseName(s.file)}:${s.range.start.line + 1}`).join(', ');
       findings.push(
         makeFinding(meta, model, context, {
           message: `${recurrentSummary(recurrent)} of model ${model.name} is trained without gradient clipping (${where}): backpropagation through time can make gradients explode.`,

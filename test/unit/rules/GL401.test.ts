@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { expectFixture, fixturesOf } from './fixture-harness';
+import { expectFixesResolve } from './fixture-fixes';
+import { applyEdits } from './ir-builder';
+import { Project } from '../../../src/analysis/project';
+import type { FileResult } from '../../../src/analysis/api';
+
+async function analyze(files: Record<string, string>): Promise<FileResult[]> {
+  const project = await Project.create();
+  for (const [path, text] of Object.entries(files)) project.setFile(path, text);
+  const results = project.analyzeAll();
+  project.dispose();
+  return results;
+}
+
+const gl401 = (results: FileResult[]) => results.flatMap((r) => r.findings.filter((f) => f.code === 'GL401'));
+
+const TORCH_LOOP = `import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(8, 32, batch_first=True)
+        self.fc = nn.Linear(32, 1)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.fc(out[:, -1])
+
+
+def train(net, loader, opt):
+    for x, y in loader:
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(net(x), y)
+        loss.backward()
+        opt.step()
+
+
+model = Net()
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+train(model, loader, optimizer)
+`;
+
+describe('GL401 recurrent-without-clipping', () => {
+  it('reports a PyTorch loop at step(), points at the LSTM, and inserts a clip line with the same indentation', async () => {
+    const [result] = await analyze({ '/p/train.py': TORCH_LOOP });
+    const [finding] = gl401([result!]);
+    expect(finding).toBeDefined();
+    expect(finding!.range.start.line).toBe(20);
+    expect(finding!.message).toMatch(/nn\.LSTM 'lstm' is trained by this loop without gradient clipping between backward\(\) and step\(\)/);
+    expect(finding!.related.map((r) => r.location.range.start.line)).toEqual([7]);
+    expect(finding!.whatIf?.ops).toEqual([{ op: 'set-optimizer', patch: { clipnorm: 1 } }]);
+    const fix = finding!.fixes[0]!;
+    expect(fix.safety).toBe('unsafe');
+    const edited = applyEdits(TORCH_LOOP, fix.edits);
+    // Inside train() the optimizer's own name is what is in scope: clip its parameter groups.
+    expect(edited.split('\n').slice(19, 22)).toEqual([
+      '        loss.backward()',
+      '        torch.nn.utils.clip_grad_norm_([p for group in opt.param_groups for p in group["params"]], max_norm=1.0)',
+      '        opt.step()',
+    ]);
+    const [after] = await analyze({ '/p/train.py': edited });
+    expect(gl401([after!])).toEqual([]);
+  });
+
+  it('clips model.parameters() when the optimizer was built over that name in the same scope', async () => {
+    const text = TORCH_LOOP.replace(/def train[\s\S]*$/, `model = Net()
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+for x, y in loader:
+    optimizer.zero_grad()
+    nn.functional.mse_loss(model(x), y).backward()
+    optimizer.step()
+`);
+    const [result] = await analyze({ '/p/train.py': text });
+    const [finding] = gl401([result!]);
+    const edited = applyEdits(text, finding!.fixes[0]!.edits);
+    expect(edited).toContain('    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)\n    optimizer.step()');
+  });
+
+  it('unscales before clipping under AMP', async () => {
+    const path = join(__dirname, '../../fixtures/rules/GL401/bad_torch_amp.py');
+    const text = readFileSync(path, 'utf8');
+    const [result] = await analyze({ [path]: text });
+    const edited = applyEdits(text, gl401([result!])[0]!.fixes[0]!.edits);
+    expect(edited).toContain(
+      '    scaler.scale(loss).backward()\n    scaler.unscale_(optimizer)\n    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)\n    scaler.step(optimizer)',
+    );
+  });
+
+  it('reports on both files of a project: the step in train.py and the LSTM in model.py', async () => {
+    const dir = join(__dirname, '../../fixtures/rules/GL401/project_bad');
+    const results = await expectFixture(dir);
+    const byFile = new Map(results.map((r) => [basename(r.path), r.findings.filter((f) => f.code === 'GL401')]));
+    const inModel = byFile.get('model.py')![0]!;
+    expect(inModel.message).toMatch(/trained without gradient clipping \(train\.py:17\)/);
+    expect(inModel.related[0]!.location.file).toBe(join(dir, 'train.py'));
+    const inTrain = byFile.get('train.py')![0]!;
+    expect(inTrain.related[0]!.location.file).toBe(join(dir, 'model.py'));
+    expect(inTrain.fixes[0]!.edits[0]!.file).toBe(join(dir, 'train.py'));
+  });
+
+  it('adds clipnorm to the Keras optimizer that reaches compile', async () => {
+    const path = join(__dirname, '../../fixtures/rules/GL401/bad_keras_lstm_adam.py');
+    const text = readFileSync(path, 'utf8');
+    const [result] = await analyze({ [path]: text });
+    const [finding] = gl401([result!]);
+    expect(finding!.message).toMatch(/trained with optimizer keras\.optimizers\.Adam, which has no clipnorm\/clipvalue\/global_clipnorm/);
+    const edited = applyEdits(text, finding!.fixes[0]!.edits);
+    expect(edited).toContain('optimizer = keras.optimizers.Adam(learning_rate=1e-3, clipnorm=1.0)');
+  });
+
+  it('replaces a string optimizer with a clipping constructor in the file’s own spelling', async () => {
+    const path = join(__dirname, '../../fixtures/rules/GL401/bad_keras_string_optimizer.py');
+    const text = readFileSync(path, 'utf8');
+    const [result] = await analyze({ [path]: text });
+    const edited = applyEdits(text, gl401([result!])[0]!.fixes[0]!.edits);
+    expect(edited).toContain('forecaster.compile(optimizer=tf.keras.optimizers.RMSprop(clipnorm=1.0), loss="mse"');
+  });
+
+  it('can be suppressed on the line in the training file only', async () => {
+    const text = TORCH_LOOP.replace('        opt.step()', '        opt.step()  # noqa: GL401');
+    const [result] = await analyze({ '/p/train.py': text });
+    expect(gl401([result!])).toEqual([]);
+  });
+});
+
+describe('GL401 fixtures (real analyzer)', () => {
+  const { bad, clean } = fixturesOf('GL401');
+
+  it.each([...bad, ...clean].map((p) => [basename(p), p]))('%s', async (_name, path) => {
+    await expectFixture(path);
+  });
+
+  it('offers fixes that remove their finding when applied', async () => {
+    let checked = 0;
+    for (const path of bad.filter((p) => p.endsWith('.py'))) checked += await expectFixesResolve('GL401', path);
+    expect(checked).toBeGreaterThanOrEqual(5);
+  });
+});
