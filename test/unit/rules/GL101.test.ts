@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { basename } from 'node:path';
-import { expectFixture, fixturesOf } from './fixture-harness';
-import { expectFixesResolve } from './fixture-fixes';
+import { describeRuleFixtures } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/activation/saturating-activation-stack';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
 
@@ -156,16 +154,4 @@ describe('GL101 saturating-activation-stack (IR)', () => {
   });
 });
 
-describe('GL101 fixtures (real analyzer)', () => {
-  const { bad, clean } = fixturesOf('GL101');
-
-  it.each([...bad, ...clean].map((p) => [basename(p), p]))('%s', async (_name, path) => {
-    await expectFixture(path);
-  });
-
-  it('offers fixes that remove their finding when applied', async () => {
-    let checked = 0;
-    for (const path of bad) checked += await expectFixesResolve('GL101', path);
-    expect(checked).toBeGreaterThan(0);
-  });
-});
+describeRuleFixtures('GL101');

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { basename } from 'node:path';
-import { expectFixture, fixturesOf } from './fixture-harness';
-import { expectFixesResolve } from './fixture-fixes';
+import { describeRuleFixtures } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/activation/softmax-in-hidden-layer';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
 
@@ -86,16 +84,4 @@ describe('GL102 softmax-in-hidden-layer (IR)', () => {
   });
 });
 
-describe('GL102 fixtures (real analyzer)', () => {
-  const { bad, clean } = fixturesOf('GL102');
-
-  it.each([...bad, ...clean].map((p) => [basename(p), p]))('%s', async (_name, path) => {
-    await expectFixture(path);
-  });
-
-  it('offers fixes that remove their finding when applied', async () => {
-    let checked = 0;
-    for (const path of bad) checked += await expectFixesResolve('GL102', path);
-    expect(checked).toBeGreaterThan(0);
-  });
-});
+describeRuleFixtures('GL102');

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { basename } from 'node:path';
-import { expectFixture, fixturesOf } from './fixture-harness';
-import { expectFixesResolve } from './fixture-fixes';
+import { describeRuleFixtures } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/activation/selu-without-self-normalization';
 import type { InitializerIR } from '../../../src/shared/ir';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
@@ -109,16 +107,4 @@ describe('GL104 selu-without-self-normalization (IR)', () => {
   });
 });
 
-describe('GL104 fixtures (real analyzer)', () => {
-  const { bad, clean } = fixturesOf('GL104');
-
-  it.each([...bad, ...clean].map((p) => [basename(p), p]))('%s', async (_name, path) => {
-    await expectFixture(path);
-  });
-
-  it('offers fixes that remove their finding when applied', async () => {
-    let checked = 0;
-    for (const path of bad) checked += await expectFixesResolve('GL104', path);
-    expect(checked).toBeGreaterThan(0);
-  });
-});
+describeRuleFixtures('GL104');

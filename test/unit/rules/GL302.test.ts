@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { basename } from 'node:path';
-import { expectFixture, fixturesOf } from './fixture-harness';
-import { expectFixesResolve } from './fixture-fixes';
+import { describeRuleFixtures } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/normalization/bias-before-batchnorm';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
 
@@ -81,16 +79,4 @@ describe('GL302 bias-before-batchnorm (IR)', () => {
   });
 });
 
-describe('GL302 fixtures (real analyzer)', () => {
-  const { bad, clean } = fixturesOf('GL302');
-
-  it.each([...bad, ...clean].map((p) => [basename(p), p]))('%s', async (_name, path) => {
-    await expectFixture(path);
-  });
-
-  it('offers fixes that remove their finding when applied', async () => {
-    let checked = 0;
-    for (const path of bad) checked += await expectFixesResolve('GL302', path);
-    expect(checked).toBeGreaterThan(0);
-  });
-});
+describeRuleFixtures('GL302');

@@ -1,12 +1,14 @@
 /**
- * Checks the text fixes a rule offers on a fixture: applying each fix's edits and re-analyzing the
- * edited source must leave valid Python (no syntax notices) and drop the finding the fix belongs to.
+ * Fixture suites for rules, and the check of the text fixes a rule offers on a fixture: applying each
+ * fix's edits and re-analyzing the edited source must leave valid Python (no syntax notices) and drop the finding the fix belongs to.
  */
 import { readFileSync } from 'node:fs';
-import { expect } from 'vitest';
+import { basename } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import type { FileResult } from '../../../src/analysis/api';
 import { Project } from '../../../src/analysis/project';
 import { applyEdits } from './ir-builder';
+import { expectFixture, fixturesOf } from './fixture-harness';
 
 async function analyzeText(path: string, text: string): Promise<FileResult> {
   const project = await Project.create();
@@ -34,4 +36,21 @@ export async function expectFixesResolve(code: string, path: string): Promise<nu
     }
   }
   return checked;
+}
+
+/** The fixture suite of a rule: every bad/clean fixture matches its markers, and the bad ones' fixes work. */
+export function describeRuleFixtures(code: string): void {
+  describe(`${code} fixtures (real analyzer)`, () => {
+    const { bad, clean } = fixturesOf(code);
+
+    it.each([...bad, ...clean].map((p) => [basename(p), p]))('%s', async (_name, path) => {
+      await expectFixture(path);
+    });
+
+    it('offers fixes that remove their finding when applied', async () => {
+      let checked = 0;
+      for (const path of bad) checked += await expectFixesResolve(code, path);
+      expect(checked).toBeGreaterThan(0);
+    });
+  });
 }
