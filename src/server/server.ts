@@ -42,7 +42,10 @@ import { DEFAULT_INDEX_LIMITS, findPythonFiles, readSource } from './workspaceIn
 
 /** Re-analysis of the other open units after an edit (cross-file facts) waits for typing to pause. */
 const DEPENDENTS_DELAY_MS = 400;
-/** The debounce adapts to how long analysis takes: cheap files are linted at once, huge ones less often. */
+/**
+ * Debounce: an edit after a pause is linted at once (MIN); edits arriving faster than analysis
+ * completes wait about one analysis time, so a huge file is re-analyzed at most that often.
+ */
 const MIN_DEBOUNCE_MS = 5;
 const MAX_DEBOUNCE_MS = 1000;
 const DEPENDENTS_KEY = '\u0000dependents';
@@ -68,6 +71,7 @@ export class GradientLensServer {
   private supportsDynamicConfiguration = false;
   private supportsDynamicWatchers = false;
   private lastAnalysisMs = 0;
+  private readonly lastChangeAt = new Map<string, number>();
   private generation = 0;
 
   constructor(private readonly connection: Connection) {
@@ -246,6 +250,7 @@ export class GradientLensServer {
     const unit = this.units.get(uri);
     if (!unit) return;
     this.units.delete(uri);
+    this.lastChangeAt.delete(uri);
     this.scheduler.cancel(uri);
     for (const [cell, owner] of this.cellOwners) if (owner === uri) this.cellOwners.delete(cell);
     for (const shown of this.publishedUris.get(uri) ?? []) this.connection.sendDiagnostics({ uri: shown, diagnostics: [] });
@@ -305,7 +310,11 @@ export class GradientLensServer {
   // ---- analysis and diagnostics ----------------------------------------------------------------
 
   private scheduleUnit(unit: OpenUnit): void {
-    const delay = Math.min(MAX_DEBOUNCE_MS, Math.max(MIN_DEBOUNCE_MS, this.lastAnalysisMs));
+    const now = performance.now();
+    const sincePrevious = now - (this.lastChangeAt.get(unit.uri) ?? -Infinity);
+    this.lastChangeAt.set(unit.uri, now);
+    const burst = sincePrevious < 2 * this.lastAnalysisMs;
+    const delay = burst ? Math.min(MAX_DEBOUNCE_MS, Math.max(MIN_DEBOUNCE_MS, this.lastAnalysisMs)) : MIN_DEBOUNCE_MS;
     this.scheduler.schedule(unit.uri, delay, (token) => this.lintUnit(unit, token));
     this.scheduleDependents();
   }

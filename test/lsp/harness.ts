@@ -311,3 +311,19 @@ export class LspSession {
     this.connection.dispose();
   }
 }
+
+/** 0-based position of the `occurrence`-th `needle` in `text` (plus `offset` characters). */
+export function positionOf(text: string, needle: string, offset = 0, occurrence = 0): { line: number; character: number } {
+  let index = -1;
+  for (let i = 0; i <= occurrence; i++) {
+    index = text.indexOf(needle, index + 1);
+    if (index < 0) throw new Error(`"${needle}" not found`);
+  }
+  const before = text.slice(0, index + offset);
+  const line = before.split('\n').length - 1;
+  return { line, character: before.length - before.lastIndexOf('\n') - 1 };
+}
+
+export function codes(diagnostics: { code?: string | number }[]): string[] {
+  return diagnostics.map((d) => String(d.code ?? '')).filter((c) => c !== '');
+}

@@ -25,11 +25,17 @@ const SEVERITY: Record<Severity, DiagnosticSeverity> = {
   hint: DiagnosticSeverity.Hint,
 };
 
-/**
- * Rules whose flagged code does nothing useful: editors fade it. GL302's bias is cancelled by the
- * batch normalization's mean subtraction that follows (Ioffe & Szegedy 2015).
- */
-const UNNECESSARY_CODE = new Set(['GL302']);
+function covers(outer: Range, inner: Range): boolean {
+  const le = (a: Range['start'], b: Range['start']) => a.line < b.line || (a.line === b.line && a.character <= b.character);
+  return le(outer.start, inner.start) && le(inner.end, outer.end);
+}
+
+/** The flagged code does nothing useful (a safe fix just deletes it): editors fade it. */
+function isUnnecessary(finding: Finding): boolean {
+  return finding.fixes.some(
+    (fix) => fix.safety === 'safe' && fix.edits.length > 0 && fix.edits.every((e) => e.newText === '' && e.file === finding.file && covers(e.range, finding.range)),
+  );
+}
 
 export function findingToDiagnostic(finding: Finding, range: Range, mapLocation: LocationMapper, data: DiagnosticData): Diagnostic {
   const relatedInformation: DiagnosticRelatedInformation[] = [];
@@ -47,7 +53,7 @@ export function findingToDiagnostic(finding: Finding, range: Range, mapLocation:
     data,
   };
   if (relatedInformation.length > 0) diagnostic.relatedInformation = relatedInformation;
-  if (UNNECESSARY_CODE.has(finding.code)) diagnostic.tags = [DiagnosticTag.Unnecessary];
+  if (isUnnecessary(finding)) diagnostic.tags = [DiagnosticTag.Unnecessary];
   return diagnostic;
 }
 
