@@ -61,6 +61,11 @@ describe('GL202 init-activation-mismatch (IR)', () => {
     expect(check(reluStack(8, 'he_normal'))).toEqual([]);
   });
 
+  it('counts the ReLU stack between normalization layers only', () => {
+    const layers = Array.from({ length: 8 }, (_, i) => [dense(256, { activation: 'relu', kernelInit: 'glorot_uniform', fanIn: 256, fanOut: 256 }), ...(i % 2 === 1 ? [layerOf('layernorm')] : [])]).flat();
+    expect(check(buildModel({ layers: [...layers, dense(10, { fanIn: 256, fanOut: 10 })] }))).toEqual([]);
+  });
+
   it('judges framework defaults only with judge-default-init', () => {
     expect(check(reluStack(8, undefined))).toEqual([]);
     expect(check(reluStack(8, undefined), {}, { 'judge-default-init': true })).toHaveLength(8);

@@ -55,6 +55,20 @@ describe('GL203 init-scale-off (IR)', () => {
     expect(findings[0]!.message).toContain('is 141.4x below the variance-preserving 0.1414');
   });
 
+  it('lets a normalization layer reset a too-small scale (DCGAN: N(0, 0.02) with BatchNorm every other layer)', () => {
+    const small = kerasInit('random_normal', { stddev: 0.02 });
+    const model = buildModel({
+      layers: [
+        dense(64, { activation: 'relu', kernelInit: small, fanIn: 48, fanOut: 64 }),
+        dense(128, { kernelInit: small, fanIn: 64, fanOut: 128 }),
+        layerOf('batchnorm'),
+        act('relu'),
+        dense(1, { activation: 'sigmoid', kernelInit: small, fanIn: 128, fanOut: 1 }),
+      ],
+    });
+    expect(check(model)).toEqual([]);
+  });
+
   it('respects the factor option and stays silent within it', () => {
     const model = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: kerasInit('random_normal', { stddev: 0.1 }), fanIn: 784, fanOut: 256 }), dense(10, { fanIn: 256, fanOut: 10 })] });
     expect(check(model)).toEqual([]); // 0.1 / 0.0505 = 1.98x

@@ -12,7 +12,7 @@ import { layerGraph } from '../helpers/layer-graph';
 import { makeFinding } from '../helpers/make-finding';
 import { kaimingNonlinearityEdit, replaceInitializerEdit } from '../helpers/replace-initializer-edit';
 import { rangeKey } from '../helpers/call-key';
-import { groupByInitSite, initLabel, relatedLayers, type InitSite } from './init-sites';
+import { groupByInitSite, initLabel, normalizationFreeSegment, relatedLayers, type InitSite } from './init-sites';
 
 const JUDGE_DEFAULTS = 'judge-default-init';
 const RELU_DEPTH = 'glorot-relu-min-depth';
@@ -35,7 +35,7 @@ really acts on the layer's output (its \`activation=\`, or a following \`Activat
 - **He/Kaiming on sigmoid, tanh, softsign or hard sigmoid** (\`'he_normal'\`, \`'he_uniform'\`,
   \`VarianceScaling(scale=2.0)\`, \`kaiming_*_(nonlinearity='relu')\`);
 - **Glorot/Xavier or LeCun in a deep ReLU-family stack**: at least \`${RELU_DEPTH}\` hidden layers
-  with ReLU, leaky ReLU, ELU, GELU, swish... and no normalization after them;
+  with ReLU, leaky ReLU, ELU, GELU, swish... with no normalization layer between them;
 - **PyTorch \`kaiming_*_(nonlinearity=...)\` that disagrees with the layer's activation**, e.g.
   \`nonlinearity='tanh'\` on a ReLU layer or \`'relu'\` on a sigmoid layer.
 
@@ -150,14 +150,17 @@ export const rule: Rule = {
       .map((layer) => ({ layer, assessment: assessKernelInit(layer, layer.kernelInit!, model) }))
       .filter(({ assessment }) => !assessment.effective.uncertain && !assessment.effective.normalizedBy && assessment.activationClass !== 'self-normalizing');
 
-    // The ReLU-family stack: hidden rectifier layers whose scale no normalization resets.
-    const reluStack = judged.filter((j) => activationClass(j.assessment.activation) === 'relu-like');
-    const ratios = reluStack.map((j) => j.assessment.ratio);
-    const shrink = ratios.every((r): r is number => r !== null && r > 0) ? 1 / ratios.reduce((p, r) => p * r, 1) : null;
+    // The ReLU-family stack of a layer: hidden rectifier layers of its normalization-free segment.
+    const isRelu = (j: Judged) => activationClass(j.assessment.activation) === 'relu-like';
+    const byId = new Map(judged.map((j) => [j.layer.id, j]));
+    const reluStackOf = (layer: LayerIR): Judged[] =>
+      normalizationFreeSegment(graph, layer)
+        .map((l) => byId.get(l.id))
+        .filter((j): j is Judged => j !== undefined && isRelu(j));
 
     const reported = judged.filter(({ layer, assessment }) => {
       if (!layer.kernelInit!.explicit && !judgeDefaults) return false;
-      if (assessment.mismatch === 'small-on-relu') return reluStack.length >= minDepth;
+      if (assessment.mismatch === 'small-on-relu') return reluStackOf(layer).length >= minDepth;
       return assessment.mismatch === 'he-on-saturating' || assessment.mismatch === 'nonlinearity-disagrees';
     });
     const byLayer = new Map(reported.map((j) => [j.layer.id, j]));
@@ -175,9 +178,12 @@ export const rule: Rule = {
         related.push({ location: { file: model.file, range: appliedBy.activation.range }, message: `the ${first.assessment.activation} applied to '${first.layer.name}'` });
       }
       const rec = first.assessment.recommendation;
+      const stack = reluStackOf(first.layer);
+      const ratios = stack.map((j) => j.assessment.ratio);
+      const shrink = ratios.every((r): r is number => r !== null && r > 0) ? 1 / ratios.reduce((p, r) => p * r, 1) : null;
       findings.push(
         makeFinding(meta, model, context, {
-          message: message(first, site, reluStack.length, shrink),
+          message: message(first, site, stack.length, shrink),
           range: site.range,
           related,
           fixes: fixFor(model, context, first, site, shared),

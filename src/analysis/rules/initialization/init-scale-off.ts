@@ -10,7 +10,7 @@ import { feedsLearningLayer } from '../helpers/hidden-layer';
 import { layerGraph } from '../helpers/layer-graph';
 import { makeFinding } from '../helpers/make-finding';
 import { replaceInitializerEdit } from '../helpers/replace-initializer-edit';
-import { groupByInitSite, initLabel, relatedLayers } from './init-sites';
+import { groupByInitSite, initLabel, normalizationFreeSegment, relatedLayers } from './init-sites';
 
 const FACTOR = 'init-scale-factor';
 const MIN_DEPTH = 'init-scale-small-min-depth';
@@ -24,7 +24,7 @@ const meta: RuleMeta = {
   summary: 'The weights\' effective std is far (default: more than 3x) above or below the variance-preserving std for the layer\'s activation.',
   options: [
     { key: FACTOR, type: 'number', default: 3, description: 'Report when the weight std is more than this many times above or below the variance-preserving std.' },
-    { key: MIN_DEPTH, type: 'number', default: 3, description: 'Too-small weights are reported only in hidden layers of models with at least this many Dense/convolution layers (too-large weights are always reported).' },
+    { key: MIN_DEPTH, type: 'number', default: 3, description: 'Too-small weights are reported only in hidden layers with at least this many Dense/convolution layers between normalization layers (too-large weights are always reported).' },
   ],
   docs: `## What it does
 For every Dense/Linear/convolution layer with an explicitly written kernel initializer, computes
@@ -39,7 +39,8 @@ with the variance-preserving std for the activation acting on the layer:
 | tanh, softsign, sigmoid, hard sigmoid, softmax, none (linear) | 2 / (fan_in + fan_out) | Glorot & Bengio 2010 |
 
 It reports weights more than \`${FACTOR}\` times too large (anywhere) or too small (in hidden layers
-of models with at least \`${MIN_DEPTH}\` Dense/convolution layers, where the shrinkage compounds).
+of a stretch of at least \`${MIN_DEPTH}\` Dense/convolution layers with no normalization layer in
+between, where the shrinkage compounds; the next BatchNorm/LayerNorm resets it).
 Typical hits: \`RandomNormal(stddev=1.0)\`, \`nn.init.normal_(w, 0, 1)\`, \`w.data.uniform_(-1, 1)\`,
 \`VarianceScaling(scale=50)\`, \`normal_(w, 0, 0.001)\` in a deep stack.
 
@@ -76,7 +77,7 @@ unsafe: it replaces a number that was written on purpose.
 
 ## Options
 - \`${FACTOR}\` (default 3): the tolerated factor above or below the variance-preserving std.
-- \`${MIN_DEPTH}\` (default 3): minimum number of Dense/convolution layers for too-small weights to count.
+- \`${MIN_DEPTH}\` (default 3): minimum number of Dense/convolution layers between normalization layers for too-small weights to count.
 
 ## References
 - Glorot & Bengio (2010), Understanding the difficulty of training deep feedforward neural networks. AISTATS.
@@ -119,7 +120,6 @@ export const rule: Rule = {
     const factor = context.option<number>(FACTOR);
     const minDepth = context.option<number>(MIN_DEPTH);
     const graph = layerGraph(model);
-    const weightLayers = model.layers.filter(isWeightLayer).length;
     const judged: Judged[] = [];
     for (const layer of model.layers) {
       const init = layer.kernelInit;
@@ -130,7 +130,7 @@ export const rule: Rule = {
       if (assessment.activationClass === 'self-normalizing' || assessment.activationClass === 'other') continue;
       if (assessment.mismatch && GL202_MISMATCHES.has(assessment.mismatch)) continue;
       const tooLarge = ratio > factor;
-      const tooSmall = ratio < 1 / factor && weightLayers >= minDepth && feedsLearningLayer(graph, layer);
+      const tooSmall = ratio < 1 / factor && feedsLearningLayer(graph, layer) && normalizationFreeSegment(graph, layer).filter(isWeightLayer).length >= minDepth;
       if (tooLarge || tooSmall) judged.push({ layer, assessment, ratio });
     }
     const byLayer = new Map(judged.map((j) => [j.layer.id, j]));

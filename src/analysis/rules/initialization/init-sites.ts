@@ -6,6 +6,8 @@
 import type { InitializerIR, LayerIR, ModelIR, Range } from '../../../shared/ir';
 import type { RelatedInfo } from '../../../shared/findings';
 import { rangeKey } from '../helpers/call-key';
+import type { LayerGraph } from '../helpers/layer-graph';
+import { isNormalizationLayer } from '../helpers/layer-kinds';
 
 export interface InitSite {
   init: InitializerIR;
@@ -56,4 +58,25 @@ export function relatedLayers(model: ModelIR, site: InitSite, note: (layer: Laye
     related.push({ location: { file: model.file, range: layer.range }, message: note(layer) });
   }
   return related;
+}
+
+/**
+ * The layers of `layer`'s normalization-free segment: everything reachable from it forwards and
+ * backwards without crossing a BatchNorm/LayerNorm/GroupNorm. A weight scale that is too small or
+ * too large compounds only within such a segment; the next normalization layer resets it.
+ */
+export function normalizationFreeSegment(graph: LayerGraph, layer: LayerIR): LayerIR[] {
+  const seen = new Set<string>([layer.id]);
+  const out: LayerIR[] = [layer];
+  const stack = [layer];
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    for (const next of [...graph.successors(current), ...graph.predecessors(current)]) {
+      if (seen.has(next.id) || isNormalizationLayer(next)) continue;
+      seen.add(next.id);
+      out.push(next);
+      stack.push(next);
+    }
+  }
+  return out;
 }
