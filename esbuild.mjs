@@ -39,6 +39,9 @@ function copyWasm() {
     join(dirname(require.resolve('tree-sitter-python/package.json')), 'tree-sitter-python.wasm'),
   ];
   for (const f of files) copyFileSync(f, join('dist', f.split('/').pop()));
+  // The probe worker's wasm backend loads its binaries from beside the bundle (setWasmPaths).
+  const tfjsWasm = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+  for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) copyFileSync(join(tfjsWasm, f), join('dist', f));
 }
 
 copyWasm();

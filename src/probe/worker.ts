@@ -1,0 +1,46 @@
+/**
+ * The probe process (bundled to dist/probe-worker.js): receives a probe request over Node IPC, streams
+ * progress, honours cancel messages between steps, and answers with exactly one done message. It
+ * exits when its caller disconnects, so an abandoned probe never lingers.
+ */
+import { dirname } from 'node:path';
+import { isProbeCancelMessage, isProbeRequestMessage, type ProbeToCallerMessage } from '../shared/probe';
+import { toProbeError } from './errors';
+import { runProbe } from './run';
+
+const running = new Map<number, AbortController>();
+
+function send(message: ProbeToCallerMessage): void {
+  process.send?.(message);
+}
+
+async function handle(message: unknown): Promise<void> {
+  if (isProbeCancelMessage(message)) {
+    running.get(message.id)?.abort();
+    return;
+  }
+  if (!isProbeRequestMessage(message)) return;
+  const { id, model, options, whatIf } = message;
+  const controller = new AbortController();
+  running.set(id, controller);
+  try {
+    const outcome = await runProbe(model, options, {
+      whatIf,
+      signal: controller.signal,
+      workspace: model.file ? dirname(model.file) : null,
+      onProgress: (e) => send({ type: 'probe-progress', id, phase: e.phase, step: e.step, steps: e.steps, loss: e.loss, backend: e.backend }),
+    });
+    send({ type: 'probe-done', id, outcome });
+  } catch (error) {
+    send({ type: 'probe-done', id, outcome: { ok: false, error: toProbeError(error) } });
+  } finally {
+    running.delete(id);
+  }
+}
+
+if (!process.send) {
+  process.stderr.write('probe-worker: start me with child_process.fork (I talk over Node IPC)\n');
+  process.exit(2);
+}
+process.on('message', (message) => void handle(message));
+process.on('disconnect', () => process.exit(0));

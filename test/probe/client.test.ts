@@ -1,0 +1,88 @@
+/** The probe in its own process: progress, cancellation, time budget, and crashes that stay contained. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { startProbe } from '../../src/probe/client';
+import { probeOptions, type ProbeProgressMessage } from '../../src/shared/probe';
+import { keras } from './ir-builder';
+import { buildWorker } from './worker-bundle';
+
+let workerPath = '';
+beforeAll(async () => {
+  workerPath = await buildWorker();
+});
+
+/** Long runs that the engine's own time budget lets through, so only the client can stop them. */
+const longRun = (steps: number) => probeOptions({ steps, backend: 'wasm', budget: { maxMs: 1e9 } });
+
+const small = () => keras('small').input([8]).dense(16, 'relu').dense(3, 'softmax').build();
+const slow = () => keras('slow').input([256]).denseStack(8, 256, 'tanh').dense(3, 'softmax').build();
+
+describe('probe client', () => {
+  it('runs in a worker process and streams progress in order', async () => {
+    const progress: ProbeProgressMessage[] = [];
+    const outcome = await startProbe(small(), probeOptions({ steps: 5, backend: 'wasm' }), null, { workerPath, onProgress: (m) => progress.push(m) }).result;
+    expect(outcome.ok).toBe(true);
+    if (!outcome.ok) return;
+    expect(outcome.result.backend).toBe('wasm');
+    expect(outcome.result.loss).toHaveLength(5);
+    const steps = progress.filter((p) => p.phase === 'train').map((p) => p.step);
+    expect(steps).toEqual([1, 2, 3, 4, 5]);
+    expect(progress[0].phase).toBe('backend');
+  });
+
+  it('can be cancelled mid-run', async () => {
+    const handle = startProbe(slow(), longRun(500), null, {
+      workerPath,
+      onProgress: (m) => {
+        if (m.phase === 'train' && m.step === 2) handle.cancel();
+      },
+    });
+    const outcome = await handle.result;
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.error.kind).toBe('cancelled');
+    expect(outcome.error.message).toMatch(/cancelled after \d+ of 500 steps|probe cancelled/);
+  });
+
+  it('cancels through an AbortSignal too', async () => {
+    const controller = new AbortController();
+    const handle = startProbe(slow(), longRun(500), null, {
+      workerPath,
+      signal: controller.signal,
+      onProgress: (m) => {
+        if (m.phase === 'train') controller.abort();
+      },
+    });
+    const outcome = await handle.result;
+    expect(!outcome.ok && outcome.error.kind).toBe('cancelled');
+  });
+
+  it('stops a run that overruns its time budget, naming the costliest layer', async () => {
+    const outcome = await startProbe(slow(), probeOptions({ steps: 100_000, backend: 'wasm', budget: { maxMs: 1500 } }), null, { workerPath }).result;
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.error.kind).toBe('budget');
+    expect(outcome.error.message).toMatch(/time budget/);
+    expect(outcome.error.layer).not.toBeNull();
+  });
+
+  it('kills a worker that does not answer within the client timeout', async () => {
+    const outcome = await startProbe(slow(), longRun(100_000), null, { workerPath, timeoutMs: 1500 }).result;
+    expect(!outcome.ok && outcome.error.kind).toBe('timeout');
+  });
+
+  it('turns a crashing worker into an error outcome', async () => {
+    const crashing = join(__dirname, '../fixtures/probe/crashing-worker.cjs');
+    const outcome = await startProbe(small(), probeOptions(), null, { workerPath: crashing }).result;
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.error.kind).toBe('crash');
+    expect(outcome.error.message).toMatch(/code 3/);
+    expect(outcome.error.message).toMatch(/simulated native crash/);
+  });
+
+  it('says where it looked when the worker bundle is missing', async () => {
+    const outcome = await startProbe(small(), probeOptions(), null, { workerPath: '/nonexistent/probe-worker.js' }).result;
+    expect(!outcome.ok && outcome.error.message).toMatch(/not found at \/nonexistent\/probe-worker\.js/);
+  });
+});
