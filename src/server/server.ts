@@ -59,6 +59,8 @@ export class GradientLensServer {
   /** Cell document URI -> notebook URI. */
   private readonly cellOwners = new Map<string, string>();
   private readonly analyses = new Map<string, Analysis>();
+  /** The analysis whose diagnostics the editor currently shows, per unit. */
+  private readonly publishedAnalyses = new Map<string, Analysis>();
   /** Per unit: the document URIs that currently show diagnostics (so removed cells get cleared). */
   private readonly publishedUris = new Map<string, Set<string>>();
   private readonly scheduler: DebouncedScheduler;
@@ -256,6 +258,7 @@ export class GradientLensServer {
     for (const shown of this.publishedUris.get(uri) ?? []) this.connection.sendDiagnostics({ uri: shown, diagnostics: [] });
     this.publishedUris.delete(uri);
     this.analyses.delete(uri);
+    this.publishedAnalyses.delete(uri);
     // A closed file that is part of the workspace goes back to its text on disk.
     const onDisk = this.workspaceRoots.some((root) => unit.key.startsWith(root + '/')) ? await readSource(unit.key) : null;
     this.generation++;
@@ -321,7 +324,7 @@ export class GradientLensServer {
 
   /** Other open units may read facts from the one that changed (a training script importing a model). */
   private scheduleDependents(): void {
-    if (this.units.size < 2) return;
+    if (this.units.size === 0) return;
     this.scheduler.schedule(DEPENDENTS_KEY, DEPENDENTS_DELAY_MS, (token) => {
       for (const unit of this.units.values()) {
         if (token.isCancelled) return;
@@ -353,11 +356,15 @@ export class GradientLensServer {
   private lintUnit(unit: OpenUnit, token: WorkToken): void {
     if (token.isCancelled || this.units.get(unit.uri) !== unit) return;
     const byUri = new Map<string, Diagnostic[]>(unit.documentUris.map((u) => [u, []]));
+    let analysis: Analysis | null = null;
     if (this.editorSettings.enable) {
-      const analysis = this.analysisOf(unit);
+      analysis = this.analysisOf(unit);
       if (!analysis || token.isCancelled) return;
+      if (this.publishedAnalyses.get(unit.uri) === analysis) return; // the editor already shows exactly this
       for (const [uri, diagnostics] of this.diagnosticsOf(unit, analysis)) byUri.set(uri, diagnostics);
     }
+    if (analysis) this.publishedAnalyses.set(unit.uri, analysis);
+    else this.publishedAnalyses.delete(unit.uri);
     const previous = this.publishedUris.get(unit.uri) ?? new Set<string>();
     for (const uri of previous) if (!byUri.has(uri)) this.connection.sendDiagnostics({ uri, diagnostics: [] });
     for (const [uri, diagnostics] of byUri) this.connection.sendDiagnostics({ uri, version: unit.layout ? undefined : this.documents.get(uri)?.version, diagnostics });
