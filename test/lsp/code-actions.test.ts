@@ -1,8 +1,7 @@
 /** Code actions over real JSON-RPC: every offered edit, applied, makes re-analysis drop the finding. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import type { CodeAction, Diagnostic } from 'vscode-languageserver-protocol';
-import { LspSession, codes, fileUri, fixtureText, FIXTURES, positionOf } from './harness';
+import { LspSession, codes, fixtureText, positionOf } from './harness';
 
 let session: LspSession;
 beforeAll(async () => {

@@ -1,0 +1,54 @@
+/** Notebook document sync over real JSON-RPC: a notebook's Python cells analyzed as one program. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LspSession, codes, fixtureText, positionOf } from './harness';
+
+let session: LspSession;
+beforeAll(async () => {
+  session = await LspSession.start();
+});
+afterAll(async () => {
+  await session.stop();
+});
+
+const stack = fixtureText('torch_tanh_stack.py');
+const imports = '%matplotlib inline\nimport torch\nfrom torch import nn\n';
+// The model cell uses `nn` imported by the cell above: only the notebook as a whole resolves it.
+const modelCell = stack.replace('from torch import nn\n\n', '');
+const NOTEBOOK = 'file:///tmp/gradient-lens-tests/experiments.ipynb';
+
+describe('notebooks', () => {
+  let cells: string[];
+
+  it('lints a model whose imports live in another cell, and puts each finding on the model cell', async () => {
+    cells = await session.openNotebook(NOTEBOOK, [
+      { text: '# Regressor experiments\nFour tanh layers, then batch norm.', kind: 'markup' },
+      { text: imports },
+      { text: modelCell },
+      { text: 'print(regressor)' },
+    ]);
+    const diagnostics = await session.diagnosticsWhere(cells[2]!, (d) => codes(d).includes('GL101'), 'GL101 on the model cell');
+    expect(codes(diagnostics).sort()).toEqual(['GL101', 'GL302']);
+    // Ranges are relative to the cell, not to the joined text.
+    expect(diagnostics.find((d) => d.code === 'GL302')!.range.start).toEqual(positionOf(modelCell, 'nn.Linear(256, 128)'));
+    for (const other of [cells[1]!, cells[3]!]) expect(codes(await session.diagnosticsWhere(other, () => true, 'published'))).toEqual([]);
+    expect(session.publishCount(cells[0]!)).toBe(0);
+  });
+
+  it('hovers and code actions work inside a cell', async () => {
+    const at = positionOf(modelCell, 'nn.BatchNorm1d', 4);
+    const hover = await session.hover(cells[2]!, at.line, at.character);
+    expect(JSON.stringify(hover?.contents)).toMatch(/Batch normalization/);
+
+    const gl302 = (await session.diagnosticsWhere(cells[2]!, (d) => codes(d).includes('GL302'), 'GL302')).find((d) => d.code === 'GL302')!;
+    const actions = await session.codeActions(cells[2]!, gl302.range, [gl302]);
+    const fix = actions.find((a) => a.isPreferred)!;
+    expect(Object.keys(fix.edit?.changes ?? {})).toEqual([cells[2]]);
+    const edit = fix.edit!.changes![cells[2]!]![0]!;
+    expect(edit.range.start.line).toBe(gl302.range.start.line);
+  });
+
+  it('re-lints when a cell is edited', async () => {
+    await session.changeNotebookCell(NOTEBOOK, cells[2]!, modelCell.replaceAll('nn.Tanh()', 'nn.ReLU()').replace('nn.Linear(256, 128)', 'nn.Linear(256, 128, bias=False)'), 2);
+    await session.diagnosticsWhere(cells[2]!, (d) => d.length === 0, 'a clean model cell');
+  });
+});
