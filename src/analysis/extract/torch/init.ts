@@ -50,7 +50,7 @@ export interface InitCall {
 
 function spellingOf(call: Node): string {
   const text = call.text.replace(/\s+/g, ' ');
-  if (text.length <= 80) return text;
+  if (text.length <= 120) return text;
   return `${call.childForFieldName('function')?.text ?? 'init'}(...)`;
 }
 
