@@ -96,7 +96,7 @@ describe('GL202 init-activation-mismatch (IR)', () => {
     const init = written(text, 'nn.init.kaiming_uniform_(self.fc1.weight)', { name: 'kaiming_uniform', params: { a: 0 }, options: { mode: 'fan_in', nonlinearity: 'leaky_relu' }, framework: 'torch' });
     const model = buildModel({ framework: 'torch', layers: [dense(64, { kernelInit: init, fanIn: 32, fanOut: 64, line: 5 }), act('tanh', { line: 6 }), dense(1, { line: 7, fanIn: 64, fanOut: 1 })] });
     const [finding] = check(model, { [FILE]: text });
-    expect(finding!.message).toContain('He/Kaiming initialization');
+    expect(finding!.message).toContain("He/Kaiming's ReLU gain");
     expect(applyEdits(text, finding!.fixes[0]!.edits)).toContain("nn.init.kaiming_uniform_(self.fc1.weight, nonlinearity='tanh')");
   });
 

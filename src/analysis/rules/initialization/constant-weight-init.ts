@@ -8,11 +8,11 @@ import { effectiveActivation, isConstantInitializer, isWeightLayer, recommendedI
 import type { Rule, RuleMeta } from '../types';
 import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
 import { feedsLearningLayer } from '../helpers/hidden-layer';
-import { isMergeLayer } from '../helpers/layer-kinds';
+import { isLearningLayer, isMergeLayer } from '../helpers/layer-kinds';
 import { makeFinding } from '../helpers/make-finding';
 import { replaceInitializerEdit } from '../helpers/replace-initializer-edit';
 import { walkForward } from '../helpers/walk-chain';
-import { groupByInitSite, initLabel, relatedLayers } from './init-sites';
+import { adviceText, groupByInitSite, initLabel, layerLabel, relatedLayers } from './init-sites';
 
 const meta: RuleMeta = {
   code: 'GL201',
@@ -82,14 +82,26 @@ function endsResidualBranch(graph: LayerGraph, layer: LayerIR): boolean {
   return graph.successors(layer).some((l) => l.kind === 'add' || l.kind === 'multiply');
 }
 
-function why(model: ModelIR, layer: LayerIR, value: number): string {
+function why(model: ModelIR, graph: LayerGraph, layer: LayerIR, value: number): string {
   const act = effectiveActivation(layer, model).activation;
   const relu = act !== null && activationClass(act.name) === 'relu-like';
-  if (value === 0 && relu) {
-    return `with ${act.name}, its units output 0 and get no gradient (ReLU'(0) = 0), and the zero kernel passes no gradient to the layers below: the layer never learns`;
-  }
-  if (value === 0) return 'every unit computes the same value, and the zero kernel passes no gradient (Wᵀδ = 0) to the layers below';
+  const below = hasLearningLayerBefore(graph, layer) ? ', and the zero kernel passes no gradient (Wᵀδ = 0) to the layers below' : '';
+  if (value === 0 && relu) return `with ${act.name}, its units output 0 and get no gradient (ReLU'(0) = 0)${below}: the layer never learns`;
+  if (value === 0) return `every unit computes the same value${below}`;
   return `every unit computes the same value and receives the same update, so the units stay copies of each other (and the signal is scaled by fan_in × ${formatNumber(value)})`;
+}
+
+function hasLearningLayerBefore(graph: LayerGraph, layer: LayerIR): boolean {
+  const seen = new Set<string>();
+  const stack = [...graph.predecessors(layer)];
+  while (stack.length > 0) {
+    const prev = stack.pop()!;
+    if (seen.has(prev.id)) continue;
+    seen.add(prev.id);
+    if (isLearningLayer(prev)) return true;
+    stack.push(...graph.predecessors(prev));
+  }
+  return false;
 }
 
 export const rule: Rule = {
@@ -109,9 +121,9 @@ export const rule: Rule = {
       const fixes: Fix[] = edit && rec ? [{ title: `Initialize the kernel with ${rec.spelling}`, safety: 'unsafe', edits: [edit] }] : [];
       const count = site.layers.length > 1 ? ` (and ${site.layers.length - 1} more layer${site.layers.length > 2 ? 's' : ''})` : '';
       return makeFinding(meta, model, context, {
-        message: `Hidden layer '${layer.name}'${count} starts with every weight = ${formatNumber(value)} (${initLabel(init)}): ${why(model, layer, value)}. Use a random initializer${rec ? ` such as ${rec.spelling}` : ''}.`,
+        message: `Hidden layer ${layerLabel(layer)}${count} starts with every weight = ${formatNumber(value)} (${initLabel(init)}): ${why(model, graph, layer, value)}. Use a random initializer${rec ? ` such as ${adviceText(init, rec.spelling, edit)}` : ''}.`,
         range: site.range,
-        related: relatedLayers(model, site, (l) => `'${l.name}' is initialized here`),
+        related: relatedLayers(model, site, (l) => `${layerLabel(l)} is initialized here`),
         fixes,
         whatIf: rec ? { title: `${rec.init.name} instead of a constant kernel`, ops: site.layers.map((l) => ({ op: 'set-kernel-init' as const, layerId: l.id, init: rec.init })) } : null,
       });

@@ -12,7 +12,7 @@ import { layerGraph } from '../helpers/layer-graph';
 import { makeFinding } from '../helpers/make-finding';
 import { kaimingNonlinearityEdit, replaceInitializerEdit } from '../helpers/replace-initializer-edit';
 import { rangeKey } from '../helpers/call-key';
-import { groupByInitSite, initLabel, normalizationFreeSegment, relatedLayers, type InitSite } from './init-sites';
+import { adviceText, groupByInitSite, initLabel, layerLabel, normalizationFreeSegment, relatedLayers, type InitSite } from './init-sites';
 
 const JUDGE_DEFAULTS = 'judge-default-init';
 const RELU_DEPTH = 'glorot-relu-min-depth';
@@ -104,20 +104,24 @@ interface Judged {
   assessment: InitAssessment;
 }
 
-function message(judged: Judged, site: InitSite, stackDepth: number, shrink: number | null): string {
+function message(judged: Judged, site: InitSite, stackDepth: number, shrink: number | null, advice: string | null): string {
   const { layer, assessment } = judged;
   const act = assessment.activation;
-  const rec = assessment.recommendation;
+  const use = advice ?? assessment.recommendation?.spelling ?? null;
   const label = initLabel(site.init);
+  const name = layerLabel(layer);
   const more = site.layers.length > 1 ? ` (and ${site.layers.length - 1} more layer${site.layers.length > 2 ? 's' : ''})` : '';
   switch (assessment.mismatch) {
     case 'he-on-saturating':
-      return `He/Kaiming initialization (${label}) on ${act} layer '${layer.name}'${more}: its variance 2/fan_in is meant for rectifiers and pushes ${act} units towards saturation, where gradients vanish. Use ${rec?.spelling ?? 'Glorot'} (Var(W) = 2/(fan_in + fan_out)).`;
+      if (site.init.framework === 'torch' && (site.init.name === 'kaiming_normal' || site.init.name === 'kaiming_uniform')) {
+        return `${label} on ${act} layer ${name}${more}: He/Kaiming's ReLU gain (variance 2/fan_in) is meant for rectifiers and pushes ${act} units towards saturation, where gradients vanish. Use nonlinearity='${torchNonlinearity(act)}'.`;
+      }
+      return `He/Kaiming initialization (${label}) on ${act} layer ${name}${more}: its variance 2/fan_in is meant for rectifiers and pushes ${act} units towards saturation, where gradients vanish. Use ${use ?? 'Glorot'}.`;
     case 'nonlinearity-disagrees':
-      return `${label} is computed for nonlinearity='${assessment.writtenNonlinearity}', but layer '${layer.name}'${more} uses ${act}. Use nonlinearity='${torchNonlinearity(act)}'.`;
+      return `${label} is computed for nonlinearity='${assessment.writtenNonlinearity}', but layer ${name}${more} uses ${act}. Use nonlinearity='${torchNonlinearity(act)}'.`;
     default: {
-      const loss = shrink !== null && shrink > 1 ? `; over the stack the signal's std shrinks about ${formatNumber(shrink)}x` : '';
-      return `${familyTitle(assessment.family)} initialization (${label}) on ${act} layer '${layer.name}'${more} in a stack of ${stackDepth} ReLU-family layers: Var(W) ≤ 1/fan_in ignores that ${act} zeroes half of its input${loss}. Use ${rec?.spelling ?? 'He initialization'}.`;
+      const loss = shrink !== null && shrink > 1 ? `; over the stack the signal's std shrinks about ${shrink >= 10 ? shrink.toFixed(0) : formatNumber(shrink)}x` : '';
+      return `${familyTitle(assessment.family)} initialization (${label}) on ${act} layer ${name}${more} in a stack of ${stackDepth} ReLU-family layers: Var(W) ≤ 1/fan_in ignores that ${act} zeroes half of its input${loss}. Use ${use ?? 'He initialization'}.`;
     }
   }
 }
@@ -172,7 +176,7 @@ export const rule: Rule = {
     for (const site of groupByInitSite(reported.map((j) => j.layer))) {
       const first = byLayer.get(site.layers[0]!.id)!;
       const shared = site.init.range !== null && (siteUse.get(rangeKey(site.init.range)) ?? 0) > site.layers.length;
-      const related: RelatedInfo[] = relatedLayers(model, site, (l) => `'${l.name}' is initialized here`);
+      const related: RelatedInfo[] = relatedLayers(model, site, (l) => `${layerLabel(l)} is initialized here`);
       const appliedBy = first.assessment.effective.appliedBy;
       if (appliedBy && appliedBy.id !== first.layer.id && appliedBy.activation?.range) {
         related.push({ location: { file: model.file, range: appliedBy.activation.range }, message: `the ${first.assessment.activation} applied to '${first.layer.name}'` });
@@ -181,12 +185,15 @@ export const rule: Rule = {
       const stack = reluStackOf(first.layer);
       const ratios = stack.map((j) => j.assessment.ratio);
       const shrink = ratios.every((r): r is number => r !== null && r > 0) ? 1 / ratios.reduce((p, r) => p * r, 1) : null;
+      const fixes = fixFor(model, context, first, site, shared);
+      const replacement = fixes[0]?.edits[0] ?? null;
+      const advice = rec && first.assessment.mismatch !== 'nonlinearity-disagrees' && first.assessment.mismatch !== 'he-on-saturating' ? adviceText(site.init, rec.spelling, replacement) : null;
       findings.push(
         makeFinding(meta, model, context, {
-          message: message(first, site, stack.length, shrink),
+          message: message(first, site, stack.length, shrink, advice),
           range: site.range,
           related,
-          fixes: fixFor(model, context, first, site, shared),
+          fixes,
           whatIf: rec ? { title: `${rec.init.name} to match ${first.assessment.activation}`, ops: site.layers.map((l) => ({ op: 'set-kernel-init' as const, layerId: l.id, init: byLayer.get(l.id)!.assessment.recommendation?.init ?? rec.init })) } : null,
         }),
       );

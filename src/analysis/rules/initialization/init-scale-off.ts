@@ -10,7 +10,7 @@ import { feedsLearningLayer } from '../helpers/hidden-layer';
 import { layerGraph } from '../helpers/layer-graph';
 import { makeFinding } from '../helpers/make-finding';
 import { replaceInitializerEdit } from '../helpers/replace-initializer-edit';
-import { groupByInitSite, initLabel, normalizationFreeSegment, relatedLayers } from './init-sites';
+import { adviceText, groupByInitSite, initLabel, layerLabel, normalizationFreeSegment, relatedLayers } from './init-sites';
 
 const FACTOR = 'init-scale-factor';
 const MIN_DEPTH = 'init-scale-small-min-depth';
@@ -99,7 +99,7 @@ function fans(layer: LayerIR, assessment: InitAssessment): string {
   return assessment.target?.convention === 'glorot' ? `fan_in ${layer.fanIn} and fan_out ${layer.fanOut}` : `fan_in ${layer.fanIn}`;
 }
 
-function message(j: Judged, more: number): string {
+function message(j: Judged, more: number, advice: string | null): string {
   const { layer, assessment, ratio } = j;
   const stats = assessment.stats;
   const scale =
@@ -109,9 +109,8 @@ function message(j: Judged, more: number): string {
   const compare = ratio > 1 ? `is ${ratio.toFixed(1)}x the` : `is ${(1 / ratio).toFixed(1)}x below the`;
   const target = assessment.target!;
   const effect = ratio > 1 ? 'activations and gradients grow layer after layer (or saturate)' : 'activations and gradients shrink layer after layer';
-  const rec = assessment.recommendation;
   const others = more > 0 ? ` (and ${more} more layer${more > 1 ? 's' : ''})` : '';
-  return `${scale} of '${layer.name}'${others} ${compare} variance-preserving ${formatNumber(target.std)} for ${assessment.activation} with ${fans(layer, assessment)} (Var(W) = ${target.varianceFormula}): ${effect}. Initializer: ${initLabel(layer.kernelInit!)}.${rec ? ` Use ${rec.spelling}.` : ''}`;
+  return `${scale} of ${layerLabel(layer)}${others} ${compare} variance-preserving ${formatNumber(target.std)} for ${assessment.activation} with ${fans(layer, assessment)} (Var(W) = ${target.varianceFormula}): ${effect}. Initializer: ${initLabel(layer.kernelInit!)}.${advice ? ` Use ${advice}.` : ''}`;
 }
 
 export const rule: Rule = {
@@ -144,9 +143,9 @@ export const rule: Rule = {
       const fixes: Fix[] = edit && rec ? [{ title: `Initialize with ${rec.spelling}`, safety: 'unsafe', edits: [edit] }] : [];
       findings.push(
         makeFinding(meta, model, context, {
-          message: message(worst, site.layers.length - 1),
+          message: message(worst, site.layers.length - 1, rec ? adviceText(site.init, rec.spelling, edit) : null),
           range: site.range,
-          related: relatedLayers(model, site, (l) => `'${l.name}': std ${formatNumber(byLayer.get(l.id)!.assessment.stats.rms!)} vs ${formatNumber(byLayer.get(l.id)!.assessment.target!.std)}`),
+          related: relatedLayers(model, site, (l) => `${layerLabel(l)}: std ${formatNumber(byLayer.get(l.id)!.assessment.stats.rms!)} vs ${formatNumber(byLayer.get(l.id)!.assessment.target!.std)}`),
           fixes,
           whatIf: rec ? { title: `${rec.init.name} instead of ${site.init.name}`, ops: site.layers.map((l) => ({ op: 'set-kernel-init' as const, layerId: l.id, init: byLayer.get(l.id)!.assessment.recommendation?.init ?? rec.init })) } : null,
         }),

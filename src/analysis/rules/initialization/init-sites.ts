@@ -4,7 +4,7 @@
  * initializes several layers; the finding belongs to the written place, with the layers as related.
  */
 import type { InitializerIR, LayerIR, ModelIR, Range } from '../../../shared/ir';
-import type { RelatedInfo } from '../../../shared/findings';
+import type { RelatedInfo, TextEdit } from '../../../shared/findings';
 import { rangeKey } from '../helpers/call-key';
 import type { LayerGraph } from '../helpers/layer-graph';
 import { isNormalizationLayer } from '../helpers/layer-kinds';
@@ -30,6 +30,19 @@ export function groupByInitSite(layers: readonly LayerIR[]): InitSite[] {
     else sites.set(key, { init, layers: [layer], range });
   }
   return [...sites.values()];
+}
+
+/** How to name a layer in a message: `'fc1'`, or `nn.Linear '0'` for the numbered items of a Sequential. */
+export function layerLabel(layer: LayerIR): string {
+  return /^\d+$/.test(layer.name) ? `${layer.className} '${layer.name}'` : `'${layer.name}'`;
+}
+
+/**
+ * What to tell the user to write: the fix's replacement when it is a whole PyTorch call on the real
+ * tensor (`nn.init.kaiming_normal_(self.fc1.weight, ...)`), else the recommended spelling.
+ */
+export function adviceText(init: InitializerIR, recommended: string, edit: TextEdit | null): string {
+  return init.framework === 'torch' && edit && /^[\w.]+\(/.test(edit.newText) ? edit.newText : recommended;
 }
 
 /** How to name an initializer in a message: as written, or as the framework default it is. */
