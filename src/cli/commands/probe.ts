@@ -1,8 +1,19 @@
 /**
  * `gradient-lens probe FILE`: rebuild one model of FILE in TensorFlow.js, train it briefly on synthetic
- * data in a separate process and report per-layer gradient flow. (Grows with issue 4.)
+ * data in a separate process and report per-layer gradient flow. Exit 0 healthy, 1 when a verdict at
+ * warning or above is found, 2 on errors (bad options, unreadable file, no such model, probe failure).
  */
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { Project } from '../../analysis/project';
+import type { Finding, WhatIf } from '../../shared/findings';
+import type { ModelIR } from '../../shared/ir';
+import { isUnhealthy, probeOptions, type BackendChoice, type ProbeError, type ProbeOptions, type ProbeProgressMessage } from '../../shared/probe';
+import { startProbe } from '../../probe/client';
+import { formatProbeHtml } from '../../probe/report-html';
+import { formatProbeText } from '../../probe/report-text';
+import { printProblem, writeReport } from '../output';
+import { readInput } from '../read-source';
 
 export interface ProbeCommandOptions {
   model?: string;
@@ -17,23 +28,147 @@ export interface ProbeCommandOptions {
   html?: string;
 }
 
+const BACKENDS: BackendChoice[] = ['auto', 'node', 'wasm', 'cpu'];
+const EXIT_HEALTHY = 0;
+const EXIT_VERDICT = 1;
+const EXIT_ERROR = 2;
+
+class UsageError extends Error {}
+
+function positiveInt(flag: string, value: string, min = 1): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got "${value}"`);
+  return n;
+}
+
+/** Command-line flags -> probe options; throws UsageError with the flag's name. */
+export function parseProbeOptions(flags: ProbeCommandOptions): ProbeOptions {
+  const backend = flags.backend as BackendChoice;
+  if (!BACKENDS.includes(backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${flags.backend}"`);
+  if (flags.format !== 'text' && flags.format !== 'json') throw new UsageError(`--format must be text or json, got "${flags.format}"`);
+  let inputShape: number[] | null = null;
+  if (flags.inputShape !== undefined) {
+    inputShape = flags.inputShape.split(/[,x]/).map((d) => positiveInt('--input-shape', d.trim()));
+  }
+  return probeOptions({
+    steps: positiveInt('--steps', flags.steps),
+    batchSize: positiveInt('--batch', flags.batch),
+    seed: positiveInt('--seed', flags.seed, 0),
+    backend,
+    inputShape,
+  });
+}
+
+function describeModels(models: ModelIR[]): string {
+  return models.map((m) => `  ${m.name} (line ${m.nameRange.start.line + 1})`).join('\n');
+}
+
+/** The model chosen by --model / --line, or the only one. */
+export function pickModel(models: ModelIR[], flags: Pick<ProbeCommandOptions, 'model' | 'line'>, file: string): ModelIR {
+  if (models.length === 0) throw new UsageError(`${file}: no Keras or PyTorch model found`);
+  if (flags.model !== undefined) {
+    const found = models.find((m) => m.name === flags.model) ?? models.find((m) => m.exports.includes(flags.model!));
+    if (!found) throw new UsageError(`${file}: no model named "${flags.model}". Models:\n${describeModels(models)}`);
+    return found;
+  }
+  if (flags.line !== undefined) {
+    const line = positiveInt('--line', flags.line) - 1;
+    const found = models.find((m) => m.range.start.line <= line && line <= m.range.end.line);
+    if (!found) throw new UsageError(`${file}: no model is defined at line ${line + 1}. Models:\n${describeModels(models)}`);
+    return found;
+  }
+  if (models.length > 1) throw new UsageError(`${file} defines ${models.length} models; choose one with --model NAME or --line N:\n${describeModels(models)}`);
+  return models[0];
+}
+
+/** The what-if of the model's finding with that code. */
+export function pickWhatIf(findings: Finding[], model: ModelIR, code: string): WhatIf {
+  const own = findings.filter((f) => f.modelId === model.id && f.whatIf !== null);
+  const found = own.find((f) => f.code.toUpperCase() === code.toUpperCase());
+  if (!found?.whatIf) {
+    const available = [...new Set(own.map((f) => f.code))];
+    throw new UsageError(`model ${model.name} has no ${code} finding with a what-if${available.length ? ` (available: ${available.join(', ')})` : ' (no finding of this model has one)'}`);
+  }
+  return found.whatIf;
+}
+
+function progressLine(message: ProbeProgressMessage): string {
+  const what = message.phase.startsWith('what-if') ? 'what-if ' : '';
+  if (message.phase.endsWith('train')) return `${what}step ${message.step}/${message.steps}  loss ${message.loss?.toPrecision(4) ?? '-'}  (${message.backend})`;
+  return `${what}${message.phase.replace('what-if-', '')}...`;
+}
+
+function errorText(error: ProbeError): string {
+  return `probe failed (${error.kind}): ${error.message}`;
+}
+
+async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promise<number> {
+  const options = parseProbeOptions(flags);
+  const path = resolve(file);
+  const input = readInput(path);
+  if (input.error !== null) throw new UsageError(`${file}: ${input.error}`);
+  const project = await Project.create();
+  let model: ModelIR;
+  let whatIf: WhatIf | null = null;
+  try {
+    project.setFile(path, input.text);
+    const analyzed = project.analyzeFile(path);
+    if (analyzed.error) throw new UsageError(`${file}: ${analyzed.error}`);
+    model = pickModel(analyzed.models, flags, file);
+    if (flags.whatIf !== undefined) whatIf = pickWhatIf(analyzed.findings, model, flags.whatIf);
+  } finally {
+    project.dispose();
+  }
+  const showProgress = process.stderr.isTTY === true;
+  const handle = startProbe(model, options, whatIf, {
+    onProgress: (m) => {
+      if (showProgress) process.stderr.write(`\r\x1b[2K${progressLine(m)}`);
+    },
+  });
+  const stop = () => handle.cancel();
+  process.once('SIGINT', stop);
+  const outcome = await handle.result;
+  process.removeListener('SIGINT', stop);
+  if (showProgress) process.stderr.write('\r\x1b[2K');
+  if (!outcome.ok) {
+    if (flags.format === 'json') writeReport(`${JSON.stringify({ version: 1, error: outcome.error }, null, 2)}\n`, undefined);
+    printProblem(errorText(outcome.error));
+    return EXIT_ERROR;
+  }
+  const result = outcome.result;
+  writeReport(flags.format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : formatProbeText(result), undefined);
+  if (flags.html !== undefined) {
+    const problem = writeReport(formatProbeHtml(result), flags.html);
+    if (problem) {
+      printProblem(problem);
+      return EXIT_ERROR;
+    }
+  }
+  return isUnhealthy(result) ? EXIT_VERDICT : EXIT_HEALTHY;
+}
+
 export function registerProbeCommand(program: Command): void {
   program
     .command('probe')
     .description('rebuild a model in TensorFlow.js, train it briefly on synthetic data and report gradient flow')
-    .argument('<file>', 'Python file that defines the model')
-    .option('--model <name>', 'model to probe (variable or class name)')
+    .argument('<file>', 'Python file (or notebook) that defines the model')
+    .option('--model <name>', 'model to probe (variable, class or factory name)')
     .option('--line <n>', 'probe the model defined at this 1-based line')
     .option('--steps <n>', 'training steps', '30')
     .option('--batch <n>', 'batch size', '32')
     .option('--seed <n>', 'random seed (same seed, same numbers)', '0')
     .option('--backend <name>', 'auto | node | wasm | cpu', 'auto')
-    .option('--what-if <code>', "also probe with this finding's fix applied (e.g. GL101)")
-    .option('--input-shape <dims>', 'input shape without the batch dimension, e.g. 28,28,1')
+    .option('--what-if <code>', "also probe with this finding's fix applied (e.g. GL101), same seed and data")
+    .option('--input-shape <dims>', 'input shape without the batch dimension, channels last, e.g. 28,28,1')
     .option('--format <fmt>', 'text | json', 'text')
     .option('--html <file>', 'also write a self-contained HTML report')
-    .action(async () => {
-      process.stderr.write('gradient-lens probe: the probe engine is being built (issue 4)\n');
-      process.exitCode = 2;
+    .action(async (file: string, flags: ProbeCommandOptions) => {
+      try {
+        process.exitCode = await runProbeCommand(file, flags);
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        printProblem(error.message);
+        process.exitCode = EXIT_ERROR;
+      }
     });
 }

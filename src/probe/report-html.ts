@@ -1,0 +1,98 @@
+/**
+ * A self-contained HTML report of a probe (no script, no remote content): a layers x steps heat map of
+ * log10 gradient norm, the per-layer table, the loss curve and the verdicts; a what-if run follows.
+ * Every string from the analyzed code is escaped.
+ */
+import type { ProbeResult } from '../shared/probe';
+import { barWidth, formatNumber } from './report-text';
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** Colour of a gradient norm on a log scale: dark blue (vanishing) .. green .. red (exploding). */
+function heatColour(norm: number | undefined): string {
+  if (norm === undefined) return '#eee';
+  if (!Number.isFinite(norm)) return '#000';
+  const log = Math.log10(Math.max(norm, 1e-30));
+  const t = Math.max(0, Math.min(1, (log + 12) / 14));
+  const hue = Math.round(240 - 240 * t);
+  return `hsl(${hue}, 70%, ${Math.round(35 + 20 * t)}%)`;
+}
+
+function heatMap(result: ProbeResult): string {
+  const weighted = result.layers.filter((l) => l.gradNorm.length > 0);
+  const cell = 10;
+  const labelWidth = 160;
+  const rows = weighted
+    .map((layer, r) => {
+      const cells = layer.gradNorm.map((g, s) => `<rect x="${labelWidth + s * cell}" y="${r * cell}" width="${cell}" height="${cell}" fill="${heatColour(g)}"><title>${escapeHtml(layer.name)} step ${s + 1}: ${formatNumber(g)}</title></rect>`).join('');
+      return `<text x="0" y="${r * cell + 9}" font-size="9">${escapeHtml(layer.name)} (${layer.line})</text>${cells}`;
+    })
+    .join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + result.steps * cell}" height="${weighted.length * cell}" role="img" aria-label="gradient norm heat map">${rows}</svg>`;
+}
+
+function lossCurve(loss: number[]): string {
+  const finite = loss.filter(Number.isFinite);
+  if (finite.length < 2) return '';
+  const min = Math.min(...finite);
+  const max = Math.max(...finite);
+  const width = 300;
+  const height = 60;
+  const points = loss
+    .map((l, i) => (Number.isFinite(l) ? `${((i / (loss.length - 1)) * width).toFixed(1)},${(height - ((l - min) / (max - min || 1)) * height).toFixed(1)}` : null))
+    .filter((p) => p !== null)
+    .join(' ');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="loss"><polyline fill="none" stroke="#36c" stroke-width="1.5" points="${points}"/></svg>`;
+}
+
+function run(result: ProbeResult, heading: string): string {
+  const rows = result.layers
+    .map((l) => {
+      const first = l.gradNorm[0];
+      const last = l.gradNorm[l.gradNorm.length - 1];
+      const bar = l.gradNorm.length ? `<span class="bar" style="width:${barWidth(last) * 6}px"></span>` : '';
+      const sat = l.saturated ? formatNumber(l.saturated[l.saturated.length - 1]) : '-';
+      const dead = l.dead ? formatNumber(l.dead[l.dead.length - 1]) : '-';
+      return `<tr><td>${l.line}</td><td>${escapeHtml(l.name)}</td><td>${escapeHtml(l.kind)}</td><td class="n">${l.params}</td><td class="n">${formatNumber(first)}</td><td class="n">${formatNumber(last)}</td><td>${bar}</td><td class="n">${sat}</td><td class="n">${dead}</td></tr>`;
+    })
+    .join('\n');
+  const verdicts = result.verdicts.length
+    ? `<ul>${result.verdicts.map((v) => `<li class="${escapeHtml(v.severity)}"><b>${escapeHtml(v.kind)}</b> (${escapeHtml(v.severity)}): ${escapeHtml(v.message)}</li>`).join('')}</ul>`
+    : '<p>Healthy gradient flow: no verdict.</p>';
+  const notices = result.notices.length ? `<ul class="notes">${result.notices.map((n) => `<li>${escapeHtml(n.message)}</li>`).join('')}</ul>` : '';
+  return `<section>
+<h2>${escapeHtml(heading)}</h2>
+<p>${escapeHtml(result.model.name)} (${escapeHtml(result.model.framework)}, line ${result.model.line}) · backend ${escapeHtml(result.backend)} · ${result.steps} steps · batch ${result.batchSize} · seed ${result.seed} · ${result.durationMs} ms · input ${escapeHtml(result.inputShape.join('x'))} · ${escapeHtml(result.lossName)} · ${escapeHtml(result.optimizer)}</p>
+<h3>Verdicts</h3>${verdicts}
+<h3>Gradient norm per layer and step (log scale)</h3>${heatMap(result)}
+<h3>Loss</h3>${lossCurve(result.loss)}
+<h3>Layers</h3>
+<table><thead><tr><th>line</th><th>layer</th><th>kind</th><th>params</th><th>grad@1</th><th>grad@${result.steps}</th><th>log |grad|</th><th>saturated</th><th>dead</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+${notices}
+</section>`;
+}
+
+export function formatProbeHtml(result: ProbeResult): string {
+  const whatIf = result.whatIf ? run(result.whatIf, `What if: ${result.whatIfTitle ?? 'edited model'}`) : '';
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>Gradient Lens probe: ${escapeHtml(result.model.name)}</title>
+<style>
+body{font:14px system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+.bar{display:inline-block;height:10px;background:#4a8}
+li.error{color:#b00}li.warning{color:#a60}.notes{color:#666}
+</style></head><body>
+<h1>Gradient Lens probe</h1>
+${run(result, `Model ${result.model.name}`)}
+${whatIf}
+</body></html>
+`;
+}
