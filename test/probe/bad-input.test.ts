@@ -1,0 +1,95 @@
+/** Models the probe must refuse or handle with a clear message: never a crash, never silence. */
+import { describe, expect, it } from 'vitest';
+import { runProbe } from '../../src/probe/run';
+import { probeOptions, type ProbeError, type ProbeOutcome } from '../../src/shared/probe';
+import { keras, torch } from './ir-builder';
+
+const options = (extra: Parameters<typeof probeOptions>[0] = {}) => probeOptions({ backend: 'wasm', steps: 3, batchSize: 8, ...extra });
+
+function failed(outcome: ProbeOutcome): ProbeError {
+  if (outcome.ok) throw new Error('expected the probe to fail');
+  return outcome.error;
+}
+
+describe('bad input', () => {
+  it('refuses an unsupported layer, naming it and its line', async () => {
+    const model = keras('vol').input([8, 8, 8, 1]).layer({ kind: 'conv3d', name: 'c3', className: 'layers.Conv3D', units: 4 }).build();
+    const error = failed(await runProbe(model, options()));
+    expect(error.kind).toBe('unsupported');
+    expect(error.message).toContain("layers.Conv3D 'c3' (line 3)");
+    expect(error.layer).toEqual({ name: 'c3', line: 3 });
+  });
+
+  it('skips a shape-preserving unknown layer with a warning, never silently', async () => {
+    const model = keras('noisy').input([8]).dense(8, 'relu').layer({ kind: 'unknown', name: 'noise', className: 'layers.GaussianNoise' }).dense(2).build();
+    const outcome = await runProbe(model, options());
+    expect(outcome.ok).toBe(true);
+    if (!outcome.ok) return;
+    expect(outcome.result.notices.some((n) => n.severity === 'warning' && n.message.includes("layers.GaussianNoise 'noise'") && n.line === 4)).toBe(true);
+  });
+
+  it('asks for --input-shape when the input shape is unknown', async () => {
+    const model = keras('noshape').dense(8, 'relu').dense(2).build();
+    const error = failed(await runProbe(model, options()));
+    expect(error.kind).toBe('shape');
+    expect(error.message).toMatch(/--input-shape/);
+    const given = await runProbe(model, options({ inputShape: [12] }));
+    expect(given.ok && given.result.inputShape).toEqual([12]);
+    expect(given.ok && given.result.notices.some((n) => n.message.includes('--input-shape'))).toBe(true);
+  });
+
+  it('takes the input size from the first Linear and says so', async () => {
+    const outcome = await runProbe(torch('mlp').layer({ kind: 'dense', units: 4, inFeatures: 10 }).layer({ kind: 'dense', units: 2, inFeatures: 4 }).build(), options());
+    expect(outcome.ok && outcome.result.inputShape).toEqual([10]);
+    expect(outcome.ok && outcome.result.notices.some((n) => /in_features/.test(n.message))).toBe(true);
+  });
+
+  it('reports a Linear whose in_features do not match, with its line', async () => {
+    const model = torch('bad').input([10]).layer({ kind: 'dense', name: 'fc1', units: 4, inFeatures: 10 }).layer({ kind: 'dense', name: 'fc2', units: 2, inFeatures: 5 }).build();
+    const error = failed(await runProbe(model, options()));
+    expect(error.kind).toBe('shape');
+    expect(error.message).toMatch(/'fc2' \(line 4\): expects 5 input features but receives 4/);
+  });
+
+  it('refuses a model over the parameter budget, naming the largest layer', async () => {
+    const model = keras('huge').input([4096]).dense(4096, 'relu', { name: 'wide' }).dense(10).build();
+    const error = failed(await runProbe(model, options()));
+    expect(error.kind).toBe('budget');
+    expect(error.message).toMatch(/'wide' \(line 3\) with 16,781,312/);
+    expect(error.layer?.name).toBe('wide');
+  });
+
+  it('refuses a forward pass over the activation budget', async () => {
+    const model = keras('big_images').input([512, 512, 3]).layer({ kind: 'conv2d', name: 'stem', units: 64, kernelSize: [3, 3], params: { padding: 'same' } }).layer({ kind: 'global-pool' }).dense(2).build();
+    const error = failed(await runProbe(model, options({ batchSize: 32 })));
+    expect(error.kind).toBe('budget');
+    expect(error.message).toMatch(/activation values.*'stem'/);
+  });
+
+  it('stops when cancelled mid-run', async () => {
+    const controller = new AbortController();
+    const model = keras('mlp').input([32]).denseStack(4, 64, 'relu').dense(2).build();
+    const outcome = await runProbe(model, options({ steps: 200 }), {
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.phase === 'train' && e.step === 3) controller.abort();
+      },
+    });
+    const error = failed(outcome);
+    expect(error.kind).toBe('cancelled');
+    expect(error.message).toBe('probe cancelled after 3 of 200 steps');
+  });
+
+  it('reports a what-if that names a missing layer as bad input', async () => {
+    const model = keras('m').input([4]).dense(2).build();
+    const error = failed(await runProbe(model, options(), { whatIf: { title: 'x', ops: [{ op: 'remove-layer', layerId: 'L42' }] } }));
+    expect(error.kind).toBe('input');
+    expect(error.message).toMatch(/L42/);
+  });
+
+  it('rejects an explicitly requested backend that cannot load', async () => {
+    const error = failed(await runProbe(keras('m').input([4]).dense(2).build(), options({ backend: 'node' })));
+    expect(error.kind).toBe('backend');
+    expect(error.message).toMatch(/node backend could not be started/);
+  });
+});
