@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { basename } from 'node:path';
-import { expectFixture, fixturesOf } from './fixture-harness';
-import { expectFixesResolve } from './fixture-fixes';
+import { describeRuleFixtures } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/initialization/init-activation-mismatch';
 import type { InitializerIR } from '../../../src/shared/ir';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
@@ -119,16 +117,4 @@ describe('GL202 init-activation-mismatch (IR)', () => {
   });
 });
 
-describe('GL202 fixtures (real analyzer)', () => {
-  const { bad, clean } = fixturesOf('GL202');
-  for (const path of [...bad, ...clean]) {
-    it(basename(path), async () => {
-      await expectFixture(path);
-    });
-  }
-  it('every fix removes its finding', async () => {
-    let checked = 0;
-    for (const path of bad) checked += await expectFixesResolve('GL202', path);
-    expect(checked).toBeGreaterThan(0);
-  });
-});
+describeRuleFixtures('GL202');
