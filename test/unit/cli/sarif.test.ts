@@ -67,7 +67,7 @@ describe('SARIF output for GitHub code scanning', () => {
       expect(region.startLine).toBeGreaterThanOrEqual(1);
       expect(region.startColumn).toBeGreaterThanOrEqual(1);
       expect(region.endLine).toBeGreaterThanOrEqual(region.startLine!);
-      if (region.endLine === region.startLine) expect(region.endColumn).toBeGreaterThan(region.startColumn!);
+      if (region.endLine === region.startLine) expect(region.endColumn).toBeGreaterThanOrEqual(region.startColumn!);
     }
     const gl301 = results.find((r) => r.ruleId === 'GL301');
     expect(gl301).toMatchObject({ level: 'note', locations: [{ physicalLocation: { artifactLocation: { uri: 'src/models/net.py' }, region: { startLine: 7, startColumn: 5 } } }] });
