@@ -1,0 +1,82 @@
+/**
+ * Keras extractor: every model a file defines -> ModelIR. Reads the module and each function with
+ * the symbolic executor (Sequential lists and .add() calls, functional graphs up to
+ * keras.Model(inputs, outputs)), and each keras.Model subclass through its __init__ and call.
+ * Training facts (optimizer, compile, fit) are left to the training pass.
+ */
+import type { Node } from 'web-tree-sitter';
+import type { ModelIR } from '../../shared/ir';
+import { Scope } from '../python/constants';
+import type { PyFile } from '../python/file';
+import { descendantsOfType } from '../python/syntax';
+import { Executor } from './keras/executor';
+import { functionalModel, sequentialModel } from './keras/models';
+import { ExtractionState } from './keras/state';
+import { extractSubclass } from './keras/subclass';
+import { KerasSymbols } from './keras/symbols';
+import type { ModelExtractor } from './types';
+
+export interface KerasExtraction {
+  models: ModelIR[];
+  /** Internal failures while reading a scope (that scope is skipped); empty on healthy input. */
+  errors: string[];
+}
+
+function enclosingClass(def: Node): Node | null {
+  for (let cur = def.parent; cur; cur = cur.parent) if (cur.type === 'class_definition') return cur;
+  return null;
+}
+
+export function extractKerasDetailed(file: PyFile): KerasExtraction {
+  const symbols = new KerasSymbols(file);
+  if (!symbols.usesKeras) return { models: [], errors: [] };
+  const state = new ExtractionState(file, symbols);
+  const models: ModelIR[] = [];
+  const errors: string[] = [];
+  const guarded = (what: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (error) {
+      errors.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
+  for (const classDef of descendantsOfType(file.root, 'class_definition')) {
+    if (state.classKind(classDef) !== 'model') continue;
+    guarded(`class at line ${classDef.startPosition.row + 1}`, () => {
+      const model = extractSubclass(state, classDef);
+      if (model) models.push(model);
+    });
+  }
+
+  const scopes: Node[] = [file.root, ...descendantsOfType(file.root, 'function_definition').filter((def) => {
+    const cls = enclosingClass(def);
+    return !cls || !state.classKind(cls);
+  })];
+  const noMarks = { conditions: [], unrollDepth: 0, repeatedLoop: null };
+  for (const scopeNode of scopes) {
+    guarded(`scope at line ${scopeNode.startPosition.row + 1}`, () => {
+      const isModule = scopeNode.type === 'module';
+      const exec = new Executor(
+        state,
+        { selfEnv: new Map(), classDef: isModule ? null : enclosingClass(scopeNode), depth: 0, emit: true, scopeNode, active: new Set([scopeNode.id]) },
+        isModule ? Scope.of(scopeNode) : state.scopeInside(scopeNode),
+        noMarks,
+      );
+      if (!isModule) exec.bindParameters(scopeNode, [], new Map(), state.isMethod(scopeNode));
+      exec.execBlock(isModule ? scopeNode : scopeNode.childForFieldName('body'));
+      for (const seq of exec.sequentials) {
+        const model = sequentialModel(file, exec, seq);
+        if (model) models.push(model);
+      }
+    });
+  }
+  for (const record of state.functionals) guarded(`model at line ${record.call.startPosition.row + 1}`, () => models.push(functionalModel(file, record)));
+
+  const seen = new Set<string>();
+  const unique = models.filter((m) => (seen.has(m.id) ? false : (seen.add(m.id), true)));
+  unique.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  return { models: unique, errors };
+}
+
+export const extractKeras: ModelExtractor = (file) => extractKerasDetailed(file).models;

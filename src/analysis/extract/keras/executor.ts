@@ -1,0 +1,882 @@
+/**
+ * A symbolic reader of Keras model-building code. It walks the statements of one scope (module,
+ * function, method) in order, tracking what each name holds (tensors, layers, Sequential models
+ * being built, lists, constants) and builds the layer graph as layers are applied. Loops and
+ * comprehensions with constant bounds are unrolled; helper functions, methods and custom layers
+ * defined in the file are inlined; conditions that cannot be evaluated are read through and marked.
+ * Nothing is executed: every value is a description of the code.
+ */
+import type { Node } from 'web-tree-sitter';
+import type { ConstValue, Scope } from '../../python/constants';
+import { callArguments, dottedName, namedChildren, rangeOf, unparen } from '../../python/syntax';
+import { makeLayer } from '../builders';
+import { activationFunctionName, activationFunctionParams, isKerasLayerPath } from './activations';
+import { layerSpec, MERGE_FUNCTIONS } from './catalog';
+import type { ArgContext } from './context';
+import { buildLayer } from './layers';
+import type { ExtractionState } from './state';
+import { lastSegment, modulePart } from './symbols';
+import { OPAQUE, producersOf, type FlowMarks, type GraphNode, type LayerFactory, type SequentialBuilder, type Value } from './values';
+
+/** A name whose value is unknown: shadows any outer binding during constant evaluation. */
+const SHADOW = undefined as unknown as ConstValue;
+
+/** How deep helper functions / methods / custom layers are inlined. */
+const MAX_INLINE_DEPTH = 6;
+
+const TENSOR_MERGES: Record<string, string> = {
+  'tensorflow.concat': 'Concatenate',
+  'tensorflow.add': 'Add',
+  'tensorflow.math.add': 'Add',
+  'tensorflow.add_n': 'Add',
+  'tensorflow.multiply': 'Multiply',
+  'tensorflow.math.multiply': 'Multiply',
+  'keras.backend.concatenate': 'Concatenate',
+  'keras.ops.add': 'Add',
+  'keras.ops.concatenate': 'Concatenate',
+  'keras.ops.multiply': 'Multiply',
+};
+
+export interface ExecutorOptions {
+  /** `self.*` attributes: shared between the methods of one instance. */
+  selfEnv: Map<string, Value>;
+  /** The class whose methods `self.m(...)` calls may inline. */
+  classDef: Node | null;
+  depth: number;
+  /** Whether Sequential / functional models created here become ModelIRs (false while inlining). */
+  emit: boolean;
+  /** The function definition or module being read. */
+  scopeNode: Node;
+  /** Definitions being inlined (recursion guard). */
+  active: Set<number>;
+}
+
+/** A call's arguments, evaluated once. */
+export interface CallValues {
+  positional: Value[];
+  keywords: Map<string, Value>;
+}
+
+const NO_ARGUMENTS: CallValues = { positional: [], keywords: new Map() };
+
+export function mergeMarks(a: FlowMarks, b: FlowMarks): FlowMarks {
+  return {
+    conditions: [...new Set([...a.conditions, ...b.conditions])],
+    unrollDepth: Math.max(a.unrollDepth, b.unrollDepth),
+    repeatedLoop: b.repeatedLoop ?? a.repeatedLoop,
+  };
+}
+
+function truthy(v: ConstValue): boolean {
+  if (Array.isArray(v)) return v.length > 0;
+  return Boolean(v);
+}
+
+function isMainGuard(cond: Node): boolean {
+  return /^__name__\s*==\s*['"]__main__['"]$/.test(cond.text.trim());
+}
+
+export class Executor {
+  readonly env = new Map<string, Value>();
+  /** Sequential models created by this reader (emitted when bound to a name or returned). */
+  readonly sequentials: SequentialBuilder[] = [];
+  returned: Value | null = null;
+  private done = false;
+  private readonly baseConditions: number;
+
+  constructor(
+    readonly state: ExtractionState,
+    readonly options: ExecutorOptions,
+    public scope: Scope,
+    public marks: FlowMarks,
+  ) {
+    this.baseConditions = marks.conditions.length;
+  }
+
+  private get ctx(): ArgContext {
+    return { symbols: this.state.symbols, scope: this.scope };
+  }
+
+  // ---------------------------------------------------------------- names
+
+  private bindName(name: string, value: Value | undefined, valueNode: Node | null = null): void {
+    if (value?.t === 'const') {
+      this.scope = this.scope.with(name, value.value);
+      this.env.delete(name);
+      return;
+    }
+    if (!valueNode || this.scope.lookup(name)?.id !== valueNode.id) this.scope = this.scope.with(name, SHADOW);
+    if (value && value.t !== 'opaque') this.env.set(name, value);
+    else this.env.delete(name);
+  }
+
+  private getName(key: string): Value | undefined {
+    return key.startsWith('self.') ? this.options.selfEnv.get(key) : this.env.get(key);
+  }
+
+  /** Binds function parameters: given arguments first, then declared constant defaults. */
+  bindParameters(def: Node, positional: Value[], keywords: Map<string, Value>, skipFirst: boolean): void {
+    const params = def.childForFieldName('parameters');
+    if (!params) return;
+    let index = 0;
+    let first = true;
+    for (const param of namedChildren(params)) {
+      let name: string | null = null;
+      let defaultNode: Node | null = null;
+      if (param.type === 'identifier') name = param.text;
+      else if (param.type === 'default_parameter' || param.type === 'typed_default_parameter') {
+        name = param.childForFieldName('name')?.text ?? null;
+        defaultNode = param.childForFieldName('value');
+      } else if (param.type === 'typed_parameter') name = namedChildren(param).find((c) => c.type === 'identifier')?.text ?? null;
+      if (!name) continue;
+      if (first && skipFirst) {
+        first = false;
+        continue;
+      }
+      first = false;
+      let value: Value | undefined = positional[index] ?? keywords.get(name);
+      index++;
+      if (!value && defaultNode) {
+        const d = this.scope.evaluate(defaultNode);
+        value = d !== undefined ? { t: 'const', value: d } : undefined;
+      }
+      this.bindName(name, value);
+    }
+  }
+
+  // ---------------------------------------------------------------- statements
+
+  execBlock(block: Node | null): void {
+    if (!block) return;
+    for (const stmt of namedChildren(block)) {
+      if (this.done) return;
+      this.execStatement(stmt);
+    }
+  }
+
+  private execStatement(stmt: Node): void {
+    switch (stmt.type) {
+      case 'expression_statement': {
+        for (const expr of namedChildren(stmt)) this.execExpression(expr);
+        return;
+      }
+      case 'return_statement': {
+        const valueNode = stmt.namedChild(0);
+        const value = valueNode ? this.evalExpr(valueNode) : OPAQUE;
+        if (value.t === 'sequential' && !value.seq.binding) {
+          const fnName = this.options.scopeNode.childForFieldName('name');
+          if (fnName && this.options.emit) value.seq.binding = { name: fnName.text, nameNode: fnName };
+        }
+        if (!this.returned || this.returned.t === 'opaque') this.returned = value;
+        if (this.marks.conditions.length === this.baseConditions) this.done = true;
+        return;
+      }
+      case 'if_statement':
+        this.execIf(stmt);
+        return;
+      case 'for_statement':
+        this.execFor(stmt);
+        return;
+      case 'while_statement':
+        this.withRepeated(stmt, () => this.execBlock(stmt.childForFieldName('body')));
+        return;
+      case 'with_statement':
+        this.execBlock(stmt.childForFieldName('body'));
+        return;
+      case 'try_statement':
+        this.execBlock(stmt.childForFieldName('body'));
+        for (const clause of namedChildren(stmt)) {
+          if (clause.type === 'else_clause') this.execBlock(clause.childForFieldName('body'));
+          if (clause.type === 'finally_clause') this.execBlock(namedChildren(clause).find((c) => c.type === 'block') ?? null);
+        }
+        return;
+      case 'block':
+      case 'ERROR':
+        // Error recovery: statements tree-sitter could not place still count.
+        for (const child of namedChildren(stmt)) {
+          if (this.done) return;
+          if (child.type.endsWith('_statement') || child.type === 'block' || child.type === 'ERROR') this.execStatement(child);
+          else if (child.type === 'assignment' || child.type === 'call' || child.type === 'augmented_assignment') this.execExpression(child);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  private execExpression(expr: Node): void {
+    if (expr.type === 'assignment') {
+      const target = expr.childForFieldName('left');
+      const valueNode = expr.childForFieldName('right');
+      if (!target || !valueNode) return;
+      // Chained `a = b = value`: the right side is itself an assignment.
+      if (valueNode.type === 'assignment') {
+        this.execExpression(valueNode);
+        const inner = valueNode.childForFieldName('left');
+        if (inner) this.assign(target, this.evalExpr(inner), null);
+        return;
+      }
+      this.assign(target, this.evalExpr(valueNode), valueNode);
+      return;
+    }
+    if (expr.type === 'augmented_assignment') {
+      this.execAugmented(expr);
+      return;
+    }
+    this.evalExpr(expr);
+  }
+
+  private assign(target: Node, value: Value, valueNode: Node | null): void {
+    if (target.type === 'identifier') {
+      if (valueNode) this.nameValue(value, target.text, target);
+      this.bindName(target.text, value, valueNode);
+      return;
+    }
+    if (target.type === 'attribute') {
+      const key = dottedName(target);
+      if (!key) return;
+      if (valueNode) this.nameValue(value, key, target);
+      if (key.startsWith('self.')) this.options.selfEnv.set(key, value);
+      else this.env.set(key, value);
+      return;
+    }
+    if (target.type === 'pattern_list' || target.type === 'tuple_pattern' || target.type === 'list_pattern' || target.type === 'tuple' || target.type === 'list') {
+      const targets = namedChildren(target);
+      const items = value.t === 'list' ? value.items : value.t === 'const' && Array.isArray(value.value) ? value.value.map((v): Value => ({ t: 'const', value: v })) : [];
+      targets.forEach((t, i) => this.assign(t, items[i] ?? OPAQUE, null));
+    }
+  }
+
+  /** Names a layer after the variable / attribute it is bound to; records a Sequential's binding. */
+  private nameValue(value: Value, key: string, target: Node): void {
+    if (value.t === 'list') {
+      // `self.blocks = [Dense(..) for _ in range(3)]`: blocks.0, blocks.1, ... as PyTorch names ModuleList items.
+      value.items.forEach((item, i) => item.t === 'layer' && !item.factory.boundName && (item.factory.boundName = `${lastSegment(key)}.${i}`));
+    }
+    if (value.t === 'layer' && !value.factory.boundName) value.factory.boundName = lastSegment(key);
+    if (value.t === 'instance' && !value.boundName) value.boundName = lastSegment(key);
+    if (value.t === 'sequential' && !value.seq.binding) value.seq.binding = { name: key, nameNode: target };
+  }
+
+  private execAugmented(expr: Node): void {
+    const left = expr.childForFieldName('left');
+    const right = expr.childForFieldName('right');
+    const op = expr.childForFieldName('operator')?.text ?? '';
+    if (!left || !right) return;
+    const current = this.evalExpr(left);
+    const other = this.evalExpr(right);
+    let result: Value = OPAQUE;
+    if (current.t === 'tensor' || other.t === 'tensor') {
+      result = this.tensorOperator(op.replace('=', ''), [current, other], expr);
+    } else if (current.t === 'const' && other.t === 'const' && typeof current.value === 'number' && typeof other.value === 'number') {
+      const a = current.value;
+      const b = other.value;
+      const v = op === '+=' ? a + b : op === '-=' ? a - b : op === '*=' ? a * b : op === '//=' ? Math.floor(a / b) : op === '/=' ? a / b : undefined;
+      result = v === undefined || !Number.isFinite(v) ? OPAQUE : { t: 'const', value: v };
+    } else if (current.t === 'list' && other.t === 'list' && op === '+=') {
+      current.items.push(...other.items);
+      return;
+    }
+    this.assign(left, result, null);
+  }
+
+  private execIf(stmt: Node): void {
+    const branches: { cond: Node | null; body: Node | null }[] = [{ cond: stmt.childForFieldName('condition'), body: stmt.childForFieldName('consequence') }];
+    for (const alt of namedChildren(stmt)) {
+      if (alt.type === 'elif_clause') branches.push({ cond: alt.childForFieldName('condition'), body: alt.childForFieldName('consequence') });
+      if (alt.type === 'else_clause') branches.push({ cond: null, body: alt.childForFieldName('body') });
+    }
+    let unknownFrom = -1;
+    for (let i = 0; i < branches.length; i++) {
+      const { cond, body } = branches[i]!;
+      if (!cond) {
+        this.execBlock(body);
+        return;
+      }
+      if (isMainGuard(cond)) {
+        this.execBlock(body);
+        return;
+      }
+      const v = this.constOf(cond);
+      if (v === undefined) {
+        unknownFrom = i;
+        break;
+      }
+      if (truthy(v)) {
+        this.execBlock(body);
+        return;
+      }
+    }
+    if (unknownFrom < 0) return;
+    // The condition cannot be known: every remaining branch is read, its layers marked conditional.
+    const saved = this.marks;
+    this.marks = { ...saved, conditions: [...saved.conditions, stmt.id] };
+    for (const { body } of branches.slice(unknownFrom)) this.execBlock(body);
+    this.marks = saved;
+  }
+
+  private withRepeated(loop: Node, body: () => void): void {
+    const saved = this.marks;
+    const header = rangeOf(loop);
+    const bodyNode = loop.childForFieldName('body');
+    if (bodyNode) header.end = rangeOf(bodyNode).start;
+    this.marks = { ...saved, repeatedLoop: header };
+    body();
+    this.marks = saved;
+  }
+
+  private execFor(stmt: Node): void {
+    const left = stmt.childForFieldName('left');
+    const right = stmt.childForFieldName('right');
+    const body = stmt.childForFieldName('body');
+    if (!left || !right) return;
+    const items = this.iterate(right);
+    if (!items) {
+      this.withRepeated(stmt, () => {
+        this.assign(left, OPAQUE, null);
+        this.execBlock(body);
+      });
+      return;
+    }
+    const saved = this.marks;
+    this.marks = { ...saved, unrollDepth: saved.unrollDepth + 1 };
+    for (const item of items) {
+      if (this.done) break;
+      this.assign(left, item, null);
+      this.execBlock(body);
+    }
+    this.marks = saved;
+  }
+
+  /** The values a loop iterates over when they are statically known; undefined otherwise. */
+  private iterate(node: Node, cap = 256): Value[] | undefined {
+    const n = unparen(node);
+    if (n.type === 'call') {
+      const fn = n.childForFieldName('function')?.text;
+      const args = callArguments(n);
+      if (fn === 'range') {
+        const nums = args.positional.map((a) => this.constOf(a));
+        if (nums.length < 1 || nums.length > 3 || !nums.every((v): v is number => typeof v === 'number')) return undefined;
+        const [a, b, stepBy] = nums.length === 1 ? [0, nums[0]!, 1] : [nums[0]!, nums[1]!, nums[2] ?? 1];
+        if (stepBy === 0) return undefined;
+        const out: Value[] = [];
+        for (let i = a; stepBy > 0 ? i < b : i > b; i += stepBy) {
+          out.push({ t: 'const', value: i });
+          if (out.length > cap) return undefined;
+        }
+        return out;
+      }
+      if (fn === 'enumerate' && args.positional[0]) {
+        const inner = this.iterate(args.positional[0], cap);
+        return inner?.map((v, i): Value => ({ t: 'list', items: [{ t: 'const', value: i }, v] }));
+      }
+      if (fn === 'zip' && args.positional.length > 0) {
+        const lists = args.positional.map((a) => this.iterate(a, cap));
+        if (lists.some((l) => !l)) return undefined;
+        const length = Math.min(...lists.map((l) => l!.length));
+        return Array.from({ length }, (_, i): Value => ({ t: 'list', items: lists.map((l) => l![i]!) }));
+      }
+      if (fn === 'reversed' && args.positional[0]) return this.iterate(args.positional[0], cap)?.reverse();
+    }
+    const c = this.constOf(n);
+    if (Array.isArray(c)) return c.length <= cap ? c.map((v): Value => ({ t: 'const', value: v })) : undefined;
+    const value = this.evalExpr(n);
+    return value.t === 'list' ? [...value.items] : value.t === 'sequential' ? value.seq.items.map((i) => i.value) : undefined;
+  }
+
+  // ---------------------------------------------------------------- expressions
+
+  /** A constant, when the expression has one (self attributes included). */
+  constOf(node: Node): ConstValue | undefined {
+    const n = unparen(node);
+    if (n.type === 'attribute') {
+      const key = dottedName(n);
+      const v = key ? this.getName(key) : undefined;
+      if (v?.t === 'const') return v.value;
+    }
+    if (n.type === 'identifier') {
+      const v = this.env.get(n.text);
+      if (v) return v.t === 'const' ? v.value : undefined;
+    }
+    return this.scope.evaluate(n);
+  }
+
+  evalExpr(node: Node): Value {
+    const n = unparen(node);
+    switch (n.type) {
+      case 'call':
+        return this.evalCall(n);
+      case 'identifier': {
+        const v = this.env.get(n.text);
+        if (v) return v;
+        const c = this.scope.evaluate(n);
+        if (c !== undefined) return { t: 'const', value: c };
+        return this.globalValue(n.text);
+      }
+      case 'attribute': {
+        const key = dottedName(n);
+        const v = key ? this.getName(key) : undefined;
+        if (v) return v;
+        const object = this.evalExpr(n.childForFieldName('object')!);
+        // `x.shape`, `layer.output`: a tensor's attributes stay tied to it.
+        return object.t === 'tensor' ? object : OPAQUE;
+      }
+      case 'list':
+      case 'tuple':
+      case 'expression_list': {
+        const c = this.scope.evaluate(n);
+        if (c !== undefined && n.type !== 'expression_list') return { t: 'const', value: c };
+        const items: Value[] = [];
+        for (const child of namedChildren(n)) {
+          if (child.type === 'list_splat') {
+            const inner = child.namedChild(0) ? this.evalExpr(child.namedChild(0)!) : OPAQUE;
+            if (inner.t === 'list') items.push(...inner.items);
+            else items.push(inner);
+          } else items.push(this.evalExpr(child));
+        }
+        return { t: 'list', items };
+      }
+      case 'list_comprehension':
+      case 'generator_expression':
+        return { t: 'list', items: this.evalComprehension(n) };
+      case 'binary_operator': {
+        const c = this.scope.evaluate(n);
+        if (c !== undefined) return { t: 'const', value: c };
+        const left = this.evalExpr(n.childForFieldName('left')!);
+        const right = this.evalExpr(n.childForFieldName('right')!);
+        const op = n.childForFieldName('operator')?.text ?? '';
+        if (left.t === 'list' && right.t === 'list' && op === '+') return { t: 'list', items: [...left.items, ...right.items] };
+        if (left.t === 'tensor' || right.t === 'tensor') return this.tensorOperator(op, [left, right], n);
+        return OPAQUE;
+      }
+      case 'subscript': {
+        const object = this.evalExpr(n.childForFieldName('value')!);
+        const index = n.childForFieldName('subscript');
+        if (object.t === 'list' && index) {
+          const i = this.constOf(index);
+          if (typeof i === 'number') return object.items[i < 0 ? object.items.length + i : i] ?? OPAQUE;
+        }
+        return object.t === 'tensor' ? object : OPAQUE;
+      }
+      case 'conditional_expression': {
+        const [a, cond, b] = namedChildren(n);
+        const v = cond ? this.constOf(cond) : undefined;
+        if (v !== undefined && a && b) return this.evalExpr(truthy(v) ? a : b);
+        return a ? this.evalExpr(a) : OPAQUE;
+      }
+      default: {
+        const c = this.scope.evaluate(n);
+        return c !== undefined ? { t: 'const', value: c } : OPAQUE;
+      }
+    }
+  }
+
+  /** A name not bound in this reader: a function or class of the file, or a layer bound once in an outer scope. */
+  private globalValue(name: string): Value {
+    const fn = this.state.functions.get(name);
+    if (fn) return { t: 'function', def: fn };
+    const bound = this.scope.lookup(name);
+    if (bound && bound.type === 'call') {
+      const q = this.state.symbols.qualified(bound.childForFieldName('function'));
+      // Only constructors are followed: re-reading arbitrary outer code here could duplicate models.
+      if (q && isKerasLayerPath(q, this.ctx) && layerSpec(lastSegment(q))) return this.evalCall(bound);
+    }
+    return OPAQUE;
+  }
+
+  private evalComprehension(node: Node): Value[] {
+    const body = node.childForFieldName('body');
+    const clauses = namedChildren(node).filter((c) => c.type === 'for_in_clause' || c.type === 'if_clause');
+    const results: Value[] = [];
+    const expand = (i: number) => {
+      if (!body) return;
+      if (i === clauses.length) {
+        results.push(this.evalExpr(body));
+        return;
+      }
+      const clause = clauses[i]!;
+      if (clause.type === 'if_clause') {
+        const cond = clause.namedChild(0);
+        const v = cond ? this.constOf(cond) : undefined;
+        if (v === undefined) {
+          const saved = this.marks;
+          this.marks = { ...saved, conditions: [...saved.conditions, clause.id] };
+          expand(i + 1);
+          this.marks = saved;
+        } else if (truthy(v)) expand(i + 1);
+        return;
+      }
+      const left = clause.childForFieldName('left');
+      const right = clause.childForFieldName('right');
+      if (!left || !right) return;
+      const savedScope = this.scope;
+      const savedEnv = new Map(this.env);
+      const items = this.iterate(right);
+      if (!items) {
+        this.withRepeated(clause, () => {
+          this.assign(left, OPAQUE, null);
+          expand(i + 1);
+        });
+      } else {
+        const saved = this.marks;
+        this.marks = { ...saved, unrollDepth: saved.unrollDepth + 1 };
+        for (const item of items) {
+          this.assign(left, item, null);
+          expand(i + 1);
+        }
+        this.marks = saved;
+      }
+      this.scope = savedScope;
+      this.env.clear();
+      for (const [k, v] of savedEnv) this.env.set(k, v);
+    };
+    expand(0);
+    return results;
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  private evalCall(call: Node): Value {
+    const fnNode = call.childForFieldName('function');
+    if (!fnNode) return OPAQUE;
+    if (fnNode.type !== 'identifier' && fnNode.type !== 'attribute') {
+      const callee = this.evalExpr(fnNode);
+      if (callee.t === 'opaque' && fnNode.type === 'call') return this.unknownLayerApplication(fnNode, call);
+      return this.apply(callee, call);
+    }
+    const dotted = dottedName(fnNode);
+    if (!dotted) {
+      // `obj[i](x)`, `f()(x)` with an attribute on a non-name: apply whatever the object is.
+      return this.apply(this.evalExpr(fnNode), call);
+    }
+    const method = this.methodCall(fnNode, call);
+    if (method) return method;
+    const bound = this.getName(dotted) ?? (dotted.includes('.') ? undefined : this.env.get(dotted));
+    if (bound) return this.apply(bound, call);
+
+    const q = this.state.symbols.qualified(fnNode);
+    if (q) {
+      const keras = this.kerasCall(q, fnNode.text, call);
+      if (keras) return keras;
+    }
+    if (!dotted.includes('.')) {
+      const fn = this.state.functions.get(dotted);
+      if (fn) return this.inlineFunction(fn, this.callValues(call), false);
+      const cls = this.state.classes.get(dotted);
+      if (cls && this.state.classKind(cls)) return { t: 'instance', classDef: cls, call, ctx: this.ctx, marks: this.marks, boundName: null };
+    }
+    return this.passthrough(call);
+  }
+
+  /** Calls on a value the reader holds: `model.add(..)`, `layers.append(..)`, `self.block(x)`. */
+  private methodCall(fnNode: Node, call: Node): Value | null {
+    if (fnNode.type !== 'attribute') return null;
+    const objectNode = fnNode.childForFieldName('object');
+    const method = fnNode.childForFieldName('attribute')?.text;
+    if (!objectNode || !method) return null;
+    const objectKey = dottedName(objectNode);
+    const args = callArguments(call);
+    if (objectKey === 'self' && this.options.classDef && !this.getName(`self.${method}`)) {
+      const def = this.state.methodOf(this.options.classDef, method);
+      if (def) return this.inlineFunction(def, this.callValues(call), true);
+    }
+    const object = objectKey ? this.getName(objectKey) : undefined;
+    if (!object) return null;
+    if (object.t === 'sequential') {
+      const seq = object.seq;
+      if (method === 'add') {
+        for (const arg of args.positional.slice(0, 1)) seq.items.push({ value: this.evalExpr(arg), node: arg, marks: this.marks });
+        seq.lastAdd = call;
+        return { t: 'const', value: null };
+      }
+      if (method === 'build') {
+        const shapeNode = args.positional[0] ?? args.keywords.get('input_shape');
+        const shape = shapeNode ? this.constOf(shapeNode) : undefined;
+        if (Array.isArray(shape) && shape.length > 0) seq.builtShape = shape.slice(1).map((d) => (typeof d === 'number' ? d : null));
+        return { t: 'const', value: null };
+      }
+      if (method === 'pop') {
+        seq.items.pop();
+        return OPAQUE;
+      }
+      return OPAQUE;
+    }
+    if (object.t === 'list') {
+      if (method === 'append' && args.positional[0]) {
+        object.items.push(this.evalExpr(args.positional[0]));
+        return { t: 'const', value: null };
+      }
+      if (method === 'extend' && args.positional[0]) {
+        const more = this.evalExpr(args.positional[0]);
+        if (more.t === 'list') object.items.push(...more.items);
+        return { t: 'const', value: null };
+      }
+      if (method === 'insert' && args.positional[1]) {
+        const at = this.constOf(args.positional[0]!);
+        if (typeof at === 'number') object.items.splice(at, 0, this.evalExpr(args.positional[1]));
+        return { t: 'const', value: null };
+      }
+    }
+    if (object.t === 'tensor') return object;
+    return null;
+  }
+
+  /** Calls resolved to Keras / TensorFlow symbols. */
+  private kerasCall(q: string, written: string, call: Node): Value | null {
+    const last = lastSegment(q);
+    const module = modulePart(q);
+    const symbols = this.state.symbols;
+    const bareKeras = !module && symbols.usesKeras && !symbols.isLocal(last);
+    const kerasModule = module === 'keras' || module.startsWith('keras.models') || module.startsWith('keras.engine') || module.startsWith('keras.layers') || bareKeras;
+    if (last === 'Sequential' && kerasModule) return this.newSequential(call);
+    if (last === 'Model' && kerasModule) return this.functionalModel(call);
+    if (last === 'Input' && kerasModule) {
+      const built = buildLayer(call, 'InputLayer', written, this.ctx);
+      return { t: 'tensor', producers: [this.newNode(built.layer, [], call, this.marks, built.declaredInput, built.unsupported)] };
+    }
+    const mergeClass = MERGE_FUNCTIONS[last];
+    if (mergeClass && (module.startsWith('keras.layers') || (bareKeras && symbols.qualified(call.childForFieldName('function')) !== last))) {
+      return this.mergeCall(mergeClass, written, call);
+    }
+    const tensorMerge = TENSOR_MERGES[q];
+    if (tensorMerge) return this.mergeCall(tensorMerge, written, call);
+    if (isKerasLayerPath(q, this.ctx) && (layerSpec(last) || (/^[A-Z]/.test(last) && module.startsWith('keras.layers')))) {
+      return { t: 'layer', factory: { call, className: last, written, ctx: this.ctx, marks: this.marks, boundName: null } };
+    }
+    if (module.startsWith('keras.applications') && /^[A-Z]/.test(last)) {
+      return { t: 'layer', factory: { call, className: last, written, ctx: this.ctx, marks: this.marks, boundName: null } };
+    }
+    const activation = activationFunctionName(q);
+    if (activation) {
+      const args = callArguments(call);
+      const input = args.positional[0] ? this.evalExpr(args.positional[0]) : OPAQUE;
+      if (input.t !== 'tensor') return input.t === 'opaque' ? OPAQUE : null;
+      const fnNode = call.childForFieldName('function')!;
+      const params = activationFunctionParams(activation);
+      const alpha = this.constOf(args.keywords.get('alpha') ?? args.keywords.get('negative_slope') ?? args.positional[1] ?? fnNode);
+      if (activation === 'leaky_relu' && typeof alpha === 'number') params.alpha = alpha;
+      const layer = makeLayer({
+        kind: 'activation',
+        className: written,
+        range: rangeOf(call),
+        activation: { name: activation, spelling: fnNode.text, range: rangeOf(fnNode), source: 'functional', params },
+      });
+      return { t: 'tensor', producers: [this.newNode(layer, input.producers, call, this.marks)] };
+    }
+    if (q === 'tensorflow.nn.dropout') {
+      const args = callArguments(call);
+      const input = args.positional[0] ? this.evalExpr(args.positional[0]) : OPAQUE;
+      const rate = this.constOf(args.keywords.get('rate') ?? args.positional[1] ?? call);
+      const layer = makeLayer({ kind: 'dropout', className: written, range: rangeOf(call), params: typeof rate === 'number' ? { rate } : {} });
+      return { t: 'tensor', producers: [this.newNode(layer, producersOf(input), call, this.marks)] };
+    }
+    return null;
+  }
+
+  private newSequential(call: Node): Value {
+    const args = callArguments(call);
+    const listNode = args.positional[0] ?? args.keywords.get('layers') ?? null;
+    const seq: SequentialBuilder = { call, fromList: !!listNode, items: [], marks: this.marks, lastAdd: null, builtShape: null, binding: null };
+    if (listNode) {
+      const list = this.evalExpr(listNode);
+      const elements = unparen(listNode).type === 'list' || unparen(listNode).type === 'tuple' ? namedChildren(unparen(listNode)).filter((c) => c.type !== 'list_splat') : [];
+      const items = list.t === 'list' ? list.items : [list];
+      items.forEach((value, i) => {
+        // Keep the written element for messages when the list was literal and not spliced.
+        const node = elements.length === items.length ? elements[i]! : listNode;
+        seq.items.push({ value, node, marks: value.t === 'layer' ? value.factory.marks : this.marks });
+      });
+    }
+    if (this.options.emit) this.sequentials.push(seq);
+    return { t: 'sequential', seq };
+  }
+
+  private functionalModel(call: Node): Value {
+    const args = callArguments(call);
+    const inputsNode = args.keywords.get('inputs') ?? args.keywords.get('input') ?? args.positional[0];
+    const outputsNode = args.keywords.get('outputs') ?? args.keywords.get('output') ?? args.positional[1];
+    if (!inputsNode || !outputsNode) return OPAQUE;
+    const inputs = producersOf(this.evalExpr(inputsNode));
+    const outputs = producersOf(this.evalExpr(outputsNode));
+    if (this.options.emit && outputs.length > 0) {
+      this.state.functionals.push({ call, inputs, outputs, marks: this.marks, scopeNode: this.options.scopeNode });
+    }
+    // A finished model applied to tensors later (`model(x)`) behaves like its graph: keep it opaque.
+    return OPAQUE;
+  }
+
+  private mergeCall(className: string, written: string, call: Node): Value {
+    const args = callArguments(call);
+    const inputsNode = args.positional[0] ?? args.keywords.get('inputs') ?? args.keywords.get('values');
+    let inputs: GraphNode[];
+    if (className !== 'Concatenate' && args.positional.length > 1) inputs = args.positional.flatMap((a) => producersOf(this.evalExpr(a)));
+    else inputs = inputsNode ? producersOf(this.evalExpr(inputsNode)) : [];
+    const spec = layerSpec(className)!;
+    const params: Record<string, number | string | boolean> = {};
+    const axis = this.constOf(args.keywords.get('axis') ?? (className === 'Concatenate' && args.positional[1] ? args.positional[1] : call));
+    if (typeof axis === 'number') params.axis = axis;
+    if (spec.merge && spec.merge !== 'add' && spec.kind === 'add') params.merge = spec.merge;
+    const layer = makeLayer({ kind: spec.kind, className: written, range: rangeOf(call), params });
+    return { t: 'tensor', producers: [this.newNode(layer, inputs, call, this.marks)] };
+  }
+
+  /** `x + shortcut` and friends between tensors. */
+  private tensorOperator(op: string, operands: Value[], node: Node): Value {
+    const inputs = operands.flatMap(producersOf);
+    if (op !== '+' && op !== '*') return { t: 'tensor', producers: inputs };
+    if (operands.some((o) => o.t !== 'tensor')) return { t: 'tensor', producers: inputs };
+    const layer = makeLayer({ kind: op === '+' ? 'add' : 'multiply', className: op, range: rangeOf(node) });
+    return { t: 'tensor', producers: [this.newNode(layer, inputs, node, this.marks)] };
+  }
+
+  /** A call that is not a known layer: tensors flow through it unchanged (`tf.squeeze(x)`, `x.reshape(..)`). */
+  private passthrough(call: Node): Value {
+    const args = callArguments(call);
+    const inputs = [...args.positional, ...args.keywords.values()].flatMap((a) => producersOf(this.evalExpr(a)));
+    return inputs.length > 0 ? { t: 'tensor', producers: inputs } : OPAQUE;
+  }
+
+  /** `SomeLayer(...)(x)` where SomeLayer is not known: an unknown layer, reported, never dropped. */
+  private unknownLayerApplication(constructor: Node, call: Node): Value {
+    const callee = constructor.childForFieldName('function');
+    const written = callee?.text ?? constructor.text;
+    const args = callArguments(call);
+    const input = args.positional[0] ? this.evalExpr(args.positional[0]) : OPAQUE;
+    if (!callee || !/^[A-Z]/.test(lastSegment(written))) return input.t === 'tensor' ? input : OPAQUE;
+    const range = rangeOf(constructor);
+    const layer = makeLayer({ kind: 'unknown', className: written, range });
+    const what = `layer ${written} (line ${range.start.line + 1}) is not modelled`;
+    return { t: 'tensor', producers: [this.newNode(layer, producersOf(input), constructor, this.marks, null, [{ what, range }])] };
+  }
+
+  // ---------------------------------------------------------------- applying layers
+
+  apply(callee: Value, call: Node): Value {
+    const values = this.callValues(call);
+    const input = values.positional[0] ?? values.keywords.get('inputs') ?? values.keywords.get('x') ?? OPAQUE;
+    const inputs = producersOf(input);
+    switch (callee.t) {
+      case 'layer':
+        return { t: 'tensor', producers: [this.instantiate(callee.factory, inputs, this.marks)] };
+      case 'sequential':
+        return { t: 'tensor', producers: this.chainSequential(callee.seq, inputs, this.marks) };
+      case 'instance':
+        return this.applyInstance(callee, input, values);
+      case 'function':
+        return this.inlineFunction(callee.def, values, false);
+      default:
+        return inputs.length > 0 ? { t: 'tensor', producers: inputs } : OPAQUE;
+    }
+  }
+
+  newNode(layer: GraphNode['layer'], inputs: GraphNode[], origin: Node, marks: FlowMarks, declaredInput: GraphNode['declaredInput'] = null, unsupported: GraphNode['unsupported'] = []): GraphNode {
+    const node: GraphNode = { seq: this.state.nextSeq++, layer, inputs, origin, marks, declaredInput, unsupported };
+    for (const recorder of this.state.recorders) recorder.push(node);
+    return node;
+  }
+
+  instantiate(factory: LayerFactory, inputs: GraphNode[], marks: FlowMarks): GraphNode {
+    const built = buildLayer(factory.call, factory.className, factory.written, factory.ctx);
+    if (!built.layer.name && factory.boundName) built.layer.name = factory.boundName;
+    return this.newNode(built.layer, inputs, factory.call, mergeMarks(factory.marks, marks), built.declaredInput, built.unsupported);
+  }
+
+  /** Applies a Sequential's layers one after the other; returns the last node(s). */
+  chainSequential(seq: SequentialBuilder, inputs: GraphNode[], marks: FlowMarks): GraphNode[] {
+    let previous = inputs;
+    for (const item of seq.items) previous = this.chainItem(item.value, item.node, previous, mergeMarks(item.marks, marks));
+    return previous;
+  }
+
+  private chainItem(value: Value, node: Node, previous: GraphNode[], marks: FlowMarks): GraphNode[] {
+    switch (value.t) {
+      case 'layer':
+        return [this.instantiate(value.factory, previous, marks)];
+      case 'tensor':
+        return value.producers;
+      case 'sequential':
+        return this.chainSequential(value.seq, previous, marks);
+      case 'instance':
+        return producersOf(this.applyInstance(value, { t: 'tensor', producers: previous }, NO_ARGUMENTS));
+      case 'list':
+        return value.items.reduce((prev, item) => this.chainItem(item, node, prev, marks), previous);
+      default: {
+        const written = node.type === 'call' ? (node.childForFieldName('function')?.text ?? node.text) : node.text.slice(0, 60);
+        const range = rangeOf(node);
+        const layer = makeLayer({ kind: 'unknown', className: written, range });
+        const what = `layer ${written} (line ${range.start.line + 1}) is not modelled`;
+        return [this.newNode(layer, previous, node, marks, null, [{ what, range }])];
+      }
+    }
+  }
+
+  private childExecutor(def: Node, selfEnv: Map<string, Value>, classDef: Node | null): Executor {
+    const scope = this.state.scopeInside(def);
+    const active = new Set(this.options.active);
+    active.add(def.id);
+    return new Executor(this.state, { selfEnv, classDef, depth: this.options.depth + 1, emit: false, scopeNode: def, active }, scope, this.marks);
+  }
+
+  callValues(call: Node): CallValues {
+    const args = callArguments(call);
+    return {
+      positional: args.positional.map((a) => this.evalExpr(a)),
+      keywords: new Map([...args.keywords].map(([k, v]) => [k, this.evalExpr(v)])),
+    };
+  }
+
+  /** Reads a helper function / method of this file with the call's arguments bound. */
+  inlineFunction(def: Node, values: CallValues, isMethod: boolean): Value {
+    const { positional, keywords } = values;
+    if (this.options.depth >= MAX_INLINE_DEPTH || this.options.active.has(def.id)) {
+      const inputs = [...positional, ...keywords.values()].flatMap(producersOf);
+      return inputs.length > 0 ? { t: 'tensor', producers: inputs } : OPAQUE;
+    }
+    const child = this.childExecutor(def, isMethod ? this.options.selfEnv : new Map(), isMethod ? this.options.classDef : null);
+    child.bindParameters(def, positional, keywords, isMethod || this.state.isMethod(def));
+    child.execBlock(def.childForFieldName('body'));
+    return child.returned ?? OPAQUE;
+  }
+
+  /**
+   * Applies an instance of a class of this file (custom layer / sub-model): reads its __init__
+   * with the constructor's arguments, then its call() with the input. A custom layer whose call
+   * applies no known layer (own weights, raw tf ops) becomes one 'unknown' layer, reported.
+   */
+  private applyInstance(instance: Extract<Value, { t: 'instance' }>, input: Value, extra: CallValues): Value {
+    const { classDef } = instance;
+    const callDef = this.state.methodOf(classDef, 'call') ?? this.state.methodOf(classDef, '__call__');
+    const className = classDef.childForFieldName('name')?.text ?? 'Layer';
+    const range = rangeOf(instance.call);
+    const unknown = (): Value => {
+      const layer = makeLayer({ kind: 'unknown', className, range, name: instance.boundName ?? '' });
+      const what = `custom layer ${className} (line ${range.start.line + 1}) is not modelled: its call() applies no known layer`;
+      return { t: 'tensor', producers: [this.newNode(layer, producersOf(input), instance.call, mergeMarks(instance.marks, this.marks), null, [{ what, range }])] };
+    };
+    if (!callDef || this.options.depth >= MAX_INLINE_DEPTH || this.options.active.has(classDef.id)) return unknown();
+    const selfEnv = new Map<string, Value>();
+    const initDef = this.state.methodOf(classDef, '__init__');
+    const savedMarks = this.marks;
+    this.marks = mergeMarks(instance.marks, this.marks);
+    const recorder: GraphNode[] = [];
+    this.state.recorders.push(recorder);
+    try {
+      if (initDef) {
+        const ctorArgs = this.callValues(instance.call);
+        const init = this.childExecutor(initDef, selfEnv, classDef);
+        init.options.active.add(classDef.id);
+        init.bindParameters(initDef, ctorArgs.positional, ctorArgs.keywords, true);
+        init.execBlock(initDef.childForFieldName('body'));
+      }
+      const runner = this.childExecutor(callDef, selfEnv, classDef);
+      runner.options.active.add(classDef.id);
+      runner.bindParameters(callDef, [input, ...extra.positional.slice(1)], extra.keywords, true);
+      runner.execBlock(callDef.childForFieldName('body'));
+      const result = runner.returned ?? OPAQUE;
+      return recorder.length === 0 ? unknown() : result;
+    } finally {
+      this.state.recorders.splice(this.state.recorders.indexOf(recorder), 1);
+      this.marks = savedMarks;
+    }
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * One Keras layer constructor call -> LayerIR (without id / graph inputs, which the model builder
+ * assigns): kind, sizes, activation, initializers (explicit or Keras defaults), use_bias, params,
+ * plus the input shape the call declares (`input_shape=`, `input_dim=`, `batch_input_shape=`).
+ */
+import type { Node } from 'web-tree-sitter';
+import type { InitializerIR, LayerIR, Range } from '../../../shared/ir';
+import type { ConstValue } from '../../python/constants';
+import { argument, callArguments, rangeOf, type CallArguments } from '../../python/syntax';
+import { makeLayer } from '../builders';
+import { kerasDefaultBias, kerasDefaultEmbedding, kerasDefaultKernel, kerasDefaultRecurrent } from '../defaults';
+import type { Shape } from '../shapes';
+import { activationFromValue, activationOfLayerCall, defaultActivation } from './activations';
+import { layerSpec, type LayerSpec } from './catalog';
+import type { ArgContext } from './context';
+import { initializerFromValue } from './initializers';
+import { lastSegment } from './symbols';
+
+export interface BuiltLayer {
+  layer: LayerIR;
+  /** The input shape (without batch) the call declares, if any. */
+  declaredInput: Shape | null;
+  unsupported: { what: string; range: Range }[];
+}
+
+/** Keras 1 spellings still found in old tutorials. */
+const KWARG_ALIASES: Record<string, string[]> = {
+  units: ['units', 'output_dim'],
+  filters: ['filters', 'nb_filter'],
+  padding: ['padding', 'border_mode'],
+  strides: ['strides', 'subsample'],
+  kernel_initializer: ['kernel_initializer', 'init'],
+  rate: ['rate', 'p'],
+};
+
+/** Arguments that become dedicated IR fields, not params. */
+const FIELD_ARGS = new Set([
+  'activation', 'kernel_initializer', 'bias_initializer', 'recurrent_initializer', 'embeddings_initializer',
+  'depthwise_initializer', 'pointwise_initializer', 'init', 'name', 'input_shape', 'batch_input_shape', 'input_dim',
+  'input_length', 'layer', 'units', 'output_dim', 'filters', 'nb_filter', 'kernel_size', 'use_bias', 'shape',
+]);
+
+/** A constant as a param value: numbers, strings and booleans as they are, lists as JSON ("[3,3]"). */
+export function paramValue(value: ConstValue | undefined): number | string | boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value)) return JSON.stringify(value);
+  return value;
+}
+
+/** A shape from a constant: (28, 28, 1) -> [28, 28, 1]; None entries stay null; 784 -> [784]. */
+export function shapeValue(value: ConstValue | undefined): Shape | null {
+  if (typeof value === 'number') return [value];
+  if (!Array.isArray(value)) return null;
+  const shape: Shape = [];
+  for (const v of value) {
+    if (typeof v === 'number') shape.push(v);
+    else if (v === null) shape.push(null);
+    else return null;
+  }
+  return shape;
+}
+
+/** A shape whose unknown entries are tolerated: `(None, features)` where `features` is unknown -> [null, null]. */
+function looseShape(node: Node | null, ctx: ArgContext): Shape | null {
+  if (!node) return null;
+  const exact = shapeValue(ctx.scope.evaluate(node));
+  if (exact) return exact;
+  const resolved = ctx.scope.resolveExpression(node);
+  if (resolved.type !== 'tuple' && resolved.type !== 'list') return null;
+  return resolved.namedChildren.filter((c): c is Node => c !== null && c.type !== 'comment').map((c) => {
+    const v = ctx.scope.evaluate(c);
+    return typeof v === 'number' ? v : null;
+  });
+}
+
+function arg(args: CallArguments, spec: LayerSpec, name: string): Node | null {
+  const names = KWARG_ALIASES[name] ?? [name];
+  const index = spec.positional.indexOf(name);
+  return argument(args, index >= 0 ? index : null, ...names);
+}
+
+/** kernel_size / pool_size as a list of `dims` ints. */
+function sizeList(value: ConstValue | undefined, dims: number): number[] | null {
+  if (typeof value === 'number') return Array.from({ length: dims }, () => value);
+  if (Array.isArray(value) && value.every((v): v is number => typeof v === 'number')) return value;
+  return null;
+}
+
+function initializerArg(args: CallArguments, spec: LayerSpec, name: string, ctx: ArgContext, fallback: () => InitializerIR): InitializerIR {
+  const written = arg(args, spec, name);
+  return written ? initializerFromValue(written, ctx) : fallback();
+}
+
+/** Zero-width range just before the closing parenthesis, where a keyword argument can be inserted. */
+function insertionPoint(args: CallArguments): Range | null {
+  if (!args.list) return null;
+  const end = rangeOf(args.list).end;
+  const at = { line: end.line, character: Math.max(0, end.character - 1) };
+  return { start: at, end: at };
+}
+
+/**
+ * Builds the layer a constructor call makes. `className` is the resolved class name ("Dense");
+ * `written` the callee as written ("layers.Dense").
+ */
+export function buildLayer(call: Node, className: string, written: string, ctx: ArgContext): BuiltLayer {
+  const spec = layerSpec(className);
+  const range = rangeOf(call);
+  const args = callArguments(call);
+  const nameNode = args.keywords.get('name');
+  const name = nameNode ? ctx.scope.evaluate(nameNode) : undefined;
+  const layerName = typeof name === 'string' ? name : '';
+  if (!spec) {
+    return {
+      layer: makeLayer({ kind: 'unknown', className: written, range, name: layerName }),
+      declaredInput: null,
+      unsupported: [{ what: `layer ${written} (line ${range.start.line + 1}) is not modelled`, range }],
+    };
+  }
+  if (spec.wrapper) return buildWrapper(call, spec, written, ctx, layerName);
+
+  const params: Record<string, number | string | boolean> = {};
+  spec.positional.forEach((param, index) => {
+    if (FIELD_ARGS.has(param) || param.endsWith('_initializer')) return;
+    const v = paramValue(ctx.scope.evaluate(argument(args, index, ...(KWARG_ALIASES[param] ?? [param]))));
+    if (v !== undefined) params[param] = v;
+  });
+  for (const [kw, node] of args.keywords) {
+    const canonical = Object.entries(KWARG_ALIASES).find(([, names]) => names.includes(kw))?.[0] ?? kw;
+    if (FIELD_ARGS.has(kw) || FIELD_ARGS.has(canonical) || kw.endsWith('_initializer') || canonical in params) continue;
+    if (kw.endsWith('_regularizer') || kw.endsWith('_constraint')) {
+      params[kw] = node.text;
+      continue;
+    }
+    const v = paramValue(ctx.scope.evaluate(node));
+    if (v !== undefined) params[canonical] = v;
+  }
+  if (spec.kind === 'reshape' && className !== 'Reshape') params.op = className;
+  if (spec.merge && spec.kind === 'add' && spec.merge !== 'add') params.merge = spec.merge;
+  if (spec.identity) params.identity = true;
+
+  const num = (n: string) => ctx.scope.number(arg(args, spec, n));
+  const fields: Partial<LayerIR> = {};
+  let units: number | undefined;
+  let kernelSize: number[] | null = null;
+  const dims = spec.dims ?? 0;
+  switch (spec.weights) {
+    case 'dense':
+      units = num('units');
+      break;
+    case 'conv':
+    case 'conv-transpose':
+    case 'separable':
+    case 'recurrent':
+      units = spec.weights === 'recurrent' && !spec.dims ? num('units') : num('filters');
+      if (dims) kernelSize = convKernel(args, spec, ctx, dims, className, params);
+      break;
+    case 'depthwise':
+      kernelSize = sizeList(ctx.scope.evaluate(arg(args, spec, 'kernel_size')), dims);
+      break;
+    case 'embedding':
+      units = num('output_dim');
+      fields.inFeatures = num('input_dim') ?? null;
+      break;
+    default:
+      break;
+  }
+  if (spec.kind === 'maxpool' || spec.kind === 'avgpool') {
+    const pool = arg(args, spec, 'pool_size');
+    kernelSize = pool ? sizeList(ctx.scope.evaluate(pool), dims) : Array.from({ length: dims }, () => 2);
+  }
+
+  const hasWeights = spec.weights !== 'none';
+  const useBiasNode = arg(args, spec, 'use_bias');
+  const useBiasValue = useBiasNode ? ctx.scope.evaluate(useBiasNode) : true;
+  if (useBiasNode && typeof useBiasValue !== 'boolean') params.use_bias = useBiasNode.text;
+  const useBias = hasWeights && spec.weights !== 'embedding' && useBiasValue !== false;
+
+  if (spec.weights === 'dense' || spec.weights === 'conv' || spec.weights === 'conv-transpose' || spec.weights === 'recurrent') {
+    fields.kernelInit = initializerArg(args, spec, 'kernel_initializer', ctx, kerasDefaultKernel);
+  } else if (spec.weights === 'depthwise' || spec.weights === 'separable') {
+    fields.kernelInit = initializerArg(args, spec, 'depthwise_initializer', ctx, kerasDefaultKernel);
+    if (spec.weights === 'separable') params.pointwise_initializer = initializerArg(args, spec, 'pointwise_initializer', ctx, kerasDefaultKernel).name;
+    // The closest IR kind is a plain convolution; conv_type tells shapes.ts which fans apply.
+    params.conv_type = spec.weights;
+    params.depth_multiplier ??= 1;
+  } else if (spec.weights === 'embedding') {
+    fields.kernelInit = initializerArg(args, spec, 'embeddings_initializer', ctx, kerasDefaultEmbedding);
+  }
+  if (useBias) fields.biasInit = initializerArg(args, spec, 'bias_initializer', ctx, kerasDefaultBias);
+  if (spec.weights === 'recurrent') {
+    fields.recurrentInit = initializerArg(args, spec, 'recurrent_initializer', ctx, kerasDefaultRecurrent);
+    if (spec.gates && spec.gates > 1) {
+      const written = arg(args, spec, 'recurrent_activation');
+      params.recurrent_activation = written ? activationFromValue(written, ctx).name : 'sigmoid';
+    }
+  }
+
+  if (spec.kind === 'activation') {
+    fields.activation = activationOfLayerCall(className, call, ctx);
+  } else if (spec.defaultActivation) {
+    const written = arg(args, spec, 'activation');
+    fields.activation = written ? activationFromValue(written, ctx) : defaultActivation(spec.defaultActivation);
+  }
+
+  const kernelArg = args.keywords.get(spec.weights === 'depthwise' || spec.weights === 'separable' ? 'depthwise_initializer' : 'kernel_initializer') ?? args.keywords.get('init');
+  const layer = makeLayer({
+    kind: spec.kind,
+    className: written,
+    range,
+    name: layerName,
+    units: units ?? null,
+    kernelSize,
+    useBias,
+    params,
+    argsRange: hasWeights ? (kernelArg ? rangeOf(kernelArg) : insertionPoint(args)) : null,
+    ...fields,
+  });
+  return { layer, declaredInput: declaredInput(args, spec, ctx), unsupported: [] };
+}
+
+/** Conv kernel sizes, including Keras 1's `Convolution2D(32, 3, 3)` / `nb_row=3, nb_col=3`. */
+function convKernel(args: CallArguments, spec: LayerSpec, ctx: ArgContext, dims: number, className: string, params: Record<string, number | string | boolean>): number[] | null {
+  if (/^Convolution[23]D$/.test(className) && !args.keywords.has('kernel_size')) {
+    const rows = args.keywords.get('nb_row') ?? args.positional[1];
+    const cols = args.keywords.get('nb_col') ?? args.positional[2];
+    const pair = [ctx.scope.number(rows), ctx.scope.number(cols)];
+    if (dims === 2 && rows && cols && pair.every((v): v is number => v !== undefined)) {
+      // The Keras 2 positional reading took nb_col for strides: undo it.
+      if (!args.keywords.has('strides') && !args.keywords.has('subsample')) delete params.strides;
+      if (args.positional.length > 3 && !args.keywords.has('padding') && !args.keywords.has('border_mode')) delete params.padding;
+      return pair;
+    }
+  }
+  return sizeList(ctx.scope.evaluate(arg(args, spec, 'kernel_size')), dims);
+}
+
+function declaredInput(args: CallArguments, spec: LayerSpec, ctx: ArgContext): Shape | null {
+  const shapeArg = args.keywords.get('input_shape') ?? args.keywords.get('shape') ?? (spec.kind === 'input' ? (args.positional[0] ?? null) : null);
+  const shape = looseShape(shapeArg, ctx);
+  if (shape) return shape;
+  const batchShape = looseShape(args.keywords.get('batch_input_shape') ?? args.keywords.get('batch_shape') ?? null, ctx);
+  if (batchShape && batchShape.length > 0) return batchShape.slice(1);
+  const inputDim = ctx.scope.number(args.keywords.get('input_dim'));
+  const inputLength = args.keywords.get('input_length');
+  if (spec.weights === 'embedding') return inputLength ? [ctx.scope.number(inputLength) ?? null] : null;
+  if (inputDim !== undefined) return spec.weights === 'recurrent' ? [inputLength ? (ctx.scope.number(inputLength) ?? null) : null, inputDim] : [inputDim];
+  return null;
+}
+
+/** Bidirectional(LSTM(..)) and TimeDistributed(Dense(..)): the wrapped layer, marked. */
+function buildWrapper(call: Node, spec: LayerSpec, written: string, ctx: ArgContext, layerName: string): BuiltLayer {
+  const args = callArguments(call);
+  const innerNode = argument(args, 0, 'layer');
+  const inner = innerNode ? ctx.scope.resolveExpression(innerNode) : null;
+  const innerQualified = inner?.type === 'call' ? ctx.symbols.qualified(inner.childForFieldName('function')) : null;
+  const range = rangeOf(call);
+  if (!inner || !innerQualified) {
+    return {
+      layer: makeLayer({ kind: 'unknown', className: written, range, name: layerName }),
+      declaredInput: null,
+      unsupported: [{ what: `${written} (line ${range.start.line + 1}) wraps a layer that could not be resolved`, range }],
+    };
+  }
+  const built = buildLayer(inner, lastSegment(innerQualified), inner.childForFieldName('function')!.text, ctx);
+  const layer = built.layer;
+  layer.className = `${written}(${layer.className})`;
+  layer.range = range;
+  if (layerName) layer.name = layerName;
+  if (spec.wrapper === 'bidirectional') {
+    layer.params.bidirectional = true;
+    const mode = ctx.scope.evaluate(argument(args, 1, 'merge_mode'));
+    layer.params.merge_mode = typeof mode === 'string' ? mode : mode === null ? 'none' : 'concat';
+  } else {
+    layer.params.time_distributed = true;
+  }
+  const outerShape = declaredInput(args, spec, ctx);
+  return { layer, declaredInput: outerShape ?? built.declaredInput, unsupported: built.unsupported };
+}

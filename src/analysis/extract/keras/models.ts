@@ -1,0 +1,207 @@
+/**
+ * Turns what the readers found (graph nodes of a Sequential, a functional graph, a subclass's call)
+ * into ModelIRs: layer ids and graph inputs, conditional / repeated / unrolled marks relative to
+ * the model, unsupported constructs, exports, input shape and shape propagation.
+ */
+import type { Node } from 'web-tree-sitter';
+import type { LayerIR, ModelIR, ModelStyle, Range } from '../../../shared/ir';
+import type { PyFile } from '../../python/file';
+import { descendantsOfType, rangeOf, unparen } from '../../python/syntax';
+import { makeModel } from '../builders';
+import { propagateShapes, type Shape } from '../shapes';
+import type { Executor } from './executor';
+import type { FunctionalRecord } from './state';
+import type { FlowMarks, GraphNode, SequentialBuilder } from './values';
+
+export interface ModelDraft {
+  name: string;
+  nameNode: Node;
+  style: ModelStyle;
+  range: Range;
+  exports: string[];
+  nodes: GraphNode[];
+  /** Marks where the model itself is created: layers are conditional / unrolled relative to these. */
+  marks: FlowMarks;
+  inputShape: Shape | null;
+  /** Functional models are graphs by construction; others when their edges are not a plain chain. */
+  graph: boolean;
+}
+
+function before(a: Range['start'], b: Range['start']): boolean {
+  return a.line < b.line || (a.line === b.line && a.character < b.character);
+}
+
+function contains(outer: Range, inner: Range): boolean {
+  return !before(inner.start, outer.start) && !before(outer.end, inner.end);
+}
+
+/** Whether a layer's edges are anything but "each layer feeds the next". */
+function isChain(layers: LayerIR[]): boolean {
+  return layers.every((layer, i) => (i === 0 ? layer.inputs.length === 0 : layer.inputs.length === 1 && layer.inputs[0] === layers[i - 1]!.id));
+}
+
+export function finalizeModel(file: PyFile, draft: ModelDraft): ModelIR {
+  const nodes = [...new Set(draft.nodes)].sort((a, b) => a.seq - b.seq);
+  const ids = new Map(nodes.map((n, i) => [n, `L${i}`]));
+  const unsupported: ModelIR['unsupported'] = [];
+  const seenWhat = new Set<string>();
+  const report = (what: string, range: Range) => {
+    if (seenWhat.has(what)) return;
+    seenWhat.add(what);
+    unsupported.push({ what, range });
+  };
+
+  // Copies made by unrolling: nodes made by the same call inside loops the model does not enclose.
+  const copies = new Map<number, GraphNode[]>();
+  for (const node of nodes) {
+    if (node.marks.unrollDepth <= draft.marks.unrollDepth) continue;
+    const group = copies.get(node.origin.id) ?? [];
+    group.push(node);
+    copies.set(node.origin.id, group);
+  }
+
+  const layers = nodes.map((node): LayerIR => {
+    const layer: LayerIR = { ...node.layer, params: { ...node.layer.params }, inputs: node.inputs.filter((i) => ids.has(i)).map((i) => ids.get(i)!) };
+    if (node.marks.conditions.some((c) => !draft.marks.conditions.includes(c))) layer.params.conditional = true;
+    const loop = node.marks.repeatedLoop;
+    if (loop && loop !== draft.marks.repeatedLoop) {
+      layer.params.repeated = true;
+      report(`loop with non-constant bounds (line ${loop.start.line + 1}): its layers are recorded once`, loop);
+    }
+    const group = copies.get(node.origin.id);
+    if (group) layer.unrolled = { index: group.indexOf(node), count: group.length };
+    for (const u of node.unsupported) report(u.what, u.range);
+    return layer;
+  });
+
+  const model = makeModel({
+    name: draft.name,
+    framework: 'keras',
+    style: draft.style,
+    file: file.path,
+    range: draft.range,
+    nameRange: rangeOf(draft.nameNode),
+    layers,
+    exports: draft.exports,
+    isGraph: draft.graph,
+  });
+  model.unsupported = unsupported;
+  if (!draft.graph && !isChain(model.layers)) model.isGraph = true;
+
+  const inputShapes = new Map<string, Shape | null>();
+  nodes.forEach((node, i) => {
+    if (node.declaredInput && (node.layer.kind === 'input' || layers[i]!.inputs.length === 0)) inputShapes.set(`L${i}`, node.declaredInput);
+  });
+  const firstInput = nodes.find((n) => n.layer.kind === 'input')?.declaredInput ?? null;
+  model.inputShape = draft.inputShape ?? firstInput ?? nodes[0]?.declaredInput ?? null;
+  propagateShapes(model.layers, model.inputShape, { layout: 'channels_last', inputShapes });
+  return model;
+}
+
+/**
+ * Who can import the model: a module-level variable exports its name, a module-level function
+ * that returns it exports the function's name; anything else exports nothing.
+ */
+export function exportsFor(scopeNode: Node, name: string, created: Node): string[] {
+  if (scopeNode.type === 'module') return /^[A-Za-z_]\w*$/.test(name) ? [name] : [];
+  if (scopeNode.type !== 'function_definition') return [];
+  const parent = scopeNode.parent?.type === 'decorated_definition' ? scopeNode.parent.parent : scopeNode.parent;
+  if (parent?.type !== 'module') return [];
+  const fnName = scopeNode.childForFieldName('name')?.text;
+  if (!fnName) return [];
+  const createdRange = rangeOf(created);
+  const returns = descendantsOfType(scopeNode, 'return_statement').filter((r) => {
+    let cur = r.parent;
+    while (cur && cur.id !== scopeNode.id) {
+      if (cur.type === 'function_definition' || cur.type === 'lambda') return false;
+      cur = cur.parent;
+    }
+    return true;
+  });
+  const returnsIt = returns.some((r) => {
+    const value = r.namedChild(0);
+    if (!value) return false;
+    const v = unparen(value);
+    return v.text === name || contains(rangeOf(v), createdRange) || (v.type === 'expression_list' && v.namedChildren.some((c) => c?.text === name));
+  });
+  return returnsIt ? [fnName] : [];
+}
+
+/** The name a call's result is bound to: `model = Model(...)` -> model; `return Model(...)` -> the function. */
+export function bindingOfCall(call: Node): { name: string; nameNode: Node } | null {
+  let cur: Node = call;
+  while (cur.parent?.type === 'parenthesized_expression') cur = cur.parent;
+  const parent = cur.parent;
+  if (parent?.type === 'assignment' && parent.childForFieldName('right')?.id === cur.id) {
+    const target = parent.childForFieldName('left');
+    if (target && (target.type === 'identifier' || target.type === 'attribute')) return { name: target.text, nameNode: target };
+  }
+  if (parent?.type === 'return_statement') {
+    let fn: Node | null = parent.parent;
+    while (fn && fn.type !== 'function_definition') fn = fn.parent;
+    const name = fn?.childForFieldName('name');
+    if (name) return { name: name.text, nameNode: name };
+  }
+  return null;
+}
+
+export function sequentialModel(file: PyFile, exec: Executor, seq: SequentialBuilder): ModelIR | null {
+  if (!seq.binding) return null;
+  const recorder: GraphNode[] = [];
+  exec.state.recorders.push(recorder);
+  try {
+    exec.chainSequential(seq, [], seq.marks);
+  } finally {
+    exec.state.recorders.pop();
+  }
+  // Input layers made by keras.Input(...) inside the list were created before the chain.
+  const inputs = seq.items.flatMap((item) => (item.value.t === 'tensor' ? item.value.producers : []));
+  const start = rangeOf(seq.call).start;
+  const end = rangeOf(seq.lastAdd && before(rangeOf(seq.call).end, rangeOf(seq.lastAdd).end) ? seq.lastAdd : seq.call).end;
+  return finalizeModel(file, {
+    name: seq.binding.name,
+    nameNode: seq.binding.nameNode,
+    style: seq.fromList ? 'keras-sequential' : 'keras-add',
+    range: { start, end },
+    exports: exportsFor(exec.options.scopeNode, seq.binding.name, seq.call),
+    nodes: [...inputs, ...recorder],
+    marks: seq.marks,
+    inputShape: seq.builtShape,
+    graph: false,
+  });
+}
+
+function ancestors(outputs: GraphNode[]): GraphNode[] {
+  const seen = new Set<GraphNode>();
+  const stack = [...outputs];
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (seen.has(node)) continue;
+    seen.add(node);
+    stack.push(...node.inputs);
+  }
+  return [...seen];
+}
+
+export function functionalModel(file: PyFile, record: FunctionalRecord): ModelIR {
+  const binding = bindingOfCall(record.call) ?? { name: 'model', nameNode: record.call.childForFieldName('function') ?? record.call };
+  const nodes = [...new Set([...record.inputs, ...ancestors(record.outputs)])];
+  const scopeRange = rangeOf(record.scopeNode);
+  const callRange = rangeOf(record.call);
+  let start = callRange.start;
+  for (const node of nodes) {
+    const r = node.layer.range;
+    if (contains(scopeRange, r) && before(r.start, start)) start = r.start;
+  }
+  return finalizeModel(file, {
+    name: binding.name,
+    nameNode: binding.nameNode,
+    style: 'keras-functional',
+    range: { start, end: callRange.end },
+    exports: exportsFor(record.scopeNode, binding.name, record.call),
+    nodes,
+    marks: record.marks,
+    inputShape: null,
+    graph: true,
+  });
+}

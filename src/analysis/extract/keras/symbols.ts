@@ -1,0 +1,77 @@
+/**
+ * Which Keras / TensorFlow symbol a name in the source refers to. Built on ImportTable.resolve
+ * (tensorflow.keras / tf.keras / keras.src already collapse onto `keras.*`), plus the two habits
+ * real code has that imports alone do not cover: star imports (`from keras.layers import *`) and
+ * notebooks whose `import tensorflow as tf` lives in a cell that was not exported.
+ */
+import type { Node } from 'web-tree-sitter';
+import type { PyFile } from '../../python/file';
+import { canonicalQualified } from '../../python/imports';
+import { descendantsOfType, dottedName } from '../../python/syntax';
+
+export class KerasSymbols {
+  private readonly starModules: string[];
+  private readonly localNames: Set<string>;
+  readonly usesKeras: boolean;
+
+  constructor(readonly file: PyFile) {
+    this.starModules = [];
+    for (const stmt of descendantsOfType(file.root, 'import_from_statement')) {
+      if (!stmt.namedChildren.some((c) => c?.type === 'wildcard_import')) continue;
+      const module = stmt.childForFieldName('module_name')?.text;
+      if (module) this.starModules.push(canonicalQualified(module));
+    }
+    this.localNames = new Set();
+    for (const def of descendantsOfType(file.root, ['function_definition', 'class_definition'])) {
+      const name = def.childForFieldName('name')?.text;
+      if (name) this.localNames.add(name);
+    }
+    this.usesKeras =
+      file.imports.importsPackage('keras') ||
+      file.imports.importsPackage('tensorflow') ||
+      file.imports.importsPackage('tf_keras') ||
+      this.starModules.some((m) => m.startsWith('keras') || m.startsWith('tensorflow')) ||
+      /\b(?:tf|tensorflow)\.keras\b|\bkeras\./.test(file.text);
+  }
+
+  /** True when a star import brings `keras.<sub>` names into the module namespace. */
+  private starFrom(prefix: string): string | null {
+    return this.starModules.find((m) => m === prefix || m.startsWith(`${prefix}.`)) ?? null;
+  }
+
+  /**
+   * The canonical qualified name of a dotted-name node ("keras.layers.Dense", "tensorflow.nn.relu"),
+   * or null when the node is not a dotted name. A bare name that no import binds and no local
+   * definition shadows resolves through a star import of a keras module when there is one.
+   */
+  qualified(node: Node | null | undefined): string | null {
+    const dotted = dottedName(node);
+    if (!dotted) return null;
+    const head = dotted.split('.')[0]!;
+    if (!this.file.imports.has(head) && !this.localNames.has(head)) {
+      if (head === 'tf') return canonicalQualified(`tensorflow${dotted.slice(2)}`);
+      if (!dotted.includes('.')) {
+        const star = this.starFrom('keras');
+        if (star) return `${star}.${dotted}`;
+      }
+    }
+    return this.file.imports.resolve(dotted);
+  }
+
+  /** Whether a bare name is defined by the file itself (a function or class), so never a framework symbol. */
+  isLocal(name: string): boolean {
+    return this.localNames.has(name) && !this.file.imports.has(name);
+  }
+}
+
+/** The last segment of a qualified name. */
+export function lastSegment(qualified: string): string {
+  const i = qualified.lastIndexOf('.');
+  return i < 0 ? qualified : qualified.slice(i + 1);
+}
+
+/** The module part of a qualified name ("" for a bare name). */
+export function modulePart(qualified: string): string {
+  const i = qualified.lastIndexOf('.');
+  return i < 0 ? '' : qualified.slice(0, i);
+}

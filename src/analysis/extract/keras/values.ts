@@ -1,0 +1,89 @@
+/**
+ * What the Keras executor tracks while it reads model-building code: symbolic tensors and the
+ * graph nodes that produce them, layer objects not yet applied, Sequential models being built,
+ * lists of those, and constants. Nothing here is ever run; the values only describe the code.
+ */
+import type { Node } from 'web-tree-sitter';
+import type { LayerIR, Range } from '../../../shared/ir';
+import type { ConstValue } from '../../python/constants';
+import type { Shape } from '../shapes';
+import type { ArgContext } from './context';
+
+/** Where a layer was made or applied, relative to the control flow around it. */
+export interface FlowMarks {
+  /** Ids of enclosing `if` statements whose condition is not statically known. */
+  conditions: number[];
+  /** How many unrolled (constant-bound) loops or comprehensions enclose it. */
+  unrollDepth: number;
+  /** The innermost loop with non-constant bounds around it (its body was read once). */
+  repeatedLoop: Range | null;
+}
+
+/** One application of a layer: a node of the model graph. */
+export interface GraphNode {
+  /** Creation order within the file's extraction. */
+  seq: number;
+  layer: LayerIR;
+  inputs: GraphNode[];
+  /** The syntax node that made the layer (constructor call, operator, function call). */
+  origin: Node;
+  /** Marks at construction, merged with the marks at application. */
+  marks: FlowMarks;
+  declaredInput: Shape | null;
+  unsupported: { what: string; range: Range }[];
+}
+
+/** A layer constructor call, evaluated when the layer is applied (each application -> one node). */
+export interface LayerFactory {
+  call: Node;
+  className: string;
+  written: string;
+  ctx: ArgContext;
+  marks: FlowMarks;
+  /** Attribute or variable name the layer was bound to (`self.fc1` -> "fc1"), used when no name= is written. */
+  boundName: string | null;
+}
+
+export interface SequentialItem {
+  value: Value;
+  /** The syntax that produced the item (list element or .add argument). */
+  node: Node;
+  marks: FlowMarks;
+}
+
+export interface SequentialBuilder {
+  call: Node;
+  /** True when the constructor received a layer list. */
+  fromList: boolean;
+  items: SequentialItem[];
+  marks: FlowMarks;
+  /** Last `.add(...)` call, for the model's range. */
+  lastAdd: Node | null;
+  /** `model.build(input_shape)`: the shape without batch. */
+  builtShape: Shape | null;
+  binding: { name: string; nameNode: Node } | null;
+}
+
+export type Value =
+  | { t: 'tensor'; producers: GraphNode[] }
+  | { t: 'layer'; factory: LayerFactory }
+  | { t: 'sequential'; seq: SequentialBuilder }
+  | { t: 'list'; items: Value[] }
+  | { t: 'const'; value: ConstValue }
+  /** An instance of a class defined in this file (custom Layer or Model subclass), applied by inlining. */
+  | { t: 'instance'; classDef: Node; call: Node; ctx: ArgContext; marks: FlowMarks; boundName: string | null }
+  | { t: 'function'; def: Node }
+  | { t: 'opaque' };
+
+export const OPAQUE: Value = { t: 'opaque' };
+
+/** The tensors a value carries (a tensor, or tensors nested in lists). */
+export function producersOf(value: Value): GraphNode[] {
+  if (value.t === 'tensor') return value.producers;
+  if (value.t === 'list') return value.items.flatMap(producersOf);
+  return [];
+}
+
+export function isTensorLike(value: Value): boolean {
+  return value.t === 'tensor' || (value.t === 'list' && value.items.some(isTensorLike));
+}
