@@ -120,7 +120,7 @@ describe('GL101 saturating-activation-stack (IR)', () => {
     expect(applyEdits(source, fix.edits)).toBe(
       [
         'model = keras.Sequential([',
-        "    layers.Dense(256, activation=\"relu\", input_shape=(784,), kernel_initializer='he_normal'),",
+        '    layers.Dense(256, activation="relu", input_shape=(784,), kernel_initializer="he_normal"),',
         "    layers.Dense(128, activation='relu', kernel_initializer='he_normal'),",
         "    layers.Dense(64, activation=tf.nn.relu, kernel_initializer='he_normal'),",
         "    layers.Dense(10, activation='softmax'),",

@@ -39,6 +39,14 @@ describe('GL103 missing-nonlinearity (IR)', () => {
     expect(check(model, { 'allow-linear-bottleneck': false })).toHaveLength(1);
   });
 
+  it('accepts the linear bottleneck of an inverted residual block (1x1 project -> BN -> 1x1 expand -> BN -> ReLU6)', () => {
+    const model = buildModel({
+      framework: 'torch',
+      layers: [layerOf('conv2d', { units: 24 }), layerOf('batchnorm'), layerOf('conv2d', { units: 144 }), layerOf('batchnorm'), act('relu6'), layerOf('conv2d', { units: 144 })],
+    });
+    expect(check(model)).toEqual([]);
+  });
+
   it('reports a wider linear layer before a nonlinear one, and stays silent when sizes are unknown', () => {
     expect(check(buildModel({ layers: [dense(128), dense(64, { activation: 'relu' }), dense(10)] }))).toHaveLength(1);
     expect(check(buildModel({ layers: [dense(128), { kind: 'dense', units: null, activation: 'relu' }, dense(10)] }))).toEqual([]);

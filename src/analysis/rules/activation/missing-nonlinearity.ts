@@ -108,10 +108,17 @@ function chainFrom(graph: LayerGraph, first: LayerIR): LayerIR[] {
   }
 }
 
-function isBottleneck(chain: LayerIR[]): boolean {
+/** True when the layer's output is squashed by a nonlinearity: its own, or one right after BN/dropout (conv -> BN -> ReLU). */
+function followedByNonlinearity(graph: LayerGraph, layer: LayerIR): boolean {
+  if (appliedActivation(layer) !== 'linear') return true;
+  const next = walkForward(graph, layer, (l) => affineOnly(l) && !isLearningLayer(l))?.layer;
+  return next !== undefined && next.kind === 'activation' && appliedActivation(next) !== 'linear';
+}
+
+function isBottleneck(graph: LayerGraph, chain: LayerIR[]): boolean {
   if (chain.length !== 2) return false;
   const [narrow, wide] = chain as [LayerIR, LayerIR];
-  if (appliedActivation(wide) === 'linear') return false;
+  if (!followedByNonlinearity(graph, wide)) return false;
   // Unknown sizes: it may be a bottleneck, so it is not reported.
   return narrow.units === null || wide.units === null || narrow.units < wide.units;
 }
@@ -169,7 +176,7 @@ export const rule: Rule = {
       if (inChain.has(layer.id) || !isLearningLayer(layer) || appliedActivation(layer) !== 'linear') continue;
       const chain = chainFrom(graph, layer);
       chain.forEach((l) => inChain.add(l.id));
-      if (chain.length >= 2 && !(allowBottleneck && isBottleneck(chain))) chains.push(chain);
+      if (chain.length >= 2 && !(allowBottleneck && isBottleneck(graph, chain))) chains.push(chain);
     }
     // Unrolled copies of one loop body make one chain per copy; report each written call once.
     const firstCalls = new Set<string>();

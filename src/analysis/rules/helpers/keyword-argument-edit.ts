@@ -4,7 +4,17 @@ import type { TextEdit } from '../../../shared/findings';
 import { parseCallArguments } from './call-arguments';
 import { lineStarts, offsetAt, rangeOf } from './text-offsets';
 
+/** A string literal value in the quote style the code around it uses (the call first, else the file). */
+function inHouseQuotes(value: string, callText: string, fileText: string): string {
+  const literal = /^'([^'"\\]*)'$/.exec(value);
+  if (!literal) return value;
+  const count = (text: string, quote: string) => text.split(quote).length - 1;
+  const [doubles, singles] = count(callText, '"') + count(callText, "'") > 0 ? [count(callText, '"'), count(callText, "'")] : [count(fileText, '"'), count(fileText, "'")];
+  return doubles > singles ? `"${literal[1]}"` : value;
+}
+
 /**
+ * `value` is Python source; a single-quoted string literal is re-quoted to match the surrounding code.
  * Returns null when the call cannot be read or when `**kwargs` might already pass the keyword
  * (adding it could then raise "got multiple values").
  */
@@ -15,6 +25,7 @@ export function keywordArgumentEdit(file: string, text: string, call: Range, key
   if (!Number.isFinite(start) || !Number.isFinite(end)) return null;
   const parsed = parseCallArguments(text, start, end);
   if (!parsed) return null;
+  value = inHouseQuotes(value, text.slice(parsed.open, parsed.close), text);
   const existing = parsed.args.find((a) => a.keyword === keyword);
   if (existing) {
     if (text.slice(existing.valueStart, existing.valueEnd) === value) return null;
