@@ -4,7 +4,8 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { PyFile } from '../../python/file';
-import { assignmentOf, descendantsOfType, dottedName, namedChildren } from '../../python/syntax';
+import { assignmentOf, dottedName, namedChildren } from '../../python/syntax';
+import { classDefinitions } from './search';
 import type { ClassInfo } from './values';
 
 const MODULE_BASES = new Map([
@@ -45,7 +46,7 @@ function methodsOf(def: Node): Map<string, Node> {
 }
 
 export function findModuleClasses(file: PyFile): Map<string, ClassInfo> {
-  const defs = descendantsOfType(file.root, 'class_definition');
+  const defs = classDefinitions(file.root, file.text);
   const byName = new Map<string, Node>();
   for (const def of defs) {
     const name = def.childForFieldName('name')?.text;

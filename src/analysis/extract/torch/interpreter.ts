@@ -10,7 +10,7 @@ import type { Node } from 'web-tree-sitter';
 import type { ActivationName, LayerKind } from '../../../shared/ir';
 import { Scope, type ConstValue } from '../../python/constants';
 import type { PyFile } from '../../python/file';
-import { callArguments, dottedName, namedChildren, rangeOf, stringValue, unparen, type CallArguments } from '../../python/syntax';
+import { dottedName, namedChildren, rangeOf, stringValue, unparen } from '../../python/syntax';
 import { makeLayer } from '../builders';
 import { FUNCTIONAL_DEFAULTS, FUNCTIONAL_PARAMS } from './activations';
 import { classAttribute } from './classes';
@@ -48,6 +48,9 @@ export interface Frame {
 
 type Flow = { kind: 'return'; value: Value } | { kind: 'break' } | { kind: 'continue' } | undefined;
 
+/** The argument list node of a call (an argument_list, or a lone generator expression). */
+type ArgList = Node | null;
+
 interface Args {
   positional: Value[];
   keywords: Map<string, Value>;
@@ -80,13 +83,68 @@ function shadow(scope: Scope, name: string, value: ConstValue | undefined): Scop
   return scope.with(name, value as ConstValue);
 }
 
+/** Words without which a function cannot build, register or initialize torch modules. */
+const MODULE_WORDS = /\b(nn|Sequential|ModuleList|ModuleDict|OrderedDict|init|apply|modules|children|parameters|named_parameters|named_modules|add_module|register_module|weight|bias|deepcopy|Linear|LSTM|GRU|RNN|Embedding)\b|\bConv|Norm\d?d?\b|_\(/;
+
 export class Interpreter {
-  constructor(readonly ctx: Context) {}
+  private readonly scopes = new Map<number, Scope>();
+  private readonly innerScopes = new Map<number, Scope>();
+  private readonly children = new Map<number, Node[]>();
+  private readonly relevance = new Map<number, boolean>();
+  private readonly namePattern: RegExp | null;
+
+  constructor(readonly ctx: Context) {
+    const names = [...ctx.classes.keys(), ...ctx.functions.keys()].map((n) => n.replace(/[^\w]/g, ''));
+    this.namePattern = names.length ? new RegExp(`\\b(${names.join('|')})\\b`, 'g') : null;
+  }
+
+  /** Named children, memoized: every access of a node's children crosses into wasm. */
+  kids(node: Node): Node[] {
+    let k = this.children.get(node.id);
+    if (!k) this.children.set(node.id, (k = namedChildren(node)));
+    return k;
+  }
+
+  private scopeOf(def: Node): Scope {
+    let s = this.scopes.get(def.id);
+    if (!s) this.scopes.set(def.id, (s = Scope.of(def)));
+    return s;
+  }
+
+  private scopeInside(def: Node): Scope {
+    let s = this.innerScopes.get(def.id);
+    if (!s) this.innerScopes.set(def.id, (s = Scope.inside(def)));
+    return s;
+  }
+
+  /**
+   * Whether running a plain function outside forward can matter: it must mention torch module words,
+   * a module class of the file, or another function that matters. Training loops and data code are skipped.
+   */
+  relevant(def: Node): boolean {
+    const known = this.relevance.get(def.id);
+    if (known !== undefined) return known;
+    this.relevance.set(def.id, false);
+    const text = def.text;
+    let result = MODULE_WORDS.test(text);
+    if (!result && this.namePattern) {
+      for (const m of text.matchAll(this.namePattern)) {
+        const name = m[1]!;
+        const fn = this.ctx.functions.get(name);
+        if (this.ctx.classes.has(name) || (fn && fn.id !== def.id && this.relevant(fn))) {
+          result = true;
+          break;
+        }
+      }
+    }
+    this.relevance.set(def.id, result);
+    return result;
+  }
 
   // ---------------------------------------------------------------- frames and functions
 
   moduleFrame(): Frame {
-    return { scope: Scope.of(this.ctx.file.root), locals: new Map(), self: null, cls: null, depth: 0, unroll: null, trace: null };
+    return { scope: this.scopeOf(this.ctx.file.root), locals: new Map(), self: null, cls: null, depth: 0, unroll: null, trace: null };
   }
 
   bind(f: Frame, name: string, value: Value): void {
@@ -97,13 +155,14 @@ export class Interpreter {
   /** Runs a function or method. `positional` includes `self` for methods. */
   callFunction(def: Node, args: Args, owner: ClassInfo | null, caller: Frame, argumentsForRequired?: (name: string) => Value): Value {
     if (caller.depth >= MAX_DEPTH) return UNKNOWN;
+    if (!owner && !caller.trace && !this.relevant(def)) return UNKNOWN;
     const body = def.childForFieldName('body');
     if (!body) return UNKNOWN;
-    const defaults: Frame = { ...this.moduleFrame(), scope: Scope.of(def), depth: caller.depth + 1 };
-    const f: Frame = { scope: Scope.inside(def), locals: new Map(), self: null, cls: owner, depth: caller.depth + 1, unroll: caller.unroll, trace: caller.trace };
+    const defaults: Frame = { ...this.moduleFrame(), scope: this.scopeOf(def), depth: caller.depth + 1 };
+    const f: Frame = { scope: this.scopeInside(def), locals: new Map(), self: null, cls: owner, depth: caller.depth + 1, unroll: caller.unroll, trace: caller.trace };
     let index = 0;
     let rest = false;
-    for (const param of namedChildren(def.childForFieldName('parameters') ?? def)) {
+    for (const param of this.kids(def.childForFieldName('parameters') ?? def)) {
       if (param.type === 'list_splat_pattern' || param.type === 'dictionary_splat_pattern') {
         const name = param.namedChild(0)?.text;
         if (name) this.bind(f, name, UNKNOWN);
@@ -168,7 +227,7 @@ export class Interpreter {
   // ---------------------------------------------------------------- statements
 
   execBlock(block: Node, f: Frame): Flow {
-    for (const stmt of namedChildren(block)) {
+    for (const stmt of this.kids(block)) {
       const flow = this.execStatement(stmt, f);
       if (flow) return flow;
     }
@@ -178,7 +237,7 @@ export class Interpreter {
   private execStatement(stmt: Node, f: Frame): Flow {
     switch (stmt.type) {
       case 'expression_statement': {
-        for (const expr of namedChildren(stmt)) this.execExpression(expr, f);
+        for (const expr of this.kids(stmt)) this.execExpression(expr, f);
         return undefined;
       }
       case 'return_statement': {
@@ -300,17 +359,22 @@ export class Interpreter {
         if (name) f.self.attrs.set(name, opaque);
       } else if (t.type === 'pattern_list' || t.type === 'tuple_pattern' || t.type === 'list_pattern') namedChildren(t).forEach(forget);
     };
+    // Only statements can assign or register layers: expressions are not descended into (large files).
     const visit = (n: Node) => {
-      if (n.type === 'function_definition' || n.type === 'class_definition') return;
-      if (n.type === 'assignment' || n.type === 'augmented_assignment') forget(n.childForFieldName('left'));
-      if (n.type === 'for_statement') forget(n.childForFieldName('left'));
-      if (n.type === 'call') {
-        const fn = n.childForFieldName('function');
-        const method = fn?.type === 'attribute' ? fn.childForFieldName('attribute')?.text : null;
-        if (method && ['append', 'extend', 'insert', 'add_module', 'update'].includes(method)) forget(fn!.childForFieldName('object'));
-        if (method === 'add_module' && fn?.childForFieldName('object')?.text === 'self' && f.self?.seqItems) f.self.seqItems.push(opaque);
+      if (n.type === 'function_definition' || n.type === 'class_definition' || n.type === 'decorated_definition') return;
+      if (n.type === 'expression_statement') {
+        for (const expr of namedChildren(n)) {
+          if (expr.type === 'assignment' || expr.type === 'augmented_assignment') forget(expr.childForFieldName('left'));
+          if (expr.type !== 'call') continue;
+          const fn = expr.childForFieldName('function');
+          const method = fn?.type === 'attribute' ? fn.childForFieldName('attribute')?.text : null;
+          if (method && ['append', 'extend', 'insert', 'add_module', 'update'].includes(method)) forget(fn!.childForFieldName('object'));
+          if (method === 'add_module' && fn?.childForFieldName('object')?.text === 'self' && f.self?.seqItems) f.self.seqItems.push(opaque);
+        }
+        return;
       }
-      for (const c of namedChildren(n)) visit(c);
+      if (n.type === 'for_statement') forget(n.childForFieldName('left'));
+      for (const c of namedChildren(n)) if (c.type !== 'expression_statement' || c.text.includes('=') || c.text.includes('(')) visit(c);
     };
     visit(body);
   }
@@ -755,15 +819,15 @@ export class Interpreter {
 
   // ---------------------------------------------------------------- calls
 
-  evalArgs(args: CallArguments, f: Frame): Args {
+  evalArgs(list: ArgList, f: Frame): Args {
     const out: Args = { positional: [], keywords: new Map(), partial: false };
-    if (!args.list) return out;
-    if (args.list.type !== 'argument_list') {
+    if (!list) return out;
+    if (list.type !== 'argument_list') {
       // `f(x for x in xs)`: the generator is the only argument.
-      out.positional.push(this.eval(args.list, f));
+      out.positional.push(this.eval(list, f));
       return out;
     }
-    for (const c of namedChildren(args.list)) {
+    for (const c of this.kids(list)) {
       if (c.type === 'keyword_argument') {
         const name = c.childForFieldName('name')?.text;
         const value = c.childForFieldName('value');
@@ -784,7 +848,7 @@ export class Interpreter {
   private call(n: Node, f: Frame): Value {
     const fnNode = n.childForFieldName('function');
     if (!fnNode) return UNKNOWN;
-    const syntax = callArguments(n);
+    const syntax: ArgList = n.childForFieldName('arguments');
     if (fnNode.type === 'attribute') {
       const dotted = dottedName(fnNode);
       if (dotted && this.isImported(dotted, f)) return this.libraryCall(this.ctx.file.imports.resolve(dotted), dotted, n, syntax, f);
@@ -828,7 +892,7 @@ export class Interpreter {
     if (f.self.seqItems && f.self.seqItems.length === 0) this.fillSequential(f.self, args);
   }
 
-  private callValue(callee: Value, n: Node, syntax: CallArguments, f: Frame): Value {
+  private callValue(callee: Value, n: Node, syntax: ArgList, f: Frame): Value {
     switch (callee.t) {
       case 'class':
         return this.instantiate(callee.cls, n, this.evalArgs(syntax, f), f);
@@ -863,7 +927,7 @@ export class Interpreter {
     return this.ctx.classes.get(cls.childForFieldName('name')?.text ?? '') ?? null;
   }
 
-  private builtin(name: string, n: Node, syntax: CallArguments, f: Frame): Value {
+  private builtin(name: string, n: Node, syntax: ArgList, f: Frame): Value {
     const args = this.evalArgs(syntax, f);
     const a0 = args.positional[0] ?? UNKNOWN;
     const a1 = args.positional[1] ?? UNKNOWN;
@@ -985,9 +1049,7 @@ export class Interpreter {
     };
   }
 
-  private libraryCall(qualified: string, spelling: string, n: Node, syntax: CallArguments, f: Frame): Value {
-    const direct = f.scope.evaluate(n);
-    if (direct !== undefined) return constant(direct);
+  private libraryCall(qualified: string, spelling: string, n: Node, syntax: ArgList, f: Frame): Value {
     const args = this.evalArgs(syntax, f);
     if (qualified === 'torch.nn.Sequential') {
       const seq = this.sequentialOf(args, n);
@@ -1061,7 +1123,7 @@ export class Interpreter {
     return { t: 'seq', items, names: items.map((_, i) => String(i)), origin };
   }
 
-  private methodCall(obj: Value, method: string, n: Node, syntax: CallArguments, f: Frame): Value {
+  private methodCall(obj: Value, method: string, n: Node, syntax: ArgList, f: Frame): Value {
     if (obj.t === 'param') {
       const init = tensorMethodInit(n, (node) => constOf(this.eval(node, f)));
       if (init) {
@@ -1151,7 +1213,7 @@ export class Interpreter {
   }
 
   /** Methods of nn.Module values: registration, traversal, apply, and calls of user methods. */
-  private moduleMethod(obj: Value, method: string, n: Node, syntax: CallArguments, f: Frame): Value {
+  private moduleMethod(obj: Value, method: string, n: Node, syntax: ArgList, f: Frame): Value {
     if (RETURNS_SELF.has(method)) return obj;
     const args = this.evalArgs(syntax, f);
     switch (method) {

@@ -5,7 +5,8 @@
 import type { Node } from 'web-tree-sitter';
 import type { ModelIR, ModelStyle } from '../../../shared/ir';
 import type { PyFile } from '../../python/file';
-import { calleeName, descendantsOfType, enclosing, rangeOf, unparen, walk } from '../../python/syntax';
+import { calleeName, enclosing, rangeOf, unparen, walk } from '../../python/syntax';
+import { sequentialCalls } from './search';
 import { makeModel } from '../builders';
 import { findFunctions, findModuleClasses } from './classes';
 import { Interpreter, type Context } from './interpreter';
@@ -119,7 +120,7 @@ export function extractTorchModels(file: PyFile): ModelIR[] {
 
   // 1. The module's own flow (calls functions with their real arguments), then functions nobody called.
   guarded(() => interp.execBlock(file.root, moduleFrame));
-  for (const def of functions.values()) if (!ctx.entered.has(def.id)) guarded(() => interp.callFunction(def, NO_ARGS(), null, moduleFrame));
+  for (const def of functions.values()) if (!ctx.entered.has(def.id) && interp.relevant(def)) guarded(() => interp.callFunction(def, NO_ARGS(), null, moduleFrame));
 
   // 2. One instance per class: the file's only instantiation site, else the class's own defaults.
   const instances = new Map<ClassInfo, Instance>();
@@ -142,7 +143,7 @@ export function extractTorchModels(file: PyFile): ModelIR[] {
     for (let p = n.parent; p; p = p.parent) if (p.type === 'class_definition' && classNodes.has(p.id)) return true;
     return false;
   };
-  for (const call of descendantsOfType(file.root, 'call')) {
+  for (const call of sequentialCalls(file.root, file.text)) {
     const callee = calleeName(call);
     if (!callee || file.imports.resolve(callee) !== 'torch.nn.Sequential' || ctx.sequentials.has(call.id) || insideModuleClass(call)) continue;
     guarded(() => interp.eval(call, { ...moduleFrame, scope: Scope.of(call) }));
