@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describeRuleFixtures } from './fixture-fixes';
+import { analyzePaths, expectFixture } from './fixture-harness';
+import { Project } from '../../../src/analysis/project';
 import { rule } from '../../../src/analysis/rules/initialization/init-activation-mismatch';
 import type { InitializerIR } from '../../../src/shared/ir';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
@@ -118,3 +122,28 @@ describe('GL202 init-activation-mismatch (IR)', () => {
 });
 
 describeRuleFixtures('GL202');
+
+describe('GL202 judge-default-init (real analyzer)', () => {
+  const path = join(__dirname, '../../fixtures/rules/GL202/option_judge_defaults.py');
+  const settings = { thresholds: { 'judge-default-init': true } };
+
+  it('is silent by default and reports the Keras default glorot_uniform in a deep ReLU stack when asked', async () => {
+    const [silent] = await analyzePaths([path]);
+    expect(silent!.findings).toEqual([]);
+    const [result] = await expectFixture(path, settings);
+    expect(result!.findings[0]!.message).toContain('the Keras default glorot_uniform');
+  });
+
+  it("inserts kernel_initializer='he_normal', which removes the finding", async () => {
+    const [result] = await analyzePaths([path], settings);
+    const text = readFileSync(path, 'utf8');
+    const finding = result!.findings[0]!;
+    const edited = applyEdits(text, finding.fixes[0]!.edits);
+    expect(edited.split('\n')[finding.range.start.line]).toContain('layers.Dense(128, activation="relu", kernel_initializer="he_normal")');
+    const project = await Project.create({ settingsFor: () => ({ select: null, ignore: [], severity: {}, thresholds: settings.thresholds }) });
+    project.setFile(path, edited);
+    const [after] = project.analyzeAll();
+    project.dispose();
+    expect(after!.findings.filter((f) => f.range.start.line === finding.range.start.line)).toEqual([]);
+  });
+});

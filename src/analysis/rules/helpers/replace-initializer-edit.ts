@@ -19,10 +19,12 @@ function slice(text: string, range: Range): string | null {
   return Number.isFinite(start) && Number.isFinite(end) && end >= start ? text.slice(start, end) : null;
 }
 
-/** `'he_normal'` in the quote style the file already uses at `written`. */
-function quoted(kerasString: string, written: string): string {
+/** `'he_normal'` in the quote style of the written value, or else of the line it is written on. */
+function quoted(kerasString: string, written: string, line: string): string {
   const bare = kerasString.replace(/^['"]|['"]$/g, '');
-  return written.trim().startsWith('"') ? `"${bare}"` : `'${bare}'`;
+  const first = written.trim()[0];
+  const double = first === '"' || (first !== "'" && (line.match(/"/g)?.length ?? 0) > (line.match(/'/g)?.length ?? 0));
+  return double ? `"${bare}"` : `'${bare}'`;
 }
 
 /** How the file spells torch.nn.init, judged from its imports. */
@@ -59,7 +61,8 @@ export function replaceInitializerEdit(file: string, text: string, layer: LayerI
     if (!init.range) return keywordArgumentEdit(file, text, layer.range, 'kernel_initializer', recommended);
     const written = slice(text, init.range);
     if (written === null || written.includes('\n')) return null;
-    return { file, range: init.range, newText: quoted(recommended, written) };
+    const line = text.split('\n')[init.range.start.line] ?? '';
+    return { file, range: init.range, newText: quoted(recommended, written, line) };
   }
   if (!init.range) return null;
   const written = slice(text, init.range);
