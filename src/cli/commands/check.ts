@@ -7,7 +7,7 @@ import type { Settings } from '../../shared/settings';
 import { defaultSettings } from '../../shared/settings';
 import { formatJson } from '../format/json';
 import { formatSarif } from '../format/sarif';
-import { formatText, paletteFor } from '../format/text';
+import { formatText, paletteFor, positionLabel } from '../format/text';
 import { collectInputs } from '../inputs';
 import { printProblem, writeReport } from '../output';
 import { readInput } from '../read-source';
@@ -111,7 +111,7 @@ export function formatReport(report: CheckReport, format: Format, toTerminal: bo
 function printNotices(report: CheckReport): void {
   for (const file of report.files) {
     for (const notice of file.notices) {
-      const where = notice.range ? `${file.displayPath}:${notice.range.start.line + 1}:${notice.range.start.character + 1}` : file.displayPath;
+      const where = notice.range ? positionLabel(file, notice.range.start.line, notice.range.start.character) : file.displayPath;
       process.stderr.write(`${where}: note: ${notice.message}\n`);
     }
   }
@@ -130,6 +130,7 @@ export function registerCheckCommand(program: Command): void {
     .action(async (paths: string[], options: CheckOptions) => {
       const report = await runCheck(paths, options);
       for (const problem of report.usageProblems) printProblem(problem);
+      if (report.files.length === 0) printProblem('warning: no Python files (.py, .ipynb) found');
       if (options.format !== 'text') printNotices(report);
       const text = formatReport(report, options.format, options.output === undefined && process.stdout.isTTY === true);
       const writeError = writeReport(text, options.output);
