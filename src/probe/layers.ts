@@ -9,6 +9,7 @@ import type { Framework, InitializerIR, LayerIR } from '../shared/ir';
 import type { ProbeNotice } from '../shared/probe';
 import { buildActivation, measureOf, type OutputMeasure } from './activations';
 import { makeConv2d, samePadding } from './conv';
+import { makeMatMul, type MatMul } from './matmul';
 import { describeLayer, layerFailure, layerLine } from './errors';
 import { init, initialValues, kernelFans, UnknownInitializerError, type Fans } from './initializers';
 import { dilationOf, isGlobalMax, numParam, paddingOf, poolSizeOf, spatialParam, stridesOf, type PlannedLayer } from './plan';
@@ -39,6 +40,7 @@ const ALPHA_PRIME = -1.7580993408473766;
 
 class NodeBuilder {
   private counter = 0;
+  private readonly matMul: MatMul = makeMatMul();
   constructor(
     private readonly framework: Framework,
     private readonly rng: Rng,
@@ -111,9 +113,8 @@ class NodeBuilder {
         return this.weightless(planned, ([x]) => x);
       case 'dense':
         return this.weighted(planned, [last, layer.units!], (x, kernel, bias) => {
-          if (x.rank === 2) return tf.fused.matMul({ a: x as tf.Tensor2D, b: kernel as tf.Tensor2D, bias: bias ?? undefined });
-          const flat = tf.reshape(x, [-1, last]) as tf.Tensor2D;
-          const out = tf.fused.matMul({ a: flat, b: kernel as tf.Tensor2D, bias: bias ?? undefined });
+          if (x.rank === 2) return this.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D, bias ?? undefined);
+          const out = this.matMul(tf.reshape(x, [-1, last]) as tf.Tensor2D, kernel as tf.Tensor2D, bias ?? undefined);
           return tf.reshape(out, [...x.shape.slice(0, -1), layer.units!]);
         });
       case 'conv1d':
@@ -299,13 +300,13 @@ class NodeBuilder {
     const kind = layer.kind;
     const step = (cell: (typeof cells)[number], xt: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] => {
       if (kind === 'lstm') {
-        const z = tf.add(xt, tf.matMul(h, cell.recurrent as tf.Tensor2D));
+        const z = tf.add(xt, this.matMul(h, cell.recurrent as tf.Tensor2D));
         const [i, f, g, o] = tf.split(z, 4, 1);
         const cNext = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D;
         return [tf.mul(tf.sigmoid(o), tf.tanh(cNext)) as tf.Tensor2D, cNext];
       }
       if (kind === 'gru') {
-        const hz = tf.fused.matMul({ a: h, b: cell.recurrent as tf.Tensor2D, bias: cell.biasHidden ?? undefined });
+        const hz = this.matMul(h, cell.recurrent as tf.Tensor2D, cell.biasHidden ?? undefined);
         const [xr, xzg, xn] = tf.split(xt, 3, 1);
         const [hr, hzg, hn] = tf.split(hz, 3, 1);
         const r = tf.sigmoid(tf.add(xr, hr));
@@ -313,7 +314,7 @@ class NodeBuilder {
         const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
         return [tf.add(tf.mul(tf.sub(1, zg), n), tf.mul(zg, h)) as tf.Tensor2D, c];
       }
-      const pre = tf.add(xt, tf.matMul(h, cell.recurrent as tf.Tensor2D));
+      const pre = tf.add(xt, this.matMul(h, cell.recurrent as tf.Tensor2D));
       return [(activationName === 'relu' ? tf.relu(pre) : tf.tanh(pre)) as tf.Tensor2D, c];
     };
     const apply = ([x]: tf.Tensor[]): tf.Tensor => {
@@ -325,7 +326,7 @@ class NodeBuilder {
         // Project every time step through the input kernel in one matMul; biases of the input side fold in here.
         let bias: tf.Tensor | undefined = cell.biasIn ?? undefined;
         if (kind !== 'gru' && cell.biasHidden && bias) bias = tf.add(bias, cell.biasHidden);
-        const projected = tf.reshape(tf.fused.matMul({ a: tf.reshape(sequence, [-1, features]) as tf.Tensor2D, b: cell.kernel as tf.Tensor2D, bias }), [batch, time!, gates * units]);
+        const projected = tf.reshape(this.matMul(tf.reshape(sequence, [-1, features]) as tf.Tensor2D, cell.kernel as tf.Tensor2D, bias), [batch, time!, gates * units]);
         const steps = tf.unstack(projected, 1) as tf.Tensor2D[];
         let h = tf.zeros([batch, units]) as tf.Tensor2D;
         let c = tf.zeros([batch, units]) as tf.Tensor2D;

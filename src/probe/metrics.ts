@@ -82,8 +82,8 @@ export class StepMeter {
     this.outputGroups = groupByShape(outShapes);
     this.satNodes = nodes.flatMap((n, i) => (n.measure === 'sigmoid' || n.measure === 'tanh' ? [i] : []));
     this.deadNodes = nodes.flatMap((n, i) => (n.measure === 'relu' ? [i] : []));
-    // Sigmoid and tanh outputs map onto one scale (|2y-1| and |y|), so one group may hold both.
-    this.satGroups = groupByShape(this.satNodes.map((i) => outShapes[i]));
+    // Grouped by measure and shape, so each group's tails are computed by one transform of its stack.
+    this.satGroups = groupByShape(this.satNodes.map((i) => [nodes[i].measure === 'sigmoid' ? 1 : 0, ...outShapes[i]])).map((g) => ({ items: g.items, shape: g.shape.slice(1) }));
     this.deadGroups = groupByShape(this.deadNodes.map((i) => outShapes[i]));
     this.vars = nodes.flatMap((n) => n.vars);
     this.varNode = nodes.flatMap((n, i) => n.vars.map(() => i));
@@ -107,11 +107,9 @@ export class StepMeter {
       parts.push(...outs.map(perMemberSum));
       parts.push(...outs.map((o) => perMemberSum(tf.square(o))));
       for (const g of this.satGroups) {
-        const members = g.items.map((k) => {
-          const node = this.satNodes[k];
-          return this.nodes[node].measure === 'sigmoid' ? tf.abs(tf.sub(tf.mul(outputs[node], 2), 1)) : tf.abs(outputs[node]);
-        });
-        const tails = members.length === 1 ? tf.expandDims(members[0], 0) : tf.stack(members);
+        const x = stacked({ items: g.items.map((k) => this.satNodes[k]), shape: g.shape }, outputs);
+        const sigmoid = this.nodes[this.satNodes[g.items[0]]].measure === 'sigmoid';
+        const tails = sigmoid ? tf.abs(tf.sub(tf.mul(x, 2), 1)) : tf.abs(x);
         parts.push(perMemberSum(tf.cast(tf.greater(tails, SATURATION_LEVEL), 'float32')));
       }
       for (const g of this.deadGroups) {
