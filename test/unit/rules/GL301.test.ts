@@ -54,4 +54,52 @@ describe('GL301 batchnorm-after-activation (IR)', () => {
   });
 });
 
+describe('GL301 fused-activation fix (Keras)', () => {
+  const fusedModel = (source: string, style: 'keras-sequential' | 'keras-add' | 'keras-functional', dense: string, norm: string) =>
+    buildModel({
+      style,
+      layers: [
+        { kind: 'dense', units: 300, range: findRange(source, dense), activation: { name: 'relu', spelling: '"relu"', range: findRange(source, '"relu"'), source: 'kwarg', params: {} } },
+        { kind: 'batchnorm', className: 'layers.BatchNormalization', range: findRange(source, norm) },
+        { kind: 'dense', units: 10, range: findRange(source, 'layers.Dense(10)') },
+      ],
+    });
+
+  it('moves activation= to an Activation layer after the BatchNorm, in each call-ordered style', () => {
+    const cases: [string, 'keras-sequential' | 'keras-add' | 'keras-functional', string, string, string][] = [
+      [
+        'm = keras.Sequential([\n    layers.Dense(300, activation="relu", input_shape=(8,)),\n    layers.BatchNormalization(),  # norm\n    layers.Dense(10),\n])\n',
+        'keras-sequential',
+        'layers.Dense(300, activation="relu", input_shape=(8,))',
+        'm = keras.Sequential([\n    layers.Dense(300, input_shape=(8,)),\n    layers.BatchNormalization(),  # norm\n    layers.Activation("relu"),\n    layers.Dense(10),\n])\n',
+        'layers.BatchNormalization()',
+      ],
+      [
+        'model.add(layers.Dense(300, activation="relu"))\nmodel.add(layers.BatchNormalization())\nmodel.add(layers.Dense(10))\n',
+        'keras-add',
+        'layers.Dense(300, activation="relu")',
+        'model.add(layers.Dense(300))\nmodel.add(layers.BatchNormalization())\nmodel.add(layers.Activation("relu"))\nmodel.add(layers.Dense(10))\n',
+        'layers.BatchNormalization()',
+      ],
+      [
+        'x = layers.Dense(300, activation="relu")(inputs)\nx = layers.BatchNormalization()(x)\ny = layers.Dense(10)(x)\n',
+        'keras-functional',
+        'layers.Dense(300, activation="relu")',
+        'x = layers.Dense(300)(inputs)\nx = layers.BatchNormalization()(x)\nx = layers.Activation("relu")(x)\ny = layers.Dense(10)(x)\n',
+        'layers.BatchNormalization()',
+      ],
+    ];
+    for (const [source, style, dense, expected, norm] of cases) {
+      const [finding] = check(fusedModel(source, style, dense, norm), { [FILE]: source });
+      expect(applyEdits(source, finding!.fixes[0]!.edits), style).toBe(expected);
+    }
+  });
+
+  it('gives no text fix when the BatchNorm output goes to another name', () => {
+    const source = 'h = layers.Dense(300, activation="relu")(inputs)\nx = layers.BatchNormalization()(h)\ny = layers.Dense(10)(x)\n';
+    const [finding] = check(fusedModel(source, 'keras-functional', 'layers.Dense(300, activation="relu")', 'layers.BatchNormalization()'), { [FILE]: source });
+    expect(finding!.fixes).toEqual([]);
+  });
+});
+
 describeRuleFixtures('GL301');

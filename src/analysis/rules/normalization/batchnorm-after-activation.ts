@@ -9,6 +9,7 @@ import { appliedActivation, appliesNonlinearity } from '../helpers/applied-activ
 import { groupByCall } from '../helpers/call-key';
 import { layerGraph } from '../helpers/layer-graph';
 import { makeFinding } from '../helpers/make-finding';
+import { moveFusedActivationEdit } from '../helpers/move-fused-activation-edit';
 import { swapCallsEdit } from '../helpers/swap-calls-edit';
 import { walkBackward } from '../helpers/walk-chain';
 
@@ -59,8 +60,9 @@ model = keras.Sequential([
     layers.Dense(10, activation="softmax"),
 ])
 \`\`\`
-When the activation is a separate layer written in call order (Sequential, \`model.add\`, functional,
-\`nn.Sequential\`), the fix swaps the two layers (unsafe: it changes the model).
+When the layers are written in call order (Sequential, \`model.add\`, functional, \`nn.Sequential\`),
+the fix (unsafe: it changes the model) swaps a separate activation layer with the BatchNorm, or moves
+a Keras \`activation=\` argument to an \`Activation\` layer after the BatchNorm.
 
 ## References
 - Ioffe & Szegedy (2015), Batch Normalization: Accelerating Deep Network Training by Reducing Internal Covariate Shift.
@@ -85,8 +87,8 @@ export const rule: Rule = {
       const activation = pairs.find((p) => p.norm === norm)!.activation;
       const name = appliedActivation(activation) as ActivationName;
       const separate = activation.kind === 'activation';
-      const swap = separate && text !== undefined ? swapCallsEdit(model, text, activation, norm) : null;
-      const fix: Fix | null = swap ? { title: `Move the BatchNorm before the ${name} activation`, safety: 'unsafe', edits: swap } : null;
+      const edits = text === undefined ? null : separate ? swapCallsEdit(model, text, activation, norm) : moveFusedActivationEdit(model, text, activation, norm);
+      const fix: Fix | null = edits ? { title: `Move the BatchNorm before the ${name} activation`, safety: 'unsafe', edits } : null;
       const ops: IrEditOp[] = copies.flatMap((copy): IrEditOp[] => {
         const act = pairs.find((p) => p.norm === copy)!.activation;
         return act.kind === 'activation'
