@@ -65,7 +65,7 @@ describe('GL101 saturating-activation-stack (IR)', () => {
     expect(finding!.message).toMatch(/3 consecutive hidden saturating \(tanh, sigmoid\) layers/);
     expect(finding!.whatIf!.ops).toEqual([
       { op: 'set-activation', layerId: 'L1', activation: 'relu' },
-      { op: 'set-kernel-init', layerId: 'L0', init: { name: 'kaiming_normal', params: {}, options: { mode: 'fan_in', nonlinearity: 'relu' } } },
+      { op: 'set-kernel-init', layerId: 'L0', init: expect.objectContaining({ name: 'kaiming_normal', options: expect.objectContaining({ nonlinearity: 'relu' }) }) },
       { op: 'set-activation', layerId: 'L3', activation: 'relu' },
       { op: 'set-kernel-init', layerId: 'L2', init: expect.objectContaining({ name: 'kaiming_normal' }) },
       { op: 'set-activation', layerId: 'L5', activation: 'relu' },
