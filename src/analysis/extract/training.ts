@@ -14,9 +14,9 @@ import type { Node } from 'web-tree-sitter';
 import type { ModelIR, OptimizerIR, TrainingIR, TrainingLoopIR } from '../../shared/ir';
 import { emptyTraining } from '../../shared/ir';
 import type { PyFile } from '../python/file';
-import { argument, callArguments, descendantsOfType, rangeOf } from '../python/syntax';
+import { argument, callArguments, calleeName, rangeOf } from '../python/syntax';
 import type { ExternalTraining, TrainingExtractor } from './types';
-import { originOf } from './training/flow';
+import { callsByLastName, callsWhere, originOf } from './training/flow';
 import { ModelResolver, refKey, type ModelRef } from './training/model-refs';
 import { constructedOptimizer, kerasDefaultOptimizer, optimizerClass, stringOptimizer } from './training/optimizers';
 import { findLoops, lossCallOf, type LoopSite } from './training/loops';
@@ -58,9 +58,15 @@ class OptimizerIndex {
     private readonly file: PyFile,
     private readonly resolver: ModelResolver,
   ) {
-    for (const call of descendantsOfType(file.root, 'call')) {
-      const cls = optimizerClass(resolver.resolve(call.childForFieldName('function')!));
-      if (cls) this.byStart.set(call.startIndex, { ir: constructedOptimizer(call, cls.framework, cls.className, file.path, resolver.resolve), call });
+    // Optimizer classes are capitalized (`Adam`, `optim.SGD`): resolve each such callee name once.
+    const classes = new Map<string, ReturnType<typeof optimizerClass>>();
+    const classOf = (callee: string) => {
+      if (!classes.has(callee)) classes.set(callee, optimizerClass(file.imports.resolve(callee)));
+      return classes.get(callee)!;
+    };
+    for (const call of callsWhere(file.root, (callee) => /(^|\.)[A-Z]\w*$/.test(callee) && classOf(callee) !== null)) {
+      const cls = classOf(calleeName(call)!)!;
+      this.byStart.set(call.startIndex, { ir: constructedOptimizer(call, cls.framework, cls.className, file.path, resolver.resolve), call });
     }
   }
 
@@ -111,7 +117,7 @@ export const extractTraining: TrainingExtractor = (file: PyFile, models: ModelIR
 
 /** `model.compile(optimizer=..., loss=...)` and `model.fit(...)`; the first compile of a model wins. */
 function collectKerasCalls(file: PyFile, resolver: ModelResolver, optimizers: OptimizerIndex, table: TrainingTable): void {
-  for (const call of descendantsOfType(file.root, 'call')) {
+  for (const call of callsByLastName(file.root, ['compile', ...FIT_METHODS])) {
     const fn = call.childForFieldName('function');
     if (fn?.type !== 'attribute') continue;
     const method = fn.childForFieldName('attribute')?.text ?? '';

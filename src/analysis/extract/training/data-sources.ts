@@ -16,7 +16,7 @@ import type { Node } from 'web-tree-sitter';
 import type { DataSourceIR, Range } from '../../../shared/ir';
 import type { PyFile } from '../../python/file';
 import { callArguments, calleeName, descendantsOfType, namedChildren, rangeOf, unparen } from '../../python/syntax';
-import { originOf, reachingDefinition, scopeNodeOf, type Resolve } from './flow';
+import { callsByLastName, callsNamed, callsWhere, originOf, reachingDefinition, scopeNodeOf, type Resolve } from './flow';
 import type { ModelResolver, ModelRef } from './model-refs';
 import type { TrainingIR } from '../../../shared/ir';
 
@@ -114,8 +114,8 @@ class DataTracer {
 
   private traceAppends(id: Node, depth: number): Trace {
     const scope = scopeNodeOf(id);
-    const appended = descendantsOfType(scope, 'call')
-      .filter((c) => calleeName(c) === `${id.text}.append` && c.endIndex <= id.startIndex)
+    const appended = callsNamed(scope, `${id.text}.append`)
+      .filter((c) => c.startIndex >= scope.startIndex && c.endIndex <= id.startIndex && scopeNodeOf(c).id === scope.id)
       .map((c) => callArguments(c).positional[0])
       .filter((a): a is Node => a !== undefined);
     if (appended.length !== 1) return UNKNOWN;
@@ -184,9 +184,9 @@ function dataSource(file: string, loader: Node, qualified: string, scaled: boole
 /** Keras `fit(x, ...)` data and torchvision datasets, attached to the models they train. */
 export function findDataSources(file: PyFile, resolver: ModelResolver, table: TrainingSink): void {
   const tracer = new DataTracer(resolver.resolve);
-  for (const call of descendantsOfType(file.root, 'call')) {
+  for (const call of callsByLastName(file.root, ['fit', 'fit_generator', 'train_on_batch'])) {
     const fn = call.childForFieldName('function');
-    if (fn?.type !== 'attribute' || !/^(fit|fit_generator|train_on_batch)$/.test(fn.childForFieldName('attribute')?.text ?? '')) continue;
+    if (fn?.type !== 'attribute') continue;
     const ref = resolver.refOf(fn.childForFieldName('object')!);
     if (!ref || ref.kind === 'other') continue;
     const args = callArguments(call);
@@ -209,9 +209,8 @@ function torchDatasets(file: PyFile, resolver: ModelResolver, table: TrainingSin
   if (trained.length !== 1) return;
   const target = trained[0]!;
   const divides = /(\/\s*255|\.div_?\(\s*255)/.test(file.text);
-  for (const call of descendantsOfType(file.root, 'call')) {
-    const qualified = resolver.resolve(call.childForFieldName('function')!);
-    if (!qualified || !TORCH_IMAGE_DATASET.test(qualified)) continue;
+  for (const call of callsWhere(file.root, (callee) => TORCH_IMAGE_DATASET.test(file.imports.resolve(callee)))) {
+    const qualified = file.imports.resolve(calleeName(call)!);
     const transform = callArguments(call).keywords.get('transform');
     let scaled = transform ? transformScales(transform, resolver.resolve) : null;
     // Pixels divided somewhere in the file (a loop's `x.float() / 255`): the path is not knowable.

@@ -192,6 +192,67 @@ function contains(outer: Node, inner: Node): boolean {
   return outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
 }
 
+interface CallIndex {
+  all: Node[];
+  /** By dotted callee (`torch.optim.Adam`, `train`); calls like `f()(x)` are not in it. */
+  byCallee: Map<string, Node[]>;
+  /** By the last name of the callee (`backward` for `scaler.scale(loss).backward()`). */
+  byLastName: Map<string, Node[]>;
+}
+
+function push(map: Map<string, Node[]>, key: string, node: Node): void {
+  const list = map.get(key);
+  if (list) list.push(node);
+  else map.set(key, [node]);
+}
+
+/** Per tree: every call node in source order, and by dotted callee name. Node walks through wasm are costly. */
+const callCache = new WeakMap<object, CallIndex>();
+
+function callIndex(root: Node): CallIndex {
+  const tree = root.tree as unknown as object;
+  let index = callCache.get(tree);
+  if (!index) {
+    const all = root.tree.rootNode.descendantsOfType('call').filter((n): n is Node => n !== null);
+    const byCallee = new Map<string, Node[]>();
+    const byLastName = new Map<string, Node[]>();
+    for (const call of all) {
+      const fn = call.childForFieldName('function');
+      const last = fn?.type === 'identifier' ? fn.text : fn?.type === 'attribute' ? fn.childForFieldName('attribute')?.text : undefined;
+      if (last) push(byLastName, last, call);
+      const name = calleeName(call);
+      if (name) push(byCallee, name, call);
+    }
+    callCache.set(tree, (index = { all, byCallee, byLastName }));
+  }
+  return index;
+}
+
+/** Every call of the file, in source order (cached per tree). */
+export function callsOf(root: Node): readonly Node[] {
+  return callIndex(root).all;
+}
+
+/** Calls whose callee's last name is one of `names` (`compile`, `backward`), in source order. */
+export function callsByLastName(root: Node, names: Iterable<string>): Node[] {
+  const index = callIndex(root);
+  const out: Node[] = [];
+  for (const name of names) out.push(...(index.byLastName.get(name) ?? []));
+  return out.sort((a, b) => a.startIndex - b.startIndex);
+}
+
+/** Calls whose dotted callee satisfies `accept` (asked once per distinct name), in source order. */
+export function callsWhere(root: Node, accept: (callee: string) => boolean): Node[] {
+  const out: Node[] = [];
+  for (const [name, calls] of callIndex(root).byCallee) if (accept(name)) out.push(...calls);
+  return out.sort((a, b) => a.startIndex - b.startIndex);
+}
+
+/** The calls of the file whose callee is written `name` (`train`, `self.step`, `images.append`). */
+export function callsNamed(root: Node, name: string): readonly Node[] {
+  return callIndex(root).byCallee.get(name) ?? [];
+}
+
 /** Calls to the function `fn` in its file: `f(...)`, and for `__init__` the class constructor `C(...)`. */
 export function callSitesOf(fn: Node): { call: Node; offset: number }[] {
   const name = fn.childForFieldName('name')?.text;
@@ -204,17 +265,15 @@ export function callSitesOf(fn: Node): { call: Node; offset: number }[] {
     callee = cls.childForFieldName('name')?.text ?? '';
     offset = 1;
   }
-  return descendantsOfType(fn.tree.rootNode, 'call')
-    .filter((c) => calleeName(c) === callee)
-    .map((call) => ({ call, offset }));
+  return callsNamed(fn.tree.rootNode, callee).map((call) => ({ call, offset }));
 }
 
 /** `self.method(...)` calls inside the method's own class. */
 function methodCallSites(fn: Node, name: string): { call: Node; offset: number }[] {
   const cls = enclosing(fn, ['class_definition']);
   if (!cls) return [];
-  return descendantsOfType(cls, 'call')
-    .filter((c) => calleeName(c) === `self.${name}`)
+  return callsNamed(cls.tree.rootNode, `self.${name}`)
+    .filter((c) => c.startIndex >= cls.startIndex && c.endIndex <= cls.endIndex)
     .map((call) => ({ call, offset: 1 }));
 }
 

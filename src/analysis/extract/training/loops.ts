@@ -8,8 +8,8 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { Range, TrainingLoopIR } from '../../../shared/ir';
-import { callArguments, calleeName, descendantsOfType, rangeOf } from '../../python/syntax';
-import { originOf, scopeNodeOf, type Resolve } from './flow';
+import { callArguments, calleeName, rangeOf } from '../../python/syntax';
+import { callsByLastName, originOf, scopeNodeOf, type Resolve } from './flow';
 
 export interface LoopSite {
   ir: Omit<TrainingLoopIR, 'optimizer'>;
@@ -24,6 +24,9 @@ export interface LoopSite {
 
 const NORM_CLIPS = new Set(['clip_grad_norm_', 'clip_grad_norm', 'clip_by_global_norm', 'clip_by_norm', 'clip_grads_with_norm_']);
 const VALUE_CLIPS = new Set(['clip_grad_value_', 'clip_grad_value', 'clip_by_value']);
+
+/** Last names of the calls that can be a gradient, an update or a clip. */
+const CANDIDATE_NAMES = ['backward', 'manual_backward', 'gradient', 'step', 'apply_gradients', 'clamp_', 'clamp', 'clip_', ...NORM_CLIPS, ...VALUE_CLIPS];
 
 const lastPart = (dotted: string | null) => (dotted ? dotted.slice(dotted.lastIndexOf('.') + 1) : '');
 
@@ -101,7 +104,7 @@ function clipOf(call: Node): 'norm' | 'value' | null {
  * an optimizer (true), known not to be one (false, e.g. a scheduler), or unknown (null).
  */
 export function findLoops(root: Node, file: string, resolve: Resolve, isOptimizer: (expr: Node) => boolean | null): LoopSite[] {
-  const calls = descendantsOfType(root, 'call');
+  const calls = callsByLastName(root, CANDIDATE_NAMES);
   const gradients: Gradient[] = [];
   const updates: Update[] = [];
   const clips: { node: Node; kind: 'norm' | 'value' }[] = [];
@@ -119,16 +122,21 @@ export function findLoops(root: Node, file: string, resolve: Resolve, isOptimize
     const c = clipOf(call);
     if (c) clips.push({ node: call, kind: c });
   }
+  // Scopes are computed once per call: walking parents through wasm is the costly part.
+  const scopeOf = new Map<number, number>();
+  const scopeId = (n: Node) => {
+    let id = scopeOf.get(n.id);
+    if (id === undefined) scopeOf.set(n.id, (id = scopeNodeOf(n).id));
+    return id;
+  };
   const sites: LoopSite[] = [];
   for (const update of updates) {
-    const scope = scopeNodeOf(update.node);
+    const scope = scopeId(update.node);
     const gradient = gradients
-      .filter((g) => g.framework === update.framework && g.node.endIndex <= update.node.startIndex && scopeNodeOf(g.node).id === scope.id)
+      .filter((g) => g.framework === update.framework && g.node.endIndex <= update.node.startIndex && scopeId(g.node) === scope)
       .at(-1);
     if (!gradient) continue;
-    const clip = clips.find(
-      (c) => c.node.startIndex >= gradient.node.endIndex && c.node.endIndex <= update.node.startIndex && scopeNodeOf(c.node).id === scope.id,
-    );
+    const clip = clips.find((c) => c.node.startIndex >= gradient.node.endIndex && c.node.endIndex <= update.node.startIndex && scopeId(c.node) === scope);
     const clipRange: { kind: 'norm' | 'value'; range: Range } | null = clip ? { kind: clip.kind, range: rangeOf(clip.node) } : null;
     sites.push({
       ir: { file, backward: rangeOf(gradient.node), step: rangeOf(update.node), clip: clipRange },
