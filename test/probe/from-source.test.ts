@@ -1,0 +1,73 @@
+/**
+ * From realistic model code through the analyzer (real tree-sitter) to the probe (real tfjs): the
+ * known behaviours hold on IRs the extractor really produces, and a finding's what-if is probed.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Project } from '../../src/analysis/project';
+import { runProbe } from '../../src/probe/run';
+import type { FileResult } from '../../src/analysis/api';
+import { probeOptions, type ProbeResult } from '../../src/shared/probe';
+
+const fixtures = join(__dirname, '../fixtures/probe');
+let project: Project;
+
+beforeAll(async () => {
+  project = await Project.create();
+});
+afterAll(() => project.dispose());
+
+function analyze(name: string): FileResult {
+  const path = join(fixtures, name);
+  project.setFile(path, readFileSync(path, 'utf8'));
+  return project.analyzeFile(path);
+}
+
+async function probeFile(name: string, extra: Parameters<typeof probeOptions>[0] = {}, whatIfCode: string | null = null): Promise<ProbeResult> {
+  const analyzed = analyze(name);
+  expect(analyzed.models).toHaveLength(1);
+  const model = analyzed.models[0];
+  const whatIf = whatIfCode ? (analyzed.findings.find((f) => f.code === whatIfCode && f.modelId === model.id)?.whatIf ?? null) : null;
+  if (whatIfCode) expect(whatIf).not.toBeNull();
+  const outcome = await runProbe(model, probeOptions({ backend: 'wasm', steps: 10, seed: 3, ...extra }), { whatIf });
+  if (!outcome.ok) throw new Error(`${outcome.error.kind}: ${outcome.error.message}`);
+  return outcome.result;
+}
+
+const kinds = (r: ProbeResult) => r.verdicts.map((v) => v.kind);
+
+describe('probe from source', () => {
+  it('a Keras deep sigmoid MLP vanishes; the GL101 what-if fixes it', async () => {
+    const result = await probeFile('keras_deep_sigmoid.py', {}, 'GL101');
+    expect(kinds(result)).toContain('vanishing');
+    expect(result.layers).toHaveLength(11);
+    expect(result.layers.every((l) => l.line === 9 || l.line === 10)).toBe(true);
+    expect(result.optimizer).toBe('sgd(lr=0.01)');
+    expect(result.lossName).toBe('categorical-crossentropy');
+    expect(kinds(result.whatIf!)).not.toContain('vanishing');
+  });
+
+  it('its ReLU + He twin is healthy', async () => {
+    const result = await probeFile('keras_deep_relu.py');
+    expect(kinds(result)).toEqual([]);
+  });
+
+  it('a PyTorch LSTM with lr=50 and no clipping diverges; clip_grad_norm_ keeps it finite', async () => {
+    const wild = await probeFile('torch_lstm_no_clip.py', { steps: 20 });
+    expect(kinds(wild).some((k) => k === 'non-finite' || k === 'exploding')).toBe(true);
+    const clipped = await probeFile('torch_lstm_clipped.py', { steps: 20 });
+    expect(clipped.optimizer).toBe('sgd(lr=50, global_clipnorm=1)');
+    expect(kinds(clipped)).not.toContain('non-finite');
+    expect(clipped.loss.every(Number.isFinite)).toBe(true);
+  });
+
+  it('a PyTorch residual CNN builds from forward() with its default init and trains', async () => {
+    const result = await probeFile('torch_cnn.py', { steps: 4, batchSize: 8 });
+    expect(result.inputShape).toEqual([32, 32, 3]);
+    expect(result.layers.map((l) => l.kind)).toEqual(['conv2d', 'batchnorm', 'activation', 'conv2d', 'activation', 'add', 'maxpool', 'flatten', 'dense']);
+    expect(result.layers.find((l) => l.name === 'fc')!.params).toBe(4096 * 10 + 10);
+    expect(result.loss.every(Number.isFinite)).toBe(true);
+    expect(result.notices.some((n) => /unknown dimensions/.test(n.message))).toBe(true);
+  });
+});
