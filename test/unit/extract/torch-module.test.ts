@@ -322,3 +322,22 @@ class NotAModel:
     expect(await extractTorchFrom('')).toEqual([]);
   });
 });
+
+describe('torch nn.Module: VAE with helper methods and a static reparameterization', async () => {
+  const vae = model(await extractFixture('vae.py'), 'VAE');
+
+  it('forks after fc1 into mu and logvar, and merges them again in the reparameterization', () => {
+    const byName = (n: string) => vae.layers.find((l) => l.name === n)!;
+    const act = vae.layers[2]!;
+    expect(byName('fc21').inputs).toEqual([act.id]);
+    expect(byName('fc22').inputs).toEqual([act.id]);
+    // exp_ is an elementwise step the extractor knows but does not model: an unknown layer, not reported.
+    const exp = vae.layers.find((l) => l.className === 'Tensor.exp_')!;
+    expect(exp).toMatchObject({ kind: 'unknown', inputs: [byName('fc22').id] });
+    const add = vae.layers.find((l) => l.kind === 'add')!;
+    expect(add.inputs.sort()).toEqual([byName('fc21').id, exp.id].sort());
+    expect(byName('fc3').inputs).toEqual([add.id]);
+    expect(vae.unsupported).toEqual([]);
+    expect(kinds(vae).slice(-4)).toEqual(['dense', 'activation:relu', 'dense', 'activation:sigmoid']);
+  });
+});

@@ -77,6 +77,13 @@ const MATH = new Map<string, (...xs: number[]) => number>([
 ]);
 const BUILTINS = new Set(['range', 'len', 'list', 'tuple', 'zip', 'enumerate', 'reversed', 'int', 'float', 'str', 'isinstance', 'type', 'getattr', 'setattr', 'hasattr', 'dict', 'sorted', 'min', 'max', 'abs', 'round', 'sum', 'print', 'super', 'bool']);
 
+/** Whether a function definition carries a decorator such as @staticmethod. */
+function decoratedWith(def: Node, decorator: string): boolean {
+  const holder = def.parent;
+  if (holder?.type !== 'decorated_definition') return false;
+  return namedChildren(holder).some((c) => c.type === 'decorator' && c.text.replace(/^@\s*/, '') === decorator);
+}
+
 /** Shadows a name in a Scope with a known constant, or with "unknown" (undefined). */
 function shadow(scope: Scope, name: string, value: ConstValue | undefined): Scope {
   // Scope.with treats an undefined override as "bound here, value unknown", which hides outer bindings.
@@ -605,7 +612,7 @@ export class Interpreter {
         const attr = obj.inst.attrs.get(name);
         if (attr) return attr;
         const method = this.findMethod(obj.inst.cls, name);
-        if (method) return { t: 'fn', def: method.def, self: obj.inst };
+        if (method) return { t: 'fn', def: method.def, self: decoratedWith(method.def, 'staticmethod') ? null : obj.inst };
         return this.classAttr(obj.inst.cls, name);
       }
       case 'layer': {
@@ -922,7 +929,8 @@ export class Interpreter {
   }
 
   private ownerOf(def: Node): ClassInfo | null {
-    const cls = def.parent?.parent;
+    const holder = def.parent?.type === 'decorated_definition' ? def.parent : def;
+    const cls = holder.parent?.parent;
     if (cls?.type !== 'class_definition') return null;
     return this.ctx.classes.get(cls.childForFieldName('name')?.text ?? '') ?? null;
   }
@@ -1266,7 +1274,7 @@ export class Interpreter {
     }
     if (obj.t === 'instance') {
       const found = this.findMethod(obj.inst.cls, method);
-      if (found) return this.callFunction(found.def, this.withSelf(args, obj.inst), found.owner, f);
+      if (found) return this.callFunction(found.def, decoratedWith(found.def, 'staticmethod') ? args : this.withSelf(args, obj.inst), found.owner, f);
     }
     if (f.trace && this.hasTensor(args)) return this.barrier(n, `${n.childForFieldName('function')?.text ?? method}(...) is not modelled`, args, f);
     return UNKNOWN;
@@ -1348,6 +1356,13 @@ export class Interpreter {
     switch (op.op) {
       case 'meta':
         return UNKNOWN;
+      case 'fresh':
+        return { t: 'tensor', from: [] };
+      case 'pointwise': {
+        // A known elementwise function: an opaque step in the flow (never an assumed adjacency), not a construct to report.
+        const slot = this.functionalSlot('unknown', spelling, n);
+        return this.node(slot, input, f);
+      }
       case 'pass':
         return { t: 'tensor', from: this.producers({ t: 'list', items: [...all, ...args.keywords.values()] }) };
       case 'merge': {

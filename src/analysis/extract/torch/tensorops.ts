@@ -14,7 +14,11 @@ export type TensorOp =
   /** Data moves or linear algebra: the result depends on the inputs, no layer is added. */
   | { op: 'pass' }
   /** Returns sizes or flags, not a tensor. */
-  | { op: 'meta' };
+  | { op: 'meta' }
+  /** Elementwise math that is nonlinear but no activation of the catalog (exp, log, clamp): an opaque step. */
+  | { op: 'pointwise' }
+  /** Makes a new tensor that does not depend on the inputs' values (randn_like, x.new_zeros, in-place normal_). */
+  | { op: 'fresh' };
 
 const PASS = new Set([
   'reshape', 'permute', 'transpose', 't', 'contiguous', 'squeeze', 'unsqueeze', 'expand', 'expand_as', 'repeat',
@@ -23,7 +27,15 @@ const PASS = new Set([
   'masked_fill_', 'index_select', 'gather', 'unbind', 'matmul', 'bmm', 'mm', 'einsum', 'squeeze_', 'unsqueeze_',
   'view_as', 'reshape_as', 'select', 'movedim', 'stack', 'pad', 'interpolate', 'normalize', 'sub', 'div', 'neg',
   'requires_grad_', 'contiguous_', 'sort', 'topk', 'cumsum', 'where', 'diagonal', 'tril', 'triu', 'unfold', 'fold',
-  'pixel_shuffle', 'upsample', 'zeros_like', 'ones_like', 'unflatten', 'swapaxes', 'norm',
+  'pixel_shuffle', 'upsample', 'unflatten', 'swapaxes', 'norm', 'Variable',
+]);
+const POINTWISE = new Set([
+  'exp', 'exp_', 'log', 'log_', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'abs', 'abs_', 'clamp', 'clamp_', 'clip', 'pow', 'square',
+  'sin', 'cos', 'erf', 'reciprocal', 'sign', 'floor', 'ceil', 'round', 'hardtanh', 'logsigmoid', 'softmin', 'threshold',
+]);
+const FRESH = new Set([
+  'randn_like', 'rand_like', 'zeros_like', 'ones_like', 'empty_like', 'full_like', 'new', 'new_empty', 'new_zeros', 'new_ones',
+  'new_full', 'new_tensor', 'normal_', 'uniform_', 'bernoulli_', 'bernoulli', 'random_', 'exponential_', 'multinomial',
 ]);
 const META = new Set(['size', 'dim', 'numel', 'item', 'tolist', 'numpy', 'shape', 'ndimension', 'nelement', 'is_contiguous', 'get_device', 'element_size']);
 
@@ -56,6 +68,7 @@ const FUNCTIONAL_LAYERS: ReadonlyMap<string, LayerKind> = new Map([
 export function functionOp(qualified: string): TensorOp | null {
   const activation = functionalActivation(qualified);
   if (activation) return { op: 'activation', name: activation };
+  if (qualified === 'torch.autograd.Variable' || qualified === 'torch.autograd.variable.Variable') return { op: 'pass' };
   const prefix = qualified.startsWith('torch.nn.functional.') ? 'torch.nn.functional.' : qualified.startsWith('torch.') ? 'torch.' : null;
   if (!prefix) return null;
   const fn = qualified.slice(prefix.length);
@@ -66,8 +79,14 @@ export function functionOp(qualified: string): TensorOp | null {
   if (fn === 'add') return { op: 'merge', kind: 'add' };
   if (fn === 'mul' || fn === 'multiply') return { op: 'merge', kind: 'multiply' };
   if (fn === 'view') return { op: 'layer', kind: 'reshape', fn };
-  if (PASS.has(fn)) return { op: 'pass' };
-  if (META.has(fn)) return { op: 'meta' };
+  return common(fn);
+}
+
+function common(name: string): TensorOp | null {
+  if (PASS.has(name)) return { op: 'pass' };
+  if (POINTWISE.has(name)) return { op: 'pointwise' };
+  if (FRESH.has(name)) return { op: 'fresh' };
+  if (META.has(name)) return { op: 'meta' };
   return null;
 }
 
@@ -79,7 +98,5 @@ export function methodOp(method: string): TensorOp | null {
   if (method === 'view' || method === 'reshape') return { op: 'layer', kind: 'reshape', fn: method };
   if (method === 'add' || method === 'add_') return { op: 'merge', kind: 'add' };
   if (method === 'mul' || method === 'mul_') return { op: 'merge', kind: 'multiply' };
-  if (PASS.has(method)) return { op: 'pass' };
-  if (META.has(method)) return { op: 'meta' };
-  return null;
+  return common(method);
 }

@@ -1,0 +1,99 @@
+/** The torch.nn layer catalog: kinds, sizes, fans, parameters and defaults per constructor. */
+import { describe, expect, it } from 'vitest';
+import type { LayerIR } from '../../../src/shared/ir';
+import { extractTorchFrom } from './torch-fixture';
+
+/** The one layer `nn.Sequential(<constructor>)` yields. */
+async function layer(constructor: string): Promise<LayerIR> {
+  const models = await extractTorchFrom(`import torch\nimport torch.nn as nn\nm = nn.Sequential(${constructor})\n`);
+  expect(models).toHaveLength(1);
+  expect(models[0]!.layers).toHaveLength(1);
+  return models[0]!.layers[0]!;
+}
+
+describe('torch layer catalog', () => {
+  it.each<[string, Partial<LayerIR>]>([
+    ['nn.Linear(128, 64)', { kind: 'dense', inFeatures: 128, units: 64, fanIn: 128, fanOut: 64, useBias: true }],
+    ['nn.Linear(in_features=10, out_features=3, bias=False)', { kind: 'dense', inFeatures: 10, units: 3, useBias: false, biasInit: null }],
+    ['nn.LazyLinear(32)', { kind: 'dense', inFeatures: null, units: 32, fanIn: null, fanOut: 32 }],
+    ['nn.Bilinear(20, 30, 40)', { kind: 'dense', inFeatures: 20, units: 40, fanIn: 600, fanOut: 1200, params: { in2_features: 30 } }],
+    ['nn.Conv1d(16, 33, 3, stride=2)', { kind: 'conv1d', inFeatures: 16, units: 33, kernelSize: [3], fanIn: 48, fanOut: 99, params: { stride: 2 } }],
+    ['nn.Conv2d(3, 64, kernel_size=(3, 5), padding=1)', { kind: 'conv2d', kernelSize: [3, 5], fanIn: 45, fanOut: 960, params: { padding: 1 } }],
+    ['nn.Conv2d(64, 64, 3, 1, 1, 1, 4, False)', { kind: 'conv2d', fanIn: 144, fanOut: 576, useBias: false, params: { stride: 1, padding: 1, dilation: 1, groups: 4 } }],
+    ['nn.Conv3d(1, 8, 3)', { kind: 'conv3d', kernelSize: [3, 3, 3], fanIn: 27, fanOut: 216 }],
+    ['nn.ConvTranspose2d(64, 32, 4, 2, 1)', { kind: 'conv-transpose', inFeatures: 64, units: 32, fanIn: 512, fanOut: 1024, params: { stride: 2, padding: 1 } }],
+    ['nn.MaxPool2d(2)', { kind: 'maxpool', kernelSize: [2, 2] }],
+    ['nn.AvgPool1d(kernel_size=4, stride=2)', { kind: 'avgpool', kernelSize: [4], params: { stride: 2 } }],
+    ['nn.AdaptiveAvgPool2d((1, 1))', { kind: 'global-pool', params: { output_size: 1 } }],
+    ['nn.AdaptiveAvgPool2d((7, 7))', { kind: 'avgpool', params: { output_size: 7 } }],
+    ['nn.Flatten()', { kind: 'flatten' }],
+    ['nn.BatchNorm1d(256, momentum=0.01)', { kind: 'batchnorm', units: 256, useBias: true, params: { momentum: 0.01, affine: true } }],
+    ['nn.BatchNorm2d(32, affine=False)', { kind: 'batchnorm', useBias: false, kernelInit: null, biasInit: null, params: { affine: false } }],
+    ['nn.LayerNorm(512, eps=1e-6)', { kind: 'layernorm', units: 512, params: { eps: 1e-6, elementwise_affine: true } }],
+    ['nn.GroupNorm(4, 64)', { kind: 'groupnorm', units: 64, params: { num_groups: 4, affine: true } }],
+    ['nn.InstanceNorm2d(16)', { kind: 'groupnorm', units: 16, useBias: false, kernelInit: null, params: { affine: false } }],
+    ['nn.Dropout()', { kind: 'dropout', params: { rate: 0.5 } }],
+    ['nn.Dropout2d(p=0.1)', { kind: 'dropout', params: { rate: 0.1 } }],
+    ['nn.AlphaDropout(0.05)', { kind: 'alpha-dropout', params: { rate: 0.05 } }],
+    ['nn.Embedding(1000, 64, padding_idx=0)', { kind: 'embedding', inFeatures: 1000, units: 64, fanIn: 64, fanOut: 1000, useBias: false }],
+    ['nn.LSTM(input_size=32, hidden_size=64, num_layers=3, batch_first=True)', { kind: 'lstm', inFeatures: 32, units: 64, fanIn: 32, fanOut: 256, params: { num_layers: 3, batch_first: true } }],
+    ['nn.GRU(10, 20, 2, False)', { kind: 'gru', fanOut: 60, useBias: false, biasInit: null, params: { num_layers: 2 } }],
+    ["nn.RNN(10, 20, 1, 'relu')", { kind: 'simple-rnn', fanOut: 20, params: { num_layers: 1, nonlinearity: 'relu' } }],
+    ['nn.LSTMCell(8, 16)', { kind: 'lstm', inFeatures: 8, units: 16, fanOut: 64 }],
+    ['nn.Upsample(scale_factor=2)', { kind: 'reshape' }],
+  ])('%s', async (constructor, expected) => {
+    const l = await layer(constructor);
+    expect(l).toMatchObject(expected);
+    expect(l.className).toBe(constructor.slice(0, constructor.indexOf('(')));
+    expect(l.range.start).toEqual({ line: 2, character: 'm = nn.Sequential('.length });
+  });
+
+  it.each<[string, string, Record<string, number>]>([
+    ['nn.ReLU(inplace=True)', 'relu', {}],
+    ['nn.ReLU6()', 'relu6', {}],
+    ['nn.LeakyReLU(0.2, inplace=True)', 'leaky_relu', { negative_slope: 0.2 }],
+    ['nn.LeakyReLU()', 'leaky_relu', { negative_slope: 0.01 }],
+    ['nn.PReLU()', 'prelu', { init: 0.25 }],
+    ['nn.ELU(alpha=0.5)', 'elu', { alpha: 0.5 }],
+    ['nn.SELU()', 'selu', {}],
+    ['nn.GELU()', 'gelu', {}],
+    ['nn.SiLU()', 'swish', {}],
+    ['nn.Mish()', 'mish', {}],
+    ['nn.Sigmoid()', 'sigmoid', {}],
+    ['nn.Tanh()', 'tanh', {}],
+    ['nn.Softmax(dim=-1)', 'softmax', { dim: -1 }],
+    ['nn.LogSoftmax(1)', 'log_softmax', { dim: 1 }],
+    ['nn.Hardsigmoid()', 'hard_sigmoid', {}],
+    ['nn.Softsign()', 'softsign', {}],
+    ['nn.Softplus(beta=2)', 'softplus', { beta: 2, threshold: 20 }],
+    ['nn.Identity()', 'linear', {}],
+    ['nn.Hardswish()', 'unknown', {}],
+  ])('activation module %s', async (constructor, name, params) => {
+    const l = await layer(constructor);
+    expect(l.kind).toBe('activation');
+    expect(l.activation).toEqual({ name, spelling: constructor, range: l.range, source: 'layer', params });
+  });
+
+  it('records torch defaults for weights and biases', async () => {
+    const conv = await layer('nn.Conv2d(3, 8, 3)');
+    expect(conv.kernelInit).toEqual({ name: 'kaiming_uniform', params: { a: Math.sqrt(5) }, options: { mode: 'fan_in', nonlinearity: 'leaky_relu' }, spelling: '(default)', range: null, explicit: false, framework: 'torch' });
+    expect(conv.biasInit).toMatchObject({ name: 'torch_default_bias', explicit: false });
+    const bn = await layer('nn.BatchNorm2d(8)');
+    expect([bn.kernelInit?.name, bn.biasInit?.name]).toEqual(['ones', 'zeros']);
+    const lstm = await layer('nn.LSTM(4, 25)');
+    expect(lstm.kernelInit).toMatchObject({ name: 'random_uniform', params: { a: -0.2, b: 0.2 }, explicit: false });
+    expect(lstm.recurrentInit).toEqual(lstm.kernelInit);
+  });
+
+  it('keeps sizes it cannot evaluate as null', async () => {
+    const l = await layer('nn.Linear(cfg.hidden, 10)');
+    expect(l).toMatchObject({ inFeatures: null, units: 10, fanIn: null, fanOut: 10 });
+  });
+
+  it('reports torch.nn classes outside the catalog as unknown and unsupported', async () => {
+    const [m] = await extractTorchFrom('import torch.nn as nn\nm = nn.Sequential(nn.Linear(4, 4), nn.TransformerEncoder(None, 2))\n');
+    expect(m!.layers.map((l) => l.kind)).toEqual(['dense', 'unknown']);
+    expect(m!.layers[1]!.className).toBe('nn.TransformerEncoder');
+    expect(m!.unsupported).toEqual([{ what: 'nn.TransformerEncoder is not modelled', range: m!.layers[1]!.range }]);
+  });
+});
