@@ -30,7 +30,7 @@ function heatMap(result: ProbeResult): string {
       return `<text x="0" y="${r * cell + 9}" font-size="9">${escapeHtml(layer.name)} (${layer.line})</text>${cells}`;
     })
     .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + result.steps * cell}" height="${weighted.length * cell}" role="img" aria-label="gradient norm heat map">${rows}</svg>`;
+  return `<svg width="${labelWidth + result.steps * cell}" height="${weighted.length * cell}" role="img" aria-label="gradient norm heat map">${rows}</svg>`;
 }
 
 function lossCurve(loss: number[]): string {
@@ -44,7 +44,7 @@ function lossCurve(loss: number[]): string {
     .map((l, i) => (Number.isFinite(l) ? `${((i / (loss.length - 1)) * width).toFixed(1)},${(height - ((l - min) / (max - min || 1)) * height).toFixed(1)}` : null))
     .filter((p) => p !== null)
     .join(' ');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="loss"><polyline fill="none" stroke="#36c" stroke-width="1.5" points="${points}"/></svg>`;
+  return `<svg width="${width}" height="${height}" role="img" aria-label="loss"><polyline fill="none" stroke="#36c" stroke-width="1.5" points="${points}"/></svg>`;
 }
 
 function run(result: ProbeResult, heading: string): string {

@@ -1,0 +1,89 @@
+/** `gradient-lens probe` end to end: the built CLI, the analyzer, the worker process, real tfjs. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isProbeResult } from '../../src/shared/probe';
+import { fixtureTree, runCli } from '../unit/cli/run-cli';
+
+const fixtures = join(__dirname, '../fixtures/probe');
+const probe = (...args: string[]) => runCli(['probe', ...args, '--steps', '6', '--backend', 'wasm'], fixtures);
+
+describe('gradient-lens probe', () => {
+  it('exits 1 on a vanishing model and prints one row per layer with its line', () => {
+    const run = probe('keras_deep_sigmoid.py');
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/backend wasm, 6 steps/);
+    expect(run.stdout.split('\n').filter((l) => /^\s+9\s+dense/.test(l))).toHaveLength(10);
+    expect(run.stdout).toMatch(/warning\s+vanishing: Gradients vanish/);
+  });
+
+  it('exits 0 on its healthy twin', () => {
+    const run = probe('keras_deep_relu.py');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/healthy gradient flow/);
+  });
+
+  it('writes JSON version 1 with the what-if run, and a self-contained HTML report', () => {
+    const out = fixtureTree({});
+    try {
+      const html = join(out.root, 'report.html');
+      const run = probe('keras_deep_sigmoid.py', '--what-if', 'GL101', '--format', 'json', '--html', html, '--seed', '5');
+      expect(run.status).toBe(1);
+      const result: unknown = JSON.parse(run.stdout);
+      expect(isProbeResult(result)).toBe(true);
+      if (!isProbeResult(result)) return;
+      expect(result.seed).toBe(5);
+      expect(result.layers[0]).toMatchObject({ line: 9, kind: 'dense', params: 32 * 64 + 64 });
+      expect(result.layers[0].gradNorm).toHaveLength(6);
+      expect(result.verdicts.map((v) => v.kind)).toContain('vanishing');
+      expect(result.whatIf?.verdicts.map((v) => v.kind)).not.toContain('vanishing');
+      const page = readFileSync(html, 'utf8');
+      expect(page).toMatch(/^<!DOCTYPE html>/);
+      expect(page).toContain("Content-Security-Policy");
+      expect(page).not.toMatch(/<script|https?:\/\//);
+      expect(page).toContain('What if: relu + He initialization');
+    } finally {
+      out.cleanup();
+    }
+  });
+
+  it('escapes names from the code in the HTML report', () => {
+    const tree = fixtureTree({
+      'm.py': 'from tensorflow import keras\nfrom tensorflow.keras import layers\n\nmodel = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(3, name="<img src=x>"), layers.Dense(2)])\n',
+    });
+    try {
+      const run = runCli(['probe', 'm.py', '--steps', '2', '--backend', 'wasm', '--html', 'r.html'], tree.root);
+      expect(run.status).toBe(0);
+      const page = readFileSync(join(tree.root, 'r.html'), 'utf8');
+      expect(page).not.toContain('<img src=x>');
+      expect(page).toContain('&lt;img src=x&gt;');
+    } finally {
+      tree.cleanup();
+    }
+  });
+
+  it('exits 2 with a clear message on errors', () => {
+    expect(probe('keras_deep_sigmoid.py', '--model', 'nope')).toMatchObject({ status: 2, stderr: expect.stringMatching(/no model named "nope"/) });
+    expect(probe('keras_deep_sigmoid.py', '--what-if', 'GL402')).toMatchObject({ status: 2, stderr: expect.stringMatching(/no GL402 finding with a what-if \(available: GL101\)/) });
+    expect(runCli(['probe', 'keras_deep_sigmoid.py', '--steps', 'many'], fixtures)).toMatchObject({ status: 2, stderr: expect.stringMatching(/--steps must be an integer/) });
+    expect(probe('missing.py')).toMatchObject({ status: 2, stderr: expect.stringMatching(/missing\.py: no such file/) });
+    expect(runCli(['probe', 'keras_deep_sigmoid.py', '--backend', 'node'], fixtures)).toMatchObject({ status: 2, stderr: expect.stringMatching(/probe failed \(backend\)/) });
+  });
+
+  it('asks to choose when a file defines several models, and --line picks one', () => {
+    const tree = fixtureTree({
+      'two.py': 'from torch import nn\n\nsmall = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))\n\nbig = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 2))\n',
+    });
+    try {
+      const ambiguous = runCli(['probe', 'two.py', '--backend', 'wasm'], tree.root);
+      expect(ambiguous.status).toBe(2);
+      expect(ambiguous.stderr).toMatch(/defines 2 models[\s\S]*small \(line 3\)[\s\S]*big \(line 5\)/);
+      const picked = runCli(['probe', 'two.py', '--line', '5', '--steps', '2', '--backend', 'wasm', '--format', 'json'], tree.root);
+      expect(picked.status).toBe(0);
+      expect(JSON.parse(picked.stdout).model.name).toBe('big');
+    } finally {
+      tree.cleanup();
+    }
+  });
+});
