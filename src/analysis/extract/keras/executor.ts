@@ -12,7 +12,7 @@ import { callArguments, dottedName, namedChildren, rangeOf, unparen } from '../.
 import { makeLayer } from '../builders';
 import { activationFunctionName, activationFunctionParams, isKerasLayerPath } from './activations';
 import { layerSpec, MERGE_FUNCTIONS } from './catalog';
-import type { ArgContext } from './context';
+import { evaluateWith, type ArgContext } from './context';
 import { buildLayer } from './layers';
 import type { ExtractionState } from './state';
 import { lastSegment, modulePart } from './symbols';
@@ -114,8 +114,11 @@ export class Executor {
     return key.startsWith('self.') ? this.options.selfEnv.get(key) : this.env.get(key);
   }
 
-  /** Binds function parameters: given arguments first, then declared constant defaults. */
-  bindParameters(def: Node, positional: Value[], keywords: Map<string, Value>, skipFirst: boolean): void {
+  /**
+   * Binds function parameters: given arguments first, then declared constant defaults (unless
+   * `useDefaults` is false: Keras passes call()'s `training` / `mask` itself, whatever the default).
+   */
+  bindParameters(def: Node, positional: Value[], keywords: Map<string, Value>, skipFirst: boolean, useDefaults = true): void {
     const params = def.childForFieldName('parameters');
     if (!params) return;
     let index = 0;
@@ -136,7 +139,7 @@ export class Executor {
       first = false;
       let value: Value | undefined = positional[index] ?? keywords.get(name);
       index++;
-      if (!value && defaultNode) {
+      if (!value && defaultNode && useDefaults) {
         const d = this.scope.evaluate(defaultNode);
         value = d !== undefined ? { t: 'const', value: d } : undefined;
       }
@@ -386,9 +389,12 @@ export class Executor {
 
   // ---------------------------------------------------------------- expressions
 
-  /** A constant, when the expression has one (self attributes included). */
+  /** A constant, when the expression has one (self attributes, comparisons and boolean logic included). */
   constOf(node: Node): ConstValue | undefined {
-    const n = unparen(node);
+    return evaluateWith((n) => this.constLeaf(n), node);
+  }
+
+  private constLeaf(n: Node): ConstValue | undefined {
     if (n.type === 'attribute') {
       const key = dottedName(n);
       const v = key ? this.getName(key) : undefined;
@@ -563,7 +569,8 @@ export class Executor {
       const fn = this.state.functions.get(dotted);
       if (fn) return this.inlineFunction(fn, this.callValues(call), false);
       const cls = this.state.classes.get(dotted);
-      if (cls && this.state.classKind(cls)) return { t: 'instance', classDef: cls, call, ctx: this.ctx, marks: this.marks, boundName: null };
+      // Constructor arguments are read now, in the scope that wrote them; __init__ runs when applied.
+      if (cls && this.state.classKind(cls)) return { t: 'instance', classDef: cls, call, args: this.callValues(call), marks: this.marks, boundName: null };
     }
     return this.passthrough(call);
   }
@@ -850,10 +857,11 @@ export class Executor {
     const range = rangeOf(instance.call);
     const unknown = (): Value => {
       const layer = makeLayer({ kind: 'unknown', className, range, name: instance.boundName ?? '' });
-      const what = `custom layer ${className} (line ${range.start.line + 1}) is not modelled: its call() applies no known layer`;
+      const why = this.state.hasOwnWeights(classDef) ? 'it creates its own weights' : 'its call() applies no known layer';
+      const what = `custom layer ${className} (line ${range.start.line + 1}) is not modelled: ${why}`;
       return { t: 'tensor', producers: [this.newNode(layer, producersOf(input), instance.call, mergeMarks(instance.marks, this.marks), null, [{ what, range }])] };
     };
-    if (!callDef || this.options.depth >= MAX_INLINE_DEPTH || this.options.active.has(classDef.id)) return unknown();
+    if (!callDef || this.state.hasOwnWeights(classDef) || this.options.depth >= MAX_INLINE_DEPTH || this.options.active.has(classDef.id)) return unknown();
     const selfEnv = new Map<string, Value>();
     const initDef = this.state.methodOf(classDef, '__init__');
     const savedMarks = this.marks;
@@ -862,15 +870,14 @@ export class Executor {
     this.state.recorders.push(recorder);
     try {
       if (initDef) {
-        const ctorArgs = this.callValues(instance.call);
         const init = this.childExecutor(initDef, selfEnv, classDef);
         init.options.active.add(classDef.id);
-        init.bindParameters(initDef, ctorArgs.positional, ctorArgs.keywords, true);
+        init.bindParameters(initDef, instance.args.positional, instance.args.keywords, true);
         init.execBlock(initDef.childForFieldName('body'));
       }
       const runner = this.childExecutor(callDef, selfEnv, classDef);
       runner.options.active.add(classDef.id);
-      runner.bindParameters(callDef, [input, ...extra.positional.slice(1)], extra.keywords, true);
+      runner.bindParameters(callDef, [input, ...extra.positional.slice(1)], extra.keywords, true, false);
       runner.execBlock(callDef.childForFieldName('body'));
       const result = runner.returned ?? OPAQUE;
       return recorder.length === 0 ? unknown() : result;

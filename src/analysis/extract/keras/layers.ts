@@ -12,7 +12,7 @@ import { kerasDefaultBias, kerasDefaultEmbedding, kerasDefaultKernel, kerasDefau
 import type { Shape } from '../shapes';
 import { activationFromValue, activationOfLayerCall, defaultActivation } from './activations';
 import { layerSpec, type LayerSpec } from './catalog';
-import type { ArgContext } from './context';
+import { evaluateArg, type ArgContext } from './context';
 import { initializerFromValue } from './initializers';
 import { lastSegment } from './symbols';
 
@@ -63,12 +63,12 @@ export function shapeValue(value: ConstValue | undefined): Shape | null {
 /** A shape whose unknown entries are tolerated: `(None, features)` where `features` is unknown -> [null, null]. */
 function looseShape(node: Node | null, ctx: ArgContext): Shape | null {
   if (!node) return null;
-  const exact = shapeValue(ctx.scope.evaluate(node));
+  const exact = shapeValue(evaluateArg(ctx, node));
   if (exact) return exact;
   const resolved = ctx.scope.resolveExpression(node);
   if (resolved.type !== 'tuple' && resolved.type !== 'list') return null;
   return resolved.namedChildren.filter((c): c is Node => c !== null && c.type !== 'comment').map((c) => {
-    const v = ctx.scope.evaluate(c);
+    const v = evaluateArg(ctx, c);
     return typeof v === 'number' ? v : null;
   });
 }
@@ -108,7 +108,7 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
   const range = rangeOf(call);
   const args = callArguments(call);
   const nameNode = args.keywords.get('name');
-  const name = nameNode ? ctx.scope.evaluate(nameNode) : undefined;
+  const name = nameNode ? evaluateArg(ctx, nameNode) : undefined;
   const layerName = typeof name === 'string' ? name : '';
   if (!spec) {
     return {
@@ -122,7 +122,7 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
   const params: Record<string, number | string | boolean> = {};
   spec.positional.forEach((param, index) => {
     if (FIELD_ARGS.has(param) || param.endsWith('_initializer')) return;
-    const v = paramValue(ctx.scope.evaluate(argument(args, index, ...(KWARG_ALIASES[param] ?? [param]))));
+    const v = paramValue(evaluateArg(ctx, argument(args, index, ...(KWARG_ALIASES[param] ?? [param]))));
     if (v !== undefined) params[param] = v;
   });
   for (const [kw, node] of args.keywords) {
@@ -132,14 +132,17 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
       params[kw] = node.text;
       continue;
     }
-    const v = paramValue(ctx.scope.evaluate(node));
+    const v = paramValue(evaluateArg(ctx, node));
     if (v !== undefined) params[canonical] = v;
   }
   if (spec.kind === 'reshape' && className !== 'Reshape') params.op = className;
   if (spec.merge && spec.kind === 'add' && spec.merge !== 'add') params.merge = spec.merge;
   if (spec.identity) params.identity = true;
 
-  const num = (n: string) => ctx.scope.number(arg(args, spec, n));
+  const num = (n: string) => {
+    const v = evaluateArg(ctx, arg(args, spec, n));
+    return typeof v === 'number' ? v : undefined;
+  };
   const fields: Partial<LayerIR> = {};
   let units: number | undefined;
   let kernelSize: number[] | null = null;
@@ -156,7 +159,7 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
       if (dims) kernelSize = convKernel(args, spec, ctx, dims, className, params);
       break;
     case 'depthwise':
-      kernelSize = sizeList(ctx.scope.evaluate(arg(args, spec, 'kernel_size')), dims);
+      kernelSize = sizeList(evaluateArg(ctx, arg(args, spec, 'kernel_size')), dims);
       break;
     case 'embedding':
       units = num('output_dim');
@@ -167,12 +170,12 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
   }
   if (spec.kind === 'maxpool' || spec.kind === 'avgpool') {
     const pool = arg(args, spec, 'pool_size');
-    kernelSize = pool ? sizeList(ctx.scope.evaluate(pool), dims) : Array.from({ length: dims }, () => 2);
+    kernelSize = pool ? sizeList(evaluateArg(ctx, pool), dims) : Array.from({ length: dims }, () => 2);
   }
 
   const hasWeights = spec.weights !== 'none';
   const useBiasNode = arg(args, spec, 'use_bias');
-  const useBiasValue = useBiasNode ? ctx.scope.evaluate(useBiasNode) : true;
+  const useBiasValue = useBiasNode ? evaluateArg(ctx, useBiasNode) : true;
   if (useBiasNode && typeof useBiasValue !== 'boolean') params.use_bias = useBiasNode.text;
   const useBias = hasWeights && spec.weights !== 'embedding' && useBiasValue !== false;
 
@@ -232,7 +235,7 @@ function convKernel(args: CallArguments, spec: LayerSpec, ctx: ArgContext, dims:
       return pair;
     }
   }
-  return sizeList(ctx.scope.evaluate(arg(args, spec, 'kernel_size')), dims);
+  return sizeList(evaluateArg(ctx, arg(args, spec, 'kernel_size')), dims);
 }
 
 function declaredInput(args: CallArguments, spec: LayerSpec, ctx: ArgContext): Shape | null {
@@ -269,7 +272,7 @@ function buildWrapper(call: Node, spec: LayerSpec, written: string, ctx: ArgCont
   if (layerName) layer.name = layerName;
   if (spec.wrapper === 'bidirectional') {
     layer.params.bidirectional = true;
-    const mode = ctx.scope.evaluate(argument(args, 1, 'merge_mode'));
+    const mode = evaluateArg(ctx, argument(args, 1, 'merge_mode'));
     layer.params.merge_mode = typeof mode === 'string' ? mode : mode === null ? 'none' : 'concat';
   } else {
     layer.params.time_distributed = true;

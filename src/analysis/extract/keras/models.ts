@@ -188,8 +188,10 @@ export function functionalModel(file: PyFile, record: FunctionalRecord): ModelIR
   const nodes = [...new Set([...record.inputs, ...ancestors(record.outputs)])];
   const scopeRange = rangeOf(record.scopeNode);
   const callRange = rangeOf(record.call);
+  // The definition starts at its Input(s); without one, at the first layer written in this scope.
+  const inputNodes = nodes.filter((n) => n.layer.kind === 'input');
   let start = callRange.start;
-  for (const node of nodes) {
+  for (const node of inputNodes.length > 0 ? inputNodes : nodes) {
     const r = node.layer.range;
     if (contains(scopeRange, r) && before(r.start, start)) start = r.start;
   }

@@ -116,6 +116,11 @@ export class ExtractionState {
     return null;
   }
 
+  /** Whether a custom layer makes weights itself (`self.add_weight`, `tf.Variable`), which no IR kind describes. */
+  hasOwnWeights(classDef: Node): boolean {
+    return /\bself\.add_weight\s*\(|\btf\.Variable\s*\(/.test(classDef.text);
+  }
+
   /** The constant scope of a definition's body. */
   scopeInside(def: Node): Scope {
     return Scope.inside(def);

@@ -32,7 +32,7 @@ export function extractSubclass(state: ExtractionState, classDef: Node): ModelIR
   try {
     if (callDef) {
       const call = reader(callDef);
-      call.bindParameters(callDef, [{ t: 'tensor', producers: [] }], new Map(), true);
+      call.bindParameters(callDef, [{ t: 'tensor', producers: [] }], new Map(), true, false);
       call.execBlock(callDef.childForFieldName('body'));
     } else {
       // No call(): the layers in the order __init__ assigned them.

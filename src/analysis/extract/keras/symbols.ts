@@ -8,6 +8,7 @@ import type { Node } from 'web-tree-sitter';
 import type { PyFile } from '../../python/file';
 import { canonicalQualified } from '../../python/imports';
 import { descendantsOfType, dottedName } from '../../python/syntax';
+import { layerSpec, MERGE_FUNCTIONS } from './catalog';
 
 export class KerasSymbols {
   private readonly starModules: string[];
@@ -34,9 +35,16 @@ export class KerasSymbols {
       /\b(?:tf|tensorflow)\.keras\b|\bkeras\./.test(file.text);
   }
 
-  /** True when a star import brings `keras.<sub>` names into the module namespace. */
-  private starFrom(prefix: string): string | null {
-    return this.starModules.find((m) => m === prefix || m.startsWith(`${prefix}.`)) ?? null;
+  /** The keras module a star import brought `name` from: layers from keras.layers, models from keras.models, ... */
+  private starFrom(name: string): string | null {
+    const kerasStars = this.starModules.filter((m) => m === 'keras' || m.startsWith('keras.'));
+    const belongs = (module: string): boolean => {
+      if (module.startsWith('keras.layers')) return !!layerSpec(name) || name in MERGE_FUNCTIONS || name === 'Input';
+      if (module.startsWith('keras.models')) return name === 'Sequential' || name === 'Model';
+      if (module.startsWith('keras.initializers')) return /^[A-Z]/.test(name);
+      return module === 'keras';
+    };
+    return kerasStars.find(belongs) ?? null;
   }
 
   /**
@@ -51,7 +59,7 @@ export class KerasSymbols {
     if (!this.file.imports.has(head) && !this.localNames.has(head)) {
       if (head === 'tf') return canonicalQualified(`tensorflow${dotted.slice(2)}`);
       if (!dotted.includes('.')) {
-        const star = this.starFrom('keras');
+        const star = this.starFrom(dotted);
         if (star) return `${star}.${dotted}`;
       }
     }

@@ -71,7 +71,7 @@ export type Value =
   | { t: 'list'; items: Value[] }
   | { t: 'const'; value: ConstValue }
   /** An instance of a class defined in this file (custom Layer or Model subclass), applied by inlining. */
-  | { t: 'instance'; classDef: Node; call: Node; ctx: ArgContext; marks: FlowMarks; boundName: string | null }
+  | { t: 'instance'; classDef: Node; call: Node; args: { positional: Value[]; keywords: Map<string, Value> }; marks: FlowMarks; boundName: string | null }
   | { t: 'function'; def: Node }
   | { t: 'opaque' };
 

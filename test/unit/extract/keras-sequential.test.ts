@@ -1,0 +1,216 @@
+/** Keras Sequential models: lists, .add() calls, loops, comprehensions, conditions, old and new spellings. */
+import { describe, expect, it } from 'vitest';
+import { extractFrom, kerasFixture, layerSummary, lineOf, modelNamed } from './extract-helper';
+
+/** 1-based line of the first line of `text` containing `snippet`. */
+function lineWith(text: string, snippet: string, occurrence = 0): number {
+  const lines = text.split('\n');
+  const hits = lines.flatMap((l, i) => (l.includes(snippet) ? [i + 1] : []));
+  if (hits[occurrence] === undefined) throw new Error(`no line with ${snippet}`);
+  return hits[occurrence]!;
+}
+
+describe('Sequential([...]) lists', () => {
+  it('reads the TensorFlow beginner quickstart', async () => {
+    const text = kerasFixture('mnist_tutorial.py');
+    const models = await extractFrom(text, 'mnist_tutorial.py');
+    expect(models.map((m) => m.name)).toEqual(['model']);
+    const model = models[0]!;
+    expect(model.framework).toBe('keras');
+    expect(model.style).toBe('keras-sequential');
+    expect(model.exports).toEqual(['model']);
+    expect(model.inputShape).toEqual([28, 28]);
+    expect(layerSummary(model)).toEqual(['flatten', 'dense:relu', 'dropout', 'dense']);
+    const [flatten, hidden, dropout, logits] = model.layers;
+    expect(lineOf(flatten!)).toBe(lineWith(text, 'Flatten('));
+    expect(hidden!.units).toBe(128);
+    expect(hidden!.fanIn).toBe(784);
+    expect(hidden!.fanOut).toBe(128);
+    expect(hidden!.kernelInit).toMatchObject({ name: 'glorot_uniform', explicit: false, range: null, spelling: '(default)' });
+    expect(hidden!.biasInit).toMatchObject({ name: 'zeros', explicit: false });
+    expect(hidden!.useBias).toBe(true);
+    expect(dropout!.params.rate).toBe(0.2);
+    expect(logits!.activation).toMatchObject({ name: 'linear', source: 'default', range: null });
+    expect(logits!.inputs).toEqual([dropout!.id]);
+    expect(model.range.start.line + 1).toBe(lineWith(text, 'model = tf.keras.models.Sequential'));
+    expect(model.range.end.line + 1).toBe(lineWith(text, '])'));
+    expect(model.nameRange.start).toEqual({ line: lineWith(text, 'model = tf.keras') - 1, character: 0 });
+    expect(model.training.optimizer).toBeNull();
+  });
+
+  it('tolerates comments, blank lines and trailing commas inside the list', async () => {
+    const text = kerasFixture('kaggle_notebook.py');
+    const baseline = modelNamed(await extractFrom(text), 'baseline');
+    // The commented-out Dropout is not a layer.
+    expect(layerSummary(baseline)).toEqual(['dense:relu', 'dense:softmax']);
+    expect(baseline.inputShape).toEqual([93]);
+    expect(lineOf(baseline.layers[1]!)).toBe(lineWith(text, "Dense(9, activation='softmax')"));
+  });
+
+  it('expands *splatted lists and names list items like ModuleList entries', async () => {
+    const stacked = modelNamed(await extractFrom(kerasFixture('factories.py')), 'stacked');
+    expect(layerSummary(stacked)).toEqual(['input', 'dense:relu', 'dense:relu', 'dense:relu', 'dense']);
+    expect(stacked.layers.slice(1, 4).map((l) => l.name)).toEqual(['blocks.0', 'blocks.1', 'blocks.2']);
+    expect(stacked.layers.slice(1, 4).map((l) => l.unrolled)).toEqual([
+      { index: 0, count: 3 },
+      { index: 1, count: 3 },
+      { index: 2, count: 3 },
+    ]);
+    expect(stacked.layers[4]!.fanIn).toBe(32);
+  });
+
+  it('records known no-weight augmentation layers as identity, without reporting them', async () => {
+    const augment = modelNamed(await extractFrom(kerasFixture('factories.py')), 'augment');
+    expect(augment.layers.map((l) => [l.kind, l.params.identity])).toEqual([
+      ['unknown', true],
+      ['unknown', true],
+    ]);
+    expect(augment.unsupported).toEqual([]);
+  });
+});
+
+describe('model.add(...)', () => {
+  it('reads Keras 1 spellings: init=, Convolution2D(32, 3, 3), border_mode', async () => {
+    const text = kerasFixture('keras1_mlp.py');
+    const models = await extractFrom(text);
+    const mlp = modelNamed(models, 'model');
+    expect(mlp.style).toBe('keras-add');
+    expect(layerSummary(mlp)).toEqual(['dense', 'activation:relu', 'dropout', 'dense', 'activation:relu', 'dropout', 'dense:softmax']);
+    expect(mlp.layers[0]!.kernelInit).toMatchObject({ name: 'random_uniform', explicit: true, params: { minval: -0.05, maxval: 0.05 }, spelling: "'uniform'" });
+    expect(mlp.layers[6]!.units).toBe(10);
+    expect(mlp.range.end.line + 1).toBe(lineWith(text, "model.add(Dense(num_classes, activation='softmax'))"));
+    const cnn = modelNamed(models, 'cnn');
+    const conv = cnn.layers[0]!;
+    expect(conv.kind).toBe('conv2d');
+    expect(conv.kernelSize).toEqual([3, 3]);
+    expect(conv.params.padding).toBe('same');
+    expect(conv.params.strides).toBeUndefined();
+    expect([conv.fanIn, conv.fanOut]).toEqual([9, 288]);
+    // 28x28 'same' conv, 2x2 pool -> 14*14*32 features into the Dense.
+    expect(cnn.layers[4]!.fanIn).toBe(14 * 14 * 32);
+  });
+
+  it('finds tf.keras without an import (notebook export) and computes conv/pool shapes', async () => {
+    const model = modelNamed(await extractFrom(kerasFixture('notebook_no_import.py')), 'model');
+    expect(layerSummary(model)).toEqual(['conv2d:relu', 'maxpool', 'conv2d:relu', 'maxpool', 'flatten', 'dense:relu', 'dense:sigmoid']);
+    // 64 -> 62 -> 31 -> 29 -> 14 ; 14*14*128 = 25088
+    expect(model.layers[5]!.fanIn).toBe(25088);
+    expect(model.layers[2]!.fanIn).toBe(64 * 9);
+    expect(model.layers[5]!.activation).toMatchObject({ name: 'relu', spelling: 'tf.nn.relu', source: 'kwarg' });
+  });
+
+  it('unrolls constant loops; a factory function exports its name', async () => {
+    const text = `
+import tensorflow as tf
+from tensorflow.keras.layers import Dense, BatchNormalization as BN
+
+DEPTH = 3
+
+def build_model():
+    model = tf.keras.Sequential()
+    for i in range(DEPTH):
+        model.add(Dense(64 * (i + 1), activation='sigmoid', input_shape=(10,) if i == 0 else None))
+        model.add(BN())
+    model.add(Dense(1))
+    return model
+`;
+    const model = modelNamed(await extractFrom(text), 'model');
+    expect(model.exports).toEqual(['build_model']);
+    expect(layerSummary(model)).toEqual(['dense:sigmoid', 'batchnorm', 'dense:sigmoid', 'batchnorm', 'dense:sigmoid', 'batchnorm', 'dense']);
+    expect(model.layers.filter((l) => l.kind === 'dense').map((l) => l.units)).toEqual([64, 128, 192, 1]);
+    const denseLine = lineWith(text, 'model.add(Dense(64');
+    expect(model.layers.filter((l) => l.kind === 'batchnorm').every((l) => lineOf(l) === denseLine + 1)).toBe(true);
+    expect(model.layers[2]!.unrolled).toEqual({ index: 1, count: 3 });
+    expect(model.layers[2]!.range).toEqual(model.layers[0]!.range);
+    expect(model.layers[6]!.unrolled).toBeNull();
+    expect(model.inputShape).toEqual([10]);
+    expect(model.layers[2]!.fanIn).toBe(64);
+    expect(model.layers[6]!.fanIn).toBe(192);
+  });
+
+  it('unrolls model.add inside a list comprehension', async () => {
+    const models = await extractFrom(`
+from keras.models import Sequential
+from keras.layers import Dense
+model = Sequential()
+[model.add(Dense(16, activation='tanh')) for _ in range(4)]
+model.add(Dense(1, activation='sigmoid'))
+`);
+    const model = modelNamed(models, 'model');
+    expect(layerSummary(model)).toEqual(['dense:tanh', 'dense:tanh', 'dense:tanh', 'dense:tanh', 'dense:sigmoid']);
+    expect(model.layers.slice(0, 4).map((l) => l.unrolled?.index)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('marks layers under unknown conditions and loops with unknown bounds, keeps going after syntax errors and Python 2 prints', async () => {
+    const text = kerasFixture('kaggle_notebook.py');
+    const models = await extractFrom(text);
+    expect(models.map((m) => m.name)).toEqual(['model', 'baseline']);
+    const model = modelNamed(models, 'model');
+    expect(layerSummary(model)).toEqual(['dense', 'activation:tanh', 'batchnorm', 'dense:tanh', 'dense:softmax']);
+    const [first, , bn, repeated, out] = model.layers;
+    expect(first!.kernelInit).toMatchObject({ name: 'random_normal', params: { mean: 0, stddev: 1 }, explicit: true });
+    expect(first!.fanIn).toBe(93);
+    expect(bn!.params.conditional).toBe(true);
+    expect(first!.params.conditional).toBeUndefined();
+    expect(repeated!.params.repeated).toBe(true);
+    expect(repeated!.unrolled).toBeNull();
+    expect(out!.params.repeated).toBeUndefined();
+    expect(model.unsupported).toEqual([
+      { what: `loop with non-constant bounds (line ${lineWith(text, 'for i in range(n_features')}): its layers are recorded once`, range: expect.any(Object) },
+    ]);
+    // The multi-line Dense(...) with a comment and trailing comma: range spans the whole call.
+    expect(out!.units).toBe(9);
+    const lines = text.split('\n');
+    expect(out!.range.start.line).toBe(lines.indexOf('model.add(Dense('));
+    expect(out!.range.end.line).toBe(lines.indexOf('))', out!.range.start.line));
+  });
+
+  it('evaluates conditions it can know: a constant flag picks its branch', async () => {
+    const models = await extractFrom(`
+from tensorflow import keras
+USE_BN = False
+model = keras.Sequential()
+model.add(keras.layers.Dense(32, input_shape=(8,)))
+if USE_BN:
+    model.add(keras.layers.BatchNormalization())
+else:
+    model.add(keras.layers.Dropout(0.1))
+`);
+    expect(layerSummary(modelNamed(models, 'model'))).toEqual(['dense', 'dropout']);
+    expect(modelNamed(models, 'model').layers[1]!.params.conditional).toBeUndefined();
+  });
+});
+
+describe('import spellings', () => {
+  it.each([
+    ['import tensorflow as tf', 'tf.keras.layers.Dense', 'tf.keras.Sequential'],
+    ['from tensorflow import keras', 'keras.layers.Dense', 'keras.Sequential'],
+    ['import keras', 'keras.layers.Dense', 'keras.models.Sequential'],
+    ['from keras import layers, models', 'layers.Dense', 'models.Sequential'],
+    ['import tensorflow.keras.layers as L\nfrom tensorflow.keras.models import Sequential', 'L.Dense', 'Sequential'],
+    ['from tensorflow.keras.layers import Dense as FC\nfrom tensorflow.keras import Sequential', 'FC', 'Sequential'],
+    ['from tensorflow.python.keras.layers import Dense\nfrom tensorflow.python.keras.models import Sequential', 'Dense', 'Sequential'],
+  ])('%s', async (imports, dense, sequential) => {
+    const models = await extractFrom(`${imports}\nnet = ${sequential}([${dense}(4, activation='relu', input_shape=(3,)), ${dense}(1)])\n`);
+    const net = modelNamed(models, 'net');
+    expect(layerSummary(net)).toEqual(['dense:relu', 'dense']);
+    expect(net.layers[0]!.className).toBe(dense);
+    expect(net.layers[1]!.fanIn).toBe(4);
+  });
+
+  it('ignores a file without Keras even when its classes are called Dense and Sequential', async () => {
+    expect(await extractFrom(kerasFixture('not_keras.py'))).toEqual([]);
+  });
+
+  it('does not take a local Dense class for a Keras layer in a Keras file', async () => {
+    const models = await extractFrom(`
+import tensorflow as tf
+class Dense:
+    pass
+model = tf.keras.Sequential([tf.keras.layers.Dense(3), Dense()])
+`);
+    const model = modelNamed(models, 'model');
+    expect(model.layers.map((l) => l.kind)).toEqual(['dense', 'unknown']);
+    expect(model.unsupported.map((u) => u.what)).toEqual(['layer Dense (line 5) is not modelled']);
+  });
+});
