@@ -284,7 +284,7 @@ export function recommendedInit(activation: ActivationLike, framework: Framework
         );
       }
       return pick(
-        framework === 'keras' ? { name: 'he_normal', params: {}, options: {} } : { name: 'kaiming_normal', params: {}, options: { mode: 'fan_in', nonlinearity: 'relu' } },
+        framework === 'keras' ? { name: 'he_normal', params: {}, options: {} } : { name: 'kaiming_normal', params: { a: 0 }, options: { mode: 'fan_in', nonlinearity: 'relu' } },
         "'he_normal'",
         "nn.init.kaiming_normal_(w, nonlinearity='relu')",
         'He initialization, Var(W) = 2/fan_in, for the ReLU family (He et al. 2015)',
@@ -292,7 +292,7 @@ export function recommendedInit(activation: ActivationLike, framework: Framework
     }
     case 'self-normalizing':
       return pick(
-        framework === 'keras' ? { name: 'lecun_normal', params: {}, options: {} } : { name: 'kaiming_normal', params: {}, options: { mode: 'fan_in', nonlinearity: 'linear' } },
+        framework === 'keras' ? { name: 'lecun_normal', params: {}, options: {} } : { name: 'kaiming_normal', params: { a: 0 }, options: { mode: 'fan_in', nonlinearity: 'linear' } },
         "'lecun_normal'",
         // PyTorch's own docs: for SELU use nonlinearity='linear' (variance 1/N), not 'selu' (gain 3/4).
         "nn.init.kaiming_normal_(w, nonlinearity='linear')",
@@ -303,7 +303,7 @@ export function recommendedInit(activation: ActivationLike, framework: Framework
     case 'linear': {
       const isTanh = act.name === 'tanh';
       return pick(
-        framework === 'keras' ? { name: 'glorot_uniform', params: {}, options: {} } : { name: 'xavier_uniform', params: isTanh ? { gain: 5 / 3 } : {}, options: {} },
+        framework === 'keras' ? { name: 'glorot_uniform', params: {}, options: {} } : { name: 'xavier_uniform', params: { gain: isTanh ? 5 / 3 : 1 }, options: {} },
         "'glorot_uniform'",
         isTanh ? "nn.init.xavier_uniform_(w, gain=nn.init.calculate_gain('tanh'))" : 'nn.init.xavier_uniform_(w)',
         'Glorot (Xavier), Var(W) = 2/(fan_in + fan_out), for units used around their linear regime (Glorot & Bengio 2010)',

@@ -54,7 +54,7 @@ function activationSource(assessment: InitAssessment, layer: LayerIR): string {
   return `${code(eff.activation.name)}${via}`;
 }
 
-function verdict(assessment: InitAssessment, init: InitializerIR): string {
+function verdict(assessment: InitAssessment, init: InitializerIR, layer: LayerIR): string {
   const rec = assessment.recommendation;
   const instead = rec ? ` Use ${code(rec.spelling)} instead (${rec.why}).` : '';
   const act = code(assessment.activation);
@@ -74,12 +74,19 @@ function verdict(assessment: InitAssessment, init: InitializerIR): string {
       break;
   }
   if (assessment.ratio === null || !assessment.target) {
-    return init.name === 'unknown' ? 'The initializer could not be resolved statically, so nothing is judged.' : 'The layer sizes are not known statically, so the numbers cannot be checked.';
+    if (init.name === 'unknown') return 'The initializer could not be resolved statically, so nothing is judged.';
+    if (assessment.stats.distribution === 'identity') return 'An identity initialization preserves the signal of a square layer exactly; there is no std to compare.';
+    const sizesKnown = layer.fanIn !== null && (assessment.target?.convention !== 'glorot' || layer.fanOut !== null);
+    return sizesKnown
+      ? "Some of the initializer's arguments could not be evaluated statically, so the numbers cannot be checked."
+      : 'The layer sizes are not known statically, so the numbers cannot be checked.';
   }
   const r = assessment.ratio;
-  if (r > SCALE_TOLERANCE || r < 1 / SCALE_TOLERANCE) {
+  const d = assessment.deviation ?? r;
+  if (d > SCALE_TOLERANCE || d < 1 / SCALE_TOLERANCE) {
     return `⚠️ The weight scale is ${formatRatio(r)} the variance-preserving std: signals ${r > 1 ? 'explode (or saturate the activation)' : 'shrink'} layer after layer.${instead}`;
   }
+  if (d === 1 && (r > 1.5 || r < 1 / 1.5)) return `✅ Between the fan_in and the fan_out version of the target (${formatRatio(r)} the fan_in value); either preserves variance (He et al. 2015).`;
   if (r > 1.5 || r < 1 / 1.5) return `✅ Within tolerance (${formatRatio(r)} the target; flagged beyond ${SCALE_TOLERANCE}×).`;
   return `✅ Matches this layer's activation (${formatRatio(r)} the target).`;
 }
@@ -122,7 +129,7 @@ export function describeInitializerHover(layer: LayerIR, init: InitializerIR, mo
         facts.push(`- variance-preserving std for ${code(assessment.activation)}: ${formatNumber(assessment.target.std)} (Var(W) = ${assessment.target.varianceFormula})`);
       }
       out.push(facts.join('\n'));
-      out.push(verdict(assessment, init));
+      out.push(verdict(assessment, init, layer));
     } else {
       out.push(init.name === 'zeros' ? 'Zero biases are the standard choice: the random weights already break symmetry.' : 'Biases do not multiply the signal, so their scale matters far less than the kernel\'s.');
     }

@@ -80,15 +80,21 @@ function kerasDistribution(value: string | undefined): KerasDistribution {
   return 'truncated_normal';
 }
 
-function fanMode(value: string | undefined, fallback: FanMode): FanMode {
-  return value === 'fan_in' || value === 'fan_out' || value === 'fan_avg' ? value : fallback;
+function fanMode(value: string | undefined): FanMode | null {
+  return value === 'fan_in' || value === 'fan_out' || value === 'fan_avg' ? value : null;
 }
 
-/** Gain of a torch kaiming_* call: calculate_gain(nonlinearity, a), nonlinearity defaulting to 'leaky_relu' with a = 0. */
+/**
+ * Gain of a torch kaiming_* call: calculate_gain(nonlinearity, a). Null when the nonlinearity (or,
+ * for 'leaky_relu', the slope `a`) is unknown: the extractors record torch's defaults ('leaky_relu',
+ * a = 0) when nothing is written.
+ */
 export function kaimingGain(init: Pick<InitializerIR, 'params' | 'options'>): number | null {
-  const nonlinearity = init.options.nonlinearity ?? 'leaky_relu';
-  const a = num(init.params, 'a', 'negative_slope') ?? 0;
-  return calculateGain(nonlinearity, a);
+  const nonlinearity = init.options.nonlinearity;
+  if (nonlinearity === undefined) return null;
+  const a = num(init.params, 'a', 'negative_slope');
+  if (nonlinearity === 'leaky_relu' && a === undefined) return null;
+  return calculateGain(nonlinearity, a ?? 0);
 }
 
 /**
@@ -101,32 +107,40 @@ export function kaimingGain(init: Pick<InitializerIR, 'params' | 'options'>): nu
 export function initializerStats(init: InitializerSpec, fanIn: number | null, fanOut: number | null): InitializerStats {
   const p = init.params;
   const keras = init.framework === 'keras';
+  // Extractors fill in every default the framework applies, so a missing parameter was written but
+  // could not be evaluated (`std=config.initializer_range`): its numbers stay unknown, never a default.
+  const unknown = (distribution: Distribution, mean: number | null = null): InitializerStats => ({ ...UNKNOWN_STATS, distribution, mean });
   switch (init.name) {
     case 'zeros':
       return constantStats(0);
     case 'ones':
       return constantStats(1);
     case 'constant': {
-      const value = num(p, 'value', 'val') ?? 0;
-      return constantStats(value);
+      const value = num(p, 'value', 'val');
+      return value === undefined ? { ...UNKNOWN_STATS, distribution: 'constant', std: 0 } : constantStats(value);
     }
     case 'random_normal': {
-      const mean = num(p, 'mean') ?? 0;
-      const std = num(p, 'stddev', 'std') ?? (keras ? 0.05 : 1);
-      return normalStats(mean, Math.abs(std), false);
+      const mean = num(p, 'mean');
+      const std = num(p, 'stddev', 'std');
+      if (std === undefined) return unknown('normal', mean ?? null);
+      const stats = normalStats(mean ?? 0, Math.abs(std), false);
+      return mean === undefined ? { ...stats, mean: null, rms: null } : stats;
     }
     case 'random_uniform': {
-      const low = num(p, 'minval', 'a', 'low') ?? (keras ? -0.05 : 0);
-      const high = num(p, 'maxval', 'b', 'high') ?? (keras ? 0.05 : 1);
-      return uniformStats(low, high);
+      const low = num(p, 'minval', 'a', 'low');
+      const high = num(p, 'maxval', 'b', 'high');
+      return low === undefined || high === undefined ? unknown('uniform') : uniformStats(low, high);
     }
     case 'truncated_normal': {
-      const mean = num(p, 'mean') ?? 0;
-      const std = Math.abs(num(p, 'stddev', 'std') ?? (keras ? 0.05 : 1));
+      const mean = num(p, 'mean');
+      const written = num(p, 'stddev', 'std');
+      if (written === undefined || mean === undefined) return unknown('truncated_normal', mean ?? null);
+      const std = Math.abs(written);
       if (keras) return normalStats(mean, std * KERAS_TRUNCATION_STD_FACTOR, true, std);
       // torch trunc_normal_(mean, std, a=-2, b=2): absolute bounds, so a small std is barely truncated.
-      const low = num(p, 'a', 'low') ?? -2;
-      const high = num(p, 'b', 'high') ?? 2;
+      const low = num(p, 'a', 'low');
+      const high = num(p, 'b', 'high');
+      if (low === undefined || high === undefined) return unknown('truncated_normal', mean);
       const moments = truncatedNormalMoments(mean, std, low, high);
       return normalStats(moments.mean, moments.std, true, std);
     }
@@ -143,23 +157,26 @@ export function initializerStats(init: InitializerSpec, fanIn: number | null, fa
     case 'lecun_normal':
       return varianceScalingStats(1, 'fan_in', keras ? 'truncated_normal' : 'untruncated_normal', fanIn, fanOut);
     case 'variance_scaling': {
-      const scale = num(p, 'scale') ?? 1;
-      return varianceScalingStats(scale, fanMode(init.options.mode, 'fan_in'), kerasDistribution(init.options.distribution), fanIn, fanOut);
+      const scale = num(p, 'scale');
+      const mode = fanMode(init.options.mode);
+      const distribution = kerasDistribution(init.options.distribution);
+      if (scale === undefined || mode === null) return unknown(distribution === 'uniform' ? 'uniform' : distribution === 'untruncated_normal' ? 'normal' : 'truncated_normal', 0);
+      return varianceScalingStats(scale, mode, distribution, fanIn, fanOut);
     }
     case 'xavier_uniform':
     case 'xavier_normal': {
-      const gain = num(p, 'gain') ?? 1;
-      if (!positive(fanIn) || !positive(fanOut)) return { ...UNKNOWN_STATS, distribution: init.name === 'xavier_uniform' ? 'uniform' : 'normal', mean: 0 };
+      const gain = num(p, 'gain');
+      if (gain === undefined || !positive(fanIn) || !positive(fanOut)) return unknown(init.name === 'xavier_uniform' ? 'uniform' : 'normal', 0);
       const std = gain * Math.sqrt(2 / (fanIn + fanOut));
       return init.name === 'xavier_uniform' ? uniformStats(-Math.sqrt(3) * std, Math.sqrt(3) * std) : normalStats(0, std, false);
     }
     case 'kaiming_uniform':
     case 'kaiming_normal': {
       const gain = kaimingGain(init);
-      const mode = fanMode(init.options.mode, 'fan_in');
-      const fan = mode === 'fan_out' ? fanOut : fanIn;
+      const mode = fanMode(init.options.mode);
+      const fan = mode === 'fan_out' ? fanOut : mode === 'fan_in' ? fanIn : null;
       const distribution = init.name === 'kaiming_uniform' ? 'uniform' : 'normal';
-      if (gain === null || !positive(fan)) return { ...UNKNOWN_STATS, distribution, mean: 0 };
+      if (gain === null || !positive(fan)) return unknown(distribution, 0);
       const std = gain / Math.sqrt(fan);
       return distribution === 'uniform' ? uniformStats(-Math.sqrt(3) * std, Math.sqrt(3) * std) : normalStats(0, std, false);
     }
@@ -170,8 +187,8 @@ export function initializerStats(init: InitializerSpec, fanIn: number | null, fa
     }
     case 'orthogonal': {
       // Rows (or columns) of an orthogonal matrix have unit norm: E[w²] = gain² / max(fan_in, fan_out).
-      const gain = num(p, 'gain') ?? 1;
-      if (!positive(fanIn) || !positive(fanOut)) return { ...UNKNOWN_STATS, distribution: 'orthogonal', mean: 0 };
+      const gain = num(p, 'gain');
+      if (gain === undefined || !positive(fanIn) || !positive(fanOut)) return unknown('orthogonal', 0);
       const std = Math.abs(gain) / Math.sqrt(Math.max(fanIn, fanOut));
       return { distribution: 'orthogonal', mean: 0, std, limit: null, bounds: null, stddevParam: null, rms: std };
     }
@@ -209,14 +226,15 @@ export function initFamily(init: Pick<InitializerIR, 'name' | 'params' | 'option
       return 'lecun';
     case 'xavier_normal':
     case 'xavier_uniform': {
-      const gain = num(init.params, 'gain') ?? 1;
+      const gain = num(init.params, 'gain');
+      if (gain === undefined) return 'unknown';
       return Math.abs(gain - 1) < 0.05 ? 'glorot' : 'scaled';
     }
     case 'kaiming_normal':
     case 'kaiming_uniform': {
       const gain = kaimingGain(init);
       if (gain === null) return 'unknown';
-      const nonlinearity = init.options.nonlinearity ?? 'leaky_relu';
+      const nonlinearity = init.options.nonlinearity;
       const variance = gain * gain;
       if (nonlinearity === 'relu' || nonlinearity === 'leaky_relu') {
         if (Math.abs(variance - 1 / 3) < 0.02) return 'torch-default';
@@ -226,8 +244,9 @@ export function initFamily(init: Pick<InitializerIR, 'name' | 'params' | 'option
       return Math.abs(variance - 1) < 0.05 ? 'lecun' : 'scaled';
     }
     case 'variance_scaling': {
-      const scale = num(init.params, 'scale') ?? 1;
-      const mode = fanMode(init.options.mode, 'fan_in');
+      const scale = num(init.params, 'scale');
+      const mode = fanMode(init.options.mode);
+      if (scale === undefined || mode === null) return 'unknown';
       if (scale >= 1.5 && mode !== 'fan_avg') return 'he';
       if (Math.abs(scale - 1) < 0.05) return mode === 'fan_avg' ? 'glorot' : 'lecun';
       return 'scaled';

@@ -28,6 +28,12 @@ export interface InitAssessment {
   target: TargetStd | null;
   /** stats.rms / target.std; null when either is unknown. */
   ratio: number | null;
+  /**
+   * How far the weight scale lies outside the band of variance-preserving stds, as a factor: 1 inside
+   * the band, > 1 above it, < 1 below it. The band spans the fan_in and the fan_out version of the
+   * convention (He et al. 2015 show either preserves the signal, forward or backward); null when unknown.
+   */
+  deviation: number | null;
   mismatch: FamilyMismatch | null;
   /** The torch `nonlinearity=` written in the call, if any. */
   writtenNonlinearity: string | null;
@@ -85,6 +91,17 @@ function familyMismatch(family: InitFamily, actClass: ActivationClass, nonlinear
   }
 }
 
+/** The stds between the fan_in- and the fan_out-normalized version of the target's convention. */
+function varianceBand(target: TargetStd, fanIn: number | null, fanOut: number | null): { low: number; high: number } {
+  if (!fanIn || !fanOut) return { low: target.std, high: target.std };
+  // He: 2/fan_in vs 2/fan_out (scaled like the target for leaky slopes); LeCun: 1/fan_in vs 1/fan_out;
+  // Glorot's 2/(fan_in + fan_out) lies between the forward (1/fan_in) and backward (1/fan_out) conditions.
+  const factor = target.convention === 'glorot' ? 1 : target.std * target.std * fanIn;
+  const a = Math.sqrt(factor / fanIn);
+  const b = Math.sqrt(factor / fanOut);
+  return { low: Math.min(a, b, target.std), high: Math.max(a, b, target.std) };
+}
+
 /** Assesses `init` as the kernel initializer of `layer` in `model`. */
 export function assessKernelInit(layer: LayerIR, init: InitializerIR, model: ModelIR): InitAssessment {
   const stats = initializerStats(init, layer.fanIn, layer.fanOut);
@@ -95,6 +112,8 @@ export function assessKernelInit(layer: LayerIR, init: InitializerIR, model: Mod
   const actLike = effective.activation ?? activation;
   const target = targetStd(actLike, layer.fanIn, layer.fanOut, model.framework);
   const ratio = target && stats.rms !== null && target.std > 0 ? stats.rms / target.std : null;
+  const band = target ? varianceBand(target, layer.fanIn, layer.fanOut) : null;
+  const deviation = band && stats.rms !== null ? (stats.rms > band.high ? stats.rms / band.high : stats.rms < band.low ? stats.rms / band.low : 1) : null;
   const nonlinearity = writtenNonlinearity(init);
   return {
     stats,
@@ -104,6 +123,7 @@ export function assessKernelInit(layer: LayerIR, init: InitializerIR, model: Mod
     activationClass: actClass,
     target,
     ratio,
+    deviation,
     mismatch: familyMismatch(family, actClass, nonlinearity),
     writtenNonlinearity: nonlinearity,
     recommendation: recommendedInit(actLike, model.framework),

@@ -42,7 +42,7 @@ describe('describeInitializerHover', () => {
   });
 
   it('flags an oversized RandomNormal with both numbers', () => {
-    const model = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: keras('random_normal', { stddev: 1 }), fanIn: 784, fanOut: 256 }), dense(10, { fanIn: 256, fanOut: 10 })] });
+    const model = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: keras('random_normal', { mean: 0, stddev: 1 }), fanIn: 784, fanOut: 256 }), dense(10, { fanIn: 256, fanOut: 10 })] });
     const layer = model.layers[0]!;
     const md = describeInitializerHover(layer, layer.kernelInit!, model);
     expect(md).toContain('normal std = 1');

@@ -37,23 +37,23 @@ describe('initializerStats: Keras semantics', () => {
     expect(s.limit).toBeCloseTo(0.107417, 5);
   });
 
-  it('VarianceScaling defaults to scale 1, fan_in, truncated normal', () => {
-    const s = initializerStats(spec('variance_scaling', 'keras'), 100, 7);
+  it('VarianceScaling with its defaults (scale 1, fan_in, truncated normal)', () => {
+    const s = initializerStats(spec('variance_scaling', 'keras', { scale: 1 }, { mode: 'fan_in', distribution: 'truncated_normal' }), 100, 7);
     expect(s.distribution).toBe('truncated_normal');
     expect(s.std).toBeCloseTo(0.1, 9);
     expect(s.stddevParam).toBeCloseTo(0.1 / KERAS_TRUNCATION_STD_FACTOR, 9);
   });
 
-  it('RandomNormal / RandomUniform / TruncatedNormal defaults are 0.05-scale', () => {
-    expect(initializerStats(spec('random_normal', 'keras'), 784, 256).std).toBe(0.05);
-    const u = initializerStats(spec('random_uniform', 'keras'), 784, 256);
+  it('RandomNormal / RandomUniform / TruncatedNormal with their 0.05-scale defaults', () => {
+    expect(initializerStats(spec('random_normal', 'keras', { mean: 0, stddev: 0.05 }), 784, 256).std).toBe(0.05);
+    const u = initializerStats(spec('random_uniform', 'keras', { minval: -0.05, maxval: 0.05 }), 784, 256);
     expect(u.limit).toBeCloseTo(0.05, 12);
     expect(u.std).toBeCloseTo(0.1 / Math.sqrt(12), 9);
-    expect(initializerStats(spec('truncated_normal', 'keras'), 784, 256).std).toBeCloseTo(0.05 * KERAS_TRUNCATION_STD_FACTOR, 9);
+    expect(initializerStats(spec('truncated_normal', 'keras', { mean: 0, stddev: 0.05 }), 784, 256).std).toBeCloseTo(0.05 * KERAS_TRUNCATION_STD_FACTOR, 9);
   });
 
   it('RandomNormal(stddev=1.0) does not depend on the fans', () => {
-    expect(initializerStats(spec('random_normal', 'keras', { stddev: 1 }), null, null).std).toBe(1);
+    expect(initializerStats(spec('random_normal', 'keras', { mean: 0, stddev: 1 }), null, null).std).toBe(1);
   });
 
   it('constants have std 0 and their value as mean', () => {
@@ -65,6 +65,13 @@ describe('initializerStats: Keras semantics', () => {
 
   it('orthogonal entries have E[w²] = gain²/max(fan_in, fan_out)', () => {
     expect(initializerStats(spec('orthogonal', 'keras', { gain: 1 }), 256, 128).std).toBeCloseTo(1 / 16, 9);
+  });
+
+  it('a parameter written but not evaluable (std=config.initializer_range) gives null numbers, never a default', () => {
+    expect(initializerStats(spec('random_normal', 'torch', { mean: 0 }), 768, 768).std).toBeNull();
+    expect(initializerStats(spec('random_uniform', 'keras', { minval: -0.05 }), 768, 768).std).toBeNull();
+    expect(initializerStats(spec('kaiming_normal', 'torch', { a: 0 }, { mode: 'fan_in' }), 768, 768).std).toBeNull();
+    expect(initializerStats(spec('constant', 'torch'), 768, 768)).toMatchObject({ distribution: 'constant', std: 0, mean: null });
   });
 
   it('unknown fans give null numbers, never a guess', () => {
@@ -89,32 +96,32 @@ describe('initializerStats: PyTorch semantics', () => {
   });
 
   it("kaiming_normal_(nonlinearity='relu') is an untruncated normal with std sqrt(2/fan_in)", () => {
-    const s = initializerStats(spec('kaiming_normal', 'torch', {}, { nonlinearity: 'relu' }), 784, 256);
+    const s = initializerStats(spec('kaiming_normal', 'torch', { a: 0 }, { mode: 'fan_in', nonlinearity: 'relu' }), 784, 256);
     expect(s.distribution).toBe('normal');
     expect(s.std).toBeCloseTo(0.050508, 6);
   });
 
   it('kaiming_uniform_ defaults (a=0, leaky_relu) equal he_uniform', () => {
-    expect(initializerStats(spec('kaiming_uniform', 'torch'), 784, 256).limit).toBeCloseTo(Math.sqrt(6 / 784), 9);
+    expect(initializerStats(spec('kaiming_uniform', 'torch', { a: 0 }, { mode: 'fan_in', nonlinearity: 'leaky_relu' }), 784, 256).limit).toBeCloseTo(Math.sqrt(6 / 784), 9);
   });
 
   it('kaiming honours a, mode and nonlinearity', () => {
-    expect(initializerStats(spec('kaiming_normal', 'torch', { a: 0.2 }, { nonlinearity: 'leaky_relu' }), 100, 10).std).toBeCloseTo(Math.sqrt(2 / 1.04) / 10, 9);
+    expect(initializerStats(spec('kaiming_normal', 'torch', { a: 0.2 }, { mode: 'fan_in', nonlinearity: 'leaky_relu' }), 100, 10).std).toBeCloseTo(Math.sqrt(2 / 1.04) / 10, 9);
     expect(initializerStats(spec('kaiming_normal', 'torch', {}, { mode: 'fan_out', nonlinearity: 'relu' }), 100, 512).std).toBeCloseTo(0.0625, 9);
-    expect(initializerStats(spec('kaiming_normal', 'torch', {}, { nonlinearity: 'tanh' }), 100, 10).std).toBeCloseTo(1 / 6, 9);
-    expect(initializerStats(spec('kaiming_normal', 'torch', {}, { nonlinearity: 'selu' }), 100, 10).std).toBeCloseTo(0.075, 9);
+    expect(initializerStats(spec('kaiming_normal', 'torch', { a: 0 }, { mode: 'fan_in', nonlinearity: 'tanh' }), 100, 10).std).toBeCloseTo(1 / 6, 9);
+    expect(initializerStats(spec('kaiming_normal', 'torch', { a: 0 }, { mode: 'fan_in', nonlinearity: 'selu' }), 100, 10).std).toBeCloseTo(0.075, 9);
   });
 
   it('xavier_* take a gain', () => {
     const s = initializerStats(spec('xavier_uniform', 'torch', { gain: 5 / 3 }), 100, 100);
     expect(s.std).toBeCloseTo((5 / 3) * 0.1, 9);
     expect(s.limit).toBeCloseTo((5 / 3) * Math.sqrt(6 / 200), 9);
-    expect(initializerStats(spec('xavier_normal', 'torch'), 100, 100).distribution).toBe('normal');
+    expect(initializerStats(spec('xavier_normal', 'torch', { gain: 1 }), 100, 100).distribution).toBe('normal');
   });
 
   it('normal_ defaults to N(0, 1) and uniform_ to U(0, 1), which is not zero-mean', () => {
-    expect(initializerStats(spec('random_normal', 'torch'), 784, 256).std).toBe(1);
-    const u = initializerStats(spec('random_uniform', 'torch'), 784, 256);
+    expect(initializerStats(spec('random_normal', 'torch', { mean: 0, std: 1 }), 784, 256).std).toBe(1);
+    const u = initializerStats(spec('random_uniform', 'torch', { a: 0, b: 1 }), 784, 256);
     expect(u.mean).toBe(0.5);
     expect(u.limit).toBeNull();
     expect(u.rms).toBeCloseTo(Math.sqrt(1 / 3), 9);
@@ -122,8 +129,8 @@ describe('initializerStats: PyTorch semantics', () => {
   });
 
   it('trunc_normal_ cuts at absolute bounds: std=0.02 is effectively untruncated, std=1 loses 12%', () => {
-    expect(initializerStats(spec('truncated_normal', 'torch', { std: 0.02 }), 768, 768).std).toBeCloseTo(0.02, 8);
-    expect(initializerStats(spec('truncated_normal', 'torch', { std: 1 }), 768, 768).std).toBeCloseTo(KERAS_TRUNCATION_STD_FACTOR, 6);
+    expect(initializerStats(spec('truncated_normal', 'torch', { mean: 0, std: 0.02, a: -2, b: 2 }), 768, 768).std).toBeCloseTo(0.02, 8);
+    expect(initializerStats(spec('truncated_normal', 'torch', { mean: 0, std: 1, a: -2, b: 2 }), 768, 768).std).toBeCloseTo(KERAS_TRUNCATION_STD_FACTOR, 6);
   });
 
   it('calculate_gain matches PyTorch', () => {
@@ -141,15 +148,16 @@ describe('initializerStats: PyTorch semantics', () => {
 describe('families', () => {
   it('classifies by effective variance, not by spelling', () => {
     expect(initFamily(spec('he_normal', 'keras'))).toBe('he');
-    expect(initFamily(spec('kaiming_uniform', 'torch', { a: Math.sqrt(5) }))).toBe('torch-default');
-    expect(initFamily(spec('kaiming_normal', 'torch', {}, { nonlinearity: 'linear' }))).toBe('lecun');
-    expect(initFamily(spec('kaiming_normal', 'torch', {}, { nonlinearity: 'selu' }))).toBe('scaled');
-    expect(initFamily(spec('kaiming_normal', 'torch', {}, { nonlinearity: 'tanh' }))).toBe('scaled');
+    expect(initFamily(spec('kaiming_uniform', 'torch', { a: Math.sqrt(5) }, { mode: 'fan_in', nonlinearity: 'leaky_relu' }))).toBe('torch-default');
+    expect(initFamily(spec('kaiming_normal', 'torch', { a: 0 }, { nonlinearity: 'linear' }))).toBe('lecun');
+    expect(initFamily(spec('kaiming_normal', 'torch', { a: 0 }, { nonlinearity: 'selu' }))).toBe('scaled');
+    expect(initFamily(spec('kaiming_normal', 'torch', { a: 0 }, { nonlinearity: 'tanh' }))).toBe('scaled');
     expect(initFamily(spec('kaiming_uniform', 'torch', { a: 0.2 }, { nonlinearity: 'leaky_relu' }))).toBe('he');
     expect(initFamily(spec('variance_scaling', 'keras', { scale: 2 }, { mode: 'fan_in' }))).toBe('he');
     expect(initFamily(spec('variance_scaling', 'keras', { scale: 1 }, { mode: 'fan_avg' }))).toBe('glorot');
     expect(initFamily(spec('xavier_uniform', 'torch', { gain: 5 / 3 }))).toBe('scaled');
     expect(initFamily(spec('random_normal', 'keras'))).toBe('fixed');
+    expect(initFamily(spec('kaiming_normal', 'torch', {}, {}))).toBe('unknown');
   });
 });
 

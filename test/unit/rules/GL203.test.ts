@@ -54,7 +54,7 @@ describe('GL203 init-scale-off (IR)', () => {
   });
 
   it('lets a normalization layer reset a too-small scale (DCGAN: N(0, 0.02) with BatchNorm every other layer)', () => {
-    const small = kerasInit('random_normal', { stddev: 0.02 });
+    const small = kerasInit('random_normal', { mean: 0, stddev: 0.02 });
     const model = buildModel({
       layers: [
         dense(64, { activation: 'relu', kernelInit: small, fanIn: 48, fanOut: 64 }),
@@ -67,14 +67,32 @@ describe('GL203 init-scale-off (IR)', () => {
     expect(check(model)).toEqual([]);
   });
 
+  it("accepts He's fan_out normalization (VGG/ResNet: normal_(0, sqrt(2 / (k*k*out_channels))))", () => {
+    const fanOutHe = kerasInit('random_normal', { mean: 0, std: Math.sqrt(2 / 576) });
+    const model = buildModel({
+      framework: 'torch',
+      layers: [
+        layerOf('conv2d', { kernelInit: { ...fanOutHe, framework: 'torch' }, fanIn: 27, fanOut: 576 }),
+        act('relu'),
+        layerOf('conv2d', { kernelInit: { ...fanOutHe, framework: 'torch' }, fanIn: 576, fanOut: 576 }),
+        act('relu'),
+        layerOf('conv2d', { kernelInit: { ...fanOutHe, framework: 'torch' }, fanIn: 576, fanOut: 576 }),
+        act('relu'),
+        dense(10, { fanIn: 64, fanOut: 10 }),
+      ],
+    });
+    expect(check(model)).toEqual([]);
+  });
+
   it('respects the factor option and stays silent within it', () => {
-    const model = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: kerasInit('random_normal', { stddev: 0.1 }), fanIn: 784, fanOut: 256 }), dense(10, { fanIn: 256, fanOut: 10 })] });
-    expect(check(model)).toEqual([]); // 0.1 / 0.0505 = 1.98x
-    expect(check(model, {}, { 'init-scale-factor': 1.5 })).toHaveLength(1);
+    const model = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: kerasInit('random_normal', { mean: 0, stddev: 0.1 }), fanIn: 784, fanOut: 256 }), dense(10, { fanIn: 256, fanOut: 10 })] });
+    expect(check(model)).toEqual([]); // 0.1 is 1.98x He's fan_in value and 1.13x its fan_out value 0.0884
+    expect(check(model, {}, { 'init-scale-factor': 1.5 })).toEqual([]);
+    expect(check(model, {}, { 'init-scale-factor': 1.1 })).toHaveLength(1);
   });
 
   it('does not judge defaults, unknown sizes, normalized layers, constants, SELU or GL202 families', () => {
-    const big = kerasInit('random_normal', { stddev: 1 });
+    const big = kerasInit('random_normal', { mean: 0, stddev: 1 });
     const cases = [
       buildModel({ layers: [dense(256, { activation: 'relu', fanIn: 20, fanOut: 256 }), dense(1, { fanIn: 256, fanOut: 1 })] }),
       buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: big }), dense(1)] }),

@@ -38,6 +38,11 @@ with the variance-preserving std for the activation acting on the layer:
 | ReLU, leaky ReLU (slope α), PReLU, ELU, GELU, swish, mish, softplus | 2 / ((1 + α²) · fan_in) | He et al. 2015 |
 | tanh, softsign, sigmoid, hard sigmoid, softmax, none (linear) | 2 / (fan_in + fan_out) | Glorot & Bengio 2010 |
 
+He et al. show that normalizing by fan_out instead of fan_in (PyTorch's \`mode='fan_out'\`, the
+classic \`normal_(0, sqrt(2 / (k·k·out_channels)))\` of VGG/ResNet code) preserves the backward
+signal just as well, so any std between the fan_in and the fan_out version counts as right; the
+message quotes the fan_in value.
+
 It reports weights more than \`${FACTOR}\` times too large (anywhere) or too small (in hidden layers
 of a stretch of at least \`${MIN_DEPTH}\` Dense/convolution layers with no normalization layer in
 between, where the shrinkage compounds; the next BatchNorm/LayerNorm resets it).
@@ -124,12 +129,14 @@ export const rule: Rule = {
       const init = layer.kernelInit;
       if (!isWeightLayer(layer) || !init || !init.explicit || isConstantInitializer(init.name)) continue;
       const assessment = assessKernelInit(layer, init, model);
-      const { ratio, effective } = assessment;
-      if (ratio === null || effective.uncertain || effective.normalizedBy) continue;
+      const { ratio, deviation, effective } = assessment;
+      if (ratio === null || deviation === null || effective.uncertain || effective.normalizedBy) continue;
       if (assessment.activationClass === 'self-normalizing' || assessment.activationClass === 'other') continue;
       if (assessment.mismatch && GL202_MISMATCHES.has(assessment.mismatch)) continue;
-      const tooLarge = ratio > factor;
-      const tooSmall = ratio < 1 / factor && feedsLearningLayer(graph, layer) && normalizationFreeSegment(graph, layer).filter(isWeightLayer).length >= minDepth;
+      // Decided on the fan_in..fan_out band (either normalization preserves variance); reported
+      // against the fan_in value, which is then off by even more than the factor.
+      const tooLarge = deviation > factor;
+      const tooSmall = deviation < 1 / factor && feedsLearningLayer(graph, layer) && normalizationFreeSegment(graph, layer).filter(isWeightLayer).length >= minDepth;
       if (tooLarge || tooSmall) judged.push({ layer, assessment, ratio });
     }
     const byLayer = new Map(judged.map((j) => [j.layer.id, j]));
