@@ -11,6 +11,7 @@ import { groupByCall, rangeKey } from '../helpers/call-key';
 import { keywordArgumentEdit } from '../helpers/keyword-argument-edit';
 import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
 import { isDropoutLayer, isLearningLayer, isNormalizationLayer, isShapeOnlyLayer } from '../helpers/layer-kinds';
+import { layerLabel } from '../helpers/layer-label';
 import { makeFinding } from '../helpers/make-finding';
 import { lineStarts, offsetAt, rangeOf } from '../helpers/text-offsets';
 import { walkForward } from '../helpers/walk-chain';
@@ -187,9 +188,9 @@ export const rule: Rule = {
         const [first, second] = chain as [LayerIR, LayerIR];
         const fix = reluFix(model, groupByCall(linearLayers).map((g) => g[0]!), context);
         return makeFinding(meta, model, context, {
-          message: `'${first.name}' has no activation and feeds '${second.name}' directly${chain.length > 2 ? ` (${chain.length} layers in a row)` : ''}: the layers compose into a single linear map, so the extra depth adds parameters but no expressive power. Add a nonlinearity such as relu between them.`,
+          message: `${layerLabel(first)} has no activation and feeds ${layerLabel(second)} directly${chain.length > 2 ? ` (${chain.length} layers in a row)` : ''}: the layers compose into a single linear map, so the extra depth adds parameters but no expressive power. Add a nonlinearity such as relu between them.`,
           range: first.range,
-          related: chain.slice(1).map((l) => ({ location: { file: model.file, range: l.range }, message: `'${l.name}' continues the linear chain` })),
+          related: chain.slice(1).map((l) => ({ location: { file: model.file, range: l.range }, message: `${layerLabel(l)} continues the linear chain` })),
           fixes: fix ? [fix] : [],
           whatIf: { title: 'relu between the stacked linear layers', ops: whatIfOps(model, linearLayers) },
         });

@@ -10,6 +10,7 @@ import { groupByCall } from '../helpers/call-key';
 import { keywordArgumentEdit } from '../helpers/keyword-argument-edit';
 import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
 import { isDropoutLayer, isLearningLayer, isNormalizationLayer, isShapeOnlyLayer } from '../helpers/layer-kinds';
+import { layerLabel } from '../helpers/layer-label';
 import { makeFinding } from '../helpers/make-finding';
 import { lineStarts, offsetAt, rangeOf } from '../helpers/text-offsets';
 import { walkBackward, walkForward } from '../helpers/walk-chain';
@@ -179,7 +180,7 @@ function initFindings(model: ModelIR, graph: LayerGraph, context: RuleContext, s
     const lecun = recommendedInit('selu', model.framework)!.init;
     const advice = model.framework === 'keras' ? "kernel_initializer='lecun_normal'" : "nn.init.kaiming_normal_(weight, nonlinearity='linear') (variance 1/fan_in)";
     return makeFinding(meta, model, context, {
-      message: `SELU layer '${layer.name}' is initialized with ${initName(init)}; SELU only self-normalizes with LeCun-normal weights (variance 1/fan_in). Use ${advice}.`,
+      message: `SELU layer ${layerLabel(layer)} is initialized with ${initName(init)}; SELU only self-normalizes with LeCun-normal weights (variance 1/fan_in). Use ${advice}.`,
       range: layer.range,
       fixes: fix ? [fix] : [],
       whatIf: { title: 'LeCun-normal initialization for the SELU layer', ops: copies.map((c) => ({ op: 'set-kernel-init' as const, layerId: c.id, init: lecun })) },
@@ -205,7 +206,7 @@ function stackFindings(model: ModelIR, graph: LayerGraph, context: RuleContext):
     const layer = copies[0]!;
     const edit = alphaDropoutEdit(model, text, layer);
     return makeFinding(meta, model, context, {
-      message: `Plain dropout '${layer.name}' in a SELU network: zeroing units (instead of SELU's negative saturation) shifts the mean and variance that SELU keeps at 0 and 1. Use AlphaDropout.`,
+      message: `Plain ${layerLabel(layer, 'dropout')} in a SELU network: zeroing units (instead of SELU's negative saturation) shifts the mean and variance that SELU keeps at 0 and 1. Use AlphaDropout.`,
       range: layer.range,
       fixes: edit ? [{ title: 'Use AlphaDropout', safety: 'unsafe', edits: [edit] }] : [],
       whatIf: { title: 'AlphaDropout instead of Dropout', ops: copies.map((c) => ({ op: 'replace-kind' as const, layerId: c.id, kind: 'alpha-dropout' as const })) },
@@ -214,7 +215,7 @@ function stackFindings(model: ModelIR, graph: LayerGraph, context: RuleContext):
   const normFindings = groupByCall(norms).map((copies) => {
     const layer = copies[0]!;
     return makeFinding(meta, model, context, {
-      message: `BatchNorm '${layer.name}' inside a SELU stack: SELU networks normalize themselves, and batch statistics break the self-normalizing fixed point. Remove it (or use relu/gelu with BatchNorm instead of SELU).`,
+      message: `${layerLabel(layer, 'BatchNorm')} inside a SELU stack: SELU networks normalize themselves, and batch statistics break the self-normalizing fixed point. Remove it (or use relu/gelu with BatchNorm instead of SELU).`,
       range: layer.range,
       whatIf: { title: 'SELU stack without BatchNorm', ops: copies.map((c) => ({ op: 'remove-layer' as const, layerId: c.id })) },
     });

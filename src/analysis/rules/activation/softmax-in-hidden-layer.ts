@@ -9,6 +9,7 @@ import { appliedActivation } from '../helpers/applied-activation';
 import { groupByCall } from '../helpers/call-key';
 import { layerGraph } from '../helpers/layer-graph';
 import { isDropoutLayer, isLearningLayer, isNormalizationLayer, isShapeOnlyLayer } from '../helpers/layer-kinds';
+import { layerLabel } from '../helpers/layer-label';
 import { makeFinding } from '../helpers/make-finding';
 import { replaceActivationWithReluEdit } from '../helpers/replace-activation-edit';
 import { walkForward } from '../helpers/walk-chain';
@@ -85,9 +86,9 @@ export const rule: Rule = {
       const edit = text !== undefined && layer.activation ? replaceActivationWithReluEdit(model.file, text, layer.activation) : null;
       const fix: Fix | null = edit ? { title: `Use relu instead of ${name} in the hidden layer`, safety: 'unsafe', edits: [edit] } : null;
       return makeFinding(meta, model, context, {
-        message: `${name} used as a hidden activation: its output feeds '${consumer.name}'. Softmax makes units compete (outputs sum to 1, about 1/n each) and its Jacobian shrinks the gradient; keep it for the output layer and use relu here.`,
+        message: `${name} used as a hidden activation: its output feeds ${layerLabel(consumer)}. Softmax makes units compete (outputs sum to 1, about 1/n each) and its Jacobian shrinks the gradient; keep it for the output layer and use relu here.`,
         range: layer.range,
-        related: [{ location: { file: model.file, range: consumer.range }, message: `'${consumer.name}' consumes the ${name} output` }],
+        related: [{ location: { file: model.file, range: consumer.range }, message: `${layerLabel(consumer)} consumes the ${name} output` }],
         fixes: fix ? [fix] : [],
         whatIf: { title: `relu instead of hidden ${name}`, ops: copies.map((c) => ({ op: 'set-activation' as const, layerId: c.id, activation: 'relu' as const })) },
       });

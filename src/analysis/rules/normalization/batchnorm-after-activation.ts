@@ -8,6 +8,7 @@ import type { Rule, RuleMeta } from '../types';
 import { appliedActivation, appliesNonlinearity } from '../helpers/applied-activation';
 import { groupByCall } from '../helpers/call-key';
 import { layerGraph } from '../helpers/layer-graph';
+import { layerLabel } from '../helpers/layer-label';
 import { makeFinding } from '../helpers/make-finding';
 import { moveFusedActivationEdit } from '../helpers/move-fused-activation-edit';
 import { swapCallsEdit } from '../helpers/swap-calls-edit';
@@ -99,7 +100,7 @@ export const rule: Rule = {
             ];
       });
       return makeFinding(meta, model, context, {
-        message: `BatchNorm '${norm.name}' normalizes the output of ${name} ('${activation.name}'). The original placement (Ioffe & Szegedy 2015) is linear -> BatchNorm -> ${name}, which keeps the activation's inputs normalized and makes the bias before BN redundant; both orders are used in practice.`,
+        message: `${layerLabel(norm, 'BatchNorm')} normalizes the output of ${name} (${layerLabel(activation)}). The original placement (Ioffe & Szegedy 2015) is linear -> BatchNorm -> ${name}, which keeps the activation's inputs normalized and makes the bias before BN redundant; both orders are used in practice.`,
         range: norm.range,
         related: [{ location: { file: model.file, range: activation.activation?.range ?? activation.range }, message: `the ${name} activation before the BatchNorm` }],
         fixes: fix ? [fix] : [],

@@ -11,6 +11,7 @@ import { groupByCall, rangeKey } from '../helpers/call-key';
 import { keywordArgumentEdit } from '../helpers/keyword-argument-edit';
 import { layerGraph } from '../helpers/layer-graph';
 import { isLearningLayer } from '../helpers/layer-kinds';
+import { layerLabel } from '../helpers/layer-label';
 import { makeFinding } from '../helpers/make-finding';
 import { lineStarts, offsetAt } from '../helpers/text-offsets';
 import { walkForward } from '../helpers/walk-chain';
@@ -104,9 +105,9 @@ export const rule: Rule = {
       const keyword = model.framework === 'keras' ? 'use_bias=False' : 'bias=False';
       const fix: Fix | null = edit ? { title: `Set ${keyword} (BatchNorm's beta replaces the bias)`, safety: 'safe', edits: [edit] } : null;
       return makeFinding(meta, model, context, {
-        message: `'${layer.name}' adds a bias right before BatchNorm '${norm.name}', which subtracts the batch mean and so cancels it; BatchNorm's beta already provides the offset. Set ${keyword}.`,
+        message: `${layerLabel(layer)} adds a bias right before ${layerLabel(norm, 'BatchNorm')}, which subtracts the batch mean and so cancels it; BatchNorm's beta already provides the offset. Set ${keyword}.`,
         range: layer.range,
-        related: [{ location: { file: model.file, range: norm.range }, message: `BatchNorm '${norm.name}' cancels the bias` }],
+        related: [{ location: { file: model.file, range: norm.range }, message: `${layerLabel(norm, 'BatchNorm')} cancels the bias` }],
         fixes: fix ? [fix] : [],
         whatIf: { title: 'no bias before BatchNorm', ops: copies.map((c) => ({ op: 'set-use-bias' as const, layerId: c.id, value: false })) },
       });

@@ -8,6 +8,7 @@ import type { Rule, RuleMeta } from '../types';
 import { groupByCall } from '../helpers/call-key';
 import { layerGraph } from '../helpers/layer-graph';
 import { isShapeOnlyLayer } from '../helpers/layer-kinds';
+import { layerLabel } from '../helpers/layer-label';
 import { makeFinding } from '../helpers/make-finding';
 import { swapCallsEdit } from '../helpers/swap-calls-edit';
 import { walkBackward } from '../helpers/walk-chain';
@@ -88,9 +89,9 @@ export const rule: Rule = {
       const swap = adjacent && text !== undefined ? swapCallsEdit(model, text, dropout, norm) : null;
       const fix: Fix | null = swap ? { title: 'Move the dropout after the BatchNorm', safety: 'unsafe', edits: swap } : null;
       return makeFinding(meta, model, context, {
-        message: `Dropout '${dropout.name}' feeds BatchNorm '${norm.name}': BN learns its moving variance under dropout noise but is used without it at inference (variance shift, Li et al. 2019). Put the dropout after the BatchNorm.`,
+        message: `${layerLabel(dropout, 'Dropout')} feeds ${layerLabel(norm, 'BatchNorm')}: BN learns its moving variance under dropout noise but is used without it at inference (variance shift, Li et al. 2019). Put the dropout after the BatchNorm.`,
         range: dropout.range,
-        related: [{ location: { file: model.file, range: norm.range }, message: `BatchNorm '${norm.name}' after the dropout` }],
+        related: [{ location: { file: model.file, range: norm.range }, message: `${layerLabel(norm, 'BatchNorm')} after the dropout` }],
         fixes: fix ? [fix] : [],
         whatIf: {
           title: 'dropout after BatchNorm',
