@@ -8,6 +8,12 @@ import { assignmentOf, dottedName, namedChildren } from '../../python/syntax';
 import { classDefinitions } from './search';
 import type { ClassInfo } from './values';
 
+/** torchBase of a class that is not a torch module. */
+export const PLAIN_CLASS = 'object';
+
+/** Whether a class of the file is a torch module (a candidate model). */
+export const isModuleClass = (cls: ClassInfo): boolean => cls.torchBase !== PLAIN_CLASS;
+
 const MODULE_BASES = new Map([
   ['torch.nn.Module', 'torch.nn.Module'],
   ['torch.nn.modules.module.Module', 'torch.nn.Module'],
@@ -56,6 +62,7 @@ export function findModuleClasses(file: PyFile): Map<string, ClassInfo> {
   const classes = new Map<string, ClassInfo>();
   const visiting = new Set<string>();
   const resolve = (name: string): ClassInfo | null => {
+    // Returns null only for names that are not classes of the file (or cyclic bases).
     const existing = classes.get(name);
     if (existing) return existing;
     const def = byName.get(name);
@@ -67,15 +74,16 @@ export function findModuleClasses(file: PyFile): Map<string, ClassInfo> {
       const local = !file.imports.has(base.split('.')[0]!) ? resolve(base) : null;
       if (local) {
         bases.push(local);
-        torchBase ??= local.torchBase;
+        if (local.torchBase !== PLAIN_CLASS) torchBase ??= local.torchBase;
         continue;
       }
       const known = MODULE_BASES.get(file.imports.resolve(base));
       if (known) torchBase ??= known;
     }
     visiting.delete(name);
-    if (!torchBase) return null;
-    const info: ClassInfo = { name, node: def, bases, torchBase, methods: methodsOf(def) };
+    // Classes that are not modules (configs, dataclasses, trainers) are kept too: their attributes
+    // carry sizes (`config.n_embd`) and their methods may build models.
+    const info: ClassInfo = { name, node: def, bases, torchBase: torchBase ?? PLAIN_CLASS, methods: methodsOf(def) };
     classes.set(name, info);
     return info;
   };
@@ -107,4 +115,16 @@ export function classAttribute(cls: ClassInfo, name: string): Node | null {
     if (found) return found;
   }
   return null;
+}
+
+/** Field names of a dataclass-like body (`x: int = 3`, `y: float`), in order. */
+export function classFields(cls: ClassInfo): string[] {
+  const body = cls.node.childForFieldName('body');
+  const fields: string[] = [];
+  for (const stmt of body ? namedChildren(body) : []) {
+    const expr = stmt.type === 'expression_statement' ? stmt.namedChild(0) : null;
+    const left = expr?.type === 'assignment' ? expr.childForFieldName('left') : null;
+    if (left?.type === 'identifier' && expr?.childForFieldName('type')) fields.push(left.text);
+  }
+  return fields;
 }

@@ -13,7 +13,7 @@ import type { PyFile } from '../../python/file';
 import { dottedName, namedChildren, rangeOf, stringValue, unparen } from '../../python/syntax';
 import { makeLayer } from '../builders';
 import { FUNCTIONAL_DEFAULTS, FUNCTIONAL_PARAMS } from './activations';
-import { classAttribute } from './classes';
+import { classAttribute, classFields, isModuleClass } from './classes';
 import { buildLayer, torchLayerName, unknownLayer, type ArgReader } from './catalog';
 import { arithmetic, braceFormat, compare, str, stringMethod, truthy } from './constops';
 import { calculateGain, nnInitCall, tensorMethodInit } from './init';
@@ -216,12 +216,22 @@ export class Interpreter {
     const init = this.findMethod(cls, '__init__');
     if (init) this.callFunction(init.def, { ...args, positional: [self, ...args.positional] }, init.owner, f);
     else if (inst.seqItems) this.fillSequential(inst, args);
-    if (call && f.cls === null) {
+    else if (!isModuleClass(cls)) this.fillFields(inst, args);
+    if (call && f.cls === null && isModuleClass(cls)) {
       let sites = this.ctx.instances.get(cls);
       if (!sites) this.ctx.instances.set(cls, (sites = new Map()));
       if (!sites.has(call.id)) sites.set(call.id, inst);
     }
     return self;
+  }
+
+  /** A dataclass-like class without __init__: arguments bind to the annotated fields in order. */
+  private fillFields(inst: Instance, args: Args): void {
+    const fields = classFields(inst.cls);
+    fields.forEach((name, i) => {
+      const v = args.keywords.get(name) ?? args.positional[i];
+      if (v) inst.attrs.set(name, v);
+    });
   }
 
   private fillSequential(inst: Instance, args: Args): void {
@@ -621,6 +631,9 @@ export class Interpreter {
         const size = sizeAttribute(obj.slot.layer, name);
         return size === undefined ? UNKNOWN : constant(size);
       }
+      case 'dict':
+        // nn.ModuleDict entries are attributes too (`self.transformer.wte`).
+        return obj.entries.get(name) ?? UNKNOWN;
       case 'param':
         return name === 'data' ? obj : name === 'ndim' ? constant(obj.spec.dim) : UNKNOWN;
       case 'tensor':
@@ -871,7 +884,7 @@ export class Interpreter {
         return UNKNOWN;
       }
       const obj = this.eval(objNode, f);
-      const attr = obj.t === 'instance' ? obj.inst.attrs.get(method) : undefined;
+      const attr = obj.t === 'instance' ? obj.inst.attrs.get(method) : obj.t === 'dict' ? obj.entries.get(method) : undefined;
       if (attr) return this.callValue(attr, n, syntax, f);
       return this.methodCall(obj, method, n, syntax, f);
     }
@@ -1327,8 +1340,12 @@ export class Interpreter {
         if (module.inst.seqItems) return this.apply({ t: 'seq', items: module.inst.seqItems, names: module.inst.seqNames, origin: null }, args, n, f);
         return this.barrier(n, `${module.inst.cls.name} has no forward()`, args, f);
       }
-      case 'opaque':
-        return this.barrier(module.node.type === 'call' ? module.node : n, module.what, args, f);
+      case 'opaque': {
+        const out = this.barrier(module.node.type === 'call' ? module.node : n, module.what, args, f);
+        const made = f.trace!.nodes[f.trace!.nodes.length - 1];
+        if (module.name && made && out.t === 'tensor' && out.from[0] === f.trace!.nodes.length - 1) made.slot.layer.name = module.name;
+        return out;
+      }
       default:
         return this.barrier(n, `${n.childForFieldName('function')?.text ?? 'call'}(...) is not modelled`, args, f);
     }

@@ -8,10 +8,10 @@ import type { PyFile } from '../../python/file';
 import { calleeName, enclosing, rangeOf, unparen, walk } from '../../python/syntax';
 import { sequentialCalls } from './search';
 import { makeModel } from '../builders';
-import { findFunctions, findModuleClasses } from './classes';
+import { findFunctions, findModuleClasses, isModuleClass } from './classes';
 import { Interpreter, type Context } from './interpreter';
 import { MODEL_INPUT, Trace } from './trace';
-import { leafSlots, type ClassInfo, type Instance, type Value } from './values';
+import { nameLeaves, type ClassInfo, type Instance, type Value } from './values';
 import { Scope } from '../../python/constants';
 
 const NO_ARGS = () => ({ positional: [], keywords: new Map(), partial: false });
@@ -35,9 +35,6 @@ function inputShape(model: ModelIR): (number | null)[] | null {
   }
 }
 
-function nameSlots(value: Value): void {
-  for (const { slot, path } of leafSlots(value)) slot.layer.name = path;
-}
 
 interface Naming {
   name: string;
@@ -106,6 +103,7 @@ function nestedOrigins(value: Value, into: Set<number>, top = true): void {
 
 export function extractTorchModels(file: PyFile): ModelIR[] {
   const classes = findModuleClasses(file);
+  const moduleClasses = [...classes.values()].filter(isModuleClass);
   const functions = findFunctions(file);
   const ctx: Context = { file, classes, functions, entered: new Set(), sequentials: new Map(), instances: new Map() };
   const interp = new Interpreter(ctx);
@@ -124,12 +122,12 @@ export function extractTorchModels(file: PyFile): ModelIR[] {
 
   // 2. One instance per class: the file's only instantiation site, else the class's own defaults.
   const instances = new Map<ClassInfo, Instance>();
-  for (const cls of classes.values()) {
+  for (const cls of moduleClasses) {
     const sites = ctx.instances.get(cls);
     const only = sites && sites.size === 1 ? [...sites.values()][0] : undefined;
     if (only) instances.set(cls, only);
   }
-  for (const cls of classes.values()) {
+  for (const cls of moduleClasses) {
     if (instances.has(cls)) continue;
     guarded(() => {
       const v = interp.instantiate(cls, null, NO_ARGS(), moduleFrame);
@@ -138,7 +136,7 @@ export function extractTorchModels(file: PyFile): ModelIR[] {
   }
 
   // 3. nn.Sequential calls the flow never reached (e.g. in methods of non-module classes).
-  const classNodes = new Set([...classes.values()].map((c) => c.node.id));
+  const classNodes = new Set(moduleClasses.map((c) => c.node.id));
   const insideModuleClass = (n: Node) => {
     for (let p = n.parent; p; p = p.parent) if (p.type === 'class_definition' && classNodes.has(p.id)) return true;
     return false;
@@ -156,7 +154,7 @@ export function extractTorchModels(file: PyFile): ModelIR[] {
   const models: ModelIR[] = [];
   const build = (root: Value, style: ModelStyle, naming: Naming, range: Node, run: (trace: Trace) => void) => {
     const trace = new Trace();
-    nameSlots(root);
+    nameLeaves(root);
     run(trace);
     const { layers, isGraph } = trace.layers();
     if (layers.length === 0) return;
@@ -166,7 +164,7 @@ export function extractTorchModels(file: PyFile): ModelIR[] {
     models.push(model);
   };
 
-  for (const cls of classes.values()) {
+  for (const cls of moduleClasses) {
     const inst = instances.get(cls);
     const nameNode = cls.node.childForFieldName('name');
     if (!inst || !nameNode) continue;

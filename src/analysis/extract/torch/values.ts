@@ -66,7 +66,7 @@ export type Value =
   /** A function or bound method of the file. */
   | { t: 'fn'; def: Node; self: Instance | null }
   /** Something callable we cannot model (e.g. a torchvision model): calling it in forward is unsupported. */
-  | { t: 'opaque'; node: Node; what: string }
+  | { t: 'opaque'; node: Node; what: string; name?: string }
   /** A tensor while tracing forward: the trace nodes that produced it (empty: the model input). */
   | { t: 'tensor'; from: number[] }
   | { t: 'unknown' };
@@ -91,24 +91,47 @@ export function isModuleValue(value: Value): boolean {
   return value.t === 'layer' || value.t === 'seq' || value.t === 'instance' || value.t === 'opaque' || (value.t === 'list' && value.items.some(isModuleValue)) || (value.t === 'dict' && [...value.entries.values()].some(isModuleValue));
 }
 
-/** Leaf slots of a module value in registration order (what `module.modules()` visits), with their paths. */
-export function leafSlots(value: Value, path = ''): { slot: Slot; path: string }[] {
+type Leaf = Extract<Value, { t: 'layer' } | { t: 'opaque' }>;
+
+/** Leaf modules (layers and opaque modules) of a module value in registration order, with their paths. */
+function leaves(value: Value, path: string, out: { leaf: Leaf; path: string }[]): void {
   const join = (name: string) => (path ? `${path}.${name}` : name);
   switch (value.t) {
     case 'layer':
-      return [{ slot: value.slot, path }];
+    case 'opaque':
+      out.push({ leaf: value, path });
+      return;
     case 'seq':
-      return value.items.flatMap((item, i) => leafSlots(item, join(value.names[i] ?? String(i))));
+      value.items.forEach((item, i) => leaves(item, join(value.names[i] ?? String(i)), out));
+      return;
     case 'list':
-      return value.items.flatMap((item, i) => leafSlots(item, join(String(i))));
+      value.items.forEach((item, i) => leaves(item, join(String(i)), out));
+      return;
     case 'dict':
-      return [...value.entries].flatMap(([k, v]) => leafSlots(v, join(k)));
-    case 'instance': {
-      const own = [...value.inst.attrs].flatMap(([k, v]) => leafSlots(v, join(k)));
-      const items = value.inst.seqItems?.flatMap((item, i) => leafSlots(item, join(value.inst.seqNames[i] ?? String(i)))) ?? [];
-      return [...items, ...own];
-    }
+      value.entries.forEach((v, k) => leaves(v, join(k), out));
+      return;
+    case 'instance':
+      value.inst.seqItems?.forEach((item, i) => leaves(item, join(value.inst.seqNames[i] ?? String(i)), out));
+      value.inst.attrs.forEach((v, k) => leaves(v, join(k), out));
+      return;
     default:
-      return [];
+      return;
+  }
+}
+
+/** Leaf slots of a module value in registration order (what `module.modules()` visits), with their paths. */
+export function leafSlots(value: Value, path = ''): { slot: Slot; path: string }[] {
+  const out: { leaf: Leaf; path: string }[] = [];
+  leaves(value, path, out);
+  return out.flatMap(({ leaf, path: p }) => (leaf.t === 'layer' ? [{ slot: leaf.slot, path: p }] : []));
+}
+
+/** Names every leaf after its attribute path ("layer1.0.conv1"), as torch's named_modules() does. */
+export function nameLeaves(value: Value): void {
+  const out: { leaf: Leaf; path: string }[] = [];
+  leaves(value, '', out);
+  for (const { leaf, path } of out) {
+    if (leaf.t === 'layer') leaf.slot.layer.name = path;
+    else leaf.name = path;
   }
 }

@@ -1,0 +1,72 @@
+/** Larger files written the way public PyTorch projects write them: GPT blocks, Kaggle CNNs, DQN. */
+import { describe, expect, it } from 'vitest';
+import { extractFixture, fixture, kinds, lineOf, model } from './torch-fixture';
+
+describe('a nanoGPT-style model with a dataclass config', async () => {
+  const text = fixture('gpt_mini.py');
+  const models = await extractFixture('gpt_mini.py');
+  const gpt = model(models, 'GPT');
+
+  it('reads sizes from the dataclass defaults and unrolls the ModuleList of blocks', () => {
+    expect(models.map((m) => m.name)).toEqual(['MLP', 'Block', 'GPT']);
+    const wte = gpt.layers[0]!;
+    expect(wte).toMatchObject({ name: 'transformer.wte', kind: 'embedding', inFeatures: 65, units: 128 });
+    const fcs = gpt.layers.filter((l) => l.name.endsWith('mlp.c_fc'));
+    expect(fcs.map((l) => l.name)).toEqual([0, 1, 2, 3].map((i) => `transformer.h.${i}.mlp.c_fc`));
+    expect(fcs.map((l) => l.unrolled)).toEqual([0, 1, 2, 3].map((index) => ({ index, count: 4 })));
+    expect(fcs[0]).toMatchObject({ inFeatures: 128, units: 512, fanIn: 128, fanOut: 512 });
+    expect(gpt.layers[gpt.layers.length - 1]).toMatchObject({ name: 'lm_head', inFeatures: 128, units: 65, useBias: false });
+  });
+
+  it('applies _init_weights to every Linear and Embedding, then the scaled c_proj init by parameter name', () => {
+    const dense = gpt.layers.filter((l) => l.kind === 'dense');
+    const cProj = dense.filter((l) => l.name.endsWith('c_proj'));
+    expect(cProj.every((l) => l.kernelInit!.params.std === 0.02 / Math.sqrt(8))).toBe(true);
+    expect(cProj[0]!.kernelInit!.range!.start.line + 1).toBe(lineOf(text, 'std=0.02 / math.sqrt(2 * config.n_layer)'));
+    expect(dense.filter((l) => !l.name.endsWith('c_proj')).every((l) => l.kernelInit!.params.std === 0.02 && l.kernelInit!.explicit)).toBe(true);
+    expect(gpt.layers.filter((l) => l.kind === 'embedding').every((l) => l.kernelInit!.params.std === 0.02)).toBe(true);
+    expect(dense.filter((l) => l.useBias).every((l) => l.biasInit!.name === 'zeros')).toBe(true);
+  });
+
+  it('keeps pre-norm residuals as add nodes and the missing attention class as an unknown layer', () => {
+    expect(gpt.isGraph).toBe(true);
+    expect(gpt.layers.filter((l) => l.kind === 'add')).toHaveLength(9);
+    const attn = gpt.layers.filter((l) => l.kind === 'unknown');
+    expect(attn.map((l) => l.name)).toEqual([0, 1, 2, 3].map((i) => `transformer.h.${i}.attn`));
+    expect(gpt.unsupported).toEqual([{ what: 'CausalSelfAttention(...) is not a known module', range: attn[0]!.range }]);
+    // Dropout(p=0.0) from the config is still a dropout layer with its rate.
+    expect(gpt.layers.find((l) => l.name === 'transformer.drop')!.params.rate).toBe(0);
+  });
+});
+
+describe('Kaggle-style MNIST models', async () => {
+  const text = fixture('mnist_kaggle.py');
+  const models = await extractFixture('mnist_kaggle.py');
+
+  it('models functional pooling, dropout and log_softmax in LeNet', () => {
+    const lenet = model(models, 'LeNet');
+    expect(kinds(lenet)).toEqual([
+      'conv2d', 'activation:relu', 'maxpool', 'conv2d', 'activation:relu', 'maxpool', 'flatten',
+      'dense', 'activation:relu', 'dropout', 'dense', 'activation:relu', 'dense', 'activation:log_softmax',
+    ]);
+    expect(lenet.layers[2]!.kernelSize).toEqual([2, 2]);
+    expect(lenet.layers[9]).toMatchObject({ className: 'F.dropout', params: { rate: 0.3 } });
+    expect(lenet.layers[13]!.activation).toMatchObject({ name: 'log_softmax', params: { dim: 1 }, source: 'functional' });
+    expect(lenet.layers[6]!.range.start.line + 1).toBe(lineOf(text, 'x = x.view(-1, self.num_flat_features(x))'));
+  });
+
+  it('unrolls zip(dims[:-1], dims[1:]) and evaluates the last-layer condition in forward', () => {
+    const mlp = model(models, 'MLP');
+    expect(kinds(mlp)).toEqual(['flatten', 'dense', 'activation:relu', 'dense', 'activation:relu', 'dense']);
+    expect(mlp.layers.filter((l) => l.kind === 'dense').map((l) => [l.inFeatures, l.units])).toEqual([[784, 512], [512, 256], [256, 10]]);
+    expect(mlp.layers[2]!.className).toBe('nn.ReLU');
+  });
+
+  it('reads the Atari DQN stack', () => {
+    const dqn = model(models, 'DQN');
+    expect(kinds(dqn)).toEqual(['conv2d', 'activation:relu', 'conv2d', 'activation:relu', 'conv2d', 'activation:relu', 'flatten', 'dense', 'activation:relu', 'dense']);
+    expect(dqn.layers[0]).toMatchObject({ inFeatures: 4, units: 32, kernelSize: [8, 8], fanIn: 256, params: { stride: 4 } });
+    expect(dqn.layers[9]!.units).toBe(6);
+    expect(dqn.inputShape).toEqual([4, null, null]);
+  });
+});
