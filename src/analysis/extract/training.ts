@@ -17,14 +17,12 @@ import type { PyFile } from '../python/file';
 import { argument, callArguments, calleeName, rangeOf } from '../python/syntax';
 import type { ExternalTraining, TrainingExtractor } from './types';
 import { callsByLastName, callsWhere, originOf } from './training/flow';
-import { ModelResolver, refKey, type ModelRef } from './training/model-refs';
+import { ModelResolver, refKey, type KnownRef, type ModelRef } from './training/model-refs';
 import { constructedOptimizer, kerasDefaultOptimizer, optimizerClass, stringOptimizer } from './training/optimizers';
 import { findLoops, lossCallOf, type LoopSite } from './training/loops';
 import { lossFromQualified, lossFromString } from './training/losses';
 import { findDataSources } from './training/data-sources';
 import { mergeTraining } from './training/merge';
-
-type KnownRef = Exclude<ModelRef, { kind: 'other' }>;
 
 const FIT_METHODS = new Set(['fit', 'fit_generator', 'train_on_batch']);
 
@@ -101,8 +99,7 @@ export const extractTraining: TrainingExtractor = (file: PyFile, models: ModelIR
   collectKerasCalls(file, resolver, optimizers, table);
   for (const { ir, call } of optimizers.torchOptimizers()) {
     const params = argument(callArguments(call), 0, 'params');
-    const ref = params ? resolver.refOfParameters(params) : null;
-    if (isKnown(ref)) table.get(ref).optimizer ??= ir;
+    for (const ref of params ? resolver.modelsOfParameters(params).known : []) table.get(ref).optimizer ??= ir;
   }
   collectLoops(file, resolver, optimizers, models, table);
   findDataSources(file, resolver, table);
@@ -157,18 +154,18 @@ function collectLoops(file: PyFile, resolver: ModelResolver, optimizers: Optimiz
   for (const site of sites) {
     const optimizer = site.optimizerExpr ? optimizers.of(site.optimizerExpr) : null;
     const loop: TrainingLoopIR = { ...site.ir, optimizer: optimizer?.ir ?? null };
-    let ref: ModelRef | null = null;
-    if (site.variablesExpr) ref = resolver.refOfParameters(site.variablesExpr);
-    if (!ref && optimizer?.call) {
+    let trains: { known: KnownRef[]; unknown: boolean } = { known: [], unknown: true };
+    if (site.variablesExpr) trains = resolver.modelsOfParameters(site.variablesExpr);
+    if (trains.known.length === 0 && optimizer?.call) {
       const params = argument(callArguments(optimizer.call), 0, 'params');
-      ref = params ? resolver.refOfParameters(params) : null;
+      if (params) trains = resolver.modelsOfParameters(params);
     }
     const lossCall = site.lossExpr ? lossCallOf(site.lossExpr, resolver.resolve) : null;
     const loss = lossCall ? lossFromQualified(resolver.resolve(lossCall.childForFieldName('function')!)) : null;
-    if (isKnown(ref)) {
-      attach(table.get(ref), loop, loss);
-      attributed++;
-    } else if (ref === null) unattributed.push({ site, loop, loss });
+    // An optimizer over several models (`list(enc.parameters()) + list(dec.parameters())`) trains each.
+    for (const ref of trains.known) attach(table.get(ref), loop, loss);
+    if (trains.known.length > 0) attributed++;
+    else if (trains.unknown) unattributed.push({ site, loop, loss });
   }
   // One model, one loop, nothing else trained here: the loop can only be that model's.
   if (models.length === 1 && sites.length === 1 && unattributed.length === 1 && attributed === 0 && table.refs().every((r) => r.kind === 'local')) {

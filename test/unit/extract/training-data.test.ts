@@ -97,6 +97,24 @@ model.fit(datagen.flow_from_directory("data/train"), epochs=10)
     expect(scaled.data.map((d) => d.scaled)).toEqual([true]);
   });
 
+  it('looks into tf.data.Dataset.from_tensor_slices and scaling map functions', async () => {
+    const raw = await dataOf(`
+(x_train, y_train), _ = keras.datasets.mnist.load_data()
+train_ds = tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(10000).batch(32)
+model.fit(train_ds, epochs=5)
+`);
+    expect(raw.data.map((d) => d.scaled)).toEqual([false]);
+    const scaled = await dataOf(`
+def to_float(image, label):
+    return tf.cast(image, tf.float32) / 255.0, label
+
+(x_train, y_train), _ = keras.datasets.mnist.load_data()
+train_ds = tf.data.Dataset.from_tensor_slices((x_train, y_train)).map(to_float).batch(32)
+model.fit(train_ds, epochs=5)
+`);
+    expect(scaled.data.map((d) => d.scaled)).toEqual([true]);
+  });
+
   it('follows images appended to a list from cv2.imread', async () => {
     const body = (conversion: string) => `
 import cv2

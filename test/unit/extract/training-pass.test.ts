@@ -385,4 +385,57 @@ def train_step(x, y):
     expect(t.loops[0]!.clip?.kind).toBe('norm');
     expect(t.loops[0]!.optimizer?.name).toBe('adam');
   });
+
+  it('counts a project helper that clips (by name or by body) between backward and step', async () => {
+    const src = `${TORCH_HEAD}${NET}
+def clip_gradient(model, clip_value):
+    for p in model.parameters():
+        p.grad.data.clamp_(-clip_value, clip_value)
+
+def stabilize(m):
+    torch.nn.utils.clip_grad_norm_(m.parameters(), 5.0)
+
+model = Net()
+optimizer = optim.Adam(model.parameters())
+for x, y in loader:
+    optimizer.zero_grad()
+    loss_fn(model(x), y).backward()
+    clip_gradient(model, 1e-1)
+    optimizer.step()
+for x, y in loader:
+    optimizer.zero_grad()
+    loss_fn(model(x), y).backward()
+    stabilize(model)
+    optimizer.step()
+`;
+    const { models } = await run(src, (s) => [torchClass(s, 'Net')]);
+    expect(models[0]!.training.loops.map((l) => l.clip !== null)).toEqual([true, true]);
+  });
+
+  it('attaches a loop whose optimizer spans several models to each of them', async () => {
+    const src = `${TORCH_HEAD}
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(16, 64)
+        return None
+
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(64, 64)
+        return None
+
+encoder, decoder = Encoder(), Decoder()
+optimizer = optim.Adam(list(encoder.parameters()) + list(decoder.parameters()), lr=1e-3)
+for src_batch, tgt_batch in loader:
+    optimizer.zero_grad()
+    loss = criterion(decoder(encoder(src_batch)), tgt_batch)
+    loss.backward()
+    optimizer.step()
+`;
+    const { models } = await run(src, (s) => [torchClass(s, 'Encoder'), torchClass(s, 'Decoder')]);
+    expect(models.map((m) => m.training.loops.length)).toEqual([1, 1]);
+    expect(models.map((m) => m.training.optimizer?.name)).toEqual(['adam', 'adam']);
+  });
 });

@@ -128,6 +128,12 @@ class DataTracer {
     const qualified = this.resolve(fn);
     if (loaderKind(qualified)) return { loader: call, scaled: false };
     const args = callArguments(call);
+    if (qualified === 'tensorflow.data.Dataset.from_tensor_slices' || qualified === 'tensorflow.data.Dataset.from_tensors') {
+      // `from_tensor_slices((x, y))`: the features are the first element.
+      const first = args.positional[0] ? unparen(args.positional[0]) : null;
+      const features = first && (first.type === 'tuple' || first.type === 'list') ? namedChildren(first)[0] : first;
+      return features ? this.trace(features, depth + 1) : UNKNOWN;
+    }
     if (qualified && PASS_THROUGH_FUNCTIONS.has(qualified)) {
       const first = args.positional[0];
       return first ? this.trace(first, depth + 1) : UNKNOWN;

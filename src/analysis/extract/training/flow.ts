@@ -233,11 +233,15 @@ export function callsOf(root: Node): readonly Node[] {
   return callIndex(root).all;
 }
 
-/** Calls whose callee's last name is one of `names` (`compile`, `backward`), in source order. */
-export function callsByLastName(root: Node, names: Iterable<string>): Node[] {
+/** Calls whose callee's last name is one of `names` (`compile`, `backward`) or passes the test, in source order. */
+export function callsByLastName(root: Node, names: Iterable<string> | ((name: string) => boolean)): Node[] {
   const index = callIndex(root);
   const out: Node[] = [];
-  for (const name of names) out.push(...(index.byLastName.get(name) ?? []));
+  if (typeof names === 'function') {
+    for (const [name, calls] of index.byLastName) if (names(name)) out.push(...calls);
+  } else {
+    for (const name of names) out.push(...(index.byLastName.get(name) ?? []));
+  }
   return out.sort((a, b) => a.startIndex - b.startIndex);
 }
 

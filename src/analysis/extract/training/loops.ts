@@ -26,7 +26,7 @@ const NORM_CLIPS = new Set(['clip_grad_norm_', 'clip_grad_norm', 'clip_by_global
 const VALUE_CLIPS = new Set(['clip_grad_value_', 'clip_grad_value', 'clip_by_value']);
 
 /** Last names of the calls that can be a gradient, an update or a clip. */
-const CANDIDATE_NAMES = ['backward', 'manual_backward', 'gradient', 'step', 'apply_gradients', 'clamp_', 'clamp', 'clip_', ...NORM_CLIPS, ...VALUE_CLIPS];
+const CANDIDATE_NAMES = new Set(['backward', 'manual_backward', 'gradient', 'step', 'apply_gradients', 'clamp_', 'clamp', 'clip_', ...NORM_CLIPS, ...VALUE_CLIPS]);
 
 const lastPart = (dotted: string | null) => (dotted ? dotted.slice(dotted.lastIndexOf('.') + 1) : '');
 
@@ -90,13 +90,29 @@ function updateOf(call: Node, resolve: Resolve, isOptimizer: (expr: Node) => boo
   return null;
 }
 
-function clipOf(call: Node): 'norm' | 'value' | null {
-  const name = lastPart(calleeName(call));
+function clipOf(call: Node, clippingHelpers: ReadonlySet<string>): 'norm' | 'value' | null {
+  const fn = call.childForFieldName('function');
+  const name = fn?.type === 'attribute' ? (fn.childForFieldName('attribute')?.text ?? '') : lastPart(calleeName(call));
   if (NORM_CLIPS.has(name)) return 'norm';
   if (VALUE_CLIPS.has(name)) return 'value';
   // Hand-written value clipping: `p.grad.data.clamp_(-1, 1)`.
-  if ((name === 'clamp_' || name === 'clamp' || name === 'clip_') && /\.grad\b/.test(call.childForFieldName('function')?.text ?? '')) return 'value';
+  if ((name === 'clamp_' || name === 'clamp' || name === 'clip_') && /\.grad\b/.test(fn?.text ?? '')) return 'value';
+  // Project helpers: `clip_gradient(model, 0.5)`, `self.clip_gradients()`, or a local function whose body clips.
+  if (/clip/i.test(name) || clippingHelpers.has(name)) return 'norm';
   return null;
+}
+
+const CLIPPING_TEXT = /clip_grad_(norm|value)|clip_by_(global_norm|norm|value)|\.grad(\.data)?\.clamp_?\(/;
+
+/** Names of the file's functions and methods whose body clips gradients (one level deep). */
+function clippingHelpersOf(root: Node): Set<string> {
+  const out = new Set<string>();
+  for (const def of root.descendantsOfType('function_definition')) {
+    const name = def?.childForFieldName('name')?.text;
+    const body = def?.childForFieldName('body');
+    if (name && body && CLIPPING_TEXT.test(body.text)) out.add(name);
+  }
+  return out;
 }
 
 /**
@@ -104,7 +120,8 @@ function clipOf(call: Node): 'norm' | 'value' | null {
  * an optimizer (true), known not to be one (false, e.g. a scheduler), or unknown (null).
  */
 export function findLoops(root: Node, file: string, resolve: Resolve, isOptimizer: (expr: Node) => boolean | null): LoopSite[] {
-  const calls = callsByLastName(root, CANDIDATE_NAMES);
+  const helpers = clippingHelpersOf(root);
+  const calls = callsByLastName(root, (name) => CANDIDATE_NAMES.has(name) || /clip/i.test(name) || helpers.has(name));
   const gradients: Gradient[] = [];
   const updates: Update[] = [];
   const clips: { node: Node; kind: 'norm' | 'value' }[] = [];
@@ -119,7 +136,7 @@ export function findLoops(root: Node, file: string, resolve: Resolve, isOptimize
       updates.push(u);
       continue;
     }
-    const c = clipOf(call);
+    const c = clipOf(call, helpers);
     if (c) clips.push({ node: call, kind: c });
   }
   // Scopes are computed once per call: walking parents through wasm is the costly part.

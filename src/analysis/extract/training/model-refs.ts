@@ -21,7 +21,10 @@ const LIBRARIES = new Set([
   'pandas', 'transformers', 'timm', 'jax', 'flax', 'lightning', 'pytorch_lightning', 'tensorflow_hub', 'cv2', 'PIL',
 ]);
 
-export const refKey = (ref: Exclude<ModelRef, { kind: 'other' }>): string =>
+/** A model the training pass can attach facts to. */
+export type KnownRef = Exclude<ModelRef, { kind: 'other' }>;
+
+export const refKey = (ref: KnownRef): string =>
   ref.kind === 'local' ? `local:${ref.model.id}` : `external:${ref.module}:${ref.symbol}`;
 
 const contains = (outer: ModelIR['range'], node: Node): boolean => {
@@ -74,30 +77,28 @@ export class ModelResolver {
     return origin.type === 'attribute' || origin.type === 'subscript' || origin.type === 'identifier' ? null : { kind: 'other' };
   }
 
-  /** The model whose parameters an optimizer's first argument names (`model.parameters()`, param groups, filters). */
-  refOfParameters(params: Node): ModelRef | null {
+  /**
+   * The models whose parameters an optimizer's first argument collects (`model.parameters()`, param
+   * groups, `list(enc.parameters()) + list(dec.parameters())`): the known ones, and whether some
+   * part could not be traced.
+   */
+  modelsOfParameters(params: Node): { known: KnownRef[]; unknown: boolean } {
     const p = unparen(params);
-    const roots = parameterRoots(p);
-    if (roots.length === 0) {
-      // `params = model.parameters()` bound to a name, or a list built elsewhere.
-      if (p.type === 'identifier') {
-        const origin = originOf(p, this.resolve);
-        if (origin && origin.id !== p.id && origin.type !== 'identifier') {
-          const inner = parameterRoots(origin);
-          if (inner.length > 0) return this.sameModel(inner);
-        }
-      }
-      return null;
+    let roots = parameterRoots(p);
+    if (roots.length === 0 && p.type === 'identifier') {
+      // `params = model.parameters()` bound to a name.
+      const origin = originOf(p, this.resolve);
+      if (origin && origin.id !== p.id && origin.type !== 'identifier') roots = parameterRoots(origin);
     }
-    return this.sameModel(roots);
-  }
-
-  /** The one model all `roots` refer to, or null when they are unknown or disagree. */
-  private sameModel(roots: Node[]): ModelRef | null {
-    const refs = roots.map((r) => this.refOf(r));
-    if (refs.some((r) => r === null)) return null;
-    const keys = new Set(refs.map((r) => (r!.kind === 'other' ? 'other' : refKey(r!))));
-    return keys.size === 1 ? refs[0]! : null;
+    if (roots.length === 0) return { known: [], unknown: true };
+    const known = new Map<string, KnownRef>();
+    let unknown = false;
+    for (const root of roots) {
+      const ref = this.refOf(root);
+      if (ref === null) unknown = true;
+      else if (ref.kind !== 'other') known.set(refKey(ref), ref);
+    }
+    return { known: [...known.values()], unknown };
   }
 
   /** `from model import Net` + `Net(...)`; `import models.net as net` + `net.Net(...)`. Null when not imported. */

@@ -118,6 +118,8 @@ function keraSite(model: ModelIR, recurrent: LayerIR[], context: RuleContext): U
   const t = model.training;
   const optimizer = t.optimizer;
   if (!t.compile || !optimizer || isClippedOptimizer(optimizer) || hasUnknownClipping(optimizer)) return null;
+  // A custom train_step that clips (tf.clip_by_global_norm before apply_gradients) is what fit() runs.
+  if (t.loops.some((l) => l.clip !== null)) return null;
   const atCompile = optimizer.spelling === '(default)';
   return {
     file: optimizer.file,
