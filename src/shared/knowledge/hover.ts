@@ -126,7 +126,12 @@ export function describeInitializerHover(layer: LayerIR, init: InitializerIR, mo
       const assessment = assessKernelInit(layer, init, model);
       const facts = [`- activation: ${activationSource(assessment, layer)}`];
       if (assessment.target) {
-        facts.push(`- variance-preserving std for ${code(assessment.activation)}: ${formatNumber(assessment.target.std)} (Var(W) = ${assessment.target.varianceFormula})`);
+        const target = assessment.target;
+        facts.push(`- variance-preserving std for ${code(assessment.activation)}: ${formatNumber(target.std)} (Var(W) = ${target.varianceFormula})`);
+        if (target.convention !== 'glorot' && layer.fanIn && layer.fanOut && layer.fanOut !== layer.fanIn) {
+          const byFanOut = target.std * Math.sqrt(layer.fanIn / layer.fanOut);
+          facts.push(`- normalized by fan_out instead (PyTorch \`mode='fan_out'\`): ${formatNumber(byFanOut)}; either preserves variance, forward or backward (He et al. 2015)`);
+        }
       }
       out.push(facts.join('\n'));
       out.push(verdict(assessment, init, layer));
