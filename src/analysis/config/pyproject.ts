@@ -41,7 +41,10 @@ export function readToolTable(file: string, standaloneAllowed: boolean): ToolTab
   const { document, problem } = readToml(file);
   if (!document) return { table: undefined, problems: problem ? [problem] : [] };
   const table = toolTableOf(document);
-  if (table === undefined && standaloneAllowed && !('tool' in document)) return { table: document, problems: [] };
+  if (table === undefined && standaloneAllowed) {
+    if (!('tool' in document)) return { table: document, problems: [] };
+    return { table: undefined, problems: [`${file}: has no [tool.gradient-lens] table; default settings apply`] };
+  }
   return { table, problems: [] };
 }
 

@@ -7,7 +7,7 @@ import type { Settings } from '../../shared/settings';
 import { defaultSettings } from '../../shared/settings';
 import { formatJson } from '../format/json';
 import { formatSarif } from '../format/sarif';
-import { formatText, paletteFor, positionLabel } from '../format/text';
+import { formatFileMessages, formatText, paletteFor } from '../format/text';
 import { collectInputs } from '../inputs';
 import { printProblem, writeReport } from '../output';
 import { readInput } from '../read-source';
@@ -107,16 +107,6 @@ export function formatReport(report: CheckReport, format: Format, toTerminal: bo
   return formatText(report, paletteFor({ isTTY: toTerminal }));
 }
 
-/** Notices do not fit the JSON and SARIF file objects' contract; they go to stderr there. */
-function printNotices(report: CheckReport): void {
-  for (const file of report.files) {
-    for (const notice of file.notices) {
-      const where = notice.range ? positionLabel(file, notice.range.start.line, notice.range.start.character) : file.displayPath;
-      process.stderr.write(`${where}: note: ${notice.message}\n`);
-    }
-  }
-}
-
 export function registerCheckCommand(program: Command): void {
   program
     .command('check')
@@ -131,7 +121,7 @@ export function registerCheckCommand(program: Command): void {
       const report = await runCheck(paths, options);
       for (const problem of report.usageProblems) printProblem(problem);
       if (report.files.length === 0) printProblem('warning: no Python files (.py, .ipynb) found');
-      if (options.format !== 'text') printNotices(report);
+      process.stderr.write(formatFileMessages(report, paletteFor(process.stderr)));
       const text = formatReport(report, options.format, options.output === undefined && process.stdout.isTTY === true);
       const writeError = writeReport(text, options.output);
       if (writeError) printProblem(writeError);

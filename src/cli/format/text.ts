@@ -63,17 +63,10 @@ function summary(report: CheckReport): string {
   return parts.join(' ');
 }
 
+/** The report proper (stdout or --output): one finding per line, then the summary. */
 export function formatText(report: CheckReport, palette: Palette): string {
   const lines: string[] = [];
   for (const file of report.files) {
-    if (file.error !== null) {
-      lines.push(`${palette.path(file.displayPath)}: ${palette.error('error')}: ${file.error}`);
-      continue;
-    }
-    for (const notice of file.notices) {
-      const where = notice.range ? positionLabel(file, notice.range.start.line, notice.range.start.character) : file.displayPath;
-      lines.push(`${palette.path(where)}: ${palette.dim(`note: ${notice.message}`)}`);
-    }
     for (const finding of [...file.findings].sort(byPosition)) {
       const where = positionLabel(file, finding.range.start.line, finding.range.start.character);
       lines.push(`${palette.path(where)}: ${palette.code(finding.code, finding.severity)} ${finding.message}`);
@@ -81,4 +74,20 @@ export function formatText(report: CheckReport, palette: Palette): string {
   }
   lines.push(summary(report));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What is not a finding, for stderr in every format: files that could not be analyzed and notices
+ * (syntax errors, Python 2, skipped notebook cells, unknown codes in suppressions).
+ */
+export function formatFileMessages(report: CheckReport, palette: Palette): string {
+  const lines: string[] = [];
+  for (const file of report.files) {
+    if (file.error !== null) lines.push(`${palette.path(file.displayPath)}: ${palette.error('error')}: ${file.error}`);
+    for (const notice of file.notices) {
+      const where = notice.range ? positionLabel(file, notice.range.start.line, notice.range.start.character) : file.displayPath;
+      lines.push(`${palette.path(where)}: ${palette.dim(`note: ${notice.message}`)}`);
+    }
+  }
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }

@@ -167,6 +167,14 @@ describe('gradient-lens check: inputs', () => {
     expect(errorOf('missing-folder')).toMatch(/no such file/);
     expect(errorOf('empty.py')).toBeNull();
     expect(codesIn(report, 'good.py')).toContain('GL101');
+    // In text, stdout stays one finding per line; what could not be read goes to stderr.
+    const text = runCli(['check', '.', 'missing.py'], root);
+    expect(text.status).toBe(2);
+    expect(text.stderr).toMatch(/^binary\.py: error: binary/m);
+    expect(text.stderr).toMatch(/^missing\.py: error: no such file/m);
+    const stdoutLines = text.stdout.trimEnd().split('\n');
+    expect(stdoutLines.slice(0, -1).every((l) => /^good\.py:\d+:\d+: GL\d{3} /.test(l))).toBe(true);
+    expect(stdoutLines.at(-1)).toMatch(/6 files could not be analyzed\.$/);
   });
 
   it('analyzes what parses in a file with syntax errors and notes the error on stderr', () => {
@@ -181,7 +189,8 @@ describe('gradient-lens check: inputs', () => {
   it('notes Python 2 source instead of crashing', () => {
     const root = tree({ 'old.py': 'print "hello"\nx = 1\n' });
     const run = runCli(['check'], root);
-    expect(run.stdout).toMatch(/^old\.py:1:1: note: .*Python 2/m);
+    expect(run.stderr).toMatch(/^old\.py:1:1: note: .*Python 2/m);
+    expect(run.stdout).toBe('No problems found in 1 file.\n');
     expect(run.status).toBe(0);
   });
 });

@@ -170,3 +170,12 @@ describe('mergeSettings', () => {
     expect(mergeSettings(fromFile, { select: null }).select).toBeNull();
   });
 });
+
+describe('loadConfigFile on an explicit file', () => {
+  it('says so when a pyproject.toml given with --config has no [tool.gradient-lens]', () => {
+    const config = write('other/pyproject.toml', '[tool.ruff]\nline-length = 88\n');
+    const loaded = loadConfigFile(config);
+    expect(loaded.settings).toEqual(defaultSettings());
+    expect(loaded.problems).toEqual([`${config}: has no [tool.gradient-lens] table; default settings apply`]);
+  });
+});
