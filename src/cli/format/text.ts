@@ -55,7 +55,8 @@ function summary(report: CheckReport): string {
   const parts: string[] = [];
   if (total === 0) parts.push(`No problems found in ${plural(analyzed, 'file')}.`);
   else {
-    const bySeverity = SEVERITY_ORDER.filter((s) => counts.has(s)).map((s) => `${counts.get(s)} ${s}`);
+    // "information" has no plural; the other severities are countable nouns.
+    const bySeverity = SEVERITY_ORDER.filter((s) => counts.has(s)).map((s) => (s === 'information' ? `${counts.get(s)} information` : plural(counts.get(s) ?? 0, s)));
     const withFindings = report.files.filter((f) => f.findings.length > 0).length;
     parts.push(`Found ${plural(total, 'problem')} (${bySeverity.join(', ')}) in ${withFindings} of ${plural(analyzed, 'file')}.`);
   }

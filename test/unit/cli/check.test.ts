@@ -195,6 +195,52 @@ describe('gradient-lens check: inputs', () => {
   });
 });
 
+describe('gradient-lens check: one project', () => {
+  it('links a model in one input file to the training loop in another', () => {
+    const root = tree({
+      'model.py': `import torch.nn as nn
+
+
+class Tagger(nn.Module):
+    def __init__(self, vocab=5000, hidden=256, tags=12):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, 64)
+        self.lstm = nn.LSTM(64, hidden, num_layers=2, batch_first=True)
+        self.out = nn.Linear(hidden, tags)
+
+    def forward(self, tokens):
+        states, _ = self.lstm(self.embed(tokens))
+        return self.out(states)
+`,
+      'train.py': `import torch
+from torch import nn
+
+from model import Tagger
+
+
+def fit(loader, epochs=5):
+    model = Tagger()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    for _ in range(epochs):
+        for tokens, tags in loader:
+            optimizer.zero_grad()
+            loss = loss_fn(model(tokens).transpose(1, 2), tags)
+            loss.backward()
+            optimizer.step()
+    return model
+`,
+    });
+    const { status, report } = checkJson(root);
+    expect(codesIn(report, 'model.py')).toEqual(['GL401']);
+    expect(codesIn(report, 'train.py')).toEqual(['GL401']);
+    expect(report.files.find((f) => f.path === 'model.py')!.diagnostics[0].line).toBe(8);
+    expect(status).toBe(1);
+    // Given alone, train.py has no model to link the loop to: nothing is guessed.
+    expect(codesIn(checkJson(root, 'train.py').report, 'train.py')).toEqual([]);
+  });
+});
+
 describe('gradient-lens check: selection, configuration and suppression', () => {
   it('--ignore and --select filter rules by code or prefix', () => {
     const root = tree({ 'model.py': SIGMOID_STACK, 'net.py': BN_AFTER_RELU });
