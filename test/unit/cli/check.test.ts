@@ -296,9 +296,10 @@ describe('gradient-lens check: selection, configuration and suppression', () => 
   it('honours noqa and gradient-lens ignore comments', () => {
     const noqa = SIGMOID_STACK.replace(/("sigmoid"\),)/g, '$1  # noqa: GL101');
     const fileLevel = `# gradient-lens: ignore-file[GL101]\n${SIGMOID_STACK}`;
-    const otherCode = SIGMOID_STACK.replace(/("sigmoid"\),)/g, '$1  # noqa: GL203');
+    const otherCode = SIGMOID_STACK.replace(/("sigmoid"\),)/g, '$1  # noqa: GL203, GL999');
     const root = tree({ 'noqa.py': noqa, 'file.py': fileLevel, 'other.py': otherCode });
-    const { report } = checkJson(root);
+    const { report, stderr } = checkJson(root);
+    expect(stderr).toMatch(/^other\.py:6:\d+: note: Unknown rule code GL999 in suppression comment/m);
     expect(codesIn(report, 'noqa.py')).toEqual([]);
     expect(codesIn(report, 'file.py')).toEqual([]);
     expect(codesIn(report, 'other.py')).toContain('GL101');
