@@ -147,6 +147,16 @@ describe('GL101 saturating-activation-stack (IR)', () => {
     );
   });
 
+  it('offers no text fix when a reused activation module is also the output activation', () => {
+    const source = 'self.sigmoid = nn.Sigmoid()';
+    const shared = { kind: 'activation' as const, range: findRange(source, 'nn.Sigmoid()'), activation: { name: 'sigmoid' as const, spelling: 'nn.Sigmoid()', range: findRange(source, 'nn.Sigmoid()'), source: 'layer' as const, params: {} } };
+    const model = buildModel({ framework: 'torch', style: 'torch-module', layers: [dense(32, { line: 1 }), shared, dense(32, { line: 2 }), shared, dense(32, { line: 3 }), shared, dense(1, { line: 4 }), shared] });
+    const [finding] = check(model, {}, { [FILE]: source });
+    expect(finding!.message).toMatch(/^3 consecutive hidden sigmoid/);
+    expect(finding!.fixes).toEqual([]);
+    expect(finding!.whatIf!.ops.filter((o) => o.op === 'set-activation').map((o) => o.layerId)).toEqual(['L1', 'L3', 'L5']);
+  });
+
   it('applies the severity override from settings', () => {
     const model = buildModel({ layers: [dense(8, { activation: 'tanh' }), dense(8, { activation: 'tanh' }), dense(8, { activation: 'tanh' }), dense(1)] });
     const [finding] = rule.check(model, contextFor(rule, { severity: { GL101: 'error' } }));

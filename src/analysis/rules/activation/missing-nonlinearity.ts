@@ -7,7 +7,7 @@ import type { Fix, IrEditOp, TextEdit } from '../../../shared/findings';
 import type { Rule, RuleContext, RuleMeta } from '../types';
 import { appliedActivation } from '../helpers/applied-activation';
 import { parseCallArguments } from '../helpers/call-arguments';
-import { groupByCall, rangeKey } from '../helpers/call-key';
+import { editsStayWithin, rangeKey } from '../helpers/call-key';
 import { keywordArgumentEdit } from '../helpers/keyword-argument-edit';
 import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
 import { isDropoutLayer, isLearningLayer, isNormalizationLayer, isShapeOnlyLayer } from '../helpers/layer-kinds';
@@ -148,7 +148,7 @@ function kerasActivationEdit(model: ModelIR, text: string, layer: LayerIR): Text
 
 function reluFix(model: ModelIR, linearLayers: LayerIR[], context: RuleContext): Fix | null {
   const text = context.sourceText(model.file);
-  if (text === undefined) return null;
+  if (text === undefined || !editsStayWithin(model.layers, linearLayers)) return null;
   const edits = new Map<string, TextEdit>();
   for (const layer of linearLayers) {
     const edit = model.framework === 'keras' ? kerasActivationEdit(model, text, layer) : torchSequentialInsert(model, text, layer);
@@ -186,7 +186,7 @@ export const rule: Rule = {
       .map((chain) => {
         const linearLayers = chain.filter((l) => appliedActivation(l) === 'linear' && l !== chain[chain.length - 1]);
         const [first, second] = chain as [LayerIR, LayerIR];
-        const fix = reluFix(model, groupByCall(linearLayers).map((g) => g[0]!), context);
+        const fix = reluFix(model, linearLayers, context);
         return makeFinding(meta, model, context, {
           message: `${layerLabel(first)} has no activation and feeds ${layerLabel(second)} directly${chain.length > 2 ? ` (${chain.length} layers in a row)` : ''}: the layers compose into a single linear map, so the extra depth adds parameters but no expressive power. Add a nonlinearity such as relu between them.`,
           range: first.range,

@@ -6,7 +6,7 @@ import type { ActivationName, InitializerIR, LayerIR, ModelIR } from '../../../s
 import type { Fix, IrEditOp, TextEdit } from '../../../shared/findings';
 import type { Rule, RuleContext, RuleMeta } from '../types';
 import { appliedActivation } from '../helpers/applied-activation';
-import { rangeKey } from '../helpers/call-key';
+import { editsStayWithin, rangeKey } from '../helpers/call-key';
 import { feedsLearningLayer } from '../helpers/hidden-layer';
 import { keywordArgumentEdit } from '../helpers/keyword-argument-edit';
 import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
@@ -150,7 +150,8 @@ function whatIfOps(model: ModelIR, stack: StackEntry[]): IrEditOp[] {
 /** Text edits for every distinct call of the stack; null when any activation cannot be rewritten. */
 function reluFix(model: ModelIR, stack: StackEntry[], context: RuleContext): Fix | null {
   const text = context.sourceText(model.file);
-  if (text === undefined) return null;
+  const touched = stack.flatMap((e) => (e.owner ? [e.point, e.owner] : [e.point]));
+  if (text === undefined || !editsStayWithin(model.layers, touched)) return null;
   const edits = new Map<string, TextEdit>();
   for (const { point, owner } of stack) {
     if (!point.activation) return null;

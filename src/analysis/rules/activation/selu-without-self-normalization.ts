@@ -6,7 +6,7 @@ import type { InitializerIR, LayerIR, ModelIR } from '../../../shared/ir';
 import type { Finding, Fix, TextEdit } from '../../../shared/findings';
 import type { Rule, RuleContext, RuleMeta } from '../types';
 import { appliedActivation, appliesNonlinearity } from '../helpers/applied-activation';
-import { groupByCall } from '../helpers/call-key';
+import { editsStayWithin, groupByCall } from '../helpers/call-key';
 import { keywordArgumentEdit } from '../helpers/keyword-argument-edit';
 import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
 import { isDropoutLayer, isLearningLayer, isNormalizationLayer, isShapeOnlyLayer } from '../helpers/layer-kinds';
@@ -175,7 +175,7 @@ function initFindings(model: ModelIR, graph: LayerGraph, context: RuleContext, s
   return groupByCall(wrong).map((copies) => {
     const layer = copies[0]!;
     const init = layer.kernelInit!;
-    const edit = model.framework === 'keras' && text !== undefined ? keywordArgumentEdit(model.file, text, layer.range, 'kernel_initializer', "'lecun_normal'") : null;
+    const edit = model.framework === 'keras' && text !== undefined && editsStayWithin(model.layers, copies) ? keywordArgumentEdit(model.file, text, layer.range, 'kernel_initializer', "'lecun_normal'") : null;
     const fix: Fix | null = edit ? { title: "Use kernel_initializer='lecun_normal'", safety: 'safe', edits: [edit] } : null;
     const lecun = recommendedInit('selu', model.framework)!.init;
     const advice = model.framework === 'keras' ? "kernel_initializer='lecun_normal'" : "nn.init.kaiming_normal_(weight, nonlinearity='linear') (variance 1/fan_in)";
@@ -204,7 +204,7 @@ function stackFindings(model: ModelIR, graph: LayerGraph, context: RuleContext):
   const norms = model.layers.filter((l) => l.kind === 'batchnorm' && inSeluStack(graph, l, true));
   const dropoutFindings = groupByCall(dropouts).map((copies) => {
     const layer = copies[0]!;
-    const edit = alphaDropoutEdit(model, text, layer);
+    const edit = editsStayWithin(model.layers, copies) ? alphaDropoutEdit(model, text, layer) : null;
     return makeFinding(meta, model, context, {
       message: `Plain ${layerLabel(layer, 'dropout')} in a SELU network: zeroing units (instead of SELU's negative saturation) shifts the mean and variance that SELU keeps at 0 and 1. Use AlphaDropout.`,
       range: layer.range,

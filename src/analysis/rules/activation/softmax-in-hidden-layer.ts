@@ -6,7 +6,7 @@ import type { ActivationName, LayerIR, LayerKind } from '../../../shared/ir';
 import type { Fix } from '../../../shared/findings';
 import type { Rule, RuleMeta } from '../types';
 import { appliedActivation } from '../helpers/applied-activation';
-import { groupByCall } from '../helpers/call-key';
+import { editsStayWithin, groupByCall } from '../helpers/call-key';
 import { layerGraph } from '../helpers/layer-graph';
 import { isDropoutLayer, isLearningLayer, isNormalizationLayer, isShapeOnlyLayer } from '../helpers/layer-kinds';
 import { layerLabel } from '../helpers/layer-label';
@@ -83,7 +83,7 @@ export const rule: Rule = {
       const layer = copies[0]!;
       const name = appliedActivation(layer)!;
       const consumer = walkForward(graph, layer, passesThrough)!.layer;
-      const edit = text !== undefined && layer.activation ? replaceActivationWithReluEdit(model.file, text, layer.activation) : null;
+      const edit = text !== undefined && layer.activation && editsStayWithin(model.layers, copies) ? replaceActivationWithReluEdit(model.file, text, layer.activation) : null;
       const fix: Fix | null = edit ? { title: `Use relu instead of ${name} in the hidden layer`, safety: 'unsafe', edits: [edit] } : null;
       return makeFinding(meta, model, context, {
         message: `${name} used as a hidden activation: its output feeds ${layerLabel(consumer)}. Softmax makes units compete (outputs sum to 1, about 1/n each) and its Jacobian shrinks the gradient; keep it for the output layer and use relu here.`,

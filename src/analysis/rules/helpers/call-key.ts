@@ -15,3 +15,15 @@ export function groupByCall<T extends LayerIR>(layers: readonly T[]): T[][] {
   }
   return [...groups.values()];
 }
+
+/**
+ * True when no layer outside `chosen` shares a call (or, for activations, the written activation)
+ * with a layer in `chosen`. An edit to such shared text would also change the other layer: a reused
+ * `self.sigmoid = nn.Sigmoid()` that is also the output activation, or a loop body with other copies.
+ */
+export function editsStayWithin(all: readonly LayerIR[], chosen: readonly LayerIR[]): boolean {
+  const keysOf = (layer: LayerIR): string[] => [rangeKey(layer.range), ...(layer.activation?.range ? [rangeKey(layer.activation.range)] : [])];
+  const chosenKeys = new Set(chosen.flatMap(keysOf));
+  const chosenSet = new Set(chosen);
+  return all.every((layer) => chosenSet.has(layer) || !keysOf(layer).some((key) => chosenKeys.has(key)));
+}

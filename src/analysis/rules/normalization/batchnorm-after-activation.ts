@@ -6,7 +6,7 @@ import type { ActivationName, LayerIR } from '../../../shared/ir';
 import type { Fix, IrEditOp } from '../../../shared/findings';
 import type { Rule, RuleMeta } from '../types';
 import { appliedActivation, appliesNonlinearity } from '../helpers/applied-activation';
-import { groupByCall } from '../helpers/call-key';
+import { editsStayWithin, groupByCall } from '../helpers/call-key';
 import { layerGraph } from '../helpers/layer-graph';
 import { layerLabel } from '../helpers/layer-label';
 import { makeFinding } from '../helpers/make-finding';
@@ -88,7 +88,8 @@ export const rule: Rule = {
       const activation = pairs.find((p) => p.norm === norm)!.activation;
       const name = appliedActivation(activation) as ActivationName;
       const separate = activation.kind === 'activation';
-      const edits = text === undefined ? null : separate ? swapCallsEdit(model, text, activation, norm) : moveFusedActivationEdit(model, text, activation, norm);
+      const touched = [...copies, ...copies.map((c) => pairs.find((p) => p.norm === c)!.activation)];
+      const edits = text === undefined || !editsStayWithin(model.layers, touched) ? null : separate ? swapCallsEdit(model, text, activation, norm) : moveFusedActivationEdit(model, text, activation, norm);
       const fix: Fix | null = edits ? { title: `Move the BatchNorm before the ${name} activation`, safety: 'unsafe', edits } : null;
       const ops: IrEditOp[] = copies.flatMap((copy): IrEditOp[] => {
         const act = pairs.find((p) => p.norm === copy)!.activation;

@@ -7,7 +7,7 @@ import type { Fix, TextEdit } from '../../../shared/findings';
 import type { Rule, RuleMeta } from '../types';
 import { appliedActivation } from '../helpers/applied-activation';
 import { parseCallArguments } from '../helpers/call-arguments';
-import { groupByCall, rangeKey } from '../helpers/call-key';
+import { editsStayWithin, groupByCall } from '../helpers/call-key';
 import { keywordArgumentEdit } from '../helpers/keyword-argument-edit';
 import { layerGraph } from '../helpers/layer-graph';
 import { isLearningLayer } from '../helpers/layer-kinds';
@@ -100,8 +100,7 @@ export const rule: Rule = {
       const layer = copies[0]!;
       const norm = followedByNorm(layer)!;
       // One edit changes every copy made by the same call: offer it only when every copy qualifies.
-      const allCopiesQualify = model.layers.filter((l) => rangeKey(l.range) === rangeKey(layer.range)).every((l) => copies.includes(l));
-      const edit = text !== undefined && allCopiesQualify ? noBiasEdit(model, text, layer) : null;
+      const edit = text !== undefined && editsStayWithin(model.layers, copies) ? noBiasEdit(model, text, layer) : null;
       const keyword = model.framework === 'keras' ? 'use_bias=False' : 'bias=False';
       const fix: Fix | null = edit ? { title: `Set ${keyword} (BatchNorm's beta replaces the bias)`, safety: 'safe', edits: [edit] } : null;
       return makeFinding(meta, model, context, {

@@ -5,7 +5,7 @@
 import type { LayerIR } from '../../../shared/ir';
 import type { Fix } from '../../../shared/findings';
 import type { Rule, RuleMeta } from '../types';
-import { groupByCall } from '../helpers/call-key';
+import { editsStayWithin, groupByCall } from '../helpers/call-key';
 import { layerGraph } from '../helpers/layer-graph';
 import { isShapeOnlyLayer } from '../helpers/layer-kinds';
 import { layerLabel } from '../helpers/layer-label';
@@ -86,7 +86,8 @@ export const rule: Rule = {
       const dropout = copies[0]!;
       const norm = pairs.find((p) => p.dropout === dropout)!.norm;
       const adjacent = walkBackward(graph, norm, () => false)?.layer === dropout;
-      const swap = adjacent && text !== undefined ? swapCallsEdit(model, text, dropout, norm) : null;
+      const touched = [...copies, ...copies.map((c) => pairs.find((p) => p.dropout === c)!.norm)];
+      const swap = adjacent && text !== undefined && editsStayWithin(model.layers, touched) ? swapCallsEdit(model, text, dropout, norm) : null;
       const fix: Fix | null = swap ? { title: 'Move the dropout after the BatchNorm', safety: 'unsafe', edits: swap } : null;
       return makeFinding(meta, model, context, {
         message: `${layerLabel(dropout, 'Dropout')} feeds ${layerLabel(norm, 'BatchNorm')}: BN learns its moving variance under dropout noise but is used without it at inference (variance shift, Li et al. 2019). Put the dropout after the BatchNorm.`,
