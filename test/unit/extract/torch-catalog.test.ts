@@ -97,3 +97,10 @@ describe('torch layer catalog', () => {
     expect(m!.unsupported).toEqual([{ what: 'nn.TransformerEncoder is not modelled', range: m!.layers[1]!.range }]);
   });
 });
+
+describe('torch sizes left implicit', () => {
+  it('fills LazyLinear in_features and fans from the layer before it', async () => {
+    const [m] = await extractTorchFrom('import torch.nn as nn\nm = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.LazyLinear(8))\n');
+    expect(m!.layers[2]).toMatchObject({ kind: 'dense', inFeatures: 32, units: 8, fanIn: 32, fanOut: 8 });
+  });
+});

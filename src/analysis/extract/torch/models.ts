@@ -8,6 +8,7 @@ import type { PyFile } from '../../python/file';
 import { calleeName, enclosing, rangeOf, unparen, walk } from '../../python/syntax';
 import { sequentialCalls } from './search';
 import { makeModel } from '../builders';
+import { propagateShapes } from '../shapes';
 import { findFunctions, findModuleClasses, isModuleClass } from './classes';
 import { Interpreter, type Context } from './interpreter';
 import { MODEL_INPUT, Trace } from './trace';
@@ -160,6 +161,8 @@ export function extractTorchModels(file: PyFile): ModelIR[] {
     if (layers.length === 0) return;
     const model = makeModel({ name: naming.name, framework: 'torch', style, file: file.path, range: rangeOf(range), nameRange: rangeOf(naming.nameNode), layers, exports: naming.exports, isGraph });
     model.inputShape = inputShape(model);
+    // Sizes torch leaves implicit (LazyLinear, LazyConv2d) follow from the layers before them.
+    if (model.layers.some((l) => l.inFeatures === null && (l.kind === 'dense' || l.kind.startsWith('conv')))) propagateShapes(model.layers, model.inputShape, { layout: 'channels_first' });
     model.unsupported = trace.unsupported;
     models.push(model);
   };
