@@ -100,12 +100,19 @@ export class Executor {
   // ---------------------------------------------------------------- names
 
   private bindName(name: string, value: Value | undefined, valueNode: Node | null = null): void {
+    // A name bound once to this very expression is already known to the scope, which can then
+    // still follow it to the expression (spelling, initializer objects).
+    const boundOnceHere = valueNode !== null && this.scope.lookup(name)?.id === valueNode.id;
+    if (value?.t === 'const' && boundOnceHere) {
+      this.env.delete(name);
+      return;
+    }
     if (value?.t === 'const') {
       this.scope = this.scope.with(name, value.value);
       this.env.delete(name);
       return;
     }
-    if (!valueNode || this.scope.lookup(name)?.id !== valueNode.id) this.scope = this.scope.with(name, SHADOW);
+    if (!boundOnceHere) this.scope = this.scope.with(name, SHADOW);
     if (value && value.t !== 'opaque') this.env.set(name, value);
     else this.env.delete(name);
   }
@@ -430,8 +437,9 @@ export class Executor {
       case 'list':
       case 'tuple':
       case 'expression_list': {
-        const c = this.scope.evaluate(n);
-        if (c !== undefined && n.type !== 'expression_list') return { t: 'const', value: c };
+        // Lists stay lists (they may be appended to later); constant tuples are constants.
+        const c = n.type === 'tuple' ? this.scope.evaluate(n) : undefined;
+        if (c !== undefined) return { t: 'const', value: c };
         const items: Value[] = [];
         for (const child of namedChildren(n)) {
           if (child.type === 'list_splat') {

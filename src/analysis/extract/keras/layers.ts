@@ -219,7 +219,9 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
     argsRange: hasWeights ? (kernelArg ? rangeOf(kernelArg) : insertionPoint(args)) : null,
     ...fields,
   });
-  return { layer, declaredInput: declaredInput(args, spec, ctx), unsupported: [] };
+  const declared = declaredInput(args, spec, ctx);
+  if (spec.kind === 'input' && declared) layer.params.shape = JSON.stringify(declared);
+  return { layer, declaredInput: declared, unsupported: [] };
 }
 
 /** Conv kernel sizes, including Keras 1's `Convolution2D(32, 3, 3)` / `nb_row=3, nb_col=3`. */

@@ -1,0 +1,146 @@
+/** Keras functional graphs: Input -> layers -> keras.Model, residuals, merges, helpers, multiple inputs. */
+import { describe, expect, it } from 'vitest';
+import { extractFrom, kerasFixture, layerSummary, lineOf, modelNamed } from './extract-helper';
+
+describe('functional models', () => {
+  it('inlines a residual helper per call and wires the Add inputs (keras.io ResNet style)', async () => {
+    const text = kerasFixture('resnet_functional.py');
+    const model = modelNamed(await extractFrom(text), 'build_resnet');
+    expect(model.style).toBe('keras-functional');
+    expect(model.isGraph).toBe(true);
+    expect(model.exports).toEqual(['build_resnet']);
+    expect(model.inputShape).toEqual([32, 32, 3]);
+    expect(model.layers[0]).toMatchObject({ kind: 'input', name: 'image', params: { shape: '[32,32,3]' } });
+    expect(model.layers[1]).toMatchObject({ kind: 'rescaling', params: { scale: 1 / 255 } });
+    // stem conv, then two residual blocks of 7 layers each (downsample=False: no projection conv).
+    const block = ['conv2d', 'batchnorm', 'activation:relu', 'conv2d', 'batchnorm', 'add', 'activation:relu'];
+    expect(layerSummary(model)).toEqual(['input', 'rescaling', 'conv2d', ...block, ...block, 'global-pool', 'dropout', 'dense:softmax']);
+    const adds = model.layers.filter((l) => l.kind === 'add');
+    // First block: shortcut is the stem conv (L2); second block: the first block's output (L9).
+    expect(adds.map((l) => l.inputs)).toEqual([
+      ['L7', 'L2'],
+      ['L14', 'L9'],
+    ]);
+    const convs = model.layers.filter((l) => l.kind === 'conv2d');
+    expect(convs.map((c) => c.units)).toEqual([16, 16, 16, 32, 32]);
+    expect(convs.map((c) => c.fanIn)).toEqual([27, 144, 144, 144, 288]);
+    expect(convs[1]).toMatchObject({ useBias: false, biasInit: null, kernelInit: { name: 'he_normal', explicit: true, spelling: '"he_normal"' } });
+    // Both blocks come from the one helper: the copies point at the helper's lines, unrolled by the loop.
+    const helperConvLine = text.split('\n').findIndex((l) => l.includes('x = layers.Conv2D(filters, 3, strides=strides')) + 1;
+    expect(lineOf(convs[1]!)).toBe(helperConvLine);
+    expect(lineOf(convs[3]!)).toBe(helperConvLine);
+    expect(convs[1]!.unrolled).toEqual({ index: 0, count: 2 });
+    expect(convs[3]!.unrolled).toEqual({ index: 1, count: 2 });
+    expect(model.layers.at(-1)!.fanIn).toBe(32);
+    expect(model.range.start.line + 1).toBe(text.split('\n').findIndex((l) => l.includes('inputs = keras.Input')) + 1);
+  });
+
+  it('reads a two-input model with a concatenation and named outputs', async () => {
+    const model = modelNamed(await extractFrom(kerasFixture('resnet_functional.py')), 'ticket_model');
+    expect(model.exports).toEqual(['ticket_model']);
+    expect(layerSummary(model)).toEqual(['input', 'input', 'embedding', 'embedding', 'lstm:tanh', 'lstm:tanh', 'concat', 'dense:sigmoid']);
+    const concat = model.layers[6]!;
+    expect(concat.inputs).toEqual(['L4', 'L5']);
+    expect(model.layers[7]).toMatchObject({ name: 'priority', fanIn: 160, units: 1 });
+    expect(model.layers[4]).toMatchObject({ units: 128, inFeatures: 64, fanIn: 64, fanOut: 512 });
+    expect(model.layers[2]!.kernelInit).toMatchObject({ name: 'random_uniform', explicit: false, params: { minval: -0.05, maxval: 0.05 } });
+  });
+
+  it('reads Bidirectional and TimeDistributed wrappers', async () => {
+    const models = await extractFrom(kerasFixture('recurrent_text.py'));
+    const sentiment = modelNamed(models, 'sentiment');
+    expect(layerSummary(sentiment)).toEqual(['input', 'embedding', 'lstm:tanh', 'lstm:tanh', 'dense:sigmoid']);
+    const bi = sentiment.layers[2]!;
+    expect(bi).toMatchObject({ className: 'L.Bidirectional(L.LSTM)', units: 64, fanIn: 128, fanOut: 256, params: { bidirectional: true, return_sequences: true } });
+    expect(bi.recurrentInit).toMatchObject({ name: 'orthogonal', explicit: false });
+    expect(bi.activation).toMatchObject({ name: 'tanh', source: 'default' });
+    expect(bi.params.recurrent_activation).toBe('sigmoid');
+    // Concatenated directions: 2 * 64 features reach the next LSTM and the Dense.
+    expect(sentiment.layers[3]!.fanIn).toBe(128);
+    expect(sentiment.layers[4]!.fanIn).toBe(128);
+    const tagger = modelNamed(models, 'tagger');
+    expect(tagger.inputShape).toEqual([40]);
+    expect(tagger.layers[1]).toMatchObject({ kind: 'gru', fanIn: 32, fanOut: 144, params: { recurrent_activation: 'hard_sigmoid', dropout: 0.2 } });
+    expect(tagger.layers[3]).toMatchObject({ kind: 'dense', className: 'L.TimeDistributed(L.Dense)', fanIn: 16, fanOut: 9, params: { time_distributed: true } });
+    const forecaster = modelNamed(models, 'forecaster');
+    expect(forecaster.inputShape).toEqual([10, 3]);
+    expect(forecaster.layers[0]).toMatchObject({ kind: 'lstm', fanIn: 3, fanOut: 200, recurrentInit: { name: 'glorot_uniform', explicit: true } });
+    expect(forecaster.layers[1]).toMatchObject({ kind: 'reshape', params: { op: 'RepeatVector', n: 5 } });
+    expect(forecaster.layers[3]!.fanIn).toBe(50);
+  });
+
+  it('chains Sequential sub-models applied to tensors and reports what it cannot model', async () => {
+    const text = kerasFixture('factories.py');
+    const models = await extractFrom(text);
+    const auto = modelNamed(models, 'make_autoencoder');
+    expect(layerSummary(auto)).toEqual(['input', 'dense:relu', 'dense:relu', 'dense:relu', 'dense:sigmoid']);
+    expect(auto.layers.map((l) => l.fanIn)).toEqual([null, 784, 64, 8, 64]);
+    // The encoder and decoder Sequentials are models of their own, not exported (make_autoencoder returns neither).
+    expect(modelNamed(models, 'encoder').exports).toEqual([]);
+    const head = modelNamed(models, 'head');
+    expect(head.layers.map((l) => l.kind)).toEqual(['input', 'unknown', 'unknown', 'unknown', 'global-pool', 'unknown', 'dense']);
+    expect(head.layers[3]).toMatchObject({ className: 'keras.applications.MobileNetV2', name: 'backbone' });
+    expect(head.unsupported.map((u) => u.what)).toEqual([
+      `layer keras.applications.MobileNetV2 (line ${text.split('\n').findIndex((l) => l.startsWith('backbone =')) + 1}) is not modelled`,
+      `layer layers.MultiHeadAttention (line ${text.split('\n').findIndex((l) => l.includes('MultiHeadAttention')) + 1}) is not modelled`,
+    ]);
+  });
+
+  it('treats x + shortcut, Concatenate()(..) and tf ops as graph nodes; keeps unknown calls as pass-through', async () => {
+    const models = await extractFrom(`
+import tensorflow as tf
+from tensorflow.keras import layers, Model, Input
+
+inp = Input((64,))
+h = layers.Dense(64, activation='relu')(inp)
+h = tf.squeeze(h)
+skip = h
+h = layers.Dense(64)(h)
+h = h + skip
+a = layers.Dense(8)(h)
+b = layers.Dense(8)(h)
+c = layers.Concatenate(axis=-1)([a, b])
+d = tf.concat([a, c], axis=-1)
+out = layers.Dense(3, activation='softmax')(d)
+net = Model(inputs=inp, outputs=out)
+`);
+    const net = modelNamed(models, 'net');
+    expect(layerSummary(net)).toEqual(['input', 'dense:relu', 'dense', 'add', 'dense', 'dense', 'concat', 'concat', 'dense:softmax']);
+    expect(net.layers[3]).toMatchObject({ className: '+', inputs: ['L2', 'L1'] });
+    expect(net.layers[6]).toMatchObject({ inputs: ['L4', 'L5'], params: { axis: -1 } });
+    expect(net.layers[7]).toMatchObject({ className: 'tf.concat', inputs: ['L4', 'L6'] });
+    expect(net.layers[8]!.fanIn).toBe(8 + 16);
+  });
+
+  it('only includes the layers that feed the outputs, and several models of one scope stay apart', async () => {
+    const models = await extractFrom(`
+from tensorflow import keras
+inputs = keras.Input(shape=(10,))
+shared = keras.layers.Dense(16, activation='relu')(inputs)
+out_a = keras.layers.Dense(1, name='a')(shared)
+out_b = keras.layers.Dense(2, name='b')(shared)
+model_a = keras.Model(inputs, out_a)
+model_b = keras.Model(inputs, out_b)
+both = keras.Model(inputs, [out_a, out_b])
+`);
+    expect(models.map((m) => m.name)).toEqual(['model_a', 'model_b', 'both']);
+    expect(modelNamed(models, 'model_a').layers.map((l) => l.name)).toEqual(['input', 'dense', 'a']);
+    expect(modelNamed(models, 'model_b').layers.map((l) => l.name)).toEqual(['input', 'dense', 'b']);
+    expect(modelNamed(models, 'both').layers.map((l) => l.name)).toEqual(['input', 'dense', 'a', 'b']);
+    expect(new Set(models.map((m) => m.id)).size).toBe(3);
+  });
+
+  it('applies tf.nn activations between layers as functional activations', async () => {
+    const models = await extractFrom(`
+import tensorflow as tf
+x_in = tf.keras.Input(shape=(5,))
+x = tf.nn.leaky_relu(tf.keras.layers.Dense(4)(x_in), alpha=0.1)
+x = tf.keras.activations.selu(tf.keras.layers.Dense(4, kernel_initializer='lecun_normal')(x))
+mdl = tf.keras.Model(x_in, x)
+`);
+    const mdl = modelNamed(models, 'mdl');
+    expect(layerSummary(mdl)).toEqual(['input', 'dense', 'activation:leaky_relu', 'dense', 'activation:selu']);
+    expect(mdl.layers[2]!.activation).toMatchObject({ source: 'functional', spelling: 'tf.nn.leaky_relu', params: { alpha: 0.1 } });
+    expect(mdl.layers[4]!.activation!.range).toEqual({ start: { line: 4, character: 4 }, end: { line: 4, character: 4 + "tf.keras.activations.selu".length } });
+  });
+});
