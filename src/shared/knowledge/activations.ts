@@ -164,12 +164,16 @@ const ACTIVATIONS: Record<ActivationName, ActivationInfo> = {
   }),
 };
 
-export function activationInfo(name: ActivationName): ActivationInfo {
-  return ACTIVATIONS[name] ?? ACTIVATIONS.unknown;
+/** Facts about an activation, with the initializer that suits it in both frameworks (null when none does). */
+export function activationInfo(name: ActivationName): ActivationInfo & { suitedInit: { keras: string; torch: string } | null } {
+  const info = ACTIVATIONS[name] ?? ACTIVATIONS.unknown;
+  const keras = recommendedInit(info.name, 'keras');
+  const torch = recommendedInit(info.name, 'torch');
+  return { ...info, suitedInit: keras && torch ? { keras: keras.spelling, torch: torch.spelling } : null };
 }
 
 export function activationClass(name: ActivationName): ActivationClass {
-  return activationInfo(name).activationClass;
+  return (ACTIVATIONS[name] ?? ACTIVATIONS.unknown).activationClass;
 }
 
 /** An activation as the knowledge base needs it: a name, plus parameters such as a leaky slope. */

@@ -51,6 +51,9 @@ describe('activationInfo', () => {
     expect(s.zeroCentred).toBe(false);
     expect(s.maxDerivative).toMatch(/^0\.25/);
     expect(s.range).toBe('(0, 1)');
+    expect(s.suitedInit).toEqual({ keras: "'glorot_uniform'", torch: 'nn.init.xavier_uniform_(w)' });
+    expect(activationInfo('selu').suitedInit!.torch).toBe("nn.init.kaiming_normal_(w, nonlinearity='linear')");
+    expect(activationInfo('unknown').suitedInit).toBeNull();
   });
 
   it('tanh is zero-centred with derivative 1 at 0; relu is not zero-centred', () => {
