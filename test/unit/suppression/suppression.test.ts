@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSuppressed, parseSuppressions, scanComments } from '../../../src/analysis/suppression';
 
@@ -96,5 +97,31 @@ describe('parseSuppressions', () => {
   it('uses the registry codes when none are given', () => {
     const s = parseSuppressions('x = 1  # noqa: GL101, GL999\n');
     expect(s.notices.map((n) => n.message.split(' (')[0])).toEqual(['Unknown rule code GL999 in suppression comment']);
+  });
+});
+
+describe('scanComments on generated lines', () => {
+  // Any string literal content (quotes escaped as Python requires) followed by a comment: the
+  // scanner must report exactly that comment, never a '#' from inside the literal.
+  const literal = fc
+    .tuple(fc.constantFrom("'", '"', "'''", '"""'), fc.constantFrom('', 'r', 'b', 'f', 'rb', 'u'), fc.string({ unit: fc.constantFrom('a', '#', ' ', '\\', "'", '"', 'é', 'x') }))
+    .map(([quote, prefix, body]) => {
+      const q = quote[0];
+      // Escape backslashes and the quote character so the literal closes where it should.
+      let escaped = body.replace(/\\/g, '\\\\').split(q).join(`\\${q}`);
+      if (prefix.includes('r')) escaped = escaped.replace(/\\\\/g, 'x'); // raw: no escaped backslashes
+      return `${prefix}${quote}${escaped}${quote}`;
+    });
+
+  it('finds only the trailing comment', () => {
+    fc.assert(
+      fc.property(fc.array(literal, { minLength: 1, maxLength: 4 }), fc.boolean(), (literals, withComment) => {
+        const line = `value = ${literals.join(' + ')}${withComment ? '  # noqa: GL101' : ''}`;
+        const comments = scanComments(`${line}\nnext = 1\n`);
+        expect(comments.map((c) => c.text)).toEqual(withComment ? ['# noqa: GL101'] : []);
+        if (withComment) expect(comments[0].column).toBe(line.indexOf('  # noqa') + 2);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
