@@ -1,6 +1,6 @@
 /** Larger files written the way public PyTorch projects write them: GPT blocks, Kaggle CNNs, DQN. */
 import { describe, expect, it } from 'vitest';
-import { extractFixture, fixture, kinds, lineOf, model } from './torch-fixture';
+import { extractFixture, extractTorchFrom, fixture, kinds, lineOf, model } from './torch-fixture';
 
 describe('a nanoGPT-style model with a dataclass config', async () => {
   const text = fixture('gpt_mini.py');
@@ -68,5 +68,81 @@ describe('Kaggle-style MNIST models', async () => {
     expect(dqn.layers[0]).toMatchObject({ inFeatures: 4, units: 32, kernelSize: [8, 8], fanIn: 256, params: { stride: 4 } });
     expect(dqn.layers[9]!.units).toBe(6);
     expect(dqn.inputShape).toEqual([4, null, null]);
+  });
+});
+
+describe('older example-repository idioms', () => {
+  it('runs the Sequential that nn.parallel.data_parallel is given, and sees through DataParallel/spectral_norm', async () => {
+    const models = await extractTorchFrom(`
+import torch
+import torch.nn as nn
+from torch.nn.utils import spectral_norm
+
+class Gen(nn.Module):
+    def __init__(self, ngpu=1):
+        super().__init__()
+        self.ngpu = ngpu
+        self.main = nn.Sequential(nn.ConvTranspose2d(100, 64, 4, 1, 0, bias=False), nn.BatchNorm2d(64), nn.ReLU(True),
+                                  nn.ConvTranspose2d(64, 3, 4, 2, 1, bias=False), nn.Tanh())
+
+    def forward(self, input):
+        gpu_ids = None
+        if isinstance(input.data, torch.cuda.FloatTensor) and self.ngpu > 1:
+            gpu_ids = range(self.ngpu)
+        return nn.parallel.data_parallel(self.main, input, gpu_ids)
+
+critic = nn.Sequential(spectral_norm(nn.Linear(16, 16)), nn.LeakyReLU(0.1), spectral_norm(nn.Linear(16, 1)))
+netG = nn.DataParallel(Gen())
+`);
+    expect(kinds(model(models, 'Gen'))).toEqual(['conv-transpose', 'batchnorm', 'activation:relu', 'conv-transpose', 'activation:tanh']);
+    expect(kinds(model(models, 'critic'))).toEqual(['dense', 'activation:leaky_relu', 'dense']);
+    expect(models.every((m) => m.unsupported.length === 0)).toBe(true);
+  });
+
+  it('keeps the flow when forward constructs a module around a tensor by mistake', async () => {
+    const [m] = await extractTorchFrom(`
+import torch
+import torch.nn.functional as F
+
+class MyNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(3, 32, 3, 1, 1)
+        self.dense1 = torch.nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        x = torch.nn.ReLU(x)
+        x = F.max_pool2d(x, 2)
+        return self.dense1(x)
+`);
+    expect(kinds(m!)).toEqual(['conv2d', 'unknown', 'maxpool', 'dense']);
+    expect(m!.layers.map((l) => l.inputs)).toEqual([[], ['L0'], ['L1'], ['L2']]);
+  });
+
+  it('follows getattr(nn, name) when the name is constant and lists built with comprehensions in forward', async () => {
+    const [m] = await extractTorchFrom(`
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+class TextCNN(nn.Module):
+    def __init__(self, vocab=5000, dim=64, n_filters=16, sizes=(3, 4, 5), n_classes=2, cell='GRU'):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, dim)
+        self.convs = nn.ModuleList([nn.Conv2d(1, n_filters, (k, dim)) for k in sizes])
+        self.rnn = getattr(nn, cell)(input_size=dim, hidden_size=dim, batch_first=True)
+        self.fc = nn.Linear(len(sizes) * n_filters, n_classes)
+
+    def forward(self, x):
+        x = self.embed(x).unsqueeze(1)
+        xs = [F.relu(conv(x)).squeeze(3) for conv in self.convs]
+        xs = [F.max_pool1d(i, i.size(2)).squeeze(2) for i in xs]
+        return self.fc(torch.cat(xs, 1))
+`);
+    expect(kinds(m!)).toEqual(['embedding', 'conv2d', 'activation:relu', 'conv2d', 'activation:relu', 'conv2d', 'activation:relu', 'maxpool', 'maxpool', 'maxpool', 'concat', 'dense']);
+    expect(m!.layers[5]).toMatchObject({ kernelSize: [5, 64], fanIn: 320 });
+    expect(m!.layers[10]!.inputs).toEqual(['L7', 'L8', 'L9']);
+    expect(m!.layers[11]).toMatchObject({ inFeatures: 48, units: 2 });
   });
 });

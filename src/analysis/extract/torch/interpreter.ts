@@ -62,6 +62,17 @@ const MAX_DEPTH = 10;
 const MAX_ITERATIONS = 256;
 const RETURNS_SELF = new Set(['to', 'cuda', 'cpu', 'float', 'double', 'half', 'train', 'eval', 'requires_grad_', 'type', 'share_memory', 'bfloat16']);
 const TENSOR_FACTORIES = /^torch\.(zeros|ones|randn|rand|empty|full|tensor|arange|linspace|eye|zeros_like|ones_like|randn_like|rand_like|randint|from_numpy|as_tensor|Tensor|FloatTensor|LongTensor)$/;
+const MODULE_WRAPPERS = new Set([
+  'torch.nn.DataParallel',
+  'torch.nn.parallel.DataParallel',
+  'torch.nn.parallel.DistributedDataParallel',
+  'torch.nn.utils.weight_norm',
+  'torch.nn.utils.spectral_norm',
+  'torch.nn.utils.parametrizations.weight_norm',
+  'torch.nn.utils.parametrizations.spectral_norm',
+  'torch.compile',
+  'torch.jit.script',
+]);
 const PARAMETER_CLASSES = new Set(['torch.nn.Parameter', 'torch.nn.parameter.Parameter']);
 /** Math functions whose arguments may be module sizes (`1 / math.sqrt(m.in_features)`). */
 const MATH = new Map<string, (...xs: number[]) => number>([
@@ -1096,6 +1107,12 @@ export class Interpreter {
       return pairs ? { t: 'dict', entries } : { t: 'opaque', node: n, what: `${spelling}(...) with unknown contents` };
     }
     if (qualified === 'copy.deepcopy') return cloneValue(args.positional[0] ?? UNKNOWN, f.unroll);
+    // Wrappers that return (or run) the module they are given.
+    if (MODULE_WRAPPERS.has(qualified)) return args.positional[0] ?? args.keywords.get('module') ?? UNKNOWN;
+    if (qualified === 'torch.nn.parallel.data_parallel' && f.trace) {
+      const module = args.positional[0] ?? args.keywords.get('module') ?? UNKNOWN;
+      return this.apply(module, { positional: args.positional.slice(1, 2), keywords: new Map(), partial: false }, n, f);
+    }
     if (qualified === 'torch.nn.init.calculate_gain') {
       const g = calculateGain(constOf(args.positional[0] ?? args.keywords.get('nonlinearity')), constOf(args.positional[1] ?? args.keywords.get('param')));
       return g === undefined ? UNKNOWN : constant(g);
@@ -1114,6 +1131,7 @@ export class Interpreter {
       return Number.isFinite(r) ? constant(r) : UNKNOWN;
     }
     const layerName = torchLayerName(qualified);
+    if (layerName && f.trace && this.hasTensor(args)) return this.barrier(n, `${spelling}(...) is called on a tensor`, args, f);
     if (layerName && !['Module', 'Parameter', 'ParameterList', 'ParameterDict'].includes(layerName)) {
       const slot = buildLayer(qualified, { name: layerName, spelling, call: n, args: this.argReader(args) });
       const made = slot ?? unknownLayer(spelling, n, `${spelling} is not modelled`);

@@ -112,8 +112,9 @@ export function extractTorchModels(file: PyFile): ModelIR[] {
   const guarded = (run: () => void) => {
     try {
       run();
-    } catch {
+    } catch (error) {
       // One construct the interpreter trips on must not cost the rest of the file.
+      if (process.env.GRADIENT_LENS_DEBUG) console.error(`torch extractor: ${file.path}:`, error);
     }
   };
 
