@@ -160,14 +160,15 @@ export function initializerStats(init: InitializerSpec, fanIn: number | null, fa
       const scale = num(p, 'scale');
       const mode = fanMode(init.options.mode);
       const distribution = kerasDistribution(init.options.distribution);
-      if (scale === undefined || mode === null) return unknown(distribution === 'uniform' ? 'uniform' : distribution === 'untruncated_normal' ? 'normal' : 'truncated_normal', 0);
+      // Keras rejects scale <= 0.
+      if (scale === undefined || !(scale > 0) || mode === null) return unknown(distribution === 'uniform' ? 'uniform' : distribution === 'untruncated_normal' ? 'normal' : 'truncated_normal', 0);
       return varianceScalingStats(scale, mode, distribution, fanIn, fanOut);
     }
     case 'xavier_uniform':
     case 'xavier_normal': {
       const gain = num(p, 'gain');
       if (gain === undefined || !positive(fanIn) || !positive(fanOut)) return unknown(init.name === 'xavier_uniform' ? 'uniform' : 'normal', 0);
-      const std = gain * Math.sqrt(2 / (fanIn + fanOut));
+      const std = Math.abs(gain) * Math.sqrt(2 / (fanIn + fanOut));
       return init.name === 'xavier_uniform' ? uniformStats(-Math.sqrt(3) * std, Math.sqrt(3) * std) : normalStats(0, std, false);
     }
     case 'kaiming_uniform':
