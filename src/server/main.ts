@@ -1,9 +1,15 @@
 /**
- * Entry point of dist/server.js. The transport comes from the command line, as vscode-languageclient
- * passes it: `--stdio`, `--node-ipc` or `--socket=PORT`.
+ * Entry point of dist/server.js. In the main thread it is the language server, with the transport
+ * from the command line as vscode-languageclient passes it (`--stdio`, `--node-ipc`, `--socket=PORT`);
+ * the same bundle, started as a worker thread, is the analysis worker (see analysisHost.ts).
  */
+import { isMainThread, parentPort } from 'node:worker_threads';
 import { ProposedFeatures, createConnection } from 'vscode-languageserver/node';
+import { runAnalysisWorker } from './analysisWorker';
 import { GradientLensServer } from './server';
 
-const connection = createConnection(ProposedFeatures.all);
-new GradientLensServer(connection).listen();
+if (isMainThread) {
+  new GradientLensServer(createConnection(ProposedFeatures.all)).listen();
+} else if (parentPort) {
+  runAnalysisWorker(parentPort);
+}

@@ -24,16 +24,14 @@ import {
   type NotebookDocument,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { createSettingsResolver, mergeSettings, type LoadedSettings } from '../analysis/config/index';
 import { cellsToPython } from '../analysis/notebook';
-import { Project } from '../analysis/project';
 import { ServerStatusRequest, type ServerStatus } from '../shared/protocol';
-import type { Settings } from '../shared/settings';
 import { FIX_ALL_KIND, codeActionsFor } from './handlers/codeActions';
 import { findingToDiagnostic, noticeToDiagnostic, type LocationMapper } from './handlers/diagnostics';
 import { hoverAt } from './handlers/hover';
 import { defaultEditorSettings, parseEditorSettings, type EditorSettings } from './editorSettings';
 import { NotebookLayout, type CellPlacement } from './notebookLayout';
+import { AnalysisHost } from './analysisHost';
 import { OpenUnit, type Analysis } from './openUnits';
 import { DebouncedScheduler, type WorkToken } from './scheduler';
 import { diffEdit } from './sourceEdit';
@@ -49,9 +47,13 @@ const DEPENDENTS_DELAY_MS = 400;
 const MIN_DEBOUNCE_MS = 5;
 const MAX_DEBOUNCE_MS = 1000;
 const DEPENDENTS_KEY = '\u0000dependents';
+/** An analysis running longer than this is stopped (see AnalysisHost); initializationOptions.analysisTimeoutMs overrides it. */
+const DEFAULT_ANALYSIS_TIMEOUT_MS = 20_000;
 
 export class GradientLensServer {
-  private project: Project | null = null;
+  private analysis: AnalysisHost | null = null;
+  /** Analyses being computed, so concurrent requests for the same text share one. */
+  private readonly inFlight = new Map<string, { version: number; generation: number; promise: Promise<Analysis | null> }>();
   private readonly documents = new TextDocuments(TextDocument);
   private readonly notebooks = new NotebookDocuments(TextDocument);
   /** Open units by their URI (document or notebook). */
@@ -65,7 +67,6 @@ export class GradientLensServer {
   private readonly publishedUris = new Map<string, Set<string>>();
   private readonly scheduler: DebouncedScheduler;
   private editorSettings: EditorSettings = defaultEditorSettings();
-  private resolveSettings: (path: string) => LoadedSettings;
   private workspaceRoots: string[] = [];
   /** Paths fed to the analyzer from disk (not open in the editor). */
   private readonly indexedPaths = new Set<string>();
@@ -78,7 +79,6 @@ export class GradientLensServer {
 
   constructor(private readonly connection: Connection) {
     this.scheduler = new DebouncedScheduler((key, error) => this.logError(`analysis of ${key} failed`, error));
-    this.resolveSettings = this.newSettingsResolver();
   }
 
   listen(): void {
@@ -87,12 +87,12 @@ export class GradientLensServer {
     c.onInitialized(() => void this.initialized());
     c.onDidChangeConfiguration((params) => void this.configurationChanged(params.settings));
     c.onDidChangeWatchedFiles((params) => void this.watchedFilesChanged(params));
-    c.onHover((params, token) => this.guard('hover', () => this.hover(params, token), null));
-    c.onCodeAction((params, token) => this.guard('codeAction', () => this.codeActions(params, token), []));
+    c.onHover((params, token) => this.guardAsync('hover', () => this.hover(params, token), null));
+    c.onCodeAction((params, token) => this.guardAsync('codeAction', () => this.codeActions(params, token), []));
     c.onRequest(ServerStatusRequest, () => this.status());
     c.onShutdown(() => {
       this.scheduler.cancelAll();
-      this.project?.dispose();
+      this.analysis?.dispose();
     });
 
     this.documents.onDidOpen((e) => this.guard('open', () => this.openDocument(e.document.uri, e.document.getText()), undefined));
@@ -116,9 +116,14 @@ export class GradientLensServer {
     this.supportsDynamicWatchers = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
     this.workspaceRoots = folders.filter((u) => u.startsWith('file:')).map(pathOfUri);
-    this.project = await Project.create({
-      settingsFor: (path) => this.settingsFor(path),
+    const options: unknown = params.initializationOptions;
+    const timeout = typeof options === 'object' && options !== null ? (options as Record<string, unknown>).analysisTimeoutMs : undefined;
+    this.analysis = new AnalysisHost({
+      workerScript: __filename,
+      roots: this.workspaceRoots,
       maxFileBytes: DEFAULT_INDEX_LIMITS.maxFileBytes,
+      timeoutMs: typeof timeout === 'number' && timeout > 0 ? timeout : DEFAULT_ANALYSIS_TIMEOUT_MS,
+      log: (message) => this.log(message),
     });
     return {
       capabilities: {
@@ -155,11 +160,11 @@ export class GradientLensServer {
 
   /** Reads a file into the analyzer unless the editor has it open (the editor's text wins). */
   private async indexFromDisk(path: string): Promise<void> {
-    if (this.isOpenPath(path) || !this.project) return;
+    if (this.isOpenPath(path) || !this.analysis) return;
     const text = await readSource(path);
     if (text === null || this.isOpenPath(path)) return;
-    if (this.project.text(path) !== text) {
-      this.project.setFile(path, text);
+    if (this.analysis.text(path) !== text) {
+      this.analysis.setFile(path, text, null);
       this.generation++;
     }
     this.indexedPaths.add(path);
@@ -172,24 +177,19 @@ export class GradientLensServer {
 
   // ---- settings --------------------------------------------------------------------------------
 
-  private newSettingsResolver(): (path: string) => LoadedSettings {
-    return createSettingsResolver((file, problems) => this.log(`problems in ${file}:\n  ${problems.join('\n  ')}`));
-  }
-
-  private settingsFor(path: string): Settings {
-    const fromFile = path.startsWith('untitled:') ? this.resolveSettings(this.workspaceRoots[0] ?? process.cwd()) : this.resolveSettings(path);
-    return mergeSettings(fromFile.settings, this.editorSettings.overrides);
-  }
-
   private async pullConfiguration(): Promise<void> {
     if (!this.supportsConfigurationPull) return;
     const section: unknown = await this.connection.workspace.getConfiguration({ section: 'gradientLens' });
     this.editorSettings = parseEditorSettings(section);
+    this.analysis?.setOverrides(this.editorSettings.overrides);
   }
 
   private async configurationChanged(pushed: unknown): Promise<void> {
     if (this.supportsConfigurationPull) await this.pullConfiguration();
-    else if (typeof pushed === 'object' && pushed !== null) this.editorSettings = parseEditorSettings((pushed as Record<string, unknown>).gradientLens);
+    else if (typeof pushed === 'object' && pushed !== null) {
+      this.editorSettings = parseEditorSettings((pushed as Record<string, unknown>).gradientLens);
+      this.analysis?.setOverrides(this.editorSettings.overrides);
+    }
     this.generation++;
     this.log(`settings changed: ${JSON.stringify(this.editorSettings)}`);
     this.scheduleAll(0);
@@ -200,12 +200,12 @@ export class GradientLensServer {
     for (const change of params.changes) {
       const path = pathOfUri(change.uri);
       if (path.endsWith('pyproject.toml')) {
-        this.resolveSettings = this.newSettingsResolver();
+        this.analysis?.reloadConfig();
         this.generation++;
         relint = true;
       } else if (path.endsWith('.py') && !this.isOpenPath(path)) {
         if (change.type === FileChangeType.Deleted) {
-          this.project?.removeFile(path);
+          this.analysis?.removeFile(path);
           this.indexedPaths.delete(path);
           this.generation++;
         } else {
@@ -239,12 +239,12 @@ export class GradientLensServer {
   }
 
   private setProjectText(unit: OpenUnit, text: string): void {
-    const previous = this.project?.text(unit.key);
+    const previous = this.analysis?.text(unit.key);
     const edit = previous === undefined ? null : diffEdit(previous, text);
     unit.text = text;
     unit.version++;
     if (previous === text) return;
-    this.project?.setFile(unit.key, text, edit ?? undefined);
+    this.analysis?.setFile(unit.key, text, edit);
     this.generation++;
   }
 
@@ -263,10 +263,10 @@ export class GradientLensServer {
     const onDisk = this.workspaceRoots.some((root) => unit.key.startsWith(root + '/')) ? await readSource(unit.key) : null;
     this.generation++;
     if (onDisk !== null && !this.isOpenPath(unit.key)) {
-      this.project?.setFile(unit.key, onDisk);
+      this.analysis?.setFile(unit.key, onDisk, null);
       this.indexedPaths.add(unit.key);
     } else if (!this.isOpenPath(unit.key)) {
-      this.project?.removeFile(unit.key);
+      this.analysis?.removeFile(unit.key);
     }
     this.scheduleDependents();
   }
@@ -325,10 +325,10 @@ export class GradientLensServer {
   /** Other open units may read facts from the one that changed (a training script importing a model). */
   private scheduleDependents(): void {
     if (this.units.size === 0) return;
-    this.scheduler.schedule(DEPENDENTS_KEY, DEPENDENTS_DELAY_MS, (token) => {
-      for (const unit of this.units.values()) {
+    this.scheduler.schedule(DEPENDENTS_KEY, DEPENDENTS_DELAY_MS, async (token) => {
+      for (const unit of [...this.units.values()]) {
         if (token.isCancelled) return;
-        this.lintUnit(unit, token);
+        await this.lintUnit(unit, token);
       }
     });
   }
@@ -342,24 +342,36 @@ export class GradientLensServer {
    * actions accept one made before another file changed (`anyGeneration`): they read only this
    * unit's text, and code actions must match the diagnostics the editor shows.
    */
-  private analysisOf(unit: OpenUnit, anyGeneration = false): Analysis | null {
+  private analysisOf(unit: OpenUnit, anyGeneration = false): Promise<Analysis | null> {
     const current = this.analyses.get(unit.uri);
-    if (current && current.version === unit.version && (anyGeneration || current.generation === this.generation)) return current;
-    if (!this.project) return null;
+    if (current && current.version === unit.version && (anyGeneration || current.generation === this.generation)) return Promise.resolve(current);
+    const running = this.inFlight.get(unit.uri);
+    if (running && running.version === unit.version && (anyGeneration || running.generation === this.generation)) return running.promise;
+    const host = this.analysis;
+    if (!host) return Promise.resolve(null);
+    const { version } = unit;
+    const generation = this.generation;
     const started = performance.now();
-    const analysis = { version: unit.version, generation: this.generation, result: this.project.analyzeFile(unit.key) };
-    this.lastAnalysisMs = performance.now() - started;
-    this.analyses.set(unit.uri, analysis);
-    return analysis;
+    const promise: Promise<Analysis | null> = host.analyze(unit.key).then((result) => {
+      this.lastAnalysisMs = performance.now() - started;
+      if (this.inFlight.get(unit.uri)?.promise === promise) this.inFlight.delete(unit.uri);
+      const analysis: Analysis = { version, generation, result };
+      // Keep it only while it is the newest for this unit.
+      if (unit.version === version) this.analyses.set(unit.uri, analysis);
+      return analysis;
+    });
+    this.inFlight.set(unit.uri, { version, generation, promise });
+    return promise;
   }
 
-  private lintUnit(unit: OpenUnit, token: WorkToken): void {
+  private async lintUnit(unit: OpenUnit, token: WorkToken): Promise<void> {
     if (token.isCancelled || this.units.get(unit.uri) !== unit) return;
     const byUri = new Map<string, Diagnostic[]>(unit.documentUris.map((u) => [u, []]));
     let analysis: Analysis | null = null;
     if (this.editorSettings.enable) {
-      analysis = this.analysisOf(unit);
-      if (!analysis || token.isCancelled) return;
+      analysis = await this.analysisOf(unit);
+      // A newer change or a closed document makes this result stale: never publish it.
+      if (!analysis || token.isCancelled || analysis.version !== unit.version || this.units.get(unit.uri) !== unit) return;
       if (this.publishedAnalyses.get(unit.uri) === analysis) return; // the editor already shows exactly this
       for (const [uri, diagnostics] of this.diagnosticsOf(unit, analysis)) byUri.set(uri, diagnostics);
     }
@@ -409,11 +421,11 @@ export class GradientLensServer {
 
   // ---- requests --------------------------------------------------------------------------------
 
-  private hover(params: HoverParams, token: CancellationToken): Hover | null {
+  private async hover(params: HoverParams, token: CancellationToken): Promise<Hover | null> {
     const unit = this.unitOf(params.textDocument.uri);
     if (!unit || token.isCancellationRequested) return null;
     const position = unit.fromEditor(params.textDocument.uri, params.position);
-    const analysis = position ? this.analysisOf(unit, true) : null;
+    const analysis = position ? await this.analysisOf(unit, true) : null;
     if (!position || !analysis || token.isCancellationRequested) return null;
     const hover = hoverAt(analysis.result, (line) => unit.lineText(line), position);
     if (!hover) return null;
@@ -421,10 +433,10 @@ export class GradientLensServer {
     return { contents: { kind: 'markdown', value: hover.markdown }, ...(shown && shown.uri === params.textDocument.uri ? { range: shown.range } : {}) };
   }
 
-  private codeActions(params: CodeActionParams, token: CancellationToken): CodeAction[] {
+  private async codeActions(params: CodeActionParams, token: CancellationToken): Promise<CodeAction[]> {
     const unit = this.unitOf(params.textDocument.uri);
     if (!unit || !this.editorSettings.enable || token.isCancellationRequested) return [];
-    const analysis = this.analysisOf(unit, true);
+    const analysis = await this.analysisOf(unit, true);
     if (!analysis || token.isCancellationRequested) return [];
     return codeActionsFor({
       unit,
@@ -446,6 +458,7 @@ export class GradientLensServer {
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
       lastAnalysisMs: this.lastAnalysisMs,
+      analysisRestarts: this.analysis?.restarts ?? 0,
     };
   }
 
@@ -455,6 +468,15 @@ export class GradientLensServer {
   private guard<T>(what: string, run: () => T, fallback: T): T {
     try {
       return run();
+    } catch (error) {
+      this.logError(what, error);
+      return fallback;
+    }
+  }
+
+  private async guardAsync<T>(what: string, run: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      return await run();
     } catch (error) {
       this.logError(what, error);
       return fallback;

@@ -18,6 +18,8 @@ export interface ServerStatus {
   heapUsedBytes: number;
   /** Duration of the most recent analysis, milliseconds. */
   lastAnalysisMs: number;
+  /** Times the analysis worker was replaced after an analysis ran past its time limit or the worker died. */
+  analysisRestarts: number;
 }
 
 export const ServerStatusRequest = new RequestType0<ServerStatus, void>('gradientLens/serverStatus');

@@ -62,6 +62,7 @@ export interface SessionOptions {
   workspaceFolder?: string;
   /** The `gradientLens` settings section the client reports. */
   settings?: Record<string, unknown>;
+  initializationOptions?: Record<string, unknown>;
 }
 
 interface Published {
@@ -128,6 +129,7 @@ export class LspSession {
       processId: process.pid,
       rootUri: folder ? fileUri(folder) : null,
       workspaceFolders: folder ? [{ uri: fileUri(folder), name: 'ws' }] : null,
+      initializationOptions: options.initializationOptions,
       capabilities: {
         workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true }, didChangeWatchedFiles: { dynamicRegistration: true } },
         textDocument: { publishDiagnostics: { relatedInformation: true, versionSupport: true, codeDescriptionSupport: true, dataSupport: true, tagSupport: { valueSet: [1, 2] } } },
@@ -161,7 +163,8 @@ export class LspSession {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`timed out waiting for ${what}; last published: ${JSON.stringify([...this.published.entries()].map(([u, p]) => [u, p.version, p.diagnostics.map((d) => d.code ?? d.message)]))}\n${this.stderr.join('')}`));
+        const recent = [...this.published.entries()].slice(-5).map(([u, p]) => [u, p.version, p.diagnostics.map((d) => d.code ?? d.message)]);
+        reject(new Error(`timed out waiting for ${what}; last published: ${JSON.stringify(recent)}\n${this.stderr.join('').slice(-4000)}`));
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);

@@ -1,0 +1,63 @@
+/**
+ * The analysis engine in its own thread. The main thread keeps answering LSP requests while this
+ * one parses and lints, and can stop it if an analysis never ends (see analysisHost.ts).
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { FileResult } from '../analysis/api';
+import { createSettingsResolver, mergeSettings, type LoadedSettings } from '../analysis/config/index';
+import { Project } from '../analysis/project';
+import type { Settings } from '../shared/settings';
+import type { FromWorker, ToWorker } from './analysisProtocol';
+
+export function runAnalysisWorker(port: MessagePort): void {
+  const send = (message: FromWorker) => port.postMessage(message);
+  let roots: string[] = [];
+  let overrides: Partial<Settings> = {};
+  const newResolver = () => createSettingsResolver((file, problems) => send({ kind: 'log', message: `problems in ${file}:\n  ${problems.join('\n  ')}` }));
+  let resolveSettings: (path: string) => LoadedSettings = newResolver();
+  const settingsFor = (path: string): Settings => {
+    // Untitled documents have no folder of their own: the first workspace folder's settings apply.
+    const where = /^[a-z][a-z0-9+.-]*:/i.test(path) ? (roots[0] ?? process.cwd()) : path;
+    return mergeSettings(resolveSettings(where).settings, overrides);
+  };
+
+  let project: Promise<Project> | null = null;
+  // Messages are handled strictly in order: each waits for the one before.
+  let queue: Promise<void> = Promise.resolve();
+  port.on('message', (message: ToWorker) => {
+    queue = queue.then(async () => {
+      if (message.kind === 'init') {
+        roots = message.roots;
+        overrides = message.overrides;
+        project = Project.create({ settingsFor, maxFileBytes: message.maxFileBytes });
+        return;
+      }
+      const p = await project;
+      if (!p) return;
+      switch (message.kind) {
+        case 'setFile':
+          p.setFile(message.path, message.text, message.edit ?? undefined);
+          break;
+        case 'removeFile':
+          p.removeFile(message.path);
+          break;
+        case 'settings':
+          overrides = message.overrides;
+          break;
+        case 'reloadConfig':
+          resolveSettings = newResolver();
+          break;
+        case 'analyze': {
+          let result: FileResult;
+          try {
+            result = p.analyzeFile(message.path);
+          } catch (error) {
+            result = { path: message.path, error: `analysis failed: ${error instanceof Error ? error.message : String(error)}`, notices: [], models: [], findings: [] };
+          }
+          send({ kind: 'result', id: message.id, result });
+          break;
+        }
+      }
+    }).catch((error: unknown) => send({ kind: 'log', message: `analysis worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` }));
+  });
+}
