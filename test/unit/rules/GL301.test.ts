@@ -25,10 +25,11 @@ describe('GL301 batchnorm-after-activation (IR)', () => {
     expect(finding!.whatIf!.ops).toEqual([{ op: 'move-before', layerId: 'L2', beforeLayerId: 'L1' }]);
   });
 
-  it('is silent for the original order, linear layers, unknown activations and layer norm', () => {
+  it('is silent for the original order, linear layers, unknown activations, layer norm and SELU (GL104)', () => {
     expect(check(buildModel({ layers: [dense(64, { useBias: false }), layerOf('batchnorm'), act('relu'), dense(1)] }))).toEqual([]);
     expect(check(buildModel({ layers: [dense(64, { activation: 'unknown' }), layerOf('batchnorm'), dense(1)] }))).toEqual([]);
     expect(check(buildModel({ layers: [dense(64, { activation: 'gelu' }), layerOf('layernorm'), dense(1)] }))).toEqual([]);
+    expect(check(buildModel({ layers: [dense(64, { activation: 'selu' }), layerOf('batchnorm'), dense(1)] }))).toEqual([]);
     expect(check(buildModel({ layers: [dense(64, { activation: 'relu' }), layerOf('dropout'), layerOf('batchnorm'), dense(1)] }))).toEqual([]);
   });
 

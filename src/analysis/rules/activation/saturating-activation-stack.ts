@@ -78,7 +78,7 @@ PyTorch it swaps the activations; add \`nn.init.kaiming_normal_(layer.weight, no
 yourself for He scaling.
 
 ## Options
-- \`${STACK_LENGTH}\` (default 3): how many consecutive hidden saturating layers are reported.
+- \`${STACK_LENGTH}\` (default 3, at least 2): how many consecutive hidden saturating layers are reported.
 
 ## References
 - Glorot & Bengio (2010), Understanding the difficulty of training deep feedforward neural networks.

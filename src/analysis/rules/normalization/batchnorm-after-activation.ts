@@ -25,7 +25,8 @@ const meta: RuleMeta = {
   docs: `## What it does
 Notes a batch normalization layer whose input is the output of a nonlinearity, e.g.
 \`Dense(64, activation="relu")\` followed by \`BatchNormalization()\`, or \`nn.ReLU()\` followed by
-\`nn.BatchNorm2d\`. This is information, not a warning: both orders are in use.
+\`nn.BatchNorm2d\`. This is information, not a warning: both orders are in use. BatchNorm after SELU is
+left to GL104, which asks for no BatchNorm at all in a self-normalizing stack.
 
 ## Why is this bad?
 It is not necessarily bad. The two placements:
@@ -80,7 +81,8 @@ export const rule: Rule = {
       if (norm.kind !== 'batchnorm') continue;
       const previous = walkBackward(graph, norm, () => false)?.layer;
       const name = previous ? appliedActivation(previous) : null;
-      if (previous && name !== 'unknown' && appliesNonlinearity(previous)) pairs.push({ norm, activation: previous });
+      // BatchNorm after SELU is GL104's business (remove it), not a question of order.
+      if (previous && name !== 'unknown' && name !== 'selu' && appliesNonlinearity(previous)) pairs.push({ norm, activation: previous });
     }
     const text = context.sourceText(model.file);
     return groupByCall(pairs.map((p) => p.norm)).map((copies) => {
