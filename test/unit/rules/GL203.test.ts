@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { describeRuleFixtures } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/initialization/init-scale-off';
-import type { InitializerIR } from '../../../src/shared/ir';
+import type { InitializerIR, LayerKind } from '../../../src/shared/ir';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
 
 const check = (model: ReturnType<typeof buildModel>, sources: Record<string, string> = {}, thresholds: Record<string, number> = {}) =>
@@ -122,3 +123,44 @@ describe('GL203 init-scale-off (IR)', () => {
 });
 
 describeRuleFixtures('GL203');
+
+describe('initialization rules on random models (fast-check)', () => {
+  const inits: InitializerIR['name'][] = ['zeros', 'ones', 'constant', 'random_normal', 'random_uniform', 'truncated_normal', 'glorot_uniform', 'he_normal', 'lecun_normal', 'variance_scaling', 'orthogonal', 'identity', 'xavier_uniform', 'kaiming_normal', 'unknown'];
+  const acts = ['relu', 'tanh', 'sigmoid', 'selu', 'leaky_relu', 'gelu', 'softmax', 'linear', 'unknown'] as const;
+  const layerArb = fc.record({
+    kind: fc.constantFrom<LayerKind>('dense', 'conv2d', 'batchnorm', 'dropout', 'activation', 'flatten', 'add', 'unknown'),
+    activation: fc.option(fc.constantFrom(...acts), { nil: undefined }),
+    init: fc.option(fc.constantFrom(...inits), { nil: undefined }),
+    std: fc.double({ min: 1e-4, max: 10, noNaN: true }),
+    fanIn: fc.option(fc.integer({ min: 1, max: 4096 }), { nil: null }),
+    fanOut: fc.option(fc.integer({ min: 1, max: 4096 }), { nil: null }),
+  });
+
+  it('never throw, report only weight layers, and GL203 messages carry both numbers', async () => {
+    const { rule: gl201 } = await import('../../../src/analysis/rules/initialization/constant-weight-init');
+    const { rule: gl202 } = await import('../../../src/analysis/rules/initialization/init-activation-mismatch');
+    fc.assert(
+      fc.property(fc.array(layerArb, { minLength: 1, maxLength: 12 }), fc.constantFrom<'keras' | 'torch'>('keras', 'torch'), fc.boolean(), (specs, framework, isGraph) => {
+        const model = buildModel({
+          framework,
+          isGraph,
+          layers: specs.map((s) => ({
+            kind: s.kind,
+            activation: s.kind === 'activation' ? (s.activation ?? 'relu') : s.activation,
+            kernelInit: s.init === undefined ? undefined : { name: s.init, params: { mean: 0, stddev: s.std, std: s.std, minval: -s.std, maxval: s.std, a: 0, b: s.std, value: 0.1, scale: s.std, gain: 1 }, options: { mode: 'fan_in', nonlinearity: 'relu', distribution: 'uniform' }, spelling: s.init, range: null, explicit: true, framework },
+            fanIn: s.fanIn,
+            fanOut: s.fanOut,
+          })),
+        });
+        for (const r of [gl201, gl202, rule]) {
+          for (const f of r.check(model, contextFor(r, { thresholds: { 'judge-default-init': true } }))) {
+            expect(f.code).toBe(r.meta.code);
+            expect(model.layers.some((l) => ['dense', 'conv2d'].includes(l.kind))).toBe(true);
+            if (r === rule) expect(f.message).toMatch(/\d.*x (below )?the variance-preserving \d/);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
