@@ -2,6 +2,8 @@
  * Probe benchmark cases, run in a fresh process per backend by bench/probe.mjs (bundled by esbuild).
  * Prints one JSON line per case: per-step time (median after the first step), total time, backend.
  */
+import * as tf from '@tensorflow/tfjs-core';
+import { startProbe } from '../src/probe/client';
 import { runProbe } from '../src/probe/run';
 import { probeOptions, type BackendChoice } from '../src/shared/probe';
 import type { ModelIR } from '../src/shared/ir';
@@ -50,9 +52,20 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/** Kernels run per training step (load-independent cost measure), from a short profiled run. */
+async function kernelsPerStep(c: BenchCase, backend: BackendChoice): Promise<number> {
+  const steps = 4;
+  const profile = await tf.profile(async () => {
+    await runProbe(c.model(), probeOptions({ backend, steps, batchSize: c.batch, seed: 1 }));
+    return [];
+  });
+  return Math.round(profile.kernels.length / steps);
+}
+
 async function main(): Promise<void> {
   const backend = (process.argv[2] ?? 'auto') as BackendChoice;
   const only = process.argv[3] ?? '';
+  const workerPath = process.env.PROBE_WORKER ?? '';
   for (const c of cases.filter((x) => x.name.includes(only))) {
     const stamps: number[] = [];
     const started = performance.now();
@@ -65,9 +78,28 @@ async function main(): Promise<void> {
     });
     const totalMs = performance.now() - started;
     const deltas = stamps.slice(1).map((t, i) => t - stamps[i]);
-    const line = outcome.ok
-      ? { case: c.name, backend: outcome.result.backend, msPerStep: median(deltas), firstStepMs: stamps[0] - firstStepAt, totalMs, targetMs: c.targetMs, verdicts: outcome.result.verdicts.map((v) => v.kind) }
-      : { case: c.name, error: outcome.error.message };
+    if (!outcome.ok) {
+      process.stdout.write(`${JSON.stringify({ case: c.name, error: outcome.error.message })}\n`);
+      continue;
+    }
+    // The whole request as the CLI and the extension make it: fork the worker, load tfjs, probe.
+    let workerMs: number | null = null;
+    if (workerPath) {
+      const t0 = performance.now();
+      const viaWorker = await startProbe(c.model(), probeOptions({ backend, steps: c.steps, batchSize: c.batch, seed: 1 }), null, { workerPath }).result;
+      workerMs = viaWorker.ok ? performance.now() - t0 : null;
+    }
+    const line = {
+      case: c.name,
+      backend: outcome.result.backend,
+      msPerStep: median(deltas),
+      firstStepMs: stamps[0] - firstStepAt,
+      totalMs,
+      workerMs,
+      kernelsPerStep: await kernelsPerStep(c, backend),
+      targetMs: c.targetMs,
+      verdicts: outcome.result.verdicts.map((v) => v.kind),
+    };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   }
 }

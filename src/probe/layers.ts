@@ -9,7 +9,7 @@ import type { Framework, InitializerIR, LayerIR } from '../shared/ir';
 import type { ProbeNotice } from '../shared/probe';
 import { buildActivation, measureOf, type OutputMeasure } from './activations';
 import { makeConv2d, samePadding } from './conv';
-import { makeMatMul, type MatMul } from './matmul';
+import { makeMatMul, type FusableActivation, type MatMul } from './matmul';
 import { describeLayer, layerFailure, layerLine } from './errors';
 import { init, initialValues, kernelFans, UnknownInitializerError, type Fans } from './initializers';
 import { dilationOf, isGlobalMax, numParam, paddingOf, poolSizeOf, spatialParam, stridesOf, type PlannedLayer } from './plan';
@@ -83,7 +83,8 @@ class NodeBuilder {
   }
 
   /** Kernel + optional bias + fused activation: Dense and Conv share this shape of layer. */
-  private weighted(planned: PlannedLayer, kernelShape: number[], compute: (x: tf.Tensor, kernel: tf.Variable, bias: tf.Variable | null) => tf.Tensor): ProbeNode {
+  /** `activationFused`: `compute` already applies the layer's activation. */
+  private weighted(planned: PlannedLayer, kernelShape: number[], compute: (x: tf.Tensor, kernel: tf.Variable, bias: tf.Variable | null) => tf.Tensor, activationFused = false): ProbeNode {
     const layer = planned.ir;
     const fans = kernelFans(kernelShape);
     const kernel = this.variable(layer, this.choose(layer, layer.kernelInit, this.kernelDefault(), 'kernel'), kernelShape, fans, 'kernel');
@@ -96,7 +97,7 @@ class NodeBuilder {
       kernel,
       bias,
       measure: measureOf(layer.activation),
-      apply: ([x]) => activation.apply(compute(x, kernel, bias)),
+      apply: ([x]) => (activationFused ? compute(x, kernel, bias) : activation.apply(compute(x, kernel, bias))),
     };
   }
 
@@ -111,12 +112,17 @@ class NodeBuilder {
     switch (layer.kind) {
       case 'input':
         return this.weightless(planned, ([x]) => x);
-      case 'dense':
-        return this.weighted(planned, [last, layer.units!], (x, kernel, bias) => {
-          if (x.rank === 2) return this.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D, bias ?? undefined);
-          const out = this.matMul(tf.reshape(x, [-1, last]) as tf.Tensor2D, kernel as tf.Tensor2D, bias ?? undefined);
-          return tf.reshape(out, [...x.shape.slice(0, -1), layer.units!]);
-        });
+      case 'dense': {
+        // linear/relu/sigmoid are fused into the product (one op); other activations follow it.
+        const name = layer.activation?.name ?? 'linear';
+        const fused: FusableActivation | undefined = name === 'linear' || name === 'relu' || name === 'sigmoid' ? name : undefined;
+        const dense = (x: tf.Tensor, kernel: tf.Variable, bias: tf.Variable | null) => {
+          const flat = x.rank === 2 ? (x as tf.Tensor2D) : (tf.reshape(x, [-1, last]) as tf.Tensor2D);
+          const out = this.matMul(flat, kernel as tf.Tensor2D, bias ?? undefined, fused);
+          return x.rank === 2 ? out : tf.reshape(out, [...x.shape.slice(0, -1), layer.units!]);
+        };
+        return this.weighted(planned, [last, layer.units!], dense, fused !== undefined);
+      }
       case 'conv1d':
       case 'conv2d':
         return this.conv(planned, last);

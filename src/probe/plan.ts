@@ -152,7 +152,10 @@ class Planner {
     const declared = this.model.inputShape;
     if (declared && declared.length > 0) {
       const filled = this.fillUnknown(declared, first);
-      return this.model.framework === 'torch' && filled.length === 3 && first?.kind === 'conv2d' ? [filled[1], filled[2], filled[0]] : filled;
+      if (this.model.framework !== 'torch' || filled.length !== 3 || first?.kind !== 'conv2d') return filled;
+      const channelsLast = [filled[1], filled[2], filled[0]];
+      this.note('information', `PyTorch input (C, H, W) = (${filled.join(', ')}) is probed channels-last as ${channelsLast.join('x')}.`);
+      return channelsLast;
     }
     if (!first) throw new ProbeFailure('input', `model ${this.model.name} has no layers to probe`);
     const seq = this.options.sequenceLength;

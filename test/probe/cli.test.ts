@@ -63,6 +63,12 @@ describe('gradient-lens probe', () => {
     }
   });
 
+  it('takes verdict thresholds from --threshold', () => {
+    const lenient = probe('keras_deep_sigmoid.py', '--threshold', 'vanishingRatio=1e-9', '--threshold', 'vanishingFirstNorm=1e-12');
+    expect(lenient.status).toBe(0);
+    expect(runCli(['probe', 'keras_deep_sigmoid.py', '--threshold', 'vanishing=1'], fixtures)).toMatchObject({ status: 2, stderr: expect.stringMatching(/unknown key "vanishing"/) });
+  });
+
   it('exits 2 with a clear message on errors', () => {
     expect(probe('keras_deep_sigmoid.py', '--model', 'nope')).toMatchObject({ status: 2, stderr: expect.stringMatching(/no model named "nope"/) });
     expect(probe('keras_deep_sigmoid.py', '--what-if', 'GL402')).toMatchObject({ status: 2, stderr: expect.stringMatching(/no GL402 finding with a what-if \(available: GL101\)/) });

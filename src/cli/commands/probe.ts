@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { Project } from '../../analysis/project';
 import type { Finding, WhatIf } from '../../shared/findings';
 import type { ModelIR } from '../../shared/ir';
-import { isUnhealthy, probeOptions, type BackendChoice, type ProbeError, type ProbeOptions, type ProbeProgressMessage } from '../../shared/probe';
+import { DEFAULT_THRESHOLDS, isUnhealthy, probeOptions, type BackendChoice, type ProbeError, type ProbeOptions, type ProbeProgressMessage, type ProbeThresholds } from '../../shared/probe';
 import { startProbe } from '../../probe/client';
 import { formatProbeHtml } from '../../probe/report-html';
 import { formatProbeText } from '../../probe/report-text';
@@ -24,6 +24,8 @@ export interface ProbeCommandOptions {
   backend: string;
   whatIf?: string;
   inputShape?: string;
+  rawInputMax?: string;
+  threshold?: string[];
   format: string;
   html?: string;
 }
@@ -50,7 +52,18 @@ export function parseProbeOptions(flags: ProbeCommandOptions): ProbeOptions {
   if (flags.inputShape !== undefined) {
     inputShape = flags.inputShape.split(/[,x]/).map((d) => positiveInt('--input-shape', d.trim()));
   }
+  const thresholds: Partial<ProbeThresholds> = {};
+  for (const pair of flags.threshold ?? []) {
+    const [key, value] = pair.split('=').map((p) => p.trim());
+    const known = Object.keys(DEFAULT_THRESHOLDS);
+    if (!known.includes(key)) throw new UsageError(`--threshold: unknown key "${key}" (known: ${known.join(', ')})`);
+    const number = Number(value);
+    if (value === undefined || value === '' || !Number.isFinite(number) || number < 0) throw new UsageError(`--threshold ${key}: expected a number >= 0, got "${value ?? ''}"`);
+    thresholds[key as keyof ProbeThresholds] = number;
+  }
   return probeOptions({
+    thresholds,
+    rawInputMax: flags.rawInputMax === undefined ? null : positiveInt('--raw-input-max', flags.rawInputMax),
     steps: positiveInt('--steps', flags.steps),
     batchSize: positiveInt('--batch', flags.batch),
     seed: positiveInt('--seed', flags.seed, 0),
@@ -160,6 +173,8 @@ export function registerProbeCommand(program: Command): void {
     .option('--backend <name>', 'auto | node | wasm | cpu', 'auto')
     .option('--what-if <code>', "also probe with this finding's fix applied (e.g. GL101), same seed and data")
     .option('--input-shape <dims>', 'input shape without the batch dimension, channels last, e.g. 28,28,1')
+    .option('--raw-input-max <n>', 'feed raw-scale inputs, uniform integers 0..n (255: pixels), instead of standardized ones')
+    .option('--threshold <key=value>', 'override a verdict threshold, e.g. vanishingRatio=1e-4 (repeatable; see docs/probe.md)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--format <fmt>', 'text | json', 'text')
     .option('--html <file>', 'also write a self-contained HTML report')
     .action(async (file: string, flags: ProbeCommandOptions) => {
