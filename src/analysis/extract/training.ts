@@ -114,6 +114,7 @@ export const extractTraining: TrainingExtractor = (file: PyFile, models: ModelIR
 
 /** `model.compile(optimizer=..., loss=...)` and `model.fit(...)`; the first compile of a model wins. */
 function collectKerasCalls(file: PyFile, resolver: ModelResolver, optimizers: OptimizerIndex, table: TrainingTable): void {
+  const usesKeras = ['keras', 'tensorflow', 'tf_keras'].some((p) => file.imports.importsPackage(p));
   for (const call of callsByLastName(file.root, ['compile', ...FIT_METHODS])) {
     const fn = call.childForFieldName('function');
     if (fn?.type !== 'attribute') continue;
@@ -122,6 +123,8 @@ function collectKerasCalls(file: PyFile, resolver: ModelResolver, optimizers: Op
     const receiver = fn.childForFieldName('object');
     const ref = receiver ? resolver.refOf(receiver) : null;
     if (!isKnown(ref)) continue;
+    // `model.compile()` on a torch nn.Module is torch.compile in place, not a Keras compile.
+    if (ref.kind === 'local' ? ref.model.framework !== 'keras' : !usesKeras) continue;
     const training = table.get(ref);
     const location = { file: file.path, range: rangeOf(call) };
     if (method === 'compile') {

@@ -97,6 +97,15 @@ model.fit(datagen.flow_from_directory("data/train"), epochs=10)
     expect(scaled.data.map((d) => d.scaled)).toEqual([true]);
   });
 
+  it('follows a dataset module bound to a name (the TensorFlow tutorials spelling)', async () => {
+    const { data } = await dataOf(`
+fashion_mnist = tf.keras.datasets.fashion_mnist
+(train_images, train_labels), (test_images, test_labels) = fashion_mnist.load_data()
+model.fit(train_images, train_labels, epochs=10)
+`);
+    expect(data.map((d) => [d.loader, d.scaled])).toEqual([['keras.datasets.fashion_mnist.load_data', false]]);
+  });
+
   it('looks into tf.data.Dataset.from_tensor_slices and scaling map functions', async () => {
     const raw = await dataOf(`
 (x_train, y_train), _ = keras.datasets.mnist.load_data()

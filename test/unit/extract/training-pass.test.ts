@@ -438,4 +438,25 @@ for src_batch, tgt_batch in loader:
     expect(models.map((m) => m.training.loops.length)).toEqual([1, 1]);
     expect(models.map((m) => m.training.optimizer?.name)).toEqual(['adam', 'adam']);
   });
+
+  it('sees through accelerator.prepare and ignores torch-style model.compile()', async () => {
+    const src = `${TORCH_HEAD}from accelerate import Accelerator
+${NET}
+accelerator = Accelerator()
+model = Net()
+model.compile()
+optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)
+model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+for batch in loader:
+    loss = nn.functional.mse_loss(model(batch["x"]), batch["y"])
+    accelerator.backward(loss)
+    accelerator.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+`;
+    const { models } = await run(src, (s) => [torchClass(s, 'Net')]);
+    const t = models[0]!.training;
+    expect(t.compile).toBeNull();
+    expect(t.optimizer?.name).toBe('adamw');
+    expect(t.loops.map((l) => l.clip?.kind)).toEqual(['norm']);
+  });
 });

@@ -122,10 +122,31 @@ class DataTracer {
     return this.trace(appended[0]!, depth + 1);
   }
 
+  /** The loader as a qualified name, for messages. */
+  loaderName(loader: Node): string {
+    const fn = loader.childForFieldName('function');
+    return (fn ? this.qualifiedCallee(fn) : null) ?? loader.text;
+  }
+
+  /** The callee's qualified name, also through a module bound to a name (`mnist = tf.keras.datasets.mnist`). */
+  private qualifiedCallee(fn: Node): string | null {
+    const qualified = this.resolve(fn);
+    const object = fn.type === 'attribute' ? fn.childForFieldName('object') : null;
+    const attr = fn.childForFieldName('attribute')?.text;
+    if (object?.type === 'identifier' && attr && qualified === `${object.text}.${attr}`) {
+      const origin = originOf(object, this.resolve);
+      if (origin && origin.id !== object.id && (origin.type === 'attribute' || origin.type === 'identifier')) {
+        const base = this.resolve(origin);
+        if (base) return `${base}.${attr}`;
+      }
+    }
+    return qualified;
+  }
+
   private traceCall(call: Node, depth: number): Trace {
     const fn = call.childForFieldName('function');
     if (!fn) return UNKNOWN;
-    const qualified = this.resolve(fn);
+    const qualified = this.qualifiedCallee(fn);
     if (loaderKind(qualified)) return { loader: call, scaled: false };
     const args = callArguments(call);
     if (qualified === 'tensorflow.data.Dataset.from_tensor_slices' || qualified === 'tensorflow.data.Dataset.from_tensors') {
@@ -200,7 +221,7 @@ export function findDataSources(file: PyFile, resolver: ModelResolver, table: Tr
     if (!x) continue;
     const trace = tracer.trace(x);
     if (!trace.loader) continue;
-    const qualified = resolver.resolve(trace.loader.childForFieldName('function')!) ?? trace.loader.text;
+    const qualified = tracer.loaderName(trace.loader);
     const training = table.get(ref);
     if (training.data.some((d) => d.range.start.line === trace.loader!.startPosition.row && d.file === file.path)) continue;
     training.data.push(dataSource(file.path, trace.loader, qualified, trace.scaled, rangeOf(call)));

@@ -121,7 +121,7 @@ function assignedPart(left: Node, right: Node, name: string): Node | null {
   if (left.type === 'identifier') return left.text === name ? right : null;
   if (left.type === 'pattern_list' || left.type === 'tuple_pattern' || left.type === 'list_pattern') {
     const targets = namedChildren(left);
-    const values = right.type === 'expression_list' || right.type === 'tuple' ? namedChildren(right) : null;
+    const values = right.type === 'expression_list' || right.type === 'tuple' ? namedChildren(right) : passedThrough(right, targets.length);
     for (let i = 0; i < targets.length; i++) {
       const t = targets[i]!;
       if (t.type === 'identifier' && t.text === name) return values && values.length === targets.length ? values[i]! : right;
@@ -135,6 +135,19 @@ function assignedPart(left: Node, right: Node, name: string): Node | null {
   // Chained `a = b = v` appears as nested assignments; attribute/subscript targets do not bind names.
   if (left.type === 'assignment') return null;
   return null;
+}
+
+/**
+ * `model, optimizer, loader = accelerator.prepare(model, optimizer, loader)` and apex's
+ * `amp.initialize(model, optimizer)` hand back their arguments (wrapped) in order.
+ */
+function passedThrough(right: Node, count: number): Node[] | null {
+  if (right.type !== 'call') return null;
+  const fn = right.childForFieldName('function');
+  const method = fn?.type === 'attribute' ? fn.childForFieldName('attribute')?.text : null;
+  if (method !== 'prepare' && method !== 'initialize') return null;
+  const args = callArguments(right);
+  return args.positional.length === count && args.splats.length === 0 ? args.positional : null;
 }
 
 function parametersOf(fn: Node): { name: string; index: number; defaultValue: Node | null }[] {

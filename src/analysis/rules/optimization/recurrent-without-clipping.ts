@@ -124,7 +124,7 @@ function keraSite(model: ModelIR, recurrent: LayerIR[], context: RuleContext): U
   return {
     file: optimizer.file,
     range: optimizer.range,
-    message: `${recurrentSummary(recurrent)} trained with ${optimizerLabel(optimizer)}, which has no clipnorm/clipvalue/global_clipnorm: backpropagation through time can make gradients explode. Add clipnorm=${CLIPNORM} (or global_clipnorm).`,
+    message: `${recurrentSummary(recurrent)} trained with ${optimizerLabel(optimizer)}, which has no clipnorm/clipvalue/global_clipnorm: backpropagation through time can make gradients explode. Add clipnorm=${CLIPNORM.toFixed(1)} (or global_clipnorm).`,
     fix: kerasClipnormFix(optimizer, atCompile ? t.compile.range : null, context, CLIPNORM),
   };
 }
@@ -134,7 +134,7 @@ function loopSite(model: ModelIR, recurrent: LayerIR[], loop: TrainingLoopIR, co
   const tf = model.framework === 'keras';
   const what = tf ? 'apply_gradients()' : 'step()';
   const between = tf ? 'tape.gradient() and apply_gradients()' : 'backward() and step()';
-  const advice = tf ? 'clip with tf.clip_by_global_norm or give the optimizer clipnorm' : `call torch.nn.utils.clip_grad_norm_(..., max_norm=${CLIPNORM}) right before ${what}`;
+  const advice = tf ? 'clip with tf.clip_by_global_norm or give the optimizer clipnorm' : `call torch.nn.utils.clip_grad_norm_(..., max_norm=${CLIPNORM.toFixed(1)}) right before ${what}`;
   return {
     file: loop.file,
     range: loop.step,
@@ -171,7 +171,7 @@ export const rule: Rule = {
     const layerInfo: RelatedInfo[] = recurrent
       .filter((l) => !seenCalls.has(keyOf(model.file, l.range)) && seenCalls.add(keyOf(model.file, l.range)))
       .map((l) => ({ location: { file: model.file, range: l.range }, message: `recurrent layer ${layerLabel(l)} of model ${model.name}` }));
-    const whatIf = { title: `clip gradients (clipnorm=${CLIPNORM})`, ops: [{ op: 'set-optimizer' as const, patch: { clipnorm: CLIPNORM } }] };
+    const whatIf = { title: `clip gradients (clipnorm=${CLIPNORM.toFixed(1)})`, ops: [{ op: 'set-optimizer' as const, patch: { clipnorm: CLIPNORM } }] };
     const findings: Finding[] = sites.map((site) => ({
       ...makeFinding(meta, model, context, { message: site.message, range: site.range, related: layerInfo, fixes: site.fix ? [site.fix] : [], whatIf }),
       file: site.file,
