@@ -10,7 +10,8 @@ import type { Node } from 'web-tree-sitter';
 import type { ActivationName, LayerKind } from '../../../shared/ir';
 import { Scope, type ConstValue } from '../../python/constants';
 import type { PyFile } from '../../python/file';
-import { dottedName, namedChildren, rangeOf, stringValue, unparen } from '../../python/syntax';
+import { namedChildren, rangeOf, stringValue } from '../../python/syntax';
+import { SyntaxCache } from './syntax-cache';
 import { makeLayer } from '../builders';
 import { FUNCTIONAL_DEFAULTS, FUNCTIONAL_PARAMS } from './activations';
 import { classAttribute, classFields, isModuleClass } from './classes';
@@ -107,20 +108,14 @@ const MODULE_WORDS = /\b(nn|Sequential|ModuleList|ModuleDict|OrderedDict|init|ap
 export class Interpreter {
   private readonly scopes = new Map<number, Scope>();
   private readonly innerScopes = new Map<number, Scope>();
-  private readonly children = new Map<number, Node[]>();
+  /** Memoized node access (see syntax-cache.ts). */
+  readonly s = new SyntaxCache();
   private readonly relevance = new Map<number, boolean>();
   private readonly namePattern: RegExp | null;
 
   constructor(readonly ctx: Context) {
     const names = [...ctx.classes.keys(), ...ctx.functions.keys()].map((n) => n.replace(/[^\w]/g, ''));
     this.namePattern = names.length ? new RegExp(`\\b(${names.join('|')})\\b`, 'g') : null;
-  }
-
-  /** Named children, memoized: every access of a node's children crosses into wasm. */
-  kids(node: Node): Node[] {
-    let k = this.children.get(node.id);
-    if (!k) this.children.set(node.id, (k = namedChildren(node)));
-    return k;
   }
 
   private scopeOf(def: Node): Scope {
@@ -161,40 +156,47 @@ export class Interpreter {
 
   // ---------------------------------------------------------------- frames and functions
 
+  /** The module frame's locals (one per extraction). */
+  private readonly moduleLocals = new Map<string, Value>();
+
   moduleFrame(): Frame {
-    return { scope: this.scopeOf(this.ctx.file.root), locals: new Map(), self: null, cls: null, depth: 0, unroll: null, trace: null };
+    return { scope: this.scopeOf(this.ctx.file.root), locals: this.moduleLocals, self: null, cls: null, depth: 0, unroll: null, trace: null };
   }
 
   bind(f: Frame, name: string, value: Value): void {
     f.locals.set(name, value);
-    f.scope = shadow(f.scope, name, constOf(value));
+    const c = constOf(value);
+    // At module level nothing outer can be hidden, and locals are read first: a non-constant needs no
+    // Scope entry there (this keeps the Scope chain short in long scripts).
+    if (c === undefined && f.depth === 0 && f.locals === this.moduleLocals) return;
+    f.scope = shadow(f.scope, name, c);
   }
 
   /** Runs a function or method. `positional` includes `self` for methods. */
   callFunction(def: Node, args: Args, owner: ClassInfo | null, caller: Frame, argumentsForRequired?: (name: string) => Value): Value {
     if (caller.depth >= MAX_DEPTH) return UNKNOWN;
     if (!owner && !caller.trace && !this.relevant(def)) return UNKNOWN;
-    const body = def.childForFieldName('body');
+    const body = this.s.field(def, 'body');
     if (!body) return UNKNOWN;
     const defaults: Frame = { ...this.moduleFrame(), scope: this.scopeOf(def), depth: caller.depth + 1 };
     const f: Frame = { scope: this.scopeInside(def), locals: new Map(), self: null, cls: owner, depth: caller.depth + 1, unroll: caller.unroll, trace: caller.trace };
     let index = 0;
     let rest = false;
-    for (const param of this.kids(def.childForFieldName('parameters') ?? def)) {
-      if (param.type === 'list_splat_pattern' || param.type === 'dictionary_splat_pattern') {
+    for (const param of this.s.kids(this.s.field(def, 'parameters') ?? def)) {
+      if (this.s.type(param) === 'list_splat_pattern' || this.s.type(param) === 'dictionary_splat_pattern') {
         const name = param.namedChild(0)?.text;
         if (name) this.bind(f, name, UNKNOWN);
         rest = true;
         continue;
       }
-      if (param.type === 'keyword_separator') {
+      if (this.s.type(param) === 'keyword_separator') {
         rest = true;
         continue;
       }
-      const nameNode = param.type === 'identifier' ? param : param.type === 'typed_parameter' ? param.namedChild(0) : param.childForFieldName('name');
-      const name = nameNode?.type === 'identifier' ? nameNode.text : null;
+      const nameNode = this.s.type(param) === 'identifier' ? param : this.s.type(param) === 'typed_parameter' ? param.namedChild(0) : this.s.field(param, 'name');
+      const name = nameNode && this.s.type(nameNode) === 'identifier' ? nameNode.text : null;
       if (!name) continue;
-      const defaultNode = param.childForFieldName('value');
+      const defaultNode = this.s.field(param, 'value');
       let value: Value | undefined = args.keywords.get(name);
       if (value === undefined && !rest && index < args.positional.length) value = args.positional[index];
       else if (value === undefined && !rest && args.partial) value = UNKNOWN;
@@ -255,7 +257,7 @@ export class Interpreter {
   // ---------------------------------------------------------------- statements
 
   execBlock(block: Node, f: Frame): Flow {
-    for (const stmt of this.kids(block)) {
+    for (const stmt of this.s.kids(block)) {
       const flow = this.execStatement(stmt, f);
       if (flow) return flow;
     }
@@ -263,9 +265,9 @@ export class Interpreter {
   }
 
   private execStatement(stmt: Node, f: Frame): Flow {
-    switch (stmt.type) {
+    switch (this.s.type(stmt)) {
       case 'expression_statement': {
-        for (const expr of this.kids(stmt)) this.execExpression(expr, f);
+        for (const expr of this.s.kids(stmt)) this.execExpression(expr, f);
         return undefined;
       }
       case 'return_statement': {
@@ -281,7 +283,7 @@ export class Interpreter {
       case 'for_statement':
         return this.execFor(stmt, f);
       case 'while_statement': {
-        const body = stmt.childForFieldName('body');
+        const body = this.s.field(stmt, 'body');
         if (!body) return undefined;
         if (f.trace) return this.loopOnce(body, f);
         this.forgetAssigned(body, f, stmt);
@@ -289,25 +291,25 @@ export class Interpreter {
       }
       case 'with_statement':
       case 'block': {
-        const body = stmt.type === 'block' ? stmt : stmt.childForFieldName('body');
+        const body = this.s.type(stmt) === 'block' ? stmt : this.s.field(stmt, 'body');
         return body ? this.execBlock(body, f) : undefined;
       }
       case 'try_statement': {
-        const body = stmt.childForFieldName('body');
+        const body = this.s.field(stmt, 'body');
         const flow = body ? this.execBlock(body, f) : undefined;
         if (flow) return flow;
-        const fin = namedChildren(stmt).find((c) => c.type === 'finally_clause');
-        const finBody = fin ? namedChildren(fin).find((c) => c.type === 'block') : undefined;
+        const fin = this.s.kids(stmt).find((c) => this.s.type(c) === 'finally_clause');
+        const finBody = fin ? this.s.kids(fin).find((c) => this.s.type(c) === 'block') : undefined;
         return finBody ? this.execBlock(finBody, f) : undefined;
       }
       case 'function_definition': {
-        const name = stmt.childForFieldName('name')?.text;
+        const name = this.s.field(stmt, 'name')?.text;
         if (name) this.bind(f, name, { t: 'fn', def: stmt, self: null });
         return undefined;
       }
       case 'decorated_definition': {
-        const def = stmt.childForFieldName('definition');
-        return def?.type === 'function_definition' ? this.execStatement(def, f) : undefined;
+        const def = this.s.field(stmt, 'definition');
+        return def && this.s.type(def) === 'function_definition' ? this.execStatement(def, f) : undefined;
       }
       default:
         return undefined;
@@ -321,30 +323,30 @@ export class Interpreter {
   }
 
   private execIf(stmt: Node, f: Frame): Flow {
-    const condition = stmt.childForFieldName('condition');
+    const condition = this.s.field(stmt, 'condition');
     const truth = condition ? this.truth(this.eval(condition, f)) : undefined;
-    const consequence = stmt.childForFieldName('consequence');
+    const consequence = this.s.field(stmt, 'consequence');
     // Unknown conditions follow the first branch: one consistent path, never a mix of both.
     if (truth !== false) return consequence ? this.execBlock(consequence, f) : undefined;
     for (const alt of stmt.childrenForFieldName('alternative')) {
       if (!alt) continue;
-      if (alt.type === 'elif_clause') {
-        const c = alt.childForFieldName('condition');
+      if (this.s.type(alt) === 'elif_clause') {
+        const c = this.s.field(alt, 'condition');
         const t = c ? this.truth(this.eval(c, f)) : undefined;
         if (t === false) continue;
-        const body = alt.childForFieldName('consequence');
+        const body = this.s.field(alt, 'consequence');
         return body ? this.execBlock(body, f) : undefined;
       }
-      const body = alt.childForFieldName('body') ?? namedChildren(alt).find((c) => c.type === 'block');
+      const body = this.s.field(alt, 'body') ?? this.s.kids(alt).find((c) => this.s.type(c) === 'block');
       return body ? this.execBlock(body, f) : undefined;
     }
     return undefined;
   }
 
   private execFor(stmt: Node, f: Frame): Flow {
-    const left = stmt.childForFieldName('left');
-    const right = stmt.childForFieldName('right');
-    const body = stmt.childForFieldName('body');
+    const left = this.s.field(stmt, 'left');
+    const right = this.s.field(stmt, 'right');
+    const body = this.s.field(stmt, 'body');
     if (!left || !right || !body) return undefined;
     const items = this.iterate(this.eval(right, f));
     if (!items) {
@@ -367,8 +369,8 @@ export class Interpreter {
     } finally {
       f.unroll = outer;
     }
-    const orelse = stmt.childForFieldName('alternative');
-    const elseBody = orelse ? namedChildren(orelse).find((c) => c.type === 'block') : undefined;
+    const orelse = this.s.field(stmt, 'alternative');
+    const elseBody = orelse ? this.s.kids(orelse).find((c) => this.s.type(c) === 'block') : undefined;
     return elseBody ? this.execBlock(elseBody, f) : undefined;
   }
 
@@ -380,53 +382,53 @@ export class Interpreter {
     const opaque: Value = { t: 'opaque', node: loop, what: `layers built in a loop with non-constant bounds (line ${loop.startPosition.row + 1})` };
     const forget = (target: Node | null) => {
       if (!target) return;
-      const t = unparen(target);
-      if (t.type === 'identifier') this.bind(f, t.text, opaque);
-      else if (t.type === 'attribute' && t.childForFieldName('object')?.text === 'self' && f.self) {
-        const name = t.childForFieldName('attribute')?.text;
+      const t = this.s.unparen(target);
+      if (this.s.type(t) === 'identifier') this.bind(f, t.text, opaque);
+      else if (this.s.type(t) === 'attribute' && this.s.field(t, 'object')?.text === 'self' && f.self) {
+        const name = this.s.field(t, 'attribute')?.text;
         if (name) f.self.attrs.set(name, opaque);
-      } else if (t.type === 'pattern_list' || t.type === 'tuple_pattern' || t.type === 'list_pattern') namedChildren(t).forEach(forget);
+      } else if (this.s.type(t) === 'pattern_list' || this.s.type(t) === 'tuple_pattern' || this.s.type(t) === 'list_pattern') this.s.kids(t).forEach(forget);
     };
     // Only statements can assign or register layers: expressions are not descended into (large files).
     const visit = (n: Node) => {
-      if (n.type === 'function_definition' || n.type === 'class_definition' || n.type === 'decorated_definition') return;
-      if (n.type === 'expression_statement') {
-        for (const expr of namedChildren(n)) {
-          if (expr.type === 'assignment' || expr.type === 'augmented_assignment') forget(expr.childForFieldName('left'));
-          if (expr.type !== 'call') continue;
-          const fn = expr.childForFieldName('function');
-          const method = fn?.type === 'attribute' ? fn.childForFieldName('attribute')?.text : null;
-          if (method && ['append', 'extend', 'insert', 'add_module', 'update'].includes(method)) forget(fn!.childForFieldName('object'));
-          if (method === 'add_module' && fn?.childForFieldName('object')?.text === 'self' && f.self?.seqItems) f.self.seqItems.push(opaque);
+      if (this.s.type(n) === 'function_definition' || this.s.type(n) === 'class_definition' || this.s.type(n) === 'decorated_definition') return;
+      if (this.s.type(n) === 'expression_statement') {
+        for (const expr of this.s.kids(n)) {
+          if (this.s.type(expr) === 'assignment' || this.s.type(expr) === 'augmented_assignment') forget(this.s.field(expr, 'left'));
+          if (this.s.type(expr) !== 'call') continue;
+          const fn = this.s.field(expr, 'function');
+          const method = fn && this.s.type(fn) === 'attribute' ? this.s.field(fn, 'attribute')?.text : null;
+          if (method && ['append', 'extend', 'insert', 'add_module', 'update'].includes(method)) forget(this.s.fieldOf(fn, 'object'));
+          if (method === 'add_module' && this.s.fieldOf(fn, 'object')?.text === 'self' && f.self?.seqItems) f.self.seqItems.push(opaque);
         }
         return;
       }
-      if (n.type === 'for_statement') forget(n.childForFieldName('left'));
-      for (const c of namedChildren(n)) if (c.type !== 'expression_statement' || c.text.includes('=') || c.text.includes('(')) visit(c);
+      if (this.s.type(n) === 'for_statement') forget(this.s.field(n, 'left'));
+      for (const c of this.s.kids(n)) if (this.s.type(c) !== 'expression_statement' || c.text.includes('=') || c.text.includes('(')) visit(c);
     };
     visit(body);
   }
 
   private execExpression(expr: Node, f: Frame): void {
-    if (expr.type === 'assignment') {
-      const right = expr.childForFieldName('right');
+    if (this.s.type(expr) === 'assignment') {
+      const right = this.s.field(expr, 'right');
       if (!right) return;
       // Chained `a = b = value`: the innermost right side is the value.
       let valueNode = right;
-      const targets = [expr.childForFieldName('left')];
-      while (valueNode.type === 'assignment') {
-        targets.push(valueNode.childForFieldName('left'));
-        valueNode = valueNode.childForFieldName('right') ?? valueNode;
-        if (valueNode.type !== 'assignment') break;
+      const targets = [this.s.field(expr, 'left')];
+      while (this.s.type(valueNode) === 'assignment') {
+        targets.push(this.s.field(valueNode, 'left'));
+        valueNode = this.s.field(valueNode, 'right') ?? valueNode;
+        if (this.s.type(valueNode) !== 'assignment') break;
       }
       const value = this.eval(valueNode, f);
       for (const t of targets) if (t) this.assign(t, value, f);
       return;
     }
-    if (expr.type === 'augmented_assignment') {
-      const left = expr.childForFieldName('left');
-      const right = expr.childForFieldName('right');
-      const op = expr.childForFieldName('operator')?.text.replace('=', '') ?? '';
+    if (this.s.type(expr) === 'augmented_assignment') {
+      const left = this.s.field(expr, 'left');
+      const right = this.s.field(expr, 'right');
+      const op = this.s.field(expr, 'operator')?.text.replace('=', '') ?? '';
       if (!left || !right) return;
       const current = this.eval(left, f);
       const value = this.eval(right, f);
@@ -443,22 +445,22 @@ export class Interpreter {
   }
 
   assign(target: Node, value: Value, f: Frame): void {
-    const t = unparen(target);
-    switch (t.type) {
+    const t = this.s.unparen(target);
+    switch (this.s.type(t)) {
       case 'identifier':
         this.bind(f, t.text, value);
         return;
       case 'attribute': {
-        const obj = t.childForFieldName('object');
-        const name = t.childForFieldName('attribute')?.text;
+        const obj = this.s.field(t, 'object');
+        const name = this.s.field(t, 'attribute')?.text;
         if (!obj || !name) return;
         const holder = this.eval(obj, f);
         if (holder.t === 'instance') holder.inst.attrs.set(name, value);
         return;
       }
       case 'subscript': {
-        const holder = this.eval(t.childForFieldName('value')!, f);
-        const key = constOf(this.eval(t.childForFieldName('subscript')!, f));
+        const holder = this.eval(this.s.field(t, 'value')!, f);
+        const key = constOf(this.eval(this.s.field(t, 'subscript')!, f));
         if (holder.t === 'dict' && typeof key === 'string') holder.entries.set(key, value);
         if (holder.t === 'list' && typeof key === 'number' && holder.items[key] !== undefined) holder.items[key] = value;
         return;
@@ -468,12 +470,12 @@ export class Interpreter {
       case 'list_pattern':
       case 'tuple':
       case 'list': {
-        const targets = namedChildren(t);
+        const targets = this.s.kids(t);
         const items = value.t === 'list' ? value.items : value.t === 'const' && Array.isArray(value.v) ? value.v.map(constant) : null;
         targets.forEach((target, i) => {
           // A tensor result unpacks into tensors from the same layer (`out, (h, c) = self.lstm(x)`).
           const item = items ? (items[i] ?? UNKNOWN) : value.t === 'tensor' ? value : UNKNOWN;
-          this.assign(target.type === 'list_splat_pattern' ? target.namedChild(0) ?? target : target, item, f);
+          this.assign(this.s.type(target) === 'list_splat_pattern' ? target.namedChild(0) ?? target : target, item, f);
         });
         return;
       }
@@ -485,8 +487,8 @@ export class Interpreter {
   // ---------------------------------------------------------------- expressions
 
   eval(node: Node, f: Frame): Value {
-    const n = unparen(node);
-    switch (n.type) {
+    const n = this.s.unparen(node);
+    switch (this.s.type(n)) {
       case 'identifier':
         return this.name(n, f);
       case 'attribute':
@@ -500,8 +502,8 @@ export class Interpreter {
       case 'expression_list':
       case 'set': {
         const items: Value[] = [];
-        for (const c of namedChildren(n)) {
-          if (c.type === 'list_splat') {
+        for (const c of this.s.kids(n)) {
+          if (this.s.type(c) === 'list_splat') {
             const inner = this.iterate(this.eval(c.namedChild(0)!, f));
             if (!inner) return { t: 'opaque', node: c, what: `${c.text} (unknown items)` };
             items.push(...inner);
@@ -517,41 +519,41 @@ export class Interpreter {
       }
       case 'dictionary': {
         const entries = new Map<string, Value>();
-        for (const pair of namedChildren(n)) {
-          if (pair.type !== 'pair') return UNKNOWN;
-          const key = constOf(this.eval(pair.childForFieldName('key')!, f));
+        for (const pair of this.s.kids(n)) {
+          if (this.s.type(pair) !== 'pair') return UNKNOWN;
+          const key = constOf(this.eval(this.s.field(pair, 'key')!, f));
           if (typeof key !== 'string') return UNKNOWN;
-          entries.set(key, this.eval(pair.childForFieldName('value')!, f));
+          entries.set(key, this.eval(this.s.field(pair, 'value')!, f));
         }
         return { t: 'dict', entries };
       }
       case 'binary_operator': {
-        const op = n.childForFieldName('operator')?.text ?? '';
-        return this.combine(op, this.eval(n.childForFieldName('left')!, f), this.eval(n.childForFieldName('right')!, f), n, f);
+        const op = this.s.field(n, 'operator')?.text ?? '';
+        return this.combine(op, this.eval(this.s.field(n, 'left')!, f), this.eval(this.s.field(n, 'right')!, f), n, f);
       }
       case 'unary_operator': {
-        const v = this.eval(n.childForFieldName('argument')!, f);
+        const v = this.eval(this.s.field(n, 'argument')!, f);
         if (v.t === 'tensor') return v;
         const c = constOf(v);
-        const op = n.childForFieldName('operator')?.text;
+        const op = this.s.field(n, 'operator')?.text;
         return typeof c === 'number' ? constant(op === '-' ? -c : op === '~' ? ~c : c) : UNKNOWN;
       }
       case 'not_operator': {
-        const t = this.truth(this.eval(n.childForFieldName('argument')!, f));
+        const t = this.truth(this.eval(this.s.field(n, 'argument')!, f));
         return t === undefined ? UNKNOWN : constant(!t);
       }
       case 'boolean_operator': {
-        const op = n.childForFieldName('operator')?.text;
-        const left = this.eval(n.childForFieldName('left')!, f);
+        const op = this.s.field(n, 'operator')?.text;
+        const left = this.eval(this.s.field(n, 'left')!, f);
         const lt = this.truth(left);
         if (lt === undefined) return UNKNOWN;
         if (op === 'and' ? !lt : lt) return left;
-        return this.eval(n.childForFieldName('right')!, f);
+        return this.eval(this.s.field(n, 'right')!, f);
       }
       case 'comparison_operator':
         return this.comparison(n, f);
       case 'conditional_expression': {
-        const [body, condition, alternative] = namedChildren(n);
+        const [body, condition, alternative] = this.s.kids(n);
         if (!body || !condition || !alternative) return UNKNOWN;
         const t = this.truth(this.eval(condition, f));
         if (t === undefined) return f.trace ? this.eval(body, f) : UNKNOWN;
@@ -573,10 +575,10 @@ export class Interpreter {
     if (plain !== null) return constant(plain);
     // f-string: every interpolation must be a constant.
     let out = '';
-    for (const part of namedChildren(n)) {
-      if (part.type === 'string_content' || part.type === 'escape_sequence') out += part.text;
-      else if (part.type === 'interpolation') {
-        const expr = part.childForFieldName('expression') ?? part.namedChild(0);
+    for (const part of this.s.kids(n)) {
+      if (this.s.type(part) === 'string_content' || this.s.type(part) === 'escape_sequence') out += part.text;
+      else if (this.s.type(part) === 'interpolation') {
+        const expr = this.s.field(part, 'expression') ?? part.namedChild(0);
         const v = expr ? constOf(this.eval(expr, f)) : undefined;
         if (v === undefined) return UNKNOWN;
         out += str(v);
@@ -610,16 +612,16 @@ export class Interpreter {
   }
 
   private attribute(n: Node, f: Frame): Value {
-    const dotted = dottedName(n);
+    const dotted = this.s.dottedName(n);
     if (dotted && this.isImported(dotted, f)) {
       const c = f.scope.evaluate(n);
       if (c !== undefined) return constant(c);
       return { t: 'ctor', qualified: this.ctx.file.imports.resolve(dotted), spelling: dotted };
     }
-    const objNode = n.childForFieldName('object')!;
-    const name = n.childForFieldName('attribute')?.text ?? '';
+    const objNode = this.s.field(n, 'object')!;
+    const name = this.s.field(n, 'attribute')?.text ?? '';
     if (name === '__name__') {
-      const of = objNode.type === 'attribute' && objNode.childForFieldName('attribute')?.text === '__class__' ? this.eval(objNode.childForFieldName('object')!, f) : this.eval(objNode, f);
+      const of = this.s.type(objNode) === 'attribute' && this.s.field(objNode, 'attribute')?.text === '__class__' ? this.eval(this.s.field(objNode, 'object')!, f) : this.eval(objNode, f);
       const cn = classNameOf(of);
       return cn === undefined ? UNKNOWN : constant(cn);
     }
@@ -666,13 +668,13 @@ export class Interpreter {
   }
 
   private subscript(n: Node, f: Frame): Value {
-    const value = this.eval(n.childForFieldName('value')!, f);
+    const value = this.eval(this.s.field(n, 'value')!, f);
     if (value.t === 'tensor') return value;
     const indexNodes = n.childrenForFieldName('subscript').filter((c): c is Node => c !== null);
     if (indexNodes.length !== 1) return UNKNOWN;
     const indexNode = indexNodes[0]!;
     const items = value.t === 'list' || value.t === 'seq' ? value.items : value.t === 'instance' && value.inst.seqItems ? value.inst.seqItems : value.t === 'const' && Array.isArray(value.v) ? value.v.map(constant) : null;
-    if (indexNode.type === 'slice') {
+    if (this.s.type(indexNode) === 'slice') {
       if (!items) return UNKNOWN;
       const parts = this.sliceBounds(indexNode, f);
       if (!parts) return UNKNOWN;
@@ -705,7 +707,7 @@ export class Interpreter {
     for (let i = 0; i < slice.childCount; i++) {
       const c = slice.child(i);
       if (!c) continue;
-      if (c.type === ':') {
+      if (this.s.type(c) === ':') {
         index++;
         continue;
       }
@@ -718,9 +720,9 @@ export class Interpreter {
   }
 
   private comprehension(n: Node, f: Frame): Value[] | null {
-    const body = n.childForFieldName('body');
+    const body = this.s.field(n, 'body');
     if (!body) return null;
-    const clauses = namedChildren(n).filter((c) => c.type === 'for_in_clause' || c.type === 'if_clause');
+    const clauses = this.s.kids(n).filter((c) => this.s.type(c) === 'for_in_clause' || this.s.type(c) === 'if_clause');
     const inner: Frame = { ...f, locals: new Map(f.locals) };
     const out: Value[] = [];
     const run = (i: number): boolean => {
@@ -729,13 +731,13 @@ export class Interpreter {
         return out.length <= MAX_ITERATIONS * 4;
       }
       const clause = clauses[i]!;
-      if (clause.type === 'if_clause') {
+      if (this.s.type(clause) === 'if_clause') {
         const t = this.truth(this.eval(clause.namedChild(0)!, inner));
         if (t === undefined) return false;
         return t ? run(i + 1) : true;
       }
-      const left = clause.childForFieldName('left');
-      const right = clause.childForFieldName('right');
+      const left = this.s.field(clause, 'left');
+      const right = this.s.field(clause, 'right');
       const items = right ? this.iterate(this.eval(right, inner)) : undefined;
       if (!left || !items) return false;
       const outer = inner.unroll;
@@ -793,7 +795,7 @@ export class Interpreter {
 
   private comparison(n: Node, f: Frame): Value {
     // `a < b < c`: operands and operators alternate; operators may be two tokens ("is not", "not in").
-    const operands = namedChildren(n).map((c) => this.eval(c, f));
+    const operands = this.s.kids(n).map((c) => this.eval(c, f));
     const ops: string[] = [];
     let pending = '';
     for (let i = 0; i < n.childCount; i++) {
@@ -803,7 +805,7 @@ export class Interpreter {
         pending = '';
         continue;
       }
-      pending += ` ${c.type}`;
+      pending += ` ${this.s.type(c)}`;
     }
     let result = true;
     for (let i = 0; i < ops.length; i++) {
@@ -853,43 +855,43 @@ export class Interpreter {
   evalArgs(list: ArgList, f: Frame): Args {
     const out: Args = { positional: [], keywords: new Map(), partial: false };
     if (!list) return out;
-    if (list.type !== 'argument_list') {
+    if (this.s.type(list) !== 'argument_list') {
       // `f(x for x in xs)`: the generator is the only argument.
       out.positional.push(this.eval(list, f));
       return out;
     }
-    for (const c of this.kids(list)) {
-      if (c.type === 'keyword_argument') {
-        const name = c.childForFieldName('name')?.text;
-        const value = c.childForFieldName('value');
+    for (const c of this.s.kids(list)) {
+      if (this.s.type(c) === 'keyword_argument') {
+        const name = this.s.field(c, 'name')?.text;
+        const value = this.s.field(c, 'value');
         if (name && value) out.keywords.set(name, this.eval(value, f));
-      } else if (c.type === 'list_splat') {
+      } else if (this.s.type(c) === 'list_splat') {
         const items = this.iterate(this.eval(c.namedChild(0)!, f));
         if (items) out.positional.push(...items);
         else out.partial = true;
-      } else if (c.type === 'dictionary_splat') {
+      } else if (this.s.type(c) === 'dictionary_splat') {
         const d = this.eval(c.namedChild(0)!, f);
         if (d.t === 'dict') for (const [k, v] of d.entries) out.keywords.set(k, v);
         else out.partial = true;
-      } else if (c.type !== 'comment') out.positional.push(this.eval(c, f));
+      } else if (this.s.type(c) !== 'comment') out.positional.push(this.eval(c, f));
     }
     return out;
   }
 
   private call(n: Node, f: Frame): Value {
-    const fnNode = n.childForFieldName('function');
+    const fnNode = this.s.field(n, 'function');
     if (!fnNode) return UNKNOWN;
-    const syntax: ArgList = n.childForFieldName('arguments');
-    if (fnNode.type === 'attribute') {
-      const dotted = dottedName(fnNode);
+    const syntax: ArgList = this.s.field(n, 'arguments');
+    if (this.s.type(fnNode) === 'attribute') {
+      const dotted = this.s.dottedName(fnNode);
       if (dotted && this.isImported(dotted, f)) return this.libraryCall(this.ctx.file.imports.resolve(dotted), dotted, n, syntax, f);
-      const objNode = fnNode.childForFieldName('object')!;
-      const method = fnNode.childForFieldName('attribute')?.text ?? '';
-      if (method === '__init__' && objNode.type === 'call' && objNode.childForFieldName('function')?.text === 'super') {
+      const objNode = this.s.field(fnNode, 'object')!;
+      const method = this.s.field(fnNode, 'attribute')?.text ?? '';
+      if (method === '__init__' && this.s.type(objNode) === 'call' && this.s.field(objNode, 'function')?.text === 'super') {
         this.superInit(this.evalArgs(syntax, f), f);
         return constant(null);
       }
-      if (objNode.type === 'call' && objNode.childForFieldName('function')?.text === 'super' && f.cls && f.self) {
+      if (this.s.type(objNode) === 'call' && this.s.field(objNode, 'function')?.text === 'super' && f.cls && f.self) {
         const base = f.cls.bases.map((b) => this.findMethod(b, method)).find((m) => m);
         if (base) return this.callFunction(base.def, this.withSelf(this.evalArgs(syntax, f), f.self), base.owner, f);
         return UNKNOWN;
@@ -899,7 +901,7 @@ export class Interpreter {
       if (attr) return this.callValue(attr, n, syntax, f);
       return this.methodCall(obj, method, n, syntax, f);
     }
-    if (fnNode.type === 'identifier' && !f.locals.has(fnNode.text)) {
+    if (this.s.type(fnNode) === 'identifier' && !f.locals.has(fnNode.text)) {
       const name = fnNode.text;
       if (BUILTINS.has(name) && !this.ctx.functions.has(name) && !this.ctx.classes.has(name) && !this.ctx.file.imports.has(name)) return this.builtin(name, n, syntax, f);
       if (this.ctx.file.imports.has(name)) return this.libraryCall(this.ctx.file.imports.resolve(name), name, n, syntax, f);
@@ -945,9 +947,9 @@ export class Interpreter {
       default: {
         if (f.trace) {
           const args = this.evalArgs(syntax, f);
-          if (this.hasTensor(args)) return this.barrier(n, `${n.childForFieldName('function')?.text ?? 'call'}(...) is not modelled`, args, f);
+          if (this.hasTensor(args)) return this.barrier(n, `${this.s.field(n, 'function')?.text ?? 'call'}(...) is not modelled`, args, f);
         }
-        return f.trace ? UNKNOWN : { t: 'opaque', node: n, what: `${n.childForFieldName('function')?.text ?? 'call'}(...) is not a known module` };
+        return f.trace ? UNKNOWN : { t: 'opaque', node: n, what: `${this.s.field(n, 'function')?.text ?? 'call'}(...) is not a known module` };
       }
     }
   }
@@ -955,8 +957,8 @@ export class Interpreter {
   private ownerOf(def: Node): ClassInfo | null {
     const holder = def.parent?.type === 'decorated_definition' ? def.parent : def;
     const cls = holder.parent?.parent;
-    if (cls?.type !== 'class_definition') return null;
-    return this.ctx.classes.get(cls.childForFieldName('name')?.text ?? '') ?? null;
+    if ((cls && this.s.type(cls)) !== 'class_definition') return null;
+    return cls ? (this.ctx.classes.get(this.s.field(cls, 'name')?.text ?? '') ?? null) : null;
   }
 
   private builtin(name: string, n: Node, syntax: ArgList, f: Frame): Value {
@@ -1149,7 +1151,7 @@ export class Interpreter {
 
   private moduleOrOpaque(v: Value, n: Node, i: number): Value {
     if (v.t === 'layer' || v.t === 'seq' || v.t === 'list' || v.t === 'dict' || v.t === 'instance' || v.t === 'opaque') return v;
-    return { t: 'opaque', node: n, what: `item ${i} of ${n.childForFieldName('function')?.text ?? 'container'} could not be resolved` };
+    return { t: 'opaque', node: n, what: `item ${i} of ${this.s.field(n, 'function')?.text ?? 'container'} could not be resolved` };
   }
 
   /** nn.Sequential(a, b, ...) or nn.Sequential(OrderedDict([...])). */
@@ -1176,8 +1178,8 @@ export class Interpreter {
       const args = this.evalArgs(syntax, f);
       if (!f.trace) return { t: 'tensor', from: [] };
       const op = methodOp(method);
-      const receiver = n.childForFieldName('function')?.childForFieldName('object');
-      const fn = receiver?.type === 'identifier' ? `${receiver.text}.${method}` : `Tensor.${method}`;
+      const receiver = this.s.fieldOf(this.s.field(n, 'function'), 'object');
+      const fn = receiver && this.s.type(receiver) === 'identifier' ? `${receiver.text}.${method}` : `Tensor.${method}`;
       if (op) return this.tensorOp(op, fn, n, args, obj, f);
       return this.barrier(n, `${fn}(...) is not modelled`, { ...args, positional: [obj, ...args.positional] }, f);
     }
@@ -1246,7 +1248,7 @@ export class Interpreter {
     }
     if (f.trace) {
       const args = this.evalArgs(syntax, f);
-      if (this.hasTensor(args)) return this.barrier(n, `${n.childForFieldName('function')?.text ?? method}(...) is not modelled`, args, f);
+      if (this.hasTensor(args)) return this.barrier(n, `${this.s.field(n, 'function')?.text ?? method}(...) is not modelled`, args, f);
     }
     return UNKNOWN;
   }
@@ -1307,7 +1309,7 @@ export class Interpreter {
       const found = this.findMethod(obj.inst.cls, method);
       if (found) return this.callFunction(found.def, decoratedWith(found.def, 'staticmethod') ? args : this.withSelf(args, obj.inst), found.owner, f);
     }
-    if (f.trace && this.hasTensor(args)) return this.barrier(n, `${n.childForFieldName('function')?.text ?? method}(...) is not modelled`, args, f);
+    if (f.trace && this.hasTensor(args)) return this.barrier(n, `${this.s.field(n, 'function')?.text ?? method}(...) is not modelled`, args, f);
     return UNKNOWN;
   }
 
@@ -1365,13 +1367,13 @@ export class Interpreter {
         return out;
       }
       default:
-        return this.barrier(n, `${n.childForFieldName('function')?.text ?? 'call'}(...) is not modelled`, args, f);
+        return this.barrier(n, `${this.s.field(n, 'function')?.text ?? 'call'}(...) is not modelled`, args, f);
     }
   }
 
   /** An 'unknown' layer fed by every tensor argument: the flow continues, but nothing is assumed about it. */
   private barrier(n: Node, what: string, args: Args, f: Frame): Value {
-    const spelling = n.type === 'call' ? (n.childForFieldName('function')?.text ?? n.text) : n.text.slice(0, 40);
+    const spelling = this.s.type(n) === 'call' ? (this.s.field(n, 'function')?.text ?? n.text) : n.text.slice(0, 40);
     const slot = unknownLayer(spelling, n, what);
     const from = this.producers({ t: 'list', items: [...args.positional, ...args.keywords.values()] });
     const index = f.trace!.add(slot, from);
@@ -1379,7 +1381,7 @@ export class Interpreter {
   }
 
   private functionalSlot(kind: LayerKind, spelling: string, n: Node): Slot {
-    const list = n.childForFieldName('arguments');
+    const list = this.s.field(n, 'arguments');
     return { layer: makeLayer({ kind, className: spelling, range: rangeOf(n), argsRange: list ? rangeOf(list) : null }), qualified: null, params: [], unsupported: null };
   }
 

@@ -1,0 +1,71 @@
+/**
+ * Memoized access to syntax nodes for one extraction. Every web-tree-sitter node access (type, child,
+ * field) crosses into wasm and allocates a new Node object; the interpreter revisits the same nodes
+ * (loop bodies, methods called several times), so it reads them through this cache.
+ */
+import type { Node } from 'web-tree-sitter';
+
+export class SyntaxCache {
+  private readonly types = new Map<number, string>();
+  private readonly fields = new Map<number, Map<string, Node | null>>();
+  private readonly children = new Map<number, Node[]>();
+  private readonly dotted = new Map<number, string | null>();
+
+  type(n: Node): string {
+    let t = this.types.get(n.id);
+    if (t === undefined) this.types.set(n.id, (t = n.type));
+    return t;
+  }
+
+  /** childForFieldName, memoized. */
+  field(n: Node, name: string): Node | null {
+    let perNode = this.fields.get(n.id);
+    if (!perNode) this.fields.set(n.id, (perNode = new Map()));
+    let child = perNode.get(name);
+    if (child === undefined) perNode.set(name, (child = n.childForFieldName(name)));
+    return child;
+  }
+
+  /** field() of a node that may be absent. */
+  fieldOf(n: Node | null | undefined, name: string): Node | null {
+    return n ? this.field(n, name) : null;
+  }
+
+  /** Named children without comments, memoized. */
+  kids(n: Node): Node[] {
+    let k = this.children.get(n.id);
+    if (!k) {
+      k = n.namedChildren.filter((c): c is Node => c !== null && this.type(c) !== 'comment');
+      this.children.set(n.id, k);
+    }
+    return k;
+  }
+
+  /** The expression inside any parentheses. */
+  unparen(n: Node): Node {
+    let cur = n;
+    while (this.type(cur) === 'parenthesized_expression') {
+      const inner = this.kids(cur)[0];
+      if (!inner) break;
+      cur = inner;
+    }
+    return cur;
+  }
+
+  /** `a.b.c` as text for plain dotted names; null otherwise. */
+  dottedName(n: Node | null | undefined): string | null {
+    if (!n) return null;
+    const known = this.dotted.get(n.id);
+    if (known !== undefined) return known;
+    const type = this.type(n);
+    let name: string | null = null;
+    if (type === 'identifier') name = n.text;
+    else if (type === 'attribute') {
+      const object = this.dottedName(this.field(n, 'object'));
+      const attr = this.field(n, 'attribute');
+      name = object && attr ? `${object}.${attr.text}` : null;
+    }
+    this.dotted.set(n.id, name);
+    return name;
+  }
+}
