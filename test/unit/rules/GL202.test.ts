@@ -115,6 +115,22 @@ describe('GL202 init-activation-mismatch (IR)', () => {
     expect(applyEdits(text, fix.edits)).toContain("torch.nn.init.kaiming_normal_(m.weight, nonlinearity='relu')");
   });
 
+  it('is silent for a squeeze-and-excitation gate initialized by a shared He loop', () => {
+    const model = buildModel({
+      isGraph: true,
+      layers: [
+        layerOf('conv2d', { activation: 'relu', kernelInit: 'he_normal', fanIn: 27, fanOut: 576 }),
+        layerOf('global-pool', { inputs: [0] }),
+        dense(16, { activation: 'relu', kernelInit: 'he_normal', fanIn: 64, fanOut: 16, inputs: [1] }),
+        dense(64, { activation: 'sigmoid', kernelInit: 'he_normal', fanIn: 16, fanOut: 64, inputs: [2] }),
+        layerOf('multiply', { inputs: [0, 3] }),
+        layerOf('conv2d', { activation: 'relu', kernelInit: 'he_normal', fanIn: 576, fanOut: 576, inputs: [4] }),
+        dense(10, { fanIn: 64, fanOut: 10, inputs: [5] }),
+      ],
+    });
+    expect(check(model)).toEqual([]);
+  });
+
   it('is silent when the activation cannot be determined', () => {
     const model = buildModel({ layers: [dense(64, { kernelInit: 'he_normal', fanIn: 10, fanOut: 64 }), act('unknown'), dense(1)] });
     expect(check(model)).toEqual([]);

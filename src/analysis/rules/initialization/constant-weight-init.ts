@@ -8,11 +8,10 @@ import { effectiveActivation, isConstantInitializer, isWeightLayer, recommendedI
 import type { Rule, RuleMeta } from '../types';
 import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
 import { feedsLearningLayer } from '../helpers/hidden-layer';
-import { isLearningLayer, isMergeLayer } from '../helpers/layer-kinds';
+import { isLearningLayer } from '../helpers/layer-kinds';
 import { makeFinding } from '../helpers/make-finding';
 import { replaceInitializerEdit } from '../helpers/replace-initializer-edit';
-import { walkForward } from '../helpers/walk-chain';
-import { adviceText, groupByInitSite, initLabel, layerLabel, relatedLayers } from './init-sites';
+import { adviceText, feedsMerge, groupByInitSite, initLabel, layerLabel, relatedLayers } from './init-sites';
 
 const meta: RuleMeta = {
   code: 'GL201',
@@ -73,15 +72,6 @@ constant start is occasionally deliberate in ways a static check cannot see.
 `,
 };
 
-/** True when the layer's output goes (through transparent layers) straight into a residual/gating merge. */
-function endsResidualBranch(graph: LayerGraph, layer: LayerIR): boolean {
-  const transparent = (l: LayerIR) => !isMergeLayer(l) && ['dropout', 'batchnorm', 'layernorm', 'groupnorm', 'activation', 'flatten', 'reshape'].includes(l.kind);
-  const stop = walkForward(graph, layer, transparent);
-  if (stop) return stop.layer.kind === 'add' || stop.layer.kind === 'multiply';
-  // A fan-out or merge ended the walk: look at the direct consumers.
-  return graph.successors(layer).some((l) => l.kind === 'add' || l.kind === 'multiply');
-}
-
 function why(model: ModelIR, graph: LayerGraph, layer: LayerIR, value: number): string {
   const act = effectiveActivation(layer, model).activation;
   const relu = act !== null && activationClass(act.name) === 'relu-like';
@@ -109,7 +99,7 @@ export const rule: Rule = {
   check(model, context) {
     const graph = layerGraph(model);
     const constant = model.layers.filter((l) => isWeightLayer(l) && l.kernelInit !== null && isConstantInitializer(l.kernelInit.name));
-    const hidden = constant.filter((l) => feedsLearningLayer(graph, l) && !endsResidualBranch(graph, l));
+    const hidden = constant.filter((l) => feedsLearningLayer(graph, l) && !feedsMerge(graph, l, ['add', 'multiply']));
     const text = context.sourceText(model.file);
     return groupByInitSite(hidden).map((site) => {
       const layer = site.layers[0]!;

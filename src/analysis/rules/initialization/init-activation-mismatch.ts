@@ -12,7 +12,7 @@ import { layerGraph } from '../helpers/layer-graph';
 import { makeFinding } from '../helpers/make-finding';
 import { kaimingNonlinearityEdit, replaceInitializerEdit } from '../helpers/replace-initializer-edit';
 import { rangeKey } from '../helpers/call-key';
-import { adviceText, groupByInitSite, initLabel, layerLabel, normalizationFreeSegment, relatedLayers, type InitSite } from './init-sites';
+import { adviceText, feedsMerge, groupByInitSite, initLabel, layerLabel, normalizationFreeSegment, relatedLayers, type InitSite } from './init-sites';
 
 const JUDGE_DEFAULTS = 'judge-default-init';
 const RELU_DEPTH = 'glorot-relu-min-depth';
@@ -41,8 +41,9 @@ really acts on the layer's output (its \`activation=\`, or a following \`Activat
 
 By default only initializers written in the code are judged; \`${JUDGE_DEFAULTS}\` also judges
 framework defaults. Not reported: output layers, layers followed by BatchNorm/LayerNorm (which
-re-normalizes whatever scale the weights give), layers whose activation cannot be determined, and
-SELU layers (GL104 checks their LeCun requirement).
+re-normalizes whatever scale the weights give), sigmoid gates whose output multiplies another
+signal (squeeze-and-excitation, GLU), layers whose activation cannot be determined, and SELU layers
+(GL104 checks their LeCun requirement).
 
 ## Why is this bad?
 Variance-preserving initializations are derived for a particular activation. Glorot & Bengio
@@ -165,6 +166,8 @@ export const rule: Rule = {
     const reported = judged.filter(({ layer, assessment }) => {
       if (!layer.kernelInit!.explicit && !judgeDefaults) return false;
       if (assessment.mismatch === 'small-on-relu') return reluStackOf(layer).length >= minDepth;
+      // A sigmoid gate (squeeze-and-excitation, GLU) only scales another signal: its scale is not a stack's.
+      if (assessment.activationClass === 'saturating' && feedsMerge(graph, layer, ['multiply'])) return false;
       return assessment.mismatch === 'he-on-saturating' || assessment.mismatch === 'nonlinearity-disagrees';
     });
     const byLayer = new Map(reported.map((j) => [j.layer.id, j]));

@@ -3,7 +3,7 @@
  * `nn.init.xavier_uniform_(m.weight)` inside a `model.apply` function, or one Dense made in a loop,
  * initializes several layers; the finding belongs to the written place, with the layers as related.
  */
-import type { InitializerIR, LayerIR, ModelIR, Range } from '../../../shared/ir';
+import type { InitializerIR, LayerIR, LayerKind, ModelIR, Range } from '../../../shared/ir';
 import type { RelatedInfo, TextEdit } from '../../../shared/findings';
 import { rangeKey } from '../helpers/call-key';
 import type { LayerGraph } from '../helpers/layer-graph';
@@ -92,4 +92,22 @@ export function normalizationFreeSegment(graph: LayerGraph, layer: LayerIR): Lay
     }
   }
   return out;
+}
+
+/**
+ * Whether `layer`'s output goes, through dropout/normalization/activation/reshaping layers, straight
+ * into a merge of one of `kinds`: the last layer of a residual branch (add) or a gate (multiply).
+ */
+export function feedsMerge(graph: LayerGraph, layer: LayerIR, kinds: readonly LayerKind[]): boolean {
+  const passThrough = (l: LayerIR) => ['dropout', 'alpha-dropout', 'batchnorm', 'layernorm', 'groupnorm', 'activation', 'flatten', 'reshape', 'global-pool', 'avgpool', 'maxpool'].includes(l.kind);
+  const seen = new Set<string>();
+  const stack = [...graph.successors(layer)];
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    if (seen.has(next.id)) continue;
+    seen.add(next.id);
+    if (kinds.includes(next.kind)) return true;
+    if (passThrough(next)) stack.push(...graph.successors(next));
+  }
+  return false;
 }
