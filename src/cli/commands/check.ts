@@ -117,6 +117,19 @@ export function registerCheckCommand(program: Command): void {
     .option('--ignore <codes>', 'skip these rule codes or prefixes, comma-separated', commaList)
     .option('--config <file>', 'read settings from this TOML file instead of the nearest pyproject.toml')
     .option('--output <file>', 'write the report to this file instead of stdout')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Settings come from [tool.gradient-lens] in the nearest pyproject.toml (select, ignore,',
+        '[tool.gradient-lens.severity], [tool.gradient-lens.thresholds]); --select / --ignore apply on top.',
+        'Suppress on a line with `# noqa: GL101` or `# gradient-lens: ignore[GL101]`, in a file with',
+        '`# gradient-lens: ignore-file[GL101]`.',
+        '',
+        'Exit status: 0 nothing at warning or above; 1 findings at warning or above;',
+        '2 usage or configuration errors, or inputs that could not be analyzed (the rest is still reported).',
+      ].join('\n'),
+    )
     .action(async (paths: string[], options: CheckOptions) => {
       const report = await runCheck(paths, options);
       for (const problem of report.usageProblems) printProblem(problem);
