@@ -99,3 +99,44 @@ describe('linkExternalTraining', () => {
     expect(links).toHaveLength(1);
   });
 });
+
+describe('cross-file training through the real analyzer', () => {
+  it('finds the loop of scripts/train.py for the LSTM re-exported by models/__init__.py, and reports in both files', async () => {
+    const { Project } = await import('../../src/analysis/project');
+    const project = await Project.create();
+    project.setFile('/repo/models/__init__.py', 'from .recurrent import SeqNet\n');
+    project.setFile(
+      '/repo/models/recurrent.py',
+      `import torch.nn as nn
+
+
+class SeqNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(16, 64, batch_first=True)
+        self.fc = nn.Linear(64, 2)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.fc(out[:, -1])
+`,
+    );
+    project.setFile(
+      '/repo/scripts/train.py',
+      `import torch
+from models import SeqNet
+
+net = SeqNet()
+opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+for x, y in loader:
+    opt.zero_grad()
+    torch.nn.functional.cross_entropy(net(x), y).backward()
+    opt.step()
+`,
+    );
+    const results = project.analyzeAll();
+    project.dispose();
+    const where = results.flatMap((r) => r.findings.filter((f) => f.code === 'GL401').map((f) => `${r.path}:${f.range.start.line + 1}`));
+    expect(where.sort()).toEqual(['/repo/models/recurrent.py:7', '/repo/scripts/train.py:9']);
+  });
+});

@@ -79,11 +79,18 @@ class OptimizerIndex {
     return this.byStart.get(origin.startIndex) ?? null;
   }
 
-  /** true / false / null: whether an expression is known to be an optimizer, known not to be, or unknown. */
+  /**
+   * true / false / null: whether an expression is known to be an optimizer, known not to be one
+   * (a learning-rate scheduler, a gradient scaler, a literal), or unknown (e.g. built by
+   * `getattr(optim, name)(...)` or a project helper).
+   */
   isOptimizer(expr: Node): boolean | null {
     const origin = originOf(expr, this.resolver.resolve);
     if (!origin || origin.type === 'identifier' || origin.type === 'attribute' || origin.type === 'subscript') return null;
-    return this.byStart.has(origin.startIndex);
+    if (this.byStart.has(origin.startIndex)) return true;
+    if (origin.type !== 'call') return false;
+    const callee = this.resolver.resolve(origin.childForFieldName('function')!) ?? '';
+    return /sched|scaler|warmup/i.test(callee) ? false : null;
   }
 
   torchOptimizers(): { ir: OptimizerIR; call: Node }[] {
