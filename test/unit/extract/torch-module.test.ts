@@ -341,3 +341,33 @@ describe('torch nn.Module: VAE with helper methods and a static reparameterizati
     expect(kinds(vae).slice(-4)).toEqual(['dense', 'activation:relu', 'dense', 'activation:sigmoid']);
   });
 });
+
+describe('torch nn.Module: losses and explicit base-class __init__ calls', () => {
+  it('does not turn a loss computed in forward into a layer', async () => {
+    const [m] = await extractTorchFrom(`
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Base(nn.Module):
+    def __init__(self, width):
+        nn.Module.__init__(self)
+        self.fc = nn.Linear(width, width)
+
+class Classifier(Base):
+    def __init__(self):
+        Base.__init__(self, 32)
+        self.head = nn.Linear(32, 5)
+        self.criterion = nn.CrossEntropyLoss()
+
+    def forward(self, x, y=None):
+        logits = self.head(F.relu(self.fc(x)))
+        loss = self.criterion(logits, y)
+        aux = F.mse_loss(logits, logits.detach())
+        return logits, loss + aux
+`);
+    expect(m!.name).toBe('Classifier');
+    expect(kinds(m!)).toEqual(['dense', 'activation:relu', 'dense']);
+    expect(m!.layers[0]).toMatchObject({ name: 'fc', inFeatures: 32, units: 32 });
+    expect(m!.unsupported).toEqual([]);
+  });
+});

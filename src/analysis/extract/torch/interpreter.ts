@@ -927,6 +927,8 @@ export class Interpreter {
 
   private callValue(callee: Value, n: Node, syntax: ArgList, f: Frame): Value {
     switch (callee.t) {
+      case 'loss':
+        return UNKNOWN;
       case 'class':
         return this.instantiate(callee.cls, n, this.evalArgs(syntax, f), f);
       case 'ctor':
@@ -1133,6 +1135,7 @@ export class Interpreter {
       return Number.isFinite(r) ? constant(r) : UNKNOWN;
     }
     const layerName = torchLayerName(qualified);
+    if (layerName?.endsWith('Loss')) return { t: 'loss' };
     if (layerName && f.trace && this.hasTensor(args)) return this.barrier(n, `${spelling}(...) is called on a tensor`, args, f);
     if (layerName && !['Module', 'Parameter', 'ParameterList', 'ParameterDict'].includes(layerName)) {
       const slot = buildLayer(qualified, { name: layerName, spelling, call: n, args: this.argReader(args) });

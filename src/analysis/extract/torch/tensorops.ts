@@ -37,6 +37,7 @@ const FRESH = new Set([
   'randn_like', 'rand_like', 'zeros_like', 'ones_like', 'empty_like', 'full_like', 'new', 'new_empty', 'new_zeros', 'new_ones',
   'new_full', 'new_tensor', 'normal_', 'uniform_', 'bernoulli_', 'bernoulli', 'random_', 'exponential_', 'multinomial',
 ]);
+const LOSSES = new Set(['cross_entropy', 'nll_loss', 'binary_cross_entropy', 'binary_cross_entropy_with_logits', 'kl_div', 'cosine_embedding_loss', 'ctc_loss']);
 const META = new Set(['size', 'dim', 'numel', 'item', 'tolist', 'numpy', 'shape', 'ndimension', 'nelement', 'is_contiguous', 'get_device', 'element_size']);
 
 const FUNCTIONAL_LAYERS: ReadonlyMap<string, LayerKind> = new Map([
@@ -73,6 +74,8 @@ export function functionOp(qualified: string): TensorOp | null {
   if (!prefix) return null;
   const fn = qualified.slice(prefix.length);
   if (fn.includes('.')) return null;
+  // Losses end the model; they are not layers of it.
+  if (fn.endsWith('_loss') || LOSSES.has(fn)) return { op: 'meta' };
   const layer = FUNCTIONAL_LAYERS.get(fn);
   if (layer) return { op: 'layer', kind: layer, fn };
   if (fn === 'cat' || fn === 'concat' || fn === 'concatenate' || fn === 'hstack' || fn === 'vstack') return { op: 'merge', kind: 'concat' };

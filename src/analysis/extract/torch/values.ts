@@ -67,6 +67,8 @@ export type Value =
   | { t: 'fn'; def: Node; self: Instance | null }
   /** Something callable we cannot model (e.g. a torchvision model): calling it in forward is unsupported. */
   | { t: 'opaque'; node: Node; what: string; name?: string }
+  /** A loss module (nn.CrossEntropyLoss()): calling it in forward computes a loss, not a layer output. */
+  | { t: 'loss' }
   /** A tensor while tracing forward: the trace nodes that produced it (empty: the model input). */
   | { t: 'tensor'; from: number[] }
   | { t: 'unknown' };
