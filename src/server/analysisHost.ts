@@ -14,7 +14,7 @@ export interface AnalysisHostOptions {
   workerScript: string;
   roots: string[];
   maxFileBytes: number;
-  /** An analysis running longer than this is stopped. */
+  /** An analysis running longer than this (plus an allowance for the file's size) is stopped. */
   timeoutMs: number;
   log: (message: string) => void;
 }
@@ -100,14 +100,16 @@ export class AnalysisHost {
   analyze(path: string): Promise<FileResult> {
     if (this.quarantined.has(path)) return Promise.resolve(quarantineResult(path, this.options.timeoutMs));
     const id = this.nextId++;
+    // Big files take longer to analyze legitimately: 1 s more per 50 kB of text.
+    const limit = this.options.timeoutMs + (this.files.get(path)?.length ?? 0) / 50;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.timedOut(id), this.options.timeoutMs);
+      const timer = setTimeout(() => this.timedOut(id, limit), limit);
       this.pending.set(id, { path, resolve, timer });
       this.post({ kind: 'analyze', id, path });
     });
   }
 
-  private timedOut(id: number): void {
+  private timedOut(id: number, limit: number): void {
     const pending = this.pending.get(id);
     if (!pending) return;
     const suspects = this.changedSinceGood.size > 0 ? [...this.changedSinceGood] : [pending.path];
@@ -118,7 +120,7 @@ export class AnalysisHost {
       this.quarantined.set(path, text);
     }
     this.changedSinceGood.clear();
-    this.restart(`analysis of ${pending.path} ran past ${this.options.timeoutMs} ms; stopped it and set aside ${suspects.join(', ')} until it changes`);
+    this.restart(`analysis of ${pending.path} ran past ${Math.round(limit)} ms; stopped it and set aside ${suspects.join(', ')} until it changes`);
   }
 
   /** Stops the worker and starts a fresh one; requests in flight are answered with the quarantine notice or retried. */
@@ -146,7 +148,7 @@ export class AnalysisHost {
 function quarantineResult(path: string, timeoutMs: number): FileResult {
   return {
     path,
-    error: `analysis did not finish within ${timeoutMs / 1000} s and was stopped (an analyzer bug on this text; please report it). Gradient Lens analyzes the file again when it changes.`,
+    error: `analysis did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped (an analyzer bug on this text, or a file too large to analyze in time; please report it). Gradient Lens analyzes the file again when it changes.`,
     notices: [],
     models: [],
     findings: [],

@@ -85,29 +85,35 @@ describe('robustness', () => {
   it('still lints correctly after all that', async () => {
     const uri = 'untitled:Untitled-after-fuzz';
     await session.open(uri, FIXTURE_TEXTS[2]!);
-    const dd = await session.diagnostics(uri);
-    if (dd.length !== 2) console.log('DEBUG', JSON.stringify(dd), JSON.stringify(await session.status()), session.stderr.join('').slice(-3000));
-    expect(codes(dd).sort()).toEqual(['GL101', 'GL302']);
+    expect(codes(await session.diagnostics(uri)).sort()).toEqual(['GL101', 'GL302']);
   });
 
-  it('keeps a 50,000-line file responsive: diagnostics, hover, code actions and an edit all answer', async () => {
-    const block = `${FIXTURE_TEXTS[2]!}\n`;
+  it('keeps a 50,000-line file responsive: other requests answer while it is analyzed, then its diagnostics arrive', async () => {
+    // A long research script: a model every ~600 lines among ordinary data-processing code.
+    const filler = Array.from({ length: 60 }, (_, i) => `def transform_${i}(batch, scale=${i + 1}.0):\n    out = [x * scale for x in batch]\n    return sum(out) / max(len(out), 1)\n\n`).join('');
+    const block = `${FIXTURE_TEXTS[2]!}\n${filler}`;
     const copies = Math.ceil(50_000 / (block.split('\n').length - 1));
-    const text = Array.from({ length: copies }, (_, i) => block.replaceAll('regressor', `regressor_${i}`)).join('');
+    const text = Array.from({ length: copies }, (_, i) => block.replaceAll('regressor', `regressor_${i}`).replaceAll('def transform_', `def t${i}_`)).join('');
     expect(text.split('\n').length).toBeGreaterThanOrEqual(50_000);
     const uri = 'untitled:Untitled-huge';
-    await session.open(uri, text);
-    const diagnostics = await session.diagnostics(uri, 120_000);
-    expect(codes(diagnostics).filter((c) => c === 'GL302').length).toBe(copies);
+    const small = 'untitled:Untitled-small-beside-huge';
+    await session.open(small, FIXTURE_TEXTS[2]!);
+    await session.diagnostics(small);
 
+    await session.open(uri, text);
+    // While the big file is being analyzed, the server still answers.
+    expect((await session.status()).openDocuments).toBeGreaterThanOrEqual(2);
+    expect(JSON.stringify(await session.hover(small, 11, 6))).toMatch(/Batch normalization/);
+
+    const diagnostics = await session.diagnostics(uri, 240_000);
+    expect(codes(diagnostics).filter((c) => c === 'GL302')).toHaveLength(copies);
     const last = diagnostics[diagnostics.length - 1]!;
-    expect(JSON.stringify(await session.hover(uri, last.range.start.line, last.range.start.character + 4))).toMatch(/nn\.Linear|Linear/);
     expect((await session.codeActions(uri, last.range, [last])).length).toBeGreaterThan(0);
     await session.edit(uri, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: '# edited\n' }]);
-    expect((await session.diagnostics(uri, 120_000)).length).toBe(diagnostics.length);
-    expect((await session.status()).openDocuments).toBeGreaterThan(0);
+    expect(codes(await session.diagnostics(uri, 240_000))).toHaveLength(diagnostics.length);
     await session.close(uri);
-  }, 300_000);
+    await session.close(small);
+  }, 600_000);
 
   it('stops an analysis that runs past its time limit, says so on the file, and keeps serving the others', async () => {
     // A time limit no analysis can meet makes the watchdog fire on every file.
