@@ -11,7 +11,7 @@ import { feedsLearningLayer } from '../helpers/hidden-layer';
 import { isLearningLayer } from '../helpers/layer-kinds';
 import { makeFinding } from '../helpers/make-finding';
 import { replaceInitializerEdit } from '../helpers/replace-initializer-edit';
-import { adviceText, feedsMerge, groupByInitSite, initLabel, layerLabel, relatedLayers } from './init-sites';
+import { adviceText, feedsMerge, groupByInitSite, initLabel, layerLabel, reaches, relatedLayers } from './init-sites';
 
 const meta: RuleMeta = {
   code: 'GL201',
@@ -75,23 +75,10 @@ constant start is occasionally deliberate in ways a static check cannot see.
 function why(model: ModelIR, graph: LayerGraph, layer: LayerIR, value: number): string {
   const act = effectiveActivation(layer, model).activation;
   const relu = act !== null && activationClass(act.name) === 'relu-like';
-  const below = hasLearningLayerBefore(graph, layer) ? ', and the zero kernel passes no gradient (Wᵀδ = 0) to the layers below' : '';
+  const below = reaches(layer, graph.predecessors, isLearningLayer) ? ', and the zero kernel passes no gradient (Wᵀδ = 0) to the layers below' : '';
   if (value === 0 && relu) return `with ${act.name}, its units output 0 and get no gradient (ReLU'(0) = 0)${below}: the layer never learns`;
   if (value === 0) return `every unit computes the same value${below}`;
   return `every unit computes the same value and receives the same update, so the units stay copies of each other (and the signal is scaled by fan_in × ${formatNumber(value)})`;
-}
-
-function hasLearningLayerBefore(graph: LayerGraph, layer: LayerIR): boolean {
-  const seen = new Set<string>();
-  const stack = [...graph.predecessors(layer)];
-  while (stack.length > 0) {
-    const prev = stack.pop()!;
-    if (seen.has(prev.id)) continue;
-    seen.add(prev.id);
-    if (isLearningLayer(prev)) return true;
-    stack.push(...graph.predecessors(prev));
-  }
-  return false;
 }
 
 export const rule: Rule = {

@@ -94,20 +94,26 @@ export function normalizationFreeSegment(graph: LayerGraph, layer: LayerIR): Lay
   return out;
 }
 
+/** Depth-first search from `from` along `next`, entering only layers `through` accepts: true once `found` holds. */
+export function reaches(from: LayerIR, next: (l: LayerIR) => LayerIR[], found: (l: LayerIR) => boolean, through: (l: LayerIR) => boolean = () => true): boolean {
+  const seen = new Set<string>();
+  const stack = [...next(from)];
+  while (stack.length > 0) {
+    const layer = stack.pop()!;
+    if (seen.has(layer.id)) continue;
+    seen.add(layer.id);
+    if (found(layer)) return true;
+    if (through(layer)) stack.push(...next(layer));
+  }
+  return false;
+}
+
+const PASS_THROUGH: ReadonlySet<LayerKind> = new Set(['dropout', 'alpha-dropout', 'batchnorm', 'layernorm', 'groupnorm', 'activation', 'flatten', 'reshape', 'global-pool', 'avgpool', 'maxpool']);
+
 /**
  * Whether `layer`'s output goes, through dropout/normalization/activation/reshaping layers, straight
  * into a merge of one of `kinds`: the last layer of a residual branch (add) or a gate (multiply).
  */
 export function feedsMerge(graph: LayerGraph, layer: LayerIR, kinds: readonly LayerKind[]): boolean {
-  const passThrough = (l: LayerIR) => ['dropout', 'alpha-dropout', 'batchnorm', 'layernorm', 'groupnorm', 'activation', 'flatten', 'reshape', 'global-pool', 'avgpool', 'maxpool'].includes(l.kind);
-  const seen = new Set<string>();
-  const stack = [...graph.successors(layer)];
-  while (stack.length > 0) {
-    const next = stack.pop()!;
-    if (seen.has(next.id)) continue;
-    seen.add(next.id);
-    if (kinds.includes(next.kind)) return true;
-    if (passThrough(next)) stack.push(...graph.successors(next));
-  }
-  return false;
+  return reaches(layer, graph.successors, (l) => kinds.includes(l.kind), (l) => PASS_THROUGH.has(l.kind));
 }
