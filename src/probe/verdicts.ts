@@ -78,7 +78,7 @@ function exploding(input: VerdictInput): ProbeVerdict | null {
   const growth = input.kernelLayers.map((l) => {
     const start = l.gradNorm[0];
     const peak = Math.max(...l.gradNorm.filter(Number.isFinite));
-    return start > 0 ? peak / start : 0;
+    return start > 0 && peak > t.explodingMinNorm ? peak / start : 0;
   });
   const grown = input.kernelLayers.filter((_, i) => growth[i] > t.explodingGrowth);
   const deep = profile !== null && profile.ratio > t.explodingRatio;

@@ -25,8 +25,10 @@ export interface ProbeThresholds {
   vanishingFirstNorm: number;
   /** Exploding when gradNorm(first) / gradNorm(last) is above this. */
   explodingRatio: number;
-  /** Exploding when any layer's gradient norm grows by more than this factor over its first step. */
+  /** Exploding when any layer's gradient norm grows by more than this factor over its first step ... */
   explodingGrowth: number;
+  /** ... to a norm above this (so a layer waking up from a near-zero gradient is not called exploding). */
+  explodingMinNorm: number;
   /** A layer is reported as dying when at least this fraction of its units never activates. */
   deadFraction: number;
   /** A layer is reported as saturated when more than this fraction of its outputs sits in the flat tails. */
@@ -40,6 +42,7 @@ export const DEFAULT_THRESHOLDS: ProbeThresholds = {
   vanishingFirstNorm: 1e-4,
   explodingRatio: 70,
   explodingGrowth: 1e3,
+  explodingMinNorm: 1,
   deadFraction: 0.7,
   saturatedFraction: 0.5,
   symmetricFraction: 0.5,

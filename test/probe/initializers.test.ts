@@ -1,0 +1,103 @@
+/** Initial weights follow each framework's formulas: bounds, variances, truncation, orthogonality. */
+import { describe, expect, it } from 'vitest';
+import { init, initialValues, kernelFans, torchGain } from '../../src/probe/initializers';
+import { Rng } from '../../src/probe/rng';
+
+function stats(values: Float32Array): { mean: number; std: number; maxAbs: number } {
+  let sum = 0;
+  let sq = 0;
+  let maxAbs = 0;
+  for (const v of values) {
+    sum += v;
+    sq += v * v;
+    maxAbs = Math.max(maxAbs, Math.abs(v));
+  }
+  const mean = sum / values.length;
+  return { mean, std: Math.sqrt(sq / values.length - mean * mean), maxAbs };
+}
+
+const shape = [256, 128];
+const fans = kernelFans(shape);
+const draw = (spec: ReturnType<typeof init>, framework: 'keras' | 'torch' = 'keras', s = shape) => initialValues(spec, framework, s, kernelFans(s), new Rng(11));
+
+describe('initializers', () => {
+  it('computes fans with the receptive field, as both frameworks do', () => {
+    expect(kernelFans([3, 3, 16, 32])).toEqual({ fanIn: 144, fanOut: 288 });
+    expect(fans).toEqual({ fanIn: 256, fanOut: 128 });
+  });
+
+  it('PyTorch default Linear weight: kaiming_uniform(a=sqrt 5) is U(-1/sqrt(fan_in), 1/sqrt(fan_in))', () => {
+    const bound = 1 / Math.sqrt(256);
+    const s = stats(draw(init('kaiming_uniform', { a: Math.sqrt(5) }), 'torch'));
+    expect(s.maxAbs).toBeLessThanOrEqual(bound);
+    expect(s.maxAbs).toBeGreaterThan(0.98 * bound);
+    expect(s.std).toBeCloseTo(bound / Math.sqrt(3), 3);
+  });
+
+  it('PyTorch default bias: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) from the kernel fan-in', () => {
+    const s = stats(initialValues(init('torch_default_bias'), 'torch', [128], fans, new Rng(3)));
+    expect(s.maxAbs).toBeLessThanOrEqual(1 / 16);
+    expect(s.maxAbs).toBeGreaterThan(0.9 / 16);
+  });
+
+  it('Keras glorot_uniform limit sqrt(6 / (fan_in + fan_out))', () => {
+    const limit = Math.sqrt(6 / (256 + 128));
+    const s = stats(draw(init('glorot_uniform')));
+    expect(s.maxAbs).toBeLessThanOrEqual(limit);
+    expect(s.std).toBeCloseTo(limit / Math.sqrt(3), 3);
+  });
+
+  it('Keras he_normal is a truncated normal with the variance 2 / fan_in restored', () => {
+    const s = stats(draw(init('he_normal')));
+    expect(s.std).toBeCloseTo(Math.sqrt(2 / 256), 3);
+    expect(s.maxAbs).toBeLessThanOrEqual((2 * Math.sqrt(2 / 256)) / 0.87962566103423978 + 1e-6);
+  });
+
+  it('torch kaiming_normal(relu) is a plain normal with std sqrt(2 / fan_in)', () => {
+    const s = stats(draw(init('kaiming_normal', {}, { nonlinearity: 'relu' }), 'torch'));
+    expect(s.std).toBeCloseTo(Math.sqrt(2 / 256), 3);
+    expect(s.maxAbs).toBeGreaterThan(3 * Math.sqrt(2 / 256));
+  });
+
+  it('RandomNormal stddev and torch normal_ std; torch trunc_normal_ cuts at absolute bounds', () => {
+    expect(stats(draw(init('random_normal', { stddev: 1 }))).std).toBeCloseTo(1, 1);
+    expect(stats(draw(init('random_normal'))).std).toBeCloseTo(0.05, 2);
+    expect(stats(draw(init('random_normal', { std: 0.02 }), 'torch')).std).toBeCloseTo(0.02, 3);
+    expect(stats(draw(init('truncated_normal', { std: 1, a: -0.5, b: 0.5 }), 'torch')).maxAbs).toBeLessThanOrEqual(0.5);
+  });
+
+  it('calculate_gain matches torch', () => {
+    expect(torchGain('tanh', undefined)).toBeCloseTo(5 / 3);
+    expect(torchGain('relu', undefined)).toBeCloseTo(Math.SQRT2);
+    expect(torchGain('leaky_relu', Math.sqrt(5))).toBeCloseTo(Math.sqrt(2 / 6));
+    expect(torchGain('selu', undefined)).toBe(0.75);
+    expect(torchGain('sigmoid', undefined)).toBe(1);
+  });
+
+  it('orthogonal gives orthonormal columns (tall) or rows (wide)', () => {
+    for (const [rows, cols] of [[64, 16], [16, 64]]) {
+      const w = draw(init('orthogonal'), 'keras', [rows, cols]);
+      const vectors = rows >= cols ? cols : rows;
+      const length = rows >= cols ? rows : cols;
+      const at = (v: number, i: number) => (rows >= cols ? w[i * cols + v] : w[v * cols + i]);
+      for (let p = 0; p < vectors; p += 5) {
+        for (let q = 0; q < vectors; q += 3) {
+          let dot = 0;
+          for (let i = 0; i < length; i++) dot += at(p, i) * at(q, i);
+          expect(dot).toBeCloseTo(p === q ? 1 : 0, 4);
+        }
+      }
+    }
+  });
+
+  it('constants, identity and variance_scaling with mode and distribution', () => {
+    expect([...draw(init('constant', { value: 0.3 }), 'keras', [2, 2])]).toEqual(new Array(4).fill(Math.fround(0.3)));
+    expect([...draw(init('identity', { gain: 2 }), 'keras', [2, 3])]).toEqual([2, 0, 0, 0, 2, 0]);
+    const s = stats(draw(init('variance_scaling', { scale: 2 }, { mode: 'fan_out', distribution: 'uniform' })));
+    expect(s.std).toBeCloseTo(Math.sqrt(2 / 128), 3);
+  });
+
+  it('the same seed draws the same values', () => {
+    expect(draw(init('glorot_normal'))).toEqual(draw(init('glorot_normal')));
+  });
+});
