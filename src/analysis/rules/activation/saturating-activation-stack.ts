@@ -115,11 +115,10 @@ function previousPoint(graph: LayerGraph, point: LayerIR, isPoint: (l: LayerIR) 
 }
 
 function stacksOf(model: ModelIR, minimum: number): StackEntry[][] {
+  const saturating = model.layers.filter((l) => SATURATING.has(appliedActivation(l) ?? 'linear'));
+  if (saturating.length < minimum) return [];
   const graph = layerGraph(model);
-  const hiddenPoints = model.layers.filter((l) => {
-    const name = appliedActivation(l);
-    return name !== null && SATURATING.has(name) && feedsLearningLayer(graph, l);
-  });
+  const hiddenPoints = saturating.filter((l) => feedsLearningLayer(graph, l));
   const isPoint = (l: LayerIR): boolean => hiddenPoints.includes(l);
   const previous = new Map(hiddenPoints.map((p) => [p.id, previousPoint(graph, p, isPoint)]));
   const hasNext = new Set([...previous.values()].filter((p): p is LayerIR => p !== null).map((p) => p.id));

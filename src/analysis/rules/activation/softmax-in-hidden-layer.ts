@@ -71,10 +71,10 @@ function passesThrough(layer: LayerIR): boolean {
 export const rule: Rule = {
   meta,
   check(model, context) {
+    const softmaxes = model.layers.filter((layer) => SOFTMAX.has(appliedActivation(layer) ?? 'linear'));
+    if (softmaxes.length === 0) return [];
     const graph = layerGraph(model);
-    const hidden = model.layers.filter((layer) => {
-      const name = appliedActivation(layer);
-      if (name === null || !SOFTMAX.has(name)) return false;
+    const hidden = softmaxes.filter((layer) => {
       const consumer = walkForward(graph, layer, passesThrough)?.layer;
       return consumer !== undefined && (isLearningLayer(consumer) || RECURRENT.has(consumer.kind));
     });

@@ -4,12 +4,15 @@ import type { TextEdit } from '../../../shared/findings';
 import { parseCallArguments } from './call-arguments';
 import { lineStarts, offsetAt, rangeOf } from './text-offsets';
 
-/** A string literal value in the quote style the code around it uses (the call first, else the file). */
-function inHouseQuotes(value: string, callText: string, fileText: string): string {
+/** How much code around a call decides the quote style when the call itself has no strings. */
+const NEIGHBOURHOOD = 2000;
+
+/** A string literal value in the quote style the code around it uses (the call first, else the code near it). */
+function inHouseQuotes(value: string, callText: string, nearText: string): string {
   const literal = /^'([^'"\\]*)'$/.exec(value);
   if (!literal) return value;
   const count = (text: string, quote: string) => text.split(quote).length - 1;
-  const [doubles, singles] = count(callText, '"') + count(callText, "'") > 0 ? [count(callText, '"'), count(callText, "'")] : [count(fileText, '"'), count(fileText, "'")];
+  const [doubles, singles] = count(callText, '"') + count(callText, "'") > 0 ? [count(callText, '"'), count(callText, "'")] : [count(nearText, '"'), count(nearText, "'")];
   return doubles > singles ? `"${literal[1]}"` : value;
 }
 
@@ -25,7 +28,7 @@ export function keywordArgumentEdit(file: string, text: string, call: Range, key
   if (!Number.isFinite(start) || !Number.isFinite(end)) return null;
   const parsed = parseCallArguments(text, start, end);
   if (!parsed) return null;
-  value = inHouseQuotes(value, text.slice(parsed.open, parsed.close), text);
+  value = inHouseQuotes(value, text.slice(parsed.open, parsed.close), text.slice(Math.max(0, start - NEIGHBOURHOOD), end + NEIGHBOURHOOD));
   const existing = parsed.args.find((a) => a.keyword === keyword);
   if (existing) {
     if (text.slice(existing.valueStart, existing.valueEnd) === value) return null;

@@ -6,6 +6,7 @@ import type { LayerIR, ModelIR } from '../../../shared/ir';
 
 export interface LayerGraph {
   readonly layers: readonly LayerIR[];
+  readonly isGraph: boolean;
   predecessors(layer: LayerIR): LayerIR[];
   successors(layer: LayerIR): LayerIR[];
   /** The only successor, or null when there are none or several (a fan-out such as a skip connection). */
@@ -14,7 +15,18 @@ export interface LayerGraph {
   solePredecessor(layer: LayerIR): LayerIR | null;
 }
 
+/** Every rule asks for the graph of the same model: build it once per layer list. */
+const cache = new WeakMap<readonly LayerIR[], LayerGraph>();
+
 export function layerGraph(model: ModelIR): LayerGraph {
+  const cached = cache.get(model.layers);
+  if (cached && cached.isGraph === model.isGraph) return cached;
+  const graph = buildGraph(model);
+  cache.set(model.layers, graph);
+  return graph;
+}
+
+function buildGraph(model: ModelIR): LayerGraph {
   const byId = new Map(model.layers.map((l) => [l.id, l]));
   const preds = new Map<string, LayerIR[]>();
   const succs = new Map<string, LayerIR[]>();
@@ -36,6 +48,7 @@ export function layerGraph(model: ModelIR): LayerGraph {
   const sole = (list: LayerIR[] | undefined): LayerIR | null => (list && list.length === 1 ? list[0]! : null);
   return {
     layers: model.layers,
+    isGraph: model.isGraph,
     predecessors: (l) => preds.get(l.id) ?? [],
     successors: (l) => succs.get(l.id) ?? [],
     soleSuccessor: (l) => sole(succs.get(l.id)),

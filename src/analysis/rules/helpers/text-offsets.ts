@@ -1,9 +1,19 @@
 /** Conversions between 0-based LSP positions (UTF-16 columns, as JS strings index) and string offsets. */
 import type { Position, Range } from '../../../shared/ir';
 
-export function lineStarts(text: string): number[] {
+let cachedText: string | null = null;
+let cachedStarts: readonly number[] = [];
+
+/**
+ * Offsets where each line starts. Cached for the last text: every fix of every finding in a file asks
+ * for the same text, and a 50,000-line file must not be rescanned once per finding.
+ */
+export function lineStarts(text: string): readonly number[] {
+  if (text === cachedText) return cachedStarts;
   const starts = [0];
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  cachedText = text;
+  cachedStarts = starts;
   return starts;
 }
 

@@ -75,6 +75,7 @@ a Keras \`activation=\` argument to an \`Activation\` layer after the BatchNorm.
 export const rule: Rule = {
   meta,
   check(model, context) {
+    if (!model.layers.some((l) => l.kind === 'batchnorm')) return [];
     const graph = layerGraph(model);
     const pairs: { norm: LayerIR; activation: LayerIR }[] = [];
     for (const norm of model.layers) {

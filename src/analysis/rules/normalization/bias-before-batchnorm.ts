@@ -88,6 +88,7 @@ function noBiasEdit(model: ModelIR, text: string, layer: LayerIR): TextEdit | nu
 export const rule: Rule = {
   meta,
   check(model, context) {
+    if (!model.layers.some((l) => l.kind === 'batchnorm')) return [];
     const graph = layerGraph(model);
     const followedByNorm = (layer: LayerIR): LayerIR | null => {
       if (!isLearningLayer(layer) || !layer.useBias || appliedActivation(layer) !== 'linear') return null;

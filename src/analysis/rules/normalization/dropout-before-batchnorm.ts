@@ -77,6 +77,7 @@ function dropoutBefore(layer: LayerIR, previous: LayerIR | undefined): LayerIR |
 export const rule: Rule = {
   meta,
   check(model, context) {
+    if (!model.layers.some((l) => l.kind === 'batchnorm')) return [];
     const graph = layerGraph(model);
     const pairs = model.layers
       .map((norm) => ({ norm, dropout: dropoutBefore(norm, walkBackward(graph, norm, isShapeOnlyLayer)?.layer) }))
