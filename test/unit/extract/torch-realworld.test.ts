@@ -146,3 +146,32 @@ class TextCNN(nn.Module):
     expect(m!.layers[11]).toMatchObject({ inFeatures: 48, units: 2 });
   });
 });
+
+describe('word language models (pytorch/examples idioms)', async () => {
+  const models = await extractFixture('word_lm.py');
+
+  it('keeps an RNN chosen by a runtime name as one unknown layer in an intact chain', () => {
+    const lm = model(models, 'RNNLM');
+    expect(kinds(lm)).toEqual(['embedding', 'dropout', 'unknown', 'dropout', 'dense', 'flatten', 'activation:log_softmax']);
+    expect(lm.layers.map((l) => l.inputs)).toEqual([[], ['L0'], ['L1'], ['L2'], ['L3'], ['L4'], ['L5']]);
+    expect(lm.layers[2]!.name).toBe('rnn');
+    expect(lm.unsupported.map((u) => u.what)).toEqual(['getattr(nn, cell)(...) is not a known module']);
+    // Sizes come from required constructor arguments: unknown, never guessed.
+    expect(lm.layers[4]).toMatchObject({ inFeatures: null, units: null });
+    expect(lm.layers[4]!.kernelInit).toMatchObject({ name: 'random_uniform', params: { a: -0.1, b: 0.1 }, explicit: true });
+    expect(lm.layers[0]!.kernelInit).toMatchObject({ name: 'random_uniform', params: { a: -0.1, b: 0.1 } });
+  });
+
+  it('reads the old init.orthogonal/init.gain spellings', () => {
+    const sp = model(models, 'SubPixel');
+    expect(sp.layers[0]!.kernelInit).toMatchObject({ name: 'orthogonal', params: { gain: Math.SQRT2 }, explicit: true });
+    expect(sp.layers[2]).toMatchObject({ units: 9, fanOut: 81, params: { stride: 1, padding: 1 } });
+    expect(sp.layers[3]!.kind).toBe('reshape');
+  });
+
+  it('accepts a subclass of another torch.nn class and keeps its inherited internals unknown', () => {
+    const tf = model(models, 'TransformerLM');
+    expect(kinds(tf)).toEqual(['embedding', 'unknown', 'dense', 'activation:log_softmax']);
+    expect(tf.unsupported.map((u) => u.what)).toEqual(['self.encoder(...) is not modelled']);
+  });
+});

@@ -5,6 +5,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { PyFile } from '../../python/file';
 import { assignmentOf, dottedName, namedChildren } from '../../python/syntax';
+import { torchLayerName } from './catalog';
 import { classDefinitions } from './search';
 import type { ClassInfo } from './values';
 
@@ -77,7 +78,9 @@ export function findModuleClasses(file: PyFile): Map<string, ClassInfo> {
         if (local.torchBase !== PLAIN_CLASS) torchBase ??= local.torchBase;
         continue;
       }
-      const known = MODULE_BASES.get(file.imports.resolve(base));
+      const resolved = file.imports.resolve(base);
+      // Any torch.nn class is a Module (nn.Transformer, nn.ModuleList, nn.Linear subclasses).
+      const known = MODULE_BASES.get(resolved) ?? (torchLayerName(resolved) ? 'torch.nn.Module' : undefined);
       if (known) torchBase ??= known;
     }
     visiting.delete(name);

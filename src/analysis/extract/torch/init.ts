@@ -70,7 +70,7 @@ function build(def: InitDef, call: Node, args: CallArguments, offset: number, ev
 export function nnInitCall(call: Node, qualified: string, evaluate: Evaluate): InitCall | null {
   if (!qualified.startsWith('torch.nn.init.')) return null;
   const fn = qualified.slice('torch.nn.init.'.length).replace(/_$/, '');
-  if (fn === 'calculate_gain') return null;
+  if (fn === 'calculate_gain' || fn === 'gain') return null;
   const args = callArguments(call);
   const target = args.keywords.get('tensor') ?? args.positional[0];
   if (!target) return null;

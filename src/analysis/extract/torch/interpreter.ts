@@ -1117,7 +1117,7 @@ export class Interpreter {
       const module = args.positional[0] ?? args.keywords.get('module') ?? UNKNOWN;
       return this.apply(module, { positional: args.positional.slice(1, 2), keywords: new Map(), partial: false }, n, f);
     }
-    if (qualified === 'torch.nn.init.calculate_gain') {
+    if (qualified === 'torch.nn.init.calculate_gain' || qualified === 'torch.nn.init.gain') {
       const g = calculateGain(constOf(args.positional[0] ?? args.keywords.get('nonlinearity')), constOf(args.positional[1] ?? args.keywords.get('param')));
       return g === undefined ? UNKNOWN : constant(g);
     }

@@ -159,7 +159,8 @@ export function extractTorchModels(file: PyFile): ModelIR[] {
     nameLeaves(root);
     run(trace);
     const { layers, isGraph } = trace.layers();
-    if (layers.length === 0) return;
+    // Nothing understood (e.g. a subclass of nn.Linear whose forward calls F.linear): not a model to report on.
+    if (layers.every((l) => l.kind === 'unknown')) return;
     const model = makeModel({ name: naming.name, framework: 'torch', style, file: file.path, range: rangeOf(range), nameRange: rangeOf(naming.nameNode), layers, exports: naming.exports, isGraph });
     model.inputShape = inputShape(model);
     // Sizes torch leaves implicit (LazyLinear, LazyConv2d) follow from the layers before them.
