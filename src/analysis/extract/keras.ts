@@ -8,7 +8,7 @@ import type { Node } from 'web-tree-sitter';
 import type { ModelIR } from '../../shared/ir';
 import { Scope } from '../python/constants';
 import type { PyFile } from '../python/file';
-import { descendantsOfType } from '../python/syntax';
+import { outlineOf } from './keras/outline';
 import { Executor } from './keras/executor';
 import { functionalModel, sequentialModel } from './keras/models';
 import { ExtractionState } from './keras/state';
@@ -28,9 +28,10 @@ function enclosingClass(def: Node): Node | null {
 }
 
 export function extractKerasDetailed(file: PyFile): KerasExtraction {
-  const symbols = new KerasSymbols(file);
+  const outline = outlineOf(file.root);
+  const symbols = new KerasSymbols(file, outline);
   if (!symbols.usesKeras) return { models: [], errors: [] };
-  const state = new ExtractionState(file, symbols);
+  const state = new ExtractionState(file, symbols, outline);
   const models: ModelIR[] = [];
   const errors: string[] = [];
   const guarded = (what: string, fn: () => void) => {
@@ -41,7 +42,7 @@ export function extractKerasDetailed(file: PyFile): KerasExtraction {
     }
   };
 
-  for (const classDef of descendantsOfType(file.root, 'class_definition')) {
+  for (const classDef of outline.classes) {
     if (state.classKind(classDef) !== 'model') continue;
     guarded(`class at line ${classDef.startPosition.row + 1}`, () => {
       const model = extractSubclass(state, classDef);
@@ -49,9 +50,9 @@ export function extractKerasDetailed(file: PyFile): KerasExtraction {
     });
   }
 
-  const scopes: Node[] = [file.root, ...descendantsOfType(file.root, 'function_definition').filter((def) => {
+  const scopes: Node[] = [file.root, ...outline.functions.filter((def) => {
     const cls = enclosingClass(def);
-    return !cls || !state.classKind(cls);
+    return (!cls || !state.classKind(cls)) && symbols.mayBuildModel(def.text);
   })];
   const noMarks = { conditions: [], unrollDepth: 0, repeatedLoop: null };
   for (const scopeNode of scopes) {

@@ -6,7 +6,8 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { ActivationIR, ActivationName } from '../../../shared/ir';
-import { argument, callArguments, rangeOf, unparen } from '../../python/syntax';
+import { argument, rangeOf, unparen } from '../../python/syntax';
+import { callArgs } from './memo';
 import type { ArgContext } from './context';
 import { lastSegment, modulePart } from './symbols';
 import { layerSpec } from './catalog';
@@ -81,7 +82,7 @@ export function activationFromString(value: string): ActivationName {
 export function activationOfLayerCall(className: string, call: Node, ctx: ArgContext): ActivationIR | null {
   const spec = layerSpec(className);
   if (!spec || spec.kind !== 'activation') return null;
-  const args = callArguments(call);
+  const args = callArgs(call);
   const num = (index: number | null, ...names: string[]) => ctx.scope.number(argument(args, index, ...names));
   switch (className) {
     case 'Activation': {

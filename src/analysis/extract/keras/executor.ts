@@ -8,7 +8,8 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { ConstValue, Scope } from '../../python/constants';
-import { callArguments, dottedName, namedChildren, rangeOf, unparen } from '../../python/syntax';
+import { namedChildren, rangeOf, unparen } from '../../python/syntax';
+import { callArgs, dotted as nameOf } from './memo';
 import { makeLayer } from '../builders';
 import { activationFunctionName, activationFunctionParams, isKerasLayerPath } from './activations';
 import { layerSpec, MERGE_FUNCTIONS } from './catalog';
@@ -243,7 +244,7 @@ export class Executor {
       return;
     }
     if (target.type === 'attribute') {
-      const key = dottedName(target);
+      const key = nameOf(target);
       if (!key) return;
       if (valueNode) this.nameValue(value, key, target);
       if (key.startsWith('self.')) this.options.selfEnv.set(key, value);
@@ -363,7 +364,7 @@ export class Executor {
     const n = unparen(node);
     if (n.type === 'call') {
       const fn = n.childForFieldName('function')?.text;
-      const args = callArguments(n);
+      const args = callArgs(n);
       if (fn === 'range') {
         const nums = args.positional.map((a) => this.constOf(a));
         if (nums.length < 1 || nums.length > 3 || !nums.every((v): v is number => typeof v === 'number')) return undefined;
@@ -403,7 +404,7 @@ export class Executor {
 
   private constLeaf(n: Node): ConstValue | undefined {
     if (n.type === 'attribute') {
-      const key = dottedName(n);
+      const key = nameOf(n);
       const v = key ? this.getName(key) : undefined;
       if (v?.t === 'const') return v.value;
     }
@@ -427,7 +428,7 @@ export class Executor {
         return this.globalValue(n.text);
       }
       case 'attribute': {
-        const key = dottedName(n);
+        const key = nameOf(n);
         const v = key ? this.getName(key) : undefined;
         if (v) return v;
         const object = this.evalExpr(n.childForFieldName('object')!);
@@ -558,7 +559,7 @@ export class Executor {
       if (callee.t === 'opaque' && fnNode.type === 'call') return this.unknownLayerApplication(fnNode, call);
       return this.apply(callee, call);
     }
-    const dotted = dottedName(fnNode);
+    const dotted = nameOf(fnNode);
     if (!dotted) {
       // `obj[i](x)`, `f()(x)` with an attribute on a non-name: apply whatever the object is.
       return this.apply(this.evalExpr(fnNode), call);
@@ -589,8 +590,8 @@ export class Executor {
     const objectNode = fnNode.childForFieldName('object');
     const method = fnNode.childForFieldName('attribute')?.text;
     if (!objectNode || !method) return null;
-    const objectKey = dottedName(objectNode);
-    const args = callArguments(call);
+    const objectKey = nameOf(objectNode);
+    const args = callArgs(call);
     if (objectKey === 'self' && this.options.classDef && !this.getName(`self.${method}`)) {
       const def = this.state.methodOf(this.options.classDef, method);
       if (def) return this.inlineFunction(def, this.callValues(call), true);
@@ -663,7 +664,7 @@ export class Executor {
     }
     const activation = activationFunctionName(q);
     if (activation) {
-      const args = callArguments(call);
+      const args = callArgs(call);
       const input = args.positional[0] ? this.evalExpr(args.positional[0]) : OPAQUE;
       if (input.t !== 'tensor') return input.t === 'opaque' ? OPAQUE : null;
       const fnNode = call.childForFieldName('function')!;
@@ -679,7 +680,7 @@ export class Executor {
       return { t: 'tensor', producers: [this.newNode(layer, input.producers, call, this.marks)] };
     }
     if (q === 'tensorflow.nn.dropout') {
-      const args = callArguments(call);
+      const args = callArgs(call);
       const input = args.positional[0] ? this.evalExpr(args.positional[0]) : OPAQUE;
       const rate = this.constOf(args.keywords.get('rate') ?? args.positional[1] ?? call);
       const layer = makeLayer({ kind: 'dropout', className: written, range: rangeOf(call), params: typeof rate === 'number' ? { rate } : {} });
@@ -689,7 +690,7 @@ export class Executor {
   }
 
   private newSequential(call: Node): Value {
-    const args = callArguments(call);
+    const args = callArgs(call);
     const listNode = args.positional[0] ?? args.keywords.get('layers') ?? null;
     const seq: SequentialBuilder = { call, fromList: !!listNode, items: [], marks: this.marks, lastAdd: null, builtShape: null, binding: null };
     if (listNode) {
@@ -707,7 +708,7 @@ export class Executor {
   }
 
   private functionalModel(call: Node): Value {
-    const args = callArguments(call);
+    const args = callArgs(call);
     const inputsNode = args.keywords.get('inputs') ?? args.keywords.get('input') ?? args.positional[0];
     const outputsNode = args.keywords.get('outputs') ?? args.keywords.get('output') ?? args.positional[1];
     if (!inputsNode || !outputsNode) return OPAQUE;
@@ -721,7 +722,7 @@ export class Executor {
   }
 
   private mergeCall(className: string, written: string, call: Node): Value {
-    const args = callArguments(call);
+    const args = callArgs(call);
     const inputsNode = args.positional[0] ?? args.keywords.get('inputs') ?? args.keywords.get('values');
     let inputs: GraphNode[];
     if (className !== 'Concatenate' && args.positional.length > 1) inputs = args.positional.flatMap((a) => producersOf(this.evalExpr(a)));
@@ -746,7 +747,7 @@ export class Executor {
 
   /** A call that is not a known layer: tensors flow through it unchanged (`tf.squeeze(x)`, `x.reshape(..)`). */
   private passthrough(call: Node): Value {
-    const args = callArguments(call);
+    const args = callArgs(call);
     const inputs = [...args.positional, ...args.keywords.values()].flatMap((a) => producersOf(this.evalExpr(a)));
     return inputs.length > 0 ? { t: 'tensor', producers: inputs } : OPAQUE;
   }
@@ -755,7 +756,7 @@ export class Executor {
   private unknownLayerApplication(constructor: Node, call: Node): Value {
     const callee = constructor.childForFieldName('function');
     const written = callee?.text ?? constructor.text;
-    const args = callArguments(call);
+    const args = callArgs(call);
     const input = args.positional[0] ? this.evalExpr(args.positional[0]) : OPAQUE;
     if (!callee || !/^[A-Z]/.test(lastSegment(written))) return input.t === 'tensor' ? input : OPAQUE;
     const range = rangeOf(constructor);
@@ -833,7 +834,7 @@ export class Executor {
   }
 
   callValues(call: Node): CallValues {
-    const args = callArguments(call);
+    const args = callArgs(call);
     return {
       positional: args.positional.map((a) => this.evalExpr(a)),
       keywords: new Map([...args.keywords].map(([k, v]) => [k, this.evalExpr(v)])),

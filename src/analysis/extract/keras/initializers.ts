@@ -6,7 +6,8 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { InitializerIR, InitializerName } from '../../../shared/ir';
-import { argument, callArguments, rangeOf, unparen } from '../../python/syntax';
+import { argument, rangeOf, unparen } from '../../python/syntax';
+import { callArgs } from './memo';
 import type { ArgContext } from './context';
 import { lastSegment, modulePart } from './symbols';
 
@@ -82,7 +83,7 @@ function make(spec: InitSpec, written: Node, spelling: string, call: Node | null
   const params = { ...spec.params };
   const options = { ...spec.options };
   if (call) {
-    const args = callArguments(call);
+    const args = callArgs(call);
     spec.positional.forEach((name, index) => {
       const value = ctx.scope.evaluate(argument(args, index, name));
       if (typeof value === 'number') params[name] = value;

@@ -6,7 +6,8 @@
 import type { Node } from 'web-tree-sitter';
 import type { InitializerIR, LayerIR, Range } from '../../../shared/ir';
 import type { ConstValue } from '../../python/constants';
-import { argument, callArguments, rangeOf, type CallArguments } from '../../python/syntax';
+import { argument, rangeOf, type CallArguments } from '../../python/syntax';
+import { callArgs } from './memo';
 import { makeLayer } from '../builders';
 import { kerasDefaultBias, kerasDefaultEmbedding, kerasDefaultKernel, kerasDefaultRecurrent } from '../defaults';
 import type { Shape } from '../shapes';
@@ -32,6 +33,9 @@ const KWARG_ALIASES: Record<string, string[]> = {
   kernel_initializer: ['kernel_initializer', 'init'],
   rate: ['rate', 'p'],
 };
+
+/** Keras 1 keyword -> its Keras 2 name. */
+const ALIAS_OF = new Map(Object.entries(KWARG_ALIASES).flatMap(([canonical, names]) => names.map((n): [string, string] => [n, canonical])));
 
 /** Arguments that become dedicated IR fields, not params. */
 const FIELD_ARGS = new Set([
@@ -106,7 +110,7 @@ function insertionPoint(args: CallArguments): Range | null {
 export function buildLayer(call: Node, className: string, written: string, ctx: ArgContext): BuiltLayer {
   const spec = layerSpec(className);
   const range = rangeOf(call);
-  const args = callArguments(call);
+  const args = callArgs(call);
   const nameNode = args.keywords.get('name');
   const name = nameNode ? evaluateArg(ctx, nameNode) : undefined;
   const layerName = typeof name === 'string' ? name : '';
@@ -126,7 +130,7 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
     if (v !== undefined) params[param] = v;
   });
   for (const [kw, node] of args.keywords) {
-    const canonical = Object.entries(KWARG_ALIASES).find(([, names]) => names.includes(kw))?.[0] ?? kw;
+    const canonical = ALIAS_OF.get(kw) ?? kw;
     if (FIELD_ARGS.has(kw) || FIELD_ARGS.has(canonical) || kw.endsWith('_initializer') || canonical in params) continue;
     if (kw.endsWith('_regularizer') || kw.endsWith('_constraint')) {
       params[kw] = node.text;
@@ -255,7 +259,7 @@ function declaredInput(args: CallArguments, spec: LayerSpec, ctx: ArgContext): S
 
 /** Bidirectional(LSTM(..)) and TimeDistributed(Dense(..)): the wrapped layer, marked. */
 function buildWrapper(call: Node, spec: LayerSpec, written: string, ctx: ArgContext, layerName: string): BuiltLayer {
-  const args = callArguments(call);
+  const args = callArgs(call);
   const innerNode = argument(args, 0, 'layer');
   const inner = innerNode ? ctx.scope.resolveExpression(innerNode) : null;
   const innerQualified = inner?.type === 'call' ? ctx.symbols.qualified(inner.childForFieldName('function')) : null;

@@ -6,7 +6,8 @@
 import type { Node } from 'web-tree-sitter';
 import type { LayerIR, ModelIR, ModelStyle, Range } from '../../../shared/ir';
 import type { PyFile } from '../../python/file';
-import { descendantsOfType, rangeOf, unparen } from '../../python/syntax';
+import { rangeOf, unparen } from '../../python/syntax';
+import { returnsOf } from './outline';
 import { makeModel } from '../builders';
 import { propagateShapes, type Shape } from '../shapes';
 import type { Executor } from './executor';
@@ -110,15 +111,7 @@ export function exportsFor(scopeNode: Node, name: string, created: Node): string
   const fnName = scopeNode.childForFieldName('name')?.text;
   if (!fnName) return [];
   const createdRange = rangeOf(created);
-  const returns = descendantsOfType(scopeNode, 'return_statement').filter((r) => {
-    let cur = r.parent;
-    while (cur && cur.id !== scopeNode.id) {
-      if (cur.type === 'function_definition' || cur.type === 'lambda') return false;
-      cur = cur.parent;
-    }
-    return true;
-  });
-  const returnsIt = returns.some((r) => {
+  const returnsIt = returnsOf(scopeNode).some((r) => {
     const value = r.namedChild(0);
     if (!value) return false;
     const v = unparen(value);

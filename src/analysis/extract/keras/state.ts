@@ -6,7 +6,8 @@
 import type { Node } from 'web-tree-sitter';
 import { Scope } from '../../python/constants';
 import type { PyFile } from '../../python/file';
-import { descendantsOfType, namedChildren } from '../../python/syntax';
+import { namedChildren } from '../../python/syntax';
+import type { Outline } from './outline';
 import type { KerasSymbols } from './symbols';
 import { lastSegment, modulePart } from './symbols';
 import type { FlowMarks, GraphNode } from './values';
@@ -38,13 +39,15 @@ export class ExtractionState {
   readonly functions = new Map<string, Node>();
   readonly classes = new Map<string, Node>();
   private readonly kinds = new Map<number, ClassKind | null>();
+  private readonly ownWeights = new Map<number, boolean>();
 
   constructor(
     readonly file: PyFile,
     readonly symbols: KerasSymbols,
+    readonly outline: Outline,
   ) {
     const seen = new Map<string, number>();
-    for (const def of descendantsOfType(file.root, ['function_definition', 'class_definition'])) {
+    for (const def of [...outline.functions, ...outline.classes]) {
       if (def.type === 'function_definition' && this.isInClassBody(def)) continue;
       const name = def.childForFieldName('name')?.text;
       if (!name) continue;
@@ -118,7 +121,9 @@ export class ExtractionState {
 
   /** Whether a custom layer makes weights itself (`self.add_weight`, `tf.Variable`), which no IR kind describes. */
   hasOwnWeights(classDef: Node): boolean {
-    return /\bself\.add_weight\s*\(|\btf\.Variable\s*\(/.test(classDef.text);
+    let own = this.ownWeights.get(classDef.id);
+    if (own === undefined) this.ownWeights.set(classDef.id, (own = /\bself\.add_weight\s*\(|\btf\.Variable\s*\(/.test(classDef.text)));
+    return own;
   }
 
   /** The constant scope of a definition's body. */

@@ -7,7 +7,8 @@
 import type { Node } from 'web-tree-sitter';
 import type { PyFile } from '../../python/file';
 import { canonicalQualified } from '../../python/imports';
-import { descendantsOfType, dottedName } from '../../python/syntax';
+import { dotted as dottedOnce } from './memo';
+import type { Outline } from './outline';
 import { layerSpec, MERGE_FUNCTIONS } from './catalog';
 
 export class KerasSymbols {
@@ -15,15 +16,17 @@ export class KerasSymbols {
   private readonly localNames: Set<string>;
   readonly usesKeras: boolean;
 
-  constructor(readonly file: PyFile) {
+  constructor(
+    readonly file: PyFile,
+    outline: Outline,
+  ) {
     this.starModules = [];
-    for (const stmt of descendantsOfType(file.root, 'import_from_statement')) {
-      if (!stmt.namedChildren.some((c) => c?.type === 'wildcard_import')) continue;
+    for (const stmt of outline.starImports) {
       const module = stmt.childForFieldName('module_name')?.text;
       if (module) this.starModules.push(canonicalQualified(module));
     }
     this.localNames = new Set();
-    for (const def of descendantsOfType(file.root, ['function_definition', 'class_definition'])) {
+    for (const def of [...outline.functions, ...outline.classes]) {
       const name = def.childForFieldName('name')?.text;
       if (name) this.localNames.add(name);
     }
@@ -53,7 +56,7 @@ export class KerasSymbols {
    * definition shadows resolves through a star import of a keras module when there is one.
    */
   qualified(node: Node | null | undefined): string | null {
-    const dotted = dottedName(node);
+    const dotted = dottedOnce(node);
     if (!dotted) return null;
     const head = dotted.split('.')[0]!;
     if (!this.file.imports.has(head) && !this.localNames.has(head)) {
@@ -65,6 +68,23 @@ export class KerasSymbols {
     }
     return this.file.imports.resolve(dotted);
   }
+
+  /**
+   * A test for source text that may construct a model: it mentions Sequential / Model or a local
+   * alias of them. Functions that fail it cannot create a model of their own and are not read
+   * on their own (they are still inlined where they are called).
+   */
+  mayBuildModel(text: string): boolean {
+    if (!this.modelWords) {
+      const aliases = this.file.imports.bindings
+        .filter((b) => b.symbol && /^(Sequential|Model|Functional)$/.test(b.symbol) && b.local !== b.symbol)
+        .map((b) => b.local.replace(/[^\w]/g, ''));
+      this.modelWords = new RegExp(`\\b(?:Sequential|Model|${['Functional', ...aliases].join('|')})\\b`);
+    }
+    return this.modelWords.test(text);
+  }
+
+  private modelWords: RegExp | null = null;
 
   /** Whether a bare name is defined by the file itself (a function or class), so never a framework symbol. */
   isLocal(name: string): boolean {
