@@ -52,6 +52,39 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/**
+ * The naive loop the issue's "~20 ms on wasm" refers to, measured in the same process and conditions:
+ * 20 sigmoid Dense(64) layers, batch 64, tf.variableGrads, one tf.norm per weight, SGD.applyGradients,
+ * one dataSync per step. Its time next to the probe's is a comparison that survives machine load.
+ */
+function naiveBaseline(steps: number): number {
+  const width = 64;
+  const weights: tf.Variable[] = [];
+  for (let i = 0; i < 20; i++) weights.push(tf.variable(tf.randomUniform([width, width], -0.3, 0.3)), tf.variable(tf.zeros([width])));
+  const x = tf.randomNormal([64, width]);
+  const y = tf.randomNormal([64, width]);
+  const optimizer = tf.train.sgd(0.01);
+  const stamps: number[] = [];
+  for (let step = 0; step <= steps; step++) {
+    const norms = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        let h: tf.Tensor = x;
+        for (let i = 0; i < 20; i++) h = tf.sigmoid(tf.add(tf.matMul(h, weights[2 * i]), weights[2 * i + 1]));
+        return tf.losses.meanSquaredError(y, h) as tf.Scalar;
+      }, weights);
+      const perWeight = weights.map((w) => tf.norm(grads[w.name]));
+      optimizer.applyGradients(grads);
+      return tf.stack([value, ...perWeight]);
+    });
+    norms.dataSync();
+    norms.dispose();
+    stamps.push(performance.now());
+  }
+  tf.dispose([x, y, ...weights]);
+  optimizer.dispose();
+  return median(stamps.slice(1).map((t, i) => t - stamps[i]));
+}
+
 /** Kernels run per training step (load-independent cost measure), from a short profiled run. */
 async function kernelsPerStep(c: BenchCase, backend: BackendChoice): Promise<number> {
   const steps = 4;
@@ -101,6 +134,9 @@ async function main(): Promise<void> {
       verdicts: outcome.result.verdicts.map((v) => v.kind),
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
+  }
+  if (cases[0].name.includes(only)) {
+    process.stdout.write(`${JSON.stringify({ baseline: 'naive tfjs loop, 20x Dense(64) sigmoid, batch 64', backend: tf.getBackend(), msPerStep: naiveBaseline(30) })}\n`);
   }
 }
 

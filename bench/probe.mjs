@@ -65,6 +65,10 @@ for (const backend of backends) {
   if (run.status !== 0) console.log(`${backend}: failed\n${run.stderr}`);
   for (const line of run.stdout.split('\n').filter((l) => l.startsWith('{'))) {
     const r = JSON.parse(line);
+    if (r.baseline) {
+      console.log(`${`(${r.baseline})`.padEnd(55)} ${r.backend.padEnd(10)} ${fmt(r.msPerStep).padStart(8)}`);
+      continue;
+    }
     if (r.error) {
       console.log(`${r.case.padEnd(44)} ${backend.padEnd(10)} error: ${r.error}`);
       continue;

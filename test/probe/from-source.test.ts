@@ -62,6 +62,13 @@ describe('probe from source', () => {
     expect(clipped.loss.every(Number.isFinite)).toBe(true);
   });
 
+  it('a functional Keras residual MLP (LayerNorm, GELU, Dropout, Add) is healthy, with its Adam + clipnorm', async () => {
+    const result = await probeFile('keras_residual_mlp.py', { steps: 5 });
+    expect(result.layers.filter((l) => l.kind === 'add')).toHaveLength(4);
+    expect(result.optimizer).toBe('adam(lr=0.001, clipnorm=1)');
+    expect(kinds(result)).toEqual([]);
+  });
+
   it('a PyTorch residual CNN builds from forward() with its default init and trains', async () => {
     const result = await probeFile('torch_cnn.py', { steps: 4, batchSize: 8 });
     expect(result.inputShape).toEqual([32, 32, 3]);
