@@ -175,3 +175,33 @@ describe('word language models (pytorch/examples idioms)', async () => {
     expect(tf.unsupported.map((u) => u.what)).toEqual(['self.encoder(...) is not modelled']);
   });
 });
+
+describe('modern idioms: einops and activation checkpointing', () => {
+  it('passes tensors through einops, models its layers, and follows checkpoint(fn, x)', async () => {
+    const [m] = await extractTorchFrom(`
+import torch
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+from einops import rearrange
+from einops.layers.torch import Rearrange, Reduce
+
+class MixerBlock(nn.Module):
+    def __init__(self, dim=64, depth=2):
+        super().__init__()
+        self.to_tokens = Rearrange('b c h w -> b (h w) c')
+        self.blocks = nn.ModuleList([nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, dim), nn.GELU()) for _ in range(depth)])
+        self.pool = Reduce('b n c -> b c', 'mean')
+        self.head = nn.Linear(dim, 10)
+
+    def forward(self, x):
+        x = self.to_tokens(x)
+        for blk in self.blocks:
+            x = x + checkpoint(blk, x)
+        x = rearrange(x, 'b n c -> b n c')
+        return self.head(self.pool(x))
+`);
+    expect(kinds(m!)).toEqual(['reshape', 'layernorm', 'dense', 'activation:gelu', 'add', 'layernorm', 'dense', 'activation:gelu', 'add', 'global-pool', 'dense']);
+    expect(m!.layers[4]!.inputs).toEqual(['L0', 'L3']);
+    expect(m!.unsupported).toEqual([]);
+  });
+});

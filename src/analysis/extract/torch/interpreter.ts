@@ -74,6 +74,11 @@ const MODULE_WRAPPERS = new Set([
   'torch.compile',
   'torch.jit.script',
 ]);
+/** einops layers: pure rearrangements (Rearrange) and reductions (Reduce). */
+const EINOPS_LAYERS = new Map<string, LayerKind>([
+  ['einops.layers.torch.Rearrange', 'reshape'],
+  ['einops.layers.torch.Reduce', 'global-pool'],
+]);
 const PARAMETER_CLASSES = new Set(['torch.nn.Parameter', 'torch.nn.parameter.Parameter']);
 /** Math functions whose arguments may be module sizes (`1 / math.sqrt(m.in_features)`). */
 const MATH = new Map<string, (...xs: number[]) => number>([
@@ -1113,6 +1118,19 @@ export class Interpreter {
     if (qualified === 'copy.deepcopy') return cloneValue(args.positional[0] ?? UNKNOWN, f.unroll);
     // Wrappers that return (or run) the module they are given.
     if (MODULE_WRAPPERS.has(qualified)) return args.positional[0] ?? args.keywords.get('module') ?? UNKNOWN;
+    if (EINOPS_LAYERS.has(qualified)) {
+      const slot = this.functionalSlot(EINOPS_LAYERS.get(qualified)!, spelling, n);
+      slot.layer.unrolled = f.unroll;
+      return { t: 'layer', slot };
+    }
+    if (f.trace && qualified.startsWith('einops.') && this.hasTensor(args)) return this.tensorOp({ op: 'pass' }, spelling, n, args, null, f);
+    if (qualified === 'torch.utils.checkpoint.checkpoint' && f.trace) {
+      // Activation checkpointing runs its function on the remaining arguments.
+      const fn = args.positional[0] ?? UNKNOWN;
+      const rest: Args = { positional: args.positional.slice(1), keywords: new Map(), partial: false };
+      if (fn.t === 'fn') return this.callFunction(fn.def, fn.self ? this.withSelf(rest, fn.self) : rest, fn.self ? fn.self.cls : this.ownerOf(fn.def), f);
+      return this.apply(fn, rest, n, f);
+    }
     if (qualified === 'torch.nn.parallel.data_parallel' && f.trace) {
       const module = args.positional[0] ?? args.keywords.get('module') ?? UNKNOWN;
       return this.apply(module, { positional: args.positional.slice(1, 2), keywords: new Map(), partial: false }, n, f);
