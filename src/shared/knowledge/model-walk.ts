@@ -22,12 +22,25 @@ export function isNormalizationLayer(layer: LayerIR): boolean {
   return NORM_KINDS.has(layer.kind);
 }
 
+/** Consumers by layer id, built once per model (and per layer list, should a what-if edit replace it). */
+const CONSUMERS = new WeakMap<LayerIR[], Map<string, LayerIR[]>>();
+
+function consumerIndex(model: ModelIR): Map<string, LayerIR[]> {
+  let index = CONSUMERS.get(model.layers);
+  if (!index) {
+    index = new Map(model.layers.map((l) => [l.id, [] as LayerIR[]]));
+    model.layers.forEach((layer, i) => {
+      const sources = model.isGraph ? layer.inputs : i > 0 ? [model.layers[i - 1]!.id] : [];
+      for (const id of sources) index!.get(id)?.push(layer);
+    });
+    CONSUMERS.set(model.layers, index);
+  }
+  return index;
+}
+
 /** The layers that consume `layer`'s output: graph edges when the model is a graph, else the next layer. */
 export function consumersOf(layer: LayerIR, model: ModelIR): LayerIR[] {
-  if (model.isGraph) return model.layers.filter((other) => other.inputs.includes(layer.id));
-  const index = model.layers.findIndex((other) => other.id === layer.id);
-  const next = index >= 0 ? model.layers[index + 1] : undefined;
-  return next ? [next] : [];
+  return consumerIndex(model).get(layer.id) ?? [];
 }
 
 /** A real (non-identity) activation fused into the layer itself. */

@@ -12,7 +12,7 @@ import { layerGraph } from '../helpers/layer-graph';
 import { makeFinding } from '../helpers/make-finding';
 import { kaimingNonlinearityEdit, replaceInitializerEdit } from '../helpers/replace-initializer-edit';
 import { rangeKey } from '../helpers/call-key';
-import { adviceText, feedsMerge, groupByInitSite, initLabel, layerLabel, normalizationFreeSegment, relatedLayers, type InitSite } from './init-sites';
+import { adviceText, feedsMerge, groupByInitSite, initLabel, layerLabel, normalizationFreeSegments, relatedLayers, type InitSite } from './init-sites';
 
 const JUDGE_DEFAULTS = 'judge-default-init';
 const RELU_DEPTH = 'glorot-relu-min-depth';
@@ -156,12 +156,25 @@ export const rule: Rule = {
       .filter(({ assessment }) => !assessment.effective.uncertain && !assessment.effective.normalizedBy && assessment.activationClass !== 'self-normalizing');
 
     // The ReLU-family stack of a layer: hidden rectifier layers of its normalization-free segment.
-    const isRelu = (j: Judged) => activationClass(j.assessment.activation) === 'relu-like';
-    const byId = new Map(judged.map((j) => [j.layer.id, j]));
-    const reluStackOf = (layer: LayerIR): Judged[] =>
-      normalizationFreeSegment(graph, layer)
-        .map((l) => byId.get(l.id))
-        .filter((j): j is Judged => j !== undefined && isRelu(j));
+    const segmentOf = normalizationFreeSegments(graph);
+    const stacks = new Map<number, Judged[]>();
+    for (const j of judged) {
+      const segment = segmentOf.get(j.layer.id);
+      if (segment === undefined || activationClass(j.assessment.activation) !== 'relu-like') continue;
+      const stack = stacks.get(segment);
+      if (stack) stack.push(j);
+      else stacks.set(segment, [j]);
+    }
+    const reluStackOf = (layer: LayerIR): Judged[] => stacks.get(segmentOf.get(layer.id) ?? -1) ?? [];
+    // How much the signal's std shrinks over a stack: the product of its layers' scale ratios.
+    const shrinks = new Map<Judged[], number | null>();
+    const shrinkOf = (stack: Judged[]): number | null => {
+      if (!shrinks.has(stack)) {
+        const ratios = stack.map((j) => j.assessment.ratio);
+        shrinks.set(stack, ratios.every((r): r is number => r !== null && r > 0) ? 1 / ratios.reduce((p, r) => p * r, 1) : null);
+      }
+      return shrinks.get(stack)!;
+    };
 
     const reported = judged.filter(({ layer, assessment }) => {
       if (!layer.kernelInit!.explicit && !judgeDefaults) return false;
@@ -186,8 +199,7 @@ export const rule: Rule = {
       }
       const rec = first.assessment.recommendation;
       const stack = reluStackOf(first.layer);
-      const ratios = stack.map((j) => j.assessment.ratio);
-      const shrink = ratios.every((r): r is number => r !== null && r > 0) ? 1 / ratios.reduce((p, r) => p * r, 1) : null;
+      const shrink = shrinkOf(stack);
       const fixes = fixFor(model, context, first, site, shared);
       const replacement = fixes[0]?.edits[0] ?? null;
       const advice = rec && first.assessment.mismatch !== 'nonlinearity-disagrees' && first.assessment.mismatch !== 'he-on-saturating' ? adviceText(site.init, rec.spelling, replacement) : null;

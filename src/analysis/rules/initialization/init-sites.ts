@@ -74,6 +74,21 @@ export function relatedLayers(model: ModelIR, site: InitSite, note: (layer: Laye
 }
 
 /**
+ * Labels every layer with its normalization-free segment (see `normalizationFreeSegment`) in one
+ * pass: segment number by layer id; normalization layers get none.
+ */
+export function normalizationFreeSegments(graph: LayerGraph): Map<string, number> {
+  const segmentOf = new Map<string, number>();
+  let next = 0;
+  for (const start of graph.layers) {
+    if (segmentOf.has(start.id) || isNormalizationLayer(start)) continue;
+    const id = next++;
+    for (const layer of normalizationFreeSegment(graph, start)) segmentOf.set(layer.id, id);
+  }
+  return segmentOf;
+}
+
+/**
  * The layers of `layer`'s normalization-free segment: everything reachable from it forwards and
  * backwards without crossing a BatchNorm/LayerNorm/GroupNorm. A weight scale that is too small or
  * too large compounds only within such a segment; the next normalization layer resets it.
