@@ -10,14 +10,16 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** Colour of a gradient norm on a log scale: dark blue (vanishing) .. green .. red (exploding). */
+/**
+ * Colour of a gradient norm on a log scale centred on 1: green near 1, towards blue as it vanishes
+ * (1e-8 and below: deep blue), towards red as it explodes (1e3 and above: red), black for NaN/Inf.
+ */
 function heatColour(norm: number | undefined): string {
   if (norm === undefined) return '#eee';
   if (!Number.isFinite(norm)) return '#000';
-  const log = Math.log10(Math.max(norm, 1e-30));
-  const t = Math.max(0, Math.min(1, (log + 12) / 14));
-  const hue = Math.round(240 - 240 * t);
-  return `hsl(${hue}, 70%, ${Math.round(35 + 20 * t)}%)`;
+  const log = Math.max(-8, Math.min(3, Math.log10(Math.max(norm, 1e-30))));
+  const hue = log <= 0 ? 120 + (-log / 8) * 120 : 120 - (log / 3) * 120;
+  return `hsl(${Math.round(hue)}, 70%, 45%)`;
 }
 
 function heatMap(result: ProbeResult): string {
@@ -66,7 +68,7 @@ function run(result: ProbeResult, heading: string): string {
 <h2>${escapeHtml(heading)}</h2>
 <p>${escapeHtml(result.model.name)} (${escapeHtml(result.model.framework)}, line ${result.model.line}) · backend ${escapeHtml(result.backend)} · ${result.steps} steps · batch ${result.batchSize} · seed ${result.seed} · ${result.durationMs} ms · input ${escapeHtml(result.inputShape.join('x'))} · ${escapeHtml(result.lossName)} · ${escapeHtml(result.optimizer)}</p>
 <h3>Verdicts</h3>${verdicts}
-<h3>Gradient norm per layer and step (log scale)</h3>${heatMap(result)}
+<h3>Gradient norm per layer and step</h3><p class="notes">log scale: blue = vanishing (1e-8), green = about 1, red = exploding (1e3), black = NaN/Inf</p>${heatMap(result)}
 <h3>Loss</h3>${lossCurve(result.loss)}
 <h3>Layers</h3>
 <table><thead><tr><th>line</th><th>layer</th><th>kind</th><th>params</th><th>grad@1</th><th>grad@${result.steps}</th><th>log |grad|</th><th>saturated</th><th>dead</th></tr></thead>
