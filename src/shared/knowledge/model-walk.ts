@@ -22,19 +22,21 @@ export function isNormalizationLayer(layer: LayerIR): boolean {
   return NORM_KINDS.has(layer.kind);
 }
 
-/** Consumers by layer id, built once per model (and per layer list, should a what-if edit replace it). */
-const CONSUMERS = new WeakMap<LayerIR[], Map<string, LayerIR[]>>();
+/**
+ * Consumers by layer id, built once per layer list (a what-if edit that replaces the list gets a new
+ * index); rebuilt when the list's length or the graph flag changed in place.
+ */
+const CONSUMERS = new WeakMap<LayerIR[], { length: number; isGraph: boolean; index: Map<string, LayerIR[]> }>();
 
 function consumerIndex(model: ModelIR): Map<string, LayerIR[]> {
-  let index = CONSUMERS.get(model.layers);
-  if (!index) {
-    index = new Map(model.layers.map((l) => [l.id, [] as LayerIR[]]));
-    model.layers.forEach((layer, i) => {
-      const sources = model.isGraph ? layer.inputs : i > 0 ? [model.layers[i - 1]!.id] : [];
-      for (const id of sources) index!.get(id)?.push(layer);
-    });
-    CONSUMERS.set(model.layers, index);
-  }
+  const cached = CONSUMERS.get(model.layers);
+  if (cached && cached.length === model.layers.length && cached.isGraph === model.isGraph) return cached.index;
+  const index = new Map(model.layers.map((l) => [l.id, [] as LayerIR[]]));
+  model.layers.forEach((layer, i) => {
+    const sources = model.isGraph ? layer.inputs : i > 0 ? [model.layers[i - 1]!.id] : [];
+    for (const id of sources) index.get(id)?.push(layer);
+  });
+  CONSUMERS.set(model.layers, { length: model.layers.length, isGraph: model.isGraph, index });
   return index;
 }
 
