@@ -14,6 +14,9 @@ import { functionalModel, sequentialModel } from './keras/models';
 import { ExtractionState } from './keras/state';
 import { extractSubclass } from './keras/subclass';
 import { KerasSymbols } from './keras/symbols';
+import { evaluateWith } from './keras/context';
+import { callArgs } from './keras/memo';
+import { OPAQUE, type Value } from './keras/values';
 import type { ModelExtractor } from './types';
 
 export interface KerasExtraction {
@@ -25,6 +28,24 @@ export interface KerasExtraction {
 function enclosingClass(def: Node): Node | null {
   for (let cur = def.parent; cur; cur = cur.parent) if (cur.type === 'class_definition') return cur;
   return null;
+}
+
+/**
+ * The constant arguments of a function's single call in the file (a factory called once, as
+ * `model = make_model(input_shape=(180, 180, 3), num_classes=2)`): what the function is built with.
+ * Arguments that are not constant are unknown (never their defaults); no single call, no arguments.
+ */
+function callSiteArguments(state: ExtractionState, def: Node): { positional: Value[]; keywords: Map<string, Value> } {
+  const call = state.isMethod(def) ? null : state.singleCallSite(def);
+  if (!call) return { positional: [], keywords: new Map() };
+  const scope = Scope.of(call);
+  const valueOf = (node: Node): Value => {
+    const v = evaluateWith((n) => scope.evaluate(n), node);
+    return v === undefined ? OPAQUE : { t: 'const', value: v };
+  };
+  const args = callArgs(call);
+  if (args.splats.length > 0) return { positional: [], keywords: new Map() };
+  return { positional: args.positional.map(valueOf), keywords: new Map([...args.keywords].map(([k, v]) => [k, valueOf(v)])) };
 }
 
 export function extractKerasDetailed(file: PyFile): KerasExtraction {
@@ -64,7 +85,10 @@ export function extractKerasDetailed(file: PyFile): KerasExtraction {
         isModule ? Scope.of(scopeNode) : state.scopeInside(scopeNode),
         noMarks,
       );
-      if (!isModule) exec.bindParameters(scopeNode, [], new Map(), state.isMethod(scopeNode));
+      if (!isModule) {
+        const { positional, keywords } = callSiteArguments(state, scopeNode);
+        exec.bindParameters(scopeNode, positional, keywords, state.isMethod(scopeNode));
+      }
       exec.execBlock(isModule ? scopeNode : scopeNode.childForFieldName('body'));
       for (const seq of exec.sequentials) {
         const model = sequentialModel(file, exec, seq);

@@ -144,3 +144,46 @@ mdl = tf.keras.Model(x_in, x)
     expect(mdl.layers[4]!.activation!.range).toEqual({ start: { line: 4, character: 4 }, end: { line: 4, character: 4 + "tf.keras.activations.selu".length } });
   });
 });
+
+describe('factories read with what they are built with', () => {
+  const text = `
+import keras
+from keras import layers
+
+image_size = (180, 180)
+
+def make_model(input_shape, num_classes, width=32):
+    inputs = keras.Input(shape=input_shape)
+    x = layers.Conv2D(width, 3, strides=2, padding="same")(inputs)
+    x = layers.GlobalAveragePooling2D()(x)
+    if num_classes == 2:
+        activation = "sigmoid"
+        units = 1
+    else:
+        activation = "softmax"
+        units = num_classes
+    outputs = layers.Dense(units, activation=activation)(x)
+    return keras.Model(inputs, outputs)
+
+model = make_model(input_shape=image_size + (3,), num_classes=2)
+`;
+
+  it('binds the constant arguments of the single call site', async () => {
+    const model = modelNamed(await extractFrom(text), 'make_model');
+    expect(model.inputShape).toEqual([180, 180, 3]);
+    expect(model.layers[1]).toMatchObject({ units: 32, fanIn: 27, fanOut: 288 });
+    expect(model.layers.at(-1)).toMatchObject({ units: 1, fanIn: 32, activation: { name: 'sigmoid' } });
+    expect(model.layers.at(-1)!.params.conditional).toBeUndefined();
+  });
+
+  it('knows nothing about the arguments when the factory is called twice, and no branch constant survives an unknown condition', async () => {
+    const twice = text + 'other = make_model((64, 64, 3), 10)\n';
+    const model = modelNamed(await extractFrom(twice), 'make_model');
+    expect(model.inputShape).toBeNull();
+    const head = model.layers.at(-1)!;
+    expect(head.units).toBeNull();
+    expect(head.activation).toMatchObject({ name: 'unknown', spelling: 'activation' });
+    // Not guessed from a default either: width keeps its declared default.
+    expect(model.layers[1]!.units).toBe(32);
+  });
+});

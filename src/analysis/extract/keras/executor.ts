@@ -83,6 +83,8 @@ export class Executor {
   readonly sequentials: SequentialBuilder[] = [];
   returned: Value | null = null;
   private done = false;
+  /** Names given constants inside branches of `if`s whose condition is unknown (one set per open if). */
+  private readonly branchAssigned: Set<string>[] = [];
   private readonly baseConditions: number;
 
   constructor(
@@ -111,6 +113,7 @@ export class Executor {
     if (value?.t === 'const') {
       this.scope = this.scope.with(name, value.value);
       this.env.delete(name);
+      this.branchAssigned.at(-1)?.add(name);
       return;
     }
     if (!boundOnceHere) this.scope = this.scope.with(name, SHADOW);
@@ -322,8 +325,16 @@ export class Executor {
     // The condition cannot be known: every remaining branch is read, its layers marked conditional.
     const saved = this.marks;
     this.marks = { ...saved, conditions: [...saved.conditions, stmt.id] };
+    const assigned = new Set<string>();
+    this.branchAssigned.push(assigned);
     for (const { body } of branches.slice(unknownFrom)) this.execBlock(body);
+    this.branchAssigned.pop();
     this.marks = saved;
+    // Which branch ran is unknown, so neither branch's constants hold afterwards.
+    for (const name of assigned) {
+      this.scope = this.scope.with(name, SHADOW);
+      this.branchAssigned.at(-1)?.add(name);
+    }
   }
 
   private withRepeated(loop: Node, body: () => void): void {

@@ -126,6 +126,27 @@ export class ExtractionState {
     return own;
   }
 
+  /**
+   * The one call of a (non-method) function in this file, e.g. `model = make_model(input_shape=(180, 180, 3))`;
+   * null when it is called never or more than once (then its arguments are not known).
+   */
+  singleCallSite(def: Node): Node | null {
+    const name = def.childForFieldName('name')?.text;
+    if (!name) return null;
+    const text = this.file.text;
+    const pattern = new RegExp(`(?<![\\w.])${name}\\s*\\(`, 'g');
+    let found: Node | null = null;
+    for (const match of text.matchAll(pattern)) {
+      if (/def\s+$/.test(text.slice(Math.max(0, match.index - 8), match.index))) continue;
+      let node: Node | null = this.file.root.descendantForIndex(match.index);
+      while (node && node.type !== 'call') node = node.parent;
+      if (!node || node.childForFieldName('function')?.text !== name) continue;
+      if (found) return null;
+      found = node;
+    }
+    return found;
+  }
+
   /** The constant scope of a definition's body. */
   scopeInside(def: Node): Scope {
     return Scope.inside(def);
