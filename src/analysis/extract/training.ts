@@ -14,11 +14,11 @@ import type { Node } from 'web-tree-sitter';
 import type { ModelIR, OptimizerIR, TrainingIR, TrainingLoopIR } from '../../shared/ir';
 import { emptyTraining } from '../../shared/ir';
 import type { PyFile } from '../python/file';
-import { argument, callArguments, calleeName, rangeOf } from '../python/syntax';
+import { argument, callArguments, rangeOf } from '../python/syntax';
 import type { ExternalTraining, TrainingExtractor } from './types';
-import { callsByLastName, callsWhere, originOf } from './training/flow';
+import { callsWithLastName, originOf } from './training/flow';
 import { ModelResolver, refKey, type KnownRef, type ModelRef } from './training/model-refs';
-import { constructedOptimizer, kerasDefaultOptimizer, optimizerClass, stringOptimizer } from './training/optimizers';
+import { OPTIMIZER_CLASS_PATTERN, constructedOptimizer, kerasDefaultOptimizer, optimizerClass, stringOptimizer } from './training/optimizers';
 import { findLoops, lossCallOf, type LoopSite } from './training/loops';
 import { lossFromQualified, lossFromString } from './training/losses';
 import { findDataSources } from './training/data-sources';
@@ -56,15 +56,9 @@ class OptimizerIndex {
     private readonly file: PyFile,
     private readonly resolver: ModelResolver,
   ) {
-    // Optimizer classes are capitalized (`Adam`, `optim.SGD`): resolve each such callee name once.
-    const classes = new Map<string, ReturnType<typeof optimizerClass>>();
-    const classOf = (callee: string) => {
-      if (!classes.has(callee)) classes.set(callee, optimizerClass(file.imports.resolve(callee)));
-      return classes.get(callee)!;
-    };
-    for (const call of callsWhere(file.root, (callee) => /(^|\.)[A-Z]\w*$/.test(callee) && classOf(callee) !== null)) {
-      const cls = classOf(calleeName(call)!)!;
-      this.byStart.set(call.startIndex, { ir: constructedOptimizer(call, cls.framework, cls.className, file.path, resolver.resolve), call });
+    for (const call of callsWithLastName(file.root, OPTIMIZER_CLASS_PATTERN)) {
+      const cls = optimizerClass(resolver.resolve(call.childForFieldName('function')!));
+      if (cls) this.byStart.set(call.startIndex, { ir: constructedOptimizer(call, cls.framework, cls.className, file.path, resolver.resolve), call });
     }
   }
 
@@ -98,7 +92,11 @@ class OptimizerIndex {
   }
 }
 
+/** Packages without which a file can hold no training facts (optimizers, compile, loops, loaders). */
+const ML_PACKAGES = ['torch', 'tensorflow', 'keras', 'tf_keras', 'torchvision', 'lightning', 'pytorch_lightning', 'accelerate'];
+
 export const extractTraining: TrainingExtractor = (file: PyFile, models: ModelIR[]): ExternalTraining[] => {
+  if (models.length === 0 && !ML_PACKAGES.some((p) => file.imports.importsPackage(p))) return [];
   const resolver = new ModelResolver(file, models);
   const optimizers = new OptimizerIndex(file, resolver);
   const table = new TrainingTable();
@@ -122,7 +120,7 @@ export const extractTraining: TrainingExtractor = (file: PyFile, models: ModelIR
 /** `model.compile(optimizer=..., loss=...)` and `model.fit(...)`; the first compile of a model wins. */
 function collectKerasCalls(file: PyFile, resolver: ModelResolver, optimizers: OptimizerIndex, table: TrainingTable): void {
   const usesKeras = ['keras', 'tensorflow', 'tf_keras'].some((p) => file.imports.importsPackage(p));
-  for (const call of callsByLastName(file.root, ['compile', ...FIT_METHODS])) {
+  for (const call of callsWithLastName(file.root, `compile|${[...FIT_METHODS].join('|')}`)) {
     const fn = call.childForFieldName('function');
     if (fn?.type !== 'attribute') continue;
     const method = fn.childForFieldName('attribute')?.text ?? '';

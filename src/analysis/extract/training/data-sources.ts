@@ -15,8 +15,8 @@
 import type { Node } from 'web-tree-sitter';
 import type { DataSourceIR, Range } from '../../../shared/ir';
 import type { PyFile } from '../../python/file';
-import { callArguments, calleeName, descendantsOfType, namedChildren, rangeOf, unparen } from '../../python/syntax';
-import { callsByLastName, callsNamed, callsWhere, originOf, reachingDefinition, scopeNodeOf, type Resolve } from './flow';
+import { callArguments, descendantsOfType, namedChildren, rangeOf, unparen } from '../../python/syntax';
+import { callsNamed, callsWithLastName, originOf, reachingDefinition, scopeNodeOf, type Resolve } from './flow';
 import type { ModelResolver, ModelRef } from './model-refs';
 import type { TrainingIR } from '../../../shared/ir';
 
@@ -211,7 +211,7 @@ function dataSource(file: string, loader: Node, qualified: string, scaled: boole
 /** Keras `fit(x, ...)` data and torchvision datasets, attached to the models they train. */
 export function findDataSources(file: PyFile, resolver: ModelResolver, table: TrainingSink): void {
   const tracer = new DataTracer(resolver.resolve);
-  for (const call of callsByLastName(file.root, ['fit', 'fit_generator', 'train_on_batch'])) {
+  for (const call of callsWithLastName(file.root, 'fit|fit_generator|train_on_batch')) {
     const fn = call.childForFieldName('function');
     if (fn?.type !== 'attribute') continue;
     const ref = resolver.refOf(fn.childForFieldName('object')!);
@@ -229,15 +229,17 @@ export function findDataSources(file: PyFile, resolver: ModelResolver, table: Tr
   torchDatasets(file, resolver, table);
 }
 
-const TORCH_IMAGE_DATASET = /^torchvision\.datasets\.(MNIST|FashionMNIST|KMNIST|EMNIST|QMNIST|CIFAR10|CIFAR100|SVHN|STL10|ImageFolder|CelebA|Caltech101|Flowers102|Food101|OxfordIIITPet)$/;
+const TORCH_IMAGE_DATASET_NAMES = 'MNIST|FashionMNIST|KMNIST|EMNIST|QMNIST|CIFAR10|CIFAR100|SVHN|STL10|ImageFolder|CelebA|Caltech101|Flowers102|Food101|OxfordIIITPet';
+const TORCH_IMAGE_DATASET = new RegExp(`^torchvision\\.datasets\\.(${TORCH_IMAGE_DATASET_NAMES})$`);
 
 function torchDatasets(file: PyFile, resolver: ModelResolver, table: TrainingSink): void {
   const trained = table.all().filter((e) => e.training.loops.length > 0);
   if (trained.length !== 1) return;
   const target = trained[0]!;
   const divides = /(\/\s*255|\.div_?\(\s*255)/.test(file.text);
-  for (const call of callsWhere(file.root, (callee) => TORCH_IMAGE_DATASET.test(file.imports.resolve(callee)))) {
-    const qualified = file.imports.resolve(calleeName(call)!);
+  for (const call of callsWithLastName(file.root, TORCH_IMAGE_DATASET_NAMES)) {
+    const qualified = resolver.resolve(call.childForFieldName('function')!);
+    if (!qualified || !TORCH_IMAGE_DATASET.test(qualified)) continue;
     const transform = callArguments(call).keywords.get('transform');
     let scaled = transform ? transformScales(transform, resolver.resolve) : null;
     // Pixels divided somewhere in the file (a loop's `x.float() / 255`): the path is not knowable.

@@ -98,12 +98,18 @@ function collectDefinitions(scope: Node): Map<string, LocalDefinition[]> {
           for (const id of identifiersOf(target)) add(id.text, { kind: 'assign', value: target, statement: child });
         }
       }
-      visit(child);
+      // Only statements bind names: expressions (calls, literals) are not entered.
+      if (STATEMENT_CONTAINERS.has(child.type)) visit(child);
     }
   };
   visit(body);
   return out;
 }
+
+const STATEMENT_CONTAINERS = new Set([
+  'expression_statement', 'block', 'if_statement', 'elif_clause', 'else_clause', 'for_statement', 'while_statement', 'try_statement',
+  'except_clause', 'except_group_clause', 'finally_clause', 'with_statement', 'match_statement', 'case_clause',
+]);
 
 const SKIPPED = new Set(['function_definition', 'class_definition', 'decorated_definition', 'lambda', 'comment']);
 const OPAQUE_BINDERS = new Set(['for_statement', 'with_statement']);
@@ -205,69 +211,67 @@ function contains(outer: Node, inner: Node): boolean {
   return outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
 }
 
-interface CallIndex {
-  all: Node[];
-  /** By dotted callee (`torch.optim.Adam`, `train`); calls like `f()(x)` are not in it. */
-  byCallee: Map<string, Node[]>;
-  /** By the last name of the callee (`backward` for `scaler.scale(loss).backward()`). */
-  byLastName: Map<string, Node[]>;
-}
+/**
+ * Finding calls by name. Walking every node through wasm is the costly part of the pass, so calls
+ * are found from the source text instead: a regex finds `name(` and the syntax tree confirms that
+ * the name there is the callee of a call (not a string, comment or attribute read). Per tree and
+ * pattern, cached.
+ */
+const callCache = new WeakMap<object, Map<string, Node[]>>();
+const textCache = new WeakMap<object, string>();
 
-function push(map: Map<string, Node[]>, key: string, node: Node): void {
-  const list = map.get(key);
-  if (list) list.push(node);
-  else map.set(key, [node]);
-}
-
-/** Per tree: every call node in source order, and by dotted callee name. Node walks through wasm are costly. */
-const callCache = new WeakMap<object, CallIndex>();
-
-function callIndex(root: Node): CallIndex {
+function sourceOf(root: Node): string {
   const tree = root.tree as unknown as object;
-  let index = callCache.get(tree);
-  if (!index) {
-    const all = root.tree.rootNode.descendantsOfType('call').filter((n): n is Node => n !== null);
-    const byCallee = new Map<string, Node[]>();
-    const byLastName = new Map<string, Node[]>();
-    for (const call of all) {
-      const fn = call.childForFieldName('function');
-      const last = fn?.type === 'identifier' ? fn.text : fn?.type === 'attribute' ? fn.childForFieldName('attribute')?.text : undefined;
-      if (last) push(byLastName, last, call);
-      const name = calleeName(call);
-      if (name) push(byCallee, name, call);
+  let text = textCache.get(tree);
+  if (text === undefined) textCache.set(tree, (text = root.tree.rootNode.text));
+  return text;
+}
+
+/** The call whose callee ends with the identifier at [start, end), or null. */
+function callNamedAt(rootNode: Node, start: number, end: number): Node | null {
+  const id = rootNode.descendantForIndex(start, end);
+  if (!id || id.type !== 'identifier' || id.startIndex !== start || id.endIndex !== end) return null;
+  const parent = id.parent;
+  if (!parent) return null;
+  let fn: Node = id;
+  if (parent.type === 'attribute') {
+    if (parent.childForFieldName('attribute')?.startIndex !== start) return null;
+    fn = parent;
+  }
+  const call = fn.parent;
+  const callee = call?.type === 'call' ? call.childForFieldName('function') : null;
+  return callee && callee.startIndex === fn.startIndex && callee.endIndex === fn.endIndex ? call : null;
+}
+
+/**
+ * Calls whose callee's last name matches `namePattern` (a regex source such as `compile|fit`, matched
+ * whole), inside `root`, in source order.
+ */
+export function callsWithLastName(root: Node, namePattern: string): Node[] {
+  const tree = root.tree as unknown as object;
+  let perTree = callCache.get(tree);
+  if (!perTree) callCache.set(tree, (perTree = new Map()));
+  let calls = perTree.get(namePattern);
+  if (!calls) {
+    calls = [];
+    const rootNode = root.tree.rootNode;
+    const re = new RegExp(`(?<![\\w])(?:${namePattern})(?=\\s*\\()`, 'g');
+    for (const m of sourceOf(root).matchAll(re)) {
+      const call = callNamedAt(rootNode, m.index, m.index + m[0].length);
+      if (call) calls.push(call);
     }
-    callCache.set(tree, (index = { all, byCallee, byLastName }));
+    perTree.set(namePattern, calls);
   }
-  return index;
+  if (root.parent === null) return calls;
+  return calls.filter((c) => c.startIndex >= root.startIndex && c.endIndex <= root.endIndex);
 }
 
-/** Every call of the file, in source order (cached per tree). */
-export function callsOf(root: Node): readonly Node[] {
-  return callIndex(root).all;
-}
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Calls whose callee's last name is one of `names` (`compile`, `backward`) or passes the test, in source order. */
-export function callsByLastName(root: Node, names: Iterable<string> | ((name: string) => boolean)): Node[] {
-  const index = callIndex(root);
-  const out: Node[] = [];
-  if (typeof names === 'function') {
-    for (const [name, calls] of index.byLastName) if (names(name)) out.push(...calls);
-  } else {
-    for (const name of names) out.push(...(index.byLastName.get(name) ?? []));
-  }
-  return out.sort((a, b) => a.startIndex - b.startIndex);
-}
-
-/** Calls whose dotted callee satisfies `accept` (asked once per distinct name), in source order. */
-export function callsWhere(root: Node, accept: (callee: string) => boolean): Node[] {
-  const out: Node[] = [];
-  for (const [name, calls] of callIndex(root).byCallee) if (accept(name)) out.push(...calls);
-  return out.sort((a, b) => a.startIndex - b.startIndex);
-}
-
-/** The calls of the file whose callee is written `name` (`train`, `self.step`, `images.append`). */
-export function callsNamed(root: Node, name: string): readonly Node[] {
-  return callIndex(root).byCallee.get(name) ?? [];
+/** The calls inside `root` whose callee is written exactly `dotted` (`train`, `self.step`, `images.append`). */
+export function callsNamed(root: Node, dotted: string): Node[] {
+  const last = dotted.slice(dotted.lastIndexOf('.') + 1);
+  return callsWithLastName(root, escapeRegExp(last)).filter((c) => calleeName(c) === dotted);
 }
 
 /** Calls to the function `fn` in its file: `f(...)`, and for `__init__` the class constructor `C(...)`. */
@@ -289,9 +293,7 @@ export function callSitesOf(fn: Node): { call: Node; offset: number }[] {
 function methodCallSites(fn: Node, name: string): { call: Node; offset: number }[] {
   const cls = enclosing(fn, ['class_definition']);
   if (!cls) return [];
-  return callsNamed(cls.tree.rootNode, `self.${name}`)
-    .filter((c) => c.startIndex >= cls.startIndex && c.endIndex <= cls.endIndex)
-    .map((call) => ({ call, offset: 1 }));
+  return callsNamed(cls, `self.${name}`).map((call) => ({ call, offset: 1 }));
 }
 
 /** The argument a call site passes for a parameter (or the parameter's default). */

@@ -8,8 +8,8 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { Range, TrainingLoopIR } from '../../../shared/ir';
-import { callArguments, calleeName, rangeOf } from '../../python/syntax';
-import { callsByLastName, originOf, scopeNodeOf, type Resolve } from './flow';
+import { callArguments, calleeName, enclosing, rangeOf } from '../../python/syntax';
+import { callsWithLastName, originOf, scopeNodeOf, type Resolve } from './flow';
 
 export interface LoopSite {
   ir: Omit<TrainingLoopIR, 'optimizer'>;
@@ -26,7 +26,7 @@ const NORM_CLIPS = new Set(['clip_grad_norm_', 'clip_grad_norm', 'clip_by_global
 const VALUE_CLIPS = new Set(['clip_grad_value_', 'clip_grad_value', 'clip_by_value']);
 
 /** Last names of the calls that can be a gradient, an update or a clip. */
-const CANDIDATE_NAMES = new Set(['backward', 'manual_backward', 'gradient', 'step', 'apply_gradients', 'clamp_', 'clamp', 'clip_', ...NORM_CLIPS, ...VALUE_CLIPS]);
+const CANDIDATE_PATTERN = 'backward|manual_backward|gradient|step|apply_gradients|clamp_?|\\w*[cC][lL][iI][pP]\\w*';
 
 const lastPart = (dotted: string | null) => (dotted ? dotted.slice(dotted.lastIndexOf('.') + 1) : '');
 
@@ -104,13 +104,15 @@ function clipOf(call: Node, clippingHelpers: ReadonlySet<string>): 'norm' | 'val
 
 const CLIPPING_TEXT = /clip_grad_(norm|value)|clip_by_(global_norm|norm|value)|\.grad(\.data)?\.clamp_?\(/;
 
-/** Names of the file's functions and methods whose body clips gradients (one level deep). */
+/** Names of the file's functions and methods whose body clips gradients (the innermost function around each clip). */
 function clippingHelpersOf(root: Node): Set<string> {
   const out = new Set<string>();
-  for (const def of root.descendantsOfType('function_definition')) {
+  const text = root.tree.rootNode.text;
+  for (const m of text.matchAll(new RegExp(CLIPPING_TEXT.source, 'g'))) {
+    const at = root.tree.rootNode.descendantForIndex(m.index, m.index + 1);
+    const def = at ? enclosing(at, ['function_definition']) : null;
     const name = def?.childForFieldName('name')?.text;
-    const body = def?.childForFieldName('body');
-    if (name && body && CLIPPING_TEXT.test(body.text)) out.add(name);
+    if (name) out.add(name);
   }
   return out;
 }
@@ -121,7 +123,7 @@ function clippingHelpersOf(root: Node): Set<string> {
  */
 export function findLoops(root: Node, file: string, resolve: Resolve, isOptimizer: (expr: Node) => boolean | null): LoopSite[] {
   const helpers = clippingHelpersOf(root);
-  const calls = callsByLastName(root, (name) => CANDIDATE_NAMES.has(name) || /clip/i.test(name) || helpers.has(name));
+  const calls = callsWithLastName(root, [CANDIDATE_PATTERN, ...helpers].join('|'));
   const gradients: Gradient[] = [];
   const updates: Update[] = [];
   const clips: { node: Node; kind: 'norm' | 'value' }[] = [];

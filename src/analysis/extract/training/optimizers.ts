@@ -16,6 +16,12 @@ const KERAS_SCHEDULE = /^(?:keras|tensorflow)\.optimizers\.schedules\./;
 /** Keras optimizer base classes and helpers that are not optimizers. */
 const NOT_OPTIMIZERS = new Set(['Optimizer', 'LossScaleOptimizer', 'Schedule', 'LearningRateSchedule']);
 
+/** Optimizer class names (Keras, PyTorch, TF Addons and common add-ons), as a regex alternation for finding calls. */
+export const OPTIMIZER_CLASS_PATTERN = [
+  'SGD', 'SGDW', 'Adam', 'AdamW', 'Adamax', 'Adagrad', 'Adadelta', 'RMSprop', 'Nadam', 'NAdam', 'RAdam', 'LBFGS', 'Ftrl', 'Lion',
+  'Adafactor', 'SparseAdam', 'ASGD', 'Rprop', 'Lamb', 'LAMB', 'Yogi', 'LazyAdam', 'AdaBelief', 'NovoGrad', 'AdamP', 'Adan',
+].join('|');
+
 /** Keras string identifiers accepted by `compile(optimizer=...)`. */
 const KERAS_STRINGS = new Set(['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'adadelta', 'adamax', 'nadam', 'ftrl', 'lion', 'adafactor']);
 
