@@ -60,6 +60,10 @@ interface Args {
 }
 
 const MAX_DEPTH = 10;
+/** Statements one file's interpretation may execute (unrolled loops count every iteration). */
+const MAX_STEPS = 100_000;
+/** Iterations nested constant loops may unroll together; beyond it a loop counts as unbounded. */
+const MAX_UNROLLED = 4096;
 const MAX_ITERATIONS = 256;
 const RETURNS_SELF = new Set(['to', 'cuda', 'cpu', 'float', 'double', 'half', 'train', 'eval', 'requires_grad_', 'type', 'share_memory', 'bfloat16']);
 const TENSOR_FACTORIES = /^torch\.(zeros|ones|randn|rand|empty|full|tensor|arange|linspace|eye|zeros_like|ones_like|randn_like|rand_like|randint|from_numpy|as_tensor|Tensor|FloatTensor|LongTensor)$/;
@@ -116,6 +120,8 @@ export class Interpreter {
   /** Memoized node access (see syntax-cache.ts). */
   readonly s = new SyntaxCache();
   private readonly relevance = new Map<number, boolean>();
+  private steps = 0;
+  private unrolledProduct = 1;
   private readonly namePattern: RegExp | null;
 
   constructor(readonly ctx: Context) {
@@ -270,6 +276,8 @@ export class Interpreter {
   }
 
   private execStatement(stmt: Node, f: Frame): Flow {
+    // A hard budget per file: whatever remains unexecuted simply stays unknown.
+    if (++this.steps > MAX_STEPS) return undefined;
     switch (this.s.type(stmt)) {
       case 'expression_statement': {
         for (const expr of this.s.kids(stmt)) this.execExpression(expr, f);
@@ -353,7 +361,9 @@ export class Interpreter {
     const right = this.s.field(stmt, 'right');
     const body = this.s.field(stmt, 'body');
     if (!left || !right || !body) return undefined;
-    const items = this.iterate(this.eval(right, f));
+    let items = this.iterate(this.eval(right, f));
+    // Nested constant loops multiply: past the cap (or the file's budget) the loop counts as unbounded.
+    if (items && (this.unrolledProduct * items.length > MAX_UNROLLED || this.steps > MAX_STEPS / 2)) items = undefined;
     if (!items) {
       if (f.trace) {
         this.assign(left, UNKNOWN, f);
@@ -363,6 +373,8 @@ export class Interpreter {
       return undefined;
     }
     const outer = f.unroll;
+    const product = this.unrolledProduct;
+    this.unrolledProduct = product * Math.max(1, items.length);
     try {
       for (let i = 0; i < items.length; i++) {
         f.unroll = { index: i, count: items.length };
@@ -373,6 +385,7 @@ export class Interpreter {
       }
     } finally {
       f.unroll = outer;
+      this.unrolledProduct = product;
     }
     const orelse = this.s.field(stmt, 'alternative');
     const elseBody = orelse ? this.s.kids(orelse).find((c) => this.s.type(c) === 'block') : undefined;
@@ -568,6 +581,11 @@ export class Interpreter {
         return this.string(n, f);
       case 'lambda':
         return UNKNOWN;
+      case 'yield':
+      case 'await': {
+        const inner = this.s.kids(n)[0];
+        return inner ? this.eval(inner, f) : constant(null);
+      }
       default: {
         const v = f.scope.evaluate(n);
         return v === undefined ? UNKNOWN : constant(v);
