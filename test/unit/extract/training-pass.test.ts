@@ -459,4 +459,25 @@ for batch in loader:
     expect(t.optimizer?.name).toBe('adamw');
     expect(t.loops.map((l) => l.clip?.kind)).toEqual(['norm']);
   });
+
+  it('follows a closure returned by a step factory to the optimizer passed to the factory', async () => {
+    const src = `${TORCH_HEAD}${NET}
+def make_train_step(model, loss_fn, optimizer):
+    def train_step(x, y):
+        model.train()
+        loss = loss_fn(y, model(x))
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        return loss.item()
+    return train_step
+
+net = Net()
+opt = optim.SGD(net.parameters(), lr=0.05)
+train_step = make_train_step(net, nn.MSELoss(), opt)
+`;
+    const { models } = await run(src, (s) => [torchClass(s, 'Net')]);
+    expect(models[0]!.training.loops).toHaveLength(1);
+    expect(models[0]!.training.loops[0]!.optimizer).toMatchObject({ name: 'sgd', learningRate: 0.05 });
+  });
 });

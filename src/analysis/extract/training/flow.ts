@@ -190,21 +190,26 @@ function isConditional(def: Node, use: Node, scope: Node): boolean {
  * Null when there is none or it is ambiguous.
  */
 export function reachingDefinition(use: Node): Definition | null {
-  const name = use.text;
-  const scope = scopeNodeOf(use);
+  return definitionBefore(use.text, use, scopeNodeOf(use));
+}
+
+/** The definition of `name` reaching `anchor` in `scope`; closures look in their enclosing functions. */
+function definitionBefore(name: string, anchor: Node, scope: Node): Definition | null {
   const before = definitionsIn(scope, name).filter(
-    (d) => d.statement.endIndex <= use.startIndex || (OPAQUE_BINDERS.has(d.statement.type) && contains(d.statement, use)),
+    (d) => d.statement.endIndex <= anchor.startIndex || (OPAQUE_BINDERS.has(d.statement.type) && contains(d.statement, anchor)),
   );
   const last = before.at(-1);
-  if (last) return isConditional(last.statement, use, scope) ? null : last;
-  if (scope.type === 'function_definition') {
-    const param = parametersOf(scope).find((p) => p.name === name);
-    if (param) return { kind: 'param', fn: scope, ...param };
-    // A global used inside a function: only a name bound exactly once in the module is known.
-    const globals = definitionsIn(use.tree.rootNode, name);
-    if (globals.length === 1 && !isConditional(globals[0]!.statement, use, use.tree.rootNode)) return globals[0]!;
-  }
-  return null;
+  if (last) return isConditional(last.statement, anchor, scope) ? null : last;
+  if (scope.type !== 'function_definition') return null;
+  const param = parametersOf(scope).find((p) => p.name === name);
+  if (param) return { kind: 'param', fn: scope, ...param };
+  if (definitionsIn(scope, name).length > 0) return null;
+  const outer = scopeNodeOf(scope);
+  // A closure (`def train_step(x, y)` inside `make_train_step(model, optimizer)`) sees its enclosing function.
+  if (outer.type === 'function_definition') return definitionBefore(name, scope, outer);
+  // A global used inside a function: only a name bound exactly once in the module is known.
+  const globals = definitionsIn(outer, name);
+  return globals.length === 1 && !isConditional(globals[0]!.statement, anchor, outer) ? globals[0]! : null;
 }
 
 function contains(outer: Node, inner: Node): boolean {
