@@ -5,7 +5,7 @@
  */
 import type { ProbeNode } from './layers';
 
-/** Relative tolerance: columns equal up to this fraction of the kernel's largest magnitude count as copies. */
+/** Relative tolerance: columns equal up to this fraction of their largest magnitude count as copies. */
 const RELATIVE_TOLERANCE = 1e-6;
 
 /** Fraction of units that duplicate another unit of the same layer (0 when there is no duplicate). */
@@ -17,17 +17,18 @@ export function duplicateUnitFraction(node: ProbeNode): number | null {
   const values = node.kernel.dataSync();
   const bias = node.bias && node.bias.size === units ? node.bias.dataSync() : null;
   const rows = values.length / units;
-  let scale = 0;
-  for (const v of values) scale = Math.max(scale, Math.abs(v));
-  if (bias) for (const v of bias) scale = Math.max(scale, Math.abs(v));
-  const step = scale * RELATIVE_TOLERANCE || 1;
+  // Diverged weights (NaN/Inf) would all look alike; that is the non-finite verdict's business.
+  if (!values.every(Number.isFinite) || (bias && !bias.every(Number.isFinite))) return null;
+  // Each unit's signature: its largest magnitude (6 significant digits) and its weights relative to
+  // it, so copies match whatever their scale and units of very different scale never do.
   const groups = new Map<string, number>();
   for (let unit = 0; unit < units; unit++) {
-    const key: number[] = [];
-    for (let r = 0; r < rows; r++) key.push(Math.round(values[r * units + unit] / step));
-    if (bias) key.push(Math.round(bias[unit] / step));
-    const signature = key.join(',');
-    groups.set(signature, (groups.get(signature) ?? 0) + 1);
+    const column: number[] = [];
+    for (let r = 0; r < rows; r++) column.push(values[r * units + unit]);
+    if (bias) column.push(bias[unit]);
+    const peak = Math.max(...column.map(Math.abs));
+    const key = peak === 0 ? 'zero' : `${peak.toPrecision(6)}:${column.map((v) => Math.round(v / peak / RELATIVE_TOLERANCE)).join(',')}`;
+    groups.set(key, (groups.get(key) ?? 0) + 1);
   }
   let duplicated = 0;
   for (const count of groups.values()) if (count > 1) duplicated += count;

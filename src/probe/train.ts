@@ -136,7 +136,9 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
       await new Promise((resolve) => setImmediate(resolve));
     }
     const symmetry = new Map<string, number>();
-    for (const node of weightNodes) {
+    // After divergence the weights say nothing about initialization symmetry.
+    const diverged = losses.some((l) => !Number.isFinite(l));
+    for (const node of diverged ? [] : weightNodes) {
       const fraction = duplicateUnitFraction(node);
       if (fraction !== null) symmetry.set(node.planned.ir.id, fraction);
     }

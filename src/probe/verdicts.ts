@@ -38,8 +38,10 @@ function nonFinite(input: VerdictInput): ProbeVerdict | null {
   const lossStep = input.loss.findIndex((l) => !Number.isFinite(l));
   const hit = input.layers.filter((l) => l.nonFinite.some((v) => v > 0));
   if (lossStep < 0 && hit.length === 0) return null;
-  const firstStep = Math.min(...hit.map((l) => l.nonFinite.findIndex((v) => v > 0)), lossStep < 0 ? Infinity : lossStep);
-  const where = hit.length > 0 ? `, first in ${label(hit[0])}` : '';
+  const firstOf = (l: ProbeLayerResult) => l.nonFinite.findIndex((v) => v > 0);
+  const firstStep = Math.min(...hit.map(firstOf), lossStep < 0 ? Infinity : lossStep);
+  const origin = hit.find((l) => firstOf(l) === firstStep);
+  const where = origin ? `, first in ${label(origin)}` : '';
   return {
     kind: 'non-finite',
     severity: 'error',

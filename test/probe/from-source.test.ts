@@ -56,10 +56,19 @@ describe('probe from source', () => {
   it('a PyTorch LSTM with lr=50 and no clipping diverges; clip_grad_norm_ keeps it finite', async () => {
     const wild = await probeFile('torch_lstm_no_clip.py', { steps: 20 });
     expect(kinds(wild).some((k) => k === 'non-finite' || k === 'exploding')).toBe(true);
+    // Diverged (NaN) weights must not read as "identical units".
+    expect(kinds(wild)).not.toContain('symmetry');
     const clipped = await probeFile('torch_lstm_clipped.py', { steps: 20 });
     expect(clipped.optimizer).toBe('sgd(lr=50, global_clipnorm=1)');
     expect(kinds(clipped)).not.toContain('non-finite');
     expect(clipped.loss.every(Number.isFinite)).toBe(true);
+  });
+
+  it("the GL402 finding's what-if (a sane learning rate) keeps the same LSTM finite, same data", async () => {
+    const result = await probeFile('torch_lstm_no_clip.py', { steps: 20 }, 'GL402');
+    expect(kinds(result)).toContain('non-finite');
+    expect(kinds(result.whatIf!)).not.toContain('non-finite');
+    expect(result.whatIf!.loss[0]).toBeCloseTo(result.loss[0], 6);
   });
 
   it('a functional Keras residual MLP (LayerNorm, GELU, Dropout, Add) is healthy, with its Adam + clipnorm', async () => {
