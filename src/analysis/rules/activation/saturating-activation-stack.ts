@@ -6,13 +6,13 @@ import type { ActivationName, InitializerIR, LayerIR, ModelIR } from '../../../s
 import type { Fix, IrEditOp, TextEdit } from '../../../shared/findings';
 import type { Rule, RuleContext, RuleMeta } from '../types';
 import { appliedActivation } from '../helpers/applied-activation';
-import { editsStayWithin, rangeKey } from '../helpers/call-key';
+import { editsStayWithin, initEditsStayWithin, rangeKey } from '../helpers/call-key';
 import { feedsLearningLayer } from '../helpers/hidden-layer';
-import { keywordArgumentEdit } from '../helpers/keyword-argument-edit';
 import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
 import { isDropoutLayer, isLearningLayer, isShapeOnlyLayer } from '../helpers/layer-kinds';
 import { makeFinding } from '../helpers/make-finding';
 import { replaceActivationWithReluEdit } from '../helpers/replace-activation-edit';
+import { replaceInitializerEdit } from '../helpers/replace-initializer-edit';
 import { walkBackward } from '../helpers/walk-chain';
 import { recommendedInit } from '../../../shared/knowledge/activations';
 
@@ -150,19 +150,26 @@ function whatIfOps(model: ModelIR, stack: StackEntry[]): IrEditOp[] {
 function reluFix(model: ModelIR, stack: StackEntry[], context: RuleContext): Fix | null {
   const text = context.sourceText(model.file);
   const touched = stack.flatMap((e) => (e.owner ? [e.point, e.owner] : [e.point]));
+  const owners = stack.flatMap((e) => (e.owner ? [e.owner] : []));
   if (text === undefined || !editsStayWithin(model.layers, touched)) return null;
+  // An initializer written once for every layer (an `apply` function) also initializes layers outside the stack.
+  const initsEditable = initEditsStayWithin(model.layers, owners);
+  const he = recommendedInit('relu', model.framework)!.spelling;
+  let initialized = false;
   const edits = new Map<string, TextEdit>();
   for (const { point, owner } of stack) {
     if (!point.activation) return null;
     const activationEdit = replaceActivationWithReluEdit(model.file, text, point.activation);
     if (!activationEdit) return null;
     edits.set(rangeKey(activationEdit.range), activationEdit);
-    if (model.framework === 'keras' && owner) {
-      const initEdit = keywordArgumentEdit(model.file, text, owner.range, 'kernel_initializer', "'he_normal'");
-      if (initEdit) edits.set(rangeKey(initEdit.range), initEdit);
+    // Keras: add or replace kernel_initializer; PyTorch: rewrite an nn.init call when one is written.
+    const initEdit = owner?.kernelInit && initsEditable ? replaceInitializerEdit(model.file, text, owner, owner.kernelInit, he) : null;
+    if (initEdit) {
+      edits.set(rangeKey(initEdit.range), initEdit);
+      initialized = true;
     }
   }
-  const title = model.framework === 'keras' ? 'Use relu with he_normal initialization' : 'Use ReLU instead of the saturating activations';
+  const title = initialized ? 'Use relu with He initialization' : 'Use relu instead of the saturating activations';
   return { title, safety: 'unsafe', edits: [...edits.values()] };
 }
 

@@ -6,12 +6,12 @@ import type { InitializerIR, LayerIR, ModelIR } from '../../../shared/ir';
 import type { Finding, Fix, TextEdit } from '../../../shared/findings';
 import type { Rule, RuleContext, RuleMeta } from '../types';
 import { appliedActivation, appliesNonlinearity } from '../helpers/applied-activation';
-import { editsStayWithin, groupByCall } from '../helpers/call-key';
-import { keywordArgumentEdit } from '../helpers/keyword-argument-edit';
+import { editsStayWithin, groupByCall, initEditsStayWithin } from '../helpers/call-key';
 import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
 import { isDropoutLayer, isLearningLayer, isNormalizationLayer, isShapeOnlyLayer } from '../helpers/layer-kinds';
 import { layerLabel } from '../helpers/layer-label';
 import { makeFinding } from '../helpers/make-finding';
+import { replaceInitializerEdit } from '../helpers/replace-initializer-edit';
 import { lineStarts, offsetAt, rangeOf } from '../helpers/text-offsets';
 import { walkBackward, walkForward } from '../helpers/walk-chain';
 import { recommendedInit } from '../../../shared/knowledge/activations';
@@ -175,13 +175,19 @@ function initFindings(model: ModelIR, graph: LayerGraph, context: RuleContext, s
   return groupByCall(wrong).map((copies) => {
     const layer = copies[0]!;
     const init = layer.kernelInit!;
-    const edit = model.framework === 'keras' && text !== undefined && editsStayWithin(model.layers, copies) ? keywordArgumentEdit(model.file, text, layer.range, 'kernel_initializer', "'lecun_normal'") : null;
-    const fix: Fix | null = edit ? { title: "Use kernel_initializer='lecun_normal'", safety: 'safe', edits: [edit] } : null;
-    const lecun = recommendedInit('selu', model.framework)!.init;
+    const recommended = recommendedInit('selu', model.framework)!;
+    const edit =
+      text !== undefined && editsStayWithin(model.layers, copies) && initEditsStayWithin(model.layers, copies)
+        ? replaceInitializerEdit(model.file, text, layer, init, recommended.spelling)
+        : null;
+    const fix: Fix | null = edit ? { title: `Use LeCun-normal initialization (${recommended.spelling})`, safety: 'safe', edits: [edit] } : null;
+    const lecun = recommended.init;
     const advice = model.framework === 'keras' ? "kernel_initializer='lecun_normal'" : "nn.init.kaiming_normal_(weight, nonlinearity='linear') (variance 1/fan_in)";
     return makeFinding(meta, model, context, {
       message: `SELU layer ${layerLabel(layer)} is initialized with ${initName(init)}; SELU only self-normalizes with LeCun-normal weights (variance 1/fan_in). Use ${advice}.`,
-      range: layer.range,
+      // Where the initializer is written for this layer alone (an nn.init call, a kwarg); else the layer.
+      range: init.range && initEditsStayWithin(model.layers, copies) ? init.range : layer.range,
+      related: init.range ? [{ location: { file: model.file, range: layer.range }, message: `the SELU layer ${layerLabel(layer)}` }] : [],
       fixes: fix ? [fix] : [],
       whatIf: { title: 'LeCun-normal initialization for the SELU layer', ops: copies.map((c) => ({ op: 'set-kernel-init' as const, layerId: c.id, init: lecun })) },
     });

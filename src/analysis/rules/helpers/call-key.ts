@@ -27,3 +27,11 @@ export function editsStayWithin(all: readonly LayerIR[], chosen: readonly LayerI
   const chosenSet = new Set(chosen);
   return all.every((layer) => chosenSet.has(layer) || !keysOf(layer).some((key) => chosenKeys.has(key)));
 }
+
+/** True when no layer outside `chosen` is initialized by the same written initializer (a shared `apply` function). */
+export function initEditsStayWithin(all: readonly LayerIR[], chosen: readonly LayerIR[]): boolean {
+  const keyOf = (layer: LayerIR): string | null => (layer.kernelInit?.range ? rangeKey(layer.kernelInit.range) : null);
+  const chosenKeys = new Set(chosen.map(keyOf).filter((k): k is string => k !== null));
+  const chosenSet = new Set(chosen);
+  return all.every((layer) => chosenSet.has(layer) || !chosenKeys.has(keyOf(layer) ?? ''));
+}
