@@ -187,3 +187,35 @@ model = make_model(input_shape=image_size + (3,), num_classes=2)
     expect(model.layers[1]!.units).toBe(32);
   });
 });
+
+describe('transfer learning', () => {
+  it('reads base_model.output / base_model.input: the pretrained model is one unknown layer, reported', async () => {
+    const models = await extractFrom(`
+from tensorflow.keras.applications import ResNet50
+from tensorflow.keras.layers import Dense, GlobalAveragePooling2D
+from tensorflow.keras.models import Model
+
+base_model = ResNet50(weights='imagenet', include_top=False, input_shape=(224, 224, 3))
+for layer in base_model.layers:
+    layer.trainable = False
+x = base_model.output
+x = GlobalAveragePooling2D()(x)
+x = Dense(1024, activation='relu')(x)
+predictions = Dense(5, activation='softmax')(base_model.output if False else x)
+model = Model(inputs=base_model.input, outputs=predictions)
+`);
+    const model = modelNamed(models, 'model');
+    expect(model.layers.map((l) => [l.kind, l.className])).toEqual([
+      ['unknown', 'ResNet50'],
+      ['global-pool', 'GlobalAveragePooling2D'],
+      ['dense', 'Dense'],
+      ['dense', 'Dense'],
+    ]);
+    expect(model.inputShape).toEqual([224, 224, 3]);
+    expect(model.layers[1]!.inputs).toEqual(['L0']);
+    expect(model.layers[3]!.fanIn).toBe(1024);
+    expect(model.unsupported).toHaveLength(1);
+    // The loop over base_model.layers makes no layer: nothing to report about it.
+    expect(model.unsupported[0]!.what).toBe('layer ResNet50 (line 6) is not modelled');
+  });
+});

@@ -443,8 +443,12 @@ export class Executor {
         const v = key ? this.getName(key) : undefined;
         if (v) return v;
         const object = this.evalExpr(n.childForFieldName('object')!);
-        // `x.shape`, `layer.output`: a tensor's attributes stay tied to it.
-        return object.t === 'tensor' ? object : OPAQUE;
+        // `x.shape`, `x.T`: a tensor's attributes stay tied to it.
+        if (object.t === 'tensor') return object;
+        const attribute = n.childForFieldName('attribute')?.text;
+        if (attribute === 'output' || attribute === 'outputs') return this.outputOf(object);
+        if (attribute === 'input' || attribute === 'inputs') return this.inputOf(object);
+        return OPAQUE;
       }
       case 'list':
       case 'tuple':
@@ -777,6 +781,27 @@ export class Executor {
   }
 
   // ---------------------------------------------------------------- applying layers
+
+  /**
+   * `base_model.output` (transfer learning in the Keras 2 functional style): the model or layer,
+   * applied once to its own input. Read once per value so `.output` used twice is one node.
+   */
+  private outputOf(value: Value): Value {
+    if (value.t !== 'layer' && value.t !== 'sequential') return OPAQUE;
+    const key = value.t === 'layer' ? value.factory : value.seq;
+    let producers = this.state.appliedOutputs.get(key);
+    if (!producers) {
+      producers = value.t === 'layer' ? [this.instantiate(value.factory, [], this.marks)] : this.chainSequential(value.seq, [], this.marks);
+      this.state.appliedOutputs.set(key, producers);
+    }
+    return { t: 'tensor', producers };
+  }
+
+  /** `base_model.input`: the input tensors of a Sequential (its Input layers), or an input of unknown origin. */
+  private inputOf(value: Value): Value {
+    if (value.t === 'sequential') return { t: 'tensor', producers: value.seq.items.flatMap((i) => (i.value.t === 'tensor' ? i.value.producers : [])) };
+    return value.t === 'layer' ? { t: 'tensor', producers: [] } : OPAQUE;
+  }
 
   apply(callee: Value, call: Node): Value {
     const values = this.callValues(call);

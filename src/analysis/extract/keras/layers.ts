@@ -117,7 +117,8 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
   if (!spec) {
     return {
       layer: makeLayer({ kind: 'unknown', className: written, range, name: layerName }),
-      declaredInput: null,
+      // keras.applications models declare the input they take.
+      declaredInput: looseShape(args.keywords.get('input_shape') ?? null, ctx),
       unsupported: [{ what: `layer ${written} (line ${range.start.line + 1}) is not modelled`, range }],
     };
   }

@@ -35,6 +35,8 @@ export class ExtractionState {
   /** Lists that receive every graph node created while they are on the stack. */
   readonly recorders: GraphNode[][] = [];
   readonly functionals: FunctionalRecord[] = [];
+  /** Graph nodes made for `value.output` (see Executor.outputOf), by layer factory or Sequential. */
+  readonly appliedOutputs = new WeakMap<object, GraphNode[]>();
   /** Functions that are not methods, by name (names defined twice are ambiguous and left out). */
   readonly functions = new Map<string, Node>();
   readonly classes = new Map<string, Node>();
