@@ -73,6 +73,9 @@ function verdict(assessment: InitAssessment, init: InitializerIR, layer: LayerIR
     default:
       break;
   }
+  if (assessment.family === 'constant') {
+    return `⚠️ Every weight starts equal, so every unit of this layer computes the same thing and gets the same update; a zero kernel also passes no gradient to the layers below. Fine for biases and for the last layer; for a hidden layer${instead ? instead.replace(/^ Use/, ' use') : ' use a random initializer.'}`;
+  }
   if (assessment.ratio === null || !assessment.target) {
     if (init.name === 'unknown') return 'The initializer could not be resolved statically, so nothing is judged.';
     if (assessment.stats.distribution === 'identity') return 'An identity initialization preserves the signal of a square layer exactly; there is no std to compare.';

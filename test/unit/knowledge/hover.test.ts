@@ -50,6 +50,15 @@ describe('describeInitializerHover', () => {
     expect(md).toContain('19.8×');
   });
 
+  it('explains a constant kernel instead of quoting a 0x ratio', () => {
+    const model = buildModel({ layers: [dense(64, { activation: 'relu', kernelInit: keras('zeros'), fanIn: 32, fanOut: 64 }), dense(1, { fanIn: 64, fanOut: 1 })] });
+    const layer = model.layers[0]!;
+    const md = describeInitializerHover(layer, layer.kernelInit!, model);
+    expect(md).toContain('Every weight starts equal');
+    expect(md).toContain("use `'he_normal'`");
+    expect(md).not.toContain('0×');
+  });
+
   it('does not judge what it cannot know', () => {
     const model = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: keras('he_normal') })] });
     const layer = model.layers[0]!;
