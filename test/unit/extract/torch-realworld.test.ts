@@ -205,3 +205,51 @@ class MixerBlock(nn.Module):
     expect(m!.unsupported).toEqual([]);
   });
 });
+
+describe('attention written by hand', () => {
+  it('does not report the softmax over q @ k^T as a hidden activation', async () => {
+    const [m] = await extractTorchFrom(`
+import math
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+class SelfAttention(nn.Module):
+    def __init__(self, dim=64, heads=4):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        B, T, C = x.size()
+        q, k, v = self.qkv(x).split(C, dim=2)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+        att = att.masked_fill(torch.ones(T, T) == 0, float('-inf'))
+        att = F.softmax(att, dim=-1)
+        y = torch.matmul(att, v)
+        scores = torch.bmm(q, k.transpose(1, 2)).softmax(dim=-1)
+        return self.proj(y.transpose(1, 2).contiguous().view(B, T, C)) + torch.bmm(scores, v)
+`);
+    expect(kinds(m!)).not.toContain('activation:softmax');
+    expect(kinds(m!).slice(0, 2)).toEqual(['dense', 'reshape']);
+    expect(m!.layers.find((l) => l.name === 'proj')!.inputs).toEqual(['L1']);
+  });
+
+  it('still reports a softmax applied to a layer output', async () => {
+    const [m] = await extractTorchFrom(`
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(8, 8)
+        self.b = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.b(F.softmax(self.a(x), dim=-1))
+`);
+    expect(kinds(m!)).toEqual(['dense', 'activation:softmax', 'dense']);
+  });
+});

@@ -78,6 +78,8 @@ const MODULE_WRAPPERS = new Set([
   'torch.compile',
   'torch.jit.script',
 ]);
+/** Tensor products: combining two different tensors through one of them yields attention-like scores. */
+const PRODUCTS = new Set(['matmul', 'bmm', 'mm', 'einsum', 'baddbmm']);
 /** einops layers: pure rearrangements (Rearrange) and reductions (Reduce). */
 const EINOPS_LAYERS = new Map<string, LayerKind>([
   ['einops.layers.torch.Rearrange', 'reshape'],
@@ -1410,6 +1412,22 @@ export class Interpreter {
     }
   }
 
+  /**
+   * What several values feeding one operation have in common: producers, distinct producer sets,
+   * how many operands are computed (not constants or parameters), and attention scores.
+   */
+  private combined(parts: Value[]): { from: number[]; distinct: number; computed: number; scores: boolean } {
+    const tensors: Extract<Value, { t: 'tensor' }>[] = [];
+    const collect = (v: Value) => {
+      if (v.t === 'tensor') tensors.push(v);
+      else if (v.t === 'list') v.items.forEach(collect);
+    };
+    parts.forEach(collect);
+    const sources = new Set(tensors.map((t) => [...t.from].sort().join(',')).filter((s) => s !== ''));
+    const computed = tensors.filter((t) => t.from.length > 0).length;
+    return { from: [...new Set(tensors.flatMap((t) => t.from))], distinct: sources.size, computed, scores: tensors.some((t) => t.scores === true) };
+  }
+
   /** An 'unknown' layer fed by every tensor argument: the flow continues, but nothing is assumed about it. */
   private barrier(n: Node, what: string, args: Args, f: Frame): Value {
     const spelling = this.s.type(n) === 'call' ? (this.s.field(n, 'function')?.text ?? n.text) : n.text.slice(0, 40);
@@ -1439,13 +1457,17 @@ export class Interpreter {
         const slot = this.functionalSlot('unknown', spelling, n);
         return this.node(slot, input, f);
       }
-      case 'pass':
-        return { t: 'tensor', from: this.producers({ t: 'list', items: [...all, ...args.keywords.values()] }) };
+      case 'pass': {
+        const { from, computed, scores } = this.combined([...all, ...args.keywords.values()]);
+        return { t: 'tensor', from, scores: scores || (computed >= 2 && PRODUCTS.has(spelling.slice(spelling.lastIndexOf('.') + 1))) };
+      }
       case 'merge': {
         const parts = op.kind === 'concat' ? (all[0]?.t === 'list' ? all[0].items : all) : all;
         return this.mergeTensors(op.kind, parts, n, f, spelling);
       }
       case 'activation': {
+        // softmax(q @ k^T): attention weights, not an activation of the network.
+        if (input.t === 'tensor' && input.scores && (op.name === 'softmax' || op.name === 'log_softmax' || op.name === 'sigmoid')) return input;
         const slot = this.functionalSlot('activation', spelling, n);
         slot.layer.activation = { name: op.name, spelling, range: rangeOf(n), source: 'functional', params: this.activationParams(op.name, arg) };
         return this.node(slot, input, f);
@@ -1499,12 +1521,10 @@ export class Interpreter {
    * (a residual or a concatenation); scaling by a constant or a parameter passes the tensor through.
    */
   private mergeTensors(kind: 'add' | 'concat' | 'multiply' | null, parts: Value[], n: Node, f: Frame, spelling: string): Value {
-    const tensors = parts.filter((p): p is Extract<Value, { t: 'tensor' }> => p.t === 'tensor');
-    const sources = tensors.map((t) => [...t.from].sort().join(',')).filter((s) => s !== '');
-    const distinct = new Set(sources);
-    const from = [...new Set(tensors.flatMap((t) => t.from))];
+    const { from, distinct, computed, scores } = this.combined(parts);
     if (!f.trace) return { t: 'tensor', from: [] };
-    if (distinct.size < 2 || kind === null) return { t: 'tensor', from };
+    // `q @ k.transpose(...)`: a product of two computed tensors yields attention scores.
+    if (distinct < 2 || kind === null) return { t: 'tensor', from, scores: scores || (spelling === '@' && computed >= 2) };
     const slot = this.functionalSlot(kind, spelling, n);
     const index = f.trace.add(slot, from);
     return index === null ? UNKNOWN : { t: 'tensor', from: [index] };

@@ -69,8 +69,12 @@ export type Value =
   | { t: 'opaque'; node: Node; what: string; name?: string }
   /** A loss module (nn.CrossEntropyLoss()): calling it in forward computes a loss, not a layer output. */
   | { t: 'loss' }
-  /** A tensor while tracing forward: the trace nodes that produced it (empty: the model input). */
-  | { t: 'tensor'; from: number[] }
+  /**
+   * A tensor while tracing forward: the trace nodes that produced it (empty: a constant or fresh tensor).
+   * `scores` marks a product of two different tensors (q @ k^T): a softmax over it weighs attention,
+   * it is not a layer's activation.
+   */
+  | { t: 'tensor'; from: number[]; scores?: boolean }
   | { t: 'unknown' };
 
 export const UNKNOWN: Value = { t: 'unknown' };
