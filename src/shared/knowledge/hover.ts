@@ -133,7 +133,8 @@ export function describeInitializerHover(layer: LayerIR, init: InitializerIR, mo
         facts.push(`- variance-preserving std for ${code(assessment.activation)}: ${formatNumber(target.std)} (Var(W) = ${target.varianceFormula})`);
         if (target.convention !== 'glorot' && layer.fanIn && layer.fanOut && layer.fanOut !== layer.fanIn) {
           const byFanOut = target.std * Math.sqrt(layer.fanIn / layer.fanOut);
-          facts.push(`- normalized by fan_out instead (PyTorch \`mode='fan_out'\`): ${formatNumber(byFanOut)}; either preserves variance, forward or backward (He et al. 2015)`);
+          const spelled = model.framework === 'torch' ? "PyTorch `mode='fan_out'`" : "Keras `VarianceScaling(mode='fan_out')`";
+          facts.push(`- normalized by fan_out instead (${spelled}): ${formatNumber(byFanOut)}; either preserves variance, forward or backward (He et al. 2015)`);
         }
       }
       out.push(facts.join('\n'));
