@@ -29,9 +29,13 @@ Finds models with LSTM, GRU or SimpleRNN layers whose training never clips the g
   given) has none of \`clipnorm\`, \`clipvalue\`, \`global_clipnorm\`. In a custom
   \`GradientTape\` loop, neither the optimizer nor a \`tf.clip_by_*\` call between \`tape.gradient\`
   and \`apply_gradients\` clips.
+  A custom \`train_step\` that clips is what \`fit()\` runs, so it counts as clipping.
 - PyTorch: no \`clip_grad_norm_\` / \`clip_grad_value_\` (any spelling, also hand-written
-  \`p.grad.clamp_\`) between \`loss.backward()\` and \`optimizer.step()\` (or \`scaler.step\`).
-  Clipping after \`step()\` does not count: those gradients have already been applied.
+  \`p.grad.clamp_\`, \`accelerator.clip_grad_norm_\`, or a project helper whose name mentions
+  clipping or whose body clips) between \`loss.backward()\` and \`optimizer.step()\` (or
+  \`scaler.step\`). Clipping after \`step()\` does not count: those gradients have already been applied.
+  The loop is tied to the model through the optimizer it steps (\`optim.Adam(model.parameters())\`),
+  following functions, closures, trainer classes (\`self.optimizer\`) and their call sites.
 
 The model and its training may live in different files (\`model.py\` defines the LSTM, \`train.py\`
 imports it and trains it): the finding is reported at the optimizer or the \`step()\` call in the
