@@ -4,7 +4,6 @@ import { Project } from '../../analysis/project';
 import { createSettingsResolver, isKnownCodeOrPrefix, loadConfigFile, mergeSettings } from '../../analysis/config/index';
 import { RULES } from '../../analysis/rules/index';
 import type { Settings } from '../../shared/settings';
-import { defaultSettings } from '../../shared/settings';
 import { formatJson } from '../format/json';
 import { formatSarif } from '../format/sarif';
 import { formatFileMessages, formatText, paletteFor } from '../format/text';
@@ -58,7 +57,7 @@ function settingsResolver(options: CheckOptions, override: Partial<Settings>, pr
     const loaded = resolve(path);
     let settings = merged.get(loaded.configFile);
     if (!settings) {
-      settings = mergeSettings(loaded.configFile ? loaded.settings : defaultSettings(), override);
+      settings = mergeSettings(loaded.settings, override);
       merged.set(loaded.configFile, settings);
     }
     return settings;
