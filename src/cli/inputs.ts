@@ -98,7 +98,9 @@ export function collectInputs(paths: readonly string[], cwd: string = process.cw
     }
     // A file named explicitly is analyzed whatever its extension, as linters do.
     if (stats.isDirectory()) walk(path, files, seenFolders, errors);
-    else files.add(path);
+    else if (stats.isFile()) files.add(path);
+    // Reading a FIFO or a device could block forever or never end.
+    else errors.push({ path, error: 'not a regular file or folder' });
   }
   return { files: [...files].sort(), errors };
 }

@@ -155,7 +155,7 @@ describe('gradient-lens check: inputs', () => {
       'rnotebook.ipynb': JSON.stringify({ cells: [], metadata: { kernelspec: { language: 'R' } }, nbformat: 4, nbformat_minor: 5 }),
       'empty.py': '',
     });
-    const { status, report } = checkJson(root, '.', 'missing.py', 'missing-folder');
+    const { status, report } = checkJson(root, '.', 'missing.py', 'missing-folder', '/dev/null');
     expect(status).toBe(2);
     const errorOf = (path: string) => report.files.find((f) => f.path === path)?.error;
     expect(errorOf('binary.py')).toMatch(/binary/);
@@ -165,6 +165,7 @@ describe('gradient-lens check: inputs', () => {
     expect(errorOf('rnotebook.ipynb')).toMatch(/not Python/);
     expect(errorOf('missing.py')).toMatch(/no such file/);
     expect(errorOf('missing-folder')).toMatch(/no such file/);
+    expect(errorOf('/dev/null')).toBe('not a regular file or folder');
     expect(errorOf('empty.py')).toBeNull();
     expect(codesIn(report, 'good.py')).toContain('GL101');
     // In text, stdout stays one finding per line; what could not be read goes to stderr.
