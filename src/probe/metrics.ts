@@ -38,7 +38,7 @@ function stacked(group: Group, tensors: tf.Tensor[]): tf.Tensor {
 
 /** Sum of every element of each member: [k]. */
 function perMemberSum(x: tf.Tensor): tf.Tensor1D {
-  return tf.sum(tf.reshape(x, [x.shape[0], -1]), 1) as tf.Tensor1D;
+  return tf.sum(x, x.shape.slice(1).map((_, i) => i + 1)) as tf.Tensor1D;
 }
 
 function size(shape: number[]): number {
@@ -73,10 +73,17 @@ export class StepMeter {
   private readonly vars: tf.Variable[];
   private readonly slots: Slot[] = [];
 
-  /** `nodes` are the measured nodes; `batch` the batch size. */
+  /**
+   * `nodes` are the measured nodes; `batch` the batch size. `gradientScale`: the loss was multiplied
+   * by it before differentiation (plain SGD folds its learning rate in), so gradients are divided by it.
+   * `exactUpdate`: the optimizer step subtracts exactly the (scaled) gradient, so the weight change
+   * needs no before/after comparison.
+   */
   constructor(
     private readonly nodes: ProbeNode[],
     private readonly batch: number,
+    private readonly gradientScale = 1,
+    private readonly exactUpdate = false,
   ) {
     const outShapes = nodes.map((n) => [batch, ...n.planned.outShape]);
     this.outputGroups = groupByShape(outShapes);
@@ -91,7 +98,8 @@ export class StepMeter {
     for (const kind of ['sum', 'square'] as const) for (const g of this.outputGroups) for (const i of g.items) this.slots.push([kind, i]);
     for (const g of this.satGroups) for (const i of g.items) this.slots.push(['saturated', this.satNodes[i]]);
     for (const g of this.deadGroups) for (const i of g.items) this.slots.push(['dead', this.deadNodes[i]]);
-    for (const kind of ['grad', 'delta', 'weight'] as const) for (const g of this.varGroups) for (const i of g.items) this.slots.push([kind, this.varNode[i]]);
+    const weightKinds = exactUpdate ? (['grad', 'weight'] as const) : (['grad', 'delta', 'weight'] as const);
+    for (const kind of weightKinds) for (const g of this.varGroups) for (const i of g.items) this.slots.push([kind, this.varNode[i]]);
   }
 
   /** The weights before the optimizer step, one stacked tensor per shape group (for the update ratio). */
@@ -118,10 +126,12 @@ export class StepMeter {
         const peaks = tf.max(tf.reshape(x, [x.shape[0], -1, g.shape[g.shape.length - 1]]), 1);
         parts.push(perMemberSum(tf.cast(tf.lessEqual(peaks, 0), 'float32')));
       }
-      const after = this.varGroups.map((g) => stacked(g, this.vars));
       const gradStacks = this.varGroups.map((g) => stacked(g, grads));
       parts.push(...gradStacks.map((s) => perMemberSum(tf.square(s))));
-      parts.push(...after.map((a, k) => perMemberSum(tf.squaredDifference(a, before[k]))));
+      if (!this.exactUpdate) {
+        const after = this.varGroups.map((g) => stacked(g, this.vars));
+        parts.push(...after.map((a, k) => perMemberSum(tf.squaredDifference(a, before[k]))));
+      }
       parts.push(...before.map((b) => perMemberSum(tf.square(b))));
       return tf.concat(parts) as tf.Tensor1D;
     });
@@ -147,7 +157,7 @@ export class StepMeter {
       else add(kind === 'grad' ? gradSq : kind === 'delta' ? deltaSq : weightSq, node, v);
     });
     const numbers: StepNumbers = {
-      loss: values[0],
+      loss: values[0] / this.gradientScale,
       actMean: [],
       actStd: [],
       nonFinite: [],
@@ -167,8 +177,8 @@ export class StepMeter {
       if (deadCounts.has(i)) numbers.dead[i] = deadCounts.get(i)! / shape[shape.length - 1];
       if (gradSq.has(i)) {
         const g = gradSq.get(i)!;
-        const d = deltaSq.get(i)!;
-        numbers.gradNorm[i] = Math.sqrt(g);
+        const d = this.exactUpdate ? g : deltaSq.get(i)!;
+        numbers.gradNorm[i] = Math.sqrt(g) / this.gradientScale;
         numbers.updateRatio[i] = Math.sqrt(d) / Math.max(Math.sqrt(weightSq.get(i)!), 1e-12);
         if (!Number.isFinite(g) || !Number.isFinite(d)) numbers.nonFinite[i] = 1;
       }

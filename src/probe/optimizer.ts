@@ -10,6 +10,13 @@ import type { ProbeNotice } from '../shared/probe';
 export interface ProbeOptimizer {
   /** e.g. "adam(lr=0.001, clipnorm=1)". */
   description: string;
+  /**
+   * The loss is multiplied by this before differentiation. Plain SGD and momentum fold their learning
+   * rate in here (lr * grad(L) = grad(lr * L)), which saves one op per weight per step.
+   */
+  gradientScale: number;
+  /** The step subtracts exactly the (scaled) gradient: the weight change is the gradient itself. */
+  exactUpdate: boolean;
   /** Clip and apply one step of gradients (aligned with `vars`). Disposes nothing it did not create. */
   step(vars: tf.Variable[], grads: tf.Tensor[]): void;
   dispose(): void;
@@ -95,8 +102,32 @@ export function buildOptimizer(model: ModelIR, notices: ProbeNotice[]): ProbeOpt
   if (clipping.value !== null) parts.push(`clipvalue=${clipping.value}`);
   if (clipping.globalNorm !== null) parts.push(`global_clipnorm=${clipping.globalNorm}`);
   const clips = clipping.norm !== null || clipping.value !== null || clipping.globalNorm !== null;
+  const description = `${name}(${parts.join(', ')})`;
+  if (name === 'sgd' && !clips) {
+    optimizer.dispose();
+    if (momentum > 0) {
+      // torch and tfjs momentum: v = m v + g, w -= lr v; with g scaled by lr: v' = m v' + g', w -= v'.
+      const scaled = tf.train.momentum(1, momentum);
+      return {
+        description,
+        gradientScale: rate,
+        exactUpdate: false,
+        step: (vars, grads) => tf.tidy(() => scaled.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[i] })))),
+        dispose: () => scaled.dispose(),
+      };
+    }
+    return {
+      description,
+      gradientScale: rate,
+      exactUpdate: true,
+      step: (vars, grads) => vars.forEach((v, i) => v.assign(tf.tidy(() => tf.sub(v, grads[i])))),
+      dispose: () => {},
+    };
+  }
   return {
-    description: `${name}(${parts.join(', ')})`,
+    description,
+    gradientScale: 1,
+    exactUpdate: false,
     step(vars, grads) {
       tf.tidy(() => {
         const used = clips ? clip(grads, clipping) : grads;

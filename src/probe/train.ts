@@ -86,7 +86,8 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
     const weightNodes = measured.filter((n) => n.vars.length > 0);
     const vars = weightNodes.flatMap((n) => n.vars);
     if (vars.length === 0) throw new ProbeFailure('unsupported', `model ${model.name} has no trainable weights to probe`);
-    const meter = new StepMeter(measured, options.batchSize);
+    const meter = new StepMeter(measured, options.batchSize, optimizer.gradientScale, optimizer.exactUpdate);
+    const scale = optimizer.gradientScale;
     const results = measured.map(emptyLayer);
     const losses: number[] = [];
     const outputShape = plan.layers[plan.layers.length - 1].outShape;
@@ -101,7 +102,8 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
       const { value, grads } = tf.variableGrads(() => {
         const outputs = forward(nodes, x, ctx);
         kept = measured.map((n) => tf.keep(outputs[nodes.indexOf(n)]));
-        return computeLoss(lossKind, outputs[outputs.length - 1], y) as tf.Scalar;
+        const loss = computeLoss(lossKind, outputs[outputs.length - 1], y);
+        return (scale === 1 ? loss : tf.mul(loss, scale)) as tf.Scalar;
       }, vars);
       const gradList = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
       optimizer.step(vars, gradList);
