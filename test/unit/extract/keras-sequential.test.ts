@@ -86,6 +86,9 @@ describe('model.add(...)', () => {
     expect(conv.params.padding).toBe('same');
     expect(conv.params.strides).toBeUndefined();
     expect([conv.fanIn, conv.fanOut]).toEqual([9, 288]);
+    expect(conv.params).toEqual({ filters: 32, kernel_size: '[3,3]', padding: 'same', use_bias: true });
+    expect(mlp.layers[0]!.params).toEqual({ units: 512, use_bias: true });
+    expect(mlp.layers[2]!.params).toEqual({ rate: 0.2 });
     // 28x28 'same' conv, 2x2 pool -> 14*14*32 features into the Dense.
     expect(cnn.layers[4]!.fanIn).toBe(14 * 14 * 32);
   });

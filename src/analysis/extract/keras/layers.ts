@@ -211,6 +211,12 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
     fields.activation = written ? activationFromValue(written, ctx) : defaultActivation(spec.defaultActivation);
   }
 
+  // The sizes also appear in params under their Keras names, as rules and messages quote them.
+  if (units !== undefined) params[spec.weights === 'dense' || (spec.weights === 'recurrent' && !spec.dims) ? 'units' : spec.weights === 'embedding' ? 'output_dim' : 'filters'] = units;
+  if (kernelSize && spec.kind !== 'maxpool' && spec.kind !== 'avgpool') params.kernel_size = JSON.stringify(kernelSize);
+  if (hasWeights && spec.weights !== 'embedding' && params.use_bias === undefined) params.use_bias = useBias;
+  if (typeof fields.inFeatures === 'number') params.input_dim = fields.inFeatures;
+
   const kernelArg = args.keywords.get(spec.weights === 'depthwise' || spec.weights === 'separable' ? 'depthwise_initializer' : 'kernel_initializer') ?? args.keywords.get('init');
   const layer = makeLayer({
     kind: spec.kind,
