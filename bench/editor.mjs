@@ -1,5 +1,6 @@
 // Editor benchmark (issue 3). Prints numbers; asserts nothing. Run: `node bench/editor.mjs [--no-vscode] [--no-vsix]`.
-//  1. one-character edit -> publishDiagnostics on a generated 5,000-line file, over real JSON-RPC
+//  1. one-character edit -> publishDiagnostics on generated 5,000-line files (model-dense, and a typical
+//     script with few models), over real JSON-RPC
 //     (dist/server.js --stdio): p50 / p95 / max over EDITS edits (target: p95 <= 50 ms);
 //  2. server start: spawn -> initialize answered -> first diagnostics of that file;
 //  3. server memory (RSS, V8 heap) after the run, from the gradientLens/serverStatus request;
@@ -58,9 +59,18 @@ def fit_encoder_${i}(batches):
 `;
 }
 
-function generate(lines) {
+/** ~5 lines of ordinary (non-model) research code. */
+function helper(i) {
+  return `\ndef normalize_${i}(batch, eps=1e-${(i % 6) + 3}):\n    mean = sum(batch) / len(batch)\n    return [(x - mean) / (abs(mean) + eps) for x in batch]\n`;
+}
+
+/** `lines` lines: model blocks, each followed by `helpersPerBlock` helper functions. */
+function generate(lines, helpersPerBlock) {
   let text = 'import torch\nfrom torch import nn\nimport torch.nn.functional as F\nfrom tensorflow import keras\nfrom tensorflow.keras import layers\n';
-  for (let i = 0; text.split('\n').length < lines; i++) text += block(i);
+  for (let i = 0; text.split('\n').length < lines; i++) {
+    text += block(i);
+    for (let j = 0; j < helpersPerBlock; j++) text += helper(i * 1000 + j);
+  }
   return text.split('\n').slice(0, lines).join('\n') + '\n';
 }
 
@@ -74,10 +84,11 @@ function ensureBuilt() {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-async function benchServer() {
+async function benchServer(label, helpersPerBlock) {
+  console.log(`--- ${label}`);
   const dir = mkdtempSync(join(tmpdir(), 'gl-bench-'));
   const file = join(dir, 'experiments.py');
-  const text = generate(LINES);
+  const text = generate(LINES, helpersPerBlock);
   writeFileSync(file, text);
   const uri = pathToFileURL(file).href;
 
@@ -122,7 +133,7 @@ async function benchServer() {
   console.log(`edit -> publishDiagnostics (${EDITS} one-character edits, ${LINES} lines): p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}, max ${ms(latencies[latencies.length - 1])}  (target p95 <= 50 ms)`);
 
   const status = await connection.sendRequest('gradientLens/serverStatus');
-  console.log(`server memory after the run: RSS ${mb(status.rssBytes)}, V8 heap ${mb(status.heapUsedBytes)}; last analysis ${ms(status.lastAnalysisMs)}`);
+  console.log(`server memory after the run: RSS ${mb(status.rssBytes)} (process incl. analysis worker), main-thread V8 heap ${mb(status.heapUsedBytes)}; last analysis (worker round trip) ${ms(status.lastAnalysisMs)}`);
   await connection.sendRequest(rpc.ShutdownRequest.type);
   await connection.sendNotification(rpc.ExitNotification.type);
   connection.dispose();
@@ -148,7 +159,7 @@ function benchActivation() {
 function benchVsix() {
   if (args.has('--no-vsix')) return;
   const out = join(mkdtempSync(join(tmpdir(), 'gl-bench-vsix-')), 'gradient-lens.vsix');
-  const r = spawnSync('npx', ['vsce', 'package', '--no-dependencies', '--out', out], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync('npm', ['run', '--silent', 'package', '--', '--out', out], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0 || !existsSync(out)) {
     console.log(`.vsix: vsce package failed\n${r.stderr}`);
     return;
@@ -158,6 +169,7 @@ function benchVsix() {
 }
 
 ensureBuilt();
-await benchServer();
+await benchServer('model-dense file: two models and a training loop every ~40 lines', 0);
+await benchServer('typical research script: a model block every ~400 lines among helper code', 80);
 benchActivation();
 benchVsix();
