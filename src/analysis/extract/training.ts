@@ -70,7 +70,12 @@ class OptimizerIndex {
       const ir = stringOptimizer(origin, this.file.path);
       return ir ? { ir, call: null } : null;
     }
-    return this.byStart.get(origin.startIndex) ?? null;
+    const found = this.byStart.get(origin.startIndex) ?? null;
+    if (found && expr.type === 'identifier' && setsClippingLater(this.file.text, expr.text)) {
+      // `opt.clipnorm = 1.0` after construction: clipping is set, with a value we do not track.
+      return { ir: { ...found.ir, unresolved: [...(found.ir.unresolved ?? []), 'clipnorm'] }, call: found.call };
+    }
+    return found;
   }
 
   /**
@@ -92,22 +97,54 @@ class OptimizerIndex {
   }
 }
 
+/** A failed collector is reported once, on the file's first model, as something not understood. */
+function noteFailure(models: ModelIR[], what: string, err: unknown): void {
+  const first = models[0];
+  if (first) first.unsupported.push({ what: `reading the training code (${what}: ${err instanceof Error ? err.message : String(err)})`, range: first.nameRange });
+}
+
+/** `opt.clipnorm = ...` / `opt.global_clipnorm = ...` / `opt.clipvalue = ...` anywhere in the file. */
+function setsClippingLater(text: string, name: string): boolean {
+  return new RegExp(`(?<![\\w.])${name}\\.(clipnorm|clipvalue|global_clipnorm)\\s*=[^=]`).test(text);
+}
+
 /** Packages without which a file can hold no training facts (optimizers, compile, loops, loaders). */
 const ML_PACKAGES = ['torch', 'tensorflow', 'keras', 'tf_keras', 'torchvision', 'lightning', 'pytorch_lightning', 'accelerate'];
 
 export const extractTraining: TrainingExtractor = (file: PyFile, models: ModelIR[]): ExternalTraining[] => {
   if (models.length === 0 && !ML_PACKAGES.some((p) => file.imports.importsPackage(p))) return [];
   const resolver = new ModelResolver(file, models);
-  const optimizers = new OptimizerIndex(file, resolver);
+  let optimizers: OptimizerIndex;
+  try {
+    optimizers = new OptimizerIndex(file, resolver);
+  } catch (err) {
+    noteFailure(models, 'optimizers', err);
+    return [];
+  }
   const table = new TrainingTable();
 
-  collectKerasCalls(file, resolver, optimizers, table);
-  for (const { ir, call } of optimizers.torchOptimizers()) {
-    const params = argument(callArguments(call), 0, 'params');
-    for (const ref of params ? resolver.modelsOfParameters(params).known : []) table.get(ref).optimizer ??= ir;
+  // Each collector is guarded: a construct one of them trips on costs its facts, not the file's models.
+  const phases: [string, () => void][] = [
+    ['compile/fit', () => collectKerasCalls(file, resolver, optimizers, table)],
+    [
+      'optimizers',
+      () => {
+        for (const { ir, call } of optimizers.torchOptimizers()) {
+          const params = argument(callArguments(call), 0, 'params');
+          for (const ref of params ? resolver.modelsOfParameters(params).known : []) table.get(ref).optimizer ??= ir;
+        }
+      },
+    ],
+    ['training loops', () => collectLoops(file, resolver, optimizers, models, table)],
+    ['data sources', () => findDataSources(file, resolver, table)],
+  ];
+  for (const [what, run] of phases) {
+    try {
+      run();
+    } catch (err) {
+      noteFailure(models, what, err);
+    }
   }
-  collectLoops(file, resolver, optimizers, models, table);
-  findDataSources(file, resolver, table);
 
   const external: ExternalTraining[] = [];
   for (const { ref, training } of table.all()) {

@@ -111,6 +111,19 @@ second.compile(optimizer=keras.optimizers.Adam(learning_rate=args.lr, clipnorm=a
     expect(o.unresolved).toEqual(['learning_rate', 'clipnorm']);
   });
 
+  it('treats clipping set on the optimizer after construction as unknown clipping', async () => {
+    const src = `${KERAS_HEAD}
+model = keras.Sequential([
+    layers.LSTM(64),
+])
+opt = keras.optimizers.Adam(1e-3)
+opt.clipnorm = 1.0
+model.compile(optimizer=opt, loss="mse")
+`;
+    const { models } = await run(src, (s) => [kerasModel(s)]);
+    expect(models[0]!.training.optimizer?.unresolved).toContain('clipnorm');
+  });
+
   it('uses the initial rate of a learning-rate schedule', async () => {
     const src = `${KERAS_HEAD}
 schedule = keras.optimizers.schedules.ExponentialDecay(initial_learning_rate=0.05, decay_steps=1000, decay_rate=0.9)
