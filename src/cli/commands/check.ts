@@ -21,6 +21,7 @@ export interface CheckOptions {
   ignore?: string[];
   config?: string;
   output?: string;
+  verbose?: boolean;
 }
 
 /** Commander collector: `--select GL1,GL203 --select GL4` -> ['GL1', 'GL203', 'GL4']. */
@@ -116,6 +117,7 @@ export function registerCheckCommand(program: Command): void {
     .option('--ignore <codes>', 'skip these rule codes or prefixes, comma-separated', commaList)
     .option('--config <file>', 'read settings from this TOML file instead of the nearest pyproject.toml')
     .option('--output <file>', 'write the report to this file instead of stdout')
+    .option('--verbose', 'also note code the analyzer does not model (custom layers, dynamic loops, skipped cells)')
     .addHelpText(
       'after',
       [
@@ -133,7 +135,7 @@ export function registerCheckCommand(program: Command): void {
       const report = await runCheck(paths, options);
       for (const problem of report.usageProblems) printProblem(problem);
       if (report.files.length === 0) printProblem('warning: no Python files (.py, .ipynb) found');
-      process.stderr.write(formatFileMessages(report, paletteFor(process.stderr)));
+      process.stderr.write(formatFileMessages(report, paletteFor(process.stderr), options.verbose === true));
       const text = formatReport(report, options.format, options.output === undefined && process.stdout.isTTY === true);
       const writeError = writeReport(text, options.output);
       if (writeError) printProblem(writeError);

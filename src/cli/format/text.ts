@@ -79,13 +79,15 @@ export function formatText(report: CheckReport, palette: Palette): string {
 
 /**
  * What is not a finding, for stderr in every format: files that could not be analyzed and notices
- * (syntax errors, Python 2, skipped notebook cells, unknown codes in suppressions).
+ * (syntax errors, Python 2, unknown codes in suppressions). Information-level notices (code the
+ * analyzer does not model, skipped notebook cells) only when `verbose`: real projects have many.
  */
-export function formatFileMessages(report: CheckReport, palette: Palette): string {
+export function formatFileMessages(report: CheckReport, palette: Palette, verbose: boolean): string {
   const lines: string[] = [];
   for (const file of report.files) {
     if (file.error !== null) lines.push(`${palette.path(file.displayPath)}: ${palette.error('error')}: ${file.error}`);
     for (const notice of file.notices) {
+      if (!verbose && (notice.severity === 'information' || notice.severity === 'hint')) continue;
       const where = notice.range ? positionLabel(file, notice.range.start.line, notice.range.start.character) : file.displayPath;
       lines.push(`${palette.path(where)}: ${palette.dim(`note: ${notice.message}`)}`);
     }

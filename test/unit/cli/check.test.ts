@@ -196,6 +196,29 @@ describe('gradient-lens check: inputs', () => {
   });
 });
 
+describe('gradient-lens check: notes', () => {
+  it('notes code it does not model only with --verbose', () => {
+    const custom = `import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(32, 64)
+        self.attn = nn.MultiheadAttention(64, 4)
+        self.fc2 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = self.fc1(x).relu()
+        x, _ = self.attn(x, x, x)
+        return self.fc2(x)
+`;
+    const root = tree({ 'net.py': custom });
+    expect(runCli(['check'], root).stderr).toBe('');
+    expect(runCli(['check', '--verbose'], root).stderr).toMatch(/^net\.py:\d+:\d+: note: .*MultiheadAttention/m);
+  });
+});
+
 describe('gradient-lens check: one project', () => {
   it('links a model in one input file to the training loop in another', () => {
     const root = tree({
