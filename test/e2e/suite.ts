@@ -132,6 +132,19 @@ test('a model split across notebook cells is linted on the right cell', async ()
   assert.equal(ours(cells[0]!.document.uri).length, 0, 'the markdown cell has none');
 });
 
+test('changing gradientLens.ignore re-lints open files', async () => {
+  const uri = workspaceUri('bad_model.py');
+  await until(() => ours(uri).some((d) => codeOf(d) === 'GL101'), 'GL101 before the change');
+  const settings = vscode.workspace.getConfiguration('gradientLens');
+  await settings.update('ignore', ['GL101'], vscode.ConfigurationTarget.Workspace);
+  try {
+    await until(() => !ours(uri).some((d) => codeOf(d) === 'GL101'), 'GL101 ignored');
+  } finally {
+    await settings.update('ignore', undefined, vscode.ConfigurationTarget.Workspace);
+  }
+  await until(() => ours(uri).some((d) => codeOf(d) === 'GL101'), 'GL101 back');
+});
+
 test('Gradient Lens: Restart Server starts a new server that lints again', async () => {
   const before = await api.serverStatus();
   await vscode.commands.executeCommand('gradientLens.restartServer');
