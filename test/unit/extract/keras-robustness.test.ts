@@ -116,3 +116,30 @@ if __name__ == '__main__':
     expect(model.layers.every((l) => l.params.conditional === undefined)).toBe(true);
   });
 });
+
+describe('odd but real code', () => {
+  it('reads through notebook magics, typed assignments, **kwargs and Lambda layers', async () => {
+    const text = `get_ipython().run_line_magic('matplotlib', 'inline')
+!pip install -q tensorflow==2.15
+import tensorflow as tf
+from tensorflow import keras
+
+cfg = dict(activation="relu", kernel_initializer="he_normal")
+
+model: keras.Model = keras.Sequential([
+    keras.layers.Lambda(lambda img: img / 255.0, input_shape=(8,)),
+    keras.layers.Dense(32, **cfg),
+    keras.layers.Lambda(lambda t: tf.reverse(t, [1])),
+])
+`;
+    const model = modelNamed(await extractFrom(text), 'model');
+    expect(model.layers.map((l) => l.kind)).toEqual(['rescaling', 'dense', 'unknown']);
+    const dense = model.layers[1]!;
+    // The splat may set activation and initializers: no default is claimed.
+    expect(dense.activation).toMatchObject({ name: 'unknown', spelling: '**cfg' });
+    expect(dense.kernelInit).toMatchObject({ name: 'unknown', spelling: '**cfg', explicit: true });
+    expect(dense.units).toBe(32);
+    expect(dense.fanIn).toBe(8);
+    expect(model.unsupported.map((u) => u.what)).toEqual(['layer keras.layers.Lambda (line 11) is not modelled']);
+  });
+});

@@ -92,7 +92,11 @@ function sizeList(value: ConstValue | undefined, dims: number): number[] | null 
 
 function initializerArg(args: CallArguments, spec: LayerSpec, name: string, ctx: ArgContext, fallback: () => InitializerIR): InitializerIR {
   const written = arg(args, spec, name);
-  return written ? initializerFromValue(written, ctx) : fallback();
+  if (written) return initializerFromValue(written, ctx);
+  // `Dense(64, **config)`: the splat may set it, so the framework default is not a fact.
+  const splat = args.splats[0];
+  if (splat) return { name: 'unknown', params: {}, options: {}, spelling: splat.text, range: rangeOf(splat), explicit: true, framework: 'keras' };
+  return fallback();
 }
 
 /** Zero-width range just before the closing parenthesis, where a keyword argument can be inserted. */
@@ -114,6 +118,13 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
   const nameNode = args.keywords.get('name');
   const name = nameNode ? evaluateArg(ctx, nameNode) : undefined;
   const layerName = typeof name === 'string' ? name : '';
+  if (!spec && className === 'Lambda') {
+    // `Lambda(lambda x: x / 255.0)` is the Keras 2 way of scaling pixels: a rescaling layer.
+    const fn = args.positional[0] ?? args.keywords.get('function');
+    if (fn?.type === 'lambda' && /\/\s*(?:255|127\.5)\b|\*\s*\(?\s*1\.?0*\s*\/\s*255/.test(fn.childForFieldName('body')?.text ?? '')) {
+      return { layer: makeLayer({ kind: 'rescaling', className: written, range, name: layerName, params: { op: 'Lambda' } }), declaredInput: looseShape(args.keywords.get('input_shape') ?? null, ctx), unsupported: [] };
+    }
+  }
   if (!spec) {
     return {
       layer: makeLayer({ kind: 'unknown', className: written, range, name: layerName }),
@@ -208,7 +219,10 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
     fields.activation = activationOfLayerCall(className, call, ctx);
   } else if (spec.defaultActivation) {
     const written = arg(args, spec, 'activation');
-    fields.activation = written ? activationFromValue(written, ctx) : defaultActivation(spec.defaultActivation);
+    const splat = args.splats[0];
+    if (written) fields.activation = activationFromValue(written, ctx);
+    else if (splat) fields.activation = { name: 'unknown', spelling: splat.text, range: rangeOf(splat), source: 'kwarg', params: {} };
+    else fields.activation = defaultActivation(spec.defaultActivation);
   }
 
   // The sizes also appear in params under their Keras names, as rules and messages quote them.
