@@ -51,4 +51,18 @@ describe('notebooks', () => {
     await session.changeNotebookCell(NOTEBOOK, cells[2]!, modelCell.replaceAll('nn.Tanh()', 'nn.ReLU()').replace('nn.Linear(256, 128)', 'nn.Linear(256, 128, bias=False)'), 2);
     await session.diagnosticsWhere(cells[2]!, (d) => d.length === 0, 'a clean model cell');
   });
+
+  it('finds a Keras model built with model.add across cells, on the cells that add the layers', async () => {
+    const uri = 'file:///tmp/gradient-lens-tests/keras-split.ipynb';
+    const keras = await session.openNotebook(uri, [
+      { text: 'from tensorflow import keras\nfrom tensorflow.keras import layers\n\nmodel = keras.Sequential()\nmodel.add(layers.Dense(256, activation="sigmoid", input_shape=(784,)))' },
+      { text: '## More sigmoid layers', kind: 'markup' },
+      { text: 'model.add(layers.Dense(128, activation="sigmoid"))\nmodel.add(layers.Dense(64, activation="sigmoid"))\nmodel.add(layers.Dense(10, activation="softmax"))' },
+    ]);
+    const first = await session.diagnosticsWhere(keras[0]!, (d) => codes(d).includes('GL101'), 'GL101 on the first layer cell');
+    expect(first.find((d) => d.code === 'GL101')!.range.start.line).toBe(4);
+    const related = first.find((d) => d.code === 'GL101')!.relatedInformation ?? [];
+    // The other layers of the stack are in the third cell: related locations point into it.
+    expect(related.some((r) => r.location.uri === keras[2])).toBe(true);
+  });
 });
