@@ -7,21 +7,23 @@
  * 'unknown' layer so that no false adjacency is invented.
  */
 import type { Node } from 'web-tree-sitter';
-import type { ActivationName, LayerKind } from '../../../shared/ir';
+import type { InitializerIR, LayerKind } from '../../../shared/ir';
 import { Scope, type ConstValue } from '../../python/constants';
 import type { PyFile } from '../../python/file';
-import { namedChildren, rangeOf, stringValue } from '../../python/syntax';
-import { SyntaxCache } from './syntax-cache';
-import { makeLayer } from '../builders';
-import { FUNCTIONAL_DEFAULTS, FUNCTIONAL_PARAMS } from './activations';
+import { namedChildren, stringValue } from '../../python/syntax';
+import { argReader, type ArgList, type Args } from './args';
+import { BUILTINS, MAX_ITERATIONS, callBuiltin } from './builtins';
+import { buildLayer, torchLayerName, unknownLayer } from './catalog';
 import { classAttribute, classFields, isModuleClass } from './classes';
-import { buildLayer, torchLayerName, unknownLayer, type ArgReader } from './catalog';
 import { arithmetic, braceFormat, compare, str, stringMethod, truthy } from './constops';
+import { functionalSlot, hasTensor } from './flow';
 import { calculateGain, nnInitCall, tensorMethodInit } from './init';
-import { childrenOf, classNameOf, cloneValue, isInstance, namedModules, namedParameters, paramOf, sameClass, sizeAttribute, typeOf } from './introspect';
-import { functionOp, methodOp, type TensorOp } from './tensorops';
-import { MODEL_INPUT, type Trace } from './trace';
-import { UNKNOWN, constOf, constant, leafSlots, type ClassInfo, type Instance, type Slot, type Value } from './values';
+import { childrenOf, classNameOf, cloneValue, namedModules, namedParameters, paramOf, sameClass, sizeAttribute } from './introspect';
+import { SyntaxCache } from './syntax-cache';
+import { apply, barrier, mergeTensors, tensorOp } from './forward';
+import { functionOp, methodOp } from './tensorops';
+import type { Trace } from './trace';
+import { UNKNOWN, constOf, constant, leafSlots, type ClassInfo, type Instance, type Value } from './values';
 
 /** Shared state of one file's interpretation. */
 export interface Context {
@@ -49,22 +51,12 @@ export interface Frame {
 
 type Flow = { kind: 'return'; value: Value } | { kind: 'break' } | { kind: 'continue' } | undefined;
 
-/** The argument list node of a call (an argument_list, or a lone generator expression). */
-type ArgList = Node | null;
-
-interface Args {
-  positional: Value[];
-  keywords: Map<string, Value>;
-  /** A splat whose contents are unknown: positions after it are unknown. */
-  partial: boolean;
-}
 
 const MAX_DEPTH = 10;
 /** Statements one file's interpretation may execute (unrolled loops count every iteration). */
 const MAX_STEPS = 100_000;
 /** Iterations nested constant loops may unroll together; beyond it a loop counts as unbounded. */
 const MAX_UNROLLED = 4096;
-const MAX_ITERATIONS = 256;
 const RETURNS_SELF = new Set(['to', 'cuda', 'cpu', 'float', 'double', 'half', 'train', 'eval', 'requires_grad_', 'type', 'share_memory', 'bfloat16']);
 const TENSOR_FACTORIES = /^torch\.(zeros|ones|randn|rand|empty|full|tensor|arange|linspace|eye|zeros_like|ones_like|randn_like|rand_like|randint|from_numpy|as_tensor|Tensor|FloatTensor|LongTensor)$/;
 const MODULE_WRAPPERS = new Set([
@@ -78,8 +70,6 @@ const MODULE_WRAPPERS = new Set([
   'torch.compile',
   'torch.jit.script',
 ]);
-/** Tensor products: combining two different tensors through one of them yields attention-like scores. */
-const PRODUCTS = new Set(['matmul', 'bmm', 'mm', 'einsum', 'baddbmm']);
 /** einops layers: pure rearrangements (Rearrange) and reductions (Reduce). */
 const EINOPS_LAYERS = new Map<string, LayerKind>([
   ['einops.layers.torch.Rearrange', 'reshape'],
@@ -98,7 +88,6 @@ const MATH = new Map<string, (...xs: number[]) => number>([
   ['math.pow', Math.pow],
   ['numpy.prod', (...xs) => xs.reduce((a, b) => a * b, 1)],
 ]);
-const BUILTINS = new Set(['range', 'len', 'list', 'tuple', 'zip', 'enumerate', 'reversed', 'int', 'float', 'str', 'isinstance', 'type', 'getattr', 'setattr', 'hasattr', 'dict', 'sorted', 'min', 'max', 'abs', 'round', 'sum', 'print', 'super', 'bool']);
 
 /** Whether a function definition carries a decorator such as @staticmethod. */
 function decoratedWith(def: Node, decorator: string): boolean {
@@ -654,7 +643,7 @@ export class Interpreter {
     return this.member(obj, name);
   }
 
-  private member(obj: Value, name: string): Value {
+  member(obj: Value, name: string): Value {
     switch (obj.t) {
       case 'instance': {
         const attr = obj.inst.attrs.get(name);
@@ -861,7 +850,7 @@ export class Interpreter {
 
   /** A binary operator: constants compute, lists concatenate/repeat, tensors merge. */
   private combine(op: string, a: Value, b: Value, n: Node, f: Frame): Value {
-    if (a.t === 'tensor' || b.t === 'tensor') return this.mergeTensors(op === '+' || op === '-' ? 'add' : op === '*' ? 'multiply' : null, [a, b], n, f, op);
+    if (a.t === 'tensor' || b.t === 'tensor') return mergeTensors(op === '+' || op === '-' ? 'add' : op === '*' ? 'multiply' : null, [a, b], n, f, op);
     if (op === '+' && a.t === 'list' && b.t === 'list') return { t: 'list', items: [...a.items, ...b.items] };
     if (op === '*' && a.t === 'list') {
       const times = constOf(b);
@@ -928,13 +917,13 @@ export class Interpreter {
     }
     if (this.s.type(fnNode) === 'identifier' && !f.locals.has(fnNode.text)) {
       const name = fnNode.text;
-      if (BUILTINS.has(name) && !this.ctx.functions.has(name) && !this.ctx.classes.has(name) && !this.ctx.file.imports.has(name)) return this.builtin(name, n, syntax, f);
+      if (BUILTINS.has(name) && !this.ctx.functions.has(name) && !this.ctx.classes.has(name) && !this.ctx.file.imports.has(name)) return callBuiltin(this, name, n, this.evalArgs(syntax, f), f.scope);
       if (this.ctx.file.imports.has(name)) return this.libraryCall(this.ctx.file.imports.resolve(name), name, n, syntax, f);
     }
     return this.callValue(this.eval(fnNode, f), n, syntax, f);
   }
 
-  private withSelf(args: Args, self: Instance): Args {
+  withSelf(args: Args, self: Instance): Args {
     return { ...args, positional: [{ t: 'instance', inst: self }, ...args.positional] };
   }
 
@@ -970,11 +959,11 @@ export class Interpreter {
       case 'list':
       case 'dict':
         if (!f.trace) return UNKNOWN;
-        return this.apply(callee, this.evalArgs(syntax, f), n, f);
+        return apply(this, callee, this.evalArgs(syntax, f), n, f);
       default: {
         if (f.trace) {
           const args = this.evalArgs(syntax, f);
-          if (this.hasTensor(args)) return this.barrier(n, `${this.s.field(n, 'function')?.text ?? 'call'}(...) is not modelled`, args, f);
+          if (hasTensor(args)) return barrier(this, n, `${this.s.field(n, 'function')?.text ?? 'call'}(...) is not modelled`, args, f);
         }
         return f.trace ? UNKNOWN : { t: 'opaque', node: n, what: `${this.s.field(n, 'function')?.text ?? 'call'}(...) is not a known module` };
       }
@@ -986,128 +975,6 @@ export class Interpreter {
     const cls = holder.parent?.parent;
     if ((cls && this.s.type(cls)) !== 'class_definition') return null;
     return cls ? (this.ctx.classes.get(this.s.field(cls, 'name')?.text ?? '') ?? null) : null;
-  }
-
-  private builtin(name: string, n: Node, syntax: ArgList, f: Frame): Value {
-    const args = this.evalArgs(syntax, f);
-    const a0 = args.positional[0] ?? UNKNOWN;
-    const a1 = args.positional[1] ?? UNKNOWN;
-    switch (name) {
-      case 'range': {
-        const v = f.scope.iteration(n);
-        if (v) return constant(v);
-        const nums = args.positional.map(constOf);
-        if (nums.length === 0 || nums.length > 3 || !nums.every((x): x is number => typeof x === 'number')) return UNKNOWN;
-        const [start, stop, step] = nums.length === 1 ? [0, nums[0]!, 1] : [nums[0]!, nums[1]!, nums[2] ?? 1];
-        if (step === 0) return UNKNOWN;
-        const out: number[] = [];
-        for (let i = start; step > 0 ? i < stop : i > stop; i += step) {
-          out.push(i);
-          if (out.length > MAX_ITERATIONS) return UNKNOWN;
-        }
-        return constant(out);
-      }
-      case 'len': {
-        const items = this.iterate(a0);
-        return items ? constant(items.length) : UNKNOWN;
-      }
-      case 'list':
-      case 'tuple':
-      case 'sorted': {
-        if (args.positional.length === 0) return { t: 'list', items: [] };
-        const items = this.iterate(a0);
-        if (!items) return a0.t === 'opaque' ? a0 : UNKNOWN;
-        const list: Value = { t: 'list', items: [...items] };
-        if (name !== 'sorted') return list;
-        const c = constOf(list);
-        return Array.isArray(c) ? constant([...c].sort((x, y) => (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))))) : UNKNOWN;
-      }
-      case 'reversed': {
-        const items = this.iterate(a0);
-        return items ? { t: 'list', items: [...items].reverse() } : UNKNOWN;
-      }
-      case 'zip': {
-        const lists = args.positional.map((v) => this.iterate(v));
-        if (lists.length === 0 || lists.some((l) => !l)) return UNKNOWN;
-        const len = Math.min(...lists.map((l) => l!.length));
-        return { t: 'list', items: Array.from({ length: len }, (_, i): Value => ({ t: 'list', items: lists.map((l) => l![i]!) })) };
-      }
-      case 'enumerate': {
-        const items = this.iterate(a0);
-        const start = constOf(args.positional[1] ?? args.keywords.get('start') ?? constant(0));
-        if (!items || typeof start !== 'number') return UNKNOWN;
-        return { t: 'list', items: items.map((v, i): Value => ({ t: 'list', items: [constant(i + start), v] })) };
-      }
-      case 'int':
-      case 'float':
-      case 'abs':
-      case 'round':
-      case 'bool': {
-        const c = constOf(a0);
-        if (name === 'bool') return c === undefined ? UNKNOWN : constant(!!truthy(c));
-        if (typeof c === 'string' && (name === 'int' || name === 'float')) return Number.isFinite(Number(c)) ? constant(name === 'int' ? Math.trunc(Number(c)) : Number(c)) : UNKNOWN;
-        if (typeof c !== 'number') return UNKNOWN;
-        return constant(name === 'int' ? Math.trunc(c) : name === 'abs' ? Math.abs(c) : name === 'round' ? Math.round(c) : c);
-      }
-      case 'min':
-      case 'max':
-      case 'sum': {
-        const items = args.positional.length === 1 ? this.iterate(a0) : args.positional;
-        const nums = items?.map(constOf);
-        if (!nums || nums.length === 0 || !nums.every((x): x is number => typeof x === 'number')) return UNKNOWN;
-        return constant(name === 'min' ? Math.min(...nums) : name === 'max' ? Math.max(...nums) : nums.reduce((x, y) => x + y, 0));
-      }
-      case 'str': {
-        const c = constOf(a0);
-        return c === undefined ? UNKNOWN : constant(str(c));
-      }
-      case 'isinstance': {
-        const r = isInstance(a0, a1);
-        return r === undefined ? UNKNOWN : constant(r);
-      }
-      case 'type':
-        return typeOf(a0);
-      case 'hasattr': {
-        const attr = constOf(a1);
-        if (typeof attr !== 'string') return UNKNOWN;
-        // A disabled bias is still an attribute (set to None).
-        if (this.member(a0, attr).t !== 'unknown') return constant(true);
-        return (a0.t === 'layer' && a0.slot.qualified) || a0.t === 'param' ? constant(false) : UNKNOWN;
-      }
-      case 'getattr': {
-        const attr = constOf(a1);
-        if (typeof attr !== 'string') return UNKNOWN;
-        const v = this.member(a0, attr);
-        return v.t === 'unknown' && args.positional[2] ? args.positional[2] : v;
-      }
-      case 'setattr': {
-        const attr = constOf(a1);
-        if (a0.t === 'instance' && typeof attr === 'string') a0.inst.attrs.set(attr, args.positional[2] ?? UNKNOWN);
-        return constant(null);
-      }
-      case 'dict': {
-        const entries = new Map<string, Value>(args.keywords);
-        return { t: 'dict', entries };
-      }
-      default:
-        return UNKNOWN;
-    }
-  }
-
-  private argReader(args: Args): ArgReader {
-    const pick = (index: number | null, names: string[]): Value | undefined => {
-      for (const name of names) {
-        const kw = args.keywords.get(name);
-        if (kw) return kw;
-      }
-      if (index === null || index < 0) return undefined;
-      if (index >= args.positional.length) return args.partial ? UNKNOWN : undefined;
-      return args.positional[index];
-    };
-    return {
-      get: (index, ...names) => constOf(pick(index, names)),
-      written: (index, ...names) => pick(index, names) !== undefined,
-    };
   }
 
   private libraryCall(qualified: string, spelling: string, n: Node, syntax: ArgList, f: Frame): Value {
@@ -1139,21 +1006,21 @@ export class Interpreter {
     // Wrappers that return (or run) the module they are given.
     if (MODULE_WRAPPERS.has(qualified)) return args.positional[0] ?? args.keywords.get('module') ?? UNKNOWN;
     if (EINOPS_LAYERS.has(qualified)) {
-      const slot = this.functionalSlot(EINOPS_LAYERS.get(qualified)!, spelling, n);
+      const slot = functionalSlot(EINOPS_LAYERS.get(qualified)!, spelling, n);
       slot.layer.unrolled = f.unroll;
       return { t: 'layer', slot };
     }
-    if (f.trace && qualified.startsWith('einops.') && this.hasTensor(args)) return this.tensorOp({ op: 'pass' }, spelling, n, args, null, f);
+    if (f.trace && qualified.startsWith('einops.') && hasTensor(args)) return tensorOp({ op: 'pass' }, spelling, n, args, null, f);
     if (qualified === 'torch.utils.checkpoint.checkpoint' && f.trace) {
       // Activation checkpointing runs its function on the remaining arguments.
       const fn = args.positional[0] ?? UNKNOWN;
       const rest: Args = { positional: args.positional.slice(1), keywords: new Map(), partial: false };
       if (fn.t === 'fn') return this.callFunction(fn.def, fn.self ? this.withSelf(rest, fn.self) : rest, fn.self ? fn.self.cls : this.ownerOf(fn.def), f);
-      return this.apply(fn, rest, n, f);
+      return apply(this, fn, rest, n, f);
     }
     if (qualified === 'torch.nn.parallel.data_parallel' && f.trace) {
       const module = args.positional[0] ?? args.keywords.get('module') ?? UNKNOWN;
-      return this.apply(module, { positional: args.positional.slice(1, 2), keywords: new Map(), partial: false }, n, f);
+      return apply(this, module, { positional: args.positional.slice(1, 2), keywords: new Map(), partial: false }, n, f);
     }
     if (qualified === 'torch.nn.init.calculate_gain' || qualified === 'torch.nn.init.gain') {
       const g = calculateGain(constOf(args.positional[0] ?? args.keywords.get('nonlinearity')), constOf(args.positional[1] ?? args.keywords.get('param')));
@@ -1174,17 +1041,17 @@ export class Interpreter {
     }
     const layerName = torchLayerName(qualified);
     if (layerName?.endsWith('Loss')) return { t: 'loss' };
-    if (layerName && f.trace && this.hasTensor(args)) return this.barrier(n, `${spelling}(...) is called on a tensor`, args, f);
+    if (layerName && f.trace && hasTensor(args)) return barrier(this, n, `${spelling}(...) is called on a tensor`, args, f);
     if (layerName && !['Module', 'Parameter', 'ParameterList', 'ParameterDict'].includes(layerName)) {
-      const slot = buildLayer(qualified, { name: layerName, spelling, call: n, args: this.argReader(args) });
+      const slot = buildLayer(qualified, { name: layerName, spelling, call: n, args: argReader(args) });
       const made = slot ?? unknownLayer(spelling, n, `${spelling} is not modelled`);
       made.layer.unrolled = f.unroll;
       return { t: 'layer', slot: made };
     }
     if (f.trace) {
       const op = functionOp(qualified);
-      if (op) return this.tensorOp(op, spelling, n, args, null, f);
-      if (this.hasTensor(args)) return this.barrier(n, `${spelling}(...) is not modelled`, args, f);
+      if (op) return tensorOp(op, spelling, n, args, null, f);
+      if (hasTensor(args)) return barrier(this, n, `${spelling}(...) is not modelled`, args, f);
       return UNKNOWN;
     }
     return { t: 'opaque', node: n, what: `${spelling}(...) is not a torch.nn layer` };
@@ -1221,8 +1088,8 @@ export class Interpreter {
       const op = methodOp(method);
       const receiver = this.s.fieldOf(this.s.field(n, 'function'), 'object');
       const fn = receiver && this.s.type(receiver) === 'identifier' ? `${receiver.text}.${method}` : `Tensor.${method}`;
-      if (op) return this.tensorOp(op, fn, n, args, obj, f);
-      return this.barrier(n, `${fn}(...) is not modelled`, { ...args, positional: [obj, ...args.positional] }, f);
+      if (op) return tensorOp(op, fn, n, args, obj, f);
+      return barrier(this, n, `${fn}(...) is not modelled`, { ...args, positional: [obj, ...args.positional] }, f);
     }
     if (obj.t === 'const' && typeof obj.v === 'string') {
       const args = this.evalArgs(syntax, f);
@@ -1281,7 +1148,7 @@ export class Interpreter {
       return UNKNOWN;
     }
     if (obj.t === 'layer' || obj.t === 'seq' || obj.t === 'instance' || obj.t === 'list' || obj.t === 'dict') return this.moduleMethod(obj, method, n, syntax, f);
-    if (obj.t === 'opaque' && f.trace && method === 'forward') return this.apply(obj, this.evalArgs(syntax, f), n, f);
+    if (obj.t === 'opaque' && f.trace && method === 'forward') return apply(this, obj, this.evalArgs(syntax, f), n, f);
     if (obj.t === 'const' && Array.isArray(obj.v) && method === 'index') {
       const c = constOf(this.evalArgs(syntax, f).positional[0]);
       const i = obj.v.findIndex((x) => c !== undefined && compare('==', x, c));
@@ -1289,7 +1156,7 @@ export class Interpreter {
     }
     if (f.trace) {
       const args = this.evalArgs(syntax, f);
-      if (this.hasTensor(args)) return this.barrier(n, `${this.s.field(n, 'function')?.text ?? method}(...) is not modelled`, args, f);
+      if (hasTensor(args)) return barrier(this, n, `${this.s.field(n, 'function')?.text ?? method}(...) is not modelled`, args, f);
     }
     return UNKNOWN;
   }
@@ -1342,7 +1209,7 @@ export class Interpreter {
         return constant(null);
       }
       case 'forward':
-        return f.trace ? this.apply(obj, args, n, f) : UNKNOWN;
+        return f.trace ? apply(this, obj, args, n, f) : UNKNOWN;
       default:
         break;
     }
@@ -1350,13 +1217,13 @@ export class Interpreter {
       const found = this.findMethod(obj.inst.cls, method);
       if (found) return this.callFunction(found.def, decoratedWith(found.def, 'staticmethod') ? args : this.withSelf(args, obj.inst), found.owner, f);
     }
-    if (f.trace && this.hasTensor(args)) return this.barrier(n, `${this.s.field(n, 'function')?.text ?? method}(...) is not modelled`, args, f);
+    if (f.trace && hasTensor(args)) return barrier(this, n, `${this.s.field(n, 'function')?.text ?? method}(...) is not modelled`, args, f);
     return UNKNOWN;
   }
 
   // ---------------------------------------------------------------- initializers
 
-  private applyInit(init: import('../../../shared/ir').InitializerIR, target: Value): void {
+  private applyInit(init: InitializerIR, target: Value): void {
     if (target.t !== 'param') return;
     const layer = target.slot.layer;
     if (target.spec.role === 'kernel') layer.kernelInit = init;
@@ -1366,167 +1233,4 @@ export class Interpreter {
 
   // ---------------------------------------------------------------- tracing forward
 
-  private producers(v: Value | undefined): number[] {
-    if (!v) return [];
-    if (v.t === 'tensor') return v.from;
-    if (v.t === 'list') return [...new Set(v.items.flatMap((i) => this.producers(i)))];
-    return [];
-  }
-
-  private hasTensor(args: Args): boolean {
-    const check = (v: Value): boolean => v.t === 'tensor' || (v.t === 'list' && v.items.some(check));
-    return args.positional.some(check) || [...args.keywords.values()].some(check);
-  }
-
-  /** Calls a module value on tensors: one node per leaf layer call, in order. */
-  apply(module: Value, args: Args, n: Node, f: Frame): Value {
-    const trace = f.trace!;
-    const input = args.positional[0] ?? args.keywords.get('input') ?? args.keywords.get('x') ?? UNKNOWN;
-    switch (module.t) {
-      case 'layer': {
-        const from = module.slot.layer.kind === 'unknown' ? this.producers({ t: 'list', items: [...args.positional, ...args.keywords.values()] }) : this.producers(input);
-        const index = trace.add(module.slot, from.length ? from : input.t === 'tensor' ? [] : [MODEL_INPUT]);
-        return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
-      }
-      case 'seq': {
-        let cur = input;
-        for (const item of module.items) cur = this.apply(item, { positional: [cur], keywords: new Map(), partial: false }, n, f);
-        return cur;
-      }
-      case 'instance': {
-        const forward = this.findMethod(module.inst.cls, 'forward');
-        if (forward) {
-          return this.callFunction(forward.def, this.withSelf(args, module.inst), forward.owner, f, () => ({ t: 'tensor', from: [MODEL_INPUT] }));
-        }
-        if (module.inst.seqItems) return this.apply({ t: 'seq', items: module.inst.seqItems, names: module.inst.seqNames, origin: null }, args, n, f);
-        return this.barrier(n, `${module.inst.cls.name} has no forward()`, args, f);
-      }
-      case 'opaque': {
-        const out = this.barrier(module.node.type === 'call' ? module.node : n, module.what, args, f);
-        const made = f.trace!.nodes[f.trace!.nodes.length - 1];
-        if (module.name && made && out.t === 'tensor' && out.from[0] === f.trace!.nodes.length - 1) made.slot.layer.name = module.name;
-        return out;
-      }
-      default:
-        return this.barrier(n, `${this.s.field(n, 'function')?.text ?? 'call'}(...) is not modelled`, args, f);
-    }
-  }
-
-  /**
-   * What several values feeding one operation have in common: producers, distinct producer sets,
-   * how many operands are computed (not constants or parameters), and attention scores.
-   */
-  private combined(parts: Value[]): { from: number[]; distinct: number; computed: number; scores: boolean } {
-    const tensors: Extract<Value, { t: 'tensor' }>[] = [];
-    const collect = (v: Value) => {
-      if (v.t === 'tensor') tensors.push(v);
-      else if (v.t === 'list') v.items.forEach(collect);
-    };
-    parts.forEach(collect);
-    const sources = new Set(tensors.map((t) => [...t.from].sort().join(',')).filter((s) => s !== ''));
-    const computed = tensors.filter((t) => t.from.length > 0).length;
-    return { from: [...new Set(tensors.flatMap((t) => t.from))], distinct: sources.size, computed, scores: tensors.some((t) => t.scores === true) };
-  }
-
-  /** An 'unknown' layer fed by every tensor argument: the flow continues, but nothing is assumed about it. */
-  private barrier(n: Node, what: string, args: Args, f: Frame): Value {
-    const spelling = this.s.type(n) === 'call' ? (this.s.field(n, 'function')?.text ?? n.text) : n.text.slice(0, 40);
-    const slot = unknownLayer(spelling, n, what);
-    const from = this.producers({ t: 'list', items: [...args.positional, ...args.keywords.values()] });
-    const index = f.trace!.add(slot, from);
-    return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
-  }
-
-  private functionalSlot(kind: LayerKind, spelling: string, n: Node): Slot {
-    const list = this.s.field(n, 'arguments');
-    return { layer: makeLayer({ kind, className: spelling, range: rangeOf(n), argsRange: list ? rangeOf(list) : null }), qualified: null, params: [], unsupported: null };
-  }
-
-  private tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, self: Value | null, f: Frame): Value {
-    // For tensor methods the tensor is the receiver; positions of the other arguments shift by one.
-    const all = self ? [self, ...args.positional] : args.positional;
-    const input = all[0] ?? args.keywords.get('input') ?? UNKNOWN;
-    const arg = (index: number, name: string): ConstValue | undefined => constOf(args.keywords.get(name) ?? all[index]);
-    switch (op.op) {
-      case 'meta':
-        return UNKNOWN;
-      case 'fresh':
-        return { t: 'tensor', from: [] };
-      case 'pointwise': {
-        // A known elementwise function: an opaque step in the flow (never an assumed adjacency), not a construct to report.
-        const slot = this.functionalSlot('unknown', spelling, n);
-        return this.node(slot, input, f);
-      }
-      case 'pass': {
-        const { from, computed, scores } = this.combined([...all, ...args.keywords.values()]);
-        return { t: 'tensor', from, scores: scores || (computed >= 2 && PRODUCTS.has(spelling.slice(spelling.lastIndexOf('.') + 1))) };
-      }
-      case 'merge': {
-        const parts = op.kind === 'concat' ? (all[0]?.t === 'list' ? all[0].items : all) : all;
-        return this.mergeTensors(op.kind, parts, n, f, spelling);
-      }
-      case 'activation': {
-        // softmax(q @ k^T): attention weights, not an activation of the network.
-        if (input.t === 'tensor' && input.scores && (op.name === 'softmax' || op.name === 'log_softmax' || op.name === 'sigmoid')) return input;
-        const slot = this.functionalSlot('activation', spelling, n);
-        slot.layer.activation = { name: op.name, spelling, range: rangeOf(n), source: 'functional', params: this.activationParams(op.name, arg) };
-        return this.node(slot, input, f);
-      }
-      case 'layer': {
-        let kind = op.kind;
-        if (kind === 'reshape' && this.isFlattenView(all)) kind = 'flatten';
-        const slot = this.functionalSlot(kind, spelling, n);
-        if (kind === 'dropout' || kind === 'alpha-dropout') {
-          const p = args.keywords.has('p') || all.length > 1 ? arg(1, 'p') : 0.5;
-          if (typeof p === 'number') slot.layer.params.rate = p;
-        } else if (kind === 'maxpool' || kind === 'avgpool') {
-          const k = arg(1, 'kernel_size');
-          const dims = Number(/(\d)d$/.exec(op.fn)?.[1] ?? 2);
-          if (typeof k === 'number') slot.layer.kernelSize = Array.from({ length: dims }, () => k);
-          else if (Array.isArray(k) && k.every((x) => typeof x === 'number')) slot.layer.kernelSize = k as number[];
-        } else if (kind === 'global-pool') {
-          const size = arg(1, 'output_size');
-          const global = size === 1 || (Array.isArray(size) && size.every((x) => x === 1));
-          if (!global) slot.layer.kind = op.fn.includes('max') ? 'maxpool' : 'avgpool';
-        }
-        return this.node(slot, input, f);
-      }
-    }
-  }
-
-  private activationParams(name: ActivationName, arg: (index: number, name: string) => ConstValue | undefined): Record<string, number> {
-    const params: Record<string, number> = { ...(FUNCTIONAL_DEFAULTS.get(name) ?? {}) };
-    for (const [key, index, kw] of FUNCTIONAL_PARAMS.get(name) ?? []) {
-      const v = arg(index, kw);
-      if (typeof v === 'number') params[key] = v;
-    }
-    return params;
-  }
-
-  /** `x.view(x.size(0), -1)`, `x.view(-1, 320)`, `x.reshape(b, -1)`: a flatten to (batch, features). */
-  private isFlattenView(all: Value[]): boolean {
-    const dims = all.slice(1);
-    if (dims.length === 1 && dims[0]?.t === 'list') return this.isFlattenView([all[0]!, ...dims[0].items]);
-    return dims.length === 2 && (constOf(dims[1]) === -1 || constOf(dims[0]) === -1);
-  }
-
-  private node(slot: Slot, input: Value, f: Frame): Value {
-    const from = this.producers(input);
-    const index = f.trace!.add(slot, input.t === 'tensor' ? from : [MODEL_INPUT]);
-    return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
-  }
-
-  /**
-   * Tensors combined by an operator or torch.cat: a merge layer when two different layer outputs meet
-   * (a residual or a concatenation); scaling by a constant or a parameter passes the tensor through.
-   */
-  private mergeTensors(kind: 'add' | 'concat' | 'multiply' | null, parts: Value[], n: Node, f: Frame, spelling: string): Value {
-    const { from, distinct, computed, scores } = this.combined(parts);
-    if (!f.trace) return { t: 'tensor', from: [] };
-    // `q @ k.transpose(...)`: a product of two computed tensors yields attention scores.
-    if (distinct < 2 || kind === null) return { t: 'tensor', from, scores: scores || (spelling === '@' && computed >= 2) };
-    const slot = this.functionalSlot(kind, spelling, n);
-    const index = f.trace.add(slot, from);
-    return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
-  }
 }

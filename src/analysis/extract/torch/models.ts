@@ -10,6 +10,7 @@ import { sequentialCalls } from './search';
 import { makeModel } from '../builders';
 import { propagateShapes } from '../shapes';
 import { findFunctions, findModuleClasses, isModuleClass } from './classes';
+import { apply } from './forward';
 import { Interpreter, type Context } from './interpreter';
 import { MODEL_INPUT, Trace } from './trace';
 import { nameLeaves, type ClassInfo, type Instance, type Value } from './values';
@@ -177,7 +178,7 @@ export function extractTorchModels(file: PyFile): ModelIR[] {
     if (!forward && !inst.seqItems) continue;
     guarded(() =>
       build({ t: 'instance', inst }, 'torch-module', { name: cls.name, nameNode, exports: [cls.name] }, cls.node, (trace) => {
-        interp.apply({ t: 'instance', inst }, { positional: [INPUT], keywords: new Map(), partial: false }, cls.node, { ...moduleFrame, trace });
+        apply(interp, { t: 'instance', inst }, { positional: [INPUT], keywords: new Map(), partial: false }, cls.node, { ...moduleFrame, trace });
       }),
     );
   }
@@ -187,7 +188,7 @@ export function extractTorchModels(file: PyFile): ModelIR[] {
   for (const { call, value } of roots) {
     guarded(() =>
       build(value, 'torch-sequential', sequentialNaming(call), call, (trace) => {
-        interp.apply(value, { positional: [INPUT], keywords: new Map(), partial: false }, call, { ...moduleFrame, trace });
+        apply(interp, value, { positional: [INPUT], keywords: new Map(), partial: false }, call, { ...moduleFrame, trace });
       }),
     );
   }
