@@ -219,3 +219,32 @@ model = Model(inputs=base_model.input, outputs=predictions)
     expect(model.unsupported[0]!.what).toBe('layer ResNet50 (line 6) is not modelled');
   });
 });
+
+describe('U-Net', () => {
+  it('wires skip connections kept in a list, reads helper defaults and per-call arguments', async () => {
+    const text = kerasFixture('unet_segmentation.py');
+    const model = modelNamed(await extractFrom(text), 'unet');
+    expect(model.exports).toEqual(['unet']);
+    expect(model.inputShape).toEqual([128, 128, 3]);
+    const convs = model.layers.filter((l) => l.kind === 'conv2d');
+    // 3 encoder blocks, the bottleneck, 3 decoder blocks (2 convs each), then the 1x1 head.
+    expect(convs.map((c) => c.units)).toEqual([16, 16, 32, 32, 64, 64, 128, 128, 64, 64, 32, 32, 16, 16, 1]);
+    // Decoder convs see the upsampled path concatenated with the skip: twice the channels.
+    expect(convs[8]!.fanIn).toBe(128 * 9);
+    expect(convs[14]!.fanIn).toBe(16);
+    // Only the bottleneck block has dropout > 0.
+    expect(model.layers.filter((l) => l.kind === 'dropout').map((l) => l.params.rate)).toEqual([0.3]);
+    const concats = model.layers.filter((l) => l.kind === 'concat');
+    const id = (l: { id: string }) => l.id;
+    const encoderOutputs = model.layers.filter((l, i) => l.kind === 'activation' && model.layers[i + 1]?.kind === 'maxpool').map(id);
+    expect(concats.map((c) => c.inputs[1])).toEqual([...encoderOutputs].reverse());
+    // The helper's convs are copies of one call: unrolled where a loop made them, not in the bottleneck.
+    expect(convs[0]!.unrolled).toEqual({ index: 0, count: 6 });
+    expect(convs[6]!.unrolled).toBeNull();
+    expect(model.layers.filter((l) => l.kind === 'conv-transpose').map((l) => [l.units, l.fanIn, l.fanOut])).toEqual([
+      [64, 64 * 9, 128 * 9],
+      [32, 32 * 9, 64 * 9],
+      [16, 16 * 9, 32 * 9],
+    ]);
+  });
+});

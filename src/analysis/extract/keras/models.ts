@@ -70,7 +70,8 @@ export function finalizeModel(file: PyFile, draft: ModelDraft): ModelIR {
       report(`loop with non-constant bounds (line ${loop.start.line + 1}): its layers are recorded once`, loop);
     }
     const group = copies.get(node.origin.id);
-    if (group) layer.unrolled = { index: group.indexOf(node), count: group.length };
+    const index = group ? group.indexOf(node) : -1;
+    if (group && index >= 0) layer.unrolled = { index, count: group.length };
     for (const u of node.unsupported) report(u.what, u.range);
     return layer;
   });
