@@ -107,4 +107,20 @@ describe('GL104 selu-without-self-normalization (IR)', () => {
   });
 });
 
+describe('GL104 BatchNorm removal fix', () => {
+  it('deletes a one-line BatchNorm in call order, but not in a subclassed model', () => {
+    const source = "model.add(layers.Dense(64, activation='selu', kernel_initializer='lecun_normal'))\nmodel.add(layers.BatchNormalization())  # norm\nmodel.add(layers.Dense(1))\n";
+    const layers = [
+      { kind: 'dense' as const, units: 64, activation: 'selu' as const, kernelInit: 'lecun_normal' as const, range: findRange(source, "layers.Dense(64, activation='selu', kernel_initializer='lecun_normal')") },
+      { kind: 'batchnorm' as const, range: findRange(source, 'layers.BatchNormalization()') },
+      { kind: 'dense' as const, units: 1, range: findRange(source, 'layers.Dense(1)') },
+    ];
+    const [finding] = check(buildModel({ style: 'keras-add', layers }), { [FILE]: source });
+    expect(finding!.fixes[0]!.safety).toBe('unsafe');
+    expect(applyEdits(source, finding!.fixes[0]!.edits)).toBe("model.add(layers.Dense(64, activation='selu', kernel_initializer='lecun_normal'))\nmodel.add(layers.Dense(1))\n");
+    const [subclassed] = check(buildModel({ style: 'keras-subclass', layers }), { [FILE]: source });
+    expect(subclassed!.fixes).toEqual([]);
+  });
+});
+
 describeRuleFixtures('GL104');

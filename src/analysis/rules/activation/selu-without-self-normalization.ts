@@ -7,6 +7,7 @@ import type { Finding, Fix, TextEdit } from '../../../shared/findings';
 import type { Rule, RuleContext, RuleMeta } from '../types';
 import { appliedActivation, appliesNonlinearity } from '../helpers/applied-activation';
 import { editsStayWithin, groupByCall, initEditsStayWithin } from '../helpers/call-key';
+import { deleteLayerEdit } from '../helpers/delete-layer-edit';
 import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
 import { isDropoutLayer, isLearningLayer, isNormalizationLayer, isShapeOnlyLayer } from '../helpers/layer-kinds';
 import { layerLabel } from '../helpers/layer-label';
@@ -80,8 +81,9 @@ model = keras.Sequential([
 ])
 \`\`\`
 Inputs should also be standardized (mean 0, variance 1). Fixes: \`kernel_initializer='lecun_normal'\`
-in Keras (safe); Dropout -> AlphaDropout (unsafe: a different regularizer; the paper uses rates
-around 0.05-0.1). Removing BatchNorm is left to you.
+in Keras, the \`nn.init\` call rewritten in PyTorch when one is written (safe); Dropout -> AlphaDropout
+(unsafe: a different regularizer; the paper uses rates around 0.05-0.1); removing a BatchNorm written
+as its own line in call order (unsafe).
 
 ## Options
 - \`${TOLERANCE}\` (default 0.25): accepted relative deviation of weight variance x fan_in from 1.
@@ -220,9 +222,11 @@ function stackFindings(model: ModelIR, graph: LayerGraph, context: RuleContext):
   });
   const normFindings = groupByCall(norms).map((copies) => {
     const layer = copies[0]!;
+    const edit = text !== undefined && editsStayWithin(model.layers, copies) ? deleteLayerEdit(model, text, layer) : null;
     return makeFinding(meta, model, context, {
       message: `${layerLabel(layer, 'BatchNorm')} inside a SELU stack: SELU networks normalize themselves, and batch statistics break the self-normalizing fixed point. Remove it (or use relu/gelu with BatchNorm instead of SELU).`,
       range: layer.range,
+      fixes: edit ? [{ title: 'Remove the BatchNorm from the SELU stack', safety: 'unsafe', edits: [edit] }] : [],
       whatIf: { title: 'SELU stack without BatchNorm', ops: copies.map((c) => ({ op: 'remove-layer' as const, layerId: c.id })) },
     });
   });
