@@ -1,0 +1,217 @@
+/**
+ * The probe panel UI in real headless Chromium against probe results recorded from the real probe
+ * (test/webview/fixtures/README.md says how). Screenshots land in test-results/webview/.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ProbeResult } from '../../src/shared/probe';
+import { emptyPanelState, isRevealLayerMessage, type PanelState } from '../../src/shared/webview-messages';
+import { chartOption, fixture, launch, openPanel, ROOT, showResult, type Browser, type PanelPage } from './harness';
+
+const SHOTS = join(ROOT, 'test-results', 'webview');
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+let browser: Browser;
+
+beforeAll(async () => {
+  const buildError = inject('bundleBuildError');
+  if (buildError) throw new Error(buildError);
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await launch();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+const deep = () => fixture('keras-deep-sigmoid-whatif');
+const withoutWhatIf = (r: ProbeResult): ProbeResult => ({ ...r, whatIf: null, whatIfTitle: null });
+const weighted = (r: ProbeResult) => r.layers.filter((l) => l.gradNorm.length > 0);
+
+async function waitForMessage(panel: PanelPage, type: string): Promise<Record<string, unknown>> {
+  await panel.page.waitForFunction((t) => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === t), type);
+  return (await panel.posted()).find((m) => (m as { type: string }).type === type) as Record<string, unknown>;
+}
+
+type Series = { name?: string; data: unknown[] };
+
+describe('probe panel in Chromium', () => {
+  it('draws the heat map, profile, loss and fractions with one row per weighted layer and one column per step', async () => {
+    const result = withoutWhatIf(deep());
+    const panel = await openPanel(browser);
+    await waitForMessage(panel, 'ready');
+    await panel.send(showResult(result));
+    const drawn = await waitForMessage(panel, 'charts-drawn');
+    expect(typeof drawn.renderMs).toBe('number');
+
+    const heat = await chartOption(panel, 'heatmap');
+    const rows = weighted(result);
+    expect(rows).toHaveLength(11);
+    expect((heat.yAxis as { data: string[] }[])[0]!.data).toEqual(rows.map((l) => `${l.name} · L${l.line}`));
+    expect((heat.xAxis as { data: string[] }[])[0]!.data).toHaveLength(result.steps);
+    const cells = (heat.series as Series[])[0]!.data as [number, number, number][];
+    expect(cells).toHaveLength(rows.length * result.steps);
+    // The first layer's first cell holds log10 of its recorded gradient norm.
+    expect(cells[0]![2]).toBeCloseTo(Math.log10(rows[0]!.gradNorm[0]!), 6);
+
+    const profile = await chartOption(panel, 'profile');
+    expect((profile.series as Series[]).map((s) => s.data.length)).toEqual([rows.length]);
+    expect((profile.yAxis as { type: string }[])[0]!.type).toBe('log');
+    const bands = (profile.series as { markArea: { data: [{ name: string }, unknown][] } }[])[0]!.markArea.data.map((d) => d[0].name);
+    expect(bands).toEqual(['vanishing', 'exploding']);
+    expect(((await chartOption(panel, 'loss')).series as Series[])[0]!.data).toHaveLength(result.loss.length);
+    expect(((await chartOption(panel, 'fractions')).series as Series[]).map((s) => s.name)).toEqual(['saturated', 'dead']);
+
+    // The canvases are really painted (not blank): count distinct colours in the heat map.
+    const colours = await panel.page.evaluate(() => {
+      const canvas = document.querySelector<HTMLCanvasElement>('[data-chart="heatmap"] canvas')!;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      const seen = new Set<number>();
+      for (let i = 0; i < data.length; i += 4 * 7) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+      return seen.size;
+    });
+    expect(colours).toBeGreaterThan(10);
+    await expect(panel.page.getByText('vanishing:', { exact: false }).first()).toBeTruthy();
+    expect(await panel.page.locator('.gl-verdict').count()).toBe(result.verdicts.length);
+    await panel.page.screenshot({ path: join(SHOTS, 'panel-light.png'), fullPage: true });
+    expect(await panel.violations()).toEqual([]);
+    await panel.page.close();
+  });
+
+  it('a click on a heat-map cell and on a table row posts reveal-layer for that layer', async () => {
+    const result = withoutWhatIf(deep());
+    const panel = await openPanel(browser);
+    await panel.send(showResult(result));
+    await waitForMessage(panel, 'charts-drawn');
+    const target = weighted(result)[3]!;
+    const pixel = await panel.page.evaluate(() => (window as unknown as { gradientLensPanel: { chartPixel(n: string, v: [number, number]): [number, number] | null } }).gradientLensPanel.chartPixel('heatmap', [5, 3]));
+    expect(pixel).not.toBeNull();
+    await panel.page.mouse.click(pixel![0], pixel![1]);
+    await waitForMessage(panel, 'reveal-layer');
+    const reveals = (await panel.posted()).filter(isRevealLayerMessage);
+    expect(reveals).toEqual([{ type: 'reveal-layer', layerId: target.id, line: target.line }]);
+
+    // Keyboard: focus the table's button for the first layer and press Enter.
+    const first = result.layers[0]!;
+    await panel.page.locator(`.gl-table button[data-layer="${first.id}"]`).focus();
+    await panel.page.keyboard.press('Enter');
+    await panel.page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.filter((m) => m.type === 'reveal-layer').length === 2);
+    expect((await panel.posted()).filter(isRevealLayerMessage).at(-1)).toEqual({ type: 'reveal-layer', layerId: first.id, line: first.line });
+    await panel.page.close();
+  });
+
+  it('overlays a what-if run on the profile, loss and fraction charts and lists both verdict sets', async () => {
+    const result = deep();
+    expect(result.whatIf).not.toBeNull();
+    const panel = await openPanel(browser);
+    await panel.send(showResult(result, [{ index: 0, code: 'GL101', title: result.whatIfTitle!, canApply: true }, { index: 1, code: 'GL203', title: 'no text fix', canApply: false }]));
+    await waitForMessage(panel, 'charts-drawn');
+    const profile = (await chartOption(panel, 'profile')).series as Series[];
+    expect(profile.map((s) => s.name)).toEqual(['probe', `what if: ${result.whatIfTitle}`]);
+    // The what-if run's first layer has a far larger gradient than the vanishing original.
+    const [orig, fixed] = [profile[0]!.data[0] as number, profile[1]!.data[0] as number];
+    expect(fixed / orig).toBeGreaterThan(1e3);
+    expect(((await chartOption(panel, 'loss')).series as Series[])).toHaveLength(2);
+    expect(((await chartOption(panel, 'fractions')).series as Series[])).toHaveLength(4);
+    expect(await panel.page.locator('.gl-run').count()).toBe(2);
+    await panel.page.screenshot({ path: join(SHOTS, 'panel-what-if.png'), fullPage: true });
+
+    await panel.page.getByRole('button', { name: 'What if', exact: true }).click();
+    await panel.page.getByRole('button', { name: 'Apply fix' }).click();
+    await panel.page.selectOption('select', '1');
+    expect(await panel.page.getByRole('button', { name: 'Apply fix' }).isDisabled()).toBe(true);
+    await panel.page.getByRole('button', { name: 'Export PNG' }).click();
+    const posted = (await panel.posted()) as { type: string }[];
+    expect(posted.filter((m) => m.type === 'run-what-if')).toEqual([{ type: 'run-what-if', index: 0 }]);
+    expect(posted.filter((m) => m.type === 'apply-fix')).toEqual([{ type: 'apply-fix', index: 0 }]);
+    const png = posted.find((m) => m.type === 'export') as { format: string; dataUrl: string };
+    expect(png.format).toBe('png');
+    expect(png.dataUrl.startsWith('data:image/png;base64,')).toBe(true);
+    expect(png.dataUrl.length).toBeGreaterThan(20_000);
+    await panel.page.close();
+  });
+
+  it('follows the VS Code theme: light, dark and high-contrast variables restyle the page and the charts', async () => {
+    const panel = await openPanel(browser);
+    await panel.send(showResult(deep()));
+    await waitForMessage(panel, 'charts-drawn');
+    const themes = [
+      { cls: 'vscode-dark', fg: '#cccccc', bg: '#1f1f1f', shot: 'panel-dark.png' },
+      { cls: 'vscode-high-contrast', fg: '#ffffff', bg: '#000000', shot: 'panel-high-contrast.png' },
+      { cls: 'vscode-light', fg: '#3b3b3b', bg: '#ffffff', shot: null },
+    ];
+    for (const theme of themes) {
+      await panel.page.evaluate(({ cls, fg, bg }) => {
+        const html = document.documentElement;
+        html.style.setProperty('--vscode-foreground', fg);
+        html.style.setProperty('--vscode-editor-foreground', fg);
+        html.style.setProperty('--vscode-editor-background', bg);
+        document.body.className = cls;
+      }, theme);
+      await panel.page.waitForFunction((fg) => {
+        const option = (window as unknown as { gradientLensPanel: { chartOption(n: string): { textStyle?: { color?: string } } } }).gradientLensPanel.chartOption('loss');
+        return option.textStyle?.color === fg;
+      }, theme.fg);
+      const bodyBg = await panel.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const hex = `#${bodyBg.match(/\d+/g)!.slice(0, 3).map((n) => Number(n).toString(16).padStart(2, '0')).join('')}`;
+      expect(hex).toBe(theme.bg);
+      if (theme.shot) await panel.page.screenshot({ path: join(SHOTS, theme.shot), fullPage: true });
+    }
+    await panel.page.close();
+  });
+
+  it('shows a hostile layer name as text: no element is created from it and no dialog fires', async () => {
+    const result = withoutWhatIf(deep());
+    const hostile: ProbeResult = {
+      ...result,
+      model: { ...result.model, name: HOSTILE },
+      layers: result.layers.map((l, i) => (i === 0 ? { ...l, name: HOSTILE } : l)),
+      verdicts: result.verdicts.map((v) => ({ ...v, message: `${HOSTILE} ${v.message}`, layers: [HOSTILE, ...v.layers.slice(1)] })),
+      notices: [{ severity: 'information', message: HOSTILE, line: 3 }],
+    };
+    const panel = await openPanel(browser);
+    await panel.send(showResult(hostile, [{ index: 0, code: 'GL101', title: HOSTILE, canApply: true }]));
+    await waitForMessage(panel, 'charts-drawn');
+    // Hover the first heat-map row so the tooltip (with the name) is drawn too.
+    const pixel = await panel.page.evaluate(() => (window as unknown as { gradientLensPanel: { chartPixel(n: string, v: [number, number]): [number, number] | null } }).gradientLensPanel.chartPixel('heatmap', [0, 0]));
+    await panel.page.mouse.move(pixel![0], pixel![1]);
+    await panel.page.waitForTimeout(300);
+    expect(await panel.page.locator('img').count()).toBe(0);
+    expect(await panel.page.locator('h1').textContent()).toBe(`Gradient flow: ${HOSTILE}`);
+    expect(await panel.page.locator(`.gl-table button[data-layer="${hostile.layers[0]!.id}"]`).textContent()).toBe(HOSTILE);
+    expect(await panel.page.locator('select option').first().textContent()).toBe(`GL101: ${HOSTILE}`);
+    expect(await panel.page.locator('.gl-notices li').textContent()).toBe(`line 3: ${HOSTILE}`);
+    expect(panel.dialogs).toEqual([]);
+    expect(await panel.violations()).toEqual([]);
+    await panel.page.close();
+  });
+
+  it('restores from getState after a reload and ignores malformed messages', async () => {
+    const result = withoutWhatIf(deep());
+    const saved: PanelState = { ...emptyPanelState(), result, stale: true, modelId: 'model@6', documentUri: 'file:///w/m.py' };
+    const panel = await openPanel(browser, { savedState: saved });
+    await panel.page.waitForSelector('[data-chart="heatmap"] canvas');
+    expect(((await chartOption(panel, 'heatmap')).yAxis as { data: string[] }[])[0]!.data).toHaveLength(weighted(result).length);
+    expect(await panel.page.locator('.gl-status').textContent()).toContain('model changed');
+    await panel.send({ type: 'show-result', result: { version: 2 }, whatIfs: [], modelId: 'x', documentUri: 'y' } as never);
+    await panel.send({ type: 'error' } as never);
+    await panel.page.waitForTimeout(100);
+    expect(await panel.page.locator('h1').textContent()).toBe(`Gradient flow: ${result.model.name}`);
+    await panel.page.close();
+  });
+
+  it('renders the standalone report from the state baked into the page, without host controls, readable at 360 px', async () => {
+    const result = deep();
+    const panel = await openPanel(browser, { standaloneState: { ...emptyPanelState(), result } });
+    await panel.page.setViewportSize({ width: 360, height: 1400 });
+    await panel.page.waitForSelector('[data-chart="heatmap"] canvas');
+    expect(await panel.page.locator('.gl-controls').count()).toBe(0);
+    expect(((await chartOption(panel, 'profile')).series as Series[])).toHaveLength(2);
+    const overflow = await panel.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(1);
+    await panel.page.screenshot({ path: join(SHOTS, 'report-narrow.png'), fullPage: true });
+    expect(await panel.violations()).toEqual([]);
+    await panel.page.close();
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * The four charts of a probe result: created with tree-shaken ECharts on canvas, clickable (a layer
+ * click is reported through `onLayer`), resized with their container, re-themed on demand.
+ */
+import * as echarts from 'echarts/core';
+import { BarChart, HeatmapChart, LineChart } from 'echarts/charts';
+import { GridComponent, LegendComponent, MarkAreaComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
+import { CanvasRenderer } from 'echarts/renderers';
+import type { ProbeLayerResult, ProbeResult } from '../../src/shared/probe';
+import { activationLayers, fractionsOption, heatmapOption, layerLabel, lossOption, profileOption, weightedLayers, type ChartOption } from './charts';
+import type { ChartTheme } from './theme';
+
+echarts.use([HeatmapChart, LineChart, BarChart, GridComponent, TooltipComponent, VisualMapComponent, LegendComponent, MarkAreaComponent, CanvasRenderer]);
+
+export type ChartName = 'heatmap' | 'profile' | 'loss' | 'fractions';
+
+export interface ChartHosts {
+  heatmap: HTMLElement;
+  profile: HTMLElement;
+  loss: HTMLElement;
+  fractions: HTMLElement;
+}
+
+interface ClickParams {
+  componentType?: string;
+  dataIndex?: number;
+  value?: unknown;
+}
+
+export class ProbeCharts {
+  private readonly charts = new Map<ChartName, echarts.ECharts>();
+  private readonly resize = new ResizeObserver(() => this.charts.forEach((c) => c.resize()));
+
+  constructor(
+    private readonly hosts: ChartHosts,
+    private readonly onLayer: (layer: ProbeLayerResult) => void,
+  ) {
+    for (const host of Object.values(hosts)) this.resize.observe(host);
+  }
+
+  /** Draws every chart; `onFirstDrawn` runs once, when the heat map has finished rendering. */
+  draw(result: ProbeResult, profileStep: number | null, theme: ChartTheme, onFirstDrawn?: () => void): void {
+    const heatmap = this.chart('heatmap');
+    if (onFirstDrawn) {
+      const done = () => {
+        heatmap.off('finished', done);
+        onFirstDrawn();
+      };
+      heatmap.on('finished', done);
+    }
+    this.set('heatmap', heatmapOption(result, theme), weightedLayers(result));
+    this.set('profile', profileOption(result, profileStep, theme), weightedLayers(result));
+    this.set('loss', lossOption(result, theme), []);
+    this.set('fractions', fractionsOption(result, theme), activationLayers(result));
+  }
+
+  /** The option a chart actually holds (after ECharts merged it): what the tests inspect. */
+  option(name: ChartName): unknown {
+    return this.charts.get(name)?.getOption() ?? null;
+  }
+
+  /** Where a data point is drawn, in page pixels (for tests that click a real point). */
+  pixelOf(name: ChartName, value: [number | string, number | string]): [number, number] | null {
+    const chart = this.charts.get(name);
+    if (!chart) return null;
+    const point = chart.convertToPixel({ seriesIndex: 0 }, value as (number | string)[]) as number[] | undefined;
+    if (!point) return null;
+    const box = chart.getDom().getBoundingClientRect();
+    return [box.left + point[0]!, box.top + point[1]!];
+  }
+
+  /** All charts stacked into one PNG on the panel background. */
+  toPng(background: string): string {
+    const canvases = [...this.charts.values()].map((c) => c.getDom().querySelector('canvas')).filter((c): c is HTMLCanvasElement => c !== null);
+    const width = Math.max(1, ...canvases.map((c) => c.width));
+    const height = Math.max(1, canvases.reduce((sum, c) => sum + c.height, 0));
+    const out = document.createElement('canvas');
+    out.width = width;
+    out.height = height;
+    const context = out.getContext('2d');
+    if (!context) return out.toDataURL('image/png');
+    context.fillStyle = background;
+    context.fillRect(0, 0, width, height);
+    let y = 0;
+    for (const canvas of canvases) {
+      context.drawImage(canvas, 0, y);
+      y += canvas.height;
+    }
+    return out.toDataURL('image/png');
+  }
+
+  dispose(): void {
+    this.resize.disconnect();
+    this.charts.forEach((c) => c.dispose());
+    this.charts.clear();
+  }
+
+  private chart(name: ChartName): echarts.ECharts {
+    let chart = this.charts.get(name);
+    if (!chart) {
+      chart = echarts.init(this.hosts[name], null, { renderer: 'canvas' });
+      this.charts.set(name, chart);
+    }
+    return chart;
+  }
+
+  private set(name: ChartName, option: ChartOption, layers: ProbeLayerResult[]): void {
+    const chart = this.chart(name);
+    chart.off('click');
+    chart.setOption(option, { notMerge: true });
+    if (layers.length === 0) return;
+    const labels = layers.map(layerLabel);
+    chart.on('click', (raw: unknown) => {
+      const params = raw as ClickParams;
+      let layer: ProbeLayerResult | undefined;
+      if (params.componentType === 'series') {
+        // Heat map cells are [step, row, value]; line and bar points are indexed by layer.
+        layer = name === 'heatmap' && Array.isArray(params.value) ? layers[Number(params.value[1])] : layers[params.dataIndex ?? -1];
+      } else if (typeof params.value === 'string') {
+        layer = layers[labels.indexOf(params.value)];
+      }
+      if (layer) this.onLayer(layer);
+    });
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * ECharts options for the probe panel, built from a ProbeResult (pure functions: data in, option
+ * out). Labels and tooltips are drawn on the canvas (richText tooltips), so names from the analyzed
+ * code never become HTML.
+ */
+import type { ComposeOption } from 'echarts/core';
+import type { BarSeriesOption, HeatmapSeriesOption, LineSeriesOption } from 'echarts/charts';
+import type { GridComponentOption, LegendComponentOption, MarkAreaComponentOption, TooltipComponentOption, VisualMapComponentOption } from 'echarts/components';
+import { DEFAULT_THRESHOLDS, type ProbeLayerResult, type ProbeResult } from '../../src/shared/probe';
+import type { ChartTheme } from './theme';
+
+export type ChartOption = ComposeOption<
+  HeatmapSeriesOption | LineSeriesOption | BarSeriesOption | GridComponentOption | TooltipComponentOption | VisualMapComponentOption | LegendComponentOption | MarkAreaComponentOption
+>;
+
+/** log10 of the heat map's colour range: 1e-8 (deep vanishing) .. 1e3 (exploding). */
+const LOG_MIN = -8;
+const LOG_MAX = 3;
+
+export function formatNorm(value: number | undefined | null): string {
+  if (value === undefined || value === null) return '-';
+  if (!Number.isFinite(value)) return String(value);
+  if (value === 0) return '0';
+  const abs = Math.abs(value);
+  return abs >= 1e-2 && abs < 1e4 ? value.toPrecision(3) : value.toExponential(1);
+}
+
+export const layerLabel = (layer: ProbeLayerResult): string => `${layer.name} · L${layer.line}`;
+
+/** Layers with trainable weights: the ones that have a gradient norm. */
+export const weightedLayers = (result: ProbeResult): ProbeLayerResult[] => result.layers.filter((l) => l.gradNorm.length > 0);
+
+/** Layers with an activation the probe measures (sigmoid/tanh saturation or ReLU-family death). */
+export const activationLayers = (result: ProbeResult): ProbeLayerResult[] => result.layers.filter((l) => l.saturated !== null || l.dead !== null);
+
+const last = (values: number[]): number | undefined => values[values.length - 1];
+
+function baseOption(theme: ChartTheme): ChartOption {
+  return {
+    animation: false,
+    backgroundColor: 'transparent',
+    textStyle: { color: theme.foreground, fontFamily: theme.fontFamily, fontSize: 11 },
+    tooltip: { renderMode: 'richText', backgroundColor: theme.tooltipBackground, borderColor: theme.border, textStyle: { color: theme.foreground } },
+  };
+}
+
+const axisStyle = (theme: ChartTheme) => ({
+  axisLine: { lineStyle: { color: theme.muted } },
+  axisLabel: { color: theme.foreground },
+  splitLine: { lineStyle: { color: theme.grid } },
+  nameTextStyle: { color: theme.muted },
+});
+
+/** Layers (rows) x steps (columns), colour = log10 of the weight-gradient L2 norm. */
+export function heatmapOption(result: ProbeResult, theme: ChartTheme): ChartOption {
+  const layers = weightedLayers(result);
+  const data: [number, number, number | '-'][] = [];
+  layers.forEach((layer, row) => {
+    layer.gradNorm.forEach((norm, step) => {
+      const log = norm > 0 && Number.isFinite(norm) ? Math.log10(norm) : norm === 0 ? LOG_MIN : '-';
+      data.push([step, row, log === '-' ? log : Math.max(LOG_MIN, Math.min(LOG_MAX, log))]);
+    });
+  });
+  return {
+    ...baseOption(theme),
+    tooltip: {
+      ...baseOption(theme).tooltip,
+      formatter: (params: unknown) => {
+        const value = (params as { value: [number, number, number | '-'] }).value;
+        const layer = layers[value[1]];
+        const norm = layer?.gradNorm[value[0]];
+        return layer ? `${layerLabel(layer)}\nstep ${value[0] + 1}: |∇W| = ${formatNorm(norm)}` : '';
+      },
+    },
+    grid: { left: 8, right: 8, top: 8, bottom: 64, containLabel: true },
+    xAxis: { type: 'category', name: 'step', nameLocation: 'middle', nameGap: 22, data: Array.from({ length: result.steps }, (_, i) => String(i + 1)), ...axisStyle(theme), splitArea: { show: false } },
+    yAxis: { type: 'category', inverse: true, data: layers.map(layerLabel), ...axisStyle(theme), triggerEvent: true },
+    visualMap: {
+      type: 'continuous',
+      min: LOG_MIN,
+      max: LOG_MAX,
+      calculable: false,
+      orient: 'horizontal',
+      left: 'center',
+      bottom: 0,
+      itemHeight: 120,
+      text: ['1e3 exploding', 'vanishing 1e-8'],
+      textStyle: { color: theme.foreground },
+      inRange: { color: ['#1a2a8a', '#2f6fd0', '#3aa67a', '#e0c341', '#d0352b'] },
+    },
+    series: [{ type: 'heatmap', name: 'log10 |∇W|', data, emphasis: { itemStyle: { borderColor: theme.foreground, borderWidth: 1 } } }],
+  };
+}
+
+/**
+ * Gradient norm per weighted layer at one step, on a log axis, with the vanishing band (below the
+ * first-layer threshold) and the exploding band (more than the exploding ratio above the last layer).
+ */
+export function profileOption(result: ProbeResult, step: number | null, theme: ChartTheme): ChartOption {
+  const layers = weightedLayers(result);
+  const at = (layer: ProbeLayerResult, run: ProbeResult) => {
+    const match = run.layers.find((l) => l.id === layer.id) ?? run.layers.find((l) => l.name === layer.name);
+    const values = match?.gradNorm ?? [];
+    const value = step === null ? last(values) : values[Math.min(step, values.length - 1)];
+    return value !== undefined && value > 0 && Number.isFinite(value) ? value : null;
+  };
+  const main = layers.map((l) => at(l, result));
+  const finite = main.filter((v): v is number => v !== null);
+  const lastNorm = main[main.length - 1] ?? null;
+  const t = DEFAULT_THRESHOLDS;
+  const floor = Math.min(t.vanishingFirstNorm / 10, ...finite.map((v) => v / 10));
+  const explodingFrom = Math.max(t.explodingMinNorm, (lastNorm ?? 1) * t.explodingRatio);
+  const ceiling = Math.max(explodingFrom * 10, ...finite.map((v) => v * 10));
+  const series: LineSeriesOption[] = [
+    {
+      type: 'line',
+      name: 'probe',
+      data: main,
+      symbolSize: 8,
+      color: theme.accent,
+      markArea: {
+        silent: true,
+        itemStyle: { opacity: 0.12 },
+        label: { color: theme.muted, position: 'insideTopLeft' },
+        data: [
+          [{ name: 'vanishing', yAxis: floor, itemStyle: { color: '#2f6fd0' } }, { yAxis: t.vanishingFirstNorm }],
+          [{ name: 'exploding', yAxis: explodingFrom, itemStyle: { color: '#d0352b' } }, { yAxis: ceiling }],
+        ],
+      },
+    },
+  ];
+  if (result.whatIf) {
+    series.push({ type: 'line', name: whatIfName(result), data: layers.map((l) => at(l, result.whatIf!)), symbolSize: 8, lineStyle: { type: 'dashed' }, color: theme.whatIf });
+  }
+  return {
+    ...baseOption(theme),
+    tooltip: { ...baseOption(theme).tooltip, trigger: 'axis', formatter: axisFormatter },
+    legend: { show: result.whatIf !== null, textStyle: { color: theme.foreground }, bottom: 0 },
+    grid: { left: 8, right: 16, top: 24, bottom: result.whatIf ? 28 : 8, containLabel: true },
+    xAxis: { type: 'category', data: layers.map(layerLabel), ...axisStyle(theme), axisLabel: { color: theme.foreground, rotate: layers.length > 6 ? 40 : 0 }, triggerEvent: true },
+    yAxis: { type: 'log', name: '|∇W|', min: floor, max: ceiling, ...axisStyle(theme), axisLabel: { color: theme.foreground, formatter: (v: number) => formatNorm(v) } },
+    series,
+  };
+}
+
+const whatIfName = (result: ProbeResult): string => `what if: ${result.whatIfTitle ?? 'fix'}`;
+
+/** Axis tooltips: one line per series, the category first (all text; richText mode). */
+function axisFormatter(params: unknown): string {
+  const list = Array.isArray(params) ? (params as { axisValueLabel?: string; seriesName?: string; value?: unknown }[]) : [];
+  if (list.length === 0) return '';
+  const lines = list.map((p) => `${p.seriesName ?? ''}: ${typeof p.value === 'number' ? formatNorm(p.value) : '-'}`);
+  return [list[0]!.axisValueLabel ?? '', ...lines].join('\n');
+}
+
+export function lossOption(result: ProbeResult, theme: ChartTheme): ChartOption {
+  const finite = (values: number[]) => values.map((v) => (Number.isFinite(v) ? v : null));
+  const series: LineSeriesOption[] = [{ type: 'line', name: 'probe', data: finite(result.loss), showSymbol: false, color: theme.accent }];
+  if (result.whatIf) series.push({ type: 'line', name: whatIfName(result), data: finite(result.whatIf.loss), showSymbol: false, lineStyle: { type: 'dashed' }, color: theme.whatIf });
+  return {
+    ...baseOption(theme),
+    tooltip: { ...baseOption(theme).tooltip, trigger: 'axis', formatter: axisFormatter },
+    legend: { show: result.whatIf !== null, textStyle: { color: theme.foreground }, bottom: 0 },
+    grid: { left: 8, right: 16, top: 24, bottom: result.whatIf ? 48 : 24, containLabel: true },
+    xAxis: { type: 'category', name: 'step', nameLocation: 'middle', nameGap: 22, data: result.loss.map((_, i) => String(i + 1)), ...axisStyle(theme) },
+    yAxis: { type: 'value', name: result.lossName, scale: true, ...axisStyle(theme) },
+    series,
+  };
+}
+
+/** Saturated and dead fractions per activation layer at the last step (what-if bars beside them). */
+export function fractionsOption(result: ProbeResult, theme: ChartTheme): ChartOption {
+  const layers = activationLayers(result);
+  const lastOf = (values: number[] | null | undefined) => (values ? (last(values) ?? null) : null);
+  const of = (run: ProbeResult, layer: ProbeLayerResult) => run.layers.find((l) => l.id === layer.id) ?? run.layers.find((l) => l.name === layer.name);
+  const series: BarSeriesOption[] = [
+    { type: 'bar', name: 'saturated', data: layers.map((l) => lastOf(l.saturated)), color: theme.warning },
+    { type: 'bar', name: 'dead', data: layers.map((l) => lastOf(l.dead)), color: theme.error },
+  ];
+  if (result.whatIf) {
+    const other = result.whatIf;
+    series.push(
+      { type: 'bar', name: 'saturated (what if)', data: layers.map((l) => lastOf(of(other, l)?.saturated)), color: theme.warning, itemStyle: { opacity: 0.45 } },
+      { type: 'bar', name: 'dead (what if)', data: layers.map((l) => lastOf(of(other, l)?.dead)), color: theme.error, itemStyle: { opacity: 0.45 } },
+    );
+  }
+  return {
+    ...baseOption(theme),
+    tooltip: { ...baseOption(theme).tooltip, trigger: 'axis', formatter: axisFormatter },
+    legend: { textStyle: { color: theme.foreground }, bottom: 0 },
+    grid: { left: 8, right: 16, top: 24, bottom: 28, containLabel: true },
+    xAxis: { type: 'category', data: layers.map(layerLabel), ...axisStyle(theme), axisLabel: { color: theme.foreground, rotate: layers.length > 6 ? 40 : 0 }, triggerEvent: true },
+    yAxis: { type: 'value', min: 0, max: 1, name: 'fraction', ...axisStyle(theme) },
+    series,
+  };
+}

@@ -1,0 +1,301 @@
+/**
+ * The probe panel: in a VS Code webview (talks to the extension through acquireVsCodeApi) or in the
+ * standalone HTML report (state baked into the page, no host). Every message received is checked
+ * with the guards of src/shared/webview-messages.ts; all page text is set with textContent.
+ */
+import type { ProbeLayerResult, ProbeResult, ProbeVerdict } from '../../src/shared/probe';
+import {
+  emptyPanelState,
+  isHostToWebviewMessage,
+  isPanelState,
+  type HostToWebviewMessage,
+  type PanelState,
+  type WebviewToHostMessage,
+} from '../../src/shared/webview-messages';
+import { formatNorm } from './charts';
+import { ProbeCharts, type ChartName } from './charts-view';
+import { button, el, numberField } from './dom';
+import { readChartTheme } from './theme';
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+declare const acquireVsCodeApi: (() => VsCodeApi) | undefined;
+
+interface Host {
+  /** False in the standalone report: controls that need the extension are hidden. */
+  interactive: boolean;
+  post(message: WebviewToHostMessage): void;
+  load(): unknown;
+  save(state: PanelState): void;
+}
+
+function connectHost(): Host {
+  if (typeof acquireVsCodeApi === 'function') {
+    const api = acquireVsCodeApi();
+    return { interactive: true, post: (m) => api.postMessage(m), load: () => api.getState(), save: (s) => api.setState(s) };
+  }
+  const baked = document.getElementById('gl-initial-state')?.textContent;
+  let initial: unknown = null;
+  try {
+    initial = baked ? JSON.parse(baked) : null;
+  } catch {
+    initial = null;
+  }
+  return {
+    interactive: false,
+    post: (m) => {
+      // The report has no host: a PNG export becomes a download, everything else is a no-op.
+      if (m.type === 'export' && m.dataUrl) el('a', { attrs: { href: m.dataUrl, download: 'gradient-lens-probe.png' } }).click();
+    },
+    load: () => initial,
+    save: () => {},
+  };
+}
+
+const SEVERITY_LABEL: Record<string, string> = { error: 'error', warning: 'warning', information: 'info', hint: 'hint' };
+
+class Panel {
+  private state: PanelState;
+  private charts: ProbeCharts | null = null;
+  private status: HTMLElement;
+  private receivedAt = 0;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly host: Host,
+  ) {
+    const saved = host.load();
+    this.state = isPanelState(saved) ? saved : emptyPanelState();
+    this.status = el('p', { className: 'gl-status', attrs: { role: 'status' } });
+    this.render();
+    new MutationObserver(() => this.redrawCharts()).observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
+  }
+
+  receive(message: HostToWebviewMessage): void {
+    switch (message.type) {
+      case 'show-result':
+        this.receivedAt = performance.now();
+        this.state = { ...this.state, result: message.result, whatIfs: message.whatIfs, stale: false, modelId: message.modelId, documentUri: message.documentUri };
+        this.host.save(this.state);
+        this.render(() => this.host.post({ type: 'charts-drawn', renderMs: performance.now() - this.receivedAt }));
+        break;
+      case 'progress':
+        this.setStatus(`Probing: ${message.phase}${message.steps ? ` ${message.step}/${message.steps}` : ''}…`, 'progress');
+        break;
+      case 'error':
+        this.setStatus(`Probe failed (${message.error.kind}): ${message.error.message}${message.error.layer ? ` (layer ${message.error.layer.name}, line ${message.error.layer.line})` : ''}`, 'error');
+        break;
+      case 'stale':
+        this.state = { ...this.state, stale: message.stale };
+        this.host.save(this.state);
+        this.root.classList.toggle('gl-stale', message.stale);
+        if (message.stale) this.setStatus('The model changed since this probe: re-probe to update.', 'stale');
+        break;
+    }
+  }
+
+  private setStatus(text: string, kind: string): void {
+    this.status.textContent = text;
+    this.status.dataset.kind = kind;
+  }
+
+  private revealLayer(layer: ProbeLayerResult): void {
+    this.host.post({ type: 'reveal-layer', layerId: layer.id, line: layer.line });
+  }
+
+  private render(onFirstDrawn?: () => void): void {
+    this.charts?.dispose();
+    this.charts = null;
+    this.root.replaceChildren();
+    this.root.classList.toggle('gl-stale', this.state.stale);
+    const result = this.state.result;
+    if (!result) {
+      this.root.append(el('p', { className: 'gl-empty', text: 'Run “Probe gradients” above a model to see its gradient flow here.' }), this.status);
+      if (this.host.interactive) this.host.post({ type: 'ready' });
+      return;
+    }
+    const hosts = { heatmap: chartHost(), profile: chartHost(), loss: chartHost(), fractions: chartHost() };
+    this.root.append(
+      this.header(result),
+      this.status,
+      this.host.interactive ? this.controls(result) : "",
+      this.verdicts(result),
+      el('section', { className: 'gl-charts' }, [
+        chartSection('Gradient norm per layer and step (log10)', 'heatmap', hosts.heatmap),
+        chartSection('Gradient-flow profile', 'profile', hosts.profile, this.stepSlider(result)),
+        chartSection('Loss per step', 'loss', hosts.loss),
+        chartSection('Saturated and dead units (last step)', 'fractions', hosts.fractions),
+      ]),
+      this.layerTable(result),
+      this.notices(result) ?? "",
+    );
+    if (this.state.stale) this.setStatus('The model changed since this probe: re-probe to update.', 'stale');
+    else if (this.status.dataset.kind !== 'error') this.setStatus('', '');
+    this.charts = new ProbeCharts(hosts, (layer) => this.revealLayer(layer));
+    this.charts.draw(result, this.state.profileStep, readChartTheme(), onFirstDrawn);
+    if (this.host.interactive) this.host.post({ type: 'ready' });
+  }
+
+  private redrawCharts(): void {
+    if (this.state.result && this.charts) this.charts.draw(this.state.result, this.state.profileStep, readChartTheme());
+  }
+
+  private header(result: ProbeResult): HTMLElement {
+    const facts = [
+      `${result.model.framework}, line ${result.model.line}`,
+      `backend ${result.backend}`,
+      `${result.steps} steps`,
+      `batch ${result.batchSize}`,
+      `seed ${result.seed}`,
+      `input ${result.inputShape.join('×')}`,
+      result.lossName,
+      result.optimizer,
+      `${result.durationMs} ms`,
+    ];
+    return el('header', {}, [
+      el('h1', { text: `Gradient flow: ${result.model.name}` }),
+      el('p', { className: 'gl-facts', text: facts.join(' · ') }),
+      result.whatIf ? el('p', { className: 'gl-whatif-note', text: `Overlay (dashed): what if ${result.whatIfTitle ?? 'the fix'} — same seed and data.` }) : null,
+    ]);
+  }
+
+  private controls(result: ProbeResult): HTMLElement {
+    const steps = numberField('Steps', result.steps, 1, 1000);
+    const seed = numberField('Seed', result.seed, 0, 2 ** 31 - 1);
+    const reprobe = button('Re-probe', () => {
+      const s = steps.read();
+      const d = seed.read();
+      if (s === null || d === null) return this.setStatus('Steps must be 1..1000 and the seed a whole number ≥ 0.', 'error');
+      this.host.post({ type: 'reprobe', steps: s, seed: d });
+    }, { className: 'gl-primary' });
+    const group: (Node | null)[] = [steps.node, seed.node, reprobe];
+    if (this.state.whatIfs.length > 0) {
+      const select = el('select', { attrs: { 'aria-label': 'What-if fix' } });
+      for (const choice of this.state.whatIfs) select.append(el('option', { text: `${choice.code}: ${choice.title}`, attrs: { value: String(choice.index) } }));
+      const chosen = () => this.state.whatIfs.find((c) => String(c.index) === select.value) ?? this.state.whatIfs[0]!;
+      const apply = button('Apply fix', () => this.host.post({ type: 'apply-fix', index: chosen().index }), { className: 'gl-secondary' });
+      const syncApply = () => (apply.disabled = !chosen().canApply);
+      select.addEventListener('change', syncApply);
+      syncApply();
+      group.push(el('span', { className: 'gl-sep' }), select, button('What if', () => this.host.post({ type: 'run-what-if', index: chosen().index }), { className: 'gl-secondary' }), apply);
+    }
+    group.push(
+      el('span', { className: 'gl-sep' }),
+      button('Export JSON', () => this.host.post({ type: 'export', format: 'json', dataUrl: null }), { className: 'gl-secondary' }),
+      button('Export HTML', () => this.host.post({ type: 'export', format: 'html', dataUrl: null }), { className: 'gl-secondary' }),
+      button('Export PNG', () => this.exportPng(), { className: 'gl-secondary' }),
+    );
+    return el('nav', { className: 'gl-controls', attrs: { 'aria-label': 'Probe controls' } }, group);
+  }
+
+  private exportPng(): void {
+    if (!this.charts) return;
+    this.host.post({ type: 'export', format: 'png', dataUrl: this.charts.toPng(readChartTheme().background) });
+  }
+
+  private stepSlider(result: ProbeResult): HTMLElement {
+    const lastStep = Math.max(0, result.steps - 1);
+    const current = this.state.profileStep ?? lastStep;
+    const input = el('input', { attrs: { type: 'range', min: '0', max: String(lastStep), value: String(current), 'aria-label': 'Step shown by the profile' } });
+    const label = el('span', { text: `step ${current + 1}` });
+    input.addEventListener('input', () => {
+      const step = Number(input.value);
+      this.state = { ...this.state, profileStep: step === lastStep ? null : step };
+      this.host.save(this.state);
+      label.textContent = `step ${step + 1}`;
+      this.redrawCharts();
+    });
+    return el('label', { className: 'gl-slider' }, [input, label]);
+  }
+
+  private verdicts(result: ProbeResult): HTMLElement {
+    const runs: [string, ProbeResult][] = [['This model', result]];
+    if (result.whatIf) runs.push([`What if ${result.whatIfTitle ?? 'the fix'}`, result.whatIf]);
+    return el('section', { className: 'gl-verdicts' }, [
+      el('h2', { text: 'Verdicts' }),
+      ...runs.map(([title, run]) =>
+        el('div', { className: 'gl-run' }, [
+          runs.length > 1 ? el('h3', { text: title }) : null,
+          run.verdicts.length === 0
+            ? el('p', { className: 'gl-healthy', text: 'Healthy gradient flow: no verdict.' })
+            : el('ul', {}, run.verdicts.map((v) => this.verdict(v, run))),
+        ]),
+      ),
+    ]);
+  }
+
+  private verdict(verdict: ProbeVerdict, run: ProbeResult): HTMLElement {
+    const evidence = Object.entries(verdict.evidence).map(([key, value]) => `${key} = ${Array.isArray(value) ? value.map((n) => formatNorm(n)).join(', ') : typeof value === 'number' ? formatNorm(value) : String(value)}`);
+    const layers = verdict.layers
+      .map((name) => run.layers.find((l) => l.name === name))
+      .filter((l): l is ProbeLayerResult => l !== undefined)
+      .map((layer) => button(`${layer.name} (line ${layer.line})`, () => this.revealLayer(layer), { className: 'gl-link', attrs: { 'data-layer': layer.id } }));
+    return el('li', { className: `gl-verdict gl-${verdict.severity}` }, [
+      el('span', { className: 'gl-badge', text: SEVERITY_LABEL[verdict.severity] ?? verdict.severity }),
+      el('strong', { text: ` ${verdict.kind}: ` }),
+      el('span', { text: verdict.message }),
+      evidence.length ? el('div', { className: 'gl-evidence', text: evidence.join(' · ') }) : null,
+      layers.length ? el('div', { className: 'gl-layers' }, layers) : null,
+    ]);
+  }
+
+  private layerTable(result: ProbeResult): HTMLElement {
+    const other = (layer: ProbeLayerResult) => result.whatIf?.layers.find((l) => l.id === layer.id);
+    const headings = ['line', 'layer', 'kind', 'params', 'grad step 1', `grad step ${result.steps}`, ...(result.whatIf ? ['what if, last'] : [])];
+    const rows = result.layers.map((layer) => {
+      const cells = [
+        String(layer.line),
+        null,
+        layer.kind,
+        String(layer.params),
+        formatNorm(layer.gradNorm[0]),
+        formatNorm(layer.gradNorm[layer.gradNorm.length - 1]),
+        ...(result.whatIf ? [formatNorm(other(layer)?.gradNorm.at(-1))] : []),
+      ];
+      return el('tr', {}, cells.map((text, i) => (i === 1 ? el('td', {}, [button(layer.name, () => this.revealLayer(layer), { className: 'gl-link', attrs: { 'data-layer': layer.id } })]) : el('td', { className: i >= 3 ? 'gl-num' : '', text: text ?? '' }))));
+    });
+    return el('section', { className: 'gl-table' }, [
+      el('h2', { text: 'Layers' }),
+      el('div', { className: 'gl-scroll' }, [el('table', {}, [el('thead', {}, [el('tr', {}, headings.map((h) => el('th', { text: h })))]), el('tbody', {}, rows)])]),
+    ]);
+  }
+
+  private notices(result: ProbeResult): HTMLElement | null {
+    if (result.notices.length === 0) return null;
+    return el('section', { className: 'gl-notices' }, [el('h2', { text: 'Notes' }), el('ul', {}, result.notices.map((n) => el('li', { text: n.line ? `line ${n.line}: ${n.message}` : n.message })))]);
+  }
+
+  chartOption(name: ChartName): unknown {
+    return this.charts?.option(name) ?? null;
+  }
+
+  chartPixel(name: ChartName, value: [number | string, number | string]): [number, number] | null {
+    return this.charts?.pixelOf(name, value) ?? null;
+  }
+}
+
+function chartHost(): HTMLElement {
+  return el('div', { className: 'gl-chart' });
+}
+
+function chartSection(title: string, name: ChartName, host: HTMLElement, extra: HTMLElement | null = null): HTMLElement {
+  host.dataset.chart = name;
+  host.setAttribute('role', 'img');
+  host.setAttribute('aria-label', title);
+  return el('figure', { className: `gl-figure gl-figure-${name}` }, [el('figcaption', { text: title }), extra, host]);
+}
+
+const root = document.getElementById('gl-root');
+if (root) {
+  const panel = new Panel(root, connectHost());
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    if (isHostToWebviewMessage(event.data)) panel.receive(event.data);
+  });
+  // Read-only inspection for the browser tests: the options ECharts actually holds.
+  const inspect = { chartOption: (name: ChartName) => panel.chartOption(name), chartPixel: (name: ChartName, value: [number | string, number | string]) => panel.chartPixel(name, value) };
+  (window as unknown as { gradientLensPanel: typeof inspect }).gradientLensPanel = inspect;
+}
