@@ -27,6 +27,12 @@ export function refuseText(text: string, maxBytes: number): string | null {
 
 const MAX_SYNTAX_NOTICES = 5;
 
+const STATEMENT_CONTAINERS = new Set([
+  'module', 'block', 'function_definition', 'class_definition', 'decorated_definition', 'if_statement',
+  'elif_clause', 'else_clause', 'for_statement', 'while_statement', 'try_statement', 'except_clause',
+  'finally_clause', 'with_statement',
+]);
+
 /** Notices for syntax errors (the rest of the file is still analyzed) and Python 2 constructs. */
 export function syntaxNotices(root: Node): Notice[] {
   const notices: Notice[] = [];
@@ -45,7 +51,8 @@ export function syntaxNotices(root: Node): Notice[] {
       }
       return false;
     }
-    return n.hasError;
+    // Error nodes only sit under nodes with hasError; Python 2 statements only in statement containers.
+    return n.hasError || STATEMENT_CONTAINERS.has(n.type);
   });
   if (errors > MAX_SYNTAX_NOTICES) notices.push({ message: `${errors - MAX_SYNTAX_NOTICES} more syntax errors not listed`, range: null, severity: 'warning' });
   const python2 = found.python2;
