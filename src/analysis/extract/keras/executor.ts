@@ -11,12 +11,13 @@ import type { ConstValue, Scope } from '../../python/constants';
 import { namedChildren, rangeOf, unparen } from '../../python/syntax';
 import { callArgs, dotted as nameOf } from './memo';
 import { makeLayer } from '../builders';
-import { activationFunctionName, activationFunctionParams, isKerasLayerPath } from './activations';
-import { layerSpec, MERGE_FUNCTIONS } from './catalog';
+import { isKerasLayerPath } from './activations';
+import { layerSpec } from './catalog';
 import { evaluateWith, type ArgContext } from './context';
 import { buildLayer } from './layers';
 import type { ExtractionState } from './state';
-import { lastSegment, modulePart } from './symbols';
+import { kerasCall, passthrough, tensorOperator, unknownLayerApplication } from './recognize';
+import { lastSegment } from './symbols';
 import { OPAQUE, producersOf, type FlowMarks, type GraphNode, type LayerFactory, type SequentialBuilder, type Value } from './values';
 
 /** A name whose value is unknown: shadows any outer binding during constant evaluation. */
@@ -24,19 +25,6 @@ const SHADOW = undefined as unknown as ConstValue;
 
 /** How deep helper functions / methods / custom layers are inlined. */
 const MAX_INLINE_DEPTH = 6;
-
-const TENSOR_MERGES: Record<string, string> = {
-  'tensorflow.concat': 'Concatenate',
-  'tensorflow.add': 'Add',
-  'tensorflow.math.add': 'Add',
-  'tensorflow.add_n': 'Add',
-  'tensorflow.multiply': 'Multiply',
-  'tensorflow.math.multiply': 'Multiply',
-  'keras.backend.concatenate': 'Concatenate',
-  'keras.ops.add': 'Add',
-  'keras.ops.concatenate': 'Concatenate',
-  'keras.ops.multiply': 'Multiply',
-};
 
 export interface ExecutorOptions {
   /** `self.*` attributes: shared between the methods of one instance. */
@@ -96,7 +84,7 @@ export class Executor {
     this.baseConditions = marks.conditions.length;
   }
 
-  private get ctx(): ArgContext {
+  get argContext(): ArgContext {
     return { symbols: this.state.symbols, scope: this.scope };
   }
 
@@ -281,7 +269,7 @@ export class Executor {
     const other = this.evalExpr(right);
     let result: Value = OPAQUE;
     if (current.t === 'tensor' || other.t === 'tensor') {
-      result = this.tensorOperator(op.replace('=', ''), [current, other], expr);
+      result = tensorOperator(this, op.replace('=', ''), [current, other], expr);
     } else if (current.t === 'const' && other.t === 'const' && typeof current.value === 'number' && typeof other.value === 'number') {
       const a = current.value;
       const b = other.value;
@@ -476,7 +464,7 @@ export class Executor {
         const right = this.evalExpr(n.childForFieldName('right')!);
         const op = n.childForFieldName('operator')?.text ?? '';
         if (left.t === 'list' && right.t === 'list' && op === '+') return { t: 'list', items: [...left.items, ...right.items] };
-        if (left.t === 'tensor' || right.t === 'tensor') return this.tensorOperator(op, [left, right], n);
+        if (left.t === 'tensor' || right.t === 'tensor') return tensorOperator(this, op, [left, right], n);
         return OPAQUE;
       }
       case 'subscript': {
@@ -509,7 +497,7 @@ export class Executor {
     if (bound && bound.type === 'call') {
       const q = this.state.symbols.qualified(bound.childForFieldName('function'));
       // Only constructors are followed: re-reading arbitrary outer code here could duplicate models.
-      if (q && isKerasLayerPath(q, this.ctx) && layerSpec(lastSegment(q))) return this.evalCall(bound);
+      if (q && isKerasLayerPath(q, this.argContext) && layerSpec(lastSegment(q))) return this.evalCall(bound);
     }
     return OPAQUE;
   }
@@ -571,7 +559,7 @@ export class Executor {
     if (!fnNode) return OPAQUE;
     if (fnNode.type !== 'identifier' && fnNode.type !== 'attribute') {
       const callee = this.evalExpr(fnNode);
-      if (callee.t === 'opaque' && fnNode.type === 'call') return this.unknownLayerApplication(fnNode, call);
+      if (callee.t === 'opaque' && fnNode.type === 'call') return unknownLayerApplication(this, fnNode, call);
       return this.apply(callee, call);
     }
     const dotted = nameOf(fnNode);
@@ -586,7 +574,7 @@ export class Executor {
 
     const q = this.state.symbols.qualified(fnNode);
     if (q) {
-      const keras = this.kerasCall(q, fnNode.text, call);
+      const keras = kerasCall(this, q, fnNode.text, call);
       if (keras) return keras;
     }
     if (!dotted.includes('.')) {
@@ -596,7 +584,7 @@ export class Executor {
       // Constructor arguments are read now, in the scope that wrote them; __init__ runs when applied.
       if (cls && this.state.classKind(cls)) return { t: 'instance', classDef: cls, call, args: this.callValues(call), marks: this.marks, boundName: null };
     }
-    return this.passthrough(call);
+    return passthrough(this, call);
   }
 
   /** Calls on a value the reader holds: `model.add(..)`, `layers.append(..)`, `self.block(x)`. */
@@ -650,134 +638,6 @@ export class Executor {
     }
     if (object.t === 'tensor') return object;
     return null;
-  }
-
-  /** Calls resolved to Keras / TensorFlow symbols. */
-  private kerasCall(q: string, written: string, call: Node): Value | null {
-    const last = lastSegment(q);
-    const module = modulePart(q);
-    const symbols = this.state.symbols;
-    const bareKeras = !module && symbols.usesKeras && !symbols.isLocal(last);
-    const kerasModule = module === 'keras' || module.startsWith('keras.models') || module.startsWith('keras.engine') || module.startsWith('keras.layers') || bareKeras;
-    if (last === 'Sequential' && kerasModule) return this.newSequential(call);
-    if (last === 'Model' && kerasModule) return this.functionalModel(call);
-    if (last === 'Input' && kerasModule) {
-      const built = buildLayer(call, 'InputLayer', written, this.ctx);
-      return { t: 'tensor', producers: [this.newNode(built.layer, [], call, this.marks, built.declaredInput, built.unsupported)] };
-    }
-    const mergeClass = MERGE_FUNCTIONS[last];
-    if (mergeClass && (module.startsWith('keras.layers') || (bareKeras && symbols.qualified(call.childForFieldName('function')) !== last))) {
-      return this.mergeCall(mergeClass, written, call);
-    }
-    const tensorMerge = TENSOR_MERGES[q];
-    if (tensorMerge) return this.mergeCall(tensorMerge, written, call);
-    if (isKerasLayerPath(q, this.ctx) && (layerSpec(last) || (/^[A-Z]/.test(last) && module.startsWith('keras.layers')))) {
-      return { t: 'layer', factory: { call, className: last, written, ctx: this.ctx, marks: this.marks, boundName: null } };
-    }
-    if (module.startsWith('keras.applications') && /^[A-Z]/.test(last)) {
-      return { t: 'layer', factory: { call, className: last, written, ctx: this.ctx, marks: this.marks, boundName: null } };
-    }
-    const activation = activationFunctionName(q);
-    if (activation) {
-      const args = callArgs(call);
-      const input = args.positional[0] ? this.evalExpr(args.positional[0]) : OPAQUE;
-      if (input.t !== 'tensor') return input.t === 'opaque' ? OPAQUE : null;
-      const fnNode = call.childForFieldName('function')!;
-      const params = activationFunctionParams(activation);
-      const alpha = this.constOf(args.keywords.get('alpha') ?? args.keywords.get('negative_slope') ?? args.positional[1] ?? fnNode);
-      if (activation === 'leaky_relu' && typeof alpha === 'number') params.alpha = alpha;
-      const layer = makeLayer({
-        kind: 'activation',
-        className: written,
-        range: rangeOf(call),
-        activation: { name: activation, spelling: fnNode.text, range: rangeOf(fnNode), source: 'functional', params },
-      });
-      return { t: 'tensor', producers: [this.newNode(layer, input.producers, call, this.marks)] };
-    }
-    if (q === 'tensorflow.nn.dropout') {
-      const args = callArgs(call);
-      const input = args.positional[0] ? this.evalExpr(args.positional[0]) : OPAQUE;
-      const rate = this.constOf(args.keywords.get('rate') ?? args.positional[1] ?? call);
-      const layer = makeLayer({ kind: 'dropout', className: written, range: rangeOf(call), params: typeof rate === 'number' ? { rate } : {} });
-      return { t: 'tensor', producers: [this.newNode(layer, producersOf(input), call, this.marks)] };
-    }
-    return null;
-  }
-
-  private newSequential(call: Node): Value {
-    const args = callArgs(call);
-    const listNode = args.positional[0] ?? args.keywords.get('layers') ?? null;
-    const seq: SequentialBuilder = { call, fromList: !!listNode, items: [], marks: this.marks, lastAdd: null, builtShape: null, binding: null };
-    if (listNode) {
-      const list = this.evalExpr(listNode);
-      const elements = unparen(listNode).type === 'list' || unparen(listNode).type === 'tuple' ? namedChildren(unparen(listNode)).filter((c) => c.type !== 'list_splat') : [];
-      const items = list.t === 'list' ? list.items : [list];
-      items.forEach((value, i) => {
-        // Keep the written element for messages when the list was literal and not spliced.
-        const node = elements.length === items.length ? elements[i]! : listNode;
-        seq.items.push({ value, node, marks: value.t === 'layer' ? value.factory.marks : this.marks });
-      });
-    }
-    if (this.options.emit) this.sequentials.push(seq);
-    return { t: 'sequential', seq };
-  }
-
-  private functionalModel(call: Node): Value {
-    const args = callArgs(call);
-    const inputsNode = args.keywords.get('inputs') ?? args.keywords.get('input') ?? args.positional[0];
-    const outputsNode = args.keywords.get('outputs') ?? args.keywords.get('output') ?? args.positional[1];
-    if (!inputsNode || !outputsNode) return OPAQUE;
-    const inputs = producersOf(this.evalExpr(inputsNode));
-    const outputs = producersOf(this.evalExpr(outputsNode));
-    if (this.options.emit && outputs.length > 0) {
-      this.state.functionals.push({ call, inputs, outputs, marks: this.marks, scopeNode: this.options.scopeNode });
-    }
-    // A finished model applied to tensors later (`model(x)`) behaves like its graph: keep it opaque.
-    return OPAQUE;
-  }
-
-  private mergeCall(className: string, written: string, call: Node): Value {
-    const args = callArgs(call);
-    const inputsNode = args.positional[0] ?? args.keywords.get('inputs') ?? args.keywords.get('values');
-    let inputs: GraphNode[];
-    if (className !== 'Concatenate' && args.positional.length > 1) inputs = args.positional.flatMap((a) => producersOf(this.evalExpr(a)));
-    else inputs = inputsNode ? producersOf(this.evalExpr(inputsNode)) : [];
-    const spec = layerSpec(className)!;
-    const params: Record<string, number | string | boolean> = {};
-    const axis = this.constOf(args.keywords.get('axis') ?? (className === 'Concatenate' && args.positional[1] ? args.positional[1] : call));
-    if (typeof axis === 'number') params.axis = axis;
-    if (spec.merge && spec.merge !== 'add' && spec.kind === 'add') params.merge = spec.merge;
-    const layer = makeLayer({ kind: spec.kind, className: written, range: rangeOf(call), params });
-    return { t: 'tensor', producers: [this.newNode(layer, inputs, call, this.marks)] };
-  }
-
-  /** `x + shortcut` and friends between tensors. */
-  private tensorOperator(op: string, operands: Value[], node: Node): Value {
-    const inputs = operands.flatMap(producersOf);
-    if (op !== '+' && op !== '*') return { t: 'tensor', producers: inputs };
-    if (operands.some((o) => o.t !== 'tensor')) return { t: 'tensor', producers: inputs };
-    const layer = makeLayer({ kind: op === '+' ? 'add' : 'multiply', className: op, range: rangeOf(node) });
-    return { t: 'tensor', producers: [this.newNode(layer, inputs, node, this.marks)] };
-  }
-
-  /** A call that is not a known layer: tensors flow through it unchanged (`tf.squeeze(x)`, `x.reshape(..)`). */
-  private passthrough(call: Node): Value {
-    const args = callArgs(call);
-    const inputs = [...args.positional, ...args.keywords.values()].flatMap((a) => producersOf(this.evalExpr(a)));
-    return inputs.length > 0 ? { t: 'tensor', producers: inputs } : OPAQUE;
-  }
-
-  /** `SomeLayer(...)(x)` where SomeLayer is not known: an unknown layer, reported, never dropped. */
-  private unknownLayerApplication(constructor: Node, call: Node): Value {
-    const callee = constructor.childForFieldName('function');
-    const written = callee?.text ?? constructor.text;
-    const args = callArgs(call);
-    const input = args.positional[0] ? this.evalExpr(args.positional[0]) : OPAQUE;
-    if (!callee || !/^[A-Z]/.test(lastSegment(written))) return input.t === 'tensor' ? input : OPAQUE;
-    const range = rangeOf(constructor);
-    const layer = makeLayer({ kind: 'unknown', className: written, range });
-    const what = `layer ${written} (line ${range.start.line + 1}) is not modelled`;
-    return { t: 'tensor', producers: [this.newNode(layer, producersOf(input), constructor, this.marks, null, [{ what, range }])] };
   }
 
   // ---------------------------------------------------------------- applying layers

@@ -1,0 +1,156 @@
+/**
+ * Recognizing the calls that make a Keras model: Sequential(...), Model(inputs, outputs), Input(...),
+ * layer constructors, merge functions (`layers.add`, `tf.concat`), functional activations
+ * (`tf.nn.relu(x)`), tensor operators (`x + shortcut`), and unknown layers applied to tensors.
+ */
+import type { Node } from 'web-tree-sitter';
+import { rangeOf, namedChildren, unparen } from '../../python/syntax';
+import { makeLayer } from '../builders';
+import { activationFunctionName, activationFunctionParams, isKerasLayerPath } from './activations';
+import { layerSpec, MERGE_FUNCTIONS } from './catalog';
+import type { Executor } from './executor';
+import { buildLayer } from './layers';
+import { callArgs } from './memo';
+import { lastSegment, modulePart } from './symbols';
+import { OPAQUE, producersOf, type GraphNode, type SequentialBuilder, type Value } from './values';
+
+const TENSOR_MERGES: Record<string, string> = {
+  'tensorflow.concat': 'Concatenate',
+  'tensorflow.add': 'Add',
+  'tensorflow.math.add': 'Add',
+  'tensorflow.add_n': 'Add',
+  'tensorflow.multiply': 'Multiply',
+  'tensorflow.math.multiply': 'Multiply',
+  'keras.backend.concatenate': 'Concatenate',
+  'keras.ops.add': 'Add',
+  'keras.ops.concatenate': 'Concatenate',
+  'keras.ops.multiply': 'Multiply',
+};
+
+/** Calls resolved to Keras / TensorFlow symbols. */
+export function kerasCall(exec: Executor, q: string, written: string, call: Node): Value | null {
+  const last = lastSegment(q);
+  const module = modulePart(q);
+  const symbols = exec.state.symbols;
+  const bareKeras = !module && symbols.usesKeras && !symbols.isLocal(last);
+  const kerasModule = module === 'keras' || module.startsWith('keras.models') || module.startsWith('keras.engine') || module.startsWith('keras.layers') || bareKeras;
+  if (last === 'Sequential' && kerasModule) return newSequential(exec, call);
+  if (last === 'Model' && kerasModule) return functionalModel(exec, call);
+  if (last === 'Input' && kerasModule) {
+    const built = buildLayer(call, 'InputLayer', written, exec.argContext);
+    return { t: 'tensor', producers: [exec.newNode(built.layer, [], call, exec.marks, built.declaredInput, built.unsupported)] };
+  }
+  const mergeClass = MERGE_FUNCTIONS[last];
+  if (mergeClass && (module.startsWith('keras.layers') || (bareKeras && symbols.qualified(call.childForFieldName('function')) !== last))) {
+    return mergeCall(exec, mergeClass, written, call);
+  }
+  const tensorMerge = TENSOR_MERGES[q];
+  if (tensorMerge) return mergeCall(exec, tensorMerge, written, call);
+  if (isKerasLayerPath(q, exec.argContext) && (layerSpec(last) || (/^[A-Z]/.test(last) && module.startsWith('keras.layers')))) {
+    return { t: 'layer', factory: { call, className: last, written, ctx: exec.argContext, marks: exec.marks, boundName: null } };
+  }
+  if (module.startsWith('keras.applications') && /^[A-Z]/.test(last)) {
+    return { t: 'layer', factory: { call, className: last, written, ctx: exec.argContext, marks: exec.marks, boundName: null } };
+  }
+  const activation = activationFunctionName(q);
+  if (activation) {
+    const args = callArgs(call);
+    const input = args.positional[0] ? exec.evalExpr(args.positional[0]) : OPAQUE;
+    if (input.t !== 'tensor') return input.t === 'opaque' ? OPAQUE : null;
+    const fnNode = call.childForFieldName('function')!;
+    const params = activationFunctionParams(activation);
+    const alpha = exec.constOf(args.keywords.get('alpha') ?? args.keywords.get('negative_slope') ?? args.positional[1] ?? fnNode);
+    if (activation === 'leaky_relu' && typeof alpha === 'number') params.alpha = alpha;
+    const layer = makeLayer({
+      kind: 'activation',
+      className: written,
+      range: rangeOf(call),
+      activation: { name: activation, spelling: fnNode.text, range: rangeOf(fnNode), source: 'functional', params },
+    });
+    return { t: 'tensor', producers: [exec.newNode(layer, input.producers, call, exec.marks)] };
+  }
+  if (q === 'tensorflow.nn.dropout') {
+    const args = callArgs(call);
+    const input = args.positional[0] ? exec.evalExpr(args.positional[0]) : OPAQUE;
+    const rate = exec.constOf(args.keywords.get('rate') ?? args.positional[1] ?? call);
+    const layer = makeLayer({ kind: 'dropout', className: written, range: rangeOf(call), params: typeof rate === 'number' ? { rate } : {} });
+    return { t: 'tensor', producers: [exec.newNode(layer, producersOf(input), call, exec.marks)] };
+  }
+  return null;
+}
+
+export function newSequential(exec: Executor, call: Node): Value {
+  const args = callArgs(call);
+  const listNode = args.positional[0] ?? args.keywords.get('layers') ?? null;
+  const seq: SequentialBuilder = { call, fromList: !!listNode, items: [], marks: exec.marks, lastAdd: null, builtShape: null, binding: null };
+  if (listNode) {
+    const list = exec.evalExpr(listNode);
+    const elements = unparen(listNode).type === 'list' || unparen(listNode).type === 'tuple' ? namedChildren(unparen(listNode)).filter((c) => c.type !== 'list_splat') : [];
+    const items = list.t === 'list' ? list.items : [list];
+    items.forEach((value, i) => {
+      // Keep the written element for messages when the list was literal and not spliced.
+      const node = elements.length === items.length ? elements[i]! : listNode;
+      seq.items.push({ value, node, marks: value.t === 'layer' ? value.factory.marks : exec.marks });
+    });
+  }
+  if (exec.options.emit) exec.sequentials.push(seq);
+  return { t: 'sequential', seq };
+}
+
+export function functionalModel(exec: Executor, call: Node): Value {
+  const args = callArgs(call);
+  const inputsNode = args.keywords.get('inputs') ?? args.keywords.get('input') ?? args.positional[0];
+  const outputsNode = args.keywords.get('outputs') ?? args.keywords.get('output') ?? args.positional[1];
+  if (!inputsNode || !outputsNode) return OPAQUE;
+  const inputs = producersOf(exec.evalExpr(inputsNode));
+  const outputs = producersOf(exec.evalExpr(outputsNode));
+  if (exec.options.emit && outputs.length > 0) {
+    exec.state.functionals.push({ call, inputs, outputs, marks: exec.marks, scopeNode: exec.options.scopeNode });
+  }
+  // A finished model applied to tensors later (`model(x)`) behaves like its graph: keep it opaque.
+  return OPAQUE;
+}
+
+export function mergeCall(exec: Executor, className: string, written: string, call: Node): Value {
+  const args = callArgs(call);
+  const inputsNode = args.positional[0] ?? args.keywords.get('inputs') ?? args.keywords.get('values');
+  let inputs: GraphNode[];
+  if (className !== 'Concatenate' && args.positional.length > 1) inputs = args.positional.flatMap((a) => producersOf(exec.evalExpr(a)));
+  else inputs = inputsNode ? producersOf(exec.evalExpr(inputsNode)) : [];
+  const spec = layerSpec(className)!;
+  const params: Record<string, number | string | boolean> = {};
+  const axis = exec.constOf(args.keywords.get('axis') ?? (className === 'Concatenate' && args.positional[1] ? args.positional[1] : call));
+  if (typeof axis === 'number') params.axis = axis;
+  if (spec.merge && spec.merge !== 'add' && spec.kind === 'add') params.merge = spec.merge;
+  const layer = makeLayer({ kind: spec.kind, className: written, range: rangeOf(call), params });
+  return { t: 'tensor', producers: [exec.newNode(layer, inputs, call, exec.marks)] };
+}
+
+/** `x + shortcut` and friends between tensors. */
+export function tensorOperator(exec: Executor, op: string, operands: Value[], node: Node): Value {
+  const inputs = operands.flatMap(producersOf);
+  if (op !== '+' && op !== '*') return { t: 'tensor', producers: inputs };
+  if (operands.some((o) => o.t !== 'tensor')) return { t: 'tensor', producers: inputs };
+  const layer = makeLayer({ kind: op === '+' ? 'add' : 'multiply', className: op, range: rangeOf(node) });
+  return { t: 'tensor', producers: [exec.newNode(layer, inputs, node, exec.marks)] };
+}
+
+/** A call that is not a known layer: tensors flow through it unchanged (`tf.squeeze(x)`, `x.reshape(..)`). */
+export function passthrough(exec: Executor, call: Node): Value {
+  const args = callArgs(call);
+  const inputs = [...args.positional, ...args.keywords.values()].flatMap((a) => producersOf(exec.evalExpr(a)));
+  return inputs.length > 0 ? { t: 'tensor', producers: inputs } : OPAQUE;
+}
+
+/** `SomeLayer(...)(x)` where SomeLayer is not known: an unknown layer, reported, never dropped. */
+export function unknownLayerApplication(exec: Executor, constructor: Node, call: Node): Value {
+  const callee = constructor.childForFieldName('function');
+  const written = callee?.text ?? constructor.text;
+  const args = callArgs(call);
+  const input = args.positional[0] ? exec.evalExpr(args.positional[0]) : OPAQUE;
+  if (!callee || !/^[A-Z]/.test(lastSegment(written))) return input.t === 'tensor' ? input : OPAQUE;
+  const range = rangeOf(constructor);
+  const layer = makeLayer({ kind: 'unknown', className: written, range });
+  const what = `layer ${written} (line ${range.start.line + 1}) is not modelled`;
+  return { t: 'tensor', producers: [exec.newNode(layer, producersOf(input), constructor, exec.marks, null, [{ what, range }])] };
+}
