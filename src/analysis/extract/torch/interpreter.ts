@@ -7,23 +7,20 @@
  * 'unknown' layer so that no false adjacency is invented.
  */
 import type { Node } from 'web-tree-sitter';
-import type { InitializerIR, LayerKind } from '../../../shared/ir';
 import { Scope, type ConstValue } from '../../python/constants';
 import type { PyFile } from '../../python/file';
 import { namedChildren, stringValue } from '../../python/syntax';
-import { argReader, type ArgList, type Args } from './args';
+import type { ArgList, Args } from './args';
 import { BUILTINS, MAX_ITERATIONS, callBuiltin } from './builtins';
-import { buildLayer, torchLayerName, unknownLayer } from './catalog';
+import { libraryCall, methodCall, sequentialOf } from './calls';
 import { classAttribute, classFields, isModuleClass } from './classes';
-import { arithmetic, braceFormat, compare, str, stringMethod, truthy } from './constops';
-import { functionalSlot, hasTensor } from './flow';
-import { calculateGain, nnInitCall, tensorMethodInit } from './init';
-import { childrenOf, classNameOf, cloneValue, namedModules, namedParameters, paramOf, sameClass, sizeAttribute } from './introspect';
+import { arithmetic, compare, str, truthy } from './constops';
+import { hasTensor } from './flow';
+import { apply, barrier, mergeTensors } from './forward';
+import { classNameOf, cloneValue, paramOf, sameClass, sizeAttribute } from './introspect';
 import { SyntaxCache } from './syntax-cache';
-import { apply, barrier, mergeTensors, tensorOp } from './forward';
-import { functionOp, methodOp } from './tensorops';
 import type { Trace } from './trace';
-import { UNKNOWN, constOf, constant, leafSlots, type ClassInfo, type Instance, type Value } from './values';
+import { UNKNOWN, constOf, constant, type ClassInfo, type Instance, type Value } from './values';
 
 /** Shared state of one file's interpretation. */
 export interface Context {
@@ -57,40 +54,9 @@ const MAX_DEPTH = 10;
 const MAX_STEPS = 100_000;
 /** Iterations nested constant loops may unroll together; beyond it a loop counts as unbounded. */
 const MAX_UNROLLED = 4096;
-const RETURNS_SELF = new Set(['to', 'cuda', 'cpu', 'float', 'double', 'half', 'train', 'eval', 'requires_grad_', 'type', 'share_memory', 'bfloat16']);
-const TENSOR_FACTORIES = /^torch\.(zeros|ones|randn|rand|empty|full|tensor|arange|linspace|eye|zeros_like|ones_like|randn_like|rand_like|randint|from_numpy|as_tensor|Tensor|FloatTensor|LongTensor)$/;
-const MODULE_WRAPPERS = new Set([
-  'torch.nn.DataParallel',
-  'torch.nn.parallel.DataParallel',
-  'torch.nn.parallel.DistributedDataParallel',
-  'torch.nn.utils.weight_norm',
-  'torch.nn.utils.spectral_norm',
-  'torch.nn.utils.parametrizations.weight_norm',
-  'torch.nn.utils.parametrizations.spectral_norm',
-  'torch.compile',
-  'torch.jit.script',
-]);
-/** einops layers: pure rearrangements (Rearrange) and reductions (Reduce). */
-const EINOPS_LAYERS = new Map<string, LayerKind>([
-  ['einops.layers.torch.Rearrange', 'reshape'],
-  ['einops.layers.torch.Reduce', 'global-pool'],
-]);
-const PARAMETER_CLASSES = new Set(['torch.nn.Parameter', 'torch.nn.parameter.Parameter']);
-/** Math functions whose arguments may be module sizes (`1 / math.sqrt(m.in_features)`). */
-const MATH = new Map<string, (...xs: number[]) => number>([
-  ['math.sqrt', Math.sqrt],
-  ['numpy.sqrt', Math.sqrt],
-  ['math.log', Math.log],
-  ['numpy.log', Math.log],
-  ['math.exp', Math.exp],
-  ['math.floor', Math.floor],
-  ['math.ceil', Math.ceil],
-  ['math.pow', Math.pow],
-  ['numpy.prod', (...xs) => xs.reduce((a, b) => a * b, 1)],
-]);
 
 /** Whether a function definition carries a decorator such as @staticmethod. */
-function decoratedWith(def: Node, decorator: string): boolean {
+export function decoratedWith(def: Node, decorator: string): boolean {
   const holder = def.parent;
   if (holder?.type !== 'decorated_definition') return false;
   return namedChildren(holder).some((c) => c.type === 'decorator' && c.text.replace(/^@\s*/, '') === decorator);
@@ -250,7 +216,7 @@ export class Interpreter {
   }
 
   private fillSequential(inst: Instance, args: Args): void {
-    const seq = this.sequentialOf(args, null);
+    const seq = sequentialOf(this, args, null);
     if (seq.t !== 'seq') return;
     inst.seqItems = seq.items;
     inst.seqNames = seq.names;
@@ -898,7 +864,7 @@ export class Interpreter {
     const syntax: ArgList = this.s.field(n, 'arguments');
     if (this.s.type(fnNode) === 'attribute') {
       const dotted = this.s.dottedName(fnNode);
-      if (dotted && this.isImported(dotted, f)) return this.libraryCall(this.ctx.file.imports.resolve(dotted), dotted, n, syntax, f);
+      if (dotted && this.isImported(dotted, f)) return libraryCall(this, this.ctx.file.imports.resolve(dotted), dotted, n, syntax, f);
       const objNode = this.s.field(fnNode, 'object')!;
       const method = this.s.field(fnNode, 'attribute')?.text ?? '';
       if (method === '__init__' && this.s.type(objNode) === 'call' && this.s.field(objNode, 'function')?.text === 'super') {
@@ -913,12 +879,12 @@ export class Interpreter {
       const obj = this.eval(objNode, f);
       const attr = obj.t === 'instance' ? obj.inst.attrs.get(method) : obj.t === 'dict' ? obj.entries.get(method) : undefined;
       if (attr) return this.callValue(attr, n, syntax, f);
-      return this.methodCall(obj, method, n, syntax, f);
+      return methodCall(this, obj, method, n, syntax, f);
     }
     if (this.s.type(fnNode) === 'identifier' && !f.locals.has(fnNode.text)) {
       const name = fnNode.text;
       if (BUILTINS.has(name) && !this.ctx.functions.has(name) && !this.ctx.classes.has(name) && !this.ctx.file.imports.has(name)) return callBuiltin(this, name, n, this.evalArgs(syntax, f), f.scope);
-      if (this.ctx.file.imports.has(name)) return this.libraryCall(this.ctx.file.imports.resolve(name), name, n, syntax, f);
+      if (this.ctx.file.imports.has(name)) return libraryCall(this, this.ctx.file.imports.resolve(name), name, n, syntax, f);
     }
     return this.callValue(this.eval(fnNode, f), n, syntax, f);
   }
@@ -939,14 +905,14 @@ export class Interpreter {
     if (f.self.seqItems && f.self.seqItems.length === 0) this.fillSequential(f.self, args);
   }
 
-  private callValue(callee: Value, n: Node, syntax: ArgList, f: Frame): Value {
+  callValue(callee: Value, n: Node, syntax: ArgList, f: Frame): Value {
     switch (callee.t) {
       case 'loss':
         return UNKNOWN;
       case 'class':
         return this.instantiate(callee.cls, n, this.evalArgs(syntax, f), f);
       case 'ctor':
-        return this.libraryCall(callee.qualified, callee.spelling, n, syntax, f);
+        return libraryCall(this, callee.qualified, callee.spelling, n, syntax, f);
       case 'fn': {
         const args = this.evalArgs(syntax, f);
         const owner = callee.self ? callee.self.cls : this.ownerOf(callee.def);
@@ -970,267 +936,10 @@ export class Interpreter {
     }
   }
 
-  private ownerOf(def: Node): ClassInfo | null {
+  ownerOf(def: Node): ClassInfo | null {
     const holder = def.parent?.type === 'decorated_definition' ? def.parent : def;
     const cls = holder.parent?.parent;
     if ((cls && this.s.type(cls)) !== 'class_definition') return null;
     return cls ? (this.ctx.classes.get(this.s.field(cls, 'name')?.text ?? '') ?? null) : null;
   }
-
-  private libraryCall(qualified: string, spelling: string, n: Node, syntax: ArgList, f: Frame): Value {
-    const args = this.evalArgs(syntax, f);
-    if (qualified === 'torch.nn.Sequential') {
-      const seq = this.sequentialOf(args, n);
-      if (!this.ctx.sequentials.has(n.id)) this.ctx.sequentials.set(n.id, { call: n, value: seq });
-      return seq;
-    }
-    if (qualified === 'torch.nn.ModuleList') {
-      const items = args.positional[0] ? this.iterate(args.positional[0]) : [];
-      return items ? { t: 'list', items: items.map((v, i) => this.moduleOrOpaque(v, n, i)) } : { t: 'opaque', node: n, what: `${spelling}(...) with unknown contents` };
-    }
-    if (qualified === 'torch.nn.ModuleDict' || qualified === 'collections.OrderedDict') {
-      const a0 = args.positional[0];
-      if (!a0) return { t: 'dict', entries: new Map(args.keywords) };
-      if (a0.t === 'dict') return { t: 'dict', entries: new Map(a0.entries) };
-      const pairs = this.iterate(a0);
-      const entries = new Map<string, Value>();
-      for (const pair of pairs ?? []) {
-        const kv = pair.t === 'list' ? pair.items : null;
-        const key = kv ? constOf(kv[0]) : undefined;
-        if (!kv || typeof key !== 'string') return { t: 'opaque', node: n, what: `${spelling}(...) with unknown keys` };
-        entries.set(key, kv[1] ?? UNKNOWN);
-      }
-      return pairs ? { t: 'dict', entries } : { t: 'opaque', node: n, what: `${spelling}(...) with unknown contents` };
-    }
-    if (qualified === 'copy.deepcopy') return cloneValue(args.positional[0] ?? UNKNOWN, f.unroll);
-    // Wrappers that return (or run) the module they are given.
-    if (MODULE_WRAPPERS.has(qualified)) return args.positional[0] ?? args.keywords.get('module') ?? UNKNOWN;
-    if (EINOPS_LAYERS.has(qualified)) {
-      const slot = functionalSlot(EINOPS_LAYERS.get(qualified)!, spelling, n);
-      slot.layer.unrolled = f.unroll;
-      return { t: 'layer', slot };
-    }
-    if (f.trace && qualified.startsWith('einops.') && hasTensor(args)) return tensorOp({ op: 'pass' }, spelling, n, args, null, f);
-    if (qualified === 'torch.utils.checkpoint.checkpoint' && f.trace) {
-      // Activation checkpointing runs its function on the remaining arguments.
-      const fn = args.positional[0] ?? UNKNOWN;
-      const rest: Args = { positional: args.positional.slice(1), keywords: new Map(), partial: false };
-      if (fn.t === 'fn') return this.callFunction(fn.def, fn.self ? this.withSelf(rest, fn.self) : rest, fn.self ? fn.self.cls : this.ownerOf(fn.def), f);
-      return apply(this, fn, rest, n, f);
-    }
-    if (qualified === 'torch.nn.parallel.data_parallel' && f.trace) {
-      const module = args.positional[0] ?? args.keywords.get('module') ?? UNKNOWN;
-      return apply(this, module, { positional: args.positional.slice(1, 2), keywords: new Map(), partial: false }, n, f);
-    }
-    if (qualified === 'torch.nn.init.calculate_gain' || qualified === 'torch.nn.init.gain') {
-      const g = calculateGain(constOf(args.positional[0] ?? args.keywords.get('nonlinearity')), constOf(args.positional[1] ?? args.keywords.get('param')));
-      return g === undefined ? UNKNOWN : constant(g);
-    }
-    if (qualified.startsWith('torch.nn.init.')) {
-      const init = nnInitCall(n, qualified, (node) => constOf(this.eval(node, f)));
-      if (init) this.applyInit(init.init, this.eval(init.target, f));
-      return constant(null);
-    }
-    if (PARAMETER_CLASSES.has(qualified) || TENSOR_FACTORIES.test(qualified)) return { t: 'tensor', from: [] };
-    const math = MATH.get(qualified);
-    if (math) {
-      const nums = args.positional.map(constOf);
-      if (!nums.every((x): x is number => typeof x === 'number')) return UNKNOWN;
-      const r = math(...nums);
-      return Number.isFinite(r) ? constant(r) : UNKNOWN;
-    }
-    const layerName = torchLayerName(qualified);
-    if (layerName?.endsWith('Loss')) return { t: 'loss' };
-    if (layerName && f.trace && hasTensor(args)) return barrier(this, n, `${spelling}(...) is called on a tensor`, args, f);
-    if (layerName && !['Module', 'Parameter', 'ParameterList', 'ParameterDict'].includes(layerName)) {
-      const slot = buildLayer(qualified, { name: layerName, spelling, call: n, args: argReader(args) });
-      const made = slot ?? unknownLayer(spelling, n, `${spelling} is not modelled`);
-      made.layer.unrolled = f.unroll;
-      return { t: 'layer', slot: made };
-    }
-    if (f.trace) {
-      const op = functionOp(qualified);
-      if (op) return tensorOp(op, spelling, n, args, null, f);
-      if (hasTensor(args)) return barrier(this, n, `${spelling}(...) is not modelled`, args, f);
-      return UNKNOWN;
-    }
-    return { t: 'opaque', node: n, what: `${spelling}(...) is not a torch.nn layer` };
-  }
-
-  private moduleOrOpaque(v: Value, n: Node, i: number): Value {
-    if (v.t === 'layer' || v.t === 'seq' || v.t === 'list' || v.t === 'dict' || v.t === 'instance' || v.t === 'opaque') return v;
-    return { t: 'opaque', node: n, what: `item ${i} of ${this.s.field(n, 'function')?.text ?? 'container'} could not be resolved` };
-  }
-
-  /** nn.Sequential(a, b, ...) or nn.Sequential(OrderedDict([...])). */
-  private sequentialOf(args: Args, call: Node | null): Value {
-    const origin = call ? call.id : null;
-    const only = args.positional[0];
-    if (args.positional.length === 1 && only?.t === 'dict') return { t: 'seq', items: [...only.entries.values()], names: [...only.entries.keys()], origin };
-    const items = args.positional.map((v, i) => (call ? this.moduleOrOpaque(v, call, i) : v));
-    if (args.partial && call) items.push({ t: 'opaque', node: call, what: `${call.text.slice(0, 60)}: layers from an unknown list` });
-    return { t: 'seq', items, names: items.map((_, i) => String(i)), origin };
-  }
-
-  private methodCall(obj: Value, method: string, n: Node, syntax: ArgList, f: Frame): Value {
-    if (obj.t === 'param') {
-      const init = tensorMethodInit(n, (node) => constOf(this.eval(node, f)));
-      if (init) {
-        this.applyInit(init.init, obj);
-        return obj;
-      }
-      if (method === 'dim' || method === 'ndimension') return constant(obj.spec.dim);
-      return UNKNOWN;
-    }
-    if (obj.t === 'tensor') {
-      const args = this.evalArgs(syntax, f);
-      if (!f.trace) return { t: 'tensor', from: [] };
-      const op = methodOp(method);
-      const receiver = this.s.fieldOf(this.s.field(n, 'function'), 'object');
-      const fn = receiver && this.s.type(receiver) === 'identifier' ? `${receiver.text}.${method}` : `Tensor.${method}`;
-      if (op) return tensorOp(op, fn, n, args, obj, f);
-      return barrier(this, n, `${fn}(...) is not modelled`, { ...args, positional: [obj, ...args.positional] }, f);
-    }
-    if (obj.t === 'const' && typeof obj.v === 'string') {
-      const args = this.evalArgs(syntax, f);
-      if (method === 'format') {
-        const kw = new Map<string, ConstValue>();
-        for (const [k, v] of args.keywords) {
-          const c = constOf(v);
-          if (c === undefined) return UNKNOWN;
-          kw.set(k, c);
-        }
-        const pos = args.positional.map(constOf);
-        if (pos.some((p) => p === undefined)) return UNKNOWN;
-        const s = braceFormat(obj.v, pos as ConstValue[], kw);
-        return s === undefined ? UNKNOWN : constant(s);
-      }
-      const r = stringMethod(obj.v, method, args.positional.map(constOf));
-      return r === undefined ? UNKNOWN : constant(r);
-    }
-    if (obj.t === 'list' || obj.t === 'seq') {
-      const args = this.evalArgs(syntax, f);
-      if (method === 'append' || method === 'add_module') {
-        const item = method === 'append' ? args.positional[0] : args.positional[1];
-        if (item) obj.items.push(item);
-        if (obj.t === 'seq') obj.names.push(method === 'add_module' ? String(constOf(args.positional[0]) ?? obj.items.length - 1) : String(obj.items.length - 1));
-        return constant(null);
-      }
-      if (method === 'extend') {
-        const items = args.positional[0] ? this.iterate(args.positional[0]) : undefined;
-        if (items) {
-          obj.items.push(...items);
-          if (obj.t === 'seq') obj.names.push(...items.map((_, i) => String(obj.items.length - items.length + i)));
-        } else obj.items.push({ t: 'opaque', node: n, what: `${n.text.slice(0, 60)}: unknown items` });
-        return constant(null);
-      }
-      if (method === 'insert' && obj.t === 'list') {
-        const i = constOf(args.positional[0]);
-        if (typeof i === 'number' && args.positional[1]) obj.items.splice(i < 0 ? obj.items.length + i : i, 0, args.positional[1]);
-        return constant(null);
-      }
-      if (method === 'pop' && obj.t === 'list') return obj.items.pop() ?? UNKNOWN;
-      if (method === 'copy') return { t: 'list', items: [...obj.items] };
-    }
-    if (obj.t === 'dict') {
-      if (method === 'items') return { t: 'list', items: [...obj.entries].map(([k, v]): Value => ({ t: 'list', items: [constant(k), v] })) };
-      if (method === 'values') return { t: 'list', items: [...obj.entries.values()] };
-      if (method === 'keys') return { t: 'list', items: [...obj.entries.keys()].map(constant) };
-      if (method === 'update') {
-        const d = this.evalArgs(syntax, f).positional[0];
-        if (d?.t === 'dict') for (const [k, v] of d.entries) obj.entries.set(k, v);
-        return constant(null);
-      }
-    }
-    if (obj.t === 'class') {
-      const found = this.findMethod(obj.cls, method);
-      if (found) return this.callFunction(found.def, this.evalArgs(syntax, f), found.owner, f);
-      return UNKNOWN;
-    }
-    if (obj.t === 'layer' || obj.t === 'seq' || obj.t === 'instance' || obj.t === 'list' || obj.t === 'dict') return this.moduleMethod(obj, method, n, syntax, f);
-    if (obj.t === 'opaque' && f.trace && method === 'forward') return apply(this, obj, this.evalArgs(syntax, f), n, f);
-    if (obj.t === 'const' && Array.isArray(obj.v) && method === 'index') {
-      const c = constOf(this.evalArgs(syntax, f).positional[0]);
-      const i = obj.v.findIndex((x) => c !== undefined && compare('==', x, c));
-      return i >= 0 ? constant(i) : UNKNOWN;
-    }
-    if (f.trace) {
-      const args = this.evalArgs(syntax, f);
-      if (hasTensor(args)) return barrier(this, n, `${this.s.field(n, 'function')?.text ?? method}(...) is not modelled`, args, f);
-    }
-    return UNKNOWN;
-  }
-
-  /** Methods of nn.Module values: registration, traversal, apply, and calls of user methods. */
-  private moduleMethod(obj: Value, method: string, n: Node, syntax: ArgList, f: Frame): Value {
-    if (RETURNS_SELF.has(method)) return obj;
-    const args = this.evalArgs(syntax, f);
-    switch (method) {
-      case 'modules':
-        return { t: 'list', items: namedModules(obj).map(([, v]) => v) };
-      case 'named_modules':
-        return { t: 'list', items: namedModules(obj).map(([k, v]): Value => ({ t: 'list', items: [constant(k), v] })) };
-      case 'children':
-        return { t: 'list', items: childrenOf(obj).map(([, v]) => v) };
-      case 'named_children':
-        return { t: 'list', items: childrenOf(obj).map(([k, v]): Value => ({ t: 'list', items: [constant(k), v] })) };
-      case 'parameters':
-        return { t: 'list', items: namedParameters(obj).map(([, v]) => v) };
-      case 'named_parameters':
-        return { t: 'list', items: namedParameters(obj).map(([k, v]): Value => ({ t: 'list', items: [constant(k), v] })) };
-      case 'apply': {
-        const fn = args.positional[0];
-        if (fn?.t === 'fn') {
-          const targets = leafSlots(obj);
-          for (const { slot } of targets) {
-            const layer: Value = { t: 'layer', slot };
-            const owner = fn.self ? fn.self.cls : this.ownerOf(fn.def);
-            this.callFunction(fn.def, { positional: fn.self ? [{ t: 'instance', inst: fn.self }, layer] : [layer], keywords: new Map(), partial: false }, owner, { ...f, trace: null });
-          }
-        }
-        return obj;
-      }
-      case 'add_module':
-      case 'register_module': {
-        const name = constOf(args.positional[0]);
-        const module = args.positional[1] ?? UNKNOWN;
-        if (obj.t === 'instance') {
-          if (obj.inst.seqItems) {
-            obj.inst.seqItems.push(module);
-            obj.inst.seqNames.push(typeof name === 'string' ? name : String(obj.inst.seqItems.length - 1));
-          } else if (typeof name === 'string') obj.inst.attrs.set(name, module);
-        }
-        return constant(null);
-      }
-      case 'register_buffer':
-      case 'register_parameter': {
-        const name = constOf(args.positional[0]);
-        if (obj.t === 'instance' && typeof name === 'string') obj.inst.attrs.set(name, { t: 'tensor', from: [] });
-        return constant(null);
-      }
-      case 'forward':
-        return f.trace ? apply(this, obj, args, n, f) : UNKNOWN;
-      default:
-        break;
-    }
-    if (obj.t === 'instance') {
-      const found = this.findMethod(obj.inst.cls, method);
-      if (found) return this.callFunction(found.def, decoratedWith(found.def, 'staticmethod') ? args : this.withSelf(args, obj.inst), found.owner, f);
-    }
-    if (f.trace && hasTensor(args)) return barrier(this, n, `${this.s.field(n, 'function')?.text ?? method}(...) is not modelled`, args, f);
-    return UNKNOWN;
-  }
-
-  // ---------------------------------------------------------------- initializers
-
-  private applyInit(init: InitializerIR, target: Value): void {
-    if (target.t !== 'param') return;
-    const layer = target.slot.layer;
-    if (target.spec.role === 'kernel') layer.kernelInit = init;
-    else if (target.spec.role === 'bias') layer.biasInit = init;
-    else layer.recurrentInit = init;
-  }
-
-  // ---------------------------------------------------------------- tracing forward
-
 }
