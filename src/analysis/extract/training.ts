@@ -14,6 +14,7 @@ import type { Node } from 'web-tree-sitter';
 import type { ModelIR, OptimizerIR, TrainingIR, TrainingLoopIR } from '../../shared/ir';
 import { emptyTraining } from '../../shared/ir';
 import type { PyFile } from '../python/file';
+import { canonicalQualified } from '../python/imports';
 import { argument, callArguments, rangeOf } from '../python/syntax';
 import type { ExternalTraining, TrainingExtractor } from './types';
 import { callsWithLastName, originOf } from './training/flow';
@@ -56,8 +57,12 @@ class OptimizerIndex {
     private readonly file: PyFile,
     private readonly resolver: ModelResolver,
   ) {
+    const starModule = starImportedOptimizers(file.text);
     for (const call of callsWithLastName(file.root, OPTIMIZER_CLASS_PATTERN)) {
-      const cls = optimizerClass(resolver.resolve(call.childForFieldName('function')!));
+      const fn = call.childForFieldName('function')!;
+      let cls = optimizerClass(resolver.resolve(fn));
+      // `from keras.optimizers import *` then `Adam(...)`: a bare name nothing else binds.
+      if (!cls && starModule && fn.type === 'identifier' && !file.imports.has(fn.text)) cls = optimizerClass(`${starModule}.${fn.text}`);
       if (cls) this.byStart.set(call.startIndex, { ir: constructedOptimizer(call, cls.framework, cls.className, file.path, resolver.resolve), call });
     }
   }
@@ -95,6 +100,12 @@ class OptimizerIndex {
   torchOptimizers(): { ir: OptimizerIR; call: Node }[] {
     return [...this.byStart.values()].filter((o) => this.file.imports.resolveNode(o.call.childForFieldName('function'))?.startsWith('torch.'));
   }
+}
+
+/** The optimizers module a file star-imports (`from keras.optimizers import *`), canonicalized; null when none. */
+function starImportedOptimizers(text: string): string | null {
+  const m = /^[ \t]*from[ \t]+((?:tensorflow\.)?keras\.optimizers|torch\.optim)[ \t]+import[ \t]+\*/m.exec(text);
+  return m ? canonicalQualified(m[1]!) : null;
 }
 
 /** A failed collector is reported once, on the file's first model, as something not understood. */

@@ -124,6 +124,20 @@ model.compile(optimizer=opt, loss="mse")
     expect(models[0]!.training.optimizer?.unresolved).toContain('clipnorm');
   });
 
+  it('reads optimizers reached through a star import', async () => {
+    const src = `from keras.models import Sequential
+from keras.layers import LSTM, Dense
+from keras.optimizers import *
+
+model = Sequential()
+model.add(LSTM(32, input_shape=(10, 4)))
+model.add(Dense(1))
+model.compile(loss="mse", optimizer=Adam(lr=0.002))
+`;
+    const { models } = await run(src, (s) => [kerasModel(s, 'model', ['model'], 'model = Sequential()', 'model.add(Dense')]);
+    expect(models[0]!.training.optimizer).toMatchObject({ name: 'adam', learningRate: 0.002 });
+  });
+
   it('uses the initial rate of a learning-rate schedule', async () => {
     const src = `${KERAS_HEAD}
 schedule = keras.optimizers.schedules.ExponentialDecay(initial_learning_rate=0.05, decay_steps=1000, decay_rate=0.9)
