@@ -135,18 +135,34 @@ export class ExtractionState {
   singleCallSite(def: Node): Node | null {
     const name = def.childForFieldName('name')?.text;
     if (!name) return null;
-    const text = this.file.text;
-    const pattern = new RegExp(`(?<![\\w.])${name}\\s*\\(`, 'g');
+    const offsets = this.callOffsets().get(name) ?? [];
     let found: Node | null = null;
-    for (const match of text.matchAll(pattern)) {
-      if (/def\s+$/.test(text.slice(Math.max(0, match.index - 8), match.index))) continue;
-      let node: Node | null = this.file.root.descendantForIndex(match.index);
+    for (const offset of offsets) {
+      let node: Node | null = this.file.root.descendantForIndex(offset);
       while (node && node.type !== 'call') node = node.parent;
       if (!node || node.childForFieldName('function')?.text !== name) continue;
       if (found) return null;
       found = node;
     }
     return found;
+  }
+
+  private calls: Map<string, number[]> | null = null;
+
+  /** Where each of the file's own functions is called (`name(` not preceded by `.` or `def `), in one pass over the text. */
+  private callOffsets(): Map<string, number[]> {
+    if (this.calls) return this.calls;
+    this.calls = new Map();
+    const text = this.file.text;
+    for (const match of text.matchAll(/(?<![\w.])([A-Za-z_]\w*)\s*\(/g)) {
+      const name = match[1]!;
+      if (!this.functions.has(name)) continue;
+      if (/def\s+$/.test(text.slice(Math.max(0, match.index - 8), match.index))) continue;
+      const list = this.calls.get(name) ?? [];
+      list.push(match.index);
+      this.calls.set(name, list);
+    }
+    return this.calls;
   }
 
   /** The constant scope of a definition's body. */
