@@ -1,6 +1,17 @@
 /**
  * Runs the interpreter over a file and turns what it built into ModelIRs: one per nn.Module subclass
  * (layers in `forward` order) and one per top-level nn.Sequential (not nested in another model).
+ *
+ * Choices that keep findings honest:
+ * - Layers are what forward executes, in execution order (a module called twice appears twice).
+ *   Layers defined in __init__ but never called are left out: they take no part in the data flow,
+ *   so appending them would invent adjacencies (and false findings).
+ * - A condition that cannot be evaluated follows its first branch only, never a mix of branches.
+ * - Constructor arguments come from the file's only instantiation of the class; otherwise from the
+ *   signature's defaults; a parameter with neither stays unknown (sizes null).
+ * - A loop with non-constant bounds, an unknown module or an unmodelled call becomes one 'unknown'
+ *   layer in the flow (listed in `unsupported`), so nothing is assumed across it.
+ * - A class with no forward (an abstract base) and a model with no understood layer are not reported.
  */
 import type { Node } from 'web-tree-sitter';
 import type { ModelIR, ModelStyle } from '../../../shared/ir';
