@@ -12,7 +12,7 @@ import { makeConv2d, samePadding } from './conv';
 import { makeMatMul, type FusableActivation, type MatMul } from './matmul';
 import { describeLayer, layerFailure, layerLine } from './errors';
 import { init, initialValues, kernelFans, UnknownInitializerError, type Fans } from './initializers';
-import { dilationOf, isGlobalMax, numParam, paddingOf, poolSizeOf, spatialParam, stridesOf, type PlannedLayer } from './plan';
+import { dilationOf, isGlobalMax, numParam, paddingOf, pairsPerDim, poolSizeOf, reshapeOp, spatialParam, stridesOf, tupleParam, type PlannedLayer } from './plan';
 import type { Rng } from './rng';
 
 export interface StepContext {
@@ -135,6 +135,8 @@ class NodeBuilder {
       }
       case 'flatten':
         return this.weightless(planned, ([x]) => tf.reshape(x, [x.shape[0], -1]));
+      case 'reshape':
+        return this.weightless(planned, ([x]) => this.reshape(planned, x));
       case 'batchnorm':
       case 'layernorm':
         return this.normalization(planned, last);
@@ -211,6 +213,43 @@ class NodeBuilder {
       if (rank === 1) out = tf.squeeze(out, [1]);
       return bias ? tf.add(out, bias) : out;
     });
+  }
+
+  /** The shape-only layers; their output shapes were checked by the planner. */
+  private reshape(planned: PlannedLayer, x: tf.Tensor): tf.Tensor {
+    const layer = planned.ir;
+    const rank = x.rank - 2;
+    const out = planned.outShape;
+    switch (reshapeOp(layer)) {
+      case 'ZeroPadding':
+        return tf.pad(x, [[0, 0], ...pairsPerDim(tupleParam(layer, 'padding'), rank, 1), [0, 0]]);
+      case 'Cropping': {
+        const crops = pairsPerDim(tupleParam(layer, 'cropping'), rank, 0);
+        return tf.slice(x, [0, ...crops.map((c) => c[0]), 0], [-1, ...out]);
+      }
+      case 'UpSampling': {
+        // Repeat positions one spatial axis at a time (tfjs tiles gradients up to rank 4 only; its
+        // resizeNearestNeighbor gradient on the cpu backend disagrees with finite differences).
+        let y = x;
+        const sides = x.shape.slice(1, -1);
+        sides.forEach((side, axis) => {
+          const factor = out[axis] / side;
+          const before = y.shape.slice(0, axis + 1).reduce((p, d) => p * d, 1);
+          const after = y.shape.slice(axis + 2).reduce((p, d) => p * d, 1);
+          const tiled = tf.tile(tf.reshape(y, [before, side, 1, after]), [1, 1, factor, 1]);
+          y = tf.reshape(tiled, y.shape.map((d, i) => (i === axis + 1 ? d * factor : d)));
+        });
+        return y;
+      }
+      case 'Permute': {
+        const dims = tupleParam(layer, 'dims') as number[];
+        return tf.transpose(x, [0, ...dims]);
+      }
+      case 'RepeatVector':
+        return tf.tile(tf.expandDims(x, 1), [1, out[0], 1]);
+      default:
+        return tf.reshape(x, [x.shape[0], ...out]);
+    }
   }
 
   private pool(planned: PlannedLayer, x: tf.Tensor): tf.Tensor {

@@ -63,6 +63,38 @@ export function flagParam(layer: LayerIR, keys: string[]): boolean | null {
   return null;
 }
 
+/** A tuple parameter as the analyzer records it ("[28,28,1]", "[[1,1],[2,2]]") or a single number. */
+export function tupleParam(layer: LayerIR, key: string): number | number[] | number[][] | null {
+  const raw = layer.params[key];
+  if (typeof raw === 'number') return raw;
+  if (typeof raw !== 'string') return null;
+  try {
+    const parsed: unknown = JSON.parse(raw.replace(/\(/g, '[').replace(/\)/g, ']').replace(/,\s*\]/g, ']'));
+    const isNums = (v: unknown): v is number[] => Array.isArray(v) && v.every((n) => typeof n === 'number');
+    if (typeof parsed === 'number' || isNums(parsed)) return parsed;
+    if (Array.isArray(parsed) && parsed.every(isNums)) return parsed as number[][];
+  } catch {
+    // not a tuple
+  }
+  return null;
+}
+
+/** [before, after] per spatial dimension from Keras' ZeroPadding/Cropping forms: n, (a, b) or ((a, b), (c, d)). */
+export function pairsPerDim(value: number | number[] | number[][] | null, rank: number, fallback: number): [number, number][] {
+  if (value === null) return new Array(rank).fill([fallback, fallback]);
+  if (typeof value === 'number') return new Array(rank).fill([value, value]);
+  if (value.length > 0 && Array.isArray(value[0])) return (value as number[][]).map((p) => [p[0], p[1] ?? p[0]]);
+  const flat = value as number[];
+  // 1-D layers take (before, after); 2-D layers take (symmetric height, symmetric width).
+  return rank === 1 ? [[flat[0], flat[1] ?? flat[0]]] : flat.map((v) => [v, v]);
+}
+
+/** Which shape-only operation a 'reshape' layer is (the analyzer puts the class in params.op). */
+export function reshapeOp(layer: LayerIR): string {
+  const op = layer.params.op;
+  return typeof op === 'string' ? op.replace(/[123]D$/, '') : 'Reshape';
+}
+
 function size(shape: Shape): number {
   return shape.reduce((a, b) => a * b, 1);
 }
@@ -202,6 +234,50 @@ class Planner {
     return shape;
   }
 
+  /** Output shape of the shape-only layers the analyzer files under 'reshape'. */
+  private reshaped(layer: LayerIR, x: Shape): Shape {
+    const rank = x.length - 1;
+    switch (reshapeOp(layer)) {
+      case 'Reshape': {
+        const target = tupleParam(layer, 'target_shape');
+        if (!Array.isArray(target) || Array.isArray(target[0])) throw layerFailure('unsupported', layer, 'the target shape is not a constant the probe can read');
+        const dims = target as number[];
+        const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+        const out = dims.map((d) => (d === -1 ? size(x) / known : d));
+        if (size(out) !== size(x) || out.some((d) => !Number.isInteger(d) || d < 1)) throw layerFailure('shape', layer, `cannot reshape ${x.join('x')} to (${dims.join(', ')})`);
+        return out;
+      }
+      case 'ZeroPadding': {
+        const pads = pairsPerDim(tupleParam(layer, 'padding'), rank, 1);
+        return [...x.slice(0, rank).map((d, i) => d + pads[i][0] + pads[i][1]), x[rank]];
+      }
+      case 'Cropping': {
+        const crops = pairsPerDim(tupleParam(layer, 'cropping'), rank, 0);
+        const out = [...x.slice(0, rank).map((d, i) => d - crops[i][0] - crops[i][1]), x[rank]];
+        if (out.some((d) => d < 1)) throw layerFailure('shape', layer, `cropping leaves nothing of ${x.join('x')}`);
+        return out;
+      }
+      case 'UpSampling': {
+        const factor = tupleParam(layer, 'size');
+        const factors = typeof factor === 'number' ? new Array(rank).fill(factor) : Array.isArray(factor) && !Array.isArray(factor[0]) ? (factor as number[]) : new Array(rank).fill(2);
+        if (rank > 2) throw layerFailure('unsupported', layer, '3-D upsampling is not supported by the probe');
+        return [...x.slice(0, rank).map((d, i) => d * factors[i]), x[rank]];
+      }
+      case 'Permute': {
+        const dims = tupleParam(layer, 'dims');
+        if (!Array.isArray(dims) || Array.isArray(dims[0]) || dims.length !== x.length) throw layerFailure('unsupported', layer, 'the permutation is not a constant the probe can read');
+        return (dims as number[]).map((d) => x[d - 1]);
+      }
+      case 'RepeatVector': {
+        const n = numParam(layer, ['n']);
+        if (n === null || x.length !== 1) throw layerFailure('unsupported', layer, 'RepeatVector needs a constant n and a flat input');
+        return [n, x[0]];
+      }
+      default:
+        throw layerFailure('unsupported', layer, `the probe cannot build ${layer.className}`);
+    }
+  }
+
   /** Input edges: graph inputs by id; chains read the previous layer. */
   inputsOf(index: number, indexById: Map<string, number>): number[] {
     const layer = this.model.layers[index];
@@ -261,6 +337,8 @@ class Planner {
         return plain([last]);
       case 'flatten':
         return plain([size(x)]);
+      case 'reshape':
+        return plain(this.reshaped(layer, x));
       case 'batchnorm':
         return plain(x, 4 * last);
       case 'layernorm':

@@ -27,6 +27,20 @@ const cases: [string, () => ModelIR][] = [
   ['conv1d + batchnorm + layernorm', () => keras().input([8, 3]).layer({ kind: 'conv1d', units: 4, kernelSize: [3], activation: 'sigmoid' }).layer({ kind: 'batchnorm' }).layer({ kind: 'layernorm' }).build()],
   ['embedding + lstm', () => keras().input([5]).layer({ kind: 'embedding', units: 3, params: { input_dim: 7 } }).layer({ kind: 'lstm', units: 4 }).dense(2).build()],
   ['gru (torch, 2 layers) + simple rnn', () => torch().input([4, 3]).layer({ kind: 'gru', units: 3, inFeatures: 3, params: { num_layers: 2, return_sequences: true } }).layer({ kind: 'simple-rnn', units: 2, inFeatures: 3 }).build()],
+  ['reshape, zero padding, upsampling, permute, cropping, repeat vector', () =>
+    keras()
+      .input([12])
+      .layer({ kind: 'reshape', className: 'layers.Reshape', params: { target_shape: '[2,3,2]' } })
+      .layer({ kind: 'reshape', className: 'layers.ZeroPadding2D', params: { op: 'ZeroPadding2D', padding: '[1,2]' } })
+      .layer({ kind: 'conv2d', units: 3, kernelSize: [2, 2], activation: 'tanh' })
+      .layer({ kind: 'reshape', className: 'layers.UpSampling2D', params: { op: 'UpSampling2D' } })
+      .layer({ kind: 'reshape', className: 'layers.Permute', params: { op: 'Permute', dims: '[2,1,3]' } })
+      .layer({ kind: 'reshape', className: 'layers.Cropping2D', params: { op: 'Cropping2D', cropping: '[[1,0],[0,1]]' } })
+      .layer({ kind: 'flatten' })
+      .dense(4, 'sigmoid')
+      .layer({ kind: 'reshape', className: 'layers.RepeatVector', params: { op: 'RepeatVector', n: 3 } })
+      .layer({ kind: 'simple-rnn', units: 2 })
+      .build()],
   ['residual add + concat graph', () =>
     keras()
       .asGraph()
