@@ -1,6 +1,6 @@
 /** Larger files written the way public PyTorch projects write them: GPT blocks, Kaggle CNNs, DQN. */
 import { describe, expect, it } from 'vitest';
-import { extractFixture, extractTorchFrom, fixture, kinds, lineOf, model } from './torch-fixture';
+import { extractFixture, extractTorchFrom, fixture, kinds, line, lineOf, model } from './torch-fixture';
 
 describe('a nanoGPT-style model with a dataclass config', async () => {
   const text = fixture('gpt_mini.py');
@@ -251,5 +251,25 @@ class Head(nn.Module):
         return self.b(F.softmax(self.a(x), dim=-1))
 `);
     expect(kinds(m!)).toEqual(['dense', 'activation:softmax', 'dense']);
+  });
+});
+
+describe('VGG built from a configuration table', async () => {
+  const text = fixture('vgg_cifar.py');
+  const vgg = model(await extractFixture('vgg_cifar.py'), 'VGG');
+
+  it('uses the instantiation VGG("VGG13", batch_norm=False) and threads in_channels through the loop', () => {
+    const convs = vgg.layers.filter((l) => l.kind === 'conv2d');
+    expect(convs.map((l) => [l.inFeatures, l.units])).toEqual([
+      [3, 64], [64, 64], [64, 128], [128, 128], [128, 256], [256, 256], [256, 512], [512, 512], [512, 512], [512, 512],
+    ]);
+    expect(vgg.layers.some((l) => l.kind === 'batchnorm')).toBe(false);
+    expect(vgg.layers.filter((l) => l.kind === 'maxpool')).toHaveLength(5);
+    expect(kinds(vgg).slice(0, 5)).toEqual(['conv2d', 'activation:relu', 'conv2d', 'activation:relu', 'maxpool']);
+    expect(kinds(vgg).slice(-3)).toEqual(['avgpool', 'flatten', 'dense']);
+    // Every conv copy points back at the one constructor line, with its loop position.
+    expect(new Set(convs.map(line))).toEqual(new Set([lineOf(text, 'conv = nn.Conv2d(in_channels, x')]));
+    expect(convs[2]!.unrolled).toEqual({ index: 3, count: 15 });
+    expect(convs[9]!.name).toBe('features.' + (vgg.layers.indexOf(convs[9]!) ));
   });
 });
