@@ -1,8 +1,27 @@
 /**
- * Keras extractor: every model a file defines -> ModelIR. Reads the module and each function with
- * the symbolic executor (Sequential lists and .add() calls, functional graphs up to
- * keras.Model(inputs, outputs)), and each keras.Model subclass through its __init__ and call.
+ * Keras extractor: every model a file defines -> ModelIR. Reads the module and each function that
+ * may build a model with the symbolic executor (Sequential lists and .add() calls, functional graphs
+ * up to keras.Model(inputs, outputs)), and each keras.Model subclass through its __init__ and call.
  * Training facts (optimizer, compile, fit) are left to the training pass.
+ *
+ * What it does with code it cannot evaluate (documented behaviour, tested):
+ * - `if cond:` with a condition that is not a known constant: every branch is read in order and
+ *   the layers made or added there get params.conditional = true; constants assigned in such
+ *   branches are unknown afterwards. A known condition (a constant flag, `num_classes == 2` with a
+ *   known argument, `if __name__ == '__main__'`) just picks its branch, unmarked.
+ * - `for` loops and comprehensions with constant bounds (range(...), literal lists, enumerate/zip
+ *   of those; at most 256 items) are unrolled: each copy has `unrolled: {index, count}` and the
+ *   range of the one call that made it. Other loops (and `while`) are read once: their layers get
+ *   params.repeated = true and the model an `unsupported` entry naming the loop's line.
+ * - Function parameters: the constant arguments of the function's single call in the file
+ *   (`make_model(input_shape=(180, 180, 3))`), else declared constant defaults, else unknown.
+ *   Keras' own `call(..., training=False)` arguments are always unknown.
+ * - `**kwargs` in a layer call: activation and initializers not written are 'unknown', not defaults.
+ * - Unknown layer classes (and pretrained keras.applications models, MultiHeadAttention, Lambda,
+ *   custom layers with their own weights) become kind 'unknown' layers with an `unsupported`
+ *   entry; known weightless augmentation layers are 'unknown' with params.identity = true.
+ * - Syntax errors: tree-sitter's error recovery keeps the rest of the file; statements inside
+ *   ERROR nodes are still read.
  */
 import type { Node } from 'web-tree-sitter';
 import type { ModelIR } from '../../shared/ir';
