@@ -217,3 +217,65 @@ model = tf.keras.Sequential([tf.keras.layers.Dense(3), Dense()])
     expect(model.unsupported.map((u) => u.what)).toEqual(['layer Dense (line 5) is not modelled']);
   });
 });
+
+describe('layer catalog', () => {
+  it('maps every supported Keras class onto its IR kind, with sizes and fans', async () => {
+    const models = await extractFrom(`
+from tensorflow import keras
+from tensorflow.keras import layers
+
+seq = keras.Sequential([
+    layers.InputLayer(input_shape=(100, 8)),
+    layers.Normalization(),
+    layers.Conv1D(16, 5, strides=1, padding="causal", dilation_rate=2, activation="selu", kernel_initializer="lecun_normal"),
+    layers.AlphaDropout(0.1),
+    layers.SpatialDropout1D(0.2),
+    layers.GaussianDropout(0.1),
+    layers.GroupNormalization(groups=4),
+    layers.LayerNormalization(epsilon=1e-5),
+    layers.MaxPool1D(2),
+    layers.AveragePooling1D(pool_size=5),
+    layers.GlobalMaxPooling1D(),
+    layers.Dense(8, use_bias=False),
+    layers.BatchNormalization(momentum=0.9, epsilon=1e-3),
+    layers.ELU(),
+])
+
+vol = keras.Sequential([
+    layers.Conv3D(4, 3, input_shape=(16, 16, 16, 1)),
+    layers.MaxPooling3D(),
+])
+
+cf = keras.Sequential([
+    layers.Conv2D(8, 3, data_format="channels_first", input_shape=(3, 32, 32)),
+    layers.DepthwiseConv2D(3, depth_multiplier=2, data_format="channels_first"),
+    layers.UpSampling2D(),
+    layers.ZeroPadding2D(1),
+    layers.Permute((2, 1, 3)),
+])
+`);
+    const seq = modelNamed(models, 'seq');
+    expect(seq.layers.map((l) => l.kind)).toEqual([
+      'input', 'rescaling', 'conv1d', 'alpha-dropout', 'dropout', 'dropout', 'groupnorm', 'layernorm', 'maxpool', 'avgpool', 'global-pool', 'dense', 'batchnorm', 'activation',
+    ]);
+    expect(seq.inputShape).toEqual([100, 8]);
+    const conv = seq.layers[2]!;
+    expect(conv).toMatchObject({ units: 16, kernelSize: [5], fanIn: 40, fanOut: 80, activation: { name: 'selu' }, kernelInit: { name: 'lecun_normal' } });
+    expect(conv.params).toMatchObject({ padding: 'causal', dilation_rate: 2, strides: 1 });
+    expect(seq.layers[6]!.params.groups).toBe(4);
+    expect(seq.layers[7]!.params.epsilon).toBe(1e-5);
+    // causal keeps 100 steps; /2 -> 50; pool 5 -> 10; global pool -> 16 channels.
+    expect(seq.layers[11]).toMatchObject({ fanIn: 16, useBias: false, biasInit: null });
+    expect(seq.layers[12]!.params).toMatchObject({ momentum: 0.9, epsilon: 1e-3 });
+    expect(seq.layers[13]!.activation).toMatchObject({ name: 'elu', params: { alpha: 1 } });
+    const vol = modelNamed(models, 'vol');
+    expect(vol.layers.map((l) => l.kind)).toEqual(['conv3d', 'maxpool']);
+    expect(vol.layers[0]).toMatchObject({ kernelSize: [3, 3, 3], fanIn: 27, fanOut: 108 });
+    const cf = modelNamed(models, 'cf');
+    expect(cf.layers.map((l) => l.kind)).toEqual(['conv2d', 'conv2d', 'reshape', 'reshape', 'reshape']);
+    expect(cf.layers[0]).toMatchObject({ inFeatures: 3, fanIn: 27, fanOut: 72 });
+    // Depthwise: 8 channels in, 2 per channel out; fans of the depthwise kernel.
+    expect(cf.layers[1]).toMatchObject({ inFeatures: 8, fanIn: 72, fanOut: 18, params: { conv_type: 'depthwise', depth_multiplier: 2 } });
+    expect(cf.layers.slice(2).map((l) => l.params.op)).toEqual(['UpSampling2D', 'ZeroPadding2D', 'Permute']);
+  });
+});
