@@ -7,6 +7,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { ServerStatusRequest, type ServerStatus } from '../shared/protocol';
 import { registerCommands } from './commands';
 import { createLanguageClient } from './languageClient';
+import { registerProbe } from './probe';
 
 export interface GradientLensApi {
   /** Milliseconds from activate() being called to the language server answering initialize. */
@@ -23,6 +24,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Gradie
   const created = createLanguageClient(context, output);
   client = created.client;
   context.subscriptions.push(...registerCommands({ client, crashPolicy: created.crashPolicy, output }));
+  context.subscriptions.push(...registerProbe(context, client, output));
   await client.start();
   const activationMs = performance.now() - started;
   output.info(`Gradient Lens activated in ${activationMs.toFixed(0)} ms (VS Code ${vscode.version}).`);

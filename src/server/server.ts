@@ -29,6 +29,7 @@ import { ServerStatusRequest, type ServerStatus } from '../shared/protocol';
 import { FIX_ALL_KIND, codeActionsFor } from './handlers/codeActions';
 import { findingToDiagnostic, noticeToDiagnostic, type LocationMapper } from './handlers/diagnostics';
 import { hoverAt } from './handlers/hover';
+import { ModelsRequest, modelsOf } from './handlers/models';
 import { defaultEditorSettings, parseEditorSettings, type EditorSettings } from './editorSettings';
 import { NotebookLayout, type CellPlacement } from './notebookLayout';
 import { AnalysisHost } from './analysisHost';
@@ -41,11 +42,11 @@ import { DEFAULT_INDEX_LIMITS, findPythonFiles, readSource } from './workspaceIn
 /** Re-analysis of the other open units after an edit (cross-file facts) waits for typing to pause. */
 const DEPENDENTS_DELAY_MS = 400;
 /**
- * Debounce: an edit after a pause is linted at once (MIN); edits arriving faster than analysis
- * completes wait about one analysis time, so a huge file is re-analyzed at most that often.
+ * A change is linted after this short pause (coalescing the notifications of one keystroke burst).
+ * Longer bursts never queue up analyses: see lintUnit, which waits for the one in flight and then
+ * analyzes only the newest text.
  */
-const MIN_DEBOUNCE_MS = 5;
-const MAX_DEBOUNCE_MS = 1000;
+const DEBOUNCE_MS = 10;
 const DEPENDENTS_KEY = '\u0000dependents';
 /** An analysis running longer than this is stopped (see AnalysisHost); initializationOptions.analysisTimeoutMs overrides it. */
 const DEFAULT_ANALYSIS_TIMEOUT_MS = 20_000;
@@ -74,7 +75,6 @@ export class GradientLensServer {
   private supportsDynamicConfiguration = false;
   private supportsDynamicWatchers = false;
   private lastAnalysisMs = 0;
-  private readonly lastChangeAt = new Map<string, number>();
   private generation = 0;
 
   constructor(private readonly connection: Connection) {
@@ -90,6 +90,7 @@ export class GradientLensServer {
     c.onHover((params, token) => this.guardAsync('hover', () => this.hover(params, token), null));
     c.onCodeAction((params, token) => this.guardAsync('codeAction', () => this.codeActions(params, token), []));
     c.onRequest(ServerStatusRequest, () => this.status());
+    c.onRequest(ModelsRequest, (params, token) => this.guardAsync('models', () => modelsOf(params, { unitOf: (u) => this.unitOf(u), analysisOf: (u) => this.analysisOf(u, true) }, token), { uri: params.uri, models: [] }));
     c.onShutdown(() => {
       this.scheduler.cancelAll();
       this.analysis?.dispose();
@@ -252,7 +253,6 @@ export class GradientLensServer {
     const unit = this.units.get(uri);
     if (!unit) return;
     this.units.delete(uri);
-    this.lastChangeAt.delete(uri);
     this.scheduler.cancel(uri);
     for (const [cell, owner] of this.cellOwners) if (owner === uri) this.cellOwners.delete(cell);
     for (const shown of this.publishedUris.get(uri) ?? []) this.connection.sendDiagnostics({ uri: shown, diagnostics: [] });
@@ -313,12 +313,7 @@ export class GradientLensServer {
   // ---- analysis and diagnostics ----------------------------------------------------------------
 
   private scheduleUnit(unit: OpenUnit): void {
-    const now = performance.now();
-    const sincePrevious = now - (this.lastChangeAt.get(unit.uri) ?? -Infinity);
-    this.lastChangeAt.set(unit.uri, now);
-    const burst = sincePrevious < 2 * this.lastAnalysisMs;
-    const delay = burst ? Math.min(MAX_DEBOUNCE_MS, Math.max(MIN_DEBOUNCE_MS, this.lastAnalysisMs)) : MIN_DEBOUNCE_MS;
-    this.scheduler.schedule(unit.uri, delay, (token) => this.lintUnit(unit, token));
+    this.scheduler.schedule(unit.uri, DEBOUNCE_MS, (token) => this.lintUnit(unit, token));
     this.scheduleDependents();
   }
 
@@ -369,6 +364,12 @@ export class GradientLensServer {
     const byUri = new Map<string, Diagnostic[]>(unit.documentUris.map((u) => [u, []]));
     let analysis: Analysis | null = null;
     if (this.editorSettings.enable) {
+      // One analysis per unit at a time: wait for an older one, then analyze only if still newest.
+      const running = this.inFlight.get(unit.uri);
+      if (running && running.version !== unit.version) {
+        await running.promise;
+        if (token.isCancelled) return;
+      }
       analysis = await this.analysisOf(unit);
       // A newer change or a closed document makes this result stale: never publish it.
       if (!analysis || token.isCancelled || analysis.version !== unit.version || this.units.get(unit.uri) !== unit) return;

@@ -3,7 +3,8 @@
  * through asWebviewUri) and the self-contained report (both inlined). One strict CSP: nothing runs
  * or styles the page without the nonce, and nothing is fetched from anywhere but `resourceOrigin`.
  */
-import type { PanelState } from './webview-messages';
+import type { ProbeResult } from './probe';
+import { emptyPanelState, type PanelState } from './webview-messages';
 
 export interface PanelPageInput {
   nonce: string;
@@ -69,4 +70,19 @@ ${state}${script}
 /** 32 hex characters from a CSPRNG-quality source supplied by the caller (node:crypto or window.crypto). */
 export function nonceFrom(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The self-contained report: the panel's own bundle and stylesheet inlined, the result baked in.
+ * The CLI (`probe --html`) and the panel's "Export HTML" both write this.
+ */
+export function reportPageHtml(result: ProbeResult, bundle: { script: string; style: string }, nonce: string): string {
+  return panelPageHtml({
+    nonce,
+    title: `Gradient Lens probe: ${result.model.name}`,
+    resourceOrigin: null,
+    script: { inline: bundle.script },
+    style: { inline: bundle.style },
+    initialState: { ...emptyPanelState(), result },
+  });
 }

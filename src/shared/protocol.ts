@@ -2,7 +2,9 @@
  * Custom LSP messages between the extension and the language server, declared once as typed
  * request objects (rust-analyzer's convention). Both sides import these; nothing is sent by name.
  */
-import { RequestType0 } from 'vscode-languageserver-protocol';
+import { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+import type { Fix, WhatIf } from './findings';
+import type { ModelIR } from './ir';
 
 export interface ServerStatus {
   /** The server process id: changes when the server is restarted. */
@@ -23,3 +25,31 @@ export interface ServerStatus {
 }
 
 export const ServerStatusRequest = new RequestType0<ServerStatus, void>('gradientLens/serverStatus');
+
+// ---- probe: the models of a document (src/server/handlers/models.ts) --------------------------
+
+export interface ModelsParams {
+  /** A text document (or a notebook cell) open in the editor. */
+  uri: string;
+}
+
+/** A finding's IR-level "what if", named by its rule code; `findingIndex` names the finding for fixes. */
+export interface ModelWhatIf {
+  code: string;
+  whatIf: WhatIf;
+  /** The finding's own text fixes (the first is what "Apply fix" applies); edits are in the analyzed file. */
+  fixes: Fix[];
+}
+
+export interface DocumentModel {
+  model: ModelIR;
+  whatIfs: ModelWhatIf[];
+}
+
+export interface ModelsResult {
+  uri: string;
+  /** Models defined in the document, in source order; empty when it has none or is not open. */
+  models: DocumentModel[];
+}
+
+export const ModelsRequest = new RequestType<ModelsParams, ModelsResult, void>('gradientLens/models');

@@ -125,7 +125,7 @@ describe('probe panel in Chromium', () => {
     const posted = (await panel.posted()) as { type: string }[];
     expect(posted.filter((m) => m.type === 'run-what-if')).toEqual([{ type: 'run-what-if', index: 0 }]);
     expect(posted.filter((m) => m.type === 'apply-fix')).toEqual([{ type: 'apply-fix', index: 0 }]);
-    const png = posted.find((m) => m.type === 'export') as { format: string; dataUrl: string };
+    const png = posted.find((m) => m.type === 'export') as unknown as { format: string; dataUrl: string };
     expect(png.format).toBe('png');
     expect(png.dataUrl.startsWith('data:image/png;base64,')).toBe(true);
     expect(png.dataUrl.length).toBeGreaterThan(20_000);

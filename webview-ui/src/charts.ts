@@ -7,6 +7,7 @@ import type { ComposeOption } from 'echarts/core';
 import type { BarSeriesOption, HeatmapSeriesOption, LineSeriesOption } from 'echarts/charts';
 import type { GridComponentOption, LegendComponentOption, MarkAreaComponentOption, TooltipComponentOption, VisualMapComponentOption } from 'echarts/components';
 import { DEFAULT_THRESHOLDS, type ProbeLayerResult, type ProbeResult } from '../../src/shared/probe';
+import { formatGradNorm } from '../../src/shared/probe-format';
 import type { ChartTheme } from './theme';
 
 export type ChartOption = ComposeOption<
@@ -17,13 +18,7 @@ export type ChartOption = ComposeOption<
 const LOG_MIN = -8;
 const LOG_MAX = 3;
 
-export function formatNorm(value: number | undefined | null): string {
-  if (value === undefined || value === null) return '-';
-  if (!Number.isFinite(value)) return String(value);
-  if (value === 0) return '0';
-  const abs = Math.abs(value);
-  return abs >= 1e-2 && abs < 1e4 ? value.toPrecision(3) : value.toExponential(1);
-}
+export const formatNorm = (value: number | undefined | null): string => formatGradNorm(value);
 
 export const layerLabel = (layer: ProbeLayerResult): string => `${layer.name} · L${layer.line}`;
 
