@@ -78,6 +78,7 @@ export class Interpreter {
   readonly s = new SyntaxCache();
   private readonly relevance = new Map<number, boolean>();
   private steps = 0;
+  private readonly classAttrs = new Map<ClassInfo, Map<string, Value>>();
   private unrolledProduct = 1;
   private readonly namePattern: RegExp | null;
 
@@ -568,7 +569,8 @@ export class Interpreter {
   }
 
   private isImported(dotted: string, f: Frame): boolean {
-    const head = dotted.split('.')[0]!;
+    const dot = dotted.indexOf('.');
+    const head = dot < 0 ? dotted : dotted.slice(0, dot);
     return !f.locals.has(head) && this.ctx.file.imports.has(head);
   }
 
@@ -642,9 +644,17 @@ export class Interpreter {
     }
   }
 
+  /** A class-body attribute (`expansion = 4`, dataclass defaults), evaluated once per class. */
   private classAttr(cls: ClassInfo, name: string): Value {
-    const node = classAttribute(cls, name);
-    return node ? this.eval(node, { ...this.moduleFrame(), scope: Scope.inside(cls.node), depth: MAX_DEPTH - 2 }) : UNKNOWN;
+    let perClass = this.classAttrs.get(cls);
+    if (!perClass) this.classAttrs.set(cls, (perClass = new Map()));
+    let value = perClass.get(name);
+    if (value === undefined) {
+      const node = classAttribute(cls, name);
+      value = node ? this.eval(node, { ...this.moduleFrame(), scope: this.scopeInside(cls.node), depth: MAX_DEPTH - 2 }) : UNKNOWN;
+      perClass.set(name, value);
+    }
+    return value;
   }
 
   private subscript(n: Node, f: Frame): Value {
