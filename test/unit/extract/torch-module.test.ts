@@ -371,3 +371,33 @@ class Classifier(Base):
     expect(m!.unsupported).toEqual([]);
   });
 });
+
+describe('torch nn.Module: activations chosen through tables and arguments', () => {
+  it('resolves a module-level activation table, an activation function stored on self, and a module default argument', async () => {
+    const [m] = await extractTorchFrom(`
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ACTIVATIONS = {'relu': nn.ReLU, 'tanh': nn.Tanh, 'gelu': nn.GELU}
+
+class Net(nn.Module):
+    def __init__(self, act='tanh', gate=torch.sigmoid, out_act=nn.Softplus()):
+        super().__init__()
+        self.fc1 = nn.Linear(10, 20)
+        self.act = ACTIVATIONS[act]()
+        self.fc2 = nn.Linear(20, 20)
+        self.gate = gate
+        self.fc3 = nn.Linear(20, 1)
+        self.out_act = out_act
+
+    def forward(self, x):
+        x = self.act(self.fc1(x))
+        x = self.gate(self.fc2(x))
+        return self.out_act(self.fc3(x))
+`);
+    expect(kinds(m!)).toEqual(['dense', 'activation:tanh', 'dense', 'activation:sigmoid', 'dense', 'activation:softplus']);
+    expect(m!.layers[3]!.activation).toMatchObject({ spelling: 'torch.sigmoid', source: 'functional' });
+    expect(m!.layers[5]!.activation).toMatchObject({ source: 'layer', params: { beta: 1, threshold: 20 } });
+  });
+});
