@@ -248,3 +248,33 @@ describe('U-Net', () => {
     ]);
   });
 });
+
+describe('models applied as layers', () => {
+  it('expands functional sub-models applied to tensors (autoencoder = decoder(encoder(x)))', async () => {
+    const models = await extractFrom(`
+from tensorflow import keras
+from tensorflow.keras import layers
+
+encoder_inputs = keras.Input(shape=(28, 28, 1))
+x = layers.Conv2D(32, 3, activation="relu", strides=2, padding="same")(encoder_inputs)
+x = layers.Flatten()(x)
+z = layers.Dense(2, name="z")(x)
+encoder = keras.Model(encoder_inputs, z, name="encoder")
+
+latent_inputs = keras.Input(shape=(2,))
+x = layers.Dense(7 * 7 * 64, activation="relu")(latent_inputs)
+x = layers.Reshape((7, 7, 64))(x)
+decoder_outputs = layers.Conv2DTranspose(1, 3, activation="sigmoid", padding="same")(x)
+decoder = keras.Model(latent_inputs, decoder_outputs, name="decoder")
+
+autoencoder = keras.Model(encoder_inputs, decoder(encoder(encoder_inputs)))
+`);
+    expect(models.map((m) => m.name)).toEqual(['encoder', 'autoencoder', 'decoder']);
+    const auto = modelNamed(models, 'autoencoder');
+    // The decoder's Input is replaced by the encoder's output.
+    expect(auto.layers.map((l) => l.kind)).toEqual(['input', 'conv2d', 'flatten', 'dense', 'dense', 'reshape', 'conv-transpose']);
+    expect(auto.layers[4]).toMatchObject({ inputs: ['L3'], fanIn: 2, units: 3136 });
+    expect(auto.layers[6]).toMatchObject({ fanIn: 9, fanOut: 576 });
+    expect(modelNamed(models, 'decoder').layers[0]!.kind).toBe('input');
+  });
+});

@@ -676,9 +676,36 @@ export class Executor {
         return this.applyInstance(callee, input, values);
       case 'function':
         return this.inlineFunction(callee.def, values, false);
+      case 'graph':
+        return { t: 'tensor', producers: this.applyGraph(callee, inputs) };
       default:
         return inputs.length > 0 ? { t: 'tensor', producers: inputs } : OPAQUE;
     }
+  }
+
+  /**
+   * A functional model applied to new inputs: its layers between inputs and outputs, copied and
+   * rewired onto `inputs` (the same layer objects seen twice, as Keras shares the weights).
+   * Applied to its own inputs, it is simply its outputs.
+   */
+  private applyGraph(graph: Extract<Value, { t: 'graph' }>, inputs: GraphNode[]): GraphNode[] {
+    const sameInputs = inputs.length === graph.inputs.length && inputs.every((n, i) => n === graph.inputs[i]);
+    if (sameInputs || inputs.length === 0) return graph.outputs;
+    const mapped = new Map<GraphNode, GraphNode[]>();
+    // Each Input of the sub-model is replaced by the tensor given in its place.
+    graph.inputs.forEach((input, i) => mapped.set(input, inputs[i] ? [inputs[i]!] : inputs));
+    const inside = new Set<GraphNode>();
+    const visit = (node: GraphNode) => {
+      if (inside.has(node) || mapped.has(node)) return;
+      inside.add(node);
+      node.inputs.forEach(visit);
+    };
+    graph.outputs.forEach(visit);
+    for (const node of [...inside].sort((a, b) => a.seq - b.seq)) {
+      const copy = this.newNode({ ...node.layer, params: { ...node.layer.params } }, node.inputs.flatMap((i) => mapped.get(i) ?? [i]), node.origin, mergeMarks(node.marks, this.marks), null, node.unsupported);
+      mapped.set(node, [copy]);
+    }
+    return graph.outputs.flatMap((o) => mapped.get(o) ?? [o]);
   }
 
   newNode(layer: GraphNode['layer'], inputs: GraphNode[], origin: Node, marks: FlowMarks, declaredInput: GraphNode['declaredInput'] = null, unsupported: GraphNode['unsupported'] = []): GraphNode {

@@ -107,8 +107,8 @@ export function functionalModel(exec: Executor, call: Node): Value {
   if (exec.options.emit && outputs.length > 0) {
     exec.state.functionals.push({ call, inputs, outputs, marks: exec.marks, scopeNode: exec.options.scopeNode });
   }
-  // A finished model applied to tensors later (`model(x)`) behaves like its graph: keep it opaque.
-  return OPAQUE;
+  // A finished model applied to tensors later (`decoder(encoder(x))`) is its graph, reapplied.
+  return outputs.length > 0 ? { t: 'graph', inputs, outputs } : OPAQUE;
 }
 
 export function mergeCall(exec: Executor, className: string, written: string, call: Node): Value {

@@ -73,6 +73,8 @@ export type Value =
   /** An instance of a class defined in this file (custom Layer or Model subclass), applied by inlining. */
   | { t: 'instance'; classDef: Node; call: Node; args: { positional: Value[]; keywords: Map<string, Value> }; marks: FlowMarks; boundName: string | null }
   | { t: 'function'; def: Node }
+  /** A functional model (`keras.Model(inputs, outputs)`), applicable to new tensors as a block. */
+  | { t: 'graph'; inputs: GraphNode[]; outputs: GraphNode[] }
   | { t: 'opaque' };
 
 export const OPAQUE: Value = { t: 'opaque' };
