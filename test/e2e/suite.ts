@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension/extension';
+import { registerProbeTests } from './probe.suite';
 
 const EXTENSION_ID = 'gradient-lens.gradient-lens';
 /** Where the code-server runner reads results (it cannot see the extension host's exit code). */
@@ -168,6 +169,8 @@ test('a crashed server is restarted automatically', async () => {
   }, 'the server to come back after a crash', 60_000);
   assert.ok(after.pid > 0);
 });
+
+registerProbeTests(test, until);
 
 export async function run(): Promise<void> {
   const results: TestResult[] = [];

@@ -1,0 +1,109 @@
+/**
+ * End-to-end tests of "Probe this model" inside the real VS Code (registered by suite.ts): CodeLens,
+ * a real probe in its own process, the panel drawing its charts (reported back by the webview),
+ * annotations on the layer lines (read through the test-only command, not from pixels), staleness,
+ * cancellation, what-if, and the HTML export.
+ */
+import * as assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import * as vscode from 'vscode';
+import type { ProbeRunSummary, ProbeTestState } from '../../src/extension/probe/controller';
+
+type Register = (name: string, fn: () => Promise<void>) => void;
+type Until = <T>(check: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, timeoutMs?: number) => Promise<T>;
+
+const state = () => vscode.commands.executeCommand<ProbeTestState>('gradientLens.test.probeState');
+
+function fixtureUri(name: string): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the fixture workspace is open');
+  return vscode.Uri.joinPath(folder.uri, name);
+}
+
+async function lenses(uri: vscode.Uri, until: Until): Promise<vscode.CodeLens[]> {
+  return until(async () => {
+    const found = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 10);
+    const ours = found.filter((l) => l.command?.command === 'gradientLens.probeModel');
+    return ours.length > 0 && ours;
+  }, `Probe gradients CodeLens on ${uri.path}`, 60_000);
+}
+
+export function registerProbeTests(test: Register, until: Until): void {
+  let probeLens: vscode.CodeLens;
+  let whatIfLens: vscode.CodeLens | undefined;
+
+  test('probe: a "Probe gradients" CodeLens sits above the model, with a what-if lens for its finding', async () => {
+    // Short probes keep the suite fast; the cancel test asks for a long one.
+    await vscode.workspace.getConfiguration('gradientLens.probe').update('steps', 8, vscode.ConfigurationTarget.Workspace);
+    const uri = fixtureUri('bad_model.py');
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const found = await lenses(uri, until);
+    probeLens = found.find((l) => l.command!.title === 'Probe gradients')!;
+    assert.ok(probeLens, `a "Probe gradients" lens (got ${found.map((l) => l.command!.title).join(' | ')})`);
+    assert.equal(probeLens.range.start.line, 4, 'the lens sits on the line that names the model');
+    whatIfLens = found.find((l) => l.command!.title.startsWith('Probe gradients: what if'));
+    assert.ok(whatIfLens, `a what-if lens for the GL101 finding (got ${found.map((l) => l.command!.title).join(' | ')})`);
+  });
+
+  test('probe: running it opens the panel, which draws its charts, and annotates every layer line', async () => {
+    const summary = await vscode.commands.executeCommand<ProbeRunSummary>(probeLens.command!.command, ...probeLens.command!.arguments!);
+    assert.ok(summary?.ok, `the probe succeeded: ${summary?.message}`);
+    const drawn = await until(async () => {
+      const s = await state();
+      return s.last?.firstChartMs !== null && s;
+    }, 'the panel to report its first chart drawn', 60_000);
+    assert.ok(drawn.panelOpen);
+    console.log(`[e2e] probe request -> first chart drawn: ${drawn.last!.firstChartMs!.toFixed(0)} ms (${summary.message})`);
+    const uri = fixtureUri('bad_model.py').toString();
+    const annotated = drawn.annotations.filter((a) => a.uri === uri);
+    assert.deepEqual(annotated.map((a) => a.line).sort((a, b) => a - b), [6, 7, 8, 9, 10], 'one annotation per Dense line');
+    for (const a of annotated) {
+      assert.match(a.text, /^∇ \d/, `annotation text on line ${a.line}: ${a.text}`);
+      assert.equal(a.stale, false);
+      assert.match(a.hover, /L2 norm of the gradient/, 'the hover explains the number');
+    }
+  });
+
+  test('probe: annotations go stale when the model is edited', async () => {
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(fixtureUri('bad_model.py')));
+    await editor.edit((b) => b.insert(new vscode.Position(0, 0), '# edited\n'));
+    await until(async () => (await state()).annotations.every((a) => a.stale) && true, 'stale annotations');
+    await vscode.commands.executeCommand('undo');
+  });
+
+  test('probe: cancel stops a running probe', async () => {
+    const config = vscode.workspace.getConfiguration('gradientLens.probe');
+    await config.update('steps', 200, vscode.ConfigurationTarget.Workspace);
+    try {
+      const pending = vscode.commands.executeCommand<ProbeRunSummary>(probeLens.command!.command, ...probeLens.command!.arguments!);
+      await new Promise((r) => setTimeout(r, 1500));
+      await vscode.commands.executeCommand('gradientLens.cancelProbe');
+      const summary = await pending;
+      assert.equal(summary.ok, false);
+      assert.equal(summary.errorKind, 'cancelled');
+    } finally {
+      await config.update('steps', 8, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  test('probe: the what-if lens probes the fixed model too, with the same seed', async () => {
+    assert.ok(whatIfLens);
+    const summary = await vscode.commands.executeCommand<ProbeRunSummary>(whatIfLens.command!.command, ...whatIfLens.command!.arguments!);
+    assert.ok(summary.ok, summary.message);
+    assert.ok(summary.whatIfTitle, 'the result carries the what-if run');
+    assert.ok(summary.whatIfVerdicts && !summary.whatIfVerdicts.includes('vanishing'), `what-if verdicts: ${summary.whatIfVerdicts?.join(', ')}`);
+  });
+
+  test('probe: the HTML export writes the self-contained report', async () => {
+    const target = join(tmpdir(), `gradient-lens-e2e-${process.pid}.html`);
+    const written = await vscode.commands.executeCommand<string | null>('gradientLens.exportProbe', 'html', target);
+    assert.equal(written, target);
+    assert.ok(existsSync(target));
+    const html = readFileSync(target, 'utf8');
+    assert.match(html, /Content-Security-Policy/);
+    assert.match(html, /<script type="application\/json" id="gl-initial-state">/);
+    assert.ok(html.length > 100_000, 'the panel bundle is inlined');
+  });
+}
