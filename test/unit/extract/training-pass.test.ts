@@ -507,4 +507,19 @@ train_step = make_train_step(net, nn.MSELoss(), opt)
     expect(models[0]!.training.loops).toHaveLength(1);
     expect(models[0]!.training.loops[0]!.optimizer).toMatchObject({ name: 'sgd', learningRate: 0.05 });
   });
+
+  it('sends facts about a model reached through a star import of a project module', async () => {
+    const src = `${TORCH_HEAD}from utils import *
+from model import *
+
+net = Net()
+opt = optim.Adam(net.parameters(), lr=1e-3)
+for x, y in loader:
+    opt.zero_grad()
+    criterion(net(x), y).backward()
+    opt.step()
+`;
+    const { external } = await run(src, () => []);
+    expect(external.map((e) => [e.module, e.symbol, e.training.loops.length])).toEqual([['model', 'Net', 1]]);
+  });
 });

@@ -106,7 +106,12 @@ export class ModelResolver {
     const parts = callee.split('.');
     const head = parts[0]!;
     const binding = [...this.file.imports.bindings].reverse().find((b) => b.local === head);
-    if (!binding) return null;
+    if (!binding) {
+      // `from model import *` then `Net()`: the last star import of a project module may provide it
+      // (the linker checks that the module really defines the symbol).
+      const star = parts.length === 1 ? lastProjectStarImport(this.file.text) : null;
+      return star ? { kind: 'external', module: star, symbol: head } : null;
+    }
     const root = binding.module.replace(/^\.+/, '').split('.')[0]!;
     if (!binding.module.startsWith('.') && LIBRARIES.has(root)) return { kind: 'other' };
     if (binding.symbol !== null) {
@@ -116,6 +121,13 @@ export class ModelResolver {
     if (parts.length === 1) return null;
     return { kind: 'external', module: joinModule(binding.module, ...parts.slice(1, -1)), symbol: parts.at(-1)! };
   }
+}
+
+/** The module of the last `from <module> import *` that is not a known library, or null. */
+function lastProjectStarImport(text: string): string | null {
+  const modules = [...text.matchAll(/^[ \t]*from[ \t]+([.\w]+)[ \t]+import[ \t]+\*/gm)].map((m) => m[1]!);
+  const project = modules.filter((m) => m.startsWith('.') || !LIBRARIES.has(m.split('.')[0]!));
+  return project.at(-1) ?? null;
 }
 
 /**
