@@ -103,10 +103,12 @@ async function main(): Promise<void> {
     const stamps: number[] = [];
     const started = performance.now();
     let firstStepAt = 0;
+    let firstVerdictMs: number | null = null;
     const outcome = await runProbe(c.model(), probeOptions({ backend, steps: c.steps, batchSize: c.batch, seed: 1 }), {
       onProgress: (e) => {
         if (e.phase === 'train') stamps.push(performance.now());
         if (e.phase === 'build') firstStepAt = performance.now();
+        if (e.verdicts && firstVerdictMs === null) firstVerdictMs = performance.now() - started;
       },
     });
     const totalMs = performance.now() - started;
@@ -117,9 +119,15 @@ async function main(): Promise<void> {
     }
     // The whole request as the CLI and the extension make it: fork the worker, load tfjs, probe.
     let workerMs: number | null = null;
+    let workerFirstVerdictMs: number | null = null;
     if (workerPath) {
       const t0 = performance.now();
-      const viaWorker = await startProbe(c.model(), probeOptions({ backend, steps: c.steps, batchSize: c.batch, seed: 1 }), null, { workerPath }).result;
+      const viaWorker = await startProbe(c.model(), probeOptions({ backend, steps: c.steps, batchSize: c.batch, seed: 1 }), null, {
+        workerPath,
+        onProgress: (m) => {
+          if (m.verdicts && workerFirstVerdictMs === null) workerFirstVerdictMs = performance.now() - t0;
+        },
+      }).result;
       workerMs = viaWorker.ok ? performance.now() - t0 : null;
     }
     const line = {
@@ -129,6 +137,8 @@ async function main(): Promise<void> {
       firstStepMs: stamps[0] - firstStepAt,
       totalMs,
       workerMs,
+      firstVerdictMs,
+      workerFirstVerdictMs,
       kernelsPerStep: await kernelsPerStep(c, backend),
       targetMs: c.targetMs,
       verdicts: outcome.result.verdicts.map((v) => v.kind),
@@ -136,7 +146,21 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(line)}\n`);
   }
   if (cases[0].name.includes(only)) {
-    process.stdout.write(`${JSON.stringify({ baseline: 'naive tfjs loop, 20x Dense(64) sigmoid, batch 64', backend: tf.getBackend(), msPerStep: naiveBaseline(30) })}\n`);
+    // Interleaved rounds, so that the machine's load hits both loops alike.
+    const probeRounds: number[] = [];
+    const naiveRounds: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const stamps: number[] = [];
+      await runProbe(cases[0].model(), probeOptions({ backend, steps: 11, batchSize: 64, seed: round }), {
+        onProgress: (e) => {
+          if (e.phase === 'train') stamps.push(performance.now());
+        },
+      });
+      probeRounds.push(median(stamps.slice(1).map((t, i) => t - stamps[i])));
+      naiveRounds.push(naiveBaseline(10));
+    }
+    const line = { baseline: 'naive tfjs loop, 20x Dense(64) sigmoid, batch 64', backend: tf.getBackend(), msPerStep: median(naiveRounds), probeMsPerStep: median(probeRounds) };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
   }
 }
 

@@ -3,6 +3,10 @@
  * log10 gradient norm, the per-layer table, the loss curve and the verdicts; a what-if run follows.
  * Every string from the analyzed code is escaped.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { nonceFrom, reportPageHtml } from '../shared/panel-page';
 import type { ProbeResult } from '../shared/probe';
 import { barWidth, formatNumber } from './report-text';
 
@@ -97,4 +101,17 @@ ${run(result, `Model ${result.model.name}`)}
 ${whatIf}
 </body></html>
 `;
+}
+
+/**
+ * The interactive report (added by the panel work): the probe panel's own bundle and stylesheet
+ * (dist/webview.js, dist/webview.css) inlined with the result baked in, so the file shows the same
+ * charts as the editor's panel. Falls back to formatProbeHtml's script-free page when the bundle
+ * has not been built.
+ */
+export function formatProbeReportHtml(result: ProbeResult, bundleDir: string = typeof __dirname === 'string' ? __dirname : process.cwd()): string {
+  const script = join(bundleDir, 'webview.js');
+  const style = join(bundleDir, 'webview.css');
+  if (!existsSync(script) || !existsSync(style)) return formatProbeHtml(result);
+  return reportPageHtml(result, { script: readFileSync(script, 'utf8'), style: readFileSync(style, 'utf8') }, nonceFrom(randomBytes(16)));
 }

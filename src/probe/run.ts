@@ -5,7 +5,7 @@
  */
 import type { ModelIR } from '../shared/ir';
 import type { WhatIf } from '../shared/findings';
-import type { BackendName, ProbeOptions, ProbeOutcome, ProbePhase } from '../shared/probe';
+import type { BackendName, ProbeOptions, ProbeOutcome, ProbePhase, ProbeVerdict } from '../shared/probe';
 import { applyWhatIf, WhatIfError } from '../shared/what-if';
 import { selectBackend } from './backend';
 import { ProbeFailure, toProbeError } from './errors';
@@ -17,6 +17,8 @@ export interface ProgressEvent {
   steps: number;
   loss: number | null;
   backend: BackendName | null;
+  /** Provisional verdicts on the steps so far (see ProbeProgressMessage). */
+  verdicts: ProbeVerdict[] | null;
 }
 
 export interface RunHooks {
@@ -32,23 +34,23 @@ export async function runProbe(model: ModelIR, options: ProbeOptions, hooks: Run
   const deadline = started + options.budget.maxMs;
   const progress = (event: ProgressEvent) => hooks.onProgress?.(event);
   try {
-    progress({ phase: 'backend', step: 0, steps: options.steps, loss: null, backend: null });
+    progress({ phase: 'backend', step: 0, steps: options.steps, loss: null, backend: null, verdicts: null });
     const { backend, notices } = await selectBackend(options.backend, hooks.workspace ?? null);
     const isCancelled = () => hooks.signal?.aborted ?? false;
     const edited = hooks.whatIf ? applyWhatIf(model, hooks.whatIf) : null;
-    progress({ phase: 'build', step: 0, steps: options.steps, loss: null, backend });
+    progress({ phase: 'build', step: 0, steps: options.steps, loss: null, backend, verdicts: null });
     const result = await trainModel(model, options, backend, {
       isCancelled,
       deadline,
-      onStep: (step, steps, loss) => progress({ phase: 'train', step, steps, loss, backend }),
+      onStep: (step, steps, loss, verdicts) => progress({ phase: 'train', step, steps, loss, backend, verdicts }),
     });
     result.notices.unshift(...notices);
     if (edited && hooks.whatIf) {
-      progress({ phase: 'what-if-build', step: 0, steps: options.steps, loss: null, backend });
+      progress({ phase: 'what-if-build', step: 0, steps: options.steps, loss: null, backend, verdicts: null });
       const other = await trainModel(edited, options, backend, {
         isCancelled,
         deadline,
-        onStep: (step, steps, loss) => progress({ phase: 'what-if-train', step, steps, loss, backend }),
+        onStep: (step, steps, loss, verdicts) => progress({ phase: 'what-if-train', step, steps, loss, backend, verdicts }),
       });
       result.whatIf = other;
       result.whatIfTitle = hooks.whatIf.title;

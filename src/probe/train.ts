@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelIR } from '../shared/ir';
-import type { BackendName, ProbeLayerResult, ProbeNotice, ProbeOptions, ProbeResult } from '../shared/probe';
+import { PROVISIONAL_VERDICT_EVERY, type BackendName, type ProbeLayerResult, type ProbeNotice, type ProbeOptions, type ProbeResult, type ProbeVerdict } from '../shared/probe';
 import { describeLayer, layerLine, ProbeFailure } from './errors';
 import { makeInputs } from './data';
 import { buildNodes, type ProbeNode, type StepContext } from './layers';
@@ -18,7 +18,8 @@ import { judge } from './verdicts';
 
 export interface TrainHooks {
   /** Called after every completed step. */
-  onStep?: (step: number, steps: number, loss: number) => void;
+  /** `verdicts`: provisional verdicts on the steps so far, after the first step and every few steps. */
+  onStep?: (step: number, steps: number, loss: number, verdicts: ProbeVerdict[] | null) => void;
   isCancelled?: () => boolean;
   /** Epoch milliseconds after which the run is stopped as over the time budget. */
   deadline?: number;
@@ -120,7 +121,10 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
         if (numbers.gradNorm[i] !== null) r.gradNorm.push(numbers.gradNorm[i]!);
         if (numbers.updateRatio[i] !== null) r.updateRatio.push(numbers.updateRatio[i]!);
       });
-      hooks.onStep?.(step + 1, steps, numbers.loss);
+      const provisional = step === 0 || (step + 1) % PROVISIONAL_VERDICT_EVERY === 0;
+      const kernelsSoFar = results.filter((_, i) => measured[i].kernel !== null);
+      const early = provisional ? judge({ layers: results, kernelLayers: kernelsSoFar, loss: losses, symmetry: new Map(), thresholds: options.thresholds }) : null;
+      hooks.onStep?.(step + 1, steps, numbers.loss, early);
       if (!Number.isFinite(numbers.loss)) {
         notices.push({ severity: 'warning', message: `Training stopped at step ${step + 1} of ${steps}: the loss is no longer finite.`, line: null });
         break;

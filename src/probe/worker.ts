@@ -28,7 +28,7 @@ async function handle(message: unknown): Promise<void> {
       whatIf,
       signal: controller.signal,
       workspace: model.file ? dirname(model.file) : null,
-      onProgress: (e) => send({ type: 'probe-progress', id, phase: e.phase, step: e.step, steps: e.steps, loss: e.loss, backend: e.backend }),
+      onProgress: (e) => send({ type: 'probe-progress', id, ...e }),
     });
     send({ type: 'probe-done', id, outcome });
   } catch (error) {

@@ -206,7 +206,14 @@ export interface ProbeProgressMessage {
   /** Loss of the last completed step, when training. */
   loss: number | null;
   backend: BackendName | null;
+  /**
+   * Provisional verdicts on the steps so far (after the first step, then every
+   * PROVISIONAL_VERDICT_EVERY steps; symmetry is judged only at the end); null otherwise.
+   */
+  verdicts: ProbeVerdict[] | null;
 }
+
+export const PROVISIONAL_VERDICT_EVERY = 5;
 
 export interface ProbeDoneMessage {
   type: 'probe-done';

@@ -35,6 +35,17 @@ describe('vanishing gradients', () => {
     expect(verdict!.message).toContain(`line ${result.layers[0].line}`);
   });
 
+  it('streams a provisional vanishing verdict after the first step', async () => {
+    const early: { step: number; kinds: VerdictKind[] }[] = [];
+    await runProbe(deepSigmoid(), options(), {
+      onProgress: (e) => {
+        if (e.verdicts) early.push({ step: e.step, kinds: e.verdicts.map((v) => v.kind) });
+      },
+    });
+    expect(early[0]).toEqual({ step: 1, kinds: ['vanishing'] });
+    expect(early.map((e) => e.step)).toEqual([1, 5, 10]);
+  });
+
   it('the same MLP with relu + he_normal does not', async () => {
     const model = keras('deep_relu').input([32]).denseStack(10, 64, 'relu', { kernelInit: initializer('he_normal') }).dense(10, 'softmax').build();
     const result = await probe(model);
