@@ -401,3 +401,35 @@ class Net(nn.Module):
     expect(m!.layers[5]!.activation).toMatchObject({ source: 'layer', params: { beta: 1, threshold: 20 } });
   });
 });
+
+describe('torch nn.Module: paired containers and annotated attributes', () => {
+  it('walks zip(self.convs, self.bns) and annotated self attributes', async () => {
+    const [m] = await extractTorchFrom(`
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Tower(nn.Module):
+    def __init__(self, widths=(3, 16, 32)):
+        super().__init__()
+        self.convs = nn.ModuleList()
+        self.bns = nn.ModuleList()
+        for c_in, c_out in zip(widths[:-1], widths[1:]):
+            self.convs.append(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False))
+            self.bns.append(nn.BatchNorm2d(c_out))
+        self.head: nn.Linear = nn.Linear(widths[-1], 10)
+        self.use_relu = True
+
+    def forward(self, x):
+        for conv, bn in zip(self.convs, self.bns):
+            x = bn(conv(x))
+            x = F.relu(x) if self.use_relu else x
+        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
+        return self.head(x)
+`);
+    expect(kinds(m!)).toEqual(['conv2d', 'batchnorm', 'activation:relu', 'conv2d', 'batchnorm', 'activation:relu', 'global-pool', 'flatten', 'dense']);
+    expect(m!.layers.map((l) => l.name).slice(0, 5)).toEqual(['convs.0', 'bns.0', 'activation', 'convs.1', 'bns.1']);
+    expect(m!.layers[3]).toMatchObject({ inFeatures: 16, units: 32, useBias: false, unrolled: { index: 1, count: 2 } });
+    expect(m!.layers[8]).toMatchObject({ inFeatures: 32, units: 10 });
+    expect(m!.isGraph).toBe(false);
+  });
+});
