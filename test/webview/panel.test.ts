@@ -2,9 +2,11 @@
  * The probe panel UI in real headless Chromium against probe results recorded from the real probe
  * (test/webview/fixtures/README.md says how). Screenshots land in test-results/webview/.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { formatProbeReportHtml } from '../../src/probe/report-html';
 import type { ProbeResult } from '../../src/shared/probe';
 import { emptyPanelState, isRevealLayerMessage, type PanelState } from '../../src/shared/webview-messages';
 import { chartOption, fixture, launch, openPanel, ROOT, showResult, type Browser, type PanelPage } from './harness';
@@ -213,5 +215,33 @@ describe('probe panel in Chromium', () => {
     await panel.page.screenshot({ path: join(SHOTS, 'report-narrow.png'), fullPage: true });
     expect(await panel.violations()).toEqual([]);
     await panel.page.close();
+  });
+
+  it('the CLI report (formatProbeReportHtml) is the same panel, self-contained, opened from a file', async () => {
+    const result = deep();
+    const hostile: ProbeResult = { ...result, layers: result.layers.map((l, i) => (i === 1 ? { ...l, name: HOSTILE } : l)) };
+    const dir = mkdtempSync(join(tmpdir(), 'gl-report-'));
+    try {
+      const file = join(dir, 'report.html');
+      writeFileSync(file, formatProbeReportHtml(hostile, join(ROOT, 'dist')));
+      const page = await browser.context.newPage();
+      const dialogs: string[] = [];
+      page.on('dialog', (d) => {
+        dialogs.push(d.message());
+        void d.dismiss();
+      });
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      await page.goto(`file://${file}`);
+      await page.waitForSelector('[data-chart="heatmap"] canvas');
+      expect(await page.locator('.gl-table button').nth(1).textContent()).toBe(HOSTILE);
+      expect(await page.locator('img').count()).toBe(0);
+      expect(dialogs).toEqual([]);
+      expect(requests.filter((u) => !u.startsWith('file://') && !u.startsWith('data:'))).toEqual([]);
+      await page.screenshot({ path: join(SHOTS, 'report.png'), fullPage: true });
+      await page.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
