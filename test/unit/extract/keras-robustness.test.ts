@@ -143,3 +143,12 @@ model: keras.Model = keras.Sequential([
     expect(model.unsupported.map((u) => u.what)).toEqual(['layer keras.layers.Lambda (line 11) is not modelled']);
   });
 });
+
+describe('pathological input', () => {
+  it('survives a 3000-term expression next to a model', async () => {
+    const sum = Array.from({ length: 3000 }, (_, i) => `v${i}`).join(' + ');
+    const result = await detailed(`import keras\ntotal = ${sum}\nm = keras.Sequential([keras.layers.Dense(2, input_shape=(3,))])\n`);
+    expect(result.errors).toEqual([]);
+    expect(modelNamed(result.models, 'm').layers[0]!.fanIn).toBe(3);
+  });
+});

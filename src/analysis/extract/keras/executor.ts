@@ -26,6 +26,9 @@ const SHADOW = undefined as unknown as ConstValue;
 /** How deep helper functions / methods / custom layers are inlined. */
 const MAX_INLINE_DEPTH = 6;
 
+/** How deep expressions are followed. */
+const MAX_EXPRESSION_DEPTH = 150;
+
 export interface ExecutorOptions {
   /** `self.*` attributes: shared between the methods of one instance. */
   selfEnv: Map<string, Value>;
@@ -415,7 +418,19 @@ export class Executor {
   }
 
   evalExpr(node: Node): Value {
-    const n = unparen(node);
+    // Generated code can nest expressions thousands deep (`a + b + c + ...`): no model code does.
+    if (this.depth > MAX_EXPRESSION_DEPTH) return OPAQUE;
+    this.depth++;
+    try {
+      return this.evalNode(unparen(node));
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private depth = 0;
+
+  private evalNode(n: Node): Value {
     switch (n.type) {
       case 'call':
         return this.evalCall(n);

@@ -41,7 +41,7 @@ export function kerasCall(exec: Executor, q: string, written: string, call: Node
     return { t: 'tensor', producers: [exec.newNode(built.layer, [], call, exec.marks, built.declaredInput, built.unsupported)] };
   }
   const mergeClass = MERGE_FUNCTIONS[last];
-  if (mergeClass && (module.startsWith('keras.layers') || (bareKeras && symbols.qualified(call.childForFieldName('function')) !== last))) {
+  if (mergeClass && module.startsWith('keras.layers')) {
     return mergeCall(exec, mergeClass, written, call);
   }
   const tensorMerge = TENSOR_MERGES[q];
