@@ -94,7 +94,7 @@ describe('torch layer catalog', () => {
     const [m] = await extractTorchFrom('import torch.nn as nn\nm = nn.Sequential(nn.Linear(4, 4), nn.TransformerEncoder(None, 2))\n');
     expect(m!.layers.map((l) => l.kind)).toEqual(['dense', 'unknown']);
     expect(m!.layers[1]!.className).toBe('nn.TransformerEncoder');
-    expect(m!.unsupported).toEqual([{ what: 'nn.TransformerEncoder is not modelled', range: m!.layers[1]!.range }]);
+    expect(m!.unsupported).toEqual([{ what: 'layer nn.TransformerEncoder', range: m!.layers[1]!.range }]);
   });
 });
 

@@ -145,7 +145,7 @@ model.apply(init_weights)
       { index: 1, count: 2 },
       { index: 1, count: 2 },
     ]);
-    expect(enc.unsupported.map((u) => u.what)).toEqual(['nn.MultiheadAttention is not modelled']);
+    expect(enc.unsupported.map((u) => u.what)).toEqual(['layer nn.MultiheadAttention']);
   });
 
   it('computes LeCun-style std from layer sizes in a modules() loop (SNN)', async () => {

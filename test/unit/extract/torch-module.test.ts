@@ -183,7 +183,7 @@ describe('torch nn.Module: awkward real-world spellings', async () => {
   it('turns what it cannot model into unknown layers listed as unsupported, never silently dropped', () => {
     const weird = model(models, 'Weird');
     expect(kinds(weird)).toEqual(['unknown', 'unknown', 'activation:sigmoid', 'multiply', 'dense']);
-    expect(weird.unsupported.map((u) => u.what)).toEqual(['torchvision_like_factory(...) is not a known module', 'nn.TransformerEncoderLayer is not modelled']);
+    expect(weird.unsupported.map((u) => u.what)).toEqual(['module torchvision_like_factory(...)', 'layer nn.TransformerEncoderLayer']);
     expect(weird.unsupported[1]!.range.start.line + 1).toBe(lineOf(text, 'nn.TransformerEncoderLayer(512, 8)'));
     // swish(x) = x * sigmoid(x), inlined: the product joins the input and its sigmoid.
     const mul = weird.layers[3]!;

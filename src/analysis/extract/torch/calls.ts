@@ -118,25 +118,25 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
   }
   const layerName = torchLayerName(qualified);
   if (layerName?.endsWith('Loss')) return { t: 'loss' };
-  if (layerName && f.trace && hasTensor(args)) return barrier(interp, n, `${spelling}(...) is called on a tensor`, args, f);
+  if (layerName && f.trace && hasTensor(args)) return barrier(interp, n, `${spelling}(...) called on a tensor`, args, f);
   if (layerName && !['Module', 'Parameter', 'ParameterList', 'ParameterDict'].includes(layerName)) {
     const slot = buildLayer(qualified, { name: layerName, spelling, call: n, args: argReader(args) });
-    const made = slot ?? unknownLayer(spelling, n, `${spelling} is not modelled`);
+    const made = slot ?? unknownLayer(spelling, n, `layer ${spelling}`);
     made.layer.unrolled = f.unroll;
     return { t: 'layer', slot: made };
   }
   if (f.trace) {
     const op = functionOp(qualified);
     if (op) return tensorOp(op, spelling, n, args, null, f);
-    if (hasTensor(args)) return barrier(interp, n, `${spelling}(...) is not modelled`, args, f);
+    if (hasTensor(args)) return barrier(interp, n, `call ${spelling}(...)`, args, f);
     return UNKNOWN;
   }
-  return { t: 'opaque', node: n, what: `${spelling}(...) is not a torch.nn layer` };
+  return { t: 'opaque', node: n, what: `${spelling}(...)` };
 }
 
 export function moduleOrOpaque(interp: Interpreter, v: Value, n: Node, i: number): Value {
   if (v.t === 'layer' || v.t === 'seq' || v.t === 'list' || v.t === 'dict' || v.t === 'instance' || v.t === 'opaque') return v;
-  return { t: 'opaque', node: n, what: `item ${i} of ${interp.s.field(n, 'function')?.text ?? 'container'} could not be resolved` };
+  return { t: 'opaque', node: n, what: `item ${i} of ${interp.s.field(n, 'function')?.text ?? 'container'}(...)` };
 }
 
 /** nn.Sequential(a, b, ...) or nn.Sequential(OrderedDict([...])). */
@@ -145,7 +145,7 @@ export function sequentialOf(interp: Interpreter, args: Args, call: Node | null)
   const only = args.positional[0];
   if (args.positional.length === 1 && only?.t === 'dict') return { t: 'seq', items: [...only.entries.values()], names: [...only.entries.keys()], origin };
   const items = args.positional.map((v, i) => (call ? moduleOrOpaque(interp, v, call, i) : v));
-  if (args.partial && call) items.push({ t: 'opaque', node: call, what: `${call.text.slice(0, 60)}: layers from an unknown list` });
+  if (args.partial && call) items.push({ t: 'opaque', node: call, what: `layers from an unknown list in ${call.text.slice(0, 60)}` });
   return { t: 'seq', items, names: items.map((_, i) => String(i)), origin };
 }
 
@@ -166,7 +166,7 @@ export function methodCall(interp: Interpreter, obj: Value, method: string, n: N
     const receiver = interp.s.fieldOf(interp.s.field(n, 'function'), 'object');
     const fn = receiver && interp.s.type(receiver) === 'identifier' ? `${receiver.text}.${method}` : `Tensor.${method}`;
     if (op) return tensorOp(op, fn, n, args, obj, f);
-    return barrier(interp, n, `${fn}(...) is not modelled`, { ...args, positional: [obj, ...args.positional] }, f);
+    return barrier(interp, n, `call ${fn}(...)`, { ...args, positional: [obj, ...args.positional] }, f);
   }
   if (obj.t === 'const' && typeof obj.v === 'string') {
     const args = interp.evalArgs(syntax, f);
@@ -198,7 +198,7 @@ export function methodCall(interp: Interpreter, obj: Value, method: string, n: N
       if (items) {
         obj.items.push(...items);
         if (obj.t === 'seq') obj.names.push(...items.map((_, i) => String(obj.items.length - items.length + i)));
-      } else obj.items.push({ t: 'opaque', node: n, what: `${n.text.slice(0, 60)}: unknown items` });
+      } else obj.items.push({ t: 'opaque', node: n, what: `unknown items added by ${n.text.slice(0, 60)}` });
       return constant(null);
     }
     if (method === 'insert' && obj.t === 'list') {
@@ -233,7 +233,7 @@ export function methodCall(interp: Interpreter, obj: Value, method: string, n: N
   }
   if (f.trace) {
     const args = interp.evalArgs(syntax, f);
-    if (hasTensor(args)) return barrier(interp, n, `${interp.s.field(n, 'function')?.text ?? method}(...) is not modelled`, args, f);
+    if (hasTensor(args)) return barrier(interp, n, `call ${interp.s.field(n, 'function')?.text ?? method}(...)`, args, f);
   }
   return UNKNOWN;
 }
@@ -294,7 +294,7 @@ export function moduleMethod(interp: Interpreter, obj: Value, method: string, n:
     const found = interp.findMethod(obj.inst.cls, method);
     if (found) return interp.callFunction(found.def, decoratedWith(found.def, 'staticmethod') ? args : interp.withSelf(args, obj.inst), found.owner, f);
   }
-  if (f.trace && hasTensor(args)) return barrier(interp, n, `${interp.s.field(n, 'function')?.text ?? method}(...) is not modelled`, args, f);
+  if (f.trace && hasTensor(args)) return barrier(interp, n, `call ${interp.s.field(n, 'function')?.text ?? method}(...)`, args, f);
   return UNKNOWN;
 }
 

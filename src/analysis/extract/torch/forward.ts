@@ -38,7 +38,7 @@ export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f
         return interp.callFunction(forward.def, interp.withSelf(args, module.inst), forward.owner, f, () => ({ t: 'tensor', from: [MODEL_INPUT] }));
       }
       if (module.inst.seqItems) return apply(interp, { t: 'seq', items: module.inst.seqItems, names: module.inst.seqNames, origin: null }, args, n, f);
-      return barrier(interp, n, `${module.inst.cls.name} has no forward()`, args, f);
+      return barrier(interp, n, `module ${module.inst.cls.name} without forward()`, args, f);
     }
     case 'opaque': {
       const out = barrier(interp, module.node.type === 'call' ? module.node : n, module.what, args, f);
@@ -47,7 +47,7 @@ export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f
       return out;
     }
     default:
-      return barrier(interp, n, `${interp.s.field(n, 'function')?.text ?? 'call'}(...) is not modelled`, args, f);
+      return barrier(interp, n, `call ${interp.s.field(n, 'function')?.text ?? 'call'}(...)`, args, f);
   }
 }
 

@@ -192,7 +192,7 @@ export class Interpreter {
   }
 
   instantiate(cls: ClassInfo, call: Node | null, args: Args, f: Frame): Value {
-    if (f.depth >= MAX_DEPTH) return { t: 'opaque', node: call ?? cls.node, what: `${cls.name} (nested too deeply)` };
+    if (f.depth >= MAX_DEPTH) return { t: 'opaque', node: call ?? cls.node, what: `${cls.name} nested too deeply` };
     const inst: Instance = { cls, attrs: new Map(), seqItems: cls.torchBase === 'torch.nn.Sequential' ? [] : null, seqNames: [] };
     const self: Value = { t: 'instance', inst };
     const init = this.findMethod(cls, '__init__');
@@ -355,7 +355,7 @@ export class Interpreter {
    * containers it fills become opaque, so that calling them in forward is an unknown layer.
    */
   private forgetAssigned(body: Node, f: Frame, loop: Node): void {
-    const opaque: Value = { t: 'opaque', node: loop, what: `layers built in a loop with non-constant bounds (line ${loop.startPosition.row + 1})` };
+    const opaque: Value = { t: 'opaque', node: loop, what: 'layers built in a loop with non-constant bounds' };
     const forget = (target: Node | null) => {
       if (!target) return;
       const t = this.s.unparen(target);
@@ -411,7 +411,7 @@ export class Interpreter {
       if (current.t === 'list' && op === '+') {
         const more = this.iterate(value);
         if (more) current.items.push(...more);
-        else this.assign(left, { t: 'opaque', node: expr, what: `${left.text} += ... (unknown items)` }, f);
+        else this.assign(left, { t: 'opaque', node: expr, what: `unknown items added to ${left.text}` }, f);
         return;
       }
       this.assign(left, this.combine(op, current, value, expr, f), f);
@@ -481,7 +481,7 @@ export class Interpreter {
         for (const c of this.s.kids(n)) {
           if (this.s.type(c) === 'list_splat') {
             const inner = this.iterate(this.eval(c.namedChild(0)!, f));
-            if (!inner) return { t: 'opaque', node: c, what: `${c.text} (unknown items)` };
+            if (!inner) return { t: 'opaque', node: c, what: `unknown items of ${c.text}` };
             items.push(...inner);
           } else items.push(this.eval(c, f));
         }
@@ -491,7 +491,7 @@ export class Interpreter {
       case 'generator_expression':
       case 'set_comprehension': {
         const items = this.comprehension(n, f);
-        return items ? { t: 'list', items } : { t: 'opaque', node: n, what: `${n.text.slice(0, 60)} (comprehension with non-constant bounds)` };
+        return items ? { t: 'list', items } : { t: 'opaque', node: n, what: 'comprehension with non-constant bounds' };
       }
       case 'dictionary': {
         const entries = new Map<string, Value>();
@@ -939,9 +939,9 @@ export class Interpreter {
       default: {
         if (f.trace) {
           const args = this.evalArgs(syntax, f);
-          if (hasTensor(args)) return barrier(this, n, `${this.s.field(n, 'function')?.text ?? 'call'}(...) is not modelled`, args, f);
+          if (hasTensor(args)) return barrier(this, n, `call ${this.s.field(n, 'function')?.text ?? 'call'}(...)`, args, f);
         }
-        return f.trace ? UNKNOWN : { t: 'opaque', node: n, what: `${this.s.field(n, 'function')?.text ?? 'call'}(...) is not a known module` };
+        return f.trace ? UNKNOWN : { t: 'opaque', node: n, what: `module ${this.s.field(n, 'function')?.text ?? 'call'}(...)` };
       }
     }
   }
