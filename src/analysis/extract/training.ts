@@ -142,7 +142,9 @@ export const extractTraining: TrainingExtractor = (file: PyFile, models: ModelIR
       () => {
         for (const { ir, call } of optimizers.torchOptimizers()) {
           const params = argument(callArguments(call), 0, 'params');
-          for (const ref of params ? resolver.modelsOfParameters(params).known : []) table.get(ref).optimizer ??= ir;
+          // An optimizer over several models is recorded once (on the first), so its rate is reported once.
+          const first = params ? resolver.modelsOfParameters(params).known[0] : undefined;
+          if (first) table.get(first).optimizer ??= ir;
         }
       },
     ],
@@ -218,8 +220,9 @@ function collectLoops(file: PyFile, resolver: ModelResolver, optimizers: Optimiz
     }
     const lossCall = site.lossExpr ? lossCallOf(site.lossExpr, resolver.resolve) : null;
     const loss = lossCall ? lossFromQualified(resolver.resolve(lossCall.childForFieldName('function')!)) : null;
-    // An optimizer over several models (`list(enc.parameters()) + list(dec.parameters())`) trains each.
-    for (const ref of trains.known) attach(table.get(ref), loop, loss);
+    // An optimizer over several models (`list(enc.parameters()) + list(dec.parameters())`) trains each;
+    // the optimizer itself stays with the first, so its facts are reported once.
+    trains.known.forEach((ref, i) => attach(table.get(ref), i === 0 ? loop : { ...loop, optimizer: null }, loss));
     if (trains.known.length > 0) attributed++;
     else if (trains.unknown) unattributed.push({ site, loop, loss });
   }

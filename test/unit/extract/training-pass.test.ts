@@ -463,7 +463,8 @@ for src_batch, tgt_batch in loader:
 `;
     const { models } = await run(src, (s) => [torchClass(s, 'Encoder'), torchClass(s, 'Decoder')]);
     expect(models.map((m) => m.training.loops.length)).toEqual([1, 1]);
-    expect(models.map((m) => m.training.optimizer?.name)).toEqual(['adam', 'adam']);
+    // The shared optimizer is recorded on the first model only, so GL402 reports it once.
+    expect(models.map((m) => m.training.optimizer?.name ?? null)).toEqual(['adam', null]);
   });
 
   it('sees through accelerator.prepare and ignores torch-style model.compile()', async () => {

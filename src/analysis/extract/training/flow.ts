@@ -33,13 +33,30 @@ const WRAPS_FIRST_ARGUMENT = new Set([
 
 /** The innermost function (or the module) whose locals include names used at `node`. */
 export function scopeNodeOf(node: Node): Node {
-  let cur = node.parent;
-  while (cur) {
-    if (cur.type === 'function_definition' || cur.type === 'module') return cur;
-    cur = cur.parent;
+  // Parent walks cross into wasm for every step: remember the answer for every node passed on the way.
+  const tree = node.tree as unknown as object;
+  let known = scopeCache.get(tree);
+  if (!known) scopeCache.set(tree, (known = new Map()));
+  const passed: number[] = [];
+  let scope: Node = node.tree.rootNode;
+  for (let cur = node.parent; cur; cur = cur.parent) {
+    const cached = known.get(cur.id);
+    if (cached) {
+      scope = cached;
+      break;
+    }
+    if (cur.type === 'function_definition' || cur.type === 'module') {
+      scope = cur;
+      break;
+    }
+    passed.push(cur.id);
   }
-  return node.tree.rootNode;
+  for (const id of passed) known.set(id, scope);
+  return scope;
 }
+
+/** Per tree: node id -> the scope of the nodes below it (for nodes that are not themselves scopes). */
+const scopeCache = new WeakMap<object, Map<number, Node>>();
 
 /** Per tree, per scope node id: every name's definitions in that scope, in source order. */
 const definitionCache = new WeakMap<object, Map<number, Map<string, LocalDefinition[]>>>();
