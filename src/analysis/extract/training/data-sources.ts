@@ -48,6 +48,8 @@ const PASS_THROUGH_FUNCTIONS = new Set([
   'numpy.squeeze', 'tensorflow.convert_to_tensor', 'tensorflow.constant', 'tensorflow.expand_dims', 'tensorflow.reshape',
   'torch.tensor', 'torch.from_numpy', 'torch.stack', 'torch.cat', 'list', 'keras.preprocessing.image.img_to_array',
   'keras.utils.img_to_array', 'cv2.resize', 'cv2.cvtColor',
+  // `X_train, X_test, y_train, y_test = train_test_split(X, y)`: the features come from the first argument.
+  'sklearn.model_selection.train_test_split', 'sklearn.utils.shuffle',
 ]);
 /** Methods that keep the scale of their receiver. */
 const PASS_THROUGH_METHODS = new Set([
