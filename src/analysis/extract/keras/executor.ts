@@ -10,21 +10,20 @@ import type { Node } from 'web-tree-sitter';
 import type { ConstValue, Scope } from '../../python/constants';
 import { namedChildren, rangeOf, unparen } from '../../python/syntax';
 import { callArgs, dotted as nameOf } from './memo';
-import { makeLayer } from '../builders';
 import { isKerasLayerPath } from './activations';
 import { layerSpec } from './catalog';
 import { evaluateWith, type ArgContext } from './context';
-import { buildLayer } from './layers';
 import type { ExtractionState } from './state';
+import { apply, callValues, inlineFunction, inputOf, outputOf } from './apply';
 import { kerasCall, passthrough, tensorOperator, unknownLayerApplication } from './recognize';
 import { lastSegment } from './symbols';
-import { OPAQUE, producersOf, type FlowMarks, type GraphNode, type LayerFactory, type SequentialBuilder, type Value } from './values';
+import { OPAQUE, type FlowMarks, type GraphNode, type SequentialBuilder, type Value } from './values';
 
 /** A name whose value is unknown: shadows any outer binding during constant evaluation. */
 const SHADOW = undefined as unknown as ConstValue;
 
 /** How deep helper functions / methods / custom layers are inlined. */
-const MAX_INLINE_DEPTH = 6;
+export const MAX_INLINE_DEPTH = 6;
 
 /** How deep expressions are followed. */
 const MAX_EXPRESSION_DEPTH = 150;
@@ -49,7 +48,7 @@ export interface CallValues {
   keywords: Map<string, Value>;
 }
 
-const NO_ARGUMENTS: CallValues = { positional: [], keywords: new Map() };
+export const NO_ARGUMENTS: CallValues = { positional: [], keywords: new Map() };
 
 export function mergeMarks(a: FlowMarks, b: FlowMarks): FlowMarks {
   return {
@@ -449,8 +448,8 @@ export class Executor {
         // `x.shape`, `x.T`: a tensor's attributes stay tied to it.
         if (object.t === 'tensor') return object;
         const attribute = n.childForFieldName('attribute')?.text;
-        if (attribute === 'output' || attribute === 'outputs') return this.outputOf(object);
-        if (attribute === 'input' || attribute === 'inputs') return this.inputOf(object);
+        if (attribute === 'output' || attribute === 'outputs') return outputOf(this, object);
+        if (attribute === 'input' || attribute === 'inputs') return inputOf(object);
         return OPAQUE;
       }
       case 'list':
@@ -575,17 +574,17 @@ export class Executor {
     if (fnNode.type !== 'identifier' && fnNode.type !== 'attribute') {
       const callee = this.evalExpr(fnNode);
       if (callee.t === 'opaque' && fnNode.type === 'call') return unknownLayerApplication(this, fnNode, call);
-      return this.apply(callee, call);
+      return apply(this, callee, call);
     }
     const dotted = nameOf(fnNode);
     if (!dotted) {
       // `obj[i](x)`, `f()(x)` with an attribute on a non-name: apply whatever the object is.
-      return this.apply(this.evalExpr(fnNode), call);
+      return apply(this, this.evalExpr(fnNode), call);
     }
     const method = this.methodCall(fnNode, call);
     if (method) return method;
     const bound = this.getName(dotted) ?? (dotted.includes('.') ? undefined : this.env.get(dotted));
-    if (bound) return this.apply(bound, call);
+    if (bound) return apply(this, bound, call);
 
     const q = this.state.symbols.qualified(fnNode);
     if (q) {
@@ -594,10 +593,10 @@ export class Executor {
     }
     if (!dotted.includes('.')) {
       const fn = this.state.functions.get(dotted);
-      if (fn) return this.inlineFunction(fn, this.callValues(call), false);
+      if (fn) return inlineFunction(this, fn, callValues(this, call), false);
       const cls = this.state.classes.get(dotted);
       // Constructor arguments are read now, in the scope that wrote them; __init__ runs when applied.
-      if (cls && this.state.classKind(cls)) return { t: 'instance', classDef: cls, call, args: this.callValues(call), marks: this.marks, boundName: null };
+      if (cls && this.state.classKind(cls)) return { t: 'instance', classDef: cls, call, args: callValues(this, call), marks: this.marks, boundName: null };
     }
     return passthrough(this, call);
   }
@@ -612,7 +611,7 @@ export class Executor {
     const args = callArgs(call);
     if (objectKey === 'self' && this.options.classDef && !this.getName(`self.${method}`)) {
       const def = this.state.methodOf(this.options.classDef, method);
-      if (def) return this.inlineFunction(def, this.callValues(call), true);
+      if (def) return inlineFunction(this, def, callValues(this, call), true);
     }
     const object = objectKey ? this.getName(objectKey) : undefined;
     if (!object) return null;
@@ -655,182 +654,8 @@ export class Executor {
     return null;
   }
 
-  // ---------------------------------------------------------------- applying layers
-
-  /**
-   * `base_model.output` (transfer learning in the Keras 2 functional style): the model or layer,
-   * applied once to its own input. Read once per value so `.output` used twice is one node.
-   */
-  private outputOf(value: Value): Value {
-    if (value.t !== 'layer' && value.t !== 'sequential') return OPAQUE;
-    const key = value.t === 'layer' ? value.factory : value.seq;
-    let producers = this.state.appliedOutputs.get(key);
-    if (!producers) {
-      producers = value.t === 'layer' ? [this.instantiate(value.factory, [], this.marks)] : this.chainSequential(value.seq, [], this.marks);
-      this.state.appliedOutputs.set(key, producers);
-    }
-    return { t: 'tensor', producers };
-  }
-
-  /** `base_model.input`: the input tensors of a Sequential (its Input layers), or an input of unknown origin. */
-  private inputOf(value: Value): Value {
-    if (value.t === 'sequential') return { t: 'tensor', producers: value.seq.items.flatMap((i) => (i.value.t === 'tensor' ? i.value.producers : [])) };
-    return value.t === 'layer' ? { t: 'tensor', producers: [] } : OPAQUE;
-  }
-
-  apply(callee: Value, call: Node): Value {
-    const values = this.callValues(call);
-    const input = values.positional[0] ?? values.keywords.get('inputs') ?? values.keywords.get('x') ?? OPAQUE;
-    const inputs = producersOf(input);
-    switch (callee.t) {
-      case 'layer':
-        return { t: 'tensor', producers: [this.instantiate(callee.factory, inputs, this.marks)] };
-      case 'sequential':
-        return { t: 'tensor', producers: this.chainSequential(callee.seq, inputs, this.marks) };
-      case 'instance':
-        return this.applyInstance(callee, input, values);
-      case 'function':
-        return this.inlineFunction(callee.def, values, false);
-      case 'graph':
-        return { t: 'tensor', producers: this.applyGraph(callee, inputs) };
-      default:
-        return inputs.length > 0 ? { t: 'tensor', producers: inputs } : OPAQUE;
-    }
-  }
-
-  /**
-   * A functional model applied to new inputs: its layers between inputs and outputs, copied and
-   * rewired onto `inputs` (the same layer objects seen twice, as Keras shares the weights).
-   * Applied to its own inputs, it is simply its outputs.
-   */
-  private applyGraph(graph: Extract<Value, { t: 'graph' }>, inputs: GraphNode[]): GraphNode[] {
-    const sameInputs = inputs.length === graph.inputs.length && inputs.every((n, i) => n === graph.inputs[i]);
-    if (sameInputs || inputs.length === 0) return graph.outputs;
-    const mapped = new Map<GraphNode, GraphNode[]>();
-    // Each Input of the sub-model is replaced by the tensor given in its place.
-    graph.inputs.forEach((input, i) => mapped.set(input, inputs[i] ? [inputs[i]!] : inputs));
-    const inside = new Set<GraphNode>();
-    const visit = (node: GraphNode) => {
-      if (inside.has(node) || mapped.has(node)) return;
-      inside.add(node);
-      node.inputs.forEach(visit);
-    };
-    graph.outputs.forEach(visit);
-    for (const node of [...inside].sort((a, b) => a.seq - b.seq)) {
-      const copy = this.newNode({ ...node.layer, params: { ...node.layer.params } }, node.inputs.flatMap((i) => mapped.get(i) ?? [i]), node.origin, mergeMarks(node.marks, this.marks), null, node.unsupported);
-      mapped.set(node, [copy]);
-    }
-    return graph.outputs.flatMap((o) => mapped.get(o) ?? [o]);
-  }
-
   newNode(layer: GraphNode['layer'], inputs: GraphNode[], origin: Node, marks: FlowMarks, declaredInput: GraphNode['declaredInput'] = null, unsupported: GraphNode['unsupported'] = []): GraphNode {
     const node: GraphNode = { seq: this.state.nextSeq++, layer, inputs, origin, marks, declaredInput, unsupported };
     for (const recorder of this.state.recorders) recorder.push(node);
     return node;
-  }
-
-  instantiate(factory: LayerFactory, inputs: GraphNode[], marks: FlowMarks): GraphNode {
-    const built = buildLayer(factory.call, factory.className, factory.written, factory.ctx);
-    if (!built.layer.name && factory.boundName) built.layer.name = factory.boundName;
-    return this.newNode(built.layer, inputs, factory.call, mergeMarks(factory.marks, marks), built.declaredInput, built.unsupported);
-  }
-
-  /** Applies a Sequential's layers one after the other; returns the last node(s). */
-  chainSequential(seq: SequentialBuilder, inputs: GraphNode[], marks: FlowMarks): GraphNode[] {
-    let previous = inputs;
-    for (const item of seq.items) previous = this.chainItem(item.value, item.node, previous, mergeMarks(item.marks, marks));
-    return previous;
-  }
-
-  private chainItem(value: Value, node: Node, previous: GraphNode[], marks: FlowMarks): GraphNode[] {
-    switch (value.t) {
-      case 'layer':
-        return [this.instantiate(value.factory, previous, marks)];
-      case 'tensor':
-        return value.producers;
-      case 'sequential':
-        return this.chainSequential(value.seq, previous, marks);
-      case 'instance':
-        return producersOf(this.applyInstance(value, { t: 'tensor', producers: previous }, NO_ARGUMENTS));
-      case 'list':
-        return value.items.reduce((prev, item) => this.chainItem(item, node, prev, marks), previous);
-      default: {
-        const written = node.type === 'call' ? (node.childForFieldName('function')?.text ?? node.text) : node.text.slice(0, 60);
-        const range = rangeOf(node);
-        const layer = makeLayer({ kind: 'unknown', className: written, range });
-        const what = `layer ${written} (line ${range.start.line + 1}) is not modelled`;
-        return [this.newNode(layer, previous, node, marks, null, [{ what, range }])];
-      }
-    }
-  }
-
-  private childExecutor(def: Node, selfEnv: Map<string, Value>, classDef: Node | null): Executor {
-    const scope = this.state.scopeInside(def);
-    const active = new Set(this.options.active);
-    active.add(def.id);
-    return new Executor(this.state, { selfEnv, classDef, depth: this.options.depth + 1, emit: false, scopeNode: def, active }, scope, this.marks);
-  }
-
-  callValues(call: Node): CallValues {
-    const args = callArgs(call);
-    return {
-      positional: args.positional.map((a) => this.evalExpr(a)),
-      keywords: new Map([...args.keywords].map(([k, v]) => [k, this.evalExpr(v)])),
-    };
-  }
-
-  /** Reads a helper function / method of this file with the call's arguments bound. */
-  inlineFunction(def: Node, values: CallValues, isMethod: boolean): Value {
-    const { positional, keywords } = values;
-    if (this.options.depth >= MAX_INLINE_DEPTH || this.options.active.has(def.id)) {
-      const inputs = [...positional, ...keywords.values()].flatMap(producersOf);
-      return inputs.length > 0 ? { t: 'tensor', producers: inputs } : OPAQUE;
-    }
-    const child = this.childExecutor(def, isMethod ? this.options.selfEnv : new Map(), isMethod ? this.options.classDef : null);
-    child.bindParameters(def, positional, keywords, isMethod || this.state.isMethod(def));
-    child.execBlock(def.childForFieldName('body'));
-    return child.returned ?? OPAQUE;
-  }
-
-  /**
-   * Applies an instance of a class of this file (custom layer / sub-model): reads its __init__
-   * with the constructor's arguments, then its call() with the input. A custom layer whose call
-   * applies no known layer (own weights, raw tf ops) becomes one 'unknown' layer, reported.
-   */
-  private applyInstance(instance: Extract<Value, { t: 'instance' }>, input: Value, extra: CallValues): Value {
-    const { classDef } = instance;
-    const callDef = this.state.methodOf(classDef, 'call') ?? this.state.methodOf(classDef, '__call__');
-    const className = classDef.childForFieldName('name')?.text ?? 'Layer';
-    const range = rangeOf(instance.call);
-    const unknown = (): Value => {
-      const layer = makeLayer({ kind: 'unknown', className, range, name: instance.boundName ?? '' });
-      const why = this.state.hasOwnWeights(classDef) ? 'it creates its own weights' : 'its call() applies no known layer';
-      const what = `custom layer ${className} (line ${range.start.line + 1}) is not modelled: ${why}`;
-      return { t: 'tensor', producers: [this.newNode(layer, producersOf(input), instance.call, mergeMarks(instance.marks, this.marks), null, [{ what, range }])] };
-    };
-    if (!callDef || this.state.hasOwnWeights(classDef) || this.options.depth >= MAX_INLINE_DEPTH || this.options.active.has(classDef.id)) return unknown();
-    const selfEnv = new Map<string, Value>();
-    const initDef = this.state.methodOf(classDef, '__init__');
-    const savedMarks = this.marks;
-    this.marks = mergeMarks(instance.marks, this.marks);
-    const recorder: GraphNode[] = [];
-    this.state.recorders.push(recorder);
-    try {
-      if (initDef) {
-        const init = this.childExecutor(initDef, selfEnv, classDef);
-        init.options.active.add(classDef.id);
-        init.bindParameters(initDef, instance.args.positional, instance.args.keywords, true);
-        init.execBlock(initDef.childForFieldName('body'));
-      }
-      const runner = this.childExecutor(callDef, selfEnv, classDef);
-      runner.options.active.add(classDef.id);
-      runner.bindParameters(callDef, [input, ...extra.positional.slice(1)], extra.keywords, true, false);
-      runner.execBlock(callDef.childForFieldName('body'));
-      const result = runner.returned ?? OPAQUE;
-      return recorder.length === 0 ? unknown() : result;
-    } finally {
-      this.state.recorders.splice(this.state.recorders.indexOf(recorder), 1);
-      this.marks = savedMarks;
-    }
-  }
-}
+  }}

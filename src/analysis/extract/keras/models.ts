@@ -10,6 +10,7 @@ import { rangeOf, unparen } from '../../python/syntax';
 import { returnsOf } from './outline';
 import { makeModel } from '../builders';
 import { propagateShapes, type Shape } from '../shapes';
+import { chainSequential } from './apply';
 import type { Executor } from './executor';
 import type { FunctionalRecord } from './state';
 import type { FlowMarks, GraphNode, SequentialBuilder } from './values';
@@ -144,7 +145,7 @@ export function sequentialModel(file: PyFile, exec: Executor, seq: SequentialBui
   const recorder: GraphNode[] = [];
   exec.state.recorders.push(recorder);
   try {
-    exec.chainSequential(seq, [], seq.marks);
+    chainSequential(exec, seq, [], seq.marks);
   } finally {
     exec.state.recorders.pop();
   }

@@ -7,6 +7,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { ModelIR } from '../../../shared/ir';
 import { rangeOf } from '../../python/syntax';
+import { chainSequential, instantiate } from './apply';
 import { Executor } from './executor';
 import { finalizeModel } from './models';
 import type { ExtractionState } from './state';
@@ -39,8 +40,8 @@ export function extractSubclass(state: ExtractionState, classDef: Node): ModelIR
       const chain = reader(initDef ?? classDef);
       let previous: GraphNode[] = [];
       for (const value of selfEnv.values()) {
-        if (value.t === 'layer') previous = [chain.instantiate(value.factory, previous, NO_MARKS)];
-        else if (value.t === 'sequential') previous = chain.chainSequential(value.seq, previous, NO_MARKS);
+        if (value.t === 'layer') previous = [instantiate(chain, value.factory, previous, NO_MARKS)];
+        else if (value.t === 'sequential') previous = chainSequential(chain, value.seq, previous, NO_MARKS);
       }
     }
   } finally {
