@@ -92,11 +92,11 @@ export const rule: Rule = {
     if (unscaled.length === 0 || modelScalesInput(model) !== false) return [];
     return unscaled.map((data) => {
       const related: RelatedInfo[] = data.reachesTraining
-        ? [{ location: { file: data.file, range: data.reachesTraining }, message: `the unscaled pixels reach training of model ${model.name} here` }]
+        ? [{ location: { file: data.file, range: data.reachesTraining }, message: `the unscaled pixels reach training of model '${model.name}' here` }]
         : [];
       return {
         ...makeFinding(meta, model, context, {
-          message: `Images from ${data.loader} reach training as raw 0..255 pixels: no scaling (/ 255.0), normalization or Rescaling layer on the way to model ${model.name}. Inputs ~100x larger than the initialization assumes saturate or blow up the first layer.`,
+          message: `Images from ${data.loader} reach training as raw 0..255 pixels: no scaling (/ 255.0), normalization or Rescaling layer on the way to model '${model.name}'. Inputs ~100x larger than the initialization assumes saturate or blow up the first layer.`,
           range: data.range,
           related,
         }),

@@ -128,7 +128,7 @@ function keraSite(model: ModelIR, recurrent: LayerIR[], context: RuleContext): U
   return {
     file: optimizer.file,
     range: optimizer.range,
-    message: `${recurrentSummary(recurrent)} trained with ${optimizerLabel(optimizer)}, which has no clipnorm/clipvalue/global_clipnorm: backpropagation through time can make gradients explode. Add clipnorm=${CLIPNORM.toFixed(1)} (or global_clipnorm).`,
+    message: `${recurrentSummary(recurrent)} ${recurrent.length === 1 ? 'is' : 'are'} trained with ${optimizerLabel(optimizer)}, which has no clipnorm/clipvalue/global_clipnorm: backpropagation through time can make gradients explode. Add clipnorm=${CLIPNORM.toFixed(1)} (or global_clipnorm).`,
     fix: kerasClipnormFix(optimizer, atCompile ? t.compile.range : null, context, CLIPNORM),
   };
 }
@@ -142,7 +142,7 @@ function loopSite(model: ModelIR, recurrent: LayerIR[], loop: TrainingLoopIR, co
   return {
     file: loop.file,
     range: loop.step,
-    message: `${recurrentSummary(recurrent)} is trained by this loop without gradient clipping between ${between}: backpropagation through time can make gradients explode; ${advice}.`,
+    message: `${recurrentSummary(recurrent)} ${recurrent.length === 1 ? 'is' : 'are'} trained by this loop without gradient clipping between ${between}: backpropagation through time can make gradients explode; ${advice}.`,
     fix: tf ? null : clipBeforeStepFix(loop, context, CLIPNORM),
   };
 }
@@ -186,7 +186,7 @@ export const rule: Rule = {
       const where = elsewhere.map((s) => `${baseName(s.file)}:${s.range.start.line + 1}`).join(', ');
       findings.push(
         makeFinding(meta, model, context, {
-          message: `${recurrentSummary(recurrent)} of model ${model.name} is trained without gradient clipping (${where}): backpropagation through time can make gradients explode.`,
+          message: `${recurrentSummary(recurrent)} of model ${model.name} ${recurrent.length === 1 ? 'is' : 'are'} trained without gradient clipping (${where}): backpropagation through time can make gradients explode.`,
           range: recurrent[0]!.range,
           related: elsewhere.map((s) => ({ location: { file: s.file, range: s.range }, message: 'trained here without clipping' })),
           whatIf,
