@@ -114,3 +114,25 @@ class Config:
     expect(models).toEqual([]);
   });
 });
+
+describe('layers made in build()', () => {
+  it('reads layers a Model creates in build(input_shape) in call() order', async () => {
+    const models = await extractFrom(`
+import tensorflow as tf
+
+class Lazy(tf.keras.Model):
+    def build(self, input_shape):
+        self.hidden = tf.keras.layers.Dense(input_shape[-1] * 2, activation="tanh")
+        self.head = tf.keras.layers.Dense(1)
+
+    def call(self, x):
+        return self.head(self.hidden(x))
+`);
+    const lazy = modelNamed(models, 'Lazy');
+    expect(lazy.layers.map((l) => [l.name, l.kind, l.units])).toEqual([
+      ['hidden', 'dense', null],
+      ['head', 'dense', 1],
+    ]);
+    expect(lazy.layers[0]!.activation!.name).toBe('tanh');
+  });
+});

@@ -172,6 +172,14 @@ function applyInstance(exec: Executor, instance: Extract<Value, { t: 'instance' 
       init.bindParameters(initDef, instance.args.positional, instance.args.keywords, true);
       init.execBlock(initDef.childForFieldName('body'));
     }
+    // Layers made lazily in build(input_shape) belong to the instance as much as __init__'s.
+    const buildDef = exec.state.methodOf(classDef, 'build');
+    if (buildDef) {
+      const build = childExecutor(exec, buildDef, selfEnv, classDef);
+      build.options.active.add(classDef.id);
+      build.bindParameters(buildDef, [], new Map(), true, false);
+      build.execBlock(buildDef.childForFieldName('body'));
+    }
     const runner = childExecutor(exec, callDef, selfEnv, classDef);
     runner.options.active.add(classDef.id);
     runner.bindParameters(callDef, [input, ...extra.positional.slice(1)], extra.keywords, true, false);

@@ -1,5 +1,5 @@
 /**
- * keras.Model subclasses: layers come from `__init__` (`self.x = ...`, lists and comprehensions of
+ * keras.Model subclasses: layers come from `__init__` and `build` (`self.x = ...`, lists and comprehensions of
  * layers, nested Sequentials), their order and the functional activations between them from
  * `call` (`tf.nn.relu(self.d1(x))`), with helper methods and custom layers inlined.
  * Without a `call`, the layers are taken in the order `__init__` assigns them.
@@ -28,6 +28,13 @@ export function extractSubclass(state: ExtractionState, classDef: Node): ModelIR
     const init = reader(initDef);
     init.bindParameters(initDef, [], new Map(), true);
     init.execBlock(initDef.childForFieldName('body'));
+  }
+  // Some models make their layers in build(input_shape), which Keras calls before the first call().
+  const buildDef = state.methodOf(classDef, 'build');
+  if (buildDef) {
+    const build = reader(buildDef);
+    build.bindParameters(buildDef, [], new Map(), true, false);
+    build.execBlock(buildDef.childForFieldName('body'));
   }
   state.recorders.push(recorder);
   try {
