@@ -17,7 +17,7 @@ import type { PyFile } from '../python/file';
 import { canonicalQualified } from '../python/imports';
 import { argument, callArguments, rangeOf } from '../python/syntax';
 import type { ExternalTraining, TrainingExtractor } from './types';
-import { callsWithLastName, originOf } from './training/flow';
+import { callsNamed, callsWithLastName, originOf } from './training/flow';
 import { ModelResolver, refKey, type KnownRef, type ModelRef } from './training/model-refs';
 import { OPTIMIZER_CLASS_PATTERN, constructedOptimizer, kerasDefaultOptimizer, optimizerClass, stringOptimizer } from './training/optimizers';
 import { findLoops, lossCallOf, type LoopSite } from './training/loops';
@@ -227,10 +227,27 @@ function collectLoops(file: PyFile, resolver: ModelResolver, optimizers: Optimiz
     else if (trains.unknown) unattributed.push({ site, loop, loss });
   }
   // One model, one loop, nothing else trained here: the loop can only be that model's.
-  if (models.length === 1 && sites.length === 1 && unattributed.length === 1 && attributed === 0 && table.refs().every((r) => r.kind === 'local')) {
+  if (
+    models.length === 1 &&
+    sites.length === 1 &&
+    unattributed.length === 1 &&
+    attributed === 0 &&
+    table.refs().every((r) => r.kind === 'local') &&
+    isUsedInFile(models[0]!, file)
+  ) {
     const only = unattributed[0]!;
     attach(table.get({ kind: 'local', model: models[0]! }), only.loop, only.loss);
   }
+}
+
+/**
+ * The model is instantiated or used in its file (`Net(...)`, `build_model(...)`, or its variable read
+ * after the definition): a helper module defined next to a loop that trains an imported model is not.
+ */
+function isUsedInFile(model: ModelIR, file: PyFile): boolean {
+  if (model.exports.some((name) => callsNamed(file.root, name).length > 0)) return true;
+  const lines = file.text.split('\n').slice(model.range.end.line + 1).join('\n');
+  return new RegExp(`(?<![\\w.])${model.name.replace(/[^\w]/g, '')}(?!\\w)`).test(lines) && /^\w+$/.test(model.name);
 }
 
 function attach(training: TrainingIR, loop: TrainingLoopIR, loss: string | null): void {

@@ -341,11 +341,14 @@ def fit(net, optimizer, loader):
         loss.backward()
         optimizer.step()
 `;
-    const one = await run(`${TORCH_HEAD}${NET}${loop}`, (s) => [torchClass(s, 'Net')]);
+    const one = await run(`${TORCH_HEAD}${NET}${loop}\nfit(Net(), make_optimizer(), loader)\n`, (s) => [torchClass(s, 'Net')]);
     expect(one.models[0]!.training.loops).toHaveLength(1);
     expect(one.models[0]!.training.loops[0]!.optimizer).toBeNull();
     const two = await run(`${TORCH_HEAD}${NET}${NET.replace('class Net', 'class Other')}${loop}`, (s) => [torchClass(s, 'Net'), torchClass(s, 'Other')]);
     expect(two.models.flatMap((m) => m.training.loops)).toHaveLength(0);
+    // A helper module that the file never instantiates is not what the loop trains.
+    const unused = await run(`${TORCH_HEAD}${NET.replace('class Net', 'class Helper')}${loop}`, (s) => [torchClass(s, 'Helper')]);
+    expect(unused.models[0]!.training.loops).toHaveLength(0);
   });
 
   it('follows self.optimizer in a trainer class and hand-written clamp_ clipping', async () => {
