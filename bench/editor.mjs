@@ -68,8 +68,9 @@ function helper(i) {
 function generate(lines, helpersPerBlock) {
   let text = 'import torch\nfrom torch import nn\nimport torch.nn.functional as F\nfrom tensorflow import keras\nfrom tensorflow.keras import layers\n';
   for (let i = 0; text.split('\n').length < lines; i++) {
-    text += block(i);
-    for (let j = 0; j < helpersPerBlock; j++) text += helper(i * 1000 + j);
+    if (helpersPerBlock !== Infinity) text += block(i);
+    else text += helper(i);
+    for (let j = 0; j < helpersPerBlock && helpersPerBlock !== Infinity; j++) text += helper(i * 1000 + j);
   }
   return text.split('\n').slice(0, lines).join('\n') + '\n';
 }
@@ -116,8 +117,9 @@ async function benchServer(label, helpersPerBlock) {
   console.log(`server start: initialize ${ms(tInit - t0)}, first diagnostics of the ${LINES}-line file ${ms(tFirst - t0)} (${lastCount} diagnostics)`);
 
   // One-character edits inside a layer size on line `line`: type a digit, then delete it again.
-  const lineNo = text.split('\n').findIndex((l) => l.includes('layers.Dense(128'));
-  const col = text.split('\n')[lineNo].indexOf('128') + 3;
+  const allLines = text.split('\n');
+  const lineNo = Math.max(0, allLines.findIndex((l) => l.includes('layers.Dense(128') || l.includes('scale=')));
+  const col = allLines[lineNo].search(/\d/) + 1;
   const latencies = [];
   for (let i = 0; i < EDITS; i++) {
     version++;
@@ -171,5 +173,6 @@ function benchVsix() {
 ensureBuilt();
 await benchServer('model-dense file: two models and a training loop every ~40 lines', 0);
 await benchServer('typical research script: a model block every ~400 lines among helper code', 80);
+await benchServer('no models at all (the server and parser path alone)', Infinity);
 benchActivation();
 benchVsix();
