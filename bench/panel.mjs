@@ -60,6 +60,7 @@ try {
   for (const file of EXAMPLES) {
     const totals = [];
     const renders = [];
+    const probeMs = [];
     let layers = 0;
     let heap = 0;
     let failure = null;
@@ -81,6 +82,7 @@ try {
         break;
       }
       layers = result.layers.length;
+      probeMs.push(result.durationMs);
       await page.evaluate((r) => window.postMessage({ type: 'show-result', result: r, whatIfs: [], modelId: 'm', documentUri: 'file:///m.py' }, '*'), result);
       const drawn = await page.waitForFunction(() => window.__posted.find((m) => m.type === 'charts-drawn'));
       const { renderMs } = await drawn.jsonValue();
@@ -94,7 +96,7 @@ try {
       continue;
     }
     const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    console.log(`  ${file.padEnd(48)} ${String(layers).padStart(2)} layers  total ${median(totals).toFixed(0).padStart(5)} ms  render ${median(renders).toFixed(0).padStart(4)} ms  panel JS heap ${(heap / 1048576).toFixed(1)} MB`);
+    console.log(`  ${file.padEnd(48)} ${String(layers).padStart(2)} layers  total ${median(totals).toFixed(0).padStart(5)} ms  (probe itself ${median(probeMs).toFixed(0).padStart(5)} ms)  render ${median(renders).toFixed(0).padStart(4)} ms  panel JS heap ${(heap / 1048576).toFixed(1)} MB`);
   }
 } finally {
   await context.close();

@@ -66,6 +66,18 @@ const healthy = (url) =>
     request.on('error', () => resolve(false));
   });
 
+/** The suite may ask for a picture of the workbench (README images) by writing <result>.screenshot with a name. */
+async function serviceScreenshot(page, resultFile) {
+  const request = `${resultFile}.screenshot`;
+  if (!fs.existsSync(request)) return;
+  const name = fs.readFileSync(request, 'utf8').trim().replace(/[^\w.-]/g, '') || 'workbench';
+  const dir = path.join(ROOT, 'test-results', 'e2e');
+  fs.mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`) }).catch((error) => log(`screenshot ${name} failed: ${error.message}`));
+  fs.rmSync(request, { force: true });
+  fs.writeFileSync(`${request}.done`, name);
+}
+
 async function main() {
   if (!fs.existsSync(CODE_SERVER) || !fs.existsSync(CHROMIUM)) {
     log('installing code-server / chromium (scripts/install-code-server.sh)');
@@ -141,7 +153,10 @@ async function main() {
     await page.goto(url);
 
     const end = Date.now() + TIMEOUT_MS;
-    while (!fs.existsSync(resultFile) && Date.now() < end) await sleep(200);
+    while (!fs.existsSync(resultFile) && Date.now() < end) {
+      await serviceScreenshot(page, resultFile);
+      await sleep(200);
+    }
     if (!fs.existsSync(resultFile)) throw new Error(`the suite wrote no results within ${TIMEOUT_MS / 1000} s; see ${serverLog}`);
     const report = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
     for (const r of report.results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name} (${r.ms} ms)${r.ok ? '' : `\n${r.error}`}`);

@@ -5,7 +5,7 @@
  * cancellation, what-if, and the HTML export.
  */
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import * as vscode from 'vscode';
@@ -13,6 +13,28 @@ import type { ProbeRunSummary, ProbeTestState } from '../../src/extension/probe/
 
 type Register = (name: string, fn: () => Promise<void>) => void;
 type Until = <T>(check: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, timeoutMs?: number) => Promise<T>;
+
+/**
+ * Asks the code-server runner for a picture of the workbench (test-results/e2e/<name>.png, used in the
+ * README); under a runner that does not answer (desktop VS Code) it gives up after a few seconds.
+ */
+async function screenshot(name: string): Promise<void> {
+  const result = process.env.GRADIENT_LENS_E2E_RESULT;
+  if (!result) return;
+  const request = `${result}.screenshot`;
+  rmSync(`${request}.done`, { force: true });
+  writeFileSync(request, name);
+  const end = Date.now() + 8000;
+  while (!existsSync(`${request}.done`) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  rmSync(`${request}.done`, { force: true });
+}
+
+async function hoverAt(editor: vscode.TextEditor, position: vscode.Position): Promise<void> {
+  editor.selection = new vscode.Selection(position, position);
+  editor.revealRange(new vscode.Range(position, position), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  await vscode.commands.executeCommand('editor.action.showHover');
+  await new Promise((r) => setTimeout(r, 1500));
+}
 
 const state = () => vscode.commands.executeCommand<ProbeTestState>('gradientLens.test.probeState');
 
@@ -64,6 +86,16 @@ export function registerProbeTests(test: Register, until: Until): void {
       assert.equal(a.stale, false);
       assert.match(a.hover, /L2 norm of the gradient/, 'the hover explains the number');
     }
+    await new Promise((r) => setTimeout(r, 1000));
+    await screenshot('probe-panel-and-annotations');
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(fixtureUri('bad_model.py')), vscode.ViewColumn.One);
+    await hoverAt(editor, new vscode.Position(5, editor.document.lineAt(5).text.length - 2));
+    await screenshot('probe-annotation-hover');
+    const clean = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(fixtureUri('clean_model.py')), vscode.ViewColumn.One);
+    const at = clean.document.getText().indexOf('he_normal');
+    await hoverAt(clean, clean.document.positionAt(at + 2));
+    await screenshot('initializer-hover');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
   test('probe: annotations go stale when the model is edited', async () => {

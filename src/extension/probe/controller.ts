@@ -119,7 +119,9 @@ export class ProbeController implements vscode.Disposable {
 
   private async chooseModel(uri: vscode.Uri, models: DocumentModel[], modelId: string | null): Promise<DocumentModel | undefined> {
     if (modelId) {
-      const found = models.find((m) => m.model.id === modelId);
+      // Ids are `${name}@${line}`: after an edit moves the model, the same name is the same model.
+      const name = modelId.slice(0, modelId.lastIndexOf('@'));
+      const found = models.find((m) => m.model.id === modelId) ?? models.find((m) => m.model.name === name);
       if (!found) void vscode.window.showWarningMessage(`Gradient Lens: the model ${modelId} is no longer in ${uri.path.split('/').pop()}; probe it again from its CodeLens.`);
       return found;
     }
