@@ -30,6 +30,7 @@ async function screenshot(name: string): Promise<void> {
 }
 
 async function hoverAt(editor: vscode.TextEditor, position: vscode.Position): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
   editor.selection = new vscode.Selection(position, position);
   editor.revealRange(new vscode.Range(position, position), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   await vscode.commands.executeCommand('editor.action.showHover');
@@ -86,12 +87,17 @@ export function registerProbeTests(test: Register, until: Until): void {
       assert.equal(a.stale, false);
       assert.match(a.hover, /L2 norm of the gradient/, 'the hover explains the number');
     }
+    // Room for the pictures: no side bar, no notifications.
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    await vscode.commands.executeCommand('notifications.clearAll');
     await new Promise((r) => setTimeout(r, 1000));
     await screenshot('probe-panel-and-annotations');
     const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(fixtureUri('bad_model.py')), vscode.ViewColumn.One);
-    await hoverAt(editor, new vscode.Position(5, editor.document.lineAt(5).text.length - 2));
+    await hoverAt(editor, new vscode.Position(9, 30));
     await screenshot('probe-annotation-hover');
+    await vscode.commands.executeCommand('workbench.action.closeEditorsInOtherGroups');
     const clean = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(fixtureUri('clean_model.py')), vscode.ViewColumn.One);
+    await new Promise((r) => setTimeout(r, 1500));
     const at = clean.document.getText().indexOf('he_normal');
     await hoverAt(clean, clean.document.positionAt(at + 2));
     await screenshot('initializer-hover');
