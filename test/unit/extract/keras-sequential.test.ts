@@ -279,3 +279,27 @@ cf = keras.Sequential([
     expect(cf.layers.slice(2).map((l) => l.params.op)).toEqual(['UpSampling2D', 'ZeroPadding2D', 'Permute']);
   });
 });
+
+describe('configuration lists', () => {
+  it('indexes constant lists in loops over range(len(...))', async () => {
+    const model = modelNamed(
+      await extractFrom(`
+from keras.models import Sequential
+from keras.layers import Dense
+UNITS = [128, 64, 32]
+ACTS = ["tanh", "tanh", "sigmoid"]
+model = Sequential()
+for i in range(len(UNITS)):
+    model.add(Dense(UNITS[i], activation=ACTS[i], input_shape=(10,) if i == 0 else None))
+for units, act in zip(UNITS[1:], ACTS):
+    pass
+model.add(Dense(1))
+`),
+      'model',
+    );
+    expect(layerSummary(model)).toEqual(['dense:tanh', 'dense:tanh', 'dense:sigmoid', 'dense']);
+    expect(model.layers.map((l) => l.units)).toEqual([128, 64, 32, 1]);
+    expect(model.layers.map((l) => l.fanIn)).toEqual([10, 128, 64, 32]);
+    expect(model.layers[2]!.activation).toMatchObject({ spelling: 'ACTS[i]', source: 'kwarg' });
+  });
+});

@@ -8,7 +8,7 @@ import type { Node } from 'web-tree-sitter';
 import type { ActivationIR, ActivationName } from '../../../shared/ir';
 import { argument, rangeOf, unparen } from '../../python/syntax';
 import { callArgs } from './memo';
-import type { ArgContext } from './context';
+import { evaluateArg, numberArg, type ArgContext } from './context';
 import { lastSegment, modulePart } from './symbols';
 import { layerSpec } from './catalog';
 
@@ -83,7 +83,7 @@ export function activationOfLayerCall(className: string, call: Node, ctx: ArgCon
   const spec = layerSpec(className);
   if (!spec || spec.kind !== 'activation') return null;
   const args = callArgs(call);
-  const num = (index: number | null, ...names: string[]) => ctx.scope.number(argument(args, index, ...names));
+  const num = (index: number | null, ...names: string[]) => numberArg(ctx, argument(args, index, ...names));
   switch (className) {
     case 'Activation': {
       const value = argument(args, 0, 'activation');
@@ -119,7 +119,7 @@ export function activationOfLayerCall(className: string, call: Node, ctx: ArgCon
  */
 export function activationFromValue(written: Node, ctx: ArgContext): ActivationIR {
   const resolved = ctx.scope.resolveExpression(written);
-  const value = ctx.scope.evaluate(resolved);
+  const value = evaluateArg(ctx, resolved);
   if (typeof value === 'string') return activation(activationFromString(value), written, 'kwarg', {}, resolved.text);
   if (value === null) return activation('linear', written, 'kwarg', {}, resolved.text);
   const node = unparen(resolved);

@@ -63,6 +63,22 @@ export function evaluateWith(leaf: (node: Node) => ConstValue | undefined, node:
           return undefined;
       }
     }
+    case 'subscript': {
+      // `units[i]` in a loop over `range(len(units))`.
+      const value = evaluateWith(leaf, n.childForFieldName('value'));
+      const index = evaluateWith(leaf, n.childForFieldName('subscript'));
+      if (!Array.isArray(value) || typeof index !== 'number' || !Number.isInteger(index)) return leaf(n);
+      return value[index < 0 ? value.length + index : index];
+    }
+    case 'call': {
+      const fn = n.childForFieldName('function');
+      const args = n.childForFieldName('arguments');
+      if (fn?.text === 'len' && args?.namedChildCount === 1) {
+        const v = evaluateWith(leaf, args.namedChild(0));
+        return Array.isArray(v) || typeof v === 'string' ? v.length : undefined;
+      }
+      return leaf(n);
+    }
     case 'binary_operator': {
       const plain = leaf(n);
       if (plain !== undefined) return plain;
@@ -82,4 +98,10 @@ export function evaluateWith(leaf: (node: Node) => ConstValue | undefined, node:
 /** A constant argument value (see evaluateWith). */
 export function evaluateArg(ctx: ArgContext, node: Node | null | undefined): ConstValue | undefined {
   return evaluateWith((n) => ctx.scope.evaluate(n), node);
+}
+
+/** A numeric argument value (booleans count as 0/1, as Scope.number does). */
+export function numberArg(ctx: ArgContext, node: Node | null | undefined): number | undefined {
+  const v = evaluateArg(ctx, node);
+  return typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : undefined;
 }

@@ -50,6 +50,14 @@ export interface CallValues {
 
 export const NO_ARGUMENTS: CallValues = { positional: [], keywords: new Map() };
 
+/** The constant a value holds: a constant, or a list of constants (`UNITS = [128, 64]`). */
+function constantOf(value: Value): ConstValue | undefined {
+  if (value.t === 'const') return value.value;
+  if (value.t !== 'list') return undefined;
+  const items = value.items.map(constantOf);
+  return items.every((i) => i !== undefined) ? (items as ConstValue[]) : undefined;
+}
+
 export function mergeMarks(a: FlowMarks, b: FlowMarks): FlowMarks {
   return {
     conditions: [...new Set([...a.conditions, ...b.conditions])],
@@ -407,11 +415,11 @@ export class Executor {
     if (n.type === 'attribute') {
       const key = nameOf(n);
       const v = key ? this.getName(key) : undefined;
-      if (v?.t === 'const') return v.value;
+      if (v) return constantOf(v);
     }
     if (n.type === 'identifier') {
       const v = this.env.get(n.text);
-      if (v) return v.t === 'const' ? v.value : undefined;
+      if (v) return constantOf(v);
     }
     return this.scope.evaluate(n);
   }

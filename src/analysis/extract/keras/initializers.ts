@@ -8,7 +8,7 @@ import type { Node } from 'web-tree-sitter';
 import type { InitializerIR, InitializerName } from '../../../shared/ir';
 import { argument, rangeOf, unparen } from '../../python/syntax';
 import { callArgs } from './memo';
-import type { ArgContext } from './context';
+import { evaluateArg, type ArgContext } from './context';
 import { lastSegment, modulePart } from './symbols';
 
 interface InitSpec {
@@ -85,7 +85,7 @@ function make(spec: InitSpec, written: Node, spelling: string, call: Node | null
   if (call) {
     const args = callArgs(call);
     spec.positional.forEach((name, index) => {
-      const value = ctx.scope.evaluate(argument(args, index, name));
+      const value = evaluateArg(ctx, argument(args, index, name));
       if (typeof value === 'number') params[name] = value;
       else if (typeof value === 'string') options[name] = value;
       else if (value === undefined && argument(args, index, name)) {
@@ -104,7 +104,7 @@ function make(spec: InitSpec, written: Node, spelling: string, call: Node | null
  */
 export function initializerFromValue(written: Node, ctx: ArgContext): InitializerIR {
   const resolved = unparen(ctx.scope.resolveExpression(written));
-  const value = ctx.scope.evaluate(resolved);
+  const value = evaluateArg(ctx, resolved);
   if (typeof value === 'string') {
     const found = KERAS[key(value)];
     if (found) return make(found, written, resolved.text, null, ctx);

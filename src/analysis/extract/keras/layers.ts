@@ -13,7 +13,7 @@ import { kerasDefaultBias, kerasDefaultEmbedding, kerasDefaultKernel, kerasDefau
 import type { Shape } from '../shapes';
 import { activationFromValue, activationOfLayerCall, defaultActivation } from './activations';
 import { layerSpec, type LayerSpec } from './catalog';
-import { evaluateArg, type ArgContext } from './context';
+import { evaluateArg, numberArg, type ArgContext } from './context';
 import { initializerFromValue } from './initializers';
 import { lastSegment } from './symbols';
 
@@ -254,7 +254,7 @@ function convKernel(args: CallArguments, spec: LayerSpec, ctx: ArgContext, dims:
   if (/^Convolution[23]D$/.test(className) && !args.keywords.has('kernel_size')) {
     const rows = args.keywords.get('nb_row') ?? args.positional[1];
     const cols = args.keywords.get('nb_col') ?? args.positional[2];
-    const pair = [ctx.scope.number(rows), ctx.scope.number(cols)];
+    const pair = [numberArg(ctx, rows), numberArg(ctx, cols)];
     if (dims === 2 && rows && cols && pair.every((v): v is number => v !== undefined)) {
       // The Keras 2 positional reading took nb_col for strides: undo it.
       if (!args.keywords.has('strides') && !args.keywords.has('subsample')) delete params.strides;
@@ -271,10 +271,10 @@ function declaredInput(args: CallArguments, spec: LayerSpec, ctx: ArgContext): S
   if (shape) return shape;
   const batchShape = looseShape(args.keywords.get('batch_input_shape') ?? args.keywords.get('batch_shape') ?? null, ctx);
   if (batchShape && batchShape.length > 0) return batchShape.slice(1);
-  const inputDim = ctx.scope.number(args.keywords.get('input_dim'));
+  const inputDim = numberArg(ctx, args.keywords.get('input_dim'));
   const inputLength = args.keywords.get('input_length');
-  if (spec.weights === 'embedding') return inputLength ? [ctx.scope.number(inputLength) ?? null] : null;
-  if (inputDim !== undefined) return spec.weights === 'recurrent' ? [inputLength ? (ctx.scope.number(inputLength) ?? null) : null, inputDim] : [inputDim];
+  if (spec.weights === 'embedding') return inputLength ? [numberArg(ctx, inputLength) ?? null] : null;
+  if (inputDim !== undefined) return spec.weights === 'recurrent' ? [inputLength ? (numberArg(ctx, inputLength) ?? null) : null, inputDim] : [inputDim];
   return null;
 }
 
