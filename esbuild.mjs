@@ -30,8 +30,8 @@ const bundles = [
   ['src/extension/extension.ts', 'dist/extension.js', { external: ['vscode'] }],
   ['src/probe/worker.ts', 'dist/probe-worker.js', { external: ['@tensorflow/tfjs-node'] }],
   // The probe panel (browser code) and its stylesheet; the report inlines both.
-  ['webview-ui/src/main.ts', 'dist/webview.js', { platform: 'browser', format: 'iife', target: 'es2022', plugins: [], minify: true, sourcemap: false }],
-  ['webview-ui/src/panel.css', 'dist/webview.css', { platform: 'browser', format: undefined, plugins: [], minify: true, sourcemap: false }],
+  ['webview-ui/src/main.ts', 'dist/webview/webview.js', { platform: 'browser', format: 'iife', target: 'es2022', plugins: [], minify: true, sourcemap: false }],
+  ['webview-ui/src/panel.css', 'dist/webview/webview.css', { platform: 'browser', format: undefined, plugins: [], minify: true, sourcemap: false }],
 ];
 
 /** The wasm files the parser needs at run time sit beside the bundles. */

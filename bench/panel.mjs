@@ -26,9 +26,9 @@ const EXAMPLES = [
 const RUNS = Number(process.env.BENCH_RUNS || 3);
 
 const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
-const js = readFileSync(dist('webview.js'));
-const css = readFileSync(dist('webview.css'));
-console.log(`webview bundle: dist/webview.js ${kb(js.length)} (${kb(gzipSync(js).length)} gzip), dist/webview.css ${kb(css.length)}`);
+const js = readFileSync(dist('webview/webview.js'));
+const css = readFileSync(dist('webview/webview.css'));
+console.log(`webview bundle: dist/webview/webview.js ${kb(js.length)} (${kb(gzipSync(js).length)} gzip), webview.css ${kb(css.length)}`);
 
 // The page builder is TypeScript: bundle it in memory and import it.
 const built = await esbuild.build({ entryPoints: [join(root, 'src/shared/panel-page.ts')], bundle: true, platform: 'node', format: 'esm', write: false, logLevel: 'error' });

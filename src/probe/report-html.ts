@@ -105,11 +105,11 @@ ${whatIf}
 
 /**
  * The interactive report (added by the panel work): the probe panel's own bundle and stylesheet
- * (dist/webview.js, dist/webview.css) inlined with the result baked in, so the file shows the same
+ * (dist/webview/webview.js, webview.css) inlined with the result baked in, so the file shows the same
  * charts as the editor's panel. Falls back to formatProbeHtml's script-free page when the bundle
  * has not been built.
  */
-export function formatProbeReportHtml(result: ProbeResult, bundleDir: string = typeof __dirname === 'string' ? __dirname : process.cwd()): string {
+export function formatProbeReportHtml(result: ProbeResult, bundleDir: string = join(typeof __dirname === 'string' ? __dirname : process.cwd(), 'webview')): string {
   const script = join(bundleDir, 'webview.js');
   const style = join(bundleDir, 'webview.css');
   if (!existsSync(script) || !existsSync(style)) return formatProbeHtml(result);

@@ -1,5 +1,5 @@
 /**
- * The probe panel in real headless Chromium: the built bundle (dist/webview.js + dist/webview.css)
+ * The probe panel in real headless Chromium: the built bundle (dist/webview/webview.js + webview.css)
  * in the same page and CSP the extension serves, with acquireVsCodeApi emulated so the test can read
  * what the panel posts and feed it what the host would send.
  */
@@ -60,8 +60,8 @@ export function pageHtml(standaloneState: PanelState | null = null): string {
     nonce: '0123456789abcdef0123456789abcdef',
     title: 'Gradient Lens probe',
     resourceOrigin: null,
-    script: { inline: readFileSync(join(ROOT, 'dist', 'webview.js'), 'utf8') },
-    style: { inline: readFileSync(join(ROOT, 'dist', 'webview.css'), 'utf8') },
+    script: { inline: readFileSync(join(ROOT, 'dist', 'webview', 'webview.js'), 'utf8') },
+    style: { inline: readFileSync(join(ROOT, 'dist', 'webview', 'webview.css'), 'utf8') },
     initialState: standaloneState,
   });
 }

@@ -223,7 +223,7 @@ describe('probe panel in Chromium', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gl-report-'));
     try {
       const file = join(dir, 'report.html');
-      writeFileSync(file, formatProbeReportHtml(hostile, join(ROOT, 'dist')));
+      writeFileSync(file, formatProbeReportHtml(hostile, join(ROOT, 'dist', 'webview')));
       const page = await browser.context.newPage();
       const dialogs: string[] = [];
       page.on('dialog', (d) => {

@@ -15,7 +15,7 @@ const FILTERS: Record<'json' | 'html' | 'png', Record<string, string[]>> = {
 };
 
 async function readDist(extensionUri: vscode.Uri, file: string): Promise<string> {
-  return new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(extensionUri, 'dist', file)));
+  return new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', file)));
 }
 
 export async function reportHtml(extensionUri: vscode.Uri, result: ProbeResult): Promise<string> {

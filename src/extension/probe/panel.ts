@@ -26,7 +26,7 @@ export class ProbePanel implements vscode.Disposable {
   }
 
   static webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    return { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist')] };
+    return { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')] };
   }
 
   constructor(
@@ -39,7 +39,7 @@ export class ProbePanel implements vscode.Disposable {
     this.documentUri = restored?.documentUri ?? null;
     const webview = panel.webview;
     webview.options = ProbePanel.webviewOptions(extensionUri);
-    const dist = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', file)).toString();
+    const dist = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', file)).toString();
     webview.html = panelPageHtml({
       nonce: nonceFrom(randomBytes(16)),
       title: 'Gradient Lens probe',
