@@ -121,6 +121,15 @@ for x, y in loader:
     expect(edited).toContain('forecaster.compile(optimizer=tf.keras.optimizers.RMSprop(clipnorm=1.0), loss="mse"');
   });
 
+  it('imports the optimizer class when the file has no tf/keras module name to spell it with', async () => {
+    const path = join(__dirname, '../../fixtures/rules/GL401/bad_keras_standalone_string.py');
+    const text = readFileSync(path, 'utf8');
+    const [result] = await analyze({ [path]: text });
+    const edited = applyEdits(text, gl401([result!])[0]!.fixes[0]!.edits);
+    expect(edited).toContain('from keras.layers import LSTM, Dense, Dropout, Activation\nfrom keras.optimizers import RMSprop\n');
+    expect(edited).toContain('model.compile(loss="categorical_crossentropy", optimizer=RMSprop(clipnorm=1.0))');
+  });
+
   it('can be suppressed on the line in the training file only', async () => {
     const text = TORCH_LOOP.replace('        opt.step()', '        opt.step()  # noqa: GL401');
     const [result] = await analyze({ '/p/train.py': text });

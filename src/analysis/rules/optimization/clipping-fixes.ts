@@ -4,7 +4,7 @@
  * Every edit is built from the file's own text and returns null when it cannot be made exactly.
  */
 import type { OptimizerIR, Range, TrainingLoopIR } from '../../../shared/ir';
-import type { Fix } from '../../../shared/findings';
+import type { Fix, TextEdit } from '../../../shared/findings';
 import type { RuleContext } from '../types';
 import { keywordArgumentEdit } from '../helpers/keyword-argument-edit';
 import { lineStarts, offsetAt } from '../helpers/text-offsets';
@@ -41,20 +41,38 @@ export function kerasClipnormFix(optimizer: OptimizerIR, defaultAtCompile: Range
   const text = context.sourceText(optimizer.file);
   if (text === undefined) return null;
   const value = clipnorm.toFixed(1);
-  const className = KERAS_CLASS[optimizer.name];
-  const prefix = kerasOptimizersPrefix(text);
   const title = `Clip gradients: clipnorm=${value}`;
-  if (defaultAtCompile) {
-    if (!className || !prefix) return null;
-    const edit = keywordArgumentEdit(optimizer.file, text, defaultAtCompile, 'optimizer', `${prefix}${className}(clipnorm=${value})`);
-    return edit ? { title, safety: 'unsafe', edits: [edit] } : null;
+  const fix = (edits: (TextEdit | null)[]): Fix | null =>
+    edits.every((e): e is TextEdit => e !== null) ? { title, safety: 'unsafe', edits } : null;
+  if (!defaultAtCompile && !/^['"]/.test(optimizer.spelling)) {
+    return fix([keywordArgumentEdit(optimizer.file, text, optimizer.range, 'clipnorm', value)]);
   }
-  if (/^['"]/.test(optimizer.spelling)) {
-    if (!className || !prefix) return null;
-    return { title, safety: 'unsafe', edits: [{ file: optimizer.file, range: optimizer.range, newText: `${prefix}${className}(clipnorm=${value})` }] };
-  }
-  const edit = keywordArgumentEdit(optimizer.file, text, optimizer.range, 'clipnorm', value);
-  return edit ? { title, safety: 'unsafe', edits: [edit] } : null;
+  // A string or the compile default becomes a constructor, spelled the way the file can reach it.
+  const className = KERAS_CLASS[optimizer.name];
+  const spelled = className ? optimizerSpelling(optimizer.file, text, className) : null;
+  if (!spelled) return null;
+  const constructor = `${spelled.name}(clipnorm=${value})`;
+  const replace = defaultAtCompile
+    ? keywordArgumentEdit(optimizer.file, text, defaultAtCompile, 'optimizer', constructor)
+    : { file: optimizer.file, range: optimizer.range, newText: constructor };
+  return fix(spelled.importEdit ? [spelled.importEdit, replace] : [replace]);
+}
+
+/**
+ * How to name a Keras optimizer class in this file: through `tf` / `keras` when imported, else by a
+ * new `from <keras package>.optimizers import Class` line after the file's last top-level import.
+ */
+function optimizerSpelling(file: string, text: string, className: string): { name: string; importEdit: TextEdit | null } | null {
+  const prefix = kerasOptimizersPrefix(text);
+  if (prefix) return { name: `${prefix}${className}`, importEdit: null };
+  if (new RegExp(`^[ \\t]*from[ \\t]+(tensorflow\\.)?keras\\.optimizers[ \\t]+import[^\\n]*\\b${className}\\b`, 'm').test(text)) return { name: className, importEdit: null };
+  const pkg = /^[ \t]*from[ \t]+tensorflow\.keras\b/m.test(text) ? 'tensorflow.keras' : /^[ \t]*from[ \t]+keras\b/m.test(text) ? 'keras' : null;
+  if (!pkg) return null;
+  const lines = text.split('\n');
+  const lastImport = lines.reduce((last, line, i) => (/^(import|from)\s+\S/.test(line) && !line.trimEnd().endsWith('(') && !line.trimEnd().endsWith('\\') ? i : last), -1);
+  if (lastImport < 0) return null;
+  const at = { line: lastImport + 1, character: 0 };
+  return { name: className, importEdit: { file, range: { start: at, end: at }, newText: `from ${pkg}.optimizers import ${className}\n` } };
 }
 
 /** `torch.nn` as this file can spell it: "torch.nn" after `import torch`, "nn" after `from torch import nn`. */

@@ -81,8 +81,9 @@ model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3, clipnorm=1.0),
 With mixed precision, unscale first: \`scaler.unscale_(optimizer)\`, then clip, then
 \`scaler.step(optimizer)\`.
 
-The fixes (add \`clipnorm=1.0\` to the optimizer; insert a \`clip_grad_norm_\` line right before
-\`step()\` with the same indentation) are marked unsafe: clipping changes the updates whenever the
+The fixes (add \`clipnorm=1.0\` to the optimizer, or replace a string / the compile default with a
+clipping constructor, importing its class when the file has no \`tf\` / \`keras\` name for it;
+insert a \`clip_grad_norm_\` line right before \`step()\` with the same indentation) are marked unsafe: clipping changes the updates whenever the
 gradient norm exceeds the threshold, which is the point, but 1.0 is a common starting value rather
 than a tuned one. Check the typical gradient norm of your model and adjust.
 
