@@ -134,6 +134,26 @@ export function registerProbeTests(test: Register, until: Until): void {
     assert.ok(summary.whatIfVerdicts && !summary.whatIfVerdicts.includes('vanishing'), `what-if verdicts: ${summary.whatIfVerdicts?.join(', ')}`);
   });
 
+  test('probe: a model whose input shape is unknown gets a clear message, and the input-shape setting fixes it', async () => {
+    const source = 'from tensorflow import keras\nfrom tensorflow.keras import layers\n\nmodel = keras.Sequential([\n    layers.Dense(64, activation="relu"),\n    layers.Dense(10),\n])\n';
+    const document = await vscode.workspace.openTextDocument({ language: 'python', content: source });
+    await vscode.window.showTextDocument(document, vscode.ViewColumn.One);
+    const lens = (await lenses(document.uri, until)).find((l) => l.command!.title === 'Probe gradients')!;
+    const failed = await vscode.commands.executeCommand<ProbeRunSummary>(lens.command!.command, ...lens.command!.arguments!);
+    assert.equal(failed.ok, false);
+    assert.equal(failed.errorKind, 'shape');
+    assert.match(failed.message, /input shape/);
+    const config = vscode.workspace.getConfiguration('gradientLens.probe');
+    await config.update('inputShape', [16], vscode.ConfigurationTarget.Workspace);
+    try {
+      const probed = await vscode.commands.executeCommand<ProbeRunSummary>(lens.command!.command, ...lens.command!.arguments!);
+      assert.ok(probed.ok, probed.message);
+    } finally {
+      await config.update('inputShape', undefined, vscode.ConfigurationTarget.Workspace);
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    }
+  });
+
   test('probe: the HTML export writes the self-contained report', async () => {
     const target = join(tmpdir(), `gradient-lens-e2e-${process.pid}.html`);
     const written = await vscode.commands.executeCommand<string | null>('gradientLens.exportProbe', 'html', target);
