@@ -64,7 +64,7 @@ function looksLikeOptimizer(expr: Node): boolean {
   return /opt/i.test(expr.text) && !/sched/i.test(expr.text);
 }
 
-function updateOf(call: Node, resolve: Resolve, isOptimizer: (expr: Node) => boolean | null): Update | null {
+function updateOf(call: Node, isOptimizer: (expr: Node) => boolean | null): Update | null {
   const fn = call.childForFieldName('function');
   if (fn?.type !== 'attribute') return null;
   const method = fn.childForFieldName('attribute')?.text;
@@ -86,7 +86,6 @@ function updateOf(call: Node, resolve: Resolve, isOptimizer: (expr: Node) => boo
     const zipArgs = pairs?.type === 'call' && calleeName(pairs) === 'zip' ? callArguments(pairs).positional : [];
     return { node: call, optimizerExpr: receiver, variablesExpr: zipArgs[1] ?? null, framework: 'keras' };
   }
-  void resolve;
   return null;
 }
 
@@ -133,7 +132,7 @@ export function findLoops(root: Node, file: string, resolve: Resolve, isOptimize
       gradients.push(g);
       continue;
     }
-    const u = updateOf(call, resolve, isOptimizer);
+    const u = updateOf(call, isOptimizer);
     if (u) {
       updates.push(u);
       continue;
