@@ -5,6 +5,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { InitializerIR, InitializerName } from '../../../shared/ir';
 import type { ConstValue } from '../../python/constants';
+import { calculateGain as torchGain } from '../../../shared/knowledge/math';
 import { callArguments, rangeOf, type CallArguments } from '../../python/syntax';
 
 type Evaluate = (node: Node) => ConstValue | undefined;
@@ -88,29 +89,9 @@ export function tensorMethodInit(call: Node, evaluate: Evaluate): InitCall | nul
   return { init: build(def, call, callArguments(call), 0, evaluate), target };
 }
 
-/** torch.nn.init.calculate_gain(nonlinearity, param) as torch defines it; undefined for unknown names. */
+/** torch.nn.init.calculate_gain on statically known arguments; undefined when either is not known. */
 export function calculateGain(nonlinearity: ConstValue | undefined, param: ConstValue | undefined): number | undefined {
-  switch (nonlinearity) {
-    case 'linear':
-    case 'conv1d':
-    case 'conv2d':
-    case 'conv3d':
-    case 'conv_transpose1d':
-    case 'conv_transpose2d':
-    case 'conv_transpose3d':
-    case 'sigmoid':
-      return 1;
-    case 'tanh':
-      return 5 / 3;
-    case 'relu':
-      return Math.SQRT2;
-    case 'leaky_relu': {
-      const slope = typeof param === 'number' ? param : param === undefined || param === null ? 0.01 : undefined;
-      return slope === undefined ? undefined : Math.sqrt(2 / (1 + slope * slope));
-    }
-    case 'selu':
-      return 3 / 4;
-    default:
-      return undefined;
-  }
+  if (typeof nonlinearity !== 'string') return undefined;
+  if (param !== undefined && param !== null && typeof param !== 'number') return undefined;
+  return torchGain(nonlinearity, param) ?? undefined;
 }
