@@ -121,6 +121,7 @@ async function benchServer(label, helpersPerBlock) {
   const lineNo = Math.max(0, allLines.findIndex((l) => l.includes('layers.Dense(128') || l.includes('scale=')));
   const col = allLines[lineNo].search(/\d/) + 1;
   const latencies = [];
+  const analyzerMs = [];
   for (let i = 0; i < EDITS; i++) {
     version++;
     const insert = i % 2 === 0;
@@ -129,10 +130,12 @@ async function benchServer(label, helpersPerBlock) {
     const sent = performance.now();
     await connection.sendNotification(rpc.DidChangeTextDocumentNotification.type, { textDocument: { uri, version }, contentChanges: [{ range, text: insert ? '4' : '' }] });
     latencies.push((await done) - sent);
+    analyzerMs.push((await connection.sendRequest('gradientLens/serverStatus')).lastAnalyzerMs);
     await new Promise((r) => setTimeout(r, 30)); // a typing pause, so each edit is analyzed on its own
   }
   latencies.sort((a, b) => a - b);
-  console.log(`edit -> publishDiagnostics (${EDITS} one-character edits, ${LINES} lines): p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}, max ${ms(latencies[latencies.length - 1])}  (target p95 <= 50 ms)`);
+  analyzerMs.sort((a, b) => a - b);
+  console.log(`edit -> publishDiagnostics (${EDITS} one-character edits, ${LINES} lines): p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}, max ${ms(latencies[latencies.length - 1])}  (target p95 <= 50 ms); of which the analyzer itself (in the worker): p50 ${ms(percentile(analyzerMs, 50))}, p95 ${ms(percentile(analyzerMs, 95))}`);
 
   const status = await connection.sendRequest('gradientLens/serverStatus');
   console.log(`server memory after the run: RSS ${mb(status.rssBytes)} (process incl. analysis worker), main-thread V8 heap ${mb(status.heapUsedBytes)}; last analysis (worker round trip) ${ms(status.lastAnalysisMs)}`);
@@ -171,8 +174,8 @@ function benchVsix() {
 }
 
 ensureBuilt();
-await benchServer('model-dense file: two models and a training loop every ~40 lines', 0);
-await benchServer('typical research script: a model block every ~400 lines among helper code', 80);
+if (!args.has('--only-plain')) await benchServer('model-dense file: two models and a training loop every ~40 lines', 0);
+if (!args.has('--only-plain')) await benchServer('typical research script: a model block every ~400 lines among helper code', 80);
 await benchServer('no models at all (the server and parser path alone)', Infinity);
 benchActivation();
 benchVsix();

@@ -35,6 +35,8 @@ export class AnalysisHost {
   private overrides: Partial<Settings> = {};
   private nextId = 1;
   restarts = 0;
+  /** Time the analyzer took for the latest result, inside the worker. */
+  lastAnalyzerMs = 0;
 
   constructor(private readonly options: AnalysisHostOptions) {
     this.worker = this.startWorker();
@@ -66,6 +68,7 @@ export class AnalysisHost {
     this.pending.delete(message.id);
     clearTimeout(pending.timer);
     this.changedSinceGood.clear();
+    this.lastAnalyzerMs = message.ms;
     pending.resolve(message.result);
   }
 

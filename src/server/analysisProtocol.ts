@@ -12,5 +12,9 @@ export type ToWorker =
   | { kind: 'analyze'; id: number; path: string };
 
 export type FromWorker =
-  | { kind: 'result'; id: number; result: FileResult }
+  /**
+   * `ms`: time the analyzer itself took in the worker for this result: analyzeFile plus the
+   * setFile calls (parsing) since the previous result. The rest of a round trip is messaging.
+   */
+  | { kind: 'result'; id: number; result: FileResult; ms: number }
   | { kind: 'log'; message: string };

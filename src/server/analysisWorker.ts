@@ -22,6 +22,8 @@ export function runAnalysisWorker(port: MessagePort): void {
   };
 
   let project: Promise<Project> | null = null;
+  /** Parsing time since the last result was sent. */
+  let parseMs = 0;
   // Messages are handled strictly in order: each waits for the one before.
   let queue: Promise<void> = Promise.resolve();
   port.on('message', (message: ToWorker) => {
@@ -35,9 +37,12 @@ export function runAnalysisWorker(port: MessagePort): void {
       const p = await project;
       if (!p) return;
       switch (message.kind) {
-        case 'setFile':
+        case 'setFile': {
+          const started = performance.now();
           p.setFile(message.path, message.text, message.edit ?? undefined);
+          parseMs += performance.now() - started;
           break;
+        }
         case 'removeFile':
           p.removeFile(message.path);
           break;
@@ -49,12 +54,14 @@ export function runAnalysisWorker(port: MessagePort): void {
           break;
         case 'analyze': {
           let result: FileResult;
+          const started = performance.now();
           try {
             result = p.analyzeFile(message.path);
           } catch (error) {
             result = { path: message.path, error: `analysis failed: ${error instanceof Error ? error.message : String(error)}`, notices: [], models: [], findings: [] };
           }
-          send({ kind: 'result', id: message.id, result });
+          send({ kind: 'result', id: message.id, result, ms: performance.now() - started + parseMs });
+          parseMs = 0;
           break;
         }
       }

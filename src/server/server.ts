@@ -459,6 +459,7 @@ export class GradientLensServer {
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
       lastAnalysisMs: this.lastAnalysisMs,
+      lastAnalyzerMs: this.analysis?.lastAnalyzerMs ?? 0,
       analysisRestarts: this.analysis?.restarts ?? 0,
     };
   }

@@ -18,8 +18,10 @@ export interface ServerStatus {
   /** Resident set size and V8 heap in use, bytes. */
   rssBytes: number;
   heapUsedBytes: number;
-  /** Duration of the most recent analysis, milliseconds. */
+  /** Duration of the most recent analysis as the server saw it (worker round trip), milliseconds. */
   lastAnalysisMs: number;
+  /** The part of it spent in the analyzer itself, milliseconds. */
+  lastAnalyzerMs: number;
   /** Times the analysis worker was replaced after an analysis ran past its time limit or the worker died. */
   analysisRestarts: number;
 }
