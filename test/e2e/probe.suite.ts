@@ -104,6 +104,19 @@ export function registerProbeTests(test: Register, until: Until): void {
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
+  test('probe: a layer picked in the panel is revealed in the editor; a malformed panel message is refused', async () => {
+    if (!(await state()).panelOpen) await vscode.commands.executeCommand<ProbeRunSummary>(probeLens.command!.command, ...probeLens.command!.arguments!);
+    const accepted = await vscode.commands.executeCommand<boolean>('gradientLens.test.panelMessage', { type: 'reveal-layer', layerId: 'L2', line: 8 });
+    assert.equal(accepted, true);
+    const editor = await until(() => {
+      const active = vscode.window.activeTextEditor;
+      return active?.document.uri.path.endsWith('bad_model.py') && active.selection.active.line === 7 && active;
+    }, 'the editor to reveal line 8');
+    assert.match(editor.document.lineAt(7).text, /Dense\(64/);
+    assert.equal((await state()).lastRevealedLine, 8);
+    assert.equal(await vscode.commands.executeCommand<boolean>('gradientLens.test.panelMessage', { type: 'reveal-layer', layerId: 'L2', line: '8' }), false);
+  });
+
   test('probe: annotations go stale when the model is edited', async () => {
     const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(fixtureUri('bad_model.py')));
     await editor.edit((b) => b.insert(new vscode.Position(0, 0), '# edited\n'));
@@ -132,6 +145,18 @@ export function registerProbeTests(test: Register, until: Until): void {
     assert.ok(summary.ok, summary.message);
     assert.ok(summary.whatIfTitle, 'the result carries the what-if run');
     assert.ok(summary.whatIfVerdicts && !summary.whatIfVerdicts.includes('vanishing'), `what-if verdicts: ${summary.whatIfVerdicts?.join(', ')}`);
+  });
+
+  test('probe: "Apply fix" from the panel applies the finding\'s quick fix to the model', async () => {
+    const document = await vscode.workspace.openTextDocument(fixtureUri('bad_model.py'));
+    const before = document.getText();
+    assert.equal(await vscode.commands.executeCommand<boolean>('gradientLens.test.panelMessage', { type: 'apply-fix', index: 0 }), true);
+    await until(() => document.getText() !== before, 'the fix to edit bad_model.py');
+    assert.ok(!/sigmoid/.test(document.lineAt(5).text) || /he_/.test(document.getText()), `the first layer changed: ${document.lineAt(5).text}`);
+    await until(async () => (await state()).annotations.filter((a) => a.uri === document.uri.toString()).every((a) => a.stale) && true, 'annotations stale after the fix');
+    await vscode.window.showTextDocument(document);
+    await vscode.commands.executeCommand('undo');
+    await until(() => document.getText() === before, 'undo of the fix');
   });
 
   test('probe: a model whose input shape is unknown gets a clear message, and the input-shape setting fixes it', async () => {

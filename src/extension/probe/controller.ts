@@ -8,7 +8,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { startProbe, type ProbeHandle } from '../../probe/client';
 import type { ProbeOutcome, ProbeOptions, ProbeResult } from '../../shared/probe';
 import type { DocumentModel, ModelWhatIf } from '../../shared/protocol';
-import type { WebviewToHostMessage, WhatIfChoice } from '../../shared/webview-messages';
+import { isWebviewToHostMessage, type WebviewToHostMessage, type WhatIfChoice } from '../../shared/webview-messages';
 import { ProbeDecorations, type AnnotationSnapshot } from './decorations';
 import { exportProbe, type ExportTarget } from './export';
 import { documentModels, modelAt } from './models';
@@ -100,6 +100,13 @@ export class ProbeController implements vscode.Disposable {
       lastRevealedLine: this.lastRevealedLine,
       lastExport: this.lastExport,
     };
+  }
+
+  /** Test-only: handles a message exactly as if the panel had posted it (same guard, same handler). */
+  async simulatePanelMessage(message: unknown): Promise<boolean> {
+    if (!this.panel || !isWebviewToHostMessage(message)) return false;
+    await this.onPanelMessage(message, this.panel);
+    return true;
   }
 
   /** Writes the current result; with `target` no dialog is shown (tests, scripts). */

@@ -6,6 +6,7 @@ import { ProbeController } from './controller';
 
 /** Not contributed in package.json: the end-to-end tests read what was decorated through it. */
 export const TEST_STATE_COMMAND = 'gradientLens.test.probeState';
+export const TEST_PANEL_MESSAGE_COMMAND = 'gradientLens.test.panelMessage';
 
 export function registerProbe(context: vscode.ExtensionContext, client: LanguageClient, output: vscode.LogOutputChannel): vscode.Disposable[] {
   const controller = new ProbeController(context, client, output);
@@ -21,5 +22,6 @@ export function registerProbe(context: vscode.ExtensionContext, client: Language
       return chosen ? controller.export(chosen, target) : null;
     }),
     vscode.commands.registerCommand(TEST_STATE_COMMAND, () => controller.testState()),
+    vscode.commands.registerCommand(TEST_PANEL_MESSAGE_COMMAND, (message: unknown) => controller.simulatePanelMessage(message)),
   ];
 }
