@@ -158,7 +158,7 @@ export function lossOption(result: ProbeResult, theme: ChartTheme): ChartOption 
     legend: { show: result.whatIf !== null, textStyle: { color: theme.foreground }, bottom: 0 },
     grid: { left: 8, right: 16, top: 24, bottom: result.whatIf ? 48 : 24, containLabel: true },
     xAxis: { type: 'category', name: 'step', nameLocation: 'middle', nameGap: 22, data: result.loss.map((_, i) => String(i + 1)), ...axisStyle(theme) },
-    yAxis: { type: 'value', name: result.lossName, scale: true, ...axisStyle(theme) },
+    yAxis: { type: 'value', scale: true, ...axisStyle(theme) },
     series,
   };
 }

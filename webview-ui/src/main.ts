@@ -119,6 +119,8 @@ class Panel {
       return;
     }
     const hosts = { heatmap: chartHost(), profile: chartHost(), loss: chartHost(), fractions: chartHost() };
+    // One readable row per weighted layer (CSSOM, which the CSP allows; no inline style attribute).
+    hosts.heatmap.style.height = `${Math.max(220, 110 + 22 * result.layers.filter((l) => l.gradNorm.length > 0).length)}px`;
     this.root.append(
       this.header(result),
       this.status,
@@ -127,7 +129,7 @@ class Panel {
       el('section', { className: 'gl-charts' }, [
         chartSection('Gradient norm per layer and step (log10)', 'heatmap', hosts.heatmap),
         chartSection('Gradient-flow profile', 'profile', hosts.profile, this.stepSlider(result)),
-        chartSection('Loss per step', 'loss', hosts.loss),
+        chartSection(`Loss per step (${result.lossName})`, 'loss', hosts.loss),
         chartSection('Saturated and dead units (last step)', 'fractions', hosts.fractions),
       ]),
       this.layerTable(result),
