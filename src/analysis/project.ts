@@ -97,7 +97,7 @@ export class Project {
     }
     for (const model of state.extracted.models) {
       for (const u of model.unsupported) {
-        state.notices.push({ message: `${u.what} (line ${u.range.start.line + 1}) is not understood by Gradient Lens; model ${model.name} is analyzed without it`, range: u.range, severity: 'information' });
+        state.notices.push({ message: `Line ${u.range.start.line + 1}: ${u.what} is not fully understood; findings for model '${model.name}' may miss what it does`, range: u.range, severity: 'information' });
       }
     }
     return state.extracted;

@@ -1,7 +1,7 @@
 /** Checks on raw input before parsing: binary, encoding, size, Python 2, syntax errors. */
 import type { Node } from 'web-tree-sitter';
 import type { Notice } from './api';
-import { rangeOf, walk } from './python/syntax';
+import { rangeOf, STATEMENT_CONTAINERS, walk } from './python/syntax';
 
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
 
@@ -27,11 +27,6 @@ export function refuseText(text: string, maxBytes: number): string | null {
 
 const MAX_SYNTAX_NOTICES = 5;
 
-const STATEMENT_CONTAINERS = new Set([
-  'module', 'block', 'function_definition', 'class_definition', 'decorated_definition', 'if_statement',
-  'elif_clause', 'else_clause', 'for_statement', 'while_statement', 'try_statement', 'except_clause',
-  'finally_clause', 'with_statement',
-]);
 
 /** Notices for syntax errors (the rest of the file is still analyzed) and Python 2 constructs. */
 export function syntaxNotices(root: Node): Notice[] {

@@ -54,6 +54,12 @@ function collectBindings(scopeNode: Node): Map<string, Node | null> {
       }
     }
   };
+  // Parameters are bound by every call: they shadow outer names with an unknown value.
+  const params = scopeNode.type === 'function_definition' ? scopeNode.childForFieldName('parameters') : null;
+  for (const param of params ? namedChildren(params) : []) {
+    const id = param.type === 'identifier' ? param : (param.childForFieldName('name') ?? param.namedChildren.find((c) => c?.type === 'identifier') ?? null);
+    if (id?.type === 'identifier') bindings.set(id.text, null);
+  }
   visit(body);
   return bindings;
 }

@@ -6,7 +6,7 @@
  * match one name per layer class.
  */
 import type { Node } from 'web-tree-sitter';
-import { descendantsOfType, dottedName, rangeOf } from './syntax';
+import { dottedName, rangeOf, STATEMENT_CONTAINERS, walk } from './syntax';
 import type { Range } from '../../shared/ir';
 
 export interface ImportBinding {
@@ -41,7 +41,14 @@ export class ImportTable {
   static fromTree(root: Node): ImportTable {
     const table = new ImportTable();
     // Imports anywhere (functions, try/except, notebooks' later cells) count: real code imports lazily.
-    for (const stmt of descendantsOfType(root, ['import_statement', 'import_from_statement'])) table.add(stmt);
+    walk(root, (n) => {
+      if (n.type === 'import_statement' || n.type === 'import_from_statement') {
+        table.add(n);
+        return false;
+      }
+      // Imports are statements; an ERROR node may hold statements the parser could not place.
+      return STATEMENT_CONTAINERS.has(n.type) || n.type === 'ERROR';
+    });
     return table;
   }
 

@@ -143,3 +143,10 @@ export function unparen(node: Node): Node {
   while (cur.type === 'parenthesized_expression' && cur.namedChild(0)) cur = cur.namedChild(0)!;
   return cur;
 }
+
+/** Node types whose children can be statements: import, print and similar statements only occur below these. */
+export const STATEMENT_CONTAINERS: ReadonlySet<string> = new Set([
+  'module', 'block', 'function_definition', 'class_definition', 'decorated_definition', 'if_statement',
+  'elif_clause', 'else_clause', 'for_statement', 'while_statement', 'try_statement', 'except_clause',
+  'finally_clause', 'with_statement', 'match_statement', 'case_clause',
+]);

@@ -81,8 +81,8 @@ describe('functional models', () => {
     expect(head.layers.map((l) => l.kind)).toEqual(['input', 'unknown', 'unknown', 'unknown', 'global-pool', 'unknown', 'dense']);
     expect(head.layers[3]).toMatchObject({ className: 'keras.applications.MobileNetV2', name: 'backbone' });
     expect(head.unsupported.map((u) => u.what)).toEqual([
-      `layer keras.applications.MobileNetV2 (line ${text.split('\n').findIndex((l) => l.startsWith('backbone =')) + 1}) is not modelled`,
-      `layer layers.MultiHeadAttention (line ${text.split('\n').findIndex((l) => l.includes('MultiHeadAttention')) + 1}) is not modelled`,
+      'layer keras.applications.MobileNetV2',
+      'layer layers.MultiHeadAttention',
     ]);
   });
 
@@ -216,7 +216,7 @@ model = Model(inputs=base_model.input, outputs=predictions)
     expect(model.layers[3]!.fanIn).toBe(1024);
     expect(model.unsupported).toHaveLength(1);
     // The loop over base_model.layers makes no layer: nothing to report about it.
-    expect(model.unsupported[0]!.what).toBe('layer ResNet50 (line 6) is not modelled');
+    expect(model.unsupported[0]!.what).toBe('layer ResNet50');
   });
 });
 

@@ -53,8 +53,7 @@ describe('keras.Model subclasses', () => {
       ['unknown', 'GatedOutput'],
     ]);
     expect(model.layers[2]!.name).toBe('gate');
-    const line = text.split('\n').findIndex((l) => l.includes('self.gate = GatedOutput()')) + 1;
-    expect(model.unsupported).toEqual([{ what: `custom layer GatedOutput (line ${line}) is not modelled: it creates its own weights`, range: model.layers[2]!.range }]);
+    expect(model.unsupported).toEqual([{ what: 'custom layer GatedOutput (it creates its own weights)', range: model.layers[2]!.range }]);
   });
 
   it('reads helper methods, layer lists filled in loops, subclass-of-subclass, and __init__ order without call()', async () => {

@@ -62,6 +62,12 @@ describe('Scope', () => {
     expect(valueOf('def g(n):\n    return n\n', 'n')).toBeUndefined();
   });
 
+  it('treats function parameters as unknown, shadowing module constants', () => {
+    expect(valueOf('units = 64\ndef build(units, act="relu", *rest, width: int = 3, **kw):\n    return units\n', 'units')).toBeUndefined();
+    expect(valueOf('width = 8\ndef build(units, width: int = 3):\n    return width\n', 'width')).toBeUndefined();
+    expect(valueOf('kw = 1\ndef build(**kw):\n    return kw\n', 'kw')).toBeUndefined();
+  });
+
   it('resolves through the enclosing function before the module', () => {
     expect(valueOf('U = 10\ndef build():\n    U = 20\n    return U\n', 'U')).toBe(20);
   });

@@ -108,7 +108,7 @@ function chainItem(exec: Executor, value: Value, node: Node, previous: GraphNode
       const written = node.type === 'call' ? (node.childForFieldName('function')?.text ?? node.text) : node.text.slice(0, 60);
       const range = rangeOf(node);
       const layer = makeLayer({ kind: 'unknown', className: written, range });
-      const what = `layer ${written} (line ${range.start.line + 1}) is not modelled`;
+      const what = `layer ${written}`;
       return [exec.newNode(layer, previous, node, marks, null, [{ what, range }])];
     }
   }
@@ -155,7 +155,7 @@ function applyInstance(exec: Executor, instance: Extract<Value, { t: 'instance' 
   const unknown = (): Value => {
     const layer = makeLayer({ kind: 'unknown', className, range, name: instance.boundName ?? '' });
     const why = exec.state.hasOwnWeights(classDef) ? 'it creates its own weights' : 'its call() applies no known layer';
-    const what = `custom layer ${className} (line ${range.start.line + 1}) is not modelled: ${why}`;
+    const what = `custom layer ${className} (${why})`;
     return { t: 'tensor', producers: [exec.newNode(layer, producersOf(input), instance.call, mergeMarks(instance.marks, exec.marks), null, [{ what, range }])] };
   };
   if (!callDef || exec.state.hasOwnWeights(classDef) || exec.options.depth >= MAX_INLINE_DEPTH || exec.options.active.has(classDef.id)) return unknown();

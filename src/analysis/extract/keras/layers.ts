@@ -130,7 +130,7 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
       layer: makeLayer({ kind: 'unknown', className: written, range, name: layerName }),
       // keras.applications models declare the input they take.
       declaredInput: looseShape(args.keywords.get('input_shape') ?? null, ctx),
-      unsupported: [{ what: `layer ${written} (line ${range.start.line + 1}) is not modelled`, range }],
+      unsupported: [{ what: `layer ${written}`, range }],
     };
   }
   if (spec.wrapper) return buildWrapper(call, spec, written, ctx, layerName);
@@ -289,7 +289,7 @@ function buildWrapper(call: Node, spec: LayerSpec, written: string, ctx: ArgCont
     return {
       layer: makeLayer({ kind: 'unknown', className: written, range, name: layerName }),
       declaredInput: null,
-      unsupported: [{ what: `${written} (line ${range.start.line + 1}) wraps a layer that could not be resolved`, range }],
+      unsupported: [{ what: `${written} around a layer that could not be resolved`, range }],
     };
   }
   const built = buildLayer(inner, lastSegment(innerQualified), inner.childForFieldName('function')!.text, ctx);

@@ -68,7 +68,7 @@ export function finalizeModel(file: PyFile, draft: ModelDraft): ModelIR {
     const loop = node.marks.repeatedLoop;
     if (loop && loop !== draft.marks.repeatedLoop) {
       layer.params.repeated = true;
-      report(`loop with non-constant bounds (line ${loop.start.line + 1}): its layers are recorded once`, loop);
+      report('layers built in a loop with non-constant bounds (read as one pass)', loop);
     }
     const group = copies.get(node.origin.id);
     const index = group ? group.indexOf(node) : -1;

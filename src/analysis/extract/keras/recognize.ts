@@ -151,6 +151,6 @@ export function unknownLayerApplication(exec: Executor, constructor: Node, call:
   if (!callee || !/^[A-Z]/.test(lastSegment(written))) return input.t === 'tensor' ? input : OPAQUE;
   const range = rangeOf(constructor);
   const layer = makeLayer({ kind: 'unknown', className: written, range });
-  const what = `layer ${written} (line ${range.start.line + 1}) is not modelled`;
+  const what = `layer ${written}`;
   return { t: 'tensor', producers: [exec.newNode(layer, producersOf(input), constructor, exec.marks, null, [{ what, range }])] };
 }
