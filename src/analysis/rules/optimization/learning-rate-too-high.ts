@@ -127,7 +127,7 @@ export const rule: Rule = {
         ...makeFinding(meta, model, context, {
           message: `Learning rate ${formatRate(rate)} is above ${formatRate(threshold)}, the limit for ${optimizer.spelling} (${family.key}): updates this large tend to make training diverge. Typical: ${formatRate(family.suggested)}.`,
           range: optimizer.learningRateRange,
-          related: [{ location: { file: optimizer.file, range: optimizer.range }, message: `optimizer training model ${model.name}` }],
+          related: [{ location: { file: optimizer.file, range: optimizer.range }, message: `optimizer training model '${model.name}'` }],
           fixes: fix ? [fix] : [],
           whatIf: { title: `learning rate ${formatRate(family.suggested)}`, ops: [{ op: 'set-optimizer', patch: { learningRate: family.suggested } }] },
         }),

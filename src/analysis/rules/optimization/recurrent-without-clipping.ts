@@ -175,7 +175,7 @@ export const rule: Rule = {
     const seenCalls = new Set<string>();
     const layerInfo: RelatedInfo[] = recurrent
       .filter((l) => !seenCalls.has(keyOf(model.file, l.range)) && seenCalls.add(keyOf(model.file, l.range)))
-      .map((l) => ({ location: { file: model.file, range: l.range }, message: `recurrent layer ${layerLabel(l)} of model ${model.name}` }));
+      .map((l) => ({ location: { file: model.file, range: l.range }, message: `recurrent layer ${layerLabel(l)} of model '${model.name}'` }));
     const whatIf = { title: `clip gradients (clipnorm=${CLIPNORM.toFixed(1)})`, ops: [{ op: 'set-optimizer' as const, patch: { clipnorm: CLIPNORM } }] };
     const findings: Finding[] = sites.map((site) => ({
       ...makeFinding(meta, model, context, { message: site.message, range: site.range, related: layerInfo, fixes: site.fix ? [site.fix] : [], whatIf }),
@@ -187,7 +187,7 @@ export const rule: Rule = {
       const where = elsewhere.map((s) => `${baseName(s.file)}:${s.range.start.line + 1}`).join(', ');
       findings.push(
         makeFinding(meta, model, context, {
-          message: `${recurrentSummary(recurrent)} of model ${model.name} ${recurrent.length === 1 ? 'is' : 'are'} trained without gradient clipping (${where}): backpropagation through time can make gradients explode.`,
+          message: `${recurrentSummary(recurrent)} of model '${model.name}' ${recurrent.length === 1 ? 'is' : 'are'} trained without gradient clipping (${where}): backpropagation through time can make gradients explode.`,
           range: recurrent[0]!.range,
           related: elsewhere.map((s) => ({ location: { file: s.file, range: s.range }, message: 'trained here without clipping' })),
           whatIf,
