@@ -26,6 +26,8 @@ const KERAS_PREFIXES: [RegExp, string][] = [
   [/^keras\.src(\.|$)/, 'keras$1'],
   [/^tf_keras(\.|$)/, 'keras$1'],
   [/^keras\.api\._v2\.keras(\.|$)/, 'keras$1'],
+  [/^keras\.api(\.|$)/, 'keras$1'],
+  [/^keras\._tf_keras\.keras(\.|$)/, 'keras$1'],
 ];
 
 /** Canonical qualified name: Keras paths collapse onto `keras.*`. */

@@ -32,6 +32,7 @@ describe('ImportTable', () => {
     expect(f.imports.resolve('nn.Linear')).toBe('torch.nn.Linear');
     expect(f.imports.resolve('F.relu')).toBe('torch.nn.functional.relu');
     expect(f.imports.resolve('my_local')).toBe('my_local');
+    expect(parse('from keras.api.layers import Dense as D\n').imports.resolve('D')).toBe('keras.layers.Dense');
   });
 
   it('records relative imports with their dots for project linking', () => {
