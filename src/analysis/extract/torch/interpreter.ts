@@ -394,8 +394,10 @@ export class Interpreter {
       const targets = [this.s.field(expr, 'left')];
       while (this.s.type(valueNode) === 'assignment') {
         targets.push(this.s.field(valueNode, 'left'));
-        valueNode = this.s.field(valueNode, 'right') ?? valueNode;
-        if (this.s.type(valueNode) !== 'assignment') break;
+        const next = this.s.field(valueNode, 'right');
+        // A chain whose last link has no right side (broken code) assigns nothing.
+        if (!next) return;
+        valueNode = next;
       }
       const value = this.eval(valueNode, f);
       for (const t of targets) if (t) this.assign(t, value, f);
