@@ -6,10 +6,10 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ModelIR } from '../shared/ir';
 import type { WhatIf } from '../shared/findings';
-import { isProbeDoneMessage, isProbeProgressMessage, type ProbeError, type ProbeOptions, type ProbeOutcome, type ProbeProgressMessage, type ProbeRequestMessage } from '../shared/probe';
+import { PROBE_UNTRUSTED_ENV, isProbeDoneMessage, isProbeProgressMessage, type ProbeError, type ProbeOptions, type ProbeOutcome, type ProbeProgressMessage, type ProbeRequestMessage } from '../shared/probe';
 
 export interface ProbeClientOptions {
   /** Path of the bundled worker; default: probe-worker.js beside the running bundle. */
@@ -18,6 +18,11 @@ export interface ProbeClientOptions {
   /** Kill the worker after this long (ms); default: the options' time budget plus 15 s of grace. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * False in an untrusted workspace: the worker then never loads packages (such as a native
+   * @tensorflow/tfjs-node) from the workspace or the current directory, only those beside itself.
+   */
+  trustedWorkspace?: boolean;
 }
 
 export interface ProbeHandle {
@@ -80,7 +85,12 @@ export function startProbe(model: ModelIR, options: ProbeOptions, whatIf: WhatIf
   }
   let stderr = '';
   try {
-    child = fork(workerPath, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+    const untrusted = client.trustedWorkspace === false;
+    child = fork(workerPath, [], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'advanced',
+      ...(untrusted ? { cwd: dirname(workerPath), env: { ...process.env, [PROBE_UNTRUSTED_ENV]: '1' } } : {}),
+    });
   } catch (error) {
     finish(failure('crash', `could not start the probe process: ${error instanceof Error ? error.message : String(error)}`));
     return { result, cancel };

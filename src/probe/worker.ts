@@ -4,7 +4,7 @@
  * exits when its caller disconnects, so an abandoned probe never lingers.
  */
 import { dirname } from 'node:path';
-import { isProbeCancelMessage, isProbeRequestMessage, type ProbeToCallerMessage } from '../shared/probe';
+import { PROBE_UNTRUSTED_ENV, isProbeCancelMessage, isProbeRequestMessage, type ProbeToCallerMessage } from '../shared/probe';
 import { toProbeError } from './errors';
 import { runProbe } from './run';
 
@@ -27,7 +27,8 @@ async function handle(message: unknown): Promise<void> {
     const outcome = await runProbe(model, options, {
       whatIf,
       signal: controller.signal,
-      workspace: model.file ? dirname(model.file) : null,
+      // In an untrusted workspace nothing is loaded from the user's folders (see client.ts).
+      workspace: process.env[PROBE_UNTRUSTED_ENV] === '1' || !model.file ? null : dirname(model.file),
       onProgress: (e) => send({ type: 'probe-progress', id, ...e }),
     });
     send({ type: 'probe-done', id, outcome });

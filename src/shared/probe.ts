@@ -247,3 +247,9 @@ export function isProbeDoneMessage(value: unknown): value is ProbeDoneMessage {
 export function isProbeResult(value: unknown): value is ProbeResult {
   return isObject(value) && value.version === 1 && Array.isArray(value.layers) && Array.isArray(value.loss) && Array.isArray(value.verdicts);
 }
+
+/**
+ * Set in the probe process's environment when the editor's workspace is not trusted: the probe then
+ * loads no package (e.g. a native @tensorflow/tfjs-node) from the user's folders.
+ */
+export const PROBE_UNTRUSTED_ENV = 'GRADIENT_LENS_PROBE_UNTRUSTED';

@@ -156,6 +156,7 @@ export class ProbeController implements vscode.Disposable {
     const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Gradient Lens: ${title}`, cancellable: true }, (progress, token) => {
       let reported = 0;
       const handle = startProbe(model.model, options, whatIf?.whatIf ?? null, {
+        trustedWorkspace: vscode.workspace.isTrusted,
         onProgress: (m) => {
           panel.post({ type: 'progress', phase: m.phase, step: m.step, steps: m.steps });
           const total = m.steps > 0 ? (whatIf ? 2 * m.steps : m.steps) : 0;
