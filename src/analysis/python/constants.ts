@@ -8,6 +8,28 @@ import { assignmentOf, namedChildren, stringValue, unparen } from './syntax';
 
 export type ConstValue = number | string | boolean | null | ConstValue[];
 
+/** Python arithmetic on two numbers (floored `//` and `%` as Python does); undefined for division by zero. */
+export function numericBinary(op: string, a: number, b: number): number | undefined {
+  switch (op) {
+    case '+':
+      return a + b;
+    case '-':
+      return a - b;
+    case '*':
+      return a * b;
+    case '/':
+      return b === 0 ? undefined : a / b;
+    case '//':
+      return b === 0 ? undefined : Math.floor(a / b);
+    case '%':
+      return b === 0 ? undefined : ((a % b) + b) % b;
+    case '**':
+      return a ** b;
+    default:
+      return undefined;
+  }
+}
+
 const SCOPE_TYPES = new Set(['module', 'function_definition', 'class_definition']);
 
 /** Names assigned in a scope's own statements (not nested functions/classes), with their single value if bound once. */
@@ -199,25 +221,7 @@ export class Scope {
     const b = this.evaluate(n.childForFieldName('right'), depth + 1);
     const op = n.childForFieldName('operator')?.text;
     if (typeof a === 'string' && typeof b === 'string' && op === '+') return a + b;
-    if (typeof a !== 'number' || typeof b !== 'number') return undefined;
-    switch (op) {
-      case '+':
-        return a + b;
-      case '-':
-        return a - b;
-      case '*':
-        return a * b;
-      case '/':
-        return b === 0 ? undefined : a / b;
-      case '//':
-        return b === 0 ? undefined : Math.floor(a / b);
-      case '%':
-        return b === 0 ? undefined : a % b;
-      case '**':
-        return a ** b;
-      default:
-        return undefined;
-    }
+    return typeof a === 'number' && typeof b === 'number' && op ? numericBinary(op, a, b) : undefined;
   }
 
   private mathCall(n: Node, depth: number): ConstValue | undefined {

@@ -3,7 +3,7 @@
  * comparisons, truthiness, `%` / `.format` string formatting and the string methods that
  * weight-init filters use (`classname.find('Conv') != -1`).
  */
-import type { ConstValue } from '../../python/constants';
+import { numericBinary, type ConstValue } from '../../python/constants';
 
 /** Python truthiness; undefined when the value is unknown. */
 export function truthy(v: ConstValue | undefined): boolean | undefined {
@@ -133,23 +133,5 @@ export function arithmetic(op: string, a: ConstValue | undefined, b: ConstValue 
   if (op === '*' && Array.isArray(a) && typeof b === 'number') return Array.from({ length: Math.max(0, b) }, () => a).flat() as ConstValue[];
   if (typeof a === 'boolean') a = Number(a);
   if (typeof b === 'boolean') b = Number(b);
-  if (typeof a !== 'number' || typeof b !== 'number') return undefined;
-  switch (op) {
-    case '+':
-      return a + b;
-    case '-':
-      return a - b;
-    case '*':
-      return a * b;
-    case '/':
-      return b === 0 ? undefined : a / b;
-    case '//':
-      return b === 0 ? undefined : Math.floor(a / b);
-    case '%':
-      return b === 0 ? undefined : ((a % b) + b) % b;
-    case '**':
-      return a ** b;
-    default:
-      return undefined;
-  }
+  return typeof a === 'number' && typeof b === 'number' ? numericBinary(op, a, b) : undefined;
 }
