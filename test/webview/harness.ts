@@ -107,7 +107,7 @@ export async function openPanel(browser: Browser, options: OpenOptions = {}): Pr
 }
 
 export function showResult(result: ProbeResult, whatIfs: WhatIfChoice[] = []): HostToWebviewMessage {
-  return { type: 'show-result', result, whatIfs, modelId: `${result.model.name}@${result.model.line}`, documentUri: 'file:///work/model.py' };
+  return { type: 'show-result', result, whatIfs, modelId: `${result.model.name}@${result.model.line}`, documentUri: 'file:///project/model.py' };
 }
 
 /** The option ECharts holds for a chart, as plain JSON. */
