@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Installs what the end-to-end tests need, offline apart from apt and the npm registry:
-#   - Debian packages: chromium (headless browser that drives the workbench), libkrb5-dev +
-#     build-essential + python3 + pkg-config (code-server's native modules), ripgrep (replaces a
-#     GitHub download in @vscode/ripgrep's postinstall);
-#   - code-server 4.100.3 (VS Code 1.100.3, the newest that runs on Node 20) into .vscode-test/code-server.
-# Idempotent: every step is skipped when its result is already present. Safe to run as root in CI.
+# Installs code-server 4.100.3 (VS Code 1.100.3, the newest that runs on Node 20) into
+# .vscode-test/code-server, offline apart from the npm registry. Its Debian prerequisites (build tools
+# for its native modules, ripgrep to stand in for a GitHub download in @vscode/ripgrep's postinstall)
+# are installed by scripts/test-setup.js, which calls this script when code-server is missing.
+# Idempotent: skipped when that version is already there. Safe to run as root in CI.
 # Usage: bash scripts/install-code-server.sh [DEST_DIR]
 set -euo pipefail
 
@@ -17,22 +16,10 @@ RG_ASSET=ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz
 
 log() { echo "[install-code-server] $*"; }
 
-# ---- apt packages ---------------------------------------------------------------------------
-missing_apt=()
-[ -x /usr/bin/chromium ] || missing_apt+=(chromium)
-[ -x /usr/bin/rg ] || missing_apt+=(ripgrep)
-for pkg in libkrb5-dev build-essential python3 pkg-config; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || missing_apt+=("$pkg")
-done
-if [ "${#missing_apt[@]}" -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "[install-code-server] missing Debian packages: ${missing_apt[*]}; run as root or: sudo apt-get install -y ${missing_apt[*]}" >&2
-    exit 1
-  fi
-  log "apt-get install ${missing_apt[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >/dev/null
-  apt-get install -y -q --no-install-recommends "${missing_apt[@]}" >/dev/null
+# Debian's build tools and ripgrep come first: `node scripts/test-setup.js` installs them (as root).
+if [ ! -x /usr/bin/rg ] || ! command -v make >/dev/null || ! command -v pkg-config >/dev/null; then
+  echo "[install-code-server] needs Debian's build-essential, pkg-config, libkrb5-dev and ripgrep: run \`node scripts/test-setup.js\` as root first" >&2
+  exit 1
 fi
 
 # ---- code-server ----------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 // code-server 4.100.3 (VS Code 1.100.3) runs on 127.0.0.1 with this repository loaded as a development
 // extension; headless Debian chromium (driven by playwright-core) opens the workbench, which starts
 // the extension host; the suite writes its results to a file this script reads. Exits non-zero on
-// any failure. Installs code-server (scripts/install-code-server.sh) when it is missing.
+// any failure. Sets up Chromium and code-server first (scripts/test-setup.js) when either is missing.
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -13,7 +13,7 @@ const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
 const HOST_DIR = path.join(ROOT, '.vscode-test');
-const CODE_SERVER = path.join(HOST_DIR, 'code-server', 'node_modules', '.bin', 'code-server');
+const CODE_SERVER = path.join(process.env.GRADIENT_LENS_CODE_SERVER_DIR || path.join(HOST_DIR, 'code-server'), 'node_modules', '.bin', 'code-server');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SUITE_OUT = path.join(ROOT, 'out', 'e2e', 'suite.js');
 const TIMEOUT_MS = Number(process.env.GRADIENT_LENS_E2E_TIMEOUT_MS || 240_000);
@@ -80,8 +80,7 @@ async function serviceScreenshot(page, resultFile) {
 
 async function main() {
   if (!fs.existsSync(CODE_SERVER) || !fs.existsSync(CHROMIUM)) {
-    log('installing code-server / chromium (scripts/install-code-server.sh)');
-    run('bash', [path.join(ROOT, 'scripts', 'install-code-server.sh')]);
+    run(process.execPath, [path.join(ROOT, 'scripts', 'test-setup.js')]);
   }
   await buildArtifacts();
 

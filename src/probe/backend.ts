@@ -19,6 +19,11 @@ import { ProbeFailure } from './errors';
 
 const WASM_FILE = 'tfjs-backend-wasm.wasm';
 
+// tfjs prints an "install our node backend" banner to stderr the first time the cpu backend holds a
+// tensor; the probe says that in its own notice (tryNode). PROD only turns off tfjs's console
+// warnings and logs (backend_util.warn/log), no checks.
+tf.env().set('PROD', true);
+
 /** Versions of the tfjs packages the probe runs on (reported in failures; also keeps the imports alive). */
 export const TFJS_VERSIONS = `tfjs-core ${tf.version_core}, layers ${version_layers}, cpu ${version_cpu}, wasm ${version_wasm}`;
 
