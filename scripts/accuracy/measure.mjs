@@ -1,0 +1,305 @@
+// `npm run accuracy`: measures the analyzer and the probe on the accuracy sample (docs/accuracy.md).
+// Materialises the sample (materialize.mjs), runs `gradient-lens check --format json` once per
+// repository folder (so cross-file imports resolve as in a workspace), compares the findings with
+// the judgements in docs/accuracy/sample.json, then probes every model the analyzer extracted
+// (`gradient-lens probe FILE --line N --steps 1 --backend wasm --format json`) and records whether it
+// builds, why not, and how long the first result took. Prints the tables; asserts nothing.
+//
+// Flags: --no-probe, --probe-timeout <s> (default 90), --markdown (tables as Markdown),
+//        --out <file> (all numbers as JSON; default <cache>/results.json), --only <repo substring>.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as esbuild from 'esbuild';
+import { materialize } from './materialize.mjs';
+import { cacheRoot, filesRoot, loadSample, localPath, repoFolder, repoRoot } from './sample.mjs';
+
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(name);
+const option = (name, fallback) => {
+  const at = argv.indexOf(name);
+  return at >= 0 && at + 1 < argv.length ? argv[at + 1] : fallback;
+};
+const probeEnabled = !flag('--no-probe');
+const probeTimeoutMs = Number(option('--probe-timeout', '90')) * 1000;
+const markdown = flag('--markdown');
+const outFile = option('--out', join(cacheRoot, 'results.json'));
+const only = option('--only', '');
+const cli = join(repoRoot, 'dist', 'cli.js');
+
+/** Runs a command; resolves with its output, exit code and wall time (never rejects). */
+function run(args, { cwd, timeoutMs }) {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    const timer = timeoutMs ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs) : null;
+    child.stdout.on('data', (chunk) => { stdout += chunk; });
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      resolve({ stdout, stderr, code, timedOut, ms: performance.now() - started });
+    });
+  });
+}
+
+/** The analyzer's own notebook reader (bundled on the fly), so notebook lines map exactly as it maps them. */
+async function loadNotebookReader() {
+  const dir = mkdtempSync(join(tmpdir(), 'gl-accuracy-'));
+  const outfile = join(dir, 'notebook.mjs');
+  await esbuild.build({ entryPoints: [join(repoRoot, 'src/analysis/notebook.ts')], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'error' });
+  return import(pathToFileURL(outfile).href);
+}
+
+/** A judged location: a line number, or "cN:L" (cell N, line L in it) in a notebook. */
+const locKey = (cell, line) => (cell ? `c${cell}:${line}` : String(line));
+const judgedKey = (loc) => String(loc);
+
+/**
+ * The analyzer's model for a judged one: same location, or the same name when that name is unique
+ * in the file (a builder function's model is named after its variable at the assignment; `alt`
+ * lists such names and notebook locations). Each analyzer model answers for one judged model.
+ */
+function findModel(analyzerModels, judged, claimed) {
+  const free = analyzerModels.filter((m) => !claimed.has(m));
+  const locs = new Set([judged.line, ...(judged.alt ?? []).map((a) => a.line).filter((l) => l !== undefined)].map(judgedKey));
+  const byLoc = free.find((m) => locs.has(locKey(m.cell, m.line)));
+  if (byLoc) return byLoc;
+  const names = new Set([judged.name, ...(judged.alt ?? []).map((a) => a.name)]);
+  const named = free.filter((m) => names.has(m.name));
+  const unique = named.length === 1 && analyzerModels.filter((m) => names.has(m.name)).length === 1;
+  return unique ? named[0] : undefined;
+}
+
+function percentile(values, p) {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+const ratio = (num, den) => (den === 0 ? null : num / den);
+const pct = (value) => (value === null ? 'n/a' : `${(value * 100).toFixed(1)} %`);
+
+/** Sorts a probe refusal into the categories issue 11 counts. */
+function refusalCategory(message) {
+  const m = message.toLowerCase();
+  if (/timed out|time budget/.test(m)) return 'time';
+  if (/input shape|cannot tell the input/.test(m)) return 'input shape';
+  if (/budget|parameters, over/.test(m)) return 'over budget';
+  if (/not a constant|non-constant|unknown size|cannot read|symbolic/.test(m)) return 'non-constant size';
+  if (/cannot build|unsupported|not supported|does not support/.test(m)) return 'unsupported layer';
+  return 'other';
+}
+
+function tally(map, key, field) {
+  const entry = map.get(key) ?? { tp: 0, fp: 0, fn: 0, models: 0, extracted: 0, files: 0 };
+  entry[field] += 1;
+  map.set(key, entry);
+}
+
+async function main() {
+  if (!existsSync(cli)) throw new Error('dist/cli.js is missing: run `npm run build` first');
+  if (!(await materialize({ quiet: true }))) console.error('some sample files are missing; they are reported as errors below');
+  const sample = loadSample();
+  const files = sample.files.filter((f) => !only || f.repo.includes(only));
+  const verdicts = new Map(sample.findings.map((f) => [`${f.repo}|${f.path}|${f.rule}|${judgedKey(f.line)}`, f]));
+
+  // 1. The analyzer, once per repository folder.
+  const reports = new Map();
+  const checkTimes = [];
+  for (const repo of [...new Set(files.map((f) => f.repo))]) {
+    const folder = join(filesRoot, repoFolder(repo));
+    const result = await run([cli, 'check', '.', '--format', 'json'], { cwd: folder, timeoutMs: 300_000 });
+    checkTimes.push({ repo, ms: result.ms });
+    let parsed = null;
+    try {
+      parsed = JSON.parse(result.stdout);
+    } catch {
+      console.error(`check failed on ${repo} (exit ${result.code}): ${result.stderr.split('\n')[0]}`);
+      continue;
+    }
+    for (const file of parsed.files) reports.set(`${repo}|${file.path.replace(/^\.\//, '')}`, file);
+  }
+
+  // 2. Findings against judgements.
+  const perRule = new Map();
+  const perConstruct = new Map();
+  const misses = [];
+  const falseAlarms = [];
+  const unjudged = [];
+  const ambiguousHits = [];
+  const modelRows = [];
+  let fileErrors = 0;
+  for (const entry of files) {
+    const report = reports.get(`${entry.repo}|${entry.path}`);
+    const constructs = [...(entry.constructs ?? []), `framework:${entry.framework ?? 'unknown'}`];
+    for (const c of constructs) tally(perConstruct, c, 'files');
+    if (!report || report.error) {
+      fileErrors += 1;
+      console.error(`no result for ${entry.repo}/${entry.path}${report?.error ? `: ${report.error}` : ''}`);
+    }
+    const diagnostics = report?.diagnostics ?? [];
+    const matched = new Set();
+    for (const instance of entry.instances) {
+      const lines = new Set(instance.lines.map(judgedKey));
+      const hits = diagnostics.filter((d) => d.code === instance.rule && lines.has(locKey(d.cell, d.line)));
+      hits.forEach((d) => matched.add(d));
+      const field = hits.length > 0 ? 'tp' : 'fn';
+      tally(perRule, instance.rule, field);
+      for (const c of constructs) tally(perConstruct, c, field);
+      if (hits.length === 0) misses.push({ repo: entry.repo, path: entry.path, rule: instance.rule, lines: instance.lines, note: instance.note ?? '', cause: instance.missCause ?? '' });
+    }
+    for (const d of diagnostics) {
+      if (matched.has(d)) continue;
+      const key = locKey(d.cell, d.line);
+      const ambiguous = entry.ambiguous.find((a) => a.rule === d.code && a.lines.map(judgedKey).includes(key));
+      if (ambiguous) {
+        ambiguousHits.push({ repo: entry.repo, path: entry.path, rule: d.code, line: key });
+        continue;
+      }
+      const verdict = verdicts.get(`${entry.repo}|${entry.path}|${d.code}|${key}`);
+      const row = { repo: entry.repo, path: entry.path, rule: d.code, line: key, message: d.message, cause: verdict?.cause ?? '' };
+      if (!verdict) unjudged.push(row);
+      tally(perRule, d.code, 'fp');
+      for (const c of constructs) tally(perConstruct, c, 'fp');
+      falseAlarms.push(row);
+    }
+    const claimed = new Set();
+    for (const model of entry.models) {
+      const found = findModel(report?.models ?? [], model, claimed);
+      if (found) claimed.add(found);
+      for (const c of constructs) {
+        tally(perConstruct, c, 'models');
+        if (found) tally(perConstruct, c, 'extracted');
+      }
+      modelRows.push({ repo: entry.repo, path: entry.path, name: model.name, line: model.line, extracted: Boolean(found) });
+    }
+  }
+
+  // 3. The probe, on every model the analyzer extracted.
+  const probes = [];
+  if (probeEnabled) {
+    const reader = await loadNotebookReader();
+    for (const entry of files) {
+      const report = reports.get(`${entry.repo}|${entry.path}`);
+      if (!report?.models?.length) continue;
+      let cellStarts = null;
+      if (entry.path.endsWith('.ipynb')) cellStarts = reader.notebookToPython(readFileSync(localPath(entry), 'utf8')).cellStarts;
+      for (const model of report.models) {
+        const line = model.cell && cellStarts ? cellStarts[model.cell - 1] + model.line : model.line;
+        const args = [cli, 'probe', entry.path, '--line', String(line), '--steps', '1', '--backend', 'wasm', '--format', 'json'];
+        const result = await run(args, { cwd: join(filesRoot, repoFolder(entry.repo)), timeoutMs: probeTimeoutMs });
+        let built = false;
+        let reason = '';
+        if (result.timedOut) reason = `timed out after ${probeTimeoutMs / 1000} s`;
+        else {
+          try {
+            const parsed = JSON.parse(result.stdout);
+            built = Array.isArray(parsed.layers) && parsed.layers.length > 0;
+            if (!built) reason = 'no layers in the result';
+          } catch {
+            reason = (result.stderr.trim().split('\n').find((l) => l.trim()) ?? `exit ${result.code}`).replace(/^.*?: /, '');
+          }
+        }
+        probes.push({ repo: entry.repo, path: entry.path, model: model.name, line: locKey(model.cell, model.line), built, reason, category: built ? '' : refusalCategory(reason), ms: Math.round(result.ms) });
+        process.stderr.write(built ? '.' : 'x');
+      }
+    }
+    process.stderr.write('\n');
+  }
+
+  // 4. Numbers.
+  const sum = (map, field) => [...map.values()].reduce((s, e) => s + e[field], 0);
+  const tp = sum(perRule, 'tp');
+  const fp = sum(perRule, 'fp');
+  const fn = sum(perRule, 'fn');
+  const extracted = modelRows.filter((m) => m.extracted).length;
+  const built = probes.filter((p) => p.built);
+  const refusals = new Map();
+  for (const p of probes.filter((q) => !q.built)) refusals.set(p.category, (refusals.get(p.category) ?? 0) + 1);
+  const builtTimes = built.map((p) => p.ms);
+  const projects = new Set(files.filter((f) => f.project).map((f) => `${f.repo}|${f.project}`));
+  const headline = {
+    files: files.length,
+    repositories: new Set(files.map((f) => f.repo)).size,
+    multiFileProjects: projects.size,
+    fileErrors,
+    instances: tp + fn,
+    truePositives: tp,
+    falseAlarms: fp,
+    misses: fn,
+    recall: ratio(tp, tp + fn),
+    precision: ratio(tp, tp + fp),
+    ambiguousJudged: files.reduce((s, f) => s + f.ambiguous.length, 0),
+    findingsOnAmbiguous: ambiguousHits.length,
+    modelsJudged: modelRows.length,
+    modelsExtracted: extracted,
+    modelsExtractedShare: ratio(extracted, modelRows.length),
+    analyzerModels: probes.length,
+    probeBuilt: built.length,
+    probeBuiltShare: ratio(built.length, probes.length),
+    probeFirstResultMsP50: percentile(builtTimes, 50),
+    probeFirstResultMsP95: percentile(builtTimes, 95),
+    checkMsPerRepoP50: Math.round(percentile(checkTimes.map((t) => t.ms), 50) ?? 0),
+    checkMsPerRepoMax: Math.round(Math.max(0, ...checkTimes.map((t) => t.ms))),
+  };
+  const results = {
+    measuredAt: new Date().toISOString(),
+    headline,
+    perRule: Object.fromEntries([...perRule].sort()),
+    perConstruct: Object.fromEntries([...perConstruct].sort()),
+    misses,
+    falseAlarms,
+    unjudged,
+    ambiguousHits,
+    models: modelRows,
+    probes,
+    refusals: Object.fromEntries(refusals),
+    checkTimes,
+  };
+  writeFileSync(outFile, `${JSON.stringify(results, null, 1)}\n`);
+  print(results);
+}
+
+function table(headers, rows) {
+  if (markdown) {
+    return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  }
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ');
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+function print(results) {
+  const h = results.headline;
+  console.log(table(['measure', 'value'], [
+    ['files / repositories / multi-file projects', `${h.files} / ${h.repositories} / ${h.multiFileProjects}`],
+    ['files the analyzer could not read', h.fileErrors],
+    ['real instances (judged)', h.instances],
+    ['found / missed / false alarms', `${h.truePositives} / ${h.misses} / ${h.falseAlarms}`],
+    ['recall (target >= 0.90)', pct(h.recall)],
+    ['precision (target >= 0.95)', pct(h.precision)],
+    ['ambiguous cases (excluded) / findings on them', `${h.ambiguousJudged} / ${h.findingsOnAmbiguous}`],
+    ['models extracted (target >= 97 %)', `${h.modelsExtracted} / ${h.modelsJudged} = ${pct(h.modelsExtractedShare)}`],
+    ['probe builds, of the models the analyzer extracts (target >= 90 %)', `${h.probeBuilt} / ${h.analyzerModels} = ${pct(h.probeBuiltShare)}`],
+    ['probe time to first result (steps=1, wasm, wall) p50 / p95', h.probeFirstResultMsP50 === null ? 'n/a' : `${(h.probeFirstResultMsP50 / 1000).toFixed(1)} s / ${(h.probeFirstResultMsP95 / 1000).toFixed(1)} s`],
+    ['check per repository folder, median / slowest', `${(h.checkMsPerRepoP50 / 1000).toFixed(1)} s / ${(h.checkMsPerRepoMax / 1000).toFixed(1)} s`],
+  ]));
+  console.log(`\nPer rule\n${table(['rule', 'found', 'missed', 'false', 'recall', 'precision'], Object.entries(results.perRule).map(([rule, e]) => [rule, e.tp, e.fn, e.fp, pct(ratio(e.tp, e.tp + e.fn)), pct(ratio(e.tp, e.tp + e.fp))]))}`);
+  console.log(`\nPer construct\n${table(['construct', 'files', 'found', 'missed', 'false', 'recall', 'precision', 'models extracted'], Object.entries(results.perConstruct).map(([c, e]) => [c, e.files, e.tp, e.fn, e.fp, pct(ratio(e.tp, e.tp + e.fn)), pct(ratio(e.tp, e.tp + e.fp)), e.models ? `${e.extracted}/${e.models}` : '-']))}`);
+  console.log(`\nMisses\n${table(['file', 'rule', 'lines', 'cause'], results.misses.map((m) => [`${m.repo}/${m.path}`, m.rule, m.lines.join(','), m.cause || m.note]))}`);
+  console.log(`\nFalse alarms\n${table(['file', 'rule', 'line', 'cause'], results.falseAlarms.map((f) => [`${f.repo}/${f.path}`, f.rule, f.line, f.cause || `(unjudged) ${f.message.slice(0, 90)}`]))}`);
+  const missed = results.models.filter((m) => !m.extracted);
+  console.log(`\nModels not extracted\n${table(['file', 'model', 'line'], missed.map((m) => [`${m.repo}/${m.path}`, m.name, m.line]))}`);
+  if (results.probes.length) {
+    console.log(`\nProbe refusals by reason\n${table(['reason', 'models'], Object.entries(results.refusals).sort((a, b) => b[1] - a[1]))}`);
+    const refused = results.probes.filter((p) => !p.built);
+    console.log(`\nProbe refusals\n${table(['file', 'model', 'line', 'reason'], refused.map((p) => [`${p.repo}/${p.path}`, p.model, p.line, p.reason.slice(0, 140)]))}`);
+  }
+  if (results.unjudged.length) console.log(`\n${results.unjudged.length} finding(s) not matched by a judgement: judge them in docs/accuracy/sample.json ("findings").`);
+}
+
+await main();
