@@ -194,17 +194,23 @@ async function main() {
         const result = await run(args, { cwd: join(filesRoot, repoFolder(entry.repo)), timeoutMs: probeTimeoutMs });
         let built = false;
         let reason = '';
+        let kind = '';
         if (result.timedOut) reason = `timed out after ${probeTimeoutMs / 1000} s`;
         else {
           try {
             const parsed = JSON.parse(result.stdout);
             built = Array.isArray(parsed.layers) && parsed.layers.length > 0;
-            if (!built) reason = 'no layers in the result';
+            if (typeof parsed.durationMs === 'number') result.durationMs = parsed.durationMs;
+            if (parsed.error) {
+              reason = String(parsed.error.message ?? '');
+              kind = String(parsed.error.kind ?? '');
+            } else if (!built) reason = 'no layers in the result';
           } catch {
             reason = (result.stderr.trim().split('\n').find((l) => l.trim()) ?? `exit ${result.code}`).replace(/^.*?: /, '');
           }
         }
-        probes.push({ repo: entry.repo, path: entry.path, model: model.name, line: locKey(model.cell, model.line), built, reason, category: built ? '' : refusalCategory(reason), ms: Math.round(result.ms) });
+        const category = built ? '' : refusalCategory(reason);
+        probes.push({ repo: entry.repo, path: entry.path, model: model.name, line: locKey(model.cell, model.line), built, kind, reason, category, ms: Math.round(result.ms), probeMs: result.durationMs });
         process.stderr.write(built ? '.' : 'x');
       }
     }
@@ -297,7 +303,7 @@ function print(results) {
   if (results.probes.length) {
     console.log(`\nProbe refusals by reason\n${table(['reason', 'models'], Object.entries(results.refusals).sort((a, b) => b[1] - a[1]))}`);
     const refused = results.probes.filter((p) => !p.built);
-    console.log(`\nProbe refusals\n${table(['file', 'model', 'line', 'reason'], refused.map((p) => [`${p.repo}/${p.path}`, p.model, p.line, p.reason.slice(0, 140)]))}`);
+    console.log(`\nProbe refusals\n${table(['file', 'model', 'line', 'kind', 'reason'], refused.map((p) => [`${p.repo}/${p.path}`, p.model, p.line, p.kind, p.reason.slice(0, 140)]))}`);
   }
   if (results.unjudged.length) console.log(`\n${results.unjudged.length} finding(s) not matched by a judgement: judge them in docs/accuracy/sample.json ("findings").`);
 }
