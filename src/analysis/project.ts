@@ -88,12 +88,15 @@ export class Project {
   /** Extraction results of a file, computed once per version. Extractor failures become notices. */
   private extracted(state: FileState): ExtractedFile {
     if (state.extracted) return state.extracted;
-    if (!state.parsed) return (state.extracted = { models: [], external: [] });
+    if (!state.parsed) return (state.extracted = { models: [], external: [], notes: [] });
     try {
       state.extracted = extractFile(state.parsed);
     } catch (err) {
       state.notices.push({ message: `Gradient Lens could not read the models in this file: ${err instanceof Error ? err.message : String(err)}`, range: null, severity: 'error' });
-      state.extracted = { models: [], external: [] };
+      state.extracted = { models: [], external: [], notes: [] };
+    }
+    for (const note of state.extracted.notes) {
+      state.notices.push({ message: `Line ${note.range.start.line + 1}: ${note.what}`, range: note.range, severity: 'information' });
     }
     for (const model of state.extracted.models) {
       for (const u of model.unsupported) {

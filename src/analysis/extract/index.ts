@@ -1,6 +1,7 @@
 /** All extractors of one file: models per framework, then the training pass. */
 import type { ModelIR } from '../../shared/ir';
 import type { PyFile } from '../python/file';
+import { EvalNotes, type EvalNote } from '../python/limits';
 import type { ExternalTraining, ModelExtractor } from './types';
 import { extractKeras } from './keras';
 import { extractTorch } from './torch';
@@ -11,10 +12,13 @@ const MODEL_EXTRACTORS: readonly ModelExtractor[] = [extractKeras, extractTorch]
 export interface ExtractedFile {
   models: ModelIR[];
   external: ExternalTraining[];
+  /** Limits reached and constructs the evaluation could not follow, each with its line. */
+  notes: EvalNote[];
 }
 
 export function extractFile(file: PyFile): ExtractedFile {
-  const models = MODEL_EXTRACTORS.flatMap((extract) => extract(file));
+  const notes = new EvalNotes();
+  const models = MODEL_EXTRACTORS.flatMap((extract) => extract(file, notes));
   const external = extractTraining(file, models);
-  return { models, external };
+  return { models, external, notes: notes.notes };
 }

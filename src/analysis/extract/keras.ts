@@ -34,7 +34,7 @@ import { ExtractionState } from './keras/state';
 import { extractSubclass } from './keras/subclass';
 import { KerasSymbols } from './keras/symbols';
 import { evaluateWith } from './keras/context';
-import { callArgs } from './keras/memo';
+import { callArgs } from '../python/syntax-cache';
 import { OPAQUE, type Value } from './keras/values';
 import type { ModelExtractor } from './types';
 

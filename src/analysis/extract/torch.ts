@@ -6,4 +6,4 @@
 import type { ModelExtractor } from './types';
 import { extractTorchModels, usesTorch } from './torch/models';
 
-export const extractTorch: ModelExtractor = (file) => (usesTorch(file) ? extractTorchModels(file) : []);
+export const extractTorch: ModelExtractor = (file, notes) => (usesTorch(file) ? extractTorchModels(file, notes) : []);

@@ -1,9 +1,13 @@
 /** The extractor contract: syntax -> ModelIR[]. One extractor per framework, one training pass. */
 import type { ModelIR, TrainingIR } from '../../shared/ir';
 import type { PyFile } from '../python/file';
+import type { EvalNotes } from '../python/limits';
 
-/** Finds the models a file defines (framework-specific). Training facts are filled in by the training pass. */
-export type ModelExtractor = (file: PyFile) => ModelIR[];
+/**
+ * Finds the models a file defines (framework-specific). Training facts are filled in by the training
+ * pass. What the evaluation could not follow (limits reached, constructs not evaluated) goes to `notes`.
+ */
+export type ModelExtractor = (file: PyFile, notes?: EvalNotes) => ModelIR[];
 
 /**
  * Training facts about a model this file does not define but imports, e.g. train.py does

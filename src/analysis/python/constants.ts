@@ -5,6 +5,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import { assignmentOf, namedChildren, stringValue, unparen } from './syntax';
+import { LIMITS } from './limits';
 
 export type ConstValue = number | string | boolean | null | ConstValue[];
 
@@ -259,7 +260,7 @@ export class Scope {
    * The values a `for` loop / comprehension iterates over when its bounds are constant:
    * range(n), range(a, b[, step]), a constant list/tuple. Undefined otherwise. Capped to stay sane.
    */
-  iteration(iterable: Node, cap = 256): ConstValue[] | undefined {
+  iteration(iterable: Node, cap: number = LIMITS.loopIterations): ConstValue[] | undefined {
     const n = unparen(iterable);
     if (n.type === 'call' && n.childForFieldName('function')?.text === 'range') {
       const args = n.childForFieldName('arguments');

@@ -92,8 +92,10 @@ describe('torch nn.Module: residual blocks (ResNet)', async () => {
 
   it('extracts the block class on its own, with unknown sizes left null rather than guessed', () => {
     const block = model(models, 'BasicBlock');
-    expect(kinds(block)).toEqual(['conv2d', 'batchnorm', 'activation:relu', 'conv2d', 'batchnorm', 'add', 'activation:relu']);
-    expect(block.layers[0]).toMatchObject({ inFeatures: null, units: null, fanIn: null });
+    // The skip connection reads the block's input: the input is a layer, so the Add keeps both edges.
+    expect(kinds(block)).toEqual(['input', 'conv2d', 'batchnorm', 'activation:relu', 'conv2d', 'batchnorm', 'add', 'activation:relu']);
+    expect(block.layers[1]).toMatchObject({ inFeatures: null, units: null, fanIn: null, inputs: ['L0'] });
+    expect(block.layers[6]!.inputs).toEqual(['L5', 'L0']);
   });
 });
 
@@ -263,7 +265,7 @@ class Deep(nn.Module):
     expect(m!.unsupported[0]!.what).toMatch(/loop with non-constant bounds/);
   });
 
-  it('follows the first branch when a condition is unknown, never both', async () => {
+  it('explores both branches of a condition whose value is unknown, marking their layers conditional', async () => {
     const [m] = await extractTorchFrom(`
 import torch
 import torch.nn as nn
@@ -281,7 +283,37 @@ class Net(nn.Module):
             x = torch.tanh(x)
         return x
 `);
+    expect(kinds(m!)).toEqual(['dense', 'activation:sigmoid', 'activation:tanh']);
+    const [fc, sigmoid, tanh] = m!.layers;
+    // Each branch reads the dense output; neither follows the other.
+    expect(sigmoid!.inputs).toEqual([fc!.id]);
+    expect(tanh!.inputs).toEqual([fc!.id]);
+    expect(fc!.params.conditional).toBeUndefined();
+    expect(sigmoid!.params.conditional).toBe(true);
+    expect(tanh!.params.conditional).toBe(true);
+  });
+
+  it('takes the branch of a known condition only, unmarked', async () => {
+    const [m] = await extractTorchFrom(`
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self, squash=True):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.squash = squash
+
+    def forward(self, x):
+        x = self.fc(x)
+        if self.squash:
+            x = torch.sigmoid(x)
+        else:
+            x = torch.tanh(x)
+        return x
+`);
     expect(kinds(m!)).toEqual(['dense', 'activation:sigmoid']);
+    expect(m!.layers.every((l) => l.params.conditional === undefined)).toBe(true);
   });
 
   it('accepts torch.nn.Module, LightningModule and base classes of the same file', async () => {

@@ -7,7 +7,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { ActivationIR, ActivationName } from '../../../shared/ir';
 import { argument, rangeOf, unparen } from '../../python/syntax';
-import { callArgs } from './memo';
+import { callArgs } from '../../python/syntax-cache';
 import { evaluateArg, numberArg, type ArgContext } from './context';
 import { lastSegment, modulePart } from './symbols';
 import { layerSpec } from './catalog';

@@ -8,7 +8,7 @@ import { rangeOf } from '../../python/syntax';
 import { makeLayer } from '../builders';
 import { Executor, mergeMarks, type CallValues, NO_ARGUMENTS, MAX_INLINE_DEPTH } from './executor';
 import { buildLayer } from './layers';
-import { callArgs } from './memo';
+import { callArgs } from '../../python/syntax-cache';
 import { OPAQUE, producersOf, type FlowMarks, type GraphNode, type LayerFactory, type SequentialBuilder, type Value } from './values';
 
 /**

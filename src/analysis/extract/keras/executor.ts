@@ -8,8 +8,9 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { ConstValue, Scope } from '../../python/constants';
+import { LIMITS } from '../../python/limits';
 import { namedChildren, rangeOf, unparen } from '../../python/syntax';
-import { callArgs, dotted as nameOf } from './memo';
+import { callArgs, dotted as nameOf } from '../../python/syntax-cache';
 import { isKerasLayerPath } from './activations';
 import { layerSpec } from './catalog';
 import { evaluateWith, type ArgContext } from './context';
@@ -23,10 +24,9 @@ import { OPAQUE, type FlowMarks, type GraphNode, type SequentialBuilder, type Va
 const SHADOW = undefined as unknown as ConstValue;
 
 /** How deep helper functions / methods / custom layers are inlined. */
-export const MAX_INLINE_DEPTH = 6;
+export const MAX_INLINE_DEPTH = LIMITS.inlineDepth;
 
-/** How deep expressions are followed. */
-const MAX_EXPRESSION_DEPTH = 150;
+const MAX_EXPRESSION_DEPTH = LIMITS.expressionDepth;
 
 export interface ExecutorOptions {
   /** `self.*` attributes: shared between the methods of one instance. */
@@ -369,7 +369,7 @@ export class Executor {
   }
 
   /** The values a loop iterates over when they are statically known; undefined otherwise. */
-  private iterate(node: Node, cap = 256): Value[] | undefined {
+  private iterate(node: Node, cap: number = LIMITS.loopIterations): Value[] | undefined {
     const n = unparen(node);
     if (n.type === 'call') {
       const fn = n.childForFieldName('function')?.text;

@@ -7,7 +7,7 @@ import type { Node } from 'web-tree-sitter';
 import type { InitializerIR, LayerIR, Range } from '../../../shared/ir';
 import type { ConstValue } from '../../python/constants';
 import { argument, rangeOf, type CallArguments } from '../../python/syntax';
-import { callArgs } from './memo';
+import { callArgs } from '../../python/syntax-cache';
 import { makeLayer } from '../builders';
 import { kerasDefaultBias, kerasDefaultEmbedding, kerasDefaultKernel, kerasDefaultRecurrent } from '../defaults';
 import type { Shape } from '../shapes';

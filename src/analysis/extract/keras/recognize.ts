@@ -10,7 +10,7 @@ import { activationFunctionName, activationFunctionParams, isKerasLayerPath } fr
 import { layerSpec, MERGE_FUNCTIONS } from './catalog';
 import type { Executor } from './executor';
 import { buildLayer } from './layers';
-import { callArgs } from './memo';
+import { callArgs } from '../../python/syntax-cache';
 import { lastSegment, modulePart } from './symbols';
 import { OPAQUE, producersOf, type GraphNode, type SequentialBuilder, type Value } from './values';
 

@@ -7,7 +7,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { PyFile } from '../../python/file';
 import { canonicalQualified } from '../../python/imports';
-import { dotted as dottedOnce } from './memo';
+import { dotted as dottedOnce } from '../../python/syntax-cache';
 import type { Outline } from './outline';
 import { layerSpec, MERGE_FUNCTIONS } from './catalog';
 

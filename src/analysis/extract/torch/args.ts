@@ -11,6 +11,8 @@ export interface Args {
   keywords: Map<string, Value>;
   /** A splat whose contents are unknown: positions after it are unknown. */
   partial: boolean;
+  /** Parameters not given are unknown rather than their defaults (a model's forward called by unknown code). */
+  optionalUnknown?: boolean;
 }
 
 export const noArgs = (): Args => ({ positional: [], keywords: new Map(), partial: false });

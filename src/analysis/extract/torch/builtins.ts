@@ -2,6 +2,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Scope } from '../../python/constants';
 import type { Args } from './args';
+import { LIMITS } from '../../python/limits';
 import { str, truthy } from './constops';
 import { isInstance, typeOf } from './introspect';
 import { UNKNOWN, constOf, constant, type Value } from './values';
@@ -9,8 +10,7 @@ import { UNKNOWN, constOf, constant, type Value } from './values';
 /** Builtin names the interpreter knows (when the file does not shadow them). */
 export const BUILTINS = new Set(['range', 'len', 'list', 'tuple', 'zip', 'enumerate', 'reversed', 'int', 'float', 'str', 'isinstance', 'type', 'getattr', 'setattr', 'hasattr', 'dict', 'sorted', 'min', 'max', 'abs', 'round', 'sum', 'print', 'super', 'bool']);
 
-/** Longest constant sequence a loop or range() is unrolled over. */
-export const MAX_ITERATIONS = 256;
+const MAX_ITERATIONS = LIMITS.loopIterations;
 
 /** What builtins need from the interpreter. */
 export interface BuiltinEnv {

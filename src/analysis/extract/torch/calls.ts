@@ -123,6 +123,8 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
     const slot = buildLayer(qualified, { name: layerName, spelling, call: n, args: argReader(args) });
     const made = slot ?? unknownLayer(spelling, n, `layer ${spelling}`);
     made.layer.unrolled = f.unroll;
+    // Made on a branch of a condition whose value is unknown: possibly absent.
+    if (interp.conditional > 0) made.layer.params.conditional = true;
     return { t: 'layer', slot: made };
   }
   if (f.trace) {

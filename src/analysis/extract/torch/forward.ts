@@ -35,7 +35,7 @@ export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f
     case 'instance': {
       const forward = interp.findMethod(module.inst.cls, 'forward');
       if (forward) {
-        return interp.callFunction(forward.def, interp.withSelf(args, module.inst), forward.owner, f, () => ({ t: 'tensor', from: [MODEL_INPUT] }));
+        return interp.callFunction(forward.def, interp.withSelf(args, module.inst), forward.owner, f, () => ({ t: 'tensor', from: [] }));
       }
       if (module.inst.seqItems) return apply(interp, { t: 'seq', items: module.inst.seqItems, names: module.inst.seqNames, origin: null }, args, n, f);
       return barrier(interp, n, `module ${module.inst.cls.name} without forward()`, args, f);

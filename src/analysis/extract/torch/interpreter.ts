@@ -9,18 +9,22 @@
 import type { Node } from 'web-tree-sitter';
 import { Scope, type ConstValue } from '../../python/constants';
 import type { PyFile } from '../../python/file';
-import { namedChildren, stringValue } from '../../python/syntax';
+import { namedChildren, rangeOf, stringValue } from '../../python/syntax';
+import type { EvalNotes } from '../../python/limits';
 import type { ArgList, Args } from './args';
-import { BUILTINS, MAX_ITERATIONS, callBuiltin } from './builtins';
+import { BUILTINS, callBuiltin } from './builtins';
+import { LIMITS } from '../../python/limits';
+
+const MAX_ITERATIONS = LIMITS.loopIterations;
 import { libraryCall, methodCall, sequentialOf } from './calls';
 import { classAttribute, classFields, isModuleClass } from './classes';
 import { arithmetic, compare, str, truthy } from './constops';
 import { hasTensor } from './flow';
 import { apply, barrier, mergeTensors } from './forward';
 import { classNameOf, cloneValue, paramOf, sameClass, sizeAttribute } from './introspect';
-import { SyntaxCache } from './syntax-cache';
+import { SyntaxCache } from '../../python/syntax-cache';
 import type { Trace } from './trace';
-import { UNKNOWN, constOf, constant, type ClassInfo, type Instance, type Value } from './values';
+import { UNKNOWN, constOf, constant, mergeValues, type ClassInfo, type Instance, type Value } from './values';
 
 /** Shared state of one file's interpretation. */
 export interface Context {
@@ -33,6 +37,8 @@ export interface Context {
   sequentials: Map<number, { call: Node; value: Value }>;
   /** User module instantiations outside module methods, by class, then call node id. */
   instances: Map<ClassInfo, Map<number, Instance>>;
+  /** Limits reached and constructs not evaluated, for the file's notices. */
+  notes: EvalNotes;
 }
 
 export interface Frame {
@@ -44,16 +50,18 @@ export interface Frame {
   depth: number;
   unroll: { index: number; count: number } | null;
   trace: Trace | null;
+  /**
+   * Values returned on paths that ended under a condition whose value is unknown; the call's result
+   * merges them with the value returned at the end. Shared by the frames forked for branches.
+   */
+  returns?: Value[];
 }
 
 type Flow = { kind: 'return'; value: Value } | { kind: 'break' } | { kind: 'continue' } | undefined;
 
-
-const MAX_DEPTH = 10;
-/** Statements one file's interpretation may execute (unrolled loops count every iteration). */
-const MAX_STEPS = 100_000;
-/** Iterations nested constant loops may unroll together; beyond it a loop counts as unbounded. */
-const MAX_UNROLLED = 4096;
+const MAX_DEPTH = LIMITS.callDepth;
+const MAX_STEPS = LIMITS.steps;
+const MAX_UNROLLED = LIMITS.unrolledIterations;
 
 /** Whether a function definition carries a decorator such as @staticmethod. */
 export function decoratedWith(def: Node, decorator: string): boolean {
@@ -68,6 +76,12 @@ function shadow(scope: Scope, name: string, value: ConstValue | undefined): Scop
   return scope.with(name, value as ConstValue);
 }
 
+/** Replaces a map's entries in place (instances keep their attribute map). */
+function resetMap<K, V>(target: Map<K, V>, entries: Map<K, V>): void {
+  target.clear();
+  for (const [k, v] of entries) target.set(k, v);
+}
+
 /** Words without which a function cannot build, register or initialize torch modules. */
 const MODULE_WORDS = /\b(nn|Sequential|ModuleList|ModuleDict|OrderedDict|init|apply|modules|children|parameters|named_parameters|named_modules|add_module|register_module|weight|bias|deepcopy|Linear|LSTM|GRU|RNN|Embedding)\b|\bConv|Norm\d?d?\b|_\(/;
 
@@ -80,6 +94,8 @@ export class Interpreter {
   private steps = 0;
   private readonly classAttrs = new Map<ClassInfo, Map<string, Value>>();
   private unrolledProduct = 1;
+  /** How many branches of unknown conditions enclose the code being evaluated (their layers are conditional). */
+  conditional = 0;
   private readonly namePattern: RegExp | null;
 
   constructor(readonly ctx: Context) {
@@ -143,7 +159,11 @@ export class Interpreter {
 
   /** Runs a function or method. `positional` includes `self` for methods. */
   callFunction(def: Node, args: Args, owner: ClassInfo | null, caller: Frame, argumentsForRequired?: (name: string) => Value): Value {
-    if (caller.depth >= MAX_DEPTH) return UNKNOWN;
+    if (caller.depth >= MAX_DEPTH) {
+      const name = this.s.field(def, 'name');
+      this.ctx.notes.limit('recursion', `${name?.text ?? 'function'}()`, rangeOf(name ?? def));
+      return UNKNOWN;
+    }
     if (!owner && !caller.trace && !this.relevant(def)) return UNKNOWN;
     const body = this.s.field(def, 'body');
     if (!body) return UNKNOWN;
@@ -170,14 +190,17 @@ export class Interpreter {
       if (value === undefined && !rest && index < args.positional.length) value = args.positional[index];
       else if (value === undefined && !rest && args.partial) value = UNKNOWN;
       if (!rest) index++;
-      if (value === undefined) value = defaultNode ? this.eval(defaultNode, defaults) : argumentsForRequired ? argumentsForRequired(name) : UNKNOWN;
+      // The model's own entry point (forward called by unknown code): optional parameters are unknown, not their defaults.
+      if (value === undefined) value = defaultNode ? (args.optionalUnknown ? UNKNOWN : this.eval(defaultNode, defaults)) : argumentsForRequired ? argumentsForRequired(name) : UNKNOWN;
       this.bind(f, name, value);
     }
     const first = args.positional[0];
     if (owner && first?.t === 'instance') f.self = first.inst;
     this.ctx.entered.add(def.id);
+    f.returns = [];
     const flow = this.execBlock(body, f);
-    return flow?.kind === 'return' ? flow.value : constant(null);
+    const last = flow?.kind === 'return' ? flow.value : constant(null);
+    return f.returns.length ? mergeValues([...f.returns, last]) : last;
   }
 
   /** A method by MRO (same-file bases), with the class that defines it. */
@@ -192,7 +215,10 @@ export class Interpreter {
   }
 
   instantiate(cls: ClassInfo, call: Node | null, args: Args, f: Frame): Value {
-    if (f.depth >= MAX_DEPTH) return { t: 'opaque', node: call ?? cls.node, what: `${cls.name} nested too deeply` };
+    if (f.depth >= MAX_DEPTH) {
+      this.ctx.notes.limit('recursion', `${cls.name}(...)`, rangeOf(call ?? cls.node));
+      return { t: 'opaque', node: call ?? cls.node, what: `${cls.name} nested too deeply` };
+    }
     const inst: Instance = { cls, attrs: new Map(), seqItems: cls.torchBase === 'torch.nn.Sequential' ? [] : null, seqNames: [] };
     const self: Value = { t: 'instance', inst };
     const init = this.findMethod(cls, '__init__');
@@ -234,8 +260,11 @@ export class Interpreter {
   }
 
   private execStatement(stmt: Node, f: Frame): Flow {
-    // A hard budget per file: whatever remains unexecuted simply stays unknown.
-    if (++this.steps > MAX_STEPS) return undefined;
+    // A hard budget per file: whatever remains unexecuted stays unknown, with one note where it ran out.
+    if (++this.steps > MAX_STEPS) {
+      if (this.steps === MAX_STEPS + 1) this.ctx.notes.limit('steps', stmt.text.split('\n')[0] ?? '', rangeOf(stmt));
+      return undefined;
+    }
     switch (this.s.type(stmt)) {
       case 'expression_statement': {
         for (const expr of this.s.kids(stmt)) this.execExpression(expr, f);
@@ -293,25 +322,78 @@ export class Interpreter {
     return flow?.kind === 'return' ? flow : undefined;
   }
 
+  /**
+   * `if` / `elif` / `else`. Known conditions pick their branch. From the first condition whose value
+   * is unknown on, every remaining branch is explored (plus the implicit empty `else`) on a fork of
+   * the frame, and the forks are merged: names that differ become the merge of their values, layers
+   * made or applied on a branch are marked conditional, and a branch that returns adds its value to
+   * the call's possible results.
+   */
   private execIf(stmt: Node, f: Frame): Flow {
-    const condition = this.s.field(stmt, 'condition');
-    const truth = condition ? this.truth(this.eval(condition, f)) : undefined;
-    const consequence = this.s.field(stmt, 'consequence');
-    // Unknown conditions follow the first branch: one consistent path, never a mix of both.
-    if (truth !== false) return consequence ? this.execBlock(consequence, f) : undefined;
+    const branches: { cond: Node | null; body: Node | null }[] = [{ cond: this.s.field(stmt, 'condition'), body: this.s.field(stmt, 'consequence') }];
     for (const alt of stmt.childrenForFieldName('alternative')) {
       if (!alt) continue;
-      if (this.s.type(alt) === 'elif_clause') {
-        const c = this.s.field(alt, 'condition');
-        const t = c ? this.truth(this.eval(c, f)) : undefined;
-        if (t === false) continue;
-        const body = this.s.field(alt, 'consequence');
-        return body ? this.execBlock(body, f) : undefined;
-      }
-      const body = this.s.field(alt, 'body') ?? this.s.kids(alt).find((c) => this.s.type(c) === 'block');
-      return body ? this.execBlock(body, f) : undefined;
+      if (this.s.type(alt) === 'elif_clause') branches.push({ cond: this.s.field(alt, 'condition'), body: this.s.field(alt, 'consequence') });
+      else branches.push({ cond: null, body: this.s.field(alt, 'body') ?? this.s.kids(alt).find((c) => this.s.type(c) === 'block') ?? null });
+    }
+    for (let i = 0; i < branches.length; i++) {
+      const { cond, body } = branches[i]!;
+      const truth = cond ? this.truth(this.eval(cond, f)) : true;
+      if (truth === false) continue;
+      if (truth === true) return body ? this.execBlock(body, f) : undefined;
+      const paths = branches.slice(i);
+      if (paths[paths.length - 1]!.cond !== null) paths.push({ cond: null, body: null });
+      return this.explore(paths.map((p) => p.body), f);
     }
     return undefined;
+  }
+
+  /** Runs each body on a fork of `f` (null: a path that does nothing) and merges the forks back into `f`. */
+  private explore(bodies: (Node | null)[], f: Frame): Flow {
+    f.returns ??= [];
+    const ends: Map<string, Value>[] = [];
+    const returned: Value[] = [];
+    let breaks = 0;
+    if (f.trace) f.trace.conditional++;
+    this.conditional++;
+    // The module being built: each branch starts from its attributes as they were, and they merge too.
+    const self = f.self;
+    const attrsBefore = self ? new Map(self.attrs) : null;
+    const attrEnds: Map<string, Value>[] = [];
+    try {
+      for (const body of bodies) {
+        if (self && attrsBefore) resetMap(self.attrs, attrsBefore);
+        const fork: Frame = { ...f, locals: new Map(f.locals) };
+        const flow = body ? this.execBlock(body, fork) : undefined;
+        if (self) attrEnds.push(new Map(self.attrs));
+        if (flow?.kind === 'return') returned.push(flow.value);
+        else {
+          if (flow?.kind === 'break') breaks++;
+          ends.push(fork.locals);
+        }
+      }
+    } finally {
+      if (f.trace) f.trace.conditional--;
+      this.conditional--;
+    }
+    if (self && attrsBefore) {
+      const merged = new Map<string, Value>();
+      for (const name of new Set([...attrsBefore.keys(), ...attrEnds.flatMap((m) => [...m.keys()])])) {
+        const values = attrEnds.map((m) => m.get(name) ?? attrsBefore.get(name)).filter((v): v is Value => v !== undefined);
+        merged.set(name, mergeValues(values));
+      }
+      resetMap(self.attrs, merged);
+    }
+    if (ends.length === 0) return { kind: 'return', value: mergeValues(returned) };
+    f.returns.push(...returned);
+    const names = new Set(ends.flatMap((m) => [...m.keys()]));
+    for (const name of names) {
+      const before = f.locals.get(name);
+      const values = ends.map((m) => m.get(name) ?? before ?? UNKNOWN);
+      const merged = mergeValues(values);
+      if (merged !== before) this.bind(f, name, merged);
+    }
+    return breaks === ends.length ? { kind: 'break' } : undefined;
   }
 
   private execFor(stmt: Node, f: Frame): Flow {
@@ -321,7 +403,10 @@ export class Interpreter {
     if (!left || !right || !body) return undefined;
     let items = this.iterate(this.eval(right, f));
     // Nested constant loops multiply: past the cap (or the file's budget) the loop counts as unbounded.
-    if (items && (this.unrolledProduct * items.length > MAX_UNROLLED || this.steps > MAX_STEPS / 2)) items = undefined;
+    if (items && (this.unrolledProduct * items.length > MAX_UNROLLED || this.steps > MAX_STEPS / 2)) {
+      this.ctx.notes.limit('loop', `for ${left.text} in ${right.text}`, rangeOf(stmt));
+      items = undefined;
+    }
     if (!items) {
       if (f.trace) {
         this.assign(left, UNKNOWN, f);

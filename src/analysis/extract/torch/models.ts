@@ -22,10 +22,12 @@ import { makeModel } from '../builders';
 import { propagateShapes } from '../shapes';
 import { findFunctions, findModuleClasses, isModuleClass } from './classes';
 import { apply } from './forward';
+import { producers } from './flow';
 import { Interpreter, type Context } from './interpreter';
 import { MODEL_INPUT, Trace } from './trace';
-import { nameLeaves, type ClassInfo, type Instance, type Value } from './values';
+import { leafSlots, nameLeaves, type ClassInfo, type Instance, type Value } from './values';
 import { Scope } from '../../python/constants';
+import { EvalNotes } from '../../python/limits';
 
 const NO_ARGS = () => ({ positional: [], keywords: new Map(), partial: false });
 const INPUT: Value = { t: 'tensor', from: [MODEL_INPUT] };
@@ -114,11 +116,11 @@ function nestedOrigins(value: Value, into: Set<number>, top = true): void {
   }
 }
 
-export function extractTorchModels(file: PyFile): ModelIR[] {
+export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNotes()): ModelIR[] {
   const classes = findModuleClasses(file);
   const moduleClasses = [...classes.values()].filter(isModuleClass);
   const functions = findFunctions(file);
-  const ctx: Context = { file, classes, functions, entered: new Set(), sequentials: new Map(), instances: new Map() };
+  const ctx: Context = { file, classes, functions, entered: new Set(), sequentials: new Map(), instances: new Map(), notes };
   const interp = new Interpreter(ctx);
   const moduleFrame = interp.moduleFrame();
   const guarded = (run: () => void) => {
@@ -127,6 +129,7 @@ export function extractTorchModels(file: PyFile): ModelIR[] {
     } catch (error) {
       // One construct the interpreter trips on must not cost the rest of the file.
       if (process.env.GRADIENT_LENS_DEBUG) console.error(`torch extractor: ${file.path}:`, error);
+      notes.add(`the PyTorch reader stopped on an internal error (${error instanceof Error ? error.message : String(error)}); models of this file may be incomplete`, rangeOf(file.root));
     }
   };
 
@@ -166,11 +169,11 @@ export function extractTorchModels(file: PyFile): ModelIR[] {
   for (const { value } of ctx.sequentials.values()) nestedOrigins(value, nested);
 
   const models: ModelIR[] = [];
-  const build = (root: Value, style: ModelStyle, naming: Naming, range: Node, run: (trace: Trace) => void) => {
+  const build = (root: Value, style: ModelStyle, naming: Naming, range: Node, run: (trace: Trace) => Value) => {
     const trace = new Trace();
     nameLeaves(root);
-    run(trace);
-    const { layers, isGraph } = trace.layers();
+    const output = run(trace);
+    const { layers, isGraph } = trace.layers(rangeOf(naming.nameNode), producers(output));
     // Nothing understood (e.g. a subclass of nn.Linear whose forward calls F.linear): not a model to report on.
     if (layers.every((l) => l.kind === 'unknown')) return;
     const model = makeModel({ name: naming.name, framework: 'torch', style, file: file.path, range: rangeOf(range), nameRange: rangeOf(naming.nameNode), layers, exports: naming.exports, isGraph });
@@ -186,10 +189,23 @@ export function extractTorchModels(file: PyFile): ModelIR[] {
     const nameNode = cls.node.childForFieldName('name');
     if (!inst || !nameNode) continue;
     const forward = interp.findMethod(cls, 'forward');
-    if (!forward && !inst.seqItems) continue;
+    if (!forward && !inst.seqItems) {
+      // No forward (and not a base another class completes): the layers in registration order, said in a note.
+      if (moduleClasses.some((other) => other.bases.includes(cls))) continue;
+      const registered: Value = { t: 'seq', items: leafSlots({ t: 'instance', inst }).map(({ slot }): Value => ({ t: 'layer', slot })), names: [], origin: null };
+      if (registered.t !== 'seq' || !registered.items.some((v) => v.t === 'layer' && v.slot.layer.kind !== 'unknown')) continue;
+      notes.add(`${cls.name} has no forward(): its layers are read in the order __init__ registers them`, rangeOf(nameNode));
+      guarded(() =>
+        build({ t: 'instance', inst }, 'torch-module', { name: cls.name, nameNode, exports: [cls.name] }, cls.node, (trace) => {
+          return apply(interp, registered, { positional: [INPUT], keywords: new Map(), partial: false }, cls.node, { ...moduleFrame, trace });
+        }),
+      );
+      continue;
+    }
     guarded(() =>
       build({ t: 'instance', inst }, 'torch-module', { name: cls.name, nameNode, exports: [cls.name] }, cls.node, (trace) => {
-        apply(interp, { t: 'instance', inst }, { positional: [INPUT], keywords: new Map(), partial: false }, cls.node, { ...moduleFrame, trace });
+        // Called by code we do not see: optional parameters of forward are unknown, not their defaults.
+        return apply(interp, { t: 'instance', inst }, { positional: [INPUT], keywords: new Map(), partial: false, optionalUnknown: true }, cls.node, { ...moduleFrame, trace });
       }),
     );
   }
@@ -199,7 +215,7 @@ export function extractTorchModels(file: PyFile): ModelIR[] {
   for (const { call, value } of roots) {
     guarded(() =>
       build(value, 'torch-sequential', sequentialNaming(call), call, (trace) => {
-        apply(interp, value, { positional: [INPUT], keywords: new Map(), partial: false }, call, { ...moduleFrame, trace });
+        return apply(interp, value, { positional: [INPUT], keywords: new Map(), partial: false }, call, { ...moduleFrame, trace });
       }),
     );
   }

@@ -4,6 +4,8 @@
  */
 import type { LayerIR, Range } from '../../../shared/ir';
 import type { Slot } from './values';
+import { LIMITS } from '../../python/limits';
+import { makeLayer } from '../builders';
 
 export const MODEL_INPUT = -1;
 
@@ -11,18 +13,25 @@ export interface TraceNode {
   slot: Slot;
   /** Producing node indices (MODEL_INPUT for the model input). */
   inputs: number[];
+  /** Applied on a branch of a condition whose value is unknown: possibly absent. */
+  conditional: boolean;
 }
 
 export class Trace {
   readonly nodes: TraceNode[] = [];
   readonly unsupported: { what: string; range: Range }[] = [];
+  /** Depth of branches of unknown conditions around the code being traced. */
+  conditional = 0;
   /** Hard cap so that pathological unrolling cannot blow up memory. */
-  static readonly MAX_NODES = 4000;
+  static readonly MAX_NODES = LIMITS.traceNodes;
 
   /** Adds a node fed by `inputs`; returns its index, or null when the cap is reached. */
   add(slot: Slot, inputs: number[]): number | null {
-    if (this.nodes.length >= Trace.MAX_NODES) return null;
-    this.nodes.push({ slot, inputs: [...new Set(inputs)] });
+    if (this.nodes.length >= Trace.MAX_NODES) {
+      this.note(`more than ${Trace.MAX_NODES} layer applications; the rest of the model is left out`, slot.layer.range);
+      return null;
+    }
+    this.nodes.push({ slot, inputs: [...new Set(inputs)], conditional: this.conditional > 0 });
     if (slot.unsupported) this.note(slot.unsupported, slot.layer.range);
     return this.nodes.length - 1;
   }
@@ -33,17 +42,46 @@ export class Trace {
 
   /**
    * The IR layers (copies of the slots, so a layer called twice appears twice) and whether the data
-   * flow is a graph rather than a chain in execution order.
+   * flow is a graph rather than a chain in execution order. When the model input feeds a layer other
+   * than the first, or feeds one beside another layer (a skip connection from the input), the input
+   * becomes a layer of its own (`input`, located at `inputRange`) so that no edge is lost.
+   * With `outputs` (the nodes that produced the returned value), work done on a branch of an unknown
+   * condition that never reaches the output (a loss computed `if targets is not None`) is left out.
    */
-  layers(): { layers: LayerIR[]; isGraph: boolean } {
-    let isGraph = false;
-    const layers = this.nodes.map((node, i) => {
-      const inputs = node.inputs.filter((k) => k !== MODEL_INPUT);
-      const chained = i === 0 ? inputs.length === 0 : inputs.length === 1 && inputs[0] === i - 1;
+  layers(inputRange: Range, outputs: number[] | null = null): { layers: LayerIR[]; isGraph: boolean } {
+    const all = this.nodes;
+    let nodes = all;
+    if (outputs && all.some((n) => n.conditional)) {
+      const reaches = new Set<number>();
+      const stack = outputs.filter((k) => k >= 0);
+      while (stack.length) {
+        const k = stack.pop()!;
+        if (reaches.has(k)) continue;
+        reaches.add(k);
+        for (const i of all[k]?.inputs ?? []) if (i >= 0) stack.push(i);
+      }
+      const index = new Map<number, number>();
+      nodes = [];
+      all.forEach((node, k) => {
+        if (node.conditional && !reaches.has(k)) return;
+        index.set(k, nodes.length);
+        nodes.push(node);
+      });
+      nodes = nodes.map((node) => ({ ...node, inputs: node.inputs.flatMap((i) => (i === MODEL_INPUT ? [i] : index.has(i) ? [index.get(i)!] : [])) }));
+    }
+    const explicitInput = nodes.some((node, i) => node.inputs.includes(MODEL_INPUT) && (i > 0 || node.inputs.length > 1));
+    const shift = explicitInput ? 1 : 0;
+    const id = (k: number) => (k === MODEL_INPUT ? 'L0' : `L${k + shift}`);
+    let isGraph = explicitInput;
+    const layers = nodes.map((node, i) => {
+      const inputs = explicitInput ? node.inputs : node.inputs.filter((k) => k !== MODEL_INPUT);
+      const chained = i === 0 ? inputs.length === 0 || (explicitInput && inputs.length === 1 && inputs[0] === MODEL_INPUT) : inputs.length === 1 && inputs[0] === i - 1;
       const kind = node.slot.layer.kind;
       if (!chained || kind === 'add' || kind === 'concat' || kind === 'multiply') isGraph = true;
-      return { ...node.slot.layer, params: { ...node.slot.layer.params }, inputs: inputs.map((k) => `L${k}`) };
+      const params = node.conditional ? { ...node.slot.layer.params, conditional: true } : { ...node.slot.layer.params };
+      return { ...node.slot.layer, params, inputs: inputs.map(id) };
     });
+    if (explicitInput) layers.unshift(makeLayer({ kind: 'input', className: 'input', range: inputRange }));
     return { layers, isGraph };
   }
 }

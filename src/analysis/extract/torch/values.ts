@@ -141,3 +141,21 @@ export function nameLeaves(value: Value): void {
     else leaf.name = path;
   }
 }
+
+/**
+ * One value for what several paths of an unknown condition produced: the value itself when they agree,
+ * tensors merged by their producers, the first module value when modules differ (its layers carry the
+ * conditional mark), unknown otherwise.
+ */
+export function mergeValues(values: Value[]): Value {
+  const first = values[0];
+  if (!first) return UNKNOWN;
+  if (values.every((v) => v === first)) return first;
+  const consts = values.map(constOf);
+  if (consts.every((c) => c !== undefined && JSON.stringify(c) === JSON.stringify(consts[0]))) return first;
+  if (values.every((v) => v.t === 'tensor')) {
+    const tensors = values as Extract<Value, { t: 'tensor' }>[];
+    return { t: 'tensor', from: [...new Set(tensors.flatMap((t) => t.from))], scores: tensors.some((t) => t.scores === true) || undefined };
+  }
+  return values.find((v) => isModuleValue(v)) ?? values.find((v) => v.t === 'tensor') ?? UNKNOWN;
+}

@@ -1,9 +1,10 @@
 /**
- * Memoized access to syntax nodes for one extraction. Every web-tree-sitter node access (type, child,
+ * Memoized access to syntax nodes for one evaluation (the one syntax cache of the core). Every web-tree-sitter node access (type, child,
  * field) crosses into wasm and allocates a new Node object; the interpreter revisits the same nodes
  * (loop bodies, methods called several times), so it reads them through this cache.
  */
 import type { Node } from 'web-tree-sitter';
+import { callArguments, dottedName, type CallArguments } from './syntax';
 
 export class SyntaxCache {
   private readonly types = new Map<number, string>();
@@ -68,4 +69,31 @@ export class SyntaxCache {
     this.dotted.set(n.id, name);
     return name;
   }
+}
+
+/**
+ * Reads memoized per syntax tree (for readers that do not hold a SyntaxCache of their own): node
+ * objects are recreated on access, but node ids are stable within a tree.
+ */
+function oncePerTree<T>(read: (node: Node) => T): (node: Node) => T {
+  const caches = new WeakMap<object, Map<number, T>>();
+  return (node) => {
+    const tree = node.tree as unknown as object;
+    let cache = caches.get(tree);
+    if (!cache) caches.set(tree, (cache = new Map()));
+    if (cache.has(node.id)) return cache.get(node.id)!;
+    const value = read(node);
+    cache.set(node.id, value);
+    return value;
+  };
+}
+
+/** callArguments(call), read once per syntax tree. */
+export const callArgs: (call: Node) => CallArguments = oncePerTree(callArguments);
+
+const dottedOnce = oncePerTree(dottedName);
+
+/** dottedName(node), read once per syntax tree. */
+export function dotted(node: Node | null | undefined): string | null {
+  return node ? dottedOnce(node) : null;
 }

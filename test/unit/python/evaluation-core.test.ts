@@ -1,0 +1,251 @@
+/**
+ * The evaluation core's policies, on realistic PyTorch code: unknown conditions explore both branches,
+ * optional forward parameters are unknown, skip connections from the model input keep both edges,
+ * modules without forward read in registration order, and limits end in a note, never a hang.
+ */
+import { describe, expect, it } from 'vitest';
+import { Project } from '../../../src/analysis/project';
+import { extractTorchFrom, kinds, model } from '../extract/torch-fixture';
+
+async function noticesOf(text: string): Promise<string[]> {
+  const project = await Project.create();
+  try {
+    project.setFile('/ws/model.py', text);
+    return project.analyzeFile('/ws/model.py').notices.map((n) => n.message);
+  } finally {
+    project.dispose();
+  }
+}
+
+describe('residual connections from the model input (issue 11)', () => {
+  const residual = (update: string) => `
+import torch
+from torch import nn
+
+class ResMLP(nn.Module):
+    def __init__(self, width=64, depth=10):
+        super().__init__()
+        self.blocks = nn.ModuleList([nn.Linear(width, width) for _ in range(depth)])
+        self.head = nn.Linear(width, 1)
+
+    def forward(self, x):
+        for block in self.blocks:
+            ${update}
+        return self.head(x)
+`;
+
+  for (const update of ['x = x + torch.tanh(block(x))', 'x = torch.tanh(block(x)) + x', 'x += torch.tanh(block(x))', 'x = torch.add(x, torch.tanh(block(x)))']) {
+    it(`keeps the first skip connection: ${update}`, async () => {
+      const m = model(await extractTorchFrom(residual(update)), 'ResMLP');
+      const adds = m.layers.filter((l) => l.kind === 'add');
+      expect(adds).toHaveLength(10);
+      expect(m.layers[0]!.kind).toBe('input');
+      // Every Add has two inputs: the running sum (the model input for the first) and its branch.
+      for (const add of adds) expect(add.inputs).toHaveLength(2);
+      expect(adds[0]!.inputs).toContain('L0');
+      expect(m.isGraph).toBe(true);
+    });
+  }
+
+  it('a plain chain gets no input layer', async () => {
+    const m = model(await extractTorchFrom(residual('x = torch.tanh(block(x))')), 'ResMLP');
+    expect(m.layers[0]!.kind).toBe('dense');
+    expect(m.layers.some((l) => l.kind === 'input')).toBe(false);
+  });
+});
+
+describe('unknown conditions and optional forward parameters', () => {
+  const scorer = (signature: string, test: string) => `
+import torch
+from torch import nn
+
+class Scorer(nn.Module):
+    def __init__(self, d=32):
+        super().__init__()
+        self.enc = nn.Linear(d, d)
+        self.mlp = nn.Sequential(nn.Linear(d, 128), nn.ReLU(), nn.BatchNorm1d(128), nn.Linear(128, 1))
+
+    def forward(${signature}):
+        h = self.enc(z)
+        if ${test}:
+            return self.mlp(h)
+        return h
+`;
+
+  for (const [signature, test] of [
+    ['self, z, score=None', 'score is not None'],
+    ['self, z, score=False', 'score'],
+    ['self, z, *, mask=None', 'mask is not None'],
+    ['self, z, return_score: bool = False', 'return_score'],
+  ] as const) {
+    it(`explores the branch guarded by an optional parameter (${signature})`, async () => {
+      const m = model(await extractTorchFrom(scorer(signature, test)), 'Scorer');
+      expect(kinds(m)).toEqual(['dense', 'dense', 'activation:relu', 'batchnorm', 'dense']);
+      expect(m.layers[0]!.params.conditional).toBeUndefined();
+      expect(m.layers.slice(1).every((l) => l.params.conditional === true)).toBe(true);
+    });
+  }
+
+  it('a call that passes the argument inside the model uses its value (call-site arguments, not unknown)', async () => {
+    const text = scorer('self, z, score=None', 'score is not None').replace('class Scorer', 'class Inner').replace(/Scorer/g, 'Inner') + `
+
+class Outer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = Inner()
+
+    def forward(self, x):
+        return self.inner(x)
+`;
+    const outer = model(await extractTorchFrom(text), 'Outer');
+    // Inner is called with one argument: score is None, the mlp branch never runs.
+    expect(kinds(outer)).toEqual(['dense']);
+  });
+
+  it('merges the names both branches assign, and a loss computed on one branch is not a layer', async () => {
+    const m = model(
+      await extractTorchFrom(`
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+class Clf(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(10, 10)
+        self.out = nn.Linear(10, 2)
+
+    def forward(self, x, targets=None):
+        x = self.fc(x)
+        if x.sum() > 0:
+            x = torch.relu(x)
+        else:
+            x = torch.tanh(x)
+        logits = self.out(x)
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.view(-1, 2), targets.view(-1))
+        return logits, loss
+`),
+      'Clf',
+    );
+    expect(kinds(m)).toEqual(['dense', 'activation:relu', 'activation:tanh', 'dense']);
+    const [, relu, tanh, out] = m.layers;
+    expect(out!.inputs.sort()).toEqual([relu!.id, tanh!.id].sort());
+  });
+
+  it('in __init__, a layer made on one branch only is conditional; attributes both branches set keep the first module', async () => {
+    const m = model(
+      await extractTorchFrom(`
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        if cfg.norm:
+            self.norm = nn.BatchNorm1d(8)
+        else:
+            self.norm = nn.Identity()
+        if cfg.dropout:
+            self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        x = self.norm(self.fc(x))
+        if hasattr(self, 'drop'):
+            x = self.drop(x)
+        return x
+`),
+      'Net',
+    );
+    expect(kinds(m).slice(0, 2)).toEqual(['dense', 'batchnorm']);
+    expect(m.layers[0]!.params.conditional).toBeUndefined();
+    expect(m.layers[1]!.params.conditional).toBe(true);
+  });
+});
+
+describe('a module without forward', () => {
+  const coder = `
+from torch import nn
+
+class Coder(nn.Module):
+    def __init__(self, d_in=784, d_code=32):
+        super().__init__()
+        self.down = nn.Sequential(nn.Linear(d_in, 256), nn.ReLU(), nn.BatchNorm1d(256), nn.Linear(256, d_code))
+`;
+
+  it('reads its layers in registration order, with a note', async () => {
+    const m = model(await extractTorchFrom(coder), 'Coder');
+    expect(kinds(m)).toEqual(['dense', 'activation:relu', 'batchnorm', 'dense']);
+    expect((await noticesOf(coder)).some((n) => /Coder has no forward\(\): its layers are read in the order __init__ registers them/.test(n))).toBe(true);
+  });
+
+  it('a base class that another class completes with forward is not a model of its own', async () => {
+    const models = await extractTorchFrom(`${coder}
+
+class Full(Coder):
+    def forward(self, x):
+        return self.down(x)
+`);
+    expect(models.map((m) => m.name)).toEqual(['Full']);
+  });
+});
+
+describe('limits end in a note naming the construct and its line', () => {
+  it('recursion', async () => {
+    const text = `
+from torch import nn
+
+def block(n):
+    return nn.Sequential(nn.Linear(8, 8), block(n + 1))
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = block(0)
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(self.body(x))
+`;
+    const notices = await noticesOf(text);
+    expect(notices.some((n) => /^Line 4: block\(\): calls nested deeper than 10 \(recursion or self-reference\)/.test(n))).toBe(true);
+  });
+
+  it('a huge constant loop is read once, not unrolled', async () => {
+    const text = `
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList()
+        for i in range(64):
+            for j in range(128):
+                self.layers.append(nn.Linear(8, 8))
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+`;
+    const notices = await noticesOf(text);
+    expect(notices.some((n) => /^Line 9: for j in range\(128\): a loop longer than/.test(n))).toBe(true);
+  });
+
+  it('self-referencing names do not hang', async () => {
+    const m = await extractTorchFrom(`
+from torch import nn
+a = b
+b = a
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(a, b)
+        self.fc.child = self.fc
+    def forward(self, x):
+        return self.fc(x)
+`);
+    expect(kinds(model(m, 'Net'))).toEqual(['dense']);
+  });
+});
