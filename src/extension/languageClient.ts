@@ -14,10 +14,12 @@ export function createLanguageClient(context: vscode.ExtensionContext, output: v
   };
   const crashPolicy = new CrashPolicy();
   const clientOptions: LanguageClientOptions = {
-    // Text sync for Python files; notebook cells are synced through the server's notebookDocumentSync.
+    // Python files, and the Python cells of Jupyter notebooks: hovers and code actions are asked for
+    // both. Cells are synced as notebooks (the server's notebookDocumentSync), never as lone documents.
     documentSelector: [
       { scheme: 'file', language: 'python' },
       { scheme: 'untitled', language: 'python' },
+      { notebook: 'jupyter-notebook', language: 'python' },
     ],
     outputChannel: output,
     traceOutputChannel: output,

@@ -5,7 +5,7 @@
  */
 import type { FileResult } from '../analysis/api';
 import type { Position, Range } from '../shared/ir';
-import { NotebookLayout } from './notebookLayout';
+import { NotebookLayout } from '../shared/notebook-layout';
 
 export interface EditorLocation {
   uri: string;
@@ -43,10 +43,7 @@ export class OpenUnit {
   /** Where a range of the analyzed text is shown; `exact` refuses ranges clipped at a cell boundary. */
   toEditor(range: Range, exact = false): EditorLocation | null {
     if (!this.layout) return { uri: this.uri, range };
-    const cell = this.layout.toCell(range);
-    if (!cell) return null;
-    if (exact && cell.range.end.line - cell.range.start.line !== range.end.line - range.start.line) return null;
-    return cell;
+    return this.layout.toCell(range, exact);
   }
 
   /** The analyzed-text position of an editor position in `documentUri`; null when that document is not part of this unit. */

@@ -31,7 +31,7 @@ import { findingToDiagnostic, noticeToDiagnostic, type LocationMapper } from './
 import { hoverAt } from './handlers/hover';
 import { ModelsRequest, modelsOf } from './handlers/models';
 import { defaultEditorSettings, parseEditorSettings, type EditorSettings } from './editorSettings';
-import { NotebookLayout, type CellPlacement } from './notebookLayout';
+import { NotebookLayout, type CellPlacement } from '../shared/notebook-layout';
 import { AnalysisHost } from './analysisHost';
 import { OpenUnit, type Analysis } from './openUnits';
 import { DebouncedScheduler, type WorkToken } from './scheduler';
@@ -90,7 +90,7 @@ export class GradientLensServer {
     c.onHover((params, token) => this.guardAsync('hover', () => this.hover(params, token), null));
     c.onCodeAction((params, token) => this.guardAsync('codeAction', () => this.codeActions(params, token), []));
     c.onRequest(ServerStatusRequest, () => this.status());
-    c.onRequest(ModelsRequest, (params, token) => this.guardAsync('models', () => modelsOf(params, { unitOf: (u) => this.unitOf(u), analysisOf: (u) => this.analysisOf(u, true) }, token), { uri: params.uri, models: [] }));
+    c.onRequest(ModelsRequest, (params, token) => this.guardAsync('models', () => modelsOf(params, { unitOf: (u) => this.unitOf(u), analysisOf: (u) => this.analysisOf(u, true) }, token), { uri: params.uri, models: [], cells: null }));
     c.onShutdown(() => {
       this.scheduler.cancelAll();
       this.analysis?.dispose();

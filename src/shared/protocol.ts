@@ -5,6 +5,7 @@
 import { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 import type { Fix, WhatIf } from './findings';
 import type { ModelIR } from './ir';
+import type { CellPlacement } from './notebook-layout';
 
 export interface ServerStatus {
   /** The server process id: changes when the server is restarted. */
@@ -50,8 +51,13 @@ export interface DocumentModel {
 
 export interface ModelsResult {
   uri: string;
-  /** Models defined in the document, in source order; empty when it has none or is not open. */
+  /**
+   * Models defined in the document, in source order; empty when it has none or is not open. For a
+   * notebook (asked for any of its cells): every model of the notebook, with ranges in its analyzed text.
+   */
   models: DocumentModel[];
+  /** For a notebook: where each analyzed cell sits in that text (new NotebookLayout(cells) maps ranges); null for documents. */
+  cells: CellPlacement[] | null;
 }
 
 export const ModelsRequest = new RequestType<ModelsParams, ModelsResult, void>('gradientLens/models');

@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension/extension';
+import { registerNotebookTests } from './notebook.suite';
 import { registerProbeTests } from './probe.suite';
 
 const EXTENSION_ID = 'gradient-lens.gradient-lens';
@@ -171,10 +172,14 @@ test('a crashed server is restarted automatically', async () => {
 });
 
 registerProbeTests(test, until);
+registerNotebookTests(test, until);
+
+/** GRADIENT_LENS_E2E_GREP=notebook runs only the tests whose name contains it (while iterating). */
+const GREP = process.env.GRADIENT_LENS_E2E_GREP;
 
 export async function run(): Promise<void> {
   const results: TestResult[] = [];
-  for (const t of tests) {
+  for (const t of tests.filter((x) => !GREP || x.name.includes(GREP))) {
     const started = Date.now();
     try {
       await t.fn();

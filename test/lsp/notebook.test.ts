@@ -1,5 +1,7 @@
 /** Notebook document sync over real JSON-RPC: a notebook's Python cells analyzed as one program. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NotebookLayout } from '../../src/shared/notebook-layout';
+import { ModelsRequest } from '../../src/shared/protocol';
 import { LspSession, codes, fixtureText, positionOf } from './harness';
 
 let session: LspSession;
@@ -64,5 +66,28 @@ describe('notebooks', () => {
     const related = first.find((d) => d.code === 'GL101')!.relatedInformation ?? [];
     // The other layers of the stack are in the third cell: related locations point into it.
     expect(related.some((r) => r.location.uri === keras[2])).toBe(true);
+  });
+
+  it('gradientLens/models from any cell: the notebook\'s models with the cell placements that map their lines', async () => {
+    const uri = 'file:///tmp/gradient-lens-tests/keras-models.ipynb';
+    const keras = await session.openNotebook(uri, [
+      { text: 'from tensorflow import keras\nfrom tensorflow.keras import layers' },
+      { text: '## The model', kind: 'markup' },
+      { text: 'model = keras.Sequential()\nmodel.add(layers.Dense(256, activation="sigmoid", input_shape=(784,)))' },
+      { text: 'model.add(layers.Dense(128, activation="sigmoid"))\nmodel.add(layers.Dense(64, activation="sigmoid"))\nmodel.add(layers.Dense(10, activation="softmax"))' },
+    ]);
+    await session.diagnosticsWhere(keras[2]!, (d) => codes(d).includes('GL101'), 'GL101 on the model cell');
+    const result = await session.connection.sendRequest(ModelsRequest, { uri: keras[3]! });
+    expect(result.models.map((m) => m.model.name)).toEqual(['model']);
+    expect(result.models[0]!.whatIfs.map((w) => w.code)).toContain('GL101');
+    expect(result.cells?.map((c) => c.uri)).toEqual([keras[0], keras[2], keras[3]]);
+    const layout = new NotebookLayout(result.cells!);
+    const [{ model }] = result.models as [(typeof result.models)[number]];
+    expect(layout.toCell(model.nameRange)).toEqual({ uri: keras[2], range: { start: { line: 0, character: 0 }, end: { line: 0, character: 5 } } });
+    const dense64 = model.layers.filter((l) => l.kind === 'dense')[2]!;
+    expect(layout.toCell(dense64.range)?.uri).toBe(keras[3]);
+    expect(layout.toCell(dense64.range)?.range.start.line).toBe(1);
+    // A document gets no placements.
+    expect((await session.connection.sendRequest(ModelsRequest, { uri: 'file:///tmp/gradient-lens-tests/none.py' })).cells).toBeNull();
   });
 });

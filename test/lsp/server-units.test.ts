@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { diffEdit, pointAt } from '../../src/server/sourceEdit';
 import { noqaEdit } from '../../src/server/noqa';
-import { NotebookLayout } from '../../src/server/notebookLayout';
+import { NotebookLayout } from '../../src/shared/notebook-layout';
 import { parseEditorSettings } from '../../src/server/editorSettings';
 import { CrashPolicy, MAX_RESTARTS, RESTART_WINDOW_MS } from '../../src/extension/crashPolicy';
 import { parseSuppressions, isSuppressed } from '../../src/analysis/suppression';

@@ -1,7 +1,7 @@
 /** "Probe gradients" above every model, and "Probe gradients: what if <fix>" for each finding with an IR edit. */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { documentModels, toVsRange } from './models';
+import { documentModels } from './models';
 
 export const PROBE_COMMAND = 'gradientLens.probeModel';
 
@@ -16,11 +16,14 @@ export class ProbeCodeLensProvider implements vscode.CodeLensProvider, vscode.Di
   }
 
   async provideCodeLenses(document: vscode.TextDocument, token: vscode.CancellationToken): Promise<vscode.CodeLens[]> {
-    const models = await documentModels(this.client, document.uri).catch(() => []);
-    if (token.isCancellationRequested) return [];
-    return models.flatMap(({ model, whatIfs }) => {
-      const range = toVsRange(model.nameRange);
-      const uri = document.uri.toString();
+    const found = await documentModels(this.client, document.uri).catch(() => null);
+    if (!found || token.isCancellationRequested) return [];
+    const uri = document.uri.toString();
+    return found.models.flatMap(({ model, whatIfs }) => {
+      // In a notebook, each cell shows the lenses of the models named in it.
+      const at = found.toEditor(model.nameRange);
+      if (!at || at.uri.toString() !== uri) return [];
+      const { range } = at;
       return [
         new vscode.CodeLens(range, { title: 'Probe gradients', command: PROBE_COMMAND, arguments: [uri, model.id], tooltip: `Train ${model.name} briefly on synthetic data and show its gradient flow` }),
         ...whatIfs.map(

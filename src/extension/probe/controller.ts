@@ -11,7 +11,7 @@ import type { DocumentModel, ModelWhatIf } from '../../shared/protocol';
 import { isWebviewToHostMessage, type WebviewToHostMessage, type WhatIfChoice } from '../../shared/webview-messages';
 import { ProbeDecorations, type AnnotationSnapshot } from './decorations';
 import { exportProbe, type ExportTarget } from './export';
-import { documentModels, modelAt } from './models';
+import { documentModels, type DocumentModels } from './models';
 import { ProbePanel, registerPanelSerializer } from './panel';
 import { readProbeSettings } from './settings';
 
@@ -39,8 +39,18 @@ export interface ProbeTestState {
 
 interface Current {
   uri: vscode.Uri;
+  /** The models of the probed document or notebook, which place the layer lines in the editor. */
+  source: DocumentModels;
   model: DocumentModel;
   result: ProbeResult;
+}
+
+/** Where a model is defined, for the model pick: its line, or its cell and line in a notebook. */
+function where(source: DocumentModels, m: DocumentModel): string {
+  const at = source.toEditor(m.model.range);
+  if (!source.isNotebook || !at) return `line ${m.model.range.start.line + 1}`;
+  const cell = vscode.workspace.notebookDocuments.flatMap((nb) => nb.getCells()).find((c) => c.document.uri.toString() === at.uri.toString());
+  return cell ? `cell ${cell.index + 1}, line ${at.range.start.line + 1}` : `line ${at.range.start.line + 1}`;
 }
 
 export class ProbeController implements vscode.Disposable {
@@ -68,7 +78,8 @@ export class ProbeController implements vscode.Disposable {
         if (this.panel && this.panel.documentUri === uri) this.panel.post({ type: 'stale', stale: true });
       }),
       registerPanelSerializer(context.extensionUri, (panel) => this.adopt(panel), (m, p) => void this.onPanelMessage(m, p)),
-      vscode.workspace.onDidSaveTextDocument((document) => void this.probeOnSave(document)),
+      vscode.workspace.onDidSaveTextDocument((document) => void this.probeOnSave([document.uri])),
+      vscode.workspace.onDidSaveNotebookDocument((notebook) => void this.probeOnSave(notebook.getCells().map((c) => c.document.uri))),
     );
   }
 
@@ -80,11 +91,11 @@ export class ProbeController implements vscode.Disposable {
       void vscode.window.showInformationMessage('Gradient Lens: open a Python file with a model to probe.');
       return null;
     }
-    const models = await documentModels(this.client, uri);
-    const model = await this.chooseModel(uri, models, typeof modelIdArg === 'string' ? modelIdArg : null);
+    const source = await documentModels(this.client, uri);
+    const model = await this.chooseModel(uri, source, typeof modelIdArg === 'string' ? modelIdArg : null);
     if (!model) return null;
     const whatIf = typeof whatIfCode === 'string' ? (model.whatIfs.find((w) => w.code === whatIfCode) ?? null) : null;
-    return this.run(uri, model, whatIf, overrides);
+    return this.run(uri, source, model, whatIf, overrides);
   }
 
   cancel(): void {
@@ -116,7 +127,10 @@ export class ProbeController implements vscode.Disposable {
       return null;
     }
     const explicit: ExportTarget | null = typeof target === 'string' ? { uri: vscode.Uri.file(target) } : null;
-    const written = await exportProbe(this.context.extensionUri, this.current.result, this.current.uri, format, explicit, pngDataUrl);
+    const probed = this.current.uri.toString();
+    // A notebook cell's URI names no folder: the export is offered beside the notebook.
+    const beside = vscode.workspace.notebookDocuments.find((nb) => nb.getCells().some((c) => c.document.uri.toString() === probed))?.uri ?? this.current.uri;
+    const written = await exportProbe(this.context.extensionUri, this.current.result, beside, format, explicit, pngDataUrl);
     if (written) {
       this.lastExport = written.toString();
       this.output.info(`Exported the probe of ${this.current.result.model.name} to ${written.fsPath}`);
@@ -124,7 +138,8 @@ export class ProbeController implements vscode.Disposable {
     return written?.fsPath ?? null;
   }
 
-  private async chooseModel(uri: vscode.Uri, models: DocumentModel[], modelId: string | null): Promise<DocumentModel | undefined> {
+  private async chooseModel(uri: vscode.Uri, source: DocumentModels, modelId: string | null): Promise<DocumentModel | undefined> {
+    const { models } = source;
     if (modelId) {
       // Ids are `${name}@${line}`: after an edit moves the model, the same name is the same model.
       const name = modelId.slice(0, modelId.lastIndexOf('@'));
@@ -137,16 +152,16 @@ export class ProbeController implements vscode.Disposable {
       return undefined;
     }
     const editor = vscode.window.activeTextEditor;
-    const atCursor = editor && editor.document.uri.toString() === uri.toString() ? modelAt(models, editor.selection.active) : undefined;
+    const atCursor = editor ? source.modelAt(editor.document.uri, editor.selection.active) : undefined;
     if (atCursor || models.length === 1) return atCursor ?? models[0];
     const pick = await vscode.window.showQuickPick(
-      models.map((m) => ({ label: m.model.name, description: `${m.model.framework}, line ${m.model.range.start.line + 1}, ${m.model.layers.length} layers`, model: m })),
+      models.map((m) => ({ label: m.model.name, description: `${m.model.framework}, ${where(source, m)}, ${m.model.layers.length} layers`, model: m })),
       { title: 'Gradient Lens: which model?' },
     );
     return pick?.model;
   }
 
-  private async run(uri: vscode.Uri, model: DocumentModel, whatIf: ModelWhatIf | null, overrides: Partial<ProbeOptions>): Promise<ProbeRunSummary> {
+  private async run(uri: vscode.Uri, source: DocumentModels, model: DocumentModel, whatIf: ModelWhatIf | null, overrides: Partial<ProbeOptions>): Promise<ProbeRunSummary> {
     this.running?.cancel();
     const settings = readProbeSettings(uri);
     const options: ProbeOptions = { ...settings.options, ...overrides };
@@ -171,10 +186,10 @@ export class ProbeController implements vscode.Disposable {
       return handle.result;
     });
     this.running = null;
-    return this.finish(uri, model, outcome, panel);
+    return this.finish(uri, source, model, outcome, panel);
   }
 
-  private finish(uri: vscode.Uri, model: DocumentModel, outcome: ProbeOutcome, panel: ProbePanel): ProbeRunSummary {
+  private finish(uri: vscode.Uri, source: DocumentModels, model: DocumentModel, outcome: ProbeOutcome, panel: ProbePanel): ProbeRunSummary {
     if (!outcome.ok) {
       const { error } = outcome;
       const where = error.layer ? ` (layer ${error.layer.name}, line ${error.layer.line})` : '';
@@ -185,7 +200,7 @@ export class ProbeController implements vscode.Disposable {
       return this.last;
     }
     const { result } = outcome;
-    this.current = { uri, model, result };
+    this.current = { uri, source, model, result };
     const whatIfs: WhatIfChoice[] = model.whatIfs.map((w, index) => ({ index, code: w.code, title: w.whatIf.title, canApply: w.fixes.length > 0 }));
     this.last = {
       ok: true,
@@ -198,7 +213,7 @@ export class ProbeController implements vscode.Disposable {
       firstChartMs: null,
     };
     panel.post({ type: 'show-result', result, whatIfs, modelId: model.model.id, documentUri: uri.toString() });
-    this.decorations.show(uri, result);
+    this.decorations.show(source, result);
     this.output.info(`probe of ${result.model.name}: ${this.last.message}`);
     return this.last;
   }
@@ -256,11 +271,15 @@ export class ProbeController implements vscode.Disposable {
     }
   }
 
+  /** Shows a probe layer's line (1-based, in the analyzed text): in its document, or in its notebook cell. */
   private async revealLine(documentUri: string | null, line: number): Promise<void> {
     if (!documentUri) return;
-    const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(documentUri));
+    const source = this.current?.uri.toString() === documentUri ? this.current.source : await documentModels(this.client, vscode.Uri.parse(documentUri));
+    const at = source.lineToEditor(line);
+    if (!at) return;
+    const document = await vscode.workspace.openTextDocument(at.uri);
     const editor = await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One, preserveFocus: false });
-    const target = document.lineAt(Math.min(line - 1, document.lineCount - 1)).range;
+    const target = document.lineAt(Math.min(at.line, document.lineCount - 1)).range;
     editor.selection = new vscode.Selection(target.start, target.start);
     editor.revealRange(target, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     editor.setDecorations(this.flash, [target]);
@@ -272,18 +291,16 @@ export class ProbeController implements vscode.Disposable {
     const current = this.current;
     const fix = current?.model.whatIfs[index]?.fixes[0];
     if (!current || !fix) return;
-    const edit = new vscode.WorkspaceEdit();
-    for (const e of fix.edits) {
-      const target = e.file === current.uri.fsPath ? current.uri : vscode.Uri.file(e.file);
-      edit.replace(target, new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character), e.newText);
-    }
-    if (!(await vscode.workspace.applyEdit(edit))) void vscode.window.showErrorMessage(`Gradient Lens: the fix "${fix.title}" could not be applied (the file changed?).`);
+    const edit = current.source.fixToEdit(fix);
+    if (!edit || !(await vscode.workspace.applyEdit(edit))) void vscode.window.showErrorMessage(`Gradient Lens: the fix "${fix.title}" could not be applied (the file changed?).`);
   }
 
-  private async probeOnSave(document: vscode.TextDocument): Promise<void> {
-    if (!this.current || this.current.uri.toString() !== document.uri.toString() || this.running) return;
-    if (!readProbeSettings(document.uri).probeOnSave) return;
-    await this.probe(document.uri.toString(), this.current.model.model.id);
+  /** A save of the probed file, or of the notebook holding the probed cell, re-probes when probeOnSave is on. */
+  private async probeOnSave(saved: vscode.Uri[]): Promise<void> {
+    const current = this.current;
+    if (!current || this.running || !saved.some((u) => u.toString() === current.uri.toString())) return;
+    if (!readProbeSettings(current.uri).probeOnSave) return;
+    await this.probe(current.uri.toString(), current.model.model.id);
   }
 
   dispose(): void {

@@ -1,6 +1,7 @@
 /**
  * `gradientLens/models`: the models a document defines, with the IR-level what-ifs of their findings,
  * for the probe (CodeLens, "Probe This Model", the panel's what-if). Reads the unit's latest analysis.
+ * A notebook's models come with its cell placements: the extension maps their lines to cells.
  */
 import type { CancellationToken } from 'vscode-languageserver/node';
 import type { ModelWhatIf, ModelsParams, ModelsResult } from '../../shared/protocol';
@@ -14,10 +15,9 @@ export interface ModelsContext {
 }
 
 export async function modelsOf(params: ModelsParams, context: ModelsContext, token: CancellationToken): Promise<ModelsResult> {
-  const empty: ModelsResult = { uri: params.uri, models: [] };
+  const empty: ModelsResult = { uri: params.uri, models: [], cells: null };
   const unit = context.unitOf(params.uri);
-  // Notebook models span cells; their layer lines are not editor lines, so the probe serves documents only.
-  if (!unit || unit.layout !== null) return empty;
+  if (!unit) return empty;
   const analysis = await context.analysisOf(unit);
   if (!analysis || token.isCancellationRequested) return empty;
   const { result } = analysis;
@@ -29,5 +29,5 @@ export async function modelsOf(params: ModelsParams, context: ModelsContext, tok
         .map((f) => ({ code: f.code, whatIf: f.whatIf!, fixes: f.fixes.filter((fix) => fix.edits.every((e) => e.file === unit.key)) }));
       return { model, whatIfs };
     });
-  return { uri: params.uri, models };
+  return { uri: params.uri, models, cells: unit.layout?.placements ?? null };
 }

@@ -1,6 +1,8 @@
 /**
  * Where each notebook cell sits in the notebook's analyzed Python text (the code cells joined by
- * `cellsToPython`), so that ranges move between the analyzed text and the editor's cells.
+ * `cellsToPython`), so that ranges move between the analyzed text and the editor's cells. The server
+ * maps diagnostics, hovers and fixes with it; the extension maps the probe's layer lines, CodeLens and
+ * the panel's fixes with the same placements (sent in `gradientLens/models`).
  */
 import type { Position, Range } from '../shared/ir';
 
@@ -30,6 +32,11 @@ export class NotebookLayout {
     return this.placed.map((c) => c.uri);
   }
 
+  /** The analyzed cells, in text order (what `gradientLens/models` sends the extension). */
+  get placements(): CellPlacement[] {
+    return this.placed.map((c) => ({ ...c }));
+  }
+
   private cellAtLine(line: number): CellPlacement | undefined {
     let found: CellPlacement | undefined;
     for (const cell of this.placed) {
@@ -41,12 +48,14 @@ export class NotebookLayout {
 
   /**
    * The cell range for a range of the analyzed text. A range that runs past its first cell's end
-   * (a model split across cells) is cut at that cell's last line, so it stays visible where it starts.
+   * (a model split across cells) is cut at that cell's last line, so it stays visible where it starts;
+   * with `exact` (edits) such a range has no cell location.
    */
-  toCell(range: Range): CellLocation | null {
+  toCell(range: Range, exact = false): CellLocation | null {
     const cell = this.cellAtLine(range.start.line);
     if (!cell) return null;
     const lastLine = cell.startLine + cell.lineCount - 1;
+    if (exact && range.end.line > lastLine) return null;
     const end: Position =
       range.end.line > lastLine ? { line: lastLine - cell.startLine, character: cell.lastLineLength } : { line: range.end.line - cell.startLine, character: range.end.character };
     return { uri: cell.uri, range: { start: { line: range.start.line - cell.startLine, character: range.start.character }, end } };
