@@ -15,6 +15,7 @@ import { planModel, type Plan, type PlannedLayer } from './plan';
 import { Rng } from './rng';
 import { duplicateUnitFraction } from './symmetry';
 import { judge } from './verdicts';
+import { probePrediction } from './prediction';
 
 export interface TrainHooks {
   /** Called after every completed step. */
@@ -165,6 +166,7 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
       loss: losses,
       verdicts,
       notices,
+      prediction: probePrediction(model),
       whatIfTitle: null,
       whatIf: null,
     };

@@ -2,6 +2,7 @@
  * Verdicts from the measured numbers, with the thresholds of ProbeThresholds (documented in
  * docs/probe.md). Each verdict names its layers and carries the numbers it rests on.
  */
+import { judgeFlowProfile, type FlowProfile } from '../shared/gradient-flow';
 import type { ProbeLayerResult, ProbeThresholds, ProbeVerdict } from '../shared/probe';
 
 export interface VerdictInput {
@@ -51,26 +52,44 @@ function nonFinite(input: VerdictInput): ProbeVerdict | null {
   };
 }
 
-function depthProfile(input: VerdictInput): { first: number; last: number; ratio: number; medians: number[] } | null {
-  const path = input.kernelLayers;
-  if (path.length < 2) return null;
-  const medians = path.map((l) => median(l.gradNorm));
-  const ratios = path[0].gradNorm.map((g, s) => g / path[path.length - 1].gradNorm[s]);
-  return { first: medians[0], last: medians[medians.length - 1], ratio: median(ratios), medians };
+/** Median gradient norm per weighted layer and their judgement (shared with the panel's bands). */
+function depthProfile(input: VerdictInput): (FlowProfile & { medians: number[] }) | null {
+  const medians = input.kernelLayers.map((l) => median(l.gradNorm));
+  const profile = judgeFlowProfile(medians, input.thresholds);
+  return profile ? { ...profile, medians } : null;
+}
+
+function ratioText(profile: FlowProfile & { medians: number[] }, path: ProbeLayerResult[]): string {
+  const first = profile.medians[0]!;
+  const last = profile.medians[profile.reference]!;
+  return `the first layer ${label(path[0]!)} gets ${sci(profile.ratio)} of the gradient norm of the last hidden layer ${label(path[profile.reference]!)} (median norm ${sci(first)} vs ${sci(last)})`;
 }
 
 function vanishing(input: VerdictInput): ProbeVerdict | null {
   const profile = depthProfile(input);
   const t = input.thresholds;
-  if (!profile || !(profile.ratio < t.vanishingRatio && profile.first < t.vanishingFirstNorm)) return null;
-  const starved = input.kernelLayers.filter((_, i) => profile.medians[i] < t.vanishingRatio * profile.last);
+  if (!profile || profile.vanishing.length === 0) return null;
   const path = input.kernelLayers;
+  const starved = profile.vanishing.map((i) => path[i]!);
   return {
     kind: 'vanishing',
     severity: 'warning',
     layers: starved.map((l) => l.name),
-    message: `Gradients vanish towards the input: the first layer ${label(path[0])} gets ${sci(profile.ratio)} of the gradient norm of the last layer ${label(path[path.length - 1])} (norm ${sci(profile.first)} vs ${sci(profile.last)}); ${starved.length} layer(s) below ${sci(t.vanishingRatio)} of the last barely learn.`,
-    evidence: { firstLastRatio: profile.ratio, firstNorm: profile.first, lastNorm: profile.last, medianGradNorm: profile.medians, threshold: t.vanishingRatio, firstNormThreshold: t.vanishingFirstNorm },
+    message: `Gradients vanish towards the input: ${ratioText(profile, path)}; ${starved.length} layer(s) below ${sci(t.vanishingRatio)} of it barely learn.`,
+    evidence: { firstLastRatio: profile.ratio, firstNorm: profile.medians[0]!, lastHiddenNorm: profile.medians[profile.reference]!, medianGradNorm: profile.medians, threshold: t.vanishingRatio },
+  };
+}
+
+/** Information: the first layers learn an order of magnitude slower, without vanishing. */
+function attenuated(input: VerdictInput): ProbeVerdict | null {
+  const profile = depthProfile(input);
+  if (!profile || profile.grade !== 'attenuated' || profile.vanishing.length > 0) return null;
+  return {
+    kind: 'attenuated',
+    severity: 'information',
+    layers: [input.kernelLayers[0]!.name],
+    message: `Gradients are attenuated but do not vanish: ${ratioText(profile, input.kernelLayers)} (vanishing below ${sci(input.thresholds.vanishingRatio)}).`,
+    evidence: { firstLastRatio: profile.ratio, medianGradNorm: profile.medians, threshold: input.thresholds.attenuatedRatio },
   };
 }
 
@@ -78,22 +97,22 @@ function exploding(input: VerdictInput): ProbeVerdict | null {
   const profile = depthProfile(input);
   const t = input.thresholds;
   const growth = input.kernelLayers.map((l) => {
-    const start = l.gradNorm[0];
+    const start = l.gradNorm[0]!;
     const peak = Math.max(...l.gradNorm.filter(Number.isFinite));
     return start > 0 && peak > t.explodingMinNorm ? peak / start : 0;
   });
-  const grown = input.kernelLayers.filter((_, i) => growth[i] > t.explodingGrowth);
-  const deep = profile !== null && profile.ratio > t.explodingRatio;
+  const grown = input.kernelLayers.filter((_, i) => growth[i]! > t.explodingGrowth);
+  const deep = profile !== null && profile.exploding.length > 0;
   if (!deep && grown.length === 0) return null;
   const parts: string[] = [];
   let layers: ProbeLayerResult[] = grown;
   if (deep) {
-    layers = input.kernelLayers.filter((_, i) => profile.medians[i] > t.explodingRatio * profile.last);
-    parts.push(`the first layer ${label(input.kernelLayers[0])} gets ${sci(profile.ratio)}x the gradient norm of the last layer (threshold ${t.explodingRatio})`);
+    layers = profile.exploding.map((i) => input.kernelLayers[i]!);
+    parts.push(`${ratioText(profile, input.kernelLayers)}; ${layers.length} layer(s) above ${t.explodingRatio}x of it`);
   }
   if (grown.length > 0) {
     const worst = growth.indexOf(Math.max(...growth));
-    parts.push(`gradient norms grew up to ${sci(growth[worst])}x during training in ${label(input.kernelLayers[worst])}`);
+    parts.push(`gradient norms grew up to ${sci(growth[worst]!)}x during training in ${label(input.kernelLayers[worst]!)}`);
   }
   return {
     kind: 'exploding',
@@ -138,6 +157,6 @@ function symmetry(input: VerdictInput): ProbeVerdict | null {
 }
 
 export function judge(input: VerdictInput): ProbeVerdict[] {
-  const verdicts = [nonFinite(input), vanishing(input), exploding(input), fractionVerdict(input, 'dead-units'), fractionVerdict(input, 'saturation'), symmetry(input)];
+  const verdicts = [nonFinite(input), vanishing(input), attenuated(input), exploding(input), fractionVerdict(input, 'dead-units'), fractionVerdict(input, 'saturation'), symmetry(input)];
   return verdicts.filter((v): v is ProbeVerdict => v !== null);
 }

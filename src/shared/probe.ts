@@ -5,6 +5,7 @@
  */
 import type { Framework, ModelIR } from './ir';
 import type { Severity, WhatIf } from './findings';
+import { FLOW_THRESHOLDS, type FlowGrade } from './gradient-flow';
 
 /** What the caller asks for; 'auto' = tfjs-node when it loads, else wasm, else cpu. */
 export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
@@ -12,18 +13,21 @@ export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
 /** The tfjs backend actually used ('tensorflow' is the name tfjs-node registers). */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
-export type VerdictKind = 'vanishing' | 'exploding' | 'dead-units' | 'saturation' | 'non-finite' | 'symmetry';
+export type VerdictKind = 'vanishing' | 'attenuated' | 'exploding' | 'dead-units' | 'saturation' | 'non-finite' | 'symmetry';
 
 /**
  * Verdict thresholds; every number is documented in docs/probe.md. The defaults follow the research
  * anchors of DESIGN.md ("The probe").
  */
 export interface ProbeThresholds {
-  /** Vanishing when gradNorm(first weighted layer) / gradNorm(last) is below this ... */
+  /**
+   * Vanishing when a layer's median gradient norm is below this fraction of the last hidden weighted
+   * layer's (the same threshold lint's prediction uses: src/shared/gradient-flow.ts).
+   */
   vanishingRatio: number;
-  /** ... and the first weighted layer's gradient norm is below this. */
-  vanishingFirstNorm: number;
-  /** Exploding when gradNorm(first) / gradNorm(last) is above this. */
+  /** Attenuated (information) when gradNorm(first) / gradNorm(last hidden) is below this but not vanishing. */
+  attenuatedRatio: number;
+  /** Exploding when gradNorm(first) / gradNorm(last hidden) is above this. */
   explodingRatio: number;
   /** Exploding when any layer's gradient norm grows by more than this factor over its first step ... */
   explodingGrowth: number;
@@ -38,9 +42,9 @@ export interface ProbeThresholds {
 }
 
 export const DEFAULT_THRESHOLDS: ProbeThresholds = {
-  vanishingRatio: 1e-3,
-  vanishingFirstNorm: 1e-4,
-  explodingRatio: 70,
+  vanishingRatio: FLOW_THRESHOLDS.vanishingRatio,
+  attenuatedRatio: FLOW_THRESHOLDS.attenuatedRatio,
+  explodingRatio: FLOW_THRESHOLDS.explodingRatio,
   explodingGrowth: 1e3,
   explodingMinNorm: 1,
   deadFraction: 0.7,
@@ -141,6 +145,17 @@ export interface ProbeNotice {
   line: number | null;
 }
 
+/** The static prediction (src/shared/knowledge/propagation.ts) of the probed model, for the panel. */
+export interface ProbePrediction {
+  /** log10(first / last hidden weighted layer's gradient norm) at initialization; null without a ratio. */
+  log10FirstLastRatio: number | null;
+  grade: FlowGrade | null;
+  /** Per layer id: predicted output std and log10 gradient norm over the output layer's. */
+  layers: { id: string; predictedStd: number; log10GradRatio: number | null }[];
+  /** Why there is no prediction (then `layers` is empty). */
+  unavailable: string | null;
+}
+
 export interface ProbeResult {
   version: 1;
   model: { name: string; framework: Framework; line: number };
@@ -158,6 +173,8 @@ export interface ProbeResult {
   loss: number[];
   verdicts: ProbeVerdict[];
   notices: ProbeNotice[];
+  /** What lint predicted for this model at initialization (absent in results from older versions). */
+  prediction?: ProbePrediction;
   /** Title of the what-if applied to produce `whatIf`. */
   whatIfTitle: string | null;
   whatIf: ProbeResult | null;

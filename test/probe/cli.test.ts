@@ -64,7 +64,7 @@ describe('gradient-lens probe', () => {
   });
 
   it('takes verdict thresholds from --threshold', () => {
-    const lenient = probe('keras_deep_sigmoid.py', '--threshold', 'vanishingRatio=1e-9', '--threshold', 'vanishingFirstNorm=1e-12');
+    const lenient = probe('keras_deep_sigmoid.py', '--threshold', 'vanishingRatio=1e-12', '--threshold', 'attenuatedRatio=1e-12');
     expect(lenient.status).toBe(0);
     expect(runCli(['probe', 'keras_deep_sigmoid.py', '--threshold', 'vanishing=1'], fixtures)).toMatchObject({ status: 2, stderr: expect.stringMatching(/unknown key "vanishing"/) });
   });

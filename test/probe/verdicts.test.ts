@@ -12,20 +12,24 @@ function verdicts(layers: ProbeLayerResult[], thresholds = DEFAULT_THRESHOLDS, l
 }
 
 describe('verdicts', () => {
-  it('vanishing needs both the ratio and a small first-layer norm', () => {
-    expect(verdicts([layer('a', [1e-6, 1e-6]), layer('b', [1e-3, 1e-3]), layer('c', [1, 1])]).map((v) => v.kind)).toEqual(['vanishing']);
-    // Ratio below 1e-3 but the first layer still gets a sizeable gradient: not vanishing.
+  it('grades the first layer against the last hidden layer: vanishing, attenuated, healthy', () => {
+    // The output layer (last) is not the reference: its gradient depends on the loss.
+    expect(verdicts([layer('a', [1e-7, 1e-7]), layer('b', [1e-3, 1e-3]), layer('c', [1, 1])]).map((v) => v.kind)).toEqual(['vanishing']);
+    const [mild] = verdicts([layer('a', [1e-2, 1e-2]), layer('b', [1, 1]), layer('c', [10, 10])]);
+    expect(mild).toMatchObject({ kind: 'attenuated', severity: 'information', layers: ['a'] });
+    expect(verdicts([layer('a', [0.3, 0.3]), layer('b', [1, 1]), layer('c', [1e-4, 1e-4])])).toEqual([]);
+    // One hidden layer: first and last hidden are the same layer, nothing to compare.
     expect(verdicts([layer('a', [1e-3, 1e-3]), layer('c', [10, 10])])).toEqual([]);
   });
 
   it('names the starved layers and carries the numbers', () => {
-    const [v] = verdicts([layer('a', [1e-7]), layer('b', [1e-5]), layer('c', [0.5]), layer('d', [1])]);
+    const [v] = verdicts([layer('a', [1e-7]), layer('b', [1e-5]), layer('c', [1]), layer('d', [0.5])]);
     expect(v.layers).toEqual(['a', 'b']);
     expect(v.evidence.firstLastRatio).toBeCloseTo(1e-7);
   });
 
   it('exploding by depth ratio or by growth over training, but not for a layer waking up from ~0', () => {
-    expect(verdicts([layer('a', [100, 100]), layer('b', [1, 1])]).map((v) => v.kind)).toEqual(['exploding']);
+    expect(verdicts([layer('a', [100, 100]), layer('b', [1, 1]), layer('c', [1, 1])]).map((v) => v.kind)).toEqual(['exploding']);
     expect(verdicts([layer('a', [1, 5e3]), layer('b', [1, 1])]).map((v) => v.kind)).toEqual(['exploding']);
     expect(verdicts([layer('a', [1e-9, 1e-5]), layer('b', [1e-5, 1e-5])])).toEqual([]);
   });

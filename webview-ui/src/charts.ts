@@ -6,6 +6,7 @@
 import type { ComposeOption } from 'echarts/core';
 import type { BarSeriesOption, HeatmapSeriesOption, LineSeriesOption } from 'echarts/charts';
 import type { GridComponentOption, LegendComponentOption, MarkAreaComponentOption, TooltipComponentOption, VisualMapComponentOption } from 'echarts/components';
+import { judgeFlowProfile } from '../../src/shared/gradient-flow';
 import { DEFAULT_THRESHOLDS, type ProbeLayerResult, type ProbeResult } from '../../src/shared/probe';
 import { formatGradNorm } from '../../src/shared/probe-format';
 import type { ChartTheme } from './theme';
@@ -88,8 +89,9 @@ export function heatmapOption(result: ProbeResult, theme: ChartTheme): ChartOpti
 }
 
 /**
- * Gradient norm per weighted layer at one step, on a log axis, with the vanishing band (below the
- * first-layer threshold) and the exploding band (more than the exploding ratio above the last layer).
+ * Gradient norm per weighted layer at one step, on a log axis. The vanishing and exploding bands are
+ * drawn relative to the last hidden layer and over the layers before it, from the same judgement the
+ * verdicts use (judgeFlowProfile): a layer inside a band at the median step is a layer the verdict names.
  */
 export function profileOption(result: ProbeResult, step: number | null, theme: ChartTheme): ChartOption {
   const layers = weightedLayers(result);
@@ -101,11 +103,21 @@ export function profileOption(result: ProbeResult, step: number | null, theme: C
   };
   const main = layers.map((l) => at(l, result));
   const finite = main.filter((v): v is number => v !== null);
-  const lastNorm = main[main.length - 1] ?? null;
   const t = DEFAULT_THRESHOLDS;
-  const floor = Math.min(t.vanishingFirstNorm / 10, ...finite.map((v) => v / 10));
-  const explodingFrom = Math.max(t.explodingMinNorm, (lastNorm ?? 1) * t.explodingRatio);
-  const ceiling = Math.max(explodingFrom * 10, ...finite.map((v) => v * 10));
+  const profile = judgeFlowProfile(main.map((v) => v ?? 0), t);
+  const reference = profile ? main[profile.reference] ?? null : null;
+  const vanishingBelow = reference !== null ? reference * t.vanishingRatio : null;
+  const explodingFrom = reference !== null ? reference * t.explodingRatio : null;
+  const floor = Math.min(...(vanishingBelow !== null ? [vanishingBelow / 10] : []), ...finite.map((v) => v / 10), 1e-8);
+  const ceiling = Math.max(...(explodingFrom !== null ? [explodingFrom * 10] : []), ...finite.map((v) => v * 10));
+  const categories = layers.map(layerLabel);
+  const bands: NonNullable<MarkAreaComponentOption['data']> = [];
+  if (profile && profile.reference > 0 && vanishingBelow !== null && explodingFrom !== null) {
+    const from = categories[0]!;
+    const to = categories[profile.reference - 1]!;
+    bands.push([{ name: 'vanishing', xAxis: from, yAxis: floor, itemStyle: { color: '#2f6fd0' } }, { xAxis: to, yAxis: vanishingBelow }]);
+    bands.push([{ name: 'exploding', xAxis: from, yAxis: explodingFrom, itemStyle: { color: '#d0352b' } }, { xAxis: to, yAxis: ceiling }]);
+  }
   const series: LineSeriesOption[] = [
     {
       type: 'line',
@@ -113,15 +125,7 @@ export function profileOption(result: ProbeResult, step: number | null, theme: C
       data: main,
       symbolSize: 8,
       color: theme.accent,
-      markArea: {
-        silent: true,
-        itemStyle: { opacity: 0.12 },
-        label: { color: theme.muted, position: 'insideTopLeft' },
-        data: [
-          [{ name: 'vanishing', yAxis: floor, itemStyle: { color: '#2f6fd0' } }, { yAxis: t.vanishingFirstNorm }],
-          [{ name: 'exploding', yAxis: explodingFrom, itemStyle: { color: '#d0352b' } }, { yAxis: ceiling }],
-        ],
-      },
+      markArea: { silent: true, itemStyle: { opacity: 0.12 }, label: { color: theme.muted, position: 'insideTopLeft' }, data: bands },
     },
   ];
   if (result.whatIf) {
@@ -132,7 +136,7 @@ export function profileOption(result: ProbeResult, step: number | null, theme: C
     tooltip: { ...baseOption(theme).tooltip, trigger: 'axis', formatter: axisFormatter },
     legend: { show: result.whatIf !== null, textStyle: { color: theme.foreground }, bottom: 0 },
     grid: { left: 8, right: 16, top: 24, bottom: result.whatIf ? 28 : 8, containLabel: true },
-    xAxis: { type: 'category', data: layers.map(layerLabel), ...axisStyle(theme), axisLabel: { color: theme.foreground, rotate: layers.length > 6 ? 40 : 0 }, triggerEvent: true },
+    xAxis: { type: 'category', data: categories, ...axisStyle(theme), axisLabel: { color: theme.foreground, rotate: layers.length > 6 ? 40 : 0 }, triggerEvent: true },
     yAxis: { type: 'log', name: '|∇W|', min: floor, max: ceiling, ...axisStyle(theme), axisLabel: { color: theme.foreground, formatter: (v: number) => formatNorm(v) } },
     series,
   };

@@ -101,10 +101,10 @@ export async function runCheck(paths: string[], options: CheckOptions, cwd: stri
   return { files, usageProblems };
 }
 
-export function formatReport(report: CheckReport, format: Format, toTerminal: boolean): string {
+export function formatReport(report: CheckReport, format: Format, toTerminal: boolean, verbose = false): string {
   if (format === 'json') return formatJson(report);
   if (format === 'sarif') return formatSarif(report, RULES, { version, cwd: process.cwd() });
-  return formatText(report, paletteFor({ isTTY: toTerminal }));
+  return formatText(report, paletteFor({ isTTY: toTerminal }), verbose);
 }
 
 export function registerCheckCommand(program: Command): void {
@@ -117,7 +117,7 @@ export function registerCheckCommand(program: Command): void {
     .option('--ignore <codes>', 'skip these rule codes or prefixes, comma-separated', commaList)
     .option('--config <file>', 'read settings from this TOML file instead of the nearest pyproject.toml')
     .option('--output <file>', 'write the report to this file instead of stdout')
-    .option('--verbose', 'also note code the analyzer does not model (custom layers, dynamic loops, skipped cells)')
+    .option('--verbose', 'also note code the analyzer does not model (custom layers, dynamic loops, skipped cells), and print each model\'s predicted gradient flow')
     .addHelpText(
       'after',
       [
@@ -136,7 +136,7 @@ export function registerCheckCommand(program: Command): void {
       for (const problem of report.usageProblems) printProblem(problem);
       if (report.files.length === 0) printProblem('warning: no Python files (.py, .ipynb) found');
       process.stderr.write(formatFileMessages(report, paletteFor(process.stderr), options.verbose === true));
-      const text = formatReport(report, options.format, options.output === undefined && process.stdout.isTTY === true);
+      const text = formatReport(report, options.format, options.output === undefined && process.stdout.isTTY === true, options.verbose === true);
       const writeError = writeReport(text, options.output);
       if (writeError) printProblem(writeError);
       process.exitCode = writeError ? 2 : exitCodeOf(report);

@@ -3,6 +3,7 @@
  * Notebook diagnostics also carry `cell` (1-based among code cells) and lines relative to that cell.
  */
 import type { Severity } from '../../shared/findings';
+import { jsonPrediction, type JsonPrediction } from './prediction';
 import { byPosition, type CheckReport, type CheckedFile, notebookPosition, oneBased, type OneBasedSpan } from '../report';
 
 export interface JsonDiagnostic extends OneBasedSpan {
@@ -20,6 +21,10 @@ export interface JsonModel {
   /** Number of layers the analyzer found in the model. */
   layers: number;
   cell?: number;
+  /** Predicted gradient flow at initialization (issue 9); null when the model cannot be propagated ... */
+  prediction: JsonPrediction | null;
+  /** ... and then why. */
+  predictionUnavailable?: string;
 }
 
 export interface JsonFile {
@@ -50,7 +55,7 @@ export function toJsonReport(report: CheckReport): JsonReport {
       error: file.error,
       models: file.models.map((model) => {
         const { line, cell } = inCell(file, oneBased(model.range));
-        return { name: model.name, framework: model.framework, line, layers: model.layers.length, ...(cell ? { cell } : {}) };
+        return { name: model.name, framework: model.framework, line, layers: model.layers.length, ...(cell ? { cell } : {}), ...jsonPrediction(model) };
       }),
       diagnostics: [...file.findings].sort(byPosition).map((finding) => {
         const { cell, ...span } = inCell(file, oneBased(finding.range));

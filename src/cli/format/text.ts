@@ -1,4 +1,5 @@
 /** The human format: `path:line:col: CODE message`, one finding per line, then a summary line. */
+import { predictionLines } from './prediction';
 import type { Severity } from '../../shared/findings';
 import { byPosition, type CheckReport, type CheckedFile, notebookPosition, SEVERITY_ORDER } from '../report';
 
@@ -65,13 +66,15 @@ function summary(report: CheckReport): string {
 }
 
 /** The report proper (stdout or --output): one finding per line, then the summary. */
-export function formatText(report: CheckReport, palette: Palette): string {
+export function formatText(report: CheckReport, palette: Palette, verbose = false): string {
   const lines: string[] = [];
   for (const file of report.files) {
     for (const finding of [...file.findings].sort(byPosition)) {
       const where = positionLabel(file, finding.range.start.line, finding.range.start.character);
       lines.push(`${palette.path(where)}: ${palette.code(finding.code, finding.severity)} ${finding.message}`);
     }
+    // --verbose: the gradient flow predicted for every model, layer by layer.
+    if (verbose) for (const model of file.models) lines.push(...predictionLines(model, (line) => palette.path(positionLabel(file, line, 0))));
   }
   lines.push(summary(report));
   return `${lines.join('\n')}\n`;

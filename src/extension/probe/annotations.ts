@@ -41,7 +41,7 @@ export function annotationsFor(result: ProbeResult): LineAnnotation[] {
           `First step: ${layers.map((l) => formatNorm(l.gradNorm[0])).join(', ')}. Last layer at the last step: ${formatNorm(lastNorm)}.`
         : 'This layer has no weights; it is named by a verdict.',
       '',
-      `Vanishing means the first layer gets less than ${DEFAULT_THRESHOLDS.vanishingRatio} of the last layer's gradient norm and under ${DEFAULT_THRESHOLDS.vanishingFirstNorm} in absolute terms: its weights barely move (Glorot & Bengio 2010). ` +
+      `Vanishing means a layer gets less than ${DEFAULT_THRESHOLDS.vanishingRatio} of the last hidden layer's gradient norm: its weights barely move (Glorot & Bengio 2010); below ${DEFAULT_THRESHOLDS.attenuatedRatio} the first layer is attenuated (it learns slower). ` +
         `Exploding means a ratio above ${DEFAULT_THRESHOLDS.explodingRatio} or norms that grow by more than ${DEFAULT_THRESHOLDS.explodingGrowth}× (Pascanu et al. 2013).`,
       ...result.verdicts.filter((v) => layers.some((l) => v.layers.includes(l.name))).map((v) => `\n- **${v.kind}** (${v.severity}): ${v.message}`),
     ].join('\n');

@@ -21,3 +21,5 @@ export * from './model-walk';
 export * from './judgement';
 export * from './format';
 export * from './hover';
+export * from './activation-functions';
+export * from './propagation';

@@ -1,0 +1,67 @@
+/**
+ * The static gradient-flow prediction of a model as the CLI shows it: the `prediction` object of the
+ * JSON report (issue 9 §1) and the lines `check --verbose` prints under the findings.
+ */
+import type { ModelIR } from '../../shared/ir';
+import { approxRatio } from '../../shared/gradient-flow';
+import { modelPrediction } from '../../shared/knowledge/propagation';
+
+export interface JsonLayerPrediction {
+  /** 1-based line of the layer's constructor. */
+  line: number;
+  name: string;
+  predictedStd: number;
+  /** log10 of the layer's weight-gradient norm over the output layer's; null for weightless layers. */
+  log10GradRatio: number | null;
+}
+
+export interface JsonPrediction {
+  /** log10(first weighted layer's gradient norm / last hidden weighted layer's) at initialization. */
+  log10FirstLastRatio: number;
+  grade: string;
+  layers: JsonLayerPrediction[];
+}
+
+function round(value: number, digits: number): number {
+  return Number(value.toFixed(digits));
+}
+
+function significant(value: number): number {
+  return value === 0 || !Number.isFinite(value) ? value : Number(value.toPrecision(4));
+}
+
+/** The prediction, or the reason there is none. */
+export function jsonPrediction(model: ModelIR): { prediction: JsonPrediction | null; predictionUnavailable?: string } {
+  const p = modelPrediction(model);
+  if (!p.ok) return { prediction: null, predictionUnavailable: p.reason };
+  if (p.log10FirstLastRatio === null || p.grade === null) return { prediction: null, predictionUnavailable: 'fewer than two layers with weights: no first-to-last gradient ratio' };
+  return {
+    prediction: {
+      log10FirstLastRatio: round(p.log10FirstLastRatio, 3),
+      grade: p.grade,
+      layers: p.layers.map((l) => ({
+        line: l.range.start.line + 1,
+        name: l.name,
+        predictedStd: significant(l.predictedStd),
+        log10GradRatio: l.log10GradRatio === null ? null : round(l.log10GradRatio, 3),
+      })),
+    },
+  };
+}
+
+/** Text lines for `check --verbose`: the model, its ratio and grade, one line per layer. */
+export function predictionLines(model: ModelIR, where: (line: number) => string): string[] {
+  const p = modelPrediction(model);
+  if (!p.ok) return [`${where(model.range.start.line)}: model ${model.name}: no gradient-flow prediction (${p.reason})`];
+  const head =
+    p.log10FirstLastRatio === null
+      ? `model ${model.name}: predicted at initialization (fewer than two layers with weights)`
+      : `model ${model.name}: predicted ${p.grade} at initialization: the first layer gets ${approxRatio(10 ** p.log10FirstLastRatio)} of the last hidden layer's gradient`;
+  const assumed = p.assumptions.length > 0 ? ` (assuming ${p.assumptions.join(', ')})` : '';
+  const lines = [`${where(model.range.start.line)}: ${head}${assumed}`];
+  for (const layer of p.layers) {
+    const grad = layer.log10GradRatio === null ? '' : `, gradient ${approxRatio(10 ** layer.log10GradRatio)} of the output layer's`;
+    lines.push(`  ${where(layer.range.start.line)}: ${layer.name || layer.kind}: std ${significant(layer.predictedStd)}${grad}`);
+  }
+  return lines;
+}

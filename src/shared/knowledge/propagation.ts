@@ -1,0 +1,607 @@
+/**
+ * Signal propagation at initialization, from the IR alone: the mean-field recursions of Poole et
+ * al. 2016 and Schoenholz et al. 2017 over the model's layers.
+ *
+ * Forward, per layer: the mean and second moment q of its output per element. A weighted layer's
+ * pre-activation has variance fan_in·E[w²]·q_in + E[b²] (fans include the kernel's receptive field);
+ * its activation's Gaussian moments come from Gauss-Hermite quadrature with each framework's
+ * constants. Normalization resets q to 1, residual merges add variances, dropout scales by 1/(1−p),
+ * an embedding sets q from its initializer, recurrent layers run their cell over the sequence.
+ *
+ * Backward, in totals per example (summed over positions, so shapes cancel): the squared gradient
+ * G on a layer's output; across a weighted layer G_in = fan_in·E[w²]·E[φ'(z)²]·G_out (chi, the
+ * backward gain), and its weight-gradient norm² is G_pre·(fan_in·q_in + 1 for the bias). Ratios of
+ * those norms are what the probe measures at its first step.
+ */
+import type { ActivationIR, Framework, InitializerIR, LayerIR, LayerKind, ModelIR, Range } from '../ir';
+import { FLOW_PATH_KINDS, FLOW_THRESHOLDS, gradeFlowRatio, type FlowGrade } from '../gradient-flow';
+import { activationMoments, gaussianExpectation, scalarActivation, type ActivationMoments, type ScalarActivation } from './activation-functions';
+import { initializerStats } from './initializers';
+import { normalCdf } from './math';
+
+/** Sequence length assumed when the code does not say it (the probe's default too). */
+export const DEFAULT_SEQUENCE_LENGTH = 20;
+/** Image side assumed for a 2-d convolution input of unknown size (the probe's default too). */
+export const DEFAULT_IMAGE_SIDE = 32;
+
+export interface LayerPrediction {
+  layerId: string;
+  name: string;
+  kind: LayerKind;
+  range: Range;
+  /** Predicted std of the layer's output (over examples and elements). */
+  predictedStd: number;
+  /** Predicted mean of the output per element. */
+  predictedMean: number;
+  /** Second moment of the output per element (q). */
+  q: number;
+  /**
+   * Backward gain across the layer: the factor by which the squared gradient changes from its output
+   * to its input (chi); null for layers that do not change it or end the backward pass.
+   */
+  chi: number | null;
+  /** Whether the layer has weights the probe measures (Dense, conv, embedding, recurrent). */
+  weighted: boolean;
+  /** log10 of this layer's weight-gradient norm over the last (output) weighted layer's; null for weightless layers. */
+  log10GradRatio: number | null;
+}
+
+export interface PropagatedModel {
+  ok: true;
+  layers: LayerPrediction[];
+  /** Weighted layers compared: the first one and the last hidden one (null when the model has fewer than two). */
+  first: LayerPrediction | null;
+  lastHidden: LayerPrediction | null;
+  /** log10(gradient norm of the first weighted layer / that of the last hidden weighted layer); null with fewer than two weighted layers. */
+  log10FirstLastRatio: number | null;
+  /** Grade of that ratio with the shared thresholds; null when there is no ratio. */
+  grade: FlowGrade | null;
+  /** Assumptions the prediction rests on (sequence length, image size), for messages. */
+  assumptions: string[];
+}
+
+export interface UnpropagatedModel {
+  ok: false;
+  /** Why the model cannot be propagated, naming the layer. */
+  reason: string;
+  layerId: string | null;
+}
+
+export type ModelPrediction = PropagatedModel | UnpropagatedModel;
+
+const WEIGHT_KINDS: ReadonlySet<LayerKind> = new Set(['dense', 'conv1d', 'conv2d', 'conv3d', 'conv-transpose']);
+const RECURRENT_KINDS: ReadonlySet<LayerKind> = new Set(['lstm', 'gru', 'simple-rnn']);
+
+/** Smallest squared norm kept, so that a zero gradient gives a finite (very negative) log10. */
+const TINY = 1e-200;
+
+class Unpropagatable extends Error {
+  constructor(
+    message: string,
+    readonly layer: LayerIR | null,
+  ) {
+    super(message);
+  }
+}
+
+// ---- reading the IR (small accessors, so the typed IR fields slot in here) --------------------------
+
+function numParam(layer: LayerIR, ...keys: string[]): number | null {
+  for (const key of keys) {
+    const value = layer.params[key];
+    if (typeof value === 'number' && Number.isFinite(value)) return value;
+    if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) return Number(value);
+  }
+  return null;
+}
+
+function flagParam(layer: LayerIR, ...keys: string[]): boolean | null {
+  for (const key of keys) {
+    const value = layer.params[key];
+    if (typeof value === 'boolean') return value;
+    if (typeof value === 'number') return value !== 0;
+    if (value === 'True' || value === 'true') return true;
+    if (value === 'False' || value === 'false') return false;
+  }
+  return null;
+}
+
+/** Product of a size parameter written as a number or a tuple ("[2,2]", "(2, 2)"), over `rank` dims. */
+function sizeProduct(layer: LayerIR, rank: number, keys: string[], fallback: number | null): number | null {
+  for (const key of keys) {
+    const raw = layer.params[key];
+    if (typeof raw === 'number' && raw > 0) return raw ** rank;
+    if (typeof raw === 'string') {
+      const nums = raw.match(/\d+/g)?.map(Number) ?? [];
+      if (nums.length === 1) return nums[0]! ** rank;
+      if (nums.length === rank) return nums.reduce((a, b) => a * b, 1);
+    }
+  }
+  return fallback;
+}
+
+function spatialRank(kind: LayerKind): number {
+  return kind === 'conv1d' ? 1 : kind === 'conv3d' ? 3 : 2;
+}
+
+function label(layer: LayerIR): string {
+  return `${layer.className}${layer.name ? ` '${layer.name}'` : ''} (line ${layer.range.start.line + 1})`;
+}
+
+// ---- the signal between layers --------------------------------------------------------------------
+
+interface Signal {
+  /** Mean per element. */
+  mean: number;
+  /** Second moment per element. */
+  q: number;
+  /** Size of the last (feature) axis when known. */
+  features: number | null;
+  /** Positions (time steps or pixels) per example; 1 for a flat vector. */
+  positions: number;
+  /** When the signal is φ(z) with z Gaussian: the activation and z's moments (max pooling needs them). */
+  source: { act: ScalarActivation; zMean: number; zVar: number } | null;
+}
+
+function variance(s: Signal): number {
+  return Math.max(s.q - s.mean * s.mean, 0);
+}
+
+interface Weights {
+  /** E[w²] and E[w] of the kernel. */
+  w2: number;
+  wMean: number;
+  /** E[b²] and E[b]; 0 without a bias. */
+  b2: number;
+  bMean: number;
+}
+
+function initMoments(init: InitializerIR | null, fanIn: number | null, fanOut: number | null, layer: LayerIR, what: string): { second: number; mean: number } {
+  if (!init) throw new Unpropagatable(`the ${what} initializer of ${label(layer)} is not known`, layer);
+  if (init.name === 'identity') return { second: fanIn ? 1 / fanIn : 0, mean: 0 };
+  const stats = initializerStats(init, fanIn, fanOut);
+  if (stats.rms === null || stats.mean === null) throw new Unpropagatable(`the ${what} scale of ${label(layer)} (${init.spelling}) is not a constant`, layer);
+  return { second: stats.rms * stats.rms, mean: stats.mean };
+}
+
+function biasMoments(layer: LayerIR, fanIn: number | null, copies = 1): { b2: number; bMean: number } {
+  if (!layer.useBias || !layer.biasInit) return { b2: 0, bMean: 0 };
+  const stats = initializerStats(layer.biasInit, fanIn, layer.fanOut);
+  if (stats.rms === null) return { b2: 0, bMean: 0 };
+  return { b2: copies * stats.rms * stats.rms, bMean: copies * (stats.mean ?? 0) };
+}
+
+/** fan_in as the IR knows it, else from the incoming signal's features (a Dense after a Flatten). */
+function fanInOf(layer: LayerIR, x: Signal): number | null {
+  if (layer.fanIn) return layer.fanIn;
+  if (x.features === null) return null;
+  if (layer.kind === 'dense') return x.features;
+  const kernel = layer.kernelSize?.reduce((a, b) => a * b, 1);
+  return kernel ? kernel * x.features : null;
+}
+
+function kernelWeights(layer: LayerIR, x: Signal): Weights & { fanIn: number } {
+  const fanIn = fanInOf(layer, x);
+  if (!fanIn || fanIn <= 0) throw new Unpropagatable(`the fan_in of ${label(layer)} is not known`, layer);
+  const fanOut = layer.fanOut ?? (layer.kind === 'dense' ? layer.units : null);
+  const { second, mean } = initMoments(layer.kernelInit, fanIn, fanOut, layer, 'kernel');
+  return { fanIn, w2: second, wMean: mean, ...biasMoments(layer, fanIn) };
+}
+
+function activationOf(act: ActivationIR | null, framework: Framework, layer: LayerIR): ScalarActivation | 'softmax' | null {
+  if (!act || act.name === 'linear') return null;
+  if (act.name === 'softmax' || act.name === 'log_softmax') return 'softmax';
+  const fn = scalarActivation(act, framework);
+  if (!fn) throw new Unpropagatable(`the activation ${act.spelling} of ${label(layer)} is not known`, layer);
+  return fn;
+}
+
+/** Applies an activation to a Gaussian pre-activation N(mean, var): output signal and E[φ'²]. */
+function activate(act: ScalarActivation | 'softmax' | null, zMean: number, zVar: number, features: number | null, positions: number): { out: Signal; slope: number } {
+  if (act === null) return { out: { mean: zMean, q: zVar + zMean * zMean, features, positions, source: null }, slope: 1 };
+  if (act === 'softmax') {
+    // n roughly equal logits: p_i ≈ e^(z_i − v/2) / n, so E[p²] ≈ e^v / n² and ∂p_i/∂z_i ≈ p_i.
+    // Once one logit dominates, p is nearly one-hot: E[p²] → 1/n.
+    const n = Math.max(features ?? 2, 2);
+    const second = Math.min(Math.exp(Math.min(zVar, 50)) / (n * n), 1 / n);
+    return { out: { mean: 1 / n, q: Math.max(second, 1 / (n * n)), features, positions, source: null }, slope: second };
+  }
+  const m: ActivationMoments = activationMoments(act, zMean, zVar);
+  return { out: { mean: m.mean, q: m.second, features, positions, source: { act, zMean, zVar } }, slope: m.slope };
+}
+
+/** Max of k i.i.d. copies of the signal: moments by the order-statistic density k·F^(k−1)·f. */
+function maxOf(signal: Signal, k: number): Signal {
+  if (k <= 1) return signal;
+  const src = signal.source ?? { act: { f: (x: number) => x, df: () => 1 }, zMean: signal.mean, zVar: variance(signal) };
+  const sd = Math.sqrt(src.zVar);
+  if (!(sd > 0)) return signal;
+  const weight = (z: number) => k * normalCdf((z - src.zMean) / sd) ** (k - 1);
+  const mean = gaussianExpectation((z) => weight(z) * src.act.f(z), src.zMean, src.zVar);
+  const q = gaussianExpectation((z) => weight(z) * src.act.f(z) ** 2, src.zMean, src.zVar);
+  return { ...signal, mean, q: Math.max(q, mean * mean), source: null };
+}
+
+function averageOf(signal: Signal, k: number): Signal {
+  return { ...signal, q: signal.mean * signal.mean + variance(signal) / Math.max(k, 1), source: null };
+}
+
+// ---- recurrent cells ------------------------------------------------------------------------------
+
+interface RecurrentRun {
+  out: Signal;
+  /** Backward: G_out total → weight-gradient norm² of the layer and G_in total. */
+  backward(gOut: number): { normSq: number; gIn: number };
+}
+
+const SIGMOID = scalarActivation('sigmoid', 'torch')!;
+const TANH = scalarActivation('tanh', 'torch')!;
+
+/**
+ * One recurrent layer (one direction, one stacked layer) over `steps` time steps, from h_0 = c_0 = 0.
+ * Keras' LSTM adds 1 to the forget gate's bias (unit_forget_bias); PyTorch has two bias vectors.
+ */
+function runRecurrent(layer: LayerIR, framework: Framework, inputQ: number, inputFeatures: number, steps: number, lastStepOnly: boolean): RecurrentRun {
+  const units = layer.units;
+  if (!units || units <= 0) throw new Unpropagatable(`the hidden size of ${label(layer)} is not known`, layer);
+  const gates = layer.kind === 'lstm' ? 4 : layer.kind === 'gru' ? 3 : 1;
+  const kernel = initMoments(layer.kernelInit, inputFeatures, gates * units, layer, 'kernel');
+  const recurrent = layer.recurrentInit ? initMoments(layer.recurrentInit, units, gates * units, layer, 'recurrent kernel') : kernel;
+  const torch = framework === 'torch';
+  const { b2 } = biasMoments(layer, units, torch ? 2 : 1);
+  const forgetBias = layer.kind === 'lstm' && !torch && flagParam(layer, 'unit_forget_bias') !== false && layer.useBias ? 1 : 0;
+  const inputVar = inputFeatures * kernel.second * inputQ;
+  const hiddenGain = units * recurrent.second;
+  const cellAct = layer.kind === 'simple-rnn' ? (activationOf(layer.activation, framework, layer) ?? { f: (x: number) => x, df: () => 1 }) : TANH;
+  if (cellAct === 'softmax') throw new Unpropagatable(`softmax as the cell activation of ${label(layer)} cannot be propagated`, layer);
+  // Per step t (1-based), what the backward pass needs.
+  const qh: number[] = [0];
+  const qc: number[] = [0];
+  const per: { sig: ActivationMoments; forget: ActivationMoments; cand: ActivationMoments; cell: ActivationMoments; reset: ActivationMoments }[] = [];
+  for (let t = 1; t <= steps; t++) {
+    const v = inputVar + hiddenGain * qh[t - 1]! + b2;
+    if (layer.kind === 'simple-rnn') {
+      const m = activationMoments(cellAct, 0, v);
+      per.push({ sig: m, forget: m, cand: m, cell: m, reset: m });
+      qh.push(m.second);
+      qc.push(0);
+    } else if (layer.kind === 'lstm') {
+      const sig = activationMoments(SIGMOID, 0, v);
+      const forget = activationMoments(SIGMOID, forgetBias, v);
+      const cand = activationMoments(TANH, 0, v);
+      const c = forget.second * qc[t - 1]! + sig.second * cand.second;
+      const cell = activationMoments(TANH, 0, c);
+      per.push({ sig, forget, cand, cell, reset: sig });
+      qc.push(c);
+      qh.push(sig.second * cell.second);
+    } else {
+      const sig = activationMoments(SIGMOID, 0, v);
+      const cand = activationMoments(TANH, 0, inputVar + sig.second * hiddenGain * qh[t - 1]! + b2);
+      const z2 = sig.second;
+      const oneMinusZ2 = 1 - 2 * sig.mean + sig.second;
+      per.push({ sig, forget: sig, cand, cell: cand, reset: sig });
+      qc.push(0);
+      qh.push(z2 * qh[t - 1]! + oneMinusZ2 * cand.second);
+    }
+  }
+  const lastQ = qh[steps]!;
+  const meanQ = qh.slice(1).reduce((a, b) => a + b, 0) / steps;
+  const out: Signal = { mean: 0, q: lastStepOnly ? lastQ : meanQ, features: units, positions: lastStepOnly ? 1 : steps, source: null };
+  const biasTerm = layer.useBias ? 1 : 0;
+  const backward = (gOut: number) => {
+    // Per-unit squared gradient arriving on h_t from above.
+    const fromAbove = (t: number) => (lastStepOnly ? (t === steps ? gOut / units : 0) : gOut / (units * steps));
+    let gh = 0;
+    let gc = 0;
+    let normSq = 0;
+    let gIn = 0;
+    for (let t = steps; t >= 1; t--) {
+      gh += fromAbove(t);
+      const p = per[t - 1]!;
+      let dz = 0;
+      let recurrentBack = 0;
+      if (layer.kind === 'simple-rnn') {
+        dz = gh * p.sig.slope;
+        recurrentBack = hiddenGain * dz;
+      } else if (layer.kind === 'lstm') {
+        const forgetNext = t < steps ? per[t]!.forget.second : 0;
+        gc = gh * p.sig.second * p.cell.slope + gc * forgetNext;
+        const dO = gh * p.cell.second * p.sig.slope;
+        const dI = gc * p.cand.second * p.sig.slope;
+        const dG = gc * p.sig.second * p.cand.slope;
+        const dF = gc * qc[t - 1]! * p.forget.slope;
+        dz = dO + dI + dG + dF;
+        recurrentBack = hiddenGain * dz;
+      } else {
+        const oneMinusZ2 = 1 - 2 * p.sig.mean + p.sig.second;
+        const dN = gh * oneMinusZ2 * p.cand.slope;
+        const dZ = gh * p.sig.slope * (qh[t - 1]! + p.cand.second);
+        const dR = dN * hiddenGain * qh[t - 1]! * p.sig.slope;
+        dz = dN + dZ + dR;
+        recurrentBack = gh * p.sig.second + hiddenGain * (dZ + dR + p.sig.second * dN);
+      }
+      const gatesTotal = units * dz;
+      normSq += gatesTotal * (inputFeatures * inputQ + units * qh[t - 1]! + biasTerm);
+      gIn += inputFeatures * kernel.second * gatesTotal;
+      gh = recurrentBack;
+    }
+    return { normSq, gIn };
+  };
+  return { out, backward };
+}
+
+// ---- the model ------------------------------------------------------------------------------------
+
+interface Node {
+  layer: LayerIR;
+  inputs: number[];
+  out: Signal;
+  /** Backward: G on the output → G per input and the weight-gradient norm² (null when weightless). */
+  backward: (gOut: number) => { gIn: number[]; normSq: number | null; chi: number | null };
+}
+
+function inputSignal(model: ModelIR, assumptions: string[]): Signal {
+  const first = model.layers.find((l) => l.kind !== 'input');
+  const shape = model.inputShape;
+  const known = shape && shape.length > 0 && shape.every((d): d is number => d !== null && d > 0) ? shape : null;
+  const sequenceFirst = first !== undefined && (RECURRENT_KINDS.has(first.kind) || first.kind === 'embedding' || first.kind === 'conv1d');
+  if (known) {
+    const channelsFirst = model.framework === 'torch' && first !== undefined && /^conv/.test(first.kind) && known.length >= 2;
+    const features = channelsFirst ? known[0]! : known[known.length - 1]!;
+    const positions = (channelsFirst ? known.slice(1) : known.slice(0, -1)).reduce((a, b) => a * b, 1);
+    return { mean: 0, q: 1, features: first?.kind === 'embedding' ? null : features, positions: first?.kind === 'embedding' ? known.reduce((a, b) => a * b, 1) : positions, source: null };
+  }
+  if (sequenceFirst) {
+    assumptions.push(`sequence length ${DEFAULT_SEQUENCE_LENGTH} (not in the code)`);
+    return { mean: 0, q: 1, features: first?.inFeatures ?? null, positions: DEFAULT_SEQUENCE_LENGTH, source: null };
+  }
+  if (first && /^conv/.test(first.kind)) {
+    const rank = spatialRank(first.kind);
+    assumptions.push(`input ${new Array(rank).fill(DEFAULT_IMAGE_SIDE).join('x')} (image size not in the code)`);
+    return { mean: 0, q: 1, features: first.inFeatures, positions: DEFAULT_IMAGE_SIDE ** rank, source: null };
+  }
+  return { mean: 0, q: 1, features: first?.inFeatures ?? null, positions: 1, source: null };
+}
+
+function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean): Omit<Node, 'inputs' | 'layer'> {
+  const w = kernelWeights(layer, x);
+  const zMean = w.fanIn * w.wMean * x.mean + w.bMean;
+  const zSecond = w.fanIn * w.w2 * x.q + w.fanIn * (w.fanIn - 1) * w.wMean * w.wMean * x.mean * x.mean + w.b2;
+  const zVar = Math.max(zSecond - zMean * zMean, 0);
+  const act = activationOf(layer.activation, model.framework, layer);
+  let positions = x.positions;
+  if (/^conv/.test(layer.kind)) {
+    const rank = spatialRank(layer.kind);
+    const stride = sizeProduct(layer, rank, ['strides', 'stride', 'subsample'], 1) ?? 1;
+    positions = Math.max(1, layer.kind === 'conv-transpose' ? positions * stride : positions / stride);
+  }
+  const { out, slope } = activate(act, zMean, zVar, layer.units, positions);
+  // The output layer's activation is folded into the loss (softmax/sigmoid with cross-entropy).
+  const backSlope = isHead ? 1 : slope;
+  const chi = w.fanIn * w.w2 * backSlope;
+  return {
+    out,
+    backward: (gOut) => {
+      const gPre = gOut * backSlope;
+      return { gIn: [w.fanIn * w.w2 * gPre], normSq: gPre * (w.fanIn * x.q + (layer.useBias ? 1 : 0)), chi };
+    },
+  };
+}
+
+function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], headFrom: number): Omit<Node, 'inputs' | 'layer'> {
+  const x = ins[0]!;
+  const passThrough = (out: Signal, factor = 1): Omit<Node, 'inputs' | 'layer'> => ({
+    out,
+    backward: (g) => ({ gIn: ins.map(() => (index > headFrom ? g : g * factor)), normSq: null, chi: index > headFrom || factor === 1 ? null : factor }),
+  });
+  if (WEIGHT_KINDS.has(layer.kind)) return weightedNode(layer, model, x, index === headFrom);
+  switch (layer.kind) {
+    case 'input':
+    case 'reshape':
+      return passThrough(x);
+    case 'flatten':
+      return passThrough({ ...x, features: x.features === null ? null : x.features * x.positions, positions: 1 });
+    case 'activation': {
+      const act = activationOf(layer.activation, model.framework, layer);
+      const { out, slope } = activate(act, x.mean, variance(x), x.features, x.positions);
+      return passThrough(out, slope);
+    }
+    case 'dropout': {
+      const rate = numParam(layer, 'rate', 'p') ?? 0.5;
+      const keep = Math.max(1 - rate, 1e-6);
+      return passThrough({ ...x, q: x.q / keep, source: null }, 1 / keep);
+    }
+    case 'alpha-dropout': {
+      const rate = numParam(layer, 'rate', 'p') ?? 0.5;
+      const alphaPrime = -1.7580993408473766;
+      const a2 = 1 / ((1 - rate) * (1 + rate * alphaPrime * alphaPrime));
+      return passThrough(x, a2 * (1 - rate));
+    }
+    case 'batchnorm':
+    case 'layernorm':
+    case 'groupnorm': {
+      const v = variance(x);
+      if (!(v > 1e-30)) throw new Unpropagatable(`${label(layer)} normalizes a signal with no variance`, layer);
+      return passThrough({ mean: 0, q: 1, features: x.features, positions: x.positions, source: null }, 1 / v);
+    }
+    case 'rescaling': {
+      const scale = numParam(layer, 'scale') ?? 1;
+      return passThrough({ ...x, mean: x.mean * scale, q: x.q * scale * scale, source: null }, scale * scale);
+    }
+    case 'maxpool':
+    case 'avgpool': {
+      const rank = x.positions > 1 ? Math.max(1, Math.round(Math.log(x.positions) / Math.log(Math.max(2, Math.round(Math.sqrt(x.positions)))))) : 1;
+      const k = sizeProduct(layer, Math.min(rank, 2), ['pool_size', 'kernel_size'], layer.kernelSize ? layer.kernelSize.reduce((a, b) => a * b, 1) : 2 ** Math.min(rank, 2)) ?? 4;
+      const stride = sizeProduct(layer, Math.min(rank, 2), ['strides', 'stride'], k) ?? k;
+      const positions = Math.max(1, x.positions / stride);
+      if (layer.kind === 'maxpool') return passThrough({ ...maxOf(x, k), positions });
+      return passThrough({ ...averageOf(x, k), positions }, 1 / k);
+    }
+    case 'global-pool': {
+      const p = x.positions;
+      if (/max/i.test(layer.className)) return passThrough({ ...maxOf(x, p), positions: 1 });
+      return passThrough({ ...averageOf(x, p), positions: 1 }, 1 / p);
+    }
+    case 'embedding': {
+      const init = initMoments(layer.kernelInit, numParam(layer, 'input_dim', 'num_embeddings') ?? layer.inFeatures, layer.units, layer, 'embedding');
+      return {
+        out: { mean: init.mean, q: init.second, features: layer.units, positions: x.positions, source: null },
+        // One-hot input: the weight gradient collects each position's output gradient once.
+        backward: (g) => ({ gIn: ins.map(() => 0), normSq: g, chi: null }),
+      };
+    }
+    case 'lstm':
+    case 'gru':
+    case 'simple-rnn':
+      return recurrentNode(layer, index, model, x);
+    case 'add':
+      return {
+        out: { mean: ins.reduce((s, i) => s + i.mean, 0), q: ins.reduce((s, i) => s + variance(i), 0) + ins.reduce((s, i) => s + i.mean, 0) ** 2, features: x.features, positions: x.positions, source: null },
+        backward: (g) => ({ gIn: ins.map(() => g), normSq: null, chi: null }),
+      };
+    case 'multiply':
+      return {
+        out: { mean: ins.reduce((s, i) => s * i.mean, 1), q: ins.reduce((s, i) => s * i.q, 1), features: x.features, positions: x.positions, source: null },
+        backward: (g) => ({ gIn: ins.map((_, k) => g * ins.reduce((s, other, j) => (j === k ? s : s * other.q), 1)), normSq: null, chi: null }),
+      };
+    case 'concat': {
+      const sizes = ins.map((i) => i.features ?? 1);
+      const total = sizes.reduce((a, b) => a + b, 0);
+      const mean = ins.reduce((s, i, k) => s + (i.mean * sizes[k]!) / total, 0);
+      const q = ins.reduce((s, i, k) => s + (i.q * sizes[k]!) / total, 0);
+      const features = ins.every((i) => i.features !== null) ? total : null;
+      return {
+        out: { mean, q, features, positions: x.positions, source: null },
+        backward: (g) => ({ gIn: sizes.map((size) => (g * size) / total), normSq: null, chi: null }),
+      };
+    }
+    default:
+      throw new Unpropagatable(`${label(layer)} is a layer the propagation model does not know`, layer);
+  }
+}
+
+function recurrentNode(layer: LayerIR, index: number, model: ModelIR, x: Signal): Omit<Node, 'inputs' | 'layer'> {
+  const inputFeatures = x.features ?? layer.inFeatures;
+  if (!inputFeatures) throw new Unpropagatable(`the input size of ${label(layer)} is not known`, layer);
+  const next = model.layers[index + 1];
+  const written = flagParam(layer, 'return_sequences');
+  const torch = model.framework === 'torch';
+  const lastStepOnly = written === null ? torch && !(next !== undefined && RECURRENT_KINDS.has(next.kind)) : !written;
+  const stacked = Math.max(1, Math.floor(numParam(layer, 'num_layers') ?? 1));
+  const directions = flagParam(layer, 'bidirectional') ? 2 : 1;
+  const steps = Math.max(1, Math.round(x.positions));
+  const runs: RecurrentRun[] = [];
+  let q = x.q;
+  let features = inputFeatures;
+  for (let k = 0; k < stacked; k++) {
+    const r = runRecurrent(layer, model.framework, q, features, steps, k === stacked - 1 ? lastStepOnly : false);
+    runs.push(r);
+    q = r.out.q;
+    features = (layer.units ?? 1) * directions;
+  }
+  const out = { ...runs[runs.length - 1]!.out, features: (layer.units ?? 0) * directions || null };
+  return {
+    out,
+    backward: (g) => {
+      let grad = g / directions;
+      let normSq = 0;
+      for (let k = runs.length - 1; k >= 0; k--) {
+        const r = runs[k]!.backward(grad);
+        normSq += directions * r.normSq;
+        grad = r.gIn;
+      }
+      return { gIn: [grad * directions], normSq, chi: g > 0 ? (grad * directions) / g : null };
+    },
+  };
+}
+
+/**
+ * Predicts the forward signal and the backward gradient of every layer of `model` at initialization,
+ * with standardized inputs (as the probe feeds them). Never throws: a model it cannot propagate
+ * gives `{ ok: false, reason }` naming the layer.
+ */
+export function predictPropagation(model: ModelIR): ModelPrediction {
+  try {
+    return propagate(model);
+  } catch (error) {
+    if (error instanceof Unpropagatable) return { ok: false, reason: error.message, layerId: error.layer?.id ?? null };
+    throw error;
+  }
+}
+
+const CACHE = new WeakMap<ModelIR, ModelPrediction>();
+
+/** predictPropagation, computed once per ModelIR object (rules, hovers and hints share it). */
+export function modelPrediction(model: ModelIR): ModelPrediction {
+  let cached = CACHE.get(model);
+  if (!cached) {
+    cached = predictPropagation(model);
+    CACHE.set(model, cached);
+  }
+  return cached;
+}
+
+function propagate(model: ModelIR): ModelPrediction {
+  const layers = model.layers;
+  if (layers.length === 0) return { ok: false, reason: `model ${model.name} has no layers`, layerId: null };
+  const assumptions: string[] = [];
+  const index = new Map(layers.map((l, i) => [l.id, i]));
+  const measured = layers.map((l, i) => (FLOW_PATH_KINDS.has(l.kind) ? i : -1)).filter((i) => i >= 0);
+  const headFrom = measured.length > 0 ? measured[measured.length - 1]! : layers.length;
+  const start = inputSignal(model, assumptions);
+  const nodes: Node[] = [];
+  layers.forEach((layer, i) => {
+    const inputs = model.isGraph && layer.inputs.length > 0 ? layer.inputs.map((id) => index.get(id) ?? -2) : [i - 1];
+    if (inputs.some((k) => k === -2 || k >= i)) throw new Unpropagatable(`${label(layer)} reads a layer the model does not have before it`, layer);
+    const ins = inputs.map((k) => (k < 0 ? start : nodes[k]!.out));
+    const node = nodeFor(layer, i, model, ins, headFrom);
+    if (!Number.isFinite(node.out.q)) throw new Unpropagatable(`the signal overflows at ${label(layer)}`, layer);
+    nodes.push({ layer, inputs, ...node });
+  });
+  // Backward, from the output: the gradient on the last weighted layer's pre-activation is the unit.
+  const g = new Array<number>(nodes.length).fill(0);
+  const consumed = new Set(nodes.flatMap((n) => n.inputs));
+  nodes.forEach((_, i) => {
+    if (!consumed.has(i)) g[i] = 1;
+  });
+  const normSq = new Array<number | null>(nodes.length).fill(null);
+  const chi = new Array<number | null>(nodes.length).fill(null);
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i]!;
+    const result = node.backward(g[i]!);
+    normSq[i] = result.normSq;
+    chi[i] = result.chi;
+    node.inputs.forEach((k, j) => {
+      if (k >= 0) g[k] = g[k]! + result.gIn[j]!;
+    });
+  }
+  const reference = measured.length > 0 ? Math.max(normSq[measured[measured.length - 1]!] ?? 0, TINY) : 1;
+  const predictions: LayerPrediction[] = nodes.map((node, i) => {
+    const weighted = FLOW_PATH_KINDS.has(node.layer.kind);
+    const n = normSq[i];
+    return {
+      layerId: node.layer.id,
+      name: node.layer.name,
+      kind: node.layer.kind,
+      range: node.layer.range,
+      predictedStd: Math.sqrt(variance(node.out)),
+      predictedMean: node.out.mean,
+      q: node.out.q,
+      chi: chi[i] ?? null,
+      weighted,
+      log10GradRatio: weighted && n !== null ? 0.5 * Math.log10(Math.max(n, TINY) / reference) : null,
+    };
+  });
+  const first = measured.length >= 2 ? predictions[measured[0]!]! : null;
+  const lastHidden = measured.length >= 2 ? predictions[measured[measured.length - 2]!]! : null;
+  const log10FirstLastRatio = first && lastHidden ? first.log10GradRatio! - lastHidden.log10GradRatio! : null;
+  return {
+    ok: true,
+    layers: predictions,
+    first,
+    lastHidden,
+    log10FirstLastRatio,
+    grade: log10FirstLastRatio === null ? null : gradeFlowRatio(10 ** log10FirstLastRatio, FLOW_THRESHOLDS),
+    assumptions,
+  };
+}

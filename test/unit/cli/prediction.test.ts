@@ -1,0 +1,96 @@
+/**
+ * `check --format json` gives every model its predicted gradient flow (issue 9 §1), or null with the
+ * reason; `check --verbose` prints it under the findings.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { fixtureTree, RELU_STACK, runCli } from './run-cli';
+
+let cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups) cleanup();
+  cleanups = [];
+});
+
+function tree(files: Record<string, string>): string {
+  const { root, cleanup } = fixtureTree(files);
+  cleanups.push(cleanup);
+  return root;
+}
+
+interface PredictedModel {
+  name: string;
+  prediction: { log10FirstLastRatio: number; grade: string; layers: { line: number; name: string; predictedStd: number; log10GradRatio: number | null }[] } | null;
+  predictionUnavailable?: string;
+}
+
+function models(root: string, file: string): PredictedModel[] {
+  const run = runCli(['check', '--format', 'json', file], root);
+  const report = JSON.parse(run.stdout) as { files: { models: PredictedModel[] }[] };
+  return report.files[0]!.models;
+}
+
+const DEEP_SIGMOID = `import torch
+import torch.nn as nn
+
+class Deep(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(64, 64) for _ in range(10)])
+        self.out = nn.Linear(64, 2)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = torch.sigmoid(layer(x))
+        return self.out(x)
+`;
+
+const UNKNOWN_SIZE = `from tensorflow import keras
+from tensorflow.keras import layers
+
+def build(width):
+    return keras.Sequential([layers.Dense(width, activation="relu"), layers.Dense(width, activation="relu"), layers.Dense(1)])
+
+model = build(WIDTH)
+`;
+
+describe('check: predicted gradient flow', () => {
+  it('gives every model a prediction object with one entry per layer (1-based lines)', () => {
+    const root = tree({ 'relu.py': RELU_STACK });
+    const [model] = models(root, 'relu.py');
+    expect(model!.prediction).not.toBeNull();
+    const p = model!.prediction!;
+    expect(Object.keys(p).sort()).toEqual(['grade', 'layers', 'log10FirstLastRatio']);
+    expect(p.grade).toBe('healthy');
+    expect(Math.abs(p.log10FirstLastRatio)).toBeLessThan(0.5);
+    const weighted = p.layers.filter((l) => l.log10GradRatio !== null);
+    expect(weighted.map((l) => l.line)).toEqual([6, 7, 8, 9]);
+    expect(weighted[3]!.log10GradRatio).toBe(0);
+    for (const layer of p.layers) {
+      expect(Object.keys(layer).sort()).toEqual(['line', 'log10GradRatio', 'name', 'predictedStd']);
+      expect(layer.predictedStd).toBeGreaterThan(0);
+    }
+  });
+
+  it('predicts vanishing for a deep sigmoid stack written in a loop', () => {
+    const root = tree({ 'deep.py': DEEP_SIGMOID });
+    const [model] = models(root, 'deep.py');
+    expect(model!.prediction!.grade).toBe('vanishing');
+    expect(model!.prediction!.log10FirstLastRatio).toBeLessThan(-5);
+  });
+
+  it('is null with the reason when a size is unknown', () => {
+    const root = tree({ 'unknown.py': UNKNOWN_SIZE });
+    const [model] = models(root, 'unknown.py');
+    expect(model!.prediction).toBeNull();
+    expect(model!.predictionUnavailable).toMatch(/line 5/);
+  });
+
+  it('prints the prediction with --verbose only', () => {
+    const root = tree({ 'relu.py': RELU_STACK });
+    const quiet = runCli(['check', 'relu.py'], root);
+    expect(quiet.stdout).not.toMatch(/predicted/);
+    const verbose = runCli(['check', '--verbose', 'relu.py'], root);
+    expect(verbose.stdout).toMatch(/relu\.py:4:1: model model: predicted healthy at initialization: the first layer gets ~\S+ of the last hidden layer's gradient/);
+    expect(verbose.stdout).toMatch(/relu\.py:6:1: dense: std [\d.]+, gradient ~\S+ of the output layer's/);
+  });
+});

@@ -1,0 +1,174 @@
+/**
+ * The mean-field model against textbook values (He et al. 2015, Glorot & Bengio 2010, Klambauer et
+ * al. 2017, Schoenholz et al. 2017) and the quadrature against closed forms.
+ */
+import { describe, expect, it } from 'vitest';
+import type { InitializerIR, LayerKind } from '../../../src/shared/ir';
+import { activationMoments, gaussianExpectation, scalarActivation } from '../../../src/shared/knowledge/activation-functions';
+import { predictPropagation, type PropagatedModel } from '../../../src/shared/knowledge/propagation';
+import { gradeFlowRatio } from '../../../src/shared/gradient-flow';
+import { buildModel, dense, layerOf, type LayerSpec } from '../rules/ir-builder';
+
+function init(name: InitializerIR['name'], params: Record<string, number> = {}, framework: 'keras' | 'torch' = 'keras'): InitializerIR {
+  return { name, params, options: {}, spelling: name, range: null, explicit: true, framework };
+}
+
+/** `depth` square Dense(width) layers with `activation` and `kernel`, then a 10-way output. */
+function stack(depth: number, width: number, activation: string, kernel: InitializerIR, extra: LayerSpec[] = []): PropagatedModel {
+  const hidden: LayerSpec[] = Array.from({ length: depth }, () => dense(width, { activation: activation as never, kernelInit: kernel, fanIn: width, fanOut: width }));
+  const model = buildModel({ layers: [...hidden, ...extra, dense(10, { activation: 'softmax', fanIn: width, fanOut: 10 })] });
+  model.inputShape = [width];
+  const prediction = predictPropagation(model);
+  if (!prediction.ok) throw new Error(prediction.reason);
+  return prediction;
+}
+
+describe('Gauss-Hermite quadrature', () => {
+  it('integrates polynomials and rectifiers exactly', () => {
+    expect(gaussianExpectation((z) => z * z, 0, 2.5)).toBeCloseTo(2.5, 10);
+    expect(gaussianExpectation((z) => z ** 4, 0, 1)).toBeCloseTo(3, 8);
+    expect(gaussianExpectation((z) => z, 0.7, 3)).toBeCloseTo(0.7, 10);
+    const relu = activationMoments(scalarActivation('relu', 'keras')!, 0, 4);
+    expect(relu.second).toBeCloseTo(2, 10);
+    expect(relu.slope).toBeCloseTo(0.5, 10);
+    expect(relu.mean).toBeCloseTo(2 / Math.sqrt(2 * Math.PI), 2);
+  });
+
+  it('uses each framework constant: leaky slope, hard sigmoid', () => {
+    const keras = activationMoments(scalarActivation('leaky_relu', 'keras')!, 0, 1);
+    const torch = activationMoments(scalarActivation('leaky_relu', 'torch')!, 0, 1);
+    expect(keras.second).toBeCloseTo((1 + 0.3 ** 2) / 2, 8);
+    expect(torch.second).toBeCloseTo((1 + 0.01 ** 2) / 2, 8);
+    // Near 0 only the slope counts: 0.2 (tf.keras 2) vs 1/6 (PyTorch).
+    expect(activationMoments(scalarActivation('hard_sigmoid', 'keras')!, 0, 1e-4).slope).toBeCloseTo(0.04, 6);
+    expect(activationMoments(scalarActivation('hard_sigmoid', 'torch')!, 0, 1e-4).slope).toBeCloseTo(1 / 36, 6);
+  });
+});
+
+describe('mean-field recursions: textbook values', () => {
+  it('relu + He keeps q (He et al. 2015)', () => {
+    const p = stack(10, 256, 'relu', init('he_normal'));
+    for (const layer of p.layers.slice(0, 10)) expect(layer.q).toBeCloseTo(1, 6);
+    // ... and the squared gradient: chi = 2 · 1/2 = 1, so every hidden layer gets the same gradient.
+    for (const layer of p.layers.slice(0, 10)) expect(layer.chi).toBeCloseTo(1, 6);
+    expect(Math.abs(p.log10FirstLastRatio!)).toBeLessThan(0.05);
+    expect(p.grade).toBe('healthy');
+  });
+
+  it('relu + Glorot halves q at every layer', () => {
+    const p = stack(8, 256, 'relu', init('glorot_uniform'));
+    for (let i = 1; i < 8; i++) expect(p.layers[i]!.q / p.layers[i - 1]!.q).toBeCloseTo(0.5, 6);
+  });
+
+  it('tanh + Glorot on square layers stays near chi = 1', () => {
+    const p = stack(10, 128, 'tanh', init('glorot_uniform'));
+    // The first layer sees q = 1 (E[tanh'²] ≈ 0.46); q then shrinks towards 0, where chi → 1.
+    for (let i = 0; i < 10; i++) {
+      expect(p.layers[i]!.chi!).toBeLessThanOrEqual(1);
+      if (i > 0) expect(p.layers[i]!.chi!).toBeGreaterThan(p.layers[i - 1]!.chi!);
+    }
+    expect(p.layers[9]!.chi!).toBeGreaterThan(0.8);
+    expect(p.grade).not.toBe('vanishing');
+  });
+
+  it('sigmoid multiplies the gradient by at most 0.25 per layer, at any weight scale', () => {
+    for (const stddev of [0.01, 0.1, 1]) {
+      const p = stack(6, 100, 'sigmoid', init('random_normal', { mean: 0, stddev }));
+      for (const layer of p.layers.slice(0, 6)) {
+        const sigma2 = 100 * stddev * stddev;
+        expect(Math.sqrt(layer.chi! / sigma2)).toBeLessThanOrEqual(0.25 + 1e-9);
+      }
+    }
+    expect(stack(10, 64, 'sigmoid', init('glorot_uniform')).grade).toBe('vanishing');
+  });
+
+  it('SELU + lecun_normal sits at its (0, 1) fixed point (Klambauer et al. 2017)', () => {
+    const p = stack(12, 200, 'selu', init('lecun_normal'));
+    for (const layer of p.layers.slice(0, 12)) {
+      expect(layer.predictedMean).toBeCloseTo(0, 2);
+      expect(layer.predictedStd).toBeCloseTo(1, 2);
+    }
+    expect(p.grade).toBe('healthy');
+  });
+
+  it('tanh at N(0, 1) explodes instead of vanishing (chi > 1 in the chaotic phase)', () => {
+    const p = stack(6, 256, 'tanh', init('random_normal', { mean: 0, stddev: 1 }));
+    expect(p.layers[3]!.chi!).toBeGreaterThan(1);
+    expect(p.grade).toBe('exploding');
+  });
+
+  it('normalization resets q, dropout scales it, residual merges add variances', () => {
+    const small = init('random_normal', { mean: 0, stddev: 0.01 });
+    const normed = buildModel({ layers: [dense(100, { kernelInit: small, fanIn: 100, fanOut: 100 }), layerOf('batchnorm'), layerOf('dropout', { params: { rate: 0.5 } }), dense(10, { fanIn: 100, fanOut: 10 })] });
+    normed.inputShape = [100];
+    const p = predictPropagation(normed) as PropagatedModel;
+    expect(p.layers[0]!.q).toBeCloseTo(100 * 1e-4, 8);
+    expect(p.layers[1]!.q).toBeCloseTo(1, 8);
+    expect(p.layers[2]!.q).toBeCloseTo(2, 8);
+    const residual = buildModel({
+      isGraph: true,
+      layers: [layerOf('input'), dense(64, { kernelInit: init('lecun_normal'), fanIn: 64, fanOut: 64 }), layerOf('add', { inputs: [0, 1] }), dense(10, { fanIn: 64, fanOut: 10 })],
+    });
+    residual.inputShape = [64];
+    const r = predictPropagation(residual) as PropagatedModel;
+    expect(r.layers[2]!.q).toBeCloseTo(2, 6);
+  });
+
+  it('conv fans include the kernel, and an embedding sets q from its initializer', () => {
+    const conv = buildModel({
+      layers: [
+        layerOf('conv2d' as LayerKind, { units: 16, kernelInit: init('he_normal'), activation: 'relu', fanIn: 27, fanOut: 144 }),
+        layerOf('conv2d' as LayerKind, { units: 16, kernelInit: init('random_normal', { mean: 0, stddev: 0.1 }), fanIn: 144, fanOut: 144 }),
+        layerOf('flatten'),
+        dense(10, { fanIn: 16 * 32 * 32, fanOut: 10 }),
+      ],
+    });
+    conv.inputShape = [32, 32, 3];
+    const c = predictPropagation(conv) as PropagatedModel;
+    expect(c.ok, JSON.stringify(c)).toBe(true);
+    expect(c.layers[0]!.q).toBeCloseTo(1, 6);
+    expect(c.layers[1]!.q).toBeCloseTo(144 * 0.01, 6);
+    const embedded = buildModel({ layers: [layerOf('embedding', { units: 32, inFeatures: 1000, kernelInit: init('random_uniform', { minval: -0.05, maxval: 0.05 }), fanIn: 1000, fanOut: 32 }), layerOf('flatten'), dense(1)] });
+    const e = predictPropagation(embedded) as PropagatedModel;
+    expect(e.ok, JSON.stringify(e)).toBe(true);
+    expect(e.layers[0]!.q).toBeCloseTo(0.05 ** 2 / 3, 8);
+  });
+
+  it('recurrent layers run over their sequence length: a long tanh RNN loses the early steps', () => {
+    const rnn = (steps: number) => {
+      const model = buildModel({
+        layers: [
+          layerOf('simple-rnn', { units: 32, inFeatures: 8, activation: 'tanh', kernelInit: init('glorot_uniform'), fanIn: 8, fanOut: 32 }),
+          dense(16, { activation: 'relu', kernelInit: init('he_normal'), fanIn: 32, fanOut: 16 }),
+          dense(1, { fanIn: 16, fanOut: 1 }),
+        ],
+      });
+      model.layers[0]!.recurrentInit = init('orthogonal', { gain: 1 });
+      model.inputShape = [steps, 8];
+      return predictPropagation(model) as PropagatedModel;
+    };
+    const short = rnn(5);
+    const long = rnn(100);
+    expect(short.ok && long.ok).toBe(true);
+    expect(long.layers[0]!.q).toBeGreaterThan(short.layers[0]!.q * 0.99);
+    expect(Number.isFinite(long.log10FirstLastRatio)).toBe(true);
+  });
+
+  it('says why it cannot propagate a model, naming the layer', () => {
+    const model = buildModel({ layers: [dense(64, { activation: 'relu' }), dense(10)] });
+    const p = predictPropagation(model);
+    expect(p.ok).toBe(false);
+    if (!p.ok) {
+      expect(p.reason).toMatch(/fan_in of dense .*line 1/);
+      expect(p.layerId).toBe('L0');
+    }
+  });
+
+  it('grades ratios with the thresholds the probe uses', () => {
+    expect(gradeFlowRatio(1e-7)).toBe('vanishing');
+    expect(gradeFlowRatio(0.02)).toBe('attenuated');
+    expect(gradeFlowRatio(0.3)).toBe('healthy');
+    expect(gradeFlowRatio(500)).toBe('exploding');
+    expect(gradeFlowRatio(Number.NaN)).toBe('vanishing');
+  });
+});
