@@ -84,7 +84,7 @@ describe('gradient-lens check --format json', () => {
     for (const file of report.files) expect(Object.keys(file)).toEqual(['path', 'error', 'models', 'diagnostics']);
     const model = report.files[1];
     expect(model.error).toBeNull();
-    expect(model.models).toEqual([{ name: 'model', framework: 'keras', line: 4, layers: expect.any(Number) }]);
+    expect(model.models).toEqual([{ name: 'model', framework: 'keras', line: 4, layers: expect.any(Number), prediction: expect.objectContaining({ grade: expect.any(String), log10FirstLastRatio: expect.any(Number) }) }]);
     expect(model.models[0].layers).toBeGreaterThanOrEqual(4);
     const gl101 = model.diagnostics.find((d) => d.code === 'GL101');
     expect(gl101).toBeDefined();
