@@ -70,7 +70,7 @@ function naiveBaseline(steps: number): number {
       const { value, grads } = tf.variableGrads(() => {
         let h: tf.Tensor = x;
         for (let i = 0; i < 20; i++) h = tf.sigmoid(tf.add(tf.matMul(h, weights[2 * i]), weights[2 * i + 1]));
-        return tf.losses.meanSquaredError(y, h) as tf.Scalar;
+        return tf.losses.meanSquaredError<tf.Tensor, tf.Scalar>(y, h);
       }, weights);
       const perWeight = weights.map((w) => tf.norm(grads[w.name]));
       optimizer.applyGradients(grads);

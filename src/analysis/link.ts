@@ -68,9 +68,6 @@ export function linkExternalTraining(files: readonly LinkFile[], options: LinkOp
   return links;
 }
 
-/** The name project.ts uses. */
-export const linkProject = linkExternalTraining;
-
 class ProjectIndex {
   private readonly byPath = new Map<string, LinkFile>();
   private readonly roots: string[];

@@ -73,7 +73,8 @@ export function notebookToPython(json: string): NotebookPython {
     throw new Error('not a valid notebook (no "cells" list)');
   }
   const meta = (nb as { metadata?: { kernelspec?: { language?: unknown }; language_info?: { name?: unknown } } }).metadata;
-  const language = String(meta?.language_info?.name ?? meta?.kernelspec?.language ?? 'python').toLowerCase();
+  const declared = meta?.language_info?.name ?? meta?.kernelspec?.language ?? 'python';
+  const language = typeof declared === 'string' ? declared.toLowerCase() : JSON.stringify(declared);
   if (language !== 'python') throw new Error(`notebook kernel language is ${language}, not Python; not analyzed`);
   const cells: NotebookCellInput[] = ((nb as { cells: RawCell[] }).cells).map((cell) => {
     const source = Array.isArray(cell.source) ? cell.source.map(String).join('') : typeof cell.source === 'string' ? cell.source : '';

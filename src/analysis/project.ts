@@ -12,7 +12,7 @@ import type { FileResult, Notice, ProjectOptions, SourceEdit } from './api';
 import { createPythonParser } from './python/parser';
 import { PyFile } from './python/file';
 import { extractFile, type ExtractedFile } from './extract/index';
-import { linkProject } from './link';
+import { linkExternalTraining } from './link';
 import { lintModel } from './lint';
 import { isRuleEnabled } from './config/index';
 import { isSuppressed, parseSuppressions, type Suppressions } from './suppression';
@@ -117,7 +117,7 @@ export class Project {
       const extracted = this.extracted(state);
       return { path: state.path, models: structuredClone(extracted.models), external: extracted.external, imports: state.parsed?.imports ?? null };
     });
-    linkProject(inputs);
+    linkExternalTraining(inputs);
     return inputs.flatMap((i) => i.models);
   }
 

@@ -36,7 +36,7 @@ function withFilterGradByConvolution(strides: [number, number], dilation: number
     };
     return { value, gradFunc };
   });
-  return (x, w) => conv(x, w) as tf.Tensor4D;
+  return (x, w) => conv(x, w);
 }
 
 /**

@@ -188,7 +188,7 @@ class NodeBuilder {
     const layer = planned.ir;
     const rank = layer.kind === 'conv1d' ? 1 : 2;
     const kernelSize = spatialParam(layer.kernelSize, rank, 3);
-    const strides = stridesOf(layer, rank, new Array(rank).fill(1));
+    const strides = stridesOf(layer, rank, new Array<number>(rank).fill(1));
     const padding = paddingOf(layer);
     const dilation = dilationOf(layer);
     if (dilation > 1 && (strides.some((s) => s > 1) || tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) === undefined)) {

@@ -161,10 +161,10 @@ export class StepMeter {
       actMean: [],
       actStd: [],
       nonFinite: [],
-      saturated: new Array(n).fill(null),
-      dead: new Array(n).fill(null),
-      gradNorm: new Array(n).fill(null),
-      updateRatio: new Array(n).fill(null),
+      saturated: new Array<number | null>(n).fill(null),
+      dead: new Array<number | null>(n).fill(null),
+      gradNorm: new Array<number | null>(n).fill(null),
+      updateRatio: new Array<number | null>(n).fill(null),
     };
     for (let i = 0; i < n; i++) {
       const shape = this.nodes[i].planned.outShape;

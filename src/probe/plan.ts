@@ -72,7 +72,7 @@ export function tupleParam(layer: LayerIR, key: string): number | number[] | num
     const parsed: unknown = JSON.parse(raw.replace(/\(/g, '[').replace(/\)/g, ']').replace(/,\s*\]/g, ']'));
     const isNums = (v: unknown): v is number[] => Array.isArray(v) && v.every((n) => typeof n === 'number');
     if (typeof parsed === 'number' || isNums(parsed)) return parsed;
-    if (Array.isArray(parsed) && parsed.every(isNums)) return parsed as number[][];
+    if (Array.isArray(parsed) && parsed.every(isNums)) return parsed;
   } catch {
     // not a tuple
   }
@@ -81,8 +81,8 @@ export function tupleParam(layer: LayerIR, key: string): number | number[] | num
 
 /** [before, after] per spatial dimension from Keras' ZeroPadding/Cropping forms: n, (a, b) or ((a, b), (c, d)). */
 export function pairsPerDim(value: number | number[] | number[][] | null, rank: number, fallback: number): [number, number][] {
-  if (value === null) return new Array(rank).fill([fallback, fallback]);
-  if (typeof value === 'number') return new Array(rank).fill([value, value]);
+  if (value === null) return new Array<[number, number]>(rank).fill([fallback, fallback]);
+  if (typeof value === 'number') return new Array<[number, number]>(rank).fill([value, value]);
   if (value.length > 0 && Array.isArray(value[0])) return (value as number[][]).map((p) => [p[0], p[1] ?? p[0]]);
   const flat = value as number[];
   // 1-D layers take (before, after); 2-D layers take (symmetric height, symmetric width).
@@ -109,8 +109,8 @@ export function vocabularyOf(layer: LayerIR): number | null {
 
 /** Kernel size as one number per spatial dimension (a single number applies to all). */
 export function spatialParam(values: number[] | null, rank: number, fallback: number): number[] {
-  if (!values || values.length === 0) return new Array(rank).fill(fallback);
-  if (values.length === 1) return new Array(rank).fill(values[0]);
+  if (!values || values.length === 0) return new Array<number>(rank).fill(fallback);
+  if (values.length === 1) return new Array<number>(rank).fill(values[0]);
   return values.slice(0, rank);
 }
 
@@ -131,7 +131,7 @@ export function paddingOf(layer: LayerIR): Padding {
 
 export function stridesOf(layer: LayerIR, rank: number, fallback: number[]): number[] {
   const value = numParam(layer, ['strides', 'stride']);
-  return value === null ? fallback : new Array(rank).fill(value);
+  return value === null ? fallback : new Array<number>(rank).fill(value);
 }
 
 export function dilationOf(layer: LayerIR): number {
@@ -314,7 +314,7 @@ class Planner {
         }
         if (numParam(layer, ['groups']) !== null && numParam(layer, ['groups']) !== 1) throw layerFailure('unsupported', layer, 'grouped convolutions are not supported by the probe');
         const kernel = spatialParam(layer.kernelSize, rank, 3);
-        const strides = stridesOf(layer, rank, new Array(rank).fill(1));
+        const strides = stridesOf(layer, rank, new Array<number>(rank).fill(1));
         const padding = paddingOf(layer);
         const dilation = dilationOf(layer);
         const sides = x.slice(0, rank).map((side, i) => convOutSide(side, kernel[i], strides[i], padding, dilation));

@@ -2,6 +2,7 @@
  * The `gradientLens.*` settings as the client sends them (untrusted JSON), validated into the part of
  * `Settings` the user actually set, so that unset editor settings never hide pyproject.toml values.
  */
+import { SEVERITIES } from '../analysis/config';
 import type { Severity } from '../shared/findings';
 import type { Settings } from '../shared/settings';
 
@@ -11,7 +12,6 @@ export interface EditorSettings {
   overrides: Partial<Settings>;
 }
 
-const SEVERITIES: readonly Severity[] = ['error', 'warning', 'information', 'hint'];
 
 export function defaultEditorSettings(): EditorSettings {
   return { enable: true, overrides: {} };

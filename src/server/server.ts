@@ -110,7 +110,7 @@ export class GradientLensServer {
 
   // ---- lifecycle -------------------------------------------------------------------------------
 
-  private async initialize(params: InitializeParams): Promise<InitializeResult> {
+  private initialize(params: InitializeParams): InitializeResult {
     const caps = params.capabilities;
     this.supportsConfigurationPull = caps.workspace?.configuration === true;
     this.supportsDynamicConfiguration = caps.workspace?.didChangeConfiguration?.dynamicRegistration === true;
@@ -255,7 +255,7 @@ export class GradientLensServer {
     this.units.delete(uri);
     this.scheduler.cancel(uri);
     for (const [cell, owner] of this.cellOwners) if (owner === uri) this.cellOwners.delete(cell);
-    for (const shown of this.publishedUris.get(uri) ?? []) this.connection.sendDiagnostics({ uri: shown, diagnostics: [] });
+    for (const shown of this.publishedUris.get(uri) ?? []) void this.connection.sendDiagnostics({ uri: shown, diagnostics: [] });
     this.publishedUris.delete(uri);
     this.analyses.delete(uri);
     this.publishedAnalyses.delete(uri);
@@ -379,8 +379,8 @@ export class GradientLensServer {
     if (analysis) this.publishedAnalyses.set(unit.uri, analysis);
     else this.publishedAnalyses.delete(unit.uri);
     const previous = this.publishedUris.get(unit.uri) ?? new Set<string>();
-    for (const uri of previous) if (!byUri.has(uri)) this.connection.sendDiagnostics({ uri, diagnostics: [] });
-    for (const [uri, diagnostics] of byUri) this.connection.sendDiagnostics({ uri, version: unit.layout ? undefined : this.documents.get(uri)?.version, diagnostics });
+    for (const uri of previous) if (!byUri.has(uri)) void this.connection.sendDiagnostics({ uri, diagnostics: [] });
+    for (const [uri, diagnostics] of byUri) void this.connection.sendDiagnostics({ uri, version: unit.layout ? undefined : this.documents.get(uri)?.version, diagnostics });
     this.publishedUris.set(unit.uri, new Set(byUri.keys()));
   }
 

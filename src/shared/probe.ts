@@ -238,7 +238,6 @@ export interface ProbeDoneMessage {
   outcome: ProbeOutcome;
 }
 
-export type CallerToProbeMessage = ProbeRequestMessage | ProbeCancelMessage;
 export type ProbeToCallerMessage = ProbeProgressMessage | ProbeDoneMessage;
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -71,7 +71,7 @@ export function registerProbeTests(test: Register, until: Until): void {
   });
 
   test('probe: running it opens the panel, which draws its charts, and annotates every layer line', async () => {
-    const summary = await vscode.commands.executeCommand<ProbeRunSummary>(probeLens.command!.command, ...probeLens.command!.arguments!);
+    const summary = await vscode.commands.executeCommand<ProbeRunSummary>(probeLens.command!.command, ...(probeLens.command!.arguments as unknown[]));
     assert.ok(summary?.ok, `the probe succeeded: ${summary?.message}`);
     const drawn = await until(async () => {
       const s = await state();
@@ -105,7 +105,7 @@ export function registerProbeTests(test: Register, until: Until): void {
   });
 
   test('probe: a layer picked in the panel is revealed in the editor; a malformed panel message is refused', async () => {
-    if (!(await state()).panelOpen) await vscode.commands.executeCommand<ProbeRunSummary>(probeLens.command!.command, ...probeLens.command!.arguments!);
+    if (!(await state()).panelOpen) await vscode.commands.executeCommand<ProbeRunSummary>(probeLens.command!.command, ...(probeLens.command!.arguments as unknown[]));
     const accepted = await vscode.commands.executeCommand<boolean>('gradientLens.test.panelMessage', { type: 'reveal-layer', layerId: 'L2', line: 8 });
     assert.equal(accepted, true);
     const editor = await until(() => {
@@ -128,7 +128,7 @@ export function registerProbeTests(test: Register, until: Until): void {
     const config = vscode.workspace.getConfiguration('gradientLens.probe');
     await config.update('steps', 200, vscode.ConfigurationTarget.Workspace);
     try {
-      const pending = vscode.commands.executeCommand<ProbeRunSummary>(probeLens.command!.command, ...probeLens.command!.arguments!);
+      const pending = vscode.commands.executeCommand<ProbeRunSummary>(probeLens.command!.command, ...(probeLens.command!.arguments as unknown[]));
       await new Promise((r) => setTimeout(r, 1500));
       await vscode.commands.executeCommand('gradientLens.cancelProbe');
       const summary = await pending;
@@ -141,7 +141,7 @@ export function registerProbeTests(test: Register, until: Until): void {
 
   test('probe: the what-if lens probes the fixed model too, with the same seed', async () => {
     assert.ok(whatIfLens);
-    const summary = await vscode.commands.executeCommand<ProbeRunSummary>(whatIfLens.command!.command, ...whatIfLens.command!.arguments!);
+    const summary = await vscode.commands.executeCommand<ProbeRunSummary>(whatIfLens.command!.command, ...(whatIfLens.command!.arguments as unknown[]));
     assert.ok(summary.ok, summary.message);
     assert.ok(summary.whatIfTitle, 'the result carries the what-if run');
     assert.ok(summary.whatIfVerdicts && !summary.whatIfVerdicts.includes('vanishing'), `what-if verdicts: ${summary.whatIfVerdicts?.join(', ')}`);
@@ -164,14 +164,14 @@ export function registerProbeTests(test: Register, until: Until): void {
     const document = await vscode.workspace.openTextDocument({ language: 'python', content: source });
     await vscode.window.showTextDocument(document, vscode.ViewColumn.One);
     const lens = (await lenses(document.uri, until)).find((l) => l.command!.title === 'Probe gradients')!;
-    const failed = await vscode.commands.executeCommand<ProbeRunSummary>(lens.command!.command, ...lens.command!.arguments!);
+    const failed = await vscode.commands.executeCommand<ProbeRunSummary>(lens.command!.command, ...(lens.command!.arguments as unknown[]));
     assert.equal(failed.ok, false);
     assert.equal(failed.errorKind, 'shape');
     assert.match(failed.message, /input shape/);
     const config = vscode.workspace.getConfiguration('gradientLens.probe');
     await config.update('inputShape', [16], vscode.ConfigurationTarget.Workspace);
     try {
-      const probed = await vscode.commands.executeCommand<ProbeRunSummary>(lens.command!.command, ...lens.command!.arguments!);
+      const probed = await vscode.commands.executeCommand<ProbeRunSummary>(lens.command!.command, ...(lens.command!.arguments as unknown[]));
       assert.ok(probed.ok, probed.message);
     } finally {
       await config.update('inputShape', undefined, vscode.ConfigurationTarget.Workspace);

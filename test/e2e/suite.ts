@@ -37,7 +37,7 @@ async function until<T>(check: () => T | undefined | null | false | Promise<T | 
     }
     await sleep(100);
   }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}` : ''}`);
 }
 
 function workspaceUri(name: string): vscode.Uri {

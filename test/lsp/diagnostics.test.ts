@@ -78,7 +78,7 @@ describe('diagnostics', () => {
     await session.open(uri, text);
     const diagnostics = await session.diagnostics(uri);
     expect(codes(diagnostics), JSON.stringify(diagnostics)).toContain('GL202');
-    const syntax = diagnostics.find((d) => d.code === undefined && /syntax/i.test(String(d.message)));
+    const syntax = diagnostics.find((d) => d.code === undefined && /syntax/i.test(typeof d.message === 'string' ? d.message : d.message.value));
     expect(syntax, JSON.stringify(diagnostics)).toBeDefined();
     expect(syntax!.range.start.line).toBeGreaterThanOrEqual(positionOf(text, 'model = TanhMLP(').line);
   });

@@ -121,7 +121,7 @@ export class LspSession {
   static async start(options: SessionOptions = {}): Promise<LspSession> {
     const bundle = serverBundle();
     const child = spawn(process.execPath, [bundle, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.workspaceFolder ?? REPO_ROOT });
-    const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
     connection.listen();
     const session = new LspSession(child, connection, options);
     const folder = options.workspaceFolder;

@@ -116,7 +116,7 @@ describe('CrashPolicy', () => {
   it(`restarts up to ${MAX_RESTARTS} crashes within the window, then gives up until reset`, () => {
     const policy = new CrashPolicy();
     const decisions = Array.from({ length: MAX_RESTARTS + 1 }, (_, i) => policy.shouldRestart(1000 + i));
-    expect(decisions).toEqual([...Array(MAX_RESTARTS).fill(true), false]);
+    expect(decisions).toEqual([...Array<boolean>(MAX_RESTARTS).fill(true), false]);
     expect(policy.shouldRestart(1000 + RESTART_WINDOW_MS + 100)).toBe(true);
     policy.reset();
     expect(policy.shouldRestart(0)).toBe(true);

@@ -87,7 +87,7 @@ describe('gradient-lens probe', () => {
       expect(ambiguous.stderr).toMatch(/defines 2 models[\s\S]*small \(line 3\)[\s\S]*big \(line 5\)/);
       const picked = runCli(['probe', 'two.py', '--line', '5', '--steps', '2', '--backend', 'wasm', '--format', 'json'], tree.root);
       expect(picked.status).toBe(0);
-      expect(JSON.parse(picked.stdout).model.name).toBe('big');
+      expect((JSON.parse(picked.stdout) as { model: { name: string } }).model.name).toBe('big');
     } finally {
       tree.cleanup();
     }

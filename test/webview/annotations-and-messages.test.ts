@@ -60,6 +60,6 @@ describe('panel page', () => {
     expect(html).not.toContain('</script><script>alert(1)');
     expect(html.match(/<script/g)).toHaveLength(2);
     expect(html).toContain(escapeHtmlText('<b>t</b>'));
-    expect(JSON.parse(jsonForScriptElement(hostile)).result.model.name).toBe(hostile.result.model.name);
+    expect((JSON.parse(jsonForScriptElement(hostile)) as typeof hostile).result.model.name).toBe(hostile.result.model.name);
   });
 });

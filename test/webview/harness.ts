@@ -111,6 +111,6 @@ export function showResult(result: ProbeResult, whatIfs: WhatIfChoice[] = []): H
 }
 
 /** The option ECharts holds for a chart, as plain JSON. */
-export async function chartOption(panel: PanelPage, name: string): Promise<Record<string, unknown[] | unknown>> {
-  return panel.page.evaluate((n) => JSON.parse(JSON.stringify((window as unknown as { gradientLensPanel: { chartOption(n: string): unknown } }).gradientLensPanel.chartOption(n))), name);
+export async function chartOption(panel: PanelPage, name: string): Promise<Record<string, unknown>> {
+  return panel.page.evaluate((n) => JSON.parse(JSON.stringify((window as unknown as { gradientLensPanel: { chartOption(n: string): unknown } }).gradientLensPanel.chartOption(n))) as Record<string, unknown>, name);
 }

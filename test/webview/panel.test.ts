@@ -74,7 +74,7 @@ describe('probe panel in Chromium', () => {
       return seen.size;
     });
     expect(colours).toBeGreaterThan(10);
-    await expect(panel.page.getByText('vanishing:', { exact: false }).first()).toBeTruthy();
+    expect(await panel.page.getByText('vanishing:', { exact: false }).count()).toBeGreaterThan(0);
     expect(await panel.page.locator('.gl-verdict').count()).toBe(result.verdicts.length);
     await panel.page.screenshot({ path: join(SHOTS, 'panel-light.png'), fullPage: true });
     expect(await panel.violations()).toEqual([]);

@@ -14,12 +14,7 @@ echarts.use([HeatmapChart, LineChart, BarChart, GridComponent, TooltipComponent,
 
 export type ChartName = 'heatmap' | 'profile' | 'loss' | 'fractions';
 
-export interface ChartHosts {
-  heatmap: HTMLElement;
-  profile: HTMLElement;
-  loss: HTMLElement;
-  fractions: HTMLElement;
-}
+export type ChartHosts = Record<ChartName, HTMLElement>;
 
 interface ClickParams {
   componentType?: string;

@@ -17,7 +17,7 @@ function readToml(file: string): { document: Record<string, unknown> | null; pro
     return { document: null, problem: `${file}: cannot read configuration: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
   }
   try {
-    return { document: parse(text) as Record<string, unknown>, problem: null };
+    return { document: parse(text), problem: null };
   } catch (error) {
     if (error instanceof TomlError) {
       const firstLine = error.message.split('\n')[0];

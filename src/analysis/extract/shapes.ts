@@ -43,7 +43,7 @@ function paramList(layer: LayerIR, ...names: string[]): number[] | number | null
     if (typeof v === 'string' && v.startsWith('[')) {
       try {
         const parsed: unknown = JSON.parse(v);
-        if (Array.isArray(parsed) && parsed.every((x) => typeof x === 'number')) return parsed as number[];
+        if (Array.isArray(parsed) && parsed.every((x) => typeof x === 'number')) return parsed;
       } catch {
         return null;
       }
@@ -144,7 +144,7 @@ function convolution(layer: LayerIR, input: Flow, layout: Layout): Flow {
   const padding = paddingOf(layer, dims);
   const outputPadding = perDim(paramList(layer, 'output_padding'), dims, Array.from({ length: dims }, () => 0));
   if (!padding) return UNKNOWN;
-  const spatial = parts.spatial.map((s, i) => windowOut(s, kernel[i]!, strides[i]!, dilation[i]!, padding[i]!, layer.kind === 'conv-transpose', outputPadding[i]!));
+  const spatial = parts.spatial.map((s, i) => windowOut(s, kernel[i]!, strides[i]!, dilation[i]!, padding[i]!, layer.kind === 'conv-transpose', outputPadding[i]));
   return { shape: join(outChannels, spatial, layout), rankKnown: true };
 }
 

@@ -118,7 +118,7 @@ export class Scope {
   private static bindingsOf(scopeNode: Node): Map<string, Node | null> {
     const tree = scopeNode.tree as unknown as object;
     let perTree = bindingCache.get(tree);
-    if (!perTree) bindingCache.set(tree, (perTree = new Map()));
+    if (!perTree) bindingCache.set(tree, (perTree = new Map<number, Map<string, Node | null>>()));
     let b = perTree.get(scopeNode.id);
     if (!b) perTree.set(scopeNode.id, (b = collectBindings(scopeNode)));
     return b;
@@ -131,11 +131,9 @@ export class Scope {
 
   /** The expression a name is bound to once, in the nearest scope that binds it; undefined when unknown. */
   lookup(name: string): Node | undefined {
-    for (let s: Scope | null = this; s; s = s.parent) {
-      if (s.overrides.has(name)) return undefined;
-      if (s.bindings.has(name)) return s.bindings.get(name) ?? undefined;
-    }
-    return undefined;
+    if (this.overrides.has(name)) return undefined;
+    if (this.bindings.has(name)) return this.bindings.get(name) ?? undefined;
+    return this.parent?.lookup(name);
   }
 
   /** Follows `name -> value` through single bindings (at most a few hops) to the defining expression. */
@@ -150,11 +148,9 @@ export class Scope {
   }
 
   private overrideOf(name: string): ConstValue | undefined {
-    for (let s: Scope | null = this; s; s = s.parent) {
-      if (s.overrides.has(name)) return s.overrides.get(name);
-      if (s.bindings.has(name)) return undefined;
-    }
-    return undefined;
+    if (this.overrides.has(name)) return this.overrides.get(name);
+    if (this.bindings.has(name)) return undefined;
+    return this.parent?.overrideOf(name);
   }
 
   /** The constant value of an expression; undefined when it cannot be known statically. */
@@ -196,7 +192,7 @@ export class Scope {
       case 'tuple':
       case 'list': {
         const items = namedChildren(n).map((c) => this.evaluate(c, depth + 1));
-        return items.every((v) => v !== undefined) ? (items as ConstValue[]) : undefined;
+        return items.every((v) => v !== undefined) ? (items) : undefined;
       }
       case 'call':
         return this.mathCall(n, depth);

@@ -21,7 +21,7 @@ export class SyntaxCache {
   /** childForFieldName, memoized. */
   field(n: Node, name: string): Node | null {
     let perNode = this.fields.get(n.id);
-    if (!perNode) this.fields.set(n.id, (perNode = new Map()));
+    if (!perNode) this.fields.set(n.id, (perNode = new Map<string, Node | null>()));
     let child = perNode.get(name);
     if (child === undefined) perNode.set(name, (child = n.childForFieldName(name)));
     return child;

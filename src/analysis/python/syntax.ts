@@ -113,16 +113,6 @@ export function enclosing(node: Node, types: string[]): Node | null {
   return null;
 }
 
-/** The body block of a function or class definition. */
-export function bodyOf(def: Node): Node | null {
-  return def.childForFieldName('body');
-}
-
-/** The statements directly inside a block (or module), in order. */
-export function statements(block: Node): Node[] {
-  return namedChildren(block);
-}
-
 /** `x = value` / `x: T = value` at statement level: [target, value] or null. */
 export function assignmentOf(statement: Node): { target: Node; value: Node; node: Node } | null {
   const expr = statement.type === 'expression_statement' ? statement.namedChild(0) : statement;
@@ -130,11 +120,6 @@ export function assignmentOf(statement: Node): { target: Node; value: Node; node
   const target = expr.childForFieldName('left');
   const value = expr.childForFieldName('right');
   return target && value ? { target, value, node: expr } : null;
-}
-
-/** The expression of an expression statement (e.g. a bare call). */
-export function expressionOf(statement: Node): Node | null {
-  return statement.type === 'expression_statement' ? statement.namedChild(0) : null;
 }
 
 /** Strips parentheses around an expression. */

@@ -306,6 +306,8 @@ export class ProbeController implements vscode.Disposable {
   dispose(): void {
     this.running?.cancel();
     this.panel?.dispose();
-    this.disposables.splice(0).forEach((d) => d.dispose());
+    this.disposables.splice(0).forEach((d) => {
+      d.dispose();
+    });
   }
 }

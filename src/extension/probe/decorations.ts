@@ -95,7 +95,9 @@ export class ProbeDecorations implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.subscriptions.forEach((s) => s.dispose());
+    this.subscriptions.forEach((s) => {
+      s.dispose();
+    });
     this.staleEmitter.dispose();
     this.annotation.dispose();
     this.problem.dispose();

@@ -77,7 +77,9 @@ export class ProbePanel implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.disposables.splice(0).forEach((d) => d.dispose());
+    this.disposables.splice(0).forEach((d) => {
+      d.dispose();
+    });
     this.disposedEmitter.fire();
     this.disposedEmitter.dispose();
     this.panel.dispose();
@@ -87,8 +89,9 @@ export class ProbePanel implements vscode.Disposable {
 /** Brings the panel back after a reload with the state the webview saved. */
 export function registerPanelSerializer(extensionUri: vscode.Uri, adopt: (panel: ProbePanel) => void, onMessage: (message: WebviewToHostMessage, panel: ProbePanel) => void): vscode.Disposable {
   return vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
-    async deserializeWebviewPanel(webviewPanel: vscode.WebviewPanel, state: unknown) {
+    deserializeWebviewPanel(webviewPanel: vscode.WebviewPanel, state: unknown): Thenable<void> {
       adopt(new ProbePanel(webviewPanel, extensionUri, onMessage, isPanelState(state) ? state : null));
+      return Promise.resolve();
     },
   });
 }

@@ -20,7 +20,3 @@ export function code(text: string): string {
   return `\`${clean || ' '}\``;
 }
 
-/** Plain text safe inside Markdown prose (no markup from the analyzed file is interpreted). */
-export function plain(text: string): string {
-  return text.replace(/[\\`*_[\]|<>~]/g, (c) => `\\${c}`);
-}

@@ -2,7 +2,7 @@
  * Initializers with their Keras and PyTorch semantics: the distribution each one draws from, the
  * effective std of the weights for a layer's fans, and what each one aims for.
  */
-import type { Framework, InitializerIR, InitializerName } from '../ir';
+import type { InitializerIR, InitializerName } from '../ir';
 import { calculateGain, fanFor, KERAS_TRUNCATION_STD_FACTOR, truncatedNormalMoments, type FanMode } from './math';
 import type { ReferenceKey } from './references';
 
@@ -436,8 +436,3 @@ export function initializerTitle(init: Pick<InitializerIR, 'name' | 'framework' 
   return initializerDoc(init.name).title;
 }
 
-/** Whether the framework the initializer is written for matters: e.g. to pick the Keras or PyTorch spelling. */
-export function spellingFor(init: Pick<InitializerIR, 'name'>, framework: Framework): string | null {
-  const d = initializerDoc(init.name);
-  return (framework === 'keras' ? d.keras : d.torch)?.spelling ?? null;
-}

@@ -18,10 +18,6 @@ export function isWeightLayer(layer: LayerIR): boolean {
   return WEIGHT_KINDS.has(layer.kind);
 }
 
-export function isNormalizationLayer(layer: LayerIR): boolean {
-  return NORM_KINDS.has(layer.kind);
-}
-
 /**
  * Consumers by layer id, built once per layer list (a what-if edit that replaces the list gets a new
  * index); rebuilt when the list's length or the graph flag changed in place.

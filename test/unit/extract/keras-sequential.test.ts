@@ -7,7 +7,7 @@ function lineWith(text: string, snippet: string, occurrence = 0): number {
   const lines = text.split('\n');
   const hits = lines.flatMap((l, i) => (l.includes(snippet) ? [i + 1] : []));
   if (hits[occurrence] === undefined) throw new Error(`no line with ${snippet}`);
-  return hits[occurrence]!;
+  return hits[occurrence];
 }
 
 describe('Sequential([...]) lists', () => {

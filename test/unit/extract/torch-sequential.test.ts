@@ -52,7 +52,7 @@ import torch.nn as nn
 n = 4
 net = nn.Sequential(nn.Linear(32, 64), nn.Tanh(), *[nn.Sequential(nn.Linear(64, 64), nn.Tanh()) for _ in range(n)], nn.Linear(64, 1))
 `);
-    expect(kinds(m!)).toEqual(['dense', 'activation:tanh', ...Array(4).fill(['dense', 'activation:tanh']).flat(), 'dense']);
+    expect(kinds(m!)).toEqual(['dense', 'activation:tanh', ...Array<string[]>(4).fill(['dense', 'activation:tanh']).flat(), 'dense']);
     expect(m!.layers[2]).toMatchObject({ name: '2.0', unrolled: { index: 0, count: 4 } });
     expect(m!.layers[9]!.unrolled).toEqual({ index: 3, count: 4 });
     expect(m!.exports).toEqual(['net']);

@@ -62,7 +62,7 @@ function applyGraph(exec: Executor, graph: Extract<Value, { t: 'graph' }>, input
   if (sameInputs || inputs.length === 0) return graph.outputs;
   const mapped = new Map<GraphNode, GraphNode[]>();
   // Each Input of the sub-model is replaced by the tensor given in its place.
-  graph.inputs.forEach((input, i) => mapped.set(input, inputs[i] ? [inputs[i]!] : inputs));
+  graph.inputs.forEach((input, i) => mapped.set(input, inputs[i] ? [inputs[i]] : inputs));
   const inside = new Set<GraphNode>();
   const visit = (node: GraphNode) => {
     if (inside.has(node) || mapped.has(node)) return;
@@ -136,7 +136,7 @@ export function inlineFunction(exec: Executor, def: Node, values: CallValues, is
     const inputs = [...positional, ...keywords.values()].flatMap(producersOf);
     return inputs.length > 0 ? { t: 'tensor', producers: inputs } : OPAQUE;
   }
-  const child = childExecutor(exec, def, isMethod ? exec.options.selfEnv : new Map(), isMethod ? exec.options.classDef : null);
+  const child = childExecutor(exec, def, isMethod ? exec.options.selfEnv : new Map<string, Value>(), isMethod ? exec.options.classDef : null);
   child.bindParameters(def, positional, keywords, isMethod || exec.state.isMethod(def));
   child.execBlock(def.childForFieldName('body'));
   return child.returned ?? OPAQUE;

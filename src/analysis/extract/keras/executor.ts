@@ -55,7 +55,7 @@ function constantOf(value: Value): ConstValue | undefined {
   if (value.t === 'const') return value.value;
   if (value.t !== 'list') return undefined;
   const items = value.items.map(constantOf);
-  return items.every((i) => i !== undefined) ? (items as ConstValue[]) : undefined;
+  return items.every((i) => i !== undefined) ? (items) : undefined;
 }
 
 export function mergeMarks(a: FlowMarks, b: FlowMarks): FlowMarks {

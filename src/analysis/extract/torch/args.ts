@@ -15,8 +15,6 @@ export interface Args {
   optionalUnknown?: boolean;
 }
 
-export const noArgs = (): Args => ({ positional: [], keywords: new Map(), partial: false });
-
 /** Constant arguments by position or keyword, for the layer catalog. */
 export function argReader(args: Args): ArgReader {
   const pick = (index: number | null, names: string[]): Value | undefined => {

@@ -40,7 +40,7 @@ const num = (v: ConstValue | undefined): number | null => (typeof v === 'number'
 /** An int or a tuple of ints -> `dims` sizes; null when unknown. */
 function sizes(v: ConstValue | undefined, dims: number): number[] | null {
   if (typeof v === 'number') return Array.from({ length: dims }, () => v);
-  if (Array.isArray(v) && v.length === dims && v.every((x) => typeof x === 'number')) return v as number[];
+  if (Array.isArray(v) && v.length === dims && v.every((x) => typeof x === 'number')) return v;
   return null;
 }
 
@@ -256,7 +256,7 @@ function recurrent(c: LayerCall): Slot {
   const nonlinearity = kind === 'simple-rnn' ? c.args.get(3, 'nonlinearity') : undefined;
   const written = typeof nonlinearity === 'string' && (nonlinearity === 'relu' || nonlinearity === 'tanh');
   const activation: ActivationIR = {
-    name: written ? (nonlinearity as 'relu' | 'tanh') : 'tanh',
+    name: written ? (nonlinearity) : 'tanh',
     spelling: written ? `'${nonlinearity}'` : '(default)',
     range: null,
     source: written ? 'kwarg' : 'default',

@@ -101,7 +101,7 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
         const k = arg(1, 'kernel_size');
         const dims = Number(/(\d)d$/.exec(op.fn)?.[1] ?? 2);
         if (typeof k === 'number') slot.layer.kernelSize = Array.from({ length: dims }, () => k);
-        else if (Array.isArray(k) && k.every((x) => typeof x === 'number')) slot.layer.kernelSize = k as number[];
+        else if (Array.isArray(k) && k.every((x) => typeof x === 'number')) slot.layer.kernelSize = k;
       } else if (kind === 'global-pool') {
         const size = arg(1, 'output_size');
         const global = size === 1 || (Array.isArray(size) && size.every((x) => x === 1));

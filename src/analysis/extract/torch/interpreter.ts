@@ -227,7 +227,7 @@ export class Interpreter {
     else if (!isModuleClass(cls)) this.fillFields(inst, args);
     if (call && f.cls === null && isModuleClass(cls)) {
       let sites = this.ctx.instances.get(cls);
-      if (!sites) this.ctx.instances.set(cls, (sites = new Map()));
+      if (!sites) this.ctx.instances.set(cls, (sites = new Map<number, Instance>()));
       if (!sites.has(call.id)) sites.set(call.id, inst);
     }
     return self;
@@ -734,7 +734,7 @@ export class Interpreter {
   /** A class-body attribute (`expansion = 4`, dataclass defaults), evaluated once per class. */
   private classAttr(cls: ClassInfo, name: string): Value {
     let perClass = this.classAttrs.get(cls);
-    if (!perClass) this.classAttrs.set(cls, (perClass = new Map()));
+    if (!perClass) this.classAttrs.set(cls, (perClass = new Map<string, Value>()));
     let value = perClass.get(name);
     if (value === undefined) {
       const node = classAttribute(cls, name);
@@ -901,7 +901,7 @@ export class Interpreter {
     if (same !== undefined && (op === '==' || op === 'is')) return same;
     if (same !== undefined && (op === '!=' || op === 'is not')) return !same;
     if ((op === 'in' || op === 'not in') && b.t === 'list') {
-      const hits = b.items.map((item) => (constOf(item) !== undefined && ca !== undefined ? compare('==', ca, constOf(item)!) : sameClass(a, item)));
+      const hits = b.items.map((item) => (constOf(item) !== undefined && ca !== undefined ? compare('==', ca, constOf(item)) : sameClass(a, item)));
       const found = hits.some((h) => h === true) ? true : hits.every((h) => h === false) ? false : undefined;
       return found === undefined ? undefined : op === 'in' ? found : !found;
     }

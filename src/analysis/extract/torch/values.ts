@@ -87,7 +87,7 @@ export function constOf(value: Value | undefined): ConstValue | undefined {
   if (value.t === 'const') return value.v;
   if (value.t === 'list') {
     const items = value.items.map(constOf);
-    return items.every((v) => v !== undefined) ? (items as ConstValue[]) : undefined;
+    return items.every((v) => v !== undefined) ? (items) : undefined;
   }
   return undefined;
 }

@@ -36,7 +36,7 @@ export function scopeNodeOf(node: Node): Node {
   // Parent walks cross into wasm for every step: remember the answer for every node passed on the way.
   const tree = node.tree as unknown as object;
   let known = scopeCache.get(tree);
-  if (!known) scopeCache.set(tree, (known = new Map()));
+  if (!known) scopeCache.set(tree, (known = new Map<number, Node>()));
   const passed: number[] = [];
   let scope: Node = node.tree.rootNode;
   for (let cur = node.parent; cur; cur = cur.parent) {
@@ -65,7 +65,7 @@ const definitionCache = new WeakMap<object, Map<number, Map<string, LocalDefinit
 function definitionsIn(scope: Node, name: string): LocalDefinition[] {
   const tree = scope.tree as unknown as object;
   let perTree = definitionCache.get(tree);
-  if (!perTree) definitionCache.set(tree, (perTree = new Map()));
+  if (!perTree) definitionCache.set(tree, (perTree = new Map<number, Map<string, LocalDefinition[]>>()));
   let byName = perTree.get(scope.id);
   if (!byName) perTree.set(scope.id, (byName = collectDefinitions(scope)));
   return byName.get(name) ?? [];
@@ -272,7 +272,7 @@ function callNamedAt(rootNode: Node, start: number, end: number): Node | null {
 export function callsWithLastName(root: Node, namePattern: string): Node[] {
   const tree = root.tree as unknown as object;
   let perTree = callCache.get(tree);
-  if (!perTree) callCache.set(tree, (perTree = new Map()));
+  if (!perTree) callCache.set(tree, (perTree = new Map<string, Node[]>()));
   let calls = perTree.get(namePattern);
   if (!calls) {
     calls = [];

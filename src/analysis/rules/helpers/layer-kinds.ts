@@ -6,11 +6,9 @@ const NORMALIZATION: ReadonlySet<LayerKind> = new Set(['batchnorm', 'layernorm',
 /** Layers that change neither the nonlinearity of the network nor its normalization state. */
 const SHAPE_ONLY: ReadonlySet<LayerKind> = new Set(['flatten', 'reshape', 'maxpool', 'avgpool', 'global-pool']);
 const DROPOUT: ReadonlySet<LayerKind> = new Set(['dropout', 'alpha-dropout']);
-const MERGE: ReadonlySet<LayerKind> = new Set(['add', 'concat', 'multiply']);
 
 /** Dense and convolution layers: an affine map with a kernel (the layers initializers and activations apply to). */
 export const isLearningLayer = (layer: LayerIR): boolean => LEARNING.has(layer.kind);
 export const isNormalizationLayer = (layer: LayerIR): boolean => NORMALIZATION.has(layer.kind);
 export const isShapeOnlyLayer = (layer: LayerIR): boolean => SHAPE_ONLY.has(layer.kind);
 export const isDropoutLayer = (layer: LayerIR): boolean => DROPOUT.has(layer.kind);
-export const isMergeLayer = (layer: LayerIR): boolean => MERGE.has(layer.kind);

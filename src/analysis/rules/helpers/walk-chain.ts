@@ -15,8 +15,8 @@ export interface ChainStop {
 type Direction = 'forward' | 'backward';
 
 function walk(graph: LayerGraph, from: LayerIR, direction: Direction, transparent: (layer: LayerIR) => boolean): ChainStop | null {
-  const ahead = direction === 'forward' ? graph.soleSuccessor : graph.solePredecessor;
-  const behind = direction === 'forward' ? graph.solePredecessor : graph.soleSuccessor;
+  const ahead = direction === 'forward' ? (l: LayerIR) => graph.soleSuccessor(l) : (l: LayerIR) => graph.solePredecessor(l);
+  const behind = direction === 'forward' ? (l: LayerIR) => graph.solePredecessor(l) : (l: LayerIR) => graph.soleSuccessor(l);
   const crossed: LayerIR[] = [];
   let current = from;
   for (;;) {

@@ -75,7 +75,7 @@ constant start is occasionally deliberate in ways a static check cannot see.
 function why(model: ModelIR, graph: LayerGraph, layer: LayerIR, value: number): string {
   const act = effectiveActivation(layer, model).activation;
   const relu = act !== null && activationClass(act.name) === 'relu-like';
-  const below = reaches(layer, graph.predecessors, isLearningLayer) ? ', and the zero kernel passes no gradient (Wᵀδ = 0) to the layers below' : '';
+  const below = reaches(layer, (l) => graph.predecessors(l), isLearningLayer) ? ', and the zero kernel passes no gradient (Wᵀδ = 0) to the layers below' : '';
   if (value === 0 && relu) return `with ${act.name}, its units output 0 and get no gradient (ReLU'(0) = 0)${below}: the layer never learns`;
   if (value === 0) return `every unit computes the same value${below}`;
   return `every unit computes the same value and receives the same update, so the units stay copies of each other (and the signal is scaled by fan_in × ${formatNumber(value)})`;

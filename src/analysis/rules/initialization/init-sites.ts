@@ -130,5 +130,5 @@ const PASS_THROUGH: ReadonlySet<LayerKind> = new Set(['dropout', 'alpha-dropout'
  * into a merge of one of `kinds`: the last layer of a residual branch (add) or a gate (multiply).
  */
 export function feedsMerge(graph: LayerGraph, layer: LayerIR, kinds: readonly LayerKind[]): boolean {
-  return reaches(layer, graph.successors, (l) => kinds.includes(l.kind), (l) => PASS_THROUGH.has(l.kind));
+  return reaches(layer, (l) => graph.successors(l), (l) => kinds.includes(l.kind), (l) => PASS_THROUGH.has(l.kind));
 }
