@@ -145,7 +145,7 @@ export function registerNotebookTests(test: Register, until: Until): void {
     const stackCell = cell(notebook, 3);
     const whatIf = (await probeLenses(modelCell.uri)).find((l) => l.command!.title.startsWith('Probe gradients: what if'));
     assert.ok(whatIf, 'a what-if lens in cell 3');
-    const summary = await vscode.commands.executeCommand<ProbeRunSummary>(whatIf.command!.command, ...whatIf.command!.arguments!);
+    const summary = await vscode.commands.executeCommand<ProbeRunSummary>(whatIf.command!.command, ...(whatIf.command!.arguments as unknown[]));
     assert.ok(summary.ok, summary.message);
     assert.ok(summary.whatIfVerdicts && !summary.whatIfVerdicts.includes('vanishing'), `what-if verdicts: ${summary.whatIfVerdicts?.join(', ')}`);
 

@@ -80,7 +80,7 @@ function oncePerTree<T>(read: (node: Node) => T): (node: Node) => T {
   return (node) => {
     const tree = node.tree as unknown as object;
     let cache = caches.get(tree);
-    if (!cache) caches.set(tree, (cache = new Map()));
+    if (!cache) caches.set(tree, (cache = new Map<number, T>()));
     if (cache.has(node.id)) return cache.get(node.id)!;
     const value = read(node);
     cache.set(node.id, value);
