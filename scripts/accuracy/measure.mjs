@@ -6,7 +6,8 @@
 // builds, why not, and how long the first result took. Prints the tables; asserts nothing.
 //
 // Flags: --no-probe, --probe-timeout <s> (default 90), --markdown (tables as Markdown),
-//        --out <file> (all numbers as JSON; default <cache>/results.json), --only <repo substring>.
+//        --out <file> (all numbers as JSON; default <cache>/results.json), --only <repo substring>,
+//        --from <results.json> (print a saved run again, e.g. as Markdown, without measuring).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,7 @@ const probeTimeoutMs = Number(option('--probe-timeout', '90')) * 1000;
 const markdown = flag('--markdown');
 const outFile = option('--out', join(cacheRoot, 'results.json'));
 const only = option('--only', '');
+const from = option('--from', '');
 const cli = join(repoRoot, 'dist', 'cli.js');
 
 /** Runs a command; resolves with its output, exit code and wall time (never rejects). */
@@ -83,16 +85,27 @@ function percentile(values, p) {
 const ratio = (num, den) => (den === 0 ? null : num / den);
 const pct = (value) => (value === null ? 'n/a' : `${(value * 100).toFixed(1)} %`);
 
-/** Sorts a probe refusal into the categories issue 11 counts. */
-function refusalCategory(message) {
+/** Sorts a probe refusal into the categories issue 11 counts, from the probe's error kind and message. */
+function refusalCategory(kind, message) {
   const m = message.toLowerCase();
   if (/timed out|time budget/.test(m)) return 'time';
-  if (/input shape|cannot tell the input/.test(m)) return 'input shape';
-  if (/budget|parameters, over/.test(m)) return 'over budget';
-  if (/not a constant|non-constant|unknown size|cannot read|symbolic/.test(m)) return 'non-constant size';
-  if (/cannot build|unsupported|not supported|does not support/.test(m)) return 'unsupported layer';
-  return 'other';
+  if (kind === 'budget' || /over the probe budget/.test(m)) return 'over budget';
+  if (kind === 'crash') return 'probe crash';
+  if (kind === 'shape') return /cannot tell the input shape/.test(m) ? 'input shape unknown' : 'input shape contradicts the code';
+  if (/not a constant|cannot read/.test(m)) return 'non-constant size';
+  if (/several inputs/.test(m)) return 'several inputs';
+  return 'unsupported layer';
 }
+
+/** The constructs the issues name, shown in the per-construct table (the JSON keeps every tag). */
+const KEY_CONSTRUCTS = [
+  'framework:torch', 'framework:keras', 'framework:tf1', 'framework:none', 'cross-file', 'notebook', 'course', 'keras1',
+  'no-imports', 'undefined-receiver', 'partial-imports', 'subclass', 'keras-subclass', 'keras-functional', 'keras-seq-add',
+  'nn-sequential', 'builder-function', 'helper-layers', 'splat-helper', 'loop-unrolled', 'closures-returning-layers',
+  'activation-as-argument', 'sizes-from-args', 'config-dict-sizes', 'apply-init', 'classname-init', 'recurrent',
+  'merge-of-sequentials', 'multi-input', 'training-loop', 'training-function', 'trainer-class', 'training-method-in-model',
+  'model-passed-to-function', 'lightning', 'rebound-variable', 'residual', 'attention', 'selu', 'image-data',
+];
 
 function tally(map, key, field) {
   const entry = map.get(key) ?? { tp: 0, fp: 0, fn: 0, models: 0, extracted: 0, files: 0 };
@@ -126,6 +139,9 @@ async function main() {
 
   // 2. Findings against judgements.
   const perRule = new Map();
+  // Every rule gets a row, also those with neither instances nor findings (their silence is measured too).
+  const catalog = await run([cli, 'rules'], { cwd: repoRoot, timeoutMs: 60_000 });
+  for (const code of catalog.stdout.match(/^GL\d{3}/gm) ?? []) perRule.set(code, { tp: 0, fp: 0, fn: 0, models: 0, extracted: 0, files: 0 });
   const perConstruct = new Map();
   const misses = [];
   const falseAlarms = [];
@@ -209,7 +225,7 @@ async function main() {
             reason = (result.stderr.trim().split('\n').find((l) => l.trim()) ?? `exit ${result.code}`).replace(/^.*?: /, '');
           }
         }
-        const category = built ? '' : refusalCategory(reason);
+        const category = built ? '' : refusalCategory(kind, reason);
         probes.push({ repo: entry.repo, path: entry.path, model: model.name, line: locKey(model.cell, model.line), built, kind, reason, category, ms: Math.round(result.ms), probeMs: result.durationMs });
         process.stderr.write(built ? '.' : 'x');
       }
@@ -295,7 +311,12 @@ function print(results) {
     ['check per repository folder, median / slowest', `${(h.checkMsPerRepoP50 / 1000).toFixed(1)} s / ${(h.checkMsPerRepoMax / 1000).toFixed(1)} s`],
   ]));
   console.log(`\nPer rule\n${table(['rule', 'found', 'missed', 'false', 'recall', 'precision'], Object.entries(results.perRule).map(([rule, e]) => [rule, e.tp, e.fn, e.fp, pct(ratio(e.tp, e.tp + e.fn)), pct(ratio(e.tp, e.tp + e.fp))]))}`);
-  console.log(`\nPer construct\n${table(['construct', 'files', 'found', 'missed', 'false', 'recall', 'precision', 'models extracted'], Object.entries(results.perConstruct).map(([c, e]) => [c, e.files, e.tp, e.fn, e.fp, pct(ratio(e.tp, e.tp + e.fn)), pct(ratio(e.tp, e.tp + e.fp)), e.models ? `${e.extracted}/${e.models}` : '-']))}`);
+  const constructs = flag('--all-constructs') ? Object.keys(results.perConstruct) : KEY_CONSTRUCTS.filter((c) => results.perConstruct[c]);
+  const constructRow = (c) => {
+    const e = results.perConstruct[c];
+    return [c, e.files, e.tp, e.fn, e.fp, pct(ratio(e.tp, e.tp + e.fn)), pct(ratio(e.tp, e.tp + e.fp)), e.models ? `${e.extracted}/${e.models}` : '-'];
+  };
+  console.log(`\nPer construct (--all-constructs for every tag)\n${table(['construct', 'files', 'found', 'missed', 'false', 'recall', 'precision', 'models extracted'], constructs.map(constructRow))}`);
   console.log(`\nMisses\n${table(['file', 'rule', 'lines', 'cause'], results.misses.map((m) => [`${m.repo}/${m.path}`, m.rule, m.lines.join(','), m.cause || m.note]))}`);
   console.log(`\nFalse alarms\n${table(['file', 'rule', 'line', 'cause'], results.falseAlarms.map((f) => [`${f.repo}/${f.path}`, f.rule, f.line, f.cause || `(unjudged) ${f.message.slice(0, 90)}`]))}`);
   const missed = results.models.filter((m) => !m.extracted);
@@ -308,4 +329,5 @@ function print(results) {
   if (results.unjudged.length) console.log(`\n${results.unjudged.length} finding(s) not matched by a judgement: judge them in docs/accuracy/sample.json ("findings").`);
 }
 
-await main();
+if (from) print(JSON.parse(readFileSync(from, 'utf8')));
+else await main();
