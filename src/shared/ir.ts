@@ -202,6 +202,8 @@ export interface TrainingLoopIR {
   clip: { kind: 'norm' | 'value'; range: Range } | null;
   /** The optimizer variable that steps, when it resolves to a known optimizer. */
   optimizer: OptimizerIR | null;
+  /** `optimizer.step(closure)` (LBFGS): the closure whose backward() computes the gradients; clipping belongs in it. */
+  closure?: Range;
 }
 
 /** A data source visible in the same file (GL501): e.g. mnist.load_data(), image_dataset_from_directory. */

@@ -6,6 +6,7 @@ import type { ExternalTraining, ModelExtractor } from './types';
 import { extractKeras } from './keras';
 import { extractTorch } from './torch';
 import { extractTraining } from './training';
+import { notesOf } from './notes';
 
 const MODEL_EXTRACTORS: readonly ModelExtractor[] = [extractKeras, extractTorch];
 
@@ -20,5 +21,8 @@ export function extractFile(file: PyFile): ExtractedFile {
   const notes = new EvalNotes();
   const models = MODEL_EXTRACTORS.flatMap((extract) => extract(file, notes));
   const external = extractTraining(file, models);
+  // How names were read (assumed frameworks, star imports, private paths, implicit receivers): only
+  // where something was found, since an assumption that produced nothing is not worth a word.
+  if (models.length > 0 || external.length > 0) for (const n of notesOf(file)) notes.add(n.message, n.range);
   return { models, external, notes: notes.notes };
 }

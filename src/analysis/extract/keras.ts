@@ -35,8 +35,10 @@ import { extractSubclass } from './keras/subclass';
 import { KerasSymbols } from './keras/symbols';
 import { evaluateWith } from './keras/context';
 import { callArgs } from '../python/syntax-cache';
-import { OPAQUE, type Value } from './keras/values';
+import { OPAQUE, type SequentialBuilder, type Value } from './keras/values';
+import { implicitReceivers } from './keras/implicit-receivers';
 import type { ModelExtractor } from './types';
+import { assumeFrameworkNames } from './assumed-imports';
 
 export interface KerasExtraction {
   models: ModelIR[];
@@ -68,6 +70,7 @@ function callSiteArguments(state: ExtractionState, def: Node): { positional: Val
 }
 
 export function extractKerasDetailed(file: PyFile): KerasExtraction {
+  assumeFrameworkNames(file);
   const outline = outlineOf(file.root);
   const symbols = new KerasSymbols(file, outline);
   if (!symbols.usesKeras) return { models: [], errors: [] };
@@ -104,7 +107,13 @@ export function extractKerasDetailed(file: PyFile): KerasExtraction {
         isModule ? Scope.of(scopeNode) : state.scopeInside(scopeNode),
         noMarks,
       );
-      if (!isModule) {
+      if (isModule) {
+        for (const r of implicitReceivers(file, symbols)) {
+          const seq: SequentialBuilder = { call: r.firstAdd, fromList: false, items: [], marks: noMarks, lastAdd: null, builtShape: null, binding: { name: r.name, nameNode: r.nameNode } };
+          exec.env.set(r.name, { t: 'sequential', seq });
+          exec.sequentials.push(seq);
+        }
+      } else {
         const { positional, keywords } = callSiteArguments(state, scopeNode);
         exec.bindParameters(scopeNode, positional, keywords, state.isMethod(scopeNode));
       }

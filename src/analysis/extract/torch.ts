@@ -4,6 +4,10 @@
  * The work happens in ./torch/ (interpreter, layer catalog, activations, initializers).
  */
 import type { ModelExtractor } from './types';
+import { assumeFrameworkNames } from './assumed-imports';
 import { extractTorchModels, usesTorch } from './torch/models';
 
-export const extractTorch: ModelExtractor = (file, notes) => (usesTorch(file) ? extractTorchModels(file, notes) : []);
+export const extractTorch: ModelExtractor = (file, notes) => {
+  assumeFrameworkNames(file);
+  return usesTorch(file) ? extractTorchModels(file, notes) : [];
+};

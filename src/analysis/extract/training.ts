@@ -15,6 +15,7 @@ import type { ModelIR, OptimizerIR, TrainingIR, TrainingLoopIR } from '../../sha
 import { emptyTraining } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import { canonicalQualified } from '../python/imports';
+import { assumeFrameworkNames } from './assumed-imports';
 import { argument, callArguments, rangeOf } from '../python/syntax';
 import type { ExternalTraining, TrainingExtractor } from './types';
 import { callsNamed, callsWithLastName, originOf } from './training/flow';
@@ -123,6 +124,7 @@ function setsClippingLater(text: string, name: string): boolean {
 const ML_PACKAGES = ['torch', 'tensorflow', 'keras', 'tf_keras', 'torchvision', 'lightning', 'pytorch_lightning', 'accelerate'];
 
 export const extractTraining: TrainingExtractor = (file: PyFile, models: ModelIR[]): ExternalTraining[] => {
+  assumeFrameworkNames(file);
   if (models.length === 0 && !ML_PACKAGES.some((p) => file.imports.importsPackage(p))) return [];
   const resolver = new ModelResolver(file, models);
   let optimizers: OptimizerIndex;

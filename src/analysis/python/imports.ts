@@ -19,25 +19,62 @@ export interface ImportBinding {
   range: Range;
 }
 
-const KERAS_PREFIXES: [RegExp, string][] = [
-  [/^tensorflow\.python\.keras(\.|$)/, 'keras$1'],
-  [/^tensorflow\.keras(\.|$)/, 'keras$1'],
-  [/^tf\.keras(\.|$)/, 'keras$1'],
-  [/^keras\.src(\.|$)/, 'keras$1'],
-  [/^tf_keras(\.|$)/, 'keras$1'],
-  [/^keras\.api\._v2\.keras(\.|$)/, 'keras$1'],
-  [/^keras\.api(\.|$)/, 'keras$1'],
-  [/^keras\._tf_keras\.keras(\.|$)/, 'keras$1'],
+/**
+ * Spellings of one framework module collapsed onto its public name. `internal` marks paths that are
+ * private or long gone (TF 1.x `_impl`, `contrib`, `tensorflow.python`, Keras 3 `keras.src`,
+ * torch's `nn.modules.<file>`): they still resolve, and a note says the path was read that way.
+ */
+const CANONICAL_PREFIXES: { from: RegExp; to: string; internal: boolean }[] = [
+  { from: /^tensorflow\.python\.keras\._impl\.keras(\.|$)/, to: 'keras$1', internal: true },
+  { from: /^tensorflow\.contrib\.keras\.python\.keras(\.|$)/, to: 'keras$1', internal: true },
+  { from: /^tensorflow\.contrib\.keras\.api\.keras(\.|$)/, to: 'keras$1', internal: true },
+  { from: /^tensorflow\.contrib\.keras(\.|$)/, to: 'keras$1', internal: true },
+  { from: /^tensorflow\.python\.keras(\.|$)/, to: 'keras$1', internal: true },
+  { from: /^tensorflow\.keras\.api\._v2\.keras(\.|$)/, to: 'keras$1', internal: true },
+  { from: /^tensorflow\.keras(\.|$)/, to: 'keras$1', internal: false },
+  { from: /^tf\.keras(\.|$)/, to: 'keras$1', internal: false },
+  { from: /^keras\._impl\.keras(\.|$)/, to: 'keras$1', internal: true },
+  { from: /^keras\.src(\.|$)/, to: 'keras$1', internal: true },
+  { from: /^tf_keras(\.|$)/, to: 'keras$1', internal: false },
+  { from: /^keras\.api\._v2\.keras(\.|$)/, to: 'keras$1', internal: true },
+  { from: /^keras\.api(\.|$)/, to: 'keras$1', internal: true },
+  { from: /^keras\._tf_keras\.keras(\.|$)/, to: 'keras$1', internal: true },
+  // torch.nn.modules.linear.Linear, torch.nn.modules.Conv2d: the classes torch.nn re-exports.
+  { from: /^torch\.nn\.modules(?:\.[a-z_]+)?\.(?=[A-Z])/, to: 'torch.nn.', internal: true },
+  { from: /^torch\.nn\.modules(?:\.[a-z_]+)?$/, to: 'torch.nn', internal: true },
 ];
 
-/** Canonical qualified name: Keras paths collapse onto `keras.*`. */
+/** Canonical qualified name: Keras paths collapse onto `keras.*`, torch's module files onto `torch.nn`. */
 export function canonicalQualified(name: string): string {
-  for (const [re, to] of KERAS_PREFIXES) if (re.test(name)) return name.replace(re, to);
+  for (const { from, to } of CANONICAL_PREFIXES) if (from.test(name)) return name.replace(from, to);
   return name;
+}
+
+/** Whether a module path is a private or legacy spelling that canonicalQualified rewrites. */
+export function isInternalPath(name: string): boolean {
+  return CANONICAL_PREFIXES.some((p) => p.internal && p.from.test(name));
+}
+
+/**
+ * A name the file uses but never binds, taken to be a framework name by its spelling (notebook
+ * fragments without their import cell, `from pkg import *`). Recorded so the reader is told.
+ */
+export interface AssumedBinding {
+  local: string;
+  /** Canonical qualified name it stands for ("torch.nn", "keras.layers.Dense"). */
+  qualified: string;
+  /** The star import that may bind it (its module as written), or null when nothing can. */
+  starModule: string | null;
+  /** First use. */
+  range: Range;
 }
 
 export class ImportTable {
   readonly bindings: ImportBinding[] = [];
+  /** Names bound by spelling only (see AssumedBinding); filled once by the extractors' assumption pass. */
+  readonly assumed: AssumedBinding[] = [];
+  /** Whether the assumption pass has run on this table. */
+  assumptionsMade = false;
   private readonly byLocal = new Map<string, string>();
 
   static fromTree(root: Node): ImportTable {
@@ -89,7 +126,14 @@ export class ImportTable {
     this.byLocal.set(local, canonicalQualified(qualified));
   }
 
-  /** True when some import introduces `local`. */
+  /** Binds a name the file never imports to a framework name (see AssumedBinding). */
+  assume(binding: AssumedBinding): void {
+    if (this.byLocal.has(binding.local)) return;
+    this.assumed.push(binding);
+    this.byLocal.set(binding.local, canonicalQualified(binding.qualified));
+  }
+
+  /** True when some import (or an assumption) introduces `local`. */
   has(local: string): boolean {
     return this.byLocal.has(local);
   }
@@ -114,6 +158,7 @@ export class ImportTable {
 
   /** Whether the file imports anything from a top-level package ("torch", "keras", "tensorflow"). */
   importsPackage(pkg: string): boolean {
-    return this.bindings.some((b) => b.module === pkg || b.module.startsWith(`${pkg}.`));
+    const inPackage = (module: string) => module === pkg || module.startsWith(`${pkg}.`);
+    return this.bindings.some((b) => inPackage(b.module)) || this.assumed.some((a) => inPackage(a.qualified));
   }
 }

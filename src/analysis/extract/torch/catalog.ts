@@ -337,6 +337,11 @@ BUILDERS.set('SyncBatchNorm', (c) => norm(c, 'batchnorm'));
 for (const name of Object.keys(GATES)) BUILDERS.set(name, recurrent);
 for (const name of ACTIVATION_MODULES.keys()) BUILDERS.set(name, activationModule);
 
+/** Whether `name` is a torch.nn layer class the catalog models ("Linear", "Conv2d", "ReLU"). */
+export function isTorchLayerClass(name: string): boolean {
+  return BUILDERS.has(name);
+}
+
 /** The simple class name of a torch.nn layer class ("torch.nn.Linear", "torch.nn.modules.linear.Linear"), or null. */
 export function torchLayerName(qualified: string): string | null {
   if (!qualified.startsWith('torch.nn.')) return null;

@@ -288,7 +288,7 @@ export function callsWithLastName(root: Node, namePattern: string): Node[] {
   return calls.filter((c) => c.startIndex >= root.startIndex && c.endIndex <= root.endIndex);
 }
 
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The calls inside `root` whose callee is written exactly `dotted` (`train`, `self.step`, `images.append`). */
 export function callsNamed(root: Node, dotted: string): Node[] {

@@ -117,6 +117,44 @@ function clippingHelpersOf(root: Node): Set<string> {
 }
 
 /**
+ * The closure an update re-evaluates: `optimizer.step(closure)` (LBFGS, and any optimizer given one)
+ * calls the function, whose `backward()` computes the gradients the step uses. The function is the
+ * last one of that name defined before the step in the step's own scope, or in an enclosing loop body.
+ */
+function closureOf(update: Update): Node | null {
+  if (update.framework !== 'torch') return null;
+  const args = callArguments(update.node);
+  const arg = args.keywords.get('closure') ?? (update.optimizerExpr && args.positional[0]?.id === update.optimizerExpr.id ? null : args.positional[0]);
+  if (arg?.type === 'attribute' && arg.childForFieldName('object')?.text === 'self') {
+    // `optimizer.step(self._closure)`: a method of the class the step is in.
+    const cls = enclosing(update.node, ['class_definition']);
+    const name = arg.childForFieldName('attribute')?.text;
+    const body = cls?.childForFieldName('body');
+    for (const child of body?.namedChildren ?? []) {
+      const def = child?.type === 'decorated_definition' ? child.childForFieldName('definition') : child;
+      if (def?.type === 'function_definition' && def.childForFieldName('name')?.text === name) return def;
+    }
+    return null;
+  }
+  if (arg?.type !== 'identifier') return null;
+  const scope = scopeNodeOf(update.node);
+  let found: Node | null = null;
+  const visit = (node: Node) => {
+    for (const child of node.namedChildren) {
+      if (!child || child.startIndex >= update.node.startIndex) continue;
+      const def = child.type === 'decorated_definition' ? child.childForFieldName('definition') : child;
+      if (def?.type === 'function_definition') {
+        if (def.childForFieldName('name')?.text === arg.text) found = def;
+        continue;
+      }
+      if (child.type !== 'class_definition' && child.type !== 'expression_statement') visit(child);
+    }
+  };
+  visit(scope.type === 'module' ? scope : (scope.childForFieldName('body') ?? scope));
+  return found;
+}
+
+/**
  * Every (gradient, update) pair of the file. `isOptimizer` says whether an expression is known to be
  * an optimizer (true), known not to be one (false, e.g. a scheduler), or unknown (null).
  */
@@ -150,14 +188,18 @@ export function findLoops(root: Node, file: string, resolve: Resolve, isOptimize
   const sites: LoopSite[] = [];
   for (const update of updates) {
     const scope = scopeId(update.node);
-    const gradient = gradients
-      .filter((g) => g.framework === update.framework && g.node.endIndex <= update.node.startIndex && scopeId(g.node) === scope)
-      .at(-1);
+    const closure = closureOf(update);
+    const gradient = closure
+      ? gradients.filter((g) => g.framework === 'torch' && scopeId(g.node) === closure.id).at(-1)
+      : gradients.filter((g) => g.framework === update.framework && g.node.endIndex <= update.node.startIndex && scopeId(g.node) === scope).at(-1);
     if (!gradient) continue;
-    const clip = clips.find((c) => c.node.startIndex >= gradient.node.endIndex && c.node.endIndex <= update.node.startIndex && scopeId(c.node) === scope);
+    // In a closure, clipping after backward inside it counts (it runs before the step uses the gradients).
+    const clipScope = closure ? closure.id : scope;
+    const clipEnd = closure ? closure.endIndex : update.node.startIndex;
+    const clip = clips.find((c) => c.node.startIndex >= gradient.node.endIndex && c.node.endIndex <= clipEnd && scopeId(c.node) === clipScope);
     const clipRange: { kind: 'norm' | 'value'; range: Range } | null = clip ? { kind: clip.kind, range: rangeOf(clip.node) } : null;
     sites.push({
-      ir: { file, backward: rangeOf(gradient.node), step: rangeOf(update.node), clip: clipRange },
+      ir: { file, backward: rangeOf(gradient.node), step: rangeOf(update.node), clip: clipRange, ...(closure ? { closure: rangeOf(closure) } : {}) },
       optimizerExpr: update.optimizerExpr,
       lossExpr: gradient.lossExpr,
       variablesExpr: update.variablesExpr,

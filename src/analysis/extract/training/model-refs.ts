@@ -8,7 +8,9 @@ import type { Node } from 'web-tree-sitter';
 import type { ModelIR } from '../../../shared/ir';
 import type { PyFile } from '../../python/file';
 import { callArguments, dottedName, enclosing, unparen } from '../../python/syntax';
-import { originOf, type Resolve } from './flow';
+import { escapeRegExp, originOf, reachingDefinition, type Resolve } from './flow';
+import { addNote } from '../notes';
+import { rangeOf } from '../../python/syntax';
 
 export type ModelRef =
   | { kind: 'local'; model: ModelIR }
@@ -54,7 +56,7 @@ export class ModelResolver {
   /** The model an expression evaluates to; null when unknown. */
   refOf(node: Node): ModelRef | null {
     const origin = originOf(node, this.resolve);
-    if (!origin) return null;
+    if (!origin) return this.unboundName(node);
     if (origin.type === 'identifier' && origin.text === 'self') {
       const cls = enclosing(origin, ['class_definition']);
       const name = cls?.childForFieldName('name')?.text;
@@ -75,6 +77,23 @@ export class ModelResolver {
     if (callee) return this.importedSymbol(callee) ?? { kind: 'other' };
     // `args.model`, `models[i]`, an unbound name: not knowable.
     return origin.type === 'attribute' || origin.type === 'subscript' || origin.type === 'identifier' ? null : { kind: 'other' };
+  }
+
+  /**
+   * A name the file uses but never binds (`model.fit(...)` in a notebook fragment whose model cell is
+   * elsewhere, a receiver read as an implicit Sequential): the file's model of that name, else the
+   * file's only model, with a note. Null when the file binds the name anywhere or has no single answer.
+   */
+  private unboundName(node: Node): ModelRef | null {
+    const n = unparen(node);
+    if (n.type !== 'identifier' || reachingDefinition(n) !== null || this.file.imports.has(n.text) || mayBind(this.file.text, n.text)) return null;
+    const named = this.models.filter((m) => m.name === n.text);
+    const model = named.length === 1 ? named[0]! : this.models.length === 1 && named.length === 0 ? this.models[0]! : null;
+    if (!model) return null;
+    if (model.name !== n.text) {
+      addNote(this.file, { message: `'${n.text}' is never assigned in this file: read as its only model '${model.name}'`, range: rangeOf(n) });
+    }
+    return { kind: 'local', model };
   }
 
   /**
@@ -121,6 +140,26 @@ export class ModelResolver {
     if (parts.length === 1) return null;
     return { kind: 'external', module: joinModule(binding.module, ...parts.slice(1, -1)), symbol: parts.at(-1)! };
   }
+}
+
+/**
+ * Whether the text may bind `name` anywhere: an assignment to it (alone or among other targets on
+ * the line), a loop or `as` target, a parameter, an import, a def/class, global/nonlocal. Errs on the
+ * side of "may": a name it clears is certainly never bound.
+ */
+function mayBind(text: string, name: string): boolean {
+  const n = escapeRegExp(name);
+  const word = `(?<![\\w.])${n}(?![\\w.(\\[])`;
+  return [
+    `^[^#\\n]*${word}[^\\n]*?(?<![=!<>])=(?!=)`,
+    `\\bfor\\b[^\\n]*${word}[^\\n]*\\bin\\b`,
+    `\\bas\\s+${n}\\b`,
+    `\\bimport\\b[^\\n]*(?<![\\w.])${n}\\b`,
+    `\\b(?:def|class)\\s+${n}\\b`,
+    `\\bdef\\s+\\w+\\s*\\([^)]*(?<![\\w.])${n}\\b`,
+    `\\b(?:global|nonlocal|lambda)\\b[^\\n:]*\\b${n}\\b`,
+    `(?<![\\w.])${n}\\s*:=`,
+  ].some((source) => new RegExp(source, 'm').test(text));
 }
 
 /** The module of the last `from <module> import *` that is not a known library, or null. */

@@ -111,7 +111,8 @@ function parametersExpression(loop: TrainingLoopIR, context: RuleContext, optimi
 /** Inserts `torch.nn.utils.clip_grad_norm_(...)` on its own line right before the loop's `step()`. */
 export function clipBeforeStepFix(loop: TrainingLoopIR, context: RuleContext, maxNorm: number): Fix | null {
   const text = context.sourceText(loop.file);
-  if (text === undefined) return null;
+  // With a closure the gradients are computed inside step(): a line before it would clip stale ones.
+  if (text === undefined || loop.closure) return null;
   const nn = torchNnPrefix(text);
   if (!nn) return null;
   const lines = text.split('\n');

@@ -139,7 +139,8 @@ function loopSite(model: ModelIR, recurrent: LayerIR[], loop: TrainingLoopIR, co
   const tf = model.framework === 'keras';
   const what = tf ? 'apply_gradients()' : 'step()';
   const between = tf ? 'tape.gradient() and apply_gradients()' : 'backward() and step()';
-  const advice = tf ? 'clip with tf.clip_by_global_norm or give the optimizer clipnorm' : `call torch.nn.utils.clip_grad_norm_(..., max_norm=${CLIPNORM.toFixed(1)}) right before ${what}`;
+  const where = loop.closure ? 'inside the closure passed to step(), after backward()' : `right before ${what}`;
+  const advice = tf ? 'clip with tf.clip_by_global_norm or give the optimizer clipnorm' : `call torch.nn.utils.clip_grad_norm_(..., max_norm=${CLIPNORM.toFixed(1)}) ${where}`;
   return {
     file: loop.file,
     range: loop.step,
