@@ -25,7 +25,8 @@ async function analyzeOne(text: string, path = '/w/train.py'): Promise<FileResul
 }
 
 const codes = (r: FileResult) => r.findings.map((f) => `${f.code}@${f.range.start.line + 1}`);
-const notes = (r: FileResult) => r.notices.map((n) => n.message);
+/** Note messages without the engine's `Line N: ` prefix (lines are asserted on the ranges). */
+const notes = (r: FileResult) => r.notices.map((n) => n.message.replace(/^Line \d+: /, ''));
 
 describe('optimizer.step(closure)', () => {
   const closureLoop = `import torch
@@ -112,5 +113,103 @@ describe('names a fragment never assigns', () => {
     expect(t.loss).toBe('sparse_categorical_crossentropy');
     // Same name as the model: no "read as its only model" note, only the implicit Sequential one.
     expect(notes(r).filter((n) => n.includes('never assigned'))).toEqual([]);
+  });
+});
+
+describe('a model built on one branch and loaded on another', () => {
+  const netdefs = `import torch
+from torch import nn
+
+class Clf(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        self.rnn = nn.LSTM(cfg.d_in, cfg.d_h)
+        self.fc = nn.Linear(cfg.d_h, 3)
+
+    def forward(self, x):
+        out, (h, c) = self.rnn(x)
+        return self.fc(h[-1])
+`;
+  const run = `import torch
+from torch import nn
+from netdefs import Clf
+from cfgtools import parse_cfg
+
+cfg = parse_cfg()
+if cfg.resume:
+    net = torch.load(cfg.resume)
+else:
+    net = Clf(cfg)
+opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+for xb, yb in cfg.batches:
+    opt.zero_grad()
+    err = nn.functional.cross_entropy(net(xb), yb)
+    err.backward()
+    opt.step()
+`;
+
+  it('trains the imported class (if/else across files), with a note naming both branches', async () => {
+    const [defs, script] = await analyze({ '/p/netdefs.py': netdefs, '/p/run.py': run });
+    expect(codes(defs!)).toEqual(['GL401@8']);
+    expect(codes(script!)).toEqual(['GL401@16']);
+    expect(notes(script!)).toContain("'net' is Clf(cfg) (line 10) or torch.load(cfg.resume) (line 8), depending on a condition: read as Clf(cfg)");
+  });
+
+  it('also in one file, and as a conditional expression', async () => {
+    const inOne = `${netdefs}\nresume = None\n${run.split('\n').slice(4).join('\n')}`.replace('cfg = parse_cfg()', 'cfg = load_cfg()');
+    const r = await analyzeOne(inOne);
+    expect(codes(r).map((c) => c.split('@')[0])).toEqual(['GL401']);
+    const ternary = run.replace(/if cfg\.resume:\n {4}net = torch\.load\(cfg\.resume\)\nelse:\n {4}net = Clf\(cfg\)/, 'net = torch.load(cfg.resume) if cfg.resume else Clf(cfg)');
+    expect(ternary).not.toBe(run);
+    const [, script] = await analyze({ '/p/netdefs.py': netdefs, '/p/run.py': ternary });
+    expect(codes(script!)).toEqual(['GL401@13']);
+  });
+
+  it('attributes nothing when the branches build two different models', async () => {
+    const twoModels = run.replace('from netdefs import Clf', 'from netdefs import Clf, Big').replace('net = torch.load(cfg.resume)', 'net = Big(cfg)');
+    const [defs, script] = await analyze({ '/p/netdefs.py': netdefs, '/p/run.py': twoModels });
+    expect(defs!.findings).toEqual([]);
+    expect(script!.findings).toEqual([]);
+    expect(defs!.models[0]!.training.loops).toEqual([]);
+  });
+
+  it('attributes nothing when the other branch is unknown (a project helper may build another model)', async () => {
+    const unknown = run.replace('net = torch.load(cfg.resume)', 'net = restore(cfg.resume)');
+    const [defs] = await analyze({ '/p/netdefs.py': netdefs, '/p/run.py': unknown });
+    expect(defs!.models[0]!.training.loops).toEqual([]);
+  });
+});
+
+describe('an unassigned Model(...).summary() beside the compiled model', () => {
+  const clash = `from keras.layers import Input, Dense, GRU, Lambda
+from keras.models import Model
+from keras.optimizers import SGD
+
+def run(steps):
+    seq = Input(shape=(50, 8)); h = GRU(64, return_sequences=True)(seq)
+    probs = Dense(10, activation='softmax')(h)
+    Model(inputs=seq, outputs=probs).summary()
+    extra = Input(shape=(4,))
+    out = Lambda(lambda t: t[0], output_shape=(1,))([probs, extra])
+    model = Model(inputs=[seq, extra], outputs=out)
+    model.compile(loss='mse', optimizer=SGD(learning_rate=0.01)); model.fit(None, epochs=steps)
+
+run(3)
+`;
+
+  it('keeps both models apart: the compiled one gets the compile and its GL401', async () => {
+    const r = await analyzeOne(clash);
+    expect(r.models.map((m) => m.name).sort()).toEqual(['Model', 'model']);
+    const compiled = r.models.find((m) => m.name === 'model')!;
+    expect(compiled.training.compile?.range.start.line).toBe(11);
+    expect(r.models.find((m) => m.name === 'Model')!.training.compile).toBeNull();
+    expect(codes(r)).toEqual(['GL401@12']);
+  });
+
+  it('says nothing when the compiled model clips', async () => {
+    const r = await analyzeOne(clash.replace('SGD(learning_rate=0.01)', 'SGD(learning_rate=0.01, clipnorm=1.0)'));
+    expect(r.findings).toEqual([]);
+    expect(r.models).toHaveLength(2);
   });
 });

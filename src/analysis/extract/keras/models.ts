@@ -179,7 +179,10 @@ function ancestors(outputs: GraphNode[]): GraphNode[] {
 }
 
 export function functionalModel(file: PyFile, record: FunctionalRecord): ModelIR {
-  const binding = bindingOfCall(record.call) ?? { name: 'model', nameNode: record.call.childForFieldName('function') ?? record.call };
+  // Unassigned (`Model(inputs, outputs).summary()` beside the compiled `model = Model(...)`): named by
+  // its constructor as written, so it never shares a name (and an id) with an assigned model.
+  const callee = record.call.childForFieldName('function') ?? record.call;
+  const binding = bindingOfCall(record.call) ?? { name: callee.type === 'identifier' || callee.type === 'attribute' ? callee.text : 'model', nameNode: callee };
   const nodes = [...new Set([...record.inputs, ...ancestors(record.outputs)])];
   const scopeRange = rangeOf(record.scopeNode);
   const callRange = rangeOf(record.call);

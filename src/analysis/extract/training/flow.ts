@@ -229,6 +229,25 @@ function definitionBefore(name: string, anchor: Node, scope: Node): Definition |
   return globals.length === 1 && !isConditional(globals[0]!.statement, anchor, outer) ? globals[0]! : null;
 }
 
+/**
+ * The definitions of identifier `use` that may reach it when no single one does: the last
+ * unconditional definition before it and every conditional one after that (`if resume: net = ...`
+ * / `else: net = ...`). Empty when there is a single reaching definition or none at all.
+ */
+export function branchDefinitions(use: Node): Definition[] {
+  const scope = scopeNodeOf(use);
+  const before = definitionsIn(scope, use.text).filter((d) => d.statement.endIndex <= use.startIndex);
+  let from = 0;
+  for (let i = before.length - 1; i >= 0; i--) {
+    if (!isConditional(before[i]!.statement, use, scope)) {
+      from = i;
+      break;
+    }
+  }
+  const reaching = before.slice(from);
+  return reaching.length > 1 ? reaching : [];
+}
+
 function contains(outer: Node, inner: Node): boolean {
   return outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
 }

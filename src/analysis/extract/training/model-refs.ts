@@ -7,8 +7,8 @@
 import type { Node } from 'web-tree-sitter';
 import type { ModelIR } from '../../../shared/ir';
 import type { PyFile } from '../../python/file';
-import { callArguments, dottedName, enclosing, unparen } from '../../python/syntax';
-import { escapeRegExp, originOf, reachingDefinition, type Resolve } from './flow';
+import { callArguments, dottedName, enclosing, namedChildren, unparen } from '../../python/syntax';
+import { branchDefinitions, escapeRegExp, originOf, reachingDefinition, type Resolve } from './flow';
 import { addNote } from '../notes';
 import { rangeOf } from '../../python/syntax';
 
@@ -22,6 +22,9 @@ const LIBRARIES = new Set([
   'torch', 'torchvision', 'torchaudio', 'torchtext', 'tensorflow', 'keras', 'tf_keras', 'numpy', 'sklearn', 'scipy',
   'pandas', 'transformers', 'timm', 'jax', 'flax', 'lightning', 'pytorch_lightning', 'tensorflow_hub', 'cv2', 'PIL',
 ]);
+
+/** How deep names assigned on branches are followed (`a = b if c else d`, `b` itself on branches). */
+const MAX_BRANCH_DEPTH = 3;
 
 /** A model the training pass can attach facts to. */
 export type KnownRef = Exclude<ModelRef, { kind: 'other' }>;
@@ -54,9 +57,14 @@ export class ModelResolver {
   }
 
   /** The model an expression evaluates to; null when unknown. */
-  refOf(node: Node): ModelRef | null {
+  refOf(node: Node, depth = 0): ModelRef | null {
     const origin = originOf(node, this.resolve);
-    if (!origin) return this.unboundName(node);
+    if (!origin) return depth > MAX_BRANCH_DEPTH ? null : (this.branchRef(node, depth) ?? this.unboundName(node));
+    if (origin.type === 'conditional_expression' && depth <= MAX_BRANCH_DEPTH) {
+      // `net = torch.load(p) if resume else Clf(cfg)`: the two values, like two branches.
+      const [then, , otherwise] = namedChildren(origin);
+      return then && otherwise ? this.oneBuilt(origin, [then, otherwise], depth) : null;
+    }
     if (origin.type === 'identifier' && origin.text === 'self') {
       const cls = enclosing(origin, ['class_definition']);
       const name = cls?.childForFieldName('name')?.text;
@@ -77,6 +85,56 @@ export class ModelResolver {
     if (callee) return this.importedSymbol(callee) ?? { kind: 'other' };
     // `args.model`, `models[i]`, an unbound name: not knowable.
     return origin.type === 'attribute' || origin.type === 'subscript' || origin.type === 'identifier' ? null : { kind: 'other' };
+  }
+
+  /**
+   * A name assigned on several branches (`if resume: net = torch.load(p)` / `else: net = Clf(cfg)`):
+   * the one model built there when every other branch loads or gets something that is not a model of
+   * the project (a checkpoint, a library model). Two different models: unknown.
+   */
+  private branchRef(node: Node, depth: number): ModelRef | null {
+    const n = unparen(node);
+    if (n.type !== 'identifier') return null;
+    const defs = branchDefinitions(n);
+    if (defs.length === 0) return null;
+    const values: Node[] = [];
+    for (const def of defs) {
+      if (def.kind !== 'assign' || def.statement.type !== 'assignment') return null;
+      values.push(def.value);
+    }
+    return this.oneBuilt(n, values, depth);
+  }
+
+  /** The single model among `values` when all the others are known non-models; a note says which was taken. */
+  private oneBuilt(at: Node, values: Node[], depth: number): ModelRef | null {
+    const refs = values.map((v) => this.refOf(v, depth + 1));
+    const known = new Map<string, KnownRef>();
+    for (const r of refs) if (r && r.kind !== 'other') known.set(refKey(r), r);
+    if (known.size !== 1) return null;
+    // The rest must be known not to be models of the project: a library call (a checkpoint, a
+    // pretrained model) or a literal. `restore(path)` of the project may build another model.
+    if (refs.some((r, i) => r?.kind !== 'local' && r?.kind !== 'external' && !this.isLibraryValue(values[i]!))) return null;
+    const ref = [...known.values()][0]!;
+    const built = values[refs.findIndex((r) => r && r.kind !== 'other')]!;
+    const others = values.filter((_, i) => refs[i]?.kind === 'other');
+    if (others.length > 0) {
+      const shorten = (v: Node) => (v.text.length > 40 ? `${v.text.slice(0, 37)}...` : v.text);
+      addNote(this.file, {
+        message: `'${at.type === 'identifier' ? at.text : shorten(at)}' is ${shorten(built)} (line ${built.startPosition.row + 1}) or ${others.map((o) => `${shorten(o)} (line ${o.startPosition.row + 1})`).join(' or ')}, depending on a condition: read as ${shorten(built)}`,
+        range: rangeOf(at),
+      });
+    }
+    return ref;
+  }
+
+  /** A literal (`None`), or what a library call returns (`torch.load(p)`, `keras.models.load_model(p)`). */
+  private isLibraryValue(value: Node): boolean {
+    const origin = originOf(value, this.resolve);
+    if (!origin) return false;
+    if (origin.type !== 'call') return origin.type !== 'identifier' && origin.type !== 'attribute' && origin.type !== 'subscript';
+    const head = dottedName(origin.childForFieldName('function'))?.split('.')[0];
+    const binding = head ? [...this.file.imports.bindings].reverse().find((b) => b.local === head) : undefined;
+    return !!binding && !binding.module.startsWith('.') && LIBRARIES.has(binding.module.split('.')[0]!);
   }
 
   /**
