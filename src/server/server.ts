@@ -1,13 +1,13 @@
 /**
- * The language server's wiring: document and notebook sync, the workspace index, settings, and
- * scheduling. Every feature's logic lives in handlers/; this file only routes LSP traffic to them.
+ * The language server's routing: LSP traffic to the open units, the workspace index, settings and
+ * scheduling. Features live in handlers/, notebook sync in notebookSync.ts, diagnostics publishing in
+ * diagnosticsPublisher.ts.
  */
 import {
   CodeActionKind,
   DidChangeConfigurationNotification,
   DidChangeWatchedFilesNotification,
   FileChangeType,
-  NotebookCellKind,
   NotebookDocuments,
   TextDocumentSyncKind,
   TextDocuments,
@@ -15,7 +15,6 @@ import {
   type CodeAction,
   type CodeActionParams,
   type Connection,
-  type Diagnostic,
   type DidChangeWatchedFilesParams,
   type Hover,
   type HoverParams,
@@ -24,19 +23,19 @@ import {
   type NotebookDocument,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { cellsToPython } from '../analysis/notebook';
 import { ServerStatusRequest, type ServerStatus } from '../shared/protocol';
 import { FIX_ALL_KIND, codeActionsFor } from './handlers/codeActions';
-import { findingToDiagnostic, noticeToDiagnostic, type LocationMapper } from './handlers/diagnostics';
+import { DiagnosticsPublisher } from './diagnosticsPublisher';
 import { hoverAt } from './handlers/hover';
 import { ModelsRequest, modelsOf } from './handlers/models';
 import { defaultEditorSettings, parseEditorSettings, type EditorSettings } from './editorSettings';
-import { NotebookLayout, type CellPlacement } from '../shared/notebook-layout';
+import type { NotebookLayout } from '../shared/notebook-layout';
+import { NotebookSync } from './notebookSync';
 import { AnalysisHost } from './analysisHost';
 import { OpenUnit, type Analysis } from './openUnits';
 import { DebouncedScheduler, type WorkToken } from './scheduler';
 import { diffEdit } from './sourceEdit';
-import { pathOfUri, uriOfPath } from './uris';
+import { pathOfUri } from './uris';
 import { DEFAULT_INDEX_LIMITS, findPythonFiles, readSource } from './workspaceIndex';
 
 /** Re-analysis of the other open units after an edit (cross-file facts) waits for typing to pause. */
@@ -59,13 +58,9 @@ export class GradientLensServer {
   private readonly notebooks = new NotebookDocuments(TextDocument);
   /** Open units by their URI (document or notebook). */
   private readonly units = new Map<string, OpenUnit>();
-  /** Cell document URI -> notebook URI. */
-  private readonly cellOwners = new Map<string, string>();
+  private readonly notebookSync = new NotebookSync(this.notebooks);
   private readonly analyses = new Map<string, Analysis>();
-  /** The analysis whose diagnostics the editor currently shows, per unit. */
-  private readonly publishedAnalyses = new Map<string, Analysis>();
-  /** Per unit: the document URIs that currently show diagnostics (so removed cells get cleared). */
-  private readonly publishedUris = new Map<string, Set<string>>();
+  private readonly diagnostics: DiagnosticsPublisher;
   private readonly scheduler: DebouncedScheduler;
   private editorSettings: EditorSettings = defaultEditorSettings();
   private workspaceRoots: string[] = [];
@@ -79,6 +74,7 @@ export class GradientLensServer {
 
   constructor(private readonly connection: Connection) {
     this.scheduler = new DebouncedScheduler((key, error) => this.logError(`analysis of ${key} failed`, error));
+    this.diagnostics = new DiagnosticsPublisher(connection, (uri) => this.documents.get(uri)?.version);
   }
 
   listen(): void {
@@ -254,11 +250,9 @@ export class GradientLensServer {
     if (!unit) return;
     this.units.delete(uri);
     this.scheduler.cancel(uri);
-    for (const [cell, owner] of this.cellOwners) if (owner === uri) this.cellOwners.delete(cell);
-    for (const shown of this.publishedUris.get(uri) ?? []) void this.connection.sendDiagnostics({ uri: shown, diagnostics: [] });
-    this.publishedUris.delete(uri);
+    this.notebookSync.forget(uri);
+    this.diagnostics.clear(uri);
     this.analyses.delete(uri);
-    this.publishedAnalyses.delete(uri);
     // A closed file that is part of the workspace goes back to its text on disk.
     const onDisk = this.workspaceRoots.some((root) => unit.key.startsWith(root + '/')) ? await readSource(unit.key) : null;
     this.generation++;
@@ -271,28 +265,9 @@ export class GradientLensServer {
     this.scheduleDependents();
   }
 
-  private notebookText(nb: NotebookDocument): { text: string; layout: NotebookLayout } {
-    const cells = nb.cells.map((cell) => {
-      const doc = this.notebooks.getCellTextDocument(cell);
-      return {
-        uri: cell.document,
-        text: doc?.getText() ?? '',
-        kind: cell.kind === NotebookCellKind.Markup ? ('markup' as const) : ('code' as const),
-        language: doc?.languageId ?? 'python',
-      };
-    });
-    const joined = cellsToPython(cells.map(({ text, kind, language }) => ({ text, kind, language })));
-    const placements: CellPlacement[] = cells.map((cell, i) => {
-      const lines = cell.text.split('\n');
-      return { uri: cell.uri, startLine: joined.cellStarts[i] ?? -1, lineCount: lines.length, lastLineLength: lines[lines.length - 1]!.length };
-    });
-    for (const cell of cells) this.cellOwners.set(cell.uri, nb.uri);
-    return { text: joined.text, layout: new NotebookLayout(placements) };
-  }
-
   private openNotebook(nb: NotebookDocument): void {
     if (this.units.has(nb.uri)) return;
-    const { text, layout } = this.notebookText(nb);
+    const { text, layout } = this.notebookSync.read(nb);
     const unit = new OpenUnit(pathOfUri(nb.uri), nb.uri, text, layout);
     this.units.set(nb.uri, unit);
     this.setProjectText(unit, text);
@@ -300,14 +275,13 @@ export class GradientLensServer {
   }
 
   private notebookChanged(nb: NotebookDocument): void {
-    for (const [cell, owner] of this.cellOwners) if (owner === nb.uri) this.cellOwners.delete(cell);
-    const { text, layout } = this.notebookText(nb);
+    const { text, layout } = this.notebookSync.read(nb);
     this.changeUnit(nb.uri, text, layout);
   }
 
   /** The open unit showing `documentUri` (a document, or a cell of an open notebook). */
   private unitOf(documentUri: string): OpenUnit | undefined {
-    return this.units.get(documentUri) ?? this.units.get(this.cellOwners.get(documentUri) ?? '');
+    return this.units.get(documentUri) ?? this.units.get(this.notebookSync.ownerOf(documentUri) ?? '');
   }
 
   // ---- analysis and diagnostics ----------------------------------------------------------------
@@ -361,7 +335,6 @@ export class GradientLensServer {
 
   private async lintUnit(unit: OpenUnit, token: WorkToken): Promise<void> {
     if (token.isCancelled || this.units.get(unit.uri) !== unit) return;
-    const byUri = new Map<string, Diagnostic[]>(unit.documentUris.map((u) => [u, []]));
     let analysis: Analysis | null = null;
     if (this.editorSettings.enable) {
       // One analysis per unit at a time: wait for an older one, then analyze only if still newest.
@@ -373,51 +346,9 @@ export class GradientLensServer {
       analysis = await this.analysisOf(unit);
       // A newer change or a closed document makes this result stale: never publish it.
       if (!analysis || token.isCancelled || analysis.version !== unit.version || this.units.get(unit.uri) !== unit) return;
-      if (this.publishedAnalyses.get(unit.uri) === analysis) return; // the editor already shows exactly this
-      for (const [uri, diagnostics] of this.diagnosticsOf(unit, analysis)) byUri.set(uri, diagnostics);
+      if (this.diagnostics.shows(unit, analysis)) return;
     }
-    if (analysis) this.publishedAnalyses.set(unit.uri, analysis);
-    else this.publishedAnalyses.delete(unit.uri);
-    const previous = this.publishedUris.get(unit.uri) ?? new Set<string>();
-    for (const uri of previous) if (!byUri.has(uri)) void this.connection.sendDiagnostics({ uri, diagnostics: [] });
-    for (const [uri, diagnostics] of byUri) void this.connection.sendDiagnostics({ uri, version: unit.layout ? undefined : this.documents.get(uri)?.version, diagnostics });
-    this.publishedUris.set(unit.uri, new Set(byUri.keys()));
-  }
-
-  private diagnosticsOf(unit: OpenUnit, analysis: Analysis): Map<string, Diagnostic[]> {
-    const byUri = new Map<string, Diagnostic[]>();
-    const add = (uri: string, diagnostic: Diagnostic) => {
-      const list = byUri.get(uri) ?? [];
-      list.push(diagnostic);
-      byUri.set(uri, list);
-    };
-    const mapLocation = this.locationMapper();
-    const { result } = analysis;
-    const firstLine = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
-    if (result.error) {
-      const at = unit.toEditor(firstLine);
-      if (at) add(at.uri, noticeToDiagnostic({ message: `Gradient Lens: ${result.error}`, range: null, severity: 'information' }, at.range));
-    }
-    for (const notice of result.notices) {
-      const at = unit.toEditor(notice.range ?? firstLine);
-      if (at) add(at.uri, noticeToDiagnostic(notice, at.range));
-    }
-    result.findings.forEach((finding, findingIndex) => {
-      const at = unit.toEditor(finding.range);
-      if (at) add(at.uri, findingToDiagnostic(finding, at.range, mapLocation, { findingIndex, version: analysis.version }));
-    });
-    return byUri;
-  }
-
-  /** Maps analyzer locations (any file of the project) to editor locations. */
-  private locationMapper(): LocationMapper {
-    const byKey = new Map<string, OpenUnit>();
-    for (const unit of this.units.values()) byKey.set(unit.key, unit);
-    return (location) => {
-      const unit = byKey.get(location.file);
-      if (unit) return unit.toEditor(location.range);
-      return { uri: uriOfPath(location.file), range: location.range };
-    };
+    this.diagnostics.publish(unit, analysis, this.units.values());
   }
 
   // ---- requests --------------------------------------------------------------------------------
