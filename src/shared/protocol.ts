@@ -36,12 +36,14 @@ export interface ModelsParams {
   uri: string;
 }
 
-/** A finding's IR-level "what if", named by its rule code; `findingIndex` names the finding for fixes. */
+/** A rule's IR-level "what if" for one model: its findings' edits together, named by the rule code. */
 export interface ModelWhatIf {
   code: string;
   whatIf: WhatIf;
-  /** The finding's own text fixes (the first is what "Apply fix" applies); edits are in the analyzed file. */
+  /** The text fixes (the first is what "Apply fix" applies: every place of the rule at once); edits are in the analyzed file. */
   fixes: Fix[];
+  /** 1-based lines (of the analyzed text) of the rule's findings in this model. */
+  lines: number[];
 }
 
 export interface DocumentModel {

@@ -13,6 +13,8 @@ export interface WhatIfChoice {
   title: string;
   /** True when the finding also has a text fix the host can apply. */
   canApply: boolean;
+  /** 1-based lines of the rule's findings (as in the layer table). */
+  lines: number[];
 }
 
 /** Everything the panel shows; also what it keeps with setState so a reload restores it. */
@@ -26,10 +28,12 @@ export interface PanelState {
   /** Identifies the model for the host (ModelIR.id and the document URI), so a restored panel can re-probe. */
   modelId: string | null;
   documentUri: string | null;
+  /** The what-if chosen in the fix list (a WhatIfChoice index), kept across probes; null = the first. */
+  chosenWhatIf: number | null;
 }
 
 export function emptyPanelState(): PanelState {
-  return { result: null, whatIfs: [], stale: false, profileStep: null, modelId: null, documentUri: null };
+  return { result: null, whatIfs: [], stale: false, profileStep: null, modelId: null, documentUri: null, chosenWhatIf: null };
 }
 
 // ---- host -> webview ------------------------------------------------------------------------------
@@ -81,9 +85,12 @@ export interface ReprobeMessage {
   seed: number;
 }
 
+/** Probe the model and the chosen what-if, with the panel's Steps and Seed. */
 export interface RunWhatIfMessage {
   type: 'run-what-if';
   index: number;
+  steps: number;
+  seed: number;
 }
 
 export interface ApplyFixMessage {
@@ -118,7 +125,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0;
 
 export function isWhatIfChoice(value: unknown): value is WhatIfChoice {
-  return isObject(value) && isCount(value.index) && typeof value.code === 'string' && typeof value.title === 'string' && typeof value.canApply === 'boolean';
+  return isObject(value) && isCount(value.index) && typeof value.code === 'string' && typeof value.title === 'string' && typeof value.canApply === 'boolean' && Array.isArray(value.lines) && value.lines.every(isCount);
 }
 
 export function isShowResultMessage(value: unknown): value is ShowResultMessage {
@@ -158,11 +165,15 @@ export function isRevealLayerMessage(value: unknown): value is RevealLayerMessag
 }
 
 export function isReprobeMessage(value: unknown): value is ReprobeMessage {
-  return isObject(value) && value.type === 'reprobe' && isCount(value.steps) && value.steps >= 1 && value.steps <= 1000 && isCount(value.seed);
+  return isObject(value) && value.type === 'reprobe' && isStepsAndSeed(value);
+}
+
+function isStepsAndSeed(value: Record<string, unknown>): boolean {
+  return isCount(value.steps) && value.steps >= 1 && value.steps <= 1000 && isCount(value.seed);
 }
 
 export function isRunWhatIfMessage(value: unknown): value is RunWhatIfMessage {
-  return isObject(value) && value.type === 'run-what-if' && isCount(value.index);
+  return isObject(value) && value.type === 'run-what-if' && isCount(value.index) && isStepsAndSeed(value);
 }
 
 export function isApplyFixMessage(value: unknown): value is ApplyFixMessage {
@@ -201,6 +212,8 @@ export function isPanelState(value: unknown): value is PanelState {
     typeof value.stale === 'boolean' &&
     (value.profileStep === null || isCount(value.profileStep)) &&
     (value.modelId === null || typeof value.modelId === 'string') &&
-    (value.documentUri === null || typeof value.documentUri === 'string')
+    (value.documentUri === null || typeof value.documentUri === 'string') &&
+    // Absent in states saved before the fix list kept its choice.
+    (value.chosenWhatIf === undefined || value.chosenWhatIf === null || isCount(value.chosenWhatIf))
   );
 }

@@ -37,7 +37,7 @@ describe('webview message guards', () => {
   it('accept well-formed messages and reject look-alikes', () => {
     expect(isHostToWebviewMessage({ type: 'show-result', result, whatIfs: [], modelId: 'm@1', documentUri: 'file:///a.py' })).toBe(true);
     expect(isHostToWebviewMessage({ type: 'show-result', result: { ...result, version: 2 }, whatIfs: [], modelId: 'm@1', documentUri: 'file:///a.py' })).toBe(false);
-    expect(isHostToWebviewMessage({ type: 'show-result', result, whatIfs: [{ index: -1, code: 'GL101', title: 't', canApply: true }], modelId: 'm', documentUri: 'u' })).toBe(false);
+    expect(isHostToWebviewMessage({ type: 'show-result', result, whatIfs: [{ index: -1, code: 'GL101', title: 't', canApply: true, lines: [1] }], modelId: 'm', documentUri: 'u' })).toBe(false);
     expect(isRevealLayerMessage({ type: 'reveal-layer', layerId: 'L0', line: 11 })).toBe(true);
     expect(isRevealLayerMessage({ type: 'reveal-layer', layerId: 'L0', line: 0 })).toBe(false);
     expect(isRevealLayerMessage({ type: 'reveal-layer', layerId: 'L0', line: '11' })).toBe(false);

@@ -103,11 +103,32 @@ describe('probe panel in Chromium', () => {
     await panel.page.close();
   });
 
+  it('What if sends the Steps and Seed fields, and the chosen fix stays chosen after the result comes back', async () => {
+    const result = deep();
+    const choices = [{ index: 0, code: 'GL101', title: result.whatIfTitle!, canApply: true, lines: [9] }, { index: 1, code: 'GL203', title: 'no text fix', canApply: false, lines: [7, 12] }];
+    const panel = await openPanel(browser);
+    await panel.send(showResult(result, choices));
+    await waitForMessage(panel, 'charts-drawn');
+    expect(await panel.page.locator('select option').allTextContents()).toEqual([`GL101: ${result.whatIfTitle} (line 9)`, 'GL203: no text fix (lines 7, 12)']);
+    await panel.page.getByLabel('Steps').fill('12');
+    await panel.page.getByLabel('Seed').fill('3');
+    await panel.page.selectOption('select', '1');
+    await panel.page.getByRole('button', { name: 'What if', exact: true }).click();
+    const posted = (await panel.posted()) as { type: string }[];
+    expect(posted.filter((m) => m.type === 'run-what-if')).toEqual([{ type: 'run-what-if', index: 1, steps: 12, seed: 3 }]);
+    // The host answers with the new probe (12 steps, seed 3): the form shows what was asked, the choice is kept.
+    await panel.send(showResult({ ...result, steps: 12, seed: 3 }, choices));
+    await panel.page.waitForFunction(() => (document.querySelector('input[type=number]') as HTMLInputElement | null)?.value === '12');
+    expect(await panel.page.locator('select').inputValue()).toBe('1');
+    expect(await panel.page.getByLabel('Seed').inputValue()).toBe('3');
+    await panel.page.close();
+  });
+
   it('overlays a what-if run on the profile, loss and fraction charts and lists both verdict sets', async () => {
     const result = deep();
     expect(result.whatIf).not.toBeNull();
     const panel = await openPanel(browser);
-    await panel.send(showResult(result, [{ index: 0, code: 'GL101', title: result.whatIfTitle!, canApply: true }, { index: 1, code: 'GL203', title: 'no text fix', canApply: false }]));
+    await panel.send(showResult(result, [{ index: 0, code: 'GL101', title: result.whatIfTitle!, canApply: true, lines: [9] }, { index: 1, code: 'GL203', title: 'no text fix', canApply: false, lines: [7, 12] }]));
     await waitForMessage(panel, 'charts-drawn');
     const profile = (await chartOption(panel, 'profile')).series as Series[];
     expect(profile.map((s) => s.name)).toEqual(['probe', `what if: ${result.whatIfTitle}`]);
@@ -125,7 +146,7 @@ describe('probe panel in Chromium', () => {
     expect(await panel.page.getByRole('button', { name: 'Apply fix' }).isDisabled()).toBe(true);
     await panel.page.getByRole('button', { name: 'Export PNG' }).click();
     const posted = (await panel.posted()) as { type: string }[];
-    expect(posted.filter((m) => m.type === 'run-what-if')).toEqual([{ type: 'run-what-if', index: 0 }]);
+    expect(posted.filter((m) => m.type === 'run-what-if')).toEqual([{ type: 'run-what-if', index: 0, steps: result.steps, seed: result.seed }]);
     expect(posted.filter((m) => m.type === 'apply-fix')).toEqual([{ type: 'apply-fix', index: 0 }]);
     const png = posted.find((m) => m.type === 'export') as unknown as { format: string; dataUrl: string };
     expect(png.format).toBe('png');
@@ -173,7 +194,7 @@ describe('probe panel in Chromium', () => {
       notices: [{ severity: 'information', message: HOSTILE, line: 3 }],
     };
     const panel = await openPanel(browser);
-    await panel.send(showResult(hostile, [{ index: 0, code: 'GL101', title: HOSTILE, canApply: true }]));
+    await panel.send(showResult(hostile, [{ index: 0, code: 'GL101', title: HOSTILE, canApply: true, lines: [1] }]));
     await waitForMessage(panel, 'charts-drawn');
     // Hover the first heat-map row so the tooltip (with the name) is drawn too.
     const pixel = await panel.page.evaluate(() => (window as unknown as { gradientLensPanel: { chartPixel(n: string, v: [number, number]): [number, number] | null } }).gradientLensPanel.chartPixel('heatmap', [0, 0]));
@@ -182,7 +203,7 @@ describe('probe panel in Chromium', () => {
     expect(await panel.page.locator('img').count()).toBe(0);
     expect(await panel.page.locator('h1').textContent()).toBe(`Gradient flow: ${HOSTILE}`);
     expect(await panel.page.locator(`.gl-table button[data-layer="${hostile.layers[0]!.id}"]`).textContent()).toBe(HOSTILE);
-    expect(await panel.page.locator('select option').first().textContent()).toBe(`GL101: ${HOSTILE}`);
+    expect(await panel.page.locator('select option').first().textContent()).toBe(`GL101: ${HOSTILE} (line 1)`);
     expect(await panel.page.locator('.gl-notices li').textContent()).toBe(`line 3: ${HOSTILE}`);
     expect(panel.dialogs).toEqual([]);
     expect(await panel.violations()).toEqual([]);

@@ -11,6 +11,7 @@ import {
   type HostToWebviewMessage,
   type PanelState,
   type WebviewToHostMessage,
+  type WhatIfChoice,
 } from '../../src/shared/webview-messages';
 import { formatNorm } from './charts';
 import { ProbeCharts, type ChartName } from './charts-view';
@@ -57,6 +58,12 @@ function connectHost(): Host {
 }
 
 const SEVERITY_LABEL: Record<string, string> = { error: 'error', warning: 'warning', information: 'info', hint: 'hint' };
+
+/** One entry per rule in the fix list: its code, its what-if, and the lines it fires on. */
+function whatIfLabel(choice: WhatIfChoice): string {
+  const lines = choice.lines.length === 0 ? '' : ` (line${choice.lines.length > 1 ? 's' : ''} ${choice.lines.join(', ')})`;
+  return `${choice.code}: ${choice.title}${lines}`;
+}
 
 class Panel {
   private state: PanelState;
@@ -177,13 +184,25 @@ class Panel {
     const group: (Node | null)[] = [steps.node, seed.node, reprobe];
     if (this.state.whatIfs.length > 0) {
       const select = el('select', { attrs: { 'aria-label': 'What-if fix' } });
-      for (const choice of this.state.whatIfs) select.append(el('option', { text: `${choice.code}: ${choice.title}`, attrs: { value: String(choice.index) } }));
+      for (const choice of this.state.whatIfs) select.append(el('option', { text: whatIfLabel(choice), attrs: { value: String(choice.index) } }));
+      // The choice survives the re-render that follows each probe.
+      if (this.state.whatIfs.some((c) => c.index === this.state.chosenWhatIf)) select.value = String(this.state.chosenWhatIf);
       const chosen = () => this.state.whatIfs.find((c) => String(c.index) === select.value) ?? this.state.whatIfs[0]!;
       const apply = button('Apply fix', () => this.host.post({ type: 'apply-fix', index: chosen().index }), { className: 'gl-secondary' });
       const syncApply = () => (apply.disabled = !chosen().canApply);
-      select.addEventListener('change', syncApply);
+      select.addEventListener('change', () => {
+        this.state = { ...this.state, chosenWhatIf: chosen().index };
+        this.host.save(this.state);
+        syncApply();
+      });
       syncApply();
-      group.push(el('span', { className: 'gl-sep' }), select, button('What if', () => this.host.post({ type: 'run-what-if', index: chosen().index }), { className: 'gl-secondary' }), apply);
+      const whatIf = button('What if', () => {
+        const s = steps.read();
+        const d = seed.read();
+        if (s === null || d === null) return this.setStatus('Steps must be 1..1000 and the seed a whole number ≥ 0.', 'error');
+        this.host.post({ type: 'run-what-if', index: chosen().index, steps: s, seed: d });
+      }, { className: 'gl-secondary' });
+      group.push(el('span', { className: 'gl-sep' }), select, whatIf, apply);
     }
     group.push(
       el('span', { className: 'gl-sep' }),

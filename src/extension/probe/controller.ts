@@ -201,7 +201,7 @@ export class ProbeController implements vscode.Disposable {
     }
     const { result } = outcome;
     this.current = { uri, source, model, result };
-    const whatIfs: WhatIfChoice[] = model.whatIfs.map((w, index) => ({ index, code: w.code, title: w.whatIf.title, canApply: w.fixes.length > 0 }));
+    const whatIfs: WhatIfChoice[] = model.whatIfs.map((w, index) => ({ index, code: w.code, title: w.whatIf.title, canApply: w.fixes.length > 0, lines: w.lines }));
     this.last = {
       ok: true,
       errorKind: null,
@@ -260,7 +260,7 @@ export class ProbeController implements vscode.Disposable {
         return;
       case 'run-what-if': {
         const code = this.current?.model.whatIfs[message.index]?.code;
-        if (panel.documentUri && panel.modelId && code) await this.probe(panel.documentUri, panel.modelId, code);
+        if (panel.documentUri && panel.modelId && code) await this.probe(panel.documentUri, panel.modelId, code, { steps: message.steps, seed: message.seed });
         return;
       }
       case 'apply-fix':

@@ -53,7 +53,8 @@ function ignoreAction(unit: OpenUnit, finding: Finding, diagnostic: Diagnostic):
   };
 }
 
-function overlaps(a: Range, b: Range): boolean {
+/** True when two ranges share at least one character. */
+export function overlaps(a: Range, b: Range): boolean {
   const before = (p: Range['start'], q: Range['start']) => p.line < q.line || (p.line === q.line && p.character < q.character);
   return before(a.start, b.end) && before(b.start, a.end);
 }

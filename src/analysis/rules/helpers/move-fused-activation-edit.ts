@@ -28,7 +28,8 @@ function activationStatement(style: ModelIR['style'], line: string, start: numbe
   return style === 'keras-functional' && assigned && assigned === input ? `${indent}${assigned} = ${activationCall}(${assigned})` : null;
 }
 
-export function moveFusedActivationEdit(model: ModelIR, text: string, layer: LayerIR, after: LayerIR): TextEdit[] | null {
+/** With `replacement` (e.g. `use_bias=False`) the activation argument is replaced by it instead of removed. */
+export function moveFusedActivationEdit(model: ModelIR, text: string, layer: LayerIR, after: LayerIR, replacement: string | null = null): TextEdit[] | null {
   const activation = layer.activation;
   if (model.framework !== 'keras' || activation?.source !== 'kwarg' || !activation.range) return null;
   if ((layer.unrolled?.count ?? 1) !== (after.unrolled?.count ?? 1) || after.range.start.line !== after.range.end.line) return null;
@@ -40,7 +41,7 @@ export function moveFusedActivationEdit(model: ModelIR, text: string, layer: Lay
   const index = call?.args.findIndex((a) => a.keyword === 'activation' && a.valueStart === valueStart) ?? -1;
   if (!call || index < 0) return null;
   const arg = call.args[index]!;
-  const [from, to] = index > 0 ? [call.args[index - 1]!.end, arg.end] : call.args[index + 1] ? [arg.start, call.args[index + 1]!.start] : [arg.start, arg.end];
+  const [from, to] = replacement !== null ? [arg.start, arg.end] : index > 0 ? [call.args[index - 1]!.end, arg.end] : call.args[index + 1] ? [arg.start, call.args[index + 1]!.start] : [arg.start, arg.end];
   const lineIndex = after.range.start.line;
   const line = text.slice(starts[lineIndex], starts[lineIndex + 1] !== undefined ? starts[lineIndex + 1]! - 1 : text.length);
   const activationCall = `${modulePrefix}Activation(${text.slice(arg.valueStart, arg.valueEnd)})`;
@@ -49,7 +50,7 @@ export function moveFusedActivationEdit(model: ModelIR, text: string, layer: Lay
   if (statement === null || nextLine === undefined) return null;
   const eol = line.endsWith('\r') ? '\r\n' : '\n';
   return [
-    { file: model.file, range: rangeOf(starts, from, to), newText: '' },
+    { file: model.file, range: rangeOf(starts, from, to), newText: replacement ?? '' },
     { file: model.file, range: rangeOf(starts, nextLine, nextLine), newText: `${statement}${eol}` },
   ];
 }

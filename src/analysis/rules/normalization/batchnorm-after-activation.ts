@@ -2,15 +2,17 @@
  * GL301 (information): BatchNorm placed right after a nonlinearity. Both orders are used in practice;
  * the note points at the original placement and what it buys, it is not an error.
  */
-import type { ActivationName, LayerIR } from '../../../shared/ir';
-import type { Fix, IrEditOp } from '../../../shared/findings';
+import type { ActivationName, LayerIR, ModelIR } from '../../../shared/ir';
+import type { Fix, IrEditOp, TextEdit } from '../../../shared/findings';
 import type { Rule, RuleMeta } from '../types';
 import { appliedActivation, appliesNonlinearity } from '../helpers/applied-activation';
 import { editsStayWithin, groupByCall } from '../helpers/call-key';
-import { layerGraph } from '../helpers/layer-graph';
+import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
+import { isLearningLayer } from '../helpers/layer-kinds';
 import { layerLabel } from '../helpers/layer-label';
 import { makeFinding } from '../helpers/make-finding';
 import { moveFusedActivationEdit } from '../helpers/move-fused-activation-edit';
+import { noBiasEdit, noBiasKeyword, normalizesFeatureAxis } from '../helpers/no-bias-edit';
 import { swapCallsEdit } from '../helpers/swap-calls-edit';
 import { walkBackward } from '../helpers/walk-chain';
 
@@ -86,22 +88,24 @@ export const rule: Rule = {
       if (previous && name !== 'unknown' && name !== 'selu' && appliesNonlinearity(previous)) pairs.push({ norm, activation: previous });
     }
     const text = context.sourceText(model.file);
+    const activationOf = (norm: LayerIR) => pairs.find((p) => p.norm === norm)!.activation;
     return groupByCall(pairs.map((p) => p.norm)).map((copies) => {
       const norm = copies[0]!;
-      const activation = pairs.find((p) => p.norm === norm)!.activation;
+      const activation = activationOf(norm);
       const name = appliedActivation(activation) as ActivationName;
-      const separate = activation.kind === 'activation';
-      const touched = [...copies, ...copies.map((c) => pairs.find((p) => p.norm === c)!.activation)];
-      const edits = text === undefined || !editsStayWithin(model.layers, touched) ? null : separate ? swapCallsEdit(model, text, activation, norm) : moveFusedActivationEdit(model, text, activation, norm);
-      const fix: Fix | null = edits ? { title: `Move the BatchNorm before the ${name} activation`, safety: 'unsafe', edits } : null;
-      const ops: IrEditOp[] = copies.flatMap((copy): IrEditOp[] => {
-        const act = pairs.find((p) => p.norm === copy)!.activation;
+      // The clean form also drops the bias BatchNorm then cancels (GL302), so the fix leaves no new warning.
+      const biased = copies.map((c) => biasedLayerBefore(model, graph, activationOf(c), c));
+      const touched = [...copies, ...copies.map(activationOf), ...biased.filter((l): l is LayerIR => l !== null)];
+      const edits = text === undefined || !editsStayWithin(model.layers, touched) ? null : cleanOrderEdits(model, text, activation, norm, biased[0] ?? null);
+      const title = `Move the BatchNorm before the ${name} activation${biased[0] ? ` and set ${noBiasKeyword(model)}=False before it` : ''}`;
+      const fix: Fix | null = edits ? { title, safety: 'unsafe', edits } : null;
+      const ops: IrEditOp[] = copies.flatMap((copy, i): IrEditOp[] => {
+        const act = activationOf(copy);
+        const bias = biased[i];
+        const noBias: IrEditOp[] = bias ? [{ op: 'set-use-bias', layerId: bias.id, value: false }] : [];
         return act.kind === 'activation'
-          ? [{ op: 'move-before', layerId: copy.id, beforeLayerId: act.id }]
-          : [
-              { op: 'set-activation', layerId: act.id, activation: 'linear' },
-              { op: 'insert-after', afterLayerId: copy.id, kind: 'activation', activation: name },
-            ];
+          ? [{ op: 'move-before', layerId: copy.id, beforeLayerId: act.id }, ...noBias]
+          : [{ op: 'set-activation', layerId: act.id, activation: 'linear' }, { op: 'insert-after', afterLayerId: copy.id, kind: 'activation', activation: name }, ...noBias];
       });
       return makeFinding(meta, model, context, {
         message: `${layerLabel(norm, 'BatchNorm')} normalizes the output of ${name} (${layerLabel(activation)}). The original placement (Ioffe & Szegedy 2015) is linear -> BatchNorm -> ${name}, which keeps the activation's inputs normalized and makes the bias before BN redundant; both orders are used in practice.`,
@@ -113,3 +117,23 @@ export const rule: Rule = {
     });
   },
 };
+
+/** The layer whose bias the BatchNorm will cancel once it moves before the activation: the fused layer itself, or the one before a separate activation. */
+function biasedLayerBefore(model: ModelIR, graph: LayerGraph, activation: LayerIR, norm: LayerIR): LayerIR | null {
+  const linear = activation.kind === 'activation' ? (walkBackward(graph, activation, () => false)?.layer ?? null) : activation;
+  return linear && isLearningLayer(linear) && linear.useBias && normalizesFeatureAxis(model, linear, norm) ? linear : null;
+}
+
+/** The text edits to the clean form: BatchNorm before the activation, and the bias before it dropped when that edit can be made. */
+function cleanOrderEdits(model: ModelIR, text: string, activation: LayerIR, norm: LayerIR, biased: LayerIR | null): TextEdit[] | null {
+  const bias = biased ? noBiasEdit(model, text, biased) : null;
+  if (activation.kind === 'activation') {
+    const swap = swapCallsEdit(model, text, activation, norm);
+    return swap && bias ? [...swap, bias] : swap;
+  }
+  // Fused (`Conv2D(..., activation="relu")`): when the bias flag is not written yet, it takes the
+  // activation argument's place, so the two changes to that call are one edit.
+  const inserts = bias !== null && bias.range.start.line === bias.range.end.line && bias.range.start.character === bias.range.end.character;
+  const moved = moveFusedActivationEdit(model, text, activation, norm, inserts ? `${noBiasKeyword(model)}=False` : null);
+  return moved && bias && !inserts ? [...moved, bias] : moved;
+}

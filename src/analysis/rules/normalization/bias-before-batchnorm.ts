@@ -2,18 +2,16 @@
  * GL302: a dense/conv layer with a bias directly followed by BatchNorm. BN subtracts the per-feature
  * batch mean, which removes any constant per-feature offset, so the bias is dead weight.
  */
-import type { LayerIR, ModelIR } from '../../../shared/ir';
-import type { Fix, TextEdit } from '../../../shared/findings';
+import type { LayerIR } from '../../../shared/ir';
+import type { Fix } from '../../../shared/findings';
 import type { Rule, RuleMeta } from '../types';
 import { appliedActivation } from '../helpers/applied-activation';
-import { parseCallArguments } from '../helpers/call-arguments';
 import { editsStayWithin, groupByCall } from '../helpers/call-key';
-import { keywordArgumentEdit } from '../helpers/keyword-argument-edit';
 import { layerGraph } from '../helpers/layer-graph';
 import { isLearningLayer } from '../helpers/layer-kinds';
 import { layerLabel } from '../helpers/layer-label';
 import { makeFinding } from '../helpers/make-finding';
-import { lineStarts, offsetAt } from '../helpers/text-offsets';
+import { noBiasEdit, noBiasKeyword, normalizesFeatureAxis } from '../helpers/no-bias-edit';
 import { walkForward } from '../helpers/walk-chain';
 
 const meta: RuleMeta = {
@@ -64,27 +62,6 @@ with a non-default \`axis\` is not reported unless it matches \`data_format="cha
 `,
 };
 
-/** Keras BN normalizes the last axis by default; another axis only matches channels_first convolutions. */
-function normalizesFeatureAxis(model: ModelIR, layer: LayerIR, norm: LayerIR): boolean {
-  if (model.framework !== 'keras') return true;
-  const axis = norm.params['axis'];
-  if (axis === undefined || axis === -1) return true;
-  return axis === 1 && layer.params['data_format'] === 'channels_first';
-}
-
-/** Positional index of the bias flag: Dense(units, activation, use_bias), Linear(in, out, bias), Conv2d(..., groups, bias). */
-function biasPositionalIndex(layer: LayerIR): number {
-  return layer.kind === 'dense' ? 2 : 7;
-}
-
-function noBiasEdit(model: ModelIR, text: string, layer: LayerIR): TextEdit | null {
-  const starts = lineStarts(text);
-  const call = parseCallArguments(text, offsetAt(starts, layer.range.start), offsetAt(starts, layer.range.end));
-  if (!call || call.args.filter((a) => a.keyword === null).length > biasPositionalIndex(layer)) return null;
-  const keyword = model.framework === 'keras' ? 'use_bias' : 'bias';
-  return keywordArgumentEdit(model.file, text, layer.range, keyword, 'False');
-}
-
 export const rule: Rule = {
   meta,
   check(model, context) {
@@ -102,7 +79,7 @@ export const rule: Rule = {
       const norm = followedByNorm(layer)!;
       // One edit changes every copy made by the same call: offer it only when every copy qualifies.
       const edit = text !== undefined && editsStayWithin(model.layers, copies) ? noBiasEdit(model, text, layer) : null;
-      const keyword = model.framework === 'keras' ? 'use_bias=False' : 'bias=False';
+      const keyword = `${noBiasKeyword(model)}=False`;
       const fix: Fix | null = edit ? { title: `Set ${keyword} (BatchNorm's beta replaces the bias)`, safety: 'safe', edits: [edit] } : null;
       return makeFinding(meta, model, context, {
         message: `${layerLabel(layer)} adds a bias right before ${layerLabel(norm, 'BatchNorm')}, which subtracts the batch mean and so cancels it; BatchNorm's beta already provides the offset. Set ${keyword}.`,
