@@ -22,6 +22,7 @@ export interface Fix {
 export type IrEditOp =
   | { op: 'set-activation'; layerId: string; activation: ActivationName }
   | { op: 'set-kernel-init'; layerId: string; init: Pick<InitializerIR, 'name' | 'params' | 'options'> }
+  | { op: 'set-recurrent-init'; layerId: string; init: Pick<InitializerIR, 'name' | 'params' | 'options'> }
   | { op: 'set-use-bias'; layerId: string; value: boolean }
   | { op: 'move-before'; layerId: string; beforeLayerId: string }
   | { op: 'replace-kind'; layerId: string; kind: LayerKind }

@@ -86,14 +86,16 @@ function applyOp(model: ModelIR, op: IrEditOp): void {
       layer.activation = { ...activationFor(op.activation)!, range: layer.activation?.range ?? null };
       return;
     }
-    case 'set-kernel-init': {
+    case 'set-kernel-init':
+    case 'set-recurrent-init': {
       const layer = model.layers[findIndex(model, op.layerId, op.op)];
-      layer.kernelInit = {
+      const field = op.op === 'set-kernel-init' ? 'kernelInit' : 'recurrentInit';
+      layer[field] = {
         name: op.init.name,
         params: { ...op.init.params },
         options: { ...op.init.options },
         spelling: op.init.name,
-        range: layer.kernelInit?.range ?? null,
+        range: layer[field]?.range ?? null,
         explicit: true,
         framework: model.framework,
       };

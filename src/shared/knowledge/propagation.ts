@@ -35,6 +35,8 @@ export interface LayerPrediction {
   predictedMean: number;
   /** Second moment of the output per element (q). */
   q: number;
+  /** Second moment of the (first) input per element. */
+  qIn: number;
   /**
    * Backward gain across the layer: the factor by which the squared gradient changes from its output
    * to its input (chi); null for layers that do not change it or end the backward pass.
@@ -587,6 +589,7 @@ function propagate(model: ModelIR): ModelPrediction {
       predictedStd: Math.sqrt(variance(node.out)),
       predictedMean: node.out.mean,
       q: node.out.q,
+      qIn: node.inputs[0] !== undefined && node.inputs[0] >= 0 ? nodes[node.inputs[0]]!.out.q : start.q,
       chi: chi[i] ?? null,
       weighted,
       log10GradRatio: weighted && n !== null ? 0.5 * Math.log10(Math.max(n, TINY) / reference) : null,

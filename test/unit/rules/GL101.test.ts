@@ -164,4 +164,41 @@ describe('GL101 saturating-activation-stack (IR)', () => {
   });
 });
 
+describe('GL101 decides from the predicted gradient flow', () => {
+  const unitNormal = { name: 'random_normal' as const, params: { mean: 0, stddev: 1 }, options: {}, spelling: 'RandomNormal(stddev=1.0)', range: null, explicit: true, framework: 'keras' as const };
+  /** `depth` square hidden layers of `activation`, with their fans known (as the extractor gives them). */
+  function sized(depth: number, activation: 'tanh' | 'sigmoid', kernelInit?: typeof unitNormal) {
+    const hidden = Array.from({ length: depth }, () => dense(128, { activation, fanIn: 128, fanOut: 128, ...(kernelInit ? { kernelInit } : {}) }));
+    const model = buildModel({ layers: [...hidden, dense(10, { activation: 'softmax', fanIn: 128, fanOut: 10 })] });
+    model.inputShape = [128];
+    return model;
+  }
+
+  it('warns with the predicted ratio when the stack vanishes', () => {
+    const [finding] = check(sized(10, 'sigmoid'));
+    expect(finding!.severity).toBe('warning');
+    expect(finding!.message).toMatch(/predicted: the first layer gets ~\de-\d+ of the last hidden layer's gradient at initialization \(vanishing/);
+    expect(finding!.message).toMatch(/sigmoid: at most 0\.25/);
+  });
+
+  it('is information when the stack is predicted healthy at initialization, and does not claim sigmoid numbers for tanh', () => {
+    const [finding] = check(sized(3, 'tanh'));
+    expect(finding!.severity).toBe('information');
+    expect(finding!.message).toMatch(/predicted healthy at initialization with Glorot\/Xavier: the first layer gets ~[\d.]+ of the last hidden layer's gradient at initialization; tanh stacks saturate as weights grow/);
+    expect(finding!.message).not.toMatch(/sigmoid/);
+  });
+
+  it('leaves an exploding tanh stack at N(0, 1) to GL203: it is a scale problem, not vanishing', () => {
+    expect(check(sized(5, 'tanh', unitNormal))).toEqual([]);
+  });
+
+  it('falls back to the structure, and says so, when the model cannot be propagated', () => {
+    const model = buildModel({ layers: [dense(64, { activation: 'tanh' }), dense(64, { activation: 'tanh' }), dense(64, { activation: 'tanh' }), dense(1)] });
+    const [finding] = check(model);
+    expect(finding!.severity).toBe('warning');
+    expect(finding!.message).toMatch(/No prediction: the fan_in of dense .*judged by the structure alone/);
+    expect(finding!.message).toMatch(/tanh: 1 at 0, less as soon as units leave 0/);
+  });
+});
+
 describeRuleFixtures('GL101');

@@ -31,6 +31,7 @@ const KWARG_ALIASES: Record<string, string[]> = {
   padding: ['padding', 'border_mode'],
   strides: ['strides', 'subsample'],
   kernel_initializer: ['kernel_initializer', 'init'],
+  recurrent_initializer: ['recurrent_initializer', 'inner_init'],
   rate: ['rate', 'p'],
 };
 
@@ -40,7 +41,7 @@ const ALIAS_OF = new Map(Object.entries(KWARG_ALIASES).flatMap(([canonical, name
 /** Arguments that become dedicated IR fields, not params. */
 const FIELD_ARGS = new Set([
   'activation', 'kernel_initializer', 'bias_initializer', 'recurrent_initializer', 'embeddings_initializer',
-  'depthwise_initializer', 'pointwise_initializer', 'init', 'name', 'input_shape', 'batch_input_shape', 'input_dim',
+  'depthwise_initializer', 'pointwise_initializer', 'init', 'inner_init', 'name', 'input_shape', 'batch_input_shape', 'input_dim',
   'input_length', 'layer', 'units', 'output_dim', 'filters', 'nb_filter', 'kernel_size', 'use_bias', 'shape',
 ]);
 

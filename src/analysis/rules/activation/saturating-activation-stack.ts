@@ -3,7 +3,7 @@
  * or lets the gradient bypass them. Each one multiplies the backward signal by a derivative below 1.
  */
 import type { ActivationName, InitializerIR, LayerIR, ModelIR } from '../../../shared/ir';
-import type { Fix, IrEditOp, TextEdit } from '../../../shared/findings';
+import type { Fix, IrEditOp, Severity, TextEdit } from '../../../shared/findings';
 import type { Rule, RuleContext, RuleMeta } from '../types';
 import { appliedActivation } from '../helpers/applied-activation';
 import { editsStayWithin, initEditsStayWithin, rangeKey } from '../helpers/call-key';
@@ -15,6 +15,10 @@ import { replaceActivationWithReluEdit } from '../helpers/replace-activation-edi
 import { replaceInitializerEdit } from '../helpers/replace-initializer-edit';
 import { walkBackward } from '../helpers/walk-chain';
 import { recommendedInit } from '../../../shared/knowledge/activations';
+import { familyTitle, initFamily } from '../../../shared/knowledge/initializers';
+import { modelPrediction, type ModelPrediction } from '../../../shared/knowledge/propagation';
+import { firstLastText } from '../helpers/prediction-text';
+import { FLOW_THRESHOLDS } from '../../../shared/gradient-flow';
 
 const SATURATING: ReadonlySet<ActivationName> = new Set(['sigmoid', 'tanh', 'hard_sigmoid', 'softsign']);
 const STACK_LENGTH = 'saturating-stack-length';
@@ -40,6 +44,19 @@ follow each other directly: no batch/layer normalization and no residual (skip) 
 them. The output layer is not counted, so a sigmoid or softmax output is fine. The gated tanh/sigmoid
 inside LSTM and GRU cells are not counted either: the gates and the additive cell state are designed
 around them.
+
+How bad a stack is depends on its weights, so the rule asks the signal-propagation model (the
+mean-field recursions of Poole et al. 2016 / Schoenholz et al. 2017 over the whole model, the same
+numbers the hovers, the inline hints and the probe show) how much of the last hidden layer's gradient
+the first layer gets at initialization, and grades it with the probe's thresholds:
+- below 1e-3: a **warning** (vanishing), with the predicted ratio;
+- otherwise an **information** finding saying the stack is predicted attenuated (below 0.1) or
+  healthy at initialization, since saturating stacks still degrade as the weights grow;
+- a stack whose gradients are predicted to **explode** (e.g. tanh with N(0, 1) weights) is not
+  reported here: that is a weight-scale problem (GL203).
+
+When the model cannot be propagated (a size or an initializer is unknown) the finding is a warning
+judged by the structure alone, and says so.
 
 ## Why is this bad?
 Backpropagation multiplies the gradient by the activation's derivative once per layer. The sigmoid's
@@ -85,6 +102,7 @@ yourself for He scaling.
 - He, Zhang, Ren & Sun (2015), Delving Deep into Rectifiers.
 - Pascanu, Mikolov & Bengio (2013), On the difficulty of training recurrent neural networks.
 - Ioffe & Szegedy (2015), Batch Normalization.
+- Schoenholz, Gilmer, Ganguli & Sohl-Dickstein (2017), Deep Information Propagation.
 `,
 };
 
@@ -173,17 +191,69 @@ function reluFix(model: ModelIR, stack: StackEntry[], context: RuleContext): Fix
   return { title, safety: 'unsafe', edits: [...edits.values()] };
 }
 
-function describe(stack: StackEntry[]): string {
-  const names = [...new Set(stack.map((e) => appliedActivation(e.point)))];
+/** What each saturating activation does to the gradient, for the message. */
+function derivativeNote(names: string[]): string {
+  const notes = names.map((n) => (n === 'sigmoid' ? 'sigmoid: at most 0.25' : n === 'hard_sigmoid' ? 'hard_sigmoid: at most 0.2' : `${n}: 1 at 0, less as soon as units leave 0`));
+  return notes.join('; ');
+}
+
+/** A first layer getting more than 1/attenuatedRatio (10x) the last hidden layer's gradient: growing, not vanishing. */
+const FLOW_GROWING_LOG10 = -Math.log10(FLOW_THRESHOLDS.attenuatedRatio);
+
+const NAMED_FAMILIES: ReadonlySet<string> = new Set(['glorot', 'he', 'lecun', 'torch-default', 'orthogonal']);
+
+/** The init family of the stack's weights, for "predicted healthy at initialization with Glorot". */
+function initName(stack: StackEntry[]): string {
+  const families = [...new Set(stack.map((e) => (e.owner?.kernelInit ? initFamily(e.owner.kernelInit) : 'unknown')))];
+  const family = families.length === 1 ? families[0]! : 'unknown';
+  return NAMED_FAMILIES.has(family) ? ` with ${familyTitle(family)}` : '';
+}
+
+interface Judgement {
+  message: string;
+  severity: Severity | undefined;
+}
+
+function judge(stack: StackEntry[], prediction: ModelPrediction): Judgement | null {
+  const names = [...new Set(stack.map((e) => appliedActivation(e.point) ?? 'unknown'))];
   const what = names.length === 1 ? names[0]! : `saturating (${names.join(', ')})`;
-  return `${stack.length} consecutive hidden ${what} layers with no normalization or skip connection between them: each multiplies the gradient by a derivative below 1 (sigmoid: at most 0.25), so the first layers barely learn (vanishing gradients). Consider relu with He initialization, or normalization between the layers.`;
+  const head = `${stack.length} consecutive hidden ${what} layers with no normalization or skip connection between them`;
+  const advice = 'Consider relu with He initialization, or normalization between the layers.';
+  const flow = prediction.ok ? firstLastText(prediction) : null;
+  if (!prediction.ok || flow === null || prediction.grade === null) {
+    const why = prediction.ok ? 'the model has fewer than two layers with weights' : prediction.reason;
+    return {
+      message: `${head}: each multiplies the gradient by a derivative below 1 (${derivativeNote(names)}), so the first layers barely learn (vanishing gradients). ${advice} (No prediction: ${why}; judged by the structure alone.)`,
+      severity: undefined,
+    };
+  }
+  // Gradients growing towards the input (too-large weights, e.g. tanh at N(0, 1)) are a scale
+  // problem GL203 reports, not vanishing.
+  if (prediction.grade === 'exploding' || prediction.log10FirstLastRatio! > FLOW_GROWING_LOG10) return null;
+  switch (prediction.grade) {
+    case 'vanishing':
+      return { message: `${head}: predicted: ${flow} (vanishing: each layer multiplies the gradient by a derivative below 1; ${derivativeNote(names)}). ${advice}`, severity: 'warning' };
+    case 'attenuated':
+      return {
+        message: `${head}: predicted attenuated at initialization${initName(stack)}: ${flow}, so the first layers learn slower; ${what} stacks saturate further as weights grow. ${advice}`,
+        severity: 'information',
+      };
+    default:
+      return {
+        message: `${head}: predicted healthy at initialization${initName(stack)}: ${flow}; ${what} stacks saturate as weights grow, where gradients vanish. ${advice}`,
+        severity: 'information',
+      };
+  }
 }
 
 export const rule: Rule = {
   meta,
   check(model, context) {
     const minimum = Math.max(2, Math.floor(context.option<number>(STACK_LENGTH)));
-    return stacksOf(model, minimum).map((stack) => {
+    const prediction = modelPrediction(model);
+    return stacksOf(model, minimum).flatMap((stack) => {
+      const judgement = judge(stack, prediction);
+      if (!judgement) return [];
       const seen = new Set<string>();
       const related = stack
         .filter((e) => !seen.has(rangeKey(e.point.range)) && seen.add(rangeKey(e.point.range)))
@@ -193,7 +263,8 @@ export const rule: Rule = {
         }));
       const fix = reluFix(model, stack, context);
       return makeFinding(meta, model, context, {
-        message: describe(stack),
+        message: judgement.message,
+        severity: judgement.severity,
         range: stack[0]!.point.range,
         related,
         fixes: fix ? [fix] : [],

@@ -29,7 +29,9 @@ output still goes through another learning layer.
 
 Not reported: biases (zero biases are the standard choice), normalization-layer scales and shifts
 (BatchNorm's gamma = 1, beta = 0), the model's last learning layer (a zero-initialized output or
-classifier layer still learns, since its gradient is the hidden activation times the error), and a
+classifier layer still learns, since its gradient is the hidden activation times the error) unless
+its own activation has a zero derivative at 0 (a zero kernel with zero bias under ReLU or ReLU6
+outputs 0 with ReLU'(0) = 0, so even the last layer learns nothing), and a
 layer whose output goes straight into a residual \`Add\` (zero-initializing the last layer of a
 residual branch, as in Fixup or ControlNet's zero convolutions, is deliberate).
 
@@ -81,12 +83,28 @@ function why(model: ModelIR, graph: LayerGraph, layer: LayerIR, value: number): 
   return `every unit computes the same value and receives the same update, so the units stay copies of each other (and the signal is scaled by fan_in × ${formatNumber(value)})`;
 }
 
+/** Activations whose derivative is 0 at 0 in both frameworks: a zero pre-activation gets no gradient. */
+const ZERO_SLOPE_AT_ZERO: ReadonlySet<string> = new Set(['relu', 'relu6']);
+
+/**
+ * A zero kernel with no bias or a zero bias under a ReLU: the pre-activation is exactly 0, ReLU'(0) = 0,
+ * so the layer learns nothing even as the model's last layer.
+ */
+function deadAtZero(model: ModelIR, layer: LayerIR): boolean {
+  const init = layer.kernelInit;
+  const zeroKernel = init !== null && (init.name === 'zeros' || (init.name === 'constant' && (init.params.value ?? init.params.val) === 0));
+  const bias = layer.biasInit;
+  const zeroBias = !layer.useBias || (bias !== null && (bias.name === 'zeros' || (bias.name === 'constant' && (bias.params.value ?? bias.params.val) === 0)));
+  const act = effectiveActivation(layer, model).activation;
+  return zeroKernel && zeroBias && act !== null && ZERO_SLOPE_AT_ZERO.has(act.name);
+}
+
 export const rule: Rule = {
   meta,
   check(model, context) {
     const graph = layerGraph(model);
     const constant = model.layers.filter((l) => isWeightLayer(l) && l.kernelInit !== null && isConstantInitializer(l.kernelInit.name));
-    const hidden = constant.filter((l) => feedsLearningLayer(graph, l) && !feedsMerge(graph, l, ['add', 'multiply']));
+    const hidden = constant.filter((l) => (feedsLearningLayer(graph, l) || deadAtZero(model, l)) && !feedsMerge(graph, l, ['add', 'multiply']));
     const text = context.sourceText(model.file);
     return groupByInitSite(hidden).map((site) => {
       const layer = site.layers[0]!;
@@ -98,7 +116,7 @@ export const rule: Rule = {
       const fixes: Fix[] = edit && rec ? [{ title: `Initialize the kernel with ${rec.spelling}`, safety: 'unsafe', edits: [edit] }] : [];
       const count = site.layers.length > 1 ? ` (and ${site.layers.length - 1} more layer${site.layers.length > 2 ? 's' : ''})` : '';
       return makeFinding(meta, model, context, {
-        message: `Hidden layer ${layerLabel(layer)}${count} starts with every weight = ${formatNumber(value)} (${initLabel(init)}): ${why(model, graph, layer, value)}. Use a random initializer${rec ? ` such as ${adviceText(init, rec.spelling, edit)}` : ''}.`,
+        message: `${feedsLearningLayer(graph, layer) ? 'Hidden layer' : 'Last layer'} ${layerLabel(layer)}${count} starts with every weight = ${formatNumber(value)} (${initLabel(init)}): ${why(model, graph, layer, value)}. Use a random initializer${rec ? ` such as ${adviceText(init, rec.spelling, edit)}` : ''}.`,
         range: site.range,
         related: relatedLayers(model, site, (l) => `${layerLabel(l)} is initialized here`),
         fixes,

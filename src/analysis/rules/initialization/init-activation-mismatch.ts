@@ -4,8 +4,8 @@
  * stacks, PyTorch `kaiming_*(nonlinearity=...)` written for a different activation.
  */
 import type { ActivationName, InitializerIR, LayerIR, ModelIR } from '../../../shared/ir';
-import type { Finding, Fix, RelatedInfo } from '../../../shared/findings';
-import { activationClass, assessKernelInit, familyTitle, formatNumber, isWeightLayer, type InitAssessment } from '../../../shared/knowledge';
+import type { Finding, Fix, IrEditOp, RelatedInfo, TextEdit } from '../../../shared/findings';
+import { activationClass, assessKernelInit, familyTitle, formatNumber, initFamily, isWeightLayer, type InitAssessment } from '../../../shared/knowledge';
 import type { Rule, RuleContext, RuleMeta } from '../types';
 import { feedsLearningLayer } from '../helpers/hidden-layer';
 import { layerGraph } from '../helpers/layer-graph';
@@ -37,7 +37,10 @@ really acts on the layer's output (its \`activation=\`, or a following \`Activat
 - **Glorot/Xavier or LeCun in a deep ReLU-family stack**: at least \`${RELU_DEPTH}\` hidden layers
   with ReLU, leaky ReLU, ELU, GELU, swish... with no normalization layer between them;
 - **PyTorch \`kaiming_*_(nonlinearity=...)\` that disagrees with the layer's activation**, e.g.
-  \`nonlinearity='tanh'\` on a ReLU layer or \`'relu'\` on a sigmoid layer.
+  \`nonlinearity='tanh'\` on a ReLU layer or \`'relu'\` on a sigmoid layer;
+- **He/Kaiming on the kernel or the recurrent kernel of an LSTM, GRU or tanh RNN**, whose gates are
+  sigmoid and tanh (\`kernel_initializer='he_uniform'\`, \`recurrent_initializer='he_normal'\`, and
+  the Keras 1 spellings \`init=\` / \`inner_init=\`).
 
 By default only initializers written in the code are judged; \`${JUDGE_DEFAULTS}\` also judges
 framework defaults. Not reported: output layers, layers followed by BatchNorm/LayerNorm (which
@@ -144,6 +147,57 @@ function fixFor(model: ModelIR, context: RuleContext, judged: Judged, site: Init
   return edit ? [{ title: `Initialize with ${rec.spelling}`, safety, edits: [edit] }] : [];
 }
 
+const RECURRENT_KINDS: ReadonlySet<string> = new Set(['lstm', 'gru', 'simple-rnn']);
+
+/** What a recurrent layer's kernels should start with: Glorot for the input kernel, orthogonal for the recurrent one. */
+const RECURRENT_ADVICE = { kernel: "'glorot_uniform'", recurrent: "'orthogonal'" };
+
+/**
+ * He/Kaiming on a recurrent layer's kernel or recurrent kernel: the gates are sigmoid/tanh, so
+ * Var(W) = 2/fan_in pushes them towards saturation, and the recurrent kernel multiplies the state at
+ * every step. Judged on written initializers (or defaults with judge-default-init).
+ */
+function recurrentFindings(model: ModelIR, context: RuleContext): Finding[] {
+  const judgeDefaults = context.option<boolean>(JUDGE_DEFAULTS);
+  const text = context.sourceText(model.file);
+  const findings: Finding[] = [];
+  for (const layer of model.layers) {
+    if (!RECURRENT_KINDS.has(layer.kind)) continue;
+    const cell = layer.kind === 'simple-rnn' ? (layer.activation?.name ?? 'tanh') : 'tanh';
+    if (layer.kind === 'simple-rnn' && activationClass(cell) !== 'saturating') continue;
+    const he = (init: InitializerIR | null): init is InitializerIR => init !== null && (init.explicit || judgeDefaults) && initFamily(init) === 'he';
+    const parts = [
+      { init: layer.kernelInit, what: 'kernel', advice: RECURRENT_ADVICE.kernel },
+      { init: layer.recurrentInit, what: 'recurrent kernel', advice: RECURRENT_ADVICE.recurrent },
+    ].filter((p): p is { init: InitializerIR; what: string; advice: string } => he(p.init));
+    if (parts.length === 0) continue;
+    const gates = layer.kind === 'simple-rnn' ? `its ${cell} activation` : 'its sigmoid gates and tanh candidate';
+    const which = parts.map((p) => `${p.what} (${initLabel(p.init)})`).join(' and ');
+    const use = parts.map((p) => `${p.advice} for the ${p.what}`).join(' and ');
+    // Keras strings replace the written values (in the file's quote style); PyTorch calls are left to the user.
+    const edits = text === undefined || model.framework !== 'keras' ? [] : parts.map((p) => (p.init.range ? replaceInitializerEdit(model.file, text, layer, p.init, p.advice) : null));
+    const written = edits.filter((e): e is TextEdit => e !== null);
+    const fixes: Fix[] = written.length > 0 && written.length === edits.length ? [{ title: `Use ${use}`, safety: 'safe', edits: written }] : [];
+    findings.push(
+      makeFinding(meta, model, context, {
+        message: `He/Kaiming initialization on the ${which} of ${layerLabel(layer)}: ${gates} saturate, and Var(W) = 2/fan_in is meant for rectifiers, so the gates start pushed towards their flat tails and the state's gradient shrinks step after step. Use ${use}.`,
+        range: parts[0]!.init.range ?? layer.range,
+        related: parts.slice(1).flatMap((p) => (p.init.range ? [{ location: { file: model.file, range: p.init.range }, message: `the ${p.what} initializer of '${layer.name}'` }] : [])),
+        fixes,
+        whatIf: {
+          title: 'Glorot kernel and orthogonal recurrent kernel',
+          ops: parts.map((p): IrEditOp =>
+            p.what === 'kernel'
+              ? { op: 'set-kernel-init', layerId: layer.id, init: { name: 'glorot_uniform', params: {}, options: {} } }
+              : { op: 'set-recurrent-init', layerId: layer.id, init: { name: 'orthogonal', params: { gain: 1 }, options: {} } },
+          ),
+        },
+      }),
+    );
+  }
+  return findings;
+}
+
 export const rule: Rule = {
   meta,
   check(model, context) {
@@ -188,7 +242,7 @@ export const rule: Rule = {
     const siteUse = new Map<string, number>();
     for (const layer of model.layers) if (layer.kernelInit?.range) siteUse.set(rangeKey(layer.kernelInit.range), (siteUse.get(rangeKey(layer.kernelInit.range)) ?? 0) + 1);
 
-    const findings: Finding[] = [];
+    const findings: Finding[] = recurrentFindings(model, context);
     for (const site of groupByInitSite(reported.map((j) => j.layer))) {
       const first = byLayer.get(site.layers[0]!.id)!;
       const shared = site.init.range !== null && (siteUse.get(rangeKey(site.init.range)) ?? 0) > site.layers.length;

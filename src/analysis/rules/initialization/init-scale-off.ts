@@ -4,16 +4,18 @@
  */
 import type { LayerIR } from '../../../shared/ir';
 import type { Finding, Fix } from '../../../shared/findings';
-import { assessKernelInit, formatNumber, isConstantInitializer, isWeightLayer, type InitAssessment } from '../../../shared/knowledge';
+import { assessKernelInit, effectiveActivation, formatNumber, isConstantInitializer, isWeightLayer, modelPrediction, type InitAssessment, type ModelPrediction, type PropagatedModel } from '../../../shared/knowledge';
+import type { ModelIR } from '../../../shared/ir';
+import { firstLastText } from '../helpers/prediction-text';
 import type { Rule, RuleMeta } from '../types';
 import { feedsLearningLayer } from '../helpers/hidden-layer';
-import { layerGraph } from '../helpers/layer-graph';
+import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
 import { makeFinding } from '../helpers/make-finding';
 import { replaceInitializerEdit } from '../helpers/replace-initializer-edit';
 import { adviceText, groupByInitSite, initLabel, layerLabel, normalizationFreeSegment, relatedLayers } from './init-sites';
 
 const FACTOR = 'init-scale-factor';
-const MIN_DEPTH = 'init-scale-small-min-depth';
+const COMPOUND = 'init-scale-small-compound';
 
 const meta: RuleMeta = {
   code: 'GL203',
@@ -24,7 +26,7 @@ const meta: RuleMeta = {
   summary: 'The weights\' effective std is far (default: more than 3x) above or below the variance-preserving std for the layer\'s activation.',
   options: [
     { key: FACTOR, type: 'number', default: 3, description: 'Report when the weight std is more than this many times above or below the variance-preserving std.' },
-    { key: MIN_DEPTH, type: 'number', default: 3, description: 'Too-small weights are reported only in hidden layers with at least this many Dense/convolution layers between normalization layers (too-large weights are always reported).' },
+    { key: COMPOUND, type: 'number', default: 1000, description: 'Too-small weights are reported only when the signal\'s std, compounded over the hidden layers of their normalization-free stretch, is predicted to shrink by at least this factor (too-large weights are always reported).' },
   ],
   docs: `## What it does
 For every Dense/Linear/convolution layer with an explicitly written kernel initializer, computes
@@ -43,9 +45,16 @@ classic \`normal_(0, sqrt(2 / (k·k·out_channels)))\` of VGG/ResNet code) prese
 signal just as well, so any std between the fan_in and the fan_out version counts as right; the
 message quotes the fan_in value.
 
-It reports weights more than \`${FACTOR}\` times too large (anywhere) or too small (in hidden layers
-of a stretch of at least \`${MIN_DEPTH}\` Dense/convolution layers with no normalization layer in
-between, where the shrinkage compounds; the next BatchNorm/LayerNorm resets it).
+It reports weights more than \`${FACTOR}\` times too large (anywhere; an output layer, whose
+gradient does not flow on, against the larger of that std and sqrt(1/fan_in), so a narrow fan_out
+excuses nothing: N(0, 1) on a 256 -> 1 head is 11x Glorot's std) or too
+small, when the shrinkage compounds: over the hidden layers of the layer's normalization-free
+stretch (the next BatchNorm/LayerNorm resets it) the signal's std is predicted to shrink by at least
+\`${COMPOUND}\` (default 1e3). The shrinkage comes from the signal-propagation model (mean-field
+recursions over fans, initializer variances and activations: the numbers hovers and inline hints
+show); when the model cannot be propagated, from the product of the layers' std ratios. Two hidden
+layers at N(0, 0.05) are not a finding; eight ReLU layers at U(-0.05, 0.05) are. Messages carry the
+predicted activation std and, when the prediction says gradients explode, the predicted ratio.
 Typical hits: \`RandomNormal(stddev=1.0)\`, \`nn.init.normal_(w, 0, 1)\`, \`w.data.uniform_(-1, 1)\`,
 \`VarianceScaling(scale=50)\`, \`normal_(w, 0, 0.001)\` in a deep stack.
 
@@ -82,12 +91,13 @@ unsafe: it replaces a number that was written on purpose.
 
 ## Options
 - \`${FACTOR}\` (default 3): the tolerated factor above or below the variance-preserving std.
-- \`${MIN_DEPTH}\` (default 3): minimum number of Dense/convolution layers between normalization layers for too-small weights to count.
+- \`${COMPOUND}\` (default 1000): the compounded std shrink over a normalization-free stretch from which too-small weights are reported.
 
 ## References
 - Glorot & Bengio (2010), Understanding the difficulty of training deep feedforward neural networks. AISTATS.
 - He, Zhang, Ren & Sun (2015), Delving Deep into Rectifiers. ICCV.
 - LeCun, Bottou, Orr & Müller (1998), Efficient BackProp.
+- Poole, Lahiri, Raghu, Sohl-Dickstein & Ganguli (2016), Exponential expressivity in deep neural networks through transient chaos.
 `,
 };
 
@@ -98,13 +108,19 @@ interface Judged {
   layer: LayerIR;
   assessment: InitAssessment;
   ratio: number;
+  /** Judged as the output layer: against fan_in alone. */
+  outputLayer: boolean;
+  /** Compounded std shrink over the stretch (too-small weights only). */
+  shrink: number | null;
+  stretch: number;
+  shrinkPredicted: boolean;
 }
 
 function fans(layer: LayerIR, assessment: InitAssessment): string {
   return assessment.target?.convention === 'glorot' ? `fan_in ${layer.fanIn} and fan_out ${layer.fanOut}` : `fan_in ${layer.fanIn}`;
 }
 
-function message(j: Judged, more: number, advice: string | null): string {
+function message(j: Judged, more: number, advice: string | null, prediction: ModelPrediction): string {
   const { layer, assessment, ratio } = j;
   const stats = assessment.stats;
   const scale =
@@ -113,18 +129,71 @@ function message(j: Judged, more: number, advice: string | null): string {
       : `Weight std ${formatNumber(stats.std!)}`;
   const compare = ratio > 1 ? `is ${ratio.toFixed(1)}x the` : `is ${(1 / ratio).toFixed(1)}x below the`;
   const target = assessment.target!;
-  const effect = ratio > 1 ? 'activations and gradients grow layer after layer (or saturate)' : 'activations and gradients shrink layer after layer';
+  const fanText = j.outputLayer ? `${fans(layer, assessment)}, as the output layer` : fans(layer, assessment);
   const others = more > 0 ? ` (and ${more} more layer${more > 1 ? 's' : ''})` : '';
-  return `${scale} of ${layerLabel(layer)}${others} ${compare} variance-preserving ${formatNumber(target.std)} for ${assessment.activation} with ${fans(layer, assessment)} (Var(W) = ${target.varianceFormula}): ${effect}. Initializer: ${initLabel(layer.kernelInit!)}.${advice ? ` Use ${advice}.` : ''}`;
+  const targetStd = j.outputLayer ? outputStd(layer, assessment) : target.std;
+  return `${scale} of ${layerLabel(layer)}${others} ${compare} variance-preserving ${formatNumber(targetStd)} for ${assessment.activation} with ${fanText} (Var(W) = ${j.outputLayer && targetStd !== target.std ? '1 / fan_in' : target.varianceFormula}): ${effectText(j, prediction)}. Initializer: ${initLabel(layer.kernelInit!)}.${advice ? ` Use ${advice}.` : ''}`;
+}
+
+/** What the scale does, with the predicted numbers when the model can be propagated. */
+function effectText(j: Judged, prediction: ModelPrediction): string {
+  if (j.ratio < 1) {
+    const shrink = j.shrink !== null ? `; over ${j.stretch} hidden layer${j.stretch > 1 ? 's' : ''} without normalization the signal's std shrinks ~${formatShrink(j.shrink)}x${j.shrinkPredicted ? ' (predicted)' : ''}` : '';
+    return `activations and gradients shrink layer after layer${shrink}`;
+  }
+  const base = 'activations and gradients grow layer after layer (or saturate)';
+  if (!prediction.ok) return base;
+  const own = prediction.layers.find((l) => l.layerId === j.layer.id);
+  const std = own ? `; predicted output std ${formatNumber(own.predictedStd)}${j.assessment.activation !== 'linear' ? ` after ${j.assessment.activation}` : ''}` : '';
+  const flow = prediction.grade === 'exploding' ? `; predicted exploding gradients: ${firstLastText(prediction)}` : '';
+  return `${base}${std}${flow}`;
+}
+
+/** The std an output layer is judged against: max(target std, sqrt(1 / fan_in)). */
+function outputStd(layer: LayerIR, assessment: InitAssessment): number {
+  const target = assessment.target!.std;
+  return layer.fanIn ? Math.max(target, Math.sqrt(1 / layer.fanIn)) : target;
+}
+
+function formatShrink(value: number): string {
+  return value >= 1e4 ? value.toExponential(0).replace('+', '') : String(Math.round(value));
+}
+
+/**
+ * How much the signal's std shrinks over the hidden weight layers of `layer`'s normalization-free
+ * stretch: from the prediction (input second moment of the first over output second moment of the
+ * last), else the product of the layers' std ratios. Null when neither is known.
+ */
+function compoundedShrink(layer: LayerIR, graph: LayerGraph, model: ModelIR, prediction: ModelPrediction, ratioOf: (l: LayerIR) => number | null): { shrink: number; stretch: number; predicted: boolean } | null {
+  const hidden = normalizationFreeSegment(graph, layer).filter((l) => isWeightLayer(l) && feedsLearningLayer(graph, l));
+  const ordered = model.layers.filter((l) => hidden.includes(l));
+  if (ordered.length === 0) return null;
+  if (prediction.ok) {
+    const first = prediction.layers.find((p) => p.layerId === ordered[0]!.id);
+    const last = prediction.layers.find((p) => p.layerId === ordered[ordered.length - 1]!.id);
+    // The output of the last hidden layer after its activation (an Activation layer may follow it).
+    const lastOut = last ? effectiveOutput(prediction, model, ordered[ordered.length - 1]!) : null;
+    if (first && lastOut !== null && first.qIn > 0 && lastOut > 0) return { shrink: Math.sqrt(first.qIn / lastOut), stretch: ordered.length, predicted: true };
+  }
+  const ratios = ordered.map(ratioOf);
+  if (ratios.some((r) => r === null || !(r > 0))) return null;
+  return { shrink: 1 / (ratios as number[]).reduce((p, r) => p * r, 1), stretch: ordered.length, predicted: false };
+}
+
+/** q after the activation acting on `layer` (its own, or a following Activation layer's). */
+function effectiveOutput(prediction: PropagatedModel, model: ModelIR, layer: LayerIR): number | null {
+  const applied = effectiveActivation(layer, model).appliedBy ?? layer;
+  return prediction.layers.find((p) => p.layerId === applied.id)?.q ?? null;
 }
 
 export const rule: Rule = {
   meta,
   check(model, context) {
     const factor = context.option<number>(FACTOR);
-    const minDepth = context.option<number>(MIN_DEPTH);
+    const compound = context.option<number>(COMPOUND);
     const graph = layerGraph(model);
-    const judged: Judged[] = [];
+    const prediction = modelPrediction(model);
+    const candidates: { layer: LayerIR; assessment: InitAssessment; ratio: number; deviation: number; output: boolean }[] = [];
     for (const layer of model.layers) {
       const init = layer.kernelInit;
       if (!isWeightLayer(layer) || !init || !init.explicit || isConstantInitializer(init.name)) continue;
@@ -133,11 +202,31 @@ export const rule: Rule = {
       if (ratio === null || deviation === null || effective.uncertain || effective.normalizedBy) continue;
       if (assessment.activationClass === 'self-normalizing' || assessment.activationClass === 'other') continue;
       if (assessment.mismatch && GL202_MISMATCHES.has(assessment.mismatch)) continue;
+      const output = !feedsLearningLayer(graph, layer);
+      // An output layer's gradient goes nowhere further, so a small fan_out does not excuse large
+      // weights: judged against the larger of Glorot's std and the forward (fan_in) one.
+      const forward = output && layer.fanIn ? assessment.stats.rms! / outputStd(layer, assessment) : null;
+      candidates.push({ layer, assessment, ratio: forward ?? ratio, deviation: forward !== null ? Math.max(forward, deviation) : deviation, output });
+    }
+    const ratioOf = (l: LayerIR): number | null => {
+      const c = candidates.find((x) => x.layer.id === l.id);
+      if (c) return c.ratio;
+      const init = l.kernelInit;
+      return init ? assessKernelInit(l, init, model).ratio : null;
+    };
+    const judged: Judged[] = [];
+    for (const c of candidates) {
       // Decided on the fan_in..fan_out band (either normalization preserves variance); reported
       // against the fan_in value, which is then off by even more than the factor.
-      const tooLarge = deviation > factor;
-      const tooSmall = deviation < 1 / factor && feedsLearningLayer(graph, layer) && normalizationFreeSegment(graph, layer).filter(isWeightLayer).length >= minDepth;
-      if (tooLarge || tooSmall) judged.push({ layer, assessment, ratio });
+      if (c.deviation > factor) {
+        judged.push({ layer: c.layer, assessment: c.assessment, ratio: c.ratio, outputLayer: c.output, shrink: null, stretch: 0, shrinkPredicted: false });
+        continue;
+      }
+      if (!(c.deviation < 1 / factor) || c.output) continue;
+      const compounded = compoundedShrink(c.layer, graph, model, prediction, ratioOf);
+      if (compounded && compounded.shrink >= compound) {
+        judged.push({ layer: c.layer, assessment: c.assessment, ratio: c.ratio, outputLayer: false, shrink: compounded.shrink, stretch: compounded.stretch, shrinkPredicted: compounded.predicted });
+      }
     }
     const byLayer = new Map(judged.map((j) => [j.layer.id, j]));
     const text = context.sourceText(model.file);
@@ -150,7 +239,7 @@ export const rule: Rule = {
       const fixes: Fix[] = edit && rec ? [{ title: `Initialize with ${rec.spelling}`, safety: 'unsafe', edits: [edit] }] : [];
       findings.push(
         makeFinding(meta, model, context, {
-          message: message(worst, site.layers.length - 1, rec ? adviceText(site.init, rec.spelling, edit) : null),
+          message: message(worst, site.layers.length - 1, rec ? adviceText(site.init, rec.spelling, edit) : null, prediction),
           range: site.range,
           related: relatedLayers(model, site, (l) => `${layerLabel(l)}: std ${formatNumber(byLayer.get(l.id)!.assessment.stats.rms!)} vs ${formatNumber(byLayer.get(l.id)!.assessment.target!.std)}`),
           fixes,

@@ -15,6 +15,7 @@ import { moveFusedActivationEdit } from '../helpers/move-fused-activation-edit';
 import { noBiasEdit, noBiasKeyword, normalizesFeatureAxis } from '../helpers/no-bias-edit';
 import { swapCallsEdit } from '../helpers/swap-calls-edit';
 import { walkBackward } from '../helpers/walk-chain';
+import { isDropoutLayer } from '../helpers/layer-kinds';
 
 const meta: RuleMeta = {
   code: 'GL301',
@@ -27,7 +28,7 @@ const meta: RuleMeta = {
   docs: `## What it does
 Notes a batch normalization layer whose input is the output of a nonlinearity, e.g.
 \`Dense(64, activation="relu")\` followed by \`BatchNormalization()\`, or \`nn.ReLU()\` followed by
-\`nn.BatchNorm2d\`. This is information, not a warning: both orders are in use. BatchNorm after SELU is
+\`nn.BatchNorm2d\`, also through a Dropout in between (activation -> Dropout -> BatchNorm). This is information, not a warning: both orders are in use. BatchNorm after SELU is
 left to GL104, which asks for no BatchNorm at all in a self-normalizing stack.
 
 ## Why is this bad?
@@ -79,13 +80,15 @@ export const rule: Rule = {
   check(model, context) {
     if (!model.layers.some((l) => l.kind === 'batchnorm')) return [];
     const graph = layerGraph(model);
-    const pairs: { norm: LayerIR; activation: LayerIR }[] = [];
+    const pairs: { norm: LayerIR; activation: LayerIR; through: LayerIR[] }[] = [];
     for (const norm of model.layers) {
       if (norm.kind !== 'batchnorm') continue;
-      const previous = walkBackward(graph, norm, () => false)?.layer;
+      // Dropout between them changes nothing about the order (activation -> Dropout -> BatchNorm).
+      const stop = walkBackward(graph, norm, isDropoutLayer);
+      const previous = stop?.layer;
       const name = previous ? appliedActivation(previous) : null;
       // BatchNorm after SELU is GL104's business (remove it), not a question of order.
-      if (previous && name !== 'unknown' && name !== 'selu' && appliesNonlinearity(previous)) pairs.push({ norm, activation: previous });
+      if (previous && name !== 'unknown' && name !== 'selu' && appliesNonlinearity(previous)) pairs.push({ norm, activation: previous, through: stop.crossed });
     }
     const text = context.sourceText(model.file);
     const activationOf = (norm: LayerIR) => pairs.find((p) => p.norm === norm)!.activation;
@@ -96,7 +99,9 @@ export const rule: Rule = {
       // The clean form also drops the bias BatchNorm then cancels (GL302), so the fix leaves no new warning.
       const biased = copies.map((c) => biasedLayerBefore(model, graph, activationOf(c), c));
       const touched = [...copies, ...copies.map(activationOf), ...biased.filter((l): l is LayerIR => l !== null)];
-      const edits = text === undefined || !editsStayWithin(model.layers, touched) ? null : cleanOrderEdits(model, text, activation, norm, biased[0] ?? null);
+      const through = pairs.find((p) => p.norm === norm)!.through;
+      // With a Dropout in between, reordering the calls would not give linear -> BN -> activation: no text fix.
+      const edits = text === undefined || through.length > 0 || !editsStayWithin(model.layers, touched) ? null : cleanOrderEdits(model, text, activation, norm, biased[0] ?? null);
       const title = `Move the BatchNorm before the ${name} activation${biased[0] ? ` and set ${noBiasKeyword(model)}=False before it` : ''}`;
       const fix: Fix | null = edits ? { title, safety: 'unsafe', edits } : null;
       const ops: IrEditOp[] = copies.flatMap((copy, i): IrEditOp[] => {
