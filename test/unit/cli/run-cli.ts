@@ -37,12 +37,16 @@ export function fixtureTree(files: Record<string, string | Buffer>): { root: str
   return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-/** A Keras model with three hidden sigmoid layers in a row: GL101 on line 6. */
+/** A Keras model with seven hidden sigmoid layers in a row (predicted vanishing): GL101 on line 6. */
 export const SIGMOID_STACK = `from tensorflow import keras
 from tensorflow.keras import layers
 
 model = keras.Sequential([
     keras.Input(shape=(784,)),
+    layers.Dense(256, activation="sigmoid"),
+    layers.Dense(256, activation="sigmoid"),
+    layers.Dense(256, activation="sigmoid"),
+    layers.Dense(256, activation="sigmoid"),
     layers.Dense(256, activation="sigmoid"),
     layers.Dense(256, activation="sigmoid"),
     layers.Dense(256, activation="sigmoid"),

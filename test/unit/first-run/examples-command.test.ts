@@ -9,7 +9,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { fixtureTree, REPO_ROOT } from '../cli/run-cli';
 
 const SCRIPT = join(REPO_ROOT, 'scripts', 'examples.js');
-const SIGMOID_STACK = ['from tensorflow import keras', 'from tensorflow.keras import layers', 'model = keras.Sequential([', '    keras.Input(shape=(32,)),', ...Array.from({ length: 5 }, () => "    layers.Dense(64, activation='sigmoid'),"), "    layers.Dense(1),", '])', ''].join('\n');
+const SIGMOID_STACK = ['from tensorflow import keras', 'from tensorflow.keras import layers', 'model = keras.Sequential([', '    keras.Input(shape=(32,)),', ...Array.from({ length: 10 }, () => "    layers.Dense(64, activation='sigmoid'),"), "    layers.Dense(1),", '])', ''].join('\n');
 const RELU_STACK = SIGMOID_STACK.replaceAll("activation='sigmoid'", "activation='relu', kernel_initializer='he_normal'");
 
 let cleanups: (() => void)[] = [];
