@@ -31,8 +31,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Gradie
   const running = client;
   return {
     activationMs,
-    // By method name: the client bundles its own vscode-jsonrpc, whose RequestType class differs nominally.
-    serverStatus: () => running.sendRequest<ServerStatus>(ServerStatusRequest.method),
+    serverStatus: (): Promise<ServerStatus> => running.sendRequest(ServerStatusRequest),
   };
 }
 

@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ModelIR } from '../shared/ir';
 import type { WhatIf } from '../shared/findings';
-import { PROBE_UNTRUSTED_ENV, isProbeDoneMessage, isProbeProgressMessage, type ProbeError, type ProbeOptions, type ProbeOutcome, type ProbeProgressMessage, type ProbeRequestMessage } from '../shared/probe';
+import { guardedListener } from '../shared/message-guard';
+import { PROBE_UNTRUSTED_ENV, isProbeToCallerMessage, type ProbeError, type ProbeOptions, type ProbeOutcome, type ProbeProgressMessage, type ProbeRequestMessage } from '../shared/probe';
 
 export interface ProbeClientOptions {
   /** Path of the bundled worker; default: probe-worker.js beside the running bundle. */
@@ -98,10 +99,14 @@ export function startProbe(model: ModelIR, options: ProbeOptions, whatIf: WhatIf
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
   });
-  child.on('message', (message: unknown) => {
-    if (isProbeProgressMessage(message) && message.id === id) client.onProgress?.(message);
-    else if (isProbeDoneMessage(message) && message.id === id) finish(message.outcome);
-  });
+  child.on(
+    'message',
+    guardedListener('probe client', isProbeToCallerMessage, (message) => {
+      if (message.id !== id) return;
+      if (message.type === 'probe-progress') client.onProgress?.(message);
+      else finish(message.outcome);
+    }),
+  );
   child.on('error', (error) => finish(failure('crash', `the probe process failed: ${error.message}`)));
   child.on('exit', (code, signal) => {
     if (cancelled) return finish(failure('cancelled', 'probe cancelled'));

@@ -4,7 +4,8 @@
  * exits when its caller disconnects, so an abandoned probe never lingers.
  */
 import { dirname } from 'node:path';
-import { PROBE_UNTRUSTED_ENV, isProbeCancelMessage, isProbeRequestMessage, type ProbeToCallerMessage } from '../shared/probe';
+import { guardedListener } from '../shared/message-guard';
+import { PROBE_UNTRUSTED_ENV, isCallerToProbeMessage, type CallerToProbeMessage, type ProbeToCallerMessage } from '../shared/probe';
 import { toProbeError } from './errors';
 import { runProbe } from './run';
 
@@ -14,12 +15,11 @@ function send(message: ProbeToCallerMessage): void {
   process.send?.(message);
 }
 
-async function handle(message: unknown): Promise<void> {
-  if (isProbeCancelMessage(message)) {
+async function handle(message: CallerToProbeMessage): Promise<void> {
+  if (message.type === 'probe-cancel') {
     running.get(message.id)?.abort();
     return;
   }
-  if (!isProbeRequestMessage(message)) return;
   const { id, model, options, whatIf } = message;
   const controller = new AbortController();
   running.set(id, controller);
@@ -43,5 +43,5 @@ if (!process.send) {
   process.stderr.write('probe-worker: start me with child_process.fork (I talk over Node IPC)\n');
   process.exit(2);
 }
-process.on('message', (message) => void handle(message));
+process.on('message', guardedListener('probe worker', isCallerToProbeMessage, (message) => void handle(message), (problem) => process.stderr.write(`${problem}\n`)));
 process.on('disconnect', () => process.exit(0));

@@ -6,8 +6,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { FileResult, SourceEdit } from '../analysis/api';
+import { guardedListener } from '../shared/message-guard';
 import type { Settings } from '../shared/settings';
-import type { FromWorker, ToWorker } from './analysisProtocol';
+import { isFromWorker, type FromWorker, type ToWorker } from './analysisProtocol';
 
 export interface AnalysisHostOptions {
   /** The script that runs the worker (the server bundle itself: see main.ts). */
@@ -44,7 +45,7 @@ export class AnalysisHost {
 
   private startWorker(): Worker {
     const worker = new Worker(this.options.workerScript, { workerData: { role: 'gradient-lens-analysis' } });
-    worker.on('message', (message: FromWorker) => this.received(message));
+    worker.on('message', guardedListener('analysis host', isFromWorker, (message) => this.received(message), this.options.log));
     worker.on('error', (error) => this.options.log(`analysis worker failed: ${error.stack ?? error.message}`));
     worker.on('exit', (code) => {
       if (worker === this.worker && code !== 0) this.restart(`the analysis worker exited with code ${code}`);

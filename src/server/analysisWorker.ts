@@ -7,7 +7,8 @@ import type { FileResult } from '../analysis/api';
 import { createSettingsResolver, mergeSettings, type LoadedSettings } from '../analysis/config/index';
 import { Project } from '../analysis/project';
 import type { Settings } from '../shared/settings';
-import type { FromWorker, ToWorker } from './analysisProtocol';
+import { guardedListener } from '../shared/message-guard';
+import { isToWorker, type FromWorker, type ToWorker } from './analysisProtocol';
 
 export function runAnalysisWorker(port: MessagePort): void {
   const send = (message: FromWorker) => port.postMessage(message);
@@ -26,7 +27,8 @@ export function runAnalysisWorker(port: MessagePort): void {
   let parseMs = 0;
   // Messages are handled strictly in order: each waits for the one before.
   let queue: Promise<void> = Promise.resolve();
-  port.on('message', (message: ToWorker) => {
+  const log = (message: string) => send({ kind: 'log', message });
+  port.on('message', guardedListener('analysis worker', isToWorker, (message: ToWorker) => {
     queue = queue.then(async () => {
       if (message.kind === 'init') {
         roots = message.roots;
@@ -65,6 +67,6 @@ export function runAnalysisWorker(port: MessagePort): void {
           break;
         }
       }
-    }).catch((error: unknown) => send({ kind: 'log', message: `analysis worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` }));
-  });
+    }).catch((error: unknown) => log(`analysis worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
+  }, log));
 }

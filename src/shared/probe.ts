@@ -3,6 +3,7 @@
  * The probe rebuilds a ModelIR in TensorFlow.js, trains it briefly on synthetic data and measures
  * gradient flow; these types are all the CLI, the extension and the panel need to know about it.
  */
+import { isObject } from './message-guard';
 import type { Framework, ModelIR } from './ir';
 import type { Severity, WhatIf } from './findings';
 import { FLOW_THRESHOLDS, type FlowGrade } from './gradient-flow';
@@ -238,11 +239,8 @@ export interface ProbeDoneMessage {
   outcome: ProbeOutcome;
 }
 
+export type CallerToProbeMessage = ProbeRequestMessage | ProbeCancelMessage;
 export type ProbeToCallerMessage = ProbeProgressMessage | ProbeDoneMessage;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
 
 export function isProbeRequestMessage(value: unknown): value is ProbeRequestMessage {
   return isObject(value) && value.type === 'probe-request' && typeof value.id === 'number' && isObject(value.model) && isObject(value.options);
@@ -258,6 +256,14 @@ export function isProbeProgressMessage(value: unknown): value is ProbeProgressMe
 
 export function isProbeDoneMessage(value: unknown): value is ProbeDoneMessage {
   return isObject(value) && value.type === 'probe-done' && typeof value.id === 'number' && isObject(value.outcome) && typeof value.outcome.ok === 'boolean';
+}
+
+export function isCallerToProbeMessage(value: unknown): value is CallerToProbeMessage {
+  return isProbeRequestMessage(value) || isProbeCancelMessage(value);
+}
+
+export function isProbeToCallerMessage(value: unknown): value is ProbeToCallerMessage {
+  return isProbeProgressMessage(value) || isProbeDoneMessage(value);
 }
 
 export function isProbeResult(value: unknown): value is ProbeResult {

@@ -3,6 +3,7 @@
  * HTML report), as typed objects with `is()` guards (GitLens' convention). Both sides validate what
  * they receive; nothing is dispatched on an unchecked string.
  */
+import { isObject } from './message-guard';
 import { isProbeResult, type ProbeError, type ProbePhase, type ProbeResult } from './probe';
 
 /** A what-if the panel can offer: a finding's IR edit, named by its rule code. */
@@ -117,10 +118,6 @@ export interface ChartsDrawnMessage {
 export type WebviewToHostMessage = ReadyMessage | RevealLayerMessage | ReprobeMessage | RunWhatIfMessage | ApplyFixMessage | ExportMessage | ChartsDrawnMessage;
 
 // ---- guards ---------------------------------------------------------------------------------------
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
 
 const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0;
 

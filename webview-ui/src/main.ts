@@ -3,6 +3,7 @@
  * standalone HTML report (state baked into the page, no host). Every message received is checked
  * with the guards of src/shared/webview-messages.ts; all page text is set with textContent.
  */
+import { guardedListener } from '../../src/shared/message-guard';
 import type { ProbeLayerResult, ProbeResult, ProbeVerdict } from '../../src/shared/probe';
 import {
   emptyPanelState,
@@ -313,9 +314,8 @@ function chartSection(title: string, name: ChartName, host: HTMLElement, extra: 
 const root = document.getElementById('gl-root');
 if (root) {
   const panel = new Panel(root, connectHost());
-  window.addEventListener('message', (event: MessageEvent<unknown>) => {
-    if (isHostToWebviewMessage(event.data)) panel.receive(event.data);
-  });
+  const receive = guardedListener('probe panel webview', isHostToWebviewMessage, (message) => panel.receive(message), (problem) => console.warn(problem));
+  window.addEventListener('message', (event: MessageEvent<unknown>) => receive(event.data));
   // Read-only inspection for the browser tests: the options ECharts actually holds.
   const inspect = { chartOption: (name: ChartName) => panel.chartOption(name), chartPixel: (name: ChartName, value: [number | string, number | string]) => panel.chartPixel(name, value) };
   (window as unknown as { gradientLensPanel: typeof inspect }).gradientLensPanel = inspect;

@@ -77,8 +77,7 @@ export class DocumentModels {
 export async function documentModels(client: LanguageClient, uri: vscode.Uri): Promise<DocumentModels> {
   if (!client.isRunning()) return new DocumentModels(uri, [], null);
   const params: ModelsParams = { uri: uri.toString() };
-  // By method name: the client bundles its own vscode-jsonrpc, whose RequestType class differs nominally.
-  const result = await client.sendRequest<ModelsResult>(ModelsRequest.method, params);
+  const result: ModelsResult = await client.sendRequest(ModelsRequest, params);
   const models = Array.isArray(result?.models) ? result.models : [];
   return new DocumentModels(uri, models, Array.isArray(result?.cells) ? new NotebookLayout(result.cells) : null);
 }

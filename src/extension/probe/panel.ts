@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { guardedListener } from '../../shared/message-guard';
 import { nonceFrom, panelPageHtml } from '../../shared/panel-page';
 import { isPanelState, isWebviewToHostMessage, type HostToWebviewMessage, type PanelState, type WebviewToHostMessage } from '../../shared/webview-messages';
 
@@ -49,11 +50,12 @@ export class ProbePanel implements vscode.Disposable {
       initialState: null,
     });
     this.disposables.push(
-      webview.onDidReceiveMessage((message: unknown) => {
-        if (!isWebviewToHostMessage(message)) return; // anything else is ignored, never interpreted
-        if (message.type === 'ready') this.flush();
-        this.onMessage(message, this);
-      }),
+      webview.onDidReceiveMessage(
+        guardedListener('probe panel', isWebviewToHostMessage, (message) => {
+          if (message.type === 'ready') this.flush();
+          this.onMessage(message, this);
+        }),
+      ),
       panel.onDidDispose(() => this.dispose()),
     );
   }
