@@ -19,7 +19,7 @@ import { assumeFrameworkNames } from './assumed-imports';
 import { argument, callArguments, rangeOf } from '../python/syntax';
 import type { ExternalTraining, TrainingExtractor } from './types';
 import { callsNamed, callsWithLastName, originOf } from './training/flow';
-import { ModelResolver, refKey, type KnownRef, type ModelRef } from './training/model-refs';
+import { ModelResolver, refKey, type KnownRef } from './training/model-refs';
 import { OPTIMIZER_CLASS_PATTERN, constructedOptimizer, kerasDefaultOptimizer, optimizerClass, stringOptimizer } from './training/optimizers';
 import { findLoops, lossCallOf, type LoopSite } from './training/loops';
 import { lossFromQualified, lossFromString } from './training/losses';
@@ -47,8 +47,6 @@ class TrainingTable {
     return [...this.entries.values()];
   }
 }
-
-const isKnown = (ref: ModelRef | null): ref is KnownRef => ref !== null && ref.kind !== 'other';
 
 /** Optimizer constructor calls of the file, parsed once, by node position. */
 class OptimizerIndex {
@@ -178,14 +176,17 @@ function collectKerasCalls(file: PyFile, resolver: ModelResolver, optimizers: Op
     const method = fn.childForFieldName('attribute')?.text ?? '';
     if (method !== 'compile' && !FIT_METHODS.has(method)) continue;
     const receiver = fn.childForFieldName('object');
-    const ref = receiver ? resolver.refOf(receiver) : null;
-    if (!isKnown(ref)) continue;
+    // `def fit_model(m): m.compile(...)` called with several models compiles each.
+    for (const ref of (receiver ? resolver.refsOf(receiver) : null) ?? []) kerasCall(call, method, ref);
+  }
+
+  function kerasCall(call: Node, method: string, ref: KnownRef): void {
     // `model.compile()` on a torch nn.Module is torch.compile in place, not a Keras compile.
-    if (ref.kind === 'local' ? ref.model.framework !== 'keras' : !usesKeras) continue;
+    if (ref.kind === 'local' ? ref.model.framework !== 'keras' : !usesKeras) return;
     const training = table.get(ref);
     const location = { file: file.path, range: rangeOf(call) };
     if (method === 'compile') {
-      if (training.compile) continue;
+      if (training.compile) return;
       training.compile = location;
       const args = callArguments(call);
       const optNode = argument(args, 0, 'optimizer');

@@ -213,3 +213,42 @@ run(3)
     expect(r.models).toHaveLength(2);
   });
 });
+
+describe('models flowing into functions', () => {
+  it('binds train(model, loader) to each model its call sites pass, with a note', async () => {
+    const r = await analyzeOne(fixture('train_function_two_models.py'));
+    const byName = new Map(r.models.map((m) => [m.name, m]));
+    expect(byName.get('Enc')!.training.loops).toHaveLength(1);
+    expect(byName.get('Dec')!.training.loops).toHaveLength(1);
+    expect(r.findings.map((f) => `${f.code}@${f.range.start.line + 1}:${f.message.slice(0, 15)}`)).toEqual(['GL401@31:nn.GRU \'rnn\' is', 'GL401@31:nn.LSTM \'rnn\' i']);
+    expect(notes(r)).toContain("'model' of train() is each model its calls pass: Enc() (line 34), Dec() (line 35); its training applies to each");
+  });
+
+  it('binds nothing when one call site passes something unknown', async () => {
+    const text = fixture('train_function_two_models.py').replace('train(Dec(), loader)', 'train(restore("dec.pt"), loader)');
+    const r = await analyzeOne(text);
+    expect(r.models.every((m) => m.training.loops.length === 0)).toBe(true);
+    expect(r.findings).toEqual([]);
+  });
+
+  it('compiles each model a Keras helper is called with', async () => {
+    const text = `from tensorflow import keras
+from tensorflow.keras import layers
+
+rnn = keras.Sequential([layers.LSTM(16, input_shape=(20, 3)), layers.Dense(1)])
+mlp = keras.Sequential([layers.Dense(16, activation='relu', input_shape=(3,)), layers.Dense(1)])
+
+
+def fit_model(m, x, y):
+    m.compile(optimizer=keras.optimizers.Adam(1e-3), loss='mse')
+    m.fit(x, y, epochs=3)
+
+
+fit_model(rnn, x1, y1)
+fit_model(mlp, x2, y2)
+`;
+    const r = await analyzeOne(text);
+    expect(r.models.map((m) => `${m.name}:${m.training.compile ? m.training.compile.range.start.line + 1 : '-'}`)).toEqual(['rnn:9', 'mlp:9']);
+    expect(codes(r)).toEqual(['GL401@9']);
+  });
+});

@@ -338,7 +338,7 @@ function methodCallSites(fn: Node, name: string): { call: Node; offset: number }
 }
 
 /** The argument a call site passes for a parameter (or the parameter's default). */
-function argumentFor(call: Node, offset: number, param: { name: string; index: number; defaultValue: Node | null }): Node | null {
+export function argumentFor(call: Node, offset: number, param: { name: string; index: number; defaultValue: Node | null }): Node | null {
   const args = callArguments(call);
   const kw = args.keywords.get(param.name);
   if (kw) return kw;

@@ -8,7 +8,7 @@ import type { Node } from 'web-tree-sitter';
 import type { ModelIR } from '../../../shared/ir';
 import type { PyFile } from '../../python/file';
 import { callArguments, dottedName, enclosing, namedChildren, unparen } from '../../python/syntax';
-import { branchDefinitions, escapeRegExp, originOf, reachingDefinition, type Resolve } from './flow';
+import { argumentFor, branchDefinitions, callSitesOf, escapeRegExp, originOf, reachingDefinition, type Resolve } from './flow';
 import { addNote } from '../notes';
 import { rangeOf } from '../../python/syntax';
 
@@ -85,6 +85,39 @@ export class ModelResolver {
     if (callee) return this.importedSymbol(callee) ?? { kind: 'other' };
     // `args.model`, `models[i]`, an unbound name: not knowable.
     return origin.type === 'attribute' || origin.type === 'subscript' || origin.type === 'identifier' ? null : { kind: 'other' };
+  }
+
+  /**
+   * Every model an expression may be: refOf's one, or for a parameter of a function called with
+   * different models (`train(Enc(), loader)`, `train(Dec(), loader)`), each model a call site passes.
+   * Empty for a known non-model; null when some call site passes something unknown.
+   */
+  refsOf(node: Node): KnownRef[] | null {
+    const single = this.refOf(node);
+    if (single) return single.kind === 'other' ? [] : [single];
+    const n = unparen(node);
+    const def = n.type === 'identifier' ? reachingDefinition(n) : null;
+    if (def?.kind !== 'param') return null;
+    const sites = callSitesOf(def.fn);
+    if (sites.length < 2) return null;
+    const refs = new Map<string, KnownRef>();
+    const passed: Node[] = [];
+    for (const { call, offset } of sites) {
+      const arg = argumentFor(call, offset, def);
+      const ref = arg ? this.refOf(arg) : null;
+      // `train(restore(path), ...)`: a project helper may build another model; only library values are known non-models.
+      if (!arg || !ref || (ref.kind === 'other' && !this.isLibraryValue(arg))) return null;
+      if (ref.kind !== 'other' && !refs.has(refKey(ref))) {
+        refs.set(refKey(ref), ref);
+        passed.push(arg);
+      }
+    }
+    if (refs.size > 1) {
+      const fnName = def.fn.childForFieldName('name')?.text ?? 'the function';
+      const list = passed.map((a) => `${a.text.length > 30 ? `${a.text.slice(0, 27)}...` : a.text} (line ${a.startPosition.row + 1})`).join(', ');
+      addNote(this.file, { message: `'${n.text}' of ${fnName}() is each model its calls pass: ${list}; its training applies to each`, range: rangeOf(n) });
+    }
+    return [...refs.values()];
   }
 
   /**
@@ -171,9 +204,9 @@ export class ModelResolver {
     const known = new Map<string, KnownRef>();
     let unknown = false;
     for (const root of roots) {
-      const ref = this.refOf(root);
-      if (ref === null) unknown = true;
-      else if (ref.kind !== 'other') known.set(refKey(ref), ref);
+      const refs = this.refsOf(root);
+      if (refs === null) unknown = true;
+      else for (const ref of refs) known.set(refKey(ref), ref);
     }
     return { known: [...known.values()], unknown };
   }
