@@ -68,6 +68,15 @@ export function linkExternalTraining(files: readonly LinkFile[], options: LinkOp
   return links;
 }
 
+/**
+ * Whether `module`, imported by `importer`, is one of `paths` (Python's import rules as above).
+ * For notes about what lies outside the analyzed files.
+ */
+export function moduleResolver(paths: readonly string[], options: LinkOptions = {}): (importer: string, module: string) => boolean {
+  const index = new ProjectIndex(paths.map((path) => ({ path, models: [], external: [], imports: null })), options);
+  return (importer, module) => index.resolveModule(importer, module) !== null;
+}
+
 class ProjectIndex {
   private readonly byPath = new Map<string, LinkFile>();
   private readonly roots: string[];

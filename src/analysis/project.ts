@@ -12,7 +12,7 @@ import type { FileResult, Notice, ProjectOptions, SourceEdit } from './api';
 import { createPythonParser } from './python/parser';
 import { PyFile } from './python/file';
 import { extractFile, type ExtractedFile } from './extract/index';
-import { linkExternalTraining } from './link';
+import { linkExternalTraining, moduleResolver } from './link';
 import { lintModel } from './lint';
 import { isRuleEnabled } from './config/index';
 import { isSuppressed, parseSuppressions, type Suppressions } from './suppression';
@@ -88,12 +88,12 @@ export class Project {
   /** Extraction results of a file, computed once per version. Extractor failures become notices. */
   private extracted(state: FileState): ExtractedFile {
     if (state.extracted) return state.extracted;
-    if (!state.parsed) return (state.extracted = { models: [], external: [], notes: [] });
+    if (!state.parsed) return (state.extracted = { models: [], external: [], notes: [], outside: [] });
     try {
       state.extracted = extractFile(state.parsed);
     } catch (err) {
       state.notices.push({ message: `Gradient Lens could not read the models in this file: ${err instanceof Error ? err.message : String(err)}`, range: null, severity: 'error' });
-      state.extracted = { models: [], external: [], notes: [] };
+      state.extracted = { models: [], external: [], notes: [], outside: [] };
     }
     for (const note of state.extracted.notes) {
       state.notices.push({ message: `Line ${note.range.start.line + 1}: ${note.what}`, range: note.range, severity: 'information' });
@@ -144,12 +144,32 @@ export class Project {
     return isRuleEnabled(finding.code, this.settingsFor(file));
   }
 
-  private resultFor(state: FileState, models: ModelIR[], findings: Map<string, Finding[]>): FileResult {
+  /** Notes naming the classes a file's models take from modules that are not among the analyzed files. */
+  private outsideNotices(state: FileState, inProject: () => (importer: string, module: string) => boolean): Notice[] {
+    const outside = state.extracted?.outside ?? [];
+    if (outside.length === 0) return [];
+    const resolves = inProject();
+    return outside
+      .filter((o) => !resolves(state.path, o.module))
+      .map((o) => ({
+        message: `Line ${o.range.start.line + 1}: ${o.symbols.join(', ')} ${o.symbols.length === 1 ? 'comes' : 'come'} from ${o.module}, which is not among the analyzed files: ${o.symbols.length === 1 ? 'its' : 'their'} layers are not analyzed`,
+        range: o.range,
+        severity: 'information' as const,
+      }));
+  }
+
+  /** A module resolver over the project's files, built on first use. */
+  private lazyResolver(): () => (importer: string, module: string) => boolean {
+    let resolver: ((importer: string, module: string) => boolean) | null = null;
+    return () => (resolver ??= moduleResolver(this.paths()));
+  }
+
+  private resultFor(state: FileState, models: ModelIR[], findings: Map<string, Finding[]>, inProject = this.lazyResolver()): FileResult {
     const suppressionNotices = state.parsed ? this.suppressionsOf(state).notices : [];
     return {
       path: state.path,
       error: state.error,
-      notices: [...state.notices, ...suppressionNotices],
+      notices: [...state.notices, ...this.outsideNotices(state, inProject), ...suppressionNotices],
       models: models.filter((m) => m.file === state.path),
       findings: findings.get(state.path) ?? [],
     };
@@ -167,7 +187,8 @@ export class Project {
   analyzeAll(): FileResult[] {
     const models = this.models();
     const findings = this.findingsByFile(models);
-    return [...this.files.values()].map((state) => this.resultFor(state, models, findings));
+    const inProject = this.lazyResolver();
+    return [...this.files.values()].map((state) => this.resultFor(state, models, findings, inProject));
   }
 
   dispose(): void {

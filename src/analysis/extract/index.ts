@@ -7,6 +7,7 @@ import { extractKeras } from './keras';
 import { extractTorch } from './torch';
 import { extractTraining } from './training';
 import { notesOf } from './notes';
+import { outsideClasses, type OutsideClasses } from './outside-classes';
 
 const MODEL_EXTRACTORS: readonly ModelExtractor[] = [extractKeras, extractTorch];
 
@@ -15,6 +16,8 @@ export interface ExtractedFile {
   external: ExternalTraining[];
   /** Limits reached and constructs the evaluation could not follow, each with its line. */
   notes: EvalNote[];
+  /** Classes the models use from other modules: the project notes those outside the analyzed files. */
+  outside: OutsideClasses[];
 }
 
 export function extractFile(file: PyFile): ExtractedFile {
@@ -24,5 +27,5 @@ export function extractFile(file: PyFile): ExtractedFile {
   // How names were read (assumed frameworks, star imports, private paths, implicit receivers): only
   // where something was found, since an assumption that produced nothing is not worth a word.
   if (models.length > 0 || external.length > 0) for (const n of notesOf(file)) notes.add(n.message, n.range);
-  return { models, external, notes: notes.notes };
+  return { models, external, notes: notes.notes, outside: outsideClasses(file) };
 }
