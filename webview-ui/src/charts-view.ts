@@ -1,18 +1,17 @@
 /**
- * The four charts of a probe result: created with tree-shaken ECharts on canvas, clickable (a layer
- * click is reported through `onLayer`), resized with their container, re-themed on demand.
+ * The charts of a probe result (one per row of CHARTS): created with tree-shaken ECharts on canvas,
+ * clickable (a layer click is reported through `onLayer`), resized with their container, re-themed on demand.
  */
 import * as echarts from 'echarts/core';
 import { BarChart, HeatmapChart, LineChart } from 'echarts/charts';
 import { GridComponent, LegendComponent, MarkAreaComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 import type { ProbeLayerResult, ProbeResult } from '../../src/shared/probe';
-import { activationLayers, fractionsOption, heatmapOption, layerLabel, lossOption, profileOption, weightedLayers, type ChartOption } from './charts';
+import { CHARTS, type ChartName, type ChartRow, type ChartView } from './chart-table';
+import { layerLabel } from './charts';
 import type { ChartTheme } from './theme';
 
 echarts.use([HeatmapChart, LineChart, BarChart, GridComponent, TooltipComponent, VisualMapComponent, LegendComponent, MarkAreaComponent, CanvasRenderer]);
-
-export type ChartName = 'heatmap' | 'profile' | 'loss' | 'fractions';
 
 export type ChartHosts = Record<ChartName, HTMLElement>;
 
@@ -33,20 +32,17 @@ export class ProbeCharts {
     for (const host of Object.values(hosts)) this.resize.observe(host);
   }
 
-  /** Draws every chart; `onFirstDrawn` runs once, when the heat map has finished rendering. */
+  /** Draws every chart; `onFirstDrawn` runs once, when the first chart has finished rendering. */
   draw(result: ProbeResult, profileStep: number | null, theme: ChartTheme, onFirstDrawn?: () => void): void {
-    const heatmap = this.chart('heatmap');
+    const first = this.chart(CHARTS[0].name);
     if (onFirstDrawn) {
       const done = () => {
-        heatmap.off('finished', done);
+        first.off('finished', done);
         onFirstDrawn();
       };
-      heatmap.on('finished', done);
+      first.on('finished', done);
     }
-    this.set('heatmap', heatmapOption(result, theme), weightedLayers(result));
-    this.set('profile', profileOption(result, profileStep, theme), weightedLayers(result));
-    this.set('loss', lossOption(result, theme), []);
-    this.set('fractions', fractionsOption(result, theme), activationLayers(result));
+    for (const row of CHARTS) this.set(row, result, { profileStep }, theme);
   }
 
   /** The option a chart actually holds (after ECharts merged it): what the tests inspect. */
@@ -99,10 +95,11 @@ export class ProbeCharts {
     return chart;
   }
 
-  private set(name: ChartName, option: ChartOption, layers: ProbeLayerResult[]): void {
-    const chart = this.chart(name);
+  private set(row: ChartRow<ChartName>, result: ProbeResult, view: ChartView, theme: ChartTheme): void {
+    const chart = this.chart(row.name);
     chart.off('click');
-    chart.setOption(option, { notMerge: true });
+    chart.setOption(row.option(result, view, theme), { notMerge: true });
+    const layers = row.clickableLayers(result);
     if (layers.length === 0) return;
     const labels = layers.map(layerLabel);
     chart.on('click', (raw: unknown) => {
@@ -110,7 +107,7 @@ export class ProbeCharts {
       let layer: ProbeLayerResult | undefined;
       if (params.componentType === 'series') {
         // Heat map cells are [step, row, value]; line and bar points are indexed by layer.
-        layer = name === 'heatmap' && Array.isArray(params.value) ? layers[Number(params.value[1])] : layers[params.dataIndex ?? -1];
+        layer = row.pickBy === 'row' && Array.isArray(params.value) ? layers[Number(params.value[1])] : layers[params.dataIndex ?? -1];
       } else if (typeof params.value === 'string') {
         layer = layers[labels.indexOf(params.value)];
       }

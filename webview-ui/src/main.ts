@@ -15,7 +15,8 @@ import {
   type WhatIfChoice,
 } from '../../src/shared/webview-messages';
 import { formatNorm } from './charts';
-import { ProbeCharts, type ChartName } from './charts-view';
+import { CHARTS, type ChartName, type ChartRow } from './chart-table';
+import { ProbeCharts, type ChartHosts } from './charts-view';
 import { button, el, numberField } from './dom';
 import { readChartTheme } from './theme';
 
@@ -126,20 +127,17 @@ class Panel {
       if (this.host.interactive) this.host.post({ type: 'ready' });
       return;
     }
-    const hosts = { heatmap: chartHost(), profile: chartHost(), loss: chartHost(), fractions: chartHost() };
-    // One readable row per weighted layer (CSSOM, which the CSP allows; no inline style attribute).
-    hosts.heatmap.style.height = `${Math.max(220, 110 + 22 * result.layers.filter((l) => l.gradNorm.length > 0).length)}px`;
+    const hosts = Object.fromEntries(CHARTS.map((row) => [row.name, chartHost()])) as ChartHosts;
     this.root.append(
       this.header(result),
       this.status,
       this.host.interactive ? this.controls(result) : "",
       this.verdicts(result),
-      el('section', { className: 'gl-charts' }, [
-        chartSection('Gradient norm per layer and step (log10)', 'heatmap', hosts.heatmap),
-        chartSection('Gradient-flow profile', 'profile', hosts.profile, this.stepSlider(result)),
-        chartSection(`Loss per step (${result.lossName})`, 'loss', hosts.loss),
-        chartSection('Saturated and dead units (last step)', 'fractions', hosts.fractions),
-      ]),
+      el(
+        'section',
+        { className: 'gl-charts' },
+        CHARTS.map((row: ChartRow<ChartName>) => chartSection(row, result, hosts[row.name], row.stepSlider ? this.stepSlider(result) : null)),
+      ),
       this.layerTable(result),
       this.notices(result) ?? "",
     );
@@ -304,11 +302,14 @@ function chartHost(): HTMLElement {
   return el('div', { className: 'gl-chart' });
 }
 
-function chartSection(title: string, name: ChartName, host: HTMLElement, extra: HTMLElement | null = null): HTMLElement {
-  host.dataset.chart = name;
+function chartSection(row: ChartRow<ChartName>, result: ProbeResult, host: HTMLElement, extra: HTMLElement | null): HTMLElement {
+  const title = row.title(result);
+  host.dataset.chart = row.name;
   host.setAttribute('role', 'img');
   host.setAttribute('aria-label', title);
-  return el('figure', { className: `gl-figure gl-figure-${name}` }, [el('figcaption', { text: title }), extra, host]);
+  // A height that depends on the result (CSSOM, which the CSP allows; no inline style attribute).
+  if (row.height) host.style.height = `${row.height(result)}px`;
+  return el('figure', { className: `gl-figure gl-figure-${row.name}` }, [el('figcaption', { text: title }), extra, host]);
 }
 
 const root = document.getElementById('gl-root');
