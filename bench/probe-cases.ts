@@ -26,9 +26,9 @@ export const cases: BenchCase[] = [
     model: () =>
       keras()
         .input([32, 32, 3])
-        .layer({ kind: 'conv2d', units: 32, kernelSize: [3, 3], activation: 'relu', params: { padding: 'same' } })
+        .layer({ kind: 'conv2d', units: 32, kernelSize: [3, 3], activation: 'relu', detail: { conv: { padding: 'same' } } })
         .layer({ kind: 'maxpool', kernelSize: [2, 2] })
-        .layer({ kind: 'conv2d', units: 64, kernelSize: [3, 3], activation: 'relu', params: { padding: 'same' } })
+        .layer({ kind: 'conv2d', units: 64, kernelSize: [3, 3], activation: 'relu', detail: { conv: { padding: 'same' } } })
         .layer({ kind: 'maxpool', kernelSize: [2, 2] })
         .layer({ kind: 'flatten' })
         .dense(128, 'relu')
@@ -40,7 +40,7 @@ export const cases: BenchCase[] = [
   },
   {
     name: '2-layer LSTM(64) over 50 steps, batch 32',
-    model: () => torch().input([50, 32]).layer({ kind: 'lstm', units: 64, inFeatures: 32, params: { num_layers: 2 } }).layer({ kind: 'dense', units: 1, inFeatures: 64 }).build(),
+    model: () => torch().input([50, 32]).layer({ kind: 'lstm', units: 64, inFeatures: 32, detail: { recurrent: { numLayers: 2 } } }).layer({ kind: 'dense', units: 1, inFeatures: 64 }).build(),
     batch: 32,
     steps: 30,
     targetMs: 10000,

@@ -9,10 +9,11 @@ import type { Framework, InitializerIR, LayerIR } from '../shared/ir';
 import type { ProbeNotice } from '../shared/probe';
 import { buildActivation, measureOf, type OutputMeasure } from './activations';
 import { makeConv2d, samePadding } from './conv';
+import { gatesOf, isNormalization, isRecurrent } from '../shared/layers';
 import { makeMatMul, type FusableActivation, type MatMul } from './matmul';
 import { describeLayer, layerFailure, layerLine } from './errors';
 import { init, initialValues, kernelFans, UnknownInitializerError, type Fans } from './initializers';
-import { dilationOf, isGlobalMax, numParam, paddingOf, pairsPerDim, poolSizeOf, reshapeOp, spatialParam, stridesOf, tupleParam, type PlannedLayer } from './plan';
+import { convWindow, isGlobalMax, poolPadding, type PlannedLayer } from './plan';
 import type { Rng } from './rng';
 
 export interface StepContext {
@@ -141,11 +142,12 @@ class NodeBuilder {
       case 'layernorm':
         return this.normalization(planned, last);
       case 'dropout': {
-        const rate = numParam(layer, ['rate', 'p']) ?? 0.5;
+        // Additive Gaussian noise has no drop rate; at the probe's scale it is left out.
+        const rate = layer.noise === 'gaussian-noise' ? 0 : (layer.rate ?? 0.5);
         return this.weightless(planned, ([x], ctx) => (ctx.training && rate > 0 ? tf.dropout(x, rate, undefined, ctx.rng.seed()) : x));
       }
       case 'alpha-dropout': {
-        const rate = numParam(layer, ['rate', 'p']) ?? 0.5;
+        const rate = layer.rate ?? 0.5;
         const a = 1 / Math.sqrt((1 - rate) * (1 + rate * ALPHA_PRIME * ALPHA_PRIME));
         const b = -a * ALPHA_PRIME * rate;
         return this.weightless(planned, ([x], ctx) => {
@@ -156,8 +158,8 @@ class NodeBuilder {
         });
       }
       case 'rescaling': {
-        const scale = numParam(layer, ['scale']) ?? 1;
-        const offset = numParam(layer, ['offset']) ?? 0;
+        const scale = layer.op === 'lambda' ? 1 / 255 : (layer.scale ?? 1);
+        const offset = layer.offset ?? 0;
         return this.weightless(planned, ([x]) => tf.add(tf.mul(x, scale), offset));
       }
       case 'activation': {
@@ -187,10 +189,7 @@ class NodeBuilder {
   private conv(planned: PlannedLayer, inChannels: number): ProbeNode {
     const layer = planned.ir;
     const rank = layer.kind === 'conv1d' ? 1 : 2;
-    const kernelSize = spatialParam(layer.kernelSize, rank, 3);
-    const strides = stridesOf(layer, rank, new Array<number>(rank).fill(1));
-    const padding = paddingOf(layer);
-    const dilation = dilationOf(layer);
+    const { kernel: kernelSize, strides, padding, dilation } = convWindow(layer, rank);
     if (dilation > 1 && (strides.some((s) => s > 1) || tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) === undefined)) {
       throw layerFailure('unsupported', layer, `dilated convolutions ${strides.some((s) => s > 1) ? 'with strides > 1' : `on the ${tf.getBackend()} backend`} are not supported by the probe (try --backend cpu)`);
     }
@@ -198,7 +197,7 @@ class NodeBuilder {
     const inSides = planned.inShapes[0].slice(0, rank);
     const pads = inSides.map((side, i): [number, number] => {
       if (padding === 'same') return samePadding(side, kernelSize[i], strides[i], dilation);
-      return padding === 'valid' ? [0, 0] : [padding, padding];
+      return padding === 'valid' ? [0, 0] : [padding[i]!, padding[i]!];
     });
     const padded = pads.some(([a, b]) => a > 0 || b > 0);
     // Conv1D runs as a 2-D convolution over a height of 1.
@@ -218,16 +217,15 @@ class NodeBuilder {
   /** The shape-only layers; their output shapes were checked by the planner. */
   private reshape(planned: PlannedLayer, x: tf.Tensor): tf.Tensor {
     const layer = planned.ir;
-    const rank = x.rank - 2;
     const out = planned.outShape;
-    switch (reshapeOp(layer)) {
-      case 'ZeroPadding':
-        return tf.pad(x, [[0, 0], ...pairsPerDim(tupleParam(layer, 'padding'), rank, 1), [0, 0]]);
-      case 'Cropping': {
-        const crops = pairsPerDim(tupleParam(layer, 'cropping'), rank, 0);
-        return tf.slice(x, [0, ...crops.map((c) => c[0]), 0], [-1, ...out]);
-      }
-      case 'UpSampling': {
+    if (layer.kind !== 'reshape') return x;
+    const config = layer.reshape;
+    switch (config.op) {
+      case 'zero-padding':
+        return tf.pad(x, [[0, 0], ...config.pads!, [0, 0]]);
+      case 'cropping':
+        return tf.slice(x, [0, ...config.crops!.map((c) => c[0]), 0], [-1, ...out]);
+      case 'upsampling': {
         // Repeat positions one spatial axis at a time (tfjs tiles gradients up to rank 4 only; its
         // resizeNearestNeighbor gradient on the cpu backend disagrees with finite differences).
         let y = x;
@@ -241,11 +239,9 @@ class NodeBuilder {
         });
         return y;
       }
-      case 'Permute': {
-        const dims = tupleParam(layer, 'dims') as number[];
-        return tf.transpose(x, [0, ...dims]);
-      }
-      case 'RepeatVector':
+      case 'permute':
+        return tf.transpose(x, [0, ...config.dims!]);
+      case 'repeat-vector':
         return tf.tile(tf.expandDims(x, 1), [1, out[0], 1]);
       default:
         return tf.reshape(x, [x.shape[0], ...out]);
@@ -255,18 +251,21 @@ class NodeBuilder {
   private pool(planned: PlannedLayer, x: tf.Tensor): tf.Tensor {
     const layer = planned.ir;
     const rank = x.rank - 2;
-    const size = poolSizeOf(layer, rank);
-    const strides = stridesOf(layer, rank, size);
-    const mode = paddingOf(layer) === 'same' ? 'same' : 'valid';
-    const op = layer.kind === 'maxpool' ? tf.maxPool : tf.avgPool;
-    if (rank === 2) return op(x as tf.Tensor4D, [size[0], size[1]], [strides[0], strides[1]], mode);
-    const wide = tf.expandDims(x, 1) as tf.Tensor4D;
-    return tf.squeeze(op(wide, [1, size[0]], [1, strides[0]], mode), [1]);
+    const { windows, pads, mode } = poolPadding(layer, planned.inShapes[0]!.slice(0, rank), planned.outShape.slice(0, rank));
+    const size = windows.map((w) => w.kernel);
+    const strides = windows.map((w) => w.stride);
+    const max = layer.kind === 'maxpool';
+    const op = max ? tf.maxPool : tf.avgPool;
+    // Explicit (torch) padding: max pooling never picks a pad, average pooling counts it (count_include_pad).
+    const padded = pads.some(([a, b]) => a > 0 || b > 0) ? tf.pad(x, [[0, 0], ...pads, [0, 0]], max ? -3.4e38 : 0) : x;
+    if (rank === 2) return op(padded as tf.Tensor4D, [size[0]!, size[1]!], [strides[0]!, strides[1]!], mode);
+    const wide = tf.expandDims(padded, 1) as tf.Tensor4D;
+    return tf.squeeze(op(wide, [1, size[0]!], [1, strides[0]!], mode), [1]);
   }
 
   private normalization(planned: PlannedLayer, channels: number): ProbeNode {
     const layer = planned.ir;
-    const epsilon = numParam(layer, ['epsilon', 'eps']) ?? (this.keras ? 1e-3 : 1e-5);
+    const epsilon = (isNormalization(layer) ? layer.norm.epsilon : null) ?? (this.keras ? 1e-3 : 1e-5);
     const gamma = tf.variable(tf.ones([channels]), true, `${this.prefix}/${layer.id}/gamma`);
     const beta = tf.variable(tf.zeros([channels]), true, `${this.prefix}/${layer.id}/beta`);
     const batch = layer.kind === 'batchnorm';
@@ -309,14 +308,15 @@ class NodeBuilder {
   private recurrent(planned: PlannedLayer, inFeatures: number): ProbeNode {
     const layer = planned.ir;
     const units = layer.units!;
-    const gates = layer.kind === 'lstm' ? 4 : layer.kind === 'gru' ? 3 : 1;
-    const stack = numParam(layer, ['num_layers']) ?? 1;
+    if (!isRecurrent(layer)) throw layerFailure('unsupported', layer, 'not a recurrent layer');
+    const gates = gatesOf(layer.kind);
+    const stack = layer.recurrent.numLayers ?? 1;
     const torchBound = 1 / Math.sqrt(units);
     const torchUniform = init('random_uniform', { a: -torchBound, b: torchBound });
     const kernelFallback = this.keras ? init('glorot_uniform') : torchUniform;
     const recurrentFallback = this.keras ? init('orthogonal') : torchUniform;
     const twoBiases = !this.keras || layer.kind === 'gru'; // torch b_ih + b_hh; Keras GRU reset_after
-    const activationName = layer.kind === 'simple-rnn' ? (layer.activation?.name ?? (String(layer.params.nonlinearity ?? 'tanh').includes('relu') ? 'relu' : 'tanh')) : 'tanh';
+    const activationName = layer.kind === 'simple-rnn' ? (layer.activation?.name === 'relu' ? 'relu' : 'tanh') : 'tanh';
     const vars: tf.Variable[] = [];
     const cells: { kernel: tf.Variable; recurrent: tf.Variable; biasIn: tf.Variable | null; biasHidden: tf.Variable | null }[] = [];
     let inF = inFeatures;
@@ -330,7 +330,7 @@ class NodeBuilder {
       if (layer.useBias) {
         const biasSpec = this.choose(layer, layer.biasInit, this.keras ? init('zeros') : torchUniform, 'bias');
         biasIn = this.variable(layer, biasSpec, [gates * units], kernelFans(kernelShape), 'bias');
-        if (this.keras && layer.kind === 'lstm' && !(layer.biasInit?.explicit ?? false) && layer.params.unit_forget_bias !== false && layer.params.unit_forget_bias !== 0) {
+        if (this.keras && layer.kind === 'lstm' && !(layer.biasInit?.explicit ?? false) && layer.recurrent.unitForgetBias) {
           // Keras unit_forget_bias=True: the forget gate's bias starts at 1 (gate order i, f, c, o).
           const values = new Float32Array(gates * units);
           values.fill(1, units, 2 * units);

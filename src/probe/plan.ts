@@ -5,6 +5,8 @@
  * Shapes exclude the batch dimension and are channels-last (NHWC), whatever the framework.
  */
 import type { LayerIR, LayerKind, ModelIR } from '../shared/ir';
+import { convOf, gatesOf, isPool, isRecurrentKind } from '../shared/layers';
+import { concatAxis, layerOutput, perDim, poolWindows, recurrentFeatures, returnsSequences, type ShapeContext, type Window } from '../shared/shapes';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
 
@@ -32,68 +34,8 @@ export interface Plan {
   notices: ProbeNotice[];
 }
 
-const RECURRENT: LayerKind[] = ['lstm', 'gru', 'simple-rnn'];
 const SHAPE_PRESERVING_UNKNOWN = /^(?:.*\.)?(Identity|GaussianNoise|GaussianDropout|SpatialDropout[123]D|Dropout[123]d|ActivityRegularization|FeatureAlphaDropout|Masking)$/;
 const DEFAULT_IMAGE_SIDE = 32;
-
-function num(value: number | string | boolean | undefined): number | null {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  return null;
-}
-
-/** First numeric value among the given param spellings. */
-export function numParam(layer: LayerIR, keys: string[]): number | null {
-  for (const key of keys) {
-    const value = num(layer.params[key]);
-    if (value !== null) return value;
-  }
-  return null;
-}
-
-export function flagParam(layer: LayerIR, keys: string[]): boolean | null {
-  for (const key of keys) {
-    const value = layer.params[key];
-    if (typeof value === 'boolean') return value;
-    if (typeof value === 'number') return value !== 0;
-    if (value === 'True' || value === 'true') return true;
-    if (value === 'False' || value === 'false') return false;
-  }
-  return null;
-}
-
-/** A tuple parameter as the analyzer records it ("[28,28,1]", "[[1,1],[2,2]]") or a single number. */
-export function tupleParam(layer: LayerIR, key: string): number | number[] | number[][] | null {
-  const raw = layer.params[key];
-  if (typeof raw === 'number') return raw;
-  if (typeof raw !== 'string') return null;
-  try {
-    const parsed: unknown = JSON.parse(raw.replace(/\(/g, '[').replace(/\)/g, ']').replace(/,\s*\]/g, ']'));
-    const isNums = (v: unknown): v is number[] => Array.isArray(v) && v.every((n) => typeof n === 'number');
-    if (typeof parsed === 'number' || isNums(parsed)) return parsed;
-    if (Array.isArray(parsed) && parsed.every(isNums)) return parsed;
-  } catch {
-    // not a tuple
-  }
-  return null;
-}
-
-/** [before, after] per spatial dimension from Keras' ZeroPadding/Cropping forms: n, (a, b) or ((a, b), (c, d)). */
-export function pairsPerDim(value: number | number[] | number[][] | null, rank: number, fallback: number): [number, number][] {
-  if (value === null) return new Array<[number, number]>(rank).fill([fallback, fallback]);
-  if (typeof value === 'number') return new Array<[number, number]>(rank).fill([value, value]);
-  if (value.length > 0 && Array.isArray(value[0])) return (value as number[][]).map((p) => [p[0], p[1] ?? p[0]]);
-  const flat = value as number[];
-  // 1-D layers take (before, after); 2-D layers take (symmetric height, symmetric width).
-  return rank === 1 ? [[flat[0], flat[1] ?? flat[0]]] : flat.map((v) => [v, v]);
-}
-
-/** Which shape-only operation a 'reshape' layer is (the analyzer puts the class in params.op). */
-export function reshapeOp(layer: LayerIR): string {
-  const op = layer.params.op;
-  return typeof op === 'string' ? op.replace(/[123]D$/, '') : 'Reshape';
-}
 
 function size(shape: Shape): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -104,56 +46,62 @@ function fmt(n: number): string {
 }
 
 export function vocabularyOf(layer: LayerIR): number | null {
-  return numParam(layer, ['input_dim', 'num_embeddings']) ?? layer.inFeatures;
+  return layer.kind === 'embedding' ? layer.inFeatures : null;
 }
 
-/** Kernel size as one number per spatial dimension (a single number applies to all). */
-export function spatialParam(values: number[] | null, rank: number, fallback: number): number[] {
-  if (!values || values.length === 0) return new Array<number>(rank).fill(fallback);
-  if (values.length === 1) return new Array<number>(rank).fill(values[0]);
-  return values.slice(0, rank);
+/** The sliding window of a convolution, per spatial dimension, as the probe builds it. */
+export interface ConvWindow {
+  kernel: number[];
+  strides: number[];
+  /** 'same' | 'valid', or explicit symmetric pads per dimension. */
+  padding: 'same' | 'valid' | number[];
+  dilation: number;
 }
 
-/** 'same' | 'valid' | an explicit symmetric pad per spatial dimension. */
-export type Padding = 'same' | 'valid' | number;
-
-export function paddingOf(layer: LayerIR): Padding {
-  const raw = layer.params.padding;
-  if (typeof raw === 'number') return raw;
-  if (typeof raw === 'string') {
-    const s = raw.replace(/['"]/g, '').toLowerCase();
-    if (s === 'same') return 'same';
-    if (s === 'valid') return 'valid';
-    if (Number.isFinite(Number(s))) return Number(s);
-  }
-  return 'valid'; // Keras 'valid' and torch padding=0 are the same
+/** A convolution's window from its typed fields; a failure naming the layer when a setting is not a constant. */
+export function convWindow(layer: LayerIR, rank: number): ConvWindow {
+  const conv = convOf(layer);
+  const kernel = perDim(layer.kernelSize, rank);
+  if (!conv || !kernel) throw layerFailure('unsupported', layer, 'the kernel size is not a constant the probe can read');
+  const strides = perDim(conv.strides, rank);
+  const dilation = perDim(conv.dilation, rank);
+  const padding = conv.padding === null ? null : typeof conv.padding === 'string' ? conv.padding : perDim(conv.padding, rank);
+  if (!strides || !dilation || padding === null) throw layerFailure('unsupported', layer, 'its stride, padding or dilation is not a constant the probe can read');
+  if (padding === 'causal') throw layerFailure('unsupported', layer, "causal padding is not supported by the probe");
+  if (dilation.some((d) => d !== dilation[0])) throw layerFailure('unsupported', layer, 'different dilations per dimension are not supported by the probe');
+  return { kernel, strides, padding, dilation: dilation[0]! };
 }
 
-export function stridesOf(layer: LayerIR, rank: number, fallback: number[]): number[] {
-  const value = numParam(layer, ['strides', 'stride']);
-  return value === null ? fallback : new Array<number>(rank).fill(value);
+/** The window of a pooling layer along each spatial dimension of its input (adaptive pools resolved). */
+export function poolWindow(layer: LayerIR, spatial: Shape): Window[] {
+  const windows = isPool(layer) ? poolWindows(layer, spatial) : null;
+  if (!windows) throw layerFailure('unsupported', layer, isPool(layer) && layer.pool.adaptiveOutput ? `adaptive pooling to ${layer.pool.adaptiveOutput.join('x')} from ${spatial.join('x')} needs uneven windows, which the probe does not build` : 'its window, stride or padding is not a constant the probe can read');
+  if (windows.some((w) => w.padding === 'causal' || w.dilation !== 1)) throw layerFailure('unsupported', layer, 'dilated or causal pooling is not supported by the probe');
+  return windows;
 }
 
-export function dilationOf(layer: LayerIR): number {
-  return numParam(layer, ['dilation_rate', 'dilation']) ?? 1;
+/**
+ * How the probe runs a pooling layer: tfjs 'same' or 'valid' windows on an input padded by
+ * [before, after] per dimension (torch's explicit padding, and ceil_mode's extra end window).
+ */
+export function poolPadding(layer: LayerIR, spatial: Shape, out: Shape): { windows: Window[]; pads: [number, number][]; mode: 'same' | 'valid' } {
+  const windows = poolWindow(layer, spatial);
+  if (windows.every((w) => w.padding === 'same')) return { windows, pads: windows.map(() => [0, 0]), mode: 'same' };
+  if (windows.some((w) => w.padding === 'same')) throw layerFailure('unsupported', layer, 'mixed same and explicit pooling padding is not supported by the probe');
+  const pads = windows.map((w, i): [number, number] => {
+    const pad = typeof w.padding === 'number' ? w.padding : 0;
+    // ceil_mode: the last window may run past the padded input; pad its end so tfjs sees it whole.
+    const needed = (out[i]! - 1) * w.stride + w.kernel;
+    return [pad, Math.max(pad, needed - spatial[i]! - pad)];
+  });
+  if (layer.kind === 'avgpool' && pads.some(([a, b]) => b > a)) throw layerFailure('unsupported', layer, 'average pooling with ceil_mode windows past the input is not supported by the probe');
+  return { windows, pads, mode: 'valid' };
 }
 
-function convOutSide(side: number, kernel: number, stride: number, padding: Padding, dilation: number): number {
-  if (padding === 'same') return Math.ceil(side / stride);
-  const pad = padding === 'valid' ? 0 : padding;
-  return Math.floor((side + 2 * pad - dilation * (kernel - 1) - 1) / stride) + 1;
-}
-
-/** Pool size per spatial dimension: kernelSize, pool_size or kernel_size, default 2. */
-export function poolSizeOf(layer: LayerIR, rank: number): number[] {
-  const fromParam = numParam(layer, ['pool_size', 'kernel_size']);
-  return spatialParam(layer.kernelSize ?? (fromParam === null ? null : [fromParam]), rank, 2);
-}
-
-function isGlobalMax(layer: LayerIR): boolean {
-  return /max/i.test(layer.className);
-}
 export { isGlobalMax };
+function isGlobalMax(layer: LayerIR): boolean {
+  return layer.kind === 'global-pool' && layer.reduce === 'max';
+}
 
 class Planner {
   readonly notices: ProbeNotice[] = [];
@@ -227,55 +175,49 @@ class Planner {
       this.note('information', `Input shape ${declared.join('x')} from the model code.`);
       return declared;
     }
-    const recurrent = first !== null && (RECURRENT.includes(first.kind) || first.kind === 'embedding' || first.kind === 'conv1d');
+    const recurrent = first !== null && (isRecurrentKind(first.kind) || first.kind === 'embedding' || first.kind === 'conv1d');
     const fill = recurrent ? this.options.sequenceLength : DEFAULT_IMAGE_SIDE;
     const shape = declared.map((d) => d ?? fill);
     this.note('warning', `Input shape ${shape.join('x')}: unknown dimensions of (${declared.map((d) => d ?? 'None').join(', ')}) set to ${fill}.`);
     return shape;
   }
 
-  /** Output shape of the shape-only layers the analyzer files under 'reshape'. */
+  /** Output shape of the shape-only layers the analyzer files under 'reshape', with the probe's reasons when it cannot build one. */
   private reshaped(layer: LayerIR, x: Shape): Shape {
-    const rank = x.length - 1;
-    switch (reshapeOp(layer)) {
-      case 'Reshape': {
-        const target = tupleParam(layer, 'target_shape');
-        if (!Array.isArray(target) || Array.isArray(target[0])) throw layerFailure('unsupported', layer, 'the target shape is not a constant the probe can read');
-        const dims = target as number[];
-        const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-        const out = dims.map((d) => (d === -1 ? size(x) / known : d));
-        if (size(out) !== size(x) || out.some((d) => !Number.isInteger(d) || d < 1)) throw layerFailure('shape', layer, `cannot reshape ${x.join('x')} to (${dims.join(', ')})`);
+    if (layer.kind !== 'reshape') throw layerFailure('unsupported', layer, `the probe cannot build ${layer.className}`);
+    const config = layer.reshape;
+    const out = this.shapeOf(layer, [x], null);
+    switch (config.op) {
+      case 'reshape':
+        if (!config.target) throw layerFailure('unsupported', layer, 'the target shape is not a constant the probe can read');
+        if (!out) throw layerFailure('shape', layer, `cannot reshape ${x.join('x')} to (${config.target.join(', ')})`);
         return out;
-      }
-      case 'ZeroPadding': {
-        const pads = pairsPerDim(tupleParam(layer, 'padding'), rank, 1);
-        return [...x.slice(0, rank).map((d, i) => d + pads[i][0] + pads[i][1]), x[rank]];
-      }
-      case 'Cropping': {
-        const crops = pairsPerDim(tupleParam(layer, 'cropping'), rank, 0);
-        const out = [...x.slice(0, rank).map((d, i) => d - crops[i][0] - crops[i][1]), x[rank]];
-        if (out.some((d) => d < 1)) throw layerFailure('shape', layer, `cropping leaves nothing of ${x.join('x')}`);
+      case 'cropping':
+        if (!out) throw layerFailure('shape', layer, `cropping leaves nothing of ${x.join('x')}`);
         return out;
-      }
-      case 'UpSampling': {
-        const factor = tupleParam(layer, 'size');
-        const factors = typeof factor === 'number' ? new Array(rank).fill(factor) : Array.isArray(factor) && !Array.isArray(factor[0]) ? (factor as number[]) : new Array(rank).fill(2);
-        if (rank > 2) throw layerFailure('unsupported', layer, '3-D upsampling is not supported by the probe');
-        return [...x.slice(0, rank).map((d, i) => d * factors[i]), x[rank]];
-      }
-      case 'Permute': {
-        const dims = tupleParam(layer, 'dims');
-        if (!Array.isArray(dims) || Array.isArray(dims[0]) || dims.length !== x.length) throw layerFailure('unsupported', layer, 'the permutation is not a constant the probe can read');
-        return (dims as number[]).map((d) => x[d - 1]);
-      }
-      case 'RepeatVector': {
-        const n = numParam(layer, ['n']);
-        if (n === null || x.length !== 1) throw layerFailure('unsupported', layer, 'RepeatVector needs a constant n and a flat input');
-        return [n, x[0]];
-      }
-      default:
+      case 'upsampling':
+        if (x.length - 1 > 2) throw layerFailure('unsupported', layer, '3-D upsampling is not supported by the probe');
+        break;
+      case 'permute':
+        if (!out) throw layerFailure('unsupported', layer, 'the permutation is not a constant the probe can read');
+        return out;
+      case 'repeat-vector':
+        if (!out) throw layerFailure('unsupported', layer, 'RepeatVector needs a constant n and a flat input');
+        return out;
+      case 'other':
         throw layerFailure('unsupported', layer, `the probe cannot build ${layer.className}`);
+      default:
+        break;
     }
+    if (!out) throw layerFailure('unsupported', layer, `the probe cannot read the sizes of ${layer.className}`);
+    return out;
+  }
+
+  /** The shared shape module on concrete, channels-last shapes: a complete shape, or null. */
+  shapeOf(layer: LayerIR, inShapes: Shape[], nextKind: LayerKind | null): Shape | null {
+    const ctx: ShapeContext = { layout: 'channels_last', framework: this.model.framework, honourDataFormat: false, nextKind };
+    const flow = layerOutput(layer, inShapes.map((shape) => ({ shape, rankKnown: true })), ctx);
+    return flow.shape && flow.shape.every((d): d is number => d !== null) ? flow.shape : null;
   }
 
   /** Input edges: graph inputs by id; chains read the previous layer. */
@@ -312,26 +254,22 @@ class Planner {
         if (layer.inFeatures !== null && layer.inFeatures !== last) {
           throw layerFailure('shape', layer, `expects ${layer.inFeatures} input channels but receives ${last}; pass --input-shape to match the code`);
         }
-        if (numParam(layer, ['groups']) !== null && numParam(layer, ['groups']) !== 1) throw layerFailure('unsupported', layer, 'grouped convolutions are not supported by the probe');
-        const kernel = spatialParam(layer.kernelSize, rank, 3);
-        const strides = stridesOf(layer, rank, new Array<number>(rank).fill(1));
-        const padding = paddingOf(layer);
-        const dilation = dilationOf(layer);
-        const sides = x.slice(0, rank).map((side, i) => convOutSide(side, kernel[i], strides[i], padding, dilation));
-        if (sides.some((s) => s < 1)) throw layerFailure('shape', layer, `input ${x.join('x')} is too small for kernel ${kernel.join('x')}`);
+        if (layer.conv.groups !== 1 || layer.conv.variant === 'depthwise' || layer.conv.variant === 'separable') throw layerFailure('unsupported', layer, 'grouped, depthwise and separable convolutions are not supported by the probe');
+        const { kernel } = convWindow(layer, rank);
+        const out = this.shapeOf(layer, inShapes, nextKind);
+        if (!out) throw layerFailure('shape', layer, `input ${x.join('x')} is too small for kernel ${kernel.join('x')}`);
         const k = size(kernel);
-        return plain([...sides, layer.units], k * last * layer.units + bias * layer.units);
+        return plain(out, k * last * layer.units + bias * layer.units);
       }
       case 'maxpool':
       case 'avgpool': {
         const rank = x.length - 1;
         if (rank < 1 || rank > 2) throw layerFailure('shape', layer, `pooling needs a 2-d or 3-d input per example but receives ${x.join('x')}`);
-        const pool = poolSizeOf(layer, rank);
-        const strides = stridesOf(layer, rank, pool);
-        const padding = paddingOf(layer) === 'same' ? 'same' : 'valid';
-        const sides = x.slice(0, rank).map((side, i) => convOutSide(side, pool[i], strides[i], padding, 1));
-        if (sides.some((s) => s < 1)) throw layerFailure('shape', layer, `input ${x.join('x')} is too small for pool ${pool.join('x')}`);
-        return plain([...sides, last]);
+        const windows = poolWindow(layer, x.slice(0, rank));
+        const out = this.shapeOf(layer, inShapes, nextKind);
+        if (!out) throw layerFailure('shape', layer, `input ${x.join('x')} is too small for pool ${windows.map((w) => w.kernel).join('x')}`);
+        poolPadding(layer, x.slice(0, rank), out.slice(0, rank));
+        return plain(out);
       }
       case 'global-pool':
         return plain([last]);
@@ -349,7 +287,7 @@ class Planner {
         return plain(x);
       case 'activation':
         if (layer.activation?.name === 'prelu') {
-          return plain(x, this.torch ? (numParam(layer, ['num_parameters']) ?? 1) : size(x));
+          return plain(x, this.torch ? (layer.activation.params.num_parameters ?? 1) : size(x));
         }
         return plain(x);
       case 'embedding': {
@@ -362,10 +300,12 @@ class Planner {
       case 'simple-rnn': {
         if (x.length !== 2) throw layerFailure('shape', layer, `a recurrent layer needs a (time, features) input per example but receives ${x.join('x')}`);
         if (layer.units === null) throw layerFailure('unsupported', layer, 'the hidden size is not a constant the probe can read');
-        if (flagParam(layer, ['bidirectional'])) throw layerFailure('unsupported', layer, 'bidirectional recurrent layers are not supported by the probe yet');
+        if (layer.recurrent.bidirectional) throw layerFailure('unsupported', layer, 'bidirectional recurrent layers are not supported by the probe yet');
+        if (layer.recurrent.conv) throw layerFailure('unsupported', layer, 'convolutional recurrent layers are not supported by the probe');
         if (layer.inFeatures !== null && layer.inFeatures !== last) throw layerFailure('shape', layer, `expects ${layer.inFeatures} input features but receives ${last}`);
-        const gates = layer.kind === 'lstm' ? 4 : layer.kind === 'gru' ? 3 : 1;
-        const layersCount = numParam(layer, ['num_layers']) ?? 1;
+        const gates = gatesOf(layer.kind);
+        const layersCount = layer.recurrent.numLayers;
+        if (layersCount === null) throw layerFailure('unsupported', layer, 'the number of stacked layers is not a constant the probe can read');
         const torch = this.torch;
         let params = 0;
         let inF = last;
@@ -374,10 +314,10 @@ class Planner {
           params += gates * layer.units * (inF + layer.units + biases);
           inF = layer.units;
         }
-        const returnSequences = flagParam(layer, ['return_sequences']);
-        const lastStepOnly = returnSequences === null ? torch && !(nextKind !== null && RECURRENT.includes(nextKind)) : !returnSequences;
-        if (returnSequences === null && torch && lastStepOnly) this.note('information', `${describeLayer(layer)}: the next layer receives the last time step, as out[:, -1] does.`, layer);
-        return { shape: lastStepOnly ? [layer.units] : [x[0], layer.units], params, lastStepOnly };
+        const lastStepOnly = !returnsSequences(layer, nextKind);
+        if (layer.recurrent.returnSequences === null && lastStepOnly) this.note('information', `${describeLayer(layer)}: the next layer receives the last time step, as out[:, -1] does.`, layer);
+        const features = recurrentFeatures(layer)!;
+        return { shape: lastStepOnly ? [features] : [x[0], features], params, lastStepOnly };
       }
       case 'add':
       case 'multiply': {
@@ -388,11 +328,10 @@ class Planner {
       }
       case 'concat': {
         const rank = x.length;
-        const axisRaw = numParam(layer, ['axis', 'dim']) ?? -1;
         // torch's dim=1 on NCHW is the channel axis, which is last in the probe's NHWC layout.
-        const axis = this.torch && axisRaw === 1 ? rank - 1 : axisRaw < 0 ? rank + axisRaw : axisRaw - 1;
+        const axis = concatAxis(layer, rank, { layout: 'channels_last', framework: this.model.framework, honourDataFormat: false, nextKind });
         const out = [...x];
-        if (axis < 0 || axis >= rank) throw layerFailure('shape', layer, `cannot concatenate on axis ${axisRaw} of ${x.join('x')}`);
+        if (axis === null) throw layerFailure('shape', layer, `cannot concatenate on axis ${layer.merge.axis ?? -1} of ${x.join('x')}`);
         for (const other of inShapes) {
           if (other.length !== rank || other.some((d, i) => i !== axis && d !== x[i])) throw layerFailure('shape', layer, `inputs do not fit together: ${inShapes.map((s) => s.join('x')).join(' vs ')}`);
         }

@@ -135,22 +135,130 @@ export interface InitializerIR {
   framework: Framework;
 }
 
-export interface LayerIR {
+/** Channel layout of a spatial tensor: Keras defaults to channels_last, PyTorch is channels_first. */
+export type Layout = 'channels_last' | 'channels_first';
+
+/**
+ * Padding of a sliding window: Keras 'same' / 'valid' / 'causal' (Conv1D), or explicit symmetric
+ * amounts per spatial dimension (PyTorch's `padding=1` on a 2-D conv is [1, 1]).
+ */
+export type Padding = 'same' | 'valid' | 'causal' | number[];
+
+/**
+ * Sliding-window settings of a convolution (also ConvLSTM). Lists hold one entry per spatial
+ * dimension, or a single entry that applies to every dimension (`stride=2` -> [2], `strides=(2, 2)`
+ * -> [2, 2], Keras 1 `subsample=(2, 2)` -> [2, 2]). null means written but not a constant (the output
+ * shape is then unknown), never "not written": unwritten settings hold the framework default.
+ */
+export interface ConvConfig {
+  /** How the kernel is laid out, which decides the fans (see src/shared/shapes.ts). */
+  variant: 'standard' | 'transpose' | 'depthwise' | 'separable';
+  strides: number[] | null;
+  padding: Padding | null;
+  dilation: number[] | null;
+  /** Channel groups (torch `groups=`, Keras 3 `groups=`); 1 when not written. */
+  groups: number | null;
+  /** Depthwise and separable convolutions: output channels per input channel. */
+  depthMultiplier: number;
+  /** Transposed convolutions (torch `output_padding=`): extra size added on one side. */
+  outputPadding: number[] | null;
+  /** Separable convolutions: the pointwise (1x1) kernel, which has its own initializer and fans. */
+  pointwise: { init: InitializerIR; fanIn: number | null; fanOut: number | null } | null;
+}
+
+export interface PoolConfig {
+  /** Window steps (one entry per dimension or one for all); 'window' when not written (Keras and torch step by the window); null when not a constant. */
+  strides: number[] | 'window' | null;
+  padding: Padding | null;
+  dilation: number[];
+  /** torch `ceil_mode=True`: the last partial window counts. */
+  ceilMode: boolean;
+  /** torch adaptive pooling: the output size it produces (`AdaptiveAvgPool2d((7, 7))` -> [7, 7]). */
+  adaptiveOutput: (number | null)[] | null;
+}
+
+/** Shape-only layers without weights, by what they do. */
+export type ReshapeConfig =
+  | { op: 'reshape'; target: number[] | null } // Keras Reshape target_shape (-1 allowed)
+  | { op: 'zero-padding'; pads: [number, number][] | null } // [before, after] per spatial dimension
+  | { op: 'cropping'; crops: [number, number][] | null }
+  | { op: 'upsampling'; factors: number[] | null }
+  | { op: 'permute'; dims: number[] | null } // Keras Permute: 1-based, batch excluded
+  | { op: 'repeat-vector'; n: number | null }
+  | { op: 'other'; className: string }; // Unflatten, PixelShuffle, Resizing, ...: shape not modelled
+
+export interface NormConfig {
+  /** Keras `axis=` as written (counting the batch axis); null when not written. */
+  axis: number | number[] | null;
+  /** Keras `epsilon=` / torch `eps=`; null when not written. */
+  epsilon: number | null;
+  momentum: number | null;
+  /** Whether it learns a scale and shift (torch affine / elementwise_affine, Keras center+scale); null when unknown. */
+  affine: boolean | null;
+  /** GroupNorm groups (torch num_groups, Keras groups). */
+  groups: number | null;
+}
+
+export interface RecurrentConfig {
+  bidirectional: boolean;
+  /** Keras Bidirectional merge_mode ('concat', 'sum', 'mul', 'ave', 'none'); torch concatenates. */
+  mergeMode: 'concat' | 'sum' | 'mul' | 'ave' | 'none';
+  /** Keras return_sequences (false when not written); null for torch, whose module returns both. */
+  returnSequences: boolean | null;
+  /** torch num_layers (stacked cells); 1 for Keras. null when written but not constant. */
+  numLayers: number | null;
+  batchFirst: boolean | null;
+  /** Dropout between stacked layers (torch) or on the inputs (Keras `dropout=`). */
+  dropout: number | null;
+  recurrentDropout: number | null;
+  /** Gate activation of LSTM/GRU (Keras recurrent_activation, default sigmoid); null for simple RNNs. */
+  recurrentActivation: ActivationName | null;
+  /** Keras LSTM unit_forget_bias (default true): the forget gate's bias starts at 1. */
+  unitForgetBias: boolean;
+  /** ConvLSTM: the convolution each gate applies; null for plain recurrent layers. */
+  conv: ConvConfig | null;
+}
+
+export interface MergeConfig {
+  op: 'add' | 'subtract' | 'average' | 'maximum' | 'minimum' | 'multiply' | 'concatenate';
+  /** Concatenation axis as written (Keras `axis=`, torch `dim=`), counting the batch axis; null when not written (-1). */
+  axis: number | null;
+}
+
+/** The fields of a layer that only some kinds have: a discriminated union on `kind`. */
+export type LayerDetail =
+  | { kind: 'input'; shape: (number | null)[] | null }
+  | { kind: 'dense'; in2Features: number | null } // torch Bilinear's second input
+  | { kind: 'conv1d' | 'conv2d' | 'conv3d' | 'conv-transpose'; conv: ConvConfig }
+  | { kind: 'maxpool' | 'avgpool'; pool: PoolConfig }
+  | { kind: 'global-pool'; reduce: 'avg' | 'max'; keepdims: boolean | null }
+  | { kind: 'flatten'; startDim: number | null }
+  | { kind: 'reshape'; reshape: ReshapeConfig }
+  | { kind: 'batchnorm' | 'layernorm' | 'groupnorm'; norm: NormConfig }
+  | { kind: 'dropout' | 'alpha-dropout'; rate: number | null; noise: 'dropout' | 'spatial' | 'gaussian-dropout' | 'gaussian-noise' }
+  | { kind: 'activation' }
+  | { kind: 'embedding'; paddingIdx: number | null }
+  | { kind: 'lstm' | 'gru' | 'simple-rnn'; recurrent: RecurrentConfig }
+  | { kind: 'add' | 'concat' | 'multiply'; merge: MergeConfig }
+  | { kind: 'rescaling'; scale: number | null; offset: number | null; op: 'rescaling' | 'normalization' | 'lambda' }
+  | { kind: 'unknown'; identity: boolean };
+
+export interface LayerCommon {
   /** Unique within the model: "L0", "L1", ... in execution order. */
   id: string;
   /** Attribute name (self.fc1 -> "fc1"), keras name= kwarg, Sequential/OrderedDict key, or generated ("dense_2"). */
   name: string;
-  kind: LayerKind;
   /** The constructor as written, e.g. "layers.Dense", "nn.Linear", "BN". */
   className: string;
   /** The constructor call (for unrolled copies: the one call that made every copy). */
   range: Range;
   /** Set when the layer is one copy of a loop/comprehension with constant bounds. */
   unrolled: { index: number; count: number } | null;
-  /** Output units: Dense units, Linear out_features, Conv filters/out_channels, RNN hidden size, Embedding dim. */
+  /** Output units: Dense units, Linear out_features, Conv filters/out_channels, RNN hidden size, Embedding dim, norm features. */
   units: number | null;
-  /** Input features when written or inferred: Linear in_features, Conv in_channels, RNN input_size. */
+  /** Input features when written or inferred: Linear in_features, Conv in_channels, RNN input_size, Embedding vocabulary. */
   inFeatures: number | null;
+  /** Window size per spatial dimension: conv kernel_size, pool pool_size/kernel_size. */
   kernelSize: number[] | null;
   /** The activation applied by this layer (fused `activation=` or, for kind 'activation', the activation itself). */
   activation: ActivationIR | null;
@@ -158,12 +266,19 @@ export interface LayerIR {
   biasInit: InitializerIR | null;
   /** Recurrent layers only. */
   recurrentInit: InitializerIR | null;
+  /** Whether the layer adds a bias; true when `use_bias=` / `bias=` is written but not a constant. */
   useBias: boolean;
   /** Fan-in / fan-out of the kernel when sizes can be known (receptive field included for convs). */
   fanIn: number | null;
   fanOut: number | null;
-  /** Other constant arguments (dropout rate, momentum, epsilon, num_layers, return_sequences as 0/1, ...). */
-  params: Record<string, number | string | boolean>;
+  /** Keras `data_format=` written on the layer; null = the framework's layout. */
+  dataFormat: Layout | null;
+  /** Keras TimeDistributed(...): the layer applies to every time step. */
+  timeDistributed: boolean;
+  /** Built on one branch of an `if` only: the layer may be absent. */
+  conditional: boolean;
+  /** Built in a loop whose trip count is unknown: may be repeated. */
+  repeated: boolean;
   /** For graphs: ids of the layers feeding this one (empty for the first layer of a chain). */
   inputs: string[];
   /**
@@ -172,6 +287,12 @@ export interface LayerIR {
    */
   argsRange: Range | null;
 }
+
+/** One layer: the common fields plus the typed fields of its kind (narrow on `kind`). */
+export type LayerIR = LayerCommon & LayerDetail;
+
+/** The layer types whose kinds overlap K, e.g. `LayerOf<'lstm' | 'gru'>` (a member covering several kinds is kept whole). */
+export type LayerOf<K extends LayerKind> = LayerIR extends infer L ? (L extends { kind: infer LK } ? ([Extract<LK, K>] extends [never] ? never : L) : never) : never;
 
 export interface OptimizerIR {
   /** Canonical lower-case name: 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'adadelta', 'adamax', 'nadam', 'lbfgs', 'unknown'. */

@@ -4,6 +4,7 @@
  */
 import type { ActivationName, LayerIR, LayerKind, ModelIR, OptimizerIR } from './ir';
 import type { IrEditOp, WhatIf } from './findings';
+import { defaultDetail } from './layers';
 
 export class WhatIfError extends Error {}
 
@@ -41,9 +42,9 @@ function freshId(model: ModelIR, base: string): string {
 function insertedLayer(model: ModelIR, after: LayerIR, kind: LayerKind, activation: ActivationName | null): LayerIR {
   const id = freshId(model, after.id);
   return {
+    ...defaultDetail(kind),
     id,
     name: `${kind}_after_${after.name}`,
-    kind,
     className: kind,
     range: after.range,
     unrolled: null,
@@ -57,7 +58,10 @@ function insertedLayer(model: ModelIR, after: LayerIR, kind: LayerKind, activati
     useBias: true,
     fanIn: null,
     fanOut: null,
-    params: {},
+    dataFormat: null,
+    timeDistributed: false,
+    conditional: false,
+    repeated: false,
     inputs: [after.id],
     argsRange: null,
   };

@@ -60,7 +60,7 @@ describe('bad input', () => {
   });
 
   it('refuses a forward pass over the activation budget', async () => {
-    const model = keras('big_images').input([512, 512, 3]).layer({ kind: 'conv2d', name: 'stem', units: 64, kernelSize: [3, 3], params: { padding: 'same' } }).layer({ kind: 'global-pool' }).dense(2).build();
+    const model = keras('big_images').input([512, 512, 3]).layer({ kind: 'conv2d', name: 'stem', units: 64, kernelSize: [3, 3], detail: { conv: { padding: 'same' } } }).layer({ kind: 'global-pool' }).dense(2).build();
     const error = failed(await runProbe(model, options({ batchSize: 32 })));
     expect(error.kind).toBe('budget');
     expect(error.message).toMatch(/activation values.*'stem'/);

@@ -154,7 +154,7 @@ describe('exploding and non-finite', () => {
 
 describe('determinism', () => {
   it('the same seed gives the same numbers; another seed other numbers', async () => {
-    const model = keras('det').input([8]).dense(16, 'relu').layer({ kind: 'dropout', params: { rate: 0.5 } }).dense(3, 'softmax').build();
+    const model = keras('det').input([8]).dense(16, 'relu').layer({ kind: 'dropout', detail: { rate: 0.5 } }).dense(3, 'softmax').build();
     const a = await probe(model);
     const b = await probe(model);
     const c = await probe(model, { seed: 8 });

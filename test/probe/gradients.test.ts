@@ -21,24 +21,41 @@ const cases: [string, () => ModelIR][] = [
   }],
   ['prelu + hard_sigmoid + softmax', () => keras().input([4]).dense(4).layer({ kind: 'activation', activation: 'prelu' }).dense(4, 'hard_sigmoid').dense(3, 'softmax').build()],
   ['conv2d same + stride 2 + maxpool + flatten', () =>
-    keras().input([7, 7, 2]).layer({ kind: 'conv2d', units: 3, kernelSize: [3, 3], activation: 'tanh', params: { padding: 'same', strides: 2 } }).layer({ kind: 'maxpool', kernelSize: [2, 2] }).layer({ kind: 'flatten' }).dense(2).build()],
+    keras().input([7, 7, 2]).layer({ kind: 'conv2d', units: 3, kernelSize: [3, 3], activation: 'tanh', detail: { conv: { padding: 'same', strides: [2] } } }).layer({ kind: 'maxpool', kernelSize: [2, 2] }).layer({ kind: 'flatten' }).dense(2).build()],
   ['conv2d torch padding=1 + avgpool + global pool', () =>
-    torch().input([2, 6, 6]).layer({ kind: 'conv2d', units: 3, inFeatures: 2, kernelSize: [3], params: { padding: 1 } }).layer({ kind: 'avgpool', kernelSize: [2] }).layer({ kind: 'global-pool', className: 'nn.AdaptiveAvgPool2d' }).layer({ kind: 'dense', units: 2, inFeatures: 3 }).build()],
+    torch().input([2, 6, 6]).layer({ kind: 'conv2d', units: 3, inFeatures: 2, kernelSize: [3], detail: { conv: { padding: [1] } } }).layer({ kind: 'avgpool', kernelSize: [2] }).layer({ kind: 'global-pool', className: 'nn.AdaptiveAvgPool2d' }).layer({ kind: 'dense', units: 2, inFeatures: 3 }).build()],
+  ['torch padded average pool (count_include_pad)', () =>
+    torch()
+      .input([2, 7, 7])
+      .layer({ kind: 'conv2d', units: 2, inFeatures: 2, kernelSize: [2], activation: 'tanh' })
+      .layer({ kind: 'avgpool', kernelSize: [3], detail: { pool: { strides: [2], padding: [1] } } })
+      .layer({ kind: 'flatten' })
+      .layer({ kind: 'dense', units: 2, inFeatures: 18 })
+      .build()],
+  // Max pooling straight on the input: finite differences on the weights after it see no ties.
+  ['torch padded and ceil_mode max pools', () =>
+    torch()
+      .input([5, 5, 2]) // read channels-last: only a leading conv2d makes the probe transpose a (C, H, W) input
+      .layer({ kind: 'maxpool', kernelSize: [3], detail: { pool: { strides: [2], padding: [1] } } })
+      .layer({ kind: 'maxpool', kernelSize: [2], detail: { pool: { strides: [2], ceilMode: true } } })
+      .layer({ kind: 'flatten' })
+      .layer({ kind: 'dense', units: 2, inFeatures: 8 })
+      .build()],
   ['conv1d + batchnorm + layernorm', () => keras().input([8, 3]).layer({ kind: 'conv1d', units: 4, kernelSize: [3], activation: 'sigmoid' }).layer({ kind: 'batchnorm' }).layer({ kind: 'layernorm' }).build()],
-  ['embedding + lstm', () => keras().input([5]).layer({ kind: 'embedding', units: 3, params: { input_dim: 7 } }).layer({ kind: 'lstm', units: 4 }).dense(2).build()],
-  ['gru (torch, 2 layers) + simple rnn', () => torch().input([4, 3]).layer({ kind: 'gru', units: 3, inFeatures: 3, params: { num_layers: 2, return_sequences: true } }).layer({ kind: 'simple-rnn', units: 2, inFeatures: 3 }).build()],
+  ['embedding + lstm', () => keras().input([5]).layer({ kind: 'embedding', units: 3, inFeatures: 7 }).layer({ kind: 'lstm', units: 4 }).dense(2).build()],
+  ['gru (torch, 2 layers) + simple rnn', () => torch().input([4, 3]).layer({ kind: 'gru', units: 3, inFeatures: 3, detail: { recurrent: { numLayers: 2, returnSequences: true } } }).layer({ kind: 'simple-rnn', units: 2, inFeatures: 3 }).build()],
   ['reshape, zero padding, upsampling, permute, cropping, repeat vector', () =>
     keras()
       .input([12])
-      .layer({ kind: 'reshape', className: 'layers.Reshape', params: { target_shape: '[2,3,2]' } })
-      .layer({ kind: 'reshape', className: 'layers.ZeroPadding2D', params: { op: 'ZeroPadding2D', padding: '[1,2]' } })
+      .layer({ kind: 'reshape', className: 'layers.Reshape', detail: { reshape: { op: 'reshape', target: [2, 3, 2] } } })
+      .layer({ kind: 'reshape', className: 'layers.ZeroPadding2D', detail: { reshape: { op: 'zero-padding', pads: [[1, 1], [2, 2]] } } })
       .layer({ kind: 'conv2d', units: 3, kernelSize: [2, 2], activation: 'tanh' })
-      .layer({ kind: 'reshape', className: 'layers.UpSampling2D', params: { op: 'UpSampling2D' } })
-      .layer({ kind: 'reshape', className: 'layers.Permute', params: { op: 'Permute', dims: '[2,1,3]' } })
-      .layer({ kind: 'reshape', className: 'layers.Cropping2D', params: { op: 'Cropping2D', cropping: '[[1,0],[0,1]]' } })
+      .layer({ kind: 'reshape', className: 'layers.UpSampling2D', detail: { reshape: { op: 'upsampling', factors: [2] } } })
+      .layer({ kind: 'reshape', className: 'layers.Permute', detail: { reshape: { op: 'permute', dims: [2, 1, 3] } } })
+      .layer({ kind: 'reshape', className: 'layers.Cropping2D', detail: { reshape: { op: 'cropping', crops: [[1, 0], [0, 1]] } } })
       .layer({ kind: 'flatten' })
       .dense(4, 'sigmoid')
-      .layer({ kind: 'reshape', className: 'layers.RepeatVector', params: { op: 'RepeatVector', n: 3 } })
+      .layer({ kind: 'reshape', className: 'layers.RepeatVector', detail: { reshape: { op: 'repeat-vector', n: 3 } } })
       .layer({ kind: 'simple-rnn', units: 2 })
       .build()],
   ['residual add + concat graph', () =>

@@ -2,6 +2,7 @@
  * A small typed builder of ModelIRs for probe tests, with the framework defaults the analyzer records
  * (explicit: false initializers), so tests read like the model code they stand for.
  */
+import { detailWith, type DetailPatch } from '../../src/shared/layers';
 import { emptyTraining, type ActivationName, type Framework, type InitializerIR, type LayerIR, type LayerKind, type ModelIR, type OptimizerIR, type Range } from '../../src/shared/ir';
 
 export function range(line: number): Range {
@@ -24,7 +25,8 @@ export interface LayerSpec {
   biasInit?: InitializerIR;
   recurrentInit?: InitializerIR;
   useBias?: boolean;
-  params?: Record<string, number | string | boolean>;
+  /** The kind's typed fields that differ from its defaults (e.g. `{ rate: 0.5 }`, `{ conv: { padding: 'same' } }`). */
+  detail?: DetailPatch;
   /** Graph inputs by layer name. */
   inputs?: string[];
   className?: string;
@@ -71,9 +73,9 @@ export class ModelBuilder {
       return found.id;
     };
     this.layers.push({
+      ...detailWith(spec.kind, spec.detail),
       id: `L${index}`,
       name: spec.name ?? `${spec.kind}_${index}`,
-      kind: spec.kind,
       className: spec.className ?? spec.kind,
       range: range(line),
       unrolled: null,
@@ -87,7 +89,10 @@ export class ModelBuilder {
       useBias: spec.useBias ?? true,
       fanIn: null,
       fanOut: null,
-      params: spec.params ?? {},
+      dataFormat: null,
+      timeDistributed: false,
+      conditional: false,
+      repeated: false,
       inputs: spec.inputs ? spec.inputs.map(byName) : index === 0 ? [] : [this.layers[index - 1].id],
       argsRange: null,
     });

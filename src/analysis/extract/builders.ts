@@ -1,11 +1,15 @@
 /** Constructors for IR nodes with every field present, so extractors only state what they know. */
-import type { Framework, LayerIR, ModelIR, ModelStyle, Range } from '../../shared/ir';
+import type { Framework, LayerCommon, LayerDetail, LayerIR, LayerKind, ModelIR, ModelStyle, Range } from '../../shared/ir';
 import { emptyTraining } from '../../shared/ir';
+import { defaultDetail } from '../../shared/layers';
 
-export type LayerFields = Partial<LayerIR> & Pick<LayerIR, 'kind' | 'className' | 'range'>;
+/** The common fields a caller knows, plus either a kind's typed fields or just the kind (its defaults then apply). */
+export type LayerFields = Partial<LayerCommon> & Pick<LayerCommon, 'className' | 'range'> & (LayerDetail | { kind: LayerKind });
 
 export function makeLayer(fields: LayerFields): LayerIR {
+  // A bare kind takes its defaults; typed fields given for the kind replace them.
   return {
+    ...defaultDetail(fields.kind),
     id: '',
     name: '',
     unrolled: null,
@@ -19,11 +23,14 @@ export function makeLayer(fields: LayerFields): LayerIR {
     useBias: false,
     fanIn: null,
     fanOut: null,
-    params: {},
+    dataFormat: null,
+    timeDistributed: false,
+    conditional: false,
+    repeated: false,
     inputs: [],
     argsRange: null,
     ...fields,
-  };
+  } as LayerIR;
 }
 
 export interface ModelFields {

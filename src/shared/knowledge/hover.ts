@@ -4,6 +4,7 @@
  * content serves the editor, the CLI (`explain`) and tests. Knowledge-base text is trusted Markdown;
  * anything that comes from the analyzed file (names, spellings) goes through `code()`.
  */
+import { isDropout, isNormalization } from '../layers';
 import type { ActivationIR, InitializerIR, LayerIR, ModelIR } from '../ir';
 import { activationInfo, negativeSlope, recommendedInit, targetStd } from './activations';
 import { code, formatNumber, formatRatio } from './format';
@@ -190,12 +191,8 @@ export function describeActivationHover(act: ActivationIR, layer: LayerIR, model
   return out.join('\n\n');
 }
 
-function paramLine(layer: LayerIR, keys: string[], label: string): string | null {
-  for (const key of keys) {
-    const value = layer.params[key];
-    if (value !== undefined) return `- ${label}: ${code(String(value))}`;
-  }
-  return null;
+function paramLine(value: number | null | undefined, label: string): string | null {
+  return value === null || value === undefined ? null : `- ${label}: ${code(String(value))}`;
 }
 
 function contextNotes(layer: LayerIR, model: ModelIR): string[] {
@@ -229,9 +226,9 @@ export function describeLayerHover(layer: LayerIR, model: ModelIR): string {
   if (info) {
     const out: string[] = [`### ${info.title} — ${code(layer.className)}`, info.computes, `**Effect:** ${info.effect}`, `**Placement:** ${info.placement}`, `**Keras vs PyTorch:** ${info.frameworks}`];
     const params = [
-      paramLine(layer, ['rate', 'p'], 'drop probability'),
-      paramLine(layer, ['momentum'], 'momentum'),
-      paramLine(layer, ['epsilon', 'eps'], 'epsilon'),
+      paramLine(isDropout(layer) ? layer.rate : null, 'drop probability'),
+      paramLine(isNormalization(layer) ? layer.norm.momentum : null, 'momentum'),
+      paramLine(isNormalization(layer) ? layer.norm.epsilon : null, 'epsilon'),
     ].filter((l): l is string => l !== null);
     if (params.length) out.push(params.join('\n'));
     const notes = contextNotes(layer, model);

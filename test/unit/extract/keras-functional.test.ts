@@ -10,8 +10,8 @@ describe('functional models', () => {
     expect(model.isGraph).toBe(true);
     expect(model.exports).toEqual(['build_resnet']);
     expect(model.inputShape).toEqual([32, 32, 3]);
-    expect(model.layers[0]).toMatchObject({ kind: 'input', name: 'image', params: { shape: '[32,32,3]' } });
-    expect(model.layers[1]).toMatchObject({ kind: 'rescaling', params: { scale: 1 / 255 } });
+    expect(model.layers[0]).toMatchObject({ kind: 'input', name: 'image', shape: [32, 32, 3] });
+    expect(model.layers[1]).toMatchObject({ kind: 'rescaling', scale: 1 / 255 });
     // stem conv, then two residual blocks of 7 layers each (downsample=False: no projection conv).
     const block = ['conv2d', 'batchnorm', 'activation:relu', 'conv2d', 'batchnorm', 'add', 'activation:relu'];
     expect(layerSummary(model)).toEqual(['input', 'rescaling', 'conv2d', ...block, ...block, 'global-pool', 'dropout', 'dense:softmax']);
@@ -51,21 +51,20 @@ describe('functional models', () => {
     const sentiment = modelNamed(models, 'sentiment');
     expect(layerSummary(sentiment)).toEqual(['input', 'embedding', 'lstm:tanh', 'lstm:tanh', 'dense:sigmoid']);
     const bi = sentiment.layers[2]!;
-    expect(bi).toMatchObject({ className: 'L.Bidirectional(L.LSTM)', units: 64, fanIn: 128, fanOut: 256, params: { bidirectional: true, return_sequences: true } });
+    expect(bi).toMatchObject({ className: 'L.Bidirectional(L.LSTM)', units: 64, fanIn: 128, fanOut: 256, recurrent: { bidirectional: true, mergeMode: 'concat', returnSequences: true, recurrentActivation: 'sigmoid' } });
     expect(bi.recurrentInit).toMatchObject({ name: 'orthogonal', explicit: false });
     expect(bi.activation).toMatchObject({ name: 'tanh', source: 'default' });
-    expect(bi.params.recurrent_activation).toBe('sigmoid');
     // Concatenated directions: 2 * 64 features reach the next LSTM and the Dense.
     expect(sentiment.layers[3]!.fanIn).toBe(128);
     expect(sentiment.layers[4]!.fanIn).toBe(128);
     const tagger = modelNamed(models, 'tagger');
     expect(tagger.inputShape).toEqual([40]);
-    expect(tagger.layers[1]).toMatchObject({ kind: 'gru', fanIn: 32, fanOut: 144, params: { recurrent_activation: 'hard_sigmoid', dropout: 0.2 } });
-    expect(tagger.layers[3]).toMatchObject({ kind: 'dense', className: 'L.TimeDistributed(L.Dense)', fanIn: 16, fanOut: 9, params: { time_distributed: true } });
+    expect(tagger.layers[1]).toMatchObject({ kind: 'gru', fanIn: 32, fanOut: 144, recurrent: { recurrentActivation: 'hard_sigmoid', dropout: 0.2 } });
+    expect(tagger.layers[3]).toMatchObject({ kind: 'dense', className: 'L.TimeDistributed(L.Dense)', fanIn: 16, fanOut: 9, timeDistributed: true });
     const forecaster = modelNamed(models, 'forecaster');
     expect(forecaster.inputShape).toEqual([10, 3]);
     expect(forecaster.layers[0]).toMatchObject({ kind: 'lstm', fanIn: 3, fanOut: 200, recurrentInit: { name: 'glorot_uniform', explicit: true } });
-    expect(forecaster.layers[1]).toMatchObject({ kind: 'reshape', params: { op: 'RepeatVector', n: 5 } });
+    expect(forecaster.layers[1]).toMatchObject({ kind: 'reshape', reshape: { op: 'repeat-vector', n: 5 } });
     expect(forecaster.layers[3]!.fanIn).toBe(50);
   });
 
@@ -107,7 +106,7 @@ net = Model(inputs=inp, outputs=out)
     const net = modelNamed(models, 'net');
     expect(layerSummary(net)).toEqual(['input', 'dense:relu', 'dense', 'add', 'dense', 'dense', 'concat', 'concat', 'dense:softmax']);
     expect(net.layers[3]).toMatchObject({ className: '+', inputs: ['L2', 'L1'] });
-    expect(net.layers[6]).toMatchObject({ inputs: ['L4', 'L5'], params: { axis: -1 } });
+    expect(net.layers[6]).toMatchObject({ inputs: ['L4', 'L5'], merge: { op: 'concatenate', axis: -1 } });
     expect(net.layers[7]).toMatchObject({ className: 'tf.concat', inputs: ['L4', 'L6'] });
     expect(net.layers[8]!.fanIn).toBe(8 + 16);
   });
@@ -173,7 +172,7 @@ model = make_model(input_shape=image_size + (3,), num_classes=2)
     expect(model.inputShape).toEqual([180, 180, 3]);
     expect(model.layers[1]).toMatchObject({ units: 32, fanIn: 27, fanOut: 288 });
     expect(model.layers.at(-1)).toMatchObject({ units: 1, fanIn: 32, activation: { name: 'sigmoid' } });
-    expect(model.layers.at(-1)!.params.conditional).toBeUndefined();
+    expect(model.layers.at(-1)!.conditional).toBe(false);
   });
 
   it('knows nothing about the arguments when the factory is called twice, and no branch constant survives an unknown condition', async () => {
@@ -233,7 +232,7 @@ describe('U-Net', () => {
     expect(convs[8]!.fanIn).toBe(128 * 9);
     expect(convs[14]!.fanIn).toBe(16);
     // Only the bottleneck block has dropout > 0.
-    expect(model.layers.filter((l) => l.kind === 'dropout').map((l) => l.params.rate)).toEqual([0.3]);
+    expect(model.layers.flatMap((l) => (l.kind === 'dropout' ? [l.rate] : []))).toEqual([0.3]);
     const concats = model.layers.filter((l) => l.kind === 'concat');
     const id = (l: { id: string }) => l.id;
     const encoderOutputs = model.layers.filter((l, i) => l.kind === 'activation' && model.layers[i + 1]?.kind === 'maxpool').map(id);

@@ -95,7 +95,7 @@ for i in range(100000):
     expect(rec.layers.filter((l) => l.kind === 'dense').length).toBeLessThanOrEqual(8);
     const wide = modelNamed(result.models, 'wide');
     expect(wide.layers).toHaveLength(1);
-    expect(wide.layers[0]!.params.repeated).toBe(true);
+    expect(wide.layers[0]!.repeated).toBe(true);
   });
 
   it('extracts a model defined after a syntax error and inside an if __name__ guard, unmarked', async () => {
@@ -113,7 +113,7 @@ if __name__ == '__main__':
 `);
     const model = modelNamed(models, 'model');
     expect(model.layers.map((l) => l.kind)).toEqual(['dense', 'dense']);
-    expect(model.layers.every((l) => l.params.conditional === undefined)).toBe(true);
+    expect(model.layers.every((l) => !l.conditional)).toBe(true);
   });
 });
 

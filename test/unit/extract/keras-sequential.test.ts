@@ -29,7 +29,7 @@ describe('Sequential([...]) lists', () => {
     expect(hidden!.kernelInit).toMatchObject({ name: 'glorot_uniform', explicit: false, range: null, spelling: '(default)' });
     expect(hidden!.biasInit).toMatchObject({ name: 'zeros', explicit: false });
     expect(hidden!.useBias).toBe(true);
-    expect(dropout!.params.rate).toBe(0.2);
+    expect(dropout).toMatchObject({ kind: 'dropout', rate: 0.2 });
     expect(logits!.activation).toMatchObject({ name: 'linear', source: 'default', range: null });
     expect(logits!.inputs).toEqual([dropout!.id]);
     expect(model.range.start.line + 1).toBe(lineWith(text, 'model = tf.keras.models.Sequential'));
@@ -61,7 +61,7 @@ describe('Sequential([...]) lists', () => {
 
   it('records known no-weight augmentation layers as identity, without reporting them', async () => {
     const augment = modelNamed(await extractFrom(kerasFixture('factories.py')), 'augment');
-    expect(augment.layers.map((l) => [l.kind, l.params.identity])).toEqual([
+    expect(augment.layers.map((l) => [l.kind, l.kind === 'unknown' ? l.identity : undefined])).toEqual([
       ['unknown', true],
       ['unknown', true],
     ]);
@@ -83,12 +83,12 @@ describe('model.add(...)', () => {
     const conv = cnn.layers[0]!;
     expect(conv.kind).toBe('conv2d');
     expect(conv.kernelSize).toEqual([3, 3]);
-    expect(conv.params.padding).toBe('same');
-    expect(conv.params.strides).toBeUndefined();
+    // Keras 1 positions: (nb_filter, nb_row, nb_col, init, ...): the 3 is the kernel, not a stride.
+    expect(conv).toMatchObject({ conv: { padding: 'same', strides: [1], dilation: [1], groups: 1, variant: 'standard' } });
     expect([conv.fanIn, conv.fanOut]).toEqual([9, 288]);
-    expect(conv.params).toEqual({ filters: 32, kernel_size: '[3,3]', padding: 'same', use_bias: true });
-    expect(mlp.layers[0]!.params).toEqual({ units: 512, use_bias: true });
-    expect(mlp.layers[2]!.params).toEqual({ rate: 0.2 });
+    expect(conv).toMatchObject({ units: 32, useBias: true });
+    expect(mlp.layers[0]).toMatchObject({ kind: 'dense', units: 512, useBias: true });
+    expect(mlp.layers[2]).toMatchObject({ kind: 'dropout', rate: 0.2 });
     // 28x28 'same' conv, 2x2 pool -> 14*14*32 features into the Dense.
     expect(cnn.layers[4]!.fanIn).toBe(14 * 14 * 32);
   });
@@ -153,11 +153,11 @@ model.add(Dense(1, activation='sigmoid'))
     const [first, , bn, repeated, out] = model.layers;
     expect(first!.kernelInit).toMatchObject({ name: 'random_normal', params: { mean: 0, stddev: 1 }, explicit: true });
     expect(first!.fanIn).toBe(93);
-    expect(bn!.params.conditional).toBe(true);
-    expect(first!.params.conditional).toBeUndefined();
-    expect(repeated!.params.repeated).toBe(true);
+    expect(bn!.conditional).toBe(true);
+    expect(first!.conditional).toBe(false);
+    expect(repeated!.repeated).toBe(true);
     expect(repeated!.unrolled).toBeNull();
-    expect(out!.params.repeated).toBeUndefined();
+    expect(out!.repeated).toBe(false);
     expect(model.unsupported).toEqual([
       { what: 'layers built in a loop with non-constant bounds (read as one pass)', range: expect.any(Object) },
     ]);
@@ -180,7 +180,7 @@ else:
     model.add(keras.layers.Dropout(0.1))
 `);
     expect(layerSummary(modelNamed(models, 'model'))).toEqual(['dense', 'dropout']);
-    expect(modelNamed(models, 'model').layers[1]!.params.conditional).toBeUndefined();
+    expect(modelNamed(models, 'model').layers[1]!.conditional).toBe(false);
   });
 });
 
@@ -261,12 +261,12 @@ cf = keras.Sequential([
     expect(seq.inputShape).toEqual([100, 8]);
     const conv = seq.layers[2]!;
     expect(conv).toMatchObject({ units: 16, kernelSize: [5], fanIn: 40, fanOut: 80, activation: { name: 'selu' }, kernelInit: { name: 'lecun_normal' } });
-    expect(conv.params).toMatchObject({ padding: 'causal', dilation_rate: 2, strides: 1 });
-    expect(seq.layers[6]!.params.groups).toBe(4);
-    expect(seq.layers[7]!.params.epsilon).toBe(1e-5);
+    expect(conv).toMatchObject({ conv: { padding: 'causal', dilation: [2], strides: [1] } });
+    expect(seq.layers[6]).toMatchObject({ kind: 'groupnorm', norm: { groups: 4 } });
+    expect(seq.layers[7]).toMatchObject({ kind: 'layernorm', norm: { epsilon: 1e-5 } });
     // causal keeps 100 steps; /2 -> 50; pool 5 -> 10; global pool -> 16 channels.
     expect(seq.layers[11]).toMatchObject({ fanIn: 16, useBias: false, biasInit: null });
-    expect(seq.layers[12]!.params).toMatchObject({ momentum: 0.9, epsilon: 1e-3 });
+    expect(seq.layers[12]).toMatchObject({ norm: { momentum: 0.9, epsilon: 1e-3 } });
     expect(seq.layers[13]!.activation).toMatchObject({ name: 'elu', params: { alpha: 1 } });
     const vol = modelNamed(models, 'vol');
     expect(vol.layers.map((l) => l.kind)).toEqual(['conv3d', 'maxpool']);
@@ -275,8 +275,8 @@ cf = keras.Sequential([
     expect(cf.layers.map((l) => l.kind)).toEqual(['conv2d', 'conv2d', 'reshape', 'reshape', 'reshape']);
     expect(cf.layers[0]).toMatchObject({ inFeatures: 3, fanIn: 27, fanOut: 72 });
     // Depthwise: 8 channels in, 2 per channel out; fans of the depthwise kernel.
-    expect(cf.layers[1]).toMatchObject({ inFeatures: 8, fanIn: 72, fanOut: 18, params: { conv_type: 'depthwise', depth_multiplier: 2 } });
-    expect(cf.layers.slice(2).map((l) => l.params.op)).toEqual(['UpSampling2D', 'ZeroPadding2D', 'Permute']);
+    expect(cf.layers[1]).toMatchObject({ inFeatures: 8, fanIn: 72, fanOut: 18, conv: { variant: 'depthwise', depthMultiplier: 2 } });
+    expect(cf.layers.slice(2).map((l) => (l.kind === 'reshape' ? l.reshape.op : null))).toEqual(['upsampling', 'zero-padding', 'permute']);
   });
 });
 

@@ -40,7 +40,7 @@ describe('keras.Model subclasses', () => {
     expect(model.layers[17]!.unrolled).toEqual({ index: 3, count: 4 });
     // `training` is Keras' to pass: the dropout under `if training:` is conditional, not dropped.
     const dropout = model.layers.find((l) => l.kind === 'dropout')!;
-    expect(dropout.params).toMatchObject({ rate: 0.1, conditional: true });
+    expect(dropout).toMatchObject({ rate: 0.1, conditional: true });
     expect(model.layers.at(-1)!.activation!.name).toBe('softmax');
   });
 

@@ -121,11 +121,11 @@ describe('torch nn.Module: recurrent models', async () => {
     const m = model(models, 'SentimentLSTM');
     expect(kinds(m)).toEqual(['embedding', 'lstm', 'dropout', 'dense']);
     const [emb, lstm, drop, fc] = m.layers;
-    expect(emb).toMatchObject({ inFeatures: 20000, units: 128, params: { padding_idx: 0 } });
+    expect(emb).toMatchObject({ inFeatures: 20000, units: 128, paddingIdx: 0 });
     expect(emb!.kernelInit).toMatchObject({ name: 'random_normal', params: { mean: 0, std: 1 }, explicit: false });
-    expect(lstm).toMatchObject({ inFeatures: 128, units: 256, fanIn: 128, fanOut: 1024, params: { num_layers: 2, batch_first: true, dropout: 0.3, bidirectional: true } });
+    expect(lstm).toMatchObject({ inFeatures: 128, units: 256, fanIn: 128, fanOut: 1024, recurrent: { numLayers: 2, batchFirst: true, dropout: 0.3, bidirectional: true } });
     expect(lstm!.activation).toMatchObject({ name: 'tanh', source: 'default', range: null });
-    expect(drop!.params.rate).toBe(0.3);
+    expect(drop).toMatchObject({ kind: 'dropout', rate: 0.3 });
     expect(fc).toMatchObject({ inFeatures: 512, units: 2 });
   });
 
@@ -142,7 +142,7 @@ describe('torch nn.Module: recurrent models', async () => {
     expect(kinds(m)).toEqual(['simple-rnn', 'gru', 'dense']);
     const rnn = m.layers[0]!;
     expect(rnn.activation).toMatchObject({ name: 'relu', source: 'kwarg' });
-    expect(rnn.params).toMatchObject({ nonlinearity: 'relu', batch_first: true });
+    expect(rnn).toMatchObject({ activation: { name: 'relu' }, recurrent: { batchFirst: true } });
     expect(rnn.recurrentInit).toMatchObject({ name: 'random_uniform', params: { a: -0.1, b: 0.1 }, explicit: false });
     expect(m.layers[1]).toMatchObject({ fanIn: 100, fanOut: 300 });
     // n_chars has no default and the class is never instantiated here: unknown, not guessed.

@@ -35,7 +35,7 @@ describe('a nanoGPT-style model with a dataclass config', async () => {
     expect(attn.map((l) => l.name)).toEqual([0, 1, 2, 3].map((i) => `transformer.h.${i}.attn`));
     expect(gpt.unsupported).toEqual([{ what: 'module CausalSelfAttention(...)', range: attn[0]!.range }]);
     // Dropout(p=0.0) from the config is still a dropout layer with its rate.
-    expect(gpt.layers.find((l) => l.name === 'transformer.drop')!.params.rate).toBe(0);
+    expect(gpt.layers.find((l) => l.name === 'transformer.drop')).toMatchObject({ kind: 'dropout', rate: 0 });
   });
 });
 
@@ -50,7 +50,7 @@ describe('Kaggle-style MNIST models', async () => {
       'dense', 'activation:relu', 'dropout', 'dense', 'activation:relu', 'dense', 'activation:log_softmax',
     ]);
     expect(lenet.layers[2]!.kernelSize).toEqual([2, 2]);
-    expect(lenet.layers[9]).toMatchObject({ className: 'F.dropout', params: { rate: 0.3 } });
+    expect(lenet.layers[9]).toMatchObject({ className: 'F.dropout', rate: 0.3 });
     expect(lenet.layers[13]!.activation).toMatchObject({ name: 'log_softmax', params: { dim: 1 }, source: 'functional' });
     expect(lenet.layers[6]!.range.start.line + 1).toBe(lineOf(text, 'x = x.view(-1, self.num_flat_features(x))'));
   });
@@ -65,7 +65,7 @@ describe('Kaggle-style MNIST models', async () => {
   it('reads the Atari DQN stack', () => {
     const dqn = model(models, 'DQN');
     expect(kinds(dqn)).toEqual(['conv2d', 'activation:relu', 'conv2d', 'activation:relu', 'conv2d', 'activation:relu', 'flatten', 'dense', 'activation:relu', 'dense']);
-    expect(dqn.layers[0]).toMatchObject({ inFeatures: 4, units: 32, kernelSize: [8, 8], fanIn: 256, params: { stride: 4 } });
+    expect(dqn.layers[0]).toMatchObject({ inFeatures: 4, units: 32, kernelSize: [8, 8], fanIn: 256, conv: { strides: [4] } });
     expect(dqn.layers[9]!.units).toBe(6);
     expect(dqn.inputShape).toEqual([4, null, null]);
   });
@@ -165,7 +165,7 @@ describe('word language models (pytorch/examples idioms)', async () => {
   it('reads the old init.orthogonal/init.gain spellings', () => {
     const sp = model(models, 'SubPixel');
     expect(sp.layers[0]!.kernelInit).toMatchObject({ name: 'orthogonal', params: { gain: Math.SQRT2 }, explicit: true });
-    expect(sp.layers[2]).toMatchObject({ units: 9, fanOut: 81, params: { stride: 1, padding: 1 } });
+    expect(sp.layers[2]).toMatchObject({ units: 9, fanOut: 81, conv: { strides: [1, 1], padding: [1, 1] } });
     expect(sp.layers[3]!.kind).toBe('reshape');
   });
 

@@ -39,7 +39,7 @@ describe('torch nn.Sequential built by helper functions (PPO-style MLPs)', async
   it('names layers by their OrderedDict keys', () => {
     const clf = model(models, 'classifier');
     expect(clf.layers.map((l) => l.name)).toEqual(['fc1', 'relu1', 'drop', 'fc2', 'softmax']);
-    expect(clf.layers[2]!.params.rate).toBe(0.25);
+    expect(clf.layers[2]).toMatchObject({ kind: 'dropout', rate: 0.25 });
     expect(clf.layers[4]!.activation).toMatchObject({ name: 'log_softmax', params: { dim: 1 }, source: 'layer', spelling: 'nn.LogSoftmax(dim=1)' });
     expect(clf.nameRange.start.line + 1).toBe(lineOf(text, 'classifier = nn.Sequential'));
   });
@@ -119,7 +119,7 @@ describe('torch nn.Sequential attributes inside modules (DCGAN)', async () => {
   it('inlines self.main and reads module-level constants', () => {
     const g = model(models, 'Generator');
     expect(kinds(g)).toEqual(['conv-transpose', 'batchnorm', 'activation:relu', 'conv-transpose', 'batchnorm', 'activation:relu', 'conv-transpose', 'activation:tanh']);
-    expect(g.layers[0]).toMatchObject({ name: 'main.0', inFeatures: 100, units: 512, kernelSize: [4, 4], useBias: false, biasInit: null, params: { stride: 1, padding: 0 } });
+    expect(g.layers[0]).toMatchObject({ name: 'main.0', inFeatures: 100, units: 512, kernelSize: [4, 4], useBias: false, biasInit: null, conv: { strides: [1], padding: [0] } });
     // ConvTranspose weights are (in, out, k, k): torch's fan_in is out*k*k.
     expect(g.layers[0]).toMatchObject({ fanIn: 8192, fanOut: 1600 });
     const d = model(models, 'Discriminator');

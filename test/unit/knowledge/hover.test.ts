@@ -97,7 +97,7 @@ describe('describeActivationHover', () => {
 
 describe('describeLayerHover', () => {
   it('explains BatchNorm with the momentum conventions and notes a redundant bias', () => {
-    const model = buildModel({ layers: [dense(64, { fanIn: 32, fanOut: 64 }), layerOf('batchnorm', { className: 'layers.BatchNormalization', params: { momentum: 0.99 } }), act('relu')] });
+    const model = buildModel({ layers: [dense(64, { fanIn: 32, fanOut: 64 }), layerOf('batchnorm', { className: 'layers.BatchNormalization', detail: { norm: { momentum: 0.99 } } }), act('relu')] });
     const md = describeLayerHover(model.layers[1]!, model);
     expect(md).toContain('Batch normalization');
     expect(md).toContain('momentum: `0.99`');
@@ -106,7 +106,7 @@ describe('describeLayerHover', () => {
   });
 
   it('recommends AlphaDropout for Dropout in a SELU model', () => {
-    const model = buildModel({ layers: [dense(64, { activation: 'selu', fanIn: 32, fanOut: 64 }), layerOf('dropout', { params: { rate: 0.2 } }), dense(1, { fanIn: 64, fanOut: 1 })] });
+    const model = buildModel({ layers: [dense(64, { activation: 'selu', fanIn: 32, fanOut: 64 }), layerOf('dropout', { detail: { rate: 0.2 } }), dense(1, { fanIn: 64, fanOut: 1 })] });
     const md = describeLayerHover(model.layers[1]!, model);
     expect(md).toContain('drop probability: `0.2`');
     expect(md).toContain('AlphaDropout');

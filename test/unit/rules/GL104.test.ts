@@ -33,7 +33,7 @@ describe('GL104 selu-without-self-normalization (IR)', () => {
     const model = buildModel({
       layers: [
         dense(256, { activation: 'selu', fanIn: 100, fanOut: 256 }),
-        layerOf('dropout', { params: { rate: 0.2 } }),
+        layerOf('dropout', { detail: { rate: 0.2 } }),
         dense(256, { activation: 'selu', fanIn: 256, fanOut: 256 }),
         layerOf('batchnorm'),
         dense(128, { activation: 'selu', kernelInit: 'he_normal', fanIn: 256, fanOut: 128 }),

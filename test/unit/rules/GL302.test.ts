@@ -24,8 +24,8 @@ describe('GL302 bias-before-batchnorm (IR)', () => {
   });
 
   it('is silent for a Keras BatchNorm over another axis unless it matches channels_first', () => {
-    expect(check(buildModel({ layers: [layerOf('conv2d'), layerOf('batchnorm', { params: { axis: 1 } })] }))).toEqual([]);
-    const channelsFirst = buildModel({ layers: [layerOf('conv2d', { params: { data_format: 'channels_first' } }), layerOf('batchnorm', { params: { axis: 1 } })] });
+    expect(check(buildModel({ layers: [layerOf('conv2d'), layerOf('batchnorm', { detail: { norm: { axis: 1 } } })] }))).toEqual([]);
+    const channelsFirst = buildModel({ layers: [layerOf('conv2d', { dataFormat: 'channels_first' }), layerOf('batchnorm', { detail: { norm: { axis: 1 } } })] });
     expect(check(channelsFirst)).toHaveLength(1);
   });
 

@@ -7,7 +7,7 @@ const check = (model: ReturnType<typeof buildModel>, sources: Record<string, str
 
 describe('GL303 dropout-before-batchnorm (IR)', () => {
   it('reports dropout feeding BatchNorm, at the dropout, with a move-before what-if', () => {
-    const model = buildModel({ layers: [dense(512), layerOf('dropout', { params: { rate: 0.5 } }), layerOf('batchnorm'), act('relu'), dense(10)] });
+    const model = buildModel({ layers: [dense(512), layerOf('dropout', { detail: { rate: 0.5 } }), layerOf('batchnorm'), act('relu'), dense(10)] });
     const [finding, ...rest] = check(model);
     expect(rest).toEqual([]);
     expect(finding!.range.start.line).toBe(1);
@@ -18,7 +18,7 @@ describe('GL303 dropout-before-batchnorm (IR)', () => {
   it('looks through flatten but not through learning layers, and ignores rate 0 and AlphaDropout', () => {
     expect(check(buildModel({ layers: [layerOf('conv2d'), layerOf('dropout'), layerOf('flatten'), layerOf('batchnorm'), dense(1)] }))).toHaveLength(1);
     expect(check(buildModel({ layers: [layerOf('dropout'), dense(64), layerOf('batchnorm')] }))).toEqual([]);
-    expect(check(buildModel({ layers: [dense(8), layerOf('dropout', { params: { p: 0 } }), layerOf('batchnorm')] }))).toEqual([]);
+    expect(check(buildModel({ layers: [dense(8), layerOf('dropout', { detail: { rate: 0 } }), layerOf('batchnorm')] }))).toEqual([]);
     expect(check(buildModel({ layers: [dense(8), layerOf('alpha-dropout'), layerOf('batchnorm')] }))).toEqual([]);
     expect(check(buildModel({ layers: [dense(8), layerOf('batchnorm'), layerOf('dropout'), dense(1)] }))).toEqual([]);
   });

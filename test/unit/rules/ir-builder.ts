@@ -3,10 +3,11 @@
  * independently of) the extractors. Every layer sits on its own line (line = index unless given),
  * framework defaults are filled in the way the extractors record them.
  */
-import type { ActivationIR, ActivationName, Framework, InitializerIR, InitializerName, LayerIR, LayerKind, ModelIR, ModelStyle, Range } from '../../../src/shared/ir';
+import type { ActivationIR, ActivationName, Framework, InitializerIR, InitializerName, LayerIR, LayerKind, Layout, ModelIR, ModelStyle, Range } from '../../../src/shared/ir';
 import type { Rule, RuleContext } from '../../../src/analysis/rules/types';
 import { defaultSettings, type Settings } from '../../../src/shared/settings';
 import { makeLayer, makeModel } from '../../../src/analysis/extract/builders';
+import { detailWith, type DetailPatch } from '../../../src/shared/layers';
 import { kerasDefaultBias, kerasDefaultKernel, torchDefaultBias, torchDefaultWeight } from '../../../src/analysis/extract/defaults';
 
 export const FILE = '/project/model.py';
@@ -31,7 +32,10 @@ export interface LayerSpec {
   useBias?: boolean;
   fanIn?: number | null;
   fanOut?: number | null;
-  params?: Record<string, number | string | boolean>;
+  /** The kind's typed fields that differ from its defaults (e.g. `{ rate: 0.2 }`, `{ norm: { axis: 1 } }`). */
+  detail?: DetailPatch;
+  /** Keras `data_format=` written on the layer. */
+  dataFormat?: Layout | null;
   /** Indices of the layers feeding this one (graphs only). */
   inputs?: number[];
   unrolled?: { index: number; count: number } | null;
@@ -61,7 +65,7 @@ export function buildLayer(framework: Framework, spec: LayerSpec, index: number)
   const defaultKernel = learning ? (framework === 'keras' ? kerasDefaultKernel() : torchDefaultWeight()) : null;
   const defaultBias = learning ? (framework === 'keras' ? kerasDefaultBias() : torchDefaultBias()) : null;
   return makeLayer({
-    kind: spec.kind,
+    ...detailWith(spec.kind, spec.detail),
     className: spec.className ?? spec.kind,
     range,
     name: spec.name ?? '',
@@ -73,7 +77,7 @@ export function buildLayer(framework: Framework, spec: LayerSpec, index: number)
     useBias: spec.useBias ?? learning,
     fanIn: spec.fanIn ?? null,
     fanOut: spec.fanOut ?? null,
-    params: spec.params ?? {},
+    dataFormat: spec.dataFormat ?? null,
     unrolled: spec.unrolled ?? null,
   });
 }

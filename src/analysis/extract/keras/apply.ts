@@ -3,6 +3,7 @@
  * chain their layers, functional sub-models are rewired onto new inputs, and the file's own helper
  * functions, methods and custom layers are inlined with their arguments bound.
  */
+import { cloneLayer } from '../../../shared/layers';
 import type { Node } from 'web-tree-sitter';
 import { rangeOf } from '../../python/syntax';
 import { makeLayer } from '../builders';
@@ -71,7 +72,7 @@ function applyGraph(exec: Executor, graph: Extract<Value, { t: 'graph' }>, input
   };
   graph.outputs.forEach(visit);
   for (const node of [...inside].sort((a, b) => a.seq - b.seq)) {
-    const copy = exec.newNode({ ...node.layer, params: { ...node.layer.params } }, node.inputs.flatMap((i) => mapped.get(i) ?? [i]), node.origin, mergeMarks(node.marks, exec.marks), null, node.unsupported);
+    const copy = exec.newNode(cloneLayer(node.layer), node.inputs.flatMap((i) => mapped.get(i) ?? [i]), node.origin, mergeMarks(node.marks, exec.marks), null, node.unsupported);
     mapped.set(node, [copy]);
   }
   return graph.outputs.flatMap((o) => mapped.get(o) ?? [o]);

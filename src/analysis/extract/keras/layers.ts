@@ -1,16 +1,19 @@
 /**
  * One Keras layer constructor call -> LayerIR (without id / graph inputs, which the model builder
- * assigns): kind, sizes, activation, initializers (explicit or Keras defaults), use_bias, params,
+ * assigns): kind, sizes, activation, initializers (explicit or Keras defaults), use_bias, the typed
+ * fields of its kind (Keras 1 and 2 spellings normalized),
  * plus the input shape the call declares (`input_shape=`, `input_dim=`, `batch_input_shape=`).
  */
 import type { Node } from 'web-tree-sitter';
-import type { InitializerIR, LayerIR, Range } from '../../../shared/ir';
+import type { ActivationName, ConvConfig, InitializerIR, LayerCommon, LayerDetail, LayerIR, Layout, MergeConfig, Range, ReshapeConfig } from '../../../shared/ir';
+import { defaultDetail, defaultRecurrent, isRecurrent } from '../../../shared/layers';
 import type { ConstValue } from '../../python/constants';
+import { boolValue, intList, numberValue, paddingValue, pairsPerDim, setting } from '../normalize';
 import { argument, rangeOf, type CallArguments } from '../../python/syntax';
 import { callArgs } from '../../python/syntax-cache';
 import { makeLayer } from '../builders';
 import { kerasDefaultBias, kerasDefaultEmbedding, kerasDefaultKernel, kerasDefaultRecurrent } from '../defaults';
-import type { Shape } from '../shapes';
+import type { Shape } from '../../../shared/shapes';
 import { activationFromValue, activationOfLayerCall, defaultActivation } from './activations';
 import { layerSpec, type LayerSpec } from './catalog';
 import { evaluateArg, numberArg, type ArgContext } from './context';
@@ -24,33 +27,29 @@ export interface BuiltLayer {
   unsupported: { what: string; range: Range }[];
 }
 
-/** Keras 1 spellings still found in old tutorials. */
+/** Keras 1 Convolution2D's positional parameters. */
+const KERAS1_CONV2D = ['filters', 'nb_row', 'nb_col', 'kernel_initializer', 'activation', 'weights', 'padding', 'strides', 'data_format'];
+
+/**
+ * Keras 1 spellings still found in old tutorials and course code, by the Keras 2 argument they
+ * became. `W_regularizer` and friends are not listed: regularizers do not change what rules judge.
+ */
 const KWARG_ALIASES: Record<string, string[]> = {
   units: ['units', 'output_dim'],
   filters: ['filters', 'nb_filter'],
   padding: ['padding', 'border_mode'],
-  strides: ['strides', 'subsample'],
+  strides: ['strides', 'subsample', 'subsample_length', 'stride'],
   kernel_initializer: ['kernel_initializer', 'init'],
   recurrent_initializer: ['recurrent_initializer', 'inner_init'],
+  recurrent_activation: ['recurrent_activation', 'inner_activation'],
+  dilation_rate: ['dilation_rate', 'atrous_rate'],
+  pool_size: ['pool_size', 'pool_length'],
+  use_bias: ['use_bias', 'bias'],
+  dropout: ['dropout', 'dropout_W'],
+  recurrent_dropout: ['recurrent_dropout', 'dropout_U'],
+  data_format: ['data_format', 'dim_ordering'],
   rate: ['rate', 'p'],
 };
-
-/** Keras 1 keyword -> its Keras 2 name. */
-const ALIAS_OF = new Map(Object.entries(KWARG_ALIASES).flatMap(([canonical, names]) => names.map((n): [string, string] => [n, canonical])));
-
-/** Arguments that become dedicated IR fields, not params. */
-const FIELD_ARGS = new Set([
-  'activation', 'kernel_initializer', 'bias_initializer', 'recurrent_initializer', 'embeddings_initializer',
-  'depthwise_initializer', 'pointwise_initializer', 'init', 'inner_init', 'name', 'input_shape', 'batch_input_shape', 'input_dim',
-  'input_length', 'layer', 'units', 'output_dim', 'filters', 'nb_filter', 'kernel_size', 'use_bias', 'shape',
-]);
-
-/** A constant as a param value: numbers, strings and booleans as they are, lists as JSON ("[3,3]"). */
-export function paramValue(value: ConstValue | undefined): number | string | boolean | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (Array.isArray(value)) return JSON.stringify(value);
-  return value;
-}
 
 /** A shape from a constant: (28, 28, 1) -> [28, 28, 1]; None entries stay null; 784 -> [784]. */
 export function shapeValue(value: ConstValue | undefined): Shape | null {
@@ -123,7 +122,7 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
     // `Lambda(lambda x: x / 255.0)` is the Keras 2 way of scaling pixels: a rescaling layer.
     const fn = args.positional[0] ?? args.keywords.get('function');
     if (fn?.type === 'lambda' && /\/\s*(?:255|127\.5)\b|\*\s*\(?\s*1\.?0*\s*\/\s*255/.test(fn.childForFieldName('body')?.text ?? '')) {
-      return { layer: makeLayer({ kind: 'rescaling', className: written, range, name: layerName, params: { op: 'Lambda' } }), declaredInput: looseShape(args.keywords.get('input_shape') ?? null, ctx), unsupported: [] };
+      return { layer: makeLayer({ kind: 'rescaling', className: written, range, name: layerName, scale: null, offset: null, op: 'lambda' }), declaredInput: looseShape(args.keywords.get('input_shape') ?? null, ctx), unsupported: [] };
     }
   }
   if (!spec) {
@@ -135,36 +134,20 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
     };
   }
   if (spec.wrapper) return buildWrapper(call, spec, written, ctx, layerName);
+  // Keras 1 `Convolution2D(32, 3, 3, ...)` has other positions than Keras 2.
+  const own: LayerSpec = keras1Kernel(args, className) ? { ...spec, positional: KERAS1_CONV2D } : spec;
 
-  const params: Record<string, number | string | boolean> = {};
-  spec.positional.forEach((param, index) => {
-    if (FIELD_ARGS.has(param) || param.endsWith('_initializer')) return;
-    const v = paramValue(evaluateArg(ctx, argument(args, index, ...(KWARG_ALIASES[param] ?? [param]))));
-    if (v !== undefined) params[param] = v;
-  });
-  for (const [kw, node] of args.keywords) {
-    const canonical = ALIAS_OF.get(kw) ?? kw;
-    if (FIELD_ARGS.has(kw) || FIELD_ARGS.has(canonical) || kw.endsWith('_initializer') || canonical in params) continue;
-    if (kw.endsWith('_regularizer') || kw.endsWith('_constraint')) {
-      params[kw] = node.text;
-      continue;
-    }
-    const v = paramValue(evaluateArg(ctx, node));
-    if (v !== undefined) params[canonical] = v;
-  }
-  if (spec.kind === 'reshape' && className !== 'Reshape') params.op = className;
-  if (spec.merge && spec.kind === 'add' && spec.merge !== 'add') params.merge = spec.merge;
-  if (spec.identity) params.identity = true;
-
+  const value = (name: string) => evaluateArg(ctx, arg(args, own, name));
+  const isWritten = (name: string) => arg(args, own, name) !== null;
   const num = (n: string) => {
-    const v = evaluateArg(ctx, arg(args, spec, n));
+    const v = value(n);
     return typeof v === 'number' ? v : undefined;
   };
-  const fields: Partial<LayerIR> = {};
+  const fields: Partial<LayerCommon> = {};
   let units: number | undefined;
   let kernelSize: number[] | null = null;
-  const dims = spec.dims ?? 0;
-  switch (spec.weights) {
+  const dims = own.dims ?? 0;
+  switch (own.weights) {
     case 'dense':
       units = num('units');
       break;
@@ -172,11 +155,11 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
     case 'conv-transpose':
     case 'separable':
     case 'recurrent':
-      units = spec.weights === 'recurrent' && !spec.dims ? num('units') : num('filters');
-      if (dims) kernelSize = convKernel(args, spec, ctx, dims, className, params);
+      units = own.weights === 'recurrent' && !own.dims ? num('units') : num('filters');
+      if (dims) kernelSize = convKernel(args, own, ctx, dims, className);
       break;
     case 'depthwise':
-      kernelSize = sizeList(evaluateArg(ctx, arg(args, spec, 'kernel_size')), dims);
+      kernelSize = sizeList(value('kernel_size'), dims);
       break;
     case 'embedding':
       units = num('output_dim');
@@ -185,85 +168,239 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
     default:
       break;
   }
-  if (spec.kind === 'maxpool' || spec.kind === 'avgpool') {
-    const pool = arg(args, spec, 'pool_size');
+  if (own.kind === 'maxpool' || own.kind === 'avgpool') {
+    const pool = arg(args, own, 'pool_size');
     kernelSize = pool ? sizeList(evaluateArg(ctx, pool), dims) : Array.from({ length: dims }, () => 2);
   }
 
-  const hasWeights = spec.weights !== 'none';
-  const useBiasNode = arg(args, spec, 'use_bias');
+  const hasWeights = own.weights !== 'none';
+  const useBiasNode = arg(args, own, 'use_bias');
   const useBiasValue = useBiasNode ? evaluateArg(ctx, useBiasNode) : true;
-  if (useBiasNode && typeof useBiasValue !== 'boolean') params.use_bias = useBiasNode.text;
-  const useBias = hasWeights && spec.weights !== 'embedding' && useBiasValue !== false;
+  const useBias = hasWeights && own.weights !== 'embedding' && useBiasValue !== false && useBiasValue !== 0;
 
-  if (spec.weights === 'dense' || spec.weights === 'conv' || spec.weights === 'conv-transpose' || spec.weights === 'recurrent') {
-    fields.kernelInit = initializerArg(args, spec, 'kernel_initializer', ctx, kerasDefaultKernel);
-  } else if (spec.weights === 'depthwise' || spec.weights === 'separable') {
-    fields.kernelInit = initializerArg(args, spec, 'depthwise_initializer', ctx, kerasDefaultKernel);
-    if (spec.weights === 'separable') params.pointwise_initializer = initializerArg(args, spec, 'pointwise_initializer', ctx, kerasDefaultKernel).name;
-    // The closest IR kind is a plain convolution; conv_type tells shapes.ts which fans apply.
-    params.conv_type = spec.weights;
-    params.depth_multiplier ??= 1;
-  } else if (spec.weights === 'embedding') {
-    fields.kernelInit = initializerArg(args, spec, 'embeddings_initializer', ctx, kerasDefaultEmbedding);
+  let pointwise: ConvConfig['pointwise'] = null;
+  if (own.weights === 'dense' || own.weights === 'conv' || own.weights === 'conv-transpose' || own.weights === 'recurrent') {
+    fields.kernelInit = initializerArg(args, own, 'kernel_initializer', ctx, kerasDefaultKernel);
+  } else if (own.weights === 'depthwise' || own.weights === 'separable') {
+    fields.kernelInit = initializerArg(args, own, 'depthwise_initializer', ctx, kerasDefaultKernel);
+    if (own.weights === 'separable') pointwise = { init: initializerArg(args, own, 'pointwise_initializer', ctx, kerasDefaultKernel), fanIn: null, fanOut: null };
+  } else if (own.weights === 'embedding') {
+    fields.kernelInit = initializerArg(args, own, 'embeddings_initializer', ctx, kerasDefaultEmbedding);
   }
-  if (useBias) fields.biasInit = initializerArg(args, spec, 'bias_initializer', ctx, kerasDefaultBias);
-  if (spec.weights === 'recurrent') {
-    fields.recurrentInit = initializerArg(args, spec, 'recurrent_initializer', ctx, kerasDefaultRecurrent);
-    if (spec.gates && spec.gates > 1) {
-      const written = arg(args, spec, 'recurrent_activation');
-      params.recurrent_activation = written ? activationFromValue(written, ctx).name : 'sigmoid';
+  if (useBias) fields.biasInit = initializerArg(args, own, 'bias_initializer', ctx, kerasDefaultBias);
+  let recurrentActivation: ActivationName | null = null;
+  if (own.weights === 'recurrent') {
+    fields.recurrentInit = initializerArg(args, own, 'recurrent_initializer', ctx, kerasDefaultRecurrent);
+    if (own.gates && own.gates > 1) {
+      const written = arg(args, own, 'recurrent_activation');
+      recurrentActivation = written ? activationFromValue(written, ctx).name : 'sigmoid';
     }
   }
 
-  if (spec.kind === 'activation') {
+  if (own.kind === 'activation') {
     fields.activation = activationOfLayerCall(className, call, ctx);
-  } else if (spec.defaultActivation) {
-    const written = arg(args, spec, 'activation');
+  } else if (own.defaultActivation) {
+    const written = arg(args, own, 'activation');
     const splat = args.splats[0];
     if (written) fields.activation = activationFromValue(written, ctx);
     else if (splat) fields.activation = { name: 'unknown', spelling: splat.text, range: rangeOf(splat), source: 'kwarg', params: {} };
-    else fields.activation = defaultActivation(spec.defaultActivation);
+    else fields.activation = defaultActivation(own.defaultActivation);
   }
+  fields.dataFormat = dataFormat(value('data_format'));
 
-  // The sizes also appear in params under their Keras names, as rules and messages quote them.
-  if (units !== undefined) params[spec.weights === 'dense' || (spec.weights === 'recurrent' && !spec.dims) ? 'units' : spec.weights === 'embedding' ? 'output_dim' : 'filters'] = units;
-  if (kernelSize && spec.kind !== 'maxpool' && spec.kind !== 'avgpool') params.kernel_size = JSON.stringify(kernelSize);
-  if (hasWeights && spec.weights !== 'embedding' && params.use_bias === undefined) params.use_bias = useBias;
-  if (typeof fields.inFeatures === 'number') params.input_dim = fields.inFeatures;
-
-  const kernelArg = args.keywords.get(spec.weights === 'depthwise' || spec.weights === 'separable' ? 'depthwise_initializer' : 'kernel_initializer') ?? args.keywords.get('init');
+  const conv = (): ConvConfig => {
+    const variant: ConvConfig['variant'] = own.weights === 'conv-transpose' ? 'transpose' : own.weights === 'depthwise' || own.weights === 'separable' ? own.weights : 'standard';
+    return {
+      variant,
+      strides: setting(isWritten('strides') && value('strides') !== null, value('strides'), intList, [1]),
+      padding: setting(isWritten('padding'), value('padding'), paddingValue, 'valid'),
+      dilation: setting(isWritten('dilation_rate'), value('dilation_rate'), intList, [1]),
+      groups: setting(isWritten('groups'), value('groups'), numberValue, 1),
+      depthMultiplier: num('depth_multiplier') ?? 1,
+      outputPadding: setting(isWritten('output_padding') && value('output_padding') !== null, value('output_padding'), intList, [0]),
+      pointwise,
+    };
+  };
+  const detail = kerasDetail(own, className, value, isWritten, conv, recurrentActivation);
+  const kernelArg = args.keywords.get(own.weights === 'depthwise' || own.weights === 'separable' ? 'depthwise_initializer' : 'kernel_initializer') ?? args.keywords.get('init');
   const layer = makeLayer({
-    kind: spec.kind,
+    ...detail,
     className: written,
     range,
     name: layerName,
     units: units ?? null,
     kernelSize,
     useBias,
-    params,
     argsRange: hasWeights ? (kernelArg ? rangeOf(kernelArg) : insertionPoint(args)) : null,
     ...fields,
   });
-  const declared = declaredInput(args, spec, ctx);
-  if (spec.kind === 'input' && declared) layer.params.shape = JSON.stringify(declared);
+  const declared = declaredInput(args, own, ctx);
+  if (layer.kind === 'input') layer.shape = declared;
   return { layer, declaredInput: declared, unsupported: [] };
 }
 
+/** Keras `data_format=` or Keras 1 `dim_ordering=` ('th' is channels-first, 'tf' channels-last). */
+function dataFormat(value: ConstValue | undefined): Layout | null {
+  if (value === 'channels_first' || value === 'th') return 'channels_first';
+  if (value === 'channels_last' || value === 'tf') return 'channels_last';
+  return null;
+}
+
+/** The typed fields of a Keras layer's kind, from its arguments. */
+function kerasDetail(
+  spec: LayerSpec,
+  className: string,
+  value: (name: string) => ConstValue | undefined,
+  isWritten: (name: string) => boolean,
+  conv: () => ConvConfig,
+  recurrentActivation: ActivationName | null,
+): LayerDetail {
+  const kind = spec.kind;
+  const dims = spec.dims ?? Number(/([123])D$/.exec(className)?.[1] ?? 0);
+  switch (kind) {
+    case 'conv1d':
+    case 'conv2d':
+    case 'conv3d':
+    case 'conv-transpose':
+      return { kind, conv: conv() };
+    case 'maxpool':
+    case 'avgpool': {
+      const strides = value('strides');
+      return {
+        kind,
+        pool: {
+          strides: !isWritten('strides') || strides === null ? 'window' : intList(strides),
+          padding: setting(isWritten('padding'), value('padding'), paddingValue, 'valid'),
+          dilation: [1],
+          ceilMode: false,
+          adaptiveOutput: null,
+        },
+      };
+    }
+    case 'global-pool':
+      return { kind, reduce: /Max/.test(className) ? 'max' : 'avg', keepdims: boolValue(value('keepdims')) };
+    case 'flatten':
+      return { kind, startDim: null };
+    case 'reshape':
+      return { kind, reshape: kerasReshape(className, value, dims) };
+    case 'batchnorm':
+    case 'layernorm':
+    case 'groupnorm': {
+      const axis = value('axis');
+      const center = boolValue(value('center'));
+      const scale = boolValue(value('scale'));
+      return {
+        kind,
+        norm: {
+          axis: typeof axis === 'number' ? axis : intList(axis),
+          epsilon: numberValue(value('epsilon')),
+          momentum: numberValue(value('momentum')),
+          affine: center === false && scale === false ? false : center === null && isWritten('center') ? null : true,
+          groups: kind === 'groupnorm' ? numberValue(value('groups')) : null,
+        },
+      };
+    }
+    case 'dropout':
+    case 'alpha-dropout': {
+      const noise = className === 'GaussianNoise' ? 'gaussian-noise' : className === 'GaussianDropout' ? 'gaussian-dropout' : className.startsWith('Spatial') ? 'spatial' : 'dropout';
+      return { kind, rate: noise === 'gaussian-noise' ? null : numberValue(value('rate')), noise };
+    }
+    case 'lstm':
+    case 'gru':
+    case 'simple-rnn': {
+      const returnSequences = value('return_sequences');
+      return {
+        kind,
+        recurrent: {
+          ...defaultRecurrent(kind),
+          returnSequences: isWritten('return_sequences') ? boolValue(returnSequences) : false,
+          dropout: numberValue(value('dropout')),
+          recurrentDropout: numberValue(value('recurrent_dropout')),
+          recurrentActivation,
+          unitForgetBias: unitForgetBias(value, isWritten),
+          conv: spec.dims ? conv() : null,
+        },
+      };
+    }
+    case 'add':
+    case 'multiply':
+    case 'concat':
+      return { kind, merge: { op: mergeOpOf(spec.merge), axis: numberValue(value('axis')) } };
+    case 'rescaling':
+      return { kind, scale: numberValue(value('scale')), offset: numberValue(value('offset')), op: className === 'Normalization' ? 'normalization' : 'rescaling' };
+    case 'unknown':
+      return { kind, identity: spec.identity === true };
+    default:
+      return defaultDetail(kind);
+  }
+}
+
+/** Keras 2 `unit_forget_bias` (default True) or Keras 1 `forget_bias_init` (default 'one'). */
+function unitForgetBias(value: (name: string) => ConstValue | undefined, isWritten: (name: string) => boolean): boolean {
+  if (isWritten('unit_forget_bias')) return boolValue(value('unit_forget_bias')) !== false;
+  if (isWritten('forget_bias_init')) {
+    const init = value('forget_bias_init');
+    return init === 'one' || init === 'ones';
+  }
+  return true;
+}
+
+/** The IR merge operation of a Keras merge layer (catalog `merge`). */
+export function mergeOpOf(merge: string | undefined): MergeConfig['op'] {
+  switch (merge) {
+    case 'subtract':
+    case 'average':
+    case 'maximum':
+    case 'minimum':
+    case 'multiply':
+    case 'concatenate':
+      return merge;
+    default:
+      return 'add';
+  }
+}
+
+/** The shape-only layers filed under 'reshape', by class. */
+function kerasReshape(className: string, value: (name: string) => ConstValue | undefined, dims: number): ReshapeConfig {
+  const op = className.replace(/[123]D$/, '');
+  switch (op) {
+    case 'Reshape':
+      return { op: 'reshape', target: intList(value('target_shape')) };
+    case 'ZeroPadding':
+      return { op: 'zero-padding', pads: value('padding') === undefined ? pairsPerDim(1, dims) : pairsPerDim(value('padding'), dims) };
+    case 'Cropping':
+      return { op: 'cropping', crops: value('cropping') === undefined ? pairsPerDim(0, dims) : pairsPerDim(value('cropping'), dims) };
+    case 'UpSampling':
+      return { op: 'upsampling', factors: value('size') === undefined ? [2] : intList(value('size')) };
+    case 'Permute':
+      return { op: 'permute', dims: intList(value('dims')) };
+    case 'RepeatVector':
+      return { op: 'repeat-vector', n: numberValue(value('n')) };
+    default:
+      return { op: 'other', className };
+  }
+}
+
 /** Conv kernel sizes, including Keras 1's `Convolution2D(32, 3, 3)` / `nb_row=3, nb_col=3`. */
-function convKernel(args: CallArguments, spec: LayerSpec, ctx: ArgContext, dims: number, className: string, params: Record<string, number | string | boolean>): number[] | null {
-  if (/^Convolution[23]D$/.test(className) && !args.keywords.has('kernel_size')) {
+function convKernel(args: CallArguments, spec: LayerSpec, ctx: ArgContext, dims: number, className: string): number[] | null {
+  if (keras1Kernel(args, className)) {
     const rows = args.keywords.get('nb_row') ?? args.positional[1];
     const cols = args.keywords.get('nb_col') ?? args.positional[2];
     const pair = [numberArg(ctx, rows), numberArg(ctx, cols)];
-    if (dims === 2 && rows && cols && pair.every((v): v is number => v !== undefined)) {
-      // The Keras 2 positional reading took nb_col for strides: undo it.
-      if (!args.keywords.has('strides') && !args.keywords.has('subsample')) delete params.strides;
-      if (args.positional.length > 3 && !args.keywords.has('padding') && !args.keywords.has('border_mode')) delete params.padding;
-      return pair;
-    }
+    if (dims === 2 && pair.every((v): v is number => v !== undefined)) return pair;
+    return null;
   }
+  if (/^Convolution1D$/.test(className) && args.keywords.has('filter_length')) return sizeList(evaluateArg(ctx, args.keywords.get('filter_length')), 1);
   return sizeList(evaluateArg(ctx, arg(args, spec, 'kernel_size')), dims);
+}
+
+/**
+ * Keras 1 `Convolution2D(32, 3, 3)` / `nb_row=3, nb_col=3`: the kernel takes two positions, so the
+ * Keras 2 reading of the third position as strides (and the fourth as padding) does not apply.
+ */
+function keras1Kernel(args: CallArguments, className: string): boolean {
+  if (!/^(?:Convolution2D|AtrousConvolution2D|Deconvolution2D)$/.test(className) || args.keywords.has('kernel_size')) return false;
+  return args.keywords.has('nb_row') || (args.positional.length >= 3 && args.positional[2]!.type === 'integer') || (args.positional.length >= 3 && !/^[([]/.test(args.positional[2]!.text));
 }
 
 function declaredInput(args: CallArguments, spec: LayerSpec, ctx: ArgContext): Shape | null {
@@ -299,11 +436,13 @@ function buildWrapper(call: Node, spec: LayerSpec, written: string, ctx: ArgCont
   layer.range = range;
   if (layerName) layer.name = layerName;
   if (spec.wrapper === 'bidirectional') {
-    layer.params.bidirectional = true;
     const mode = evaluateArg(ctx, argument(args, 1, 'merge_mode'));
-    layer.params.merge_mode = typeof mode === 'string' ? mode : mode === null ? 'none' : 'concat';
+    if (isRecurrent(layer)) {
+      layer.recurrent.bidirectional = true;
+      layer.recurrent.mergeMode = mode === null ? 'none' : mode === 'sum' || mode === 'mul' || mode === 'ave' ? mode : 'concat';
+    }
   } else {
-    layer.params.time_distributed = true;
+    layer.timeDistributed = true;
   }
   const outerShape = declaredInput(args, spec, ctx);
   return { layer, declaredInput: outerShape ?? built.declaredInput, unsupported: built.unsupported };

@@ -9,7 +9,8 @@ import type { PyFile } from '../../python/file';
 import { rangeOf, unparen } from '../../python/syntax';
 import { returnsOf } from './outline';
 import { makeModel } from '../builders';
-import { propagateShapes, type Shape } from '../shapes';
+import { cloneLayer } from '../../../shared/layers';
+import { propagateShapes, type Shape } from '../../../shared/shapes';
 import { chainSequential } from './apply';
 import type { Executor } from './executor';
 import type { FunctionalRecord } from './state';
@@ -63,11 +64,11 @@ export function finalizeModel(file: PyFile, draft: ModelDraft): ModelIR {
   }
 
   const layers = nodes.map((node): LayerIR => {
-    const layer: LayerIR = { ...node.layer, params: { ...node.layer.params }, inputs: node.inputs.filter((i) => ids.has(i)).map((i) => ids.get(i)!) };
-    if (node.marks.conditions.some((c) => !draft.marks.conditions.includes(c))) layer.params.conditional = true;
+    const layer: LayerIR = { ...cloneLayer(node.layer), inputs: node.inputs.filter((i) => ids.has(i)).map((i) => ids.get(i)!) };
+    if (node.marks.conditions.some((c) => !draft.marks.conditions.includes(c))) layer.conditional = true;
     const loop = node.marks.repeatedLoop;
     if (loop && loop !== draft.marks.repeatedLoop) {
-      layer.params.repeated = true;
+      layer.repeated = true;
       report('layers built in a loop with non-constant bounds (read as one pass)', loop);
     }
     const group = copies.get(node.origin.id);
@@ -97,7 +98,7 @@ export function finalizeModel(file: PyFile, draft: ModelDraft): ModelIR {
   });
   const firstInput = nodes.find((n) => n.layer.kind === 'input')?.declaredInput ?? null;
   model.inputShape = draft.inputShape ?? firstInput ?? nodes[0]?.declaredInput ?? null;
-  propagateShapes(model.layers, model.inputShape, { layout: 'channels_last', inputShapes });
+  propagateShapes(model.layers, model.inputShape, { framework: 'keras', inputShapes });
   return model;
 }
 

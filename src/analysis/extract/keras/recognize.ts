@@ -3,6 +3,8 @@
  * layer constructors, merge functions (`layers.add`, `tf.concat`), functional activations
  * (`tf.nn.relu(x)`), tensor operators (`x + shortcut`), and unknown layers applied to tensors.
  */
+import { isMerge } from '../../../shared/layers';
+import { mergeOpOf } from './layers';
 import type { Node } from 'web-tree-sitter';
 import { rangeOf, namedChildren, unparen } from '../../python/syntax';
 import { makeLayer } from '../builders';
@@ -73,7 +75,7 @@ export function kerasCall(exec: Executor, q: string, written: string, call: Node
     const args = callArgs(call);
     const input = args.positional[0] ? exec.evalExpr(args.positional[0]) : OPAQUE;
     const rate = exec.constOf(args.keywords.get('rate') ?? args.positional[1] ?? call);
-    const layer = makeLayer({ kind: 'dropout', className: written, range: rangeOf(call), params: typeof rate === 'number' ? { rate } : {} });
+    const layer = makeLayer({ kind: 'dropout', className: written, range: rangeOf(call), rate: typeof rate === 'number' ? rate : null, noise: 'dropout' });
     return { t: 'tensor', producers: [exec.newNode(layer, producersOf(input), call, exec.marks)] };
   }
   return null;
@@ -118,11 +120,9 @@ export function mergeCall(exec: Executor, className: string, written: string, ca
   if (className !== 'Concatenate' && args.positional.length > 1) inputs = args.positional.flatMap((a) => producersOf(exec.evalExpr(a)));
   else inputs = inputsNode ? producersOf(exec.evalExpr(inputsNode)) : [];
   const spec = layerSpec(className)!;
-  const params: Record<string, number | string | boolean> = {};
   const axis = exec.constOf(args.keywords.get('axis') ?? (className === 'Concatenate' && args.positional[1] ? args.positional[1] : call));
-  if (typeof axis === 'number') params.axis = axis;
-  if (spec.merge && spec.merge !== 'add' && spec.kind === 'add') params.merge = spec.merge;
-  const layer = makeLayer({ kind: spec.kind, className: written, range: rangeOf(call), params });
+  const layer = makeLayer({ kind: spec.kind, className: written, range: rangeOf(call) });
+  if (isMerge(layer)) layer.merge = { op: mergeOpOf(spec.merge), axis: typeof axis === 'number' ? axis : null };
   return { t: 'tensor', producers: [exec.newNode(layer, inputs, call, exec.marks)] };
 }
 

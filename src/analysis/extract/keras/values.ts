@@ -6,7 +6,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { LayerIR, Range } from '../../../shared/ir';
 import type { ConstValue } from '../../python/constants';
-import type { Shape } from '../shapes';
+import type { Shape } from '../../../shared/shapes';
 import type { ArgContext } from './context';
 
 /** Where a layer was made or applied, relative to the control flow around it. */

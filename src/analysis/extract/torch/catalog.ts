@@ -3,10 +3,12 @@
  * with sizes, fans, parameters and the framework's default initializers).
  */
 import type { Node } from 'web-tree-sitter';
-import type { ActivationIR, LayerIR, LayerKind } from '../../../shared/ir';
+import type { ActivationIR, ConvConfig, LayerDetail, LayerIR, LayerKind, NormConfig, RecurrentConfig } from '../../../shared/ir';
+import { defaultConv, defaultPool, defaultRecurrent } from '../../../shared/layers';
 import type { ConstValue } from '../../python/constants';
 import { rangeOf } from '../../python/syntax';
 import { makeLayer } from '../builders';
+import { boolValue, intList, numberValue, paddingValue, setting, shapeList } from '../normalize';
 import {
   torchDefaultBias,
   torchDefaultBilinear,
@@ -46,24 +48,15 @@ function sizes(v: ConstValue | undefined, dims: number): number[] | null {
 
 const product = (xs: number[]): number => xs.reduce((a, b) => a * b, 1);
 
-/** params entry for an int-or-tuple argument: the number when all entries agree, else the text. */
-function scalarParam(v: ConstValue | undefined): number | string | boolean | undefined {
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return v;
-  if (Array.isArray(v) && v.length > 0 && v.every((x) => x === v[0]) && typeof v[0] === 'number') return v[0];
-  if (Array.isArray(v)) return JSON.stringify(v);
-  return undefined;
+/** An argument with a default: the default when not written, its normalized value when constant, null otherwise. */
+function read<T>(args: ArgReader, index: number | null, name: string, normalize: (v: ConstValue | undefined) => T | null, fallback: T): T | null {
+  return setting(args.written(index, name), args.get(index, name), normalize, fallback);
 }
 
-function setParams(layer: LayerIR, args: ArgReader, spec: [string, number | null, ...string[]][]): void {
-  for (const [key, index, ...names] of spec) {
-    const v = scalarParam(args.get(index, key, ...names));
-    if (v !== undefined) layer.params[key] = v;
-  }
-}
-
-function base(c: LayerCall, kind: LayerKind): LayerIR {
+/** The layer of a call: a kind with its typed fields, or a bare kind (its defaults). */
+function base(c: LayerCall, detail: LayerDetail | { kind: LayerKind }): LayerIR {
   const list = c.call.childForFieldName('arguments');
-  return makeLayer({ kind, className: c.spelling, range: rangeOf(c.call), argsRange: list ? rangeOf(list) : null });
+  return makeLayer({ ...detail, className: c.spelling, range: rangeOf(c.call), argsRange: list ? rangeOf(list) : null });
 }
 
 const slot = (layer: LayerIR, params: ParamSpec[]): Slot => ({ layer, qualified: null, params, unsupported: null });
@@ -86,7 +79,7 @@ function weightAndBias(layer: LayerIR, hasBias: boolean | null, weightDim: numbe
 }
 
 function linear(c: LayerCall): Slot {
-  const layer = base(c, 'dense');
+  const layer = base(c, { kind: 'dense' });
   const lazy = c.name === 'LazyLinear';
   const inF = lazy ? null : num(c.args.get(0, 'in_features'));
   const out = num(c.args.get(lazy ? 0 : 1, 'out_features'));
@@ -98,14 +91,13 @@ function linear(c: LayerCall): Slot {
 }
 
 function bilinear(c: LayerCall): Slot {
-  const layer = base(c, 'dense');
   const in1 = num(c.args.get(0, 'in1_features'));
   const in2 = num(c.args.get(1, 'in2_features'));
+  const layer = base(c, { kind: 'dense', in2Features: in2 });
   layer.inFeatures = in1;
   layer.units = num(c.args.get(2, 'out_features'));
   layer.fanIn = in1 !== null && in2 !== null ? in1 * in2 : null;
   layer.fanOut = layer.units !== null && in2 !== null ? layer.units * in2 : null;
-  if (in2 !== null) layer.params.in2_features = in2;
   const hasBias = biasFlag(c.args, 3);
   layer.useBias = hasBias !== false;
   layer.kernelInit = torchDefaultBilinear(in1);
@@ -116,10 +108,19 @@ function bilinear(c: LayerCall): Slot {
 }
 
 function conv(c: LayerCall, dims: number, transpose: boolean): Slot {
-  const kind: LayerKind = transpose ? 'conv-transpose' : dims === 1 ? 'conv1d' : dims === 2 ? 'conv2d' : 'conv3d';
-  const layer = base(c, kind);
+  const kind = transpose ? 'conv-transpose' : dims === 1 ? 'conv1d' : dims === 2 ? 'conv2d' : 'conv3d';
   const lazy = c.name.startsWith('Lazy');
   const shift = lazy ? -1 : 0;
+  // ConvTranspose takes output_padding at 5 and dilation after bias.
+  const conv: ConvConfig = {
+    ...defaultConv(transpose ? 'transpose' : 'standard'),
+    strides: read(c.args, 3 + shift, 'stride', intList, [1]),
+    padding: read(c.args, 4 + shift, 'padding', paddingValue, [0]),
+    dilation: read(c.args, (transpose ? 8 : 5) + shift, 'dilation', intList, [1]),
+    groups: read(c.args, 6 + shift, 'groups', numberValue, 1),
+    outputPadding: transpose ? read(c.args, 5 + shift, 'output_padding', intList, [0]) : [0],
+  };
+  const layer = base(c, { kind, conv });
   const inC = lazy ? null : num(c.args.get(0, 'in_channels'));
   const outC = num(c.args.get(1 + shift, 'out_channels'));
   const kernel = sizes(c.args.get(2 + shift, 'kernel_size'), dims);
@@ -138,64 +139,63 @@ function conv(c: LayerCall, dims: number, transpose: boolean): Slot {
       layer.fanOut = inC !== null ? inC * rf : null;
     }
   }
-  setParams(layer, c.args, [
-    ['stride', 3 + shift],
-    ['padding', 4 + shift],
-    ['groups', 6 + shift],
-    // ConvTranspose takes output_padding at 5 and dilation after bias.
-    ['dilation', (transpose ? 8 : 5) + shift],
-  ]);
   return slot(layer, weightAndBias(layer, biasFlag(c.args, 7 + shift), 2 + dims));
 }
 
-function pool(c: LayerCall, kind: LayerKind, dims: number): Slot {
-  const layer = base(c, kind);
+function pool(c: LayerCall, kind: 'maxpool' | 'avgpool', dims: number): Slot {
+  // MaxPool: (kernel_size, stride=None, padding=0, dilation=1, return_indices, ceil_mode);
+  // AvgPool: (kernel_size, stride=None, padding=0, ceil_mode, count_include_pad, ...).
+  const max = kind === 'maxpool';
+  const stride = c.args.get(1, 'stride');
+  const layer = base(c, {
+    kind,
+    pool: {
+      strides: !c.args.written(1, 'stride') || stride === null ? 'window' : intList(stride),
+      padding: read(c.args, 2, 'padding', paddingValue, [0]),
+      dilation: max ? (read(c.args, 3, 'dilation', intList, [1]) ?? [1]) : [1],
+      ceilMode: boolValue(c.args.get(max ? 5 : 3, 'ceil_mode')) === true,
+      adaptiveOutput: null,
+    },
+  });
   layer.kernelSize = sizes(c.args.get(0, 'kernel_size'), dims);
-  setParams(layer, c.args, [
-    ['stride', 1],
-    ['padding', 2],
-  ]);
   return slot(layer, []);
 }
 
-function adaptivePool(c: LayerCall, kind: LayerKind): Slot {
+function adaptivePool(c: LayerCall, kind: 'maxpool' | 'avgpool'): Slot {
   const out = c.args.get(0, 'output_size');
   const global = out === 1 || (Array.isArray(out) && out.every((x) => x === 1));
-  const layer = base(c, global ? 'global-pool' : kind);
-  const p = scalarParam(out);
-  if (p !== undefined) layer.params.output_size = p;
-  return slot(layer, []);
+  if (global) return slot(base(c, { kind: 'global-pool', reduce: kind === 'maxpool' ? 'max' : 'avg', keepdims: null }), []);
+  // `None` entries keep the input's size.
+  const adaptiveOutput = shapeList(out);
+  return slot(base(c, { kind, pool: { ...defaultPool(), adaptiveOutput } }), []);
 }
 
-function norm(c: LayerCall, kind: LayerKind): Slot {
-  const layer = base(c, kind);
+function norm(c: LayerCall, kind: 'batchnorm' | 'layernorm' | 'groupnorm'): Slot {
   let features: number | null;
   let affineKey = 'affine';
+  const config: NormConfig = { axis: null, epsilon: null, momentum: null, affine: null, groups: null };
   if (kind === 'layernorm') {
     const shape = c.args.get(0, 'normalized_shape');
     features = typeof shape === 'number' ? shape : Array.isArray(shape) && typeof shape[shape.length - 1] === 'number' ? (shape[shape.length - 1] as number) : null;
     affineKey = 'elementwise_affine';
-    setParams(layer, c.args, [['eps', 1]]);
+    config.epsilon = num(c.args.get(1, 'eps'));
   } else if (c.name === 'GroupNorm') {
     features = num(c.args.get(1, 'num_channels'));
-    setParams(layer, c.args, [
-      ['num_groups', 0],
-      ['eps', 2],
-    ]);
+    config.groups = num(c.args.get(0, 'num_groups'));
+    config.epsilon = num(c.args.get(2, 'eps'));
   } else {
     features = c.name.startsWith('Lazy') ? null : num(c.args.get(0, 'num_features'));
-    setParams(layer, c.args, [
-      ['eps', 1],
-      ['momentum', 2],
-    ]);
+    config.epsilon = num(c.args.get(1, 'eps'));
+    config.momentum = num(c.args.get(2, 'momentum'));
   }
-  layer.units = features;
-  layer.inFeatures = features;
   // InstanceNorm has affine=False by default; the others learn a scale and shift.
   const defaultAffine = !c.name.startsWith('InstanceNorm') && !c.name.startsWith('LazyInstanceNorm');
   const written = c.args.get(null, affineKey);
   const affine = typeof written === 'boolean' ? written : c.args.written(null, affineKey) ? null : defaultAffine;
-  if (affine !== null) layer.params[affineKey] = affine;
+  config.affine = affine;
+  const layer = base(c, { kind, norm: config });
+  layer.units = features;
+  layer.inFeatures = features;
   layer.useBias = affine !== false;
   if (affine === false) return slot(layer, []);
   layer.kernelInit = torchDefaultNormWeight();
@@ -206,15 +206,13 @@ function norm(c: LayerCall, kind: LayerKind): Slot {
   ]);
 }
 
-function dropout(c: LayerCall, kind: LayerKind): Slot {
-  const layer = base(c, kind);
-  const p = c.args.written(0, 'p') ? num(c.args.get(0, 'p')) : 0.5;
-  if (p !== null) layer.params.rate = p;
-  return slot(layer, []);
+function dropout(c: LayerCall, kind: 'dropout' | 'alpha-dropout'): Slot {
+  const rate = read(c.args, 0, 'p', numberValue, 0.5);
+  return slot(base(c, { kind, rate, noise: /^Dropout[123]d$/.test(c.name) ? 'spatial' : 'dropout' }), []);
 }
 
 function embedding(c: LayerCall): Slot {
-  const layer = base(c, 'embedding');
+  const layer = base(c, { kind: 'embedding', paddingIdx: num(c.args.get(2, 'padding_idx')) });
   const n = num(c.args.get(0, 'num_embeddings'));
   const dim = num(c.args.get(1, 'embedding_dim'));
   layer.inFeatures = n;
@@ -222,7 +220,6 @@ function embedding(c: LayerCall): Slot {
   // torch computes fans on the (num_embeddings, embedding_dim) weight: fan_in = dim, fan_out = num.
   layer.fanIn = dim;
   layer.fanOut = n;
-  setParams(layer, c.args, [['padding_idx', 2]]);
   layer.kernelInit = torchDefaultEmbedding();
   return slot(layer, [{ name: 'weight', role: 'kernel', dim: 2 }]);
 }
@@ -230,9 +227,16 @@ function embedding(c: LayerCall): Slot {
 const GATES: Record<string, number> = { LSTM: 4, LSTMCell: 4, GRU: 3, GRUCell: 3, RNN: 1, RNNCell: 1 };
 
 function recurrent(c: LayerCall): Slot {
-  const kind: LayerKind = c.name.startsWith('LSTM') ? 'lstm' : c.name.startsWith('GRU') ? 'gru' : 'simple-rnn';
-  const layer = base(c, kind);
+  const kind = c.name.startsWith('LSTM') ? 'lstm' : c.name.startsWith('GRU') ? 'gru' : 'simple-rnn';
   const cell = c.name.endsWith('Cell');
+  const recurrentConfig: RecurrentConfig = { ...defaultRecurrent(kind), unitForgetBias: false };
+  if (!cell) {
+    recurrentConfig.numLayers = read(c.args, 2, 'num_layers', numberValue, 1);
+    recurrentConfig.batchFirst = read(c.args, null, 'batch_first', boolValue, false);
+    recurrentConfig.dropout = num(c.args.get(null, 'dropout'));
+    recurrentConfig.bidirectional = boolValue(c.args.get(null, 'bidirectional')) === true;
+  }
+  const layer = base(c, { kind, recurrent: recurrentConfig });
   const inF = num(c.args.get(0, 'input_size'));
   const hidden = num(c.args.get(1, 'hidden_size'));
   const gates = GATES[c.name] ?? 1;
@@ -240,15 +244,6 @@ function recurrent(c: LayerCall): Slot {
   layer.units = hidden;
   layer.fanIn = inF;
   layer.fanOut = hidden !== null ? gates * hidden : null;
-  if (!cell) {
-    const layersCount = c.args.written(2, 'num_layers') ? num(c.args.get(2, 'num_layers')) : 1;
-    if (layersCount !== null) layer.params.num_layers = layersCount;
-    setParams(layer, c.args, [
-      ['batch_first', null],
-      ['dropout', null],
-      ['bidirectional', null],
-    ]);
-  }
   // Positions: LSTM/GRU(input, hidden, num_layers, bias), RNN(input, hidden, num_layers, nonlinearity, bias), cells (input, hidden, bias).
   const hasBias = biasFlag(c.args, cell ? 2 : kind === 'simple-rnn' ? 4 : 3);
   layer.useBias = hasBias !== false;
@@ -263,7 +258,6 @@ function recurrent(c: LayerCall): Slot {
     params: {},
   };
   if (kind !== 'simple-rnn' || !c.args.written(3, 'nonlinearity') || written) layer.activation = activation;
-  if (typeof nonlinearity === 'string') layer.params.nonlinearity = nonlinearity;
   layer.kernelInit = torchDefaultRecurrent(hidden);
   layer.recurrentInit = torchDefaultRecurrent(hidden);
   layer.biasInit = hasBias === false ? null : torchDefaultRecurrent(hidden);
@@ -276,7 +270,7 @@ function recurrent(c: LayerCall): Slot {
 }
 
 function activationModule(c: LayerCall): Slot {
-  const layer = base(c, 'activation');
+  const layer = base(c, { kind: 'activation' });
   const params: Record<string, number> = { ...(ACTIVATION_DEFAULTS.get(c.name) ?? {}) };
   for (const [key, index, kw] of ACTIVATION_MODULE_PARAMS.get(c.name) ?? []) {
     const v = c.args.get(index, kw);
@@ -287,10 +281,13 @@ function activationModule(c: LayerCall): Slot {
   return slot(layer, c.name === 'PReLU' ? [{ name: 'weight', role: 'kernel', dim: 1 }] : []);
 }
 
-function shapeOnly(c: LayerCall, kind: LayerKind): Slot {
-  const layer = base(c, kind);
-  if (kind === 'flatten') setParams(layer, c.args, [['start_dim', 0]]);
-  return slot(layer, []);
+function flatten(c: LayerCall): Slot {
+  return slot(base(c, { kind: 'flatten', startDim: read(c.args, 0, 'start_dim', numberValue, 1) }), []);
+}
+
+/** Padding, upsampling and unflattening modules: shape-only, their shapes not modelled. */
+function shapeOnly(c: LayerCall): Slot {
+  return slot(base(c, { kind: 'reshape', reshape: { op: 'other', className: c.name } }), []);
 }
 
 type Builder = (c: LayerCall) => Slot;
@@ -299,13 +296,13 @@ const BUILDERS = new Map<string, Builder>([
   ['Linear', linear],
   ['LazyLinear', linear],
   ['Bilinear', bilinear],
-  ['Flatten', (c) => shapeOnly(c, 'flatten')],
-  ['Unflatten', (c) => shapeOnly(c, 'reshape')],
-  ['Upsample', (c) => shapeOnly(c, 'reshape')],
-  ['UpsamplingNearest2d', (c) => shapeOnly(c, 'reshape')],
-  ['UpsamplingBilinear2d', (c) => shapeOnly(c, 'reshape')],
-  ['PixelShuffle', (c) => shapeOnly(c, 'reshape')],
-  ['PixelUnshuffle', (c) => shapeOnly(c, 'reshape')],
+  ['Flatten', flatten],
+  ['Unflatten', shapeOnly],
+  ['Upsample', shapeOnly],
+  ['UpsamplingNearest2d', shapeOnly],
+  ['UpsamplingBilinear2d', shapeOnly],
+  ['PixelShuffle', shapeOnly],
+  ['PixelUnshuffle', shapeOnly],
   ['LayerNorm', (c) => norm(c, 'layernorm')],
   ['GroupNorm', (c) => norm(c, 'groupnorm')],
   ['Dropout', (c) => dropout(c, 'dropout')],
@@ -328,10 +325,10 @@ for (const d of [1, 2, 3]) {
   // Instance norm normalizes per sample and channel: the IR's closest kind is group norm (groups = channels).
   BUILDERS.set(`InstanceNorm${d}d`, (c) => norm(c, 'groupnorm'));
   BUILDERS.set(`Dropout${d}d`, (c) => dropout(c, 'dropout'));
-  BUILDERS.set(`ZeroPad${d}d`, (c) => shapeOnly(c, 'reshape'));
-  BUILDERS.set(`ConstantPad${d}d`, (c) => shapeOnly(c, 'reshape'));
-  BUILDERS.set(`ReflectionPad${d}d`, (c) => shapeOnly(c, 'reshape'));
-  BUILDERS.set(`ReplicationPad${d}d`, (c) => shapeOnly(c, 'reshape'));
+  BUILDERS.set(`ZeroPad${d}d`, shapeOnly);
+  BUILDERS.set(`ConstantPad${d}d`, shapeOnly);
+  BUILDERS.set(`ReflectionPad${d}d`, shapeOnly);
+  BUILDERS.set(`ReplicationPad${d}d`, shapeOnly);
 }
 BUILDERS.set('SyncBatchNorm', (c) => norm(c, 'batchnorm'));
 for (const name of Object.keys(GATES)) BUILDERS.set(name, recurrent);

@@ -12,6 +12,8 @@ import type { Frame, Interpreter } from './interpreter';
 import type { TensorOp } from './tensorops';
 import { MODEL_INPUT } from './trace';
 import { rangeOf } from '../../python/syntax';
+import { isDropout, isPool } from '../../../shared/layers';
+import { intList, paddingValue, shapeList } from '../normalize';
 import { UNKNOWN, constOf, type Slot, type Value } from './values';
 
 /** Tensor products: combining two computed tensors through one of them yields attention-like scores. */
@@ -93,19 +95,31 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
     case 'layer': {
       let kind = op.kind;
       if (kind === 'reshape' && isFlattenView(all)) kind = 'flatten';
-      const slot = functionalSlot(kind, spelling, n);
-      if (kind === 'dropout' || kind === 'alpha-dropout') {
-        const p = args.keywords.has('p') || all.length > 1 ? arg(1, 'p') : 0.5;
-        if (typeof p === 'number') slot.layer.params.rate = p;
-      } else if (kind === 'maxpool' || kind === 'avgpool') {
-        const k = arg(1, 'kernel_size');
-        const dims = Number(/(\d)d$/.exec(op.fn)?.[1] ?? 2);
-        if (typeof k === 'number') slot.layer.kernelSize = Array.from({ length: dims }, () => k);
-        else if (Array.isArray(k) && k.every((x) => typeof x === 'number')) slot.layer.kernelSize = k;
-      } else if (kind === 'global-pool') {
+      if (kind === 'global-pool') {
         const size = arg(1, 'output_size');
         const global = size === 1 || (Array.isArray(size) && size.every((x) => x === 1));
-        if (!global) slot.layer.kind = op.fn.includes('max') ? 'maxpool' : 'avgpool';
+        if (!global) kind = op.fn.includes('max') ? 'maxpool' : 'avgpool';
+      }
+      const slot = functionalSlot(kind, spelling, n);
+      const layer = slot.layer;
+      if (isDropout(layer)) {
+        const p = args.keywords.has('p') || all.length > 1 ? arg(1, 'p') : 0.5;
+        layer.rate = typeof p === 'number' ? p : null;
+      } else if (isPool(layer)) {
+        const dims = Number(/(\d)d$/.exec(op.fn)?.[1] ?? 2);
+        if (op.fn.includes('adaptive')) {
+          layer.pool.adaptiveOutput = shapeList(arg(1, 'output_size'));
+        } else {
+          // F.max_pool2d(input, kernel_size, stride=None, padding=0, ...): the stride defaults to the window.
+          const k = intList(arg(1, 'kernel_size'));
+          layer.kernelSize = k && k.length === 1 ? Array.from({ length: dims }, () => k[0]!) : k;
+          const stride = arg(2, 'stride');
+          layer.pool.strides = stride === undefined || stride === null ? 'window' : intList(stride);
+          const padding = arg(3, 'padding');
+          layer.pool.padding = padding === undefined ? [0] : paddingValue(padding);
+        }
+      } else if (layer.kind === 'global-pool') {
+        layer.reduce = op.fn.includes('max') ? 'max' : 'avg';
       }
       return node(slot, input, f);
     }

@@ -3,6 +3,7 @@
  * `m.__class__.__name__`, `m.weight` / `m.bias`, `m.in_features`, `modules()` / `named_parameters()`,
  * and `copy.deepcopy(m)`.
  */
+import { cloneLayer } from '../../../shared/layers';
 import type { LayerIR } from '../../../shared/ir';
 import type { ConstValue } from '../../python/constants';
 import { constant, leafSlots, type ClassInfo, type Instance, type ParamSpec, type Slot, type Value } from './values';
@@ -147,7 +148,7 @@ export function namedModules(value: Value): [string, Value][] {
 export function cloneValue(value: Value, unrolled: LayerIR['unrolled']): Value {
   switch (value.t) {
     case 'layer': {
-      const layer: LayerIR = { ...value.slot.layer, params: { ...value.slot.layer.params }, unrolled: unrolled ?? value.slot.layer.unrolled };
+      const layer: LayerIR = { ...cloneLayer(value.slot.layer), unrolled: unrolled ?? value.slot.layer.unrolled };
       return { t: 'layer', slot: { ...value.slot, layer } };
     }
     case 'seq':

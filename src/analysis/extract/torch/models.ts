@@ -19,7 +19,7 @@ import type { PyFile } from '../../python/file';
 import { calleeName, enclosing, rangeOf, unparen, walk } from '../../python/syntax';
 import { sequentialCalls } from './search';
 import { makeModel } from '../builders';
-import { propagateShapes } from '../shapes';
+import { propagateShapes } from '../../../shared/shapes';
 import { findFunctions, findModuleClasses, isModuleClass } from './classes';
 import { apply } from './forward';
 import { producers } from './flow';
@@ -179,7 +179,7 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     const model = makeModel({ name: naming.name, framework: 'torch', style, file: file.path, range: rangeOf(range), nameRange: rangeOf(naming.nameNode), layers, exports: naming.exports, isGraph });
     model.inputShape = inputShape(model);
     // Sizes torch leaves implicit (LazyLinear, LazyConv2d) follow from the layers before them.
-    if (model.layers.some((l) => l.inFeatures === null && (l.kind === 'dense' || l.kind.startsWith('conv')))) propagateShapes(model.layers, model.inputShape, { layout: 'channels_first' });
+    if (model.layers.some((l) => l.inFeatures === null && (l.kind === 'dense' || l.kind.startsWith('conv')))) propagateShapes(model.layers, model.inputShape, { framework: 'torch' });
     model.unsupported = trace.unsupported;
     models.push(model);
   };

@@ -2,6 +2,7 @@
  * The record of one traced execution (a `forward`, or a Sequential's items in order): one node per
  * layer call in execution order, with the nodes that fed it. Producer -1 stands for the model input.
  */
+import { cloneLayer } from '../../../shared/layers';
 import type { LayerIR, Range } from '../../../shared/ir';
 import type { Slot } from './values';
 import { LIMITS } from '../../python/limits';
@@ -78,8 +79,9 @@ export class Trace {
       const chained = i === 0 ? inputs.length === 0 || (explicitInput && inputs.length === 1 && inputs[0] === MODEL_INPUT) : inputs.length === 1 && inputs[0] === i - 1;
       const kind = node.slot.layer.kind;
       if (!chained || kind === 'add' || kind === 'concat' || kind === 'multiply') isGraph = true;
-      const params = node.conditional ? { ...node.slot.layer.params, conditional: true } : { ...node.slot.layer.params };
-      return { ...node.slot.layer, params, inputs: inputs.map(id) };
+      const layer = cloneLayer(node.slot.layer);
+      if (node.conditional) layer.conditional = true;
+      return { ...layer, inputs: inputs.map(id) };
     });
     if (explicitInput) layers.unshift(makeLayer({ kind: 'input', className: 'input', range: inputRange }));
     return { layers, isGraph };

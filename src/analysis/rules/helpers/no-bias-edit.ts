@@ -4,6 +4,7 @@
  */
 import type { LayerIR, ModelIR } from '../../../shared/ir';
 import type { TextEdit } from '../../../shared/findings';
+import { isNormalization } from '../../../shared/layers';
 import { parseCallArguments } from './call-arguments';
 import { keywordArgumentEdit } from './keyword-argument-edit';
 import { lineStarts, offsetAt } from './text-offsets';
@@ -15,9 +16,9 @@ export function noBiasKeyword(model: ModelIR): string {
 /** Keras BN normalizes the last axis by default; another axis only matches channels_first convolutions. */
 export function normalizesFeatureAxis(model: ModelIR, layer: LayerIR, norm: LayerIR): boolean {
   if (model.framework !== 'keras') return true;
-  const axis = norm.params['axis'];
-  if (axis === undefined || axis === -1) return true;
-  return axis === 1 && layer.params['data_format'] === 'channels_first';
+  const axis = isNormalization(norm) ? norm.norm.axis : null;
+  if (axis === null || axis === -1) return true;
+  return axis === 1 && layer.dataFormat === 'channels_first';
 }
 
 /** Positional index of the bias flag: Dense(units, activation, use_bias), Linear(in, out, bias), Conv2d(..., groups, bias). */

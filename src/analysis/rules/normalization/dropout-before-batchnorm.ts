@@ -70,8 +70,7 @@ the fix swaps them (unsafe: it changes the model).
 /** The dropout feeding `norm` (through shape-only layers), when its rate is not known to be 0. */
 function dropoutBefore(layer: LayerIR, previous: LayerIR | undefined): LayerIR | null {
   if (layer.kind !== 'batchnorm' || !previous || previous.kind !== 'dropout') return null;
-  const rate = previous.params['rate'] ?? previous.params['p'];
-  return rate === 0 ? null : previous;
+  return previous.rate === 0 ? null : previous;
 }
 
 export const rule: Rule = {

@@ -1,0 +1,153 @@
+/**
+ * The layer vocabulary: which kinds are recurrent, convolutional, normalizing, ... defined once and
+ * imported by the extractors, the rules, the hovers and the probe. Also the defaults of each kind's
+ * typed fields (what a layer is when its constructor writes nothing).
+ */
+import type { ConvConfig, LayerDetail, LayerIR, LayerKind, LayerOf, PoolConfig, RecurrentConfig } from './ir';
+
+const RECURRENT_KINDS = ['lstm', 'gru', 'simple-rnn'] as const;
+const CONV_KINDS = ['conv1d', 'conv2d', 'conv3d', 'conv-transpose'] as const;
+const NORMALIZATION_KINDS = ['batchnorm', 'layernorm', 'groupnorm'] as const;
+const MERGE_KINDS = ['add', 'concat', 'multiply'] as const;
+const POOL_KINDS = ['maxpool', 'avgpool'] as const;
+const DROPOUT_KINDS = ['dropout', 'alpha-dropout'] as const;
+
+export type RecurrentKind = (typeof RECURRENT_KINDS)[number];
+export type ConvKind = (typeof CONV_KINDS)[number];
+export type NormalizationKind = (typeof NORMALIZATION_KINDS)[number];
+export type MergeKind = (typeof MERGE_KINDS)[number];
+
+const has = <K extends LayerKind>(kinds: readonly K[]) => {
+  const set: ReadonlySet<LayerKind> = new Set<LayerKind>(kinds);
+  return (kind: LayerKind): kind is K => set.has(kind);
+};
+
+/** LSTM, GRU and simple RNNs (also ConvLSTM, which is an 'lstm' with a `recurrent.conv`). */
+export const isRecurrentKind = has(RECURRENT_KINDS);
+/** Convolutions, transposed ones included. */
+export const isConvKind = has(CONV_KINDS);
+export const isNormalizationKind = has(NORMALIZATION_KINDS);
+/** Layers joining several tensors. */
+export const isMergeKind = has(MERGE_KINDS);
+export const isPoolKind = has(POOL_KINDS);
+export const isDropoutKind = has(DROPOUT_KINDS);
+/** Layers whose kernel is learned by matrix products: dense, convolutions, recurrent layers. */
+export const isWeightedKind = (kind: LayerKind): kind is 'dense' | ConvKind | RecurrentKind => kind === 'dense' || isConvKind(kind) || isRecurrentKind(kind);
+/** Layers whose weights train: the weighted ones plus embeddings. */
+export const isLearningKind = (kind: LayerKind): kind is 'dense' | ConvKind | RecurrentKind | 'embedding' => isWeightedKind(kind) || kind === 'embedding';
+
+export const isRecurrent = (layer: LayerIR): layer is LayerOf<RecurrentKind> => isRecurrentKind(layer.kind);
+export const isConv = (layer: LayerIR): layer is LayerOf<ConvKind> => isConvKind(layer.kind);
+export const isNormalization = (layer: LayerIR): layer is LayerOf<NormalizationKind> => isNormalizationKind(layer.kind);
+export const isMerge = (layer: LayerIR): layer is LayerOf<MergeKind> => isMergeKind(layer.kind);
+export const isPool = (layer: LayerIR): layer is LayerOf<'maxpool' | 'avgpool'> => isPoolKind(layer.kind);
+export const isDropout = (layer: LayerIR): layer is LayerOf<'dropout' | 'alpha-dropout'> => isDropoutKind(layer.kind);
+
+/** Gate count of a recurrent kernel: it is (input, gates * units). */
+export function gatesOf(kind: RecurrentKind): number {
+  return kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
+}
+
+/** The sliding-window settings of a layer that has them: convolutions and ConvLSTM. */
+export function convOf(layer: LayerIR): ConvConfig | null {
+  if (isConv(layer)) return layer.conv;
+  if (isRecurrent(layer)) return layer.recurrent.conv;
+  return null;
+}
+
+export function defaultConv(variant: ConvConfig['variant'] = 'standard'): ConvConfig {
+  return { variant, strides: [1], padding: 'valid', dilation: [1], groups: 1, depthMultiplier: 1, outputPadding: [0], pointwise: null };
+}
+
+/** Pooling defaults: strides equal to the window (Keras and torch agree), no padding. */
+export function defaultPool(): PoolConfig {
+  return { strides: 'window', padding: 'valid', dilation: [1], ceilMode: false, adaptiveOutput: null };
+}
+
+export function defaultRecurrent(kind: RecurrentKind): RecurrentConfig {
+  return {
+    bidirectional: false,
+    mergeMode: 'concat',
+    returnSequences: null,
+    numLayers: 1,
+    batchFirst: null,
+    dropout: null,
+    recurrentDropout: null,
+    recurrentActivation: kind === 'simple-rnn' ? null : 'sigmoid',
+    unitForgetBias: true,
+    conv: null,
+  };
+}
+
+/** The typed fields of a kind when the source writes nothing about them. */
+export function defaultDetail(kind: LayerKind): LayerDetail {
+  switch (kind) {
+    case 'input':
+      return { kind, shape: null };
+    case 'dense':
+      return { kind, in2Features: null };
+    case 'conv1d':
+    case 'conv2d':
+    case 'conv3d':
+      return { kind, conv: defaultConv() };
+    case 'conv-transpose':
+      return { kind, conv: defaultConv('transpose') };
+    case 'maxpool':
+    case 'avgpool':
+      return { kind, pool: defaultPool() };
+    case 'global-pool':
+      return { kind, reduce: 'avg', keepdims: null };
+    case 'flatten':
+      return { kind, startDim: null };
+    case 'reshape':
+      return { kind, reshape: { op: 'other', className: '' } };
+    case 'batchnorm':
+    case 'layernorm':
+    case 'groupnorm':
+      return { kind, norm: { axis: null, epsilon: null, momentum: null, affine: true, groups: null } };
+    case 'dropout':
+    case 'alpha-dropout':
+      return { kind, rate: null, noise: 'dropout' };
+    case 'activation':
+      return { kind };
+    case 'embedding':
+      return { kind, paddingIdx: null };
+    case 'lstm':
+    case 'gru':
+    case 'simple-rnn':
+      return { kind, recurrent: defaultRecurrent(kind) };
+    case 'add':
+      return { kind, merge: { op: 'add', axis: null } };
+    case 'multiply':
+      return { kind, merge: { op: 'multiply', axis: null } };
+    case 'concat':
+      return { kind, merge: { op: 'concatenate', axis: null } };
+    case 'rescaling':
+      return { kind, scale: null, offset: null, op: 'rescaling' };
+    case 'unknown':
+      return { kind, identity: false };
+  }
+}
+
+/** A deep copy of a layer (its typed fields are objects that copies must not share). */
+export function cloneLayer<L extends LayerIR>(layer: L): L {
+  return structuredClone(layer);
+}
+
+/** Some of a kind's typed fields; object-valued ones (conv, pool, norm, ...) may be given in part. */
+export type DetailPatch = LayerDetail extends infer D
+  ? D extends unknown
+    ? { [P in Exclude<keyof D, 'kind'>]?: D[P] extends readonly unknown[] | null ? D[P] : D[P] extends object ? Partial<D[P]> : D[P] }
+    : never
+  : never;
+
+/** A kind's default fields with a patch applied (one level deep). */
+export function detailWith(kind: LayerKind, patch: DetailPatch = {}): LayerDetail {
+  const detail: Record<string, unknown> = { ...defaultDetail(kind) };
+  for (const [key, value] of Object.entries(patch)) {
+    const current = detail[key];
+    const mergeable = current !== null && typeof current === 'object' && !Array.isArray(current) && value !== null && typeof value === 'object' && !Array.isArray(value);
+    detail[key] = mergeable ? { ...current, ...value } : value;
+  }
+  return detail as LayerDetail;
+}

@@ -1,0 +1,448 @@
+/**
+ * Output shapes of layers, and the fans of their kernels: the one model of shapes that the analyzer
+ * (to fill what the source leaves implicit) and the probe (to build the model) both read.
+ *
+ * Shapes exclude the batch dimension. Entries are null when unknown. Sliding windows follow the
+ * frameworks' documented formulas:
+ *   'same' (and Keras 'causal'):   out = ceil(in / stride)
+ *   'valid' / explicit padding p:  out = floor((in + 2p - dilation*(k-1) - 1) / stride) + 1
+ *                                  (torch ceil_mode: ceil instead of floor, and the last window must
+ *                                  start inside the input or its left padding)
+ *   transposed, explicit p:        out = (in - 1)*stride - 2p + dilation*(k-1) + output_padding + 1
+ *   transposed, Keras 'same':      out = in * stride;  'valid': in*stride + max(k_eff - stride, 0)
+ * Fans, computed the way the frameworks' initializers compute them:
+ *   Dense/Linear:  fan_in = incoming features, fan_out = units
+ *   Conv:          fan_in = in_channels / groups * prod(kernel), fan_out = filters * prod(kernel)
+ *   ConvTranspose: fan_in = filters / groups * prod(kernel), fan_out = in_channels * prod(kernel)
+ *                  (both frameworks store the kernel with the roles of its two channel axes swapped)
+ *   Depthwise:     fan_in = in_channels * prod(kernel), fan_out = depth_multiplier * prod(kernel)
+ *   Recurrent:     fan_in = input features, fan_out = gates * units (the input kernel)
+ *   Embedding:     as the extractor recorded it (the frameworks disagree)
+ */
+import type { Framework, LayerIR, LayerKind, LayerOf, Layout, Padding, ReshapeConfig } from './ir';
+import { convOf, gatesOf, isRecurrentKind, type ConvKind, type RecurrentKind } from './layers';
+
+export type Shape = (number | null)[];
+export type { Layout };
+
+/** A layer's output shape, and whether its rank is known (a Dense on an unknown input knows only its last dimension). */
+export interface Flow {
+  shape: Shape | null;
+  rankKnown: boolean;
+}
+
+export const UNKNOWN_FLOW: Flow = { shape: null, rankKnown: false };
+
+export interface ShapeContext {
+  /** The layout of the shapes computed (the probe always computes channels-last). */
+  layout: Layout;
+  framework: Framework;
+  /** Whether a layer's own `data_format=` overrides `layout` (the analyzer: yes; the probe, which transposes everything: no). */
+  honourDataFormat: boolean;
+  /** The kind of the layer that reads this one's output (torch recurrent modules return every step). */
+  nextKind: LayerKind | null;
+}
+
+const product = (xs: Shape): number | null => (xs.every((x): x is number => typeof x === 'number') ? xs.reduce((a, b) => a * b, 1) : null);
+
+/** A per-dimension list from one entry per dimension or a single entry for all. */
+export function perDim(values: number[] | null, dims: number): number[] | null {
+  if (!values) return null;
+  if (values.length === dims) return values;
+  if (values.length === 1) return Array.from({ length: dims }, () => values[0]!);
+  return null;
+}
+
+/** Splits a shape into channels and `dims` spatial dimensions. */
+function split(shape: Shape, layout: Layout, dims: number): { channels: number | null; spatial: Shape } | null {
+  if (shape.length !== dims + 1) return null;
+  return layout === 'channels_first' ? { channels: shape[0]!, spatial: shape.slice(1) } : { channels: shape[dims]!, spatial: shape.slice(0, dims) };
+}
+
+function join(channels: number | null, spatial: Shape, layout: Layout): Shape {
+  return layout === 'channels_first' ? [channels, ...spatial] : [...spatial, channels];
+}
+
+/** Spatial dimensions of a convolution or pooling layer. */
+export function spatialDims(layer: LayerIR): number {
+  if (layer.kind === 'conv1d') return 1;
+  if (layer.kind === 'conv2d') return 2;
+  if (layer.kind === 'conv3d') return 3;
+  return layer.kernelSize?.length ?? 0;
+}
+
+export interface Window {
+  kernel: number;
+  stride: number;
+  dilation: number;
+  /** 'same' | 'valid' | 'causal', or an explicit symmetric pad. */
+  padding: 'same' | 'valid' | 'causal' | number;
+  transpose?: boolean;
+  outputPadding?: number;
+  ceilMode?: boolean;
+}
+
+/** Output length of a sliding window along one dimension; null when unknown or when nothing fits. */
+export function windowOutput(input: number | null, w: Window): number | null {
+  if (input === null) return null;
+  const effective = (w.kernel - 1) * w.dilation + 1;
+  let out: number;
+  if (w.transpose) {
+    if (w.padding === 'same') out = input * w.stride;
+    else if (w.padding === 'valid' || w.padding === 'causal') out = input * w.stride + Math.max(effective - w.stride, 0);
+    else out = (input - 1) * w.stride - 2 * w.padding + effective + (w.outputPadding ?? 0);
+  } else if (w.padding === 'same' || w.padding === 'causal') {
+    out = Math.ceil(input / w.stride);
+  } else {
+    const pad = w.padding === 'valid' ? 0 : w.padding;
+    const span = input + 2 * pad - effective;
+    if (w.ceilMode) {
+      out = Math.ceil(span / w.stride) + 1;
+      // torch: the last window must start inside the input or its left padding.
+      if ((out - 1) * w.stride >= input + pad) out -= 1;
+    } else {
+      out = Math.floor(span / w.stride) + 1;
+    }
+  }
+  return out > 0 ? out : null;
+}
+
+function paddingPerDim(padding: Padding | null, dims: number): ('same' | 'valid' | 'causal' | number)[] | null {
+  if (padding === null) return null;
+  if (typeof padding === 'string') return Array.from({ length: dims }, () => padding);
+  return perDim(padding, dims);
+}
+
+/** The layout a layer's shapes are in. */
+function layoutOf(layer: LayerIR, ctx: ShapeContext): Layout {
+  return ctx.honourDataFormat && layer.dataFormat ? layer.dataFormat : ctx.layout;
+}
+
+function convolution(layer: LayerOf<ConvKind | RecurrentKind>, input: Flow, layout: Layout, inChannels: number | null): Flow {
+  const conv = convOf(layer);
+  const dims = spatialDims(layer);
+  const kernel = perDim(layer.kernelSize, dims);
+  const parts = input.shape && input.rankKnown ? split(input.shape, layout, dims) : null;
+  if (!conv || !parts || !kernel) return UNKNOWN_FLOW;
+  const strides = perDim(conv.strides, dims);
+  const dilation = perDim(conv.dilation, dims);
+  const padding = paddingPerDim(conv.padding, dims);
+  const outputPadding = perDim(conv.outputPadding, dims) ?? Array.from({ length: dims }, () => 0);
+  const transpose = conv.variant === 'transpose';
+  // A window setting that is not a constant leaves the spatial sizes unknown, not the channels.
+  const spatial = parts.spatial.map((s, i) =>
+    strides && dilation && padding ? windowOutput(s, { kernel: kernel[i]!, stride: strides[i]!, dilation: dilation[i]!, padding: padding[i]!, transpose, outputPadding: outputPadding[i]! }) : null,
+  );
+  let channels = layer.units;
+  if (conv.variant === 'depthwise') channels = inChannels !== null ? inChannels * conv.depthMultiplier : null;
+  return { shape: join(channels, spatial, layout), rankKnown: true };
+}
+
+/** The window of a pooling layer along each spatial dimension, adaptive pooling resolved against the input. */
+export function poolWindows(layer: LayerOf<'maxpool' | 'avgpool'>, spatial: Shape): Window[] | null {
+  const dims = spatial.length;
+  const pool = layer.pool;
+  if (pool.adaptiveOutput) {
+    const out = pool.adaptiveOutput.length === 1 ? Array.from({ length: dims }, () => pool.adaptiveOutput![0]!) : pool.adaptiveOutput;
+    if (out.length !== dims) return null;
+    // An adaptive pool is a plain pool when the input divides evenly; other cases use uneven windows.
+    const windows: Window[] = [];
+    for (let i = 0; i < dims; i++) {
+      const input = spatial[i]!;
+      const target = out[i] ?? input;
+      if (input === null || target === null || input % target !== 0) return null;
+      windows.push({ kernel: input / target, stride: input / target, dilation: 1, padding: 'valid' });
+    }
+    return windows;
+  }
+  const kernel = perDim(layer.kernelSize, dims);
+  if (!kernel) return null;
+  const strides = pool.strides === 'window' ? kernel : perDim(pool.strides, dims);
+  const padding = paddingPerDim(pool.padding, dims);
+  const dilation = perDim(pool.dilation, dims);
+  if (!strides || !padding || !dilation) return null;
+  return kernel.map((k, i) => ({ kernel: k, stride: strides[i]!, dilation: dilation[i]!, padding: padding[i]!, ceilMode: pool.ceilMode }));
+}
+
+function pooling(layer: LayerOf<'maxpool' | 'avgpool'>, input: Flow, layout: Layout): Flow {
+  if (!input.shape || !input.rankKnown || input.shape.length < 2) return UNKNOWN_FLOW;
+  // Pooling runs over every spatial dimension of its input.
+  const dims = input.shape.length - 1;
+  const parts = split(input.shape, layout, dims);
+  if (!parts) return UNKNOWN_FLOW;
+  const adaptive = layer.pool.adaptiveOutput;
+  if (adaptive) {
+    const out = adaptive.length === 1 ? parts.spatial.map(() => adaptive[0]!) : adaptive;
+    return { shape: join(parts.channels, out.map((o, i) => o ?? parts.spatial[i]!), layout), rankKnown: true };
+  }
+  const windows = poolWindows(layer, parts.spatial);
+  if (!windows) return UNKNOWN_FLOW;
+  return { shape: join(parts.channels, parts.spatial.map((s, i) => windowOutput(s, windows[i]!)), layout), rankKnown: true };
+}
+
+/** Whether a recurrent layer emits every step, given the framework's default when the source does not say. */
+export function returnsSequences(layer: LayerOf<RecurrentKind>, nextKind: LayerKind | null): boolean {
+  // torch modules return every step; code then takes out[:, -1] unless another recurrent layer reads them.
+  return layer.recurrent.returnSequences ?? (nextKind !== null && isRecurrentKind(nextKind));
+}
+
+/** Output features of a recurrent layer: units, doubled by a concatenating bidirectional wrapper. */
+export function recurrentFeatures(layer: LayerOf<RecurrentKind>): number | null {
+  const r = layer.recurrent;
+  const directions = r.bidirectional && r.mergeMode === 'concat' ? 2 : 1;
+  return layer.units !== null ? layer.units * directions : null;
+}
+
+function recurrent(layer: LayerOf<RecurrentKind>, input: Flow, nextKind: LayerKind | null): Flow {
+  const units = recurrentFeatures(layer);
+  if (returnsSequences(layer, nextKind)) {
+    const shape = input.shape;
+    const steps = shape && input.rankKnown && shape.length >= 2 ? shape[shape.length - 2]! : null;
+    return { shape: [steps, units], rankKnown: input.rankKnown && !!shape && shape.length === 2 };
+  }
+  return { shape: [units], rankKnown: true };
+}
+
+/** Keras' ZeroPadding/Cropping `[before, after]` pairs applied to the spatial dimensions. */
+function padSpatial(parts: { channels: number | null; spatial: Shape }, pairs: [number, number][] | null, sign: 1 | -1, layout: Layout): Flow {
+  if (!pairs || pairs.length !== parts.spatial.length) return UNKNOWN_FLOW;
+  const spatial = parts.spatial.map((s, i) => (s === null ? null : s + sign * (pairs[i]![0] + pairs[i]![1])));
+  if (spatial.some((s) => s !== null && s < 1)) return UNKNOWN_FLOW;
+  return { shape: join(parts.channels, spatial, layout), rankKnown: true };
+}
+
+function reshape(config: ReshapeConfig, input: Flow, layout: Layout): Flow {
+  const shape = input.shape;
+  if (config.op === 'reshape') {
+    if (!config.target) return UNKNOWN_FLOW;
+    const total = shape && input.rankKnown ? product(shape) : null;
+    const known = product(config.target.filter((d) => d !== -1));
+    const resolved = config.target.map((d) => (d === -1 ? (total !== null && known ? total / known : null) : d));
+    if (total !== null && resolved.every((d): d is number => d !== null) && (product(resolved) !== total || resolved.some((d) => !Number.isInteger(d) || d < 1))) return UNKNOWN_FLOW;
+    return { shape: resolved, rankKnown: true };
+  }
+  if (!shape || !input.rankKnown) return UNKNOWN_FLOW;
+  if (config.op === 'repeat-vector') return shape.length === 1 ? { shape: [config.n, ...shape], rankKnown: true } : UNKNOWN_FLOW;
+  if (config.op === 'permute') {
+    const order = config.dims;
+    if (!order || order.length !== shape.length) return UNKNOWN_FLOW;
+    return { shape: order.map((d) => shape[d - 1] ?? null), rankKnown: true };
+  }
+  const parts = split(shape, layout, shape.length - 1);
+  if (!parts) return UNKNOWN_FLOW;
+  switch (config.op) {
+    case 'upsampling': {
+      const factors = perDim(config.factors, parts.spatial.length);
+      if (!factors) return UNKNOWN_FLOW;
+      return { shape: join(parts.channels, parts.spatial.map((s, i) => (s === null ? null : s * factors[i]!)), layout), rankKnown: true };
+    }
+    case 'zero-padding':
+      return padSpatial(parts, config.pads, 1, layout);
+    case 'cropping':
+      return padSpatial(parts, config.crops, -1, layout);
+    default:
+      return UNKNOWN_FLOW;
+  }
+}
+
+/**
+ * The concatenation axis in the computed shape (batch excluded) from the axis as written (batch
+ * counted, negative from the end). A torch `dim=1` is the channel axis, which is last when the
+ * shapes are computed channels-last.
+ */
+export function concatAxis(layer: LayerOf<'concat'>, rank: number, ctx: ShapeContext): number | null {
+  const written = layer.merge.axis ?? -1;
+  const source: Layout = layer.dataFormat ?? (ctx.framework === 'torch' ? 'channels_first' : 'channels_last');
+  let axis = written < 0 ? rank + written : written - 1;
+  if (axis < 0 || axis >= rank) return null;
+  if (source !== ctx.layout && rank > 1) axis = source === 'channels_first' ? (axis === 0 ? rank - 1 : axis - 1) : axis === rank - 1 ? 0 : axis + 1;
+  return axis;
+}
+
+function merge(layer: LayerOf<'add' | 'concat' | 'multiply'>, inputs: Flow[], ctx: ShapeContext): Flow {
+  if (layer.kind !== 'concat') return inputs.find((f) => f.shape) ?? UNKNOWN_FLOW;
+  if (inputs.length === 0 || inputs.some((f) => !f.shape || !f.rankKnown)) return UNKNOWN_FLOW;
+  const shapes = inputs.map((f) => f.shape!);
+  const rank = shapes[0]!.length;
+  if (shapes.some((s) => s.length !== rank)) return UNKNOWN_FLOW;
+  const axis = concatAxis(layer, rank, ctx);
+  if (axis === null) return UNKNOWN_FLOW;
+  const out = shapes[0]!.map((d, i) => (i === axis ? (product(shapes.map((s) => s[i]!)) === null ? null : shapes.reduce((sum, s) => sum + s[i]!, 0)) : d));
+  return { shape: out, rankKnown: true };
+}
+
+/**
+ * The input channels or features a layer reads from its input: the last dimension, or the channel
+ * axis of spatial layers. null when unknown.
+ */
+export function inputFeatures(layer: LayerIR, input: Flow, ctx: ShapeContext): number | null {
+  const shape = input.shape;
+  if (!shape || shape.length === 0) return null;
+  const last = shape[shape.length - 1]!;
+  const layout = layoutOf(layer, ctx);
+  const conv = convOf(layer);
+  if (conv) {
+    // ConvLSTM reads (time, *spatial, channels): the channels of one step.
+    const step = isRecurrentKind(layer.kind) ? shape.slice(1) : shape;
+    const parts = input.rankKnown ? split(step, layout, spatialDims(layer)) : null;
+    return parts ? parts.channels : null;
+  }
+  if (layer.kind === 'batchnorm' && input.rankKnown && layout === 'channels_first') return shape[0]!;
+  return last;
+}
+
+/** One layer's output flow from its input flows. Pure: it neither reads nor writes anything else. */
+export function layerOutput(layer: LayerIR, inputs: Flow[], ctx: ShapeContext): Flow {
+  const input = inputs[0] ?? UNKNOWN_FLOW;
+  const layout = layoutOf(layer, ctx);
+  if (layer.timeDistributed && input.shape && input.shape.length > 1) {
+    // The wrapped layer sees one time step.
+    const inner = layerOutput({ ...layer, timeDistributed: false }, [{ shape: input.shape.slice(1), rankKnown: input.rankKnown }], ctx);
+    return inner.shape ? { shape: [input.shape[0]!, ...inner.shape], rankKnown: inner.rankKnown } : UNKNOWN_FLOW;
+  }
+  const shape = input.shape;
+  switch (layer.kind) {
+    case 'input':
+      return layer.shape ? { shape: layer.shape, rankKnown: true } : input;
+    case 'dense':
+      if (layer.units === null) return UNKNOWN_FLOW;
+      return shape ? { shape: [...shape.slice(0, -1), layer.units], rankKnown: input.rankKnown } : { shape: [layer.units], rankKnown: false };
+    case 'conv1d':
+    case 'conv2d':
+    case 'conv3d':
+    case 'conv-transpose':
+      return convolution(layer, input, layout, layer.inFeatures ?? inputFeatures(layer, input, ctx));
+    case 'maxpool':
+    case 'avgpool':
+      return pooling(layer, input, layout);
+    case 'global-pool': {
+      if (!shape || !input.rankKnown || shape.length < 2) return UNKNOWN_FLOW;
+      const channels = layout === 'channels_first' ? shape[0]! : shape[shape.length - 1]!;
+      return { shape: layer.keepdims === true ? join(channels, shape.slice(1).map(() => 1), layout) : [channels], rankKnown: true };
+    }
+    case 'flatten':
+      return shape && input.rankKnown ? { shape: [product(shape)], rankKnown: true } : UNKNOWN_FLOW;
+    case 'reshape':
+      return reshape(layer.reshape, input, layout);
+    case 'embedding':
+      return { shape: [...(shape ?? [null]), layer.units], rankKnown: !!shape && input.rankKnown };
+    case 'lstm':
+    case 'gru':
+    case 'simple-rnn': {
+      if (!layer.recurrent.conv) return recurrent(layer, input, ctx.nextKind);
+      // ConvLSTM: (time, *spatial, channels) -> each step's map; the time axis stays with return_sequences.
+      if (!shape || !input.rankKnown || shape.length < 3) return UNKNOWN_FLOW;
+      const step = convolution(layer, { shape: shape.slice(1), rankKnown: true }, layout, layer.inFeatures);
+      if (!step.shape) return UNKNOWN_FLOW;
+      return layer.recurrent.returnSequences === true ? { shape: [shape[0]!, ...step.shape], rankKnown: true } : step;
+    }
+    case 'batchnorm':
+    case 'groupnorm':
+    case 'layernorm':
+    case 'dropout':
+    case 'alpha-dropout':
+    case 'activation':
+    case 'rescaling':
+      return input;
+    case 'add':
+    case 'multiply':
+    case 'concat':
+      return merge(layer, inputs, ctx);
+    case 'unknown':
+      return layer.identity ? input : UNKNOWN_FLOW;
+  }
+}
+
+function setFans(layer: LayerIR, fanIn: number | null, fanOut: number | null): void {
+  if (layer.fanIn === null && fanIn !== null) layer.fanIn = fanIn;
+  if (layer.fanOut === null && fanOut !== null) layer.fanOut = fanOut;
+}
+
+/** Fills a layer's inFeatures and kernel fans (where null) from the features it reads. */
+function fillSizes(layer: LayerIR, input: Flow, ctx: ShapeContext): void {
+  if (layer.timeDistributed && input.shape && input.shape.length > 1) {
+    fillSizes(layer, { shape: input.shape.slice(1), rankKnown: input.rankKnown }, { ...ctx });
+    return;
+  }
+  const features = inputFeatures(layer, input, ctx);
+  const conv = convOf(layer);
+  if (conv) {
+    if (layer.inFeatures === null && features !== null) layer.inFeatures = features;
+    const inChannels = layer.inFeatures;
+    const dims = spatialDims(layer);
+    const kernel = perDim(layer.kernelSize, dims);
+    const rf = kernel ? product(kernel) : null;
+    if (rf === null) return;
+    const groups = conv.groups !== null && conv.groups > 0 ? conv.groups : 1;
+    if (conv.variant === 'depthwise' || conv.variant === 'separable') {
+      setFans(layer, inChannels !== null ? inChannels * rf : null, conv.depthMultiplier * rf);
+      if (conv.pointwise && inChannels !== null) {
+        conv.pointwise.fanIn ??= inChannels * conv.depthMultiplier;
+        conv.pointwise.fanOut ??= layer.units;
+      }
+    } else if (conv.variant === 'transpose') {
+      setFans(layer, layer.units !== null ? (layer.units / groups) * rf : null, inChannels !== null ? inChannels * rf : null);
+    } else if (isRecurrentKind(layer.kind)) {
+      setFans(layer, inChannels !== null ? inChannels * rf : null, layer.units !== null ? gatesOf(layer.kind) * layer.units * rf : null);
+    } else {
+      setFans(layer, inChannels !== null ? (inChannels / groups) * rf : null, layer.units !== null ? layer.units * rf : null);
+    }
+    return;
+  }
+  switch (layer.kind) {
+    case 'dense':
+      if (layer.inFeatures === null && features !== null) layer.inFeatures = features;
+      setFans(layer, layer.inFeatures, layer.units);
+      return;
+    case 'embedding':
+      setFans(layer, layer.inFeatures, layer.units);
+      return;
+    case 'lstm':
+    case 'gru':
+    case 'simple-rnn':
+      if (layer.inFeatures === null && features !== null) layer.inFeatures = features;
+      setFans(layer, layer.inFeatures, layer.units !== null ? gatesOf(layer.kind) * layer.units : null);
+      return;
+    case 'batchnorm':
+    case 'groupnorm':
+      if (layer.inFeatures === null && features !== null) layer.inFeatures = features;
+      return;
+    default:
+      return;
+  }
+}
+
+export interface PropagateOptions {
+  /** Default data layout: Keras 'channels_last' (the default), PyTorch 'channels_first'. */
+  layout?: Layout;
+  framework?: Framework;
+  /** Shapes of layers that start a chain (graph inputs), by layer id. */
+  inputShapes?: Map<string, Shape | null>;
+}
+
+/**
+ * Propagates shapes through `layers` (in order; graph edges from `inputs`, a chain start takes the
+ * model's `inputShape` or its entry in `options.inputShapes`). Mutates the layers' inFeatures,
+ * fanIn and fanOut where they were null; returns each layer's output shape (null when unknown).
+ */
+export function propagateShapes(layers: LayerIR[], inputShape: Shape | null, options: PropagateOptions = {}): Map<string, Shape | null> {
+  const framework = options.framework ?? (options.layout === 'channels_first' ? 'torch' : 'keras');
+  const base: Omit<ShapeContext, 'nextKind'> = { layout: options.layout ?? (framework === 'torch' ? 'channels_first' : 'channels_last'), framework, honourDataFormat: true };
+  const flows = new Map<string, Flow>();
+  let modelInputUsed = false;
+  layers.forEach((layer, index) => {
+    let inputs: Flow[];
+    if (layer.inputs.length > 0) {
+      inputs = layer.inputs.map((id) => flows.get(id) ?? UNKNOWN_FLOW);
+    } else {
+      const declared = options.inputShapes?.get(layer.id);
+      const shape = declared !== undefined ? declared : modelInputUsed ? null : inputShape;
+      modelInputUsed = true;
+      inputs = [shape ? { shape, rankKnown: true } : UNKNOWN_FLOW];
+    }
+    const ctx: ShapeContext = { ...base, nextKind: layers[index + 1]?.kind ?? null };
+    fillSizes(layer, inputs[0] ?? UNKNOWN_FLOW, ctx);
+    flows.set(layer.id, layerOutput(layer, inputs, ctx));
+  });
+  return new Map([...flows].map(([id, f]) => [id, f.shape]));
+}
