@@ -6,20 +6,20 @@
  *
  * What it does with code it cannot evaluate (documented behaviour, tested):
  * - `if cond:` with a condition that is not a known constant: every branch is read in order and
- *   the layers made or added there get params.conditional = true; constants assigned in such
+ *   the layers made or added there get conditional = true; constants assigned in such
  *   branches are unknown afterwards. A known condition (a constant flag, `num_classes == 2` with a
  *   known argument, `if __name__ == '__main__'`) just picks its branch, unmarked.
  * - `for` loops and comprehensions with constant bounds (range(...), literal lists, enumerate/zip
  *   of those; at most 256 items) are unrolled: each copy has `unrolled: {index, count}` and the
  *   range of the one call that made it. Other loops (and `while`) are read once: their layers get
- *   params.repeated = true and the model an `unsupported` entry naming the loop's line.
+ *   repeated = true and the model an `unsupported` entry naming the loop's line.
  * - Function parameters: the constant arguments of the function's single call in the file
  *   (`make_model(input_shape=(180, 180, 3))`), else declared constant defaults, else unknown.
  *   Keras' own `call(..., training=False)` arguments are always unknown.
  * - `**kwargs` in a layer call: activation and initializers not written are 'unknown', not defaults.
  * - Unknown layer classes (and pretrained keras.applications models, MultiHeadAttention, Lambda,
  *   custom layers with their own weights) become kind 'unknown' layers with an `unsupported`
- *   entry; known weightless augmentation layers are 'unknown' with params.identity = true.
+ *   entry; known weightless augmentation layers are 'unknown' with identity = true.
  * - Syntax errors: tree-sitter's error recovery keeps the rest of the file; statements inside
  *   ERROR nodes are still read.
  */

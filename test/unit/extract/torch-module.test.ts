@@ -288,9 +288,9 @@ class Net(nn.Module):
     // Each branch reads the dense output; neither follows the other.
     expect(sigmoid!.inputs).toEqual([fc!.id]);
     expect(tanh!.inputs).toEqual([fc!.id]);
-    expect(fc!.params.conditional).toBeUndefined();
-    expect(sigmoid!.params.conditional).toBe(true);
-    expect(tanh!.params.conditional).toBe(true);
+    expect(fc!.conditional).toBe(false);
+    expect(sigmoid!.conditional).toBe(true);
+    expect(tanh!.conditional).toBe(true);
   });
 
   it('takes the branch of a known condition only, unmarked', async () => {
@@ -313,7 +313,7 @@ class Net(nn.Module):
         return x
 `);
     expect(kinds(m!)).toEqual(['dense', 'activation:sigmoid']);
-    expect(m!.layers.every((l) => l.params.conditional === undefined)).toBe(true);
+    expect(m!.layers.every((l) => !l.conditional)).toBe(true);
   });
 
   it('accepts torch.nn.Module, LightningModule and base classes of the same file', async () => {

@@ -81,8 +81,8 @@ class Scorer(nn.Module):
     it(`explores the branch guarded by an optional parameter (${signature})`, async () => {
       const m = model(await extractTorchFrom(scorer(signature, test)), 'Scorer');
       expect(kinds(m)).toEqual(['dense', 'dense', 'activation:relu', 'batchnorm', 'dense']);
-      expect(m.layers[0]!.params.conditional).toBeUndefined();
-      expect(m.layers.slice(1).every((l) => l.params.conditional === true)).toBe(true);
+      expect(m.layers[0]!.conditional).toBe(false);
+      expect(m.layers.slice(1).every((l) => l.conditional)).toBe(true);
     });
   }
 
@@ -159,8 +159,8 @@ class Net(nn.Module):
       'Net',
     );
     expect(kinds(m).slice(0, 2)).toEqual(['dense', 'batchnorm']);
-    expect(m.layers[0]!.params.conditional).toBeUndefined();
-    expect(m.layers[1]!.params.conditional).toBe(true);
+    expect(m.layers[0]!.conditional).toBe(false);
+    expect(m.layers[1]!.conditional).toBe(true);
   });
 });
 

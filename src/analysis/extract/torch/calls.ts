@@ -124,7 +124,7 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
     const made = slot ?? unknownLayer(spelling, n, `layer ${spelling}`);
     made.layer.unrolled = f.unroll;
     // Made on a branch of a condition whose value is unknown: possibly absent.
-    if (interp.conditional > 0) made.layer.params.conditional = true;
+    if (interp.conditional > 0) made.layer.conditional = true;
     return { t: 'layer', slot: made };
   }
   if (f.trace) {
