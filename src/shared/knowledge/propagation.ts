@@ -17,6 +17,8 @@ import type { ActivationIR, Framework, InitializerIR, LayerIR, LayerKind, ModelI
 import { FLOW_PATH_KINDS, FLOW_THRESHOLDS, gradeFlowRatio, type FlowGrade } from '../gradient-flow';
 import { activationMoments, gaussianExpectation, scalarActivation, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { initializerStats } from './initializers';
+import { convOf, isRecurrent, isRecurrentKind } from '../layers';
+import { perDim, returnsSequences } from '../shapes';
 import { normalCdf } from './math';
 
 /** Sequence length assumed when the code does not say it (the probe's default too). */
@@ -72,7 +74,6 @@ export interface UnpropagatedModel {
 export type ModelPrediction = PropagatedModel | UnpropagatedModel;
 
 const WEIGHT_KINDS: ReadonlySet<LayerKind> = new Set(['dense', 'conv1d', 'conv2d', 'conv3d', 'conv-transpose']);
-const RECURRENT_KINDS: ReadonlySet<LayerKind> = new Set(['lstm', 'gru', 'simple-rnn']);
 
 /** Smallest squared norm kept, so that a zero gradient gives a finite (very negative) log10. */
 const TINY = 1e-200;
@@ -88,38 +89,10 @@ class Unpropagatable extends Error {
 
 // ---- reading the IR (small accessors, so the typed IR fields slot in here) --------------------------
 
-function numParam(layer: LayerIR, ...keys: string[]): number | null {
-  for (const key of keys) {
-    const value = layer.params[key];
-    if (typeof value === 'number' && Number.isFinite(value)) return value;
-    if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) return Number(value);
-  }
-  return null;
-}
-
-function flagParam(layer: LayerIR, ...keys: string[]): boolean | null {
-  for (const key of keys) {
-    const value = layer.params[key];
-    if (typeof value === 'boolean') return value;
-    if (typeof value === 'number') return value !== 0;
-    if (value === 'True' || value === 'true') return true;
-    if (value === 'False' || value === 'false') return false;
-  }
-  return null;
-}
-
-/** Product of a size parameter written as a number or a tuple ("[2,2]", "(2, 2)"), over `rank` dims. */
-function sizeProduct(layer: LayerIR, rank: number, keys: string[], fallback: number | null): number | null {
-  for (const key of keys) {
-    const raw = layer.params[key];
-    if (typeof raw === 'number' && raw > 0) return raw ** rank;
-    if (typeof raw === 'string') {
-      const nums = raw.match(/\d+/g)?.map(Number) ?? [];
-      if (nums.length === 1) return nums[0]! ** rank;
-      if (nums.length === rank) return nums.reduce((a, b) => a * b, 1);
-    }
-  }
-  return fallback;
+/** Product of a per-dimension list (one entry applies to every dimension) over `rank` dimensions. */
+function sizeProduct(values: number[] | null, rank: number): number | null {
+  const list = perDim(values, rank);
+  return list ? list.reduce((a, b) => a * b, 1) : null;
 }
 
 function spatialRank(kind: LayerKind): number {
@@ -251,7 +224,7 @@ function runRecurrent(layer: LayerIR, framework: Framework, inputQ: number, inpu
   const recurrent = layer.recurrentInit ? initMoments(layer.recurrentInit, units, gates * units, layer, 'recurrent kernel') : kernel;
   const torch = framework === 'torch';
   const { b2 } = biasMoments(layer, units, torch ? 2 : 1);
-  const forgetBias = layer.kind === 'lstm' && !torch && flagParam(layer, 'unit_forget_bias') !== false && layer.useBias ? 1 : 0;
+  const forgetBias = isRecurrent(layer) && layer.kind === 'lstm' && !torch && layer.recurrent.unitForgetBias && layer.useBias ? 1 : 0;
   const inputVar = inputFeatures * kernel.second * inputQ;
   const hiddenGain = units * recurrent.second;
   const cellAct = layer.kind === 'simple-rnn' ? (activationOf(layer.activation, framework, layer) ?? { f: (x: number) => x, df: () => 1 }) : TANH;
@@ -346,7 +319,7 @@ function inputSignal(model: ModelIR, assumptions: string[]): Signal {
   const first = model.layers.find((l) => l.kind !== 'input');
   const shape = model.inputShape;
   const known = shape && shape.length > 0 && shape.every((d): d is number => d !== null && d > 0) ? shape : null;
-  const sequenceFirst = first !== undefined && (RECURRENT_KINDS.has(first.kind) || first.kind === 'embedding' || first.kind === 'conv1d');
+  const sequenceFirst = first !== undefined && (isRecurrentKind(first.kind) || first.kind === 'embedding' || first.kind === 'conv1d');
   if (known) {
     const channelsFirst = model.framework === 'torch' && first !== undefined && /^conv/.test(first.kind) && known.length >= 2;
     const features = channelsFirst ? known[0]! : known[known.length - 1]!;
@@ -374,7 +347,7 @@ function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean
   let positions = x.positions;
   if (/^conv/.test(layer.kind)) {
     const rank = spatialRank(layer.kind);
-    const stride = sizeProduct(layer, rank, ['strides', 'stride', 'subsample'], 1) ?? 1;
+    const stride = sizeProduct(convOf(layer)?.strides ?? null, rank) ?? 1;
     positions = Math.max(1, layer.kind === 'conv-transpose' ? positions * stride : positions / stride);
   }
   const { out, slope } = activate(act, zMean, zVar, layer.units, positions);
@@ -409,12 +382,12 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
       return passThrough(out, slope);
     }
     case 'dropout': {
-      const rate = numParam(layer, 'rate', 'p') ?? 0.5;
+      const rate = layer.noise === 'gaussian-noise' ? 0 : (layer.rate ?? 0.5);
       const keep = Math.max(1 - rate, 1e-6);
       return passThrough({ ...x, q: x.q / keep, source: null }, 1 / keep);
     }
     case 'alpha-dropout': {
-      const rate = numParam(layer, 'rate', 'p') ?? 0.5;
+      const rate = layer.rate ?? 0.5;
       const alphaPrime = -1.7580993408473766;
       const a2 = 1 / ((1 - rate) * (1 + rate * alphaPrime * alphaPrime));
       return passThrough(x, a2 * (1 - rate));
@@ -427,25 +400,26 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
       return passThrough({ mean: 0, q: 1, features: x.features, positions: x.positions, source: null }, 1 / v);
     }
     case 'rescaling': {
-      const scale = numParam(layer, 'scale') ?? 1;
+      const scale = layer.op === 'lambda' ? 1 / 255 : (layer.scale ?? 1);
       return passThrough({ ...x, mean: x.mean * scale, q: x.q * scale * scale, source: null }, scale * scale);
     }
     case 'maxpool':
     case 'avgpool': {
       const rank = x.positions > 1 ? Math.max(1, Math.round(Math.log(x.positions) / Math.log(Math.max(2, Math.round(Math.sqrt(x.positions)))))) : 1;
-      const k = sizeProduct(layer, Math.min(rank, 2), ['pool_size', 'kernel_size'], layer.kernelSize ? layer.kernelSize.reduce((a, b) => a * b, 1) : 2 ** Math.min(rank, 2)) ?? 4;
-      const stride = sizeProduct(layer, Math.min(rank, 2), ['strides', 'stride'], k) ?? k;
+      const dims = Math.min(rank, 2);
+      const k = sizeProduct(layer.kernelSize, dims) ?? 2 ** dims;
+      const stride = layer.pool.strides === 'window' ? k : (sizeProduct(layer.pool.strides, dims) ?? k);
       const positions = Math.max(1, x.positions / stride);
       if (layer.kind === 'maxpool') return passThrough({ ...maxOf(x, k), positions });
       return passThrough({ ...averageOf(x, k), positions }, 1 / k);
     }
     case 'global-pool': {
       const p = x.positions;
-      if (/max/i.test(layer.className)) return passThrough({ ...maxOf(x, p), positions: 1 });
+      if (layer.reduce === 'max') return passThrough({ ...maxOf(x, p), positions: 1 });
       return passThrough({ ...averageOf(x, p), positions: 1 }, 1 / p);
     }
     case 'embedding': {
-      const init = initMoments(layer.kernelInit, numParam(layer, 'input_dim', 'num_embeddings') ?? layer.inFeatures, layer.units, layer, 'embedding');
+      const init = initMoments(layer.kernelInit, layer.inFeatures, layer.units, layer, 'embedding');
       return {
         out: { mean: init.mean, q: init.second, features: layer.units, positions: x.positions, source: null },
         // One-hot input: the weight gradient collects each position's output gradient once.
@@ -486,11 +460,10 @@ function recurrentNode(layer: LayerIR, index: number, model: ModelIR, x: Signal)
   const inputFeatures = x.features ?? layer.inFeatures;
   if (!inputFeatures) throw new Unpropagatable(`the input size of ${label(layer)} is not known`, layer);
   const next = model.layers[index + 1];
-  const written = flagParam(layer, 'return_sequences');
-  const torch = model.framework === 'torch';
-  const lastStepOnly = written === null ? torch && !(next !== undefined && RECURRENT_KINDS.has(next.kind)) : !written;
-  const stacked = Math.max(1, Math.floor(numParam(layer, 'num_layers') ?? 1));
-  const directions = flagParam(layer, 'bidirectional') ? 2 : 1;
+  if (!isRecurrent(layer)) throw new Unpropagatable(`${label(layer)} is not a recurrent layer`, layer);
+  const lastStepOnly = !returnsSequences(layer, next?.kind ?? null);
+  const stacked = Math.max(1, Math.floor(layer.recurrent.numLayers ?? 1));
+  const directions = layer.recurrent.bidirectional ? 2 : 1;
   const steps = Math.max(1, Math.round(x.positions));
   const runs: RecurrentRun[] = [];
   let q = x.q;

@@ -99,7 +99,7 @@ describe('mean-field recursions: textbook values', () => {
 
   it('normalization resets q, dropout scales it, residual merges add variances', () => {
     const small = init('random_normal', { mean: 0, stddev: 0.01 });
-    const normed = buildModel({ layers: [dense(100, { kernelInit: small, fanIn: 100, fanOut: 100 }), layerOf('batchnorm'), layerOf('dropout', { params: { rate: 0.5 } }), dense(10, { fanIn: 100, fanOut: 10 })] });
+    const normed = buildModel({ layers: [dense(100, { kernelInit: small, fanIn: 100, fanOut: 100 }), layerOf('batchnorm'), layerOf('dropout', { detail: { rate: 0.5 } }), dense(10, { fanIn: 100, fanOut: 10 })] });
     normed.inputShape = [100];
     const p = predictPropagation(normed) as PropagatedModel;
     expect(p.layers[0]!.q).toBeCloseTo(100 * 1e-4, 8);

@@ -3,13 +3,13 @@
  * to `fit` / the training loop (DataSourceIR.scaled); this rule also accepts scaling done inside the
  * model (a Rescaling / Normalization layer before the first learning layer).
  */
+import { isLearningKind } from '../../../shared/layers';
 import type { LayerIR, ModelIR } from '../../../shared/ir';
 import type { RelatedInfo } from '../../../shared/findings';
 import type { Rule, RuleMeta } from '../types';
 import { makeFinding } from '../helpers/make-finding';
 
 /** Layers that read the input with weights: scaling must happen before the first of them. */
-const LEARNING = new Set(['dense', 'conv1d', 'conv2d', 'conv3d', 'conv-transpose', 'lstm', 'gru', 'simple-rnn', 'embedding']);
 
 const meta: RuleMeta = {
   code: 'GL501',
@@ -78,7 +78,7 @@ inference inputs, which one local edit cannot guarantee.
  */
 function modelScalesInput(model: ModelIR): boolean | null {
   if (model.layers.length === 0) return null;
-  const firstLearning = model.layers.findIndex((l) => LEARNING.has(l.kind));
+  const firstLearning = model.layers.findIndex((l) => isLearningKind(l.kind));
   const before: LayerIR[] = firstLearning < 0 ? model.layers : model.layers.slice(0, firstLearning);
   if (before.some((l) => l.kind === 'rescaling' || l.kind === 'batchnorm' || l.kind === 'layernorm')) return true;
   if (before.some((l) => l.kind === 'unknown')) return null;
