@@ -1,4 +1,5 @@
 /** Runs the enabled rules on one model and applies severity overrides. Suppressions are applied per file by the caller. */
+import { basename } from 'node:path';
 import type { ModelIR } from '../shared/ir';
 import type { Finding } from '../shared/findings';
 import type { Settings } from '../shared/settings';
@@ -19,6 +20,14 @@ function contextFor(rule: Rule, settings: Settings, sourceText: (file: string) =
   };
 }
 
+/** Which instance a finding is about, when calls of one class or builder built different models. */
+function instanceSuffix(model: ModelIR): string {
+  const at = model.instance;
+  if (!at) return '';
+  const where = at.file === model.file ? `line ${at.range.start.line + 1}` : `${basename(at.file)}:${at.range.start.line + 1}`;
+  return ` (instance ${at.label}, ${where})`;
+}
+
 /**
  * Findings of every enabled rule for `model`. A rule that throws is reported as a problem instead of
  * taking the analysis down: one bad rule must not hide the others' findings.
@@ -30,11 +39,12 @@ export function lintModel(
   problems: LintProblem[] = [],
 ): Finding[] {
   const findings: Finding[] = [];
+  const instance = instanceSuffix(model);
   for (const rule of RULES) {
     if (!isRuleEnabled(rule.meta.code, settings)) continue;
     try {
       for (const f of rule.check(model, contextFor(rule, settings, sourceText))) {
-        findings.push({ ...f, severity: settings.severity[rule.meta.code] ? effectiveSeverity(rule.meta, settings) : f.severity });
+        findings.push({ ...f, message: f.message + instance, severity: settings.severity[rule.meta.code] ? effectiveSeverity(rule.meta, settings) : f.severity });
       }
     } catch (err) {
       problems.push({ code: rule.meta.code, message: `${rule.meta.code} failed on model ${model.name}: ${err instanceof Error ? err.message : String(err)}` });

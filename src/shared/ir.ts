@@ -380,6 +380,11 @@ export interface ModelIR {
   training: TrainingIR;
   /** Constructs the extractor saw but could not model (named with their line), for messages. */
   unsupported: { what: string; range: Range }[];
+  /**
+   * Set when calls of one class or builder built different models: the call this model is (as
+   * written, e.g. "Mlp(fill=0)"), in `file` (the model's own file or another of the workspace).
+   */
+  instance?: { label: string; file: string; range: Range };
 }
 
 export function emptyTraining(): TrainingIR {

@@ -33,8 +33,8 @@ import { functionalModel, sequentialModel } from './keras/models';
 import { ExtractionState } from './keras/state';
 import { extractSubclass } from './keras/subclass';
 import { KerasSymbols } from './keras/symbols';
-import { evaluateWith } from './keras/context';
-import { callArgs } from '../python/syntax-cache';
+import { callSiteOf, callsOf, collapseInstances, type CallSite, type ConstArguments, type InstanceModels } from '../python/call-sites';
+import type { ConstValue } from '../python/constants';
 import { OPAQUE, type SequentialBuilder, type Value } from './keras/values';
 import { implicitReceivers } from './keras/implicit-receivers';
 import type { ModelExtractor } from './types';
@@ -46,27 +46,19 @@ export interface KerasExtraction {
   errors: string[];
 }
 
+function isInside(node: Node, outer: Node): boolean {
+  return node.startIndex >= outer.startIndex && node.endIndex <= outer.endIndex;
+}
+
 function enclosingClass(def: Node): Node | null {
   for (let cur = def.parent; cur; cur = cur.parent) if (cur.type === 'class_definition') return cur;
   return null;
 }
 
-/**
- * The constant arguments of a function's single call in the file (a factory called once, as
- * `model = make_model(input_shape=(180, 180, 3), num_classes=2)`): what the function is built with.
- * Arguments that are not constant are unknown (never their defaults); no single call, no arguments.
- */
-function callSiteArguments(state: ExtractionState, def: Node): { positional: Value[]; keywords: Map<string, Value> } {
-  const call = state.isMethod(def) ? null : state.singleCallSite(def);
-  if (!call) return { positional: [], keywords: new Map() };
-  const scope = Scope.of(call);
-  const valueOf = (node: Node): Value => {
-    const v = evaluateWith((n) => scope.evaluate(n), node);
-    return v === undefined ? OPAQUE : { t: 'const', value: v };
-  };
-  const args = callArgs(call);
-  if (args.splats.length > 0) return { positional: [], keywords: new Map() };
-  return { positional: args.positional.map(valueOf), keywords: new Map([...args.keywords].map(([k, v]) => [k, valueOf(v)])) };
+/** Call-site arguments as reader values: unknown ones are opaque (never their defaults). */
+function argumentValues(args: ConstArguments): { positional: Value[]; keywords: Map<string, Value> } {
+  const value = (v: ConstValue | undefined): Value => (v === undefined ? OPAQUE : { t: 'const', value: v });
+  return { positional: args.positional.map(value), keywords: new Map([...args.keywords].map(([k, v]) => [k, value(v)])) };
 }
 
 export function extractKerasDetailed(file: PyFile): KerasExtraction {
@@ -98,32 +90,53 @@ export function extractKerasDetailed(file: PyFile): KerasExtraction {
     return (!cls || !state.classKind(cls)) && symbols.mayBuildModel(def.text);
   })];
   const noMarks = { conditions: [], unrollDepth: 0, repeatedLoop: null };
+  // A builder function is read once per call of it in the file, with that call's arguments; one nobody calls, once with its defaults.
+  const builderNames = new Set(scopes.filter((n) => n.type === 'function_definition' && !state.isMethod(n)).map((n) => n.childForFieldName('name')?.text ?? '').filter((n) => state.functions.has(n)));
+  const calls = callsOf(file.root, file.text, builderNames);
+  const functionalRuns: InstanceModels[] = [];
   for (const scopeNode of scopes) {
-    guarded(`scope at line ${scopeNode.startPosition.row + 1}`, () => {
-      const isModule = scopeNode.type === 'module';
-      const exec = new Executor(
-        state,
-        { selfEnv: new Map(), classDef: isModule ? null : enclosingClass(scopeNode), depth: 0, emit: true, scopeNode, active: new Set([scopeNode.id]) },
-        isModule ? Scope.of(scopeNode) : state.scopeInside(scopeNode),
-        noMarks,
-      );
-      if (isModule) {
-        for (const r of implicitReceivers(file, symbols)) {
-          const seq: SequentialBuilder = { call: r.firstAdd, fromList: false, items: [], marks: noMarks, lastAdd: null, builtShape: null, binding: { name: r.name, nameNode: r.nameNode } };
-          exec.env.set(r.name, { t: 'sequential', seq });
-          exec.sequentials.push(seq);
+    const isModule = scopeNode.type === 'module';
+    const name = isModule ? null : scopeNode.childForFieldName('name')?.text ?? null;
+    const sites: (CallSite | null)[] = name && builderNames.has(name) ? (calls.get(name) ?? []).filter((c) => !scopeNode.equals(c) && !isInside(c, scopeNode)).map((c) => callSiteOf(file.path, c)) : [];
+    if (sites.length === 0) sites.push(null);
+    const runs: InstanceModels[] = [];
+    for (const site of sites) {
+      guarded(`scope at line ${scopeNode.startPosition.row + 1}`, () => {
+        const exec = new Executor(
+          state,
+          { selfEnv: new Map(), classDef: isModule ? null : enclosingClass(scopeNode), depth: 0, emit: true, scopeNode, active: new Set([scopeNode.id]) },
+          isModule ? Scope.of(scopeNode) : state.scopeInside(scopeNode),
+          noMarks,
+        );
+        if (isModule) {
+          for (const r of implicitReceivers(file, symbols)) {
+            const seq: SequentialBuilder = { call: r.firstAdd, fromList: false, items: [], marks: noMarks, lastAdd: null, builtShape: null, binding: { name: r.name, nameNode: r.nameNode } };
+            exec.env.set(r.name, { t: 'sequential', seq });
+            exec.sequentials.push(seq);
+          }
+        } else {
+          const { positional, keywords } = site ? argumentValues(site.args) : { positional: [], keywords: new Map<string, Value>() };
+          exec.bindParameters(scopeNode, positional, keywords, state.isMethod(scopeNode), !site?.args.partial);
         }
-      } else {
-        const { positional, keywords } = callSiteArguments(state, scopeNode);
-        exec.bindParameters(scopeNode, positional, keywords, state.isMethod(scopeNode));
-      }
-      exec.execBlock(isModule ? scopeNode : scopeNode.childForFieldName('body'));
-      for (const seq of exec.sequentials) {
-        const model = sequentialModel(file, exec, seq);
-        if (model) models.push(model);
-      }
-    });
+        const firstFunctional = state.functionals.length;
+        exec.execBlock(isModule ? scopeNode : scopeNode.childForFieldName('body'));
+        const built: ModelIR[] = [];
+        for (const seq of exec.sequentials) {
+          const model = sequentialModel(file, exec, seq);
+          if (model) built.push(model);
+        }
+        runs.push({ site, models: built });
+        // Functional models made by this run (the record list is shared by every reader of the file).
+        const made = state.functionals.splice(firstFunctional);
+        const functionals: ModelIR[] = [];
+        for (const record of made) guarded(`model at line ${record.call.startPosition.row + 1}`, () => functionals.push(functionalModel(file, record)));
+        functionalRuns.push({ site, models: functionals });
+      });
+    }
+    models.push(...collapseInstances(runs));
   }
+  models.push(...collapseInstances(functionalRuns));
+  // Functional models found while reading classes (before the scopes).
   for (const record of state.functionals) guarded(`model at line ${record.call.startPosition.row + 1}`, () => models.push(functionalModel(file, record)));
 
   const seen = new Set<string>();

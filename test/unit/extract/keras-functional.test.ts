@@ -175,9 +175,30 @@ model = make_model(input_shape=image_size + (3,), num_classes=2)
     expect(model.layers.at(-1)!.conditional).toBe(false);
   });
 
-  it('knows nothing about the arguments when the factory is called twice, and no branch constant survives an unknown condition', async () => {
+  it('reads a factory called twice once per call: two models, each named after its call', async () => {
     const twice = text + 'other = make_model((64, 64, 3), 10)\n';
-    const model = modelNamed(await extractFrom(twice), 'make_model');
+    const models = await extractFrom(twice);
+    expect(models.map((m) => m.name).sort()).toEqual(['make_model((64, 64, 3), 10)', 'make_model(input_shape=image_size + (3,), num_classes=2)']);
+    const binary = modelNamed(models, 'make_model(input_shape=image_size + (3,), num_classes=2)');
+    expect(binary.inputShape).toEqual([180, 180, 3]);
+    expect(binary.layers.at(-1)).toMatchObject({ units: 1, activation: { name: 'sigmoid' } });
+    expect(binary.instance).toMatchObject({ label: 'make_model(input_shape=image_size + (3,), num_classes=2)', range: { start: { line: 19 } } });
+    const multi = modelNamed(models, 'make_model((64, 64, 3), 10)');
+    expect(multi.inputShape).toEqual([64, 64, 3]);
+    expect(multi.layers.at(-1)).toMatchObject({ units: 10, activation: { name: 'softmax' } });
+    expect(multi.layers[1]!.units).toBe(32);
+  });
+
+  it('collapses calls that build the same model into one, named after the factory', async () => {
+    const same = text + 'again = make_model(input_shape=(180, 180, 3), num_classes=2)\n';
+    const models = await extractFrom(same);
+    expect(models.map((m) => m.name)).toEqual(['make_model']);
+    expect(models[0]!.instance).toBeUndefined();
+  });
+
+  it('a call with unknown arguments leaves them unknown (not their defaults), and no branch constant survives an unknown condition', async () => {
+    const unknown = text.replace('model = make_model(input_shape=image_size + (3,), num_classes=2)', 'model = make_model(input_shape=args.shape, num_classes=args.classes)');
+    const model = modelNamed(await extractFrom(unknown), 'make_model');
     expect(model.inputShape).toBeNull();
     const head = model.layers.at(-1)!;
     expect(head.units).toBeNull();

@@ -35,8 +35,8 @@ export interface Context {
   entered: Set<number>;
   /** Every nn.Sequential(...) evaluation, by call node id (first evaluation kept). */
   sequentials: Map<number, { call: Node; value: Value }>;
-  /** User module instantiations outside module methods, by class, then call node id. */
-  instances: Map<ClassInfo, Map<number, Instance>>;
+  /** User module instantiations outside module methods, by class, then call node id (first evaluation kept). */
+  instances: Map<ClassInfo, Map<number, { call: Node; inst: Instance }>>;
   /** Limits reached and constructs not evaluated, for the file's notices. */
   notes: EvalNotes;
 }
@@ -227,8 +227,8 @@ export class Interpreter {
     else if (!isModuleClass(cls)) this.fillFields(inst, args);
     if (call && f.cls === null && isModuleClass(cls)) {
       let sites = this.ctx.instances.get(cls);
-      if (!sites) this.ctx.instances.set(cls, (sites = new Map<number, Instance>()));
-      if (!sites.has(call.id)) sites.set(call.id, inst);
+      if (!sites) this.ctx.instances.set(cls, (sites = new Map<number, { call: Node; inst: Instance }>()));
+      if (!sites.has(call.id)) sites.set(call.id, { call, inst });
     }
     return self;
   }

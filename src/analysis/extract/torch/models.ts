@@ -25,9 +25,12 @@ import { apply } from './forward';
 import { producers } from './flow';
 import { Interpreter, type Context } from './interpreter';
 import { MODEL_INPUT, Trace } from './trace';
-import { leafSlots, nameLeaves, type ClassInfo, type Instance, type Value } from './values';
+import { UNKNOWN, constant, leafSlots, nameLeaves, type ClassInfo, type Instance, type Value } from './values';
 import { Scope } from '../../python/constants';
 import { EvalNotes } from '../../python/limits';
+import { callLabel, collapseInstances, type CallSite, type ConstArguments, type InstanceModels } from '../../python/call-sites';
+import type { ConstValue } from '../../python/constants';
+import type { Args } from './args';
 
 const NO_ARGS = () => ({ positional: [], keywords: new Map(), partial: false });
 const INPUT: Value = { t: 'tensor', from: [MODEL_INPUT] };
@@ -116,7 +119,18 @@ function nestedOrigins(value: Value, into: Set<number>, top = true): void {
   }
 }
 
-export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNotes()): ModelIR[] {
+/** Calls of the file's classes made in other files of the workspace, by class name. */
+export type ExternalSites = ReadonlyMap<string, readonly CallSite[]>;
+
+const NO_CONST_ARGS: ConstArguments = { positional: [], keywords: new Map(), partial: false };
+
+/** Constant call arguments as interpreter values (unknown ones stay unknown, never their defaults). */
+function argsOf(args: ConstArguments): Args {
+  const value = (v: ConstValue | undefined): Value => (v === undefined ? UNKNOWN : constant(v));
+  return { positional: args.positional.map(value), keywords: new Map([...args.keywords].map(([k, v]) => [k, value(v)])), partial: args.partial };
+}
+
+export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNotes(), external: ExternalSites = new Map()): ModelIR[] {
   const classes = findModuleClasses(file);
   const moduleClasses = [...classes.values()].filter(isModuleClass);
   const functions = findFunctions(file);
@@ -137,19 +151,26 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
   guarded(() => interp.execBlock(file.root, moduleFrame));
   for (const def of functions.values()) if (!ctx.entered.has(def.id) && interp.relevant(def)) guarded(() => interp.callFunction(def, NO_ARGS(), null, moduleFrame));
 
-  // 2. One instance per class: the file's only instantiation site, else the class's own defaults.
-  const instances = new Map<ClassInfo, Instance>();
+  // 2. One instance per instantiation site, with its actual arguments (this file's calls, then other
+  //    files' calls of the class); a class nobody instantiates: its own defaults.
+  const instances = new Map<ClassInfo, { inst: Instance; site: CallSite | null }[]>();
   for (const cls of moduleClasses) {
-    const sites = ctx.instances.get(cls);
-    const only = sites && sites.size === 1 ? [...sites.values()][0] : undefined;
-    if (only) instances.set(cls, only);
-  }
-  for (const cls of moduleClasses) {
-    if (instances.has(cls)) continue;
-    guarded(() => {
-      const v = interp.instantiate(cls, null, NO_ARGS(), moduleFrame);
-      if (v.t === 'instance') instances.set(cls, v.inst);
-    });
+    const list: { inst: Instance; site: CallSite | null }[] = [];
+    const sites = [...(ctx.instances.get(cls)?.values() ?? [])].sort((a, b) => a.call.startIndex - b.call.startIndex);
+    for (const { call, inst } of sites) list.push({ inst, site: { file: file.path, range: rangeOf(call), label: callLabel(call), args: NO_CONST_ARGS } });
+    for (const site of external.get(cls.name) ?? []) {
+      guarded(() => {
+        const v = interp.instantiate(cls, null, argsOf(site.args), moduleFrame);
+        if (v.t === 'instance') list.push({ inst: v.inst, site });
+      });
+    }
+    if (list.length === 0) {
+      guarded(() => {
+        const v = interp.instantiate(cls, null, NO_ARGS(), moduleFrame);
+        if (v.t === 'instance') list.push({ inst: v.inst, site: null });
+      });
+    }
+    if (list.length) instances.set(cls, list);
   }
 
   // 3. nn.Sequential calls the flow never reached (e.g. in methods of non-module classes).
@@ -165,7 +186,7 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
   }
 
   const nested = new Set<number>();
-  for (const inst of instances.values()) nestedOrigins({ t: 'instance', inst }, nested);
+  for (const list of instances.values()) for (const { inst } of list) nestedOrigins({ t: 'instance', inst }, nested);
   for (const { value } of ctx.sequentials.values()) nestedOrigins(value, nested);
 
   const models: ModelIR[] = [];
@@ -175,48 +196,56 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     const output = run(trace);
     const { layers, isGraph } = trace.layers(rangeOf(naming.nameNode), producers(output));
     // Nothing understood (e.g. a subclass of nn.Linear whose forward calls F.linear): not a model to report on.
-    if (layers.every((l) => l.kind === 'unknown')) return;
+    if (layers.every((l) => l.kind === 'unknown')) return null;
     const model = makeModel({ name: naming.name, framework: 'torch', style, file: file.path, range: rangeOf(range), nameRange: rangeOf(naming.nameNode), layers, exports: naming.exports, isGraph });
     model.inputShape = inputShape(model);
     // Sizes torch leaves implicit (LazyLinear, LazyConv2d) follow from the layers before them.
     if (model.layers.some((l) => l.inFeatures === null && (l.kind === 'dense' || l.kind.startsWith('conv')))) propagateShapes(model.layers, model.inputShape, { framework: 'torch' });
     model.unsupported = trace.unsupported;
-    models.push(model);
+    return model;
   };
 
   for (const cls of moduleClasses) {
-    const inst = instances.get(cls);
+    const list = instances.get(cls);
     const nameNode = cls.node.childForFieldName('name');
-    if (!inst || !nameNode) continue;
+    if (!list || !nameNode) continue;
+    const naming: Naming = { name: cls.name, nameNode, exports: [cls.name] };
+    const runs: InstanceModels[] = [];
     const forward = interp.findMethod(cls, 'forward');
-    if (!forward && !inst.seqItems) {
+    if (!forward && !list[0]!.inst.seqItems) {
       // No forward (and not a base another class completes): the layers in registration order, said in a note.
       if (moduleClasses.some((other) => other.bases.includes(cls))) continue;
-      const registered: Value = { t: 'seq', items: leafSlots({ t: 'instance', inst }).map(({ slot }): Value => ({ t: 'layer', slot })), names: [], origin: null };
-      if (registered.t !== 'seq' || !registered.items.some((v) => v.t === 'layer' && v.slot.layer.kind !== 'unknown')) continue;
-      notes.add(`${cls.name} has no forward(): its layers are read in the order __init__ registers them`, rangeOf(nameNode));
-      guarded(() =>
-        build({ t: 'instance', inst }, 'torch-module', { name: cls.name, nameNode, exports: [cls.name] }, cls.node, (trace) => {
-          return apply(interp, registered, { positional: [INPUT], keywords: new Map(), partial: false }, cls.node, { ...moduleFrame, trace });
-        }),
-      );
-      continue;
+      for (const { inst, site } of list) {
+        const registered: Value = { t: 'seq', items: leafSlots({ t: 'instance', inst }).map(({ slot }): Value => ({ t: 'layer', slot })), names: [], origin: null };
+        if (registered.t !== 'seq' || !registered.items.some((v) => v.t === 'layer' && v.slot.layer.kind !== 'unknown')) continue;
+        guarded(() => {
+          const model = build({ t: 'instance', inst }, 'torch-module', naming, cls.node, (trace) => apply(interp, registered, { positional: [INPUT], keywords: new Map(), partial: false }, cls.node, { ...moduleFrame, trace }));
+          if (model) runs.push({ site, models: [model] });
+        });
+      }
+      if (runs.length) notes.add(`${cls.name} has no forward(): its layers are read in the order __init__ registers them`, rangeOf(nameNode));
+    } else {
+      for (const { inst, site } of list) {
+        guarded(() => {
+          // Called by code we do not see: optional parameters of forward are unknown, not their defaults.
+          const model = build({ t: 'instance', inst }, 'torch-module', naming, cls.node, (trace) =>
+            apply(interp, { t: 'instance', inst }, { positional: [INPUT], keywords: new Map(), partial: false, optionalUnknown: true }, cls.node, { ...moduleFrame, trace }),
+          );
+          if (model) runs.push({ site, models: [model] });
+        });
+      }
     }
-    guarded(() =>
-      build({ t: 'instance', inst }, 'torch-module', { name: cls.name, nameNode, exports: [cls.name] }, cls.node, (trace) => {
-        // Called by code we do not see: optional parameters of forward are unknown, not their defaults.
-        return apply(interp, { t: 'instance', inst }, { positional: [INPUT], keywords: new Map(), partial: false, optionalUnknown: true }, cls.node, { ...moduleFrame, trace });
-      }),
-    );
+    models.push(...collapseInstances(runs));
   }
 
   const roots = [...ctx.sequentials.values()].filter(({ call }) => !insideModuleClass(call) && !nested.has(call.id));
   roots.sort((a, b) => a.call.startIndex - b.call.startIndex);
   for (const { call, value } of roots) {
     guarded(() =>
-      build(value, 'torch-sequential', sequentialNaming(call), call, (trace) => {
-        return apply(interp, value, { positional: [INPUT], keywords: new Map(), partial: false }, call, { ...moduleFrame, trace });
-      }),
+      {
+        const model = build(value, 'torch-sequential', sequentialNaming(call), call, (trace) => apply(interp, value, { positional: [INPUT], keywords: new Map(), partial: false }, call, { ...moduleFrame, trace }));
+        if (model) models.push(model);
+      },
     );
   }
   models.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);

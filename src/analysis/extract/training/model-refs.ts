@@ -75,6 +75,9 @@ export class ModelResolver {
     if (callee) {
       const own = this.models.filter((m) => m.exports.includes(callee));
       if (own.length === 1) return { kind: 'local', model: own[0]! };
+      // Calls that built different models: the one this call built.
+      const built = own.find((m) => m.instance?.file === this.file.path && m.instance.range.start.line === origin.startPosition.row && m.instance.range.start.character === origin.startPosition.column);
+      if (built) return { kind: 'local', model: built };
     }
     // The constructor of a model written in place: `Sequential([...])`, `keras.Model(inputs, outputs)`.
     const containing = this.models.filter((m) => contains(m.range, origin));

@@ -1,0 +1,171 @@
+/**
+ * Call-site sensitivity: where a class or builder function of the workspace is called, with which
+ * constant arguments, and how the models the calls build are told apart. A definition is evaluated
+ * per call with that call's arguments (positional, keyword, a literal `**dict` or `*list`, defaults
+ * for what is left out); identical results collapse into one model, different ones become separate
+ * models named after their call (`Mlp(fill=0)`, line 13). A definition nobody calls is evaluated once
+ * with its defaults.
+ */
+import type { Node } from 'web-tree-sitter';
+import type { ModelIR, Range } from '../../shared/ir';
+import { Scope, type ConstValue } from './constants';
+import { namedChildren, rangeOf, unparen } from './syntax';
+import { callArgs } from './syntax-cache';
+import { evaluateWith } from './evaluate';
+
+/** Arguments of one call, as constants; an argument whose value is unknown is `undefined` (never its default). */
+export interface ConstArguments {
+  positional: (ConstValue | undefined)[];
+  keywords: Map<string, ConstValue | undefined>;
+  /** A splat whose contents are unknown: parameters not given are unknown rather than defaulted. */
+  partial: boolean;
+}
+
+/** One call of a definition: where it is and what it passes. */
+export interface CallSite {
+  file: string;
+  range: Range;
+  /** The call as written, shortened: the instance's name in findings (`Mlp(fill=0)`). */
+  label: string;
+  args: ConstArguments;
+}
+
+/** The call as written, whitespace collapsed, at most 60 characters. */
+export function callLabel(call: Node): string {
+  const text = call.text.replace(/\s+/g, ' ').replace(/\(\s+/g, '(').replace(/,?\s+\)/g, ')');
+  return text.length <= 60 ? text : `${text.slice(0, 57)}...`;
+}
+
+/**
+ * Calls of the plain names `names` (`Mlp(...)`, not `x.Mlp(...)`) in a file, found in one pass over its
+ * text, then checked on the syntax tree. Definitions (`def Mlp`, `class Mlp`) are not calls.
+ */
+export function callsOf(root: Node, text: string, names: ReadonlySet<string>): Map<string, Node[]> {
+  const out = new Map<string, Node[]>();
+  if (names.size === 0) return out;
+  for (const match of text.matchAll(/(?<![\w.])([A-Za-z_]\w*)\s*\(/g)) {
+    const name = match[1]!;
+    if (!names.has(name)) continue;
+    if (/(?:def|class)\s+$/.test(text.slice(Math.max(0, match.index - 8), match.index))) continue;
+    let node: Node | null = root.descendantForIndex(match.index);
+    while (node && node.type !== 'call') node = node.parent;
+    if (!node || node.childForFieldName('function')?.text !== name) continue;
+    const list = out.get(name) ?? [];
+    if (!list.some((n) => n.id === node!.id)) list.push(node);
+    out.set(name, list);
+  }
+  return out;
+}
+
+/** The constant a name or expression has where the call is written (a dict / list literal bound once included). */
+function literalOf(scope: Scope, node: Node): Node {
+  return scope.resolveExpression(node);
+}
+
+/**
+ * The constant arguments of a call, evaluated where it is written. `**cfg` with `cfg` bound once to a
+ * dict literal (or `dict(a=1)`) and `*sizes` bound to a constant list expand; any other splat makes the
+ * arguments partial.
+ */
+export function constantArguments(call: Node): ConstArguments {
+  const scope = Scope.of(call);
+  const args = callArgs(call);
+  const out: ConstArguments = { positional: [], keywords: new Map(), partial: false };
+  const evaluate = (node: Node) => evaluateWith((n) => scope.evaluate(n), node);
+  for (const node of args.positional) out.positional.push(evaluate(node));
+  for (const [name, node] of args.keywords) out.keywords.set(name, evaluate(node));
+  for (const splat of args.splats) {
+    const inner = splat.namedChild(0);
+    if (!inner) {
+      out.partial = true;
+      continue;
+    }
+    if (splat.type === 'list_splat') {
+      const items = scope.evaluate(inner);
+      if (Array.isArray(items)) out.positional.push(...items);
+      else out.partial = true;
+      continue;
+    }
+    const entries = dictEntries(scope, literalOf(scope, unparen(inner)));
+    if (entries) for (const [k, v] of entries) out.keywords.set(k, v);
+    else out.partial = true;
+  }
+  return out;
+}
+
+/** `{'a': 1, 'b': x}` or `dict(a=1, b=x)`: its entries (values unknown when not constant); null when not a literal. */
+function dictEntries(scope: Scope, node: Node): Map<string, ConstValue | undefined> | null {
+  const entries = new Map<string, ConstValue | undefined>();
+  if (node.type === 'dictionary') {
+    for (const pair of namedChildren(node)) {
+      if (pair.type !== 'pair') return null;
+      const key = scope.evaluate(pair.childForFieldName('key'));
+      if (typeof key !== 'string') return null;
+      entries.set(key, scope.evaluate(pair.childForFieldName('value')));
+    }
+    return entries;
+  }
+  if (node.type === 'call' && node.childForFieldName('function')?.text === 'dict') {
+    const args = callArgs(node);
+    if (args.positional.length > 0 || args.splats.length > 0) return null;
+    for (const [k, v] of args.keywords) entries.set(k, scope.evaluate(v));
+    return entries;
+  }
+  return null;
+}
+
+export function callSiteOf(file: string, call: Node): CallSite {
+  return { file, range: rangeOf(call), label: callLabel(call), args: constantArguments(call) };
+}
+
+/** What one evaluation per call site built, before identical results collapse. */
+export interface InstanceModels {
+  /** null: the definition's own defaults (nobody calls it). */
+  site: CallSite | null;
+  models: ModelIR[];
+}
+
+/** What tells two models apart: everything but their names and where they were called. */
+function signature(model: ModelIR): string {
+  return JSON.stringify([model.style, model.layers, model.inputShape, model.unsupported]);
+}
+
+/**
+ * Collapses per-call results: calls that built identical models give one model (named as if
+ * unqualified); when calls built different models, each is a model of its own named after its call
+ * (`Mlp(fill=0)`) and carrying `instance`. Models are matched across calls by name and position.
+ */
+export function collapseInstances(runs: readonly InstanceModels[]): ModelIR[] {
+  const groups = new Map<string, { model: ModelIR; site: CallSite | null }[]>();
+  for (const run of runs) {
+    for (const model of run.models) {
+      const key = model.id;
+      const list = groups.get(key) ?? [];
+      list.push({ model, site: run.site });
+      groups.set(key, list);
+    }
+  }
+  const out: ModelIR[] = [];
+  for (const variants of groups.values()) {
+    const distinct = new Map<string, { model: ModelIR; site: CallSite | null }>();
+    for (const v of variants) {
+      const sig = signature(v.model);
+      if (!distinct.has(sig)) distinct.set(sig, v);
+    }
+    if (distinct.size === 1) {
+      out.push([...distinct.values()][0]!.model);
+      continue;
+    }
+    const labels = [...distinct.values()].map((v) => v.site?.label);
+    for (const { model, site } of distinct.values()) {
+      if (!site) {
+        out.push(model);
+        continue;
+      }
+      // Two calls written alike (`Clf()` twice, changed afterwards): their lines tell them apart.
+      const name = labels.filter((l) => l === site.label).length > 1 ? `${site.label} (line ${site.range.start.line + 1})` : site.label;
+      out.push({ ...model, name, id: `${name}@${site.file === model.file ? site.range.start.line : model.range.start.line}`, instance: { label: site.label, file: site.file, range: site.range } });
+    }
+  }
+  return out;
+}

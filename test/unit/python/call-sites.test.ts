@@ -1,0 +1,89 @@
+/**
+ * Call-site sensitivity on whole files (real parser, extractors and rules): a class or builder is
+ * evaluated per call with its actual arguments, identical results collapse, different ones are
+ * separate models whose findings name their call; changes after construction stay per instance.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { FileResult } from '../../../src/analysis/api';
+import { Project } from '../../../src/analysis/project';
+
+const FIXTURES = join(__dirname, '../../fixtures/core');
+
+async function analyze(name: string): Promise<FileResult> {
+  const project = await Project.create();
+  try {
+    const path = join(FIXTURES, name);
+    project.setFile(path, readFileSync(path, 'utf8'));
+    return project.analyzeFile(path);
+  } finally {
+    project.dispose();
+  }
+}
+
+const codes = (r: FileResult) => r.findings.map((f) => f.code);
+
+describe('one class, several instantiations', () => {
+  it('is one model per distinct instance, each named after its call', async () => {
+    const r = await analyze('torch_instances_constant_fill.py');
+    expect(r.models.map((m) => m.name).sort()).toEqual(['Mlp()', 'Mlp(**cfg)', 'Mlp(*sizes)', 'Mlp(0.5, 32)', 'Mlp(fill=0)']);
+    const zero = r.models.find((m) => m.name === 'Mlp(fill=0)')!;
+    expect(zero.instance).toMatchObject({ label: 'Mlp(fill=0)', range: { start: { line: 19 } } });
+    expect(zero.layers[0]!.kernelInit).toMatchObject({ name: 'constant', params: { value: 0 } });
+    // The **dict and *list spellings are read: width 16 and 8.
+    expect(r.models.find((m) => m.name === 'Mlp(**cfg)')!.layers[0]!.units).toBe(16);
+    expect(r.models.find((m) => m.name === 'Mlp(*sizes)')!.layers[0]).toMatchObject({ units: 8, kernelInit: { params: { value: 2 } } });
+  });
+
+  it('reports the constant fill for each instance given one, saying which, and nothing for the plain one', async () => {
+    const r = await analyze('torch_instances_constant_fill.py');
+    expect(codes(r)).toEqual(['GL201', 'GL201', 'GL201', 'GL201']);
+    const messages = r.findings.map((f) => f.message);
+    expect(messages.some((m) => m.includes('every weight = 0 ') && m.endsWith('(instance Mlp(fill=0), line 20)'))).toBe(true);
+    expect(messages.some((m) => m.includes('every weight = 1 ') && m.endsWith('(instance Mlp(**cfg), line 23)'))).toBe(true);
+    expect(messages.some((m) => m.includes('Mlp()'))).toBe(false);
+  });
+
+  it('the clean twin: instances that differ only in sizes are separate models, with no finding', async () => {
+    const r = await analyze('torch_instances_clean.py');
+    expect(r.findings).toEqual([]);
+    // Mlp() and Mlp(fill=None) build the same model: they collapse.
+    expect(r.models.map((m) => m.name).sort()).toEqual(['Mlp()', 'Mlp(**cfg)', 'Mlp(width=32)']);
+  });
+});
+
+describe('changes after construction', () => {
+  it('apply(fn), nn.init on one attribute and a replaced attribute stay with their instance', async () => {
+    const r = await analyze('torch_per_instance_changes.py');
+    const byModel = new Map(r.models.map((m) => [m.instance?.range.start.line, m]));
+    // net_a: wide_init through apply; net_b: He through apply; net_c: N(0, 1) on l1; net_d: a new, zeroed l2.
+    expect(byModel.get(27)!.layers[0]!.kernelInit).toMatchObject({ name: 'random_uniform', params: { a: -1, b: 1 } });
+    expect(byModel.get(30)!.layers[0]!.kernelInit).toMatchObject({ name: 'kaiming_uniform' });
+    expect(byModel.get(33)!.layers[0]!.kernelInit).toMatchObject({ name: 'random_normal', params: { std: 1 } });
+    expect(byModel.get(36)!.layers[2]).toMatchObject({ kind: 'dense', kernelInit: { name: 'zeros' }, range: { start: { line: 37 } } });
+    expect(r.findings.map((f) => `${f.code} ${/instance (.*)\)$/.exec(f.message)?.[1]}`)).toEqual([
+      'GL203 Clf(), line 28',
+      'GL203 Clf(), line 34',
+      'GL201 Clf(), line 37',
+    ]);
+  });
+});
+
+describe('builder functions', () => {
+  it('are read per call (keywords, **dict, *list): findings for what each call builds, none for the unused default', async () => {
+    const r = await analyze('keras_builder_calls.py');
+    expect(r.models).toHaveLength(3);
+    const findings = r.findings.map((f) => `${f.code} ${/\(instance (build\([^)]*\))/.exec(f.message)?.[1]}`);
+    expect(findings.sort()).toEqual(['GL101 build(*[7, 32, "sigmoid"])', 'GL202 build(n_out=5, **relu_cfg)', 'GL202 build(n_out=5, **relu_cfg)']);
+    // No GL101 for the tanh default: no call builds it.
+    expect(r.findings.some((f) => /tanh/.test(f.message))).toBe(false);
+  });
+
+  it('a builder nobody calls is read once with its defaults', async () => {
+    const r = await analyze('keras_builder_uncalled.py');
+    expect(r.models.map((m) => m.name)).toEqual(['net']);
+    expect(codes(r)).toEqual(['GL101']);
+    expect(r.findings[0]!.message).toMatch(/tanh/);
+  });
+});
