@@ -17,6 +17,7 @@ import { posix } from 'node:path';
 import type { ModelIR } from '../shared/ir';
 import type { ExternalTraining } from './extract/types';
 import type { ImportBinding } from './python/imports';
+import type { CallSite } from './python/call-sites';
 import { mergeTraining } from './extract/training/merge';
 
 export { mergeTraining };
@@ -77,6 +78,43 @@ export function moduleResolver(paths: readonly string[], options: LinkOptions = 
   return (importer, module) => index.resolveModule(importer, module) !== null;
 }
 
+/** What the call-site pass needs of one file: its path, imports and syntax. */
+export interface SiteFile {
+  path: string;
+  imports: { readonly bindings: readonly ImportBinding[] } | null;
+  /** The calls of the given local names in the file, as call sites (see python/call-sites.ts). */
+  callsOf: (locals: ReadonlySet<string>) => Map<string, CallSite[]>;
+}
+
+/**
+ * Calls made in the files `from` of classes and builders another file of the project defines
+ * (`from lib.field import Field` ... `Field([3, 50, 1])`): per calling file, by the defining file's
+ * path, then the defined name. Re-exports through package `__init__.py` files are followed (a few hops).
+ */
+export function crossFileSites(files: readonly SiteFile[], from: ReadonlySet<string>, options: LinkOptions = {}): Map<string, Map<string, Map<string, CallSite[]>>> {
+  const index = new ProjectIndex(files.map((f) => ({ path: f.path, models: [], external: [], imports: f.imports })), options);
+  const result = new Map<string, Map<string, Map<string, CallSite[]>>>();
+  for (const file of files) {
+    if (!from.has(file.path)) continue;
+    const out = new Map<string, Map<string, CallSite[]>>();
+    result.set(file.path, out);
+    const targets = new Map<string, { path: string; symbol: string }>();
+    for (const b of file.imports?.bindings ?? []) {
+      if (b.symbol === null || b.symbol === '*') continue;
+      const target = index.definingFile(file.path, b.module, b.symbol, 0);
+      if (target && target.path !== file.path) targets.set(b.local, target);
+    }
+    if (targets.size === 0) continue;
+    for (const [local, sites] of file.callsOf(new Set(targets.keys()))) {
+      const target = targets.get(local)!;
+      let perFile = out.get(target.path);
+      if (!perFile) out.set(target.path, (perFile = new Map()));
+      perFile.set(target.symbol, [...(perFile.get(target.symbol) ?? []), ...sites]);
+    }
+  }
+  return result;
+}
+
 class ProjectIndex {
   private readonly byPath = new Map<string, LinkFile>();
   private readonly roots: string[];
@@ -98,6 +136,18 @@ class ProjectIndex {
     if (!binding) return null;
     if (binding.symbol === null) return null;
     return this.resolveSymbol(file.path, binding.module, binding.symbol, hops + 1);
+  }
+
+  /**
+   * The file that defines `symbol` imported from `module` (following package re-exports), with the
+   * name it has there; the module's own file when it does not re-export the name.
+   */
+  definingFile(importer: string, module: string, symbol: string, hops: number): { path: string; symbol: string } | null {
+    const file = this.resolveModule(importer, module);
+    if (!file) return null;
+    const binding = hops < MAX_REEXPORT_HOPS ? file.imports?.bindings.find((b) => b.local === symbol && b.symbol !== null) : undefined;
+    if (binding?.symbol) return this.definingFile(file.path, binding.module, binding.symbol, hops + 1) ?? { path: file.path, symbol };
+    return { path: file.path, symbol };
   }
 
   /** The project file a module name refers to from `importer`; null when none or not in the project. */

@@ -12,7 +12,9 @@ import type { FileResult, Notice, ProjectOptions, SourceEdit } from './api';
 import { createPythonParser } from './python/parser';
 import { PyFile } from './python/file';
 import { extractFile, type ExtractedFile } from './extract/index';
-import { linkExternalTraining, moduleResolver } from './link';
+import { crossFileSites, linkExternalTraining, moduleResolver } from './link';
+import { callSiteOf, callsOf, type CallSite } from './python/call-sites';
+import type { ExternalSites } from './extract/types';
 import { lintModel } from './lint';
 import { isRuleEnabled } from './config/index';
 import { isSuppressed, parseSuppressions, type Suppressions } from './suppression';
@@ -25,6 +27,12 @@ interface FileState {
   parsed: PyFile | null;
   notices: Notice[];
   extracted: ExtractedFile | null;
+  /** The cross-file call sites `extracted` was computed with (its cache key). */
+  extractedWith: string;
+  /** Notices of the extraction (replaced when the file is extracted again). */
+  extractionNotices: Notice[];
+  /** Calls this file makes of other project files' definitions; null until computed for this version and file set. */
+  outgoing: { generation: number; sites: Map<string, Map<string, CallSite[]>> } | null;
   suppressions: Suppressions | null;
 }
 
@@ -32,6 +40,8 @@ export class Project {
   private readonly files = new Map<string, FileState>();
   private readonly settingsFor: (path: string) => Settings;
   private readonly maxFileBytes: number;
+  /** Bumped when the set of files changes (imports may then resolve elsewhere). */
+  private generation = 0;
 
   private constructor(
     private readonly parser: Parser,
@@ -48,7 +58,8 @@ export class Project {
   /** Adds or replaces a file. With `edit` (the change from the previous text), re-parses incrementally. */
   setFile(path: string, text: string, edit?: SourceEdit): void {
     const previous = this.files.get(path);
-    const state: FileState = { path, text, error: refuseText(text, this.maxFileBytes), parsed: null, notices: [], extracted: null, suppressions: null };
+    const state: FileState = { path, text, error: refuseText(text, this.maxFileBytes), parsed: null, notices: [], extracted: null, extractedWith: '', extractionNotices: [], outgoing: null, suppressions: null };
+    if (!previous) this.generation++;
     if (!state.error) {
       try {
         const reuse = previous?.parsed && edit ? previous.parsed : undefined;
@@ -65,12 +76,12 @@ export class Project {
   /** Records a file that could not be read (the CLI's unreadable inputs), so results report it. */
   setUnreadable(path: string, error: string): void {
     this.removeFile(path);
-    this.files.set(path, { path, text: '', error, parsed: null, notices: [], extracted: null, suppressions: null });
+    this.files.set(path, { path, text: '', error, parsed: null, notices: [], extracted: null, extractedWith: '', extractionNotices: [], outgoing: null, suppressions: null });
   }
 
   removeFile(path: string): void {
     this.files.get(path)?.parsed?.dispose();
-    this.files.delete(path);
+    if (this.files.delete(path)) this.generation++;
   }
 
   hasFile(path: string): boolean {
@@ -85,25 +96,61 @@ export class Project {
     return this.files.get(path)?.text;
   }
 
-  /** Extraction results of a file, computed once per version. Extractor failures become notices. */
-  private extracted(state: FileState): ExtractedFile {
-    if (state.extracted) return state.extracted;
+  /**
+   * Extraction results of a file, computed once per version and per set of calls other files make of
+   * its definitions (a class is evaluated with the arguments of its instantiations anywhere in the
+   * project). Extractor failures become notices.
+   */
+  private extracted(state: FileState, sites: ExternalSites | undefined): ExtractedFile {
+    const key = sitesKey(sites);
+    if (state.extracted && state.extractedWith === key) return state.extracted;
+    state.extractedWith = key;
+    state.extractionNotices = [];
     if (!state.parsed) return (state.extracted = { models: [], external: [], notes: [], outside: [] });
     try {
-      state.extracted = extractFile(state.parsed);
+      state.extracted = extractFile(state.parsed, sites);
     } catch (err) {
-      state.notices.push({ message: `Gradient Lens could not read the models in this file: ${err instanceof Error ? err.message : String(err)}`, range: null, severity: 'error' });
+      state.extractionNotices.push({ message: `Gradient Lens could not read the models in this file: ${err instanceof Error ? err.message : String(err)}`, range: null, severity: 'error' });
       state.extracted = { models: [], external: [], notes: [], outside: [] };
     }
     for (const note of state.extracted.notes) {
-      state.notices.push({ message: `Line ${note.range.start.line + 1}: ${note.what}`, range: note.range, severity: 'information' });
+      state.extractionNotices.push({ message: `Line ${note.range.start.line + 1}: ${note.what}`, range: note.range, severity: 'information' });
     }
     for (const model of state.extracted.models) {
       for (const u of model.unsupported) {
-        state.notices.push({ message: `Line ${u.range.start.line + 1}: ${u.what} is not fully understood; findings for model '${model.name}' may miss what it does`, range: u.range, severity: 'information' });
+        state.extractionNotices.push({ message: `Line ${u.range.start.line + 1}: ${u.what} is not fully understood; findings for model '${model.name}' may miss what it does`, range: u.range, severity: 'information' });
       }
     }
     return state.extracted;
+  }
+
+  /** Calls each file's definitions receive from the other files of the project, by defining file. */
+  private crossFileSites(): Map<string, Map<string, CallSite[]>> {
+    if (this.files.size < 2) return new Map();
+    const states = [...this.files.values()];
+    const stale = new Set(states.filter((s) => s.parsed && s.outgoing?.generation !== this.generation).map((s) => s.path));
+    if (stale.size > 0) {
+      const siteFiles = states.map((state) => {
+        const parsed = state.parsed;
+        return {
+          path: state.path,
+          imports: parsed?.imports ?? null,
+          callsOf: (locals: ReadonlySet<string>) =>
+            parsed ? new Map([...callsOf(parsed.root, parsed.text, locals)].map(([name, calls]) => [name, calls.map((c) => callSiteOf(state.path, c))])) : new Map<string, CallSite[]>(),
+        };
+      });
+      const computed = crossFileSites(siteFiles, stale);
+      for (const path of stale) this.files.get(path)!.outgoing = { generation: this.generation, sites: computed.get(path) ?? new Map() };
+    }
+    const out = new Map<string, Map<string, CallSite[]>>();
+    for (const state of states) {
+      for (const [target, bySymbol] of state.outgoing?.sites ?? []) {
+        let perFile = out.get(target);
+        if (!perFile) out.set(target, (perFile = new Map()));
+        for (const [symbol, sites] of bySymbol) perFile.set(symbol, [...(perFile.get(symbol) ?? []), ...sites]);
+      }
+    }
+    return out;
   }
 
   private suppressionsOf(state: FileState): Suppressions {
@@ -113,8 +160,9 @@ export class Project {
 
   /** Every model of the project with cross-file training facts merged in (fresh copies per call). */
   models(): ModelIR[] {
+    const sites = this.crossFileSites();
     const inputs = [...this.files.values()].map((state) => {
-      const extracted = this.extracted(state);
+      const extracted = this.extracted(state, sites.get(state.path));
       return { path: state.path, models: structuredClone(extracted.models), external: extracted.external, imports: state.parsed?.imports ?? null };
     });
     linkExternalTraining(inputs);
@@ -169,7 +217,7 @@ export class Project {
     return {
       path: state.path,
       error: state.error,
-      notices: [...state.notices, ...this.outsideNotices(state, inProject), ...suppressionNotices],
+      notices: [...state.notices, ...state.extractionNotices, ...this.outsideNotices(state, inProject), ...suppressionNotices],
       models: models.filter((m) => m.file === state.path),
       findings: findings.get(state.path) ?? [],
     };
@@ -194,6 +242,12 @@ export class Project {
   dispose(): void {
     for (const path of [...this.files.keys()]) this.removeFile(path);
   }
+}
+
+/** A stable text for a set of call sites (the extraction cache key). */
+function sitesKey(sites: ExternalSites | undefined): string {
+  if (!sites || sites.size === 0) return '';
+  return JSON.stringify([...sites].map(([name, list]) => [name, list.map((s) => [s.file, s.range.start, s.label, s.args.positional, [...s.args.keywords], s.args.partial])]));
 }
 
 function touches(model: ModelIR, path: string): boolean {

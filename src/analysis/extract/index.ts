@@ -2,7 +2,7 @@
 import type { ModelIR } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import { EvalNotes, type EvalNote } from '../python/limits';
-import type { ExternalTraining, ModelExtractor } from './types';
+import type { ExternalSites, ExternalTraining, ModelExtractor } from './types';
 import { extractKeras } from './keras';
 import { extractTorch } from './torch';
 import { extractTraining } from './training';
@@ -20,9 +20,10 @@ export interface ExtractedFile {
   outside: OutsideClasses[];
 }
 
-export function extractFile(file: PyFile): ExtractedFile {
+/** `sites`: calls other files of the workspace make of this file's classes, by class name. */
+export function extractFile(file: PyFile, sites?: ExternalSites): ExtractedFile {
   const notes = new EvalNotes();
-  const models = MODEL_EXTRACTORS.flatMap((extract) => extract(file, notes));
+  const models = MODEL_EXTRACTORS.flatMap((extract) => extract(file, notes, sites));
   const external = extractTraining(file, models);
   // How names were read (assumed frameworks, star imports, private paths, implicit receivers): only
   // where something was found, since an assumption that produced nothing is not worth a word.

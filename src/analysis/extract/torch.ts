@@ -7,7 +7,7 @@ import type { ModelExtractor } from './types';
 import { assumeFrameworkNames } from './assumed-imports';
 import { extractTorchModels, usesTorch } from './torch/models';
 
-export const extractTorch: ModelExtractor = (file, notes) => {
+export const extractTorch: ModelExtractor = (file, notes, external) => {
   assumeFrameworkNames(file);
-  return usesTorch(file) ? extractTorchModels(file, notes) : [];
+  return usesTorch(file) ? extractTorchModels(file, notes, external) : [];
 };

@@ -2,12 +2,16 @@
 import type { ModelIR, TrainingIR } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import type { EvalNotes } from '../python/limits';
+import type { CallSite } from '../python/call-sites';
 
 /**
  * Finds the models a file defines (framework-specific). Training facts are filled in by the training
  * pass. What the evaluation could not follow (limits reached, constructs not evaluated) goes to `notes`.
  */
-export type ModelExtractor = (file: PyFile, notes?: EvalNotes) => ModelIR[];
+export type ModelExtractor = (file: PyFile, notes?: EvalNotes, external?: ExternalSites) => ModelIR[];
+
+/** Calls of a file's classes and builders made in other files of the workspace, by the name they have in the file. */
+export type ExternalSites = ReadonlyMap<string, readonly CallSite[]>;
 
 /**
  * Training facts about a model this file does not define but imports, e.g. train.py does

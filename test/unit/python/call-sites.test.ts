@@ -87,3 +87,54 @@ describe('builder functions', () => {
     expect(r.findings[0]!.message).toMatch(/tanh/);
   });
 });
+
+describe('constructor arguments given in another file of the workspace', () => {
+  async function project(dir: string, files: string[]): Promise<Project> {
+    const p = await Project.create();
+    for (const f of files) p.setFile(join(FIXTURES, dir, f), readFileSync(join(FIXTURES, dir, f), 'utf8'));
+    return p;
+  }
+
+  it('reads the class with the arguments of the call in the other file', async () => {
+    const p = await project('xfile_ctor', ['go.py', 'lib/__init__.py', 'lib/field.py']);
+    try {
+      const field = p.analyzeFile(join(FIXTURES, 'xfile_ctor/lib/field.py'));
+      expect(field.models).toHaveLength(1);
+      expect(field.models[0]!.layers.filter((l) => l.kind === 'dense').map((l) => [l.inFeatures, l.units])).toEqual([[3, 50], [50, 50], [50, 50], [50, 50], [50, 1]]);
+      expect(field.findings.map((f) => f.code)).toEqual(['GL101']);
+      // The training script's optimizer reaches the model it built.
+      expect(field.models[0]!.training.optimizer).toMatchObject({ name: 'adam', file: join(FIXTURES, 'xfile_ctor/go.py') });
+
+      // Editing the call re-reads the class: one hidden layer is no stack.
+      const go = join(FIXTURES, 'xfile_ctor/go.py');
+      p.setFile(go, readFileSync(go, 'utf8').replace('[3, 50, 50, 50, 50, 1]', '[3, 50, 1]'));
+      const after = p.analyzeFile(join(FIXTURES, 'xfile_ctor/lib/field.py'));
+      expect(after.models[0]!.layers.filter((l) => l.kind === 'dense')).toHaveLength(2);
+      expect(after.findings).toEqual([]);
+    } finally {
+      p.dispose();
+    }
+  });
+
+  it('the clean twin, through a package re-export: the model it builds, and no finding', async () => {
+    const p = await project('xfile_ctor_clean', ['go.py', 'nets/__init__.py', 'nets/field.py']);
+    try {
+      const field = p.analyzeFile(join(FIXTURES, 'xfile_ctor_clean/nets/field.py'));
+      expect(field.models[0]!.layers.map((l) => l.kind)).toEqual(['dense', 'activation', 'dense']);
+      expect(field.findings).toEqual([]);
+    } finally {
+      p.dispose();
+    }
+  });
+
+  it('alone, the class is read with its defaults: unknown widths, no finding, no guess', async () => {
+    const p = await project('xfile_ctor', ['lib/field.py']);
+    try {
+      const field = p.analyzeFile(join(FIXTURES, 'xfile_ctor/lib/field.py'));
+      expect(field.findings).toEqual([]);
+      expect(field.models[0]!.layers.some((l) => l.kind === 'unknown')).toBe(true);
+    } finally {
+      p.dispose();
+    }
+  });
+});

@@ -31,6 +31,7 @@ import { EvalNotes } from '../../python/limits';
 import { callLabel, collapseInstances, type CallSite, type ConstArguments, type InstanceModels } from '../../python/call-sites';
 import type { ConstValue } from '../../python/constants';
 import type { Args } from './args';
+import type { ExternalSites } from '../types';
 
 const NO_ARGS = () => ({ positional: [], keywords: new Map(), partial: false });
 const INPUT: Value = { t: 'tensor', from: [MODEL_INPUT] };
@@ -119,8 +120,6 @@ function nestedOrigins(value: Value, into: Set<number>, top = true): void {
   }
 }
 
-/** Calls of the file's classes made in other files of the workspace, by class name. */
-export type ExternalSites = ReadonlyMap<string, readonly CallSite[]>;
 
 const NO_CONST_ARGS: ConstArguments = { positional: [], keywords: new Map(), partial: false };
 
