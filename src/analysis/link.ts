@@ -108,7 +108,7 @@ export function crossFileSites(files: readonly SiteFile[], from: ReadonlySet<str
     for (const [local, sites] of file.callsOf(new Set(targets.keys()))) {
       const target = targets.get(local)!;
       let perFile = out.get(target.path);
-      if (!perFile) out.set(target.path, (perFile = new Map()));
+      if (!perFile) out.set(target.path, (perFile = new Map<string, CallSite[]>()));
       perFile.set(target.symbol, [...(perFile.get(target.symbol) ?? []), ...sites]);
     }
   }

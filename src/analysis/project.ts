@@ -140,13 +140,13 @@ export class Project {
         };
       });
       const computed = crossFileSites(siteFiles, stale);
-      for (const path of stale) this.files.get(path)!.outgoing = { generation: this.generation, sites: computed.get(path) ?? new Map() };
+      for (const path of stale) this.files.get(path)!.outgoing = { generation: this.generation, sites: computed.get(path) ?? new Map<string, Map<string, CallSite[]>>() };
     }
     const out = new Map<string, Map<string, CallSite[]>>();
     for (const state of states) {
       for (const [target, bySymbol] of state.outgoing?.sites ?? []) {
         let perFile = out.get(target);
-        if (!perFile) out.set(target, (perFile = new Map()));
+        if (!perFile) out.set(target, (perFile = new Map<string, CallSite[]>()));
         for (const [symbol, sites] of bySymbol) perFile.set(symbol, [...(perFile.get(symbol) ?? []), ...sites]);
       }
     }
