@@ -78,6 +78,25 @@ async function serviceScreenshot(page, resultFile) {
   fs.writeFileSync(`${request}.done`, name);
 }
 
+/**
+ * Warnings VS Code logged about this extension in the extension host log (e.g. a window-scoped
+ * setting read for a resource): the suite passing is not enough when the host complains.
+ */
+function extensionHostWarnings(logsDir) {
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/exthost\.log$/.test(entry.name)) {
+        for (const line of fs.readFileSync(full, 'utf8').split('\n')) if (/\[(warning|error)\] \[gradient-lens\.gradient-lens\]/.test(line)) found.push(line.trim());
+      }
+    }
+  };
+  walk(logsDir);
+  return found;
+}
+
 async function main() {
   if (!fs.existsSync(CODE_SERVER) || !fs.existsSync(CHROMIUM)) {
     run(process.execPath, [path.join(ROOT, 'scripts', 'test-setup.js')]);
@@ -161,7 +180,9 @@ async function main() {
     for (const r of report.results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name} (${r.ms} ms)${r.ok ? '' : `\n${r.error}`}`);
     console.log(`VS Code ${report.vscode} (code-server); activation ${report.activationMs === null ? '?' : report.activationMs.toFixed(0)} ms; wall ${Date.now() - started} ms`);
     console.log(`${report.passed} passed, ${report.failed} failed`);
-    exitCode = report.failed === 0 && report.passed > 0 ? 0 : 1;
+    const hostWarnings = extensionHostWarnings(path.join(userData, 'logs'));
+    for (const line of hostWarnings) console.log(`FAIL extension host warning about Gradient Lens: ${line}`);
+    exitCode = report.failed === 0 && report.passed > 0 && hostWarnings.length === 0 ? 0 : 1;
     if (process.env.GRADIENT_LENS_E2E_REPORT) fs.copyFileSync(resultFile, process.env.GRADIENT_LENS_E2E_REPORT);
   } catch (error) {
     console.error(`[e2e] ${error instanceof Error ? error.message : String(error)}`);

@@ -184,6 +184,7 @@ export function registerProbeTests(test: Register, until: Until): void {
     const written = await vscode.commands.executeCommand<string | null>('gradientLens.exportProbe', 'html', target);
     assert.equal(written, target);
     assert.ok(existsSync(target));
+    assert.match((await state()).lastNotice ?? '', /^Gradient Lens: exported the probe of \w+ \(HTML\) to .*\.html$/, 'a message confirms the export');
     const html = readFileSync(target, 'utf8');
     assert.match(html, /Content-Security-Policy/);
     assert.match(html, /<script type="application\/json" id="gl-initial-state">/);

@@ -1,6 +1,8 @@
 /** Diagnostics over real JSON-RPC: codes, ranges, links, related locations, tags, incremental edits. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DiagnosticSeverity, DiagnosticTag } from 'vscode-languageserver-protocol';
 import { LspSession, codes, fileUri, fixtureText, FIXTURES, positionOf } from './harness';
 
@@ -26,7 +28,10 @@ describe('diagnostics', () => {
     expect(gl202.range.start).toEqual(positionOf(text, 'nn.init.kaiming_normal_'));
     expect(gl202.source).toBe('gradient-lens');
     expect(gl202.severity).toBe(DiagnosticSeverity.Warning);
-    expect(gl202.codeDescription?.href).toMatch(/docs\/rules\/GL202\.md$/);
+    // The rule's page shipped with the extension (a file that exists), not a web address.
+    const docs = gl202.codeDescription?.href ?? '';
+    expect(docs).toMatch(/^file:\/\/.*\/docs\/rules\/GL202\.md$/);
+    expect(readFileSync(fileURLToPath(docs), 'utf8')).toMatch(/^# GL202/m);
     expect(gl202.message).toMatch(/tanh/);
     expect(gl202.relatedInformation?.length).toBeGreaterThan(0);
     for (const related of gl202.relatedInformation ?? []) expect(related.location.uri).toBe(uri);

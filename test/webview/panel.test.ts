@@ -224,6 +224,59 @@ describe('probe panel in Chromium', () => {
     await panel.page.close();
   });
 
+  it('Export PNG holds the heat map cells and a title over each chart', async () => {
+    const result = withoutWhatIf(deep());
+    const panel = await openPanel(browser);
+    await panel.send(showResult(result, []));
+    await waitForMessage(panel, 'charts-drawn');
+    await panel.page.getByRole('button', { name: 'Export PNG' }).click();
+    const png = ((await panel.posted()) as { type: string; dataUrl?: string }[]).find((m) => m.type === 'export')!.dataUrl!;
+    const heatmapArea = await panel.page.evaluate(() => {
+      const box = document.querySelector('[data-chart="heatmap"]')!.getBoundingClientRect();
+      return box.width * box.height * window.devicePixelRatio ** 2;
+    });
+    // Decode the PNG in the page and measure it: colourful pixels are heat-map cells (axes, text and
+    // background are grey), and each chart's title band is a row of text above its chart.
+    const measured = await panel.page.evaluate(async (url) => {
+      const image = new Image();
+      image.src = url;
+      await image.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = image.width;
+      canvas.height = image.height;
+      const context = canvas.getContext('2d')!;
+      context.drawImage(image, 0, 0);
+      const { data } = context.getImageData(0, 0, image.width, image.height);
+      let colourful = 0;
+      for (let i = 0; i < data.length; i += 4) if (Math.max(data[i]!, data[i + 1]!, data[i + 2]!) - Math.min(data[i]!, data[i + 1]!, data[i + 2]!) > 60) colourful++;
+      return { colourful, width: image.width, height: image.height };
+    }, png);
+    expect(measured.colourful).toBeGreaterThan(0.3 * heatmapArea);
+    expect(await panel.page.evaluate(() => (window as unknown as { gradientLensPanel: { pngTitles(): string[] } }).gradientLensPanel.pngTitles())).toEqual([
+      'Gradient norm per layer and step (log10)',
+      'Gradient-flow profile',
+      `Loss per step (${result.lossName})`,
+      'Saturated and dead units (last step)',
+    ]);
+    await panel.page.close();
+  });
+
+  it('a cancelled probe is reported as cancelled, not as a failure, and the last result stays', async () => {
+    const result = withoutWhatIf(deep());
+    const panel = await openPanel(browser);
+    await panel.send(showResult(result, []));
+    await waitForMessage(panel, 'charts-drawn');
+    const status = panel.page.locator('.gl-status');
+    await panel.send({ type: 'error', error: { kind: 'cancelled', message: 'the probe was cancelled', layer: null } });
+    await panel.page.waitForFunction(() => document.querySelector('.gl-status')?.textContent === 'Probe cancelled.');
+    expect(await status.getAttribute('data-kind')).toBe('cancelled');
+    expect(await panel.page.locator('h1').textContent()).toBe(`Gradient flow: ${result.model.name}`);
+    await panel.send({ type: 'error', error: { kind: 'shape', message: 'the input shape is unknown', layer: null } });
+    await panel.page.waitForFunction(() => document.querySelector('.gl-status')?.textContent?.startsWith('Probe failed (shape)') === true);
+    expect(await status.getAttribute('data-kind')).toBe('error');
+    await panel.page.close();
+  });
+
   it('renders the standalone report from the state baked into the page, without host controls, readable at 360 px', async () => {
     const result = deep();
     const panel = await openPanel(browser, { standaloneState: { ...emptyPanelState(), result } });

@@ -13,6 +13,9 @@ import type { ChartTheme } from './theme';
 
 echarts.use([HeatmapChart, LineChart, BarChart, GridComponent, TooltipComponent, VisualMapComponent, LegendComponent, MarkAreaComponent, CanvasRenderer]);
 
+/** Height of the title line above each chart in an exported PNG (CSS pixels). */
+const TITLE_BAND_PX = 28;
+
 export type ChartHosts = Record<ChartName, HTMLElement>;
 
 interface ClickParams {
@@ -60,22 +63,35 @@ export class ProbeCharts {
     return [box.left + point[0]!, box.top + point[1]!];
   }
 
-  /** All charts stacked into one PNG on the panel background. */
-  toPng(background: string): string {
-    const canvases = [...this.charts.values()].map((c) => c.getDom().querySelector('canvas')).filter((c): c is HTMLCanvasElement => c !== null);
-    const width = Math.max(1, ...canvases.map((c) => c.width));
-    const height = Math.max(1, canvases.reduce((sum, c) => sum + c.height, 0));
+  /** The title drawn over each chart in the PNG: its accessible name, the caption the panel shows. */
+  titles(): string[] {
+    return [...this.charts.values()].map((chart) => chart.getDom().getAttribute('aria-label') ?? '');
+  }
+
+  /**
+   * All charts stacked into one PNG on the panel background, each under its title. ECharts renders
+   * every layer of a chart (the heat map cells live on their own) into one canvas for it.
+   */
+  toPng(theme: ChartTheme): string {
+    const ratio = window.devicePixelRatio || 1;
+    const band = Math.round(TITLE_BAND_PX * ratio);
+    const titles = this.titles();
+    const parts = [...this.charts.values()].map((chart, i) => ({ title: titles[i] ?? '', canvas: chart.renderToCanvas({ backgroundColor: theme.background, pixelRatio: ratio }) }));
     const out = document.createElement('canvas');
-    out.width = width;
-    out.height = height;
+    out.width = Math.max(1, ...parts.map((p) => p.canvas.width));
+    out.height = Math.max(1, parts.reduce((sum, p) => sum + band + p.canvas.height, 0));
     const context = out.getContext('2d');
     if (!context) return out.toDataURL('image/png');
-    context.fillStyle = background;
-    context.fillRect(0, 0, width, height);
+    context.fillStyle = theme.background;
+    context.fillRect(0, 0, out.width, out.height);
+    context.font = `600 ${Math.round(13 * ratio)}px ${theme.fontFamily}`;
+    context.textBaseline = 'middle';
     let y = 0;
-    for (const canvas of canvases) {
-      context.drawImage(canvas, 0, y);
-      y += canvas.height;
+    for (const { title, canvas } of parts) {
+      context.fillStyle = theme.foreground;
+      context.fillText(title, Math.round(8 * ratio), y + band / 2);
+      context.drawImage(canvas, 0, y + band);
+      y += band + canvas.height;
     }
     return out.toDataURL('image/png');
   }

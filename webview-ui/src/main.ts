@@ -96,6 +96,11 @@ class Panel {
         this.setStatus(`Probing: ${message.phase}${message.steps ? ` ${message.step}/${message.steps}` : ''}…`, 'progress');
         break;
       case 'error':
+        // The user's own cancel is not a failure: say so plainly, and keep showing the last result.
+        if (message.error.kind === 'cancelled') {
+          this.setStatus('Probe cancelled.', 'cancelled');
+          break;
+        }
         this.setStatus(`Probe failed (${message.error.kind}): ${message.error.message}${message.error.layer ? ` (layer ${message.error.layer.name}, line ${message.error.layer.line})` : ''}`, 'error');
         break;
       case 'stale':
@@ -214,7 +219,7 @@ class Panel {
 
   private exportPng(): void {
     if (!this.charts) return;
-    this.host.post({ type: 'export', format: 'png', dataUrl: this.charts.toPng(readChartTheme().background) });
+    this.host.post({ type: 'export', format: 'png', dataUrl: this.charts.toPng(readChartTheme()) });
   }
 
   private stepSlider(result: ProbeResult): HTMLElement {
@@ -289,6 +294,10 @@ class Panel {
     return el('section', { className: 'gl-notices' }, [el('h2', { text: 'Notes' }), el('ul', {}, result.notices.map((n) => el('li', { text: n.line ? `line ${n.line}: ${n.message}` : n.message })))]);
   }
 
+  pngTitles(): string[] {
+    return this.charts?.titles() ?? [];
+  }
+
   chartOption(name: ChartName): unknown {
     return this.charts?.option(name) ?? null;
   }
@@ -318,6 +327,10 @@ if (root) {
   const receive = guardedListener('probe panel webview', isHostToWebviewMessage, (message) => panel.receive(message), (problem) => console.warn(problem));
   window.addEventListener('message', (event: MessageEvent<unknown>) => receive(event.data));
   // Read-only inspection for the browser tests: the options ECharts actually holds.
-  const inspect = { chartOption: (name: ChartName) => panel.chartOption(name), chartPixel: (name: ChartName, value: [number | string, number | string]) => panel.chartPixel(name, value) };
+  const inspect = {
+    chartOption: (name: ChartName) => panel.chartOption(name),
+    chartPixel: (name: ChartName, value: [number | string, number | string]) => panel.chartPixel(name, value),
+    pngTitles: () => panel.pngTitles(),
+  };
   (window as unknown as { gradientLensPanel: typeof inspect }).gradientLensPanel = inspect;
 }

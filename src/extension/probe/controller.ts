@@ -35,6 +35,8 @@ export interface ProbeTestState {
   last: ProbeRunSummary | null;
   lastRevealedLine: number | null;
   lastExport: string | null;
+  /** The last information message shown to the user (export confirmations). */
+  lastNotice: string | null;
 }
 
 interface Current {
@@ -62,6 +64,7 @@ export class ProbeController implements vscode.Disposable {
   private requestedAt = 0;
   private lastRevealedLine: number | null = null;
   private lastExport: string | null = null;
+  private lastNotice: string | null = null;
   private readonly flash = vscode.window.createTextEditorDecorationType({ backgroundColor: new vscode.ThemeColor('editor.rangeHighlightBackground'), isWholeLine: true });
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -110,6 +113,7 @@ export class ProbeController implements vscode.Disposable {
       last: this.last,
       lastRevealedLine: this.lastRevealedLine,
       lastExport: this.lastExport,
+      lastNotice: this.lastNotice,
     };
   }
 
@@ -133,7 +137,10 @@ export class ProbeController implements vscode.Disposable {
     const written = await exportProbe(this.context.extensionUri, this.current.result, beside, format, explicit, pngDataUrl);
     if (written) {
       this.lastExport = written.toString();
-      this.output.info(`Exported the probe of ${this.current.result.model.name} to ${written.fsPath}`);
+      const notice = `Gradient Lens: exported the probe of ${this.current.result.model.name} (${format.toUpperCase()}) to ${written.fsPath}`;
+      this.output.info(notice);
+      this.lastNotice = notice;
+      void vscode.window.showInformationMessage(notice);
     }
     return written?.fsPath ?? null;
   }
@@ -196,7 +203,8 @@ export class ProbeController implements vscode.Disposable {
       this.last = { ok: false, errorKind: error.kind, message: error.message + where, modelName: model.model.name, verdicts: [], whatIfTitle: null, whatIfVerdicts: null, firstChartMs: null };
       panel.post({ type: 'error', error });
       if (error.kind !== 'cancelled') this.showError(error.kind, `Gradient Lens could not probe ${model.model.name}: ${error.message}${where}`);
-      this.output.warn(`probe ${error.kind}: ${error.message}${where}`);
+      if (error.kind === 'cancelled') this.output.info(`probe of ${model.model.name} cancelled`);
+      else this.output.warn(`probe ${error.kind}: ${error.message}${where}`);
       return this.last;
     }
     const { result } = outcome;

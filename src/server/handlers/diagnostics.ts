@@ -3,7 +3,7 @@ import { DiagnosticSeverity, DiagnosticTag, type Diagnostic, type DiagnosticRela
 import type { Notice } from '../../analysis/api';
 import type { Finding, Severity } from '../../shared/findings';
 import type { Location as SourceLocation, Range } from '../../shared/ir';
-import { ruleDocsUrl } from '../../shared/links';
+import { ruleDocsUri } from '../ruleDocs';
 
 export const DIAGNOSTIC_SOURCE = 'gradient-lens';
 
@@ -47,7 +47,7 @@ export function findingToDiagnostic(finding: Finding, range: Range, mapLocation:
     range,
     severity: SEVERITY[finding.severity],
     code: finding.code,
-    codeDescription: { href: ruleDocsUrl(finding.code) },
+    codeDescription: { href: ruleDocsUri(finding.code) },
     source: DIAGNOSTIC_SOURCE,
     message: finding.message,
     data,

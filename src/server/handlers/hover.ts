@@ -8,7 +8,7 @@ import { ruleByCode } from '../../analysis/rules/index';
 import { parseSuppressions } from '../../analysis/suppression';
 import type { ActivationIR, InitializerIR, LayerIR, ModelIR, Position, Range } from '../../shared/ir';
 import { describeActivationHover, describeInitializerHover, describeLayerHover } from '../../shared/knowledge/index';
-import { ruleDocsUrl } from '../../shared/links';
+import { ruleDocsUri } from '../ruleDocs';
 
 export interface HoverResult {
   markdown: string;
@@ -81,7 +81,7 @@ export function ruleCodeHover(lineText: string, position: Position): HoverResult
       const rule = ruleByCode(code);
       if (!rule) return null;
       const { meta } = rule;
-      const markdown = [`**${meta.code}** \`${meta.name}\` — ${meta.summary}`, meta.docs, `[Rule documentation](${ruleDocsUrl(meta.code)})`].filter((s) => s.trim() !== '').join('\n\n');
+      const markdown = [`**${meta.code}** \`${meta.name}\` — ${meta.summary}`, meta.docs, `[Rule documentation](${ruleDocsUri(meta.code)})`].filter((s) => s.trim() !== '').join('\n\n');
       return { markdown, range: { start: { line: position.line, character: range.start.character }, end: { line: position.line, character: range.end.character } } };
     }
   }
