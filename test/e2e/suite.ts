@@ -87,7 +87,9 @@ test('a deep sigmoid stack gets a GL101 diagnostic with its docs link', async ()
   const uri = workspaceUri('bad_model.py');
   const diagnostics = await until(() => ours(uri).some((d) => codeOf(d) === 'GL101') && ours(uri), 'GL101 on bad_model.py');
   const gl101 = diagnostics.find((d) => codeOf(d) === 'GL101')!;
-  assert.equal(gl101.severity, vscode.DiagnosticSeverity.Warning);
+  // Four sigmoid layers with Glorot init are predicted to keep ~0.1 of the gradient at initialization:
+  // GL101 grades that as information (a warning is for stacks predicted to vanish).
+  assert.equal(gl101.severity, vscode.DiagnosticSeverity.Information);
   assert.ok(typeof gl101.code === 'object' && gl101.code.target.toString().includes('GL101'), 'the code links to the rule page');
   assert.ok(gl101.range.start.line >= 5 && gl101.range.start.line <= 9, `GL101 sits on a layer line (got line ${gl101.range.start.line + 1})`);
 });
