@@ -10,6 +10,12 @@ import { concatAxis, layerOutput, perDim, poolWindows, recurrentFeatures, return
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
 
+/**
+ * Where a user sets the input shape. Probe messages reach both the editor and the CLI, so they
+ * name both ways, never only the command-line option.
+ */
+const INPUT_SHAPE_SETTING = 'the gradientLens.probe.inputShape setting in VS Code, --input-shape on the command line';
+
 export type Shape = number[];
 
 export interface PlannedLayer {
@@ -126,7 +132,7 @@ class Planner {
   resolveInputShape(): Shape {
     const first = this.firstLayer();
     if (this.options.inputShape) {
-      this.note('information', `Input shape ${this.options.inputShape.join('x')} from the --input-shape option.`);
+      this.note('information', `Input shape ${this.options.inputShape.join('x')} as set (${INPUT_SHAPE_SETTING}).`);
       return this.options.inputShape;
     }
     const declared = this.model.inputShape;
@@ -141,7 +147,7 @@ class Planner {
     const seq = this.options.sequenceLength;
     switch (first.kind) {
       case 'embedding':
-        this.note('information', `Input: ${seq} integer tokens per example (sequence length not in the code; set it with the sequence-length option).`, first);
+        this.note('information', `Input: ${seq} integer tokens per example (sequence length not in the code; to choose it, set the input shape to [T]: ${INPUT_SHAPE_SETTING}).`, first);
         return [seq];
       case 'dense':
         if (first.inFeatures) {
@@ -151,7 +157,7 @@ class Planner {
         break;
       case 'conv2d':
         if (first.inFeatures) {
-          this.note('warning', `Input ${DEFAULT_IMAGE_SIDE}x${DEFAULT_IMAGE_SIDE}x${first.inFeatures}: channels from ${describeLayer(first)}, image size unknown (pass --input-shape H,W,C).`);
+          this.note('warning', `Input ${DEFAULT_IMAGE_SIDE}x${DEFAULT_IMAGE_SIDE}x${first.inFeatures}: channels from ${describeLayer(first)}, image size unknown (set the input shape as H,W,C: ${INPUT_SHAPE_SETTING}).`);
           return [DEFAULT_IMAGE_SIDE, DEFAULT_IMAGE_SIDE, first.inFeatures];
         }
         break;
@@ -160,14 +166,14 @@ class Planner {
       case 'gru':
       case 'simple-rnn':
         if (first.inFeatures) {
-          this.note('warning', `Input ${seq}x${first.inFeatures}: features from ${describeLayer(first)}, sequence length ${seq} assumed (pass --input-shape T,F).`);
+          this.note('warning', `Input ${seq}x${first.inFeatures}: features from ${describeLayer(first)}, sequence length ${seq} assumed (set the input shape as T,F: ${INPUT_SHAPE_SETTING}).`);
           return [seq, first.inFeatures];
         }
         break;
       default:
         break;
     }
-    throw new ProbeFailure('shape', `cannot tell the input shape of model ${this.model.name}: the code does not say it (no input_shape / Input(shape=) / in_features). Pass --input-shape, e.g. --input-shape 28,28,1.`);
+    throw new ProbeFailure('shape', `cannot tell the input shape of model ${this.model.name}: the code does not say it (no input_shape / Input(shape=) / in_features). Set the input shape without the batch dimension, e.g. 28,28,1: ${INPUT_SHAPE_SETTING}.`);
   }
 
   private fillUnknown(declared: (number | null)[], first: LayerIR | null): Shape {
@@ -242,7 +248,7 @@ class Planner {
       case 'dense': {
         if (layer.units === null) throw layerFailure('unsupported', layer, 'the number of units is not a constant the probe can read');
         if (layer.inFeatures !== null && layer.inFeatures !== last) {
-          throw layerFailure('shape', layer, `expects ${layer.inFeatures} input features but receives ${last} (input ${x.join('x')}); pass --input-shape to match the code`);
+          throw layerFailure('shape', layer, `expects ${layer.inFeatures} input features but receives ${last} (input ${x.join('x')}); set the input shape to match the code (${INPUT_SHAPE_SETTING})`);
         }
         return plain([...x.slice(0, -1), layer.units], last * layer.units + bias * layer.units);
       }
@@ -252,7 +258,7 @@ class Planner {
         if (x.length !== rank + 1) throw layerFailure('shape', layer, `needs a ${rank + 1}-d input per example (channels last) but receives ${x.join('x')}`);
         if (layer.units === null) throw layerFailure('unsupported', layer, 'the number of filters is not a constant the probe can read');
         if (layer.inFeatures !== null && layer.inFeatures !== last) {
-          throw layerFailure('shape', layer, `expects ${layer.inFeatures} input channels but receives ${last}; pass --input-shape to match the code`);
+          throw layerFailure('shape', layer, `expects ${layer.inFeatures} input channels but receives ${last}; set the input shape to match the code (${INPUT_SHAPE_SETTING})`);
         }
         if (layer.conv.groups !== 1 || layer.conv.variant === 'depthwise' || layer.conv.variant === 'separable') throw layerFailure('unsupported', layer, 'grouped, depthwise and separable convolutions are not supported by the probe');
         const { kernel } = convWindow(layer, rank);
@@ -361,7 +367,7 @@ function assertBudget(model: ModelIR, layers: PlannedLayer[], options: ProbeOpti
     const biggest = [...layers].sort((a, b) => size(b.outShape) - size(a.outShape))[0];
     throw new ProbeFailure(
       'budget',
-      `model ${model.name} needs ${fmt(activations)} activation values per step at batch ${options.batchSize}, over the probe budget of ${fmt(budget.maxActivations)}; the largest output is ${describeLayer(biggest.ir)} (${biggest.outShape.join('x')} per example). Lower --batch or --input-shape.`,
+      `model ${model.name} needs ${fmt(activations)} activation values per step at batch ${options.batchSize}, over the probe budget of ${fmt(budget.maxActivations)}; the largest output is ${describeLayer(biggest.ir)} (${biggest.outShape.join('x')} per example). Lower the batch size or the input shape.`,
       { name: biggest.ir.name, line: layerLine(biggest.ir) },
     );
   }

@@ -28,11 +28,13 @@ describe('bad input', () => {
     expect(outcome.result.notices.some((n) => n.severity === 'warning' && n.message.includes("layers.GaussianNoise 'noise'") && n.line === 4)).toBe(true);
   });
 
-  it('asks for --input-shape when the input shape is unknown', async () => {
+  it('asks for the input shape when it is unknown, naming the editor setting and the CLI option', async () => {
     const model = keras('noshape').dense(8, 'relu').dense(2).build();
     const error = failed(await runProbe(model, options()));
     expect(error.kind).toBe('shape');
     expect(error.message).toMatch(/--input-shape/);
+    expect(error.message).toContain('gradientLens.probe.inputShape');
+    expect(error.message).not.toMatch(/\bPass --|sequence-length option/);
     const given = await runProbe(model, options({ inputShape: [12] }));
     expect(given.ok && given.result.inputShape).toEqual([12]);
     expect(given.ok && given.result.notices.some((n) => n.message.includes('--input-shape'))).toBe(true);

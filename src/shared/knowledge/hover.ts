@@ -112,8 +112,8 @@ export function describeInitializerHover(layer: LayerIR, init: InitializerIR, mo
   const out: string[] = [];
   out.push(`### ${initializerTitle(init)}${init.explicit ? '' : ' *(framework default)*'}`);
   const rows: string[] = [];
-  if (d.keras) rows.push(`| Keras | ${code(d.keras.spelling)} | ${d.keras.formula} |`);
-  if (d.torch) rows.push(`| PyTorch | ${code(d.torch.spelling)} | ${d.torch.formula} |`);
+  if (d.keras) rows.push(`| Keras | ${cell(code(d.keras.spelling))} | ${cell(d.keras.formula)} |`);
+  if (d.torch) rows.push(`| PyTorch | ${cell(code(d.torch.spelling))} | ${cell(d.torch.formula)} |`);
   if (rows.length) out.push(['| | spelling | formula |', '|---|---|---|', ...rows].join('\n'));
   out.push(`**Aims for** ${d.variance}: ${d.aim}.`);
   if (d.difference) out.push(`**Keras vs PyTorch:** ${d.difference}`);
@@ -155,6 +155,11 @@ function layersFeeding(act: ActivationIR, layer: LayerIR, model: ModelIR): Layer
   return model.layers.filter((l) => isWeightLayer(l) && effectiveActivation(l, model).appliedBy?.id === layer.id);
 }
 
+/** Text for a Markdown table cell: a `|` (as in `|x| > 4.6`) would end the cell, so it is escaped (also inside code spans, as GFM requires). */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
+
 /** Hover for an activation (string, function, layer or functional call): its shape, gradient bound, centring, saturation and the init that suits it. */
 export function describeActivationHover(act: ActivationIR, layer: LayerIR, model: ModelIR): string {
   const a = activationInfo(act.name);
@@ -165,10 +170,10 @@ export function describeActivationHover(act: ActivationIR, layer: LayerIR, model
   const table = [
     '| | |',
     '|---|---|',
-    `| range | ${a.range} |`,
-    `| max derivative | ${a.maxDerivative} |`,
-    `| zero-centred | ${a.zeroCentred ? 'yes' : '**no**'} — ${a.zeroCentredNote} |`,
-    `| saturation | ${a.saturation} |`,
+    `| range | ${cell(a.range)} |`,
+    `| max derivative | ${cell(a.maxDerivative)} |`,
+    `| zero-centred | ${a.zeroCentred ? 'yes' : '**no**'} — ${cell(a.zeroCentredNote)} |`,
+    `| saturation | ${cell(a.saturation)} |`,
   ];
   if (slope !== null) table.push(`| negative slope here | ${formatNumber(slope)}${act.params.alpha === undefined && act.params.negative_slope === undefined ? ` (${model.framework === 'torch' ? 'PyTorch' : 'Keras'} default)` : ''} |`);
   out.push(table.join('\n'));

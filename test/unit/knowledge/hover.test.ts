@@ -87,6 +87,19 @@ describe('describeActivationHover', () => {
     expect(md).toContain('Weights feeding it');
   });
 
+  it('keeps |x| inside its table cell: every row of the sigmoid and tanh tables has exactly two cells', () => {
+    for (const name of ['sigmoid', 'tanh'] as const) {
+      const model = buildModel({ layers: [dense(32, { activation: name, fanIn: 16, fanOut: 32 }), dense(1, { fanIn: 32, fanOut: 1 })] });
+      const layer = model.layers[0]!;
+      const md = describeActivationHover(layer.activation!, layer, model);
+      const rows = md.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| |'));
+      expect(rows.length).toBeGreaterThanOrEqual(4);
+      // GFM splits a row at every `|` not preceded by a backslash.
+      for (const row of rows) expect(row.split(/(?<!\\)\|/).slice(1, -1), row).toHaveLength(2);
+      expect(md).toMatch(/< 0\.01 for \\\|x\\\| > /);
+    }
+  });
+
   it('shows the leaky slope in use', () => {
     const model = buildModel({ framework: 'torch', layers: [dense(32, { fanIn: 16, fanOut: 32 }), act('leaky_relu', { className: 'nn.LeakyReLU' })] });
     const layer = model.layers[1]!;
