@@ -8,6 +8,8 @@ import { isDropout, isNormalization } from '../layers';
 import type { ActivationIR, InitializerIR, LayerIR, ModelIR } from '../ir';
 import { activationInfo, negativeSlope, recommendedInit, targetStd } from './activations';
 import { code, formatNumber, formatRatio } from './format';
+import { approxRatio } from '../gradient-flow';
+import { modelPrediction } from './propagation';
 import { familyTitle, initializerDoc, initializerStats, initializerTitle, type InitializerStats } from './initializers';
 import { assessKernelInit, type InitAssessment } from './judgement';
 import { layerInfo } from './layers';
@@ -240,9 +242,42 @@ export function describeLayerHover(layer: LayerIR, model: ModelIR): string {
     if (notes.length) out.push(`**In this model:** ${notes.join(' ')}`);
     const refs = references(info.references);
     if (refs) out.push(refs);
+    const normPredicted = describePredictionSection(layer, model);
+    if (normPredicted) out.push(normPredicted);
     return out.join('\n\n');
   }
-  if (layer.kind === 'activation' && layer.activation) return describeActivationHover(layer.activation, layer, model);
-  if (isWeightLayer(layer) && layer.kernelInit) return describeInitializerHover(layer, layer.kernelInit, model);
-  return `### ${code(layer.className)}\n\n${`Layer kind: ${layer.kind}.`}`;
+  const predicted = describePredictionSection(layer, model);
+  const withPrediction = (text: string) => (predicted ? `${text}\n\n${predicted}` : text);
+  if (layer.kind === 'activation' && layer.activation) return withPrediction(describeActivationHover(layer.activation, layer, model));
+  if (isWeightLayer(layer) && layer.kernelInit) return withPrediction(describeInitializerHover(layer, layer.kernelInit, model));
+  return withPrediction(`### ${code(layer.className)}\n\n${`Layer kind: ${layer.kind}.`}`);
+}
+
+/**
+ * What the signal-propagation model predicts for `layer` at initialization (standardized inputs):
+ * its output std, its weight gradient against the output layer's, and what its initializer does to
+ * them. When the model cannot be propagated the reason is shown instead; null for a layer the
+ * prediction does not cover.
+ */
+export function describePredictionSection(layer: LayerIR, model: ModelIR): string | null {
+  const prediction = modelPrediction(model);
+  if (!prediction.ok) return `#### Predicted at initialization\nNo prediction for this model: ${code(prediction.reason)}.`;
+  const own = prediction.layers.find((l) => l.layerId === layer.id);
+  if (!own) return null;
+  const lines = [`- output std ${formatNumber(own.predictedStd)} (mean ${formatNumber(own.predictedMean)})`];
+  if (own.log10GradRatio !== null) lines.push(`- weight-gradient norm ${approxRatio(10 ** own.log10GradRatio)} of the output layer's`);
+  if (isWeightLayer(layer) && layer.kernelInit && own.qIn > 0 && layer.fanIn) {
+    const stats = initializerStats(layer.kernelInit, layer.fanIn, layer.fanOut);
+    if (stats.rms !== null) {
+      const gain = layer.fanIn * stats.rms * stats.rms;
+      lines.push(`- its initializer (${code(initializerTitle(layer.kernelInit))}) gives fan_in · E[w²] = ${formatNumber(gain)}: the pre-activation's second moment is ${formatNumber(gain)}× the input's${own.chi !== null ? `, and the squared gradient crossing the layer is multiplied by chi = ${formatNumber(own.chi)}` : ''}`);
+    }
+  } else if (own.chi !== null) {
+    lines.push(`- the squared gradient crossing it is multiplied by ${formatNumber(own.chi)}`);
+  }
+  if (prediction.log10FirstLastRatio !== null && prediction.grade !== null) {
+    lines.push(`- model: the first weighted layer gets ${approxRatio(10 ** prediction.log10FirstLastRatio)} of the last hidden layer's gradient (${prediction.grade})`);
+  }
+  const assumed = prediction.assumptions.length ? ` Assuming ${prediction.assumptions.join(', ')}.` : '';
+  return `#### Predicted at initialization\nMean-field signal propagation from the code, standardized inputs.${assumed}\n\n${lines.join('\n')}`;
 }

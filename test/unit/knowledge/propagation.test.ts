@@ -172,3 +172,23 @@ describe('mean-field recursions: textbook values', () => {
     expect(gradeFlowRatio(Number.NaN)).toBe('vanishing');
   });
 });
+
+describe('hover on a layer constructor', () => {
+  it('shows the predicted std, the gradient ratio and what the initializer does', async () => {
+    const { describeLayerHover } = await import('../../../src/shared/knowledge/hover');
+    const model = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: init('he_normal'), fanIn: 256, fanOut: 256 }), dense(10, { fanIn: 256, fanOut: 10 })] });
+    model.inputShape = [256];
+    const text = describeLayerHover(model.layers[0]!, model);
+    expect(text).toMatch(/#### Predicted at initialization/);
+    // relu of N(0, 2): mean 2/sqrt(2π) ≈ 0.564, second moment 1, so std sqrt(1 − 0.318) ≈ 0.826.
+    expect(text).toMatch(/output std 0\.82\d* \(mean 0\.56/);
+    expect(text).toMatch(/weight-gradient norm ~[\d.e-]+ of the output layer's/);
+    expect(text).toMatch(/fan_in · E\[w²\] = 2: the pre-activation's second moment is 2× the input's, and the squared gradient crossing the layer is multiplied by chi = 1/);
+  });
+
+  it('says why when the model cannot be propagated', async () => {
+    const { describeLayerHover } = await import('../../../src/shared/knowledge/hover');
+    const model = buildModel({ layers: [dense(64, { activation: 'relu' }), dense(10)] });
+    expect(describeLayerHover(model.layers[0]!, model)).toMatch(/No prediction for this model: `the fan_in of dense/);
+  });
+});
