@@ -8,13 +8,15 @@ import type { Settings } from '../shared/settings';
 
 export interface EditorSettings {
   enable: boolean;
+  /** Inline hints with the predicted std and gradient ratio on each layer line (`gradientLens.inlayHints.predicted`). */
+  predictedHints: boolean;
   /** Only the keys the user set; merged over `[tool.gradient-lens]`. */
   overrides: Partial<Settings>;
 }
 
 
 export function defaultEditorSettings(): EditorSettings {
-  return { enable: true, overrides: {} };
+  return { enable: true, predictedHints: true, overrides: {} };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -31,6 +33,7 @@ export function parseEditorSettings(section: unknown): EditorSettings {
   const result = defaultEditorSettings();
   if (!isRecord(section)) return result;
   if (typeof section.enable === 'boolean') result.enable = section.enable;
+  if (isRecord(section.inlayHints) && typeof section.inlayHints.predicted === 'boolean') result.predictedHints = section.inlayHints.predicted;
 
   const select = codeList(section.select);
   if (select && select.length > 0) result.overrides.select = select;

@@ -18,6 +18,8 @@ import {
   type DidChangeWatchedFilesParams,
   type Hover,
   type HoverParams,
+  type InlayHint,
+  type InlayHintParams,
   type InitializeParams,
   type InitializeResult,
   type NotebookDocument,
@@ -27,6 +29,7 @@ import { ServerStatusRequest, type ServerStatus } from '../shared/protocol';
 import { FIX_ALL_KIND, codeActionsFor } from './handlers/codeActions';
 import { DiagnosticsPublisher } from './diagnosticsPublisher';
 import { hoverAt } from './handlers/hover';
+import { predictionHints } from './handlers/inlayHints';
 import { ModelsRequest, modelsOf } from './handlers/models';
 import { defaultEditorSettings, parseEditorSettings, type EditorSettings } from './editorSettings';
 import type { NotebookLayout } from '../shared/notebook-layout';
@@ -69,6 +72,7 @@ export class GradientLensServer {
   private supportsConfigurationPull = false;
   private supportsDynamicConfiguration = false;
   private supportsDynamicWatchers = false;
+  private supportsInlayHintRefresh = false;
   private lastAnalysisMs = 0;
   private generation = 0;
 
@@ -84,6 +88,7 @@ export class GradientLensServer {
     c.onDidChangeConfiguration((params) => void this.configurationChanged(params.settings));
     c.onDidChangeWatchedFiles((params) => void this.watchedFilesChanged(params));
     c.onHover((params, token) => this.guardAsync('hover', () => this.hover(params, token), null));
+    c.languages.inlayHint.on((params, token) => this.guardAsync('inlayHint', () => this.inlayHints(params, token), []));
     c.onCodeAction((params, token) => this.guardAsync('codeAction', () => this.codeActions(params, token), []));
     c.onRequest(ServerStatusRequest, () => this.status());
     c.onRequest(ModelsRequest, (params, token) => this.guardAsync('models', () => modelsOf(params, { unitOf: (u) => this.unitOf(u), analysisOf: (u) => this.analysisOf(u, true) }, token), { uri: params.uri, models: [], cells: null }));
@@ -111,6 +116,7 @@ export class GradientLensServer {
     this.supportsConfigurationPull = caps.workspace?.configuration === true;
     this.supportsDynamicConfiguration = caps.workspace?.didChangeConfiguration?.dynamicRegistration === true;
     this.supportsDynamicWatchers = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    this.supportsInlayHintRefresh = caps.workspace?.inlayHint?.refreshSupport === true;
     const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
     this.workspaceRoots = folders.filter((u) => u.startsWith('file:')).map(pathOfUri);
     const options: unknown = params.initializationOptions;
@@ -127,6 +133,7 @@ export class GradientLensServer {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         notebookDocumentSync: { notebookSelector: [{ notebook: { notebookType: 'jupyter-notebook' }, cells: [{ language: 'python' }] }] },
         hoverProvider: true,
+        inlayHintProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
       },
       serverInfo: { name: 'gradient-lens', version: '0.1.0' },
@@ -190,6 +197,7 @@ export class GradientLensServer {
     this.generation++;
     this.log(`settings changed: ${JSON.stringify(this.editorSettings)}`);
     this.scheduleAll(0);
+    if (this.supportsInlayHintRefresh) void this.connection.languages.inlayHint.refresh();
   }
 
   private async watchedFilesChanged(params: DidChangeWatchedFilesParams): Promise<void> {
@@ -363,6 +371,24 @@ export class GradientLensServer {
     if (!hover) return null;
     const shown = hover.range ? unit.toEditor(hover.range) : null;
     return { contents: { kind: 'markdown', value: hover.markdown }, ...(shown && shown.uri === params.textDocument.uri ? { range: shown.range } : {}) };
+  }
+
+  /** Predicted std and gradient ratio at the end of each layer call (the predictedHints setting turns them off). */
+  private async inlayHints(params: InlayHintParams, token: CancellationToken): Promise<InlayHint[]> {
+    const unit = this.unitOf(params.textDocument.uri);
+    if (!unit || !this.editorSettings.enable || !this.editorSettings.predictedHints || token.isCancellationRequested) return [];
+    const analysis = await this.analysisOf(unit, true);
+    if (!analysis || token.isCancellationRequested) return [];
+    const everywhere = { start: { line: 0, character: 0 }, end: { line: Number.MAX_SAFE_INTEGER, character: 0 } };
+    const hints: InlayHint[] = [];
+    for (const hint of predictionHints(analysis.result.models, everywhere)) {
+      const shown = unit.toEditor({ start: hint.position, end: hint.position });
+      if (!shown || shown.uri !== params.textDocument.uri) continue;
+      const line = shown.range.start.line;
+      if (line < params.range.start.line || line > params.range.end.line) continue;
+      hints.push({ position: shown.range.start, label: hint.label, tooltip: hint.tooltip, paddingLeft: true });
+    }
+    return hints;
   }
 
   private async codeActions(params: CodeActionParams, token: CancellationToken): Promise<CodeAction[]> {

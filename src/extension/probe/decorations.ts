@@ -19,6 +19,16 @@ export interface AnnotationSnapshot {
   hover: string;
 }
 
+/**
+ * Lines (0-based, per document URI) where a probe shows measured values that are not stale: the
+ * predicted inlay hints of the language server give way there (see languageClient.ts).
+ */
+const measuredLines = new Map<string, Set<number>>();
+
+export function isMeasuredLine(uri: string, line: number): boolean {
+  return measuredLines.get(uri)?.has(line) ?? false;
+}
+
 export class ProbeDecorations implements vscode.Disposable {
   private readonly annotation = vscode.window.createTextEditorDecorationType({
     after: { color: new vscode.ThemeColor('editorCodeLens.foreground'), margin: '0 0 0 2em' },
@@ -53,7 +63,10 @@ export class ProbeDecorations implements vscode.Disposable {
         this.staleEmitter.fire(entry.probe.uri);
       }),
       vscode.window.onDidChangeVisibleTextEditors(() => this.shown.forEach((_, uri) => this.refresh(uri))),
-      vscode.workspace.onDidCloseTextDocument((d) => this.shown.delete(d.uri.toString())),
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        this.shown.delete(d.uri.toString());
+        measuredLines.delete(d.uri.toString());
+      }),
     );
   }
 
@@ -79,6 +92,8 @@ export class ProbeDecorations implements vscode.Disposable {
 
   private refresh(uri: string): void {
     const entry = this.shown.get(uri);
+    if (entry && !entry.probe.stale) measuredLines.set(uri, new Set(entry.annotations.map((a) => a.line)));
+    else measuredLines.delete(uri);
     for (const editor of vscode.window.visibleTextEditors) {
       if (editor.document.uri.toString() !== uri) continue;
       const lines = (entry?.annotations ?? []).filter((a) => a.line < editor.document.lineCount);

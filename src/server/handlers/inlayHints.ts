@@ -1,0 +1,55 @@
+/**
+ * Inline hints on each layer line: the output std and weight-gradient ratio the signal-propagation
+ * model predicts at initialization, marked as predicted. Layers made in one loop share their line and
+ * show the range of their numbers. After a probe, the client hides the hints on the lines the probe
+ * annotates with measured values (src/extension/languageClient.ts).
+ */
+import type { ModelIR, Position, Range } from '../../shared/ir';
+import { approxRatio } from '../../shared/gradient-flow';
+import { formatNumber, modelPrediction, type LayerPrediction } from '../../shared/knowledge/index';
+
+export interface PredictionHint {
+  /** Where the hint goes: the end of the layer's constructor call. */
+  position: Position;
+  label: string;
+  tooltip: string;
+}
+
+function inside(range: Range, line: number): boolean {
+  return line >= range.start.line && line <= range.end.line;
+}
+
+function span(values: number[], format: (v: number) => string): string {
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  return min === max || format(min) === format(max) ? format(min) : `${format(min)}…${format(max)}`;
+}
+
+/** One hint per constructor call with a prediction, within `visible` lines. */
+export function predictionHints(models: ModelIR[], visible: Range): PredictionHint[] {
+  const hints: PredictionHint[] = [];
+  for (const model of models) {
+    const prediction = modelPrediction(model);
+    if (!prediction.ok) continue;
+    const byCall = new Map<string, LayerPrediction[]>();
+    for (const layer of prediction.layers) {
+      if (!inside(visible, layer.range.end.line)) continue;
+      const key = `${layer.range.end.line}:${layer.range.end.character}`;
+      byCall.set(key, [...(byCall.get(key) ?? []), layer]);
+    }
+    for (const layers of byCall.values()) {
+      const first = layers[0]!;
+      const grads = layers.map((l) => l.log10GradRatio).filter((g): g is number => g !== null);
+      const std = `σ ${span(layers.map((l) => l.predictedStd), formatNumber)}`;
+      const grad = grads.length ? ` · ∇ ${span(grads.map((g) => 10 ** g), (v) => approxRatio(v).replace(/^~/, ''))}` : '';
+      const count = layers.length > 1 ? ` (${layers.length} layers)` : '';
+      const flow = prediction.log10FirstLastRatio !== null ? ` Model: the first weighted layer gets ${approxRatio(10 ** prediction.log10FirstLastRatio)} of the last hidden layer's gradient (${prediction.grade}).` : '';
+      hints.push({
+        position: first.range.end,
+        label: `predicted ${std}${grad}${count}`,
+        tooltip: `Predicted at initialization (mean-field signal propagation, standardized inputs): output std (σ) and weight-gradient norm relative to the output layer's (∇).${flow} A probe replaces these with measured values.`,
+      });
+    }
+  }
+  return hints;
+}
