@@ -103,6 +103,7 @@ describe('parseEditorSettings', () => {
   it('keeps only what the user set, normalized', () => {
     expect(parseEditorSettings({ enable: true, select: [], ignore: ['gl101', ''], severity: { gl203: 'error', GL101: 'loud' }, thresholds: { 'saturating-stack-length': 5, bad: {} } })).toEqual({
       enable: true,
+      predictedHints: true,
       overrides: { ignore: ['GL101'], severity: { GL203: 'error' }, thresholds: { 'saturating-stack-length': 5 } },
     });
   });
