@@ -54,6 +54,8 @@ describe('GL401 recurrent-without-clipping', () => {
     expect(finding!.message).toMatch(/nn\.LSTM 'lstm' is trained by this loop without gradient clipping between backward\(\) and step\(\)/);
     expect(finding!.related.map((r) => r.location.range.start.line)).toEqual([7]);
     expect(finding!.whatIf?.ops).toEqual([{ op: 'set-optimizer', patch: { clipnorm: 1 } }]);
+    // Named as PyTorch code clips, not by the Keras optimizer argument.
+    expect(finding!.whatIf?.title).toBe('clip gradients (clip_grad_norm_, max_norm=1.0)');
     const fix = finding!.fixes[0]!;
     expect(fix.safety).toBe('unsafe');
     const edited = applyEdits(TORCH_LOOP, fix.edits);

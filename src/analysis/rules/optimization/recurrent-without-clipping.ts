@@ -177,7 +177,9 @@ export const rule: Rule = {
     const layerInfo: RelatedInfo[] = recurrent
       .filter((l) => !seenCalls.has(keyOf(model.file, l.range)) && seenCalls.add(keyOf(model.file, l.range)))
       .map((l) => ({ location: { file: model.file, range: l.range }, message: `recurrent layer ${layerLabel(l)} of model '${model.name}'` }));
-    const whatIf = { title: `clip gradients (clipnorm=${CLIPNORM.toFixed(1)})`, ops: [{ op: 'set-optimizer' as const, patch: { clipnorm: CLIPNORM } }] };
+    // Named as the user would write it: Keras optimizers take clipnorm=, PyTorch clips with clip_grad_norm_.
+    const clip = model.framework === 'torch' ? `clip_grad_norm_, max_norm=${CLIPNORM.toFixed(1)}` : `clipnorm=${CLIPNORM.toFixed(1)}`;
+    const whatIf = { title: `clip gradients (${clip})`, ops: [{ op: 'set-optimizer' as const, patch: { clipnorm: CLIPNORM } }] };
     const findings: Finding[] = sites.map((site) => ({
       ...makeFinding(meta, model, context, { message: site.message, range: site.range, related: layerInfo, fixes: site.fix ? [site.fix] : [], whatIf }),
       file: site.file,
