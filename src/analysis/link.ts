@@ -14,8 +14,8 @@
  * Anything that does not resolve to exactly one model of the project stays unlinked: no guess.
  */
 import { posix } from 'node:path';
-import type { ModelIR } from '../shared/ir';
-import type { ExternalTraining } from './extract/types';
+import type { ModelIR, Range, TrainingIR } from '../shared/ir';
+import { UNBOUND_NAME_MODULE, type ExternalTraining } from './extract/types';
 import type { ImportBinding } from './python/imports';
 import type { CallSite } from './python/call-sites';
 import { mergeTraining } from './extract/training/merge';
@@ -43,6 +43,14 @@ export interface TrainingLink {
   symbol: string;
   toFile: string;
   modelId: string;
+  /** For a name the importing file never binds (UNBOUND_NAME_MODULE): where its training starts there. */
+  usedAt?: Range;
+}
+
+/** The first place an unbound name's training facts point at in their file. */
+function firstUse(t: TrainingIR): Range | undefined {
+  const ranges = [t.compile?.range, t.fit?.range, t.optimizer?.range, ...t.loops.map((l) => l.backward)].filter((r): r is Range => r !== undefined);
+  return ranges.sort((a, b) => a.start.line - b.start.line || a.start.character - b.start.character)[0];
 }
 
 const MAX_REEXPORT_HOPS = 4;
@@ -58,12 +66,17 @@ const toPosix = (p: string) => p.replace(/\\/g, '/');
 export function linkExternalTraining(files: readonly LinkFile[], options: LinkOptions = {}): TrainingLink[] {
   const index = new ProjectIndex(files, options);
   const links: TrainingLink[] = [];
+  const all = files.flatMap((file) => file.models.map((model) => ({ file, model })));
+  const onlyModel = all.length === 1 ? all[0]! : null;
   for (const file of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
     for (const ext of file.external) {
-      const target = index.resolveSymbol(file.path, ext.module, ext.symbol, 0);
+      const unbound = ext.module === UNBOUND_NAME_MODULE;
+      const target = unbound ? onlyModel : index.resolveSymbol(file.path, ext.module, ext.symbol, 0);
       if (!target) continue;
       mergeTraining(target.model.training, ext.training);
-      links.push({ from: file.path, module: ext.module, symbol: ext.symbol, toFile: target.file.path, modelId: target.model.id });
+      const link: TrainingLink = { from: file.path, module: ext.module, symbol: ext.symbol, toFile: target.file.path, modelId: target.model.id };
+      if (unbound) link.usedAt = firstUse(ext.training);
+      links.push(link);
     }
   }
   return links;

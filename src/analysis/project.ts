@@ -12,7 +12,7 @@ import type { FileResult, Notice, ProjectOptions, SourceEdit } from './api';
 import { createPythonParser } from './python/parser';
 import { PyFile } from './python/file';
 import { extractFile, type ExtractedFile } from './extract/index';
-import { crossFileSites, linkExternalTraining, moduleResolver } from './link';
+import { crossFileSites, linkExternalTraining, moduleResolver, type TrainingLink } from './link';
 import { callSiteOf, callsOf, type CallSite } from './python/call-sites';
 import type { ExternalSites } from './extract/types';
 import { lintModel } from './lint';
@@ -42,6 +42,8 @@ export class Project {
   private readonly maxFileBytes: number;
   /** Bumped when the set of files changes (imports may then resolve elsewhere). */
   private generation = 0;
+  /** Names a file never binds that the last linking gave to the project's only model (for notes). */
+  private unboundLinks: TrainingLink[] = [];
 
   private constructor(
     private readonly parser: Parser,
@@ -165,7 +167,7 @@ export class Project {
       const extracted = this.extracted(state, sites.get(state.path));
       return { path: state.path, models: structuredClone(extracted.models), external: extracted.external, imports: state.parsed?.imports ?? null };
     });
-    linkExternalTraining(inputs);
+    this.unboundLinks = linkExternalTraining(inputs).filter((l) => l.usedAt !== undefined);
     return inputs.flatMap((i) => i.models);
   }
 
@@ -206,6 +208,19 @@ export class Project {
       }));
   }
 
+  /** Notes for names this file never binds, read as the project's only model (defined in another file). */
+  private unboundNotices(state: FileState): Notice[] {
+    return this.unboundLinks.flatMap(({ from, usedAt, symbol, modelId, toFile }) =>
+      from === state.path && usedAt
+        ? [{
+            message: `Line ${usedAt.start.line + 1}: '${symbol}' is never assigned in this file: read as the project's only model '${modelId.slice(0, modelId.lastIndexOf('@'))}' (${toFile.split(/[\\/]/).pop() ?? toFile})`,
+            range: usedAt,
+            severity: 'information' as const,
+          }]
+        : [],
+    );
+  }
+
   /** A module resolver over the project's files, built on first use. */
   private lazyResolver(): () => (importer: string, module: string) => boolean {
     let resolver: ((importer: string, module: string) => boolean) | null = null;
@@ -217,7 +232,7 @@ export class Project {
     return {
       path: state.path,
       error: state.error,
-      notices: [...state.notices, ...state.extractionNotices, ...this.outsideNotices(state, inProject), ...suppressionNotices],
+      notices: [...state.notices, ...state.extractionNotices, ...this.outsideNotices(state, inProject), ...this.unboundNotices(state), ...suppressionNotices],
       models: models.filter((m) => m.file === state.path),
       findings: findings.get(state.path) ?? [],
     };

@@ -17,6 +17,13 @@ export type ExternalSites = ReadonlyMap<string, readonly CallSite[]>;
  * Training facts about a model this file does not define but imports, e.g. train.py does
  * `from model import build_model`, `model = build_model()`, then compiles/fits or loops over it.
  */
+/**
+ * ExternalTraining.module for a name the file uses but never binds and that no model of the file can
+ * be (`model.fit(...)` in a script whose model lives in a notebook cell or another file): the linker
+ * gives its facts to the project's only model, when there is exactly one.
+ */
+export const UNBOUND_NAME_MODULE = '<unbound name>';
+
 export interface ExternalTraining {
   /** The module as written in the import ("model", ".model", "pkg.models.net"). */
   module: string;

@@ -252,3 +252,48 @@ fit_model(mlp, x2, y2)
     expect(codes(r)).toEqual(['GL401@9']);
   });
 });
+
+describe('an unassigned model in a project with one model', () => {
+  const tagger = fixture('project_tagger.py');
+  const cell = fixture('project_train_cell.py');
+
+  it('binds the training cell to the project\'s only model, with a note in the cell', async () => {
+    const [defs, train] = await analyze({ '/p/tagger.py': tagger, '/p/train_cell.py': cell });
+    expect(codes(defs!)).toEqual(['GL401@8']);
+    expect(codes(train!)).toEqual(['GL401@10']);
+    expect(train!.notices.map((n) => n.message)).toContain("Line 5: 'model' is never assigned in this file: read as the project's only model 'Tagger' (tagger.py)");
+    expect(defs!.models[0]!.training.optimizer?.name).toBe('adam');
+  });
+
+  it('binds nothing when the project has two models, or none', async () => {
+    const scorer = tagger.replace('class Tagger', 'class Scorer').replace('nn.LSTM', 'nn.GRU');
+    const results = await analyze({ '/p/tagger.py': tagger, '/p/scorer.py': scorer, '/p/train_cell.py': cell });
+    expect(results.flatMap((r) => r.findings)).toEqual([]);
+    expect(results.flatMap((r) => r.notices.filter((n) => n.message.includes('never assigned')))).toEqual([]);
+    const [alone] = await analyze({ '/p/train_cell.py': cell });
+    expect(alone!.findings).toEqual([]);
+    expect(alone!.notices).toEqual([]);
+  });
+});
+
+describe('a variable rebound by calling a layer on it', () => {
+  it('follows `model = Dense(...)(model)` up to `model = Model(inputs, model)` and its compile', async () => {
+    const text = `from keras.layers import Dense, Input, GRU
+from keras.models import Model
+
+inp = Input(shape=(30, 4))
+net = GRU(32, return_sequences=True)(inp)
+net = GRU(32)(net)
+net = Dense(1)(net)
+net = Model(inp, net)
+net.compile(optimizer='sgd', loss='mse')
+net.fit(x, y)
+`;
+    const r = await analyzeOne(text);
+    expect(r.models.map((m) => `${m.name}:${m.layers.map((l) => l.kind).join(',')}`)).toEqual(['net:input,gru,gru,dense']);
+    expect(r.models[0]!.training.compile?.range.start.line).toBe(8);
+    expect(codes(r)).toEqual(['GL401@9']);
+    const clipped = await analyzeOne(text.replace("optimizer='sgd'", 'optimizer=SGD(clipnorm=1.0)').replace('from keras.models import Model', 'from keras.models import Model\nfrom keras.optimizers import SGD'));
+    expect(clipped.findings).toEqual([]);
+  });
+});

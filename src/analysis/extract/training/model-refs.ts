@@ -10,6 +10,7 @@ import type { PyFile } from '../../python/file';
 import { callArguments, dottedName, enclosing, namedChildren, unparen } from '../../python/syntax';
 import { argumentFor, branchDefinitions, callSitesOf, escapeRegExp, originOf, reachingDefinition, type Resolve } from './flow';
 import { addNote } from '../notes';
+import { UNBOUND_NAME_MODULE } from '../types';
 import { rangeOf } from '../../python/syntax';
 
 export type ModelRef =
@@ -181,6 +182,8 @@ export class ModelResolver {
   private unboundName(node: Node): ModelRef | null {
     const n = unparen(node);
     if (n.type !== 'identifier' || reachingDefinition(n) !== null || this.file.imports.has(n.text) || mayBind(this.file.text, n.text)) return null;
+    // No model here: the project's only model, if it has exactly one (the linker decides).
+    if (this.models.length === 0) return { kind: 'external', module: UNBOUND_NAME_MODULE, symbol: n.text };
     const named = this.models.filter((m) => m.name === n.text);
     const model = named.length === 1 ? named[0]! : this.models.length === 1 && named.length === 0 ? this.models[0]! : null;
     if (!model) return null;
