@@ -15,6 +15,7 @@ import { calculateGain, nnInitCall, tensorMethodInit } from './init';
 import { decoratedWith, type Frame, type Interpreter } from './interpreter';
 import { childrenOf, cloneValue, namedModules, namedParameters } from './introspect';
 import { functionOp, methodOp } from './tensorops';
+import { promote, rawOperand, weightCandidate } from './raw-weights';
 import { UNKNOWN, constOf, constant, leafSlots, type Value } from './values';
 
 const RETURNS_SELF = new Set(['to', 'cuda', 'cpu', 'float', 'double', 'half', 'train', 'eval', 'requires_grad_', 'type', 'share_memory', 'bfloat16']);
@@ -108,7 +109,26 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
     if (init) applyInit(init.init, interp.eval(init.target, f));
     return constant(null);
   }
-  if (PARAMETER_CLASSES.has(qualified) || TENSOR_FACTORIES.test(qualified)) return { t: 'tensor', from: [] };
+  if (PARAMETER_CLASSES.has(qualified)) {
+    const data = args.positional[0] ?? args.keywords.get('data');
+    if (data?.t === 'param' && data.raw) return data;
+    return data?.t === 'tensor' && data.weight ? promote(data.weight) : { t: 'tensor', from: [] };
+  }
+  if (qualified === 'torch.autograd.Variable' || qualified === 'torch.autograd.variable.Variable') {
+    const data = args.positional[0];
+    if (data?.t === 'tensor' && data.weight && constOf(args.keywords.get('requires_grad')) === true) return promote(data.weight);
+  }
+  if (TENSOR_FACTORIES.test(qualified)) {
+    const weight = weightCandidate(qualified, args, spelling, n);
+    if (!weight) return { t: 'tensor', from: [] };
+    return constOf(args.keywords.get('requires_grad')) === true ? promote(weight) : { t: 'tensor', from: [], weight };
+  }
+  // x @ W spelled as a call: torch.matmul / torch.mm (rows of W are inputs), F.linear (rows are outputs).
+  if (qualified === 'torch.matmul' || qualified === 'torch.mm' || qualified === 'torch.nn.functional.linear') {
+    const w = rawOperand(args.positional[1] ?? args.keywords.get('weight') ?? UNKNOWN);
+    const x = args.positional[0] ?? args.keywords.get('input') ?? UNKNOWN;
+    if (w) return interp.rawLinear(w, x, qualified.endsWith('.linear') !== w.raw!.transposed, n, f);
+  }
   const math = MATH.get(qualified);
   if (math) {
     const nums = args.positional.map(constOf);
@@ -132,6 +152,11 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
     if (op) return tensorOp(op, spelling, n, args, null, f);
     if (hasTensor(args)) return barrier(interp, n, `call ${spelling}(...)`, args, f);
     return UNKNOWN;
+  }
+  const raw = interp.rawTrace(...args.positional, ...args.keywords.values());
+  if (raw) {
+    const op = functionOp(qualified);
+    if (op) return tensorOp(op, spelling, n, args, null, { ...f, trace: raw });
   }
   return { t: 'opaque', node: n, what: `${spelling}(...)` };
 }
@@ -158,12 +183,31 @@ export function methodCall(interp: Interpreter, obj: Value, method: string, n: N
       applyInit(init.init, obj);
       return obj;
     }
+    if (obj.raw && (method === 't' || method === 'T')) return { ...obj, raw: { ...obj.raw, transposed: !obj.raw.transposed } };
+    if (obj.raw && (RETURNS_SELF.has(method) || method === 'requires_grad_')) return obj;
     if (method === 'dim' || method === 'ndimension') return constant(obj.spec.dim);
     return UNKNOWN;
   }
   if (obj.t === 'tensor') {
     const args = interp.evalArgs(syntax, f);
-    if (!f.trace) return { t: 'tensor', from: [] };
+    if (obj.weight && method === 'requires_grad_' && constOf(args.positional[0] ?? args.keywords.get('requires_grad')) !== false) {
+      const weight = promote(obj.weight);
+      // In place: `w.requires_grad_()` on its own line makes the variable a weight.
+      const receiver = interp.s.fieldOf(interp.s.field(n, 'function'), 'object');
+      if (receiver && interp.s.type(receiver) === 'identifier') interp.assign(receiver, weight, f);
+      return weight;
+    }
+    if (obj.weight && RETURNS_SELF.has(method)) return obj;
+    if (!f.trace) {
+      // Outside a forward, only the data flow through raw weights is traced (`torch.relu(x @ w1) @ w2`).
+      const op = methodOp(method);
+      const raw = interp.rawTrace(obj);
+      if (op && raw) {
+        const receiver = interp.s.fieldOf(interp.s.field(n, 'function'), 'object');
+        return tensorOp(op, receiver && interp.s.type(receiver) === 'identifier' ? `${receiver.text}.${method}` : `Tensor.${method}`, n, args, obj, { ...f, trace: raw });
+      }
+      return { t: 'tensor', from: [] };
+    }
     const op = methodOp(method);
     const receiver = interp.s.fieldOf(interp.s.field(n, 'function'), 'object');
     const fn = receiver && interp.s.type(receiver) === 'identifier' ? `${receiver.text}.${method}` : `Tensor.${method}`;

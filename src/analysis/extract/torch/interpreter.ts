@@ -23,7 +23,8 @@ import { hasTensor } from './flow';
 import { apply, barrier, mergeTensors } from './forward';
 import { classNameOf, cloneValue, paramOf, sameClass, sizeAttribute } from './introspect';
 import { SyntaxCache } from '../../python/syntax-cache';
-import type { Trace } from './trace';
+import { MODEL_INPUT, Trace } from './trace';
+import { orient, rawOperand, scaled } from './raw-weights';
 import { UNKNOWN, constOf, constant, mergeValues, type ClassInfo, type Instance, type Value } from './values';
 
 /** Shared state of one file's interpretation. */
@@ -39,6 +40,8 @@ export interface Context {
   instances: Map<ClassInfo, Map<number, { call: Node; inst: Instance }>>;
   /** Limits reached and constructs not evaluated, for the file's notices. */
   notes: EvalNotes;
+  /** Raw weight tensors multiplied outside any module's forward (a model written as tensor math). */
+  raw?: Trace;
 }
 
 export interface Frame {
@@ -511,6 +514,8 @@ export class Interpreter {
     const t = this.s.unparen(target);
     switch (this.s.type(t)) {
       case 'identifier':
+        // A raw weight is named after its variable (`w1`), as a module after its attribute.
+        if (value.t === 'param' && value.raw && !value.slot.layer.name) value.slot.layer.name = t.text;
         this.bind(f, t.text, value);
         return;
       case 'attribute': {
@@ -518,6 +523,7 @@ export class Interpreter {
         const name = this.s.field(t, 'attribute')?.text;
         if (!obj || !name) return;
         const holder = this.eval(obj, f);
+        if (value.t === 'param' && value.raw && !value.slot.layer.name) value.slot.layer.name = name;
         if (holder.t === 'instance') holder.inst.attrs.set(name, value);
         return;
       }
@@ -911,8 +917,36 @@ export class Interpreter {
     return undefined;
   }
 
+  /** The trace of raw-weight products outside any forward, when `values` carry data from it. */
+  rawTrace(...values: Value[]): Trace | null {
+    const raw = this.ctx.raw;
+    return raw && values.some((v) => v.t === 'tensor' && v.from.some((k) => raw.nodes[k]?.raw === true)) ? raw : null;
+  }
+
+  /** `x @ W` with a raw weight W: W's linear layer applied to x (in forward's trace, or the file's raw-weight trace). */
+  rawLinear(w: Extract<Value, { t: 'param' }>, x: Value, outputsFirst: boolean, n: Node, f: Frame): Value {
+    orient(w, outputsFirst);
+    if (!w.slot.layer.name) w.slot.layer.name = n.text.length <= 40 ? n.text : 'weight';
+    const trace = f.trace ?? (this.ctx.raw ??= new Trace());
+    const from = x.t === 'tensor' ? x.from : [];
+    const index = trace.add(w.slot, from.length ? from : [MODEL_INPUT], !f.trace);
+    return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
+  }
+
   /** A binary operator: constants compute, lists concatenate/repeat, tensors merge. */
   private combine(op: string, a: Value, b: Value, n: Node, f: Frame): Value {
+    if (op === '@') {
+      const w = rawOperand(b);
+      if (w) return this.rawLinear(w, a, w.raw!.transposed, n, f);
+    }
+    if (a.t === 'tensor' && a.weight && typeof constOf(b) === 'number') {
+      const weight = scaled(a.weight, op, constOf(b) as number);
+      if (weight) return { t: 'tensor', from: [], weight };
+    }
+    if (!f.trace && (op === '+' || op === '-')) {
+      const raw = this.rawTrace(a, b);
+      if (raw) return mergeTensors('add', [a, b], n, { ...f, trace: raw }, op);
+    }
     if (a.t === 'tensor' || b.t === 'tensor') return mergeTensors(op === '+' || op === '-' ? 'add' : op === '*' ? 'multiply' : null, [a, b], n, f, op);
     if (op === '+' && a.t === 'list' && b.t === 'list') return { t: 'list', items: [...a.items, ...b.items] };
     if (op === '*' && a.t === 'list') {

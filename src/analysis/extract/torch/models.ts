@@ -23,6 +23,7 @@ import { propagateShapes } from '../../../shared/shapes';
 import { findFunctions, findModuleClasses, isModuleClass } from './classes';
 import { apply } from './forward';
 import { producers } from './flow';
+import { isRawWeight } from './raw-weights';
 import { Interpreter, type Context } from './interpreter';
 import { MODEL_INPUT, Trace } from './trace';
 import { UNKNOWN, constant, leafSlots, nameLeaves, type ClassInfo, type Instance, type Value } from './values';
@@ -246,6 +247,26 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
         if (model) models.push(model);
       },
     );
+  }
+  // 4. A model written as tensor math: raw weights multiplied outside any module (`torch.relu(x @ w1) @ w2`).
+  const raw = ctx.raw;
+  const weights = raw ? raw.nodes.filter((n) => isRawWeight(n.slot.layer)) : [];
+  if (raw && weights.length > 0) {
+    for (const part of raw.components()) {
+      const partWeights = part.nodes.filter((n) => isRawWeight(n.slot.layer));
+      if (partWeights.length === 0) continue;
+      guarded(() => {
+        const ranges = part.nodes.map((n) => n.slot.layer.range);
+        const start = ranges.reduce((a, b) => (b.start.line < a.start.line ? b : a)).start;
+        const end = ranges.reduce((a, b) => (b.end.line > a.end.line ? b : a)).end;
+        const first = partWeights[0]!.slot.layer.range;
+        const { layers, isGraph } = part.layers(first);
+        const name = `weights ${[...new Set(partWeights.map((w) => w.slot.layer.name))].join(', ')}`;
+        const model = makeModel({ name, framework: 'torch', style: 'torch-module', file: file.path, range: { start, end }, nameRange: first, layers, isGraph });
+        model.unsupported = part.unsupported;
+        models.push(model);
+      });
+    }
   }
   models.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
   return models;

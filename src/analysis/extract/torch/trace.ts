@@ -16,6 +16,8 @@ export interface TraceNode {
   inputs: number[];
   /** Applied on a branch of a condition whose value is unknown: possibly absent. */
   conditional: boolean;
+  /** A raw weight's product recorded outside any forward (the same code run again adds no node). */
+  raw?: boolean;
 }
 
 export class Trace {
@@ -26,15 +28,41 @@ export class Trace {
   /** Hard cap so that pathological unrolling cannot blow up memory. */
   static readonly MAX_NODES = LIMITS.traceNodes;
 
-  /** Adds a node fed by `inputs`; returns its index, or null when the cap is reached. */
-  add(slot: Slot, inputs: number[]): number | null {
+  /**
+   * Adds a node fed by `inputs`; returns its index, or null when the cap is reached. `raw`: tensor math
+   * outside a forward, read once per place in the code (a training loop runs it every step).
+   */
+  add(slot: Slot, inputs: number[], raw = false): number | null {
+    if (raw || this.nodes.some((n) => n.raw)) {
+      const same = this.nodes.findIndex((node) => node.slot === slot || (node.slot.layer.range.start.line === slot.layer.range.start.line && node.slot.layer.range.start.character === slot.layer.range.start.character && node.slot.layer.kind === slot.layer.kind));
+      if (same >= 0) return same;
+    }
     if (this.nodes.length >= Trace.MAX_NODES) {
       this.note(`more than ${Trace.MAX_NODES} layer applications; the rest of the model is left out`, slot.layer.range);
       return null;
     }
-    this.nodes.push({ slot, inputs: [...new Set(inputs)], conditional: this.conditional > 0 });
+    this.nodes.push({ slot, inputs: [...new Set(inputs)], conditional: this.conditional > 0, raw: raw || this.nodes.some((n) => n.raw) });
     if (slot.unsupported) this.note(slot.unsupported, slot.layer.range);
     return this.nodes.length - 1;
+  }
+
+  /** The connected parts of the recorded flow (independent computations), each as a trace of its own. */
+  components(): Trace[] {
+    const parent = this.nodes.map((_, i) => i);
+    const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
+    this.nodes.forEach((node, i) => node.inputs.forEach((k) => k >= 0 && (parent[find(k)] = find(i))));
+    const groups = new Map<number, number[]>();
+    this.nodes.forEach((_, i) => groups.set(find(i), [...(groups.get(find(i)) ?? []), i]));
+    return [...groups.values()].map((indices) => {
+      const part = new Trace();
+      const index = new Map(indices.map((k, j) => [k, j]));
+      for (const k of indices) {
+        const node = this.nodes[k]!;
+        part.nodes.push({ ...node, inputs: node.inputs.map((i) => (i < 0 ? i : index.get(i)!)) });
+      }
+      part.unsupported.push(...this.unsupported);
+      return part;
+    });
   }
 
   note(what: string, range: Range): void {

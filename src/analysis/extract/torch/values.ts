@@ -3,7 +3,7 @@
  * module instances), their parameters, constants, and tensors while `forward` is traced.
  */
 import type { Node } from 'web-tree-sitter';
-import type { LayerIR } from '../../../shared/ir';
+import type { InitializerIR, LayerIR } from '../../../shared/ir';
 import type { ConstValue } from '../../python/constants';
 
 export type ParamRole = 'kernel' | 'bias' | 'recurrent';
@@ -57,7 +57,8 @@ export type Value =
   /** nn.ModuleDict or a dict. */
   | { t: 'dict'; entries: Map<string, Value> }
   | { t: 'instance'; inst: Instance }
-  | { t: 'param'; slot: Slot; spec: ParamSpec }
+  /** A parameter of a module; `raw`: a weight tensor made directly (torch.randn(..., requires_grad=True)), a linear layer where it multiplies. */
+  | { t: 'param'; slot: Slot; spec: ParamSpec; raw?: { shape: [number, number]; transposed: boolean } }
   | { t: 'const'; v: ConstValue }
   /** A torch module class of the file (callable: instantiates it). */
   | { t: 'class'; cls: ClassInfo }
@@ -74,7 +75,7 @@ export type Value =
    * `scores` marks a product of two different tensors (q @ k^T): a softmax over it weighs attention,
    * it is not a layer's activation.
    */
-  | { t: 'tensor'; from: number[]; scores?: boolean }
+  | { t: 'tensor'; from: number[]; scores?: boolean; weight?: { shape: [number, number]; init: InitializerIR; node: Node } }
   | { t: 'unknown' };
 
 export const UNKNOWN: Value = { t: 'unknown' };
