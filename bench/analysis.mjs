@@ -83,7 +83,7 @@ async function loadEngine() {
   const outfile = join(root, 'node_modules/.cache/gradient-lens-bench/engine.cjs');
   mkdirSync(dirname(outfile), { recursive: true });
   await esbuild.build({
-    stdin: { contents: "export { Project } from './src/analysis/project';", resolveDir: root, loader: 'ts' },
+    stdin: { contents: "export { Project } from './src/analysis/project';\nexport { predictPropagation } from './src/shared/knowledge/propagation';", resolveDir: root, loader: 'ts' },
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -158,7 +158,22 @@ async function benchOneFile(Project) {
     current = next;
   }
   project.dispose();
-  return { lines: text.split('\n').length - 1, models: first.models.length, findings: first.findings.length, cold, warm: median(warm), warmParse: median(warmParse), edited: median(edited), editedParse: median(editedParse) };
+  return { lines: text.split('\n').length - 1, models: first.models.length, findings: first.findings.length, cold, warm: median(warm), warmParse: median(warmParse), edited: median(edited), editedParse: median(editedParse), models_: first.models };
+}
+
+/**
+ * The signal-propagation prediction (issue 9) runs inside every analysis (rules ask for it once per
+ * model): its time over all models of the file, and its share of the warm analysis.
+ */
+function benchPrediction(models) {
+  const runs = [];
+  for (let i = 0; i < WARM_RUNS; i++) {
+    const start = performance.now();
+    for (const model of models) predictPropagation(model);
+    runs.push(performance.now() - start);
+  }
+  const layers = models.reduce((n, m) => n + m.layers.length, 0);
+  return { elapsed: median(runs), layers, propagated: models.filter((m) => predictPropagation(m).ok).length };
 }
 
 function benchCli() {
@@ -181,12 +196,14 @@ function benchCli() {
   }
 }
 
-const { Project } = await loadEngine();
+const { Project, predictPropagation } = await loadEngine();
 const one = await benchOneFile(Project);
+const prediction = benchPrediction(one.models_);
 console.log(`5,000-line file (${one.lines} lines, ${one.models} models, ${one.findings} findings)`);
 console.log(`  cold (parser init + parse + analysis): ${ms(one.cold)}`);
 console.log(`  warm (full parse + analysis), median of ${WARM_RUNS}: ${ms(one.warm)} (setFile ${ms(one.warmParse)})   target <= 60 ms`);
 console.log(`  after a one-line edit (incremental), median of ${WARM_RUNS}: ${ms(one.edited)} (setFile ${ms(one.editedParse)})   target <= 20 ms`);
+console.log(`  prediction (signal propagation) of its ${one.models} models (${prediction.propagated} propagated, ${prediction.layers} layers): ${ms(prediction.elapsed)}, ${((prediction.elapsed * 1000) / Math.max(prediction.layers, 1)).toFixed(1)} µs per layer, ${((100 * prediction.elapsed) / one.warm).toFixed(1)} % of the warm analysis   target well under 1 ms per layer`);
 const cli = benchCli();
 console.log(`CLI: gradient-lens check over ${cli.files} files (~${cli.lines} lines, ${cli.findings} findings, exit ${cli.exit})`);
 console.log(`  wall clock: ${ms(cli.elapsed)} (${(cli.files / (cli.elapsed / 1000)).toFixed(0)} files/s)   target <= 5000 ms`);

@@ -44,7 +44,8 @@ describe('inlay hints', () => {
     expect(grad(hints[4]!)).toBe(1);
     expect(grad(hints[0]!)).toBeLessThan(grad(hints[3]!));
     expect(grad(hints[0]!)).toBeLessThan(0.1);
-    expect(String(hints[0]!.tooltip)).toMatch(/Predicted at initialization/);
+    const tooltip = hints[0]!.tooltip;
+    expect(typeof tooltip === 'string' ? tooltip : tooltip?.value).toMatch(/Predicted at initialization/);
   });
 
   it('is switched off by gradientLens.inlayHints.predicted = false', async () => {
