@@ -3,6 +3,7 @@
  * initializers (explicit, or the framework default shown on the layer's constructor), activations,
  * and normalization/dropout layers — explained by the shared knowledge base.
  */
+import { rangeContains } from '../../shared/ranges';
 import type { FileResult } from '../../analysis/api';
 import { ruleByCode } from '../../analysis/rules/index';
 import { parseSuppressions } from '../../analysis/suppression';
@@ -21,11 +22,6 @@ export type HoverTarget =
   | { kind: 'activation'; model: ModelIR; layer: LayerIR; activation: ActivationIR; range: Range }
   | { kind: 'layer'; model: ModelIR; layer: LayerIR; range: Range };
 
-function contains(range: Range, p: Position): boolean {
-  const afterStart = p.line > range.start.line || (p.line === range.start.line && p.character >= range.start.character);
-  const beforeEnd = p.line < range.end.line || (p.line === range.end.line && p.character <= range.end.character);
-  return afterStart && beforeEnd;
-}
 
 function size(range: Range): number {
   return (range.end.line - range.start.line) * 100_000 + (range.end.character - range.start.character);
@@ -45,7 +41,7 @@ function constructorRange(layer: LayerIR, lineText: (line: number) => string): R
 export function hoverTarget(models: ModelIR[], position: Position, lineText: (line: number) => string): HoverTarget | null {
   let best: HoverTarget | null = null;
   const consider = (candidate: HoverTarget) => {
-    if (!contains(candidate.range, position)) return;
+    if (!rangeContains(candidate.range, position)) return;
     if (!best || size(candidate.range) < size(best.range)) best = candidate;
   };
   for (const model of models) {

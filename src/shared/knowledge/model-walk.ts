@@ -2,17 +2,17 @@
  * Walks over a model's layers that rules and hovers share: what follows a layer and which activation
  * really acts on its output. (Rule-only graph helpers live in src/analysis/rules/helpers.)
  */
+import { isNormalization } from '../layers';
 import type { ActivationIR, LayerIR, LayerKind, ModelIR } from '../ir';
 
 /** Layers with a kernel an initializer sets (the ones GL2xx judges). */
 const WEIGHT_KINDS: ReadonlySet<LayerKind> = new Set(['dense', 'conv1d', 'conv2d', 'conv3d', 'conv-transpose']);
-const NORM_KINDS: ReadonlySet<LayerKind> = new Set(['batchnorm', 'layernorm', 'groupnorm']);
 /**
  * Layers that pass a signal on without changing which nonlinearity acts on it: dropout scales,
  * pooling and reshaping rearrange (pooling commutes with monotone activations), normalization
  * rescales (tracked separately).
  */
-const TRANSPARENT_KINDS: ReadonlySet<LayerKind> = new Set(['dropout', 'alpha-dropout', 'flatten', 'reshape', 'maxpool', 'avgpool', 'global-pool', ...NORM_KINDS]);
+const TRANSPARENT_KINDS: ReadonlySet<LayerKind> = new Set(['dropout', 'alpha-dropout', 'flatten', 'reshape', 'maxpool', 'avgpool', 'global-pool', 'batchnorm', 'layernorm', 'groupnorm']);
 
 export function isWeightLayer(layer: LayerIR): boolean {
   return WEIGHT_KINDS.has(layer.kind);
@@ -79,7 +79,7 @@ export function effectiveActivation(layer: LayerIR, model: ModelIR): EffectiveAc
       return { activation: act && act.name !== 'linear' ? act : null, appliedBy: candidate, normalizedBy, uncertain: !act || act.name === 'unknown' };
     }
     if (TRANSPARENT_KINDS.has(candidate.kind)) {
-      if (NORM_KINDS.has(candidate.kind) && !normalizedBy) normalizedBy = candidate;
+      if (isNormalization(candidate) && !normalizedBy) normalizedBy = candidate;
       // A normalization layer's own fused activation (rare) acts on the signal too.
       const fused = ownActivation(candidate);
       if (fused) return { activation: fused, appliedBy: candidate, normalizedBy, uncertain: false };

@@ -3,6 +3,7 @@
  * into ModelIRs: layer ids and graph inputs, conditional / repeated / unrolled marks relative to
  * the model, unsupported constructs, exports, input shape and shape propagation.
  */
+import { isBefore, rangeContains } from '../../../shared/ranges';
 import type { Node } from 'web-tree-sitter';
 import type { LayerIR, ModelIR, ModelStyle, Range } from '../../../shared/ir';
 import type { PyFile } from '../../python/file';
@@ -30,13 +31,6 @@ export interface ModelDraft {
   graph: boolean;
 }
 
-function before(a: Range['start'], b: Range['start']): boolean {
-  return a.line < b.line || (a.line === b.line && a.character < b.character);
-}
-
-function contains(outer: Range, inner: Range): boolean {
-  return !before(inner.start, outer.start) && !before(outer.end, inner.end);
-}
 
 /** Whether a layer's edges are anything but "each layer feeds the next". */
 function isChain(layers: LayerIR[]): boolean {
@@ -118,7 +112,7 @@ export function exportsFor(scopeNode: Node, name: string, created: Node): string
     const value = r.namedChild(0);
     if (!value) return false;
     const v = unparen(value);
-    return v.text === name || contains(rangeOf(v), createdRange) || (v.type === 'expression_list' && v.namedChildren.some((c) => c?.text === name));
+    return v.text === name || rangeContains(rangeOf(v), createdRange) || (v.type === 'expression_list' && v.namedChildren.some((c) => c?.text === name));
   });
   return returnsIt ? [fnName] : [];
 }
@@ -153,7 +147,7 @@ export function sequentialModel(file: PyFile, exec: Executor, seq: SequentialBui
   // Input layers made by keras.Input(...) inside the list were created before the chain.
   const inputs = seq.items.flatMap((item) => (item.value.t === 'tensor' ? item.value.producers : []));
   const start = rangeOf(seq.call).start;
-  const end = rangeOf(seq.lastAdd && before(rangeOf(seq.call).end, rangeOf(seq.lastAdd).end) ? seq.lastAdd : seq.call).end;
+  const end = rangeOf(seq.lastAdd && isBefore(rangeOf(seq.call).end, rangeOf(seq.lastAdd).end) ? seq.lastAdd : seq.call).end;
   return finalizeModel(file, {
     name: seq.binding.name,
     nameNode: seq.binding.nameNode,
@@ -192,7 +186,7 @@ export function functionalModel(file: PyFile, record: FunctionalRecord): ModelIR
   let start = callRange.start;
   for (const node of inputNodes.length > 0 ? inputNodes : nodes) {
     const r = node.layer.range;
-    if (contains(scopeRange, r) && before(r.start, start)) start = r.start;
+    if (rangeContains(scopeRange, r) && isBefore(r.start, start)) start = r.start;
   }
   return finalizeModel(file, {
     name: binding.name,

@@ -2,7 +2,8 @@
  * GL102: softmax (or log-softmax) whose output goes straight into another learning layer. Attention
  * and gating, where softmax weights are multiplied with other tensors, are not reported.
  */
-import type { ActivationName, LayerIR, LayerKind } from '../../../shared/ir';
+import { isRecurrent } from '../../../shared/layers';
+import type { ActivationName, LayerIR } from '../../../shared/ir';
 import type { Fix } from '../../../shared/findings';
 import type { Rule, RuleMeta } from '../types';
 import { appliedActivation } from '../helpers/applied-activation';
@@ -15,7 +16,6 @@ import { replaceActivationWithReluEdit } from '../helpers/replace-activation-edi
 import { walkForward } from '../helpers/walk-chain';
 
 const SOFTMAX: ReadonlySet<ActivationName> = new Set(['softmax', 'log_softmax']);
-const RECURRENT: ReadonlySet<LayerKind> = new Set(['lstm', 'gru', 'simple-rnn']);
 
 const meta: RuleMeta = {
   code: 'GL102',
@@ -76,7 +76,7 @@ export const rule: Rule = {
     const graph = layerGraph(model);
     const hidden = softmaxes.filter((layer) => {
       const consumer = walkForward(graph, layer, passesThrough)?.layer;
-      return consumer !== undefined && (isLearningLayer(consumer) || RECURRENT.has(consumer.kind));
+      return consumer !== undefined && (isLearningLayer(consumer) || isRecurrent(consumer));
     });
     const text = context.sourceText(model.file);
     return groupByCall(hidden).map((copies) => {

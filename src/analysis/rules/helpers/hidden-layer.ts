@@ -1,9 +1,9 @@
 /** Whether a layer's output still goes through a learning layer ("hidden") or is the model's output. */
-import type { LayerIR, LayerKind } from '../../../shared/ir';
+import { isRecurrent } from '../../../shared/layers';
+import type { LayerIR } from '../../../shared/ir';
 import type { LayerGraph } from './layer-graph';
 import { isLearningLayer } from './layer-kinds';
 
-const RECURRENT: ReadonlySet<LayerKind> = new Set(['lstm', 'gru', 'simple-rnn']);
 
 /** True when some path from the layer reaches a dense, convolution or recurrent layer. */
 export function feedsLearningLayer(graph: LayerGraph, layer: LayerIR): boolean {
@@ -13,7 +13,7 @@ export function feedsLearningLayer(graph: LayerGraph, layer: LayerIR): boolean {
     const next = stack.pop()!;
     if (seen.has(next.id)) continue;
     seen.add(next.id);
-    if (isLearningLayer(next) || RECURRENT.has(next.kind)) return true;
+    if (isLearningLayer(next) || isRecurrent(next)) return true;
     stack.push(...graph.successors(next));
   }
   return false;

@@ -3,6 +3,7 @@
  * one that acts on the layer: He/Kaiming on sigmoid/tanh, Glorot/Xavier (or LeCun) in deep ReLU
  * stacks, PyTorch `kaiming_*(nonlinearity=...)` written for a different activation.
  */
+import { isRecurrent } from '../../../shared/layers';
 import type { ActivationName, InitializerIR, LayerIR, ModelIR } from '../../../shared/ir';
 import type { Finding, Fix, IrEditOp, RelatedInfo, TextEdit } from '../../../shared/findings';
 import { activationClass, assessKernelInit, familyTitle, formatNumber, initFamily, isWeightLayer, type InitAssessment } from '../../../shared/knowledge';
@@ -147,7 +148,6 @@ function fixFor(model: ModelIR, context: RuleContext, judged: Judged, site: Init
   return edit ? [{ title: `Initialize with ${rec.spelling}`, safety, edits: [edit] }] : [];
 }
 
-const RECURRENT_KINDS: ReadonlySet<string> = new Set(['lstm', 'gru', 'simple-rnn']);
 
 /** What a recurrent layer's kernels should start with: Glorot for the input kernel, orthogonal for the recurrent one. */
 const RECURRENT_ADVICE = { kernel: "'glorot_uniform'", recurrent: "'orthogonal'" };
@@ -162,7 +162,7 @@ function recurrentFindings(model: ModelIR, context: RuleContext): Finding[] {
   const text = context.sourceText(model.file);
   const findings: Finding[] = [];
   for (const layer of model.layers) {
-    if (!RECURRENT_KINDS.has(layer.kind)) continue;
+    if (!isRecurrent(layer)) continue;
     const cell = layer.kind === 'simple-rnn' ? (layer.activation?.name ?? 'tanh') : 'tanh';
     if (layer.kind === 'simple-rnn' && activationClass(cell) !== 'saturating') continue;
     const he = (init: InitializerIR | null): init is InitializerIR => init !== null && (init.explicit || judgeDefaults) && initFamily(init) === 'he';

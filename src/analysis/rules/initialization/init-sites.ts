@@ -3,6 +3,7 @@
  * `nn.init.xavier_uniform_(m.weight)` inside a `model.apply` function, or one Dense made in a loop,
  * initializes several layers; the finding belongs to the written place, with the layers as related.
  */
+import { rangeContains } from '../../../shared/ranges';
 import type { InitializerIR, LayerIR, LayerKind, ModelIR, Range } from '../../../shared/ir';
 import type { RelatedInfo, TextEdit } from '../../../shared/findings';
 import { rangeKey } from '../helpers/call-key';
@@ -52,13 +53,6 @@ export function initLabel(init: InitializerIR): string {
   return `the ${init.framework === 'keras' ? 'Keras' : 'PyTorch'} default ${init.name}`;
 }
 
-function before(a: Range['start'], b: Range['start']): boolean {
-  return a.line < b.line || (a.line === b.line && a.character <= b.character);
-}
-
-function contains(outer: Range, inner: Range): boolean {
-  return before(outer.start, inner.start) && before(inner.end, outer.end);
-}
 
 /** Related ranges: the layers a shared initializer applies to (the site itself excluded). */
 export function relatedLayers(model: ModelIR, site: InitSite, note: (layer: LayerIR) => string): RelatedInfo[] {
@@ -66,7 +60,7 @@ export function relatedLayers(model: ModelIR, site: InitSite, note: (layer: Laye
   const related: RelatedInfo[] = [];
   for (const layer of site.layers) {
     const key = rangeKey(layer.range);
-    if (seen.has(key) || contains(layer.range, site.range)) continue;
+    if (seen.has(key) || rangeContains(layer.range, site.range)) continue;
     seen.add(key);
     related.push({ location: { file: model.file, range: layer.range }, message: note(layer) });
   }

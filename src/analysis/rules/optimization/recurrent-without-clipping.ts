@@ -4,6 +4,7 @@
  * `step()` of the loop) and, when that is another file, also on the recurrent layer in the model's
  * file, so the problem shows on whichever file is open.
  */
+import { isRecurrent } from '../../../shared/layers';
 import type { LayerIR, ModelIR, OptimizerIR, Range, TrainingLoopIR } from '../../../shared/ir';
 import type { Finding, Fix, RelatedInfo } from '../../../shared/findings';
 import type { Rule, RuleContext, RuleMeta } from '../types';
@@ -11,7 +12,6 @@ import { makeFinding } from '../helpers/make-finding';
 import { hasUnknownClipping, isClippedOptimizer, keyOf, loopUpdatesClipped } from './optimizer-facts';
 import { clipBeforeStepFix, kerasClipnormFix } from './clipping-fixes';
 
-const RECURRENT = new Set(['lstm', 'gru', 'simple-rnn']);
 const CLIPNORM = 1.0;
 
 const meta: RuleMeta = {
@@ -169,7 +169,7 @@ function sitesOf(model: ModelIR, recurrent: LayerIR[], context: RuleContext): Un
 export const rule: Rule = {
   meta,
   check(model, context) {
-    const recurrent = model.layers.filter((l) => RECURRENT.has(l.kind));
+    const recurrent = model.layers.filter(isRecurrent);
     if (recurrent.length === 0) return [];
     const sites = sitesOf(model, recurrent, context);
     if (sites.length === 0) return [];
