@@ -359,6 +359,8 @@ export interface ModelIR {
   id: string;
   /** Variable or class name. */
   name: string;
+  /** The name the code gives the model (`Sequential(name="mlp")`, `Model(..., name="net")`), when written. */
+  declaredName: string | null;
   framework: Framework;
   style: ModelStyle;
   file: string;

@@ -116,6 +116,7 @@ export class ModelBuilder {
     return {
       id: `${this.name}@1`,
       name: this.name,
+      declaredName: null,
       framework: this.framework,
       style: this.framework === 'keras' ? (this.graph ? 'keras-functional' : 'keras-sequential') : this.graph ? 'torch-module' : 'torch-sequential',
       file: 'model.py',

@@ -44,6 +44,7 @@ export interface ModelFields {
   exports?: string[];
   inputShape?: (number | null)[] | null;
   isGraph?: boolean;
+  declaredName?: string | null;
 }
 
 /** Assigns layer ids in order (L0, L1, ...) and unique generated names where none was written. */
@@ -72,6 +73,7 @@ export function makeModel(fields: ModelFields): ModelIR {
     inputShape: fields.inputShape ?? null,
     layers,
     isGraph: fields.isGraph ?? false,
+    declaredName: fields.declaredName ?? null,
     training: emptyTraining(),
     unsupported: [],
   };

@@ -9,6 +9,27 @@ import { LIMITS } from './limits';
 
 export type ConstValue = number | string | boolean | null | ConstValue[];
 
+/** `str(v)` of a constant, for string formatting; undefined for lists and None. */
+function pythonStr(v: ConstValue | undefined): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(v);
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  return undefined;
+}
+
+/** `"dense_%d" % i` and `"%s_%s" % (a, b)` with %d, %i, %s only. */
+function percentFormat(template: string, values: ConstValue[]): string | undefined {
+  let index = 0;
+  let failed = false;
+  const out = template.replace(/%([dis%])/g, (_m, spec: string) => {
+    if (spec === '%') return '%';
+    const text = pythonStr(values[index++]);
+    if (text === undefined) failed = true;
+    return spec === 's' || text === undefined ? (text ?? '') : String(Math.trunc(Number(text)));
+  });
+  return failed || index !== values.length ? undefined : out;
+}
+
 /** Python arithmetic on two numbers (floored `//` and `%` as Python does); undefined for division by zero. */
 export function numericBinary(op: string, a: number, b: number): number | undefined {
   switch (op) {
@@ -173,8 +194,11 @@ export class Scope {
       case 'none':
         return null;
       case 'string':
-      case 'concatenated_string':
-        return stringValue(n) ?? undefined;
+        return stringValue(n) ?? this.formatted(n, depth);
+      case 'concatenated_string': {
+        const parts = namedChildren(n).map((c) => this.evaluate(c, depth + 1));
+        return parts.every((p): p is string => typeof p === 'string') ? parts.join('') : undefined;
+      }
       case 'identifier': {
         const o = this.overrideOf(n.text);
         if (o !== undefined) return o;
@@ -213,18 +237,49 @@ export class Scope {
     return typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : undefined;
   }
 
+  /** An f-string whose interpolations are constants (`f"h{i}"` in an unrolled loop); format specs are not read. */
+  private formatted(n: Node, depth: number): ConstValue | undefined {
+    let out = '';
+    for (const c of namedChildren(n)) {
+      if (c.type === 'string_content' || c.type === 'escape_sequence') out += c.text;
+      else if (c.type === 'interpolation') {
+        if (c.childForFieldName('format_specifier') || c.childForFieldName('type_conversion')) return undefined;
+        const v = this.evaluate(c.childForFieldName('expression'), depth + 1);
+        const text = pythonStr(v);
+        if (text === undefined) return undefined;
+        out += text;
+      } else if (c.type !== 'string_start' && c.type !== 'string_end') return undefined;
+    }
+    return out;
+  }
+
   private binary(n: Node, depth: number): ConstValue | undefined {
     const a = this.evaluate(n.childForFieldName('left'), depth + 1);
     const b = this.evaluate(n.childForFieldName('right'), depth + 1);
     const op = n.childForFieldName('operator')?.text;
     if (typeof a === 'string' && typeof b === 'string' && op === '+') return a + b;
+    if (typeof a === 'string' && op === '%' && b !== undefined) return percentFormat(a, Array.isArray(b) ? b : [b]);
     return typeof a === 'number' && typeof b === 'number' && op ? numericBinary(op, a, b) : undefined;
   }
 
   private mathCall(n: Node, depth: number): ConstValue | undefined {
-    const fn = n.childForFieldName('function')?.text;
+    const callee = n.childForFieldName('function');
+    const fn = callee?.text;
     const args = n.childForFieldName('arguments');
     const values = args ? namedChildren(args).map((a) => this.evaluate(a, depth + 1)) : [];
+    if (callee?.type === 'attribute' && callee.childForFieldName('attribute')?.text === 'format') {
+      // `"block{}".format(i)` / `"{0}_{1}".format(a, b)`: positional fields only.
+      const template = this.evaluate(callee.childForFieldName('object'), depth + 1);
+      if (typeof template !== 'string') return undefined;
+      let next = 0;
+      let failed = false;
+      const out = template.replace(/\{(\d*)\}/g, (_m, index: string) => {
+        const text = pythonStr(values[index === '' ? next++ : Number(index)]);
+        if (text === undefined) failed = true;
+        return text ?? '';
+      });
+      return failed ? undefined : out;
+    }
     const nums = values.filter((v): v is number => typeof v === 'number');
     if (nums.length !== values.length) return undefined;
     switch (fn) {

@@ -7,7 +7,8 @@ import { isBefore, rangeContains } from '../../../shared/ranges';
 import type { Node } from 'web-tree-sitter';
 import type { LayerIR, ModelIR, ModelStyle, Range } from '../../../shared/ir';
 import type { PyFile } from '../../python/file';
-import { rangeOf, unparen } from '../../python/syntax';
+import { rangeOf, stringValue, unparen } from '../../python/syntax';
+import { callArgs } from '../../python/syntax-cache';
 import { returnsOf } from './outline';
 import { makeModel } from '../builders';
 import { cloneLayer } from '../../../shared/layers';
@@ -29,6 +30,8 @@ export interface ModelDraft {
   inputShape: Shape | null;
   /** Functional models are graphs by construction; others when their edges are not a plain chain. */
   graph: boolean;
+  /** The call that creates the model (`Sequential(...)`, `Model(...)`), whose `name=` the model shows; null for subclasses. */
+  call: Node | null;
 }
 
 
@@ -82,6 +85,7 @@ export function finalizeModel(file: PyFile, draft: ModelDraft): ModelIR {
     layers,
     exports: draft.exports,
     isGraph: draft.graph,
+    declaredName: draft.call ? stringValue(callArgs(draft.call).keywords.get('name')) : null,
   });
   model.unsupported = unsupported;
   if (!draft.graph && !isChain(model.layers)) model.isGraph = true;
@@ -158,6 +162,7 @@ export function sequentialModel(file: PyFile, exec: Executor, seq: SequentialBui
     marks: seq.marks,
     inputShape: seq.builtShape,
     graph: false,
+    call: seq.call,
   });
 }
 
@@ -198,5 +203,6 @@ export function functionalModel(file: PyFile, record: FunctionalRecord): ModelIR
     marks: record.marks,
     inputShape: null,
     graph: true,
+    call: record.call,
   });
 }

@@ -60,6 +60,7 @@ export function extractSubclass(state: ExtractionState, classDef: Node): ModelIR
     name: nameNode.text,
     nameNode,
     style: 'keras-subclass',
+    call: null,
     range: rangeOf(classDef),
     exports: topLevel ? [nameNode.text] : [],
     nodes: recorder,
