@@ -58,7 +58,9 @@ export function implicitReceivers(file: PyFile, symbols: KerasSymbols): Implicit
     const q = symbols.qualified(arg.childForFieldName('function'));
     return !!q && q.startsWith('keras.') && !!layerSpec(lastSegment(q));
   };
-  const candidates = [...adds].filter(([name, calls]) => !file.imports.has(name) && !symbols.isLocal(name) && calls.every(addsLayer));
+  // `model = Sequential()` written plainly: bound, and no need to walk the whole tree to know it.
+  const assignedPlainly = (name: string) => new RegExp(`^[ \\t]*${name}[ \\t]*(?::[^=\\n]*)?=(?!=)`, 'm').test(file.text);
+  const candidates = [...adds].filter(([name, calls]) => !file.imports.has(name) && !symbols.isLocal(name) && !assignedPlainly(name) && calls.every(addsLayer));
   if (candidates.length === 0) return receivers;
 
   const names = new Set(candidates.map(([name]) => name));
