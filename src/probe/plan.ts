@@ -4,7 +4,8 @@
  * models over budget are refused here with a message naming the layer and its line.
  * Shapes exclude the batch dimension and are channels-last (NHWC), whatever the framework.
  */
-import type { LayerIR, LayerKind, ModelIR } from '../shared/ir';
+import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, ModelIR } from '../shared/ir';
+import { DEFAULT_IMAGE_SIDE } from '../shared/input-defaults';
 import { convOf, gatesOf, isPool, isRecurrentKind } from '../shared/layers';
 import { concatAxis, layerOutput, perDim, poolWindows, recurrentFeatures, returnsSequences, type ShapeContext, type Window } from '../shared/shapes';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
@@ -14,7 +15,6 @@ import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
  * Where a user sets the input shape. Probe messages reach both the editor and the CLI, so they
  * name both ways, never only the command-line option.
  */
-const INPUT_SHAPE_SETTING = 'the gradientLens.probe.inputShape setting in VS Code, --input-shape on the command line';
 
 export type Shape = number[];
 
@@ -41,7 +41,6 @@ export interface Plan {
 }
 
 const SHAPE_PRESERVING_UNKNOWN = /^(?:.*\.)?(Identity|GaussianNoise|GaussianDropout|SpatialDropout[123]D|Dropout[123]d|ActivityRegularization|FeatureAlphaDropout|Masking)$/;
-const DEFAULT_IMAGE_SIDE = 32;
 
 function size(shape: Shape): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -132,9 +131,11 @@ class Planner {
   resolveInputShape(): Shape {
     const first = this.firstLayer();
     if (this.options.inputShape) {
-      this.note('information', `Input shape ${this.options.inputShape.join('x')} as set (${INPUT_SHAPE_SETTING}).`);
+      this.note('information', `Input shape ${this.options.inputShape.join('x')} as given (channels last).`);
       return this.options.inputShape;
     }
+    const guess = this.model.inputGuess;
+    if (guess) return this.fromGuess(guess);
     const declared = this.model.inputShape;
     if (declared && declared.length > 0) {
       const filled = this.fillUnknown(declared, first);
@@ -147,7 +148,7 @@ class Planner {
     const seq = this.options.sequenceLength;
     switch (first.kind) {
       case 'embedding':
-        this.note('information', `Input: ${seq} integer tokens per example (sequence length not in the code; to choose it, set the input shape to [T]: ${INPUT_SHAPE_SETTING}).`, first);
+        this.note('information', `Input: ${seq} integer tokens per example (the code does not say the sequence length).`, first);
         return [seq];
       case 'dense':
         if (first.inFeatures) {
@@ -157,7 +158,7 @@ class Planner {
         break;
       case 'conv2d':
         if (first.inFeatures) {
-          this.note('warning', `Input ${DEFAULT_IMAGE_SIDE}x${DEFAULT_IMAGE_SIDE}x${first.inFeatures}: channels from ${describeLayer(first)}, image size unknown (set the input shape as H,W,C: ${INPUT_SHAPE_SETTING}).`);
+          this.note('warning', `Input ${DEFAULT_IMAGE_SIDE}x${DEFAULT_IMAGE_SIDE}x${first.inFeatures}: channels from ${describeLayer(first)}, image side ${DEFAULT_IMAGE_SIDE} by default.`);
           return [DEFAULT_IMAGE_SIDE, DEFAULT_IMAGE_SIDE, first.inFeatures];
         }
         break;
@@ -166,14 +167,33 @@ class Planner {
       case 'gru':
       case 'simple-rnn':
         if (first.inFeatures) {
-          this.note('warning', `Input ${seq}x${first.inFeatures}: features from ${describeLayer(first)}, sequence length ${seq} assumed (set the input shape as T,F: ${INPUT_SHAPE_SETTING}).`);
+          this.note('warning', `Input ${seq}x${first.inFeatures}: features from ${describeLayer(first)}, sequence length ${seq} by default.`);
           return [seq, first.inFeatures];
         }
         break;
       default:
         break;
     }
-    throw new ProbeFailure('shape', `cannot tell the input shape of model ${this.model.name}: the code does not say it (no input_shape / Input(shape=) / in_features). Set the input shape without the batch dimension, e.g. 28,28,1: ${INPUT_SHAPE_SETTING}.`);
+    throw new ProbeFailure('shape', `cannot tell the input shape of model ${this.model.name}: the code does not say it (no input_shape / Input(shape=) / in_features).`);
+  }
+
+  /** The analyzer's input shape, moved channels-last, with a note that says where it was read. */
+  private fromGuess(guess: InputShapeGuess): Shape {
+    const written = guess.shape.join('x');
+    const moved = guess.layout === 'channels_first' && guess.shape.length >= 2;
+    const shape = moved ? [...guess.shape.slice(1), guess.shape[0]!] : [...guess.shape];
+    const layout = moved ? ` (C first), probed channels-last as ${shape.join('x')}` : '';
+    const what = guess.tokens ? `Input: ${written} integer tokens` : `Input shape ${written}${layout}`;
+    const from: Record<InputShapeSource, string> = {
+      model: 'from the model code',
+      data: `from the data code: ${guess.evidence}`,
+      example: `from an example input: ${guess.evidence}`,
+      constraint: `from the layers: ${guess.evidence}`,
+      default: `is a guess (${guess.evidence}); nothing in the code says it`,
+      user: 'as entered',
+    };
+    this.note(guess.source === 'default' ? 'warning' : 'information', `${what} ${from[guess.source]}.`);
+    return shape;
   }
 
   private fillUnknown(declared: (number | null)[], first: LayerIR | null): Shape {
@@ -248,7 +268,7 @@ class Planner {
       case 'dense': {
         if (layer.units === null) throw layerFailure('unsupported', layer, 'the number of units is not a constant the probe can read');
         if (layer.inFeatures !== null && layer.inFeatures !== last) {
-          throw layerFailure('shape', layer, `expects ${layer.inFeatures} input features but receives ${last} (input ${x.join('x')}); set the input shape to match the code (${INPUT_SHAPE_SETTING})`);
+          throw layerFailure('shape', layer, `expects ${layer.inFeatures} input features but receives ${last} (input ${x.join('x')})`);
         }
         return plain([...x.slice(0, -1), layer.units], last * layer.units + bias * layer.units);
       }
@@ -258,7 +278,7 @@ class Planner {
         if (x.length !== rank + 1) throw layerFailure('shape', layer, `needs a ${rank + 1}-d input per example (channels last) but receives ${x.join('x')}`);
         if (layer.units === null) throw layerFailure('unsupported', layer, 'the number of filters is not a constant the probe can read');
         if (layer.inFeatures !== null && layer.inFeatures !== last) {
-          throw layerFailure('shape', layer, `expects ${layer.inFeatures} input channels but receives ${last}; set the input shape to match the code (${INPUT_SHAPE_SETTING})`);
+          throw layerFailure('shape', layer, `expects ${layer.inFeatures} input channels but receives ${last}`);
         }
         if (layer.conv.groups !== 1 || layer.conv.variant === 'depthwise' || layer.conv.variant === 'separable') throw layerFailure('unsupported', layer, 'grouped, depthwise and separable convolutions are not supported by the probe');
         const { kernel } = convWindow(layer, rank);
@@ -367,7 +387,7 @@ function assertBudget(model: ModelIR, layers: PlannedLayer[], options: ProbeOpti
     const biggest = [...layers].sort((a, b) => size(b.outShape) - size(a.outShape))[0];
     throw new ProbeFailure(
       'budget',
-      `model ${model.name} needs ${fmt(activations)} activation values per step at batch ${options.batchSize}, over the probe budget of ${fmt(budget.maxActivations)}; the largest output is ${describeLayer(biggest.ir)} (${biggest.outShape.join('x')} per example). Lower the batch size or the input shape.`,
+      `model ${model.name} needs ${fmt(activations)} activation values per step at batch ${options.batchSize}, over the probe budget of ${fmt(budget.maxActivations)}; the largest output is ${describeLayer(biggest.ir)} (${biggest.outShape.join('x')} per example).`,
       { name: biggest.ir.name, line: layerLine(biggest.ir) },
     );
   }

@@ -375,6 +375,13 @@ export interface ModelIR {
   exports: string[];
   /** Input shape without the batch dimension, entries null when unknown; null when nothing is known. */
   inputShape: (number | null)[] | null;
+  /**
+   * The complete input shape the probe should feed, and where it was read (see InputShapeGuess).
+   * Set by the analyzer for every model it extracts; absent in hand-built IRs.
+   */
+  inputGuess?: InputShapeGuess | null;
+  /** True when the file builds it outside any model class: a call of its class or factory, or module-level code. */
+  instantiated?: boolean;
   /** Layers in execution order (topological order for graphs). */
   layers: LayerIR[];
   /** True when layer order is a DAG (functional / forward with residuals): use LayerIR.inputs. */
@@ -387,6 +394,21 @@ export interface ModelIR {
    * written, e.g. "Mlp(fill=0)"), in `file` (the model's own file or another of the workspace).
    */
   instance?: { label: string; file: string; range: Range };
+}
+
+/** Where an input shape was read, best first: the model's own code, the data code, an example tensor, layer constraints, a documented default. 'user' is an answer the editor asked for. */
+export type InputShapeSource = 'model' | 'data' | 'example' | 'constraint' | 'default' | 'user';
+
+export interface InputShapeGuess {
+  /** Without the batch dimension, in the framework's layout (PyTorch C,H,W; Keras H,W,C). */
+  shape: number[];
+  /** Integer token ids (the model starts with an Embedding). */
+  tokens: boolean;
+  /** 'channels_first' when the first axis is channels and later axes spatial (PyTorch images); 'channels_last' otherwise. */
+  layout: 'channels_first' | 'channels_last';
+  source: InputShapeSource;
+  /** What the shape was read from, for the note: "torchvision.datasets.CIFAR10 (line 12)". */
+  evidence: string;
 }
 
 export function emptyTraining(): TrainingIR {

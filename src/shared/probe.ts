@@ -7,6 +7,7 @@ import { isObject } from './message-guard';
 import type { Framework, ModelIR } from './ir';
 import type { Severity, WhatIf } from './findings';
 import { FLOW_THRESHOLDS, type FlowGrade } from './gradient-flow';
+import { DEFAULT_SEQUENCE_LENGTH } from './input-defaults';
 
 /** What the caller asks for; 'auto' = tfjs-node when it loads, else wasm, else cpu. */
 export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
@@ -87,7 +88,7 @@ export const DEFAULT_PROBE_OPTIONS: ProbeOptions = {
   backend: 'auto',
   inputShape: null,
   rawInputMax: null,
-  sequenceLength: 20,
+  sequenceLength: DEFAULT_SEQUENCE_LENGTH,
   thresholds: DEFAULT_THRESHOLDS,
   budget: DEFAULT_BUDGET,
 };

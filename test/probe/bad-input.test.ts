@@ -28,16 +28,15 @@ describe('bad input', () => {
     expect(outcome.result.notices.some((n) => n.severity === 'warning' && n.message.includes("layers.GaussianNoise 'noise'") && n.line === 4)).toBe(true);
   });
 
-  it('asks for the input shape when it is unknown, naming the editor setting and the CLI option', async () => {
+  it('says when the input shape is unknown (without CLI wording: the editor shows it too), and takes a given one', async () => {
     const model = keras('noshape').dense(8, 'relu').dense(2).build();
     const error = failed(await runProbe(model, options()));
     expect(error.kind).toBe('shape');
-    expect(error.message).toMatch(/--input-shape/);
-    expect(error.message).toContain('gradientLens.probe.inputShape');
-    expect(error.message).not.toMatch(/\bPass --|sequence-length option/);
+    expect(error.message).toMatch(/cannot tell the input shape of model noshape/);
+    expect(error.message).not.toMatch(/--/);
     const given = await runProbe(model, options({ inputShape: [12] }));
     expect(given.ok && given.result.inputShape).toEqual([12]);
-    expect(given.ok && given.result.notices.some((n) => n.message.includes('--input-shape'))).toBe(true);
+    expect(given.ok && given.result.notices.some((n) => n.message === 'Input shape 12 as given (channels last).')).toBe(true);
   });
 
   it('takes the input size from the first Linear and says so', async () => {

@@ -40,9 +40,14 @@ describe('gradient-lens probe', () => {
       expect(result.whatIf?.verdicts.map((v) => v.kind)).not.toContain('vanishing');
       const page = readFileSync(html, 'utf8');
       expect(page).toMatch(/^<!DOCTYPE html>/);
-      expect(page).toContain("Content-Security-Policy");
-      expect(page).not.toMatch(/<script|https?:\/\//);
-      expect(page).toContain('What if: relu + He initialization');
+      expect(page).toContain('Content-Security-Policy');
+      // The panel's own report: its bundle inlined under a nonce, the result baked in as JSON.
+      expect(page).toContain('id="gl-initial-state"');
+      expect(page).not.toMatch(/<script src=|<link [^>]*href="https?:/);
+      const baked = page.slice(page.indexOf('id="gl-initial-state">') + 'id="gl-initial-state">'.length);
+      const state = JSON.parse(baked.slice(0, baked.indexOf('</script>'))) as { result: unknown };
+      expect(isProbeResult(state.result)).toBe(true);
+      if (isProbeResult(state.result)) expect(state.result.whatIfTitle).toMatch(/^relu \+ He initialization/);
     } finally {
       out.cleanup();
     }
@@ -57,7 +62,7 @@ describe('gradient-lens probe', () => {
       expect(run.status).toBe(0);
       const page = readFileSync(join(tree.root, 'r.html'), 'utf8');
       expect(page).not.toContain('<img src=x>');
-      expect(page).toContain('&lt;img src=x&gt;');
+      expect(page).toContain('\\u003cimg src=x\\u003e');
     } finally {
       tree.cleanup();
     }
@@ -88,6 +93,23 @@ describe('gradient-lens probe', () => {
       const picked = runCli(['probe', 'two.py', '--line', '5', '--steps', '2', '--backend', 'wasm', '--format', 'json'], tree.root);
       expect(picked.status).toBe(0);
       expect((JSON.parse(picked.stdout) as { model: { name: string } }).model.name).toBe('big');
+    } finally {
+      tree.cleanup();
+    }
+  });
+
+  it('defaults to the trained model when a file defines several', () => {
+    const tree = fixtureTree({
+      'two.py':
+        'import torch\nfrom torch import nn\n\nclass Block(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 8)\n    def forward(self, x):\n        return torch.relu(self.fc(x))\n\n' +
+        'class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.inp = nn.Linear(4, 8)\n        self.block = Block()\n        self.out = nn.Linear(8, 2)\n    def forward(self, x):\n        return self.out(self.block(self.inp(x)))\n\n' +
+        'net = Net()\nopt = torch.optim.SGD(net.parameters(), lr=0.1)\n',
+    });
+    try {
+      const run = runCli(['probe', 'two.py', '--steps', '2', '--backend', 'wasm', '--format', 'json'], tree.root);
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      expect(JSON.parse(run.stdout).model.name).toBe('Net');
     } finally {
       tree.cleanup();
     }

@@ -8,6 +8,8 @@ import { extractTorch } from './torch';
 import { extractTraining } from './training';
 import { notesOf } from './notes';
 import { outsideClasses, type OutsideClasses } from './outside-classes';
+import { inferInputShapes } from './input-shapes';
+import { markInstantiated } from './instantiation';
 
 const MODEL_EXTRACTORS: readonly ModelExtractor[] = [extractKeras, extractTorch];
 
@@ -28,5 +30,7 @@ export function extractFile(file: PyFile, sites?: ExternalSites): ExtractedFile 
   // How names were read (assumed frameworks, star imports, private paths, implicit receivers): only
   // where something was found, since an assumption that produced nothing is not worth a word.
   if (models.length > 0 || external.length > 0) for (const n of notesOf(file)) notes.add(n.message, n.range);
+  inferInputShapes(file, models);
+  markInstantiated(file, models);
   return { models, external, notes: notes.notes, outside: outsideClasses(file) };
 }

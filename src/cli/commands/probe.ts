@@ -8,9 +8,10 @@ import { resolve } from 'node:path';
 import { Project } from '../../analysis/project';
 import type { Finding, WhatIf } from '../../shared/findings';
 import type { ModelIR } from '../../shared/ir';
+import { defaultModel } from '../../shared/model-choice';
 import { DEFAULT_THRESHOLDS, isUnhealthy, probeOptions, type BackendChoice, type ProbeError, type ProbeOptions, type ProbeProgressMessage, type ProbeThresholds } from '../../shared/probe';
 import { startProbe } from '../../probe/client';
-import { formatProbeHtml } from '../../probe/report-html';
+import { formatProbeReportHtml } from '../../probe/report-html';
 import { formatProbeText } from '../../probe/report-text';
 import { printProblem, writeReport } from '../output';
 import { readInput } from '../read-source';
@@ -90,8 +91,9 @@ export function pickModel(models: ModelIR[], flags: Pick<ProbeCommandOptions, 'm
     if (!found) throw new UsageError(`${file}: no model is defined at line ${line + 1}. Models:\n${describeModels(models)}`);
     return found;
   }
-  if (models.length > 1) throw new UsageError(`${file} defines ${models.length} models; choose one with --model NAME or --line N:\n${describeModels(models)}`);
-  return models[0];
+  const chosen = defaultModel(models, (m) => m);
+  if (!chosen) throw new UsageError(`${file} defines ${models.length} models; choose one with --model NAME or --line N:\n${describeModels(models)}`);
+  return chosen;
 }
 
 /** The what-if of the model's finding with that code. */
@@ -111,8 +113,15 @@ function progressLine(message: ProbeProgressMessage): string {
   return `${what}${message.phase.replace('what-if-', '')}...`;
 }
 
+/** What a terminal user can do about an error the probe cannot solve alone. */
+const CLI_HINTS: Partial<Record<ProbeError['kind'], string>> = {
+  shape: 'Give the input shape with --input-shape (without the batch dimension, channels last), e.g. --input-shape 28,28,1.',
+  budget: 'Probe with a smaller --batch or --input-shape.',
+};
+
 function errorText(error: ProbeError): string {
-  return `probe failed (${error.kind}): ${error.message}`;
+  const hint = CLI_HINTS[error.kind];
+  return `probe failed (${error.kind}): ${error.message}${hint ? `\n${hint}` : ''}`;
 }
 
 async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promise<number> {
@@ -151,7 +160,7 @@ async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promis
   const result = outcome.result;
   writeReport(flags.format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : formatProbeText(result), undefined);
   if (flags.html !== undefined) {
-    const problem = writeReport(formatProbeHtml(result), flags.html);
+    const problem = writeReport(formatProbeReportHtml(result), flags.html);
     if (problem) {
       printProblem(problem);
       return EXIT_ERROR;
@@ -176,7 +185,7 @@ export function registerProbeCommand(program: Command): void {
     .option('--raw-input-max <n>', 'feed raw-scale inputs, uniform integers 0..n (255: pixels), instead of standardized ones')
     .option('--threshold <key=value>', 'override a verdict threshold, e.g. vanishingRatio=1e-4 (repeatable; see docs/probe.md)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--format <fmt>', 'text | json', 'text')
-    .option('--html <file>', 'also write a self-contained HTML report')
+    .option('--html <file>', "also write the panel's self-contained HTML report (heat map, profile, table, verdicts)")
     .action(async (file: string, flags: ProbeCommandOptions) => {
       try {
         process.exitCode = await runProbeCommand(file, flags);

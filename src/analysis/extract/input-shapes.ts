@@ -1,0 +1,385 @@
+/**
+ * The input shape a probe should feed each model, and where it was read. Best first:
+ *   1. model   - the model's own code (input_shape=, Input(shape=), Linear in_features of a first layer);
+ *   2. data    - the data code of the file: torchvision datasets and transforms (Resize, CenterCrop,
+ *                RandomResizedCrop, RandomCrop, Grayscale), keras.datasets, image_dataset_from_directory
+ *                (image_size=, color_mode=), flow_from_directory(target_size=), `x.reshape(-1, 28, 28, 1)`,
+ *                pad_sequences(maxlen=);
+ *   3. example - example tensors (`torch.randn(1, 3, 224, 224)`), `summary(model, (3, 224, 224))`,
+ *                `model.build((None, 28, 28, 1))`;
+ *   4. constraint - what the layers allow: the Linear after a Flatten fixes H x W of a conv net;
+ *                an Embedding first means integer tokens;
+ *   5. default - a documented default per first-layer kind (docs/probe.md), which the editor asks about.
+ * Evidence must fit the model (channels, features, rank) to be used; what does not fit is ignored.
+ * Shapes are in the framework's layout: PyTorch (C, H, W), Keras (H, W, C).
+ */
+import type { Node } from 'web-tree-sitter';
+import type { InputShapeGuess, LayerIR, LayerKind, ModelIR } from '../../shared/ir';
+import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH } from '../../shared/input-defaults';
+import type { PyFile } from '../python/file';
+import { Scope, type ConstValue } from '../python/constants';
+import { argument, callArguments, calleeName, enclosing, walk } from '../python/syntax';
+import { propagateShapes } from '../../shared/shapes';
+
+/** Something in the file's code that tells a shape. */
+interface Evidence {
+  /** Without batch. For images: [C, H, W] when `channelsFirst`, else [H, W, C] or [H, W] (no channel axis). */
+  shape: number[];
+  kind: 'image' | 'tensor' | 'tokens' | 'features';
+  channelsFirst: boolean;
+  source: 'data' | 'example';
+  what: string;
+  line: number;
+}
+
+const TORCHVISION_IMAGES: Record<string, [number, number, number]> = {
+  MNIST: [1, 28, 28],
+  FashionMNIST: [1, 28, 28],
+  KMNIST: [1, 28, 28],
+  EMNIST: [1, 28, 28],
+  QMNIST: [1, 28, 28],
+  USPS: [1, 16, 16],
+  CIFAR10: [3, 32, 32],
+  CIFAR100: [3, 32, 32],
+  SVHN: [3, 32, 32],
+  STL10: [3, 96, 96],
+  CelebA: [3, 218, 178],
+  Omniglot: [1, 105, 105],
+};
+/** torchvision datasets whose image size is whatever the transforms make it (3 channels). */
+const TORCHVISION_FOLDERS = /^(ImageFolder|ImageNet|DatasetFolder|Caltech101|Caltech256|Flowers102|Food101|OxfordIIITPet|StanfordCars|FGVCAircraft|Places365|LSUN|VOCDetection|VOCSegmentation|CocoDetection|INaturalist|DTD|GTSRB|EuroSAT|Country211|SUN397|FakeData)$/;
+const KERAS_DATASETS: Record<string, Omit<Evidence, 'source' | 'what' | 'line'>> = {
+  mnist: { shape: [28, 28], kind: 'image', channelsFirst: false },
+  fashion_mnist: { shape: [28, 28], kind: 'image', channelsFirst: false },
+  cifar10: { shape: [32, 32, 3], kind: 'image', channelsFirst: false },
+  cifar100: { shape: [32, 32, 3], kind: 'image', channelsFirst: false },
+  boston_housing: { shape: [13], kind: 'features', channelsFirst: false },
+  california_housing: { shape: [8], kind: 'features', channelsFirst: false },
+};
+const TOKEN_DATASETS = /^keras\.datasets\.(imdb|reuters)\.load_data$/;
+const EXAMPLE_TENSORS = /^(torch\.(randn|rand|zeros|ones|empty|normal)|numpy\.(random\.(rand|randn|random|normal|uniform)|zeros|ones|empty)|tensorflow\.(random\.(normal|uniform)|zeros|ones))$/;
+const TOKEN_TENSORS = /^(torch\.randint|numpy\.random\.randint|tensorflow\.random\.uniform)$/;
+const SEQUENCE_NAMES = /^(max_?len(gth)?|seq(uence)?_?len(gth)?|block_size|context_(length|size)|max_seq(uence)?_len(gth)?|bptt|maxlen|num_steps|time_?steps)$/i;
+
+/** Kinds that read an image-like (channels + spatial) input. */
+const SPATIAL_FIRST: ReadonlySet<LayerKind> = new Set(['conv1d', 'conv2d', 'conv3d', 'conv-transpose', 'maxpool', 'avgpool', 'batchnorm', 'groupnorm']);
+const RECURRENT: ReadonlySet<LayerKind> = new Set(['lstm', 'gru', 'simple-rnn']);
+
+const isPositiveInts = (v: ConstValue | undefined | (ConstValue | undefined)[]): v is number[] => Array.isArray(v) && v.length > 0 && v.every((d) => typeof d === 'number' && Number.isInteger(d) && d > 0);
+
+function evaluate(node: Node | null | undefined): ConstValue | undefined {
+  return node ? Scope.of(node).evaluate(node) : undefined;
+}
+
+/** A size argument: n or (h, w). */
+function sideOf(node: Node | null): [number, number] | null {
+  const v = evaluate(node);
+  if (typeof v === 'number' && Number.isInteger(v) && v > 0) return [v, v];
+  if (isPositiveInts(v) && v.length === 2) return [v[0]!, v[1]!];
+  return null;
+}
+
+/** Inside a class body (model code: `x.view(-1, 320)` in forward is a layer, not data). */
+const inClass = (node: Node) => enclosing(node, ['class_definition']) !== null;
+
+class EvidenceCollector {
+  readonly items: Evidence[] = [];
+  /** Transforms' image size and channels, applied to datasets whose size they decide. */
+  private cropSide: [number, number] | null = null;
+  private resizeSide: [number, number] | null = null;
+  private grayChannels: number | null = null;
+  private folder: { what: string; line: number } | null = null;
+  private tokenSource: { what: string; line: number } | null = null;
+  private sequenceLength: { length: number; what: string; line: number } | null = null;
+
+  constructor(private readonly file: PyFile) {}
+
+  collect(): Evidence[] {
+    walk(this.file.root, (n) => {
+      if (n.type === 'call') this.call(n);
+      else if (n.type === 'assignment') this.sequenceConstant(n);
+    });
+    this.finish();
+    return this.items;
+  }
+
+  private add(e: Evidence): void {
+    this.items.push(e);
+  }
+
+  private call(call: Node): void {
+    const written = calleeName(call);
+    if (!written) return;
+    const qualified = this.file.imports.resolve(written);
+    const last = written.slice(written.lastIndexOf('.') + 1);
+    const line = call.startPosition.row + 1;
+    const args = callArguments(call);
+    if (qualified.startsWith('torchvision.datasets.')) {
+      const name = qualified.slice('torchvision.datasets.'.length);
+      const known = TORCHVISION_IMAGES[name];
+      if (known) this.add({ shape: [...known], kind: 'image', channelsFirst: true, source: 'data', what: `torchvision.datasets.${name}`, line });
+      else if (TORCHVISION_FOLDERS.test(name)) this.folder ??= { what: `torchvision.datasets.${name}`, line };
+      return;
+    }
+    if (qualified.startsWith('torchvision.transforms.')) {
+      const name = qualified.slice(qualified.lastIndexOf('.') + 1);
+      const side = sideOf(argument(args, 0, 'size'));
+      if (/^(CenterCrop|RandomResizedCrop|RandomCrop|FiveCrop|TenCrop)$/.test(name) && side) this.cropSide = side;
+      else if (name === 'Resize' && side) this.resizeSide = side;
+      else if (name === 'Grayscale') {
+        const n = evaluate(argument(args, 0, 'num_output_channels'));
+        this.grayChannels = typeof n === 'number' ? n : 1;
+      }
+      return;
+    }
+    const kerasData = /^keras\.datasets\.(\w+)\.load_data$/.exec(qualified);
+    if (kerasData) {
+      const known = KERAS_DATASETS[kerasData[1]!];
+      if (known) this.add({ ...known, shape: [...known.shape], source: 'data', what: `keras.datasets.${kerasData[1]}`, line });
+      if (TOKEN_DATASETS.test(qualified)) this.tokenSource = { what: `keras.datasets.${kerasData[1]}`, line };
+      return;
+    }
+    if (/(^|\.)image_dataset_from_directory$/.test(qualified) || last === 'flow_from_directory' || last === 'flow_from_dataframe') {
+      const side = sideOf(argument(args, null, last === 'image_dataset_from_directory' ? 'image_size' : 'target_size')) ?? [256, 256];
+      const mode = evaluate(argument(args, null, 'color_mode'));
+      const channels = mode === 'grayscale' ? 1 : mode === 'rgba' ? 4 : 3;
+      this.add({ shape: [side[0], side[1], channels], kind: 'image', channelsFirst: false, source: 'data', what: `${last}(image_size ${side.join('x')})`, line });
+      return;
+    }
+    if (last === 'pad_sequences') {
+      const maxlen = evaluate(argument(args, null, 'maxlen'));
+      if (typeof maxlen === 'number' && maxlen > 0) this.sequenceLength = { length: maxlen, what: `pad_sequences(maxlen=${maxlen})`, line };
+      return;
+    }
+    if (last === 'summary' && args.positional.length >= 2) {
+      const shape = evaluate(argument(args, 1, 'input_size'));
+      if (isPositiveInts(shape)) this.add({ shape, kind: 'tensor', channelsFirst: true, source: 'example', what: `summary(..., ${JSON.stringify(shape)})`, line });
+      return;
+    }
+    if (last === 'build' && written.includes('.')) {
+      const shape = evaluate(argument(args, 0, 'input_shape'));
+      if (Array.isArray(shape) && shape.length >= 2 && shape[0] === null && isPositiveInts(shape.slice(1))) {
+        this.add({ shape: shape.slice(1) as number[], kind: 'tensor', channelsFirst: false, source: 'example', what: `build(${JSON.stringify(shape).replace(/null/g, 'None')})`, line });
+      }
+      return;
+    }
+    if (inClass(call)) return;
+    if ((last === 'reshape' || last === 'view') && written.includes('.')) {
+      const dims = args.positional.length === 1 ? evaluate(args.positional[0]) : args.positional.map((a) => evaluate(a));
+      if (!Array.isArray(dims) || dims.length < 2) return;
+      const [batch, ...rest] = dims;
+      if ((batch === -1 || batch === undefined || typeof batch === 'number') && isPositiveInts(rest)) {
+        this.add({ shape: rest, kind: 'tensor', channelsFirst: this.torchLike(), source: 'data', what: `${written}(${dims.map((d) => d ?? '…').join(', ')})`, line });
+      }
+      return;
+    }
+    if (EXAMPLE_TENSORS.test(qualified)) {
+      if (enclosing(call, ['call'])?.text.startsWith('nn.Parameter')) return;
+      const size = args.positional.length === 1 ? evaluate(args.positional[0]) : args.positional.map((a) => evaluate(a));
+      const shape = Array.isArray(size) ? size : null;
+      if (shape && shape.length >= 2 && isPositiveInts(shape)) {
+        this.add({ shape: shape.slice(1), kind: 'tensor', channelsFirst: qualified.startsWith('torch.'), source: 'example', what: `${written}(${shape.join(', ')})`, line });
+      }
+      return;
+    }
+    if (TOKEN_TENSORS.test(qualified)) {
+      const size = evaluate(argument(args, 2, 'size', 'shape'));
+      if (isPositiveInts(size) && size.length === 2) this.add({ shape: [size[1]!], kind: 'tokens', channelsFirst: false, source: 'example', what: `${written}(…, (${size.join(', ')}))`, line });
+    }
+  }
+
+  private torchLike(): boolean {
+    return this.file.imports.importsPackage('torch');
+  }
+
+  /** `max_len = 100`, `block_size = 256`: a sequence length for token models. */
+  private sequenceConstant(assignment: Node): void {
+    const left = assignment.childForFieldName('left');
+    if (!left || left.type !== 'identifier' || !SEQUENCE_NAMES.test(left.text) || this.sequenceLength) return;
+    const value = evaluate(assignment.childForFieldName('right'));
+    if (typeof value === 'number' && Number.isInteger(value) && value > 1 && value <= 100_000) {
+      this.sequenceLength = { length: value, what: `${left.text} = ${value}`, line: assignment.startPosition.row + 1 };
+    }
+  }
+
+  private finish(): void {
+    const side = this.cropSide ?? this.resizeSide;
+    for (const e of this.items) {
+      // A transform's size and channels win over the dataset's native ones.
+      if (e.kind === 'image' && e.channelsFirst && e.source === 'data') {
+        if (side) e.shape = [e.shape[0]!, side[0], side[1]];
+        if (this.grayChannels !== null) e.shape[0] = this.grayChannels;
+        if (side || this.grayChannels !== null) e.what += ' with its transforms';
+      }
+    }
+    if (this.folder && side) {
+      this.add({ shape: [this.grayChannels ?? 3, side[0], side[1]], kind: 'image', channelsFirst: true, source: 'data', what: `${this.folder.what} with its transforms`, line: this.folder.line });
+    }
+    if (this.sequenceLength) {
+      const s = this.sequenceLength;
+      this.add({ shape: [s.length], kind: 'tokens', channelsFirst: false, source: this.tokenSource ? 'data' : 'example', what: s.what, line: s.line });
+    }
+  }
+}
+
+/** What the model's first layer needs of its input. */
+interface Requirement {
+  first: LayerIR | null;
+  /** Input channels / features the first layer declares. */
+  channels: number | null;
+  /** Rank without batch the first layer needs (null: any). */
+  rank: number | null;
+  tokens: boolean;
+  torch: boolean;
+}
+
+function requirement(model: ModelIR): Requirement {
+  const first = model.layers.find((l) => l.kind !== 'input') ?? null;
+  const torch = model.framework === 'torch';
+  const kind = first?.kind;
+  let rank: number | null = null;
+  if (kind === 'conv1d' || RECURRENT.has(kind as LayerKind)) rank = 2;
+  else if (kind === 'conv2d') rank = 3;
+  else if (kind === 'conv3d') rank = 4;
+  else if (kind === 'dense' && torch) rank = 1;
+  return { first, channels: first?.inFeatures ?? null, rank, tokens: kind === 'embedding', torch };
+}
+
+/** The evidence as this model's input (framework layout), or null when it does not fit. */
+function fit(e: Evidence, req: Requirement, model: ModelIR): number[] | null {
+  if (req.tokens !== (e.kind === 'tokens')) return null;
+  if (req.tokens) return e.shape;
+  let shape = [...e.shape];
+  const first = req.first;
+  const recurrent = first !== null && RECURRENT.has(first.kind);
+  if (recurrent) {
+    // An image read row by row (a classic MNIST RNN): time = height, features = width.
+    if (e.kind === 'image') shape = e.channelsFirst ? shape.slice(1) : shape.slice(0, 2);
+    if (shape.length !== 2) return null;
+    return req.channels === null || shape[1] === req.channels ? shape : null;
+  }
+  if (req.torch !== e.channelsFirst && e.kind === 'image' && shape.length === 3) {
+    // Convert between layouts: data in one, model in the other.
+    shape = req.torch ? [shape[2]!, shape[0]!, shape[1]!] : [shape[1]!, shape[2]!, shape[0]!];
+  }
+  if (req.rank !== null && req.rank >= 2 && shape.length === req.rank - 1 && e.kind === 'image') {
+    // Raw grayscale (28, 28) into a convolution: one channel.
+    shape = req.torch ? [1, ...shape] : [...shape, 1];
+  }
+  if (req.rank === 1) {
+    const features = shape.reduce((a, b) => a * b, 1);
+    return req.channels === null || features === req.channels ? [features] : null;
+  }
+  if (req.rank !== null && shape.length !== req.rank) return null;
+  if (req.channels !== null && req.rank !== null && req.rank >= 2) {
+    const channels = req.torch ? shape[0] : shape[shape.length - 1];
+    if (channels !== req.channels) return null;
+  }
+  // A partly declared Keras shape must agree where it is known.
+  const declared = model.inputShape;
+  if (declared && (declared.length !== shape.length || declared.some((d, i) => d !== null && d !== shape[i]))) return null;
+  // A flattening first layer and then a Linear of known in_features: the product must match.
+  const flat = flatFeatures(model);
+  if (flat !== null && shape.reduce((a, b) => a * b, 1) !== flat) return null;
+  return shape;
+}
+
+/** in_features of a Linear right after a first Flatten (nn.Flatten(), nn.Linear(784, ...)). */
+function flatFeatures(model: ModelIR): number | null {
+  const layers = model.layers.filter((l) => l.kind !== 'input');
+  if (layers[0]?.kind !== 'flatten' || layers[1]?.kind !== 'dense') return null;
+  return layers[1].inFeatures;
+}
+
+/** The complete shape of a model that declares it. */
+function declaredShape(model: ModelIR): number[] | null {
+  const declared = model.inputShape;
+  return declared && declared.length > 0 && declared.every((d): d is number => typeof d === 'number' && d > 0) ? declared : null;
+}
+
+/** Common image sides, tried first when a Linear after a Flatten constrains H x W. */
+const COMMON_SIDES = [28, 32, 64, 224, 96, 128, 256, 227, 299, 84, 48, 16, 40, 100, 150, 160, 180, 192, 200, 240, 300, 320, 384, 448, 512];
+
+/**
+ * A conv net whose Flatten feeds a Linear of known in_features: the square side that makes them meet,
+ * by running the shape rules on trial sides. Common sizes first, then every side up to 512.
+ */
+function sideFromFlatten(model: ModelIR, channels: number, rank: number): number | null {
+  const flattenAt = model.layers.findIndex((l, i) => l.kind === 'flatten' && model.layers[i + 1]?.kind === 'dense' && model.layers[i + 1]!.inFeatures !== null);
+  if (flattenAt < 0) return null;
+  const target = model.layers[flattenAt + 1]!.inFeatures!;
+  const flattenId = model.layers[flattenAt]!.id;
+  const fits = (side: number): boolean => {
+    const layers = structuredClone(model.layers);
+    const spatial = new Array<number>(rank - 1).fill(side);
+    const shape = model.framework === 'torch' ? [channels, ...spatial] : [...spatial, channels];
+    const out = propagateShapes(layers, shape, { layout: model.framework === 'torch' ? 'channels_first' : 'channels_last', framework: model.framework }).get(flattenId);
+    return Array.isArray(out) && out.length === 1 && out[0] === target;
+  };
+  // A global pool before the Flatten makes every side fit: then the Linear says nothing about H x W.
+  if (fits(37) && fits(101)) return null;
+  for (const side of COMMON_SIDES) if (fits(side)) return side;
+  for (let side = 1; side <= 512; side++) if (fits(side)) return side;
+  return null;
+}
+
+function guessFor(model: ModelIR, evidence: Evidence[]): InputShapeGuess {
+  const req = requirement(model);
+  const channelsFirst = req.torch && req.rank !== null && req.rank >= 2 && !(req.first && RECURRENT.has(req.first.kind));
+  const layout = channelsFirst ? 'channels_first' : 'channels_last';
+  const declared = declaredShape(model);
+  if (declared) return { shape: declared, tokens: req.tokens, layout, source: 'model', evidence: 'the model code' };
+  // Data code first, then example tensors; the last-written fitting one of a kind (closest to training).
+  for (const source of ['data', 'example'] as const) {
+    const fitting = evidence.filter((e) => e.source === source).map((e) => ({ e, shape: fit(e, req, model) })).filter((c) => c.shape !== null);
+    const best = fitting[fitting.length - 1];
+    if (best) return { shape: best.shape!, tokens: req.tokens, layout, source, evidence: `${best.e.what} (line ${best.e.line})` };
+  }
+  return constrainedOrDefault(model, req, layout);
+}
+
+function constrainedOrDefault(model: ModelIR, req: Requirement, layout: InputShapeGuess['layout']): InputShapeGuess {
+  const first = req.first;
+  const declared = model.inputShape;
+  const torch = req.torch;
+  const partial = (fill: number) => (declared ?? []).map((d) => d ?? fill);
+  if (req.tokens) {
+    const length = declared?.[0] ?? null;
+    if (typeof length === 'number') return { shape: [length], tokens: true, layout, source: 'model', evidence: 'the model code' };
+    return { shape: [DEFAULT_SEQUENCE_LENGTH], tokens: true, layout, source: 'constraint', evidence: `an Embedding reads integer tokens; sequence length ${DEFAULT_SEQUENCE_LENGTH} by default` };
+  }
+  if (req.rank !== null && req.rank >= 3 && first && !RECURRENT.has(first.kind)) {
+    const channels = req.channels ?? (declared && declared.length === req.rank ? (torch ? declared[0] : declared[req.rank - 1]) : null) ?? 3;
+    const side = sideFromFlatten(model, channels, req.rank);
+    const spatial = (s: number) => new Array<number>(req.rank! - 1).fill(s);
+    if (side !== null) {
+      const line = model.layers.find((l) => l.kind === 'flatten')!.range.start.line + 1;
+      return { shape: torch ? [channels, ...spatial(side)] : [...spatial(side), channels], tokens: false, layout, source: 'constraint', evidence: `the Linear after the Flatten (line ${line}) fixes the image side at ${side}` };
+    }
+    const shape = declared && declared.length === req.rank ? partial(DEFAULT_IMAGE_SIDE) : torch ? [channels, ...spatial(DEFAULT_IMAGE_SIDE)] : [...spatial(DEFAULT_IMAGE_SIDE), channels];
+    return { shape, tokens: false, layout, source: 'default', evidence: `image side ${DEFAULT_IMAGE_SIDE} by default for a first ${first.className}` };
+  }
+  if (req.rank === 2 && first) {
+    const features = req.channels ?? (declared?.length === 2 ? (torch && first.kind === 'conv1d' ? declared[0] : declared[1]) : null);
+    if (features !== null && features !== undefined) {
+      const shape = torch && first.kind === 'conv1d' ? [features, DEFAULT_SEQUENCE_LENGTH] : [DEFAULT_SEQUENCE_LENGTH, features];
+      return { shape, tokens: false, layout, source: 'default', evidence: `sequence length ${DEFAULT_SEQUENCE_LENGTH} by default for a first ${first.className}` };
+    }
+  }
+  if (declared && declared.length > 0 && declared.some((d) => d !== null)) {
+    return { shape: partial(DEFAULT_IMAGE_SIDE), tokens: false, layout, source: 'default', evidence: `unknown dimensions set to ${DEFAULT_IMAGE_SIDE} by default` };
+  }
+  const flat = flatFeatures(model);
+  if (flat !== null) return { shape: [flat], tokens: false, layout, source: 'constraint', evidence: `the in_features of the Linear after the Flatten` };
+  // Nothing says: a small image for spatial layers, else a feature vector.
+  const spatialFirst = first !== null && SPATIAL_FIRST.has(first.kind);
+  const shape = spatialFirst ? (torch ? [3, DEFAULT_IMAGE_SIDE, DEFAULT_IMAGE_SIDE] : [DEFAULT_IMAGE_SIDE, DEFAULT_IMAGE_SIDE, 3]) : [DEFAULT_IMAGE_SIDE * DEFAULT_IMAGE_SIDE];
+  return { shape, tokens: false, layout: spatialFirst && torch ? 'channels_first' : 'channels_last', source: 'default', evidence: spatialFirst ? `a ${DEFAULT_IMAGE_SIDE}x${DEFAULT_IMAGE_SIDE} RGB image by default` : `${DEFAULT_IMAGE_SIDE * DEFAULT_IMAGE_SIDE} features by default` };
+}
+
+/** Sets `inputGuess` on every model of the file from its own code and the file's data code. */
+export function inferInputShapes(file: PyFile, models: ModelIR[]): void {
+  if (models.length === 0) return;
+  const evidence = new EvidenceCollector(file).collect();
+  for (const model of models) model.inputGuess = guessFor(model, evidence);
+}

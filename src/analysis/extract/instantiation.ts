@@ -1,0 +1,36 @@
+/**
+ * Which of a file's models the file actually builds: a call of the model's class or factory outside
+ * every model class (a Block instantiated only inside Net's __init__ is a part, not a model the user
+ * runs), or a model built by module-level code. The probe defaults to such a model (or to the one that
+ * is trained) when a file defines several.
+ */
+import type { ModelIR, Range } from '../../shared/ir';
+import type { PyFile } from '../python/file';
+import { calleeName, enclosing, walk } from '../python/syntax';
+
+const inside = (line: number, range: Range) => range.start.line <= line && line <= range.end.line;
+
+export function markInstantiated(file: PyFile, models: ModelIR[]): void {
+  if (models.length === 0) return;
+  const classRanges = models.filter((m) => m.style === 'torch-module' || m.style === 'keras-subclass').map((m) => m.range);
+  const called = new Set<string>();
+  walk(file.root, (n) => {
+    if (n.type !== 'call') return;
+    const name = calleeName(n);
+    if (!name) return;
+    const line = n.startPosition.row;
+    if (!classRanges.some((r) => inside(line, r))) called.add(name.slice(name.lastIndexOf('.') + 1));
+  });
+  for (const model of models) {
+    const byCall = model.exports.some((name) => called.has(name)) || called.has(model.name);
+    const classLike = model.style === 'torch-module' || model.style === 'keras-subclass';
+    const moduleLevel = !classLike && model.exports.includes(model.name) && !enclosingDefinition(file, model.range);
+    model.instantiated = byCall || moduleLevel;
+  }
+}
+
+/** Whether the model's defining code sits inside a function or class. */
+function enclosingDefinition(file: PyFile, range: Range): boolean {
+  const node = file.root.descendantForPosition({ row: range.start.line, column: range.start.character });
+  return node !== null && enclosing(node, ['function_definition', 'class_definition']) !== null;
+}
