@@ -42,13 +42,10 @@ export interface Plan {
 
 const SHAPE_PRESERVING_UNKNOWN = /^(?:.*\.)?(Identity|GaussianNoise|GaussianDropout|SpatialDropout[123]D|Dropout[123]d|ActivityRegularization|FeatureAlphaDropout|Masking)$/;
 
-function size(shape: Shape): number {
+export function size(shape: Shape): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
-}
 
 export function vocabularyOf(layer: LayerIR): number | null {
   return layer.kind === 'embedding' ? layer.inFeatures : null;
@@ -371,35 +368,18 @@ class Planner {
   }
 }
 
-function assertBudget(model: ModelIR, layers: PlannedLayer[], options: ProbeOptions): void {
-  const total = layers.reduce((s, l) => s + l.params, 0);
-  const budget = options.budget;
-  if (total > budget.maxParams) {
-    const biggest = [...layers].sort((a, b) => b.params - a.params)[0];
-    throw new ProbeFailure(
-      'budget',
-      `model ${model.name} has ${fmt(total)} parameters, over the probe budget of ${fmt(budget.maxParams)}; the largest layer is ${describeLayer(biggest.ir)} with ${fmt(biggest.params)} (output ${biggest.outShape.join('x')}).`,
-      { name: biggest.ir.name, line: layerLine(biggest.ir) },
-    );
-  }
-  const activations = layers.reduce((s, l) => s + size(l.outShape), 0) * options.batchSize;
-  if (activations > budget.maxActivations) {
-    const biggest = [...layers].sort((a, b) => size(b.outShape) - size(a.outShape))[0];
-    throw new ProbeFailure(
-      'budget',
-      `model ${model.name} needs ${fmt(activations)} activation values per step at batch ${options.batchSize}, over the probe budget of ${fmt(budget.maxActivations)}; the largest output is ${describeLayer(biggest.ir)} (${biggest.outShape.join('x')} per example).`,
-      { name: biggest.ir.name, line: layerLine(biggest.ir) },
-    );
-  }
-}
-
-export function planModel(model: ModelIR, options: ProbeOptions): Plan {
+/**
+ * Plans the model. `inputOverride` replaces the resolved input shape (channels last) while keeping the
+ * note that says where the shape came from: the budget's spatial scaling uses it.
+ */
+export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: Shape | null = null): Plan {
   const planner = new Planner(model, options);
   if (model.layers.length === 0) throw new ProbeFailure('input', `model ${model.name} has no layers the analyzer could read`);
   const inputs = model.layers.filter((l) => l.kind === 'input');
   if (inputs.length > 1) throw layerFailure('unsupported', inputs[1], 'models with several inputs are not supported by the probe');
   for (const u of model.unsupported) planner.note('warning', `Not modelled by the analyzer: ${u.what} (line ${u.range.start.line + 1}).`);
-  const inputShape = planner.resolveInputShape();
+  const resolved = planner.resolveInputShape();
+  const inputShape = inputOverride ?? resolved;
   const indexById = new Map(model.layers.map((l, i) => [l.id, i]));
   const layers: PlannedLayer[] = [];
   model.layers.forEach((layer, index) => {
@@ -412,7 +392,6 @@ export function planModel(model: ModelIR, options: ProbeOptions): Plan {
   });
   const first = model.layers.find((l) => l.kind !== 'input');
   const vocabulary = first?.kind === 'embedding' ? vocabularyOf(first) : null;
-  assertBudget(model, layers, options);
   return {
     inputShape,
     input: vocabulary !== null ? { kind: 'tokens', vocabulary } : { kind: 'float' },

@@ -5,7 +5,7 @@
  */
 import type { ModelIR } from '../shared/ir';
 import type { WhatIf } from '../shared/findings';
-import type { BackendName, ProbeOptions, ProbeOutcome, ProbePhase, ProbeVerdict } from '../shared/probe';
+import type { BackendName, ProbeOptions, ProbeOutcome, ProbePhase, ProbeResult, ProbeVerdict } from '../shared/probe';
 import { applyWhatIf, WhatIfError } from '../shared/what-if';
 import { selectBackend } from './backend';
 import { ProbeFailure, toProbeError } from './errors';
@@ -19,6 +19,8 @@ export interface ProgressEvent {
   backend: BackendName | null;
   /** Provisional verdicts on the steps so far (see ProbeProgressMessage). */
   verdicts: ProbeVerdict[] | null;
+  /** The result so far (see ProbeProgressMessage). */
+  partial: ProbeResult | null;
 }
 
 export interface RunHooks {
@@ -34,23 +36,25 @@ export async function runProbe(model: ModelIR, options: ProbeOptions, hooks: Run
   const deadline = started + options.budget.maxMs;
   const progress = (event: ProgressEvent) => hooks.onProgress?.(event);
   try {
-    progress({ phase: 'backend', step: 0, steps: options.steps, loss: null, backend: null, verdicts: null });
+    progress({ phase: 'backend', step: 0, steps: options.steps, loss: null, backend: null, verdicts: null, partial: null });
     const { backend, notices } = await selectBackend(options.backend, hooks.workspace ?? null);
     const isCancelled = () => hooks.signal?.aborted ?? false;
     const edited = hooks.whatIf ? applyWhatIf(model, hooks.whatIf) : null;
-    progress({ phase: 'build', step: 0, steps: options.steps, loss: null, backend, verdicts: null });
+    progress({ phase: 'build', step: 0, steps: options.steps, loss: null, backend, verdicts: null, partial: null });
+    // With a what-if, the first run gets half the time budget, the what-if the rest.
     const result = await trainModel(model, options, backend, {
       isCancelled,
-      deadline,
-      onStep: (step, steps, loss, verdicts) => progress({ phase: 'train', step, steps, loss, backend, verdicts }),
+      deadline: edited ? started + options.budget.maxMs / 2 : deadline,
+      onStep: (step, steps, loss, verdicts, partial) => progress({ phase: 'train', step, steps, loss, backend, verdicts, partial }),
     });
     result.notices.unshift(...notices);
     if (edited && hooks.whatIf) {
-      progress({ phase: 'what-if-build', step: 0, steps: options.steps, loss: null, backend, verdicts: null });
-      const other = await trainModel(edited, options, backend, {
+      progress({ phase: 'what-if-build', step: 0, steps: options.steps, loss: null, backend, verdicts: null, partial: null });
+      // The same steps as the first run (fewer when its time budget cut it short), so the two compare.
+      const other = await trainModel(edited, { ...options, steps: result.steps }, backend, {
         isCancelled,
         deadline,
-        onStep: (step, steps, loss, verdicts) => progress({ phase: 'what-if-train', step, steps, loss, backend, verdicts }),
+        onStep: (step, steps, loss, verdicts, partial) => progress({ phase: 'what-if-train', step, steps, loss, backend, verdicts, partial: partial && { ...result, whatIf: partial, whatIfTitle: hooks.whatIf?.title ?? null } }),
       });
       result.whatIf = other;
       result.whatIfTitle = hooks.whatIf.title;

@@ -26,7 +26,9 @@ export function duplicateUnitFraction(node: ProbeNode): number | null {
     const column: number[] = [];
     for (let r = 0; r < rows; r++) column.push(values[r * units + unit]);
     if (bias) column.push(bias[unit]);
-    const peak = Math.max(...column.map(Math.abs));
+    // A loop, not Math.max(...column): a Flatten into Dense has columns of a million weights.
+    let peak = 0;
+    for (const v of column) peak = Math.max(peak, Math.abs(v));
     const key = peak === 0 ? 'zero' : `${peak.toPrecision(6)}:${column.map((v) => Math.round(v / peak / RELATIVE_TOLERANCE)).join(',')}`;
     groups.set(key, (groups.get(key) ?? 0) + 1);
   }

@@ -5,26 +5,31 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelIR } from '../shared/ir';
 import { PROVISIONAL_VERDICT_EVERY, type BackendName, type ProbeLayerResult, type ProbeNotice, type ProbeOptions, type ProbeResult, type ProbeVerdict } from '../shared/probe';
-import { describeLayer, layerLine, ProbeFailure } from './errors';
+import { layerLine, ProbeFailure } from './errors';
 import { makeInputs } from './data';
 import { buildNodes, type ProbeNode, type StepContext } from './layers';
 import { computeLoss, makeTargets, resolveLoss } from './loss';
 import { StepMeter } from './metrics';
 import { buildOptimizer } from './optimizer';
-import { planModel, type Plan, type PlannedLayer } from './plan';
+import { planWithinBudget } from './scale';
 import { Rng } from './rng';
 import { duplicateUnitFraction } from './symmetry';
 import { judge } from './verdicts';
 import { probePrediction } from './prediction';
 
 export interface TrainHooks {
-  /** Called after every completed step. */
-  /** `verdicts`: provisional verdicts on the steps so far, after the first step and every few steps. */
-  onStep?: (step: number, steps: number, loss: number, verdicts: ProbeVerdict[] | null) => void;
+  /**
+   * Called after every completed step. `verdicts`: provisional verdicts on the steps so far, after the
+   * first step and every few steps. `partial`: the result so far (same cadence), for drawing early.
+   */
+  onStep?: (step: number, steps: number, loss: number, verdicts: ProbeVerdict[] | null, partial: ProbeResult | null) => void;
   isCancelled?: () => boolean;
-  /** Epoch milliseconds after which the run is stopped as over the time budget. */
+  /** Epoch milliseconds after which no new step starts: the steps measured so far are the result. */
   deadline?: number;
 }
+
+/** Longest wait between two results-so-far sent while training (the panel redraws on each). */
+const PARTIAL_EVERY_MS = 500;
 
 /** Seeds of the independent random streams of a run: weights, data, dropout masks. */
 function streams(seed: number): { weights: Rng; data: Rng; dropout: Rng } {
@@ -35,24 +40,6 @@ function forward(nodes: ProbeNode[], x: tf.Tensor, ctx: StepContext): tf.Tensor[
   const outputs: tf.Tensor[] = [];
   for (const node of nodes) outputs.push(node.apply(node.planned.inputs.map((i) => (i < 0 ? x : outputs[i])), ctx));
   return outputs;
-}
-
-/** Rough cost of a layer per example: parameters times the positions they are applied at. */
-function costliest(plan: Plan): PlannedLayer {
-  const cost = (l: PlannedLayer) => {
-    const positions = l.outShape.slice(0, -1).reduce((a, b) => a * b, 1);
-    const time = l.ir.kind === 'lstm' || l.ir.kind === 'gru' || l.ir.kind === 'simple-rnn' ? (l.inShapes[0][0] ?? 1) : positions;
-    return Math.max(1, l.params) * Math.max(1, time);
-  };
-  return [...plan.layers].sort((a, b) => cost(b) - cost(a))[0];
-}
-
-function overTime(plan: Plan, message: string): ProbeFailure {
-  const heavy = costliest(plan);
-  return new ProbeFailure('budget', `${message}; the most expensive layer is ${describeLayer(heavy.ir)} (${heavy.params.toLocaleString('en-US')} parameters, output ${heavy.outShape.join('x')}).`, {
-    name: heavy.ir.name,
-    line: layerLine(heavy.ir),
-  });
 }
 
 function emptyLayer(node: ProbeNode): ProbeLayerResult {
@@ -75,7 +62,7 @@ function emptyLayer(node: ProbeNode): ProbeLayerResult {
 
 export async function trainModel(model: ModelIR, options: ProbeOptions, backend: BackendName, hooks: TrainHooks = {}): Promise<ProbeResult> {
   const started = performance.now();
-  const plan = planModel(model, options);
+  const { plan, batchSize } = planWithinBudget(model, options);
   const notices: ProbeNotice[] = [...plan.notices];
   const rng = streams(options.seed);
   const lossKind = resolveLoss(model, notices);
@@ -88,16 +75,37 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
     const weightNodes = measured.filter((n) => n.vars.length > 0);
     const vars = weightNodes.flatMap((n) => n.vars);
     if (vars.length === 0) throw new ProbeFailure('unsupported', `model ${model.name} has no trainable weights to probe`);
-    const meter = new StepMeter(measured, options.batchSize, optimizer.gradientScale, optimizer.exactUpdate);
+    const meter = new StepMeter(measured, batchSize, optimizer.gradientScale, optimizer.exactUpdate);
     const scale = optimizer.gradientScale;
     const results = measured.map(emptyLayer);
     const losses: number[] = [];
     const outputShape = plan.layers[plan.layers.length - 1].outShape;
-    const steps = Math.max(1, Math.floor(options.steps));
+    let steps = Math.max(1, Math.floor(options.steps));
+    let lastPartialAt = performance.now();
+    const prediction = probePrediction(model);
+    const snapshot = (verdicts: ProbeVerdict[]): ProbeResult => ({
+      version: 1,
+      model: { name: model.name, framework: model.framework, line: model.nameRange.start.line + 1 },
+      backend,
+      steps: losses.length,
+      batchSize,
+      seed: options.seed,
+      durationMs: Math.round(performance.now() - started),
+      inputShape: plan.inputShape,
+      optimizer: optimizer!.description,
+      lossName: lossKind,
+      layers: results,
+      loss: losses,
+      verdicts,
+      notices,
+      prediction,
+      whatIfTitle: null,
+      whatIf: null,
+    });
     for (let step = 0; step < steps; step++) {
       if (hooks.isCancelled?.()) throw new ProbeFailure('cancelled', `probe cancelled after ${step} of ${steps} steps`);
-      const x = makeInputs(plan, options.batchSize, rng.data, options.rawInputMax);
-      const y = makeTargets(lossKind, outputShape, options.batchSize, rng.data);
+      const x = makeInputs(plan, batchSize, rng.data, options.rawInputMax);
+      const y = makeTargets(lossKind, outputShape, batchSize, rng.data);
       const before = meter.snapshot();
       let kept: tf.Tensor[] = [];
       const ctx: StepContext = { training: true, rng: rng.dropout };
@@ -122,23 +130,22 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
         if (numbers.gradNorm[i] !== null) r.gradNorm.push(numbers.gradNorm[i]!);
         if (numbers.updateRatio[i] !== null) r.updateRatio.push(numbers.updateRatio[i]!);
       });
-      const provisional = step === 0 || (step + 1) % PROVISIONAL_VERDICT_EVERY === 0;
-      const kernelsSoFar = results.filter((_, i) => measured[i].kernel !== null);
-      const early = provisional ? judge({ layers: results, kernelLayers: kernelsSoFar, loss: losses, symmetry: new Map(), thresholds: options.thresholds }) : null;
-      hooks.onStep?.(step + 1, steps, numbers.loss, early);
       if (!Number.isFinite(numbers.loss)) {
         notices.push({ severity: 'warning', message: `Training stopped at step ${step + 1} of ${steps}: the loss is no longer finite.`, line: null });
-        break;
+        steps = step + 1;
       }
-      if (hooks.deadline !== undefined && Date.now() > hooks.deadline) {
-        throw overTime(plan, `the probe ran over its time budget after ${step + 1} of ${steps} steps`);
+      if (hooks.deadline !== undefined && Date.now() > hooks.deadline && step + 1 < steps) {
+        notices.push({ severity: 'information', message: `The time budget ran out after ${step + 1} of ${steps} steps; the steps measured are shown.`, line: null });
+        steps = step + 1;
       }
-      if (step === 0 && hooks.deadline !== undefined) {
-        const perStep = performance.now() - started;
-        if (Date.now() + perStep * (steps - 1) > hooks.deadline) {
-          throw overTime(plan, `${steps} steps would take about ${Math.round((perStep * steps) / 1000)} s, over the probe's time budget`);
-        }
-      }
+      const last = step + 1 === steps;
+      const provisional = step === 0 || last || (step + 1) % PROVISIONAL_VERDICT_EVERY === 0;
+      // The result so far goes out with every provisional verdict and at least every PARTIAL_EVERY_MS.
+      const stream = provisional || performance.now() - lastPartialAt >= PARTIAL_EVERY_MS;
+      const kernelsSoFar = results.filter((_, i) => measured[i]!.kernel !== null);
+      const early = stream ? judge({ layers: results, kernelLayers: kernelsSoFar, loss: losses, symmetry: new Map(), thresholds: options.thresholds }) : null;
+      if (stream) lastPartialAt = performance.now();
+      hooks.onStep?.(step + 1, steps, numbers.loss, early, early ? structuredClone(snapshot(early)) : null);
       // Let a cancel message in between steps.
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -151,25 +158,7 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
     }
     const kernelLayers = results.filter((_, i) => measured[i].kernel !== null);
     const verdicts = judge({ layers: results, kernelLayers, loss: losses, symmetry, thresholds: options.thresholds });
-    return {
-      version: 1,
-      model: { name: model.name, framework: model.framework, line: model.nameRange.start.line + 1 },
-      backend,
-      steps: losses.length,
-      batchSize: options.batchSize,
-      seed: options.seed,
-      durationMs: Math.round(performance.now() - started),
-      inputShape: plan.inputShape,
-      optimizer: optimizer.description,
-      lossName: lossKind,
-      layers: results,
-      loss: losses,
-      verdicts,
-      notices,
-      prediction: probePrediction(model),
-      whatIfTitle: null,
-      whatIf: null,
-    };
+    return { ...snapshot(verdicts), durationMs: Math.round(performance.now() - started) };
   } finally {
     optimizer?.dispose();
     for (const node of nodes) tf.dispose(node.vars);

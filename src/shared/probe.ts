@@ -54,17 +54,22 @@ export const DEFAULT_THRESHOLDS: ProbeThresholds = {
   symmetricFraction: 0.5,
 };
 
-/** Size and time budget; a model over it is refused with a message naming the layer that is too big. */
+/**
+ * Size and time budget. A model over the step or activation budget is scaled (smaller batch, smaller
+ * image), one over the time budget trains fewer steps; only a model over the parameter budget is refused.
+ */
 export interface ProbeBudget {
   /** Trainable + non-trainable parameters of the rebuilt model. */
   maxParams: number;
   /** Float activations of one forward pass (batch included). */
   maxActivations: number;
+  /** Multiply-adds of one training step (forward + backward, batch included). */
+  maxStepMacs: number;
   /** Wall time of the whole probe (both runs with a what-if), in milliseconds. */
   maxMs: number;
 }
 
-export const DEFAULT_BUDGET: ProbeBudget = { maxParams: 5_000_000, maxActivations: 20_000_000, maxMs: 120_000 };
+export const DEFAULT_BUDGET: ProbeBudget = { maxParams: 30_000_000, maxActivations: 20_000_000, maxStepMacs: 1.5e9, maxMs: 120_000 };
 
 export interface ProbeOptions {
   steps: number;
@@ -230,6 +235,8 @@ export interface ProbeProgressMessage {
    * PROVISIONAL_VERDICT_EVERY steps; symmetry is judged only at the end); null otherwise.
    */
   verdicts: ProbeVerdict[] | null;
+  /** The result so far (the steps measured), sent with provisional verdicts and at least every half second; null otherwise. */
+  partial: ProbeResult | null;
 }
 
 export const PROVISIONAL_VERDICT_EVERY = 5;

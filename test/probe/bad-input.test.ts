@@ -52,19 +52,42 @@ describe('bad input', () => {
     expect(error.message).toMatch(/'fc2' \(line 4\): expects 5 input features but receives 4/);
   });
 
-  it('refuses a model over the parameter budget, naming the largest layer', async () => {
-    const model = keras('huge').input([4096]).dense(4096, 'relu', { name: 'wide' }).dense(10).build();
+  it('refuses a model over the parameter budget (its weights alone), naming the largest layer, before building anything', async () => {
+    const model = keras('huge').input([8192]).dense(4096, 'relu', { name: 'wide' }).dense(10).build();
     const error = failed(await runProbe(model, options()));
     expect(error.kind).toBe('budget');
-    expect(error.message).toMatch(/'wide' \(line 3\) with 16,781,312/);
+    expect(error.message).toMatch(/'wide' \(line 3\) with 33,558,528/);
     expect(error.layer?.name).toBe('wide');
   });
 
-  it('refuses a forward pass over the activation budget', async () => {
+  it('scales a model over the step budget: a smaller batch, then a smaller image when no parameter depends on it', async () => {
     const model = keras('big_images').input([512, 512, 3]).layer({ kind: 'conv2d', name: 'stem', units: 64, kernelSize: [3, 3], detail: { conv: { padding: 'same' } } }).layer({ kind: 'global-pool' }).dense(2).build();
-    const error = failed(await runProbe(model, options({ batchSize: 32 })));
+    const outcome = await runProbe(model, options({ batchSize: 32, steps: 1 }));
+    expect(outcome.ok).toBe(true);
+    if (!outcome.ok) return;
+    const { result } = outcome;
+    expect(result.batchSize).toBe(8);
+    expect(result.inputShape[0]).toBeLessThan(512);
+    expect(result.inputShape[2]).toBe(3);
+    expect(result.layers.find((l) => l.name === 'stem')!.params).toBe(3 * 3 * 3 * 64 + 64);
+    expect(result.notices.map((n) => n.message)).toContainEqual(expect.stringMatching(/^Scaled to the probe's size budget: batch 32 -> 8, input 512x512x3 -> \d+x\d+x3 \(no layer's parameters depend on the image size\); widths and fans unchanged/));
+  });
+
+  it('never shrinks an image whose size sets a layer fan (Flatten into Dense): only the batch', async () => {
+    const model = keras('flat_head').input([128, 128, 3]).layer({ kind: 'conv2d', name: 'stem', units: 32, kernelSize: [3, 3], detail: { conv: { padding: 'same' } } }).layer({ kind: 'flatten' }).dense(2).build();
+    const outcome = await runProbe(model, options({ batchSize: 32, steps: 1, budget: { maxStepMacs: 2e8 } }));
+    expect(outcome.ok ? null : outcome.error).toBeNull();
+    if (!outcome.ok) return;
+    expect(outcome.result.inputShape).toEqual([128, 128, 3]);
+    expect(outcome.result.batchSize).toBeLessThan(32);
+    expect(outcome.result.notices.map((n) => n.message)).toContainEqual(expect.stringMatching(/^Scaled to the probe's size budget: batch 32 -> \d+; widths/));
+  });
+
+  it('refuses a forward pass over the activation budget even at the smallest batch and image', async () => {
+    const model = keras('big_flat').input([512, 512, 3]).layer({ kind: 'conv2d', name: 'stem', units: 64, kernelSize: [3, 3], detail: { conv: { padding: 'same' } } }).layer({ kind: 'flatten' }).dense(2).build();
+    const error = failed(await runProbe(model, options({ batchSize: 32, budget: { maxActivations: 1e6, maxParams: 1e9 } })));
     expect(error.kind).toBe('budget');
-    expect(error.message).toMatch(/activation values.*'stem'/);
+    expect(error.message).toMatch(/activation values per step even at batch 2.*'stem'/);
   });
 
   it('stops when cancelled mid-run', async () => {

@@ -18,7 +18,8 @@ import type { InputShapeGuess, LayerIR, LayerKind, ModelIR } from '../../shared/
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH } from '../../shared/input-defaults';
 import type { PyFile } from '../python/file';
 import { Scope, type ConstValue } from '../python/constants';
-import { argument, callArguments, calleeName, enclosing, walk } from '../python/syntax';
+import { argument, callArguments, calleeName, enclosing } from '../python/syntax';
+import { callsWithLastName } from './training/flow';
 import { propagateShapes } from '../../shared/shapes';
 
 /** Something in the file's code that tells a shape. */
@@ -59,7 +60,15 @@ const KERAS_DATASETS: Record<string, Omit<Evidence, 'source' | 'what' | 'line'>>
 const TOKEN_DATASETS = /^keras\.datasets\.(imdb|reuters)\.load_data$/;
 const EXAMPLE_TENSORS = /^(torch\.(randn|rand|zeros|ones|empty|normal)|numpy\.(random\.(rand|randn|random|normal|uniform)|zeros|ones|empty)|tensorflow\.(random\.(normal|uniform)|zeros|ones))$/;
 const TOKEN_TENSORS = /^(torch\.randint|numpy\.random\.randint|tensorflow\.random\.uniform)$/;
-const SEQUENCE_NAMES = /^(max_?len(gth)?|seq(uence)?_?len(gth)?|block_size|context_(length|size)|max_seq(uence)?_len(gth)?|bptt|maxlen|num_steps|time_?steps)$/i;
+const SEQUENCE_ASSIGNMENT = /^[ \t]*(max_?len(?:gth)?|seq(?:uence)?_?len(?:gth)?|block_size|context_(?:length|size)|max_seq(?:uence)?_len(?:gth)?|bptt|maxlen|num_steps|time_?steps)[ \t]*=[ \t]*(\d+)[ \t]*(?:#.*)?$/gim;
+/** Last names of the calls that can tell a shape (a regex alternation, matched whole). */
+const EVIDENCE_CALLS = [
+  ...Object.keys(TORCHVISION_IMAGES),
+  TORCHVISION_FOLDERS.source.slice(2, -2),
+  'Resize|CenterCrop|RandomResizedCrop|RandomCrop|FiveCrop|TenCrop|Grayscale',
+  'load_data|image_dataset_from_directory|flow_from_directory|flow_from_dataframe|pad_sequences|summary|build',
+  'reshape|view|randn|rand|zeros|ones|empty|normal|uniform|random|randint',
+].join('|');
 
 /** Kinds that read an image-like (channels + spatial) input. */
 const SPATIAL_FIRST: ReadonlySet<LayerKind> = new Set(['conv1d', 'conv2d', 'conv3d', 'conv-transpose', 'maxpool', 'avgpool', 'batchnorm', 'groupnorm']);
@@ -95,10 +104,9 @@ class EvidenceCollector {
   constructor(private readonly file: PyFile) {}
 
   collect(): Evidence[] {
-    walk(this.file.root, (n) => {
-      if (n.type === 'call') this.call(n);
-      else if (n.type === 'assignment') this.sequenceConstant(n);
-    });
+    // Only calls whose last name can tell a shape: found by text first, so a long file costs little.
+    for (const call of callsWithLastName(this.file.root, EVIDENCE_CALLS)) this.call(call);
+    this.sequenceConstants();
     this.finish();
     return this.items;
   }
@@ -192,13 +200,16 @@ class EvidenceCollector {
     return this.file.imports.importsPackage('torch');
   }
 
-  /** `max_len = 100`, `block_size = 256`: a sequence length for token models. */
-  private sequenceConstant(assignment: Node): void {
-    const left = assignment.childForFieldName('left');
-    if (!left || left.type !== 'identifier' || !SEQUENCE_NAMES.test(left.text) || this.sequenceLength) return;
-    const value = evaluate(assignment.childForFieldName('right'));
-    if (typeof value === 'number' && Number.isInteger(value) && value > 1 && value <= 100_000) {
-      this.sequenceLength = { length: value, what: `${left.text} = ${value}`, line: assignment.startPosition.row + 1 };
+  /** `max_len = 100`, `block_size = 256`: a sequence length for token models (the first one written). */
+  private sequenceConstants(): void {
+    if (this.sequenceLength) return;
+    const text = this.file.text;
+    for (const m of text.matchAll(SEQUENCE_ASSIGNMENT)) {
+      const value = Number(m[2]);
+      if (!Number.isInteger(value) || value <= 1 || value > 100_000) continue;
+      const line = text.slice(0, m.index).split('\n').length;
+      this.sequenceLength = { length: value, what: `${m[1]} = ${value}`, line };
+      return;
     }
   }
 
@@ -302,25 +313,32 @@ const COMMON_SIDES = [28, 32, 64, 224, 96, 128, 256, 227, 299, 84, 48, 16, 40, 1
 
 /**
  * A conv net whose Flatten feeds a Linear of known in_features: the square side that makes them meet,
- * by running the shape rules on trial sides. Common sizes first, then every side up to 512.
+ * by running the shape rules on trial sides. Common sizes first, then a search up to 1024.
  */
 function sideFromFlatten(model: ModelIR, channels: number, rank: number): number | null {
   const flattenAt = model.layers.findIndex((l, i) => l.kind === 'flatten' && model.layers[i + 1]?.kind === 'dense' && model.layers[i + 1]!.inFeatures !== null);
   if (flattenAt < 0) return null;
   const target = model.layers[flattenAt + 1]!.inFeatures!;
   const flattenId = model.layers[flattenAt]!.id;
-  const fits = (side: number): boolean => {
+  const flatSize = (side: number): number | null => {
     const layers = structuredClone(model.layers);
     const spatial = new Array<number>(rank - 1).fill(side);
     const shape = model.framework === 'torch' ? [channels, ...spatial] : [...spatial, channels];
     const out = propagateShapes(layers, shape, { layout: model.framework === 'torch' ? 'channels_first' : 'channels_last', framework: model.framework }).get(flattenId);
-    return Array.isArray(out) && out.length === 1 && out[0] === target;
+    return Array.isArray(out) && out.length === 1 && typeof out[0] === 'number' && out[0] > 0 ? out[0] : null;
   };
   // A global pool before the Flatten makes every side fit: then the Linear says nothing about H x W.
-  if (fits(37) && fits(101)) return null;
-  for (const side of COMMON_SIDES) if (fits(side)) return side;
-  for (let side = 1; side <= 512; side++) if (fits(side)) return side;
-  return null;
+  if (flatSize(37) === flatSize(101)) return null;
+  for (const side of COMMON_SIDES) if (flatSize(side) === target) return side;
+  // The flattened size never shrinks as the side grows: search for the side that reaches the target.
+  let low = 1;
+  let high = 1024;
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2);
+    if ((flatSize(mid) ?? 0) < target) low = mid + 1;
+    else high = mid;
+  }
+  return flatSize(low) === target ? low : null;
 }
 
 function guessFor(model: ModelIR, evidence: Evidence[]): InputShapeGuess {

@@ -6,21 +6,37 @@
  */
 import type { ModelIR, Range } from '../../shared/ir';
 import type { PyFile } from '../python/file';
-import { calleeName, enclosing, walk } from '../python/syntax';
+import { enclosing } from '../python/syntax';
 
 const inside = (line: number, range: Range) => range.start.line <= line && line <= range.end.line;
 
 export function markInstantiated(file: PyFile, models: ModelIR[]): void {
   if (models.length === 0) return;
   const classRanges = models.filter((m) => m.style === 'torch-module' || m.style === 'keras-subclass').map((m) => m.range);
+  // Calls found by text (a long file costs little): `Name(` anywhere outside a model class.
+  const names = [...new Set(models.flatMap((m) => [m.name, ...m.exports]))].filter((n) => /^\w+$/.test(n));
   const called = new Set<string>();
-  walk(file.root, (n) => {
-    if (n.type !== 'call') return;
-    const name = calleeName(n);
-    if (!name) return;
-    const line = n.startPosition.row;
-    if (!classRanges.some((r) => inside(line, r))) called.add(name.slice(name.lastIndexOf('.') + 1));
-  });
+  if (names.length > 0) {
+    const text = file.text;
+    const lineStarts = [0];
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+    const lineOf = (index: number) => {
+      let low = 0;
+      let high = lineStarts.length - 1;
+      while (low < high) {
+        const mid = Math.ceil((low + high) / 2);
+        if (lineStarts[mid]! <= index) low = mid;
+        else high = mid - 1;
+      }
+      return low;
+    };
+    for (const m of text.matchAll(new RegExp(`(?<![\\w.])(${names.join('|')})\\s*\\(`, 'g'))) {
+      const line = lineOf(m.index);
+      const before = text.slice(lineStarts[line]!, m.index);
+      if (/^\s*(def|class)\s+$/.test(before)) continue; // the definition itself
+      if (!classRanges.some((r) => inside(line, r))) called.add(m[1]!);
+    }
+  }
   for (const model of models) {
     const byCall = model.exports.some((name) => called.has(name)) || called.has(model.name);
     const classLike = model.style === 'torch-module' || model.style === 'keras-subclass';

@@ -1,0 +1,143 @@
+/**
+ * The probe's size budget: a model over it is scaled, not refused. In order: a smaller batch (down to
+ * MIN_BATCH), then for networks whose parameters do not depend on the image size (convolutions up to
+ * a global pool) a smaller spatial size, then a batch down to MIN_BATCH_LAST. Widths and fans never
+ * change: a spatial size is used only when it leaves every layer's parameter count as it was.
+ * Every scaling is named in a note. Only a model over the parameter budget is refused (its weights
+ * alone would not fit in memory).
+ */
+import type { ModelIR } from '../shared/ir';
+import type { ProbeNotice, ProbeOptions } from '../shared/probe';
+import { describeLayer, layerLine, ProbeFailure } from './errors';
+import { planModel, size, type Plan, type PlannedLayer, type Shape } from './plan';
+
+/** Batch sizes the first scaling step stops at, and the last one. */
+const MIN_BATCH = 8;
+const MIN_BATCH_LAST = 2;
+/** The smallest image side spatial scaling goes down to. */
+const MIN_SIDE = 8;
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** Multiply-accumulates of one example's forward pass through a layer (elementwise layers: their outputs). */
+function forwardMacs(layer: PlannedLayer): number {
+  const out = layer.outShape;
+  switch (layer.ir.kind) {
+    case 'dense':
+    case 'conv1d':
+    case 'conv2d':
+    case 'conv3d':
+    case 'conv-transpose': {
+      const positions = layer.ir.kind === 'conv-transpose' ? size(layer.inShapes[0]!.slice(0, -1)) : size(out.slice(0, -1));
+      return Math.max(1, layer.params) * Math.max(1, positions);
+    }
+    case 'lstm':
+    case 'gru':
+    case 'simple-rnn':
+      return Math.max(1, layer.params) * Math.max(1, layer.inShapes[0]![0] ?? 1);
+    default:
+      return size(out) + layer.params;
+  }
+}
+
+/** One training step per example: forward plus the backward pass (about twice the forward). */
+export function stepMacsPerExample(plan: Plan): number {
+  return 3 * plan.layers.reduce((s, l) => s + forwardMacs(l), 0);
+}
+
+export function activationsPerExample(plan: Plan): number {
+  return plan.layers.reduce((s, l) => s + size(l.outShape), 0);
+}
+
+function totalParams(plan: Plan): number {
+  return plan.layers.reduce((s, l) => s + l.params, 0);
+}
+
+function assertParams(model: ModelIR, plan: Plan, options: ProbeOptions): void {
+  const total = totalParams(plan);
+  if (total <= options.budget.maxParams) return;
+  const biggest = [...plan.layers].sort((a, b) => b.params - a.params)[0]!;
+  throw new ProbeFailure(
+    'budget',
+    `model ${model.name} has ${fmt(total)} parameters, over the probe budget of ${fmt(options.budget.maxParams)}; the largest layer is ${describeLayer(biggest.ir)} with ${fmt(biggest.params)} (output ${biggest.outShape.join('x')}).`,
+    { name: biggest.ir.name, line: layerLine(biggest.ir) },
+  );
+}
+
+export interface BudgetedPlan {
+  plan: Plan;
+  batchSize: number;
+}
+
+/** The largest batch <= `batch` and >= `floor` whose step fits the budget (`floor` when none does). */
+function fittingBatch(plan: Plan, batch: number, floor: number, options: ProbeOptions): number {
+  const byMacs = Math.floor(options.budget.maxStepMacs / stepMacsPerExample(plan));
+  const byActivations = Math.floor(options.budget.maxActivations / activationsPerExample(plan));
+  return Math.min(batch, Math.max(floor, Math.min(byMacs, byActivations)));
+}
+
+function fits(plan: Plan, batch: number, options: ProbeOptions): boolean {
+  return stepMacsPerExample(plan) * batch <= options.budget.maxStepMacs && activationsPerExample(plan) * batch <= options.budget.maxActivations;
+}
+
+/** Image inputs (H, W, C or D, H, W, C) of a float model: the spatial axes can shrink. */
+function spatialAxes(plan: Plan): number[] {
+  if (plan.input.kind !== 'float' || plan.inputShape.length < 3) return [];
+  return plan.inputShape.slice(0, -1).map((_, i) => i);
+}
+
+/** A smaller input whose plan has exactly the same parameters per layer; null when none does. */
+function smallerSpatial(model: ModelIR, options: ProbeOptions, plan: Plan, batch: number): Plan | null {
+  const axes = spatialAxes(plan);
+  if (axes.length === 0) return null;
+  const params = plan.layers.map((l) => l.params);
+  let best: Plan | null = null;
+  for (let factor = 2; ; factor *= 2) {
+    const shape: Shape = plan.inputShape.map((d, i) => (axes.includes(i) ? Math.ceil(d / factor) : d));
+    if (axes.some((i) => shape[i]! < MIN_SIDE && plan.inputShape[i]! >= MIN_SIDE)) break;
+    let candidate: Plan;
+    try {
+      candidate = planModel(model, options, shape);
+    } catch {
+      break; // too small for some kernel or pool
+    }
+    if (candidate.layers.some((l, i) => l.params !== params[i])) break; // a width or fan would change
+    best = candidate;
+    if (fits(candidate, batch, options)) break;
+  }
+  return best;
+}
+
+export function planWithinBudget(model: ModelIR, options: ProbeOptions): BudgetedPlan {
+  const plan = planModel(model, options);
+  assertParams(model, plan, options);
+  const asked = options.batchSize;
+  if (fits(plan, asked, options)) return { plan, batchSize: asked };
+  const scaled: string[] = [];
+  let batch = fittingBatch(plan, asked, Math.min(asked, MIN_BATCH), options);
+  let current = plan;
+  if (!fits(current, batch, options)) {
+    const smaller = smallerSpatial(model, options, current, batch);
+    if (smaller) {
+      scaled.push(`input ${current.inputShape.join('x')} -> ${smaller.inputShape.join('x')} (no layer's parameters depend on the image size)`);
+      current = smaller;
+    }
+  }
+  if (!fits(current, batch, options)) batch = fittingBatch(current, batch, Math.min(asked, MIN_BATCH_LAST), options);
+  if (batch !== asked) scaled.unshift(`batch ${asked} -> ${batch}`);
+  if (activationsPerExample(current) * batch > options.budget.maxActivations) {
+    const biggest = [...current.layers].sort((a, b) => size(b.outShape) - size(a.outShape))[0]!;
+    throw new ProbeFailure(
+      'budget',
+      `model ${model.name} needs ${fmt(activationsPerExample(current) * batch)} activation values per step even at batch ${batch}, over the probe budget of ${fmt(options.budget.maxActivations)}; the largest output is ${describeLayer(biggest.ir)} (${biggest.outShape.join('x')} per example).`,
+      { name: biggest.ir.name, line: layerLine(biggest.ir) },
+    );
+  }
+  const notice: ProbeNotice = {
+    severity: 'information',
+    message: `Scaled to the probe's size budget: ${scaled.join(', ')}; widths and fans unchanged (about ${fmt(Math.round((stepMacsPerExample(current) * batch) / 1e6))} M multiply-adds per step).`,
+    line: null,
+  };
+  current.notices.push(notice);
+  return { plan: current, batchSize: batch };
+}
