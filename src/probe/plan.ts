@@ -5,7 +5,7 @@
  * Shapes exclude the batch dimension and are channels-last (NHWC), whatever the framework.
  */
 import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, ModelIR } from '../shared/ir';
-import { DEFAULT_IMAGE_SIDE } from '../shared/input-defaults';
+import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES } from '../shared/input-defaults';
 import { convOf, gatesOf, isPool, isRecurrentKind } from '../shared/layers';
 import { concatAxis, layerOutput, perDim, poolWindows, recurrentFeatures, returnsSequences, type ShapeContext, type Window } from '../shared/shapes';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
@@ -123,6 +123,31 @@ class Planner {
   /** The first layer that computes something (not an Input marker). */
   private firstLayer(): LayerIR | null {
     return this.model.layers.find((l) => l.kind !== 'input') ?? null;
+  }
+
+  /**
+   * The layer with a representative size where the code leaves one unknown (a constructor argument
+   * no call site fixes), named in a note; the layer itself when every size is known.
+   */
+  withKnownSizes(layer: LayerIR, isLast: boolean, next: LayerIR | undefined): LayerIR {
+    const sized = ['dense', 'conv1d', 'conv2d', 'conv3d', 'conv-transpose', 'lstm', 'gru', 'simple-rnn', 'embedding'];
+    if (!sized.includes(layer.kind)) return layer;
+    const filled: string[] = [];
+    let out = layer;
+    if (layer.units === null) {
+      // The next layer's declared input size says it when there is one (nn.LSTM(emb_dim, ...) after the Embedding).
+      const fromNext = next && next.inputs.length <= 1 && next.kind !== 'conv2d' ? next.inFeatures : null;
+      const units = fromNext ?? (layer.kind === 'embedding' ? REPRESENTATIVE_SIZES.embedding : isLast && layer.kind === 'dense' ? REPRESENTATIVE_SIZES.output : REPRESENTATIVE_SIZES.hidden);
+      const what = layer.kind === 'embedding' ? 'embedding dimension' : layer.kind === 'dense' ? 'units' : layer.kind.startsWith('conv') ? 'filters' : 'hidden size';
+      out = { ...out, units };
+      filled.push(`${what} ${units}`);
+    }
+    if (layer.kind === 'embedding' && vocabularyOf(layer) === null) {
+      out = { ...out, inFeatures: REPRESENTATIVE_SIZES.vocabulary }; // an Embedding's inFeatures is its vocabulary
+      filled.push(`vocabulary ${REPRESENTATIVE_SIZES.vocabulary.toLocaleString('en-US')}`);
+    }
+    if (filled.length > 0) this.note('warning', `${describeLayer(layer)}: the code does not fix its ${filled.map((f) => f.replace(/ \d[\d,]*$/, '')).join(' and ')}; probed with ${filled.join(', ')} (a representative value).`, layer);
+    return out;
   }
 
   resolveInputShape(): Shape {
@@ -382,7 +407,9 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
   const inputShape = inputOverride ?? resolved;
   const indexById = new Map(model.layers.map((l, i) => [l.id, i]));
   const layers: PlannedLayer[] = [];
-  model.layers.forEach((layer, index) => {
+  const lastIndex = model.layers.length - 1;
+  model.layers.forEach((written, index) => {
+    const layer = planner.withKnownSizes(written, index === lastIndex, model.layers[index + 1]);
     const inputsIdx = planner.inputsOf(index, indexById);
     const inShapes = inputsIdx.map((i) => (i < 0 ? inputShape : layers[i].outShape));
     const next = model.layers[index + 1]?.kind ?? null;

@@ -231,8 +231,8 @@ export interface ProbeProgressMessage {
   loss: number | null;
   backend: BackendName | null;
   /**
-   * Provisional verdicts on the steps so far (after the first step, then every
-   * PROVISIONAL_VERDICT_EVERY steps; symmetry is judged only at the end); null otherwise.
+   * Provisional verdicts on the steps so far (after the first step, every PROVISIONAL_VERDICT_EVERY
+   * steps, the last step, and with every partial result; symmetry is judged only at the end); null otherwise.
    */
   verdicts: ProbeVerdict[] | null;
   /** The result so far (the steps measured), sent with provisional verdicts and at least every half second; null otherwise. */

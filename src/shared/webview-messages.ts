@@ -45,6 +45,8 @@ export interface ShowResultMessage {
   whatIfs: WhatIfChoice[];
   modelId: string;
   documentUri: string;
+  /** True while the probe still runs: `result` holds the steps measured so far (the panel draws them). */
+  streaming?: boolean;
 }
 
 export interface ProgressMessage {
@@ -133,7 +135,8 @@ export function isShowResultMessage(value: unknown): value is ShowResultMessage 
     Array.isArray(value.whatIfs) &&
     value.whatIfs.every(isWhatIfChoice) &&
     typeof value.modelId === 'string' &&
-    typeof value.documentUri === 'string'
+    typeof value.documentUri === 'string' &&
+    (value.streaming === undefined || typeof value.streaming === 'boolean')
   );
 }
 

@@ -43,7 +43,8 @@ describe('vanishing gradients', () => {
       },
     });
     expect(early[0]).toEqual({ step: 1, kinds: ['vanishing'] });
-    expect(early.map((e) => e.step)).toEqual([1, 5, 10]);
+    // Every PROVISIONAL_VERDICT_EVERY steps and the last one; a slow machine adds time-based ones.
+    expect(early.map((e) => e.step)).toEqual(expect.arrayContaining([1, 5, 10]));
   });
 
   it('the same MLP with relu + he_normal does not', async () => {

@@ -91,6 +91,7 @@ class Panel {
         this.state = { ...this.state, result: message.result, whatIfs: message.whatIfs, stale: false, modelId: message.modelId, documentUri: message.documentUri };
         this.host.save(this.state);
         this.render(() => this.host.post({ type: 'charts-drawn', renderMs: performance.now() - this.receivedAt }));
+        if (message.streaming) this.setStatus(`Probing: ${message.result.steps} step${message.result.steps === 1 ? '' : 's'} measured so far…`, 'progress');
         break;
       case 'progress':
         this.setStatus(`Probing: ${message.phase}${message.steps ? ` ${message.step}/${message.steps}` : ''}…`, 'progress');

@@ -55,6 +55,10 @@ function where(source: DocumentModels, m: DocumentModel): string {
   return cell ? `cell ${cell.index + 1}, line ${at.range.start.line + 1}` : `line ${at.range.start.line + 1}`;
 }
 
+function whatIfChoices(model: DocumentModel): WhatIfChoice[] {
+  return model.whatIfs.map((w, index) => ({ index, code: w.code, title: w.whatIf.title, canApply: w.fixes.length > 0, lines: w.lines }));
+}
+
 export class ProbeController implements vscode.Disposable {
   private panel: ProbePanel | null = null;
   private readonly decorations: ProbeDecorations;
@@ -180,6 +184,8 @@ export class ProbeController implements vscode.Disposable {
       const handle = startProbe(model.model, options, whatIf?.whatIf ?? null, {
         trustedWorkspace: vscode.workspace.isTrusted,
         onProgress: (m) => {
+          // The result so far: the panel draws after the first step and fills in as steps arrive.
+          if (m.partial) panel.post({ type: 'show-result', result: m.partial, whatIfs: whatIfChoices(model), modelId: model.model.id, documentUri: uri.toString(), streaming: true });
           panel.post({ type: 'progress', phase: m.phase, step: m.step, steps: m.steps });
           const total = m.steps > 0 ? (whatIf ? 2 * m.steps : m.steps) : 0;
           const done = m.phase === 'what-if-train' ? m.steps + m.step : m.phase === 'train' ? m.step : 0;
@@ -209,7 +215,7 @@ export class ProbeController implements vscode.Disposable {
     }
     const { result } = outcome;
     this.current = { uri, source, model, result };
-    const whatIfs: WhatIfChoice[] = model.whatIfs.map((w, index) => ({ index, code: w.code, title: w.whatIf.title, canApply: w.fixes.length > 0, lines: w.lines }));
+    const whatIfs = whatIfChoices(model);
     this.last = {
       ok: true,
       errorKind: null,
