@@ -132,7 +132,7 @@ class Planner {
   withKnownSizes(layer: LayerIR, isLast: boolean, next: LayerIR | undefined): LayerIR {
     const sized = ['dense', 'conv1d', 'conv2d', 'conv3d', 'conv-transpose', 'lstm', 'gru', 'simple-rnn', 'embedding'];
     if (!sized.includes(layer.kind)) return layer;
-    const filled: string[] = [];
+    const filled: { what: string; value: number; why: string }[] = [];
     let out = layer;
     if (layer.units === null) {
       // The next layer's declared input size says it when there is one (nn.LSTM(emb_dim, ...) after the Embedding).
@@ -140,13 +140,16 @@ class Planner {
       const units = fromNext ?? (layer.kind === 'embedding' ? REPRESENTATIVE_SIZES.embedding : isLast && layer.kind === 'dense' ? REPRESENTATIVE_SIZES.output : REPRESENTATIVE_SIZES.hidden);
       const what = layer.kind === 'embedding' ? 'embedding dimension' : layer.kind === 'dense' ? 'units' : layer.kind.startsWith('conv') ? 'filters' : 'hidden size';
       out = { ...out, units };
-      filled.push(`${what} ${units}`);
+      filled.push({ what, value: units, why: fromNext !== null && next ? `the input size of ${describeLayer(next)}` : 'a representative value' });
     }
     if (layer.kind === 'embedding' && vocabularyOf(layer) === null) {
       out = { ...out, inFeatures: REPRESENTATIVE_SIZES.vocabulary }; // an Embedding's inFeatures is its vocabulary
-      filled.push(`vocabulary ${REPRESENTATIVE_SIZES.vocabulary.toLocaleString('en-US')}`);
+      filled.push({ what: 'vocabulary', value: REPRESENTATIVE_SIZES.vocabulary, why: 'a representative value' });
     }
-    if (filled.length > 0) this.note('warning', `${describeLayer(layer)}: the code does not fix its ${filled.map((f) => f.replace(/ \d[\d,]*$/, '')).join(' and ')}; probed with ${filled.join(', ')} (a representative value).`, layer);
+    if (filled.length > 0) {
+      const values = filled.map((f) => `${f.what} ${f.value.toLocaleString('en-US')} (${f.why})`).join(', ');
+      this.note('warning', `${describeLayer(layer)}: the code does not fix its ${filled.map((f) => f.what).join(' and ')}; probed with ${values}.`, layer);
+    }
     return out;
   }
 
@@ -417,7 +420,7 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
     if (layer.kind === 'unknown') planner.note('warning', `${describeLayer(layer)} is not known to the probe; it is skipped as shape-preserving.`, layer);
     layers.push({ ir: layer, inputs: inputsIdx, inShapes, outShape: shape, params, lastStepOnly, axis: axis ?? null });
   });
-  const first = model.layers.find((l) => l.kind !== 'input');
+  const first = layers.find((l) => l.ir.kind !== 'input')?.ir; // with its representative sizes
   const vocabulary = first?.kind === 'embedding' ? vocabularyOf(first) : null;
   return {
     inputShape,

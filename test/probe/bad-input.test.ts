@@ -52,6 +52,21 @@ describe('bad input', () => {
     expect(error.message).toMatch(/'fc2' \(line 4\): expects 5 input features but receives 4/);
   });
 
+  it('builds a layer whose sizes are constructor arguments with representative values, named in a note', async () => {
+    // A character LSTM: nn.Embedding(vocab_size, emb), nn.LSTM(emb, hidden), nn.Linear(hidden, vocab_size), sizes unknown.
+    const model = torch('CharRNN').layer({ kind: 'embedding', name: 'emb', className: 'nn.Embedding' }).layer({ kind: 'lstm', name: 'rnn', className: 'nn.LSTM', inFeatures: 64 }).layer({ kind: 'dense', name: 'head', className: 'nn.Linear' }).build();
+    model.inputGuess = { shape: [12], tokens: true, layout: 'channels_last', source: 'constraint', evidence: 'an Embedding reads integer tokens' };
+    const outcome = await runProbe(model, options({ steps: 1 }));
+    expect(outcome.ok ? null : outcome.error).toBeNull();
+    if (!outcome.ok) return;
+    const messages = outcome.result.notices.map((n) => n.message);
+    // The embedding dimension is the LSTM's declared input_size; the vocabulary a representative value.
+    expect(messages).toContainEqual("nn.Embedding 'emb' (line 3): the code does not fix its embedding dimension and vocabulary; probed with embedding dimension 64 (the input size of nn.LSTM 'rnn' (line 4)), vocabulary 10,000 (a representative value).");
+    expect(messages).toContainEqual("nn.LSTM 'rnn' (line 4): the code does not fix its hidden size; probed with hidden size 128 (a representative value).");
+    expect(outcome.result.layers.find((l) => l.name === 'emb')!.params).toBe(10_000 * 64);
+    expect(outcome.result.layers.find((l) => l.name === 'head')!.params).toBe(128 * 10 + 10);
+  });
+
   it('refuses a model over the parameter budget (its weights alone), naming the largest layer, before building anything', async () => {
     const model = keras('huge').input([8192]).dense(4096, 'relu', { name: 'wide' }).dense(10).build();
     const error = failed(await runProbe(model, options()));
