@@ -109,7 +109,7 @@ describe('gradient-lens probe', () => {
       const run = runCli(['probe', 'two.py', '--steps', '2', '--backend', 'wasm', '--format', 'json'], tree.root);
       expect(run.stderr).toBe('');
       expect(run.status).toBe(0);
-      expect(JSON.parse(run.stdout).model.name).toBe('Net');
+      expect((JSON.parse(run.stdout) as { model: { name: string } }).model.name).toBe('Net');
     } finally {
       tree.cleanup();
     }
