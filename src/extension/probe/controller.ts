@@ -14,6 +14,8 @@ import { exportProbe, type ExportTarget } from './export';
 import { documentModels, type DocumentModels } from './models';
 import { ProbePanel, registerPanelSerializer } from './panel';
 import { readProbeSettings } from './settings';
+import { InputShapes } from './inputShape';
+import { defaultModel } from '../../shared/model-choice';
 
 /** What the last probe did, for the test-only command and the output channel. */
 export interface ProbeRunSummary {
@@ -71,12 +73,14 @@ export class ProbeController implements vscode.Disposable {
   private lastNotice: string | null = null;
   private readonly flash = vscode.window.createTextEditorDecorationType({ backgroundColor: new vscode.ThemeColor('editor.rangeHighlightBackground'), isWholeLine: true });
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly inputShapes: InputShapes;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly client: LanguageClient,
     private readonly output: vscode.LogOutputChannel,
   ) {
+    this.inputShapes = new InputShapes(context.workspaceState);
     this.decorations = new ProbeDecorations(context.extensionUri);
     this.disposables.push(
       this.decorations,
@@ -165,6 +169,9 @@ export class ProbeController implements vscode.Disposable {
     const editor = vscode.window.activeTextEditor;
     const atCursor = editor ? source.modelAt(editor.document.uri, editor.selection.active) : undefined;
     if (atCursor || models.length === 1) return atCursor ?? models[0];
+    // Several models: the one the file trains or builds (as the CLI does), else a question.
+    const built = defaultModel(models, (m) => m.model);
+    if (built) return built;
     const pick = await vscode.window.showQuickPick(
       models.map((m) => ({ label: m.model.name, description: `${m.model.framework}, ${where(source, m)}, ${m.model.layers.length} layers`, model: m })),
       { title: 'Gradient Lens: which model?' },
@@ -176,12 +183,14 @@ export class ProbeController implements vscode.Disposable {
     this.running?.cancel();
     const settings = readProbeSettings(uri);
     const options: ProbeOptions = { ...settings.options, ...overrides };
+    // An input shape the code does not say is asked once (prefilled with the best guess) and remembered.
+    const probed = options.inputShape ? model.model : await this.inputShapes.resolve(uri, model.model);
     const panel = this.showPanel();
     const title = whatIf ? `Probing ${model.model.name} and what if ${whatIf.whatIf.title}` : `Probing ${model.model.name}`;
     this.output.info(`${title} (${options.steps} steps, batch ${options.batchSize}, seed ${options.seed}, backend ${options.backend})`);
     const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Gradient Lens: ${title}`, cancellable: true }, (progress, token) => {
       let reported = 0;
-      const handle = startProbe(model.model, options, whatIf?.whatIf ?? null, {
+      const handle = startProbe(probed, options, whatIf?.whatIf ?? null, {
         trustedWorkspace: vscode.workspace.isTrusted,
         onProgress: (m) => {
           // The result so far: the panel draws after the first step and fills in as steps arrive.
@@ -208,7 +217,7 @@ export class ProbeController implements vscode.Disposable {
       const where = error.layer ? ` (layer ${error.layer.name}, line ${error.layer.line})` : '';
       this.last = { ok: false, errorKind: error.kind, message: error.message + where, modelName: model.model.name, verdicts: [], whatIfTitle: null, whatIfVerdicts: null, firstChartMs: null };
       panel.post({ type: 'error', error });
-      if (error.kind !== 'cancelled') this.showError(error.kind, `Gradient Lens could not probe ${model.model.name}: ${error.message}${where}`);
+      if (error.kind !== 'cancelled') this.showError(error.kind, `Gradient Lens could not probe ${model.model.name}: ${error.message}${where}`, uri, model);
       if (error.kind === 'cancelled') this.output.info(`probe of ${model.model.name} cancelled`);
       else this.output.warn(`probe ${error.kind}: ${error.message}${where}`);
       return this.last;
@@ -232,10 +241,12 @@ export class ProbeController implements vscode.Disposable {
     return this.last;
   }
 
-  private showError(kind: string, message: string): void {
+  private showError(kind: string, message: string, uri: vscode.Uri, model: DocumentModel): void {
     if (kind === 'shape') {
-      void vscode.window.showErrorMessage(message, 'Set Input Shape').then((choice) => {
-        if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'gradientLens.probe.inputShape');
+      void vscode.window.showErrorMessage(message, 'Enter Input Shape').then(async (choice) => {
+        if (!choice) return;
+        const asked = await this.inputShapes.resolve(uri, model.model, true);
+        if (asked !== model.model) await this.probe(uri.toString(), model.model.id);
       });
     } else void vscode.window.showErrorMessage(message);
   }
