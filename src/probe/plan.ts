@@ -11,11 +11,6 @@ import { concatAxis, layerOutput, perDim, poolWindows, recurrentFeatures, return
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
 
-/**
- * Where a user sets the input shape. Probe messages reach both the editor and the CLI, so they
- * name both ways, never only the command-line option.
- */
-
 export type Shape = number[];
 
 export interface PlannedLayer {
