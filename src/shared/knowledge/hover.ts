@@ -112,15 +112,7 @@ export function describeInitializerHover(layer: LayerIR, init: InitializerIR, mo
   const d = initializerDoc(init.name);
   const role = roleOf(layer, init);
   const out: string[] = [];
-  out.push(`### ${initializerTitle(init)}${init.explicit ? '' : ' *(framework default)*'}`);
-  const rows: string[] = [];
-  if (d.keras) rows.push(`| Keras | ${cell(code(d.keras.spelling))} | ${cell(d.keras.formula)} |`);
-  if (d.torch) rows.push(`| PyTorch | ${cell(code(d.torch.spelling))} | ${cell(d.torch.formula)} |`);
-  if (rows.length) out.push(['| | spelling | formula |', '|---|---|---|', ...rows].join('\n'));
-  out.push(`**Aims for** ${d.variance}: ${d.aim}.`);
-  if (d.difference) out.push(`**Keras vs PyTorch:** ${d.difference}`);
-  out.push(`**Suits:** ${d.suits}.`);
-
+  // This layer's numbers come first: a hover that opens above the line would otherwise need scrolling to reach them.
   out.push(`#### This layer: ${layerLabel(layer)} — ${role} initializer`);
   if (role === 'recurrent') {
     out.push('Recurrent kernels multiply the state at every time step; an orthogonal matrix keeps its norm (Saxe et al. 2014, Pascanu et al. 2013).');
@@ -128,7 +120,7 @@ export function describeInitializerHover(layer: LayerIR, init: InitializerIR, mo
     const fans = `fan_in = ${layer.fanIn ?? 'unknown'}, fan_out = ${layer.fanOut ?? 'unknown'}`;
     const stats = initializerStats(init, layer.fanIn, layer.fanOut);
     out.push([`- ${fans}`, ...statsLines(stats).map((l) => `- ${l}`)].join('\n'));
-    if (role === 'kernel') {
+    if (role === 'kernel' && !isNormalization(layer)) {
       const assessment = assessKernelInit(layer, init, model);
       const facts = [`- activation: ${activationSource(assessment, layer)}`];
       if (assessment.target) {
@@ -142,10 +134,24 @@ export function describeInitializerHover(layer: LayerIR, init: InitializerIR, mo
       }
       out.push(facts.join('\n'));
       out.push(verdict(assessment, init, layer));
+    } else if (role === 'kernel') {
+      // A normalization layer's weight is its scale γ, not a kernel: γ = 1 is the standard start, and
+      // constant-init warnings apply to weighted kernels only.
+      out.push(stats.distribution === 'constant' && stats.mean === 1
+        ? 'This is the normalization\'s scale γ: γ = 1 (and β = 0) is the standard initialization, so the layer starts as a plain standardization.'
+        : 'This is the normalization\'s scale γ, not a kernel: it multiplies the normalized output, whose variance no longer depends on the weights before it.');
     } else {
       out.push(init.name === 'zeros' ? 'Zero biases are the standard choice: the random weights already break symmetry.' : 'Biases do not multiply the signal, so their scale matters far less than the kernel\'s.');
     }
   }
+  out.push(`### ${initializerTitle(init)}${init.explicit ? '' : ' *(framework default)*'}`);
+  const rows: string[] = [];
+  if (d.keras) rows.push(`| Keras | ${cell(code(d.keras.spelling))} | ${cell(d.keras.formula)} |`);
+  if (d.torch) rows.push(`| PyTorch | ${cell(code(d.torch.spelling))} | ${cell(d.torch.formula)} |`);
+  if (rows.length) out.push(['| | spelling | formula |', '|---|---|---|', ...rows].join('\n'));
+  out.push(`**Aims for** ${d.variance}: ${d.aim}.`);
+  if (d.difference) out.push(`**Keras vs PyTorch:** ${d.difference}`);
+  out.push(`**Suits:** ${d.suits}.`);
   const refs = references(d.references);
   if (refs) out.push(refs);
   return out.join('\n\n');
@@ -166,6 +172,16 @@ function cell(text: string): string {
 export function describeActivationHover(act: ActivationIR, layer: LayerIR, model: ModelIR): string {
   const a = activationInfo(act.name);
   const out: string[] = [];
+  const feeding = layersFeeding(act, layer, model);
+  for (const weightLayer of feeding.slice(0, 3)) {
+    const init = weightLayer.kernelInit;
+    if (!init) continue;
+    const assessment = assessKernelInit(weightLayer, init, model);
+    const std = assessment.stats.rms;
+    const target = targetStd(act, weightLayer.fanIn, weightLayer.fanOut, model.framework);
+    const numbers = std !== null && target ? `: weight scale ${formatNumber(std)} vs variance-preserving ${formatNumber(target.std)} (${formatRatio(std / target.std)})` : '';
+    out.push(`**Weights feeding it:** ${layerLabel(weightLayer)} with ${code(init.explicit ? init.spelling : initializerTitle(init))}${numbers}.`);
+  }
   out.push(`### ${a.title}`);
   out.push(code(a.formula));
   const slope = act.name === 'leaky_relu' || act.name === 'prelu' ? negativeSlope(act, model.framework) : null;
@@ -182,17 +198,6 @@ export function describeActivationHover(act: ActivationIR, layer: LayerIR, model
   out.push(a.notes);
   const rec = recommendedInit(act, model.framework);
   if (rec) out.push(`**Suited initializer:** Keras ${code(rec.keras)} · PyTorch ${code(rec.torch)} — ${rec.why}.`);
-
-  const feeding = layersFeeding(act, layer, model);
-  for (const weightLayer of feeding.slice(0, 3)) {
-    const init = weightLayer.kernelInit;
-    if (!init) continue;
-    const assessment = assessKernelInit(weightLayer, init, model);
-    const std = assessment.stats.rms;
-    const target = targetStd(act, weightLayer.fanIn, weightLayer.fanOut, model.framework);
-    const numbers = std !== null && target ? `: weight scale ${formatNumber(std)} vs variance-preserving ${formatNumber(target.std)} (${formatRatio(std / target.std)})` : '';
-    out.push(`**Weights feeding it:** ${layerLabel(weightLayer)} with ${code(init.explicit ? init.spelling : initializerTitle(init))}${numbers}.`);
-  }
   const refs = references(a.references);
   if (refs) out.push(refs);
   return out.join('\n\n');
@@ -209,7 +214,9 @@ function contextNotes(layer: LayerIR, model: ModelIR): string[] {
   const next = consumersOf(layer, model);
   const usesSelu = model.layers.some((l) => l.activation?.name === 'selu');
   if (layer.kind === 'batchnorm' || layer.kind === 'layernorm' || layer.kind === 'groupnorm') {
-    const prevWeight = previous.find(isWeightLayer);
+    // Redundant only when the normalization sees the weighted layer's pre-activation output: with a
+    // nonlinearity in between (its own `activation=` or a separate layer), the bias shifts what the activation sees.
+    const prevWeight = previous.find((l) => isWeightLayer(l) && (!l.activation || l.activation.name === 'linear'));
     if (prevWeight?.useBias) notes.push(`The bias of ${code(prevWeight.name)} is redundant here: the normalization subtracts the mean and β adds its own shift.`);
     const prevAct = previous.find((l) => l.kind === 'activation' || (l.activation && l.activation.name !== 'linear'));
     if (prevAct) notes.push('Here it normalizes the output of an activation; the original paper normalizes the pre-activation (linear → BN → activation).');
@@ -231,7 +238,10 @@ function contextNotes(layer: LayerIR, model: ModelIR): string[] {
 export function describeLayerHover(layer: LayerIR, model: ModelIR): string {
   const info = layerInfo(layer.kind);
   if (info) {
-    const out: string[] = [`### ${info.title} — ${code(layer.className)}`, info.computes, `**Effect:** ${info.effect}`, `**Placement:** ${info.placement}`, `**Keras vs PyTorch:** ${info.frameworks}`];
+    // This layer's numbers and notes first, then the general explanation (see describeInitializerHover).
+    const out: string[] = [];
+    const normPredicted = describePredictionSection(layer, model);
+    if (normPredicted) out.push(normPredicted);
     const params = [
       paramLine(isDropout(layer) ? layer.rate : null, 'drop probability'),
       paramLine(isNormalization(layer) ? layer.norm.momentum : null, 'momentum'),
@@ -240,14 +250,13 @@ export function describeLayerHover(layer: LayerIR, model: ModelIR): string {
     if (params.length) out.push(params.join('\n'));
     const notes = contextNotes(layer, model);
     if (notes.length) out.push(`**In this model:** ${notes.join(' ')}`);
+    out.push(`### ${info.title} — ${code(layer.className)}`, info.computes, `**Effect:** ${info.effect}`, `**Placement:** ${info.placement}`, `**Keras vs PyTorch:** ${info.frameworks}`);
     const refs = references(info.references);
     if (refs) out.push(refs);
-    const normPredicted = describePredictionSection(layer, model);
-    if (normPredicted) out.push(normPredicted);
     return out.join('\n\n');
   }
   const predicted = describePredictionSection(layer, model);
-  const withPrediction = (text: string) => (predicted ? `${text}\n\n${predicted}` : text);
+  const withPrediction = (text: string) => (predicted ? `${predicted}\n\n${text}` : text);
   if (layer.kind === 'activation' && layer.activation) return withPrediction(describeActivationHover(layer.activation, layer, model));
   if (isWeightLayer(layer) && layer.kernelInit) return withPrediction(describeInitializerHover(layer, layer.kernelInit, model));
   return withPrediction(`### ${code(layer.className)}\n\n${`Layer kind: ${layer.kind}.`}`);

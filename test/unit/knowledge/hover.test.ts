@@ -59,6 +59,23 @@ describe('describeInitializerHover', () => {
     expect(md).not.toContain('0×');
   });
 
+  it('does not warn about ones on a normalization weight (gamma), but still does on a Linear weight', () => {
+    for (const kind of ['batchnorm', 'layernorm', 'groupnorm'] as const) {
+      for (const init of [keras('ones'), { ...keras('constant', { value: 1 }), spelling: 'nn.init.constant_(w, 1)', framework: 'torch' as const }]) {
+        const model = buildModel({ framework: 'torch', layers: [dense(64, { fanIn: 32, fanOut: 64 }), layerOf(kind, { kernelInit: init })] });
+        const layer = model.layers[1]!;
+        const md = describeInitializerHover(layer, layer.kernelInit!, model);
+        expect(md, kind).not.toContain('⚠️');
+        expect(md, kind).not.toContain('Every weight starts equal');
+        expect(md, kind).toContain('γ = 1');
+      }
+    }
+    const linear = buildModel({ framework: 'torch', layers: [dense(64, { className: 'nn.Linear', kernelInit: { ...keras('ones'), spelling: 'nn.init.ones_', framework: 'torch' }, fanIn: 32, fanOut: 64 }), act('relu'), dense(1, { fanIn: 64, fanOut: 1 })] });
+    const md = describeInitializerHover(linear.layers[0]!, linear.layers[0]!.kernelInit!, linear);
+    expect(md).toContain('⚠️');
+    expect(md).toContain('Every weight starts equal');
+  });
+
   it('does not judge what it cannot know', () => {
     const model = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: keras('he_normal') })] });
     const layer = model.layers[0]!;
@@ -116,6 +133,35 @@ describe('describeLayerHover', () => {
     expect(md).toContain('momentum: `0.99`');
     expect(md).toContain('redundant');
     expect(md).toContain('Ioffe & Szegedy 2015');
+  });
+
+  it('calls the bias redundant only when BatchNorm directly follows the pre-activation output', () => {
+    const bn = () => layerOf('batchnorm', { className: 'layers.BatchNormalization' });
+    const conv = (extra = {}) => layerOf('conv2d', { name: 'c1', units: 16, fanIn: 27, fanOut: 144, ...extra });
+    const direct = buildModel({ layers: [conv(), bn(), act('relu')] });
+    expect(describeLayerHover(direct.layers[1]!, direct)).toContain('is redundant here');
+    const fused = buildModel({ layers: [conv({ activation: 'relu' }), bn()] });
+    expect(describeLayerHover(fused.layers[1]!, fused)).not.toContain('is redundant here');
+    const separate = buildModel({ layers: [conv(), act('relu'), bn()] });
+    expect(describeLayerHover(separate.layers[2]!, separate)).not.toContain('is redundant here');
+    const graph = buildModel({ isGraph: true, layers: [conv({ activation: 'relu' }), layerOf('batchnorm', { inputs: [0] })] });
+    expect(describeLayerHover(graph.layers[1]!, graph)).not.toContain('is redundant here');
+  });
+
+  it('puts this layer\'s numbers before the general explanation', () => {
+    const model = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: keras('he_normal'), fanIn: 784, fanOut: 256 }), dense(10, { activation: 'softmax', fanIn: 256, fanOut: 10 })] });
+    const layer = model.layers[0]!;
+    const md = describeInitializerHover(layer, layer.kernelInit!, model);
+    expect(md.indexOf('fan_in = 784')).toBeGreaterThanOrEqual(0);
+    expect(md.indexOf('fan_in = 784')).toBeLessThan(md.indexOf('**Aims for**'));
+    expect(md.indexOf('Matches')).toBeLessThan(md.indexOf('**Suits:**'));
+    const layerMd = describeLayerHover(layer, model);
+    expect(layerMd.startsWith('#### Predicted at initialization')).toBe(true);
+    expect(layerMd.indexOf('fan_in = 784')).toBeLessThan(layerMd.indexOf('**Aims for**'));
+    const bnModel = buildModel({ layers: [dense(64, { fanIn: 32, fanOut: 64 }), layerOf('batchnorm', { className: 'layers.BatchNormalization', detail: { norm: { momentum: 0.99 } } }), act('relu')] });
+    const bnMd = describeLayerHover(bnModel.layers[1]!, bnModel);
+    expect(bnMd.indexOf('momentum: `0.99`')).toBeLessThan(bnMd.indexOf('Batch normalization'));
+    expect(bnMd.indexOf('is redundant here')).toBeLessThan(bnMd.indexOf('**Effect:**'));
   });
 
   it('recommends AlphaDropout for Dropout in a SELU model', () => {
