@@ -3,16 +3,10 @@
  * is invented for them; the same classes from a module that is analyzed get no such note.
  */
 import { describe, expect, it } from 'vitest';
-import { Project } from '../../../src/analysis/project';
+import { analyzeFiles } from '../project-helper';
 import type { FileResult } from '../../../src/analysis/api';
 
-async function analyze(files: Record<string, string>): Promise<FileResult[]> {
-  const project = await Project.create();
-  for (const [path, text] of Object.entries(files)) project.setFile(path, text);
-  const results = project.analyzeAll();
-  project.dispose();
-  return results;
-}
+const analyze = analyzeFiles;
 
 const outsideNotes = (r: FileResult) => r.notices.filter((n) => n.message.includes('not among the analyzed files')).map((n) => n.message);
 

@@ -6,23 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Project } from '../../../src/analysis/project';
 import type { FileResult } from '../../../src/analysis/api';
+import { analyzeFiles, analyzeText } from '../project-helper';
 
 const FIXTURES = join(__dirname, '../../fixtures/constructs');
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
 
-async function analyze(files: Record<string, string>): Promise<FileResult[]> {
-  const project = await Project.create();
-  for (const [path, text] of Object.entries(files)) project.setFile(path, text);
-  const results = project.analyzeAll();
-  project.dispose();
-  return results;
-}
-
-async function analyzeOne(text: string, path = '/w/train.py'): Promise<FileResult> {
-  return (await analyze({ [path]: text }))[0]!;
-}
+const analyze = analyzeFiles;
+const analyzeOne = (text: string, path = '/w/train.py'): Promise<FileResult> => analyzeText(text, path);
 
 const codes = (r: FileResult) => r.findings.map((f) => `${f.code}@${f.range.start.line + 1}`);
 /** Note messages without the engine's `Line N: ` prefix (lines are asserted on the ranges). */

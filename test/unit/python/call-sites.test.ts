@@ -8,19 +8,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FileResult } from '../../../src/analysis/api';
 import { Project } from '../../../src/analysis/project';
+import { analyzeFixture } from '../project-helper';
 
 const FIXTURES = join(__dirname, '../../fixtures/core');
 
-async function analyze(name: string): Promise<FileResult> {
-  const project = await Project.create();
-  try {
-    const path = join(FIXTURES, name);
-    project.setFile(path, readFileSync(path, 'utf8'));
-    return project.analyzeFile(path);
-  } finally {
-    project.dispose();
-  }
-}
+const analyze = (name: string): Promise<FileResult> => analyzeFixture(join(FIXTURES, name));
 
 const codes = (r: FileResult) => r.findings.map((f) => f.code);
 

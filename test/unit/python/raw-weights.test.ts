@@ -2,24 +2,14 @@
  * Raw weight tensors used with @, torch.matmul / mm or F.linear are linear layers: the initialization
  * rules judge them (real parser, extractor and rules over fixtures).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FileResult } from '../../../src/analysis/api';
-import { Project } from '../../../src/analysis/project';
+import { analyzeFixture } from '../project-helper';
 
 const FIXTURES = join(__dirname, '../../fixtures/core');
 
-async function analyze(name: string): Promise<FileResult> {
-  const project = await Project.create();
-  try {
-    const path = join(FIXTURES, name);
-    project.setFile(path, readFileSync(path, 'utf8'));
-    return project.analyzeFile(path);
-  } finally {
-    project.dispose();
-  }
-}
+const analyze = (name: string): Promise<FileResult> => analyzeFixture(join(FIXTURES, name));
 
 describe('raw weight tensors', () => {
   it('each computation is a model of linear layers, sized by how the weight is used', async () => {
