@@ -5,7 +5,7 @@
  * GRADIENT_LENS_CODE_SERVER_DIR) pointing at empty places; --dry-run keeps the checks from installing.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,11 +14,14 @@ import { REPO_ROOT } from '../cli/run-cli';
 const SETUP = join(REPO_ROOT, 'scripts', 'test-setup.js');
 const CODE_SERVER_VERSION = /^CS_VERSION=(\S+)$/m.exec(readFileSync(join(REPO_ROOT, 'scripts', 'install-code-server.sh'), 'utf8'))?.[1];
 const scratch = mkdtempSync(join(tmpdir(), 'gl-test-setup-'));
+// Readable by `nobody`, who runs the not-root case (mkdtemp makes 0700 folders).
+chmodSync(scratch, 0o755);
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** A folder laid out as an installed code-server of the given version (what the setup looks for). */
 function codeServerFolder(version: string): string {
   const dir = mkdtempSync(join(scratch, 'cs-'));
+  chmodSync(dir, 0o755);
   mkdirSync(join(dir, 'node_modules', 'code-server'), { recursive: true });
   mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
   writeFileSync(join(dir, 'node_modules', 'code-server', 'package.json'), JSON.stringify({ name: 'code-server', version }));
@@ -34,9 +37,21 @@ function executable(name: string): string {
   return file;
 }
 
+/**
+ * The setup scripts copied where `nobody` can read them: the clone itself may sit in a folder only
+ * root can enter (a CI checkout under `mktemp -d`).
+ */
+function setupReadableByAll(): string {
+  const scripts = join(scratch, 'repo', 'scripts');
+  mkdirSync(scripts, { recursive: true });
+  for (const dir of [join(scratch, 'repo'), scripts]) chmodSync(dir, 0o755);
+  for (const name of ['test-setup.js', 'install-code-server.sh']) copyFileSync(join(REPO_ROOT, 'scripts', name), join(scripts, name));
+  return join(scripts, 'test-setup.js');
+}
+
 /** Runs the setup as the current user, or as `nobody` when asked (only possible as root). */
 function setup(env: Record<string, string>, args: string[] = [], asNobody = false) {
-  const command = asNobody ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, SETUP, ...args] : [process.execPath, SETUP, ...args];
+  const command = asNobody ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, setupReadableByAll(), ...args] : [process.execPath, SETUP, ...args];
   const run = spawnSync(command[0]!, command.slice(1), { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 30_000 });
   return { status: run.status, out: run.stdout + run.stderr };
 }
