@@ -4,6 +4,7 @@
  */
 import { judgeFlowProfile, type FlowProfile } from '../shared/gradient-flow';
 import type { ProbeLayerResult, ProbeThresholds, ProbeVerdict } from '../shared/probe';
+import { formatGradNorm, median } from '../shared/probe-format';
 
 export interface VerdictInput {
   layers: ProbeLayerResult[];
@@ -13,13 +14,6 @@ export interface VerdictInput {
   /** Per layer id: fraction of units duplicating another unit after training. */
   symmetry: Map<string, number>;
   thresholds: ProbeThresholds;
-}
-
-export function median(values: number[]): number {
-  const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (finite.length === 0) return Number.NaN;
-  const mid = Math.floor(finite.length / 2);
-  return finite.length % 2 ? finite[mid] : (finite[mid - 1] + finite[mid]) / 2;
 }
 
 function sci(value: number): string {
@@ -62,7 +56,7 @@ function depthProfile(input: VerdictInput): (FlowProfile & { medians: number[] }
 function ratioText(profile: FlowProfile & { medians: number[] }, path: ProbeLayerResult[]): string {
   const first = profile.medians[0]!;
   const last = profile.medians[profile.reference]!;
-  return `the first layer ${label(path[0]!)} gets ${sci(profile.ratio)} of the gradient norm of the last hidden layer ${label(path[profile.reference]!)} (median norm ${sci(first)} vs ${sci(last)})`;
+  return `the first layer ${label(path[0]!)} gets ${sci(profile.ratio)} of the gradient norm of the last hidden layer ${label(path[profile.reference]!)} (median norm ${formatGradNorm(first)} vs ${formatGradNorm(last)})`;
 }
 
 function vanishing(input: VerdictInput): ProbeVerdict | null {

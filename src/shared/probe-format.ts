@@ -6,3 +6,24 @@ export function formatGradNorm(value: number | undefined | null, digits = 3): st
   const abs = Math.abs(value);
   return abs >= 1e-2 && abs < 1e4 ? value.toPrecision(digits) : value.toExponential(1);
 }
+
+/** Median of the finite values (NaN when none): the statistic the verdicts judge and every layer table shows. */
+export function median(values: readonly number[]): number {
+  const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (finite.length === 0) return Number.NaN;
+  const mid = Math.floor(finite.length / 2);
+  return finite.length % 2 ? finite[mid]! : (finite[mid - 1]! + finite[mid]!) / 2;
+}
+
+/**
+ * The gradient-norm columns of every layer table (CLI text, HTML report, panel): the first step, the
+ * last step, and the median over the steps. Verdicts quote medians written with formatGradNorm, so a
+ * number a verdict quotes is a number the table shows.
+ */
+export function gradNormColumns(gradNorm: readonly number[], steps: number): { heading: string; value: number | undefined }[] {
+  return [
+    { heading: 'grad@1', value: gradNorm[0] },
+    { heading: `grad@${steps}`, value: gradNorm[gradNorm.length - 1] },
+    { heading: 'median', value: gradNorm.length > 0 ? median(gradNorm) : undefined },
+  ];
+}

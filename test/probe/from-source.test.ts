@@ -9,6 +9,9 @@ import { Project } from '../../src/analysis/project';
 import { runProbe } from '../../src/probe/run';
 import type { FileResult } from '../../src/analysis/api';
 import { probeOptions, type ProbeResult } from '../../src/shared/probe';
+import { formatGradNorm, median } from '../../src/shared/probe-format';
+import { formatProbeText } from '../../src/probe/report-text';
+import { formatProbeHtml } from '../../src/probe/report-html';
 
 const fixtures = join(__dirname, '../fixtures/probe');
 let project: Project;
@@ -86,5 +89,26 @@ describe('probe from source', () => {
     expect(result.loss.every(Number.isFinite)).toBe(true);
     // The Linear(4096) after the Flatten fixes the image side: 16 channels x 16 x 16 after one pool of 32 x 32.
     expect(result.notices.some((n) => /Input shape 3x32x32 \(C first\), probed channels-last as 32x32x3 from the layers: the Linear after the Flatten/.test(n.message))).toBe(true);
+  });
+
+  it('the norms a verdict quotes are the median column of the text, HTML and JSON tables', async () => {
+    const result = await probeFile('keras_deep_sigmoid.py');
+    const vanishing = result.verdicts.find((v) => v.kind === 'vanishing');
+    expect(vanishing).toBeDefined();
+    const quoted = /first layer (\S+) \(line \d+\).* last hidden layer (\S+) \(line \d+\) \(median norm (\S+) vs (\S+)\)/.exec(vanishing!.message);
+    expect(quoted).not.toBeNull();
+    const [, firstName, lastName, firstNorm, lastNorm] = quoted!;
+    const text = formatProbeText(result).split('\n');
+    const header = text.find((l) => l.includes('grad@1'))!.trim().split(/\s+/);
+    const medianColumn = header.indexOf('median');
+    expect(medianColumn).toBeGreaterThan(0);
+    const cell = (name: string) => text.find((l) => l.trim().split(/\s+/)[1] === name)!.trim().split(/\s+/)[medianColumn];
+    expect(cell(firstName!)).toBe(firstNorm);
+    expect(cell(lastName!)).toBe(lastNorm);
+    // The first layer's number is in no other column: it is the median, not the first or last step.
+    expect(formatGradNorm(median(result.layers.find((l) => l.name === firstName)!.gradNorm))).toBe(firstNorm);
+    const html = formatProbeHtml(result);
+    expect(html).toContain('<th>median</th>');
+    expect(html).toContain(`<td class="n">${firstNorm}</td>`);
   });
 });

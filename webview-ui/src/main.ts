@@ -14,6 +14,7 @@ import {
   type WebviewToHostMessage,
   type WhatIfChoice,
 } from '../../src/shared/webview-messages';
+import { gradNormColumns } from '../../src/shared/probe-format';
 import { formatNorm } from './charts';
 import { CHARTS, type ChartName, type ChartRow } from './chart-table';
 import { ProbeCharts, type ChartHosts } from './charts-view';
@@ -271,15 +272,14 @@ class Panel {
 
   private layerTable(result: ProbeResult): HTMLElement {
     const other = (layer: ProbeLayerResult) => result.whatIf?.layers.find((l) => l.id === layer.id);
-    const headings = ['line', 'layer', 'kind', 'params', 'grad step 1', `grad step ${result.steps}`, ...(result.whatIf ? ['what if, last'] : [])];
+    const headings = ['line', 'layer', 'kind', 'params', ...gradNormColumns([], result.steps).map((c) => c.heading), ...(result.whatIf ? ['what if, last'] : [])];
     const rows = result.layers.map((layer) => {
       const cells = [
         String(layer.line),
         null,
         layer.kind,
         String(layer.params),
-        formatNorm(layer.gradNorm[0]),
-        formatNorm(layer.gradNorm[layer.gradNorm.length - 1]),
+        ...gradNormColumns(layer.gradNorm, result.steps).map((c) => formatNorm(c.value)),
         ...(result.whatIf ? [formatNorm(other(layer)?.gradNorm.at(-1))] : []),
       ];
       return el('tr', {}, cells.map((text, i) => (i === 1 ? el('td', {}, [button(layer.name, () => this.revealLayer(layer), { className: 'gl-link', attrs: { 'data-layer': layer.id } })]) : el('td', { className: i >= 3 ? 'gl-num' : '', text: text ?? '' }))));
