@@ -324,7 +324,8 @@ class Planner {
       case 'reshape':
         return plain(this.reshaped(layer, x));
       case 'batchnorm':
-        return plain(x, 4 * last);
+        // As each framework counts: Keras' summary includes the moving mean and variance, torch's parameters() does not.
+        return plain(x, (this.torch ? 2 : 4) * last);
       case 'layernorm':
         return plain(x, 2 * last);
       case 'dropout':

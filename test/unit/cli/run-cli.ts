@@ -14,14 +14,15 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): CliRun {
+/** `timeoutMs`: big models probed end to end need longer than the default minute on a loaded machine. */
+export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): CliRun {
   const buildError = inject('bundleBuildError');
   if (buildError) throw new Error(buildError);
   const result = spawnSync(process.execPath, [CLI, ...args], {
     cwd,
     encoding: 'utf8',
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    timeout: 60_000,
+    timeout: timeoutMs,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
