@@ -181,6 +181,7 @@ export class Project {
         // Findings that land in another file obey that file's settings and suppressions.
         if (finding.file !== model.file && !this.enabledIn(finding, finding.file)) continue;
         if (isSuppressed(this.suppressionsOf(state), finding.code, finding.range.start.line)) continue;
+        if (this.echoesSuppressed(finding)) continue;
         const list = byFile.get(finding.file) ?? [];
         list.push(finding);
         byFile.set(finding.file, list);
@@ -188,6 +189,18 @@ export class Project {
     }
     for (const list of byFile.values()) list.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.code.localeCompare(b.code));
     return byFile;
+  }
+
+  /** A mark that echoes problems reported elsewhere goes away with them: when every echoed site is suppressed. */
+  private echoesSuppressed(finding: Finding): boolean {
+    const sites = finding.echoes ?? [];
+    return (
+      sites.length > 0 &&
+      sites.every((site) => {
+        const state = this.files.get(site.file);
+        return state !== undefined && isSuppressed(this.suppressionsOf(state), finding.code, site.range.start.line);
+      })
+    );
   }
 
   private enabledIn(finding: Finding, file: string): boolean {

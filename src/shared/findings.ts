@@ -54,4 +54,9 @@ export interface Finding {
   whatIf: WhatIf | null;
   /** ModelIR.id of the model the finding is about. */
   modelId: string;
+  /**
+   * Set on a finding that marks where a problem reported elsewhere comes from (GL401 marks the recurrent
+   * layer of a model trained at these sites): it is suppressed with them, when every site is suppressed.
+   */
+  echoes?: Location[];
 }

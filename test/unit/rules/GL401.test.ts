@@ -15,7 +15,9 @@ async function analyze(files: Record<string, string>): Promise<FileResult[]> {
   return results;
 }
 
-const gl401 = (results: FileResult[]) => results.flatMap((r) => r.findings.filter((f) => f.code === 'GL401'));
+/** GL401 at the training sites (the optimizer or step()); the marks on the recurrent layers echo them. */
+const gl401 = (results: FileResult[]) => results.flatMap((r) => r.findings.filter((f) => f.code === 'GL401' && f.echoes === undefined));
+const layerMarks = (results: FileResult[]) => results.flatMap((r) => r.findings.filter((f) => f.code === 'GL401' && f.echoes !== undefined));
 
 const TORCH_LOOP = `import torch
 import torch.nn as nn
@@ -132,10 +134,54 @@ for x, y in loader:
     expect(edited).toContain('model.compile(loss="categorical_crossentropy", optimizer=RMSprop(clipnorm=1.0))');
   });
 
-  it('can be suppressed on the line in the training file only', async () => {
+  it('marks the recurrent layer of a class trained below it, pointing at the loop', async () => {
+    const [result] = await analyze({ '/p/train.py': TORCH_LOOP });
+    const [mark] = layerMarks([result!]);
+    expect(mark!.range.start.line).toBe(7);
+    expect(mark!.severity).toBe('warning');
+    expect(mark!.message).toMatch(/^nn\.LSTM 'lstm' of model 'Net' is trained without gradient clipping \(line 21\)/);
+    expect(mark!.related.map((r) => r.location.range.start.line)).toEqual([20]);
+    expect(mark!.echoes).toEqual([{ file: '/p/train.py', range: gl401([result!])[0]!.range }]);
+  });
+
+  it('can be suppressed at the training site, which also removes the mark on the layer', async () => {
     const text = TORCH_LOOP.replace('        opt.step()', '        opt.step()  # noqa: GL401');
     const [result] = await analyze({ '/p/train.py': text });
-    expect(gl401([result!])).toEqual([]);
+    expect(result!.findings.filter((f) => f.code === 'GL401')).toEqual([]);
+  });
+
+  it('suppressing the mark on the layer leaves the finding at the training site', async () => {
+    const text = TORCH_LOOP.replace('nn.LSTM(8, 32, batch_first=True)', 'nn.LSTM(8, 32, batch_first=True)  # noqa: GL401');
+    const [result] = await analyze({ '/p/train.py': text });
+    expect(layerMarks([result!])).toEqual([]);
+    expect(gl401([result!]).map((f) => f.range.start.line)).toEqual([20]);
+  });
+
+  it('does not mark the layer when the training is inside the model definition', async () => {
+    const text = `import torch
+import torch.nn as nn
+
+
+class Seq2Seq(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(16, 32, batch_first=True)
+        self.out = nn.Linear(32, 16)
+        self.opt = torch.optim.SGD(self.parameters(), lr=0.1)
+
+    def forward(self, x):
+        h, _ = self.rnn(x)
+        return self.out(h)
+
+    def fit_batch(self, x, y):
+        self.opt.zero_grad()
+        loss = nn.functional.mse_loss(self(x), y)
+        loss.backward()
+        self.opt.step()
+`;
+    const [result] = await analyze({ '/p/seq.py': text });
+    expect(gl401([result!]).map((f) => f.range.start.line)).toEqual([19]);
+    expect(layerMarks([result!])).toEqual([]);
   });
 });
 

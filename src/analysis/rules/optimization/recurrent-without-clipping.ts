@@ -1,10 +1,11 @@
 /**
  * GL401: a recurrent model (LSTM / GRU / SimpleRNN) trained with an optimizer or a loop that never
  * clips the gradient. Reported where the training happens (the optimizer reaching `compile`, or the
- * `step()` of the loop) and, when that is another file, also on the recurrent layer in the model's
- * file, so the problem shows on whichever file is open.
+ * `step()` of the loop) and, when that is outside the model's definition, also on the first recurrent
+ * layer, so the problem shows where the layer is written, in whichever file is open.
  */
 import { isRecurrent } from '../../../shared/layers';
+import { rangeContains } from '../../../shared/ranges';
 import type { LayerIR, ModelIR, OptimizerIR, Range, TrainingLoopIR } from '../../../shared/ir';
 import type { Finding, Fix, RelatedInfo } from '../../../shared/findings';
 import type { Rule, RuleContext, RuleMeta } from '../types';
@@ -37,10 +38,11 @@ Finds models with LSTM, GRU or SimpleRNN layers whose training never clips the g
   The loop is tied to the model through the optimizer it steps (\`optim.Adam(model.parameters())\`),
   following functions, closures, trainer classes (\`self.optimizer\`) and their call sites.
 
-The model and its training may live in different files (\`model.py\` defines the LSTM, \`train.py\`
-imports it and trains it): the finding is reported at the optimizer or the \`step()\` call in the
-training file, with related information pointing at the recurrent layers, and a second time on the
-first recurrent layer in the model's file. Nothing is reported when no training code is visible or
+The finding is reported at the optimizer or the \`step()\` call, with related information pointing at
+the recurrent layers, and a second time on the first recurrent layer when the training is elsewhere:
+a PyTorch loop outside the module's class, or another file (\`model.py\` defines the LSTM,
+\`train.py\` imports and trains it), so the problem shows where the layer is written. Suppressing the finding at the training site (\`# noqa: GL401\`) also removes
+that second mark. Nothing is reported when no training code is visible or
 when the optimizer or loop cannot be traced to the model.
 
 ## Why is this bad?
@@ -184,18 +186,21 @@ export const rule: Rule = {
       ...makeFinding(meta, model, context, { message: site.message, range: site.range, related: layerInfo, fixes: site.fix ? [site.fix] : [], whatIf }),
       file: site.file,
     }));
-    // Training in another file: also mark the recurrent layer where the model is defined.
-    const elsewhere = sites.filter((s) => s.file !== model.file);
-    if (elsewhere.length > 0) {
-      const where = elsewhere.map((s) => `${baseName(s.file)}:${s.range.start.line + 1}`).join(', ');
-      findings.push(
-        makeFinding(meta, model, context, {
+    // The problem lives in the recurrent layer: mark it too where the layer is written when the training
+    // is elsewhere: another file, or a PyTorch loop outside the module class (a Keras compile is the
+    // model's own call, next to it). The mark goes away with the sites when they are suppressed.
+    const away = sites.filter((s) => s.file !== model.file || (model.framework === 'torch' && !rangeContains(model.range, s.range)));
+    if (away.length > 0) {
+      const where = away.map((s) => (s.file === model.file ? `line ${s.range.start.line + 1}` : `${baseName(s.file)}:${s.range.start.line + 1}`)).join(', ');
+      findings.push({
+        ...makeFinding(meta, model, context, {
           message: `${recurrentSummary(recurrent)} of model '${model.name}' ${recurrent.length === 1 ? 'is' : 'are'} trained without gradient clipping (${where}): backpropagation through time can make gradients explode.`,
           range: recurrent[0]!.range,
-          related: elsewhere.map((s) => ({ location: { file: s.file, range: s.range }, message: 'trained here without clipping' })),
+          related: away.map((s) => ({ location: { file: s.file, range: s.range }, message: 'trained here without clipping' })),
           whatIf,
         }),
-      );
+        echoes: away.map((s) => ({ file: s.file, range: s.range })),
+      });
     }
     return findings;
   },
