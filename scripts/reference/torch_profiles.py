@@ -1,0 +1,113 @@
+"""PyTorch reference gradient profiles for the probe (docs/probe.md, "Reference profiles").
+
+Usage: /usr/bin/python3 scripts/reference/torch_profiles.py scripts/reference/cases/GROUP.py [...]
+writes test/fixtures/probe/reference/GROUP.json for each case file.
+
+A case file defines CASES, a list of dicts:
+  name    what the case shows
+  source  Python source of the model, exactly what the analyzer reads in the test
+  model   the class (or module-level variable) in `source` that is the model
+  inputs  one entry per forward() argument, without the batch dimension, in torch's layout:
+          {"shape": [3, 16, 16]} (N(0, 1) values) or {"shape": [20], "tokens": 50} (ids in [0, 50))
+  layout  "channels_first" (images, Conv1d inputs) or "channels_last" (features, sequences)
+  toleranceDecades (optional) a wider tolerance for a noisy case, with a reason in "why"
+
+For every case this runs the probe's procedure with PyTorch's own default initialization: a batch of
+32 standardized Gaussian inputs (integer tokens for an Embedding), N(0, 1) targets of the output's
+shape and the mean squared error (the probe's loss for a linear last layer and no criterion), one
+backward pass. Per leaf module with parameters, in the order forward() first calls them, the L2 norm
+of the gradient of all its parameters, as log10 of the ratio to the last such module: the step-1
+gradient profile. Averaged over SEEDS seeds (mean and standard deviation of the per-seed log ratios).
+"""
+import json
+import math
+import os
+import runpy
+import sys
+
+import torch
+
+BATCH = 32
+SEEDS = 16
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "test", "fixtures", "probe", "reference")
+
+
+def make_input(spec, generator):
+    shape = [BATCH] + list(spec["shape"])
+    if "tokens" in spec:
+        return torch.randint(0, spec["tokens"], shape, generator=generator)
+    return torch.randn(shape, generator=generator)
+
+
+def one_profile(case, seed):
+    namespace = {}
+    exec(compile(case["source"], case["name"], "exec"), namespace)
+    torch.manual_seed(seed)
+    target = namespace[case["model"]]
+    model = target() if isinstance(target, type) else target
+    model.train()
+    order = []
+    weighted = [(name, m) for name, m in model.named_modules() if any(True for _ in m.parameters(recurse=False))]
+
+    def remember(module, _inputs):
+        if module not in order:
+            order.append(module)
+
+    hooks = [m.register_forward_pre_hook(remember) for _, m in weighted]
+    generator = torch.Generator().manual_seed(10_000 + seed)
+    inputs = [make_input(spec, generator) for spec in case["inputs"]]
+    output = model(*inputs)
+    target_values = torch.randn(output.shape, generator=generator)
+    loss = torch.nn.functional.mse_loss(output, target_values)
+    loss.backward()
+    for h in hooks:
+        h.remove()
+    names = {m: name for name, m in weighted}
+    norms = []
+    for module in order:
+        squares = sum(float((p.grad.double() ** 2).sum()) for p in module.parameters(recurse=False) if p.grad is not None)
+        norms.append((names[module], type(module).__name__, math.sqrt(squares)))
+    last = norms[-1][2]
+    return [(name, cls, math.log10(norm / last) if norm > 0 and last > 0 else None) for name, cls, norm in norms]
+
+
+def reference(case):
+    runs = [one_profile(case, seed) for seed in range(SEEDS)]
+    layers = []
+    for i, (name, cls, _) in enumerate(runs[0]):
+        values = [run[i][2] for run in runs if run[i][2] is not None]
+        mean = sum(values) / len(values)
+        std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+        layers.append({"module": name, "class": cls, "log10Ratio": round(mean, 4), "std": round(std, 4)})
+    out = {k: case[k] for k in ("name", "source", "model", "inputs", "layout") if k in case}
+    for k in ("toleranceDecades", "why"):
+        if k in case:
+            out[k] = case[k]
+    out["loss"] = "mse"
+    out["batch"] = BATCH
+    out["seeds"] = SEEDS
+    out["layers"] = layers
+    return out
+
+
+def main(paths):
+    torch.set_num_threads(1)
+    for path in paths:
+        cases = runpy.run_path(path)["CASES"]
+        group = os.path.splitext(os.path.basename(path))[0]
+        result = {
+            "generator": "scripts/reference/torch_profiles.py",
+            "torch": torch.__version__,
+            "cases": [reference(case) for case in cases],
+        }
+        os.makedirs(OUT, exist_ok=True)
+        target = os.path.join(OUT, group + ".json")
+        with open(target, "w") as f:
+            json.dump(result, f, indent=1)
+            f.write("\n")
+        print(f"{target}: {len(cases)} cases")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or [os.path.join(os.path.dirname(__file__), "cases", "layers.py")])

@@ -1,0 +1,103 @@
+/**
+ * The probe's step-1 gradient profile against PyTorch's (scripts/reference/torch_profiles.py, run once
+ * with torch; its numbers are committed in test/fixtures/probe/reference/*.json, and this test never runs
+ * Python). Each case's model source goes through the real analyzer and the real probe on the wasm and
+ * cpu backends; per weighted layer, the mean over a few seeds of log10(gradNorm / last layer's) must be
+ * within the tolerance of PyTorch's mean over its seeds. Any JSON file in that folder is read, so a
+ * new group of cases is a new file, not an edit here.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Project } from '../../src/analysis/project';
+import { runProbe } from '../../src/probe/run';
+import type { ModelIR } from '../../src/shared/ir';
+import { probeOptions, type BackendChoice } from '../../src/shared/probe';
+
+/** Decades: wide enough for seed noise (the probe's and PyTorch's random streams differ), narrow enough that a wrong init (a factor sqrt(3) in scale is ~0.24 decades at every layer it touches, compounding with depth) or a wrong layer fails. */
+const TOLERANCE_DECADES = 0.25;
+/** Probe seeds averaged per case and backend. */
+const PROBE_SEEDS = 4;
+
+interface InputSpec {
+  shape: number[];
+  tokens?: number;
+}
+interface ReferenceCase {
+  name: string;
+  source: string;
+  model: string;
+  inputs: InputSpec[];
+  layout: 'channels_first' | 'channels_last';
+  toleranceDecades?: number;
+  loss: string;
+  batch: number;
+  layers: { module: string; class: string; log10Ratio: number; std: number }[];
+}
+interface ReferenceFile {
+  generator: string;
+  torch: string;
+  cases: ReferenceCase[];
+}
+
+const folder = join(__dirname, '../fixtures/probe/reference');
+const files = readdirSync(folder).filter((f) => f.endsWith('.json')).sort();
+const groups = files.map((file) => ({ file, data: JSON.parse(readFileSync(join(folder, file), 'utf8')) as ReferenceFile }));
+
+let project: Project;
+beforeAll(async () => {
+  project = await Project.create();
+});
+afterAll(() => project.dispose());
+
+function modelOf(group: string, index: number, c: ReferenceCase): ModelIR {
+  const path = join(folder, `${group}-${index}.py`);
+  project.setFile(path, c.source);
+  const models = project.analyzeFile(path).models;
+  const model = models.find((m) => m.name === c.model || m.exports.includes(c.model));
+  if (!model) throw new Error(`${c.name}: the analyzer found no model ${c.model} (found: ${models.map((m) => m.name).join(', ') || 'none'})`);
+  const [first] = c.inputs;
+  if (!first) throw new Error(`${c.name}: no inputs`);
+  // The reference's input, as an editor answer would give it (the analyzer's own guess is tested elsewhere).
+  return { ...model, inputGuess: { shape: first.shape, tokens: first.tokens !== undefined, layout: c.layout, source: 'user', evidence: 'reference case' } };
+}
+
+/** Mean over seeds of log10(norm / last norm) per weighted layer, at step 1. */
+async function probeProfile(model: ModelIR, backend: BackendChoice, batch: number): Promise<{ names: string[]; ratios: number[] }> {
+  const sums: number[] = [];
+  let names: string[] = [];
+  for (let seed = 0; seed < PROBE_SEEDS; seed++) {
+    const outcome = await runProbe(model, probeOptions({ backend, steps: 1, seed, batchSize: batch }));
+    if (!outcome.ok) throw new Error(`${outcome.error.kind}: ${outcome.error.message}`);
+    expect(outcome.result.backend).toBe(backend);
+    expect(outcome.result.lossName).toBe('mse');
+    const weighted = outcome.result.layers.filter((l) => l.gradNorm.length > 0);
+    names = weighted.map((l) => `${l.name} (${l.kind})`);
+    const norms = weighted.map((l) => l.gradNorm[0]!);
+    const last = norms[norms.length - 1]!;
+    norms.forEach((n, i) => {
+      sums[i] = (sums[i] ?? 0) + Math.log10(n / last);
+    });
+  }
+  return { names, ratios: sums.map((s) => s / PROBE_SEEDS) };
+}
+
+describe.each(groups)('PyTorch reference profiles: $file', ({ file, data }) => {
+  const group = file.replace(/\.json$/, '');
+  it('was written by the reference script', () => {
+    expect(data.generator).toBe('scripts/reference/torch_profiles.py');
+    expect(data.cases.length).toBeGreaterThan(0);
+  });
+  describe.each(data.cases.map((c, index) => ({ c, index, name: c.name })))('$name', ({ c, index }) => {
+    it.each(['wasm', 'cpu'] as const)('matches on %s', async (backend) => {
+      const model = modelOf(group, index, c);
+      const { names, ratios } = await probeProfile(model, backend, c.batch);
+      const tolerance = c.toleranceDecades ?? TOLERANCE_DECADES;
+      const table = c.layers.map((ref, i) => `${ref.module} ${ref.class}: torch ${ref.log10Ratio.toFixed(3)} probe ${ratios[i]?.toFixed(3) ?? '-'} [${names[i] ?? 'missing'}]`).join('\n');
+      expect(ratios.length, `weighted layers differ:\n${table}`).toBe(c.layers.length);
+      c.layers.forEach((ref, i) => {
+        expect(Math.abs(ratios[i]! - ref.log10Ratio), `layer ${i} outside ${tolerance} decades:\n${table}`).toBeLessThanOrEqual(tolerance);
+      });
+    });
+  });
+});
