@@ -88,7 +88,31 @@ export class ImportTable {
       // Imports are statements; an ERROR node may hold statements the parser could not place.
       return STATEMENT_CONTAINERS.has(n.type) || n.type === 'ERROR';
     });
+    table.addModuleAliases(root);
     return table;
+  }
+
+  /**
+   * `RNN = recurrent.LSTM`, `L = tf.keras.layers`, `act = tf.nn.relu` at module level: a name assigned
+   * once, to a dotted name whose head an import binds, stands for what that dotted name resolves to
+   * (Keras examples swap the recurrent class through such an alias). A name assigned on more than one
+   * line is left alone: which value reaches a use would need flow analysis.
+   */
+  private addModuleAliases(root: Node): void {
+    const text = root.text;
+    for (const stmt of root.namedChildren) {
+      const assignment = stmt?.type === 'expression_statement' ? stmt.namedChild(0) : null;
+      if (assignment?.type !== 'assignment') continue;
+      const left = assignment.childForFieldName('left');
+      const right = assignment.childForFieldName('right');
+      if (left?.type !== 'identifier' || (right?.type !== 'attribute' && right?.type !== 'identifier')) continue;
+      const target = dottedName(right);
+      const local = left.text;
+      if (!target || this.byLocal.has(local) || !this.byLocal.has(target.split('.')[0]!)) continue;
+      const assignedLines = text.match(new RegExp(`^[ \\t]*${local}[ \\t]*=(?!=)`, 'gm'))?.length ?? 0;
+      if (assignedLines !== 1) continue;
+      this.byLocal.set(local, this.resolve(target));
+    }
   }
 
   private add(stmt: Node): void {

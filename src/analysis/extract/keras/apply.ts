@@ -38,8 +38,11 @@ export function apply(exec: Executor, callee: Value, call: Node): Value {
   const input = values.positional[0] ?? values.keywords.get('inputs') ?? values.keywords.get('x') ?? OPAQUE;
   const inputs = producersOf(input);
   switch (callee.t) {
-    case 'layer':
-      return { t: 'tensor', producers: [instantiate(exec, callee.factory, inputs, exec.marks)] };
+    case 'layer': {
+      // A recurrent layer started from another one's states (`initial_state=encoder_states`) trains it too.
+      const states = producersOf(values.keywords.get('initial_state') ?? OPAQUE);
+      return { t: 'tensor', producers: [instantiate(exec, callee.factory, [...new Set([...inputs, ...states])], exec.marks)] };
+    }
     case 'sequential':
       return { t: 'tensor', producers: chainSequential(exec, callee.seq, inputs, exec.marks) };
     case 'instance':

@@ -254,6 +254,11 @@ export class Executor {
     }
     if (target.type === 'pattern_list' || target.type === 'tuple_pattern' || target.type === 'list_pattern' || target.type === 'tuple' || target.type === 'list') {
       const targets = namedChildren(target);
+      // `output, state_h, state_c = LSTM(..., return_state=True)(x)`: every part comes out of the same layer.
+      if (value.t === 'tensor') {
+        targets.forEach((t) => this.assign(t, value, null));
+        return;
+      }
       const items = value.t === 'list' ? value.items : value.t === 'const' && Array.isArray(value.value) ? value.value.map((v): Value => ({ t: 'const', value: v })) : [];
       targets.forEach((t, i) => this.assign(t, items[i] ?? OPAQUE, null));
     }

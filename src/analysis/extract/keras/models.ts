@@ -148,8 +148,8 @@ export function sequentialModel(file: PyFile, exec: Executor, seq: SequentialBui
   } finally {
     exec.state.recorders.pop();
   }
-  // Input layers made by keras.Input(...) inside the list were created before the chain.
-  const inputs = seq.items.flatMap((item) => (item.value.t === 'tensor' ? item.value.producers : []));
+  // Input layers made by keras.Input(...) inside the list, and the branches of a Keras 1 Merge, were created before the chain.
+  const inputs = ancestors(seq.items.flatMap((item) => (item.value.t === 'tensor' ? item.value.producers : [])));
   const start = rangeOf(seq.call).start;
   const end = rangeOf(seq.lastAdd && isBefore(rangeOf(seq.call).end, rangeOf(seq.lastAdd).end) ? seq.lastAdd : seq.call).end;
   return finalizeModel(file, {

@@ -12,6 +12,7 @@ import { activationFunctionName, activationFunctionParams, isKerasLayerPath } fr
 import { layerSpec, MERGE_FUNCTIONS } from './catalog';
 import type { Executor } from './executor';
 import { buildLayer } from './layers';
+import { chainSequential } from './apply';
 import { callArgs } from '../../python/syntax-cache';
 import { lastSegment, modulePart } from './symbols';
 import { OPAQUE, producersOf, type GraphNode, type SequentialBuilder, type Value } from './values';
@@ -42,6 +43,8 @@ export function kerasCall(exec: Executor, q: string, written: string, call: Node
     const built = buildLayer(call, 'InputLayer', written, exec.argContext);
     return { t: 'tensor', producers: [exec.newNode(built.layer, [], call, exec.marks, built.declaredInput, built.unsupported)] };
   }
+  // Keras 1: `Merge([seq_a, seq_b], mode='concat')` (a layer, often added to a Sequential) and `merge([a, b], mode=...)`.
+  if ((last === 'Merge' || last === 'merge') && module.startsWith('keras.layers')) return keras1Merge(exec, written, call);
   const mergeClass = MERGE_FUNCTIONS[last];
   if (mergeClass && module.startsWith('keras.layers')) {
     return mergeCall(exec, mergeClass, written, call);
@@ -123,6 +126,38 @@ export function mergeCall(exec: Executor, className: string, written: string, ca
   const axis = exec.constOf(args.keywords.get('axis') ?? (className === 'Concatenate' && args.positional[1] ? args.positional[1] : call));
   const layer = makeLayer({ kind: spec.kind, className: written, range: rangeOf(call) });
   if (isMerge(layer)) layer.merge = { op: mergeOpOf(spec.merge), axis: typeof axis === 'number' ? axis : null };
+  return { t: 'tensor', producers: [exec.newNode(layer, inputs, call, exec.marks)] };
+}
+
+/** Keras 1 merge modes and the Keras 2 layer each became; 'dot' and 'cos' have no IR kind. */
+const KERAS1_MERGE_MODES: Record<string, string> = { sum: 'Add', mul: 'Multiply', concat: 'Concatenate', ave: 'Average', max: 'Maximum' };
+
+/**
+ * Keras 1 `Merge(layers, mode=...)` / `merge(inputs, mode=...)`: the branches (Sequentials applied to
+ * their own inputs, or tensors) meet in one merge node, which a Sequential it is added to continues.
+ */
+function keras1Merge(exec: Executor, written: string, call: Node): Value {
+  const args = callArgs(call);
+  const branchesNode = args.positional[0] ?? args.keywords.get('layers') ?? args.keywords.get('inputs');
+  const branches = branchesNode ? exec.evalExpr(branchesNode) : OPAQUE;
+  const inputs = (branches.t === 'list' ? branches.items : [branches]).flatMap((branch): GraphNode[] => {
+    if (branch.t === 'sequential') return chainSequential(exec, branch.seq, [], exec.marks);
+    if (branch.t === 'graph') return branch.outputs;
+    return producersOf(branch);
+  });
+  const modeNode = args.keywords.get('mode') ?? args.positional[1];
+  const mode = modeNode ? exec.constOf(modeNode) : 'sum';
+  const className = typeof mode === 'string' ? KERAS1_MERGE_MODES[mode] : undefined;
+  const range = rangeOf(call);
+  if (!className) {
+    const layer = makeLayer({ kind: 'unknown', className: written, range });
+    const what = `${written} with mode ${modeNode?.text ?? 'unknown'}`;
+    return { t: 'tensor', producers: [exec.newNode(layer, inputs, call, exec.marks, null, [{ what, range }])] };
+  }
+  const spec = layerSpec(className)!;
+  const axis = className === 'Concatenate' ? exec.constOf(args.keywords.get('concat_axis') ?? call) : undefined;
+  const layer = makeLayer({ kind: spec.kind, className: written, range });
+  if (isMerge(layer)) layer.merge = { op: mergeOpOf(spec.merge), axis: typeof axis === 'number' ? axis : className === 'Concatenate' ? -1 : null };
   return { t: 'tensor', producers: [exec.newNode(layer, inputs, call, exec.marks)] };
 }
 

@@ -297,8 +297,10 @@ export function callsWithLastName(root: Node, namePattern: string): Node[] {
     calls = [];
     const rootNode = root.tree.rootNode;
     const re = new RegExp(`(?<![\\w])(?:${namePattern})(?=\\s*\\()`, 'g');
+    // The module node's text starts at its first token (after leading blank lines), not at offset 0.
+    const base = rootNode.startIndex;
     for (const m of sourceOf(root).matchAll(re)) {
-      const call = callNamedAt(rootNode, m.index, m.index + m[0].length);
+      const call = callNamedAt(rootNode, base + m.index, base + m.index + m[0].length);
       if (call) calls.push(call);
     }
     perTree.set(namePattern, calls);

@@ -106,9 +106,10 @@ const CLIPPING_TEXT = /clip_grad_(norm|value)|clip_by_(global_norm|norm|value)|\
 /** Names of the file's functions and methods whose body clips gradients (the innermost function around each clip). */
 function clippingHelpersOf(root: Node): Set<string> {
   const out = new Set<string>();
-  const text = root.tree.rootNode.text;
-  for (const m of text.matchAll(new RegExp(CLIPPING_TEXT.source, 'g'))) {
-    const at = root.tree.rootNode.descendantForIndex(m.index, m.index + 1);
+  const module = root.tree.rootNode;
+  // Offsets in the module node's text start at its first token, not at the file's first character.
+  for (const m of module.text.matchAll(new RegExp(CLIPPING_TEXT.source, 'g'))) {
+    const at = module.descendantForIndex(module.startIndex + m.index, module.startIndex + m.index + 1);
     const def = at ? enclosing(at, ['function_definition']) : null;
     const name = def?.childForFieldName('name')?.text;
     if (name) out.add(name);

@@ -13,6 +13,11 @@ import { originOf, type Resolve } from './flow';
 const KERAS_OPTIMIZER = /^(?:keras|tensorflow|tensorflow_addons)\.optimizers\.(?:[a-z_0-9]+\.)*([A-Z][A-Za-z0-9]*)$/;
 const TORCH_OPTIMIZER = /^torch\.optim\.(?:(?!lr_scheduler|swa_utils)[a-z_0-9]+\.)*([A-Z][A-Za-z0-9]*)$/;
 const KERAS_SCHEDULE = /^(?:keras|tensorflow)\.optimizers\.schedules\./;
+/** Keras 1/2's lowercase aliases of the optimizer classes (`keras.optimizers.rmsprop()`), by the class each names. */
+const KERAS_LOWERCASE_ALIASES: Record<string, string> = {
+  sgd: 'SGD', rmsprop: 'RMSprop', adagrad: 'Adagrad', adadelta: 'Adadelta', adam: 'Adam', adamax: 'Adamax', nadam: 'Nadam',
+};
+const KERAS_LOWERCASE_OPTIMIZER = /^keras\.optimizers\.([a-z]+)$/;
 /** Keras optimizer base classes and helpers that are not optimizers. */
 const NOT_OPTIMIZERS = new Set(['Optimizer', 'LossScaleOptimizer', 'Schedule', 'LearningRateSchedule']);
 
@@ -20,6 +25,7 @@ const NOT_OPTIMIZERS = new Set(['Optimizer', 'LossScaleOptimizer', 'Schedule', '
 export const OPTIMIZER_CLASS_PATTERN = [
   'SGD', 'SGDW', 'Adam', 'AdamW', 'Adamax', 'Adagrad', 'Adadelta', 'RMSprop', 'Nadam', 'NAdam', 'RAdam', 'LBFGS', 'Ftrl', 'Lion',
   'Adafactor', 'SparseAdam', 'ASGD', 'Rprop', 'Lamb', 'LAMB', 'Yogi', 'LazyAdam', 'AdaBelief', 'NovoGrad', 'AdamP', 'Adan',
+  ...Object.keys(KERAS_LOWERCASE_ALIASES),
 ].join('|');
 
 /** Keras string identifiers accepted by `compile(optimizer=...)`. */
@@ -33,6 +39,8 @@ export function optimizerClass(qualified: string | null): { framework: Optimizer
   if (KERAS_SCHEDULE.test(qualified)) return null;
   const k = KERAS_OPTIMIZER.exec(qualified);
   if (k && !NOT_OPTIMIZERS.has(k[1]!)) return { framework: 'keras', className: k[1]! };
+  const alias = KERAS_LOWERCASE_OPTIMIZER.exec(qualified)?.[1];
+  if (alias && Object.hasOwn(KERAS_LOWERCASE_ALIASES, alias)) return { framework: 'keras', className: KERAS_LOWERCASE_ALIASES[alias]! };
   const t = TORCH_OPTIMIZER.exec(qualified);
   if (t && !NOT_OPTIMIZERS.has(t[1]!)) return { framework: 'torch', className: t[1]! };
   return null;

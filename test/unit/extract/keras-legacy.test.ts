@@ -1,0 +1,88 @@
+/**
+ * Keras 1/2-era spellings real code still has: `Merge([seq_a, seq_b], mode=...)` starting a Sequential,
+ * a recurrent class chosen through a module-level alias (`RNN = recurrent.LSTM`), and a functional
+ * encoder-decoder whose states are unpacked (`out, h, c = lstm(x)`) and passed as `initial_state=`.
+ */
+import { describe, expect, it } from 'vitest';
+import { extractFrom, layerSummary, modelNamed } from './extract-helper';
+
+const MERGED = `from keras.models import Sequential
+from keras.layers import Dense, LSTM, Merge
+
+left = Sequential()
+left.add(LSTM(32, input_shape=(8, 16)))
+right = Sequential()
+right.add(Dense(32, input_dim=784))
+model = Sequential()
+model.add(Merge([left, right], mode='MODE'))
+model.add(Dense(10, activation='softmax'))
+`;
+
+describe('Keras 1 Merge of Sequentials', () => {
+  it('joins both branches in one merge node that the Sequential continues', async () => {
+    const models = await extractFrom(MERGED.replace('MODE', 'concat'));
+    expect(models.map((m) => m.name)).toEqual(['left', 'right', 'model']);
+    const model = modelNamed(models, 'model');
+    expect(layerSummary(model)).toEqual(['lstm:tanh', 'dense', 'concat', 'dense:softmax']);
+    const [lstm, dense, concat, head] = model.layers;
+    expect(model.isGraph).toBe(true);
+    expect(concat!.inputs).toEqual([lstm!.id, dense!.id]);
+    expect(head!.inputs).toEqual([concat!.id]);
+    expect(concat!.range.start.line).toBe(8);
+  });
+
+  it.each([
+    ['sum', 'add'],
+    ['mul', 'multiply'],
+    ['ave', 'add'],
+  ])("reads mode='%s' as a %s merge", async (mode, kind) => {
+    const model = modelNamed(await extractFrom(MERGED.replace('MODE', mode)), 'model');
+    expect(model.layers[2]!.kind).toBe(kind);
+  });
+
+  it("keeps a mode it has no layer for as an unknown layer, named in the model's unsupported list", async () => {
+    const model = modelNamed(await extractFrom(MERGED.replace('MODE', 'cos')), 'model');
+    expect(model.layers[2]!.kind).toBe('unknown');
+    expect(model.unsupported.map((u) => u.what)).toEqual(["Merge with mode 'cos'"]);
+  });
+});
+
+describe('module-level aliases of layer classes', () => {
+  const aliased = `from keras.models import Sequential
+from keras.layers import Dense, recurrent
+RNN = recurrent.GRU
+model = Sequential()
+model.add(RNN(64, input_shape=(10, 3)))
+model.add(Dense(1))
+`;
+
+  it('reads the alias as the class it names', async () => {
+    const model = modelNamed(await extractFrom(aliased), 'model');
+    expect(layerSummary(model)).toEqual(['gru:tanh', 'dense']);
+    expect(model.layers[0]!.units).toBe(64);
+  });
+
+  it('does not follow a name assigned on two lines (which one reaches the call is not known)', async () => {
+    const model = modelNamed(await extractFrom(aliased.replace('RNN = recurrent.GRU', 'RNN = recurrent.GRU\nRNN = recurrent.LSTM')), 'model');
+    expect(model.layers[0]!.kind).toBe('unknown');
+  });
+});
+
+describe('encoder-decoder with returned states', () => {
+  it('unpacks the layer output into every target and connects initial_state to the decoder', async () => {
+    const text = `from keras import Model, layers
+src = layers.Input(shape=(None, 40))
+_, h, c = layers.LSTM(64, return_state=True)(src)
+tgt = layers.Input(shape=(None, 42))
+out, _, _ = layers.LSTM(64, return_sequences=True, return_state=True)(tgt, initial_state=[h, c])
+probs = layers.Dense(42, activation='softmax')(out)
+trainer = Model([src, tgt], probs)
+`;
+    const model = modelNamed(await extractFrom(text), 'trainer');
+    expect(layerSummary(model)).toEqual(['input', 'lstm:tanh', 'input', 'lstm:tanh', 'dense:softmax']);
+    const [src, encoder, tgt, decoder, head] = model.layers;
+    expect(encoder!.inputs).toEqual([src!.id]);
+    expect(decoder!.inputs).toEqual([tgt!.id, encoder!.id]);
+    expect(head!.inputs).toEqual([decoder!.id]);
+  });
+});
