@@ -8,11 +8,12 @@ import { modelPrediction } from '../shared/knowledge/propagation';
 
 export function probePrediction(model: ModelIR): ProbePrediction {
   const p = modelPrediction(model);
-  if (!p.ok) return { log10FirstLastRatio: null, grade: null, layers: [], unavailable: p.reason };
+  if (!p.ok) return { log10FirstLastRatio: null, grade: null, layers: [], unavailable: p.reason, assumptions: [] };
   return {
     log10FirstLastRatio: p.log10FirstLastRatio,
     grade: p.grade,
     layers: p.layers.map((l) => ({ id: l.layerId, predictedStd: l.predictedStd, log10GradRatio: l.log10GradRatio })),
     unavailable: null,
+    assumptions: p.assumptions,
   };
 }

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { nonceFrom, reportPageHtml } from '../shared/panel-page';
 import type { ProbeResult } from '../shared/probe';
 import { gradNormColumns } from '../shared/probe-format';
-import { barWidth, formatNumber } from './report-text';
+import { barWidth, comparisonLines, formatNumber } from './report-text';
+import { predictedBesideMeasured } from '../shared/prediction-gap';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -67,11 +68,14 @@ function run(result: ProbeResult, heading: string): string {
   const verdicts = result.verdicts.length
     ? `<ul>${result.verdicts.map((v) => `<li class="${escapeHtml(v.severity)}"><b>${escapeHtml(v.kind)}</b> (${escapeHtml(v.severity)}): ${escapeHtml(v.message)}</li>`).join('')}</ul>`
     : '<p>Healthy gradient flow: no verdict.</p>';
+  const compared = comparisonLines(predictedBesideMeasured(result), result);
+  const prediction = compared.length ? `<h3>Predicted and measured</h3><pre>${escapeHtml(compared.join('\n'))}</pre>` : '';
   const notices = result.notices.length ? `<ul class="notes">${result.notices.map((n) => `<li>${escapeHtml(n.message)}</li>`).join('')}</ul>` : '';
   return `<section>
 <h2>${escapeHtml(heading)}</h2>
 <p>${escapeHtml(result.model.name)} (${escapeHtml(result.model.framework)}, line ${result.model.line}) · backend ${escapeHtml(result.backend)} · ${result.steps} steps · batch ${result.batchSize} · seed ${result.seed} · ${result.durationMs} ms · input ${escapeHtml(result.inputShape.join('x'))} · ${escapeHtml(result.lossName)} · ${escapeHtml(result.optimizer)}</p>
 <h3>Verdicts</h3>${verdicts}
+${prediction}
 <h3>Gradient norm per layer and step</h3><p class="notes">log scale: blue = vanishing (1e-8), green = about 1, red = exploding (1e3), black = NaN/Inf</p>${heatMap(result)}
 <h3>Loss</h3>${lossCurve(result.loss)}
 <h3>Layers</h3>

@@ -4,6 +4,8 @@
  */
 import type { ProbeLayerResult, ProbeResult } from '../shared/probe';
 import { formatGradNorm, gradNormColumns } from '../shared/probe-format';
+import { approxRatio } from '../shared/gradient-flow';
+import { predictedBesideMeasured, type PredictionComparison } from '../shared/prediction-gap';
 
 /** The bar spans gradient norms from 1e-12 to 1e2, one character per 0.7 decade. */
 const BAR_MIN_LOG = -12;
@@ -23,11 +25,23 @@ export function barWidth(norm: number | undefined): number {
   return Math.max(1, Math.min(BAR_WIDTH, Math.round(position * BAR_WIDTH)));
 }
 
-function row(layer: ProbeLayerResult, steps: number): string {
+function row(layer: ProbeLayerResult, steps: number, predicted: number | null | undefined): string {
   const last = layer.gradNorm[layer.gradNorm.length - 1];
   const bar = layer.gradNorm.length === 0 ? '' : '█'.repeat(barWidth(last)) || '·';
-  const norms = gradNormColumns(layer.gradNorm, steps).map((c) => formatNumber(c.value).padStart(9));
+  const norms = [predicted ?? undefined, ...gradNormColumns(layer.gradNorm, steps).map((c) => c.value)].map((v) => formatNumber(v).padStart(9));
   return `${String(layer.line).padStart(5)}  ${layer.name.slice(0, 22).padEnd(22)} ${layer.kind.padEnd(12)} ${String(layer.params).padStart(9)}  ${norms.join(' ')}  ${bar}`;
+}
+
+/** Predicted beside measured: the first/last ratio, and what is more than a decade apart with why. */
+export function comparisonLines(comparison: PredictionComparison | null, result: ProbeResult): string[] {
+  if (!comparison) return [];
+  if (comparison.unavailable !== null) return [`predicted: none (${comparison.unavailable})`];
+  const ratio = (log10: number | null) => (log10 === null ? '-' : approxRatio(10 ** log10));
+  const grade = result.prediction?.grade ? ` (${result.prediction.grade})` : '';
+  const lines = [`predicted: the first layer gets ${ratio(comparison.firstLast.predicted)}${grade} of the last hidden layer's gradient at initialization; measured ${ratio(comparison.firstLast.measured)} at step 1`];
+  if (comparison.gaps.length === 0) return [...lines, 'predicted and measured agree within a decade on every layer'];
+  lines.push('more than a decade apart:', ...comparison.gaps.map((g) => `  - ${g}`), 'what the measurement has that the prediction leaves out:', ...comparison.reasons.map((r) => `  - ${r}`));
+  return lines;
 }
 
 function section(result: ProbeResult, title: string): string[] {
@@ -35,9 +49,13 @@ function section(result: ProbeResult, title: string): string[] {
   lines.push(`${title} ${result.model.name} (${result.model.framework}, line ${result.model.line}): backend ${result.backend}, ${result.steps} steps, batch ${result.batchSize}, seed ${result.seed}, ${result.durationMs} ms`);
   lines.push(`input ${result.inputShape.join('x')} · loss ${result.lossName} · optimizer ${result.optimizer} · loss ${formatNumber(result.loss[0])} -> ${formatNumber(result.loss[result.loss.length - 1])}`);
   lines.push('');
-  lines.push(` line  ${'layer'.padEnd(22)} ${'kind'.padEnd(12)} ${'params'.padStart(9)}  ${gradNormColumns([], result.steps).map((c) => c.heading.padStart(9)).join(' ')}  log10 |grad| 1e-12 .. 1e2`);
-  for (const layer of result.layers) lines.push(row(layer, result.steps));
+  lines.push(` line  ${'layer'.padEnd(22)} ${'kind'.padEnd(12)} ${'params'.padStart(9)}  ${['predicted', ...gradNormColumns([], result.steps).map((c) => c.heading)].map((h) => h.padStart(9)).join(' ')}  log10 |grad| 1e-12 .. 1e2`);
+  const comparison = predictedBesideMeasured(result);
+  const predicted = new Map(comparison?.layers.map((r) => [r.id, r.predictedGradNorm]) ?? []);
+  for (const layer of result.layers) lines.push(row(layer, result.steps, predicted.get(layer.id)));
   lines.push('');
+  const compared = comparisonLines(comparison, result);
+  if (compared.length > 0) lines.push(...compared, '');
   if (result.verdicts.length === 0) lines.push('verdict: healthy gradient flow (no verdict)');
   for (const v of result.verdicts) lines.push(`${v.severity.padEnd(8)} ${v.kind}: ${v.message}`);
   for (const n of result.notices) lines.push(`note     ${n.message}`);

@@ -92,6 +92,7 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
       seed: options.seed,
       durationMs: Math.round(performance.now() - started),
       inputShape: plan.inputShape,
+      rawInputMax: options.rawInputMax,
       optimizer: optimizer!.description,
       lossName: lossKind,
       layers: results,
@@ -142,8 +143,7 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
       const provisional = step === 0 || last || (step + 1) % PROVISIONAL_VERDICT_EVERY === 0;
       // The result so far goes out with every provisional verdict and at least every PARTIAL_EVERY_MS.
       const stream = provisional || performance.now() - lastPartialAt >= PARTIAL_EVERY_MS;
-      const kernelsSoFar = results.filter((_, i) => measured[i]!.kernel !== null);
-      const early = stream ? judge({ layers: results, kernelLayers: kernelsSoFar, loss: losses, symmetry: new Map(), thresholds: options.thresholds }) : null;
+      const early = stream ? judge({ layers: results, loss: losses, symmetry: new Map(), thresholds: options.thresholds }) : null;
       if (stream) lastPartialAt = performance.now();
       hooks.onStep?.(step + 1, steps, numbers.loss, early, early ? structuredClone(snapshot(early)) : null);
       // Let a cancel message in between steps.
@@ -156,8 +156,7 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
       const fraction = duplicateUnitFraction(node);
       if (fraction !== null) symmetry.set(node.planned.ir.id, fraction);
     }
-    const kernelLayers = results.filter((_, i) => measured[i].kernel !== null);
-    const verdicts = judge({ layers: results, kernelLayers, loss: losses, symmetry, thresholds: options.thresholds });
+    const verdicts = judge({ layers: results, loss: losses, symmetry, thresholds: options.thresholds });
     return { ...snapshot(verdicts), durationMs: Math.round(performance.now() - started) };
   } finally {
     optimizer?.dispose();

@@ -2,14 +2,12 @@
  * Verdicts from the measured numbers, with the thresholds of ProbeThresholds (documented in
  * docs/probe.md). Each verdict names its layers and carries the numbers it rests on.
  */
-import { judgeFlowProfile, type FlowProfile } from '../shared/gradient-flow';
 import type { ProbeLayerResult, ProbeThresholds, ProbeVerdict } from '../shared/probe';
 import { formatGradNorm, median } from '../shared/probe-format';
+import { flowPathLayers, measuredFlow, type MeasuredFlow } from '../shared/probe-flow';
 
 export interface VerdictInput {
   layers: ProbeLayerResult[];
-  /** Layers with a kernel (Dense, Conv, Embedding, recurrent), in execution order: the gradient-flow path. */
-  kernelLayers: ProbeLayerResult[];
   loss: number[];
   /** Per layer id: fraction of units duplicating another unit after training. */
   symmetry: Map<string, number>;
@@ -46,30 +44,27 @@ function nonFinite(input: VerdictInput): ProbeVerdict | null {
   };
 }
 
-/** Median gradient norm per weighted layer and their judgement (shared with the panel's bands). */
-function depthProfile(input: VerdictInput): (FlowProfile & { medians: number[] }) | null {
-  const medians = input.kernelLayers.map((l) => median(l.gradNorm));
-  const profile = judgeFlowProfile(medians, input.thresholds);
-  return profile ? { ...profile, medians } : null;
+/** Median gradient norm per path layer and their judgement (the panel's bands read the same). */
+function depthProfile(input: VerdictInput): MeasuredFlow<ProbeLayerResult> | null {
+  return measuredFlow(input.layers, input.thresholds);
 }
 
-function ratioText(profile: FlowProfile & { medians: number[] }, path: ProbeLayerResult[]): string {
+function ratioText(profile: MeasuredFlow<ProbeLayerResult>): string {
   const first = profile.medians[0]!;
   const last = profile.medians[profile.reference]!;
-  return `the first layer ${label(path[0]!)} gets ${sci(profile.ratio)} of the gradient norm of the last hidden layer ${label(path[profile.reference]!)} (median norm ${formatGradNorm(first)} vs ${formatGradNorm(last)})`;
+  return `the first layer ${label(profile.path[0]!)} gets ${sci(profile.ratio)} of the gradient norm of the last hidden layer ${label(profile.path[profile.reference]!)} (median norm ${formatGradNorm(first)} vs ${formatGradNorm(last)})`;
 }
 
 function vanishing(input: VerdictInput): ProbeVerdict | null {
   const profile = depthProfile(input);
   const t = input.thresholds;
   if (!profile || profile.vanishing.length === 0) return null;
-  const path = input.kernelLayers;
-  const starved = profile.vanishing.map((i) => path[i]!);
+  const starved = profile.vanishing.map((i) => profile.path[i]!);
   return {
     kind: 'vanishing',
     severity: 'warning',
     layers: starved.map((l) => l.name),
-    message: `Gradients vanish towards the input: ${ratioText(profile, path)}; ${starved.length} layer(s) below ${sci(t.vanishingRatio)} of it barely learn.`,
+    message: `Gradients vanish towards the input: ${ratioText(profile)}; ${starved.length} layer(s) below ${sci(t.vanishingRatio)} of it barely learn.`,
     evidence: { firstLastRatio: profile.ratio, firstNorm: profile.medians[0]!, lastHiddenNorm: profile.medians[profile.reference]!, medianGradNorm: profile.medians, threshold: t.vanishingRatio },
   };
 }
@@ -81,8 +76,8 @@ function attenuated(input: VerdictInput): ProbeVerdict | null {
   return {
     kind: 'attenuated',
     severity: 'information',
-    layers: [input.kernelLayers[0]!.name],
-    message: `Gradients are attenuated but do not vanish: ${ratioText(profile, input.kernelLayers)} (vanishing below ${sci(input.thresholds.vanishingRatio)}).`,
+    layers: [profile.path[0]!.name],
+    message: `Gradients are attenuated but do not vanish: ${ratioText(profile)} (vanishing below ${sci(input.thresholds.vanishingRatio)}).`,
     evidence: { firstLastRatio: profile.ratio, medianGradNorm: profile.medians, threshold: input.thresholds.attenuatedRatio },
   };
 }
@@ -90,23 +85,24 @@ function attenuated(input: VerdictInput): ProbeVerdict | null {
 function exploding(input: VerdictInput): ProbeVerdict | null {
   const profile = depthProfile(input);
   const t = input.thresholds;
-  const growth = input.kernelLayers.map((l) => {
+  const path = flowPathLayers(input.layers);
+  const growth = path.map((l) => {
     const start = l.gradNorm[0]!;
     const peak = Math.max(...l.gradNorm.filter(Number.isFinite));
     return start > 0 && peak > t.explodingMinNorm ? peak / start : 0;
   });
-  const grown = input.kernelLayers.filter((_, i) => growth[i]! > t.explodingGrowth);
+  const grown = path.filter((_, i) => growth[i]! > t.explodingGrowth);
   const deep = profile !== null && profile.exploding.length > 0;
   if (!deep && grown.length === 0) return null;
   const parts: string[] = [];
   let layers: ProbeLayerResult[] = grown;
   if (deep) {
-    layers = profile.exploding.map((i) => input.kernelLayers[i]!);
-    parts.push(`${ratioText(profile, input.kernelLayers)}; ${layers.length} layer(s) above ${t.explodingRatio}x of it`);
+    layers = profile.exploding.map((i) => path[i]!);
+    parts.push(`${ratioText(profile)}; ${layers.length} layer(s) above ${t.explodingRatio}x of it`);
   }
   if (grown.length > 0) {
     const worst = growth.indexOf(Math.max(...growth));
-    parts.push(`gradient norms grew up to ${sci(growth[worst]!)}x during training in ${label(input.kernelLayers[worst]!)}`);
+    parts.push(`gradient norms grew up to ${sci(growth[worst]!)}x during training in ${label(path[worst]!)}`);
   }
   return {
     kind: 'exploding',
@@ -138,7 +134,7 @@ function fractionVerdict(input: VerdictInput, kind: 'dead-units' | 'saturation')
 }
 
 function symmetry(input: VerdictInput): ProbeVerdict | null {
-  const over = input.kernelLayers.filter((l) => (input.symmetry.get(l.id) ?? 0) >= input.thresholds.symmetricFraction);
+  const over = flowPathLayers(input.layers).filter((l) => (input.symmetry.get(l.id) ?? 0) >= input.thresholds.symmetricFraction);
   if (over.length === 0) return null;
   const list = over.map((l) => `${label(l)} ${percent(input.symmetry.get(l.id)!)}`).join(', ');
   return {

@@ -161,6 +161,8 @@ export interface ProbePrediction {
   layers: { id: string; predictedStd: number; log10GradRatio: number | null }[];
   /** Why there is no prediction (then `layers` is empty). */
   unavailable: string | null;
+  /** What the prediction assumed that the code does not say (sequence length, image size); absent in older results. */
+  assumptions?: string[];
 }
 
 export interface ProbeResult {
@@ -173,6 +175,8 @@ export interface ProbeResult {
   durationMs: number;
   /** Input shape used, without the batch dimension. */
   inputShape: number[];
+  /** Raw-scale inputs were fed (uniform integers 0..rawInputMax) instead of standardized ones; absent in older results. */
+  rawInputMax?: number | null;
   optimizer: string;
   lossName: string;
   layers: ProbeLayerResult[];

@@ -8,7 +8,7 @@ function layer(name: string, gradNorm: number[], extra: Partial<ProbeLayerResult
 }
 
 function verdicts(layers: ProbeLayerResult[], thresholds = DEFAULT_THRESHOLDS, loss = layers[0].gradNorm.map(() => 1)) {
-  return judge({ layers, kernelLayers: layers, loss, symmetry: new Map(), thresholds });
+  return judge({ layers, loss, symmetry: new Map(), thresholds });
 }
 
 describe('verdicts', () => {
@@ -20,6 +20,13 @@ describe('verdicts', () => {
     expect(verdicts([layer('a', [0.3, 0.3]), layer('b', [1, 1]), layer('c', [1e-4, 1e-4])])).toEqual([]);
     // One hidden layer: first and last hidden are the same layer, nothing to compare.
     expect(verdicts([layer('a', [1e-3, 1e-3]), layer('c', [10, 10])])).toEqual([]);
+  });
+
+  it('judges only the gradient-flow path: the gamma/beta gradient of a BatchNorm is neither the reference nor a starved layer', () => {
+    const bn = (name: string, gradNorm: number[]) => layer(name, gradNorm, { kind: 'batchnorm' });
+    const [v] = verdicts([layer('a', [1e-7]), bn('bn1', [1e-9]), layer('b', [1]), bn('bn2', [1e-9]), layer('c', [0.5])]);
+    expect(v).toMatchObject({ kind: 'vanishing', layers: ['a'] });
+    expect(v!.evidence.lastHiddenNorm).toBe(1);
   });
 
   it('names the starved layers and carries the numbers', () => {
@@ -49,7 +56,7 @@ describe('verdicts', () => {
 
   it('symmetry from the duplicate-unit fractions', () => {
     const layers = [layer('a', [1, 1]), layer('b', [1, 1])];
-    const found = judge({ layers, kernelLayers: layers, loss: [1, 1], symmetry: new Map([['a', 1], ['b', 0.1]]), thresholds: DEFAULT_THRESHOLDS });
+    const found = judge({ layers, loss: [1, 1], symmetry: new Map([['a', 1], ['b', 0.1]]), thresholds: DEFAULT_THRESHOLDS });
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({ kind: 'symmetry', layers: ['a'] });
   });

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { formatProbeReportHtml } from '../../src/probe/report-html';
 import type { ProbeResult } from '../../src/shared/probe';
 import { emptyPanelState, isRevealLayerMessage, type PanelState } from '../../src/shared/webview-messages';
+import { MEDIAN_SERIES, PREDICTED_SERIES } from '../../webview-ui/src/charts';
+import { formatGradNorm, gradNormColumns } from '../../src/shared/probe-format';
 import { chartOption, fixture, launch, openPanel, ROOT, showResult, type Browser, type PanelPage } from './harness';
 
 const SHOTS = join(ROOT, 'test-results', 'webview');
@@ -58,7 +60,9 @@ describe('probe panel in Chromium', () => {
     expect(cells[0]![2]).toBeCloseTo(Math.log10(rows[0]!.gradNorm[0]!), 6);
 
     const profile = await chartOption(panel, 'profile');
-    expect((profile.series as Series[]).map((s) => s.data.length)).toEqual([rows.length]);
+    // Median over steps (judged), the slider's step, the prediction: one point per layer of the gradient-flow path.
+    expect((profile.series as Series[]).map((s) => s.name)).toEqual([MEDIAN_SERIES, `step ${result.steps}`, PREDICTED_SERIES]);
+    expect((profile.series as Series[]).map((s) => s.data.length)).toEqual([rows.length, rows.length, rows.length]);
     expect((profile.yAxis as { type: string }[])[0]!.type).toBe('log');
     const bands = (profile.series as { markArea: { data: [{ name: string }, unknown][] } }[])[0]!.markArea.data.map((d) => d[0].name);
     expect(bands).toEqual(['vanishing', 'exploding']);
@@ -78,6 +82,72 @@ describe('probe panel in Chromium', () => {
     expect(await panel.page.locator('.gl-verdict').count()).toBe(result.verdicts.length);
     await panel.page.screenshot({ path: join(SHOTS, 'panel-light.png'), fullPage: true });
     expect(await panel.violations()).toEqual([]);
+    await panel.page.close();
+  });
+
+  it('shows predicted beside measured: table columns, the predicted profile on the chart, and agreement within a decade', async () => {
+    const result = withoutWhatIf(deep());
+    const panel = await openPanel(browser);
+    await panel.send(showResult(result));
+    await waitForMessage(panel, 'charts-drawn');
+    const headings = await panel.page.locator('.gl-table th').allTextContents();
+    expect(headings).toEqual(['line', 'layer', 'kind', 'params', 'σ predicted', 'σ step 1', 'grad predicted', ...gradNormColumns([], result.steps).map((c) => c.heading)]);
+    // The first layer's predicted gradient is the output layer's step-1 norm times the predicted ratio.
+    const path = weighted(result);
+    const predictedFirst = path.at(-1)!.gradNorm[0]! * 10 ** result.prediction!.layers.find((l) => l.id === path[0]!.id)!.log10GradRatio!;
+    const firstRow = await panel.page.locator('.gl-table tbody tr').first().locator('td').allTextContents();
+    expect(firstRow[6]).toBe(formatGradNorm(predictedFirst));
+    const series = (await chartOption(panel, 'profile')).series as Series[];
+    const predicted = series.find((s) => s.name === PREDICTED_SERIES)!.data as number[];
+    expect(predicted[0]).toBeCloseTo(predictedFirst, 12);
+    // Vanishing predicted and measured: the first layer's point sits decades below the output layer's on both series.
+    expect(Math.log10(predicted[0]! / predicted.at(-1)!)).toBeLessThan(-5);
+    expect(await panel.page.locator('.gl-prediction .gl-firstlast').textContent()).toMatch(/^First \/ last hidden layer's gradient: predicted ~\de-6 \(vanishing\) at initialization, measured ~\de-6 at step 1\.$/);
+    expect(await panel.page.locator('.gl-prediction .gl-agree').count()).toBe(1);
+    expect(await panel.page.locator('tr.gl-gap').count()).toBe(0);
+    expect(await panel.violations()).toEqual([]);
+    await panel.page.close();
+  });
+
+  it('explains a gap of more than a decade from the model: BatchNorm batch statistics and raw pixels', async () => {
+    const result = fixture('batchnorm-after-activation-raw');
+    const panel = await openPanel(browser);
+    await panel.send(showResult(result));
+    await waitForMessage(panel, 'charts-drawn');
+    const gaps = await panel.page.locator('.gl-prediction .gl-gaps li').allTextContents();
+    expect(gaps.length).toBeGreaterThan(0);
+    expect(gaps[0]).toMatch(/^0 \(line 5\): output std predicted 0\.59, measured \d+$/);
+    const reasons = await panel.page.locator('.gl-prediction .gl-reasons li').allTextContents();
+    expect(reasons.map((r) => r.split(':')[0])).toEqual(['batch statistics', 'data not standardized', 'data']);
+    // The row of the layer that is off is marked.
+    expect(await panel.page.locator('tr.gl-gap').count()).toBeGreaterThan(0);
+    await panel.page.screenshot({ path: join(SHOTS, 'panel-prediction-gap.png'), fullPage: true });
+    await panel.page.close();
+  });
+
+  it('the profile bands and the verdict list read one thing: the layers inside the vanishing band are the verdict\'s, at every slider step', async () => {
+    const result = withoutWhatIf(deep());
+    const verdict = result.verdicts.find((v) => v.kind === 'vanishing')!;
+    expect(verdict.layers.length).toBeGreaterThan(0);
+    const panel = await openPanel(browser);
+    await panel.send(showResult(result));
+    await waitForMessage(panel, 'charts-drawn');
+    const inBand = async () => {
+      const option = await chartOption(panel, 'profile');
+      const categories = (option.xAxis as { data: string[] }[])[0]!.data;
+      const [judged] = option.series as { data: (number | null)[]; markArea: { data: [{ name: string; xAxis: string; yAxis: number }, { xAxis: string; yAxis: number }][] } }[];
+      const band = judged!.markArea.data.find((d) => d[0].name === 'vanishing')!;
+      const last = categories.indexOf(band[1].xAxis);
+      return { band, names: categories.filter((_, i) => i <= last && judged!.data[i]! < band[1].yAxis).map((c) => c.split(' · ')[0]) };
+    };
+    const atLast = await inBand();
+    expect(atLast.names).toEqual(verdict.layers);
+    // Moving the step slider to step 1 changes the step series, never the bands or what lies in them.
+    await panel.page.locator('.gl-slider input').fill('0');
+    await panel.page.waitForFunction(() => document.querySelector('.gl-slider span')?.textContent === 'step 1');
+    const atFirst = await inBand();
+    expect(atFirst).toEqual(atLast);
+    expect(((await chartOption(panel, 'profile')).series as Series[])[1]!.name).toBe('step 1');
     await panel.page.close();
   });
 
@@ -131,9 +201,9 @@ describe('probe panel in Chromium', () => {
     await panel.send(showResult(result, [{ index: 0, code: 'GL101', title: result.whatIfTitle!, canApply: true, lines: [9] }, { index: 1, code: 'GL203', title: 'no text fix', canApply: false, lines: [7, 12] }]));
     await waitForMessage(panel, 'charts-drawn');
     const profile = (await chartOption(panel, 'profile')).series as Series[];
-    expect(profile.map((s) => s.name)).toEqual(['probe', `what if: ${result.whatIfTitle}`]);
+    expect(profile.map((s) => s.name)).toEqual([MEDIAN_SERIES, `step ${result.steps}`, PREDICTED_SERIES, `what if: ${result.whatIfTitle}`]);
     // The what-if run's first layer has a far larger gradient than the vanishing original.
-    const [orig, fixed] = [profile[0]!.data[0] as number, profile[1]!.data[0] as number];
+    const [orig, fixed] = [profile[0]!.data[0] as number, profile[3]!.data[0] as number];
     expect(fixed / orig).toBeGreaterThan(1e3);
     expect(((await chartOption(panel, 'loss')).series as Series[])).toHaveLength(2);
     expect(((await chartOption(panel, 'fractions')).series as Series[])).toHaveLength(4);
@@ -254,7 +324,7 @@ describe('probe panel in Chromium', () => {
     expect(measured.colourful).toBeGreaterThan(0.3 * heatmapArea);
     expect(await panel.page.evaluate(() => (window as unknown as { gradientLensPanel: { pngTitles(): string[] } }).gradientLensPanel.pngTitles())).toEqual([
       'Gradient norm per layer and step (log10)',
-      'Gradient-flow profile',
+      'Gradient-flow profile: measured and predicted',
       `Loss per step (${result.lossName})`,
       'Saturated and dead units (last step)',
     ]);
@@ -283,7 +353,7 @@ describe('probe panel in Chromium', () => {
     await panel.page.setViewportSize({ width: 360, height: 1400 });
     await panel.page.waitForSelector('[data-chart="heatmap"] canvas');
     expect(await panel.page.locator('.gl-controls').count()).toBe(0);
-    expect(((await chartOption(panel, 'profile')).series as Series[])).toHaveLength(2);
+    expect(((await chartOption(panel, 'profile')).series as Series[])).toHaveLength(4);
     const overflow = await panel.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(1);
     await panel.page.screenshot({ path: join(SHOTS, 'report-narrow.png'), fullPage: true });

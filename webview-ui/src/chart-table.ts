@@ -6,6 +6,7 @@
 import type { ProbeLayerResult, ProbeResult } from '../../src/shared/probe';
 import { activationLayers, fractionsOption, heatmapOption, lossOption, profileOption, weightedLayers, type ChartOption } from './charts';
 import type { ChartTheme } from './theme';
+import { flowPathLayers } from '../../src/shared/probe-flow';
 
 export interface ChartView {
   /** The step the profile chart shows (null: the last). */
@@ -40,9 +41,9 @@ export const CHARTS = [
   },
   {
     name: 'profile',
-    title: () => 'Gradient-flow profile',
+    title: () => 'Gradient-flow profile: measured and predicted',
     option: (result, view, theme) => profileOption(result, view.profileStep, theme),
-    clickableLayers: weightedLayers,
+    clickableLayers: (result) => flowPathLayers(result.layers),
     pickBy: 'dataIndex',
     stepSlider: true,
   },

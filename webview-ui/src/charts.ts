@@ -6,9 +6,10 @@
 import type { ComposeOption } from 'echarts/core';
 import type { BarSeriesOption, HeatmapSeriesOption, LineSeriesOption } from 'echarts/charts';
 import type { GridComponentOption, LegendComponentOption, MarkAreaComponentOption, TooltipComponentOption, VisualMapComponentOption } from 'echarts/components';
-import { judgeFlowProfile } from '../../src/shared/gradient-flow';
+import { flowPathLayers, measuredFlow } from '../../src/shared/probe-flow';
+import { predictedBesideMeasured } from '../../src/shared/prediction-gap';
 import { DEFAULT_THRESHOLDS, type ProbeLayerResult, type ProbeResult } from '../../src/shared/probe';
-import { formatGradNorm } from '../../src/shared/probe-format';
+import { formatGradNorm, median } from '../../src/shared/probe-format';
 import type { ChartTheme } from './theme';
 
 export type ChartOption = ComposeOption<
@@ -89,57 +90,70 @@ export function heatmapOption(result: ProbeResult, theme: ChartTheme): ChartOpti
 }
 
 /**
- * Gradient norm per weighted layer at one step, on a log axis. The vanishing and exploding bands are
- * drawn relative to the last hidden layer and over the layers before it, from the same judgement the
- * verdicts use (judgeFlowProfile): a layer inside a band at the median step is a layer the verdict names.
+ * The gradient-flow profile: per layer of the gradient-flow path, its median gradient norm over the
+ * steps (what the verdicts judge, with the vanishing and exploding bands from that same judgement,
+ * measuredFlow: a layer inside a band is a layer the verdict names), the norm at the step the slider
+ * picks, and the profile lint predicts at initialization (anchored on the output layer's step-1 norm).
  */
 export function profileOption(result: ProbeResult, step: number | null, theme: ChartTheme): ChartOption {
-  const layers = weightedLayers(result);
-  const at = (layer: ProbeLayerResult, run: ProbeResult) => {
-    const match = run.layers.find((l) => l.id === layer.id) ?? run.layers.find((l) => l.name === layer.name);
-    const values = match?.gradNorm ?? [];
-    const value = step === null ? last(values) : values[Math.min(step, values.length - 1)];
-    return value !== undefined && value > 0 && Number.isFinite(value) ? value : null;
-  };
-  const main = layers.map((l) => at(l, result));
-  const finite = main.filter((v): v is number => v !== null);
+  const flow = measuredFlow(result.layers, DEFAULT_THRESHOLDS);
+  const layers = flowPathLayers(result.layers);
+  const positive = (value: number | undefined | null) => (value !== undefined && value !== null && value > 0 && Number.isFinite(value) ? value : null);
+  const matchIn = (layer: ProbeLayerResult, run: ProbeResult) => run.layers.find((l) => l.id === layer.id) ?? run.layers.find((l) => l.name === layer.name);
+  const medians = layers.map((l) => positive(median(l.gradNorm)));
+  const atStep = layers.map((l) => positive(step === null ? last(l.gradNorm) : l.gradNorm[Math.min(step, l.gradNorm.length - 1)]));
+  const predicted = predictedNorms(result, layers);
+  const finite = [...medians, ...atStep, ...predicted].filter((v): v is number => v !== null);
   const t = DEFAULT_THRESHOLDS;
-  const profile = judgeFlowProfile(main.map((v) => v ?? 0), t);
-  const reference = profile ? main[profile.reference] ?? null : null;
+  const reference = flow ? positive(flow.medians[flow.reference]) : null;
   const vanishingBelow = reference !== null ? reference * t.vanishingRatio : null;
   const explodingFrom = reference !== null ? reference * t.explodingRatio : null;
   const floor = Math.min(...(vanishingBelow !== null ? [vanishingBelow / 10] : []), ...finite.map((v) => v / 10), 1e-8);
   const ceiling = Math.max(...(explodingFrom !== null ? [explodingFrom * 10] : []), ...finite.map((v) => v * 10));
   const categories = layers.map(layerLabel);
   const bands: NonNullable<MarkAreaComponentOption['data']> = [];
-  if (profile && profile.reference > 0 && vanishingBelow !== null && explodingFrom !== null) {
+  if (flow && flow.reference > 0 && vanishingBelow !== null && explodingFrom !== null) {
     const from = categories[0]!;
-    const to = categories[profile.reference - 1]!;
+    const to = categories[flow.reference - 1]!;
     bands.push([{ name: 'vanishing', xAxis: from, yAxis: floor, itemStyle: { color: '#2f6fd0' } }, { xAxis: to, yAxis: vanishingBelow }]);
     bands.push([{ name: 'exploding', xAxis: from, yAxis: explodingFrom, itemStyle: { color: '#d0352b' } }, { xAxis: to, yAxis: ceiling }]);
   }
   const series: LineSeriesOption[] = [
     {
       type: 'line',
-      name: 'probe',
-      data: main,
+      name: MEDIAN_SERIES,
+      data: medians,
       symbolSize: 8,
       color: theme.accent,
       markArea: { silent: true, itemStyle: { opacity: 0.12 }, label: { color: theme.muted, position: 'insideTopLeft' }, data: bands },
     },
+    { type: 'line', name: `step ${(step ?? result.steps - 1) + 1}`, data: atStep, symbolSize: 4, lineStyle: { width: 1 }, color: theme.muted },
   ];
+  if (predicted.some((v) => v !== null)) series.push({ type: 'line', name: PREDICTED_SERIES, data: predicted, symbol: 'diamond', symbolSize: 7, lineStyle: { type: 'dotted' }, color: theme.warning });
   if (result.whatIf) {
-    series.push({ type: 'line', name: whatIfName(result), data: layers.map((l) => at(l, result.whatIf!)), symbolSize: 8, lineStyle: { type: 'dashed' }, color: theme.whatIf });
+    const other = result.whatIf;
+    series.push({ type: 'line', name: whatIfName(result), data: layers.map((l) => positive(median(matchIn(l, other)?.gradNorm ?? []))), symbolSize: 8, lineStyle: { type: 'dashed' }, color: theme.whatIf });
   }
   return {
     ...baseOption(theme),
     tooltip: { ...baseOption(theme).tooltip, trigger: 'axis', formatter: axisFormatter },
-    legend: { show: result.whatIf !== null, textStyle: { color: theme.foreground }, bottom: 0 },
-    grid: { left: 8, right: 16, top: 24, bottom: result.whatIf ? 28 : 8, containLabel: true },
+    legend: { show: true, textStyle: { color: theme.foreground }, bottom: 0 },
+    // Room under the axis labels for a legend of up to three rows.
+    grid: { left: 8, right: 16, top: 24, bottom: 64, containLabel: true },
     xAxis: { type: 'category', data: categories, ...axisStyle(theme), axisLabel: { color: theme.foreground, rotate: layers.length > 6 ? 40 : 0 }, triggerEvent: true },
     yAxis: { type: 'log', name: '|∇W|', min: floor, max: ceiling, ...axisStyle(theme), axisLabel: { color: theme.foreground, formatter: (v: number) => formatNorm(v) } },
     series,
   };
+}
+
+/** The profile series the verdicts judge. */
+export const MEDIAN_SERIES = 'probe (median over steps)';
+export const PREDICTED_SERIES = 'predicted at initialization';
+
+/** The predicted norms on the chart's scale, per path layer (null without a prediction for the layer). */
+function predictedNorms(result: ProbeResult, path: ProbeLayerResult[]): (number | null)[] {
+  const comparison = predictedBesideMeasured(result);
+  return path.map((layer) => comparison?.layers.find((r) => r.id === layer.id)?.predictedGradNorm ?? null);
 }
 
 const whatIfName = (result: ProbeResult): string => `what if: ${result.whatIfTitle ?? 'fix'}`;

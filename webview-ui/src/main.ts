@@ -16,6 +16,8 @@ import {
 } from '../../src/shared/webview-messages';
 import { gradNormColumns } from '../../src/shared/probe-format';
 import { formatNorm } from './charts';
+import { approxRatio } from '../../src/shared/gradient-flow';
+import { formatStd, predictedBesideMeasured } from '../../src/shared/prediction-gap';
 import { CHARTS, type ChartName, type ChartRow } from './chart-table';
 import { ProbeCharts, type ChartHosts } from './charts-view';
 import { button, el, numberField } from './dom';
@@ -145,6 +147,7 @@ class Panel {
         { className: 'gl-charts' },
         CHARTS.map((row: ChartRow<ChartName>) => chartSection(row, result, hosts[row.name], row.stepSlider ? this.stepSlider(result) : null)),
       ),
+      this.prediction(result) ?? "",
       this.layerTable(result),
       this.notices(result) ?? "",
     );
@@ -272,22 +275,61 @@ class Panel {
 
   private layerTable(result: ProbeResult): HTMLElement {
     const other = (layer: ProbeLayerResult) => result.whatIf?.layers.find((l) => l.id === layer.id);
-    const headings = ['line', 'layer', 'kind', 'params', ...gradNormColumns([], result.steps).map((c) => c.heading), ...(result.whatIf ? ['what if, last'] : [])];
+    const comparison = predictedBesideMeasured(result);
+    const predicted = comparison !== null && comparison.unavailable === null;
+    const compared = new Map(comparison?.layers.map((row) => [row.id, row]) ?? []);
+    const headings = [
+      'line',
+      'layer',
+      'kind',
+      'params',
+      ...(predicted ? ['σ predicted', 'σ step 1', 'grad predicted'] : []),
+      ...gradNormColumns([], result.steps).map((c) => c.heading),
+      ...(result.whatIf ? ['what if, last'] : []),
+    ];
     const rows = result.layers.map((layer) => {
+      const row = compared.get(layer.id);
       const cells = [
         String(layer.line),
         null,
         layer.kind,
         String(layer.params),
+        ...(predicted ? [stdCell(row?.predictedStd), stdCell(row?.measuredStd), formatNorm(row?.predictedGradNorm)] : []),
         ...gradNormColumns(layer.gradNorm, result.steps).map((c) => formatNorm(c.value)),
         ...(result.whatIf ? [formatNorm(other(layer)?.gradNorm.at(-1))] : []),
       ];
-      return el('tr', {}, cells.map((text, i) => (i === 1 ? el('td', {}, [button(layer.name, () => this.revealLayer(layer), { className: 'gl-link', attrs: { 'data-layer': layer.id } })]) : el('td', { className: i >= 3 ? 'gl-num' : '', text: text ?? '' }))));
+      return el(
+        'tr',
+        { className: row?.gap ? 'gl-gap' : '' },
+        cells.map((text, i) => (i === 1 ? el('td', {}, [button(layer.name, () => this.revealLayer(layer), { className: 'gl-link', attrs: { 'data-layer': layer.id } })]) : el('td', { className: i >= 3 ? 'gl-num' : '', text: text ?? '' }))),
+      );
     });
     return el('section', { className: 'gl-table' }, [
       el('h2', { text: 'Layers' }),
       el('div', { className: 'gl-scroll' }, [el('table', {}, [el('thead', {}, [el('tr', {}, headings.map((h) => el('th', { text: h })))]), el('tbody', {}, rows)])]),
     ]);
+  }
+
+  /** Predicted at initialization beside measured at step 1, and why they differ when they do by more than a decade. */
+  private prediction(result: ProbeResult): HTMLElement | null {
+    const comparison = predictedBesideMeasured(result);
+    if (!comparison) return null;
+    const children: HTMLElement[] = [el('h2', { text: 'Predicted and measured' })];
+    if (comparison.unavailable !== null) {
+      children.push(el('p', { text: `No prediction for this model: ${comparison.unavailable}.` }));
+      return el('section', { className: 'gl-prediction' }, children);
+    }
+    const { predicted, measured } = comparison.firstLast;
+    const ratio = (log10: number | null) => (log10 === null ? '-' : approxRatio(10 ** log10));
+    const grade = result.prediction?.grade ? ` (${result.prediction.grade})` : '';
+    children.push(el('p', { className: 'gl-firstlast', text: `First / last hidden layer's gradient: predicted ${ratio(predicted)}${grade} at initialization, measured ${ratio(measured)} at step 1.` }));
+    if (comparison.gaps.length === 0) {
+      children.push(el('p', { className: 'gl-agree', text: `Every layer within a decade of its prediction.` }));
+    } else {
+      children.push(el('p', { text: 'More than a decade apart:' }), el('ul', { className: 'gl-gaps' }, comparison.gaps.map((g) => el('li', { text: g }))));
+      children.push(el('p', { text: 'What the measurement has that the prediction leaves out:' }), el('ul', { className: 'gl-reasons' }, comparison.reasons.map((r) => el('li', { text: r }))));
+    }
+    return el('section', { className: 'gl-prediction' }, children);
   }
 
   private notices(result: ProbeResult): HTMLElement | null {
@@ -307,6 +349,8 @@ class Panel {
     return this.charts?.pixelOf(name, value) ?? null;
   }
 }
+
+const stdCell = (value: number | null | undefined): string => (value === null || value === undefined || !Number.isFinite(value) ? '-' : formatStd(value));
 
 function chartHost(): HTMLElement {
   return el('div', { className: 'gl-chart' });
