@@ -41,7 +41,7 @@ function tryRequire(name: string, roots: string[]): { loaded: boolean; error: st
       return { loaded: true, error: '' };
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      if (!message.includes('Cannot find module')) error = message.split('\n')[0];
+      if (!message.includes('Cannot find module')) error = message.split('\n')[0]!;
     }
   }
   return { loaded: false, error };

@@ -18,7 +18,7 @@ export interface Fans {
 export function kernelFans(shape: number[]): Fans {
   if (shape.length < 2) return { fanIn: shape[0] ?? 1, fanOut: shape[0] ?? 1 };
   const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
-  return { fanIn: shape[shape.length - 2] * receptive, fanOut: shape[shape.length - 1] * receptive };
+  return { fanIn: shape[shape.length - 2]! * receptive, fanOut: shape[shape.length - 1]! * receptive };
 }
 
 /** The gain of torch.nn.init.calculate_gain. */
@@ -53,7 +53,7 @@ function size(shape: number[]): number {
 
 /** Orthogonal matrix of shape (rows, cols) flattened row-major, by Gram-Schmidt on a Gaussian matrix. */
 function orthogonal(rng: Rng, shape: number[], gain: number): Float32Array {
-  const cols = shape[shape.length - 1];
+  const cols = shape[shape.length - 1]!;
   const rows = size(shape) / cols;
   const long = Math.max(rows, cols);
   const short = Math.min(rows, cols);
@@ -63,26 +63,26 @@ function orthogonal(rng: Rng, shape: number[], gain: number): Float32Array {
     for (let i = 0; i < long; i++) v[i] = rng.normal();
     for (const u of vectors) {
       let dot = 0;
-      for (let i = 0; i < long; i++) dot += u[i] * v[i];
-      for (let i = 0; i < long; i++) v[i] -= dot * u[i];
+      for (let i = 0; i < long; i++) dot += u[i]! * v[i]!;
+      for (let i = 0; i < long; i++) v[i] = v[i]! - dot * u[i]!;
     }
     let norm = 0;
-    for (let i = 0; i < long; i++) norm += v[i] * v[i];
+    for (let i = 0; i < long; i++) norm += v[i]! * v[i]!;
     norm = Math.sqrt(norm) || 1;
-    for (let i = 0; i < long; i++) v[i] /= norm;
+    for (let i = 0; i < long; i++) v[i] = v[i]! / norm;
     vectors.push(v);
   }
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
-      out[r * cols + c] = gain * (rows >= cols ? vectors[c][r] : vectors[r][c]);
+      out[r * cols + c] = gain * (rows >= cols ? vectors[c]![r]! : vectors[r]![c]!);
     }
   }
   return out;
 }
 
 function identity(shape: number[], gain: number): Float32Array {
-  const cols = shape[shape.length - 1];
+  const cols = shape[shape.length - 1]!;
   const rows = size(shape) / cols;
   const out = new Float32Array(rows * cols);
   for (let i = 0; i < Math.min(rows, cols); i++) out[i * cols + i] = gain;

@@ -39,6 +39,11 @@ type InitSpec = Pick<InitializerIR, 'name' | 'params' | 'options'>;
 /** Alpha dropout constants (Klambauer et al. 2017): -scale * alpha of SELU. */
 const ALPHA_PRIME = -1.7580993408473766;
 
+/** A one-input layer's `apply`: the planner gives every layer at least one input (merges read them all). */
+function single(apply: (x: tf.Tensor, ctx: StepContext) => tf.Tensor): ProbeNode['apply'] {
+  return (inputs, ctx) => apply(inputs[0]!, ctx);
+}
+
 class NodeBuilder {
   private counter = 0;
   private readonly matMul: MatMul = makeMatMul();
@@ -89,7 +94,7 @@ class NodeBuilder {
     const layer = planned.ir;
     const fans = kernelFans(kernelShape);
     const kernel = this.variable(layer, this.choose(layer, layer.kernelInit, this.kernelDefault(), 'kernel'), kernelShape, fans, 'kernel');
-    const units = kernelShape[kernelShape.length - 1];
+    const units = kernelShape[kernelShape.length - 1]!;
     const bias = layer.useBias ? this.variable(layer, this.choose(layer, layer.biasInit, this.biasDefault(), 'bias'), [units], fans, 'bias') : null;
     const activation = buildActivation(layer.activation, this.framework, layer, planned.outShape, `${this.prefix}/${layer.id}`);
     return {
@@ -98,7 +103,7 @@ class NodeBuilder {
       kernel,
       bias,
       measure: measureOf(layer.activation),
-      apply: ([x]) => (activationFused ? compute(x, kernel, bias) : activation.apply(compute(x, kernel, bias))),
+      apply: single((x) => (activationFused ? compute(x, kernel, bias) : activation.apply(compute(x, kernel, bias)))),
     };
   }
 
@@ -108,11 +113,11 @@ class NodeBuilder {
 
   build(planned: PlannedLayer): ProbeNode {
     const layer = planned.ir;
-    const x0 = planned.inShapes[0];
-    const last = x0[x0.length - 1];
+    const x0 = planned.inShapes[0]!;
+    const last = x0[x0.length - 1]!;
     switch (layer.kind) {
       case 'input':
-        return this.weightless(planned, ([x]) => x);
+        return this.weightless(planned, single((x) => x));
       case 'dense': {
         // linear/relu/sigmoid are fused into the product (one op); other activations follow it.
         const name = layer.activation?.name ?? 'linear';
@@ -129,43 +134,43 @@ class NodeBuilder {
         return this.conv(planned, last);
       case 'maxpool':
       case 'avgpool':
-        return this.weightless(planned, ([x]) => this.pool(planned, x));
+        return this.weightless(planned, single((x) => this.pool(planned, x)));
       case 'global-pool': {
         const axes = x0.slice(0, -1).map((_, i) => i + 1);
-        return this.weightless(planned, ([x]) => (isGlobalMax(layer) ? tf.max(x, axes) : tf.mean(x, axes)));
+        return this.weightless(planned, single((x) => (isGlobalMax(layer) ? tf.max(x, axes) : tf.mean(x, axes))));
       }
       case 'flatten':
-        return this.weightless(planned, ([x]) => tf.reshape(x, [x.shape[0], -1]));
+        return this.weightless(planned, single((x) => tf.reshape(x, [x.shape[0], -1])));
       case 'reshape':
-        return this.weightless(planned, ([x]) => this.reshape(planned, x));
+        return this.weightless(planned, single((x) => this.reshape(planned, x)));
       case 'batchnorm':
       case 'layernorm':
         return this.normalization(planned, last);
       case 'dropout': {
         // Additive Gaussian noise has no drop rate; at the probe's scale it is left out.
         const rate = layer.noise === 'gaussian-noise' ? 0 : (layer.rate ?? 0.5);
-        return this.weightless(planned, ([x], ctx) => (ctx.training && rate > 0 ? tf.dropout(x, rate, undefined, ctx.rng.seed()) : x));
+        return this.weightless(planned, single((x, ctx) => (ctx.training && rate > 0 ? tf.dropout(x, rate, undefined, ctx.rng.seed()) : x)));
       }
       case 'alpha-dropout': {
         const rate = layer.rate ?? 0.5;
         const a = 1 / Math.sqrt((1 - rate) * (1 + rate * ALPHA_PRIME * ALPHA_PRIME));
         const b = -a * ALPHA_PRIME * rate;
-        return this.weightless(planned, ([x], ctx) => {
+        return this.weightless(planned, single((x, ctx) => {
           if (!ctx.training || rate <= 0) return x;
           const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', ctx.rng.seed()), rate), 'float32');
           const dropped = tf.add(tf.mul(x, keep), tf.mul(ALPHA_PRIME, tf.sub(1, keep)));
           return tf.add(tf.mul(a, dropped), b);
-        });
+        }));
       }
       case 'rescaling': {
         const scale = layer.op === 'lambda' ? 1 / 255 : (layer.scale ?? 1);
         const offset = layer.offset ?? 0;
-        return this.weightless(planned, ([x]) => tf.add(tf.mul(x, scale), offset));
+        return this.weightless(planned, single((x) => tf.add(tf.mul(x, scale), offset)));
       }
       case 'activation': {
         if (!layer.activation) this.notices.push({ severity: 'warning', message: `${describeLayer(layer)}: activation not known; treated as linear.`, line: layerLine(layer) });
         const activation = buildActivation(layer.activation, this.framework, layer, x0, `${this.prefix}/${layer.id}`);
-        return { planned, vars: activation.vars, kernel: null, bias: null, measure: measureOf(layer.activation), apply: ([x]) => activation.apply(x) };
+        return { planned, vars: activation.vars, kernel: null, bias: null, measure: measureOf(layer.activation), apply: single((x) => activation.apply(x)) };
       }
       case 'embedding':
         return this.embedding(planned);
@@ -174,15 +179,15 @@ class NodeBuilder {
       case 'simple-rnn':
         return this.recurrent(planned, last);
       case 'add':
-        return this.weightless(planned, (xs) => (xs.length === 1 ? xs[0] : tf.addN(xs)));
+        return this.weightless(planned, (xs) => (xs.length === 1 ? xs[0]! : tf.addN(xs)));
       case 'multiply':
         return this.weightless(planned, (xs) => xs.reduce((a, b) => tf.mul(a, b)));
       case 'concat': {
         const axis = (planned.axis ?? planned.outShape.length - 1) + 1; // + the batch axis
-        return this.weightless(planned, (xs) => (xs.length === 1 ? xs[0] : tf.concat(xs, axis)));
+        return this.weightless(planned, (xs) => (xs.length === 1 ? xs[0]! : tf.concat(xs, axis)));
       }
       default:
-        return this.weightless(planned, ([x]) => x); // shape-preserving unknown layer, announced by the planner
+        return this.weightless(planned, single((x) => x)); // shape-preserving unknown layer, announced by the planner
     }
   }
 
@@ -194,15 +199,15 @@ class NodeBuilder {
       throw layerFailure('unsupported', layer, `dilated convolutions ${strides.some((s) => s > 1) ? 'with strides > 1' : `on the ${tf.getBackend()} backend`} are not supported by the probe (try --backend cpu)`);
     }
     // Explicit padding per spatial dimension, so that 'same', torch's padding=p and 'valid' share one path.
-    const inSides = planned.inShapes[0].slice(0, rank);
+    const inSides = planned.inShapes[0]!.slice(0, rank);
     const pads = inSides.map((side, i): [number, number] => {
-      if (padding === 'same') return samePadding(side, kernelSize[i], strides[i], dilation);
+      if (padding === 'same') return samePadding(side, kernelSize[i]!, strides[i]!, dilation);
       return padding === 'valid' ? [0, 0] : [padding[i]!, padding[i]!];
     });
     const padded = pads.some(([a, b]) => a > 0 || b > 0);
     // Conv1D runs as a 2-D convolution over a height of 1.
-    const pads2d: [number, number][] = rank === 1 ? [[0, 0], pads[0]] : pads;
-    const strides2d: [number, number] = rank === 1 ? [1, strides[0]] : [strides[0], strides[1]];
+    const pads2d: [number, number][] = rank === 1 ? [[0, 0], pads[0]!] : pads;
+    const strides2d: [number, number] = rank === 1 ? [1, strides[0]!] : [strides[0]!, strides[1]!];
     const conv = makeConv2d(strides2d, dilation);
     return this.weighted(planned, [...kernelSize, inChannels, layer.units!], (x, kernel, bias) => {
       let input = (rank === 1 ? tf.expandDims(x, 1) : x) as tf.Tensor4D;
@@ -231,7 +236,7 @@ class NodeBuilder {
         let y = x;
         const sides = x.shape.slice(1, -1);
         sides.forEach((side, axis) => {
-          const factor = out[axis] / side;
+          const factor = out[axis]! / side;
           const before = y.shape.slice(0, axis + 1).reduce((p, d) => p * d, 1);
           const after = y.shape.slice(axis + 2).reduce((p, d) => p * d, 1);
           const tiled = tf.tile(tf.reshape(y, [before, side, 1, after]), [1, 1, factor, 1]);
@@ -242,7 +247,7 @@ class NodeBuilder {
       case 'permute':
         return tf.transpose(x, [0, ...config.dims!]);
       case 'repeat-vector':
-        return tf.tile(tf.expandDims(x, 1), [1, out[0], 1]);
+        return tf.tile(tf.expandDims(x, 1), [1, out[0]!, 1]);
       default:
         return tf.reshape(x, [x.shape[0], ...out]);
     }
@@ -275,13 +280,13 @@ class NodeBuilder {
       kernel: null,
       bias: null,
       measure: null,
-      apply: ([x]) => {
+      apply: single((x) => {
         // Training mode: batch statistics (BatchNorm over every axis but channels; LayerNorm over features).
         const axes = batch ? x.shape.slice(0, -1).map((_, i) => i) : [x.rank - 1];
         const { mean, variance } = tf.moments(x, axes, !batch);
         const normalized = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
         return tf.add(tf.mul(normalized, gamma), beta);
-      },
+      }),
     };
   }
 
@@ -299,10 +304,10 @@ class NodeBuilder {
       const flat = tf.reshape(indices, [-1]);
       save([flat]);
       const value = tf.reshape(tf.gather(weights, flat), [...indices.shape, layer.units!]);
-      const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.scatterND(tf.reshape(saved[0], [-1, 1]), tf.reshape(dy, [-1, layer.units!]), shape), tf.reshape(tf.zerosLike(saved[0]), indices.shape)];
+      const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.scatterND(tf.reshape(saved[0]!, [-1, 1]), tf.reshape(dy, [-1, layer.units!]), shape), tf.reshape(tf.zerosLike(saved[0]!), indices.shape)];
       return { value, gradFunc };
     });
-    return { planned, vars: [table], kernel: table, bias: null, measure: null, apply: ([tokens]) => lookup(table, tokens) };
+    return { planned, vars: [table], kernel: table, bias: null, measure: null, apply: single((tokens) => lookup(table, tokens)) };
   }
 
   private recurrent(planned: PlannedLayer, inFeatures: number): ProbeNode {
@@ -346,14 +351,14 @@ class NodeBuilder {
     const step = (cell: (typeof cells)[number], xt: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] => {
       if (kind === 'lstm') {
         const z = tf.add(xt, this.matMul(h, cell.recurrent as tf.Tensor2D));
-        const [i, f, g, o] = tf.split(z, 4, 1);
+        const [i, f, g, o] = tf.split(z, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]; // 4 gates
         const cNext = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D;
         return [tf.mul(tf.sigmoid(o), tf.tanh(cNext)) as tf.Tensor2D, cNext];
       }
       if (kind === 'gru') {
         const hz = this.matMul(h, cell.recurrent as tf.Tensor2D, cell.biasHidden ?? undefined);
-        const [xr, xzg, xn] = tf.split(xt, 3, 1);
-        const [hr, hzg, hn] = tf.split(hz, 3, 1);
+        const [xr, xzg, xn] = tf.split(xt, 3, 1) as [tf.Tensor, tf.Tensor, tf.Tensor]; // 3 gates
+        const [hr, hzg, hn] = tf.split(hz, 3, 1) as [tf.Tensor, tf.Tensor, tf.Tensor];
         const r = tf.sigmoid(tf.add(xr, hr));
         const zg = tf.sigmoid(tf.add(xzg, hzg));
         const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
@@ -362,8 +367,9 @@ class NodeBuilder {
       const pre = tf.add(xt, this.matMul(h, cell.recurrent as tf.Tensor2D));
       return [(activationName === 'relu' ? tf.relu(pre) : tf.tanh(pre)) as tf.Tensor2D, c];
     };
-    const apply = ([x]: tf.Tensor[]): tf.Tensor => {
-      const [batch, time] = x.shape;
+    const apply = single((x): tf.Tensor => {
+      const batch = x.shape[0]!;
+      const time = x.shape[1]!;
       let sequence = x;
       let lastH: tf.Tensor2D | null = null;
       for (const cell of cells) {
@@ -371,7 +377,7 @@ class NodeBuilder {
         // Project every time step through the input kernel in one matMul; biases of the input side fold in here.
         let bias: tf.Tensor | undefined = cell.biasIn ?? undefined;
         if (kind !== 'gru' && cell.biasHidden && bias) bias = tf.add(bias, cell.biasHidden);
-        const projected = tf.reshape(this.matMul(tf.reshape(sequence, [-1, features]) as tf.Tensor2D, cell.kernel as tf.Tensor2D, bias), [batch, time!, gates * units]);
+        const projected = tf.reshape(this.matMul(tf.reshape(sequence, [-1, features]) as tf.Tensor2D, cell.kernel as tf.Tensor2D, bias), [batch, time, gates * units]);
         const steps = tf.unstack(projected, 1) as tf.Tensor2D[];
         let h = tf.zeros([batch, units]) as tf.Tensor2D;
         let c = tf.zeros([batch, units]) as tf.Tensor2D;
@@ -384,8 +390,8 @@ class NodeBuilder {
         sequence = tf.stack(outputs, 1);
       }
       return planned.lastStepOnly ? lastH! : sequence;
-    };
-    return { planned, vars, kernel: cells[0].kernel, bias: cells[0].biasIn, measure: 'tanh', apply };
+    });
+    return { planned, vars, kernel: cells[0]!.kernel, bias: cells[0]!.biasIn, measure: 'tanh', apply };
   }
 }
 

@@ -14,7 +14,7 @@ const EPSILON = 1e-7;
 
 export function lastActivation(model: ModelIR): ActivationName | null {
   for (let i = model.layers.length - 1; i >= 0; i--) {
-    const layer = model.layers[i];
+    const layer = model.layers[i]!;
     if (layer.kind === 'dropout' || layer.kind === 'alpha-dropout' || layer.kind === 'flatten' || layer.kind === 'input') continue;
     return layer.activation?.name ?? null;
   }
@@ -45,7 +45,7 @@ export function makeTargets(kind: LossKind, outShape: number[], batch: number, r
   const count = shape.reduce((a, b) => a * b, 1);
   if (kind === 'binary-crossentropy' || kind === 'binary-crossentropy-logits') return tf.tensor(rng.fill(count, () => (rng.next() < 0.5 ? 0 : 1)), shape);
   if (kind === 'mse' || kind === 'mae' || kind === 'huber') return tf.tensor(rng.fill(count, () => rng.normal()), shape);
-  const classes = outShape[outShape.length - 1];
+  const classes = outShape[outShape.length - 1]!;
   const values = new Float32Array(count);
   for (let row = 0; row < count / classes; row++) values[row * classes + rng.int(classes)] = 1;
   return tf.tensor(values, shape);

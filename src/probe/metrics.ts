@@ -32,8 +32,8 @@ function groupByShape(shapes: number[][]): Group[] {
 
 /** [k, ...shape] from the k tensors of a group. */
 function stacked(group: Group, tensors: tf.Tensor[]): tf.Tensor {
-  const members = group.items.map((i) => tensors[i]);
-  return members.length === 1 ? tf.expandDims(members[0], 0) : tf.stack(members);
+  const members = group.items.map((i) => tensors[i]!);
+  return members.length === 1 ? tf.expandDims(members[0]!, 0) : tf.stack(members);
 }
 
 /** Sum of every element of each member: [k]. */
@@ -90,16 +90,16 @@ export class StepMeter {
     this.satNodes = nodes.flatMap((n, i) => (n.measure === 'sigmoid' || n.measure === 'tanh' ? [i] : []));
     this.deadNodes = nodes.flatMap((n, i) => (n.measure === 'relu' ? [i] : []));
     // Grouped by measure and shape, so each group's tails are computed by one transform of its stack.
-    this.satGroups = groupByShape(this.satNodes.map((i) => [nodes[i].measure === 'sigmoid' ? 1 : 0, ...outShapes[i]])).map((g) => ({ items: g.items, shape: g.shape.slice(1) }));
-    this.deadGroups = groupByShape(this.deadNodes.map((i) => outShapes[i]));
+    this.satGroups = groupByShape(this.satNodes.map((i) => [nodes[i]!.measure === 'sigmoid' ? 1 : 0, ...outShapes[i]!])).map((g) => ({ items: g.items, shape: g.shape.slice(1) }));
+    this.deadGroups = groupByShape(this.deadNodes.map((i) => outShapes[i]!));
     this.vars = nodes.flatMap((n) => n.vars);
     this.varNode = nodes.flatMap((n, i) => n.vars.map(() => i));
     this.varGroups = groupByShape(this.vars.map((v) => v.shape));
     for (const kind of ['sum', 'square'] as const) for (const g of this.outputGroups) for (const i of g.items) this.slots.push([kind, i]);
-    for (const g of this.satGroups) for (const i of g.items) this.slots.push(['saturated', this.satNodes[i]]);
-    for (const g of this.deadGroups) for (const i of g.items) this.slots.push(['dead', this.deadNodes[i]]);
+    for (const g of this.satGroups) for (const i of g.items) this.slots.push(['saturated', this.satNodes[i]!]);
+    for (const g of this.deadGroups) for (const i of g.items) this.slots.push(['dead', this.deadNodes[i]!]);
     const weightKinds = exactUpdate ? (['grad', 'weight'] as const) : (['grad', 'delta', 'weight'] as const);
-    for (const kind of weightKinds) for (const g of this.varGroups) for (const i of g.items) this.slots.push([kind, this.varNode[i]]);
+    for (const kind of weightKinds) for (const g of this.varGroups) for (const i of g.items) this.slots.push([kind, this.varNode[i]!]);
   }
 
   /** The weights before the optimizer step, one stacked tensor per shape group (for the update ratio). */
@@ -115,22 +115,22 @@ export class StepMeter {
       parts.push(...outs.map(perMemberSum));
       parts.push(...outs.map((o) => perMemberSum(tf.square(o))));
       for (const g of this.satGroups) {
-        const x = stacked({ items: g.items.map((k) => this.satNodes[k]), shape: g.shape }, outputs);
-        const sigmoid = this.nodes[this.satNodes[g.items[0]]].measure === 'sigmoid';
+        const x = stacked({ items: g.items.map((k) => this.satNodes[k]!), shape: g.shape }, outputs);
+        const sigmoid = this.nodes[this.satNodes[g.items[0]!]!]!.measure === 'sigmoid';
         const tails = sigmoid ? tf.abs(tf.sub(tf.mul(x, 2), 1)) : tf.abs(x);
         parts.push(perMemberSum(tf.cast(tf.greater(tails, SATURATION_LEVEL), 'float32')));
       }
       for (const g of this.deadGroups) {
-        const x = stacked({ items: g.items.map((k) => this.deadNodes[k]), shape: g.shape }, outputs);
+        const x = stacked({ items: g.items.map((k) => this.deadNodes[k]!), shape: g.shape }, outputs);
         // A unit is dead on this batch when its output is <= 0 for every example (and position).
-        const peaks = tf.max(tf.reshape(x, [x.shape[0], -1, g.shape[g.shape.length - 1]]), 1);
+        const peaks = tf.max(tf.reshape(x, [x.shape[0]!, -1, g.shape[g.shape.length - 1]!]), 1);
         parts.push(perMemberSum(tf.cast(tf.lessEqual(peaks, 0), 'float32')));
       }
       const gradStacks = this.varGroups.map((g) => stacked(g, grads));
       parts.push(...gradStacks.map((s) => perMemberSum(tf.square(s))));
       if (!this.exactUpdate) {
         const after = this.varGroups.map((g) => stacked(g, this.vars));
-        parts.push(...after.map((a, k) => perMemberSum(tf.squaredDifference(a, before[k]))));
+        parts.push(...after.map((a, k) => perMemberSum(tf.squaredDifference(a, before[k]!))));
       }
       parts.push(...before.map((b) => perMemberSum(tf.square(b))));
       return tf.concat(parts) as tf.Tensor1D;
@@ -149,7 +149,7 @@ export class StepMeter {
     const weightSq = new Map<number, number>();
     const add = (map: Map<number, number>, node: number, v: number) => map.set(node, (map.get(node) ?? 0) + v);
     this.slots.forEach(([kind, node], k) => {
-      const v = values[k + 1];
+      const v = values[k + 1]!;
       if (kind === 'sum') sums[node] = v;
       else if (kind === 'square') squares[node] = v;
       else if (kind === 'saturated') satCounts.set(node, v);
@@ -157,7 +157,7 @@ export class StepMeter {
       else add(kind === 'grad' ? gradSq : kind === 'delta' ? deltaSq : weightSq, node, v);
     });
     const numbers: StepNumbers = {
-      loss: values[0] / this.gradientScale,
+      loss: values[0]! / this.gradientScale,
       actMean: [],
       actStd: [],
       nonFinite: [],
@@ -167,14 +167,14 @@ export class StepMeter {
       updateRatio: new Array<number | null>(n).fill(null),
     };
     for (let i = 0; i < n; i++) {
-      const shape = this.nodes[i].planned.outShape;
+      const shape = this.nodes[i]!.planned.outShape;
       const count = this.batch * size(shape);
-      const mean = sums[i] / count;
+      const mean = sums[i]! / count;
       numbers.actMean.push(mean);
-      numbers.actStd.push(Math.sqrt(Math.max(0, squares[i] / count - mean * mean)));
+      numbers.actStd.push(Math.sqrt(Math.max(0, squares[i]! / count - mean * mean)));
       numbers.nonFinite.push(Number.isFinite(sums[i]) && Number.isFinite(squares[i]) ? 0 : 1);
       if (satCounts.has(i)) numbers.saturated[i] = satCounts.get(i)! / count;
-      if (deadCounts.has(i)) numbers.dead[i] = deadCounts.get(i)! / shape[shape.length - 1];
+      if (deadCounts.has(i)) numbers.dead[i] = deadCounts.get(i)! / shape[shape.length - 1]!;
       if (gradSq.has(i)) {
         const g = gradSq.get(i)!;
         const d = this.exactUpdate ? g : deltaSq.get(i)!;

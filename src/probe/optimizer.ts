@@ -112,7 +112,7 @@ export function buildOptimizer(model: ModelIR, notices: ProbeNotice[]): ProbeOpt
         description,
         gradientScale: rate,
         exactUpdate: false,
-        step: (vars, grads) => tf.tidy(() => scaled.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[i] })))),
+        step: (vars, grads) => tf.tidy(() => scaled.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[i]! })))),
         dispose: () => scaled.dispose(),
       };
     }
@@ -120,7 +120,7 @@ export function buildOptimizer(model: ModelIR, notices: ProbeNotice[]): ProbeOpt
       description,
       gradientScale: rate,
       exactUpdate: true,
-      step: (vars, grads) => vars.forEach((v, i) => v.assign(tf.tidy(() => tf.sub(v, grads[i])))),
+      step: (vars, grads) => vars.forEach((v, i) => v.assign(tf.tidy(() => tf.sub(v, grads[i]!)))),
       dispose: () => {},
     };
   }
@@ -131,7 +131,7 @@ export function buildOptimizer(model: ModelIR, notices: ProbeNotice[]): ProbeOpt
     step(vars, grads) {
       tf.tidy(() => {
         const used = clips ? clip(grads, clipping) : grads;
-        optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: used[i] })));
+        optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: used[i]! })));
       });
     },
     dispose() {

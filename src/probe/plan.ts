@@ -160,7 +160,7 @@ class Planner {
     if (declared && declared.length > 0) {
       const filled = this.fillUnknown(declared, first);
       if (this.model.framework !== 'torch' || filled.length !== 3 || first?.kind !== 'conv2d') return filled;
-      const channelsLast = [filled[1], filled[2], filled[0]];
+      const channelsLast = [filled[1]!, filled[2]!, filled[0]!];
       this.note('information', `PyTorch input (C, H, W) = (${filled.join(', ')}) is probed channels-last as ${channelsLast.join('x')}.`);
       return channelsLast;
     }
@@ -268,7 +268,7 @@ class Planner {
 
   /** Input edges: graph inputs by id; chains read the previous layer. */
   inputsOf(index: number, indexById: Map<string, number>): number[] {
-    const layer = this.model.layers[index];
+    const layer = this.model.layers[index]!;
     if (!this.model.isGraph || layer.inputs.length === 0) return [index === 0 ? -1 : index - 1];
     return layer.inputs.map((id) => {
       const source = indexById.get(id);
@@ -278,8 +278,9 @@ class Planner {
   }
 
   outShape(layer: LayerIR, inShapes: Shape[], nextKind: LayerKind | null): { shape: Shape; params: number; lastStepOnly: boolean; axis?: number } {
-    const x = inShapes[0];
-    const last = x[x.length - 1];
+    // inputsOf gives every layer at least one input, and every planned shape has at least one axis.
+    const x = inShapes[0]!;
+    const last = x[x.length - 1]!;
     const bias = layer.useBias ? 1 : 0;
     const plain = (shape: Shape, params = 0) => ({ shape, params, lastStepOnly: false });
     switch (layer.kind) {
@@ -364,7 +365,7 @@ class Planner {
         const lastStepOnly = !returnsSequences(layer, nextKind);
         if (layer.recurrent.returnSequences === null && lastStepOnly) this.note('information', `${describeLayer(layer)}: the next layer receives the last time step, as out[:, -1] does.`, layer);
         const features = recurrentFeatures(layer)!;
-        return { shape: lastStepOnly ? [features] : [x[0], features], params, lastStepOnly };
+        return { shape: lastStepOnly ? [features] : [x[0]!, features], params, lastStepOnly };
       }
       case 'add':
       case 'multiply': {
@@ -382,7 +383,7 @@ class Planner {
         for (const other of inShapes) {
           if (other.length !== rank || other.some((d, i) => i !== axis && d !== x[i])) throw layerFailure('shape', layer, `inputs do not fit together: ${inShapes.map((s) => s.join('x')).join(' vs ')}`);
         }
-        out[axis] = inShapes.reduce((sum, s) => sum + s[axis], 0);
+        out[axis] = inShapes.reduce((sum, s) => sum + s[axis]!, 0);
         return { ...plain(out), axis };
       }
       default:
@@ -400,7 +401,7 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
   const planner = new Planner(model, options);
   if (model.layers.length === 0) throw new ProbeFailure('input', `model ${model.name} has no layers the analyzer could read`);
   const inputs = model.layers.filter((l) => l.kind === 'input');
-  if (inputs.length > 1) throw layerFailure('unsupported', inputs[1], 'models with several inputs are not supported by the probe');
+  if (inputs.length > 1) throw layerFailure('unsupported', inputs[1]!, 'models with several inputs are not supported by the probe');
   for (const u of model.unsupported) planner.note('warning', `Not modelled by the analyzer: ${u.what} (line ${u.range.start.line + 1}).`);
   const resolved = planner.resolveInputShape();
   const inputShape = inputOverride ?? resolved;
@@ -410,7 +411,7 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
   model.layers.forEach((written, index) => {
     const layer = planner.withKnownSizes(written, index === lastIndex, model.layers[index + 1]);
     const inputsIdx = planner.inputsOf(index, indexById);
-    const inShapes = inputsIdx.map((i) => (i < 0 ? inputShape : layers[i].outShape));
+    const inShapes = inputsIdx.map((i) => (i < 0 ? inputShape : layers[i]!.outShape));
     const next = model.layers[index + 1]?.kind ?? null;
     const { shape, params, lastStepOnly, axis } = planner.outShape(layer, inShapes, next);
     if (layer.kind === 'unknown') planner.note('warning', `${describeLayer(layer)} is not known to the probe; it is skipped as shape-preserving.`, layer);

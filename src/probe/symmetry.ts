@@ -12,7 +12,7 @@ const RELATIVE_TOLERANCE = 1e-6;
 export function duplicateUnitFraction(node: ProbeNode): number | null {
   if (!node.kernel) return null;
   const shape = node.kernel.shape;
-  const units = shape[shape.length - 1];
+  const units = shape[shape.length - 1]!;
   if (units < 2) return null;
   const values = node.kernel.dataSync();
   const bias = node.bias && node.bias.size === units ? node.bias.dataSync() : null;
@@ -24,8 +24,8 @@ export function duplicateUnitFraction(node: ProbeNode): number | null {
   const groups = new Map<string, number>();
   for (let unit = 0; unit < units; unit++) {
     const column: number[] = [];
-    for (let r = 0; r < rows; r++) column.push(values[r * units + unit]);
-    if (bias) column.push(bias[unit]);
+    for (let r = 0; r < rows; r++) column.push(values[r * units + unit]!);
+    if (bias) column.push(bias[unit]!);
     // A loop, not Math.max(...column): a Flatten into Dense has columns of a million weights.
     let peak = 0;
     for (const v of column) peak = Math.max(peak, Math.abs(v));

@@ -38,7 +38,7 @@ function streams(seed: number): { weights: Rng; data: Rng; dropout: Rng } {
 
 function forward(nodes: ProbeNode[], x: tf.Tensor, ctx: StepContext): tf.Tensor[] {
   const outputs: tf.Tensor[] = [];
-  for (const node of nodes) outputs.push(node.apply(node.planned.inputs.map((i) => (i < 0 ? x : outputs[i])), ctx));
+  for (const node of nodes) outputs.push(node.apply(node.planned.inputs.map((i) => (i < 0 ? x : outputs[i]!)), ctx));
   return outputs;
 }
 
@@ -79,7 +79,7 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
     const scale = optimizer.gradientScale;
     const results = measured.map(emptyLayer);
     const losses: number[] = [];
-    const outputShape = plan.layers[plan.layers.length - 1].outShape;
+    const outputShape = plan.layers[plan.layers.length - 1]!.outShape;
     let steps = Math.max(1, Math.floor(options.steps));
     let lastPartialAt = performance.now();
     const prediction = probePrediction(model);
@@ -112,8 +112,8 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
       const ctx: StepContext = { training: true, rng: rng.dropout };
       const { value, grads } = tf.variableGrads(() => {
         const outputs = forward(nodes, x, ctx);
-        kept = measured.map((n) => tf.keep(outputs[nodes.indexOf(n)]));
-        const loss = computeLoss(lossKind, outputs[outputs.length - 1], y);
+        kept = measured.map((n) => tf.keep(outputs[nodes.indexOf(n)]!));
+        const loss = computeLoss(lossKind, outputs[outputs.length - 1]!, y);
         return (scale === 1 ? loss : tf.mul(loss, scale)) as tf.Scalar;
       }, vars);
       const gradList = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
@@ -123,9 +123,9 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
       tf.dispose([x, y, value, packed, ...kept, ...gradList, ...before]);
       losses.push(numbers.loss);
       results.forEach((r, i) => {
-        r.actMean.push(numbers.actMean[i]);
-        r.actStd.push(numbers.actStd[i]);
-        r.nonFinite.push(numbers.nonFinite[i]);
+        r.actMean.push(numbers.actMean[i]!);
+        r.actStd.push(numbers.actStd[i]!);
+        r.nonFinite.push(numbers.nonFinite[i]!);
         if (r.saturated) r.saturated.push(numbers.saturated[i] ?? 0);
         if (r.dead) r.dead.push(numbers.dead[i] ?? 0);
         if (numbers.gradNorm[i] !== null) r.gradNorm.push(numbers.gradNorm[i]!);
