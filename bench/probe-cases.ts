@@ -49,7 +49,7 @@ export const cases: BenchCase[] = [
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /**
@@ -69,10 +69,10 @@ function naiveBaseline(steps: number): number {
     const norms = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         let h: tf.Tensor = x;
-        for (let i = 0; i < 20; i++) h = tf.sigmoid(tf.add(tf.matMul(h, weights[2 * i]), weights[2 * i + 1]));
+        for (let i = 0; i < 20; i++) h = tf.sigmoid(tf.add(tf.matMul(h, weights[2 * i]!), weights[2 * i + 1]!));
         return tf.losses.meanSquaredError<tf.Tensor, tf.Scalar>(y, h);
       }, weights);
-      const perWeight = weights.map((w) => tf.norm(grads[w.name]));
+      const perWeight = weights.map((w) => tf.norm(grads[w.name]!));
       optimizer.applyGradients(grads);
       return tf.stack([value, ...perWeight]);
     });
@@ -82,7 +82,7 @@ function naiveBaseline(steps: number): number {
   }
   tf.dispose([x, y, ...weights]);
   optimizer.dispose();
-  return median(stamps.slice(1).map((t, i) => t - stamps[i]));
+  return median(stamps.slice(1).map((t, i) => t - stamps[i]!));
 }
 
 /** Kernels run per training step (load-independent cost measure), from a short profiled run. */
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
       },
     });
     const totalMs = performance.now() - started;
-    const deltas = stamps.slice(1).map((t, i) => t - stamps[i]);
+    const deltas = stamps.slice(1).map((t, i) => t - stamps[i]!);
     if (!outcome.ok) {
       process.stdout.write(`${JSON.stringify({ case: c.name, error: outcome.error.message })}\n`);
       continue;
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
       case: c.name,
       backend: outcome.result.backend,
       msPerStep: median(deltas),
-      firstStepMs: stamps[0] - firstStepAt,
+      firstStepMs: stamps[0]! - firstStepAt,
       totalMs,
       workerMs,
       firstVerdictMs,
@@ -145,18 +145,18 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   }
-  if (cases[0].name.includes(only)) {
+  if (cases[0]!.name.includes(only)) {
     // Interleaved rounds, so that the machine's load hits both loops alike.
     const probeRounds: number[] = [];
     const naiveRounds: number[] = [];
     for (let round = 0; round < 5; round++) {
       const stamps: number[] = [];
-      await runProbe(cases[0].model(), probeOptions({ backend, steps: 11, batchSize: 64, seed: round }), {
+      await runProbe(cases[0]!.model(), probeOptions({ backend, steps: 11, batchSize: 64, seed: round }), {
         onProgress: (e) => {
           if (e.phase === 'train') stamps.push(performance.now());
         },
       });
-      probeRounds.push(median(stamps.slice(1).map((t, i) => t - stamps[i])));
+      probeRounds.push(median(stamps.slice(1).map((t, i) => t - stamps[i]!)));
       naiveRounds.push(naiveBaseline(10));
     }
     const line = { baseline: 'naive tfjs loop, 20x Dense(64) sigmoid, batch 64', backend: tf.getBackend(), msPerStep: median(naiveRounds), probeMsPerStep: median(probeRounds) };

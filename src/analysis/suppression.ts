@@ -51,7 +51,7 @@ export function scanComments(text: string): Comment[] {
     lineStart = at + 1;
   };
   while (i < text.length) {
-    const ch = text[i];
+    const ch = text[i]!;
     if (ch === '\n') {
       newline(i);
       i += 1;

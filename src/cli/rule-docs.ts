@@ -33,8 +33,8 @@ export function sectionOf(markdown: string, heading: string): string {
   let end = lines.length;
   let inFence = false;
   for (let i = start + 1; i < lines.length; i++) {
-    if (/^\s*(```|~~~)/.test(lines[i])) inFence = !inFence;
-    else if (!inFence && /^## /.test(lines[i])) {
+    if (/^\s*(```|~~~)/.test(lines[i]!)) inFence = !inFence;
+    else if (!inFence && /^## /.test(lines[i]!)) {
       end = i;
       break;
     }

@@ -27,7 +27,7 @@ function rewireConsumers(layers: LayerIR[], fromId: string, toIds: string[]): vo
 }
 
 function removeAt(model: ModelIR, index: number): LayerIR {
-  const [removed] = model.layers.splice(index, 1);
+  const removed = model.layers.splice(index, 1)[0]!;
   if (model.isGraph) rewireConsumers(model.layers, removed.id, removed.inputs);
   return removed;
 }
@@ -86,13 +86,13 @@ function patchOptimizer(model: ModelIR, patch: Partial<OptimizerIR>): void {
 function applyOp(model: ModelIR, op: IrEditOp): void {
   switch (op.op) {
     case 'set-activation': {
-      const layer = model.layers[findIndex(model, op.layerId, op.op)];
+      const layer = model.layers[findIndex(model, op.layerId, op.op)]!;
       layer.activation = { ...activationFor(op.activation)!, range: layer.activation?.range ?? null };
       return;
     }
     case 'set-kernel-init':
     case 'set-recurrent-init': {
-      const layer = model.layers[findIndex(model, op.layerId, op.op)];
+      const layer = model.layers[findIndex(model, op.layerId, op.op)]!;
       const field = op.op === 'set-kernel-init' ? 'kernelInit' : 'recurrentInit';
       layer[field] = {
         name: op.init.name,
@@ -106,10 +106,10 @@ function applyOp(model: ModelIR, op: IrEditOp): void {
       return;
     }
     case 'set-use-bias':
-      model.layers[findIndex(model, op.layerId, op.op)].useBias = op.value;
+      model.layers[findIndex(model, op.layerId, op.op)]!.useBias = op.value;
       return;
     case 'replace-kind':
-      model.layers[findIndex(model, op.layerId, op.op)].kind = op.kind;
+      model.layers[findIndex(model, op.layerId, op.op)]!.kind = op.kind;
       return;
     case 'remove-layer':
       removeAt(model, findIndex(model, op.layerId, op.op));
@@ -118,7 +118,7 @@ function applyOp(model: ModelIR, op: IrEditOp): void {
       const moved = removeAt(model, findIndex(model, op.layerId, op.op));
       const target = findIndex(model, op.beforeLayerId, op.op);
       if (model.isGraph) {
-        const before = model.layers[target];
+        const before = model.layers[target]!;
         moved.inputs = before.inputs;
         before.inputs = [moved.id];
       }
@@ -127,8 +127,9 @@ function applyOp(model: ModelIR, op: IrEditOp): void {
     }
     case 'insert-after': {
       const index = findIndex(model, op.afterLayerId, op.op);
-      const layer = insertedLayer(model, model.layers[index], op.kind, op.activation);
-      if (model.isGraph) rewireConsumers(model.layers, layer.inputs[0], [layer.id]);
+      const after = model.layers[index]!;
+      const layer = insertedLayer(model, after, op.kind, op.activation);
+      if (model.isGraph) rewireConsumers(model.layers, after.id, [layer.id]);
       model.layers.splice(index + 1, 0, layer);
       return;
     }

@@ -36,5 +36,5 @@ export function optionValue(meta: Pick<RuleMeta, 'code' | 'options'>, key: strin
   const option = meta.options.find((o) => o.key === key);
   if (!option) throw new Error(`${meta.code} has no option named "${key}"`);
   const configured = settings.thresholds[key];
-  return typeof configured === option.type ? configured : option.default;
+  return configured !== undefined && typeof configured === option.type ? configured : option.default;
 }

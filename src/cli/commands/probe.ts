@@ -55,7 +55,9 @@ export function parseProbeOptions(flags: ProbeCommandOptions): ProbeOptions {
   }
   const thresholds: Partial<ProbeThresholds> = {};
   for (const pair of flags.threshold ?? []) {
-    const [key, value] = pair.split('=').map((p) => p.trim());
+    const parts = pair.split('=').map((p) => p.trim());
+    const key = parts[0]!; // split gives at least one part
+    const value = parts[1];
     const known = Object.keys(DEFAULT_THRESHOLDS);
     if (!known.includes(key)) throw new UsageError(`--threshold: unknown key "${key}" (known: ${known.join(', ')})`);
     const number = Number(value);

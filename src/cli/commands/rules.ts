@@ -15,9 +15,9 @@ const COLUMNS: { title: string; value: (meta: RuleMeta) => string }[] = [
 
 export function formatRulesTable(metas: readonly RuleMeta[]): string {
   const rows = [COLUMNS.map((c) => c.title), ...metas.map((m) => COLUMNS.map((c) => c.value(m)))];
-  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   // The last column is not padded, so long summaries do not leave trailing spaces.
-  const lines = rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '));
+  const lines = rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
   return `${lines.join('\n')}\n`;
 }
 

@@ -553,7 +553,8 @@ function propagate(model: ModelIR): ModelPrediction {
   const reference = measured.length > 0 ? Math.max(normSq[measured[measured.length - 1]!] ?? 0, TINY) : 1;
   const predictions: LayerPrediction[] = nodes.map((node, i) => {
     const weighted = FLOW_PATH_KINDS.has(node.layer.kind);
-    const n = normSq[i];
+    const n = normSq[i] ?? null;
+    const source = node.inputs[0];
     return {
       layerId: node.layer.id,
       name: node.layer.name,
@@ -562,7 +563,7 @@ function propagate(model: ModelIR): ModelPrediction {
       predictedStd: Math.sqrt(variance(node.out)),
       predictedMean: node.out.mean,
       q: node.out.q,
-      qIn: node.inputs[0] !== undefined && node.inputs[0] >= 0 ? nodes[node.inputs[0]]!.out.q : start.q,
+      qIn: source !== undefined && source >= 0 ? nodes[source]!.out.q : start.q,
       chi: chi[i] ?? null,
       weighted,
       log10GradRatio: weighted && n !== null ? 0.5 * Math.log10(Math.max(n, TINY) / reference) : null,

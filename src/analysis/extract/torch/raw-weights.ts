@@ -47,7 +47,7 @@ export function weightCandidate(qualified: string, args: Args, spelling: string,
   const dims = Array.isArray(first) ? first : fn === 'full' ? [] : args.positional.map(constOf);
   if (dims.length !== 2 || !dims.every((d): d is number => typeof d === 'number' && d > 0)) return null;
   const init = factoryInit(fn, args, spelling, n);
-  return init ? { shape: [dims[0], dims[1]], init, node: n } : null;
+  return init ? { shape: [dims[0]!, dims[1]!], init, node: n } : null;
 }
 
 /** A candidate scaled by a constant (`torch.randn(512, 64) * 0.01`, `/ math.sqrt(512)`). */
