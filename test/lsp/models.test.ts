@@ -23,7 +23,7 @@ describe('gradientLens/models', () => {
   it('returns the sigmoid stack with its layers and the GL101 what-if and text fix', async () => {
     const result = await modelsOf('keras_sigmoid_stack.py');
     expect(result.models).toHaveLength(1);
-    const [{ model, whatIfs }] = result.models;
+    const { model, whatIfs } = result.models[0]!;
     expect(model.framework).toBe('keras');
     expect(model.layers.filter((l) => l.kind === 'dense').length).toBeGreaterThanOrEqual(4);
     const gl101 = whatIfs.find((w) => w.code === 'GL101');

@@ -31,8 +31,8 @@ describe('vanishing gradients', () => {
     const verdict = result.verdicts.find((v) => v.kind === 'vanishing');
     expect(verdict).toBeDefined();
     expect(verdict!.evidence.firstLastRatio as number).toBeLessThan(1e-5);
-    expect(verdict!.layers[0]).toBe(result.layers[0].name);
-    expect(verdict!.message).toContain(`line ${result.layers[0].line}`);
+    expect(verdict!.layers[0]).toBe(result.layers[0]!.name);
+    expect(verdict!.message).toContain(`line ${result.layers[0]!.line}`);
   });
 
   it('streams a provisional vanishing verdict after the first step', async () => {
@@ -51,8 +51,8 @@ describe('vanishing gradients', () => {
     const model = keras('deep_relu').input([32]).denseStack(10, 64, 'relu', { kernelInit: initializer('he_normal') }).dense(10, 'softmax').build();
     const result = await probe(model);
     expect(kinds(result)).toEqual([]);
-    const first = result.layers[0].gradNorm[0];
-    const last = result.layers[result.layers.length - 1].gradNorm[0];
+    const first = result.layers[0]!.gradNorm[0]!;
+    const last = result.layers[result.layers.length - 1]!.gradNorm[0]!;
     expect(first / last).toBeGreaterThan(1e-2);
   });
 
@@ -111,8 +111,8 @@ describe('saturation', () => {
     const model = keras('pixels').input([784]).dense(64, 'sigmoid').dense(10, 'softmax').build();
     const raw = await probe(model, { rawInputMax: 255 });
     const standardized = await probe(model);
-    expect(raw.layers[0].saturated![0]).toBeGreaterThan(0.5);
-    expect(standardized.layers[0].saturated![0]).toBeLessThan(0.2);
+    expect(raw.layers[0]!.saturated![0]).toBeGreaterThan(0.5);
+    expect(standardized.layers[0]!.saturated![0]).toBeLessThan(0.2);
   });
 });
 
@@ -121,7 +121,7 @@ describe('dead units', () => {
     const model = keras('dead').input([16]).dense(32, 'relu', { biasInit: initializer('constant', { value: -10 }) }).dense(2).build();
     const result = await probe(model);
     const verdict = result.verdicts.find((v) => v.kind === 'dead-units');
-    expect(verdict?.layers).toEqual([result.layers[0].name]);
+    expect(verdict?.layers).toEqual([result.layers[0]!.name]);
   });
 
   it('default bias keeps them alive', async () => {

@@ -35,7 +35,7 @@ describe('gradient-lens probe', () => {
       if (!isProbeResult(result)) return;
       expect(result.seed).toBe(5);
       expect(result.layers[0]).toMatchObject({ line: 9, kind: 'dense', params: 32 * 64 + 64 });
-      expect(result.layers[0].gradNorm).toHaveLength(6);
+      expect(result.layers[0]!.gradNorm).toHaveLength(6);
       expect(result.verdicts.map((v) => v.kind)).toContain('vanishing');
       expect(result.whatIf?.verdicts.map((v) => v.kind)).not.toContain('vanishing');
       const page = readFileSync(html, 'utf8');

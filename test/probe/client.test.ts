@@ -27,7 +27,7 @@ describe('probe client', () => {
     expect(outcome.result.loss).toHaveLength(5);
     const steps = progress.filter((p) => p.phase === 'train').map((p) => p.step);
     expect(steps).toEqual([1, 2, 3, 4, 5]);
-    expect(progress[0].phase).toBe('backend');
+    expect(progress[0]!.phase).toBe('backend');
     // The result so far streams from the first step on: what the panel draws before the run ends.
     const first = progress.find((p) => p.phase === 'train' && p.step === 1)!.partial;
     expect(first?.steps).toBe(1);

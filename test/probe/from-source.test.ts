@@ -30,7 +30,7 @@ function analyze(name: string): FileResult {
 async function probeFile(name: string, extra: Parameters<typeof probeOptions>[0] = {}, whatIfCode: string | null = null): Promise<ProbeResult> {
   const analyzed = analyze(name);
   expect(analyzed.models).toHaveLength(1);
-  const model = analyzed.models[0];
+  const model = analyzed.models[0]!;
   const whatIf = whatIfCode ? (analyzed.findings.find((f) => f.code === whatIfCode && f.modelId === model.id)?.whatIf ?? null) : null;
   if (whatIfCode) expect(whatIf).not.toBeNull();
   const outcome = await runProbe(model, probeOptions({ backend: 'wasm', steps: 10, seed: 3, ...extra }), { whatIf });
@@ -71,7 +71,7 @@ describe('probe from source', () => {
     const result = await probeFile('torch_lstm_no_clip.py', { steps: 20 }, 'GL402');
     expect(kinds(result)).toContain('non-finite');
     expect(kinds(result.whatIf!)).not.toContain('non-finite');
-    expect(result.whatIf!.loss[0]).toBeCloseTo(result.loss[0], 6);
+    expect(result.whatIf!.loss[0]).toBeCloseTo(result.loss[0]!, 6);
   });
 
   it('a functional Keras residual MLP (LayerNorm, GELU, Dropout, Add) is healthy, with its Adam + clipnorm', async () => {

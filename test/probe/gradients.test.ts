@@ -73,8 +73,8 @@ const cases: [string, () => ModelIR][] = [
 
 function lossOf(nodes: ProbeNode[], x: tf.Tensor, probe: tf.Tensor): tf.Scalar {
   const outputs: tf.Tensor[] = [];
-  for (const node of nodes) outputs.push(node.apply(node.planned.inputs.map((i) => (i < 0 ? x : outputs[i])), { training: false, rng: new Rng(0) }));
-  return tf.sum(tf.mul(outputs[outputs.length - 1], probe)) as tf.Scalar;
+  for (const node of nodes) outputs.push(node.apply(node.planned.inputs.map((i) => (i < 0 ? x : outputs[i]!)), { training: false, rng: new Rng(0) }));
+  return tf.sum(tf.mul(outputs[outputs.length - 1]!, probe)) as tf.Scalar;
 }
 
 /** Largest relative disagreement between analytic and finite-difference gradients over sampled entries. */
@@ -86,7 +86,7 @@ function maxError(model: ModelIR): { worst: number; checked: number } {
   const batchShape = [3, ...plan.inputShape];
   const count = batchShape.reduce((a, b) => a * b, 1);
   const x = plan.input.kind === 'tokens' ? tf.tensor(Int32Array.from({ length: count }, () => rng.int(7)), batchShape, 'int32') : tf.tensor(rng.fill(count, () => rng.normal()), batchShape);
-  const outShape = [3, ...plan.layers[plan.layers.length - 1].outShape];
+  const outShape = [3, ...plan.layers[plan.layers.length - 1]!.outShape];
   const probe = tf.tensor(rng.fill(outShape.reduce((a, b) => a * b, 1), () => rng.normal()), outShape);
   const vars = nodes.flatMap((n) => n.vars);
   const { grads } = tf.variableGrads(() => lossOf(nodes, x, probe), vars);
@@ -94,19 +94,19 @@ function maxError(model: ModelIR): { worst: number; checked: number } {
   let checked = 0;
   const eps = 1e-2;
   for (const v of vars) {
-    const analytic = grads[v.name].dataSync();
+    const analytic = grads[v.name]!.dataSync();
     const base = v.dataSync().slice();
     for (let k = 0; k < Math.min(4, base.length); k++) {
       const index = (k * 7919) % base.length;
       const at = (delta: number) => {
         const values = base.slice();
-        values[index] += delta;
+        values[index] = values[index]! + delta;
         v.assign(tf.tensor(values, v.shape));
-        return tf.tidy(() => lossOf(nodes, x, probe).dataSync()[0]);
+        return tf.tidy(() => lossOf(nodes, x, probe).dataSync()[0]!);
       };
       const numeric = (at(eps) - at(-eps)) / (2 * eps);
       v.assign(tf.tensor(base, v.shape));
-      worst = Math.max(worst, Math.abs(analytic[index] - numeric) / (1e-2 + Math.abs(numeric)));
+      worst = Math.max(worst, Math.abs(analytic[index]! - numeric) / (1e-2 + Math.abs(numeric)));
       checked++;
     }
   }

@@ -75,11 +75,11 @@ describe('initializers', () => {
   });
 
   it('orthogonal gives orthonormal columns (tall) or rows (wide)', () => {
-    for (const [rows, cols] of [[64, 16], [16, 64]]) {
+    for (const [rows, cols] of [[64, 16], [16, 64]] as const) {
       const w = draw(init('orthogonal'), 'keras', [rows, cols]);
       const vectors = rows >= cols ? cols : rows;
       const length = rows >= cols ? rows : cols;
-      const at = (v: number, i: number) => (rows >= cols ? w[i * cols + v] : w[v * cols + i]);
+      const at = (v: number, i: number) => (rows >= cols ? w[i * cols + v]! : w[v * cols + i]!);
       for (let p = 0; p < vectors; p += 5) {
         for (let q = 0; q < vectors; q += 3) {
           let dot = 0;

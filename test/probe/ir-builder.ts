@@ -93,7 +93,7 @@ export class ModelBuilder {
       timeDistributed: false,
       conditional: false,
       repeated: false,
-      inputs: spec.inputs ? spec.inputs.map(byName) : index === 0 ? [] : [this.layers[index - 1].id],
+      inputs: spec.inputs ? spec.inputs.map(byName) : index === 0 ? [] : [this.layers[index - 1]!.id],
       argsRange: null,
     });
     return this;

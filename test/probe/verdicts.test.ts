@@ -7,7 +7,7 @@ function layer(name: string, gradNorm: number[], extra: Partial<ProbeLayerResult
   return { id: name, name, kind: 'dense', line: 1, params: 10, gradNorm, actMean: gradNorm.map(() => 0), actStd: gradNorm.map(() => 1), saturated: null, dead: null, updateRatio: gradNorm.map(() => 1e-3), nonFinite: gradNorm.map(() => 0), ...extra };
 }
 
-function verdicts(layers: ProbeLayerResult[], thresholds = DEFAULT_THRESHOLDS, loss = layers[0].gradNorm.map(() => 1)) {
+function verdicts(layers: ProbeLayerResult[], thresholds = DEFAULT_THRESHOLDS, loss = layers[0]!.gradNorm.map(() => 1)) {
   return judge({ layers, loss, symmetry: new Map(), thresholds });
 }
 
@@ -30,7 +30,7 @@ describe('verdicts', () => {
   });
 
   it('names the starved layers and carries the numbers', () => {
-    const [v] = verdicts([layer('a', [1e-7]), layer('b', [1e-5]), layer('c', [1]), layer('d', [0.5])]);
+    const v = verdicts([layer('a', [1e-7]), layer('b', [1e-5]), layer('c', [1]), layer('d', [0.5])])[0]!;
     expect(v.layers).toEqual(['a', 'b']);
     expect(v.evidence.firstLastRatio).toBeCloseTo(1e-7);
   });
@@ -42,7 +42,7 @@ describe('verdicts', () => {
   });
 
   it('non-finite is an error naming where it started', () => {
-    const [v] = verdicts([layer('a', [1, NaN], { nonFinite: [0, 1] }), layer('b', [1, 1])], DEFAULT_THRESHOLDS, [1, NaN]);
+    const v = verdicts([layer('a', [1, NaN], { nonFinite: [0, 1] }), layer('b', [1, 1])], DEFAULT_THRESHOLDS, [1, NaN])[0]!;
     expect(v).toMatchObject({ kind: 'non-finite', severity: 'error', layers: ['a'] });
     expect(v.message).toMatch(/step 2/);
   });

@@ -25,8 +25,8 @@ describe('applyWhatIf', () => {
     const before = JSON.stringify(model);
     const edited = applyWhatIf(model, { title: 't', ops: [{ op: 'set-activation', layerId: 'L0', activation: 'tanh' }, { op: 'set-kernel-init', layerId: 'L0', init: { name: 'glorot_normal', params: {}, options: {} } }] });
     expect(JSON.stringify(model)).toBe(before);
-    expect(edited.layers[0].activation?.name).toBe('tanh');
-    expect(edited.layers[0].kernelInit).toMatchObject({ name: 'glorot_normal', explicit: true, framework: 'keras' });
+    expect(edited.layers[0]!.activation?.name).toBe('tanh');
+    expect(edited.layers[0]!.kernelInit).toMatchObject({ name: 'glorot_normal', explicit: true, framework: 'keras' });
   });
 
   it('moves batch normalization before the activation in a chain', () => {
@@ -45,7 +45,7 @@ describe('applyWhatIf', () => {
   it('inserts and removes layers, rewiring graph consumers', () => {
     const edited = applyWhatIf(graph(), { title: 't', ops: [{ op: 'insert-after', afterLayerId: 'L1', kind: 'batchnorm', activation: null }, { op: 'remove-layer', layerId: 'L3' }] });
     expect(edited.layers.map((l) => l.kind)).toEqual(['input', 'dense', 'batchnorm', 'activation', 'add']);
-    expect(inputsOf(edited, 'act')).toEqual([edited.layers[2].name]);
+    expect(inputsOf(edited, 'act')).toEqual([edited.layers[2]!.name]);
     expect(inputsOf(edited, 'res')).toEqual(['act', 'inp']);
     expect(new Set(edited.layers.map((l) => l.id)).size).toBe(edited.layers.length);
   });
@@ -58,8 +58,8 @@ describe('applyWhatIf', () => {
 
   it('replaces kinds and bias use', () => {
     const edited = applyWhatIf(chain(), { title: 't', ops: [{ op: 'replace-kind', layerId: 'L2', kind: 'layernorm' }, { op: 'set-use-bias', layerId: 'L0', value: false }] });
-    expect(edited.layers[2].kind).toBe('layernorm');
-    expect(edited.layers[0].useBias).toBe(false);
+    expect(edited.layers[2]!.kind).toBe('layernorm');
+    expect(edited.layers[0]!.useBias).toBe(false);
   });
 
   it('names a missing layer id', () => {

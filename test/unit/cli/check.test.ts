@@ -63,7 +63,7 @@ describe('gradient-lens check: text output and exit codes', () => {
     const root = tree({ 'net.py': BN_AFTER_RELU });
     const { status, report } = checkJson(root, 'net.py');
     expect(codesIn(report, 'net.py')).toEqual(['GL301']);
-    expect(report.files[0].diagnostics[0]).toMatchObject({ severity: 'information', line: 7, column: 5 });
+    expect(report.files[0]!.diagnostics[0]).toMatchObject({ severity: 'information', line: 7, column: 5 });
     expect(status).toBe(0);
   });
 
@@ -82,10 +82,10 @@ describe('gradient-lens check --format json', () => {
     expect(report.version).toBe(1);
     expect(report.files.map((f) => f.path)).toEqual(['clean.py', 'model.py']);
     for (const file of report.files) expect(Object.keys(file)).toEqual(['path', 'error', 'models', 'diagnostics']);
-    const model = report.files[1];
+    const model = report.files[1]!;
     expect(model.error).toBeNull();
     expect(model.models).toEqual([{ name: 'model', framework: 'keras', line: 4, layers: expect.any(Number), prediction: expect.objectContaining({ grade: expect.any(String), log10FirstLastRatio: expect.any(Number) }) }]);
-    expect(model.models[0].layers).toBeGreaterThanOrEqual(4);
+    expect(model.models[0]!.layers).toBeGreaterThanOrEqual(4);
     const gl101 = model.diagnostics.find((d) => d.code === 'GL101');
     expect(gl101).toBeDefined();
     expect(Object.keys(gl101!)).toEqual(['code', 'name', 'severity', 'message', 'line', 'column', 'endLine', 'endColumn']);
@@ -93,7 +93,7 @@ describe('gradient-lens check --format json', () => {
     expect(gl101!.line).toBeGreaterThanOrEqual(6);
     expect(gl101!.line).toBeLessThanOrEqual(8);
     expect(gl101!.endLine).toBeGreaterThanOrEqual(gl101!.line);
-    expect(report.files[0].diagnostics).toEqual([]);
+    expect(report.files[0]!.diagnostics).toEqual([]);
   });
 
   it('writes the report to --output and nothing to stdout', () => {
@@ -136,11 +136,11 @@ describe('gradient-lens check: inputs', () => {
       ]),
     });
     const { report } = checkJson(root);
-    const diagnostic = report.files[0].diagnostics.find((d) => d.code === 'GL101');
+    const diagnostic = report.files[0]!.diagnostics.find((d) => d.code === 'GL101');
     expect(diagnostic?.cell).toBe(3);
     expect(diagnostic?.line).toBeGreaterThanOrEqual(6);
     expect(diagnostic?.line).toBeLessThanOrEqual(8);
-    expect(report.files[0].models[0]).toMatchObject({ name: 'model', line: 4, cell: 3 });
+    expect(report.files[0]!.models[0]).toMatchObject({ name: 'model', line: 4, cell: 3 });
     const text = runCli(['check'], root).stdout;
     expect(text).toMatch(/^exp\.ipynb:cell 3:[678]:5: GL101 /m);
   });
@@ -258,7 +258,7 @@ def fit(loader, epochs=5):
     const { status, report } = checkJson(root);
     expect(codesIn(report, 'model.py')).toEqual(['GL401']);
     expect(codesIn(report, 'train.py')).toEqual(['GL401']);
-    expect(report.files.find((f) => f.path === 'model.py')!.diagnostics[0].line).toBe(8);
+    expect(report.files.find((f) => f.path === 'model.py')!.diagnostics[0]!.line).toBe(8);
     expect(status).toBe(1);
     // Given alone, train.py has no model to link the loop to: nothing is guessed.
     expect(codesIn(checkJson(root, 'train.py').report, 'train.py')).toEqual([]);

@@ -7,7 +7,7 @@ describe('gradient-lens rules', () => {
     const run = runCli(['rules'], REPO_ROOT);
     expect(run.status).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
-    expect(lines[0].split(/\s{2,}/)).toEqual(['CODE', 'NAME', 'CATEGORY', 'SEVERITY', 'FIXABLE', 'SUMMARY']);
+    expect(lines[0]!.split(/\s{2,}/)).toEqual(['CODE', 'NAME', 'CATEGORY', 'SEVERITY', 'FIXABLE', 'SUMMARY']);
     expect(lines).toHaveLength(RULES.length + 1);
     for (const { meta } of RULES) {
       const row = lines.find((l) => l.startsWith(`${meta.code} `));

@@ -31,15 +31,15 @@ describe('SARIF output for GitHub code scanning', () => {
     expect(log.version).toBe('2.1.0');
     expect(log.$schema).toMatch(/^https:\/\/.*sarif.*2\.1\.0.*\.json$/);
     expect(log.runs).toHaveLength(1);
-    expect(log.runs[0].tool.driver.name).toBe('gradient-lens');
-    expect(log.runs[0].tool.driver.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(log.runs[0]!.tool.driver.name).toBe('gradient-lens');
+    expect(log.runs[0]!.tool.driver.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('describes every registry rule with id, name, descriptions, help and default level', () => {
-    const rules = log.runs[0].tool.driver.rules as ReportingDescriptor[];
+    const rules = log.runs[0]!.tool.driver.rules as ReportingDescriptor[];
     expect(rules.map((r) => r.id)).toEqual(RULES.map((r) => r.meta.code));
     for (const [index, rule] of rules.entries()) {
-      const meta = RULES[index].meta;
+      const meta = RULES[index]!.meta;
       expect(rule.name).toBe(meta.name);
       expect(nonEmptyText(rule.shortDescription)).toBe(true);
       expect(nonEmptyText(rule.fullDescription)).toBe(true);
@@ -51,16 +51,16 @@ describe('SARIF output for GitHub code scanning', () => {
   });
 
   it('gives each result ruleId, matching ruleIndex, level, message and a relative 1-based location', () => {
-    const run = log.runs[0];
+    const run = log.runs[0]!;
     const results = run.results as Result[];
     expect(results.length).toBeGreaterThanOrEqual(2);
     const rules = run.tool.driver.rules as ReportingDescriptor[];
     for (const result of results) {
-      expect(rules[result.ruleIndex!].id).toBe(result.ruleId);
+      expect(rules[result.ruleIndex!]!.id).toBe(result.ruleId);
       expect(['error', 'warning', 'note']).toContain(result.level);
       expect(nonEmptyText(result.message)).toBe(true);
       expect(result.locations).toHaveLength(1);
-      const physical = result.locations![0].physicalLocation!;
+      const physical = result.locations![0]!.physicalLocation!;
       expect(physical.artifactLocation?.uri).toMatch(/^src\/models\/(mlp|net)\.py$/);
       expect(physical.artifactLocation?.uriBaseId).toBe('%SRCROOT%');
       const region = physical.region!;
@@ -76,8 +76,8 @@ describe('SARIF output for GitHub code scanning', () => {
   });
 
   it('reports the unreadable file as a tool execution notification, not as a result', () => {
-    const notifications = log.runs[0].invocations?.[0].toolExecutionNotifications ?? [];
-    const bad = notifications.find((n) => n.locations?.[0].physicalLocation?.artifactLocation?.uri === 'bad.py');
+    const notifications = log.runs[0]!.invocations?.[0]?.toolExecutionNotifications ?? [];
+    const bad = notifications.find((n) => n.locations?.[0]?.physicalLocation?.artifactLocation?.uri === 'bad.py');
     expect(bad?.level).toBe('error');
     expect(bad?.message.text).toMatch(/binary/);
   });

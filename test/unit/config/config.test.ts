@@ -103,7 +103,7 @@ describe('loadSettings', () => {
 
   const allOptions = RULES.flatMap((r) => r.meta.options.map((o) => ({ rule: r, option: o })));
   it.skipIf(allOptions.length === 0)('accepts a documented threshold and rejects one of the wrong type', () => {
-    const { rule, option } = allOptions[0];
+    const { rule, option } = allOptions[0]!;
     const good = option.type === 'number' ? 7 : option.type === 'boolean' ? !option.default : 'x';
     const goodToml = typeof good === 'string' ? `"${good}"` : String(good);
     const badToml = option.type === 'number' ? '"seven"' : '7';

@@ -22,7 +22,7 @@ describe('scanComments', () => {
       [5, '# third'],
       [6, '# fourth'],
     ]);
-    expect(comments[0].column).toBe(26);
+    expect(comments[0]!.column).toBe(26);
   });
 
   it('handles CRLF line endings and an unterminated string without losing later lines', () => {
@@ -64,7 +64,7 @@ describe('parseSuppressions', () => {
     expect(isSuppressed(s, 'GL102', 2)).toBe(false);
     expect(isSuppressed(s, 'GL101', 3)).toBe(false);
     const ignore = s.directives.find((d) => d.kind === 'ignore');
-    const layerLine = source.split('\n')[2];
+    const layerLine = source.split('\n')[2]!;
     expect(ignore?.codes.map((c) => [c.code, c.range.start.character])).toEqual([
       ['GL101', layerLine.indexOf('GL101')],
       ['GL203', layerLine.indexOf('GL203')],
@@ -90,7 +90,7 @@ describe('parseSuppressions', () => {
       'Unknown gradient-lens directive "disable" (use ignore[CODE] or ignore-file[CODE])',
       '`ignore[]` lists no codes; it suppresses nothing',
     ]);
-    expect(s.notices[0].range).toEqual({ start: { line: 0, character: 15 }, end: { line: 0, character: 20 } });
+    expect(s.notices[0]!.range).toEqual({ start: { line: 0, character: 15 }, end: { line: 0, character: 20 } });
     expect(isSuppressed(s, 'GL101', 2)).toBe(false);
   });
 
@@ -106,7 +106,7 @@ describe('scanComments on generated lines', () => {
   const literal = fc
     .tuple(fc.constantFrom("'", '"', "'''", '"""'), fc.constantFrom('', 'r', 'b', 'f', 'rb', 'u'), fc.string({ unit: fc.constantFrom('a', '#', ' ', '\\', "'", '"', 'é', 'x') }))
     .map(([quote, prefix, body]) => {
-      const q = quote[0];
+      const q = quote[0]!;
       // Escape backslashes and the quote character so the literal closes where it should.
       let escaped = body.replace(/\\/g, '\\\\').split(q).join(`\\${q}`);
       if (prefix.includes('r')) escaped = escaped.replace(/\\\\/g, 'x'); // raw: no escaped backslashes
@@ -119,7 +119,7 @@ describe('scanComments on generated lines', () => {
         const line = `value = ${literals.join(' + ')}${withComment ? '  # noqa: GL101' : ''}`;
         const comments = scanComments(`${line}\nnext = 1\n`);
         expect(comments.map((c) => c.text)).toEqual(withComment ? ['# noqa: GL101'] : []);
-        if (withComment) expect(comments[0].column).toBe(line.indexOf('  # noqa') + 2);
+        if (withComment) expect(comments[0]!.column).toBe(line.indexOf('  # noqa') + 2);
       }),
       { numRuns: 300 },
     );
