@@ -81,7 +81,7 @@ class NodeBuilder {
   }
 
   kernelDefault(): InitSpec {
-    return this.keras ? init('glorot_uniform') : init('kaiming_uniform', { a: Math.sqrt(5) });
+    return this.keras ? init('glorot_uniform') : init('kaiming_uniform', { a: Math.sqrt(5) }, { nonlinearity: 'leaky_relu', mode: 'fan_in' });
   }
 
   biasDefault(): InitSpec {
@@ -319,7 +319,7 @@ class NodeBuilder {
     const torchBound = 1 / Math.sqrt(units);
     const torchUniform = init('random_uniform', { a: -torchBound, b: torchBound });
     const kernelFallback = this.keras ? init('glorot_uniform') : torchUniform;
-    const recurrentFallback = this.keras ? init('orthogonal') : torchUniform;
+    const recurrentFallback = this.keras ? init('orthogonal', { gain: 1 }) : torchUniform;
     const twoBiases = !this.keras || layer.kind === 'gru'; // torch b_ih + b_hh; Keras GRU reset_after
     const activationName = layer.kind === 'simple-rnn' ? (layer.activation?.name === 'relu' ? 'relu' : 'tanh') : 'tanh';
     const vars: tf.Variable[] = [];

@@ -94,7 +94,7 @@ describe('symmetry', () => {
 
 describe('saturation', () => {
   it('stddev=1.0 init on a deep tanh stack saturates', async () => {
-    const model = keras('tanh_big').input([64]).denseStack(6, 128, 'tanh', { kernelInit: initializer('random_normal', { stddev: 1.0 }) }).dense(1).build();
+    const model = keras('tanh_big').input([64]).denseStack(6, 128, 'tanh', { kernelInit: initializer('random_normal', { mean: 0, stddev: 1.0 }) }).dense(1).build();
     const result = await probe(model);
     const verdict = result.verdicts.find((v) => v.kind === 'saturation');
     expect(verdict).toBeDefined();

@@ -1,6 +1,8 @@
 /** Initial weights follow each framework's formulas: bounds, variances, truncation, orthogonality. */
 import { describe, expect, it } from 'vitest';
-import { init, initialValues, kernelFans, torchGain } from '../../src/probe/initializers';
+import { init, initialValues, kernelFans, UnknownInitializerError } from '../../src/probe/initializers';
+import { initializerStats } from '../../src/shared/knowledge/initializers';
+import { calculateGain } from '../../src/shared/knowledge/math';
 import { Rng } from '../../src/probe/rng';
 
 function stats(values: Float32Array): { mean: number; std: number; maxAbs: number } {
@@ -28,7 +30,7 @@ describe('initializers', () => {
 
   it('PyTorch default Linear weight: kaiming_uniform(a=sqrt 5) is U(-1/sqrt(fan_in), 1/sqrt(fan_in))', () => {
     const bound = 1 / Math.sqrt(256);
-    const s = stats(draw(init('kaiming_uniform', { a: Math.sqrt(5) }), 'torch'));
+    const s = stats(draw(init('kaiming_uniform', { a: Math.sqrt(5) }, { nonlinearity: 'leaky_relu', mode: 'fan_in' }), 'torch'));
     expect(s.maxAbs).toBeLessThanOrEqual(bound);
     expect(s.maxAbs).toBeGreaterThan(0.98 * bound);
     expect(s.std).toBeCloseTo(bound / Math.sqrt(3), 3);
@@ -54,29 +56,28 @@ describe('initializers', () => {
   });
 
   it('torch kaiming_normal(relu) is a plain normal with std sqrt(2 / fan_in)', () => {
-    const s = stats(draw(init('kaiming_normal', {}, { nonlinearity: 'relu' }), 'torch'));
+    const s = stats(draw(init('kaiming_normal', { a: 0 }, { nonlinearity: 'relu', mode: 'fan_in' }), 'torch'));
     expect(s.std).toBeCloseTo(Math.sqrt(2 / 256), 3);
     expect(s.maxAbs).toBeGreaterThan(3 * Math.sqrt(2 / 256));
   });
 
   it('RandomNormal stddev and torch normal_ std; torch trunc_normal_ cuts at absolute bounds', () => {
-    expect(stats(draw(init('random_normal', { stddev: 1 }))).std).toBeCloseTo(1, 1);
-    expect(stats(draw(init('random_normal'))).std).toBeCloseTo(0.05, 2);
-    expect(stats(draw(init('random_normal', { std: 0.02 }), 'torch')).std).toBeCloseTo(0.02, 3);
-    expect(stats(draw(init('truncated_normal', { std: 1, a: -0.5, b: 0.5 }), 'torch')).maxAbs).toBeLessThanOrEqual(0.5);
+    expect(stats(draw(init('random_normal', { mean: 0, stddev: 1 }))).std).toBeCloseTo(1, 1);
+    expect(stats(draw(init('random_normal', { mean: 0, std: 0.02 }), 'torch')).std).toBeCloseTo(0.02, 3);
+    expect(stats(draw(init('truncated_normal', { mean: 0, std: 1, a: -0.5, b: 0.5 }), 'torch')).maxAbs).toBeLessThanOrEqual(0.5);
   });
 
   it('calculate_gain matches torch', () => {
-    expect(torchGain('tanh', undefined)).toBeCloseTo(5 / 3);
-    expect(torchGain('relu', undefined)).toBeCloseTo(Math.SQRT2);
-    expect(torchGain('leaky_relu', Math.sqrt(5))).toBeCloseTo(Math.sqrt(2 / 6));
-    expect(torchGain('selu', undefined)).toBe(0.75);
-    expect(torchGain('sigmoid', undefined)).toBe(1);
+    expect(calculateGain('tanh', undefined)).toBeCloseTo(5 / 3);
+    expect(calculateGain('relu', undefined)).toBeCloseTo(Math.SQRT2);
+    expect(calculateGain('leaky_relu', Math.sqrt(5))).toBeCloseTo(Math.sqrt(2 / 6));
+    expect(calculateGain('selu', undefined)).toBe(0.75);
+    expect(calculateGain('sigmoid', undefined)).toBe(1);
   });
 
   it('orthogonal gives orthonormal columns (tall) or rows (wide)', () => {
     for (const [rows, cols] of [[64, 16], [16, 64]] as const) {
-      const w = draw(init('orthogonal'), 'keras', [rows, cols]);
+      const w = draw(init('orthogonal', { gain: 1 }), 'keras', [rows, cols]);
       const vectors = rows >= cols ? cols : rows;
       const length = rows >= cols ? rows : cols;
       const at = (v: number, i: number) => (rows >= cols ? w[i * cols + v]! : w[v * cols + i]!);
@@ -99,5 +100,31 @@ describe('initializers', () => {
 
   it('the same seed draws the same values', () => {
     expect(draw(init('glorot_normal'))).toEqual(draw(init('glorot_normal')));
+  });
+});
+
+describe('the probe draws what the knowledge base (hovers, prediction) says', () => {
+  const cases: [string, ReturnType<typeof init>, 'keras' | 'torch'][] = [
+    ['Keras he_normal', init('he_normal'), 'keras'],
+    ['Keras TruncatedNormal(stddev=0.1)', init('truncated_normal', { mean: 0, stddev: 0.1 }), 'keras'],
+    ['torch trunc_normal_(std=0.5, a=-0.3, b=0.6)', init('truncated_normal', { mean: 0.1, std: 0.5, a: -0.3, b: 0.6 }), 'torch'],
+    ['torch default Linear weight', init('kaiming_uniform', { a: Math.sqrt(5) }, { nonlinearity: 'leaky_relu', mode: 'fan_in' }), 'torch'],
+    ['torch xavier_normal_(gain=5/3)', init('xavier_normal', { gain: 5 / 3 }), 'torch'],
+    ['Keras RandomUniform(-0.05, 0.05)', init('random_uniform', { minval: -0.05, maxval: 0.05 }), 'keras'],
+  ];
+  it.each(cases)('%s: sample mean and std match initializerStats', (_name, spec, framework) => {
+    const expected = initializerStats({ ...spec, framework }, fans.fanIn, fans.fanOut);
+    const s = stats(draw(spec, framework));
+    expect(expected.std).not.toBeNull();
+    expect(s.std).toBeCloseTo(expected.std!, 2);
+    expect(s.mean).toBeCloseTo(expected.mean!, 2);
+    expect(s.std / expected.std!).toBeGreaterThan(0.97);
+    expect(s.std / expected.std!).toBeLessThan(1.03);
+  });
+
+  it('refuses what the knowledge base cannot describe instead of guessing a default', () => {
+    expect(() => draw(init('random_normal', { mean: 0 }))).toThrow(UnknownInitializerError);
+    expect(() => draw(init('kaiming_normal'), 'torch')).toThrow(UnknownInitializerError);
+    expect(() => draw(init('orthogonal'))).toThrow(UnknownInitializerError);
   });
 });

@@ -11,6 +11,13 @@ export type InitializerSpec = Pick<InitializerIR, 'name' | 'params' | 'options' 
 
 export type Distribution = 'normal' | 'truncated_normal' | 'uniform' | 'constant' | 'orthogonal' | 'identity' | 'unknown';
 
+export interface Truncation {
+  center: number;
+  stddev: number;
+  low: number;
+  high: number;
+}
+
 export interface InitializerStats {
   distribution: Distribution;
   /** Mean of the weights; null when unknown. */
@@ -23,11 +30,13 @@ export interface InitializerStats {
   bounds: [number, number] | null;
   /** The std parameter passed to the normal before truncation (Keras' `stddev`), when it differs from `std`. */
   stddevParam: number | null;
+  /** A truncated normal's own parameters, N(center, stddev²) cut to [low, high] (Keras: center ± 2 stddev; torch: the absolute a, b); null otherwise. */
+  truncation: Truncation | null;
   /** sqrt(mean² + std²): the scale that matters for variance propagation, E[w²] = mean² + std². */
   rms: number | null;
 }
 
-const UNKNOWN_STATS: InitializerStats = { distribution: 'unknown', mean: null, std: null, limit: null, bounds: null, stddevParam: null, rms: null };
+const UNKNOWN_STATS: InitializerStats = { distribution: 'unknown', mean: null, std: null, limit: null, bounds: null, stddevParam: null, truncation: null, rms: null };
 
 function num(params: Record<string, number>, ...keys: string[]): number | undefined {
   for (const key of keys) {
@@ -45,19 +54,29 @@ function rmsOf(mean: number | null, std: number | null): number | null {
   return mean === null || std === null ? null : Math.sqrt(mean * mean + std * std);
 }
 
-function normalStats(mean: number, std: number, truncated: boolean, stddevParam: number | null = null): InitializerStats {
-  return { distribution: truncated ? 'truncated_normal' : 'normal', mean, std, limit: null, bounds: null, stddevParam, rms: rmsOf(mean, std) };
+function normalStats(mean: number, std: number): InitializerStats {
+  return { distribution: 'normal', mean, std, limit: null, bounds: null, stddevParam: null, truncation: null, rms: rmsOf(mean, std) };
+}
+
+/** A truncated normal: `mean` and `std` are the moments after the cut, `truncation` the normal that is cut. */
+function truncatedStats(mean: number, std: number, truncation: Truncation): InitializerStats {
+  return { distribution: 'truncated_normal', mean, std, limit: null, bounds: null, stddevParam: truncation.stddev, truncation, rms: rmsOf(mean, std) };
+}
+
+/** Keras' truncated normal: N(mean, stddev²) cut at two stddev, whose effective std is stddev · 0.8796…. */
+function kerasTruncatedStats(mean: number, stddev: number): InitializerStats {
+  return truncatedStats(mean, stddev * KERAS_TRUNCATION_STD_FACTOR, { center: mean, stddev, low: mean - 2 * stddev, high: mean + 2 * stddev });
 }
 
 function uniformStats(low: number, high: number): InitializerStats {
   const mean = (low + high) / 2;
   const std = Math.abs(high - low) / Math.sqrt(12);
   const limit = Math.abs(low + high) < 1e-12 ? Math.abs(high) : null;
-  return { distribution: 'uniform', mean, std, limit, bounds: [low, high], stddevParam: null, rms: rmsOf(mean, std) };
+  return { distribution: 'uniform', mean, std, limit, bounds: [low, high], stddevParam: null, truncation: null, rms: rmsOf(mean, std) };
 }
 
 function constantStats(value: number): InitializerStats {
-  return { distribution: 'constant', mean: value, std: 0, limit: null, bounds: null, stddevParam: null, rms: Math.abs(value) };
+  return { distribution: 'constant', mean: value, std: 0, limit: null, bounds: null, stddevParam: null, truncation: null, rms: Math.abs(value) };
 }
 
 type KerasDistribution = 'truncated_normal' | 'untruncated_normal' | 'uniform';
@@ -69,8 +88,8 @@ function varianceScalingStats(scale: number, mode: FanMode, distribution: KerasD
   const n = fanFor(mode, fanIn, fanOut ?? 0);
   const std = Math.sqrt(scale / n);
   if (distribution === 'uniform') return uniformStats(-Math.sqrt(3) * std, Math.sqrt(3) * std);
-  if (distribution === 'untruncated_normal') return normalStats(0, std, false);
-  return normalStats(0, std, true, std / KERAS_TRUNCATION_STD_FACTOR);
+  if (distribution === 'untruncated_normal') return normalStats(0, std);
+  return kerasTruncatedStats(0, std / KERAS_TRUNCATION_STD_FACTOR);
 }
 
 function kerasDistribution(value: string | undefined): KerasDistribution {
@@ -123,7 +142,7 @@ export function initializerStats(init: InitializerSpec, fanIn: number | null, fa
       const mean = num(p, 'mean');
       const std = num(p, 'stddev', 'std');
       if (std === undefined) return unknown('normal', mean ?? null);
-      const stats = normalStats(mean ?? 0, Math.abs(std), false);
+      const stats = normalStats(mean ?? 0, Math.abs(std));
       return mean === undefined ? { ...stats, mean: null, rms: null } : stats;
     }
     case 'random_uniform': {
@@ -136,13 +155,13 @@ export function initializerStats(init: InitializerSpec, fanIn: number | null, fa
       const written = num(p, 'stddev', 'std');
       if (written === undefined || mean === undefined) return unknown('truncated_normal', mean ?? null);
       const std = Math.abs(written);
-      if (keras) return normalStats(mean, std * KERAS_TRUNCATION_STD_FACTOR, true, std);
+      if (keras) return kerasTruncatedStats(mean, std);
       // torch trunc_normal_(mean, std, a=-2, b=2): absolute bounds, so a small std is barely truncated.
       const low = num(p, 'a', 'low');
       const high = num(p, 'b', 'high');
       if (low === undefined || high === undefined) return unknown('truncated_normal', mean);
       const moments = truncatedNormalMoments(mean, std, low, high);
-      return normalStats(moments.mean, moments.std, true, std);
+      return truncatedStats(moments.mean, moments.std, { center: mean, stddev: std, low, high });
     }
     case 'glorot_uniform':
       return varianceScalingStats(1, 'fan_avg', 'uniform', fanIn, fanOut);
@@ -169,7 +188,7 @@ export function initializerStats(init: InitializerSpec, fanIn: number | null, fa
       const gain = num(p, 'gain');
       if (gain === undefined || !positive(fanIn) || !positive(fanOut)) return unknown(init.name === 'xavier_uniform' ? 'uniform' : 'normal', 0);
       const std = Math.abs(gain) * Math.sqrt(2 / (fanIn + fanOut));
-      return init.name === 'xavier_uniform' ? uniformStats(-Math.sqrt(3) * std, Math.sqrt(3) * std) : normalStats(0, std, false);
+      return init.name === 'xavier_uniform' ? uniformStats(-Math.sqrt(3) * std, Math.sqrt(3) * std) : normalStats(0, std);
     }
     case 'kaiming_uniform':
     case 'kaiming_normal': {
@@ -179,7 +198,7 @@ export function initializerStats(init: InitializerSpec, fanIn: number | null, fa
       const distribution = init.name === 'kaiming_uniform' ? 'uniform' : 'normal';
       if (gain === null || !positive(fan)) return unknown(distribution, 0);
       const std = gain / Math.sqrt(fan);
-      return distribution === 'uniform' ? uniformStats(-Math.sqrt(3) * std, Math.sqrt(3) * std) : normalStats(0, std, false);
+      return distribution === 'uniform' ? uniformStats(-Math.sqrt(3) * std, Math.sqrt(3) * std) : normalStats(0, std);
     }
     case 'torch_default_bias': {
       if (!positive(fanIn)) return { ...UNKNOWN_STATS, distribution: 'uniform', mean: 0 };
@@ -191,7 +210,7 @@ export function initializerStats(init: InitializerSpec, fanIn: number | null, fa
       const gain = num(p, 'gain');
       if (gain === undefined || !positive(fanIn) || !positive(fanOut)) return unknown('orthogonal', 0);
       const std = Math.abs(gain) / Math.sqrt(Math.max(fanIn, fanOut));
-      return { distribution: 'orthogonal', mean: 0, std, limit: null, bounds: null, stddevParam: null, rms: std };
+      return { distribution: 'orthogonal', mean: 0, std, limit: null, bounds: null, stddevParam: null, truncation: null, rms: std };
     }
     case 'identity':
       // Deterministic: an identity map preserves the signal exactly; a std says nothing about it.
