@@ -48,3 +48,51 @@ export function makeConv2d(strides: [number, number], dilation: number): Conv {
   if (native) return (x, w) => tf.conv2d(x, w, strides, 'valid', 'NHWC', [dilation, dilation]);
   return withFilterGradByConvolution(strides, dilation);
 }
+
+/**
+ * Zeros between the entries of `axis`: n entries become (n - 1) * (gap + 1) + 1. Written with reshape,
+ * pad and slice, so it is differentiable on every backend. Used to dilate kernels (dilation d: gap
+ * d - 1) and to spread a transposed convolution's input (stride s: gap s - 1).
+ */
+export function insertZeros(t: tf.Tensor, axis: number, gap: number): tf.Tensor {
+  if (gap === 0) return t;
+  const shape = t.shape;
+  const n = shape[axis]!;
+  const before = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const after = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const spread = tf.pad(tf.reshape(t, [before, n, 1, after]), [[0, 0], [0, 0], [0, gap], [0, 0]]);
+  const length = (n - 1) * (gap + 1) + 1;
+  const cut = tf.slice(tf.reshape(spread, [before, n * (gap + 1), after]), [0, 0, 0], [-1, length, -1]);
+  return tf.reshape(cut, shape.map((d, i) => (i === axis ? length : d)));
+}
+
+/** Pads (positive) or crops (negative) the two spatial axes of an NHWC tensor by [before, after] each. */
+export function padOrCrop(x: tf.Tensor4D, pads: [number, number][]): tf.Tensor4D {
+  const grow = pads.map(([a, b]): [number, number] => [Math.max(a, 0), Math.max(b, 0)]);
+  let y = grow.some(([a, b]) => a > 0 || b > 0) ? tf.pad(x, [[0, 0], ...grow, [0, 0]]) : x;
+  if (pads.some(([a, b]) => a < 0 || b < 0)) {
+    const begin = [0, ...pads.map(([a]) => Math.max(-a, 0)), 0];
+    const size = [-1, ...pads.map(([a, b], i) => y.shape[i + 1]! - Math.max(-a, 0) - Math.max(-b, 0)), -1];
+    y = tf.slice(y, begin, size);
+  }
+  return y;
+}
+
+/**
+ * A 2-D convolution of an already padded NHWC input with a [kh, kw, in/groups, out] kernel, on every
+ * backend: channel groups as separate convolutions joined on the channel axis (a depthwise convolution
+ * is `groups` = input channels), and dilation as a kernel with zeros between its taps (tfjs has no
+ * gradient of a dilated convolution on any backend, and no dilated convolution with strides).
+ */
+export function makeGroupedConv2d(strides: [number, number], dilation: number, groups: number): Conv {
+  // tfjs differentiates no dilated convolution (cpu included), and runs none with strides.
+  const spreadKernel = dilation > 1;
+  const conv = makeConv2d(strides, spreadKernel ? 1 : dilation);
+  const single: Conv = spreadKernel ? (x, w) => conv(x, insertZeros(insertZeros(w, 0, dilation - 1), 1, dilation - 1) as tf.Tensor4D) : conv;
+  if (groups === 1) return single;
+  return (x, w) => {
+    const xs = tf.split(x, groups, 3);
+    const ws = tf.split(w, groups, 3);
+    return tf.concat(xs.map((xi, i) => single(xi as tf.Tensor4D, ws[i] as tf.Tensor4D)), 3);
+  };
+}

@@ -8,12 +8,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Framework, InitializerIR, LayerIR } from '../shared/ir';
 import type { ProbeNotice } from '../shared/probe';
 import { buildActivation, measureOf, type OutputMeasure } from './activations';
-import { makeConv2d, samePadding } from './conv';
-import { gatesOf, isNormalization, isRecurrent } from '../shared/layers';
+import { insertZeros, makeGroupedConv2d, padOrCrop, samePadding } from './conv';
+import { gatesOf, isConv, isNormalization, isRecurrent } from '../shared/layers';
 import { makeMatMul, type FusableActivation, type MatMul } from './matmul';
 import { describeLayer, layerFailure, layerLine } from './errors';
 import { init, initialValues, kernelFans, UnknownInitializerError, type Fans } from './initializers';
-import { convWindow, isGlobalMax, poolPadding, type PlannedLayer } from './plan';
+import { convWindow, groupsOf, isGlobalMax, poolPadding, size, type PlannedLayer } from './plan';
 import type { Rng } from './rng';
 
 export interface StepContext {
@@ -131,6 +131,7 @@ class NodeBuilder {
       }
       case 'conv1d':
       case 'conv2d':
+      case 'conv-transpose':
         return this.conv(planned, last);
       case 'maxpool':
       case 'avgpool':
@@ -146,6 +147,8 @@ class NodeBuilder {
       case 'batchnorm':
       case 'layernorm':
         return this.normalization(planned, last);
+      case 'groupnorm':
+        return this.groupNormalization(planned, last);
       case 'dropout': {
         // Additive Gaussian noise has no drop rate; at the probe's scale it is left out.
         const rate = layer.noise === 'gaussian-noise' ? 0 : (layer.rate ?? 0.5);
@@ -191,32 +194,79 @@ class NodeBuilder {
     }
   }
 
+  /**
+   * Convolutions of rank 1 and 2: standard, grouped (torch `groups=`), depthwise (Keras
+   * DepthwiseConv, a grouped convolution with one group per input channel), separable (depthwise then a
+   * 1x1 pointwise kernel) and transposed (a convolution of the input spread by the stride, padded so
+   * that it is the adjoint of the forward convolution). Kernels are stored as the probe convolves them,
+   * [k..., in / groups, out]; a transposed kernel is the framework's flipped, with the framework's fans.
+   */
   private conv(planned: PlannedLayer, inChannels: number): ProbeNode {
     const layer = planned.ir;
-    const rank = layer.kind === 'conv1d' ? 1 : 2;
+    if (!isConv(layer)) throw layerFailure('unsupported', layer, 'not a convolution');
+    const config = layer.conv;
+    const rank = planned.inShapes[0]!.length - 1;
     const { kernel: kernelSize, strides, padding, dilation } = convWindow(layer, rank);
-    if (dilation > 1 && (strides.some((s) => s > 1) || tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) === undefined)) {
-      throw layerFailure('unsupported', layer, `dilated convolutions ${strides.some((s) => s > 1) ? 'with strides > 1' : `on the ${tf.getBackend()} backend`} are not supported by the probe (try --backend cpu)`);
-    }
-    // Explicit padding per spatial dimension, so that 'same', torch's padding=p and 'valid' share one path.
+    const transpose = config.variant === 'transpose';
+    const depthwise = config.variant === 'depthwise' || config.variant === 'separable';
+    const groups = depthwise ? inChannels : (config.groups ?? 1);
     const inSides = planned.inShapes[0]!.slice(0, rank);
+    const outSides = planned.outShape.slice(0, rank);
+    const effective = kernelSize.map((k) => (k - 1) * dilation + 1);
+    // Explicit [before, after] per spatial dimension (negative: crop), so every spelling shares one path.
     const pads = inSides.map((side, i): [number, number] => {
-      if (padding === 'same') return samePadding(side, kernelSize[i]!, strides[i]!, dilation);
-      return padding === 'valid' ? [0, 0] : [padding[i]!, padding[i]!];
+      if (!transpose) {
+        if (padding === 'same') return samePadding(side, kernelSize[i]!, strides[i]!, dilation);
+        if (padding === 'causal') return [effective[i]! - 1, 0];
+        return padding === 'valid' ? [0, 0] : [padding[i]!, padding[i]!];
+      }
+      if (padding === 'causal') throw layerFailure('unsupported', layer, 'causal padding on a transposed convolution');
+      // The forward convolution this one is the adjoint of maps outSides -> inSides with padding `before`.
+      const before = padding === 'same' ? Math.floor(Math.max(effective[i]! - strides[i]!, 0) / 2) : padding === 'valid' ? 0 : padding[i]!;
+      return [effective[i]! - 1 - before, outSides[i]! + before - (side - 1) * strides[i]! - 1];
     });
-    const padded = pads.some(([a, b]) => a > 0 || b > 0);
-    // Conv1D runs as a 2-D convolution over a height of 1.
+    // Rank 1 runs as rank 2 over a height of 1.
     const pads2d: [number, number][] = rank === 1 ? [[0, 0], pads[0]!] : pads;
-    const strides2d: [number, number] = rank === 1 ? [1, strides[0]!] : [strides[0]!, strides[1]!];
-    const conv = makeConv2d(strides2d, dilation);
-    return this.weighted(planned, [...kernelSize, inChannels, layer.units!], (x, kernel, bias) => {
+    const strides2d: [number, number] = transpose ? [1, 1] : rank === 1 ? [1, strides[0]!] : [strides[0]!, strides[1]!];
+    const spread: [number, number] = transpose ? (rank === 1 ? [1, strides[0]!] : [strides[0]!, strides[1]!]) : [1, 1];
+    const conv = makeGroupedConv2d(strides2d, dilation, groups);
+    const pointwiseConv = makeGroupedConv2d([1, 1], 1, 1);
+    const perGroupIn = depthwise ? 1 : inChannels / groups;
+    const outChannels = depthwise ? inChannels * config.depthMultiplier : layer.units!;
+    const kernelShape = depthwise ? [...kernelSize, inChannels, config.depthMultiplier] : [...kernelSize, perGroupIn, outChannels];
+    // The framework's fans: a transposed kernel is stored with its channel axes swapped.
+    const fans = transpose ? { fanIn: (outChannels / groups) * size(kernelSize), fanOut: inChannels * size(kernelSize) } : kernelFans(kernelShape);
+    const kernel = this.variable(layer, this.choose(layer, layer.kernelInit, this.kernelDefault(), 'kernel'), kernelShape, fans, 'kernel');
+    const pointwise = config.variant === 'separable' && config.pointwise ? this.pointwiseKernel(layer, config.pointwise.init, outChannels) : null;
+    const units = pointwise ? layer.units! : outChannels;
+    const bias = layer.useBias ? this.variable(layer, this.choose(layer, layer.biasInit, this.biasDefault(), 'bias'), [units], fans, 'bias') : null;
+    const activation = buildActivation(layer.activation, this.framework, layer, planned.outShape, `${this.prefix}/${layer.id}`);
+    const convolve = (x: tf.Tensor): tf.Tensor => {
       let input = (rank === 1 ? tf.expandDims(x, 1) : x) as tf.Tensor4D;
-      if (padded) input = tf.pad(input, [[0, 0], ...pads2d, [0, 0]]);
-      const filter = (rank === 1 ? tf.expandDims(kernel, 0) : kernel) as tf.Tensor4D;
+      if (transpose) input = insertZeros(insertZeros(input, 1, spread[0] - 1), 2, spread[1] - 1) as tf.Tensor4D;
+      input = padOrCrop(input, pads2d);
+      let filter = (rank === 1 ? tf.expandDims(kernel, 0) : kernel) as tf.Tensor4D;
+      // Depthwise [k, k, in, multiplier] -> one group per input channel, outputs in tf's order (channel-major).
+      if (depthwise) filter = tf.reshape(filter, [filter.shape[0], filter.shape[1], 1, outChannels]);
       let out: tf.Tensor = conv(input, filter);
+      if (pointwise) out = pointwiseConv(out as tf.Tensor4D, pointwise as tf.Tensor4D);
       if (rank === 1) out = tf.squeeze(out, [1]);
       return bias ? tf.add(out, bias) : out;
-    });
+    };
+    return {
+      planned,
+      vars: [kernel, ...(pointwise ? [pointwise] : []), ...(bias ? [bias] : []), ...activation.vars],
+      kernel,
+      bias,
+      measure: measureOf(layer.activation),
+      apply: ([x]) => activation.apply(convolve(x!)),
+    };
+  }
+
+  /** A separable convolution's 1x1 kernel, [1, 1, in, filters], with its own initializer. */
+  private pointwiseKernel(layer: LayerIR, written: InitializerIR, inChannels: number): tf.Variable {
+    const shape = [1, 1, inChannels, layer.units!];
+    return this.variable(layer, this.choose(layer, written, this.kernelDefault(), 'pointwise'), shape, kernelFans(shape), 'pointwise');
   }
 
   /** The shape-only layers; their output shapes were checked by the planner. */
@@ -228,6 +278,15 @@ class NodeBuilder {
     switch (config.op) {
       case 'zero-padding':
         return tf.pad(x, [[0, 0], ...config.pads!, [0, 0]]);
+      case 'edge-padding':
+        return edgePad(x, config.pads!, config.mode);
+      case 'pixel-shuffle': {
+        // torch's channel c*r*r + i*r + j goes to row h*r + i, column w*r + j of channel c.
+        const r = config.factor!;
+        const [batch, height, width, channels] = x.shape as [number, number, number, number];
+        const split = tf.reshape(x, [batch, height, width, channels / (r * r), r, r]);
+        return tf.reshape(tf.transpose(split, [0, 1, 4, 2, 5, 3]), [batch, height * r, width * r, channels / (r * r)]);
+      }
       case 'cropping':
         return tf.slice(x, [0, ...config.crops!.map((c) => c[0]), 0], [-1, ...out]);
       case 'upsampling': {
@@ -287,6 +346,35 @@ class NodeBuilder {
         const normalized = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
         return tf.add(tf.mul(normalized, gamma), beta);
       }),
+    };
+  }
+
+  /**
+   * GroupNorm (torch, Keras GroupNormalization) and InstanceNorm (one group per channel): statistics per
+   * example over the spatial positions and the channels of a group, then a per-channel scale and shift
+   * when the layer learns them (torch InstanceNorm does not by default).
+   */
+  private groupNormalization(planned: PlannedLayer, channels: number): ProbeNode {
+    const layer = planned.ir;
+    const norm = isNormalization(layer) ? layer.norm : null;
+    const groups = groupsOf(layer, channels);
+    const epsilon = norm?.epsilon ?? (this.keras ? 1e-3 : 1e-5);
+    const affine = norm?.affine !== false;
+    const gamma = affine ? tf.variable(tf.ones([channels]), true, `${this.prefix}/${layer.id}/gamma`) : null;
+    const beta = affine ? tf.variable(tf.zeros([channels]), true, `${this.prefix}/${layer.id}/beta`) : null;
+    return {
+      planned,
+      vars: gamma && beta ? [gamma, beta] : [],
+      kernel: null,
+      bias: null,
+      measure: null,
+      apply: ([x]) => {
+        const shape = x!.shape;
+        const grouped = tf.reshape(x!, [shape[0], -1, groups, channels / groups]);
+        const { mean, variance } = tf.moments(grouped, [1, 3], true);
+        const normalized = tf.reshape(tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, epsilon))), shape);
+        return gamma && beta ? tf.add(tf.mul(normalized, gamma), beta) : normalized;
+      },
     };
   }
 
@@ -378,7 +466,8 @@ class NodeBuilder {
         let bias: tf.Tensor | undefined = cell.biasIn ?? undefined;
         if (kind !== 'gru' && cell.biasHidden && bias) bias = tf.add(bias, cell.biasHidden);
         const projected = tf.reshape(this.matMul(tf.reshape(sequence, [-1, features]) as tf.Tensor2D, cell.kernel as tf.Tensor2D, bias), [batch, time, gates * units]);
-        const steps = tf.unstack(projected, 1) as tf.Tensor2D[];
+        // One step: a reshape, since tfjs's unstack gradient fails on a single output.
+        const steps = (time === 1 ? [tf.reshape(projected, [batch, gates * units])] : tf.unstack(projected, 1)) as tf.Tensor2D[];
         let h = tf.zeros([batch, units]) as tf.Tensor2D;
         let c = tf.zeros([batch, units]) as tf.Tensor2D;
         const outputs: tf.Tensor2D[] = [];
@@ -393,6 +482,25 @@ class NodeBuilder {
     });
     return { planned, vars, kernel: cells[0]!.kernel, bias: cells[0]!.biasIn, measure: 'tanh', apply };
   }
+}
+
+/**
+ * torch ReflectionPad (mirror without the edge) and ReplicationPad (the edge repeated) on the spatial
+ * axes of a channels-last tensor, from slices, reversals and concatenations: differentiable on every backend.
+ */
+function edgePad(x: tf.Tensor, pads: [number, number][], mode: 'reflect' | 'replicate'): tf.Tensor {
+  let y = x;
+  pads.forEach(([before, after], i) => {
+    const axis = i + 1;
+    const side = y.shape[axis]!;
+    const take = (start: number, length: number) => tf.slice(y, y.shape.map((_, a) => (a === axis ? start : 0)), y.shape.map((d, a) => (a === axis ? length : d)));
+    const parts: tf.Tensor[] = [];
+    if (before > 0) parts.push(mode === 'reflect' ? tf.reverse(take(1, before), axis) : tf.concat(Array.from({ length: before }, () => take(0, 1)), axis));
+    parts.push(y);
+    if (after > 0) parts.push(mode === 'reflect' ? tf.reverse(take(side - 1 - after, after), axis) : tf.concat(Array.from({ length: after }, () => take(side - 1, 1)), axis));
+    y = parts.length === 1 ? y : tf.concat(parts, axis);
+  });
+  return y;
 }
 
 let runCounter = 0;

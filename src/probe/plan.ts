@@ -6,7 +6,7 @@
  */
 import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, ModelIR } from '../shared/ir';
 import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES } from '../shared/input-defaults';
-import { convOf, gatesOf, isPool, isRecurrentKind } from '../shared/layers';
+import { convOf, gatesOf, isConv, isPool, isRecurrentKind } from '../shared/layers';
 import { concatAxis, layerOutput, perDim, poolWindows, recurrentFeatures, returnsSequences, type ShapeContext, type Window } from '../shared/shapes';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
@@ -50,8 +50,8 @@ export function vocabularyOf(layer: LayerIR): number | null {
 export interface ConvWindow {
   kernel: number[];
   strides: number[];
-  /** 'same' | 'valid', or explicit symmetric pads per dimension. */
-  padding: 'same' | 'valid' | number[];
+  /** 'same' | 'valid' | 'causal' (Keras Conv1D: all the padding before), or explicit symmetric pads per dimension. */
+  padding: 'same' | 'valid' | 'causal' | number[];
   dilation: number;
 }
 
@@ -64,7 +64,6 @@ export function convWindow(layer: LayerIR, rank: number): ConvWindow {
   const dilation = perDim(conv.dilation, rank);
   const padding = conv.padding === null ? null : typeof conv.padding === 'string' ? conv.padding : perDim(conv.padding, rank);
   if (!strides || !dilation || padding === null) throw layerFailure('unsupported', layer, 'its stride, padding or dilation is not a constant the probe can read');
-  if (padding === 'causal') throw layerFailure('unsupported', layer, "causal padding is not supported by the probe");
   if (dilation.some((d) => d !== dilation[0])) throw layerFailure('unsupported', layer, 'different dilations per dimension are not supported by the probe');
   return { kernel, strides, padding, dilation: dilation[0]! };
 }
@@ -93,6 +92,22 @@ export function poolPadding(layer: LayerIR, spatial: Shape, out: Shape): { windo
   });
   if (layer.kind === 'avgpool' && pads.some(([a, b]) => b > a)) throw layerFailure('unsupported', layer, 'average pooling with ceil_mode windows past the input is not supported by the probe');
   return { windows, pads, mode: 'valid' };
+}
+
+/** Channel groups of a group norm; InstanceNorm is one group per channel. A failure when not a constant. */
+export function groupsOf(layer: LayerIR, channels: number): number {
+  if (/InstanceNorm/.test(layer.className)) return channels;
+  const groups = layer.kind === 'groupnorm' ? layer.norm.groups : null;
+  if (groups === null) throw layerFailure('unsupported', layer, 'the number of groups is not a constant the probe can read');
+  if (groups < 1 || channels % groups !== 0) throw layerFailure('shape', layer, `${groups} groups do not divide ${channels} channels`);
+  return groups;
+}
+
+/** Why the probe cannot build a layer, naming what was written and what to do about it. */
+function unsupportedAdvice(layer: LayerIR): string {
+  const what = layer.className || layer.kind;
+  if (layer.kind === 'unknown') return `the probe does not know ${what}: it cannot see what it computes (a custom block, a layer from another library or an expression). Probe a model without it, or build it from layers the probe knows`;
+  return `the probe cannot build ${what} (a '${layer.kind}' layer) yet`;
 }
 
 export { isGlobalMax };
@@ -126,7 +141,7 @@ class Planner {
    */
   withKnownSizes(layer: LayerIR, isLast: boolean, next: LayerIR | undefined): LayerIR {
     const sized = ['dense', 'conv1d', 'conv2d', 'conv3d', 'conv-transpose', 'lstm', 'gru', 'simple-rnn', 'embedding'];
-    if (!sized.includes(layer.kind)) return layer;
+    if (!sized.includes(layer.kind) || (isConv(layer) && layer.conv.variant === 'depthwise')) return layer; // a depthwise output follows its input
     const filled: { what: string; value: number; why: string }[] = [];
     let out = layer;
     if (layer.units === null) {
@@ -159,7 +174,8 @@ class Planner {
     const declared = this.model.inputShape;
     if (declared && declared.length > 0) {
       const filled = this.fillUnknown(declared, first);
-      if (this.model.framework !== 'torch' || filled.length !== 3 || first?.kind !== 'conv2d') return filled;
+      const image = first?.kind === 'conv2d' || (first?.kind === 'conv-transpose' && first.kernelSize?.length === 2);
+      if (this.model.framework !== 'torch' || filled.length !== 3 || !image) return filled;
       const channelsLast = [filled[1]!, filled[2]!, filled[0]!];
       this.note('information', `PyTorch input (C, H, W) = (${filled.join(', ')}) is probed channels-last as ${channelsLast.join('x')}.`);
       return channelsLast;
@@ -244,6 +260,12 @@ class Planner {
       case 'upsampling':
         if (x.length - 1 > 2) throw layerFailure('unsupported', layer, '3-D upsampling is not supported by the probe');
         break;
+      case 'edge-padding':
+        if (config.mode === 'reflect' && config.pads?.some(([a, b], i) => Math.max(a, b) >= x[i]!)) throw layerFailure('shape', layer, `reflection padding ${config.pads.map((p) => p.join('/')).join(', ')} is not smaller than the input ${x.join('x')}`);
+        break;
+      case 'pixel-shuffle':
+        if (x.length !== 3) throw layerFailure('shape', layer, `PixelShuffle needs an image (height, width, channels) but receives ${x.join('x')}`);
+        break;
       case 'permute':
         if (!out) throw layerFailure('unsupported', layer, 'the permutation is not a constant the probe can read');
         return out;
@@ -251,7 +273,7 @@ class Planner {
         if (!out) throw layerFailure('unsupported', layer, 'RepeatVector needs a constant n and a flat input');
         return out;
       case 'other':
-        throw layerFailure('unsupported', layer, `the probe cannot build ${layer.className}`);
+        throw layerFailure('unsupported', layer, `the probe does not model ${layer.className} with these arguments (interpolating or size= upsampling, a non-zero constant pad, unflattening); probe a model without it`);
       default:
         break;
     }
@@ -277,6 +299,37 @@ class Planner {
     });
   }
 
+  /** Output shape and parameters of a 1-D or 2-D convolution (standard, grouped, depthwise, separable, transposed). */
+  private convolution(layer: LayerIR, inShapes: Shape[], nextKind: LayerKind | null): { shape: Shape; params: number; lastStepOnly: boolean } {
+    const x = inShapes[0]!;
+    const last = x[x.length - 1]!;
+    if (!isConv(layer)) throw layerFailure('unsupported', layer, 'not a convolution');
+    const config = layer.conv;
+    const rank = layer.kind === 'conv1d' ? 1 : layer.kind === 'conv2d' ? 2 : (layer.kernelSize?.length ?? x.length - 1);
+    if (rank > 2 || x.length !== rank + 1) {
+      if (layer.kind === 'conv-transpose' && rank > 2) throw layerFailure('unsupported', layer, '3-D transposed convolutions are not supported by the probe');
+      throw layerFailure('shape', layer, `needs a ${rank + 1}-d input per example (channels last) but receives ${x.join('x')}`);
+    }
+    if (layer.units === null && config.variant !== 'depthwise') throw layerFailure('unsupported', layer, 'the number of filters is not a constant the probe can read');
+    if (layer.inFeatures !== null && layer.inFeatures !== last) throw layerFailure('shape', layer, `expects ${layer.inFeatures} input channels but receives ${last}`);
+    const depthwise = config.variant === 'depthwise' || config.variant === 'separable';
+    const units = layer.units ?? last * config.depthMultiplier;
+    const groups = depthwise ? last : config.groups;
+    if (groups === null) throw layerFailure('unsupported', layer, 'its groups= is not a constant the probe can read');
+    if (last % groups !== 0 || (!depthwise && units % groups !== 0)) throw layerFailure('shape', layer, `${groups} groups do not divide ${last} input and ${units} output channels`);
+    if (config.variant === 'transpose' && groups !== 1) throw layerFailure('unsupported', layer, 'grouped transposed convolutions are not supported by the probe');
+    if (config.variant === 'separable' && !config.pointwise) throw layerFailure('unsupported', layer, 'the pointwise kernel of this separable convolution is unknown');
+    const { kernel } = convWindow(layer, rank);
+    const out = this.shapeOf(layer, inShapes, nextKind);
+    if (!out) throw layerFailure('shape', layer, `input ${x.join('x')} is too small for kernel ${kernel.join('x')}`);
+    const taps = size(kernel);
+    const bias = layer.useBias ? 1 : 0;
+    const outChannels = out[out.length - 1]!;
+    if (config.variant === 'depthwise') return { shape: out, params: taps * last * config.depthMultiplier + bias * outChannels, lastStepOnly: false };
+    if (config.variant === 'separable') return { shape: out, params: taps * last * config.depthMultiplier + last * config.depthMultiplier * units + bias * units, lastStepOnly: false };
+    return { shape: out, params: taps * (last / groups) * units + bias * units, lastStepOnly: false };
+  }
+
   outShape(layer: LayerIR, inShapes: Shape[], nextKind: LayerKind | null): { shape: Shape; params: number; lastStepOnly: boolean; axis?: number } {
     // inputsOf gives every layer at least one input, and every planned shape has at least one axis.
     const x = inShapes[0]!;
@@ -294,20 +347,9 @@ class Planner {
         return plain([...x.slice(0, -1), layer.units], last * layer.units + bias * layer.units);
       }
       case 'conv1d':
-      case 'conv2d': {
-        const rank = layer.kind === 'conv1d' ? 1 : 2;
-        if (x.length !== rank + 1) throw layerFailure('shape', layer, `needs a ${rank + 1}-d input per example (channels last) but receives ${x.join('x')}`);
-        if (layer.units === null) throw layerFailure('unsupported', layer, 'the number of filters is not a constant the probe can read');
-        if (layer.inFeatures !== null && layer.inFeatures !== last) {
-          throw layerFailure('shape', layer, `expects ${layer.inFeatures} input channels but receives ${last}`);
-        }
-        if (layer.conv.groups !== 1 || layer.conv.variant === 'depthwise' || layer.conv.variant === 'separable') throw layerFailure('unsupported', layer, 'grouped, depthwise and separable convolutions are not supported by the probe');
-        const { kernel } = convWindow(layer, rank);
-        const out = this.shapeOf(layer, inShapes, nextKind);
-        if (!out) throw layerFailure('shape', layer, `input ${x.join('x')} is too small for kernel ${kernel.join('x')}`);
-        const k = size(kernel);
-        return plain(out, k * last * layer.units + bias * layer.units);
-      }
+      case 'conv2d':
+      case 'conv-transpose':
+        return this.convolution(layer, inShapes, nextKind);
       case 'maxpool':
       case 'avgpool': {
         const rank = x.length - 1;
@@ -329,6 +371,10 @@ class Planner {
         return plain(x, (this.torch ? 2 : 4) * last);
       case 'layernorm':
         return plain(x, 2 * last);
+      case 'groupnorm':
+        groupsOf(layer, last);
+        if (layer.inFeatures !== null && layer.inFeatures !== last) throw layerFailure('shape', layer, `expects ${layer.inFeatures} channels but receives ${last}`);
+        return plain(x, layer.norm.affine === false ? 0 : 2 * last);
       case 'dropout':
       case 'alpha-dropout':
       case 'rescaling':
@@ -388,7 +434,7 @@ class Planner {
       }
       default:
         if (layer.kind === 'unknown' && SHAPE_PRESERVING_UNKNOWN.test(layer.className)) return plain(x);
-        throw layerFailure('unsupported', layer, `the probe cannot build a '${layer.kind}' layer`);
+        throw layerFailure('unsupported', layer, unsupportedAdvice(layer));
     }
   }
 }

@@ -181,6 +181,8 @@ export interface PoolConfig {
 export type ReshapeConfig =
   | { op: 'reshape'; target: number[] | null } // Keras Reshape target_shape (-1 allowed)
   | { op: 'zero-padding'; pads: [number, number][] | null } // [before, after] per spatial dimension
+  | { op: 'edge-padding'; mode: 'reflect' | 'replicate'; pads: [number, number][] | null } // torch ReflectionPad / ReplicationPad
+  | { op: 'pixel-shuffle'; factor: number | null } // torch PixelShuffle: (C*r*r, H, W) -> (C, H*r, W*r)
   | { op: 'cropping'; crops: [number, number][] | null }
   | { op: 'upsampling'; factors: number[] | null }
   | { op: 'permute'; dims: number[] | null } // Keras Permute: 1-based, batch excluded

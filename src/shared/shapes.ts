@@ -237,7 +237,13 @@ function reshape(config: ReshapeConfig, input: Flow, layout: Layout): Flow {
       return { shape: join(parts.channels, parts.spatial.map((s, i) => (s === null ? null : s * factors[i]!)), layout), rankKnown: true };
     }
     case 'zero-padding':
+    case 'edge-padding':
       return padSpatial(parts, config.pads, 1, layout);
+    case 'pixel-shuffle': {
+      const r = config.factor;
+      if (r === null || parts.channels === null || parts.channels % (r * r) !== 0) return UNKNOWN_FLOW;
+      return { shape: join(parts.channels / (r * r), parts.spatial.map((s) => (s === null ? null : s * r)), layout), rankKnown: true };
+    }
     case 'cropping':
       return padSpatial(parts, config.crops, -1, layout);
     default:

@@ -10,7 +10,7 @@ import { planModel } from '../../src/probe/plan';
 import { Rng } from '../../src/probe/rng';
 import { probeOptions } from '../../src/shared/probe';
 import type { ModelIR } from '../../src/shared/ir';
-import { keras, torch } from './ir-builder';
+import { initializer, keras, torch } from './ir-builder';
 
 const cases: [string, () => ModelIR][] = [
   ['dense + sigmoid (keras)', () => keras().input([5]).dense(4, 'sigmoid').dense(3, 'tanh').build()],
@@ -58,6 +58,52 @@ const cases: [string, () => ModelIR][] = [
       .layer({ kind: 'reshape', className: 'layers.RepeatVector', detail: { reshape: { op: 'repeat-vector', n: 3 } } })
       .layer({ kind: 'simple-rnn', units: 2 })
       .build()],
+  ['torch ConvTranspose2d (stride 2, padding 1, output_padding 1) + ConvTranspose1d', () =>
+    torch()
+      .input([2, 4, 4]) // (C, H, W): a leading torch convolution reads its input channels-first
+      .layer({ kind: 'conv-transpose', units: 3, inFeatures: 2, kernelSize: [3, 3], activation: 'tanh', detail: { conv: { strides: [2], padding: [1], outputPadding: [1] } } })
+      .layer({ kind: 'reshape', className: 'layers.Reshape', detail: { reshape: { op: 'reshape', target: [8, 24] } } })
+      .layer({ kind: 'conv-transpose', units: 2, inFeatures: 24, kernelSize: [4], detail: { conv: { strides: [3], padding: [2] } } })
+      .build()],
+  ["Keras Conv2DTranspose 'same' stride 2, Conv1DTranspose 'valid' stride 2", () =>
+    keras()
+      .input([3, 3, 2])
+      .layer({ kind: 'conv-transpose', units: 2, kernelSize: [3, 3], activation: 'sigmoid', detail: { conv: { strides: [2], padding: 'same' } } })
+      .layer({ kind: 'reshape', className: 'layers.Reshape', detail: { reshape: { op: 'reshape', target: [6, 12] } } })
+      .layer({ kind: 'conv-transpose', units: 2, kernelSize: [3], detail: { conv: { strides: [2], padding: 'valid' } } })
+      .build()],
+  ['torch GroupNorm, InstanceNorm (no affine), grouped and dilated convolutions', () =>
+    torch()
+      .input([4, 7, 7])
+      .layer({ kind: 'conv2d', units: 4, inFeatures: 4, kernelSize: [3], detail: { conv: { groups: 2, dilation: [2], padding: [2] } } })
+      .layer({ kind: 'groupnorm', className: 'nn.GroupNorm', detail: { norm: { groups: 2 } } })
+      .layer({ kind: 'conv2d', units: 4, inFeatures: 4, kernelSize: [3], activation: 'tanh', detail: { conv: { dilation: [2], strides: [2] } } })
+      .layer({ kind: 'groupnorm', className: 'nn.InstanceNorm2d', detail: { norm: { affine: false } } })
+      .layer({ kind: 'flatten' })
+      .layer({ kind: 'dense', units: 2, inFeatures: 16 })
+      .build()],
+  ['Keras DepthwiseConv2D, SeparableConv2D, causal dilated Conv1D, GroupNormalization', () =>
+    keras()
+      .input([6, 6, 3])
+      .layer({ kind: 'conv2d', kernelSize: [3, 3], activation: 'tanh', detail: { conv: { variant: 'depthwise', depthMultiplier: 2 } } })
+      .layer({ kind: 'conv2d', units: 4, kernelSize: [2, 2], detail: { conv: { variant: 'separable', depthMultiplier: 1, pointwise: { init: initializer('glorot_uniform'), fanIn: null, fanOut: null } } } })
+      .layer({ kind: 'groupnorm', className: 'layers.GroupNormalization', detail: { norm: { groups: 2 } } })
+      .layer({ kind: 'reshape', className: 'layers.Reshape', detail: { reshape: { op: 'reshape', target: [9, 4] } } })
+      .layer({ kind: 'conv1d', units: 3, kernelSize: [2], activation: 'tanh', detail: { conv: { padding: 'causal', dilation: [2] } } })
+      .build()],
+  ['torch ReflectionPad2d, ReplicationPad1d, PixelShuffle, Upsample', () =>
+    torch()
+      .input([2, 4, 4])
+      .layer({ kind: 'conv2d', units: 8, inFeatures: 2, kernelSize: [3], activation: 'tanh' })
+      .layer({ kind: 'reshape', className: 'nn.ReflectionPad2d', detail: { reshape: { op: 'edge-padding', mode: 'reflect', pads: [[1, 1], [1, 0]] } } })
+      .layer({ kind: 'reshape', className: 'nn.PixelShuffle', detail: { reshape: { op: 'pixel-shuffle', factor: 2 } } })
+      .layer({ kind: 'reshape', className: 'nn.Upsample', detail: { reshape: { op: 'upsampling', factors: [2] } } })
+      .layer({ kind: 'conv2d', units: 2, inFeatures: 2, kernelSize: [3], detail: { conv: { strides: [3] } } })
+      .layer({ kind: 'reshape', className: 'layers.Reshape', detail: { reshape: { op: 'reshape', target: [10, 4] } } })
+      .layer({ kind: 'reshape', className: 'nn.ReplicationPad1d', detail: { reshape: { op: 'edge-padding', mode: 'replicate', pads: [[2, 1]] } } })
+      .layer({ kind: 'conv1d', units: 2, inFeatures: 4, kernelSize: [3] })
+      .build()],
+  ['LSTM over a single time step (the unstack crash)', () => keras().input([1, 3]).layer({ kind: 'lstm', units: 4, detail: { recurrent: { returnSequences: true } } }).layer({ kind: 'lstm', units: 3 }).dense(2).build()],
   ['residual add + concat graph', () =>
     keras()
       .asGraph()

@@ -290,6 +290,38 @@ function shapeOnly(c: LayerCall): Slot {
   return slot(base(c, { kind: 'reshape', reshape: { op: 'other', className: c.name } }), []);
 }
 
+/**
+ * torch padding modules: `padding` is one int for every side or (left, right[, top, bottom[, front,
+ * back]]), last dimension first; the IR keeps [before, after] per spatial dimension, first dimension
+ * first. ConstantPad pads with zeros only when its value is 0.
+ */
+function padModule(c: LayerCall, dims: number): Slot {
+  const written = c.args.get(0, 'padding');
+  let pads: [number, number][] | null = null;
+  if (typeof written === 'number') pads = Array.from({ length: dims }, (): [number, number] => [written, written]);
+  else if (Array.isArray(written) && written.length === 2 * dims && written.every((v): v is number => typeof v === 'number')) {
+    pads = Array.from({ length: dims }, (_, i): [number, number] => [written[2 * (dims - 1 - i)]!, written[2 * (dims - 1 - i) + 1]!]);
+  }
+  if (c.name.startsWith('ReflectionPad') || c.name.startsWith('ReplicationPad')) {
+    return slot(base(c, { kind: 'reshape', reshape: { op: 'edge-padding', mode: c.name.startsWith('Reflection') ? 'reflect' : 'replicate', pads } }), []);
+  }
+  if (c.name.startsWith('ConstantPad') && c.args.get(1, 'value') !== 0) return shapeOnly(c);
+  return slot(base(c, { kind: 'reshape', reshape: { op: 'zero-padding', pads } }), []);
+}
+
+/** nn.Upsample / UpsamplingNearest2d with a constant scale_factor and nearest mode (other modes and size= are not modelled). */
+function upsample(c: LayerCall): Slot {
+  const mode = c.name === 'UpsamplingNearest2d' ? 'nearest' : (c.args.get(2, 'mode') ?? 'nearest');
+  const factor = c.args.get(1, 'scale_factor');
+  const factors = typeof factor === 'number' && Number.isInteger(factor) ? [factor] : Array.isArray(factor) && factor.every((f) => typeof f === 'number' && Number.isInteger(f)) ? (factor as number[]) : null;
+  if (mode !== 'nearest' || c.args.written(0, 'size') || !factors) return shapeOnly(c);
+  return slot(base(c, { kind: 'reshape', reshape: { op: 'upsampling', factors } }), []);
+}
+
+function pixelShuffle(c: LayerCall): Slot {
+  return slot(base(c, { kind: 'reshape', reshape: { op: 'pixel-shuffle', factor: num(c.args.get(0, 'upscale_factor')) } }), []);
+}
+
 type Builder = (c: LayerCall) => Slot;
 
 const BUILDERS = new Map<string, Builder>([
@@ -298,10 +330,10 @@ const BUILDERS = new Map<string, Builder>([
   ['Bilinear', bilinear],
   ['Flatten', flatten],
   ['Unflatten', shapeOnly],
-  ['Upsample', shapeOnly],
-  ['UpsamplingNearest2d', shapeOnly],
+  ['Upsample', upsample],
+  ['UpsamplingNearest2d', upsample],
   ['UpsamplingBilinear2d', shapeOnly],
-  ['PixelShuffle', shapeOnly],
+  ['PixelShuffle', pixelShuffle],
   ['PixelUnshuffle', shapeOnly],
   ['LayerNorm', (c) => norm(c, 'layernorm')],
   ['GroupNorm', (c) => norm(c, 'groupnorm')],
@@ -325,10 +357,10 @@ for (const d of [1, 2, 3]) {
   // Instance norm normalizes per sample and channel: the IR's closest kind is group norm (groups = channels).
   BUILDERS.set(`InstanceNorm${d}d`, (c) => norm(c, 'groupnorm'));
   BUILDERS.set(`Dropout${d}d`, (c) => dropout(c, 'dropout'));
-  BUILDERS.set(`ZeroPad${d}d`, shapeOnly);
-  BUILDERS.set(`ConstantPad${d}d`, shapeOnly);
-  BUILDERS.set(`ReflectionPad${d}d`, shapeOnly);
-  BUILDERS.set(`ReplicationPad${d}d`, shapeOnly);
+  BUILDERS.set(`ZeroPad${d}d`, (c) => padModule(c, d));
+  BUILDERS.set(`ConstantPad${d}d`, (c) => padModule(c, d));
+  BUILDERS.set(`ReflectionPad${d}d`, (c) => padModule(c, d));
+  BUILDERS.set(`ReplicationPad${d}d`, (c) => padModule(c, d));
 }
 BUILDERS.set('SyncBatchNorm', (c) => norm(c, 'batchnorm'));
 for (const name of Object.keys(GATES)) BUILDERS.set(name, recurrent);

@@ -1,0 +1,104 @@
+"""Reference cases for the convolution, normalization, recurrent and padding layers of issue 11 §3."""
+
+CASES = [
+    {
+        "name": "DCGAN-style generator: ConvTranspose2d with output_padding, BatchNorm, ReLU, Tanh",
+        "model": "Generator",
+        "layout": "channels_first",
+        "inputs": [{"shape": [8, 1, 1]}],
+        "source": """import torch
+from torch import nn
+
+
+class Generator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(8, 16, 4, 1, 0, bias=False),
+            nn.BatchNorm2d(16),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(16, 8, 3, 2, 1, output_padding=1, bias=False),
+            nn.BatchNorm2d(8),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(8, 3, 4, 2, 1),
+            nn.Tanh(),
+        )
+
+    def forward(self, z):
+        return self.net(z)
+""",
+    },
+    {
+        "name": "ConvTranspose1d decoder (stride 2, output_padding 1)",
+        "model": "Decoder",
+        "layout": "channels_first",
+        "inputs": [{"shape": [8, 6]}],
+        "source": """import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.up1 = nn.ConvTranspose1d(8, 8, kernel_size=3, stride=2, padding=1, output_padding=1)
+        self.up2 = nn.ConvTranspose1d(8, 4, kernel_size=5, stride=2, padding=2, output_padding=1)
+
+    def forward(self, x):
+        return self.up2(F.relu(self.up1(x)))
+""",
+    },
+    {
+        "name": "GroupNorm and InstanceNorm (torch defaults: affine=False) in a conv net",
+        "model": "NormNet",
+        "layout": "channels_first",
+        "inputs": [{"shape": [3, 12, 12]}],
+        "source": """import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+class NormNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.gn = nn.GroupNorm(4, 8)
+        self.conv2 = nn.Conv2d(8, 8, 3, stride=2, padding=1)
+        self.inorm = nn.InstanceNorm2d(8)
+        self.conv3 = nn.Conv2d(8, 8, 3, stride=2, padding=1)
+        self.fc = nn.Linear(8 * 3 * 3, 5)
+
+    def forward(self, x):
+        x = F.relu(self.gn(self.conv1(x)))
+        x = F.relu(self.inorm(self.conv2(x)))
+        x = F.relu(self.conv3(x))
+        return self.fc(torch.flatten(x, 1))
+""",
+    },
+    {
+        "name": "grouped and dilated convolutions (groups=2, groups=channels, dilation=2)",
+        "model": "GroupedNet",
+        "layout": "channels_first",
+        "inputs": [{"shape": [4, 12, 12]}],
+        "source": """import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+class GroupedNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(4, 8, 3, padding=1, groups=2)
+        self.depthwise = nn.Conv2d(8, 8, 3, padding=2, dilation=2, groups=8)
+        self.pointwise = nn.Conv2d(8, 8, 1)
+        self.conv3 = nn.Conv2d(8, 8, 3, stride=2, padding=2, dilation=2)
+        self.fc = nn.Linear(8 * 6 * 6, 5)
+
+    def forward(self, x):
+        x = F.relu(self.conv1(x))
+        x = F.relu(self.pointwise(self.depthwise(x)))
+        x = F.relu(self.conv3(x))
+        return self.fc(torch.flatten(x, 1))
+""",
+    },
+]
