@@ -40,7 +40,17 @@ describe('torch layer catalog', () => {
     ['nn.GRU(10, 20, 2, False)', { kind: 'gru', fanOut: 60, useBias: false, biasInit: null, recurrent: { numLayers: 2 } }],
     ["nn.RNN(10, 20, 1, 'relu')", { kind: 'simple-rnn', fanOut: 20, recurrent: { numLayers: 1 }, activation: { name: 'relu' } }],
     ['nn.LSTMCell(8, 16)', { kind: 'lstm', inFeatures: 8, units: 16, fanOut: 64 }],
-    ['nn.Upsample(scale_factor=2)', { kind: 'reshape' }],
+    ['nn.Upsample(scale_factor=2)', { kind: 'reshape', reshape: { op: 'upsampling', factors: [2] } }],
+    ["nn.Upsample(scale_factor=2, mode='bilinear')", { kind: 'reshape', reshape: { op: 'other', className: 'Upsample' } }],
+    ['nn.Upsample(size=(64, 64))', { kind: 'reshape', reshape: { op: 'other' } }],
+    ['nn.UpsamplingNearest2d(scale_factor=3)', { kind: 'reshape', reshape: { op: 'upsampling', factors: [3] } }],
+    ['nn.PixelShuffle(2)', { kind: 'reshape', reshape: { op: 'pixel-shuffle', factor: 2 } }],
+    // (left, right, top, bottom) -> [before, after] per spatial dimension, height first.
+    ['nn.ReflectionPad2d((1, 2, 3, 4))', { kind: 'reshape', reshape: { op: 'edge-padding', mode: 'reflect', pads: [[3, 4], [1, 2]] } }],
+    ['nn.ReplicationPad1d(2)', { kind: 'reshape', reshape: { op: 'edge-padding', mode: 'replicate', pads: [[2, 2]] } }],
+    ['nn.ZeroPad2d(1)', { kind: 'reshape', reshape: { op: 'zero-padding', pads: [[1, 1], [1, 1]] } }],
+    ['nn.ConstantPad2d(1, 0.0)', { kind: 'reshape', reshape: { op: 'zero-padding', pads: [[1, 1], [1, 1]] } }],
+    ['nn.ConstantPad2d(1, 3.5)', { kind: 'reshape', reshape: { op: 'other' } }],
   ])('%s', async (constructor, expected) => {
     const l = await layer(constructor);
     expect(l).toMatchObject(expected);
