@@ -6,12 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ProbeNode } from './layers';
-
-/**
- * Output level beyond which a sigmoid/tanh unit counts as saturated: |2y-1| > 0.96 for sigmoid,
- * |y| > 0.96 for tanh. In both cases the derivative is below 7.8% of its peak there.
- */
-export const SATURATION_LEVEL = 0.96;
+import { LAYER_METRIC_KEYS, LAYER_METRICS, SATURATION_LEVEL, type LayerMetricKey, type MeasuredOn, type MeterPart } from '../shared/probe-metrics';
 
 /** Items whose tensors have the same shape, reduced together. */
 interface Group {
@@ -45,21 +40,28 @@ function size(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-export interface StepNumbers {
-  loss: number;
-  /** Per measured node. */
-  actMean: number[];
-  actStd: number[];
-  nonFinite: number[];
-  /** Per measured node; null where the node has no such measure. */
-  saturated: (number | null)[];
-  dead: (number | null)[];
-  gradNorm: (number | null)[];
-  updateRatio: (number | null)[];
+/** Whether a node has a metric measured on `on` layers. */
+export function measuredOn(on: MeasuredOn, node: ProbeNode): boolean {
+  switch (on) {
+    case 'every':
+      return true;
+    case 'weights':
+      return node.vars.length > 0;
+    case 'saturating':
+      return node.measure === 'sigmoid' || node.measure === 'tanh';
+    case 'relu':
+      return node.measure === 'relu';
+  }
 }
 
-/** Where each number of the packed vector goes: [kind, node] per value, in order. */
-type Slot = ['sum' | 'square' | 'saturated' | 'dead' | 'grad' | 'delta' | 'weight', number];
+export interface StepNumbers {
+  loss: number;
+  /** Per metric, per measured node; null where the node does not have the metric. */
+  values: Record<LayerMetricKey, (number | null)[]>;
+}
+
+/** Where each number of the packed vector goes: [part, node] per value, in order. */
+type Slot = [MeterPart, number];
 
 export class StepMeter {
   private readonly outputGroups: Group[];
@@ -137,51 +139,22 @@ export class StepMeter {
     });
   }
 
-  /** Read back a packed vector. */
+  /** Read back a packed vector: each node's reductions, turned into values by the metric table. */
   unpack(values: Float32Array | Int32Array | Uint8Array): StepNumbers {
-    const n = this.nodes.length;
-    const sums = new Array<number>(n).fill(0);
-    const squares = new Array<number>(n).fill(0);
-    const satCounts = new Map<number, number>();
-    const deadCounts = new Map<number, number>();
-    const gradSq = new Map<number, number>();
-    const deltaSq = new Map<number, number>();
-    const weightSq = new Map<number, number>();
-    const add = (map: Map<number, number>, node: number, v: number) => map.set(node, (map.get(node) ?? 0) + v);
-    this.slots.forEach(([kind, node], k) => {
-      const v = values[k + 1]!;
-      if (kind === 'sum') sums[node] = v;
-      else if (kind === 'square') squares[node] = v;
-      else if (kind === 'saturated') satCounts.set(node, v);
-      else if (kind === 'dead') deadCounts.set(node, v);
-      else add(kind === 'grad' ? gradSq : kind === 'delta' ? deltaSq : weightSq, node, v);
+    const totals = this.nodes.map(() => ({}) as Partial<Record<MeterPart, number>>);
+    this.slots.forEach(([part, node], k) => {
+      const parts = totals[node]!;
+      // A node's weight tensors add up; every other part has one slot per node.
+      parts[part] = (parts[part] ?? 0) + values[k + 1]!;
     });
-    const numbers: StepNumbers = {
-      loss: values[0]! / this.gradientScale,
-      actMean: [],
-      actStd: [],
-      nonFinite: [],
-      saturated: new Array<number | null>(n).fill(null),
-      dead: new Array<number | null>(n).fill(null),
-      gradNorm: new Array<number | null>(n).fill(null),
-      updateRatio: new Array<number | null>(n).fill(null),
-    };
-    for (let i = 0; i < n; i++) {
-      const shape = this.nodes[i]!.planned.outShape;
-      const count = this.batch * size(shape);
-      const mean = sums[i]! / count;
-      numbers.actMean.push(mean);
-      numbers.actStd.push(Math.sqrt(Math.max(0, squares[i]! / count - mean * mean)));
-      numbers.nonFinite.push(Number.isFinite(sums[i]) && Number.isFinite(squares[i]) ? 0 : 1);
-      if (satCounts.has(i)) numbers.saturated[i] = satCounts.get(i)! / count;
-      if (deadCounts.has(i)) numbers.dead[i] = deadCounts.get(i)! / shape[shape.length - 1]!;
-      if (gradSq.has(i)) {
-        const g = gradSq.get(i)!;
-        const d = this.exactUpdate ? g : deltaSq.get(i)!;
-        numbers.gradNorm[i] = Math.sqrt(g) / this.gradientScale;
-        numbers.updateRatio[i] = Math.sqrt(d) / Math.max(Math.sqrt(weightSq.get(i)!), 1e-12);
-        if (!Number.isFinite(g) || !Number.isFinite(d)) numbers.nonFinite[i] = 1;
-      }
+    const numbers: StepNumbers = { loss: values[0]! / this.gradientScale, values: {} as StepNumbers['values'] };
+    for (const key of LAYER_METRIC_KEYS) {
+      const metric = LAYER_METRICS[key];
+      numbers.values[key] = this.nodes.map((node, i) => {
+        if (!measuredOn(metric.on, node)) return null;
+        const shape = node.planned.outShape;
+        return metric.value({ parts: totals[i]!, count: this.batch * size(shape), units: shape[shape.length - 1] ?? 1, gradientScale: this.gradientScale, exactUpdate: this.exactUpdate });
+      });
     }
     return numbers;
   }

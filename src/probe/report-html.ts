@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nonceFrom, reportPageHtml } from '../shared/panel-page';
 import type { ProbeResult } from '../shared/probe';
-import { gradNormColumns } from '../shared/probe-format';
+import { gradNormColumns, metricColumns } from '../shared/probe-format';
 import { barWidth, comparisonLines, formatNumber } from './report-text';
 import { predictedBesideMeasured } from '../shared/prediction-gap';
 
@@ -60,9 +60,7 @@ function run(result: ProbeResult, heading: string): string {
     .map((l) => {
       const last = l.gradNorm[l.gradNorm.length - 1];
       const bar = l.gradNorm.length ? `<span class="bar" style="width:${barWidth(last) * 6}px"></span>` : '';
-      const sat = l.saturated ? formatNumber(l.saturated[l.saturated.length - 1]) : '-';
-      const dead = l.dead ? formatNumber(l.dead[l.dead.length - 1]) : '-';
-      return `<tr><td>${l.line}</td><td>${escapeHtml(l.name)}</td><td>${escapeHtml(l.kind)}</td><td class="n">${l.params}</td>${gradNormColumns(l.gradNorm, result.steps).map((c) => `<td class="n">${formatNumber(c.value)}</td>`).join('')}<td>${bar}</td><td class="n">${sat}</td><td class="n">${dead}</td></tr>`;
+      return `<tr><td>${l.line}</td><td>${escapeHtml(l.name)}</td><td>${escapeHtml(l.kind)}</td><td class="n">${l.params}</td>${gradNormColumns(l.gradNorm, result.steps).map((c) => `<td class="n">${formatNumber(c.value)}</td>`).join('')}<td>${bar}</td>${metricColumns(l).map((c) => `<td class="n">${c.text}</td>`).join('')}</tr>`;
     })
     .join('\n');
   const verdicts = result.verdicts.length
@@ -79,7 +77,7 @@ ${prediction}
 <h3>Gradient norm per layer and step</h3><p class="notes">log scale: blue = vanishing (1e-8), green = about 1, red = exploding (1e3), black = NaN/Inf</p>${heatMap(result)}
 <h3>Loss</h3>${lossCurve(result.loss)}
 <h3>Layers</h3>
-<table><thead><tr><th>line</th><th>layer</th><th>kind</th><th>params</th>${gradNormColumns([], result.steps).map((c) => `<th>${c.heading}</th>`).join('')}<th>log |grad|</th><th>saturated</th><th>dead</th></tr></thead>
+<table><thead><tr><th>line</th><th>layer</th><th>kind</th><th>params</th>${gradNormColumns([], result.steps).map((c) => `<th>${c.heading}</th>`).join('')}<th>log |grad|</th>${metricColumns(undefined).map((c) => `<th>${c.heading}</th>`).join('')}</tr></thead>
 <tbody>
 ${rows}
 </tbody></table>

@@ -9,7 +9,8 @@ import { layerLine, ProbeFailure } from './errors';
 import { makeInputs } from './data';
 import { buildNodes, type ProbeNode, type StepContext } from './layers';
 import { computeLoss, makeTargets, resolveLoss } from './loss';
-import { StepMeter } from './metrics';
+import { measuredOn, StepMeter } from './metrics';
+import { LAYER_METRIC_KEYS, LAYER_METRICS, nullElsewhere, type LayerMetricKey, type LayerSeries } from '../shared/probe-metrics';
 import { buildOptimizer } from './optimizer';
 import { planWithinBudget } from './scale';
 import { Rng } from './rng';
@@ -44,20 +45,12 @@ function forward(nodes: ProbeNode[], x: tf.Tensor, ctx: StepContext): tf.Tensor[
 
 function emptyLayer(node: ProbeNode): ProbeLayerResult {
   const ir = node.planned.ir;
-  return {
-    id: ir.id,
-    name: ir.name,
-    kind: ir.kind,
-    line: layerLine(ir),
-    params: node.planned.params,
-    gradNorm: [],
-    actMean: [],
-    actStd: [],
-    saturated: node.measure === 'sigmoid' || node.measure === 'tanh' ? [] : null,
-    dead: node.measure === 'relu' ? [] : null,
-    updateRatio: [],
-    nonFinite: [],
-  };
+  const series = {} as Record<LayerMetricKey, number[] | null>;
+  for (const key of LAYER_METRIC_KEYS) {
+    const on = LAYER_METRICS[key].on;
+    series[key] = measuredOn(on, node) || !nullElsewhere(on) ? [] : null;
+  }
+  return { id: ir.id, name: ir.name, kind: ir.kind, line: layerLine(ir), params: node.planned.params, ...(series as LayerSeries) };
 }
 
 export async function trainModel(model: ModelIR, options: ProbeOptions, backend: BackendName, hooks: TrainHooks = {}): Promise<ProbeResult> {
@@ -123,13 +116,10 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
       tf.dispose([x, y, value, packed, ...kept, ...gradList, ...before]);
       losses.push(numbers.loss);
       results.forEach((r, i) => {
-        r.actMean.push(numbers.actMean[i]!);
-        r.actStd.push(numbers.actStd[i]!);
-        r.nonFinite.push(numbers.nonFinite[i]!);
-        if (r.saturated) r.saturated.push(numbers.saturated[i] ?? 0);
-        if (r.dead) r.dead.push(numbers.dead[i] ?? 0);
-        if (numbers.gradNorm[i] !== null) r.gradNorm.push(numbers.gradNorm[i]!);
-        if (numbers.updateRatio[i] !== null) r.updateRatio.push(numbers.updateRatio[i]!);
+        for (const key of LAYER_METRIC_KEYS) {
+          const value = numbers.values[key][i];
+          if (value !== null && value !== undefined) r[key]?.push(value);
+        }
       });
       if (!Number.isFinite(numbers.loss)) {
         notices.push({ severity: 'warning', message: `Training stopped at step ${step + 1} of ${steps}: the loss is no longer finite.`, line: null });

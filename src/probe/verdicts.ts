@@ -3,7 +3,7 @@
  * docs/probe.md). Each verdict names its layers and carries the numbers it rests on.
  */
 import type { ProbeLayerResult, ProbeThresholds, ProbeVerdict } from '../shared/probe';
-import { formatGradNorm, median } from '../shared/probe-format';
+import { formatGradNorm, formatPercent, median } from '../shared/probe-format';
 import { flowPathLayers, measuredFlow, type MeasuredFlow } from '../shared/probe-flow';
 
 export interface VerdictInput {
@@ -17,10 +17,6 @@ export interface VerdictInput {
 function sci(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   return Math.abs(value) >= 0.01 && Math.abs(value) < 1000 ? value.toFixed(3).replace(/\.?0+$/, '') : value.toExponential(1);
-}
-
-function percent(value: number): string {
-  return `${Math.round(value * 100)}%`;
 }
 
 function label(layer: ProbeLayerResult): string {
@@ -119,11 +115,11 @@ function fractionVerdict(input: VerdictInput, kind: 'dead-units' | 'saturation')
   const measured = input.layers.filter((l) => pick(l) !== null).map((l) => ({ layer: l, value: median(pick(l)!) }));
   const over = measured.filter((m) => (kind === 'dead-units' ? m.value >= t.deadFraction : m.value > t.saturatedFraction));
   if (over.length === 0) return null;
-  const list = over.map((m) => `${label(m.layer)} ${percent(m.value)}`).join(', ');
+  const list = over.map((m) => `${label(m.layer)} ${formatPercent(m.value)}`).join(', ');
   const message =
     kind === 'dead-units'
-      ? `Dying ReLU: ${list} of units never activate on the batch (threshold ${percent(t.deadFraction)}); their gradients are zero.`
-      : `Saturation: ${list} of outputs sit in the flat tails of the activation (threshold ${percent(t.saturatedFraction)}), where its derivative is near zero.`;
+      ? `Dying ReLU: ${list} of units never activate on the batch (threshold ${formatPercent(t.deadFraction)}); their gradients are zero.`
+      : `Saturation: ${list} of outputs sit in the flat tails of the activation (threshold ${formatPercent(t.saturatedFraction)}), where its derivative is near zero.`;
   return {
     kind,
     severity: 'warning',
@@ -136,7 +132,7 @@ function fractionVerdict(input: VerdictInput, kind: 'dead-units' | 'saturation')
 function symmetry(input: VerdictInput): ProbeVerdict | null {
   const over = flowPathLayers(input.layers).filter((l) => (input.symmetry.get(l.id) ?? 0) >= input.thresholds.symmetricFraction);
   if (over.length === 0) return null;
-  const list = over.map((l) => `${label(l)} ${percent(input.symmetry.get(l.id)!)}`).join(', ');
+  const list = over.map((l) => `${label(l)} ${formatPercent(input.symmetry.get(l.id)!)}`).join(', ');
   return {
     kind: 'symmetry',
     severity: 'warning',

@@ -1,3 +1,5 @@
+import { METRIC_COLUMNS, type LayerSeries } from './probe-metrics';
+
 /** How probe numbers are written for people (panel, annotations): short, exponent for tiny or huge values. */
 export function formatGradNorm(value: number | undefined | null, digits = 3): string {
   if (value === undefined || value === null) return '-';
@@ -26,4 +28,17 @@ export function gradNormColumns(gradNorm: readonly number[], steps: number): { h
     { heading: `grad@${steps}`, value: gradNorm[gradNorm.length - 1] },
     { heading: 'median', value: gradNorm.length > 0 ? median(gradNorm) : undefined },
   ];
+}
+
+/** A fraction as verdicts and tables write it: `73%`. */
+export function formatPercent(value: number | undefined): string {
+  return value === undefined || !Number.isFinite(value) ? '-' : `${Math.round(value * 100)}%`;
+}
+
+/** The metric columns of the layer tables (src/shared/probe-metrics.ts): each metric's median over the steps, `-` where the layer does not have it. */
+export function metricColumns(layer: LayerSeries | undefined): { heading: string; text: string }[] {
+  return METRIC_COLUMNS.map(({ key, heading }) => {
+    const series = layer?.[key] ?? null;
+    return { heading, text: series === null || series.length === 0 ? '-' : formatPercent(median(series)) };
+  });
 }

@@ -8,6 +8,7 @@ import type { Framework, ModelIR } from './ir';
 import type { Severity, WhatIf } from './findings';
 import { FLOW_THRESHOLDS, type FlowGrade } from './gradient-flow';
 import { DEFAULT_SEQUENCE_LENGTH } from './input-defaults';
+import type { LayerSeries } from './probe-metrics';
 
 /** What the caller asks for; 'auto' = tfjs-node when it loads, else wasm, else cpu. */
 export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
@@ -111,7 +112,8 @@ export function probeOptions(partial: Partial<Omit<ProbeOptions, 'thresholds' | 
   };
 }
 
-export interface ProbeLayerResult {
+/** One layer of a probe run: what it is, and its per-step series, one per metric of src/shared/probe-metrics.ts. */
+export interface ProbeLayerResult extends LayerSeries {
   /** LayerIR.id, to map back to the IR. */
   id: string;
   name: string;
@@ -120,19 +122,6 @@ export interface ProbeLayerResult {
   line: number;
   /** Parameters of the rebuilt layer (trainable and not). */
   params: number;
-  /** L2 norm of the gradient of all the layer's trainable weights, per step; [] for weightless layers. */
-  gradNorm: number[];
-  /** Mean and standard deviation of the layer's output over the batch, per step. */
-  actMean: number[];
-  actStd: number[];
-  /** Fraction of outputs in the flat tails (sigmoid/tanh family), per step; null for other activations. */
-  saturated: number[] | null;
-  /** Fraction of units negative/zero for every example of the batch (ReLU family), per step; null otherwise. */
-  dead: number[] | null;
-  /** ||W_after - W_before|| / ||W_before|| of the optimizer step, per step; [] for weightless layers. */
-  updateRatio: number[];
-  /** 1 when a NaN or Inf appeared in the layer's output, gradient or weights at that step, else 0. */
-  nonFinite: number[];
 }
 
 export interface ProbeVerdict {

@@ -14,7 +14,7 @@ import {
   type WebviewToHostMessage,
   type WhatIfChoice,
 } from '../../src/shared/webview-messages';
-import { gradNormColumns } from '../../src/shared/probe-format';
+import { gradNormColumns, metricColumns } from '../../src/shared/probe-format';
 import { formatNorm } from './charts';
 import { approxRatio } from '../../src/shared/gradient-flow';
 import { formatStd, predictedBesideMeasured } from '../../src/shared/prediction-gap';
@@ -285,6 +285,7 @@ class Panel {
       'params',
       ...(predicted ? ['σ predicted', 'σ step 1', 'grad predicted'] : []),
       ...gradNormColumns([], result.steps).map((c) => c.heading),
+      ...metricColumns(undefined).map((c) => c.heading),
       ...(result.whatIf ? ['what if, last'] : []),
     ];
     const rows = result.layers.map((layer) => {
@@ -296,6 +297,7 @@ class Panel {
         String(layer.params),
         ...(predicted ? [stdCell(row?.predictedStd), stdCell(row?.measuredStd), formatNorm(row?.predictedGradNorm)] : []),
         ...gradNormColumns(layer.gradNorm, result.steps).map((c) => formatNorm(c.value)),
+        ...metricColumns(layer).map((c) => c.text),
         ...(result.whatIf ? [formatNorm(other(layer)?.gradNorm.at(-1))] : []),
       ];
       return el(
