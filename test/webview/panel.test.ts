@@ -10,7 +10,7 @@ import { formatProbeReportHtml } from '../../src/probe/report-html';
 import type { ProbeResult } from '../../src/shared/probe';
 import { emptyPanelState, isRevealLayerMessage, type PanelState } from '../../src/shared/webview-messages';
 import { MEDIAN_SERIES, PREDICTED_SERIES } from '../../webview-ui/src/charts';
-import { formatGradNorm, gradNormColumns } from '../../src/shared/probe-format';
+import { formatGradNorm, gradNormColumns, metricColumns } from '../../src/shared/probe-format';
 import { chartOption, fixture, launch, openPanel, ROOT, showResult, type Browser, type PanelPage } from './harness';
 
 const SHOTS = join(ROOT, 'test-results', 'webview');
@@ -91,7 +91,7 @@ describe('probe panel in Chromium', () => {
     await panel.send(showResult(result));
     await waitForMessage(panel, 'charts-drawn');
     const headings = await panel.page.locator('.gl-table th').allTextContents();
-    expect(headings).toEqual(['line', 'layer', 'kind', 'params', 'σ predicted', 'σ step 1', 'grad predicted', ...gradNormColumns([], result.steps).map((c) => c.heading)]);
+    expect(headings).toEqual(['line', 'layer', 'kind', 'params', 'σ predicted', 'σ step 1', 'grad predicted', ...gradNormColumns([], result.steps).map((c) => c.heading), ...metricColumns(undefined).map((c) => c.heading)]);
     // The first layer's predicted gradient is the output layer's step-1 norm times the predicted ratio.
     const path = weighted(result);
     const predictedFirst = path.at(-1)!.gradNorm[0]! * 10 ** result.prediction!.layers.find((l) => l.id === path[0]!.id)!.log10GradRatio!;
