@@ -27,6 +27,7 @@ import type { Node } from 'web-tree-sitter';
 import type { ModelIR } from '../../shared/ir';
 import { Scope } from '../python/constants';
 import type { PyFile } from '../python/file';
+import { EvalNotes } from '../python/limits';
 import { outlineOf } from './keras/outline';
 import { Executor } from './keras/executor';
 import { functionalModel, sequentialModel } from './keras/models';
@@ -61,12 +62,12 @@ function argumentValues(args: ConstArguments): { positional: Value[]; keywords: 
   return { positional: args.positional.map(value), keywords: new Map([...args.keywords].map(([k, v]) => [k, value(v)])) };
 }
 
-export function extractKerasDetailed(file: PyFile): KerasExtraction {
+export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNotes()): KerasExtraction {
   assumeFrameworkNames(file);
   const outline = outlineOf(file.root);
   const symbols = new KerasSymbols(file, outline);
   if (!symbols.usesKeras) return { models: [], errors: [] };
-  const state = new ExtractionState(file, symbols, outline);
+  const state = new ExtractionState(file, symbols, outline, notes);
   const models: ModelIR[] = [];
   const errors: string[] = [];
   const guarded = (what: string, fn: () => void) => {
@@ -145,4 +146,4 @@ export function extractKerasDetailed(file: PyFile): KerasExtraction {
   return { models: unique, errors };
 }
 
-export const extractKeras: ModelExtractor = (file) => extractKerasDetailed(file).models;
+export const extractKeras: ModelExtractor = (file, notes) => extractKerasDetailed(file, notes).models;

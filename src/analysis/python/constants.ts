@@ -147,6 +147,9 @@ export class Scope {
 
   /** A child scope in which `name` has a known value (a loop variable during unrolling). */
   with(name: string, value: ConstValue): Scope {
+    // Layers that only hold known values collapse into one: a long unrolled loop rebinding its names
+    // keeps the chain (and every lookup) as short as the nesting of scopes, not as long as the loop.
+    if (this.bindings.size === 0 && this.parent) return new Scope(this.bindings, this.parent, new Map([...this.overrides, [name, value]]));
     return new Scope(new Map(), this, new Map([[name, value]]));
   }
 

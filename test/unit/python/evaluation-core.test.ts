@@ -233,6 +233,40 @@ class Net(nn.Module):
     expect(notices.some((n) => /^Line 9: for j in range\(128\): a loop longer than/.test(n))).toBe(true);
   });
 
+  it('Keras: nested constant loops past the unrolling cap are read once, with a note', async () => {
+    const text = `
+import numpy as np
+from keras.models import Sequential
+from keras.layers import Dense, LSTM
+
+model = Sequential()
+model.add(LSTM(64, input_shape=(7, 12)))
+model.add(Dense(12, activation='softmax'))
+model.compile(loss='categorical_crossentropy', optimizer='adam')
+
+for iteration in range(1, 200):
+    model.fit(np.zeros((8, 7, 12)), np.zeros((8, 12)), epochs=1)
+    for i in range(30):
+        row = np.random.randint(0, 8)
+        guess = model.predict_classes(np.zeros((1, 7, 12)), verbose=0)
+`;
+    const notices = await noticesOf(text);
+    expect(notices.some((n) => /^Line 13: for i in range\(30\): a loop longer than 256 iterations \(or 4096 when nested\) is read once/.test(n))).toBe(true);
+  });
+
+  it('Keras: the statement budget of the file ends the reading with one note where it ran out', async () => {
+    const body = Array.from({ length: 400 }, (_, i) => `    value_${i} = step * ${i}`).join('\n');
+    const text = `from keras.models import Sequential
+from keras.layers import Dense
+
+model = Sequential([Dense(4, input_shape=(3,))])
+for step in range(250):
+${body}
+`;
+    const notices = await noticesOf(text);
+    expect(notices.filter((n) => /the evaluation budget of 100000 statements was used up/.test(n))).toHaveLength(1);
+  });
+
   it('self-referencing names do not hang', async () => {
     const m = await extractTorchFrom(`
 from torch import nn

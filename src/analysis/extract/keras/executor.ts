@@ -166,7 +166,16 @@ export class Executor {
     }
   }
 
+  /** Whether the file's statement budget is used up (noted once, where it ran out); what remains stays unread. */
+  private outOfSteps(stmt: Node): boolean {
+    if (++this.state.steps <= LIMITS.steps) return false;
+    if (this.state.steps === LIMITS.steps + 1) this.state.notes.limit('steps', stmt.text.split('\n')[0] ?? '', rangeOf(stmt));
+    this.done = true;
+    return true;
+  }
+
   private execStatement(stmt: Node): void {
+    if (this.outOfSteps(stmt)) return;
     switch (stmt.type) {
       case 'expression_statement': {
         for (const expr of namedChildren(stmt)) this.execExpression(expr);
@@ -355,7 +364,13 @@ export class Executor {
     const right = stmt.childForFieldName('right');
     const body = stmt.childForFieldName('body');
     if (!left || !right) return;
-    const items = this.iterate(right);
+    let items = this.iterate(right);
+    // Nested constant loops multiply (a 200-epoch loop around a 10-sample one): past the cap, or past
+    // half the file's budget, the loop is read once like a loop with unknown bounds.
+    if (items && (this.state.unrolledProduct * items.length > LIMITS.unrolledIterations || this.state.steps > LIMITS.steps / 2)) {
+      this.state.notes.limit('loop', `for ${left.text} in ${right.text}`, rangeOf(stmt));
+      items = undefined;
+    }
     if (!items) {
       this.withRepeated(stmt, () => {
         this.assign(left, OPAQUE, null);
@@ -364,13 +379,19 @@ export class Executor {
       return;
     }
     const saved = this.marks;
+    const product = this.state.unrolledProduct;
     this.marks = { ...saved, unrollDepth: saved.unrollDepth + 1 };
-    for (const item of items) {
-      if (this.done) break;
-      this.assign(left, item, null);
-      this.execBlock(body);
+    this.state.unrolledProduct = product * Math.max(1, items.length);
+    try {
+      for (const item of items) {
+        if (this.done) break;
+        this.assign(left, item, null);
+        this.execBlock(body);
+      }
+    } finally {
+      this.marks = saved;
+      this.state.unrolledProduct = product;
     }
-    this.marks = saved;
   }
 
   /** The values a loop iterates over when they are statically known; undefined otherwise. */

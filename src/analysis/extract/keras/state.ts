@@ -7,6 +7,7 @@ import type { Node } from 'web-tree-sitter';
 import { Scope } from '../../python/constants';
 import type { PyFile } from '../../python/file';
 import { namedChildren } from '../../python/syntax';
+import type { EvalNotes } from '../../python/limits';
 import type { Outline } from './outline';
 import type { KerasSymbols } from './symbols';
 import { lastSegment, modulePart } from './symbols';
@@ -32,6 +33,10 @@ function definitionOf(stmt: Node): Node | null {
 
 export class ExtractionState {
   nextSeq = 0;
+  /** Statements executed so far by every reader of the file (the one budget of LIMITS.steps). */
+  steps = 0;
+  /** Product of the lengths of the constant loops being unrolled around the current statement. */
+  unrolledProduct = 1;
   /** Lists that receive every graph node created while they are on the stack. */
   readonly recorders: GraphNode[][] = [];
   readonly functionals: FunctionalRecord[] = [];
@@ -47,6 +52,7 @@ export class ExtractionState {
     readonly file: PyFile,
     readonly symbols: KerasSymbols,
     readonly outline: Outline,
+    readonly notes: EvalNotes,
   ) {
     const seen = new Map<string, number>();
     for (const def of [...outline.functions, ...outline.classes]) {
