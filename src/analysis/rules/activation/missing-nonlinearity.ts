@@ -14,7 +14,7 @@ import { isDropoutLayer, isLearningLayer, isNormalizationLayer, isShapeOnlyLayer
 import { layerLabel } from '../helpers/layer-label';
 import { makeFinding } from '../helpers/make-finding';
 import { lineStarts, offsetAt, rangeOf } from '../helpers/text-offsets';
-import { walkForward } from '../helpers/walk-chain';
+import { walkForward, type ChainStop } from '../helpers/walk-chain';
 
 const ALLOW_BOTTLENECK = 'allow-linear-bottleneck';
 
@@ -37,7 +37,10 @@ const meta: RuleMeta = {
   docs: `## What it does
 Finds dense or convolution layers whose output reaches the next dense or convolution layer without
 any activation in between. Dropout, flattening, reshaping, pooling and normalization layers do not
-count as a nonlinearity (at inference they are linear or affine; max pooling only selects). The
+count as a nonlinearity (at inference they are linear or affine; max pooling only selects), and
+neither does concatenation: a linear branch concatenated with another input straight into a dense
+layer composes with it all the same (two-input models, Keras 1 \`Merge(mode='concat')\`). A residual
+sum is not looked through. The
 output layer without an activation (logits, regression) is fine: only a linear layer that feeds
 another learning layer is reported.
 
@@ -101,10 +104,26 @@ function chainFrom(graph: LayerGraph, first: LayerIR): LayerIR[] {
   const chain = [first];
   let current = first;
   for (;;) {
-    const next = walkForward(graph, current, affineOnly)?.layer;
+    const next = (walkForward(graph, current, affineOnly) ?? acrossConcatenation(graph, current))?.layer;
     if (!next || !isLearningLayer(next)) return chain;
     chain.push(next);
     if (appliedActivation(next) !== 'linear') return chain;
+    current = next;
+  }
+}
+
+/**
+ * Concatenation is linear in each of its inputs: a linear branch concatenated (through affine layers)
+ * straight into a learning layer composes with it (two-input models, Keras 1 `Merge(mode='concat')`).
+ * Other merges are not crossed: a residual sum feeds its block's input through as well.
+ */
+function acrossConcatenation(graph: LayerGraph, from: LayerIR): ChainStop | null {
+  let current = from;
+  for (;;) {
+    const next = graph.soleSuccessor(current);
+    if (!next) return null;
+    if (next.kind === 'concat') return walkForward(graph, next, affineOnly);
+    if (!affineOnly(next) || graph.solePredecessor(next) !== current) return null;
     current = next;
   }
 }
