@@ -131,9 +131,12 @@ export class Scope {
     return scope ?? new Scope(new Map(), null, new Map());
   }
 
-  /** The scope of a definition's own body (for a function or class node itself). */
-  static inside(def: Node): Scope {
-    return new Scope(Scope.bindingsOf(def), Scope.of(def), new Map());
+  /**
+   * The scope of a definition's own body (for a function or class node itself). `outer` replaces the
+   * enclosing scopes for a nested function run as a closure: the names of the call that defined it.
+   */
+  static inside(def: Node, outer?: Scope): Scope {
+    return new Scope(Scope.bindingsOf(def), outer ?? Scope.of(def), new Map());
   }
 
   private static bindingsOf(scopeNode: Node): Map<string, Node | null> {

@@ -86,3 +86,30 @@ trainer = Model([src, tgt], probs)
     expect(head!.inputs).toEqual([decoder!.id]);
   });
 });
+
+describe('helpers that take **params and return the function applying the layers', () => {
+  const text = `from keras.layers import Activation, BatchNormalization, Conv2D, Input
+from keras.models import Model
+
+def conv_bn(**params):
+    filters = params["filters"]
+    strides = params.setdefault("strides", (1, 1))
+    size = params.get("kernel_size", 3)
+    def apply(x):
+        return Activation("relu")(BatchNormalization()(Conv2D(filters, size, strides=strides)(x)))
+    return apply
+
+image = Input(shape=(32, 32, 3))
+out = conv_bn(filters=32, strides=(2, 2))(image)
+out = conv_bn(**{"filters": 64})(out)
+net = Model(image, out)
+`;
+
+  it('runs each closure with the names of the call that made it', async () => {
+    const model = modelNamed(await extractFrom(text), 'net');
+    expect(layerSummary(model)).toEqual(['input', 'conv2d', 'batchnorm', 'activation:relu', 'conv2d', 'batchnorm', 'activation:relu']);
+    const [, first, , , second] = model.layers;
+    expect(first).toMatchObject({ units: 32, kernelSize: [3, 3], conv: { strides: [2, 2] } });
+    expect(second).toMatchObject({ units: 64, kernelSize: [3, 3], conv: { strides: [1, 1] } });
+  });
+});

@@ -10,7 +10,7 @@ import { makeLayer } from '../builders';
 import { Executor, mergeMarks, type CallValues, NO_ARGUMENTS, MAX_INLINE_DEPTH } from './executor';
 import { buildLayer } from './layers';
 import { callArgs } from '../../python/syntax-cache';
-import { OPAQUE, producersOf, type FlowMarks, type GraphNode, type LayerFactory, type SequentialBuilder, type Value } from './values';
+import { OPAQUE, producersOf, type ClosureFrame, type FlowMarks, type GraphNode, type LayerFactory, type SequentialBuilder, type Value } from './values';
 
 /**
  * `base_model.output` (transfer learning in the Keras 2 functional style): the model or layer,
@@ -48,7 +48,7 @@ export function apply(exec: Executor, callee: Value, call: Node): Value {
     case 'instance':
       return applyInstance(exec, callee, input, values);
     case 'function':
-      return inlineFunction(exec, callee.def, values, false);
+      return inlineFunction(exec, callee.def, values, false, callee.closure);
     case 'graph':
       return { t: 'tensor', producers: applyGraph(exec, callee, inputs) };
     default:
@@ -118,29 +118,37 @@ function chainItem(exec: Executor, value: Value, node: Node, previous: GraphNode
   }
 }
 
-function childExecutor(exec: Executor, def: Node, selfEnv: Map<string, Value>, classDef: Node | null): Executor {
-  const scope = exec.state.scopeInside(def);
+function childExecutor(exec: Executor, def: Node, selfEnv: Map<string, Value>, classDef: Node | null, closure?: ClosureFrame): Executor {
+  const scope = exec.state.scopeInside(def, closure?.scope);
   const active = new Set(exec.options.active);
   active.add(def.id);
-  return new Executor(exec.state, { selfEnv, classDef, depth: exec.options.depth + 1, emit: false, scopeNode: def, active }, scope, exec.marks);
+  const child = new Executor(exec.state, { selfEnv, classDef, depth: exec.options.depth + 1, emit: false, scopeNode: def, active }, scope, exec.marks);
+  // The defining call's layers, helpers and dicts, as they are when the closure runs (Python binds late).
+  if (closure) for (const [name, value] of closure.env) child.env.set(name, value);
+  return child;
 }
 
 export function callValues(exec: Executor, call: Node): CallValues {
   const args = callArgs(call);
-  return {
-    positional: args.positional.map((a) => exec.evalExpr(a)),
-    keywords: new Map([...args.keywords].map(([k, v]) => [k, exec.evalExpr(v)])),
-  };
+  const keywords = new Map([...args.keywords].map(([k, v]): [string, Value] => [k, exec.evalExpr(v)]));
+  // `helper(**params)` with a dict the reader holds: its entries are keyword arguments.
+  for (const splat of args.splats) {
+    if (splat.type !== 'dictionary_splat') continue;
+    const inner = splat.namedChild(0);
+    const dict = inner ? exec.evalExpr(inner) : OPAQUE;
+    if (dict.t === 'dict') for (const [k, v] of dict.entries) if (!keywords.has(k)) keywords.set(k, v);
+  }
+  return { positional: args.positional.map((a) => exec.evalExpr(a)), keywords };
 }
 
 /** Reads a helper function / method of this file with the call's arguments bound. */
-export function inlineFunction(exec: Executor, def: Node, values: CallValues, isMethod: boolean): Value {
+export function inlineFunction(exec: Executor, def: Node, values: CallValues, isMethod: boolean, closure?: ClosureFrame): Value {
   const { positional, keywords } = values;
   if (exec.options.depth >= MAX_INLINE_DEPTH || exec.options.active.has(def.id)) {
     const inputs = [...positional, ...keywords.values()].flatMap(producersOf);
     return inputs.length > 0 ? { t: 'tensor', producers: inputs } : OPAQUE;
   }
-  const child = childExecutor(exec, def, isMethod ? exec.options.selfEnv : new Map<string, Value>(), isMethod ? exec.options.classDef : null);
+  const child = childExecutor(exec, def, isMethod ? exec.options.selfEnv : new Map<string, Value>(), isMethod ? exec.options.classDef : null, closure);
   child.bindParameters(def, positional, keywords, isMethod || exec.state.isMethod(def));
   child.execBlock(def.childForFieldName('body'));
   return child.returned ?? OPAQUE;

@@ -104,7 +104,8 @@ export class Executor {
     // A name bound once to this very expression is already known to the scope, which can then
     // still follow it to the expression (spelling, initializer objects).
     const boundOnceHere = valueNode !== null && this.scope.lookup(name)?.id === valueNode.id;
-    if (value?.t === 'const' && boundOnceHere) {
+    // (Only when the scope can compute it: `filters = conv_params["filters"]` is known to the reader alone.)
+    if (value?.t === 'const' && boundOnceHere && valueNode && this.scope.evaluate(valueNode) !== undefined) {
       this.env.delete(name);
       return;
     }
@@ -132,9 +133,21 @@ export class Executor {
     if (!params) return;
     let index = 0;
     let first = true;
+    const named = new Set<string>();
     for (const param of namedChildren(params)) {
       let name: string | null = null;
       let defaultNode: Node | null = null;
+      if (param.type === 'list_splat_pattern' || param.type === 'dictionary_splat_pattern') {
+        const rest = param.namedChild(0)?.text;
+        if (param.type === 'list_splat_pattern') {
+          if (rest) this.bindName(rest, { t: 'list', items: positional.slice(index) });
+          index = Number.POSITIVE_INFINITY;
+        } else if (rest) {
+          // `def _conv_bn_relu(**conv_params)`: the keywords no named parameter took.
+          this.bindName(rest, { t: 'dict', entries: new Map([...keywords].filter(([k]) => !named.has(k))) });
+        }
+        continue;
+      }
       if (param.type === 'identifier') name = param.text;
       else if (param.type === 'default_parameter' || param.type === 'typed_default_parameter') {
         name = param.childForFieldName('name')?.text ?? null;
@@ -146,6 +159,7 @@ export class Executor {
         continue;
       }
       first = false;
+      named.add(name);
       let value: Value | undefined = positional[index] ?? keywords.get(name);
       index++;
       if (!value && defaultNode && useDefaults) {
@@ -190,6 +204,14 @@ export class Executor {
         }
         if (!this.returned || this.returned.t === 'opaque') this.returned = value;
         if (this.marks.conditions.length === this.baseConditions) this.done = true;
+        return;
+      }
+      case 'function_definition':
+      case 'decorated_definition': {
+        // A nested def (`def f(input): ...; return f`): a function that runs later with this call's names.
+        const def = stmt.type === 'function_definition' ? stmt : stmt.childForFieldName('definition');
+        const name = def?.type === 'function_definition' ? def.childForFieldName('name')?.text : undefined;
+        if (def && name && this.options.scopeNode.type !== 'module') this.bindName(name, { t: 'function', def, closure: this });
         return;
       }
       case 'if_statement':
@@ -251,6 +273,13 @@ export class Executor {
     if (target.type === 'identifier') {
       if (valueNode) this.nameValue(value, target.text, target);
       this.bindName(target.text, value, valueNode);
+      return;
+    }
+    if (target.type === 'subscript') {
+      const object = this.evalExpr(target.childForFieldName('value')!);
+      const index = target.childForFieldName('subscript');
+      const key = index ? this.constOf(index) : undefined;
+      if (object.t === 'dict' && typeof key === 'string') object.entries.set(key, value);
       return;
     }
     if (target.type === 'attribute') {
@@ -518,11 +547,26 @@ export class Executor {
       case 'subscript': {
         const object = this.evalExpr(n.childForFieldName('value')!);
         const index = n.childForFieldName('subscript');
+        if (object.t === 'dict' && index) {
+          const key = this.constOf(index);
+          return (typeof key === 'string' ? object.entries.get(key) : undefined) ?? OPAQUE;
+        }
         if (object.t === 'list' && index) {
           const i = this.constOf(index);
           if (typeof i === 'number') return object.items[i < 0 ? object.items.length + i : i] ?? OPAQUE;
         }
         return object.t === 'tensor' ? object : OPAQUE;
+      }
+      case 'dictionary': {
+        // String keys only (`{'filters': 64, 'kernel_size': 3}`); a splat or another key leaves it unknown.
+        const entries = new Map<string, Value>();
+        for (const pair of namedChildren(n)) {
+          const key = pair.type === 'pair' ? this.constOf(pair.childForFieldName('key')!) : undefined;
+          const valueNode = pair.type === 'pair' ? pair.childForFieldName('value') : null;
+          if (typeof key !== 'string' || !valueNode) return OPAQUE;
+          entries.set(key, this.evalExpr(valueNode));
+        }
+        return { t: 'dict', entries };
       }
       case 'conditional_expression': {
         const [a, cond, b] = namedChildren(n);
@@ -668,6 +712,7 @@ export class Executor {
       }
       return OPAQUE;
     }
+    if (object.t === 'dict') return this.dictMethod(object.entries, method, args.positional);
     if (object.t === 'list') {
       if (method === 'append' && args.positional[0]) {
         object.items.push(this.evalExpr(args.positional[0]));
@@ -686,6 +731,18 @@ export class Executor {
     }
     if (object.t === 'tensor') return object;
     return null;
+  }
+
+  /** `params.setdefault('strides', (1, 1))`, `params.get('padding', 'same')`, `params.pop('name', None)`. */
+  private dictMethod(entries: Map<string, Value>, method: string, positional: Node[]): Value | null {
+    const keyNode = positional[0];
+    const key = keyNode ? this.constOf(keyNode) : undefined;
+    if (typeof key !== 'string' || !['setdefault', 'get', 'pop'].includes(method)) return OPAQUE;
+    const fallback = (): Value => (positional[1] ? this.evalExpr(positional[1]) : { t: 'const', value: null });
+    const present = entries.get(key);
+    if (method === 'setdefault' && !present) entries.set(key, fallback());
+    if (method === 'pop') entries.delete(key);
+    return present ?? entries.get(key) ?? fallback();
   }
 
   newNode(layer: GraphNode['layer'], inputs: GraphNode[], origin: Node, marks: FlowMarks, declaredInput: GraphNode['declaredInput'] = null, unsupported: GraphNode['unsupported'] = []): GraphNode {

@@ -172,7 +172,7 @@ export class ExtractionState {
   }
 
   /** The constant scope of a definition's body. */
-  scopeInside(def: Node): Scope {
-    return Scope.inside(def);
+  scopeInside(def: Node, outer?: Scope): Scope {
+    return Scope.inside(def, outer);
   }
 }

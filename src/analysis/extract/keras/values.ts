@@ -5,7 +5,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { LayerIR, Range } from '../../../shared/ir';
-import type { ConstValue } from '../../python/constants';
+import type { ConstValue, Scope } from '../../python/constants';
 import type { Shape } from '../../../shared/shapes';
 import type { ArgContext } from './context';
 
@@ -72,10 +72,19 @@ export type Value =
   | { t: 'const'; value: ConstValue }
   /** An instance of a class defined in this file (custom Layer or Model subclass), applied by inlining. */
   | { t: 'instance'; classDef: Node; call: Node; args: { positional: Value[]; keywords: Map<string, Value> }; marks: FlowMarks; boundName: string | null }
-  | { t: 'function'; def: Node }
+  /** A function of the file; `closure` is the reader of the function that defined it (nested `def f(x)` returned by a helper). */
+  | { t: 'function'; def: Node; closure?: ClosureFrame }
+  /** A dict with string keys (`**conv_params`, `{'filters': 64}`). */
+  | { t: 'dict'; entries: Map<string, Value> }
   /** A functional model (`keras.Model(inputs, outputs)`), applicable to new tensors as a block. */
   | { t: 'graph'; inputs: GraphNode[]; outputs: GraphNode[] }
   | { t: 'opaque' };
+
+/** What a nested function sees of the call that defined it: that call's names, read when the function runs. */
+export interface ClosureFrame {
+  readonly env: ReadonlyMap<string, Value>;
+  readonly scope: Scope;
+}
 
 export const OPAQUE: Value = { t: 'opaque' };
 
