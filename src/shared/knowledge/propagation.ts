@@ -8,10 +8,22 @@
  * constants. Normalization resets q to 1, residual merges add variances, dropout scales by 1/(1−p),
  * an embedding sets q from its initializer, recurrent layers run their cell over the sequence.
  *
+ * Channels: the weights are random over the ensemble but fixed in a network, so a channel's output
+ * varies over examples and positions only by fan_in·E[w²]·(its input's within-channel variance);
+ * the rest of q is the spread of channel means (a post-ReLU input's mean times each channel's weight
+ * sum, plus its bias). The model tracks that within-channel variance (dataVar) beside q, with channel
+ * means Gaussian across channels and independent positions. BatchNorm removes the channel means and
+ * divides by dataVar (LayerNorm and GroupNorm normalize per example, by the whole variance).
+ *
  * Backward, in totals per example (summed over positions, so shapes cancel): the squared gradient
  * G on a layer's output; across a weighted layer G_in = fan_in·E[w²]·E[φ'(z)²]·G_out (chi, the
- * backward gain), and its weight-gradient norm² is G_pre·(fan_in·q_in + 1 for the bias). Ratios of
- * those norms are what the probe measures at its first step.
+ * backward gain), and across BatchNorm G_in = G_out / dataVar_in. A weight-gradient norm² is
+ * G_pre·(fan_in·q_in + 1 for the bias), the per-position terms x·δ taken as independent; when
+ * BatchNorm reads the layer's linear output, δ sums to zero per channel, so the input's mean drops
+ * out: G_pre·fan_in·dataVar_in, and the bias gets nothing. Ratios of those norms are what the probe
+ * measures at its first step. Not modelled: correlations between neighbouring positions (pooling
+ * and strides treat positions as independent) and BatchNorm's projection of its gradient (a loss of
+ * 2 of the batch·positions directions, small except for tiny batches of vectors).
  */
 import type { ActivationIR, Framework, InitializerIR, LayerIR, LayerKind, ModelIR, Range } from '../ir';
 import { FLOW_PATH_KINDS, FLOW_THRESHOLDS, gradeFlowRatio, type FlowGrade } from '../gradient-flow';
@@ -114,12 +126,48 @@ interface Signal {
   features: number | null;
   /** Positions (time steps or pixels) per example; 1 for a flat vector. */
   positions: number;
+  /**
+   * Variance within a channel (over examples and positions, the weights fixed), averaged over channels.
+   * The rest of variance(s) is the spread of the channel means that fixed weights and biases give each
+   * channel. BatchNorm divides by this one, and removes the channel means.
+   */
+  dataVar: number;
   /** When the signal is φ(z) with z Gaussian: the activation and z's moments (max pooling needs them). */
-  source: { act: ScalarActivation; zMean: number; zVar: number } | null;
+  source: { act: ScalarActivation; zMean: number; zVar: number; zDataVar: number } | null;
 }
 
 function variance(s: Signal): number {
   return Math.max(s.q - s.mean * s.mean, 0);
+}
+
+/** Variance of the channel means (what a channel's fixed weights and bias make of the input's mean). */
+function channelSpread(zVar: number, zDataVar: number): number {
+  return zVar - zDataVar > 1e-9 * zVar ? zVar - zDataVar : 0;
+}
+
+/**
+ * Moments of a per-channel statistic when channel means c ~ N(mean, spread) and `within(c)` gives the
+ * first two moments inside a channel: the ensemble mean and second moment, and the within-channel variance.
+ */
+function overChannels(mean: number, spread: number, within: (c: number) => { mean: number; second: number }): { mean: number; q: number; dataVar: number } {
+  if (spread === 0) {
+    const m = within(mean);
+    return { mean: m.mean, q: m.second, dataVar: Math.max(m.second - m.mean * m.mean, 0) };
+  }
+  // The three expectations share their nodes: each channel's moments are computed once.
+  const seen = new Map<number, { mean: number; second: number }>();
+  const at = (c: number) => {
+    let m = seen.get(c);
+    if (!m) {
+      m = within(c);
+      seen.set(c, m);
+    }
+    return m;
+  };
+  const m1 = gaussianExpectation((c) => at(c).mean, mean, spread);
+  const q = gaussianExpectation((c) => at(c).second, mean, spread);
+  const meanSq = gaussianExpectation((c) => at(c).mean ** 2, mean, spread);
+  return { mean: m1, q, dataVar: Math.max(q - meanSq, 0) };
 }
 
 interface Weights {
@@ -171,34 +219,54 @@ function activationOf(act: ActivationIR | null, framework: Framework, layer: Lay
   return fn;
 }
 
-/** Applies an activation to a Gaussian pre-activation N(mean, var): output signal and E[φ'²]. */
-function activate(act: ScalarActivation | 'softmax' | null, zMean: number, zVar: number, features: number | null, positions: number): { out: Signal; slope: number } {
-  if (act === null) return { out: { mean: zMean, q: zVar + zMean * zMean, features, positions, source: null }, slope: 1 };
+/**
+ * Applies an activation to a Gaussian pre-activation N(mean, var) of which `zDataVar` is within-channel
+ * variance: output signal and E[φ'²].
+ */
+function activate(act: ScalarActivation | 'softmax' | null, zMean: number, zVar: number, zDataVar: number, features: number | null, positions: number): { out: Signal; slope: number } {
+  if (act === null) return { out: { mean: zMean, q: zVar + zMean * zMean, dataVar: zDataVar, features, positions, source: null }, slope: 1 };
   if (act === 'softmax') {
     // n roughly equal logits: p_i ≈ e^(z_i − v/2) / n, so E[p²] ≈ e^v / n² and ∂p_i/∂z_i ≈ p_i.
     // Once one logit dominates, p is nearly one-hot: E[p²] → 1/n.
     const n = Math.max(features ?? 2, 2);
     const second = Math.min(Math.exp(Math.min(zVar, 50)) / (n * n), 1 / n);
-    return { out: { mean: 1 / n, q: Math.max(second, 1 / (n * n)), features, positions, source: null }, slope: second };
+    const q = Math.max(second, 1 / (n * n));
+    return { out: { mean: 1 / n, q, dataVar: q - 1 / (n * n), features, positions, source: null }, slope: second };
   }
   const m: ActivationMoments = activationMoments(act, zMean, zVar);
-  return { out: { mean: m.mean, q: m.second, features, positions, source: { act, zMean, zVar } }, slope: m.slope };
+  const spread = channelSpread(zVar, zDataVar);
+  const dataVar = spread === 0 ? Math.max(m.second - m.mean * m.mean, 0) : overChannels(zMean, spread, (c) => activationMoments(act, c, zDataVar)).dataVar;
+  return { out: { mean: m.mean, q: m.second, dataVar, features, positions, source: { act, zMean, zVar, zDataVar } }, slope: m.slope };
 }
 
 /** Max of k i.i.d. copies of the signal: moments by the order-statistic density k·F^(k−1)·f. */
+/**
+ * Max of k i.i.d. copies of the signal within a channel: moments by the order-statistic density
+ * k·F^(k−1)·f, over the channel means when fixed weights spread them.
+ */
 function maxOf(signal: Signal, k: number): Signal {
   if (k <= 1) return signal;
-  const src = signal.source ?? { act: { f: (x: number) => x, df: () => 1 }, zMean: signal.mean, zVar: variance(signal) };
-  const sd = Math.sqrt(src.zVar);
+  const src = signal.source ?? { act: { f: (x: number) => x, df: () => 1 }, zMean: signal.mean, zVar: variance(signal), zDataVar: signal.dataVar };
+  const spread = channelSpread(src.zVar, src.zDataVar);
+  const innerVar = spread === 0 ? src.zVar : src.zDataVar;
+  const sd = Math.sqrt(innerVar);
   if (!(sd > 0)) return signal;
-  const weight = (z: number) => k * normalCdf((z - src.zMean) / sd) ** (k - 1);
-  const mean = gaussianExpectation((z) => weight(z) * src.act.f(z), src.zMean, src.zVar);
-  const q = gaussianExpectation((z) => weight(z) * src.act.f(z) ** 2, src.zMean, src.zVar);
-  return { ...signal, mean, q: Math.max(q, mean * mean), source: null };
+  const within = (c: number) => {
+    const weight = (z: number) => k * normalCdf((z - c) / sd) ** (k - 1);
+    return {
+      mean: gaussianExpectation((z) => weight(z) * src.act.f(z), c, innerVar),
+      second: gaussianExpectation((z) => weight(z) * src.act.f(z) ** 2, c, innerVar),
+    };
+  };
+  const m = overChannels(src.zMean, spread, within);
+  return { ...signal, mean: m.mean, q: Math.max(m.q, m.mean * m.mean), dataVar: m.dataVar, source: null };
 }
 
+/** Mean of k independent positions of a channel: the within-channel variance shrinks, the channel means stay. */
 function averageOf(signal: Signal, k: number): Signal {
-  return { ...signal, q: signal.mean * signal.mean + variance(signal) / Math.max(k, 1), source: null };
+  const dataVar = signal.dataVar / Math.max(k, 1);
+  const spread = channelSpread(variance(signal), signal.dataVar);
+  return { ...signal, q: signal.mean * signal.mean + spread + dataVar, dataVar, source: null };
 }
 
 // ---- recurrent cells ------------------------------------------------------------------------------
@@ -261,7 +329,7 @@ function runRecurrent(layer: LayerIR, framework: Framework, inputQ: number, inpu
   }
   const lastQ = qh[steps]!;
   const meanQ = qh.slice(1).reduce((a, b) => a + b, 0) / steps;
-  const out: Signal = { mean: 0, q: lastStepOnly ? lastQ : meanQ, features: units, positions: lastStepOnly ? 1 : steps, source: null };
+  const out: Signal = { mean: 0, q: lastStepOnly ? lastQ : meanQ, dataVar: lastStepOnly ? lastQ : meanQ, features: units, positions: lastStepOnly ? 1 : steps, source: null };
   const biasTerm = layer.useBias ? 1 : 0;
   const backward = (gOut: number) => {
     // Per-unit squared gradient arriving on h_t from above.
@@ -324,25 +392,32 @@ function inputSignal(model: ModelIR, assumptions: string[]): Signal {
     const channelsFirst = model.framework === 'torch' && first !== undefined && /^conv/.test(first.kind) && known.length >= 2;
     const features = channelsFirst ? known[0]! : known[known.length - 1]!;
     const positions = (channelsFirst ? known.slice(1) : known.slice(0, -1)).reduce((a, b) => a * b, 1);
-    return { mean: 0, q: 1, features: first?.kind === 'embedding' ? null : features, positions: first?.kind === 'embedding' ? known.reduce((a, b) => a * b, 1) : positions, source: null };
+    return { mean: 0, q: 1, dataVar: 1, features: first?.kind === 'embedding' ? null : features, positions: first?.kind === 'embedding' ? known.reduce((a, b) => a * b, 1) : positions, source: null };
   }
   if (sequenceFirst) {
     assumptions.push(`sequence length ${DEFAULT_SEQUENCE_LENGTH} (not in the code)`);
-    return { mean: 0, q: 1, features: first?.inFeatures ?? null, positions: DEFAULT_SEQUENCE_LENGTH, source: null };
+    return { mean: 0, q: 1, dataVar: 1, features: first?.inFeatures ?? null, positions: DEFAULT_SEQUENCE_LENGTH, source: null };
   }
   if (first && /^conv/.test(first.kind)) {
     const rank = spatialRank(first.kind);
     assumptions.push(`input ${new Array(rank).fill(DEFAULT_IMAGE_SIDE).join('x')} (image size not in the code)`);
-    return { mean: 0, q: 1, features: first.inFeatures, positions: DEFAULT_IMAGE_SIDE ** rank, source: null };
+    return { mean: 0, q: 1, dataVar: 1, features: first.inFeatures, positions: DEFAULT_IMAGE_SIDE ** rank, source: null };
   }
-  return { mean: 0, q: 1, features: first?.inFeatures ?? null, positions: 1, source: null };
+  return { mean: 0, q: 1, dataVar: 1, features: first?.inFeatures ?? null, positions: 1, source: null };
 }
 
-function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean): Omit<Node, 'inputs' | 'layer'> {
+/**
+ * A weighted layer. `centred`: its output gradient sums to zero over examples and positions in every
+ * channel (BatchNorm reads the linear output directly), so its weight gradient Σ δ·x sees only the
+ * input's within-channel variance, and its bias gets none.
+ */
+function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean, centred: boolean): Omit<Node, 'inputs' | 'layer'> {
   const w = kernelWeights(layer, x);
   const zMean = w.fanIn * w.wMean * x.mean + w.bMean;
   const zSecond = w.fanIn * w.w2 * x.q + w.fanIn * (w.fanIn - 1) * w.wMean * w.wMean * x.mean * x.mean + w.b2;
   const zVar = Math.max(zSecond - zMean * zMean, 0);
+  // With the weights fixed, a channel's output varies only through its input's within-channel variance.
+  const zDataVar = Math.min(w.fanIn * w.w2 * x.dataVar, zVar);
   const act = activationOf(layer.activation, model.framework, layer);
   let positions = x.positions;
   if (/^conv/.test(layer.kind)) {
@@ -350,7 +425,7 @@ function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean
     const stride = sizeProduct(convOf(layer)?.strides ?? null, rank) ?? 1;
     positions = Math.max(1, layer.kind === 'conv-transpose' ? positions * stride : positions / stride);
   }
-  const { out, slope } = activate(act, zMean, zVar, layer.units, positions);
+  const { out, slope } = activate(act, zMean, zVar, zDataVar, layer.units, positions);
   // The output layer's activation is folded into the loss (softmax/sigmoid with cross-entropy).
   const backSlope = isHead ? 1 : slope;
   const chi = w.fanIn * w.w2 * backSlope;
@@ -358,33 +433,46 @@ function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean
     out,
     backward: (gOut) => {
       const gPre = gOut * backSlope;
-      return { gIn: [w.fanIn * w.w2 * gPre], normSq: gPre * (w.fanIn * x.q + (layer.useBias ? 1 : 0)), chi };
+      const perWeight = centred && act === null ? w.fanIn * x.dataVar : w.fanIn * x.q + (layer.useBias ? 1 : 0);
+      return { gIn: [w.fanIn * w.w2 * gPre], normSq: gPre * perWeight, chi };
     },
   };
 }
 
-function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], headFrom: number): Omit<Node, 'inputs' | 'layer'> {
+/**
+ * Moments of an elementwise product of independent signals. A channel's mean is the product of the
+ * inputs' channel means, whose second moments are q − dataVar; the rest of the product's q is within-channel.
+ */
+function multiplied(ins: Signal[]): { mean: number; q: number; dataVar: number } {
+  const q = ins.reduce((s, i) => s * i.q, 1);
+  const meansSecond = ins.reduce((s, i) => s * Math.max(i.q - i.dataVar, 0), 1);
+  return { mean: ins.reduce((s, i) => s * i.mean, 1), q, dataVar: Math.max(q - meansSecond, 0) };
+}
+
+function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], headFrom: number, centred: boolean): Omit<Node, 'inputs' | 'layer'> {
   const x = ins[0]!;
   const passThrough = (out: Signal, factor = 1): Omit<Node, 'inputs' | 'layer'> => ({
     out,
     backward: (g) => ({ gIn: ins.map(() => (index > headFrom ? g : g * factor)), normSq: null, chi: index > headFrom || factor === 1 ? null : factor }),
   });
-  if (WEIGHT_KINDS.has(layer.kind)) return weightedNode(layer, model, x, index === headFrom);
+  if (WEIGHT_KINDS.has(layer.kind)) return weightedNode(layer, model, x, index === headFrom, centred);
   switch (layer.kind) {
     case 'input':
     case 'reshape':
       return passThrough(x);
     case 'flatten':
+      // Each position becomes its own feature: position-to-position variance joins the spread of the means.
       return passThrough({ ...x, features: x.features === null ? null : x.features * x.positions, positions: 1 });
     case 'activation': {
       const act = activationOf(layer.activation, model.framework, layer);
-      const { out, slope } = activate(act, x.mean, variance(x), x.features, x.positions);
+      const { out, slope } = activate(act, x.mean, variance(x), x.dataVar, x.features, x.positions);
       return passThrough(out, slope);
     }
     case 'dropout': {
       const rate = layer.noise === 'gaussian-noise' ? 0 : (layer.rate ?? 0.5);
       const keep = Math.max(1 - rate, 1e-6);
-      return passThrough({ ...x, q: x.q / keep, source: null }, 1 / keep);
+      // The mask varies within a channel: all the added variance is within-channel.
+      return passThrough({ ...x, q: x.q / keep, dataVar: x.dataVar + x.q * (1 / keep - 1), source: null }, 1 / keep);
     }
     case 'alpha-dropout': {
       const rate = layer.rate ?? 0.5;
@@ -392,16 +480,22 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
       const a2 = 1 / ((1 - rate) * (1 + rate * alphaPrime * alphaPrime));
       return passThrough(x, a2 * (1 - rate));
     }
-    case 'batchnorm':
+    case 'batchnorm': {
+      // Per channel over the batch: removes each channel's mean and divides by its within-channel variance.
+      const v = x.dataVar;
+      if (!(v > 1e-30)) throw new Unpropagatable(`${label(layer)} normalizes a signal with no variance`, layer);
+      return passThrough({ mean: 0, q: 1, dataVar: 1, features: x.features, positions: x.positions, source: null }, 1 / v);
+    }
     case 'layernorm':
     case 'groupnorm': {
+      // Per example over features: the channel means' spread is part of what it divides by, and stays.
       const v = variance(x);
       if (!(v > 1e-30)) throw new Unpropagatable(`${label(layer)} normalizes a signal with no variance`, layer);
-      return passThrough({ mean: 0, q: 1, features: x.features, positions: x.positions, source: null }, 1 / v);
+      return passThrough({ mean: 0, q: 1, dataVar: x.dataVar / v, features: x.features, positions: x.positions, source: null }, 1 / v);
     }
     case 'rescaling': {
       const scale = layer.op === 'lambda' ? 1 / 255 : (layer.scale ?? 1);
-      return passThrough({ ...x, mean: x.mean * scale, q: x.q * scale * scale, source: null }, scale * scale);
+      return passThrough({ ...x, mean: x.mean * scale, q: x.q * scale * scale, dataVar: x.dataVar * scale * scale, source: null }, scale * scale);
     }
     case 'maxpool':
     case 'avgpool': {
@@ -421,7 +515,8 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
     case 'embedding': {
       const init = initMoments(layer.kernelInit, layer.inFeatures, layer.units, layer, 'embedding');
       return {
-        out: { mean: init.mean, q: init.second, features: layer.units, positions: x.positions, source: null },
+        // Each token picks a row: a channel varies over examples as the table's entries do.
+        out: { mean: init.mean, q: init.second, dataVar: Math.max(init.second - init.mean * init.mean, 0), features: layer.units, positions: x.positions, source: null },
         // One-hot input: the weight gradient collects each position's output gradient once.
         backward: (g) => ({ gIn: ins.map(() => 0), normSq: g, chi: null }),
       };
@@ -432,12 +527,12 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
       return recurrentNode(layer, index, model, x);
     case 'add':
       return {
-        out: { mean: ins.reduce((s, i) => s + i.mean, 0), q: ins.reduce((s, i) => s + variance(i), 0) + ins.reduce((s, i) => s + i.mean, 0) ** 2, features: x.features, positions: x.positions, source: null },
+        out: { mean: ins.reduce((s, i) => s + i.mean, 0), q: ins.reduce((s, i) => s + variance(i), 0) + ins.reduce((s, i) => s + i.mean, 0) ** 2, dataVar: ins.reduce((s, i) => s + i.dataVar, 0), features: x.features, positions: x.positions, source: null },
         backward: (g) => ({ gIn: ins.map(() => g), normSq: null, chi: null }),
       };
     case 'multiply':
       return {
-        out: { mean: ins.reduce((s, i) => s * i.mean, 1), q: ins.reduce((s, i) => s * i.q, 1), features: x.features, positions: x.positions, source: null },
+        out: { ...multiplied(ins), features: x.features, positions: x.positions, source: null },
         backward: (g) => ({ gIn: ins.map((_, k) => g * ins.reduce((s, other, j) => (j === k ? s : s * other.q), 1)), normSq: null, chi: null }),
       };
     case 'concat': {
@@ -445,9 +540,10 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
       const total = sizes.reduce((a, b) => a + b, 0);
       const mean = ins.reduce((s, i, k) => s + (i.mean * sizes[k]!) / total, 0);
       const q = ins.reduce((s, i, k) => s + (i.q * sizes[k]!) / total, 0);
+      const dataVar = ins.reduce((s, i, k) => s + (i.dataVar * sizes[k]!) / total, 0);
       const features = ins.every((i) => i.features !== null) ? total : null;
       return {
-        out: { mean, q, features, positions: x.positions, source: null },
+        out: { mean, q, dataVar, features, positions: x.positions, source: null },
         backward: (g) => ({ gIn: sizes.map((size) => (g * size) / total), normSq: null, chi: null }),
       };
     }
@@ -524,12 +620,17 @@ function propagate(model: ModelIR): ModelPrediction {
   const measured = layers.map((l, i) => (FLOW_PATH_KINDS.has(l.kind) ? i : -1)).filter((i) => i >= 0);
   const headFrom = measured.length > 0 ? measured[measured.length - 1]! : layers.length;
   const start = inputSignal(model, assumptions);
+  const inputsOf = layers.map((layer, i) => (model.isGraph && layer.inputs.length > 0 ? layer.inputs.map((id) => index.get(id) ?? -2) : [i - 1]));
+  // Layers read only by BatchNorm get a gradient with zero mean per channel (see weightedNode).
+  const readers = layers.map((): LayerIR[] => []);
+  inputsOf.forEach((inputs, j) => inputs.forEach((k) => readers[k]?.push(layers[j]!)));
   const nodes: Node[] = [];
   layers.forEach((layer, i) => {
-    const inputs = model.isGraph && layer.inputs.length > 0 ? layer.inputs.map((id) => index.get(id) ?? -2) : [i - 1];
+    const inputs = inputsOf[i]!;
     if (inputs.some((k) => k === -2 || k >= i)) throw new Unpropagatable(`${label(layer)} reads a layer the model does not have before it`, layer);
     const ins = inputs.map((k) => (k < 0 ? start : nodes[k]!.out));
-    const node = nodeFor(layer, i, model, ins, headFrom);
+    const centred = readers[i]!.length > 0 && readers[i]!.every((r) => r.kind === 'batchnorm');
+    const node = nodeFor(layer, i, model, ins, headFrom, centred);
     if (!Number.isFinite(node.out.q)) throw new Unpropagatable(`the signal overflows at ${label(layer)}`, layer);
     nodes.push({ layer, inputs, ...node });
   });
