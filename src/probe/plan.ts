@@ -5,7 +5,7 @@
  * Shapes exclude the batch dimension and are channels-last (NHWC), whatever the framework.
  */
 import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, ModelIR } from '../shared/ir';
-import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES } from '../shared/input-defaults';
+import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES, representativeUnits } from '../shared/input-defaults';
 import { convOf, gatesOf, isConv, isPool, isRecurrentKind } from '../shared/layers';
 import { concatAxis, layerOutput, perDim, poolWindows, recurrentFeatures, returnsSequences, type ShapeContext, type Window } from '../shared/shapes';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
@@ -140,17 +140,13 @@ class Planner {
    * no call site fixes), named in a note; the layer itself when every size is known.
    */
   withKnownSizes(layer: LayerIR, isLast: boolean, next: LayerIR | undefined): LayerIR {
-    const sized = ['dense', 'conv1d', 'conv2d', 'conv3d', 'conv-transpose', 'lstm', 'gru', 'simple-rnn', 'embedding'];
-    if (!sized.includes(layer.kind) || (isConv(layer) && layer.conv.variant === 'depthwise')) return layer; // a depthwise output follows its input
     const filled: { what: string; value: number; why: string }[] = [];
     let out = layer;
-    if (layer.units === null) {
-      // The next layer's declared input size says it when there is one (nn.LSTM(emb_dim, ...) after the Embedding).
-      const fromNext = next && next.inputs.length <= 1 && next.kind !== 'conv2d' ? next.inFeatures : null;
-      const units = fromNext ?? (layer.kind === 'embedding' ? REPRESENTATIVE_SIZES.embedding : isLast && layer.kind === 'dense' ? REPRESENTATIVE_SIZES.output : REPRESENTATIVE_SIZES.hidden);
+    const sized = representativeUnits(layer, isLast, next);
+    if (sized) {
       const what = layer.kind === 'embedding' ? 'embedding dimension' : layer.kind === 'dense' ? 'units' : layer.kind.startsWith('conv') ? 'filters' : 'hidden size';
-      out = { ...out, units };
-      filled.push({ what, value: units, why: fromNext !== null && next ? `the input size of ${describeLayer(next)}` : 'a representative value' });
+      out = { ...out, units: sized.units };
+      filled.push({ what, value: sized.units, why: sized.fromNext && next ? `the input size of ${describeLayer(next)}` : 'a representative value' });
     }
     if (layer.kind === 'embedding' && vocabularyOf(layer) === null) {
       out = { ...out, inFeatures: REPRESENTATIVE_SIZES.vocabulary }; // an Embedding's inFeatures is its vocabulary

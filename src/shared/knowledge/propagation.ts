@@ -32,6 +32,7 @@ import { initializerStats } from './initializers';
 import { convOf, isRecurrent, isRecurrentKind } from '../layers';
 import { perDim, returnsSequences } from '../shapes';
 import { normalCdf } from './math';
+import { representativeUnits } from '../input-defaults';
 
 /** Sequence length assumed when the code does not say it (the probe's default too). */
 export const DEFAULT_SEQUENCE_LENGTH = 20;
@@ -113,6 +114,10 @@ function spatialRank(kind: LayerKind): number {
 
 function label(layer: LayerIR): string {
   return `${layer.className}${layer.name ? ` '${layer.name}'` : ''} (line ${layer.range.start.line + 1})`;
+}
+
+function shortLabel(layer: LayerIR): string {
+  return `${layer.name || layer.className} (line ${layer.range.start.line + 1})`;
 }
 
 // ---- the signal between layers --------------------------------------------------------------------
@@ -383,13 +388,16 @@ interface Node {
   backward: (gOut: number) => { gIn: number[]; normSq: number | null; chi: number | null };
 }
 
+/** The input the probe feeds: the analyzer's guess when it has one (as the probe takes it), else the declared shape. */
 function inputSignal(model: ModelIR, assumptions: string[]): Signal {
   const first = model.layers.find((l) => l.kind !== 'input');
-  const shape = model.inputShape;
+  const guess = model.inputGuess?.shape.every((d) => d > 0) ? model.inputGuess : null;
+  const shape = guess?.shape ?? model.inputShape;
   const known = shape && shape.length > 0 && shape.every((d): d is number => d !== null && d > 0) ? shape : null;
   const sequenceFirst = first !== undefined && (isRecurrentKind(first.kind) || first.kind === 'embedding' || first.kind === 'conv1d');
   if (known) {
-    const channelsFirst = model.framework === 'torch' && first !== undefined && /^conv/.test(first.kind) && known.length >= 2;
+    if (guess?.source === 'default') assumptions.push(`input ${known.join('x')} (${guess.evidence})`);
+    const channelsFirst = known.length >= 2 && (guess ? guess.layout === 'channels_first' : model.framework === 'torch' && first !== undefined && /^conv/.test(first.kind));
     const features = channelsFirst ? known[0]! : known[known.length - 1]!;
     const positions = (channelsFirst ? known.slice(1) : known.slice(0, -1)).reduce((a, b) => a * b, 1);
     return { mean: 0, q: 1, dataVar: 1, features: first?.kind === 'embedding' ? null : features, positions: first?.kind === 'embedding' ? known.reduce((a, b) => a * b, 1) : positions, source: null };
@@ -612,10 +620,29 @@ export function modelPrediction(model: ModelIR): ModelPrediction {
   return cached;
 }
 
+/**
+ * The layers with the sizes the probe builds them with where the code leaves units unknown (a
+ * constructor argument no call site fixes), named in the assumptions.
+ */
+function withProbeSizes(model: ModelIR, assumptions: string[]): LayerIR[] {
+  const filled: string[] = [];
+  const layers = model.layers.map((layer, i, all) => {
+    const sized = representativeUnits(layer, i === all.length - 1, all[i + 1]);
+    if (!sized) return layer;
+    filled.push(`${shortLabel(layer)} ${sized.units}`);
+    // A kernel's fan_out is its units times its receptive field (a transposed conv's counts its input channels instead).
+    const kernel = (layer.kernelSize ?? []).reduce((a, b) => a * b, 1);
+    const fanOut = layer.fanOut ?? (WEIGHT_KINDS.has(layer.kind) && layer.kind !== 'conv-transpose' ? sized.units * kernel : null);
+    return { ...layer, units: sized.units, fanOut };
+  });
+  if (filled.length > 0) assumptions.push(`the probe's representative sizes where the code does not fix them (${filled.join(', ')})`);
+  return layers;
+}
+
 function propagate(model: ModelIR): ModelPrediction {
-  const layers = model.layers;
-  if (layers.length === 0) return { ok: false, reason: `model ${model.name} has no layers`, layerId: null };
+  if (model.layers.length === 0) return { ok: false, reason: `model ${model.name} has no layers`, layerId: null };
   const assumptions: string[] = [];
+  const layers = withProbeSizes(model, assumptions);
   const index = new Map(layers.map((l, i) => [l.id, i]));
   const measured = layers.map((l, i) => (FLOW_PATH_KINDS.has(l.kind) ? i : -1)).filter((i) => i >= 0);
   const headFrom = measured.length > 0 ? measured[measured.length - 1]! : layers.length;
@@ -625,15 +652,19 @@ function propagate(model: ModelIR): ModelPrediction {
   const readers = layers.map((): LayerIR[] => []);
   inputsOf.forEach((inputs, j) => inputs.forEach((k) => readers[k]?.push(layers[j]!)));
   const nodes: Node[] = [];
+  const inferred: string[] = [];
   layers.forEach((layer, i) => {
     const inputs = inputsOf[i]!;
     if (inputs.some((k) => k === -2 || k >= i)) throw new Unpropagatable(`${label(layer)} reads a layer the model does not have before it`, layer);
     const ins = inputs.map((k) => (k < 0 ? start : nodes[k]!.out));
     const centred = readers[i]!.length > 0 && readers[i]!.every((r) => r.kind === 'batchnorm');
     const node = nodeFor(layer, i, model, ins, headFrom, centred);
+    // A PyTorch layer whose input size the code leaves unknown takes it from its input, as the probe builds it.
+    if (model.framework === 'torch' && WEIGHT_KINDS.has(layer.kind) && layer.fanIn === null && ins[0]!.features !== null) inferred.push(`${shortLabel(layer)} ${ins[0]!.features}`);
     if (!Number.isFinite(node.out.q)) throw new Unpropagatable(`the signal overflows at ${label(layer)}`, layer);
     nodes.push({ layer, inputs, ...node });
   });
+  if (inferred.length > 0) assumptions.push(`input sizes read from the incoming signal (${inferred.join(', ')})`);
   // Backward, from the output: the gradient on the last weighted layer's pre-activation is the unit.
   const g = new Array<number>(nodes.length).fill(0);
   const consumed = new Set(nodes.flatMap((n) => n.inputs));
