@@ -32,12 +32,7 @@ import { initializerStats } from './initializers';
 import { convOf, isRecurrent, isRecurrentKind } from '../layers';
 import { perDim, returnsSequences } from '../shapes';
 import { normalCdf } from './math';
-import { representativeUnits } from '../input-defaults';
-
-/** Sequence length assumed when the code does not say it (the probe's default too). */
-export const DEFAULT_SEQUENCE_LENGTH = 20;
-/** Image side assumed for a 2-d convolution input of unknown size (the probe's default too). */
-export const DEFAULT_IMAGE_SIDE = 32;
+import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
 
 export interface LayerPrediction {
   layerId: string;
