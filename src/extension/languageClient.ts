@@ -2,7 +2,6 @@
 import * as vscode from 'vscode';
 import { CloseAction, ErrorAction, LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { CrashPolicy, MAX_RESTARTS, RESTART_WINDOW_MS } from './crashPolicy';
-import { isMeasuredLine } from './probe/decorations';
 
 export const CLIENT_ID = 'gradientLens';
 export const CLIENT_NAME = 'Gradient Lens';
@@ -24,13 +23,6 @@ export function createLanguageClient(context: vscode.ExtensionContext, output: v
     ],
     outputChannel: output,
     traceOutputChannel: output,
-    middleware: {
-      // Predicted values give way to measured ones: no hint on a line a (fresh) probe annotates.
-      provideInlayHints: async (document, viewPort, token, next) => {
-        const hints = await next(document, viewPort, token);
-        return hints?.filter((hint) => !isMeasuredLine(document.uri.toString(), hint.position.line));
-      },
-    },
     errorHandler: {
       error: () => ({ action: ErrorAction.Continue }),
       closed: () => {

@@ -25,7 +25,7 @@ import {
   type NotebookDocument,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { ServerStatusRequest, type ServerStatus } from '../shared/protocol';
+import { MeasuredLinesNotification, ServerStatusRequest, type MeasuredLinesParams, type ServerStatus } from '../shared/protocol';
 import { FIX_ALL_KIND, codeActionsFor } from './handlers/codeActions';
 import { DiagnosticsPublisher } from './diagnosticsPublisher';
 import { hoverAt } from './handlers/hover';
@@ -73,6 +73,8 @@ export class GradientLensServer {
   private supportsDynamicConfiguration = false;
   private supportsDynamicWatchers = false;
   private supportsInlayHintRefresh = false;
+  /** Per editor URI, the 0-based lines where a fresh probe shows measured values (no predicted hint there). */
+  private readonly measuredLines = new Map<string, ReadonlySet<number>>();
   private lastAnalysisMs = 0;
   private generation = 0;
 
@@ -91,6 +93,7 @@ export class GradientLensServer {
     c.languages.inlayHint.on((params, token) => this.guardAsync('inlayHint', () => this.inlayHints(params, token), []));
     c.onCodeAction((params, token) => this.guardAsync('codeAction', () => this.codeActions(params, token), []));
     c.onRequest(ServerStatusRequest, () => this.status());
+    c.onNotification(MeasuredLinesNotification, (params) => this.guard('measuredLines', () => this.measuredLinesChanged(params), undefined));
     c.onRequest(ModelsRequest, (params, token) => this.guardAsync('models', () => modelsOf(params, { unitOf: (u) => this.unitOf(u), analysisOf: (u) => this.analysisOf(u, true) }, token), { uri: params.uri, models: [], cells: null }));
     c.onShutdown(() => {
       this.scheduler.cancelAll();
@@ -373,6 +376,17 @@ export class GradientLensServer {
     return { contents: { kind: 'markdown', value: hover.markdown }, ...(shown && shown.uri === params.textDocument.uri ? { range: shown.range } : {}) };
   }
 
+  /** A probe result arrived (or went stale): predicted hints give way to the measured values at once. */
+  private measuredLinesChanged(params: MeasuredLinesParams): void {
+    if (typeof params.uri !== 'string' || !Array.isArray(params.lines) || !params.lines.every((l) => Number.isInteger(l))) {
+      this.log(`ignored a malformed ${MeasuredLinesNotification.method} notification`);
+      return;
+    }
+    if (params.lines.length > 0) this.measuredLines.set(params.uri, new Set(params.lines));
+    else this.measuredLines.delete(params.uri);
+    if (this.supportsInlayHintRefresh) void this.connection.languages.inlayHint.refresh();
+  }
+
   /** Predicted std and gradient ratio at the end of each layer call (the predictedHints setting turns them off). */
   private async inlayHints(params: InlayHintParams, token: CancellationToken): Promise<InlayHint[]> {
     const unit = this.unitOf(params.textDocument.uri);
@@ -380,12 +394,13 @@ export class GradientLensServer {
     const analysis = await this.analysisOf(unit, true);
     if (!analysis || token.isCancellationRequested) return [];
     const everywhere = { start: { line: 0, character: 0 }, end: { line: Number.MAX_SAFE_INTEGER, character: 0 } };
+    const measured = this.measuredLines.get(params.textDocument.uri);
     const hints: InlayHint[] = [];
     for (const hint of predictionHints(analysis.result.models, everywhere)) {
       const shown = unit.toEditor({ start: hint.position, end: hint.position });
       if (!shown || shown.uri !== params.textDocument.uri) continue;
       const line = shown.range.start.line;
-      if (line < params.range.start.line || line > params.range.end.line) continue;
+      if (line < params.range.start.line || line > params.range.end.line || measured?.has(line)) continue;
       hints.push({ position: shown.range.start, label: hint.label, tooltip: hint.tooltip, paddingLeft: true });
     }
     return hints;

@@ -2,7 +2,7 @@
  * Custom LSP messages between the extension and the language server, declared once as typed
  * request objects (rust-analyzer's convention). Both sides import these; nothing is sent by name.
  */
-import { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 import type { Fix, WhatIf } from './findings';
 import type { ModelIR } from './ir';
 import type { CellPlacement } from './notebook-layout';
@@ -63,3 +63,18 @@ export interface ModelsResult {
 }
 
 export const ModelsRequest = new RequestType<ModelsParams, ModelsResult, void>('gradientLens/models');
+
+// ---- probe: lines that show measured values (src/extension/probe/decorations.ts) ----------------
+
+export interface MeasuredLinesParams {
+  /** A text document (or a notebook cell) open in the editor. */
+  uri: string;
+  /** 0-based lines where a fresh probe shows measured values; empty when they went stale or were cleared. */
+  lines: number[];
+}
+
+/**
+ * The client tells the server which lines a probe annotates with measured values: the server's
+ * predicted inlay hints give way there, and it asks the client to refresh its hints at once.
+ */
+export const MeasuredLinesNotification = new NotificationType<MeasuredLinesParams>('gradientLens/measuredLines');

@@ -37,6 +37,12 @@ async function hoverAt(editor: vscode.TextEditor, position: vscode.Position): Pr
   await new Promise((r) => setTimeout(r, 1500));
 }
 
+/** 0-based lines with a predicted inlay hint in the document. */
+async function hintLines(uri: vscode.Uri): Promise<number[]> {
+  const hints = await vscode.commands.executeCommand<vscode.InlayHint[]>('vscode.executeInlayHintProvider', uri, new vscode.Range(0, 0, 200, 0));
+  return hints.filter((h) => String(typeof h.label === 'string' ? h.label : h.label.map((p) => p.value).join('')).startsWith('predicted')).map((h) => h.position.line);
+}
+
 const state = () => vscode.commands.executeCommand<ProbeTestState>('gradientLens.test.probeState');
 
 function fixtureUri(name: string): vscode.Uri {
@@ -87,6 +93,9 @@ export function registerProbeTests(test: Register, until: Until): void {
       assert.equal(a.stale, false);
       assert.match(a.hover, /L2 norm of the gradient/, 'the hover explains the number');
     }
+    // The predicted inlay hints give way to the measured values on the annotated lines (the server refreshes them).
+    const measuredLines = annotated.map((a) => a.line - 1);
+    await until(async () => (await hintLines(fixtureUri('bad_model.py'))).every((line) => !measuredLines.includes(line)) && true, 'no predicted hint on the measured lines');
     // Room for the pictures: no side bar, no notifications.
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
     await vscode.commands.executeCommand('notifications.clearAll');
@@ -121,6 +130,8 @@ export function registerProbeTests(test: Register, until: Until): void {
     const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(fixtureUri('bad_model.py')));
     await editor.edit((b) => b.insert(new vscode.Position(0, 0), '# edited\n'));
     await until(async () => (await state()).annotations.every((a) => a.stale) && true, 'stale annotations');
+    // Stale measurements no longer hide the prediction: the hints are back on the layer lines (shifted by the inserted line).
+    await until(async () => (await hintLines(editor.document.uri)).filter((line) => line >= 6 && line <= 10).length === 5 && true, 'predicted hints back on the five layer lines');
     await vscode.commands.executeCommand('undo');
   });
 

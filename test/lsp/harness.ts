@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   CodeActionRequest,
+  InlayHintRefreshRequest,
   ConfigurationRequest,
   createProtocolConnection,
   DidChangeConfigurationNotification,
@@ -63,6 +64,8 @@ export interface SessionOptions {
   /** The `gradientLens` settings section the client reports. */
   settings?: Record<string, unknown>;
   initializationOptions?: Record<string, unknown>;
+  /** Declare workspace.inlayHint.refreshSupport (the server may then send workspace/inlayHint/refresh). */
+  inlayHintRefresh?: boolean;
 }
 
 interface Published {
@@ -96,6 +99,8 @@ export class LspSession {
   private readonly texts = new Map<string, string>();
   private settings: Record<string, unknown>;
   private exited = false;
+  /** workspace/inlayHint/refresh requests the server sent. */
+  inlayHintRefreshes = 0;
 
   private constructor(
     readonly process: ChildProcess,
@@ -115,6 +120,10 @@ export class LspSession {
     });
     connection.onRequest(ConfigurationRequest.type, (params) => params.items.map((item) => (item.section === 'gradientLens' ? this.settings : null)));
     connection.onRequest(RegistrationRequest.type, () => undefined);
+    connection.onRequest(InlayHintRefreshRequest.type, () => {
+      this.inlayHintRefreshes++;
+      this.notify();
+    });
     connection.onNotification('window/logMessage', () => undefined);
   }
 
@@ -131,13 +140,23 @@ export class LspSession {
       workspaceFolders: folder ? [{ uri: fileUri(folder), name: 'ws' }] : null,
       initializationOptions: options.initializationOptions,
       capabilities: {
-        workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true }, didChangeWatchedFiles: { dynamicRegistration: true } },
+        workspace: {
+          configuration: true,
+          didChangeConfiguration: { dynamicRegistration: true },
+          didChangeWatchedFiles: { dynamicRegistration: true },
+          ...(options.inlayHintRefresh ? { inlayHint: { refreshSupport: true } } : {}),
+        },
         textDocument: { publishDiagnostics: { relatedInformation: true, versionSupport: true, codeDescriptionSupport: true, dataSupport: true, tagSupport: { valueSet: [1, 2] } } },
         notebookDocument: { synchronization: { dynamicRegistration: false } },
       },
     });
     await connection.sendNotification(InitializedNotification.type, {});
     return session;
+  }
+
+  /** Resolves when the server has sent more than `count` workspace/inlayHint/refresh requests. */
+  inlayHintRefreshAfter(count: number): Promise<number> {
+    return this.until(() => (this.inlayHintRefreshes > count ? this.inlayHintRefreshes : undefined), `an inlay hint refresh after ${count}`);
   }
 
   get alive(): boolean {

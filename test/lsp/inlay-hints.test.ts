@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { InlayHintRequest, type InlayHint } from 'vscode-languageserver-protocol';
+import { MeasuredLinesNotification } from '../../src/shared/protocol';
 import { LspSession, fileUri, fixtureText, FIXTURES } from './harness';
 
 let session: LspSession;
@@ -12,11 +13,11 @@ afterAll(async () => {
   await session.stop();
 });
 
-async function hintsFor(name: string): Promise<InlayHint[]> {
+async function hintsFor(name: string, on: LspSession = session): Promise<InlayHint[]> {
   const uri = fileUri(join(FIXTURES, name));
-  await session.open(uri, fixtureText(name));
-  await session.diagnostics(uri);
-  const hints = await session.connection.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 200, character: 0 } } });
+  await on.open(uri, fixtureText(name));
+  await on.diagnostics(uri);
+  const hints = await on.connection.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 200, character: 0 } } });
   return hints ?? [];
 }
 
@@ -53,5 +54,39 @@ describe('inlay hints', () => {
     expect(await hintsUntil('keras_sigmoid_stack.py', (n) => n === 0)).toBe(0);
     await session.setSettings({});
     expect(await hintsUntil('keras_sigmoid_stack.py', (n) => n === 5)).toBe(5);
+  });
+
+  it('after a probe, hints give way to the measured values at once: the server drops them on the measured lines and asks the client to refresh', async () => {
+    const refreshing = await LspSession.start({ inlayHintRefresh: true });
+    try {
+      const name = 'keras_sigmoid_stack.py';
+      const uri = fileUri(join(FIXTURES, name));
+      expect((await hintsFor(name, refreshing)).map((h) => h.position.line)).toEqual([5, 6, 7, 8, 9]);
+      const before = refreshing.inlayHintRefreshes;
+      await refreshing.connection.sendNotification(MeasuredLinesNotification, { uri, lines: [5, 6, 7] });
+      await refreshing.inlayHintRefreshAfter(before);
+      expect((await hintsFor(name, refreshing)).map((h) => h.position.line)).toEqual([8, 9]);
+      // The probe went stale (an edit): the predicted hints come back, again with a refresh.
+      const stale = refreshing.inlayHintRefreshes;
+      await refreshing.connection.sendNotification(MeasuredLinesNotification, { uri, lines: [] });
+      await refreshing.inlayHintRefreshAfter(stale);
+      expect((await hintsFor(name, refreshing)).map((h) => h.position.line)).toEqual([5, 6, 7, 8, 9]);
+      // A malformed notification changes nothing and does not hurt the server.
+      await refreshing.connection.sendNotification(MeasuredLinesNotification.method, { uri, lines: 'all' });
+      expect((await hintsFor(name, refreshing)).map((h) => h.position.line)).toEqual([5, 6, 7, 8, 9]);
+      expect(refreshing.alive).toBe(true);
+    } finally {
+      await refreshing.stop();
+    }
+  });
+
+  it('a client without refresh support gets no refresh request, and its next hint request leaves the measured lines out', async () => {
+    const name = 'keras_sigmoid_stack.py';
+    const uri = fileUri(join(FIXTURES, name));
+    await session.connection.sendNotification(MeasuredLinesNotification, { uri, lines: [9] });
+    expect((await hintsFor(name)).map((h) => h.position.line)).toEqual([5, 6, 7, 8]);
+    expect(session.inlayHintRefreshes).toBe(0);
+    await session.connection.sendNotification(MeasuredLinesNotification, { uri, lines: [] });
+    expect((await hintsFor(name)).map((h) => h.position.line)).toEqual([5, 6, 7, 8, 9]);
   });
 });

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { startProbe, type ProbeHandle } from '../../probe/client';
 import type { ProbeOutcome, ProbeOptions, ProbeResult } from '../../shared/probe';
-import type { DocumentModel, ModelWhatIf } from '../../shared/protocol';
+import { MeasuredLinesNotification, type DocumentModel, type ModelWhatIf } from '../../shared/protocol';
 import { isWebviewToHostMessage, type WebviewToHostMessage, type WhatIfChoice } from '../../shared/webview-messages';
 import { ProbeDecorations, type AnnotationSnapshot } from './decorations';
 import { exportProbe, type ExportTarget } from './export';
@@ -81,7 +81,7 @@ export class ProbeController implements vscode.Disposable {
     private readonly output: vscode.LogOutputChannel,
   ) {
     this.inputShapes = new InputShapes(context.workspaceState);
-    this.decorations = new ProbeDecorations(context.extensionUri);
+    this.decorations = new ProbeDecorations(context.extensionUri, (uri, lines) => this.sendMeasuredLines(uri, lines));
     this.disposables.push(
       this.decorations,
       this.flash,
@@ -92,6 +92,12 @@ export class ProbeController implements vscode.Disposable {
       vscode.workspace.onDidSaveTextDocument((document) => void this.probeOnSave([document.uri])),
       vscode.workspace.onDidSaveNotebookDocument((notebook) => void this.probeOnSave(notebook.getCells().map((c) => c.document.uri))),
     );
+  }
+
+  /** Predicted inlay hints give way to measured values: the server drops them on these lines and refreshes. */
+  private sendMeasuredLines(uri: string, lines: number[]): void {
+    if (!this.client.isRunning()) return;
+    this.client.sendNotification(MeasuredLinesNotification, { uri: this.client.code2ProtocolConverter.asUri(vscode.Uri.parse(uri)), lines }).catch((error: unknown) => this.output.warn(`could not send the measured lines: ${String(error)}`));
   }
 
   /** The command: `uri` and `modelId` come from the CodeLens; without them, the model at the cursor or a pick. */

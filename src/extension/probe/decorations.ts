@@ -20,14 +20,10 @@ export interface AnnotationSnapshot {
 }
 
 /**
- * Lines (0-based, per document URI) where a probe shows measured values that are not stale: the
- * predicted inlay hints of the language server give way there (see languageClient.ts).
+ * Told the 0-based lines of a document where a probe shows measured values that are not stale (empty
+ * when none): the language server's predicted inlay hints give way there (MeasuredLinesNotification).
  */
-const measuredLines = new Map<string, Set<number>>();
-
-export function isMeasuredLine(uri: string, line: number): boolean {
-  return measuredLines.get(uri)?.has(line) ?? false;
-}
+export type MeasuredLinesListener = (uri: string, lines: number[]) => void;
 
 export class ProbeDecorations implements vscode.Disposable {
   private readonly annotation = vscode.window.createTextEditorDecorationType({
@@ -47,7 +43,13 @@ export class ProbeDecorations implements vscode.Disposable {
   /** Fires with the document URI when its annotations go stale. */
   readonly onDidGoStale = this.staleEmitter.event;
 
-  constructor(extensionUri: vscode.Uri) {
+  /** Per document URI, the measured lines last reported (as a key, to report changes only). */
+  private readonly reported = new Map<string, string>();
+
+  constructor(
+    extensionUri: vscode.Uri,
+    private readonly onMeasuredLines: MeasuredLinesListener,
+  ) {
     this.problem = vscode.window.createTextEditorDecorationType({
       gutterIconPath: vscode.Uri.joinPath(extensionUri, 'media', 'probe-problem.svg'),
       gutterIconSize: 'contain',
@@ -65,7 +67,7 @@ export class ProbeDecorations implements vscode.Disposable {
       vscode.window.onDidChangeVisibleTextEditors(() => this.shown.forEach((_, uri) => this.refresh(uri))),
       vscode.workspace.onDidCloseTextDocument((d) => {
         this.shown.delete(d.uri.toString());
-        measuredLines.delete(d.uri.toString());
+        this.report(d.uri.toString(), []);
       }),
     );
   }
@@ -90,10 +92,17 @@ export class ProbeDecorations implements vscode.Disposable {
     return [...this.shown].flatMap(([uri, entry]) => entry.annotations.map((a) => ({ uri, line: a.line + 1, text: a.text, stale: entry.probe.stale, problem: a.problem, hover: a.hover })));
   }
 
+  private report(uri: string, lines: number[]): void {
+    const key = [...new Set(lines)].sort((a, b) => a - b).join(',');
+    if ((this.reported.get(uri) ?? '') === key) return;
+    if (key === '') this.reported.delete(uri);
+    else this.reported.set(uri, key);
+    this.onMeasuredLines(uri, key === '' ? [] : key.split(',').map(Number));
+  }
+
   private refresh(uri: string): void {
     const entry = this.shown.get(uri);
-    if (entry && !entry.probe.stale) measuredLines.set(uri, new Set(entry.annotations.map((a) => a.line)));
-    else measuredLines.delete(uri);
+    this.report(uri, entry && !entry.probe.stale ? entry.annotations.map((a) => a.line) : []);
     for (const editor of vscode.window.visibleTextEditors) {
       if (editor.document.uri.toString() !== uri) continue;
       const lines = (entry?.annotations ?? []).filter((a) => a.line < editor.document.lineCount);
