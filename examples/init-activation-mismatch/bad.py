@@ -1,5 +1,10 @@
 """A tanh network for a small regression task, initialized with He (meant for ReLU).
 
+GL202 reports both hidden layers. With two hidden layers the signal-propagation prediction (and the
+probe) still sees a healthy gradient at initialization (the first layer gets ~0.2 of the last hidden
+layer's gradient), so the findings are information; the doubled variance starts the tanh units
+closer to saturation, which deeper stacks and training make worse.
+
 Try: gradient-lens check examples/init-activation-mismatch/bad.py
 """
 import numpy as np

@@ -124,3 +124,47 @@ describe('GL104 BatchNorm removal fix', () => {
 });
 
 describeRuleFixtures('GL104');
+
+describe('GL104 severity from the predicted gradient flow (issue 9)', () => {
+  /** `depth` SELU layers of width 128 after 100 inputs, initialized with `init`, then a softmax output. */
+  function sized(depth: number, init: string, fanIn = 100, sigmoidAfter = 0) {
+    const hidden = Array.from({ length: depth }, (_, i) => dense(128, { activation: 'selu', kernelInit: init as unknown as InitializerIR, fanIn: i === 0 ? fanIn : 128, fanOut: 128 }));
+    const sigmoids = Array.from({ length: sigmoidAfter }, () => dense(128, { activation: 'sigmoid', fanIn: 128, fanOut: 128 }));
+    const model = buildModel({ layers: [...hidden, ...sigmoids, dense(10, { activation: 'softmax', fanIn: 128, fanOut: 10 })] });
+    model.inputShape = [fanIn];
+    return model;
+  }
+
+  it('is information on a shallow SELU net predicted healthy, with the SELU layer\'s predicted std against its fixed point', () => {
+    const findings = check(sized(2, 'glorot_uniform', 400));
+    expect(findings.length).toBeGreaterThan(0);
+    for (const f of findings) expect(f.severity).toBe('information');
+    expect(findings[0]!.message).toMatch(/Predicted output std [\d.]+ after SELU \(its fixed point is 1\)\. Predicted healthy: the first layer gets ~[\d.]+ of the last hidden layer's gradient at initialization\.$/);
+  });
+
+  it('stays information where the prediction stays healthy: He weights grow the SELU signal, not the gradient ratio', () => {
+    const findings = check(sized(20, 'he_normal'));
+    expect(findings).toHaveLength(20);
+    for (const f of findings) expect(f.severity).toBe('information');
+    expect(findings.at(-1)!.message).toMatch(/Predicted output std [4-9]\.\d+ after SELU/);
+  });
+
+  it('warns when the model\'s prediction crosses a threshold: the SELU layers feed a deep sigmoid stack that vanishes', () => {
+    const findings = check(sized(2, 'glorot_uniform', 400, 10));
+    expect(findings.length).toBeGreaterThan(0);
+    for (const f of findings) {
+      expect(f.severity).toBe('warning');
+      expect(f.message).toMatch(/Predicted vanishing: the first layer gets ~\de-\d+ of the last hidden layer's gradient at initialization\.$/);
+    }
+  });
+
+  it('falls back to the structure, a warning that says so, when the model cannot be propagated', () => {
+    const model = buildModel({ layers: [dense(64, { activation: 'selu' }), dense(64, { activation: 'selu' }), dense(10)] });
+    const findings = check(model);
+    expect(findings.length).toBeGreaterThan(0);
+    for (const f of findings) {
+      expect(f.severity).toBe('warning');
+      expect(f.message).toMatch(/\(No prediction: .*judged by the structure alone\.\)$/);
+    }
+  });
+});

@@ -163,3 +163,36 @@ describe('GL202 judge-default-init (real analyzer)', () => {
     expect(after!.findings.filter((f) => f.range.start.line === finding.range.start.line)).toEqual([]);
   });
 });
+
+describe('GL202 severity from the predicted gradient flow (issue 9)', () => {
+  /** `depth` square hidden layers of `activation` initialized with `init`, fans known, a linear output. */
+  function sized(depth: number, activation: 'tanh' | 'sigmoid', init: string) {
+    const hidden = Array.from({ length: depth }, () => dense(128, { activation, kernelInit: init as unknown as InitializerIR, fanIn: 128, fanOut: 128 }));
+    const model = buildModel({ layers: [...hidden, dense(1, { fanIn: 128, fanOut: 1 })] });
+    model.inputShape = [128];
+    return model;
+  }
+
+  it('is information, quoting the predicted ratio, when He on a shallow tanh net is predicted healthy', () => {
+    const findings = check(sized(2, 'tanh', 'he_normal'));
+    expect(findings).toHaveLength(2);
+    for (const f of findings) {
+      expect(f.severity).toBe('information');
+      expect(f.message).toMatch(/Predicted healthy: the first layer gets ~[\d.]+ of the last hidden layer's gradient at initialization\.$/);
+    }
+  });
+
+  it('warns, with the number, when the prediction crosses the vanishing threshold (He on a deep sigmoid stack)', () => {
+    const findings = check(sized(10, 'sigmoid', 'he_normal'));
+    expect(findings).toHaveLength(10);
+    expect(new Set(findings.map((f) => f.severity))).toEqual(new Set(['warning']));
+    expect(findings[0]!.message).toMatch(/Predicted vanishing: the first layer gets ~\de-\d+ of the last hidden layer's gradient at initialization\.$/);
+  });
+
+  it('falls back to the initializer alone, a warning that says so, when the model cannot be propagated', () => {
+    const model = buildModel({ layers: [dense(64, { activation: 'tanh', kernelInit: 'he_normal' as unknown as InitializerIR }), dense(64, { activation: 'tanh' }), dense(1)] });
+    const [finding] = check(model);
+    expect(finding!.severity).toBe('warning');
+    expect(finding!.message).toMatch(/\(No prediction: .*judged by the structure alone\.\)$/);
+  });
+});

@@ -17,7 +17,7 @@ import { walkBackward } from '../helpers/walk-chain';
 import { recommendedInit } from '../../../shared/knowledge/activations';
 import { familyTitle, initFamily } from '../../../shared/knowledge/initializers';
 import { modelPrediction, type ModelPrediction } from '../../../shared/knowledge/propagation';
-import { firstLastText } from '../helpers/prediction-text';
+import { firstLastText, noPredictionNote } from '../helpers/prediction-text';
 import { FLOW_THRESHOLDS } from '../../../shared/gradient-flow';
 
 const SATURATING: ReadonlySet<ActivationName> = new Set(['sigmoid', 'tanh', 'hard_sigmoid', 'softsign']);
@@ -221,9 +221,8 @@ function judge(stack: StackEntry[], prediction: ModelPrediction): Judgement | nu
   const advice = 'Consider relu with He initialization, or normalization between the layers.';
   const flow = prediction.ok ? firstLastText(prediction) : null;
   if (!prediction.ok || flow === null || prediction.grade === null) {
-    const why = prediction.ok ? 'the model has fewer than two layers with weights' : prediction.reason;
     return {
-      message: `${head}: each multiplies the gradient by a derivative below 1 (${derivativeNote(names)}), so the first layers barely learn (vanishing gradients). ${advice} (No prediction: ${why}; judged by the structure alone.)`,
+      message: `${head}: each multiplies the gradient by a derivative below 1 (${derivativeNote(names)}), so the first layers barely learn (vanishing gradients). ${advice} ${noPredictionNote(prediction)}`,
       severity: undefined,
     };
   }

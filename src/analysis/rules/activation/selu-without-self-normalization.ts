@@ -17,6 +17,9 @@ import { lineStarts, offsetAt, rangeOf } from '../helpers/text-offsets';
 import { walkBackward, walkForward } from '../helpers/walk-chain';
 import { recommendedInit } from '../../../shared/knowledge/activations';
 import { initializerStats, isConstantInitializer, kaimingGain } from '../../../shared/knowledge/initializers';
+import { effectiveActivation, formatNumber } from '../../../shared/knowledge';
+import { modelPrediction, type ModelPrediction } from '../../../shared/knowledge/propagation';
+import { predictedSeverity } from '../helpers/prediction-text';
 
 const TOLERANCE = 'selu-init-tolerance';
 
@@ -49,6 +52,14 @@ variance 1 by itself:
   either (PyTorch's documentation recommends \`"linear"\` for self-normalizing networks);
 - dropout next to SELU layers is AlphaDropout, not plain Dropout;
 - there is no BatchNorm inside the SELU part of the network.
+
+How much it matters depends on the whole model, so the severity comes from the signal-propagation
+prediction at initialization (the numbers the hovers, inline hints and probe show), graded with the
+probe's thresholds: a **warning** when the first layer is predicted to get less than 1e-3 or more
+than 70x the last hidden layer's gradient, an **information** finding quoting the predicted ratio
+(and, for an initializer, the SELU layer's predicted output std against the fixed point 1)
+otherwise, since the drift away from the fixed point grows with depth and training. When the model
+cannot be propagated the finding is a warning judged by the structure alone, and says so.
 
 ## Why is this bad?
 Klambauer et al. (2017) prove that with SELU's constants (lambda ~ 1.0507, alpha ~ 1.6733) the mean
@@ -165,7 +176,16 @@ function initName(init: InitializerIR): string {
   return written;
 }
 
-function initFindings(model: ModelIR, graph: LayerGraph, context: RuleContext, seluPoints: LayerIR[]): Finding[] {
+/** "predicted output std 0.71 after SELU (its fixed point is 1)", from the prediction of the layer SELU acts on. */
+function seluStdText(model: ModelIR, prediction: ModelPrediction, layer: LayerIR): string {
+  if (!prediction.ok) return '';
+  const applied = effectiveActivation(layer, model).appliedBy ?? layer;
+  const own = prediction.layers.find((p) => p.layerId === applied.id);
+  return own ? ` Predicted output std ${formatNumber(own.predictedStd)} after SELU (its fixed point is 1).` : '';
+}
+
+function initFindings(model: ModelIR, graph: LayerGraph, context: RuleContext, seluPoints: LayerIR[], prediction: ModelPrediction): Finding[] {
+  const predicted = predictedSeverity(prediction);
   const tolerance = context.option<number>(TOLERANCE);
   const owners = [...new Set(seluPoints.map((p) => seluInputLayer(graph, p)).filter((l): l is LayerIR => l !== null))];
   const wrong = owners.filter((layer) => {
@@ -186,7 +206,8 @@ function initFindings(model: ModelIR, graph: LayerGraph, context: RuleContext, s
     const lecun = recommended.init;
     const advice = model.framework === 'keras' ? "kernel_initializer='lecun_normal'" : "nn.init.kaiming_normal_(weight, nonlinearity='linear') (variance 1/fan_in)";
     return makeFinding(meta, model, context, {
-      message: `SELU layer ${layerLabel(layer)} is initialized with ${initName(init)}; SELU only self-normalizes with LeCun-normal weights (variance 1/fan_in). Use ${advice}.`,
+      message: `SELU layer ${layerLabel(layer)} is initialized with ${initName(init)}; SELU only self-normalizes with LeCun-normal weights (variance 1/fan_in). Use ${advice}.${seluStdText(model, prediction, layer)} ${predicted.note}`,
+      severity: predicted.severity,
       // Where the initializer is written for this layer alone (an nn.init call, a kwarg); else the layer.
       range: init.range && initEditsStayWithin(model.layers, copies) ? init.range : layer.range,
       related: init.range ? [{ location: { file: model.file, range: layer.range }, message: `the SELU layer ${layerLabel(layer)}` }] : [],
@@ -206,15 +227,17 @@ function alphaDropoutEdit(model: ModelIR, text: string | undefined, layer: Layer
   return { file: model.file, range: rangeOf(starts, nameStart, nameStart), newText: 'Alpha' };
 }
 
-function stackFindings(model: ModelIR, graph: LayerGraph, context: RuleContext): Finding[] {
+function stackFindings(model: ModelIR, graph: LayerGraph, context: RuleContext, prediction: ModelPrediction): Finding[] {
   const text = context.sourceText(model.file);
+  const predicted = predictedSeverity(prediction);
   const dropouts = model.layers.filter((l) => l.kind === 'dropout' && inSeluStack(graph, l, false));
   const norms = model.layers.filter((l) => l.kind === 'batchnorm' && inSeluStack(graph, l, true));
   const dropoutFindings = groupByCall(dropouts).map((copies) => {
     const layer = copies[0]!;
     const edit = editsStayWithin(model.layers, copies) ? alphaDropoutEdit(model, text, layer) : null;
     return makeFinding(meta, model, context, {
-      message: `Plain ${layerLabel(layer, 'dropout')} in a SELU network: zeroing units (instead of SELU's negative saturation) shifts the mean and variance that SELU keeps at 0 and 1. Use AlphaDropout.`,
+      message: `Plain ${layerLabel(layer, 'dropout')} in a SELU network: zeroing units (instead of SELU's negative saturation) shifts the mean and variance that SELU keeps at 0 and 1. Use AlphaDropout. ${predicted.note}`,
+      severity: predicted.severity,
       range: layer.range,
       fixes: edit ? [{ title: 'Use AlphaDropout', safety: 'unsafe', edits: [edit] }] : [],
       whatIf: { title: 'AlphaDropout instead of Dropout', ops: copies.map((c) => ({ op: 'replace-kind' as const, layerId: c.id, kind: 'alpha-dropout' as const })) },
@@ -224,7 +247,8 @@ function stackFindings(model: ModelIR, graph: LayerGraph, context: RuleContext):
     const layer = copies[0]!;
     const edit = text !== undefined && editsStayWithin(model.layers, copies) ? deleteLayerEdit(model, text, layer) : null;
     return makeFinding(meta, model, context, {
-      message: `${layerLabel(layer, 'BatchNorm')} inside a SELU stack: SELU networks normalize themselves, and batch statistics break the self-normalizing fixed point. Remove it (or use relu/gelu with BatchNorm instead of SELU).`,
+      message: `${layerLabel(layer, 'BatchNorm')} inside a SELU stack: SELU networks normalize themselves, and batch statistics break the self-normalizing fixed point. Remove it (or use relu/gelu with BatchNorm instead of SELU). ${predicted.note}`,
+      severity: predicted.severity,
       range: layer.range,
       fixes: edit ? [{ title: 'Remove the BatchNorm from the SELU stack', safety: 'unsafe', edits: [edit] }] : [],
       whatIf: { title: 'SELU stack without BatchNorm', ops: copies.map((c) => ({ op: 'remove-layer' as const, layerId: c.id })) },
@@ -239,7 +263,8 @@ export const rule: Rule = {
     const seluPoints = model.layers.filter((l) => appliedActivation(l) === 'selu');
     if (seluPoints.length === 0) return [];
     const graph = layerGraph(model);
-    return [...initFindings(model, graph, context, seluPoints), ...stackFindings(model, graph, context)].sort(
+    const prediction = modelPrediction(model);
+    return [...initFindings(model, graph, context, seluPoints, prediction), ...stackFindings(model, graph, context, prediction)].sort(
       (a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
     );
   },

@@ -3,7 +3,8 @@
  * so that every message carries the same number the hover, the inline hints and the probe show.
  */
 import { approxRatio } from '../../../shared/gradient-flow';
-import type { PropagatedModel } from '../../../shared/knowledge/propagation';
+import type { Severity } from '../../../shared/findings';
+import type { ModelPrediction, PropagatedModel } from '../../../shared/knowledge/propagation';
 
 /** "the first layer gets ~1e-7 of the last hidden layer's gradient at initialization" (null without a ratio). */
 export function firstLastText(prediction: PropagatedModel): string | null {
@@ -11,4 +12,28 @@ export function firstLastText(prediction: PropagatedModel): string | null {
   const ratio = 10 ** prediction.log10FirstLastRatio;
   const amount = ratio > 10 ? `${approxRatio(ratio)}x` : `${approxRatio(ratio)} of`;
   return `the first layer gets ${amount} the last hidden layer's gradient at initialization`;
+}
+
+/** The note a finding judged without a prediction carries, naming why. */
+export function noPredictionNote(prediction: ModelPrediction): string {
+  const why = prediction.ok ? 'the model has fewer than two layers with weights' : prediction.reason;
+  return `(No prediction: ${why}; judged by the structure alone.)`;
+}
+
+export interface PredictedSeverity {
+  /** Warning when the prediction crosses the vanishing or exploding threshold, information when it does not; undefined (the rule's default) without a prediction. */
+  severity: Severity | undefined;
+  /** What to add to the message: the predicted grade and number, or why there is none. */
+  note: string;
+}
+
+/**
+ * The severity a rule about the scale of the signal takes from the model's prediction (GL104, GL202):
+ * the same grades and thresholds as the probe's verdicts, so a warning is a finding the probe confirms.
+ */
+export function predictedSeverity(prediction: ModelPrediction): PredictedSeverity {
+  const flow = prediction.ok ? firstLastText(prediction) : null;
+  if (!prediction.ok || flow === null || prediction.grade === null) return { severity: undefined, note: noPredictionNote(prediction) };
+  const crosses = prediction.grade === 'vanishing' || prediction.grade === 'exploding';
+  return { severity: crosses ? 'warning' : 'information', note: `Predicted ${prediction.grade}: ${flow}.` };
 }

@@ -13,6 +13,8 @@ import { layerGraph } from '../helpers/layer-graph';
 import { makeFinding } from '../helpers/make-finding';
 import { kaimingNonlinearityEdit, replaceInitializerEdit } from '../helpers/replace-initializer-edit';
 import { rangeKey } from '../helpers/call-key';
+import { predictedSeverity, type PredictedSeverity } from '../helpers/prediction-text';
+import { modelPrediction } from '../../../shared/knowledge/propagation';
 import { adviceText, feedsMerge, groupByInitSite, initLabel, layerLabel, normalizationFreeSegments, relatedLayers, type InitSite } from './init-sites';
 
 const JUDGE_DEFAULTS = 'judge-default-init';
@@ -42,6 +44,14 @@ really acts on the layer's output (its \`activation=\`, or a following \`Activat
 - **He/Kaiming on the kernel or the recurrent kernel of an LSTM, GRU or tanh RNN**, whose gates are
   sigmoid and tanh (\`kernel_initializer='he_uniform'\`, \`recurrent_initializer='he_normal'\`, and
   the Keras 1 spellings \`init=\` / \`inner_init=\`).
+
+How much a mismatch matters depends on the whole model, so the severity comes from the
+signal-propagation prediction (mean-field recursions over the model at initialization, the numbers
+the hovers, the inline hints and the probe show), graded with the probe's thresholds: a **warning**
+when the first layer is predicted to get less than 1e-3 or more than 70x the last hidden layer's
+gradient (vanishing or exploding), an **information** finding quoting the predicted ratio otherwise.
+When the model cannot be propagated the finding is a warning judged by the initializer alone, and
+says so.
 
 By default only initializers written in the code are judged; \`${JUDGE_DEFAULTS}\` also judges
 framework defaults. Not reported: output layers, layers followed by BatchNorm/LayerNorm (which
@@ -157,7 +167,7 @@ const RECURRENT_ADVICE = { kernel: "'glorot_uniform'", recurrent: "'orthogonal'"
  * Var(W) = 2/fan_in pushes them towards saturation, and the recurrent kernel multiplies the state at
  * every step. Judged on written initializers (or defaults with judge-default-init).
  */
-function recurrentFindings(model: ModelIR, context: RuleContext): Finding[] {
+function recurrentFindings(model: ModelIR, context: RuleContext, predicted: PredictedSeverity): Finding[] {
   const judgeDefaults = context.option<boolean>(JUDGE_DEFAULTS);
   const text = context.sourceText(model.file);
   const findings: Finding[] = [];
@@ -180,7 +190,8 @@ function recurrentFindings(model: ModelIR, context: RuleContext): Finding[] {
     const fixes: Fix[] = written.length > 0 && written.length === edits.length ? [{ title: `Use ${use}`, safety: 'safe', edits: written }] : [];
     findings.push(
       makeFinding(meta, model, context, {
-        message: `He/Kaiming initialization on the ${which} of ${layerLabel(layer)}: ${gates} saturate, and Var(W) = 2/fan_in is meant for rectifiers, so the gates start pushed towards their flat tails and the state's gradient shrinks step after step. Use ${use}.`,
+        message: `He/Kaiming initialization on the ${which} of ${layerLabel(layer)}: ${gates} saturate, and Var(W) = 2/fan_in is meant for rectifiers, so the gates start pushed towards their flat tails and the state's gradient shrinks step after step. Use ${use}. ${predicted.note}`,
+        severity: predicted.severity,
         range: parts[0]!.init.range ?? layer.range,
         related: parts.slice(1).flatMap((p) => (p.init.range ? [{ location: { file: model.file, range: p.init.range }, message: `the ${p.what} initializer of '${layer.name}'` }] : [])),
         fixes,
@@ -242,7 +253,8 @@ export const rule: Rule = {
     const siteUse = new Map<string, number>();
     for (const layer of model.layers) if (layer.kernelInit?.range) siteUse.set(rangeKey(layer.kernelInit.range), (siteUse.get(rangeKey(layer.kernelInit.range)) ?? 0) + 1);
 
-    const findings: Finding[] = recurrentFindings(model, context);
+    const predicted = predictedSeverity(modelPrediction(model));
+    const findings: Finding[] = recurrentFindings(model, context, predicted);
     for (const site of groupByInitSite(reported.map((j) => j.layer))) {
       const first = byLayer.get(site.layers[0]!.id)!;
       const shared = site.init.range !== null && (siteUse.get(rangeKey(site.init.range)) ?? 0) > site.layers.length;
@@ -259,7 +271,8 @@ export const rule: Rule = {
       const advice = rec && first.assessment.mismatch !== 'nonlinearity-disagrees' && first.assessment.mismatch !== 'he-on-saturating' ? adviceText(site.init, rec.spelling, replacement) : null;
       findings.push(
         makeFinding(meta, model, context, {
-          message: message(first, site, stack.length, shrink, advice),
+          message: `${message(first, site, stack.length, shrink, advice)} ${predicted.note}`,
+          severity: predicted.severity,
           range: site.range,
           related,
           fixes,
