@@ -74,6 +74,12 @@ export function registerProbeTests(test: Register, until: Until): void {
     assert.equal(probeLens.range.start.line, 4, 'the lens sits on the line that names the model');
     whatIfLens = found.find((l) => l.command!.title.startsWith('Probe gradients: what if'));
     assert.ok(whatIfLens, `a what-if lens for the GL101 finding (got ${found.map((l) => l.command!.title).join(' | ')})`);
+    // Before any run, the prediction sits on every layer line (README picture: lint and prediction together).
+    await until(async () => (await hintLines(uri)).length === 5 && true, 'a predicted hint on each of the five layer lines');
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    await vscode.commands.executeCommand('notifications.clearAll');
+    await new Promise((r) => setTimeout(r, 1000));
+    await screenshot('lint-and-prediction');
   });
 
   test('probe: running it opens the panel, which draws its charts, and annotates every layer line', async () => {
