@@ -412,8 +412,11 @@ class NodeBuilder {
     const activationName = layer.kind === 'simple-rnn' ? (layer.activation?.name === 'relu' ? 'relu' : 'tanh') : 'tanh';
     const vars: tf.Variable[] = [];
     const cells: { kernel: tf.Variable; recurrent: tf.Variable; biasIn: tf.Variable | null; biasHidden: tf.Variable | null }[] = [];
+    // Bidirectional: a second cell per stacked layer reads the sequence backwards; the next layer reads both, concatenated (torch).
+    const directions = layer.recurrent.bidirectional ? 2 : 1;
+    const mergeMode = layer.recurrent.mergeMode;
     let inF = inFeatures;
-    for (let i = 0; i < stack; i++) {
+    for (let cellIndex = 0; cellIndex < stack * directions; cellIndex++) {
       const kernelShape = [inF, gates * units];
       const kernel = this.variable(layer, this.choose(layer, layer.kernelInit, kernelFallback, 'kernel'), kernelShape, kernelFans(kernelShape), 'kernel');
       const recurrentShape = [units, gates * units];
@@ -433,7 +436,7 @@ class NodeBuilder {
       }
       cells.push({ kernel, recurrent, biasIn, biasHidden });
       vars.push(kernel, recurrent, ...(biasIn ? [biasIn] : []), ...(biasHidden ? [biasHidden] : []));
-      inF = units;
+      if (cellIndex % directions === directions - 1) inF = units * directions;
     }
     const kind = layer.kind;
     const step = (cell: (typeof cells)[number], xt: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] => {
@@ -459,29 +462,47 @@ class NodeBuilder {
       const batch = x.shape[0]!;
       const time = x.shape[1]!;
       let sequence = x;
-      let lastH: tf.Tensor2D | null = null;
-      for (const cell of cells) {
+      let last: tf.Tensor2D[] = [];
+      for (let level = 0; level < stack; level++) {
         const features = sequence.shape[2]!;
-        // Project every time step through the input kernel in one matMul; biases of the input side fold in here.
-        let bias: tf.Tensor | undefined = cell.biasIn ?? undefined;
-        if (kind !== 'gru' && cell.biasHidden && bias) bias = tf.add(bias, cell.biasHidden);
-        const projected = tf.reshape(this.matMul(tf.reshape(sequence, [-1, features]) as tf.Tensor2D, cell.kernel as tf.Tensor2D, bias), [batch, time, gates * units]);
-        // One step: a reshape, since tfjs's unstack gradient fails on a single output.
-        const steps = (time === 1 ? [tf.reshape(projected, [batch, gates * units])] : tf.unstack(projected, 1)) as tf.Tensor2D[];
-        let h = tf.zeros([batch, units]) as tf.Tensor2D;
-        let c = tf.zeros([batch, units]) as tf.Tensor2D;
-        const outputs: tf.Tensor2D[] = [];
-        for (const xt of steps) {
-          [h, c] = step(cell, xt, h, c);
-          outputs.push(h);
-        }
-        lastH = h;
-        sequence = tf.stack(outputs, 1);
+        const runs = cells.slice(level * directions, (level + 1) * directions).map((cell, direction) => {
+          // Project every time step through the input kernel in one matMul; biases of the input side fold in here.
+          let bias: tf.Tensor | undefined = cell.biasIn ?? undefined;
+          if (kind !== 'gru' && cell.biasHidden && bias) bias = tf.add(bias, cell.biasHidden);
+          const projected = tf.reshape(this.matMul(tf.reshape(sequence, [-1, features]) as tf.Tensor2D, cell.kernel as tf.Tensor2D, bias), [batch, time, gates * units]);
+          // One step: a reshape, since tfjs's unstack gradient fails on a single output.
+          const unstacked = (time === 1 ? [tf.reshape(projected, [batch, gates * units])] : tf.unstack(projected, 1)) as tf.Tensor2D[];
+          // A reversed copy: the array unstack returns is the gradient tape's record of its outputs.
+          const steps = direction === 1 ? [...unstacked].reverse() : unstacked;
+          let h = tf.zeros([batch, units]) as tf.Tensor2D;
+          let c = tf.zeros([batch, units]) as tf.Tensor2D;
+          const outputs: tf.Tensor2D[] = [];
+          for (const xt of steps) {
+            [h, c] = step(cell, xt, h, c);
+            outputs.push(h);
+          }
+          if (direction === 1) outputs.reverse();
+          return { outputs, final: h };
+        });
+        sequence = runs.length === 1 ? tf.stack(runs[0]!.outputs, 1) : tf.concat(runs.map((r) => tf.stack(r.outputs, 1)), 2);
+        // Keras reads each direction's final state; torch's out[:, -1] is the backward direction's first step.
+        last = runs.map((r, direction) => (direction === 1 && !this.keras ? r.outputs[time - 1]! : r.final));
       }
-      return planned.lastStepOnly ? lastH! : sequence;
+      if (directions === 1) return planned.lastStepOnly ? last[0]! : sequence;
+      if (!this.keras || mergeMode === 'concat') return planned.lastStepOnly ? tf.concat(last, 1) : sequence;
+      const [forward, backward] = planned.lastStepOnly ? [last[0]!, last[1]!] : tf.split(sequence, 2, 2);
+      return mergeDirections(forward!, backward!, mergeMode);
     });
     return { planned, vars, kernel: cells[0]!.kernel, bias: cells[0]!.biasIn, measure: 'tanh', apply };
   }
+}
+
+/** Keras Bidirectional merge_mode other than concat: the two directions' outputs combined elementwise. */
+function mergeDirections(forward: tf.Tensor, backward: tf.Tensor, mode: 'sum' | 'mul' | 'ave' | 'none'): tf.Tensor {
+  if (mode === 'sum') return tf.add(forward, backward);
+  if (mode === 'mul') return tf.mul(forward, backward);
+  if (mode === 'ave') return tf.mul(tf.add(forward, backward), 0.5);
+  throw new Error("merge_mode=None returns two tensors; the planner refuses it");
 }
 
 /**

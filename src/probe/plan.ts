@@ -390,7 +390,7 @@ class Planner {
       case 'simple-rnn': {
         if (x.length !== 2) throw layerFailure('shape', layer, `a recurrent layer needs a (time, features) input per example but receives ${x.join('x')}`);
         if (layer.units === null) throw layerFailure('unsupported', layer, 'the hidden size is not a constant the probe can read');
-        if (layer.recurrent.bidirectional) throw layerFailure('unsupported', layer, 'bidirectional recurrent layers are not supported by the probe yet');
+        if (layer.recurrent.bidirectional && layer.recurrent.mergeMode === 'none') throw layerFailure('unsupported', layer, 'Bidirectional(merge_mode=None) returns two tensors, which the probe does not follow; probe with a merge mode');
         if (layer.recurrent.conv) throw layerFailure('unsupported', layer, 'convolutional recurrent layers are not supported by the probe');
         if (layer.inFeatures !== null && layer.inFeatures !== last) throw layerFailure('shape', layer, `expects ${layer.inFeatures} input features but receives ${last}`);
         const gates = gatesOf(layer.kind);
@@ -399,10 +399,11 @@ class Planner {
         const torch = this.torch;
         let params = 0;
         let inF = last;
+        const directions = layer.recurrent.bidirectional ? 2 : 1;
         for (let i = 0; i < layersCount; i++) {
           const biases = layer.useBias ? (torch || layer.kind === 'gru' ? 2 : 1) : 0;
-          params += gates * layer.units * (inF + layer.units + biases);
-          inF = layer.units;
+          params += directions * gates * layer.units * (inF + layer.units + biases);
+          inF = layer.units * directions;
         }
         const lastStepOnly = !returnsSequences(layer, nextKind);
         if (layer.recurrent.returnSequences === null && lastStepOnly) this.note('information', `${describeLayer(layer)}: the next layer receives the last time step, as out[:, -1] does.`, layer);

@@ -103,6 +103,14 @@ const cases: [string, () => ModelIR][] = [
       .layer({ kind: 'reshape', className: 'nn.ReplicationPad1d', detail: { reshape: { op: 'edge-padding', mode: 'replicate', pads: [[2, 1]] } } })
       .layer({ kind: 'conv1d', units: 2, inFeatures: 4, kernelSize: [3] })
       .build()],
+  ['bidirectional torch LSTM, 2 layers, read at the last step', () =>
+    torch().input([4, 3]).layer({ kind: 'lstm', units: 3, inFeatures: 3, detail: { recurrent: { numLayers: 2, bidirectional: true } } }).layer({ kind: 'dense', units: 2, inFeatures: 6 }).build()],
+  ['Keras Bidirectional GRU sum (sequences) then SimpleRNN ave (last step)', () =>
+    keras()
+      .input([4, 3])
+      .layer({ kind: 'gru', units: 3, detail: { recurrent: { bidirectional: true, mergeMode: 'sum', returnSequences: true } } })
+      .layer({ kind: 'simple-rnn', units: 2, detail: { recurrent: { bidirectional: true, mergeMode: 'ave' } } })
+      .build()],
   ['LSTM over a single time step (the unstack crash)', () => keras().input([1, 3]).layer({ kind: 'lstm', units: 4, detail: { recurrent: { returnSequences: true } } }).layer({ kind: 'lstm', units: 3 }).dense(2).build()],
   ['residual add + concat graph', () =>
     keras()

@@ -102,3 +102,24 @@ class GroupedNet(nn.Module):
 """,
     },
 ]
+
+CASES.append({
+    "name": "bidirectional two-layer LSTM read at the last step (torch concatenates the directions)",
+    "model": "BiTagger",
+    "layout": "channels_last",
+    "inputs": [{"shape": [10, 6]}],
+    "source": """import torch
+from torch import nn
+
+
+class BiTagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(6, 12, num_layers=2, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(24, 4)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(out[:, -1])
+""",
+})
