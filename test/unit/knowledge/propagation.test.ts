@@ -7,7 +7,7 @@ import type { InitializerIR, LayerKind } from '../../../src/shared/ir';
 import { activationMoments, gaussianExpectation, scalarActivation } from '../../../src/shared/knowledge/activation-functions';
 import { predictPropagation, type PropagatedModel } from '../../../src/shared/knowledge/propagation';
 import { gradeFlowRatio } from '../../../src/shared/gradient-flow';
-import { buildModel, dense, layerOf, type LayerSpec } from '../rules/ir-builder';
+import { act, buildModel, dense, layerOf, type LayerSpec } from '../rules/ir-builder';
 
 function init(name: InitializerIR['name'], params: Record<string, number> = {}, framework: 'keras' | 'torch' = 'keras'): InitializerIR {
   return { name, params, options: {}, spelling: name, range: null, explicit: true, framework };
@@ -152,6 +152,80 @@ describe('mean-field recursions: textbook values', () => {
     expect(short.ok && long.ok).toBe(true);
     expect(long.layers[0]!.q).toBeGreaterThan(short.layers[0]!.q * 0.99);
     expect(Number.isFinite(long.log10FirstLastRatio)).toBe(true);
+  });
+
+  it('BatchNorm divides by the within-channel variance: a post-ReLU input mean is a per-channel constant it removes', () => {
+    // relu + He: z ~ N(0, 2), so relu(z) has q = 1 but variance 1 − 1/π; a fixed linear layer (σ_w² = 2)
+    // gives each channel the variance 2·(1 − 1/π), and the rest of its q (2) is the spread of channel means.
+    const model = (norm: 'batchnorm' | 'layernorm') => {
+      const m = buildModel({
+        layers: [
+          dense(256, { activation: 'relu', kernelInit: init('he_normal'), fanIn: 256, fanOut: 256 }),
+          dense(256, { kernelInit: init('he_normal'), useBias: false, fanIn: 256, fanOut: 256 }),
+          layerOf(norm),
+          dense(10, { fanIn: 256, fanOut: 10 }),
+        ],
+      });
+      m.inputShape = [256];
+      return predictPropagation(m) as PropagatedModel;
+    };
+    const batch = model('batchnorm');
+    // (the quadrature's relu mean is good to 2 digits: the kink)
+    expect(batch.layers[2]!.chi).toBeCloseTo(1 / (2 * (1 - 1 / Math.PI)), 2);
+    // LayerNorm normalizes each example over its features: the spread of channel means counts.
+    const layer = model('layernorm');
+    expect(layer.layers[2]!.chi).toBeCloseTo(1 / 2, 6);
+  });
+
+  it("a layer read by BatchNorm has a weight gradient blind to its input's mean; without BatchNorm the mean counts", () => {
+    // The same input mean in every channel (a constant bias): BatchNorm's gradient sums to zero per channel.
+    const ratio = (bias: 'zeros' | 'ones', normalized: boolean) => {
+      const m = buildModel({
+        layers: [
+          dense(128, { kernelInit: init('he_normal'), fanIn: 128, fanOut: 128 }),
+          dense(128, { kernelInit: init('he_normal'), useBias: false, fanIn: 128, fanOut: 128 }),
+          ...(normalized ? [layerOf('batchnorm')] : []),
+          dense(10, { fanIn: 128, fanOut: 10 }),
+        ],
+      });
+      m.layers[0]!.biasInit = init(bias);
+      m.inputShape = [128];
+      const p = predictPropagation(m) as PropagatedModel;
+      // The second layer's weight gradient over the first's (whose input, the data, has no mean).
+      return p.layers[1]!.log10GradRatio! - p.layers[0]!.log10GradRatio!;
+    };
+    expect(ratio('ones', true)).toBeCloseTo(ratio('zeros', true), 9);
+    // Without it, a weight sees x·δ with x's second moment 2 + 1 instead of 2.
+    expect(ratio('ones', false) - ratio('zeros', false)).toBeCloseTo(0.5 * Math.log10(3 / 2), 2);
+  });
+
+  it("a PyTorch block whose sizes are constructor arguments is propagated with the input the probe feeds and the probe's sizes", () => {
+    const block = (guess: boolean) => {
+      const m = buildModel({
+        framework: 'torch',
+        layers: [
+          layerOf('conv2d' as LayerKind, { name: 'conv1' }),
+          layerOf('batchnorm'),
+          act('relu'),
+          layerOf('conv2d' as LayerKind, { name: 'conv2' }),
+          layerOf('batchnorm'),
+        ],
+      });
+      for (const layer of m.layers) if (layer.kind === 'conv2d') layer.kernelSize = [3, 3];
+      if (guess) m.inputGuess = { shape: [3, 32, 32], tokens: false, layout: 'channels_first', source: 'data', evidence: 'CIFAR10' };
+      return predictPropagation(m);
+    };
+    const known = block(true);
+    expect(known.ok, JSON.stringify(known)).toBe(true);
+    if (known.ok) {
+      expect(known.assumptions.join('; ')).toMatch(/representative sizes .*conv1 \(line 1\) 128.*conv2 \(line 4\) 128/);
+      expect(known.assumptions.join('; ')).toMatch(/input sizes read from the incoming signal \(conv1 \(line 1\) 3, conv2 \(line 4\) 128\)/);
+      expect(Number.isFinite(known.log10FirstLastRatio)).toBe(true);
+    }
+    // With nothing saying the input, the first conv's fan_in stays unknown, and the prediction says so.
+    const unknown = block(false);
+    expect(unknown.ok).toBe(false);
+    if (!unknown.ok) expect(unknown.reason).toMatch(/fan_in of conv2d 'conv1'/);
   });
 
   it('says why it cannot propagate a model, naming the layer', () => {
