@@ -53,6 +53,13 @@ def build(width):
 model = build(WIDTH)
 `;
 
+const CUSTOM_ACTIVATION = `from tensorflow import keras
+from tensorflow.keras import layers
+from mylib import custom_act
+
+model = keras.Sequential([layers.Dense(16, activation=custom_act, input_shape=(8,)), layers.Dense(16, activation="relu"), layers.Dense(1)])
+`;
+
 describe('check: predicted gradient flow', () => {
   it('gives every model a prediction object with one entry per layer (1-based lines)', () => {
     const root = tree({ 'relu.py': RELU_STACK });
@@ -78,11 +85,19 @@ describe('check: predicted gradient flow', () => {
     expect(model!.prediction!.log10FirstLastRatio).toBeLessThan(-5);
   });
 
-  it('is null with the reason when a size is unknown', () => {
+  it('uses the input and the sizes the probe builds with when the code leaves them open, and says so', () => {
     const root = tree({ 'unknown.py': UNKNOWN_SIZE });
     const [model] = models(root, 'unknown.py');
+    expect(model!.prediction).not.toBeNull();
+    const verbose = runCli(['check', '--verbose', 'unknown.py'], root);
+    expect(verbose.stdout).toMatch(/assuming the probe's representative sizes .*dense \(line 5\) 128, dense_1 \(line 5\) 128.*input 1024/);
+  });
+
+  it('is null with the reason when a layer cannot be propagated', () => {
+    const root = tree({ 'custom.py': CUSTOM_ACTIVATION });
+    const [model] = models(root, 'custom.py');
     expect(model!.prediction).toBeNull();
-    expect(model!.predictionUnavailable).toMatch(/line 5/);
+    expect(model!.predictionUnavailable).toMatch(/activation custom_act .*line 5/);
   });
 
   it('prints the prediction with --verbose only', () => {
