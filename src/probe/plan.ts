@@ -6,7 +6,7 @@
  */
 import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, ModelIR } from '../shared/ir';
 import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES, representativeUnits } from '../shared/input-defaults';
-import { convOf, gatesOf, isConv, isPool, isRecurrentKind } from '../shared/layers';
+import { convOf, gatesOf, isConv, isPool, isRecurrent, isRecurrentKind } from '../shared/layers';
 import { concatAxis, layerOutput, perDim, poolWindows, recurrentFeatures, returnsSequences, type ShapeContext, type Window } from '../shared/shapes';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
@@ -151,6 +151,10 @@ class Planner {
     if (layer.kind === 'embedding' && vocabularyOf(layer) === null) {
       out = { ...out, inFeatures: REPRESENTATIVE_SIZES.vocabulary }; // an Embedding's inFeatures is its vocabulary
       filled.push({ what: 'vocabulary', value: REPRESENTATIVE_SIZES.vocabulary, why: 'a representative value' });
+    }
+    if (isRecurrent(out) && out.recurrent.numLayers === null) {
+      out = { ...out, recurrent: { ...out.recurrent, numLayers: REPRESENTATIVE_SIZES.stackedLayers } };
+      filled.push({ what: 'number of stacked layers', value: REPRESENTATIVE_SIZES.stackedLayers, why: 'a representative value' });
     }
     if (filled.length > 0) {
       const values = filled.map((f) => `${f.what} ${f.value.toLocaleString('en-US')} (${f.why})`).join(', ');

@@ -23,6 +23,8 @@ export const REPRESENTATIVE_SIZES = {
   vocabulary: 10_000,
   /** Embedding dimension. */
   embedding: 128,
+  /** Stacked cells of a torch recurrent module (`num_layers=`): language models usually stack two. */
+  stackedLayers: 2,
 } as const;
 
 /** Layer kinds whose size (units, filters, hidden size, embedding dimension) the probe must know to build them. */

@@ -67,6 +67,17 @@ describe('bad input', () => {
     expect(outcome.result.layers.find((l) => l.name === 'head')!.params).toBe(128 * 10 + 10);
   });
 
+  it('builds a torch RNN whose num_layers is a constructor argument with a representative stack, named in a note', async () => {
+    const model = torch('LM').layer({ kind: 'gru', name: 'rnn', className: 'nn.GRU', units: 8, inFeatures: 4, detail: { recurrent: { numLayers: null } } }).layer({ kind: 'dense', name: 'head', className: 'nn.Linear', units: 3, inFeatures: 8 }).build();
+    model.inputGuess = { shape: [6, 4], tokens: false, layout: 'channels_last', source: 'default', evidence: 'a recurrent first layer' };
+    const outcome = await runProbe(model, options({ steps: 1 }));
+    expect(outcome.ok ? null : outcome.error).toBeNull();
+    if (!outcome.ok) return;
+    expect(outcome.result.notices.map((n) => n.message)).toContainEqual("nn.GRU 'rnn' (line 3): the code does not fix its number of stacked layers; probed with number of stacked layers 2 (a representative value).");
+    // Two stacked cells, each with torch's two bias vectors: 3 gates x 8 x (in + 8 + 2).
+    expect(outcome.result.layers.find((l) => l.name === 'rnn')!.params).toBe(3 * 8 * (4 + 8 + 2) + 3 * 8 * (8 + 8 + 2));
+  });
+
   it('refuses a model over the parameter budget (its weights alone), naming the largest layer, before building anything', async () => {
     const model = keras('huge').input([8192]).dense(4096, 'relu', { name: 'wide' }).dense(10).build();
     const error = failed(await runProbe(model, options()));
