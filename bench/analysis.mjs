@@ -1,81 +1,28 @@
-// Analysis benchmark (issue 2 §6). Prints numbers; asserts nothing. Run: `node bench/analysis.mjs`.
-//  1. one generated 5,000-line file: cold (new process: parser init + first analysis), warm (full
-//     re-parse + analysis of the same file), after a one-line edit (incremental re-parse + analysis);
-//  2. CLI throughput: `node dist/cli.js check` over 500 generated files.
-// Targets on the 2-core CI machines: warm <= 60 ms, after an edit <= 20 ms, 500 files <= 5 s.
+// Analysis benchmark (issues 2 §6 and 10). Prints numbers beside the targets; asserts nothing. Run: `node bench/analysis.mjs`.
+//  1. one generated 5,000-line model-dense file (bench/generate.mjs): cold (parser init + first
+//     analysis), warm (full re-parse + analysis of the same file), after a one-line edit (incremental
+//     re-parse + analysis), and `check`'s work on it (parse + analyzeAll) against a bare full
+//     tree-sitter parse of the same text;
+//  2. CLI throughput: `node dist/cli.js check` over 500 generated files at --jobs 1 and at all cores.
+// Targets on the 2-core CI machines: warm <= 60 ms, after an edit <= 20 ms, check <= 1.5x the full
+// parse (issue 10), 500 files <= 5 s, files/s printed at 1 job and at all cores (issue 10).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { HEADER, generateFile, modelBlock } from './generate.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const WARM_RUNS = 20;
+const CHECK_RUNS = 7;
 const FILES_FOR_THROUGHPUT = 500;
 
-/** One block of realistic model code (~50 lines): a Keras MLP, a PyTorch module and its training loop. */
-function modelBlock(i) {
-  const act = ['relu', 'sigmoid', 'tanh', 'elu'][i % 4];
-  return `
-def build_keras_${i}(n_classes=10):
-    model = keras.Sequential([
-        keras.Input(shape=(784,)),
-        layers.Dense(${128 + i % 7}, activation="${act}", kernel_initializer="he_normal"),
-        layers.BatchNormalization(),
-        layers.Dense(128, activation="${act}"),
-        layers.Dropout(0.2),
-        layers.Dense(64, activation="${act}"),
-        layers.Dense(n_classes, activation="softmax"),
-    ])
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="sparse_categorical_crossentropy")
-    return model
-
-
-class Net${i}(nn.Module):
-    def __init__(self, width=${64 + i % 5}):
-        super().__init__()
-        self.fc1 = nn.Linear(784, width)
-        self.bn1 = nn.BatchNorm1d(width)
-        self.fc2 = nn.Linear(width, width)
-        self.fc3 = nn.Linear(width, 10)
-        nn.init.kaiming_normal_(self.fc1.weight, nonlinearity="relu")
-
-    def forward(self, x):
-        x = F.relu(self.bn1(self.fc1(x)))
-        x = torch.${act === 'relu' ? 'relu' : 'tanh'}(self.fc2(x))
-        return self.fc3(x)
-
-
-def train_${i}(loader, epochs=3):
-    net = Net${i}()
-    optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
-    criterion = nn.CrossEntropyLoss()
-    for epoch in range(epochs):
-        for xb, yb in loader:
-            optimizer.zero_grad()
-            loss = criterion(net(xb.view(-1, 784)), yb)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            optimizer.step()
-    return net
-
-`;
-}
-
-const HEADER = `import torch
-import torch.nn as nn
-import torch.nn.functional as F
-from tensorflow import keras
-from tensorflow.keras import layers
-`;
-
-function generateFile(lines) {
-  let text = HEADER;
-  for (let i = 0; text.split('\n').length < lines; i++) text += modelBlock(i);
-  return text.split('\n').slice(0, lines).join('\n') + '\n';
+function generate(lines) {
+  return generateFile(lines, 'dense');
 }
 
 /** The engine bundled like the CLI bundles it, so the numbers are those of shipped code. */
@@ -83,7 +30,7 @@ async function loadEngine() {
   const outfile = join(root, 'node_modules/.cache/gradient-lens-bench/engine.cjs');
   mkdirSync(dirname(outfile), { recursive: true });
   await esbuild.build({
-    stdin: { contents: "export { Project } from './src/analysis/project';\nexport { predictPropagation } from './src/shared/knowledge/propagation';", resolveDir: root, loader: 'ts' },
+    stdin: { contents: "export { Project } from './src/analysis/project';\nexport { createPythonParser } from './src/analysis/python/parser';\nexport { predictPropagation } from './src/shared/knowledge/propagation';", resolveDir: root, loader: 'ts' },
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -118,8 +65,8 @@ function editAt(text, index, oldText, newText) {
   };
 }
 
-async function benchOneFile(Project) {
-  const text = generateFile(5000);
+async function benchOneFile(Project, createPythonParser) {
+  const text = generate(5000);
   const path = join(tmpdir(), 'gradient-lens-bench-5000.py');
   const coldStart = performance.now();
   const project = await Project.create();
@@ -158,7 +105,25 @@ async function benchOneFile(Project) {
     current = next;
   }
   project.dispose();
-  return { lines: text.split('\n').length - 1, models: first.models.length, findings: first.findings.length, cold, warm: median(warm), warmParse: median(warmParse), edited: median(edited), editedParse: median(editedParse), models_: first.models };
+
+  // What `check` does with the file (a fresh project: parse, syntax checks, extraction, linking, rules)
+  // against a bare full parse of the same text by the same parser.
+  const parser = await createPythonParser();
+  const bareParse = [];
+  const check = [];
+  for (let i = 0; i < CHECK_RUNS; i++) {
+    const parseStart = performance.now();
+    parser.parse(text).delete();
+    bareParse.push(performance.now() - parseStart);
+    const checkProject = await Project.create();
+    const checkStart = performance.now();
+    checkProject.setFile(path, text);
+    checkProject.analyzeAll();
+    check.push(performance.now() - checkStart);
+    checkProject.dispose();
+  }
+  parser.delete();
+  return { bareParse: median(bareParse), check: median(check), lines: text.split('\n').length - 1, models: first.models.length, findings: first.findings.length, cold, warm: median(warm), warmParse: median(warmParse), edited: median(edited), editedParse: median(editedParse), models_: first.models };
 }
 
 /**
@@ -176,8 +141,7 @@ function benchPrediction(models) {
   return { elapsed: median(runs), layers, propagated: models.filter((m) => predictPropagation(m).ok).length };
 }
 
-function benchCli() {
-  execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'inherit' });
+function benchCli(jobs) {
   const folder = mkdtempSync(join(tmpdir(), 'gradient-lens-bench-'));
   try {
     for (let i = 0; i < FILES_FOR_THROUGHPUT; i++) {
@@ -186,8 +150,9 @@ function benchCli() {
       writeFileSync(join(dir, `model_${i}.py`), HEADER + modelBlock(i));
     }
     const start = performance.now();
-    const run = spawnSync(process.execPath, [join(root, 'dist/cli.js'), 'check', '--format', 'json', folder], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    const run = spawnSync(process.execPath, [join(root, 'dist/cli.js'), 'check', '--format', 'json', ...(jobs ? ['--jobs', String(jobs)] : []), folder], { encoding: 'utf8', maxBuffer: 1 << 28 });
     const elapsed = performance.now() - start;
+    if (run.status !== 0 && run.status !== 1) return { error: `exit ${run.status}: ${run.stderr.trim().split('\n')[0]}` };
     const report = JSON.parse(run.stdout);
     const lines = report.files.length * (HEADER + modelBlock(0)).split('\n').length;
     return { files: report.files.length, lines, exit: run.status, elapsed, findings: report.files.reduce((n, f) => n + f.diagnostics.length, 0) };
@@ -196,14 +161,22 @@ function benchCli() {
   }
 }
 
-const { Project, predictPropagation } = await loadEngine();
-const one = await benchOneFile(Project);
+const { Project, predictPropagation, createPythonParser } = await loadEngine();
+const one = await benchOneFile(Project, createPythonParser);
 const prediction = benchPrediction(one.models_);
 console.log(`5,000-line file (${one.lines} lines, ${one.models} models, ${one.findings} findings)`);
 console.log(`  cold (parser init + parse + analysis): ${ms(one.cold)}`);
 console.log(`  warm (full parse + analysis), median of ${WARM_RUNS}: ${ms(one.warm)} (setFile ${ms(one.warmParse)})   target <= 60 ms`);
 console.log(`  after a one-line edit (incremental), median of ${WARM_RUNS}: ${ms(one.edited)} (setFile ${ms(one.editedParse)})   target <= 20 ms`);
 console.log(`  prediction (signal propagation) of its ${one.models} models (${prediction.propagated} propagated, ${prediction.layers} layers): ${ms(prediction.elapsed)}, ${((prediction.elapsed * 1000) / Math.max(prediction.layers, 1)).toFixed(1)} µs per layer, ${((100 * prediction.elapsed) / one.warm).toFixed(1)} % of the warm analysis   target well under 1 ms per layer`);
-const cli = benchCli();
-console.log(`CLI: gradient-lens check over ${cli.files} files (~${cli.lines} lines, ${cli.findings} findings, exit ${cli.exit})`);
-console.log(`  wall clock: ${ms(cli.elapsed)} (${(cli.files / (cli.elapsed / 1000)).toFixed(0)} files/s)   target <= 5000 ms`);
+console.log(`  check (parse + analysis in a fresh project), median of ${CHECK_RUNS}: ${ms(one.check)} = ${(one.check / one.bareParse).toFixed(1)}x the bare full parse (${ms(one.bareParse)})   target <= 1.5x`);
+execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'inherit' });
+const cores = availableParallelism();
+for (const jobs of [1, cores]) {
+  const cli = benchCli(jobs);
+  if (cli.error) {
+    console.log(`CLI --jobs ${jobs}: ${cli.error}`);
+    continue;
+  }
+  console.log(`CLI: gradient-lens check --jobs ${jobs} over ${cli.files} files (~${cli.lines} lines, ${cli.findings} findings, exit ${cli.exit}): ${ms(cli.elapsed)}, ${(cli.files / (cli.elapsed / 1000)).toFixed(0)} files/s   target <= 5000 ms; ${jobs === 1 ? '1 job' : `all ${cores} cores`}`);
+}

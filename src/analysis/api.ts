@@ -39,4 +39,9 @@ export interface ProjectOptions {
   settingsFor?: (path: string) => Settings;
   /** Files larger than this are refused with a clear error. Default 2 MB. */
   maxFileBytes?: number;
+  /**
+   * Paths of the project's other files, analyzed elsewhere (the CLI's workers each analyze a group of
+   * files that import one another): imports resolve among them as among this project's files.
+   */
+  otherPaths?: readonly string[];
 }

@@ -34,6 +34,41 @@ export interface LinkFile {
 export interface LinkOptions {
   /** Extra import roots (e.g. a `src/` folder), absolute or in the same form as the file paths. */
   roots?: readonly string[];
+  /**
+   * Files of the project analyzed elsewhere (by another CLI worker): imports resolve among them as
+   * among the project's own files, so `__init__.py` files and same-named modules there count.
+   */
+  otherPaths?: readonly string[];
+}
+
+/**
+ * The files that can share facts, as groups: two files are in one group when one imports a module
+ * that resolves to the other (the only way facts cross files: call sites, training facts, re-exports,
+ * classes from other modules). Groups keep the order of `files`; each group's files in that order.
+ */
+export function importGroups(files: readonly { path: string; modules: readonly string[] }[], options: LinkOptions = {}): string[][] {
+  const index = new ProjectIndex(files.map((f) => ({ path: f.path, models: [], external: [], imports: null })), options);
+  const parent = new Map<string, string>(files.map((f) => [f.path, f.path]));
+  const find = (path: string): string => {
+    let root = path;
+    while (parent.get(root) !== root) root = parent.get(root)!;
+    parent.set(path, root);
+    return root;
+  };
+  for (const file of files) {
+    for (const module of file.modules) {
+      const target = index.resolveModule(file.path, module);
+      if (target && parent.has(target.path)) parent.set(find(target.path), find(file.path));
+    }
+  }
+  const groups = new Map<string, string[]>();
+  for (const file of files) {
+    const root = find(file.path);
+    const group = groups.get(root) ?? [];
+    group.push(file.path);
+    groups.set(root, group);
+  }
+  return [...groups.values()];
 }
 
 /** One resolved import: facts from `from` were merged into model `modelId` of `toFile`. */
@@ -133,6 +168,7 @@ class ProjectIndex {
   private readonly roots: string[];
 
   constructor(files: readonly LinkFile[], options: LinkOptions) {
+    for (const path of options.otherPaths ?? []) this.byPath.set(posix.normalize(toPosix(path)), { path, models: [], external: [], imports: null });
     for (const f of files) this.byPath.set(posix.normalize(toPosix(f.path)), f);
     this.roots = (options.roots ?? []).map((r) => posix.normalize(toPosix(r)));
   }

@@ -12,13 +12,14 @@ import type { FileResult, Notice, ProjectOptions, SourceEdit } from './api';
 import { createPythonParser } from './python/parser';
 import { PyFile } from './python/file';
 import { extractFile, type ExtractedFile } from './extract/index';
-import { crossFileSites, linkExternalTraining, moduleResolver, type TrainingLink } from './link';
+import { crossFileSites, linkExternalTraining, moduleResolver, type LinkOptions, type TrainingLink } from './link';
 import { callSiteOf, callsOf, type CallSite } from './python/call-sites';
-import type { ExternalSites } from './extract/types';
+import { UNBOUND_NAME_MODULE, type ExternalSites } from './extract/types';
 import { lintModel } from './lint';
 import { isRuleEnabled } from './config/index';
 import { isSuppressed, parseSuppressions, type Suppressions } from './suppression';
 import { DEFAULT_MAX_FILE_BYTES, refuseText, syntaxNotices } from './source-checks';
+import { rethrowCancellation, runCancellable, throwIfCancelled, type CancellationCheck } from './cancellation';
 
 interface FileState {
   path: string;
@@ -40,6 +41,7 @@ export class Project {
   private readonly files = new Map<string, FileState>();
   private readonly settingsFor: (path: string) => Settings;
   private readonly maxFileBytes: number;
+  private readonly linkOptions: LinkOptions;
   /** Bumped when the set of files changes (imports may then resolve elsewhere). */
   private generation = 0;
   /** Names a file never binds that the last linking gave to the project's only model (for notes). */
@@ -51,6 +53,7 @@ export class Project {
   ) {
     this.settingsFor = options.settingsFor ?? (() => defaultSettings());
     this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    this.linkOptions = options.otherPaths ? { otherPaths: options.otherPaths } : {};
   }
 
   static async create(options: ProjectOptions = {}): Promise<Project> {
@@ -106,15 +109,23 @@ export class Project {
   private extracted(state: FileState, sites: ExternalSites | undefined): ExtractedFile {
     const key = sitesKey(sites);
     if (state.extracted && state.extractedWith === key) return state.extracted;
-    state.extractedWith = key;
     state.extractionNotices = [];
-    if (!state.parsed) return (state.extracted = { models: [], external: [], notes: [], outside: [] });
-    try {
-      state.extracted = extractFile(state.parsed, sites);
-    } catch (err) {
-      state.extractionNotices.push({ message: `Gradient Lens could not read the models in this file: ${err instanceof Error ? err.message : String(err)}`, range: null, severity: 'error' });
-      state.extracted = { models: [], external: [], notes: [], outside: [] };
+    if (!state.parsed) {
+      state.extractedWith = key;
+      return (state.extracted = { models: [], external: [], notes: [], outside: [] });
     }
+    let extracted: ExtractedFile;
+    try {
+      extracted = extractFile(state.parsed, sites);
+      // A cancellation an extractor's guard swallowed: the result is partial and must not be cached.
+      throwIfCancelled();
+    } catch (err) {
+      rethrowCancellation(err);
+      extracted = { models: [], external: [], notes: [], outside: [] };
+      state.extractionNotices.push({ message: `Gradient Lens could not read the models in this file: ${err instanceof Error ? err.message : String(err)}`, range: null, severity: 'error' });
+    }
+    state.extracted = extracted;
+    state.extractedWith = key;
     for (const note of state.extracted.notes) {
       state.extractionNotices.push({ message: `Line ${note.range.start.line + 1}: ${note.what}`, range: note.range, severity: 'information' });
     }
@@ -141,7 +152,7 @@ export class Project {
             parsed ? new Map([...callsOf(parsed.root, parsed.text, locals)].map(([name, calls]) => [name, calls.map((c) => callSiteOf(state.path, c))])) : new Map<string, CallSite[]>(),
         };
       });
-      const computed = crossFileSites(siteFiles, stale);
+      const computed = crossFileSites(siteFiles, stale, this.linkOptions);
       for (const path of stale) this.files.get(path)!.outgoing = { generation: this.generation, sites: computed.get(path) ?? new Map<string, Map<string, CallSite[]>>() };
     }
     const out = new Map<string, Map<string, CallSite[]>>();
@@ -164,10 +175,11 @@ export class Project {
   models(): ModelIR[] {
     const sites = this.crossFileSites();
     const inputs = [...this.files.values()].map((state) => {
+      throwIfCancelled();
       const extracted = this.extracted(state, sites.get(state.path));
       return { path: state.path, models: structuredClone(extracted.models), external: extracted.external, imports: state.parsed?.imports ?? null };
     });
-    this.unboundLinks = linkExternalTraining(inputs).filter((l) => l.usedAt !== undefined);
+    this.unboundLinks = linkExternalTraining(inputs, this.linkOptions).filter((l) => l.usedAt !== undefined);
     return inputs.flatMap((i) => i.models);
   }
 
@@ -175,6 +187,7 @@ export class Project {
     const byFile = new Map<string, Finding[]>();
     const sourceText = (file: string) => this.files.get(file)?.text;
     for (const model of models) {
+      throwIfCancelled();
       for (const finding of lintModel(model, this.settingsFor(model.file), sourceText, [])) {
         const state = this.files.get(finding.file);
         if (!state) continue;
@@ -237,7 +250,7 @@ export class Project {
   /** A module resolver over the project's files, built on first use. */
   private lazyResolver(): () => (importer: string, module: string) => boolean {
     let resolver: ((importer: string, module: string) => boolean) | null = null;
-    return () => (resolver ??= moduleResolver(this.paths()));
+    return () => (resolver ??= moduleResolver(this.paths(), this.linkOptions));
   }
 
   private resultFor(state: FileState, models: ModelIR[], findings: Map<string, Finding[]>, inProject = this.lazyResolver()): FileResult {
@@ -251,13 +264,19 @@ export class Project {
     };
   }
 
-  analyzeFile(path: string): FileResult {
+  /**
+   * The results of one file. With `isCancelled`, the analysis stops at its next checkpoint once the
+   * check returns true, throwing AnalysisCancelled (see cancellation.ts); what it cached is complete.
+   */
+  analyzeFile(path: string, isCancelled?: CancellationCheck): FileResult {
     const state = this.files.get(path);
     if (!state) return { path, error: 'not part of the project', notices: [], models: [], findings: [] };
-    const models = this.models();
-    // Only models that live here or whose training facts live here can have findings here.
-    const relevant = models.filter((m) => m.file === path || touches(m, path));
-    return this.resultFor(state, models, this.findingsByFile(relevant));
+    return runCancellable(isCancelled, () => {
+      const models = this.models();
+      // Only models that live here or whose training facts live here can have findings here.
+      const relevant = models.filter((m) => m.file === path || touches(m, path));
+      return this.resultFor(state, models, this.findingsByFile(relevant));
+    });
   }
 
   analyzeAll(): FileResult[] {
@@ -265,6 +284,15 @@ export class Project {
     const findings = this.findingsByFile(models);
     const inProject = this.lazyResolver();
     return [...this.files.values()].map((state) => this.resultFor(state, models, findings, inProject));
+  }
+
+  /**
+   * Whether some file trains a name it never binds, which the linker gives to the project's only model
+   * (so the result depends on how many models the whole project has). Call after an analysis.
+   */
+  trainsUnboundNames(): boolean {
+    for (const state of this.files.values()) if (state.extracted?.external.some((e) => e.module === UNBOUND_NAME_MODULE)) return true;
+    return false;
   }
 
   dispose(): void {

@@ -2,6 +2,7 @@
  * The `gradient-lens` command: check, rules, explain, docs, probe. Usage errors exit 2, as do
  * configuration problems and unreadable inputs; commander's own exit codes are mapped onto that.
  */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Command, CommanderError } from 'commander';
 import { version } from '../../package.json';
 import { registerCheckCommand } from './commands/check';
@@ -9,6 +10,8 @@ import { registerDocsCommand } from './commands/docs';
 import { registerExplainCommand } from './commands/explain';
 import { registerProbeCommand } from './commands/probe';
 import { registerRulesCommand } from './commands/rules';
+import { CHECK_WORKER_ROLE } from './check-pool';
+import { runCheckWorker } from './check-worker';
 
 export const USAGE_ERROR_EXIT = 2;
 
@@ -42,4 +45,11 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-void main(process.argv);
+// The same bundle started as a worker thread is one of `check --jobs N`'s workers.
+const role: unknown = isObjectWithRole(workerData) ? workerData.role : null;
+if (!isMainThread && parentPort && role === CHECK_WORKER_ROLE) runCheckWorker(parentPort);
+else void main(process.argv);
+
+function isObjectWithRole(value: unknown): value is { role: unknown } {
+  return typeof value === 'object' && value !== null && 'role' in value;
+}

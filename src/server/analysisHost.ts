@@ -3,12 +3,14 @@
  * an analysis runs past its time limit (an analyzer bug on some input) it can stop the worker, start
  * a fresh one with the same files, and quarantine the files changed since the last good analysis:
  * those are the ones that triggered the hang. A quarantined file is analyzed again once it changes.
+ * An analysis a newer edit made stale is cancelled through flags both threads share: the worker
+ * stops at its next checkpoint and answers `cancelled`.
  */
 import { Worker } from 'node:worker_threads';
 import type { FileResult, SourceEdit } from '../analysis/api';
 import { guardedListener } from '../shared/message-guard';
 import type { Settings } from '../shared/settings';
-import { isFromWorker, type FromWorker, type ToWorker } from './analysisProtocol';
+import { CANCEL_SLOTS, cancelIn, isFromWorker, type FromWorker, type ToWorker } from './analysisProtocol';
 
 export interface AnalysisHostOptions {
   /** The script that runs the worker (the server bundle itself: see main.ts). */
@@ -20,10 +22,26 @@ export interface AnalysisHostOptions {
   log: (message: string) => void;
 }
 
+/** One requested analysis; its id changes when a restart sends it again. */
+interface Ticket {
+  id: number;
+  cancelled: boolean;
+}
+
 interface Pending {
+  ticket: Ticket;
   path: string;
-  resolve: (result: FileResult) => void;
-  timer: NodeJS.Timeout;
+  /** null: cancelled. */
+  resolve: (result: FileResult | null) => void;
+  /** The time limit, armed when the worker starts the analysis (an analysis queued behind a long one is not late). */
+  timer: NodeJS.Timeout | null;
+}
+
+/** An analysis requested from the worker. `result` is null when it was cancelled. */
+export interface RunningAnalysis {
+  readonly result: Promise<FileResult | null>;
+  /** Stops the analysis at the worker's next checkpoint (or before it starts); `result` becomes null. */
+  cancel(): void;
 }
 
 export class AnalysisHost {
@@ -33,9 +51,12 @@ export class AnalysisHost {
   private readonly changedSinceGood = new Set<string>();
   private readonly quarantined = new Map<string, string>();
   private readonly pending = new Map<number, Pending>();
+  private readonly cancelFlags = new Int32Array(new SharedArrayBuffer(CANCEL_SLOTS * Int32Array.BYTES_PER_ELEMENT));
   private overrides: Partial<Settings> = {};
   private nextId = 1;
   restarts = 0;
+  /** Analyses the worker stopped (or never started) because they were cancelled. */
+  cancelled = 0;
   /** Time the analyzer took for the latest result, inside the worker. */
   lastAnalyzerMs = 0;
 
@@ -50,7 +71,7 @@ export class AnalysisHost {
     worker.on('exit', (code) => {
       if (worker === this.worker && code !== 0) this.restart(`the analysis worker exited with code ${code}`);
     });
-    worker.postMessage({ kind: 'init', roots: this.options.roots, overrides: this.overrides, maxFileBytes: this.options.maxFileBytes } satisfies ToWorker);
+    worker.postMessage({ kind: 'init', roots: this.options.roots, overrides: this.overrides, maxFileBytes: this.options.maxFileBytes, cancelFlags: this.cancelFlags.buffer as SharedArrayBuffer } satisfies ToWorker);
     for (const [path, text] of this.files) worker.postMessage({ kind: 'setFile', path, text, edit: null } satisfies ToWorker);
     return worker;
   }
@@ -66,11 +87,25 @@ export class AnalysisHost {
     }
     const pending = this.pending.get(message.id);
     if (!pending) return;
+    if (message.kind === 'started') {
+      this.armTimer(message.id, pending);
+      return;
+    }
     this.pending.delete(message.id);
-    clearTimeout(pending.timer);
+    if (pending.timer) clearTimeout(pending.timer);
+    if (message.kind === 'cancelled') {
+      this.cancelled++;
+      pending.resolve(null);
+      return;
+    }
     this.changedSinceGood.clear();
     this.lastAnalyzerMs = message.ms;
     pending.resolve(message.result);
+  }
+
+  /** Analyses sent to the worker and not answered yet. */
+  get running(): number {
+    return this.pending.size;
   }
 
   text(path: string): string | undefined {
@@ -101,16 +136,37 @@ export class AnalysisHost {
     this.post({ kind: 'reloadConfig' });
   }
 
-  analyze(path: string): Promise<FileResult> {
-    if (this.quarantined.has(path)) return Promise.resolve(quarantineResult(path, this.options.timeoutMs));
-    const id = this.nextId++;
+  analyze(path: string): RunningAnalysis {
+    const ticket: Ticket = { id: 0, cancelled: false };
+    const result = new Promise<FileResult | null>((resolve) => this.request(ticket, path, resolve));
+    return {
+      result,
+      cancel: () => {
+        ticket.cancelled = true;
+        cancelIn(this.cancelFlags, ticket.id);
+      },
+    };
+  }
+
+  /** Sends (or, after a restart, sends again) the ticket's analysis under a new id. */
+  private request(ticket: Ticket, path: string, resolve: (result: FileResult | null) => void): void {
+    if (ticket.cancelled) {
+      resolve(null);
+      return;
+    }
+    const id = (ticket.id = this.nextId++);
+    if (this.quarantined.has(path)) {
+      resolve(quarantineResult(path, this.options.timeoutMs));
+      return;
+    }
+    this.pending.set(id, { ticket, path, resolve, timer: null });
+    this.post({ kind: 'analyze', id, path });
+  }
+
+  private armTimer(id: number, pending: Pending): void {
     // Big files take longer to analyze legitimately: 1 s more per 50 kB of text.
-    const limit = this.options.timeoutMs + (this.files.get(path)?.length ?? 0) / 50;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.timedOut(id, limit), limit);
-      this.pending.set(id, { path, resolve, timer });
-      this.post({ kind: 'analyze', id, path });
-    });
+    const limit = this.options.timeoutMs + (this.files.get(pending.path)?.length ?? 0) / 50;
+    pending.timer = setTimeout(() => this.timedOut(id, limit), limit);
   }
 
   private timedOut(id: number, limit: number): void {
@@ -137,13 +193,13 @@ export class AnalysisHost {
     const inFlight = [...this.pending.values()];
     this.pending.clear();
     for (const p of inFlight) {
-      clearTimeout(p.timer);
-      void this.analyze(p.path).then(p.resolve);
+      if (p.timer) clearTimeout(p.timer);
+      this.request(p.ticket, p.path, p.resolve);
     }
   }
 
   dispose(): void {
-    for (const p of this.pending.values()) clearTimeout(p.timer);
+    for (const p of this.pending.values()) if (p.timer) clearTimeout(p.timer);
     this.pending.clear();
     void this.worker.terminate();
   }

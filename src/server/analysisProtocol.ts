@@ -3,8 +3,23 @@ import type { FileResult, SourceEdit } from '../analysis/api';
 import { hasTag, isObject } from '../shared/message-guard';
 import type { Settings } from '../shared/settings';
 
+/**
+ * Cancellation flags shared by the two threads: the main thread stores a request's id at
+ * `id % CANCEL_SLOTS` to cancel it; the worker's analysis polls its slot (see analysis/cancellation.ts).
+ */
+export const CANCEL_SLOTS = 1024;
+
+/** Whether request `id` was cancelled, read from the shared flags. */
+export function isCancelledIn(flags: Int32Array, id: number): boolean {
+  return Atomics.load(flags, id % CANCEL_SLOTS) === id;
+}
+
+export function cancelIn(flags: Int32Array, id: number): void {
+  Atomics.store(flags, id % CANCEL_SLOTS, id);
+}
+
 export type ToWorker =
-  | { kind: 'init'; roots: string[]; overrides: Partial<Settings>; maxFileBytes: number }
+  | { kind: 'init'; roots: string[]; overrides: Partial<Settings>; maxFileBytes: number; cancelFlags: SharedArrayBuffer }
   | { kind: 'setFile'; path: string; text: string; edit: SourceEdit | null }
   | { kind: 'removeFile'; path: string }
   | { kind: 'settings'; overrides: Partial<Settings> }
@@ -18,6 +33,10 @@ export type FromWorker =
    * setFile calls (parsing) since the previous result. The rest of a round trip is messaging.
    */
   | { kind: 'result'; id: number; result: FileResult; ms: number }
+  /** Request `id` starts now (the host's time limit counts from here, not from the queue). */
+  | { kind: 'started'; id: number }
+  /** Request `id` was cancelled before or while it ran (a newer edit made it stale). */
+  | { kind: 'cancelled'; id: number }
   | { kind: 'log'; message: string };
 
 const TO_WORKER_KINDS = ['init', 'setFile', 'removeFile', 'settings', 'reloadConfig', 'analyze'] as const satisfies readonly ToWorker['kind'][];
@@ -26,7 +45,7 @@ export function isToWorker(value: unknown): value is ToWorker {
   if (!hasTag(value, 'kind', TO_WORKER_KINDS)) return false;
   switch (value.kind) {
     case 'init':
-      return Array.isArray(value.roots) && isObject(value.overrides) && typeof value.maxFileBytes === 'number';
+      return Array.isArray(value.roots) && isObject(value.overrides) && typeof value.maxFileBytes === 'number' && value.cancelFlags instanceof SharedArrayBuffer;
     case 'setFile':
       return typeof value.path === 'string' && typeof value.text === 'string' && (value.edit === null || isObject(value.edit));
     case 'removeFile':
@@ -41,7 +60,8 @@ export function isToWorker(value: unknown): value is ToWorker {
 }
 
 export function isFromWorker(value: unknown): value is FromWorker {
-  if (!hasTag(value, 'kind', ['result', 'log'] as const)) return false;
+  if (!hasTag(value, 'kind', ['result', 'started', 'cancelled', 'log'] as const)) return false;
   if (value.kind === 'log') return typeof value.message === 'string';
+  if (value.kind === 'cancelled' || value.kind === 'started') return typeof value.id === 'number';
   return typeof value.id === 'number' && isObject(value.result) && typeof value.ms === 'number';
 }

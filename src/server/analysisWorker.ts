@@ -8,7 +8,8 @@ import { createSettingsResolver, mergeSettings, type LoadedSettings } from '../a
 import { Project } from '../analysis/project';
 import type { Settings } from '../shared/settings';
 import { guardedListener } from '../shared/message-guard';
-import { isToWorker, type FromWorker, type ToWorker } from './analysisProtocol';
+import { AnalysisCancelled } from '../analysis/cancellation';
+import { isCancelledIn, isToWorker, type FromWorker, type ToWorker } from './analysisProtocol';
 
 export function runAnalysisWorker(port: MessagePort): void {
   const send = (message: FromWorker) => port.postMessage(message);
@@ -23,6 +24,7 @@ export function runAnalysisWorker(port: MessagePort): void {
   };
 
   let project: Promise<Project> | null = null;
+  let cancelFlags: Int32Array<ArrayBufferLike> = new Int32Array(0);
   /** Parsing time since the last result was sent. */
   let parseMs = 0;
   // Messages are handled strictly in order: each waits for the one before.
@@ -33,6 +35,7 @@ export function runAnalysisWorker(port: MessagePort): void {
       if (message.kind === 'init') {
         roots = message.roots;
         overrides = message.overrides;
+        cancelFlags = new Int32Array(message.cancelFlags);
         project = Project.create({ settingsFor, maxFileBytes: message.maxFileBytes });
         return;
       }
@@ -55,11 +58,22 @@ export function runAnalysisWorker(port: MessagePort): void {
           resolveSettings = newResolver();
           break;
         case 'analyze': {
+          const { id } = message;
+          const isCancelled = () => isCancelledIn(cancelFlags, id);
+          if (isCancelled()) {
+            send({ kind: 'cancelled', id });
+            break;
+          }
+          send({ kind: 'started', id });
           let result: FileResult;
           const started = performance.now();
           try {
-            result = p.analyzeFile(message.path);
+            result = p.analyzeFile(message.path, isCancelled);
           } catch (error) {
+            if (error instanceof AnalysisCancelled) {
+              send({ kind: 'cancelled', id });
+              break;
+            }
             result = { path: message.path, error: `analysis failed: ${error instanceof Error ? error.message : String(error)}`, notices: [], models: [], findings: [] };
           }
           send({ kind: 'result', id: message.id, result, ms: performance.now() - started + parseMs });

@@ -55,8 +55,8 @@ const DEFAULT_ANALYSIS_TIMEOUT_MS = 20_000;
 
 export class GradientLensServer {
   private analysis: AnalysisHost | null = null;
-  /** Analyses being computed, so concurrent requests for the same text share one. */
-  private readonly inFlight = new Map<string, { version: number; generation: number; promise: Promise<Analysis | null> }>();
+  /** Analyses being computed, so concurrent requests for the same text share one; a newer edit of the unit cancels its analysis. */
+  private readonly inFlight = new Map<string, { version: number; generation: number; promise: Promise<Analysis | null>; cancel: () => void }>();
   private readonly documents = new TextDocuments(TextDocument);
   private readonly notebooks = new NotebookDocuments(TextDocument);
   /** Open units by their URI (document or notebook). */
@@ -94,7 +94,7 @@ export class GradientLensServer {
     c.onCodeAction((params, token) => this.guardAsync('codeAction', () => this.codeActions(params, token), []));
     c.onRequest(ServerStatusRequest, () => this.status());
     c.onNotification(MeasuredLinesNotification, (params) => this.guard('measuredLines', () => this.measuredLinesChanged(params), undefined));
-    c.onRequest(ModelsRequest, (params, token) => this.guardAsync('models', () => modelsOf(params, { unitOf: (u) => this.unitOf(u), analysisOf: (u) => this.analysisOf(u, true) }, token), { uri: params.uri, models: [], cells: null }));
+    c.onRequest(ModelsRequest, (params, token) => this.guardAsync('models', () => modelsOf(params, { unitOf: (u) => this.unitOf(u), analysisOf: (u) => this.currentAnalysis(u, token) }, token), { uri: params.uri, models: [], cells: null }));
     c.onShutdown(() => {
       this.scheduler.cancelAll();
       this.analysis?.dispose();
@@ -251,6 +251,9 @@ export class GradientLensServer {
     const edit = previous === undefined ? null : diffEdit(previous, text);
     unit.text = text;
     unit.version++;
+    // The analysis of the older text is stale: stop it (whoever waits for it asks again for the new text).
+    const running = this.inFlight.get(unit.uri);
+    if (running && running.version !== unit.version) running.cancel();
     if (previous === text) return;
     this.analysis?.setFile(unit.key, text, edit);
     this.generation++;
@@ -332,16 +335,30 @@ export class GradientLensServer {
     const { version } = unit;
     const generation = this.generation;
     const started = performance.now();
-    const promise: Promise<Analysis | null> = host.analyze(unit.key).then((result) => {
-      this.lastAnalysisMs = performance.now() - started;
+    const request = host.analyze(unit.key);
+    const promise: Promise<Analysis | null> = request.result.then((result) => {
       if (this.inFlight.get(unit.uri)?.promise === promise) this.inFlight.delete(unit.uri);
+      if (!result) return null; // cancelled: a newer edit came
+      this.lastAnalysisMs = performance.now() - started;
       const analysis: Analysis = { version, generation, result };
       // Keep it only while it is the newest for this unit.
       if (unit.version === version) this.analyses.set(unit.uri, analysis);
       return analysis;
     });
-    this.inFlight.set(unit.uri, { version, generation, promise });
+    this.inFlight.set(unit.uri, { version, generation, promise, cancel: () => request.cancel() });
     return promise;
+  }
+
+  /**
+   * The unit's analysis for requests (hovers, code actions, hints, models): when a newer edit cancels
+   * the one awaited, the newer text's is awaited instead. Null at once when the client cancels the request.
+   */
+  private async currentAnalysis(unit: OpenUnit, token: CancellationToken): Promise<Analysis | null> {
+    for (;;) {
+      const version = unit.version;
+      const analysis = await unlessCancelled(this.analysisOf(unit, true), token);
+      if (analysis || token.isCancellationRequested || unit.version === version || this.units.get(unit.uri) !== unit) return analysis;
+    }
   }
 
   private async lintUnit(unit: OpenUnit, token: WorkToken): Promise<void> {
@@ -368,7 +385,7 @@ export class GradientLensServer {
     const unit = this.unitOf(params.textDocument.uri);
     if (!unit || token.isCancellationRequested) return null;
     const position = unit.fromEditor(params.textDocument.uri, params.position);
-    const analysis = position ? await this.analysisOf(unit, true) : null;
+    const analysis = position ? await this.currentAnalysis(unit, token) : null;
     if (!position || !analysis || token.isCancellationRequested) return null;
     const hover = hoverAt(analysis.result, (line) => unit.lineText(line), position);
     if (!hover) return null;
@@ -391,7 +408,7 @@ export class GradientLensServer {
   private async inlayHints(params: InlayHintParams, token: CancellationToken): Promise<InlayHint[]> {
     const unit = this.unitOf(params.textDocument.uri);
     if (!unit || !this.editorSettings.enable || !this.editorSettings.predictedHints || token.isCancellationRequested) return [];
-    const analysis = await this.analysisOf(unit, true);
+    const analysis = await this.currentAnalysis(unit, token);
     if (!analysis || token.isCancellationRequested) return [];
     const everywhere = { start: { line: 0, character: 0 }, end: { line: Number.MAX_SAFE_INTEGER, character: 0 } };
     const measured = this.measuredLines.get(params.textDocument.uri);
@@ -409,7 +426,7 @@ export class GradientLensServer {
   private async codeActions(params: CodeActionParams, token: CancellationToken): Promise<CodeAction[]> {
     const unit = this.unitOf(params.textDocument.uri);
     if (!unit || !this.editorSettings.enable || token.isCancellationRequested) return [];
-    const analysis = await this.analysisOf(unit, true);
+    const analysis = await this.currentAnalysis(unit, token);
     if (!analysis || token.isCancellationRequested) return [];
     return codeActionsFor({
       unit,
@@ -433,6 +450,8 @@ export class GradientLensServer {
       lastAnalysisMs: this.lastAnalysisMs,
       lastAnalyzerMs: this.analysis?.lastAnalyzerMs ?? 0,
       analysisRestarts: this.analysis?.restarts ?? 0,
+      runningAnalyses: this.analysis?.running ?? 0,
+      cancelledAnalyses: this.analysis?.cancelled ?? 0,
     };
   }
 
@@ -464,4 +483,25 @@ export class GradientLensServer {
   private logError(what: string, error: unknown): void {
     this.connection.console.error(`${what}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   }
+}
+
+/** `promise`'s value, or null as soon as the client cancels the request (the work itself goes on for others). */
+function unlessCancelled<T>(promise: Promise<T>, token: CancellationToken): Promise<T | null> {
+  if (token.isCancellationRequested) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const subscription = token.onCancellationRequested(() => {
+      subscription.dispose();
+      resolve(null);
+    });
+    promise.then(
+      (value) => {
+        subscription.dispose();
+        resolve(value);
+      },
+      (error: unknown) => {
+        subscription.dispose();
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }

@@ -25,6 +25,10 @@ export interface ServerStatus {
   lastAnalyzerMs: number;
   /** Times the analysis worker was replaced after an analysis ran past its time limit or the worker died. */
   analysisRestarts: number;
+  /** Analyses in the worker (running or queued) right now. */
+  runningAnalyses: number;
+  /** Analyses stopped because a newer edit made them stale. */
+  cancelledAnalyses: number;
 }
 
 export const ServerStatusRequest = new RequestType0<ServerStatus, void>('gradientLens/serverStatus');

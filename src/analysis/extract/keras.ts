@@ -40,6 +40,7 @@ import { OPAQUE, type SequentialBuilder, type Value } from './keras/values';
 import { implicitReceivers } from './keras/implicit-receivers';
 import type { ModelExtractor } from './types';
 import { assumeFrameworkNames } from './assumed-imports';
+import { rethrowCancellation, throwIfCancelled } from '../cancellation';
 
 export interface KerasExtraction {
   models: ModelIR[];
@@ -74,6 +75,7 @@ export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNo
     try {
       fn();
     } catch (error) {
+      rethrowCancellation(error);
       errors.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
@@ -96,6 +98,7 @@ export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNo
   const calls = callsOf(file.root, file.text, builderNames);
   const functionalRuns: InstanceModels[] = [];
   for (const scopeNode of scopes) {
+    throwIfCancelled();
     const isModule = scopeNode.type === 'module';
     const name = isModule ? null : scopeNode.childForFieldName('name')?.text ?? null;
     const sites: (CallSite | null)[] = name && builderNames.has(name) ? (calls.get(name) ?? []).filter((c) => !scopeNode.equals(c) && !isInside(c, scopeNode)).map((c) => callSiteOf(file.path, c)) : [];

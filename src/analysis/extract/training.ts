@@ -25,6 +25,7 @@ import { findLoops, lossCallOf, type LoopSite } from './training/loops';
 import { lossFromQualified, lossFromString } from './training/losses';
 import { findDataSources } from './training/data-sources';
 import { mergeTraining } from './training/merge';
+import { rethrowCancellation, throwIfCancelled } from '../cancellation';
 
 const FIT_METHODS = new Set(['fit', 'fit_generator', 'train_on_batch']);
 
@@ -152,9 +153,11 @@ export const extractTraining: TrainingExtractor = (file: PyFile, models: ModelIR
     ['data sources', () => findDataSources(file, resolver, table)],
   ];
   for (const [what, run] of phases) {
+    throwIfCancelled();
     try {
       run();
     } catch (err) {
+      rethrowCancellation(err);
       noteFailure(models, what, err);
     }
   }

@@ -1,5 +1,6 @@
 /** `gradient-lens check [PATHS...]`: lint files and folders; text, JSON or SARIF; exit 0 / 1 / 2. */
-import { type Command, Option } from 'commander';
+import { availableParallelism } from 'node:os';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { Project } from '../../analysis/project';
 import { createSettingsResolver, isKnownCodeOrPrefix, loadConfigFile, mergeSettings } from '../../analysis/config/index';
 import { RULES } from '../../analysis/rules/index';
@@ -12,6 +13,8 @@ import { printProblem, writeReport } from '../output';
 import { readInput } from '../read-source';
 import { type CheckedFile, type CheckReport, displayPathOf, exitCodeOf } from '../report';
 import { version } from '../../../package.json';
+import { analyzeInPool, type CheckSource } from '../check-pool';
+import type { FileResult } from '../../analysis/api';
 
 type Format = 'text' | 'json' | 'sarif';
 
@@ -22,6 +25,20 @@ export interface CheckOptions {
   config?: string;
   output?: string;
   verbose?: boolean;
+  /** Worker threads (1: this thread only, the default when called as a function). */
+  jobs?: number;
+  /** The script a worker thread runs (the CLI bundle itself); needed when jobs > 1. */
+  workerScript?: string;
+}
+
+/** The largest --jobs accepted: more threads than this only cost memory. */
+const MAX_JOBS = 256;
+
+/** Commander parser of --jobs: a whole number from 1 to MAX_JOBS. */
+function jobCount(value: string): number {
+  const jobs = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_JOBS}, got "${value}"`);
+  return jobs;
 }
 
 /** Commander collector: `--select GL1,GL203 --select GL4` -> ['GL1', 'GL203', 'GL4']. */
@@ -71,22 +88,23 @@ export async function runCheck(paths: string[], options: CheckOptions, cwd: stri
   const settingsFor = settingsResolver(options, override, usageProblems);
   const inputs = collectInputs(paths.length > 0 ? paths : ['.'], cwd);
 
-  const project = await Project.create({ settingsFor });
   const cellStarts = new Map<string, number[]>();
   const readNotices = new Map<string, CheckedFile['notices']>();
+  const sources: CheckSource[] = [];
   for (const file of inputs.files) {
     settingsFor(file); // resolves every file's configuration now, so each config problem is reported
     const source = readInput(file);
     if (source.error !== null) {
-      project.setUnreadable(file, source.error);
+      sources.push({ path: file, text: null, error: source.error });
       continue;
     }
-    project.setFile(file, source.text);
+    sources.push({ path: file, text: source.text, error: null });
     if (source.cellStarts) cellStarts.set(file, source.cellStarts);
     if (source.notices.length > 0) readNotices.set(file, source.notices);
   }
-  const analyzed = project.analyzeAll();
-  project.dispose();
+  const jobs = options.jobs ?? 1;
+  const pooled = jobs > 1 && sources.length > 1 && options.workerScript ? await analyzeInPool(sources, settingsFor, jobs, options.workerScript) : null;
+  const analyzed = pooled ?? (await analyzeHere(sources, settingsFor));
 
   const files: CheckedFile[] = [
     ...analyzed.map((result) => ({
@@ -99,6 +117,18 @@ export async function runCheck(paths: string[], options: CheckOptions, cwd: stri
   ];
   files.sort((a, b) => a.displayPath.localeCompare(b.displayPath));
   return { files, usageProblems };
+}
+
+/** All sources as one project in this thread. */
+async function analyzeHere(sources: readonly CheckSource[], settingsFor: (path: string) => Settings): Promise<FileResult[]> {
+  const project = await Project.create({ settingsFor });
+  for (const source of sources) {
+    if (source.text === null) project.setUnreadable(source.path, source.error);
+    else project.setFile(source.path, source.text);
+  }
+  const analyzed = project.analyzeAll();
+  project.dispose();
+  return analyzed;
 }
 
 export function formatReport(report: CheckReport, format: Format, toTerminal: boolean, verbose = false): string {
@@ -117,6 +147,7 @@ export function registerCheckCommand(program: Command): void {
     .option('--ignore <codes>', 'skip these rule codes or prefixes, comma-separated', commaList)
     .option('--config <file>', 'read settings from this TOML file instead of the nearest pyproject.toml')
     .option('--output <file>', 'write the report to this file instead of stdout')
+    .option('--jobs <n>', 'analyze on this many threads (default: the number of cores); the output is the same', jobCount)
     .option('--verbose', 'also note code the analyzer does not model (custom layers, dynamic loops, skipped cells), and print each model\'s predicted gradient flow')
     .addHelpText(
       'after',
@@ -132,7 +163,7 @@ export function registerCheckCommand(program: Command): void {
       ].join('\n'),
     )
     .action(async (paths: string[], options: CheckOptions) => {
-      const report = await runCheck(paths, options);
+      const report = await runCheck(paths, { ...options, jobs: options.jobs ?? availableParallelism(), workerScript: __filename });
       for (const problem of report.usageProblems) printProblem(problem);
       if (report.files.length === 0) printProblem('warning: no Python files (.py, .ipynb) found');
       process.stderr.write(formatFileMessages(report, paletteFor(process.stderr), options.verbose === true));

@@ -7,6 +7,7 @@
  * 'unknown' layer so that no false adjacency is invented.
  */
 import type { Node } from 'web-tree-sitter';
+import { throwIfCancelled } from '../../cancellation';
 import { Scope, type ConstValue } from '../../python/constants';
 import type { PyFile } from '../../python/file';
 import { namedChildren, rangeOf, stringValue } from '../../python/syntax';
@@ -162,6 +163,7 @@ export class Interpreter {
 
   /** Runs a function or method. `positional` includes `self` for methods. */
   callFunction(def: Node, args: Args, owner: ClassInfo | null, caller: Frame, argumentsForRequired?: (name: string) => Value): Value {
+    throwIfCancelled();
     if (caller.depth >= MAX_DEPTH) {
       const name = this.s.field(def, 'name');
       this.ctx.notes.limit('recursion', `${name?.text ?? 'function'}()`, rangeOf(name ?? def));

@@ -33,6 +33,7 @@ import { callLabel, collapseInstances, type CallSite, type ConstArguments, type 
 import type { ConstValue } from '../../python/constants';
 import type { Args } from './args';
 import type { ExternalSites } from '../types';
+import { rethrowCancellation } from '../../cancellation';
 
 const NO_ARGS = () => ({ positional: [], keywords: new Map(), partial: false });
 const INPUT: Value = { t: 'tensor', from: [MODEL_INPUT] };
@@ -141,6 +142,7 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     try {
       run();
     } catch (error) {
+      rethrowCancellation(error);
       // One construct the interpreter trips on must not cost the rest of the file.
       if (process.env.GRADIENT_LENS_DEBUG) console.error(`torch extractor: ${file.path}:`, error);
       notes.add(`the PyTorch reader stopped on an internal error (${error instanceof Error ? error.message : String(error)}); models of this file may be incomplete`, rangeOf(file.root));

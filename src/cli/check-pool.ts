@@ -1,0 +1,157 @@
+/**
+ * `check --jobs N`: the files analyzed on N worker threads with results identical to one job's.
+ * Facts cross files only through imports, so the files are split into groups that import one another
+ * (link.ts importGroups): each group is one Project in a worker, told the paths of every other file so
+ * imports resolve exactly as in one project. Two passes: the workers first read each file's imports,
+ * then analyze whole groups. The one fact that depends on the whole project (a name a file trains but
+ * never binds is the project's only model) is checked afterwards; when a group's answer would differ
+ * from the whole project's, everything is analyzed again in this thread.
+ */
+import { Worker } from 'node:worker_threads';
+import type { FileResult } from '../analysis/api';
+import { importGroups } from '../analysis/link';
+import type { Settings } from '../shared/settings';
+import { hasTag, isObject } from '../shared/message-guard';
+
+/** One input of `check`: its text, or why it could not be read. */
+export type CheckSource = { path: string; text: string; error: null } | { path: string; text: null; error: string };
+
+export type ToCheckWorker =
+  | { kind: 'imports'; id: number; files: CheckSource[] }
+  | { kind: 'analyze'; id: number; groups: CheckSource[][]; settings: [string, Settings][]; allPaths: string[] };
+
+export interface GroupOutcome {
+  results: FileResult[];
+  /** Models the group holds, and whether one of its files trains a name it never binds (see Project.trainsUnboundNames). */
+  models: number;
+  trainsUnboundNames: boolean;
+}
+
+export type FromCheckWorker =
+  | { kind: 'imports'; id: number; files: { path: string; modules: string[] }[] }
+  | { kind: 'analyzed'; id: number; groups: GroupOutcome[] }
+  | { kind: 'failed'; id: number; message: string };
+
+export const CHECK_WORKER_ROLE = 'gradient-lens-check';
+
+export function isToCheckWorker(value: unknown): value is ToCheckWorker {
+  if (!hasTag(value, 'kind', ['imports', 'analyze'] as const) || typeof value.id !== 'number') return false;
+  return value.kind === 'imports' ? Array.isArray(value.files) : Array.isArray(value.groups) && Array.isArray(value.settings) && Array.isArray(value.allPaths);
+}
+
+function isFromCheckWorker(value: unknown): value is FromCheckWorker {
+  if (!hasTag(value, 'kind', ['imports', 'analyzed', 'failed'] as const) || typeof value.id !== 'number') return false;
+  if (value.kind === 'imports') return Array.isArray(value.files);
+  if (value.kind === 'analyzed') return Array.isArray(value.groups) && value.groups.every(isObject);
+  return typeof value.message === 'string';
+}
+
+/** Work split into about this many pieces per worker, so a slow piece does not leave the others idle. */
+const PIECES_PER_WORKER = 4;
+
+/** Splits `items` into consecutive pieces of about equal `weight`. */
+function pieces<T>(items: readonly T[], weight: (item: T) => number, count: number): T[][] {
+  const total = items.reduce((sum, item) => sum + weight(item), 0);
+  const target = total / Math.max(1, count);
+  const out: T[][] = [];
+  let current: T[] = [];
+  let currentWeight = 0;
+  for (const item of items) {
+    current.push(item);
+    currentWeight += weight(item);
+    if (currentWeight >= target) {
+      out.push(current);
+      current = [];
+      currentWeight = 0;
+    }
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+const sizeOf = (source: CheckSource) => (source.text?.length ?? 0) + 1;
+
+class CheckPool {
+  private readonly workers: Worker[] = [];
+  private readonly waiting = new Map<number, { resolve: (message: FromCheckWorker) => void; reject: (error: Error) => void }>();
+  private nextId = 1;
+
+  constructor(workerScript: string, size: number) {
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(workerScript, { workerData: { role: CHECK_WORKER_ROLE } });
+      worker.on('message', (message: unknown) => {
+        if (!isFromCheckWorker(message)) return;
+        const waiter = this.waiting.get(message.id);
+        this.waiting.delete(message.id);
+        if (message.kind === 'failed') waiter?.reject(new Error(message.message));
+        else waiter?.resolve(message);
+      });
+      worker.on('error', (error) => this.failAll(error));
+      worker.on('exit', (code) => {
+        if (code !== 0) this.failAll(new Error(`a check worker exited with code ${code}`));
+      });
+      this.workers.push(worker);
+    }
+  }
+
+  private failAll(error: Error): void {
+    for (const waiter of this.waiting.values()) waiter.reject(error);
+    this.waiting.clear();
+  }
+
+  /** Runs the jobs on the workers, each taking the next job when it is free; answers in job order. */
+  async run<T>(jobs: ((id: number) => ToCheckWorker)[], read: (message: FromCheckWorker) => T): Promise<T[]> {
+    const results = new Array<T>(jobs.length);
+    let next = 0;
+    const drive = async (worker: Worker) => {
+      while (next < jobs.length) {
+        const index = next++;
+        const id = this.nextId++;
+        const answer = new Promise<FromCheckWorker>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+        worker.postMessage(jobs[index]!(id));
+        results[index] = read(await answer);
+      }
+    };
+    await Promise.all(this.workers.map(drive));
+    return results;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * Analyzes `sources` on `jobs` worker threads (dist/cli.js started as a worker: `workerScript`).
+ * Returns null when the result needs the whole project in one place (see the file comment): the
+ * caller then analyzes in its own thread.
+ */
+export async function analyzeInPool(sources: readonly CheckSource[], settingsFor: (path: string) => Settings, jobs: number, workerScript: string): Promise<FileResult[] | null> {
+  const pool = new CheckPool(workerScript, Math.min(jobs, sources.length));
+  try {
+    const importPieces = pieces(sources, sizeOf, jobs * PIECES_PER_WORKER);
+    const imported = (
+      await pool.run(
+        importPieces.map((files) => (id: number): ToCheckWorker => ({ kind: 'imports', id, files })),
+        (message) => (message.kind === 'imports' ? message.files : []),
+      )
+    ).flat();
+    const byPath = new Map(sources.map((s) => [s.path, s]));
+    const groups = importGroups(imported).map((paths) => paths.map((p) => byPath.get(p)!));
+    const allPaths = sources.map((s) => s.path);
+    const groupPieces = pieces(groups, (group) => group.reduce((sum, s) => sum + sizeOf(s), 0), jobs * PIECES_PER_WORKER);
+    const outcomes = (
+      await pool.run(
+        groupPieces.map((piece) => (id: number): ToCheckWorker => ({ kind: 'analyze', id, groups: piece, allPaths, settings: piece.flat().map((s) => [s.path, settingsFor(s.path)]) })),
+        (message) => (message.kind === 'analyzed' ? message.groups : []),
+      )
+    ).flat();
+    const models = outcomes.reduce((sum, o) => sum + o.models, 0);
+    // A group that links an unbound name decided "the project's only model" from its own models.
+    if (outcomes.some((o) => o.trainsUnboundNames && (o.models === 1) !== (models === 1))) return null;
+    const results = new Map(outcomes.flatMap((o) => o.results).map((r) => [r.path, r]));
+    return sources.map((s) => results.get(s.path)!);
+  } finally {
+    await pool.close();
+  }
+}

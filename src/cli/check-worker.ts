@@ -1,0 +1,62 @@
+/** The worker side of `check --jobs N` (see check-pool.ts): dist/cli.js started as a worker thread. */
+import type { MessagePort } from 'node:worker_threads';
+import type { Parser } from 'web-tree-sitter';
+import { Project } from '../analysis/project';
+import { PyFile } from '../analysis/python/file';
+import { createPythonParser } from '../analysis/python/parser';
+import { DEFAULT_MAX_FILE_BYTES, refuseText } from '../analysis/source-checks';
+import { defaultSettings, type Settings } from '../shared/settings';
+import { isToCheckWorker, type CheckSource, type FromCheckWorker, type GroupOutcome, type ToCheckWorker } from './check-pool';
+
+let parser: Promise<Parser> | null = null;
+
+/** The modules a file imports, read as Project.setFile reads them (nothing for refused or unparsable text). */
+function importedModules(p: Parser, source: CheckSource): string[] {
+  if (source.text === null || refuseText(source.text, DEFAULT_MAX_FILE_BYTES)) return [];
+  let file: PyFile;
+  try {
+    file = PyFile.parse(p, source.path, source.text);
+  } catch {
+    return [];
+  }
+  const modules = file.imports.bindings.map((b) => b.module);
+  file.dispose();
+  return modules;
+}
+
+async function analyzeGroup(group: CheckSource[], settings: Map<string, Settings>, allPaths: string[]): Promise<GroupOutcome> {
+  const mine = new Set(group.map((s) => s.path));
+  const project = await Project.create({ settingsFor: (path) => settings.get(path) ?? defaultSettings(), otherPaths: allPaths.filter((p) => !mine.has(p)) });
+  try {
+    for (const source of group) {
+      if (source.text === null) project.setUnreadable(source.path, source.error);
+      else project.setFile(source.path, source.text);
+    }
+    const results = project.analyzeAll();
+    return { results, models: results.reduce((sum, r) => sum + r.models.length, 0), trainsUnboundNames: project.trainsUnboundNames() };
+  } finally {
+    project.dispose();
+  }
+}
+
+async function handle(message: ToCheckWorker): Promise<FromCheckWorker> {
+  if (message.kind === 'imports') {
+    parser ??= createPythonParser();
+    const p = await parser;
+    return { kind: 'imports', id: message.id, files: message.files.map((s) => ({ path: s.path, modules: importedModules(p, s) })) };
+  }
+  const settings = new Map(message.settings);
+  const groups: GroupOutcome[] = [];
+  for (const group of message.groups) groups.push(await analyzeGroup(group, settings, message.allPaths));
+  return { kind: 'analyzed', id: message.id, groups };
+}
+
+export function runCheckWorker(port: MessagePort): void {
+  port.on('message', (message: unknown) => {
+    if (!isToCheckWorker(message)) return;
+    handle(message).then(
+      (answer) => port.postMessage(answer),
+      (error: unknown) => port.postMessage({ kind: 'failed', id: message.id, message: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies FromCheckWorker),
+    );
+  });
+}
