@@ -1,4 +1,4 @@
-// Analysis benchmark (issues 2 §6 and 10). Prints numbers beside the targets; asserts nothing. Run: `node bench/analysis.mjs`.
+// Analysis benchmark (issues 2 §6 and 10). Prints numbers beside the targets; asserts nothing. Run: `node bench/analysis.mjs [--no-cli]`.
 //  1. one generated 5,000-line model-dense file (bench/generate.mjs): cold (parser init + first
 //     analysis), warm (full re-parse + analysis of the same file), after a one-line edit (incremental
 //     re-parse + analysis), and `check`'s work on it (parse + analyzeAll) against a bare full
@@ -170,6 +170,7 @@ console.log(`  warm (full parse + analysis), median of ${WARM_RUNS}: ${ms(one.wa
 console.log(`  after a one-line edit (incremental), median of ${WARM_RUNS}: ${ms(one.edited)} (setFile ${ms(one.editedParse)})   target <= 20 ms`);
 console.log(`  prediction (signal propagation) of its ${one.models} models (${prediction.propagated} propagated, ${prediction.layers} layers): ${ms(prediction.elapsed)}, ${((prediction.elapsed * 1000) / Math.max(prediction.layers, 1)).toFixed(1)} µs per layer, ${((100 * prediction.elapsed) / one.warm).toFixed(1)} % of the warm analysis   target well under 1 ms per layer`);
 console.log(`  check (parse + analysis in a fresh project), median of ${CHECK_RUNS}: ${ms(one.check)} = ${(one.check / one.bareParse).toFixed(1)}x the bare full parse (${ms(one.bareParse)})   target <= 1.5x`);
+if (process.argv.includes('--no-cli')) process.exit(0);
 execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'inherit' });
 const cores = availableParallelism();
 for (const jobs of [1, cores]) {

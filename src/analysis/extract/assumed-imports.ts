@@ -149,6 +149,9 @@ function assume(file: PyFile): void {
     if (imports.has(word) || candidates.has(word)) continue;
     if (MODULE_ALIASES.has(word) || kerasName(word) || torchName(word)) candidates.add(word);
   }
+  // Only a name written somewhere without a dot before it can be read bare (`layers.Dense(` never is):
+  // this spares the walk over every node when all the file's uses are attributes.
+  for (const word of candidates) if (!new RegExp(`(?<!\\.\\s*)(?<![\\w])${word}(?![\\w])`).test(file.text)) candidates.delete(word);
   if (candidates.size === 0) return;
 
   const bound = new Set<string>();

@@ -26,6 +26,7 @@ import { lossFromQualified, lossFromString } from './training/losses';
 import { findDataSources } from './training/data-sources';
 import { mergeTraining } from './training/merge';
 import { rethrowCancellation, throwIfCancelled } from '../cancellation';
+import { lineStarts } from '../rules/helpers/text-offsets';
 
 const FIT_METHODS = new Set(['fit', 'fit_generator', 'train_on_batch']);
 
@@ -252,7 +253,8 @@ function collectLoops(file: PyFile, resolver: ModelResolver, optimizers: Optimiz
  */
 function isUsedInFile(model: ModelIR, file: PyFile): boolean {
   if (model.exports.some((name) => callsNamed(file.root, name).length > 0)) return true;
-  const lines = file.text.split('\n').slice(model.range.end.line + 1).join('\n');
+  const after = lineStarts(file.text)[model.range.end.line + 1];
+  const lines = after === undefined ? '' : file.text.slice(after);
   return new RegExp(`(?<![\\w.])${model.name.replace(/[^\w]/g, '')}(?!\\w)`).test(lines) && /^\w+$/.test(model.name);
 }
 

@@ -10,7 +10,7 @@ import type { InitializerIR, LayerIR, Range } from '../../../shared/ir';
 import type { TextEdit } from '../../../shared/findings';
 import { parseCallArguments } from './call-arguments';
 import { keywordArgumentEdit } from './keyword-argument-edit';
-import { lineStarts, offsetAt } from './text-offsets';
+import { lineAt, lineStarts, offsetAt } from './text-offsets';
 
 function slice(text: string, range: Range): string | null {
   const starts = lineStarts(text);
@@ -61,7 +61,7 @@ export function replaceInitializerEdit(file: string, text: string, layer: LayerI
     if (!init.range) return keywordArgumentEdit(file, text, layer.range, 'kernel_initializer', recommended);
     const written = slice(text, init.range);
     if (written === null || written.includes('\n')) return null;
-    const line = text.split('\n')[init.range.start.line] ?? '';
+    const line = lineAt(text, init.range.start.line) ?? '';
     return { file, range: init.range, newText: quoted(recommended, written, line) };
   }
   if (!init.range) return null;

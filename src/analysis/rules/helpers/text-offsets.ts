@@ -17,6 +17,15 @@ export function lineStarts(text: string): readonly number[] {
   return starts;
 }
 
+/** Line `line` (0-based) of `text` without its line break; undefined past the end. */
+export function lineAt(text: string, line: number): string | undefined {
+  const starts = lineStarts(text);
+  const start = starts[line];
+  if (start === undefined) return undefined;
+  const next = starts[line + 1];
+  return text.slice(start, next === undefined ? text.length : next - 1);
+}
+
 export function offsetAt(starts: readonly number[], position: Position): number {
   return (starts[position.line] ?? Number.NaN) + position.character;
 }
