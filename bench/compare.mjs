@@ -1,0 +1,80 @@
+// Before/after on a busy machine (issue 10). Prints numbers; asserts nothing.
+// Run: `node bench/compare.mjs OTHER_CHECKOUT [RUNS]` (e.g. a `git worktree add --detach /tmp/base main`).
+// Bundles the engine of this checkout and of OTHER_CHECKOUT, then analyzes the generated files
+// (bench/generate.mjs) with each in turn, interleaved, so both see the same load: a fresh project
+// per run (parse + analysis, what `check` does per file), wall and CPU time, medians, and whether
+// both engines give the same results (findings, models, notices).
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { generateFile } from './generate.mjs';
+
+const here = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const other = process.argv[2] ? resolve(process.argv[2]) : null;
+const RUNS = Number(process.argv[3] ?? 7);
+if (!other) {
+  console.log('usage: node bench/compare.mjs OTHER_CHECKOUT [RUNS]');
+  process.exit(2);
+}
+
+async function engine(root, name) {
+  const outfile = join(here, `node_modules/.cache/gradient-lens-bench/compare-${name}.cjs`);
+  mkdirSync(dirname(outfile), { recursive: true });
+  await esbuild.build({
+    stdin: { contents: "export { Project } from './src/analysis/project';\nexport { createPythonParser } from './src/analysis/python/parser';", resolveDir: root, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile,
+    logLevel: 'error',
+    nodePaths: [join(here, 'node_modules')],
+    plugins: [{ name: 'web-tree-sitter-cjs', setup: (b) => b.onResolve({ filter: /^web-tree-sitter$/ }, () => ({ path: require.resolve('web-tree-sitter') })) }],
+  });
+  return require(outfile);
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const cpuMs = (start) => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+};
+
+async function measure(Project, text) {
+  const project = await Project.create();
+  const wallStart = performance.now();
+  const cpuStart = process.cpuUsage();
+  project.setFile('/bench/experiments.py', text);
+  const results = project.analyzeAll();
+  const sample = { wall: performance.now() - wallStart, cpu: cpuMs(cpuStart) };
+  project.dispose();
+  return { sample, results };
+}
+
+const engines = { this: await engine(here, 'this'), other: await engine(other, 'other') };
+const parser = await engines.this.createPythonParser();
+for (const [lines, kind] of [[250, 'dense'], [1000, 'dense'], [5000, 'dense'], [5000, 'typical']]) {
+  const text = generateFile(lines, kind);
+  const samples = { this: [], other: [], parse: [] };
+  let same = true;
+  for (let i = 0; i < RUNS; i++) {
+    const parseStart = process.cpuUsage();
+    parser.parse(text).delete();
+    samples.parse.push(cpuMs(parseStart));
+    const a = await measure(engines.this.Project, text);
+    const b = await measure(engines.other.Project, text);
+    samples.this.push(a.sample);
+    samples.other.push(b.sample);
+    if (i === 0) same = JSON.stringify(a.results) === JSON.stringify(b.results);
+  }
+  const cpu = (list) => median(list.map((s) => s.cpu));
+  const wall = (list) => median(list.map((s) => s.wall));
+  console.log(
+    `${kind.padEnd(7)} ${String(text.split('\n').length - 1).padStart(5)} lines: this checkout CPU ${cpu(samples.this).toFixed(0)} ms (wall ${wall(samples.this).toFixed(0)}), ${other} CPU ${cpu(samples.other).toFixed(0)} ms (wall ${wall(samples.other).toFixed(0)}), ` +
+      `ratio ${(cpu(samples.this) / cpu(samples.other)).toFixed(2)}; bare parse CPU ${median(samples.parse).toFixed(0)} ms, check/parse ${(cpu(samples.this) / median(samples.parse)).toFixed(1)}x (target <= 1.5x); same results: ${same ? 'yes' : 'NO'}`,
+  );
+}
+parser.delete();

@@ -1,0 +1,109 @@
+/**
+ * Incremental analysis equals analysis from scratch (issue 10), as a property (fast-check): random
+ * edit sequences on the examples and fixtures (a cross-file workspace among them) are fed to one
+ * long-lived project as the language server feeds them (incremental re-parse from the edit, caches
+ * kept between analyses, some analyses cancelled part-way), and every file's results (findings,
+ * models, notices) and hovers must equal those of a fresh project given the final texts.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { FileResult } from '../../../src/analysis/api';
+import { AnalysisCancelled } from '../../../src/analysis/cancellation';
+import { Project } from '../../../src/analysis/project';
+import { hoverAt } from '../../../src/server/handlers/hover';
+import { diffEdit } from '../../../src/server/sourceEdit';
+
+const ROOT = resolve(__dirname, '../../..');
+const SEED = Number(process.env.INCREMENTAL_SEED ?? 20261202);
+
+function pythonFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return pythonFiles(path);
+    return entry.name.endsWith('.py') ? [path] : [];
+  });
+}
+
+/** Every example, and the LSP fixtures with their two-file workspace (a model and the script that trains it). */
+const FILES = new Map([...pythonFiles(join(ROOT, 'examples')), ...pythonFiles(join(ROOT, 'test/lsp/fixtures'))].map((p) => [p, readFileSync(p, 'utf8')]));
+const PATHS = [...FILES.keys()].sort();
+
+/** What edits type or paste into model code: activations, layers, initializers, brackets, lines, suppressions. */
+const FRAGMENTS = ['relu', 'tanh', 'sigmoid', 'activation="tanh"', 'nn.Sigmoid(),', 'nn.Tanh(),', 'layers.Dense(64),', 'kernel_initializer="he_normal"', '\n', '\n    ', '(', ')', ',', '# noqa: GL101', 'import torch\n', 'x = F.relu(x)\n', 'nn.BatchNorm1d(64),', '0', '5'];
+
+interface Edit {
+  file: number;
+  /** Where, as a fraction of the text, and how many characters to delete there. */
+  at: number;
+  remove: number;
+  insert: string;
+  /** Analyze the live project after this edit; cancel that analysis after `cancelAfter` checkpoints (null: let it finish). */
+  analyze: boolean;
+  cancelAfter: number | null;
+}
+
+const editArb: fc.Arbitrary<Edit> = fc.record({
+  file: fc.nat({ max: PATHS.length - 1 }),
+  at: fc.double({ min: 0, max: 1, noNaN: true }),
+  remove: fc.oneof(fc.constant(0), fc.nat({ max: 12 })),
+  insert: fc.oneof(fc.constantFrom(...FRAGMENTS), fc.constant('')),
+  analyze: fc.boolean(),
+  cancelAfter: fc.option(fc.nat({ max: 40 }), { nil: null }),
+});
+
+/** Results as compared: everything the editor shows, in a stable form. */
+function comparable(result: FileResult, text: string): unknown {
+  const lines = text.split('\n');
+  const lineText = (line: number) => lines[line] ?? '';
+  const hovers = result.models.flatMap((m) => m.layers.map((l) => hoverAt(result, lineText, l.range.start)?.markdown ?? null));
+  return { result, hovers };
+}
+
+async function freshResults(texts: Map<string, string>): Promise<Map<string, unknown>> {
+  const project = await Project.create();
+  try {
+    for (const [path, text] of texts) project.setFile(path, text);
+    return new Map([...texts].map(([path, text]) => [path, comparable(project.analyzeFile(path), text)]));
+  } finally {
+    project.dispose();
+  }
+}
+
+describe('incremental analysis', () => {
+  it('equals a fresh analysis after random edit sequences, with analyses in between and some cancelled', async () => {
+    expect(PATHS.length).toBeGreaterThan(20);
+    const live = await Project.create();
+    const texts = new Map(FILES);
+    for (const [path, text] of texts) live.setFile(path, text);
+    for (const path of PATHS) live.analyzeFile(path);
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(editArb, { minLength: 1, maxLength: 6 }), async (edits) => {
+          for (const edit of edits) {
+            const path = PATHS[edit.file]!;
+            const before = texts.get(path)!;
+            const start = Math.floor(edit.at * before.length);
+            const after = before.slice(0, start) + edit.insert + before.slice(Math.min(before.length, start + edit.remove));
+            texts.set(path, after);
+            live.setFile(path, after, diffEdit(before, after) ?? undefined);
+            if (!edit.analyze) continue;
+            let checks = 0;
+            const cancelAfter = edit.cancelAfter;
+            try {
+              live.analyzeFile(path, cancelAfter === null ? undefined : () => ++checks > cancelAfter);
+            } catch (error) {
+              if (!(error instanceof AnalysisCancelled)) throw error;
+            }
+          }
+          const fresh = await freshResults(texts);
+          for (const path of PATHS) expect(comparable(live.analyzeFile(path), texts.get(path)!), path).toEqual(fresh.get(path));
+        }),
+        { seed: SEED, numRuns: 8, endOnFailure: true },
+      );
+    } finally {
+      live.dispose();
+    }
+  }, 900_000);
+});
