@@ -1,7 +1,7 @@
 /** Checks on raw input before parsing: binary, encoding, size, Python 2, syntax errors. */
 import type { Node } from 'web-tree-sitter';
 import type { Notice } from './api';
-import { rangeOf, STATEMENT_CONTAINERS, walk } from './python/syntax';
+import { nodesOfType, rangeOf, spanHolds, STATEMENT_CONTAINERS, walk } from './python/syntax';
 
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
 
@@ -32,25 +32,31 @@ const MAX_SYNTAX_NOTICES = 5;
 export function syntaxNotices(root: Node): Notice[] {
   const notices: Notice[] = [];
   let errors = 0;
-  const found: { python2: Node | null } = { python2: null };
-  walk(root, (n) => {
-    if (n.type === 'print_statement' || n.type === 'exec_statement') {
-      found.python2 ??= n;
-      return false;
-    }
-    if (n.isError || n.isMissing) {
-      errors++;
-      if (errors <= MAX_SYNTAX_NOTICES) {
-        const what = n.isMissing ? `missing ${n.type}` : `unexpected ${JSON.stringify(n.text.slice(0, 30))}`;
-        notices.push({ message: `Syntax error at line ${n.startPosition.row + 1} (${what}); the analysis covers the code that parses`, range: rangeOf(n), severity: 'warning' });
+  let python2: Node | null = null;
+  if (!root.hasError) {
+    // No error or missing node anywhere: only Python 2 statements to find, and each holds its keyword.
+    const isPython2 = (type: string) => type === 'print_statement' || type === 'exec_statement';
+    const holdsKeyword = spanHolds(root, /\b(print|exec)\b/g);
+    python2 = nodesOfType(root, isPython2, (type, start, end) => STATEMENT_CONTAINERS.has(type) && holdsKeyword(start, end))[0] ?? null;
+  } else {
+    walk(root, (n) => {
+      if (n.type === 'print_statement' || n.type === 'exec_statement') {
+        python2 ??= n;
+        return false;
       }
-      return false;
-    }
-    // Error nodes only sit under nodes with hasError; Python 2 statements only in statement containers.
-    return n.hasError || STATEMENT_CONTAINERS.has(n.type);
-  });
+      if (n.isError || n.isMissing) {
+        errors++;
+        if (errors <= MAX_SYNTAX_NOTICES) {
+          const what = n.isMissing ? `missing ${n.type}` : `unexpected ${JSON.stringify(n.text.slice(0, 30))}`;
+          notices.push({ message: `Syntax error at line ${n.startPosition.row + 1} (${what}); the analysis covers the code that parses`, range: rangeOf(n), severity: 'warning' });
+        }
+        return false;
+      }
+      // Error nodes only sit under nodes with hasError; Python 2 statements only in statement containers.
+      return n.hasError || STATEMENT_CONTAINERS.has(n.type);
+    });
+  }
   if (errors > MAX_SYNTAX_NOTICES) notices.push({ message: `${errors - MAX_SYNTAX_NOTICES} more syntax errors not listed`, range: null, severity: 'warning' });
-  const python2 = found.python2;
   if (python2) {
     notices.unshift({
       message: `This looks like Python 2 (\`${python2.text.split('\n')[0]!.slice(0, 40)}\` at line ${python2.startPosition.row + 1}); Gradient Lens reads Python 3, so results may be incomplete`,

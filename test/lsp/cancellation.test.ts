@@ -14,9 +14,12 @@ const BLOCK = fixtureText('torch_tanh_stack.py');
 const TEXT = Array.from({ length: COPIES }, (_, i) => BLOCK.replace('regressor = ', `regressor_${i} = `)).join('\n');
 const MIDDLE = Math.floor(COPIES / 2);
 
+/** No watchdog here: on a loaded machine the long file's analysis may take longer than the default limit. */
+const OPTIONS = { initializationOptions: { analysisTimeoutMs: 600_000 } };
+
 let session: LspSession;
 beforeAll(async () => {
-  session = await LspSession.start();
+  session = await LspSession.start(OPTIONS);
 });
 afterAll(async () => {
   await session.stop();
@@ -43,7 +46,7 @@ function flipEdit(text: string, copy: number, to: 'ReLU' | 'Tanh') {
 const shape = (diagnostics: Diagnostic[]) => diagnostics.map((d) => `${String(d.code)}@${d.range.start.line}:${d.range.start.character}`);
 
 async function freshDiagnostics(text: string): Promise<Diagnostic[]> {
-  const fresh = await LspSession.start();
+  const fresh = await LspSession.start(OPTIONS);
   try {
     const uri = 'untitled:Untitled-fresh';
     await fresh.open(uri, text);

@@ -32,13 +32,19 @@ describe('guardedListener', () => {
 
 describe('channel guards', () => {
   it('analysis worker messages in both directions', () => {
-    expect(isToWorker({ kind: 'init', roots: ['/w'], overrides: {}, maxFileBytes: 1000 })).toBe(true);
+    expect(isToWorker({ kind: 'init', roots: ['/w'], overrides: {}, maxFileBytes: 1000, cancelFlags: new SharedArrayBuffer(8) })).toBe(true);
+    // The cancellation flags must be shared memory: a copied buffer would never see a cancellation.
+    expect(isToWorker({ kind: 'init', roots: ['/w'], overrides: {}, maxFileBytes: 1000, cancelFlags: new ArrayBuffer(8) })).toBe(false);
+    expect(isToWorker({ kind: 'init', roots: ['/w'], overrides: {}, maxFileBytes: 1000 })).toBe(false);
     expect(isToWorker({ kind: 'setFile', path: '/w/a.py', text: 'x = 1\n', edit: null })).toBe(true);
     expect(isToWorker({ kind: 'setFile', path: '/w/a.py', text: 42, edit: null })).toBe(false);
     expect(isToWorker({ kind: 'format-disk' })).toBe(false);
     expect(isFromWorker({ kind: 'log', message: 'hi' })).toBe(true);
     expect(isFromWorker({ kind: 'result', id: 1, result: { path: '/w/a.py', findings: [] }, ms: 2 })).toBe(true);
     expect(isFromWorker({ kind: 'result', id: 1, ms: 2 })).toBe(false);
+    expect(isFromWorker({ kind: 'started', id: 3 })).toBe(true);
+    expect(isFromWorker({ kind: 'cancelled', id: 3 })).toBe(true);
+    expect(isFromWorker({ kind: 'cancelled' })).toBe(false);
   });
 
   it('probe process messages in both directions', () => {

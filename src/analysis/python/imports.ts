@@ -6,7 +6,7 @@
  * match one name per layer class.
  */
 import type { Node } from 'web-tree-sitter';
-import { dottedName, nodesOfType, rangeOf, STATEMENT_CONTAINERS } from './syntax';
+import { dottedName, nodesOfType, rangeOf, spanHolds, STATEMENT_CONTAINERS } from './syntax';
 import type { Range } from '../../shared/ir';
 
 export interface ImportBinding {
@@ -82,18 +82,7 @@ export class ImportTable {
     // Imports anywhere (functions, try/except, notebooks' later cells) count: real code imports lazily.
     // Imports are statements; an ERROR node may hold statements the parser could not place.
     // Every import statement holds the word `import`: subtrees without it are not walked.
-    const offset = root.startIndex;
-    const words = [...root.text.matchAll(/\bimport\b/g)].map((m) => m.index + offset);
-    const holdsWord = (start: number, end: number) => {
-      let lo = 0;
-      let hi = words.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (words[mid]! < start) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo < words.length && words[lo]! < end;
-    };
+    const holdsWord = spanHolds(root, /\bimport\b/g);
     const isImport = (type: string) => type === 'import_statement' || type === 'import_from_statement';
     const descend = (type: string, start: number, end: number) => (STATEMENT_CONTAINERS.has(type) || type === 'ERROR') && holdsWord(start, end);
     for (const n of nodesOfType(root, isImport, descend)) table.add(n);

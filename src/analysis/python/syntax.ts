@@ -57,6 +57,25 @@ export function nodesOfType(root: Node, wanted: (type: string) => boolean, desce
   return found;
 }
 
+/**
+ * For nodesOfType's `descend`: whether a span of `root`'s text holds a match of `word` (a global
+ * regex), to skip subtrees that cannot hold the statements looked for.
+ */
+export function spanHolds(root: Node, word: RegExp): (start: number, end: number) => boolean {
+  const offset = root.startIndex;
+  const at = [...root.text.matchAll(word)].map((m) => m.index + offset);
+  return (start, end) => {
+    let lo = 0;
+    let hi = at.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (at[mid]! < start) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < at.length && at[lo]! < end;
+  };
+}
+
 export function descendantsOfType(node: Node, types: string | string[]): Node[] {
   const wanted = new Set(Array.isArray(types) ? types : [types]);
   const out: Node[] = [];
