@@ -4,10 +4,11 @@
  * notebooks, pyproject settings), and on the case that needs the whole project at once (a training
  * cell that never binds its model, linked to the project's only model). Bad values are usage errors.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixtureTree, REPO_ROOT, runCli } from './run-cli';
+import { CLI, fixtureTree, REPO_ROOT, runCli, type CliRun } from './run-cli';
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -23,40 +24,50 @@ function tree(files: Record<string, string>): string {
 
 const extractFixture = (name: string) => readFileSync(join(REPO_ROOT, 'test/fixtures/constructs', name), 'utf8');
 
+/** The CLI without blocking the test worker (long runs of spawnSync starve vitest's own messages). */
+function runCliAsync(args: string[], cwd: string): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 28, env: { PATH: process.env.PATH, HOME: process.env.HOME } }, (error, stdout, stderr) => {
+      const status = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
 /** stdout and exit status of `check` at --jobs 1 and --jobs `jobs`, in `cwd`. */
-function bothWays(cwd: string, args: string[], jobs = 2) {
-  const one = runCli(['check', ...args, '--jobs', '1'], cwd);
-  const many = runCli(['check', ...args, '--jobs', String(jobs)], cwd);
+async function bothWays(cwd: string, args: string[], jobs = 2): Promise<{ one: CliRun; many: CliRun }> {
+  const one = await runCliAsync(['check', ...args, '--jobs', '1'], cwd);
+  const many = await runCliAsync(['check', ...args, '--jobs', String(jobs)], cwd);
   return { one, many };
 }
 
 describe('check --jobs', () => {
-  it('reports the examples and fixtures exactly as one job does, in JSON and text', () => {
+  it('reports the examples and fixtures exactly as one job does, in JSON and text', async () => {
     const paths = ['examples', 'test/fixtures', 'test/lsp/fixtures'];
-    const json = bothWays(REPO_ROOT, ['--format', 'json', ...paths]);
+    const json = await bothWays(REPO_ROOT, ['--format', 'json', ...paths]);
     const report = JSON.parse(json.one.stdout) as { files: { path: string; diagnostics: unknown[] }[] };
     expect(report.files.length).toBeGreaterThan(50);
     expect(report.files.some((f) => f.diagnostics.length > 0)).toBe(true);
     expect(json.many.stdout).toBe(json.one.stdout);
     expect(json.many.status).toBe(json.one.status);
-    const text = bothWays(REPO_ROOT, ['--verbose', ...paths], 3);
+    const text = await bothWays(REPO_ROOT, ['--verbose', ...paths], 3);
     expect(text.many.stdout).toBe(text.one.stdout);
     expect(text.many.stderr).toBe(text.one.stderr);
   }, 240_000);
 
-  it('links a cell that never binds its model to the project\'s only model, as one job does', () => {
+  it('links a cell that never binds its model to the project\'s only model, as one job does', async () => {
     const root = tree({ 'tagger.py': extractFixture('project_tagger.py'), 'train_cell.py': extractFixture('project_train_cell.py'), 'utils.py': 'def mean(xs):\n    return sum(xs) / len(xs)\n' });
-    const { one, many } = bothWays(root, ['--format', 'json', '.']);
+    const { one, many } = await bothWays(root, ['--format', 'json', '.']);
     expect(one.stdout).toMatch(/train_cell\.py/);
     const cell = (JSON.parse(one.stdout) as { files: { path: string; diagnostics: { code: string }[] }[] }).files.find((f) => f.path.endsWith('train_cell.py'))!;
     expect(cell.diagnostics.map((d) => d.code)).toContain('GL401');
     expect(many.stdout).toBe(one.stdout);
   }, 120_000);
 
-  it('links nothing for such a cell when the project has two models, as one job does', () => {
+  it('links nothing for such a cell when the project has two models, as one job does', async () => {
     const tagger = extractFixture('project_tagger.py');
     const root = tree({ 'tagger.py': tagger, 'scorer.py': tagger.replace('class Tagger', 'class Scorer').replace('nn.LSTM', 'nn.GRU'), 'train_cell.py': extractFixture('project_train_cell.py') });
-    const { one, many } = bothWays(root, ['--format', 'json', '.']);
+    const { one, many } = await bothWays(root, ['--format', 'json', '.']);
     const cell = (JSON.parse(one.stdout) as { files: { path: string; diagnostics: unknown[] }[] }).files.find((f) => f.path.endsWith('train_cell.py'))!;
     expect(cell.diagnostics).toEqual([]);
     expect(many.stdout).toBe(one.stdout);
