@@ -15,6 +15,7 @@ import { describeLayer, layerFailure, layerLine } from './errors';
 import { init, initialValues, kernelFans, UnknownInitializerError, type Fans } from './initializers';
 import { convWindow, groupsOf, isGlobalMax, poolPadding, size, type PlannedLayer } from './plan';
 import type { Rng } from './rng';
+import { attentionNode, positionEmbeddingNode, type WeightSource } from './attention';
 
 export interface StepContext {
   training: boolean;
@@ -44,11 +45,11 @@ function single(apply: (x: tf.Tensor, ctx: StepContext) => tf.Tensor): ProbeNode
   return (inputs, ctx) => apply(inputs[0]!, ctx);
 }
 
-class NodeBuilder {
+class NodeBuilder implements WeightSource {
   private counter = 0;
   private readonly matMul: MatMul = makeMatMul();
   constructor(
-    private readonly framework: Framework,
+    readonly framework: Framework,
     private readonly rng: Rng,
     private readonly notices: ProbeNotice[],
     /** Unique per run: tfjs refuses two live variables with one name. */
@@ -60,7 +61,7 @@ class NodeBuilder {
   }
 
   /** The IR's explicit initializer, else the framework default. */
-  private choose(layer: LayerIR, explicit: InitializerIR | null, fallback: InitSpec, role: string): InitSpec {
+  choose(layer: LayerIR, explicit: InitializerIR | null, fallback: InitSpec, role: string): InitSpec {
     if (!explicit || !explicit.explicit) return fallback;
     if (explicit.name === 'unknown') {
       this.notices.push({ severity: 'warning', message: `${describeLayer(layer)}: ${role} initializer ${explicit.spelling} is unknown to the probe; the framework default is used.`, line: layerLine(layer) });
@@ -181,6 +182,10 @@ class NodeBuilder {
       case 'gru':
       case 'simple-rnn':
         return this.recurrent(planned, last);
+      case 'attention':
+        return attentionNode(this, planned);
+      case 'position-embedding':
+        return positionEmbeddingNode(this, planned);
       case 'add':
         return this.weightless(planned, (xs) => (xs.length === 1 ? xs[0]! : tf.addN(xs)));
       case 'multiply':

@@ -10,6 +10,7 @@ import { convOf, gatesOf, isConv, isPool, isRecurrent, isRecurrentKind } from '.
 import { concatAxis, layerOutput, perDim, poolWindows, recurrentFeatures, returnsSequences, type ShapeContext, type Window } from '../shared/shapes';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
+import { attentionParams, attentionSizes, positionEmbeddingParams } from './attention';
 
 export type Shape = number[];
 
@@ -414,6 +415,12 @@ class Planner {
         const features = recurrentFeatures(layer)!;
         return { shape: lastStepOnly ? [features] : [x[0]!, features], params, lastStepOnly };
       }
+      case 'attention': {
+        const sizes = attentionSizes(layer, inShapes);
+        return plain([x[0]!, sizes.units], attentionParams(sizes, layer.useBias));
+      }
+      case 'position-embedding':
+        return plain(x, positionEmbeddingParams(layer, x));
       case 'add':
       case 'multiply': {
         for (const other of inShapes.slice(1)) {

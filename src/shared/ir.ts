@@ -57,6 +57,8 @@ export type LayerKind =
   | 'concat'
   | 'multiply'
   | 'rescaling' // keras Rescaling / Normalization preprocessing layers
+  | 'attention' // torch nn.MultiheadAttention, Keras MultiHeadAttention (transformer layers expand into it)
+  | 'position-embedding' // learned positions added to the input: torch nn.Parameter / Embedding(max_len, d), Keras Embedding of positions
   | 'unknown';
 
 /** Canonical activation names. Keras and PyTorch spellings map onto these. */
@@ -227,6 +229,27 @@ export interface MergeConfig {
   axis: number | null;
 }
 
+/**
+ * Multi-head attention. The layer's `inputs` are [query, key, value] (ids may repeat: self-attention
+ * lists one tensor three times). `units` is the output features (torch embed_dim; Keras output_shape,
+ * else the query's features), `kernelInit`/`biasInit` are the projections' (torch in_proj: xavier_uniform
+ * and zeros, its out_proj keeps nn.Linear's kaiming_uniform(a=sqrt(5)) weight and a zero bias; Keras:
+ * glorot_uniform and zeros on every projection).
+ */
+export interface AttentionConfig {
+  heads: number | null;
+  /** Size of one head's query and key (torch embed_dim / num_heads, Keras key_dim). */
+  keyDim: number | null;
+  /** Size of one head's value (torch: vdim / num_heads, = keyDim by default; Keras value_dim, else key_dim). */
+  valueDim: number | null;
+  /** Dropout on the attention weights while training (torch dropout=, Keras dropout=), 0 when not written. */
+  dropout: number | null;
+  /** torch batch_first (default False: (time, batch, features)); null for Keras, always batch first. */
+  batchFirst: boolean | null;
+  /** A causal mask is applied (torch is_causal=True or an attn_mask, Keras use_causal_mask=True). */
+  causal: boolean;
+}
+
 /** The fields of a layer that only some kinds have: a discriminated union on `kind`. */
 export type LayerDetail =
   | { kind: 'input'; shape: (number | null)[] | null }
@@ -243,6 +266,9 @@ export type LayerDetail =
   | { kind: 'lstm' | 'gru' | 'simple-rnn'; recurrent: RecurrentConfig }
   | { kind: 'add' | 'concat' | 'multiply'; merge: MergeConfig }
   | { kind: 'rescaling'; scale: number | null; offset: number | null; op: 'rescaling' | 'normalization' | 'lambda' }
+  | { kind: 'attention'; attention: AttentionConfig }
+  /** `units` is the feature size, `positions` the table's length (the model reads its first T rows); kernelInit draws the table. */
+  | { kind: 'position-embedding'; positions: number | null }
   | { kind: 'unknown'; identity: boolean };
 
 export interface LayerCommon {

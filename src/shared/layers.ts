@@ -3,7 +3,7 @@
  * imported by the extractors, the rules, the hovers and the probe. Also the defaults of each kind's
  * typed fields (what a layer is when its constructor writes nothing).
  */
-import type { ConvConfig, LayerDetail, LayerIR, LayerKind, LayerOf, PoolConfig, RecurrentConfig } from './ir';
+import type { AttentionConfig, ConvConfig, LayerDetail, LayerIR, LayerKind, LayerOf, PoolConfig, RecurrentConfig } from './ir';
 
 const RECURRENT_KINDS = ['lstm', 'gru', 'simple-rnn'] as const;
 const CONV_KINDS = ['conv1d', 'conv2d', 'conv3d', 'conv-transpose'] as const;
@@ -124,9 +124,18 @@ export function defaultDetail(kind: LayerKind): LayerDetail {
       return { kind, merge: { op: 'concatenate', axis: null } };
     case 'rescaling':
       return { kind, scale: null, offset: null, op: 'rescaling' };
+    case 'attention':
+      return { kind, attention: defaultAttention() };
+    case 'position-embedding':
+      return { kind, positions: null };
     case 'unknown':
       return { kind, identity: false };
   }
+}
+
+/** Multi-head attention as both frameworks default it: no dropout, no mask, torch's (time, batch, features) layout. */
+export function defaultAttention(): AttentionConfig {
+  return { heads: null, keyDim: null, valueDim: null, dropout: 0, batchFirst: null, causal: false };
 }
 
 /** A deep copy of a layer (its typed fields are objects that copies must not share). */

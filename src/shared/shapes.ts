@@ -354,9 +354,29 @@ export function layerOutput(layer: LayerIR, inputs: Flow[], ctx: ShapeContext): 
     case 'multiply':
     case 'concat':
       return merge(layer, inputs, ctx);
+    case 'attention': {
+      // The query's shape, its features replaced by the output projection's.
+      const units = layer.units ?? (shape ? shape[shape.length - 1]! : null);
+      return shape ? { shape: [...shape.slice(0, -1), units], rankKnown: input.rankKnown } : { shape: [units], rankKnown: false };
+    }
+    case 'position-embedding':
+      return input;
     case 'unknown':
       return layer.identity ? input : UNKNOWN_FLOW;
   }
+}
+
+/**
+ * Fans of attention's query projection, as each framework's initializer computes them: torch draws
+ * in_proj_weight (3E, E) with xavier_uniform (fan_in E, fan_out 3E); Keras draws the EinsumDense kernel
+ * (E, heads, key_dim), whose fans count the first axis as a receptive field (E x heads, E x key_dim).
+ */
+export function attentionFans(layer: LayerOf<'attention'>): { fanIn: number | null; fanOut: number | null } {
+  const e = layer.inFeatures;
+  const { heads, keyDim } = layer.attention;
+  if (e === null) return { fanIn: null, fanOut: null };
+  if (layer.kernelInit?.framework === 'torch') return { fanIn: e, fanOut: 3 * e };
+  return { fanIn: heads !== null ? e * heads : null, fanOut: keyDim !== null ? e * keyDim : null };
 }
 
 function setFans(layer: LayerIR, fanIn: number | null, fanOut: number | null): void {
@@ -412,6 +432,17 @@ function fillSizes(layer: LayerIR, input: Flow, ctx: ShapeContext): void {
     case 'batchnorm':
     case 'groupnorm':
       if (layer.inFeatures === null && features !== null) layer.inFeatures = features;
+      return;
+    case 'attention': {
+      if (layer.inFeatures === null && features !== null) layer.inFeatures = features;
+      // Keras' output_shape defaults to the query's features.
+      if (layer.units === null) layer.units = layer.inFeatures;
+      const fans = attentionFans(layer);
+      setFans(layer, fans.fanIn, fans.fanOut);
+      return;
+    }
+    case 'position-embedding':
+      if (layer.units === null && features !== null) layer.units = features;
       return;
     default:
       return;

@@ -123,6 +123,28 @@ const cases: [string, () => ModelIR][] = [
       .layer({ kind: 'concat', name: 'cat', inputs: ['res', 'inp'] })
       .layer({ kind: 'dense', name: 'out', units: 2, inputs: ['cat'] })
       .build()],
+  ['torch self-attention (causal, 2 heads) + learned positions + GELU MLP, pre-LN residuals', () =>
+    torch()
+      .asGraph()
+      .input([5, 4])
+      .layer({ kind: 'input', name: 'x' })
+      .layer({ kind: 'position-embedding', name: 'pos', units: 4, detail: { positions: 6 }, kernelInit: initializer('random_normal', { mean: 0, std: 0.5 }, 'torch'), inputs: ['x'] })
+      .layer({ kind: 'layernorm', name: 'ln', inputs: ['pos'] })
+      .layer({ kind: 'attention', name: 'attn', units: 4, inFeatures: 4, detail: { attention: { heads: 2, keyDim: 2, valueDim: 2, causal: true } }, inputs: ['ln'] })
+      .layer({ kind: 'add', name: 'res', inputs: ['pos', 'attn'] })
+      .layer({ kind: 'dense', name: 'up', units: 6, inFeatures: 4, inputs: ['res'] })
+      .layer({ kind: 'activation', name: 'gelu', activation: 'gelu', inputs: ['up'] })
+      .layer({ kind: 'dense', name: 'down', units: 4, inFeatures: 6, inputs: ['gelu'] })
+      .build()],
+  ['keras cross-attention: query, key and value from three tensors, output_shape 3', () =>
+    keras()
+      .asGraph()
+      .input([4, 3])
+      .layer({ kind: 'input', name: 'x' })
+      .layer({ kind: 'dense', name: 'q', units: 3, activation: 'tanh', inputs: ['x'] })
+      .layer({ kind: 'dense', name: 'k', units: 2, inputs: ['x'] })
+      .layer({ kind: 'attention', name: 'mha', units: 3, detail: { attention: { heads: 2, keyDim: 3, valueDim: 2 } }, inputs: ['q', 'k', 'x'] })
+      .build()],
 ];
 
 function lossOf(nodes: ProbeNode[], x: tf.Tensor, probe: tf.Tensor): tf.Scalar {

@@ -25,6 +25,10 @@ export const torchDefaultEmbedding = (): InitializerIR => defaultInit('torch', '
 export const torchDefaultRecurrent = (hidden: number | null): InitializerIR =>
   hidden ? defaultInit('torch', 'random_uniform', { a: -1 / Math.sqrt(hidden), b: 1 / Math.sqrt(hidden) }) : defaultInit('torch', 'unknown');
 /** torch norm layers (BatchNorm/LayerNorm/GroupNorm with affine): weight ones, bias zeros. */
+/** torch nn.MultiheadAttention: in_proj_weight xavier_uniform_, in_proj_bias and out_proj.bias zero (its _reset_parameters). */
+export const torchDefaultAttention = (): InitializerIR => defaultInit('torch', 'xavier_uniform', { gain: 1 });
+/** torch positional tables written as nn.Parameter(torch.zeros(...)) start at zero. */
+export const torchZeros = (): InitializerIR => defaultInit('torch', 'zeros');
 export const torchDefaultNormWeight = (): InitializerIR => defaultInit('torch', 'ones');
 export const torchDefaultNormBias = (): InitializerIR => defaultInit('torch', 'zeros');
 /** torch.nn.Bilinear: weight and bias U(-1/sqrt(in1_features), 1/sqrt(in1_features)). */

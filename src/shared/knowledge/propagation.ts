@@ -25,12 +25,12 @@
  * and strides treat positions as independent) and BatchNorm's projection of its gradient (a loss of
  * 2 of the batch·positions directions, small except for tiny batches of vectors).
  */
-import type { ActivationIR, Framework, InitializerIR, LayerIR, LayerKind, ModelIR, Range } from '../ir';
+import type { ActivationIR, Framework, InitializerIR, LayerIR, LayerKind, LayerOf, ModelIR, Range } from '../ir';
 import { FLOW_PATH_KINDS, FLOW_THRESHOLDS, gradeFlowRatio, type FlowGrade } from '../gradient-flow';
 import { activationMoments, gaussianExpectation, scalarActivation, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { initializerStats } from './initializers';
 import { convOf, isRecurrent, isRecurrentKind } from '../layers';
-import { perDim, returnsSequences } from '../shapes';
+import { attentionFans, perDim, returnsSequences } from '../shapes';
 import { normalCdf } from './math';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
 
@@ -528,6 +528,13 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
     case 'gru':
     case 'simple-rnn':
       return recurrentNode(layer, index, model, x);
+    case 'attention':
+      return attentionNode(layer, model, ins);
+    case 'position-embedding': {
+      // x + a learned table row per position: the table's second moment adds; gradients pass unchanged.
+      const table = initMoments(layer.kernelInit, layer.units, layer.positions, layer, 'position table');
+      return passThrough({ ...x, mean: x.mean + table.mean, q: x.q + table.second + 2 * x.mean * table.mean, source: null });
+    }
     case 'add':
       return {
         out: { mean: ins.reduce((s, i) => s + i.mean, 0), q: ins.reduce((s, i) => s + variance(i), 0) + ins.reduce((s, i) => s + i.mean, 0) ** 2, dataVar: ins.reduce((s, i) => s + i.dataVar, 0), features: x.features, positions: x.positions, source: null },
@@ -553,6 +560,30 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
     default:
       throw new Unpropagatable(`${label(layer)} is a layer the propagation model does not know`, layer);
   }
+}
+
+/**
+ * Multi-head attention at initialization: small query-key scores make the attention weights nearly
+ * uniform over the positions, so each output averages the value projections of about `positions`
+ * independent inputs (variance / positions), then the output projection applies its gain. The gradient
+ * reaches the value input the same way back; the query/key paths carry a second-order share, left out.
+ */
+function attentionNode(layer: LayerOf<'attention'>, model: ModelIR, ins: Signal[]): Omit<Node, 'inputs' | 'layer'> {
+  const query = ins[0]!;
+  const value = ins[2] ?? ins[1] ?? query;
+  const features = layer.inFeatures ?? value.features;
+  if (!features) throw new Unpropagatable(`the input size of ${label(layer)} is not known`, layer);
+  const fans = attentionFans(layer);
+  const inProjection = initMoments(layer.kernelInit, fans.fanIn ?? features, fans.fanOut ?? features, layer, 'projection');
+  const head = (layer.attention.valueDim ?? layer.attention.keyDim ?? features) * (layer.attention.heads ?? 1);
+  // torch's out_proj keeps nn.Linear's kaiming_uniform(a=sqrt(5)) draw: variance 1 / (3 fan_in).
+  const outSecond = model.framework === 'torch' ? 1 / (3 * head) : initMoments(layer.kernelInit, head, (layer.units ?? features) * (layer.attention.heads ?? 1), layer, 'output projection').second;
+  const averaged = 1 / Math.max(1, value.positions);
+  const gain = features * inProjection.second * averaged * head * outSecond;
+  return {
+    out: { mean: 0, q: value.q * gain, features: layer.units ?? features, positions: query.positions, source: null },
+    backward: (g) => ({ gIn: ins.map((_, k) => (k === ins.length - 1 ? g * gain : 0)), normSq: null, chi: null }),
+  };
 }
 
 function recurrentNode(layer: LayerIR, index: number, model: ModelIR, x: Signal): Omit<Node, 'inputs' | 'layer'> {

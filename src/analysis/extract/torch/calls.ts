@@ -15,7 +15,8 @@ import { calculateGain, nnInitCall, tensorMethodInit } from './init';
 import { decoratedWith, type Frame, type Interpreter } from './interpreter';
 import { childrenOf, cloneValue, namedModules, namedParameters } from './introspect';
 import { functionOp, methodOp } from './tensorops';
-import { promote, rawOperand, weightCandidate } from './raw-weights';
+import { isTransformerClass, transformerModule } from './transformer';
+import { promote, rawOperand, tableCandidate, weightCandidate } from './raw-weights';
 import { UNKNOWN, constOf, constant, leafSlots, type Value } from './values';
 
 const RETURNS_SELF = new Set(['to', 'cuda', 'cpu', 'float', 'double', 'half', 'train', 'eval', 'requires_grad_', 'type', 'share_memory', 'bfloat16']);
@@ -54,6 +55,12 @@ const EINOPS_LAYERS = new Map<string, LayerKind>([
   ['einops.layers.torch.Rearrange', 'reshape'],
   ['einops.layers.torch.Reduce', 'global-pool'],
 ]);
+
+/** Whether the call is the data of an nn.Parameter(...) call. */
+function inParameter(n: Node): boolean {
+  const call = n.parent?.parent;
+  return call?.type === 'call' && /(^|\.)Parameter$/.test(call.childForFieldName('function')?.text ?? '');
+}
 
 export function libraryCall(interp: Interpreter, qualified: string, spelling: string, n: Node, syntax: ArgList, f: Frame): Value {
   const args = interp.evalArgs(syntax, f);
@@ -112,6 +119,7 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
   if (PARAMETER_CLASSES.has(qualified)) {
     const data = args.positional[0] ?? args.keywords.get('data');
     if (data?.t === 'param' && data.raw) return data;
+    if (data?.t === 'tensor' && data.table) return data;
     return data?.t === 'tensor' && data.weight ? promote(data.weight) : { t: 'tensor', from: [] };
   }
   if (qualified === 'torch.autograd.Variable' || qualified === 'torch.autograd.variable.Variable') {
@@ -120,7 +128,12 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
   }
   if (TENSOR_FACTORIES.test(qualified)) {
     const weight = weightCandidate(qualified, args, spelling, n);
-    if (!weight) return { t: 'tensor', from: [] };
+    if (!weight) {
+      if (qualified === 'torch.arange') return { t: 'tensor', from: [], positions: true };
+      // A (1, T, D) factory is a positional table only once it is learned (a Parameter).
+      const table = tableCandidate(qualified, args, spelling, n);
+      return table && (constOf(args.keywords.get('requires_grad')) === true || inParameter(n)) ? { t: 'tensor', from: [], table } : { t: 'tensor', from: [] };
+    }
     return constOf(args.keywords.get('requires_grad')) === true ? promote(weight) : { t: 'tensor', from: [], weight };
   }
   // x @ W spelled as a call: torch.matmul / torch.mm (rows of W are inputs), F.linear (rows are outputs).
@@ -139,6 +152,10 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
   const layerName = torchLayerName(qualified);
   if (layerName?.endsWith('Loss')) return { t: 'loss' };
   if (layerName && f.trace && hasTensor(args)) return barrier(interp, n, `${spelling}(...) called on a tensor`, args, f);
+  if (layerName && isTransformerClass(layerName)) {
+    const module = transformerModule(layerName, spelling, n, args);
+    if (module) return module;
+  }
   if (layerName && !['Module', 'Parameter', 'ParameterList', 'ParameterDict'].includes(layerName)) {
     const slot = buildLayer(qualified, { name: layerName, spelling, call: n, args: argReader(args) });
     const made = slot ?? unknownLayer(spelling, n, `layer ${spelling}`);

@@ -17,6 +17,8 @@ import {
   torchDefaultNormWeight,
   torchDefaultRecurrent,
   torchDefaultWeight,
+  torchDefaultAttention,
+  torchZeros,
 } from '../defaults';
 import { ACTIVATION_DEFAULTS, ACTIVATION_MODULE_PARAMS, ACTIVATION_MODULES } from './activations';
 import type { ParamSpec, Slot } from './values';
@@ -224,6 +226,42 @@ function embedding(c: LayerCall): Slot {
   return slot(layer, [{ name: 'weight', role: 'kernel', dim: 2 }]);
 }
 
+/**
+ * nn.MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
+ * add_zero_attn=False, kdim=None, vdim=None, batch_first=False). The weights are in_proj_weight
+ * (3E, E) with xavier_uniform_, in_proj_bias zeros, out_proj (E, E) with nn.Linear's default weight and a
+ * zero bias; the layer's kernelInit is the in-projection's.
+ */
+function multiheadAttention(c: LayerCall): Slot {
+  const embed = num(c.args.get(0, 'embed_dim'));
+  const heads = num(c.args.get(1, 'num_heads'));
+  const headDim = embed !== null && heads !== null && heads > 0 ? embed / heads : null;
+  const vdim = num(c.args.get(7, 'vdim'));
+  const attention = {
+    heads,
+    keyDim: headDim,
+    valueDim: vdim !== null && heads ? vdim / heads : headDim,
+    dropout: read(c.args, 2, 'dropout', numberValue, 0),
+    batchFirst: read(c.args, 8, 'batch_first', boolValue, false),
+    causal: false,
+  };
+  const layer = base(c, { kind: 'attention', attention });
+  layer.inFeatures = embed;
+  layer.units = embed;
+  layer.fanIn = embed;
+  layer.fanOut = embed !== null ? 3 * embed : null;
+  const hasBias = biasFlag(c.args, 3);
+  layer.useBias = hasBias !== false;
+  layer.kernelInit = torchDefaultAttention();
+  layer.biasInit = hasBias === false ? null : torchZeros();
+  const params: ParamSpec[] = [
+    { name: 'in_proj_weight', role: 'kernel', dim: 2 },
+    { name: 'out_proj.weight', role: 'kernel', dim: 2 },
+  ];
+  if (hasBias !== false) params.push({ name: 'in_proj_bias', role: 'bias', dim: 1 }, { name: 'out_proj.bias', role: 'bias', dim: 1 });
+  return slot(layer, params);
+}
+
 const GATES: Record<string, number> = { LSTM: 4, LSTMCell: 4, GRU: 3, GRUCell: 3, RNN: 1, RNNCell: 1 };
 
 function recurrent(c: LayerCall): Slot {
@@ -342,6 +380,7 @@ const BUILDERS = new Map<string, Builder>([
   ['FeatureAlphaDropout', (c) => dropout(c, 'alpha-dropout')],
   ['Embedding', embedding],
   ['EmbeddingBag', embedding],
+  ['MultiheadAttention', multiheadAttention],
 ]);
 for (const d of [1, 2, 3]) {
   BUILDERS.set(`Conv${d}d`, (c) => conv(c, d, false));

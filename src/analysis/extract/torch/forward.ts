@@ -15,6 +15,8 @@ import { rangeOf } from '../../python/syntax';
 import { isDropout, isPool } from '../../../shared/layers';
 import { intList, paddingValue, shapeList } from '../normalize';
 import { UNKNOWN, constOf, type Slot, type Value } from './values';
+import { makeLayer } from '../builders';
+import { applyTransformer } from './transformer';
 
 /** Tensor products: combining two computed tensors through one of them yields attention-like scores. */
 const PRODUCTS = new Set(['matmul', 'bmm', 'mm', 'einsum', 'baddbmm']);
@@ -25,10 +27,19 @@ export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f
   const input = args.positional[0] ?? args.keywords.get('input') ?? args.keywords.get('x') ?? UNKNOWN;
   switch (module.t) {
     case 'layer': {
+      if (module.slot.layer.kind === 'attention') return attend(module.slot, args, f);
+      // nn.Embedding(max_len, d)(torch.arange(T)): a learned positional table, a layer where it is added.
+      if (module.slot.layer.kind === 'embedding' && input.t === 'tensor' && input.positions) {
+        const layer = module.slot.layer;
+        return { t: 'tensor', from: [], table: { positions: layer.inFeatures, features: layer.units, init: layer.kernelInit, node: n, className: layer.className, slot: module.slot } };
+      }
       const from = module.slot.layer.kind === 'unknown' ? producers({ t: 'list', items: [...args.positional, ...args.keywords.values()] }) : producers(input);
       const index = trace.add(module.slot, from.length ? from : input.t === 'tensor' ? [] : [MODEL_INPUT]);
       return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
     }
+    case 'dict':
+      if (module.transformer) return applyTransformer(interp, module, args, n, f);
+      return barrier(interp, n, `call ${interp.s.field(n, 'function')?.text ?? 'call'}(...)`, args, f);
     case 'seq': {
       let cur = input;
       for (const item of module.items) cur = apply(interp, item, { positional: [cur], keywords: new Map(), partial: false }, n, f);
@@ -51,6 +62,23 @@ export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f
     default:
       return barrier(interp, n, `call ${interp.s.field(n, 'function')?.text ?? 'call'}(...)`, args, f);
   }
+}
+
+/**
+ * `attn(query, key, value, ...)`: one node fed by the three tensors in that order (the trace keeps
+ * distinct producers: self-attention has one input, attention over a memory two). Its output is the
+ * tuple (output, weights); unpacking and `[0]` read the output, which is what the model uses.
+ */
+function attend(slot: Slot, args: Args, f: Frame): Value {
+  const query = args.positional[0] ?? args.keywords.get('query') ?? UNKNOWN;
+  const key = args.positional[1] ?? args.keywords.get('key') ?? query;
+  const value = args.positional[2] ?? args.keywords.get('value') ?? key;
+  const first = (v: Value) => (v.t === 'tensor' && v.from.length > 0 ? v.from[0]! : MODEL_INPUT);
+  const causal = args.keywords.has('attn_mask') || constOf(args.keywords.get('is_causal')) === true;
+  const layer = slot.layer;
+  if (causal && layer.kind === 'attention' && !layer.attention.causal) layer.attention.causal = true;
+  const index = f.trace!.add(slot, [first(query), first(key), first(value)]);
+  return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
 }
 
 /** An 'unknown' layer fed by every tensor argument: the flow continues, but nothing is assumed about it. */
@@ -78,6 +106,13 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
       return node(slot, input, f);
     }
     case 'pass': {
+      // A view of position indices or of a positional table (`.unsqueeze(0)`, `.expand(...)`) stays one.
+      if (input.t === 'tensor' && input.from.length === 0 && (input.positions || input.table)) return input;
+      // `x.mean(dim=1)` over a sequence's steps (batch first), `x.mean((2, 3))` over an image: average pooling.
+      if (spelling.endsWith('mean') && input.t === 'tensor' && input.from.length > 0 && isPoolingMean(arg(1, 'dim'), arg(2, 'keepdim'))) {
+        const slot = functionalSlot('global-pool', spelling, n);
+        return node(slot, input, f);
+      }
       const { from, computed, scores } = combined([...all, ...args.keywords.values()]);
       return { t: 'tensor', from, scores: scores || (computed >= 2 && PRODUCTS.has(spelling.slice(spelling.lastIndexOf('.') + 1))) };
     }
@@ -126,10 +161,47 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
   }
 }
 
+/** The reduced dimensions of a mean that pools: the steps of a (batch, time, features) tensor or the sides of an image. */
+function isPoolingMean(dim: ConstValue | undefined, keepdim: ConstValue | undefined): boolean {
+  if (keepdim === true) return false;
+  const dims = Array.isArray(dim) ? [...dim].sort() : [dim];
+  const text = JSON.stringify(dims);
+  return text === '[1]' || text === '[2,3]' || text === '[-2,-1]';
+}
+
 export function node(slot: Slot, input: Value, f: Frame): Value {
   const from = producers(input);
   const index = f.trace!.add(slot, input.t === 'tensor' ? from : [MODEL_INPUT]);
   return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
+}
+
+/**
+ * `x + table` with a learned positional table (an nn.Parameter of shape (1, T, D), an Embedding of
+ * positions): a 'position-embedding' layer fed by x, named after the table's attribute.
+ */
+export function addPositions(parts: Value[], n: Node, f: Frame): Value | null {
+  const table = parts.find((p): p is Extract<Value, { t: 'tensor' }> => p.t === 'tensor' && p.table !== undefined)?.table;
+  const input = parts.find((p) => p.t === 'tensor' && p.from.length > 0);
+  if (!table || !input || !f.trace || parts.length !== 2) return null;
+  const source = table.slot?.layer;
+  const layer = makeLayer({
+    kind: 'position-embedding',
+    positions: table.positions,
+    className: table.className,
+    name: source?.name ?? tableName(parts, n),
+    range: source?.range ?? rangeOf(table.node),
+    units: table.features,
+    kernelInit: table.init,
+  });
+  const index = f.trace.add({ layer, qualified: null, params: [{ name: 'weight', role: 'kernel', dim: 2 }], unsupported: null }, producers(input));
+  return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
+}
+
+/** `self.pos_emb[:, :t]` -> "pos_emb". */
+function tableName(parts: Value[], n: Node): string {
+  const operand = n.childForFieldName('right')?.text ?? n.text;
+  const named = [n.childForFieldName('left')?.text ?? '', operand].find((text) => !/\(/.test(text) && /\[|^self\./.test(text)) ?? operand;
+  return named.replace(/^self\./, '').replace(/\[.*$/, '') || `positions_${parts.length}`;
 }
 
 /**

@@ -21,7 +21,7 @@ import { libraryCall, methodCall, sequentialOf } from './calls';
 import { classAttribute, classFields, isModuleClass } from './classes';
 import { arithmetic, compare, str, truthy } from './constops';
 import { hasTensor } from './flow';
-import { apply, barrier, mergeTensors } from './forward';
+import { addPositions, apply, barrier, mergeTensors } from './forward';
 import { classNameOf, cloneValue, paramOf, sameClass, sizeAttribute } from './introspect';
 import { SyntaxCache } from '../../python/syntax-cache';
 import { MODEL_INPUT, Trace } from './trace';
@@ -948,6 +948,10 @@ export class Interpreter {
     if (!f.trace && (op === '+' || op === '-')) {
       const raw = this.rawTrace(a, b);
       if (raw) return mergeTensors('add', [a, b], n, { ...f, trace: raw }, op);
+    }
+    if (op === '+' && f.trace) {
+      const positioned = addPositions([a, b], n, f);
+      if (positioned) return positioned;
     }
     if (a.t === 'tensor' || b.t === 'tensor') return mergeTensors(op === '+' || op === '-' ? 'add' : op === '*' ? 'multiply' : null, [a, b], n, f, op);
     if (op === '+' && a.t === 'list' && b.t === 'list') return { t: 'list', items: [...a.items, ...b.items] };

@@ -156,7 +156,7 @@ export function cloneValue(value: Value, unrolled: LayerIR['unrolled']): Value {
     case 'list':
       return { t: 'list', items: value.items.map((i) => cloneValue(i, unrolled)) };
     case 'dict':
-      return { t: 'dict', entries: new Map([...value.entries].map(([k, v]) => [k, cloneValue(v, unrolled)])) };
+      return { ...value, entries: new Map([...value.entries].map(([k, v]) => [k, cloneValue(v, unrolled)])) };
     case 'instance': {
       const inst: Instance = {
         cls: value.inst.cls,

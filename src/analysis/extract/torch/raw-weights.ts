@@ -9,7 +9,7 @@ import type { InitializerIR, LayerIR } from '../../../shared/ir';
 import { rangeOf } from '../../python/syntax';
 import { makeLayer } from '../builders';
 import type { Args } from './args';
-import { constOf, type Value } from './values';
+import { constOf, type PositionTable, type Value } from './values';
 
 export type WeightDraft = NonNullable<Extract<Value, { t: 'tensor' }>['weight']>;
 
@@ -48,6 +48,16 @@ export function weightCandidate(qualified: string, args: Args, spelling: string,
   if (dims.length !== 2 || !dims.every((d): d is number => typeof d === 'number' && d > 0)) return null;
   const init = factoryInit(fn, args, spelling, n);
   return init ? { shape: [dims[0]!, dims[1]!], init, node: n } : null;
+}
+
+/** A (1, T, D) tensor factory with constant sizes (`torch.zeros(1, block_size, d_model)`): a positional table once it is a Parameter. */
+export function tableCandidate(qualified: string, args: Args, spelling: string, n: Node): PositionTable | null {
+  const fn = qualified.slice(qualified.lastIndexOf('.') + 1);
+  const first = constOf(args.positional[0] ?? args.keywords.get('size'));
+  const dims = Array.isArray(first) ? first : args.positional.map(constOf);
+  if (dims.length !== 3 || dims[0] !== 1 || !dims.every((d): d is number => typeof d === 'number' && d > 0)) return null;
+  const init = factoryInit(fn, args, spelling, n);
+  return init ? { positions: dims[1]!, features: dims[2]!, init, node: n, className: 'nn.Parameter', slot: null } : null;
 }
 
 /** A candidate scaled by a constant (`torch.randn(512, 64) * 0.01`, `/ math.sqrt(512)`). */

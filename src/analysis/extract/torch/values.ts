@@ -54,8 +54,8 @@ export type Value =
   | { t: 'seq'; items: Value[]; names: string[]; origin: number | null }
   /** nn.ModuleList, Python list or tuple. */
   | { t: 'list'; items: Value[] }
-  /** nn.ModuleDict or a dict. */
-  | { t: 'dict'; entries: Map<string, Value> }
+  /** nn.ModuleDict or a dict; `transformer`: a torch transformer layer or stack, its children as entries (see transformer.ts). */
+  | { t: 'dict'; entries: Map<string, Value>; transformer?: TransformerSpec }
   | { t: 'instance'; inst: Instance }
   /** A parameter of a module; `raw`: a weight tensor made directly (torch.randn(..., requires_grad=True)), a linear layer where it multiplies. */
   | { t: 'param'; slot: Slot; spec: ParamSpec; raw?: { shape: [number, number]; transposed: boolean } }
@@ -75,8 +75,35 @@ export type Value =
    * `scores` marks a product of two different tensors (q @ k^T): a softmax over it weighs attention,
    * it is not a layer's activation.
    */
-  | { t: 'tensor'; from: number[]; scores?: boolean; weight?: { shape: [number, number]; init: InitializerIR; node: Node } }
+  | {
+      t: 'tensor';
+      from: number[];
+      scores?: boolean;
+      weight?: { shape: [number, number]; init: InitializerIR; node: Node };
+      /** Position indices (torch.arange and views of it): an Embedding reading them is a positional table. */
+      positions?: boolean;
+      /** A learned positional table (nn.Parameter(torch.zeros(1, T, D)), an Embedding of positions): added to a tensor, a 'position-embedding' layer. */
+      table?: PositionTable;
+    }
   | { t: 'unknown' };
+
+/**
+ * nn.TransformerEncoderLayer / TransformerDecoderLayer (children self_attn, [multihead_attn,] linear1,
+ * dropout, linear2, norm1..3, dropout1..3, activation) and nn.TransformerEncoder / TransformerDecoder
+ * stacks (children layers (a list of layer copies) and norm).
+ */
+export type TransformerSpec = { part: 'layer'; role: 'encoder' | 'decoder'; normFirst: boolean } | { part: 'stack' };
+
+/** A learned table of `positions` rows of `features`, drawn by `init`, written at `node`. */
+export interface PositionTable {
+  positions: number | null;
+  features: number | null;
+  init: InitializerIR | null;
+  node: Node;
+  className: string;
+  /** Set for a table that is a module (its attribute name names the layer). */
+  slot: Slot | null;
+}
 
 export const UNKNOWN: Value = { t: 'unknown' };
 
