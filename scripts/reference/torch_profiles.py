@@ -64,9 +64,20 @@ def one_profile(case, seed):
     for h in hooks:
         h.remove()
     names = {m: name for name, m in weighted}
+    # A module forward never calls (nn.MultiheadAttention's out_proj, used through F.multi_head_attention_forward)
+    # belongs to its nearest called ancestor, as the probe's attention layer holds its output projection.
+    owned = {m: list(m.parameters(recurse=False)) for m in order}
+    called_names = {names[m]: m for m in order}
+    for name, module in weighted:
+        if module in owned:
+            continue
+        parts = name.split(".")
+        ancestor = next((called_names[".".join(parts[:k])] for k in range(len(parts) - 1, 0, -1) if ".".join(parts[:k]) in called_names), None)
+        if ancestor is not None:
+            owned[ancestor].extend(module.parameters(recurse=False))
     norms = []
     for module in order:
-        squares = sum(float((p.grad.double() ** 2).sum()) for p in module.parameters(recurse=False) if p.grad is not None)
+        squares = sum(float((p.grad.double() ** 2).sum()) for p in owned[module] if p.grad is not None)
         norms.append((names[module], type(module).__name__, math.sqrt(squares)))
     last = norms[-1][2]
     return [(name, cls, math.log10(norm / last) if norm > 0 and last > 0 else None) for name, cls, norm in norms]
