@@ -387,6 +387,12 @@ function constrainedOrDefault(model: ModelIR, req: Requirement, layout: InputSha
   if (declared && declared.length > 0 && declared.some((d) => d !== null)) {
     return { shape: partial(DEFAULT_IMAGE_SIDE), tokens: false, layout, source: 'default', evidence: `unknown dimensions set to ${DEFAULT_IMAGE_SIDE} by default` };
   }
+  // Attention reads (time, features): a sequence of the first layer's features.
+  const attention = model.layers.find((l) => l.kind === 'attention');
+  const features = req.channels ?? attention?.inFeatures ?? null;
+  if (attention && features !== null) {
+    return { shape: [DEFAULT_SEQUENCE_LENGTH, features], tokens: false, layout, source: 'default', evidence: `sequence length ${DEFAULT_SEQUENCE_LENGTH} by default: ${attention.className} reads (time, features)` };
+  }
   const flat = flatFeatures(model);
   if (flat !== null) return { shape: [flat], tokens: false, layout, source: 'constraint', evidence: `the in_features of the Linear after the Flatten` };
   // Nothing says: a small image for spatial layers, else a feature vector.

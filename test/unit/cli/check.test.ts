@@ -205,17 +205,17 @@ class Net(nn.Module):
     def __init__(self):
         super().__init__()
         self.fc1 = nn.Linear(32, 64)
-        self.attn = nn.MultiheadAttention(64, 4)
+        self.attn = nn.Transformer(d_model=64, nhead=4)
         self.fc2 = nn.Linear(64, 10)
 
     def forward(self, x):
         x = self.fc1(x).relu()
-        x, _ = self.attn(x, x, x)
+        x = self.attn(x, x)
         return self.fc2(x)
 `;
     const root = tree({ 'net.py': custom });
     expect(runCli(['check'], root).stderr).toBe('');
-    expect(runCli(['check', '--verbose'], root).stderr).toMatch(/^net\.py:\d+:\d+: note: .*MultiheadAttention/m);
+    expect(runCli(['check', '--verbose'], root).stderr).toMatch(/^net\.py:\d+:\d+: note: .*nn\.Transformer/m);
   });
 });
 

@@ -145,7 +145,15 @@ model.apply(init_weights)
       { index: 1, count: 2 },
       { index: 1, count: 2 },
     ]);
-    expect(enc.unsupported.map((u) => u.what)).toEqual(['layer nn.MultiheadAttention']);
+    expect(enc.unsupported).toEqual([]);
+    // The loop reaches nn.MultiheadAttention's projection matrices too; its 1-D biases keep torch's zeros.
+    const attention = enc.layers.filter((l) => l.kind === 'attention');
+    expect(attention.map((l) => [l.name, l.kernelInit?.name, l.kernelInit?.explicit, l.biasInit?.name, l.biasInit?.explicit])).toEqual([
+      ['layers.0.self_attn', 'xavier_uniform', true, 'zeros', false],
+      ['layers.1.self_attn', 'xavier_uniform', true, 'zeros', false],
+    ]);
+    // attn_mask=mask with mask=None: no mask, so not causal.
+    expect(attention.every((l) => l.kind === 'attention' && !l.attention.causal)).toBe(true);
   });
 
   it('computes LeCun-style std from layer sizes in a modules() loop (SNN)', async () => {

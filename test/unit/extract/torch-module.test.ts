@@ -184,12 +184,15 @@ describe('torch nn.Module: awkward real-world spellings', async () => {
 
   it('turns what it cannot model into unknown layers listed as unsupported, never silently dropped', () => {
     const weird = model(models, 'Weird');
-    expect(kinds(weird)).toEqual(['unknown', 'unknown', 'activation:sigmoid', 'multiply', 'dense']);
-    expect(weird.unsupported.map((u) => u.what)).toEqual(['module torchvision_like_factory(...)', 'layer nn.TransformerEncoderLayer']);
-    expect(weird.unsupported[1]!.range.start.line + 1).toBe(lineOf(text, 'nn.TransformerEncoderLayer(512, 8)'));
+    // The opaque backbone is an unknown layer; nn.TransformerEncoderLayer(512, 8) is torch's post-LN layer, expanded.
+    const encoder = ['attention', 'dropout', 'add', 'layernorm', 'dense', 'activation:relu', 'dropout', 'dense', 'dropout', 'add', 'layernorm'];
+    expect(kinds(weird)).toEqual(['unknown', ...encoder, 'activation:sigmoid', 'multiply', 'dense']);
+    expect(weird.unsupported.map((u) => u.what)).toEqual(['module torchvision_like_factory(...)']);
+    expect(weird.layers[1]!.range.start.line + 1).toBe(lineOf(text, 'nn.TransformerEncoderLayer(512, 8)'));
+    expect(weird.layers[5]).toMatchObject({ name: 'attn.linear1', units: 2048, inFeatures: 512 });
     // swish(x) = x * sigmoid(x), inlined: the product joins the input and its sigmoid.
-    const mul = weird.layers[3]!;
-    expect(mul.inputs).toEqual(['L1', 'L2']);
+    const mul = weird.layers[13]!;
+    expect(mul.inputs).toEqual(['L11', 'L12']);
     expect(weird.isGraph).toBe(true);
   });
 });

@@ -28,9 +28,11 @@ describe('a nanoGPT-style model with a dataclass config', async () => {
     expect(dense.filter((l) => l.useBias).every((l) => l.biasInit!.name === 'zeros')).toBe(true);
   });
 
-  it('keeps pre-norm residuals as add nodes and the missing attention class as an unknown layer', () => {
+  it('keeps pre-norm residuals as add nodes, the wpe table of positions, and the missing attention class as an unknown layer', () => {
     expect(gpt.isGraph).toBe(true);
-    expect(gpt.layers.filter((l) => l.kind === 'add')).toHaveLength(9);
+    // tok_emb + pos_emb with pos_emb = wpe(torch.arange(t)): a learned positional table, not a residual.
+    expect(gpt.layers.filter((l) => l.kind === 'add')).toHaveLength(8);
+    expect(gpt.layers[1]).toMatchObject({ kind: 'position-embedding', name: 'transformer.wpe', inputs: ['L0'] });
     const attn = gpt.layers.filter((l) => l.kind === 'unknown');
     expect(attn.map((l) => l.name)).toEqual([0, 1, 2, 3].map((i) => `transformer.h.${i}.attn`));
     expect(gpt.unsupported).toEqual([{ what: 'module CausalSelfAttention(...)', range: attn[0]!.range }]);

@@ -149,6 +149,8 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
     const r = math(...nums);
     return Number.isFinite(r) ? constant(r) : UNKNOWN;
   }
+  // nn.Transformer.generate_square_subsequent_mask(T): a causal mask tensor.
+  if (qualified.endsWith('.generate_square_subsequent_mask')) return { t: 'tensor', from: [] };
   const layerName = torchLayerName(qualified);
   if (layerName?.endsWith('Loss')) return { t: 'loss' };
   if (layerName && f.trace && hasTensor(args)) return barrier(interp, n, `${spelling}(...) called on a tensor`, args, f);

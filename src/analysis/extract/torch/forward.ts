@@ -74,7 +74,9 @@ function attend(slot: Slot, args: Args, f: Frame): Value {
   const key = args.positional[1] ?? args.keywords.get('key') ?? query;
   const value = args.positional[2] ?? args.keywords.get('value') ?? key;
   const first = (v: Value) => (v.t === 'tensor' && v.from.length > 0 ? v.from[0]! : MODEL_INPUT);
-  const causal = args.keywords.has('attn_mask') || constOf(args.keywords.get('is_causal')) === true;
+  const mask = args.keywords.get('attn_mask');
+  // A mask tensor made in the code (torch.triu(...), generate_square_subsequent_mask) is read as causal; an unknown or None one is no mask.
+  const causal = mask?.t === 'tensor' || constOf(args.keywords.get('is_causal')) === true;
   const layer = slot.layer;
   if (causal && layer.kind === 'attention' && !layer.attention.causal) layer.attention.causal = true;
   const index = f.trace!.add(slot, [first(query), first(key), first(value)]);

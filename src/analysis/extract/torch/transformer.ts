@@ -105,13 +105,13 @@ export function applyTransformer(interp: Interpreter, module: Extract<Value, { t
   const spec = module.transformer!;
   const x = args.positional[0] ?? args.keywords.get('src') ?? args.keywords.get('tgt') ?? UNKNOWN;
   const memory = args.positional[1] ?? args.keywords.get('memory') ?? x;
-  const masked = ['mask', 'src_mask', 'tgt_mask'].some((k) => args.keywords.has(k)) || constOf(args.keywords.get('is_causal') ?? args.keywords.get('tgt_is_causal')) === true;
+  const masked = ['mask', 'src_mask', 'tgt_mask'].some((k) => args.keywords.get(k)?.t === 'tensor') || constOf(args.keywords.get('is_causal') ?? args.keywords.get('tgt_is_causal')) === true;
   const call = (child: Value | undefined, ...inputs: Value[]): Value => (child ? apply(interp, child, { positional: inputs, keywords: new Map<string, Value>(), partial: false }, n, f) : UNKNOWN);
   if (spec.part === 'stack') {
     const layers = module.entries.get('layers');
     let cur = x;
     for (const layer of layers?.t === 'list' ? layers.items : []) {
-      cur = layer.t === 'dict' && layer.transformer ? applyTransformer(interp, layer, { positional: [cur, memory], keywords: new Map<string, Value>(masked ? [['mask', UNKNOWN]] : []), partial: false }, n, f) : UNKNOWN;
+      cur = layer.t === 'dict' && layer.transformer ? applyTransformer(interp, layer, { positional: [cur, memory], keywords: new Map<string, Value>(masked ? [['mask', { t: 'tensor', from: [] }]] : []), partial: false }, n, f) : UNKNOWN;
     }
     const norm = module.entries.get('norm');
     return norm ? call(norm, cur) : cur;
