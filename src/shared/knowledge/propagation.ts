@@ -533,7 +533,7 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
     case 'position-embedding': {
       // x + a learned table row per position: the table's second moment adds; gradients pass unchanged.
       const table = initMoments(layer.kernelInit, layer.units, layer.positions, layer, 'position table');
-      return passThrough({ ...x, mean: x.mean + table.mean, q: x.q + table.second + 2 * x.mean * table.mean, source: null });
+      return passThrough({ ...x, mean: x.mean + table.mean, q: x.q + table.second + 2 * x.mean * table.mean, dataVar: x.dataVar + table.second - table.mean * table.mean, source: null });
     }
     case 'add':
       return {
@@ -581,7 +581,7 @@ function attentionNode(layer: LayerOf<'attention'>, model: ModelIR, ins: Signal[
   const averaged = 1 / Math.max(1, value.positions);
   const gain = features * inProjection.second * averaged * head * outSecond;
   return {
-    out: { mean: 0, q: value.q * gain, features: layer.units ?? features, positions: query.positions, source: null },
+    out: { mean: 0, q: value.q * gain, dataVar: value.q * gain, features: layer.units ?? features, positions: query.positions, source: null },
     backward: (g) => ({ gIn: ins.map((_, k) => (k === ins.length - 1 ? g * gain : 0)), normSq: null, chi: null }),
   };
 }
