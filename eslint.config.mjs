@@ -1,10 +1,10 @@
-// `npm run lint` runs this: typescript-eslint's type-checked rules on every TypeScript file of the three
+// `npm run lint` runs this: typescript-eslint's strict type-checked rules on every TypeScript file of the three
 // tsconfigs (src, test, bench, webview-ui). A rule switched off or relaxed here says why in one line.
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', 'test/fixtures/**', 'test/e2e/workspace/**', '**/*.js', '**/*.mjs'] },
-  ...tseslint.configs.recommendedTypeChecked,
+  ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
       parserOptions: {
@@ -15,9 +15,84 @@ export default tseslint.config(
     },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
-      // Until noUncheckedIndexedAccess is on in tsconfig.json, the `!` on index reads look unnecessary to it.
-      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
+      // noUncheckedIndexedAccess types an index read `T | undefined`; `a[i]!` (an index known in range) is the
+      // one non-null assertion allowed, every other `!` is a real narrowing instead.
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'TSNonNullExpression:not([expression.type="MemberExpression"][expression.computed=true])',
+          message: 'Only an index read known to be in range may be asserted (`a[i]!`); narrow anything else with a check.',
+        },
+      ],
+      // Numbers read naturally in messages (`line ${n}`); other non-strings still need an explicit String().
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      // Rule options are read through one typed getter, option<number>(key), over values the registry validates.
+      '@typescript-eslint/no-unnecessary-type-parameters': 'off',
+      // A defaulted parameter is dropped by key when its argument is written but not a constant (the intent).
+      '@typescript-eslint/no-dynamic-delete': 'off',
+      // Spreads here are meant: echarts' base tooltip object into an option, a Python string into code points.
+      '@typescript-eslint/no-misused-spread': 'off',
+      // A tree visitor returns false to skip a subtree, or nothing to go on: `boolean | void` says exactly that.
+      '@typescript-eslint/no-invalid-void-type': 'off',
+      // Not yet: 67 findings to review one by one; some are wrong (state an await can change, such as cancellation).
+      '@typescript-eslint/no-unnecessary-condition': 'off',
     },
+  },
+  {
+    files: ['src/extension/**/*.ts'],
+    rules: {
+      // vscode.Disposable is a class, yet VS Code takes any object with dispose(); ours are such objects.
+      '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
+    },
+  },
+  {
+    // Not yet narrowed (issue 12 §4): the files that still hold a non-index `!`; remove a file once it has none.
+    files: [
+      'src/analysis/extract/keras/executor.ts',
+      'src/analysis/extract/keras/models.ts',
+      'src/analysis/extract/keras/recognize.ts',
+      'src/analysis/extract/torch/activations.ts',
+      'src/analysis/extract/torch/builtins.ts',
+      'src/analysis/extract/torch/calls.ts',
+      'src/analysis/extract/torch/catalog.ts',
+      'src/analysis/extract/torch/forward.ts',
+      'src/analysis/extract/torch/init.ts',
+      'src/analysis/extract/torch/interpreter.ts',
+      'src/analysis/extract/torch/trace.ts',
+      'src/analysis/extract/training/data-sources.ts',
+      'src/analysis/extract/training/model-refs.ts',
+      'src/analysis/extract/training/optimizers.ts',
+      'src/analysis/link.ts',
+      'src/analysis/project.ts',
+      'src/analysis/python/syntax-cache.ts',
+      'src/analysis/python/syntax.ts',
+      'src/analysis/rules/activation/saturating-activation-stack.ts',
+      'src/analysis/rules/activation/selu-without-self-normalization.ts',
+      'src/analysis/rules/activation/softmax-in-hidden-layer.ts',
+      'src/analysis/rules/helpers/hidden-layer.ts',
+      'src/analysis/rules/helpers/layer-graph.ts',
+      'src/analysis/rules/helpers/move-fused-activation-edit.ts',
+      'src/analysis/rules/initialization/init-activation-mismatch.ts',
+      'src/analysis/rules/initialization/init-scale-off.ts',
+      'src/analysis/rules/initialization/init-sites.ts',
+      'src/analysis/rules/normalization/batchnorm-after-activation.ts',
+      'src/analysis/rules/normalization/bias-before-batchnorm.ts',
+      'src/analysis/rules/normalization/dropout-before-batchnorm.ts',
+      'src/analysis/rules/optimization/clipping-fixes.ts',
+      'src/cli/commands/probe.ts',
+      'src/extension/probe/export.ts',
+      'src/probe/layers.ts',
+      'src/probe/metrics.ts',
+      'src/probe/optimizer.ts',
+      'src/server/handlers/models.ts',
+      'src/server/workspaceIndex.ts',
+      'src/shared/knowledge/propagation.ts',
+      'src/shared/prediction-gap.ts',
+      'src/shared/shapes.ts',
+      'src/shared/what-if.ts',
+    ],
+    rules: { 'no-restricted-syntax': 'off' },
   },
   {
     files: ['test/**/*.ts'],

@@ -58,7 +58,7 @@ function header(meta: RuleMeta): string {
   return [
     `# ${meta.code}: ${meta.name}`,
     '',
-    `${meta.summary}`,
+    meta.summary,
     '',
     `Category: ${meta.category} · Default severity: ${meta.defaultSeverity} · ${fixLabel(meta.fixable)}`,
   ].join('\n');

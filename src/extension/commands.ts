@@ -17,7 +17,7 @@ export const COMMANDS: Record<string, CommandFactory> = {
     ctx.crashPolicy.reset();
     await ctx.client.restart();
   },
-  'gradientLens.showOutput': (ctx) => () => ctx.output.show(true),
+  'gradientLens.showOutput': (ctx) => () => { ctx.output.show(true); },
 };
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {

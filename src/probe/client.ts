@@ -107,9 +107,9 @@ export function startProbe(model: ModelIR, options: ProbeOptions, whatIf: WhatIf
       else finish(message.outcome);
     }),
   );
-  child.on('error', (error) => finish(failure('crash', `the probe process failed: ${error.message}`)));
+  child.on('error', (error) => { finish(failure('crash', `the probe process failed: ${error.message}`)); });
   child.on('exit', (code, signal) => {
-    if (cancelled) return finish(failure('cancelled', 'probe cancelled'));
+    if (cancelled) { finish(failure('cancelled', 'probe cancelled')); return; }
     const tail = stderr.trim().split('\n').slice(-5).join('\n');
     finish(failure('crash', `the probe process exited unexpectedly (${signal ?? `code ${code}`})${tail ? `:\n${tail}` : ''}`));
   });

@@ -27,8 +27,8 @@ function withFilterGradByConvolution(strides: [number, number], dilation: number
       const dx = tf.conv2dTranspose(dy4, w, x.shape, strides, 'valid');
       // dW[kh,kw,ci,co] = sum_b,i,j x[b, i*s + kh*d, j*s + kw*d, ci] * dy[b,i,j,co]: a convolution of
       // x as [ci, H, W, batch] with dy as a [Ho, Wo, batch, co] filter, stride d, dilation s.
-      const xT = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D;
-      const dyT = tf.transpose(dy4, [1, 2, 0, 3]) as tf.Tensor4D;
+      const xT = tf.transpose<tf.Tensor4D>(x, [3, 1, 2, 0]);
+      const dyT = tf.transpose<tf.Tensor4D>(dy4, [1, 2, 0, 3]);
       const full = tf.conv2d(xT, dyT, [dilation, dilation], 'valid', 'NHWC', strides);
       const [kh, kw] = w.shape;
       const dw = tf.transpose(tf.slice(full, [0, 0, 0, 0], [-1, kh, kw, -1]), [1, 2, 0, 3]);

@@ -124,7 +124,7 @@ class NodeBuilder implements WeightSource {
         const name = layer.activation?.name ?? 'linear';
         const fused: FusableActivation | undefined = name === 'linear' || name === 'relu' || name === 'sigmoid' ? name : undefined;
         const dense = (x: tf.Tensor, kernel: tf.Variable, bias: tf.Variable | null) => {
-          const flat = x.rank === 2 ? (x as tf.Tensor2D) : (tf.reshape(x, [-1, last]) as tf.Tensor2D);
+          const flat = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape<tf.Rank.R2>(x, [-1, last]);
           const out = this.matMul(flat, kernel as tf.Tensor2D, bias ?? undefined, fused);
           return x.rank === 2 ? out : tf.reshape(out, [...x.shape.slice(0, -1), layer.units!]);
         };
@@ -328,7 +328,7 @@ class NodeBuilder implements WeightSource {
     // Explicit (torch) padding: max pooling never picks a pad, average pooling counts it (count_include_pad).
     const padded = pads.some(([a, b]) => a > 0 || b > 0) ? tf.pad(x, [[0, 0], ...pads, [0, 0]], max ? -3.4e38 : 0) : x;
     if (rank === 2) return op(padded as tf.Tensor4D, [size[0]!, size[1]!], [strides[0]!, strides[1]!], mode);
-    const wide = tf.expandDims(padded, 1) as tf.Tensor4D;
+    const wide = tf.expandDims<tf.Tensor4D>(padded, 1);
     return tf.squeeze(op(wide, [1, size[0]!], [1, strides[0]!], mode), [1]);
   }
 
@@ -448,8 +448,8 @@ class NodeBuilder implements WeightSource {
       if (kind === 'lstm') {
         const z = tf.add(xt, this.matMul(h, cell.recurrent as tf.Tensor2D));
         const [i, f, g, o] = tf.split(z, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]; // 4 gates
-        const cNext = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D;
-        return [tf.mul(tf.sigmoid(o), tf.tanh(cNext)) as tf.Tensor2D, cNext];
+        const cNext = tf.add<tf.Tensor2D>(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
+        return [tf.mul<tf.Tensor2D>(tf.sigmoid(o), tf.tanh(cNext)), cNext];
       }
       if (kind === 'gru') {
         const hz = this.matMul(h, cell.recurrent as tf.Tensor2D, cell.biasHidden ?? undefined);
@@ -458,13 +458,13 @@ class NodeBuilder implements WeightSource {
         const r = tf.sigmoid(tf.add(xr, hr));
         const zg = tf.sigmoid(tf.add(xzg, hzg));
         const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
-        return [tf.add(tf.mul(tf.sub(1, zg), n), tf.mul(zg, h)) as tf.Tensor2D, c];
+        return [tf.add<tf.Tensor2D>(tf.mul(tf.sub(1, zg), n), tf.mul(zg, h)), c];
       }
       const pre = tf.add(xt, this.matMul(h, cell.recurrent as tf.Tensor2D));
       return [(activationName === 'relu' ? tf.relu(pre) : tf.tanh(pre)) as tf.Tensor2D, c];
     };
     const apply = single((x): tf.Tensor => {
-      const batch = x.shape[0]!;
+      const batch = x.shape[0];
       const time = x.shape[1]!;
       let sequence = x;
       let last: tf.Tensor2D[] = [];
@@ -474,13 +474,13 @@ class NodeBuilder implements WeightSource {
           // Project every time step through the input kernel in one matMul; biases of the input side fold in here.
           let bias: tf.Tensor | undefined = cell.biasIn ?? undefined;
           if (kind !== 'gru' && cell.biasHidden && bias) bias = tf.add(bias, cell.biasHidden);
-          const projected = tf.reshape(this.matMul(tf.reshape(sequence, [-1, features]) as tf.Tensor2D, cell.kernel as tf.Tensor2D, bias), [batch, time, gates * units]);
+          const projected = tf.reshape(this.matMul(tf.reshape<tf.Rank.R2>(sequence, [-1, features]), cell.kernel as tf.Tensor2D, bias), [batch, time, gates * units]);
           // One step: a reshape, since tfjs's unstack gradient fails on a single output.
           const unstacked = (time === 1 ? [tf.reshape(projected, [batch, gates * units])] : tf.unstack(projected, 1)) as tf.Tensor2D[];
           // A reversed copy: the array unstack returns is the gradient tape's record of its outputs.
           const steps = direction === 1 ? [...unstacked].reverse() : unstacked;
-          let h = tf.zeros([batch, units]) as tf.Tensor2D;
-          let c = tf.zeros([batch, units]) as tf.Tensor2D;
+          let h = tf.zeros<tf.Rank.R2>([batch, units]);
+          let c = tf.zeros<tf.Rank.R2>([batch, units]);
           const outputs: tf.Tensor2D[] = [];
           for (const xt of steps) {
             [h, c] = step(cell, xt, h, c);

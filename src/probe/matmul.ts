@@ -33,7 +33,7 @@ function withExplicitTransposes(): MatMul {
     const key = `${activation}/${withBias}`;
     let product = cache.get(key);
     if (!product) {
-      product = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      product = tf.customGrad<tf.Tensor>((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
         const save = args[args.length - 1] as tf.GradSaveFunc;
         const [a, b, bias] = args.slice(0, -1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor | undefined];
         const value = tf.fused.matMul({ a, b, bias, activation });
@@ -47,7 +47,7 @@ function withExplicitTransposes(): MatMul {
             return withBias ? [...grads, tf.sum(dz, 0)] : grads;
           },
         };
-      }) as (...args: tf.Tensor[]) => tf.Tensor;
+      });
       cache.set(key, product);
     }
     return product;

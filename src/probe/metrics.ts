@@ -33,7 +33,7 @@ function stacked(group: Group, tensors: tf.Tensor[]): tf.Tensor {
 
 /** Sum of every element of each member: [k]. */
 function perMemberSum(x: tf.Tensor): tf.Tensor1D {
-  return tf.sum(x, x.shape.slice(1).map((_, i) => i + 1)) as tf.Tensor1D;
+  return tf.sum<tf.Tensor1D>(x, x.shape.slice(1).map((_, i) => i + 1));
 }
 
 function size(shape: number[]): number {
@@ -112,7 +112,7 @@ export class StepMeter {
   /** One vector with everything of this step; `grads` are aligned with the measured nodes' vars. */
   pack(loss: tf.Tensor, outputs: tf.Tensor[], grads: tf.Tensor[], before: tf.Tensor[]): tf.Tensor1D {
     return tf.tidy(() => {
-      const parts: tf.Tensor1D[] = [tf.reshape(tf.cast(loss, 'float32'), [1]) as tf.Tensor1D];
+      const parts: tf.Tensor1D[] = [tf.reshape<tf.Rank.R1>(tf.cast(loss, 'float32'), [1])];
       const outs = this.outputGroups.map((g) => stacked(g, outputs));
       parts.push(...outs.map(perMemberSum));
       parts.push(...outs.map((o) => perMemberSum(tf.square(o))));
@@ -125,7 +125,7 @@ export class StepMeter {
       for (const g of this.deadGroups) {
         const x = stacked({ items: g.items.map((k) => this.deadNodes[k]!), shape: g.shape }, outputs);
         // A unit is dead on this batch when its output is <= 0 for every example (and position).
-        const peaks = tf.max(tf.reshape(x, [x.shape[0]!, -1, g.shape[g.shape.length - 1]!]), 1);
+        const peaks = tf.max(tf.reshape(x, [x.shape[0], -1, g.shape[g.shape.length - 1]!]), 1);
         parts.push(perMemberSum(tf.cast(tf.lessEqual(peaks, 0), 'float32')));
       }
       const gradStacks = this.varGroups.map((g) => stacked(g, grads));
@@ -135,7 +135,7 @@ export class StepMeter {
         parts.push(...after.map((a, k) => perMemberSum(tf.squaredDifference(a, before[k]!))));
       }
       parts.push(...before.map((b) => perMemberSum(tf.square(b))));
-      return tf.concat(parts) as tf.Tensor1D;
+      return tf.concat<tf.Tensor1D>(parts);
     });
   }
 

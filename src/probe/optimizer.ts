@@ -112,15 +112,15 @@ export function buildOptimizer(model: ModelIR, notices: ProbeNotice[]): ProbeOpt
         description,
         gradientScale: rate,
         exactUpdate: false,
-        step: (vars, grads) => tf.tidy(() => scaled.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[i]! })))),
-        dispose: () => scaled.dispose(),
+        step: (vars, grads) => { tf.tidy(() => { scaled.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[i]! }))); }); },
+        dispose: () => { scaled.dispose(); },
       };
     }
     return {
       description,
       gradientScale: rate,
       exactUpdate: true,
-      step: (vars, grads) => vars.forEach((v, i) => v.assign(tf.tidy(() => tf.sub(v, grads[i]!)))),
+      step: (vars, grads) => { vars.forEach((v, i) => { v.assign(tf.tidy(() => tf.sub(v, grads[i]!))); }); },
       dispose: () => {},
     };
   }

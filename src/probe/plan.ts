@@ -412,7 +412,8 @@ class Planner {
         }
         const lastStepOnly = !returnsSequences(layer, nextKind);
         if (layer.recurrent.returnSequences === null && lastStepOnly) this.note('information', `${describeLayer(layer)}: the next layer receives the last time step, as out[:, -1] does.`, layer);
-        const features = recurrentFeatures(layer)!;
+        const features = recurrentFeatures(layer);
+        if (features === null) throw layerFailure('unsupported', layer, 'the hidden size is not a constant the probe can read');
         return { shape: lastStepOnly ? [features] : [x[0]!, features], params, lastStepOnly };
       }
       case 'attention': {

@@ -63,7 +63,8 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
   let optimizer: ReturnType<typeof buildOptimizer> | null = null;
   try {
     nodes.push(...buildNodes(plan.layers, model.framework, rng.weights, notices));
-    optimizer = buildOptimizer(model, notices);
+    const built = buildOptimizer(model, notices);
+    optimizer = built; // for the finally block
     const measured = nodes.filter((n) => n.planned.ir.kind !== 'input');
     const weightNodes = measured.filter((n) => n.vars.length > 0);
     const vars = weightNodes.flatMap((n) => n.vars);
@@ -86,7 +87,7 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
       durationMs: Math.round(performance.now() - started),
       inputShape: plan.inputShape,
       rawInputMax: options.rawInputMax,
-      optimizer: optimizer!.description,
+      optimizer: built.description,
       lossName: lossKind,
       layers: results,
       loss: losses,

@@ -112,7 +112,10 @@ function exploding(input: VerdictInput): ProbeVerdict | null {
 function fractionVerdict(input: VerdictInput, kind: 'dead-units' | 'saturation'): ProbeVerdict | null {
   const t = input.thresholds;
   const pick = (l: ProbeLayerResult) => (kind === 'dead-units' ? l.dead : l.saturated);
-  const measured = input.layers.filter((l) => pick(l) !== null).map((l) => ({ layer: l, value: median(pick(l)!) }));
+  const measured = input.layers.flatMap((l) => {
+    const values = pick(l);
+    return values === null ? [] : [{ layer: l, value: median(values) }];
+  });
   const over = measured.filter((m) => (kind === 'dead-units' ? m.value >= t.deadFraction : m.value > t.saturatedFraction));
   if (over.length === 0) return null;
   const list = over.map((m) => `${label(m.layer)} ${formatPercent(m.value)}`).join(', ');
@@ -130,15 +133,18 @@ function fractionVerdict(input: VerdictInput, kind: 'dead-units' | 'saturation')
 }
 
 function symmetry(input: VerdictInput): ProbeVerdict | null {
-  const over = flowPathLayers(input.layers).filter((l) => (input.symmetry.get(l.id) ?? 0) >= input.thresholds.symmetricFraction);
+  const over = flowPathLayers(input.layers).flatMap((layer) => {
+    const fraction = input.symmetry.get(layer.id) ?? 0;
+    return fraction >= input.thresholds.symmetricFraction ? [{ layer, fraction }] : [];
+  });
   if (over.length === 0) return null;
-  const list = over.map((l) => `${label(l)} ${formatPercent(input.symmetry.get(l.id)!)}`).join(', ');
+  const list = over.map((o) => `${label(o.layer)} ${formatPercent(o.fraction)}`).join(', ');
   return {
     kind: 'symmetry',
     severity: 'warning',
-    layers: over.map((l) => l.name),
+    layers: over.map((o) => o.layer.name),
     message: `Unbroken symmetry: in ${list} of units are identical copies after training (constant/zero initialization); such a layer acts like a single unit.`,
-    evidence: { duplicateFractions: over.map((l) => input.symmetry.get(l.id)!), threshold: input.thresholds.symmetricFraction },
+    evidence: { duplicateFractions: over.map((o) => o.fraction), threshold: input.thresholds.symmetricFraction },
   };
 }
 

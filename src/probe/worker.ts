@@ -29,7 +29,7 @@ async function handle(message: CallerToProbeMessage): Promise<void> {
       signal: controller.signal,
       // In an untrusted workspace nothing is loaded from the user's folders (see client.ts).
       workspace: process.env[PROBE_UNTRUSTED_ENV] === '1' || !model.file ? null : dirname(model.file),
-      onProgress: (e) => send({ type: 'probe-progress', id, ...e }),
+      onProgress: (e) => { send({ type: 'probe-progress', id, ...e }); },
     });
     send({ type: 'probe-done', id, outcome });
   } catch (error) {

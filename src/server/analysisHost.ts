@@ -66,8 +66,8 @@ export class AnalysisHost {
 
   private startWorker(): Worker {
     const worker = new Worker(this.options.workerScript, { workerData: { role: 'gradient-lens-analysis' } });
-    worker.on('message', guardedListener('analysis host', isFromWorker, (message) => this.received(message), this.options.log));
-    worker.on('error', (error) => this.options.log(`analysis worker failed: ${error.stack ?? error.message}`));
+    worker.on('message', guardedListener('analysis host', isFromWorker, (message) => { this.received(message); }, this.options.log));
+    worker.on('error', (error) => { this.options.log(`analysis worker failed: ${error.stack ?? error.message}`); });
     worker.on('exit', (code) => {
       if (worker === this.worker && code !== 0) this.restart(`the analysis worker exited with code ${code}`);
     });
@@ -166,7 +166,9 @@ export class AnalysisHost {
   private armTimer(id: number, pending: Pending): void {
     // Big files take longer to analyze legitimately: 1 s more per 50 kB of text.
     const limit = this.options.timeoutMs + (this.files.get(pending.path)?.length ?? 0) / 50;
-    pending.timer = setTimeout(() => this.timedOut(id, limit), limit);
+    pending.timer = setTimeout(() => {
+      this.timedOut(id, limit);
+    }, limit);
   }
 
   private timedOut(id: number, limit: number): void {

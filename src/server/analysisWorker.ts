@@ -12,10 +12,10 @@ import { AnalysisCancelled } from '../analysis/cancellation';
 import { isCancelledIn, isToWorker, type FromWorker, type ToWorker } from './analysisProtocol';
 
 export function runAnalysisWorker(port: MessagePort): void {
-  const send = (message: FromWorker) => port.postMessage(message);
+  const send = (message: FromWorker) => { port.postMessage(message); };
   let roots: string[] = [];
   let overrides: Partial<Settings> = {};
-  const newResolver = () => createSettingsResolver((file, problems) => send({ kind: 'log', message: `problems in ${file}:\n  ${problems.join('\n  ')}` }));
+  const newResolver = () => createSettingsResolver((file, problems) => { send({ kind: 'log', message: `problems in ${file}:\n  ${problems.join('\n  ')}` }); });
   let resolveSettings: (path: string) => LoadedSettings = newResolver();
   const settingsFor = (path: string): Settings => {
     // Untitled documents have no folder of their own: the first workspace folder's settings apply.
@@ -29,7 +29,7 @@ export function runAnalysisWorker(port: MessagePort): void {
   let parseMs = 0;
   // Messages are handled strictly in order: each waits for the one before.
   let queue: Promise<void> = Promise.resolve();
-  const log = (message: string) => send({ kind: 'log', message });
+  const log = (message: string) => { send({ kind: 'log', message }); };
   port.on('message', guardedListener('analysis worker', isToWorker, (message: ToWorker) => {
     queue = queue.then(async () => {
       if (message.kind === 'init') {
@@ -81,6 +81,6 @@ export function runAnalysisWorker(port: MessagePort): void {
           break;
         }
       }
-    }).catch((error: unknown) => log(`analysis worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
+    }).catch((error: unknown) => { log(`analysis worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`); });
   }, log));
 }

@@ -79,7 +79,7 @@ export class GradientLensServer {
   private generation = 0;
 
   constructor(private readonly connection: Connection) {
-    this.scheduler = new DebouncedScheduler((key, error) => this.logError(`analysis of ${key} failed`, error));
+    this.scheduler = new DebouncedScheduler((key, error) => { this.logError(`analysis of ${key} failed`, error); });
     this.diagnostics = new DiagnosticsPublisher(connection, (uri) => this.documents.get(uri)?.version);
   }
 
@@ -100,12 +100,12 @@ export class GradientLensServer {
       this.analysis?.dispose();
     });
 
-    this.documents.onDidOpen((e) => this.guard('open', () => this.openDocument(e.document.uri, e.document.getText()), undefined));
-    this.documents.onDidChangeContent((e) => this.guard('change', () => this.changeUnit(e.document.uri, e.document.getText(), null), undefined));
-    this.documents.onDidClose((e) => this.guard('close', () => void this.closeUnit(e.document.uri), undefined));
-    this.notebooks.onDidOpen((nb) => this.guard('notebook open', () => this.openNotebook(nb), undefined));
-    this.notebooks.onDidChange((e) => this.guard('notebook change', () => this.notebookChanged(e.notebookDocument), undefined));
-    this.notebooks.onDidClose((nb) => this.guard('notebook close', () => void this.closeUnit(nb.uri), undefined));
+    this.documents.onDidOpen((e) => this.guard('open', () => { this.openDocument(e.document.uri, e.document.getText()); }, undefined));
+    this.documents.onDidChangeContent((e) => this.guard('change', () => { this.changeUnit(e.document.uri, e.document.getText(), null); }, undefined));
+    this.documents.onDidClose((e) => { this.guard('close', () => void this.closeUnit(e.document.uri), undefined); });
+    this.notebooks.onDidOpen((nb) => this.guard('notebook open', () => { this.openNotebook(nb); }, undefined));
+    this.notebooks.onDidChange((e) => this.guard('notebook change', () => { this.notebookChanged(e.notebookDocument); }, undefined));
+    this.notebooks.onDidClose((nb) => { this.guard('notebook close', () => void this.closeUnit(nb.uri), undefined); });
 
     this.documents.listen(c);
     this.notebooks.listen(c);
@@ -120,6 +120,7 @@ export class GradientLensServer {
     this.supportsDynamicConfiguration = caps.workspace?.didChangeConfiguration?.dynamicRegistration === true;
     this.supportsDynamicWatchers = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     this.supportsInlayHintRefresh = caps.workspace?.inlayHint?.refreshSupport === true;
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- clients without workspace folders still send only rootUri
     const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
     this.workspaceRoots = folders.filter((u) => u.startsWith('file:')).map(pathOfUri);
     const options: unknown = params.initializationOptions;
@@ -129,7 +130,7 @@ export class GradientLensServer {
       roots: this.workspaceRoots,
       maxFileBytes: DEFAULT_INDEX_LIMITS.maxFileBytes,
       timeoutMs: typeof timeout === 'number' && timeout > 0 ? timeout : DEFAULT_ANALYSIS_TIMEOUT_MS,
-      log: (message) => this.log(message),
+      log: (message) => { this.log(message); },
     });
     return {
       capabilities: {

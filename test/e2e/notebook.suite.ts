@@ -8,6 +8,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ProbeRunSummary, ProbeTestState } from '../../src/extension/probe/controller';
+import { defined } from '../defined';
 
 type Register = (name: string, fn: () => Promise<void>) => void;
 type Until = <T>(check: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, timeoutMs?: number) => Promise<T>;
@@ -46,6 +47,7 @@ function positionOf(document: vscode.TextDocument, needle: string, occurrence = 
 
 async function hoverText(uri: vscode.Uri, position: vscode.Position): Promise<string> {
   const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, position);
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- hover contents may still arrive as the deprecated MarkedString
   return hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))).join('\n');
 }
 
@@ -106,13 +108,13 @@ export function registerNotebookTests(test: Register, until: Until): void {
     };
     const modelLenses = await until(async () => {
       const found = await lensesOf(2);
-      return found.some((l) => l.command!.title.startsWith('Probe gradients: what if')) && found;
+      return found.some((l) => defined(l.command).title.startsWith('Probe gradients: what if')) && found;
     }, 'Probe gradients and what-if lenses in cell 3', 60_000);
     assert.ok(modelLenses.every((l) => l.range.start.line === 0), 'the lenses sit on the line that names the model');
-    assert.ok(modelLenses.some((l) => l.command!.title === 'Probe gradients'));
-    assert.deepEqual((await lensesOf(3)).map((l) => l.command!.title), [], 'the cell that only adds layers has none');
+    assert.ok(modelLenses.some((l) => defined(l.command).title === 'Probe gradients'));
+    assert.deepEqual((await lensesOf(3)).map((l) => defined(l.command).title), [], 'the cell that only adds layers has none');
     const small = await lensesOf(4);
-    assert.deepEqual(small.map((l) => `${l.range.start.line}: ${l.command!.title}`), ['0: Probe gradients'], 'the clean model gets a probe lens only');
+    assert.deepEqual(small.map((l) => `${l.range.start.line}: ${defined(l.command).title}`), ['0: Probe gradients'], 'the clean model gets a probe lens only');
   });
 
   test('notebook: "Probe This Model" from a cell probes the model at the cursor and annotates the layer lines in their cells', async () => {
@@ -143,9 +145,9 @@ export function registerNotebookTests(test: Register, until: Until): void {
     const notebook = await openNotebook();
     const modelCell = cell(notebook, 2);
     const stackCell = cell(notebook, 3);
-    const whatIf = (await probeLenses(modelCell.uri)).find((l) => l.command!.title.startsWith('Probe gradients: what if'));
+    const whatIf = (await probeLenses(modelCell.uri)).find((l) => defined(l.command).title.startsWith('Probe gradients: what if'));
     assert.ok(whatIf, 'a what-if lens in cell 3');
-    const summary = await vscode.commands.executeCommand<ProbeRunSummary>(whatIf.command!.command, ...(whatIf.command!.arguments as unknown[]));
+    const summary = await vscode.commands.executeCommand<ProbeRunSummary>(defined(whatIf.command).command, ...(defined(whatIf.command).arguments as unknown[]));
     assert.ok(summary.ok, summary.message);
     assert.ok(summary.whatIfVerdicts && !summary.whatIfVerdicts.includes('vanishing'), `what-if verdicts: ${summary.whatIfVerdicts?.join(', ')}`);
 
@@ -171,7 +173,7 @@ export function registerNotebookTests(test: Register, until: Until): void {
     assert.notEqual(after[2], before[2], 'the GL101 fix edits the cell holding the stack\'s first layer');
     assert.ok(!ours(modelCell.uri).some((d) => codeOf(d) === 'GL101') || after[2]!.includes('he_'), `cell 3 after the fix: ${after[2]}`);
     const restore = new vscode.WorkspaceEdit();
-    notebook.getCells().forEach((c, i) => restore.replace(c.document.uri, new vscode.Range(0, 0, c.document.lineCount, 0), before[i]!));
+    notebook.getCells().forEach((c, i) => { restore.replace(c.document.uri, new vscode.Range(0, 0, c.document.lineCount, 0), before[i]!); });
     assert.ok(await vscode.workspace.applyEdit(restore));
   });
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import * as vscode from 'vscode';
 import type { ProbeRunSummary, ProbeTestState } from '../../src/extension/probe/controller';
+import { defined } from '../defined';
 
 type Register = (name: string, fn: () => Promise<void>) => void;
 type Until = <T>(check: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, timeoutMs?: number) => Promise<T>;
@@ -69,11 +70,11 @@ export function registerProbeTests(test: Register, until: Until): void {
     const uri = fixtureUri('bad_model.py');
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
     const found = await lenses(uri, until);
-    probeLens = found.find((l) => l.command!.title === 'Probe gradients')!;
-    assert.ok(probeLens, `a "Probe gradients" lens (got ${found.map((l) => l.command!.title).join(' | ')})`);
+    probeLens = defined(found.find((l) => defined(l.command).title === 'Probe gradients'));
+    assert.ok(probeLens, `a "Probe gradients" lens (got ${found.map((l) => defined(l.command).title).join(' | ')})`);
     assert.equal(probeLens.range.start.line, 4, 'the lens sits on the line that names the model');
-    whatIfLens = found.find((l) => l.command!.title.startsWith('Probe gradients: what if'));
-    assert.ok(whatIfLens, `a what-if lens for the GL101 finding (got ${found.map((l) => l.command!.title).join(' | ')})`);
+    whatIfLens = found.find((l) => defined(l.command).title.startsWith('Probe gradients: what if'));
+    assert.ok(whatIfLens, `a what-if lens for the GL101 finding (got ${found.map((l) => defined(l.command).title).join(' | ')})`);
     // Before any run, the prediction sits on every layer line (README picture: lint and prediction together).
     await until(async () => (await hintLines(uri)).length === 5 && true, 'a predicted hint on each of the five layer lines');
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
@@ -83,14 +84,14 @@ export function registerProbeTests(test: Register, until: Until): void {
   });
 
   test('probe: running it opens the panel, which draws its charts, and annotates every layer line', async () => {
-    const summary = await vscode.commands.executeCommand<ProbeRunSummary>(probeLens.command!.command, ...(probeLens.command!.arguments as unknown[]));
+    const summary = await vscode.commands.executeCommand<ProbeRunSummary>(defined(probeLens.command).command, ...(defined(probeLens.command).arguments as unknown[]));
     assert.ok(summary?.ok, `the probe succeeded: ${summary?.message}`);
     const drawn = await until(async () => {
       const s = await state();
       return s.last?.firstChartMs !== null && s;
     }, 'the panel to report its first chart drawn', 60_000);
     assert.ok(drawn.panelOpen);
-    console.log(`[e2e] probe request -> first chart drawn: ${drawn.last!.firstChartMs!.toFixed(0)} ms (${summary.message})`);
+    console.log(`[e2e] probe request -> first chart drawn: ${defined(defined(drawn.last).firstChartMs).toFixed(0)} ms (${summary.message})`);
     const uri = fixtureUri('bad_model.py').toString();
     const annotated = drawn.annotations.filter((a) => a.uri === uri);
     assert.deepEqual(annotated.map((a) => a.line).sort((a, b) => a - b), [6, 7, 8, 9, 10], 'one annotation per Dense line');
@@ -120,7 +121,7 @@ export function registerProbeTests(test: Register, until: Until): void {
   });
 
   test('probe: a layer picked in the panel is revealed in the editor; a malformed panel message is refused', async () => {
-    if (!(await state()).panelOpen) await vscode.commands.executeCommand<ProbeRunSummary>(probeLens.command!.command, ...(probeLens.command!.arguments as unknown[]));
+    if (!(await state()).panelOpen) await vscode.commands.executeCommand<ProbeRunSummary>(defined(probeLens.command).command, ...(defined(probeLens.command).arguments as unknown[]));
     const accepted = await vscode.commands.executeCommand<boolean>('gradientLens.test.panelMessage', { type: 'reveal-layer', layerId: 'L2', line: 8 });
     assert.equal(accepted, true);
     const editor = await until(() => {
@@ -134,7 +135,7 @@ export function registerProbeTests(test: Register, until: Until): void {
 
   test('probe: annotations go stale when the model is edited', async () => {
     const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(fixtureUri('bad_model.py')));
-    await editor.edit((b) => b.insert(new vscode.Position(0, 0), '# edited\n'));
+    await editor.edit((b) => { b.insert(new vscode.Position(0, 0), '# edited\n'); });
     await until(async () => (await state()).annotations.every((a) => a.stale) && true, 'stale annotations');
     // Stale measurements no longer hide the prediction: the hints are back on the layer lines (shifted by the inserted line).
     await until(async () => (await hintLines(editor.document.uri)).filter((line) => line >= 6 && line <= 10).length === 5 && true, 'predicted hints back on the five layer lines');
@@ -145,7 +146,7 @@ export function registerProbeTests(test: Register, until: Until): void {
     const config = vscode.workspace.getConfiguration('gradientLens.probe');
     await config.update('steps', 200, vscode.ConfigurationTarget.Workspace);
     try {
-      const pending = vscode.commands.executeCommand<ProbeRunSummary>(probeLens.command!.command, ...(probeLens.command!.arguments as unknown[]));
+      const pending = vscode.commands.executeCommand<ProbeRunSummary>(defined(probeLens.command).command, ...(defined(probeLens.command).arguments as unknown[]));
       await new Promise((r) => setTimeout(r, 1500));
       await vscode.commands.executeCommand('gradientLens.cancelProbe');
       const summary = await pending;
@@ -158,7 +159,7 @@ export function registerProbeTests(test: Register, until: Until): void {
 
   test('probe: the what-if lens probes the fixed model too, with the same seed', async () => {
     assert.ok(whatIfLens);
-    const summary = await vscode.commands.executeCommand<ProbeRunSummary>(whatIfLens.command!.command, ...(whatIfLens.command!.arguments as unknown[]));
+    const summary = await vscode.commands.executeCommand<ProbeRunSummary>(defined(whatIfLens.command).command, ...(defined(whatIfLens.command).arguments as unknown[]));
     assert.ok(summary.ok, summary.message);
     assert.ok(summary.whatIfTitle, 'the result carries the what-if run');
     assert.ok(summary.whatIfVerdicts && !summary.whatIfVerdicts.includes('vanishing'), `what-if verdicts: ${summary.whatIfVerdicts?.join(', ')}`);
@@ -180,8 +181,8 @@ export function registerProbeTests(test: Register, until: Until): void {
     const source = 'from tensorflow import keras\nfrom tensorflow.keras import layers\n\nmodel = keras.Sequential([\n    layers.Dense(64, activation="relu"),\n    layers.Dense(10),\n])\n';
     const document = await vscode.workspace.openTextDocument({ language: 'python', content: source });
     await vscode.window.showTextDocument(document, vscode.ViewColumn.One);
-    const lens = (await lenses(document.uri, until)).find((l) => l.command!.title === 'Probe gradients')!;
-    const run = () => vscode.commands.executeCommand<ProbeRunSummary>(lens.command!.command, ...(lens.command!.arguments as unknown[]));
+    const lens = defined((await lenses(document.uri, until)).find((l) => defined(l.command).title === 'Probe gradients'));
+    const run = () => vscode.commands.executeCommand<ProbeRunSummary>(defined(lens.command).command, ...(defined(lens.command).arguments as unknown[]));
     let answered: ProbeRunSummary | null = null;
     void Promise.resolve(run()).then((r) => (answered = r));
     // The input box is open, prefilled with the analyzer's guess: accept it as it is.

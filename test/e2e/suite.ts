@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension/extension';
 import { registerNotebookTests } from './notebook.suite';
 import { registerProbeTests } from './probe.suite';
+import { defined } from '../defined';
 
 const EXTENSION_ID = 'gradient-lens.gradient-lens';
 /** Where the code-server runner reads results (it cannot see the extension host's exit code). */
@@ -68,6 +69,7 @@ function positionOf(document: vscode.TextDocument, needle: string, occurrence = 
 
 async function hoverText(uri: vscode.Uri, position: vscode.Position): Promise<string> {
   const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, position);
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- hover contents may still arrive as the deprecated MarkedString
   return hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))).join('\n');
 }
 
@@ -86,7 +88,7 @@ test('opening a Python file activates the extension and starts the server', asyn
 test('a deep sigmoid stack gets a GL101 diagnostic with its docs link', async () => {
   const uri = workspaceUri('bad_model.py');
   const diagnostics = await until(() => ours(uri).some((d) => codeOf(d) === 'GL101') && ours(uri), 'GL101 on bad_model.py');
-  const gl101 = diagnostics.find((d) => codeOf(d) === 'GL101')!;
+  const gl101 = defined(diagnostics.find((d) => codeOf(d) === 'GL101'));
   // Four sigmoid layers with Glorot init are predicted to keep ~0.1 of the gradient at initialization:
   // GL101 grades that as information (a warning is for stacks predicted to vanish).
   assert.equal(gl101.severity, vscode.DiagnosticSeverity.Information);
@@ -131,7 +133,7 @@ test('a model split across notebook cells is linted on the right cell', async ()
   const cells = notebook.getCells();
   const flagged = await until(() => cells.find((c) => ours(c.document.uri).some((d) => codeOf(d) === 'GL101')), 'GL101 on a notebook cell');
   assert.equal(flagged.kind, vscode.NotebookCellKind.Code);
-  const diagnostic = ours(flagged.document.uri).find((d) => codeOf(d) === 'GL101')!;
+  const diagnostic = defined(ours(flagged.document.uri).find((d) => codeOf(d) === 'GL101'));
   assert.match(flagged.document.lineAt(diagnostic.range.start.line).text, /sigmoid/, 'the diagnostic sits on a sigmoid layer line of its cell');
   assert.equal(ours(cells[0]!.document.uri).length, 0, 'the markdown cell has none');
 });
@@ -158,7 +160,7 @@ test('Gradient Lens: Restart Server starts a new server that lints again', async
   }, 'a new server process');
   assert.notEqual(after.pid, before.pid);
   const editor = await openEditor('bad_model.py');
-  await editor.edit((b) => b.insert(new vscode.Position(0, 0), '# restarted\n'));
+  await editor.edit((b) => { b.insert(new vscode.Position(0, 0), '# restarted\n'); });
   await until(() => ours(editor.document.uri).some((d) => codeOf(d) === 'GL101' && d.range.start.line >= 6), 'GL101 from the new server');
   await vscode.commands.executeCommand('undo');
 });

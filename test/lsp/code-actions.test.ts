@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CodeAction, Diagnostic } from 'vscode-languageserver-protocol';
 import { LspSession, codes, fixtureText, positionOf } from './harness';
+import { defined } from '../defined';
 
 let session: LspSession;
 beforeAll(async () => {
@@ -47,17 +48,17 @@ describe('code actions', () => {
 
   it('prefers the safe fix and labels an unsafe one', async () => {
     const { uri, diagnostics } = await openCopy('torch_tanh_stack.py');
-    const gl302 = (await actionsFor(uri, diagnostics.find((d) => d.code === 'GL302')!)).find((a) => a.title.includes('bias=False'));
+    const gl302 = (await actionsFor(uri, defined(diagnostics.find((d) => d.code === 'GL302')))).find((a) => a.title.includes('bias=False'));
     expect(gl302?.isPreferred).toBe(true);
-    const gl101 = (await actionsFor(uri, diagnostics.find((d) => d.code === 'GL101')!)).filter((a) => a.title.includes('unsafe'));
+    const gl101 = (await actionsFor(uri, defined(diagnostics.find((d) => d.code === 'GL101')))).filter((a) => a.title.includes('unsafe'));
     expect(gl101.length).toBeGreaterThan(0);
     for (const action of gl101) expect(action.isPreferred).toBe(false);
   });
 
   it('"Ignore GL202 on this line" writes a noqa comment the analyzer honours', async () => {
     const { uri, diagnostics } = await openCopy('torch_mlp.py');
-    const gl202 = diagnostics.find((d) => d.code === 'GL202')!;
-    const ignore = (await actionsFor(uri, gl202)).find((a) => a.title === 'Ignore GL202 on this line')!;
+    const gl202 = defined(diagnostics.find((d) => d.code === 'GL202'));
+    const ignore = defined((await actionsFor(uri, gl202)).find((a) => a.title === 'Ignore GL202 on this line'));
     await session.applyWorkspaceEdit(uri, ignore.edit);
     expect(session.text(uri).split('\n')[gl202.range.start.line]).toMatch(/nonlinearity="relu"\)  # noqa: GL202$/);
     expect(codes(await session.diagnostics(uri))).toEqual(['GL102']);
@@ -66,7 +67,7 @@ describe('code actions', () => {
   it('merges the code into an existing noqa comment instead of adding a second one', async () => {
     const text = fixtureText('torch_mlp.py').replace('nonlinearity="relu")', 'nonlinearity="relu")  # noqa: E501');
     const { uri, diagnostics } = await openCopy('torch_mlp.py', text);
-    const ignore = (await actionsFor(uri, diagnostics.find((d) => d.code === 'GL202')!)).find((a) => a.title === 'Ignore GL202 on this line')!;
+    const ignore = defined((await actionsFor(uri, defined(diagnostics.find((d) => d.code === 'GL202')))).find((a) => a.title === 'Ignore GL202 on this line'));
     await session.applyWorkspaceEdit(uri, ignore.edit);
     expect(session.text(uri)).toContain('nonlinearity="relu")  # noqa: E501, GL202\n');
     expect(codes(await session.diagnostics(uri))).toEqual(['GL102']);
@@ -76,7 +77,7 @@ describe('code actions', () => {
     const { uri, diagnostics } = await openCopy('torch_tanh_stack.py');
     const fixAll = (await session.codeActions(uri, diagnostics[0]!.range, [], ['source.fixAll'])).find((a) => a.kind === 'source.fixAll.gradientLens');
     expect(fixAll?.title).toBe('Fix all safe problems in this file');
-    await session.applyWorkspaceEdit(uri, fixAll!.edit);
+    await session.applyWorkspaceEdit(uri, defined(fixAll).edit);
     expect(session.text(uri)).toContain('nn.Linear(256, 128, bias=False)');
     // Only the unsafe GL101 fix is left for the user to decide.
     expect(codes(await session.diagnostics(uri))).toEqual(['GL101']);
@@ -84,7 +85,7 @@ describe('code actions', () => {
 
   it('refuses actions for diagnostics of an older version of the text', async () => {
     const { uri, diagnostics } = await openCopy('torch_mlp.py');
-    const stale = diagnostics.find((d) => d.code === 'GL202')!;
+    const stale = defined(diagnostics.find((d) => d.code === 'GL202'));
     const at = positionOf(session.text(uri), 'import torch');
     await session.edit(uri, [{ range: { start: at, end: at }, newText: '# a new first line\n' }]);
     await session.diagnostics(uri);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DiagnosticSeverity, DiagnosticTag } from 'vscode-languageserver-protocol';
 import { LspSession, codes, fileUri, fixtureText, FIXTURES, positionOf } from './harness';
+import { defined } from '../defined';
 
 let session: LspSession;
 beforeAll(async () => {
@@ -24,7 +25,7 @@ describe('diagnostics', () => {
     const diagnostics = await session.diagnostics(uri);
     expect(codes(diagnostics).sort()).toEqual(['GL102', 'GL202']);
 
-    const gl202 = diagnostics.find((d) => d.code === 'GL202')!;
+    const gl202 = defined(diagnostics.find((d) => d.code === 'GL202'));
     expect(gl202.range.start).toEqual(positionOf(text, 'nn.init.kaiming_normal_'));
     expect(gl202.source).toBe('gradient-lens');
     // The He-scaled tanh MLP is predicted attenuated, not vanishing, at initialization: information, with the number.
@@ -38,7 +39,7 @@ describe('diagnostics', () => {
     expect(gl202.relatedInformation?.length).toBeGreaterThan(0);
     for (const related of gl202.relatedInformation ?? []) expect(related.location.uri).toBe(uri);
 
-    const gl102 = diagnostics.find((d) => d.code === 'GL102')!;
+    const gl102 = defined(diagnostics.find((d) => d.code === 'GL102'));
     expect(gl102.range.start.line).toBe(positionOf(text, 'torch.softmax').line);
   });
 
@@ -73,7 +74,7 @@ describe('diagnostics', () => {
     await session.open(uri, text);
     const diagnostics = await session.diagnostics(uri);
     expect(codes(diagnostics).sort()).toEqual(['GL101', 'GL302']);
-    const gl302 = diagnostics.find((d) => d.code === 'GL302')!;
+    const gl302 = defined(diagnostics.find((d) => d.code === 'GL302'));
     // Its fix adds `bias=False`; the layer itself is needed, so it must not be faded.
     expect(gl302.tags ?? []).not.toContain(DiagnosticTag.Unnecessary);
     expect(gl302.range.start).toEqual(positionOf(text, 'nn.Linear(256, 128)'));
@@ -87,7 +88,7 @@ describe('diagnostics', () => {
     expect(codes(diagnostics), JSON.stringify(diagnostics)).toContain('GL202');
     const syntax = diagnostics.find((d) => d.code === undefined && /syntax/i.test(typeof d.message === 'string' ? d.message : d.message.value));
     expect(syntax, JSON.stringify(diagnostics)).toBeDefined();
-    expect(syntax!.range.start.line).toBeGreaterThanOrEqual(positionOf(text, 'model = TanhMLP(').line);
+    expect(defined(syntax).range.start.line).toBeGreaterThanOrEqual(positionOf(text, 'model = TanhMLP(').line);
   });
 
   it('clears diagnostics when the document closes', async () => {

@@ -136,6 +136,7 @@ export class LspSession {
     const folder = options.workspaceFolder;
     await connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- the initialize params still require rootUri (null when no folder)
       rootUri: folder ? fileUri(folder) : null,
       workspaceFolders: folder ? [{ uri: fileUri(folder), name: 'ws' }] : null,
       initializationOptions: options.initializationOptions,
@@ -328,7 +329,10 @@ export class LspSession {
         // already gone
       }
     }
-    await Promise.race([new Promise((r) => (this.exited ? r(null) : this.process.once('exit', r))), new Promise((r) => setTimeout(r, 3000))]);
+    await Promise.race([new Promise((r) => {
+        if (this.exited) r(null);
+        else this.process.once('exit', r);
+      }), new Promise((r) => setTimeout(r, 3000))]);
     if (this.alive && this.process.pid) this.process.kill('SIGKILL');
     this.connection.dispose();
   }

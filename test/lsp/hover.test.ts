@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Hover } from 'vscode-languageserver-protocol';
 import { LspSession, fileUri, fixtureText, FIXTURES, positionOf } from './harness';
+import { defined } from '../defined';
 
 let session: LspSession;
 beforeAll(async () => {
@@ -14,7 +15,7 @@ afterAll(async () => {
 
 function markdown(hover: Hover | null): string {
   expect(hover, 'a hover').not.toBeNull();
-  const contents = hover!.contents;
+  const contents = defined(hover).contents;
   return typeof contents === 'object' && 'value' in contents ? contents.value : JSON.stringify(contents);
 }
 
@@ -38,7 +39,7 @@ describe('hover', () => {
     expect(text).toContain(Math.sqrt(2 / (64 + 128)).toPrecision(4));
     expect(text).toMatch(/does not match/);
     expect(text).toMatch(/He et al\. 2015/);
-    expect(hover!.range?.start).toEqual(positionOf(fixtureText('torch_mlp.py'), 'nn.init.kaiming_normal_'));
+    expect(defined(hover).range?.start).toEqual(positionOf(fixtureText('torch_mlp.py'), 'nn.init.kaiming_normal_'));
   });
 
   it('shows the PyTorch default initializer on a layer constructor that writes none', async () => {

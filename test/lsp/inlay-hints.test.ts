@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { InlayHintRequest, type InlayHint } from 'vscode-languageserver-protocol';
 import { MeasuredLinesNotification } from '../../src/shared/protocol';
 import { LspSession, fileUri, fixtureText, FIXTURES } from './harness';
+import { defined } from '../defined';
 
 let session: LspSession;
 beforeAll(async () => {
@@ -41,7 +42,7 @@ describe('inlay hints', () => {
     expect(hints.map((h) => h.position.line)).toEqual([5, 6, 7, 8, 9]);
     for (const hint of hints) expect(labelOf(hint)).toMatch(/^predicted σ [\d.e-]+ · ∇ [\d.e-]+$/);
     // The first layer of this sigmoid stack gets a far smaller share of the gradient than the output layer (∇ 1).
-    const grad = (hint: InlayHint) => Number(/∇ (\S+)$/.exec(labelOf(hint))![1]);
+    const grad = (hint: InlayHint) => Number(defined(/∇ (\S+)$/.exec(labelOf(hint)))[1]);
     expect(grad(hints[4]!)).toBe(1);
     expect(grad(hints[0]!)).toBeLessThan(grad(hints[3]!));
     expect(grad(hints[0]!)).toBeLessThan(0.1);

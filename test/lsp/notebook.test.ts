@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotebookLayout } from '../../src/shared/notebook-layout';
 import { ModelsRequest } from '../../src/shared/protocol';
 import { LspSession, codes, fixtureText, positionOf } from './harness';
+import { defined } from '../defined';
 
 let session: LspSession;
 beforeAll(async () => {
@@ -31,7 +32,7 @@ describe('notebooks', () => {
     const diagnostics = await session.diagnosticsWhere(cells[2]!, (d) => codes(d).includes('GL101'), 'GL101 on the model cell');
     expect(codes(diagnostics).sort()).toEqual(['GL101', 'GL302']);
     // Ranges are relative to the cell, not to the joined text.
-    expect(diagnostics.find((d) => d.code === 'GL302')!.range.start).toEqual(positionOf(modelCell, 'nn.Linear(256, 128)'));
+    expect(defined(diagnostics.find((d) => d.code === 'GL302')).range.start).toEqual(positionOf(modelCell, 'nn.Linear(256, 128)'));
     for (const other of [cells[1]!, cells[3]!]) expect(codes(await session.diagnosticsWhere(other, () => true, 'published'))).toEqual([]);
     expect(session.publishCount(cells[0]!)).toBe(0);
   });
@@ -41,11 +42,11 @@ describe('notebooks', () => {
     const hover = await session.hover(cells[2]!, at.line, at.character);
     expect(JSON.stringify(hover?.contents)).toMatch(/Batch normalization/);
 
-    const gl302 = (await session.diagnosticsWhere(cells[2]!, (d) => codes(d).includes('GL302'), 'GL302')).find((d) => d.code === 'GL302')!;
+    const gl302 = defined((await session.diagnosticsWhere(cells[2]!, (d) => codes(d).includes('GL302'), 'GL302')).find((d) => d.code === 'GL302'));
     const actions = await session.codeActions(cells[2]!, gl302.range, [gl302]);
-    const fix = actions.find((a) => a.isPreferred)!;
+    const fix = defined(actions.find((a) => a.isPreferred));
     expect(Object.keys(fix.edit?.changes ?? {})).toEqual([cells[2]]);
-    const edit = fix.edit!.changes![cells[2]!]![0]!;
+    const edit = defined(defined(fix.edit).changes)[cells[2]!]![0]!;
     expect(edit.range.start.line).toBe(gl302.range.start.line);
   });
 
@@ -62,8 +63,8 @@ describe('notebooks', () => {
       { text: 'model.add(layers.Dense(128, activation="sigmoid"))\nmodel.add(layers.Dense(64, activation="sigmoid"))\nmodel.add(layers.Dense(10, activation="softmax"))' },
     ]);
     const first = await session.diagnosticsWhere(keras[0]!, (d) => codes(d).includes('GL101'), 'GL101 on the first layer cell');
-    expect(first.find((d) => d.code === 'GL101')!.range.start.line).toBe(4);
-    const related = first.find((d) => d.code === 'GL101')!.relatedInformation ?? [];
+    expect(defined(first.find((d) => d.code === 'GL101')).range.start.line).toBe(4);
+    const related = defined(first.find((d) => d.code === 'GL101')).relatedInformation ?? [];
     // The other layers of the stack are in the third cell: related locations point into it.
     expect(related.some((r) => r.location.uri === keras[2])).toBe(true);
   });
@@ -81,7 +82,7 @@ describe('notebooks', () => {
     expect(result.models.map((m) => m.model.name)).toEqual(['model']);
     expect(result.models[0]!.whatIfs.map((w) => w.code)).toContain('GL101');
     expect(result.cells?.map((c) => c.uri)).toEqual([keras[0], keras[2], keras[3]]);
-    const layout = new NotebookLayout(result.cells!);
+    const layout = new NotebookLayout(defined(result.cells));
     const [{ model }] = result.models as [(typeof result.models)[number]];
     expect(layout.toCell(model.nameRange)).toEqual({ uri: keras[2], range: { start: { line: 0, character: 0 }, end: { line: 0, character: 5 } } });
     const dense64 = model.layers.filter((l) => l.kind === 'dense')[2]!;

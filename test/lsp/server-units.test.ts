@@ -7,6 +7,7 @@ import { NotebookLayout } from '../../src/shared/notebook-layout';
 import { parseEditorSettings } from '../../src/server/editorSettings';
 import { CrashPolicy, MAX_RESTARTS, RESTART_WINDOW_MS } from '../../src/extension/crashPolicy';
 import { parseSuppressions, isSuppressed } from '../../src/analysis/suppression';
+import { defined } from '../defined';
 
 describe('diffEdit', () => {
   it('describes a one-character insertion in the middle of a line', () => {
@@ -70,7 +71,7 @@ describe('noqaEdit', () => {
 
   it('writes what the analyzer then honours', () => {
     for (const line of ['x = 1', 'x = 1  # note', 'x = 1  # noqa: E501', 'x = 1  # noqa: GL202', "s = '#'"]) {
-      const fixed = apply(line, 'GL101')!;
+      const fixed = defined(apply(line, 'GL101'));
       expect(isSuppressed(parseSuppressions(fixed), 'GL101', 0), fixed).toBe(true);
       expect(isSuppressed(parseSuppressions(line), 'GL101', 0), line).toBe(false);
     }

@@ -7,6 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LspSession, codes, fileUri, FIXTURES, positionOf } from './harness';
+import { defined } from '../defined';
 
 let session: LspSession;
 let folder: string;
@@ -30,7 +31,7 @@ describe('workspace index', () => {
     const uri = fileUri(join(folder, 'models.py'));
     await session.open(uri, read('models.py'));
     const diagnostics = await session.diagnosticsWhere(uri, (d) => codes(d).includes('GL401'), 'GL401 from train.py');
-    const gl401 = diagnostics.find((d) => d.code === 'GL401')!;
+    const gl401 = defined(diagnostics.find((d) => d.code === 'GL401'));
     expect(gl401.range.start.line).toBe(positionOf(read('models.py'), 'nn.LSTM').line);
     expect(gl401.message).toContain('train.py');
     const trainUri = fileUri(join(folder, 'train.py'));

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runProbe } from '../../src/probe/run';
 import { probeOptions, type ProbeError, type ProbeOutcome } from '../../src/shared/probe';
 import { keras, torch } from './ir-builder';
+import { defined } from '../defined';
 
 const options = (extra: Parameters<typeof probeOptions>[0] = {}) => probeOptions({ backend: 'wasm', steps: 3, batchSize: 8, ...extra });
 
@@ -63,8 +64,8 @@ describe('bad input', () => {
     // The embedding dimension is the LSTM's declared input_size; the vocabulary a representative value.
     expect(messages).toContainEqual("nn.Embedding 'emb' (line 3): the code does not fix its embedding dimension and vocabulary; probed with embedding dimension 64 (the input size of nn.LSTM 'rnn' (line 4)), vocabulary 10,000 (a representative value).");
     expect(messages).toContainEqual("nn.LSTM 'rnn' (line 4): the code does not fix its hidden size; probed with hidden size 128 (a representative value).");
-    expect(outcome.result.layers.find((l) => l.name === 'emb')!.params).toBe(10_000 * 64);
-    expect(outcome.result.layers.find((l) => l.name === 'head')!.params).toBe(128 * 10 + 10);
+    expect(defined(outcome.result.layers.find((l) => l.name === 'emb')).params).toBe(10_000 * 64);
+    expect(defined(outcome.result.layers.find((l) => l.name === 'head')).params).toBe(128 * 10 + 10);
   });
 
   it('builds a torch RNN whose num_layers is a constructor argument with a representative stack, named in a note', async () => {
@@ -95,7 +96,7 @@ describe('bad input', () => {
     expect(result.batchSize).toBe(8);
     expect(result.inputShape[0]).toBeLessThan(512);
     expect(result.inputShape[2]).toBe(3);
-    expect(result.layers.find((l) => l.name === 'stem')!.params).toBe(3 * 3 * 3 * 64 + 64);
+    expect(defined(result.layers.find((l) => l.name === 'stem')).params).toBe(3 * 3 * 3 * 64 + 64);
     expect(result.notices.map((n) => n.message)).toContainEqual(expect.stringMatching(/^Scaled to the probe's size budget: batch 32 -> 8, input 512x512x3 -> \d+x\d+x3 \(no layer's parameters depend on the image size\); widths and fans unchanged/));
   });
 

@@ -8,6 +8,7 @@ import { probeOptions, type ProbeOutcome, type ProbeResult, type VerdictKind } f
 import type { ModelIR } from '../../src/shared/ir';
 import type { WhatIf } from '../../src/shared/findings';
 import { initializer, keras, torch } from './ir-builder';
+import { defined } from '../defined';
 
 const options = (extra: Parameters<typeof probeOptions>[0] = {}) => probeOptions({ backend: 'wasm', steps: 12, batchSize: 32, seed: 7, ...extra });
 
@@ -30,9 +31,9 @@ describe('vanishing gradients', () => {
     const result = await probe(deepSigmoid());
     const verdict = result.verdicts.find((v) => v.kind === 'vanishing');
     expect(verdict).toBeDefined();
-    expect(verdict!.evidence.firstLastRatio as number).toBeLessThan(1e-5);
-    expect(verdict!.layers[0]).toBe(result.layers[0]!.name);
-    expect(verdict!.message).toContain(`line ${result.layers[0]!.line}`);
+    expect(defined(verdict).evidence.firstLastRatio as number).toBeLessThan(1e-5);
+    expect(defined(verdict).layers[0]).toBe(result.layers[0]!.name);
+    expect(defined(verdict).message).toContain(`line ${result.layers[0]!.line}`);
   });
 
   it('streams a provisional vanishing verdict after the first step', async () => {
@@ -69,9 +70,9 @@ describe('vanishing gradients', () => {
     const result = await probe(model, {}, whatIf);
     expect(kinds(result)).toContain('vanishing');
     expect(result.whatIf).not.toBeNull();
-    expect(kinds(result.whatIf!)).not.toContain('vanishing');
+    expect(kinds(defined(result.whatIf))).not.toContain('vanishing');
     expect(result.whatIfTitle).toBe(whatIf.title);
-    expect(result.whatIf!.seed).toBe(result.seed);
+    expect(defined(result.whatIf).seed).toBe(result.seed);
   });
 });
 
@@ -83,7 +84,7 @@ describe('symmetry', () => {
     const result = await probe(model);
     const verdict = result.verdicts.find((v) => v.kind === 'symmetry');
     expect(verdict?.layers).toEqual(result.layers.slice(0, 2).map((l) => l.name));
-    expect(verdict!.evidence.duplicateFractions).toEqual([1, 1]);
+    expect(defined(verdict).evidence.duplicateFractions).toEqual([1, 1]);
   });
 
   it('the default-initialized twin has no symmetric layer', async () => {
@@ -98,8 +99,8 @@ describe('saturation', () => {
     const result = await probe(model);
     const verdict = result.verdicts.find((v) => v.kind === 'saturation');
     expect(verdict).toBeDefined();
-    expect(verdict!.layers.length).toBeGreaterThanOrEqual(5);
-    expect(Math.min(...(verdict!.evidence.fractions as number[]))).toBeGreaterThan(0.5);
+    expect(defined(verdict).layers.length).toBeGreaterThanOrEqual(5);
+    expect(Math.min(...(defined(verdict).evidence.fractions as number[]))).toBeGreaterThan(0.5);
   });
 
   it('glorot init on the same stack does not', async () => {
@@ -111,8 +112,8 @@ describe('saturation', () => {
     const model = keras('pixels').input([784]).dense(64, 'sigmoid').dense(10, 'softmax').build();
     const raw = await probe(model, { rawInputMax: 255 });
     const standardized = await probe(model);
-    expect(raw.layers[0]!.saturated![0]).toBeGreaterThan(0.5);
-    expect(standardized.layers[0]!.saturated![0]).toBeLessThan(0.2);
+    expect(defined(raw.layers[0]!.saturated)[0]).toBeGreaterThan(0.5);
+    expect(defined(standardized.layers[0]!.saturated)[0]).toBeLessThan(0.2);
   });
 });
 

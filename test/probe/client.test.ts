@@ -5,6 +5,7 @@ import { startProbe } from '../../src/probe/client';
 import { probeOptions, type ProbeProgressMessage } from '../../src/shared/probe';
 import { keras } from './ir-builder';
 import { buildWorker } from './worker-bundle';
+import { defined } from '../defined';
 
 let workerPath = '';
 beforeAll(async () => {
@@ -29,10 +30,10 @@ describe('probe client', () => {
     expect(steps).toEqual([1, 2, 3, 4, 5]);
     expect(progress[0]!.phase).toBe('backend');
     // The result so far streams from the first step on: what the panel draws before the run ends.
-    const first = progress.find((p) => p.phase === 'train' && p.step === 1)!.partial;
+    const first = defined(progress.find((p) => p.phase === 'train' && p.step === 1)).partial;
     expect(first?.steps).toBe(1);
     expect(first?.layers[0]!.gradNorm[0]).toBe(outcome.result.layers[0]!.gradNorm[0]);
-    const lastPartial = progress.filter((p) => p.partial !== null).pop()!.partial!;
+    const lastPartial = defined(defined(progress.filter((p) => p.partial !== null).pop()).partial);
     expect(lastPartial.loss).toEqual(outcome.result.loss);
   });
 
@@ -71,7 +72,7 @@ describe('probe client', () => {
     expect(result.steps).toBeGreaterThanOrEqual(1);
     expect(result.steps).toBeLessThan(100_000);
     expect(result.loss).toHaveLength(result.steps);
-    expect(result.layers.find((l) => l.gradNorm.length > 0)!.gradNorm).toHaveLength(result.steps);
+    expect(defined(result.layers.find((l) => l.gradNorm.length > 0)).gradNorm).toHaveLength(result.steps);
     expect(result.notices.map((n) => n.message)).toContainEqual(`The time budget ran out after ${result.steps} of 100000 steps; the steps measured are shown.`);
   });
 

@@ -12,6 +12,7 @@ import { probeOptions, type ProbeResult } from '../../src/shared/probe';
 import { formatGradNorm, median } from '../../src/shared/probe-format';
 import { formatProbeText } from '../../src/probe/report-text';
 import { formatProbeHtml } from '../../src/probe/report-html';
+import { defined } from '../defined';
 
 const fixtures = join(__dirname, '../fixtures/probe');
 let project: Project;
@@ -19,7 +20,7 @@ let project: Project;
 beforeAll(async () => {
   project = await Project.create();
 });
-afterAll(() => project.dispose());
+afterAll(() => { project.dispose(); });
 
 function analyze(name: string): FileResult {
   const path = join(fixtures, name);
@@ -48,7 +49,7 @@ describe('probe from source', () => {
     expect(result.layers.every((l) => l.line === 9 || l.line === 10)).toBe(true);
     expect(result.optimizer).toBe('sgd(lr=0.01)');
     expect(result.lossName).toBe('categorical-crossentropy');
-    expect(kinds(result.whatIf!)).not.toContain('vanishing');
+    expect(kinds(defined(result.whatIf))).not.toContain('vanishing');
   });
 
   it('its ReLU + He twin is healthy', async () => {
@@ -70,8 +71,8 @@ describe('probe from source', () => {
   it("the GL402 finding's what-if (a sane learning rate) keeps the same LSTM finite, same data", async () => {
     const result = await probeFile('torch_lstm_no_clip.py', { steps: 20 }, 'GL402');
     expect(kinds(result)).toContain('non-finite');
-    expect(kinds(result.whatIf!)).not.toContain('non-finite');
-    expect(result.whatIf!.loss[0]).toBeCloseTo(result.loss[0]!, 6);
+    expect(kinds(defined(result.whatIf))).not.toContain('non-finite');
+    expect(defined(result.whatIf).loss[0]).toBeCloseTo(result.loss[0]!, 6);
   });
 
   it('a functional Keras residual MLP (LayerNorm, GELU, Dropout, Add) is healthy, with its Adam + clipnorm', async () => {
@@ -85,7 +86,7 @@ describe('probe from source', () => {
     const result = await probeFile('torch_cnn.py', { steps: 4, batchSize: 8 });
     expect(result.inputShape).toEqual([32, 32, 3]);
     expect(result.layers.map((l) => l.kind)).toEqual(['conv2d', 'batchnorm', 'activation', 'conv2d', 'activation', 'add', 'maxpool', 'flatten', 'dense']);
-    expect(result.layers.find((l) => l.name === 'fc')!.params).toBe(4096 * 10 + 10);
+    expect(defined(result.layers.find((l) => l.name === 'fc')).params).toBe(4096 * 10 + 10);
     expect(result.loss.every(Number.isFinite)).toBe(true);
     // The Linear(4096) after the Flatten fixes the image side: 16 channels x 16 x 16 after one pool of 32 x 32.
     expect(result.notices.some((n) => /Input shape 3x32x32 \(C first\), probed channels-last as 32x32x3 from the layers: the Linear after the Flatten/.test(n.message))).toBe(true);
@@ -95,18 +96,18 @@ describe('probe from source', () => {
     const result = await probeFile('keras_deep_sigmoid.py');
     const vanishing = result.verdicts.find((v) => v.kind === 'vanishing');
     expect(vanishing).toBeDefined();
-    const quoted = /first layer (\S+) \(line \d+\).* last hidden layer (\S+) \(line \d+\) \(median norm (\S+) vs (\S+)\)/.exec(vanishing!.message);
+    const quoted = /first layer (\S+) \(line \d+\).* last hidden layer (\S+) \(line \d+\) \(median norm (\S+) vs (\S+)\)/.exec(defined(vanishing).message);
     expect(quoted).not.toBeNull();
-    const [, firstName, lastName, firstNorm, lastNorm] = quoted!;
+    const [, firstName, lastName, firstNorm, lastNorm] = defined(quoted);
     const text = formatProbeText(result).split('\n');
-    const header = text.find((l) => l.includes('grad@1'))!.trim().split(/\s+/);
+    const header = defined(text.find((l) => l.includes('grad@1'))).trim().split(/\s+/);
     const medianColumn = header.indexOf('median');
     expect(medianColumn).toBeGreaterThan(0);
-    const cell = (name: string) => text.find((l) => l.trim().split(/\s+/)[1] === name)!.trim().split(/\s+/)[medianColumn];
-    expect(cell(firstName!)).toBe(firstNorm);
-    expect(cell(lastName!)).toBe(lastNorm);
+    const cell = (name: string) => defined(text.find((l) => l.trim().split(/\s+/)[1] === name)).trim().split(/\s+/)[medianColumn];
+    expect(cell(defined(firstName))).toBe(firstNorm);
+    expect(cell(defined(lastName))).toBe(lastNorm);
     // The first layer's number is in no other column: it is the median, not the first or last step.
-    expect(formatGradNorm(median(result.layers.find((l) => l.name === firstName)!.gradNorm))).toBe(firstNorm);
+    expect(formatGradNorm(median(defined(result.layers.find((l) => l.name === firstName)).gradNorm))).toBe(firstNorm);
     const html = formatProbeHtml(result);
     expect(html).toContain('<th>median</th>');
     expect(html).toContain(`<td class="n">${firstNorm}</td>`);

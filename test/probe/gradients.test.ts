@@ -150,7 +150,7 @@ const cases: [string, () => ModelIR][] = [
 function lossOf(nodes: ProbeNode[], x: tf.Tensor, probe: tf.Tensor): tf.Scalar {
   const outputs: tf.Tensor[] = [];
   for (const node of nodes) outputs.push(node.apply(node.planned.inputs.map((i) => (i < 0 ? x : outputs[i]!)), { training: false, rng: new Rng(0) }));
-  return tf.sum(tf.mul(outputs[outputs.length - 1]!, probe)) as tf.Scalar;
+  return tf.sum<tf.Scalar>(tf.mul(outputs[outputs.length - 1]!, probe));
 }
 
 /** Largest relative disagreement between analytic and finite-difference gradients over sampled entries. */

@@ -65,7 +65,7 @@ beforeAll(async () => {
   }
 }, 600_000);
 
-afterAll(() => project.dispose());
+afterAll(() => { project.dispose(); });
 
 async function measure(path: string, model: ModelIR, findings: Finding[]): Promise<Row> {
   const prediction = modelPrediction(model);

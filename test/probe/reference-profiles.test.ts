@@ -48,7 +48,9 @@ let project: Project;
 beforeAll(async () => {
   project = await Project.create();
 });
-afterAll(() => project.dispose());
+afterAll(() => {
+  project.dispose();
+});
 
 function modelOf(group: string, index: number, c: ReferenceCase): ModelIR {
   const path = join(folder, `${group}-${index}.py`);

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { judge } from '../../src/probe/verdicts';
 import { DEFAULT_THRESHOLDS, type ProbeLayerResult } from '../../src/shared/probe';
+import { defined } from '../defined';
 
 function layer(name: string, gradNorm: number[], extra: Partial<ProbeLayerResult> = {}): ProbeLayerResult {
   return { id: name, name, kind: 'dense', line: 1, params: 10, gradNorm, actMean: gradNorm.map(() => 0), actStd: gradNorm.map(() => 1), saturated: null, dead: null, updateRatio: gradNorm.map(() => 1e-3), nonFinite: gradNorm.map(() => 0), ...extra };
@@ -26,7 +27,7 @@ describe('verdicts', () => {
     const bn = (name: string, gradNorm: number[]) => layer(name, gradNorm, { kind: 'batchnorm' });
     const [v] = verdicts([layer('a', [1e-7]), bn('bn1', [1e-9]), layer('b', [1]), bn('bn2', [1e-9]), layer('c', [0.5])]);
     expect(v).toMatchObject({ kind: 'vanishing', layers: ['a'] });
-    expect(v!.evidence.lastHiddenNorm).toBe(1);
+    expect(defined(v).evidence.lastHiddenNorm).toBe(1);
   });
 
   it('names the starved layers and carries the numbers', () => {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyWhatIf, WhatIfError } from '../../src/shared/what-if';
 import { keras, torch } from './ir-builder';
+import { defined } from '../defined';
 
 const chain = () => keras('m').input([8]).dense(16, 'relu', { name: 'a' }).layer({ kind: 'activation', name: 'act', activation: 'relu' }).layer({ kind: 'batchnorm', name: 'bn' }).dense(2, undefined, { name: 'out' }).build();
 
@@ -17,7 +18,7 @@ const graph = () =>
     .build();
 
 const ids = (m: ReturnType<typeof chain>) => m.layers.map((l) => l.name);
-const inputsOf = (m: ReturnType<typeof chain>, name: string) => m.layers.find((l) => l.name === name)!.inputs.map((id) => m.layers.find((l) => l.id === id)!.name);
+const inputsOf = (m: ReturnType<typeof chain>, name: string) => defined(m.layers.find((l) => l.name === name)).inputs.map((id) => defined(m.layers.find((l) => l.id === id)).name);
 
 describe('applyWhatIf', () => {
   it('sets activation and kernel initializer without mutating the input', () => {

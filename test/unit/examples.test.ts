@@ -11,6 +11,7 @@ import { Project } from '../../src/analysis/project';
 import { RULES } from '../../src/analysis/rules/index';
 import { collectInputs } from '../../src/cli/inputs';
 import { readInput } from '../../src/cli/read-source';
+import { defined } from '../defined';
 
 const EXAMPLES = join(__dirname, '../../examples');
 
@@ -48,7 +49,7 @@ describe('examples', () => {
     expect(results.every((r) => r.error === null)).toBe(true);
     const codes = results.flatMap((r) => r.findings.map((f) => f.code));
     if (kind === 'bad') {
-      const rule = RULES.find((r) => r.meta.name === folder)!;
+      const rule = defined(RULES.find((r) => r.meta.name === folder));
       expect(codes, summary(results)).toContain(rule.meta.code);
     } else {
       expect(codes, summary(results)).toEqual([]);

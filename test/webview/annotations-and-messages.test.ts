@@ -7,6 +7,7 @@ import { annotationsFor } from '../../src/extension/probe/annotations';
 import { escapeHtmlText, jsonForScriptElement, panelPageHtml } from '../../src/shared/panel-page';
 import { emptyPanelState, isExportMessage, isHostToWebviewMessage, isPanelState, isReprobeMessage, isRevealLayerMessage, isWebviewToHostMessage } from '../../src/shared/webview-messages';
 import { fixture } from './harness';
+import { defined } from '../defined';
 
 describe('line annotations', () => {
   it('puts one annotation on the loop line of the deep sigmoid stack, with the range of its ten norms and the vanishing verdict', () => {
@@ -19,7 +20,7 @@ describe('line annotations', () => {
     expect(loop.hover).toContain('Glorot & Bengio 2010');
     // The output layer is not named by the verdict: a number, no problem mark.
     expect(annotations[1]!.problem).toBe(false);
-    expect(annotations[1]!.text).toBe(`∇ ${result.layers[10]!.gradNorm.at(-1)!.toPrecision(2)}`);
+    expect(annotations[1]!.text).toBe(`∇ ${defined(result.layers[10]!.gradNorm.at(-1)).toPrecision(2)}`);
   });
 
   it('stays silent about problems on the healthy twin', () => {

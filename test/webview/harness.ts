@@ -80,7 +80,7 @@ export async function openPanel(browser: Browser, options: OpenOptions = {}): Pr
       w.__posted = [];
       w.__violations = [];
       document.addEventListener('securitypolicyviolation', (e) => (w.__violations as string[]).push(`${e.violatedDirective}: ${e.blockedURI}`));
-      if (themeClass) document.addEventListener('DOMContentLoaded', () => document.body.classList.add(themeClass));
+      if (themeClass) document.addEventListener('DOMContentLoaded', () => { document.body.classList.add(themeClass); });
       if (standalone) return;
       let state: unknown = saved;
       w.acquireVsCodeApi = () => ({
@@ -101,7 +101,7 @@ export async function openPanel(browser: Browser, options: OpenOptions = {}): Pr
     page,
     dialogs,
     posted: () => page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted),
-    send: (message) => page.evaluate((m) => window.postMessage(m, '*'), message),
+    send: (message) => page.evaluate((m) => { window.postMessage(m, '*'); }, message),
     violations: () => page.evaluate(() => (window as unknown as { __violations: string[] }).__violations),
   };
 }

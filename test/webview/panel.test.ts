@@ -12,6 +12,7 @@ import { emptyPanelState, isRevealLayerMessage, type PanelState } from '../../sr
 import { MEDIAN_SERIES, PREDICTED_SERIES } from '../../webview-ui/src/charts';
 import { formatGradNorm, gradNormColumns, metricColumns } from '../../src/shared/probe-format';
 import { chartOption, fixture, launch, openPanel, ROOT, showResult, type Browser, type PanelPage } from './harness';
+import { defined } from '../defined';
 
 const SHOTS = join(ROOT, 'test-results', 'webview');
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -71,8 +72,11 @@ describe('probe panel in Chromium', () => {
 
     // The canvases are really painted (not blank): count distinct colours in the heat map.
     const colours = await panel.page.evaluate(() => {
-      const canvas = document.querySelector<HTMLCanvasElement>('[data-chart="heatmap"] canvas')!;
-      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      // In the page: a missing canvas or context is a thrown error, which fails the test.
+      const canvas = document.querySelector<HTMLCanvasElement>('[data-chart="heatmap"] canvas');
+      const context = canvas?.getContext('2d');
+      if (!canvas || !context) throw new Error('no heat-map canvas');
+      const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
       const seen = new Set<number>();
       for (let i = 0; i < data.length; i += 4 * 7) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
       return seen.size;
@@ -94,14 +98,14 @@ describe('probe panel in Chromium', () => {
     expect(headings).toEqual(['line', 'layer', 'kind', 'params', 'σ predicted', 'σ step 1', 'grad predicted', ...gradNormColumns([], result.steps).map((c) => c.heading), ...metricColumns(undefined).map((c) => c.heading)]);
     // The first layer's predicted gradient is the output layer's step-1 norm times the predicted ratio.
     const path = weighted(result);
-    const predictedFirst = path.at(-1)!.gradNorm[0]! * 10 ** result.prediction!.layers.find((l) => l.id === path[0]!.id)!.log10GradRatio!;
+    const predictedFirst = defined(path.at(-1)).gradNorm[0]! * 10 ** defined(defined(defined(result.prediction).layers.find((l) => l.id === path[0]!.id)).log10GradRatio);
     const firstRow = await panel.page.locator('.gl-table tbody tr').first().locator('td').allTextContents();
     expect(firstRow[6]).toBe(formatGradNorm(predictedFirst));
     const series = (await chartOption(panel, 'profile')).series as Series[];
-    const predicted = series.find((s) => s.name === PREDICTED_SERIES)!.data as number[];
+    const predicted = defined(series.find((s) => s.name === PREDICTED_SERIES)).data as number[];
     expect(predicted[0]).toBeCloseTo(predictedFirst, 12);
     // Vanishing predicted and measured: the first layer's point sits decades below the output layer's on both series.
-    expect(Math.log10(predicted[0]! / predicted.at(-1)!)).toBeLessThan(-5);
+    expect(Math.log10(predicted[0]! / defined(predicted.at(-1)))).toBeLessThan(-5);
     expect(await panel.page.locator('.gl-prediction .gl-firstlast').textContent()).toMatch(/^First \/ last hidden layer's gradient: predicted ~\de-6 \(vanishing\) at initialization, measured ~\de-6 at step 1\.$/);
     expect(await panel.page.locator('.gl-prediction .gl-agree').count()).toBe(1);
     expect(await panel.page.locator('tr.gl-gap').count()).toBe(0);
@@ -131,7 +135,7 @@ describe('probe panel in Chromium', () => {
 
   it('the profile bands and the verdict list read one thing: the layers inside the vanishing band are the verdict\'s, at every slider step', async () => {
     const result = withoutWhatIf(deep());
-    const verdict = result.verdicts.find((v) => v.kind === 'vanishing')!;
+    const verdict = defined(result.verdicts.find((v) => v.kind === 'vanishing'));
     expect(verdict.layers.length).toBeGreaterThan(0);
     const panel = await openPanel(browser);
     await panel.send(showResult(result));
@@ -140,9 +144,9 @@ describe('probe panel in Chromium', () => {
       const option = await chartOption(panel, 'profile');
       const categories = (option.xAxis as { data: string[] }[])[0]!.data;
       const [judged] = option.series as { data: (number | null)[]; markArea: { data: [{ name: string; xAxis: string; yAxis: number }, { xAxis: string; yAxis: number }][] } }[];
-      const band = judged!.markArea.data.find((d) => d[0].name === 'vanishing')!;
+      const band = defined(defined(judged).markArea.data.find((d) => d[0].name === 'vanishing'));
       const last = categories.indexOf(band[1].xAxis);
-      return { band, names: categories.filter((_, i) => i <= last && judged!.data[i]! < band[1].yAxis).map((c) => c.split(' · ')[0]) };
+      return { band, names: categories.filter((_, i) => i <= last && defined(judged).data[i]! < band[1].yAxis).map((c) => c.split(' · ')[0]) };
     };
     const atLast = await inBand();
     expect(atLast.names).toEqual(verdict.layers);
@@ -163,7 +167,7 @@ describe('probe panel in Chromium', () => {
     const target = weighted(result)[3]!;
     const pixel = await panel.page.evaluate(() => (window as unknown as { gradientLensPanel: { chartPixel(n: string, v: [number, number]): [number, number] | null } }).gradientLensPanel.chartPixel('heatmap', [5, 3]));
     expect(pixel).not.toBeNull();
-    await panel.page.mouse.click(pixel![0], pixel![1]);
+    await panel.page.mouse.click(defined(pixel)[0], defined(pixel)[1]);
     await waitForMessage(panel, 'reveal-layer');
     const reveals = (await panel.posted()).filter(isRevealLayerMessage);
     expect(reveals).toEqual([{ type: 'reveal-layer', layerId: target.id, line: target.line }]);
@@ -179,7 +183,7 @@ describe('probe panel in Chromium', () => {
 
   it('What if sends the Steps and Seed fields, and the chosen fix stays chosen after the result comes back', async () => {
     const result = deep();
-    const choices = [{ index: 0, code: 'GL101', title: result.whatIfTitle!, canApply: true, lines: [9] }, { index: 1, code: 'GL203', title: 'no text fix', canApply: false, lines: [7, 12] }];
+    const choices = [{ index: 0, code: 'GL101', title: defined(result.whatIfTitle), canApply: true, lines: [9] }, { index: 1, code: 'GL203', title: 'no text fix', canApply: false, lines: [7, 12] }];
     const panel = await openPanel(browser);
     await panel.send(showResult(result, choices));
     await waitForMessage(panel, 'charts-drawn');
@@ -192,7 +196,7 @@ describe('probe panel in Chromium', () => {
     expect(posted.filter((m) => m.type === 'run-what-if')).toEqual([{ type: 'run-what-if', index: 1, steps: 12, seed: 3 }]);
     // The host answers with the new probe (12 steps, seed 3): the form shows what was asked, the choice is kept.
     await panel.send(showResult({ ...result, steps: 12, seed: 3 }, choices));
-    await panel.page.waitForFunction(() => (document.querySelector('input[type=number]') as HTMLInputElement | null)?.value === '12');
+    await panel.page.waitForFunction(() => document.querySelector<HTMLInputElement>('input[type=number]')?.value === '12');
     expect(await panel.page.locator('select').inputValue()).toBe('1');
     expect(await panel.page.getByLabel('Seed').inputValue()).toBe('3');
     await panel.page.close();
@@ -202,7 +206,7 @@ describe('probe panel in Chromium', () => {
     const result = deep();
     expect(result.whatIf).not.toBeNull();
     const panel = await openPanel(browser);
-    await panel.send(showResult(result, [{ index: 0, code: 'GL101', title: result.whatIfTitle!, canApply: true, lines: [9] }, { index: 1, code: 'GL203', title: 'no text fix', canApply: false, lines: [7, 12] }]));
+    await panel.send(showResult(result, [{ index: 0, code: 'GL101', title: defined(result.whatIfTitle), canApply: true, lines: [9] }, { index: 1, code: 'GL203', title: 'no text fix', canApply: false, lines: [7, 12] }]));
     await waitForMessage(panel, 'charts-drawn');
     const profile = (await chartOption(panel, 'profile')).series as Series[];
     expect(profile.map((s) => s.name)).toEqual([MEDIAN_SERIES, `step ${result.steps}`, PREDICTED_SERIES, `what if: ${result.whatIfTitle}`]);
@@ -251,7 +255,7 @@ describe('probe panel in Chromium', () => {
         return option.textStyle?.color === fg;
       }, theme.fg);
       const bodyBg = await panel.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-      const hex = `#${bodyBg.match(/\d+/g)!.slice(0, 3).map((n) => Number(n).toString(16).padStart(2, '0')).join('')}`;
+      const hex = `#${defined(bodyBg.match(/\d+/g)).slice(0, 3).map((n) => Number(n).toString(16).padStart(2, '0')).join('')}`;
       expect(hex).toBe(theme.bg);
       if (theme.shot) await panel.page.screenshot({ path: join(SHOTS, theme.shot), fullPage: true });
     }
@@ -272,7 +276,7 @@ describe('probe panel in Chromium', () => {
     await waitForMessage(panel, 'charts-drawn');
     // Hover the first heat-map row so the tooltip (with the name) is drawn too.
     const pixel = await panel.page.evaluate(() => (window as unknown as { gradientLensPanel: { chartPixel(n: string, v: [number, number]): [number, number] | null } }).gradientLensPanel.chartPixel('heatmap', [0, 0]));
-    await panel.page.mouse.move(pixel![0], pixel![1]);
+    await panel.page.mouse.move(defined(pixel)[0], defined(pixel)[1]);
     await panel.page.waitForTimeout(300);
     expect(await panel.page.locator('img').count()).toBe(0);
     expect(await panel.page.locator('h1').textContent()).toBe(`Gradient flow: ${HOSTILE}`);
@@ -304,9 +308,11 @@ describe('probe panel in Chromium', () => {
     await panel.send(showResult(result, []));
     await waitForMessage(panel, 'charts-drawn');
     await panel.page.getByRole('button', { name: 'Export PNG' }).click();
-    const png = ((await panel.posted()) as { type: string; dataUrl?: string }[]).find((m) => m.type === 'export')!.dataUrl!;
+    const png = defined(defined(((await panel.posted()) as { type: string; dataUrl?: string }[]).find((m) => m.type === 'export')).dataUrl);
     const heatmapArea = await panel.page.evaluate(() => {
-      const box = document.querySelector('[data-chart="heatmap"]')!.getBoundingClientRect();
+      const chart = document.querySelector('[data-chart="heatmap"]');
+      if (!chart) throw new Error('no heat-map chart');
+      const box = chart.getBoundingClientRect();
       return box.width * box.height * window.devicePixelRatio ** 2;
     });
     // Decode the PNG in the page and measure it: colourful pixels are heat-map cells (axes, text and
@@ -318,7 +324,8 @@ describe('probe panel in Chromium', () => {
       const canvas = document.createElement('canvas');
       canvas.width = image.width;
       canvas.height = image.height;
-      const context = canvas.getContext('2d')!;
+      const context = canvas.getContext('2d');
+      if (!context) throw new Error('no 2d context');
       context.drawImage(image, 0, 0);
       const { data } = context.getImageData(0, 0, image.width, image.height);
       let colourful = 0;

@@ -26,7 +26,7 @@ interface ClickParams {
 
 export class ProbeCharts {
   private readonly charts = new Map<ChartName, echarts.ECharts>();
-  private readonly resize = new ResizeObserver(() => this.charts.forEach((c) => c.resize()));
+  private readonly resize = new ResizeObserver(() => { this.charts.forEach((c) => { c.resize(); }); });
 
   constructor(
     private readonly hosts: ChartHosts,
@@ -98,7 +98,7 @@ export class ProbeCharts {
 
   dispose(): void {
     this.resize.disconnect();
-    this.charts.forEach((c) => c.dispose());
+    this.charts.forEach((c) => { c.dispose(); });
     this.charts.clear();
   }
 

@@ -69,6 +69,7 @@ export function heatmapOption(result: ProbeResult, theme: ChartTheme): ChartOpti
         return layer ? `${layerLabel(layer)}\nstep ${value[0] + 1}: |∇W| = ${formatNorm(norm)}` : '';
       },
     },
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- echarts 6 keeps containLabel; outerBounds would change the layout the panel tests measure
     grid: { left: 8, right: 8, top: 8, bottom: 64, containLabel: true },
     xAxis: { type: 'category', name: 'step', nameLocation: 'middle', nameGap: 22, data: Array.from({ length: result.steps }, (_, i) => String(i + 1)), ...axisStyle(theme), splitArea: { show: false } },
     yAxis: { type: 'category', inverse: true, data: layers.map(layerLabel), ...axisStyle(theme), triggerEvent: true },
@@ -139,6 +140,7 @@ export function profileOption(result: ProbeResult, step: number | null, theme: C
     tooltip: { ...baseOption(theme).tooltip, trigger: 'axis', formatter: axisFormatter },
     legend: { show: true, textStyle: { color: theme.foreground }, bottom: 0 },
     // Room under the axis labels for a legend of up to three rows.
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- echarts 6 keeps containLabel; outerBounds would change the layout the panel tests measure
     grid: { left: 8, right: 16, top: 24, bottom: 64, containLabel: true },
     xAxis: { type: 'category', data: categories, ...axisStyle(theme), axisLabel: { color: theme.foreground, rotate: layers.length > 6 ? 40 : 0 }, triggerEvent: true },
     yAxis: { type: 'log', name: '|∇W|', min: floor, max: ceiling, ...axisStyle(theme), axisLabel: { color: theme.foreground, formatter: (v: number) => formatNorm(v) } },
@@ -174,6 +176,7 @@ export function lossOption(result: ProbeResult, theme: ChartTheme): ChartOption 
     ...baseOption(theme),
     tooltip: { ...baseOption(theme).tooltip, trigger: 'axis', formatter: axisFormatter },
     legend: { show: result.whatIf !== null, textStyle: { color: theme.foreground }, bottom: 0 },
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- echarts 6 keeps containLabel; outerBounds would change the layout the panel tests measure
     grid: { left: 8, right: 16, top: 24, bottom: result.whatIf ? 48 : 24, containLabel: true },
     xAxis: { type: 'category', name: 'step', nameLocation: 'middle', nameGap: 22, data: result.loss.map((_, i) => String(i + 1)), ...axisStyle(theme) },
     yAxis: { type: 'value', scale: true, ...axisStyle(theme) },
@@ -201,6 +204,7 @@ export function fractionsOption(result: ProbeResult, theme: ChartTheme): ChartOp
     ...baseOption(theme),
     tooltip: { ...baseOption(theme).tooltip, trigger: 'axis', formatter: axisFormatter },
     legend: { textStyle: { color: theme.foreground }, bottom: 0 },
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- echarts 6 keeps containLabel; outerBounds would change the layout the panel tests measure
     grid: { left: 8, right: 16, top: 24, bottom: 28, containLabel: true },
     xAxis: { type: 'category', data: layers.map(layerLabel), ...axisStyle(theme), axisLabel: { color: theme.foreground, rotate: layers.length > 6 ? 40 : 0 }, triggerEvent: true },
     yAxis: { type: 'value', min: 0, max: 1, name: 'fraction', ...axisStyle(theme) },

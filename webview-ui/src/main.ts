@@ -42,7 +42,7 @@ interface Host {
 function connectHost(): Host {
   if (typeof acquireVsCodeApi === 'function') {
     const api = acquireVsCodeApi();
-    return { interactive: true, post: (m) => api.postMessage(m), load: () => api.getState(), save: (s) => api.setState(s) };
+    return { interactive: true, post: (m) => { api.postMessage(m); }, load: () => api.getState(), save: (s) => { api.setState(s); } };
   }
   const baked = document.getElementById('gl-initial-state')?.textContent;
   let initial: unknown = null;
@@ -84,7 +84,7 @@ class Panel {
     this.state = isPanelState(saved) ? saved : emptyPanelState();
     this.status = el('p', { className: 'gl-status', attrs: { role: 'status' } });
     this.render();
-    new MutationObserver(() => this.redrawCharts()).observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
+    new MutationObserver(() => { this.redrawCharts(); }).observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
   }
 
   receive(message: HostToWebviewMessage): void {
@@ -93,7 +93,7 @@ class Panel {
         this.receivedAt = performance.now();
         this.state = { ...this.state, result: message.result, whatIfs: message.whatIfs, stale: false, modelId: message.modelId, documentUri: message.documentUri };
         this.host.save(this.state);
-        this.render(() => this.host.post({ type: 'charts-drawn', renderMs: performance.now() - this.receivedAt }));
+        this.render(() => { this.host.post({ type: 'charts-drawn', renderMs: performance.now() - this.receivedAt }); });
         if (message.streaming) this.setStatus(`Probing: ${message.result.steps} step${message.result.steps === 1 ? '' : 's'} measured so far…`, 'progress');
         break;
       case 'progress':
@@ -153,7 +153,7 @@ class Panel {
     );
     if (this.state.stale) this.setStatus('The model changed since this probe: re-probe to update.', 'stale');
     else if (this.status.dataset.kind !== 'error') this.setStatus('', '');
-    this.charts = new ProbeCharts(hosts, (layer) => this.revealLayer(layer));
+    this.charts = new ProbeCharts(hosts, (layer) => { this.revealLayer(layer); });
     this.charts.draw(result, this.state.profileStep, readChartTheme(), onFirstDrawn);
     if (this.host.interactive) this.host.post({ type: 'ready' });
   }
@@ -187,7 +187,7 @@ class Panel {
     const reprobe = button('Re-probe', () => {
       const s = steps.read();
       const d = seed.read();
-      if (s === null || d === null) return this.setStatus('Steps must be 1..1000 and the seed a whole number ≥ 0.', 'error');
+      if (s === null || d === null) { this.setStatus('Steps must be 1..1000 and the seed a whole number ≥ 0.', 'error'); return; }
       this.host.post({ type: 'reprobe', steps: s, seed: d });
     }, { className: 'gl-primary' });
     const group: (Node | null)[] = [steps.node, seed.node, reprobe];
@@ -197,7 +197,7 @@ class Panel {
       // The choice survives the re-render that follows each probe.
       if (this.state.whatIfs.some((c) => c.index === this.state.chosenWhatIf)) select.value = String(this.state.chosenWhatIf);
       const chosen = () => this.state.whatIfs.find((c) => String(c.index) === select.value) ?? this.state.whatIfs[0]!;
-      const apply = button('Apply fix', () => this.host.post({ type: 'apply-fix', index: chosen().index }), { className: 'gl-secondary' });
+      const apply = button('Apply fix', () => { this.host.post({ type: 'apply-fix', index: chosen().index }); }, { className: 'gl-secondary' });
       const syncApply = () => (apply.disabled = !chosen().canApply);
       select.addEventListener('change', () => {
         this.state = { ...this.state, chosenWhatIf: chosen().index };
@@ -208,16 +208,16 @@ class Panel {
       const whatIf = button('What if', () => {
         const s = steps.read();
         const d = seed.read();
-        if (s === null || d === null) return this.setStatus('Steps must be 1..1000 and the seed a whole number ≥ 0.', 'error');
+        if (s === null || d === null) { this.setStatus('Steps must be 1..1000 and the seed a whole number ≥ 0.', 'error'); return; }
         this.host.post({ type: 'run-what-if', index: chosen().index, steps: s, seed: d });
       }, { className: 'gl-secondary' });
       group.push(el('span', { className: 'gl-sep' }), select, whatIf, apply);
     }
     group.push(
       el('span', { className: 'gl-sep' }),
-      button('Export JSON', () => this.host.post({ type: 'export', format: 'json', dataUrl: null }), { className: 'gl-secondary' }),
-      button('Export HTML', () => this.host.post({ type: 'export', format: 'html', dataUrl: null }), { className: 'gl-secondary' }),
-      button('Export PNG', () => this.exportPng(), { className: 'gl-secondary' }),
+      button('Export JSON', () => { this.host.post({ type: 'export', format: 'json', dataUrl: null }); }, { className: 'gl-secondary' }),
+      button('Export HTML', () => { this.host.post({ type: 'export', format: 'html', dataUrl: null }); }, { className: 'gl-secondary' }),
+      button('Export PNG', () => { this.exportPng(); }, { className: 'gl-secondary' }),
     );
     return el('nav', { className: 'gl-controls', attrs: { 'aria-label': 'Probe controls' } }, group);
   }
@@ -263,7 +263,7 @@ class Panel {
     const layers = verdict.layers
       .map((name) => run.layers.find((l) => l.name === name))
       .filter((l): l is ProbeLayerResult => l !== undefined)
-      .map((layer) => button(`${layer.name} (line ${layer.line})`, () => this.revealLayer(layer), { className: 'gl-link', attrs: { 'data-layer': layer.id } }));
+      .map((layer) => button(`${layer.name} (line ${layer.line})`, () => { this.revealLayer(layer); }, { className: 'gl-link', attrs: { 'data-layer': layer.id } }));
     return el('li', { className: `gl-verdict gl-${verdict.severity}` }, [
       el('span', { className: 'gl-badge', text: SEVERITY_LABEL[verdict.severity] ?? verdict.severity }),
       el('strong', { text: ` ${verdict.kind}: ` }),
@@ -303,7 +303,7 @@ class Panel {
       return el(
         'tr',
         { className: row?.gap ? 'gl-gap' : '' },
-        cells.map((text, i) => (i === 1 ? el('td', {}, [button(layer.name, () => this.revealLayer(layer), { className: 'gl-link', attrs: { 'data-layer': layer.id } })]) : el('td', { className: i >= 3 ? 'gl-num' : '', text: text ?? '' }))),
+        cells.map((text, i) => (i === 1 ? el('td', {}, [button(layer.name, () => { this.revealLayer(layer); }, { className: 'gl-link', attrs: { 'data-layer': layer.id } })]) : el('td', { className: i >= 3 ? 'gl-num' : '', text: text ?? '' }))),
       );
     });
     return el('section', { className: 'gl-table' }, [
@@ -371,8 +371,8 @@ function chartSection(row: ChartRow<ChartName>, result: ProbeResult, host: HTMLE
 const root = document.getElementById('gl-root');
 if (root) {
   const panel = new Panel(root, connectHost());
-  const receive = guardedListener('probe panel webview', isHostToWebviewMessage, (message) => panel.receive(message), (problem) => console.warn(problem));
-  window.addEventListener('message', (event: MessageEvent<unknown>) => receive(event.data));
+  const receive = guardedListener('probe panel webview', isHostToWebviewMessage, (message) => { panel.receive(message); }, (problem) => { console.warn(problem); });
+  window.addEventListener('message', (event: MessageEvent<unknown>) => { receive(event.data); });
   // Read-only inspection for the browser tests: the options ECharts actually holds.
   const inspect = {
     chartOption: (name: ChartName) => panel.chartOption(name),

@@ -317,8 +317,8 @@ const COMMON_SIDES = [28, 32, 64, 224, 96, 128, 256, 227, 299, 84, 48, 16, 40, 1
  */
 function sideFromFlatten(model: ModelIR, channels: number, rank: number): number | null {
   const flattenAt = model.layers.findIndex((l, i) => l.kind === 'flatten' && model.layers[i + 1]?.kind === 'dense' && model.layers[i + 1]!.inFeatures !== null);
-  if (flattenAt < 0) return null;
-  const target = model.layers[flattenAt + 1]!.inFeatures!;
+  const target = model.layers[flattenAt + 1]?.inFeatures ?? null;
+  if (flattenAt < 0 || target === null) return null;
   const flattenId = model.layers[flattenAt]!.id;
   const flatSize = (side: number): number | null => {
     const layers = structuredClone(model.layers);
@@ -349,9 +349,12 @@ function guessFor(model: ModelIR, evidence: Evidence[]): InputShapeGuess {
   if (declared) return { shape: declared, tokens: req.tokens, layout, source: 'model', evidence: 'the model code' };
   // Data code first, then example tensors; the last-written fitting one of a kind (closest to training).
   for (const source of ['data', 'example'] as const) {
-    const fitting = evidence.filter((e) => e.source === source).map((e) => ({ e, shape: fit(e, req, model) })).filter((c) => c.shape !== null);
+    const fitting = evidence.filter((e) => e.source === source).flatMap((e) => {
+      const shape = fit(e, req, model);
+      return shape === null ? [] : [{ e, shape }];
+    });
     const best = fitting[fitting.length - 1];
-    if (best) return { shape: best.shape!, tokens: req.tokens, layout, source, evidence: `${best.e.what} (line ${best.e.line})` };
+    if (best) return { shape: best.shape, tokens: req.tokens, layout, source, evidence: `${best.e.what} (line ${best.e.line})` };
   }
   return constrainedOrDefault(model, req, layout);
 }
@@ -366,12 +369,13 @@ function constrainedOrDefault(model: ModelIR, req: Requirement, layout: InputSha
     if (typeof length === 'number') return { shape: [length], tokens: true, layout, source: 'model', evidence: 'the model code' };
     return { shape: [DEFAULT_SEQUENCE_LENGTH], tokens: true, layout, source: 'constraint', evidence: `an Embedding reads integer tokens; sequence length ${DEFAULT_SEQUENCE_LENGTH} by default` };
   }
-  if (req.rank !== null && req.rank >= 3 && first && !RECURRENT.has(first.kind)) {
-    const channels = req.channels ?? (declared && declared.length === req.rank ? (torch ? declared[0] : declared[req.rank - 1]) : null) ?? 3;
-    const side = sideFromFlatten(model, channels, req.rank);
-    const spatial = (s: number) => new Array<number>(req.rank! - 1).fill(s);
+  const rank = req.rank;
+  if (rank !== null && rank >= 3 && first && !RECURRENT.has(first.kind)) {
+    const channels = req.channels ?? (declared && declared.length === rank ? (torch ? declared[0] : declared[rank - 1]) : null) ?? 3;
+    const side = sideFromFlatten(model, channels, rank);
+    const spatial = (s: number) => new Array<number>(rank - 1).fill(s);
     if (side !== null) {
-      const line = model.layers.find((l) => l.kind === 'flatten')!.range.start.line + 1;
+      const line = (model.layers.find((l) => l.kind === 'flatten')?.range.start.line ?? 0) + 1;
       return { shape: torch ? [channels, ...spatial(side)] : [...spatial(side), channels], tokens: false, layout, source: 'constraint', evidence: `the Linear after the Flatten (line ${line}) fixes the image side at ${side}` };
     }
     const shape = declared && declared.length === req.rank ? partial(DEFAULT_IMAGE_SIDE) : torch ? [channels, ...spatial(DEFAULT_IMAGE_SIDE)] : [...spatial(DEFAULT_IMAGE_SIDE), channels];

@@ -32,7 +32,7 @@ export function markInstantiated(file: PyFile, models: ModelIR[]): void {
     };
     for (const m of text.matchAll(new RegExp(`(?<![\\w.])(${names.join('|')})\\s*\\(`, 'g'))) {
       const line = lineOf(m.index);
-      const before = text.slice(lineStarts[line]!, m.index);
+      const before = text.slice(lineStarts[line], m.index);
       if (/^\s*(def|class)\s+$/.test(before)) continue; // the definition itself
       if (!classRanges.some((r) => inside(line, r))) called.add(m[1]!);
     }

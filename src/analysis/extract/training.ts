@@ -16,7 +16,7 @@ import { emptyTraining } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import { canonicalQualified } from '../python/imports';
 import { assumeFrameworkNames } from './assumed-imports';
-import { argument, callArguments, rangeOf } from '../python/syntax';
+import { argument, callArguments, rangeOf, requiredField } from '../python/syntax';
 import type { ExternalTraining, TrainingExtractor } from './types';
 import { callsNamed, callsWithLastName, originOf } from './training/flow';
 import { ModelResolver, refKey, type KnownRef } from './training/model-refs';
@@ -60,7 +60,7 @@ class OptimizerIndex {
   ) {
     const starModule = starImportedOptimizers(file.text);
     for (const call of callsWithLastName(file.root, OPTIMIZER_CLASS_PATTERN)) {
-      const fn = call.childForFieldName('function')!;
+      const fn = requiredField(call, 'function');
       let cls = optimizerClass(resolver.resolve(fn));
       // `from keras.optimizers import *` then `Adam(...)`: a bare name nothing else binds.
       if (!cls && starModule && fn.type === 'identifier' && !file.imports.has(fn.text)) cls = optimizerClass(`${starModule}.${fn.text}`);
@@ -94,7 +94,7 @@ class OptimizerIndex {
     if (!origin || origin.type === 'identifier' || origin.type === 'attribute' || origin.type === 'subscript') return null;
     if (this.byStart.has(origin.startIndex)) return true;
     if (origin.type !== 'call') return false;
-    const callee = this.resolver.resolve(origin.childForFieldName('function')!) ?? '';
+    const callee = this.resolver.resolve(requiredField(origin, 'function')) ?? '';
     return /sched|scaler|warmup/i.test(callee) ? false : null;
   }
 
@@ -138,7 +138,7 @@ export const extractTraining: TrainingExtractor = (file: PyFile, models: ModelIR
 
   // Each collector is guarded: a construct one of them trips on costs its facts, not the file's models.
   const phases: [string, () => void][] = [
-    ['compile/fit', () => collectKerasCalls(file, resolver, optimizers, table)],
+    ['compile/fit', () => { collectKerasCalls(file, resolver, optimizers, table); }],
     [
       'optimizers',
       () => {
@@ -150,8 +150,8 @@ export const extractTraining: TrainingExtractor = (file: PyFile, models: ModelIR
         }
       },
     ],
-    ['training loops', () => collectLoops(file, resolver, optimizers, models, table)],
-    ['data sources', () => findDataSources(file, resolver, table)],
+    ['training loops', () => { collectLoops(file, resolver, optimizers, models, table); }],
+    ['data sources', () => { findDataSources(file, resolver, table); }],
   ];
   for (const [what, run] of phases) {
     throwIfCancelled();
@@ -226,10 +226,10 @@ function collectLoops(file: PyFile, resolver: ModelResolver, optimizers: Optimiz
       if (params) trains = resolver.modelsOfParameters(params);
     }
     const lossCall = site.lossExpr ? lossCallOf(site.lossExpr, resolver.resolve) : null;
-    const loss = lossCall ? lossFromQualified(resolver.resolve(lossCall.childForFieldName('function')!)) : null;
+    const loss = lossCall ? lossFromQualified(resolver.resolve(requiredField(lossCall, 'function'))) : null;
     // An optimizer over several models (`list(enc.parameters()) + list(dec.parameters())`) trains each;
     // the optimizer itself stays with the first, so its facts are reported once.
-    trains.known.forEach((ref, i) => attach(table.get(ref), i === 0 ? loop : { ...loop, optimizer: null }, loss));
+    trains.known.forEach((ref, i) => { attach(table.get(ref), i === 0 ? loop : { ...loop, optimizer: null }, loss); });
     if (trains.known.length > 0) attributed++;
     else if (trains.unknown) unattributed.push({ site, loop, loss });
   }

@@ -51,7 +51,7 @@ export function callsOf(root: Node, text: string, names: ReadonlySet<string>): M
     while (node && node.type !== 'call') node = node.parent;
     if (!node || node.childForFieldName('function')?.text !== name) continue;
     const list = out.get(name) ?? [];
-    if (!list.some((n) => n.id === node!.id)) list.push(node);
+    if (!list.some((n) => n.id === node.id)) list.push(node);
     out.set(name, list);
   }
   return out;

@@ -4,7 +4,7 @@
  * (loop bodies, methods called several times), so it reads them through this cache.
  */
 import type { Node } from 'web-tree-sitter';
-import { callArguments, dottedName, type CallArguments } from './syntax';
+import { callArguments, dottedName, missingField, type CallArguments } from './syntax';
 
 export class SyntaxCache {
   private readonly types = new Map<number, string>();
@@ -24,6 +24,13 @@ export class SyntaxCache {
     if (!perNode) this.fields.set(n.id, (perNode = new Map<string, Node | null>()));
     let child = perNode.get(name);
     if (child === undefined) perNode.set(name, (child = n.childForFieldName(name)));
+    return child;
+  }
+
+  /** field() the grammar always gives this node type; see requiredField. */
+  required(n: Node, name: string): Node {
+    const child = this.field(n, name);
+    if (!child) throw missingField(n, name);
     return child;
   }
 

@@ -11,6 +11,20 @@ export function rangeOf(node: Node): Range {
   };
 }
 
+/**
+ * A field the grammar gives every node of this type (`function` of a call, `left` of an assignment).
+ * Error recovery makes an ERROR node rather than drop one, so a miss is a bug worth a clear message.
+ */
+export function requiredField(node: Node, name: string): Node {
+  const child = node.childForFieldName(name);
+  if (!child) throw missingField(node, name);
+  return child;
+}
+
+export function missingField(node: Node, name: string): Error {
+  return new Error(`syntax tree: a ${node.type} without its '${name}' field (line ${node.startPosition.row + 1})`);
+}
+
 /** The named children, without comments. */
 export function namedChildren(node: Node): Node[] {
   return node.namedChildren.filter((c): c is Node => c !== null && c.type !== 'comment');

@@ -167,7 +167,7 @@ export function registerCheckCommand(program: Command): void {
       for (const problem of report.usageProblems) printProblem(problem);
       if (report.files.length === 0) printProblem('warning: no Python files (.py, .ipynb) found');
       process.stderr.write(formatFileMessages(report, paletteFor(process.stderr), options.verbose === true));
-      const text = formatReport(report, options.format, options.output === undefined && process.stdout.isTTY === true, options.verbose === true);
+      const text = formatReport(report, options.format, options.output === undefined && process.stdout.isTTY, options.verbose === true);
       const writeError = writeReport(text, options.output);
       if (writeError) printProblem(writeError);
       process.exitCode = writeError ? 2 : exitCodeOf(report);

@@ -143,13 +143,13 @@ async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promis
   } finally {
     project.dispose();
   }
-  const showProgress = process.stderr.isTTY === true;
+  const showProgress = process.stderr.isTTY;
   const handle = startProbe(model, options, whatIf, {
     onProgress: (m) => {
       if (showProgress) process.stderr.write(`\r\x1b[2K${progressLine(m)}`);
     },
   });
-  const stop = () => handle.cancel();
+  const stop = () => { handle.cancel(); };
   process.once('SIGINT', stop);
   const outcome = await handle.result;
   process.removeListener('SIGINT', stop);

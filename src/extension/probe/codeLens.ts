@@ -12,7 +12,7 @@ export class ProbeCodeLensProvider implements vscode.CodeLensProvider, vscode.Di
 
   constructor(private readonly client: LanguageClient) {
     // Models are known once the server has analyzed the file, which is when its diagnostics change.
-    this.listener = vscode.languages.onDidChangeDiagnostics(() => this.changed.fire());
+    this.listener = vscode.languages.onDidChangeDiagnostics(() => { this.changed.fire(); });
   }
 
   async provideCodeLenses(document: vscode.TextDocument, token: vscode.CancellationToken): Promise<vscode.CodeLens[]> {

@@ -210,7 +210,7 @@ export class ProbeController implements vscode.Disposable {
         },
       });
       this.running = handle;
-      token.onCancellationRequested(() => handle.cancel());
+      token.onCancellationRequested(() => { handle.cancel(); });
       return handle.result;
     });
     this.running = null;
@@ -314,7 +314,7 @@ export class ProbeController implements vscode.Disposable {
     editor.selection = new vscode.Selection(target.start, target.start);
     editor.revealRange(target, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     editor.setDecorations(this.flash, [target]);
-    setTimeout(() => editor.setDecorations(this.flash, []), 1500);
+    setTimeout(() => { editor.setDecorations(this.flash, []); }, 1500);
     this.lastRevealedLine = line;
   }
 

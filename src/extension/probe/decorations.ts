@@ -64,7 +64,7 @@ export class ProbeDecorations implements vscode.Disposable {
         for (const [uri, other] of this.shown) if (other.probe === entry.probe) this.refresh(uri);
         this.staleEmitter.fire(entry.probe.uri);
       }),
-      vscode.window.onDidChangeVisibleTextEditors(() => this.shown.forEach((_, uri) => this.refresh(uri))),
+      vscode.window.onDidChangeVisibleTextEditors(() => { this.shown.forEach((_, uri) => { this.refresh(uri); }); }),
       vscode.workspace.onDidCloseTextDocument((d) => {
         this.shown.delete(d.uri.toString());
         this.report(d.uri.toString(), []);

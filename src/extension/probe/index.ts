@@ -16,7 +16,7 @@ export function registerProbe(context: vscode.ExtensionContext, client: Language
     lenses,
     vscode.languages.registerCodeLensProvider({ language: 'python' }, lenses),
     vscode.commands.registerCommand(PROBE_COMMAND, (uri?: unknown, modelId?: unknown, whatIf?: unknown) => controller.probe(uri, modelId, whatIf)),
-    vscode.commands.registerCommand('gradientLens.cancelProbe', () => controller.cancel()),
+    vscode.commands.registerCommand('gradientLens.cancelProbe', () => { controller.cancel(); }),
     vscode.commands.registerCommand('gradientLens.exportProbe', async (format?: unknown, target?: unknown) => {
       const chosen = format === 'json' || format === 'html' ? format : (await vscode.window.showQuickPick(['html', 'json'], { title: 'Export the probe as' })) as 'html' | 'json' | undefined;
       return chosen ? controller.export(chosen, target) : null;

@@ -56,7 +56,7 @@ export class ProbePanel implements vscode.Disposable {
           this.onMessage(message, this);
         }),
       ),
-      panel.onDidDispose(() => this.dispose()),
+      panel.onDidDispose(() => { this.dispose(); }),
     );
   }
 

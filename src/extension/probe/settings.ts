@@ -39,6 +39,6 @@ export function readProbeSettings(scope?: vscode.Uri): ProbeSettings {
       inputShape,
       thresholds: thresholds(c.get('thresholds')),
     }),
-    probeOnSave: c.get<boolean>('probeOnSave', false) === true,
+    probeOnSave: c.get<boolean>('probeOnSave', false),
   };
 }

@@ -259,7 +259,7 @@ export function describeLayerHover(layer: LayerIR, model: ModelIR): string {
   const withPrediction = (text: string) => (predicted ? `${predicted}\n\n${text}` : text);
   if (layer.kind === 'activation' && layer.activation) return withPrediction(describeActivationHover(layer.activation, layer, model));
   if (isWeightLayer(layer) && layer.kernelInit) return withPrediction(describeInitializerHover(layer, layer.kernelInit, model));
-  return withPrediction(`### ${code(layer.className)}\n\n${`Layer kind: ${layer.kind}.`}`);
+  return withPrediction(`### ${code(layer.className)}\n\nLayer kind: ${layer.kind}.`);
 }
 
 /**

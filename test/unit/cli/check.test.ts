@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BN_AFTER_RELU, fixtureTree, RELU_STACK, runCli, SIGMOID_STACK } from './run-cli';
+import { defined } from '../../defined';
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -88,11 +89,11 @@ describe('gradient-lens check --format json', () => {
     expect(model.models[0]!.layers).toBeGreaterThanOrEqual(4);
     const gl101 = model.diagnostics.find((d) => d.code === 'GL101');
     expect(gl101).toBeDefined();
-    expect(Object.keys(gl101!)).toEqual(['code', 'name', 'severity', 'message', 'line', 'column', 'endLine', 'endColumn']);
+    expect(Object.keys(defined(gl101))).toEqual(['code', 'name', 'severity', 'message', 'line', 'column', 'endLine', 'endColumn']);
     expect(gl101).toMatchObject({ name: 'saturating-activation-stack', severity: 'warning', column: 5 });
-    expect(gl101!.line).toBeGreaterThanOrEqual(6);
-    expect(gl101!.line).toBeLessThanOrEqual(8);
-    expect(gl101!.endLine).toBeGreaterThanOrEqual(gl101!.line);
+    expect(defined(gl101).line).toBeGreaterThanOrEqual(6);
+    expect(defined(gl101).line).toBeLessThanOrEqual(8);
+    expect(defined(gl101).endLine).toBeGreaterThanOrEqual(defined(gl101).line);
     expect(report.files[0]!.diagnostics).toEqual([]);
   });
 
@@ -258,7 +259,7 @@ def fit(loader, epochs=5):
     const { status, report } = checkJson(root);
     expect(codesIn(report, 'model.py')).toEqual(['GL401']);
     expect(codesIn(report, 'train.py')).toEqual(['GL401']);
-    expect(report.files.find((f) => f.path === 'model.py')!.diagnostics[0]!.line).toBe(8);
+    expect(defined(report.files.find((f) => f.path === 'model.py')).diagnostics[0]!.line).toBe(8);
     expect(status).toBe(1);
     // Given alone, train.py has no model to link the loop to: nothing is guessed.
     expect(codesIn(checkJson(root, 'train.py').report, 'train.py')).toEqual([]);
@@ -295,7 +296,7 @@ describe('gradient-lens check: selection, configuration and suppression', () => 
       'strict/net.py': BN_AFTER_RELU,
     });
     const { status, report } = checkJson(root);
-    const model = report.files.find((f) => f.path === 'models/model.py')!;
+    const model = defined(report.files.find((f) => f.path === 'models/model.py'));
     expect(model.diagnostics.find((d) => d.code === 'GL101')?.severity).toBe('information');
     expect(codesIn(report, 'strict/net.py')).toEqual([]);
     expect(status).toBe(0);

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixtureTree, RELU_STACK, runCli } from './run-cli';
+import { defined } from '../../defined';
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -64,8 +65,8 @@ describe('check: predicted gradient flow', () => {
   it('gives every model a prediction object with one entry per layer (1-based lines)', () => {
     const root = tree({ 'relu.py': RELU_STACK });
     const [model] = models(root, 'relu.py');
-    expect(model!.prediction).not.toBeNull();
-    const p = model!.prediction!;
+    expect(defined(model).prediction).not.toBeNull();
+    const p = defined(defined(model).prediction);
     expect(Object.keys(p).sort()).toEqual(['grade', 'layers', 'log10FirstLastRatio']);
     expect(p.grade).toBe('healthy');
     expect(Math.abs(p.log10FirstLastRatio)).toBeLessThan(0.5);
@@ -81,14 +82,14 @@ describe('check: predicted gradient flow', () => {
   it('predicts vanishing for a deep sigmoid stack written in a loop', () => {
     const root = tree({ 'deep.py': DEEP_SIGMOID });
     const [model] = models(root, 'deep.py');
-    expect(model!.prediction!.grade).toBe('vanishing');
-    expect(model!.prediction!.log10FirstLastRatio).toBeLessThan(-5);
+    expect(defined(defined(model).prediction).grade).toBe('vanishing');
+    expect(defined(defined(model).prediction).log10FirstLastRatio).toBeLessThan(-5);
   });
 
   it('uses the input and the sizes the probe builds with when the code leaves them open, and says so', () => {
     const root = tree({ 'unknown.py': UNKNOWN_SIZE });
     const [model] = models(root, 'unknown.py');
-    expect(model!.prediction).not.toBeNull();
+    expect(defined(model).prediction).not.toBeNull();
     const verbose = runCli(['check', '--verbose', 'unknown.py'], root);
     expect(verbose.stdout).toMatch(/assuming the probe's representative sizes .*dense \(line 5\) 128, dense_1 \(line 5\) 128.*input 1024/);
   });
@@ -96,8 +97,8 @@ describe('check: predicted gradient flow', () => {
   it('is null with the reason when a layer cannot be propagated', () => {
     const root = tree({ 'custom.py': CUSTOM_ACTIVATION });
     const [model] = models(root, 'custom.py');
-    expect(model!.prediction).toBeNull();
-    expect(model!.predictionUnavailable).toMatch(/activation custom_act .*line 5/);
+    expect(defined(model).prediction).toBeNull();
+    expect(defined(model).predictionUnavailable).toMatch(/activation custom_act .*line 5/);
   });
 
   it('prints the prediction with --verbose only', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RULES } from '../../../src/analysis/rules/index';
 import { REPO_ROOT, runCli } from './run-cli';
+import { defined } from '../../defined';
 
 describe('gradient-lens rules', () => {
   it('lists every rule as a table with code, name, category, severity, fixable and summary', () => {
@@ -27,7 +28,7 @@ describe('gradient-lens explain', () => {
   it("prints a rule's docs", () => {
     const run = runCli(['explain', 'gl101'], REPO_ROOT);
     expect(run.status).toBe(0);
-    const meta = RULES.find((r) => r.meta.code === 'GL101')!.meta;
+    const meta = defined(RULES.find((r) => r.meta.code === 'GL101')).meta;
     expect(run.stdout.startsWith(`# GL101: ${meta.name}\n`)).toBe(true);
     expect(run.stdout).toContain(meta.docs.trim());
   });

@@ -35,7 +35,7 @@ export function fixtureTree(files: Record<string, string | Buffer>): { root: str
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, content);
   }
-  return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+  return { root, cleanup: () => { rmSync(root, { recursive: true, force: true }); } };
 }
 
 /** A Keras model with seven hidden sigmoid layers in a row (predicted vanishing): GL101 on line 6. */

@@ -9,6 +9,7 @@ import type { Log, ReportingDescriptor, Result } from 'sarif';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RULES } from '../../../src/analysis/rules/index';
 import { BN_AFTER_RELU, fixtureTree, RELU_STACK, runCli, SIGMOID_STACK } from './run-cli';
+import { defined } from '../../defined';
 
 let log: Log;
 let status: number | null;
@@ -21,7 +22,7 @@ beforeAll(() => {
   status = run.status;
   log = JSON.parse(run.stdout) as Log;
 });
-afterAll(() => cleanup());
+afterAll(() => { cleanup(); });
 
 const nonEmptyText = (value: { text?: string } | undefined) => typeof value?.text === 'string' && value.text.trim().length > 0;
 
@@ -56,18 +57,18 @@ describe('SARIF output for GitHub code scanning', () => {
     expect(results.length).toBeGreaterThanOrEqual(2);
     const rules = run.tool.driver.rules as ReportingDescriptor[];
     for (const result of results) {
-      expect(rules[result.ruleIndex!]!.id).toBe(result.ruleId);
+      expect(rules[defined(result.ruleIndex)]!.id).toBe(result.ruleId);
       expect(['error', 'warning', 'note']).toContain(result.level);
       expect(nonEmptyText(result.message)).toBe(true);
       expect(result.locations).toHaveLength(1);
-      const physical = result.locations![0]!.physicalLocation!;
+      const physical = defined(defined(result.locations)[0]!.physicalLocation);
       expect(physical.artifactLocation?.uri).toMatch(/^src\/models\/(mlp|net)\.py$/);
       expect(physical.artifactLocation?.uriBaseId).toBe('%SRCROOT%');
-      const region = physical.region!;
+      const region = defined(physical.region);
       expect(region.startLine).toBeGreaterThanOrEqual(1);
       expect(region.startColumn).toBeGreaterThanOrEqual(1);
-      expect(region.endLine).toBeGreaterThanOrEqual(region.startLine!);
-      if (region.endLine === region.startLine) expect(region.endColumn).toBeGreaterThanOrEqual(region.startColumn!);
+      expect(region.endLine).toBeGreaterThanOrEqual(defined(region.startLine));
+      if (region.endLine === region.startLine) expect(region.endColumn).toBeGreaterThanOrEqual(defined(region.startColumn));
     }
     const gl301 = results.find((r) => r.ruleId === 'GL301');
     expect(gl301).toMatchObject({ level: 'note', locations: [{ physicalLocation: { artifactLocation: { uri: 'src/models/net.py' }, region: { startLine: 7, startColumn: 5 } } }] });

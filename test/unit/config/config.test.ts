@@ -27,7 +27,7 @@ function write(relative: string, text: string): string {
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'gl-config-'));
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => { rmSync(root, { recursive: true, force: true }); });
 
 describe('loadSettings', () => {
   it('reads select, ignore and severity from the nearest pyproject.toml', () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModelIR } from '../../../src/shared/ir';
 import { extractFile } from '../../../src/analysis/extract';
 import { parseFile } from './extract-helper';
+import { defined } from '../../defined';
 
 async function models(text: string): Promise<ModelIR[]> {
   const file = await parseFile(text);
@@ -17,7 +18,7 @@ async function guessOf(text: string, name?: string) {
   const all = await models(text);
   const model = name ? all.find((m) => m.name === name) : all[0];
   expect(model, `model ${name ?? '(first)'} extracted`).toBeDefined();
-  return model!.inputGuess;
+  return defined(model).inputGuess;
 }
 
 const TORCH_CNN = `import torch

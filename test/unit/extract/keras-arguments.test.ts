@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Range } from '../../../src/shared/ir';
 import { extractFrom, kerasFixture, modelNamed } from './extract-helper';
+import { defined } from '../../defined';
 
 /** The source text a range covers. */
 function textAt(text: string, range: Range | null): string | null {
@@ -15,7 +16,7 @@ describe('activations', () => {
   it('canonicalizes strings, functions, names bound once and activation layers', async () => {
     const text = kerasFixture('activations_zoo.py');
     const acts = modelNamed(await extractFrom(text), 'acts');
-    const views = acts.layers.map((l) => [l.activation!.name, l.activation!.source, textAt(text, l.activation!.range), l.activation!.params]);
+    const views = acts.layers.map((l) => [defined(l.activation).name, defined(l.activation).source, textAt(text, defined(l.activation).range), defined(l.activation).params]);
     expect(views).toEqual([
       ['relu', 'kwarg', "'relu'", {}],
       ['tanh', 'kwarg', 'ACT', {}],
@@ -40,7 +41,7 @@ describe('activations', () => {
       ['hard_sigmoid', 'kwarg', "'hard_sigmoid'", {}],
     ]);
     // A name bound once keeps the written range (for fixes) but spells what it resolves to.
-    expect(acts.layers[1]!.activation!.spelling).toBe("'tanh'");
+    expect(defined(acts.layers[1]!.activation).spelling).toBe("'tanh'");
     expect(acts.layers.slice(10, 20).every((l) => l.kind === 'activation' && l.kernelInit === null)).toBe(true);
   });
 });
@@ -49,7 +50,7 @@ describe('initializers', () => {
   it('reads strings, classes, functions, tf.*_initializer and names bound once, with Keras defaults filled in', async () => {
     const text = kerasFixture('initializers_zoo.py');
     const zoo = modelNamed(await extractFrom(text), 'zoo');
-    const kernel = zoo.layers.map((l) => l.kernelInit!);
+    const kernel = zoo.layers.map((l) => defined(l.kernelInit));
     const views = kernel.map((k) => [k.name, k.params, k.options, textAt(text, k.range), k.explicit]);
     expect(views).toEqual([
       ['he_normal', {}, {}, "'he_normal'", true],
@@ -94,7 +95,7 @@ std = float(sys.argv[1])
 m = models.Sequential([layers.Dense(4, input_shape=(2,), kernel_initializer=initializers.RandomNormal(stddev=std))])
 `);
     expect(modelNamed(models, 'm').layers[0]!.kernelInit).toMatchObject({ name: 'random_normal', params: { mean: 0 } });
-    expect(modelNamed(models, 'm').layers[0]!.kernelInit!.params.stddev).toBeUndefined();
+    expect(defined(modelNamed(models, 'm').layers[0]!.kernelInit).params.stddev).toBeUndefined();
   });
 
   it('inserts at the end of the argument list when no kernel_initializer is written', async () => {

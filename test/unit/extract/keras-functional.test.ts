@@ -1,6 +1,7 @@
 /** Keras functional graphs: Input -> layers -> keras.Model, residuals, merges, helpers, multiple inputs. */
 import { describe, expect, it } from 'vitest';
 import { extractFrom, kerasFixture, layerSummary, lineOf, modelNamed } from './extract-helper';
+import { defined } from '../../defined';
 
 describe('functional models', () => {
   it('inlines a residual helper per call and wires the Add inputs (keras.io ResNet style)', async () => {
@@ -31,7 +32,7 @@ describe('functional models', () => {
     expect(lineOf(convs[3]!)).toBe(helperConvLine);
     expect(convs[1]!.unrolled).toEqual({ index: 0, count: 2 });
     expect(convs[3]!.unrolled).toEqual({ index: 1, count: 2 });
-    expect(model.layers.at(-1)!.fanIn).toBe(32);
+    expect(defined(model.layers.at(-1)).fanIn).toBe(32);
     expect(model.range.start.line + 1).toBe(text.split('\n').findIndex((l) => l.includes('inputs = keras.Input')) + 1);
   });
 
@@ -140,7 +141,7 @@ mdl = tf.keras.Model(x_in, x)
     const mdl = modelNamed(models, 'mdl');
     expect(layerSummary(mdl)).toEqual(['input', 'dense', 'activation:leaky_relu', 'dense', 'activation:selu']);
     expect(mdl.layers[2]!.activation).toMatchObject({ source: 'functional', spelling: 'tf.nn.leaky_relu', params: { alpha: 0.1 } });
-    expect(mdl.layers[4]!.activation!.range).toEqual({ start: { line: 4, character: 4 }, end: { line: 4, character: 4 + "tf.keras.activations.selu".length } });
+    expect(defined(mdl.layers[4]!.activation).range).toEqual({ start: { line: 4, character: 4 }, end: { line: 4, character: 4 + "tf.keras.activations.selu".length } });
   });
 });
 
@@ -172,7 +173,7 @@ model = make_model(input_shape=image_size + (3,), num_classes=2)
     expect(model.inputShape).toEqual([180, 180, 3]);
     expect(model.layers[1]).toMatchObject({ units: 32, fanIn: 27, fanOut: 288 });
     expect(model.layers.at(-1)).toMatchObject({ units: 1, fanIn: 32, activation: { name: 'sigmoid' } });
-    expect(model.layers.at(-1)!.conditional).toBe(false);
+    expect(defined(model.layers.at(-1)).conditional).toBe(false);
   });
 
   it('reads a factory called twice once per call: two models, each named after its call', async () => {
@@ -200,7 +201,7 @@ model = make_model(input_shape=image_size + (3,), num_classes=2)
     const unknown = text.replace('model = make_model(input_shape=image_size + (3,), num_classes=2)', 'model = make_model(input_shape=args.shape, num_classes=args.classes)');
     const model = modelNamed(await extractFrom(unknown), 'make_model');
     expect(model.inputShape).toBeNull();
-    const head = model.layers.at(-1)!;
+    const head = defined(model.layers.at(-1));
     expect(head.units).toBeNull();
     expect(head.activation).toMatchObject({ name: 'unknown', spelling: 'activation' });
     // Not guessed from a default either: width keeps its declared default.

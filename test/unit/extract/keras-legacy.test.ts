@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { extractFrom, layerSummary, modelNamed } from './extract-helper';
+import { defined } from '../../defined';
 
 const MERGED = `from keras.models import Sequential
 from keras.layers import Dense, LSTM, Merge
@@ -26,9 +27,9 @@ describe('Keras 1 Merge of Sequentials', () => {
     expect(layerSummary(model)).toEqual(['lstm:tanh', 'dense', 'concat', 'dense:softmax']);
     const [lstm, dense, concat, head] = model.layers;
     expect(model.isGraph).toBe(true);
-    expect(concat!.inputs).toEqual([lstm!.id, dense!.id]);
-    expect(head!.inputs).toEqual([concat!.id]);
-    expect(concat!.range.start.line).toBe(8);
+    expect(defined(concat).inputs).toEqual([defined(lstm).id, defined(dense).id]);
+    expect(defined(head).inputs).toEqual([defined(concat).id]);
+    expect(defined(concat).range.start.line).toBe(8);
   });
 
   it.each([
@@ -81,9 +82,9 @@ trainer = Model([src, tgt], probs)
     const model = modelNamed(await extractFrom(text), 'trainer');
     expect(layerSummary(model)).toEqual(['input', 'lstm:tanh', 'input', 'lstm:tanh', 'dense:softmax']);
     const [src, encoder, tgt, decoder, head] = model.layers;
-    expect(encoder!.inputs).toEqual([src!.id]);
-    expect(decoder!.inputs).toEqual([tgt!.id, encoder!.id]);
-    expect(head!.inputs).toEqual([decoder!.id]);
+    expect(defined(encoder).inputs).toEqual([defined(src).id]);
+    expect(defined(decoder).inputs).toEqual([defined(tgt).id, defined(encoder).id]);
+    expect(defined(head).inputs).toEqual([defined(decoder).id]);
   });
 });
 

@@ -1,6 +1,7 @@
 /** Names the code gives: layers named by formatted strings in unrolled loops, and models' `name=`. */
 import { describe, expect, it } from 'vitest';
 import { extractFrom, modelNamed } from './extract-helper';
+import { defined } from '../../defined';
 
 const SOURCE = `
 from tensorflow import keras
@@ -38,7 +39,7 @@ describe('names written in the code', () => {
 
   it('falls back to generated names when a formatted name is not a constant (format specs, unknown parts)', async () => {
     const models = await extractFrom(SOURCE);
-    const built = models.find((m) => m.name === 'm' || m.exports.includes('build'))!;
+    const built = defined(models.find((m) => m.name === 'm' || m.exports.includes('build')));
     expect(built.declaredName).toBeNull();
     expect(built.layers.map((l) => l.name)).toEqual(['dense', 'dense_1']);
   });

@@ -1,6 +1,7 @@
 /** Keras Sequential models: lists, .add() calls, loops, comprehensions, conditions, old and new spellings. */
 import { describe, expect, it } from 'vitest';
 import { extractFrom, kerasFixture, layerSummary, lineOf, modelNamed } from './extract-helper';
+import { defined } from '../../defined';
 
 /** 1-based line of the first line of `text` containing `snippet`. */
 function lineWith(text: string, snippet: string, occurrence = 0): number {
@@ -22,16 +23,16 @@ describe('Sequential([...]) lists', () => {
     expect(model.inputShape).toEqual([28, 28]);
     expect(layerSummary(model)).toEqual(['flatten', 'dense:relu', 'dropout', 'dense']);
     const [flatten, hidden, dropout, logits] = model.layers;
-    expect(lineOf(flatten!)).toBe(lineWith(text, 'Flatten('));
-    expect(hidden!.units).toBe(128);
-    expect(hidden!.fanIn).toBe(784);
-    expect(hidden!.fanOut).toBe(128);
-    expect(hidden!.kernelInit).toMatchObject({ name: 'glorot_uniform', explicit: false, range: null, spelling: '(default)' });
-    expect(hidden!.biasInit).toMatchObject({ name: 'zeros', explicit: false });
-    expect(hidden!.useBias).toBe(true);
+    expect(lineOf(defined(flatten))).toBe(lineWith(text, 'Flatten('));
+    expect(defined(hidden).units).toBe(128);
+    expect(defined(hidden).fanIn).toBe(784);
+    expect(defined(hidden).fanOut).toBe(128);
+    expect(defined(hidden).kernelInit).toMatchObject({ name: 'glorot_uniform', explicit: false, range: null, spelling: '(default)' });
+    expect(defined(hidden).biasInit).toMatchObject({ name: 'zeros', explicit: false });
+    expect(defined(hidden).useBias).toBe(true);
     expect(dropout).toMatchObject({ kind: 'dropout', rate: 0.2 });
-    expect(logits!.activation).toMatchObject({ name: 'linear', source: 'default', range: null });
-    expect(logits!.inputs).toEqual([dropout!.id]);
+    expect(defined(logits).activation).toMatchObject({ name: 'linear', source: 'default', range: null });
+    expect(defined(logits).inputs).toEqual([defined(dropout).id]);
     expect(model.range.start.line + 1).toBe(lineWith(text, 'model = tf.keras.models.Sequential'));
     expect(model.range.end.line + 1).toBe(lineWith(text, '])'));
     expect(model.nameRange.start).toEqual({ line: lineWith(text, 'model = tf.keras') - 1, character: 0 });
@@ -151,21 +152,21 @@ model.add(Dense(1, activation='sigmoid'))
     const model = modelNamed(models, 'model');
     expect(layerSummary(model)).toEqual(['dense', 'activation:tanh', 'batchnorm', 'dense:tanh', 'dense:softmax']);
     const [first, , bn, repeated, out] = model.layers;
-    expect(first!.kernelInit).toMatchObject({ name: 'random_normal', params: { mean: 0, stddev: 1 }, explicit: true });
-    expect(first!.fanIn).toBe(93);
-    expect(bn!.conditional).toBe(true);
-    expect(first!.conditional).toBe(false);
-    expect(repeated!.repeated).toBe(true);
-    expect(repeated!.unrolled).toBeNull();
-    expect(out!.repeated).toBe(false);
+    expect(defined(first).kernelInit).toMatchObject({ name: 'random_normal', params: { mean: 0, stddev: 1 }, explicit: true });
+    expect(defined(first).fanIn).toBe(93);
+    expect(defined(bn).conditional).toBe(true);
+    expect(defined(first).conditional).toBe(false);
+    expect(defined(repeated).repeated).toBe(true);
+    expect(defined(repeated).unrolled).toBeNull();
+    expect(defined(out).repeated).toBe(false);
     expect(model.unsupported).toEqual([
       { what: 'layers built in a loop with non-constant bounds (read as one pass)', range: expect.any(Object) },
     ]);
     // The multi-line Dense(...) with a comment and trailing comma: range spans the whole call.
-    expect(out!.units).toBe(9);
+    expect(defined(out).units).toBe(9);
     const lines = text.split('\n');
-    expect(out!.range.start.line).toBe(lines.indexOf('model.add(Dense('));
-    expect(out!.range.end.line).toBe(lines.indexOf('))', out!.range.start.line));
+    expect(defined(out).range.start.line).toBe(lines.indexOf('model.add(Dense('));
+    expect(defined(out).range.end.line).toBe(lines.indexOf('))', defined(out).range.start.line));
   });
 
   it('evaluates conditions it can know: a constant flag picks its branch', async () => {

@@ -1,6 +1,7 @@
 /** keras.Model subclasses: layers from __init__, order and functional activations from call(). */
 import { describe, expect, it } from 'vitest';
 import { extractFrom, kerasFixture, layerSummary, lineOf, modelNamed } from './extract-helper';
+import { defined } from '../../defined';
 
 describe('keras.Model subclasses', () => {
   it('reads the TF "advanced quickstart" model in call() order, naming layers by attribute', async () => {
@@ -39,9 +40,9 @@ describe('keras.Model subclasses', () => {
     expect(model.layers[2]!.unrolled).toEqual({ index: 0, count: 4 });
     expect(model.layers[17]!.unrolled).toEqual({ index: 3, count: 4 });
     // `training` is Keras' to pass: the dropout under `if training:` is conditional, not dropped.
-    const dropout = model.layers.find((l) => l.kind === 'dropout')!;
+    const dropout = defined(model.layers.find((l) => l.kind === 'dropout'));
     expect(dropout).toMatchObject({ rate: 0.1, conditional: true });
-    expect(model.layers.at(-1)!.activation!.name).toBe('softmax');
+    expect(defined(defined(model.layers.at(-1)).activation).name).toBe('softmax');
   });
 
   it('inlines nested Sequentials and reports a custom layer with its own weights as unknown', async () => {
@@ -132,6 +133,6 @@ class Lazy(tf.keras.Model):
       ['hidden', 'dense', null],
       ['head', 'dense', 1],
     ]);
-    expect(lazy.layers[0]!.activation!.name).toBe('tanh');
+    expect(defined(lazy.layers[0]!.activation).name).toBe('tanh');
   });
 });

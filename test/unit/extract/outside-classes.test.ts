@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeFiles } from '../project-helper';
 import type { FileResult } from '../../../src/analysis/api';
+import { defined } from '../../defined';
 
 const analyze = analyzeFiles;
 
@@ -54,9 +55,9 @@ class Head(nn.Module):
 describe('classes from modules outside the analyzed files', () => {
   it('names them in one note per module, on the import, and invents no finding', async () => {
     const [r] = await analyze({ '/w/restore.py': restorer });
-    expect(outsideNotes(r!)).toEqual(['Line 3: ConvBlock, Head come from mypkg.blocks, which is not among the analyzed files: their layers are not analyzed']);
-    expect(r!.notices.find((n) => n.message.includes('ConvBlock'))?.range?.start.line).toBe(2);
-    expect(r!.findings).toEqual([]);
+    expect(outsideNotes(defined(r))).toEqual(['Line 3: ConvBlock, Head come from mypkg.blocks, which is not among the analyzed files: their layers are not analyzed']);
+    expect(defined(r).notices.find((n) => n.message.includes('ConvBlock'))?.range?.start.line).toBe(2);
+    expect(defined(r).findings).toEqual([]);
   });
 
   it('says nothing when the module is one of the analyzed files (absolute or relative import)', async () => {
@@ -76,7 +77,7 @@ model = keras.Sequential([layers.Dense(64, activation='relu', input_shape=(8,)),
 stop = TimeStopping(seconds=60)
 `;
     const [r] = await analyze({ '/w/m.py': text });
-    expect(outsideNotes(r!)).toEqual(['Line 3: WeightNormDense comes from addons.layers, which is not among the analyzed files: its layers are not analyzed']);
+    expect(outsideNotes(defined(r))).toEqual(['Line 3: WeightNormDense comes from addons.layers, which is not among the analyzed files: its layers are not analyzed']);
   });
 
   it('says nothing for framework classes and for files without model code', async () => {
@@ -86,8 +87,8 @@ cfg = Config()
 rows = Reader(cfg.path).read()
 `;
     const [a] = await analyze({ '/w/io.py': plain });
-    expect(a!.notices).toEqual([]);
+    expect(defined(a).notices).toEqual([]);
     const [b] = await analyze({ '/w/net.py': 'import torch.nn as nn\nfrom torch.nn import Linear\nnet = nn.Sequential(Linear(4, 4), nn.ReLU(), Linear(4, 1))\n' });
-    expect(outsideNotes(b!)).toEqual([]);
+    expect(outsideNotes(defined(b))).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LayerIR } from '../../../src/shared/ir';
 import { extractTorchFrom } from './torch-fixture';
+import { defined } from '../../defined';
 
 /** The one layer `nn.Sequential(<constructor>)` yields. */
 async function layer(constructor: string): Promise<LayerIR> {
@@ -102,15 +103,15 @@ describe('torch layer catalog', () => {
 
   it('reports torch.nn classes outside the catalog as unknown and unsupported', async () => {
     const [m] = await extractTorchFrom('import torch.nn as nn\nm = nn.Sequential(nn.Linear(4, 4), nn.TransformerEncoder(None, 2))\n');
-    expect(m!.layers.map((l) => l.kind)).toEqual(['dense', 'unknown']);
-    expect(m!.layers[1]!.className).toBe('nn.TransformerEncoder');
-    expect(m!.unsupported).toEqual([{ what: 'layer nn.TransformerEncoder', range: m!.layers[1]!.range }]);
+    expect(defined(m).layers.map((l) => l.kind)).toEqual(['dense', 'unknown']);
+    expect(defined(m).layers[1]!.className).toBe('nn.TransformerEncoder');
+    expect(defined(m).unsupported).toEqual([{ what: 'layer nn.TransformerEncoder', range: defined(m).layers[1]!.range }]);
   });
 });
 
 describe('torch sizes left implicit', () => {
   it('fills LazyLinear in_features and fans from the layer before it', async () => {
     const [m] = await extractTorchFrom('import torch.nn as nn\nm = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.LazyLinear(8))\n');
-    expect(m!.layers[2]).toMatchObject({ kind: 'dense', inFeatures: 32, units: 8, fanIn: 32, fanOut: 8 });
+    expect(defined(m).layers[2]).toMatchObject({ kind: 'dense', inFeatures: 32, units: 8, fanIn: 32, fanOut: 8 });
   });
 });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InitializerIR, LayerIR } from '../../../src/shared/ir';
 import { extractFixture, extractTorchFrom, fixture, lineOf, model } from './torch-fixture';
+import { defined } from '../../defined';
 
 /** The single model of a snippet whose layers are created in __init__ of `Net`. */
 async function layersOf(init: string, forward = 'return self.fc2(torch.relu(self.fc1(x)))'): Promise<LayerIR[]> {
@@ -55,19 +56,19 @@ describe('torch initializers: nn.init spellings', () => {
     ['self.fc1.weight.data.zero_()', 'zeros', {}, {}],
   ])('%s', async (call, name, params, options) => {
     const [fc1, fc2] = await layersOf(call);
-    expect(pick(fc1!.kernelInit)).toEqual({ name, params, options, explicit: true });
-    expect(fc1!.kernelInit!.spelling).toBe(call);
-    expect(fc1!.kernelInit!.framework).toBe('torch');
+    expect(pick(defined(fc1).kernelInit)).toEqual({ name, params, options, explicit: true });
+    expect(defined(defined(fc1).kernelInit).spelling).toBe(call);
+    expect(defined(defined(fc1).kernelInit).framework).toBe('torch');
     // Only the layer the call names changes.
-    expect(fc2!.kernelInit!.explicit).toBe(false);
-    expect(fc1!.biasInit!.explicit).toBe(false);
+    expect(defined(defined(fc2).kernelInit).explicit).toBe(false);
+    expect(defined(defined(fc1).biasInit).explicit).toBe(false);
   });
 
   it('writes bias calls to the bias, and keeps the range of the call', async () => {
     const [fc1] = await layersOf('nn.init.constant_(self.fc1.bias, 0.01)');
-    expect(pick(fc1!.biasInit)).toEqual({ name: 'constant', params: { value: 0.01 }, options: {}, explicit: true });
-    expect(fc1!.kernelInit!.explicit).toBe(false);
-    expect(fc1!.biasInit!.range).toMatchObject({ start: { line: 11, character: 8 }, end: { line: 11, character: 8 + 'nn.init.constant_(self.fc1.bias, 0.01)'.length } });
+    expect(pick(defined(fc1).biasInit)).toEqual({ name: 'constant', params: { value: 0.01 }, options: {}, explicit: true });
+    expect(defined(defined(fc1).kernelInit).explicit).toBe(false);
+    expect(defined(defined(fc1).biasInit).range).toMatchObject({ start: { line: 11, character: 8 }, end: { line: 11, character: 8 + 'nn.init.constant_(self.fc1.bias, 0.01)'.length } });
   });
 
   it('reads in-place writes under torch.no_grad()', async () => {
@@ -75,21 +76,21 @@ describe('torch initializers: nn.init spellings', () => {
 with torch.no_grad():
     self.fc1.weight.fill_(0)
     self.fc1.bias.zero_()`);
-    expect(pick(fc1!.kernelInit)).toMatchObject({ name: 'constant', params: { value: 0 } });
-    expect(fc1!.biasInit!.name).toBe('zeros');
+    expect(pick(defined(fc1).kernelInit)).toMatchObject({ name: 'constant', params: { value: 0 } });
+    expect(defined(defined(fc1).biasInit).name).toBe('zeros');
   });
 
   it('the last write wins, in execution order', async () => {
     const [fc1] = await layersOf(`
 nn.init.zeros_(self.fc1.weight)
 nn.init.xavier_uniform_(self.fc1.weight)`);
-    expect(fc1!.kernelInit!.name).toBe('xavier_uniform');
+    expect(defined(defined(fc1).kernelInit).name).toBe('xavier_uniform');
   });
 
   it('leaves a parameter it cannot compute out of params instead of guessing it', async () => {
     const [fc1] = await layersOf('nn.init.normal_(self.fc1.weight, 0, self.sigma)');
-    expect(fc1!.kernelInit).toMatchObject({ name: 'random_normal', params: { mean: 0 } });
-    expect(fc1!.kernelInit!.params.std).toBeUndefined();
+    expect(defined(fc1).kernelInit).toMatchObject({ name: 'random_normal', params: { mean: 0 } });
+    expect(defined(defined(fc1).kernelInit).params.std).toBeUndefined();
   });
 });
 
@@ -124,9 +125,9 @@ def init_weights(m):
 model = nn.Sequential(nn.Linear(4, 4, bias=False), nn.Tanh(), nn.Linear(4, 2))
 model.apply(init_weights)
 `);
-    expect(m!.layers[0]).toMatchObject({ useBias: false, biasInit: null });
-    expect(m!.layers[0]!.kernelInit!.name).toBe('xavier_normal');
-    expect(pick(m!.layers[2]!.biasInit)).toMatchObject({ name: 'constant', params: { value: 0.1 } });
+    expect(defined(m).layers[0]).toMatchObject({ useBias: false, biasInit: null });
+    expect(defined(defined(m).layers[0]!.kernelInit).name).toBe('xavier_normal');
+    expect(pick(defined(m).layers[2]!.biasInit)).toMatchObject({ name: 'constant', params: { value: 0.1 } });
   });
 
   it('initializes every weight matrix of `for p in model.parameters(): if p.dim() > 1` (Annotated Transformer)', async () => {
@@ -160,8 +161,8 @@ model.apply(init_weights)
     const text = fixture('selu_net.py');
     const snn = model(await extractFixture('selu_net.py'), 'SNN');
     const dense = snn.layers.filter((l) => l.kind === 'dense');
-    expect(dense.map((l) => l.kernelInit!.params.std)).toEqual([0.1, 1 / Math.sqrt(512), 1 / Math.sqrt(512), 1 / Math.sqrt(512), 1 / Math.sqrt(512)]);
-    expect(dense[0]!.kernelInit!.range!.start.line + 1).toBe(lineOf(text, 'nn.init.normal_(m.weight, 0, 1 / math.sqrt(m.in_features))'));
+    expect(dense.map((l) => defined(l.kernelInit).params.std)).toEqual([0.1, 1 / Math.sqrt(512), 1 / Math.sqrt(512), 1 / Math.sqrt(512), 1 / Math.sqrt(512)]);
+    expect(defined(defined(dense[0]!.kernelInit).range).start.line + 1).toBe(lineOf(text, 'nn.init.normal_(m.weight, 0, 1 / math.sqrt(m.in_features))'));
     expect(snn.layers.filter((l) => l.kind === 'alpha-dropout')).toHaveLength(4);
   });
 
@@ -193,9 +194,9 @@ def weights_init(m):
 net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU())
 net.apply(weights_init)
 `);
-    expect(pick(m!.layers[0]!.kernelInit)).toEqual({ name: 'random_normal', params: { mean: 0, std: Math.sqrt(2 / 72) }, options: {}, explicit: true });
-    expect(m!.layers[0]!.biasInit!.explicit).toBe(false);
-    expect(pick(m!.layers[1]!.kernelInit)).toMatchObject({ name: 'constant', params: { value: 1 } });
-    expect(m!.layers[1]!.biasInit!.name).toBe('zeros');
+    expect(pick(defined(m).layers[0]!.kernelInit)).toEqual({ name: 'random_normal', params: { mean: 0, std: Math.sqrt(2 / 72) }, options: {}, explicit: true });
+    expect(defined(defined(m).layers[0]!.biasInit).explicit).toBe(false);
+    expect(pick(defined(m).layers[1]!.kernelInit)).toMatchObject({ name: 'constant', params: { value: 1 } });
+    expect(defined(defined(m).layers[1]!.biasInit).name).toBe('zeros');
   });
 });

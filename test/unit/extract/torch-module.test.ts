@@ -1,6 +1,7 @@
 /** nn.Module subclasses: layers from __init__, execution order and functional activations from forward. */
 import { describe, expect, it } from 'vitest';
 import { extractFixture, extractTorchFrom, fixture, kinds, line, lineOf, model } from './torch-fixture';
+import { defined } from '../../defined';
 
 describe('torch nn.Module: the CIFAR-10 tutorial CNN', async () => {
   const text = fixture('cifar_tutorial.py');
@@ -30,7 +31,7 @@ describe('torch nn.Module: the CIFAR-10 tutorial CNN', async () => {
     const [conv1, , , conv2] = net.layers;
     expect(conv1).toMatchObject({ inFeatures: 3, units: 6, kernelSize: [5, 5], fanIn: 75, fanOut: 150, useBias: true });
     expect(conv2).toMatchObject({ inFeatures: 6, units: 16, fanIn: 150, fanOut: 400 });
-    const fc1 = net.layers.find((l) => l.name === 'fc1')!;
+    const fc1 = defined(net.layers.find((l) => l.name === 'fc1'));
     expect(fc1).toMatchObject({ kind: 'dense', className: 'nn.Linear', inFeatures: 400, units: 120, fanIn: 400, fanOut: 120 });
     expect(line(fc1)).toBe(lineOf(text, 'self.fc1 = nn.Linear'));
     expect(net.inputShape).toEqual([3, null, null]);
@@ -40,7 +41,7 @@ describe('torch nn.Module: the CIFAR-10 tutorial CNN', async () => {
     const relu = net.layers[1]!;
     expect(relu.activation).toMatchObject({ name: 'relu', spelling: 'F.relu', source: 'functional' });
     expect(line(relu)).toBe(lineOf(text, 'x = self.pool(F.relu(self.conv1(x)))'));
-    expect(relu.activation!.range).toEqual(relu.range);
+    expect(defined(relu.activation).range).toEqual(relu.range);
   });
 
   it('carries the PyTorch default initializers, flagged as defaults', () => {
@@ -68,26 +69,26 @@ describe('torch nn.Module: residual blocks (ResNet)', async () => {
     expect(downsample.map((l) => l.name)).toEqual(['layer2.0.downsample.0', 'layer2.0.downsample.1']);
     expect(downsample[0]).toMatchObject({ inFeatures: 16, units: 32, kernelSize: [1, 1], fanIn: 16, fanOut: 32 });
     // The skip joins the block's output with the downsampled input.
-    const add = resnet.layers.find((l) => l.kind === 'add' && l.inputs.includes(resnet.layers.find((x) => x.name === 'layer2.0.downsample.1')!.id))!;
-    expect(add.inputs).toContain(resnet.layers.find((l) => l.name === 'layer2.0.bn2')!.id);
+    const add = defined(resnet.layers.find((l) => l.kind === 'add' && l.inputs.includes(defined(resnet.layers.find((x) => x.name === 'layer2.0.downsample.1')).id)));
+    expect(add.inputs).toContain(defined(resnet.layers.find((l) => l.name === 'layer2.0.bn2')).id);
   });
 
   it('resolves sizes threaded through self.inplanes and helper functions', () => {
-    const conv = resnet.layers.find((l) => l.name === 'layer2.0.conv1')!;
+    const conv = defined(resnet.layers.find((l) => l.name === 'layer2.0.conv1'));
     expect(conv).toMatchObject({ inFeatures: 16, units: 32, fanIn: 144, fanOut: 288, useBias: false });
     expect(line(conv)).toBe(lineOf(text, 'return nn.Conv2d(in_planes'));
-    expect(resnet.layers.find((l) => l.name === 'layer1.1.conv1')!.unrolled).toEqual({ index: 0, count: 1 });
+    expect(defined(resnet.layers.find((l) => l.name === 'layer1.1.conv1')).unrolled).toEqual({ index: 0, count: 1 });
   });
 
   it('applies the `for m in self.modules()` isinstance filter', () => {
-    const conv = resnet.layers.find((l) => l.name === 'conv1')!;
+    const conv = defined(resnet.layers.find((l) => l.name === 'conv1'));
     expect(conv.kernelInit).toMatchObject({ name: 'kaiming_normal', options: { mode: 'fan_out', nonlinearity: 'relu' }, params: { a: 0 }, explicit: true });
-    expect(conv.kernelInit!.range!.start.line + 1).toBe(lineOf(text, 'nn.init.kaiming_normal_(m.weight'));
-    const bn = resnet.layers.find((l) => l.name === 'layer1.0.bn1')!;
+    expect(defined(defined(conv.kernelInit).range).start.line + 1).toBe(lineOf(text, 'nn.init.kaiming_normal_(m.weight'));
+    const bn = defined(resnet.layers.find((l) => l.name === 'layer1.0.bn1'));
     expect(bn.kernelInit).toMatchObject({ name: 'constant', params: { value: 1 }, explicit: true });
     expect(bn.biasInit).toMatchObject({ name: 'constant', params: { value: 0 } });
     // The Linear head is neither a Conv2d nor a norm layer: its default stays.
-    expect(resnet.layers.find((l) => l.name === 'fc')!.kernelInit!.explicit).toBe(false);
+    expect(defined(defined(resnet.layers.find((l) => l.name === 'fc')).kernelInit).explicit).toBe(false);
   });
 
   it('extracts the block class on its own, with unknown sizes left null rather than guessed', () => {
@@ -103,12 +104,12 @@ describe('torch nn.Module: U-Net skip connections', async () => {
   const unet = model(await extractFixture('unet_small.py'), 'TinyUNet');
 
   it('joins encoder and decoder paths with a concat node', () => {
-    const concat = unet.layers.find((l) => l.kind === 'concat')!;
+    const concat = defined(unet.layers.find((l) => l.kind === 'concat'));
     expect(concat.className).toBe('torch.cat');
-    const inc = unet.layers.find((l) => l.name === 'inc.double_conv.5')!;
-    const up = unet.layers.find((l) => l.name === 'up')!;
+    const inc = defined(unet.layers.find((l) => l.name === 'inc.double_conv.5'));
+    const up = defined(unet.layers.find((l) => l.name === 'up'));
     expect(concat.inputs).toEqual([inc.id, up.id]);
-    expect(unet.layers.find((l) => l.name === 'down.0')!.inputs).toEqual([inc.id]);
+    expect(defined(unet.layers.find((l) => l.name === 'down.0')).inputs).toEqual([inc.id]);
     expect(up).toMatchObject({ kind: 'conv-transpose', inFeatures: 32, units: 16, fanIn: 64, fanOut: 128 });
   });
 });
@@ -122,9 +123,9 @@ describe('torch nn.Module: recurrent models', async () => {
     expect(kinds(m)).toEqual(['embedding', 'lstm', 'dropout', 'dense']);
     const [emb, lstm, drop, fc] = m.layers;
     expect(emb).toMatchObject({ inFeatures: 20000, units: 128, paddingIdx: 0 });
-    expect(emb!.kernelInit).toMatchObject({ name: 'random_normal', params: { mean: 0, std: 1 }, explicit: false });
+    expect(defined(emb).kernelInit).toMatchObject({ name: 'random_normal', params: { mean: 0, std: 1 }, explicit: false });
     expect(lstm).toMatchObject({ inFeatures: 128, units: 256, fanIn: 128, fanOut: 1024, recurrent: { numLayers: 2, batchFirst: true, dropout: 0.3, bidirectional: true } });
-    expect(lstm!.activation).toMatchObject({ name: 'tanh', source: 'default', range: null });
+    expect(defined(lstm).activation).toMatchObject({ name: 'tanh', source: 'default', range: null });
     expect(drop).toMatchObject({ kind: 'dropout', rate: 0.3 });
     expect(fc).toMatchObject({ inFeatures: 512, units: 2 });
   });
@@ -133,7 +134,7 @@ describe('torch nn.Module: recurrent models', async () => {
     const lstm = model(models, 'SentimentLSTM').layers[1]!;
     expect(lstm.kernelInit).toMatchObject({ name: 'xavier_uniform', params: { gain: 1 }, explicit: true });
     expect(lstm.recurrentInit).toMatchObject({ name: 'orthogonal', params: { gain: 1 }, explicit: true });
-    expect(lstm.recurrentInit!.range!.start.line + 1).toBe(lineOf(text, 'nn.init.orthogonal_(param.data)'));
+    expect(defined(defined(lstm.recurrentInit).range).start.line + 1).toBe(lineOf(text, 'nn.init.orthogonal_(param.data)'));
     expect(lstm.biasInit).toMatchObject({ name: 'constant', params: { value: 0 }, explicit: true });
   });
 
@@ -215,8 +216,8 @@ class MLP(nn.Module):
 if __name__ == "__main__":
     net = MLP(20, 50, 3)
 `);
-    expect(m!.layers.map((l) => [l.inFeatures, l.units])).toEqual([[20, 50], [null, null], [50, 3]]);
-    expect(m!.layers[1]!.activation).toMatchObject({ name: 'elu', params: { alpha: 0.5 } });
+    expect(defined(m).layers.map((l) => [l.inFeatures, l.units])).toEqual([[20, 50], [null, null], [50, 3]]);
+    expect(defined(m).layers[1]!.activation).toMatchObject({ name: 'elu', params: { alpha: 0.5 } });
   });
 
   it('follows helper methods, ModuleDict lookups and loops over .items()', async () => {
@@ -239,9 +240,9 @@ class Heads(nn.Module):
             outs[name] = head(h)
         return outs
 `);
-    expect(m!.layers.map((l) => l.name)).toEqual(['trunk', 'activation', 'heads.a', 'heads.b']);
-    expect(m!.layers[3]!.inputs).toEqual(['L1']);
-    expect(m!.isGraph).toBe(true);
+    expect(defined(m).layers.map((l) => l.name)).toEqual(['trunk', 'activation', 'heads.a', 'heads.b']);
+    expect(defined(m).layers[3]!.inputs).toEqual(['L1']);
+    expect(defined(m).isGraph).toBe(true);
   });
 
   it('turns a layer loop with unknown bounds into an unknown layer instead of a false adjacency', async () => {
@@ -264,8 +265,8 @@ class Deep(nn.Module):
             x = layer(x)
         return self.out(x)
 `);
-    expect(kinds(m!)).toEqual(['dense', 'unknown', 'dense']);
-    expect(m!.unsupported[0]!.what).toMatch(/loop with non-constant bounds/);
+    expect(kinds(defined(m))).toEqual(['dense', 'unknown', 'dense']);
+    expect(defined(m).unsupported[0]!.what).toMatch(/loop with non-constant bounds/);
   });
 
   it('explores both branches of a condition whose value is unknown, marking their layers conditional', async () => {
@@ -286,14 +287,14 @@ class Net(nn.Module):
             x = torch.tanh(x)
         return x
 `);
-    expect(kinds(m!)).toEqual(['dense', 'activation:sigmoid', 'activation:tanh']);
-    const [fc, sigmoid, tanh] = m!.layers;
+    expect(kinds(defined(m))).toEqual(['dense', 'activation:sigmoid', 'activation:tanh']);
+    const [fc, sigmoid, tanh] = defined(m).layers;
     // Each branch reads the dense output; neither follows the other.
-    expect(sigmoid!.inputs).toEqual([fc!.id]);
-    expect(tanh!.inputs).toEqual([fc!.id]);
-    expect(fc!.conditional).toBe(false);
-    expect(sigmoid!.conditional).toBe(true);
-    expect(tanh!.conditional).toBe(true);
+    expect(defined(sigmoid).inputs).toEqual([defined(fc).id]);
+    expect(defined(tanh).inputs).toEqual([defined(fc).id]);
+    expect(defined(fc).conditional).toBe(false);
+    expect(defined(sigmoid).conditional).toBe(true);
+    expect(defined(tanh).conditional).toBe(true);
   });
 
   it('takes the branch of a known condition only, unmarked', async () => {
@@ -315,8 +316,8 @@ class Net(nn.Module):
             x = torch.tanh(x)
         return x
 `);
-    expect(kinds(m!)).toEqual(['dense', 'activation:sigmoid']);
-    expect(m!.layers.every((l) => !l.conditional)).toBe(true);
+    expect(kinds(defined(m))).toEqual(['dense', 'activation:sigmoid']);
+    expect(defined(m).layers.every((l) => !l.conditional)).toBe(true);
   });
 
   it('accepts torch.nn.Module, LightningModule and base classes of the same file', async () => {
@@ -362,14 +363,14 @@ describe('torch nn.Module: VAE with helper methods and a static reparameterizati
   const vae = model(await extractFixture('vae.py'), 'VAE');
 
   it('forks after fc1 into mu and logvar, and merges them again in the reparameterization', () => {
-    const byName = (n: string) => vae.layers.find((l) => l.name === n)!;
+    const byName = (n: string) => defined(vae.layers.find((l) => l.name === n));
     const act = vae.layers[2]!;
     expect(byName('fc21').inputs).toEqual([act.id]);
     expect(byName('fc22').inputs).toEqual([act.id]);
     // exp_ is an elementwise step the extractor knows but does not model: an unknown layer, not reported.
-    const exp = vae.layers.find((l) => l.className === 'Tensor.exp_')!;
+    const exp = defined(vae.layers.find((l) => l.className === 'Tensor.exp_'));
     expect(exp).toMatchObject({ kind: 'unknown', inputs: [byName('fc22').id] });
-    const add = vae.layers.find((l) => l.kind === 'add')!;
+    const add = defined(vae.layers.find((l) => l.kind === 'add'));
     expect(add.inputs.sort()).toEqual([byName('fc21').id, exp.id].sort());
     expect(byName('fc3').inputs).toEqual([add.id]);
     expect(vae.unsupported).toEqual([]);
@@ -400,10 +401,10 @@ class Classifier(Base):
         aux = F.mse_loss(logits, logits.detach())
         return logits, loss + aux
 `);
-    expect(m!.name).toBe('Classifier');
-    expect(kinds(m!)).toEqual(['dense', 'activation:relu', 'dense']);
-    expect(m!.layers[0]).toMatchObject({ name: 'fc', inFeatures: 32, units: 32 });
-    expect(m!.unsupported).toEqual([]);
+    expect(defined(m).name).toBe('Classifier');
+    expect(kinds(defined(m))).toEqual(['dense', 'activation:relu', 'dense']);
+    expect(defined(m).layers[0]).toMatchObject({ name: 'fc', inFeatures: 32, units: 32 });
+    expect(defined(m).unsupported).toEqual([]);
   });
 });
 
@@ -431,9 +432,9 @@ class Net(nn.Module):
         x = self.gate(self.fc2(x))
         return self.out_act(self.fc3(x))
 `);
-    expect(kinds(m!)).toEqual(['dense', 'activation:tanh', 'dense', 'activation:sigmoid', 'dense', 'activation:softplus']);
-    expect(m!.layers[3]!.activation).toMatchObject({ spelling: 'torch.sigmoid', source: 'functional' });
-    expect(m!.layers[5]!.activation).toMatchObject({ source: 'layer', params: { beta: 1, threshold: 20 } });
+    expect(kinds(defined(m))).toEqual(['dense', 'activation:tanh', 'dense', 'activation:sigmoid', 'dense', 'activation:softplus']);
+    expect(defined(m).layers[3]!.activation).toMatchObject({ spelling: 'torch.sigmoid', source: 'functional' });
+    expect(defined(m).layers[5]!.activation).toMatchObject({ source: 'layer', params: { beta: 1, threshold: 20 } });
   });
 });
 
@@ -461,10 +462,10 @@ class Tower(nn.Module):
         x = F.adaptive_avg_pool2d(x, 1).flatten(1)
         return self.head(x)
 `);
-    expect(kinds(m!)).toEqual(['conv2d', 'batchnorm', 'activation:relu', 'conv2d', 'batchnorm', 'activation:relu', 'global-pool', 'flatten', 'dense']);
-    expect(m!.layers.map((l) => l.name).slice(0, 5)).toEqual(['convs.0', 'bns.0', 'activation', 'convs.1', 'bns.1']);
-    expect(m!.layers[3]).toMatchObject({ inFeatures: 16, units: 32, useBias: false, unrolled: { index: 1, count: 2 } });
-    expect(m!.layers[8]).toMatchObject({ inFeatures: 32, units: 10 });
-    expect(m!.isGraph).toBe(false);
+    expect(kinds(defined(m))).toEqual(['conv2d', 'batchnorm', 'activation:relu', 'conv2d', 'batchnorm', 'activation:relu', 'global-pool', 'flatten', 'dense']);
+    expect(defined(m).layers.map((l) => l.name).slice(0, 5)).toEqual(['convs.0', 'bns.0', 'activation', 'convs.1', 'bns.1']);
+    expect(defined(m).layers[3]).toMatchObject({ inFeatures: 16, units: 32, useBias: false, unrolled: { index: 1, count: 2 } });
+    expect(defined(m).layers[8]).toMatchObject({ inFeatures: 32, units: 10 });
+    expect(defined(m).isGraph).toBe(false);
   });
 });

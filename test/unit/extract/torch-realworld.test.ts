@@ -1,6 +1,7 @@
 /** Larger files written the way public PyTorch projects write them: GPT blocks, Kaggle CNNs, DQN. */
 import { describe, expect, it } from 'vitest';
 import { extractFixture, extractTorchFrom, fixture, kinds, line, lineOf, model } from './torch-fixture';
+import { defined } from '../../defined';
 
 describe('a nanoGPT-style model with a dataclass config', async () => {
   const text = fixture('gpt_mini.py');
@@ -21,11 +22,11 @@ describe('a nanoGPT-style model with a dataclass config', async () => {
   it('applies _init_weights to every Linear and Embedding, then the scaled c_proj init by parameter name', () => {
     const dense = gpt.layers.filter((l) => l.kind === 'dense');
     const cProj = dense.filter((l) => l.name.endsWith('c_proj'));
-    expect(cProj.every((l) => l.kernelInit!.params.std === 0.02 / Math.sqrt(8))).toBe(true);
-    expect(cProj[0]!.kernelInit!.range!.start.line + 1).toBe(lineOf(text, 'std=0.02 / math.sqrt(2 * config.n_layer)'));
-    expect(dense.filter((l) => !l.name.endsWith('c_proj')).every((l) => l.kernelInit!.params.std === 0.02 && l.kernelInit!.explicit)).toBe(true);
-    expect(gpt.layers.filter((l) => l.kind === 'embedding').every((l) => l.kernelInit!.params.std === 0.02)).toBe(true);
-    expect(dense.filter((l) => l.useBias).every((l) => l.biasInit!.name === 'zeros')).toBe(true);
+    expect(cProj.every((l) => defined(l.kernelInit).params.std === 0.02 / Math.sqrt(8))).toBe(true);
+    expect(defined(defined(cProj[0]!.kernelInit).range).start.line + 1).toBe(lineOf(text, 'std=0.02 / math.sqrt(2 * config.n_layer)'));
+    expect(dense.filter((l) => !l.name.endsWith('c_proj')).every((l) => defined(l.kernelInit).params.std === 0.02 && defined(l.kernelInit).explicit)).toBe(true);
+    expect(gpt.layers.filter((l) => l.kind === 'embedding').every((l) => defined(l.kernelInit).params.std === 0.02)).toBe(true);
+    expect(dense.filter((l) => l.useBias).every((l) => defined(l.biasInit).name === 'zeros')).toBe(true);
   });
 
   it('keeps pre-norm residuals as add nodes, the wpe table of positions, and the missing attention class as an unknown layer', () => {
@@ -118,8 +119,8 @@ class MyNet(torch.nn.Module):
         x = F.max_pool2d(x, 2)
         return self.dense1(x)
 `);
-    expect(kinds(m!)).toEqual(['conv2d', 'unknown', 'maxpool', 'dense']);
-    expect(m!.layers.map((l) => l.inputs)).toEqual([[], ['L0'], ['L1'], ['L2']]);
+    expect(kinds(defined(m))).toEqual(['conv2d', 'unknown', 'maxpool', 'dense']);
+    expect(defined(m).layers.map((l) => l.inputs)).toEqual([[], ['L0'], ['L1'], ['L2']]);
   });
 
   it('follows getattr(nn, name) when the name is constant and lists built with comprehensions in forward', async () => {
@@ -142,10 +143,10 @@ class TextCNN(nn.Module):
         xs = [F.max_pool1d(i, i.size(2)).squeeze(2) for i in xs]
         return self.fc(torch.cat(xs, 1))
 `);
-    expect(kinds(m!)).toEqual(['embedding', 'conv2d', 'activation:relu', 'conv2d', 'activation:relu', 'conv2d', 'activation:relu', 'maxpool', 'maxpool', 'maxpool', 'concat', 'dense']);
-    expect(m!.layers[5]).toMatchObject({ kernelSize: [5, 64], fanIn: 320 });
-    expect(m!.layers[10]!.inputs).toEqual(['L7', 'L8', 'L9']);
-    expect(m!.layers[11]).toMatchObject({ inFeatures: 48, units: 2 });
+    expect(kinds(defined(m))).toEqual(['embedding', 'conv2d', 'activation:relu', 'conv2d', 'activation:relu', 'conv2d', 'activation:relu', 'maxpool', 'maxpool', 'maxpool', 'concat', 'dense']);
+    expect(defined(m).layers[5]).toMatchObject({ kernelSize: [5, 64], fanIn: 320 });
+    expect(defined(m).layers[10]!.inputs).toEqual(['L7', 'L8', 'L9']);
+    expect(defined(m).layers[11]).toMatchObject({ inFeatures: 48, units: 2 });
   });
 });
 
@@ -202,9 +203,9 @@ class MixerBlock(nn.Module):
         x = rearrange(x, 'b n c -> b n c')
         return self.head(self.pool(x))
 `);
-    expect(kinds(m!)).toEqual(['reshape', 'layernorm', 'dense', 'activation:gelu', 'add', 'layernorm', 'dense', 'activation:gelu', 'add', 'global-pool', 'dense']);
-    expect(m!.layers[4]!.inputs).toEqual(['L0', 'L3']);
-    expect(m!.unsupported).toEqual([]);
+    expect(kinds(defined(m))).toEqual(['reshape', 'layernorm', 'dense', 'activation:gelu', 'add', 'layernorm', 'dense', 'activation:gelu', 'add', 'global-pool', 'dense']);
+    expect(defined(m).layers[4]!.inputs).toEqual(['L0', 'L3']);
+    expect(defined(m).unsupported).toEqual([]);
   });
 });
 
@@ -233,9 +234,9 @@ class SelfAttention(nn.Module):
         scores = torch.bmm(q, k.transpose(1, 2)).softmax(dim=-1)
         return self.proj(y.transpose(1, 2).contiguous().view(B, T, C)) + torch.bmm(scores, v)
 `);
-    expect(kinds(m!)).not.toContain('activation:softmax');
-    expect(kinds(m!).slice(0, 2)).toEqual(['dense', 'reshape']);
-    expect(m!.layers.find((l) => l.name === 'proj')!.inputs).toEqual(['L1']);
+    expect(kinds(defined(m))).not.toContain('activation:softmax');
+    expect(kinds(defined(m)).slice(0, 2)).toEqual(['dense', 'reshape']);
+    expect(defined(defined(m).layers.find((l) => l.name === 'proj')).inputs).toEqual(['L1']);
   });
 
   it('still reports a softmax applied to a layer output', async () => {
@@ -252,7 +253,7 @@ class Head(nn.Module):
     def forward(self, x):
         return self.b(F.softmax(self.a(x), dim=-1))
 `);
-    expect(kinds(m!)).toEqual(['dense', 'activation:softmax', 'dense']);
+    expect(kinds(defined(m))).toEqual(['dense', 'activation:softmax', 'dense']);
   });
 });
 
@@ -272,6 +273,6 @@ describe('VGG built from a configuration table', async () => {
     // Every conv copy points back at the one constructor line, with its loop position.
     expect(new Set(convs.map(line))).toEqual(new Set([lineOf(text, 'conv = nn.Conv2d(in_channels, x')]));
     expect(convs[2]!.unrolled).toEqual({ index: 3, count: 15 });
-    expect(convs[9]!.name).toBe('features.' + (vgg.layers.indexOf(convs[9]!) ));
+    expect(convs[9]!.name).toBe(`features.${vgg.layers.indexOf(convs[9]!)}`);
   });
 });

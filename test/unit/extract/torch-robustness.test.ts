@@ -1,6 +1,7 @@
 /** Bad or hostile input: the extractor stays bounded and never throws. */
 import { describe, expect, it } from 'vitest';
 import { extractTorchFrom, kinds } from './torch-fixture';
+import { defined } from '../../defined';
 
 describe('torch extractor robustness', () => {
   it('stays bounded on nested constant loops and recursion', async () => {
@@ -30,8 +31,8 @@ class Loop(nn.Module):
 
   it('caps unrolling and keeps every layer of a long comprehension apart', async () => {
     const [m] = await extractTorchFrom('import torch.nn as nn\nm = nn.Sequential(*[nn.Linear(8, 8) for _ in range(200)])\n');
-    expect(m!.layers).toHaveLength(200);
-    expect(m!.layers[199]!.unrolled).toEqual({ index: 199, count: 200 });
+    expect(defined(m).layers).toHaveLength(200);
+    expect(defined(m).layers[199]!.unrolled).toEqual({ index: 199, count: 200 });
   });
 
   it('handles Python 2 statements, half-written code and odd statements without throwing', async () => {

@@ -1,6 +1,7 @@
 /** nn.Sequential models: literal, OrderedDict, *comprehension, *list built by loops, factory functions. */
 import { describe, expect, it } from 'vitest';
 import { extractFixture, extractTorchFrom, fixture, kinds, line, lineOf, model } from './torch-fixture';
+import { defined } from '../../defined';
 
 describe('torch nn.Sequential built by helper functions (PPO-style MLPs)', async () => {
   const text = fixture('mlp_builders.py');
@@ -31,7 +32,7 @@ describe('torch nn.Sequential built by helper functions (PPO-style MLPs)', async
     const critic = model(models, 'build_critic');
     expect(kinds(critic)).toEqual(['dense', 'activation:relu', 'dense', 'activation:relu', 'dense']);
     expect(critic.layers[0]!.kernelInit).toMatchObject({ name: 'orthogonal', params: { gain: Math.SQRT2 }, explicit: true });
-    expect(critic.layers[4]!.kernelInit!.params.gain).toBe(1);
+    expect(defined(critic.layers[4]!.kernelInit).params.gain).toBe(1);
     expect(critic.layers[4]!.biasInit).toMatchObject({ name: 'constant', params: { value: 0 }, explicit: true });
     expect(critic.layers[4]).toMatchObject({ inFeatures: 64, units: 1 });
   });
@@ -52,10 +53,10 @@ import torch.nn as nn
 n = 4
 net = nn.Sequential(nn.Linear(32, 64), nn.Tanh(), *[nn.Sequential(nn.Linear(64, 64), nn.Tanh()) for _ in range(n)], nn.Linear(64, 1))
 `);
-    expect(kinds(m!)).toEqual(['dense', 'activation:tanh', ...Array<string[]>(4).fill(['dense', 'activation:tanh']).flat(), 'dense']);
-    expect(m!.layers[2]).toMatchObject({ name: '2.0', unrolled: { index: 0, count: 4 } });
-    expect(m!.layers[9]!.unrolled).toEqual({ index: 3, count: 4 });
-    expect(m!.exports).toEqual(['net']);
+    expect(kinds(defined(m))).toEqual(['dense', 'activation:tanh', ...Array<string[]>(4).fill(['dense', 'activation:tanh']).flat(), 'dense']);
+    expect(defined(m).layers[2]).toMatchObject({ name: '2.0', unrolled: { index: 0, count: 4 } });
+    expect(defined(m).layers[9]!.unrolled).toEqual({ index: 3, count: 4 });
+    expect(defined(m).exports).toEqual(['net']);
   });
 
   it('does not report a Sequential nested in another one as a model of its own', async () => {
@@ -73,8 +74,8 @@ encoder = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), *blocks, nn.F
 import torch.nn as nn
 model = nn.Sequential(*([nn.Linear(10, 10), nn.Sigmoid()] * 3))
 `);
-    expect(kinds(m!)).toEqual(['dense', 'activation:sigmoid', 'dense', 'activation:sigmoid', 'dense', 'activation:sigmoid']);
-    expect(m!.layers[4]!.unrolled).toEqual({ index: 2, count: 3 });
+    expect(kinds(defined(m))).toEqual(['dense', 'activation:sigmoid', 'dense', 'activation:sigmoid', 'dense', 'activation:sigmoid']);
+    expect(defined(m).layers[4]!.unrolled).toEqual({ index: 2, count: 3 });
   });
 
   it('reads add_module and .append on a module-level Sequential', async () => {
@@ -85,8 +86,8 @@ model.add_module('fc1', nn.Linear(20, 10))
 model.add_module('act', nn.SELU())
 model.append(nn.Linear(10, 1))
 `);
-    expect(m!.layers.map((l) => l.name)).toEqual(['fc1', 'act', '2']);
-    expect(kinds(m!)).toEqual(['dense', 'activation:selu', 'dense']);
+    expect(defined(m).layers.map((l) => l.name)).toEqual(['fc1', 'act', '2']);
+    expect(kinds(defined(m))).toEqual(['dense', 'activation:selu', 'dense']);
   });
 
   it('makes unknown items of a Sequential unknown layers', async () => {
@@ -95,9 +96,9 @@ import torch.nn as nn
 from mylib import make_block
 model = nn.Sequential(nn.Linear(8, 8), make_block(8), nn.Linear(8, 8))
 `);
-    expect(kinds(m!)).toEqual(['dense', 'unknown', 'dense']);
-    expect(m!.unsupported).toHaveLength(1);
-    expect(m!.unsupported[0]!.what).toContain('make_block');
+    expect(kinds(defined(m))).toEqual(['dense', 'unknown', 'dense']);
+    expect(defined(m).unsupported).toHaveLength(1);
+    expect(defined(m).unsupported[0]!.what).toContain('make_block');
   });
 
   it('finds a Sequential written inside a method of a plain class', async () => {
@@ -131,7 +132,7 @@ describe('torch nn.Sequential attributes inside modules (DCGAN)', async () => {
     const g = model(models, 'Generator');
     const conv = g.layers[0]!;
     expect(conv.kernelInit).toMatchObject({ name: 'random_normal', params: { mean: 0, std: 0.02 }, explicit: true });
-    expect(conv.kernelInit!.range!.start.line + 1).toBe(lineOf(text, "nn.init.normal_(m.weight.data, 0.0, 0.02)"));
+    expect(defined(defined(conv.kernelInit).range).start.line + 1).toBe(lineOf(text, "nn.init.normal_(m.weight.data, 0.0, 0.02)"));
     const bn = g.layers[1]!;
     expect(bn.kernelInit).toMatchObject({ name: 'random_normal', params: { mean: 1, std: 0.02 } });
     expect(bn.biasInit).toMatchObject({ name: 'constant', params: { value: 0 }, explicit: true });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FileResult } from '../../../src/analysis/api';
 import { analyzeFiles, analyzeText } from '../project-helper';
+import { defined } from '../../defined';
 
 const FIXTURES = join(__dirname, '../../fixtures/constructs');
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
@@ -44,7 +45,7 @@ for it in range(3):
   it('is a training step: backward() inside the closure, GL401 on the step, advice to clip inside the closure', async () => {
     const r = await analyzeOne(closureLoop);
     expect(codes(r)).toEqual(['GL401@16']);
-    const finding = r.findings.find((f) => f.echoes === undefined)!;
+    const finding = defined(r.findings.find((f) => f.echoes === undefined));
     expect(finding.message).toContain('inside the closure passed to step(), after backward()');
     // A line before step() would clip gradients that step() recomputes: no text fix.
     expect(finding.fixes).toEqual([]);
@@ -145,9 +146,9 @@ for xb, yb in cfg.batches:
 
   it('trains the imported class (if/else across files), with a note naming both branches', async () => {
     const [defs, script] = await analyze({ '/p/netdefs.py': netdefs, '/p/run.py': run });
-    expect(marks(defs!)).toEqual(['GL401@8']);
-    expect(codes(script!)).toEqual(['GL401@16']);
-    expect(notes(script!)).toContain("'net' is Clf(cfg) (line 10) or torch.load(cfg.resume) (line 8), depending on a condition: read as Clf(cfg)");
+    expect(marks(defined(defs))).toEqual(['GL401@8']);
+    expect(codes(defined(script))).toEqual(['GL401@16']);
+    expect(notes(defined(script))).toContain("'net' is Clf(cfg) (line 10) or torch.load(cfg.resume) (line 8), depending on a condition: read as Clf(cfg)");
   });
 
   it('also in one file, and as a conditional expression', async () => {
@@ -157,21 +158,21 @@ for xb, yb in cfg.batches:
     const ternary = run.replace(/if cfg\.resume:\n {4}net = torch\.load\(cfg\.resume\)\nelse:\n {4}net = Clf\(cfg\)/, 'net = torch.load(cfg.resume) if cfg.resume else Clf(cfg)');
     expect(ternary).not.toBe(run);
     const [, script] = await analyze({ '/p/netdefs.py': netdefs, '/p/run.py': ternary });
-    expect(codes(script!)).toEqual(['GL401@13']);
+    expect(codes(defined(script))).toEqual(['GL401@13']);
   });
 
   it('attributes nothing when the branches build two different models', async () => {
     const twoModels = run.replace('from netdefs import Clf', 'from netdefs import Clf, Big').replace('net = torch.load(cfg.resume)', 'net = Big(cfg)');
     const [defs, script] = await analyze({ '/p/netdefs.py': netdefs, '/p/run.py': twoModels });
-    expect(defs!.findings).toEqual([]);
-    expect(script!.findings).toEqual([]);
-    expect(defs!.models[0]!.training.loops).toEqual([]);
+    expect(defined(defs).findings).toEqual([]);
+    expect(defined(script).findings).toEqual([]);
+    expect(defined(defs).models[0]!.training.loops).toEqual([]);
   });
 
   it('attributes nothing when the other branch is unknown (a project helper may build another model)', async () => {
     const unknown = run.replace('net = torch.load(cfg.resume)', 'net = restore(cfg.resume)');
     const [defs] = await analyze({ '/p/netdefs.py': netdefs, '/p/run.py': unknown });
-    expect(defs!.models[0]!.training.loops).toEqual([]);
+    expect(defined(defs).models[0]!.training.loops).toEqual([]);
   });
 });
 
@@ -195,9 +196,9 @@ run(3)
   it('keeps both models apart: the compiled one gets the compile and its GL401', async () => {
     const r = await analyzeOne(clash);
     expect(r.models.map((m) => m.name).sort()).toEqual(['Model', 'model']);
-    const compiled = r.models.find((m) => m.name === 'model')!;
+    const compiled = defined(r.models.find((m) => m.name === 'model'));
     expect(compiled.training.compile?.range.start.line).toBe(11);
-    expect(r.models.find((m) => m.name === 'Model')!.training.compile).toBeNull();
+    expect(defined(r.models.find((m) => m.name === 'Model')).training.compile).toBeNull();
     expect(codes(r)).toEqual(['GL401@12']);
   });
 
@@ -212,8 +213,8 @@ describe('models flowing into functions', () => {
   it('binds train(model, loader) to each model its call sites pass, with a note', async () => {
     const r = await analyzeOne(fixture('train_function_two_models.py'));
     const byName = new Map(r.models.map((m) => [m.name, m]));
-    expect(byName.get('Enc')!.training.loops).toHaveLength(1);
-    expect(byName.get('Dec')!.training.loops).toHaveLength(1);
+    expect(defined(byName.get('Enc')).training.loops).toHaveLength(1);
+    expect(defined(byName.get('Dec')).training.loops).toHaveLength(1);
     expect(r.findings.filter((f) => f.echoes === undefined).map((f) => `${f.code}@${f.range.start.line + 1}:${f.message.slice(0, 15)}`)).toEqual(['GL401@31:nn.GRU \'rnn\' is', 'GL401@31:nn.LSTM \'rnn\' i']);
     expect(notes(r)).toContain("'model' of train() is each model its calls pass: Enc() (line 34), Dec() (line 35); its training applies to each");
   });
@@ -253,10 +254,10 @@ describe('an unassigned model in a project with one model', () => {
 
   it('binds the training cell to the project\'s only model, with a note in the cell', async () => {
     const [defs, train] = await analyze({ '/p/tagger.py': tagger, '/p/train_cell.py': cell });
-    expect(marks(defs!)).toEqual(['GL401@8']);
-    expect(codes(train!)).toEqual(['GL401@10']);
-    expect(train!.notices.map((n) => n.message)).toContain("Line 5: 'model' is never assigned in this file: read as the project's only model 'Tagger' (tagger.py)");
-    expect(defs!.models[0]!.training.optimizer?.name).toBe('adam');
+    expect(marks(defined(defs))).toEqual(['GL401@8']);
+    expect(codes(defined(train))).toEqual(['GL401@10']);
+    expect(defined(train).notices.map((n) => n.message)).toContain("Line 5: 'model' is never assigned in this file: read as the project's only model 'Tagger' (tagger.py)");
+    expect(defined(defs).models[0]!.training.optimizer?.name).toBe('adam');
   });
 
   it('binds nothing when the project has two models, or none', async () => {
@@ -265,8 +266,8 @@ describe('an unassigned model in a project with one model', () => {
     expect(results.flatMap((r) => r.findings)).toEqual([]);
     expect(results.flatMap((r) => r.notices.filter((n) => n.message.includes('never assigned')))).toEqual([]);
     const [alone] = await analyze({ '/p/train_cell.py': cell });
-    expect(alone!.findings).toEqual([]);
-    expect(alone!.notices).toEqual([]);
+    expect(defined(alone).findings).toEqual([]);
+    expect(defined(alone).notices).toEqual([]);
   });
 });
 

@@ -135,7 +135,7 @@ for path in paths:
 X = ${conversion}
 model.fit(X, labels, epochs=3)
 `;
-    const split = await dataOf(`${body('np.array(images)')}`.replace('model.fit(X, labels, epochs=3)', 'from sklearn.model_selection import train_test_split\nX_train, X_val, y_train, y_val = train_test_split(X, labels, test_size=0.2)\nmodel.fit(X_train, y_train, epochs=3)'));
+    const split = await dataOf(body('np.array(images)').replace('model.fit(X, labels, epochs=3)', 'from sklearn.model_selection import train_test_split\nX_train, X_val, y_train, y_val = train_test_split(X, labels, test_size=0.2)\nmodel.fit(X_train, y_train, epochs=3)'));
     expect(split.data.map((d) => [d.loader, d.scaled])).toEqual([['cv2.imread', false]]);
     const raw = await dataOf(body('np.array(images)'));
     expect(raw.data.map((d) => [d.loader, d.scaled])).toEqual([['cv2.imread', false]]);

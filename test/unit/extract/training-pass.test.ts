@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModelIR } from '../../../src/shared/ir';
 import { extractTraining } from '../../../src/analysis/extract/training';
 import { lineOf, modelAt, parsePython } from './training-helpers';
+import { defined } from '../../defined';
 
 async function run(src: string, models: (src: string) => ModelIR[]) {
   const file = await parsePython('train.py', src);
@@ -63,7 +64,7 @@ model = keras.Sequential([
 model.compile(optimizer=RMSprop(lr=LEARNING_RATE, clipvalue=0.5, global_clipnorm=5), loss=keras.losses.MeanSquaredError())
 `;
     const { models } = await run(src, (s) => [kerasModel(s)]);
-    const o = models[0]!.training.optimizer!;
+    const o = defined(models[0]!.training.optimizer);
     expect(o).toMatchObject({ name: 'rmsprop', learningRate: 0.002, clipvalue: 0.5, globalClipnorm: 5, clipnorm: null });
     expect(models[0]!.training.loss).toBe('mse');
   });
@@ -105,7 +106,7 @@ second.compile(optimizer=keras.optimizers.Adam(learning_rate=args.lr, clipnorm=a
     const { models } = await run(src, (s) => [kerasModel(s), kerasModel(s, 'second', ['second'], 'second = keras', '])')]);
     expect(models[0]!.training.compile).not.toBeNull();
     expect(models[0]!.training.optimizer).toBeNull();
-    const o = models[1]!.training.optimizer!;
+    const o = defined(models[1]!.training.optimizer);
     expect(o.learningRate).toBeNull();
     expect(o.learningRateRange).not.toBeNull();
     expect(o.unresolved).toEqual(['learning_rate', 'clipnorm']);
@@ -228,7 +229,7 @@ for epoch in range(10):
     expect(loop.backward.start.line).toBe(lineOf(src, 'loss.backward()'));
     expect(loop.step.start.line).toBe(lineOf(src, 'optimizer.step()'));
     expect(loop.clip).toMatchObject({ kind: 'norm' });
-    expect(loop.clip!.range.start.line).toBe(lineOf(src, 'clip_grad_norm_'));
+    expect(defined(loop.clip).range.start.line).toBe(lineOf(src, 'clip_grad_norm_'));
     expect(t.loss).toBe('mse');
   });
 
@@ -328,8 +329,8 @@ for real in loader:
 `;
     const { models } = await run(src, (s) => [torchClass(s, 'Generator'), torchClass(s, 'Discriminator')]);
     const [g, d] = models;
-    expect(g!.training.loops.map((l) => l.step.start.line)).toEqual([lineOf(src, 'opt_g.step()')]);
-    expect(d!.training.loops.map((l) => l.step.start.line)).toEqual([lineOf(src, 'opt_d.step()')]);
+    expect(defined(g).training.loops.map((l) => l.step.start.line)).toEqual([lineOf(src, 'opt_g.step()')]);
+    expect(defined(d).training.loops.map((l) => l.step.start.line)).toEqual([lineOf(src, 'opt_d.step()')]);
   });
 
   it('falls back to the only model when the only loop cannot be traced, and not with two models', async () => {

@@ -10,13 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../cli/run-cli';
+import { defined } from '../../defined';
 
 const SETUP = join(REPO_ROOT, 'scripts', 'test-setup.js');
 const CODE_SERVER_VERSION = /^CS_VERSION=(\S+)$/m.exec(readFileSync(join(REPO_ROOT, 'scripts', 'install-code-server.sh'), 'utf8'))?.[1];
 const scratch = mkdtempSync(join(tmpdir(), 'gl-test-setup-'));
 // Readable by `nobody`, who runs the not-root case (mkdtemp makes 0700 folders).
 chmodSync(scratch, 0o755);
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterAll(() => { rmSync(scratch, { recursive: true, force: true }); });
 
 /** A folder laid out as an installed code-server of the given version (what the setup looks for). */
 function codeServerFolder(version: string): string {
@@ -62,14 +63,14 @@ describe('scripts/test-setup.js', () => {
   });
 
   it('does nothing and says ready when Chromium and code-server are there', () => {
-    const run = setup({ CHROMIUM_PATH: executable('chromium-present'), GRADIENT_LENS_CODE_SERVER_DIR: codeServerFolder(CODE_SERVER_VERSION!) });
+    const run = setup({ CHROMIUM_PATH: executable('chromium-present'), GRADIENT_LENS_CODE_SERVER_DIR: codeServerFolder(defined(CODE_SERVER_VERSION)) });
     expect(run.status, run.out).toBe(0);
     expect(run.out).toMatch(/ready: Chromium at .*chromium-present, code-server/);
     expect(run.out).not.toMatch(/apt-get|would/);
   });
 
   it('plans to install Chromium with apt when there is no Chromium', () => {
-    const run = setup({ CHROMIUM_PATH: join(scratch, 'no-chromium'), GRADIENT_LENS_CODE_SERVER_DIR: codeServerFolder(CODE_SERVER_VERSION!) }, ['--dry-run']);
+    const run = setup({ CHROMIUM_PATH: join(scratch, 'no-chromium'), GRADIENT_LENS_CODE_SERVER_DIR: codeServerFolder(defined(CODE_SERVER_VERSION)) }, ['--dry-run']);
     expect(run.status, run.out).toBe(0);
     expect(run.out).toContain('would apt-get install chromium');
     expect(run.out).not.toContain('would install code-server');
@@ -87,7 +88,7 @@ describe('scripts/test-setup.js', () => {
 
   it('stops with the command to run when a package is missing and it is not root', () => {
     const asNobody = process.getuid?.() === 0;
-    const run = setup({ CHROMIUM_PATH: join(scratch, 'no-chromium'), GRADIENT_LENS_CODE_SERVER_DIR: codeServerFolder(CODE_SERVER_VERSION!) }, [], asNobody);
+    const run = setup({ CHROMIUM_PATH: join(scratch, 'no-chromium'), GRADIENT_LENS_CODE_SERVER_DIR: codeServerFolder(defined(CODE_SERVER_VERSION)) }, [], asNobody);
     expect(run.status, run.out).toBe(1);
     expect(run.out).toContain('needs root');
     expect(run.out).toContain('sudo apt-get install -y --no-install-recommends chromium');

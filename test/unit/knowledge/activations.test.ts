@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { activationInfo, layerInfo, negativeSlope, recommendedInit, REFERENCES, targetStd } from '../../../src/shared/knowledge';
+import { defined } from '../../defined';
 
 describe('targetStd', () => {
   it('uses He (2/fan_in) for the ReLU family', () => {
     expect(targetStd('relu', 784, 256)).toMatchObject({ convention: 'he', varianceFormula: '2 / fan_in' });
-    expect(targetStd('relu', 784, 256)!.std).toBeCloseTo(0.050508, 6);
-    expect(targetStd('gelu', 784, 256)!.convention).toBe('he');
+    expect(defined(targetStd('relu', 784, 256)).std).toBeCloseTo(0.050508, 6);
+    expect(defined(targetStd('gelu', 784, 256)).convention).toBe('he');
   });
 
   it('handles the leaky slope, with framework defaults when none is written', () => {
-    expect(targetStd({ name: 'leaky_relu', params: { alpha: 0.2 } }, 100, 10)!.std).toBeCloseTo(Math.sqrt(2 / (1.04 * 100)), 9);
-    expect(targetStd('leaky_relu', 100, 10, 'keras')!.std).toBeCloseTo(Math.sqrt(2 / (1.09 * 100)), 9);
-    expect(targetStd('leaky_relu', 100, 10, 'torch')!.std).toBeCloseTo(Math.sqrt(2 / (1.0001 * 100)), 9);
+    expect(defined(targetStd({ name: 'leaky_relu', params: { alpha: 0.2 } }, 100, 10)).std).toBeCloseTo(Math.sqrt(2 / (1.04 * 100)), 9);
+    expect(defined(targetStd('leaky_relu', 100, 10, 'keras')).std).toBeCloseTo(Math.sqrt(2 / (1.09 * 100)), 9);
+    expect(defined(targetStd('leaky_relu', 100, 10, 'torch')).std).toBeCloseTo(Math.sqrt(2 / (1.0001 * 100)), 9);
     expect(negativeSlope('prelu', 'torch')).toBe(0.25);
     expect(negativeSlope('prelu', 'keras')).toBe(0);
   });
@@ -19,8 +20,8 @@ describe('targetStd', () => {
   it('uses LeCun (1/fan_in) for SELU and Glorot (2/(fan_in+fan_out)) for tanh, sigmoid, softmax and linear', () => {
     expect(targetStd('selu', 100, 10)).toMatchObject({ convention: 'lecun', std: 0.1 });
     for (const act of ['tanh', 'sigmoid', 'softmax', 'linear'] as const) {
-      expect(targetStd(act, 784, 256)!.convention).toBe('glorot');
-      expect(targetStd(act, 784, 256)!.std).toBeCloseTo(Math.sqrt(2 / 1040), 9);
+      expect(defined(targetStd(act, 784, 256)).convention).toBe('glorot');
+      expect(defined(targetStd(act, 784, 256)).std).toBeCloseTo(Math.sqrt(2 / 1040), 9);
     }
   });
 
@@ -34,13 +35,13 @@ describe('targetStd', () => {
 
 describe('recommendedInit', () => {
   it('gives the exact spelling to write in each framework', () => {
-    expect(recommendedInit('relu', 'keras')!.spelling).toBe("'he_normal'");
-    expect(recommendedInit('relu', 'torch')!.spelling).toBe("nn.init.kaiming_normal_(w, nonlinearity='relu')");
-    expect(recommendedInit({ name: 'leaky_relu', params: { negative_slope: 0.2 } }, 'torch')!.spelling).toBe("nn.init.kaiming_normal_(w, a=0.2, nonlinearity='leaky_relu')");
-    expect(recommendedInit('selu', 'keras')!.spelling).toBe("'lecun_normal'");
-    expect(recommendedInit('selu', 'torch')!.spelling).toBe("nn.init.kaiming_normal_(w, nonlinearity='linear')");
-    expect(recommendedInit('tanh', 'keras')!.spelling).toBe("'glorot_uniform'");
-    expect(recommendedInit('tanh', 'torch')!.spelling).toBe("nn.init.xavier_uniform_(w, gain=nn.init.calculate_gain('tanh'))");
+    expect(defined(recommendedInit('relu', 'keras')).spelling).toBe("'he_normal'");
+    expect(defined(recommendedInit('relu', 'torch')).spelling).toBe("nn.init.kaiming_normal_(w, nonlinearity='relu')");
+    expect(defined(recommendedInit({ name: 'leaky_relu', params: { negative_slope: 0.2 } }, 'torch')).spelling).toBe("nn.init.kaiming_normal_(w, a=0.2, nonlinearity='leaky_relu')");
+    expect(defined(recommendedInit('selu', 'keras')).spelling).toBe("'lecun_normal'");
+    expect(defined(recommendedInit('selu', 'torch')).spelling).toBe("nn.init.kaiming_normal_(w, nonlinearity='linear')");
+    expect(defined(recommendedInit('tanh', 'keras')).spelling).toBe("'glorot_uniform'");
+    expect(defined(recommendedInit('tanh', 'torch')).spelling).toBe("nn.init.xavier_uniform_(w, gain=nn.init.calculate_gain('tanh'))");
     expect(recommendedInit('unknown', 'keras')).toBeNull();
   });
 });
@@ -52,7 +53,7 @@ describe('activationInfo', () => {
     expect(s.maxDerivative).toMatch(/^0\.25/);
     expect(s.range).toBe('(0, 1)');
     expect(s.suitedInit).toEqual({ keras: "'glorot_uniform'", torch: 'nn.init.xavier_uniform_(w)' });
-    expect(activationInfo('selu').suitedInit!.torch).toBe("nn.init.kaiming_normal_(w, nonlinearity='linear')");
+    expect(defined(activationInfo('selu').suitedInit).torch).toBe("nn.init.kaiming_normal_(w, nonlinearity='linear')");
     expect(activationInfo('unknown').suitedInit).toBeNull();
   });
 
@@ -84,9 +85,9 @@ describe('activationInfo', () => {
 
 describe('layerInfo', () => {
   it('knows normalization and dropout layers and nothing else', () => {
-    expect(layerInfo('batchnorm')!.references).toContain('ioffe2015');
-    expect(layerInfo('batchnorm')!.frameworks).toMatch(/0\.99/);
-    expect(layerInfo('alpha-dropout')!.references).toContain('klambauer2017');
+    expect(defined(layerInfo('batchnorm')).references).toContain('ioffe2015');
+    expect(defined(layerInfo('batchnorm')).frameworks).toMatch(/0\.99/);
+    expect(defined(layerInfo('alpha-dropout')).references).toContain('klambauer2017');
     expect(layerInfo('dropout')).not.toBeNull();
     expect(layerInfo('layernorm')).not.toBeNull();
     expect(layerInfo('dense')).toBeNull();

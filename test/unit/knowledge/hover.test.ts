@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { InitializerIR } from '../../../src/shared/ir';
 import { describeActivationHover, describeInitializerHover, describeLayerHover } from '../../../src/shared/knowledge';
 import { act, buildModel, dense, layerOf } from '../rules/ir-builder';
+import { defined } from '../../defined';
 
 const keras = (name: InitializerIR['name'], params: Record<string, number> = {}): InitializerIR => ({
   name, params, options: {}, spelling: `'${name}'`, range: { start: { line: 1, character: 30 }, end: { line: 1, character: 41 } }, explicit: true, framework: 'keras',
@@ -11,7 +12,7 @@ describe('describeInitializerHover', () => {
   it("shows he_normal's formula, both frameworks and this layer's numbers, and confirms a relu layer", () => {
     const model = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: keras('he_normal'), fanIn: 784, fanOut: 256 }), dense(10, { activation: 'softmax', fanIn: 256, fanOut: 10 })] });
     const layer = model.layers[0]!;
-    const md = describeInitializerHover(layer, layer.kernelInit!, model);
+    const md = describeInitializerHover(layer, defined(layer.kernelInit), model);
     expect(md).toContain('Var(W) = 2 / fan_in');
     expect(md).toContain('Keras vs PyTorch');
     expect(md).toContain('fan_in = 784, fan_out = 256');
@@ -23,7 +24,7 @@ describe('describeInitializerHover', () => {
   it('says what to use instead when He meets tanh', () => {
     const model = buildModel({ layers: [dense(64, { activation: 'tanh', kernelInit: keras('he_normal'), fanIn: 100, fanOut: 64 }), dense(1, { fanIn: 64, fanOut: 1 })] });
     const layer = model.layers[0]!;
-    const md = describeInitializerHover(layer, layer.kernelInit!, model);
+    const md = describeInitializerHover(layer, defined(layer.kernelInit), model);
     expect(md).toContain('⚠️');
     expect(md).toContain("`'glorot_uniform'`");
   });
@@ -34,7 +35,7 @@ describe('describeInitializerHover', () => {
       layers: [dense(256, { className: 'nn.Linear', inFeatures: 784, fanIn: 784, fanOut: 256 }), act('relu', { className: 'nn.ReLU' }), dense(10, { className: 'nn.Linear', fanIn: 256, fanOut: 10 })],
     });
     const layer = model.layers[0]!;
-    const md = describeInitializerHover(layer, layer.kernelInit!, model);
+    const md = describeInitializerHover(layer, defined(layer.kernelInit), model);
     expect(md).toContain('PyTorch default');
     expect(md).toContain('±0.03571');
     expect(md).toContain('applied by `nn.ReLU`');
@@ -44,7 +45,7 @@ describe('describeInitializerHover', () => {
   it('flags an oversized RandomNormal with both numbers', () => {
     const model = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: keras('random_normal', { mean: 0, stddev: 1 }), fanIn: 784, fanOut: 256 }), dense(10, { fanIn: 256, fanOut: 10 })] });
     const layer = model.layers[0]!;
-    const md = describeInitializerHover(layer, layer.kernelInit!, model);
+    const md = describeInitializerHover(layer, defined(layer.kernelInit), model);
     expect(md).toContain('normal std = 1');
     expect(md).toContain('0.05051');
     expect(md).toContain('19.8×');
@@ -53,7 +54,7 @@ describe('describeInitializerHover', () => {
   it('explains a constant kernel instead of quoting a 0x ratio', () => {
     const model = buildModel({ layers: [dense(64, { activation: 'relu', kernelInit: keras('zeros'), fanIn: 32, fanOut: 64 }), dense(1, { fanIn: 64, fanOut: 1 })] });
     const layer = model.layers[0]!;
-    const md = describeInitializerHover(layer, layer.kernelInit!, model);
+    const md = describeInitializerHover(layer, defined(layer.kernelInit), model);
     expect(md).toContain('Every weight starts equal');
     expect(md).toContain("use `'he_normal'`");
     expect(md).not.toContain('0×');
@@ -64,14 +65,14 @@ describe('describeInitializerHover', () => {
       for (const init of [keras('ones'), { ...keras('constant', { value: 1 }), spelling: 'nn.init.constant_(w, 1)', framework: 'torch' as const }]) {
         const model = buildModel({ framework: 'torch', layers: [dense(64, { fanIn: 32, fanOut: 64 }), layerOf(kind, { kernelInit: init })] });
         const layer = model.layers[1]!;
-        const md = describeInitializerHover(layer, layer.kernelInit!, model);
+        const md = describeInitializerHover(layer, defined(layer.kernelInit), model);
         expect(md, kind).not.toContain('⚠️');
         expect(md, kind).not.toContain('Every weight starts equal');
         expect(md, kind).toContain('γ = 1');
       }
     }
     const linear = buildModel({ framework: 'torch', layers: [dense(64, { className: 'nn.Linear', kernelInit: { ...keras('ones'), spelling: 'nn.init.ones_', framework: 'torch' }, fanIn: 32, fanOut: 64 }), act('relu'), dense(1, { fanIn: 64, fanOut: 1 })] });
-    const md = describeInitializerHover(linear.layers[0]!, linear.layers[0]!.kernelInit!, linear);
+    const md = describeInitializerHover(linear.layers[0]!, defined(linear.layers[0]!.kernelInit), linear);
     expect(md).toContain('⚠️');
     expect(md).toContain('Every weight starts equal');
   });
@@ -79,7 +80,7 @@ describe('describeInitializerHover', () => {
   it('does not judge what it cannot know', () => {
     const model = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: keras('he_normal') })] });
     const layer = model.layers[0]!;
-    const md = describeInitializerHover(layer, layer.kernelInit!, model);
+    const md = describeInitializerHover(layer, defined(layer.kernelInit), model);
     expect(md).toContain('fan_in = unknown');
     expect(md).toContain('not known statically');
     expect(md).not.toContain('⚠️');
@@ -88,7 +89,7 @@ describe('describeInitializerHover', () => {
   it('keeps text from the analyzed file from breaking out of code spans', () => {
     const model = buildModel({ layers: [dense(8, { name: 'x`y**z', activation: 'relu', fanIn: 4, fanOut: 8 })] });
     const layer = model.layers[0]!;
-    const md = describeInitializerHover(layer, layer.kernelInit!, model);
+    const md = describeInitializerHover(layer, defined(layer.kernelInit), model);
     expect(md).toContain('`x y**z`');
   });
 });
@@ -97,7 +98,7 @@ describe('describeActivationHover', () => {
   it('states that sigmoid is not zero-centred and which weights feed it', () => {
     const model = buildModel({ layers: [dense(32, { activation: 'sigmoid', fanIn: 16, fanOut: 32 }), dense(1, { fanIn: 32, fanOut: 1 })] });
     const layer = model.layers[0]!;
-    const md = describeActivationHover(layer.activation!, layer, model);
+    const md = describeActivationHover(defined(layer.activation), layer, model);
     expect(md).toContain('**no**');
     expect(md).toContain('0.25');
     expect(md).toContain("`'glorot_uniform'`");
@@ -108,7 +109,7 @@ describe('describeActivationHover', () => {
     for (const name of ['sigmoid', 'tanh'] as const) {
       const model = buildModel({ layers: [dense(32, { activation: name, fanIn: 16, fanOut: 32 }), dense(1, { fanIn: 32, fanOut: 1 })] });
       const layer = model.layers[0]!;
-      const md = describeActivationHover(layer.activation!, layer, model);
+      const md = describeActivationHover(defined(layer.activation), layer, model);
       const rows = md.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| |'));
       expect(rows.length).toBeGreaterThanOrEqual(4);
       // GFM splits a row at every `|` not preceded by a backslash.
@@ -120,7 +121,7 @@ describe('describeActivationHover', () => {
   it('shows the leaky slope in use', () => {
     const model = buildModel({ framework: 'torch', layers: [dense(32, { fanIn: 16, fanOut: 32 }), act('leaky_relu', { className: 'nn.LeakyReLU' })] });
     const layer = model.layers[1]!;
-    const md = describeActivationHover(layer.activation!, layer, model);
+    const md = describeActivationHover(defined(layer.activation), layer, model);
     expect(md).toContain('negative slope here | 0.01 (PyTorch default)');
   });
 });
@@ -151,7 +152,7 @@ describe('describeLayerHover', () => {
   it('puts this layer\'s numbers before the general explanation', () => {
     const model = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: keras('he_normal'), fanIn: 784, fanOut: 256 }), dense(10, { activation: 'softmax', fanIn: 256, fanOut: 10 })] });
     const layer = model.layers[0]!;
-    const md = describeInitializerHover(layer, layer.kernelInit!, model);
+    const md = describeInitializerHover(layer, defined(layer.kernelInit), model);
     expect(md.indexOf('fan_in = 784')).toBeGreaterThanOrEqual(0);
     expect(md.indexOf('fan_in = 784')).toBeLessThan(md.indexOf('**Aims for**'));
     expect(md.indexOf('Matches')).toBeLessThan(md.indexOf('**Suits:**'));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Framework, InitializerName } from '../../../src/shared/ir';
 import { calculateGain, initFamily, initializerDoc, initializerStats, KERAS_TRUNCATION_STD_FACTOR, recommendedInit, targetStd, truncatedNormalMoments } from '../../../src/shared/knowledge';
+import { defined } from '../../defined';
 
 const spec = (name: InitializerName, framework: Framework, params: Record<string, number> = {}, options: Record<string, string> = {}) => ({ name, framework, params, options });
 
@@ -166,9 +167,9 @@ describe('recommended initializers preserve variance', () => {
   it('their effective std is within 1.7x of targetStd for any fans, in both frameworks', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 20000 }), fc.integer({ min: 1, max: 20000 }), fc.constantFrom(...activations), fc.constantFrom<Framework>('keras', 'torch'), (fanIn, fanOut, act, framework) => {
-        const rec = recommendedInit(act, framework)!;
-        const target = targetStd(act, fanIn, fanOut, framework)!;
-        const std = initializerStats({ ...rec.init, framework }, fanIn, fanOut).std!;
+        const rec = defined(recommendedInit(act, framework));
+        const target = defined(targetStd(act, fanIn, fanOut, framework));
+        const std = defined(initializerStats({ ...rec.init, framework }, fanIn, fanOut).std);
         const ratio = std / target.std;
         return ratio > 1 / 1.7 && ratio < 1.7;
       }),

@@ -3,11 +3,12 @@
  * al. 2017, Schoenholz et al. 2017) and the quadrature against closed forms.
  */
 import { describe, expect, it } from 'vitest';
-import type { InitializerIR, LayerKind } from '../../../src/shared/ir';
+import type { InitializerIR } from '../../../src/shared/ir';
 import { activationMoments, gaussianExpectation, scalarActivation } from '../../../src/shared/knowledge/activation-functions';
 import { predictPropagation, type PropagatedModel } from '../../../src/shared/knowledge/propagation';
 import { gradeFlowRatio } from '../../../src/shared/gradient-flow';
 import { act, buildModel, dense, layerOf, type LayerSpec } from '../rules/ir-builder';
+import { defined } from '../../defined';
 
 function init(name: InitializerIR['name'], params: Record<string, number> = {}, framework: 'keras' | 'torch' = 'keras'): InitializerIR {
   return { name, params, options: {}, spelling: name, range: null, explicit: true, framework };
@@ -28,20 +29,20 @@ describe('Gauss-Hermite quadrature', () => {
     expect(gaussianExpectation((z) => z * z, 0, 2.5)).toBeCloseTo(2.5, 10);
     expect(gaussianExpectation((z) => z ** 4, 0, 1)).toBeCloseTo(3, 8);
     expect(gaussianExpectation((z) => z, 0.7, 3)).toBeCloseTo(0.7, 10);
-    const relu = activationMoments(scalarActivation('relu', 'keras')!, 0, 4);
+    const relu = activationMoments(defined(scalarActivation('relu', 'keras')), 0, 4);
     expect(relu.second).toBeCloseTo(2, 10);
     expect(relu.slope).toBeCloseTo(0.5, 10);
     expect(relu.mean).toBeCloseTo(2 / Math.sqrt(2 * Math.PI), 2);
   });
 
   it('uses each framework constant: leaky slope, hard sigmoid', () => {
-    const keras = activationMoments(scalarActivation('leaky_relu', 'keras')!, 0, 1);
-    const torch = activationMoments(scalarActivation('leaky_relu', 'torch')!, 0, 1);
+    const keras = activationMoments(defined(scalarActivation('leaky_relu', 'keras')), 0, 1);
+    const torch = activationMoments(defined(scalarActivation('leaky_relu', 'torch')), 0, 1);
     expect(keras.second).toBeCloseTo((1 + 0.3 ** 2) / 2, 8);
     expect(torch.second).toBeCloseTo((1 + 0.01 ** 2) / 2, 8);
     // Near 0 only the slope counts: 0.2 (tf.keras 2) vs 1/6 (PyTorch).
-    expect(activationMoments(scalarActivation('hard_sigmoid', 'keras')!, 0, 1e-4).slope).toBeCloseTo(0.04, 6);
-    expect(activationMoments(scalarActivation('hard_sigmoid', 'torch')!, 0, 1e-4).slope).toBeCloseTo(1 / 36, 6);
+    expect(activationMoments(defined(scalarActivation('hard_sigmoid', 'keras')), 0, 1e-4).slope).toBeCloseTo(0.04, 6);
+    expect(activationMoments(defined(scalarActivation('hard_sigmoid', 'torch')), 0, 1e-4).slope).toBeCloseTo(1 / 36, 6);
   });
 });
 
@@ -51,7 +52,7 @@ describe('mean-field recursions: textbook values', () => {
     for (const layer of p.layers.slice(0, 10)) expect(layer.q).toBeCloseTo(1, 6);
     // ... and the squared gradient: chi = 2 · 1/2 = 1, so every hidden layer gets the same gradient.
     for (const layer of p.layers.slice(0, 10)) expect(layer.chi).toBeCloseTo(1, 6);
-    expect(Math.abs(p.log10FirstLastRatio!)).toBeLessThan(0.05);
+    expect(Math.abs(defined(p.log10FirstLastRatio))).toBeLessThan(0.05);
     expect(p.grade).toBe('healthy');
   });
 
@@ -64,10 +65,10 @@ describe('mean-field recursions: textbook values', () => {
     const p = stack(10, 128, 'tanh', init('glorot_uniform'));
     // The first layer sees q = 1 (E[tanh'²] ≈ 0.46); q then shrinks towards 0, where chi → 1.
     for (let i = 0; i < 10; i++) {
-      expect(p.layers[i]!.chi!).toBeLessThanOrEqual(1);
-      if (i > 0) expect(p.layers[i]!.chi!).toBeGreaterThan(p.layers[i - 1]!.chi!);
+      expect(defined(p.layers[i]!.chi)).toBeLessThanOrEqual(1);
+      if (i > 0) expect(defined(p.layers[i]!.chi)).toBeGreaterThan(defined(p.layers[i - 1]!.chi));
     }
-    expect(p.layers[9]!.chi!).toBeGreaterThan(0.8);
+    expect(defined(p.layers[9]!.chi)).toBeGreaterThan(0.8);
     expect(p.grade).not.toBe('vanishing');
   });
 
@@ -76,7 +77,7 @@ describe('mean-field recursions: textbook values', () => {
       const p = stack(6, 100, 'sigmoid', init('random_normal', { mean: 0, stddev }));
       for (const layer of p.layers.slice(0, 6)) {
         const sigma2 = 100 * stddev * stddev;
-        expect(Math.sqrt(layer.chi! / sigma2)).toBeLessThanOrEqual(0.25 + 1e-9);
+        expect(Math.sqrt(defined(layer.chi) / sigma2)).toBeLessThanOrEqual(0.25 + 1e-9);
       }
     }
     expect(stack(10, 64, 'sigmoid', init('glorot_uniform')).grade).toBe('vanishing');
@@ -93,7 +94,7 @@ describe('mean-field recursions: textbook values', () => {
 
   it('tanh at N(0, 1) explodes instead of vanishing (chi > 1 in the chaotic phase)', () => {
     const p = stack(6, 256, 'tanh', init('random_normal', { mean: 0, stddev: 1 }));
-    expect(p.layers[3]!.chi!).toBeGreaterThan(1);
+    expect(defined(p.layers[3]!.chi)).toBeGreaterThan(1);
     expect(p.grade).toBe('exploding');
   });
 
@@ -117,8 +118,8 @@ describe('mean-field recursions: textbook values', () => {
   it('conv fans include the kernel, and an embedding sets q from its initializer', () => {
     const conv = buildModel({
       layers: [
-        layerOf('conv2d' as LayerKind, { units: 16, kernelInit: init('he_normal'), activation: 'relu', fanIn: 27, fanOut: 144 }),
-        layerOf('conv2d' as LayerKind, { units: 16, kernelInit: init('random_normal', { mean: 0, stddev: 0.1 }), fanIn: 144, fanOut: 144 }),
+        layerOf('conv2d', { units: 16, kernelInit: init('he_normal'), activation: 'relu', fanIn: 27, fanOut: 144 }),
+        layerOf('conv2d', { units: 16, kernelInit: init('random_normal', { mean: 0, stddev: 0.1 }), fanIn: 144, fanOut: 144 }),
         layerOf('flatten'),
         dense(10, { fanIn: 16 * 32 * 32, fanOut: 10 }),
       ],

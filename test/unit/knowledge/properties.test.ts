@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Framework, InitializerName } from '../../../src/shared/ir';
 import { initializerStats, KERAS_TRUNCATION_STD_FACTOR, targetStd } from '../../../src/shared/knowledge';
+import { defined } from '../../defined';
 
 const fan = fc.integer({ min: 1, max: 100_000 });
 const framework = fc.constantFrom<Framework>('keras', 'torch');
@@ -13,7 +14,7 @@ describe('initializer math invariants', () => {
     fc.assert(
       fc.property(fan, fan, fc.double({ min: 0.01, max: 10, noNaN: true }), fc.constantFrom('fan_in', 'fan_out', 'fan_avg'), (fanIn, fanOut, scale, mode) => {
         const stds = ['uniform', 'truncated_normal', 'untruncated_normal'].map(
-          (distribution) => initializerStats({ name: 'variance_scaling', framework: 'keras', params: { scale }, options: { mode, distribution } }, fanIn, fanOut).std!,
+          (distribution) => defined(initializerStats({ name: 'variance_scaling', framework: 'keras', params: { scale }, options: { mode, distribution } }, fanIn, fanOut).std),
         );
         const n = mode === 'fan_in' ? fanIn : mode === 'fan_out' ? fanOut : (fanIn + fanOut) / 2;
         return stds.every((s) => Math.abs(s - Math.sqrt(scale / n)) < 1e-12 * Math.max(1, s));
@@ -25,8 +26,8 @@ describe('initializer math invariants', () => {
     fc.assert(
       fc.property(fc.constantFrom(...scaled), fan, fan, (name, fanIn, fanOut) => {
         const s = initializerStats({ name, framework: 'keras', params: {}, options: {} }, fanIn, fanOut);
-        if (s.distribution === 'uniform') return Math.abs(s.limit! - Math.sqrt(3) * s.std!) < 1e-12;
-        return s.distribution === 'truncated_normal' && Math.abs(s.stddevParam! * KERAS_TRUNCATION_STD_FACTOR - s.std!) < 1e-12;
+        if (s.distribution === 'uniform') return Math.abs(defined(s.limit) - Math.sqrt(3) * defined(s.std)) < 1e-12;
+        return s.distribution === 'truncated_normal' && Math.abs(defined(s.stddevParam) * KERAS_TRUNCATION_STD_FACTOR - defined(s.std)) < 1e-12;
       }),
     );
   });
@@ -44,7 +45,7 @@ describe('initializer math invariants', () => {
   });
 
   it('the ReLU target is sqrt(2) times the SELU (LeCun) target for the same fan_in', () => {
-    fc.assert(fc.property(fan, fan, (fanIn, fanOut) => Math.abs(targetStd('relu', fanIn, fanOut)!.std / targetStd('selu', fanIn, fanOut)!.std - Math.SQRT2) < 1e-12));
+    fc.assert(fc.property(fan, fan, (fanIn, fanOut) => Math.abs(defined(targetStd('relu', fanIn, fanOut)).std / defined(targetStd('selu', fanIn, fanOut)).std - Math.SQRT2) < 1e-12));
   });
 
   it('agrees with a hand-worked example', () => {

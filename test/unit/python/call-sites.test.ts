@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { FileResult } from '../../../src/analysis/api';
 import { Project } from '../../../src/analysis/project';
 import { analyzeFixture } from '../project-helper';
+import { defined } from '../../defined';
 
 const FIXTURES = join(__dirname, '../../fixtures/core');
 
@@ -20,12 +21,12 @@ describe('one class, several instantiations', () => {
   it('is one model per distinct instance, each named after its call', async () => {
     const r = await analyze('torch_instances_constant_fill.py');
     expect(r.models.map((m) => m.name).sort()).toEqual(['Mlp()', 'Mlp(**cfg)', 'Mlp(*sizes)', 'Mlp(0.5, 32)', 'Mlp(fill=0)']);
-    const zero = r.models.find((m) => m.name === 'Mlp(fill=0)')!;
+    const zero = defined(r.models.find((m) => m.name === 'Mlp(fill=0)'));
     expect(zero.instance).toMatchObject({ label: 'Mlp(fill=0)', range: { start: { line: 19 } } });
     expect(zero.layers[0]!.kernelInit).toMatchObject({ name: 'constant', params: { value: 0 } });
     // The **dict and *list spellings are read: width 16 and 8.
-    expect(r.models.find((m) => m.name === 'Mlp(**cfg)')!.layers[0]!.units).toBe(16);
-    expect(r.models.find((m) => m.name === 'Mlp(*sizes)')!.layers[0]).toMatchObject({ units: 8, kernelInit: { params: { value: 2 } } });
+    expect(defined(r.models.find((m) => m.name === 'Mlp(**cfg)')).layers[0]!.units).toBe(16);
+    expect(defined(r.models.find((m) => m.name === 'Mlp(*sizes)')).layers[0]).toMatchObject({ units: 8, kernelInit: { params: { value: 2 } } });
   });
 
   it('reports the constant fill for each instance given one, saying which, and nothing for the plain one', async () => {
@@ -50,10 +51,10 @@ describe('changes after construction', () => {
     const r = await analyze('torch_per_instance_changes.py');
     const byModel = new Map(r.models.map((m) => [m.instance?.range.start.line, m]));
     // net_a: wide_init through apply; net_b: He through apply; net_c: N(0, 1) on l1; net_d: a new, zeroed l2.
-    expect(byModel.get(27)!.layers[0]!.kernelInit).toMatchObject({ name: 'random_uniform', params: { a: -1, b: 1 } });
-    expect(byModel.get(30)!.layers[0]!.kernelInit).toMatchObject({ name: 'kaiming_uniform' });
-    expect(byModel.get(33)!.layers[0]!.kernelInit).toMatchObject({ name: 'random_normal', params: { std: 1 } });
-    expect(byModel.get(36)!.layers[2]).toMatchObject({ kind: 'dense', kernelInit: { name: 'zeros' }, range: { start: { line: 37 } } });
+    expect(defined(byModel.get(27)).layers[0]!.kernelInit).toMatchObject({ name: 'random_uniform', params: { a: -1, b: 1 } });
+    expect(defined(byModel.get(30)).layers[0]!.kernelInit).toMatchObject({ name: 'kaiming_uniform' });
+    expect(defined(byModel.get(33)).layers[0]!.kernelInit).toMatchObject({ name: 'random_normal', params: { std: 1 } });
+    expect(defined(byModel.get(36)).layers[2]).toMatchObject({ kind: 'dense', kernelInit: { name: 'zeros' }, range: { start: { line: 37 } } });
     expect(r.findings.map((f) => `${f.code} ${/instance (.*)\)$/.exec(f.message)?.[1]}`)).toEqual([
       'GL203 Clf(), line 28',
       'GL203 Clf(), line 34',

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Project } from '../../../src/analysis/project';
 import { extractTorchFrom, kinds, model } from '../extract/torch-fixture';
+import { defined } from '../../defined';
 
 async function noticesOf(text: string): Promise<string[]> {
   const project = await Project.create();
@@ -131,7 +132,7 @@ class Clf(nn.Module):
     );
     expect(kinds(m)).toEqual(['dense', 'activation:relu', 'activation:tanh', 'dense']);
     const [, relu, tanh, out] = m.layers;
-    expect(out!.inputs.sort()).toEqual([relu!.id, tanh!.id].sort());
+    expect(defined(out).inputs.sort()).toEqual([defined(relu).id, defined(tanh).id].sort());
   });
 
   it('in __init__, a layer made on one branch only is conditional; attributes both branches set keep the first module', async () => {

@@ -4,6 +4,7 @@ import { createPythonParser } from '../../../src/analysis/python/parser';
 import { PyFile } from '../../../src/analysis/python/file';
 import { Scope } from '../../../src/analysis/python/constants';
 import { descendantsOfType, stringValue, callArguments, calleeName } from '../../../src/analysis/python/syntax';
+import { defined } from '../../defined';
 
 let parser: Parser;
 beforeAll(async () => {
@@ -47,7 +48,7 @@ describe('ImportTable', () => {
 describe('Scope', () => {
   const valueOf = (text: string, name: string) => {
     const f = parse(text);
-    const use = descendantsOfType(f.root, 'identifier').filter((n) => n.text === name).at(-1)!;
+    const use = defined(descendantsOfType(f.root, 'identifier').filter((n) => n.text === name).at(-1));
     return Scope.of(use).evaluate(use);
   };
 
@@ -77,10 +78,10 @@ describe('Scope', () => {
     const f = parse('for i in range(1, 7, 2):\n    pass\nfor w in [32, 64]:\n    pass\n');
     const loops = descendantsOfType(f.root, 'for_statement');
     const scope = Scope.of(loops[0]!);
-    expect(scope.iteration(loops[0]!.childForFieldName('right')!)).toEqual([1, 3, 5]);
-    expect(scope.iteration(loops[1]!.childForFieldName('right')!)).toEqual([32, 64]);
+    expect(scope.iteration(defined(loops[0]!.childForFieldName('right')))).toEqual([1, 3, 5]);
+    expect(scope.iteration(defined(loops[1]!.childForFieldName('right')))).toEqual([32, 64]);
     const g = parse('x = n * 2\n');
-    const n = descendantsOfType(g.root, 'identifier').find((id) => id.text === 'n')!;
+    const n = defined(descendantsOfType(g.root, 'identifier').find((id) => id.text === 'n'));
     expect(Scope.of(n).with('n', 5).evaluate(n)).toBe(5);
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FileResult } from '../../../src/analysis/api';
 import { analyzeFixture } from '../project-helper';
+import { defined } from '../../defined';
 
 const FIXTURES = join(__dirname, '../../fixtures/core');
 
@@ -18,10 +19,10 @@ describe('raw weight tensors', () => {
     expect([...byName.keys()].sort()).toEqual(['TensorNet', 'weights v1, v2', 'weights w1, w2', 'weights wa, wb']);
     for (const m of r.models) expect(m.layers.map((l) => l.kind)).toEqual(['dense', 'activation', 'dense']);
     // x @ W: rows are inputs; F.linear(x, W): rows are outputs.
-    expect(byName.get('weights wa, wb')!.layers[0]).toMatchObject({ inFeatures: 512, units: 64, fanIn: 512, useBias: false, kernelInit: { name: 'random_normal', params: { std: 1 } } });
-    expect(byName.get('weights v1, v2')!.layers[0]).toMatchObject({ inFeatures: 512, units: 256 });
-    expect(byName.get('weights v1, v2')!.layers[2]).toMatchObject({ inFeatures: 256, units: 4 });
-    expect(byName.get('TensorNet')!.layers[0]).toMatchObject({ name: 'w1', inFeatures: 512, units: 64 });
+    expect(defined(byName.get('weights wa, wb')).layers[0]).toMatchObject({ inFeatures: 512, units: 64, fanIn: 512, useBias: false, kernelInit: { name: 'random_normal', params: { std: 1 } } });
+    expect(defined(byName.get('weights v1, v2')).layers[0]).toMatchObject({ inFeatures: 512, units: 256 });
+    expect(defined(byName.get('weights v1, v2')).layers[2]).toMatchObject({ inFeatures: 256, units: 4 });
+    expect(defined(byName.get('TensorNet')).layers[0]).toMatchObject({ name: 'w1', inFeatures: 512, units: 64 });
   });
 
   it('reports N(0, 1) as too large (GL203) on every weight, hidden (fan_in 512, relu) and head (fan_in 64 or 256), however it is spelled', async () => {
@@ -35,8 +36,8 @@ describe('raw weight tensors', () => {
     expect(r.findings).toEqual([]);
     const names = r.models.map((m) => m.name).sort();
     expect(names).toEqual(['weights w1', 'weights wa, wb']);
-    const wa = r.models.find((m) => m.name === 'weights wa, wb')!.layers[0]!;
-    expect(wa.kernelInit!.params.std).toBeCloseTo(Math.sqrt(2 / 512));
-    expect(r.models.find((m) => m.name === 'weights w1')!.layers[0]!.kernelInit).toMatchObject({ name: 'kaiming_normal' });
+    const wa = defined(r.models.find((m) => m.name === 'weights wa, wb')).layers[0]!;
+    expect(defined(wa.kernelInit).params.std).toBeCloseTo(Math.sqrt(2 / 512));
+    expect(defined(r.models.find((m) => m.name === 'weights w1')).layers[0]!.kernelInit).toMatchObject({ name: 'kaiming_normal' });
   });
 });

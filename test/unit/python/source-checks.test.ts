@@ -2,12 +2,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Parser } from 'web-tree-sitter';
 import { createPythonParser } from '../../../src/analysis/python/parser';
 import { decodeSource, refuseText, syntaxNotices } from '../../../src/analysis/source-checks';
+import { defined } from '../../defined';
 
 let parser: Parser;
 beforeAll(async () => {
   parser = await createPythonParser();
 });
-const notices = (text: string) => syntaxNotices(parser.parse(text)!.rootNode).map((n) => n.message);
+const notices = (text: string) => syntaxNotices(defined(parser.parse(text)).rootNode).map((n) => n.message);
 
 describe('source checks', () => {
   it('names Python 2 statements, also inside functions', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeRuleFixtures } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/activation/saturating-activation-stack';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
+import { defined } from '../../defined';
 
 const check = (model: ReturnType<typeof buildModel>, thresholds: Record<string, number> = {}, sources: Record<string, string> = {}) =>
   rule.check(model, contextFor(rule, { thresholds }, sources));
@@ -61,9 +62,9 @@ describe('GL101 saturating-activation-stack (IR)', () => {
       layers: [dense(128, { className: 'nn.Linear' }), act('tanh'), dense(64), act('tanh'), dense(32), act('sigmoid'), dense(10)],
     });
     const [finding] = check(model);
-    expect(finding!.range.start.line).toBe(1);
-    expect(finding!.message).toMatch(/3 consecutive hidden saturating \(tanh, sigmoid\) layers/);
-    expect(finding!.whatIf!.ops).toEqual([
+    expect(defined(finding).range.start.line).toBe(1);
+    expect(defined(finding).message).toMatch(/3 consecutive hidden saturating \(tanh, sigmoid\) layers/);
+    expect(defined(defined(finding).whatIf).ops).toEqual([
       { op: 'set-activation', layerId: 'L1', activation: 'relu' },
       { op: 'set-kernel-init', layerId: 'L0', init: expect.objectContaining({ name: 'kaiming_normal', options: expect.objectContaining({ nonlinearity: 'relu' }) }) },
       { op: 'set-activation', layerId: 'L3', activation: 'relu' },
@@ -115,7 +116,7 @@ describe('GL101 saturating-activation-stack (IR)', () => {
       ],
     });
     const [finding] = check(model, {}, { [FILE]: source });
-    const fix = finding!.fixes[0]!;
+    const fix = defined(finding).fixes[0]!;
     expect(fix.safety).toBe('unsafe');
     expect(applyEdits(source, fix.edits)).toBe(
       [
@@ -142,7 +143,7 @@ describe('GL101 saturating-activation-stack (IR)', () => {
       layers: [linear(0), activationLayer('nn.Tanh()', 'tanh'), linear(1), activationLayer('nn.Hardsigmoid()', 'hard_sigmoid'), linear(2), activationLayer('torch.nn.Softsign()', 'softsign'), { kind: 'dense', range: findRange(source, 'nn.Linear(8, 1)') }],
     });
     const [finding] = check(model, {}, { [FILE]: source });
-    expect(applyEdits(source, finding!.fixes[0]!.edits)).toBe(
+    expect(applyEdits(source, defined(finding).fixes[0]!.edits)).toBe(
       'net = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8), torch.nn.ReLU(), nn.Linear(8, 1))',
     );
   });
@@ -152,15 +153,15 @@ describe('GL101 saturating-activation-stack (IR)', () => {
     const shared = { kind: 'activation' as const, range: findRange(source, 'nn.Sigmoid()'), activation: { name: 'sigmoid' as const, spelling: 'nn.Sigmoid()', range: findRange(source, 'nn.Sigmoid()'), source: 'layer' as const, params: {} } };
     const model = buildModel({ framework: 'torch', style: 'torch-module', layers: [dense(32, { line: 1 }), shared, dense(32, { line: 2 }), shared, dense(32, { line: 3 }), shared, dense(1, { line: 4 }), shared] });
     const [finding] = check(model, {}, { [FILE]: source });
-    expect(finding!.message).toMatch(/^3 consecutive hidden sigmoid/);
-    expect(finding!.fixes).toEqual([]);
-    expect(finding!.whatIf!.ops.filter((o) => o.op === 'set-activation').map((o) => o.layerId)).toEqual(['L1', 'L3', 'L5']);
+    expect(defined(finding).message).toMatch(/^3 consecutive hidden sigmoid/);
+    expect(defined(finding).fixes).toEqual([]);
+    expect(defined(defined(finding).whatIf).ops.filter((o) => o.op === 'set-activation').map((o) => o.layerId)).toEqual(['L1', 'L3', 'L5']);
   });
 
   it('applies the severity override from settings', () => {
     const model = buildModel({ layers: [dense(8, { activation: 'tanh' }), dense(8, { activation: 'tanh' }), dense(8, { activation: 'tanh' }), dense(1)] });
     const [finding] = rule.check(model, contextFor(rule, { severity: { GL101: 'error' } }));
-    expect(finding!.severity).toBe('error');
+    expect(defined(finding).severity).toBe('error');
   });
 });
 
@@ -176,16 +177,16 @@ describe('GL101 decides from the predicted gradient flow', () => {
 
   it('warns with the predicted ratio when the stack vanishes', () => {
     const [finding] = check(sized(10, 'sigmoid'));
-    expect(finding!.severity).toBe('warning');
-    expect(finding!.message).toMatch(/predicted: the first layer gets ~\de-\d+ of the last hidden layer's gradient at initialization \(vanishing/);
-    expect(finding!.message).toMatch(/sigmoid: at most 0\.25/);
+    expect(defined(finding).severity).toBe('warning');
+    expect(defined(finding).message).toMatch(/predicted: the first layer gets ~\de-\d+ of the last hidden layer's gradient at initialization \(vanishing/);
+    expect(defined(finding).message).toMatch(/sigmoid: at most 0\.25/);
   });
 
   it('is information when the stack is predicted healthy at initialization, and does not claim sigmoid numbers for tanh', () => {
     const [finding] = check(sized(3, 'tanh'));
-    expect(finding!.severity).toBe('information');
-    expect(finding!.message).toMatch(/predicted healthy at initialization with Glorot\/Xavier: the first layer gets ~[\d.]+ of the last hidden layer's gradient at initialization; tanh stacks saturate as weights grow/);
-    expect(finding!.message).not.toMatch(/sigmoid/);
+    expect(defined(finding).severity).toBe('information');
+    expect(defined(finding).message).toMatch(/predicted healthy at initialization with Glorot\/Xavier: the first layer gets ~[\d.]+ of the last hidden layer's gradient at initialization; tanh stacks saturate as weights grow/);
+    expect(defined(finding).message).not.toMatch(/sigmoid/);
   });
 
   it('leaves an exploding tanh stack at N(0, 1) to GL203: it is a scale problem, not vanishing', () => {
@@ -195,9 +196,9 @@ describe('GL101 decides from the predicted gradient flow', () => {
   it('falls back to the structure, and says so, when the model cannot be propagated', () => {
     const model = buildModel({ layers: [dense(64, { activation: 'tanh' }), dense(64, { activation: 'tanh' }), dense(64, { activation: 'tanh' }), dense(1)] });
     const [finding] = check(model);
-    expect(finding!.severity).toBe('warning');
-    expect(finding!.message).toMatch(/No prediction: the fan_in of dense .*judged by the structure alone/);
-    expect(finding!.message).toMatch(/tanh: 1 at 0, less as soon as units leave 0/);
+    expect(defined(finding).severity).toBe('warning');
+    expect(defined(finding).message).toMatch(/No prediction: the fan_in of dense .*judged by the structure alone/);
+    expect(defined(finding).message).toMatch(/tanh: 1 at 0, less as soon as units leave 0/);
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeRuleFixtures } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/activation/softmax-in-hidden-layer';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
+import { defined } from '../../defined';
 
 const check = (model: ReturnType<typeof buildModel>, sources: Record<string, string> = {}) => rule.check(model, contextFor(rule, {}, sources));
 
@@ -12,7 +13,7 @@ describe('GL102 softmax-in-hidden-layer (IR)', () => {
     expect(findings).toHaveLength(1);
     expect(findings[0]!.range.start.line).toBe(0);
     expect(findings[0]!.related[0]!.location.range.start.line).toBe(1);
-    expect(findings[0]!.whatIf!.ops).toEqual([{ op: 'set-activation', layerId: 'L0', activation: 'relu' }]);
+    expect(defined(findings[0]!.whatIf).ops).toEqual([{ op: 'set-activation', layerId: 'L0', activation: 'relu' }]);
   });
 
   it('reports a softmax layer before a recurrent layer, through dropout and reshape', () => {
@@ -54,7 +55,7 @@ describe('GL102 softmax-in-hidden-layer (IR)', () => {
       ],
     });
     const [torchFinding] = check(torchModel, { [FILE]: torchSource });
-    expect(applyEdits(torchSource, torchFinding!.fixes[0]!.edits)).toBe('nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 2))');
+    expect(applyEdits(torchSource, defined(torchFinding).fixes[0]!.edits)).toBe('nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 2))');
 
     const kerasSource = 'x = layers.Dense(32, activation="softmax")(x)\ny = layers.Dense(1)(x)';
     const kerasModel = buildModel({
@@ -64,7 +65,7 @@ describe('GL102 softmax-in-hidden-layer (IR)', () => {
       ],
     });
     const [kerasFinding] = check(kerasModel, { [FILE]: kerasSource });
-    expect(applyEdits(kerasSource, kerasFinding!.fixes[0]!.edits)).toBe('x = layers.Dense(32, activation="relu")(x)\ny = layers.Dense(1)(x)');
+    expect(applyEdits(kerasSource, defined(kerasFinding).fixes[0]!.edits)).toBe('x = layers.Dense(32, activation="relu")(x)\ny = layers.Dense(1)(x)');
   });
 
   it('offers no text fix for F.softmax(x, dim=-1), whose arguments relu would not take', () => {
@@ -79,8 +80,8 @@ describe('GL102 softmax-in-hidden-layer (IR)', () => {
       ],
     });
     const [finding] = check(model, { [FILE]: source });
-    expect(finding!.fixes).toEqual([]);
-    expect(finding!.whatIf).not.toBeNull();
+    expect(defined(finding).fixes).toEqual([]);
+    expect(defined(finding).whatIf).not.toBeNull();
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeRuleFixtures } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/activation/missing-nonlinearity';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
+import { defined } from '../../defined';
 
 const check = (model: ReturnType<typeof buildModel>, thresholds: Record<string, boolean> = {}, sources: Record<string, string> = {}) =>
   rule.check(model, contextFor(rule, { thresholds }, sources));
@@ -14,7 +15,7 @@ describe('GL103 missing-nonlinearity (IR)', () => {
     expect(findings[0]!.range.start.line).toBe(1);
     expect(findings[0]!.message).toContain('(3 layers in a row)');
     expect(findings[0]!.related.map((r) => r.location.range.start.line)).toEqual([2, 3]);
-    expect(findings[0]!.whatIf!.ops).toEqual([
+    expect(defined(findings[0]!.whatIf).ops).toEqual([
       { op: 'set-activation', layerId: 'L1', activation: 'relu' },
       { op: 'set-activation', layerId: 'L2', activation: 'relu' },
     ]);
@@ -80,7 +81,7 @@ describe('GL103 missing-nonlinearity (IR)', () => {
       ],
     });
     const [kerasFinding] = check(kerasModel, {}, { [FILE]: keras });
-    expect(applyEdits(keras, kerasFinding!.fixes[0]!.edits)).toBe("layers.Dense(256, activation='relu'),\nlayers.Dense(128, activation='relu'),\nlayers.Dense(10)");
+    expect(applyEdits(keras, defined(kerasFinding).fixes[0]!.edits)).toBe("layers.Dense(256, activation='relu'),\nlayers.Dense(128, activation='relu'),\nlayers.Dense(10)");
 
     const torch = 'net = nn.Sequential(\n    nn.Linear(784, 128),  # hidden\n    nn.Linear(128, 10)\n)';
     const torchModel = buildModel({
@@ -92,8 +93,8 @@ describe('GL103 missing-nonlinearity (IR)', () => {
     });
     torchModel.range = { start: { line: 0, character: 6 }, end: { line: 3, character: 1 } };
     const [torchFinding] = check(torchModel, {}, { [FILE]: torch });
-    expect(applyEdits(torch, torchFinding!.fixes[0]!.edits)).toBe('net = nn.Sequential(\n    nn.Linear(784, 128), nn.ReLU(),  # hidden\n    nn.Linear(128, 10)\n)');
-    expect(torchFinding!.whatIf!.ops).toEqual([{ op: 'insert-after', afterLayerId: 'L0', kind: 'activation', activation: 'relu' }]);
+    expect(applyEdits(torch, defined(torchFinding).fixes[0]!.edits)).toBe('net = nn.Sequential(\n    nn.Linear(784, 128), nn.ReLU(),  # hidden\n    nn.Linear(128, 10)\n)');
+    expect(defined(defined(torchFinding).whatIf).ops).toEqual([{ op: 'insert-after', afterLayerId: 'L0', kind: 'activation', activation: 'relu' }]);
   });
 });
 

@@ -3,6 +3,7 @@ import { describeRuleFixtures } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/activation/selu-without-self-normalization';
 import type { InitializerIR } from '../../../src/shared/ir';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
+import { defined } from '../../defined';
 
 const check = (model: ReturnType<typeof buildModel>, sources: Record<string, string> = {}) => rule.check(model, contextFor(rule, {}, sources));
 const lines = (model: ReturnType<typeof buildModel>) => check(model).map((f) => f.range.start.line);
@@ -43,9 +44,9 @@ describe('GL104 selu-without-self-normalization (IR)', () => {
     const findings = check(model);
     expect(findings.map((f) => f.range.start.line)).toEqual([0, 1, 3, 4]);
     expect(findings[0]!.message).toContain('glorot_uniform, the Keras default');
-    expect(findings[0]!.whatIf!.ops).toEqual([{ op: 'set-kernel-init', layerId: 'L0', init: { name: 'lecun_normal', params: {}, options: {} } }]);
-    expect(findings[1]!.whatIf!.ops).toEqual([{ op: 'replace-kind', layerId: 'L1', kind: 'alpha-dropout' }]);
-    expect(findings[2]!.whatIf!.ops).toEqual([{ op: 'remove-layer', layerId: 'L3' }]);
+    expect(defined(findings[0]!.whatIf).ops).toEqual([{ op: 'set-kernel-init', layerId: 'L0', init: { name: 'lecun_normal', params: {}, options: {} } }]);
+    expect(defined(findings[1]!.whatIf).ops).toEqual([{ op: 'replace-kind', layerId: 'L1', kind: 'alpha-dropout' }]);
+    expect(defined(findings[2]!.whatIf).ops).toEqual([{ op: 'remove-layer', layerId: 'L3' }]);
   });
 
   it('judges PyTorch initializers by their variance: default and selu gain are wrong, linear gain is right', () => {
@@ -99,9 +100,9 @@ describe('GL104 selu-without-self-normalization (IR)', () => {
       ],
     });
     const [init, dropout] = check(model, { [FILE]: source });
-    expect(init!.fixes[0]!.safety).toBe('safe');
-    expect(dropout!.fixes[0]!.safety).toBe('unsafe');
-    expect(applyEdits(source, [...init!.fixes[0]!.edits, ...dropout!.fixes[0]!.edits])).toBe(
+    expect(defined(init).fixes[0]!.safety).toBe('safe');
+    expect(defined(dropout).fixes[0]!.safety).toBe('unsafe');
+    expect(applyEdits(source, [...defined(init).fixes[0]!.edits, ...defined(dropout).fixes[0]!.edits])).toBe(
       "model.add(layers.Dense(128, activation='selu', kernel_initializer='lecun_normal'))\nmodel.add(layers.AlphaDropout(0.1))\nmodel.add(layers.Dense(10, activation='softmax'))",
     );
   });
@@ -116,10 +117,10 @@ describe('GL104 BatchNorm removal fix', () => {
       { kind: 'dense' as const, units: 1, range: findRange(source, 'layers.Dense(1)') },
     ];
     const [finding] = check(buildModel({ style: 'keras-add', layers }), { [FILE]: source });
-    expect(finding!.fixes[0]!.safety).toBe('unsafe');
-    expect(applyEdits(source, finding!.fixes[0]!.edits)).toBe("model.add(layers.Dense(64, activation='selu', kernel_initializer='lecun_normal'))\nmodel.add(layers.Dense(1))\n");
+    expect(defined(finding).fixes[0]!.safety).toBe('unsafe');
+    expect(applyEdits(source, defined(finding).fixes[0]!.edits)).toBe("model.add(layers.Dense(64, activation='selu', kernel_initializer='lecun_normal'))\nmodel.add(layers.Dense(1))\n");
     const [subclassed] = check(buildModel({ style: 'keras-subclass', layers }), { [FILE]: source });
-    expect(subclassed!.fixes).toEqual([]);
+    expect(defined(subclassed).fixes).toEqual([]);
   });
 });
 

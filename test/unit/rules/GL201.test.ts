@@ -3,6 +3,7 @@ import { describeRuleFixtures } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/initialization/constant-weight-init';
 import type { InitializerIR } from '../../../src/shared/ir';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
+import { defined } from '../../defined';
 
 const check = (model: ReturnType<typeof buildModel>, sources: Record<string, string> = {}) => rule.check(model, contextFor(rule, {}, sources));
 
@@ -25,8 +26,8 @@ describe('GL201 constant-weight-init (IR)', () => {
     expect(findings[0]!.message).toMatch(/every weight = 0.*relu.*never learns/);
     expect(findings[1]!.message).toContain('every weight = 1');
     expect(findings[2]!.message).toContain('every weight = 0.01');
-    expect(findings[0]!.whatIf!.ops).toEqual([{ op: 'set-kernel-init', layerId: 'L0', init: { name: 'he_normal', params: {}, options: {} } }]);
-    expect(findings[1]!.whatIf!.ops[0]).toMatchObject({ init: { name: 'glorot_uniform' } });
+    expect(defined(findings[0]!.whatIf).ops).toEqual([{ op: 'set-kernel-init', layerId: 'L0', init: { name: 'he_normal', params: {}, options: {} } }]);
+    expect(defined(findings[1]!.whatIf).ops[0]).toMatchObject({ init: { name: 'glorot_uniform' } });
   });
 
   it('is silent for the output layer, biases and normalization layers', () => {
@@ -78,7 +79,7 @@ describe('GL201 constant-weight-init (IR)', () => {
     const init = written(text, '"zeros"', { name: 'zeros', params: {}, options: {}, framework: 'keras' });
     const model = buildModel({ layers: [dense(64, { activation: 'tanh', kernelInit: init }), dense(1)] });
     const [finding] = check(model, { [FILE]: text });
-    expect(applyEdits(text, finding!.fixes[0]!.edits)).toContain('kernel_initializer="glorot_uniform"');
+    expect(applyEdits(text, defined(finding).fixes[0]!.edits)).toContain('kernel_initializer="glorot_uniform"');
   });
 });
 

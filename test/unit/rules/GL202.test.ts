@@ -7,6 +7,7 @@ import { Project } from '../../../src/analysis/project';
 import { rule } from '../../../src/analysis/rules/initialization/init-activation-mismatch';
 import type { InitializerIR } from '../../../src/shared/ir';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
+import { defined } from '../../defined';
 
 const check = (model: ReturnType<typeof buildModel>, sources: Record<string, string> = {}, thresholds: Record<string, number | boolean> = {}) =>
   rule.check(model, contextFor(rule, { thresholds }, sources));
@@ -38,13 +39,13 @@ describe('GL202 init-activation-mismatch (IR)', () => {
     const findings = check(model);
     expect(findings.map((f) => f.range.start.line)).toEqual([0, 1]);
     expect(findings[0]!.message).toContain("Use 'glorot_uniform'");
-    expect(findings[0]!.whatIf!.ops).toEqual([{ op: 'set-kernel-init', layerId: 'L0', init: { name: 'glorot_uniform', params: {}, options: {} } }]);
+    expect(defined(findings[0]!.whatIf).ops).toEqual([{ op: 'set-kernel-init', layerId: 'L0', init: { name: 'glorot_uniform', params: {}, options: {} } }]);
   });
 
   it('follows a separate Activation layer to the real activation', () => {
     const model = buildModel({ layers: [dense(64, { kernelInit: 'he_normal', fanIn: 100, fanOut: 64 }), layerOf('dropout'), act('tanh'), dense(1, { fanIn: 64, fanOut: 1 })] });
     const [finding] = check(model);
-    expect(finding!.message).toContain('tanh layer');
+    expect(defined(finding).message).toContain('tanh layer');
   });
 
   it('is silent when BatchNorm sits between the layer and its activation', () => {
@@ -98,8 +99,8 @@ describe('GL202 init-activation-mismatch (IR)', () => {
     const init = written(text, 'nn.init.kaiming_uniform_(self.fc1.weight)', { name: 'kaiming_uniform', params: { a: 0 }, options: { mode: 'fan_in', nonlinearity: 'leaky_relu' }, framework: 'torch' });
     const model = buildModel({ framework: 'torch', layers: [dense(64, { kernelInit: init, fanIn: 32, fanOut: 64, line: 5 }), act('tanh', { line: 6 }), dense(1, { line: 7, fanIn: 64, fanOut: 1 })] });
     const [finding] = check(model, { [FILE]: text });
-    expect(finding!.message).toContain("He/Kaiming's ReLU gain");
-    expect(applyEdits(text, finding!.fixes[0]!.edits)).toContain("nn.init.kaiming_uniform_(self.fc1.weight, nonlinearity='tanh')");
+    expect(defined(finding).message).toContain("He/Kaiming's ReLU gain");
+    expect(applyEdits(text, defined(finding).fixes[0]!.edits)).toContain("nn.init.kaiming_uniform_(self.fc1.weight, nonlinearity='tanh')");
   });
 
   it('rewrites xavier_uniform_ in a deep ReLU stack to kaiming_normal_, unsafe when the init is shared with the output layer', () => {
@@ -145,22 +146,22 @@ describe('GL202 judge-default-init (real analyzer)', () => {
 
   it('is silent by default and reports the Keras default glorot_uniform in a deep ReLU stack when asked', async () => {
     const [silent] = await analyzePaths([path]);
-    expect(silent!.findings).toEqual([]);
+    expect(defined(silent).findings).toEqual([]);
     const [result] = await expectFixture(path, settings);
-    expect(result!.findings[0]!.message).toContain('the Keras default glorot_uniform');
+    expect(defined(result).findings[0]!.message).toContain('the Keras default glorot_uniform');
   });
 
   it("inserts kernel_initializer='he_normal', which removes the finding", async () => {
     const [result] = await analyzePaths([path], settings);
     const text = readFileSync(path, 'utf8');
-    const finding = result!.findings[0]!;
+    const finding = defined(result).findings[0]!;
     const edited = applyEdits(text, finding.fixes[0]!.edits);
     expect(edited.split('\n')[finding.range.start.line]).toContain('layers.Dense(128, activation="relu", kernel_initializer="he_normal")');
     const project = await Project.create({ settingsFor: () => ({ select: null, ignore: [], severity: {}, thresholds: settings.thresholds }) });
     project.setFile(path, edited);
     const [after] = project.analyzeAll();
     project.dispose();
-    expect(after!.findings.filter((f) => f.range.start.line === finding.range.start.line)).toEqual([]);
+    expect(defined(after).findings.filter((f) => f.range.start.line === finding.range.start.line)).toEqual([]);
   });
 });
 

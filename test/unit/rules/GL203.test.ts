@@ -4,6 +4,7 @@ import { describeRuleFixtures } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/initialization/init-scale-off';
 import type { InitializerIR, LayerKind } from '../../../src/shared/ir';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
+import { defined } from '../../defined';
 
 const check = (model: ReturnType<typeof buildModel>, sources: Record<string, string> = {}, thresholds: Record<string, number> = {}) =>
   rule.check(model, contextFor(rule, { thresholds }, sources));
@@ -18,24 +19,24 @@ describe('GL203 init-scale-off (IR)', () => {
     const [finding, ...rest] = check(model);
     expect(rest).toEqual([]);
     // He: sqrt(2/784) = 0.05051; 1 / 0.05051 = 19.8
-    expect(finding!.message).toContain('Weight std 1 of');
-    expect(finding!.message).toContain('is 19.8x the variance-preserving 0.05051 for relu with fan_in 784');
-    expect(finding!.whatIf!.ops).toEqual([{ op: 'set-kernel-init', layerId: 'L0', init: { name: 'he_normal', params: {}, options: {} } }]);
+    expect(defined(finding).message).toContain('Weight std 1 of');
+    expect(defined(finding).message).toContain('is 19.8x the variance-preserving 0.05051 for relu with fan_in 784');
+    expect(defined(defined(finding).whatIf).ops).toEqual([{ op: 'set-kernel-init', layerId: 'L0', init: { name: 'he_normal', params: {}, options: {} } }]);
   });
 
   it('uses Glorot for tanh and names both fans', () => {
     const model = buildModel({ layers: [dense(256, { activation: 'tanh', kernelInit: kerasInit('random_uniform', { minval: -1, maxval: 1 }), fanIn: 784, fanOut: 256 }), dense(10, { fanIn: 256, fanOut: 10 })] });
     const [finding] = check(model);
     // U(-1, 1): std 1/sqrt(3) = 0.5774; Glorot sqrt(2/1040) = 0.04385 -> 13.2x
-    expect(finding!.message).toContain('Weight std 0.5774');
-    expect(finding!.message).toContain('13.2x the variance-preserving 0.04385 for tanh with fan_in 784 and fan_out 256');
+    expect(defined(finding).message).toContain('Weight std 0.5774');
+    expect(defined(finding).message).toContain('13.2x the variance-preserving 0.04385 for tanh with fan_in 784 and fan_out 256');
   });
 
   it('counts a non-zero mean: torch uniform_ default U(0, 1)', () => {
     const init: InitializerIR = { name: 'random_uniform', params: { a: 0, b: 1 }, options: {}, spelling: 'nn.init.uniform_(w)', range: null, explicit: true, framework: 'torch' };
     const model = buildModel({ framework: 'torch', layers: [dense(64, { kernelInit: init, fanIn: 100, fanOut: 64 }), act('relu'), dense(1, { fanIn: 64, fanOut: 1 })] });
     const [finding] = check(model);
-    expect(finding!.message).toContain('Weight RMS 0.5774 (mean 0.5, std 0.2887)');
+    expect(defined(finding).message).toContain('Weight RMS 0.5774 (mean 0.5, std 0.2887)');
   });
 
   it('reports too-small weights only in hidden layers of deep enough models', () => {
@@ -116,9 +117,9 @@ describe('GL203 init-scale-off (IR)', () => {
     const init: InitializerIR = { name: 'random_normal', params: { mean: 0, std: 1 }, options: {}, spelling: 'self.fc1.weight.data.normal_(0, 1)', range: findRange(text, 'self.fc1.weight.data.normal_(0, 1)'), explicit: true, framework: 'torch' };
     const model = buildModel({ framework: 'torch', layers: [dense(256, { kernelInit: init, fanIn: 784, fanOut: 256, line: 8 }), act('relu', { line: 9 }), dense(10, { fanIn: 256, fanOut: 10, line: 10 })] });
     const [finding] = check(model, { [FILE]: text });
-    expect(finding!.range.start.line).toBe(3);
-    expect(finding!.fixes[0]!.safety).toBe('unsafe');
-    expect(applyEdits(text, finding!.fixes[0]!.edits)).toContain("nn.init.kaiming_normal_(self.fc1.weight, nonlinearity='relu')");
+    expect(defined(finding).range.start.line).toBe(3);
+    expect(defined(finding).fixes[0]!.safety).toBe('unsafe');
+    expect(applyEdits(text, defined(finding).fixes[0]!.edits)).toContain("nn.init.kaiming_normal_(self.fc1.weight, nonlinearity='relu')");
   });
 });
 

@@ -5,6 +5,7 @@ import { describeRuleFixtures } from './fixture-fixes';
 import { fixturesOf } from './fixture-harness';
 import { rule } from '../../../src/analysis/rules/normalization/batchnorm-after-activation';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
+import { defined } from '../../defined';
 
 const check = (model: ReturnType<typeof buildModel>, sources: Record<string, string> = {}) => rule.check(model, contextFor(rule, {}, sources));
 
@@ -13,22 +14,22 @@ describe('GL301 batchnorm-after-activation (IR)', () => {
     const model = buildModel({ layers: [dense(256, { activation: 'relu' }), layerOf('batchnorm'), dense(10, { activation: 'softmax' })] });
     const [finding, ...rest] = check(model);
     expect(rest).toEqual([]);
-    expect(finding!.severity).toBe('information');
-    expect(finding!.range.start.line).toBe(1);
-    expect(finding!.whatIf!.ops).toEqual([
+    expect(defined(finding).severity).toBe('information');
+    expect(defined(finding).range.start.line).toBe(1);
+    expect(defined(defined(finding).whatIf).ops).toEqual([
       { op: 'set-activation', layerId: 'L0', activation: 'linear' },
       { op: 'insert-after', afterLayerId: 'L1', kind: 'activation', activation: 'relu' },
       { op: 'set-use-bias', layerId: 'L0', value: false },
     ]);
     const withoutBias = buildModel({ layers: [dense(256, { activation: 'relu', useBias: false }), layerOf('batchnorm'), dense(10, { activation: 'softmax' })] });
-    expect(check(withoutBias)[0]!.whatIf!.ops.map((o) => o.op)).toEqual(['set-activation', 'insert-after']);
+    expect(defined(check(withoutBias)[0]!.whatIf).ops.map((o) => o.op)).toEqual(['set-activation', 'insert-after']);
   });
 
   it('notes BatchNorm after a separate activation layer and proposes moving it before', () => {
     const model = buildModel({ framework: 'torch', layers: [layerOf('conv2d', { units: 32 }), act('relu'), layerOf('batchnorm'), layerOf('conv2d')] });
     const [finding] = check(model);
-    expect(finding!.range.start.line).toBe(2);
-    expect(finding!.whatIf!.ops).toEqual([
+    expect(defined(finding).range.start.line).toBe(2);
+    expect(defined(defined(finding).whatIf).ops).toEqual([
       { op: 'move-before', layerId: 'L2', beforeLayerId: 'L1' },
       { op: 'set-use-bias', layerId: 'L0', value: false },
     ]);
@@ -43,8 +44,8 @@ describe('GL301 batchnorm-after-activation (IR)', () => {
 
   it('looks through a Dropout between the activation and the BatchNorm, without a text fix (swapping two calls would not fix the order)', () => {
     const [finding] = check(buildModel({ layers: [dense(64, { activation: 'relu' }), layerOf('dropout'), layerOf('batchnorm'), dense(1)] }));
-    expect(finding!.range.start.line).toBe(2);
-    expect(finding!.fixes).toEqual([]);
+    expect(defined(finding).range.start.line).toBe(2);
+    expect(defined(finding).fixes).toEqual([]);
   });
 
   it('respects a severity override', () => {
@@ -61,11 +62,11 @@ describe('GL301 batchnorm-after-activation (IR)', () => {
       { kind: 'flatten' as const, range: findRange(source, 'layers.Flatten()') },
     ];
     const [finding] = check(buildModel({ layers }), { [FILE]: source });
-    expect(applyEdits(source, finding!.fixes[0]!.edits)).toBe(
+    expect(applyEdits(source, defined(finding).fixes[0]!.edits)).toBe(
       'model = keras.Sequential([\n    layers.Conv2D(32, 3, use_bias=False),\n    layers.BatchNormalization(),\n    layers.ReLU(),\n    layers.Flatten(),\n])',
     );
     const [subclassed] = check(buildModel({ layers, style: 'keras-subclass' }), { [FILE]: source });
-    expect(subclassed!.fixes).toEqual([]);
+    expect(defined(subclassed).fixes).toEqual([]);
   });
 });
 
@@ -106,20 +107,20 @@ describe('GL301 fused-activation fix (Keras)', () => {
     ];
     for (const [source, style, dense, expected, norm] of cases) {
       const [finding] = check(fusedModel(source, style, dense, norm), { [FILE]: source });
-      expect(applyEdits(source, finding!.fixes[0]!.edits), style).toBe(expected);
+      expect(applyEdits(source, defined(finding).fixes[0]!.edits), style).toBe(expected);
     }
   });
 
   it('keeps an explicit use_bias argument in its place and sets it to False', () => {
     const source = 'model.add(layers.Dense(300, activation="relu", use_bias=True))\nmodel.add(layers.BatchNormalization())\nmodel.add(layers.Dense(10))\n';
     const [finding] = check(fusedModel(source, 'keras-add', 'layers.Dense(300, activation="relu", use_bias=True)', 'layers.BatchNormalization()'), { [FILE]: source });
-    expect(applyEdits(source, finding!.fixes[0]!.edits)).toBe('model.add(layers.Dense(300, use_bias=False))\nmodel.add(layers.BatchNormalization())\nmodel.add(layers.Activation("relu"))\nmodel.add(layers.Dense(10))\n');
+    expect(applyEdits(source, defined(finding).fixes[0]!.edits)).toBe('model.add(layers.Dense(300, use_bias=False))\nmodel.add(layers.BatchNormalization())\nmodel.add(layers.Activation("relu"))\nmodel.add(layers.Dense(10))\n');
   });
 
   it('gives no text fix when the BatchNorm output goes to another name', () => {
     const source = 'h = layers.Dense(300, activation="relu")(inputs)\nx = layers.BatchNormalization()(h)\ny = layers.Dense(10)(x)\n';
     const [finding] = check(fusedModel(source, 'keras-functional', 'layers.Dense(300, activation="relu")', 'layers.BatchNormalization()'), { [FILE]: source });
-    expect(finding!.fixes).toEqual([]);
+    expect(defined(finding).fixes).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeRuleFixtures } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/normalization/bias-before-batchnorm';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
+import { defined } from '../../defined';
 
 const check = (model: ReturnType<typeof buildModel>, sources: Record<string, string> = {}) => rule.check(model, contextFor(rule, {}, sources));
 
@@ -10,10 +11,10 @@ describe('GL302 bias-before-batchnorm (IR)', () => {
     const model = buildModel({ layers: [layerOf('conv2d', { units: 64 }), layerOf('batchnorm'), act('relu')] });
     const [finding, ...rest] = check(model);
     expect(rest).toEqual([]);
-    expect(finding!.range.start.line).toBe(0);
-    expect(finding!.related[0]!.location.range.start.line).toBe(1);
-    expect(finding!.message).toContain('use_bias=False');
-    expect(finding!.whatIf!.ops).toEqual([{ op: 'set-use-bias', layerId: 'L0', value: false }]);
+    expect(defined(finding).range.start.line).toBe(0);
+    expect(defined(finding).related[0]!.location.range.start.line).toBe(1);
+    expect(defined(finding).message).toContain('use_bias=False');
+    expect(defined(defined(finding).whatIf).ops).toEqual([{ op: 'set-use-bias', layerId: 'L0', value: false }]);
   });
 
   it('is silent without bias, with an activation in between, or with something between', () => {
@@ -40,8 +41,8 @@ describe('GL302 bias-before-batchnorm (IR)', () => {
       ],
     });
     const [torchFinding] = check(torchModel, { [FILE]: torch });
-    expect(torchFinding!.fixes[0]!.safety).toBe('safe');
-    expect(applyEdits(torch, torchFinding!.fixes[0]!.edits)).toBe('self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)\nself.bn1 = nn.BatchNorm2d(64)');
+    expect(defined(torchFinding).fixes[0]!.safety).toBe('safe');
+    expect(applyEdits(torch, defined(torchFinding).fixes[0]!.edits)).toBe('self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)\nself.bn1 = nn.BatchNorm2d(64)');
 
     const keras = 'x = layers.Dense(\n    128,\n    use_bias=True,  # default\n)(x)\nx = layers.BatchNormalization()(x)';
     const kerasModel = buildModel({
@@ -52,7 +53,7 @@ describe('GL302 bias-before-batchnorm (IR)', () => {
       ],
     });
     const [kerasFinding] = check(kerasModel, { [FILE]: keras });
-    expect(applyEdits(keras, kerasFinding!.fixes[0]!.edits)).toBe('x = layers.Dense(\n    128,\n    use_bias=False,  # default\n)(x)\nx = layers.BatchNormalization()(x)');
+    expect(applyEdits(keras, defined(kerasFinding).fixes[0]!.edits)).toBe('x = layers.Dense(\n    128,\n    use_bias=False,  # default\n)(x)\nx = layers.BatchNormalization()(x)');
   });
 
   it('gives no text fix when the bias flag is passed positionally or through **kwargs', () => {
@@ -71,11 +72,11 @@ describe('GL302 bias-before-batchnorm (IR)', () => {
     const everyCopy = buildModel({ style: 'keras-add', layers: [copy(0, 2), bn(0, 2), act('relu', { line: 3 }), copy(1, 2), bn(1, 2), act('relu', { line: 3 })] });
     const findings = check(everyCopy, { [FILE]: source });
     expect(findings).toHaveLength(1);
-    expect(findings[0]!.whatIf!.ops).toHaveLength(2);
+    expect(defined(findings[0]!.whatIf).ops).toHaveLength(2);
     expect(applyEdits(source, findings[0]!.fixes[0]!.edits)).toContain('layers.Conv2D(32, 3, use_bias=False)');
     const lastCopyDiffers = buildModel({ style: 'keras-add', layers: [copy(0, 2), bn(0, 2), act('relu', { line: 3 }), copy(1, 2), act('relu', { line: 3 })] });
     const [partial] = check(lastCopyDiffers, { [FILE]: source });
-    expect(partial!.fixes).toEqual([]);
+    expect(defined(partial).fixes).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeRuleFixtures } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/normalization/dropout-before-batchnorm';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
+import { defined } from '../../defined';
 
 const check = (model: ReturnType<typeof buildModel>, sources: Record<string, string> = {}) => rule.check(model, contextFor(rule, {}, sources));
 
@@ -10,9 +11,9 @@ describe('GL303 dropout-before-batchnorm (IR)', () => {
     const model = buildModel({ layers: [dense(512), layerOf('dropout', { detail: { rate: 0.5 } }), layerOf('batchnorm'), act('relu'), dense(10)] });
     const [finding, ...rest] = check(model);
     expect(rest).toEqual([]);
-    expect(finding!.range.start.line).toBe(1);
-    expect(finding!.severity).toBe('warning');
-    expect(finding!.whatIf!.ops).toEqual([{ op: 'move-before', layerId: 'L2', beforeLayerId: 'L1' }]);
+    expect(defined(finding).range.start.line).toBe(1);
+    expect(defined(finding).severity).toBe('warning');
+    expect(defined(defined(finding).whatIf).ops).toEqual([{ op: 'move-before', layerId: 'L2', beforeLayerId: 'L1' }]);
   });
 
   it('looks through flatten but not through learning layers, and ignores rate 0 and AlphaDropout', () => {
@@ -35,7 +36,7 @@ describe('GL303 dropout-before-batchnorm (IR)', () => {
       ],
     });
     const [finding] = check(model, { [FILE]: source });
-    expect(applyEdits(source, finding!.fixes[0]!.edits)).toBe('nn.Sequential(nn.Linear(784, 512), nn.BatchNorm1d(512), nn.Dropout(0.5), nn.ReLU())');
+    expect(applyEdits(source, defined(finding).fixes[0]!.edits)).toBe('nn.Sequential(nn.Linear(784, 512), nn.BatchNorm1d(512), nn.Dropout(0.5), nn.ReLU())');
   });
 });
 

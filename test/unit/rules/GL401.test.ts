@@ -6,6 +6,7 @@ import { expectFixesResolve } from './fixture-fixes';
 import { applyEdits } from './ir-builder';
 import { Project } from '../../../src/analysis/project';
 import type { FileResult } from '../../../src/analysis/api';
+import { defined } from '../../defined';
 
 async function analyze(files: Record<string, string>): Promise<FileResult[]> {
   const project = await Project.create();
@@ -50,15 +51,15 @@ train(model, loader, optimizer)
 describe('GL401 recurrent-without-clipping', () => {
   it('reports a PyTorch loop at step(), points at the LSTM, and inserts a clip line with the same indentation', async () => {
     const [result] = await analyze({ '/p/train.py': TORCH_LOOP });
-    const [finding] = gl401([result!]);
+    const [finding] = gl401([defined(result)]);
     expect(finding).toBeDefined();
-    expect(finding!.range.start.line).toBe(20);
-    expect(finding!.message).toMatch(/nn\.LSTM 'lstm' is trained by this loop without gradient clipping between backward\(\) and step\(\)/);
-    expect(finding!.related.map((r) => r.location.range.start.line)).toEqual([7]);
-    expect(finding!.whatIf?.ops).toEqual([{ op: 'set-optimizer', patch: { clipnorm: 1 } }]);
+    expect(defined(finding).range.start.line).toBe(20);
+    expect(defined(finding).message).toMatch(/nn\.LSTM 'lstm' is trained by this loop without gradient clipping between backward\(\) and step\(\)/);
+    expect(defined(finding).related.map((r) => r.location.range.start.line)).toEqual([7]);
+    expect(defined(finding).whatIf?.ops).toEqual([{ op: 'set-optimizer', patch: { clipnorm: 1 } }]);
     // Named as PyTorch code clips, not by the Keras optimizer argument.
-    expect(finding!.whatIf?.title).toBe('clip gradients (clip_grad_norm_, max_norm=1.0)');
-    const fix = finding!.fixes[0]!;
+    expect(defined(finding).whatIf?.title).toBe('clip gradients (clip_grad_norm_, max_norm=1.0)');
+    const fix = defined(finding).fixes[0]!;
     expect(fix.safety).toBe('unsafe');
     const edited = applyEdits(TORCH_LOOP, fix.edits);
     // Inside train() the optimizer's own name is what is in scope: clip its parameter groups.
@@ -68,7 +69,7 @@ describe('GL401 recurrent-without-clipping', () => {
       '        opt.step()',
     ]);
     const [after] = await analyze({ '/p/train.py': edited });
-    expect(gl401([after!])).toEqual([]);
+    expect(gl401([defined(after)])).toEqual([]);
   });
 
   it('clips model.parameters() when the optimizer was built over that name in the same scope', async () => {
@@ -80,8 +81,8 @@ for x, y in loader:
     optimizer.step()
 `);
     const [result] = await analyze({ '/p/train.py': text });
-    const [finding] = gl401([result!]);
-    const edited = applyEdits(text, finding!.fixes[0]!.edits);
+    const [finding] = gl401([defined(result)]);
+    const edited = applyEdits(text, defined(finding).fixes[0]!.edits);
     expect(edited).toContain('    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)\n    optimizer.step()');
   });
 
@@ -89,7 +90,7 @@ for x, y in loader:
     const path = join(__dirname, '../../fixtures/rules/GL401/bad_torch_amp.py');
     const text = readFileSync(path, 'utf8');
     const [result] = await analyze({ [path]: text });
-    const edited = applyEdits(text, gl401([result!])[0]!.fixes[0]!.edits);
+    const edited = applyEdits(text, gl401([defined(result)])[0]!.fixes[0]!.edits);
     expect(edited).toContain(
       '    scaler.scale(loss).backward()\n    scaler.unscale_(optimizer)\n    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)\n    scaler.step(optimizer)',
     );
@@ -99,10 +100,10 @@ for x, y in loader:
     const dir = join(__dirname, '../../fixtures/rules/GL401/project_bad');
     const results = await expectFixture(dir);
     const byFile = new Map(results.map((r) => [basename(r.path), r.findings.filter((f) => f.code === 'GL401')]));
-    const inModel = byFile.get('model.py')![0]!;
+    const inModel = defined(byFile.get('model.py'))[0]!;
     expect(inModel.message).toMatch(/trained without gradient clipping \(train\.py:17\)/);
     expect(inModel.related[0]!.location.file).toBe(join(dir, 'train.py'));
-    const inTrain = byFile.get('train.py')![0]!;
+    const inTrain = defined(byFile.get('train.py'))[0]!;
     expect(inTrain.related[0]!.location.file).toBe(join(dir, 'model.py'));
     expect(inTrain.fixes[0]!.edits[0]!.file).toBe(join(dir, 'train.py'));
   });
@@ -111,9 +112,9 @@ for x, y in loader:
     const path = join(__dirname, '../../fixtures/rules/GL401/bad_keras_lstm_adam.py');
     const text = readFileSync(path, 'utf8');
     const [result] = await analyze({ [path]: text });
-    const [finding] = gl401([result!]);
-    expect(finding!.message).toMatch(/trained with optimizer keras\.optimizers\.Adam, which has no clipnorm\/clipvalue\/global_clipnorm/);
-    const edited = applyEdits(text, finding!.fixes[0]!.edits);
+    const [finding] = gl401([defined(result)]);
+    expect(defined(finding).message).toMatch(/trained with optimizer keras\.optimizers\.Adam, which has no clipnorm\/clipvalue\/global_clipnorm/);
+    const edited = applyEdits(text, defined(finding).fixes[0]!.edits);
     expect(edited).toContain('optimizer = keras.optimizers.Adam(learning_rate=1e-3, clipnorm=1.0)');
   });
 
@@ -121,7 +122,7 @@ for x, y in loader:
     const path = join(__dirname, '../../fixtures/rules/GL401/bad_keras_string_optimizer.py');
     const text = readFileSync(path, 'utf8');
     const [result] = await analyze({ [path]: text });
-    const edited = applyEdits(text, gl401([result!])[0]!.fixes[0]!.edits);
+    const edited = applyEdits(text, gl401([defined(result)])[0]!.fixes[0]!.edits);
     expect(edited).toContain('forecaster.compile(optimizer=tf.keras.optimizers.RMSprop(clipnorm=1.0), loss="mse"');
   });
 
@@ -129,32 +130,32 @@ for x, y in loader:
     const path = join(__dirname, '../../fixtures/rules/GL401/bad_keras_standalone_string.py');
     const text = readFileSync(path, 'utf8');
     const [result] = await analyze({ [path]: text });
-    const edited = applyEdits(text, gl401([result!])[0]!.fixes[0]!.edits);
+    const edited = applyEdits(text, gl401([defined(result)])[0]!.fixes[0]!.edits);
     expect(edited).toContain('from keras.layers import LSTM, Dense, Dropout, Activation\nfrom keras.optimizers import RMSprop\n');
     expect(edited).toContain('model.compile(loss="categorical_crossentropy", optimizer=RMSprop(clipnorm=1.0))');
   });
 
   it('marks the recurrent layer of a class trained below it, pointing at the loop', async () => {
     const [result] = await analyze({ '/p/train.py': TORCH_LOOP });
-    const [mark] = layerMarks([result!]);
-    expect(mark!.range.start.line).toBe(7);
-    expect(mark!.severity).toBe('warning');
-    expect(mark!.message).toMatch(/^nn\.LSTM 'lstm' of model 'Net' is trained without gradient clipping \(line 21\)/);
-    expect(mark!.related.map((r) => r.location.range.start.line)).toEqual([20]);
-    expect(mark!.echoes).toEqual([{ file: '/p/train.py', range: gl401([result!])[0]!.range }]);
+    const [mark] = layerMarks([defined(result)]);
+    expect(defined(mark).range.start.line).toBe(7);
+    expect(defined(mark).severity).toBe('warning');
+    expect(defined(mark).message).toMatch(/^nn\.LSTM 'lstm' of model 'Net' is trained without gradient clipping \(line 21\)/);
+    expect(defined(mark).related.map((r) => r.location.range.start.line)).toEqual([20]);
+    expect(defined(mark).echoes).toEqual([{ file: '/p/train.py', range: gl401([defined(result)])[0]!.range }]);
   });
 
   it('can be suppressed at the training site, which also removes the mark on the layer', async () => {
     const text = TORCH_LOOP.replace('        opt.step()', '        opt.step()  # noqa: GL401');
     const [result] = await analyze({ '/p/train.py': text });
-    expect(result!.findings.filter((f) => f.code === 'GL401')).toEqual([]);
+    expect(defined(result).findings.filter((f) => f.code === 'GL401')).toEqual([]);
   });
 
   it('suppressing the mark on the layer leaves the finding at the training site', async () => {
     const text = TORCH_LOOP.replace('nn.LSTM(8, 32, batch_first=True)', 'nn.LSTM(8, 32, batch_first=True)  # noqa: GL401');
     const [result] = await analyze({ '/p/train.py': text });
-    expect(layerMarks([result!])).toEqual([]);
-    expect(gl401([result!]).map((f) => f.range.start.line)).toEqual([20]);
+    expect(layerMarks([defined(result)])).toEqual([]);
+    expect(gl401([defined(result)]).map((f) => f.range.start.line)).toEqual([20]);
   });
 
   it('does not mark the layer when the training is inside the model definition', async () => {
@@ -180,8 +181,8 @@ class Seq2Seq(nn.Module):
         self.opt.step()
 `;
     const [result] = await analyze({ '/p/seq.py': text });
-    expect(gl401([result!]).map((f) => f.range.start.line)).toEqual([19]);
-    expect(layerMarks([result!])).toEqual([]);
+    expect(gl401([defined(result)]).map((f) => f.range.start.line)).toEqual([19]);
+    expect(layerMarks([defined(result)])).toEqual([]);
   });
 });
 

@@ -5,6 +5,7 @@ import { expectFixture, fixturesOf } from './fixture-harness';
 import { expectFixesResolve } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/optimization/learning-rate-too-high';
 import { applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
+import { defined } from '../../defined';
 
 const SOURCE = `model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.05), loss="mse")\n`;
 
@@ -35,11 +36,11 @@ const check = (o: OptimizerIR, thresholds: Record<string, number> = {}) => rule.
 describe('GL402 learning-rate-too-high (IR)', () => {
   it('reports an Adam rate above 0.01 with the value and the threshold, and offers 1e-3', () => {
     const [finding] = check(optimizer('adam', 0.05));
-    expect(finding!.message).toMatch(/^Learning rate 0\.05 is above 0\.01, the limit for keras\.optimizers\.adam \(max-lr-adaptive\)/);
-    expect(finding!.range).toEqual(findRange(SOURCE, '0.05'));
-    expect(applyEdits(SOURCE, finding!.fixes[0]!.edits)).toContain('Adam(learning_rate=1e-3)');
-    expect(finding!.fixes[0]!.safety).toBe('unsafe');
-    expect(finding!.whatIf?.ops).toEqual([{ op: 'set-optimizer', patch: { learningRate: 0.001 } }]);
+    expect(defined(finding).message).toMatch(/^Learning rate 0\.05 is above 0\.01, the limit for keras\.optimizers\.adam \(max-lr-adaptive\)/);
+    expect(defined(finding).range).toEqual(findRange(SOURCE, '0.05'));
+    expect(applyEdits(SOURCE, defined(finding).fixes[0]!.edits)).toContain('Adam(learning_rate=1e-3)');
+    expect(defined(finding).fixes[0]!.safety).toBe('unsafe');
+    expect(defined(finding).whatIf?.ops).toEqual([{ op: 'set-optimizer', patch: { learningRate: 0.001 } }]);
   });
 
   it('accepts the threshold itself, default rates and unknown rates', () => {
@@ -67,8 +68,8 @@ describe('GL402 learning-rate-too-high (IR)', () => {
     const model = modelWith(o);
     model.layers.push(...buildModel({ layers: [layerOf('dropout')] }).layers);
     const [finding] = rule.check(model, contextFor(rule, {}, { '/project/train.py': SOURCE }));
-    expect(finding!.file).toBe('/project/train.py');
-    expect(finding!.fixes[0]!.edits[0]!.file).toBe('/project/train.py');
+    expect(defined(finding).file).toBe('/project/train.py');
+    expect(defined(finding).fixes[0]!.edits[0]!.file).toBe('/project/train.py');
   });
 });
 

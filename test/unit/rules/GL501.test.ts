@@ -4,6 +4,7 @@ import type { DataSourceIR } from '../../../src/shared/ir';
 import { expectFixture, fixturesOf } from './fixture-harness';
 import { rule } from '../../../src/analysis/rules/data/unscaled-input';
 import { buildModel, contextFor, dense, lineRange, layerOf, type LayerSpec } from './ir-builder';
+import { defined } from '../../defined';
 
 function data(scaled: boolean | null, file = '/project/model.py'): DataSourceIR {
   return { file, loader: 'keras.datasets.mnist.load_data', range: lineRange(10, 39, 71), kind: 'image', scaled, reachesTraining: lineRange(14, 0, 30) };
@@ -20,10 +21,10 @@ const MLP: LayerSpec[] = [layerOf('flatten'), dense(128, { activation: 'relu' })
 describe('GL501 unscaled-input (IR)', () => {
   it('reports raw image data at the loader, pointing at where it reaches training', () => {
     const [finding] = check(MLP, data(false));
-    expect(finding!.range).toEqual(lineRange(10, 39, 71));
-    expect(finding!.message).toMatch(/^Images from keras\.datasets\.mnist\.load_data reach training as raw 0\.\.255 pixels/);
-    expect(finding!.related[0]!.location.range).toEqual(lineRange(14, 0, 30));
-    expect(finding!.fixes).toEqual([]);
+    expect(defined(finding).range).toEqual(lineRange(10, 39, 71));
+    expect(defined(finding).message).toMatch(/^Images from keras\.datasets\.mnist\.load_data reach training as raw 0\.\.255 pixels/);
+    expect(defined(finding).related[0]!.location.range).toEqual(lineRange(14, 0, 30));
+    expect(defined(finding).fixes).toEqual([]);
   });
 
   it('stays silent for scaled or unknown data', () => {
@@ -43,7 +44,7 @@ describe('GL501 unscaled-input (IR)', () => {
 
   it('reports in the data’s file', () => {
     const [finding] = check(MLP, data(false, '/project/train.py'));
-    expect(finding!.file).toBe('/project/train.py');
+    expect(defined(finding).file).toBe('/project/train.py');
   });
 });
 

@@ -9,13 +9,14 @@ import type { FileResult } from '../../../src/analysis/api';
 import { Project } from '../../../src/analysis/project';
 import { applyEdits } from './ir-builder';
 import { expectFixture, fixturesOf } from './fixture-harness';
+import { defined } from '../../defined';
 
 async function analyzeText(path: string, text: string): Promise<FileResult> {
   const project = await Project.create();
   project.setFile(path, text);
   const [result] = project.analyzeAll();
   project.dispose();
-  return result!;
+  return defined(result);
 }
 
 /** Applies every fix of every `code` finding in the file separately; returns how many fixes were checked. */

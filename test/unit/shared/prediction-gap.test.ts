@@ -13,16 +13,17 @@ import { predictedBesideMeasured } from '../../../src/shared/prediction-gap';
 import { measuredFlow } from '../../../src/shared/probe-flow';
 import { formatProbeText } from '../../../src/probe/report-text';
 import { formatProbeHtml } from '../../../src/probe/report-html';
+import { defined } from '../../defined';
 
 const recorded = (name: string): ProbeResult => JSON.parse(readFileSync(join(__dirname, '../../webview/fixtures', `${name}.json`), 'utf8')) as ProbeResult;
 
 describe('predicted beside measured', () => {
   it('a deep sigmoid stack: predicted and measured first/last ratios both vanish, every layer within a decade, nothing to explain', () => {
     const result = recorded('keras-deep-sigmoid-whatif');
-    const comparison = predictedBesideMeasured(result)!;
+    const comparison = defined(predictedBesideMeasured(result));
     expect(comparison.unavailable).toBeNull();
-    expect(comparison.firstLast.predicted!).toBeLessThan(-3);
-    expect(Math.abs(comparison.firstLast.measured! - comparison.firstLast.predicted!)).toBeLessThan(1);
+    expect(defined(comparison.firstLast.predicted)).toBeLessThan(-3);
+    expect(Math.abs(defined(comparison.firstLast.measured) - defined(comparison.firstLast.predicted))).toBeLessThan(1);
     const path = comparison.layers.filter((l) => l.predictedLog10 !== null);
     expect(path).toHaveLength(11);
     // The output layer is the reference of both.
@@ -33,7 +34,7 @@ describe('predicted beside measured', () => {
   });
 
   it('raw 0..255 pixels into a CNN: the std and first-layer gradient gaps are named, explained by the data, not by batch statistics', () => {
-    const comparison = predictedBesideMeasured(recorded('unscaled-input-raw'))!;
+    const comparison = defined(predictedBesideMeasured(recorded('unscaled-input-raw')));
     expect(comparison.gaps.some((g) => /^conv2d \(line 11\): output std predicted 0\.82, measured \d+/.test(g))).toBe(true);
     expect(comparison.gaps.some((g) => /^conv2d \(line 11\): gradient predicted/.test(g))).toBe(true);
     expect(comparison.reasons.some((r) => r.startsWith('data not standardized: the probe fed raw-scale inputs (integers 0..255)'))).toBe(true);
@@ -42,7 +43,7 @@ describe('predicted beside measured', () => {
   });
 
   it('a BatchNorm CNN on raw pixels: batch statistics named with its BatchNorm layers, and the data', () => {
-    const comparison = predictedBesideMeasured(recorded('batchnorm-after-activation-raw'))!;
+    const comparison = defined(predictedBesideMeasured(recorded('batchnorm-after-activation-raw')));
     expect(comparison.gaps.length).toBeGreaterThan(0);
     const batch = comparison.reasons.find((r) => r.startsWith('batch statistics'));
     expect(batch).toMatch(/batchnorm '2' \(line 7\), batchnorm '6' \(line 11\) normalize each batch of 32/);
@@ -74,7 +75,7 @@ describe('predicted beside measured', () => {
   it('the verdicts and the panel read one measured profile: the layers it puts below the vanishing line are the verdict\'s', () => {
     for (const name of ['keras-deep-sigmoid-whatif', 'keras-sigmoid-whatif', 'batchnorm-after-activation-raw', 'unscaled-input-raw']) {
       const result = recorded(name);
-      const flow = measuredFlow(result.layers, DEFAULT_THRESHOLDS)!;
+      const flow = defined(measuredFlow(result.layers, DEFAULT_THRESHOLDS));
       const verdict = result.verdicts.find((v) => v.kind === 'vanishing');
       expect(flow.vanishing.map((i) => flow.path[i]!.name), name).toEqual(verdict?.layers ?? []);
       expect(flow.path.every((l) => l.kind !== 'batchnorm'), name).toBe(true);

@@ -9,7 +9,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { ConstValue, Scope } from '../../python/constants';
 import { LIMITS } from '../../python/limits';
-import { namedChildren, rangeOf, unparen } from '../../python/syntax';
+import { namedChildren, rangeOf, unparen, requiredField } from '../../python/syntax';
 import { callArgs, dotted as nameOf } from '../../python/syntax-cache';
 import { isKerasLayerPath } from './activations';
 import { layerSpec } from './catalog';
@@ -221,7 +221,7 @@ export class Executor {
         this.execFor(stmt);
         return;
       case 'while_statement':
-        this.withRepeated(stmt, () => this.execBlock(stmt.childForFieldName('body')));
+        this.withRepeated(stmt, () => { this.execBlock(stmt.childForFieldName('body')); });
         return;
       case 'with_statement':
         this.execBlock(stmt.childForFieldName('body'));
@@ -294,11 +294,11 @@ export class Executor {
       const targets = namedChildren(target);
       // `output, state_h, state_c = LSTM(..., return_state=True)(x)`: every part comes out of the same layer.
       if (value.t === 'tensor') {
-        targets.forEach((t) => this.assign(t, value, null));
+        targets.forEach((t) => { this.assign(t, value, null); });
         return;
       }
       const items = value.t === 'list' ? value.items : value.t === 'const' && Array.isArray(value.value) ? value.value.map((v): Value => ({ t: 'const', value: v })) : [];
-      targets.forEach((t, i) => this.assign(t, items[i] ?? OPAQUE, null));
+      targets.forEach((t, i) => { this.assign(t, items[i] ?? OPAQUE, null); });
     }
   }
 
@@ -507,7 +507,7 @@ export class Executor {
         const key = nameOf(n);
         const v = key ? this.getName(key) : undefined;
         if (v) return v;
-        const object = this.evalExpr(n.childForFieldName('object')!);
+        const object = this.evalExpr(requiredField(n, 'object'));
         // `x.shape`, `x.T`: a tensor's attributes stay tied to it.
         if (object.t === 'tensor') return object;
         const attribute = n.childForFieldName('attribute')?.text;
@@ -537,15 +537,15 @@ export class Executor {
       case 'binary_operator': {
         const c = this.scope.evaluate(n);
         if (c !== undefined) return { t: 'const', value: c };
-        const left = this.evalExpr(n.childForFieldName('left')!);
-        const right = this.evalExpr(n.childForFieldName('right')!);
+        const left = this.evalExpr(requiredField(n, 'left'));
+        const right = this.evalExpr(requiredField(n, 'right'));
         const op = n.childForFieldName('operator')?.text ?? '';
         if (left.t === 'list' && right.t === 'list' && op === '+') return { t: 'list', items: [...left.items, ...right.items] };
         if (left.t === 'tensor' || right.t === 'tensor') return tensorOperator(this, op, [left, right], n);
         return OPAQUE;
       }
       case 'subscript': {
-        const object = this.evalExpr(n.childForFieldName('value')!);
+        const object = this.evalExpr(requiredField(n, 'value'));
         const index = n.childForFieldName('subscript');
         if (object.t === 'dict' && index) {
           const key = this.constOf(index);

@@ -7,7 +7,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { PyFile } from '../../python/file';
-import { rangeOf } from '../../python/syntax';
+import { rangeOf, requiredField } from '../../python/syntax';
 import { isBinding } from '../assumed-imports';
 import { addNote } from '../notes';
 import { layerSpec } from './catalog';
@@ -31,7 +31,7 @@ function addCalls(statement: Node): Node[] {
   if (statement.type !== 'expression_statement') return [];
   return statement.namedChildren.flatMap((expr) => {
     const fn = expr?.type === 'call' ? expr.childForFieldName('function') : null;
-    return fn?.type === 'attribute' && fn.childForFieldName('attribute')?.text === 'add' && fn.childForFieldName('object')?.type === 'identifier' ? [expr!] : [];
+    return fn?.type === 'attribute' && fn.childForFieldName('attribute')?.text === 'add' && fn.childForFieldName('object')?.type === 'identifier' ? [expr] : [];
   });
 }
 
@@ -47,7 +47,7 @@ export function implicitReceivers(file: PyFile, symbols: KerasSymbols): Implicit
   walkStatements(file.root, (n) => {
     if (n.type === 'function_definition' || n.type === 'class_definition' || n.type === 'decorated_definition') return false;
     for (const call of addCalls(n)) {
-      const name = call.childForFieldName('function')!.childForFieldName('object')!.text;
+      const name = requiredField(requiredField(call, 'function'), 'object').text;
       adds.set(name, [...(adds.get(name) ?? []), call]);
     }
     return n.type !== 'expression_statement';
@@ -77,7 +77,7 @@ export function implicitReceivers(file: PyFile, symbols: KerasSymbols): Implicit
   for (const [name, calls] of candidates) {
     if (bound.has(name)) continue;
     const firstAdd = calls[0]!;
-    const nameNode = firstAdd.childForFieldName('function')!.childForFieldName('object')!;
+    const nameNode = requiredField(requiredField(firstAdd, 'function'), 'object');
     receivers.push({ name, nameNode, firstAdd });
     addNote(file, { message: `An implicit Keras Sequential was assumed for '${name}': it is never built in this file`, range: rangeOf(nameNode) });
   }

@@ -9,7 +9,7 @@ import type { ActivationName, ConvConfig, InitializerIR, LayerCommon, LayerDetai
 import { defaultDetail, defaultRecurrent, isRecurrent } from '../../../shared/layers';
 import type { ConstValue } from '../../python/constants';
 import { boolValue, intList, numberValue, paddingValue, pairsPerDim, setting } from '../normalize';
-import { argument, rangeOf, type CallArguments } from '../../python/syntax';
+import { argument, rangeOf, type CallArguments, requiredField } from '../../python/syntax';
 import { callArgs } from '../../python/syntax-cache';
 import { makeLayer } from '../builders';
 import { kerasDefaultBias, kerasDefaultEmbedding, kerasDefaultKernel, kerasDefaultRecurrent } from '../defaults';
@@ -430,7 +430,7 @@ function buildWrapper(call: Node, spec: LayerSpec, written: string, ctx: ArgCont
       unsupported: [{ what: `${written} around a layer that could not be resolved`, range }],
     };
   }
-  const built = buildLayer(inner, lastSegment(innerQualified), inner.childForFieldName('function')!.text, ctx);
+  const built = buildLayer(inner, lastSegment(innerQualified), requiredField(inner, 'function').text, ctx);
   const layer = built.layer;
   layer.className = `${written}(${layer.className})`;
   layer.range = range;

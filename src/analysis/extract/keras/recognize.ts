@@ -6,7 +6,7 @@
 import { isMerge } from '../../../shared/layers';
 import { mergeOpOf } from './layers';
 import type { Node } from 'web-tree-sitter';
-import { rangeOf, namedChildren, unparen } from '../../python/syntax';
+import { rangeOf, namedChildren, unparen, requiredField } from '../../python/syntax';
 import { makeLayer } from '../builders';
 import { activationFunctionName, activationFunctionParams, isKerasLayerPath } from './activations';
 import { layerSpec, MERGE_FUNCTIONS } from './catalog';
@@ -62,7 +62,7 @@ export function kerasCall(exec: Executor, q: string, written: string, call: Node
     const args = callArgs(call);
     const input = args.positional[0] ? exec.evalExpr(args.positional[0]) : OPAQUE;
     if (input.t !== 'tensor') return input.t === 'opaque' ? OPAQUE : null;
-    const fnNode = call.childForFieldName('function')!;
+    const fnNode = requiredField(call, 'function');
     const params = activationFunctionParams(activation);
     const alpha = exec.constOf(args.keywords.get('alpha') ?? args.keywords.get('negative_slope') ?? args.positional[1] ?? fnNode);
     if (activation === 'leaky_relu' && typeof alpha === 'number') params.alpha = alpha;

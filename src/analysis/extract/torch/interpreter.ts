@@ -530,8 +530,8 @@ export class Interpreter {
         return;
       }
       case 'subscript': {
-        const holder = this.eval(this.s.field(t, 'value')!, f);
-        const key = constOf(this.eval(this.s.field(t, 'subscript')!, f));
+        const holder = this.eval(this.s.required(t, 'value'), f);
+        const key = constOf(this.eval(this.s.required(t, 'subscript'), f));
         if (holder.t === 'dict' && typeof key === 'string') holder.entries.set(key, value);
         if (holder.t === 'list' && typeof key === 'number' && holder.items[key] !== undefined) holder.items[key] = value;
         return;
@@ -592,34 +592,34 @@ export class Interpreter {
         const entries = new Map<string, Value>();
         for (const pair of this.s.kids(n)) {
           if (this.s.type(pair) !== 'pair') return UNKNOWN;
-          const key = constOf(this.eval(this.s.field(pair, 'key')!, f));
+          const key = constOf(this.eval(this.s.required(pair, 'key'), f));
           if (typeof key !== 'string') return UNKNOWN;
-          entries.set(key, this.eval(this.s.field(pair, 'value')!, f));
+          entries.set(key, this.eval(this.s.required(pair, 'value'), f));
         }
         return { t: 'dict', entries };
       }
       case 'binary_operator': {
         const op = this.s.field(n, 'operator')?.text ?? '';
-        return this.combine(op, this.eval(this.s.field(n, 'left')!, f), this.eval(this.s.field(n, 'right')!, f), n, f);
+        return this.combine(op, this.eval(this.s.required(n, 'left'), f), this.eval(this.s.required(n, 'right'), f), n, f);
       }
       case 'unary_operator': {
-        const v = this.eval(this.s.field(n, 'argument')!, f);
+        const v = this.eval(this.s.required(n, 'argument'), f);
         if (v.t === 'tensor') return v;
         const c = constOf(v);
         const op = this.s.field(n, 'operator')?.text;
         return typeof c === 'number' ? constant(op === '-' ? -c : op === '~' ? ~c : c) : UNKNOWN;
       }
       case 'not_operator': {
-        const t = this.truth(this.eval(this.s.field(n, 'argument')!, f));
+        const t = this.truth(this.eval(this.s.required(n, 'argument'), f));
         return t === undefined ? UNKNOWN : constant(!t);
       }
       case 'boolean_operator': {
         const op = this.s.field(n, 'operator')?.text;
-        const left = this.eval(this.s.field(n, 'left')!, f);
+        const left = this.eval(this.s.required(n, 'left'), f);
         const lt = this.truth(left);
         if (lt === undefined) return UNKNOWN;
         if (op === 'and' ? !lt : lt) return left;
-        return this.eval(this.s.field(n, 'right')!, f);
+        return this.eval(this.s.required(n, 'right'), f);
       }
       case 'comparison_operator':
         return this.comparison(n, f);
@@ -695,10 +695,10 @@ export class Interpreter {
       if (c !== undefined) return constant(c);
       return { t: 'ctor', qualified: this.ctx.file.imports.resolve(dotted), spelling: dotted };
     }
-    const objNode = this.s.field(n, 'object')!;
+    const objNode = this.s.required(n, 'object');
     const name = this.s.field(n, 'attribute')?.text ?? '';
     if (name === '__name__') {
-      const of = this.s.type(objNode) === 'attribute' && this.s.field(objNode, 'attribute')?.text === '__class__' ? this.eval(this.s.field(objNode, 'object')!, f) : this.eval(objNode, f);
+      const of = this.s.type(objNode) === 'attribute' && this.s.field(objNode, 'attribute')?.text === '__class__' ? this.eval(this.s.required(objNode, 'object'), f) : this.eval(objNode, f);
       const cn = classNameOf(of);
       return cn === undefined ? UNKNOWN : constant(cn);
     }
@@ -753,7 +753,7 @@ export class Interpreter {
   }
 
   private subscript(n: Node, f: Frame): Value {
-    const value = this.eval(this.s.field(n, 'value')!, f);
+    const value = this.eval(this.s.required(n, 'value'), f);
     if (value.t === 'tensor') return value;
     const indexNodes = n.childrenForFieldName('subscript').filter((c): c is Node => c !== null);
     if (indexNodes.length !== 1) return UNKNOWN;
@@ -1002,7 +1002,7 @@ export class Interpreter {
     if (this.s.type(fnNode) === 'attribute') {
       const dotted = this.s.dottedName(fnNode);
       if (dotted && this.isImported(dotted, f)) return libraryCall(this, this.ctx.file.imports.resolve(dotted), dotted, n, syntax, f);
-      const objNode = this.s.field(fnNode, 'object')!;
+      const objNode = this.s.required(fnNode, 'object');
       const method = this.s.field(fnNode, 'attribute')?.text ?? '';
       if (method === '__init__' && this.s.type(objNode) === 'call' && this.s.field(objNode, 'function')?.text === 'super') {
         this.superInit(this.evalArgs(syntax, f), f);

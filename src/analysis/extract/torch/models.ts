@@ -105,17 +105,17 @@ function nestedOrigins(value: Value, into: Set<number>, top = true): void {
   switch (value.t) {
     case 'seq':
       if (!top && value.origin !== null) into.add(value.origin);
-      value.items.forEach((v) => nestedOrigins(v, into, false));
+      value.items.forEach((v) => { nestedOrigins(v, into, false); });
       return;
     case 'list':
-      value.items.forEach((v) => nestedOrigins(v, into, false));
+      value.items.forEach((v) => { nestedOrigins(v, into, false); });
       return;
     case 'dict':
-      value.entries.forEach((v) => nestedOrigins(v, into, false));
+      value.entries.forEach((v) => { nestedOrigins(v, into, false); });
       return;
     case 'instance':
-      value.inst.attrs.forEach((v) => nestedOrigins(v, into, false));
-      value.inst.seqItems?.forEach((v) => nestedOrigins(v, into, false));
+      value.inst.attrs.forEach((v) => { nestedOrigins(v, into, false); });
+      value.inst.seqItems?.forEach((v) => { nestedOrigins(v, into, false); });
       return;
     default:
       return;

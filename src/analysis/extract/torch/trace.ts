@@ -50,7 +50,7 @@ export class Trace {
   components(): Trace[] {
     const parent = this.nodes.map((_, i) => i);
     const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
-    this.nodes.forEach((node, i) => node.inputs.forEach((k) => k >= 0 && (parent[find(k)] = find(i))));
+    this.nodes.forEach((node, i) => { node.inputs.forEach((k) => k >= 0 && (parent[find(k)] = find(i))); });
     const groups = new Map<number, number[]>();
     this.nodes.forEach((_, i) => groups.set(find(i), [...(groups.get(find(i)) ?? []), i]));
     return [...groups.values()].map((indices) => {

@@ -136,17 +136,17 @@ function leaves(value: Value, path: string, out: { leaf: Leaf; path: string }[])
       out.push({ leaf: value, path });
       return;
     case 'seq':
-      value.items.forEach((item, i) => leaves(item, join(value.names[i] ?? String(i)), out));
+      value.items.forEach((item, i) => { leaves(item, join(value.names[i] ?? String(i)), out); });
       return;
     case 'list':
-      value.items.forEach((item, i) => leaves(item, join(String(i)), out));
+      value.items.forEach((item, i) => { leaves(item, join(String(i)), out); });
       return;
     case 'dict':
-      value.entries.forEach((v, k) => leaves(v, join(k), out));
+      value.entries.forEach((v, k) => { leaves(v, join(k), out); });
       return;
     case 'instance':
-      value.inst.seqItems?.forEach((item, i) => leaves(item, join(value.inst.seqNames[i] ?? String(i)), out));
-      value.inst.attrs.forEach((v, k) => leaves(v, join(k), out));
+      value.inst.seqItems?.forEach((item, i) => { leaves(item, join(value.inst.seqNames[i] ?? String(i)), out); });
+      value.inst.attrs.forEach((v, k) => { leaves(v, join(k), out); });
       return;
     default:
       return;
@@ -182,7 +182,7 @@ export function mergeValues(values: Value[]): Value {
   const consts = values.map(constOf);
   if (consts.every((c) => c !== undefined && JSON.stringify(c) === JSON.stringify(consts[0]))) return first;
   if (values.every((v) => v.t === 'tensor')) {
-    const tensors = values as Extract<Value, { t: 'tensor' }>[];
+    const tensors = values;
     return { t: 'tensor', from: [...new Set(tensors.flatMap((t) => t.from))], scores: tensors.some((t) => t.scores === true) || undefined };
   }
   return values.find((v) => isModuleValue(v)) ?? values.find((v) => v.t === 'tensor') ?? UNKNOWN;

@@ -15,7 +15,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { DataSourceIR, Range } from '../../../shared/ir';
 import type { PyFile } from '../../python/file';
-import { callArguments, descendantsOfType, namedChildren, rangeOf, unparen } from '../../python/syntax';
+import { callArguments, descendantsOfType, namedChildren, rangeOf, unparen, requiredField } from '../../python/syntax';
 import { callsNamed, callsWithLastName, originOf, reachingDefinition, scopeNodeOf, type Resolve } from './flow';
 import type { ModelResolver, ModelRef } from './model-refs';
 import type { TrainingIR } from '../../../shared/ir';
@@ -103,7 +103,7 @@ class DataTracer {
     const def = reachingDefinition(id);
     if (!def || def.kind === 'param') return UNKNOWN;
     if (def.kind === 'augmented') {
-      const left = def.statement.childForFieldName('left')!;
+      const left = requiredField(def.statement, 'left');
       const before = this.traceName(left, depth + 1);
       return /^(\/|\*|-|\/\/)=$/.test(def.operator) ? { loader: before.loader, scaled: true } : before;
     }
@@ -163,7 +163,7 @@ class DataTracer {
     }
     if (fn.type !== 'attribute') return qualified && SCALING_CALL.test(qualified) ? { loader: null, scaled: true } : UNKNOWN;
     const method = fn.childForFieldName('attribute')?.text ?? '';
-    const receiver = fn.childForFieldName('object')!;
+    const receiver = requiredField(fn, 'object');
     if (method === 'flow_from_directory' || method === 'flow' || method === 'flow_from_dataframe') return this.traceGenerator(call, receiver, method, depth);
     if (method === 'map') {
       const mapped = args.positional[0] ?? args.keywords.get('map_func');
@@ -182,7 +182,7 @@ class DataTracer {
   /** `ImageDataGenerator(rescale=1./255).flow_from_directory(...)` scales; without such options it does not. */
   private traceGenerator(call: Node, receiver: Node, method: string, depth: number): Trace {
     const made = originOf(receiver, this.resolve);
-    if (made?.type !== 'call' || !/ImageDataGenerator$/.test(this.resolve(made.childForFieldName('function')!) ?? '')) return UNKNOWN;
+    if (made?.type !== 'call' || !/ImageDataGenerator$/.test(this.resolve(requiredField(made, 'function')) ?? '')) return UNKNOWN;
     const options = callArguments(made);
     if (options.splats.length > 0) return UNKNOWN;
     const scales = GENERATOR_SCALING.some((k) => options.keywords.has(k));
@@ -216,7 +216,7 @@ export function findDataSources(file: PyFile, resolver: ModelResolver, table: Tr
   for (const call of callsWithLastName(file.root, 'fit|fit_generator|train_on_batch')) {
     const fn = call.childForFieldName('function');
     if (fn?.type !== 'attribute') continue;
-    const ref = resolver.refOf(fn.childForFieldName('object')!);
+    const ref = resolver.refOf(requiredField(fn, 'object'));
     if (!ref || ref.kind === 'other') continue;
     const args = callArguments(call);
     const x = args.positional[0] ?? args.keywords.get('x') ?? args.keywords.get('generator');
@@ -240,7 +240,7 @@ function torchDatasets(file: PyFile, resolver: ModelResolver, table: TrainingSin
   const target = trained[0]!;
   const divides = /(\/\s*255|\.div_?\(\s*255)/.test(file.text);
   for (const call of callsWithLastName(file.root, TORCH_IMAGE_DATASET_NAMES)) {
-    const qualified = resolver.resolve(call.childForFieldName('function')!);
+    const qualified = resolver.resolve(requiredField(call, 'function'));
     if (!qualified || !TORCH_IMAGE_DATASET.test(qualified)) continue;
     const transform = callArguments(call).keywords.get('transform');
     let scaled = transform ? transformScales(transform, resolver.resolve) : null;
@@ -254,13 +254,13 @@ function torchDatasets(file: PyFile, resolver: ModelResolver, table: TrainingSin
 export function transformScales(transform: Node, resolve: Resolve): boolean | null {
   const origin = originOf(transform, resolve);
   if (!origin || origin.type !== 'call') return null;
-  const steps = /Compose$/.test(resolve(origin.childForFieldName('function')!) ?? '') ? composeSteps(origin) : [origin];
+  const steps = /Compose$/.test(resolve(requiredField(origin, 'function')) ?? '') ? composeSteps(origin) : [origin];
   if (!steps) return null;
   let tensorized = false;
   for (const step of steps) {
     const s = step.type === 'call' ? step : originOf(step, resolve);
     if (s?.type !== 'call') return null;
-    const name = (resolve(s.childForFieldName('function')!) ?? '').replace(/^.*\./, '');
+    const name = (resolve(requiredField(s, 'function')) ?? '').replace(/^.*\./, '');
     if (name === 'ToTensor' || name === 'Normalize' || name === 'ConvertImageDtype') return true;
     if (name === 'ToDtype') {
       const scale = callArguments(s).keywords.get('scale');

@@ -8,7 +8,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { Range, TrainingLoopIR } from '../../../shared/ir';
-import { callArguments, calleeName, enclosing, rangeOf } from '../../python/syntax';
+import { callArguments, calleeName, enclosing, rangeOf, requiredField } from '../../python/syntax';
 import { callsWithLastName, originOf, scopeNodeOf, type Resolve } from './flow';
 
 export interface LoopSite {
@@ -215,9 +215,9 @@ export function lossCallOf(lossExpr: Node, resolve: Resolve): Node | null {
   let origin = originOf(lossExpr, resolve);
   // `scaler.scale(loss)`, `loss / accumulation_steps`, `loss.mean()`: look through to the loss.
   for (let i = 0; i < 4 && origin; i++) {
-    if (origin.type === 'binary_operator') origin = originOf(origin.childForFieldName('left')!, resolve);
+    if (origin.type === 'binary_operator') origin = originOf(requiredField(origin, 'left'), resolve);
     else if (origin.type === 'call' && /\.(scale|mean|sum)$/.test(calleeName(origin) ?? '')) {
-      const fn = origin.childForFieldName('function')!;
+      const fn = requiredField(origin, 'function');
       const inner = lastPart(calleeName(origin)) === 'scale' ? callArguments(origin).positional[0] : fn.childForFieldName('object');
       origin = inner ? originOf(inner, resolve) : null;
     } else break;

@@ -7,7 +7,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { OptimizerIR, Range } from '../../../shared/ir';
 import { Scope } from '../../python/constants';
-import { argument, callArguments, namedChildren, rangeOf, stringValue, unparen } from '../../python/syntax';
+import { argument, callArguments, namedChildren, rangeOf, stringValue, unparen, requiredField } from '../../python/syntax';
 import { originOf, type Resolve } from './flow';
 
 const KERAS_OPTIMIZER = /^(?:keras|tensorflow|tensorflow_addons)\.optimizers\.(?:[a-z_0-9]+\.)*([A-Z][A-Za-z0-9]*)$/;
@@ -104,7 +104,7 @@ function readNumber(node: Node | null, key: string, resolve: Resolve, unresolved
 function kerasLearningRate(node: Node | null, resolve: Resolve, unresolved: string[]): NumericArgument {
   if (!node) return { value: null, range: null };
   const origin = originOf(node, resolve);
-  if (origin?.type === 'call' && KERAS_SCHEDULE.test(resolve(origin.childForFieldName('function')!) ?? '')) {
+  if (origin?.type === 'call' && KERAS_SCHEDULE.test(resolve(requiredField(origin, 'function')) ?? '')) {
     const initial = argument(callArguments(origin), 0, 'initial_learning_rate');
     if (initial) return readNumber(initial, 'learning_rate', resolve, unresolved);
   }
