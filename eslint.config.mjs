@@ -83,7 +83,6 @@ export default tseslint.config(
       'src/cli/commands/probe.ts',
       'src/extension/probe/export.ts',
       'src/probe/layers.ts',
-      'src/probe/metrics.ts',
       'src/probe/optimizer.ts',
       'src/server/handlers/models.ts',
       'src/server/workspaceIndex.ts',

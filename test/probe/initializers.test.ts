@@ -4,6 +4,7 @@ import { init, initialValues, kernelFans, UnknownInitializerError } from '../../
 import { initializerStats } from '../../src/shared/knowledge/initializers';
 import { calculateGain } from '../../src/shared/knowledge/math';
 import { Rng } from '../../src/probe/rng';
+import { defined } from '../defined';
 
 function stats(values: Float32Array): { mean: number; std: number; maxAbs: number } {
   let sum = 0;
@@ -116,10 +117,10 @@ describe('the probe draws what the knowledge base (hovers, prediction) says', ()
     const expected = initializerStats({ ...spec, framework }, fans.fanIn, fans.fanOut);
     const s = stats(draw(spec, framework));
     expect(expected.std).not.toBeNull();
-    expect(s.std).toBeCloseTo(expected.std!, 2);
-    expect(s.mean).toBeCloseTo(expected.mean!, 2);
-    expect(s.std / expected.std!).toBeGreaterThan(0.97);
-    expect(s.std / expected.std!).toBeLessThan(1.03);
+    expect(s.std).toBeCloseTo(defined(expected.std), 2);
+    expect(s.mean).toBeCloseTo(defined(expected.mean), 2);
+    expect(s.std / defined(expected.std)).toBeGreaterThan(0.97);
+    expect(s.std / defined(expected.std)).toBeLessThan(1.03);
   });
 
   it('refuses what the knowledge base cannot describe instead of guessing a default', () => {

@@ -11,6 +11,7 @@ import { probeOptions } from '../../src/shared/probe';
 import { runProbe } from '../../src/probe/run';
 import { formatProbeHtml } from '../../src/probe/report-html';
 import { keras } from '../probe/ir-builder';
+import { defined } from '../defined';
 
 const DOC = join(__dirname, '../../docs/probe.md');
 
@@ -24,7 +25,7 @@ describe('probe metrics: one table row each', () => {
     const doc = readFileSync(DOC, 'utf8');
     const block = /<!-- metrics:start[^>]*-->\n([\s\S]*?)\n<!-- metrics:end -->/.exec(doc);
     expect(block, 'docs/probe.md has the metrics block').not.toBeNull();
-    expect(block![1]).toBe(docsTable());
+    expect(defined(block)[1]).toBe(docsTable());
   });
 
   it('gives every layer one series per metric: measured every step where it applies, null or [] where not', async () => {
@@ -34,20 +35,20 @@ describe('probe metrics: one table row each', () => {
     const { layers, steps } = outcome.result;
     const [sigmoid, relu, dropout] = layers.filter((l) => l.kind !== 'input');
     for (const layer of layers) for (const key of LAYER_METRIC_KEYS) expect(key in layer, `${layer.name}.${key}`).toBe(true);
-    expect(sigmoid!.saturated).toHaveLength(steps);
-    expect(sigmoid!.dead).toBeNull();
-    expect(relu!.dead).toHaveLength(steps);
-    expect(relu!.saturated).toBeNull();
-    expect(dropout!.gradNorm).toEqual([]);
-    expect(dropout!.updateRatio).toEqual([]);
-    expect(dropout!.actStd).toHaveLength(steps);
-    for (const l of [sigmoid!, relu!]) {
+    expect(defined(sigmoid).saturated).toHaveLength(steps);
+    expect(defined(sigmoid).dead).toBeNull();
+    expect(defined(relu).dead).toHaveLength(steps);
+    expect(defined(relu).saturated).toBeNull();
+    expect(defined(dropout).gradNorm).toEqual([]);
+    expect(defined(dropout).updateRatio).toEqual([]);
+    expect(defined(dropout).actStd).toHaveLength(steps);
+    for (const l of [defined(sigmoid), defined(relu)]) {
       expect(l.gradNorm).toHaveLength(steps);
       expect(l.gradNorm.every((g) => g > 0)).toBe(true);
       expect(l.updateRatio.every((u) => u > 0 && u < 1)).toBe(true);
       expect(l.nonFinite).toEqual(new Array(steps).fill(0));
     }
-    expect(sigmoid!.saturated!.every((f) => f >= 0 && f <= 1)).toBe(true);
+    expect(defined(defined(sigmoid).saturated).every((f) => f >= 0 && f <= 1)).toBe(true);
   });
 
   it('shows the metrics with a column in the HTML report, as medians the verdicts would quote', async () => {
@@ -56,9 +57,9 @@ describe('probe metrics: one table row each', () => {
     if (!outcome.ok) throw new Error(outcome.error.message);
     const html = formatProbeHtml(outcome.result);
     for (const { heading } of METRIC_COLUMNS) expect(html).toContain(`<th>${heading}</th>`);
-    const relu = outcome.result.layers.find((l) => l.dead !== null)!;
+    const relu = defined(outcome.result.layers.find((l) => l.dead !== null));
     const [saturated, dead] = metricColumns(relu);
-    expect(saturated!.text).toBe('-');
-    expect(dead!.text).toMatch(/^\d+%$/);
+    expect(defined(saturated).text).toBe('-');
+    expect(defined(dead).text).toMatch(/^\d+%$/);
   });
 });

@@ -110,8 +110,8 @@ describe('probe panel in Chromium', () => {
     expect(await panel.page.locator('.gl-prediction .gl-agree').count()).toBe(1);
     expect(await panel.page.locator('tr.gl-gap').count()).toBe(0);
     // README picture: the profile with its predicted series, the comparison and the table.
-    const top = (await panel.page.locator('.gl-figure-profile').boundingBox())!;
-    const bottom = (await panel.page.locator('.gl-table').boundingBox())!;
+    const top = defined((await panel.page.locator('.gl-figure-profile').boundingBox()));
+    const bottom = defined((await panel.page.locator('.gl-table').boundingBox()));
     await panel.page.screenshot({ path: join(SHOTS, 'panel-predicted-measured.png'), fullPage: true, clip: { x: 0, y: top.y - 8, width: 900, height: bottom.y + bottom.height - top.y + 16 } });
     expect(await panel.violations()).toEqual([]);
     await panel.page.close();

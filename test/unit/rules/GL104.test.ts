@@ -147,7 +147,7 @@ describe('GL104 severity from the predicted gradient flow (issue 9)', () => {
     const findings = check(sized(20, 'he_normal'));
     expect(findings).toHaveLength(20);
     for (const f of findings) expect(f.severity).toBe('information');
-    expect(findings.at(-1)!.message).toMatch(/Predicted output std [4-9]\.\d+ after SELU/);
+    expect(defined(findings.at(-1)).message).toMatch(/Predicted output std [4-9]\.\d+ after SELU/);
   });
 
   it('warns when the model\'s prediction crosses a threshold: the SELU layers feed a deep sigmoid stack that vanishes', () => {

@@ -193,7 +193,7 @@ describe('GL202 severity from the predicted gradient flow (issue 9)', () => {
   it('falls back to the initializer alone, a warning that says so, when the model cannot be propagated', () => {
     const model = buildModel({ layers: [dense(64, { activation: 'tanh', kernelInit: 'he_normal' as unknown as InitializerIR }), dense(64, { activation: 'tanh' }), dense(1)] });
     const [finding] = check(model);
-    expect(finding!.severity).toBe('warning');
-    expect(finding!.message).toMatch(/\(No prediction: .*judged by the structure alone\.\)$/);
+    expect(defined(finding).severity).toBe('warning');
+    expect(defined(finding).message).toMatch(/\(No prediction: .*judged by the structure alone\.\)$/);
   });
 });
