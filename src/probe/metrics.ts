@@ -141,7 +141,7 @@ export class StepMeter {
 
   /** Read back a packed vector: each node's reductions, turned into values by the metric table. */
   unpack(values: Float32Array | Int32Array | Uint8Array): StepNumbers {
-    const totals = this.nodes.map(() => ({}) as Partial<Record<MeterPart, number>>);
+    const totals = this.nodes.map((): Partial<Record<MeterPart, number>> => ({}));
     this.slots.forEach(([part, node], k) => {
       const parts = totals[node]!;
       // A node's weight tensors add up; every other part has one slot per node.

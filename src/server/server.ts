@@ -93,7 +93,7 @@ export class GradientLensServer {
     c.languages.inlayHint.on((params, token) => this.guardAsync('inlayHint', () => this.inlayHints(params, token), []));
     c.onCodeAction((params, token) => this.guardAsync('codeAction', () => this.codeActions(params, token), []));
     c.onRequest(ServerStatusRequest, () => this.status());
-    c.onNotification(MeasuredLinesNotification, (params) => this.guard('measuredLines', () => this.measuredLinesChanged(params), undefined));
+    c.onNotification(MeasuredLinesNotification, (params) => this.guard('measuredLines', () => { this.measuredLinesChanged(params); }, undefined));
     c.onRequest(ModelsRequest, (params, token) => this.guardAsync('models', () => modelsOf(params, { unitOf: (u) => this.unitOf(u), analysisOf: (u) => this.currentAnalysis(u, token) }, token), { uri: params.uri, models: [], cells: null }));
     c.onShutdown(() => {
       this.scheduler.cancelAll();

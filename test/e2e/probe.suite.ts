@@ -41,7 +41,7 @@ async function hoverAt(editor: vscode.TextEditor, position: vscode.Position): Pr
 /** 0-based lines with a predicted inlay hint in the document. */
 async function hintLines(uri: vscode.Uri): Promise<number[]> {
   const hints = await vscode.commands.executeCommand<vscode.InlayHint[]>('vscode.executeInlayHintProvider', uri, new vscode.Range(0, 0, 200, 0));
-  return hints.filter((h) => String(typeof h.label === 'string' ? h.label : h.label.map((p) => p.value).join('')).startsWith('predicted')).map((h) => h.position.line);
+  return hints.filter((h) => (typeof h.label === 'string' ? h.label : h.label.map((p) => p.value).join('')).startsWith('predicted')).map((h) => h.position.line);
 }
 
 const state = () => vscode.commands.executeCommand<ProbeTestState>('gradientLens.test.probeState');

@@ -81,7 +81,7 @@ export class ProbeController implements vscode.Disposable {
     private readonly output: vscode.LogOutputChannel,
   ) {
     this.inputShapes = new InputShapes(context.workspaceState);
-    this.decorations = new ProbeDecorations(context.extensionUri, (uri, lines) => this.sendMeasuredLines(uri, lines));
+    this.decorations = new ProbeDecorations(context.extensionUri, (uri, lines) => { this.sendMeasuredLines(uri, lines); });
     this.disposables.push(
       this.decorations,
       this.flash,
@@ -97,7 +97,7 @@ export class ProbeController implements vscode.Disposable {
   /** Predicted inlay hints give way to measured values: the server drops them on these lines and refreshes. */
   private sendMeasuredLines(uri: string, lines: number[]): void {
     if (!this.client.isRunning()) return;
-    this.client.sendNotification(MeasuredLinesNotification, { uri: this.client.code2ProtocolConverter.asUri(vscode.Uri.parse(uri)), lines }).catch((error: unknown) => this.output.warn(`could not send the measured lines: ${String(error)}`));
+    this.client.sendNotification(MeasuredLinesNotification, { uri: this.client.code2ProtocolConverter.asUri(vscode.Uri.parse(uri)), lines }).catch((error: unknown) => { this.output.warn(`could not send the measured lines: ${String(error)}`); });
   }
 
   /** The command: `uri` and `modelId` come from the CodeLens; without them, the model at the cursor or a pick. */

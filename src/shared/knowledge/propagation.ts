@@ -676,7 +676,7 @@ function propagate(model: ModelIR): ModelPrediction {
   const inputsOf = layers.map((layer, i) => (model.isGraph && layer.inputs.length > 0 ? layer.inputs.map((id) => index.get(id) ?? -2) : [i - 1]));
   // Layers read only by BatchNorm get a gradient with zero mean per channel (see weightedNode).
   const readers = layers.map((): LayerIR[] => []);
-  inputsOf.forEach((inputs, j) => inputs.forEach((k) => readers[k]?.push(layers[j]!)));
+  inputsOf.forEach((inputs, j) => { inputs.forEach((k) => readers[k]?.push(layers[j]!)); });
   const nodes: Node[] = [];
   const inferred: string[] = [];
   layers.forEach((layer, i) => {
