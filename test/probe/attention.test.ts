@@ -12,6 +12,7 @@ import { planModel } from '../../src/probe/plan';
 import { Rng } from '../../src/probe/rng';
 import { probeOptions } from '../../src/shared/probe';
 import { keras, torch } from './ir-builder';
+import { defined } from '../defined';
 
 beforeAll(async () => {
   await selectBackend('cpu', null);
@@ -20,7 +21,7 @@ beforeAll(async () => {
 function attentionVars(model: ReturnType<ReturnType<typeof torch>['build']>) {
   const plan = planModel(model, probeOptions({ backend: 'cpu' }));
   const nodes = buildNodes(plan.layers, model.framework, new Rng(5), []);
-  const node = nodes.find((n) => n.planned.ir.kind === 'attention')!;
+  const node = defined(nodes.find((n) => n.planned.ir.kind === 'attention'));
   const stats = node.vars.map((v) => ({ name: v.name.split('/')[2], shape: v.shape, maxAbs: tf.max(tf.abs(v)).dataSync()[0]! }));
   return { plan, stats };
 }
@@ -29,30 +30,30 @@ describe('attention in the probe', () => {
   it('torch nn.MultiheadAttention(64, 4): xavier_uniform in-projection, zero biases, nn.Linear out_proj; PyTorch parameter count', () => {
     const model = torch().asGraph().input([10, 64]).layer({ kind: 'input', name: 'x' }).layer({ kind: 'attention', name: 'attn', units: 64, inFeatures: 64, detail: { attention: { heads: 4, keyDim: 16, valueDim: 16 } }, inputs: ['x'] }).build();
     const { plan, stats } = attentionVars(model);
-    expect(plan.layers.find((l) => l.ir.kind === 'attention')!.params).toBe(16_640); // sum(p.numel() for p in MultiheadAttention(64, 4).parameters())
+    expect(defined(plan.layers.find((l) => l.ir.kind === 'attention')).params).toBe(16_640); // sum(p.numel() for p in MultiheadAttention(64, 4).parameters())
     const xavier = Math.sqrt(6 / (64 + 3 * 64));
-    for (const s of stats.filter((s) => ['query', 'key', 'value'].includes(s.name!))) {
+    for (const s of stats.filter((s) => ['query', 'key', 'value'].includes(defined(s.name)))) {
       expect(s.maxAbs).toBeLessThanOrEqual(xavier);
       expect(s.maxAbs).toBeGreaterThan(0.97 * xavier);
     }
-    const out = stats.find((s) => s.name === 'output')!;
+    const out = defined(stats.find((s) => s.name === 'output'));
     expect(out.maxAbs).toBeLessThanOrEqual(1 / 8);
     expect(out.maxAbs).toBeGreaterThan(0.97 / 8);
-    expect(stats.filter((s) => s.name!.endsWith('bias')).every((s) => s.maxAbs === 0)).toBe(true);
+    expect(stats.filter((s) => defined(s.name).endsWith('bias')).every((s) => s.maxAbs === 0)).toBe(true);
   });
 
   it('Keras MultiHeadAttention(num_heads=2, key_dim=8) on 32 features: glorot over the (32, 2, 8) and (2, 8, 32) kernels fans', () => {
     const model = keras().asGraph().input([6, 32]).layer({ kind: 'input', name: 'x' }).layer({ kind: 'attention', name: 'mha', detail: { attention: { heads: 2, keyDim: 8, valueDim: 8 } }, inputs: ['x', 'x'] }).build();
     const { plan, stats } = attentionVars(model);
     // Keras counts 3 x (32 x 2 x 8 + 2 x 8) + (2 x 8 x 32 + 32) = 2128 for this layer.
-    expect(plan.layers.find((l) => l.ir.kind === 'attention')!.params).toBe(2128);
-    expect(plan.layers.at(-1)!.outShape).toEqual([6, 32]);
+    expect(defined(plan.layers.find((l) => l.ir.kind === 'attention')).params).toBe(2128);
+    expect(defined(plan.layers.at(-1)).outShape).toEqual([6, 32]);
     const inLimit = Math.sqrt(6 / (32 * 2 + 32 * 8));
-    const query = stats.find((s) => s.name === 'query')!;
+    const query = defined(stats.find((s) => s.name === 'query'));
     expect(query.maxAbs).toBeLessThanOrEqual(inLimit);
     expect(query.maxAbs).toBeGreaterThan(0.95 * inLimit);
     const outLimit = Math.sqrt(6 / (8 * 2 + 32 * 2));
-    const out = stats.find((s) => s.name === 'output')!;
+    const out = defined(stats.find((s) => s.name === 'output'));
     expect(out.maxAbs).toBeLessThanOrEqual(outLimit);
     expect(out.maxAbs).toBeGreaterThan(0.95 * outLimit);
   });

@@ -76,7 +76,7 @@ describe('bad input', () => {
     if (!outcome.ok) return;
     expect(outcome.result.notices.map((n) => n.message)).toContainEqual("nn.GRU 'rnn' (line 3): the code does not fix its number of stacked layers; probed with number of stacked layers 2 (a representative value).");
     // Two stacked cells, each with torch's two bias vectors: 3 gates x 8 x (in + 8 + 2).
-    expect(outcome.result.layers.find((l) => l.name === 'rnn')!.params).toBe(3 * 8 * (4 + 8 + 2) + 3 * 8 * (8 + 8 + 2));
+    expect(defined(outcome.result.layers.find((l) => l.name === 'rnn')).params).toBe(3 * 8 * (4 + 8 + 2) + 3 * 8 * (8 + 8 + 2));
   });
 
   it('refuses a model over the parameter budget (its weights alone), naming the largest layer, before building anything', async () => {

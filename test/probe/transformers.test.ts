@@ -15,6 +15,7 @@ import { predictPropagation } from '../../src/shared/knowledge/propagation';
 import type { LayerIR, ModelIR } from '../../src/shared/ir';
 import { probeOptions } from '../../src/shared/probe';
 import { analyzeFixture, analyzeText } from '../unit/project-helper';
+import { defined } from '../defined';
 
 const fixtures = join(__dirname, '../fixtures/probe');
 
@@ -30,7 +31,7 @@ const byName = (model: ModelIR, name: string): LayerIR => {
   if (!layer) throw new Error(`no layer ${name} in ${model.layers.map((l) => l.name).join(', ')}`);
   return layer;
 };
-const inputsOf = (model: ModelIR, name: string) => byName(model, name).inputs.map((id) => model.layers.find((l) => l.id === id)!.name);
+const inputsOf = (model: ModelIR, name: string) => byName(model, name).inputs.map((id) => defined(model.layers.find((l) => l.id === id)).name);
 
 async function probeHealthy(model: ModelIR): Promise<void> {
   const outcome = await runProbe(model, probeOptions({ backend: 'wasm', steps: 2, seed: 1, batchSize: 8 }));
@@ -90,9 +91,9 @@ describe('transformers from source', () => {
 
   it('a 10-block residual loop (x = x + torch.tanh(b(x))) gives PyTorch\'s first/last-hidden gradient ratio', async () => {
     const reference = JSON.parse(readFileSync(join(fixtures, 'reference/attention.json'), 'utf8')) as { cases: { model: string; source: string; layers: { log10Ratio: number }[] }[] };
-    const c = reference.cases.find((x) => x.model === 'ResMLP')!;
+    const c = defined(reference.cases.find((x) => x.model === 'ResMLP'));
     const torchRatio = c.layers[0]!.log10Ratio - c.layers[c.layers.length - 2]!.log10Ratio; // +0.21 decades in PyTorch 1.13
-    const model = (await analyzeText(c.source, '/virtual/resmlp.py')).models.find((m) => m.name === 'ResMLP')!;
+    const model = defined((await analyzeText(c.source, '/virtual/resmlp.py')).models.find((m) => m.name === 'ResMLP'));
     // Every block's Add reads the running sum and the block's tanh: the first one included.
     const adds = model.layers.filter((l) => l.kind === 'add');
     expect(adds).toHaveLength(10);

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, fixtureTree, REPO_ROOT, runCli, type CliRun } from './run-cli';
+import { defined } from '../../defined';
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -59,7 +60,7 @@ describe('check --jobs', () => {
     const root = tree({ 'tagger.py': extractFixture('project_tagger.py'), 'train_cell.py': extractFixture('project_train_cell.py'), 'utils.py': 'def mean(xs):\n    return sum(xs) / len(xs)\n' });
     const { one, many } = await bothWays(root, ['--format', 'json', '.']);
     expect(one.stdout).toMatch(/train_cell\.py/);
-    const cell = (JSON.parse(one.stdout) as { files: { path: string; diagnostics: { code: string }[] }[] }).files.find((f) => f.path.endsWith('train_cell.py'))!;
+    const cell = defined((JSON.parse(one.stdout) as { files: { path: string; diagnostics: { code: string }[] }[] }).files.find((f) => f.path.endsWith('train_cell.py')));
     expect(cell.diagnostics.map((d) => d.code)).toContain('GL401');
     expect(many.stdout).toBe(one.stdout);
   }, 120_000);
@@ -68,7 +69,7 @@ describe('check --jobs', () => {
     const tagger = extractFixture('project_tagger.py');
     const root = tree({ 'tagger.py': tagger, 'scorer.py': tagger.replace('class Tagger', 'class Scorer').replace('nn.LSTM', 'nn.GRU'), 'train_cell.py': extractFixture('project_train_cell.py') });
     const { one, many } = await bothWays(root, ['--format', 'json', '.']);
-    const cell = (JSON.parse(one.stdout) as { files: { path: string; diagnostics: unknown[] }[] }).files.find((f) => f.path.endsWith('train_cell.py'))!;
+    const cell = defined((JSON.parse(one.stdout) as { files: { path: string; diagnostics: unknown[] }[] }).files.find((f) => f.path.endsWith('train_cell.py')));
     expect(cell.diagnostics).toEqual([]);
     expect(many.stdout).toBe(one.stdout);
   }, 120_000);

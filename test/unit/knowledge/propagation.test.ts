@@ -3,7 +3,7 @@
  * al. 2017, Schoenholz et al. 2017) and the quadrature against closed forms.
  */
 import { describe, expect, it } from 'vitest';
-import type { InitializerIR } from '../../../src/shared/ir';
+import type { InitializerIR, LayerKind } from '../../../src/shared/ir';
 import { activationMoments, gaussianExpectation, scalarActivation } from '../../../src/shared/knowledge/activation-functions';
 import { predictPropagation, type PropagatedModel } from '../../../src/shared/knowledge/propagation';
 import { gradeFlowRatio } from '../../../src/shared/gradient-flow';
@@ -193,7 +193,7 @@ describe('mean-field recursions: textbook values', () => {
       m.inputShape = [128];
       const p = predictPropagation(m) as PropagatedModel;
       // The second layer's weight gradient over the first's (whose input, the data, has no mean).
-      return p.layers[1]!.log10GradRatio! - p.layers[0]!.log10GradRatio!;
+      return defined(p.layers[1]!.log10GradRatio) - defined(p.layers[0]!.log10GradRatio);
     };
     expect(ratio('ones', true)).toBeCloseTo(ratio('zeros', true), 9);
     // Without it, a weight sees x·δ with x's second moment 2 + 1 instead of 2.

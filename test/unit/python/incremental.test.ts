@@ -14,6 +14,7 @@ import { AnalysisCancelled } from '../../../src/analysis/cancellation';
 import { Project } from '../../../src/analysis/project';
 import { hoverAt } from '../../../src/server/handlers/hover';
 import { diffEdit } from '../../../src/server/sourceEdit';
+import { defined } from '../../defined';
 
 const ROOT = resolve(__dirname, '../../..');
 const SEED = Number(process.env.INCREMENTAL_SEED ?? 20261202);
@@ -91,7 +92,7 @@ describe('incremental analysis', () => {
         fc.asyncProperty(fc.array(editArb, { minLength: 1, maxLength: 6 }), async (edits) => {
           for (const edit of edits) {
             const path = PATHS[edit.file]!;
-            const before = texts.get(path)!;
+            const before = defined(texts.get(path));
             const start = Math.floor(edit.at * before.length);
             const after = before.slice(0, start) + edit.insert + before.slice(Math.min(before.length, start + edit.remove));
             texts.set(path, after);
@@ -108,7 +109,7 @@ describe('incremental analysis', () => {
           }
           const fresh = await freshResults(texts);
           for (const path of PATHS) {
-            expect(comparable(live.analyzeFile(path), texts.get(path)!), path).toEqual(fresh.get(path));
+            expect(comparable(live.analyzeFile(path), defined(texts.get(path))), path).toEqual(fresh.get(path));
             await breathe();
           }
         }),
