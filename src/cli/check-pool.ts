@@ -86,7 +86,7 @@ class CheckPool {
         if (message.kind === 'failed') waiter?.reject(new Error(message.message));
         else waiter?.resolve(message);
       });
-      worker.on('error', (error) => this.failAll(error));
+      worker.on('error', (error) => { this.failAll(error); });
       worker.on('exit', (code) => {
         if (code !== 0) this.failAll(new Error(`a check worker exited with code ${code}`));
       });

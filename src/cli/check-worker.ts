@@ -55,8 +55,8 @@ export function runCheckWorker(port: MessagePort): void {
   port.on('message', (message: unknown) => {
     if (!isToCheckWorker(message)) return;
     handle(message).then(
-      (answer) => port.postMessage(answer),
-      (error: unknown) => port.postMessage({ kind: 'failed', id: message.id, message: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies FromCheckWorker),
+      (answer) => { port.postMessage(answer); },
+      (error: unknown) => { port.postMessage({ kind: 'failed', id: message.id, message: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies FromCheckWorker); },
     );
   });
 }

@@ -74,7 +74,7 @@ function splitHeads(x: tf.Tensor, heads: number): tf.Tensor {
 /** x (batch, time, features) times a (features, out) kernel plus bias. */
 function project(x: tf.Tensor, kernel: tf.Variable, bias: tf.Variable | null): tf.Tensor {
   const [batch, time, features] = x.shape as [number, number, number];
-  const flat = tf.matMul(tf.reshape(x, [batch * time, features]), kernel as tf.Tensor2D);
+  const flat = tf.matMul(tf.reshape(x, [batch * time, features]), kernel);
   const out = bias ? tf.add(flat, bias) : flat;
   return tf.reshape(out, [batch, time, kernel.shape[1]!]);
 }

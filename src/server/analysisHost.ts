@@ -71,7 +71,7 @@ export class AnalysisHost {
     worker.on('exit', (code) => {
       if (worker === this.worker && code !== 0) this.restart(`the analysis worker exited with code ${code}`);
     });
-    worker.postMessage({ kind: 'init', roots: this.options.roots, overrides: this.overrides, maxFileBytes: this.options.maxFileBytes, cancelFlags: this.cancelFlags.buffer as SharedArrayBuffer } satisfies ToWorker);
+    worker.postMessage({ kind: 'init', roots: this.options.roots, overrides: this.overrides, maxFileBytes: this.options.maxFileBytes, cancelFlags: this.cancelFlags.buffer } satisfies ToWorker);
     for (const [path, text] of this.files) worker.postMessage({ kind: 'setFile', path, text, edit: null } satisfies ToWorker);
     return worker;
   }
@@ -138,7 +138,7 @@ export class AnalysisHost {
 
   analyze(path: string): RunningAnalysis {
     const ticket: Ticket = { id: 0, cancelled: false };
-    const result = new Promise<FileResult | null>((resolve) => this.request(ticket, path, resolve));
+    const result = new Promise<FileResult | null>((resolve) => { this.request(ticket, path, resolve); });
     return {
       result,
       cancel: () => {

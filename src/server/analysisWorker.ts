@@ -24,7 +24,7 @@ export function runAnalysisWorker(port: MessagePort): void {
   };
 
   let project: Promise<Project> | null = null;
-  let cancelFlags: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  let cancelFlags: Int32Array = new Int32Array(0);
   /** Parsing time since the last result was sent. */
   let parseMs = 0;
   // Messages are handled strictly in order: each waits for the one before.

@@ -346,7 +346,7 @@ export class GradientLensServer {
       if (unit.version === version) this.analyses.set(unit.uri, analysis);
       return analysis;
     });
-    this.inFlight.set(unit.uri, { version, generation, promise, cancel: () => request.cancel() });
+    this.inFlight.set(unit.uri, { version, generation, promise, cancel: () => { request.cancel(); } });
     return promise;
   }
 

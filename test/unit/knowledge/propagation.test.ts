@@ -3,7 +3,7 @@
  * al. 2017, Schoenholz et al. 2017) and the quadrature against closed forms.
  */
 import { describe, expect, it } from 'vitest';
-import type { InitializerIR, LayerKind } from '../../../src/shared/ir';
+import type { InitializerIR } from '../../../src/shared/ir';
 import { activationMoments, gaussianExpectation, scalarActivation } from '../../../src/shared/knowledge/activation-functions';
 import { predictPropagation, type PropagatedModel } from '../../../src/shared/knowledge/propagation';
 import { gradeFlowRatio } from '../../../src/shared/gradient-flow';
@@ -205,10 +205,10 @@ describe('mean-field recursions: textbook values', () => {
       const m = buildModel({
         framework: 'torch',
         layers: [
-          layerOf('conv2d' as LayerKind, { name: 'conv1' }),
+          layerOf('conv2d', { name: 'conv1' }),
           layerOf('batchnorm'),
           act('relu'),
-          layerOf('conv2d' as LayerKind, { name: 'conv2' }),
+          layerOf('conv2d', { name: 'conv2' }),
           layerOf('batchnorm'),
         ],
       });
