@@ -8,15 +8,13 @@
 // parse (issue 10), 500 files <= 5 s, files/s printed at 1 job and at all cores (issue 10).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
+import { bundleEngine, ENGINE_EXPORTS } from './bundle-engine.mjs';
 import { HEADER, generateFile, modelBlock } from './generate.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
 const WARM_RUNS = 20;
 const CHECK_RUNS = 7;
 const FILES_FOR_THROUGHPUT = 500;
@@ -26,21 +24,8 @@ function generate(lines) {
 }
 
 /** The engine bundled like the CLI bundles it, so the numbers are those of shipped code. */
-async function loadEngine() {
-  const outfile = join(root, 'node_modules/.cache/gradient-lens-bench/engine.cjs');
-  mkdirSync(dirname(outfile), { recursive: true });
-  await esbuild.build({
-    stdin: { contents: "export { Project } from './src/analysis/project';\nexport { createPythonParser } from './src/analysis/python/parser';\nexport { predictPropagation } from './src/shared/knowledge/propagation';", resolveDir: root, loader: 'ts' },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile,
-    logLevel: 'warning',
-    // As esbuild.mjs does: web-tree-sitter's CJS build, since its ESM build needs import.meta.url.
-    plugins: [{ name: 'web-tree-sitter-cjs', setup: (b) => b.onResolve({ filter: /^web-tree-sitter$/ }, () => ({ path: require.resolve('web-tree-sitter') })) }],
-  });
-  return require(outfile);
+function loadEngine() {
+  return bundleEngine(root, 'engine', [...ENGINE_EXPORTS, "export { predictPropagation } from './src/shared/knowledge/propagation';"]);
 }
 
 function median(values) {

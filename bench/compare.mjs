@@ -4,15 +4,12 @@
 // (bench/generate.mjs) with each in turn, interleaved, so both see the same load: a fresh project
 // per run (parse + analysis, what `check` does per file), wall and CPU time, medians, and whether
 // both engines give the same results (findings, models, notices).
-import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
+import { bundleEngine, ENGINE_EXPORTS } from './bundle-engine.mjs';
 import { generateFile } from './generate.mjs';
 
 const here = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
 const other = process.argv[2] ? resolve(process.argv[2]) : null;
 const RUNS = Number(process.argv[3] ?? 7);
 if (!other) {
@@ -20,22 +17,7 @@ if (!other) {
   process.exit(2);
 }
 
-async function engine(root, name) {
-  const outfile = join(here, `node_modules/.cache/gradient-lens-bench/compare-${name}.cjs`);
-  mkdirSync(dirname(outfile), { recursive: true });
-  await esbuild.build({
-    stdin: { contents: "export { Project } from './src/analysis/project';\nexport { createPythonParser } from './src/analysis/python/parser';", resolveDir: root, loader: 'ts' },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile,
-    logLevel: 'error',
-    nodePaths: [join(here, 'node_modules')],
-    plugins: [{ name: 'web-tree-sitter-cjs', setup: (b) => b.onResolve({ filter: /^web-tree-sitter$/ }, () => ({ path: require.resolve('web-tree-sitter') })) }],
-  });
-  return require(outfile);
-}
+const engine = (root, name) => bundleEngine(root, `compare-${name}`, ENGINE_EXPORTS);
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const cpuMs = (start) => {

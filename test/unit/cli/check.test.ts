@@ -1,20 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { BN_AFTER_RELU, fixtureTree, RELU_STACK, runCli, SIGMOID_STACK } from './run-cli';
+import { describe, expect, it } from 'vitest';
+import { BN_AFTER_RELU, tempTree, RELU_STACK, runCli, SIGMOID_STACK } from './run-cli';
 import { defined } from '../../defined';
-
-let cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups) cleanup();
-  cleanups = [];
-});
-
-function tree(files: Record<string, string | Buffer>): string {
-  const { root, cleanup } = fixtureTree(files);
-  cleanups.push(cleanup);
-  return root;
-}
 
 interface JsonOutput {
   version: number;
@@ -40,7 +28,7 @@ const notebook = (cells: { cell_type: string; source: string[] }[]) =>
 
 describe('gradient-lens check: text output and exit codes', () => {
   it('prints path:line:col: CODE message for findings, nothing for the clean twin, and a summary; exits 1', () => {
-    const root = tree({ 'model.py': SIGMOID_STACK, 'clean.py': RELU_STACK });
+    const root = tempTree({ 'model.py': SIGMOID_STACK, 'clean.py': RELU_STACK });
     const run = runCli(['check', '.'], root);
     expect(run.status).toBe(1);
     const lines = run.stdout.trimEnd().split('\n');
@@ -54,14 +42,14 @@ describe('gradient-lens check: text output and exit codes', () => {
   });
 
   it('exits 0 on clean code and says so', () => {
-    const root = tree({ 'clean.py': RELU_STACK });
+    const root = tempTree({ 'clean.py': RELU_STACK });
     const run = runCli(['check'], root);
     expect(run.status).toBe(0);
     expect(run.stdout.trim()).toBe('No problems found in 1 file.');
   });
 
   it('reports information-level findings but still exits 0', () => {
-    const root = tree({ 'net.py': BN_AFTER_RELU });
+    const root = tempTree({ 'net.py': BN_AFTER_RELU });
     const { status, report } = checkJson(root, 'net.py');
     expect(codesIn(report, 'net.py')).toEqual(['GL301']);
     expect(report.files[0]!.diagnostics[0]).toMatchObject({ severity: 'information', line: 7, column: 5 });
@@ -69,7 +57,7 @@ describe('gradient-lens check: text output and exit codes', () => {
   });
 
   it('colours the output only when asked to (FORCE_COLOR) or on a terminal, never with NO_COLOR', () => {
-    const root = tree({ 'model.py': SIGMOID_STACK });
+    const root = tempTree({ 'model.py': SIGMOID_STACK });
     expect(runCli(['check'], root, { FORCE_COLOR: '1' }).stdout).toContain('\u001b[');
     expect(runCli(['check'], root, { FORCE_COLOR: '1', NO_COLOR: '1' }).stdout).not.toContain('\u001b[');
   });
@@ -77,7 +65,7 @@ describe('gradient-lens check: text output and exit codes', () => {
 
 describe('gradient-lens check --format json', () => {
   it('emits version 1 with files, models and 1-based diagnostics', () => {
-    const root = tree({ 'model.py': SIGMOID_STACK, 'clean.py': RELU_STACK });
+    const root = tempTree({ 'model.py': SIGMOID_STACK, 'clean.py': RELU_STACK });
     const { status, report } = checkJson(root);
     expect(status).toBe(1);
     expect(report.version).toBe(1);
@@ -98,7 +86,7 @@ describe('gradient-lens check --format json', () => {
   });
 
   it('writes the report to --output and nothing to stdout', () => {
-    const root = tree({ 'model.py': SIGMOID_STACK });
+    const root = tempTree({ 'model.py': SIGMOID_STACK });
     const run = runCli(['check', '--format', 'json', '--output', 'out/report.json'], root);
     expect(run.status).toBe(1);
     expect(run.stdout).toBe('');
@@ -109,7 +97,7 @@ describe('gradient-lens check --format json', () => {
 
 describe('gradient-lens check: inputs', () => {
   it('walks folders for .py and .ipynb, skipping virtualenvs, node_modules and caches', () => {
-    const root = tree({
+    const root = tempTree({
       'src/pkg/model.py': SIGMOID_STACK,
       'src/pkg/notes.txt': SIGMOID_STACK,
       '.venv/lib/bad.py': SIGMOID_STACK,
@@ -129,7 +117,7 @@ describe('gradient-lens check: inputs', () => {
   });
 
   it('maps notebook findings back to their cell and line', () => {
-    const root = tree({
+    const root = tempTree({
       'exp.ipynb': notebook([
         { cell_type: 'markdown', source: ['# An experiment\n'] },
         { cell_type: 'code', source: ['%matplotlib inline\n', 'import numpy as np\n'] },
@@ -147,7 +135,7 @@ describe('gradient-lens check: inputs', () => {
   });
 
   it('reports every bad input with a clear message, still analyzes the rest, and exits 2', () => {
-    const root = tree({
+    const root = tempTree({
       'good.py': SIGMOID_STACK,
       'binary.py': Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01, 0x02]),
       'latin1.py': Buffer.from('# caf\xe9\nx = 1\n', 'latin1'),
@@ -181,7 +169,7 @@ describe('gradient-lens check: inputs', () => {
 
   it('analyzes what parses in a file with syntax errors and notes the error on stderr', () => {
     const withError = SIGMOID_STACK.replace('model.compile(', 'model.compile((');
-    const root = tree({ 'model.py': withError });
+    const root = tempTree({ 'model.py': withError });
     const { status, report, stderr } = checkJson(root);
     expect(codesIn(report, 'model.py')).toContain('GL101');
     expect(stderr).toMatch(/^model\.py:\d+:\d+: note: Syntax error/m);
@@ -189,7 +177,7 @@ describe('gradient-lens check: inputs', () => {
   });
 
   it('notes Python 2 source instead of crashing', () => {
-    const root = tree({ 'old.py': 'print "hello"\nx = 1\n' });
+    const root = tempTree({ 'old.py': 'print "hello"\nx = 1\n' });
     const run = runCli(['check'], root);
     expect(run.stderr).toMatch(/^old\.py:1:1: note: .*Python 2/m);
     expect(run.stdout).toBe('No problems found in 1 file.\n');
@@ -214,7 +202,7 @@ class Net(nn.Module):
         x = self.attn(x, x)
         return self.fc2(x)
 `;
-    const root = tree({ 'net.py': custom });
+    const root = tempTree({ 'net.py': custom });
     expect(runCli(['check'], root).stderr).toBe('');
     expect(runCli(['check', '--verbose'], root).stderr).toMatch(/^net\.py:\d+:\d+: note: .*nn\.Transformer/m);
   });
@@ -222,7 +210,7 @@ class Net(nn.Module):
 
 describe('gradient-lens check: one project', () => {
   it('links a model in one input file to the training loop in another', () => {
-    const root = tree({
+    const root = tempTree({
       'model.py': `import torch.nn as nn
 
 
@@ -268,7 +256,7 @@ def fit(loader, epochs=5):
 
 describe('gradient-lens check: selection, configuration and suppression', () => {
   it('--ignore and --select filter rules by code or prefix', () => {
-    const root = tree({ 'model.py': SIGMOID_STACK, 'net.py': BN_AFTER_RELU });
+    const root = tempTree({ 'model.py': SIGMOID_STACK, 'net.py': BN_AFTER_RELU });
     expect(checkJson(root, '--ignore', 'GL101').status).toBe(0);
     const selected = checkJson(root, '--select', 'GL3');
     expect(codesIn(selected.report, 'model.py')).toEqual([]);
@@ -277,7 +265,7 @@ describe('gradient-lens check: selection, configuration and suppression', () => 
   });
 
   it('rejects unknown codes and formats as usage errors (exit 2)', () => {
-    const root = tree({ 'model.py': RELU_STACK });
+    const root = tempTree({ 'model.py': RELU_STACK });
     const unknown = runCli(['check', '--select', 'GL999'], root);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('--select: unknown rule code "GL999"');
@@ -289,7 +277,7 @@ describe('gradient-lens check: selection, configuration and suppression', () => 
   });
 
   it('follows [tool.gradient-lens] in the nearest pyproject.toml', () => {
-    const root = tree({
+    const root = tempTree({
       'pyproject.toml': '[project]\nname = "demo"\n\n[tool.gradient-lens.severity]\nGL101 = "information"\n',
       'models/model.py': SIGMOID_STACK,
       'strict/pyproject.toml': '[tool.gradient-lens]\nselect = ["GL1"]\n[tool.gradient-lens.severity]\nGL301 = "error"\n',
@@ -303,7 +291,7 @@ describe('gradient-lens check: selection, configuration and suppression', () => 
   });
 
   it('reports configuration problems naming file and key, and exits 2', () => {
-    const root = tree({ 'pyproject.toml': '[tool.gradient-lens]\nignore = ["GL101"]\nseverty = {}\n', 'model.py': SIGMOID_STACK });
+    const root = tempTree({ 'pyproject.toml': '[tool.gradient-lens]\nignore = ["GL101"]\nseverty = {}\n', 'model.py': SIGMOID_STACK });
     const run = runCli(['check'], root);
     expect(run.status).toBe(2);
     expect(run.stderr).toContain(`${join(root, 'pyproject.toml')}: [tool.gradient-lens] has unknown key "severty"`);
@@ -311,7 +299,7 @@ describe('gradient-lens check: selection, configuration and suppression', () => 
   });
 
   it('--config replaces the pyproject.toml lookup', () => {
-    const root = tree({ 'pyproject.toml': '[tool.gradient-lens]\nignore = ["GL101"]\n', 'ci.toml': 'select = ["GL1"]\n', 'model.py': SIGMOID_STACK });
+    const root = tempTree({ 'pyproject.toml': '[tool.gradient-lens]\nignore = ["GL101"]\n', 'ci.toml': 'select = ["GL1"]\n', 'model.py': SIGMOID_STACK });
     expect(checkJson(root).status).toBe(0);
     const run = checkJson(root, '--config', 'ci.toml');
     expect(codesIn(run.report, 'model.py')).toContain('GL101');
@@ -322,7 +310,7 @@ describe('gradient-lens check: selection, configuration and suppression', () => 
     const noqa = SIGMOID_STACK.replace(/("sigmoid"\),)/g, '$1  # noqa: GL101');
     const fileLevel = `# gradient-lens: ignore-file[GL101]\n${SIGMOID_STACK}`;
     const otherCode = SIGMOID_STACK.replace(/("sigmoid"\),)/g, '$1  # noqa: GL203, GL999');
-    const root = tree({ 'noqa.py': noqa, 'file.py': fileLevel, 'other.py': otherCode });
+    const root = tempTree({ 'noqa.py': noqa, 'file.py': fileLevel, 'other.py': otherCode });
     const { report, stderr } = checkJson(root);
     expect(stderr).toMatch(/^other\.py:6:\d+: note: Unknown rule code GL999 in suppression comment/m);
     expect(codesIn(report, 'noqa.py')).toEqual([]);

@@ -7,21 +7,9 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, fixtureTree, REPO_ROOT, runCli, type CliRun } from './run-cli';
+import { describe, expect, it } from 'vitest';
+import { CLI, tempTree, REPO_ROOT, runCli, type CliRun } from './run-cli';
 import { defined } from '../../defined';
-
-let cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups) cleanup();
-  cleanups = [];
-});
-
-function tree(files: Record<string, string>): string {
-  const { root, cleanup } = fixtureTree(files);
-  cleanups.push(cleanup);
-  return root;
-}
 
 const extractFixture = (name: string) => readFileSync(join(REPO_ROOT, 'test/fixtures/constructs', name), 'utf8');
 
@@ -57,7 +45,7 @@ describe('check --jobs', () => {
   }, 240_000);
 
   it('links a cell that never binds its model to the project\'s only model, as one job does', async () => {
-    const root = tree({ 'tagger.py': extractFixture('project_tagger.py'), 'train_cell.py': extractFixture('project_train_cell.py'), 'utils.py': 'def mean(xs):\n    return sum(xs) / len(xs)\n' });
+    const root = tempTree({ 'tagger.py': extractFixture('project_tagger.py'), 'train_cell.py': extractFixture('project_train_cell.py'), 'utils.py': 'def mean(xs):\n    return sum(xs) / len(xs)\n' });
     const { one, many } = await bothWays(root, ['--format', 'json', '.']);
     expect(one.stdout).toMatch(/train_cell\.py/);
     const cell = defined((JSON.parse(one.stdout) as { files: { path: string; diagnostics: { code: string }[] }[] }).files.find((f) => f.path.endsWith('train_cell.py')));
@@ -67,7 +55,7 @@ describe('check --jobs', () => {
 
   it('links nothing for such a cell when the project has two models, as one job does', async () => {
     const tagger = extractFixture('project_tagger.py');
-    const root = tree({ 'tagger.py': tagger, 'scorer.py': tagger.replace('class Tagger', 'class Scorer').replace('nn.LSTM', 'nn.GRU'), 'train_cell.py': extractFixture('project_train_cell.py') });
+    const root = tempTree({ 'tagger.py': tagger, 'scorer.py': tagger.replace('class Tagger', 'class Scorer').replace('nn.LSTM', 'nn.GRU'), 'train_cell.py': extractFixture('project_train_cell.py') });
     const { one, many } = await bothWays(root, ['--format', 'json', '.']);
     const cell = defined((JSON.parse(one.stdout) as { files: { path: string; diagnostics: unknown[] }[] }).files.find((f) => f.path.endsWith('train_cell.py')));
     expect(cell.diagnostics).toEqual([]);
@@ -75,7 +63,7 @@ describe('check --jobs', () => {
   }, 120_000);
 
   it.each(['0', '-1', 'two', '1.5', '100000', ''])('refuses --jobs %j with a usage error (exit 2)', (value) => {
-    const root = tree({ 'a.py': 'x = 1\n' });
+    const root = tempTree({ 'a.py': 'x = 1\n' });
     const run = runCli(['check', '--jobs', value, '.'], root);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/--jobs/);

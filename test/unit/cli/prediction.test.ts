@@ -2,21 +2,9 @@
  * `check --format json` gives every model its predicted gradient flow (issue 9 §1), or null with the
  * reason; `check --verbose` prints it under the findings.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { fixtureTree, RELU_STACK, runCli } from './run-cli';
+import { describe, expect, it } from 'vitest';
+import { tempTree, RELU_STACK, runCli } from './run-cli';
 import { defined } from '../../defined';
-
-let cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups) cleanup();
-  cleanups = [];
-});
-
-function tree(files: Record<string, string>): string {
-  const { root, cleanup } = fixtureTree(files);
-  cleanups.push(cleanup);
-  return root;
-}
 
 interface PredictedModel {
   name: string;
@@ -63,7 +51,7 @@ model = keras.Sequential([layers.Dense(16, activation=custom_act, input_shape=(8
 
 describe('check: predicted gradient flow', () => {
   it('gives every model a prediction object with one entry per layer (1-based lines)', () => {
-    const root = tree({ 'relu.py': RELU_STACK });
+    const root = tempTree({ 'relu.py': RELU_STACK });
     const [model] = models(root, 'relu.py');
     expect(defined(model).prediction).not.toBeNull();
     const p = defined(defined(model).prediction);
@@ -80,14 +68,14 @@ describe('check: predicted gradient flow', () => {
   });
 
   it('predicts vanishing for a deep sigmoid stack written in a loop', () => {
-    const root = tree({ 'deep.py': DEEP_SIGMOID });
+    const root = tempTree({ 'deep.py': DEEP_SIGMOID });
     const [model] = models(root, 'deep.py');
     expect(defined(defined(model).prediction).grade).toBe('vanishing');
     expect(defined(defined(model).prediction).log10FirstLastRatio).toBeLessThan(-5);
   });
 
   it('uses the input and the sizes the probe builds with when the code leaves them open, and says so', () => {
-    const root = tree({ 'unknown.py': UNKNOWN_SIZE });
+    const root = tempTree({ 'unknown.py': UNKNOWN_SIZE });
     const [model] = models(root, 'unknown.py');
     expect(defined(model).prediction).not.toBeNull();
     const verbose = runCli(['check', '--verbose', 'unknown.py'], root);
@@ -95,14 +83,14 @@ describe('check: predicted gradient flow', () => {
   });
 
   it('is null with the reason when a layer cannot be propagated', () => {
-    const root = tree({ 'custom.py': CUSTOM_ACTIVATION });
+    const root = tempTree({ 'custom.py': CUSTOM_ACTIVATION });
     const [model] = models(root, 'custom.py');
     expect(defined(model).prediction).toBeNull();
     expect(defined(model).predictionUnavailable).toMatch(/activation custom_act .*line 5/);
   });
 
   it('prints the prediction with --verbose only', () => {
-    const root = tree({ 'relu.py': RELU_STACK });
+    const root = tempTree({ 'relu.py': RELU_STACK });
     const quiet = runCli(['check', 'relu.py'], root);
     expect(quiet.stdout).not.toMatch(/predicted/);
     const verbose = runCli(['check', '--verbose', 'relu.py'], root);

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { inject } from 'vitest';
+import { inject, onTestFinished } from 'vitest';
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
 export const CLI = join(REPO_ROOT, 'dist/cli.js');
@@ -36,6 +36,13 @@ export function fixtureTree(files: Record<string, string | Buffer>): { root: str
     writeFileSync(path, content);
   }
   return { root, cleanup: () => { rmSync(root, { recursive: true, force: true }); } };
+}
+
+/** A fixture tree removed when the test that made it finishes (call it inside a test). */
+export function tempTree(files: Record<string, string | Buffer>): string {
+  const { root, cleanup } = fixtureTree(files);
+  onTestFinished(cleanup);
+  return root;
 }
 
 /** A Keras model with seven hidden sigmoid layers in a row (predicted vanishing): GL101 on line 6. */

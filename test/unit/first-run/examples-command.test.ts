@@ -5,18 +5,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { fixtureTree, REPO_ROOT } from '../cli/run-cli';
+import { describe, expect, inject, it } from 'vitest';
+import { REPO_ROOT, tempTree } from '../cli/run-cli';
 
 const SCRIPT = join(REPO_ROOT, 'scripts', 'examples.js');
 const SIGMOID_STACK = ['from tensorflow import keras', 'from tensorflow.keras import layers', 'model = keras.Sequential([', '    keras.Input(shape=(32,)),', ...Array.from({ length: 10 }, () => "    layers.Dense(64, activation='sigmoid'),"), "    layers.Dense(1),", '])', ''].join('\n');
 const RELU_STACK = SIGMOID_STACK.replaceAll("activation='sigmoid'", "activation='relu', kernel_initializer='he_normal'");
-
-let cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups) cleanup();
-  cleanups = [];
-});
 
 function examples(args: string[]) {
   const buildError = inject('bundleBuildError');
@@ -36,8 +30,7 @@ describe('npm run examples', () => {
   });
 
   it('exits 1 and says what is wrong when a bad example reports nothing or a clean one reports something', () => {
-    const { root, cleanup } = fixtureTree({ 'stack/bad.py': RELU_STACK, 'stack/clean.py': SIGMOID_STACK });
-    cleanups.push(cleanup);
+    const root = tempTree({ 'stack/bad.py': RELU_STACK, 'stack/clean.py': SIGMOID_STACK });
     const run = examples([root]);
     expect(run.status, run.out).toBe(1);
     expect(run.out).toContain('bad*:   exit status 0, expected 1');
