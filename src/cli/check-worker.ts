@@ -19,7 +19,8 @@ function importedModules(p: Parser, source: CheckSource): string[] {
   } catch {
     return [];
   }
-  const modules = file.imports.bindings.map((b) => b.module);
+  // Star imports count too: `from model import *` links train.py to model.py as much as a named import.
+  const modules = [...file.imports.bindings.map((b) => b.module), ...file.imports.starModules];
   file.dispose();
   return modules;
 }

@@ -71,6 +71,8 @@ export interface AssumedBinding {
 
 export class ImportTable {
   readonly bindings: ImportBinding[] = [];
+  /** Modules of `from M import *` statements, as written, in file order (they bind names no binding lists). */
+  readonly starModules: string[] = [];
   /** Names bound by spelling only (see AssumedBinding); filled once by the extractors' assumption pass. */
   readonly assumed: AssumedBinding[] = [];
   /** Whether the assumption pass has run on this table. */
@@ -131,6 +133,7 @@ export class ImportTable {
     }
     const moduleNode = stmt.childForFieldName('module_name');
     const module = moduleNode?.text ?? '';
+    if (module && stmt.namedChildren.some((c) => c?.type === 'wildcard_import')) this.starModules.push(module);
     for (const item of stmt.namedChildren) {
       if (!item || item === moduleNode || item.id === moduleNode?.id) continue;
       if (item.type === 'dotted_name') {

@@ -62,6 +62,23 @@ describe('check --jobs', () => {
     expect(many.stdout).toBe(one.stdout);
   }, 120_000);
 
+  // Regression: the workers grouped files by named imports only, so `from star_slots import *` left
+  // the training script alone in its group and its GL401 (and the mark on the GRUCell) disappeared.
+  it.each([
+    ['star_slots_train.py', ['GL401'], ['GL401']],
+    ['star_slots_train_clipped.py', [], []],
+  ])('links a script that star-imports its model file as one job does (%s)', async (script, inScript, inModel) => {
+    const root = tempTree({ 'star_slots.py': extractFixture('star_slots.py'), [script]: extractFixture(script), 'utils.py': 'def mean(xs):\n    return sum(xs) / len(xs)\n' });
+    const { one, many } = await bothWays(root, ['--format', 'json', '.']);
+    const files = (JSON.parse(many.stdout) as { files: { path: string; diagnostics: { code: string; message: string }[] }[] }).files;
+    const codes = (name: string) => defined(files.find((f) => f.path.endsWith(name))).diagnostics.map((d) => d.code);
+    expect(codes(script)).toEqual(inScript);
+    expect(codes('star_slots.py')).toEqual(inModel);
+    // The GRUCell iterated three times in forward is one layer, named once.
+    for (const d of files.flatMap((f) => f.diagnostics)) expect(d.message).not.toMatch(/more recurrent layer/);
+    expect(many.stdout).toBe(one.stdout);
+  }, 120_000);
+
   it.each(['0', '-1', 'two', '1.5', '100000', ''])('refuses --jobs %j with a usage error (exit 2)', (value) => {
     const root = tempTree({ 'a.py': 'x = 1\n' });
     const run = runCli(['check', '--jobs', value, '.'], root);

@@ -171,13 +171,13 @@ function sitesOf(model: ModelIR, recurrent: LayerIR[], context: RuleContext): Un
 export const rule: Rule = {
   meta,
   check(model, context) {
-    const recurrent = model.layers.filter(isRecurrent);
+    // A module called several times (a GRUCell iterated in forward) is one layer, counted and named once.
+    const seenCalls = new Set<string>();
+    const recurrent = model.layers.filter(isRecurrent).filter((l) => !seenCalls.has(keyOf(model.file, l.range)) && seenCalls.add(keyOf(model.file, l.range)));
     if (recurrent.length === 0) return [];
     const sites = sitesOf(model, recurrent, context);
     if (sites.length === 0) return [];
-    const seenCalls = new Set<string>();
     const layerInfo: RelatedInfo[] = recurrent
-      .filter((l) => !seenCalls.has(keyOf(model.file, l.range)) && seenCalls.add(keyOf(model.file, l.range)))
       .map((l) => ({ location: { file: model.file, range: l.range }, message: `recurrent layer ${layerLabel(l)} of model '${model.name}'` }));
     // Named as the user would write it: Keras optimizers take clipnorm=, PyTorch clips with clip_grad_norm_.
     const clip = model.framework === 'torch' ? `clip_grad_norm_, max_norm=${CLIPNORM.toFixed(1)}` : `clipnorm=${CLIPNORM.toFixed(1)}`;
