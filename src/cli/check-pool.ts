@@ -137,7 +137,7 @@ export async function analyzeInPool(sources: readonly CheckSource[], settingsFor
       )
     ).flat();
     const byPath = new Map(sources.map((s) => [s.path, s]));
-    const groups = importGroups(imported).map((paths) => paths.map((p) => byPath.get(p)!));
+    const groups = importGroups(imported).map((paths) => paths.flatMap((p) => byPath.get(p) ?? []));
     const allPaths = sources.map((s) => s.path);
     const groupPieces = pieces(groups, (group) => group.reduce((sum, s) => sum + sizeOf(s), 0), jobs * PIECES_PER_WORKER);
     const outcomes = (
@@ -150,7 +150,14 @@ export async function analyzeInPool(sources: readonly CheckSource[], settingsFor
     // A group that links an unbound name decided "the project's only model" from its own models.
     if (outcomes.some((o) => o.trainsUnboundNames && (o.models === 1) !== (models === 1))) return null;
     const results = new Map(outcomes.flatMap((o) => o.results).map((r) => [r.path, r]));
-    return sources.map((s) => results.get(s.path)!);
+    const ordered: FileResult[] = [];
+    for (const source of sources) {
+      const result = results.get(source.path);
+      // A file no worker answered for is analyzed again in the caller's thread, with the rest.
+      if (result === undefined) return null;
+      ordered.push(result);
+    }
+    return ordered;
   } finally {
     await pool.close();
   }

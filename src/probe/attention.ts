@@ -153,7 +153,7 @@ export function positionEmbeddingNode(source: WeightSource, planned: PlannedLaye
     kernel: null,
     bias: null,
     measure: null,
-    apply: ([x]) => tf.add(x!, positions === time ? table : tf.slice(table, [0, 0], [time, features])),
+    apply: (inputs) => tf.add(inputs[0]!, positions === time ? table : tf.slice(table, [0, 0], [time, features])),
   };
 }
 

@@ -41,6 +41,15 @@ type InitSpec = Pick<InitializerIR, 'name' | 'params' | 'options'>;
 const ALPHA_PRIME = -1.7580993408473766;
 
 /** A one-input layer's `apply`: the planner gives every layer at least one input (merges read them all). */
+/**
+ * A value the planner has already required (units, pads, a factor): a missing one here is reported as
+ * the layer's failure, like the planner would, never as a crash on null.
+ */
+function required<T>(value: T | null, layer: LayerIR, what: string): T {
+  if (value === null) throw layerFailure('unsupported', layer, `${what} is not a constant the probe can read`);
+  return value;
+}
+
 function single(apply: (x: tf.Tensor, ctx: StepContext) => tf.Tensor): ProbeNode['apply'] {
   return (inputs, ctx) => apply(inputs[0]!, ctx);
 }
@@ -123,12 +132,13 @@ class NodeBuilder implements WeightSource {
         // linear/relu/sigmoid are fused into the product (one op); other activations follow it.
         const name = layer.activation?.name ?? 'linear';
         const fused: FusableActivation | undefined = name === 'linear' || name === 'relu' || name === 'sigmoid' ? name : undefined;
+        const units = required(layer.units, layer, 'the number of units');
         const dense = (x: tf.Tensor, kernel: tf.Variable, bias: tf.Variable | null) => {
           const flat = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape<tf.Rank.R2>(x, [-1, last]);
           const out = this.matMul(flat, kernel as tf.Tensor2D, bias ?? undefined, fused);
-          return x.rank === 2 ? out : tf.reshape(out, [...x.shape.slice(0, -1), layer.units!]);
+          return x.rank === 2 ? out : tf.reshape(out, [...x.shape.slice(0, -1), units]);
         };
-        return this.weighted(planned, [last, layer.units!], dense, fused !== undefined);
+        return this.weighted(planned, [last, units], dense, fused !== undefined);
       }
       case 'conv1d':
       case 'conv2d':
@@ -237,13 +247,13 @@ class NodeBuilder implements WeightSource {
     const conv = makeGroupedConv2d(strides2d, dilation, groups);
     const pointwiseConv = makeGroupedConv2d([1, 1], 1, 1);
     const perGroupIn = depthwise ? 1 : inChannels / groups;
-    const outChannels = depthwise ? inChannels * config.depthMultiplier : layer.units!;
+    const outChannels = depthwise ? inChannels * config.depthMultiplier : required(layer.units, layer, 'the number of filters');
     const kernelShape = depthwise ? [...kernelSize, inChannels, config.depthMultiplier] : [...kernelSize, perGroupIn, outChannels];
     // The framework's fans: a transposed kernel is stored with its channel axes swapped.
     const fans = transpose ? { fanIn: (outChannels / groups) * size(kernelSize), fanOut: inChannels * size(kernelSize) } : kernelFans(kernelShape);
     const kernel = this.variable(layer, this.choose(layer, layer.kernelInit, this.kernelDefault(), 'kernel'), kernelShape, fans, 'kernel');
     const pointwise = config.variant === 'separable' && config.pointwise ? this.pointwiseKernel(layer, config.pointwise.init, outChannels) : null;
-    const units = pointwise ? layer.units! : outChannels;
+    const units = pointwise ? required(layer.units, layer, 'the number of filters') : outChannels;
     const bias = layer.useBias ? this.variable(layer, this.choose(layer, layer.biasInit, this.biasDefault(), 'bias'), [units], fans, 'bias') : null;
     const activation = buildActivation(layer.activation, this.framework, layer, planned.outShape, `${this.prefix}/${layer.id}`);
     const convolve = (x: tf.Tensor): tf.Tensor => {
@@ -264,13 +274,13 @@ class NodeBuilder implements WeightSource {
       kernel,
       bias,
       measure: measureOf(layer.activation),
-      apply: ([x]) => activation.apply(convolve(x!)),
+      apply: single((x) => activation.apply(convolve(x))),
     };
   }
 
   /** A separable convolution's 1x1 kernel, [1, 1, in, filters], with its own initializer. */
   private pointwiseKernel(layer: LayerIR, written: InitializerIR, inChannels: number): tf.Variable {
-    const shape = [1, 1, inChannels, layer.units!];
+    const shape = [1, 1, inChannels, required(layer.units, layer, 'the number of filters')];
     return this.variable(layer, this.choose(layer, written, this.kernelDefault(), 'pointwise'), shape, kernelFans(shape), 'pointwise');
   }
 
@@ -282,18 +292,18 @@ class NodeBuilder implements WeightSource {
     const config = layer.reshape;
     switch (config.op) {
       case 'zero-padding':
-        return tf.pad(x, [[0, 0], ...config.pads!, [0, 0]]);
+        return tf.pad(x, [[0, 0], ...required(config.pads, layer, 'the padding'), [0, 0]]);
       case 'edge-padding':
-        return edgePad(x, config.pads!, config.mode);
+        return edgePad(x, required(config.pads, layer, 'the padding'), config.mode);
       case 'pixel-shuffle': {
         // torch's channel c*r*r + i*r + j goes to row h*r + i, column w*r + j of channel c.
-        const r = config.factor!;
+        const r = required(config.factor, layer, 'the upscale factor');
         const [batch, height, width, channels] = x.shape as [number, number, number, number];
         const split = tf.reshape(x, [batch, height, width, channels / (r * r), r, r]);
         return tf.reshape(tf.transpose(split, [0, 1, 4, 2, 5, 3]), [batch, height * r, width * r, channels / (r * r)]);
       }
       case 'cropping':
-        return tf.slice(x, [0, ...config.crops!.map((c) => c[0]), 0], [-1, ...out]);
+        return tf.slice(x, [0, ...required(config.crops, layer, 'the cropping').map((c) => c[0]), 0], [-1, ...out]);
       case 'upsampling': {
         // Repeat positions one spatial axis at a time (tfjs tiles gradients up to rank 4 only; its
         // resizeNearestNeighbor gradient on the cpu backend disagrees with finite differences).
@@ -309,7 +319,7 @@ class NodeBuilder implements WeightSource {
         return y;
       }
       case 'permute':
-        return tf.transpose(x, [0, ...config.dims!]);
+        return tf.transpose(x, [0, ...required(config.dims, layer, 'the permutation')]);
       case 'repeat-vector':
         return tf.tile(tf.expandDims(x, 1), [1, out[0]!, 1]);
       default:
@@ -373,22 +383,23 @@ class NodeBuilder implements WeightSource {
       kernel: null,
       bias: null,
       measure: null,
-      apply: ([x]) => {
-        const shape = x!.shape;
-        const grouped = tf.reshape(x!, [shape[0], -1, groups, channels / groups]);
+      apply: single((x) => {
+        const shape = x.shape;
+        const grouped = tf.reshape(x, [shape[0], -1, groups, channels / groups]);
         const { mean, variance } = tf.moments(grouped, [1, 3], true);
         const normalized = tf.reshape(tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, epsilon))), shape);
         return gamma && beta ? tf.add(tf.mul(normalized, gamma), beta) : normalized;
-      },
+      }),
     };
   }
 
   private embedding(planned: PlannedLayer): ProbeNode {
     const layer = planned.ir;
-    const vocabulary = planned.params / layer.units!;
-    const shape = [vocabulary, layer.units!];
+    const units = required(layer.units, layer, 'the embedding dimension');
+    const vocabulary = planned.params / units;
+    const shape = [vocabulary, units];
     // torch's weight is [num_embeddings, dim] and its fan_in is dim; Keras' fan_in is the vocabulary.
-    const fans = this.keras ? { fanIn: vocabulary, fanOut: layer.units! } : { fanIn: layer.units!, fanOut: vocabulary };
+    const fans = this.keras ? { fanIn: vocabulary, fanOut: units } : { fanIn: units, fanOut: vocabulary };
     const fallback = this.keras ? init('random_uniform', { minval: -0.05, maxval: 0.05 }) : init('random_normal', { mean: 0, std: 1 });
     const table = this.variable(layer, this.choose(layer, layer.kernelInit, fallback, 'embeddings'), shape, fans, 'embeddings');
     // tf.gather's gradient needs UnsortedSegmentSum, which the wasm backend lacks: scatter-add instead.
@@ -396,8 +407,8 @@ class NodeBuilder implements WeightSource {
       const [weights, indices, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
       const flat = tf.reshape(indices, [-1]);
       save([flat]);
-      const value = tf.reshape(tf.gather(weights, flat), [...indices.shape, layer.units!]);
-      const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.scatterND(tf.reshape(saved[0]!, [-1, 1]), tf.reshape(dy, [-1, layer.units!]), shape), tf.reshape(tf.zerosLike(saved[0]!), indices.shape)];
+      const value = tf.reshape(tf.gather(weights, flat), [...indices.shape, units]);
+      const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.scatterND(tf.reshape(saved[0]!, [-1, 1]), tf.reshape(dy, [-1, units]), shape), tf.reshape(tf.zerosLike(saved[0]!), indices.shape)];
       return { value, gradFunc };
     });
     return { planned, vars: [table], kernel: table, bias: null, measure: null, apply: single((tokens) => lookup(table, tokens)) };
@@ -405,7 +416,7 @@ class NodeBuilder implements WeightSource {
 
   private recurrent(planned: PlannedLayer, inFeatures: number): ProbeNode {
     const layer = planned.ir;
-    const units = layer.units!;
+    const units = required(layer.units, layer, 'the hidden size');
     if (!isRecurrent(layer)) throw layerFailure('unsupported', layer, 'not a recurrent layer');
     const gates = gatesOf(layer.kind);
     const stack = layer.recurrent.numLayers ?? 1;
@@ -495,8 +506,8 @@ class NodeBuilder implements WeightSource {
       }
       if (directions === 1) return planned.lastStepOnly ? last[0]! : sequence;
       if (!this.keras || mergeMode === 'concat') return planned.lastStepOnly ? tf.concat(last, 1) : sequence;
-      const [forward, backward] = planned.lastStepOnly ? [last[0]!, last[1]!] : tf.split(sequence, 2, 2);
-      return mergeDirections(forward!, backward!, mergeMode);
+      const halves = planned.lastStepOnly ? last : tf.split(sequence, 2, 2);
+      return mergeDirections(halves[0]!, halves[1]!, mergeMode);
     });
     return { planned, vars, kernel: cells[0]!.kernel, bias: cells[0]!.biasIn, measure: 'tanh', apply };
   }

@@ -28,18 +28,18 @@ interface Clipping {
   globalNorm: number | null;
 }
 
-function clip(grads: tf.Tensor[], c: Clipping): tf.Tensor[] {
+function clip(grads: tf.Tensor[], { value, norm: maxNorm, globalNorm }: Clipping): tf.Tensor[] {
   let out = grads;
-  if (c.value !== null) out = out.map((g) => tf.clipByValue(g, -c.value!, c.value!));
-  if (c.norm !== null) {
+  if (value !== null) out = out.map((g) => tf.clipByValue(g, -value, value));
+  if (maxNorm !== null) {
     out = out.map((g) => {
       const norm = tf.sqrt(tf.sum(tf.square(g)));
-      return tf.mul(g, tf.div(c.norm!, tf.maximum(norm, c.norm!)));
+      return tf.mul(g, tf.div(maxNorm, tf.maximum(norm, maxNorm)));
     });
   }
-  if (c.globalNorm !== null) {
+  if (globalNorm !== null) {
     const global = tf.sqrt(tf.addN(out.map((g) => tf.sum(tf.square(g)))));
-    const scale = tf.div(c.globalNorm, tf.maximum(global, c.globalNorm));
+    const scale = tf.div(globalNorm, tf.maximum(global, globalNorm));
     out = out.map((g) => tf.mul(g, scale));
   }
   return out;

@@ -23,8 +23,7 @@ export const DEFAULT_INDEX_LIMITS: IndexLimits = { maxFiles: 5000, maxFileBytes:
 export async function findPythonFiles(roots: string[], limits: IndexLimits = DEFAULT_INDEX_LIMITS): Promise<{ files: string[]; truncated: boolean }> {
   const files: string[] = [];
   const queue = [...roots];
-  while (queue.length > 0) {
-    const dir = queue.shift()!;
+  for (let dir = queue.shift(); dir !== undefined; dir = queue.shift()) {
     let entries;
     try {
       entries = await fs.readdir(dir, { withFileTypes: true });

@@ -55,7 +55,12 @@ const log10Of = (value: number | null): number | null => (value !== null && valu
 /** A std for messages: two significant digits. */
 export const formatStd = (value: number): string => String(Number(value.toPrecision(2)));
 
-const off = (predicted: number | null, measured: number | null): boolean => predicted !== null && measured !== null && Math.abs(measured - predicted) > GAP_DECADES;
+/** Both numbers, when both are known and more than GAP_DECADES apart; else null. */
+function apart(predicted: number | null, measured: number | null): { predicted: number; measured: number } | null {
+  return predicted !== null && measured !== null && Math.abs(measured - predicted) > GAP_DECADES ? { predicted, measured } : null;
+}
+
+const off = (predicted: number | null, measured: number | null): boolean => apart(predicted, measured) !== null;
 
 const named = (layer: ProbeLayerResult): string => `${layer.kind} '${layer.name}' (line ${layer.line})`;
 
@@ -119,15 +124,18 @@ export function predictedBesideMeasured(result: ProbeResult): PredictionComparis
   const measuredFirstLast = path.length >= 2 ? log10Ratio(path[0]!.gradNorm[0], path[path.length - 2]!.gradNorm[0]) : null;
   const firstLast = { predicted: prediction.log10FirstLastRatio, measured: measuredFirstLast };
   const gaps: string[] = [];
-  if (off(firstLast.predicted, firstLast.measured)) {
-    gaps.push(`the first/last-hidden ratio: predicted ${approxRatio(10 ** firstLast.predicted!)}, measured ${approxRatio(10 ** firstLast.measured!)} at step 1`);
+  const ratioGap = apart(firstLast.predicted, firstLast.measured);
+  if (ratioGap) {
+    gaps.push(`the first/last-hidden ratio: predicted ${approxRatio(10 ** ratioGap.predicted)}, measured ${approxRatio(10 ** ratioGap.measured)} at step 1`);
   }
   for (const row of layers) {
-    if (off(row.predictedLog10, row.measuredLog10)) {
-      gaps.push(`${row.name} (line ${row.line}): gradient predicted ${approxRatio(10 ** row.predictedLog10!)}, measured ${approxRatio(10 ** row.measuredLog10!)} of the output layer's`);
+    const gradientGap = apart(row.predictedLog10, row.measuredLog10);
+    if (gradientGap) {
+      gaps.push(`${row.name} (line ${row.line}): gradient predicted ${approxRatio(10 ** gradientGap.predicted)}, measured ${approxRatio(10 ** gradientGap.measured)} of the output layer's`);
     }
-    if (off(log10Of(row.predictedStd), log10Of(row.measuredStd))) {
-      gaps.push(`${row.name} (line ${row.line}): output std predicted ${formatStd(row.predictedStd!)}, measured ${formatStd(row.measuredStd!)}`);
+    const stdGap = apart(log10Of(row.predictedStd), log10Of(row.measuredStd));
+    if (stdGap) {
+      gaps.push(`${row.name} (line ${row.line}): output std predicted ${formatStd(10 ** stdGap.predicted)}, measured ${formatStd(10 ** stdGap.measured)}`);
     }
   }
   return {

@@ -142,8 +142,9 @@ function convolution(layer: LayerOf<ConvKind | RecurrentKind>, input: Flow, layo
 export function poolWindows(layer: LayerOf<'maxpool' | 'avgpool'>, spatial: Shape): Window[] | null {
   const dims = spatial.length;
   const pool = layer.pool;
-  if (pool.adaptiveOutput) {
-    const out = pool.adaptiveOutput.length === 1 ? Array.from({ length: dims }, () => pool.adaptiveOutput![0]!) : pool.adaptiveOutput;
+  const adaptive = pool.adaptiveOutput;
+  if (adaptive) {
+    const out = adaptive.length === 1 ? Array.from({ length: dims }, () => adaptive[0]!) : adaptive;
     if (out.length !== dims) return null;
     // An adaptive pool is a plain pool when the input divides evenly; other cases use uneven windows.
     const windows: Window[] = [];
@@ -267,8 +268,8 @@ export function concatAxis(layer: LayerOf<'concat'>, rank: number, ctx: ShapeCon
 
 function merge(layer: LayerOf<'add' | 'concat' | 'multiply'>, inputs: Flow[], ctx: ShapeContext): Flow {
   if (layer.kind !== 'concat') return inputs.find((f) => f.shape) ?? UNKNOWN_FLOW;
-  if (inputs.length === 0 || inputs.some((f) => !f.shape || !f.rankKnown)) return UNKNOWN_FLOW;
-  const shapes = inputs.map((f) => f.shape!);
+  const shapes = inputs.flatMap((f) => (f.shape && f.rankKnown ? [f.shape] : []));
+  if (inputs.length === 0 || shapes.length !== inputs.length) return UNKNOWN_FLOW;
   const rank = shapes[0]!.length;
   if (shapes.some((s) => s.length !== rank)) return UNKNOWN_FLOW;
   const axis = concatAxis(layer, rank, ctx);

@@ -2,7 +2,7 @@
  * Apply a finding's IR-level "what if" edit to a model, purely: the input is never mutated.
  * The probe runs the edited copy with the same seed and data to show a fix's effect.
  */
-import type { ActivationName, LayerIR, LayerKind, ModelIR, OptimizerIR } from './ir';
+import type { ActivationIR, ActivationName, LayerIR, LayerKind, ModelIR, OptimizerIR } from './ir';
 import type { IrEditOp, WhatIf } from './findings';
 import { defaultDetail } from './layers';
 
@@ -14,7 +14,7 @@ function findIndex(model: ModelIR, layerId: string, op: IrEditOp['op']): number 
   return index;
 }
 
-function activationFor(name: ActivationName): LayerIR['activation'] {
+function activationFor(name: ActivationName): ActivationIR {
   return { name, spelling: name, range: null, source: 'kwarg', params: {} };
 }
 
@@ -87,7 +87,7 @@ function applyOp(model: ModelIR, op: IrEditOp): void {
   switch (op.op) {
     case 'set-activation': {
       const layer = model.layers[findIndex(model, op.layerId, op.op)]!;
-      layer.activation = { ...activationFor(op.activation)!, range: layer.activation?.range ?? null };
+      layer.activation = { ...activationFor(op.activation), range: layer.activation?.range ?? null };
       return;
     }
     case 'set-kernel-init':

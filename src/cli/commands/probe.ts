@@ -82,9 +82,10 @@ function describeModels(models: ModelIR[]): string {
 /** The model chosen by --model / --line, or the only one. */
 export function pickModel(models: ModelIR[], flags: Pick<ProbeCommandOptions, 'model' | 'line'>, file: string): ModelIR {
   if (models.length === 0) throw new UsageError(`${file}: no Keras or PyTorch model found`);
-  if (flags.model !== undefined) {
-    const found = models.find((m) => m.name === flags.model) ?? models.find((m) => m.exports.includes(flags.model!));
-    if (!found) throw new UsageError(`${file}: no model named "${flags.model}". Models:\n${describeModels(models)}`);
+  const wanted = flags.model;
+  if (wanted !== undefined) {
+    const found = models.find((m) => m.name === wanted) ?? models.find((m) => m.exports.includes(wanted));
+    if (!found) throw new UsageError(`${file}: no model named "${wanted}". Models:\n${describeModels(models)}`);
     return found;
   }
   if (flags.line !== undefined) {

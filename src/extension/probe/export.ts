@@ -25,9 +25,13 @@ export async function reportHtml(extensionUri: vscode.Uri, result: ProbeResult):
 
 /** Returns where it wrote, or null when the user cancelled the dialog or there was nothing to write. */
 export async function exportProbe(extensionUri: vscode.Uri, result: ProbeResult, documentUri: vscode.Uri, format: 'json' | 'html' | 'png', target: ExportTarget | null, pngDataUrl: string | null): Promise<vscode.Uri | null> {
-  if (format === 'png' && !pngDataUrl) {
-    void vscode.window.showInformationMessage('Gradient Lens: export the PNG from the panel (its charts are drawn there).');
-    return null;
+  let png: Uint8Array | null = null;
+  if (format === 'png') {
+    if (!pngDataUrl) {
+      void vscode.window.showInformationMessage('Gradient Lens: export the PNG from the panel (its charts are drawn there).');
+      return null;
+    }
+    png = Buffer.from(pngDataUrl.slice('data:image/png;base64,'.length), 'base64');
   }
   const uri =
     target?.uri ??
@@ -37,10 +41,7 @@ export async function exportProbe(extensionUri: vscode.Uri, result: ProbeResult,
       title: `Export the probe of ${result.model.name}`,
     }));
   if (!uri) return null;
-  let bytes: Uint8Array;
-  if (format === 'json') bytes = new TextEncoder().encode(`${JSON.stringify(result, null, 2)}\n`);
-  else if (format === 'html') bytes = new TextEncoder().encode(await reportHtml(extensionUri, result));
-  else bytes = Buffer.from(pngDataUrl!.slice('data:image/png;base64,'.length), 'base64');
+  const bytes = png ?? new TextEncoder().encode(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : await reportHtml(extensionUri, result));
   await vscode.workspace.fs.writeFile(uri, bytes);
   return uri;
 }

@@ -40,12 +40,13 @@ export function whatIfsByRule(findings: Finding[], file: string): ModelWhatIf[] 
   return [...byCode].map(([code, group]) => {
     const seen = new Set<string>();
     const ops: IrEditOp[] = [];
-    for (const op of group.flatMap((f) => f.whatIf!.ops)) {
+    const whatIfs = group.flatMap((f) => f.whatIf ?? []);
+    for (const op of whatIfs.flatMap((w) => w.ops)) {
       const key = JSON.stringify(op);
       if (!seen.has(key)) ops.push(op);
       seen.add(key);
     }
-    const titles = [...new Set(group.map((f) => f.whatIf!.title))];
+    const titles = [...new Set(whatIfs.map((w) => w.title))];
     const places = group.length > 1 ? ` (${group.length} places)` : '';
     const title = titles.length === 1 ? `${titles[0]}${places}` : `${titles[0]} and ${titles.length - 1} more${places}`;
     const lines = [...new Set(group.map((f) => f.range.start.line + 1))].sort((a, b) => a - b);

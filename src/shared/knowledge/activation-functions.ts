@@ -27,6 +27,16 @@ function scalar(f: (x: number) => number, df: (x: number) => number): ScalarActi
 
 const LINEAR = scalar((x) => x, () => 1);
 
+/** The gate and cell nonlinearities of recurrent layers (the same in every framework). */
+export const SIGMOID = scalar(sigmoid, (x) => {
+  const s = sigmoid(x);
+  return s * (1 - s);
+});
+export const TANH = scalar(Math.tanh, (x) => {
+  const t = Math.tanh(x);
+  return 1 - t * t;
+});
+
 function leaky(slope: number): ScalarActivation {
   return scalar((x) => (x > 0 ? x : slope * x), (x) => (x > 0 ? 1 : slope));
 }
@@ -76,19 +86,13 @@ export function scalarActivation(activation: ActivationLike, framework: Framewor
     case 'softplus':
       return scalar(softplus, sigmoid);
     case 'sigmoid':
-      return scalar(sigmoid, (x) => {
-        const s = sigmoid(x);
-        return s * (1 - s);
-      });
+      return SIGMOID;
     case 'hard_sigmoid':
       return framework === 'keras'
         ? scalar((x) => Math.min(Math.max(0.2 * x + 0.5, 0), 1), (x) => (x > -2.5 && x < 2.5 ? 0.2 : 0))
         : scalar((x) => Math.min(Math.max(x + 3, 0), 6) / 6, (x) => (x > -3 && x < 3 ? 1 / 6 : 0));
     case 'tanh':
-      return scalar(Math.tanh, (x) => {
-        const t = Math.tanh(x);
-        return 1 - t * t;
-      });
+      return TANH;
     case 'softsign':
       return scalar((x) => x / (1 + Math.abs(x)), (x) => 1 / ((1 + Math.abs(x)) * (1 + Math.abs(x))));
     case 'exponential':

@@ -270,50 +270,65 @@ export interface RecommendedInit {
  */
 export function recommendedInit(activation: ActivationLike, framework: Framework): RecommendedInit | null {
   const act = asActivation(activation);
-  const pick = (init: RecommendedInit['init'], keras: string, torch: string, why: string): RecommendedInit => ({
-    init, keras, torch, why, spelling: framework === 'keras' ? keras : torch,
-  });
   switch (activationClass(act.name)) {
-    case 'relu-like': {
-      const slope = negativeSlope(act, framework);
-      if (slope > 0) {
-        const a = formatSlope(slope);
-        return pick(
-          framework === 'keras'
-            ? { name: 'he_normal', params: {}, options: {} }
-            : { name: 'kaiming_normal', params: { a: slope }, options: { mode: 'fan_in', nonlinearity: 'leaky_relu' } },
-          "'he_normal'",
-          `nn.init.kaiming_normal_(w, a=${a}, nonlinearity='leaky_relu')`,
-          `He initialization for a rectifier with negative slope ${a} (He et al. 2015)`,
-        );
-      }
-      return pick(
-        framework === 'keras' ? { name: 'he_normal', params: {}, options: {} } : { name: 'kaiming_normal', params: { a: 0 }, options: { mode: 'fan_in', nonlinearity: 'relu' } },
-        "'he_normal'",
-        "nn.init.kaiming_normal_(w, nonlinearity='relu')",
-        'He initialization, Var(W) = 2/fan_in, for the ReLU family (He et al. 2015)',
-      );
-    }
+    case 'relu-like':
+      return heRecommendation(framework, negativeSlope(act, framework));
     case 'self-normalizing':
-      return pick(
-        framework === 'keras' ? { name: 'lecun_normal', params: {}, options: {} } : { name: 'kaiming_normal', params: { a: 0 }, options: { mode: 'fan_in', nonlinearity: 'linear' } },
-        "'lecun_normal'",
-        // PyTorch's own docs: for SELU use nonlinearity='linear' (variance 1/N), not 'selu' (gain 3/4).
-        "nn.init.kaiming_normal_(w, nonlinearity='linear')",
-        'LeCun normal, Var(W) = 1/fan_in, which SELU self-normalization requires (Klambauer et al. 2017)',
-      );
+      return lecunRecommendation(framework);
     case 'saturating':
     case 'output':
-    case 'linear': {
-      const isTanh = act.name === 'tanh';
-      return pick(
-        framework === 'keras' ? { name: 'glorot_uniform', params: {}, options: {} } : { name: 'xavier_uniform', params: { gain: isTanh ? 5 / 3 : 1 }, options: {} },
-        "'glorot_uniform'",
-        isTanh ? "nn.init.xavier_uniform_(w, gain=nn.init.calculate_gain('tanh'))" : 'nn.init.xavier_uniform_(w)',
-        'Glorot (Xavier), Var(W) = 2/(fan_in + fan_out), for units used around their linear regime (Glorot & Bengio 2010)',
-      );
-    }
+    case 'linear':
+      return glorotRecommendation(framework, act.name === 'tanh');
     default:
       return null;
   }
+}
+
+function recommendation(framework: Framework, init: RecommendedInit['init'], keras: string, torch: string, why: string): RecommendedInit {
+  return { init, keras, torch, why, spelling: framework === 'keras' ? keras : torch };
+}
+
+/** He initialization for the ReLU family (negative slope 0 for relu itself). */
+export function heRecommendation(framework: Framework, slope = 0): RecommendedInit {
+  if (slope > 0) {
+    const a = formatSlope(slope);
+    return recommendation(
+      framework,
+      framework === 'keras'
+        ? { name: 'he_normal', params: {}, options: {} }
+        : { name: 'kaiming_normal', params: { a: slope }, options: { mode: 'fan_in', nonlinearity: 'leaky_relu' } },
+      "'he_normal'",
+      `nn.init.kaiming_normal_(w, a=${a}, nonlinearity='leaky_relu')`,
+      `He initialization for a rectifier with negative slope ${a} (He et al. 2015)`,
+    );
+  }
+  return recommendation(
+    framework,
+    framework === 'keras' ? { name: 'he_normal', params: {}, options: {} } : { name: 'kaiming_normal', params: { a: 0 }, options: { mode: 'fan_in', nonlinearity: 'relu' } },
+    "'he_normal'",
+    "nn.init.kaiming_normal_(w, nonlinearity='relu')",
+    'He initialization, Var(W) = 2/fan_in, for the ReLU family (He et al. 2015)',
+  );
+}
+
+/** LeCun normal, which SELU's self-normalization assumes. */
+export function lecunRecommendation(framework: Framework): RecommendedInit {
+  return recommendation(
+    framework,
+    framework === 'keras' ? { name: 'lecun_normal', params: {}, options: {} } : { name: 'kaiming_normal', params: { a: 0 }, options: { mode: 'fan_in', nonlinearity: 'linear' } },
+    "'lecun_normal'",
+    // PyTorch's own docs: for SELU use nonlinearity='linear' (variance 1/N), not 'selu' (gain 3/4).
+    "nn.init.kaiming_normal_(w, nonlinearity='linear')",
+    'LeCun normal, Var(W) = 1/fan_in, which SELU self-normalization requires (Klambauer et al. 2017)',
+  );
+}
+
+function glorotRecommendation(framework: Framework, isTanh: boolean): RecommendedInit {
+  return recommendation(
+    framework,
+    framework === 'keras' ? { name: 'glorot_uniform', params: {}, options: {} } : { name: 'xavier_uniform', params: { gain: isTanh ? 5 / 3 : 1 }, options: {} },
+    "'glorot_uniform'",
+    isTanh ? "nn.init.xavier_uniform_(w, gain=nn.init.calculate_gain('tanh'))" : 'nn.init.xavier_uniform_(w)',
+    'Glorot (Xavier), Var(W) = 2/(fan_in + fan_out), for units used around their linear regime (Glorot & Bengio 2010)',
+  );
 }

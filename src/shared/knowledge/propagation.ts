@@ -27,7 +27,7 @@
  */
 import type { ActivationIR, Framework, InitializerIR, LayerIR, LayerKind, LayerOf, ModelIR, Range } from '../ir';
 import { FLOW_PATH_KINDS, FLOW_THRESHOLDS, gradeFlowRatio, type FlowGrade } from '../gradient-flow';
-import { activationMoments, gaussianExpectation, scalarActivation, type ActivationMoments, type ScalarActivation } from './activation-functions';
+import { activationMoments, gaussianExpectation, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { initializerStats } from './initializers';
 import { convOf, isRecurrent, isRecurrentKind } from '../layers';
 import { attentionFans, perDim, returnsSequences } from '../shapes';
@@ -276,9 +276,6 @@ interface RecurrentRun {
   /** Backward: G_out total → weight-gradient norm² of the layer and G_in total. */
   backward(gOut: number): { normSq: number; gIn: number };
 }
-
-const SIGMOID = scalarActivation('sigmoid', 'torch')!;
-const TANH = scalarActivation('tanh', 'torch')!;
 
 /**
  * One recurrent layer (one direction, one stacked layer) over `steps` time steps, from h_0 = c_0 = 0.
@@ -729,7 +726,8 @@ function propagate(model: ModelIR): ModelPrediction {
   });
   const first = measured.length >= 2 ? predictions[measured[0]!]! : null;
   const lastHidden = measured.length >= 2 ? predictions[measured[measured.length - 2]!]! : null;
-  const log10FirstLastRatio = first && lastHidden ? first.log10GradRatio! - lastHidden.log10GradRatio! : null;
+  const log10FirstLastRatio =
+    first?.log10GradRatio != null && lastHidden?.log10GradRatio != null ? first.log10GradRatio - lastHidden.log10GradRatio : null;
   return {
     ok: true,
     layers: predictions,

@@ -14,7 +14,7 @@ import { makeFinding } from '../helpers/make-finding';
 import { replaceActivationWithReluEdit } from '../helpers/replace-activation-edit';
 import { replaceInitializerEdit } from '../helpers/replace-initializer-edit';
 import { walkBackward } from '../helpers/walk-chain';
-import { recommendedInit } from '../../../shared/knowledge/activations';
+import { heRecommendation } from '../../../shared/knowledge/activations';
 import { familyTitle, initFamily } from '../../../shared/knowledge/initializers';
 import { modelPrediction, type ModelPrediction } from '../../../shared/knowledge/propagation';
 import { firstLastText, noPredictionNote } from '../helpers/prediction-text';
@@ -152,7 +152,7 @@ function stacksOf(model: ModelIR, minimum: number): StackEntry[][] {
 
 /** He initialization in the model's framework (the knowledge base's recommendation for relu). */
 function heInit(model: ModelIR): Pick<InitializerIR, 'name' | 'params' | 'options'> {
-  return recommendedInit('relu', model.framework)!.init;
+  return heRecommendation(model.framework).init;
 }
 
 function whatIfOps(model: ModelIR, stack: StackEntry[]): IrEditOp[] {
@@ -172,7 +172,7 @@ function reluFix(model: ModelIR, stack: StackEntry[], context: RuleContext): Fix
   if (text === undefined || !editsStayWithin(model.layers, touched)) return null;
   // An initializer written once for every layer (an `apply` function) also initializes layers outside the stack.
   const initsEditable = initEditsStayWithin(model.layers, owners);
-  const he = recommendedInit('relu', model.framework)!.spelling;
+  const he = heRecommendation(model.framework).spelling;
   let initialized = false;
   const edits = new Map<string, TextEdit>();
   for (const { point, owner } of stack) {
@@ -220,7 +220,7 @@ function judge(stack: StackEntry[], prediction: ModelPrediction): Judgement | nu
   const head = `${stack.length} consecutive hidden ${what} layers with no normalization or skip connection between them`;
   const advice = 'Consider relu with He initialization, or normalization between the layers.';
   const flow = prediction.ok ? firstLastText(prediction) : null;
-  if (!prediction.ok || flow === null || prediction.grade === null) {
+  if (!prediction.ok || flow === null || prediction.grade === null || prediction.log10FirstLastRatio === null) {
     return {
       message: `${head}: each multiplies the gradient by a derivative below 1 (${derivativeNote(names)}), so the first layers barely learn (vanishing gradients). ${advice} ${noPredictionNote(prediction)}`,
       severity: undefined,
@@ -228,7 +228,7 @@ function judge(stack: StackEntry[], prediction: ModelPrediction): Judgement | nu
   }
   // Gradients growing towards the input (too-large weights, e.g. tanh at N(0, 1)) are a scale
   // problem GL203 reports, not vanishing.
-  if (prediction.grade === 'exploding' || prediction.log10FirstLastRatio! > FLOW_GROWING_LOG10) return null;
+  if (prediction.grade === 'exploding' || prediction.log10FirstLastRatio > FLOW_GROWING_LOG10) return null;
   switch (prediction.grade) {
     case 'vanishing':
       return { message: `${head}: predicted: ${flow} (vanishing: each layer multiplies the gradient by a derivative below 1; ${derivativeNote(names)}). ${advice}`, severity: 'warning' };

@@ -15,7 +15,7 @@ import { makeFinding } from '../helpers/make-finding';
 import { replaceInitializerEdit } from '../helpers/replace-initializer-edit';
 import { lineStarts, offsetAt, rangeOf } from '../helpers/text-offsets';
 import { walkBackward, walkForward } from '../helpers/walk-chain';
-import { recommendedInit } from '../../../shared/knowledge/activations';
+import { lecunRecommendation } from '../../../shared/knowledge/activations';
 import { initializerStats, isConstantInitializer, kaimingGain } from '../../../shared/knowledge/initializers';
 import { effectiveActivation, formatNumber } from '../../../shared/knowledge';
 import { modelPrediction, type ModelPrediction } from '../../../shared/knowledge/propagation';
@@ -194,10 +194,11 @@ function initFindings(model: ModelIR, graph: LayerGraph, context: RuleContext, s
     return ratio !== null && Math.abs(ratio - 1) > tolerance;
   });
   const text = context.sourceText(model.file);
-  return groupByCall(wrong).map((copies) => {
+  return groupByCall(wrong).flatMap((copies) => {
     const layer = copies[0]!;
-    const init = layer.kernelInit!;
-    const recommended = recommendedInit('selu', model.framework)!;
+    const init = layer.kernelInit;
+    if (!init) return [];
+    const recommended = lecunRecommendation(model.framework);
     const edit =
       text !== undefined && editsStayWithin(model.layers, copies) && initEditsStayWithin(model.layers, copies)
         ? replaceInitializerEdit(model.file, text, layer, init, recommended.spelling)

@@ -74,15 +74,17 @@ export const rule: Rule = {
     const softmaxes = model.layers.filter((layer) => SOFTMAX.has(appliedActivation(layer) ?? 'linear'));
     if (softmaxes.length === 0) return [];
     const graph = layerGraph(model);
-    const hidden = softmaxes.filter((layer) => {
+    const consumers = new Map<LayerIR, LayerIR>();
+    for (const layer of softmaxes) {
       const consumer = walkForward(graph, layer, passesThrough)?.layer;
-      return consumer !== undefined && (isLearningLayer(consumer) || isRecurrent(consumer));
-    });
+      if (consumer !== undefined && (isLearningLayer(consumer) || isRecurrent(consumer))) consumers.set(layer, consumer);
+    }
     const text = context.sourceText(model.file);
-    return groupByCall(hidden).map((copies) => {
+    return groupByCall([...consumers.keys()]).flatMap((copies) => {
       const layer = copies[0]!;
-      const name = appliedActivation(layer)!;
-      const consumer = walkForward(graph, layer, passesThrough)!.layer;
+      const name = appliedActivation(layer);
+      const consumer = consumers.get(layer);
+      if (name === null || consumer === undefined) return [];
       const edit = text !== undefined && layer.activation && editsStayWithin(model.layers, copies) ? replaceActivationWithReluEdit(model.file, text, layer.activation) : null;
       const fix: Fix | null = edit ? { title: `Use relu instead of ${name} in the hidden layer`, safety: 'unsafe', edits: [edit] } : null;
       return makeFinding(meta, model, context, {

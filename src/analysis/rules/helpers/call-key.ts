@@ -6,12 +6,17 @@ export const rangeKey = (range: Range): string =>
 
 /** The layers grouped by the call that made them, in first-seen order. */
 export function groupByCall<T extends LayerIR>(layers: readonly T[]): T[][] {
+  return groupByLayerCall(layers, (layer) => layer);
+}
+
+/** Items (a layer with what a rule found about it) grouped by the call that made their layer, in first-seen order. */
+export function groupByLayerCall<T>(items: readonly T[], layerOf: (item: T) => LayerIR): T[][] {
   const groups = new Map<string, T[]>();
-  for (const layer of layers) {
-    const key = rangeKey(layer.range);
+  for (const item of items) {
+    const key = rangeKey(layerOf(item).range);
     const group = groups.get(key);
-    if (group) group.push(layer);
-    else groups.set(key, [layer]);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
   }
   return [...groups.values()];
 }

@@ -9,8 +9,7 @@ import { isLearningLayer } from './layer-kinds';
 export function feedsLearningLayer(graph: LayerGraph, layer: LayerIR): boolean {
   const seen = new Set<string>();
   const stack = [...graph.successors(layer)];
-  while (stack.length > 0) {
-    const next = stack.pop()!;
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
     if (seen.has(next.id)) continue;
     seen.add(next.id);
     if (isLearningLayer(next) || isRecurrent(next)) return true;

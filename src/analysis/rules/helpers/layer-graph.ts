@@ -30,10 +30,11 @@ function buildGraph(model: ModelIR): LayerGraph {
   const byId = new Map(model.layers.map((l) => [l.id, l]));
   const preds = new Map<string, LayerIR[]>();
   const succs = new Map<string, LayerIR[]>();
-  for (const l of model.layers) {
-    preds.set(l.id, []);
-    succs.set(l.id, []);
-  }
+  const append = (lists: Map<string, LayerIR[]>, id: string, layer: LayerIR): void => {
+    const list = lists.get(id);
+    if (list) list.push(layer);
+    else lists.set(id, [layer]);
+  };
   model.layers.forEach((layer, i) => {
     const sources = model.isGraph
       ? layer.inputs.map((id) => byId.get(id)).filter((l): l is LayerIR => l !== undefined)
@@ -41,8 +42,8 @@ function buildGraph(model: ModelIR): LayerGraph {
         ? [model.layers[i - 1]!]
         : [];
     for (const source of sources) {
-      preds.get(layer.id)!.push(source);
-      succs.get(source.id)!.push(layer);
+      append(preds, layer.id, source);
+      append(succs, source.id, layer);
     }
   });
   const sole = (list: LayerIR[] | undefined): LayerIR | null => (list && list.length === 1 ? list[0]! : null);

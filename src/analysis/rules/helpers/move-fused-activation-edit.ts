@@ -10,13 +10,13 @@
 import type { LayerIR, ModelIR } from '../../../shared/ir';
 import type { TextEdit } from '../../../shared/findings';
 import { parseCallArguments } from './call-arguments';
-import { lineStarts, offsetAt, rangeOf } from './text-offsets';
+import { leadingIndent, lineStarts, offsetAt, rangeOf } from './text-offsets';
 
 /** The statement that applies `activationCall` in the style of `line`, where the after-layer's call spans [start, end). */
 function activationStatement(style: ModelIR['style'], line: string, start: number, end: number, activationCall: string): string | null {
   const before = line.slice(0, start);
   const after = line.slice(end).replace(/\r$/, '');
-  const indent = /^\s*/.exec(before)![0];
+  const indent = leadingIndent(before);
   if (style === 'keras-sequential') return /^\s*$/.test(before) && /^\s*,\s*(#.*)?$/.test(after) ? `${indent}${activationCall},` : null;
   if (style === 'keras-add') {
     const target = /^\s*([\w.]+)\.add\($/.exec(before)?.[1];

@@ -26,6 +26,13 @@ export function lineAt(text: string, line: number): string | undefined {
   return text.slice(start, next === undefined ? text.length : next - 1);
 }
 
+/** The spaces and tabs a line starts with. */
+export function leadingIndent(line: string): string {
+  let end = 0;
+  while (line[end] === ' ' || line[end] === '\t') end++;
+  return line.slice(0, end);
+}
+
 export function offsetAt(starts: readonly number[], position: Position): number {
   return (starts[position.line] ?? Number.NaN) + position.character;
 }

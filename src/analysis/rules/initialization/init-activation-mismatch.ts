@@ -116,6 +116,8 @@ function torchNonlinearity(activation: ActivationName): string {
 
 interface Judged {
   layer: LayerIR;
+  /** The layer's kernel initializer (the one assessed). */
+  init: InitializerIR;
   assessment: InitAssessment;
 }
 
@@ -215,9 +217,9 @@ export const rule: Rule = {
     const judgeDefaults = context.option<boolean>(JUDGE_DEFAULTS);
     const minDepth = context.option<number>(RELU_DEPTH);
     const graph = layerGraph(model);
-    const hidden = model.layers.filter((l) => isWeightLayer(l) && l.kernelInit !== null && feedsLearningLayer(graph, l));
-    const judged: Judged[] = hidden
-      .map((layer) => ({ layer, assessment: assessKernelInit(layer, layer.kernelInit!, model) }))
+    const judged: Judged[] = model.layers
+      .flatMap((layer) => (layer.kernelInit && isWeightLayer(layer) && feedsLearningLayer(graph, layer) ? [{ layer, init: layer.kernelInit }] : []))
+      .map(({ layer, init }) => ({ layer, init, assessment: assessKernelInit(layer, init, model) }))
       .filter(({ assessment }) => !assessment.effective.uncertain && !assessment.effective.normalizedBy && assessment.activationClass !== 'self-normalizing');
 
     // The ReLU-family stack of a layer: hidden rectifier layers of its normalization-free segment.
@@ -234,15 +236,16 @@ export const rule: Rule = {
     // How much the signal's std shrinks over a stack: the product of its layers' scale ratios.
     const shrinks = new Map<Judged[], number | null>();
     const shrinkOf = (stack: Judged[]): number | null => {
-      if (!shrinks.has(stack)) {
-        const ratios = stack.map((j) => j.assessment.ratio);
-        shrinks.set(stack, ratios.every((r): r is number => r !== null && r > 0) ? 1 / ratios.reduce((p, r) => p * r, 1) : null);
-      }
-      return shrinks.get(stack)!;
+      const known = shrinks.get(stack);
+      if (known !== undefined) return known;
+      const ratios = stack.map((j) => j.assessment.ratio);
+      const shrink = ratios.every((r): r is number => r !== null && r > 0) ? 1 / ratios.reduce((p, r) => p * r, 1) : null;
+      shrinks.set(stack, shrink);
+      return shrink;
     };
 
-    const reported = judged.filter(({ layer, assessment }) => {
-      if (!layer.kernelInit!.explicit && !judgeDefaults) return false;
+    const reported = judged.filter(({ layer, init, assessment }) => {
+      if (!init.explicit && !judgeDefaults) return false;
       if (assessment.mismatch === 'small-on-relu') return reluStackOf(layer).length >= minDepth;
       // A sigmoid gate (squeeze-and-excitation, GLU) only scales another signal: its scale is not a stack's.
       if (assessment.activationClass === 'saturating' && feedsMerge(graph, layer, ['multiply'])) return false;
@@ -256,7 +259,8 @@ export const rule: Rule = {
     const predicted = predictedSeverity(modelPrediction(model));
     const findings: Finding[] = recurrentFindings(model, context, predicted);
     for (const site of groupByInitSite(reported.map((j) => j.layer))) {
-      const first = byLayer.get(site.layers[0]!.id)!;
+      const first = byLayer.get(site.layers[0]!.id);
+      if (first === undefined) continue;
       const shared = site.init.range !== null && (siteUse.get(rangeKey(site.init.range)) ?? 0) > site.layers.length;
       const related: RelatedInfo[] = relatedLayers(model, site, (l) => `${layerLabel(l)} is initialized here`);
       const appliedBy = first.assessment.effective.appliedBy;
@@ -276,7 +280,7 @@ export const rule: Rule = {
           range: site.range,
           related,
           fixes,
-          whatIf: rec ? { title: `${rec.init.name} to match ${first.assessment.activation}`, ops: site.layers.map((l) => ({ op: 'set-kernel-init' as const, layerId: l.id, init: byLayer.get(l.id)!.assessment.recommendation?.init ?? rec.init })) } : null,
+          whatIf: rec ? { title: `${rec.init.name} to match ${first.assessment.activation}`, ops: site.layers.map((l) => ({ op: 'set-kernel-init' as const, layerId: l.id, init: byLayer.get(l.id)?.assessment.recommendation?.init ?? rec.init })) } : null,
         }),
       );
     }

@@ -2,7 +2,8 @@
  * GL203: the kernel's effective std (from the initializer and the layer's fans) is far from the
  * variance-preserving std for the activation acting on the layer. The message gives both numbers.
  */
-import type { LayerIR } from '../../../shared/ir';
+import type { InitializerIR, LayerIR } from '../../../shared/ir';
+import type { TargetStd } from '../../../shared/knowledge/activations';
 import type { Finding, Fix } from '../../../shared/findings';
 import { assessKernelInit, effectiveActivation, formatNumber, isConstantInitializer, isWeightLayer, modelPrediction, type InitAssessment, type ModelPrediction, type PropagatedModel } from '../../../shared/knowledge';
 import type { ModelIR } from '../../../shared/ir';
@@ -104,9 +105,17 @@ unsafe: it replaces a number that was written on purpose.
 /** Families GL202 owns: a mismatch there is reported as the wrong family, not as a wrong number. */
 const GL202_MISMATCHES = new Set(['he-on-saturating', 'nonlinearity-disagrees', 'small-on-relu']);
 
-interface Judged {
+/** A layer whose scale is known: its initializer's weight RMS and std, and the variance-preserving target. */
+interface Scaled {
   layer: LayerIR;
+  init: InitializerIR;
   assessment: InitAssessment;
+  rms: number;
+  std: number;
+  target: TargetStd;
+}
+
+interface Judged extends Scaled {
   ratio: number;
   /** Judged as the output layer: against fan_in alone. */
   outputLayer: boolean;
@@ -116,23 +125,22 @@ interface Judged {
   shrinkPredicted: boolean;
 }
 
-function fans(layer: LayerIR, assessment: InitAssessment): string {
-  return assessment.target?.convention === 'glorot' ? `fan_in ${layer.fanIn} and fan_out ${layer.fanOut}` : `fan_in ${layer.fanIn}`;
+function fans(layer: LayerIR, target: TargetStd): string {
+  return target.convention === 'glorot' ? `fan_in ${layer.fanIn} and fan_out ${layer.fanOut}` : `fan_in ${layer.fanIn}`;
 }
 
 function message(j: Judged, more: number, advice: string | null, prediction: ModelPrediction): string {
-  const { layer, assessment, ratio } = j;
-  const stats = assessment.stats;
+  const { layer, assessment, ratio, target } = j;
+  const mean = assessment.stats.mean;
   const scale =
-    stats.mean !== null && Math.abs(stats.mean) > 1e-12
-      ? `Weight RMS ${formatNumber(stats.rms!)} (mean ${formatNumber(stats.mean)}, std ${formatNumber(stats.std!)})`
-      : `Weight std ${formatNumber(stats.std!)}`;
+    mean !== null && Math.abs(mean) > 1e-12
+      ? `Weight RMS ${formatNumber(j.rms)} (mean ${formatNumber(mean)}, std ${formatNumber(j.std)})`
+      : `Weight std ${formatNumber(j.std)}`;
   const compare = ratio > 1 ? `is ${ratio.toFixed(1)}x the` : `is ${(1 / ratio).toFixed(1)}x below the`;
-  const target = assessment.target!;
-  const fanText = j.outputLayer ? `${fans(layer, assessment)}, as the output layer` : fans(layer, assessment);
+  const fanText = j.outputLayer ? `${fans(layer, target)}, as the output layer` : fans(layer, target);
   const others = more > 0 ? ` (and ${more} more layer${more > 1 ? 's' : ''})` : '';
-  const targetStd = j.outputLayer ? outputStd(layer, assessment) : target.std;
-  return `${scale} of ${layerLabel(layer)}${others} ${compare} variance-preserving ${formatNumber(targetStd)} for ${assessment.activation} with ${fanText} (Var(W) = ${j.outputLayer && targetStd !== target.std ? '1 / fan_in' : target.varianceFormula}): ${effectText(j, prediction)}. Initializer: ${initLabel(layer.kernelInit!)}.${advice ? ` Use ${advice}.` : ''}`;
+  const targetStd = j.outputLayer ? outputStd(layer, target) : target.std;
+  return `${scale} of ${layerLabel(layer)}${others} ${compare} variance-preserving ${formatNumber(targetStd)} for ${assessment.activation} with ${fanText} (Var(W) = ${j.outputLayer && targetStd !== target.std ? '1 / fan_in' : target.varianceFormula}): ${effectText(j, prediction)}. Initializer: ${initLabel(j.init)}.${advice ? ` Use ${advice}.` : ''}`;
 }
 
 /** What the scale does, with the predicted numbers when the model can be propagated. */
@@ -150,9 +158,8 @@ function effectText(j: Judged, prediction: ModelPrediction): string {
 }
 
 /** The std an output layer is judged against: max(target std, sqrt(1 / fan_in)). */
-function outputStd(layer: LayerIR, assessment: InitAssessment): number {
-  const target = assessment.target!.std;
-  return layer.fanIn ? Math.max(target, Math.sqrt(1 / layer.fanIn)) : target;
+function outputStd(layer: LayerIR, target: TargetStd): number {
+  return layer.fanIn ? Math.max(target.std, Math.sqrt(1 / layer.fanIn)) : target.std;
 }
 
 function formatShrink(value: number): string {
@@ -193,20 +200,21 @@ export const rule: Rule = {
     const compound = context.option<number>(COMPOUND);
     const graph = layerGraph(model);
     const prediction = modelPrediction(model);
-    const candidates: { layer: LayerIR; assessment: InitAssessment; ratio: number; deviation: number; output: boolean }[] = [];
+    const candidates: (Scaled & { ratio: number; deviation: number; output: boolean })[] = [];
     for (const layer of model.layers) {
       const init = layer.kernelInit;
       if (!isWeightLayer(layer) || !init || !init.explicit || isConstantInitializer(init.name)) continue;
       const assessment = assessKernelInit(layer, init, model);
-      const { ratio, deviation, effective } = assessment;
-      if (ratio === null || deviation === null || effective.uncertain || effective.normalizedBy) continue;
+      const { ratio, deviation, effective, target } = assessment;
+      const { rms, std } = assessment.stats;
+      if (ratio === null || deviation === null || rms === null || std === null || target === null || effective.uncertain || effective.normalizedBy) continue;
       if (assessment.activationClass === 'self-normalizing' || assessment.activationClass === 'other') continue;
       if (assessment.mismatch && GL202_MISMATCHES.has(assessment.mismatch)) continue;
       const output = !feedsLearningLayer(graph, layer);
       // An output layer's gradient goes nowhere further, so a small fan_out does not excuse large
       // weights: judged against the larger of Glorot's std and the forward (fan_in) one.
-      const forward = output && layer.fanIn ? assessment.stats.rms! / outputStd(layer, assessment) : null;
-      candidates.push({ layer, assessment, ratio: forward ?? ratio, deviation: forward !== null ? Math.max(forward, deviation) : deviation, output });
+      const forward = output && layer.fanIn ? rms / outputStd(layer, target) : null;
+      candidates.push({ layer, init, assessment, rms, std, target, ratio: forward ?? ratio, deviation: forward !== null ? Math.max(forward, deviation) : deviation, output });
     }
     const ratioOf = (l: LayerIR): number | null => {
       const c = candidates.find((x) => x.layer.id === l.id);
@@ -219,13 +227,13 @@ export const rule: Rule = {
       // Decided on the fan_in..fan_out band (either normalization preserves variance); reported
       // against the fan_in value, which is then off by even more than the factor.
       if (c.deviation > factor) {
-        judged.push({ layer: c.layer, assessment: c.assessment, ratio: c.ratio, outputLayer: c.output, shrink: null, stretch: 0, shrinkPredicted: false });
+        judged.push({ ...c, outputLayer: c.output, shrink: null, stretch: 0, shrinkPredicted: false });
         continue;
       }
       if (!(c.deviation < 1 / factor) || c.output) continue;
       const compounded = compoundedShrink(c.layer, graph, model, prediction, ratioOf);
       if (compounded && compounded.shrink >= compound) {
-        judged.push({ layer: c.layer, assessment: c.assessment, ratio: c.ratio, outputLayer: false, shrink: compounded.shrink, stretch: compounded.stretch, shrinkPredicted: compounded.predicted });
+        judged.push({ ...c, outputLayer: false, shrink: compounded.shrink, stretch: compounded.stretch, shrinkPredicted: compounded.predicted });
       }
     }
     const byLayer = new Map(judged.map((j) => [j.layer.id, j]));
@@ -233,7 +241,10 @@ export const rule: Rule = {
     const findings: Finding[] = [];
     for (const site of groupByInitSite(judged.map((j) => j.layer))) {
       // The worst layer of a shared initializer speaks for the site.
-      const worst = site.layers.map((l) => byLayer.get(l.id)!).sort((a, b) => Math.abs(Math.log(b.ratio)) - Math.abs(Math.log(a.ratio)))[0]!;
+      const [worst] = site.layers
+        .flatMap((l) => byLayer.get(l.id) ?? [])
+        .sort((a, b) => Math.abs(Math.log(b.ratio)) - Math.abs(Math.log(a.ratio)));
+      if (worst === undefined) continue;
       const rec = worst.assessment.recommendation;
       const edit = rec && text !== undefined ? replaceInitializerEdit(model.file, text, worst.layer, site.init, rec.spelling) : null;
       const fixes: Fix[] = edit && rec ? [{ title: `Initialize with ${rec.spelling}`, safety: 'unsafe', edits: [edit] }] : [];
@@ -241,9 +252,12 @@ export const rule: Rule = {
         makeFinding(meta, model, context, {
           message: message(worst, site.layers.length - 1, rec ? adviceText(site.init, rec.spelling, edit) : null, prediction),
           range: site.range,
-          related: relatedLayers(model, site, (l) => `${layerLabel(l)}: std ${formatNumber(byLayer.get(l.id)!.assessment.stats.rms!)} vs ${formatNumber(byLayer.get(l.id)!.assessment.target!.std)}`),
+          related: relatedLayers(model, site, (l) => {
+            const j = byLayer.get(l.id);
+            return j ? `${layerLabel(l)}: std ${formatNumber(j.rms)} vs ${formatNumber(j.target.std)}` : layerLabel(l);
+          }),
           fixes,
-          whatIf: rec ? { title: `${rec.init.name} instead of ${site.init.name}`, ops: site.layers.map((l) => ({ op: 'set-kernel-init' as const, layerId: l.id, init: byLayer.get(l.id)!.assessment.recommendation?.init ?? rec.init })) } : null,
+          whatIf: rec ? { title: `${rec.init.name} instead of ${site.init.name}`, ops: site.layers.map((l) => ({ op: 'set-kernel-init' as const, layerId: l.id, init: byLayer.get(l.id)?.assessment.recommendation?.init ?? rec.init })) } : null,
         }),
       );
     }

@@ -91,8 +91,7 @@ export function normalizationFreeSegment(graph: LayerGraph, layer: LayerIR): Lay
   const seen = new Set<string>([layer.id]);
   const out: LayerIR[] = [layer];
   const stack = [layer];
-  while (stack.length > 0) {
-    const current = stack.pop()!;
+  for (let current = stack.pop(); current !== undefined; current = stack.pop()) {
     for (const next of [...graph.successors(current), ...graph.predecessors(current)]) {
       if (seen.has(next.id) || isNormalizationLayer(next)) continue;
       seen.add(next.id);
@@ -107,8 +106,7 @@ export function normalizationFreeSegment(graph: LayerGraph, layer: LayerIR): Lay
 export function reaches(from: LayerIR, next: (l: LayerIR) => LayerIR[], found: (l: LayerIR) => boolean, through: (l: LayerIR) => boolean = () => true): boolean {
   const seen = new Set<string>();
   const stack = [...next(from)];
-  while (stack.length > 0) {
-    const layer = stack.pop()!;
+  for (let layer = stack.pop(); layer !== undefined; layer = stack.pop()) {
     if (seen.has(layer.id)) continue;
     seen.add(layer.id);
     if (found(layer)) return true;

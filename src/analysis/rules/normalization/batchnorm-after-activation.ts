@@ -6,7 +6,7 @@ import type { ActivationName, LayerIR, ModelIR } from '../../../shared/ir';
 import type { Fix, IrEditOp, TextEdit } from '../../../shared/findings';
 import type { Rule, RuleMeta } from '../types';
 import { appliedActivation, appliesNonlinearity } from '../helpers/applied-activation';
-import { editsStayWithin, groupByCall } from '../helpers/call-key';
+import { editsStayWithin, groupByLayerCall } from '../helpers/call-key';
 import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
 import { isLearningLayer } from '../helpers/layer-kinds';
 import { layerLabel } from '../helpers/layer-label';
@@ -91,21 +91,18 @@ export const rule: Rule = {
       if (previous && name !== 'unknown' && name !== 'selu' && appliesNonlinearity(previous)) pairs.push({ norm, activation: previous, through: stop.crossed });
     }
     const text = context.sourceText(model.file);
-    const activationOf = (norm: LayerIR) => pairs.find((p) => p.norm === norm)!.activation;
-    return groupByCall(pairs.map((p) => p.norm)).map((copies) => {
-      const norm = copies[0]!;
-      const activation = activationOf(norm);
+    return groupByLayerCall(pairs, (p) => p.norm).map((group) => {
+      const { norm, activation, through } = group[0]!;
+      const copies = group.map((p) => p.norm);
       const name = appliedActivation(activation) as ActivationName;
       // The clean form also drops the bias BatchNorm then cancels (GL302), so the fix leaves no new warning.
-      const biased = copies.map((c) => biasedLayerBefore(model, graph, activationOf(c), c));
-      const touched = [...copies, ...copies.map(activationOf), ...biased.filter((l): l is LayerIR => l !== null)];
-      const through = pairs.find((p) => p.norm === norm)!.through;
+      const biased = group.map((p) => biasedLayerBefore(model, graph, p.activation, p.norm));
+      const touched = [...copies, ...group.map((p) => p.activation), ...biased.filter((l): l is LayerIR => l !== null)];
       // With a Dropout in between, reordering the calls would not give linear -> BN -> activation: no text fix.
       const edits = text === undefined || through.length > 0 || !editsStayWithin(model.layers, touched) ? null : cleanOrderEdits(model, text, activation, norm, biased[0] ?? null);
       const title = `Move the BatchNorm before the ${name} activation${biased[0] ? ` and set ${noBiasKeyword(model)}=False before it` : ''}`;
       const fix: Fix | null = edits ? { title, safety: 'unsafe', edits } : null;
-      const ops: IrEditOp[] = copies.flatMap((copy, i): IrEditOp[] => {
-        const act = activationOf(copy);
+      const ops: IrEditOp[] = group.flatMap(({ norm: copy, activation: act }, i): IrEditOp[] => {
         const bias = biased[i];
         const noBias: IrEditOp[] = bias ? [{ op: 'set-use-bias', layerId: bias.id, value: false }] : [];
         return act.kind === 'activation'

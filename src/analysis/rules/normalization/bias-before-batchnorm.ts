@@ -6,7 +6,7 @@ import type { LayerIR } from '../../../shared/ir';
 import type { Fix } from '../../../shared/findings';
 import type { Rule, RuleMeta } from '../types';
 import { appliedActivation } from '../helpers/applied-activation';
-import { editsStayWithin, groupByCall } from '../helpers/call-key';
+import { editsStayWithin, groupByLayerCall } from '../helpers/call-key';
 import { layerGraph } from '../helpers/layer-graph';
 import { isLearningLayer } from '../helpers/layer-kinds';
 import { layerLabel } from '../helpers/layer-label';
@@ -72,11 +72,14 @@ export const rule: Rule = {
       const next = walkForward(graph, layer, () => false)?.layer;
       return next && next.kind === 'batchnorm' && normalizesFeatureAxis(model, layer, next) ? next : null;
     };
-    const biased = model.layers.filter((l) => followedByNorm(l) !== null);
+    const biased = model.layers.flatMap((layer) => {
+      const norm = followedByNorm(layer);
+      return norm ? [{ layer, norm }] : [];
+    });
     const text = context.sourceText(model.file);
-    return groupByCall(biased).map((copies) => {
-      const layer = copies[0]!;
-      const norm = followedByNorm(layer)!;
+    return groupByLayerCall(biased, (b) => b.layer).map((group) => {
+      const { layer, norm } = group[0]!;
+      const copies = group.map((b) => b.layer);
       // One edit changes every copy made by the same call: offer it only when every copy qualifies.
       const edit = text !== undefined && editsStayWithin(model.layers, copies) ? noBiasEdit(model, text, layer) : null;
       const keyword = `${noBiasKeyword(model)}=False`;

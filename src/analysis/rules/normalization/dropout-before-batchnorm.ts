@@ -5,7 +5,7 @@
 import type { LayerIR } from '../../../shared/ir';
 import type { Fix } from '../../../shared/findings';
 import type { Rule, RuleMeta } from '../types';
-import { editsStayWithin, groupByCall } from '../helpers/call-key';
+import { editsStayWithin, groupByLayerCall } from '../helpers/call-key';
 import { layerGraph } from '../helpers/layer-graph';
 import { isShapeOnlyLayer } from '../helpers/layer-kinds';
 import { layerLabel } from '../helpers/layer-label';
@@ -82,11 +82,11 @@ export const rule: Rule = {
       .map((norm) => ({ norm, dropout: dropoutBefore(norm, walkBackward(graph, norm, isShapeOnlyLayer)?.layer) }))
       .filter((p): p is { norm: LayerIR; dropout: LayerIR } => p.dropout !== null);
     const text = context.sourceText(model.file);
-    return groupByCall(pairs.map((p) => p.dropout)).map((copies) => {
-      const dropout = copies[0]!;
-      const norm = pairs.find((p) => p.dropout === dropout)!.norm;
+    return groupByLayerCall(pairs, (p) => p.dropout).map((group) => {
+      const { dropout, norm } = group[0]!;
+      const copies = group.map((p) => p.dropout);
       const adjacent = walkBackward(graph, norm, () => false)?.layer === dropout;
-      const touched = [...copies, ...copies.map((c) => pairs.find((p) => p.dropout === c)!.norm)];
+      const touched = [...copies, ...group.map((p) => p.norm)];
       const swap = adjacent && text !== undefined && editsStayWithin(model.layers, touched) ? swapCallsEdit(model, text, dropout, norm) : null;
       const fix: Fix | null = swap ? { title: 'Move the dropout after the BatchNorm', safety: 'unsafe', edits: swap } : null;
       return makeFinding(meta, model, context, {
@@ -96,7 +96,7 @@ export const rule: Rule = {
         fixes: fix ? [fix] : [],
         whatIf: {
           title: 'dropout after BatchNorm',
-          ops: copies.map((c) => ({ op: 'move-before' as const, layerId: pairs.find((p) => p.dropout === c)!.norm.id, beforeLayerId: c.id })),
+          ops: group.map((p) => ({ op: 'move-before' as const, layerId: p.norm.id, beforeLayerId: p.dropout.id })),
         },
       });
     });

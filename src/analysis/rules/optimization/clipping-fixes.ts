@@ -7,7 +7,7 @@ import type { OptimizerIR, Range, TrainingLoopIR } from '../../../shared/ir';
 import type { Fix, TextEdit } from '../../../shared/findings';
 import type { RuleContext } from '../types';
 import { keywordArgumentEdit } from '../helpers/keyword-argument-edit';
-import { lineStarts, offsetAt } from '../helpers/text-offsets';
+import { leadingIndent, lineStarts, offsetAt } from '../helpers/text-offsets';
 
 const KERAS_CLASS: Record<string, string> = {
   adam: 'Adam',
@@ -119,7 +119,7 @@ export function clipBeforeStepFix(loop: TrainingLoopIR, context: RuleContext, ma
   const line = loop.step.start.line;
   const lineText = lines[line];
   if (lineText === undefined) return null;
-  const indentation = /^[ \t]*/.exec(lineText)![0];
+  const indentation = leadingIndent(lineText);
   // The step must start its line (not `if ok: optimizer.step()`), or an inserted line would change the flow.
   if (indentation.length !== loop.step.start.character) return null;
   const stepText = sliceOf(text, loop.step);
