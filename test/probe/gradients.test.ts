@@ -22,6 +22,10 @@ const cases: [string, () => ModelIR][] = [
   ['prelu + hard_sigmoid + softmax', () => keras().input([4]).dense(4).layer({ kind: 'activation', activation: 'prelu' }).dense(4, 'hard_sigmoid').dense(3, 'softmax').build()],
   ['conv2d same + stride 2 + maxpool + flatten', () =>
     keras().input([7, 7, 2]).layer({ kind: 'conv2d', units: 3, kernelSize: [3, 3], activation: 'tanh', detail: { conv: { padding: 'same', strides: [2] } } }).layer({ kind: 'maxpool', kernelSize: [2, 2] }).layer({ kind: 'flatten' }).dense(2).build()],
+  // 8 rows into a kernel of 3 at stride 2 (and 9 columns into 2): the last row and column are never read, so its input gradient is zero (wasm computes
+  // the input gradient as a forward convolution that must pad for it).
+  ['conv2d valid stride 2 leaving a row and column unread', () =>
+    keras().input([9, 10, 2]).layer({ kind: 'conv2d', units: 3, kernelSize: [2, 2], activation: 'tanh' }).layer({ kind: 'conv2d', units: 2, kernelSize: [3, 2], activation: 'tanh', detail: { conv: { strides: [2] } } }).layer({ kind: 'flatten' }).dense(2).build()],
   ['conv2d torch padding=1 + avgpool + global pool', () =>
     torch().input([2, 6, 6]).layer({ kind: 'conv2d', units: 3, inFeatures: 2, kernelSize: [3], detail: { conv: { padding: [1] } } }).layer({ kind: 'avgpool', kernelSize: [2] }).layer({ kind: 'global-pool', className: 'nn.AdaptiveAvgPool2d' }).layer({ kind: 'dense', units: 2, inFeatures: 3 }).build()],
   ['torch padded average pool (count_include_pad)', () =>
