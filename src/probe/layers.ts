@@ -457,13 +457,13 @@ class NodeBuilder implements WeightSource {
     const kind = layer.kind;
     const step = (cell: (typeof cells)[number], xt: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] => {
       if (kind === 'lstm') {
-        const z = tf.add(xt, this.matMul(h, cell.recurrent as tf.Tensor2D));
+        const z = tf.add(xt, this.matMul(h, cell.recurrent as tf.Tensor2D, undefined, 'linear', true));
         const [i, f, g, o] = tf.split(z, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]; // 4 gates
         const cNext = tf.add<tf.Tensor2D>(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
         return [tf.mul<tf.Tensor2D>(tf.sigmoid(o), tf.tanh(cNext)), cNext];
       }
       if (kind === 'gru') {
-        const hz = this.matMul(h, cell.recurrent as tf.Tensor2D, cell.biasHidden ?? undefined);
+        const hz = this.matMul(h, cell.recurrent as tf.Tensor2D, cell.biasHidden ?? undefined, 'linear', true);
         const [xr, xzg, xn] = tf.split(xt, 3, 1) as [tf.Tensor, tf.Tensor, tf.Tensor]; // 3 gates
         const [hr, hzg, hn] = tf.split(hz, 3, 1) as [tf.Tensor, tf.Tensor, tf.Tensor];
         const r = tf.sigmoid(tf.add(xr, hr));
@@ -471,7 +471,7 @@ class NodeBuilder implements WeightSource {
         const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
         return [tf.add<tf.Tensor2D>(tf.mul(tf.sub(1, zg), n), tf.mul(zg, h)), c];
       }
-      const pre = tf.add(xt, this.matMul(h, cell.recurrent as tf.Tensor2D));
+      const pre = tf.add(xt, this.matMul(h, cell.recurrent as tf.Tensor2D, undefined, 'linear', true));
       return [(activationName === 'relu' ? tf.relu(pre) : tf.tanh(pre)) as tf.Tensor2D, c];
     };
     const apply = single((x): tf.Tensor => {

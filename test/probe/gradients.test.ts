@@ -26,6 +26,10 @@ const cases: [string, () => ModelIR][] = [
   // the input gradient as a forward convolution that must pad for it).
   ['conv2d valid stride 2 leaving a row and column unread', () =>
     keras().input([9, 10, 2]).layer({ kind: 'conv2d', units: 3, kernelSize: [2, 2], activation: 'tanh' }).layer({ kind: 'conv2d', units: 2, kernelSize: [3, 2], activation: 'tanh', detail: { conv: { strides: [2] } } }).layer({ kind: 'flatten' }).dense(2).build()],
+  // Operands big enough that wasm computes the products as (bᵀ·aᵀ)ᵀ (see matmul.ts): a wide Dense, and a
+  // recurrent kernel whose input gradient is swapped while its forward product is not.
+  ['wide dense (2048 -> 64) and an LSTM of 160 units', () =>
+    keras().input([2048]).dense(64, 'sigmoid').layer({ kind: 'reshape', className: 'layers.Reshape', detail: { reshape: { op: 'reshape', target: [4, 16] } } }).layer({ kind: 'lstm', units: 160 }).dense(2).build()],
   ['conv2d torch padding=1 + avgpool + global pool', () =>
     torch().input([2, 6, 6]).layer({ kind: 'conv2d', units: 3, inFeatures: 2, kernelSize: [3], detail: { conv: { padding: [1] } } }).layer({ kind: 'avgpool', kernelSize: [2] }).layer({ kind: 'global-pool', className: 'nn.AdaptiveAvgPool2d' }).layer({ kind: 'dense', units: 2, inFeatures: 3 }).build()],
   ['torch padded average pool (count_include_pad)', () =>
