@@ -1,19 +1,13 @@
 /** Evaluated call arguments, and how the layer catalog reads them. */
 import type { Node } from 'web-tree-sitter';
+import type { CallArgs } from '../../python/evaluator';
 import type { ArgReader } from './catalog';
 import { UNKNOWN, constOf, type Value } from './values';
 
 /** The argument list node of a call (an argument_list, or a lone generator expression). */
 export type ArgList = Node | null;
 
-export interface Args {
-  positional: Value[];
-  keywords: Map<string, Value>;
-  /** A splat whose contents are unknown: positions after it are unknown. */
-  partial: boolean;
-  /** Parameters not given are unknown rather than their defaults (a model's forward called by unknown code). */
-  optionalUnknown?: boolean;
-}
+export type Args = CallArgs<Value>;
 
 /** Constant arguments by position or keyword, for the layer catalog. */
 export function argReader(args: Args): ArgReader {

@@ -3,7 +3,7 @@ import type { Node } from 'web-tree-sitter';
 import type { Scope } from '../../python/constants';
 import type { Args } from './args';
 import { LIMITS } from '../../python/limits';
-import { str, truthy } from './constops';
+import { str, truthy } from '../../python/constops';
 import { isInstance, typeOf } from './introspect';
 import { UNKNOWN, constOf, constant, type Value } from './values';
 

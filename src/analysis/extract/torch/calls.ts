@@ -8,7 +8,7 @@ import type { InitializerIR, LayerKind } from '../../../shared/ir';
 import type { ConstValue } from '../../python/constants';
 import { argReader, type ArgList, type Args } from './args';
 import { buildLayer, torchLayerName, unknownLayer } from './catalog';
-import { braceFormat, compare, stringMethod } from './constops';
+import { braceFormat, compare, stringMethod } from '../../python/constops';
 import { functionalSlot, hasTensor } from './flow';
 import { apply, barrier, tensorOp } from './forward';
 import { calculateGain, nnInitCall, tensorMethodInit } from './init';

@@ -7,26 +7,25 @@
  * 'unknown' layer so that no false adjacency is invented.
  */
 import type { Node } from 'web-tree-sitter';
-import { throwIfCancelled } from '../../cancellation';
-import { Scope, type ConstValue } from '../../python/constants';
+import { Scope } from '../../python/constants';
 import type { PyFile } from '../../python/file';
-import { namedChildren, rangeOf, stringValue } from '../../python/syntax';
+import { namedChildren, rangeOf } from '../../python/syntax';
 import type { EvalNotes } from '../../python/limits';
+import { LIMITS } from '../../python/limits';
+import { Evaluator, type BranchState, type EvalFrame } from '../../python/evaluator';
+import { arithmetic, compare, truthy } from '../../python/constops';
 import type { ArgList, Args } from './args';
 import { BUILTINS, callBuiltin } from './builtins';
-import { LIMITS } from '../../python/limits';
-
-const MAX_ITERATIONS = LIMITS.loopIterations;
 import { libraryCall, methodCall, sequentialOf } from './calls';
 import { classAttribute, classFields, isModuleClass } from './classes';
-import { arithmetic, compare, str, truthy } from './constops';
 import { hasTensor } from './flow';
 import { addPositions, apply, barrier, mergeTensors } from './forward';
 import { classNameOf, cloneValue, paramOf, sameClass, sizeAttribute } from './introspect';
-import { SyntaxCache } from '../../python/syntax-cache';
 import { MODEL_INPUT, Trace } from './trace';
 import { orient, rawOperand, scaled } from './raw-weights';
 import { UNKNOWN, constOf, constant, mergeValues, type ClassInfo, type Instance, type Value } from './values';
+
+const MAX_ITERATIONS = LIMITS.loopIterations;
 
 /** Shared state of one file's interpretation. */
 export interface Context {
@@ -45,39 +44,21 @@ export interface Context {
   raw?: Trace;
 }
 
-export interface Frame {
-  scope: Scope;
-  locals: Map<string, Value>;
+/** A running function of the torch reader: the core's frame plus the module being built and the trace. */
+export interface Frame extends EvalFrame<Value> {
   self: Instance | null;
   /** The class whose method runs (for super()). */
   cls: ClassInfo | null;
-  depth: number;
-  unroll: { index: number; count: number } | null;
   trace: Trace | null;
-  /**
-   * Values returned on paths that ended under a condition whose value is unknown; the call's result
-   * merges them with the value returned at the end. Shared by the frames forked for branches.
-   */
-  returns?: Value[];
 }
 
-type Flow = { kind: 'return'; value: Value } | { kind: 'break' } | { kind: 'continue' } | undefined;
-
 const MAX_DEPTH = LIMITS.callDepth;
-const MAX_STEPS = LIMITS.steps;
-const MAX_UNROLLED = LIMITS.unrolledIterations;
 
 /** Whether a function definition carries a decorator such as @staticmethod. */
 export function decoratedWith(def: Node, decorator: string): boolean {
   const holder = def.parent;
   if (holder?.type !== 'decorated_definition') return false;
   return namedChildren(holder).some((c) => c.type === 'decorator' && c.text.replace(/^@\s*/, '') === decorator);
-}
-
-/** Shadows a name in a Scope with a known constant, or with "unknown" (undefined). */
-function shadow(scope: Scope, name: string, value: ConstValue | undefined): Scope {
-  // Scope.with treats an undefined override as "bound here, value unknown", which hides outer bindings.
-  return scope.with(name, value as ConstValue);
 }
 
 /** Replaces a map's entries in place (instances keep their attribute map). */
@@ -89,34 +70,124 @@ function resetMap<K, V>(target: Map<K, V>, entries: Map<K, V>): void {
 /** Words without which a function cannot build, register or initialize torch modules. */
 const MODULE_WORDS = /\b(nn|Sequential|ModuleList|ModuleDict|OrderedDict|init|apply|modules|children|parameters|named_parameters|named_modules|add_module|register_module|weight|bias|deepcopy|Linear|LSTM|GRU|RNN|Embedding)\b|\bConv|Norm\d?d?\b|_\(/;
 
-export class Interpreter {
-  private readonly scopes = new Map<number, Scope>();
-  private readonly innerScopes = new Map<number, Scope>();
-  /** Memoized node access (see syntax-cache.ts). */
-  readonly s = new SyntaxCache();
+export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   private readonly relevance = new Map<number, boolean>();
-  private steps = 0;
   private readonly classAttrs = new Map<ClassInfo, Map<string, Value>>();
-  private unrolledProduct = 1;
-  /** How many branches of unknown conditions enclose the code being evaluated (their layers are conditional). */
-  conditional = 0;
   private readonly namePattern: RegExp | null;
 
   constructor(readonly ctx: Context) {
+    super(ctx.notes);
     const names = [...ctx.classes.keys(), ...ctx.functions.keys()].map((n) => n.replace(/[^\w]/g, ''));
     this.namePattern = names.length ? new RegExp(`\\b(${names.join('|')})\\b`, 'g') : null;
   }
 
-  private scopeOf(def: Node): Scope {
-    let s = this.scopes.get(def.id);
-    if (!s) this.scopes.set(def.id, (s = Scope.of(def)));
-    return s;
+  // ---------------------------------------------------------------- the value model
+
+  readonly unknown = UNKNOWN;
+  constant = constant;
+  constOf(v: Value): ReturnType<typeof constOf> {
+    return constOf(v);
+  }
+  list(items: Value[]): Value {
+    return { t: 'list', items };
+  }
+  listItems(v: Value): Value[] | null {
+    return v.t === 'list' ? v.items : null;
+  }
+  dict(entries: Map<string, Value>): Value {
+    return { t: 'dict', entries };
+  }
+  dictEntries(v: Value): Map<string, Value> | null {
+    return v.t === 'dict' ? v.entries : null;
+  }
+  functionValue(def: Node): Value {
+    return { t: 'fn', def, self: null };
+  }
+  opaque(node: Node, what: string): Value {
+    return { t: 'opaque', node, what };
+  }
+  merge(values: Value[]): Value {
+    return mergeValues(values);
   }
 
-  private scopeInside(def: Node): Scope {
-    let s = this.innerScopes.get(def.id);
-    if (!s) this.innerScopes.set(def.id, (s = Scope.inside(def)));
-    return s;
+  // ---------------------------------------------------------------- hooks on the core
+
+  protected enterFrame(caller: Frame, base: EvalFrame<Value>, owner: ClassInfo | null, args: Args): Frame {
+    const first = args.positional[0];
+    return { ...base, self: owner && first?.t === 'instance' ? first.inst : null, cls: owner, trace: caller.trace };
+  }
+
+  protected skipsCall(def: Node, owner: ClassInfo | null, caller: Frame): boolean {
+    return !owner && !caller.trace && !this.relevant(def);
+  }
+
+  protected entered(def: Node): void {
+    this.ctx.entered.add(def.id);
+  }
+
+  /** In forward, a loop of unknown length runs once: the layers it applies are followed. */
+  protected readsLoopsOnce(f: Frame): boolean {
+    return f.trace !== null;
+  }
+
+  /** The module being built: each branch starts from its attributes as they were, and they merge too. */
+  protected branchState(f: Frame): BranchState | null {
+    const self = f.self;
+    if (!self) return null;
+    const before = new Map(self.attrs);
+    const ends: Map<string, Value>[] = [];
+    return {
+      reset: () => { resetMap(self.attrs, before); },
+      capture: () => { ends.push(new Map(self.attrs)); },
+      merge: () => {
+        const merged = new Map<string, Value>();
+        for (const name of new Set([...before.keys(), ...ends.flatMap((m) => [...m.keys()])])) {
+          const values = ends.map((m) => m.get(name) ?? before.get(name)).filter((v): v is Value => v !== undefined);
+          merged.set(name, mergeValues(values));
+        }
+        resetMap(self.attrs, merged);
+      },
+    };
+  }
+
+  protected onBranches(f: Frame, delta: 1 | -1): void {
+    if (f.trace) f.trace.conditional += delta;
+  }
+
+  /** In forward, `a if cond else b` with an unknown condition follows `a` (a tensor path must exist). */
+  protected override unknownChoice(body: Node, _alternative: Node, f: Frame): Value {
+    return f.trace ? this.eval(body, f) : UNKNOWN;
+  }
+
+  /** A tensor result unpacks into tensors from the same layer (`out, (h, c) = self.lstm(x)`). */
+  protected override unpackedPart(value: Value): Value {
+    return value.t === 'tensor' ? value : UNKNOWN;
+  }
+
+  protected override unary(op: string | undefined, v: Value): Value {
+    return v.t === 'tensor' ? v : super.unary(op, v);
+  }
+
+  protected override assignName(name: string, value: Value, f: Frame): void {
+    // A raw weight is named after its variable (`w1`), as a module after its attribute.
+    if (value.t === 'param' && value.raw && !value.slot.layer.name) value.slot.layer.name = name;
+    this.bind(f, name, value);
+  }
+
+  protected assignAttribute(holder: Value, name: string, value: Value): void {
+    if (value.t === 'param' && value.raw && !value.slot.layer.name) value.slot.layer.name = name;
+    if (holder.t === 'instance') holder.inst.attrs.set(name, value);
+  }
+
+  /** Module containers a loop of unknown length fills become opaque: calling them in forward is an unknown layer. */
+  protected override forgetAttribute(target: Node, opaque: Value, f: Frame): void {
+    if (this.s.field(target, 'object')?.text !== 'self' || !f.self) return;
+    const name = this.s.field(target, 'attribute')?.text;
+    if (name) f.self.attrs.set(name, opaque);
+  }
+
+  protected override forgetCall(method: string, object: Node | null, opaque: Value, f: Frame): void {
+    if (method === 'add_module' && object?.text === 'self' && f.self?.seqItems) f.self.seqItems.push(opaque);
   }
 
   /**
@@ -145,67 +216,8 @@ export class Interpreter {
 
   // ---------------------------------------------------------------- frames and functions
 
-  /** The module frame's locals (one per extraction). */
-  private readonly moduleLocals = new Map<string, Value>();
-
   moduleFrame(): Frame {
     return { scope: this.scopeOf(this.ctx.file.root), locals: this.moduleLocals, self: null, cls: null, depth: 0, unroll: null, trace: null };
-  }
-
-  bind(f: Frame, name: string, value: Value): void {
-    f.locals.set(name, value);
-    const c = constOf(value);
-    // At module level nothing outer can be hidden, and locals are read first: a non-constant needs no
-    // Scope entry there (this keeps the Scope chain short in long scripts).
-    if (c === undefined && f.depth === 0 && f.locals === this.moduleLocals) return;
-    f.scope = shadow(f.scope, name, c);
-  }
-
-  /** Runs a function or method. `positional` includes `self` for methods. */
-  callFunction(def: Node, args: Args, owner: ClassInfo | null, caller: Frame, argumentsForRequired?: (name: string) => Value): Value {
-    throwIfCancelled();
-    if (caller.depth >= MAX_DEPTH) {
-      const name = this.s.field(def, 'name');
-      this.ctx.notes.limit('recursion', `${name?.text ?? 'function'}()`, rangeOf(name ?? def));
-      return UNKNOWN;
-    }
-    if (!owner && !caller.trace && !this.relevant(def)) return UNKNOWN;
-    const body = this.s.field(def, 'body');
-    if (!body) return UNKNOWN;
-    const defaults: Frame = { ...this.moduleFrame(), scope: this.scopeOf(def), depth: caller.depth + 1 };
-    const f: Frame = { scope: this.scopeInside(def), locals: new Map(), self: null, cls: owner, depth: caller.depth + 1, unroll: caller.unroll, trace: caller.trace };
-    let index = 0;
-    let rest = false;
-    for (const param of this.s.kids(this.s.field(def, 'parameters') ?? def)) {
-      if (this.s.type(param) === 'list_splat_pattern' || this.s.type(param) === 'dictionary_splat_pattern') {
-        const name = param.namedChild(0)?.text;
-        if (name) this.bind(f, name, UNKNOWN);
-        rest = true;
-        continue;
-      }
-      if (this.s.type(param) === 'keyword_separator') {
-        rest = true;
-        continue;
-      }
-      const nameNode = this.s.type(param) === 'identifier' ? param : this.s.type(param) === 'typed_parameter' ? param.namedChild(0) : this.s.field(param, 'name');
-      const name = nameNode && this.s.type(nameNode) === 'identifier' ? nameNode.text : null;
-      if (!name) continue;
-      const defaultNode = this.s.field(param, 'value');
-      let value: Value | undefined = args.keywords.get(name);
-      if (value === undefined && !rest && index < args.positional.length) value = args.positional[index];
-      else if (value === undefined && !rest && args.partial) value = UNKNOWN;
-      if (!rest) index++;
-      // The model's own entry point (forward called by unknown code): optional parameters are unknown, not their defaults.
-      if (value === undefined) value = defaultNode ? (args.optionalUnknown ? UNKNOWN : this.eval(defaultNode, defaults)) : argumentsForRequired ? argumentsForRequired(name) : UNKNOWN;
-      this.bind(f, name, value);
-    }
-    const first = args.positional[0];
-    if (owner && first?.t === 'instance') f.self = first.inst;
-    this.ctx.entered.add(def.id);
-    f.returns = [];
-    const flow = this.execBlock(body, f);
-    const last = flow?.kind === 'return' ? flow.value : constant(null);
-    return f.returns.length ? mergeValues([...f.returns, last]) : last;
   }
 
   /** A method by MRO (same-file bases), with the class that defines it. */
@@ -254,414 +266,7 @@ export class Interpreter {
     inst.seqNames = seq.names;
   }
 
-  // ---------------------------------------------------------------- statements
-
-  execBlock(block: Node, f: Frame): Flow {
-    for (const stmt of this.s.kids(block)) {
-      const flow = this.execStatement(stmt, f);
-      if (flow) return flow;
-    }
-    return undefined;
-  }
-
-  private execStatement(stmt: Node, f: Frame): Flow {
-    // A hard budget per file: whatever remains unexecuted stays unknown, with one note where it ran out.
-    if (++this.steps > MAX_STEPS) {
-      if (this.steps === MAX_STEPS + 1) this.ctx.notes.limit('steps', stmt.text.split('\n')[0] ?? '', rangeOf(stmt));
-      return undefined;
-    }
-    switch (this.s.type(stmt)) {
-      case 'expression_statement': {
-        for (const expr of this.s.kids(stmt)) this.execExpression(expr, f);
-        return undefined;
-      }
-      case 'return_statement': {
-        const e = stmt.namedChild(0);
-        return { kind: 'return', value: e ? this.eval(e, f) : constant(null) };
-      }
-      case 'break_statement':
-        return { kind: 'break' };
-      case 'continue_statement':
-        return { kind: 'continue' };
-      case 'if_statement':
-        return this.execIf(stmt, f);
-      case 'for_statement':
-        return this.execFor(stmt, f);
-      case 'while_statement': {
-        const body = this.s.field(stmt, 'body');
-        if (!body) return undefined;
-        if (f.trace) return this.loopOnce(body, f);
-        this.forgetAssigned(body, f, stmt);
-        return undefined;
-      }
-      case 'with_statement':
-      case 'block': {
-        const body = this.s.type(stmt) === 'block' ? stmt : this.s.field(stmt, 'body');
-        return body ? this.execBlock(body, f) : undefined;
-      }
-      case 'try_statement': {
-        const body = this.s.field(stmt, 'body');
-        const flow = body ? this.execBlock(body, f) : undefined;
-        if (flow) return flow;
-        const fin = this.s.kids(stmt).find((c) => this.s.type(c) === 'finally_clause');
-        const finBody = fin ? this.s.kids(fin).find((c) => this.s.type(c) === 'block') : undefined;
-        return finBody ? this.execBlock(finBody, f) : undefined;
-      }
-      case 'function_definition': {
-        const name = this.s.field(stmt, 'name')?.text;
-        if (name) this.bind(f, name, { t: 'fn', def: stmt, self: null });
-        return undefined;
-      }
-      case 'decorated_definition': {
-        const def = this.s.field(stmt, 'definition');
-        return def && this.s.type(def) === 'function_definition' ? this.execStatement(def, f) : undefined;
-      }
-      default:
-        return undefined;
-    }
-  }
-
-  /** Runs a loop body once (forward over an unknown number of steps). */
-  private loopOnce(body: Node, f: Frame): Flow {
-    const flow = this.execBlock(body, f);
-    return flow?.kind === 'return' ? flow : undefined;
-  }
-
-  /**
-   * `if` / `elif` / `else`. Known conditions pick their branch. From the first condition whose value
-   * is unknown on, every remaining branch is explored (plus the implicit empty `else`) on a fork of
-   * the frame, and the forks are merged: names that differ become the merge of their values, layers
-   * made or applied on a branch are marked conditional, and a branch that returns adds its value to
-   * the call's possible results.
-   */
-  private execIf(stmt: Node, f: Frame): Flow {
-    const branches: { cond: Node | null; body: Node | null }[] = [{ cond: this.s.field(stmt, 'condition'), body: this.s.field(stmt, 'consequence') }];
-    for (const alt of stmt.childrenForFieldName('alternative')) {
-      if (!alt) continue;
-      if (this.s.type(alt) === 'elif_clause') branches.push({ cond: this.s.field(alt, 'condition'), body: this.s.field(alt, 'consequence') });
-      else branches.push({ cond: null, body: this.s.field(alt, 'body') ?? this.s.kids(alt).find((c) => this.s.type(c) === 'block') ?? null });
-    }
-    for (let i = 0; i < branches.length; i++) {
-      const { cond, body } = branches[i]!;
-      const truth = cond ? this.truth(this.eval(cond, f)) : true;
-      if (truth === false) continue;
-      if (truth === true) return body ? this.execBlock(body, f) : undefined;
-      const paths = branches.slice(i);
-      if (paths[paths.length - 1]!.cond !== null) paths.push({ cond: null, body: null });
-      return this.explore(paths.map((p) => p.body), f);
-    }
-    return undefined;
-  }
-
-  /** Runs each body on a fork of `f` (null: a path that does nothing) and merges the forks back into `f`. */
-  private explore(bodies: (Node | null)[], f: Frame): Flow {
-    f.returns ??= [];
-    const ends: Map<string, Value>[] = [];
-    const returned: Value[] = [];
-    let breaks = 0;
-    if (f.trace) f.trace.conditional++;
-    this.conditional++;
-    // The module being built: each branch starts from its attributes as they were, and they merge too.
-    const self = f.self;
-    const attrsBefore = self ? new Map(self.attrs) : null;
-    const attrEnds: Map<string, Value>[] = [];
-    try {
-      for (const body of bodies) {
-        if (self && attrsBefore) resetMap(self.attrs, attrsBefore);
-        const fork: Frame = { ...f, locals: new Map(f.locals) };
-        const flow = body ? this.execBlock(body, fork) : undefined;
-        if (self) attrEnds.push(new Map(self.attrs));
-        if (flow?.kind === 'return') returned.push(flow.value);
-        else {
-          if (flow?.kind === 'break') breaks++;
-          ends.push(fork.locals);
-        }
-      }
-    } finally {
-      if (f.trace) f.trace.conditional--;
-      this.conditional--;
-    }
-    if (self && attrsBefore) {
-      const merged = new Map<string, Value>();
-      for (const name of new Set([...attrsBefore.keys(), ...attrEnds.flatMap((m) => [...m.keys()])])) {
-        const values = attrEnds.map((m) => m.get(name) ?? attrsBefore.get(name)).filter((v): v is Value => v !== undefined);
-        merged.set(name, mergeValues(values));
-      }
-      resetMap(self.attrs, merged);
-    }
-    if (ends.length === 0) return { kind: 'return', value: mergeValues(returned) };
-    f.returns.push(...returned);
-    const names = new Set(ends.flatMap((m) => [...m.keys()]));
-    for (const name of names) {
-      const before = f.locals.get(name);
-      const values = ends.map((m) => m.get(name) ?? before ?? UNKNOWN);
-      const merged = mergeValues(values);
-      if (merged !== before) this.bind(f, name, merged);
-    }
-    return breaks === ends.length ? { kind: 'break' } : undefined;
-  }
-
-  private execFor(stmt: Node, f: Frame): Flow {
-    const left = this.s.field(stmt, 'left');
-    const right = this.s.field(stmt, 'right');
-    const body = this.s.field(stmt, 'body');
-    if (!left || !right || !body) return undefined;
-    let items = this.iterate(this.eval(right, f));
-    // Nested constant loops multiply: past the cap (or the file's budget) the loop counts as unbounded.
-    if (items && (this.unrolledProduct * items.length > MAX_UNROLLED || this.steps > MAX_STEPS / 2)) {
-      this.ctx.notes.limit('loop', `for ${left.text} in ${right.text}`, rangeOf(stmt));
-      items = undefined;
-    }
-    if (!items) {
-      if (f.trace) {
-        this.assign(left, UNKNOWN, f);
-        return this.loopOnce(body, f);
-      }
-      this.forgetAssigned(body, f, stmt);
-      return undefined;
-    }
-    const outer = f.unroll;
-    const product = this.unrolledProduct;
-    this.unrolledProduct = product * Math.max(1, items.length);
-    try {
-      for (let i = 0; i < items.length; i++) {
-        f.unroll = { index: i, count: items.length };
-        this.assign(left, items[i]!, f);
-        const flow = this.execBlock(body, f);
-        if (flow?.kind === 'break') break;
-        if (flow?.kind === 'return') return flow;
-      }
-    } finally {
-      f.unroll = outer;
-      this.unrolledProduct = product;
-    }
-    const orelse = this.s.field(stmt, 'alternative');
-    const elseBody = orelse ? this.s.kids(orelse).find((c) => this.s.type(c) === 'block') : undefined;
-    return elseBody ? this.execBlock(elseBody, f) : undefined;
-  }
-
-  /**
-   * A loop whose bounds are unknown: whatever it assigns or appends to is no longer known. Module
-   * containers it fills become opaque, so that calling them in forward is an unknown layer.
-   */
-  private forgetAssigned(body: Node, f: Frame, loop: Node): void {
-    const opaque: Value = { t: 'opaque', node: loop, what: 'layers built in a loop with non-constant bounds' };
-    const forget = (target: Node | null) => {
-      if (!target) return;
-      const t = this.s.unparen(target);
-      if (this.s.type(t) === 'identifier') this.bind(f, t.text, opaque);
-      else if (this.s.type(t) === 'attribute' && this.s.field(t, 'object')?.text === 'self' && f.self) {
-        const name = this.s.field(t, 'attribute')?.text;
-        if (name) f.self.attrs.set(name, opaque);
-      } else if (this.s.type(t) === 'pattern_list' || this.s.type(t) === 'tuple_pattern' || this.s.type(t) === 'list_pattern') this.s.kids(t).forEach(forget);
-    };
-    // Only statements can assign or register layers: expressions are not descended into (large files).
-    const visit = (n: Node) => {
-      if (this.s.type(n) === 'function_definition' || this.s.type(n) === 'class_definition' || this.s.type(n) === 'decorated_definition') return;
-      if (this.s.type(n) === 'expression_statement') {
-        for (const expr of this.s.kids(n)) {
-          if (this.s.type(expr) === 'assignment' || this.s.type(expr) === 'augmented_assignment') forget(this.s.field(expr, 'left'));
-          if (this.s.type(expr) !== 'call') continue;
-          const fn = this.s.field(expr, 'function');
-          const method = fn && this.s.type(fn) === 'attribute' ? this.s.field(fn, 'attribute')?.text : null;
-          if (method && ['append', 'extend', 'insert', 'add_module', 'update'].includes(method)) forget(this.s.fieldOf(fn, 'object'));
-          if (method === 'add_module' && this.s.fieldOf(fn, 'object')?.text === 'self' && f.self?.seqItems) f.self.seqItems.push(opaque);
-        }
-        return;
-      }
-      if (this.s.type(n) === 'for_statement') forget(this.s.field(n, 'left'));
-      for (const c of this.s.kids(n)) if (this.s.type(c) !== 'expression_statement' || c.text.includes('=') || c.text.includes('(')) visit(c);
-    };
-    visit(body);
-  }
-
-  private execExpression(expr: Node, f: Frame): void {
-    if (this.s.type(expr) === 'assignment') {
-      const right = this.s.field(expr, 'right');
-      if (!right) return;
-      // Chained `a = b = value`: the innermost right side is the value.
-      let valueNode = right;
-      const targets = [this.s.field(expr, 'left')];
-      while (this.s.type(valueNode) === 'assignment') {
-        targets.push(this.s.field(valueNode, 'left'));
-        const next = this.s.field(valueNode, 'right');
-        // A chain whose last link has no right side (broken code) assigns nothing.
-        if (!next) return;
-        valueNode = next;
-      }
-      const value = this.eval(valueNode, f);
-      for (const t of targets) if (t) this.assign(t, value, f);
-      return;
-    }
-    if (this.s.type(expr) === 'augmented_assignment') {
-      const left = this.s.field(expr, 'left');
-      const right = this.s.field(expr, 'right');
-      const op = this.s.field(expr, 'operator')?.text.replace('=', '') ?? '';
-      if (!left || !right) return;
-      const current = this.eval(left, f);
-      const value = this.eval(right, f);
-      if (current.t === 'list' && op === '+') {
-        const more = this.iterate(value);
-        if (more) current.items.push(...more);
-        else this.assign(left, { t: 'opaque', node: expr, what: `unknown items added to ${left.text}` }, f);
-        return;
-      }
-      this.assign(left, this.combine(op, current, value, expr, f), f);
-      return;
-    }
-    this.eval(expr, f);
-  }
-
-  assign(target: Node, value: Value, f: Frame): void {
-    const t = this.s.unparen(target);
-    switch (this.s.type(t)) {
-      case 'identifier':
-        // A raw weight is named after its variable (`w1`), as a module after its attribute.
-        if (value.t === 'param' && value.raw && !value.slot.layer.name) value.slot.layer.name = t.text;
-        this.bind(f, t.text, value);
-        return;
-      case 'attribute': {
-        const obj = this.s.field(t, 'object');
-        const name = this.s.field(t, 'attribute')?.text;
-        if (!obj || !name) return;
-        const holder = this.eval(obj, f);
-        if (value.t === 'param' && value.raw && !value.slot.layer.name) value.slot.layer.name = name;
-        if (holder.t === 'instance') holder.inst.attrs.set(name, value);
-        return;
-      }
-      case 'subscript': {
-        const holder = this.eval(this.s.required(t, 'value'), f);
-        const key = constOf(this.eval(this.s.required(t, 'subscript'), f));
-        if (holder.t === 'dict' && typeof key === 'string') holder.entries.set(key, value);
-        if (holder.t === 'list' && typeof key === 'number' && holder.items[key] !== undefined) holder.items[key] = value;
-        return;
-      }
-      case 'pattern_list':
-      case 'tuple_pattern':
-      case 'list_pattern':
-      case 'tuple':
-      case 'list': {
-        const targets = this.s.kids(t);
-        const items = value.t === 'list' ? value.items : value.t === 'const' && Array.isArray(value.v) ? value.v.map(constant) : null;
-        targets.forEach((target, i) => {
-          // A tensor result unpacks into tensors from the same layer (`out, (h, c) = self.lstm(x)`).
-          const item = items ? (items[i] ?? UNKNOWN) : value.t === 'tensor' ? value : UNKNOWN;
-          this.assign(this.s.type(target) === 'list_splat_pattern' ? target.namedChild(0) ?? target : target, item, f);
-        });
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
-  // ---------------------------------------------------------------- expressions
-
-  eval(node: Node, f: Frame): Value {
-    const n = this.s.unparen(node);
-    switch (this.s.type(n)) {
-      case 'identifier':
-        return this.name(n, f);
-      case 'attribute':
-        return this.attribute(n, f);
-      case 'subscript':
-        return this.subscript(n, f);
-      case 'call':
-        return this.call(n, f);
-      case 'list':
-      case 'tuple':
-      case 'expression_list':
-      case 'set': {
-        const items: Value[] = [];
-        for (const c of this.s.kids(n)) {
-          if (this.s.type(c) === 'list_splat') {
-            const inner = this.iterate(this.eval(c.namedChild(0)!, f));
-            if (!inner) return { t: 'opaque', node: c, what: `unknown items of ${c.text}` };
-            items.push(...inner);
-          } else items.push(this.eval(c, f));
-        }
-        return { t: 'list', items };
-      }
-      case 'list_comprehension':
-      case 'generator_expression':
-      case 'set_comprehension': {
-        const items = this.comprehension(n, f);
-        return items ? { t: 'list', items } : { t: 'opaque', node: n, what: 'comprehension with non-constant bounds' };
-      }
-      case 'dictionary': {
-        const entries = new Map<string, Value>();
-        for (const pair of this.s.kids(n)) {
-          if (this.s.type(pair) !== 'pair') return UNKNOWN;
-          const key = constOf(this.eval(this.s.required(pair, 'key'), f));
-          if (typeof key !== 'string') return UNKNOWN;
-          entries.set(key, this.eval(this.s.required(pair, 'value'), f));
-        }
-        return { t: 'dict', entries };
-      }
-      case 'binary_operator': {
-        const op = this.s.field(n, 'operator')?.text ?? '';
-        return this.combine(op, this.eval(this.s.required(n, 'left'), f), this.eval(this.s.required(n, 'right'), f), n, f);
-      }
-      case 'unary_operator': {
-        const v = this.eval(this.s.required(n, 'argument'), f);
-        if (v.t === 'tensor') return v;
-        const c = constOf(v);
-        const op = this.s.field(n, 'operator')?.text;
-        return typeof c === 'number' ? constant(op === '-' ? -c : op === '~' ? ~c : c) : UNKNOWN;
-      }
-      case 'not_operator': {
-        const t = this.truth(this.eval(this.s.required(n, 'argument'), f));
-        return t === undefined ? UNKNOWN : constant(!t);
-      }
-      case 'boolean_operator': {
-        const op = this.s.field(n, 'operator')?.text;
-        const left = this.eval(this.s.required(n, 'left'), f);
-        const lt = this.truth(left);
-        if (lt === undefined) return UNKNOWN;
-        if (op === 'and' ? !lt : lt) return left;
-        return this.eval(this.s.required(n, 'right'), f);
-      }
-      case 'comparison_operator':
-        return this.comparison(n, f);
-      case 'conditional_expression': {
-        const [body, condition, alternative] = this.s.kids(n);
-        if (!body || !condition || !alternative) return UNKNOWN;
-        const t = this.truth(this.eval(condition, f));
-        if (t === undefined) return f.trace ? this.eval(body, f) : UNKNOWN;
-        return this.eval(t ? body : alternative, f);
-      }
-      case 'string':
-        return this.string(n, f);
-      case 'lambda':
-        return UNKNOWN;
-      case 'yield':
-      case 'await': {
-        const inner = this.s.kids(n)[0];
-        return inner ? this.eval(inner, f) : constant(null);
-      }
-      default: {
-        const v = f.scope.evaluate(n);
-        return v === undefined ? UNKNOWN : constant(v);
-      }
-    }
-  }
-
-  private string(n: Node, f: Frame): Value {
-    const plain = stringValue(n);
-    if (plain !== null) return constant(plain);
-    // f-string: every interpolation must be a constant.
-    let out = '';
-    for (const part of this.s.kids(n)) {
-      if (this.s.type(part) === 'string_content' || this.s.type(part) === 'escape_sequence') out += part.text;
-      else if (this.s.type(part) === 'interpolation') {
-        const expr = this.s.field(part, 'expression') ?? part.namedChild(0);
-        const v = expr ? constOf(this.eval(expr, f)) : undefined;
-        if (v === undefined) return UNKNOWN;
-        out += str(v);
-      }
-    }
-    return constant(out);
-  }
+  // ---------------------------------------------------------------- names, attributes, subscripts
 
   private isImported(dotted: string, f: Frame): boolean {
     const dot = dotted.indexOf('.');
@@ -669,7 +274,7 @@ export class Interpreter {
     return !f.locals.has(head) && this.ctx.file.imports.has(head);
   }
 
-  private name(n: Node, f: Frame): Value {
+  name(n: Node, f: Frame): Value {
     const text = n.text;
     const local = f.locals.get(text);
     if (local) return local;
@@ -688,7 +293,7 @@ export class Interpreter {
     return UNKNOWN;
   }
 
-  private attribute(n: Node, f: Frame): Value {
+  attribute(n: Node, f: Frame): Value {
     const dotted = this.s.dottedName(n);
     if (dotted && this.isImported(dotted, f)) {
       const c = f.scope.evaluate(n);
@@ -752,7 +357,7 @@ export class Interpreter {
     return value;
   }
 
-  private subscript(n: Node, f: Frame): Value {
+  subscript(n: Node, f: Frame): Value {
     const value = this.eval(this.s.required(n, 'value'), f);
     if (value.t === 'tensor') return value;
     const indexNodes = n.childrenForFieldName('subscript').filter((c): c is Node => c !== null);
@@ -804,39 +409,6 @@ export class Interpreter {
     return step === 0 ? null : [parts[0]!, parts[1]!, step];
   }
 
-  private comprehension(n: Node, f: Frame): Value[] | null {
-    const body = this.s.field(n, 'body');
-    if (!body) return null;
-    const clauses = this.s.kids(n).filter((c) => this.s.type(c) === 'for_in_clause' || this.s.type(c) === 'if_clause');
-    const inner: Frame = { ...f, locals: new Map(f.locals) };
-    const out: Value[] = [];
-    const run = (i: number): boolean => {
-      if (i === clauses.length) {
-        out.push(this.eval(body, inner));
-        return out.length <= MAX_ITERATIONS * 4;
-      }
-      const clause = clauses[i]!;
-      if (this.s.type(clause) === 'if_clause') {
-        const t = this.truth(this.eval(clause.namedChild(0)!, inner));
-        if (t === undefined) return false;
-        return t ? run(i + 1) : true;
-      }
-      const left = this.s.field(clause, 'left');
-      const right = this.s.field(clause, 'right');
-      const items = right ? this.iterate(this.eval(right, inner)) : undefined;
-      if (!left || !items) return false;
-      const outer = inner.unroll;
-      for (let k = 0; k < items.length; k++) {
-        inner.unroll = { index: k, count: items.length };
-        this.assign(left, items[k]!, inner);
-        if (!run(i + 1)) return false;
-      }
-      inner.unroll = outer;
-      return true;
-    };
-    return run(0) ? out : null;
-  }
-
   /** The items a `for` loop would visit; undefined when unknown. */
   iterate(value: Value): Value[] | undefined {
     switch (value.t) {
@@ -878,33 +450,10 @@ export class Interpreter {
     }
   }
 
-  private comparison(n: Node, f: Frame): Value {
-    // `a < b < c`: operands and operators alternate; operators may be two tokens ("is not", "not in").
-    const operands = this.s.kids(n).map((c) => this.eval(c, f));
-    const ops: string[] = [];
-    let pending = '';
-    for (let i = 0; i < n.childCount; i++) {
-      const c = n.child(i);
-      if (!c || c.isNamed) {
-        if (pending) ops.push(pending.trim());
-        pending = '';
-        continue;
-      }
-      pending += ` ${this.s.type(c)}`;
-    }
-    let result = true;
-    for (let i = 0; i < ops.length; i++) {
-      const r = this.compareValues(ops[i]!, operands[i]!, operands[i + 1]!);
-      if (r === undefined) return UNKNOWN;
-      result = result && r;
-    }
-    return constant(result);
-  }
-
-  private compareValues(op: string, a: Value, b: Value): boolean | undefined {
+  /** Modules and classes compare by identity and class; a module, parameter or class is never None. */
+  protected compareObjects(op: string, a: Value, b: Value): boolean | undefined {
     const ca = constOf(a);
     const cb = constOf(b);
-    if (ca !== undefined && cb !== undefined) return compare(op, ca, cb);
     const same = sameClass(a, b);
     if (same !== undefined && (op === '==' || op === 'is')) return same;
     if (same !== undefined && (op === '!=' || op === 'is not')) return !same;
@@ -936,7 +485,7 @@ export class Interpreter {
   }
 
   /** A binary operator: constants compute, lists concatenate/repeat, tensors merge. */
-  private combine(op: string, a: Value, b: Value, n: Node, f: Frame): Value {
+  combine(op: string, a: Value, b: Value, n: Node, f: Frame): Value {
     if (op === '@') {
       const w = rawOperand(b);
       if (w) return this.rawLinear(w, a, w.raw!.transposed, n, f);
@@ -969,33 +518,7 @@ export class Interpreter {
 
   // ---------------------------------------------------------------- calls
 
-  evalArgs(list: ArgList, f: Frame): Args {
-    const out: Args = { positional: [], keywords: new Map(), partial: false };
-    if (!list) return out;
-    if (this.s.type(list) !== 'argument_list') {
-      // `f(x for x in xs)`: the generator is the only argument.
-      out.positional.push(this.eval(list, f));
-      return out;
-    }
-    for (const c of this.s.kids(list)) {
-      if (this.s.type(c) === 'keyword_argument') {
-        const name = this.s.field(c, 'name')?.text;
-        const value = this.s.field(c, 'value');
-        if (name && value) out.keywords.set(name, this.eval(value, f));
-      } else if (this.s.type(c) === 'list_splat') {
-        const items = this.iterate(this.eval(c.namedChild(0)!, f));
-        if (items) out.positional.push(...items);
-        else out.partial = true;
-      } else if (this.s.type(c) === 'dictionary_splat') {
-        const d = this.eval(c.namedChild(0)!, f);
-        if (d.t === 'dict') for (const [k, v] of d.entries) out.keywords.set(k, v);
-        else out.partial = true;
-      } else if (this.s.type(c) !== 'comment') out.positional.push(this.eval(c, f));
-    }
-    return out;
-  }
-
-  private call(n: Node, f: Frame): Value {
+  call(n: Node, f: Frame): Value {
     const fnNode = this.s.field(n, 'function');
     if (!fnNode) return UNKNOWN;
     const syntax: ArgList = this.s.field(n, 'arguments');

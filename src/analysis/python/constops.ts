@@ -1,9 +1,9 @@
 /**
- * Python operators on constant values as the interpreter needs them beyond python/constants.ts:
+ * Python operators on constant values as the evaluation core needs them beyond python/constants.ts:
  * comparisons, truthiness, `%` / `.format` string formatting and the string methods that
  * weight-init filters use (`classname.find('Conv') != -1`).
  */
-import { numericBinary, type ConstValue } from '../../python/constants';
+import { numericBinary, type ConstValue } from './constants';
 
 /** Python truthiness; undefined when the value is unknown. */
 export function truthy(v: ConstValue | undefined): boolean | undefined {

@@ -1,0 +1,719 @@
+/**
+ * The Python evaluation core: it walks statements with abstract values and never runs user code.
+ * It owns what is the same for every framework: scopes and frames, statement execution (assignment
+ * and augmented assignment, `for` / `while` within the limits, `if`, `with`, `try`, `return`,
+ * nested `def`), comprehensions, calls of the file's functions with their actual arguments
+ * (positional, keyword, `*list`, `**dict`, defaults), the generic expressions (literals, f-strings,
+ * boolean logic, comparisons of constants) and the policy for the unknown: an `if` whose condition is
+ * unknown explores every remaining branch on a fork of the frame and merges the forks.
+ *
+ * A framework recogniser subclasses it and says what its values are (the value model: constants,
+ * lists, dicts, functions, merging, truth, iteration) and what a name, an attribute, a call, an
+ * operator or a subscript means for them (the hooks).
+ */
+import type { Node } from 'web-tree-sitter';
+import { throwIfCancelled } from '../cancellation';
+import { Scope, type ConstValue } from './constants';
+import { compare, str } from './constops';
+import { LIMITS, type EvalNotes } from './limits';
+import { SyntaxCache } from './syntax-cache';
+import { rangeOf, stringValue } from './syntax';
+
+/** A call's evaluated arguments. */
+export interface CallArgs<V> {
+  positional: V[];
+  keywords: Map<string, V>;
+  /** A splat whose contents are unknown: positions after it are unknown. */
+  partial: boolean;
+  /** Parameters not given are unknown rather than their defaults (a model's entry point called by unknown code). */
+  optionalUnknown?: boolean;
+}
+
+/** What the core keeps of one running function (a framework adds its own fields). */
+export interface EvalFrame<V> {
+  scope: Scope;
+  locals: Map<string, V>;
+  depth: number;
+  /** The constant loop being unrolled around the code, if any (its index and length). */
+  unroll: { index: number; count: number } | null;
+  /**
+   * Values returned on paths that ended under a condition whose value is unknown; the call's result
+   * merges them with the value returned at the end. Shared by the frames forked for branches.
+   */
+  returns?: V[];
+}
+
+export type Flow<V> = { kind: 'return'; value: V } | { kind: 'break' } | { kind: 'continue' } | undefined;
+
+/** State outside a frame's locals that the branches of an unknown `if` change (a module under construction). */
+export interface BranchState {
+  /** Back to the state before the first branch (each branch starts from it). */
+  reset(): void;
+  /** Records the state a branch ended in. */
+  capture(): void;
+  /** Merges the recorded ends into the live state. */
+  merge(): void;
+}
+
+/** Shadows a name in a Scope with a known constant, or with "unknown" (undefined). */
+function shadow(scope: Scope, name: string, value: ConstValue | undefined): Scope {
+  // Scope.with treats an undefined override as "bound here, value unknown", which hides outer bindings.
+  return scope.with(name, value as ConstValue);
+}
+
+export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
+  /** Memoized node access (see syntax-cache.ts). */
+  readonly s = new SyntaxCache();
+  private readonly scopes = new Map<number, Scope>();
+  private readonly innerScopes = new Map<number, Scope>();
+  /** Statements executed in this file (one budget per file). */
+  protected steps = 0;
+  /** Product of the lengths of the constant loops being unrolled (nested unrolling has one cap). */
+  private unrolledProduct = 1;
+  /** How many branches of unknown conditions enclose the code being evaluated (their layers are conditional). */
+  conditional = 0;
+  /** The module frame's locals (one per file). */
+  protected readonly moduleLocals = new Map<string, V>();
+
+  constructor(protected readonly notes: EvalNotes) {}
+
+  // ---------------------------------------------------------------- the value model
+
+  abstract readonly unknown: V;
+  abstract constant(c: ConstValue): V;
+  /** The constant a value carries (lists of constants included), or undefined. */
+  abstract constOf(v: V): ConstValue | undefined;
+  abstract list(items: V[]): V;
+  /** The items of a list value (mutable: `+=`, `append`), or null. */
+  abstract listItems(v: V): V[] | null;
+  abstract dict(entries: Map<string, V>): V;
+  /** The entries of a dict value (mutable), or null. */
+  abstract dictEntries(v: V): Map<string, V> | null;
+  /** A function of the file, unbound. */
+  abstract functionValue(def: Node): V;
+  /** Something the core cannot follow, written at `node` (what: why, for notes). */
+  abstract opaque(node: Node, what: string): V;
+  /** One value for what several paths produced. */
+  abstract merge(values: V[]): V;
+  /** Python truthiness; undefined when unknown. */
+  abstract truth(v: V): boolean | undefined;
+  /** The items a `for` loop would visit; undefined when unknown. */
+  abstract iterate(v: V): V[] | undefined;
+
+  // ---------------------------------------------------------------- the framework's hooks
+
+  /** The module-level frame of the file. */
+  abstract moduleFrame(): F;
+  /** The frame for running a function called from `caller`: `base` with the framework's fields (`owner`'s methods, `args` given). */
+  protected abstract enterFrame(caller: F, base: EvalFrame<V>, owner: Owner | null, args: CallArgs<V>): F;
+  /** Whether a call of `def` is not worth running (its result is then unknown). */
+  protected abstract skipsCall(def: Node, owner: Owner | null, caller: F): boolean;
+  /** Notified when `def` runs with real arguments. */
+  protected abstract entered(def: Node): void;
+  /** Whether loops of unknown length run their body once here (following values), rather than forgetting what they assign. */
+  protected abstract readsLoopsOnce(f: F): boolean;
+  /** State beyond the frame's locals that branches of an unknown `if` fork and merge. */
+  protected abstract branchState(f: F): BranchState | null;
+  /** Told when branches of an unknown condition start (+1) and end (-1). */
+  protected abstract onBranches(f: F, delta: 1 | -1): void;
+  abstract name(n: Node, f: F): V;
+  abstract attribute(n: Node, f: F): V;
+  abstract subscript(n: Node, f: F): V;
+  abstract call(n: Node, f: F): V;
+  /** A binary operator on two values. */
+  abstract combine(op: string, a: V, b: V, n: Node, f: F): V;
+  /** `holder.name = value` with the holder evaluated. */
+  protected abstract assignAttribute(holder: V, name: string, value: V, f: F): void;
+  /** Comparison of values that are not both constants; undefined when unknown. */
+  protected abstract compareObjects(op: string, a: V, b: V): boolean | undefined;
+
+  /** A conditional expression whose condition is unknown. */
+  protected abstract unknownChoice(body: Node, alternative: Node, f: F): V;
+
+  /** What one target gets when a value that is not a sequence is unpacked (`out, h = rnn(x)`). */
+  protected abstract unpackedPart(value: V): V;
+
+  /** `-x`, `~x`, `+x` (default: on numbers). */
+  protected unary(op: string | undefined, v: V): V {
+    const c = this.constOf(v);
+    return typeof c === 'number' ? this.constant(op === '-' ? -c : op === '~' ? ~c : c) : this.unknown;
+  }
+
+  /** `name = value`: binds it (a framework may also name what it holds). */
+  protected assignName(name: string, value: V, f: F): void {
+    this.bind(f, name, value);
+  }
+
+  /** `obj.x = ...` inside a loop of unknown length: what the attribute held is no longer known. */
+  protected abstract forgetAttribute(target: Node, opaque: V, f: F): void;
+  /** `obj.method(...)` inside a loop of unknown length (after `obj` itself is forgotten when the method mutates it). */
+  protected abstract forgetCall(method: string, object: Node | null, opaque: V, f: F): void;
+
+  // ---------------------------------------------------------------- scopes and frames
+
+  protected scopeOf(def: Node): Scope {
+    let s = this.scopes.get(def.id);
+    if (!s) this.scopes.set(def.id, (s = Scope.of(def)));
+    return s;
+  }
+
+  protected scopeInside(def: Node): Scope {
+    let s = this.innerScopes.get(def.id);
+    if (!s) this.innerScopes.set(def.id, (s = Scope.inside(def)));
+    return s;
+  }
+
+  bind(f: F, name: string, value: V): void {
+    f.locals.set(name, value);
+    const c = this.constOf(value);
+    // At module level nothing outer can be hidden, and locals are read first: a non-constant needs no
+    // Scope entry there (this keeps the Scope chain short in long scripts).
+    if (c === undefined && f.depth === 0 && f.locals === this.moduleLocals) return;
+    f.scope = shadow(f.scope, name, c);
+  }
+
+  /**
+   * Runs a function or method with its actual arguments. `args.positional` includes `self` for
+   * methods. Parameters take keywords first, then positions, then (unless `args.optionalUnknown`)
+   * their defaults; `*args` and `**kwargs` are unknown. `argumentsForRequired` supplies parameters
+   * nobody passed (an entry point called by unknown code).
+   */
+  callFunction(def: Node, args: CallArgs<V>, owner: Owner | null, caller: F, argumentsForRequired?: (name: string) => V): V {
+    throwIfCancelled();
+    if (caller.depth >= LIMITS.callDepth) {
+      const name = this.s.field(def, 'name');
+      this.notes.limit('recursion', `${name?.text ?? 'function'}()`, rangeOf(name ?? def));
+      return this.unknown;
+    }
+    if (this.skipsCall(def, owner, caller)) return this.unknown;
+    const body = this.s.field(def, 'body');
+    if (!body) return this.unknown;
+    const defaults: F = { ...this.moduleFrame(), scope: this.scopeOf(def), depth: caller.depth + 1 };
+    const f = this.enterFrame(caller, { scope: this.scopeInside(def), locals: new Map(), depth: caller.depth + 1, unroll: caller.unroll }, owner, args);
+    let index = 0;
+    let rest = false;
+    for (const param of this.s.kids(this.s.field(def, 'parameters') ?? def)) {
+      const type = this.s.type(param);
+      if (type === 'list_splat_pattern' || type === 'dictionary_splat_pattern') {
+        const name = param.namedChild(0)?.text;
+        if (name) this.bind(f, name, this.unknown);
+        rest = true;
+        continue;
+      }
+      if (type === 'keyword_separator') {
+        rest = true;
+        continue;
+      }
+      const nameNode = type === 'identifier' ? param : type === 'typed_parameter' ? param.namedChild(0) : this.s.field(param, 'name');
+      const name = nameNode && this.s.type(nameNode) === 'identifier' ? nameNode.text : null;
+      if (!name) continue;
+      const defaultNode = this.s.field(param, 'value');
+      let value: V | undefined = args.keywords.get(name);
+      if (value === undefined && !rest && index < args.positional.length) value = args.positional[index];
+      else if (value === undefined && !rest && args.partial) value = this.unknown;
+      if (!rest) index++;
+      // The policy for optional parameters: unknown when the caller is unknown code, not their defaults.
+      if (value === undefined) value = defaultNode ? (args.optionalUnknown ? this.unknown : this.eval(defaultNode, defaults)) : argumentsForRequired ? argumentsForRequired(name) : this.unknown;
+      this.bind(f, name, value);
+    }
+    this.entered(def);
+    f.returns = [];
+    const flow = this.execBlock(body, f);
+    const last = flow?.kind === 'return' ? flow.value : this.constant(null);
+    return f.returns.length ? this.merge([...f.returns, last]) : last;
+  }
+
+  // ---------------------------------------------------------------- statements
+
+  execBlock(block: Node, f: F): Flow<V> {
+    for (const stmt of this.s.kids(block)) {
+      const flow = this.execStatement(stmt, f);
+      if (flow) return flow;
+    }
+    return undefined;
+  }
+
+  private execStatement(stmt: Node, f: F): Flow<V> {
+    // A hard budget per file: whatever remains unexecuted stays unknown, with one note where it ran out.
+    if (++this.steps > LIMITS.steps) {
+      if (this.steps === LIMITS.steps + 1) this.notes.limit('steps', stmt.text.split('\n')[0] ?? '', rangeOf(stmt));
+      return undefined;
+    }
+    switch (this.s.type(stmt)) {
+      case 'expression_statement': {
+        for (const expr of this.s.kids(stmt)) this.execExpression(expr, f);
+        return undefined;
+      }
+      case 'return_statement': {
+        const e = stmt.namedChild(0);
+        return { kind: 'return', value: e ? this.eval(e, f) : this.constant(null) };
+      }
+      case 'break_statement':
+        return { kind: 'break' };
+      case 'continue_statement':
+        return { kind: 'continue' };
+      case 'if_statement':
+        return this.execIf(stmt, f);
+      case 'for_statement':
+        return this.execFor(stmt, f);
+      case 'while_statement': {
+        const body = this.s.field(stmt, 'body');
+        if (!body) return undefined;
+        if (this.readsLoopsOnce(f)) return this.loopOnce(body, f);
+        this.forgetAssigned(body, f, stmt);
+        return undefined;
+      }
+      case 'with_statement':
+      case 'block': {
+        const body = this.s.type(stmt) === 'block' ? stmt : this.s.field(stmt, 'body');
+        return body ? this.execBlock(body, f) : undefined;
+      }
+      case 'try_statement': {
+        const body = this.s.field(stmt, 'body');
+        const flow = body ? this.execBlock(body, f) : undefined;
+        if (flow) return flow;
+        const fin = this.s.kids(stmt).find((c) => this.s.type(c) === 'finally_clause');
+        const finBody = fin ? this.s.kids(fin).find((c) => this.s.type(c) === 'block') : undefined;
+        return finBody ? this.execBlock(finBody, f) : undefined;
+      }
+      case 'function_definition': {
+        const name = this.s.field(stmt, 'name')?.text;
+        if (name) this.bind(f, name, this.functionValue(stmt));
+        return undefined;
+      }
+      case 'decorated_definition': {
+        const def = this.s.field(stmt, 'definition');
+        return def && this.s.type(def) === 'function_definition' ? this.execStatement(def, f) : undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** Runs a loop body once (a loop over an unknown number of steps, while following values). */
+  private loopOnce(body: Node, f: F): Flow<V> {
+    const flow = this.execBlock(body, f);
+    return flow?.kind === 'return' ? flow : undefined;
+  }
+
+  /**
+   * `if` / `elif` / `else`. Known conditions pick their branch. From the first condition whose value
+   * is unknown on, every remaining branch is explored (plus the implicit empty `else`) on a fork of
+   * the frame, and the forks are merged: names that differ become the merge of their values, what a
+   * branch makes is marked conditional (see `conditional`), and a branch that returns adds its value
+   * to the call's possible results.
+   */
+  private execIf(stmt: Node, f: F): Flow<V> {
+    const branches: { cond: Node | null; body: Node | null }[] = [{ cond: this.s.field(stmt, 'condition'), body: this.s.field(stmt, 'consequence') }];
+    for (const alt of stmt.childrenForFieldName('alternative')) {
+      if (!alt) continue;
+      if (this.s.type(alt) === 'elif_clause') branches.push({ cond: this.s.field(alt, 'condition'), body: this.s.field(alt, 'consequence') });
+      else branches.push({ cond: null, body: this.s.field(alt, 'body') ?? this.s.kids(alt).find((c) => this.s.type(c) === 'block') ?? null });
+    }
+    for (let i = 0; i < branches.length; i++) {
+      const { cond, body } = branches[i]!;
+      const truth = cond ? this.truth(this.eval(cond, f)) : true;
+      if (truth === false) continue;
+      if (truth === true) return body ? this.execBlock(body, f) : undefined;
+      const paths = branches.slice(i);
+      if (paths[paths.length - 1]?.cond !== null) paths.push({ cond: null, body: null });
+      return this.explore(paths.map((p) => p.body), f);
+    }
+    return undefined;
+  }
+
+  /** Runs each body on a fork of `f` (null: a path that does nothing) and merges the forks back into `f`. */
+  private explore(bodies: (Node | null)[], f: F): Flow<V> {
+    f.returns ??= [];
+    const ends: Map<string, V>[] = [];
+    const returned: V[] = [];
+    let breaks = 0;
+    this.onBranches(f, 1);
+    this.conditional++;
+    const state = this.branchState(f);
+    try {
+      for (const body of bodies) {
+        state?.reset();
+        const fork: F = { ...f, locals: new Map(f.locals) };
+        const flow = body ? this.execBlock(body, fork) : undefined;
+        state?.capture();
+        if (flow?.kind === 'return') returned.push(flow.value);
+        else {
+          if (flow?.kind === 'break') breaks++;
+          ends.push(fork.locals);
+        }
+      }
+    } finally {
+      this.onBranches(f, -1);
+      this.conditional--;
+    }
+    state?.merge();
+    if (ends.length === 0) return { kind: 'return', value: this.merge(returned) };
+    f.returns.push(...returned);
+    const names = new Set(ends.flatMap((m) => [...m.keys()]));
+    for (const name of names) {
+      const before = f.locals.get(name);
+      const values = ends.map((m) => m.get(name) ?? before ?? this.unknown);
+      const merged = this.merge(values);
+      if (merged !== before) this.bind(f, name, merged);
+    }
+    return breaks === ends.length ? { kind: 'break' } : undefined;
+  }
+
+  private execFor(stmt: Node, f: F): Flow<V> {
+    const left = this.s.field(stmt, 'left');
+    const right = this.s.field(stmt, 'right');
+    const body = this.s.field(stmt, 'body');
+    if (!left || !right || !body) return undefined;
+    let items = this.iterate(this.eval(right, f));
+    // Nested constant loops multiply: past the cap (or half the file's budget) the loop counts as unbounded.
+    if (items && (this.unrolledProduct * items.length > LIMITS.unrolledIterations || this.steps > LIMITS.steps / 2)) {
+      this.notes.limit('loop', `for ${left.text} in ${right.text}`, rangeOf(stmt));
+      items = undefined;
+    }
+    if (!items) {
+      if (this.readsLoopsOnce(f)) {
+        this.assign(left, this.unknown, f);
+        return this.loopOnce(body, f);
+      }
+      this.forgetAssigned(body, f, stmt);
+      return undefined;
+    }
+    const outer = f.unroll;
+    const product = this.unrolledProduct;
+    this.unrolledProduct = product * Math.max(1, items.length);
+    try {
+      for (let i = 0; i < items.length; i++) {
+        f.unroll = { index: i, count: items.length };
+        this.assign(left, items[i]!, f);
+        const flow = this.execBlock(body, f);
+        if (flow?.kind === 'break') break;
+        if (flow?.kind === 'return') return flow;
+      }
+    } finally {
+      f.unroll = outer;
+      this.unrolledProduct = product;
+    }
+    const orelse = this.s.field(stmt, 'alternative');
+    const elseBody = orelse ? this.s.kids(orelse).find((c) => this.s.type(c) === 'block') : undefined;
+    return elseBody ? this.execBlock(elseBody, f) : undefined;
+  }
+
+  /**
+   * A loop whose bounds are unknown: whatever it assigns or appends to is no longer known (it becomes
+   * opaque, so that using it later is an unknown, never a guess).
+   */
+  private forgetAssigned(body: Node, f: F, loop: Node): void {
+    const opaque = this.opaque(loop, 'layers built in a loop with non-constant bounds');
+    const forget = (target: Node | null) => {
+      if (!target) return;
+      const t = this.s.unparen(target);
+      const type = this.s.type(t);
+      if (type === 'identifier') this.bind(f, t.text, opaque);
+      else if (type === 'attribute') this.forgetAttribute(t, opaque, f);
+      else if (type === 'pattern_list' || type === 'tuple_pattern' || type === 'list_pattern') this.s.kids(t).forEach(forget);
+    };
+    // Only statements can assign or register layers: expressions are not descended into (large files).
+    const visit = (n: Node) => {
+      const type = this.s.type(n);
+      if (type === 'function_definition' || type === 'class_definition' || type === 'decorated_definition') return;
+      if (type === 'expression_statement') {
+        for (const expr of this.s.kids(n)) {
+          if (this.s.type(expr) === 'assignment' || this.s.type(expr) === 'augmented_assignment') forget(this.s.field(expr, 'left'));
+          if (this.s.type(expr) !== 'call') continue;
+          const fn = this.s.field(expr, 'function');
+          const method = fn && this.s.type(fn) === 'attribute' ? this.s.field(fn, 'attribute')?.text : null;
+          if (!method) continue;
+          const object = this.s.fieldOf(fn, 'object');
+          if (['append', 'extend', 'insert', 'add_module', 'update'].includes(method)) forget(object);
+          this.forgetCall(method, object, opaque, f);
+        }
+        return;
+      }
+      if (type === 'for_statement') forget(this.s.field(n, 'left'));
+      for (const c of this.s.kids(n)) if (this.s.type(c) !== 'expression_statement' || c.text.includes('=') || c.text.includes('(')) visit(c);
+    };
+    visit(body);
+  }
+
+  private execExpression(expr: Node, f: F): void {
+    if (this.s.type(expr) === 'assignment') {
+      const right = this.s.field(expr, 'right');
+      if (!right) return;
+      // Chained `a = b = value`: the innermost right side is the value.
+      let valueNode = right;
+      const targets = [this.s.field(expr, 'left')];
+      while (this.s.type(valueNode) === 'assignment') {
+        targets.push(this.s.field(valueNode, 'left'));
+        const next = this.s.field(valueNode, 'right');
+        // A chain whose last link has no right side (broken code) assigns nothing.
+        if (!next) return;
+        valueNode = next;
+      }
+      const value = this.eval(valueNode, f);
+      for (const t of targets) if (t) this.assign(t, value, f);
+      return;
+    }
+    if (this.s.type(expr) === 'augmented_assignment') {
+      const left = this.s.field(expr, 'left');
+      const right = this.s.field(expr, 'right');
+      const op = this.s.field(expr, 'operator')?.text.replace('=', '') ?? '';
+      if (!left || !right) return;
+      const current = this.eval(left, f);
+      const value = this.eval(right, f);
+      const items = this.listItems(current);
+      if (items && op === '+') {
+        const more = this.iterate(value);
+        if (more) items.push(...more);
+        else this.assign(left, this.opaque(expr, `unknown items added to ${left.text}`), f);
+        return;
+      }
+      this.assign(left, this.combine(op, current, value, expr, f), f);
+      return;
+    }
+    this.eval(expr, f);
+  }
+
+  assign(target: Node, value: V, f: F): void {
+    const t = this.s.unparen(target);
+    switch (this.s.type(t)) {
+      case 'identifier':
+        this.assignName(t.text, value, f);
+        return;
+      case 'attribute': {
+        const obj = this.s.field(t, 'object');
+        const name = this.s.field(t, 'attribute')?.text;
+        if (!obj || !name) return;
+        this.assignAttribute(this.eval(obj, f), name, value, f);
+        return;
+      }
+      case 'subscript': {
+        const holder = this.eval(this.s.required(t, 'value'), f);
+        const key = this.constOf(this.eval(this.s.required(t, 'subscript'), f));
+        const entries = this.dictEntries(holder);
+        const items = this.listItems(holder);
+        if (entries && typeof key === 'string') entries.set(key, value);
+        if (items && typeof key === 'number' && items[key] !== undefined) items[key] = value;
+        return;
+      }
+      case 'pattern_list':
+      case 'tuple_pattern':
+      case 'list_pattern':
+      case 'tuple':
+      case 'list': {
+        const targets = this.s.kids(t);
+        const c = this.constOf(value);
+        const items = this.listItems(value) ?? (Array.isArray(c) ? c.map((v) => this.constant(v)) : null);
+        targets.forEach((target, i) => {
+          const item = items ? (items[i] ?? this.unknown) : this.unpackedPart(value);
+          this.assign(this.s.type(target) === 'list_splat_pattern' ? target.namedChild(0) ?? target : target, item, f);
+        });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------- expressions
+
+  eval(node: Node, f: F): V {
+    const n = this.s.unparen(node);
+    switch (this.s.type(n)) {
+      case 'identifier':
+        return this.name(n, f);
+      case 'attribute':
+        return this.attribute(n, f);
+      case 'subscript':
+        return this.subscript(n, f);
+      case 'call':
+        return this.call(n, f);
+      case 'list':
+      case 'tuple':
+      case 'expression_list':
+      case 'set': {
+        const items: V[] = [];
+        for (const c of this.s.kids(n)) {
+          if (this.s.type(c) === 'list_splat') {
+            const inner = c.namedChild(0);
+            const more = inner ? this.iterate(this.eval(inner, f)) : undefined;
+            if (!more) return this.opaque(c, `unknown items of ${c.text}`);
+            items.push(...more);
+          } else items.push(this.eval(c, f));
+        }
+        return this.list(items);
+      }
+      case 'list_comprehension':
+      case 'generator_expression':
+      case 'set_comprehension': {
+        const items = this.comprehension(n, f);
+        return items ? this.list(items) : this.opaque(n, 'comprehension with non-constant bounds');
+      }
+      case 'dictionary': {
+        const entries = new Map<string, V>();
+        for (const pair of this.s.kids(n)) {
+          if (this.s.type(pair) !== 'pair') return this.unknown;
+          const key = this.constOf(this.eval(this.s.required(pair, 'key'), f));
+          if (typeof key !== 'string') return this.unknown;
+          entries.set(key, this.eval(this.s.required(pair, 'value'), f));
+        }
+        return this.dict(entries);
+      }
+      case 'binary_operator': {
+        const op = this.s.field(n, 'operator')?.text ?? '';
+        return this.combine(op, this.eval(this.s.required(n, 'left'), f), this.eval(this.s.required(n, 'right'), f), n, f);
+      }
+      case 'unary_operator':
+        return this.unary(this.s.field(n, 'operator')?.text, this.eval(this.s.required(n, 'argument'), f));
+      case 'not_operator': {
+        const t = this.truth(this.eval(this.s.required(n, 'argument'), f));
+        return t === undefined ? this.unknown : this.constant(!t);
+      }
+      case 'boolean_operator': {
+        const op = this.s.field(n, 'operator')?.text;
+        const left = this.eval(this.s.required(n, 'left'), f);
+        const lt = this.truth(left);
+        if (lt === undefined) return this.unknown;
+        if (op === 'and' ? !lt : lt) return left;
+        return this.eval(this.s.required(n, 'right'), f);
+      }
+      case 'comparison_operator':
+        return this.comparison(n, f);
+      case 'conditional_expression': {
+        const [body, condition, alternative] = this.s.kids(n);
+        if (!body || !condition || !alternative) return this.unknown;
+        const t = this.truth(this.eval(condition, f));
+        if (t === undefined) return this.unknownChoice(body, alternative, f);
+        return this.eval(t ? body : alternative, f);
+      }
+      case 'string':
+        return this.string(n, f);
+      case 'lambda':
+        return this.unknown;
+      case 'yield':
+      case 'await': {
+        const inner = this.s.kids(n)[0];
+        return inner ? this.eval(inner, f) : this.constant(null);
+      }
+      default: {
+        const v = f.scope.evaluate(n);
+        return v === undefined ? this.unknown : this.constant(v);
+      }
+    }
+  }
+
+  private string(n: Node, f: F): V {
+    const plain = stringValue(n);
+    if (plain !== null) return this.constant(plain);
+    // f-string: every interpolation must be a constant.
+    let out = '';
+    for (const part of this.s.kids(n)) {
+      if (this.s.type(part) === 'string_content' || this.s.type(part) === 'escape_sequence') out += part.text;
+      else if (this.s.type(part) === 'interpolation') {
+        const expr = this.s.field(part, 'expression') ?? part.namedChild(0);
+        const v = expr ? this.constOf(this.eval(expr, f)) : undefined;
+        if (v === undefined) return this.unknown;
+        out += str(v);
+      }
+    }
+    return this.constant(out);
+  }
+
+  private comprehension(n: Node, f: F): V[] | null {
+    const body = this.s.field(n, 'body');
+    if (!body) return null;
+    const clauses = this.s.kids(n).filter((c) => this.s.type(c) === 'for_in_clause' || this.s.type(c) === 'if_clause');
+    const inner: F = { ...f, locals: new Map(f.locals) };
+    const out: V[] = [];
+    const run = (i: number): boolean => {
+      if (i === clauses.length) {
+        out.push(this.eval(body, inner));
+        return out.length <= LIMITS.loopIterations * 4;
+      }
+      const clause = clauses[i]!;
+      if (this.s.type(clause) === 'if_clause') {
+        const cond = clause.namedChild(0);
+        const t = cond ? this.truth(this.eval(cond, inner)) : undefined;
+        if (t === undefined) return false;
+        return t ? run(i + 1) : true;
+      }
+      const left = this.s.field(clause, 'left');
+      const right = this.s.field(clause, 'right');
+      const items = right ? this.iterate(this.eval(right, inner)) : undefined;
+      if (!left || !items) return false;
+      const outer = inner.unroll;
+      for (let k = 0; k < items.length; k++) {
+        inner.unroll = { index: k, count: items.length };
+        this.assign(left, items[k]!, inner);
+        if (!run(i + 1)) return false;
+      }
+      inner.unroll = outer;
+      return true;
+    };
+    return run(0) ? out : null;
+  }
+
+  private comparison(n: Node, f: F): V {
+    // `a < b < c`: operands and operators alternate; operators may be two tokens ("is not", "not in").
+    const operands = this.s.kids(n).map((c) => this.eval(c, f));
+    const ops: string[] = [];
+    let pending = '';
+    for (let i = 0; i < n.childCount; i++) {
+      const c = n.child(i);
+      if (!c || c.isNamed) {
+        if (pending) ops.push(pending.trim());
+        pending = '';
+        continue;
+      }
+      pending += ` ${this.s.type(c)}`;
+    }
+    let result = true;
+    for (let i = 0; i < ops.length; i++) {
+      const a = operands[i];
+      const b = operands[i + 1];
+      const r = a === undefined || b === undefined ? undefined : this.compareValues(ops[i]!, a, b);
+      if (r === undefined) return this.unknown;
+      result = result && r;
+    }
+    return this.constant(result);
+  }
+
+  private compareValues(op: string, a: V, b: V): boolean | undefined {
+    const ca = this.constOf(a);
+    const cb = this.constOf(b);
+    if (ca !== undefined && cb !== undefined) return compare(op, ca, cb);
+    return this.compareObjects(op, a, b);
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  /** A call's arguments: positional, keywords, `*list` and `**dict` spread when known (else `partial`). */
+  evalArgs(list: Node | null, f: F): CallArgs<V> {
+    const out: CallArgs<V> = { positional: [], keywords: new Map(), partial: false };
+    if (!list) return out;
+    if (this.s.type(list) !== 'argument_list') {
+      // `f(x for x in xs)`: the generator is the only argument.
+      out.positional.push(this.eval(list, f));
+      return out;
+    }
+    for (const c of this.s.kids(list)) {
+      const type = this.s.type(c);
+      if (type === 'keyword_argument') {
+        const name = this.s.field(c, 'name')?.text;
+        const value = this.s.field(c, 'value');
+        if (name && value) out.keywords.set(name, this.eval(value, f));
+      } else if (type === 'list_splat') {
+        const inner = c.namedChild(0);
+        const items = inner ? this.iterate(this.eval(inner, f)) : undefined;
+        if (items) out.positional.push(...items);
+        else out.partial = true;
+      } else if (type === 'dictionary_splat') {
+        const inner = c.namedChild(0);
+        const entries = inner ? this.dictEntries(this.eval(inner, f)) : null;
+        if (entries) for (const [k, v] of entries) out.keywords.set(k, v);
+        else out.partial = true;
+      } else if (type !== 'comment') out.positional.push(this.eval(c, f));
+    }
+    return out;
+  }
+}
