@@ -23,6 +23,8 @@ export const REPRESENTATIVE_SIZES = {
   vocabulary: 10_000,
   /** Embedding dimension. */
   embedding: 128,
+  /** Features per step of a sequence input (recurrent, Conv1D, attention) whose data the code does not describe. */
+  sequenceFeatures: 32,
   /** Stacked cells of a torch recurrent module (`num_layers=`): language models usually stack two. */
   stackedLayers: 2,
 } as const;

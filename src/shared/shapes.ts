@@ -458,17 +458,115 @@ export interface PropagateOptions {
   inputShapes?: Map<string, Shape | null>;
 }
 
+/** Why a layer cannot read its inputs, and which layer. */
+export interface ShapeConflict {
+  layer: LayerIR;
+  reason: string;
+}
+
+const known = (flow: Flow): number[] | null => (flow.shape && flow.rankKnown && flow.shape.every((d): d is number => d !== null) ? flow.shape : null);
+
+/**
+ * Why `layer` cannot read `inputs` (computed with `ctx`, giving `output`): a window larger than its
+ * padded input, a channel or feature count other than the one the layer declares, merged shapes that
+ * differ, a sequence layer given something that is not (time, features). Null when it can, or when
+ * too little is known to tell. The same conditions the probe refuses a plan for.
+ */
+export function shapeConflict(layer: LayerIR, inputs: Flow[], ctx: ShapeContext, output: Flow): string | null {
+  const first = inputs[0] ?? UNKNOWN_FLOW;
+  const shape = known(first);
+  if (layer.timeDistributed || !shape) return null;
+  const written = shape.join('x');
+  const features = inputFeatures(layer, first, ctx);
+  const declares = (what: string): string | null => (layer.inFeatures !== null && features !== null && layer.inFeatures !== features ? `expects ${layer.inFeatures} input ${what} but receives ${features}` : null);
+  switch (layer.kind) {
+    case 'conv1d':
+    case 'conv2d':
+    case 'conv3d':
+    case 'conv-transpose':
+    case 'maxpool':
+    case 'avgpool': {
+      const dims = layer.kind === 'maxpool' || layer.kind === 'avgpool' ? shape.length - 1 : spatialDims(layer);
+      if (dims > 0 && shape.length !== dims + 1) return `needs ${dims + 1} dimensions per example but receives ${written}`;
+      if (layer.kind !== 'maxpool' && layer.kind !== 'avgpool') {
+        const channels = declares('channels');
+        if (channels) return channels;
+      }
+      const out = output.shape;
+      return out && out.length === shape.length && out.some((d) => d === null) && windowsKnown(layer) ? `input ${written} is too small for its window` : null;
+    }
+    case 'lstm':
+    case 'gru':
+    case 'simple-rnn':
+      if (layer.recurrent.conv) return null;
+      if (shape.length !== 2) return `a recurrent layer needs a (time, features) input per example but receives ${written}`;
+      return declares('features');
+    case 'attention':
+      if (shape.length !== 2) return `attention needs a (time, features) input per example but receives ${written}`;
+      return declares('features');
+    case 'dense':
+    case 'batchnorm':
+      return declares('features');
+    case 'add':
+    case 'multiply': {
+      const shapes = inputs.map(known);
+      if (shapes.some((s) => s === null)) return null;
+      return shapes.some((s) => s!.join('x') !== written) ? `inputs have different shapes: ${shapes.map((s) => s!.join('x')).join(' vs ')}` : null;
+    }
+    case 'concat': {
+      const shapes = inputs.map(known);
+      if (shapes.some((s) => s === null)) return null;
+      const axis = concatAxis(layer, shape.length, ctx);
+      const fits = axis !== null && shapes.every((s) => s!.length === shape.length && s!.every((d, i) => i === axis || d === shape[i]));
+      return fits ? null : `inputs do not fit together: ${shapes.map((s) => s!.join('x')).join(' vs ')}`;
+    }
+    case 'reshape':
+      return layer.reshape.op === 'reshape' && layer.reshape.target && output.shape === null ? `cannot reshape ${written} to (${layer.reshape.target.join(', ')})` : null;
+    default:
+      return null;
+  }
+}
+
+/** Whether a sliding window's settings are all constants (else its output is unknown, not impossible). */
+function windowsKnown(layer: LayerIR): boolean {
+  if (layer.kind === 'maxpool' || layer.kind === 'avgpool') return layer.pool.adaptiveOutput === null && layer.kernelSize !== null && layer.pool.padding !== null && layer.pool.strides !== null;
+  const conv = convOf(layer);
+  return conv !== null && layer.kernelSize !== null && conv.strides !== null && conv.dilation !== null && conv.padding !== null;
+}
+
 /**
  * Propagates shapes through `layers` (in order; graph edges from `inputs`, a chain start takes the
  * model's `inputShape` or its entry in `options.inputShapes`). Mutates the layers' inFeatures,
  * fanIn and fanOut where they were null; returns each layer's output shape (null when unknown).
  */
 export function propagateShapes(layers: LayerIR[], inputShape: Shape | null, options: PropagateOptions = {}): Map<string, Shape | null> {
+  const flows = walk(layers, inputShape, options, null);
+  return new Map([...flows].map(([id, f]) => [id, f.shape]));
+}
+
+/**
+ * The first layer that cannot read what `inputShape` gives it (see shapeConflict), or null. Mutates
+ * the layers as propagateShapes does: pass a copy.
+ */
+export function firstShapeConflict(layers: LayerIR[], inputShape: Shape, options: PropagateOptions = {}): ShapeConflict | null {
+  let conflict: ShapeConflict | null = null;
+  walk(layers, inputShape, options, (layer, inputs, ctx, output) => {
+    const reason = shapeConflict(layer, inputs, ctx, output);
+    if (reason !== null) conflict = { layer, reason };
+    return reason === null;
+  });
+  return conflict;
+}
+
+type LayerVisit = (layer: LayerIR, inputs: Flow[], ctx: ShapeContext, output: Flow) => boolean;
+
+/** Each layer's flow in order; `visit` sees each layer before its sizes are filled in, and stops the walk by returning false. */
+function walk(layers: LayerIR[], inputShape: Shape | null, options: PropagateOptions, visit: LayerVisit | null): Map<string, Flow> {
   const framework = options.framework ?? (options.layout === 'channels_first' ? 'torch' : 'keras');
   const base: Omit<ShapeContext, 'nextKind'> = { layout: options.layout ?? (framework === 'torch' ? 'channels_first' : 'channels_last'), framework, honourDataFormat: true };
   const flows = new Map<string, Flow>();
   let modelInputUsed = false;
-  layers.forEach((layer, index) => {
+  for (const [index, layer] of layers.entries()) {
     let inputs: Flow[];
     if (layer.inputs.length > 0) {
       inputs = layer.inputs.map((id) => flows.get(id) ?? UNKNOWN_FLOW);
@@ -479,8 +577,9 @@ export function propagateShapes(layers: LayerIR[], inputShape: Shape | null, opt
       inputs = [shape ? { shape, rankKnown: true } : UNKNOWN_FLOW];
     }
     const ctx: ShapeContext = { ...base, nextKind: layers[index + 1]?.kind ?? null };
+    if (visit && !visit(layer, inputs, ctx, layerOutput(layer, inputs, ctx))) break;
     fillSizes(layer, inputs[0] ?? UNKNOWN_FLOW, ctx);
     flows.set(layer.id, layerOutput(layer, inputs, ctx));
-  });
-  return new Map([...flows].map(([id, f]) => [id, f.shape]));
+  }
+  return flows;
 }

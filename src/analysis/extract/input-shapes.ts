@@ -15,12 +15,12 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { InputShapeGuess, LayerIR, LayerKind, ModelIR } from '../../shared/ir';
-import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH } from '../../shared/input-defaults';
+import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, REPRESENTATIVE_SIZES, representativeUnits } from '../../shared/input-defaults';
 import type { PyFile } from '../python/file';
 import { Scope, type ConstValue } from '../python/constants';
 import { argument, callArguments, calleeName, enclosing } from '../python/syntax';
 import { callsWithLastName } from './training/flow';
-import { propagateShapes } from '../../shared/shapes';
+import { firstShapeConflict, propagateShapes } from '../../shared/shapes';
 
 /** Something in the file's code that tells a shape. */
 interface Evidence {
@@ -252,6 +252,8 @@ function requirement(model: ModelIR): Requirement {
   if (kind === 'conv1d' || RECURRENT.has(kind as LayerKind)) rank = 2;
   else if (kind === 'conv2d') rank = 3;
   else if (kind === 'conv3d') rank = 4;
+  else if (kind === 'conv-transpose' && first?.kernelSize) rank = first.kernelSize.length + 1;
+  else if (kind === 'attention') rank = 2;
   else if (kind === 'dense' && torch) rank = 1;
   return { first, channels: first?.inFeatures ?? null, rank, tokens: kind === 'embedding', torch };
 }
@@ -343,7 +345,7 @@ function sideFromFlatten(model: ModelIR, channels: number, rank: number): number
 
 function guessFor(model: ModelIR, evidence: Evidence[]): InputShapeGuess {
   const req = requirement(model);
-  const channelsFirst = req.torch && req.rank !== null && req.rank >= 2 && !(req.first && RECURRENT.has(req.first.kind));
+  const channelsFirst = req.torch && req.rank !== null && req.rank >= 2 && !(req.first && (RECURRENT.has(req.first.kind) || req.first.kind === 'attention'));
   const layout = channelsFirst ? 'channels_first' : 'channels_last';
   const declared = declaredShape(model);
   if (declared) return { shape: declared, tokens: req.tokens, layout, source: 'model', evidence: 'the model code' };
@@ -356,7 +358,72 @@ function guessFor(model: ModelIR, evidence: Evidence[]): InputShapeGuess {
     const best = fitting[fitting.length - 1];
     if (best) return { shape: best.shape, tokens: req.tokens, layout, source, evidence: `${best.e.what} (line ${best.e.line})` };
   }
-  return constrainedOrDefault(model, req, layout);
+  const guess = constrainedOrDefault(model, req, layout);
+  return guess.source === 'default' ? acceptedDefault(model, req, guess) : guess;
+}
+
+/** Image sides tried, smallest first, for a conv net the code gives no size for; a transposed first conv (a generator) starts from a latent 1x1. */
+const TRIAL_SIDES = [DEFAULT_IMAGE_SIDE, 64, 128, 256, 512];
+const LATENT_SIDES = [1, 2, 4, 7, 8, 16, DEFAULT_IMAGE_SIDE];
+const TRIAL_LENGTHS = [DEFAULT_SEQUENCE_LENGTH, 64, 128, 256, 512];
+
+/**
+ * A default the layers accept. The default of the first layer's kind may not fit the model (a
+ * discriminator whose fifth 4x4 conv needs 64x64, a ResidualBlock(in_features) whose skip needs the
+ * convs' own width, a DCGAN generator fed a latent): the shared shape rules run on trial shapes, with
+ * the representative sizes the probe builds unknown widths with, and the smallest that every layer
+ * accepts wins. The default itself when none does (the probe then names the layer that refuses).
+ */
+function acceptedDefault(model: ModelIR, req: Requirement, guess: InputShapeGuess): InputShapeGuess {
+  const layers = model.layers;
+  const conflictOf = (shape: number[]) => {
+    const trial = structuredClone(layers).map((layer, i) => {
+      const sized = representativeUnits(layer, i === layers.length - 1, layers[i + 1]);
+      return sized ? { ...layer, units: sized.units } : layer;
+    });
+    return firstShapeConflict(trial, shape, { layout: guess.layout, framework: model.framework });
+  };
+  const conflict = conflictOf(guess.shape);
+  if (conflict === null) return guess;
+  for (const candidate of trialShapes(model, req, guess)) {
+    if (conflictOf(candidate.shape) === null) return { ...guess, shape: candidate.shape, evidence: `${candidate.what}: the smallest that every layer accepts (${describeConflict(conflict)} at ${guess.shape.join('x')})` };
+  }
+  return guess;
+}
+
+function describeConflict(c: { layer: LayerIR; reason: string }): string {
+  return `${c.layer.className} at line ${c.layer.range.start.line + 1} refuses`;
+}
+
+/** Other defaults to try, in order of preference: other image sides and channel counts, other sequence lengths. */
+function trialShapes(model: ModelIR, req: Requirement, guess: InputShapeGuess): { shape: number[]; what: string }[] {
+  const shape = guess.shape;
+  const first = req.first;
+  const channelsFirst = guess.layout === 'channels_first';
+  const trials: { shape: number[]; what: string }[] = [];
+  if (first && first.kind !== 'attention' && (SPATIAL_FIRST.has(first.kind) || first.kind === 'conv-transpose') && shape.length >= 2 && first.kind !== 'conv1d') {
+    const dims = shape.length - 1;
+    const declaredChannels = channelsFirst ? shape[0]! : shape[dims]!;
+    const channels = req.channels !== null ? [req.channels] : [declaredChannels, 1, 3, REPRESENTATIVE_SIZES.hidden].filter((c, i, all) => all.indexOf(c) === i);
+    const sides = first.kind === 'conv-transpose' ? LATENT_SIDES : TRIAL_SIDES;
+    for (const side of sides) {
+      for (const c of channels) {
+        const spatial = new Array<number>(dims).fill(side);
+        const what = `${c} channel${c === 1 ? '' : 's'}, side ${side}`;
+        trials.push({ shape: channelsFirst ? [c, ...spatial] : [...spatial, c], what });
+      }
+    }
+    return trials;
+  }
+  if (shape.length === 2) {
+    const timeAxis = model.framework === 'torch' && first?.kind === 'conv1d' ? 1 : 0;
+    for (const length of TRIAL_LENGTHS) {
+      const trial = [...shape];
+      trial[timeAxis] = length;
+      trials.push({ shape: trial, what: `sequence length ${length}` });
+    }
+  }
+  return trials;
 }
 
 function constrainedOrDefault(model: ModelIR, req: Requirement, layout: InputShapeGuess['layout']): InputShapeGuess {
@@ -387,6 +454,13 @@ function constrainedOrDefault(model: ModelIR, req: Requirement, layout: InputSha
       const shape = torch && first.kind === 'conv1d' ? [features, DEFAULT_SEQUENCE_LENGTH] : [DEFAULT_SEQUENCE_LENGTH, features];
       return { shape, tokens: false, layout, source: 'default', evidence: `sequence length ${DEFAULT_SEQUENCE_LENGTH} by default for a first ${first.className}` };
     }
+    // A sequence layer reads (time, features) even when the code says neither (`input_shape=(None, data.shape[-1])`).
+    const steps = declared?.length === 2 ? (torch && first.kind === 'conv1d' ? declared[1] : declared[0]) : null;
+    const length = steps ?? DEFAULT_SEQUENCE_LENGTH;
+    const perStep = REPRESENTATIVE_SIZES.sequenceFeatures;
+    const shape = torch && first.kind === 'conv1d' ? [perStep, length] : [length, perStep];
+    const lengthWhy = steps !== null ? `${length} steps from the model code` : `sequence length ${length} by default`;
+    return { shape, tokens: false, layout, source: 'default', evidence: `${lengthWhy}, ${perStep} features per step (a representative value): ${first.className} reads (time, features)` };
   }
   if (declared && declared.length > 0 && declared.some((d) => d !== null)) {
     return { shape: partial(DEFAULT_IMAGE_SIDE), tokens: false, layout, source: 'default', evidence: `unknown dimensions set to ${DEFAULT_IMAGE_SIDE} by default` };
