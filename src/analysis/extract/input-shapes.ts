@@ -20,7 +20,7 @@ import type { PyFile } from '../python/file';
 import { Scope, type ConstValue } from '../python/constants';
 import { argument, callArguments, calleeName, enclosing } from '../python/syntax';
 import { callsWithLastName } from './training/flow';
-import { firstShapeConflict, propagateShapes } from '../../shared/shapes';
+import { firstShapeConflict, propagateShapes, type ShapeConflict } from '../../shared/shapes';
 
 /** Something in the file's code that tells a shape. */
 interface Evidence {
@@ -345,15 +345,19 @@ function sideFromFlatten(model: ModelIR, channels: number, rank: number): number
 
 function guessFor(model: ModelIR, evidence: Evidence[]): InputShapeGuess {
   const req = requirement(model);
-  const channelsFirst = req.torch && req.rank !== null && req.rank >= 2 && !(req.first && (RECURRENT.has(req.first.kind) || req.first.kind === 'attention'));
+  const sequenceFirst = req.first !== null && (RECURRENT.has(req.first.kind) || req.first.kind === 'attention');
+  // Keras convs written channels-first (data_format=, Keras 1 dim_ordering 'th') read (C, H, W) too.
+  const kerasChannelsFirst = !req.torch && req.rank !== null && req.rank >= 3 && req.first?.dataFormat === 'channels_first';
+  const channelsFirst = (req.torch && req.rank !== null && req.rank >= 2 && !sequenceFirst) || kerasChannelsFirst;
   const layout = channelsFirst ? 'channels_first' : 'channels_last';
   const declared = declaredShape(model);
-  if (declared) return { shape: declared, tokens: req.tokens, layout, source: 'model', evidence: 'the model code' };
+  if (declared) return { shape: declared, tokens: req.tokens, layout, source: 'model', evidence: kerasChannelsFirst ? 'the model code, channels first (data_format / dim_ordering)' : 'the model code' };
   // Data code first, then example tensors; the last-written fitting one of a kind (closest to training).
   for (const source of ['data', 'example'] as const) {
+    // Evidence the layers refuse (the file's CIFAR data next to a ResidualBlock of other widths) belongs to another model.
     const fitting = evidence.filter((e) => e.source === source).flatMap((e) => {
       const shape = fit(e, req, model);
-      return shape === null ? [] : [{ e, shape }];
+      return shape === null || conflictFor(model, shape, layout) !== null ? [] : [{ e, shape }];
     });
     const best = fitting[fitting.length - 1];
     if (best) return { shape: best.shape, tokens: req.tokens, layout, source, evidence: `${best.e.what} (line ${best.e.line})` };
@@ -375,23 +379,28 @@ const TRIAL_LENGTHS = [DEFAULT_SEQUENCE_LENGTH, 64, 128, 256, 512];
  * accepts wins. The default itself when none does (the probe then names the layer that refuses).
  */
 function acceptedDefault(model: ModelIR, req: Requirement, guess: InputShapeGuess): InputShapeGuess {
-  const layers = model.layers;
-  const conflictOf = (shape: number[]) => {
-    const trial = structuredClone(layers).map((layer, i) => {
-      const sized = representativeUnits(layer, i === layers.length - 1, layers[i + 1]);
-      return sized ? { ...layer, units: sized.units } : layer;
-    });
-    return firstShapeConflict(trial, shape, { layout: guess.layout, framework: model.framework });
-  };
-  const conflict = conflictOf(guess.shape);
-  if (conflict === null) return guess;
+  // A transposed conv first reads a latent or a small map (a generator, a decoder): its smallest accepted side, not an image.
+  const latent = req.first?.kind === 'conv-transpose';
+  const conflict = conflictFor(model, guess.shape, guess.layout);
+  if (conflict === null && !latent) return guess;
+  const why = conflict ? `${describeConflict(conflict)} ${guess.shape.join('x')}` : `a first ${req.first?.className ?? 'layer'} reads a latent or a small map`;
   for (const candidate of trialShapes(model, req, guess)) {
-    if (conflictOf(candidate.shape) === null) return { ...guess, shape: candidate.shape, evidence: `${candidate.what}: the smallest that every layer accepts (${describeConflict(conflict)} at ${guess.shape.join('x')})` };
+    if (conflictFor(model, candidate.shape, guess.layout) === null) return { ...guess, shape: candidate.shape, evidence: `${candidate.what}, the smallest input every layer accepts (${why})` };
   }
   return guess;
 }
 
-function describeConflict(c: { layer: LayerIR; reason: string }): string {
+/** The first layer that refuses `shape` when built as the probe builds it: unknown widths at their representative sizes. */
+function conflictFor(model: ModelIR, shape: number[], layout: InputShapeGuess['layout']): ShapeConflict | null {
+  const layers = model.layers;
+  const trial = structuredClone(layers).map((layer, i) => {
+    const sized = representativeUnits(layer, i === layers.length - 1, layers[i + 1]);
+    return sized ? { ...layer, units: sized.units } : layer;
+  });
+  return firstShapeConflict(trial, shape, { layout, framework: model.framework });
+}
+
+function describeConflict(c: ShapeConflict): string {
   return `${c.layer.className} at line ${c.layer.range.start.line + 1} refuses`;
 }
 
