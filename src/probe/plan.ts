@@ -140,9 +140,19 @@ class Planner {
    * The layer with a representative size where the code leaves one unknown (a constructor argument
    * no call site fixes), named in a note; the layer itself when every size is known.
    */
-  withKnownSizes(layer: LayerIR, isLast: boolean, next: LayerIR | undefined): LayerIR {
-    const filled: { what: string; value: number; why: string }[] = [];
+  withKnownSizes(layer: LayerIR, isLast: boolean, next: LayerIR | undefined, input: Shape | undefined): LayerIR {
+    const filled: { what: string; value: number | string; why: string }[] = [];
     let out = layer;
+    if (isConv(out) && out.kernelSize === null && !isRecurrent(out)) {
+      out = { ...out, kernelSize: [REPRESENTATIVE_SIZES.kernel] };
+      filled.push({ what: 'kernel size', value: REPRESENTATIVE_SIZES.kernel, why: 'a representative value' });
+    }
+    if (isPool(out) && out.kernelSize === null && out.pool.adaptiveOutput === null && input && input.length >= 2) {
+      // A window computed from the input's shape (`pool_size=K.int_shape(x)[1:3]`) is, in practice, the whole map.
+      const spatial = input.slice(0, -1);
+      out = { ...out, kernelSize: spatial };
+      filled.push({ what: 'window', value: spatial.join('x'), why: 'the whole input map, as a global pool' });
+    }
     const sized = representativeUnits(layer, isLast, next);
     if (sized) {
       const what = layer.kind === 'embedding' ? 'embedding dimension' : layer.kind === 'dense' ? 'units' : layer.kind.startsWith('conv') ? 'filters' : 'hidden size';
@@ -464,9 +474,9 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
   const layers: PlannedLayer[] = [];
   const lastIndex = model.layers.length - 1;
   model.layers.forEach((written, index) => {
-    const layer = planner.withKnownSizes(written, index === lastIndex, model.layers[index + 1]);
     const inputsIdx = planner.inputsOf(index, indexById);
     const inShapes = inputsIdx.map((i) => (i < 0 ? inputShape : layers[i]!.outShape));
+    const layer = planner.withKnownSizes(written, index === lastIndex, model.layers[index + 1], inShapes[0]);
     const next = model.layers[index + 1]?.kind ?? null;
     const { shape, params, lastStepOnly, axis } = planner.outShape(layer, inShapes, next);
     if (layer.kind === 'unknown') planner.note('warning', `${describeLayer(layer)} is not known to the probe; it is skipped as shape-preserving.`, layer);

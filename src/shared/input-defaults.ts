@@ -25,6 +25,8 @@ export const REPRESENTATIVE_SIZES = {
   embedding: 128,
   /** Features per step of a sequence input (recurrent, Conv1D, attention) whose data the code does not describe. */
   sequenceFeatures: 32,
+  /** Kernel side of a convolution whose kernel_size is a constructor argument. */
+  kernel: 3,
   /** Stacked cells of a torch recurrent module (`num_layers=`): language models usually stack two. */
   stackedLayers: 2,
 } as const;

@@ -244,8 +244,11 @@ interface Requirement {
   torch: boolean;
 }
 
+/** Shape-only layers that keep an image an image: the layer after them says what the input is (a ReflectionPad2d before the first conv). */
+const SPATIAL_RESHAPES: ReadonlySet<string> = new Set(['zero-padding', 'edge-padding', 'upsampling']);
+
 function requirement(model: ModelIR): Requirement {
-  const first = model.layers.find((l) => l.kind !== 'input') ?? null;
+  const first = model.layers.find((l) => l.kind !== 'input' && !(l.kind === 'reshape' && SPATIAL_RESHAPES.has(l.reshape.op))) ?? null;
   const torch = model.framework === 'torch';
   const kind = first?.kind;
   let rank: number | null = null;

@@ -104,6 +104,33 @@ class Generator(nn.Module):
         return self.main(x)
 `;
 
+const CYCLEGAN_BLOCK = `import torch.nn as nn
+
+class ResidualBlock(nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.block = nn.Sequential(
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(in_features, in_features, 3),
+            nn.InstanceNorm2d(in_features),
+            nn.ReLU(inplace=True),
+        )
+
+    def forward(self, x):
+        return x + self.block(x)
+`;
+
+const KERAS1_THEANO = `from keras.models import Sequential
+from keras.layers import Convolution2D, MaxPooling2D, Flatten, Dense, Activation
+model = Sequential()
+model.add(Convolution2D(32, 3, 3, border_mode='valid', input_shape=(3, 100, 100)))
+model.add(Activation('relu'))
+model.add(Convolution2D(32, 3, 3))
+model.add(MaxPooling2D(pool_size=(2, 2)))
+model.add(Flatten())
+model.add(Dense(10))
+`;
+
 const TORCH_ENCODER = `import torch
 from torch import nn
 
@@ -179,5 +206,75 @@ describe('a default the layers accept', () => {
     const model = await modelOf(DCGAN_GENERATOR, 'Generator');
     expect(model.inputGuess).toMatchObject({ shape: [100, 1, 1], layout: 'channels_first' });
     expect(planned(model)).toEqual([1, 1, 100]);
+  });
+});
+
+describe('what comes before the first conv, and how the conv net is laid out', () => {
+  it('reads an image through a leading ReflectionPad2d (CycleGAN residual block)', async () => {
+    const model = await modelOf(CYCLEGAN_BLOCK, 'ResidualBlock');
+    expect(model.inputGuess).toMatchObject({ shape: [128, 32, 32], layout: 'channels_first' });
+    expect(planned(model)).toEqual([32, 32, 128]);
+  });
+
+  it('reads a Keras 1 Convolution2D net on (3, 100, 100) channels first (Theano dim ordering)', async () => {
+    const model = await modelOf(KERAS1_THEANO, 'model');
+    expect(model.inputGuess).toMatchObject({ shape: [3, 100, 100], layout: 'channels_first', source: 'model' });
+    expect(model.layers.find((l) => l.kind === 'conv2d')?.dataFormat).toBe('channels_first');
+    expect(planned(model)).toEqual([100, 100, 3]);
+  });
+
+  it('keeps a Keras 1 net on (100, 100, 3) channels last, and a dim_ordering the code writes (clean twins)', async () => {
+    const last = await modelOf(KERAS1_THEANO.replace('(3, 100, 100)', '(100, 100, 3)'), 'model');
+    expect(last.inputGuess).toMatchObject({ shape: [100, 100, 3], layout: 'channels_last' });
+    expect(last.layers.find((l) => l.kind === 'conv2d')?.dataFormat).toBeNull();
+    const tf = await modelOf(KERAS1_THEANO.replace("border_mode='valid',", "border_mode='valid', dim_ordering='tf',"), 'model');
+    expect(tf.layers.find((l) => l.kind === 'conv2d')?.dataFormat).toBe('channels_last');
+    expect(planned(tf)).toMatch(/too small/);
+  });
+});
+
+const KERAS_COMPUTED_POOL = `from keras.layers import Input, Conv2D, AveragePooling2D, Flatten, Dense
+from keras.models import Model
+from keras import backend as K
+inp = Input(shape=(32, 32, 3))
+x = Conv2D(16, 3, strides=2)(inp)
+block_shape = K.int_shape(x)
+x = AveragePooling2D(pool_size=(block_shape[1], block_shape[2]), strides=(1, 1))(x)
+x = Flatten()(x)
+out = Dense(10)(x)
+model = Model(inp, out)
+`;
+
+const TORCH_KERNEL_ARGUMENT = `import torch.nn as nn
+
+class Block(nn.Module):
+    def __init__(self, kernel_size):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, kernel_size=kernel_size, padding=1)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        return self.fc(self.pool(self.conv(x)).flatten(1))
+`;
+
+describe('sizes the code computes or leaves to an argument', () => {
+  const noticesOf = (model: ModelIR) => planModel(model, probeOptions({ backend: 'wasm' })).notices.map((n) => n.message);
+
+  it('pools the whole map when the window is computed from the input shape, and says so', async () => {
+    const model = await modelOf(KERAS_COMPUTED_POOL, 'model');
+    const plan = planModel(model, probeOptions({ backend: 'wasm' }));
+    expect(plan.layers.find((l) => l.ir.kind === 'avgpool')?.outShape).toEqual([1, 1, 16]);
+    expect(noticesOf(model)).toContainEqual(expect.stringMatching(/AveragePooling2D .*window 15x15 \(the whole input map, as a global pool\)/));
+    const constant = await modelOf(KERAS_COMPUTED_POOL.replace('pool_size=(block_shape[1], block_shape[2])', 'pool_size=(3, 3)'), 'model');
+    expect(planModel(constant, probeOptions({ backend: 'wasm' })).layers.find((l) => l.ir.kind === 'avgpool')?.outShape).toEqual([13, 13, 16]);
+    expect(noticesOf(constant).join('\n')).not.toMatch(/global pool/);
+  });
+
+  it('builds a conv whose kernel size is a constructor argument with a representative 3, named in a note', async () => {
+    const model = await modelOf(TORCH_KERNEL_ARGUMENT, 'Block');
+    expect(noticesOf(model)).toContainEqual(expect.stringMatching(/nn\.Conv2d .*kernel size 3 \(a representative value\)/));
+    const constant = await modelOf(TORCH_KERNEL_ARGUMENT.replace('kernel_size=kernel_size', 'kernel_size=5'), 'Block');
+    expect(noticesOf(constant).join('\n')).not.toMatch(/kernel size/);
   });
 });
