@@ -4,14 +4,19 @@
  * only, so a what-if run sees exactly the same batches.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Plan } from './plan';
+import type { InputKind, Plan } from './plan';
 import type { Rng } from './rng';
 
-export function makeInputs(plan: Plan, batch: number, rng: Rng, rawInputMax: number | null): tf.Tensor {
-  const shape = [batch, ...plan.inputShape];
+/** One batch per model input: the first, then Plan.extraInputs in order. */
+export function makeInputs(plan: Plan, batch: number, rng: Rng, rawInputMax: number | null): tf.Tensor[] {
+  return [makeInput(plan.inputShape, plan.input, batch, rng, rawInputMax), ...plan.extraInputs.map((extra) => makeInput(extra.shape, extra.input, batch, rng, rawInputMax))];
+}
+
+function makeInput(perExample: number[], input: InputKind, batch: number, rng: Rng, rawInputMax: number | null): tf.Tensor {
+  const shape = [batch, ...perExample];
   const count = shape.reduce((a, b) => a * b, 1);
-  if (plan.input.kind === 'tokens') {
-    const vocabulary = plan.input.vocabulary;
+  if (input.kind === 'tokens') {
+    const vocabulary = input.vocabulary;
     const tokens = new Int32Array(count);
     for (let i = 0; i < count; i++) tokens[i] = rng.int(vocabulary);
     return tf.tensor(tokens, shape, 'int32');

@@ -28,13 +28,28 @@ export interface PlannedLayer {
   axis: number | null;
 }
 
+export type InputKind = { kind: 'float' } | { kind: 'tokens'; vocabulary: number };
+
+/** A model input after the first (a Keras functional model with several Input layers): index -(k + 2) in PlannedLayer.inputs. */
+export interface ExtraInput {
+  /** The Input layer's index in Plan.layers. */
+  layer: number;
+  shape: Shape;
+  input: InputKind;
+}
+
 export interface Plan {
   inputShape: Shape;
   /** 'tokens' when the first layer is an Embedding: integer inputs in [0, vocabulary). */
-  input: { kind: 'float' } | { kind: 'tokens'; vocabulary: number };
+  input: InputKind;
+  /** The model's other inputs, each fed its own synthetic batch. */
+  extraInputs: ExtraInput[];
   layers: PlannedLayer[];
   notices: ProbeNotice[];
 }
+
+/** PlannedLayer.inputs entry of the model input `k` (0 is the first, -1). */
+export const modelInputIndex = (k: number): number => -(k + 1);
 
 const SHAPE_PRESERVING_UNKNOWN = /^(?:.*\.)?(Identity|GaussianNoise|GaussianDropout|SpatialDropout[123]D|Dropout[123]d|ActivityRegularization|FeatureAlphaDropout|Masking)$/;
 
@@ -299,15 +314,33 @@ class Planner {
     return flow.shape && flow.shape.every((d): d is number => d !== null) ? flow.shape : null;
   }
 
-  /** Input edges: graph inputs by id; chains read the previous layer. */
-  inputsOf(index: number, indexById: Map<string, number>): number[] {
+  /** Input edges: graph inputs by id; chains read the previous layer; the k-th Input layer reads model input k. */
+  inputsOf(index: number, indexById: Map<string, number>, inputLayers: number[]): number[] {
     const layer = this.model.layers[index]!;
+    const k = inputLayers.indexOf(index);
+    if (layer.kind === 'input' && k > 0 && layer.inputs.length === 0) return [modelInputIndex(k)];
     if (!this.model.isGraph || layer.inputs.length === 0) return [index === 0 ? -1 : index - 1];
     return layer.inputs.map((id) => {
       const source = indexById.get(id);
       if (source === undefined) throw layerFailure('input', layer, `reads layer id ${id}, which the model does not have`);
       return source;
     });
+  }
+
+  /**
+   * The shape of an Input layer after the first, from its declared shape; unknown dimensions take the
+   * sequence length (a sequence or token input) or the default image side, named in a note.
+   */
+  extraInputShape(layer: LayerIR, consumer: LayerIR | undefined, position: string): Shape {
+    const declared = layer.kind === 'input' ? layer.shape : null;
+    if (!declared || declared.length === 0) throw layerFailure('shape', layer, `the shape of input ${position} is not written (Input(shape=...))`);
+    const sequence = consumer !== undefined && (consumer.kind === 'embedding' || consumer.kind === 'attention' || consumer.kind === 'conv1d' || isRecurrentKind(consumer.kind));
+    const tokens = consumer?.kind === 'embedding';
+    const shape = declared.map((d, i) => d ?? (sequence && i === 0 ? this.options.sequenceLength : sequence ? REPRESENTATIVE_SIZES.sequenceFeatures : DEFAULT_IMAGE_SIDE));
+    const what = `Input ${position} ${describeLayer(layer)}: ${shape.join('x')}${tokens ? ' integer tokens' : ''}`;
+    if (declared.every((d) => d !== null)) this.note('information', `${what} from the model code.`, layer);
+    else this.note('warning', `${what}: unknown dimensions of (${declared.map((d) => d ?? 'None').join(', ')}) set by default${sequence ? ` (sequence length ${this.options.sequenceLength}, ${REPRESENTATIVE_SIZES.sequenceFeatures} features per step)` : ''}.`, layer);
+    return shape;
   }
 
   /** Output shape and parameters of a 1-D or 2-D convolution (standard, grouped, depthwise, separable, transposed). */
@@ -465,18 +498,21 @@ class Planner {
 export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: Shape | null = null): Plan {
   const planner = new Planner(model, options);
   if (model.layers.length === 0) throw new ProbeFailure('input', `model ${model.name} has no layers the analyzer could read`);
-  const inputs = model.layers.filter((l) => l.kind === 'input');
-  if (inputs.length > 1) throw layerFailure('unsupported', inputs[1]!, 'models with several inputs are not supported by the probe');
   for (const u of model.unsupported) planner.note('warning', `Not modelled by the analyzer: ${u.what} (line ${u.range.start.line + 1}).`);
   const resolved = planner.resolveInputShape();
   const inputShape = inputOverride ?? resolved;
+  const inputLayers = model.isGraph ? model.layers.flatMap((l, i) => (l.kind === 'input' && l.inputs.length === 0 ? [i] : [])) : [];
+  const consumerOf = (index: number) => model.layers.find((l) => l.inputs.includes(model.layers[index]!.id));
+  const extraShapes = inputLayers.slice(1).map((index, k) => planner.extraInputShape(model.layers[index]!, consumerOf(index), `${k + 2} of ${inputLayers.length}`));
   const indexById = new Map(model.layers.map((l, i) => [l.id, i]));
   const layers: PlannedLayer[] = [];
   const lastIndex = model.layers.length - 1;
   model.layers.forEach((written, index) => {
-    const inputsIdx = planner.inputsOf(index, indexById);
-    const inShapes = inputsIdx.map((i) => (i < 0 ? inputShape : layers[i]!.outShape));
+    const inputsIdx = planner.inputsOf(index, indexById, inputLayers);
+    const inShapes = inputsIdx.map((i) => (i >= 0 ? layers[i]!.outShape : i === -1 ? inputShape : extraShapes[-i - 2]!));
     const layer = planner.withKnownSizes(written, index === lastIndex, model.layers[index + 1], inShapes[0]);
+    // Built on its first input alone, the encoder feeding its state would be measured as a dead branch.
+    if (isRecurrentKind(layer.kind) && inputsIdx.length > 1) throw layerFailure('unsupported', layer, 'it starts from the state of another layer (initial_state=), which the probe does not model');
     const next = model.layers[index + 1]?.kind ?? null;
     const { shape, params, lastStepOnly, axis } = planner.outShape(layer, inShapes, next);
     if (layer.kind === 'unknown') planner.note('warning', `${describeLayer(layer)} is not known to the probe; it is skipped as shape-preserving.`, layer);
@@ -484,9 +520,16 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
   });
   const first = layers.find((l) => l.ir.kind !== 'input')?.ir; // with its representative sizes
   const vocabulary = first?.kind === 'embedding' ? vocabularyOf(first) : null;
+  const extraInputs = inputLayers.slice(1).map((index, k): ExtraInput => {
+    // The Embedding that reads it (with its representative sizes) makes it tokens.
+    const reader = layers.find((l) => l.inputs.includes(index))?.ir;
+    const readerVocabulary = reader?.kind === 'embedding' ? vocabularyOf(reader) : null;
+    return { layer: index, shape: extraShapes[k]!, input: readerVocabulary !== null ? { kind: 'tokens', vocabulary: readerVocabulary } : { kind: 'float' } };
+  });
   return {
     inputShape,
     input: vocabulary !== null ? { kind: 'tokens', vocabulary } : { kind: 'float' },
+    extraInputs,
     layers,
     notices: planner.notices,
   };

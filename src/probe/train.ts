@@ -37,9 +37,10 @@ function streams(seed: number): { weights: Rng; data: Rng; dropout: Rng } {
   return { weights: new Rng(seed * 3 + 1), data: new Rng(seed * 3 + 2), dropout: new Rng(seed * 3 + 3) };
 }
 
-function forward(nodes: ProbeNode[], x: tf.Tensor, ctx: StepContext): tf.Tensor[] {
+/** Runs the nodes in order; a negative input index -(k + 1) reads model input k. */
+function forward(nodes: ProbeNode[], xs: tf.Tensor[], ctx: StepContext): tf.Tensor[] {
   const outputs: tf.Tensor[] = [];
-  for (const node of nodes) outputs.push(node.apply(node.planned.inputs.map((i) => (i < 0 ? x : outputs[i]!)), ctx));
+  for (const node of nodes) outputs.push(node.apply(node.planned.inputs.map((i) => (i < 0 ? xs[-i - 1]! : outputs[i]!)), ctx));
   return outputs;
 }
 
@@ -99,13 +100,13 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
     });
     for (let step = 0; step < steps; step++) {
       if (hooks.isCancelled?.()) throw new ProbeFailure('cancelled', `probe cancelled after ${step} of ${steps} steps`);
-      const x = makeInputs(plan, batchSize, rng.data, options.rawInputMax);
+      const xs = makeInputs(plan, batchSize, rng.data, options.rawInputMax);
       const y = makeTargets(lossKind, outputShape, batchSize, rng.data);
       const before = meter.snapshot();
       let kept: tf.Tensor[] = [];
       const ctx: StepContext = { training: true, rng: rng.dropout };
       const { value, grads } = tf.variableGrads(() => {
-        const outputs = forward(nodes, x, ctx);
+        const outputs = forward(nodes, xs, ctx);
         kept = measured.map((n) => tf.keep(outputs[nodes.indexOf(n)]!));
         const loss = computeLoss(lossKind, outputs[outputs.length - 1]!, y);
         return (scale === 1 ? loss : tf.mul(loss, scale)) as tf.Scalar;
@@ -114,7 +115,7 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
       optimizer.step(vars, gradList);
       const packed = meter.pack(value, kept, gradList, before);
       const numbers = meter.unpack(packed.dataSync());
-      tf.dispose([x, y, value, packed, ...kept, ...gradList, ...before]);
+      tf.dispose([...xs, y, value, packed, ...kept, ...gradList, ...before]);
       losses.push(numbers.loss);
       results.forEach((r, i) => {
         for (const key of LAYER_METRIC_KEYS) {

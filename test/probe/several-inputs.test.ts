@@ -1,0 +1,80 @@
+/**
+ * Models with several inputs (Keras functional models with several Input layers): one synthetic
+ * input each, with its own shape and kind (token ids for the one an Embedding reads), named in a
+ * note; every branch is trained and measured. A layer whose second input the probe cannot wire (an
+ * LSTM started from another LSTM's state) is refused rather than measured as a dead branch.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ModelIR } from '../../src/shared/ir';
+import { extractFile } from '../../src/analysis/extract';
+import { planModel } from '../../src/probe/plan';
+import { runProbe } from '../../src/probe/run';
+import { probeOptions } from '../../src/shared/probe';
+import { parseFile } from '../unit/extract/extract-helper';
+import { defined } from '../defined';
+
+async function modelOf(text: string): Promise<ModelIR> {
+  const file = await parseFile(text);
+  try {
+    return defined(extractFile(file).models.find((m) => m.name === 'model'));
+  } finally {
+    file.dispose();
+  }
+}
+
+const options = probeOptions({ backend: 'wasm', steps: 1, batchSize: 4 });
+
+/** Review text (token ids) and hashtag features, joined before the classifier. */
+const TEXT_AND_FEATURES = `from tensorflow import keras
+from tensorflow.keras import layers
+text = keras.Input(shape=(50,), name='text')
+tags = keras.Input(shape=(8,), name='tags')
+x = layers.Embedding(1000, 16)(text)
+x = layers.LSTM(32)(x)
+h = layers.Dense(16, activation='relu')(tags)
+x = layers.concatenate([x, h])
+out = layers.Dense(1, activation='sigmoid')(x)
+model = keras.Model(inputs=[text, tags], outputs=out)
+model.compile(optimizer='adam', loss='binary_crossentropy')
+`;
+
+const SEQ2SEQ = `from tensorflow import keras
+from tensorflow.keras import layers
+encoder_input = layers.Input(shape=(None, 12))
+_, h, c = layers.LSTM(64, return_state=True)(encoder_input)
+decoder_input = layers.Input(shape=(None, 12))
+x = layers.LSTM(64, return_sequences=True)(decoder_input, initial_state=[h, c])
+out = layers.Dense(12, activation='softmax')(x)
+model = keras.Model([encoder_input, decoder_input], out)
+`;
+
+describe('several inputs', () => {
+  it('plans one input per Input layer, tokens for the one an Embedding reads, and names each', async () => {
+    const model = await modelOf(TEXT_AND_FEATURES);
+    const plan = planModel(model, options);
+    expect(plan.inputShape).toEqual([50]);
+    expect(plan.input).toEqual({ kind: 'tokens', vocabulary: 1000 });
+    expect(plan.extraInputs).toEqual([{ layer: expect.any(Number) as number, shape: [8], input: { kind: 'float' } }]);
+    expect(plan.notices.map((n) => n.message)).toContainEqual(expect.stringMatching(/^Input 2 of 2 .*'tags'.*: 8 from the model code\.$/));
+  });
+
+  it('trains and measures both branches', async () => {
+    const outcome = await runProbe(await modelOf(TEXT_AND_FEATURES), options);
+    if (!outcome.ok) throw new Error(outcome.error.message);
+    const weighted = outcome.result.layers.filter((l) => l.params > 0);
+    expect(weighted.map((l) => l.kind)).toEqual(['embedding', 'lstm', 'dense', 'dense']);
+    for (const layer of weighted) expect(defined(layer.gradNorm?.[0]), layer.name).toBeGreaterThan(0);
+  });
+
+  it('keeps a single-input model to one input (clean twin)', async () => {
+    const single = TEXT_AND_FEATURES.replace("h = layers.Dense(16, activation='relu')(tags)\nx = layers.concatenate([x, h])\n", '').replace('inputs=[text, tags]', 'inputs=text');
+    const plan = planModel(await modelOf(single), options);
+    expect(plan.extraInputs).toEqual([]);
+    expect(plan.notices.map((n) => n.message).join('\n')).not.toMatch(/Input 2 of/);
+  });
+
+  it('refuses a decoder LSTM started from the encoder state, instead of measuring the encoder as dead', async () => {
+    const model = await modelOf(SEQ2SEQ);
+    expect(() => planModel(model, options)).toThrow(/LSTM .*: it starts from the state of another layer \(initial_state=\)/);
+  });
+});
