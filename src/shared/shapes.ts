@@ -464,6 +464,17 @@ export interface ShapeConflict {
   reason: string;
 }
 
+/** Every input's complete shape, or null when one is not known. */
+function allKnown(inputs: Flow[]): number[][] | null {
+  const shapes: number[][] = [];
+  for (const flow of inputs) {
+    const shape = known(flow);
+    if (!shape) return null;
+    shapes.push(shape);
+  }
+  return shapes;
+}
+
 const known = (flow: Flow): number[] | null => (flow.shape && flow.rankKnown && flow.shape.every((d): d is number => d !== null) ? flow.shape : null);
 
 /**
@@ -509,16 +520,16 @@ export function shapeConflict(layer: LayerIR, inputs: Flow[], ctx: ShapeContext,
       return declares('features');
     case 'add':
     case 'multiply': {
-      const shapes = inputs.map(known);
-      if (shapes.some((s) => s === null)) return null;
-      return shapes.some((s) => s!.join('x') !== written) ? `inputs have different shapes: ${shapes.map((s) => s!.join('x')).join(' vs ')}` : null;
+      const shapes = allKnown(inputs);
+      if (!shapes) return null;
+      return shapes.some((s) => s.join('x') !== written) ? `inputs have different shapes: ${shapes.map((s) => s.join('x')).join(' vs ')}` : null;
     }
     case 'concat': {
-      const shapes = inputs.map(known);
-      if (shapes.some((s) => s === null)) return null;
+      const shapes = allKnown(inputs);
+      if (!shapes) return null;
       const axis = concatAxis(layer, shape.length, ctx);
-      const fits = axis !== null && shapes.every((s) => s!.length === shape.length && s!.every((d, i) => i === axis || d === shape[i]));
-      return fits ? null : `inputs do not fit together: ${shapes.map((s) => s!.join('x')).join(' vs ')}`;
+      const fits = axis !== null && shapes.every((s) => s.length === shape.length && s.every((d, i) => i === axis || d === shape[i]));
+      return fits ? null : `inputs do not fit together: ${shapes.map((s) => s.join('x')).join(' vs ')}`;
     }
     case 'reshape':
       return layer.reshape.op === 'reshape' && layer.reshape.target && output.shape === null ? `cannot reshape ${written} to (${layer.reshape.target.join(', ')})` : null;
