@@ -35,8 +35,6 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-spread': 'off',
       // A tree visitor returns false to skip a subtree, or nothing to go on: `boolean | void` says exactly that.
       '@typescript-eslint/no-invalid-void-type': 'off',
-      // Not yet: 67 findings to review one by one; some are wrong (state an await can change, such as cancellation).
-      '@typescript-eslint/no-unnecessary-condition': 'off',
     },
   },
   {
@@ -47,29 +45,10 @@ export default tseslint.config(
     },
   },
   {
-    // Not yet narrowed (issue 12 §4): the files that still hold a non-index `!`; remove a file once it has none.
-    files: [
-      'src/analysis/extract/keras/executor.ts',
-      'src/analysis/extract/keras/models.ts',
-      'src/analysis/extract/keras/recognize.ts',
-      'src/analysis/extract/torch/activations.ts',
-      'src/analysis/extract/torch/builtins.ts',
-      'src/analysis/extract/torch/calls.ts',
-      'src/analysis/extract/torch/catalog.ts',
-      'src/analysis/extract/torch/forward.ts',
-      'src/analysis/extract/torch/init.ts',
-      'src/analysis/extract/torch/interpreter.ts',
-      'src/analysis/extract/torch/trace.ts',
-      'src/analysis/extract/torch/transformer.ts',
-      'src/analysis/extract/training/data-sources.ts',
-      'src/analysis/extract/training/model-refs.ts',
-      'src/analysis/extract/training/optimizers.ts',
-      'src/analysis/link.ts',
-      'src/analysis/project.ts',
-      'src/analysis/python/syntax-cache.ts',
-      'src/analysis/python/syntax.ts',
-    ],
-    rules: { 'no-restricted-syntax': 'off' },
+    // Not yet narrowed (issue 12 §4): the evaluator files the core engineer is moving into src/analysis/python/
+    // this session and narrows there; a file leaves the list once it passes both rules.
+    files: ['src/analysis/extract/keras/executor.ts', 'src/analysis/extract/torch/interpreter.ts', 'src/analysis/python/evaluator.ts'],
+    rules: { 'no-restricted-syntax': 'off', '@typescript-eslint/no-unnecessary-condition': 'off' },
   },
   {
     files: ['test/**/*.ts'],

@@ -51,7 +51,7 @@ export function importGroups(files: readonly { path: string; modules: readonly s
   const parent = new Map<string, string>(files.map((f) => [f.path, f.path]));
   const find = (path: string): string => {
     let root = path;
-    while (parent.get(root) !== root) root = parent.get(root)!;
+    for (let up = parent.get(root); up !== undefined && up !== root; up = parent.get(root)) root = up;
     parent.set(path, root);
     return root;
   };
@@ -154,7 +154,8 @@ export function crossFileSites(files: readonly SiteFile[], from: ReadonlySet<str
     }
     if (targets.size === 0) continue;
     for (const [local, sites] of file.callsOf(new Set(targets.keys()))) {
-      const target = targets.get(local)!;
+      const target = targets.get(local);
+      if (!target) continue;
       let perFile = out.get(target.path);
       if (!perFile) out.set(target.path, (perFile = new Map<string, CallSite[]>()));
       perFile.set(target.symbol, [...(perFile.get(target.symbol) ?? []), ...sites]);
@@ -202,7 +203,7 @@ class ProjectIndex {
   /** The project file a module name refers to from `importer`; null when none or not in the project. */
   resolveModule(importer: string, module: string): LinkFile | null {
     const importerDir = posix.dirname(posix.normalize(toPosix(importer)));
-    const dots = /^\.*/.exec(module)![0].length;
+    const dots = module.length - module.replace(/^\.+/, '').length;
     const rest = module.slice(dots);
     if (dots > 0) {
       let base = importerDir;

@@ -153,7 +153,10 @@ export class Project {
         };
       });
       const computed = crossFileSites(siteFiles, stale, this.linkOptions);
-      for (const path of stale) this.files.get(path)!.outgoing = { generation: this.generation, sites: computed.get(path) ?? new Map<string, Map<string, CallSite[]>>() };
+      for (const path of stale) {
+        const state = this.files.get(path);
+        if (state) state.outgoing = { generation: this.generation, sites: computed.get(path) ?? new Map<string, Map<string, CallSite[]>>() };
+      }
     }
     const out = new Map<string, Map<string, CallSite[]>>();
     for (const state of states) {

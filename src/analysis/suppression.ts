@@ -101,7 +101,7 @@ function rangeOn(line: number, start: number, end: number): Range {
 function codesIn(list: string, line: number, offset: number): { code: string; range: Range }[] {
   return [...list.matchAll(CODE)].map((m) => ({
     code: m[0].toUpperCase(),
-    range: rangeOn(line, offset + (m.index ?? 0), offset + (m.index ?? 0) + m[0].length),
+    range: rangeOn(line, offset + m.index, offset + m.index + m[0].length),
   }));
 }
 
@@ -125,7 +125,7 @@ export function parseSuppressions(text: string, knownCodes: readonly string[] = 
     const at = (index: number, length: number) => rangeOn(comment.line, comment.column + index, comment.column + index + length);
 
     for (const match of comment.text.matchAll(NOQA)) {
-      const index = match.index ?? 0;
+      const index = match.index;
       const list = match.groups?.codes;
       const range = at(index, match[0].length);
       if (list === undefined) {
@@ -143,7 +143,7 @@ export function parseSuppressions(text: string, knownCodes: readonly string[] = 
     }
 
     for (const match of comment.text.matchAll(OWN_DIRECTIVE)) {
-      const index = match.index ?? 0;
+      const index = match.index;
       const name = match.groups?.name?.toLowerCase() ?? '';
       const range = at(index, match[0].length);
       if (name !== 'ignore' && name !== 'ignore-file') {

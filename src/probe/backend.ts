@@ -73,6 +73,8 @@ async function trySet(name: BackendName): Promise<boolean> {
 }
 
 async function tryNode(roots: string[], notices: ProbeNotice[]): Promise<boolean> {
+  // tfjs types findBackendFactory as always returning a factory; it returns null for an unregistered backend.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
   if (!tf.findBackendFactory('tensorflow')) {
     const { loaded, error } = tryRequire('@tensorflow/tfjs-node', roots);
     if (!loaded) {

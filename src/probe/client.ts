@@ -62,7 +62,7 @@ export function startProbe(model: ModelIR, options: ProbeOptions, whatIf: WhatIf
     for (const t of timers) clearTimeout(t);
     client.signal?.removeEventListener('abort', cancel);
     if (child && child.exitCode === null && child.signalCode === null) {
-      child.disconnect?.();
+      child.disconnect();
       // A worker that ignores the disconnect is killed shortly after.
       const killer = setTimeout(() => child?.kill('SIGKILL'), 1000);
       killer.unref();
@@ -116,7 +116,7 @@ export function startProbe(model: ModelIR, options: ProbeOptions, whatIf: WhatIf
   const timeoutMs = client.timeoutMs ?? options.budget.maxMs + 15_000;
   timers.push(
     setTimeout(() => {
-      child?.kill('SIGKILL');
+      child.kill('SIGKILL');
       finish(failure('timeout', `the probe did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped`));
     }, timeoutMs),
   );

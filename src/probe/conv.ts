@@ -64,6 +64,8 @@ function withFilterGradByConvolution(strides: [number, number], dilation: number
  * it has Conv2DBackpropFilter, else the convolution-based one.
  */
 export function makeConv2d(strides: [number, number], dilation: number): Conv {
+  // tfjs types getKernel as always returning a kernel; it returns undefined when the backend has none.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
   const native = tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) !== undefined;
   if (native) return (x, w) => tf.conv2d(x, w, strides, 'valid', 'NHWC', [dilation, dilation]);
   return withFilterGradByConvolution(strides, dilation);

@@ -370,10 +370,12 @@ export class GradientLensServer {
       const running = this.inFlight.get(unit.uri);
       if (running && running.version !== unit.version) {
         await running.promise;
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the client or a newer edit can cancel during the await
         if (token.isCancelled) return;
       }
       analysis = await this.analysisOf(unit);
       // A newer change or a closed document makes this result stale: never publish it.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the client or a newer edit can cancel during the await
       if (!analysis || token.isCancelled || analysis.version !== unit.version || this.units.get(unit.uri) !== unit) return;
       if (this.diagnostics.shows(unit, analysis)) return;
     }
@@ -387,6 +389,7 @@ export class GradientLensServer {
     if (!unit || token.isCancellationRequested) return null;
     const position = unit.fromEditor(params.textDocument.uri, params.position);
     const analysis = position ? await this.currentAnalysis(unit, token) : null;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the client or a newer edit can cancel during the await
     if (!position || !analysis || token.isCancellationRequested) return null;
     const hover = hoverAt(analysis.result, (line) => unit.lineText(line), position);
     if (!hover) return null;
@@ -410,6 +413,7 @@ export class GradientLensServer {
     const unit = this.unitOf(params.textDocument.uri);
     if (!unit || !this.editorSettings.enable || !this.editorSettings.predictedHints || token.isCancellationRequested) return [];
     const analysis = await this.currentAnalysis(unit, token);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the client or a newer edit can cancel during the await
     if (!analysis || token.isCancellationRequested) return [];
     const everywhere = { start: { line: 0, character: 0 }, end: { line: Number.MAX_SAFE_INTEGER, character: 0 } };
     const measured = this.measuredLines.get(params.textDocument.uri);
@@ -428,6 +432,7 @@ export class GradientLensServer {
     const unit = this.unitOf(params.textDocument.uri);
     if (!unit || !this.editorSettings.enable || token.isCancellationRequested) return [];
     const analysis = await this.currentAnalysis(unit, token);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the client or a newer edit can cancel during the await
     if (!analysis || token.isCancellationRequested) return [];
     return codeActionsFor({
       unit,

@@ -44,7 +44,7 @@ export function representativeUnits(layer: LayerIR, isLast: boolean, next: Layer
   if (!SIZED_KINDS.has(layer.kind) || layer.units !== null) return null;
   if (isConv(layer) && layer.conv.variant === 'depthwise') return null; // a depthwise output follows its input
   const fromNext = next && next.inputs.length <= 1 && next.kind !== 'conv2d' ? next.inFeatures : null;
-  if (fromNext !== null && fromNext !== undefined) return { units: fromNext, fromNext: true };
+  if (fromNext !== null) return { units: fromNext, fromNext: true };
   const units = layer.kind === 'embedding' ? REPRESENTATIVE_SIZES.embedding : isLast && layer.kind === 'dense' ? REPRESENTATIVE_SIZES.output : REPRESENTATIVE_SIZES.hidden;
   return { units, fromNext: false };
 }

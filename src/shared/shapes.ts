@@ -149,7 +149,7 @@ export function poolWindows(layer: LayerOf<'maxpool' | 'avgpool'>, spatial: Shap
     // An adaptive pool is a plain pool when the input divides evenly; other cases use uneven windows.
     const windows: Window[] = [];
     for (let i = 0; i < dims; i++) {
-      const input = spatial[i]!;
+      const input = spatial[i] ?? null;
       const target = out[i] ?? input;
       if (input === null || target === null || input % target !== 0) return null;
       windows.push({ kernel: input / target, stride: input / target, dilation: 1, padding: 'valid' });

@@ -122,7 +122,7 @@ export function registerNotebookTests(test: Register, until: Until): void {
     const stackCell = cell(notebook, 3);
     const editor = await vscode.window.showTextDocument(stackCell);
     editor.selection = new vscode.Selection(1, 5, 1, 5);
-    const summary = await vscode.commands.executeCommand<ProbeRunSummary>(PROBE_COMMAND);
+    const summary = await vscode.commands.executeCommand<ProbeRunSummary | undefined>(PROBE_COMMAND);
     assert.ok(summary?.ok, `the probe succeeded: ${summary?.message}`);
     assert.equal(summary.modelName, 'model', 'the model around the cursor (a cell that only adds its layers)');
     const annotations = (await state()).annotations;
@@ -135,7 +135,7 @@ export function registerNotebookTests(test: Register, until: Until): void {
     const smallCell = cell(notebook, 4);
     const smallEditor = await vscode.window.showTextDocument(smallCell);
     smallEditor.selection = new vscode.Selection(2, 8, 2, 8);
-    const small = await vscode.commands.executeCommand<ProbeRunSummary>(PROBE_COMMAND);
+    const small = await vscode.commands.executeCommand<ProbeRunSummary | undefined>(PROBE_COMMAND);
     assert.ok(small?.ok, small?.message);
     assert.equal(small.modelName, 'small', 'the cursor in cell 5 picks the model defined there');
     assert.deepEqual(small.verdicts.filter((v) => v === 'vanishing'), []);

@@ -193,6 +193,7 @@ export async function run(): Promise<void> {
     }
   }
   const failed = results.filter((r) => !r.ok).length;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unassigned when activation failed
   const report = { vscode: vscode.version, activationMs: api?.activationMs ?? null, passed: results.length - failed, failed, results };
   if (RESULT_FILE) writeFileSync(RESULT_FILE, JSON.stringify(report, null, 1));
   for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name} (${r.ms} ms)${r.error ? `\n${r.error}` : ''}`);

@@ -63,7 +63,7 @@ describe('several inputs', () => {
     if (!outcome.ok) throw new Error(outcome.error.message);
     const weighted = outcome.result.layers.filter((l) => l.params > 0);
     expect(weighted.map((l) => l.kind)).toEqual(['embedding', 'lstm', 'dense', 'dense']);
-    for (const layer of weighted) expect(defined(layer.gradNorm?.[0]), layer.name).toBeGreaterThan(0);
+    for (const layer of weighted) expect(defined(layer.gradNorm[0]), layer.name).toBeGreaterThan(0);
   });
 
   it('keeps a single-input model to one input (clean twin)', async () => {

@@ -27,6 +27,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unassigned when beforeAll failed to launch
   await browser?.close();
 });
 
@@ -353,7 +354,7 @@ describe('probe panel in Chromium', () => {
     expect(await status.getAttribute('data-kind')).toBe('cancelled');
     expect(await panel.page.locator('h1').textContent()).toBe(`Gradient flow: ${result.model.name}`);
     await panel.send({ type: 'error', error: { kind: 'shape', message: 'the input shape is unknown', layer: null } });
-    await panel.page.waitForFunction(() => document.querySelector('.gl-status')?.textContent?.startsWith('Probe failed (shape)') === true);
+    await panel.page.waitForFunction(() => document.querySelector('.gl-status')?.textContent.startsWith('Probe failed (shape)') === true);
     expect(await status.getAttribute('data-kind')).toBe('error');
     await panel.page.close();
   });

@@ -120,9 +120,8 @@ function starImports(root: Node): StarImport[] {
   const stars: StarImport[] = [];
   const visit = (node: Node) => {
     for (const child of node.namedChildren) {
-      if (!child) continue;
       if (child.type === 'import_from_statement') {
-        if (!child.namedChildren.some((c) => c?.type === 'wildcard_import')) continue;
+        if (!child.namedChildren.some((c) => c.type === 'wildcard_import')) continue;
         const module = child.childForFieldName('module_name')?.text;
         if (module) stars.push({ module, canonical: canonicalQualified(module), range: rangeOf(child) });
       } else if (/statement|clause|block|definition|module|ERROR/.test(child.type) && child.type !== 'expression_statement') visit(child);
@@ -165,7 +164,7 @@ function assume(file: PyFile): void {
       return;
     }
     if (node.type === 'string' || node.type === 'comment') return;
-    for (const child of node.namedChildren) if (child) visit(child);
+    for (const child of node.namedChildren) visit(child);
   };
   visit(file.root);
 

@@ -39,7 +39,7 @@ function inModelCode(file: PyFile, call: Node): boolean {
     cls &&
     assigned?.type === 'attribute' &&
     assigned.childForFieldName('object')?.text === 'self' &&
-    bases?.namedChildren.some((b) => b !== null && /^(?:torch|keras)\./.test(file.imports.resolve(b.text))) &&
+    bases?.namedChildren.some((b) => /^(?:torch|keras)\./.test(file.imports.resolve(b.text))) &&
     new RegExp(`\\bself\\.${assigned.childForFieldName('attribute')?.text ?? ''}\\s*\\(`).test(cls.text)
   ) {
     return true;

@@ -27,6 +27,7 @@ function percentFormat(template: string, values: ConstValue[]): string | undefin
     if (text === undefined) failed = true;
     return spec === 's' || text === undefined ? (text ?? '') : String(Math.trunc(Number(text)));
   });
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set in the replace callback, which control-flow analysis does not follow
   return failed || index !== values.length ? undefined : out;
 }
 
@@ -101,7 +102,7 @@ function collectBindings(scopeNode: Node): Map<string, Node | null> {
   // Parameters are bound by every call: they shadow outer names with an unknown value.
   const params = scopeNode.type === 'function_definition' ? scopeNode.childForFieldName('parameters') : null;
   for (const param of params ? namedChildren(params) : []) {
-    const id = param.type === 'identifier' ? param : (param.childForFieldName('name') ?? param.namedChildren.find((c) => c?.type === 'identifier') ?? null);
+    const id = param.type === 'identifier' ? param : (param.childForFieldName('name') ?? param.namedChildren.find((c) => c.type === 'identifier') ?? null);
     if (id?.type === 'identifier') bindings.set(id.text, null);
   }
   visit(body);
@@ -284,6 +285,7 @@ export class Scope {
         if (text === undefined) failed = true;
         return text ?? '';
       });
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set in the replace callback, which control-flow analysis does not follow
       return failed ? undefined : out;
     }
     const nums = values.filter((v): v is number => typeof v === 'number');

@@ -83,6 +83,7 @@ export function percentFormat(format: string, args: ConstValue): string | undefi
     }
     return spec === 'd' || spec === 'i' ? (typeof v === 'number' ? String(Math.trunc(v)) : ((failed = true), '')) : render(v);
   });
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set in the replace callback, which control-flow analysis does not follow
   return failed || i !== values.length ? undefined : out;
 }
 
@@ -95,6 +96,7 @@ export function braceFormat(format: string, positional: ConstValue[], keywords: 
     if (v === undefined) failed = true;
     return v === undefined ? '' : render(v);
   });
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set in the replace callback, which control-flow analysis does not follow
   return failed ? undefined : out;
 }
 

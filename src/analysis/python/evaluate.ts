@@ -32,7 +32,7 @@ export function evaluateWith(leaf: (node: Node) => ConstValue | undefined, node:
     }
     case 'comparison_operator': {
       const operands = namedChildren(n);
-      const operators = n.children.filter((c): c is Node => c !== null && !c.isNamed).map((c) => c.text);
+      const operators = n.children.filter((c) => !c.isNamed).map((c) => c.text);
       if (operands.length !== 2 || operators.length !== 1) return undefined;
       const a = evaluateWith(leaf, operands[0]);
       const b = evaluateWith(leaf, operands[1]);

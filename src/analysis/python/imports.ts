@@ -101,7 +101,7 @@ export class ImportTable {
   private addModuleAliases(root: Node): void {
     const text = root.text;
     for (const stmt of root.namedChildren) {
-      const assignment = stmt?.type === 'expression_statement' ? stmt.namedChild(0) : null;
+      const assignment = stmt.type === 'expression_statement' ? stmt.namedChild(0) : null;
       if (assignment?.type !== 'assignment') continue;
       const left = assignment.childForFieldName('left');
       const right = assignment.childForFieldName('right');
@@ -118,7 +118,6 @@ export class ImportTable {
   private add(stmt: Node): void {
     if (stmt.type === 'import_statement') {
       for (const item of stmt.namedChildren) {
-        if (!item) continue;
         if (item.type === 'dotted_name') {
           // `import a.b` binds `a`; `a.b.X` then resolves through the full path.
           const first = item.text.split('.')[0]!;
@@ -133,9 +132,9 @@ export class ImportTable {
     }
     const moduleNode = stmt.childForFieldName('module_name');
     const module = moduleNode?.text ?? '';
-    if (module && stmt.namedChildren.some((c) => c?.type === 'wildcard_import')) this.starModules.push(module);
+    if (module && stmt.namedChildren.some((c) => c.type === 'wildcard_import')) this.starModules.push(module);
     for (const item of stmt.namedChildren) {
-      if (!item || item === moduleNode || item.id === moduleNode?.id) continue;
+      if (item === moduleNode || item.id === moduleNode?.id) continue;
       if (item.type === 'dotted_name') {
         this.bind(item.text, module, item.text, item, `${module}.${item.text}`);
       } else if (item.type === 'aliased_import') {

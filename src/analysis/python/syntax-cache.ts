@@ -43,7 +43,7 @@ export class SyntaxCache {
   kids(n: Node): Node[] {
     let k = this.children.get(n.id);
     if (!k) {
-      k = n.namedChildren.filter((c): c is Node => c !== null && this.type(c) !== 'comment');
+      k = n.namedChildren.filter((c) => this.type(c) !== 'comment');
       this.children.set(n.id, k);
     }
     return k;
@@ -83,14 +83,16 @@ export class SyntaxCache {
  * objects are recreated on access, but node ids are stable within a tree.
  */
 function oncePerTree<T>(read: (node: Node) => T): (node: Node) => T {
-  const caches = new WeakMap<object, Map<number, T>>();
+  // Boxed, so that a cached undefined or null reads as a hit.
+  const caches = new WeakMap<object, Map<number, { value: T }>>();
   return (node) => {
     const tree = node.tree as unknown as object;
     let cache = caches.get(tree);
-    if (!cache) caches.set(tree, (cache = new Map<number, T>()));
-    if (cache.has(node.id)) return cache.get(node.id)!;
+    if (!cache) caches.set(tree, (cache = new Map<number, { value: T }>()));
+    const hit = cache.get(node.id);
+    if (hit) return hit.value;
     const value = read(node);
-    cache.set(node.id, value);
+    cache.set(node.id, { value });
     return value;
   };
 }

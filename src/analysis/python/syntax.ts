@@ -27,13 +27,13 @@ export function missingField(node: Node, name: string): Error {
 
 /** The named children, without comments. */
 export function namedChildren(node: Node): Node[] {
-  return node.namedChildren.filter((c): c is Node => c !== null && c.type !== 'comment');
+  return node.namedChildren.filter((c) => c.type !== 'comment');
 }
 
 /** Depth-first walk; return false from `visit` to skip a node's children. */
 export function walk(node: Node, visit: (n: Node) => boolean | void): void {
   if (visit(node) === false) return;
-  for (const child of node.namedChildren) if (child) walk(child, visit);
+  for (const child of node.namedChildren) walk(child, visit);
 }
 
 /**
@@ -164,9 +164,9 @@ export function stringValue(node: Node | null | undefined): string | null {
     return parts.every((p): p is string => p !== null) ? parts.join('') : null;
   }
   if (node.type !== 'string') return null;
-  if (node.namedChildren.some((c) => c?.type === 'interpolation')) return null;
+  if (node.namedChildren.some((c) => c.type === 'interpolation')) return null;
   return node.namedChildren
-    .filter((c): c is Node => c !== null && (c.type === 'string_content' || c.type === 'escape_sequence'))
+    .filter((c) => c.type === 'string_content' || c.type === 'escape_sequence')
     .map((c) => c.text)
     .join('');
 }
@@ -193,7 +193,11 @@ export function assignmentOf(statement: Node): { target: Node; value: Node; node
 /** Strips parentheses around an expression. */
 export function unparen(node: Node): Node {
   let cur = node;
-  while (cur.type === 'parenthesized_expression' && cur.namedChild(0)) cur = cur.namedChild(0)!;
+  while (cur.type === 'parenthesized_expression') {
+    const inner = cur.namedChild(0);
+    if (!inner) break;
+    cur = inner;
+  }
   return cur;
 }
 

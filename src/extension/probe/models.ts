@@ -77,7 +77,8 @@ export class DocumentModels {
 export async function documentModels(client: LanguageClient, uri: vscode.Uri): Promise<DocumentModels> {
   if (!client.isRunning()) return new DocumentModels(uri, [], null);
   const params: ModelsParams = { uri: uri.toString() };
-  const result: ModelsResult = await client.sendRequest(ModelsRequest, params);
+  // JSON from another process: checked here, not trusted to match its type.
+  const result = (await client.sendRequest(ModelsRequest, params)) as ModelsResult | null;
   const models = Array.isArray(result?.models) ? result.models : [];
   return new DocumentModels(uri, models, Array.isArray(result?.cells) ? new NotebookLayout(result.cells) : null);
 }

@@ -166,14 +166,14 @@ const ACTIVATIONS: Record<ActivationName, ActivationInfo> = {
 
 /** Facts about an activation, with the initializer that suits it in both frameworks (null when none does). */
 export function activationInfo(name: ActivationName): ActivationInfo & { suitedInit: { keras: string; torch: string } | null } {
-  const info = ACTIVATIONS[name] ?? ACTIVATIONS.unknown;
+  const info = ACTIVATIONS[name];
   const keras = recommendedInit(info.name, 'keras');
   const torch = recommendedInit(info.name, 'torch');
   return { ...info, suitedInit: keras && torch ? { keras: keras.spelling, torch: torch.spelling } : null };
 }
 
 export function activationClass(name: ActivationName): ActivationClass {
-  return (ACTIVATIONS[name] ?? ACTIVATIONS.unknown).activationClass;
+  return ACTIVATIONS[name].activationClass;
 }
 
 /** An activation as the knowledge base needs it: a name, plus parameters such as a leaky slope. */

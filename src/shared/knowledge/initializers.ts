@@ -445,7 +445,7 @@ const DOCS: Record<InitializerName, InitializerDoc> = {
 };
 
 export function initializerDoc(name: InitializerName): InitializerDoc {
-  return DOCS[name] ?? DOCS.unknown;
+  return DOCS[name];
 }
 
 /** The initializer's canonical title for a framework (torch names kaiming/xavier; Keras he/glorot). */

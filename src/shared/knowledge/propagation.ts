@@ -396,7 +396,7 @@ function inputSignal(model: ModelIR, assumptions: string[]): Signal {
   }
   if (sequenceFirst) {
     assumptions.push(`sequence length ${DEFAULT_SEQUENCE_LENGTH} (not in the code)`);
-    return { mean: 0, q: 1, dataVar: 1, features: first?.inFeatures ?? null, positions: DEFAULT_SEQUENCE_LENGTH, source: null };
+    return { mean: 0, q: 1, dataVar: 1, features: first.inFeatures, positions: DEFAULT_SEQUENCE_LENGTH, source: null };
   }
   if (first && /^conv/.test(first.kind)) {
     const rank = spatialRank(first.kind);

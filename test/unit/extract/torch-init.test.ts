@@ -154,7 +154,7 @@ model.apply(init_weights)
       ['layers.1.self_attn', 'xavier_uniform', true, 'zeros', false],
     ]);
     // attn_mask=mask with mask=None: no mask, so not causal.
-    expect(attention.every((l) => l.kind === 'attention' && !l.attention.causal)).toBe(true);
+    expect(attention.every((l) => !l.attention.causal)).toBe(true);
   });
 
   it('computes LeCun-style std from layer sizes in a modules() loop (SNN)', async () => {

@@ -1,6 +1,5 @@
 /** Value flow used by the training pass: which definition reaches a use, and where a value comes from. */
 import { describe, expect, it } from 'vitest';
-import type { Node } from 'web-tree-sitter';
 import { originOf } from '../../../src/analysis/extract/training/flow';
 import { parsePython } from './training-helpers';
 import { defined } from '../../defined';
@@ -8,7 +7,7 @@ import { defined } from '../../defined';
 /** The origin (as text) of the last occurrence of `name` in `use(...)`, the probe call at the end of the source. */
 async function originText(src: string): Promise<string | null> {
   const file = await parsePython('flow.py', src);
-  const probes = file.root.descendantsOfType('call').filter((c): c is Node => c !== null && c.childForFieldName('function')?.text === 'use');
+  const probes = file.root.descendantsOfType('call').filter((c) => c.childForFieldName('function')?.text === 'use');
   const arg = defined(defined(defined(probes.at(-1)).childForFieldName('arguments')).namedChild(0));
   return originOf(arg, (n) => file.imports.resolveNode(n))?.text ?? null;
 }

@@ -30,7 +30,7 @@ const found = new WeakMap<PyFile, ImplicitReceiver[]>();
 function addCalls(statement: Node): Node[] {
   if (statement.type !== 'expression_statement') return [];
   return statement.namedChildren.flatMap((expr) => {
-    const fn = expr?.type === 'call' ? expr.childForFieldName('function') : null;
+    const fn = expr.type === 'call' ? expr.childForFieldName('function') : null;
     return fn?.type === 'attribute' && fn.childForFieldName('attribute')?.text === 'add' && fn.childForFieldName('object')?.type === 'identifier' ? [expr] : [];
   });
 }
@@ -53,7 +53,7 @@ export function implicitReceivers(file: PyFile, symbols: KerasSymbols): Implicit
     return n.type !== 'expression_statement';
   });
   const addsLayer = (call: Node): boolean => {
-    const arg = call.childForFieldName('arguments')?.namedChildren.find((c) => c !== null && c.type !== 'comment');
+    const arg = call.childForFieldName('arguments')?.namedChildren.find((c) => c.type !== 'comment');
     if (arg?.type !== 'call') return false;
     const q = symbols.qualified(arg.childForFieldName('function'));
     return !!q && q.startsWith('keras.') && !!layerSpec(lastSegment(q));
@@ -71,7 +71,7 @@ export function implicitReceivers(file: PyFile, symbols: KerasSymbols): Implicit
       return;
     }
     if (node.type === 'string' || node.type === 'comment') return;
-    for (const child of node.namedChildren) if (child) visit(child);
+    for (const child of node.namedChildren) visit(child);
   };
   visit(file.root);
   for (const [name, calls] of candidates) {

@@ -71,7 +71,7 @@ function looseShape(node: Node | null, ctx: ArgContext): Shape | null {
   if (exact) return exact;
   const resolved = ctx.scope.resolveExpression(node);
   if (resolved.type !== 'tuple' && resolved.type !== 'list') return null;
-  return resolved.namedChildren.filter((c): c is Node => c !== null && c.type !== 'comment').map((c) => {
+  return resolved.namedChildren.filter((c) => c.type !== 'comment').map((c) => {
     const v = evaluateArg(ctx, c);
     return typeof v === 'number' ? v : null;
   });

@@ -61,7 +61,7 @@ export function finalizeModel(file: PyFile, draft: ModelDraft): ModelIR {
   }
 
   const layers = nodes.map((node): LayerIR => {
-    const layer: LayerIR = { ...cloneLayer(node.layer), inputs: node.inputs.filter((i) => ids.has(i)).map((i) => ids.get(i)!) };
+    const layer: LayerIR = { ...cloneLayer(node.layer), inputs: node.inputs.flatMap((i) => ids.get(i) ?? []) };
     if (node.marks.conditions.some((c) => !draft.marks.conditions.includes(c))) layer.conditional = true;
     const loop = node.marks.repeatedLoop;
     if (loop && loop !== draft.marks.repeatedLoop) {
@@ -136,7 +136,7 @@ export function exportsFor(scopeNode: Node, name: string, created: Node): string
     const value = r.namedChild(0);
     if (!value) return false;
     const v = unparen(value);
-    return v.text === name || rangeContains(rangeOf(v), createdRange) || (v.type === 'expression_list' && v.namedChildren.some((c) => c?.text === name));
+    return v.text === name || rangeContains(rangeOf(v), createdRange) || (v.type === 'expression_list' && v.namedChildren.some((c) => c.text === name));
   });
   return returnsIt ? [fnName] : [];
 }
@@ -189,8 +189,7 @@ export function sequentialModel(file: PyFile, exec: Executor, seq: SequentialBui
 function ancestors(outputs: GraphNode[]): GraphNode[] {
   const seen = new Set<GraphNode>();
   const stack = [...outputs];
-  while (stack.length) {
-    const node = stack.pop()!;
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
     if (seen.has(node)) continue;
     seen.add(node);
     stack.push(...node.inputs);

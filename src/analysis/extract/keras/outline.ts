@@ -23,7 +23,6 @@ export interface Outline {
 /** Visits statements (and statement containers) below `node`; return false to skip a node's children. */
 export function walkStatements(node: Node, visit: (n: Node) => boolean | void): void {
   for (const child of node.namedChildren) {
-    if (!child) continue;
     if (visit(child) === false) continue;
     if (STATEMENT_CONTAINERS.has(child.type)) walkStatements(child, visit);
   }
@@ -42,7 +41,7 @@ export function outlineOf(root: Node): Outline {
       return definesNested(n);
     }
     if (n.type === 'class_definition') outline.classes.push(n);
-    else if (n.type === 'import_from_statement' && n.namedChildren.some((c) => c?.type === 'wildcard_import')) outline.starImports.push(n);
+    else if (n.type === 'import_from_statement' && n.namedChildren.some((c) => c.type === 'wildcard_import')) outline.starImports.push(n);
     else if (n.type === 'expression_statement') return false;
     return true;
   });

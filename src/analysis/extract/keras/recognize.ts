@@ -122,10 +122,10 @@ export function mergeCall(exec: Executor, className: string, written: string, ca
   let inputs: GraphNode[];
   if (className !== 'Concatenate' && args.positional.length > 1) inputs = args.positional.flatMap((a) => producersOf(exec.evalExpr(a)));
   else inputs = inputsNode ? producersOf(exec.evalExpr(inputsNode)) : [];
-  const spec = layerSpec(className)!;
+  const spec = layerSpec(className);
   const axis = exec.constOf(args.keywords.get('axis') ?? (className === 'Concatenate' && args.positional[1] ? args.positional[1] : call));
-  const layer = makeLayer({ kind: spec.kind, className: written, range: rangeOf(call) });
-  if (isMerge(layer)) layer.merge = { op: mergeOpOf(spec.merge), axis: typeof axis === 'number' ? axis : null };
+  const layer = makeLayer({ kind: spec?.kind ?? 'unknown', className: written, range: rangeOf(call) });
+  if (spec && isMerge(layer)) layer.merge = { op: mergeOpOf(spec.merge), axis: typeof axis === 'number' ? axis : null };
   return { t: 'tensor', producers: [exec.newNode(layer, inputs, call, exec.marks)] };
 }
 
@@ -154,10 +154,10 @@ function keras1Merge(exec: Executor, written: string, call: Node): Value {
     const what = `${written} with mode ${modeNode?.text ?? 'unknown'}`;
     return { t: 'tensor', producers: [exec.newNode(layer, inputs, call, exec.marks, null, [{ what, range }])] };
   }
-  const spec = layerSpec(className)!;
+  const spec = layerSpec(className);
   const axis = className === 'Concatenate' ? exec.constOf(args.keywords.get('concat_axis') ?? call) : undefined;
-  const layer = makeLayer({ kind: spec.kind, className: written, range });
-  if (isMerge(layer)) layer.merge = { op: mergeOpOf(spec.merge), axis: typeof axis === 'number' ? axis : className === 'Concatenate' ? -1 : null };
+  const layer = makeLayer({ kind: spec?.kind ?? 'unknown', className: written, range });
+  if (spec && isMerge(layer)) layer.merge = { op: mergeOpOf(spec.merge), axis: typeof axis === 'number' ? axis : className === 'Concatenate' ? -1 : null };
   return { t: 'tensor', producers: [exec.newNode(layer, inputs, call, exec.marks)] };
 }
 

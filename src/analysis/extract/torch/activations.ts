@@ -110,7 +110,7 @@ export function functionalActivation(qualified: string): ActivationName | null {
 /** The canonical activation of a tensor method (`x.relu()`, `x.sigmoid_()`, `x.softmax(-1)`), or null. */
 export function methodActivation(method: string): ActivationName | null {
   const allowed = ['relu', 'relu_', 'sigmoid', 'sigmoid_', 'tanh', 'tanh_', 'softmax', 'log_softmax'];
-  return allowed.includes(method) ? FUNCTIONAL.get(method)! : null;
+  return allowed.includes(method) ? (FUNCTIONAL.get(method) ?? null) : null;
 }
 
 /** Numeric arguments of functional activations: F.leaky_relu(x, 0.2), F.elu(x, alpha=1.0), F.softmax(x, dim=1). */

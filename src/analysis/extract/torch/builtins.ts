@@ -56,10 +56,13 @@ export function callBuiltin(env: BuiltinEnv, name: string, n: Node, args: Args, 
       return items ? { t: 'list', items: [...items].reverse() } : UNKNOWN;
     }
     case 'zip': {
-      const lists = args.positional.map((v) => env.iterate(v));
-      if (lists.length === 0 || lists.some((l) => !l)) return UNKNOWN;
-      const len = Math.min(...lists.map((l) => l!.length));
-      return { t: 'list', items: Array.from({ length: len }, (_, i): Value => ({ t: 'list', items: lists.map((l) => l![i]!) })) };
+      const lists = args.positional.flatMap((v) => {
+        const items = env.iterate(v);
+        return items ? [items] : [];
+      });
+      if (lists.length === 0 || lists.length !== args.positional.length) return UNKNOWN;
+      const len = Math.min(...lists.map((l) => l.length));
+      return { t: 'list', items: Array.from({ length: len }, (_, i): Value => ({ t: 'list', items: lists.map((l) => l[i]!) })) };
     }
     case 'enumerate': {
       const items = env.iterate(a0);

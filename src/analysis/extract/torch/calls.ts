@@ -90,8 +90,9 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
   if (qualified === 'copy.deepcopy') return cloneValue(args.positional[0] ?? UNKNOWN, f.unroll);
   // Wrappers that return (or run) the module they are given.
   if (MODULE_WRAPPERS.has(qualified)) return args.positional[0] ?? args.keywords.get('module') ?? UNKNOWN;
-  if (EINOPS_LAYERS.has(qualified)) {
-    const slot = functionalSlot(EINOPS_LAYERS.get(qualified)!, spelling, n);
+  const einops = EINOPS_LAYERS.get(qualified);
+  if (einops) {
+    const slot = functionalSlot(einops, spelling, n);
     slot.layer.unrolled = f.unroll;
     return { t: 'layer', slot };
   }
@@ -140,7 +141,7 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
   if (qualified === 'torch.matmul' || qualified === 'torch.mm' || qualified === 'torch.nn.functional.linear') {
     const w = rawOperand(args.positional[1] ?? args.keywords.get('weight') ?? UNKNOWN);
     const x = args.positional[0] ?? args.keywords.get('input') ?? UNKNOWN;
-    if (w) return interp.rawLinear(w, x, qualified.endsWith('.linear') !== w.raw!.transposed, n, f);
+    if (w?.raw) return interp.rawLinear(w, x, qualified.endsWith('.linear') !== w.raw.transposed, n, f);
   }
   const math = MATH.get(qualified);
   if (math) {

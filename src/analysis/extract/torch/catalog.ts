@@ -3,7 +3,7 @@
  * with sizes, fans, parameters and the framework's default initializers).
  */
 import type { Node } from 'web-tree-sitter';
-import type { ActivationIR, ConvConfig, LayerDetail, LayerIR, LayerKind, NormConfig, RecurrentConfig } from '../../../shared/ir';
+import type { ActivationIR, ActivationName, ConvConfig, LayerDetail, LayerIR, LayerKind, NormConfig, RecurrentConfig } from '../../../shared/ir';
 import { defaultConv, defaultPool, defaultRecurrent } from '../../../shared/layers';
 import type { ConstValue } from '../../python/constants';
 import { rangeOf } from '../../python/syntax';
@@ -307,7 +307,7 @@ function recurrent(c: LayerCall): Slot {
   return slot(layer, params);
 }
 
-function activationModule(c: LayerCall): Slot {
+function activationModule(c: LayerCall, activation: ActivationName): Slot {
   const layer = base(c, { kind: 'activation' });
   const params: Record<string, number> = { ...(ACTIVATION_DEFAULTS.get(c.name) ?? {}) };
   for (const [key, index, kw] of ACTIVATION_MODULE_PARAMS.get(c.name) ?? []) {
@@ -315,7 +315,7 @@ function activationModule(c: LayerCall): Slot {
     if (typeof v === 'number') params[key] = v;
     else if (c.args.written(index, kw)) delete params[key];
   }
-  layer.activation = { name: ACTIVATION_MODULES.get(c.name)!, spelling: c.call.text, range: rangeOf(c.call), source: 'layer', params };
+  layer.activation = { name: activation, spelling: c.call.text, range: rangeOf(c.call), source: 'layer', params };
   return slot(layer, c.name === 'PReLU' ? [{ name: 'weight', role: 'kernel', dim: 1 }] : []);
 }
 
@@ -403,7 +403,7 @@ for (const d of [1, 2, 3]) {
 }
 BUILDERS.set('SyncBatchNorm', (c) => norm(c, 'batchnorm'));
 for (const name of Object.keys(GATES)) BUILDERS.set(name, recurrent);
-for (const name of ACTIVATION_MODULES.keys()) BUILDERS.set(name, activationModule);
+for (const [name, activation] of ACTIVATION_MODULES) BUILDERS.set(name, (c) => activationModule(c, activation));
 
 /** Whether `name` is a torch.nn layer class the catalog models ("Linear", "Conv2d", "ReLU"). */
 export function isTorchLayerClass(name: string): boolean {

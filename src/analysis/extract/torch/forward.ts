@@ -23,7 +23,9 @@ const PRODUCTS = new Set(['matmul', 'bmm', 'mm', 'einsum', 'baddbmm']);
 
 /** Calls a module value on tensors: one node per leaf layer call, in order. */
 export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f: Frame): Value {
-  const trace = f.trace!;
+  // Modules are applied inside a traced forward; outside one a call's result is simply not known.
+  const trace = f.trace;
+  if (!trace) return UNKNOWN;
   const input = args.positional[0] ?? args.keywords.get('input') ?? args.keywords.get('x') ?? UNKNOWN;
   switch (module.t) {
     case 'layer': {
@@ -38,7 +40,7 @@ export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f
       return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
     }
     case 'dict':
-      if (module.transformer) return applyTransformer(interp, module, args, n, f);
+      if (module.transformer) return applyTransformer(interp, module, module.transformer, args, n, f);
       return barrier(interp, n, `call ${interp.s.field(n, 'function')?.text ?? 'call'}(...)`, args, f);
     case 'seq': {
       let cur = input;
@@ -55,8 +57,8 @@ export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f
     }
     case 'opaque': {
       const out = barrier(interp, module.node.type === 'call' ? module.node : n, module.what, args, f);
-      const made = f.trace!.nodes[f.trace!.nodes.length - 1];
-      if (module.name && made && out.t === 'tensor' && out.from[0] === f.trace!.nodes.length - 1) made.slot.layer.name = module.name;
+      const made = trace.nodes[trace.nodes.length - 1];
+      if (module.name && made && out.t === 'tensor' && out.from[0] === trace.nodes.length - 1) made.slot.layer.name = module.name;
       return out;
     }
     default:
@@ -79,7 +81,7 @@ function attend(slot: Slot, args: Args, f: Frame): Value {
   const causal = mask?.t === 'tensor' || constOf(args.keywords.get('is_causal')) === true;
   const layer = slot.layer;
   if (causal && layer.kind === 'attention' && !layer.attention.causal) layer.attention.causal = true;
-  const index = f.trace!.add(slot, [first(query), first(key), first(value)]);
+  const index = f.trace?.add(slot, [first(query), first(key), first(value)]) ?? null;
   return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
 }
 
@@ -88,7 +90,7 @@ export function barrier(interp: Interpreter, n: Node, what: string, args: Args, 
   const spelling = interp.s.type(n) === 'call' ? (interp.s.field(n, 'function')?.text ?? n.text) : n.text.slice(0, 40);
   const slot = unknownLayer(spelling, n, what);
   const from = producers({ t: 'list', items: [...args.positional, ...args.keywords.values()] });
-  const index = f.trace!.add(slot, from);
+  const index = f.trace?.add(slot, from) ?? null;
   return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
 }
 
@@ -173,7 +175,7 @@ function isPoolingMean(dim: ConstValue | undefined, keepdim: ConstValue | undefi
 
 export function node(slot: Slot, input: Value, f: Frame): Value {
   const from = producers(input);
-  const index = f.trace!.add(slot, input.t === 'tensor' ? from : [MODEL_INPUT]);
+  const index = f.trace?.add(slot, input.t === 'tensor' ? from : [MODEL_INPUT]) ?? null;
   return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
 }
 

@@ -18,12 +18,15 @@ interface InitDef {
   params: ParamDef[];
 }
 
+const NORMAL: InitDef = { name: 'random_normal', params: [['mean', 0, 'mean', 0], ['std', 1, 'std', 1]] };
+const ZEROS: InitDef = { name: 'zeros', params: [] };
+
 const NN_INIT: ReadonlyMap<string, InitDef> = new Map([
-  ['normal', { name: 'random_normal', params: [['mean', 0, 'mean', 0], ['std', 1, 'std', 1]] }],
+  ['normal', NORMAL],
   ['uniform', { name: 'random_uniform', params: [['a', 0, 'a', 0], ['b', 1, 'b', 1]] }],
   ['trunc_normal', { name: 'truncated_normal', params: [['mean', 0, 'mean', 0], ['std', 1, 'std', 1], ['a', 2, 'a', -2], ['b', 3, 'b', 2]] }],
   ['constant', { name: 'constant', params: [['value', 0, 'val', null]] }],
-  ['zeros', { name: 'zeros', params: [] }],
+  ['zeros', ZEROS],
   ['ones', { name: 'ones', params: [] }],
   ['eye', { name: 'identity', params: [] }],
   ['dirac', { name: 'identity', params: [['groups', 0, 'groups', 1]] }],
@@ -37,10 +40,10 @@ const NN_INIT: ReadonlyMap<string, InitDef> = new Map([
 
 /** In-place tensor methods that initialize: `w.normal_(mean, std)`, `w.uniform_(from, to)`, `w.fill_(v)`, `w.zero_()`. */
 const TENSOR_METHODS: ReadonlyMap<string, InitDef> = new Map([
-  ['normal_', NN_INIT.get('normal')!],
+  ['normal_', NORMAL],
   ['uniform_', { name: 'random_uniform', params: [['a', 0, 'from', 0], ['b', 1, 'to', 1]] }],
   ['fill_', { name: 'constant', params: [['value', 0, 'value', null]] }],
-  ['zero_', NN_INIT.get('zeros')!],
+  ['zero_', ZEROS],
 ]);
 
 /** A recognized initializer call: what it sets and the tensor expression it sets it on. */

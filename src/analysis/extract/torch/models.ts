@@ -84,6 +84,7 @@ function sequentialNaming(call: Node): Naming {
         return true;
       });
     }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set in the walk's callback, which control-flow analysis does not follow
     if (returned && fnName) return { name: fnName.text, nameNode: fnName, exports: [fnName.text] };
     if (variable) return { name: variable.text, nameNode: variable, exports: [] };
   }
@@ -219,7 +220,7 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
       if (moduleClasses.some((other) => other.bases.includes(cls))) continue;
       for (const { inst, site } of list) {
         const registered: Value = { t: 'seq', items: leafSlots({ t: 'instance', inst }).map(({ slot }): Value => ({ t: 'layer', slot })), names: [], origin: null };
-        if (registered.t !== 'seq' || !registered.items.some((v) => v.t === 'layer' && v.slot.layer.kind !== 'unknown')) continue;
+        if (!registered.items.some((v) => v.t === 'layer' && v.slot.layer.kind !== 'unknown')) continue;
         guarded(() => {
           const model = build({ t: 'instance', inst }, 'torch-module', naming, cls.node, (trace) => apply(interp, registered, { positional: [INPUT], keywords: new Map(), partial: false }, cls.node, { ...moduleFrame, trace }));
           if (model) runs.push({ site, models: [model] });

@@ -58,7 +58,7 @@ export class Trace {
       const index = new Map(indices.map((k, j) => [k, j]));
       for (const k of indices) {
         const node = this.nodes[k]!;
-        part.nodes.push({ ...node, inputs: node.inputs.map((i) => (i < 0 ? i : index.get(i)!)) });
+        part.nodes.push({ ...node, inputs: node.inputs.flatMap((i) => (i < 0 ? [i] : (index.get(i) ?? []))) });
       }
       part.unsupported.push(...this.unsupported);
       return part;
@@ -83,8 +83,7 @@ export class Trace {
     if (outputs && all.some((n) => n.conditional)) {
       const reaches = new Set<number>();
       const stack = outputs.filter((k) => k >= 0);
-      while (stack.length) {
-        const k = stack.pop()!;
+      for (let k = stack.pop(); k !== undefined; k = stack.pop()) {
         if (reaches.has(k)) continue;
         reaches.add(k);
         for (const i of all[k]?.inputs ?? []) if (i >= 0) stack.push(i);
@@ -96,7 +95,7 @@ export class Trace {
         index.set(k, nodes.length);
         nodes.push(node);
       });
-      nodes = nodes.map((node) => ({ ...node, inputs: node.inputs.flatMap((i) => (i === MODEL_INPUT ? [i] : index.has(i) ? [index.get(i)!] : [])) }));
+      nodes = nodes.map((node) => ({ ...node, inputs: node.inputs.flatMap((i) => (i === MODEL_INPUT ? [i] : (index.get(i) ?? []))) }));
     }
     const explicitInput = nodes.some((node, i) => node.inputs.includes(MODEL_INPUT) && (i > 0 || node.inputs.length > 1));
     const shift = explicitInput ? 1 : 0;

@@ -22,7 +22,7 @@ import { functionalSlot } from './flow';
 import { apply, mergeTensors } from './forward';
 import type { Frame, Interpreter } from './interpreter';
 import { cloneValue } from './introspect';
-import { UNKNOWN, constOf, type Value } from './values';
+import { UNKNOWN, constOf, type TransformerSpec, type Value } from './values';
 
 const LAYER_CLASSES = new Set(['TransformerEncoderLayer', 'TransformerDecoderLayer']);
 const STACK_CLASSES = new Set(['TransformerEncoder', 'TransformerDecoder']);
@@ -101,8 +101,7 @@ export function transformerModule(name: string, spelling: string, n: Node, args:
 }
 
 /** Calls a transformer layer or stack on (src) or (tgt, memory): its layers' nodes, wired as torch's forward. */
-export function applyTransformer(interp: Interpreter, module: Extract<Value, { t: 'dict' }>, args: Args, n: Node, f: Frame): Value {
-  const spec = module.transformer!;
+export function applyTransformer(interp: Interpreter, module: Extract<Value, { t: 'dict' }>, spec: TransformerSpec, args: Args, n: Node, f: Frame): Value {
   const x = args.positional[0] ?? args.keywords.get('src') ?? args.keywords.get('tgt') ?? UNKNOWN;
   const memory = args.positional[1] ?? args.keywords.get('memory') ?? x;
   const masked = ['mask', 'src_mask', 'tgt_mask'].some((k) => args.keywords.get(k)?.t === 'tensor') || constOf(args.keywords.get('is_causal') ?? args.keywords.get('tgt_is_causal')) === true;
@@ -111,7 +110,7 @@ export function applyTransformer(interp: Interpreter, module: Extract<Value, { t
     const layers = module.entries.get('layers');
     let cur = x;
     for (const layer of layers?.t === 'list' ? layers.items : []) {
-      cur = layer.t === 'dict' && layer.transformer ? applyTransformer(interp, layer, { positional: [cur, memory], keywords: new Map<string, Value>(masked ? [['mask', { t: 'tensor', from: [] }]] : []), partial: false }, n, f) : UNKNOWN;
+      cur = layer.t === 'dict' && layer.transformer ? applyTransformer(interp, layer, layer.transformer, { positional: [cur, memory], keywords: new Map<string, Value>(masked ? [['mask', { t: 'tensor', from: [] }]] : []), partial: false }, n, f) : UNKNOWN;
     }
     const norm = module.entries.get('norm');
     return norm ? call(norm, cur) : cur;

@@ -222,11 +222,12 @@ export function findDataSources(file: PyFile, resolver: ModelResolver, table: Tr
     const x = args.positional[0] ?? args.keywords.get('x') ?? args.keywords.get('generator');
     if (!x) continue;
     const trace = tracer.trace(x);
-    if (!trace.loader) continue;
-    const qualified = tracer.loaderName(trace.loader);
+    const loader = trace.loader;
+    if (!loader) continue;
+    const qualified = tracer.loaderName(loader);
     const training = table.get(ref);
-    if (training.data.some((d) => d.range.start.line === trace.loader!.startPosition.row && d.file === file.path)) continue;
-    training.data.push(dataSource(file.path, trace.loader, qualified, trace.scaled, rangeOf(call)));
+    if (training.data.some((d) => d.range.start.line === loader.startPosition.row && d.file === file.path)) continue;
+    training.data.push(dataSource(file.path, loader, qualified, trace.scaled, rangeOf(call)));
   }
   torchDatasets(file, resolver, table);
 }

@@ -132,7 +132,7 @@ function closureOf(update: Update): Node | null {
     const name = arg.childForFieldName('attribute')?.text;
     const body = cls?.childForFieldName('body');
     for (const child of body?.namedChildren ?? []) {
-      const def = child?.type === 'decorated_definition' ? child.childForFieldName('definition') : child;
+      const def = child.type === 'decorated_definition' ? child.childForFieldName('definition') : child;
       if (def?.type === 'function_definition' && def.childForFieldName('name')?.text === name) return def;
     }
     return null;
@@ -142,7 +142,7 @@ function closureOf(update: Update): Node | null {
   let found: Node | null = null;
   const visit = (node: Node) => {
     for (const child of node.namedChildren) {
-      if (!child || child.startIndex >= update.node.startIndex) continue;
+      if (child.startIndex >= update.node.startIndex) continue;
       const def = child.type === 'decorated_definition' ? child.childForFieldName('definition') : child;
       if (def?.type === 'function_definition') {
         if (def.childForFieldName('name')?.text === arg.text) found = def;

@@ -230,12 +230,13 @@ export class ModelResolver {
     }
     const root = binding.module.replace(/^\.+/, '').split('.')[0]!;
     if (!binding.module.startsWith('.') && LIBRARIES.has(root)) return { kind: 'other' };
+    const last = parts[parts.length - 1]!;
     if (binding.symbol !== null) {
       if (parts.length === 1) return { kind: 'external', module: binding.module, symbol: binding.symbol };
-      return { kind: 'external', module: joinModule(binding.module, binding.symbol, ...parts.slice(1, -1)), symbol: parts.at(-1)! };
+      return { kind: 'external', module: joinModule(binding.module, binding.symbol, ...parts.slice(1, -1)), symbol: last };
     }
     if (parts.length === 1) return null;
-    return { kind: 'external', module: joinModule(binding.module, ...parts.slice(1, -1)), symbol: parts.at(-1)! };
+    return { kind: 'external', module: joinModule(binding.module, ...parts.slice(1, -1)), symbol: last };
   }
 }
 
@@ -290,7 +291,7 @@ export function parameterRoots(expr: Node): Node[] {
       if (obj) out.push(rootObject(obj));
       return;
     }
-    for (const c of n.namedChildren) if (c && c.type !== 'lambda') visit(c);
+    for (const c of n.namedChildren) if (c.type !== 'lambda') visit(c);
   };
   visit(expr);
   return out;

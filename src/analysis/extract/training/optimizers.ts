@@ -134,7 +134,7 @@ export function constructedOptimizer(call: Node, framework: OptimizerFramework, 
     const groups = torchParamGroupRates(argument(args, 0, 'params'), resolve, unresolved);
     // The highest rate any parameter group uses is the one that can diverge.
     for (const g of groups) {
-      if (ir.learningRate === null || g.value! > ir.learningRate) {
+      if (ir.learningRate === null || g.value > ir.learningRate) {
         ir.learningRate = g.value;
         ir.learningRateRange = g.range;
       }
@@ -145,11 +145,11 @@ export function constructedOptimizer(call: Node, framework: OptimizerFramework, 
 }
 
 /** Per-group `'lr'` entries of `[{'params': ..., 'lr': 1e-3}, ...]`. */
-function torchParamGroupRates(params: Node | null, resolve: Resolve, unresolved: string[]): NumericArgument[] {
+function torchParamGroupRates(params: Node | null, resolve: Resolve, unresolved: string[]): (NumericArgument & { value: number })[] {
   if (!params) return [];
   const list = unparen(params);
   if (list.type !== 'list' && list.type !== 'tuple') return [];
-  const out: NumericArgument[] = [];
+  const out: (NumericArgument & { value: number })[] = [];
   for (const item of namedChildren(list)) {
     if (item.type !== 'dictionary') continue;
     for (const pair of namedChildren(item)) {
@@ -158,7 +158,7 @@ function torchParamGroupRates(params: Node | null, resolve: Resolve, unresolved:
       const value = pair.childForFieldName('value');
       if (key === 'lr' && value) {
         const read = readNumber(value, 'learning_rate', resolve, unresolved);
-        if (read.value !== null) out.push(read);
+        if (read.value !== null) out.push({ ...read, value: read.value });
       }
     }
   }
