@@ -55,6 +55,20 @@ export interface BranchState {
   merge(): void;
 }
 
+/**
+ * The names forks of one frame left differently from `before`, with the merge of their values (a name
+ * a fork does not hold has its value from before, else `missing`).
+ */
+export function mergedBindings<V>(before: ReadonlyMap<string, V>, ends: readonly ReadonlyMap<string, V>[], merge: (values: V[]) => V, missing: V): Map<string, V> {
+  const out = new Map<string, V>();
+  for (const name of new Set(ends.flatMap((m) => [...m.keys()]))) {
+    const prior = before.get(name);
+    const merged = merge(ends.map((m) => m.get(name) ?? prior ?? missing));
+    if (merged !== prior) out.set(name, merged);
+  }
+  return out;
+}
+
 /** Shadows a name in a Scope with a known constant, or with "unknown" (undefined). */
 function shadow(scope: Scope, name: string, value: ConstValue | undefined): Scope {
   // Scope.with treats an undefined override as "bound here, value unknown", which hides outer bindings.
@@ -350,13 +364,7 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
     state?.merge();
     if (ends.length === 0) return { kind: 'return', value: this.merge(returned) };
     f.returns.push(...returned);
-    const names = new Set(ends.flatMap((m) => [...m.keys()]));
-    for (const name of names) {
-      const before = f.locals.get(name);
-      const values = ends.map((m) => m.get(name) ?? before ?? this.unknown);
-      const merged = this.merge(values);
-      if (merged !== before) this.bind(f, name, merged);
-    }
+    for (const [name, merged] of mergedBindings(f.locals, ends, (values) => this.merge(values), this.unknown)) this.bind(f, name, merged);
     return breaks === ends.length ? { kind: 'break' } : undefined;
   }
 

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Project } from '../../../src/analysis/project';
 import { extractTorchFrom, kinds, model } from '../extract/torch-fixture';
+import { extractFrom, layerSummary, modelNamed } from '../extract/extract-helper';
 import { defined } from '../../defined';
 
 async function noticesOf(text: string): Promise<string[]> {
@@ -162,6 +163,53 @@ class Net(nn.Module):
     expect(kinds(m).slice(0, 2)).toEqual(['dense', 'batchnorm']);
     expect(m.layers[0]!.conditional).toBe(false);
     expect(m.layers[1]!.conditional).toBe(true);
+  });
+});
+
+describe('Keras: the same policy for an unknown condition', () => {
+  const functional = (branches: string) => `
+import keras
+from keras import layers
+
+def make_model(inputs_shape, use_norm, wide):
+    inputs = keras.Input(shape=inputs_shape)
+    x = layers.Dense(32, activation='relu')(inputs)
+${branches}
+    outputs = layers.Dense(1)(x)
+    return keras.Model(inputs, outputs)
+`;
+
+  it('each branch reads the state before the if: no edge between the branches, the next layer reads both', async () => {
+    const m = modelNamed(await extractFrom(functional(`    if wide:
+        x = layers.Dense(64, activation='relu')(x)
+    else:
+        x = layers.Dropout(0.5)(x)`)), 'make_model');
+    expect(layerSummary(m)).toEqual(['input', 'dense:relu', 'dense:relu', 'dropout', 'dense']);
+    const [, first, wide, dropout, out] = m.layers;
+    // The Dropout of the else branch reads the first Dense, not the if branch's Dense.
+    expect(defined(dropout).inputs).toEqual([defined(first).id]);
+    expect(defined(wide).inputs).toEqual([defined(first).id]);
+    expect(defined(out).inputs.sort()).toEqual([defined(wide).id, defined(dropout).id].sort());
+    expect([wide, dropout].every((l) => defined(l).conditional)).toBe(true);
+    expect(defined(out).conditional).toBe(false);
+  });
+
+  it('a layer on one branch only is conditional, and the path around it stays (the empty else)', async () => {
+    const m = modelNamed(await extractFrom(functional(`    if use_norm:
+        x = layers.BatchNormalization()(x)`)), 'make_model');
+    const [, first, norm, out] = m.layers;
+    expect(defined(norm).conditional).toBe(true);
+    expect(defined(out).inputs.sort()).toEqual([defined(first).id, defined(norm).id].sort());
+  });
+
+  it('a known condition picks its branch: nothing conditional, one path', async () => {
+    const m = modelNamed(await extractFrom(functional(`    wide = True
+    if wide:
+        x = layers.Dense(64, activation='relu')(x)
+    else:
+        x = layers.Dropout(0.5)(x)`)), 'make_model');
+    expect(layerSummary(m)).toEqual(['input', 'dense:relu', 'dense:relu', 'dense']);
+    expect(m.layers.some((l) => l.conditional)).toBe(false);
   });
 });
 

@@ -18,7 +18,8 @@ import type { ExtractionState } from './state';
 import { apply, callValues, inlineFunction, inputOf, outputOf } from './apply';
 import { kerasCall, passthrough, tensorOperator, unknownLayerApplication } from './recognize';
 import { lastSegment } from './symbols';
-import { OPAQUE, type FlowMarks, type GraphNode, type SequentialBuilder, type Value } from './values';
+import { OPAQUE, mergeValues, type FlowMarks, type GraphNode, type SequentialBuilder, type Value } from './values';
+import { mergedBindings } from '../../python/evaluator';
 
 /** A name whose value is unknown: shadows any outer binding during constant evaluation. */
 const SHADOW = undefined as unknown as ConstValue;
@@ -69,6 +70,19 @@ export function mergeMarks(a: FlowMarks, b: FlowMarks): FlowMarks {
 function truthy(v: ConstValue): boolean {
   if (Array.isArray(v)) return v.length > 0;
   return Boolean(v);
+}
+
+/** Replaces a map's entries in place (the reader's environments are shared by reference). */
+function resetMap<K, V>(target: Map<K, V>, entries: ReadonlyMap<K, V>): void {
+  target.clear();
+  for (const [k, v] of entries) target.set(k, v);
+}
+
+/** A branch's names, with those it dropped (bound to something unknown) as opaque. */
+function withForgotten(end: ReadonlyMap<string, Value>, start: ReadonlyMap<string, Value>): Map<string, Value> {
+  const out = new Map(end);
+  for (const name of start.keys()) if (!out.has(name)) out.set(name, OPAQUE);
+  return out;
 }
 
 function isMainGuard(cond: Node): boolean {
@@ -363,14 +377,43 @@ export class Executor {
       }
     }
     if (unknownFrom < 0) return;
-    // The condition cannot be known: every remaining branch is read, its layers marked conditional.
+    // The condition cannot be known (the core's policy, python/evaluator.ts): every remaining branch,
+    // and the empty `else` when there is none, is read from the state before the `if`; its layers are
+    // marked conditional, and the names the branches bind merge (a tensor from either branch).
+    const paths = branches.slice(unknownFrom).map((b) => b.body);
+    if (branches[branches.length - 1]?.cond !== null) paths.push(null);
     const saved = this.marks;
     this.marks = { ...saved, conditions: [...saved.conditions, stmt.id] };
+    const startEnv = new Map(this.env);
+    const startSelf = new Map(this.options.selfEnv);
+    const startScope = this.scope;
+    const envEnds: Map<string, Value>[] = [];
+    const selfEnds: Map<string, Value>[] = [];
     const assigned = new Set<string>();
     this.branchAssigned.push(assigned);
-    for (const { body } of branches.slice(unknownFrom)) this.execBlock(body);
-    this.branchAssigned.pop();
-    this.marks = saved;
+    try {
+      for (const body of paths) {
+        resetMap(this.env, startEnv);
+        resetMap(this.options.selfEnv, startSelf);
+        this.scope = startScope;
+        this.execBlock(body);
+        envEnds.push(withForgotten(this.env, startEnv));
+        selfEnds.push(withForgotten(this.options.selfEnv, startSelf));
+      }
+    } finally {
+      this.branchAssigned.pop();
+      this.marks = saved;
+    }
+    resetMap(this.env, startEnv);
+    resetMap(this.options.selfEnv, startSelf);
+    this.scope = startScope;
+    for (const [name, value] of mergedBindings(startEnv, envEnds, mergeValues, OPAQUE)) {
+      this.scope = this.scope.with(name, SHADOW);
+      this.branchAssigned.at(-1)?.add(name);
+      if (value.t === 'opaque') this.env.delete(name);
+      else this.env.set(name, value);
+    }
+    for (const [name, value] of mergedBindings(startSelf, selfEnds, mergeValues, OPAQUE)) this.options.selfEnv.set(name, value);
     // Which branch ran is unknown, so neither branch's constants hold afterwards.
     for (const name of assigned) {
       this.scope = this.scope.with(name, SHADOW);

@@ -98,3 +98,17 @@ export function producersOf(value: Value): GraphNode[] {
 export function isTensorLike(value: Value): boolean {
   return value.t === 'tensor' || (value.t === 'list' && value.items.some(isTensorLike));
 }
+
+/**
+ * One value for what the branches of an unknown condition left in a name: the value itself when they
+ * agree, a tensor from every branch's producers when some branch holds a tensor, else the first value
+ * that is not opaque (its layers carry the conditional mark).
+ */
+export function mergeValues(values: Value[]): Value {
+  const first = values[0];
+  if (!first) return OPAQUE;
+  if (values.every((v) => v === first)) return first;
+  const tensors = values.filter((v) => v.t === 'tensor');
+  if (tensors.length > 0) return { t: 'tensor', producers: [...new Set(tensors.flatMap((t) => t.producers))] };
+  return values.find((v) => v.t !== 'opaque') ?? OPAQUE;
+}
