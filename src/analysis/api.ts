@@ -44,4 +44,10 @@ export interface ProjectOptions {
    * files that import one another): imports resolve among them as among this project's files.
    */
   otherPaths?: readonly string[];
+  /**
+   * Extract each file as groups of name-connected top-level statements, cached between analyses, so
+   * an edit extracts only its group again (analysis/units.ts): for the editor. One-shot analyses (the
+   * CLI) read each file whole, which costs less when nothing is reused. Default false.
+   */
+  incremental?: boolean;
 }

@@ -22,7 +22,10 @@ import { mergeTraining } from './extract/training/merge';
 
 export { mergeTraining };
 
-/** One file of the project as the linker needs it. `models` are mutated: their `training` gains the linked facts. */
+/**
+ * One file of the project as the linker needs it. The models are not mutated: a model that gains linked
+ * training facts is replaced in `models` by a copy that holds them.
+ */
 export interface LinkFile {
   path: string;
   models: ModelIR[];
@@ -103,12 +106,23 @@ export function linkExternalTraining(files: readonly LinkFile[], options: LinkOp
   const links: TrainingLink[] = [];
   const all = files.flatMap((file) => file.models.map((model) => ({ file, model })));
   const onlyModel = all.length === 1 ? all[0]! : null;
+  // Models are shared with the extraction cache: a target is copied once, and the copy takes its place.
+  const copies = new Map<ModelIR, ModelIR>();
+  const writable = (target: { file: LinkFile; model: ModelIR }): ModelIR => {
+    let copy = copies.get(target.model);
+    if (!copy) {
+      copies.set(target.model, (copy = structuredClone(target.model)));
+      const at = target.file.models.indexOf(target.model);
+      if (at >= 0) target.file.models[at] = copy;
+    }
+    return copy;
+  };
   for (const file of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
     for (const ext of file.external) {
       const unbound = ext.module === UNBOUND_NAME_MODULE;
       const target = unbound ? onlyModel : index.resolveSymbol(file.path, ext.module, ext.symbol, 0);
       if (!target) continue;
-      mergeTraining(target.model.training, ext.training);
+      mergeTraining(writable(target).training, ext.training);
       const link: TrainingLink = { from: file.path, module: ext.module, symbol: ext.symbol, toFile: target.file.path, modelId: target.model.id };
       if (unbound) link.usedAt = firstUse(ext.training);
       links.push(link);

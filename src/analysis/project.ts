@@ -15,7 +15,8 @@ import { extractFile, type ExtractedFile } from './extract/index';
 import { crossFileSites, linkExternalTraining, moduleResolver, type LinkOptions, type TrainingLink } from './link';
 import { callSiteOf, callsOf, type CallSite } from './python/call-sites';
 import { UNBOUND_NAME_MODULE, type ExternalSites } from './extract/types';
-import { lintModel } from './lint';
+import { GroupCache } from './units';
+import { definitionSpans, LintCache, LintSources, type DefinitionSpan } from './lint-cache';
 import { isRuleEnabled } from './config/index';
 import { isSuppressed, parseSuppressions, type Suppressions } from './suppression';
 import { DEFAULT_MAX_FILE_BYTES, refuseText, syntaxNotices } from './source-checks';
@@ -35,6 +36,8 @@ interface FileState {
   /** Calls this file makes of other project files' definitions; null until computed for this version and file set. */
   outgoing: { generation: number; sites: Map<string, Map<string, CallSite[]>> } | null;
   suppressions: Suppressions | null;
+  /** Top-level definitions (the lint cache's key reads them); null until asked for. */
+  definitions: DefinitionSpan[] | null;
 }
 
 export class Project {
@@ -46,6 +49,9 @@ export class Project {
   private generation = 0;
   /** Names a file never binds that the last linking gave to the project's only model (for notes). */
   private unboundLinks: TrainingLink[] = [];
+  private readonly lintCache = new LintCache();
+  /** Per file, the extraction of its statement groups (null when the project reads files whole). */
+  private readonly groupCaches: Map<string, GroupCache> | null;
 
   private constructor(
     private readonly parser: Parser,
@@ -54,6 +60,7 @@ export class Project {
     this.settingsFor = options.settingsFor ?? (() => defaultSettings());
     this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.linkOptions = options.otherPaths ? { otherPaths: options.otherPaths } : {};
+    this.groupCaches = options.incremental ? new Map<string, GroupCache>() : null;
   }
 
   static async create(options: ProjectOptions = {}): Promise<Project> {
@@ -63,7 +70,7 @@ export class Project {
   /** Adds or replaces a file. With `edit` (the change from the previous text), re-parses incrementally. */
   setFile(path: string, text: string, edit?: SourceEdit): void {
     const previous = this.files.get(path);
-    const state: FileState = { path, text, error: refuseText(text, this.maxFileBytes), parsed: null, notices: [], extracted: null, extractedWith: '', extractionNotices: [], outgoing: null, suppressions: null };
+    const state: FileState = { path, text, error: refuseText(text, this.maxFileBytes), parsed: null, notices: [], extracted: null, extractedWith: '', extractionNotices: [], outgoing: null, suppressions: null, definitions: null };
     if (!previous) this.generation++;
     if (!state.error) {
       try {
@@ -81,10 +88,12 @@ export class Project {
   /** Records a file that could not be read (the CLI's unreadable inputs), so results report it. */
   setUnreadable(path: string, error: string): void {
     this.removeFile(path);
-    this.files.set(path, { path, text: '', error, parsed: null, notices: [], extracted: null, extractedWith: '', extractionNotices: [], outgoing: null, suppressions: null });
+    this.files.set(path, { path, text: '', error, parsed: null, notices: [], extracted: null, extractedWith: '', extractionNotices: [], outgoing: null, suppressions: null, definitions: null });
   }
 
   removeFile(path: string): void {
+    this.groupCaches?.delete(path);
+    this.lintCache.forget(path);
     this.files.get(path)?.parsed?.dispose();
     if (this.files.delete(path)) this.generation++;
   }
@@ -116,7 +125,7 @@ export class Project {
     }
     let extracted: ExtractedFile;
     try {
-      extracted = extractFile(state.parsed, sites);
+      extracted = this.extractGroups(state.parsed, sites, key) ?? extractFile(state.parsed, sites);
       // A cancellation an extractor's guard swallowed: the result is partial and must not be cached.
       throwIfCancelled();
     } catch (err) {
@@ -135,6 +144,20 @@ export class Project {
       }
     }
     return state.extracted;
+  }
+
+  /** The file's extraction by statement groups (see units.ts); null when the project or the file reads it whole. */
+  private extractGroups(parsed: PyFile, sites: ExternalSites | undefined, key: string): ExtractedFile | null {
+    if (!this.groupCaches) return null;
+    let cache = this.groupCaches.get(parsed.path);
+    if (!cache) this.groupCaches.set(parsed.path, (cache = new GroupCache()));
+    try {
+      return cache.extract(this.parser, parsed, sites, key);
+    } catch (err) {
+      // An extractor that fails on a slice is given the whole file, whose failure is then reported.
+      rethrowCancellation(err);
+      return null;
+    }
   }
 
   /** Calls each file's definitions receive from the other files of the project, by defining file. */
@@ -174,13 +197,16 @@ export class Project {
     return state.suppressions;
   }
 
-  /** Every model of the project with cross-file training facts merged in (fresh copies per call). */
+  /**
+   * Every model of the project with cross-file training facts merged in. Models are shared with the
+   * extraction cache (only those the linker adds facts to are copies): callers must not mutate them.
+   */
   models(): ModelIR[] {
     const sites = this.crossFileSites();
     const inputs = [...this.files.values()].map((state) => {
       throwIfCancelled();
       const extracted = this.extracted(state, sites.get(state.path));
-      return { path: state.path, models: structuredClone(extracted.models), external: extracted.external, imports: state.parsed?.imports ?? null };
+      return { path: state.path, models: [...extracted.models], external: extracted.external, imports: state.parsed?.imports ?? null };
     });
     this.unboundLinks = linkExternalTraining(inputs, this.linkOptions).filter((l) => l.usedAt !== undefined);
     return inputs.flatMap((i) => i.models);
@@ -188,10 +214,15 @@ export class Project {
 
   private findingsByFile(models: ModelIR[]): Map<string, Finding[]> {
     const byFile = new Map<string, Finding[]>();
-    const sourceText = (file: string) => this.files.get(file)?.text;
+    const sources = new LintSources((file) => {
+      const state = this.files.get(file);
+      if (!state) return undefined;
+      if (state.parsed) state.definitions ??= definitionSpans(state.parsed.root);
+      return { text: state.text, definitions: state.definitions };
+    }, this.settingsFor, this.lintCache.idsOf);
     for (const model of models) {
       throwIfCancelled();
-      for (const finding of lintModel(model, this.settingsFor(model.file), sourceText, [])) {
+      for (const finding of this.lintCache.lint(model, sources)) {
         const state = this.files.get(finding.file);
         if (!state) continue;
         // Findings that land in another file obey that file's settings and suppressions.
@@ -203,6 +234,7 @@ export class Project {
         byFile.set(finding.file, list);
       }
     }
+    this.lintCache.endAnalysis();
     for (const list of byFile.values()) list.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.code.localeCompare(b.code));
     return byFile;
   }

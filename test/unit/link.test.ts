@@ -6,6 +6,7 @@ import { linkExternalTraining, type LinkFile } from '../../src/analysis/link';
 import type { ExternalTraining } from '../../src/analysis/extract/types';
 import type { ImportBinding } from '../../src/analysis/python/imports';
 import { modelAt, parsePython } from './extract/training-helpers';
+import { defined } from '../defined';
 
 const model = (file: string, name: string, exportsList: string[]): ModelIR => modelAt(file, name, exportsList, 0, 5, 'torch', ['lstm']);
 
@@ -28,69 +29,89 @@ function file(path: string, models: ModelIR[], external: ExternalTraining[] = []
   return { path, models, external, imports };
 }
 
+/**
+ * Links `files`; `after(model)` is what stands in the model's place afterwards (the linker replaces a
+ * model it adds facts to by a copy and leaves the original as it was).
+ */
+function link(files: LinkFile[]): { links: ReturnType<typeof linkExternalTraining>; after: (model: ModelIR) => ModelIR } {
+  const before = files.map((f) => [...f.models]);
+  const links = linkExternalTraining(files);
+  const after = (model: ModelIR): ModelIR => {
+    for (const [i, f] of files.entries()) {
+      const at = defined(before[i]).indexOf(model);
+      if (at >= 0) return defined(f.models[at]);
+    }
+    throw new Error(`${model.name} is in none of the files`);
+  };
+  return { links, after };
+}
+
 describe('linkExternalTraining', () => {
   it('links a script to a module in the same folder and keeps the facts in their own file', () => {
     const net = model('/p/model.py', 'Net', ['Net']);
-    const links = linkExternalTraining([file('/p/model.py', [net]), file('/p/train.py', [], [ext('model', 'Net', trainingFrom('/p/train.py', 0.1))])]);
+    const { links, after } = link([file('/p/model.py', [net]), file('/p/train.py', [], [ext('model', 'Net', trainingFrom('/p/train.py', 0.1))])]);
     expect(links).toEqual([{ from: '/p/train.py', module: 'model', symbol: 'Net', toFile: '/p/model.py', modelId: net.id }]);
-    expect(net.training.optimizer?.file).toBe('/p/train.py');
-    expect(net.training.loops).toHaveLength(1);
+    expect(after(net).training.optimizer?.file).toBe('/p/train.py');
+    expect(after(net).training.loops).toHaveLength(1);
+    // The original is untouched: the analysis caches it between requests.
+    expect(net.training.optimizer).toBeNull();
+    expect(net.training.loops).toEqual([]);
   });
 
   it('resolves relative imports from the importing package', () => {
     const lstm = model('/p/pkg/nets/lstm.py', 'build', ['build_lstm']);
-    linkExternalTraining([
+    const { after } = link([
       file('/p/pkg/__init__.py', []),
       file('/p/pkg/nets/__init__.py', []),
       file('/p/pkg/nets/lstm.py', [lstm]),
       file('/p/pkg/train/run.py', [], [ext('..nets.lstm', 'build_lstm', trainingFrom('/p/pkg/train/run.py', 0.01))]),
     ]);
-    expect(lstm.training.loops).toHaveLength(1);
+    expect(after(lstm).training.loops).toHaveLength(1);
   });
 
   it('resolves absolute dotted modules from the package root and from ancestors', () => {
     const net = model('/p/src/models/net.py', 'Net', ['Net']);
-    linkExternalTraining([
+    const { after } = link([
       file('/p/src/models/__init__.py', []),
       file('/p/src/models/net.py', [net]),
       file('/p/src/scripts/train.py', [], [ext('models.net', 'Net', trainingFrom('/p/src/scripts/train.py', 0.01))]),
     ]);
-    expect(net.training.loops).toHaveLength(1);
+    expect(after(net).training.loops).toHaveLength(1);
   });
 
   it('follows a package __init__ that re-exports the model', async () => {
     const net = model('/p/models/net.py', 'Net', ['Net']);
     const init = 'from .net import Net\n';
-    linkExternalTraining([
+    const { after } = link([
       file('/p/models/__init__.py', [], [], await importsOf('/p/models/__init__.py', init)),
       file('/p/models/net.py', [net]),
       file('/p/train.py', [], [ext('models', 'Net', trainingFrom('/p/train.py', 0.01))]),
     ]);
-    expect(net.training.loops).toHaveLength(1);
+    expect(after(net).training.loops).toHaveLength(1);
   });
 
   it('links nothing when the module is outside the project or the symbol is ambiguous', () => {
     const a = model('/p/model.py', 'A', ['build']);
     const b = model('/p/model.py', 'B', ['build']);
-    const links = linkExternalTraining([
+    const { links, after } = link([
       file('/p/model.py', [a, b]),
       file('/p/train.py', [], [ext('model', 'build', trainingFrom('/p/train.py', 0.1)), ext('torchvision.models', 'resnet18', trainingFrom('/p/train.py', 0.1))]),
     ]);
     expect(links).toEqual([]);
-    expect(a.training.loops).toEqual([]);
-    expect(b.training.loops).toEqual([]);
+    expect(after(a).training.loops).toEqual([]);
+    expect(after(b).training.loops).toEqual([]);
   });
 
   it('keeps the model file’s own optimizer and accumulates loops from several scripts in path order', () => {
     const net = model('/p/model.py', 'Net', ['Net']);
     net.training.optimizer = trainingFrom('/p/model.py', 0.5).optimizer;
-    linkExternalTraining([
+    const { after } = link([
       file('/p/train_b.py', [], [ext('model', 'Net', trainingFrom('/p/train_b.py', 0.2))]),
       file('/p/model.py', [net]),
       file('/p/train_a.py', [], [ext('model', 'Net', trainingFrom('/p/train_a.py', 0.1))]),
     ]);
-    expect(net.training.optimizer?.file).toBe('/p/model.py');
-    expect(net.training.loops.map((l) => l.file)).toEqual(['/p/train_a.py', '/p/train_b.py']);
+    expect(after(net).training.optimizer?.file).toBe('/p/model.py');
+    expect(after(net).training.loops.map((l) => l.file)).toEqual(['/p/train_a.py', '/p/train_b.py']);
   });
 
   it('accepts Windows-style paths', () => {

@@ -13,6 +13,7 @@
  * Evidence must fit the model (channels, features, rank) to be used; what does not fit is ignored.
  * Shapes are in the framework's layout: PyTorch (C, H, W), Keras (H, W, C).
  */
+import { usedWholeFileFact } from './file-wide';
 import type { Node } from 'web-tree-sitter';
 import type { InputShapeGuess, LayerIR, LayerKind, ModelIR } from '../../shared/ir';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, REPRESENTATIVE_SIZES, representativeUnits } from '../../shared/input-defaults';
@@ -203,8 +204,10 @@ class EvidenceCollector {
   /** `max_len = 100`, `block_size = 256`: a sequence length for token models (the first one written). */
   private sequenceConstants(): void {
     if (this.sequenceLength) return;
-    const text = this.file.text;
+    // The first one written anywhere in the file.
+    const text = this.file.wholeText;
     for (const m of text.matchAll(SEQUENCE_ASSIGNMENT)) {
+      usedWholeFileFact(this.file, `'${m[1] ?? ''} = ...' read as a sequence length`);
       const value = Number(m[2]);
       if (!Number.isInteger(value) || value <= 1 || value > 100_000) continue;
       const line = text.slice(0, m.index).split('\n').length;

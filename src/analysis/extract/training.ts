@@ -10,6 +10,7 @@
  * optimizer cannot be traced and the file defines exactly one model and has exactly one loop, the
  * loop is that model's (the common single-script case). Otherwise nothing is attached.
  */
+import { usedWholeFileFact } from './file-wide';
 import type { Node } from 'web-tree-sitter';
 import type { ModelIR, OptimizerIR, TrainingIR, TrainingLoopIR } from '../../shared/ir';
 import { emptyTraining } from '../../shared/ir';
@@ -77,7 +78,8 @@ class OptimizerIndex {
       return ir ? { ir, call: null } : null;
     }
     const found = this.byStart.get(origin.startIndex) ?? null;
-    if (found && expr.type === 'identifier' && setsClippingLater(this.file.text, expr.text)) {
+    if (found && expr.type === 'identifier' && setsClippingLater(this.file.wholeText, expr.text)) {
+      usedWholeFileFact(this.file, `'${expr.text}.clipnorm = ...' somewhere in the file`);
       // `opt.clipnorm = 1.0` after construction: clipping is set, with a value we do not track.
       return { ir: { ...found.ir, unresolved: [...(found.ir.unresolved ?? []), 'clipnorm'] }, call: found.call };
     }
@@ -233,6 +235,8 @@ function collectLoops(file: PyFile, resolver: ModelResolver, optimizers: Optimiz
     if (trains.known.length > 0) attributed++;
     else if (trains.unknown) unattributed.push({ site, loop, loss });
   }
+  // Whether a loop no model is named in goes to the file's only model depends on the whole file.
+  if (unattributed.length > 0) usedWholeFileFact(file, 'a training loop that names no model');
   // One model, one loop, nothing else trained here: the loop can only be that model's.
   if (
     models.length === 1 &&

@@ -4,12 +4,25 @@ import { Edit } from 'web-tree-sitter';
 import type { SourceEdit } from '../api';
 import { ImportTable } from './imports';
 
+/** A part of a text the parser reads (UTF-16 offsets and positions, as web-tree-sitter takes them). */
+export interface SliceRange {
+  startIndex: number;
+  endIndex: number;
+  startPosition: { row: number; column: number };
+  endPosition: { row: number; column: number };
+}
+
 export class PyFile {
   private constructor(
     readonly path: string,
     readonly text: string,
     readonly tree: Tree,
     readonly imports: ImportTable,
+    /**
+     * The text of the whole file: `text` itself, except for a slice of a file (analysis/units.ts), where
+     * `text` keeps only some statements. Patterns searched anywhere in the file are searched here.
+     */
+    readonly wholeText: string = text,
   ) {}
 
   get root(): Node {
@@ -26,6 +39,14 @@ export class PyFile {
     const tree = parser.parse(text, oldTree ?? undefined);
     if (!tree) throw new Error(`could not parse ${path}`);
     return new PyFile(path, text, tree, ImportTable.fromTree(tree.rootNode));
+  }
+
+  /** A slice of the file `wholeText`: `text` is it with only some statements kept (the rest blank lines). */
+  static parseSlice(parser: Parser, path: string, text: string, ranges: SliceRange[], wholeText: string): PyFile {
+    // Only the kept lines are read: the empty lines between them would cost the parser more than they say.
+    const tree = parser.parse(text, null, { includedRanges: ranges });
+    if (!tree) throw new Error(`could not parse ${path}`);
+    return new PyFile(path, text, tree, ImportTable.fromTree(tree.rootNode), wholeText);
   }
 
   /** Frees the wasm memory of the tree. */

@@ -39,6 +39,11 @@ const WHY: Record<LimitKind, string> = {
 };
 
 /** Notes collected while evaluating one file: one per construct and line (deduplicated). */
+/** Whether `notes` say the file's statement budget ran out (a budget for the whole file, not for a part of it). */
+export function ranOutOfSteps(notes: readonly EvalNote[]): boolean {
+  return notes.some((n) => n.what.endsWith(`: ${WHY.steps}`));
+}
+
 export class EvalNotes {
   readonly notes: EvalNote[] = [];
   private readonly seen = new Set<string>();

@@ -1,9 +1,10 @@
 /**
  * Incremental analysis equals analysis from scratch (issue 10), as a property (fast-check): random
  * edit sequences on the examples and fixtures (a cross-file workspace among them) are fed to one
- * long-lived project as the language server feeds them (incremental re-parse from the edit, caches
- * kept between analyses, some analyses cancelled part-way), and every file's results (findings,
- * models, notices) and hovers must equal those of a fresh project given the final texts.
+ * long-lived incremental project as the language server feeds them (incremental re-parse from the
+ * edit, statement groups, models and findings cached between analyses, some analyses cancelled
+ * part-way), and every file's results (findings, models, notices) and hovers must equal those of a
+ * fresh project that reads every file whole, given the final texts.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -83,7 +84,8 @@ async function freshResults(texts: Map<string, string>): Promise<Map<string, unk
 describe('incremental analysis', () => {
   it('equals a fresh analysis after random edit sequences, with analyses in between and some cancelled', async () => {
     expect(PATHS.length).toBeGreaterThan(20);
-    const live = await Project.create();
+    // The editor's project (statement groups cached between analyses) against the CLI's (each file read whole).
+    const live = await Project.create({ incremental: true });
     const texts = new Map(FILES);
     for (const [path, text] of texts) live.setFile(path, text);
     for (const path of PATHS) live.analyzeFile(path);

@@ -12,6 +12,7 @@
  * ToDtype(scale=True) scale; PILToTensor / ToImage alone leave 0..255 values. Such a dataset is
  * attached to the one model the file's loops train.
  */
+import { usedWholeFileFact } from '../file-wide';
 import type { Node } from 'web-tree-sitter';
 import type { DataSourceIR, Range } from '../../../shared/ir';
 import type { PyFile } from '../../python/file';
@@ -233,9 +234,12 @@ export function findDataSources(file: PyFile, resolver: ModelResolver, table: Tr
 }
 
 const TORCH_IMAGE_DATASET_NAMES = 'MNIST|FashionMNIST|KMNIST|EMNIST|QMNIST|CIFAR10|CIFAR100|SVHN|STL10|ImageFolder|CelebA|Caltech101|Flowers102|Food101|OxfordIIITPet';
+const DATASET_NAME = new RegExp(`\\b(${TORCH_IMAGE_DATASET_NAMES})\\b`);
 const TORCH_IMAGE_DATASET = new RegExp(`^torchvision\\.datasets\\.(${TORCH_IMAGE_DATASET_NAMES})$`);
 
 function torchDatasets(file: PyFile, resolver: ModelResolver, table: TrainingSink): void {
+  // Datasets go to the file's only trained model, and scaling written anywhere in the file counts.
+  if (DATASET_NAME.test(file.text)) usedWholeFileFact(file, 'a torchvision dataset');
   const trained = table.all().filter((e) => e.training.loops.length > 0);
   if (trained.length !== 1) return;
   const target = trained[0]!;

@@ -4,6 +4,7 @@
  * (`from model import Net` -> module "model", symbol "Net"), something else (a pretrained
  * torchvision model, `load_model(...)`), or unknown (null).
  */
+import { usedWholeFileFact } from '../file-wide';
 import type { Node } from 'web-tree-sitter';
 import type { ModelIR } from '../../../shared/ir';
 import type { PyFile } from '../../python/file';
@@ -182,6 +183,7 @@ export class ModelResolver {
   private unboundName(node: Node): ModelRef | null {
     const n = unparen(node);
     if (n.type !== 'identifier' || reachingDefinition(n) !== null || this.file.imports.has(n.text) || mayBind(this.file.text, n.text)) return null;
+    usedWholeFileFact(this.file, `'${n.text}', bound nowhere in the file`);
     // No model here: the project's only model, if it has exactly one (the linker decides).
     if (this.models.length === 0) return { kind: 'external', module: UNBOUND_NAME_MODULE, symbol: n.text };
     const named = this.models.filter((m) => m.name === n.text);

@@ -1,0 +1,158 @@
+/**
+ * The top-level statements of a module and the module-level names each one binds and reads: what the
+ * incremental analysis (analysis/units.ts) needs to know which statements an edit can affect.
+ *
+ * Python's scopes: a function, a lambda and a comprehension bind their parameters and targets; what
+ * they read and do not bind is read from the scope around them; a class body's names are not seen by
+ * its methods. Module-level statements bind the names in their targets (at any depth of `if`/`for`/
+ * `with`/`try`). What static names cannot follow (`global`, star imports, `exec`, `globals()`, match
+ * statements) is reported as `dynamic`.
+ */
+import type { Node, TreeCursor } from 'web-tree-sitter';
+
+export interface TopLevelStatement {
+  type: string;
+  startIndex: number;
+  endIndex: number;
+  startRow: number;
+  endRow: number;
+  /** Column where the statement ends (another statement may not start on that row after it). */
+  endColumn: number;
+}
+
+export interface StatementNames {
+  /** Module-level names the statement binds. */
+  binds: ReadonlySet<string>;
+  /** Module-level names the statement may read. */
+  reads: ReadonlySet<string>;
+  /** Whether it is an import (bound names every other statement may read, shared rather than merged). */
+  isImport: boolean;
+  /** A construct that binds or reads names no static reading follows; null when there is none. */
+  dynamic: string | null;
+}
+
+const IMPORT_TYPES = new Set(['import_statement', 'import_from_statement', 'future_import_statement']);
+/** Fields whose subtree is a binding target. */
+const TARGET_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  assignment: ['left'],
+  augmented_assignment: ['left'],
+  for_statement: ['left'],
+  for_in_clause: ['left'],
+  named_expression: ['name'],
+  function_definition: ['name'],
+  class_definition: ['name'],
+  default_parameter: ['name'],
+  typed_default_parameter: ['name'],
+  as_pattern: ['alias'],
+};
+/** Nodes whose identifier children (not in a field) are parameters. */
+const PARAMETER_CONTAINERS = new Set(['parameters', 'lambda_parameters', 'typed_parameter', 'list_splat_pattern', 'dictionary_splat_pattern']);
+const DYNAMIC_STATEMENTS: Readonly<Record<string, string>> = { global_statement: 'a global statement', nonlocal_statement: 'a nonlocal statement', match_statement: 'a match statement' };
+const DYNAMIC_NAMES = new Set(['globals', 'locals', 'vars', 'exec', 'eval', '__import__']);
+
+/** The module's top-level statements (comments left out), in order, with one cursor walk. */
+export function topLevelStatements(root: Node): TopLevelStatement[] {
+  const out: TopLevelStatement[] = [];
+  const cursor = root.walk();
+  try {
+    if (!cursor.gotoFirstChild()) return out;
+    do {
+      if (cursor.nodeType === 'comment') continue;
+      out.push({ type: cursor.nodeType, startIndex: cursor.startIndex, endIndex: cursor.endIndex, startRow: cursor.startPosition.row, endRow: cursor.endPosition.row, endColumn: cursor.endPosition.column });
+    } while (cursor.gotoNextSibling());
+  } finally {
+    cursor.delete();
+  }
+  return out;
+}
+
+/** Names bound and read in one scope; `bypass` holds what methods read, which a class body's names do not hide. */
+interface Scope {
+  binds: Set<string>;
+  reads: Set<string>;
+  isClass: boolean;
+  bypass: Set<string>;
+}
+
+const newScope = (isClass = false): Scope => ({ binds: new Set(), reads: new Set(), isClass, bypass: new Set() });
+const FUNCTION_TYPES = new Set(['function_definition', 'lambda']);
+const COMPREHENSION_TYPES = new Set(['list_comprehension', 'set_comprehension', 'dictionary_comprehension', 'generator_expression']);
+
+/** What a finished inner scope reads from the scope around it. */
+function closeScope(inner: Scope, outer: Scope): void {
+  const into = outer.isClass && !inner.isClass ? outer.bypass : outer.reads;
+  for (const name of inner.reads) if (!inner.binds.has(name)) into.add(name);
+  for (const name of inner.bypass) into.add(name);
+}
+
+/** The names of the top-level statement at the cursor (which is left where it was). */
+export function statementNames(cursor: TreeCursor): StatementNames {
+  const type = cursor.nodeType;
+  const module = newScope();
+  let dynamic: string | null = null;
+  const star = () => (dynamic = 'a star import');
+  const importChildren = (scope: Scope) => {
+    if (!cursor.gotoFirstChild()) return;
+    do importBindings(cursor, scope.binds, star);
+    while (cursor.gotoNextSibling());
+    cursor.gotoParent();
+  };
+  const visit = (parentType: string, inTarget: boolean, scope: Scope): void => {
+    const nodeType = cursor.nodeType;
+    const field = cursor.currentFieldName;
+    dynamic ??= DYNAMIC_STATEMENTS[nodeType] ?? null;
+    if (nodeType === 'identifier') {
+      // `x.name` and `f(name=...)`: attribute and keyword names are not variables.
+      if ((parentType === 'attribute' && field === 'attribute') || (parentType === 'keyword_argument' && field === 'name')) return;
+      const name = cursor.nodeText;
+      if (inTarget || (PARAMETER_CONTAINERS.has(parentType) && field === null)) scope.binds.add(name);
+      else {
+        scope.reads.add(name);
+        if (DYNAMIC_NAMES.has(name)) dynamic ??= `${name}()`;
+      }
+      return;
+    }
+    if (IMPORT_TYPES.has(nodeType)) {
+      importChildren(scope);
+      return;
+    }
+    if (!cursor.gotoFirstChild()) return;
+    // A function (its parameters and body), a class body and a comprehension are scopes of their own;
+    // a definition's name, decorators and base classes belong to the scope around it.
+    const isFunction = FUNCTION_TYPES.has(nodeType);
+    const isComprehension = COMPREHENSION_TYPES.has(nodeType);
+    const inner = isFunction || isComprehension ? newScope() : nodeType === 'class_definition' ? newScope(true) : null;
+    const targetFields = TARGET_FIELDS[nodeType];
+    // In a target, `a.b` and `a[i]` bind nothing (they read `a` and `i`); annotations and values are read.
+    const passes = inTarget && nodeType !== 'attribute' && nodeType !== 'subscript';
+    do {
+      const childField = cursor.currentFieldName;
+      const target = targetFields?.includes(childField ?? '') === true || (passes && childField !== 'type' && childField !== 'value');
+      const own = inner && (isComprehension || childField === 'parameters' || childField === 'body') ? inner : scope;
+      visit(nodeType, target, own);
+    } while (cursor.gotoNextSibling());
+    cursor.gotoParent();
+    if (inner) closeScope(inner, scope);
+  };
+  if (IMPORT_TYPES.has(type)) {
+    importChildren(module);
+    return { binds: module.binds, reads: module.reads, isImport: true, dynamic };
+  }
+  visit('module', false, module);
+  return { binds: module.binds, reads: new Set([...module.reads, ...module.bypass]), isImport: false, dynamic };
+}
+
+/** Names one child of an import statement binds: `import a.b` binds a, `import a as b` and `from m import a as b` bind b. */
+function importBindings(cursor: TreeCursor, binds: Set<string>, star: () => void): void {
+  const field = cursor.currentFieldName;
+  const type = cursor.nodeType;
+  if (type === 'wildcard_import') star();
+  if (field !== 'name') return;
+  if (type === 'aliased_import') {
+    const alias = cursor.currentNode.childForFieldName('alias')?.text;
+    if (alias) binds.add(alias);
+  } else if (type === 'dotted_name') {
+    const first = cursor.currentNode.firstNamedChild?.text;
+    if (first) binds.add(first);
+  }
+}

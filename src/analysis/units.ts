@@ -1,0 +1,221 @@
+/**
+ * Incremental extraction (issue 10): a file is read as groups of top-level statements connected by the
+ * module-level names they bind and read (a builder, the calls that instantiate it, the loop that trains
+ * what it returns). Each group is extracted from a slice of the file that keeps the group and every
+ * import at their own lines (the rest blank), so ranges are those of the file; the result is cached by
+ * the slice's text and the calls other files make. An edit inside one definition extracts its group
+ * again and reuses every other group's models, notes and training facts.
+ *
+ * The file is read whole instead (and the reason kept) when names cannot tell what a statement depends
+ * on: syntax errors, two statements on one line, `global`, star imports, `exec`/`globals()`, a name read
+ * that nothing in the file binds, or an extraction that used a whole-file fact (extract/file-wide.ts).
+ */
+import { createHash } from 'node:crypto';
+import type { Parser } from 'web-tree-sitter';
+import type { PyFile } from './python/file';
+import { PyFile as PyFileClass, type SliceRange } from './python/file';
+import { statementNames, topLevelStatements, type StatementNames, type TopLevelStatement } from './python/top-level';
+import { assembleFile, extractPart, type ExtractedFile, type ExtractedPart } from './extract/index';
+import type { ExternalSites } from './extract/types';
+import { throwIfCancelled } from './cancellation';
+
+/** Groups times lines beyond which a file is read whole (a 10,000-line file of ~450 models is well within). */
+const MAX_SLICED_ROWS = 20_000_000;
+
+/** One group: the statements it keeps, in order (imports included), and its cache key. */
+interface Group {
+  statements: TopLevelStatement[];
+  key: string;
+}
+
+/** Python's builtins and module attributes: names a module reads that need no binding in it. */
+const BUILTINS: ReadonlySet<string> = new Set(
+  (
+    'abs aiter all anext any ascii bin bool breakpoint bytearray bytes callable chr classmethod compile complex copyright credits ' +
+    'delattr dict dir divmod enumerate eval exec exit filter float format frozenset getattr globals hasattr hash help hex id input int ' +
+    'isinstance issubclass iter len license list locals map max memoryview min next object oct open ord pow print property quit range ' +
+    'repr reversed round set setattr slice sorted staticmethod str sum super tuple type vars zip __import__ __name__ __file__ __doc__ ' +
+    '__spec__ __builtins__ __package__ __loader__ __debug__ NotImplemented Ellipsis ' +
+    'BaseException BaseExceptionGroup Exception ExceptionGroup ArithmeticError AssertionError AttributeError BlockingIOError ' +
+    'BrokenPipeError BufferError ChildProcessError ConnectionAbortedError ConnectionError ConnectionRefusedError ConnectionResetError ' +
+    'EOFError EnvironmentError FileExistsError FileNotFoundError FloatingPointError GeneratorExit IOError ImportError IndentationError ' +
+    'IndexError InterruptedError IsADirectoryError KeyError KeyboardInterrupt LookupError MemoryError ModuleNotFoundError NameError ' +
+    'NotADirectoryError NotImplementedError OSError OverflowError PermissionError ProcessLookupError RecursionError ReferenceError ' +
+    'RuntimeError StopAsyncIteration StopIteration SyntaxError SystemError SystemExit TabError TimeoutError TypeError UnboundLocalError ' +
+    'UnicodeDecodeError UnicodeEncodeError UnicodeError UnicodeTranslateError ValueError ZeroDivisionError Warning UserWarning ' +
+    'DeprecationWarning PendingDeprecationWarning RuntimeWarning SyntaxWarning FutureWarning ImportWarning UnicodeWarning BytesWarning ' +
+    'ResourceWarning EncodingWarning'
+  ).split(' '),
+);
+
+/** The groups of a parsed file, or why it must be read whole. */
+export function groupsOf(file: PyFile, namesCache: Map<string, StatementNames>): { groups: Group[] } | { whole: string } {
+  const root = file.root;
+  if (root.hasError) return { whole: 'the file has syntax errors' };
+  const statements = topLevelStatements(root);
+  for (let i = 1; i < statements.length; i++) {
+    if (statements[i]!.startRow <= statements[i - 1]!.endRow) return { whole: `two statements on line ${String(statements[i]!.startRow + 1)}` };
+  }
+  // Names per statement, read again only for statements whose text is new.
+  const names: StatementNames[] = [];
+  const cursor = root.walk();
+  try {
+    let i = 0;
+    if (cursor.gotoFirstChild()) {
+      do {
+        if (cursor.nodeType === 'comment') continue;
+        const statement = statements[i++]!;
+        const text = file.text.slice(statement.startIndex, statement.endIndex);
+        let known = namesCache.get(text);
+        if (!known) namesCache.set(text, (known = statementNames(cursor)));
+        names.push(known);
+      } while (cursor.gotoNextSibling());
+    }
+  } finally {
+    cursor.delete();
+  }
+  const bound = new Set<string>();
+  for (const n of names) {
+    if (n.dynamic) return { whole: n.dynamic };
+    for (const name of n.binds) bound.add(name);
+  }
+  for (const n of names) {
+    for (const name of n.reads) if (!bound.has(name) && !BUILTINS.has(name)) return { whole: `'${name}' is read but bound nowhere in the file` };
+  }
+  // Union-find over the statements that are not imports: binding the same name or reading what another binds.
+  const parent = statements.map((_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
+    return i;
+  };
+  const binder = new Map<string, number>();
+  names.forEach((n, i) => {
+    if (n.isImport) return;
+    for (const name of n.binds) {
+      const j = binder.get(name);
+      if (j === undefined) binder.set(name, i);
+      else parent[find(i)] = find(j);
+    }
+  });
+  names.forEach((n, i) => {
+    if (n.isImport) return;
+    for (const name of n.reads) {
+      const j = binder.get(name);
+      if (j !== undefined) parent[find(i)] = find(j);
+    }
+  });
+  const imports = statements.filter((_, i) => names[i]!.isImport);
+  const members = new Map<number, TopLevelStatement[]>();
+  statements.forEach((s, i) => {
+    if (names[i]!.isImport) return;
+    const r = find(i);
+    let list = members.get(r);
+    if (!list) members.set(r, (list = []));
+    list.push(s);
+  });
+  const groups: Group[] = [];
+  for (const own of members.values()) {
+    const kept = [...imports, ...own].sort((a, b) => a.startIndex - b.startIndex);
+    const key = kept.map((s) => `${String(s.startRow)}\u0000${file.text.slice(s.startIndex, s.endIndex)}`).join('\u0001');
+    groups.push({ statements: kept, key });
+  }
+  return { groups };
+}
+
+/**
+ * The text of the file with only `statements`' lines kept (every other line empty), so rows and columns
+ * stay, and the ranges of the kept lines in it (the parser reads only those).
+ */
+function sliceOf(text: string, lineStarts: readonly number[], statements: readonly TopLevelStatement[]): { text: string; ranges: SliceRange[] } {
+  let out = '';
+  let row = 0;
+  const ranges: SliceRange[] = [];
+  for (const s of statements) {
+    out += '\n'.repeat(s.startRow - row);
+    const from = lineStarts[s.startRow] ?? text.length;
+    // The kept lines with their line break: the parser must see each statement end.
+    const next = lineStarts[s.endRow + 1];
+    const to = next ?? text.length;
+    const start = out.length;
+    out += text.slice(from, to);
+    const endsLine = next !== undefined;
+    ranges.push({ startIndex: start, endIndex: out.length, startPosition: { row: s.startRow, column: 0 }, endPosition: endsLine ? { row: s.endRow + 1, column: 0 } : { row: s.endRow, column: to - (lineStarts[s.endRow] ?? to) } });
+    row = endsLine ? s.endRow + 1 : s.endRow;
+  }
+  return { text: out, ranges };
+}
+
+function lineStartsOf(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+function digest(text: string): string {
+  return createHash('sha1').update(text).digest('base64');
+}
+
+/** Per file: the extraction of each group, kept while its slice and the other files' calls are unchanged. */
+export class GroupCache {
+  private parts = new Map<string, ExtractedPart>();
+  /** Names per statement text (see python/top-level.ts), kept across versions of the file. */
+  private names = new Map<string, StatementNames>();
+  /** Why the newest version was read whole, or null. */
+  wholeReason: string | null = null;
+
+  /**
+   * The file's extraction from its groups (reusing the cached ones); null when it must be read whole.
+   * `sitesKey` is the text of `sites` (the calls other files make of this file's definitions).
+   */
+  extract(parser: Parser, file: PyFile, sites: ExternalSites | undefined, sitesKey: string): ExtractedFile | null {
+    const plan = groupsOf(file, this.names);
+    const rows = file.root.endPosition.row + 1;
+    // Each group's slice spans the file up to its last line: past this, reading the file whole costs less.
+    if ('groups' in plan && plan.groups.length * rows > MAX_SLICED_ROWS) {
+      this.wholeReason = `${String(plan.groups.length)} groups of statements in ${String(rows)} lines`;
+      this.parts.clear();
+      return null;
+    }
+    if (this.names.size > 4 * (('groups' in plan ? plan.groups.length : 0) + 64)) this.names.clear();
+    if ('whole' in plan) {
+      this.wholeReason = plan.whole;
+      this.parts.clear();
+      return null;
+    }
+    const keys = plan.groups.map((group) => digest(`${sitesKey}\u0002${group.key}`));
+    // A group known to need the whole file decides at once.
+    const marked = keys.map((key) => this.parts.get(key)?.wholeFileFact).find((fact) => fact);
+    if (marked) {
+      this.wholeReason = marked;
+      return null;
+    }
+    const starts = lineStartsOf(file.text);
+    const next = new Map<string, ExtractedPart>();
+    const parts: ExtractedPart[] = [];
+    for (const [i, group] of plan.groups.entries()) {
+      const key = keys[i]!;
+      let part = this.parts.get(key) ?? next.get(key);
+      if (!part) {
+        const { text, ranges } = sliceOf(file.text, starts, group.statements);
+        const slice = PyFileClass.parseSlice(parser, file.path, text, ranges, file.text);
+        try {
+          part = extractPart(slice, sites);
+          // A cancellation an extractor's guard swallowed: the part is incomplete and must not be kept.
+          throwIfCancelled();
+        } finally {
+          slice.dispose();
+        }
+      }
+      next.set(key, part);
+      if (part.wholeFileFact) {
+        this.wholeReason = part.wholeFileFact;
+        this.parts = next;
+        return null;
+      }
+      parts.push(part);
+    }
+    this.parts = next;
+    this.wholeReason = null;
+    return assembleFile(file, parts);
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * Incremental extraction by statement groups (src/analysis/units.ts): which statements an edit can
+ * affect, the files read whole and why, equality with whole-file extraction on every example and
+ * fixture, and reuse of what an edit does not touch (models and findings).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Parser } from 'web-tree-sitter';
+import { createPythonParser } from '../../../src/analysis/python/parser';
+import { PyFile } from '../../../src/analysis/python/file';
+import { GroupCache, groupsOf } from '../../../src/analysis/units';
+import { extractFile, type ExtractedFile } from '../../../src/analysis/extract/index';
+import { Project } from '../../../src/analysis/project';
+import { defined } from '../../defined';
+
+const ROOT = resolve(__dirname, '../../..');
+let parser: Parser;
+beforeAll(async () => {
+  parser = await createPythonParser();
+});
+
+const parse = (text: string, path = '/w/models.py') => PyFile.parse(parser, path, text);
+
+/** Each group as the first line of each of its statements that is not an import. */
+function groupLines(text: string): string[][] {
+  const file = parse(text);
+  try {
+    const plan = groupsOf(file, new Map());
+    if ('whole' in plan) throw new Error(`read whole: ${plan.whole}`);
+    return plan.groups
+      .map((g) => g.statements.map((s) => defined(text.slice(s.startIndex, s.endIndex).split('\n')[0])).filter((line) => !/^(import|from) /.test(line)))
+      .sort((a, b) => defined(a[0]).localeCompare(defined(b[0])));
+  } finally {
+    file.dispose();
+  }
+}
+
+function wholeReason(text: string): string | null {
+  const file = parse(text);
+  try {
+    const plan = groupsOf(file, new Map());
+    return 'whole' in plan ? plan.whole : null;
+  } finally {
+    file.dispose();
+  }
+}
+
+const BUILDERS = `import torch.nn as nn
+from tensorflow import keras
+from tensorflow.keras import layers
+
+WIDTH = 64
+
+
+def build_a():
+    hidden = [layers.Dense(WIDTH, activation="sigmoid") for _ in range(4)]
+    return keras.Sequential([keras.Input(shape=(8,)), *hidden, layers.Dense(1)])
+
+
+def build_b():
+    return keras.Sequential([keras.Input(shape=(8,)), layers.Dense(32, activation="tanh"), layers.Dense(1)])
+
+
+class Net(nn.Module):
+    def __init__(self, cfg=None):
+        super().__init__()
+        self.fc = nn.Linear(8, WIDTH if cfg is None else cfg)
+
+
+def train(loader):
+    net = Net()
+    for x in loader:
+        net(x).sum().backward()
+`;
+
+describe('statement groups', () => {
+  it('connects a definition to what it reads and to its callers, and keeps unrelated definitions apart', () => {
+    expect(groupLines(BUILDERS)).toEqual([
+      ['def build_b():'],
+      ['WIDTH = 64', 'def build_a():', 'class Net(nn.Module):', 'def train(loader):'],
+    ]);
+  });
+
+  it('reads names per scope: a parameter named like a module constant does not hide the constant from the rest of the class', () => {
+    const text = `import torch.nn as nn
+
+cfg = {'A': [64, 'M']}
+
+
+class VGG(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = self._make(cfg['A'])
+
+    def _make(self, cfg):
+        return nn.Sequential(*[nn.Linear(4, 4) for _ in cfg])
+
+
+def unrelated(cfg):
+    return cfg
+`;
+    expect(groupLines(text)).toEqual([["cfg = {'A': [64, 'M']}", 'class VGG(nn.Module):'], ['def unrelated(cfg):']]);
+  });
+
+  it('reads a file whole when names cannot tell what a statement depends on, and says why', () => {
+    expect(wholeReason(BUILDERS)).toBeNull();
+    expect(wholeReason('import torch\n\ndef f():\n    global net\n    net = torch.nn.Linear(2, 2)\n')).toBe('a global statement');
+    expect(wholeReason('from keras.layers import *\n\nm = Dense(3)\n')).toBe('a star import');
+    expect(wholeReason('import torch\n\nmodel.fit(X_train, y_train)\n')).toBe("'model' is read but bound nowhere in the file");
+    expect(wholeReason('import torch\nx = 1; y = torch.zeros(x)\n')).toBe('two statements on line 2');
+    expect(wholeReason('import torch\n\ndef f(:\n    pass\n')).toBe('the file has syntax errors');
+  });
+});
+
+function pythonFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return pythonFiles(path);
+    return entry.name.endsWith('.py') ? [path] : [];
+  });
+}
+
+describe('extraction by groups', () => {
+  it('equals whole-file extraction on every example and fixture, most of them read in groups', () => {
+    const paths = ['examples', 'test/fixtures', 'test/lsp/fixtures'].flatMap((dir) => pythonFiles(join(ROOT, dir)));
+    expect(paths.length).toBeGreaterThan(200);
+    let grouped = 0;
+    for (const path of paths) {
+      const file = PyFile.parse(parser, path, readFileSync(path, 'utf8'));
+      try {
+        const cache = new GroupCache();
+        const byGroups = cache.extract(parser, file, undefined, '');
+        if (!byGroups) continue;
+        grouped++;
+        expect(JSON.parse(JSON.stringify(byGroups)) as ExtractedFile, path).toEqual(JSON.parse(JSON.stringify(extractFile(file))));
+      } finally {
+        file.dispose();
+      }
+    }
+    expect(grouped / paths.length).toBeGreaterThan(0.6);
+  });
+
+  it('reads a file whole when one group uses up the statement budget, which is the whole file\'s', () => {
+    const body = Array.from({ length: 400 }, (_, i) => `    value_${String(i)} = step * ${String(i)}`).join('\n');
+    const text = `from keras.models import Sequential\nfrom keras.layers import Dense\n\nmodel = Sequential([Dense(4, input_shape=(3,))])\nfor step in range(250):\n${body}\n\n\ndef other():\n    return Sequential([Dense(2, input_shape=(3,))])\n`;
+    const file = parse(text);
+    try {
+      const cache = new GroupCache();
+      expect(cache.extract(parser, file, undefined, '')).toBeNull();
+      expect(cache.wholeReason).toBe('the evaluation budget was used up');
+    } finally {
+      file.dispose();
+    }
+  });
+
+  it('reuses the models of the groups an edit does not touch, and extracts the touched group again', () => {
+    const cache = new GroupCache();
+    const first = parse(BUILDERS);
+    const before = defined(cache.extract(parser, first, undefined, ''));
+    first.dispose();
+    const model = (extracted: ExtractedFile, name: string) => defined(extracted.models.find((m) => m.name === name || m.exports.includes(name)));
+
+    // Inside build_b: only its group is new.
+    const edited = parse(BUILDERS.replace('activation="tanh"', 'activation="relu"'));
+    const after = defined(cache.extract(parser, edited, undefined, ''));
+    expect(model(after, 'build_a')).toBe(model(before, 'build_a'));
+    expect(model(after, 'Net')).toBe(model(before, 'Net'));
+    expect(model(after, 'build_b')).not.toBe(model(before, 'build_b'));
+    expect(model(after, 'build_b').layers[1]?.activation?.name).toBe('relu');
+    expect(JSON.parse(JSON.stringify(after))).toEqual(JSON.parse(JSON.stringify(extractFile(edited))));
+    edited.dispose();
+
+    // WIDTH is read by build_a and Net: both are extracted again, with the new width; build_b is reused.
+    const widened = parse(BUILDERS.replace('activation="tanh"', 'activation="relu"').replace('WIDTH = 64', 'WIDTH = 128'));
+    const third = defined(cache.extract(parser, widened, undefined, ''));
+    expect(model(third, 'build_b')).toBe(model(after, 'build_b'));
+    expect(model(third, 'build_a')).not.toBe(model(after, 'build_a'));
+    expect(model(third, 'build_a').layers[1]).toMatchObject({ fanOut: 128 });
+    expect(model(third, 'Net').layers[0]).toMatchObject({ fanOut: 128 });
+    expect(JSON.parse(JSON.stringify(third))).toEqual(JSON.parse(JSON.stringify(extractFile(widened))));
+    widened.dispose();
+  });
+});
+
+describe('findings cache', () => {
+  it('keeps the findings of models an edit does not touch and lints the touched one again, as a fresh project does', async () => {
+    const path = '/w/models.py';
+    const live = await Project.create({ incremental: true });
+    const fresh = await Project.create();
+    try {
+      live.setFile(path, BUILDERS);
+      const before = live.analyzeFile(path).findings;
+      const onBuildA = (line: number) => line >= BUILDERS.split('\n').indexOf('def build_a():') && line < BUILDERS.split('\n').indexOf('def build_b():');
+      expect(before.some((f) => onBuildA(f.range.start.line))).toBe(true);
+
+      // A comment line inside build_b: build_a's findings are the same objects, and equal a fresh analysis.
+      const text = BUILDERS.replace('def build_b():\n', 'def build_b():\n    # tanh for now\n');
+      live.setFile(path, text);
+      const after = live.analyzeFile(path).findings;
+      for (const finding of before.filter((f) => onBuildA(f.range.start.line))) expect(after).toContain(finding);
+      fresh.setFile(path, text);
+      expect(after).toEqual(fresh.analyzeFile(path).findings);
+
+      // An import written inside another definition can change every fix's spelling: all are linted again.
+      const imported = text.replace('def train(loader):\n', 'def train(loader):\n    import tensorflow as tf\n');
+      live.setFile(path, imported);
+      const third = live.analyzeFile(path).findings;
+      for (const finding of third) expect(after).not.toContain(finding);
+      fresh.setFile(path, imported);
+      expect(third).toEqual(fresh.analyzeFile(path).findings);
+    } finally {
+      live.dispose();
+      fresh.dispose();
+    }
+  });
+});
