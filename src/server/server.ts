@@ -1,11 +1,10 @@
 /**
- * The language server's routing: LSP traffic to the open units, the workspace index, settings and
- * scheduling. Features live in handlers/, notebook sync in notebookSync.ts, diagnostics publishing in
- * diagnosticsPublisher.ts.
+ * The language server's routing: LSP traffic to the open units, the workspace index and scheduling.
+ * Features live in handlers/, notebook sync in notebookSync.ts, diagnostics publishing in
+ * diagnosticsPublisher.ts, the analyses of the open units in unitAnalyses.ts, settings in settingsSync.ts.
  */
 import {
   CodeActionKind,
-  DidChangeConfigurationNotification,
   DidChangeWatchedFilesNotification,
   FileChangeType,
   NotebookDocuments,
@@ -31,7 +30,8 @@ import { DiagnosticsPublisher } from './diagnosticsPublisher';
 import { hoverAt } from './handlers/hover';
 import { predictionHints } from './handlers/inlayHints';
 import { ModelsRequest, modelsOf } from './handlers/models';
-import { defaultEditorSettings, parseEditorSettings, type EditorSettings } from './editorSettings';
+import { SettingsSync } from './settingsSync';
+import { UnitAnalyses } from './unitAnalyses';
 import type { NotebookLayout } from '../shared/notebook-layout';
 import { NotebookSync } from './notebookSync';
 import { AnalysisHost } from './analysisHost';
@@ -55,32 +55,27 @@ const DEFAULT_ANALYSIS_TIMEOUT_MS = 20_000;
 
 export class GradientLensServer {
   private analysis: AnalysisHost | null = null;
-  /** Analyses being computed, so concurrent requests for the same text share one; a newer edit of the unit cancels its analysis. */
-  private readonly inFlight = new Map<string, { version: number; generation: number; promise: Promise<Analysis | null>; cancel: () => void }>();
+  private readonly analyses = new UnitAnalyses(() => this.analysis);
   private readonly documents = new TextDocuments(TextDocument);
   private readonly notebooks = new NotebookDocuments(TextDocument);
   /** Open units by their URI (document or notebook). */
   private readonly units = new Map<string, OpenUnit>();
   private readonly notebookSync = new NotebookSync(this.notebooks);
-  private readonly analyses = new Map<string, Analysis>();
   private readonly diagnostics: DiagnosticsPublisher;
   private readonly scheduler: DebouncedScheduler;
-  private editorSettings: EditorSettings = defaultEditorSettings();
+  private readonly settings: SettingsSync;
   private workspaceRoots: string[] = [];
   /** Paths fed to the analyzer from disk (not open in the editor). */
   private readonly indexedPaths = new Set<string>();
-  private supportsConfigurationPull = false;
-  private supportsDynamicConfiguration = false;
   private supportsDynamicWatchers = false;
   private supportsInlayHintRefresh = false;
   /** Per editor URI, the 0-based lines where a fresh probe shows measured values (no predicted hint there). */
   private readonly measuredLines = new Map<string, ReadonlySet<number>>();
-  private lastAnalysisMs = 0;
-  private generation = 0;
 
   constructor(private readonly connection: Connection) {
     this.scheduler = new DebouncedScheduler((key, error) => { this.logError(`analysis of ${key} failed`, error); });
     this.diagnostics = new DiagnosticsPublisher(connection, (uri) => this.documents.get(uri)?.version);
+    this.settings = new SettingsSync(connection);
   }
 
   listen(): void {
@@ -116,8 +111,7 @@ export class GradientLensServer {
 
   private initialize(params: InitializeParams): InitializeResult {
     const caps = params.capabilities;
-    this.supportsConfigurationPull = caps.workspace?.configuration === true;
-    this.supportsDynamicConfiguration = caps.workspace?.didChangeConfiguration?.dynamicRegistration === true;
+    this.settings.initialize(caps);
     this.supportsDynamicWatchers = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     this.supportsInlayHintRefresh = caps.workspace?.inlayHint?.refreshSupport === true;
     // eslint-disable-next-line @typescript-eslint/no-deprecated -- clients without workspace folders still send only rootUri
@@ -145,15 +139,12 @@ export class GradientLensServer {
   }
 
   private async initialized(): Promise<void> {
-    if (this.supportsDynamicConfiguration) {
-      await this.connection.client.register(DidChangeConfigurationNotification.type, { section: 'gradientLens' });
-    }
     if (this.supportsDynamicWatchers) {
       await this.connection.client.register(DidChangeWatchedFilesNotification.type, {
         watchers: [{ globPattern: '**/*.py' }, { globPattern: '**/pyproject.toml' }],
       });
     }
-    await this.pullConfiguration();
+    this.analysis?.setOverrides((await this.settings.start()).overrides);
     await this.indexWorkspace();
   }
 
@@ -173,7 +164,7 @@ export class GradientLensServer {
     if (text === null || this.isOpenPath(path)) return;
     if (this.analysis.text(path) !== text) {
       this.analysis.setFile(path, text, null);
-      this.generation++;
+      this.analyses.invalidate();
     }
     this.indexedPaths.add(path);
   }
@@ -183,23 +174,13 @@ export class GradientLensServer {
     return false;
   }
 
-  // ---- settings --------------------------------------------------------------------------------
-
-  private async pullConfiguration(): Promise<void> {
-    if (!this.supportsConfigurationPull) return;
-    const section: unknown = await this.connection.workspace.getConfiguration({ section: 'gradientLens' });
-    this.editorSettings = parseEditorSettings(section);
-    this.analysis?.setOverrides(this.editorSettings.overrides);
-  }
+  // ---- settings and watched files ----------------------------------------------------------------
 
   private async configurationChanged(pushed: unknown): Promise<void> {
-    if (this.supportsConfigurationPull) await this.pullConfiguration();
-    else if (typeof pushed === 'object' && pushed !== null) {
-      this.editorSettings = parseEditorSettings((pushed as Record<string, unknown>).gradientLens);
-      this.analysis?.setOverrides(this.editorSettings.overrides);
-    }
-    this.generation++;
-    this.log(`settings changed: ${JSON.stringify(this.editorSettings)}`);
+    const settings = await this.settings.changed(pushed);
+    this.analysis?.setOverrides(settings.overrides);
+    this.analyses.invalidate();
+    this.log(`settings changed: ${JSON.stringify(settings)}`);
     this.scheduleAll(0);
     if (this.supportsInlayHintRefresh) void this.connection.languages.inlayHint.refresh();
   }
@@ -210,13 +191,13 @@ export class GradientLensServer {
       const path = pathOfUri(change.uri);
       if (path.endsWith('pyproject.toml')) {
         this.analysis?.reloadConfig();
-        this.generation++;
+        this.analyses.invalidate();
         relint = true;
       } else if (path.endsWith('.py') && !this.isOpenPath(path)) {
         if (change.type === FileChangeType.Deleted) {
           this.analysis?.removeFile(path);
           this.indexedPaths.delete(path);
-          this.generation++;
+          this.analyses.invalidate();
         } else {
           await this.indexFromDisk(path);
         }
@@ -252,12 +233,10 @@ export class GradientLensServer {
     const edit = previous === undefined ? null : diffEdit(previous, text);
     unit.text = text;
     unit.version++;
-    // The analysis of the older text is stale: stop it (whoever waits for it asks again for the new text).
-    const running = this.inFlight.get(unit.uri);
-    if (running && running.version !== unit.version) running.cancel();
+    this.analyses.cancelStale(unit);
     if (previous === text) return;
     this.analysis?.setFile(unit.key, text, edit);
-    this.generation++;
+    this.analyses.invalidate();
   }
 
   private async closeUnit(uri: string): Promise<void> {
@@ -267,10 +246,10 @@ export class GradientLensServer {
     this.scheduler.cancel(uri);
     this.notebookSync.forget(uri);
     this.diagnostics.clear(uri);
-    this.analyses.delete(uri);
+    this.analyses.forget(uri);
     // A closed file that is part of the workspace goes back to its text on disk.
     const onDisk = this.workspaceRoots.some((root) => unit.key.startsWith(root + '/')) ? await readSource(unit.key) : null;
-    this.generation++;
+    this.analyses.invalidate();
     if (onDisk !== null && !this.isOpenPath(unit.key)) {
       this.analysis?.setFile(unit.key, onDisk, null);
       this.indexedPaths.add(unit.key);
@@ -321,59 +300,22 @@ export class GradientLensServer {
     for (const unit of this.units.values()) this.scheduler.schedule(unit.uri, delay, (token) => this.lintUnit(unit, token));
   }
 
-  /**
-   * The unit's analysis, computed now when there is none for its current text. Hovers and code
-   * actions accept one made before another file changed (`anyGeneration`): they read only this
-   * unit's text, and code actions must match the diagnostics the editor shows.
-   */
-  private analysisOf(unit: OpenUnit, anyGeneration = false): Promise<Analysis | null> {
-    const current = this.analyses.get(unit.uri);
-    if (current && current.version === unit.version && (anyGeneration || current.generation === this.generation)) return Promise.resolve(current);
-    const running = this.inFlight.get(unit.uri);
-    if (running && running.version === unit.version && (anyGeneration || running.generation === this.generation)) return running.promise;
-    const host = this.analysis;
-    if (!host) return Promise.resolve(null);
-    const { version } = unit;
-    const generation = this.generation;
-    const started = performance.now();
-    const request = host.analyze(unit.key);
-    const promise: Promise<Analysis | null> = request.result.then((result) => {
-      if (this.inFlight.get(unit.uri)?.promise === promise) this.inFlight.delete(unit.uri);
-      if (!result) return null; // cancelled: a newer edit came
-      this.lastAnalysisMs = performance.now() - started;
-      const analysis: Analysis = { version, generation, result };
-      // Keep it only while it is the newest for this unit.
-      if (unit.version === version) this.analyses.set(unit.uri, analysis);
-      return analysis;
-    });
-    this.inFlight.set(unit.uri, { version, generation, promise, cancel: () => { request.cancel(); } });
-    return promise;
-  }
-
-  /**
-   * The unit's analysis for requests (hovers, code actions, hints, models): when a newer edit cancels
-   * the one awaited, the newer text's is awaited instead. Null at once when the client cancels the request.
-   */
-  private async currentAnalysis(unit: OpenUnit, token: CancellationToken): Promise<Analysis | null> {
-    for (;;) {
-      const version = unit.version;
-      const analysis = await unlessCancelled(this.analysisOf(unit, true), token);
-      if (analysis || token.isCancellationRequested || unit.version === version || this.units.get(unit.uri) !== unit) return analysis;
-    }
+  private currentAnalysis(unit: OpenUnit, token: CancellationToken): Promise<Analysis | null> {
+    return this.analyses.current(unit, token, (u) => this.units.get(u.uri) === u);
   }
 
   private async lintUnit(unit: OpenUnit, token: WorkToken): Promise<void> {
     if (token.isCancelled || this.units.get(unit.uri) !== unit) return;
     let analysis: Analysis | null = null;
-    if (this.editorSettings.enable) {
+    if (this.settings.current.enable) {
       // One analysis per unit at a time: wait for an older one, then analyze only if still newest.
-      const running = this.inFlight.get(unit.uri);
-      if (running && running.version !== unit.version) {
-        await running.promise;
+      const older = this.analyses.runningOlder(unit);
+      if (older) {
+        await older;
         // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the client or a newer edit can cancel during the await
         if (token.isCancelled) return;
       }
-      analysis = await this.analysisOf(unit);
+      analysis = await this.analyses.of(unit);
       // A newer change or a closed document makes this result stale: never publish it.
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the client or a newer edit can cancel during the await
       if (!analysis || token.isCancelled || analysis.version !== unit.version || this.units.get(unit.uri) !== unit) return;
@@ -411,7 +353,8 @@ export class GradientLensServer {
   /** Predicted std and gradient ratio at the end of each layer call (the predictedHints setting turns them off). */
   private async inlayHints(params: InlayHintParams, token: CancellationToken): Promise<InlayHint[]> {
     const unit = this.unitOf(params.textDocument.uri);
-    if (!unit || !this.editorSettings.enable || !this.editorSettings.predictedHints || token.isCancellationRequested) return [];
+    const settings = this.settings.current;
+    if (!unit || !settings.enable || !settings.predictedHints || token.isCancellationRequested) return [];
     const analysis = await this.currentAnalysis(unit, token);
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the client or a newer edit can cancel during the await
     if (!analysis || token.isCancellationRequested) return [];
@@ -430,7 +373,7 @@ export class GradientLensServer {
 
   private async codeActions(params: CodeActionParams, token: CancellationToken): Promise<CodeAction[]> {
     const unit = this.unitOf(params.textDocument.uri);
-    if (!unit || !this.editorSettings.enable || token.isCancellationRequested) return [];
+    if (!unit || !this.settings.current.enable || token.isCancellationRequested) return [];
     const analysis = await this.currentAnalysis(unit, token);
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the client or a newer edit can cancel during the await
     if (!analysis || token.isCancellationRequested) return [];
@@ -453,7 +396,7 @@ export class GradientLensServer {
       openDocuments: this.units.size,
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
-      lastAnalysisMs: this.lastAnalysisMs,
+      lastAnalysisMs: this.analyses.lastAnalysisMs,
       lastAnalyzerMs: this.analysis?.lastAnalyzerMs ?? 0,
       analysisRestarts: this.analysis?.restarts ?? 0,
       runningAnalyses: this.analysis?.running ?? 0,
@@ -489,25 +432,4 @@ export class GradientLensServer {
   private logError(what: string, error: unknown): void {
     this.connection.console.error(`${what}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   }
-}
-
-/** `promise`'s value, or null as soon as the client cancels the request (the work itself goes on for others). */
-function unlessCancelled<T>(promise: Promise<T>, token: CancellationToken): Promise<T | null> {
-  if (token.isCancellationRequested) return Promise.resolve(null);
-  return new Promise((resolve, reject) => {
-    const subscription = token.onCancellationRequested(() => {
-      subscription.dispose();
-      resolve(null);
-    });
-    promise.then(
-      (value) => {
-        subscription.dispose();
-        resolve(value);
-      },
-      (error: unknown) => {
-        subscription.dispose();
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
