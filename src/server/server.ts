@@ -36,20 +36,11 @@ import type { NotebookLayout } from '../shared/notebook-layout';
 import { NotebookSync } from './notebookSync';
 import { AnalysisHost } from './analysisHost';
 import { OpenUnit, type Analysis } from './openUnits';
-import { DebouncedScheduler, type WorkToken } from './scheduler';
+import { LintScheduling } from './lintScheduling';
 import { diffEdit } from './sourceEdit';
 import { pathOfUri } from './uris';
 import { DEFAULT_INDEX_LIMITS, findPythonFiles, readSource } from './workspaceIndex';
 
-/** Re-analysis of the other open units after an edit (cross-file facts) waits for typing to pause. */
-const DEPENDENTS_DELAY_MS = 400;
-/**
- * A change is linted after this short pause (coalescing the notifications of one keystroke burst).
- * Longer bursts never queue up analyses: see lintUnit, which waits for the one in flight and then
- * analyzes only the newest text.
- */
-const DEBOUNCE_MS = 10;
-const DEPENDENTS_KEY = '\u0000dependents';
 /** An analysis running longer than this is stopped (see AnalysisHost); initializationOptions.analysisTimeoutMs overrides it. */
 const DEFAULT_ANALYSIS_TIMEOUT_MS = 20_000;
 
@@ -62,7 +53,7 @@ export class GradientLensServer {
   private readonly units = new Map<string, OpenUnit>();
   private readonly notebookSync = new NotebookSync(this.notebooks);
   private readonly diagnostics: DiagnosticsPublisher;
-  private readonly scheduler: DebouncedScheduler;
+  private readonly lints: LintScheduling;
   private readonly settings: SettingsSync;
   private workspaceRoots: string[] = [];
   /** Paths fed to the analyzer from disk (not open in the editor). */
@@ -73,9 +64,15 @@ export class GradientLensServer {
   private readonly measuredLines = new Map<string, ReadonlySet<number>>();
 
   constructor(private readonly connection: Connection) {
-    this.scheduler = new DebouncedScheduler((key, error) => { this.logError(`analysis of ${key} failed`, error); });
     this.diagnostics = new DiagnosticsPublisher(connection, (uri) => this.documents.get(uri)?.version);
     this.settings = new SettingsSync(connection);
+    this.lints = new LintScheduling({
+      units: this.units,
+      analyses: this.analyses,
+      diagnostics: this.diagnostics,
+      enabled: () => this.settings.current.enable,
+      onError: (what, error) => { this.logError(what, error); },
+    });
   }
 
   listen(): void {
@@ -91,7 +88,7 @@ export class GradientLensServer {
     c.onNotification(MeasuredLinesNotification, (params) => this.guard('measuredLines', () => { this.measuredLinesChanged(params); }, undefined));
     c.onRequest(ModelsRequest, (params, token) => this.guardAsync('models', () => modelsOf(params, { unitOf: (u) => this.unitOf(u), analysisOf: (u) => this.currentAnalysis(u, token) }, token), { uri: params.uri, models: [], cells: null }));
     c.onShutdown(() => {
-      this.scheduler.cancelAll();
+      this.lints.cancelAll();
       this.analysis?.dispose();
     });
 
@@ -154,7 +151,7 @@ export class GradientLensServer {
     const { files, truncated } = await findPythonFiles(this.workspaceRoots);
     for (const path of files) await this.indexFromDisk(path);
     this.log(`indexed ${this.indexedPaths.size} Python files in ${Date.now() - started} ms${truncated ? ` (stopped at ${DEFAULT_INDEX_LIMITS.maxFiles} files)` : ''}`);
-    this.scheduleAll(0);
+    this.lints.all(0);
   }
 
   /** Reads a file into the analyzer unless the editor has it open (the editor's text wins). */
@@ -181,7 +178,7 @@ export class GradientLensServer {
     this.analysis?.setOverrides(settings.overrides);
     this.analyses.invalidate();
     this.log(`settings changed: ${JSON.stringify(settings)}`);
-    this.scheduleAll(0);
+    this.lints.all(0);
     if (this.supportsInlayHintRefresh) void this.connection.languages.inlayHint.refresh();
   }
 
@@ -204,7 +201,7 @@ export class GradientLensServer {
         relint = true;
       }
     }
-    if (relint) this.scheduleAll(0);
+    if (relint) this.lints.all(0);
   }
 
   // ---- documents and notebooks -----------------------------------------------------------------
@@ -215,7 +212,7 @@ export class GradientLensServer {
     this.units.set(uri, unit);
     this.indexedPaths.delete(unit.key);
     this.setProjectText(unit, text);
-    this.scheduleUnit(unit);
+    this.lints.unit(unit);
   }
 
   /** A document's or notebook's new text; notebooks also pass their new cell layout. */
@@ -225,7 +222,7 @@ export class GradientLensServer {
     if (layout) unit.layout = layout;
     if (unit.text === text && !layout) return;
     this.setProjectText(unit, text);
-    this.scheduleUnit(unit);
+    this.lints.unit(unit);
   }
 
   private setProjectText(unit: OpenUnit, text: string): void {
@@ -243,7 +240,7 @@ export class GradientLensServer {
     const unit = this.units.get(uri);
     if (!unit) return;
     this.units.delete(uri);
-    this.scheduler.cancel(uri);
+    this.lints.cancel(uri);
     this.notebookSync.forget(uri);
     this.diagnostics.clear(uri);
     this.analyses.forget(uri);
@@ -256,7 +253,7 @@ export class GradientLensServer {
     } else if (!this.isOpenPath(unit.key)) {
       this.analysis?.removeFile(unit.key);
     }
-    this.scheduleDependents();
+    this.lints.dependents();
   }
 
   private openNotebook(nb: NotebookDocument): void {
@@ -265,7 +262,7 @@ export class GradientLensServer {
     const unit = new OpenUnit(pathOfUri(nb.uri), nb.uri, text, layout);
     this.units.set(nb.uri, unit);
     this.setProjectText(unit, text);
-    this.scheduleUnit(unit);
+    this.lints.unit(unit);
   }
 
   private notebookChanged(nb: NotebookDocument): void {
@@ -278,53 +275,11 @@ export class GradientLensServer {
     return this.units.get(documentUri) ?? this.units.get(this.notebookSync.ownerOf(documentUri) ?? '');
   }
 
-  // ---- analysis and diagnostics ----------------------------------------------------------------
-
-  private scheduleUnit(unit: OpenUnit): void {
-    this.scheduler.schedule(unit.uri, DEBOUNCE_MS, (token) => this.lintUnit(unit, token));
-    this.scheduleDependents();
-  }
-
-  /** Other open units may read facts from the one that changed (a training script importing a model). */
-  private scheduleDependents(): void {
-    if (this.units.size === 0) return;
-    this.scheduler.schedule(DEPENDENTS_KEY, DEPENDENTS_DELAY_MS, async (token) => {
-      for (const unit of [...this.units.values()]) {
-        if (token.isCancelled) return;
-        await this.lintUnit(unit, token);
-      }
-    });
-  }
-
-  private scheduleAll(delay: number): void {
-    for (const unit of this.units.values()) this.scheduler.schedule(unit.uri, delay, (token) => this.lintUnit(unit, token));
-  }
+  // ---- requests --------------------------------------------------------------------------------
 
   private currentAnalysis(unit: OpenUnit, token: CancellationToken): Promise<Analysis | null> {
     return this.analyses.current(unit, token, (u) => this.units.get(u.uri) === u);
   }
-
-  private async lintUnit(unit: OpenUnit, token: WorkToken): Promise<void> {
-    if (token.isCancelled || this.units.get(unit.uri) !== unit) return;
-    let analysis: Analysis | null = null;
-    if (this.settings.current.enable) {
-      // One analysis per unit at a time: wait for an older one, then analyze only if still newest.
-      const older = this.analyses.runningOlder(unit);
-      if (older) {
-        await older;
-        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the client or a newer edit can cancel during the await
-        if (token.isCancelled) return;
-      }
-      analysis = await this.analyses.of(unit);
-      // A newer change or a closed document makes this result stale: never publish it.
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the client or a newer edit can cancel during the await
-      if (!analysis || token.isCancelled || analysis.version !== unit.version || this.units.get(unit.uri) !== unit) return;
-      if (this.diagnostics.shows(unit, analysis)) return;
-    }
-    this.diagnostics.publish(unit, analysis, this.units.values());
-  }
-
-  // ---- requests --------------------------------------------------------------------------------
 
   private async hover(params: HoverParams, token: CancellationToken): Promise<Hover | null> {
     const unit = this.unitOf(params.textDocument.uri);
