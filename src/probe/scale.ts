@@ -1,15 +1,18 @@
 /**
- * The probe's size budget: a model over it is scaled, not refused. In order: a smaller batch (down to
- * MIN_BATCH), then for networks whose parameters do not depend on the image size (convolutions up to
- * a global pool) a smaller spatial size, then a batch down to MIN_BATCH_LAST. Widths and fans never
- * change: a spatial size is used only when it leaves every layer's parameter count as it was.
- * Every scaling is named in a note. Only a model over the parameter budget is refused (its weights
- * alone would not fit in memory).
+ * The probe's size and time budget: a model over it is scaled, not refused. A step must fit the
+ * multiply-add and activation budgets and its estimated time on the wasm backend (cost.ts) the step
+ * time budget, so the first chart comes within seconds whatever the model. In order: a smaller batch
+ * (down to MIN_BATCH), then for networks whose parameters do not depend on the image size
+ * (convolutions up to a global pool) a smaller spatial size down to MIN_SIDE, then a batch down to
+ * MIN_BATCH_LAST, then a smaller spatial size below MIN_SIDE. Widths and fans never change: a spatial
+ * size is used only when it leaves every layer's parameter count as it was. Every scaling is named in
+ * a note. Only a model over the parameter budget is refused (its weights alone would not fit in memory).
  */
 import type { ModelIR } from '../shared/ir';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerLine, ProbeFailure } from './errors';
-import { planModel, size, type Plan, type PlannedLayer, type Shape } from './plan';
+import { activationsPerExample, estimatedStepMs, stepMacsPerExample } from './cost';
+import { planModel, size, type Plan, type Shape } from './plan';
 
 /** Batch sizes the first scaling step stops at, and the last one. */
 const MIN_BATCH = 8;
@@ -18,36 +21,6 @@ const MIN_BATCH_LAST = 2;
 const MIN_SIDE = 8;
 
 const fmt = (n: number) => n.toLocaleString('en-US');
-
-/** Multiply-accumulates of one example's forward pass through a layer (elementwise layers: their outputs). */
-function forwardMacs(layer: PlannedLayer): number {
-  const out = layer.outShape;
-  switch (layer.ir.kind) {
-    case 'dense':
-    case 'conv1d':
-    case 'conv2d':
-    case 'conv3d':
-    case 'conv-transpose': {
-      const positions = layer.ir.kind === 'conv-transpose' ? size(layer.inShapes[0]!.slice(0, -1)) : size(out.slice(0, -1));
-      return Math.max(1, layer.params) * Math.max(1, positions);
-    }
-    case 'lstm':
-    case 'gru':
-    case 'simple-rnn':
-      return Math.max(1, layer.params) * Math.max(1, layer.inShapes[0]![0] ?? 1);
-    default:
-      return size(out) + layer.params;
-  }
-}
-
-/** One training step per example: forward plus the backward pass (about twice the forward). */
-export function stepMacsPerExample(plan: Plan): number {
-  return 3 * plan.layers.reduce((s, l) => s + forwardMacs(l), 0);
-}
-
-export function activationsPerExample(plan: Plan): number {
-  return plan.layers.reduce((s, l) => s + size(l.outShape), 0);
-}
 
 function totalParams(plan: Plan): number {
   return plan.layers.reduce((s, l) => s + l.params, 0);
@@ -73,11 +46,15 @@ export interface BudgetedPlan {
 function fittingBatch(plan: Plan, batch: number, floor: number, options: ProbeOptions): number {
   const byMacs = Math.floor(options.budget.maxStepMacs / stepMacsPerExample(plan));
   const byActivations = Math.floor(options.budget.maxActivations / activationsPerExample(plan));
-  return Math.min(batch, Math.max(floor, Math.min(byMacs, byActivations)));
+  // The estimated step time is affine in the batch.
+  const fixedMs = estimatedStepMs(plan, 0);
+  const byTime = Math.floor((options.budget.maxStepMs - fixedMs) / (estimatedStepMs(plan, 1) - fixedMs));
+  return Math.min(batch, Math.max(floor, Math.min(byMacs, byActivations, byTime)));
 }
 
 function fits(plan: Plan, batch: number, options: ProbeOptions): boolean {
-  return stepMacsPerExample(plan) * batch <= options.budget.maxStepMacs && activationsPerExample(plan) * batch <= options.budget.maxActivations;
+  const { budget } = options;
+  return stepMacsPerExample(plan) * batch <= budget.maxStepMacs && activationsPerExample(plan) * batch <= budget.maxActivations && estimatedStepMs(plan, batch) <= budget.maxStepMs;
 }
 
 /** Image inputs (H, W, C or D, H, W, C) of a float model: the spatial axes can shrink. */
@@ -86,15 +63,16 @@ function spatialAxes(plan: Plan): number[] {
   return plan.inputShape.slice(0, -1).map((_, i) => i);
 }
 
-/** A smaller input whose plan has exactly the same parameters per layer; null when none does. */
-function smallerSpatial(model: ModelIR, options: ProbeOptions, plan: Plan, batch: number): Plan | null {
+/** A smaller input (sides >= `minSide`) whose plan has exactly the same parameters per layer; null when none does. */
+function smallerSpatial(model: ModelIR, options: ProbeOptions, plan: Plan, batch: number, minSide: number): Plan | null {
   const axes = spatialAxes(plan);
   if (axes.length === 0) return null;
   const params = plan.layers.map((l) => l.params);
   let best: Plan | null = null;
   for (let factor = 2; ; factor *= 2) {
     const shape: Shape = plan.inputShape.map((d, i) => (axes.includes(i) ? Math.ceil(d / factor) : d));
-    if (axes.some((i) => shape[i]! < MIN_SIDE && plan.inputShape[i]! >= MIN_SIDE)) break;
+    if (axes.some((i) => shape[i]! < minSide && plan.inputShape[i]! >= minSide)) break;
+    if (shape.every((d, i) => d === plan.inputShape[i])) break; // every side is down to 1
     let candidate: Plan;
     try {
       candidate = planModel(model, options, shape);
@@ -116,14 +94,17 @@ export function planWithinBudget(model: ModelIR, options: ProbeOptions): Budgete
   const scaled: string[] = [];
   let batch = fittingBatch(plan, asked, Math.min(asked, MIN_BATCH), options);
   let current = plan;
-  if (!fits(current, batch, options)) {
-    const smaller = smallerSpatial(model, options, current, batch);
-    if (smaller) {
-      scaled.push(`input ${current.inputShape.join('x')} -> ${smaller.inputShape.join('x')} (no layer's parameters depend on the image size)`);
-      current = smaller;
-    }
-  }
+  const original = plan.inputShape;
+  // Smaller images at the floor of the batch, first down to MIN_SIDE, then as far as the layers allow.
+  const shrink = (minSide: number) => {
+    if (fits(current, batch, options)) return;
+    const smaller = smallerSpatial(model, options, current, batch, minSide);
+    if (smaller) current = smaller;
+  };
+  shrink(MIN_SIDE);
   if (!fits(current, batch, options)) batch = fittingBatch(current, batch, Math.min(asked, MIN_BATCH_LAST), options);
+  shrink(1);
+  if (current !== plan) scaled.push(`input ${original.join('x')} -> ${current.inputShape.join('x')} (no layer's parameters depend on the image size)`);
   if (batch !== asked) scaled.unshift(`batch ${asked} -> ${batch}`);
   if (activationsPerExample(current) * batch > options.budget.maxActivations) {
     const biggest = [...current.layers].sort((a, b) => size(b.outShape) - size(a.outShape))[0]!;
@@ -135,7 +116,7 @@ export function planWithinBudget(model: ModelIR, options: ProbeOptions): Budgete
   }
   const notice: ProbeNotice = {
     severity: 'information',
-    message: `Scaled to the probe's size budget: ${scaled.join(', ')}; widths and fans unchanged (about ${fmt(Math.round((stepMacsPerExample(current) * batch) / 1e6))} M multiply-adds per step).`,
+    message: `Scaled to the probe's size budget: ${scaled.join(', ')}; widths and fans unchanged (about ${fmt(Math.round((stepMacsPerExample(current) * batch) / 1e6))} M multiply-adds per step, estimated at ${(estimatedStepMs(current, batch) / 1000).toFixed(1)} s on the wasm backend).`,
     line: null,
   };
   current.notices.push(notice);

@@ -66,11 +66,16 @@ export interface ProbeBudget {
   maxActivations: number;
   /** Multiply-adds of one training step (forward + backward, batch included). */
   maxStepMacs: number;
+  /**
+   * Estimated milliseconds of one training step on the wasm backend (src/probe/cost.ts): bigger models
+   * train at a smaller batch or image, so that the first chart comes within a few seconds.
+   */
+  maxStepMs: number;
   /** Wall time of the whole probe (both runs with a what-if), in milliseconds. */
   maxMs: number;
 }
 
-export const DEFAULT_BUDGET: ProbeBudget = { maxParams: 30_000_000, maxActivations: 20_000_000, maxStepMacs: 1.5e9, maxMs: 120_000 };
+export const DEFAULT_BUDGET: ProbeBudget = { maxParams: 30_000_000, maxActivations: 20_000_000, maxStepMacs: 2e10, maxStepMs: 1000, maxMs: 120_000 };
 
 export interface ProbeOptions {
   steps: number;
