@@ -16,6 +16,8 @@ export interface BenchCase {
   steps: number;
   /** Target for "first verdict", ms from the request (issue 4). */
   targetMs: number;
+  /** Backends to skip (the cpu backend takes minutes on a CIFAR CNN). */
+  skip?: BackendChoice[];
 }
 
 export const cases: BenchCase[] = [
@@ -37,6 +39,22 @@ export const cases: BenchCase[] = [
     batch: 32,
     steps: 30,
     targetMs: 10000,
+  },
+  {
+    // Issue 10's CNN; bench/torch-reference.py builds the same network in PyTorch.
+    name: '4-conv CIFAR CNN (BatchNorm, 6-layer head), batch 32',
+    model: () => {
+      const block = (b: ReturnType<typeof keras>, filters: number) =>
+        b.layer({ kind: 'conv2d', units: filters, kernelSize: [3, 3], detail: { conv: { padding: 'same' } } }).layer({ kind: 'batchnorm' }).layer({ kind: 'activation', activation: 'relu' });
+      let b = keras().input([32, 32, 3]);
+      b = block(block(b, 32), 32).layer({ kind: 'maxpool', kernelSize: [2, 2] });
+      b = block(block(b, 64), 64).layer({ kind: 'maxpool', kernelSize: [2, 2] });
+      return b.layer({ kind: 'flatten' }).denseStack(5, 256, 'relu').dense(10, 'softmax').build();
+    },
+    batch: 32,
+    steps: 12,
+    targetMs: 10000,
+    skip: ['cpu'],
   },
   {
     name: '2-layer LSTM(64) over 50 steps, batch 32',
@@ -99,14 +117,19 @@ async function main(): Promise<void> {
   const backend = (process.argv[2] ?? 'auto') as BackendChoice;
   const only = process.argv[3] ?? '';
   const workerPath = process.env.PROBE_WORKER ?? '';
-  for (const c of cases.filter((x) => x.name.includes(only))) {
+  for (const c of cases.filter((x) => x.name.includes(only) && !x.skip?.includes(backend))) {
     const stamps: number[] = [];
+    const cpuStamps: number[] = [];
     const started = performance.now();
     let firstStepAt = 0;
     let firstVerdictMs: number | null = null;
     const outcome = await runProbe(c.model(), probeOptions({ backend, steps: c.steps, batchSize: c.batch, seed: 1 }), {
       onProgress: (e) => {
-        if (e.phase === 'train') stamps.push(performance.now());
+        if (e.phase === 'train') {
+          stamps.push(performance.now());
+          const cpu = process.cpuUsage();
+          cpuStamps.push((cpu.user + cpu.system) / 1000);
+        }
         if (e.phase === 'build') firstStepAt = performance.now();
         if (e.verdicts && firstVerdictMs === null) firstVerdictMs = performance.now() - started;
       },
@@ -134,6 +157,7 @@ async function main(): Promise<void> {
       case: c.name,
       backend: outcome.result.backend,
       msPerStep: median(deltas),
+      cpuMsPerStep: median(cpuStamps.slice(1).map((t, i) => t - cpuStamps[i]!)),
       firstStepMs: stamps[0]! - firstStepAt,
       totalMs,
       workerMs,

@@ -59,6 +59,8 @@ try {
 }
 
 const fmt = (ms) => (ms === undefined ? '-' : `${ms.toFixed(1)}`);
+/** Per backend, per case: the probe's ms/step (wall and CPU), for the PyTorch comparison. */
+const measured = new Map();
 console.log(`${'case'.padEnd(44)} ${'backend'.padEnd(10)} ${'ms/step'.padStart(8)} ${'ops/step'.padStart(9)} ${'1st step'.padStart(9)} ${'in-proc'.padStart(9)} ${'worker'.padStart(9)} ${'1st verd.'.padStart(10)} ${'target'.padStart(7)}  verdicts`);
 for (const backend of backends) {
   // Run from the repo root so the wasm binaries resolve from node_modules.
@@ -75,9 +77,30 @@ for (const backend of backends) {
       console.log(`${r.case.padEnd(44)} ${backend.padEnd(10)} error: ${r.error}`);
       continue;
     }
+    measured.set(`${r.backend}|${r.case}`, r);
     const firstVerdict = r.workerFirstVerdictMs ?? r.firstVerdictMs;
     const slow = firstVerdict === null || firstVerdict > r.targetMs;
     console.log(`${r.case.padEnd(44)} ${r.backend.padEnd(10)} ${fmt(r.msPerStep).padStart(8)} ${String(r.kernelsPerStep).padStart(9)} ${fmt(r.firstStepMs).padStart(9)} ${fmt(r.totalMs).padStart(9)} ${fmt(r.workerMs ?? undefined).padStart(9)} ${fmt(firstVerdict ?? undefined).padStart(10)} ${String(r.targetMs).padStart(6)}${slow ? '!' : ' '} ${r.verdicts.join(',')}`);
+  }
+}
+
+// Issue 10: the probe's ms/step against PyTorch 1.13 on one CPU thread, same networks, same run. CPU
+// time is the ratio that survives a shared machine's load; wall time is printed beside it.
+const torch = spawnSync('/usr/bin/python3', [join(root, 'bench/torch-reference.py'), filter], { encoding: 'utf8' });
+if (torch.status !== 0) {
+  console.log(`PyTorch reference not run (/usr/bin/python3 with torch: apt-get install python3-torch): ${(torch.stderr || torch.error?.message || '').trim().split('\n').pop()}`);
+} else {
+  const targets = { '20x Dense(64) sigmoid MLP, batch 64': 1.0, '4-conv CIFAR CNN (BatchNorm, 6-layer head), batch 32': 1.5 };
+  for (const line of torch.stdout.split('\n').filter((l) => l.startsWith('{'))) {
+    const t = JSON.parse(line);
+    for (const backend of ['wasm', 'tensorflow', 'cpu']) {
+      const r = measured.get(`${backend}|${t.case}`);
+      if (!r) continue;
+      const cpuRatio = r.cpuMsPerStep / t.cpuMsPerStep;
+      const target = targets[t.case];
+      const verdict = target === undefined || backend !== 'wasm' ? '' : cpuRatio <= target ? ` (target <= ${target}x: met)` : ` (target <= ${target}x: NOT met)`;
+      console.log(`vs PyTorch ${t.torch}, 1 thread: ${t.case} on ${backend}: probe ${fmt(r.cpuMsPerStep)} ms/step CPU (${fmt(r.msPerStep)} wall), PyTorch ${fmt(t.cpuMsPerStep)} ms/step CPU (${fmt(t.msPerStep)} wall): ratio ${cpuRatio.toFixed(2)}x CPU, ${(r.msPerStep / t.msPerStep).toFixed(2)}x wall${verdict}`);
+    }
   }
 }
 rmSync(out, { recursive: true, force: true });

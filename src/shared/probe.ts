@@ -75,7 +75,7 @@ export interface ProbeBudget {
   maxMs: number;
 }
 
-export const DEFAULT_BUDGET: ProbeBudget = { maxParams: 30_000_000, maxActivations: 20_000_000, maxStepMacs: 2e10, maxStepMs: 1000, maxMs: 120_000 };
+export const DEFAULT_BUDGET: ProbeBudget = { maxParams: 80_000_000, maxActivations: 20_000_000, maxStepMacs: 2e10, maxStepMs: 1000, maxMs: 120_000 };
 
 export interface ProbeOptions {
   steps: number;
