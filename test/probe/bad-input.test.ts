@@ -80,10 +80,10 @@ describe('bad input', () => {
   });
 
   it('refuses a model over the parameter budget (its weights alone), naming the largest layer, before building anything', async () => {
-    const model = keras('huge').input([8192]).dense(4096, 'relu', { name: 'wide' }).dense(10).build();
+    const model = keras('huge').input([16384]).dense(8192, 'relu', { name: 'wide' }).dense(10).build();
     const error = failed(await runProbe(model, options()));
     expect(error.kind).toBe('budget');
-    expect(error.message).toMatch(/'wide' \(line 3\) with 33,558,528/);
+    expect(error.message).toMatch(/'wide' \(line 3\) with 134,225,920/);
     expect(error.layer?.name).toBe('wide');
   });
 
