@@ -4,7 +4,7 @@
  * models over budget are refused here with a message naming the layer and its line.
  * Shapes exclude the batch dimension and are channels-last (NHWC), whatever the framework.
  */
-import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, ModelIR } from '../shared/ir';
+import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, ModelIR, ViewDim } from '../shared/ir';
 import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES, representativeUnits } from '../shared/input-defaults';
 import { convOf, gatesOf, isConv, isPool, isRecurrent, isRecurrentKind } from '../shared/layers';
 import { concatAxis, layerOutput, perDim, poolWindows, recurrentFeatures, returnsSequences, type ShapeContext, type Window } from '../shared/shapes';
@@ -124,6 +124,23 @@ function unsupportedAdvice(layer: LayerIR): string {
   const what = layer.className || layer.kind;
   if (layer.kind === 'unknown') return `the probe does not know ${what}: it cannot see what it computes (a custom block, a layer from another library or an expression). Probe a model without it, or build it from layers the probe knows`;
   return `the probe cannot build ${what} (a '${layer.kind}' layer) yet`;
+}
+
+/** One size of a torch view as the user wrote it, for messages: `x.size(0)`, `64`, `?` for a computed value. */
+function describeViewDim(dim: ViewDim, receiver: string): string {
+  if (dim === null) return '?';
+  if (typeof dim === 'number') return String(dim);
+  return dim.of.map((k) => `${receiver}.size(${k})`).join(' * ');
+}
+
+/** Why a torch view's output is not known on this input. */
+function viewProblem(dims: ViewDim[], x: Shape): { text: string; unreadable: boolean } {
+  const sizes = dims.slice(1);
+  const unknown = sizes.filter((d) => d === null || d === -1).length;
+  if (unknown > 1) return { text: `${unknown} of its sizes are values the code computes, which the probe cannot read`, unreadable: true };
+  const constant = size(sizes.filter((d): d is number => typeof d === 'number' && d > 0));
+  if (unknown === 0 && sizes.every((d) => typeof d === 'number')) return { text: `its sizes hold ${constant} values per example but its input has ${size(x)}`, unreadable: false };
+  return { text: `its input's ${size(x)} values per example do not fit its sizes`, unreadable: false };
 }
 
 export { isGlobalMax };
@@ -271,10 +288,10 @@ class Planner {
   }
 
   /** Output shape of the shape-only layers the analyzer files under 'reshape', with the probe's reasons when it cannot build one. */
-  private reshaped(layer: LayerIR, x: Shape): Shape {
+  private reshaped(layer: LayerIR, x: Shape, nextKind: LayerKind | null): Shape {
     if (layer.kind !== 'reshape') throw layerFailure('unsupported', layer, `the probe cannot build ${layer.className}`);
     const config = layer.reshape;
-    const out = this.shapeOf(layer, [x], null);
+    const out = this.shapeOf(layer, [x], nextKind);
     switch (config.op) {
       case 'reshape':
         if (!config.target) throw layerFailure('unsupported', layer, 'the target shape is not a constant the probe can read');
@@ -298,8 +315,16 @@ class Planner {
       case 'repeat-vector':
         if (!out) throw layerFailure('unsupported', layer, 'RepeatVector needs a constant n and a flat input');
         return out;
+      case 'view':
+        if (!config.dims) throw layerFailure('unsupported', layer, `the sizes passed to ${layer.className}(...) come from a splat the probe cannot read`);
+        if (!out) {
+          const receiver = layer.className.replace(/\.(view|reshape)$/, '');
+          const problem = viewProblem(config.dims, x);
+          throw layerFailure(problem.unreadable ? 'unsupported' : 'shape', layer, `${layer.className}(${config.dims.map((d) => describeViewDim(d, receiver)).join(', ')}) on an input of ${x.join('x')} per example: ${problem.text}`);
+        }
+        return out;
       case 'other':
-        throw layerFailure('unsupported', layer, `the probe does not model ${layer.className} with these arguments (interpolating or size= upsampling, a non-zero constant pad, unflattening); probe a model without it`);
+        throw layerFailure('unsupported', layer, `the probe does not model what ${layer.className} does to the shape of its input; probe a model without it`);
       default:
         break;
     }
@@ -409,7 +434,7 @@ class Planner {
       case 'flatten':
         return plain([size(x)]);
       case 'reshape':
-        return plain(this.reshaped(layer, x));
+        return plain(this.reshaped(layer, x, nextKind));
       case 'batchnorm':
         // As each framework counts: Keras' summary includes the moving mean and variance, torch's parameters() does not.
         return plain(x, (this.torch ? 2 : 4) * last);

@@ -179,6 +179,13 @@ export interface PoolConfig {
   adaptiveOutput: (number | null)[] | null;
 }
 
+/**
+ * One size passed to torch's `x.view(...)` / `x.reshape(...)`, in torch's dimension order (batch at 0):
+ * a constant (-1: inferred), the product of sizes of the tensor being viewed (`x.size(0)` -> [0],
+ * `x.size(0) * x.size(1)` -> [0, 1]), or null when the code does not say it.
+ */
+export type ViewDim = number | { of: number[] } | null;
+
 /** Shape-only layers without weights, by what they do. */
 export type ReshapeConfig =
   | { op: 'reshape'; target: number[] | null } // Keras Reshape target_shape (-1 allowed)
@@ -189,6 +196,7 @@ export type ReshapeConfig =
   | { op: 'upsampling'; factors: number[] | null }
   | { op: 'permute'; dims: number[] | null } // Keras Permute: 1-based, batch excluded
   | { op: 'repeat-vector'; n: number | null }
+  | { op: 'view'; dims: ViewDim[] | null } // torch x.view / x.reshape: every size as written, the batch first; null when a splat hides them
   | { op: 'other'; className: string }; // Unflatten, PixelShuffle, Resizing, ...: shape not modelled
 
 export interface NormConfig {

@@ -19,7 +19,7 @@
  *   Recurrent:     fan_in = input features, fan_out = gates * units (the input kernel)
  *   Embedding:     as the extractor recorded it (the frameworks disagree)
  */
-import type { Framework, LayerIR, LayerKind, LayerOf, Layout, Padding, ReshapeConfig } from './ir';
+import type { Framework, LayerIR, LayerKind, LayerOf, Layout, Padding, ReshapeConfig, ViewDim } from './ir';
 import { convOf, gatesOf, isRecurrentKind, type ConvKind, type RecurrentKind } from './layers';
 
 export type Shape = (number | null)[];
@@ -183,8 +183,9 @@ function pooling(layer: LayerOf<'maxpool' | 'avgpool'>, input: Flow, layout: Lay
 
 /** Whether a recurrent layer emits every step, given the framework's default when the source does not say. */
 export function returnsSequences(layer: LayerOf<RecurrentKind>, nextKind: LayerKind | null): boolean {
-  // torch modules return every step; code then takes out[:, -1] unless another recurrent layer reads them.
-  return layer.recurrent.returnSequences ?? (nextKind !== null && isRecurrentKind(nextKind));
+  // torch modules return every step; code then takes out[:, -1] unless another recurrent layer reads
+  // them or a view reshapes them (`out.reshape(out.size(0) * out.size(1), hidden)`: every step decoded).
+  return layer.recurrent.returnSequences ?? (nextKind !== null && (isRecurrentKind(nextKind) || nextKind === 'reshape'));
 }
 
 /** Output features of a recurrent layer: units, doubled by a concatenating bidirectional wrapper. */
@@ -212,8 +213,73 @@ function padSpatial(parts: { channels: number | null; spatial: Shape }, pairs: [
   return { shape: join(parts.channels, spatial, layout), rankKnown: true };
 }
 
-function reshape(config: ReshapeConfig, input: Flow, layout: Layout): Flow {
+/** Layers that read a view's output as an image (channels, then spatial sides, in torch). */
+const IMAGE_READERS: ReadonlySet<LayerKind> = new Set(['conv2d', 'conv3d', 'conv-transpose', 'maxpool', 'avgpool', 'global-pool', 'batchnorm', 'groupnorm', 'reshape']);
+
+/** torch's (C, *spatial) order of a per-example shape, and back: images are channels-first in torch, sequences (time, features) in both. */
+function torchOrder(shape: Shape, layout: Layout): Shape {
+  return layout === 'channels_last' && shape.length >= 3 ? [shape[shape.length - 1]!, ...shape.slice(0, -1)] : shape;
+}
+
+function fromTorchOrder(shape: Shape, layout: Layout): Shape {
+  return layout === 'channels_last' && shape.length >= 3 ? [...shape.slice(1), shape[0]!] : shape;
+}
+
+/**
+ * torch `x.view(*dims)` on a per-example shape. dims[0] is the batch: kept, unless it is a product of
+ * the batch and other sizes of x (`out.size(0) * out.size(1)`: time folded into the batch, which the
+ * probe keeps as a leading axis so the next Linear still acts per step), or -1 where the other sizes
+ * leave a whole multiple of the batch (`rnn_out.view(-1, hidden)`). Exactly one other size may be
+ * -1 or unknown; it is what the remaining elements fill.
+ */
+export function viewOutput(dims: readonly ViewDim[], perExample: Shape, layout: Layout, nextKind: LayerKind | null): Shape | null {
+  const x = [null, ...torchOrder(perExample, layout)]; // torch order with the batch at 0
+  const total = product(perExample);
+  const axes = (d: { of: number[] }) => d.of.map((k) => (k < 0 ? x.length + k : k));
+  const batch = dims[0];
+  const folded = batch !== undefined && batch !== null && typeof batch !== 'number' && axes(batch).includes(0) ? axes(batch).filter((k) => k !== 0) : [];
+  if (folded.some((k) => k < 1 || k >= x.length)) return null;
+  const sizeOf = (d: ViewDim): number | null => {
+    if (d === null || d === -1) return null;
+    if (typeof d === 'number') return d;
+    return axes(d).includes(0) ? null : product(axes(d).map((k) => x[k] ?? null));
+  };
+  const rest = dims.slice(1).map(sizeOf);
+  const fold = product(folded.map((k) => x[k] ?? null));
+  const open = rest.filter((d) => d === null).length;
+  // Every size written as a constant: the shape is known whatever the input's.
+  if (open === 0 && folded.length === 0 && batch !== -1 && rest.every((d): d is number => d !== null && d >= 1)) {
+    if (total !== null && product(rest) !== total) return null;
+    return nextKind !== null && IMAGE_READERS.has(nextKind) ? fromTorchOrder(rest, layout) : rest;
+  }
+  if (total === null || fold === null) return null;
+  const known = product(rest.filter((d): d is number => d !== null)) ?? 1;
+  let resolved: number[];
+  let lead = fold;
+  if (open === 1) {
+    const fill = total / fold / known;
+    resolved = rest.map((d) => d ?? fill);
+  } else if (open === 0) {
+    resolved = rest.filter((d): d is number => d !== null);
+    // `view(-1, hidden)` on (time, hidden): the batch absorbs the remaining sizes.
+    if (batch === -1 && folded.length === 0) lead = total / known;
+  } else {
+    return null;
+  }
+  if (resolved.some((d) => !Number.isInteger(d) || d < 1) || !Number.isInteger(lead) || lead * (product(resolved) ?? 0) !== total) return null;
+  // A view read as an image moves its channels last like every image of the probe; one read by
+  // anything else (a softmax over dim=-1, a Linear) keeps torch's order, so the same axis is last.
+  const out = nextKind !== null && IMAGE_READERS.has(nextKind) ? fromTorchOrder(resolved, layout) : resolved;
+  return lead > 1 ? [lead, ...out] : out;
+}
+
+function reshape(config: ReshapeConfig, input: Flow, layout: Layout, nextKind: LayerKind | null): Flow {
   const shape = input.shape;
+  if (config.op === 'view') {
+    if (!config.dims || !shape || !input.rankKnown) return UNKNOWN_FLOW;
+    const out = viewOutput(config.dims, shape, layout, nextKind);
+    return out ? { shape: out, rankKnown: true } : UNKNOWN_FLOW;
+  }
   if (config.op === 'reshape') {
     if (!config.target) return UNKNOWN_FLOW;
     const total = shape && input.rankKnown ? product(shape) : null;
@@ -330,7 +396,7 @@ export function layerOutput(layer: LayerIR, inputs: Flow[], ctx: ShapeContext): 
     case 'flatten':
       return shape && input.rankKnown ? { shape: [product(shape)], rankKnown: true } : UNKNOWN_FLOW;
     case 'reshape':
-      return reshape(layer.reshape, input, layout);
+      return reshape(layer.reshape, input, layout, ctx.nextKind);
     case 'embedding':
       return { shape: [...(shape ?? [null]), layer.units], rankKnown: !!shape && input.rankKnown };
     case 'lstm':

@@ -303,6 +303,15 @@ function fit(e: Evidence, req: Requirement, model: ModelIR): number[] | null {
   return shape;
 }
 
+/** A first torch view whose sizes after the batch are all constants (`z.view(z.size(0), 100, 1, 1)`): the values it holds per example. */
+function viewedElements(model: ModelIR): { first: LayerIR; elements: number } | null {
+  const first = model.layers.find((l) => l.kind !== 'input');
+  if (first?.kind !== 'reshape' || first.reshape.op !== 'view' || !first.reshape.dims) return null;
+  const sizes = first.reshape.dims.slice(1);
+  if (sizes.length === 0 || !sizes.every((d): d is number => typeof d === 'number' && d >= 1)) return null;
+  return { first, elements: sizes.reduce((a, b) => a * b, 1) };
+}
+
 /** in_features of a Linear right after a first Flatten (nn.Flatten(), nn.Linear(784, ...)). */
 function flatFeatures(model: ModelIR): number | null {
   const layers = model.layers.filter((l) => l.kind !== 'input');
@@ -486,6 +495,8 @@ function constrainedOrDefault(model: ModelIR, req: Requirement, layout: InputSha
   if (attention && features !== null) {
     return { shape: [DEFAULT_SEQUENCE_LENGTH, features], tokens: false, layout, source: 'default', evidence: `sequence length ${DEFAULT_SEQUENCE_LENGTH} by default: ${attention.className} reads (time, features)` };
   }
+  const viewed = viewedElements(model);
+  if (viewed) return { shape: [viewed.elements], tokens: false, layout, source: 'constraint', evidence: `${viewed.first.className}(...) (line ${viewed.first.range.start.line + 1}) views it as ${viewed.elements} values per example` };
   const flat = flatFeatures(model);
   if (flat !== null) return { shape: [flat], tokens: false, layout, source: 'constraint', evidence: `the in_features of the Linear after the Flatten` };
   // Nothing says: a small image for spatial layers, else a feature vector.

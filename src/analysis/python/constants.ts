@@ -6,6 +6,7 @@
 import type { Node } from 'web-tree-sitter';
 import { assignmentOf, namedChildren, stringValue, unparen } from './syntax';
 import { LIMITS } from './limits';
+import { argparseDefault } from './argparse-defaults';
 
 export type ConstValue = number | string | boolean | null | ConstValue[];
 
@@ -231,11 +232,21 @@ export class Scope {
         const text = n.text;
         if (text === 'math.pi' || text === 'np.pi' || text === 'numpy.pi') return Math.PI;
         if (text === 'math.e') return Math.E;
-        return undefined;
+        return this.parsedArgument(n, depth);
       }
       default:
         return undefined;
     }
+  }
+
+  /** `opt.img_size` with `opt = parser.parse_args()`: the argument's default, evaluated where it is written. */
+  private parsedArgument(n: Node, depth: number): ConstValue | undefined {
+    const object = n.childForFieldName('object');
+    const name = n.childForFieldName('attribute')?.text;
+    if (object?.type !== 'identifier' || !name) return undefined;
+    const parsed = this.resolveExpression(object);
+    const fallback = parsed.type === 'call' ? argparseDefault(parsed, name) : undefined;
+    return fallback ? Scope.of(fallback).evaluate(fallback, depth + 1) : undefined;
   }
 
   /** A number, or undefined. */
@@ -287,6 +298,10 @@ export class Scope {
       });
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set in the replace callback, which control-flow analysis does not follow
       return failed ? undefined : out;
+    }
+    const only = values[0];
+    if ((fn === 'np.prod' || fn === 'numpy.prod' || fn === 'math.prod') && values.length === 1 && Array.isArray(only) && only.every((v) => typeof v === 'number')) {
+      return only.reduce((a, b) => a * b, 1);
     }
     const nums = values.filter((v): v is number => typeof v === 'number');
     if (nums.length !== values.length) return undefined;

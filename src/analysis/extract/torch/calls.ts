@@ -145,7 +145,9 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
   }
   const math = MATH.get(qualified);
   if (math) {
-    const nums = args.positional.map(constOf);
+    // np.prod(img_shape): one sequence of numbers.
+    const single = args.positional.length === 1 ? constOf(args.positional[0]) : undefined;
+    const nums = Array.isArray(single) && qualified === 'numpy.prod' ? single : args.positional.map(constOf);
     if (!nums.every((x): x is number => typeof x === 'number')) return UNKNOWN;
     const r = math(...nums);
     return Number.isFinite(r) ? constant(r) : UNKNOWN;

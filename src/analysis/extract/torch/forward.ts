@@ -17,6 +17,7 @@ import { intList, paddingValue, shapeList } from '../normalize';
 import { UNKNOWN, constOf, type Slot, type Value } from './values';
 import { makeLayer } from '../builders';
 import { applyTransformer } from './transformer';
+import { viewDims } from './views';
 
 /** Tensor products: combining two computed tensors through one of them yields attention-like scores. */
 const PRODUCTS = new Set(['matmul', 'bmm', 'mm', 'einsum', 'baddbmm']);
@@ -141,7 +142,9 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
       }
       const slot = functionalSlot(kind, spelling, n);
       const layer = slot.layer;
-      if (isDropout(layer)) {
+      if (layer.kind === 'reshape') {
+        layer.reshape = { op: 'view', dims: viewDims(n, all.slice(1), args.partial) };
+      } else if (isDropout(layer)) {
         const p = args.keywords.has('p') || all.length > 1 ? arg(1, 'p') : 0.5;
         layer.rate = typeof p === 'number' ? p : null;
       } else if (isPool(layer)) {

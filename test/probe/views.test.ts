@@ -1,0 +1,102 @@
+/**
+ * torch `x.view(...)` / `x.reshape(...)` from real model code to the probe: what each view computes
+ * (a flat vector viewed as an image, time folded into the batch, a grid read by a softmax), and a
+ * refusal naming the call and what is missing when its sizes cannot be known.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Project } from '../../src/analysis/project';
+import { planModel, type Plan } from '../../src/probe/plan';
+import { runProbe } from '../../src/probe/run';
+import type { ModelIR } from '../../src/shared/ir';
+import { probeOptions } from '../../src/shared/probe';
+import { defined } from '../defined';
+
+const fixtures = join(__dirname, '../fixtures/probe');
+let project: Project;
+
+beforeAll(async () => {
+  project = await Project.create();
+});
+afterAll(() => { project.dispose(); });
+
+function modelOf(file: string, name: string): ModelIR {
+  const path = join(fixtures, file);
+  project.setFile(path, readFileSync(path, 'utf8'));
+  return defined(project.analyzeFile(path).models.find((m) => m.name === name));
+}
+
+const options = (extra: Parameters<typeof probeOptions>[0] = {}) => probeOptions({ backend: 'wasm', steps: 2, seed: 1, ...extra });
+
+function viewOf(plan: Plan) {
+  return defined(plan.layers.find((l) => l.ir.kind === 'reshape' && l.ir.reshape.op === 'view'));
+}
+
+function refusal(model: ModelIR, extra: Parameters<typeof probeOptions>[0] = {}): { kind: string; message: string } {
+  try {
+    planModel(model, options(extra));
+  } catch (e) {
+    const failure = e as { kind: string; message: string };
+    return { kind: failure.kind, message: failure.message };
+  }
+  throw new Error(`model ${model.name} was planned`);
+}
+
+describe('torch views in the probe', () => {
+  it('img.view(img.size(0), *img_shape) with argparse sizes: the flat output becomes the (1, 28, 28) image torch returns', async () => {
+    const model = modelOf('torch_view_gan.py', 'Generator');
+    const plan = planModel(model, options());
+    expect(plan.inputShape).toEqual([100]); // --latent_dim's default
+    const last = defined(plan.layers.findLast((l) => l.ir.kind === 'dense'));
+    expect(last.outShape).toEqual([784]); // int(np.prod(img_shape)) with the defaults of --channels and --img-size
+    expect(viewOf(plan).outShape).toEqual([1, 28, 28]); // the model's output: nothing reads it as channels-last
+    const outcome = await runProbe(model, options());
+    if (!outcome.ok) throw new Error(outcome.error.message);
+    expect(outcome.result.layers.filter((l) => l.kind === 'dense').every((l) => (l.gradNorm[0] ?? 0) > 0)).toBe(true);
+  });
+
+  it('out.view(out.shape[0], 128, s, s) before BatchNorm2d: a channels-last 8x8x128 map the convs read', async () => {
+    const model = modelOf('torch_view_dcgan.py', 'Generator');
+    const plan = planModel(model, options());
+    expect(viewOf(plan).outShape).toEqual([8, 8, 128]);
+    expect(plan.layers[plan.layers.length - 2]?.outShape).toEqual([32, 32, 1]);
+  });
+
+  it('its twin whose view does not fit the Linear is refused, naming the call and both sizes', () => {
+    const failure = refusal(modelOf('torch_view_dcgan_mismatch.py', 'Generator'));
+    expect(failure.kind).toBe('shape');
+    expect(failure.message).toContain('out.view(out.size(0), 128, 7, 7)');
+    expect(failure.message).toContain('its sizes hold 6272 values per example but its input has 8192');
+  });
+
+  it('out.reshape(out.size(0) * out.size(1), out.size(2)) after an LSTM decodes every step with the Linear', async () => {
+    const model = modelOf('torch_view_language_model.py', 'RNNLM');
+    const plan = planModel(model, options());
+    const lstm = defined(plan.layers.find((l) => l.ir.kind === 'lstm'));
+    expect(lstm.lastStepOnly).toBe(false);
+    expect(viewOf(plan).outShape).toEqual([35, 96]);
+    expect(plan.layers[plan.layers.length - 1]?.outShape).toEqual([35, 1000]);
+    const outcome = await runProbe(model, options());
+    if (!outcome.ok) throw new Error(outcome.error.message);
+    expect(outcome.result.layers.find((l) => l.kind === 'embedding')?.gradNorm[0]).toBeGreaterThan(0);
+  });
+
+  it('a view read by softmax(dim=-1) keeps torch order, so the softmax spreads over the grid, not over one value', async () => {
+    const model = modelOf('torch_view_slot_softmax.py', 'SlotBroadcast');
+    const plan = planModel(model, options({ inputShape: [4, 32] }));
+    expect(viewOf(plan).outShape).toEqual([4, 8, 8]);
+    const outcome = await runProbe(model, options({ inputShape: [4, 32] }));
+    if (!outcome.ok) throw new Error(outcome.error.message);
+    const dense = outcome.result.layers.filter((l) => l.kind === 'dense');
+    expect(dense.every((l) => (l.gradNorm[0] ?? 0) > 1e-6)).toBe(true);
+  });
+
+  it('sizes the code computes from an unknown config are refused with the call and the unreadable sizes', () => {
+    const failure = refusal(modelOf('torch_view_unknown.py', 'Decoder'));
+    expect(failure.kind).toBe('unsupported');
+    expect(failure.message).toContain('x.view(x.size(0), ?, ?, ?)');
+    expect(failure.message).toContain('3 of its sizes are values the code computes');
+    expect(failure.message).not.toMatch(/upsampling|pad/);
+  });
+});
