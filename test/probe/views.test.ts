@@ -48,7 +48,7 @@ describe('torch views in the probe', () => {
     const model = modelOf('torch_view_gan.py', 'Generator');
     const plan = planModel(model, options());
     expect(plan.inputShape).toEqual([100]); // --latent_dim's default
-    const last = defined(plan.layers.findLast((l) => l.ir.kind === 'dense'));
+    const last = defined(plan.layers.filter((l) => l.ir.kind === 'dense').at(-1));
     expect(last.outShape).toEqual([784]); // int(np.prod(img_shape)) with the defaults of --channels and --img-size
     expect(viewOf(plan).outShape).toEqual([1, 28, 28]); // the model's output: nothing reads it as channels-last
     const outcome = await runProbe(model, options());
@@ -56,7 +56,7 @@ describe('torch views in the probe', () => {
     expect(outcome.result.layers.filter((l) => l.kind === 'dense').every((l) => (l.gradNorm[0] ?? 0) > 0)).toBe(true);
   });
 
-  it('out.view(out.shape[0], 128, s, s) before BatchNorm2d: a channels-last 8x8x128 map the convs read', async () => {
+  it('out.view(out.shape[0], 128, s, s) before BatchNorm2d: a channels-last 8x8x128 map the convs read', () => {
     const model = modelOf('torch_view_dcgan.py', 'Generator');
     const plan = planModel(model, options());
     expect(viewOf(plan).outShape).toEqual([8, 8, 128]);

@@ -39,7 +39,7 @@ function argumentsOf(root: Node): Map<string, Map<string, Node | null>> {
     const attribute = dest ?? name;
     if (!attribute) continue;
     let defaults = parsers.get(parser.text);
-    if (!defaults) parsers.set(parser.text, (defaults = new Map()));
+    if (!defaults) parsers.set(parser.text, (defaults = new Map<string, Node | null>()));
     defaults.set(attribute, fallback);
   }
   cache.set(tree, parsers);
