@@ -232,15 +232,19 @@ export class Scope {
         const text = n.text;
         if (text === 'math.pi' || text === 'np.pi' || text === 'numpy.pi') return Math.PI;
         if (text === 'math.e') return Math.E;
-        return this.parsedArgument(n, depth);
+        return undefined;
       }
       default:
         return undefined;
     }
   }
 
-  /** `opt.img_size` with `opt = parser.parse_args()`: the argument's default, evaluated where it is written. */
-  private parsedArgument(n: Node, depth: number): ConstValue | undefined {
+  /**
+   * `opt.img_size` with `opt = parser.parse_args()`: the argument's default, evaluated where it is
+   * written. Not part of `evaluate`: a value the command line may change is no fact for a rule (a
+   * learning rate of `--lr`), but it is what the model is built with when no flag is given.
+   */
+  commandLineDefault(n: Node, depth = 0): ConstValue | undefined {
     const object = n.childForFieldName('object');
     const name = n.childForFieldName('attribute')?.text;
     if (object?.type !== 'identifier' || !name) return undefined;

@@ -307,8 +307,8 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
       const cn = classNameOf(of);
       return cn === undefined ? UNKNOWN : constant(cn);
     }
-    // `opt.img_size` with `opt = parser.parse_args()`: the argument's default (constants.ts).
-    const parsed = this.s.type(objNode) === 'identifier' ? f.scope.evaluate(n) : undefined;
+    // `opt.img_size` with `opt = parser.parse_args()`: the size the model is built with when no flag is given.
+    const parsed = this.s.type(objNode) === 'identifier' ? f.scope.commandLineDefault(n) : undefined;
     if (parsed !== undefined) return constant(parsed);
     const obj = this.eval(objNode, f);
     return this.member(obj, name);
