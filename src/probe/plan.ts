@@ -195,6 +195,11 @@ class Planner {
       out = { ...out, inFeatures: REPRESENTATIVE_SIZES.vocabulary }; // an Embedding's inFeatures is its vocabulary
       filled.push({ what: 'vocabulary', value: REPRESENTATIVE_SIZES.vocabulary, why: 'a representative value' });
     }
+    if (out.kind === 'reshape' && out.reshape.op === 'repeat-vector' && out.reshape.n === null) {
+      // RepeatVector(story_maxlen) with a length computed from the data: only the number of steps changes.
+      out = { ...out, reshape: { op: 'repeat-vector', n: this.options.sequenceLength } };
+      filled.push({ what: 'number of repetitions', value: this.options.sequenceLength, why: 'the default sequence length' });
+    }
     if (isRecurrent(out) && out.recurrent.numLayers === null) {
       out = { ...out, recurrent: { ...out.recurrent, numLayers: REPRESENTATIVE_SIZES.stackedLayers } };
       filled.push({ what: 'number of stacked layers', value: REPRESENTATIVE_SIZES.stackedLayers, why: 'a representative value' });

@@ -100,3 +100,18 @@ describe('torch views in the probe', () => {
     expect(failure.message).not.toMatch(/upsampling|pad/);
   });
 });
+
+describe('RepeatVector', () => {
+  it('with a length computed from the data repeats the default sequence length, and says so', () => {
+    const plan = planModel(modelOf('keras_repeat_vector.py', 'qrnn'), options({ sequenceLength: 9 }));
+    const repeat = defined(plan.layers.find((l) => l.ir.kind === 'reshape'));
+    expect(repeat.outShape).toEqual([9, 50]);
+    expect(plan.notices.some((n) => /RepeatVector .*number of repetitions 9 \(the default sequence length\)/.test(n.message))).toBe(true);
+  });
+
+  it('with a constant n repeats n times, without a note', () => {
+    const plan = planModel(modelOf('keras_repeat_vector_constant.py', 'qrnn'), options({ sequenceLength: 9 }));
+    expect(defined(plan.layers.find((l) => l.ir.kind === 'reshape')).outShape).toEqual([12, 50]);
+    expect(plan.notices.some((n) => /repetitions/.test(n.message))).toBe(false);
+  });
+});
