@@ -98,6 +98,35 @@ describe('gradient-lens probe', () => {
     }
   });
 
+  it('reads the other files of the project: sizes and optimizer from the train.py that builds the model', () => {
+    const model =
+      'import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self, in_features: int, hidden: int, classes: int):\n        super().__init__()\n' +
+      '        self.fc1 = nn.Linear(in_features, hidden)\n        self.act = nn.ReLU()\n        self.fc2 = nn.Linear(hidden, classes)\n\n    def forward(self, x):\n        return self.fc2(self.act(self.fc1(x)))\n';
+    const tree = fixtureTree({
+      'project/model.py': model,
+      'project/train.py': 'import torch\nfrom model import Net\n\nmodel = Net(784, 128, 10)\noptimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n',
+      'alone/model.py': model,
+    });
+    try {
+      const json = (folder: string) => {
+        const run = runCli(['probe', 'model.py', '--steps', '1', '--backend', 'wasm', '--format', 'json'], join(tree.root, folder));
+        const result: unknown = JSON.parse(run.stdout);
+        if (!isProbeResult(result)) throw new Error(run.stderr);
+        return result;
+      };
+      const built = json('project');
+      expect(built.inputShape).toEqual([784]);
+      expect(built.optimizer).toBe('sgd(lr=0.1)');
+      expect(built.layers.map((l) => l.params)).toContain(784 * 128 + 128);
+      // The same file on its own: no call site, so representative sizes named in notes.
+      const alone = json('alone');
+      expect(alone.inputShape).not.toEqual([784]);
+      expect(alone.notices.some((n) => /representative value/.test(n.message))).toBe(true);
+    } finally {
+      tree.cleanup();
+    }
+  });
+
   it('defaults to the trained model when a file defines several', () => {
     const tree = fixtureTree({
       'two.py':

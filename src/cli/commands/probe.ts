@@ -4,7 +4,7 @@
  * warning or above is found, 2 on errors (bad options, unreadable file, no such model, probe failure).
  */
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { Project } from '../../analysis/project';
 import type { Finding, WhatIf } from '../../shared/findings';
 import type { ModelIR } from '../../shared/ir';
@@ -15,6 +15,7 @@ import { formatProbeReportHtml } from '../../probe/report-html';
 import { formatProbeText } from '../../probe/report-text';
 import { printProblem, writeReport } from '../output';
 import { readInput } from '../read-source';
+import { collectInputs } from '../inputs';
 
 export interface ProbeCommandOptions {
   model?: string;
@@ -127,6 +128,21 @@ function errorText(error: ProbeError): string {
   return `probe failed (${error.kind}): ${error.message}${hint ? `\n${hint}` : ''}`;
 }
 
+/** Python files read beside the probed one; a bigger tree reads only the file's own folder. */
+const MAX_PROJECT_FILES = 400;
+
+/** The other files of the project a probed file belongs to: the working folder when it holds the file, else the file's folder. */
+function projectFiles(path: string): string[] {
+  const cwd = process.cwd();
+  const inside = !relative(cwd, path).startsWith('..') && !isAbsolute(relative(cwd, path));
+  const roots = inside ? [cwd, dirname(path)] : [dirname(path)];
+  for (const root of roots) {
+    const files = collectInputs([root]).files.filter((f) => f !== path && f.endsWith('.py'));
+    if (files.length <= MAX_PROJECT_FILES) return files;
+  }
+  return [];
+}
+
 async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promise<number> {
   const options = parseProbeOptions(flags);
   const path = resolve(file);
@@ -137,6 +153,11 @@ async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promis
   let whatIf: WhatIf | null = null;
   try {
     project.setFile(path, input.text);
+    // The project's other files, as `check` reads them: a model built with arguments from train.py, a training loop there.
+    for (const other of projectFiles(path)) {
+      const source = readInput(other);
+      if (source.error === null) project.setFile(other, source.text);
+    }
     const analyzed = project.analyzeFile(path);
     if (analyzed.error) throw new UsageError(`${file}: ${analyzed.error}`);
     model = pickModel(analyzed.models, flags, file);
