@@ -556,6 +556,20 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
     const readerVocabulary = reader?.kind === 'embedding' ? vocabularyOf(reader) : null;
     return { layer: index, shape: extraShapes[k]!, input: readerVocabulary !== null ? { kind: 'tokens', vocabulary: readerVocabulary } : { kind: 'float' } };
   });
+  // Token ids exist only at a model input that is fed tokens: the first when it is an Embedding's, an extra one an Embedding reads.
+  const fedTokens = (source: number): boolean => {
+    if (source === -1) return vocabulary !== null;
+    if (source < -1) return extraInputs[-source - 2]?.input.kind === 'tokens';
+    const reader = layers[source];
+    return reader?.ir.kind === 'input' && fedTokens(reader.inputs[0] ?? -1);
+  };
+  for (const planned of layers) {
+    const source = planned.inputs[0] ?? -1;
+    if (planned.ir.kind !== 'embedding' || fedTokens(source)) continue;
+    const reader = source >= 0 ? layers[source] : undefined;
+    const what = reader && reader.ir.kind !== 'input' ? `the output of ${describeLayer(reader.ir)}` : 'a model input that is not token ids here';
+    throw layerFailure('unsupported', planned.ir, `an Embedding looks up integer token ids, but it reads ${what}; the probe cannot tell which ids the code feeds it`);
+  }
   return {
     inputShape,
     input: vocabulary !== null ? { kind: 'tokens', vocabulary } : { kind: 'float' },

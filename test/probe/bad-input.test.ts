@@ -21,6 +21,17 @@ describe('bad input', () => {
     expect(error.layer).toEqual({ name: 'c3', line: 3 });
   });
 
+  it('refuses an Embedding that reads a computed float tensor (no token ids) instead of crashing in the lookup', async () => {
+    const model = torch('decoder').input([16]).layer({ kind: 'dense', name: 'fc', units: 8, inFeatures: 16 }).layer({ kind: 'embedding', name: 'embed', className: 'nn.Embedding', units: 4, inFeatures: 100 }).build();
+    const error = failed(await runProbe(model, options()));
+    expect(error.kind).toBe('unsupported');
+    expect(error.message).toContain("nn.Embedding 'embed'");
+    expect(error.message).toMatch(/reads the output of \S+ 'fc' \(line 3\)/);
+    // Its twin that looks up the model input is built, with token inputs.
+    const tokens = await runProbe(torch('encoder').layer({ kind: 'embedding', name: 'embed', units: 4, inFeatures: 100 }).layer({ kind: 'dense', units: 2, inFeatures: 4 }).build(), options());
+    expect(tokens.ok).toBe(true);
+  });
+
   it('skips a shape-preserving unknown layer with a warning, never silently', async () => {
     const model = keras('noisy').input([8]).dense(8, 'relu').layer({ kind: 'unknown', name: 'noise', className: 'layers.GaussianNoise' }).dense(2).build();
     const outcome = await runProbe(model, options());
