@@ -13,7 +13,8 @@ import type { ModelIR } from '../../src/shared/ir';
 import { probeOptions } from '../../src/shared/probe';
 import { defined } from '../defined';
 
-const fixtures = join(__dirname, '../fixtures/probe');
+// Not in fixtures/probe: refusals and shape-only checks, which prediction-agreement does not compare.
+const fixtures = join(__dirname, '../fixtures/probe-views');
 let project: Project;
 
 beforeAll(async () => {
