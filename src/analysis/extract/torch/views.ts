@@ -11,12 +11,12 @@ import { constOf, type Value } from './values';
 export function viewDims(call: Node, sizes: Value[], partial: boolean): ViewDim[] | null {
   if (partial) return null;
   const receiver = call.childForFieldName('function')?.childForFieldName('object')?.text ?? null;
-  const written = (call.childForFieldName('arguments')?.namedChildren ?? []).filter((c): c is Node => c !== null && c.type !== 'comment' && c.type !== 'keyword_argument');
+  const written = (call.childForFieldName('arguments')?.namedChildren ?? []).filter((c) => c.type !== 'comment' && c.type !== 'keyword_argument');
   // `x.view((b, -1))` and `x.view(shape)`: one tuple of sizes.
   const only = sizes[0];
   if (sizes.length === 1 && only?.t === 'list') {
     const tuple = written[0];
-    const items = tuple && (tuple.type === 'tuple' || tuple.type === 'list') ? tuple.namedChildren.filter((c): c is Node => c !== null && c.type !== 'comment') : [];
+    const items = tuple && (tuple.type === 'tuple' || tuple.type === 'list') ? tuple.namedChildren.filter((c) => c.type !== 'comment') : [];
     return only.items.map((v, i) => dimOf(v, items.length === only.items.length ? items[i] : undefined, receiver));
   }
   const syntax = alignSyntax(written, sizes.length);
