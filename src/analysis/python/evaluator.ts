@@ -320,7 +320,6 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
   private execIf(stmt: Node, f: F): Flow<V> {
     const branches: { cond: Node | null; body: Node | null }[] = [{ cond: this.s.field(stmt, 'condition'), body: this.s.field(stmt, 'consequence') }];
     for (const alt of stmt.childrenForFieldName('alternative')) {
-      if (!alt) continue;
       if (this.s.type(alt) === 'elif_clause') branches.push({ cond: this.s.field(alt, 'condition'), body: this.s.field(alt, 'consequence') });
       else branches.push({ cond: null, body: this.s.field(alt, 'body') ?? this.s.kids(alt).find((c) => this.s.type(c) === 'block') ?? null });
     }

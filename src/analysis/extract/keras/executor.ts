@@ -119,7 +119,7 @@ export class Executor {
     // still follow it to the expression (spelling, initializer objects).
     const boundOnceHere = valueNode !== null && this.scope.lookup(name)?.id === valueNode.id;
     // (Only when the scope can compute it: `filters = conv_params["filters"]` is known to the reader alone.)
-    if (value?.t === 'const' && boundOnceHere && valueNode && this.scope.evaluate(valueNode) !== undefined) {
+    if (value?.t === 'const' && boundOnceHere && this.scope.evaluate(valueNode) !== undefined) {
       this.env.delete(name);
       return;
     }
@@ -290,7 +290,9 @@ export class Executor {
       return;
     }
     if (target.type === 'subscript') {
-      const object = this.evalExpr(target.childForFieldName('value')!);
+      const holder = target.childForFieldName('value');
+      if (!holder) return;
+      const object = this.evalExpr(holder);
       const index = target.childForFieldName('subscript');
       const key = index ? this.constOf(index) : undefined;
       if (object.t === 'dict' && typeof key === 'string') object.entries.set(key, value);
@@ -490,9 +492,10 @@ export class Executor {
       }
       if (fn === 'zip' && args.positional.length > 0) {
         const lists = args.positional.map((a) => this.iterate(a, cap));
-        if (lists.some((l) => !l)) return undefined;
-        const length = Math.min(...lists.map((l) => l!.length));
-        return Array.from({ length }, (_, i): Value => ({ t: 'list', items: lists.map((l) => l![i]!) }));
+        const known = lists.filter((l): l is Value[] => l !== undefined);
+        if (known.length !== lists.length) return undefined;
+        const length = Math.min(...known.map((l) => l.length));
+        return Array.from({ length }, (_, i): Value => ({ t: 'list', items: known.map((l) => l[i] ?? OPAQUE) }));
       }
       if (fn === 'reversed' && args.positional[0]) return this.iterate(args.positional[0], cap)?.reverse();
     }
@@ -567,7 +570,8 @@ export class Executor {
         const items: Value[] = [];
         for (const child of namedChildren(n)) {
           if (child.type === 'list_splat') {
-            const inner = child.namedChild(0) ? this.evalExpr(child.namedChild(0)!) : OPAQUE;
+            const innerNode = child.namedChild(0);
+            const inner = innerNode ? this.evalExpr(innerNode) : OPAQUE;
             if (inner.t === 'list') items.push(...inner.items);
             else items.push(inner);
           } else items.push(this.evalExpr(child));
@@ -604,7 +608,8 @@ export class Executor {
         // String keys only (`{'filters': 64, 'kernel_size': 3}`); a splat or another key leaves it unknown.
         const entries = new Map<string, Value>();
         for (const pair of namedChildren(n)) {
-          const key = pair.type === 'pair' ? this.constOf(pair.childForFieldName('key')!) : undefined;
+          const keyNode = pair.type === 'pair' ? pair.childForFieldName('key') : null;
+          const key = keyNode ? this.constOf(keyNode) : undefined;
           const valueNode = pair.type === 'pair' ? pair.childForFieldName('value') : null;
           if (typeof key !== 'string' || !valueNode) return OPAQUE;
           entries.set(key, this.evalExpr(valueNode));

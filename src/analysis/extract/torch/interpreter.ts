@@ -363,7 +363,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   subscript(n: Node, f: Frame): Value {
     const value = this.eval(this.s.required(n, 'value'), f);
     if (value.t === 'tensor') return value;
-    const indexNodes = n.childrenForFieldName('subscript').filter((c): c is Node => c !== null);
+    const indexNodes = n.childrenForFieldName('subscript');
     if (indexNodes.length !== 1) return UNKNOWN;
     const indexNode = indexNodes[0]!;
     const items = value.t === 'list' || value.t === 'seq' ? value.items : value.t === 'instance' && value.inst.seqItems ? value.inst.seqItems : value.t === 'const' && Array.isArray(value.v) ? value.v.map(constant) : null;
@@ -491,7 +491,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   combine(op: string, a: Value, b: Value, n: Node, f: Frame): Value {
     if (op === '@') {
       const w = rawOperand(b);
-      if (w) return this.rawLinear(w, a, w.raw!.transposed, n, f);
+      if (w?.raw) return this.rawLinear(w, a, w.raw.transposed, n, f);
     }
     if (a.t === 'tensor' && a.weight && typeof constOf(b) === 'number') {
       const weight = scaled(a.weight, op, constOf(b) as number);
