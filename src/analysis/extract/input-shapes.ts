@@ -113,6 +113,8 @@ class EvidenceCollector {
   }
 
   private add(e: Evidence): void {
+    // Example tensors and data code anywhere in the file count, whether or not they reach the model.
+    usedWholeFileFact(this.file, `${e.what} read as an input shape`);
     this.items.push(e);
   }
 
@@ -507,7 +509,11 @@ function constrainedOrDefault(model: ModelIR, req: Requirement, layout: InputSha
 
 /** Sets `inputGuess` on every model of the file from its own code and the file's data code. */
 export function inferInputShapes(file: PyFile, models: ModelIR[]): void {
-  if (models.length === 0) return;
+  if (models.length === 0) {
+    // A slice of a file (analysis/units.ts) without models may still hold evidence the file's models read.
+    if (file.wholeText !== file.text) new EvidenceCollector(file).collect();
+    return;
+  }
   const evidence = new EvidenceCollector(file).collect();
   for (const model of models) model.inputGuess = guessFor(model, evidence);
 }
