@@ -6,7 +6,7 @@
  */
 import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, ModelIR, ViewDim } from '../shared/ir';
 import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES, representativeUnits } from '../shared/input-defaults';
-import { convOf, gatesOf, isConv, isPool, isRecurrent, isRecurrentKind } from '../shared/layers';
+import { convOf, gatesOf, isConv, isPool, isRecurrent, isRecurrentKind, readsSteps } from '../shared/layers';
 import { concatAxis, layerOutput, perDim, poolWindows, recurrentFeatures, returnsSequences, type ShapeContext, type Window } from '../shared/shapes';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
@@ -285,7 +285,7 @@ class Planner {
       this.note('information', `Input shape ${declared.join('x')} from the model code.`);
       return declared;
     }
-    const recurrent = first !== null && (isRecurrentKind(first.kind) || first.kind === 'embedding' || first.kind === 'conv1d');
+    const recurrent = first !== null && readsSteps(first.kind);
     const fill = recurrent ? this.options.sequenceLength : DEFAULT_IMAGE_SIDE;
     const shape = declared.map((d) => d ?? fill);
     this.note('warning', `Input shape ${shape.join('x')}: unknown dimensions of (${declared.map((d) => d ?? 'None').join(', ')}) set to ${fill}.`);
@@ -364,7 +364,7 @@ class Planner {
   extraInputShape(layer: LayerIR, consumer: LayerIR | undefined, position: string): Shape {
     const declared = layer.kind === 'input' ? layer.shape : null;
     if (!declared || declared.length === 0) throw layerFailure('shape', layer, `the shape of input ${position} is not written (Input(shape=...))`);
-    const sequence = consumer !== undefined && (consumer.kind === 'embedding' || consumer.kind === 'attention' || consumer.kind === 'conv1d' || isRecurrentKind(consumer.kind));
+    const sequence = consumer !== undefined && (readsSteps(consumer.kind) || consumer.kind === 'attention');
     const tokens = consumer?.kind === 'embedding';
     const shape = declared.map((d, i) => d ?? (sequence && i === 0 ? this.options.sequenceLength : sequence ? REPRESENTATIVE_SIZES.sequenceFeatures : DEFAULT_IMAGE_SIDE));
     const what = `Input ${position} ${describeLayer(layer)}: ${shape.join('x')}${tokens ? ' integer tokens' : ''}`;

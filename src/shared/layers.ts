@@ -35,6 +35,8 @@ export const isDropoutKind = has(DROPOUT_KINDS);
 export const isWeightedKind = (kind: LayerKind): kind is 'dense' | ConvKind | RecurrentKind => kind === 'dense' || isConvKind(kind) || isRecurrentKind(kind);
 /** Layers whose weights train: the weighted ones plus embeddings. */
 export const isLearningKind = (kind: LayerKind): kind is 'dense' | ConvKind | RecurrentKind | 'embedding' => isWeightedKind(kind) || kind === 'embedding';
+/** Layers that read a sequence of steps per example: recurrent layers, 1-D convolutions, and embeddings (token ids). */
+export const readsSteps = (kind: LayerKind): boolean => isRecurrentKind(kind) || kind === 'conv1d' || kind === 'embedding';
 
 export const isRecurrent = (layer: LayerIR): layer is LayerOf<RecurrentKind> => isRecurrentKind(layer.kind);
 export const isConv = (layer: LayerIR): layer is LayerOf<ConvKind> => isConvKind(layer.kind);

@@ -29,7 +29,7 @@ import type { ActivationIR, Framework, InitializerIR, LayerIR, LayerKind, LayerO
 import { FLOW_PATH_KINDS, FLOW_THRESHOLDS, gradeFlowRatio, type FlowGrade } from '../gradient-flow';
 import { activationMoments, gaussianExpectation, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { initializerStats } from './initializers';
-import { convOf, isRecurrent, isRecurrentKind } from '../layers';
+import { convOf, isRecurrent, readsSteps } from '../layers';
 import { attentionFans, perDim, returnsSequences } from '../shapes';
 import { normalCdf } from './math';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
@@ -386,7 +386,7 @@ function inputSignal(model: ModelIR, assumptions: string[]): Signal {
   const guess = model.inputGuess?.shape.every((d) => d > 0) ? model.inputGuess : null;
   const shape = guess?.shape ?? model.inputShape;
   const known = shape && shape.length > 0 && shape.every((d): d is number => d !== null && d > 0) ? shape : null;
-  const sequenceFirst = first !== undefined && (isRecurrentKind(first.kind) || first.kind === 'embedding' || first.kind === 'conv1d');
+  const sequenceFirst = first !== undefined && readsSteps(first.kind);
   if (known) {
     if (guess?.source === 'default') assumptions.push(`input ${known.join('x')} (${guess.evidence})`);
     const channelsFirst = known.length >= 2 && (guess ? guess.layout === 'channels_first' : model.framework === 'torch' && first !== undefined && /^conv/.test(first.kind));
