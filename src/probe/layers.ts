@@ -474,11 +474,15 @@ class NodeBuilder implements WeightSource {
       const pre = tf.add(xt, this.matMul(h, cell.recurrent as tf.Tensor2D, undefined, 'linear', true));
       return [(activationName === 'relu' ? tf.relu(pre) : tf.tanh(pre)) as tf.Tensor2D, c];
     };
-    const apply = single((x): tf.Tensor => {
+    const apply = (inputs: tf.Tensor[]): tf.Tensor => {
+      const x = inputs[0]!;
       const batch = x.shape[0];
       const time = x.shape[1]!;
+      // initial_state=: another recurrent layer's final states, else one tensor per state (planned single-level, one direction).
+      const initial = inputs.length > 1 ? (finalStates.get(inputs[1]!) ?? inputs.slice(1)) as tf.Tensor2D[] : null;
       let sequence = x;
       let last: tf.Tensor2D[] = [];
+      let states: tf.Tensor2D[] = [];
       for (let level = 0; level < stack; level++) {
         const features = sequence.shape[2]!;
         const runs = cells.slice(level * directions, (level + 1) * directions).map((cell, direction) => {
@@ -490,28 +494,39 @@ class NodeBuilder implements WeightSource {
           const unstacked = (time === 1 ? [tf.reshape(projected, [batch, gates * units])] : tf.unstack(projected, 1)) as tf.Tensor2D[];
           // A reversed copy: the array unstack returns is the gradient tape's record of its outputs.
           const steps = direction === 1 ? [...unstacked].reverse() : unstacked;
-          let h = tf.zeros<tf.Rank.R2>([batch, units]);
-          let c = tf.zeros<tf.Rank.R2>([batch, units]);
+          let h = initial?.[0] ?? tf.zeros<tf.Rank.R2>([batch, units]);
+          let c = initial?.[1] ?? tf.zeros<tf.Rank.R2>([batch, units]);
           const outputs: tf.Tensor2D[] = [];
           for (const xt of steps) {
             [h, c] = step(cell, xt, h, c);
             outputs.push(h);
           }
           if (direction === 1) outputs.reverse();
+          states = kind === 'lstm' ? [h, c] : [h];
           return { outputs, final: h };
         });
         sequence = runs.length === 1 ? tf.stack(runs[0]!.outputs, 1) : tf.concat(runs.map((r) => tf.stack(r.outputs, 1)), 2);
         // Keras reads each direction's final state; torch's out[:, -1] is the backward direction's first step.
         last = runs.map((r, direction) => (direction === 1 && !this.keras ? r.outputs[time - 1]! : r.final));
       }
-      if (directions === 1) return planned.lastStepOnly ? last[0]! : sequence;
+      if (directions === 1) {
+        const output = planned.lastStepOnly ? last[0]! : sequence;
+        finalStates.set(output, states);
+        return output;
+      }
       if (!this.keras || mergeMode === 'concat') return planned.lastStepOnly ? tf.concat(last, 1) : sequence;
       const halves = planned.lastStepOnly ? last : tf.split(sequence, 2, 2);
       return mergeDirections(halves[0]!, halves[1]!, mergeMode);
-    });
+    };
     return { planned, vars, kernel: cells[0]!.kernel, bias: cells[0]!.biasIn, measure: 'tanh', apply };
   }
 }
+
+/**
+ * The final states (h, and c for an LSTM) of a one-direction recurrent layer, by the output tensor it
+ * returned: a layer started from it (`initial_state=`) reads them there, inside the same gradient tape.
+ */
+const finalStates = new WeakMap<tf.Tensor, tf.Tensor2D[]>();
 
 /** Keras Bidirectional merge_mode other than concat: the two directions' outputs combined elementwise. */
 function mergeDirections(forward: tf.Tensor, backward: tf.Tensor, mode: 'sum' | 'mul' | 'ave' | 'none'): tf.Tensor {

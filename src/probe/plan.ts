@@ -4,9 +4,9 @@
  * models over budget are refused here with a message naming the layer and its line.
  * Shapes exclude the batch dimension and are channels-last (NHWC), whatever the framework.
  */
-import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, ModelIR, ViewDim } from '../shared/ir';
+import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, LayerOf, ModelIR, ViewDim } from '../shared/ir';
 import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES, representativeUnits } from '../shared/input-defaults';
-import { convOf, gatesOf, isConv, isPool, isRecurrent, isRecurrentKind, readsSteps } from '../shared/layers';
+import { convOf, gatesOf, isConv, isPool, isRecurrent, readsSteps, type RecurrentKind } from '../shared/layers';
 import { concatAxis, layerOutput, perDim, poolWindows, recurrentFeatures, returnsSequences, type ShapeContext, type Window } from '../shared/shapes';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
@@ -522,6 +522,30 @@ class Planner {
 }
 
 /**
+ * A recurrent layer started from other tensors (Keras `initial_state=`): either another recurrent
+ * layer, whose final states (h, and c for an LSTM) it starts from, or one tensor per state of this
+ * layer (inference decoders fed state placeholders), each of `units` values per example. Anything
+ * else is refused, rather than built on the first input alone with the state's source measured as dead.
+ */
+function checkInitialState(layer: LayerOf<RecurrentKind>, sources: (LayerIR | null)[], shapes: Shape[]): void {
+  const units = recurrentFeatures(layer);
+  if (units === null) throw layerFailure('unsupported', layer, 'the hidden size is not a constant the probe can read');
+  if (layer.recurrent.bidirectional || (layer.recurrent.numLayers ?? 1) !== 1) throw layerFailure('unsupported', layer, 'a bidirectional or stacked recurrent layer started from initial_state= is not modelled by the probe');
+  const fromLayer = sources.length === 1 && sources[0] !== null && sources[0] !== undefined && isRecurrent(sources[0]) ? sources[0] : null;
+  if (fromLayer) {
+    if (fromLayer.kind !== layer.kind || fromLayer.recurrent.bidirectional || recurrentFeatures(fromLayer) !== units) {
+      throw layerFailure('shape', layer, `starts from the state of ${describeLayer(fromLayer)}, whose states do not fit its ${units} units`);
+    }
+    return;
+  }
+  const states = layer.kind === 'lstm' ? 2 : 1;
+  const described = shapes.map((s) => s.join('x')).join(', ');
+  if (shapes.length !== states || shapes.some((s) => s.length !== 1 || s[0] !== units)) {
+    throw layerFailure('shape', layer, `initial_state= needs ${states} state${states > 1 ? 's' : ''} of ${units} values per example but receives ${described}`);
+  }
+}
+
+/**
  * Plans the model. `inputOverride` replaces the resolved input shape (channels last) while keeping the
  * note that says where the shape came from: the budget's spatial scaling uses it.
  */
@@ -541,8 +565,7 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
     const inputsIdx = planner.inputsOf(index, indexById, inputLayers);
     const inShapes = inputsIdx.map((i) => (i >= 0 ? layers[i]!.outShape : i === -1 ? inputShape : extraShapes[-i - 2]!));
     const layer = planner.withKnownSizes(written, index === lastIndex, model.layers[index + 1], inShapes[0]);
-    // Built on its first input alone, the encoder feeding its state would be measured as a dead branch.
-    if (isRecurrentKind(layer.kind) && inputsIdx.length > 1) throw layerFailure('unsupported', layer, 'it starts from the state of another layer (initial_state=), which the probe does not model');
+    if (isRecurrent(layer) && inputsIdx.length > 1) checkInitialState(layer, inputsIdx.slice(1).map((i) => (i >= 0 ? layers[i]!.ir : null)), inShapes.slice(1));
     const next = model.layers[index + 1]?.kind ?? null;
     const { shape, params, lastStepOnly, axis } = planner.outShape(layer, inShapes, next);
     if (layer.kind === 'unknown') planner.note('warning', `${describeLayer(layer)} is not known to the probe; it is skipped as shape-preserving.`, layer);

@@ -1,8 +1,8 @@
 /**
  * Models with several inputs (Keras functional models with several Input layers): one synthetic
  * input each, with its own shape and kind (token ids for the one an Embedding reads), named in a
- * note; every branch is trained and measured. A layer whose second input the probe cannot wire (an
- * LSTM started from another LSTM's state) is refused rather than measured as a dead branch.
+ * note; every branch is trained and measured. A recurrent layer started from another one's states
+ * (`initial_state=`) trains the encoder through them; states that do not fit are refused.
  */
 import { describe, expect, it } from 'vitest';
 import type { ModelIR } from '../../src/shared/ir';
@@ -48,6 +48,17 @@ out = layers.Dense(12, activation='softmax')(x)
 model = keras.Model([encoder_input, decoder_input], out)
 `;
 
+/** The inference half of a seq2seq model: the decoder started from state placeholders, one Input each. */
+const INFERENCE_DECODER = `from tensorflow import keras
+from tensorflow.keras import layers
+decoder_input = layers.Input(shape=(None, 12))
+state_h = layers.Input(shape=(64,))
+state_c = layers.Input(shape=(64,))
+x, h, c = layers.LSTM(64, return_sequences=True, return_state=True)(decoder_input, initial_state=[state_h, state_c])
+out = layers.Dense(12, activation='softmax')(x)
+model = keras.Model([decoder_input, state_h, state_c], [out, h, c])
+`;
+
 describe('several inputs', () => {
   it('plans one input per Input layer, tokens for the one an Embedding reads, and names each', async () => {
     const model = await modelOf(TEXT_AND_FEATURES);
@@ -73,8 +84,29 @@ describe('several inputs', () => {
     expect(plan.notices.map((n) => n.message).join('\n')).not.toMatch(/Input 2 of/);
   });
 
-  it('refuses a decoder LSTM started from the encoder state, instead of measuring the encoder as dead', async () => {
-    const model = await modelOf(SEQ2SEQ);
-    expect(() => planModel(model, options)).toThrow(/LSTM .*: it starts from the state of another layer \(initial_state=\)/);
+  it('starts a decoder LSTM from the encoder state: the encoder trains through h and c', async () => {
+    const outcome = await runProbe(await modelOf(SEQ2SEQ), options);
+    if (!outcome.ok) throw new Error(outcome.error.message);
+    const [encoder, decoder] = outcome.result.layers.filter((l) => l.kind === 'lstm');
+    expect(defined(defined(encoder).gradNorm[0])).toBeGreaterThan(0);
+    expect(defined(defined(decoder).gradNorm[0])).toBeGreaterThan(0);
+    const encoderPrediction = defined(defined(outcome.result.prediction).layers.find((l) => l.id === defined(encoder).id));
+    expect(Number.isFinite(encoderPrediction.log10GradRatio)).toBe(true);
+  });
+
+  it('feeds an inference decoder one synthetic input per state placeholder', async () => {
+    const model = await modelOf(INFERENCE_DECODER);
+    const plan = planModel(model, options);
+    expect(plan.extraInputs.map((e) => e.shape)).toEqual([[64], [64]]);
+    const outcome = await runProbe(model, options);
+    if (!outcome.ok) throw new Error(outcome.error.message);
+    expect(defined(outcome.result.layers.find((l) => l.kind === 'lstm')?.gradNorm[0])).toBeGreaterThan(0);
+  });
+
+  it('refuses states that do not fit the layer, naming the sizes', async () => {
+    const model = await modelOf(SEQ2SEQ.replace('layers.LSTM(64, return_state=True)', 'layers.LSTM(32, return_state=True)'));
+    expect(() => planModel(model, options)).toThrow(/LSTM .*starts from the state of .*LSTM.*, whose states do not fit its 64 units/);
+    const wrong = await modelOf(INFERENCE_DECODER.replace('state_c = layers.Input(shape=(64,))', 'state_c = layers.Input(shape=(32,))'));
+    expect(() => planModel(wrong, options)).toThrow(/initial_state= needs 2 states of 64 values per example but receives 64, 32/);
   });
 });

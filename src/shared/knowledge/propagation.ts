@@ -273,8 +273,8 @@ function averageOf(signal: Signal, k: number): Signal {
 
 interface RecurrentRun {
   out: Signal;
-  /** Backward: G_out total → weight-gradient norm² of the layer and G_in total. */
-  backward(gOut: number): { normSq: number; gIn: number };
+  /** Backward: G_out total → weight-gradient norm² of the layer, G_in total and the total reaching the initial state (h_0, c_0). */
+  backward(gOut: number): { normSq: number; gIn: number; gState: number };
 }
 
 /**
@@ -365,7 +365,8 @@ function runRecurrent(layer: LayerIR, framework: Framework, inputQ: number, inpu
       gIn += inputFeatures * kernel.second * gatesTotal;
       gh = recurrentBack;
     }
-    return { normSq, gIn };
+    const cellBack = layer.kind === 'lstm' ? gc * (per[0]?.forget.second ?? 0) : 0;
+    return { normSq, gIn, gState: units * (gh + cellBack) };
   };
   return { out, backward };
 }
@@ -524,7 +525,7 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
     case 'lstm':
     case 'gru':
     case 'simple-rnn':
-      return recurrentNode(layer, index, model, x);
+      return recurrentNode(layer, index, model, x, ins.length - 1);
     case 'attention':
       return attentionNode(layer, model, ins);
     case 'position-embedding': {
@@ -583,7 +584,8 @@ function attentionNode(layer: LayerOf<'attention'>, model: ModelIR, ins: Signal[
   };
 }
 
-function recurrentNode(layer: LayerIR, index: number, model: ModelIR, x: Signal): Omit<Node, 'inputs' | 'layer'> {
+/** `stateInputs`: the tensors an `initial_state=` starts it from; they share the gradient reaching h_0 (and c_0). */
+function recurrentNode(layer: LayerIR, index: number, model: ModelIR, x: Signal, stateInputs: number): Omit<Node, 'inputs' | 'layer'> {
   const inputFeatures = x.features ?? layer.inFeatures;
   if (!inputFeatures) throw new Unpropagatable(`the input size of ${label(layer)} is not known`, layer);
   const next = model.layers[index + 1];
@@ -607,12 +609,15 @@ function recurrentNode(layer: LayerIR, index: number, model: ModelIR, x: Signal)
     backward: (g) => {
       let grad = g / directions;
       let normSq = 0;
+      let gState = 0;
       for (let k = runs.length - 1; k >= 0; k--) {
         const r = runs[k]!.backward(grad);
         normSq += directions * r.normSq;
         grad = r.gIn;
+        gState = r.gState;
       }
-      return { gIn: [grad * directions], normSq, chi: g > 0 ? (grad * directions) / g : null };
+      const states = Array.from({ length: stateInputs }, () => gState / stateInputs);
+      return { gIn: [grad * directions, ...states], normSq, chi: g > 0 ? (grad * directions) / g : null };
     },
   };
 }
