@@ -59,6 +59,19 @@ out = layers.Dense(12, activation='softmax')(x)
 model = keras.Model([decoder_input, state_h, state_c], [out, h, c])
 `;
 
+/** Keras 1: two Sequential encoders merged into the classifier; `fit([xa, xb], y)` feeds one array each. */
+const KERAS1_MERGE = `from keras.models import Sequential
+from keras.layers import Merge, LSTM, Dense
+encoder_a = Sequential()
+encoder_a.add(LSTM(32, input_shape=(8, 16)))
+encoder_b = Sequential()
+encoder_b.add(Dense(32, input_dim=784))
+model = Sequential()
+model.add(Merge([encoder_a, encoder_b], mode='MODE'))
+model.add(Dense(10, activation='softmax'))
+model.compile(loss='categorical_crossentropy', optimizer='rmsprop')
+`;
+
 describe('several inputs', () => {
   it('plans one input per Input layer, tokens for the one an Embedding reads, and names each', async () => {
     const model = await modelOf(TEXT_AND_FEATURES);
@@ -101,6 +114,23 @@ describe('several inputs', () => {
     const outcome = await runProbe(model, options);
     if (!outcome.ok) throw new Error(outcome.error.message);
     expect(defined(outcome.result.layers.find((l) => l.kind === 'lstm')?.gradNorm[0])).toBeGreaterThan(0);
+  });
+
+  it('feeds each branch of a Keras 1 Merge its own input and trains both', async () => {
+    const model = await modelOf(KERAS1_MERGE.replace('MODE', 'concat'));
+    const plan = planModel(model, options);
+    expect(plan.inputShape).toEqual([8, 16]);
+    expect(plan.extraInputs.map((e) => e.shape)).toEqual([[784]]);
+    const outcome = await runProbe(model, options);
+    if (!outcome.ok) throw new Error(outcome.error.message);
+    const weighted = outcome.result.layers.filter((l) => l.params > 0);
+    expect(weighted.map((l) => l.kind)).toEqual(['lstm', 'dense', 'dense']);
+    for (const layer of weighted) expect(defined(layer.gradNorm[0]), layer.name).toBeGreaterThan(0);
+  });
+
+  it("refuses a Keras 1 Merge mode it has no layer for, naming it (clean twin: mode='concat' above)", async () => {
+    const model = await modelOf(KERAS1_MERGE.replace('MODE', 'cos'));
+    expect(() => planModel(model, options)).toThrow(/Merge .*line 8.*the probe does not know Merge/);
   });
 
   it('refuses states that do not fit the layer, naming the sizes', async () => {

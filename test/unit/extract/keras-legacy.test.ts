@@ -20,16 +20,27 @@ model.add(Dense(10, activation='softmax'))
 `;
 
 describe('Keras 1 Merge of Sequentials', () => {
-  it('joins both branches in one merge node that the Sequential continues', async () => {
+  it('joins both branches in one merge node that the Sequential continues, each branch from an Input of its own', async () => {
     const models = await extractFrom(MERGED.replace('MODE', 'concat'));
     expect(models.map((m) => m.name)).toEqual(['left', 'right', 'model']);
     const model = modelNamed(models, 'model');
-    expect(layerSummary(model)).toEqual(['lstm:tanh', 'dense', 'concat', 'dense:softmax']);
-    const [lstm, dense, concat, head] = model.layers;
+    expect(layerSummary(model)).toEqual(['input', 'lstm:tanh', 'input', 'dense', 'concat', 'dense:softmax']);
+    const [leftInput, lstm, rightInput, dense, concat, head] = model.layers;
     expect(model.isGraph).toBe(true);
+    expect(defined(lstm).inputs).toEqual([defined(leftInput).id]);
+    expect(defined(dense).inputs).toEqual([defined(rightInput).id]);
+    expect(defined(leftInput)).toMatchObject({ kind: 'input', shape: [8, 16], inputs: [] });
+    expect(defined(rightInput)).toMatchObject({ kind: 'input', shape: [784], inputs: [] });
+    expect(model.inputShape).toEqual([8, 16]);
     expect(defined(concat).inputs).toEqual([defined(lstm).id, defined(dense).id]);
     expect(defined(head).inputs).toEqual([defined(concat).id]);
     expect(defined(concat).range.start.line).toBe(8);
+  });
+
+  it('reads Merge in a file that uses Keras without importing it (a snippet), and TimeDistributedDense as a Dense', async () => {
+    const snippet = MERGED.replace(/^from .*\n/gm, '').replace('right.add(Dense(32, input_dim=784))', 'right.add(Dense(32, input_dim=784))\nright.add(TimeDistributedDense(32))');
+    const model = modelNamed(await extractFrom(snippet.replace('MODE', 'sum')), 'model');
+    expect(layerSummary(model)).toEqual(['input', 'lstm:tanh', 'input', 'dense', 'dense', 'add', 'dense:softmax']);
   });
 
   it.each([
@@ -38,12 +49,12 @@ describe('Keras 1 Merge of Sequentials', () => {
     ['ave', 'add'],
   ])("reads mode='%s' as a %s merge", async (mode, kind) => {
     const model = modelNamed(await extractFrom(MERGED.replace('MODE', mode)), 'model');
-    expect(model.layers[2]!.kind).toBe(kind);
+    expect(model.layers[4]!.kind).toBe(kind);
   });
 
   it("keeps a mode it has no layer for as an unknown layer, named in the model's unsupported list", async () => {
     const model = modelNamed(await extractFrom(MERGED.replace('MODE', 'cos')), 'model');
-    expect(model.layers[2]!.kind).toBe('unknown');
+    expect(model.layers[4]!.kind).toBe('unknown');
     expect(model.unsupported.map((u) => u.what)).toEqual(["Merge with mode 'cos'"]);
   });
 });

@@ -39,7 +39,8 @@ const SIMPLE_RNN = ['units', 'activation', 'use_bias', 'kernel_initializer', 're
 
 const entries: [string[], LayerSpec][] = [
   [['InputLayer'], { kind: 'input', positional: ['input_shape', 'batch_size'], weights: 'none' }],
-  [['Dense'], { kind: 'dense', positional: ['units', 'activation', 'use_bias', 'kernel_initializer', 'bias_initializer'], weights: 'dense', defaultActivation: 'linear' }],
+  // Keras 1 TimeDistributedDense is a Dense applied at every step, as a Keras 2 Dense on a sequence is.
+  [['Dense', 'TimeDistributedDense'], { kind: 'dense', positional: ['units', 'activation', 'use_bias', 'kernel_initializer', 'bias_initializer'], weights: 'dense', defaultActivation: 'linear' }],
   [['Conv1D', 'Convolution1D'], { kind: 'conv1d', positional: CONV, weights: 'conv', dims: 1, defaultActivation: 'linear' }],
   [['Conv2D', 'Convolution2D'], { kind: 'conv2d', positional: CONV, weights: 'conv', dims: 2, defaultActivation: 'linear' }],
   [['Conv3D', 'Convolution3D'], { kind: 'conv3d', positional: CONV, weights: 'conv', dims: 3, defaultActivation: 'linear' }],

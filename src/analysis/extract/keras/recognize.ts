@@ -44,7 +44,7 @@ export function kerasCall(exec: Executor, q: string, written: string, call: Node
     return { t: 'tensor', producers: [exec.newNode(built.layer, [], call, exec.marks, built.declaredInput, built.unsupported)] };
   }
   // Keras 1: `Merge([seq_a, seq_b], mode='concat')` (a layer, often added to a Sequential) and `merge([a, b], mode=...)`.
-  if ((last === 'Merge' || last === 'merge') && module.startsWith('keras.layers')) return keras1Merge(exec, written, call);
+  if ((last === 'Merge' || last === 'merge') && (module.startsWith('keras.layers') || bareKeras)) return keras1Merge(exec, written, call);
   const mergeClass = MERGE_FUNCTIONS[last];
   if (mergeClass && module.startsWith('keras.layers')) {
     return mergeCall(exec, mergeClass, written, call);
@@ -141,7 +141,7 @@ function keras1Merge(exec: Executor, written: string, call: Node): Value {
   const branchesNode = args.positional[0] ?? args.keywords.get('layers') ?? args.keywords.get('inputs');
   const branches = branchesNode ? exec.evalExpr(branchesNode) : OPAQUE;
   const inputs = (branches.t === 'list' ? branches.items : [branches]).flatMap((branch): GraphNode[] => {
-    if (branch.t === 'sequential') return chainSequential(exec, branch.seq, [], exec.marks);
+    if (branch.t === 'sequential') return mergeBranch(exec, branch.seq);
     if (branch.t === 'graph') return branch.outputs;
     return producersOf(branch);
   });
@@ -159,6 +159,34 @@ function keras1Merge(exec: Executor, written: string, call: Node): Value {
   const layer = makeLayer({ kind: spec?.kind ?? 'unknown', className: written, range });
   if (spec && isMerge(layer)) layer.merge = { op: mergeOpOf(spec.merge), axis: typeof axis === 'number' ? axis : className === 'Concatenate' ? -1 : null };
   return { t: 'tensor', producers: [exec.newNode(layer, inputs, call, exec.marks)] };
+}
+
+/**
+ * One Sequential branch of a Keras 1 Merge: the model is fed one array per branch (`fit([xa, xb], y)`),
+ * so the branch starts at an Input of its own, with the shape its first layer declares; without it
+ * the branches would read as one chain.
+ */
+function mergeBranch(exec: Executor, seq: SequentialBuilder): GraphNode[] {
+  const input = exec.newNode(makeLayer({ kind: 'input', className: 'Input', range: rangeOf(seq.call), shape: null }), [], seq.call, exec.marks);
+  const outputs = chainSequential(exec, seq, [input], exec.marks);
+  const first = readerOf(outputs, input);
+  const declared = seq.builtShape ?? first?.declaredInput ?? null;
+  input.declaredInput = declared;
+  if (input.layer.kind === 'input') input.layer.shape = declared;
+  return outputs;
+}
+
+/** The node, among `outputs` and their ancestors, that reads `source`. */
+function readerOf(outputs: GraphNode[], source: GraphNode): GraphNode | null {
+  const seen = new Set<GraphNode>();
+  const stack = [...outputs];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (seen.has(node)) continue;
+    seen.add(node);
+    if (node.inputs.includes(source)) return node;
+    stack.push(...node.inputs);
+  }
+  return null;
 }
 
 /** `x + shortcut` and friends between tensors. */
