@@ -3,93 +3,126 @@
  * bias). Zero or constant initialization makes every unit of a layer receive the same gradient, so the
  * copies never separate and the layer behaves like a single unit.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import type { ProbeNode } from './layers';
 
 /** Relative tolerance: columns equal up to this fraction of their largest magnitude count as copies. */
 const RELATIVE_TOLERANCE = 1e-6;
-
 /**
- * Each unit's column (its incoming weights, then its bias), quantized relative to the column's largest
- * magnitude, so copies match whatever their scale. Read row by row: the kernel is stored [rows, units],
- * and a Flatten into Dense has columns of a million weights.
+ * Rows the fingerprints read. Copies agree on every row, so a sample of rows keeps every copy among
+ * the candidates, and candidates are then compared on every entry. A Flatten into Dense has columns of
+ * millions of weights: reading all of them in JavaScript took seconds at the end of a one-step probe.
  */
-class Columns {
-  readonly peaks: Float64Array;
+const FINGERPRINT_ROWS = 256;
 
-  constructor(
-    private readonly values: Float32Array | Int32Array | Uint8Array,
-    private readonly bias: Float32Array | Int32Array | Uint8Array | null,
-    readonly units: number,
-  ) {
-    const peaks = new Float64Array(units);
-    for (let i = 0, unit = 0; i < values.length; i++, unit = unit + 1 === units ? 0 : unit + 1) peaks[unit] = Math.max(peaks[unit]!, Math.abs(values[i]!));
-    if (bias) for (let unit = 0; unit < units; unit++) peaks[unit] = Math.max(peaks[unit]!, Math.abs(bias[unit]!));
-    this.peaks = peaks;
-  }
+type Values = Float32Array | Int32Array | Uint8Array;
 
-  /**
-   * Per unit, the sum of its quantized entries and their sum weighted by a fixed pseudo-random weight
-   * per row, so that a fingerprint mixes every entry. Loops, not callbacks: this reads every weight.
-   */
-  fingerprints(): { sums: Float64Array; mixed: Float64Array } {
-    const { values, bias, units, peaks } = this;
-    const sums = new Float64Array(units);
-    const mixed = new Float64Array(units);
-    const rows = values.length / units;
-    for (let row = 0; row <= rows; row++) {
-      const source = row < rows ? values : bias;
-      if (!source) break;
-      const offset = row < rows ? row * units : 0;
-      const weight = (Math.imul(row + 1, 0x9e3779b1) >>> 0) / 4294967296 + 0.5;
-      for (let unit = 0; unit < units; unit++) {
-        const peak = peaks[unit]!;
-        const q = peak === 0 ? 0 : Math.round(source[offset + unit]! / peak / RELATIVE_TOLERANCE);
-        sums[unit] = sums[unit]! + q;
-        mixed[unit] = mixed[unit]! + q * weight;
-      }
-    }
-    return { sums, mixed };
-  }
-
-  quantized(unit: number, value: number): number {
-    const peak = this.peaks[unit]!;
-    return peak === 0 ? 0 : Math.round(value / peak / RELATIVE_TOLERANCE);
-  }
-
-  /** The quantized column of one unit. */
-  column(unit: number): number[] {
-    const out: number[] = [];
-    for (let r = 0; r < this.values.length / this.units; r++) out.push(this.quantized(unit, this.values[r * this.units + unit]!));
-    if (this.bias) out.push(this.quantized(unit, this.bias[unit]!));
-    return out;
-  }
+/** The rows the fingerprints read: all of them, or FINGERPRINT_ROWS spread evenly over the kernel. */
+function sampledRows(rows: number): number[] {
+  if (rows <= FINGERPRINT_ROWS) return Array.from({ length: rows }, (_, r) => r);
+  return Array.from({ length: FINGERPRINT_ROWS }, (_, k) => Math.floor((k * rows) / FINGERPRINT_ROWS));
 }
 
 /**
- * Units grouped by an exact comparison of their quantized columns. A fingerprint (peak and two weighted
- * sums of the quantized entries) narrows the candidates; only units with equal fingerprints are compared
- * entry by entry, so a fingerprint collision never counts as a copy.
+ * What the backend reduces for the whole kernel, read back at once: whether every weight is finite,
+ * each unit's largest magnitude (weights and bias), the sampled rows and the bias.
  */
-function copyGroups(columns: Columns): number[][] {
-  const { units } = columns;
-  const { sums, mixed } = columns.fingerprints();
+interface KernelSummary {
+  finite: boolean;
+  peaks: Float64Array;
+  rows: number[];
+  /** The sampled rows, [rows.length, units] row-major. */
+  sample: Values;
+  bias: Values | null;
+}
+
+function summarize(kernel: tf.Tensor, bias: tf.Tensor | null, units: number): KernelSummary {
+  const rowCount = kernel.size / units;
+  const rows = sampledRows(rowCount);
+  const packed = tf.tidy(() => {
+    const matrix = tf.reshape<tf.Rank.R2>(kernel, [rowCount, units]);
+    const magnitudes = bias ? tf.concat([tf.abs(matrix), tf.reshape(tf.abs(bias), [1, units])]) : tf.abs(matrix);
+    // A sum of magnitudes is NaN or infinite when any weight is (a max may skip a NaN).
+    const total = tf.reshape(tf.sum(magnitudes), [1]);
+    const sample = rows.length === rowCount ? matrix : tf.gather(matrix, tf.tensor1d(rows, 'int32'));
+    const parts = [total, tf.max(magnitudes, 0), tf.reshape(sample, [-1])];
+    if (bias) parts.push(tf.reshape(bias, [-1]));
+    return tf.concat(parts.map((p) => tf.cast(p, 'float32')));
+  });
+  const values = packed.dataSync();
+  packed.dispose();
+  const sampleEnd = 1 + units + rows.length * units;
+  return {
+    finite: Number.isFinite(values[0]),
+    peaks: Float64Array.from(values.subarray(1, 1 + units)),
+    rows,
+    sample: values.subarray(1 + units, sampleEnd),
+    bias: bias ? values.subarray(sampleEnd) : null,
+  };
+}
+
+function quantized(peak: number, value: number): number {
+  return peak === 0 ? 0 : Math.round(value / peak / RELATIVE_TOLERANCE);
+}
+
+/**
+ * Per unit, the sum of its quantized sampled entries (and bias) and their sum weighted by a fixed
+ * pseudo-random weight per row, so that a fingerprint mixes every entry it reads. Loops, not callbacks.
+ */
+function fingerprints({ peaks, rows, sample, bias }: KernelSummary, units: number): { sums: Float64Array; mixed: Float64Array } {
+  const sums = new Float64Array(units);
+  const mixed = new Float64Array(units);
+  const add = (source: Values, offset: number, row: number) => {
+    const weight = (Math.imul(row + 1, 0x9e3779b1) >>> 0) / 4294967296 + 0.5;
+    for (let unit = 0; unit < units; unit++) {
+      const q = quantized(peaks[unit]!, source[offset + unit]!);
+      sums[unit] = sums[unit]! + q;
+      mixed[unit] = mixed[unit]! + q * weight;
+    }
+  };
+  rows.forEach((row, k) => { add(sample, k * units, row); });
+  if (bias) add(bias, 0, -1);
+  return { sums, mixed };
+}
+
+/** Units whose fingerprints (peak and the two sums) are equal: the only ones that can be copies. */
+function candidateGroups(summary: KernelSummary, units: number): number[][] {
+  const { sums, mixed } = fingerprints(summary, units);
   const byPrint = new Map<string, number[]>();
   for (let unit = 0; unit < units; unit++) {
-    const peak = columns.peaks[unit]!;
+    const peak = summary.peaks[unit]!;
     const key = peak === 0 ? 'zero' : `${peak.toPrecision(6)}:${String(sums[unit])}:${String(mixed[unit])}`;
     const group = byPrint.get(key);
     if (group) group.push(unit);
     else byPrint.set(key, [unit]);
   }
+  return [...byPrint.values()].filter((g) => g.length > 1);
+}
+
+/**
+ * Candidates split by an exact comparison of their whole quantized columns (every row and the bias),
+ * so a fingerprint collision never counts as a copy. All-zero units are copies without a comparison.
+ */
+function exactGroups(candidates: number[][], peaks: Float64Array, values: Values, bias: Values | null, units: number): number[][] {
+  const rows = values.length / units;
+  const column = (unit: number): number[] => {
+    const out: number[] = [];
+    for (let r = 0; r < rows; r++) out.push(quantized(peaks[unit]!, values[r * units + unit]!));
+    if (bias) out.push(quantized(peaks[unit]!, bias[unit]!));
+    return out;
+  };
   const groups: number[][] = [];
-  for (const candidates of byPrint.values()) {
-    if (candidates.length < 2) continue;
+  for (const members of candidates) {
+    if (peaks[members[0]!] === 0) {
+      groups.push(members);
+      continue;
+    }
     const exact: { column: number[]; members: number[] }[] = [];
-    for (const unit of candidates) {
-      const column = columns.column(unit);
-      const same = exact.find((g) => g.column.every((q, i) => q === column[i]));
+    for (const unit of members) {
+      const own = column(unit);
+      const same = exact.find((g) => g.column.every((q, i) => q === own[i]));
       if (same) same.members.push(unit);
-      else exact.push({ column, members: [unit] });
+      else exact.push({ column: own, members: [unit] });
     }
     groups.push(...exact.map((g) => g.members));
   }
@@ -102,11 +135,16 @@ export function duplicateUnitFraction(node: Pick<ProbeNode, 'kernel' | 'bias'>):
   const shape = node.kernel.shape;
   const units = shape[shape.length - 1]!;
   if (units < 2) return null;
-  const values = node.kernel.dataSync();
-  const bias = node.bias && node.bias.size === units ? node.bias.dataSync() : null;
+  const bias = node.bias && node.bias.size === units ? node.bias : null;
+  const summary = summarize(node.kernel, bias, units);
   // Diverged weights (NaN/Inf) would all look alike; that is the non-finite verdict's business.
-  if (!values.every(Number.isFinite) || (bias && !bias.every(Number.isFinite))) return null;
+  if (!summary.finite) return null;
+  const candidates = candidateGroups(summary, units);
+  if (candidates.length === 0) return 0;
+  // Only a layer with candidate copies is read whole.
+  const needsValues = candidates.some((g) => summary.peaks[g[0]!] !== 0);
+  const values = needsValues ? node.kernel.dataSync() : new Float32Array(0);
   let duplicated = 0;
-  for (const group of copyGroups(new Columns(values, bias, units))) if (group.length > 1) duplicated += group.length;
+  for (const group of exactGroups(candidates, summary.peaks, values, summary.bias, units)) if (group.length > 1) duplicated += group.length;
   return duplicated / units;
 }

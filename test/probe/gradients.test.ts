@@ -26,6 +26,17 @@ const cases: [string, () => ModelIR][] = [
   // the input gradient as a forward convolution that must pad for it).
   ['conv2d valid stride 2 leaving a row and column unread', () =>
     keras().input([9, 10, 2]).layer({ kind: 'conv2d', units: 3, kernelSize: [2, 2], activation: 'tanh' }).layer({ kind: 'conv2d', units: 2, kernelSize: [3, 2], activation: 'tanh', detail: { conv: { strides: [2] } } }).layer({ kind: 'flatten' }).dense(2).build()],
+  // Kernels bigger than the data around them: wasm flips the data for the input gradient, not the kernel (see conv.ts).
+  ['conv2d kernels bigger than their data (stride 1 and stride 2)', () =>
+    keras()
+      .input([3, 3, 96])
+      .layer({ kind: 'conv2d', units: 4, kernelSize: [3, 3], activation: 'tanh', detail: { conv: { strides: [2] } } })
+      .layer({ kind: 'reshape', className: 'layers.Reshape', detail: { reshape: { op: 'reshape', target: [2, 2, 1] } } })
+      .layer({ kind: 'conv2d', units: 24, kernelSize: [1, 1], activation: 'tanh' })
+      .layer({ kind: 'conv2d', units: 8, kernelSize: [2, 2], activation: 'tanh' })
+      .layer({ kind: 'flatten' })
+      .dense(2)
+      .build()],
   // Operands big enough that wasm computes the products as (bᵀ·aᵀ)ᵀ (see matmul.ts): a wide Dense, and a
   // recurrent kernel whose input gradient is swapped while its forward product is not.
   ['wide dense (2048 -> 64) and an LSTM of 160 units', () =>

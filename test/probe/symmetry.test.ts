@@ -33,6 +33,16 @@ describe('duplicateUnitFraction', () => {
     expect(duplicateUnitFraction({ kernel: swapped, bias: null })).toBeCloseTo(2 / 3, 10);
   });
 
+  it('in a kernel too tall to fingerprint whole, copies count and a difference in a row the fingerprint skips still tells units apart', () => {
+    const rows = 3000;
+    const column = (seed: number) => Array.from({ length: rows }, (_, r) => Math.sin(seed * 7.1 + r * 0.37));
+    const base = column(1);
+    const differsOnce = [...base];
+    differsOnce[1] = base[1]! + 0.5;
+    expect(duplicateUnitFraction({ kernel: kernelOf([base, column(2), [...base], column(3)]), bias: null })).toBe(0.5);
+    expect(duplicateUnitFraction({ kernel: kernelOf([base, column(2), differsOnce, column(3)]), bias: null })).toBe(0);
+  });
+
   it('all-zero units are copies of each other; a constant-initialized layer is all copies', () => {
     expect(duplicateUnitFraction({ kernel: tf.variable(tf.zeros([5, 3])), bias: null })).toBe(1);
     expect(duplicateUnitFraction({ kernel: tf.variable(tf.fill([1000, 64], 0.05)), bias: tf.variable(tf.zeros([64])) })).toBe(1);
