@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import type { ModelIR } from '../shared/ir';
 import type { WhatIf } from '../shared/findings';
 import { guardedListener } from '../shared/message-guard';
-import { PROBE_UNTRUSTED_ENV, isProbeToCallerMessage, type ProbeError, type ProbeOptions, type ProbeOutcome, type ProbeProgressMessage, type ProbeRequestMessage } from '../shared/probe';
+import { PROBE_UNTRUSTED_ENV, isProbeToCallerMessage, type BackendChoice, type ProbeError, type ProbeWarmMessage, type ProbeOptions, type ProbeOutcome, type ProbeProgressMessage, type ProbeRequestMessage } from '../shared/probe';
 
 export interface ProbeClientOptions {
   /** Path of the bundled worker; default: probe-worker.js beside the running bundle. */
@@ -24,6 +24,8 @@ export interface ProbeClientOptions {
    * @tensorflow/tfjs-node) from the workspace or the current directory, only those beside itself.
    */
   trustedWorkspace?: boolean;
+  /** A worker forked beforehand (prepareProbeWorker); startProbe takes it over. */
+  worker?: PreparedWorker | string;
 }
 
 export interface ProbeHandle {
@@ -44,6 +46,53 @@ function failure(kind: ProbeError['kind'], message: string): ProbeOutcome {
 }
 
 let nextId = 1;
+
+/** A forked worker and the tail of what it wrote to stderr (quoted when it dies). */
+export interface PreparedWorker {
+  child: ChildProcess;
+  stderr: { text: string };
+}
+
+/** Forks the worker; a string says why it could not be started. */
+function forkWorker(workerPath: string, trusted: boolean): PreparedWorker | string {
+  if (!existsSync(workerPath)) return `the probe worker was not found at ${workerPath} (run the build: npm run build)`;
+  let child: ChildProcess;
+  try {
+    child = fork(workerPath, [], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'advanced',
+      ...(trusted ? {} : { cwd: dirname(workerPath), env: { ...process.env, [PROBE_UNTRUSTED_ENV]: '1' } }),
+    });
+  } catch (error) {
+    return `could not start the probe process: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  const stderr = { text: '' };
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr.text = (stderr.text + chunk.toString('utf8')).slice(-STDERR_TAIL);
+  });
+  return { child, stderr };
+}
+
+/**
+ * Forks a worker before the model is known and has it start `backend`, so that loading tfjs and the
+ * wasm module overlaps the caller's own work (the CLI analyzes the file meanwhile). Pass it to
+ * startProbe as `worker`, or `discardProbeWorker` it.
+ */
+export function prepareProbeWorker(backend: BackendChoice, client: Pick<ProbeClientOptions, 'workerPath' | 'trustedWorkspace'> = {}): PreparedWorker | string {
+  const prepared = forkWorker(client.workerPath ?? defaultWorkerPath(), client.trustedWorkspace !== false);
+  if (typeof prepared === 'string') return prepared;
+  // A worker that dies here is reported by startProbe (exit) or never used.
+  prepared.child.on('error', () => {});
+  const warm: ProbeWarmMessage = { type: 'probe-warm', backend };
+  prepared.child.send(warm);
+  return prepared;
+}
+
+/** Ends a prepared worker that will not be used (the analysis failed). */
+export function discardProbeWorker(prepared: PreparedWorker | string): void {
+  // Killed, not disconnected: it may still be loading tfjs, and its pipes would keep the caller alive.
+  if (typeof prepared !== 'string') prepared.child.kill();
+}
 
 export function startProbe(model: ModelIR, options: ProbeOptions, whatIf: WhatIf | null = null, client: ProbeClientOptions = {}): ProbeHandle {
   const workerPath = client.workerPath ?? defaultWorkerPath();
@@ -80,25 +129,13 @@ export function startProbe(model: ModelIR, options: ProbeOptions, whatIf: WhatIf
     timers.push(killer);
   }
 
-  if (!existsSync(workerPath)) {
-    finish(failure('crash', `the probe worker was not found at ${workerPath} (run the build: npm run build)`));
+  const started = client.worker ?? forkWorker(workerPath, client.trustedWorkspace !== false);
+  if (typeof started === 'string') {
+    finish(failure('crash', started));
     return { result, cancel };
   }
-  let stderr = '';
-  try {
-    const untrusted = client.trustedWorkspace === false;
-    child = fork(workerPath, [], {
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      serialization: 'advanced',
-      ...(untrusted ? { cwd: dirname(workerPath), env: { ...process.env, [PROBE_UNTRUSTED_ENV]: '1' } } : {}),
-    });
-  } catch (error) {
-    finish(failure('crash', `could not start the probe process: ${error instanceof Error ? error.message : String(error)}`));
-    return { result, cancel };
-  }
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
-  });
+  child = started.child;
+  const stderr = started.stderr;
   child.on(
     'message',
     guardedListener('probe client', isProbeToCallerMessage, (message) => {
@@ -110,7 +147,7 @@ export function startProbe(model: ModelIR, options: ProbeOptions, whatIf: WhatIf
   child.on('error', (error) => { finish(failure('crash', `the probe process failed: ${error.message}`)); });
   child.on('exit', (code, signal) => {
     if (cancelled) { finish(failure('cancelled', 'probe cancelled')); return; }
-    const tail = stderr.trim().split('\n').slice(-5).join('\n');
+    const tail = stderr.text.trim().split('\n').slice(-5).join('\n');
     finish(failure('crash', `the probe process exited unexpectedly (${signal ?? `code ${code}`})${tail ? `:\n${tail}` : ''}`));
   });
   const timeoutMs = client.timeoutMs ?? options.budget.maxMs + 15_000;

@@ -1,15 +1,19 @@
 /**
  * The probe process (bundled to dist/probe-worker.js): receives a probe request over Node IPC, streams
  * progress, honours cancel messages between steps, and answers with exactly one done message. It
- * exits when its caller disconnects, so an abandoned probe never lingers.
+ * exits when its caller disconnects, so an abandoned probe never lingers. A warm message (sent before
+ * the model is known) starts the backend early; a request waits for that start to finish.
  */
 import { dirname } from 'node:path';
 import { guardedListener } from '../shared/message-guard';
 import { PROBE_UNTRUSTED_ENV, isCallerToProbeMessage, type CallerToProbeMessage, type ProbeToCallerMessage } from '../shared/probe';
+import { selectBackend } from './backend';
 import { toProbeError } from './errors';
 import { runProbe } from './run';
 
 const running = new Map<number, AbortController>();
+/** The backend start a warm message began (its failure is the request's to report). */
+let warming: Promise<unknown> = Promise.resolve();
 
 function send(message: ProbeToCallerMessage): void {
   process.send?.(message);
@@ -20,10 +24,15 @@ async function handle(message: CallerToProbeMessage): Promise<void> {
     running.get(message.id)?.abort();
     return;
   }
+  if (message.type === 'probe-warm') {
+    warming = selectBackend(message.backend).catch(() => null);
+    return;
+  }
   const { id, model, options, whatIf } = message;
   const controller = new AbortController();
   running.set(id, controller);
   try {
+    await warming;
     const outcome = await runProbe(model, options, {
       whatIf,
       signal: controller.signal,

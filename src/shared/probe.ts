@@ -11,7 +11,8 @@ import { DEFAULT_SEQUENCE_LENGTH } from './input-defaults';
 import type { LayerSeries } from './probe-metrics';
 
 /** What the caller asks for; 'auto' = tfjs-node when it loads, else wasm, else cpu. */
-export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES = ['auto', 'node', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 /** The tfjs backend actually used ('tensorflow' is the name tfjs-node registers). */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -216,6 +217,15 @@ export interface ProbeCancelMessage {
   id: number;
 }
 
+/**
+ * Sent to a worker forked before its model is known (the CLI forks while it analyzes the file): it
+ * starts the backend, so the request that follows does not wait for the wasm module to load.
+ */
+export interface ProbeWarmMessage {
+  type: 'probe-warm';
+  backend: BackendChoice;
+}
+
 export type ProbePhase = 'backend' | 'build' | 'train' | 'what-if-build' | 'what-if-train';
 
 export interface ProbeProgressMessage {
@@ -245,7 +255,7 @@ export interface ProbeDoneMessage {
   outcome: ProbeOutcome;
 }
 
-export type CallerToProbeMessage = ProbeRequestMessage | ProbeCancelMessage;
+export type CallerToProbeMessage = ProbeRequestMessage | ProbeCancelMessage | ProbeWarmMessage;
 export type ProbeToCallerMessage = ProbeProgressMessage | ProbeDoneMessage;
 
 export function isProbeRequestMessage(value: unknown): value is ProbeRequestMessage {
@@ -254,6 +264,10 @@ export function isProbeRequestMessage(value: unknown): value is ProbeRequestMess
 
 export function isProbeCancelMessage(value: unknown): value is ProbeCancelMessage {
   return isObject(value) && value.type === 'probe-cancel' && typeof value.id === 'number';
+}
+
+export function isProbeWarmMessage(value: unknown): value is ProbeWarmMessage {
+  return isObject(value) && value.type === 'probe-warm' && (BACKEND_CHOICES as readonly unknown[]).includes(value.backend);
 }
 
 export function isProbeProgressMessage(value: unknown): value is ProbeProgressMessage {
@@ -265,7 +279,7 @@ export function isProbeDoneMessage(value: unknown): value is ProbeDoneMessage {
 }
 
 export function isCallerToProbeMessage(value: unknown): value is CallerToProbeMessage {
-  return isProbeRequestMessage(value) || isProbeCancelMessage(value);
+  return isProbeRequestMessage(value) || isProbeCancelMessage(value) || isProbeWarmMessage(value);
 }
 
 export function isProbeToCallerMessage(value: unknown): value is ProbeToCallerMessage {

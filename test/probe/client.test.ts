@@ -1,7 +1,7 @@
 /** The probe in its own process: progress, cancellation, time budget, and crashes that stay contained. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { startProbe } from '../../src/probe/client';
+import { discardProbeWorker, prepareProbeWorker, startProbe } from '../../src/probe/client';
 import { probeOptions, type ProbeProgressMessage } from '../../src/shared/probe';
 import { keras } from './ir-builder';
 import { buildWorker } from './worker-bundle';
@@ -35,6 +35,28 @@ describe('probe client', () => {
     expect(first?.layers[0]!.gradNorm[0]).toBe(outcome.result.layers[0]!.gradNorm[0]);
     const lastPartial = defined(defined(progress.filter((p) => p.partial !== null).pop()).partial);
     expect(lastPartial.loss).toEqual(outcome.result.loss);
+  });
+
+  it('runs on a worker prepared before the model was known (the CLI forks while it analyzes), with the same numbers', async () => {
+    const worker = prepareProbeWorker('wasm', { workerPath });
+    expect(typeof worker).not.toBe('string');
+    const options = probeOptions({ steps: 2, backend: 'wasm' });
+    const warm = await startProbe(small(), options, null, { workerPath, worker }).result;
+    const cold = await startProbe(small(), options, null, { workerPath }).result;
+    expect(warm.ok && cold.ok).toBe(true);
+    if (!warm.ok || !cold.ok) return;
+    expect(warm.result.backend).toBe('wasm');
+    expect(warm.result.layers.map((l) => l.gradNorm)).toEqual(cold.result.layers.map((l) => l.gradNorm));
+    // A prepared worker that is not used ends; a missing worker is a clear failure, not a crash.
+    const unused = prepareProbeWorker('wasm', { workerPath });
+    if (typeof unused === 'string') throw new Error(unused);
+    const exited = new Promise((resolve) => unused.child.once('exit', resolve));
+    discardProbeWorker(unused);
+    await exited;
+    const missing = prepareProbeWorker('wasm', { workerPath: join(workerPath, '..', 'no-such-worker.js') });
+    expect(missing).toMatch(/probe worker was not found/);
+    const failed = await startProbe(small(), options, null, { workerPath, worker: missing }).result;
+    expect(failed.ok).toBe(false);
   });
 
   it('can be cancelled mid-run', async () => {

@@ -51,6 +51,8 @@ describe('channel guards', () => {
     expect(isCallerToProbeMessage({ type: 'probe-cancel', id: 1 })).toBe(true);
     expect(isCallerToProbeMessage({ type: 'probe-request', id: 1, model: {}, options: {} })).toBe(true);
     expect(isCallerToProbeMessage({ type: 'probe-request', id: 1 })).toBe(false);
+    expect(isCallerToProbeMessage({ type: 'probe-warm', backend: 'wasm' })).toBe(true);
+    expect(isCallerToProbeMessage({ type: 'probe-warm', backend: 'gpu' })).toBe(false);
     expect(isProbeToCallerMessage({ type: 'probe-done', id: 1, outcome: { ok: true } })).toBe(true);
     expect(isProbeToCallerMessage({ type: 'probe-cancel', id: 1 })).toBe(false);
   });

@@ -9,8 +9,8 @@ import { Project } from '../../analysis/project';
 import type { Finding, WhatIf } from '../../shared/findings';
 import type { ModelIR } from '../../shared/ir';
 import { defaultModel } from '../../shared/model-choice';
-import { DEFAULT_THRESHOLDS, isUnhealthy, probeOptions, type BackendChoice, type ProbeError, type ProbeOptions, type ProbeProgressMessage, type ProbeThresholds } from '../../shared/probe';
-import { startProbe } from '../../probe/client';
+import { BACKEND_CHOICES, DEFAULT_THRESHOLDS, isUnhealthy, probeOptions, type BackendChoice, type ProbeError, type ProbeOptions, type ProbeProgressMessage, type ProbeThresholds } from '../../shared/probe';
+import { discardProbeWorker, prepareProbeWorker, startProbe } from '../../probe/client';
 import { formatProbeReportHtml } from '../../probe/report-html';
 import { formatProbeText } from '../../probe/report-text';
 import { printProblem, writeReport } from '../output';
@@ -32,7 +32,6 @@ export interface ProbeCommandOptions {
   html?: string;
 }
 
-const BACKENDS: BackendChoice[] = ['auto', 'node', 'wasm', 'cpu'];
 const EXIT_HEALTHY = 0;
 const EXIT_VERDICT = 1;
 const EXIT_ERROR = 2;
@@ -48,7 +47,7 @@ function positiveInt(flag: string, value: string, min = 1): number {
 /** Command-line flags -> probe options; throws UsageError with the flag's name. */
 export function parseProbeOptions(flags: ProbeCommandOptions): ProbeOptions {
   const backend = flags.backend as BackendChoice;
-  if (!BACKENDS.includes(backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${flags.backend}"`);
+  if (!BACKEND_CHOICES.includes(backend)) throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got "${flags.backend}"`);
   if (flags.format !== 'text' && flags.format !== 'json') throw new UsageError(`--format must be text or json, got "${flags.format}"`);
   let inputShape: number[] | null = null;
   if (flags.inputShape !== undefined) {
@@ -148,6 +147,8 @@ async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promis
   const path = resolve(file);
   const input = readInput(path);
   if (input.error !== null) throw new UsageError(`${file}: ${input.error}`);
+  // The worker loads tfjs and starts the backend while the file is analyzed.
+  const worker = prepareProbeWorker(options.backend);
   const project = await Project.create();
   let model: ModelIR;
   let whatIf: WhatIf | null = null;
@@ -162,11 +163,15 @@ async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promis
     if (analyzed.error) throw new UsageError(`${file}: ${analyzed.error}`);
     model = pickModel(analyzed.models, flags, file);
     if (flags.whatIf !== undefined) whatIf = pickWhatIf(analyzed.findings, model, flags.whatIf);
+  } catch (error) {
+    discardProbeWorker(worker);
+    throw error;
   } finally {
     project.dispose();
   }
   const showProgress = process.stderr.isTTY;
   const handle = startProbe(model, options, whatIf, {
+    worker,
     onProgress: (m) => {
       if (showProgress) process.stderr.write(`\r\x1b[2K${progressLine(m)}`);
     },

@@ -1,6 +1,6 @@
 /** `gradientLens.probe.*` settings as ProbeOptions (bad values fall back to the defaults, never throw). */
 import * as vscode from 'vscode';
-import { DEFAULT_PROBE_OPTIONS, probeOptions, type BackendChoice, type ProbeOptions, type ProbeThresholds } from '../../shared/probe';
+import { BACKEND_CHOICES, DEFAULT_PROBE_OPTIONS, probeOptions, type BackendChoice, type ProbeOptions, type ProbeThresholds } from '../../shared/probe';
 
 export interface ProbeSettings {
   options: ProbeOptions;
@@ -8,7 +8,6 @@ export interface ProbeSettings {
   probeOnSave: boolean;
 }
 
-const BACKENDS: BackendChoice[] = ['auto', 'node', 'wasm', 'cpu'];
 
 function wholeNumber(value: unknown, min: number, max: number, fallback: number): number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : fallback;
@@ -35,7 +34,7 @@ export function readProbeSettings(scope?: vscode.Uri): ProbeSettings {
       steps: wholeNumber(c.get('steps'), 1, 1000, DEFAULT_PROBE_OPTIONS.steps),
       batchSize: wholeNumber(c.get('batchSize'), 1, 4096, DEFAULT_PROBE_OPTIONS.batchSize),
       seed: wholeNumber(c.get('seed'), 0, 2 ** 31 - 1, DEFAULT_PROBE_OPTIONS.seed),
-      backend: BACKENDS.includes(backend as BackendChoice) ? (backend as BackendChoice) : 'auto',
+      backend: BACKEND_CHOICES.includes(backend as BackendChoice) ? (backend as BackendChoice) : 'auto',
       inputShape,
       thresholds: thresholds(c.get('thresholds')),
     }),
