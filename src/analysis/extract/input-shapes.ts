@@ -334,7 +334,7 @@ const COMMON_SIDES = [28, 32, 64, 224, 96, 128, 256, 227, 299, 84, 48, 16, 40, 1
  * A conv net whose Flatten feeds a Linear of known in_features: the square side that makes them meet,
  * by running the shape rules on trial sides. Common sizes first, then a search up to 1024.
  */
-function sideFromFlatten(model: ModelIR, channels: number, rank: number): number | null {
+function sideFromFlatten(model: ModelIR, channels: number, rank: number, layout: InputShapeGuess['layout']): number | null {
   const flattenAt = model.layers.findIndex((l, i) => l.kind === 'flatten' && model.layers[i + 1]?.kind === 'dense' && model.layers[i + 1]!.inFeatures !== null);
   const target = model.layers[flattenAt + 1]?.inFeatures ?? null;
   if (flattenAt < 0 || target === null) return null;
@@ -342,8 +342,8 @@ function sideFromFlatten(model: ModelIR, channels: number, rank: number): number
   const flatSize = (side: number): number | null => {
     const layers = structuredClone(model.layers);
     const spatial = new Array<number>(rank - 1).fill(side);
-    const shape = model.framework === 'torch' ? [channels, ...spatial] : [...spatial, channels];
-    const out = propagateShapes(layers, shape, { layout: model.framework === 'torch' ? 'channels_first' : 'channels_last', framework: model.framework }).get(flattenId);
+    const shape = layout === 'channels_first' ? [channels, ...spatial] : [...spatial, channels];
+    const out = propagateShapes(layers, shape, { layout, framework: model.framework }).get(flattenId);
     return Array.isArray(out) && out.length === 1 && typeof out[0] === 'number' && out[0] > 0 ? out[0] : null;
   };
   // A global pool before the Flatten makes every side fit: then the Linear says nothing about H x W.
@@ -464,14 +464,16 @@ function constrainedOrDefault(model: ModelIR, req: Requirement, layout: InputSha
   }
   const rank = req.rank;
   if (rank !== null && rank >= 3 && first && !RECURRENT.has(first.kind)) {
-    const channels = req.channels ?? (declared && declared.length === rank ? (torch ? declared[0] : declared[rank - 1]) : null) ?? 3;
-    const side = sideFromFlatten(model, channels, rank);
+    // Torch, and Keras convs written channels-first (Keras 0/1 on Theano), read (C, H, W).
+    const channelsFirst = layout === 'channels_first';
+    const channels = req.channels ?? (declared && declared.length === rank ? (channelsFirst ? declared[0] : declared[rank - 1]) : null) ?? 3;
+    const side = sideFromFlatten(model, channels, rank, layout);
     const spatial = (s: number) => new Array<number>(rank - 1).fill(s);
     if (side !== null) {
       const line = (model.layers.find((l) => l.kind === 'flatten')?.range.start.line ?? 0) + 1;
-      return { shape: torch ? [channels, ...spatial(side)] : [...spatial(side), channels], tokens: false, layout, source: 'constraint', evidence: `the Linear after the Flatten (line ${line}) fixes the image side at ${side}` };
+      return { shape: channelsFirst ? [channels, ...spatial(side)] : [...spatial(side), channels], tokens: false, layout, source: 'constraint', evidence: `the Linear after the Flatten (line ${line}) fixes the image side at ${side}` };
     }
-    const shape = declared && declared.length === req.rank ? partial(DEFAULT_IMAGE_SIDE) : torch ? [channels, ...spatial(DEFAULT_IMAGE_SIDE)] : [...spatial(DEFAULT_IMAGE_SIDE), channels];
+    const shape = declared && declared.length === req.rank ? partial(DEFAULT_IMAGE_SIDE) : channelsFirst ? [channels, ...spatial(DEFAULT_IMAGE_SIDE)] : [...spatial(DEFAULT_IMAGE_SIDE), channels];
     return { shape, tokens: false, layout, source: 'default', evidence: `image side ${DEFAULT_IMAGE_SIDE} by default for a first ${first.className}` };
   }
   if (req.rank === 2 && first) {

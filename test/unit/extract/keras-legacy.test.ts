@@ -4,7 +4,8 @@
  * encoder-decoder whose states are unpacked (`out, h, c = lstm(x)`) and passed as `initial_state=`.
  */
 import { describe, expect, it } from 'vitest';
-import { extractFrom, layerSummary, modelNamed } from './extract-helper';
+import { extractFrom, layerSummary, modelNamed, parseFile } from './extract-helper';
+import { extractFile } from '../../../src/analysis/extract';
 import { defined } from '../../defined';
 
 const MERGED = `from keras.models import Sequential
@@ -123,5 +124,57 @@ net = Model(image, out)
     const [, first, , , second] = model.layers;
     expect(first).toMatchObject({ units: 32, kernelSize: [3, 3], conv: { strides: [2, 2] } });
     expect(second).toMatchObject({ units: 64, kernelSize: [3, 3], conv: { strides: [1, 1] } });
+  });
+});
+
+describe('Keras 0 signatures (Theano era)', () => {
+  const keras0 = `from keras.models import Sequential
+from keras.layers.core import Dense, Activation, Flatten
+from keras.layers.convolutional import Convolution2D, MaxPooling2D
+nb_class = 10
+model = Sequential()
+model.add(Convolution2D(4, 1, 5, 5, border_mode='valid'))
+model.add(Activation('relu'))
+model.add(MaxPooling2D(poolsize=(2, 2)))
+model.add(Flatten())
+model.add(Dense(4*12*12, 128, init='normal'))
+model.add(Activation('relu'))
+model.add(Dense(128, nb_class, init='normal'))
+model.add(Activation('softmax'))
+`;
+
+  it('reads Dense(input_dim, output_dim) and Convolution2D(nb_filter, stack_size, nb_row, nb_col), channels first', async () => {
+    const model = modelNamed(await extractFrom(keras0), 'model');
+    expect(layerSummary(model)).toEqual(['conv2d', 'activation:relu', 'maxpool', 'flatten', 'dense', 'activation:relu', 'dense', 'activation:softmax']);
+    const [conv, , pool, , hidden, , head] = model.layers;
+    expect(conv).toMatchObject({ units: 4, inFeatures: 1, kernelSize: [5, 5], dataFormat: 'channels_first', activation: { name: 'linear' } });
+    expect(pool).toMatchObject({ kernelSize: [2, 2] });
+    expect(hidden).toMatchObject({ units: 128, inFeatures: 576, activation: { name: 'linear' }, kernelInit: { name: 'random_normal' } });
+    expect(head).toMatchObject({ units: 10, inFeatures: 128, activation: { name: 'linear' } });
+  });
+
+  it('fixes the image side from the Dense after the Flatten, channels first', async () => {
+    const file = await parseFile(keras0);
+    try {
+      const model = modelNamed(extractFile(file).models, 'model');
+      expect(model.inputGuess).toMatchObject({ shape: [1, 28, 28], layout: 'channels_first', source: 'constraint' });
+    } finally {
+      file.dispose();
+    }
+  });
+
+  it('keeps the Keras 1/2 readings (clean twins): Dense(64, "relu"), Convolution2D(32, 3, 3), Conv2D(32, 3, 1)', async () => {
+    const text = `from keras.models import Sequential
+from keras.layers import Dense, Convolution2D, Conv2D, Flatten
+model = Sequential()
+model.add(Convolution2D(32, 3, 3, input_shape=(28, 28, 1)))
+model.add(Conv2D(16, 3, 1))
+model.add(Flatten())
+model.add(Dense(64, 'relu'))
+`;
+    const [k1, k2, , dense] = modelNamed(await extractFrom(text), 'model').layers;
+    expect(k1).toMatchObject({ units: 32, kernelSize: [3, 3], dataFormat: null });
+    expect(k2).toMatchObject({ units: 16, kernelSize: [3, 3], conv: { strides: [1] } });
+    expect(dense).toMatchObject({ units: 64, activation: { name: 'relu' } });
   });
 });

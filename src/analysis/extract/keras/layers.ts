@@ -29,6 +29,9 @@ export interface BuiltLayer {
 
 /** Keras 1 Convolution2D's positional parameters. */
 const KERAS1_CONV2D = ['filters', 'nb_row', 'nb_col', 'kernel_initializer', 'activation', 'weights', 'padding', 'strides', 'data_format'];
+/** Keras 0.1/0.2 (Theano only): `Dense(input_dim, output_dim, init=...)`, `Convolution2D(nb_filter, stack_size, nb_row, nb_col, ...)`. */
+const KERAS0_DENSE = ['input_dim', 'units', 'kernel_initializer', 'activation', 'weights'];
+const KERAS0_CONV2D = ['filters', 'stack_size', 'nb_row', 'nb_col', 'kernel_initializer', 'activation', 'weights', 'padding', 'strides'];
 
 /**
  * Keras 1 spellings still found in old tutorials and course code, by the Keras 2 argument they
@@ -43,7 +46,7 @@ const KWARG_ALIASES: Record<string, string[]> = {
   recurrent_initializer: ['recurrent_initializer', 'inner_init'],
   recurrent_activation: ['recurrent_activation', 'inner_activation'],
   dilation_rate: ['dilation_rate', 'atrous_rate'],
-  pool_size: ['pool_size', 'pool_length'],
+  pool_size: ['pool_size', 'pool_length', 'poolsize'],
   use_bias: ['use_bias', 'bias'],
   dropout: ['dropout', 'dropout_W'],
   recurrent_dropout: ['recurrent_dropout', 'dropout_U'],
@@ -134,8 +137,9 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
     };
   }
   if (spec.wrapper) return buildWrapper(call, spec, written, ctx, layerName);
-  // Keras 1 `Convolution2D(32, 3, 3, ...)` has other positions than Keras 2.
-  const own: LayerSpec = keras1Kernel(args, className) ? { ...spec, positional: KERAS1_CONV2D } : spec;
+  // Keras 0 and Keras 1 `Convolution2D(32, 3, 3, ...)` have other positions than Keras 2.
+  const legacy = legacySignature(args, className, ctx);
+  const own: LayerSpec = legacy === 'keras0-dense' ? { ...spec, positional: KERAS0_DENSE } : legacy === 'keras0-conv' ? { ...spec, positional: KERAS0_CONV2D } : legacy === 'keras1-conv' ? { ...spec, positional: KERAS1_CONV2D } : spec;
 
   const value = (name: string) => evaluateArg(ctx, arg(args, own, name));
   const isWritten = (name: string) => arg(args, own, name) !== null;
@@ -150,13 +154,15 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
   switch (own.weights) {
     case 'dense':
       units = num('units');
+      if (legacy === 'keras0-dense') fields.inFeatures = num('input_dim') ?? null;
       break;
     case 'conv':
     case 'conv-transpose':
     case 'separable':
     case 'recurrent':
       units = own.weights === 'recurrent' && !own.dims ? num('units') : num('filters');
-      if (dims) kernelSize = convKernel(args, own, ctx, dims, className);
+      if (dims) kernelSize = convKernel(args, own, ctx, dims, legacy);
+      if (legacy === 'keras0-conv') fields.inFeatures = num('stack_size') ?? null;
       break;
     case 'depthwise':
       kernelSize = sizeList(value('kernel_size'), dims);
@@ -206,7 +212,8 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
     else if (splat) fields.activation = { name: 'unknown', spelling: splat.text, range: rangeOf(splat), source: 'kwarg', params: {} };
     else fields.activation = defaultActivation(own.defaultActivation);
   }
-  fields.dataFormat = dataFormat(value('data_format'));
+  // Keras 0 ran on Theano only: images are channels-first.
+  fields.dataFormat = legacy === 'keras0-conv' ? 'channels_first' : dataFormat(value('data_format'));
 
   const conv = (): ConvConfig => {
     const variant: ConvConfig['variant'] = own.weights === 'conv-transpose' ? 'transpose' : own.weights === 'depthwise' || own.weights === 'separable' ? own.weights : 'standard';
@@ -234,7 +241,7 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
     argsRange: hasWeights ? (kernelArg ? rangeOf(kernelArg) : insertionPoint(args)) : null,
     ...fields,
   });
-  const declared = declaredInput(args, own, ctx);
+  const declared = legacy === 'keras0-dense' && fields.inFeatures ? [fields.inFeatures] : declaredInput(args, own, ctx);
   if (layer.kind === 'input') layer.shape = declared;
   return { layer, declaredInput: declared, unsupported: [] };
 }
@@ -381,26 +388,36 @@ function kerasReshape(className: string, value: (name: string) => ConstValue | u
   }
 }
 
-/** Conv kernel sizes, including Keras 1's `Convolution2D(32, 3, 3)` / `nb_row=3, nb_col=3`. */
-function convKernel(args: CallArguments, spec: LayerSpec, ctx: ArgContext, dims: number, className: string): number[] | null {
-  if (keras1Kernel(args, className)) {
-    const rows = args.keywords.get('nb_row') ?? args.positional[1];
-    const cols = args.keywords.get('nb_col') ?? args.positional[2];
+/** Conv kernel sizes, including Keras 1's `Convolution2D(32, 3, 3)` / `nb_row=3, nb_col=3` and Keras 0's `Convolution2D(32, 1, 3, 3)`. */
+function convKernel(args: CallArguments, spec: LayerSpec, ctx: ArgContext, dims: number, legacy: LegacySignature | null): number[] | null {
+  if (legacy === 'keras1-conv' || legacy === 'keras0-conv') {
+    const at = legacy === 'keras0-conv' ? 2 : 1;
+    const rows = args.keywords.get('nb_row') ?? args.positional[at];
+    const cols = args.keywords.get('nb_col') ?? args.positional[at + 1];
     const pair = [numberArg(ctx, rows), numberArg(ctx, cols)];
     if (dims === 2 && pair.every((v): v is number => v !== undefined)) return pair;
     return null;
   }
-  if (/^Convolution1D$/.test(className) && args.keywords.has('filter_length')) return sizeList(evaluateArg(ctx, args.keywords.get('filter_length')), 1);
+  if (args.keywords.has('filter_length')) return sizeList(evaluateArg(ctx, args.keywords.get('filter_length')), 1);
   return sizeList(evaluateArg(ctx, arg(args, spec, 'kernel_size')), dims);
 }
 
+type LegacySignature = 'keras0-dense' | 'keras0-conv' | 'keras1-conv';
+
 /**
- * Keras 1 `Convolution2D(32, 3, 3)` / `nb_row=3, nb_col=3`: the kernel takes two positions, so the
- * Keras 2 reading of the third position as strides (and the fourth as padding) does not apply.
+ * Which older Keras signature a call is written in, from its positional arguments:
+ * - Keras 0 `Dense(784, 128)`: a number second, where Keras 1/2 has the activation;
+ * - Keras 0 `Convolution2D(32, 1, 3, 3)`: the input channels, then the kernel, four numbers;
+ * - Keras 1 `Convolution2D(32, 3, 3)` / `nb_row=3, nb_col=3`: the kernel takes two positions, so
+ *   the Keras 2 reading of the third position as strides (and the fourth as padding) does not apply.
  */
-function keras1Kernel(args: CallArguments, className: string): boolean {
-  if (!/^(?:Convolution2D|AtrousConvolution2D|Deconvolution2D)$/.test(className) || args.keywords.has('kernel_size')) return false;
-  return args.keywords.has('nb_row') || (args.positional.length >= 3 && args.positional[2]!.type === 'integer') || (args.positional.length >= 3 && !/^[([]/.test(args.positional[2]!.text));
+function legacySignature(args: CallArguments, className: string, ctx: ArgContext): LegacySignature | null {
+  const [, second, third, fourth] = args.positional;
+  if (className === 'Dense') return second && numberArg(ctx, second) !== undefined ? 'keras0-dense' : null;
+  if (!/^(?:Convolution2D|AtrousConvolution2D|Deconvolution2D)$/.test(className) || args.keywords.has('kernel_size')) return null;
+  if (className === 'Convolution2D' && fourth && numberArg(ctx, fourth) !== undefined && !args.keywords.has('nb_row')) return 'keras0-conv';
+  const keras1 = args.keywords.has('nb_row') || (third !== undefined && (third.type === 'integer' || !/^[([]/.test(third.text)));
+  return keras1 ? 'keras1-conv' : null;
 }
 
 function declaredInput(args: CallArguments, spec: LayerSpec, ctx: ArgContext): Shape | null {
