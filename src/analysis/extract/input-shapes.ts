@@ -314,6 +314,20 @@ function viewedElements(model: ModelIR): { first: LayerIR; elements: number } | 
   return { first, elements: sizes.reduce((a, b) => a * b, 1) };
 }
 
+/**
+ * A first Keras `Reshape((int(n / 13), 13))` whose one computed size (read as -1) the code does not fix:
+ * the input holds that size times the others; a sequence length (or image side) by default for it.
+ */
+function reshapedElements(model: ModelIR): { first: LayerIR; elements: number; shape: number[]; filled: number } | null {
+  const first = model.layers.find((l) => l.kind !== 'input');
+  if (first?.kind !== 'reshape' || first.reshape.op !== 'reshape' || !first.reshape.target) return null;
+  const target = first.reshape.target;
+  if (target.filter((d) => d === -1).length !== 1 || !target.every((d) => d === -1 || d >= 1)) return null;
+  const fill = target.length === 2 ? DEFAULT_SEQUENCE_LENGTH : DEFAULT_IMAGE_SIDE;
+  const shape = target.map((d) => (d === -1 ? fill : d));
+  return { first, elements: shape.reduce((a, b) => a * b, 1), shape, filled: fill };
+}
+
 /** in_features of a Linear right after a first Flatten (nn.Flatten(), nn.Linear(784, ...)). */
 function flatFeatures(model: ModelIR): number | null {
   const layers = model.layers.filter((l) => l.kind !== 'input');
@@ -501,6 +515,12 @@ function constrainedOrDefault(model: ModelIR, req: Requirement, layout: InputSha
   }
   const viewed = viewedElements(model);
   if (viewed) return { shape: [viewed.elements], tokens: false, layout, source: 'constraint', evidence: `${viewed.first.className}(...) (line ${viewed.first.range.start.line + 1}) views it as ${viewed.elements} values per example` };
+  const reshaped = reshapedElements(model);
+  if (reshaped && (!declared || declared.length === 1)) {
+    const line = reshaped.first.range.start.line + 1;
+    const what = `${reshaped.first.className} (line ${line}) makes it (${reshaped.shape.join(', ')}): the size it computes from a value the code does not fix is ${reshaped.filled} by default`;
+    return { shape: [reshaped.elements], tokens: false, layout, source: 'default', evidence: what };
+  }
   const flat = flatFeatures(model);
   if (flat !== null) return { shape: [flat], tokens: false, layout, source: 'constraint', evidence: `the in_features of the Linear after the Flatten` };
   // Nothing says: a small image for spatial layers, else a feature vector.

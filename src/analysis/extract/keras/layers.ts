@@ -229,6 +229,9 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
     };
   };
   const detail = kerasDetail(own, className, value, isWritten, conv, recurrentActivation);
+  if (detail.kind === 'reshape' && detail.reshape.op === 'reshape' && detail.reshape.target === null) {
+    detail.reshape = { op: 'reshape', target: inferredTarget(arg(args, own, 'target_shape'), ctx) };
+  }
   const kernelArg = args.keywords.get(own.weights === 'depthwise' || own.weights === 'separable' ? 'depthwise_initializer' : 'kernel_initializer') ?? args.keywords.get('init');
   const layer = makeLayer({
     ...detail,
@@ -244,6 +247,17 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
   const declared = legacy === 'keras0-dense' && fields.inFeatures ? [fields.inFeatures] : declaredInput(args, own, ctx);
   if (layer.kind === 'input') layer.shape = declared;
   return { layer, declaredInput: declared, unsupported: [] };
+}
+
+/**
+ * `Reshape((int(input_length / 13), 13))` where one size is computed from a value the code does not
+ * fix: Keras fits the total of the input, so that size is what -1 would infer whenever the code runs.
+ * Two or more unknown sizes stay unknown (null).
+ */
+function inferredTarget(node: Node | null, ctx: ArgContext): number[] | null {
+  const loose = looseShape(node, ctx);
+  if (!loose || loose.filter((d) => d === null).length !== 1 || loose.includes(-1)) return null;
+  return loose.map((d) => d ?? -1);
 }
 
 /** Keras `data_format=` or Keras 1 `dim_ordering=` ('th' is channels-first, 'tf' channels-last). */

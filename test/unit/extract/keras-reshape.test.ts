@@ -1,0 +1,55 @@
+/**
+ * A Keras Reshape whose target holds a size computed from a value the code does not fix
+ * (`Reshape((int(input_length / 13), 13))`): Keras fits the input's total, so the size is what -1
+ * infers; the input is guessed consistent with it and the guess says why. Two unknown sizes stay
+ * unknown, and a target of known values is evaluated.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ModelIR } from '../../../src/shared/ir';
+import { extractFile } from '../../../src/analysis/extract';
+import { parseFile } from './extract-helper';
+import { defined } from '../../defined';
+import { planModel } from '../../../src/probe/plan';
+import { probeOptions } from '../../../src/shared/probe';
+
+async function modelOf(target: string): Promise<ModelIR> {
+  const file = await parseFile(`from tensorflow.keras.models import Sequential
+from tensorflow.keras.layers import Conv1D, Dense, Flatten, Reshape
+model = Sequential()
+model.add(Reshape(${target}, input_shape=(input_length, )))
+model.add(Conv1D(8, kernel_size=3, activation='relu', padding='same'))
+model.add(Flatten())
+model.add(Dense(4, activation='softmax'))
+`);
+  try {
+    return defined(extractFile(file).models[0]);
+  } finally {
+    file.dispose();
+  }
+}
+
+const targetOf = (model: ModelIR) => {
+  const reshape = defined(model.layers[0]);
+  return reshape.kind === 'reshape' && reshape.reshape.op === 'reshape' ? reshape.reshape.target : undefined;
+};
+
+describe('Keras Reshape with a computed size', () => {
+  it('reads the one size computed from an unknown value as the size Keras infers (-1), and guesses the input to fit', async () => {
+    const model = await modelOf('(int(input_length / 13), 13)');
+    expect(targetOf(model)).toEqual([-1, 13]);
+    expect(model.inputGuess).toMatchObject({ shape: [260], source: 'default' });
+    expect(model.inputGuess?.evidence).toMatch(/^Reshape \(line 4\) makes it \(20, 13\): the size it computes from a value the code does not fix is 20 by default$/);
+    const plan = planModel(model, probeOptions({ backend: 'cpu' }));
+    expect(plan.layers.map((l) => l.outShape)).toEqual([[20, 13], [20, 8], [160], [4]]);
+  });
+
+  it('evaluates a target of known values', async () => {
+    expect(targetOf(await modelOf('(int(260 / 13), 13)'))).toEqual([20, 13]);
+  });
+
+  it('leaves a target with two unknown sizes unknown (clean twin: no guess from it)', async () => {
+    const model = await modelOf('(steps, features)');
+    expect(targetOf(model)).toBeNull();
+    expect(model.inputGuess?.evidence ?? '').not.toMatch(/Reshape/);
+  });
+});
