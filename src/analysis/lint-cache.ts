@@ -9,6 +9,7 @@
  * and the whole text of each top-level definition the model's ranges fall in. An edit inside another
  * definition leaves the key unchanged; any other edit changes it.
  */
+import { createHash } from 'node:crypto';
 import type { Node } from 'web-tree-sitter';
 import { topLevelStatements, type TopLevelStatement } from './python/top-level';
 import type { Finding } from '../shared/findings';
@@ -128,13 +129,13 @@ export class LintSources {
     const ids = this.ids(file, source);
     const spans = source.definitions;
     if (!spans) return String(ids.moduleId);
-    const used = new Set<number>();
+    // `lines` are sorted and distinct (LintCache.lint), so the definitions they fall in come in order.
+    let key = String(ids.moduleId);
+    let previous = -1;
     for (const line of lines) {
       const at = definitionAt(spans, line);
-      if (at >= 0) used.add(at);
-    }
-    let key = String(ids.moduleId);
-    for (const at of [...used].sort((a, b) => a - b)) {
+      if (at < 0 || at === previous) continue;
+      previous = at;
       const span = spans[at]!;
       key += `:${String(span.startRow)}=${String(ids.definitions.get(span.startRow)?.id ?? -1)}`;
     }
@@ -143,10 +144,12 @@ export class LintSources {
 }
 
 /**
- * Per model object, its text and the lines it covers per file. Models are not mutated once analyzed
- * (the extraction cache hands the same objects to every analysis while their code is unchanged).
+ * Per model object, a digest of its text and the lines it covers per file. Models are not mutated once
+ * analyzed (the extraction cache hands the same objects to every analysis while their code is unchanged).
+ * The digest, not the text, goes into the key: a key is built per model per analysis, and a dense
+ * file's models are kilobytes each.
  */
-const shapes = new WeakMap<ModelIR, { json: string; lines: [string, number[]][] }>();
+const shapes = new WeakMap<ModelIR, { digest: string; lines: [string, number[]][] }>();
 
 /** Findings of each model, kept from one analysis to the next while the model's key is unchanged. */
 export class LintCache {
@@ -174,8 +177,8 @@ export class LintCache {
   /** The findings of `model` (shared with later calls: callers must not mutate them). */
   lint(model: ModelIR, sources: LintSources): readonly Finding[] {
     let shape = shapes.get(model);
-    if (!shape) shapes.set(model, (shape = { json: JSON.stringify(model), lines: [...linesByFile(model)].sort(([a], [b]) => a.localeCompare(b)) }));
-    const parts = [shape.json, sources.settingsKey(model.file)];
+    if (!shape) shapes.set(model, (shape = { digest: createHash('sha256').update(JSON.stringify(model)).digest('base64'), lines: [...linesByFile(model)].map(([file, list]): [string, number[]] => [file, [...new Set(list)].sort((a, b) => a - b)]).sort(([a], [b]) => a.localeCompare(b)) }));
+    const parts = [shape.digest, sources.settingsKey(model.file)];
     for (const [file, lines] of shape.lines) {
       parts.push(file, sources.fileKey(file, lines));
     }

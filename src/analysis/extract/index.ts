@@ -9,7 +9,7 @@ import { extractTraining } from './training';
 import { notesOf, type FileNote } from './notes';
 import { wholeFileFact } from './file-wide';
 import { outsideClasses, type OutsideClasses } from './outside-classes';
-import { inferInputShapes } from './input-shapes';
+import { collectEvidence, fileEvidence, guessInputShape, type Evidence, type PartEvidence } from './input-shapes';
 import { markInstantiated } from './instantiation';
 
 const MODEL_EXTRACTORS: readonly ModelExtractor[] = [extractKeras, extractTorch];
@@ -37,16 +37,18 @@ export interface ExtractedPart {
   fileNotes: FileNote[];
   /** A whole-file fact the extraction used (see file-wide.ts): a slice of the file may not stand for it. */
   wholeFileFact: string | null;
+  /** What its calls tell about input shapes: the file combines every part's for each model (input-shapes.ts). */
+  evidence: PartEvidence;
 }
 
 export function extractPart(file: PyFile, sites?: ExternalSites): ExtractedPart {
   const notes = new EvalNotes();
   const models = MODEL_EXTRACTORS.flatMap((extract) => extract(file, notes, sites));
   const external = extractTraining(file, models);
-  inferInputShapes(file, models);
+  const evidence = collectEvidence(file);
   // The statement budget is the whole file's: a part that used it up does not stand for the file.
   const fact = wholeFileFact(file) ?? (ranOutOfSteps(notes.notes) ? 'the evaluation budget was used up' : null);
-  return { models, external, notes: notes.notes, fileNotes: notesOf(file), wholeFileFact: fact };
+  return { models, external, notes: notes.notes, fileNotes: notesOf(file), wholeFileFact: fact, evidence };
 }
 
 const FRAMEWORK_RANK: Readonly<Record<Framework, number>> = { keras: 0, torch: 1 };
@@ -55,27 +57,62 @@ function compareStart(a: Range, b: Range): number {
   return a.start.line - b.start.line || a.start.character - b.start.character;
 }
 
-/** Copies of cached models with their `instantiated` flag set for the whole file, per flag value. */
-const flagged = new WeakMap<ModelIR, Map<boolean, ModelIR>>();
+/**
+ * Per cached model, its copy with the file's facts set (`instantiated`, `inputGuess`), by those facts:
+ * the same object while they are unchanged (later caches key on it) and no input shape guessed again.
+ */
+const completed = new WeakMap<ModelIR, Map<string, ModelIR>>();
+/** Short ids for the files' evidence texts (a dense file's evidence runs to kilobytes: keyed per model, it is compared by id). */
+const evidenceIds = new Map<string, number>();
+const MAX_EVIDENCE_IDS = 256;
+let nextEvidenceId = 0;
+
+function evidenceId(text: string): number {
+  let id = evidenceIds.get(text);
+  if (id === undefined) {
+    // Old ids are not reused: a forgotten text comes back under a new id, and its models are completed again.
+    if (evidenceIds.size >= MAX_EVIDENCE_IDS) evidenceIds.clear();
+    evidenceIds.set(text, (id = nextEvidenceId++));
+  }
+  return id;
+}
+
+/** The last evidence combined from a list of parts, by its first part (the same parts give the same evidence). */
+const combined = new WeakMap<PartEvidence, { parts: readonly PartEvidence[]; evidence: Evidence[]; key: string }>();
+
+/** The file's evidence from its parts' and its id (see evidenceId). */
+function evidenceOf(parts: readonly ExtractedPart[]): { evidence: Evidence[]; key: string } {
+  const inputs = parts.map((p) => p.evidence);
+  const first = inputs[0];
+  const last = first && combined.get(first);
+  if (last?.parts.length === inputs.length && last.parts.every((p, i) => p === inputs[i])) return last;
+  const evidence = fileEvidence(inputs);
+  const entry = { parts: inputs, evidence, key: String(evidenceId(JSON.stringify(evidence))) };
+  if (first) combined.set(first, entry);
+  return entry;
+}
 
 /** The file's results from its parts (the whole file, or its slices in source order). */
 export function assembleFile(file: PyFile, parts: readonly ExtractedPart[]): ExtractedFile {
-  // Whether a model is instantiated reads calls anywhere in the text (docstrings and comments too), so
-  // it is decided for the whole file, on copies: the parts' models are cached between analyses.
+  // Whether a model is instantiated reads calls anywhere in the text (docstrings and comments too), and
+  // its input shape reads the evidence of every part: both are decided for the whole file, on copies,
+  // since the parts' models are cached between analyses.
   // One order whatever the grouping: by framework (Keras first, as the extractors run), then where written.
   const cached = parts.flatMap((p) => p.models).sort((a, b) => FRAMEWORK_RANK[a.framework] - FRAMEWORK_RANK[b.framework] || compareStart(a.range, b.range));
-  const copies = cached.map((m) => ({ ...m }));
-  markInstantiated(file, copies);
-  // The same object for the same model and flag from one analysis to the next (later caches key on it).
-  const models = copies.map((copy, i) => {
-    const original = cached[i]!;
-    if (copy.instantiated === original.instantiated) return original;
-    let byFlag = flagged.get(original);
-    if (!byFlag) flagged.set(original, (byFlag = new Map<boolean, ModelIR>()));
-    const flag = copy.instantiated === true;
-    let kept = byFlag.get(flag);
-    if (!kept) byFlag.set(flag, (kept = copy));
-    return kept;
+  const flags = cached.map((m) => ({ ...m }));
+  markInstantiated(file, flags);
+  const { evidence, key: evidenceKey } = cached.length > 0 ? evidenceOf(parts) : { evidence: [], key: '' };
+  const models = cached.map((original, i) => {
+    const key = `${String(flags[i]!.instantiated)}:${evidenceKey}`;
+    let byFacts = completed.get(original);
+    if (!byFacts) completed.set(original, (byFacts = new Map<string, ModelIR>()));
+    let model = byFacts.get(key);
+    if (!model) {
+      // One entry per model: older facts are not asked for again once the file moved on.
+      byFacts.clear();
+      byFacts.set(key, (model = { ...original, instantiated: flags[i]!.instantiated, inputGuess: guessInputShape(original, evidence) }));
+    }
+    return model;
   });
   const external = parts.flatMap((p) => p.external);
   const notes = new EvalNotes();

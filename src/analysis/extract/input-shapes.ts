@@ -13,7 +13,6 @@
  * Evidence must fit the model (channels, features, rank) to be used; what does not fit is ignored.
  * Shapes are in the framework's layout: PyTorch (C, H, W), Keras (H, W, C).
  */
-import { usedWholeFileFact } from './file-wide';
 import type { Node } from 'web-tree-sitter';
 import type { InputShapeGuess, LayerIR, LayerKind, ModelIR } from '../../shared/ir';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, REPRESENTATIVE_SIZES, representativeUnits } from '../../shared/input-defaults';
@@ -24,7 +23,7 @@ import { callsWithLastName } from './training/flow';
 import { firstShapeConflict, propagateShapes, type ShapeConflict } from '../../shared/shapes';
 
 /** Something in the file's code that tells a shape. */
-interface Evidence {
+export interface Evidence {
   /** Without batch. For images: [C, H, W] when `channelsFirst`, else [H, W, C] or [H, W] (no channel axis). */
   shape: number[];
   kind: 'image' | 'tensor' | 'tokens' | 'features';
@@ -92,30 +91,56 @@ function sideOf(node: Node | null): [number, number] | null {
 /** Inside a class body (model code: `x.view(-1, 320)` in forward is a layer, not data). */
 const inClass = (node: Node) => enclosing(node, ['class_definition']) !== null;
 
+/** A fact placed where it is written (row and column as one number), so parts of a file combine in file order. */
+interface Placed<T> {
+  at: number;
+  value: T;
+}
+
+/**
+ * What the calls of one file, or of one slice of it (analysis/units.ts), tell about input shapes, before
+ * the file combines them: transforms apply to datasets written anywhere in the file, and the last
+ * transform written wins, so each fact keeps where it was written.
+ */
+export interface PartEvidence {
+  items: Placed<Evidence>[];
+  crop: Placed<[number, number]> | null;
+  resize: Placed<[number, number]> | null;
+  gray: Placed<number> | null;
+  /** The first image-folder dataset. */
+  folder: Placed<{ what: string; line: number }> | null;
+  tokenSource: Placed<{ what: string; line: number }> | null;
+  /** The last pad_sequences(maxlen=...). */
+  padLength: Placed<{ length: number; what: string; line: number }> | null;
+  /** The first `max_len = 100`-like line (sequenceConstant): lines outside every statement never match, so parts cover the file. */
+  lengthConstant: Placed<{ length: number; what: string; line: number }> | null;
+}
+
+const placeOf = (node: Node): number => node.startPosition.row * 2 ** 24 + node.startPosition.column;
+
 class EvidenceCollector {
-  readonly items: Evidence[] = [];
-  /** Transforms' image size and channels, applied to datasets whose size they decide. */
-  private cropSide: [number, number] | null = null;
-  private resizeSide: [number, number] | null = null;
-  private grayChannels: number | null = null;
-  private folder: { what: string; line: number } | null = null;
-  private tokenSource: { what: string; line: number } | null = null;
-  private sequenceLength: { length: number; what: string; line: number } | null = null;
+  private readonly found: PartEvidence = { items: [], crop: null, resize: null, gray: null, folder: null, tokenSource: null, padLength: null, lengthConstant: null };
+  /** Where the call being read is written. */
+  private at = 0;
 
   constructor(private readonly file: PyFile) {}
 
-  collect(): Evidence[] {
+  collect(): PartEvidence {
     // Only calls whose last name can tell a shape: found by text first, so a long file costs little.
-    for (const call of callsWithLastName(this.file.root, EVIDENCE_CALLS)) this.call(call);
-    this.sequenceConstants();
-    this.finish();
-    return this.items;
+    for (const call of callsWithLastName(this.file.root, EVIDENCE_CALLS)) {
+      this.at = placeOf(call);
+      this.call(call);
+    }
+    this.found.lengthConstant = sequenceConstant(this.file.text);
+    return this.found;
   }
 
   private add(e: Evidence): void {
-    // Example tensors and data code anywhere in the file count, whether or not they reach the model.
-    usedWholeFileFact(this.file, `${e.what} read as an input shape`);
-    this.items.push(e);
+    this.found.items.push({ at: this.at, value: e });
+  }
+
+  private placed<T>(value: T): Placed<T> {
+    return { at: this.at, value };
   }
 
   private call(call: Node): void {
@@ -129,17 +154,17 @@ class EvidenceCollector {
       const name = qualified.slice('torchvision.datasets.'.length);
       const known = TORCHVISION_IMAGES[name];
       if (known) this.add({ shape: [...known], kind: 'image', channelsFirst: true, source: 'data', what: `torchvision.datasets.${name}`, line });
-      else if (TORCHVISION_FOLDERS.test(name)) this.folder ??= { what: `torchvision.datasets.${name}`, line };
+      else if (TORCHVISION_FOLDERS.test(name)) this.found.folder ??= this.placed({ what: `torchvision.datasets.${name}`, line });
       return;
     }
     if (qualified.startsWith('torchvision.transforms.')) {
       const name = qualified.slice(qualified.lastIndexOf('.') + 1);
       const side = sideOf(argument(args, 0, 'size'));
-      if (/^(CenterCrop|RandomResizedCrop|RandomCrop|FiveCrop|TenCrop)$/.test(name) && side) this.cropSide = side;
-      else if (name === 'Resize' && side) this.resizeSide = side;
+      if (/^(CenterCrop|RandomResizedCrop|RandomCrop|FiveCrop|TenCrop)$/.test(name) && side) this.found.crop = this.placed(side);
+      else if (name === 'Resize' && side) this.found.resize = this.placed(side);
       else if (name === 'Grayscale') {
         const n = evaluate(argument(args, 0, 'num_output_channels'));
-        this.grayChannels = typeof n === 'number' ? n : 1;
+        this.found.gray = this.placed(typeof n === 'number' ? n : 1);
       }
       return;
     }
@@ -147,7 +172,7 @@ class EvidenceCollector {
     if (kerasData) {
       const known = KERAS_DATASETS[kerasData[1]!];
       if (known) this.add({ ...known, shape: [...known.shape], source: 'data', what: `keras.datasets.${kerasData[1]}`, line });
-      if (TOKEN_DATASETS.test(qualified)) this.tokenSource = { what: `keras.datasets.${kerasData[1]}`, line };
+      if (TOKEN_DATASETS.test(qualified)) this.found.tokenSource = this.placed({ what: `keras.datasets.${kerasData[1]}`, line });
       return;
     }
     if (/(^|\.)image_dataset_from_directory$/.test(qualified) || last === 'flow_from_directory' || last === 'flow_from_dataframe') {
@@ -159,7 +184,7 @@ class EvidenceCollector {
     }
     if (last === 'pad_sequences') {
       const maxlen = evaluate(argument(args, null, 'maxlen'));
-      if (typeof maxlen === 'number' && maxlen > 0) this.sequenceLength = { length: maxlen, what: `pad_sequences(maxlen=${maxlen})`, line };
+      if (typeof maxlen === 'number' && maxlen > 0) this.found.padLength = this.placed({ length: maxlen, what: `pad_sequences(maxlen=${maxlen})`, line });
       return;
     }
     if (last === 'summary' && args.positional.length >= 2) {
@@ -202,40 +227,57 @@ class EvidenceCollector {
   private torchLike(): boolean {
     return this.file.imports.importsPackage('torch');
   }
+}
 
-  /** `max_len = 100`, `block_size = 256`: a sequence length for token models (the first one written). */
-  private sequenceConstants(): void {
-    if (this.sequenceLength) return;
-    // The first one written anywhere in the file.
-    const text = this.file.wholeText;
-    for (const m of text.matchAll(SEQUENCE_ASSIGNMENT)) {
-      usedWholeFileFact(this.file, `'${m[1] ?? ''} = ...' read as a sequence length`);
-      const value = Number(m[2]);
-      if (!Number.isInteger(value) || value <= 1 || value > 100_000) continue;
-      const line = text.slice(0, m.index).split('\n').length;
-      this.sequenceLength = { length: value, what: `${m[1]} = ${value}`, line };
-      return;
+/** `max_len = 100`, `block_size = 256` on a line of `text`: a sequence length for token models (the first one written). */
+function sequenceConstant(text: string): Placed<{ length: number; what: string; line: number }> | null {
+  for (const m of text.matchAll(SEQUENCE_ASSIGNMENT)) {
+    const value = Number(m[2]);
+    if (!Number.isInteger(value) || value <= 1 || value > 100_000) continue;
+    const line = text.slice(0, m.index).split('\n').length;
+    return { at: line * 2 ** 24, value: { length: value, what: `${m[1] ?? ''} = ${value}`, line } };
+  }
+  return null;
+}
+
+/** The part's evidence (the calls of a file or of a slice of it). */
+export function collectEvidence(file: PyFile): PartEvidence {
+  return new EvidenceCollector(file).collect();
+}
+
+/** The placed fact written last (`first`: written first) among the parts'. */
+function pick<T>(facts: readonly (Placed<T> | null)[], first = false): T | null {
+  let best: Placed<T> | null = null;
+  for (const f of facts) if (f && (!best || (first ? f.at < best.at : f.at > best.at))) best = f;
+  return best?.value ?? null;
+}
+
+/** The file's evidence, in the order it is written, from its parts' (a whole file is one part): the same list whichever way the file was split. */
+export function fileEvidence(parts: readonly PartEvidence[]): Evidence[] {
+  const items = parts
+    .flatMap((p) => p.items)
+    .sort((a, b) => a.at - b.at)
+    .map(({ value }) => ({ ...value, shape: [...value.shape] }));
+  const side = pick(parts.map((p) => p.crop)) ?? pick(parts.map((p) => p.resize));
+  const gray = pick(parts.map((p) => p.gray));
+  for (const e of items) {
+    // A transform's size and channels win over the dataset's native ones.
+    if (e.kind === 'image' && e.channelsFirst && e.source === 'data') {
+      if (side) e.shape = [e.shape[0]!, side[0], side[1]];
+      if (gray !== null) e.shape[0] = gray;
+      if (side || gray !== null) e.what += ' with its transforms';
     }
   }
-
-  private finish(): void {
-    const side = this.cropSide ?? this.resizeSide;
-    for (const e of this.items) {
-      // A transform's size and channels win over the dataset's native ones.
-      if (e.kind === 'image' && e.channelsFirst && e.source === 'data') {
-        if (side) e.shape = [e.shape[0]!, side[0], side[1]];
-        if (this.grayChannels !== null) e.shape[0] = this.grayChannels;
-        if (side || this.grayChannels !== null) e.what += ' with its transforms';
-      }
-    }
-    if (this.folder && side) {
-      this.add({ shape: [this.grayChannels ?? 3, side[0], side[1]], kind: 'image', channelsFirst: true, source: 'data', what: `${this.folder.what} with its transforms`, line: this.folder.line });
-    }
-    if (this.sequenceLength) {
-      const s = this.sequenceLength;
-      this.add({ shape: [s.length], kind: 'tokens', channelsFirst: false, source: this.tokenSource ? 'data' : 'example', what: s.what, line: s.line });
-    }
+  const folder = pick(parts.map((p) => p.folder), true);
+  if (folder && side) {
+    items.push({ shape: [gray ?? 3, side[0], side[1]], kind: 'image', channelsFirst: true, source: 'data', what: `${folder.what} with its transforms`, line: folder.line });
   }
+  const sequence = pick(parts.map((p) => p.padLength)) ?? pick(parts.map((p) => p.lengthConstant), true);
+  if (sequence) {
+    const tokenSource = pick(parts.map((p) => p.tokenSource));
+    items.push({ shape: [sequence.length], kind: 'tokens', channelsFirst: false, source: tokenSource ? 'data' : 'example', what: sequence.what, line: sequence.line });
+  }
+  return items;
 }
 
 /** What the model's first layer needs of its input. */
@@ -374,7 +416,8 @@ function sideFromFlatten(model: ModelIR, channels: number, rank: number, layout:
   return flatSize(low) === target ? low : null;
 }
 
-function guessFor(model: ModelIR, evidence: Evidence[]): InputShapeGuess {
+/** The input shape of `model` from its own code and the file's evidence (fileEvidence). */
+export function guessInputShape(model: ModelIR, evidence: readonly Evidence[]): InputShapeGuess {
   const req = requirement(model);
   const sequenceFirst = req.first !== null && (RECURRENT.has(req.first.kind) || req.first.kind === 'attention');
   // Keras convs written channels-first (data_format=, Keras 1 dim_ordering 'th') read (C, H, W) too.
@@ -527,15 +570,4 @@ function constrainedOrDefault(model: ModelIR, req: Requirement, layout: InputSha
   const spatialFirst = first !== null && SPATIAL_FIRST.has(first.kind);
   const shape = spatialFirst ? (torch ? [3, DEFAULT_IMAGE_SIDE, DEFAULT_IMAGE_SIDE] : [DEFAULT_IMAGE_SIDE, DEFAULT_IMAGE_SIDE, 3]) : [DEFAULT_IMAGE_SIDE * DEFAULT_IMAGE_SIDE];
   return { shape, tokens: false, layout: spatialFirst && torch ? 'channels_first' : 'channels_last', source: 'default', evidence: spatialFirst ? `a ${DEFAULT_IMAGE_SIDE}x${DEFAULT_IMAGE_SIDE} RGB image by default` : `${DEFAULT_IMAGE_SIDE * DEFAULT_IMAGE_SIDE} features by default` };
-}
-
-/** Sets `inputGuess` on every model of the file from its own code and the file's data code. */
-export function inferInputShapes(file: PyFile, models: ModelIR[]): void {
-  if (models.length === 0) {
-    // A slice of a file (analysis/units.ts) without models may still hold evidence the file's models read.
-    if (file.wholeText !== file.text) new EvidenceCollector(file).collect();
-    return;
-  }
-  const evidence = new EvidenceCollector(file).collect();
-  for (const model of models) model.inputGuess = guessFor(model, evidence);
 }

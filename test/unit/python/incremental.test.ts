@@ -121,4 +121,37 @@ describe('incremental analysis', () => {
       live.dispose();
     }
   }, 900_000);
+
+  it('equals a fresh analysis through lines inserted above a model and edits to input-shape evidence in another group', async () => {
+    const path = join(ROOT, 'test/lsp/fixtures/evidence_elsewhere.py');
+    const steps: ((text: string) => string)[] = [
+      (t) => t.replace('class SmallConv', '# Two sigmoid convs: the probe shows them saturate.\n\n\nclass SmallConv'),
+      (t) => t.replace('torch.randn(4, 1, 28, 28)', 'torch.randn(4, 1, 64, 64)'),
+      (t) => t.replace('import torch.nn.functional as F\n', 'import torch.nn.functional as F\n\nEPOCHS = 2\n'),
+      (t) => t.replace('torch.sigmoid(self.conv2(x))', 'torch.relu(self.conv2(x))'),
+      (t) => t.replace('def smoke_test():\n', 'def smoke_test():\n    # one batch of four\n'),
+      (t) => t.replace('torch.randn(4, 1, 64, 64)', 'torch.randn(4, 3, 64, 64)'),
+    ];
+    const live = await Project.create({ incremental: true });
+    let text = defined(FILES.get(path));
+    live.setFile(path, text);
+    const guesses: unknown[] = [];
+    try {
+      for (const step of steps) {
+        const next = step(text);
+        expect(next).not.toBe(text);
+        live.setFile(path, next, diffEdit(text, next) ?? undefined);
+        text = next;
+        const result = live.analyzeFile(path);
+        guesses.push(result.models.find((m) => m.name === 'SmallConv')?.inputGuess?.shape);
+        expect(comparable(result, text)).toEqual(defined((await freshResults(new Map([[path, text]]))).get(path)));
+      }
+      // The evidence reached the model: 28 -> 64, then refused for its three channels.
+      expect(guesses[0]).toEqual([1, 28, 28]);
+      expect(guesses[1]).toEqual([1, 64, 64]);
+      expect(guesses[5]).not.toEqual([3, 64, 64]);
+    } finally {
+      live.dispose();
+    }
+  }, 120_000);
 });

@@ -183,6 +183,67 @@ describe('extraction by groups', () => {
   });
 });
 
+describe('input-shape evidence', () => {
+  const CONV = readFileSync(join(ROOT, 'test/lsp/fixtures/evidence_elsewhere.py'), 'utf8');
+  const guessOf = (extracted: ExtractedFile) => defined(extracted.models.find((m) => m.name === 'SmallConv')).inputGuess;
+
+  it('is read from every group: a smoke test no model reads gives the model its input, and the file stays in groups', () => {
+    const cache = new GroupCache();
+    const file = parse(CONV);
+    try {
+      const byGroups = defined(cache.extract(parser, file, undefined, ''));
+      expect(cache.wholeReason).toBeNull();
+      expect(guessOf(byGroups)).toMatchObject({ shape: [1, 28, 28], source: 'example' });
+      expect(JSON.parse(JSON.stringify(byGroups))).toEqual(JSON.parse(JSON.stringify(extractFile(file))));
+    } finally {
+      file.dispose();
+    }
+  });
+
+  it('an edit to the evidence changes the input without extracting the model again; lines inserted above keep it equal to a whole-file read', () => {
+    const cache = new GroupCache();
+    const first = parse(CONV);
+    const before = defined(cache.extract(parser, first, undefined, ''));
+    first.dispose();
+    const layersOf = (extracted: ExtractedFile) => defined(extracted.models.find((m) => m.name === 'SmallConv')).layers;
+
+    const resized = CONV.replace('torch.randn(4, 1, 28, 28)', 'torch.randn(4, 1, 32, 32)');
+    const second = parse(resized);
+    const after = defined(cache.extract(parser, second, undefined, ''));
+    expect(layersOf(after)).toBe(layersOf(before));
+    expect(guessOf(after)).toMatchObject({ shape: [1, 32, 32], source: 'example' });
+    expect(JSON.parse(JSON.stringify(after))).toEqual(JSON.parse(JSON.stringify(extractFile(second))));
+    second.dispose();
+
+    // Evidence that no longer fits the model (3 channels into Conv2d(1, ...)) is not used: the default, as for the whole file.
+    const rgb = resized.replace('torch.randn(4, 1, 32, 32)', 'torch.randn(4, 3, 32, 32)');
+    const third = parse(rgb);
+    const refused = defined(cache.extract(parser, third, undefined, ''));
+    expect(guessOf(refused)?.source).not.toBe('example');
+    expect(JSON.parse(JSON.stringify(refused))).toEqual(JSON.parse(JSON.stringify(extractFile(third))));
+    third.dispose();
+
+    const inserted = rgb.replace('class SmallConv', 'WIDTH = 3\n\n\nclass SmallConv');
+    const fourth = parse(inserted);
+    expect(JSON.parse(JSON.stringify(defined(cache.extract(parser, fourth, undefined, ''))))).toEqual(JSON.parse(JSON.stringify(extractFile(fourth))));
+    fourth.dispose();
+  });
+
+  it('a sequence-length constant in a group of its own sizes a token model elsewhere, as when the file is read whole', () => {
+    const text = `from tensorflow import keras\nfrom tensorflow.keras import layers\n\nseq_len = 40\n\n\ndef build():\n    return keras.Sequential([layers.Embedding(1000, 32), layers.LSTM(16), layers.Dense(1)])\n`;
+    const cache = new GroupCache();
+    const file = parse(text);
+    try {
+      const byGroups = defined(cache.extract(parser, file, undefined, ''));
+      expect(cache.wholeReason).toBeNull();
+      expect(defined(byGroups.models[0]).inputGuess).toMatchObject({ shape: [40], tokens: true });
+      expect(JSON.parse(JSON.stringify(byGroups))).toEqual(JSON.parse(JSON.stringify(extractFile(file))));
+    } finally {
+      file.dispose();
+    }
+  });
+});
+
 describe('findings cache', () => {
   it('keeps the findings of models an edit does not touch and lints the touched one again, as a fresh project does', async () => {
     const path = '/w/models.py';
