@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { FileResult, SourceEdit } from '../analysis/api';
 import { guardedListener } from '../shared/message-guard';
 import type { Settings } from '../shared/settings';
-import { CANCEL_SLOTS, cancelIn, isFromWorker, type FromWorker, type ToWorker } from './analysisProtocol';
+import { CANCEL_SLOTS, cancelIn, isFromWorker, PostedResults, type FromWorker, type ToWorker } from './analysisProtocol';
 
 export interface AnalysisHostOptions {
   /** The script that runs the worker (the server bundle itself: see main.ts). */
@@ -46,6 +46,8 @@ export interface RunningAnalysis {
 
 export class AnalysisHost {
   private worker: Worker;
+  /** The last result per path the current worker posted (it sends what did not change as indices into it). */
+  private posted = new PostedResults();
   private readonly files = new Map<string, string>();
   /** Files set since the last analysis that finished: the suspects if the next one hangs. */
   private readonly changedSinceGood = new Set<string>();
@@ -66,7 +68,9 @@ export class AnalysisHost {
 
   private startWorker(): Worker {
     const worker = new Worker(this.options.workerScript, { workerData: { role: 'gradient-lens-analysis' } });
-    worker.on('message', guardedListener('analysis host', isFromWorker, (message) => { this.received(message); }, this.options.log));
+    this.posted = new PostedResults();
+    // A stopped worker's late messages are dropped: its results are encoded against what it posted.
+    worker.on('message', guardedListener('analysis host', isFromWorker, (message) => { if (worker === this.worker) this.received(message); }, this.options.log));
     worker.on('error', (error) => { this.options.log(`analysis worker failed: ${error.stack ?? error.message}`); });
     worker.on('exit', (code) => {
       if (worker === this.worker && code !== 0) this.restart(`the analysis worker exited with code ${code}`);
@@ -85,6 +89,12 @@ export class AnalysisHost {
       this.options.log(message.message);
       return;
     }
+    // Every result is decoded, awaited or not: the next one may refer to it.
+    const result = message.kind === 'result' ? this.posted.decode(message.result) : null;
+    if (message.kind === 'result' && !result) {
+      this.restart(`the analysis worker's result for ${message.result.path} refers to one the server does not hold; restarted it`);
+      return;
+    }
     const pending = this.pending.get(message.id);
     if (!pending) return;
     if (message.kind === 'started') {
@@ -100,7 +110,7 @@ export class AnalysisHost {
     }
     this.changedSinceGood.clear();
     this.lastAnalyzerMs = message.ms;
-    pending.resolve(message.result);
+    pending.resolve(result);
   }
 
   /** Analyses sent to the worker and not answered yet. */

@@ -1,5 +1,7 @@
 /** Messages between the server's main thread and its analysis worker thread. */
 import type { FileResult, SourceEdit } from '../analysis/api';
+import type { Finding } from '../shared/findings';
+import type { ModelIR } from '../shared/ir';
 import { hasTag, isObject } from '../shared/message-guard';
 import type { Settings } from '../shared/settings';
 
@@ -27,12 +29,66 @@ export type ToWorker =
   | { kind: 'reloadConfig' }
   | { kind: 'analyze'; id: number; path: string };
 
+/**
+ * A FileResult as the worker posts it. An edit inside one definition leaves most models and findings
+ * the same objects (the analyzer caches them): those are sent as their index in the previous result
+ * posted for the same path, which the host holds, so a dense file is not copied whole per keystroke.
+ */
+export interface PostedResult extends Omit<FileResult, 'models' | 'findings'> {
+  models: (ModelIR | number)[];
+  findings: (Finding | number)[];
+}
+
+/** The previous result per path on each side of the channel: the worker encodes against it, the host decodes. */
+export class PostedResults {
+  private readonly previous = new Map<string, FileResult>();
+
+  /** The worker's side: `result` with what the previous result for its path also held sent as indices. */
+  encode(result: FileResult): PostedResult {
+    const before = this.previous.get(result.path);
+    this.previous.set(result.path, result);
+    if (!before) return result;
+    return { ...result, models: asIndices(result.models, before.models), findings: asIndices(result.findings, before.findings) };
+  }
+
+  /** The host's side: the result the worker encoded; null when an index names nothing (the two sides disagree). */
+  decode(posted: PostedResult): FileResult | null {
+    const before = this.previous.get(posted.path);
+    const models = fromIndices(posted.models, before?.models ?? []);
+    const findings = fromIndices(posted.findings, before?.findings ?? []);
+    if (!models || !findings) return null;
+    const result = { ...posted, models, findings };
+    this.previous.set(result.path, result);
+    return result;
+  }
+
+  /** The worker forgets a file: its next result for the path is sent whole. */
+  forget(path: string): void {
+    this.previous.delete(path);
+  }
+}
+
+function asIndices<T extends object>(items: readonly T[], before: readonly T[]): (T | number)[] {
+  const at = new Map<T, number>(before.map((item, i) => [item, i]));
+  return items.map((item) => at.get(item) ?? item);
+}
+
+function fromIndices<T extends object>(items: readonly (T | number)[], before: readonly T[]): T[] | null {
+  const out: T[] = [];
+  for (const item of items) {
+    const value = typeof item === 'number' ? before[item] : item;
+    if (value === undefined) return null;
+    out.push(value);
+  }
+  return out;
+}
+
 export type FromWorker =
   /**
    * `ms`: time the analyzer itself took in the worker for this result: analyzeFile plus the
    * setFile calls (parsing) since the previous result. The rest of a round trip is messaging.
    */
-  | { kind: 'result'; id: number; result: FileResult; ms: number }
+  | { kind: 'result'; id: number; result: PostedResult; ms: number }
   /** Request `id` starts now (the host's time limit counts from here, not from the queue). */
   | { kind: 'started'; id: number }
   /** Request `id` was cancelled before or while it ran (a newer edit made it stale). */
@@ -63,5 +119,5 @@ export function isFromWorker(value: unknown): value is FromWorker {
   if (!hasTag(value, 'kind', ['result', 'started', 'cancelled', 'log'] as const)) return false;
   if (value.kind === 'log') return typeof value.message === 'string';
   if (value.kind === 'cancelled' || value.kind === 'started') return typeof value.id === 'number';
-  return typeof value.id === 'number' && isObject(value.result) && typeof value.ms === 'number';
+  return typeof value.id === 'number' && isObject(value.result) && typeof value.result.path === 'string' && Array.isArray(value.result.models) && Array.isArray(value.result.findings) && typeof value.ms === 'number';
 }

@@ -9,7 +9,7 @@ import { Project } from '../analysis/project';
 import type { Settings } from '../shared/settings';
 import { guardedListener } from '../shared/message-guard';
 import { AnalysisCancelled } from '../analysis/cancellation';
-import { isCancelledIn, isToWorker, type FromWorker, type ToWorker } from './analysisProtocol';
+import { isCancelledIn, isToWorker, PostedResults, type FromWorker, type ToWorker } from './analysisProtocol';
 
 export function runAnalysisWorker(port: MessagePort): void {
   const send = (message: FromWorker) => { port.postMessage(message); };
@@ -24,6 +24,8 @@ export function runAnalysisWorker(port: MessagePort): void {
   };
 
   let project: Promise<Project> | null = null;
+  /** What the host holds of each file's last result (see PostedResults). */
+  const posted = new PostedResults();
   let cancelFlags: Int32Array = new Int32Array(0);
   /** Parsing time since the last result was sent. */
   let parseMs = 0;
@@ -50,6 +52,7 @@ export function runAnalysisWorker(port: MessagePort): void {
         }
         case 'removeFile':
           p.removeFile(message.path);
+          posted.forget(message.path);
           break;
         case 'settings':
           overrides = message.overrides;
@@ -76,7 +79,7 @@ export function runAnalysisWorker(port: MessagePort): void {
             }
             result = { path: message.path, error: `analysis failed: ${error instanceof Error ? error.message : String(error)}`, notices: [], models: [], findings: [] };
           }
-          send({ kind: 'result', id: message.id, result, ms: performance.now() - started + parseMs });
+          send({ kind: 'result', id: message.id, result: posted.encode(result), ms: performance.now() - started + parseMs });
           parseMs = 0;
           break;
         }

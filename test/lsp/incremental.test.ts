@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Diagnostic, TextEdit } from 'vscode-languageserver-protocol';
+import { ModelsRequest, type ModelsResult } from '../../src/shared/protocol';
 import { LspSession, fileUri, fixtureText, FIXTURES, positionOf } from './harness';
 
 let session: LspSession;
@@ -22,12 +23,17 @@ const uri = fileUri(join(FIXTURES, 'shared_activation.py'));
 const stable = (diagnostics: Diagnostic[]) => diagnostics.map((d) => ({ ...d, data: undefined }));
 const lines = (diagnostics: Diagnostic[]) => diagnostics.map((d) => `${String(d.code)}@${String(d.range.start.line + 1)}`).sort();
 
-/** What a server that never saw the earlier versions publishes for `text`. */
-async function fresh(text: string): Promise<Diagnostic[]> {
+/** What a server that never saw the earlier versions publishes for `text` (and its models, with `models`). */
+async function fresh(text: string, at = uri): Promise<Diagnostic[]> {
+  return (await freshWithModels(text, at)).diagnostics;
+}
+
+async function freshWithModels(text: string, at: string): Promise<{ diagnostics: Diagnostic[]; models: ModelsResult }> {
   const other = await LspSession.start();
   try {
-    await other.open(uri, text);
-    return await other.diagnostics(uri);
+    await other.open(at, text);
+    const diagnostics = await other.diagnostics(at);
+    return { diagnostics, models: await other.connection.sendRequest(ModelsRequest, { uri: at }) };
   } finally {
     await other.stop();
   }
@@ -73,5 +79,30 @@ describe('incremental analysis over JSON-RPC', () => {
     expect(after.filter((d) => d.range.start.line < classifier)).toEqual([]);
     expect(after.some((d) => d.range.start.line > classifier)).toBe(true);
     expect(stable(after)).toEqual(stable(await fresh(session.text(uri))));
+  });
+
+  it('lines inserted above a model and an edit to input-shape evidence in another definition publish what a fresh server does', async () => {
+    const evidenceUri = fileUri(join(FIXTURES, 'evidence_elsewhere.py'));
+    const text = fixtureText('evidence_elsewhere.py');
+    await session.open(evidenceUri, text);
+    const before = await session.diagnostics(evidenceUri);
+    expect(before.map((d) => d.code)).toEqual(['GL202', 'GL202']);
+    const guess = async () => (await session.connection.sendRequest(ModelsRequest, { uri: evidenceUri })).models.find((m) => m.model.name === 'SmallConv')?.model.inputGuess;
+    expect(await guess()).toMatchObject({ shape: [1, 28, 28], source: 'example' });
+
+    const classLine = positionOf(text, 'class SmallConv').line;
+    const sample = positionOf(text, 'torch.randn(4, 1, 28, 28)', 'torch.randn(4, 1, '.length);
+    // Later edit first: the sample grows to 64x64, then two comment lines go in above the class.
+    await session.edit(evidenceUri, [
+      { range: { start: sample, end: { line: sample.line, character: sample.character + '28, 28'.length } }, newText: '64, 64' },
+      { range: { start: { line: classLine, character: 0 }, end: { line: classLine, character: 0 } }, newText: '# Sigmoid convs: expect saturation.\n\n' },
+    ]);
+    const after = await session.diagnostics(evidenceUri);
+    expect(await guess()).toMatchObject({ shape: [1, 64, 64], source: 'example' });
+    // The findings moved down with the class, two lines.
+    expect(after.map((d) => d.range.start.line)).toEqual(before.map((d) => d.range.start.line + 2));
+    const reference = await freshWithModels(session.text(evidenceUri), evidenceUri);
+    expect(stable(after)).toEqual(stable(reference.diagnostics));
+    expect((await session.connection.sendRequest(ModelsRequest, { uri: evidenceUri })).models).toEqual(reference.models.models);
   });
 });
