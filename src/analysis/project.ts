@@ -17,6 +17,7 @@ import { callSiteOf, callsOf, type CallSite } from './python/call-sites';
 import { UNBOUND_NAME_MODULE, type ExternalSites } from './extract/types';
 import { GroupCache } from './units';
 import { definitionSpans, LintCache, LintSources, type DefinitionSpan } from './lint-cache';
+import { lintModel } from './lint';
 import { isRuleEnabled } from './config/index';
 import { isSuppressed, parseSuppressions, type Suppressions } from './suppression';
 import { DEFAULT_MAX_FILE_BYTES, refuseText, syntaxNotices } from './source-checks';
@@ -49,7 +50,11 @@ export class Project {
   private generation = 0;
   /** Names a file never binds that the last linking gave to the project's only model (for notes). */
   private unboundLinks: TrainingLink[] = [];
-  private readonly lintCache = new LintCache();
+  /**
+   * Findings kept per model between analyses (the editor's project). A one-shot project (the CLI) lints
+   * each model once: keying findings would only cost (every model serialized and hashed).
+   */
+  private readonly lintCache: LintCache | null;
   /** Per file, the extraction of its statement groups (null when the project reads files whole). */
   private readonly groupCaches: Map<string, GroupCache> | null;
 
@@ -61,6 +66,7 @@ export class Project {
     this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.linkOptions = options.otherPaths ? { otherPaths: options.otherPaths } : {};
     this.groupCaches = options.incremental ? new Map<string, GroupCache>() : null;
+    this.lintCache = options.incremental ? new LintCache() : null;
   }
 
   static async create(options: ProjectOptions = {}): Promise<Project> {
@@ -93,7 +99,7 @@ export class Project {
 
   removeFile(path: string): void {
     this.groupCaches?.delete(path);
-    this.lintCache.forget(path);
+    this.lintCache?.forget(path);
     this.files.get(path)?.parsed?.dispose();
     if (this.files.delete(path)) this.generation++;
   }
@@ -212,17 +218,26 @@ export class Project {
     return inputs.flatMap((i) => i.models);
   }
 
-  private findingsByFile(models: ModelIR[]): Map<string, Finding[]> {
-    const byFile = new Map<string, Finding[]>();
+  /** The findings of one model: from the cache while nothing it depends on changed, else linted now. */
+  private lintOf(): (model: ModelIR) => readonly Finding[] {
+    const cache = this.lintCache;
+    const textOf = (file: string) => this.files.get(file)?.text;
+    if (!cache) return (model) => lintModel(model, this.settingsFor(model.file), textOf, []);
     const sources = new LintSources((file) => {
       const state = this.files.get(file);
       if (!state) return undefined;
       if (state.parsed) state.definitions ??= definitionSpans(state.parsed.root);
       return { text: state.text, definitions: state.definitions };
-    }, this.settingsFor, this.lintCache.idsOf);
+    }, this.settingsFor, cache.idsOf);
+    return (model) => cache.lint(model, sources);
+  }
+
+  private findingsByFile(models: ModelIR[]): Map<string, Finding[]> {
+    const byFile = new Map<string, Finding[]>();
+    const lint = this.lintOf();
     for (const model of models) {
       throwIfCancelled();
-      for (const finding of this.lintCache.lint(model, sources)) {
+      for (const finding of lint(model)) {
         const state = this.files.get(finding.file);
         if (!state) continue;
         // Findings that land in another file obey that file's settings and suppressions.
@@ -234,7 +249,7 @@ export class Project {
         byFile.set(finding.file, list);
       }
     }
-    this.lintCache.endAnalysis();
+    this.lintCache?.endAnalysis();
     for (const list of byFile.values()) list.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.code.localeCompare(b.code));
     return byFile;
   }

@@ -110,7 +110,7 @@ export function assembleFile(file: PyFile, parts: readonly ExtractedPart[]): Ext
     if (!model) {
       // One entry per model: older facts are not asked for again once the file moved on.
       byFacts.clear();
-      byFacts.set(key, (model = { ...original, instantiated: flags[i]!.instantiated, inputGuess: guessInputShape(original, evidence) }));
+      byFacts.set(key, (model = { ...original, inputGuess: guessInputShape(original, evidence), instantiated: flags[i]!.instantiated }));
     }
     return model;
   });
