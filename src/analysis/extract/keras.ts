@@ -25,11 +25,10 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { ModelIR } from '../../shared/ir';
-import { Scope } from '../python/constants';
 import type { PyFile } from '../python/file';
 import { EvalNotes } from '../python/limits';
 import { outlineOf } from './keras/outline';
-import { Executor } from './keras/executor';
+import { KerasEvaluator, NO_MARKS } from './keras/executor';
 import { functionalModel, sequentialModel } from './keras/models';
 import { ExtractionState } from './keras/state';
 import { extractSubclass } from './keras/subclass';
@@ -37,6 +36,8 @@ import { KerasSymbols } from './keras/symbols';
 import { callSiteOf, callsOf, collapseInstances, type CallSite, type ConstArguments, type InstanceModels } from '../python/call-sites';
 import type { ConstValue } from '../python/constants';
 import { OPAQUE, type SequentialBuilder, type Value } from './keras/values';
+import type { CallArgs } from '../python/evaluator';
+import type { KerasCall, KerasFrame } from './keras/executor';
 import { implicitReceivers } from './keras/implicit-receivers';
 import type { ModelExtractor } from './types';
 import { assumeFrameworkNames } from './assumed-imports';
@@ -58,9 +59,9 @@ function enclosingClass(def: Node): Node | null {
 }
 
 /** Call-site arguments as reader values: unknown ones are opaque (never their defaults). */
-function argumentValues(args: ConstArguments): { positional: Value[]; keywords: Map<string, Value> } {
+function argumentValues(args: ConstArguments): CallArgs<Value> {
   const value = (v: ConstValue | undefined): Value => (v === undefined ? OPAQUE : { t: 'const', value: v });
-  return { positional: args.positional.map(value), keywords: new Map([...args.keywords].map(([k, v]) => [k, value(v)])) };
+  return { positional: args.positional.map(value), keywords: new Map([...args.keywords].map(([k, v]) => [k, value(v)])), partial: args.partial, optionalUnknown: args.partial };
 }
 
 export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNotes()): KerasExtraction {
@@ -69,6 +70,7 @@ export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNo
   const symbols = new KerasSymbols(file, outline);
   if (!symbols.usesKeras) return { models: [], errors: [] };
   const state = new ExtractionState(file, symbols, outline, notes);
+  const ev = new KerasEvaluator(state);
   const models: ModelIR[] = [];
   const errors: string[] = [];
   const guarded = (what: string, fn: () => void) => {
@@ -83,7 +85,7 @@ export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNo
   for (const classDef of outline.classes) {
     if (state.classKind(classDef) !== 'model') continue;
     guarded(`class at line ${classDef.startPosition.row + 1}`, () => {
-      const model = extractSubclass(state, classDef);
+      const model = extractSubclass(ev, classDef);
       if (model) models.push(model);
     });
   }
@@ -92,7 +94,6 @@ export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNo
     const cls = enclosingClass(def);
     return (!cls || !state.classKind(cls)) && symbols.mayBuildModel(def.text);
   })];
-  const noMarks = { conditions: [], unrollDepth: 0, repeatedLoop: null };
   // A builder function is read once per call of it in the file, with that call's arguments; one nobody calls, once with its defaults.
   const builderNames = new Set(scopes.filter((n) => n.type === 'function_definition' && !state.isMethod(n)).map((n) => n.childForFieldName('name')?.text ?? '').filter((n) => state.functions.has(n)));
   const calls = callsOf(file.root, file.text, builderNames);
@@ -106,26 +107,29 @@ export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNo
     const runs: InstanceModels[] = [];
     for (const site of sites) {
       guarded(`scope at line ${scopeNode.startPosition.row + 1}`, () => {
-        const exec = new Executor(
-          state,
-          { selfEnv: new Map(), classDef: isModule ? null : enclosingClass(scopeNode), depth: 0, emit: true, scopeNode, active: new Set([scopeNode.id]) },
-          isModule ? Scope.of(scopeNode) : state.scopeInside(scopeNode),
-          noMarks,
-        );
-        if (isModule) {
-          for (const r of implicitReceivers(file, symbols)) {
-            const seq: SequentialBuilder = { call: r.firstAdd, fromList: false, items: [], marks: noMarks, lastAdd: null, builtShape: null, binding: { name: r.name, nameNode: r.nameNode } };
-            exec.env.set(r.name, { t: 'sequential', seq });
-            exec.sequentials.push(seq);
-          }
-        } else {
-          const { positional, keywords } = site ? argumentValues(site.args) : { positional: [], keywords: new Map<string, Value>() };
-          exec.bindParameters(scopeNode, positional, keywords, state.isMethod(scopeNode), !site?.args.partial);
-        }
+        const sequentials: SequentialBuilder[] = [];
         const firstFunctional = state.functionals.length;
-        exec.execBlock(isModule ? scopeNode : scopeNode.childForFieldName('body'));
+        let frame: KerasFrame;
+        if (isModule) {
+          frame = ev.frameAt(scopeNode, sequentials);
+          for (const r of implicitReceivers(file, symbols)) {
+            const seq: SequentialBuilder = { call: r.firstAdd, fromList: false, items: [], marks: NO_MARKS, lastAdd: null, builtShape: null, binding: { name: r.name, nameNode: r.nameNode } };
+            frame.locals.set(r.name, { t: 'sequential', seq });
+            sequentials.push(seq);
+          }
+          ev.execBlock(scopeNode, frame);
+        } else {
+          // The function read with this call's arguments; `frame` is where its models are finished.
+          const args = site ? argumentValues(site.args) : { positional: [], keywords: new Map<string, Value>(), partial: false };
+          const classDef = enclosingClass(scopeNode);
+          const owner: KerasCall = { def: scopeNode, classDef, self: new Map(), top: sequentials };
+          frame = ev.frameAt(scopeNode, sequentials);
+          frame.classDef = classDef;
+          ev.callFunction(scopeNode, state.isMethod(scopeNode) ? { ...args, positional: [OPAQUE, ...args.positional] } : args, owner, ev.moduleFrame());
+        }
+        const exec = ev.reader(frame);
         const built: ModelIR[] = [];
-        for (const seq of exec.sequentials) {
+        for (const seq of sequentials) {
           const model = sequentialModel(file, exec, seq);
           if (model) built.push(model);
         }

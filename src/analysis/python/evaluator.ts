@@ -103,8 +103,8 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
   abstract dict(entries: Map<string, V>): V;
   /** The entries of a dict value (mutable), or null. */
   abstract dictEntries(v: V): Map<string, V> | null;
-  /** A function of the file, unbound. */
-  abstract functionValue(def: Node): V;
+  /** A function of the file, unbound; `f` is the frame that defines it (a nested `def` sees its names when it runs). */
+  abstract functionValue(def: Node, f: F): V;
   /** Something the core cannot follow, written at `node` (what: why, for notes). */
   abstract opaque(node: Node, what: string): V;
   /** One value for what several paths produced. */
@@ -153,9 +153,29 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
     return typeof c === 'number' ? this.constant(op === '-' ? -c : op === '~' ? ~c : c) : this.unknown;
   }
 
-  /** `name = value`: binds it (a framework may also name what it holds). */
-  protected assignName(name: string, value: V, f: F): void {
+  /** `name = value`: binds it (a framework may also name what it holds). `valueNode`: the right side written, for a single target. */
+  protected assignName(name: string, value: V, f: F, _valueNode: Node | null = null): void {
     this.bind(f, name, value);
+  }
+
+  /** Told of the value a `return` statement returns (before the call's result merges the paths). */
+  protected returned(_value: V, _f: F): void {
+    /* no default use */
+  }
+
+  /** Told when a constant loop or comprehension starts (+1) and ends (-1) unrolling around the code. */
+  protected onUnroll(_f: F, _delta: 1 | -1): void {
+    /* no default use */
+  }
+
+  /** Runs the body of a loop (or comprehension clause) of unknown length once; a framework may mark what it makes. */
+  protected readOnce(_loop: Node, _f: F, run: () => Flow<V>): Flow<V> {
+    return run();
+  }
+
+  /** Whether a comprehension over unknown items (or with an unknown filter) runs its body once rather than being unknown. */
+  protected readsComprehensionsOnce(_f: F): boolean {
+    return false;
   }
 
   /** `obj.x = ...` inside a loop of unknown length: what the attribute held is no longer known. */
@@ -206,11 +226,14 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
     const f = this.enterFrame(caller, { scope: this.scopeInside(def), locals: new Map(), depth: caller.depth + 1, unroll: caller.unroll }, owner, args);
     let index = 0;
     let rest = false;
+    const named = new Set<string>();
     for (const param of this.s.kids(this.s.field(def, 'parameters') ?? def)) {
       const type = this.s.type(param);
       if (type === 'list_splat_pattern' || type === 'dictionary_splat_pattern') {
         const name = param.namedChild(0)?.text;
-        if (name) this.bind(f, name, this.unknown);
+        // `*args` takes the positions no parameter took, `**kwargs` the keywords none took (known unless a splat was unknown).
+        const taken = type === 'list_splat_pattern' ? this.list(args.positional.slice(index)) : this.dict(new Map([...args.keywords].filter(([k]) => !named.has(k))));
+        if (name) this.bind(f, name, args.partial ? this.unknown : taken);
         rest = true;
         continue;
       }
@@ -221,6 +244,7 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
       const nameNode = type === 'identifier' ? param : type === 'typed_parameter' ? param.namedChild(0) : this.s.field(param, 'name');
       const name = nameNode && this.s.type(nameNode) === 'identifier' ? nameNode.text : null;
       if (!name) continue;
+      named.add(name);
       const defaultNode = this.s.field(param, 'value');
       let value: V | undefined = args.keywords.get(name);
       if (value === undefined && !rest && index < args.positional.length) value = args.positional[index];
@@ -260,7 +284,9 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
       }
       case 'return_statement': {
         const e = stmt.namedChild(0);
-        return { kind: 'return', value: e ? this.eval(e, f) : this.constant(null) };
+        const value = e ? this.eval(e, f) : this.constant(null);
+        this.returned(value, f);
+        return { kind: 'return', value };
       }
       case 'break_statement':
         return { kind: 'break' };
@@ -273,7 +299,7 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
       case 'while_statement': {
         const body = this.s.field(stmt, 'body');
         if (!body) return undefined;
-        if (this.readsLoopsOnce(f)) return this.loopOnce(body, f);
+        if (this.readsLoopsOnce(f)) return this.loopOnce(stmt, body, f);
         this.forgetAssigned(body, f, stmt);
         return undefined;
       }
@@ -286,13 +312,28 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
         const body = this.s.field(stmt, 'body');
         const flow = body ? this.execBlock(body, f) : undefined;
         if (flow) return flow;
-        const fin = this.s.kids(stmt).find((c) => this.s.type(c) === 'finally_clause');
-        const finBody = fin ? this.s.kids(fin).find((c) => this.s.type(c) === 'block') : undefined;
-        return finBody ? this.execBlock(finBody, f) : undefined;
+        // The `else` runs when the body raised nothing, the path followed here.
+        for (const clause of this.s.kids(stmt)) {
+          const type = this.s.type(clause);
+          if (type !== 'else_clause' && type !== 'finally_clause') continue;
+          const block = this.s.field(clause, 'body') ?? this.s.kids(clause).find((c) => this.s.type(c) === 'block');
+          const after = block ? this.execBlock(block, f) : undefined;
+          if (after) return after;
+        }
+        return undefined;
+      }
+      case 'ERROR': {
+        // Error recovery: the statements tree-sitter could not place still count.
+        for (const child of this.s.kids(stmt)) {
+          const type = this.s.type(child);
+          const flow = type.endsWith('_statement') || type === 'block' || type === 'ERROR' ? this.execStatement(child, f) : type === 'assignment' || type === 'augmented_assignment' || type === 'call' ? (this.execExpression(child, f), undefined) : undefined;
+          if (flow) return flow;
+        }
+        return undefined;
       }
       case 'function_definition': {
         const name = this.s.field(stmt, 'name')?.text;
-        if (name) this.bind(f, name, this.functionValue(stmt));
+        if (name) this.bind(f, name, this.functionValue(stmt, f));
         return undefined;
       }
       case 'decorated_definition': {
@@ -305,8 +346,8 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
   }
 
   /** Runs a loop body once (a loop over an unknown number of steps, while following values). */
-  private loopOnce(body: Node, f: F): Flow<V> {
-    const flow = this.execBlock(body, f);
+  private loopOnce(loop: Node, body: Node, f: F): Flow<V> {
+    const flow = this.readOnce(loop, f, () => this.execBlock(body, f));
     return flow?.kind === 'return' ? flow : undefined;
   }
 
@@ -381,7 +422,7 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
     if (!items) {
       if (this.readsLoopsOnce(f)) {
         this.assign(left, this.unknown, f);
-        return this.loopOnce(body, f);
+        return this.loopOnce(stmt, body, f);
       }
       this.forgetAssigned(body, f, stmt);
       return undefined;
@@ -389,6 +430,7 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
     const outer = f.unroll;
     const product = this.unrolledProduct;
     this.unrolledProduct = product * Math.max(1, items.length);
+    this.onUnroll(f, 1);
     try {
       for (let i = 0; i < items.length; i++) {
         f.unroll = { index: i, count: items.length };
@@ -398,6 +440,7 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
         if (flow?.kind === 'return') return flow;
       }
     } finally {
+      this.onUnroll(f, -1);
       f.unroll = outer;
       this.unrolledProduct = product;
     }
@@ -458,7 +501,7 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
         valueNode = next;
       }
       const value = this.eval(valueNode, f);
-      for (const t of targets) if (t) this.assign(t, value, f);
+      for (const t of targets) if (t) this.assign(t, value, f, valueNode);
       return;
     }
     if (this.s.type(expr) === 'augmented_assignment') {
@@ -481,11 +524,11 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
     this.eval(expr, f);
   }
 
-  assign(target: Node, value: V, f: F): void {
+  assign(target: Node, value: V, f: F, valueNode: Node | null = null): void {
     const t = this.s.unparen(target);
     switch (this.s.type(t)) {
       case 'identifier':
-        this.assignName(t.text, value, f);
+        this.assignName(t.text, value, f, valueNode);
         return;
       case 'attribute': {
         const obj = this.s.field(t, 'object');
@@ -631,6 +674,7 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
     if (!body) return null;
     const clauses = this.s.kids(n).filter((c) => this.s.type(c) === 'for_in_clause' || this.s.type(c) === 'if_clause');
     const inner: F = { ...f, locals: new Map(f.locals) };
+    const once = this.readsComprehensionsOnce(f);
     const out: V[] = [];
     const run = (i: number): boolean => {
       if (i === clauses.length) {
@@ -641,23 +685,51 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
       if (this.s.type(clause) === 'if_clause') {
         const cond = clause.namedChild(0);
         const t = cond ? this.truth(this.eval(cond, inner)) : undefined;
+        if (t === undefined && once) return this.underUnknownCondition(inner, () => run(i + 1));
         if (t === undefined) return false;
         return t ? run(i + 1) : true;
       }
       const left = this.s.field(clause, 'left');
       const right = this.s.field(clause, 'right');
-      const items = right ? this.iterate(this.eval(right, inner)) : undefined;
-      if (!left || !items) return false;
-      const outer = inner.unroll;
-      for (let k = 0; k < items.length; k++) {
-        inner.unroll = { index: k, count: items.length };
-        this.assign(left, items[k]!, inner);
-        if (!run(i + 1)) return false;
+      if (!left || !right) return false;
+      const items = this.iterate(this.eval(right, inner));
+      if (!items && once) {
+        this.assign(left, this.unknown, inner);
+        let ok = true;
+        this.readOnce(clause, inner, () => {
+          ok = run(i + 1);
+          return undefined;
+        });
+        return ok;
       }
-      inner.unroll = outer;
+      if (!items) return false;
+      const outer = inner.unroll;
+      this.onUnroll(inner, 1);
+      try {
+        for (let k = 0; k < items.length; k++) {
+          inner.unroll = { index: k, count: items.length };
+          this.assign(left, items[k]!, inner);
+          if (!run(i + 1)) return false;
+        }
+      } finally {
+        this.onUnroll(inner, -1);
+        inner.unroll = outer;
+      }
       return true;
     };
     return run(0) ? out : null;
+  }
+
+  /** Runs `body` as the one explored branch of a condition whose value is unknown (what it makes is conditional). */
+  private underUnknownCondition<T>(f: F, body: () => T): T {
+    this.onBranches(f, 1);
+    this.conditional++;
+    try {
+      return body();
+    } finally {
+      this.onBranches(f, -1);
+      this.conditional--;
+    }
   }
 
   private comparison(n: Node, f: F): V {

@@ -332,3 +332,84 @@ class Net(nn.Module):
     expect(kinds(model(m, 'Net'))).toEqual(['dense']);
   });
 });
+
+describe('rest parameters take what no named parameter took (one core for both frameworks)', () => {
+  it('PyTorch: `*sizes` of a builder holds the positions passed, so its layers have their sizes', async () => {
+    const text = `
+import torch.nn as nn
+
+def mlp(*sizes):
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+model = mlp(784, 256, 10)
+`;
+    const dense = model(await extractTorchFrom(text), 'mlp').layers.filter((l) => l.kind === 'dense');
+    expect(dense.map((l) => [l.inFeatures, l.units])).toEqual([
+      [784, 256],
+      [256, 10],
+    ]);
+  });
+
+  it('PyTorch: `*sizes` holds only what was passed: one size makes no Linear', async () => {
+    const text = `
+import torch.nn as nn
+
+def mlp(*sizes):
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+model = mlp(784)
+`;
+    const layers = (await extractTorchFrom(text)).flatMap((m) => m.layers);
+    expect(layers.filter((l) => l.kind === 'dense')).toEqual([]);
+  });
+
+  it('PyTorch: `**kw` forwarded to a layer constructor gives it the keywords the caller wrote', async () => {
+    const text = `
+import torch.nn as nn
+
+def conv(**kw):
+    return nn.Conv2d(**kw)
+
+net = nn.Sequential(conv(in_channels=3, out_channels=16, kernel_size=3), nn.ReLU())
+`;
+    const first = defined(model(await extractTorchFrom(text), 'net').layers[0]);
+    expect([first.kind, first.inFeatures, first.units, first.kernelSize]).toEqual(['conv2d', 3, 16, [3, 3]]);
+  });
+
+  it('PyTorch: `**kw` with nothing passed leaves the layer sizes unknown, not invented', async () => {
+    const text = `
+import torch.nn as nn
+
+def conv(**kw):
+    return nn.Conv2d(**kw)
+
+net = nn.Sequential(conv(), nn.ReLU())
+`;
+    const first = defined(model(await extractTorchFrom(text), 'net').layers[0]);
+    expect([first.kind, first.units]).toEqual(['conv2d', null]);
+  });
+
+  it('Keras: `*units` and `**dense_kw` of a helper applied to a tensor', async () => {
+    const text = `
+from tensorflow import keras
+from tensorflow.keras import layers
+
+def stack(x, *units, **dense_kw):
+    for u in units:
+        x = layers.Dense(u, **dense_kw)(x)
+    return x
+
+inputs = keras.Input(shape=(32,))
+outputs = layers.Dense(1)(stack(inputs, 64, 16, activation="relu"))
+model = keras.Model(inputs, outputs)
+`;
+    const dense = modelNamed(await extractFrom(text), 'model').layers.filter((l) => l.kind === 'dense');
+    expect(dense.map((l) => l.units)).toEqual([64, 16, 1]);
+  });
+});

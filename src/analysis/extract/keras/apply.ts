@@ -1,22 +1,24 @@
 /**
- * Applying what the executor holds to tensors: layer constructors become graph nodes, Sequentials
+ * Applying what the reader holds to tensors: layer constructors become graph nodes, Sequentials
  * chain their layers, functional sub-models are rewired onto new inputs, and the file's own helper
- * functions, methods and custom layers are inlined with their arguments bound.
+ * functions, methods and custom layers run on the evaluation core with their actual arguments.
  */
 import { cloneLayer } from '../../../shared/layers';
 import type { Node } from 'web-tree-sitter';
+import type { CallArgs } from '../../python/evaluator';
 import { rangeOf } from '../../python/syntax';
 import { makeLayer } from '../builders';
-import { Executor, mergeMarks, type CallValues, NO_ARGUMENTS, MAX_INLINE_DEPTH } from './executor';
+import { mergeMarks, MAX_INLINE_DEPTH, type KerasCall, type Reader } from './executor';
 import { buildLayer } from './layers';
-import { callArgs } from '../../python/syntax-cache';
 import { OPAQUE, producersOf, type ClosureFrame, type FlowMarks, type GraphNode, type LayerFactory, type SequentialBuilder, type Value } from './values';
+
+const NO_ARGUMENTS: CallArgs<Value> = { positional: [], keywords: new Map(), partial: false };
 
 /**
  * `base_model.output` (transfer learning in the Keras 2 functional style): the model or layer,
  * applied once to its own input. Read once per value so `.output` used twice is one node.
  */
-export function outputOf(exec: Executor, value: Value): Value {
+export function outputOf(exec: Reader, value: Value): Value {
   if (value.t !== 'layer' && value.t !== 'sequential') return OPAQUE;
   const key = value.t === 'layer' ? value.factory : value.seq;
   let producers = exec.state.appliedOutputs.get(key);
@@ -33,8 +35,8 @@ export function inputOf(value: Value): Value {
   return value.t === 'layer' ? { t: 'tensor', producers: [] } : OPAQUE;
 }
 
-export function apply(exec: Executor, callee: Value, call: Node): Value {
-  const values = callValues(exec, call);
+export function apply(exec: Reader, callee: Value, call: Node): Value {
+  const values = exec.ev.evalArgs(call.childForFieldName('arguments'), exec.f);
   const input = values.positional[0] ?? values.keywords.get('inputs') ?? values.keywords.get('x') ?? OPAQUE;
   const inputs = producersOf(input);
   switch (callee.t) {
@@ -61,7 +63,7 @@ export function apply(exec: Executor, callee: Value, call: Node): Value {
  * rewired onto `inputs` (the same layer objects seen twice, as Keras shares the weights).
  * Applied to its own inputs, it is simply its outputs.
  */
-function applyGraph(exec: Executor, graph: Extract<Value, { t: 'graph' }>, inputs: GraphNode[]): GraphNode[] {
+function applyGraph(exec: Reader, graph: Extract<Value, { t: 'graph' }>, inputs: GraphNode[]): GraphNode[] {
   const sameInputs = inputs.length === graph.inputs.length && inputs.every((n, i) => n === graph.inputs[i]);
   if (sameInputs || inputs.length === 0) return graph.outputs;
   const mapped = new Map<GraphNode, GraphNode[]>();
@@ -83,20 +85,20 @@ function applyGraph(exec: Executor, graph: Extract<Value, { t: 'graph' }>, input
 
 
 
-export function instantiate(exec: Executor, factory: LayerFactory, inputs: GraphNode[], marks: FlowMarks): GraphNode {
+export function instantiate(exec: Reader, factory: LayerFactory, inputs: GraphNode[], marks: FlowMarks): GraphNode {
   const built = buildLayer(factory.call, factory.className, factory.written, factory.ctx);
   if (!built.layer.name && factory.boundName) built.layer.name = factory.boundName;
   return exec.newNode(built.layer, inputs, factory.call, mergeMarks(factory.marks, marks), built.declaredInput, built.unsupported);
 }
 
 /** Applies a Sequential's layers one after the other; returns the last node(s). */
-export function chainSequential(exec: Executor, seq: SequentialBuilder, inputs: GraphNode[], marks: FlowMarks): GraphNode[] {
+export function chainSequential(exec: Reader, seq: SequentialBuilder, inputs: GraphNode[], marks: FlowMarks): GraphNode[] {
   let previous = inputs;
   for (const item of seq.items) previous = chainItem(exec, item.value, item.node, previous, mergeMarks(item.marks, marks));
   return previous;
 }
 
-function chainItem(exec: Executor, value: Value, node: Node, previous: GraphNode[], marks: FlowMarks): GraphNode[] {
+function chainItem(exec: Reader, value: Value, node: Node, previous: GraphNode[], marks: FlowMarks): GraphNode[] {
   switch (value.t) {
     case 'layer':
       return [instantiate(exec, value.factory, previous, marks)];
@@ -118,48 +120,28 @@ function chainItem(exec: Executor, value: Value, node: Node, previous: GraphNode
   }
 }
 
-function childExecutor(exec: Executor, def: Node, selfEnv: Map<string, Value>, classDef: Node | null, closure?: ClosureFrame): Executor {
-  const scope = exec.state.scopeInside(def, closure?.scope);
-  const active = new Set(exec.options.active);
-  active.add(def.id);
-  const child = new Executor(exec.state, { selfEnv, classDef, depth: exec.options.depth + 1, emit: false, scopeNode: def, active }, scope, exec.marks);
-  // The defining call's layers, helpers and dicts, as they are when the closure runs (Python binds late).
-  if (closure) for (const [name, value] of closure.env) child.env.set(name, value);
-  return child;
+/** The frame's `self.*` for a method of the class running now, a fresh one for anything else. */
+function callOf(exec: Reader, def: Node, isMethod: boolean, closure?: ClosureFrame): KerasCall {
+  return { def, classDef: isMethod ? exec.f.classDef : null, self: isMethod ? exec.f.self : new Map<string, Value>(), closure };
 }
 
-export function callValues(exec: Executor, call: Node): CallValues {
-  const args = callArgs(call);
-  const keywords = new Map([...args.keywords].map(([k, v]): [string, Value] => [k, exec.evalExpr(v)]));
-  // `helper(**params)` with a dict the reader holds: its entries are keyword arguments.
-  for (const splat of args.splats) {
-    if (splat.type !== 'dictionary_splat') continue;
-    const inner = splat.namedChild(0);
-    const dict = inner ? exec.evalExpr(inner) : OPAQUE;
-    if (dict.t === 'dict') for (const [k, v] of dict.entries) if (!keywords.has(k)) keywords.set(k, v);
-  }
-  return { positional: args.positional.map((a) => exec.evalExpr(a)), keywords };
-}
-
-/** Reads a helper function / method of this file with the call's arguments bound. */
-export function inlineFunction(exec: Executor, def: Node, values: CallValues, isMethod: boolean, closure?: ClosureFrame): Value {
-  const { positional, keywords } = values;
-  if (exec.options.depth >= MAX_INLINE_DEPTH || exec.options.active.has(def.id)) {
-    const inputs = [...positional, ...keywords.values()].flatMap(producersOf);
+/** Runs a helper function / method of this file on the core with the call's arguments. */
+export function inlineFunction(exec: Reader, def: Node, values: CallArgs<Value>, isMethod: boolean, closure?: ClosureFrame): Value {
+  if (exec.f.inline >= MAX_INLINE_DEPTH || exec.f.active.has(def.id)) {
+    const inputs = [...values.positional, ...values.keywords.values()].flatMap(producersOf);
     return inputs.length > 0 ? { t: 'tensor', producers: inputs } : OPAQUE;
   }
-  const child = childExecutor(exec, def, isMethod ? exec.options.selfEnv : new Map<string, Value>(), isMethod ? exec.options.classDef : null, closure);
-  child.bindParameters(def, positional, keywords, isMethod || exec.state.isMethod(def));
-  child.execBlock(def.childForFieldName('body'));
-  return child.returned ?? OPAQUE;
+  const withSelf = isMethod || exec.state.isMethod(def);
+  const args = withSelf ? { ...values, positional: [OPAQUE, ...values.positional] } : values;
+  return exec.ev.callFunction(def, args, callOf(exec, def, isMethod, closure), exec.f);
 }
 
 /**
- * Applies an instance of a class of this file (custom layer / sub-model): reads its __init__
+ * Applies an instance of a class of this file (custom layer / sub-model): runs its __init__
  * with the constructor's arguments, then its call() with the input. A custom layer whose call
  * applies no known layer (own weights, raw tf ops) becomes one 'unknown' layer, reported.
  */
-function applyInstance(exec: Executor, instance: Extract<Value, { t: 'instance' }>, input: Value, extra: CallValues): Value {
+function applyInstance(exec: Reader, instance: Extract<Value, { t: 'instance' }>, input: Value, extra: CallArgs<Value>): Value {
   const { classDef } = instance;
   const callDef = exec.state.methodOf(classDef, 'call') ?? exec.state.methodOf(classDef, '__call__');
   const className = classDef.childForFieldName('name')?.text ?? 'Layer';
@@ -170,33 +152,21 @@ function applyInstance(exec: Executor, instance: Extract<Value, { t: 'instance' 
     const what = `custom layer ${className} (${why})`;
     return { t: 'tensor', producers: [exec.newNode(layer, producersOf(input), instance.call, mergeMarks(instance.marks, exec.marks), null, [{ what, range }])] };
   };
-  if (!callDef || exec.state.hasOwnWeights(classDef) || exec.options.depth >= MAX_INLINE_DEPTH || exec.options.active.has(classDef.id)) return unknown();
-  const selfEnv = new Map<string, Value>();
-  const initDef = exec.state.methodOf(classDef, '__init__');
+  if (!callDef || exec.state.hasOwnWeights(classDef) || exec.f.inline >= MAX_INLINE_DEPTH || exec.f.active.has(classDef.id)) return unknown();
+  const self = new Map<string, Value>();
+  const run = (def: Node, args: CallArgs<Value>) => exec.ev.callFunction(def, { ...args, positional: [OPAQUE, ...args.positional] }, { def, classDef, self, guards: classDef.id }, exec.f);
   const savedMarks = exec.marks;
   exec.marks = mergeMarks(instance.marks, exec.marks);
   const recorder: GraphNode[] = [];
   exec.state.recorders.push(recorder);
   try {
-    if (initDef) {
-      const init = childExecutor(exec, initDef, selfEnv, classDef);
-      init.options.active.add(classDef.id);
-      init.bindParameters(initDef, instance.args.positional, instance.args.keywords, true);
-      init.execBlock(initDef.childForFieldName('body'));
-    }
+    const initDef = exec.state.methodOf(classDef, '__init__');
+    if (initDef) run(initDef, instance.args);
     // Layers made lazily in build(input_shape) belong to the instance as much as __init__'s.
     const buildDef = exec.state.methodOf(classDef, 'build');
-    if (buildDef) {
-      const build = childExecutor(exec, buildDef, selfEnv, classDef);
-      build.options.active.add(classDef.id);
-      build.bindParameters(buildDef, [], new Map(), true, false);
-      build.execBlock(buildDef.childForFieldName('body'));
-    }
-    const runner = childExecutor(exec, callDef, selfEnv, classDef);
-    runner.options.active.add(classDef.id);
-    runner.bindParameters(callDef, [input, ...extra.positional.slice(1)], extra.keywords, true, false);
-    runner.execBlock(callDef.childForFieldName('body'));
-    const result = runner.returned ?? OPAQUE;
+    if (buildDef) run(buildDef, { ...NO_ARGUMENTS, optionalUnknown: true });
+    // Keras passes call()'s `training` / `mask` itself, whatever their defaults.
+    const result = run(callDef, { positional: [input, ...extra.positional.slice(1)], keywords: extra.keywords, partial: extra.partial, optionalUnknown: true });
     return recorder.length === 0 ? unknown() : result;
   } finally {
     exec.state.recorders.splice(exec.state.recorders.indexOf(recorder), 1);

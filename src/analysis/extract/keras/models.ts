@@ -14,7 +14,7 @@ import { makeModel } from '../builders';
 import { cloneLayer } from '../../../shared/layers';
 import { propagateShapes, type Shape } from '../../../shared/shapes';
 import { chainSequential } from './apply';
-import type { Executor } from './executor';
+import type { Reader } from './executor';
 import type { FunctionalRecord } from './state';
 import type { FlowMarks, GraphNode, SequentialBuilder } from './values';
 
@@ -159,7 +159,7 @@ export function bindingOfCall(call: Node): { name: string; nameNode: Node } | nu
   return null;
 }
 
-export function sequentialModel(file: PyFile, exec: Executor, seq: SequentialBuilder): ModelIR | null {
+export function sequentialModel(file: PyFile, exec: Reader, seq: SequentialBuilder): ModelIR | null {
   if (!seq.binding) return null;
   const recorder: GraphNode[] = [];
   exec.state.recorders.push(recorder);
@@ -177,7 +177,7 @@ export function sequentialModel(file: PyFile, exec: Executor, seq: SequentialBui
     nameNode: seq.binding.nameNode,
     style: seq.fromList ? 'keras-sequential' : 'keras-add',
     range: { start, end },
-    exports: exportsFor(exec.options.scopeNode, seq.binding.name, seq.call),
+    exports: exportsFor(exec.f.scopeNode, seq.binding.name, seq.call),
     nodes: [...inputs, ...recorder],
     marks: seq.marks,
     inputShape: seq.builtShape,

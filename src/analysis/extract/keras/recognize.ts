@@ -10,7 +10,7 @@ import { rangeOf, namedChildren, unparen, requiredField } from '../../python/syn
 import { makeLayer } from '../builders';
 import { activationFunctionName, activationFunctionParams, isKerasLayerPath } from './activations';
 import { layerSpec, MERGE_FUNCTIONS } from './catalog';
-import type { Executor } from './executor';
+import type { Reader } from './executor';
 import { buildLayer } from './layers';
 import { chainSequential } from './apply';
 import { callArgs } from '../../python/syntax-cache';
@@ -31,7 +31,7 @@ const TENSOR_MERGES: Record<string, string> = {
 };
 
 /** Calls resolved to Keras / TensorFlow symbols. */
-export function kerasCall(exec: Executor, q: string, written: string, call: Node): Value | null {
+export function kerasCall(exec: Reader, q: string, written: string, call: Node): Value | null {
   const last = lastSegment(q);
   const module = modulePart(q);
   const symbols = exec.state.symbols;
@@ -84,7 +84,7 @@ export function kerasCall(exec: Executor, q: string, written: string, call: Node
   return null;
 }
 
-export function newSequential(exec: Executor, call: Node): Value {
+export function newSequential(exec: Reader, call: Node): Value {
   const args = callArgs(call);
   const listNode = args.positional[0] ?? args.keywords.get('layers') ?? null;
   const seq: SequentialBuilder = { call, fromList: !!listNode, items: [], marks: exec.marks, lastAdd: null, builtShape: null, binding: null };
@@ -98,25 +98,25 @@ export function newSequential(exec: Executor, call: Node): Value {
       seq.items.push({ value, node, marks: value.t === 'layer' ? value.factory.marks : exec.marks });
     });
   }
-  if (exec.options.emit) exec.sequentials.push(seq);
+  exec.f.sequentials?.push(seq);
   return { t: 'sequential', seq };
 }
 
-export function functionalModel(exec: Executor, call: Node): Value {
+export function functionalModel(exec: Reader, call: Node): Value {
   const args = callArgs(call);
   const inputsNode = args.keywords.get('inputs') ?? args.keywords.get('input') ?? args.positional[0];
   const outputsNode = args.keywords.get('outputs') ?? args.keywords.get('output') ?? args.positional[1];
   if (!inputsNode || !outputsNode) return OPAQUE;
   const inputs = producersOf(exec.evalExpr(inputsNode));
   const outputs = producersOf(exec.evalExpr(outputsNode));
-  if (exec.options.emit && outputs.length > 0) {
-    exec.state.functionals.push({ call, inputs, outputs, marks: exec.marks, scopeNode: exec.options.scopeNode });
+  if (exec.emits && outputs.length > 0) {
+    exec.state.functionals.push({ call, inputs, outputs, marks: exec.marks, scopeNode: exec.f.scopeNode });
   }
   // A finished model applied to tensors later (`decoder(encoder(x))`) is its graph, reapplied.
   return outputs.length > 0 ? { t: 'graph', inputs, outputs } : OPAQUE;
 }
 
-export function mergeCall(exec: Executor, className: string, written: string, call: Node): Value {
+export function mergeCall(exec: Reader, className: string, written: string, call: Node): Value {
   const args = callArgs(call);
   const inputsNode = args.positional[0] ?? args.keywords.get('inputs') ?? args.keywords.get('values');
   let inputs: GraphNode[];
@@ -136,7 +136,7 @@ const KERAS1_MERGE_MODES: Record<string, string> = { sum: 'Add', mul: 'Multiply'
  * Keras 1 `Merge(layers, mode=...)` / `merge(inputs, mode=...)`: the branches (Sequentials applied to
  * their own inputs, or tensors) meet in one merge node, which a Sequential it is added to continues.
  */
-function keras1Merge(exec: Executor, written: string, call: Node): Value {
+function keras1Merge(exec: Reader, written: string, call: Node): Value {
   const args = callArgs(call);
   const branchesNode = args.positional[0] ?? args.keywords.get('layers') ?? args.keywords.get('inputs');
   const branches = branchesNode ? exec.evalExpr(branchesNode) : OPAQUE;
@@ -166,7 +166,7 @@ function keras1Merge(exec: Executor, written: string, call: Node): Value {
  * so the branch starts at an Input of its own, with the shape its first layer declares; without it
  * the branches would read as one chain.
  */
-function mergeBranch(exec: Executor, seq: SequentialBuilder): GraphNode[] {
+function mergeBranch(exec: Reader, seq: SequentialBuilder): GraphNode[] {
   const input = exec.newNode(makeLayer({ kind: 'input', className: 'Input', range: rangeOf(seq.call), shape: null }), [], seq.call, exec.marks);
   const outputs = chainSequential(exec, seq, [input], exec.marks);
   const first = readerOf(outputs, input);
@@ -190,7 +190,7 @@ function readerOf(outputs: GraphNode[], source: GraphNode): GraphNode | null {
 }
 
 /** `x + shortcut` and friends between tensors. */
-export function tensorOperator(exec: Executor, op: string, operands: Value[], node: Node): Value {
+export function tensorOperator(exec: Reader, op: string, operands: Value[], node: Node): Value {
   const inputs = operands.flatMap(producersOf);
   if (op !== '+' && op !== '*') return { t: 'tensor', producers: inputs };
   if (operands.some((o) => o.t !== 'tensor')) return { t: 'tensor', producers: inputs };
@@ -199,14 +199,14 @@ export function tensorOperator(exec: Executor, op: string, operands: Value[], no
 }
 
 /** A call that is not a known layer: tensors flow through it unchanged (`tf.squeeze(x)`, `x.reshape(..)`). */
-export function passthrough(exec: Executor, call: Node): Value {
+export function passthrough(exec: Reader, call: Node): Value {
   const args = callArgs(call);
   const inputs = [...args.positional, ...args.keywords.values()].flatMap((a) => producersOf(exec.evalExpr(a)));
   return inputs.length > 0 ? { t: 'tensor', producers: inputs } : OPAQUE;
 }
 
 /** `SomeLayer(...)(x)` where SomeLayer is not known: an unknown layer, reported, never dropped. */
-export function unknownLayerApplication(exec: Executor, constructor: Node, call: Node): Value {
+export function unknownLayerApplication(exec: Reader, constructor: Node, call: Node): Value {
   const callee = constructor.childForFieldName('function');
   const written = callee?.text ?? constructor.text;
   const args = callArgs(call);

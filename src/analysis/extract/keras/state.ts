@@ -1,10 +1,9 @@
 /**
- * Per-file state shared by every reader of one extraction: the file's own functions and classes
- * (for inlining), which classes are Keras models or layers, the graph-node counter, and the
- * functional models found so far.
+ * Per-file state shared by every read of one extraction: the file's own functions and classes,
+ * which classes are Keras models or layers, the graph-node counter, and the functional models
+ * found so far.
  */
 import type { Node } from 'web-tree-sitter';
-import { Scope } from '../../python/constants';
 import type { PyFile } from '../../python/file';
 import { namedChildren } from '../../python/syntax';
 import type { EvalNotes } from '../../python/limits';
@@ -33,14 +32,10 @@ function definitionOf(stmt: Node): Node | null {
 
 export class ExtractionState {
   nextSeq = 0;
-  /** Statements executed so far by every reader of the file (the one budget of LIMITS.steps). */
-  steps = 0;
-  /** Product of the lengths of the constant loops being unrolled around the current statement. */
-  unrolledProduct = 1;
   /** Lists that receive every graph node created while they are on the stack. */
   readonly recorders: GraphNode[][] = [];
   readonly functionals: FunctionalRecord[] = [];
-  /** Graph nodes made for `value.output` (see Executor.outputOf), by layer factory or Sequential. */
+  /** Graph nodes made for `value.output` (see apply.ts outputOf), by layer factory or Sequential. */
   readonly appliedOutputs = new WeakMap<object, GraphNode[]>();
   /** Functions that are not methods, by name (names defined twice are ambiguous and left out). */
   readonly functions = new Map<string, Node>();
@@ -132,47 +127,5 @@ export class ExtractionState {
     let own = this.ownWeights.get(classDef.id);
     if (own === undefined) this.ownWeights.set(classDef.id, (own = /\bself\.add_weight\s*\(|\btf\.Variable\s*\(/.test(classDef.text)));
     return own;
-  }
-
-  /**
-   * The one call of a (non-method) function in this file, e.g. `model = make_model(input_shape=(180, 180, 3))`;
-   * null when it is called never or more than once (then its arguments are not known).
-   */
-  singleCallSite(def: Node): Node | null {
-    const name = def.childForFieldName('name')?.text;
-    if (!name) return null;
-    const offsets = this.callOffsets().get(name) ?? [];
-    let found: Node | null = null;
-    for (const offset of offsets) {
-      let node: Node | null = this.file.root.descendantForIndex(offset);
-      while (node && node.type !== 'call') node = node.parent;
-      if (!node || node.childForFieldName('function')?.text !== name) continue;
-      if (found) return null;
-      found = node;
-    }
-    return found;
-  }
-
-  private calls: Map<string, number[]> | null = null;
-
-  /** Where each of the file's own functions is called (`name(` not preceded by `.` or `def `), in one pass over the text. */
-  private callOffsets(): Map<string, number[]> {
-    if (this.calls) return this.calls;
-    this.calls = new Map();
-    const text = this.file.text;
-    for (const match of text.matchAll(/(?<![\w.])([A-Za-z_]\w*)\s*\(/g)) {
-      const name = match[1]!;
-      if (!this.functions.has(name)) continue;
-      if (/def\s+$/.test(text.slice(Math.max(0, match.index - 8), match.index))) continue;
-      const list = this.calls.get(name) ?? [];
-      list.push(match.index);
-      this.calls.set(name, list);
-    }
-    return this.calls;
-  }
-
-  /** The constant scope of a definition's body. */
-  scopeInside(def: Node, outer?: Scope): Scope {
-    return Scope.inside(def, outer);
   }
 }

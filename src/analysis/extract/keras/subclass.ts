@@ -8,45 +8,33 @@ import type { Node } from 'web-tree-sitter';
 import type { ModelIR } from '../../../shared/ir';
 import { rangeOf } from '../../python/syntax';
 import { chainSequential, instantiate } from './apply';
-import { Executor } from './executor';
+import { NO_MARKS, type KerasEvaluator } from './executor';
 import { finalizeModel } from './models';
-import type { ExtractionState } from './state';
-import type { FlowMarks, GraphNode, Value } from './values';
+import { OPAQUE, type GraphNode, type Value } from './values';
 
-const NO_MARKS: FlowMarks = { conditions: [], unrollDepth: 0, repeatedLoop: null };
-
-export function extractSubclass(state: ExtractionState, classDef: Node): ModelIR | null {
+export function extractSubclass(ev: KerasEvaluator, classDef: Node): ModelIR | null {
+  const state = ev.state;
   const nameNode = classDef.childForFieldName('name');
   if (!nameNode) return null;
-  const selfEnv = new Map<string, Value>();
-  const reader = (def: Node) =>
-    new Executor(state, { selfEnv, classDef, depth: 0, emit: false, scopeNode: def, active: new Set([classDef.id]) }, state.scopeInside(def), NO_MARKS);
+  const self = new Map<string, Value>();
+  const outer = ev.frameAt(classDef, null);
+  const run = (def: Node, positional: Value[], optionalUnknown: boolean) =>
+    ev.callFunction(def, { positional: [OPAQUE, ...positional], keywords: new Map(), partial: false, optionalUnknown }, { def, classDef, self }, outer);
   const initDef = state.methodOf(classDef, '__init__');
   const callDef = state.methodOf(classDef, 'call');
   const recorder: GraphNode[] = [];
-  if (initDef) {
-    const init = reader(initDef);
-    init.bindParameters(initDef, [], new Map(), true);
-    init.execBlock(initDef.childForFieldName('body'));
-  }
+  if (initDef) run(initDef, [], false);
   // Some models make their layers in build(input_shape), which Keras calls before the first call().
   const buildDef = state.methodOf(classDef, 'build');
-  if (buildDef) {
-    const build = reader(buildDef);
-    build.bindParameters(buildDef, [], new Map(), true, false);
-    build.execBlock(buildDef.childForFieldName('body'));
-  }
+  if (buildDef) run(buildDef, [], true);
   state.recorders.push(recorder);
   try {
-    if (callDef) {
-      const call = reader(callDef);
-      call.bindParameters(callDef, [{ t: 'tensor', producers: [] }], new Map(), true, false);
-      call.execBlock(callDef.childForFieldName('body'));
-    } else {
+    if (callDef) run(callDef, [{ t: 'tensor', producers: [] }], true);
+    else {
       // No call(): the layers in the order __init__ assigned them.
-      const chain = reader(initDef ?? classDef);
+      const chain = ev.reader(outer);
       let previous: GraphNode[] = [];
-      for (const value of selfEnv.values()) {
+      for (const value of self.values()) {
         if (value.t === 'layer') previous = [instantiate(chain, value.factory, previous, NO_MARKS)];
         else if (value.t === 'sequential') previous = chainSequential(chain, value.seq, previous, NO_MARKS);
       }

@@ -1,11 +1,12 @@
 /**
- * What the Keras executor tracks while it reads model-building code: symbolic tensors and the
+ * What the Keras reader tracks while it reads model-building code: symbolic tensors and the
  * graph nodes that produce them, layer objects not yet applied, Sequential models being built,
  * lists of those, and constants. Nothing here is ever run; the values only describe the code.
  */
 import type { Node } from 'web-tree-sitter';
 import type { LayerIR, Range } from '../../../shared/ir';
 import type { ConstValue, Scope } from '../../python/constants';
+import type { CallArgs } from '../../python/evaluator';
 import type { Shape } from '../../../shared/shapes';
 import type { ArgContext } from './context';
 
@@ -70,8 +71,8 @@ export type Value =
   | { t: 'sequential'; seq: SequentialBuilder }
   | { t: 'list'; items: Value[] }
   | { t: 'const'; value: ConstValue }
-  /** An instance of a class defined in this file (custom Layer or Model subclass), applied by inlining. */
-  | { t: 'instance'; classDef: Node; call: Node; args: { positional: Value[]; keywords: Map<string, Value> }; marks: FlowMarks; boundName: string | null }
+  /** An instance of a class defined in this file (custom Layer or Model subclass), applied by running its methods. */
+  | { t: 'instance'; classDef: Node; call: Node; args: CallArgs<Value>; marks: FlowMarks; boundName: string | null }
   /** A function of the file; `closure` is the reader of the function that defined it (nested `def f(x)` returned by a helper). */
   | { t: 'function'; def: Node; closure?: ClosureFrame }
   /** A dict with string keys (`**conv_params`, `{'filters': 64}`). */
@@ -82,7 +83,7 @@ export type Value =
 
 /** What a nested function sees of the call that defined it: that call's names, read when the function runs. */
 export interface ClosureFrame {
-  readonly env: ReadonlyMap<string, Value>;
+  readonly locals: ReadonlyMap<string, Value>;
   readonly scope: Scope;
 }
 
