@@ -1,7 +1,8 @@
 /**
  * Keras extractor: every model a file defines -> ModelIR. Reads the module and each function that
- * may build a model with the symbolic executor (Sequential lists and .add() calls, functional graphs
- * up to keras.Model(inputs, outputs)), and each keras.Model subclass through its __init__ and call.
+ * may build a model with the Keras reader, hooks on the Python evaluation core (Sequential lists and
+ * .add() calls, functional graphs up to keras.Model(inputs, outputs)), and each keras.Model subclass
+ * through its __init__ and call.
  * Training facts (optimizer, compile, fit) are left to the training pass.
  *
  * What it does with code it cannot evaluate (documented behaviour, tested):
@@ -13,8 +14,8 @@
  *   of those; at most 256 items) are unrolled: each copy has `unrolled: {index, count}` and the
  *   range of the one call that made it. Other loops (and `while`) are read once: their layers get
  *   repeated = true and the model an `unsupported` entry naming the loop's line.
- * - Function parameters: the constant arguments of the function's single call in the file
- *   (`make_model(input_shape=(180, 180, 3))`), else declared constant defaults, else unknown.
+ * - Function parameters: a builder is read once per call of it in the file, with that call's
+ *   arguments (`make_model(input_shape=(180, 180, 3))`); one nobody calls, once with its defaults.
  *   Keras' own `call(..., training=False)` arguments are always unknown.
  * - `**kwargs` in a layer call: activation and initializers not written are 'unknown', not defaults.
  * - Unknown layer classes (and pretrained keras.applications models, MultiHeadAttention, Lambda,
@@ -94,18 +95,28 @@ export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNo
     const cls = enclosingClass(def);
     return (!cls || !state.classKind(cls)) && symbols.mayBuildModel(def.text);
   })];
-  // A builder function is read once per call of it in the file, with that call's arguments; one nobody calls, once with its defaults.
-  const builderNames = new Set(scopes.filter((n) => n.type === 'function_definition' && !state.isMethod(n)).map((n) => n.childForFieldName('name')?.text ?? '').filter((n) => state.functions.has(n)));
-  const calls = callsOf(file.root, file.text, builderNames);
+  // A builder function (or a static method, `ResnetBuilder.build`) is read once per call of it in the
+  // file, with that call's arguments; one nobody calls, once with its defaults.
+  const builderNames = new Map<Node, string>();
+  for (const def of scopes) {
+    const name = def.type === 'function_definition' && !state.isMethod(def) ? def.childForFieldName('name')?.text : undefined;
+    if (!name) continue;
+    const cls = enclosingClass(def);
+    const className = cls?.childForFieldName('name')?.text;
+    if (!cls && state.functions.has(name)) builderNames.set(def, name);
+    else if (cls && className && state.classes.get(className)?.id === cls.id) builderNames.set(def, `${className}.${name}`);
+  }
+  const calls = callsOf(file.root, file.text, new Set(builderNames.values()));
   const functionalRuns: InstanceModels[] = [];
   for (const scopeNode of scopes) {
     throwIfCancelled();
     const isModule = scopeNode.type === 'module';
-    const name = isModule ? null : scopeNode.childForFieldName('name')?.text ?? null;
-    const sites: (CallSite | null)[] = name && builderNames.has(name) ? (calls.get(name) ?? []).filter((c) => !scopeNode.equals(c) && !isInside(c, scopeNode)).map((c) => callSiteOf(file.path, c)) : [];
+    const name = builderNames.get(scopeNode);
+    const sites: ({ site: CallSite; call: Node } | null)[] = name ? (calls.get(name) ?? []).filter((c) => !scopeNode.equals(c) && !isInside(c, scopeNode)).map((call) => ({ site: callSiteOf(file.path, call), call })) : [];
     if (sites.length === 0) sites.push(null);
     const runs: InstanceModels[] = [];
-    for (const site of sites) {
+    for (const at of sites) {
+      const site = at?.site ?? null;
       guarded(`scope at line ${scopeNode.startPosition.row + 1}`, () => {
         const sequentials: SequentialBuilder[] = [];
         const firstFunctional = state.functionals.length;
@@ -120,7 +131,7 @@ export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNo
           ev.execBlock(scopeNode, frame);
         } else {
           // The function read with this call's arguments; `frame` is where its models are finished.
-          const args = site ? argumentValues(site.args) : { positional: [], keywords: new Map<string, Value>(), partial: false };
+          const args = at ? ev.argumentsAt(at.call, argumentValues(at.site.args)) : { positional: [], keywords: new Map<string, Value>(), partial: false };
           const classDef = enclosingClass(scopeNode);
           const owner: KerasCall = { def: scopeNode, classDef, self: new Map(), top: sequentials };
           frame = ev.frameAt(scopeNode, sequentials);

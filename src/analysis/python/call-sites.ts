@@ -37,13 +37,14 @@ export function callLabel(call: Node): string {
 }
 
 /**
- * Calls of the plain names `names` (`Mlp(...)`, not `x.Mlp(...)`) in a file, found in one pass over its
- * text, then checked on the syntax tree. Definitions (`def Mlp`, `class Mlp`) are not calls.
+ * Calls of the names `names` as written (`Mlp(...)`, not `x.Mlp(...)`; a dotted name such as
+ * `ResnetBuilder.build` for a static method) in a file, found in one pass over its text, then checked
+ * on the syntax tree. Definitions (`def Mlp`, `class Mlp`) are not calls.
  */
 export function callsOf(root: Node, text: string, names: ReadonlySet<string>): Map<string, Node[]> {
   const out = new Map<string, Node[]>();
   if (names.size === 0) return out;
-  for (const match of text.matchAll(/(?<![\w.])([A-Za-z_]\w*)\s*\(/g)) {
+  for (const match of text.matchAll(/(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\(/g)) {
     const name = match[1]!;
     if (!names.has(name)) continue;
     if (/(?:def|class)\s+$/.test(text.slice(Math.max(0, match.index - 8), match.index))) continue;

@@ -12,6 +12,7 @@ import { Scope, type ConstValue } from '../../python/constants';
 import { arithmetic, truthy } from '../../python/constops';
 import { LIMITS } from '../../python/limits';
 import { rangeOf } from '../../python/syntax';
+import { callArgs } from '../../python/syntax-cache';
 import { Evaluator, type BranchState, type CallArgs, type EvalFrame, type Flow } from '../../python/evaluator';
 import { isKerasLayerPath } from './activations';
 import { layerSpec } from './catalog';
@@ -576,6 +577,26 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     if (method === 'setdefault' && !present) entries.set(key, fallback());
     if (method === 'pop') entries.delete(key);
     return present ?? entries.get(key) ?? fallback();
+  }
+
+  /**
+   * A builder's call-site arguments: the constants `consts` has, and for the rest what the reader
+   * makes of them where the call is written (a function of the file passed as `block_fn`, a layer).
+   */
+  argumentsAt(call: Node, consts: CallArgs<Value>): CallArgs<Value> {
+    const frame: KerasFrame = { ...this.frameAt(call, null), scope: Scope.of(call), locals: new Map() };
+    const written = callArgs(call);
+    const valueOf = (node: Node, known: Value | undefined): Value => {
+      if (known && known.t !== 'opaque') return known;
+      const v = this.eval(node, frame);
+      return v.t === 'const' ? OPAQUE : v;
+    };
+    const positional = consts.positional.map((known, i) => (written.positional[i] ? valueOf(written.positional[i], known) : known));
+    const keywords = new Map([...consts.keywords].map(([k, known]): [string, Value] => {
+      const node = written.keywords.get(k);
+      return [k, node ? valueOf(node, known) : known];
+    }));
+    return { ...consts, positional, keywords };
   }
 
   // ---------------------------------------------------------------- what recognisers see
