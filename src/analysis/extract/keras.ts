@@ -40,7 +40,7 @@ import { OPAQUE, type SequentialBuilder, type Value } from './keras/values';
 import type { CallArgs } from '../python/evaluator';
 import type { KerasCall, KerasFrame } from './keras/executor';
 import { implicitReceivers } from './keras/implicit-receivers';
-import type { ModelExtractor } from './types';
+import type { ExternalSites, ModelExtractor } from './types';
 import { assumeFrameworkNames } from './assumed-imports';
 import { rethrowCancellation, throwIfCancelled } from '../cancellation';
 
@@ -54,6 +54,12 @@ function isInside(node: Node, outer: Node): boolean {
   return node.startIndex >= outer.startIndex && node.endIndex <= outer.endIndex;
 }
 
+/** Whether a call is made inside a Keras Model or Layer class (a sub-model built by its parent is not an instance of its own). */
+function insideKerasClass(call: Node, state: ExtractionState): boolean {
+  for (let cur = call.parent; cur; cur = cur.parent) if (cur.type === 'class_definition' && state.classKind(cur)) return true;
+  return false;
+}
+
 function enclosingClass(def: Node): Node | null {
   for (let cur = def.parent; cur; cur = cur.parent) if (cur.type === 'class_definition') return cur;
   return null;
@@ -65,7 +71,7 @@ function argumentValues(args: ConstArguments): CallArgs<Value> {
   return { positional: args.positional.map(value), keywords: new Map([...args.keywords].map(([k, v]) => [k, value(v)])), partial: args.partial, optionalUnknown: args.partial };
 }
 
-export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNotes()): KerasExtraction {
+export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNotes(), external: ExternalSites = new Map()): KerasExtraction {
   assumeFrameworkNames(file);
   const outline = outlineOf(file.root);
   const symbols = new KerasSymbols(file, outline);
@@ -83,12 +89,24 @@ export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNo
     }
   };
 
-  for (const classDef of outline.classes) {
-    if (state.classKind(classDef) !== 'model') continue;
-    guarded(`class at line ${classDef.startPosition.row + 1}`, () => {
-      const model = extractSubclass(ev, classDef);
-      if (model) models.push(model);
-    });
+  // A Model subclass is read once per instantiation (in this file, outside Keras classes, then in other
+  // files), with that call's arguments; one nobody instantiates, once with its defaults.
+  const modelClasses = outline.classes.filter((c) => state.classKind(c) === 'model');
+  const classNames = new Set(modelClasses.map((c) => c.childForFieldName('name')?.text ?? '').filter((n) => n && state.classes.has(n)));
+  const instantiations = callsOf(file.root, file.text, classNames);
+  for (const classDef of modelClasses) {
+    const name = classDef.childForFieldName('name')?.text ?? '';
+    const local = classNames.has(name) ? (instantiations.get(name) ?? []).filter((c) => !insideKerasClass(c, state)) : [];
+    const sites = [...local.map((call) => ({ site: callSiteOf(file.path, call), call })), ...(external.get(name) ?? []).map((site) => ({ site, call: null }))];
+    const runs: InstanceModels[] = [];
+    for (const at of sites.length ? sites : [null]) {
+      guarded(`class at line ${classDef.startPosition.row + 1}`, () => {
+        const args = at ? (at.call ? ev.argumentsAt(at.call, argumentValues(at.site.args)) : argumentValues(at.site.args)) : null;
+        const model = extractSubclass(ev, classDef, args);
+        if (model) runs.push({ site: at?.site ?? null, models: [model] });
+      });
+    }
+    models.push(...collapseInstances(runs));
   }
 
   const scopes: Node[] = [file.root, ...outline.functions.filter((def) => {
@@ -112,7 +130,9 @@ export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNo
     throwIfCancelled();
     const isModule = scopeNode.type === 'module';
     const name = builderNames.get(scopeNode);
-    const sites: ({ site: CallSite; call: Node } | null)[] = name ? (calls.get(name) ?? []).filter((c) => !scopeNode.equals(c) && !isInside(c, scopeNode)).map((call) => ({ site: callSiteOf(file.path, call), call })) : [];
+    const sites: ({ site: CallSite; call: Node | null } | null)[] = name
+      ? [...(calls.get(name) ?? []).filter((c) => !scopeNode.equals(c) && !isInside(c, scopeNode)).map((call) => ({ site: callSiteOf(file.path, call), call })), ...(external.get(name) ?? []).map((site) => ({ site, call: null }))]
+      : [];
     if (sites.length === 0) sites.push(null);
     const runs: InstanceModels[] = [];
     for (const at of sites) {
@@ -131,7 +151,7 @@ export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNo
           ev.execBlock(scopeNode, frame);
         } else {
           // The function read with this call's arguments; `frame` is where its models are finished.
-          const args = at ? ev.argumentsAt(at.call, argumentValues(at.site.args)) : { positional: [], keywords: new Map<string, Value>(), partial: false };
+          const args = at ? (at.call ? ev.argumentsAt(at.call, argumentValues(at.site.args)) : argumentValues(at.site.args)) : { positional: [], keywords: new Map<string, Value>(), partial: false };
           const classDef = enclosingClass(scopeNode);
           const owner: KerasCall = { def: scopeNode, classDef, self: new Map(), top: sequentials };
           frame = ev.frameAt(scopeNode, sequentials);
@@ -164,4 +184,4 @@ export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNo
   return { models: unique, errors };
 }
 
-export const extractKeras: ModelExtractor = (file, notes) => extractKerasDetailed(file, notes).models;
+export const extractKeras: ModelExtractor = (file, notes, external) => extractKerasDetailed(file, notes, external).models;

@@ -102,3 +102,75 @@ describe('a builder class whose static method takes the block function', () => {
     expect(result.findings.filter((f) => f.code === 'GL302')).toHaveLength(1);
   });
 });
+
+const classifier = (instances: string) => `
+from tensorflow import keras
+from tensorflow.keras import layers
+
+
+class Classifier(keras.Model):
+    def __init__(self, hidden=64, init="glorot_uniform"):
+        super().__init__()
+        self.hidden = layers.Dense(hidden, activation="relu", kernel_initializer=init)
+        self.head = layers.Dense(10)
+
+    def call(self, x, training=None):
+        return self.head(self.hidden(x))
+
+${instances}
+`;
+
+describe('a Keras Model subclass is read per instance, with its constructor arguments', () => {
+  it('two instances built differently are two models; only the zero-initialized one is a finding', async () => {
+    const result = await analyze(classifier('small = Classifier(32)\nzeroed = Classifier(init="zeros")'));
+    expect(result.models.map((m) => [m.name, m.layers[0]?.units])).toEqual([
+      ['Classifier(32)', 32],
+      ['Classifier(init="zeros")', 64],
+    ]);
+    const gl201 = result.findings.filter((f) => f.code === 'GL201');
+    expect(gl201.map((f) => f.message.includes('Classifier(init="zeros")'))).toEqual([true]);
+  });
+
+  it('one instance is the model, named after its class, with the sizes its call passes', async () => {
+    const result = await analyze(classifier('model = Classifier(32)'));
+    expect(result.models.map((m) => [m.name, m.layers[0]?.units, m.instance])).toEqual([['Classifier', 32, undefined]]);
+    expect(result.findings.filter((f) => f.code === 'GL201')).toEqual([]);
+  });
+
+  it('a class nobody instantiates is read once with its defaults', async () => {
+    const result = await analyze(classifier(''));
+    expect(result.models.map((m) => [m.name, m.layers[0]?.units])).toEqual([['Classifier', 64]]);
+  });
+});
+
+describe('builders called from another file of the workspace', () => {
+  for (const [call, findings] of [
+    ['build(units=8, init="zeros")', 1],
+    ['build(units=8)', 0],
+  ] as const) {
+    it(`a builder function is read with the arguments another file passes: ${call}`, async () => {
+      const project = await Project.create();
+      try {
+        project.setFile(
+          '/ws/model.py',
+          `from tensorflow import keras
+from tensorflow.keras import layers
+
+
+def build(units=64, init="glorot_uniform"):
+    return keras.Sequential([
+        layers.Dense(units, activation="relu", kernel_initializer=init, input_shape=(16,)),
+        layers.Dense(1),
+    ])
+`,
+        );
+        project.setFile('/ws/train.py', `from model import build\n\nmodel = ${call}\nmodel.compile(optimizer="adam", loss="mse")\n`);
+        const result = project.analyzeFile('/ws/model.py');
+        expect(result.models.map((m) => m.layers[0]?.units)).toEqual([8]);
+        expect(result.findings.filter((f) => f.code === 'GL201')).toHaveLength(findings);
+      } finally {
+        project.dispose();
+      }
+    });
+  }
+});
