@@ -153,20 +153,19 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
     return typeof c === 'number' ? this.constant(op === '-' ? -c : op === '~' ? ~c : c) : this.unknown;
   }
 
-  /** `name = value`: binds it (a framework may also name what it holds). `valueNode`: the right side written, for a single target. */
-  protected assignName(name: string, value: V, f: F, _valueNode: Node | null = null): void {
+  /** `name = value`: binds it (a framework may also name what it holds). */
+  protected assignName(name: string, value: V, f: F): void {
     this.bind(f, name, value);
   }
 
+  /** `name = <valueNode>` written as such (one target, its right side at hand); by default assignName. */
+  protected assignWritten?(name: string, value: V, f: F, valueNode: Node): void;
+
   /** Told of the value a `return` statement returns (before the call's result merges the paths). */
-  protected returned(_value: V, _f: F): void {
-    /* no default use */
-  }
+  protected returned?(value: V, f: F): void;
 
   /** Told when a constant loop or comprehension starts (+1) and ends (-1) unrolling around the code. */
-  protected onUnroll(_f: F, _delta: 1 | -1): void {
-    /* no default use */
-  }
+  protected onUnroll?(f: F, delta: 1 | -1): void;
 
   /** Runs the body of a loop (or comprehension clause) of unknown length once; a framework may mark what it makes. */
   protected readOnce(_loop: Node, _f: F, run: () => Flow<V>): Flow<V> {
@@ -174,9 +173,7 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
   }
 
   /** Whether a comprehension over unknown items (or with an unknown filter) runs its body once rather than being unknown. */
-  protected readsComprehensionsOnce(_f: F): boolean {
-    return false;
-  }
+  protected readsComprehensionsOnce?(f: F): boolean;
 
   /** `obj.x = ...` inside a loop of unknown length: what the attribute held is no longer known. */
   protected abstract forgetAttribute(target: Node, opaque: V, f: F): void;
@@ -285,7 +282,7 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
       case 'return_statement': {
         const e = stmt.namedChild(0);
         const value = e ? this.eval(e, f) : this.constant(null);
-        this.returned(value, f);
+        this.returned?.(value, f);
         return { kind: 'return', value };
       }
       case 'break_statement':
@@ -430,7 +427,7 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
     const outer = f.unroll;
     const product = this.unrolledProduct;
     this.unrolledProduct = product * Math.max(1, items.length);
-    this.onUnroll(f, 1);
+    this.onUnroll?.(f, 1);
     try {
       for (let i = 0; i < items.length; i++) {
         f.unroll = { index: i, count: items.length };
@@ -440,7 +437,7 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
         if (flow?.kind === 'return') return flow;
       }
     } finally {
-      this.onUnroll(f, -1);
+      this.onUnroll?.(f, -1);
       f.unroll = outer;
       this.unrolledProduct = product;
     }
@@ -528,7 +525,8 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
     const t = this.s.unparen(target);
     switch (this.s.type(t)) {
       case 'identifier':
-        this.assignName(t.text, value, f, valueNode);
+        if (valueNode && this.assignWritten) this.assignWritten(t.text, value, f, valueNode);
+        else this.assignName(t.text, value, f);
         return;
       case 'attribute': {
         const obj = this.s.field(t, 'object');
@@ -674,7 +672,7 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
     if (!body) return null;
     const clauses = this.s.kids(n).filter((c) => this.s.type(c) === 'for_in_clause' || this.s.type(c) === 'if_clause');
     const inner: F = { ...f, locals: new Map(f.locals) };
-    const once = this.readsComprehensionsOnce(f);
+    const once = this.readsComprehensionsOnce?.(f) ?? false;
     const out: V[] = [];
     const run = (i: number): boolean => {
       if (i === clauses.length) {
@@ -704,7 +702,7 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
       }
       if (!items) return false;
       const outer = inner.unroll;
-      this.onUnroll(inner, 1);
+      this.onUnroll?.(inner, 1);
       try {
         for (let k = 0; k < items.length; k++) {
           inner.unroll = { index: k, count: items.length };
@@ -712,7 +710,7 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
           if (!run(i + 1)) return false;
         }
       } finally {
-        this.onUnroll(inner, -1);
+        this.onUnroll?.(inner, -1);
         inner.unroll = outer;
       }
       return true;

@@ -288,12 +288,12 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     super.bind(f, name, value);
   }
 
-  protected override assignName(name: string, value: Value, f: KerasFrame, valueNode: Node | null = null): void {
-    const target = valueNode ? this.targetOf(valueNode) : null;
+  protected override assignWritten(name: string, value: Value, f: KerasFrame, valueNode: Node): void {
+    const target = this.targetOf(valueNode);
     if (target?.text === name) this.nameValue(value, name, target);
     // A name bound once to this very expression stays known to the scope, which can then still
     // follow it to the expression (spelling, initializer objects): only the value is recorded.
-    const boundOnceHere = valueNode !== null && f.scope.lookup(name)?.id === valueNode.id;
+    const boundOnceHere = f.scope.lookup(name)?.id === valueNode.id;
     if (boundOnceHere && (value.t !== 'const' || f.scope.evaluate(valueNode) !== undefined)) {
       f.locals.set(name, value);
       return;
