@@ -10,7 +10,6 @@
  * on: syntax errors, two statements on one line, `global`, star imports, `exec`/`globals()`, a name read
  * that nothing in the file binds, or an extraction that used a whole-file fact (extract/file-wide.ts).
  */
-import { createHash } from 'node:crypto';
 import type { Parser } from 'web-tree-sitter';
 import type { PyFile } from './python/file';
 import { PyFile as PyFileClass, type SliceRange } from './python/file';
@@ -151,15 +150,13 @@ function lineStartsOf(text: string): number[] {
   return starts;
 }
 
-function digest(text: string): string {
-  return createHash('sha1').update(text).digest('base64');
-}
-
 /** Per file: the extraction of each group, kept while its slice and the other files' calls are unchanged. */
 export class GroupCache {
   private parts = new Map<string, ExtractedPart>();
   /** Names per statement text (see python/top-level.ts), kept across versions of the file. */
   private names = new Map<string, StatementNames>();
+  /** The other files' calls as a short id (part of every group's key): the same text keeps its id. */
+  private sites = { text: '', id: 0 };
   /** Why the newest version was read whole, or null. */
   wholeReason: string | null = null;
 
@@ -182,7 +179,9 @@ export class GroupCache {
       this.parts.clear();
       return null;
     }
-    const keys = plan.groups.map((group) => digest(`${sitesKey}\u0002${group.key}`));
+    if (sitesKey !== this.sites.text) this.sites = { text: sitesKey, id: this.sites.id + 1 };
+    // The group's text itself is the key (a Map hashes it faster than a digest would be computed per group).
+    const keys = plan.groups.map((group) => `${String(this.sites.id)}\u0002${group.key}`);
     // A group known to need the whole file decides at once.
     const marked = keys.map((key) => this.parts.get(key)?.wholeFileFact).find((fact) => fact);
     if (marked) {

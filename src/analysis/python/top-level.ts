@@ -50,8 +50,17 @@ const PARAMETER_CONTAINERS = new Set(['parameters', 'lambda_parameters', 'typed_
 const DYNAMIC_STATEMENTS: Readonly<Record<string, string>> = { global_statement: 'a global statement', nonlocal_statement: 'a nonlocal statement', match_statement: 'a match statement' };
 const DYNAMIC_NAMES = new Set(['globals', 'locals', 'vars', 'exec', 'eval', '__import__']);
 
-/** The module's top-level statements (comments left out), in order, with one cursor walk. */
-export function topLevelStatements(root: Node): TopLevelStatement[] {
+/** Per syntax tree, its statements: the statement groups and the findings cache both ask for them per version. */
+const statementsByTree = new WeakMap<object, readonly TopLevelStatement[]>();
+
+/** The module's top-level statements (comments left out), in order, with one cursor walk per tree. */
+export function topLevelStatements(root: Node): readonly TopLevelStatement[] {
+  let known = statementsByTree.get(root.tree);
+  if (!known) statementsByTree.set(root.tree, (known = readStatements(root)));
+  return known;
+}
+
+function readStatements(root: Node): TopLevelStatement[] {
   const out: TopLevelStatement[] = [];
   const cursor = root.walk();
   try {
