@@ -123,3 +123,33 @@ export function makeGroupedConv2d(strides: [number, number], dilation: number, g
     return tf.concat(xs.map((xi, i) => single(xi as tf.Tensor4D, ws[i] as tf.Tensor4D)), 3);
   };
 }
+
+/**
+ * A valid 3-D convolution of an already padded NDHWC input with a [kd, kh, kw, in, out] kernel, as a
+ * sum over the kernel's depth of 2-D convolutions of the input's depth slices (depths k, k + s, ...
+ * folded into the batch). tf.conv3d's gradients are wrong on the wasm backend (the filter gradient of a
+ * strided convolution, NaN input gradients), so every backend takes this path.
+ */
+export function makeConv3d(strides: [number, number, number]): (x: tf.Tensor5D, w: tf.Tensor5D) => tf.Tensor5D {
+  const [sd, sh, sw] = strides;
+  const conv = makeConv2d([sh, sw], 1);
+  return (x, w) => {
+    const [batch, depth, height, width, channels] = x.shape;
+    const [kd, kh, kw, , filters] = w.shape;
+    const outDepth = Math.floor((depth - kd) / sd) + 1;
+    const plane = height * width * channels;
+    let sum: tf.Tensor4D | null = null;
+    for (let k = 0; k < kd; k++) {
+      // Depths k, k + sd, ..., padded to outDepth * sd rows so that every sd-th one is a column of a reshape.
+      const span = tf.slice(x, [0, k, 0, 0, 0], [batch, (outDepth - 1) * sd + 1, height, width, channels]);
+      const rows = tf.reshape(sd === 1 ? span : tf.pad(span, [[0, 0], [0, sd - 1], [0, 0], [0, 0], [0, 0]]), [batch, outDepth, sd * plane]);
+      const slices = tf.reshape<tf.Rank.R4>(sd === 1 ? rows : tf.slice(rows, [0, 0, 0], [batch, outDepth, plane]), [batch * outDepth, height, width, channels]);
+      const filter = tf.reshape<tf.Rank.R4>(tf.slice(w, [k, 0, 0, 0, 0], [1, kh, kw, channels, filters]), [kh, kw, channels, filters]);
+      const out = conv(slices, filter);
+      sum = sum ? tf.add<tf.Tensor4D>(sum, out) : out;
+    }
+    if (!sum) throw new Error('a 3-D kernel without depth');
+    const [, outHeight, outWidth] = sum.shape;
+    return tf.reshape(sum, [batch, outDepth, outHeight, outWidth, filters]);
+  };
+}

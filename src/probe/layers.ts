@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Framework, InitializerIR, LayerIR } from '../shared/ir';
 import type { ProbeNotice } from '../shared/probe';
 import { buildActivation, measureOf, type OutputMeasure } from './activations';
-import { insertZeros, makeGroupedConv2d, padOrCrop, samePadding } from './conv';
+import { insertZeros, makeConv3d, makeGroupedConv2d, padOrCrop, samePadding } from './conv';
 import { gatesOf, isConv, isNormalization, isRecurrent } from '../shared/layers';
 import { makeMatMul, type FusableActivation, type MatMul } from './matmul';
 import { describeLayer, layerFailure, layerLine } from './errors';
@@ -144,6 +144,8 @@ class NodeBuilder implements WeightSource {
       case 'conv2d':
       case 'conv-transpose':
         return this.conv(planned, last);
+      case 'conv3d':
+        return this.conv3d(planned, last);
       case 'maxpool':
       case 'avgpool':
         return this.weightless(planned, single((x) => this.pool(planned, x)));
@@ -278,6 +280,28 @@ class NodeBuilder implements WeightSource {
     };
   }
 
+  /**
+   * A standard 3-D convolution (Keras Conv3D, torch Conv3d): kernel [kd, kh, kw, in, out] with the
+   * framework's default init and fans, explicit or 'same' padding applied as pads, then a valid convolution.
+   */
+  private conv3d(planned: PlannedLayer, inChannels: number): ProbeNode {
+    const layer = planned.ir;
+    const { kernel: kernelSize, strides, padding } = convWindow(layer, 3);
+    const sides = planned.inShapes[0]!.slice(0, 3);
+    const pads = sides.map((side, i): [number, number] => {
+      if (padding === 'same') return samePadding(side, kernelSize[i]!, strides[i]!, 1);
+      return padding === 'valid' || padding === 'causal' ? [0, 0] : [padding[i]!, padding[i]!];
+    });
+    const units = required(layer.units, layer, 'the number of filters');
+    const conv = makeConv3d([strides[0]!, strides[1]!, strides[2]!]);
+    const padded = pads.some(([a, b]) => a > 0 || b > 0);
+    return this.weighted(planned, [...kernelSize, inChannels, units], (x, kernel, bias) => {
+      const input = (padded ? tf.pad(x, [[0, 0], ...pads, [0, 0]]) : x) as tf.Tensor5D;
+      const out = conv(input, kernel as tf.Tensor5D);
+      return bias ? tf.add(out, bias) : out;
+    });
+  }
+
   /** A separable convolution's 1x1 kernel, [1, 1, in, filters], with its own initializer. */
   private pointwiseKernel(layer: LayerIR, written: InitializerIR, inChannels: number): tf.Variable {
     const shape = [1, 1, inChannels, required(layer.units, layer, 'the number of filters')];
@@ -338,6 +362,7 @@ class NodeBuilder implements WeightSource {
     // Explicit (torch) padding: max pooling never picks a pad, average pooling counts it (count_include_pad).
     const padded = pads.some(([a, b]) => a > 0 || b > 0) ? tf.pad(x, [[0, 0], ...pads, [0, 0]], max ? -3.4e38 : 0) : x;
     if (rank === 2) return op(padded as tf.Tensor4D, [size[0]!, size[1]!], [strides[0]!, strides[1]!], mode);
+    if (rank === 3) return (max ? tf.maxPool3d : tf.avgPool3d)(padded as tf.Tensor5D, [size[0]!, size[1]!, size[2]!], [strides[0]!, strides[1]!, strides[2]!], mode);
     const wide = tf.expandDims<tf.Tensor4D>(padded, 1);
     return tf.squeeze(op(wide, [1, size[0]!], [1, strides[0]!], mode), [1]);
   }

@@ -373,14 +373,14 @@ class Planner {
     return shape;
   }
 
-  /** Output shape and parameters of a 1-D or 2-D convolution (standard, grouped, depthwise, separable, transposed). */
+  /** Output shape and parameters of a 1-D or 2-D convolution (standard, grouped, depthwise, separable, transposed), or a standard 3-D one. */
   private convolution(layer: LayerIR, inShapes: Shape[], nextKind: LayerKind | null): { shape: Shape; params: number; lastStepOnly: boolean } {
     const x = inShapes[0]!;
     const last = x[x.length - 1]!;
     if (!isConv(layer)) throw layerFailure('unsupported', layer, 'not a convolution');
     const config = layer.conv;
-    const rank = layer.kind === 'conv1d' ? 1 : layer.kind === 'conv2d' ? 2 : (layer.kernelSize?.length ?? x.length - 1);
-    if (rank > 2 || x.length !== rank + 1) {
+    const rank = layer.kind === 'conv1d' ? 1 : layer.kind === 'conv2d' ? 2 : layer.kind === 'conv3d' ? 3 : (layer.kernelSize?.length ?? x.length - 1);
+    if ((rank > 2 && layer.kind !== 'conv3d') || x.length !== rank + 1) {
       if (layer.kind === 'conv-transpose' && rank > 2) throw layerFailure('unsupported', layer, '3-D transposed convolutions are not supported by the probe');
       throw layerFailure('shape', layer, `needs a ${rank + 1}-d input per example (channels last) but receives ${x.join('x')}`);
     }
@@ -392,8 +392,10 @@ class Planner {
     if (groups === null) throw layerFailure('unsupported', layer, 'its groups= is not a constant the probe can read');
     if (last % groups !== 0 || (!depthwise && units % groups !== 0)) throw layerFailure('shape', layer, `${groups} groups do not divide ${last} input and ${units} output channels`);
     if (config.variant === 'transpose' && groups !== 1) throw layerFailure('unsupported', layer, 'grouped transposed convolutions are not supported by the probe');
+    if (rank === 3 && (config.variant !== 'standard' || groups !== 1)) throw layerFailure('unsupported', layer, 'grouped, depthwise or separable 3-D convolutions are not supported by the probe');
     if (config.variant === 'separable' && !config.pointwise) throw layerFailure('unsupported', layer, 'the pointwise kernel of this separable convolution is unknown');
-    const { kernel } = convWindow(layer, rank);
+    const { kernel, dilation, padding } = convWindow(layer, rank);
+    if (rank === 3 && (dilation !== 1 || padding === 'causal')) throw layerFailure('unsupported', layer, 'dilated or causal 3-D convolutions are not supported by the probe');
     const out = this.shapeOf(layer, inShapes, nextKind);
     if (!out) throw layerFailure('shape', layer, `input ${x.join('x')} is too small for kernel ${kernel.join('x')}`);
     const taps = size(kernel);
@@ -422,12 +424,13 @@ class Planner {
       }
       case 'conv1d':
       case 'conv2d':
+      case 'conv3d':
       case 'conv-transpose':
         return this.convolution(layer, inShapes, nextKind);
       case 'maxpool':
       case 'avgpool': {
         const rank = x.length - 1;
-        if (rank < 1 || rank > 2) throw layerFailure('shape', layer, `pooling needs a 2-d or 3-d input per example but receives ${x.join('x')}`);
+        if (rank < 1 || rank > 3) throw layerFailure('shape', layer, `pooling needs a 2-d, 3-d or 4-d input per example but receives ${x.join('x')}`);
         const windows = poolWindow(layer, x.slice(0, rank));
         const out = this.shapeOf(layer, inShapes, nextKind);
         if (!out) throw layerFailure('shape', layer, `input ${x.join('x')} is too small for pool ${windows.map((w) => w.kernel).join('x')}`);
@@ -515,7 +518,7 @@ class Planner {
         return { ...plain(out), axis };
       }
       default:
-        if (layer.kind === 'unknown' && SHAPE_PRESERVING_UNKNOWN.test(layer.className)) return plain(x);
+        if (SHAPE_PRESERVING_UNKNOWN.test(layer.className)) return plain(x);
         throw layerFailure('unsupported', layer, unsupportedAdvice(layer));
     }
   }

@@ -14,10 +14,11 @@ function failed(outcome: ProbeOutcome): ProbeError {
 
 describe('bad input', () => {
   it('refuses an unsupported layer, naming it and its line', async () => {
-    const model = keras('vol').input([8, 8, 8, 1]).layer({ kind: 'conv3d', name: 'c3', className: 'layers.Conv3D', units: 4 }).build();
+    const model = keras('vol').input([8, 8, 8, 1]).layer({ kind: 'conv-transpose', name: 'c3', className: 'layers.Conv3DTranspose', units: 4, kernelSize: [3, 3, 3] }).build();
     const error = failed(await runProbe(model, options()));
     expect(error.kind).toBe('unsupported');
-    expect(error.message).toContain("layers.Conv3D 'c3' (line 3)");
+    expect(error.message).toContain("layers.Conv3DTranspose 'c3' (line 3)");
+    expect(error.message).toContain('3-D transposed convolutions are not supported by the probe');
     expect(error.layer).toEqual({ name: 'c3', line: 3 });
   });
 

@@ -32,6 +32,8 @@ const KERAS1_CONV2D = ['filters', 'nb_row', 'nb_col', 'kernel_initializer', 'act
 /** Keras 0.1/0.2 (Theano only): `Dense(input_dim, output_dim, init=...)`, `Convolution2D(nb_filter, stack_size, nb_row, nb_col, ...)`. */
 const KERAS0_DENSE = ['input_dim', 'units', 'kernel_initializer', 'activation', 'weights'];
 const KERAS0_CONV2D = ['filters', 'stack_size', 'nb_row', 'nb_col', 'kernel_initializer', 'activation', 'weights', 'padding', 'strides'];
+/** Keras 1 `Convolution3D(nb_filter, kernel_dim1, kernel_dim2, kernel_dim3, ...)` (Keras 0.3: `len_conv_dim1`...). */
+const KERAS1_CONV3D = ['filters', 'kernel_dim1', 'kernel_dim2', 'kernel_dim3', 'kernel_initializer', 'activation', 'weights', 'padding', 'strides', 'data_format'];
 
 /**
  * Keras 1 spellings still found in old tutorials and course code, by the Keras 2 argument they
@@ -139,7 +141,7 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
   if (spec.wrapper) return buildWrapper(call, spec, written, ctx, layerName);
   // Keras 0 and Keras 1 `Convolution2D(32, 3, 3, ...)` have other positions than Keras 2.
   const legacy = legacySignature(args, className, ctx);
-  const own: LayerSpec = legacy === 'keras0-dense' ? { ...spec, positional: KERAS0_DENSE } : legacy === 'keras0-conv' ? { ...spec, positional: KERAS0_CONV2D } : legacy === 'keras1-conv' ? { ...spec, positional: KERAS1_CONV2D } : spec;
+  const own: LayerSpec = legacy ? { ...spec, positional: LEGACY_POSITIONAL[legacy] } : spec;
 
   const value = (name: string) => evaluateArg(ctx, arg(args, own, name));
   const isWritten = (name: string) => arg(args, own, name) !== null;
@@ -404,6 +406,10 @@ function kerasReshape(className: string, value: (name: string) => ConstValue | u
 
 /** Conv kernel sizes, including Keras 1's `Convolution2D(32, 3, 3)` / `nb_row=3, nb_col=3` and Keras 0's `Convolution2D(32, 1, 3, 3)`. */
 function convKernel(args: CallArguments, spec: LayerSpec, ctx: ArgContext, dims: number, legacy: LegacySignature | null): number[] | null {
+  if (legacy === 'keras1-conv3d') {
+    const sides = [1, 2, 3].map((i) => numberArg(ctx, args.keywords.get(`kernel_dim${i}`) ?? args.keywords.get(`len_conv_dim${i}`) ?? args.positional[i]));
+    return dims === 3 && sides.every((v): v is number => v !== undefined) ? sides : null;
+  }
   if (legacy === 'keras1-conv' || legacy === 'keras0-conv') {
     const at = legacy === 'keras0-conv' ? 2 : 1;
     const rows = args.keywords.get('nb_row') ?? args.positional[at];
@@ -416,18 +422,30 @@ function convKernel(args: CallArguments, spec: LayerSpec, ctx: ArgContext, dims:
   return sizeList(evaluateArg(ctx, arg(args, spec, 'kernel_size')), dims);
 }
 
-type LegacySignature = 'keras0-dense' | 'keras0-conv' | 'keras1-conv';
+type LegacySignature = 'keras0-dense' | 'keras0-conv' | 'keras1-conv' | 'keras1-conv3d';
+
+const LEGACY_POSITIONAL: Record<LegacySignature, string[]> = {
+  'keras0-dense': KERAS0_DENSE,
+  'keras0-conv': KERAS0_CONV2D,
+  'keras1-conv': KERAS1_CONV2D,
+  'keras1-conv3d': KERAS1_CONV3D,
+};
 
 /**
  * Which older Keras signature a call is written in, from its positional arguments:
  * - Keras 0 `Dense(784, 128)`: a number second, where Keras 1/2 has the activation;
  * - Keras 0 `Convolution2D(32, 1, 3, 3)`: the input channels, then the kernel, four numbers;
+ * - Keras 1 `Convolution3D(32, 3, 3, 3)` / `kernel_dim1=3, ...` (Keras 0.3 `len_conv_dim1=3`): three kernel positions;
  * - Keras 1 `Convolution2D(32, 3, 3)` / `nb_row=3, nb_col=3`: the kernel takes two positions, so
  *   the Keras 2 reading of the third position as strides (and the fourth as padding) does not apply.
  */
 function legacySignature(args: CallArguments, className: string, ctx: ArgContext): LegacySignature | null {
   const [, second, third, fourth] = args.positional;
   if (className === 'Dense') return second && numberArg(ctx, second) !== undefined ? 'keras0-dense' : null;
+  if (className === 'Convolution3D' && !args.keywords.has('kernel_size')) {
+    const named = ['kernel_dim1', 'len_conv_dim1'].some((k) => args.keywords.has(k));
+    return named || (fourth !== undefined && numberArg(ctx, fourth) !== undefined) ? 'keras1-conv3d' : null;
+  }
   if (!/^(?:Convolution2D|AtrousConvolution2D|Deconvolution2D)$/.test(className) || args.keywords.has('kernel_size')) return null;
   if (className === 'Convolution2D' && fourth && numberArg(ctx, fourth) !== undefined && !args.keywords.has('nb_row')) return 'keras0-conv';
   const keras1 = args.keywords.has('nb_row') || (third !== undefined && (third.type === 'integer' || !/^[([]/.test(third.text)));

@@ -101,22 +101,23 @@ export function finalizeModel(file: PyFile, draft: ModelDraft): ModelIR {
   return model;
 }
 
-/** Keras 1 layer names: `Convolution2D(32, 3, 3, border_mode=...)`. */
-const KERAS1_CONV = /(^|\.)(Convolution2D|Deconvolution2D|AtrousConvolution2D)$/;
+/** Keras 1 layer names: `Convolution2D(32, 3, 3, border_mode=...)`, `Convolution3D(32, 3, 3, 3)`. */
+const KERAS1_CONV = /(^|\.)(Convolution2D|Deconvolution2D|AtrousConvolution2D|Convolution3D)$/;
 /** Layers that take Keras 1's dim_ordering (the global default when the layer does not say). */
-const KERAS1_IMAGE_KINDS: ReadonlySet<LayerIR['kind']> = new Set(['conv2d', 'conv-transpose', 'maxpool', 'avgpool', 'global-pool', 'reshape']);
+const KERAS1_IMAGE_KINDS: ReadonlySet<LayerIR['kind']> = new Set(['conv2d', 'conv3d', 'conv-transpose', 'maxpool', 'avgpool', 'global-pool', 'reshape']);
 
 /**
  * A Keras 1 conv net written for Theano's dim ordering, the default of early Keras 1 and of many
- * configs: `Convolution2D` layers that name no dim_ordering, on a declared input that only reads
+ * configs: `Convolution2D` (`Convolution3D`) layers that name no dim_ordering, on a declared input that only reads
  * channels-first, (3, 100, 100) or (1, 28, 28) (1, 3 or 4 channels first, a larger side last).
  */
 function writtenForTheano(model: ModelIR): boolean {
   const shape = model.inputShape;
-  if (shape?.length !== 3) return false;
-  const [first, , last] = shape;
+  if (shape?.length !== 3 && shape?.length !== 4) return false;
+  const first = shape[0];
+  const last = shape[shape.length - 1];
   if (first === null || first === undefined || last === null || last === undefined || ![1, 3, 4].includes(first) || last <= 4) return false;
-  const convs = model.layers.filter((l) => l.kind === 'conv2d');
+  const convs = model.layers.filter((l) => l.kind === (shape.length === 3 ? 'conv2d' : 'conv3d'));
   return convs.length > 0 && convs.every((l) => KERAS1_CONV.test(l.className) && l.dataFormat === null);
 }
 
