@@ -764,6 +764,51 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
 
   // ---------------------------------------------------------------- calls
 
+  /**
+   * The builtins that make loops and sizes (`range`, `enumerate`, `zip`, `reversed`, `len`) over the
+   * framework's values; undefined for another name. A result that cannot be known is `unknown`.
+   */
+  iterationBuiltin(name: string, args: CallArgs<V>): V | undefined {
+    const first = args.positional[0] ?? this.unknown;
+    switch (name) {
+      case 'range': {
+        const nums = args.positional.map((v) => this.constOf(v));
+        if (nums.length === 0 || nums.length > 3 || !nums.every((x): x is number => typeof x === 'number')) return this.unknown;
+        const [start, stop, step] = nums.length === 1 ? [0, nums[0]!, 1] : [nums[0]!, nums[1]!, nums[2] ?? 1];
+        if (step === 0) return this.unknown;
+        const out: number[] = [];
+        for (let i = start; step > 0 ? i < stop : i > stop; i += step) {
+          out.push(i);
+          if (out.length > LIMITS.loopIterations) return this.unknown;
+        }
+        return this.constant(out);
+      }
+      case 'enumerate': {
+        const items = this.iterate(first);
+        const from = this.constOf(args.positional[1] ?? args.keywords.get('start') ?? this.constant(0));
+        if (!items || typeof from !== 'number') return this.unknown;
+        return this.list(items.map((v, i) => this.list([this.constant(i + from), v])));
+      }
+      case 'zip': {
+        const lists = args.positional.map((v) => this.iterate(v));
+        const known = lists.filter((l): l is V[] => l !== undefined);
+        if (known.length === 0 || known.length !== lists.length) return this.unknown;
+        const length = Math.min(...known.map((l) => l.length));
+        return this.list(Array.from({ length }, (_, i) => this.list(known.map((l) => l[i]!))));
+      }
+      case 'reversed': {
+        const items = this.iterate(first);
+        return items ? this.list([...items].reverse()) : this.unknown;
+      }
+      case 'len': {
+        const items = this.iterate(first);
+        return items ? this.constant(items.length) : this.unknown;
+      }
+      default:
+        return undefined;
+    }
+  }
+
   /** A call's arguments: positional, keywords, `*list` and `**dict` spread when known (else `partial`). */
   evalArgs(list: Node | null, f: F): CallArgs<V> {
     const out: CallArgs<V> = { positional: [], keywords: new Map(), partial: false };

@@ -460,47 +460,13 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     return passArguments(exec, n);
   }
 
-  /** range / enumerate / zip / reversed / len / list / tuple over what the reader knows. */
+  /** The core's range / enumerate / zip / reversed / len; `list(x)`, `tuple(x)` copy what the reader knows. */
   private builtin(name: string, args: CallArgs<Value>): Value {
-    const first = args.positional[0] ?? OPAQUE;
-    switch (name) {
-      case 'range': {
-        const nums = args.positional.map(constantOf);
-        if (nums.length < 1 || nums.length > 3 || !nums.every((v): v is number => typeof v === 'number')) return OPAQUE;
-        const [a, b, step] = nums.length === 1 ? [0, nums[0]!, 1] : [nums[0]!, nums[1]!, nums[2] ?? 1];
-        if (step === 0) return OPAQUE;
-        const out: number[] = [];
-        for (let i = a; step > 0 ? i < b : i > b; i += step) {
-          out.push(i);
-          if (out.length > LIMITS.loopIterations) return OPAQUE;
-        }
-        return constant(out);
-      }
-      case 'enumerate': {
-        const items = this.iterate(first);
-        return items ? { t: 'list', items: items.map((v, i): Value => ({ t: 'list', items: [constant(i), v] })) } : OPAQUE;
-      }
-      case 'zip': {
-        const lists = args.positional.map((a) => this.iterate(a));
-        const known = lists.filter((l): l is Value[] => l !== undefined);
-        if (known.length === 0 || known.length !== lists.length) return OPAQUE;
-        const length = Math.min(...known.map((l) => l.length));
-        return { t: 'list', items: Array.from({ length }, (_, i): Value => ({ t: 'list', items: known.map((l) => l[i] ?? OPAQUE) })) };
-      }
-      case 'reversed': {
-        const items = this.iterate(first);
-        return items ? { t: 'list', items: items.reverse() } : OPAQUE;
-      }
-      case 'len': {
-        const items = this.iterate(first);
-        return items ? constant(items.length) : OPAQUE;
-      }
-      default: {
-        if (args.positional.length === 0) return { t: 'list', items: [] };
-        const items = this.iterate(first);
-        return items ? { t: 'list', items } : OPAQUE;
-      }
-    }
+    const core = this.iterationBuiltin(name, args);
+    if (core) return core;
+    const first = args.positional[0];
+    const items = first ? this.iterate(first) : [];
+    return items ? { t: 'list', items } : OPAQUE;
   }
 
   /** Calls on a value the reader holds: `model.add(..)`, `layers.append(..)`, `self.block(x)`. */

@@ -2,7 +2,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { Scope } from '../../python/constants';
 import type { Args } from './args';
-import { LIMITS } from '../../python/limits';
 import { str, truthy } from '../../python/constops';
 import { isInstance, typeOf } from './introspect';
 import { UNKNOWN, constOf, constant, type Value } from './values';
@@ -10,12 +9,12 @@ import { UNKNOWN, constOf, constant, type Value } from './values';
 /** Builtin names the interpreter knows (when the file does not shadow them). */
 export const BUILTINS = new Set(['range', 'len', 'list', 'tuple', 'zip', 'enumerate', 'reversed', 'int', 'float', 'str', 'isinstance', 'type', 'getattr', 'setattr', 'hasattr', 'dict', 'sorted', 'min', 'max', 'abs', 'round', 'sum', 'print', 'super', 'bool']);
 
-const MAX_ITERATIONS = LIMITS.loopIterations;
-
 /** What builtins need from the interpreter. */
 export interface BuiltinEnv {
   iterate(value: Value): Value[] | undefined;
   member(obj: Value, name: string): Value;
+  /** The core's range / enumerate / zip / reversed / len (python/evaluator.ts). */
+  iterationBuiltin(name: string, args: Args): Value | undefined;
 }
 
 export function callBuiltin(env: BuiltinEnv, name: string, n: Node, args: Args, scope: Scope): Value {
@@ -25,21 +24,13 @@ export function callBuiltin(env: BuiltinEnv, name: string, n: Node, args: Args, 
     case 'range': {
       const v = scope.iteration(n);
       if (v) return constant(v);
-      const nums = args.positional.map(constOf);
-      if (nums.length === 0 || nums.length > 3 || !nums.every((x): x is number => typeof x === 'number')) return UNKNOWN;
-      const [start, stop, step] = nums.length === 1 ? [0, nums[0]!, 1] : [nums[0]!, nums[1]!, nums[2] ?? 1];
-      if (step === 0) return UNKNOWN;
-      const out: number[] = [];
-      for (let i = start; step > 0 ? i < stop : i > stop; i += step) {
-        out.push(i);
-        if (out.length > MAX_ITERATIONS) return UNKNOWN;
-      }
-      return constant(out);
+      return env.iterationBuiltin(name, args) ?? UNKNOWN;
     }
-    case 'len': {
-      const items = env.iterate(a0);
-      return items ? constant(items.length) : UNKNOWN;
-    }
+    case 'len':
+    case 'reversed':
+    case 'zip':
+    case 'enumerate':
+      return env.iterationBuiltin(name, args) ?? UNKNOWN;
     case 'list':
     case 'tuple':
     case 'sorted': {
@@ -50,25 +41,6 @@ export function callBuiltin(env: BuiltinEnv, name: string, n: Node, args: Args, 
       if (name !== 'sorted') return list;
       const c = constOf(list);
       return Array.isArray(c) ? constant([...c].sort((x, y) => (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))))) : UNKNOWN;
-    }
-    case 'reversed': {
-      const items = env.iterate(a0);
-      return items ? { t: 'list', items: [...items].reverse() } : UNKNOWN;
-    }
-    case 'zip': {
-      const lists = args.positional.flatMap((v) => {
-        const items = env.iterate(v);
-        return items ? [items] : [];
-      });
-      if (lists.length === 0 || lists.length !== args.positional.length) return UNKNOWN;
-      const len = Math.min(...lists.map((l) => l.length));
-      return { t: 'list', items: Array.from({ length: len }, (_, i): Value => ({ t: 'list', items: lists.map((l) => l[i]!) })) };
-    }
-    case 'enumerate': {
-      const items = env.iterate(a0);
-      const start = constOf(args.positional[1] ?? args.keywords.get('start') ?? constant(0));
-      if (!items || typeof start !== 'number') return UNKNOWN;
-      return { t: 'list', items: items.map((v, i): Value => ({ t: 'list', items: [constant(i + start), v] })) };
     }
     case 'int':
     case 'float':
