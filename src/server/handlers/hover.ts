@@ -37,6 +37,33 @@ function constructorRange(layer: LayerIR, lineText: (line: number) => string): R
   return layer.range;
 }
 
+/**
+ * Per model, the lines its hover targets span (every target lies within its layer's range, or is an
+ * initializer or activation written elsewhere): a hover skips the models of a dense file that cannot
+ * hold it. Kept per model object, which stays the same while its code is unchanged.
+ */
+const targetSpans = new WeakMap<ModelIR, { from: number; to: number }>();
+
+function targetLines(model: ModelIR): { from: number; to: number } {
+  let span = targetSpans.get(model);
+  if (!span) {
+    let from = Infinity;
+    let to = -Infinity;
+    const cover = (range: Range | null | undefined) => {
+      if (!range) return;
+      from = Math.min(from, range.start.line);
+      to = Math.max(to, range.end.line);
+    };
+    for (const layer of model.layers) {
+      cover(layer.range);
+      for (const init of [layer.kernelInit, layer.biasInit, layer.recurrentInit]) cover(init?.range);
+      cover(layer.activation?.range);
+    }
+    targetSpans.set(model, (span = { from, to }));
+  }
+  return span;
+}
+
 /** The most specific IR node under `position`: an initializer or activation as written, else a layer's constructor. */
 export function hoverTarget(models: ModelIR[], position: Position, lineText: (line: number) => string): HoverTarget | null {
   let best: HoverTarget | null = null;
@@ -45,6 +72,8 @@ export function hoverTarget(models: ModelIR[], position: Position, lineText: (li
     if (!best || size(candidate.range) < size(best.range)) best = candidate;
   };
   for (const model of models) {
+    const lines = targetLines(model);
+    if (position.line < lines.from || position.line > lines.to) continue;
     for (const layer of model.layers) {
       for (const init of [layer.kernelInit, layer.biasInit, layer.recurrentInit]) {
         if (init?.range) consider({ kind: 'initializer', model, layer, init, range: init.range });
