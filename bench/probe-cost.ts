@@ -9,7 +9,7 @@ import { estimatedStepMs } from '../src/probe/cost';
 import { runProbe } from '../src/probe/run';
 import { planModel } from '../src/probe/plan';
 import { probeOptions } from '../src/shared/probe';
-import { keras } from '../test/probe/ir-builder';
+import { keras, torch } from '../test/probe/ir-builder';
 import type { ModelIR } from '../src/shared/ir';
 
 const conv = (units: number, k = 3, extra = {}) => ({ kind: 'conv2d' as const, units, kernelSize: [k, k], activation: 'relu' as const, detail: { conv: { padding: 'same' as const, ...extra } } });
@@ -19,18 +19,33 @@ const cases: [string, () => ModelIR, number][] = [
   ['conv 128->128 16x16 s2', () => keras().input([16, 16, 128]).layer(conv(128, 3, { strides: [2] })).layer({ kind: 'global-pool' }).dense(10, 'softmax').build(), 8],
   ['cifar 4conv bn', () => keras().input([32, 32, 3]).layer(conv(32)).layer({ kind: 'batchnorm' }).layer(conv(32)).layer({ kind: 'maxpool', kernelSize: [2, 2] }).layer(conv(64)).layer({ kind: 'batchnorm' }).layer(conv(64)).layer({ kind: 'maxpool', kernelSize: [2, 2] }).layer({ kind: 'flatten' }).denseStack(5, 256, 'relu').dense(10, 'softmax').build(), 32],
   ['ft', () => keras().input([60, 90, 3]).layer({ kind: 'conv2d', units: 128, kernelSize: [3, 3], activation: 'relu' }).layer({ kind: 'conv2d', units: 64, kernelSize: [3, 3], activation: 'relu' }).layer({ kind: 'maxpool', kernelSize: [2, 2] }).layer({ kind: 'flatten' }).dense(128, 'relu').dense(1, 'sigmoid').build(), 2],
+  // The shapes of the accuracy sample's slowest probes: strided 4x4 GAN discriminators, upsampling generators, residual blocks.
+  ['gan disc 64x64 s2 x4', () => {
+    let b = torch().input([3, 64, 64]);
+    for (const [i, o] of [[3, 64], [64, 128], [128, 256], [256, 512]] as const) b = b.layer({ kind: 'conv2d', units: o, inFeatures: i, kernelSize: [4], detail: { conv: { strides: [2], padding: [1] } } }).layer({ kind: 'batchnorm' }).layer({ kind: 'activation', activation: 'leaky_relu' });
+    return b.layer({ kind: 'conv2d', units: 1, inFeatures: 512, kernelSize: [3], detail: { conv: { padding: [1] } } }).build();
+  }, 8],
+  ['gan gen convT 4x4 s2 x3', () => {
+    let b = keras().input([4, 4, 512]);
+    for (const o of [256, 128, 64]) b = b.layer({ kind: 'conv-transpose', units: o, kernelSize: [4, 4], detail: { conv: { strides: [2], padding: 'same' } } }).layer({ kind: 'batchnorm' }).layer({ kind: 'activation', activation: 'relu' });
+    return b.layer(conv(3)).build();
+  }, 8],
+  ['res block 128 32x32', () =>
+    torch().input([128, 32, 32]).layer({ kind: 'conv2d', units: 128, inFeatures: 128, kernelSize: [3], detail: { conv: { padding: [1] } } }).layer({ kind: 'batchnorm' }).layer({ kind: 'activation', activation: 'prelu' }).layer({ kind: 'conv2d', units: 128, inFeatures: 128, kernelSize: [3], detail: { conv: { padding: [1] } } }).layer({ kind: 'batchnorm' }).build(), 8],
   ['dense 1024 x4', () => keras().input([1024]).denseStack(4, 1024, 'relu').dense(10, 'softmax').build(), 64],
   ['dense 20x64 sigmoid', () => keras().input([64]).denseStack(20, 64, 'sigmoid').dense(10, 'softmax').build(), 64],
   ['dense 5M flatten', () => keras().input([40000]).dense(128, 'relu').dense(1, 'sigmoid').build(), 8],
   ['lstm 256 x50', () => keras().input([50, 64]).layer({ kind: 'lstm', units: 256 }).dense(10, 'softmax').build(), 32],
   ['lstm 64 x200', () => keras().input([200, 32]).layer({ kind: 'lstm', units: 64 }).dense(10, 'softmax').build(), 32],
+  ['lstm 1024 x20', () => keras().input([20, 32]).layer({ kind: 'lstm', units: 1024 }).dense(10, 'softmax').build(), 8],
   ['gru 128 x100', () => keras().input([100, 32]).layer({ kind: 'gru', units: 128 }).dense(10, 'softmax').build(), 32],
 ];
 async function main() {
   const only = process.argv[2] ?? '';
   for (const [name, model, batch] of cases) {
     if (!name.includes(only)) continue;
-    const options = probeOptions({ backend: 'wasm', steps: 4, batchSize: batch, seed: 1 });
+    // No step-time budget: the model runs at the batch and size the estimate is for.
+    const options = probeOptions({ backend: 'wasm', steps: 4, batchSize: batch, seed: 1, budget: { maxStepMs: Number.POSITIVE_INFINITY } });
     const plan = planModel(model(), options);
     const cpu: number[] = [];
     let builtCpu = 0;

@@ -2,7 +2,7 @@
  * What one training step of a planned model costs: multiply-adds, activation values, and an estimate
  * of its time on the wasm backend (the slowest backend the probe runs on; tfjs-node is faster). The
  * estimate sums what the wasm profile of a step shows: products (by layer kind: a convolution with few
- * input channels or a stride runs its filter gradient at a fraction of the rate), the per-time-step ops
+ * input channels, a stride or a transposed one runs its gradients at a fraction of the rate), the per-time-step ops
  * of recurrent layers, the elementwise work and metrics on every output value, the update and
  * measurement of every weight, and a fixed cost per layer. Calibrated on a 2-core machine with
  * `node bench/probe-cost.mjs`, which prints the estimate next to the measured step for each case.
@@ -11,9 +11,9 @@ import { isConv, isRecurrent } from '../shared/layers';
 import { size, type Plan, type PlannedLayer } from './plan';
 
 /** Nanoseconds per multiply-add of a training step (forward + backward), by product kind. */
-const NS_PER_MAC = { dense: 0.15, conv: 0.06, recurrent: 0.33, other: 0.2 };
+const NS_PER_MAC = { dense: 0.15, conv: 0.14, recurrent: 0.33, other: 0.2 };
 /** Input channels from which a convolution's filter gradient runs at the full rate. */
-const FULL_RATE_CHANNELS = 32;
+const FULL_RATE_CHANNELS = 14;
 /** Nanoseconds per activation value (forward, backward, metrics) and per weight (update, norms, snapshot). */
 const NS_PER_ACTIVATION = 17;
 const NS_PER_WEIGHT = 25;
@@ -51,16 +51,18 @@ export function activationsPerExample(plan: Plan): number {
   return plan.layers.reduce((s, l) => s + size(l.outShape), 0);
 }
 
-/** How much slower than NS_PER_MAC.conv a convolution runs: few input channels, strides, a transposed one's zeros. */
+/**
+ * How much slower than NS_PER_MAC.conv a convolution runs: few input channels, and strides: a strided
+ * filter gradient at about the square root of the product of the strides (measured), a transposed
+ * convolution by that product (it convolves its input spread by the strides, zeros included).
+ */
 function convSlowdown(layer: PlannedLayer, strides: number[]): number {
   const inShape = layer.inShapes[0]!;
   const inChannels = inShape[inShape.length - 1] ?? 1;
   const rank = inShape.length - 1;
   let stride = 1;
   for (let i = 0; i < rank; i++) stride *= strides[i] ?? strides[0] ?? 1;
-  // A transposed convolution convolves its input spread by the strides: stride^rank more products.
-  const spread = layer.ir.kind === 'conv-transpose' ? stride * stride : stride;
-  return Math.max(1, FULL_RATE_CHANNELS / Math.max(1, inChannels)) * spread;
+  return Math.max(1, FULL_RATE_CHANNELS / Math.max(1, inChannels)) * (layer.ir.kind === 'conv-transpose' ? stride : Math.sqrt(stride));
 }
 
 function layerStepNs(layer: PlannedLayer, batch: number): number {

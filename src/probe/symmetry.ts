@@ -40,12 +40,17 @@ function summarize(kernel: tf.Tensor, bias: tf.Tensor | null, units: number): Ke
   const rowCount = kernel.size / units;
   const rows = sampledRows(rowCount);
   const packed = tf.tidy(() => {
+    // Reductions only: a kernel of tens of millions of weights is read, never copied.
     const matrix = tf.reshape<tf.Rank.R2>(kernel, [rowCount, units]);
-    const magnitudes = bias ? tf.concat([tf.abs(matrix), tf.reshape(tf.abs(bias), [1, units])]) : tf.abs(matrix);
-    // A sum of magnitudes is NaN or infinite when any weight is (a max may skip a NaN).
-    const total = tf.reshape(tf.sum(magnitudes), [1]);
+    let peaks = tf.maximum(tf.max(matrix, 0), tf.neg(tf.min(matrix, 0)));
+    // A sum is NaN or infinite when any weight is (a max may skip a NaN).
+    let total = tf.sum(matrix);
+    if (bias) {
+      peaks = tf.maximum(peaks, tf.abs(bias));
+      total = tf.add(total, tf.sum(bias));
+    }
     const sample = rows.length === rowCount ? matrix : tf.gather(matrix, tf.tensor1d(rows, 'int32'));
-    const parts = [total, tf.max(magnitudes, 0), tf.reshape(sample, [-1])];
+    const parts = [tf.reshape(total, [1]), peaks, tf.reshape(sample, [-1])];
     if (bias) parts.push(tf.reshape(bias, [-1]));
     return tf.concat(parts.map((p) => tf.cast(p, 'float32')));
   });

@@ -4,6 +4,7 @@ import { init, initialValues, kernelFans, UnknownInitializerError } from '../../
 import { initializerStats } from '../../src/shared/knowledge/initializers';
 import { calculateGain } from '../../src/shared/knowledge/math';
 import { Rng } from '../../src/probe/rng';
+import '@tensorflow/tfjs-backend-cpu';
 import { defined } from '../defined';
 
 function stats(values: Float32Array): { mean: number; std: number; maxAbs: number } {
@@ -24,6 +25,16 @@ const fans = kernelFans(shape);
 const draw = (spec: ReturnType<typeof init>, framework: 'keras' | 'torch' = 'keras', s = shape) => initialValues(spec, framework, s, kernelFans(s), new Rng(11));
 
 describe('initializers', () => {
+  it('draws a uniform array as the same numbers, in the same order, as single draws (seeded runs do not move)', () => {
+    const single = new Rng(7);
+    const bulk = new Rng(7);
+    const one = Float32Array.from({ length: 1001 }, () => single.uniform(-0.3, 0.2));
+    expect(Array.from(bulk.uniformArray(1001, -0.3, 0.2))).toEqual(Array.from(one));
+    // The generator continues from the same state.
+    expect(bulk.next()).toBe(single.next());
+    expect(Array.from(new Rng(8).uniformArray(50, -0.3, 0.2))).not.toEqual(Array.from(one.slice(0, 50)));
+  });
+
   it('computes fans with the receptive field, as both frameworks do', () => {
     expect(kernelFans([3, 3, 16, 32])).toEqual({ fanIn: 144, fanOut: 288 });
     expect(fans).toEqual({ fanIn: 256, fanOut: 128 });
@@ -76,8 +87,9 @@ describe('initializers', () => {
     expect(calculateGain('sigmoid', undefined)).toBe(1);
   });
 
+  // 256x768 and 768x256 are big enough to be orthonormalized in blocks with the backend's products.
   it('orthogonal gives orthonormal columns (tall) or rows (wide)', () => {
-    for (const [rows, cols] of [[64, 16], [16, 64]] as const) {
+    for (const [rows, cols] of [[64, 16], [16, 64], [256, 768], [768, 256]] as const) {
       const w = draw(init('orthogonal', { gain: 1 }), 'keras', [rows, cols]);
       const vectors = rows >= cols ? cols : rows;
       const length = rows >= cols ? rows : cols;
@@ -90,6 +102,10 @@ describe('initializers', () => {
         }
       }
     }
+    // Blocked or not, the same Q: the first rows of a wide draw are those of a draw with fewer rows (Gram-Schmidt keeps its prefix).
+    const wide = draw(init('orthogonal', { gain: 1 }), 'keras', [256, 768]);
+    const fewer = draw(init('orthogonal', { gain: 1 }), 'keras', [16, 768]);
+    expect(Array.from(fewer).every((v, i) => Math.abs(v - wide[i]!) < 1e-4)).toBe(true);
   });
 
   it('constants, identity and variance_scaling with mode and distribution', () => {
