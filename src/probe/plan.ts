@@ -7,7 +7,7 @@
 import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, LayerOf, ModelIR, ViewDim } from '../shared/ir';
 import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES, representativeUnits } from '../shared/input-defaults';
 import { convOf, gatesOf, isConv, isPool, isRecurrent, readsSteps, type RecurrentKind } from '../shared/layers';
-import { concatAxis, layerOutput, perDim, poolWindows, recurrentFeatures, returnsSequences, type ShapeContext, type Window } from '../shared/shapes';
+import { concatAxis, layerOutput, perDim, poolWindows, recurrentFeatures, returnsSequences, shapeConflict, type Flow, type ShapeContext, type Window } from '../shared/shapes';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
 import { attentionParams, attentionSizes, positionEmbeddingParams } from './attention';
@@ -52,6 +52,13 @@ export interface Plan {
 export const modelInputIndex = (k: number): number => -(k + 1);
 
 const SHAPE_PRESERVING_UNKNOWN = /^(?:.*\.)?(Identity|GaussianNoise|GaussianDropout|SpatialDropout[123]D|Dropout[123]d|ActivityRegularization|FeatureAlphaDropout|Masking)$/;
+
+const knownFlow = (shape: Shape): Flow => ({ shape, rankKnown: true });
+
+/** A layer the shared rules accept but whose output the shape module cannot give (a guard; not expected). */
+function unreadableOutput(layer: LayerIR): ProbeFailure {
+  return layerFailure('unsupported', layer, 'the probe cannot compute its output shape');
+}
 
 export function size(shape: Shape): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -337,11 +344,27 @@ class Planner {
     return out;
   }
 
+  /** The shared shape module's context for the probe's concrete, channels-last shapes. */
+  private context(nextKind: LayerKind | null): ShapeContext {
+    return { layout: 'channels_last', framework: this.model.framework, honourDataFormat: false, nextKind };
+  }
+
   /** The shared shape module on concrete, channels-last shapes: a complete shape, or null. */
   shapeOf(layer: LayerIR, inShapes: Shape[], nextKind: LayerKind | null): Shape | null {
-    const ctx: ShapeContext = { layout: 'channels_last', framework: this.model.framework, honourDataFormat: false, nextKind };
-    const flow = layerOutput(layer, inShapes.map((shape) => ({ shape, rankKnown: true })), ctx);
+    const flow = layerOutput(layer, inShapes.map(knownFlow), this.context(nextKind));
     return flow.shape && flow.shape.every((d): d is number => d !== null) ? flow.shape : null;
+  }
+
+  /**
+   * Refuses a layer that cannot read its inputs by the shared shape rules (src/shared/shapes.ts), the
+   * rules and words the analyzer's findings use: a window larger than its input, a channel or feature
+   * count other than the declared one, merged shapes that differ, a sequence layer given no sequence.
+   */
+  private refuseShapeConflict(layer: LayerIR, inShapes: Shape[], nextKind: LayerKind | null): void {
+    const ctx = this.context(nextKind);
+    const inputs = inShapes.map(knownFlow);
+    const reason = shapeConflict(layer, inputs, ctx, layerOutput(layer, inputs, ctx));
+    if (reason !== null) throw layerFailure('shape', layer, reason);
   }
 
   /** Input edges: graph inputs by id; chains read the previous layer; the k-th Input layer reads model input k. */
@@ -380,12 +403,9 @@ class Planner {
     if (!isConv(layer)) throw layerFailure('unsupported', layer, 'not a convolution');
     const config = layer.conv;
     const rank = layer.kind === 'conv1d' ? 1 : layer.kind === 'conv2d' ? 2 : layer.kind === 'conv3d' ? 3 : (layer.kernelSize?.length ?? x.length - 1);
-    if ((rank > 2 && layer.kind !== 'conv3d') || x.length !== rank + 1) {
-      if (layer.kind === 'conv-transpose' && rank > 2) throw layerFailure('unsupported', layer, '3-D transposed convolutions are not supported by the probe');
-      throw layerFailure('shape', layer, `needs a ${rank + 1}-d input per example (channels last) but receives ${x.join('x')}`);
-    }
+    // The input's rank and channels are the shared rules' (refuseShapeConflict); a 3-D transposed one is the probe's limit.
+    if (rank > 2 && layer.kind !== 'conv3d') throw layerFailure('unsupported', layer, '3-D transposed convolutions are not supported by the probe');
     if (layer.units === null && config.variant !== 'depthwise') throw layerFailure('unsupported', layer, 'the number of filters is not a constant the probe can read');
-    if (layer.inFeatures !== null && layer.inFeatures !== last) throw layerFailure('shape', layer, `expects ${layer.inFeatures} input channels but receives ${last}`);
     const depthwise = config.variant === 'depthwise' || config.variant === 'separable';
     const units = layer.units ?? last * config.depthMultiplier;
     const groups = depthwise ? last : config.groups;
@@ -397,7 +417,7 @@ class Planner {
     const { kernel, dilation, padding } = convWindow(layer, rank);
     if (rank === 3 && (dilation !== 1 || padding === 'causal')) throw layerFailure('unsupported', layer, 'dilated or causal 3-D convolutions are not supported by the probe');
     const out = this.shapeOf(layer, inShapes, nextKind);
-    if (!out) throw layerFailure('shape', layer, `input ${x.join('x')} is too small for kernel ${kernel.join('x')}`);
+    if (!out) throw unreadableOutput(layer);
     const taps = size(kernel);
     const bias = layer.useBias ? 1 : 0;
     const outChannels = out[out.length - 1]!;
@@ -407,6 +427,7 @@ class Planner {
   }
 
   outShape(layer: LayerIR, inShapes: Shape[], nextKind: LayerKind | null): { shape: Shape; params: number; lastStepOnly: boolean; axis?: number } {
+    this.refuseShapeConflict(layer, inShapes, nextKind);
     // inputsOf gives every layer at least one input, and every planned shape has at least one axis.
     const x = inShapes[0]!;
     const last = x[x.length - 1]!;
@@ -417,9 +438,6 @@ class Planner {
         return plain(x);
       case 'dense': {
         if (layer.units === null) throw layerFailure('unsupported', layer, 'the number of units is not a constant the probe can read');
-        if (layer.inFeatures !== null && layer.inFeatures !== last) {
-          throw layerFailure('shape', layer, `expects ${layer.inFeatures} input features but receives ${last} (input ${x.join('x')})`);
-        }
         return plain([...x.slice(0, -1), layer.units], last * layer.units + bias * layer.units);
       }
       case 'conv1d':
@@ -431,9 +449,9 @@ class Planner {
       case 'avgpool': {
         const rank = x.length - 1;
         if (rank < 1 || rank > 3) throw layerFailure('shape', layer, `pooling needs a 2-d, 3-d or 4-d input per example but receives ${x.join('x')}`);
-        const windows = poolWindow(layer, x.slice(0, rank));
+        poolWindow(layer, x.slice(0, rank));
         const out = this.shapeOf(layer, inShapes, nextKind);
-        if (!out) throw layerFailure('shape', layer, `input ${x.join('x')} is too small for pool ${windows.map((w) => w.kernel).join('x')}`);
+        if (!out) throw unreadableOutput(layer);
         poolPadding(layer, x.slice(0, rank), out.slice(0, rank));
         return plain(out);
       }
@@ -469,11 +487,9 @@ class Planner {
       case 'lstm':
       case 'gru':
       case 'simple-rnn': {
-        if (x.length !== 2) throw layerFailure('shape', layer, `a recurrent layer needs a (time, features) input per example but receives ${x.join('x')}`);
         if (layer.units === null) throw layerFailure('unsupported', layer, 'the hidden size is not a constant the probe can read');
         if (layer.recurrent.bidirectional && layer.recurrent.mergeMode === 'none') throw layerFailure('unsupported', layer, 'Bidirectional(merge_mode=None) returns two tensors, which the probe does not follow; probe with a merge mode');
         if (layer.recurrent.conv) throw layerFailure('unsupported', layer, 'convolutional recurrent layers are not supported by the probe');
-        if (layer.inFeatures !== null && layer.inFeatures !== last) throw layerFailure('shape', layer, `expects ${layer.inFeatures} input features but receives ${last}`);
         const gates = gatesOf(layer.kind);
         const layersCount = layer.recurrent.numLayers;
         if (layersCount === null) throw layerFailure('unsupported', layer, 'the number of stacked layers is not a constant the probe can read');
@@ -499,21 +515,15 @@ class Planner {
       case 'position-embedding':
         return plain(x, positionEmbeddingParams(layer, x));
       case 'add':
-      case 'multiply': {
-        for (const other of inShapes.slice(1)) {
-          if (other.join('x') !== x.join('x')) throw layerFailure('shape', layer, `inputs have different shapes: ${inShapes.map((s) => s.join('x')).join(' vs ')}`);
-        }
+      case 'multiply':
         return plain(x);
-      }
       case 'concat': {
         const rank = x.length;
         // torch's dim=1 on NCHW is the channel axis, which is last in the probe's NHWC layout.
-        const axis = concatAxis(layer, rank, { layout: 'channels_last', framework: this.model.framework, honourDataFormat: false, nextKind });
+        const axis = concatAxis(layer, rank, this.context(nextKind));
         const out = [...x];
-        if (axis === null) throw layerFailure('shape', layer, `cannot concatenate on axis ${layer.merge.axis ?? -1} of ${x.join('x')}`);
-        for (const other of inShapes) {
-          if (other.length !== rank || other.some((d, i) => i !== axis && d !== x[i])) throw layerFailure('shape', layer, `inputs do not fit together: ${inShapes.map((s) => s.join('x')).join(' vs ')}`);
-        }
+        // An axis that is not there, or inputs that do not fit, are shared conflicts (refuseShapeConflict).
+        if (axis === null) throw unreadableOutput(layer);
         out[axis] = inShapes.reduce((sum, s) => sum + s[axis]!, 0);
         return { ...plain(out), axis };
       }

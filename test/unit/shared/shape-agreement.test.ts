@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelIR } from '../../../src/shared/ir';
 import { cloneLayer } from '../../../src/shared/layers';
-import { propagateShapes, type Shape } from '../../../src/shared/shapes';
+import { firstShapeConflict, propagateShapes, type Shape } from '../../../src/shared/shapes';
 import { probeOptions } from '../../../src/shared/probe';
 import { planModel } from '../../../src/probe/plan';
 import { ProbeFailure } from '../../../src/probe/errors';
@@ -136,5 +136,23 @@ net = nn.Sequential(nn.Conv2d(1, 4, 3, stride=2), nn.Flatten(), nn.Linear(100, 2
     expect(probeShapes(model, [12, 12, 1]).at(-1)).toEqual([2]);
     expect(() => probeShapes(model, [28, 28, 1])).toThrow(ProbeFailure);
     expect(() => probeShapes(model, [28, 28, 1])).toThrow(/expects 100 input features but receives 676/);
+  });
+
+  it('the probe refuses a plan by the shared shape rules, in the words the analyzer uses (and accepts what they accept)', async () => {
+    const model = await onlyModel(`
+import torch.nn as nn
+net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Conv2d(16, 4, 3), nn.Flatten(), nn.Linear(4, 2))
+`);
+    // Analyzer layout (channels first) and probe layout (channels last) of the same 3x10x10 input.
+    const conflict = firstShapeConflict(model.layers.map((l) => cloneLayer(l)), [3, 10, 10], { framework: 'torch' });
+    expect(conflict?.reason).toBe('expects 16 input channels but receives 8');
+    expect(() => probeShapes(model, [10, 10, 3])).toThrow(`'${conflict?.layer.name ?? ''}' (line 3): ${conflict?.reason ?? ''}`);
+    // Its clean twin: every channel count fits, no conflict, and the probe plans it.
+    const fits = await onlyModel(`
+import torch.nn as nn
+net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Conv2d(8, 4, 3), nn.Flatten(), nn.Linear(144, 2))
+`);
+    expect(firstShapeConflict(fits.layers.map((l) => cloneLayer(l)), [3, 10, 10], { framework: 'torch' })).toBeNull();
+    expect(probeShapes(fits, [10, 10, 3]).at(-1)).toEqual([2]);
   });
 });
