@@ -219,7 +219,8 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
     if (this.skipsCall(def, owner, caller)) return this.unknown;
     const body = this.s.field(def, 'body');
     if (!body) return this.unknown;
-    const defaults: F = { ...this.moduleFrame(), scope: this.scopeOf(def), depth: caller.depth + 1 };
+    // Defaults are evaluated where the def is written (made only when a default is read).
+    let defaults: F | null = null;
     const f = this.enterFrame(caller, { scope: this.scopeInside(def), locals: new Map(), depth: caller.depth + 1, unroll: caller.unroll }, owner, args);
     let index = 0;
     let rest = false;
@@ -248,7 +249,7 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
       else if (value === undefined && !rest && args.partial) value = this.unknown;
       if (!rest) index++;
       // The policy for optional parameters: unknown when the caller is unknown code, not their defaults.
-      if (value === undefined) value = defaultNode ? (args.optionalUnknown ? this.unknown : this.eval(defaultNode, defaults)) : argumentsForRequired ? argumentsForRequired(name) : this.unknown;
+      if (value === undefined) value = defaultNode ? (args.optionalUnknown ? this.unknown : this.eval(defaultNode, (defaults ??= { ...this.moduleFrame(), scope: this.scopeOf(def), depth: caller.depth + 1 }))) : argumentsForRequired ? argumentsForRequired(name) : this.unknown;
       this.bind(f, name, value);
     }
     this.entered(def);

@@ -139,8 +139,11 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
 
   // ---------------------------------------------------------------- frames
 
+  private module: KerasFrame | null = null;
+
+  /** The module's frame as a caller and for evaluating defaults (never run in: see frameAt). */
   moduleFrame(): KerasFrame {
-    return this.frameAt(this.state.file.root, null);
+    return (this.module ??= this.frameAt(this.state.file.root, null));
   }
 
   /** A frame that reads the module (or a class body) with its models emitted into `sequentials`. */
@@ -478,7 +481,8 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     const objectKey = this.s.dottedName(objectNode);
     const exec = this.reader(f);
     const argsNode = this.s.field(call, 'arguments');
-    const positional = argsNode ? this.s.kids(argsNode).filter((c) => !['keyword_argument', 'list_splat', 'dictionary_splat', 'comment'].includes(this.s.type(c))) : [];
+    const written = callArgs(call);
+    const positional = written.positional;
     if (objectKey === 'self' && f.classDef && !this.getName(`self.${method}`, f)) {
       const def = this.state.methodOf(f.classDef, method);
       if (def) return inlineFunction(exec, def, this.evalArgs(argsNode, f), true);
@@ -499,7 +503,7 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
         return constant(null);
       }
       if (method === 'build') {
-        const shapeNode = positional[0] ?? this.keywordNode(call, 'input_shape');
+        const shapeNode = positional[0] ?? written.keywords.get('input_shape');
         const shape = shapeNode ? this.constOfNode(shapeNode, f) : undefined;
         if (Array.isArray(shape) && shape.length > 0) seq.builtShape = shape.slice(1).map((d) => (typeof d === 'number' ? d : null));
         return constant(null);
@@ -526,12 +530,6 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     }
     if (object.t === 'tensor') return object;
     return null;
-  }
-
-  private keywordNode(call: Node, name: string): Node | null {
-    const args = this.s.field(call, 'arguments');
-    const kw = args ? this.s.kids(args).find((c) => this.s.type(c) === 'keyword_argument' && this.s.field(c, 'name')?.text === name) : undefined;
-    return kw ? this.s.field(kw, 'value') : null;
   }
 
   /** `params.setdefault('strides', (1, 1))`, `params.get('padding', 'same')`, `params.pop('name', None)`. */
