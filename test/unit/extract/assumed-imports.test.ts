@@ -239,6 +239,15 @@ feat.add(Flatten()); feat.add(Dense(10, activation='softmax'))
     expect(notes(r)).toEqual(["Keras was assumed: no import found for 'Dense'", "An implicit Keras Sequential was assumed for 'model': it is never built in this file"]);
   });
 
+  it('reads no model from a fragment that only adds weightless layers (a cell showing `model.add(layers.Dropout(0.5))`)', async () => {
+    const r = await analyzeOne("from keras import layers\nmodel.add(layers.Dropout(0.5))\n");
+    expect(r.models).toEqual([]);
+    expect(r.notices.map((n) => n.message).join('\n')).not.toMatch(/implicit/);
+    // Its twin with a weighted layer is a model.
+    const weighted = await analyzeOne("from keras import layers\nmodel.add(layers.Dropout(0.5))\nmodel.add(layers.Dense(1))\n");
+    expect(weighted.models.map((m) => m.name)).toEqual(['model']);
+  });
+
   it('leaves a receiver the file builds (from another module) alone, and .add on a set', async () => {
     const r = await analyzeOne(fixture('add_on_built_receiver.py'));
     expect(r.models).toEqual([]);

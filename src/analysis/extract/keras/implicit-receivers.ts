@@ -1,7 +1,7 @@
 /**
  * `.add()` on a receiver the file never builds: a fragment whose `feat = Sequential()` line was left
  * in another cell or file (`feat.add(Conv2D(...))`, `feat.add(Dense(10))`). When every `.add` on such
- * a name adds a Keras layer, the name is read as a Sequential built just before its first `.add`,
+ * a name adds a Keras layer and one has weights, the name is read as a Sequential built just before its first `.add`,
  * and the file gets a note saying so. A receiver the file binds anywhere (assignment, parameter,
  * import, loop or `with` target) is left to the executor as usual.
  */
@@ -52,15 +52,18 @@ export function implicitReceivers(file: PyFile, symbols: KerasSymbols): Implicit
     }
     return n.type !== 'expression_statement';
   });
-  const addsLayer = (call: Node): boolean => {
+  const specOf = (call: Node) => {
     const arg = call.childForFieldName('arguments')?.namedChildren.find((c) => c.type !== 'comment');
-    if (arg?.type !== 'call') return false;
+    if (arg?.type !== 'call') return undefined;
     const q = symbols.qualified(arg.childForFieldName('function'));
-    return !!q && q.startsWith('keras.') && !!layerSpec(lastSegment(q));
+    return q?.startsWith('keras.') ? layerSpec(lastSegment(q)) : undefined;
   };
+  const addsLayer = (call: Node): boolean => specOf(call) !== undefined;
+  // `model.add(layers.Dropout(0.5))` alone shows how to write one layer: no weights, no model to read.
+  const addsWeights = (call: Node): boolean => (specOf(call)?.weights ?? 'none') !== 'none';
   // `model = Sequential()` written plainly: bound, and no need to walk the whole tree to know it.
   const assignedPlainly = (name: string) => new RegExp(`^[ \\t]*${name}[ \\t]*(?::[^=\\n]*)?=(?!=)`, 'm').test(file.text);
-  const candidates = [...adds].filter(([name, calls]) => !file.imports.has(name) && !symbols.isLocal(name) && !assignedPlainly(name) && calls.every(addsLayer));
+  const candidates = [...adds].filter(([name, calls]) => !file.imports.has(name) && !symbols.isLocal(name) && !assignedPlainly(name) && calls.every(addsLayer) && calls.some(addsWeights));
   if (candidates.length === 0) return receivers;
 
   const names = new Set(candidates.map(([name]) => name));
