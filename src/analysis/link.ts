@@ -178,6 +178,21 @@ export function crossFileSites(files: readonly SiteFile[], from: ReadonlySet<str
   return result;
 }
 
+/**
+ * Where a name a file imports from another file of the project is defined (package re-exports
+ * followed): that file's path and the name there; null for names from outside the project.
+ */
+export function importedDefinitionSites(files: readonly { path: string; imports: { readonly bindings: readonly ImportBinding[] } | null }[], options: LinkOptions = {}): (importer: string, local: string) => { path: string; symbol: string } | null {
+  const index = new ProjectIndex(files.map((f) => ({ path: f.path, models: [], external: [], imports: f.imports })), options);
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  return (importer, local) => {
+    const binding = byPath.get(importer)?.imports?.bindings.find((b) => b.local === local && b.symbol !== null && b.symbol !== '*');
+    if (!binding?.symbol) return null;
+    const target = index.definingFile(importer, binding.module, binding.symbol, 0);
+    return target && target.path !== importer ? target : null;
+  };
+}
+
 class ProjectIndex {
   private readonly byPath = new Map<string, LinkFile>();
   private readonly roots: string[];

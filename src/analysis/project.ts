@@ -12,9 +12,9 @@ import type { FileResult, Notice, ProjectOptions, SourceEdit } from './api';
 import { createPythonParser } from './python/parser';
 import { PyFile } from './python/file';
 import { extractFile, type ExtractedFile } from './extract/index';
-import { crossFileSites, linkExternalTraining, moduleResolver, type LinkOptions, type TrainingLink } from './link';
+import { crossFileSites, importedDefinitionSites, linkExternalTraining, moduleResolver, type LinkOptions, type TrainingLink } from './link';
 import { callSiteOf, callsOf, type CallSite } from './python/call-sites';
-import { UNBOUND_NAME_MODULE, type ExternalSites } from './extract/types';
+import { UNBOUND_NAME_MODULE, type ExternalSites, type ImportedDefinitions } from './extract/types';
 import { GroupCache } from './units';
 import { definitionSpans, LintCache, LintSources, type DefinitionSpan } from './lint-cache';
 import { lintModel } from './lint';
@@ -26,6 +26,8 @@ import { rethrowCancellation, runCancellable, throwIfCancelled, type Cancellatio
 interface FileState {
   path: string;
   text: string;
+  /** Which version of the file this is (unique in the project): extractions that read it key on it. */
+  stamp: number;
   error: string | null;
   parsed: PyFile | null;
   notices: Notice[];
@@ -48,6 +50,10 @@ export class Project {
   private readonly linkOptions: LinkOptions;
   /** Bumped when the set of files changes (imports may then resolve elsewhere). */
   private generation = 0;
+  /** The last stamp given to a file version. */
+  private stamps = 0;
+  /** importedFiles() for the file versions it was computed with. */
+  private imported: { version: string; files: ImportedFiles } | null = null;
   /** Names a file never binds that the last linking gave to the project's only model (for notes). */
   private unboundLinks: TrainingLink[] = [];
   /**
@@ -76,7 +82,7 @@ export class Project {
   /** Adds or replaces a file. With `edit` (the change from the previous text), re-parses incrementally. */
   setFile(path: string, text: string, edit?: SourceEdit): void {
     const previous = this.files.get(path);
-    const state: FileState = { path, text, error: refuseText(text, this.maxFileBytes), parsed: null, notices: [], extracted: null, extractedWith: '', extractionNotices: [], outgoing: null, suppressions: null, definitions: null };
+    const state: FileState = { path, text, stamp: ++this.stamps, error: refuseText(text, this.maxFileBytes), parsed: null, notices: [], extracted: null, extractedWith: '', extractionNotices: [], outgoing: null, suppressions: null, definitions: null };
     if (!previous) this.generation++;
     if (!state.error) {
       try {
@@ -94,7 +100,7 @@ export class Project {
   /** Records a file that could not be read (the CLI's unreadable inputs), so results report it. */
   setUnreadable(path: string, error: string): void {
     this.removeFile(path);
-    this.files.set(path, { path, text: '', error, parsed: null, notices: [], extracted: null, extractedWith: '', extractionNotices: [], outgoing: null, suppressions: null, definitions: null });
+    this.files.set(path, { path, text: '', stamp: ++this.stamps, error, parsed: null, notices: [], extracted: null, extractedWith: '', extractionNotices: [], outgoing: null, suppressions: null, definitions: null });
   }
 
   removeFile(path: string): void {
@@ -121,8 +127,8 @@ export class Project {
    * its definitions (a class is evaluated with the arguments of its instantiations anywhere in the
    * project). Extractor failures become notices.
    */
-  private extracted(state: FileState, sites: ExternalSites | undefined): ExtractedFile {
-    const key = sitesKey(sites);
+  private extracted(state: FileState, sites: ExternalSites | undefined, imported: ImportedFiles): ExtractedFile {
+    const key = `${sitesKey(sites)}\u0001${imported.keyOf(state.path)}`;
     if (state.extracted && state.extractedWith === key) return state.extracted;
     state.extractionNotices = [];
     if (!state.parsed) {
@@ -131,7 +137,7 @@ export class Project {
     }
     let extracted: ExtractedFile;
     try {
-      extracted = this.extractGroups(state.parsed, sites, key) ?? extractFile(state.parsed, sites);
+      extracted = this.extractGroups(state.parsed, sites, key, imported.resolve) ?? extractFile(state.parsed, sites, imported.resolve);
       // A cancellation an extractor's guard swallowed: the result is partial and must not be cached.
       throwIfCancelled();
     } catch (err) {
@@ -153,12 +159,12 @@ export class Project {
   }
 
   /** The file's extraction by statement groups (see units.ts); null when the project or the file reads it whole. */
-  private extractGroups(parsed: PyFile, sites: ExternalSites | undefined, key: string): ExtractedFile | null {
+  private extractGroups(parsed: PyFile, sites: ExternalSites | undefined, key: string, imported: ImportedDefinitions): ExtractedFile | null {
     if (!this.groupCaches) return null;
     let cache = this.groupCaches.get(parsed.path);
     if (!cache) this.groupCaches.set(parsed.path, (cache = new GroupCache()));
     try {
-      return cache.extract(this.parser, parsed, sites, key);
+      return cache.extract(this.parser, parsed, sites, key, imported);
     } catch (err) {
       // An extractor that fails on a slice is given the whole file, whose failure is then reported.
       rethrowCancellation(err);
@@ -207,11 +213,52 @@ export class Project {
    * Every model of the project with cross-file training facts merged in. Models are shared with the
    * extraction cache (only those the linker adds facts to are copies): callers must not mutate them.
    */
+  /**
+   * Where the names each file imports from other project files are defined (the extractors read those
+   * classes, e.g. a sub-module built in another file), and per file a key naming the versions of every
+   * file its extraction may read that way (imports of imports included).
+   */
+  private importedFiles(): ImportedFiles {
+    const version = `${String(this.generation)}:${String(this.stamps)}`;
+    if (this.imported?.version === version) return this.imported.files;
+    const states = [...this.files.values()];
+    const where = importedDefinitionSites(states.map((s) => ({ path: s.path, imports: s.parsed?.imports ?? null })), this.linkOptions);
+    const resolve: ImportedDefinitions = (importer, local) => {
+      const target = where(importer, local);
+      const file = target ? this.files.get(target.path)?.parsed : null;
+      return target && file ? { file, symbol: target.symbol } : null;
+    };
+    const targets = (path: string): string[] => {
+      const bindings = this.files.get(path)?.parsed?.imports.bindings ?? [];
+      return bindings.flatMap((b) => where(path, b.local)?.path ?? []);
+    };
+    const keys = new Map<string, string>();
+    const keyOf = (path: string): string => {
+      let key = keys.get(path);
+      if (key !== undefined) return key;
+      const seen = new Set<string>([path]);
+      const stack = targets(path);
+      for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+        if (seen.has(next)) continue;
+        seen.add(next);
+        stack.push(...targets(next));
+      }
+      seen.delete(path);
+      key = [...seen].sort().map((p) => `${p}#${String(this.files.get(p)?.stamp ?? 0)}`).join('\u0002');
+      keys.set(path, key);
+      return key;
+    };
+    const files = { resolve, keyOf };
+    this.imported = { version, files };
+    return files;
+  }
+
   models(): ModelIR[] {
     const sites = this.crossFileSites();
+    const imported = this.importedFiles();
     const inputs = [...this.files.values()].map((state) => {
       throwIfCancelled();
-      const extracted = this.extracted(state, sites.get(state.path));
+      const extracted = this.extracted(state, sites.get(state.path), imported);
       return { path: state.path, models: [...extracted.models], external: extracted.external, imports: state.parsed?.imports ?? null };
     });
     this.unboundLinks = linkExternalTraining(inputs, this.linkOptions).filter((l) => l.usedAt !== undefined);
@@ -348,6 +395,12 @@ export class Project {
   dispose(): void {
     for (const path of [...this.files.keys()]) this.removeFile(path);
   }
+}
+
+/** Definitions a file imports from other project files, and the versions its extraction reads (a cache key). */
+interface ImportedFiles {
+  resolve: ImportedDefinitions;
+  keyOf: (path: string) => string;
 }
 
 /** A stable text for a set of call sites (the extraction cache key). */

@@ -2,7 +2,7 @@
 import type { Framework, ModelIR, Range } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import { EvalNotes, ranOutOfSteps, type EvalNote } from '../python/limits';
-import type { ExternalSites, ExternalTraining, ModelExtractor } from './types';
+import type { ExternalSites, ExternalTraining, ImportedDefinitions, ModelExtractor } from './types';
 import { extractKeras } from './keras';
 import { extractTorch } from './torch';
 import { extractTraining } from './training';
@@ -23,9 +23,12 @@ export interface ExtractedFile {
   outside: OutsideClasses[];
 }
 
-/** `sites`: calls other files of the workspace make of this file's classes, by class name. */
-export function extractFile(file: PyFile, sites?: ExternalSites): ExtractedFile {
-  return assembleFile(file, [extractPart(file, sites)]);
+/**
+ * `sites`: calls other files of the workspace make of this file's classes, by class name; `imported`:
+ * where the classes this file imports from other files of the workspace are defined.
+ */
+export function extractFile(file: PyFile, sites?: ExternalSites, imported?: ImportedDefinitions): ExtractedFile {
+  return assembleFile(file, [extractPart(file, sites, imported)]);
 }
 
 /** What the extractors find in one file or one slice of a file (see analysis/units.ts). */
@@ -41,9 +44,9 @@ export interface ExtractedPart {
   evidence: PartEvidence;
 }
 
-export function extractPart(file: PyFile, sites?: ExternalSites): ExtractedPart {
+export function extractPart(file: PyFile, sites?: ExternalSites, imported?: ImportedDefinitions): ExtractedPart {
   const notes = new EvalNotes();
-  const models = MODEL_EXTRACTORS.flatMap((extract) => extract(file, notes, sites));
+  const models = MODEL_EXTRACTORS.flatMap((extract) => extract(file, notes, sites, imported));
   const external = extractTraining(file, models);
   const evidence = collectEvidence(file);
   // The statement budget is the whole file's: a part that used it up does not stand for the file.

@@ -550,14 +550,15 @@ function constrainedOrDefault(model: ModelIR, req: Requirement, layout: InputSha
   if (declared && declared.length > 0 && declared.some((d) => d !== null)) {
     return { shape: partial(DEFAULT_IMAGE_SIDE), tokens: false, layout, source: 'default', evidence: `unknown dimensions set to ${DEFAULT_IMAGE_SIDE} by default` };
   }
+  // A first view of known sizes is a constraint, before any default (a ViT's patch view before its attention).
+  const viewed = viewedElements(model);
+  if (viewed) return { shape: [viewed.elements], tokens: false, layout, source: 'constraint', evidence: `${viewed.first.className}(...) (line ${viewed.first.range.start.line + 1}) views it as ${viewed.elements} values per example` };
   // Attention reads (time, features): a sequence of the first layer's features.
   const attention = model.layers.find((l) => l.kind === 'attention');
   const features = req.channels ?? attention?.inFeatures ?? null;
   if (attention && features !== null) {
     return { shape: [DEFAULT_SEQUENCE_LENGTH, features], tokens: false, layout, source: 'default', evidence: `sequence length ${DEFAULT_SEQUENCE_LENGTH} by default: ${attention.className} reads (time, features)` };
   }
-  const viewed = viewedElements(model);
-  if (viewed) return { shape: [viewed.elements], tokens: false, layout, source: 'constraint', evidence: `${viewed.first.className}(...) (line ${viewed.first.range.start.line + 1}) views it as ${viewed.elements} values per example` };
   const reshaped = reshapedElements(model);
   if (reshaped && (!declared || declared.length === 1)) {
     const line = reshaped.first.range.start.line + 1;

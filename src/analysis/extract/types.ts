@@ -8,10 +8,17 @@ import type { CallSite } from '../python/call-sites';
  * Finds the models a file defines (framework-specific). Training facts are filled in by the training
  * pass. What the evaluation could not follow (limits reached, constructs not evaluated) goes to `notes`.
  */
-export type ModelExtractor = (file: PyFile, notes?: EvalNotes, external?: ExternalSites) => ModelIR[];
+export type ModelExtractor = (file: PyFile, notes?: EvalNotes, external?: ExternalSites, imported?: ImportedDefinitions) => ModelIR[];
 
 /** Calls of a file's classes and builders made in other files of the workspace, by the name they have in the file. */
 export type ExternalSites = ReadonlyMap<string, readonly CallSite[]>;
+
+/**
+ * The definition a name imports from another file of the workspace (`from models.backbone import
+ * BackBone`, package re-exports followed): that file, parsed, and the name it has there; null when the
+ * name does not come from a file of the workspace.
+ */
+export type ImportedDefinitions = (importer: string, local: string) => { file: PyFile; symbol: string } | null;
 
 /**
  * Training facts about a model this file does not define but imports, e.g. train.py does

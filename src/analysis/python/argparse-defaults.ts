@@ -1,8 +1,9 @@
 /**
  * `opt = parser.parse_args()` then `opt.img_size`: the value a script runs with when no flag is given
  * is the `default=` of `parser.add_argument("--img_size", ...)` (argparse turns `-` into `_` in the
- * attribute name; `dest=` renames it). Only arguments added at the module's top level are read, so a
- * default is one fact of the file, not a guess.
+ * attribute name; `dest=` renames it). Only arguments added at the module's top level (or in its
+ * `if __name__ == "__main__":` block, which runs as the top level) are read, so a default is one fact of
+ * the file, not a guess.
  */
 import type { Node } from 'web-tree-sitter';
 import { namedChildren, stringValue, unparen } from './syntax';
@@ -10,12 +11,21 @@ import { namedChildren, stringValue, unparen } from './syntax';
 /** Per tree: parser name -> attribute name -> the `default=` expression (null: no default written). */
 const cache = new WeakMap<object, Map<string, Map<string, Node | null>>>();
 
+/** The module's statements, with those of its `if __name__ == "__main__":` blocks in place. */
+function topLevelStatements(root: Node): Node[] {
+  return namedChildren(root).flatMap((statement) => {
+    const condition = statement.type === 'if_statement' ? statement.childForFieldName('condition') : null;
+    const body = condition && /^__name__\s*==\s*['"]__main__['"]$/.test(condition.text) ? statement.childForFieldName('consequence') : null;
+    return body ? namedChildren(body) : [statement];
+  });
+}
+
 function argumentsOf(root: Node): Map<string, Map<string, Node | null>> {
   const tree = root.tree as unknown as object;
   const cached = cache.get(tree);
   if (cached) return cached;
   const parsers = new Map<string, Map<string, Node | null>>();
-  for (const statement of namedChildren(root)) {
+  for (const statement of topLevelStatements(root)) {
     const call = statement.type === 'expression_statement' ? unparen(statement.namedChildren[0] ?? statement) : null;
     const fn = call?.type === 'call' ? call.childForFieldName('function') : null;
     const parser = fn?.type === 'attribute' && fn.childForFieldName('attribute')?.text === 'add_argument' ? fn.childForFieldName('object') : null;

@@ -74,7 +74,8 @@ export function constantArguments(call: Node): ConstArguments {
   const scope = Scope.of(call);
   const args = callArgs(call);
   const out: ConstArguments = { positional: [], keywords: new Map(), partial: false };
-  const evaluate = (node: Node) => evaluateWith((n) => scope.evaluate(n), node);
+  // `args.layers` with `args = parser.parse_args()`: the value the call passes when no flag is given, as the readers take it.
+  const evaluate = (node: Node) => evaluateWith((n) => scope.evaluate(n) ?? (n.type === 'attribute' && n.childForFieldName('object')?.type === 'identifier' ? scope.commandLineDefault(n) : undefined), node);
   for (const node of args.positional) out.positional.push(evaluate(node));
   for (const [name, node] of args.keywords) out.keywords.set(name, evaluate(node));
   for (const splat of args.splats) {

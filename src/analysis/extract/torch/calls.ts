@@ -13,7 +13,7 @@ import { functionalSlot, hasTensor } from './flow';
 import { apply, barrier, tensorOp } from './forward';
 import { calculateGain, nnInitCall, tensorMethodInit } from './init';
 import { decoratedWith, type Frame, type Interpreter } from './interpreter';
-import { childrenOf, cloneValue, namedModules, namedParameters } from './introspect';
+import { childrenOf, cloneValue, namedModules, namedParameters, registerModule } from './introspect';
 import { functionOp, methodOp } from './tensorops';
 import { isTransformerClass, transformerModule } from './transformer';
 import { promote, rawOperand, tableCandidate, weightCandidate } from './raw-weights';
@@ -339,12 +339,7 @@ export function moduleMethod(interp: Interpreter, obj: Value, method: string, n:
     case 'register_module': {
       const name = constOf(args.positional[0]);
       const module = args.positional[1] ?? UNKNOWN;
-      if (obj.t === 'instance') {
-        if (obj.inst.seqItems) {
-          obj.inst.seqItems.push(module);
-          obj.inst.seqNames.push(typeof name === 'string' ? name : String(obj.inst.seqItems.length - 1));
-        } else if (typeof name === 'string') obj.inst.attrs.set(name, module);
-      }
+      if (obj.t === 'instance' && (obj.inst.seqItems || typeof name === 'string')) registerModule(obj.inst, name, module);
       return constant(null);
     }
     case 'register_buffer':

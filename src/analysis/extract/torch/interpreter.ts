@@ -17,13 +17,18 @@ import { arithmetic, compare, truthy } from '../../python/constops';
 import type { ArgList, Args } from './args';
 import { BUILTINS, callBuiltin } from './builtins';
 import { libraryCall, methodCall, sequentialOf } from './calls';
-import { classAttribute, classFields, isModuleClass } from './classes';
+import { classAttribute, classFields, findFunctions, findModuleClasses, isModuleClass } from './classes';
+import { placeBuilt, placeOwn } from './imported';
+import { torchvisionBuilder, torchvisionSource } from './torchvision';
+import type { ImportedDefinitions } from '../types';
+import type { Range } from '../../../shared/ir';
+import { EvalNotes as FileNotes } from '../../python/limits';
 import { hasTensor } from './flow';
 import { addPositions, apply, barrier, mergeTensors } from './forward';
-import { classNameOf, cloneValue, paramOf, sameClass, sizeAttribute } from './introspect';
+import { childrenOf, classNameOf, cloneValue, paramOf, registerModule, sameClass, sizeAttribute } from './introspect';
 import { MODEL_INPUT, Trace } from './trace';
 import { orient, rawOperand, scaled } from './raw-weights';
-import { UNKNOWN, constOf, constant, mergeValues, type ClassInfo, type Instance, type Value } from './values';
+import { UNKNOWN, constOf, constant, leafSlots, mergeValues, type ClassInfo, type Instance, type Value } from './values';
 
 const MAX_ITERATIONS = LIMITS.loopIterations;
 
@@ -42,6 +47,10 @@ export interface Context {
   notes: EvalNotes;
   /** Raw weight tensors multiplied outside any module's forward (a model written as tensor math). */
   raw?: Trace;
+  /** Where the names this file imports from other files of the workspace are defined. */
+  imported?: ImportedDefinitions;
+  /** The interpreters of the files whose code this extraction runs, by path (this file's included). */
+  homes?: Map<string, Interpreter>;
 }
 
 /** A running function of the torch reader: the core's frame plus the module being built and the trace. */
@@ -70,15 +79,120 @@ function resetMap<K, V>(target: Map<K, V>, entries: Map<K, V>): void {
 /** Words without which a function cannot build, register or initialize torch modules. */
 const MODULE_WORDS = /\b(nn|Sequential|ModuleList|ModuleDict|OrderedDict|init|apply|modules|children|parameters|named_parameters|named_modules|add_module|register_module|weight|bias|deepcopy|Linear|LSTM|GRU|RNN|Embedding)\b|\bConv|Norm\d?d?\b|_\(/;
 
+/** User-class instances within a module value (itself included), in registration order. */
+function instancesIn(value: Value, out: Instance[] = []): Instance[] {
+  if (value.t === 'instance') {
+    out.push(value.inst);
+    value.inst.seqItems?.forEach((v) => instancesIn(v, out));
+    value.inst.attrs.forEach((v) => instancesIn(v, out));
+  } else if (value.t === 'seq' || value.t === 'list') value.items.forEach((v) => instancesIn(v, out));
+  else if (value.t === 'dict') value.entries.forEach((v) => instancesIn(v, out));
+  return out;
+}
+
+/** Where this file builds a module of another file's class: the line its layers point at. */
+const builtAt = new WeakMap<Instance, Range>();
+
 export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   private readonly relevance = new Map<number, boolean>();
   private readonly classAttrs = new Map<ClassInfo, Map<string, Value>>();
   private readonly namePattern: RegExp | null;
+  /** Names this file imports from other files of the workspace. */
+  private readonly importedNames: Set<string>;
+  private readonly homes: Map<string, Interpreter>;
+  /** The interpreter of the file whose models are extracted (not one made for another file's code). */
+  private readonly isRoot: boolean;
+  /** The call expression being evaluated (where code of another file is entered from). */
+  private currentCall: Node | null = null;
 
   constructor(readonly ctx: Context) {
     super(ctx.notes);
-    const names = [...ctx.classes.keys(), ...ctx.functions.keys()].map((n) => n.replace(/[^\w]/g, ''));
+    this.isRoot = !ctx.homes;
+    this.homes = ctx.homes ?? new Map<string, Interpreter>();
+    if (!this.homes.has(ctx.file.path)) this.homes.set(ctx.file.path, this);
+    const imported = ctx.imported;
+    this.importedNames = new Set(imported ? ctx.file.imports.bindings.filter((b) => imported(ctx.file.path, b.local)).map((b) => b.local) : []);
+    const names = [...ctx.classes.keys(), ...ctx.functions.keys(), ...this.importedNames].map((n) => n.replace(/[^\w]/g, ''));
     this.namePattern = names.length ? new RegExp(`\\b(${names.join('|')})\\b`, 'g') : null;
+  }
+
+  // ---------------------------------------------------------------- code of other files
+
+  /** The interpreter of the file `node` belongs to (this one, or one made for an imported file). */
+  private homeOf(node: Node): Interpreter {
+    if (node.tree === this.ctx.file.tree) return this;
+    for (const home of this.homes.values()) if (node.tree === home.ctx.file.tree) return home;
+    return this;
+  }
+
+  /** The interpreter that runs the code of another file (made on first use). */
+  private homeFor(file: PyFile): Interpreter {
+    let home = this.homes.get(file.path);
+    if (!home) {
+      // Its notes are not this file's: what it cannot follow shows as unknown layers here.
+      home = new Interpreter({ file, classes: findModuleClasses(file), functions: findFunctions(file), entered: new Set(), sequentials: new Map(), instances: new Map(), notes: new FileNotes(), ...(this.ctx.imported ? { imported: this.ctx.imported } : {}), homes: this.homes });
+      this.homes.set(file.path, home);
+    }
+    return home;
+  }
+
+  /** The class or function `name` imports from another file of the workspace, run by that file's interpreter. */
+  private importedValue(name: string): Value | null {
+    if (!this.importedNames.has(name)) return null;
+    const target = this.ctx.imported?.(this.ctx.file.path, name);
+    if (!target) return null;
+    const home = this.homeFor(target.file);
+    const cls = home.ctx.classes.get(target.symbol);
+    if (cls) return { t: 'class', cls };
+    const fn = home.ctx.functions.get(target.symbol);
+    return fn ? { t: 'fn', def: fn, self: null } : null;
+  }
+
+  /** A module another file's code built for this file's `call`: its own layers point at the call (see imported.ts). */
+  private placeHere(built: Value, args: Args, call: Node): void {
+    if (built.t !== 'instance') return;
+    const at = rangeOf(call);
+    // Modules inside it (a torchvision model's blocks) run from here too, wherever they end up.
+    for (const inst of instancesIn(built)) if (!builtAt.has(inst)) builtAt.set(inst, at);
+    const given = new Set([...args.positional, ...args.keywords.values()].flatMap((v) => leafSlots(v).map((l) => l.slot)));
+    placeBuilt(leafSlots(built).map((l) => l.slot), given, at);
+  }
+
+  /** A library call: a torchvision architecture of the catalogue (see torchvision.ts), else the layer catalogue's. */
+  library(qualified: string, spelling: string, n: Node, syntax: ArgList, f: Frame): Value {
+    const builder = torchvisionBuilder(qualified);
+    const home = builder ? this.homeFor(torchvisionSource(this.ctx.file.tree.language)) : null;
+    const def = builder ? home?.ctx.functions.get(builder) : undefined;
+    if (!def) {
+      const made = libraryCall(this, qualified, spelling, n, syntax, f);
+      if (this.isRoot) placeOwn(leafSlots(made).map((l) => l.slot));
+      return made;
+    }
+    const args = this.evalArgs(syntax, f);
+    const pretrained = args.keywords.get('pretrained') ?? args.positional[0];
+    const weights = args.keywords.get('weights');
+    if ((pretrained && constOf(pretrained) !== false) || (weights && constOf(weights) !== null)) {
+      this.ctx.notes.add(`${spelling}(...): pretrained weights are not read; the model is read with torchvision's own initialization`, rangeOf(n));
+    }
+    const built = this.callFunction(def, args, null, f);
+    this.placeHere(built, args, n);
+    return built;
+  }
+
+  /** Runs functions and methods defined in another file with that file's interpreter; layers they trace point here. */
+  override callFunction(def: Node, args: Args, owner: ClassInfo | null, caller: Frame, argumentsForRequired?: (name: string) => Value): Value {
+    const home = this.homeOf(def);
+    if (home === this) return super.callFunction(def, args, owner, caller, argumentsForRequired);
+    const trace = caller.trace;
+    if (!trace || trace.relocation) return home.callFunction(def, args, owner, caller, argumentsForRequired);
+    const self = args.positional[0];
+    const at = (self?.t === 'instance' ? builtAt.get(self.inst) : undefined) ?? (this.currentCall ? rangeOf(this.currentCall) : null);
+    trace.relocation = at;
+    try {
+      return home.callFunction(def, args, owner, caller, argumentsForRequired);
+    } finally {
+      trace.relocation = null;
+    }
   }
 
   // ---------------------------------------------------------------- the value model
@@ -174,6 +288,20 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     this.bind(f, name, value);
   }
 
+  /** `self._modules[key] = module` registers a child, as add_module does. */
+  override assign(target: Node, value: Value, f: Frame): void {
+    const t = this.s.unparen(target);
+    const holder = this.s.type(t) === 'subscript' ? this.s.unparen(this.s.required(t, 'value')) : null;
+    if (holder && this.s.type(holder) === 'attribute' && this.s.field(holder, 'attribute')?.text === '_modules') {
+      const owner = this.eval(this.s.required(holder, 'object'), f);
+      if (owner.t === 'instance') {
+        registerModule(owner.inst, constOf(this.eval(this.s.required(t, 'subscript'), f)), value);
+        return;
+      }
+    }
+    super.assign(target, value, f);
+  }
+
   protected assignAttribute(holder: Value, name: string, value: Value): void {
     if (value.t === 'param' && value.raw && !value.slot.layer.name) value.slot.layer.name = name;
     if (holder.t === 'instance') holder.inst.attrs.set(name, value);
@@ -204,7 +332,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
       for (const m of text.matchAll(this.namePattern)) {
         const name = m[1]!;
         const fn = this.ctx.functions.get(name);
-        if (this.ctx.classes.has(name) || (fn && fn.id !== def.id && this.relevant(fn))) {
+        if (this.ctx.classes.has(name) || this.importedNames.has(name) || (fn && fn.id !== def.id && this.relevant(fn))) {
           result = true;
           break;
         }
@@ -232,6 +360,12 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   }
 
   instantiate(cls: ClassInfo, call: Node | null, args: Args, f: Frame): Value {
+    const home = this.homeOf(cls.node);
+    if (home !== this) {
+      const built = home.instantiate(cls, call, args, f);
+      if (call) this.placeHere(built, args, call);
+      return built;
+    }
     if (f.depth >= MAX_DEPTH) {
       this.ctx.notes.limit('recursion', `${cls.name}(...)`, rangeOf(call ?? cls.node));
       return { t: 'opaque', node: call ?? cls.node, what: `${cls.name} nested too deeply` };
@@ -284,6 +418,8 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     if (cls) return { t: 'class', cls };
     const fn = this.ctx.functions.get(text);
     if (fn) return { t: 'fn', def: fn, self: null };
+    const imported = this.importedValue(text);
+    if (imported) return imported;
     if (this.ctx.file.imports.has(text)) return { t: 'ctor', qualified: this.ctx.file.imports.resolve(text), spelling: text };
     const bound = f.scope.lookup(text);
     if (bound && f.depth < MAX_DEPTH) {
@@ -319,6 +455,8 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
       case 'instance': {
         const attr = obj.inst.attrs.get(name);
         if (attr) return attr;
+        // The registered children, in order (read-only here: writes go through assign()).
+        if (name === '_modules') return { t: 'dict', entries: new Map(childrenOf(obj)) };
         const method = this.findMethod(obj.inst.cls, name);
         if (method) return { t: 'fn', def: method.def, self: decoratedWith(method.def, 'staticmethod') ? null : obj.inst };
         return this.classAttr(obj.inst.cls, name);
@@ -349,6 +487,8 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
 
   /** A class-body attribute (`expansion = 4`, dataclass defaults), evaluated once per class. */
   private classAttr(cls: ClassInfo, name: string): Value {
+    const home = this.homeOf(cls.node);
+    if (home !== this) return home.classAttr(cls, name);
     let perClass = this.classAttrs.get(cls);
     if (!perClass) this.classAttrs.set(cls, (perClass = new Map<string, Value>()));
     let value = perClass.get(name);
@@ -522,12 +662,22 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   // ---------------------------------------------------------------- calls
 
   call(n: Node, f: Frame): Value {
+    const outer = this.currentCall;
+    this.currentCall = n;
+    try {
+      return this.callExpression(n, f);
+    } finally {
+      this.currentCall = outer;
+    }
+  }
+
+  private callExpression(n: Node, f: Frame): Value {
     const fnNode = this.s.field(n, 'function');
     if (!fnNode) return UNKNOWN;
     const syntax: ArgList = this.s.field(n, 'arguments');
     if (this.s.type(fnNode) === 'attribute') {
       const dotted = this.s.dottedName(fnNode);
-      if (dotted && this.isImported(dotted, f)) return libraryCall(this, this.ctx.file.imports.resolve(dotted), dotted, n, syntax, f);
+      if (dotted && this.isImported(dotted, f)) return this.library(this.ctx.file.imports.resolve(dotted), dotted, n, syntax, f);
       const objNode = this.s.required(fnNode, 'object');
       const method = this.s.field(fnNode, 'attribute')?.text ?? '';
       if (method === '__init__' && this.s.type(objNode) === 'call' && this.s.field(objNode, 'function')?.text === 'super') {
@@ -547,7 +697,9 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     if (this.s.type(fnNode) === 'identifier' && !f.locals.has(fnNode.text)) {
       const name = fnNode.text;
       if (BUILTINS.has(name) && !this.ctx.functions.has(name) && !this.ctx.classes.has(name) && !this.ctx.file.imports.has(name)) return callBuiltin(this, name, n, this.evalArgs(syntax, f), f.scope);
-      if (this.ctx.file.imports.has(name)) return libraryCall(this, this.ctx.file.imports.resolve(name), name, n, syntax, f);
+      const imported = this.importedValue(name);
+      if (imported) return this.callValue(imported, n, syntax, f);
+      if (this.ctx.file.imports.has(name)) return this.library(this.ctx.file.imports.resolve(name), name, n, syntax, f);
     }
     return this.callValue(this.eval(fnNode, f), n, syntax, f);
   }
@@ -575,7 +727,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
       case 'class':
         return this.instantiate(callee.cls, n, this.evalArgs(syntax, f), f);
       case 'ctor':
-        return libraryCall(this, callee.qualified, callee.spelling, n, syntax, f);
+        return this.library(callee.qualified, callee.spelling, n, syntax, f);
       case 'fn': {
         const args = this.evalArgs(syntax, f);
         const owner = callee.self ? callee.self.cls : this.ownerOf(callee.def);
@@ -600,6 +752,8 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   }
 
   ownerOf(def: Node): ClassInfo | null {
+    const home = this.homeOf(def);
+    if (home !== this) return home.ownerOf(def);
     const holder = def.parent?.type === 'decorated_definition' ? def.parent : def;
     const cls = holder.parent?.parent;
     if ((cls && this.s.type(cls)) !== 'class_definition') return null;

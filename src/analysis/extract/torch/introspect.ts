@@ -113,6 +113,16 @@ export function sizeAttribute(layer: LayerIR, name: string): ConstValue | undefi
   return v === null || v === undefined ? undefined : v;
 }
 
+/** `add_module(name, m)`, `self._modules[name] = m`: a child registered under `name` (its position when not a string). */
+export function registerModule(inst: Instance, name: unknown, module: Value): void {
+  if (inst.seqItems) {
+    inst.seqItems.push(module);
+    inst.seqNames.push(typeof name === 'string' ? name : String(inst.seqItems.length - 1));
+  } else {
+    inst.attrs.set(typeof name === 'string' ? name : String(childrenOf({ t: 'instance', inst }).length), module);
+  }
+}
+
 /** Immediate children of a module value, with their names (`named_children()`). */
 export function childrenOf(value: Value): [string, Value][] {
   switch (value.t) {

@@ -7,6 +7,7 @@ import type { LayerIR, Range } from '../../../shared/ir';
 import type { Slot } from './values';
 import { LIMITS } from '../../python/limits';
 import { makeLayer } from '../builders';
+import { isPlaced, relocateLayer } from './imported';
 
 export const MODEL_INPUT = -1;
 
@@ -25,6 +26,8 @@ export class Trace {
   readonly unsupported: { what: string; range: Range }[] = [];
   /** Depth of branches of unknown conditions around the code being traced. */
   conditional = 0;
+  /** While code of another file runs: the line of the model's file its layers and notes point at (see imported.ts). */
+  relocation: Range | null = null;
   /** Hard cap so that pathological unrolling cannot blow up memory. */
   static readonly MAX_NODES = LIMITS.traceNodes;
 
@@ -41,6 +44,7 @@ export class Trace {
       this.note(`more than ${Trace.MAX_NODES} layer applications; the rest of the model is left out`, slot.layer.range);
       return null;
     }
+    if (this.relocation && !isPlaced(slot)) relocateLayer(slot.layer, this.relocation);
     this.nodes.push({ slot, inputs: [...new Set(inputs)], conditional: this.conditional > 0, raw: raw || this.nodes.some((n) => n.raw) });
     if (slot.unsupported) this.note(slot.unsupported, slot.layer.range);
     return this.nodes.length - 1;
@@ -65,7 +69,8 @@ export class Trace {
     });
   }
 
-  note(what: string, range: Range): void {
+  note(what: string, at: Range): void {
+    const range = this.relocation ?? at;
     if (!this.unsupported.some((u) => u.what === what && sameRange(u.range, range))) this.unsupported.push({ what, range });
   }
 

@@ -1,0 +1,118 @@
+/**
+ * Sub-modules whose classes live in another file of the workspace (issue 11 §2, issue 8 §2): the parent
+ * is read through them, with the arguments of the call that builds them, and every layer points at a
+ * line of the parent's own file (the line that builds the sub-module, or where a layer it was given is
+ * written). The imported file's edits reach the parent's results.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Project } from '../../../src/analysis/project';
+import type { FileResult } from '../../../src/analysis/api';
+import { defined } from '../../defined';
+
+const DIR = join(__dirname, '../../fixtures/imported-modules');
+const read = (name: string) => readFileSync(join(DIR, name), 'utf8');
+
+let project: Project | null = null;
+afterEach(() => {
+  project?.dispose();
+  project = null;
+});
+
+async function open(names: string[]): Promise<Project> {
+  project = await Project.create();
+  for (const name of names) project.setFile(name, read(name));
+  return project;
+}
+
+const result = (p: Project, name: string): FileResult => p.analyzeFile(name);
+const only = (r: FileResult) => {
+  expect(r.models).toHaveLength(1);
+  return r.models[0]!;
+};
+
+describe('a sub-module defined in another file', () => {
+  it('is read through: its layers, built with the call-site arguments, in the parent, on the parent\'s lines', async () => {
+    const p = await open(['blocks.py', 'sigmoid_net.py']);
+    const model = only(result(p, 'sigmoid_net.py'));
+    expect(model.layers.some((l) => l.kind === 'unknown')).toBe(false);
+    expect(model.layers.map((l) => l.kind)).toEqual(['dense', 'activation', ...Array<string[]>(6).fill(['dense', 'activation']).flat(), 'dense']);
+    // Layers the container was given keep their own lines (1-based 10, 11); the Tower's point at `self.tower = Tower(64)`.
+    expect(model.layers.slice(0, 2).map((l) => l.range.start.line + 1)).toEqual([10, 11]);
+    const tower = model.layers.filter((l) => l.name.startsWith('tower.'));
+    expect(tower).toHaveLength(12);
+    expect(tower.every((l) => l.range.start.line + 1 === 13 && l.argsRange === null)).toBe(true);
+    expect(defined(tower[0]).units).toBe(64);
+    expect(defined(tower[1]).activation?.name).toBe('sigmoid');
+    // No fix may edit a line of the other file: the Tower's layers have no argument range.
+    expect(model.layers.at(-1)).toMatchObject({ name: 'head', range: { start: { line: 13 } } });
+  });
+
+  it('finds the sigmoid stack it builds, at the line that builds it', async () => {
+    const p = await open(['blocks.py', 'sigmoid_net.py']);
+    const findings = result(p, 'sigmoid_net.py').findings;
+    expect(findings.map((f) => [f.code, f.range.start.line + 1])).toEqual([['GL101', 13]]);
+  });
+
+  it('the clean twin (the same Tower built with ReLU) reports nothing', async () => {
+    const p = await open(['blocks.py', 'relu_net.py']);
+    const r = result(p, 'relu_net.py');
+    expect(only(r).layers.filter((l) => l.kind === 'activation').map((l) => l.activation?.name)).toEqual(Array<string>(7).fill('relu'));
+    expect(r.findings).toEqual([]);
+  });
+
+  it('an edit of the other file reaches the parent', async () => {
+    const p = await open(['blocks.py', 'sigmoid_net.py']);
+    expect(result(p, 'sigmoid_net.py').findings).toHaveLength(1);
+    p.setFile('blocks.py', read('blocks.py').replace('act=nn.Sigmoid', 'act=nn.ReLU'));
+    expect(result(p, 'sigmoid_net.py').findings).toEqual([]);
+    expect(only(result(p, 'sigmoid_net.py')).layers.filter((l) => l.name.startsWith('tower.') && l.kind === 'activation').every((l) => l.activation?.name === 'relu')).toBe(true);
+  });
+
+  it('without the other file the sub-module stays one unknown layer, and nothing is guessed', async () => {
+    const p = await open(['sigmoid_net.py']);
+    const r = result(p, 'sigmoid_net.py');
+    const model = only(r);
+    expect(model.layers.filter((l) => l.kind === 'unknown').map((l) => l.name)).toEqual(['stem', 'tower']);
+    expect(r.findings).toEqual([]);
+  });
+});
+
+describe('sizes a script passes from its command line', () => {
+  const model = [
+    'import torch.nn as nn',
+    '',
+    'class Stack(nn.Module):',
+    '    def __init__(self, depth=4, width=32):',
+    '        super().__init__()',
+    '        self.layers = nn.ModuleList([nn.Linear(width, width) for _ in range(depth)])',
+    '',
+    '    def forward(self, x):',
+    '        for layer in self.layers:',
+    '            x = layer(x)',
+    '        return x',
+    '',
+  ].join('\n');
+  const script = (where: 'main' | 'top' | 'none') => {
+    const parse = ['parser = argparse.ArgumentParser()', "parser.add_argument('--layers', type=int, default=2)", 'args = parser.parse_args()', 'net = Stack(depth=args.layers)'];
+    const body = where === 'main' ? ['if __name__ == "__main__":', ...parse.map((l) => `    ${l}`)] : where === 'top' ? parse : ['def run(args):', '    net = Stack(depth=args.layers)'];
+    return ['import argparse', 'from model import Stack', '', ...body, ''].join('\n');
+  };
+  const depthFor = async (where: 'main' | 'top' | 'none') => {
+    project = await Project.create();
+    project.setFile('model.py', model);
+    project.setFile('train.py', script(where));
+    return project.analyzeFile('model.py').models.map((m) => m.layers.length);
+  };
+
+  it('reads the argparse default in the `if __name__ == "__main__":` block as at the top level', async () => {
+    expect(await depthFor('main')).toEqual([2]);
+    project?.dispose();
+    expect(await depthFor('top')).toEqual([2]);
+  });
+
+  it('an `args` that is no parsed command line is unknown: no size is taken from it', async () => {
+    expect(await depthFor('none')).not.toContain(2);
+  });
+});
