@@ -14,6 +14,8 @@ import { makeMatMul, type FusableActivation, type MatMul } from './matmul';
 import { describeLayer, layerFailure, layerLine } from './errors';
 import { init, initialValues, kernelFans, UnknownInitializerError, type Fans } from './initializers';
 import { convWindow, groupsOf, isGlobalMax, poolPadding, size, type PlannedLayer } from './plan';
+import { interpolate } from './resize';
+import { perDim } from '../shared/shapes';
 import type { Rng } from './rng';
 import { attentionNode, positionEmbeddingNode, type WeightSource } from './attention';
 
@@ -329,6 +331,9 @@ class NodeBuilder implements WeightSource {
       case 'cropping':
         return tf.slice(x, [0, ...required(config.crops, layer, 'the cropping').map((c) => c[0]), 0], [-1, ...out]);
       case 'upsampling': {
+        const how = { mode: config.mode ?? 'nearest', alignCorners: config.alignCorners ?? false };
+        const factors = config.size ? null : perDim(config.factors, out.length - 1);
+        if (how.mode !== 'nearest' || !factors?.every((f) => Number.isInteger(f))) return interpolate(x, out.slice(0, -1), how, factors);
         // Repeat positions one spatial axis at a time (tfjs tiles gradients up to rank 4 only; its
         // resizeNearestNeighbor gradient on the cpu backend disagrees with finite differences).
         let y = x;

@@ -193,7 +193,13 @@ export type ReshapeConfig =
   | { op: 'edge-padding'; mode: 'reflect' | 'replicate'; pads: [number, number][] | null } // torch ReflectionPad / ReplicationPad
   | { op: 'pixel-shuffle'; factor: number | null } // torch PixelShuffle: (C*r*r, H, W) -> (C, H*r, W*r)
   | { op: 'cropping'; crops: [number, number][] | null }
-  | { op: 'upsampling'; factors: number[] | null }
+  /**
+   * Keras UpSampling / torch Upsample: per spatial dimension a scale factor (integer for Keras, any
+   * positive number for torch: the output is floor(side * factor)), or `size`, the output's spatial
+   * sides (torch size=). `mode` nearest (the default of both) or bilinear (linear per axis; torch
+   * 'linear' on 1-D); `alignCorners` is torch's align_corners=True (corner pixels map onto corner pixels).
+   */
+  | { op: 'upsampling'; factors: number[] | null; size?: number[]; mode?: 'nearest' | 'bilinear'; alignCorners?: boolean }
   | { op: 'permute'; dims: number[] | null } // Keras Permute: 1-based, batch excluded
   | { op: 'repeat-vector'; n: number | null }
   | { op: 'view'; dims: ViewDim[] | null } // torch x.view / x.reshape: every size as written, the batch first; null when a splat hides them

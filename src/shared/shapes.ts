@@ -299,9 +299,12 @@ function reshape(config: ReshapeConfig, input: Flow, layout: Layout, nextKind: L
   if (!parts) return UNKNOWN_FLOW;
   switch (config.op) {
     case 'upsampling': {
+      const sides = config.size ? perDim(config.size, parts.spatial.length) : null;
+      if (sides) return { shape: join(parts.channels, sides, layout), rankKnown: true };
       const factors = perDim(config.factors, parts.spatial.length);
       if (!factors) return UNKNOWN_FLOW;
-      return { shape: join(parts.channels, parts.spatial.map((s, i) => (s === null ? null : s * factors[i]!)), layout), rankKnown: true };
+      // torch: floor(side * scale_factor); Keras factors are integers.
+      return { shape: join(parts.channels, parts.spatial.map((s, i) => (s === null ? null : Math.floor(s * factors[i]!))), layout), rankKnown: true };
     }
     case 'zero-padding':
     case 'edge-padding':

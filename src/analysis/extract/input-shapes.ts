@@ -294,8 +294,11 @@ interface Requirement {
 /** Shape-only layers that keep an image an image: the layer after them says what the input is (a ReflectionPad2d before the first conv). */
 const SPATIAL_RESHAPES: ReadonlySet<string> = new Set(['zero-padding', 'edge-padding', 'upsampling']);
 
+/** Pooling keeps the channels and the rank: the layer after it says what the input is (a U-Net block's pooled shortcut). */
+const CHANNEL_KEEPING: ReadonlySet<LayerKind> = new Set(['maxpool', 'avgpool']);
+
 function requirement(model: ModelIR): Requirement {
-  const first = model.layers.find((l) => l.kind !== 'input' && !(l.kind === 'reshape' && SPATIAL_RESHAPES.has(l.reshape.op))) ?? null;
+  const first = model.layers.find((l) => l.kind !== 'input' && !CHANNEL_KEEPING.has(l.kind) && !(l.kind === 'reshape' && SPATIAL_RESHAPES.has(l.reshape.op))) ?? null;
   const torch = model.framework === 'torch';
   const kind = first?.kind;
   let rank: number | null = null;

@@ -394,7 +394,8 @@ function kerasReshape(className: string, value: (name: string) => ConstValue | u
     case 'Cropping':
       return { op: 'cropping', crops: value('cropping') === undefined ? pairsPerDim(0, dims) : pairsPerDim(value('cropping'), dims) };
     case 'UpSampling':
-      return { op: 'upsampling', factors: value('size') === undefined ? [2] : intList(value('size')) };
+      // interpolation='bilinear' resizes with half-pixel centres (torch's align_corners=False).
+      return { op: 'upsampling', factors: value('size') === undefined ? [2] : intList(value('size')), mode: value('interpolation') === 'bilinear' ? 'bilinear' : 'nearest', alignCorners: false };
     case 'Permute':
       return { op: 'permute', dims: intList(value('dims')) };
     case 'RepeatVector':

@@ -275,6 +275,10 @@ export function methodCall(interp: Interpreter, obj: Value, method: string, n: N
       return constant(null);
     }
     if (method === 'pop' && obj.t === 'list') return obj.items.pop() ?? UNKNOWN;
+    if (method === 'reverse' && obj.t === 'list') {
+      obj.items.reverse();
+      return constant(null);
+    }
     if (method === 'copy') return { t: 'list', items: [...obj.items] };
   }
   if (obj.t === 'dict') {

@@ -3,7 +3,7 @@
  * with sizes, fans, parameters and the framework's default initializers).
  */
 import type { Node } from 'web-tree-sitter';
-import type { ActivationIR, ActivationName, ConvConfig, LayerDetail, LayerIR, LayerKind, NormConfig, RecurrentConfig } from '../../../shared/ir';
+import type { ActivationIR, ActivationName, ConvConfig, LayerDetail, LayerIR, LayerKind, NormConfig, RecurrentConfig, ReshapeConfig } from '../../../shared/ir';
 import { defaultConv, defaultPool, defaultRecurrent } from '../../../shared/layers';
 import type { ConstValue } from '../../python/constants';
 import { rangeOf } from '../../python/syntax';
@@ -347,13 +347,23 @@ function padModule(c: LayerCall, dims: number): Slot {
   return slot(base(c, { kind: 'reshape', reshape: { op: 'zero-padding', pads } }), []);
 }
 
-/** nn.Upsample / UpsamplingNearest2d with a constant scale_factor and nearest mode (other modes and size= are not modelled). */
+/**
+ * nn.Upsample / UpsamplingNearest2d / UpsamplingBilinear2d: nearest or (bi)linear, by a constant
+ * scale_factor (an output side of floor(side * factor)) or to a constant size=. UpsamplingBilinear2d is
+ * bilinear with align_corners=True; nn.Upsample's default is nearest, align_corners False. Other modes
+ * (bicubic, trilinear, nearest-exact) and sizes that are not constants stay shape-only.
+ */
 function upsample(c: LayerCall): Slot {
-  const mode = c.name === 'UpsamplingNearest2d' ? 'nearest' : (c.args.get(2, 'mode') ?? 'nearest');
-  const factor = c.args.get(1, 'scale_factor');
-  const factors = typeof factor === 'number' && Number.isInteger(factor) ? [factor] : Array.isArray(factor) && factor.every((f) => typeof f === 'number' && Number.isInteger(f)) ? (factor as number[]) : null;
-  if (mode !== 'nearest' || c.args.written(0, 'size') || !factors) return shapeOnly(c);
-  return slot(base(c, { kind: 'reshape', reshape: { op: 'upsampling', factors } }), []);
+  const written = c.name === 'Upsample' ? c.args.get(2, 'mode') : c.name === 'UpsamplingBilinear2d' ? 'bilinear' : 'nearest';
+  const mode: 'nearest' | 'bilinear' | null = written === undefined || written === 'nearest' ? 'nearest' : written === 'bilinear' || written === 'linear' ? 'bilinear' : null;
+  const alignCorners = c.name === 'UpsamplingBilinear2d' || (c.name === 'Upsample' && c.args.get(3, 'align_corners') === true);
+  const positive = (v: unknown): v is number => typeof v === 'number' && v > 0;
+  const listOf = (v: ConstValue | undefined, each: (x: unknown) => x is number): number[] | null => (each(v) ? [v] : Array.isArray(v) && v.length > 0 && v.every(each) ? v : null);
+  const size = listOf(c.args.get(0, 'size'), (v): v is number => positive(v) && Number.isInteger(v));
+  const factors = listOf(c.args.get(1, 'scale_factor'), positive);
+  if (!mode || (!size && !factors) || (c.args.written(0, 'size') && !size)) return shapeOnly(c);
+  const reshape: ReshapeConfig = size ? { op: 'upsampling', factors: null, size, mode, alignCorners } : { op: 'upsampling', factors, mode, alignCorners };
+  return slot(base(c, { kind: 'reshape', reshape }), []);
 }
 
 function pixelShuffle(c: LayerCall): Slot {
@@ -370,7 +380,7 @@ const BUILDERS = new Map<string, Builder>([
   ['Unflatten', shapeOnly],
   ['Upsample', upsample],
   ['UpsamplingNearest2d', upsample],
-  ['UpsamplingBilinear2d', shapeOnly],
+  ['UpsamplingBilinear2d', upsample],
   ['PixelShuffle', pixelShuffle],
   ['PixelUnshuffle', shapeOnly],
   ['LayerNorm', (c) => norm(c, 'layernorm')],

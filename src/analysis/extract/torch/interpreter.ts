@@ -605,8 +605,8 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
       const found = hits.some((h) => h === true) ? true : hits.every((h) => h === false) ? false : undefined;
       return found === undefined ? undefined : op === 'in' ? found : !found;
     }
-    // A module, parameter or class is never None.
-    const known = (v: Value) => v.t === 'layer' || v.t === 'seq' || v.t === 'instance' || v.t === 'param' || v.t === 'class' || v.t === 'ctor';
+    // A module, parameter, class or traced tensor is never None.
+    const known = (v: Value) => v.t === 'layer' || v.t === 'seq' || v.t === 'instance' || v.t === 'param' || v.t === 'class' || v.t === 'ctor' || v.t === 'tensor';
     if ((known(a) && cb === null) || (known(b) && ca === null)) return op === 'is not' || op === '!=' ? true : op === 'is' || op === '==' ? false : undefined;
     return undefined;
   }
