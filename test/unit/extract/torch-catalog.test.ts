@@ -42,8 +42,9 @@ describe('torch layer catalog', () => {
     ["nn.RNN(10, 20, 1, 'relu')", { kind: 'simple-rnn', fanOut: 20, recurrent: { numLayers: 1 }, activation: { name: 'relu' } }],
     ['nn.LSTMCell(8, 16)', { kind: 'lstm', inFeatures: 8, units: 16, fanOut: 64 }],
     ['nn.Upsample(scale_factor=2)', { kind: 'reshape', reshape: { op: 'upsampling', factors: [2] } }],
-    ["nn.Upsample(scale_factor=2, mode='bilinear')", { kind: 'reshape', reshape: { op: 'other', className: 'Upsample' } }],
-    ['nn.Upsample(size=(64, 64))', { kind: 'reshape', reshape: { op: 'other' } }],
+    ["nn.Upsample(scale_factor=2, mode='bilinear')", { kind: 'reshape', reshape: { op: 'upsampling', factors: [2], mode: 'bilinear', alignCorners: false } }],
+    ['nn.Upsample(size=(64, 64))', { kind: 'reshape', reshape: { op: 'upsampling', factors: null, size: [64, 64], mode: 'nearest' } }],
+    ["nn.Upsample(scale_factor=2, mode='bicubic')", { kind: 'reshape', reshape: { op: 'other', className: 'Upsample' } }],
     ['nn.UpsamplingNearest2d(scale_factor=3)', { kind: 'reshape', reshape: { op: 'upsampling', factors: [3] } }],
     ['nn.PixelShuffle(2)', { kind: 'reshape', reshape: { op: 'pixel-shuffle', factor: 2 } }],
     // (left, right, top, bottom) -> [before, after] per spatial dimension, height first.
