@@ -206,6 +206,26 @@ export function registerProbeTests(test: Register, until: Until): void {
     }
   });
 
+  test('probe: a CIFAR ResNet-18 (11 M parameters) probes from the editor, and the result says what was scaled', async () => {
+    const extension = defined(vscode.extensions.getExtension('gradient-lens.gradient-lens'));
+    const source = readFileSync(join(extension.extensionPath, 'test', 'fixtures', 'probe', 'torch_resnet18_cifar.py'), 'utf8');
+    const document = await vscode.workspace.openTextDocument({ language: 'python', content: source });
+    await vscode.window.showTextDocument(document, vscode.ViewColumn.One);
+    const classLine = source.split('\n').findIndex((l) => l.startsWith('class ResNet('));
+    const lens = defined((await lenses(document.uri, until)).find((l) => defined(l.command).title === 'Probe gradients' && l.range.start.line === classLine));
+    try {
+      const summary = await vscode.commands.executeCommand<ProbeRunSummary>(defined(lens.command).command, ...(defined(lens.command).arguments as unknown[]));
+      assert.ok(summary.ok, summary.message);
+      assert.equal(summary.modelName, 'ResNet');
+      const scaled = summary.notices.find((n) => n.startsWith("Scaled to the probe's size budget"));
+      assert.ok(scaled, `a notice says what was scaled: ${summary.notices.join(' | ')}`);
+      assert.match(scaled, /batch \d+ -> \d+/);
+      assert.match(scaled, /widths and fans unchanged/);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    }
+  });
+
   test('probe: the HTML export writes the self-contained report', async () => {
     const target = join(tmpdir(), `gradient-lens-e2e-${process.pid}.html`);
     const written = await vscode.commands.executeCommand<string | null>('gradientLens.exportProbe', 'html', target);

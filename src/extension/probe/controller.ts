@@ -28,6 +28,8 @@ export interface ProbeRunSummary {
   whatIfVerdicts: string[] | null;
   /** Request to the panel's first chart drawn, ms (null until drawn). */
   firstChartMs: number | null;
+  /** The result's notices (input shape, representative sizes, what was scaled). */
+  notices: string[];
 }
 
 export interface ProbeTestState {
@@ -221,7 +223,7 @@ export class ProbeController implements vscode.Disposable {
     if (!outcome.ok) {
       const { error } = outcome;
       const where = error.layer ? ` (layer ${error.layer.name}, line ${error.layer.line})` : '';
-      this.last = { ok: false, errorKind: error.kind, message: error.message + where, modelName: model.model.name, verdicts: [], whatIfTitle: null, whatIfVerdicts: null, firstChartMs: null };
+      this.last = { ok: false, errorKind: error.kind, message: error.message + where, modelName: model.model.name, verdicts: [], whatIfTitle: null, whatIfVerdicts: null, firstChartMs: null, notices: [] };
       panel.post({ type: 'error', error });
       if (error.kind !== 'cancelled') this.showError(error.kind, `Gradient Lens could not probe ${model.model.name}: ${error.message}${where}`, uri, model);
       if (error.kind === 'cancelled') this.output.info(`probe of ${model.model.name} cancelled`);
@@ -240,6 +242,7 @@ export class ProbeController implements vscode.Disposable {
       whatIfTitle: result.whatIfTitle,
       whatIfVerdicts: result.whatIf ? result.whatIf.verdicts.map((v) => v.kind) : null,
       firstChartMs: null,
+      notices: result.notices.map((n) => n.message),
     };
     panel.post({ type: 'show-result', result, whatIfs, modelId: model.model.id, documentUri: uri.toString() });
     this.decorations.show(source, result);
