@@ -1,7 +1,7 @@
 /**
  * Synthetic inputs: standardized Gaussian values, raw-scale integers (e.g. 0..255 pixels) to show what
  * unnormalized data does, or integer tokens for an Embedding. Drawn from the data stream of the seed
- * only, so a what-if run sees exactly the same batches.
+ * only, so a what-if run sees exactly the same batches. Noise the model draws itself stays N(0, 1).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { InputKind, Plan } from './plan';
@@ -21,6 +21,6 @@ function makeInput(perExample: number[], input: InputKind, batch: number, rng: R
     for (let i = 0; i < count; i++) tokens[i] = rng.int(vocabulary);
     return tf.tensor(tokens, shape, 'int32');
   }
-  if (rawInputMax !== null) return tf.tensor(rng.fill(count, () => Math.floor(rng.next() * (rawInputMax + 1))), shape);
+  if (rawInputMax !== null && input.kind === 'float') return tf.tensor(rng.fill(count, () => Math.floor(rng.next() * (rawInputMax + 1))), shape);
   return tf.tensor(rng.fill(count, () => rng.normal()), shape);
 }

@@ -6,7 +6,7 @@
  */
 import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, LayerOf, ModelIR, ViewDim } from '../shared/ir';
 import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES, representativeUnits } from '../shared/input-defaults';
-import { convOf, gatesOf, isConv, isPool, isRecurrent, readsSteps, type RecurrentKind } from '../shared/layers';
+import { convOf, firstComputing, gatesOf, isConv, isNoiseInput, isPool, isRecurrent, readsSteps, type RecurrentKind } from '../shared/layers';
 import { concatAxis, layerOutput, perDim, poolWindows, recurrentFeatures, returnsSequences, shapeConflict, type Flow, type ShapeContext, type Window } from '../shared/shapes';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
@@ -28,7 +28,8 @@ export interface PlannedLayer {
   axis: number | null;
 }
 
-export type InputKind = { kind: 'float' } | { kind: 'tokens'; vocabulary: number };
+/** 'noise': random numbers the model's own code draws (torch.randn_like in forward): always N(0, 1), never raw-scale data. */
+export type InputKind = { kind: 'float' } | { kind: 'noise' } | { kind: 'tokens'; vocabulary: number };
 
 /** A model input after the first (a Keras functional model with several Input layers): index -(k + 2) in PlannedLayer.inputs. */
 export interface ExtraInput {
@@ -172,7 +173,7 @@ class Planner {
 
   /** The first layer that computes something (not an Input marker). */
   private firstLayer(): LayerIR | null {
-    return this.model.layers.find((l) => l.kind !== 'input') ?? null;
+    return firstComputing(this.model.layers) ?? null;
   }
 
   /**
@@ -218,6 +219,11 @@ class Planner {
     return out;
   }
 
+  /** The first input's shape is only a guess (the data code, a default): the operand it is first joined with may say better. */
+  inputGuessed = false;
+  /** Index in `notices` of the note that says where the guess came from. */
+  guessNotice: number | null = null;
+
   resolveInputShape(): Shape {
     const first = this.firstLayer();
     if (this.options.inputShape) {
@@ -225,6 +231,7 @@ class Planner {
       return this.options.inputShape;
     }
     const guess = this.model.inputGuess;
+    this.inputGuessed = guess !== undefined && guess !== null && guess.source !== 'model' && guess.source !== 'user';
     if (guess) return this.fromGuess(guess);
     const declared = this.model.inputShape;
     if (declared && declared.length > 0) {
@@ -283,6 +290,7 @@ class Planner {
       default: `is a guess (${guess.evidence}); nothing in the code says it`,
       user: 'as entered',
     };
+    this.guessNotice = this.notices.length;
     this.note(guess.source === 'default' ? 'warning' : 'information', `${what} ${from[guess.source]}.`);
     return shape;
   }
@@ -384,8 +392,17 @@ class Planner {
    * The shape of an Input layer after the first, from its declared shape; unknown dimensions take the
    * sequence length (a sequence or token input) or the default image side, named in a note.
    */
-  extraInputShape(layer: LayerIR, consumer: LayerIR | undefined, position: string): Shape {
+  extraInputShape(layer: LayerIR, consumer: LayerIR | undefined, position: string, planned: (id: string) => Shape | undefined, main: Shape): Shape {
     const declared = layer.kind === 'input' ? layer.shape : null;
+    if (!declared && this.torch) {
+      const read = this.readShape(consumer, planned, main);
+      const what = isNoiseInput(layer) ? `Noise ${layer.name} (input ${position})` : `Input ${position} ${describeLayer(layer)}`;
+      if (!read) throw layerFailure('shape', layer, `cannot tell the shape of input ${position}: ${consumer ? `${describeLayer(consumer)}, which reads it, does not say it` : 'nothing reads it'}`);
+      const tokens = consumer?.kind === 'embedding';
+      const written = read.shape.length > 0 ? `${read.shape.join('x')}${tokens ? ' integer tokens' : ''}` : tokens ? 'one integer id' : 'one value';
+      this.note(read.guessed ? 'warning' : 'information', `${what}: ${written} per example, ${read.why}.`, layer);
+      return read.shape;
+    }
     if (!declared || declared.length === 0) throw layerFailure('shape', layer, `the shape of input ${position} is not written (Input(shape=...))`);
     const sequence = consumer !== undefined && (readsSteps(consumer.kind) || consumer.kind === 'attention');
     const tokens = consumer?.kind === 'embedding';
@@ -394,6 +411,56 @@ class Planner {
     if (declared.every((d) => d !== null)) this.note('information', `${what} from the model code.`, layer);
     else this.note('warning', `${what}: unknown dimensions of (${declared.map((d) => d ?? 'None').join(', ')}) set by default${sequence ? ` (sequence length ${this.options.sequenceLength}, ${REPRESENTATIVE_SIZES.sequenceFeatures} features per step)` : ''}.`, layer);
     return shape;
+  }
+
+  /**
+   * The per-example shape of a torch input the code does not write (an argument of forward, noise drawn
+   * in it), from the layer that reads it first: the other operand of the add, product or concatenation
+   * it joins; one label id or a sequence of token ids for an Embedding; the features of a Linear, a
+   * recurrent layer or a convolution (the image side of the first input). Null when the reader says nothing.
+   */
+  readShape(reader: LayerIR | undefined, planned: (id: string) => Shape | undefined, main: Shape): { shape: Shape; why: string; guessed: boolean } | null {
+    if (!reader) return null;
+    const by = describeLayer(reader);
+    const operands = reader.inputs.map(planned);
+    const partner = operands.find((shape) => shape !== undefined);
+    if ((reader.kind === 'add' || reader.kind === 'multiply') && partner) return { shape: partner, why: `as the other operand of ${by}`, guessed: false };
+    if (reader.kind === 'concat' && partner) {
+      // torch.cat((noise, labels, code), -1) before a Linear(74): the operands not known yet share what the Linear reads beyond the known ones.
+      const axis = concatAxis(reader, partner.length, { layout: 'channels_last', framework: this.model.framework, honourDataFormat: false, nextKind: null });
+      const after = this.model.layers.find((l) => l.inputs.includes(reader.id));
+      const open = operands.filter((shape) => shape === undefined).length;
+      const features = after?.inFeatures ?? null;
+      const rest = after && features !== null && axis === partner.length - 1 ? features - operands.reduce((sum, shape) => sum + (shape?.[axis] ?? 0), 0) : null;
+      if (after && rest !== null && rest >= open && axis !== null) {
+        const share = open === 1 ? rest : Math.floor(rest / open);
+        return { shape: partner.map((d, i) => (i === axis ? share : d)), why: `a share of the ${features ?? ''} features ${describeLayer(after)} reads after ${by} (the split is a guess; every input is N(0, 1) alike)`, guessed: true };
+      }
+      return { shape: partner, why: `as the other operand of ${by} (its size on the joined axis is a guess)`, guessed: true };
+    }
+    const seq = this.options.sequenceLength;
+    switch (reader.kind) {
+      case 'embedding': {
+        // nn.Embedding(n_classes, d)(labels) mixed into a vector (a conditional GAN's label): one id per example.
+        const readers = this.model.layers.filter((l) => l.inputs.includes(reader.id));
+        const label = readers.length > 0 && readers.every((l) => l.kind === 'add' || l.kind === 'multiply' || l.kind === 'dense');
+        return label ? { shape: [], why: `a label ${by} turns into a vector`, guessed: false } : { shape: [seq], why: `token ids ${by} reads (sequence length ${seq} by default)`, guessed: true };
+      }
+      case 'dense':
+        return reader.inFeatures !== null ? { shape: [reader.inFeatures], why: `the in_features of ${by}`, guessed: false } : null;
+      case 'conv1d':
+      case 'lstm':
+      case 'gru':
+      case 'simple-rnn':
+        return reader.inFeatures !== null ? { shape: [seq, reader.inFeatures], why: `the features of ${by}, sequence length ${seq} by default`, guessed: true } : null;
+      case 'conv2d': {
+        if (reader.inFeatures === null) return null;
+        const side = main.length === 3 ? main.slice(0, 2) : [DEFAULT_IMAGE_SIDE, DEFAULT_IMAGE_SIDE];
+        return { shape: [...side, reader.inFeatures], why: `the channels of ${by}, the image side of the first input`, guessed: true };
+      }
+      default:
+        return null;
+    }
   }
 
   /** Output shape and parameters of a 1-D or 2-D convolution (standard, grouped, depthwise, separable, transposed), or a standard 3-D one. */
@@ -567,14 +634,37 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
   if (model.layers.length === 0) throw new ProbeFailure('input', `model ${model.name} has no layers the analyzer could read`);
   for (const u of model.unsupported) planner.note('warning', `Not modelled by the analyzer: ${u.what} (line ${u.range.start.line + 1}).`);
   const resolved = planner.resolveInputShape();
-  const inputShape = inputOverride ?? resolved;
+  let inputShape = inputOverride ?? resolved;
   const inputLayers = model.isGraph ? model.layers.flatMap((l, i) => (l.kind === 'input' && l.inputs.length === 0 ? [i] : [])) : [];
   const consumerOf = (index: number) => model.layers.find((l) => l.inputs.includes(model.layers[index]!.id));
-  const extraShapes = inputLayers.slice(1).map((index, k) => planner.extraInputShape(model.layers[index]!, consumerOf(index), `${k + 2} of ${inputLayers.length}`));
   const indexById = new Map(model.layers.map((l, i) => [l.id, i]));
   const layers: PlannedLayer[] = [];
+  // The shape the other operand of `index`'s first reader has when it is planned before (a merge partner).
+  const partnerOf = (index: number): Shape | undefined => {
+    const reader = consumerOf(index);
+    const other = reader?.inputs.map((id) => indexById.get(id)).find((i) => i !== undefined && i !== index && i < layers.length);
+    return other === undefined ? undefined : layers[other]?.outShape;
+  };
+  const plannedShape = (id: string): Shape | undefined => {
+    const i = indexById.get(id);
+    return i === undefined ? undefined : layers[i]?.outShape;
+  };
+  // Extra inputs are planned where the model lists them (torch traces list each just before its first reader).
+  const extraShapes: Shape[] = [];
   const lastIndex = model.layers.length - 1;
   model.layers.forEach((written, index) => {
+    const k = inputLayers.indexOf(index);
+    if (k > 0) extraShapes[k - 1] = planner.extraInputShape(written, consumerOf(index), `${k + 1} of ${inputLayers.length}`, plannedShape, inputShape);
+    // torch.mul(self.label_emb(labels), noise): a guessed first input takes the shape of what its first reader joins it with.
+    const joined = inputLayers[0] === 0 && written === consumerOf(0) && inputOverride === null && planner.inputGuessed && (written.kind === 'add' || written.kind === 'multiply');
+    const partner = joined ? partnerOf(0) : undefined;
+    if (partner && partner.join('x') !== inputShape.join('x')) {
+      if (planner.guessNotice !== null) planner.notices.splice(planner.guessNotice, 1);
+      planner.note('information', `Input 1 of ${inputLayers.length}: ${partner.join('x')} per example, as the other operand of ${describeLayer(written)}.`);
+      inputShape = partner;
+      const head = layers[0];
+      if (head) layers[0] = { ...head, inShapes: [partner], outShape: partner };
+    }
     const inputsIdx = planner.inputsOf(index, indexById, inputLayers);
     const inShapes = inputsIdx.map((i) => (i >= 0 ? layers[i]!.outShape : i === -1 ? inputShape : extraShapes[-i - 2]!));
     const layer = planner.withKnownSizes(written, index === lastIndex, model.layers[index + 1], inShapes[0]);
@@ -584,13 +674,14 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
     if (layer.kind === 'unknown') planner.note('warning', `${describeLayer(layer)} is not known to the probe; it is skipped as shape-preserving.`, layer);
     layers.push({ ir: layer, inputs: inputsIdx, inShapes, outShape: shape, params, lastStepOnly, axis: axis ?? null });
   });
-  const first = layers.find((l) => l.ir.kind !== 'input')?.ir; // with its representative sizes
+  const first = firstComputing(layers.map((l) => l.ir)); // with its representative sizes
   const vocabulary = first?.kind === 'embedding' ? vocabularyOf(first) : null;
   const extraInputs = inputLayers.slice(1).map((index, k): ExtraInput => {
     // The Embedding that reads it (with its representative sizes) makes it tokens.
     const reader = layers.find((l) => l.inputs.includes(index))?.ir;
     const readerVocabulary = reader?.kind === 'embedding' ? vocabularyOf(reader) : null;
-    return { layer: index, shape: extraShapes[k]!, input: readerVocabulary !== null ? { kind: 'tokens', vocabulary: readerVocabulary } : { kind: 'float' } };
+    const input: InputKind = readerVocabulary !== null ? { kind: 'tokens', vocabulary: readerVocabulary } : isNoiseInput(model.layers[index]!) ? { kind: 'noise' } : { kind: 'float' };
+    return { layer: index, shape: extraShapes[k]!, input };
   });
   // Token ids exist only at a model input that is fed tokens: the first when it is an Embedding's, an extra one an Embedding reads.
   const fedTokens = (source: number): boolean => {

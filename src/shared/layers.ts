@@ -45,6 +45,24 @@ export const isMerge = (layer: LayerIR): layer is LayerOf<MergeKind> => isMergeK
 export const isPool = (layer: LayerIR): layer is LayerOf<'maxpool' | 'avgpool'> => isPoolKind(layer.kind);
 export const isDropout = (layer: LayerIR): layer is LayerOf<'dropout' | 'alpha-dropout'> => isDropoutKind(layer.kind);
 
+/**
+ * The first layer that computes on the (first) model input. A model with several inputs lists its
+ * Input layers first and may compute on another input before this one (an Embedding of class labels
+ * multiplied into the noise): the first layer that reads the first Input is the one whose needs say
+ * what that input is.
+ */
+export function firstComputing<L extends LayerIR>(layers: readonly L[]): L | undefined {
+  const head = layers[0];
+  const reader = head?.kind === 'input' && head.inputs.length === 0 ? layers.find((l) => l.inputs.includes(head.id)) : undefined;
+  return reader ?? layers.find((l) => l.kind !== 'input');
+}
+
+/** The class name of an Input layer that stands for random numbers a torch forward draws (torch.randn_like(std)). */
+export const NOISE_INPUT = 'noise';
+
+/** An input of random numbers the model's own code draws: fed N(0, 1), no gradient reaches it. */
+export const isNoiseInput = (layer: LayerIR): boolean => layer.kind === 'input' && layer.className === NOISE_INPUT;
+
 /** Gate count of a recurrent kernel: it is (input, gates * units). */
 export function gatesOf(kind: RecurrentKind): number {
   return kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;

@@ -12,11 +12,13 @@ import { runProbe } from '../../src/probe/run';
 import { probeOptions } from '../../src/shared/probe';
 import { parseFile } from '../unit/extract/extract-helper';
 import { defined } from '../defined';
+import { makeInputs } from '../../src/probe/data';
+import { Rng } from '../../src/probe/rng';
 
-async function modelOf(text: string): Promise<ModelIR> {
+async function modelOf(text: string, name = 'model'): Promise<ModelIR> {
   const file = await parseFile(text);
   try {
-    return defined(extractFile(file).models.find((m) => m.name === 'model'));
+    return defined(extractFile(file).models.find((m) => m.name === name));
   } finally {
     file.dispose();
   }
@@ -138,5 +140,95 @@ describe('several inputs', () => {
     expect(() => planModel(model, options)).toThrow(/LSTM .*starts from the state of .*LSTM.*, whose states do not fit its 64 units/);
     const wrong = await modelOf(INFERENCE_DECODER.replace('state_c = layers.Input(shape=(64,))', 'state_c = layers.Input(shape=(32,))'));
     expect(() => planModel(wrong, options)).toThrow(/initial_state= needs 2 states of 64 values per example but receives 64, 32/);
+  });
+});
+
+/** A conditional GAN generator (PyTorch-GAN acgan): the label's Embedding multiplied into the noise. */
+const TORCH_CONDITIONAL = `import torch
+from torch import nn
+
+class Generator(nn.Module):
+    def __init__(self, n_classes=10, latent_dim=16):
+        super().__init__()
+        self.label_emb = nn.Embedding(n_classes, latent_dim)
+        self.l1 = nn.Sequential(nn.Linear(latent_dim, 32), nn.LeakyReLU(0.2))
+        self.out = nn.Linear(32, 8)
+
+    def forward(self, noise, labels):
+        gen_input = torch.mul(self.label_emb(labels), noise)
+        return self.out(self.l1(gen_input))
+`;
+
+/** A VAE whose forward draws its own noise (torch.randn_like). */
+const TORCH_VAE = `import torch
+from torch import nn
+
+class VAE(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(48, 32)
+        self.mu = nn.Linear(32, 8)
+        self.log_var = nn.Linear(32, 8)
+        self.dec = nn.Linear(8, 48)
+
+    def forward(self, x):
+        h = torch.relu(self.fc1(x))
+        mu, log_var = self.mu(h), self.log_var(h)
+        std = torch.exp(0.5 * log_var)
+        return self.dec(mu + torch.randn_like(std) * std)
+`;
+
+describe('several inputs of a torch forward', () => {
+  it('feeds one label id per example to the Embedding, and the noise the shape of what it is multiplied with', async () => {
+    const plan = planModel(await modelOf(TORCH_CONDITIONAL, 'Generator'), options);
+    expect(plan.inputShape).toEqual([16]);
+    expect(plan.input).toEqual({ kind: 'float' });
+    expect(plan.extraInputs).toEqual([{ layer: 1, shape: [], input: { kind: 'tokens', vocabulary: 10 } }]);
+    const messages = plan.notices.map((n) => n.message);
+    expect(messages).toContainEqual(expect.stringMatching(/^Input 2 of 2 .*'labels'.*: one integer id per example, a label nn\.Embedding 'label_emb'/));
+    expect(messages).toContainEqual(expect.stringMatching(/^Input 1 of 2: 16 per example, as the other operand of torch\.mul/));
+  });
+
+  it('trains the label Embedding and the layers after the product', async () => {
+    const outcome = await runProbe(await modelOf(TORCH_CONDITIONAL, 'Generator'), options);
+    if (!outcome.ok) throw new Error(outcome.error.message);
+    const weighted = outcome.result.layers.filter((l) => l.params > 0);
+    expect(weighted.map((l) => l.name)).toEqual(['label_emb', 'l1.0', 'out']);
+    for (const layer of weighted) expect(defined(layer.gradNorm[0]), layer.name).toBeGreaterThan(0);
+  });
+
+  it('feeds drawn noise N(0, 1) even when the data is fed raw-scale', async () => {
+    const plan = planModel(await modelOf(TORCH_VAE, 'VAE'), options);
+    expect(plan.extraInputs).toEqual([{ layer: expect.any(Number) as number, shape: [8], input: { kind: 'noise' } }]);
+    const [data, noise] = makeInputs(plan, 64, new Rng(1), 255);
+    const values = Array.from(await defined(noise).data());
+    expect(Math.min(...values)).toBeLessThan(0);
+    expect(Math.min(...Array.from(await defined(data).data()))).toBeGreaterThanOrEqual(0);
+    data?.dispose();
+    noise?.dispose();
+  });
+
+  it('splits what a Linear reads after torch.cat of three arguments among them (an InfoGAN generator)', async () => {
+    const text = `import torch
+from torch import nn
+
+class Generator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.l1 = nn.Linear(74, 32)
+
+    def forward(self, noise, labels, code):
+        return self.l1(torch.cat((noise, labels, code), -1))
+`;
+    const plan = planModel(await modelOf(text, 'Generator'), options);
+    expect(plan.inputShape).toEqual([24]);
+    expect(plan.extraInputs.map((e) => e.shape)).toEqual([[25], [25]]);
+    expect(plan.notices.map((n) => n.message)).toContainEqual(expect.stringMatching(/'code'.*a share of the 74 features .* \(the split is a guess/));
+  });
+
+  it('refuses an argument no layer says the shape of, naming it', async () => {
+    const text = TORCH_CONDITIONAL.replace('torch.mul(self.label_emb(labels), noise)', 'torch.mul(torch.tanh(labels), noise)');
+    const model = await modelOf(text, 'Generator');
+    expect(() => planModel(model, options)).toThrow(/input 'labels' .*cannot tell the shape of input 2 of 2/);
   });
 });

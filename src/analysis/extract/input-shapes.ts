@@ -21,6 +21,7 @@ import { Scope, type ConstValue } from '../python/constants';
 import { argument, callArguments, calleeName, enclosing } from '../python/syntax';
 import { callsWithLastName } from './training/flow';
 import { firstShapeConflict, propagateShapes, type ShapeConflict } from '../../shared/shapes';
+import { firstComputing } from '../../shared/layers';
 
 /** Something in the file's code that tells a shape. */
 export interface Evidence {
@@ -289,6 +290,8 @@ interface Requirement {
   rank: number | null;
   tokens: boolean;
   torch: boolean;
+  /** How many model inputs a first torch.cat joins for `first` (1 when none). */
+  shares: number;
 }
 
 /** Shape-only layers that keep an image an image: the layer after them says what the input is (a ReflectionPad2d before the first conv). */
@@ -298,7 +301,21 @@ const SPATIAL_RESHAPES: ReadonlySet<string> = new Set(['zero-padding', 'edge-pad
 const CHANNEL_KEEPING: ReadonlySet<LayerKind> = new Set(['maxpool', 'avgpool']);
 
 function requirement(model: ModelIR): Requirement {
-  const first = model.layers.find((l) => l.kind !== 'input' && !CHANNEL_KEEPING.has(l.kind) && !(l.kind === 'reshape' && SPATIAL_RESHAPES.has(l.reshape.op))) ?? null;
+  const reader = firstComputing(model.layers);
+  const from = reader ? model.layers.indexOf(reader) : 0;
+  let first = model.layers.slice(from).find((l) => l.kind !== 'input' && !CHANNEL_KEEPING.has(l.kind) && !(l.kind === 'reshape' && SPATIAL_RESHAPES.has(l.reshape.op))) ?? null;
+  // torch.cat((img_A, img_B), 1) of the model's inputs first (a pix2pix discriminator): the layer after it
+  // says what they are, each holding an equal share of its channels.
+  let shares = 1;
+  const inputIds = new Set(model.layers.filter((l) => l.kind === 'input' && l.inputs.length === 0).map((l) => l.id));
+  const joined = first;
+  if (joined?.kind === 'concat' && joined.inputs.length > 1 && joined.inputs.every((id) => inputIds.has(id))) {
+    const after = model.layers.find((l) => l.inputs.includes(joined.id));
+    if (after) {
+      first = after;
+      shares = joined.inputs.length;
+    }
+  }
   const torch = model.framework === 'torch';
   const kind = first?.kind;
   let rank: number | null = null;
@@ -308,7 +325,9 @@ function requirement(model: ModelIR): Requirement {
   else if (kind === 'conv-transpose' && first?.kernelSize) rank = first.kernelSize.length + 1;
   else if (kind === 'attention') rank = 2;
   else if (kind === 'dense' && torch) rank = 1;
-  return { first, channels: first?.inFeatures ?? null, rank, tokens: kind === 'embedding', torch };
+  const channels = first?.inFeatures ?? null;
+  // An equal share (rounded down when they do not divide evenly: the probe gives the rest to the other inputs).
+  return { first, channels: channels === null ? null : Math.floor(channels / shares), shares, rank, tokens: kind === 'embedding', torch };
 }
 
 /** The evidence as this model's input (framework layout), or null when it does not fit. */
@@ -352,7 +371,7 @@ function fit(e: Evidence, req: Requirement, model: ModelIR): number[] | null {
 
 /** A first torch view whose sizes after the batch are all constants (`z.view(z.size(0), 100, 1, 1)`): the values it holds per example. */
 function viewedElements(model: ModelIR): { first: LayerIR; elements: number } | null {
-  const first = model.layers.find((l) => l.kind !== 'input');
+  const first = firstComputing(model.layers);
   if (first?.kind !== 'reshape' || first.reshape.op !== 'view' || !first.reshape.dims) return null;
   const sizes = first.reshape.dims.slice(1);
   if (sizes.length === 0 || !sizes.every((d): d is number => typeof d === 'number' && d >= 1)) return null;
@@ -561,6 +580,9 @@ function constrainedOrDefault(model: ModelIR, req: Requirement, layout: InputSha
   const features = req.channels ?? attention?.inFeatures ?? null;
   if (attention && features !== null) {
     return { shape: [DEFAULT_SEQUENCE_LENGTH, features], tokens: false, layout, source: 'default', evidence: `sequence length ${DEFAULT_SEQUENCE_LENGTH} by default: ${attention.className} reads (time, features)` };
+  }
+  if (req.rank === 1 && req.channels !== null && first && req.shares > 1) {
+    return { shape: [req.channels], tokens: false, layout, source: 'constraint', evidence: `a share of the ${first.inFeatures ?? req.channels} in_features of ${first.className} (line ${first.range.start.line + 1}), which reads the ${req.shares} inputs joined` };
   }
   const reshaped = reshapedElements(model);
   if (reshaped && (!declared || declared.length === 1)) {

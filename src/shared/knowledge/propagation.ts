@@ -29,7 +29,7 @@ import type { ActivationIR, Framework, InitializerIR, LayerIR, LayerKind, LayerO
 import { FLOW_PATH_KINDS, FLOW_THRESHOLDS, gradeFlowRatio, type FlowGrade } from '../gradient-flow';
 import { activationMoments, gaussianExpectation, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { initializerStats } from './initializers';
-import { convOf, isRecurrent, readsSteps } from '../layers';
+import { convOf, firstComputing, isRecurrent, readsSteps } from '../layers';
 import { attentionFans, perDim, returnsSequences } from '../shapes';
 import { normalCdf } from './math';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
@@ -383,7 +383,7 @@ interface Node {
 
 /** The input the probe feeds: the analyzer's guess when it has one (as the probe takes it), else the declared shape. */
 function inputSignal(model: ModelIR, assumptions: string[]): Signal {
-  const first = model.layers.find((l) => l.kind !== 'input');
+  const first = firstComputing(model.layers);
   const guess = model.inputGuess?.shape.every((d) => d > 0) ? model.inputGuess : null;
   const shape = guess?.shape ?? model.inputShape;
   const known = shape && shape.length > 0 && shape.every((d): d is number => d !== null && d > 0) ? shape : null;

@@ -364,14 +364,17 @@ describe('torch nn.Module: VAE with helper methods and a static reparameterizati
 
   it('forks after fc1 into mu and logvar, and merges them again in the reparameterization', () => {
     const byName = (n: string) => defined(vae.layers.find((l) => l.name === n));
-    const act = vae.layers[2]!;
+    const act = vae.layers[3]!;
     expect(byName('fc21').inputs).toEqual([act.id]);
     expect(byName('fc22').inputs).toEqual([act.id]);
-    // exp_ is an elementwise step the extractor knows but does not model: an unknown layer, not reported.
+    // exp_ is the exponential activation; the noise normal_() draws is another model input that the product reads.
     const exp = defined(vae.layers.find((l) => l.className === 'Tensor.exp_'));
-    expect(exp).toMatchObject({ kind: 'unknown', inputs: [byName('fc22').id] });
+    expect(exp).toMatchObject({ kind: 'activation', activation: { name: 'exponential' }, inputs: [byName('fc22').id] });
+    const noise = defined(vae.layers.find((l) => l.kind === 'input' && l.className === 'noise'));
+    const product = defined(vae.layers.find((l) => l.kind === 'multiply'));
+    expect(product.inputs.sort()).toEqual([noise.id, exp.id].sort());
     const add = defined(vae.layers.find((l) => l.kind === 'add'));
-    expect(add.inputs.sort()).toEqual([byName('fc21').id, exp.id].sort());
+    expect(add.inputs.sort()).toEqual([byName('fc21').id, product.id].sort());
     expect(byName('fc3').inputs).toEqual([add.id]);
     expect(vae.unsupported).toEqual([]);
     expect(kinds(vae).slice(-4)).toEqual(['dense', 'activation:relu', 'dense', 'activation:sigmoid']);

@@ -174,7 +174,9 @@ describe('word language models (pytorch/examples idioms)', async () => {
 
   it('accepts a subclass of another torch.nn class and keeps its inherited internals unknown', () => {
     const tf = model(models, 'TransformerLM');
-    expect(kinds(tf)).toEqual(['embedding', 'unknown', 'dense', 'activation:log_softmax']);
+    expect(kinds(tf)).toEqual(['embedding', 'rescaling', 'unknown', 'dense', 'activation:log_softmax']);
+    // `emb * math.sqrt(self.ninp)`: the embedding is scaled by sqrt(64) before the encoder reads it.
+    expect(tf.layers[1]).toMatchObject({ kind: 'rescaling', scale: 8, offset: 0 });
     expect(tf.unsupported.map((u) => u.what)).toEqual(['call self.encoder(...)']);
   });
 });

@@ -84,6 +84,8 @@ const FUNCTIONAL: ReadonlyMap<string, ActivationName> = new Map([
   ['softsign', 'softsign'],
   ['softmax', 'softmax'],
   ['log_softmax', 'log_softmax'],
+  ['exp', 'exponential'],
+  ['exp_', 'exponential'],
   ['hardswish', 'unknown'],
   ['hardtanh', 'unknown'],
   ['logsigmoid', 'unknown'],
@@ -109,7 +111,7 @@ export function functionalActivation(qualified: string): ActivationName | null {
 
 /** The canonical activation of a tensor method (`x.relu()`, `x.sigmoid_()`, `x.softmax(-1)`), or null. */
 export function methodActivation(method: string): ActivationName | null {
-  const allowed = ['relu', 'relu_', 'sigmoid', 'sigmoid_', 'tanh', 'tanh_', 'softmax', 'log_softmax'];
+  const allowed = ['relu', 'relu_', 'sigmoid', 'sigmoid_', 'tanh', 'tanh_', 'softmax', 'log_softmax', 'exp', 'exp_'];
   return allowed.includes(method) ? (FUNCTIONAL.get(method) ?? null) : null;
 }
 

@@ -127,6 +127,13 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
     const data = args.positional[0];
     if (data?.t === 'tensor' && data.weight && constOf(args.keywords.get('requires_grad')) === true) return promote(data.weight);
   }
+  if (f.trace) {
+    // In forward, random draws are noise inputs, and wrapping one (torch.Tensor(np.random.normal(...))) keeps it one.
+    const op = functionOp(qualified);
+    if (op?.op === 'noise') return tensorOp(op, spelling, n, args, null, f);
+    const data = args.positional[0];
+    if (TENSOR_FACTORIES.test(qualified) && data?.t === 'tensor' && data.from.length > 0 && data.from.every((k) => f.trace?.isNoise(k))) return data;
+  }
   if (TENSOR_FACTORIES.test(qualified)) {
     const weight = weightCandidate(qualified, args, spelling, n);
     if (!weight) {

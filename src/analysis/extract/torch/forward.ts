@@ -51,7 +51,9 @@ export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f
     case 'instance': {
       const forward = interp.findMethod(module.inst.cls, 'forward');
       if (forward) {
-        return interp.callFunction(forward.def, interp.withSelf(args, module.inst), forward.owner, f, () => ({ t: 'tensor', from: [] }));
+        // A required argument the caller does not pass (the model's own forward, called by unseen code): another model input.
+        const required = (name: string): Value => ({ t: 'tensor', from: [trace.addInput({ name, range: rangeOf(parameterNamed(forward.def, name) ?? forward.def), noise: false })] });
+        return interp.callFunction(forward.def, interp.withSelf(args, module.inst), forward.owner, f, required);
       }
       if (module.inst.seqItems) return apply(interp, { t: 'seq', items: module.inst.seqItems, names: module.inst.seqNames, origin: null }, args, n, f);
       return barrier(interp, n, `module ${module.inst.cls.name} without forward()`, args, f);
@@ -65,6 +67,15 @@ export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f
     default:
       return barrier(interp, n, `call ${interp.s.field(n, 'function')?.text ?? 'call'}(...)`, args, f);
   }
+}
+
+/** The parameter `name` of a function definition. */
+function parameterNamed(def: Node, name: string): Node | null {
+  for (const param of def.childForFieldName('parameters')?.namedChildren ?? []) {
+    const named = param.type === 'identifier' ? param : (param.childForFieldName('name') ?? param.namedChild(0));
+    if (named?.text === name) return named;
+  }
+  return null;
 }
 
 /**
@@ -105,6 +116,8 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
       return UNKNOWN;
     case 'fresh':
       return { t: 'tensor', from: [] };
+    case 'noise':
+      return f.trace ? { t: 'tensor', from: [f.trace.addInput({ name: spelling, range: rangeOf(n), noise: true })] } : { t: 'tensor', from: [] };
     case 'pointwise': {
       // A known elementwise function: an opaque step in the flow (never an assumed adjacency), not a construct to report.
       const slot = functionalSlot('unknown', spelling, n);
@@ -122,8 +135,13 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
       return { t: 'tensor', from, scores: scores || (computed >= 2 && PRODUCTS.has(spelling.slice(spelling.lastIndexOf('.') + 1))) };
     }
     case 'merge': {
-      const parts = op.kind === 'concat' ? (all[0]?.t === 'list' ? all[0].items : all) : all;
-      return mergeTensors(op.kind, parts, n, f, spelling);
+      if (op.kind !== 'concat') return mergeTensors(op.kind, all, n, f, spelling);
+      const listed = all[0]?.t === 'list';
+      const parts = listed && all[0]?.t === 'list' ? all[0].items : all;
+      // torch.cat(tensors, dim=0): the batch axis unless written; hstack joins dim 1, vstack dim 0.
+      const written = listed ? (arg(1, 'dim') ?? arg(1, 'axis')) : undefined;
+      const axis = typeof written === 'number' ? written : spelling.endsWith('hstack') ? 1 : 0;
+      return mergeTensors(op.kind, parts, n, f, spelling, axis);
     }
     case 'activation': {
       // softmax(q @ k^T): attention weights, not an activation of the network.
@@ -215,12 +233,39 @@ function tableName(parts: Value[], n: Node): string {
  * Tensors combined by an operator or torch.cat: a merge layer when two different layer outputs meet
  * (a residual or a concatenation); scaling by a constant or a parameter passes the tensor through.
  */
-export function mergeTensors(kind: 'add' | 'concat' | 'multiply' | null, parts: Value[], n: Node, f: Frame, spelling: string): Value {
+export function mergeTensors(kind: 'add' | 'concat' | 'multiply' | null, parts: Value[], n: Node, f: Frame, spelling: string, axis: number | null = null): Value {
   const { from, distinct, computed, scores } = combined(parts);
   if (!f.trace) return { t: 'tensor', from: [] };
   // `q @ k.transpose(...)`: a product of two computed tensors yields attention scores.
   if (distinct < 2 || kind === null) return { t: 'tensor', from, scores: scores || (spelling === '@' && computed >= 2) };
   const slot = functionalSlot(kind, spelling, n);
+  if (slot.layer.kind === 'concat') slot.layer.merge.axis = axis;
   const index = f.trace.add(slot, from);
   return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
+}
+
+/**
+ * `x * c`, `c * x`, `x / c` with a constant number c and a tensor x a layer computed (not attention
+ * scores, which the softmax reads, nor the model input: `x / 255` scales data the probe feeds standardized
+ * already): the factor and the tensor it scales, or null. A factor of 1 scales nothing.
+ */
+export function scaling(op: '*' | '/', a: Value, b: Value): { tensor: Extract<Value, { t: 'tensor' }>; factor: number } | null {
+  const pick = (tensor: Value, other: Value, invert: boolean) => {
+    const c = constOf(other);
+    if (tensor.t !== 'tensor' || tensor.from.length === 0 || tensor.from.some((k) => k < 0) || tensor.scores || typeof c !== 'number' || c === 0 || !Number.isFinite(c)) return null;
+    const factor = invert ? 1 / c : c;
+    return factor === 1 ? null : { tensor, factor };
+  };
+  return op === '/' ? pick(a, b, true) : (pick(a, b, false) ?? pick(b, a, false));
+}
+
+/** A constant factor on a computed tensor: a weightless rescaling layer, so that what follows sees the scaled values. */
+export function scaleTensor(tensor: Extract<Value, { t: 'tensor' }>, factor: number, n: Node, f: Frame): Value {
+  const slot = functionalSlot('rescaling', n.text.length <= 40 ? n.text : 'scale', n);
+  const layer = slot.layer;
+  if (layer.kind === 'rescaling') {
+    layer.scale = factor;
+    layer.offset = 0;
+  }
+  return node(slot, tensor, f);
 }

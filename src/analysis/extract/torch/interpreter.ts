@@ -24,7 +24,7 @@ import type { ImportedDefinitions } from '../types';
 import type { Range } from '../../../shared/ir';
 import { EvalNotes as FileNotes } from '../../python/limits';
 import { hasTensor } from './flow';
-import { addPositions, apply, barrier, mergeTensors } from './forward';
+import { addPositions, apply, barrier, mergeTensors, scaleTensor, scaling } from './forward';
 import { childrenOf, classNameOf, cloneValue, paramOf, registerModule, sameClass, sizeAttribute } from './introspect';
 import { MODEL_INPUT, Trace } from './trace';
 import { orient, rawOperand, scaled } from './raw-weights';
@@ -269,8 +269,14 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   }
 
   /** In forward, `a if cond else b` with an unknown condition follows `a` (a tensor path must exist). */
-  protected override unknownChoice(body: Node, _alternative: Node, f: Frame): Value {
-    return f.trace ? this.eval(body, f) : UNKNOWN;
+  protected override unknownChoice(body: Node, alternative: Node, f: Frame): Value {
+    if (f.trace) return this.eval(body, f);
+    // `Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor`: one tensor type on either device (names only, nothing runs).
+    const names = (node: Node) => node.type === 'attribute' || node.type === 'identifier';
+    if (!names(body) || !names(alternative)) return UNKNOWN;
+    const a = this.eval(body, f);
+    const b = this.eval(alternative, f);
+    return a.t === 'ctor' && b.t === 'ctor' && a.qualified.replace('.cuda.', '.') === b.qualified.replace('.cuda.', '.') ? b : UNKNOWN;
   }
 
   /** A tensor result unpacks into tensors from the same layer (`out, (h, c) = self.lstm(x)`). */
@@ -644,6 +650,10 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     if (op === '+' && f.trace) {
       const positioned = addPositions([a, b], n, f);
       if (positioned) return positioned;
+    }
+    if (f.trace && (op === '*' || op === '/')) {
+      const scaledBy = scaling(op, a, b);
+      if (scaledBy) return scaleTensor(scaledBy.tensor, scaledBy.factor, n, f);
     }
     if (a.t === 'tensor' || b.t === 'tensor') return mergeTensors(op === '+' || op === '-' ? 'add' : op === '*' ? 'multiply' : null, [a, b], n, f, op);
     if (op === '+' && a.t === 'list' && b.t === 'list') return { t: 'list', items: [...a.items, ...b.items] };

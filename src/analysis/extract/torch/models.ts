@@ -20,6 +20,7 @@ import { calleeName, enclosing, rangeOf, unparen, walk } from '../../python/synt
 import { sequentialCalls } from './search';
 import { makeModel } from '../builders';
 import { propagateShapes } from '../../../shared/shapes';
+import { firstComputing } from '../../../shared/layers';
 import { findFunctions, findModuleClasses, isModuleClass } from './classes';
 import { apply } from './forward';
 import { producers } from './flow';
@@ -38,10 +39,12 @@ import { rethrowCancellation } from '../../cancellation';
 const NO_ARGS = () => ({ positional: [], keywords: new Map(), partial: false });
 const INPUT: Value = { t: 'tensor', from: [MODEL_INPUT] };
 
-/** Input shape (without batch) known from the first layer's declared input size. */
+/** Input shape (without batch) known from the declared input size of the first layer that reads the (first) input. */
 function inputShape(model: ModelIR): (number | null)[] | null {
-  const first = model.layers[0];
-  if (!first || first.inputs.length > 0 || first.inFeatures === null) return null;
+  const first = firstComputing(model.layers);
+  const head = model.layers[0];
+  const readsInputOnly = first === head ? first?.inputs.length === 0 : first?.inputs.length === 1 && first.inputs[0] === head?.id;
+  if (!first || !readsInputOnly || first.inFeatures === null) return null;
   switch (first.kind) {
     case 'dense':
       return [first.inFeatures];

@@ -17,8 +17,13 @@ export type TensorOp =
   | { op: 'meta' }
   /** Elementwise math that is nonlinear but no activation of the catalog (exp, log, clamp): an opaque step. */
   | { op: 'pointwise' }
-  /** Makes a new tensor that does not depend on the inputs' values (randn_like, x.new_zeros, in-place normal_). */
-  | { op: 'fresh' };
+  /** Makes a new tensor that does not depend on the inputs' values (zeros_like, x.new_zeros). */
+  | { op: 'fresh' }
+  /**
+   * Draws random numbers in forward (the reparameterisation `mu + std * torch.randn_like(std)`): a fresh
+   * N(0, 1) (or uniform) input of the model that no gradient reaches.
+   */
+  | { op: 'noise' };
 
 const PASS = new Set([
   'reshape', 'permute', 'transpose', 't', 'contiguous', 'squeeze', 'unsqueeze', 'expand', 'expand_as', 'repeat',
@@ -30,13 +35,16 @@ const PASS = new Set([
   'pixel_shuffle', 'upsample', 'unflatten', 'swapaxes', 'norm', 'Variable',
 ]);
 const POINTWISE = new Set([
-  'exp', 'exp_', 'log', 'log_', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'abs', 'abs_', 'clamp', 'clamp_', 'clip', 'pow', 'square',
+  'log', 'log_', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'abs', 'abs_', 'clamp', 'clamp_', 'clip', 'pow', 'square',
   'sin', 'cos', 'erf', 'reciprocal', 'sign', 'floor', 'ceil', 'round', 'hardtanh', 'logsigmoid', 'softmin', 'threshold',
 ]);
 const FRESH = new Set([
-  'randn_like', 'rand_like', 'zeros_like', 'ones_like', 'empty_like', 'full_like', 'new', 'new_empty', 'new_zeros', 'new_ones',
-  'new_full', 'new_tensor', 'normal_', 'uniform_', 'bernoulli_', 'bernoulli', 'random_', 'exponential_', 'multinomial',
+  'zeros_like', 'ones_like', 'empty_like', 'full_like', 'new', 'new_empty', 'new_zeros', 'new_ones',
+  'new_full', 'new_tensor', 'bernoulli_', 'bernoulli', 'random_', 'exponential_', 'multinomial',
 ]);
+/** Random draws of floats: torch.randn_like(x), torch.normal(mu, sigma), x.normal_(), np.random.normal(0, 1, size). */
+const NOISE = new Set(['randn_like', 'rand_like', 'randn', 'rand', 'normal', 'normal_', 'uniform_']);
+const NUMPY_NOISE = /^numpy\.random\.(normal|randn|standard_normal|rand|uniform)$/;
 const LOSSES = new Set(['cross_entropy', 'nll_loss', 'binary_cross_entropy', 'binary_cross_entropy_with_logits', 'kl_div', 'cosine_embedding_loss', 'ctc_loss']);
 const META = new Set(['size', 'dim', 'numel', 'item', 'tolist', 'numpy', 'shape', 'ndimension', 'nelement', 'is_contiguous', 'get_device', 'element_size']);
 
@@ -69,6 +77,7 @@ const FUNCTIONAL_LAYERS: ReadonlyMap<string, LayerKind> = new Map([
 export function functionOp(qualified: string): TensorOp | null {
   const activation = functionalActivation(qualified);
   if (activation) return { op: 'activation', name: activation };
+  if (NUMPY_NOISE.test(qualified)) return { op: 'noise' };
   if (qualified === 'torch.autograd.Variable' || qualified === 'torch.autograd.variable.Variable') return { op: 'pass' };
   const prefix = qualified.startsWith('torch.nn.functional.') ? 'torch.nn.functional.' : qualified.startsWith('torch.') ? 'torch.' : null;
   if (!prefix) return null;
@@ -89,6 +98,7 @@ function common(name: string): TensorOp | null {
   if (PASS.has(name)) return { op: 'pass' };
   if (POINTWISE.has(name)) return { op: 'pointwise' };
   if (FRESH.has(name)) return { op: 'fresh' };
+  if (NOISE.has(name)) return { op: 'noise' };
   if (META.has(name)) return { op: 'meta' };
   return null;
 }

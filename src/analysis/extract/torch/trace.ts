@@ -1,8 +1,9 @@
 /**
  * The record of one traced execution (a `forward`, or a Sequential's items in order): one node per
- * layer call in execution order, with the nodes that fed it. Producer -1 stands for the model input.
+ * layer call in execution order, with the nodes that fed it. Producer -1 stands for the model input;
+ * -2, -3, ... for the model's other inputs (forward's other arguments, noise drawn inside forward).
  */
-import { cloneLayer } from '../../../shared/layers';
+import { cloneLayer, NOISE_INPUT } from '../../../shared/layers';
 import type { LayerIR, Range } from '../../../shared/ir';
 import type { Slot } from './values';
 import { LIMITS } from '../../python/limits';
@@ -10,6 +11,18 @@ import { makeLayer } from '../builders';
 import { isPlaced, relocateLayer } from './imported';
 
 export const MODEL_INPUT = -1;
+
+/** A model input after the first: a required argument of forward nobody passed, or noise forward draws (randn_like). */
+export interface ExtraInput {
+  /** The argument's name, or what drew the noise (`torch.randn_like`). */
+  name: string;
+  range: Range;
+  /** Random numbers the code draws rather than data it is given: no gradient reaches them either way. */
+  noise: boolean;
+}
+
+const extraMarker = (k: number) => -2 - k;
+const extraIndex = (marker: number) => -2 - marker;
 
 export interface TraceNode {
   slot: Slot;
@@ -24,6 +37,8 @@ export interface TraceNode {
 export class Trace {
   readonly nodes: TraceNode[] = [];
   readonly unsupported: { what: string; range: Range }[] = [];
+  /** The model's inputs after the first, in the order the code reads them. */
+  readonly extraInputs: ExtraInput[] = [];
   /** Depth of branches of unknown conditions around the code being traced. */
   conditional = 0;
   /** While code of another file runs: the line of the model's file its layers and notes point at (see imported.ts). */
@@ -48,6 +63,17 @@ export class Trace {
     this.nodes.push({ slot, inputs: [...new Set(inputs)], conditional: this.conditional > 0, raw: raw || this.nodes.some((n) => n.raw) });
     if (slot.unsupported) this.note(slot.unsupported, slot.layer.range);
     return this.nodes.length - 1;
+  }
+
+  /** A new model input after the first; returns its producer marker. */
+  addInput(input: ExtraInput): number {
+    this.extraInputs.push(input);
+    return extraMarker(this.extraInputs.length - 1);
+  }
+
+  /** Whether a producer is noise drawn in forward. */
+  isNoise(marker: number): boolean {
+    return marker < MODEL_INPUT && this.extraInputs[extraIndex(marker)]?.noise === true;
   }
 
   /** The connected parts of the recorded flow (independent computations), each as a trace of its own. */
@@ -100,22 +126,40 @@ export class Trace {
         index.set(k, nodes.length);
         nodes.push(node);
       });
-      nodes = nodes.map((node) => ({ ...node, inputs: node.inputs.flatMap((i) => (i === MODEL_INPUT ? [i] : (index.get(i) ?? []))) }));
+      nodes = nodes.map((node) => ({ ...node, inputs: node.inputs.flatMap((i) => (i < 0 ? [i] : (index.get(i) ?? []))) }));
     }
-    const explicitInput = nodes.some((node, i) => node.inputs.includes(MODEL_INPUT) && (i > 0 || node.inputs.length > 1));
-    const shift = explicitInput ? 1 : 0;
-    const id = (k: number) => (k === MODEL_INPUT ? 'L0' : `L${k + shift}`);
+    // Other inputs that something still reads, each placed just before its first reader (so that the
+    // layers beside it in that reader are known first: its shape can follow from theirs).
+    // An input only unknown layers read (an RNN state passed to a module the reader cannot see) adds nothing they do not already hide.
+    const extras = [...new Set(nodes.flatMap((node) => (node.slot.layer.kind === 'unknown' ? [] : node.inputs.filter((k) => k < MODEL_INPUT))))];
+    nodes = nodes.map((node) => (node.slot.layer.kind === 'unknown' ? { ...node, inputs: node.inputs.filter((k) => k >= MODEL_INPUT || extras.includes(k)) } : node));
+    const firstReader = new Map(extras.map((marker) => [marker, nodes.findIndex((node) => node.inputs.includes(marker))]));
+    const explicitInput = extras.length > 0 || nodes.some((node, i) => node.inputs.includes(MODEL_INPUT) && (i > 0 || node.inputs.length > 1));
+    // Positions in the output list: the model input first, then each node after the extra inputs placed before it.
+    const position = new Map<number, number>();
+    let next = explicitInput ? 1 : 0;
+    nodes.forEach((_, i) => {
+      for (const marker of extras) if (firstReader.get(marker) === i) position.set(marker, next++);
+      position.set(i, next++);
+    });
+    const id = (k: number) => (k === MODEL_INPUT ? 'L0' : `L${position.get(k) ?? 0}`);
     let isGraph = explicitInput;
-    const layers = nodes.map((node, i) => {
+    const layers: LayerIR[] = [];
+    if (explicitInput) layers.push(makeLayer({ kind: 'input', className: 'input', range: inputRange }));
+    nodes.forEach((node, i) => {
+      for (const marker of extras) {
+        const extra = this.extraInputs[extraIndex(marker)];
+        if (firstReader.get(marker) !== i || !extra) continue;
+        layers.push(makeLayer({ kind: 'input', className: extra.noise ? NOISE_INPUT : 'input', name: extra.name, range: extra.range }));
+      }
       const inputs = explicitInput ? node.inputs : node.inputs.filter((k) => k !== MODEL_INPUT);
       const chained = i === 0 ? inputs.length === 0 || (explicitInput && inputs.length === 1 && inputs[0] === MODEL_INPUT) : inputs.length === 1 && inputs[0] === i - 1;
       const kind = node.slot.layer.kind;
       if (!chained || kind === 'add' || kind === 'concat' || kind === 'multiply') isGraph = true;
       const layer = cloneLayer(node.slot.layer);
       if (node.conditional) layer.conditional = true;
-      return { ...layer, inputs: inputs.map(id) };
+      layers.push({ ...layer, inputs: inputs.map(id) });
     });
-    if (explicitInput) layers.unshift(makeLayer({ kind: 'input', className: 'input', range: inputRange }));
     return { layers, isGraph };
   }
 }
