@@ -40,7 +40,10 @@ describe('channel guards', () => {
     expect(isToWorker({ kind: 'setFile', path: '/w/a.py', text: 42, edit: null })).toBe(false);
     expect(isToWorker({ kind: 'format-disk' })).toBe(false);
     expect(isFromWorker({ kind: 'log', message: 'hi' })).toBe(true);
-    expect(isFromWorker({ kind: 'result', id: 1, result: { path: '/w/a.py', findings: [] }, ms: 2 })).toBe(true);
+    expect(isFromWorker({ kind: 'result', id: 1, result: { path: '/w/a.py', models: [], findings: [] }, ms: 2 })).toBe(true);
+    // Models and findings the previous result held come as indices into it; both lists must be there.
+    expect(isFromWorker({ kind: 'result', id: 1, result: { path: '/w/a.py', models: [0], findings: [1] }, ms: 2 })).toBe(true);
+    expect(isFromWorker({ kind: 'result', id: 1, result: { path: '/w/a.py', findings: [] }, ms: 2 })).toBe(false);
     expect(isFromWorker({ kind: 'result', id: 1, ms: 2 })).toBe(false);
     expect(isFromWorker({ kind: 'started', id: 3 })).toBe(true);
     expect(isFromWorker({ kind: 'cancelled', id: 3 })).toBe(true);
