@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isProbeResult } from '../../src/shared/probe';
+import { defined } from '../defined';
 import { fixtureTree, runCli } from '../unit/cli/run-cli';
 
 const fixtures = join(__dirname, '../fixtures/probe');
@@ -93,6 +94,38 @@ describe('gradient-lens probe', () => {
       const picked = runCli(['probe', 'two.py', '--line', '5', '--steps', '2', '--backend', 'wasm', '--format', 'json'], tree.root);
       expect(picked.status).toBe(0);
       expect((JSON.parse(picked.stdout) as { model: { name: string } }).model.name).toBe('big');
+    } finally {
+      tree.cleanup();
+    }
+  });
+
+  it('--line on a call picks the model that call builds when a class is built with different arguments', () => {
+    const tree = fixtureTree({
+      'mlp.py': [
+        'from torch import nn',
+        '',
+        'class Mlp(nn.Module):',
+        '    def __init__(self, width):',
+        '        super().__init__()',
+        '        self.a, self.b = nn.Linear(4, width), nn.Linear(width, 2)',
+        '',
+        '    def forward(self, x):',
+        '        return self.b(self.a(x).relu())',
+        '',
+        'narrow = Mlp(8)',
+        'wide = Mlp(32)',
+        '',
+      ].join('\n'),
+    });
+    try {
+      const widthAt = (line: string): number => {
+        const picked = runCli(['probe', 'mlp.py', '--line', line, '--steps', '2', '--backend', 'wasm', '--format', 'json'], tree.root);
+        expect(picked.status).toBe(0);
+        const result = JSON.parse(picked.stdout) as { layers: { name: string; params: number }[] };
+        return defined(result.layers.find((l) => l.name === 'a')).params;
+      };
+      expect(widthAt('11')).toBe(4 * 8 + 8);
+      expect(widthAt('12')).toBe(4 * 32 + 32);
     } finally {
       tree.cleanup();
     }

@@ -90,7 +90,9 @@ export function pickModel(models: ModelIR[], flags: Pick<ProbeCommandOptions, 'm
   }
   if (flags.line !== undefined) {
     const line = positiveInt('--line', flags.line) - 1;
-    const found = models.find((m) => m.range.start.line <= line && line <= m.range.end.line);
+    // A class or builder called with different arguments gives one model per call: the call's line picks it.
+    const atCall = models.find((m) => m.instance !== undefined && resolve(m.instance.file) === resolve(file) && m.instance.range.start.line <= line && line <= m.instance.range.end.line);
+    const found = atCall ?? models.find((m) => m.range.start.line <= line && line <= m.range.end.line);
     if (!found) throw new UsageError(`${file}: no model is defined at line ${line + 1}. Models:\n${describeModels(models)}`);
     return found;
   }
