@@ -19,6 +19,13 @@ const MIN_BATCH = 8;
 const MIN_BATCH_LAST = 2;
 /** The smallest image side spatial scaling goes down to. */
 const MIN_SIDE = 8;
+/**
+ * A BatchNorm normalizes each channel over the batch and the positions. Scaling keeps at least this
+ * many values per channel at every BatchNorm: with very few its statistics are degenerate (at 2 values
+ * its outputs are +-1 whatever its input and no gradient passes back), which no run of the model at
+ * the user's size would show.
+ */
+const MIN_VALUES_PER_NORM_CHANNEL = 16;
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -40,6 +47,18 @@ function assertParams(model: ModelIR, plan: Plan, options: ProbeOptions): void {
 export interface BudgetedPlan {
   plan: Plan;
   batchSize: number;
+}
+
+/** Positions (values per example) each channel of the plan's fewest-positions BatchNorm is normalized over; null without one. */
+function fewestNormPositions(plan: Plan): number | null {
+  const positions = plan.layers.filter((l) => l.ir.kind === 'batchnorm').map((l) => size(l.outShape.slice(0, -1)));
+  return positions.length ? Math.min(...positions) : null;
+}
+
+/** The smallest batch (at most `asked`) that keeps every BatchNorm's statistics meaningful at this plan's sizes. */
+function normBatchFloor(plan: Plan, asked: number): number {
+  const positions = fewestNormPositions(plan);
+  return positions === null ? 1 : Math.min(asked, Math.ceil(MIN_VALUES_PER_NORM_CHANNEL / positions));
 }
 
 /** The largest batch <= `batch` and >= `floor` whose step fits the budget (`floor` when none does). */
@@ -80,6 +99,8 @@ function smallerSpatial(model: ModelIR, options: ProbeOptions, plan: Plan, batch
       break; // too small for some kernel or pool
     }
     if (candidate.layers.some((l, i) => l.params !== params[i])) break; // a width or fan would change
+    const positions = fewestNormPositions(candidate);
+    if (positions !== null && positions * batch < MIN_VALUES_PER_NORM_CHANNEL && positions < (fewestNormPositions(plan) ?? 0)) break; // BatchNorm statistics would degenerate
     best = candidate;
     if (fits(candidate, batch, options)) break;
   }
@@ -92,7 +113,7 @@ export function planWithinBudget(model: ModelIR, options: ProbeOptions): Budgete
   const asked = options.batchSize;
   if (fits(plan, asked, options)) return { plan, batchSize: asked };
   const scaled: string[] = [];
-  let batch = fittingBatch(plan, asked, Math.min(asked, MIN_BATCH), options);
+  let batch = fittingBatch(plan, asked, Math.max(Math.min(asked, MIN_BATCH), normBatchFloor(plan, asked)), options);
   let current = plan;
   const original = plan.inputShape;
   // Smaller images at the floor of the batch, first down to MIN_SIDE, then as far as the layers allow.
@@ -102,7 +123,7 @@ export function planWithinBudget(model: ModelIR, options: ProbeOptions): Budgete
     if (smaller) current = smaller;
   };
   shrink(MIN_SIDE);
-  if (!fits(current, batch, options)) batch = fittingBatch(current, batch, Math.min(asked, MIN_BATCH_LAST), options);
+  if (!fits(current, batch, options)) batch = fittingBatch(current, batch, Math.max(Math.min(asked, MIN_BATCH_LAST), normBatchFloor(current, batch)), options);
   shrink(1);
   if (current !== plan) scaled.push(`input ${original.join('x')} -> ${current.inputShape.join('x')} (no layer's parameters depend on the image size)`);
   if (batch !== asked) scaled.unshift(`batch ${asked} -> ${batch}`);
