@@ -438,6 +438,8 @@ class Planner {
       }
       return { shape: partner, why: `as the other operand of ${by} (its size on the joined axis is a guess)`, guessed: true };
     }
+    // attn(x, memory, memory): the memory an encoder made, as long and as wide as the query (a guess).
+    if (reader.kind === 'attention' && partner) return { shape: partner, why: `the query's shape in ${by} (the memory's length is a guess)`, guessed: true };
     const seq = this.options.sequenceLength;
     switch (reader.kind) {
       case 'embedding': {

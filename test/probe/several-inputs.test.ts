@@ -226,6 +226,25 @@ class Generator(nn.Module):
     expect(plan.notices.map((n) => n.message)).toContainEqual(expect.stringMatching(/'code'.*a share of the 74 features .* \(the split is a guess/));
   });
 
+  it('gives the memory a cross-attention reads the shape of its query', async () => {
+    const text = `import torch
+from torch import nn
+
+class Decoder(nn.Module):
+    def __init__(self, d=16):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.cross = nn.MultiheadAttention(d, 2, batch_first=True)
+
+    def forward(self, x, memory):
+        h = self.proj(x)
+        out, _ = self.cross(h, memory, memory)
+        return out
+`;
+    const plan = planModel(await modelOf(text, 'Decoder'), probeOptions({ backend: 'wasm', steps: 1, batchSize: 4, inputShape: [10, 16] }));
+    expect(plan.extraInputs.map((e) => e.shape)).toEqual([[10, 16]]);
+  });
+
   it('refuses an argument no layer says the shape of, naming it', async () => {
     const text = TORCH_CONDITIONAL.replace('torch.mul(self.label_emb(labels), noise)', 'torch.mul(torch.tanh(labels), noise)');
     const model = await modelOf(text, 'Generator');
