@@ -3,8 +3,8 @@
 //  1. edit -> publishDiagnostics over real JSON-RPC (dist/server.js --stdio) at 250 / 1,000 / 2,600 /
 //     5,000 lines, model-dense and typical files (bench/generate.mjs): each edit flips one activation
 //     (sigmoid <-> relu) inside one definition so the findings change every time; median and p95;
-//  2. hover and code action p95 on the 5,000-line file (each request right after an edit, so it waits
-//     for that edit's analysis, as in an editor);
+//  2. hover and code action p95 on the 5,000-line file: a hover right after an edit (it waits for
+//     that edit's analysis, as in an editor), a code action right after an edit's diagnostics arrive;
 //  3. server start and memory; 4. extension activation in real VS Code (code-server); 5. .vsix size.
 // Issue 10's targets: median <= 10 ms at 250 lines and <= 50 ms at 5,000, p95 within 2x of that;
 // hover / code action p95 <= 20 ms at 5,000 lines. Ruff's language server is the anchor: when `ruff`
@@ -113,7 +113,7 @@ function targetText(lines, p50, p95) {
   return `  target p50 <= ${target} ms, p95 <= ${2 * target} ms: ${ok ? 'met' : 'NOT met'}`;
 }
 
-/** Hover and code action p95 on the open 5,000-line file, each sent right after an edit. */
+/** Hover p95 right after an edit and code action p95 right after its diagnostics, on the open 5,000-line file. */
 async function benchRequests(session) {
   const hovers = [];
   const actions = [];
@@ -126,13 +126,15 @@ async function benchRequests(session) {
     hovers.push(performance.now() - started);
     if (hover) hoverHits++;
     await editDone;
+    // VS Code asks for code actions when an edit's diagnostics arrive, with those diagnostics: a
+    // diagnostic published for older text gets no actions (its edits would land wrong), so the
+    // request goes right after the publish, with a diagnostic of the current version.
+    await session.edit();
     const diagnostic = session.diagnostics().find((d) => d.range.start.line >= session.position.line - 8) ?? session.diagnostics()[0];
-    const editDone2 = session.edit();
     const startedAction = performance.now();
     const actionsFound = await session.connection.sendRequest(rpc.CodeActionRequest.type, { textDocument: { uri: session.uri }, range: diagnostic.range, context: { diagnostics: [diagnostic] } });
     actions.push(performance.now() - startedAction);
     if (actionsFound?.length) actionHits++;
-    await editDone2;
     await pause(30);
   }
   return { hover: stats(hovers), hoverHits, action: stats(actions), actionHits };
@@ -183,7 +185,7 @@ for (const kind of ['dense', 'typical']) {
     else await r.session.close();
   }
 }
-console.log(`--- requests on the ${largest.lines}-line model-dense file, each sent right after an edit (${REQUESTS} each)`);
+console.log(`--- requests on the ${largest.lines}-line model-dense file, a hover right after an edit, a code action right after its diagnostics (${REQUESTS} each)`);
 const requests = await benchRequests(largest.session);
 console.log(`hover: p50 ${ms(requests.hover.p50)}, p95 ${ms(requests.hover.p95)} (${requests.hoverHits} answered with content)   target p95 <= 20 ms: ${requests.hover.p95 <= 20 ? 'met' : 'NOT met'}`);
 console.log(`code action: p50 ${ms(requests.action.p50)}, p95 ${ms(requests.action.p95)} (${requests.actionHits} with actions)   target p95 <= 20 ms: ${requests.action.p95 <= 20 ? 'met' : 'NOT met'}`);
