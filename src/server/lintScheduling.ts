@@ -11,11 +11,12 @@ import type { UnitAnalyses } from './unitAnalyses';
 /** Re-analysis of the other open units after an edit (cross-file facts) waits for typing to pause. */
 const DEPENDENTS_DELAY_MS = 400;
 /**
- * A change is linted after this short pause (coalescing the notifications of one keystroke burst).
- * Longer bursts never queue up analyses: see lint, which waits for the one in flight and then
- * analyzes only the newest text.
+ * A change is linted on the next turn of the event loop, which coalesces the notifications that
+ * arrive together; a pause would only delay every keystroke's diagnostics (an editor sends one
+ * notification per keystroke, tens of ms apart). Bursts never queue up analyses: see lint, which
+ * waits for the one in flight and then analyzes only the newest text.
  */
-const DEBOUNCE_MS = 10;
+const DEBOUNCE_MS = 0;
 const DEPENDENTS_KEY = '\u0000dependents';
 
 export interface LintTarget {
