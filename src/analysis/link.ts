@@ -15,7 +15,7 @@
  */
 import { posix } from 'node:path';
 import type { ModelIR, Range, TrainingIR } from '../shared/ir';
-import { UNBOUND_NAME_MODULE, type ExternalTraining } from './extract/types';
+import { PARAMETER_MODULE, UNBOUND_NAME_MODULE, type ExternalTraining, type ModelPass } from './extract/types';
 import type { ImportBinding } from './python/imports';
 import type { CallSite } from './python/call-sites';
 import { mergeTraining } from './extract/training/merge';
@@ -30,6 +30,8 @@ export interface LinkFile {
   path: string;
   models: ModelIR[];
   external: readonly ExternalTraining[];
+  /** Models the file passes to functions of other project files (`workflow(lstm_model)`). */
+  passes?: readonly ModelPass[];
   /** The file's imports (for following re-exports in package `__init__.py` files); null when unparsed. */
   imports: { readonly bindings: readonly ImportBinding[] } | null;
 }
@@ -74,7 +76,11 @@ export function importGroups(files: readonly { path: string; modules: readonly s
   return [...groups.values()];
 }
 
-/** One resolved import: facts from `from` were merged into model `modelId` of `toFile`. */
+/**
+ * One resolved import: facts from `from` were merged into model `modelId` of `toFile`. For a model
+ * passed to a function (`workflow(lstm_model)` in run.py), `from` is the function's file, `symbol` the
+ * function and `passedIn` the file that passes the model.
+ */
 export interface TrainingLink {
   from: string;
   module: string;
@@ -83,6 +89,7 @@ export interface TrainingLink {
   modelId: string;
   /** For a name the importing file never binds (UNBOUND_NAME_MODULE): where its training starts there. */
   usedAt?: Range;
+  passedIn?: string;
 }
 
 /** The first place an unbound name's training facts point at in their file. */
@@ -119,6 +126,7 @@ export function linkExternalTraining(files: readonly LinkFile[], options: LinkOp
   };
   for (const file of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
     for (const ext of file.external) {
+      if (ext.module === PARAMETER_MODULE) continue;
       const unbound = ext.module === UNBOUND_NAME_MODULE;
       const target = unbound ? onlyModel : index.resolveSymbol(file.path, ext.module, ext.symbol, 0);
       if (!target) continue;
@@ -128,7 +136,35 @@ export function linkExternalTraining(files: readonly LinkFile[], options: LinkOp
       links.push(link);
     }
   }
+  // Models passed to functions of other files: each gets the training those functions give the parameter.
+  const merged = new Set<string>();
+  for (const file of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
+    for (const pass of file.passes ?? []) {
+      const fn = index.definingFile(file.path, pass.module, pass.symbol, 0);
+      const fnFile = fn ? index.fileOf(fn.path) : null;
+      if (!fn || !fnFile || fnFile === file) continue;
+      const facts = fnFile.external.filter((e) => e.module === PARAMETER_MODULE && e.symbol === fn.symbol && e.parameter && (e.parameter.name === pass.keyword || e.parameter.index === pass.position));
+      if (facts.length === 0) continue;
+      const target = passedModel(file, pass, index);
+      if (!target) continue;
+      for (const ext of facts) {
+        const key = `${fnFile.path}\u0000${fn.symbol}\u0000${ext.parameter?.name ?? ''}\u0000${target.file.path}\u0000${target.model.id}`;
+        if (merged.has(key)) continue;
+        merged.add(key);
+        mergeTraining(writable(target).training, ext.training);
+        links.push({ from: fnFile.path, module: pass.module, symbol: fn.symbol, toFile: target.file.path, modelId: target.model.id, passedIn: file.path });
+      }
+    }
+  }
   return links;
+}
+
+/** The model a pass hands over: one of the passing file's own, or the one it imports. */
+function passedModel(file: LinkFile, pass: ModelPass, index: ProjectIndex): { file: LinkFile; model: ModelIR } | null {
+  const passed = pass.model;
+  if (passed.kind === 'external') return index.resolveSymbol(file.path, passed.module, passed.symbol, 0);
+  const model = file.models.find((m) => m.id === passed.id);
+  return model ? { file, model } : null;
 }
 
 /**
@@ -227,6 +263,11 @@ class ProjectIndex {
     const binding = hops < MAX_REEXPORT_HOPS ? file.imports?.bindings.find((b) => b.local === symbol && b.symbol !== null) : undefined;
     if (binding?.symbol) return this.definingFile(file.path, binding.module, binding.symbol, hops + 1) ?? { path: file.path, symbol };
     return { path: file.path, symbol };
+  }
+
+  /** The project file at `path` (as the files give it). */
+  fileOf(path: string): LinkFile | null {
+    return this.byPath.get(posix.normalize(toPosix(path))) ?? null;
   }
 
   /** The project file a module name refers to from `importer`; null when none or not in the project. */

@@ -133,7 +133,7 @@ export class Project {
     state.extractionNotices = [];
     if (!state.parsed) {
       state.extractedWith = key;
-      return (state.extracted = { models: [], external: [], notes: [], outside: [] });
+      return (state.extracted = { models: [], external: [], passes: [], notes: [], outside: [] });
     }
     let extracted: ExtractedFile;
     try {
@@ -142,7 +142,7 @@ export class Project {
       throwIfCancelled();
     } catch (err) {
       rethrowCancellation(err);
-      extracted = { models: [], external: [], notes: [], outside: [] };
+      extracted = { models: [], external: [], passes: [], notes: [], outside: [] };
       state.extractionNotices.push({ message: `Gradient Lens could not read the models in this file: ${err instanceof Error ? err.message : String(err)}`, range: null, severity: 'error' });
     }
     state.extracted = extracted;
@@ -259,7 +259,7 @@ export class Project {
     const inputs = [...this.files.values()].map((state) => {
       throwIfCancelled();
       const extracted = this.extracted(state, sites.get(state.path), imported);
-      return { path: state.path, models: [...extracted.models], external: extracted.external, imports: state.parsed?.imports ?? null };
+      return { path: state.path, models: [...extracted.models], external: extracted.external, passes: extracted.passes, imports: state.parsed?.imports ?? null };
     });
     this.unboundLinks = linkExternalTraining(inputs, this.linkOptions).filter((l) => l.usedAt !== undefined);
     return inputs.flatMap((i) => i.models);

@@ -2,21 +2,25 @@
 import type { Framework, ModelIR, Range } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import { EvalNotes, ranOutOfSteps, type EvalNote } from '../python/limits';
-import type { ExternalSites, ExternalTraining, ImportedDefinitions, ModelExtractor } from './types';
+import type { ExternalSites, ExternalTraining, ImportedDefinitions, ModelExtractor, ModelPass } from './types';
 import { extractKeras } from './keras';
 import { extractTorch } from './torch';
 import { extractTraining } from './training';
+import { modelPasses } from './training/passes';
 import { notesOf, type FileNote } from './notes';
 import { wholeFileFact } from './file-wide';
 import { outsideClasses, type OutsideClasses } from './outside-classes';
 import { collectEvidence, fileEvidence, guessInputShape, type Evidence, type PartEvidence } from './input-shapes';
 import { markInstantiated } from './instantiation';
+import { rethrowCancellation } from '../cancellation';
 
 const MODEL_EXTRACTORS: readonly ModelExtractor[] = [extractKeras, extractTorch];
 
 export interface ExtractedFile {
   models: ModelIR[];
   external: ExternalTraining[];
+  /** Models the file passes to functions of other project files (the linker gives them those functions' training). */
+  passes: ModelPass[];
   /** Limits reached and constructs the evaluation could not follow, each with its line. */
   notes: EvalNote[];
   /** Classes the models use from other modules: the project notes those outside the analyzed files. */
@@ -35,6 +39,7 @@ export function extractFile(file: PyFile, sites?: ExternalSites, imported?: Impo
 export interface ExtractedPart {
   models: ModelIR[];
   external: ExternalTraining[];
+  passes: ModelPass[];
   notes: EvalNote[];
   /** How names were read (see notes.ts), kept for the whole file to report. */
   fileNotes: FileNote[];
@@ -48,10 +53,22 @@ export function extractPart(file: PyFile, sites?: ExternalSites, imported?: Impo
   const notes = new EvalNotes();
   const models = MODEL_EXTRACTORS.flatMap((extract) => extract(file, notes, sites, imported));
   const external = extractTraining(file, models);
+  const passes = passesOf(file, models, notes);
   const evidence = collectEvidence(file);
   // The statement budget is the whole file's: a part that used it up does not stand for the file.
   const fact = wholeFileFact(file) ?? (ranOutOfSteps(notes.notes) ? 'the evaluation budget was used up' : null);
-  return { models, external, notes: notes.notes, fileNotes: notesOf(file), wholeFileFact: fact, evidence };
+  return { models, external, passes, notes: notes.notes, fileNotes: notesOf(file), wholeFileFact: fact, evidence };
+}
+
+/** modelPasses, guarded: a construct it trips on costs the passes (with a note), not the file's models. */
+function passesOf(file: PyFile, models: readonly ModelIR[], notes: EvalNotes): ModelPass[] {
+  try {
+    return modelPasses(file, models);
+  } catch (err) {
+    rethrowCancellation(err);
+    notes.add(`the models this file passes to functions of other files could not be read (${err instanceof Error ? err.message : String(err)})`, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } });
+    return [];
+  }
 }
 
 const FRAMEWORK_RANK: Readonly<Record<Framework, number>> = { keras: 0, torch: 1 };
@@ -118,6 +135,7 @@ export function assembleFile(file: PyFile, parts: readonly ExtractedPart[]): Ext
     return model;
   });
   const external = parts.flatMap((p) => p.external);
+  const passes = parts.flatMap((p) => p.passes);
   const notes = new EvalNotes();
   for (const n of parts.flatMap((p) => p.notes).sort((a, b) => compareStart(a.range, b.range))) notes.add(n.what, n.range);
   // How names were read (assumed frameworks, star imports, private paths, implicit receivers): only
@@ -131,5 +149,5 @@ export function assembleFile(file: PyFile, parts: readonly ExtractedPart[]): Ext
       notes.add(n.message, n.range);
     }
   }
-  return { models, external, notes: notes.notes, outside: outsideClasses(file) };
+  return { models, external, passes, notes: notes.notes, outside: outsideClasses(file) };
 }

@@ -31,12 +31,43 @@ export type ImportedDefinitions = (importer: string, local: string) => { file: P
  */
 export const UNBOUND_NAME_MODULE = '<unbound name>';
 
+/**
+ * ExternalTraining.module for facts about a parameter of a module-level function the file defines and
+ * never calls itself (`def workflow(model): model.compile(...)`): `symbol` names the function and
+ * `parameter` the parameter; the linker gives the facts to the models other files pass there
+ * (ModelPass).
+ */
+export const PARAMETER_MODULE = '<parameter>';
+
+/** A parameter of a function: its name and position (for positional and keyword arguments alike). */
+export interface ParameterRef {
+  name: string;
+  index: number;
+}
+
 export interface ExternalTraining {
   /** The module as written in the import ("model", ".model", "pkg.models.net"). */
   module: string;
   /** The imported symbol that builds the model (class, factory function or variable). */
   symbol: string;
+  /** With PARAMETER_MODULE: the parameter of function `symbol` the facts are about. */
+  parameter?: ParameterRef;
   training: TrainingIR;
+}
+
+/**
+ * A model this file passes to a function another file of the project defines (`workflow(lstm_model)`
+ * with `from workflow import workflow`): the linker joins it with that function's parameter facts.
+ */
+export interface ModelPass {
+  /** The function as imported: its module as written and its name there. */
+  module: string;
+  symbol: string;
+  /** The argument: its position among the positional ones, or its keyword. */
+  position: number | null;
+  keyword: string | null;
+  /** The model passed: one of this file's (by id) or one it imports. */
+  model: { kind: 'local'; id: string } | { kind: 'external'; module: string; symbol: string };
 }
 
 /**

@@ -248,6 +248,54 @@ fit_model(mlp, x2, y2)
   });
 });
 
+describe('a model passed to a function of another file', () => {
+  const dir = (name: string) => fixture(`passed_model/${name}`);
+  const keras = { '/p/sales_model.py': dir('sales_model.py'), '/p/sales_workflow.py': dir('sales_workflow.py'), '/p/sales_run.py': dir('sales_run.py') };
+  const torch = { '/p/torch_net.py': dir('torch_net.py'), '/p/torch_engine.py': dir('torch_engine.py'), '/p/torch_main.py': dir('torch_main.py') };
+
+  it('gives run_workflow(net)\'s compile and fit to the model run.py passes: GL401 in the workflow and on the GRU', async () => {
+    const [model, workflow, run] = await analyze(keras);
+    expect(marks(defined(model))).toEqual(['GL401@8']);
+    expect(codes(defined(workflow))).toEqual(['GL401@11']);
+    expect(defined(run).findings).toEqual([]);
+    const training = defined(defined(model).models[0]).training;
+    expect(training.optimizer?.name).toBe('rmsprop');
+    expect(training.fit?.file).toBe('/p/sales_workflow.py');
+  });
+
+  it('stays silent when the workflow clips (clipnorm on the optimizer)', async () => {
+    const clipped = { ...keras, '/p/sales_workflow.py': dir('sales_workflow.py').replace('optimizers.RMSprop(cfg["lr"])', 'optimizers.RMSprop(cfg["lr"], clipnorm=1.0)') };
+    const results = await analyze(clipped);
+    expect(results.flatMap((r) => r.findings)).toEqual([]);
+    expect(defined(defined(results[0]).models[0]).training.optimizer?.clipnorm).toBe(1);
+  });
+
+  it('binds nothing without a call that passes a model of the project', async () => {
+    const withoutRun = await analyze({ '/p/sales_model.py': keras['/p/sales_model.py'], '/p/sales_workflow.py': keras['/p/sales_workflow.py'] });
+    expect(withoutRun.flatMap((r) => r.findings)).toEqual([]);
+    const loaded = dir('sales_run.py').replace('from sales_model import SalesForecaster', 'from tensorflow.keras.models import load_model').replace('SalesForecaster(hidden=48)', 'load_model("sales.keras")');
+    const results = await analyze({ ...keras, '/p/sales_run.py': loaded });
+    expect(results.flatMap((r) => r.findings)).toEqual([]);
+  });
+
+  it('follows `import engine` + `engine.fit(loader=..., model=tagger)` for a torch loop, and its clipped twin stays silent', async () => {
+    const [net, engine, main] = await analyze(torch);
+    expect(marks(defined(net))).toEqual(['GL401@9']);
+    expect(codes(defined(engine))).toEqual(['GL401@13']);
+    expect(defined(main).findings).toEqual([]);
+    const clipped = dir('torch_engine.py').replace('            opt.step()', '            nn.utils.clip_grad_norm_(model.parameters(), 1.0)\n            opt.step()');
+    const results = await analyze({ ...torch, '/p/torch_engine.py': clipped });
+    expect(results.flatMap((r) => r.findings)).toEqual([]);
+    expect(defined(defined(results[0]).models[0]).training.loops).toHaveLength(1);
+  });
+
+  it('reads the argument by keyword or position, not another parameter', async () => {
+    const other = dir('torch_main.py').replace('engine.fit(loader=make_loader(), model=tagger)', 'engine.fit(make_loader(), tagger)');
+    const results = await analyze({ ...torch, '/p/torch_main.py': other });
+    expect(results.flatMap((r) => r.findings)).toEqual([]);
+  });
+});
+
 describe('an unassigned model in a project with one model', () => {
   const tagger = fixture('project_tagger.py');
   const cell = fixture('project_train_cell.py');

@@ -11,16 +11,16 @@ import type { PyFile } from '../../python/file';
 import { callArguments, dottedName, enclosing, namedChildren, unparen } from '../../python/syntax';
 import { argumentFor, branchDefinitions, callSitesOf, escapeRegExp, originOf, reachingDefinition, type Resolve } from './flow';
 import { addNote } from '../notes';
-import { UNBOUND_NAME_MODULE } from '../types';
+import { PARAMETER_MODULE, UNBOUND_NAME_MODULE, type ParameterRef } from '../types';
 import { rangeOf } from '../../python/syntax';
 
 export type ModelRef =
   | { kind: 'local'; model: ModelIR }
-  | { kind: 'external'; module: string; symbol: string }
+  | { kind: 'external'; module: string; symbol: string; parameter?: ParameterRef }
   | { kind: 'other' };
 
 /** Top-level packages whose callables are never models of this project. */
-const LIBRARIES = new Set([
+export const LIBRARIES: ReadonlySet<string> = new Set([
   'torch', 'torchvision', 'torchaudio', 'torchtext', 'tensorflow', 'keras', 'tf_keras', 'numpy', 'sklearn', 'scipy',
   'pandas', 'transformers', 'timm', 'jax', 'flax', 'lightning', 'pytorch_lightning', 'tensorflow_hub', 'cv2', 'PIL',
 ]);
@@ -32,7 +32,7 @@ const MAX_BRANCH_DEPTH = 3;
 export type KnownRef = Exclude<ModelRef, { kind: 'other' }>;
 
 export const refKey = (ref: KnownRef): string =>
-  ref.kind === 'local' ? `local:${ref.model.id}` : `external:${ref.module}:${ref.symbol}`;
+  ref.kind === 'local' ? `local:${ref.model.id}` : `external:${ref.module}:${ref.symbol}${ref.parameter ? `:${ref.parameter.name}` : ''}`;
 
 const contains = (outer: ModelIR['range'], node: Node): boolean => {
   const s = node.startPosition;
@@ -104,6 +104,7 @@ export class ModelResolver {
     const def = n.type === 'identifier' ? reachingDefinition(n) : null;
     if (def?.kind !== 'param') return null;
     const sites = callSitesOf(def.fn);
+    if (sites.length === 0) return this.parameterOfUncalled(def);
     if (sites.length < 2) return null;
     const refs = new Map<string, KnownRef>();
     const passed: Node[] = [];
@@ -123,6 +124,19 @@ export class ModelResolver {
       addNote(this.file, { message: `'${n.text}' of ${fnName}() is each model its calls pass: ${list}; its training applies to each`, range: rangeOf(n) });
     }
     return [...refs.values()];
+  }
+
+  /**
+   * A parameter of a module-level function the file never calls (`def workflow(model):` called from
+   * run.py): the facts are the parameter's, for the linker to give to the models other files pass.
+   */
+  private parameterOfUncalled(def: { fn: Node; name: string; index: number }): KnownRef[] | null {
+    const fnName = def.fn.childForFieldName('name')?.text;
+    const holder = def.fn.parent?.type === 'decorated_definition' ? def.fn.parent.parent : def.fn.parent;
+    if (!fnName || holder?.type !== 'module') return null;
+    // Whether the function is called in its file is a fact of the whole file.
+    usedWholeFileFact(this.file, `'${fnName}', called nowhere in the file`);
+    return [{ kind: 'external', module: PARAMETER_MODULE, symbol: fnName, parameter: { name: def.name, index: def.index } }];
   }
 
   /**
@@ -220,7 +234,7 @@ export class ModelResolver {
   }
 
   /** `from model import Net` + `Net(...)`; `import models.net as net` + `net.Net(...)`. Null when not imported. */
-  private importedSymbol(callee: string): ModelRef | null {
+  importedSymbol(callee: string): ModelRef | null {
     const parts = callee.split('.');
     const head = parts[0]!;
     const binding = [...this.file.imports.bindings].reverse().find((b) => b.local === head);

@@ -1,0 +1,47 @@
+/**
+ * A model passed to a function of another file, through the server's workspace index (incremental,
+ * read by statement groups): sales_run.py passes SalesForecaster() to run_workflow(net), which
+ * compiles it without clipping in sales_workflow.py. Only the workflow is opened; run.py is read
+ * from disk, and an edit there that stops passing the model takes the findings away.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LspSession, codes, fileUri } from './harness';
+import { defined } from '../defined';
+
+let session: LspSession;
+let folder: string;
+
+beforeAll(async () => {
+  folder = join(mkdtempSync(join(tmpdir(), 'gl-lsp-pass-')), 'sales');
+  cpSync(join(__dirname, '../fixtures/constructs/passed_model'), folder, { recursive: true });
+  session = await LspSession.start({ workspaceFolder: folder });
+});
+afterAll(async () => {
+  await session.stop();
+  rmSync(folder, { recursive: true, force: true });
+});
+
+const read = (name: string) => readFileSync(join(folder, name), 'utf8');
+
+describe('a model passed to a function of another file (workspace index)', () => {
+  it('reports GL401 on the workflow\'s compile and on the model\'s GRU', async () => {
+    const workflowUri = fileUri(join(folder, 'sales_workflow.py'));
+    await session.open(workflowUri, read('sales_workflow.py'));
+    const inWorkflow = await session.diagnosticsWhere(workflowUri, (d) => codes(d).includes('GL401'), 'GL401 on the compile');
+    expect(defined(inWorkflow.find((d) => d.code === 'GL401')).range.start.line).toBe(10);
+    const modelUri = fileUri(join(folder, 'sales_model.py'));
+    await session.open(modelUri, read('sales_model.py'));
+    const inModel = await session.diagnosticsWhere(modelUri, (d) => codes(d).includes('GL401'), 'GL401 on the GRU');
+    expect(defined(inModel.find((d) => d.code === 'GL401')).range.start.line).toBe(7);
+  });
+
+  it('drops them when run.py stops passing the model', async () => {
+    const workflowUri = fileUri(join(folder, 'sales_workflow.py'));
+    writeFileSync(join(folder, 'sales_run.py'), read('sales_run.py').replace('run_workflow(forecaster, series)', 'run_workflow(None, series)'));
+    await session.filesChanged([{ path: join(folder, 'sales_run.py'), type: 'changed' }]);
+    await session.diagnosticsWhere(workflowUri, (d) => !codes(d).includes('GL401'), 'GL401 gone');
+  });
+});
