@@ -94,6 +94,8 @@ export function buildActivation(activation: ActivationIR | null, framework: Fram
       return fn((x) => tf.logSoftmax(x));
     case 'exponential':
       return fn((x) => tf.exp(x));
+    case 'abs':
+      return fn((x) => tf.abs(x));
     case 'unknown':
       throw layerFailure('unsupported', layer, `the activation ${activation?.spelling ?? ''} is not known to the probe`);
   }

@@ -5,7 +5,7 @@
  * padding, per-framework epsilons) and so every layer's output is at hand for measuring.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Framework, InitializerIR, LayerIR } from '../shared/ir';
+import type { Framework, InitializerIR, LayerIR, MergeConfig } from '../shared/ir';
 import type { ProbeNotice } from '../shared/probe';
 import { buildActivation, measureOf, type OutputMeasure } from './activations';
 import { insertZeros, makeConv3d, makeGroupedConv2d, padOrCrop, samePadding } from './conv';
@@ -201,7 +201,7 @@ class NodeBuilder implements WeightSource {
       case 'position-embedding':
         return positionEmbeddingNode(this, planned);
       case 'add':
-        return this.weightless(planned, (xs) => (xs.length === 1 ? xs[0]! : tf.addN(xs)));
+        return this.weightless(planned, (xs) => (xs.length === 1 ? xs[0]! : mergeElementwise(layer.merge.op, xs)));
       case 'multiply':
         return this.weightless(planned, (xs) => xs.reduce((a, b) => tf.mul(a, b)));
       case 'concat': {
@@ -557,6 +557,25 @@ class NodeBuilder implements WeightSource {
  * returned: a layer started from it (`initial_state=`) reads them there, inside the same gradient tape.
  */
 const finalStates = new WeakMap<tf.Tensor, tf.Tensor2D[]>();
+
+/**
+ * An elementwise merge of same-shaped tensors as each framework computes it: Keras Add/Subtract/Average/
+ * Maximum/Minimum (one 'add' layer kind), torch `a + b` and `a - b`. Subtract is the first minus the rest.
+ */
+function mergeElementwise(op: MergeConfig['op'], xs: tf.Tensor[]): tf.Tensor {
+  switch (op) {
+    case 'subtract':
+      return tf.sub(xs[0]!, tf.addN(xs.slice(1)));
+    case 'average':
+      return tf.div(tf.addN(xs), xs.length);
+    case 'maximum':
+      return xs.reduce((a, b) => tf.maximum(a, b));
+    case 'minimum':
+      return xs.reduce((a, b) => tf.minimum(a, b));
+    default:
+      return tf.addN(xs);
+  }
+}
 
 /** Keras Bidirectional merge_mode other than concat: the two directions' outputs combined elementwise. */
 function mergeDirections(forward: tf.Tensor, backward: tf.Tensor, mode: 'sum' | 'mul' | 'ave' | 'none'): tf.Tensor {

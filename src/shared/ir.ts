@@ -81,6 +81,7 @@ export type ActivationName =
   | 'softmax'
   | 'log_softmax'
   | 'exponential'
+  | 'abs' // |x|, elementwise (torch.abs): derivative sign(x)
   | 'unknown';
 
 export interface ActivationIR {

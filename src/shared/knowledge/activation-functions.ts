@@ -97,6 +97,8 @@ export function scalarActivation(activation: ActivationLike, framework: Framewor
       return scalar((x) => x / (1 + Math.abs(x)), (x) => 1 / ((1 + Math.abs(x)) * (1 + Math.abs(x))));
     case 'exponential':
       return scalar(Math.exp, Math.exp);
+    case 'abs':
+      return scalar(Math.abs, Math.sign);
     case 'softmax':
     case 'log_softmax':
     case 'unknown':

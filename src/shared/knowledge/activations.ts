@@ -157,6 +157,12 @@ const ACTIVATIONS: Record<ActivationName, ActivationInfo> = {
     spellings: { keras: "'exponential'", torch: 'torch.exp' },
     notes: 'Used for positive outputs such as rates; no variance-preserving initialization exists for it.', references: [],
   }),
+  abs: info({
+    name: 'abs', title: 'Absolute value', formula: 'f(x) = |x|', range: '[0, ∞)', maxDerivative: '1', derivativeAtZero: '0 (sign(x): −1 for x < 0, 1 for x > 0)',
+    zeroCentred: false, zeroCentredNote: 'outputs are never negative', saturation: 'none: |f′(x)| = 1 for every x ≠ 0', activationClass: 'other',
+    spellings: { keras: 'tf.abs (in a Lambda)', torch: 'torch.abs / x.abs()' },
+    notes: 'Keeps the second moment (|x|² = x²) and passes every gradient with magnitude 1, flipping its sign for negative inputs; used for distances such as |a − b| in siamese networks.', references: [],
+  }),
   unknown: info({
     name: 'unknown', title: 'Unknown activation', formula: '(not known statically)', range: 'unknown', maxDerivative: 'unknown', derivativeAtZero: 'unknown',
     zeroCentred: false, zeroCentredNote: 'unknown', saturation: 'unknown', activationClass: 'other',

@@ -533,11 +533,17 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
       const table = initMoments(layer.kernelInit, layer.units, layer.positions, layer, 'position table');
       return passThrough({ ...x, mean: x.mean + table.mean, q: x.q + table.second + 2 * x.mean * table.mean, dataVar: x.dataVar + table.second - table.mean * table.mean, source: null });
     }
-    case 'add':
+    case 'add': {
+      // Sum, difference (first minus the rest) or average of independent operands; maximum/minimum are taken as a sum.
+      const op = layer.merge.op;
+      const scale = op === 'average' ? 1 / ins.length : 1;
+      const mean = scale * ins.reduce((s, i, k) => s + (op === 'subtract' && k > 0 ? -i.mean : i.mean), 0);
+      const spread = scale * scale * ins.reduce((s, i) => s + variance(i), 0);
       return {
-        out: { mean: ins.reduce((s, i) => s + i.mean, 0), q: ins.reduce((s, i) => s + variance(i), 0) + ins.reduce((s, i) => s + i.mean, 0) ** 2, dataVar: ins.reduce((s, i) => s + i.dataVar, 0), features: x.features, positions: x.positions, source: null },
-        backward: (g) => ({ gIn: ins.map(() => g), normSq: null, chi: null }),
+        out: { mean, q: spread + mean * mean, dataVar: scale * scale * ins.reduce((s, i) => s + i.dataVar, 0), features: x.features, positions: x.positions, source: null },
+        backward: (g) => ({ gIn: ins.map(() => g * scale * scale), normSq: null, chi: null }),
       };
+    }
     case 'multiply':
       return {
         out: { ...multiplied(ins), features: x.features, positions: x.positions, source: null },

@@ -86,6 +86,8 @@ const FUNCTIONAL: ReadonlyMap<string, ActivationName> = new Map([
   ['log_softmax', 'log_softmax'],
   ['exp', 'exponential'],
   ['exp_', 'exponential'],
+  ['abs', 'abs'],
+  ['abs_', 'abs'],
   ['hardswish', 'unknown'],
   ['hardtanh', 'unknown'],
   ['logsigmoid', 'unknown'],
@@ -111,7 +113,7 @@ export function functionalActivation(qualified: string): ActivationName | null {
 
 /** The canonical activation of a tensor method (`x.relu()`, `x.sigmoid_()`, `x.softmax(-1)`), or null. */
 export function methodActivation(method: string): ActivationName | null {
-  const allowed = ['relu', 'relu_', 'sigmoid', 'sigmoid_', 'tanh', 'tanh_', 'softmax', 'log_softmax', 'exp', 'exp_'];
+  const allowed = ['relu', 'relu_', 'sigmoid', 'sigmoid_', 'tanh', 'tanh_', 'softmax', 'log_softmax', 'exp', 'exp_', 'abs', 'abs_'];
   return allowed.includes(method) ? (FUNCTIONAL.get(method) ?? null) : null;
 }
 

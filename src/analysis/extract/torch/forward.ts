@@ -240,8 +240,16 @@ export function mergeTensors(kind: 'add' | 'concat' | 'multiply' | null, parts: 
   if (distinct < 2 || kind === null) return { t: 'tensor', from, scores: scores || (spelling === '@' && computed >= 2) };
   const slot = functionalSlot(kind, spelling, n);
   if (slot.layer.kind === 'concat') slot.layer.merge.axis = axis;
+  // `a - b`: the first operand minus the second (not their sum: |out1 - out2| of a siamese net folds at 0).
+  if (slot.layer.kind === 'add' && spelling === '-' && isDifference(parts)) slot.layer.merge.op = 'subtract';
   const index = f.trace.add(slot, from);
   return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
+}
+
+/** Two operands, each one computed tensor of its own: the trace keeps their order, so a difference can be built. */
+function isDifference(parts: Value[]): boolean {
+  const [a, b] = parts;
+  return parts.length === 2 && a?.t === 'tensor' && b?.t === 'tensor' && a.from.length === 1 && b.from.length === 1 && a.from[0] !== b.from[0];
 }
 
 /**
