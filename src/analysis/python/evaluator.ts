@@ -43,6 +43,27 @@ export interface EvalFrame<V> {
   returns?: V[];
 }
 
+/** A list the core builds and reads (literals, comprehensions, `+=`, `*list`): every framework's values include it. */
+export interface ListValue<V> {
+  t: 'list';
+  items: V[];
+}
+
+/** A dict the core builds and reads (literals, `**dict`): every framework's values include it. */
+export interface DictValue<V> {
+  t: 'dict';
+  entries: Map<string, V>;
+}
+
+/** Whether a value is the core's list (a framework's value tagged 'list' is one: see Evaluator.container). */
+function isList<V>(v: { t: string }): v is ListValue<V> {
+  return v.t === 'list';
+}
+
+function isDict<V>(v: { t: string }): v is DictValue<V> {
+  return v.t === 'dict';
+}
+
 export type Flow<V> = { kind: 'return'; value: V } | { kind: 'break' } | { kind: 'continue' } | undefined;
 
 /** State outside a frame's locals that the branches of an unknown `if` change (a module under construction). */
@@ -75,7 +96,7 @@ function shadow(scope: Scope, name: string, value: ConstValue | undefined): Scop
   return scope.with(name, value as ConstValue);
 }
 
-export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
+export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>, Owner> {
   /** Memoized node access (see syntax-cache.ts). */
   readonly s = new SyntaxCache();
   private readonly scopes = new Map<number, Scope>();
@@ -97,12 +118,25 @@ export abstract class Evaluator<V, F extends EvalFrame<V>, Owner> {
   abstract constant(c: ConstValue): V;
   /** The constant a value carries (lists of constants included), or undefined. */
   abstract constOf(v: V): ConstValue | undefined;
-  abstract list(items: V[]): V;
+  /**
+   * The core's list and dict as the framework's values: the identity, written in the framework's terms
+   * so the compiler checks that its value type includes them (and tags nothing else 'list' or 'dict').
+   */
+  protected abstract container(c: ListValue<V> | DictValue<V>): V;
+  list(items: V[]): V {
+    return this.container({ t: 'list', items });
+  }
   /** The items of a list value (mutable: `+=`, `append`), or null. */
-  abstract listItems(v: V): V[] | null;
-  abstract dict(entries: Map<string, V>): V;
+  listItems(v: V): V[] | null {
+    return isList<V>(v) ? v.items : null;
+  }
+  dict(entries: Map<string, V>): V {
+    return this.container({ t: 'dict', entries });
+  }
   /** The entries of a dict value (mutable), or null. */
-  abstract dictEntries(v: V): Map<string, V> | null;
+  dictEntries(v: V): Map<string, V> | null {
+    return isDict<V>(v) ? v.entries : null;
+  }
   /** A function of the file, unbound; `f` is the frame that defines it (a nested `def` sees its names when it runs). */
   abstract functionValue(def: Node, f: F): V;
   /** Something the core cannot follow, written at `node` (what: why, for notes). */

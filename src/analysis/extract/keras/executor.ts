@@ -13,7 +13,7 @@ import { arithmetic, truthy } from '../../python/constops';
 import { LIMITS } from '../../python/limits';
 import { rangeOf } from '../../python/syntax';
 import { callArgs } from '../../python/syntax-cache';
-import { Evaluator, type BranchState, type CallArgs, type EvalFrame, type Flow } from '../../python/evaluator';
+import { Evaluator, type BranchState, type CallArgs, type EvalFrame, type DictValue, type Flow, type ListValue } from '../../python/evaluator';
 import { isKerasLayerPath } from './activations';
 import { layerSpec } from './catalog';
 import { evaluateWith, type ArgContext } from './context';
@@ -96,17 +96,8 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
   constOf(v: Value): ConstValue | undefined {
     return constantOf(v);
   }
-  list(items: Value[]): Value {
-    return { t: 'list', items };
-  }
-  listItems(v: Value): Value[] | null {
-    return v.t === 'list' ? v.items : null;
-  }
-  dict(entries: Map<string, Value>): Value {
-    return { t: 'dict', entries };
-  }
-  dictEntries(v: Value): Map<string, Value> | null {
-    return v.t === 'dict' ? v.entries : null;
+  protected container(c: ListValue<Value> | DictValue<Value>): Value {
+    return c;
   }
   /** A nested def sees the names of the call that defined it as they are when it runs (Python binds late). */
   functionValue(def: Node, f: KerasFrame): Value {

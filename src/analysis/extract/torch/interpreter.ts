@@ -12,7 +12,7 @@ import type { PyFile } from '../../python/file';
 import { namedChildren, rangeOf } from '../../python/syntax';
 import type { EvalNotes } from '../../python/limits';
 import { LIMITS } from '../../python/limits';
-import { Evaluator, type BranchState, type EvalFrame } from '../../python/evaluator';
+import { Evaluator, type BranchState, type DictValue, type EvalFrame, type ListValue } from '../../python/evaluator';
 import { arithmetic, compare, truthy } from '../../python/constops';
 import type { ArgList, Args } from './args';
 import { BUILTINS, callBuiltin } from './builtins';
@@ -202,17 +202,8 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   constOf(v: Value): ReturnType<typeof constOf> {
     return constOf(v);
   }
-  list(items: Value[]): Value {
-    return { t: 'list', items };
-  }
-  listItems(v: Value): Value[] | null {
-    return v.t === 'list' ? v.items : null;
-  }
-  dict(entries: Map<string, Value>): Value {
-    return { t: 'dict', entries };
-  }
-  dictEntries(v: Value): Map<string, Value> | null {
-    return v.t === 'dict' ? v.entries : null;
+  protected container(c: ListValue<Value> | DictValue<Value>): Value {
+    return c;
   }
   functionValue(def: Node): Value {
     return { t: 'fn', def, self: null };
