@@ -16,7 +16,7 @@ For every case this runs the probe's procedure with PyTorch's own default initia
 32 standardized Gaussian inputs (integer tokens for an Embedding), N(0, 1) targets of the output's
 shape and the mean squared error (the probe's loss for a linear last layer and no criterion), one
 backward pass. Per leaf module with parameters, in the order forward() first calls them, the L2 norm
-of the gradient of all its parameters, as log10 of the ratio to the last such module: the step-1
+of the gradient of all its parameters (frozen modules, whose parameters do not require grad, are left out), as log10 of the ratio to the last such module: the step-1
 gradient profile. Averaged over SEEDS seeds (mean and standard deviation of the per-seed log ratios).
 """
 import json
@@ -48,7 +48,8 @@ def one_profile(case, seed):
     model = target() if isinstance(target, type) else target
     model.train()
     order = []
-    weighted = [(name, m) for name, m in model.named_modules() if any(True for _ in m.parameters(recurse=False))]
+    # Frozen modules (no parameter requires grad) get no gradient; the probe measures none for them either.
+    weighted = [(name, m) for name, m in model.named_modules() if any(p.requires_grad for p in m.parameters(recurse=False))]
 
     def remember(module, _inputs):
         if module not in order:

@@ -29,6 +29,8 @@ export interface ProbeNode {
   planned: PlannedLayer;
   /** Trainable variables, in a fixed order. */
   vars: tf.Variable[];
+  /** Weights of a frozen layer (LayerIR.frozen): used as constants, never differentiated, measured or updated. */
+  held?: tf.Variable[];
   /** The main weight matrix (columns = units), checked for unbroken symmetry; null when weightless. */
   kernel: tf.Variable | null;
   /** The kernel's bias (one value per unit), part of a unit's identity for the symmetry check. */
@@ -608,5 +610,10 @@ let runCounter = 0;
 
 export function buildNodes(layers: PlannedLayer[], framework: Framework, rng: Rng, notices: ProbeNotice[]): ProbeNode[] {
   const builder = new NodeBuilder(framework, rng, notices, `probe${runCounter++}`);
-  return layers.map((planned) => builder.build(planned));
+  return layers.map((planned) => {
+    const node = builder.build(planned);
+    if (!planned.ir.frozen || node.vars.length === 0) return node;
+    notices.push({ severity: 'information', message: `${describeLayer(planned.ir)} is frozen (its parameters do not require grad): it passes the signal on, but no gradient reaches its weights and the optimizer leaves them.`, line: layerLine(planned.ir) });
+    return { ...node, vars: [], kernel: null, bias: null, held: node.vars };
+  });
 }

@@ -152,6 +152,6 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
     return { ...snapshot(verdicts), durationMs: Math.round(performance.now() - started) };
   } finally {
     optimizer?.dispose();
-    for (const node of nodes) tf.dispose(node.vars);
+    for (const node of nodes) tf.dispose([...node.vars, ...(node.held ?? [])]);
   }
 }

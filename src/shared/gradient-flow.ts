@@ -8,10 +8,15 @@
  * gradient depends on the loss and the targets, the hidden stack's ratio on the architecture and the
  * initialization only.
  */
-import type { LayerKind } from './ir';
+import type { LayerIR, LayerKind } from './ir';
 
 /** Layers whose weight gradients make the gradient-flow path (the probe measures each one's norm). */
 export const FLOW_PATH_KINDS: ReadonlySet<LayerKind> = new Set<LayerKind>(['dense', 'conv1d', 'conv2d', 'conv3d', 'conv-transpose', 'embedding', 'lstm', 'gru', 'simple-rnn']);
+
+/** Whether a layer's weight gradient is on the flow path: a path kind whose weights train (not frozen). */
+export function onFlowPath(layer: Pick<LayerIR, 'kind' | 'frozen'>): boolean {
+  return FLOW_PATH_KINDS.has(layer.kind) && !layer.frozen;
+}
 
 export type FlowGrade = 'healthy' | 'attenuated' | 'vanishing' | 'exploding';
 

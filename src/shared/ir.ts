@@ -322,6 +322,13 @@ export interface LayerCommon {
   conditional: boolean;
   /** Built in a loop whose trip count is unknown: may be repeated. */
   repeated: boolean;
+  /**
+   * Its weights are not trained: torch `requires_grad = False` / `.requires_grad_(False)` on its parameters
+   * (a frozen pre-trained trunk), `nn.Embedding.from_pretrained(w)` (freeze=True by default). No gradient
+   * reaches them and the optimizer leaves them; the signal still passes through. A layer with only some
+   * parameters frozen counts as frozen once its weight is.
+   */
+  frozen: boolean;
   /** For graphs: ids of the layers feeding this one (empty for the first layer of a chain). */
   inputs: string[];
   /**

@@ -62,6 +62,7 @@ function insertedLayer(model: ModelIR, after: LayerIR, kind: LayerKind, activati
     timeDistributed: false,
     conditional: false,
     repeated: false,
+    frozen: false,
     inputs: [after.id],
     argsRange: null,
   };

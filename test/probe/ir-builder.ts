@@ -25,6 +25,8 @@ export interface LayerSpec {
   biasInit?: InitializerIR;
   recurrentInit?: InitializerIR;
   useBias?: boolean;
+  /** Weights not trained (requires_grad=False). */
+  frozen?: boolean;
   /** The kind's typed fields that differ from its defaults (e.g. `{ rate: 0.5 }`, `{ conv: { padding: 'same' } }`). */
   detail?: DetailPatch;
   /** Graph inputs by layer name. */
@@ -93,6 +95,7 @@ export class ModelBuilder {
       timeDistributed: false,
       conditional: false,
       repeated: false,
+      frozen: spec.frozen ?? false,
       inputs: spec.inputs ? spec.inputs.map(byName) : index === 0 ? [] : [this.layers[index - 1]!.id],
       argsRange: null,
     });

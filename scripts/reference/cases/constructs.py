@@ -1,5 +1,6 @@
 """Reference cases for torch constructs of real forwards (issue 11, session 6): an elementwise |a - b|
-of two branches (a siamese distance), ..."""
+of two branches (a siamese distance); frozen weights (nn.Embedding.from_pretrained, requires_grad = False
+in a loop over a trunk's parameters), which get no gradient and are left out of the profile."""
 
 CASES = [
     {
@@ -21,6 +22,28 @@ class Distance(nn.Module):
     def forward(self, x1, x2):
         distance = torch.abs(self.left(x1) - self.right(x2))
         return self.out(distance).abs()
+""",
+    },
+    {
+        "name": "frozen weights: a pretrained Embedding (freeze=True by default) and a trunk layer whose parameters do not require grad",
+        "model": "Frozen",
+        "layout": "channels_last",
+        "inputs": [{"shape": [], "tokens": 50}],
+        "source": """import torch
+from torch import nn
+
+
+class Frozen(nn.Module):
+    def __init__(self, vectors=torch.randn(50, 16)):
+        super().__init__()
+        self.emb = nn.Embedding.from_pretrained(vectors)
+        self.trunk = nn.Sequential(nn.Linear(16, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh())
+        for p in self.trunk[0].parameters():
+            p.requires_grad = False
+        self.head = nn.Linear(32, 4)
+
+    def forward(self, x):
+        return self.head(self.trunk(self.emb(x)))
 """,
     },
 ]

@@ -27,6 +27,7 @@ export function makeLayer(fields: LayerFields): LayerIR {
     timeDistributed: false,
     conditional: false,
     repeated: false,
+    frozen: false,
     inputs: [],
     argsRange: null,
     ...fields,

@@ -26,7 +26,7 @@
  * 2 of the batch·positions directions, small except for tiny batches of vectors).
  */
 import type { ActivationIR, Framework, InitializerIR, LayerIR, LayerKind, LayerOf, ModelIR, Range } from '../ir';
-import { FLOW_PATH_KINDS, FLOW_THRESHOLDS, gradeFlowRatio, type FlowGrade } from '../gradient-flow';
+import { FLOW_THRESHOLDS, onFlowPath, gradeFlowRatio, type FlowGrade } from '../gradient-flow';
 import { activationMoments, gaussianExpectation, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { initializerStats } from './initializers';
 import { convOf, firstComputing, isRecurrent, readsSteps } from '../layers';
@@ -678,7 +678,7 @@ function propagate(model: ModelIR): ModelPrediction {
   const assumptions: string[] = [];
   const layers = withProbeSizes(model, assumptions);
   const index = new Map(layers.map((l, i) => [l.id, i]));
-  const measured = layers.map((l, i) => (FLOW_PATH_KINDS.has(l.kind) ? i : -1)).filter((i) => i >= 0);
+  const measured = layers.map((l, i) => (onFlowPath(l) ? i : -1)).filter((i) => i >= 0);
   const headFrom = measured.length > 0 ? measured[measured.length - 1]! : layers.length;
   const start = inputSignal(model, assumptions);
   const inputsOf = layers.map((layer, i) => (model.isGraph && layer.inputs.length > 0 ? layer.inputs.map((id) => index.get(id) ?? -2) : [i - 1]));
@@ -718,7 +718,7 @@ function propagate(model: ModelIR): ModelPrediction {
   }
   const reference = measured.length > 0 ? Math.max(normSq[measured[measured.length - 1]!] ?? 0, TINY) : 1;
   const predictions: LayerPrediction[] = nodes.map((node, i) => {
-    const weighted = FLOW_PATH_KINDS.has(node.layer.kind);
+    const weighted = onFlowPath(node.layer);
     const n = normSq[i] ?? null;
     const source = node.inputs[0];
     return {

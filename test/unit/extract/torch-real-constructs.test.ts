@@ -40,3 +40,47 @@ describe('|a - b|', () => {
     expect(merges(m)).toEqual(['add']);
   });
 });
+
+const PRETRAINED = `import torch
+from torch import nn
+
+class Classifier(nn.Module):
+    def __init__(self, weights):
+        super().__init__()
+        self.emb = nn.Embedding.from_pretrained(ARGS)
+        UNFREEZE
+        self.trunk = nn.Sequential(nn.Linear(50, 32), nn.ReLU(), nn.Linear(32, 32))
+        TRUNK
+        self.fc = nn.Linear(32, 2)
+
+    def forward(self, x):
+        return self.fc(self.trunk(self.emb(x).mean(dim=1)))
+`;
+
+const pretrained = async (args: string, unfreeze = '', trunk = ''): Promise<ModelIR> =>
+  model(await extractTorchFrom(PRETRAINED.replace('ARGS', args).replace('UNFREEZE', unfreeze || 'pass').replace('TRUNK', trunk || 'pass')), 'Classifier');
+const frozen = (m: ModelIR): string[] => m.layers.filter((l) => l.frozen).map((l) => l.name);
+
+describe('frozen weights', () => {
+  it('reads nn.Embedding.from_pretrained as an Embedding sized by its weights, frozen by default', async () => {
+    const m = await pretrained('torch.randn(1000, 50)');
+    const emb = defined(m.layers.find((l) => l.name === 'emb'));
+    expect(emb.kind).toBe('embedding');
+    expect([emb.inFeatures, emb.units]).toEqual([1000, 50]);
+    expect(emb.kernelInit?.name).toBe('random_normal');
+    expect(frozen(m)).toEqual(['emb']);
+  });
+
+  it('trains it with freeze=False or weight.requires_grad = True (the twins); unknown vectors leave the sizes to the probe', async () => {
+    expect(frozen(await pretrained('torch.randn(1000, 50), freeze=False'))).toEqual([]);
+    expect(frozen(await pretrained('weights', 'self.emb.weight.requires_grad = True'))).toEqual([]);
+    const emb = defined((await pretrained('weights')).layers.find((l) => l.name === 'emb'));
+    expect([emb.inFeatures, emb.units]).toEqual([null, null]);
+  });
+
+  it('freezes the layers whose parameters are set requires_grad = False, or a module given requires_grad_(False)', async () => {
+    expect(frozen(await pretrained('weights, freeze=False', '', 'for p in self.trunk.parameters():\n            p.requires_grad = False'))).toEqual(['trunk.0', 'trunk.2']);
+    expect(frozen(await pretrained('weights, freeze=False', '', 'self.trunk[2].requires_grad_(False)'))).toEqual(['trunk.2']);
+    expect(frozen(await pretrained('weights, freeze=False', '', 'self.trunk.requires_grad_()'))).toEqual([]);
+  });
+});

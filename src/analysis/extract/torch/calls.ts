@@ -7,7 +7,7 @@ import type { Node } from 'web-tree-sitter';
 import type { InitializerIR, LayerKind } from '../../../shared/ir';
 import type { ConstValue } from '../../python/constants';
 import { argReader, type ArgList, type Args } from './args';
-import { buildLayer, torchLayerName, unknownLayer } from './catalog';
+import { buildLayer, pretrainedEmbedding, torchLayerName, unknownLayer } from './catalog';
 import { braceFormat, compare, stringMethod } from '../../python/constops';
 import { functionalSlot, hasTensor } from './flow';
 import { apply, barrier, tensorOp } from './forward';
@@ -17,7 +17,7 @@ import { childrenOf, cloneValue, namedModules, namedParameters, registerModule }
 import { functionOp, methodOp } from './tensorops';
 import { isTransformerClass, transformerModule } from './transformer';
 import { promote, rawOperand, tableCandidate, weightCandidate } from './raw-weights';
-import { UNKNOWN, constOf, constant, leafSlots, type Value } from './values';
+import { UNKNOWN, constOf, constant, leafSlots, type Slot, type Value } from './values';
 
 const RETURNS_SELF = new Set(['to', 'cuda', 'cpu', 'float', 'double', 'half', 'train', 'eval', 'requires_grad_', 'type', 'share_memory', 'bfloat16']);
 
@@ -34,6 +34,9 @@ const MODULE_WRAPPERS = new Set([
   'torch.compile',
   'torch.jit.script',
 ]);
+
+/** torch.nn.utils.rnn: packing and padding of variable-length sequences (pad_packed_sequence returns (data, lengths)). */
+const RNN_PACKING = /^torch\.nn\.utils\.rnn\.(pack_padded_sequence|pad_packed_sequence|pack_sequence)$/;
 
 const PARAMETER_CLASSES = new Set(['torch.nn.Parameter', 'torch.nn.parameter.Parameter']);
 
@@ -127,6 +130,12 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
     const data = args.positional[0];
     if (data?.t === 'tensor' && data.weight && constOf(args.keywords.get('requires_grad')) === true) return promote(data.weight);
   }
+  const packing = RNN_PACKING.exec(qualified);
+  if (packing && f.trace) {
+    // Packing padded sequences only tells the RNN their lengths; the probe's sequences are all full length.
+    const data = args.positional[0] ?? args.keywords.get('sequence') ?? args.keywords.get('input') ?? UNKNOWN;
+    return packing[1] === 'pad_packed_sequence' ? { t: 'list', items: [data, { t: 'tensor', from: [] }] } : data;
+  }
   if (f.trace) {
     // In forward, random draws are noise inputs, and wrapping one (torch.Tensor(np.random.normal(...))) keeps it one.
     const op = functionOp(qualified);
@@ -161,6 +170,14 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
   }
   // nn.Transformer.generate_square_subsequent_mask(T): a causal mask tensor.
   if (qualified.endsWith('.generate_square_subsequent_mask')) return { t: 'tensor', from: [] };
+  if (/^torch\.nn\.(Embedding|EmbeddingBag)\.from_pretrained$/.test(qualified)) {
+    const vectors = args.positional[0] ?? args.keywords.get('embeddings');
+    const weights = vectors?.t === 'tensor' && vectors.weight ? vectors.weight : null;
+    const made = pretrainedEmbedding({ name: 'Embedding', spelling, call: n, args: argReader(args) }, weights);
+    made.qualified = 'torch.nn.Embedding';
+    made.layer.unrolled = f.unroll;
+    return { t: 'layer', slot: made };
+  }
   const layerName = torchLayerName(qualified);
   if (layerName?.endsWith('Loss')) return { t: 'loss' };
   if (layerName && f.trace && hasTensor(args)) return barrier(interp, n, `${spelling}(...) called on a tensor`, args, f);
@@ -207,6 +224,10 @@ export function sequentialOf(interp: Interpreter, args: Args, call: Node | null)
 
 export function methodCall(interp: Interpreter, obj: Value, method: string, n: Node, syntax: ArgList, f: Frame): Value {
   if (obj.t === 'param') {
+    if (method === 'requires_grad_' && !obj.raw) {
+      setTrainable([obj.slot], interp.evalArgs(syntax, f));
+      return obj;
+    }
     const init = tensorMethodInit(n, (node) => constOf(interp.eval(node, f)));
     if (init) {
       applyInit(init.init, obj);
@@ -319,6 +340,11 @@ export function methodCall(interp: Interpreter, obj: Value, method: string, n: N
 
 /** Methods of nn.Module values: registration, traversal, apply, and calls of user methods. */
 export function moduleMethod(interp: Interpreter, obj: Value, method: string, n: Node, syntax: ArgList, f: Frame): Value {
+  if (method === 'requires_grad_') {
+    // `self.backbone.requires_grad_(False)`: every parameter below it stops training.
+    setTrainable(leafSlots(obj).map(({ slot }) => slot), interp.evalArgs(syntax, f));
+    return obj;
+  }
   if (RETURNS_SELF.has(method)) return obj;
   const args = interp.evalArgs(syntax, f);
   switch (method) {
@@ -378,4 +404,11 @@ export function applyInit(init: InitializerIR, target: Value): void {
   if (target.spec.role === 'kernel') layer.kernelInit = init;
   else if (target.spec.role === 'bias') layer.biasInit = init;
   else layer.recurrentInit = init;
+}
+
+/** `requires_grad_(flag)` (True when not written) on parameters or modules: frozen when the flag is a constant False. */
+function setTrainable(slots: Slot[], args: Args): void {
+  const flag = constOf(args.positional[0] ?? args.keywords.get('requires_grad'));
+  if (flag !== false && flag !== true && args.positional.length + args.keywords.size > 0) return;
+  for (const slot of slots) slot.layer.frozen = flag === false;
 }

@@ -3,7 +3,7 @@
  * with sizes, fans, parameters and the framework's default initializers).
  */
 import type { Node } from 'web-tree-sitter';
-import type { ActivationIR, ActivationName, ConvConfig, LayerDetail, LayerIR, LayerKind, NormConfig, RecurrentConfig, ReshapeConfig } from '../../../shared/ir';
+import type { ActivationIR, ActivationName, ConvConfig, InitializerIR, LayerDetail, LayerIR, LayerKind, NormConfig, RecurrentConfig, ReshapeConfig } from '../../../shared/ir';
 import { defaultConv, defaultPool, defaultRecurrent } from '../../../shared/layers';
 import type { ConstValue } from '../../python/constants';
 import { rangeOf } from '../../python/syntax';
@@ -224,6 +224,27 @@ function embedding(c: LayerCall): Slot {
   layer.fanOut = n;
   layer.kernelInit = torchDefaultEmbedding();
   return slot(layer, [{ name: 'weight', role: 'kernel', dim: 2 }]);
+}
+
+/**
+ * nn.Embedding.from_pretrained(embeddings, freeze=True, padding_idx=None): its vocabulary and dimension
+ * are the rows and columns of `embeddings` when the code says them (`torch.randn(1000, 50)`), its
+ * values are theirs (drawn as the factory draws them; N(0, 1), torch's own Embedding init, when the
+ * vectors are loaded from data), and it is frozen unless freeze=False is written.
+ */
+export function pretrainedEmbedding(c: LayerCall, weights: { shape: [number, number]; init: InitializerIR } | null): Slot {
+  const made = embedding({ ...c, args: { get: () => undefined, written: () => false } });
+  const layer = made.layer;
+  if (layer.kind === 'embedding') layer.paddingIdx = num(c.args.get(2, 'padding_idx'));
+  if (weights) {
+    [layer.inFeatures, layer.units] = weights.shape;
+    [layer.fanOut, layer.fanIn] = weights.shape;
+    layer.kernelInit = weights.init;
+  } else {
+    layer.kernelInit = { ...torchDefaultEmbedding(), spelling: 'pretrained vectors (not in the code; drawn N(0, 1) as nn.Embedding draws its own)' };
+  }
+  layer.frozen = boolValue(c.args.get(1, 'freeze')) !== false;
+  return made;
 }
 
 /**

@@ -301,6 +301,11 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
 
   protected assignAttribute(holder: Value, name: string, value: Value): void {
     if (value.t === 'param' && value.raw && !value.slot.layer.name) value.slot.layer.name = name;
+    // `p.requires_grad = False` on a module's parameter (a loop over parameters(), `emb.weight.requires_grad = True`).
+    if (holder.t === 'param' && !holder.raw && name === 'requires_grad') {
+      const flag = constOf(value);
+      if (typeof flag === 'boolean') holder.slot.layer.frozen = !flag;
+    }
     if (holder.t === 'instance') holder.inst.attrs.set(name, value);
   }
 

@@ -35,7 +35,7 @@ const PASS = new Set([
   'pixel_shuffle', 'upsample', 'unflatten', 'swapaxes', 'norm', 'Variable',
 ]);
 const POINTWISE = new Set([
-  'log', 'log_', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'abs', 'abs_', 'clamp', 'clamp_', 'clip', 'pow', 'square',
+  'log', 'log_', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'clamp', 'clamp_', 'clip', 'pow', 'square',
   'sin', 'cos', 'erf', 'reciprocal', 'sign', 'floor', 'ceil', 'round', 'hardtanh', 'logsigmoid', 'softmin', 'threshold',
 ]);
 const FRESH = new Set([
