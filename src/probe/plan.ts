@@ -394,7 +394,7 @@ class Planner {
    */
   extraInputShape(layer: LayerIR, consumer: LayerIR | undefined, position: string, planned: (id: string) => Shape | undefined, main: Shape): Shape {
     const declared = layer.kind === 'input' ? layer.shape : null;
-    if (!declared && this.torch) {
+    if (!declared && (this.torch || isNoiseInput(layer))) {
       const read = this.readShape(consumer, planned, main);
       const what = isNoiseInput(layer) ? `Noise ${layer.name} (input ${position})` : `Input ${position} ${describeLayer(layer)}`;
       if (!read) throw layerFailure('shape', layer, `cannot tell the shape of input ${position}: ${consumer ? `${describeLayer(consumer)}, which reads it, does not say it` : 'nothing reads it'}`);

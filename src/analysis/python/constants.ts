@@ -32,6 +32,44 @@ function percentFormat(template: string, values: ConstValue[]): string | undefin
   return failed || index !== values.length ? undefined : out;
 }
 
+/**
+ * `value[index]` on a constant tuple or list: an integer index (negative from the end) or a slice
+ * `start:stop` with step 1 (a `K.int_shape(x)[1:]`); `evaluate` reads the index expressions.
+ */
+export function subscriptOf(value: ConstValue | undefined, index: Node, evaluate: (n: Node) => ConstValue | undefined): ConstValue | undefined {
+  if (!Array.isArray(value)) return undefined;
+  if (index.type !== 'slice') {
+    const i = evaluate(index);
+    if (typeof i !== 'number' || !Number.isInteger(i)) return undefined;
+    return value[i < 0 ? value.length + i : i];
+  }
+  // start:stop:step, each optional: the parts between the colons.
+  const parts: (Node | null)[] = [null];
+  for (const child of index.children) {
+    if (child.type === ':') parts.push(null);
+    else parts[parts.length - 1] = child;
+  }
+  const bound = (node: Node | null | undefined, fallback: number): number | undefined => {
+    if (!node) return fallback;
+    const v = evaluate(node);
+    if (v === null) return fallback;
+    return typeof v === 'number' && Number.isInteger(v) ? v : undefined;
+  };
+  const step = bound(parts[2], 1);
+  const start = bound(parts[0], 0);
+  const stop = bound(parts[1], value.length);
+  if (step !== 1 || start === undefined || stop === undefined) return undefined;
+  return value.slice(start, stop);
+}
+
+/** Python 3's round(x): to the nearest integer, halves to the even one. */
+function roundHalfEven(x: number): number {
+  const floor = Math.floor(x);
+  const diff = x - floor;
+  if (diff !== 0.5) return Math.round(x);
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
 /** Python arithmetic on two numbers (floored `//` and `%` as Python does); undefined for division by zero. */
 export function numericBinary(op: string, a: number, b: number): number | undefined {
   switch (op) {
@@ -228,6 +266,8 @@ export class Scope {
       }
       case 'call':
         return this.mathCall(n, depth);
+      case 'subscript':
+        return this.subscript(n, depth);
       case 'attribute': {
         const text = n.text;
         if (text === 'math.pi' || text === 'np.pi' || text === 'numpy.pi') return Math.PI;
@@ -284,6 +324,13 @@ export class Scope {
     return typeof a === 'number' && typeof b === 'number' && op ? numericBinary(op, a, b) : undefined;
   }
 
+  /** `shape[1]`, `shape[-1]`, `shape[1:]`, `shape[:-1]` on a constant tuple or list. */
+  private subscript(n: Node, depth: number): ConstValue | undefined {
+    const index = n.childForFieldName('subscript');
+    if (!index || n.namedChildCount !== 2) return undefined;
+    return subscriptOf(this.evaluate(n.childForFieldName('value'), depth + 1), index, (c) => this.evaluate(c, depth + 1));
+  }
+
   private mathCall(n: Node, depth: number): ConstValue | undefined {
     const callee = n.childForFieldName('function');
     const fn = callee?.text;
@@ -316,6 +363,8 @@ export class Scope {
         return nums.length === 1 && nums[0]! >= 0 ? Math.sqrt(nums[0]!) : undefined;
       case 'int':
         return nums.length === 1 ? Math.trunc(nums[0]!) : undefined;
+      case 'round':
+        return nums.length === 1 ? roundHalfEven(nums[0]!) : undefined;
       case 'float':
         return nums.length === 1 ? nums[0] : undefined;
       case 'abs':

@@ -1,6 +1,6 @@
 /** Constant evaluation of the conditions and shape arithmetic model code writes, over any leaf evaluator. */
 import type { Node } from 'web-tree-sitter';
-import type { ConstValue } from './constants';
+import { subscriptOf, type ConstValue } from './constants';
 import { namedChildren, unparen } from './syntax';
 
 /**
@@ -57,11 +57,11 @@ export function evaluateWith(leaf: (node: Node) => ConstValue | undefined, node:
       }
     }
     case 'subscript': {
-      // `units[i]` in a loop over `range(len(units))`.
+      // `units[i]` in a loop over `range(len(units))`, `shape[1:]`.
+      const index = n.childForFieldName('subscript');
       const value = evaluateWith(leaf, n.childForFieldName('value'));
-      const index = evaluateWith(leaf, n.childForFieldName('subscript'));
-      if (!Array.isArray(value) || typeof index !== 'number' || !Number.isInteger(index)) return leaf(n);
-      return value[index < 0 ? value.length + index : index];
+      const item = index && n.namedChildCount === 2 ? subscriptOf(value, index, (c) => evaluateWith(leaf, c)) : undefined;
+      return item !== undefined ? item : leaf(n);
     }
     case 'call': {
       const fn = n.childForFieldName('function');

@@ -241,7 +241,7 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
    * Runs a function or method with its actual arguments. `args.positional` includes `self` for
    * methods. Parameters take keywords first, then positions, then (unless `args.optionalUnknown`)
    * their defaults; `*args` and `**kwargs` are unknown. `argumentsForRequired` supplies parameters
-   * nobody passed (an entry point called by unknown code).
+   * nobody passed (an entry point called by unknown code). `def` may be a `lambda` (its body is its value).
    */
   callFunction(def: Node, args: CallArgs<V>, owner: Owner | null, caller: F, argumentsForRequired?: (name: string) => V): V {
     throwIfCancelled();
@@ -288,6 +288,8 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
     }
     this.entered(def);
     f.returns = [];
+    // A lambda's body is the expression it returns.
+    if (this.s.type(def) === 'lambda') return this.eval(body, f);
     const flow = this.execBlock(body, f);
     const last = flow?.kind === 'return' ? flow.value : this.constant(null);
     return f.returns.length ? this.merge([...f.returns, last]) : last;

@@ -10,6 +10,7 @@ import { rangeOf } from '../../python/syntax';
 import { makeLayer } from '../builders';
 import { mergeMarks, MAX_INLINE_DEPTH, type KerasCall, type Reader } from './executor';
 import { buildLayer } from './layers';
+import { applyLambda } from './lambda';
 import { OPAQUE, producersOf, type ClosureFrame, type FlowMarks, type GraphNode, type LayerFactory, type SequentialBuilder, type Value } from './values';
 
 const NO_ARGUMENTS: CallArgs<Value> = { positional: [], keywords: new Map(), partial: false };
@@ -41,6 +42,8 @@ export function apply(exec: Reader, callee: Value, call: Node): Value {
   const inputs = producersOf(input);
   switch (callee.t) {
     case 'layer': {
+      const computed = applyLambda(exec, callee.factory, input, mergeMarks(callee.factory.marks, exec.marks));
+      if (computed) return { t: 'tensor', producers: computed };
       // A recurrent layer started from another one's states (`initial_state=encoder_states`) trains it too.
       const states = producersOf(values.keywords.get('initial_state') ?? OPAQUE);
       return { t: 'tensor', producers: [instantiate(exec, callee.factory, [...new Set([...inputs, ...states])], exec.marks)] };
@@ -101,7 +104,7 @@ export function chainSequential(exec: Reader, seq: SequentialBuilder, inputs: Gr
 function chainItem(exec: Reader, value: Value, node: Node, previous: GraphNode[], marks: FlowMarks): GraphNode[] {
   switch (value.t) {
     case 'layer':
-      return [instantiate(exec, value.factory, previous, marks)];
+      return applyLambda(exec, value.factory, { t: 'tensor', producers: previous }, mergeMarks(value.factory.marks, marks)) ?? [instantiate(exec, value.factory, previous, marks)];
     case 'tensor':
       return value.producers;
     case 'sequential':

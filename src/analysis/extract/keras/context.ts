@@ -10,11 +10,17 @@ export interface ArgContext {
   symbols: KerasSymbols;
   /** Constant scope at the point of the call (loop variables and flow-sensitive constants included). */
   scope: Scope;
+  /** The static shape `K.int_shape(x)` gives for a tensor of the graph being read (see lambda.ts intShape), when known. */
+  intShape?: (call: Node) => ConstValue | undefined;
 }
 
-/** A constant argument value (see evaluateWith). */
+/** A constant argument value (see evaluateWith); `K.int_shape(x)` written inline counts when the reader knows x's shape. */
 export function evaluateArg(ctx: ArgContext, node: Node | null | undefined): ConstValue | undefined {
-  return evaluateWith((n) => ctx.scope.evaluate(n), node);
+  const intShape = ctx.intShape;
+  return evaluateWith((n) => {
+    const v = ctx.scope.evaluate(n);
+    return v === undefined && intShape && n.type === 'call' ? intShape(n) : v;
+  }, node);
 }
 
 /** A numeric argument value (booleans count as 0/1, as Scope.number does). */

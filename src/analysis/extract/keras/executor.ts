@@ -21,6 +21,7 @@ import type { ExtractionState } from './state';
 import { apply, inlineFunction, inputOf, outputOf } from './apply';
 import { kerasCall, passthrough as passArguments, tensorOperator, unknownLayerApplication } from './recognize';
 import { lastSegment } from './symbols';
+import { intShape, readingLambda, unreadOperation } from './lambda';
 import { OPAQUE, mergeValues, type ClosureFrame, type FlowMarks, type GraphNode, type SequentialBuilder, type Value } from './values';
 
 /** How deep helper functions / methods / custom layers are inlined. */
@@ -344,6 +345,11 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     this.expressionDepth++;
     try {
       const n = this.s.unparen(node);
+      if (this.s.type(n) === 'unary_operator' && this.s.field(n, 'operator')?.text === '-') {
+        // `-x` on a tensor: a rescaling by -1.
+        const operand = this.eval(this.s.required(n, 'argument'), f);
+        return operand.t === 'tensor' ? tensorOperator(this.reader(f), '*', [constant(-1), operand], n) : this.unary('-', operand);
+      }
       if (this.s.type(n) === 'tuple') {
         // Constant tuples are constants (`kernel_size = (3, 3)`); lists stay lists (appended to later).
         const c = f.scope.evaluate(n);
@@ -390,8 +396,13 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     const v = key ? this.getName(key, f) : undefined;
     if (v) return v;
     const object = this.eval(this.s.required(n, 'object'), f);
-    // `x.shape`, `x.T`: a tensor's attributes stay tied to it.
-    if (object.t === 'tensor') return object;
+    // `x.shape`, `x.T`: a tensor's attributes stay tied to it; in a Lambda's function they are no data it computes on.
+    if (object.t === 'tensor') {
+      const exec = this.reader(f);
+      if (!readingLambda(exec)) return object;
+      unreadOperation(exec, n, [object]);
+      return OPAQUE;
+    }
     const attribute = this.s.field(n, 'attribute')?.text;
     if (attribute === 'output' || attribute === 'outputs') return outputOf(this.reader(f), object);
     if (attribute === 'input' || attribute === 'inputs') return inputOf(object);
@@ -409,7 +420,10 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
       const i = this.constOfNode(index, f);
       if (typeof i === 'number') return object.items[i < 0 ? object.items.length + i : i] ?? OPAQUE;
     }
-    return object.t === 'tensor' ? object : OPAQUE;
+    if (object.t !== 'tensor') return OPAQUE;
+    // `x[:, 0]` in a Lambda's function: a slice the reader does not model.
+    unreadOperation(this.reader(f), n, [object]);
+    return object;
   }
 
   combine(op: string, a: Value, b: Value, n: Node, f: KerasFrame): Value {
@@ -557,7 +571,11 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
   // ---------------------------------------------------------------- what recognisers see
 
   argContext(f: KerasFrame): ArgContext {
-    return { symbols: this.state.symbols, scope: f.scope };
+    const intShapeOf = (call: Node): ConstValue | undefined => {
+      const q = this.state.symbols.qualified(this.s.field(call, 'function'));
+      return q === 'keras.backend.int_shape' ? constantOf(intShape(this.reader(f), call)) : undefined;
+    };
+    return { symbols: this.state.symbols, scope: f.scope, intShape: intShapeOf };
   }
 
   reader(f: KerasFrame): Reader {

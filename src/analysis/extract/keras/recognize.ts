@@ -15,6 +15,8 @@ import { buildLayer } from './layers';
 import { chainSequential } from './apply';
 import { callArgs } from '../../python/syntax-cache';
 import { lastSegment, modulePart } from './symbols';
+import { intShape, noiseCall, SHAPE_FUNCTIONS, unreadOperation } from './lambda';
+import type { ActivationName } from '../../../shared/ir';
 import { OPAQUE, producersOf, type GraphNode, type SequentialBuilder, type Value } from './values';
 
 const TENSOR_MERGES: Record<string, string> = {
@@ -28,6 +30,13 @@ const TENSOR_MERGES: Record<string, string> = {
   'keras.ops.add': 'Add',
   'keras.ops.concatenate': 'Concatenate',
   'keras.ops.multiply': 'Multiply',
+};
+
+/** Elementwise math that is an activation of the catalog when applied to a tensor (not taken as `activation=` values). */
+const TENSOR_MATH: Record<string, ActivationName> = {
+  'tensorflow.exp': 'exponential',
+  'tensorflow.math.exp': 'exponential',
+  'keras.ops.exp': 'exponential',
 };
 
 /** Calls resolved to Keras / TensorFlow symbols. */
@@ -57,7 +66,11 @@ export function kerasCall(exec: Reader, q: string, written: string, call: Node):
   if (module.startsWith('keras.applications') && /^[A-Z]/.test(last)) {
     return { t: 'layer', factory: { call, className: last, written, ctx: exec.argContext, marks: exec.marks, boundName: null } };
   }
-  const activation = activationFunctionName(q);
+  if (q === 'keras.backend.int_shape') return intShape(exec, call);
+  if (SHAPE_FUNCTIONS.has(q)) return OPAQUE;
+  const noise = noiseCall(exec, q, written, call);
+  if (noise) return noise;
+  const activation = activationFunctionName(q) ?? TENSOR_MATH[q] ?? null;
   if (activation) {
     const args = callArgs(call);
     const input = args.positional[0] ? exec.evalExpr(args.positional[0]) : OPAQUE;
@@ -189,19 +202,57 @@ function readerOf(outputs: GraphNode[], source: GraphNode): GraphNode | null {
   return null;
 }
 
-/** `x + shortcut` and friends between tensors. */
+/**
+ * `x + shortcut` and friends: between tensors, `+ - *` are Add / Subtract / Multiply merges; a
+ * constant factor, divisor or offset on a tensor (`0.5 * z`, `z / 2`, `1 + z`) is a rescaling layer.
+ * Anything else passes the tensors through, except in a Lambda's function, where it is noted as unread.
+ */
 export function tensorOperator(exec: Reader, op: string, operands: Value[], node: Node): Value {
   const inputs = operands.flatMap(producersOf);
-  if (op !== '+' && op !== '*') return { t: 'tensor', producers: inputs };
-  if (operands.some((o) => o.t !== 'tensor')) return { t: 'tensor', producers: inputs };
-  const layer = makeLayer({ kind: op === '+' ? 'add' : 'multiply', className: op, range: rangeOf(node) });
-  return { t: 'tensor', producers: [exec.newNode(layer, inputs, node, exec.marks)] };
+  const range = rangeOf(node);
+  if (operands.every((o) => o.t === 'tensor') && (op === '+' || op === '*' || op === '-')) {
+    const layer = op === '-' ? makeLayer({ kind: 'add', className: op, range, merge: { op: 'subtract', axis: null } }) : makeLayer({ kind: op === '+' ? 'add' : 'multiply', className: op, range });
+    return { t: 'tensor', producers: [exec.newNode(layer, inputs, node, exec.marks)] };
+  }
+  const scaled = constantScaling(op, operands);
+  if (scaled && scaled.scale === 1 && scaled.offset === 0) return scaled.tensor;
+  if (scaled && scaled.tensor.producers.length === 1) {
+    const layer = makeLayer({ kind: 'rescaling', className: node.text.length <= 40 ? node.text : op, range, scale: scaled.scale, offset: scaled.offset, op: 'rescaling' });
+    return { t: 'tensor', producers: [exec.newNode(layer, scaled.tensor.producers, node, exec.marks)] };
+  }
+  unreadOperation(exec, node, operands);
+  return { t: 'tensor', producers: inputs };
+}
+
+/** `c * x`, `x * c`, `x / c`, `x + c`, `c + x`, `x - c`, `c - x` with a number c: x * scale + offset. */
+function constantScaling(op: string, operands: Value[]): { tensor: Extract<Value, { t: 'tensor' }>; scale: number; offset: number } | null {
+  const [a, b] = operands;
+  if (!a || !b) return null;
+  const tensorFirst = a.t === 'tensor';
+  const tensor = tensorFirst ? a : b;
+  const other = tensorFirst ? b : a;
+  if (tensor.t !== 'tensor' || other.t !== 'const' || typeof other.value !== 'number' || !Number.isFinite(other.value)) return null;
+  const c = other.value;
+  switch (op) {
+    case '*':
+      return { tensor, scale: c, offset: 0 };
+    case '/':
+      return tensorFirst && c !== 0 ? { tensor, scale: 1 / c, offset: 0 } : null;
+    case '+':
+      return { tensor, scale: 1, offset: c };
+    case '-':
+      return tensorFirst ? { tensor, scale: 1, offset: -c } : { tensor, scale: -1, offset: c };
+    default:
+      return null;
+  }
 }
 
 /** A call that is not a known layer: tensors flow through it unchanged (`tf.squeeze(x)`, `x.reshape(..)`). */
 export function passthrough(exec: Reader, call: Node): Value {
   const args = callArgs(call);
-  const inputs = [...args.positional, ...args.keywords.values()].flatMap((a) => producersOf(exec.evalExpr(a)));
+  const values = [...args.positional, ...args.keywords.values()].map((a) => exec.evalExpr(a));
+  unreadOperation(exec, call, values);
+  const inputs = values.flatMap(producersOf);
   return inputs.length > 0 ? { t: 'tensor', producers: inputs } : OPAQUE;
 }
 

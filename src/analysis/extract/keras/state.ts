@@ -11,6 +11,7 @@ import type { Outline } from './outline';
 import type { KerasSymbols } from './symbols';
 import { lastSegment, modulePart } from './symbols';
 import type { FlowMarks, GraphNode } from './values';
+import type { UnreadOperation } from './lambda';
 
 export interface FunctionalRecord {
   /** The `Model(inputs, outputs)` call. */
@@ -34,6 +35,8 @@ export class ExtractionState {
   nextSeq = 0;
   /** Lists that receive every graph node created while they are on the stack. */
   readonly recorders: GraphNode[][] = [];
+  /** While a Lambda's function is read: what it did to tensors that the reader cannot model (see lambda.ts). */
+  readonly lambdaReads: UnreadOperation[][] = [];
   readonly functionals: FunctionalRecord[] = [];
   /** Graph nodes made for `value.output` (see apply.ts outputOf), by layer factory or Sequential. */
   readonly appliedOutputs = new WeakMap<object, GraphNode[]>();

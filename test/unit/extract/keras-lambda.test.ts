@@ -1,0 +1,163 @@
+/**
+ * Keras Lambda layers whose function the workspace writes become the graph they compute (noise drawn
+ * with K.random_normal is an input fed N(0, 1), K.exp the exponential activation, `+ - *` merges, a
+ * constant factor a rescaling); a function doing what the reader cannot model stays one unknown layer
+ * that names the operation and its line. K.int_shape(x) gives the static shape the shape module computes.
+ */
+import { describe, expect, it } from 'vitest';
+import type { LayerIR, ModelIR } from '../../../src/shared/ir';
+import { extractFile } from '../../../src/analysis/extract';
+import { planModel } from '../../../src/probe/plan';
+import { probeOptions } from '../../../src/shared/probe';
+import { isNoiseInput } from '../../../src/shared/layers';
+import { lineOf, parseFile } from './extract-helper';
+import { defined } from '../../defined';
+
+async function modelsOf(text: string): Promise<ModelIR[]> {
+  const file = await parseFile(text);
+  try {
+    return extractFile(file).models;
+  } finally {
+    file.dispose();
+  }
+}
+
+async function modelOf(text: string, name: string): Promise<ModelIR> {
+  return defined((await modelsOf(text)).find((m) => m.name === name));
+}
+
+const kinds = (model: ModelIR) => model.layers.map((l) => (l.kind === 'activation' ? `activation:${l.activation?.name ?? '?'}` : l.kind === 'input' && isNoiseInput(l) ? 'noise' : l.kind));
+const byId = (model: ModelIR, id: string): LayerIR => defined(model.layers.find((l) => l.id === id));
+
+const VAE = `from keras.layers import Input, Dense, Lambda
+from keras.models import Model
+from keras import backend as K
+
+latent = 3
+
+def reparameterize(args):
+    mu, log_var = args
+    eps = K.random_normal(shape=(K.shape(mu)[0], latent))
+    return mu + K.exp(log_var / 2) * eps
+
+inputs = Input(shape=(20,))
+h = Dense(16, activation='relu')(inputs)
+mu = Dense(latent)(h)
+log_var = Dense(latent)(h)
+z = Lambda(reparameterize)([mu, log_var])
+out = Dense(20, activation='sigmoid')(Dense(16, activation='relu')(z))
+vae = Model(inputs, out)
+`;
+
+describe('Lambda layers read through their function', () => {
+  it('a VAE sampling function becomes noise, rescaling, exp, multiply and add', async () => {
+    const vae = await modelOf(VAE, 'vae');
+    expect(kinds(vae)).toEqual(['input', 'dense', 'dense', 'dense', 'noise', 'rescaling', 'activation:exponential', 'multiply', 'add', 'dense', 'dense']);
+    expect(vae.unsupported).toEqual([]);
+    const [noise, half, exp, mul, add] = vae.layers.slice(4);
+    // The noise's shape is its shape= without the batch entry.
+    expect(defined(noise).kind === 'input' && defined(noise).inputs).toEqual([]);
+    expect(noise?.kind === 'input' ? noise.shape : null).toEqual([3]);
+    expect(lineOf(defined(noise))).toBe(9);
+    expect(half?.kind === 'rescaling' ? [half.scale, half.offset] : null).toEqual([0.5, 0]);
+    expect(defined(half).inputs).toEqual(['L3']);
+    expect(defined(exp).inputs).toEqual([defined(half).id]);
+    expect(defined(mul).inputs).toEqual([defined(exp).id, defined(noise).id]);
+    expect(defined(add).inputs).toEqual(['L2', defined(mul).id]);
+    // The probe feeds the noise as a second input of its declared size.
+    const plan = planModel(vae, probeOptions({ backend: 'wasm' }));
+    expect(plan.extraInputs.map((e) => [e.shape, e.input.kind])).toEqual([[[3], 'noise']]);
+  });
+
+  it('noise with another spread is rescaled; a shape= the code computes takes the other operand of the product', async () => {
+    const text = VAE.replace('shape=(K.shape(mu)[0], latent))', 'shape=K.shape(mu), mean=0., stddev=0.1)');
+    const vae = await modelOf(text, 'vae');
+    expect(kinds(vae).slice(4, 7)).toEqual(['noise', 'rescaling', 'rescaling']);
+    const scaled = byId(vae, 'L5');
+    expect(scaled.kind === 'rescaling' ? [scaled.scale, scaled.offset] : null).toEqual([0.1, 0]);
+    const plan = planModel(vae, probeOptions({ backend: 'wasm' }));
+    expect(plan.extraInputs.map((e) => e.shape)).toEqual([[3]]);
+  });
+
+  it('a lambda expression on a list of tensors: Subtract, and a negation as a rescaling by -1', async () => {
+    const text = `import tensorflow as tf
+from tensorflow.keras import layers
+a = layers.Input(shape=(8,))
+b = layers.Input(shape=(8,))
+d = layers.Lambda(lambda t: -(t[0] - t[1]))([layers.Dense(4)(a), layers.Dense(4)(b)])
+model = tf.keras.Model([a, b], layers.Dense(1)(d))
+`;
+    const model = await modelOf(text, 'model');
+    expect(kinds(model)).toEqual(['input', 'input', 'dense', 'dense', 'add', 'rescaling', 'dense']);
+    const sub = byId(model, 'L4');
+    expect(sub.kind === 'add' ? sub.merge.op : null).toBe('subtract');
+    expect(sub.inputs).toEqual(['L2', 'L3']);
+    expect(model.unsupported).toEqual([]);
+  });
+
+  it('a function the reader cannot follow leaves one unknown layer naming the operation and its line', async () => {
+    const text = VAE.replace('return mu + K.exp(log_var / 2) * eps', 'return K.mean(mu, axis=-1) + eps');
+    const vae = await modelOf(text, 'vae');
+    expect(kinds(vae)).toEqual(['input', 'dense', 'dense', 'dense', 'unknown', 'dense', 'dense']);
+    expect(byId(vae, 'L4').inputs).toEqual(['L2', 'L3']);
+    expect(vae.unsupported.map((u) => [u.what, u.range.start.line + 1])).toEqual([['Lambda(reparameterize): K.mean (line 10) is not an operation the probe can read', 10]]);
+    expect(() => planModel(vae, probeOptions({ backend: 'wasm' }))).toThrow(/Lambda\(reparameterize\)/);
+  });
+
+  it('a Lambda whose function is not in the workspace stays unknown', async () => {
+    const text = VAE.replace('Lambda(reparameterize)', 'Lambda(some_library.sample)');
+    const vae = await modelOf(text, 'vae');
+    expect(kinds(vae)).toContain('unknown');
+    expect(kinds(vae)).not.toContain('noise');
+  });
+
+  it('a Lambda in a Sequential reads its function on the previous layer', async () => {
+    const text = `from tensorflow import keras
+from tensorflow.keras import backend as K
+model = keras.Sequential([
+    keras.layers.Dense(8, input_shape=(4,)),
+    keras.layers.Lambda(lambda x: K.tanh(x) * 2.0),
+    keras.layers.Dense(1),
+])
+`;
+    const model = await modelOf(text, 'model');
+    expect(kinds(model)).toEqual(['dense', 'activation:tanh', 'rescaling', 'dense']);
+    expect(model.unsupported).toEqual([]);
+  });
+});
+
+describe('K.int_shape', () => {
+  const DECODER = `import numpy as np
+from keras import layers
+from keras import backend as K
+from keras.models import Model
+
+inp = layers.Input(shape=(28, 28, 1))
+x = layers.Conv2D(8, 3, strides=2, padding='same')(inp)
+before = K.int_shape(x)
+x = layers.Flatten()(x)
+code = layers.Dense(2)(x)
+encoder = Model(inp, code)
+
+latent = layers.Input(K.int_shape(code)[1:])
+y = layers.Dense(np.prod(before[1:]))(latent)
+y = layers.Reshape(before[1:])(y)
+y = layers.Conv2DTranspose(1, 3, strides=2, padding='same')(y)
+decoder = Model(latent, y)
+`;
+
+  it('gives the static shape of a tensor, read inline or through a name, sliced and multiplied', async () => {
+    const decoder = await modelOf(DECODER, 'decoder');
+    expect(decoder.inputShape).toEqual([2]);
+    expect(decoder.layers[1]?.units).toBe(14 * 14 * 8);
+    const reshape = defined(decoder.layers[2]);
+    expect(reshape.kind === 'reshape' ? reshape.reshape : null).toEqual({ op: 'reshape', target: [14, 14, 8] });
+    expect(planModel(decoder, probeOptions({ backend: 'wasm' })).layers.at(-1)?.outShape).toEqual([28, 28, 1]);
+  });
+
+  it('stays unknown when the input shape is not written', async () => {
+    const decoder = await modelOf(DECODER.replace('shape=(28, 28, 1)', 'shape=(None, None, 1)'), 'decoder');
+    const reshape = defined(decoder.layers[2]);
+    expect(reshape.kind === 'reshape' ? reshape.reshape : null).toEqual({ op: 'reshape', target: null });
+  });
+});
