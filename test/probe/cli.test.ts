@@ -99,6 +99,31 @@ describe('gradient-lens probe', () => {
     }
   });
 
+  it('--line picks the innermost definition when one model is built inside another one\'s lines', () => {
+    const tree = fixtureTree({
+      'nested.py': [
+        'from keras import layers, Model',
+        'inp = layers.Input(shape=(4,))',
+        'code = layers.Dense(2)(inp)',
+        'latent = layers.Input(shape=(2,))',
+        'decoder = Model(latent, layers.Dense(4)(latent))',
+        'autoencoder = Model(inp, decoder(code))',
+        '',
+      ].join('\n'),
+    });
+    try {
+      const nameAt = (line: string): string => {
+        const picked = runCli(['probe', 'nested.py', '--line', line, '--steps', '1', '--backend', 'wasm', '--format', 'json'], tree.root);
+        expect(picked.status).toBe(0);
+        return (JSON.parse(picked.stdout) as { model: { name: string } }).model.name;
+      };
+      expect(nameAt('4')).toBe('decoder');
+      expect(nameAt('2')).toBe('autoencoder');
+    } finally {
+      tree.cleanup();
+    }
+  });
+
   it('--line on a call picks the model that call builds when a class is built with different arguments', () => {
     const tree = fixtureTree({
       'mlp.py': [

@@ -92,7 +92,9 @@ export function pickModel(models: ModelIR[], flags: Pick<ProbeCommandOptions, 'm
     const line = positiveInt('--line', flags.line) - 1;
     // A class or builder called with different arguments gives one model per call: the call's line picks it.
     const atCall = models.find((m) => m.instance !== undefined && resolve(m.instance.file) === resolve(file) && m.instance.range.start.line <= line && line <= m.instance.range.end.line);
-    const found = atCall ?? models.find((m) => m.range.start.line <= line && line <= m.range.end.line);
+    // Definitions can nest (a decoder built between the encoder's Input and the VAE's Model call): the innermost, latest-starting one.
+    const containing = models.filter((m) => m.range.start.line <= line && line <= m.range.end.line);
+    const found = atCall ?? containing.reduce<ModelIR | undefined>((best, m) => (best === undefined || m.range.start.line > best.range.start.line ? m : best), undefined);
     if (!found) throw new UsageError(`${file}: no model is defined at line ${line + 1}. Models:\n${describeModels(models)}`);
     return found;
   }
