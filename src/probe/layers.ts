@@ -9,6 +9,7 @@ import type { Framework, InitializerIR, LayerIR, MergeConfig } from '../shared/i
 import type { ProbeNotice } from '../shared/probe';
 import { buildActivation, measureOf, type OutputMeasure } from './activations';
 import { insertZeros, makeConv3d, makeGroupedConv2d, padOrCrop, samePadding } from './conv';
+import { maxPool } from './max-pool';
 import { gatesOf, isConv, isNormalization, isRecurrent } from '../shared/layers';
 import { makeMatMul, type FusableActivation, type MatMul } from './matmul';
 import { describeLayer, layerFailure, layerLine } from './errors';
@@ -365,13 +366,16 @@ class NodeBuilder implements WeightSource {
     const size = windows.map((w) => w.kernel);
     const strides = windows.map((w) => w.stride);
     const max = layer.kind === 'maxpool';
-    const op = max ? tf.maxPool : tf.avgPool;
     // Explicit (torch) padding: max pooling never picks a pad, average pooling counts it (count_include_pad).
     const padded = pads.some(([a, b]) => a > 0 || b > 0) ? tf.pad(x, [[0, 0], ...pads, [0, 0]], max ? -3.4e38 : 0) : x;
-    if (rank === 2) return op(padded as tf.Tensor4D, [size[0]!, size[1]!], [strides[0]!, strides[1]!], mode);
-    if (rank === 3) return (max ? tf.maxPool3d : tf.avgPool3d)(padded as tf.Tensor5D, [size[0]!, size[1]!, size[2]!], [strides[0]!, strides[1]!, strides[2]!], mode);
-    const wide = tf.expandDims<tf.Tensor4D>(padded, 1);
-    return tf.squeeze(op(wide, [1, size[0]!], [1, strides[0]!], mode), [1]);
+    if (rank === 1) {
+      const wide = tf.expandDims<tf.Tensor4D>(padded, 1);
+      const pooled = max ? maxPool(wide, [1, size[0]!], [1, strides[0]!], mode) : tf.avgPool(wide, [1, size[0]!], [1, strides[0]!], mode);
+      return tf.squeeze(pooled, [1]);
+    }
+    if (max) return maxPool(padded as tf.Tensor4D | tf.Tensor5D, size, strides, mode);
+    if (rank === 2) return tf.avgPool(padded as tf.Tensor4D, [size[0]!, size[1]!], [strides[0]!, strides[1]!], mode);
+    return tf.avgPool3d(padded as tf.Tensor5D, [size[0]!, size[1]!, size[2]!], [strides[0]!, strides[1]!, strides[2]!], mode);
   }
 
   private normalization(planned: PlannedLayer, channels: number): ProbeNode {
