@@ -22,5 +22,5 @@ function makeInput(perExample: number[], input: InputKind, batch: number, rng: R
     return tf.tensor(tokens, shape, 'int32');
   }
   if (rawInputMax !== null && input.kind === 'float') return tf.tensor(rng.fill(count, () => Math.floor(rng.next() * (rawInputMax + 1))), shape);
-  return tf.tensor(rng.fill(count, () => rng.normal()), shape);
+  return tf.tensor(rng.normalInto(new Float32Array(count)), shape);
 }

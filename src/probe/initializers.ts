@@ -22,12 +22,31 @@ export function kernelFans(shape: number[]): Fans {
   return { fanIn: shape[shape.length - 2]! * receptive, fanOut: shape[shape.length - 1]! * receptive };
 }
 
-function truncatedNormal(rng: Rng, mean: number, std: number, low: number, high: number): number {
-  for (let tries = 0; tries < 1000; tries++) {
-    const v = mean + std * rng.normal();
-    if (v >= low && v <= high) return v;
+/** Tries per value before a truncated normal gives up and takes its clamped mean. */
+const TRUNCATION_TRIES = 1000;
+
+/**
+ * n draws of mean + std * normal() redrawn until inside [low, high], as n calls that redraw one value
+ * at a time would give: the draws are made in batches and examined in order.
+ */
+function truncatedNormalArray(rng: Rng, n: number, mean: number, std: number, low: number, high: number): Float32Array {
+  const out = new Float32Array(n);
+  let filled = 0;
+  let tries = 0;
+  while (filled < n) {
+    const draws = rng.normalInto(new Float64Array(n - filled), mean, std);
+    for (const v of draws) {
+      tries++;
+      if (v >= low && v <= high) {
+        out[filled++] = v;
+        tries = 0;
+      } else if (tries === TRUNCATION_TRIES) {
+        out[filled++] = Math.min(high, Math.max(low, mean));
+        tries = 0;
+      }
+    }
   }
-  return Math.min(high, Math.max(low, mean));
+  return out;
 }
 
 function size(shape: number[]): number {
@@ -72,7 +91,7 @@ function orthogonal(rng: Rng, shape: number[], gain: number): Float32Array {
   const long = Math.max(rows, cols);
   const short = Math.min(rows, cols);
   const g = new Float64Array(short * long);
-  for (let i = 0; i < g.length; i++) g[i] = rng.normal();
+  rng.normalInto(g);
   if (short * short * long < ORTHOGONAL_BACKEND_FROM) orthonormalize(g, long, 0, short);
   else orthonormalizeInBlocks(g, long, short);
   const out = new Float32Array(rows * cols);
@@ -149,10 +168,10 @@ export function initialValues(init: Pick<InitializerIR, 'name' | 'params' | 'opt
       if (bounds !== null) return rng.uniformArray(n, bounds[0], bounds[1]);
       break;
     case 'normal':
-      if (mean !== null && std !== null) return rng.fill(n, () => mean + std * rng.normal());
+      if (mean !== null && std !== null) return rng.normalInto(new Float32Array(n), mean, std);
       break;
     case 'truncated_normal':
-      if (truncation !== null) return rng.fill(n, () => truncatedNormal(rng, truncation.center, truncation.stddev, truncation.low, truncation.high));
+      if (truncation !== null) return truncatedNormalArray(rng, n, truncation.center, truncation.stddev, truncation.low, truncation.high);
       break;
     default:
       break;

@@ -44,7 +44,7 @@ export function makeTargets(kind: LossKind, outShape: number[], batch: number, r
   const shape = [batch, ...outShape];
   const count = shape.reduce((a, b) => a * b, 1);
   if (kind === 'binary-crossentropy' || kind === 'binary-crossentropy-logits') return tf.tensor(rng.fill(count, () => (rng.next() < 0.5 ? 0 : 1)), shape);
-  if (kind === 'mse' || kind === 'mae' || kind === 'huber') return tf.tensor(rng.fill(count, () => rng.normal()), shape);
+  if (kind === 'mse' || kind === 'mae' || kind === 'huber') return tf.tensor(rng.normalInto(new Float32Array(count)), shape);
   const classes = outShape[outShape.length - 1]!;
   const values = new Float32Array(count);
   for (let row = 0; row < count / classes; row++) values[row * classes + rng.int(classes)] = 1;
