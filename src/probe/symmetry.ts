@@ -24,46 +24,58 @@ function sampledRows(rows: number): number[] {
 }
 
 /**
- * What the backend reduces for the whole kernel, read back at once: whether every weight is finite,
- * each unit's largest magnitude (weights and bias), the sampled rows and the bias.
+ * Each unit's largest magnitude and the fingerprint rows. `peaks` are over the rows held (and the
+ * bias): the whole column when `rows` are all the kernel's rows, else the sampled rows only.
  */
 interface KernelSummary {
   finite: boolean;
   peaks: Float64Array;
   rows: number[];
-  /** The sampled rows, [rows.length, units] row-major. */
+  /** The rows held, [rows.length, units] row-major. */
   sample: Values;
   bias: Values | null;
 }
 
+function peaksOf(sample: Values, bias: Values | null, units: number): Float64Array {
+  const peaks = new Float64Array(units);
+  const take = (source: Values, offset: number) => {
+    for (let unit = 0; unit < units; unit++) peaks[unit] = Math.max(peaks[unit]!, Math.abs(source[offset + unit]!));
+  };
+  for (let offset = 0; offset < sample.length; offset += units) take(sample, offset);
+  if (bias) take(bias, 0);
+  return peaks;
+}
+
+/**
+ * What the backend reads of a kernel: whether every weight is finite (one contiguous sum), the sampled
+ * rows and the bias. A per-unit reduction over the whole kernel runs along its rows, which the backends
+ * do by transposing it first: over a Flatten into Dense of tens of millions of weights, seconds.
+ */
 function summarize(kernel: tf.Tensor, bias: tf.Tensor | null, units: number): KernelSummary {
   const rowCount = kernel.size / units;
   const rows = sampledRows(rowCount);
   const packed = tf.tidy(() => {
-    // Reductions only: a kernel of tens of millions of weights is read, never copied.
     const matrix = tf.reshape<tf.Rank.R2>(kernel, [rowCount, units]);
-    let peaks = tf.maximum(tf.max(matrix, 0), tf.neg(tf.min(matrix, 0)));
-    // A sum is NaN or infinite when any weight is (a max may skip a NaN).
+    // A sum is NaN or infinite when any weight is.
     let total = tf.sum(matrix);
-    if (bias) {
-      peaks = tf.maximum(peaks, tf.abs(bias));
-      total = tf.add(total, tf.sum(bias));
-    }
+    if (bias) total = tf.add(total, tf.sum(bias));
     const sample = rows.length === rowCount ? matrix : tf.gather(matrix, tf.tensor1d(rows, 'int32'));
-    const parts = [tf.reshape(total, [1]), peaks, tf.reshape(sample, [-1])];
+    const parts = [tf.reshape(total, [1]), tf.reshape(sample, [-1])];
     if (bias) parts.push(tf.reshape(bias, [-1]));
     return tf.concat(parts.map((p) => tf.cast(p, 'float32')));
   });
   const values = packed.dataSync();
   packed.dispose();
-  const sampleEnd = 1 + units + rows.length * units;
-  return {
-    finite: Number.isFinite(values[0]),
-    peaks: Float64Array.from(values.subarray(1, 1 + units)),
-    rows,
-    sample: values.subarray(1 + units, sampleEnd),
-    bias: bias ? values.subarray(sampleEnd) : null,
-  };
+  const sampleEnd = 1 + rows.length * units;
+  const sample = values.subarray(1, sampleEnd);
+  const biasValues = bias ? values.subarray(sampleEnd) : null;
+  return { finite: Number.isFinite(values[0]), peaks: peaksOf(sample, biasValues, units), rows, sample, bias: biasValues };
+}
+
+/** The summary of the whole kernel, from all its values. */
+function wholeSummary(values: Values, bias: Values | null, units: number): KernelSummary {
+  const rows = Array.from({ length: values.length / units }, (_, r) => r);
+  return { finite: true, peaks: peaksOf(values, bias, units), rows, sample: values, bias };
 }
 
 function quantized(peak: number, value: number): number {
@@ -141,14 +153,20 @@ export function duplicateUnitFraction(node: Pick<ProbeNode, 'kernel' | 'bias'>):
   const units = shape[shape.length - 1]!;
   if (units < 2) return null;
   const bias = node.bias && node.bias.size === units ? node.bias : null;
-  const summary = summarize(node.kernel, bias, units);
+  let summary = summarize(node.kernel, bias, units);
   // Diverged weights (NaN/Inf) would all look alike; that is the non-finite verdict's business.
   if (!summary.finite) return null;
-  const candidates = candidateGroups(summary, units);
+  let candidates = candidateGroups(summary, units);
   if (candidates.length === 0) return 0;
-  // Only a layer with candidate copies is read whole.
-  const needsValues = candidates.some((g) => summary.peaks[g[0]!] !== 0);
+  // Only a layer with candidate copies is read whole; from a sample, candidates are formed again on
+  // every row, against each unit's whole-column peak.
+  const whole = summary.rows.length * units === node.kernel.size;
+  const needsValues = !whole || candidates.some((g) => summary.peaks[g[0]!] !== 0);
   const values = needsValues ? node.kernel.dataSync() : new Float32Array(0);
+  if (!whole) {
+    summary = wholeSummary(values, summary.bias, units);
+    candidates = candidateGroups(summary, units);
+  }
   let duplicated = 0;
   for (const group of exactGroups(candidates, summary.peaks, values, summary.bias, units)) if (group.length > 1) duplicated += group.length;
   return duplicated / units;

@@ -43,6 +43,15 @@ describe('duplicateUnitFraction', () => {
     expect(duplicateUnitFraction({ kernel: kernelOf([base, column(2), differsOnce, column(3)]), bias: null })).toBe(0);
   });
 
+  it('in a kernel too tall to fingerprint whole, units zero on every sampled row but different elsewhere are not copies', () => {
+    const rows = 3000;
+    const onlyAt = (row: number, value: number) => Array.from({ length: rows }, (_, r) => (r === row ? value : 0));
+    // Row 1 is not among the sampled rows (0, 11, 23, ...): the two units differ there only.
+    const zero = onlyAt(0, 0);
+    expect(duplicateUnitFraction({ kernel: kernelOf([onlyAt(1, 0.5), onlyAt(1, 0.25), zero, [...zero]]), bias: null })).toBe(0.5);
+    expect(duplicateUnitFraction({ kernel: kernelOf([onlyAt(1, 0.5), onlyAt(1, 0.5), zero, [...zero]]), bias: null })).toBe(1);
+  });
+
   it('all-zero units are copies of each other; a constant-initialized layer is all copies', () => {
     expect(duplicateUnitFraction({ kernel: tf.variable(tf.zeros([5, 3])), bias: null })).toBe(1);
     expect(duplicateUnitFraction({ kernel: tf.variable(tf.fill([1000, 64], 0.05)), bias: tf.variable(tf.zeros([64])) })).toBe(1);
