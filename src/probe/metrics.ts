@@ -14,10 +14,18 @@ interface Group {
   shape: number[];
 }
 
-function groupByShape(shapes: number[][]): Group[] {
+/**
+ * Tensors of more values than this are reduced alone, not stacked with their shape-mates: a stack
+ * copies its members, and next to that much data the saved ops' overhead is nothing (a ResNet-152's
+ * repeated kernels, 58 M weights, were copied twice per step).
+ */
+const STACKED_UP_TO = 1 << 16;
+
+/** Items grouped by shape (and tag, when given). */
+function groupByShape(shapes: number[][], tags: string[] = []): Group[] {
   const groups = new Map<string, Group>();
   shapes.forEach((shape, item) => {
-    const key = shape.join('x');
+    const key = size(shape) > STACKED_UP_TO ? `alone ${item}` : `${tags[item] ?? ''} ${shape.join('x')}`;
     const group = groups.get(key) ?? { items: [], shape };
     group.items.push(item);
     groups.set(key, group);
@@ -92,7 +100,7 @@ export class StepMeter {
     this.satNodes = nodes.flatMap((n, i) => (n.measure === 'sigmoid' || n.measure === 'tanh' ? [i] : []));
     this.deadNodes = nodes.flatMap((n, i) => (n.measure === 'relu' ? [i] : []));
     // Grouped by measure and shape, so each group's tails are computed by one transform of its stack.
-    this.satGroups = groupByShape(this.satNodes.map((i) => [nodes[i]!.measure === 'sigmoid' ? 1 : 0, ...outShapes[i]!])).map((g) => ({ items: g.items, shape: g.shape.slice(1) }));
+    this.satGroups = groupByShape(this.satNodes.map((i) => outShapes[i]!), this.satNodes.map((i) => nodes[i]!.measure ?? ''));
     this.deadGroups = groupByShape(this.deadNodes.map((i) => outShapes[i]!));
     this.vars = nodes.flatMap((n) => n.vars);
     this.varNode = nodes.flatMap((n, i) => n.vars.map(() => i));
