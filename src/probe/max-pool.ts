@@ -22,7 +22,7 @@ type PoolTensor = tf.Tensor4D | tf.Tensor5D;
 /** tfjs pooling padding: 'valid', 'same' or explicit. */
 type PoolPad = 'valid' | 'same';
 
-function forward(x: PoolTensor, size: number[], strides: number[], pad: PoolPad): PoolTensor {
+function forward(x: tf.Tensor, size: number[], strides: number[], pad: PoolPad): PoolTensor {
   if (x.rank === 4) return tf.maxPool(x as tf.Tensor4D, [size[0]!, size[1]!], [strides[0]!, strides[1]!], pad);
   return tf.maxPool3d(x as tf.Tensor5D, [size[0]!, size[1]!, size[2]!], [strides[0]!, strides[1]!, strides[2]!], pad);
 }
@@ -31,7 +31,7 @@ function forward(x: PoolTensor, size: number[], strides: number[], pad: PoolPad)
 function backendGrad(dy: tf.Tensor, x: tf.Tensor, y: tf.Tensor, size: number[], strides: number[], pad: PoolPad): tf.Tensor {
   const kernel = x.rank === 4 ? 'MaxPoolGrad' : 'MaxPool3DGrad';
   const attrs = { filterSize: size, strides, pad };
-  return tf.engine().runKernel(kernel, { dy, input: x, output: y }, attrs) as tf.Tensor;
+  return tf.engine().runKernel<tf.Tensor>(kernel, { dy, input: x, output: y }, attrs);
 }
 
 function withTwoPassGradient(size: number[], strides: number[], pad: PoolPad): (x: PoolTensor) => PoolTensor {
@@ -46,12 +46,12 @@ function withTwoPassGradient(size: number[], strides: number[], pad: PoolPad): (
       const first = backendGrad(tf.where(reached, dy, zeros), input, output, size, strides, pad);
       // -1/x is increasing on the negatives and positive there; zero and positives go above all of them.
       const ordered = tf.where(tf.less(input, 0), tf.div(-1, input), tf.fill(input.shape, ABOVE_ALL));
-      const second = backendGrad(tf.where(reached, zeros, dy), ordered, forward(ordered as PoolTensor, size, strides, pad), size, strides, pad);
+      const second = backendGrad(tf.where(reached, zeros, dy), ordered, forward(ordered, size, strides, pad), size, strides, pad);
       return tf.add(first, second);
     };
     return { value, gradFunc };
   });
-  return (x) => pool(x) as PoolTensor;
+  return (x) => pool(x);
 }
 
 /**
