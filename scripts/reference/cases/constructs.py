@@ -1,6 +1,7 @@
 """Reference cases for torch constructs of real forwards (issue 11, session 6): an elementwise |a - b|
 of two branches (a siamese distance); frozen weights (nn.Embedding.from_pretrained, requires_grad = False
-in a loop over a trunk's parameters), which get no gradient and are left out of the profile."""
+in a loop over a trunk's parameters), which get no gradient and are left out of the profile; a block whose activation class its owner passes in,
+and torch.cat((h, h), 1), a tensor joined with itself (twice the channels, twice the gradient back)."""
 
 CASES = [
     {
@@ -44,6 +45,38 @@ class Frozen(nn.Module):
 
     def forward(self, x):
         return self.head(self.trunk(self.emb(x)))
+""",
+    },
+    {
+        "name": "U-Net parts: blocks given their activation class by the model, and torch.cat of a tensor with itself",
+        "model": "Twice",
+        "layout": "channels_first",
+        "inputs": [{"shape": [2, 8, 8]}],
+        "source": """import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    def __init__(self, in_channels, out_channels, non_linearity):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, 3, padding=1)
+        self.act = non_linearity()
+
+    def forward(self, x):
+        return self.act(self.conv(x))
+
+
+class Twice(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.first = Block(2, 4, nn.ELU)
+        self.second = Block(8, 4, nn.Tanh)
+        self.head = nn.Conv2d(4, 1, 1)
+
+    def forward(self, x):
+        h = self.first(x)
+        h = torch.cat((h, h), 1)
+        return self.head(self.second(h))
 """,
     },
 ]

@@ -84,3 +84,51 @@ describe('frozen weights', () => {
     expect(frozen(await pretrained('weights, freeze=False', '', 'self.trunk.requires_grad_()'))).toEqual([]);
   });
 });
+
+const BLOCKS = `import torch
+from torch import nn
+
+class Block(nn.Module):
+    def __init__(self, in_channels, out_channels, non_linearity):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, 3, padding=1)
+        self.act = non_linearity()
+
+    def forward(self, x):
+        return self.act(self.conv(x))
+
+class Net(nn.Module):
+    def __init__(self, channels=(4, 8)):
+        super().__init__()
+        self.blocks = nn.ModuleList()
+        previous = 1
+        for c in channels:
+            self.blocks.append(Block(previous, c, nn.ELU))
+            previous = c
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return torch.cat((x, x), 1)
+`;
+
+describe('a class only another class builds', () => {
+  it('is read with the arguments of its first instantiation there (the activation class it is given)', async () => {
+    const block = model(await extractTorchFrom(BLOCKS), 'Block');
+    expect(activations(block)).toEqual(['elu']);
+    expect(block.layers.find((l) => l.kind === 'conv2d')?.inFeatures).toBe(1);
+  });
+
+  it('keeps its defaults when nothing builds it (the twin): the class argument stays unknown', async () => {
+    const alone = model(await extractTorchFrom(BLOCKS.slice(0, BLOCKS.indexOf('class Net'))), 'Block');
+    expect(activations(alone)).toEqual([]);
+    expect(alone.layers.some((l) => l.kind === 'unknown')).toBe(true);
+  });
+
+  it('torch.cat((x, x), 1) joins the tensor with itself: both operands are inputs of the concat', async () => {
+    const net = model(await extractTorchFrom(BLOCKS), 'Net');
+    const cat = defined(net.layers.find((l) => l.kind === 'concat'));
+    const last = defined(net.layers[net.layers.indexOf(cat) - 1]);
+    expect(cat.inputs).toEqual([last.id, last.id]);
+  });
+});

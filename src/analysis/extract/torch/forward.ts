@@ -236,6 +236,15 @@ function tableName(parts: Value[], n: Node): string {
 export function mergeTensors(kind: 'add' | 'concat' | 'multiply' | null, parts: Value[], n: Node, f: Frame, spelling: string, axis: number | null = null): Value {
   const { from, distinct, computed, scores } = combined(parts);
   if (!f.trace) return { t: 'tensor', from: [] };
+  // torch.cat((x, x), 1): one tensor value joined with itself has twice its channels; each operand counts
+  // (slices of one tensor, `h[-2]` and `h[-1]`, are other values: they are not repeats).
+  const repeated = kind === 'concat' && parts.length > 1 ? repeatedSource(parts) : null;
+  if (repeated !== null) {
+    const slot = functionalSlot('concat', spelling, n);
+    if (slot.layer.kind === 'concat') slot.layer.merge.axis = axis;
+    const index = f.trace.add(slot, parts.map(() => repeated), false, true);
+    return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
+  }
   // `q @ k.transpose(...)`: a product of two computed tensors yields attention scores.
   if (distinct < 2 || kind === null) return { t: 'tensor', from, scores: scores || (spelling === '@' && computed >= 2) };
   const slot = functionalSlot(kind, spelling, n);
@@ -244,6 +253,13 @@ export function mergeTensors(kind: 'add' | 'concat' | 'multiply' | null, parts: 
   if (slot.layer.kind === 'add' && spelling === '-' && isDifference(parts)) slot.layer.merge.op = 'subtract';
   const index = f.trace.add(slot, from);
   return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
+}
+
+/** The producer of a tensor value every operand is (the same value, not a copy or a slice of it); else null. */
+function repeatedSource(parts: Value[]): number | null {
+  const [first] = parts;
+  if (first?.t !== 'tensor' || first.from.length !== 1 || first.table || first.positions) return null;
+  return parts.every((p) => p === first) ? first.from[0]! : null;
 }
 
 /** Two operands, each one computed tensor of its own: the trace keeps their order, so a difference can be built. */

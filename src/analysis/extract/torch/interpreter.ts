@@ -43,6 +43,8 @@ export interface Context {
   sequentials: Map<number, { call: Node; value: Value }>;
   /** User module instantiations outside module methods, by class, then call node id (first evaluation kept). */
   instances: Map<ClassInfo, Map<number, { call: Node; inst: Instance }>>;
+  /** The first instantiation of a module class inside another class's methods (an encoder block a U-Net's __init__ builds). */
+  inner?: Map<ClassInfo, { call: Node; inst: Instance }>;
   /** Limits reached and constructs not evaluated, for the file's notices. */
   notes: EvalNotes;
   /** Raw weight tensors multiplied outside any module's forward (a model written as tensor math). */
@@ -382,6 +384,8 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
       let sites = this.ctx.instances.get(cls);
       if (!sites) this.ctx.instances.set(cls, (sites = new Map<number, { call: Node; inst: Instance }>()));
       if (!sites.has(call.id)) sites.set(call.id, { call, inst });
+    } else if (call && f.cls !== null && f.cls !== cls && isModuleClass(cls) && this.ctx.inner && !this.ctx.inner.has(cls)) {
+      this.ctx.inner.set(cls, { call, inst });
     }
     return self;
   }
@@ -504,7 +508,8 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
 
   subscript(n: Node, f: Frame): Value {
     const value = this.eval(this.s.required(n, 'value'), f);
-    if (value.t === 'tensor') return value;
+    // A slice reads the same producers, but it is another value (torch.cat((h[-2], h[-1])) is no repeat).
+    if (value.t === 'tensor') return { ...value };
     const indexNodes = n.childrenForFieldName('subscript');
     if (indexNodes.length !== 1) return UNKNOWN;
     const indexNode = indexNodes[0]!;

@@ -139,7 +139,7 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
   const classes = findModuleClasses(file);
   const moduleClasses = [...classes.values()].filter(isModuleClass);
   const functions = findFunctions(file);
-  const ctx: Context = { file, classes, functions, entered: new Set(), sequentials: new Map(), instances: new Map(), notes, ...(imported ? { imported } : {}) };
+  const ctx: Context = { file, classes, functions, entered: new Set(), sequentials: new Map(), instances: new Map(), inner: new Map(), notes, ...(imported ? { imported } : {}) };
   const interp = new Interpreter(ctx);
   const moduleFrame = interp.moduleFrame();
   const guarded = (run: () => void) => {
@@ -158,9 +158,15 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
   for (const def of functions.values()) if (!ctx.entered.has(def.id) && interp.relevant(def)) guarded(() => interp.callFunction(def, NO_ARGS(), null, moduleFrame));
 
   // 2. One instance per instantiation site, with its actual arguments (this file's calls, then other
-  //    files' calls of the class); a class nobody instantiates: its own defaults.
+  //    files' calls of the class); a class only another class builds: its first instance there (issue 8
+  //    §2: those calls are call sites too, so a block gets the activation class its U-Net passes); a
+  //    class nobody instantiates: its own defaults. Classes with sites run first, building the inner ones.
   const instances = new Map<ClassInfo, { inst: Instance; site: CallSite | null }[]>();
-  for (const cls of moduleClasses) {
+  const hasSites = (cls: ClassInfo) => (ctx.instances.get(cls)?.size ?? 0) > 0 || (external.get(cls.name)?.length ?? 0) > 0;
+  const builtByOther = (cls: ClassInfo) => moduleClasses.some((other) => other !== cls && new RegExp(`\\b${cls.name}\\s*\\(`).test(other.node.text));
+  const rank = (cls: ClassInfo) => (hasSites(cls) ? 0 : builtByOther(cls) ? 2 : 1);
+  const ordered = [...moduleClasses].sort((a, b) => rank(a) - rank(b));
+  for (const cls of ordered) {
     const list: { inst: Instance; site: CallSite | null }[] = [];
     const sites = [...(ctx.instances.get(cls)?.values() ?? [])].sort((a, b) => a.call.startIndex - b.call.startIndex);
     for (const { call, inst } of sites) list.push({ inst, site: { file: file.path, range: rangeOf(call), label: callLabel(call), args: NO_CONST_ARGS } });
@@ -170,6 +176,8 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
         if (v.t === 'instance') list.push({ inst: v.inst, site });
       });
     }
+    const inner = ctx.inner?.get(cls);
+    if (list.length === 0 && inner) list.push({ inst: inner.inst, site: null });
     if (list.length === 0) {
       guarded(() => {
         const v = interp.instantiate(cls, null, NO_ARGS(), moduleFrame);

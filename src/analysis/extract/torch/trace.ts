@@ -50,7 +50,7 @@ export class Trace {
    * Adds a node fed by `inputs`; returns its index, or null when the cap is reached. `raw`: tensor math
    * outside a forward, read once per place in the code (a training loop runs it every step).
    */
-  add(slot: Slot, inputs: number[], raw = false): number | null {
+  add(slot: Slot, inputs: number[], raw = false, repeats = false): number | null {
     if (raw || this.nodes.some((n) => n.raw)) {
       const same = this.nodes.findIndex((node) => node.slot === slot || (node.slot.layer.range.start.line === slot.layer.range.start.line && node.slot.layer.range.start.character === slot.layer.range.start.character && node.slot.layer.kind === slot.layer.kind));
       if (same >= 0) return same;
@@ -60,7 +60,7 @@ export class Trace {
       return null;
     }
     if (this.relocation && !isPlaced(slot)) relocateLayer(slot.layer, this.relocation);
-    this.nodes.push({ slot, inputs: [...new Set(inputs)], conditional: this.conditional > 0, raw: raw || this.nodes.some((n) => n.raw) });
+    this.nodes.push({ slot, inputs: repeats ? [...inputs] : [...new Set(inputs)], conditional: this.conditional > 0, raw: raw || this.nodes.some((n) => n.raw) });
     if (slot.unsupported) this.note(slot.unsupported, slot.layer.range);
     return this.nodes.length - 1;
   }
