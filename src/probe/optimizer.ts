@@ -45,6 +45,56 @@ function clip(grads: tf.Tensor[], { value, norm: maxNorm, globalNorm }: Clipping
   return out;
 }
 
+/**
+ * Adam as each framework writes it, in few ops per weight: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g²,
+ * w -= a m / (sqrt(v) + e) with a = lr sqrt(1 - b2^t) / (1 - b1^t). PyTorch adds its epsilon to the
+ * bias-corrected sqrt(v / (1 - b2^t)), i.e. e = eps sqrt(1 - b2^t); Keras adds it to sqrt(v), e = eps
+ * (at step 1 Keras' epsilon weighs 1/sqrt(0.001) = 32 times more, which shows on vanishing gradients).
+ * The moments are created at the first step from the gradient (no zero slots, no ops on zeros).
+ */
+class Adam {
+  private readonly moments = new Map<string, [tf.Tensor, tf.Tensor]>();
+  private t = 0;
+
+  constructor(
+    private readonly lr: number,
+    private readonly beta1: number,
+    private readonly beta2: number,
+    private readonly epsilon: number,
+    private readonly epsilonOnCorrected: boolean,
+  ) {}
+
+  step(vars: tf.Variable[], grads: tf.Tensor[]): void {
+    this.t++;
+    const { beta1, beta2 } = this;
+    const corrected2 = Math.sqrt(1 - beta2 ** this.t);
+    const rate = (this.lr * corrected2) / (1 - beta1 ** this.t);
+    const epsilon = this.epsilonOnCorrected ? this.epsilon * corrected2 : this.epsilon;
+    vars.forEach((variable, i) => {
+      const g = grads[i]!;
+      const previous = this.moments.get(variable.name);
+      // One variable at a time, so that a big model's temporaries never pile up.
+      const [m, v, w] = tf.tidy(() => {
+        const square = tf.square(g);
+        const m = previous ? tf.add(tf.mul(previous[0], beta1), tf.mul(g, 1 - beta1)) : tf.mul(g, 1 - beta1);
+        const v = previous ? tf.add(tf.mul(previous[1], beta2), tf.mul(square, 1 - beta2)) : tf.mul(square, 1 - beta2);
+        const w = tf.sub(variable, tf.mul(tf.div(m, tf.add(tf.sqrt(v), epsilon)), rate));
+        return [m, v, w];
+      });
+      if (previous) tf.dispose(previous);
+      // Kept beyond a tidy the caller may run this step in.
+      this.moments.set(variable.name, [tf.keep(m), tf.keep(v)]);
+      variable.assign(w);
+      w.dispose();
+    });
+  }
+
+  dispose(): void {
+    for (const pair of this.moments.values()) tf.dispose(pair);
+    this.moments.clear();
+  }
+}
+
 export function buildOptimizer(model: ModelIR, notices: ProbeNotice[]): ProbeOptimizer {
   const ir = model.training.optimizer;
   const keras = model.framework === 'keras';
@@ -57,14 +107,14 @@ export function buildOptimizer(model: ModelIR, notices: ProbeNotice[]): ProbeOpt
   const lr = (fallbackKeras: number, fallbackTorch: number) => ir?.learningRate ?? (keras ? fallbackKeras : fallbackTorch);
   const momentum = ir?.momentum ?? 0;
   const epsilon = keras ? 1e-7 : 1e-8;
-  let optimizer: tf.Optimizer;
+  let optimizer: tf.Optimizer | Adam;
   let rate: number;
   switch (name) {
     case 'adam':
     case 'adamw':
     case 'nadam':
       rate = lr(0.001, 0.001);
-      optimizer = tf.train.adam(rate, 0.9, 0.999, epsilon);
+      optimizer = new Adam(rate, 0.9, 0.999, epsilon, !keras);
       if (name !== 'adam') notices.push({ severity: 'information', message: `${name} is probed as Adam (its weight decay / Nesterov term is left out).`, line: null });
       break;
     case 'adamax':
@@ -103,6 +153,11 @@ export function buildOptimizer(model: ModelIR, notices: ProbeNotice[]): ProbeOpt
   if (clipping.globalNorm !== null) parts.push(`global_clipnorm=${clipping.globalNorm}`);
   const clips = clipping.norm !== null || clipping.value !== null || clipping.globalNorm !== null;
   const description = `${name}(${parts.join(', ')})`;
+  const update = optimizer;
+  const apply = (vars: tf.Variable[], grads: tf.Tensor[]) => {
+    if (update instanceof Adam) update.step(vars, grads);
+    else update.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[i]! })));
+  };
   if (name === 'sgd' && !clips) {
     optimizer.dispose();
     if (momentum > 0) {
@@ -129,10 +184,7 @@ export function buildOptimizer(model: ModelIR, notices: ProbeNotice[]): ProbeOpt
     gradientScale: 1,
     exactUpdate: false,
     step(vars, grads) {
-      tf.tidy(() => {
-        const used = clips ? clip(grads, clipping) : grads;
-        optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: used[i]! })));
-      });
+      tf.tidy(() => { apply(vars, clips ? clip(grads, clipping) : grads); });
     },
     dispose() {
       optimizer.dispose();
