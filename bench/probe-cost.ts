@@ -32,6 +32,19 @@ const cases: [string, () => ModelIR, number][] = [
   }, 8],
   ['res block 128 32x32', () =>
     torch().input([128, 32, 32]).layer({ kind: 'conv2d', units: 128, inFeatures: 128, kernelSize: [3], detail: { conv: { padding: [1] } } }).layer({ kind: 'batchnorm' }).layer({ kind: 'activation', activation: 'prelu' }).layer({ kind: 'conv2d', units: 128, inFeatures: 128, kernelSize: [3], detail: { conv: { padding: [1] } } }).layer({ kind: 'batchnorm' }).build(), 8],
+  // A ViT encoder block (64 patches of 256 features, 8 heads): projections, 64x64 scores per head, a feed-forward pair.
+  ['attention 64x256 h8 + ff', () =>
+    torch()
+      .asGraph()
+      .input([64, 256])
+      .layer({ kind: 'input', name: 'x' })
+      .layer({ kind: 'attention', name: 'attn', units: 256, inFeatures: 256, detail: { attention: { heads: 8 } }, inputs: ['x'] })
+      .layer({ kind: 'add', name: 'res', inputs: ['x', 'attn'] })
+      .layer({ kind: 'layernorm', name: 'ln', inputs: ['res'] })
+      .layer({ kind: 'dense', name: 'up', units: 512, inFeatures: 256, inputs: ['ln'] })
+      .layer({ kind: 'activation', name: 'relu', activation: 'relu', inputs: ['up'] })
+      .layer({ kind: 'dense', name: 'down', units: 256, inFeatures: 512, inputs: ['relu'] })
+      .build(), 16],
   ['dense 1024 x4', () => keras().input([1024]).denseStack(4, 1024, 'relu').dense(10, 'softmax').build(), 64],
   ['dense 20x64 sigmoid', () => keras().input([64]).denseStack(20, 64, 'sigmoid').dense(10, 'softmax').build(), 64],
   ['dense 5M flatten', () => keras().input([40000]).dense(128, 'relu').dense(1, 'sigmoid').build(), 8],

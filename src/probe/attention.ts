@@ -65,6 +65,17 @@ export function attentionParams(sizes: AttentionSizes, useBias: boolean): number
   return weights + (useBias ? heads * (2 * keyDim + valueDim) + units : 0);
 }
 
+/**
+ * Multiply-adds of one example's forward pass: the four projections and, per head, the query-key scores
+ * and the weighted sum of the values (queryLength x keyLength each). `scores` counts the attention weights.
+ */
+export function attentionWork(sizes: AttentionSizes, queryLength: number, keyLength: number): { macs: number; scores: number } {
+  const { query, key, value, heads, keyDim, valueDim, units } = sizes;
+  const projections = queryLength * heads * (keyDim * query + valueDim * units) + keyLength * heads * (keyDim * key + valueDim * value);
+  const scores = heads * queryLength * keyLength;
+  return { macs: projections + scores * (keyDim + valueDim), scores };
+}
+
 /** (batch, time, heads * size) -> (batch, heads, time, size). */
 function splitHeads(x: tf.Tensor, heads: number): tf.Tensor {
   const [batch, time, width] = x.shape as [number, number, number];

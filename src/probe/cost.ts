@@ -2,16 +2,18 @@
  * What one training step of a planned model costs: multiply-adds, activation values, and an estimate
  * of its time on the wasm backend (the slowest backend the probe runs on; tfjs-node is faster). The
  * estimate sums what the wasm profile of a step shows: products (by layer kind: a convolution with few
- * input channels, a stride or a transposed one runs its gradients at a fraction of the rate), the per-time-step ops
- * of recurrent layers, the elementwise work and metrics on every output value, the update and
- * measurement of every weight, and a fixed cost per layer. Calibrated on a 2-core machine with
- * `node bench/probe-cost.mjs`, which prints the estimate next to the measured step for each case.
+ * input channels, a stride or a transposed one runs its gradients at a fraction of the rate; attention's
+ * projections and per-head score products run at the rate of its many small batched ops), the
+ * per-time-step ops of recurrent layers, the elementwise work and metrics on every output value, the
+ * update and measurement of every weight, and a fixed cost per layer. Calibrated on a 2-core machine
+ * with `node bench/probe-cost.mjs`, which prints the estimate next to the measured step for each case.
  */
 import { isConv, isRecurrent } from '../shared/layers';
+import { attentionInputs, attentionSizes, attentionWork } from './attention';
 import { size, type Plan, type PlannedLayer } from './plan';
 
 /** Nanoseconds per multiply-add of a training step (forward + backward), by product kind. */
-const NS_PER_MAC = { dense: 0.15, conv: 0.14, recurrent: 0.33, other: 0.2 };
+const NS_PER_MAC = { dense: 0.15, conv: 0.14, recurrent: 0.33, attention: 0.55, other: 0.2 };
 /** Input channels from which a convolution's filter gradient runs at the full rate. */
 const FULL_RATE_CHANNELS = 14;
 /** Nanoseconds per activation value (forward, backward, metrics) and per weight (update, norms, snapshot). */
@@ -21,10 +23,18 @@ const NS_PER_WEIGHT = 25;
 const MS_PER_TIME_STEP = 4.5;
 const MS_PER_LAYER = 1.2;
 
+/** An attention layer's work per example (its inputs are (time, features) per example). */
+function attention(layer: PlannedLayer): { macs: number; scores: number } {
+  const [query, key] = attentionInputs(layer.inShapes);
+  return attentionWork(attentionSizes(layer.ir, layer.inShapes), query[0] ?? 1, key[0] ?? 1);
+}
+
 /** Multiply-accumulates of one example's forward pass through a layer (elementwise layers: their outputs). */
 function forwardMacs(layer: PlannedLayer): number {
   const out = layer.outShape;
   switch (layer.ir.kind) {
+    case 'attention':
+      return attention(layer).macs;
     case 'dense':
     case 'conv1d':
     case 'conv2d':
@@ -70,6 +80,8 @@ function layerStepNs(layer: PlannedLayer, batch: number): number {
   const ir = layer.ir;
   const fixed = size(layer.outShape) * batch * NS_PER_ACTIVATION + layer.params * NS_PER_WEIGHT + MS_PER_LAYER * 1e6;
   if (ir.kind === 'dense') return fixed + macs * NS_PER_MAC.dense;
+  // The attention weights are values like activations: computed, softmaxed and differentiated.
+  if (ir.kind === 'attention') return fixed + macs * NS_PER_MAC.attention + attention(layer).scores * batch * NS_PER_ACTIVATION;
   if (isConv(ir)) return fixed + macs * NS_PER_MAC.conv * convSlowdown(layer, ir.conv.strides ?? [1]);
   if (isRecurrent(ir)) {
     const cells = (ir.recurrent.numLayers ?? 1) * (ir.recurrent.bidirectional ? 2 : 1);
