@@ -29,8 +29,8 @@ function reference(framework: 'torch' | 'keras', lr: number, eps: number): numbe
     w.forEach((_, i) => {
       m[i] = 0.9 * m[i]! + 0.1 * g[i]!;
       v[i] = 0.999 * v[i]! + 0.001 * g[i]! ** 2;
-      if (framework === 'torch') w[i] = w[i]! - (lr / bc1) * (m[i]! / (Math.sqrt(v[i]!) / Math.sqrt(bc2) + eps));
-      else w[i] = w[i]! - ((lr * Math.sqrt(bc2)) / bc1) * (m[i]! / (Math.sqrt(v[i]!) + eps));
+      if (framework === 'torch') w[i] = w[i]! - (lr / bc1) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(bc2) + eps));
+      else w[i] = w[i]! - ((lr * Math.sqrt(bc2)) / bc1) * (m[i] / (Math.sqrt(v[i]) + eps));
     });
   });
   return w;
@@ -51,7 +51,7 @@ function probed(model: ReturnType<ReturnType<typeof torch>['build']>): number[] 
 }
 
 function expectClose(actual: number[], expected: number[]): void {
-  actual.forEach((a, i) => expect(Math.abs(a - expected[i]!), `weight ${i}: ${a} vs ${expected[i]!}`).toBeLessThan(1e-6 * Math.max(1, Math.abs(expected[i]!))));
+  actual.forEach((a, i) => { expect(Math.abs(a - expected[i]!), `weight ${i}: ${a} vs ${expected[i]!}`).toBeLessThan(1e-6 * Math.max(1, Math.abs(expected[i]!))); });
 }
 
 describe('Adam', () => {
