@@ -226,10 +226,16 @@ class Planner {
 
   resolveInputShape(): Shape {
     const first = this.firstLayer();
+    const sizedFor = this.model.sizedForInput;
     if (this.options.inputShape) {
       this.note('information', `Input shape ${this.options.inputShape.join('x')} as given (channels last).`);
+      // Sizes the code computes from the input's shape (K.int_shape) were read for the guessed input.
+      if (sizedFor && sizedFor.shape.join('x') !== this.options.inputShape.join('x')) {
+        this.note('warning', `Strides, windows or widths the code computes from the input's shape (K.int_shape) were read for ${sizedFor.shape.join('x')}; for ${this.options.inputShape.join('x')} the code may build them otherwise.`);
+      }
       return this.options.inputShape;
     }
+    if (sizedFor) this.note('information', `Strides, windows or widths the code computes from the input's shape (K.int_shape) are read for ${sizedFor.shape.join('x')}, the input probed.`);
     const guess = this.model.inputGuess;
     this.inputGuessed = guess !== undefined && guess !== null && guess.source !== 'model' && guess.source !== 'user';
     if (guess) return this.fromGuess(guess);

@@ -430,6 +430,12 @@ export interface ModelIR {
    * Set by the analyzer for every model it extracts; absent in hand-built IRs.
    */
   inputGuess?: InputShapeGuess | null;
+  /**
+   * Set when sizes of the model are computed from its input's shape (`K.int_shape(x)` for a stride, a
+   * window, filters or a condition) and the code leaves that shape to its caller: the guessed input they
+   * were computed for. The probe feeds this input; another one would need other sizes.
+   */
+  sizedForInput?: InputShapeGuess;
   /** True when the file builds it outside any model class: a call of its class or factory, or module-level code. */
   instantiated?: boolean;
   /** Layers in execution order (topological order for graphs). */

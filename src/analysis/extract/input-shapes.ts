@@ -446,6 +446,8 @@ export function guessInputShape(model: ModelIR, evidence: readonly Evidence[]): 
   const kerasChannelsFirst = !req.torch && req.rank !== null && req.rank >= 3 && req.first?.dataFormat === 'channels_first';
   const channelsFirst = (req.torch && req.rank !== null && req.rank >= 2 && !sequenceFirst) || kerasChannelsFirst;
   const layout = channelsFirst ? 'channels_first' : 'channels_last';
+  // Sizes computed from the input's shape were read for this guess: the probe must feed it.
+  if (model.sizedForInput) return model.sizedForInput;
   const declared = declaredShape(model);
   if (declared) return { shape: declared, tokens: req.tokens, layout, source: 'model', evidence: kerasChannelsFirst ? 'the model code, channels first (data_format / dim_ordering)' : 'the model code' };
   // Data code first, then example tensors; the last-written fitting one of a kind (closest to training).

@@ -25,7 +25,9 @@
  *   ERROR nodes are still read.
  */
 import type { Node } from 'web-tree-sitter';
-import type { ModelIR } from '../../shared/ir';
+import type { InputShapeGuess, ModelIR } from '../../shared/ir';
+import { rangeKey } from './keras/lambda';
+import { collectEvidence, fileEvidence, guessInputShape } from './input-shapes';
 import type { PyFile } from '../python/file';
 import { EvalNotes } from '../python/limits';
 import { outlineOf } from './keras/outline';
@@ -72,11 +74,37 @@ function argumentValues(args: ConstArguments): CallArgs<Value> {
 }
 
 export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNotes(), external: ExternalSites = new Map()): KerasExtraction {
+  const first = readKeras(file, notes, external, new Map());
+  if (!first || first.state.unknownInputs.size === 0) return first?.result ?? { models: [], errors: [] };
+  // Sizes computed with K.int_shape from an Input whose shape the code leaves to its caller: the model is
+  // read again with the input the probe will feed (the guess for the model read the first time), so
+  // strides, windows, filters and the conditions on shapes are what Keras computes for that input.
+  const evidence = fileEvidence([collectEvidence(file)]);
+  const assumed = new Map<number, InputShapeGuess>();
+  for (const model of first.result.models) {
+    const input = model.layers.find((l) => l.kind === 'input' && l.shape === null && l.inputs.length === 0);
+    const at = input ? first.state.unknownInputs.get(rangeKey(input.range)) : undefined;
+    if (at !== undefined && !assumed.has(at)) assumed.set(at, guessInputShape(model, evidence));
+  }
+  if (assumed.size === 0) return first.result;
+  const second = readKeras(file, new EvalNotes(), external, assumed);
+  if (!second) return first.result;
+  for (const model of second.result.models) {
+    const input = model.layers.find((l) => l.kind === 'input' && l.shape === null && l.inputs.length === 0);
+    const at = input ? second.state.usedInputs.get(rangeKey(input.range)) : undefined;
+    const guess = at === undefined ? undefined : assumed.get(at);
+    if (guess) model.sizedForInput = guess;
+  }
+  return { models: second.result.models, errors: [...first.result.errors, ...second.result.errors] };
+}
+
+/** One read of the file's Keras code; `assumed`: Input calls (by start index) whose shape K.int_shape takes from a guess. */
+function readKeras(file: PyFile, notes: EvalNotes, external: ExternalSites, assumed: ReadonlyMap<number, InputShapeGuess>): { result: KerasExtraction; state: ExtractionState } | null {
   assumeFrameworkNames(file);
   const outline = outlineOf(file.root);
   const symbols = new KerasSymbols(file, outline);
-  if (!symbols.usesKeras) return { models: [], errors: [] };
-  const state = new ExtractionState(file, symbols, outline, notes);
+  if (!symbols.usesKeras) return null;
+  const state = new ExtractionState(file, symbols, outline, notes, assumed);
   const ev = new KerasEvaluator(state);
   const models: ModelIR[] = [];
   const errors: string[] = [];
@@ -181,7 +209,7 @@ export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNo
   const seen = new Set<string>();
   const unique = models.filter((m) => (seen.has(m.id) ? false : (seen.add(m.id), true)));
   unique.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
-  return { models: unique, errors };
+  return { result: { models: unique, errors }, state };
 }
 
 export const extractKeras: ModelExtractor = (file, notes, external) => extractKerasDetailed(file, notes, external).models;

@@ -196,6 +196,16 @@ export class Scope {
     return new Scope(new Map(), this, new Map([[name, value]]));
   }
 
+  /** Whether some scope of the chain binds `name` (its value may still be unknown). */
+  binds(name: string): boolean {
+    return this.bindsOwn(name) || (this.parent?.binds(name) ?? false);
+  }
+
+  /** Whether this scope itself (not an enclosing one) binds `name`. */
+  bindsOwn(name: string): boolean {
+    return this.overrides.has(name) || this.bindings.has(name);
+  }
+
   /** The expression a name is bound to once, in the nearest scope that binds it; undefined when unknown. */
   lookup(name: string): Node | undefined {
     if (this.overrides.has(name)) return undefined;

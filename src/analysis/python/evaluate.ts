@@ -56,6 +56,14 @@ export function evaluateWith(leaf: (node: Node) => ConstValue | undefined, node:
           return undefined;
       }
     }
+    case 'tuple':
+    case 'list': {
+      // `(shape[ROW_AXIS], shape[COL_AXIS])`: items the leaf knows beyond the scope count too.
+      const plain = leaf(n);
+      if (plain !== undefined) return plain;
+      const items = namedChildren(n).filter((c) => c.type !== 'comment').map((c) => evaluateWith(leaf, c));
+      return items.every((v) => v !== undefined) ? items : undefined;
+    }
     case 'subscript': {
       // `units[i]` in a loop over `range(len(units))`, `shape[1:]`.
       const index = n.childForFieldName('subscript');

@@ -41,6 +41,8 @@ export interface EvalFrame<V> {
    * merges them with the value returned at the end. Shared by the frames forked for branches.
    */
   returns?: V[];
+  /** Names the running function declares `global`: assigning them writes the module's names. */
+  globalNames?: Set<string>;
 }
 
 /** A list the core builds and reads (literals, comprehensions, `+=`, `*list`): every framework's values include it. */
@@ -109,6 +111,13 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
   conditional = 0;
   /** The module frame's locals (one per file). */
   protected readonly moduleLocals = new Map<string, V>();
+  /** Module names functions assign under a `global` declaration, as last written (read where no local or scope binding has them). */
+  protected readonly globalValues = new Map<string, V>();
+
+  /** The value a function set under `global` for a name no scope of `f` binds (the module's name, read when used). */
+  protected globalValue(name: string, f: F): V | undefined {
+    return f.scope.binds(name) ? undefined : this.globalValues.get(name);
+  }
 
   constructor(protected readonly notes: EvalNotes) {}
 
@@ -229,6 +238,14 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
   }
 
   bind(f: F, name: string, value: V): void {
+    if (f.globalNames?.has(name)) {
+      // `global ROW_AXIS` then `ROW_AXIS = 1`: the module's name, read by every function run later.
+      // Written under an unknown condition, it is unknown (the other path may write something else).
+      const written = this.conditional > 0 ? this.unknown : value;
+      this.globalValues.set(name, written);
+      this.moduleLocals.set(name, written);
+      return;
+    }
     f.locals.set(name, value);
     const c = this.constOf(value);
     // At module level nothing outer can be hidden, and locals are read first: a non-constant needs no
@@ -256,6 +273,12 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
     // Defaults are evaluated where the def is written (made only when a default is read).
     let defaults: F | null = null;
     const f = this.enterFrame(caller, { scope: this.scopeInside(def), locals: new Map(), depth: caller.depth + 1, unroll: caller.unroll }, owner, args);
+    // Module names functions set under `global` (read when the function runs), unless it binds the name itself.
+    const own = f.scope;
+    for (const [name, value] of this.globalValues) {
+      const c = this.constOf(value);
+      if (c !== undefined && !own.bindsOwn(name)) f.scope = shadow(f.scope, name, c);
+    }
     let index = 0;
     let rest = false;
     const named = new Set<string>();
@@ -363,6 +386,10 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
           const flow = type.endsWith('_statement') || type === 'block' || type === 'ERROR' ? this.execStatement(child, f) : type === 'assignment' || type === 'augmented_assignment' || type === 'call' ? (this.execExpression(child, f), undefined) : undefined;
           if (flow) return flow;
         }
+        return undefined;
+      }
+      case 'global_statement': {
+        for (const id of this.s.kids(stmt)) if (this.s.type(id) === 'identifier') (f.globalNames ??= new Set()).add(id.text);
         return undefined;
       }
       case 'function_definition': {

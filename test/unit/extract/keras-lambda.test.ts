@@ -161,3 +161,73 @@ decoder = Model(latent, y)
     expect(reshape.kind === 'reshape' ? reshape.reshape : null).toEqual({ op: 'reshape', target: null });
   });
 });
+
+describe('sizes computed with K.int_shape when the caller gives the input shape', () => {
+  // A ResNet shortcut as Keras ResNet builders write it: a projection when the shapes differ, its stride
+  // and filters from the two shapes, the layout axes set by a helper through `global`.
+  const RESNET = `from keras.models import Model
+from keras.layers import Input, Conv2D, AveragePooling2D, Flatten, Dense, add
+from keras import backend as K
+
+def _axes():
+    global ROWS, COLS, CHANNELS
+    if K.image_data_format() == 'channels_last':
+        ROWS, COLS, CHANNELS = 1, 2, 3
+    else:
+        CHANNELS, ROWS, COLS = 1, 2, 3
+
+def shortcut(x, residual):
+    a = K.int_shape(x)
+    b = K.int_shape(residual)
+    stride = int(round(a[ROWS] / b[ROWS]))
+    same_channels = a[CHANNELS] == b[CHANNELS]
+    if stride > 1 or not same_channels:
+        x = Conv2D(b[CHANNELS], (1, 1), strides=(stride, stride))(x)
+    return add([x, residual])
+
+def build(input_shape, classes):
+    _axes()
+    inp = Input(shape=input_shape)
+    x = Conv2D(16, 3, padding='same')(inp)
+    x = shortcut(x, Conv2D(16, 3, padding='same')(x))
+    x = shortcut(x, Conv2D(32, 3, strides=2, padding='same')(x))
+    s = K.int_shape(x)
+    x = AveragePooling2D(pool_size=(s[ROWS], s[COLS]))(x)
+    return Model(inp, Dense(classes, activation='softmax')(Flatten()(x)))
+
+model = build(INPUT, 10)
+`;
+  const layersOf = (model: ModelIR) => model.layers.map((l) => {
+    if (l.kind === 'conv2d') return `conv${l.units ?? '?'}/${l.conv.strides?.join('x') ?? '?'}${l.conditional ? '?' : ''}`;
+    if (l.kind === 'add') return `add(${l.inputs.join(',')})`;
+    if (l.kind === 'avgpool') return `pool${l.kernelSize?.join('x') ?? '?'}`;
+    return l.kind;
+  });
+
+  it('reads them for the guessed input: an identity skip where shapes agree, a strided projection where they differ', async () => {
+    const model = await modelOf(RESNET.replace('INPUT', 'get_shape()'), 'build');
+    expect(layersOf(model)).toEqual(['input', 'conv16/1', 'conv16/1', 'add(L1,L2)', 'conv32/2', 'conv32/2x2', 'add(L5,L4)', 'pool16x16', 'flatten', 'dense']);
+    expect(model.sizedForInput?.shape).toEqual([32, 32, 3]);
+    expect(model.inputGuess).toEqual(model.sizedForInput);
+    const plan = planModel(model, probeOptions({ backend: 'wasm' }));
+    expect(plan.layers.find((l) => l.ir.kind === 'avgpool')?.outShape).toEqual([1, 1, 32]);
+    expect(plan.notices.map((n) => n.message)).toContainEqual(expect.stringMatching(/K\.int_shape\) are read for 32x32x3, the input probed/));
+    // Another input given to the probe: the sizes were read for the guess, and it says so.
+    const other = planModel(model, probeOptions({ backend: 'wasm', inputShape: [64, 64, 3] }));
+    expect(other.notices.map((n) => n.message)).toContainEqual(expect.stringMatching(/were read for 32x32x3; for 64x64x3 the code may build them otherwise/));
+  });
+
+  it('a written input shape needs no guess', async () => {
+    const model = await modelOf(RESNET.replace('INPUT', '(8, 8, 3)'), 'build');
+    expect(layersOf(model)).toEqual(['input', 'conv16/1', 'conv16/1', 'add(L1,L2)', 'conv32/2', 'conv32/2x2', 'add(L5,L4)', 'pool4x4', 'flatten', 'dense']);
+    expect(model.sizedForInput).toBeUndefined();
+    expect(model.inputGuess?.source).toBe('model');
+  });
+
+  it('a global written under a condition the reader cannot decide stays unknown', async () => {
+    const text = RESNET.replace("K.image_data_format() == 'channels_last'", 'use_last').replace('INPUT', '(8, 8, 3)');
+    const model = await modelOf(text, 'build');
+    // The projection's stride and filters are unknown: it is conditional, and the skip reads both paths.
+    expect(layersOf(model)).toEqual(['input', 'conv16/1', 'conv16/1', 'conv?/??', 'add(L3,L1,L2)', 'conv32/2', 'conv?/??', 'add(L6,L4,L5)', 'pool?', 'flatten', 'dense']);
+  });
+});

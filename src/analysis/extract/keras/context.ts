@@ -10,16 +10,19 @@ export interface ArgContext {
   symbols: KerasSymbols;
   /** Constant scope at the point of the call (loop variables and flow-sensitive constants included). */
   scope: Scope;
-  /** The static shape `K.int_shape(x)` gives for a tensor of the graph being read (see lambda.ts intShape), when known. */
-  intShape?: (call: Node) => ConstValue | undefined;
+  /**
+   * What the reader knows beyond the scope's constants: the static shape `K.int_shape(x)` gives for a
+   * tensor of the graph (see lambda.ts intShape), a module name a function set under `global`.
+   */
+  known?: (node: Node) => ConstValue | undefined;
 }
 
-/** A constant argument value (see evaluateWith); `K.int_shape(x)` written inline counts when the reader knows x's shape. */
+/** A constant argument value (see evaluateWith), with what the reader knows where the scope does not. */
 export function evaluateArg(ctx: ArgContext, node: Node | null | undefined): ConstValue | undefined {
-  const intShape = ctx.intShape;
+  const known = ctx.known;
   return evaluateWith((n) => {
     const v = ctx.scope.evaluate(n);
-    return v === undefined && intShape && n.type === 'call' ? intShape(n) : v;
+    return v === undefined && known ? known(n) : v;
   }, node);
 }
 

@@ -8,7 +8,7 @@
  * loops read once). Nothing is executed: every value is a description of the code.
  */
 import type { Node } from 'web-tree-sitter';
-import { Scope, type ConstValue } from '../../python/constants';
+import { Scope, subscriptOf, type ConstValue } from '../../python/constants';
 import { arithmetic, truthy } from '../../python/constops';
 import { LIMITS } from '../../python/limits';
 import { rangeOf } from '../../python/syntax';
@@ -375,7 +375,7 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
   }
 
   name(n: Node, f: KerasFrame): Value {
-    const local = f.locals.get(n.text);
+    const local = f.locals.get(n.text) ?? this.globalValue(n.text, f);
     if (local) return local;
     const c = f.scope.evaluate(n);
     if (c !== undefined) return constant(c);
@@ -415,6 +415,11 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     if (object.t === 'dict' && index) {
       const key = this.constOfNode(index, f);
       return (typeof key === 'string' ? object.entries.get(key) : undefined) ?? OPAQUE;
+    }
+    if (object.t === 'const' && index && this.s.kids(n).length === 2) {
+      // `shape[CHANNEL_AXIS]`, `shape[1:]` of a constant tuple (a K.int_shape the reader computed).
+      const item = subscriptOf(object.value, index, (c) => this.constOfNode(c, f));
+      if (item !== undefined) return constant(item);
     }
     if (object.t === 'list' && index) {
       const i = this.constOfNode(index, f);
@@ -465,6 +470,9 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
       if (cls && this.state.classKind(cls)) return { t: 'instance', classDef: cls, call: n, args: this.evalArgs(this.s.field(n, 'arguments'), f), marks: f.marks, boundName: null };
       if (ITERATION_BUILTINS.has(dotted) && !cls && !bound) return this.builtin(dotted, this.evalArgs(this.s.field(n, 'arguments'), f));
     }
+    // `int(round(a[1] / b[1]))` on constants the reader holds (a K.int_shape it computed).
+    const c = f.scope.evaluate(n);
+    if (c !== undefined) return constant(c);
     return passArguments(exec, n);
   }
 
@@ -571,11 +579,17 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
   // ---------------------------------------------------------------- what recognisers see
 
   argContext(f: KerasFrame): ArgContext {
-    const intShapeOf = (call: Node): ConstValue | undefined => {
-      const q = this.state.symbols.qualified(this.s.field(call, 'function'));
-      return q === 'keras.backend.int_shape' ? constantOf(intShape(this.reader(f), call)) : undefined;
+    const known = (n: Node): ConstValue | undefined => {
+      const type = this.s.type(n);
+      if (type === 'identifier') {
+        const global = this.globalValue(n.text, f);
+        return global ? constantOf(global) : undefined;
+      }
+      if (type !== 'call') return undefined;
+      const q = this.state.symbols.qualified(this.s.field(n, 'function'));
+      return q === 'keras.backend.int_shape' ? constantOf(intShape(this.reader(f), n)) : undefined;
     };
-    return { symbols: this.state.symbols, scope: f.scope, intShape: intShapeOf };
+    return { symbols: this.state.symbols, scope: f.scope, known };
   }
 
   reader(f: KerasFrame): Reader {

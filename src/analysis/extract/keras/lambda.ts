@@ -8,8 +8,9 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { Range } from '../../../shared/ir';
-import { cloneLayer, NOISE_INPUT } from '../../../shared/layers';
-import { propagateShapes, type Shape } from '../../../shared/shapes';
+import { NOISE_INPUT } from '../../../shared/layers';
+import { layerOutput, UNKNOWN_FLOW, type Flow, type Shape, type ShapeContext } from '../../../shared/shapes';
+import type { ExtractionState } from './state';
 import { rangeOf, unparen } from '../../python/syntax';
 import { callArgs } from '../../python/syntax-cache';
 import { makeLayer } from '../builders';
@@ -118,7 +119,7 @@ export function noiseCall(exec: Reader, q: string, written: string, call: Node):
   } else if (shapeNode0?.type === 'call' && SHAPE_FUNCTIONS.has(exec.state.symbols.qualified(shapeNode0.childForFieldName('function')) ?? '')) {
     // `shape=K.shape(mu)`: as many numbers as mu has.
     const of = callArgs(shapeNode0).positional[0];
-    shape = of ? staticShape(exec.evalExpr(of)) : null;
+    shape = of ? staticShape(exec, exec.evalExpr(of)) : null;
   }
   const range = rangeOf(call);
   const noise = exec.newNode(makeLayer({ kind: 'input', className: NOISE_INPUT, name: written, range, shape }), [], call, exec.marks, shape);
@@ -139,29 +140,64 @@ export function noiseCall(exec: Reader, q: string, written: string, call: Node):
  */
 export function intShape(exec: Reader, call: Node): Value {
   const arg = callArgs(call).positional[0];
-  const shape = arg ? staticShape(exec.evalExpr(arg)) : null;
+  const shape = arg ? staticShape(exec, exec.evalExpr(arg)) : null;
   return shape ? { t: 'const', value: [null, ...shape] } : OPAQUE;
 }
 
-/** The per-example shape of one tensor of the graph, when every entry is known from the shapes its inputs declare. */
-function staticShape(value: Value): number[] | null {
+/** A key for a range (where an Input layer is written). */
+export function rangeKey(range: Range): string {
+  return `${range.start.line}:${range.start.character}`;
+}
+
+/** How the analyzer computes Keras shapes: channels last unless a layer's data_format says otherwise. */
+const KERAS_SHAPES: ShapeContext = { layout: 'channels_last', framework: 'keras', honourDataFormat: true, nextKind: null };
+
+/**
+ * The per-example shape of one tensor of the graph, when every entry is known from the shapes its
+ * inputs declare (computed once per graph node with the shared shape rules). An Input the code leaves
+ * without a shape takes the guess the extraction assumes for it (a second read, see keras.ts), else it
+ * is noted as needed.
+ */
+function staticShape(exec: Reader, value: Value): number[] | null {
   const producers = producersOf(value);
   const target = producers[0];
   if (value.t !== 'tensor' || producers.length !== 1 || !target) return null;
-  const seen = new Set<GraphNode>();
-  const stack = [target];
-  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
-    if (seen.has(node)) continue;
-    seen.add(node);
-    stack.push(...node.inputs);
-  }
-  const nodes = [...seen].sort((a, b) => a.seq - b.seq);
-  const ids = new Map(nodes.map((n, i) => [n, `L${i}`]));
-  const layers = nodes.map((n, i) => ({ ...cloneLayer(n.layer), id: `L${i}`, inputs: n.inputs.flatMap((k) => ids.get(k) ?? []) }));
-  const inputShapes = new Map<string, Shape | null>();
-  nodes.forEach((n, i) => {
-    if (n.inputs.length === 0) inputShapes.set(`L${i}`, n.declaredInput);
-  });
-  const shape = propagateShapes(layers, null, { framework: 'keras', inputShapes }).get(ids.get(target) ?? '');
+  const shape = flowOf(exec.state, target).shape;
   return shape?.every((d): d is number => typeof d === 'number') ? shape : null;
+}
+
+function flowOf(state: ExtractionState, target: GraphNode): Flow {
+  const flows = state.flows;
+  // Inputs first, without recursion (a deep ResNet chains hundreds of nodes).
+  const stack: GraphNode[] = [target];
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1]!;
+    if (flows.has(node)) {
+      stack.pop();
+      continue;
+    }
+    const pending = node.inputs.filter((i) => !flows.has(i));
+    if (pending.length > 0) {
+      stack.push(...pending);
+      continue;
+    }
+    stack.pop();
+    const inputs = node.inputs.length > 0 ? node.inputs.map((i) => flows.get(i) ?? UNKNOWN_FLOW) : [sourceFlow(state, node)];
+    flows.set(node, layerOutput(node.layer, inputs, KERAS_SHAPES));
+  }
+  return flows.get(target) ?? UNKNOWN_FLOW;
+}
+
+/** What a node that reads no other node starts from: the shape it declares, or the guess assumed for an Input without one. */
+function sourceFlow(state: ExtractionState, node: GraphNode): Flow {
+  let shape = node.declaredInput;
+  if (shape === null && node.layer.kind === 'input' && node.layer.className !== NOISE_INPUT) {
+    const key = rangeKey(node.layer.range);
+    const assumed = state.assumedInputs.get(node.origin.startIndex);
+    if (assumed) {
+      shape = assumed.shape;
+      state.usedInputs.set(key, node.origin.startIndex);
+    } else state.unknownInputs.set(key, node.origin.startIndex);
+  }
+  return shape ? { shape, rankKnown: true } : UNKNOWN_FLOW;
 }

@@ -39,6 +39,12 @@ const TENSOR_MATH: Record<string, ActivationName> = {
   'keras.ops.exp': 'exponential',
 };
 
+/** Keras configuration read by model code, at Keras' defaults (channels last), as the layers' layouts are read. */
+const KERAS_CONFIG_DEFAULTS: Readonly<Record<string, string>> = {
+  'keras.backend.image_data_format': 'channels_last',
+  'keras.backend.image_dim_ordering': 'tf',
+};
+
 /** Calls resolved to Keras / TensorFlow symbols. */
 export function kerasCall(exec: Reader, q: string, written: string, call: Node): Value | null {
   const last = lastSegment(q);
@@ -67,6 +73,9 @@ export function kerasCall(exec: Reader, q: string, written: string, call: Node):
     return { t: 'layer', factory: { call, className: last, written, ctx: exec.argContext, marks: exec.marks, boundName: null } };
   }
   if (q === 'keras.backend.int_shape') return intShape(exec, call);
+  // The image layout Keras is configured with: its default (keras.json), which the shapes of the IR assume too.
+  const configured = KERAS_CONFIG_DEFAULTS[q];
+  if (configured !== undefined) return { t: 'const', value: configured };
   if (SHAPE_FUNCTIONS.has(q)) return OPAQUE;
   const noise = noiseCall(exec, q, written, call);
   if (noise) return noise;

@@ -12,6 +12,8 @@ import type { KerasSymbols } from './symbols';
 import { lastSegment, modulePart } from './symbols';
 import type { FlowMarks, GraphNode } from './values';
 import type { UnreadOperation } from './lambda';
+import type { InputShapeGuess } from '../../../shared/ir';
+import type { Flow } from '../../../shared/shapes';
 
 export interface FunctionalRecord {
   /** The `Model(inputs, outputs)` call. */
@@ -46,11 +48,20 @@ export class ExtractionState {
   private readonly kinds = new Map<number, ClassKind | null>();
   private readonly ownWeights = new Map<number, boolean>();
 
+  /** Output shapes of graph nodes computed for K.int_shape (see lambda.ts), once per node. */
+  readonly flows = new WeakMap<GraphNode, Flow>();
+  /** Input layers without a shape whose K.int_shape-computed sizes were needed, by their range (see lambda.ts): the Input call's start index. */
+  readonly unknownInputs = new Map<string, number>();
+  /** Input layers whose shape K.int_shape took from `assumedInputs`, by their range: the Input call's start index. */
+  readonly usedInputs = new Map<string, number>();
+
   constructor(
     readonly file: PyFile,
     readonly symbols: KerasSymbols,
     readonly outline: Outline,
     readonly notes: EvalNotes,
+    /** Shapes (the input guesses) K.int_shape reads for Input calls the code leaves without one, by the call's start index. */
+    readonly assumedInputs: ReadonlyMap<number, InputShapeGuess> = new Map(),
   ) {
     const seen = new Map<string, number>();
     for (const def of [...outline.functions, ...outline.classes]) {
