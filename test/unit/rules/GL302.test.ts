@@ -30,6 +30,14 @@ describe('GL302 bias-before-batchnorm (IR)', () => {
     expect(check(channelsFirst)).toHaveLength(1);
   });
 
+  it('counts the last axis written as its index (axis=3 after a Conv2D, axis=1 after a Dense) as the feature axis', () => {
+    expect(check(buildModel({ layers: [layerOf('conv2d'), layerOf('batchnorm', { detail: { norm: { axis: 3 } } })] }))).toHaveLength(1);
+    expect(check(buildModel({ layers: [dense(8), layerOf('batchnorm', { detail: { norm: { axis: 1 } } })] }))).toHaveLength(1);
+    // Axis 2 of a channels-last Conv2D is a spatial axis; axis 3 of a channels-first one too.
+    expect(check(buildModel({ layers: [layerOf('conv2d'), layerOf('batchnorm', { detail: { norm: { axis: 2 } } })] }))).toEqual([]);
+    expect(check(buildModel({ layers: [layerOf('conv2d', { dataFormat: 'channels_first' }), layerOf('batchnorm', { detail: { norm: { axis: 3 } } })] }))).toEqual([]);
+  });
+
   it('adds bias=False in PyTorch and replaces use_bias=True in Keras (safe)', () => {
     const torch = 'self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3)\nself.bn1 = nn.BatchNorm2d(64)';
     const torchModel = buildModel({

@@ -4,7 +4,8 @@
  */
 import type { LayerIR, ModelIR } from '../../../shared/ir';
 import type { TextEdit } from '../../../shared/findings';
-import { isNormalization } from '../../../shared/layers';
+import { isConv, isNormalization } from '../../../shared/layers';
+import { spatialDims } from '../../../shared/shapes';
 import { parseCallArguments } from './call-arguments';
 import { keywordArgumentEdit } from './keyword-argument-edit';
 import { lineStarts, offsetAt } from './text-offsets';
@@ -13,12 +14,20 @@ export function noBiasKeyword(model: ModelIR): string {
   return model.framework === 'keras' ? 'use_bias' : 'bias';
 }
 
-/** Keras BN normalizes the last axis by default; another axis only matches channels_first convolutions. */
+/** Keras BN normalizes the last axis by default (-1, or its index written out); axis 1 matches channels_first convolutions. */
 export function normalizesFeatureAxis(model: ModelIR, layer: LayerIR, norm: LayerIR): boolean {
   if (model.framework !== 'keras') return true;
   const axis = isNormalization(norm) ? norm.norm.axis : null;
   if (axis === null || axis === -1) return true;
-  return axis === 1 && layer.dataFormat === 'channels_first';
+  if (layer.dataFormat === 'channels_first') return axis === 1;
+  // `axis=3` after a Conv2D (channels last, as `CHANNEL_AXIS = 3` is written): the last axis, the features.
+  return axis === lastAxis(layer);
+}
+
+/** The index of the feature axis (the last, batch counted) of a dense or conv layer's channels-last output; null for other kinds. */
+function lastAxis(layer: LayerIR): number | null {
+  if (layer.kind === 'dense') return 1;
+  return isConv(layer) ? spatialDims(layer) + 1 : null;
 }
 
 /** Positional index of the bias flag: Dense(units, activation, use_bias), Linear(in, out, bias), Conv2d(..., groups, bias). */
