@@ -1,6 +1,6 @@
 /**
  * Synthetic inputs: standardized Gaussian values, raw-scale integers (e.g. 0..255 pixels) to show what
- * unnormalized data does, or integer tokens for an Embedding. Drawn from the data stream of the seed
+ * unnormalized data does, or integer tokens for an Embedding; a buffer the model makes is one draw for the whole batch. Drawn from the data stream of the seed
  * only, so a what-if run sees exactly the same batches. Noise the model draws itself stays N(0, 1).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -22,5 +22,10 @@ function makeInput(perExample: number[], input: InputKind, batch: number, rng: R
     return tf.tensor(tokens, shape, 'int32');
   }
   if (rawInputMax !== null && input.kind === 'float') return tf.tensor(rng.fill(count, () => Math.floor(rng.next() * (rawInputMax + 1))), shape);
+  if (input.kind === 'constant') {
+    // A buffer the model made (a coordinate grid): one example's values, the same for the whole batch.
+    const one = rng.normalInto(new Float32Array(count / batch));
+    return tf.tile(tf.tensor(one, [1, ...perExample]), [batch, ...perExample.map(() => 1)]);
+  }
   return tf.tensor(rng.normalInto(new Float32Array(count)), shape);
 }

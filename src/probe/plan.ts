@@ -6,7 +6,7 @@
  */
 import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, LayerOf, ModelIR, ViewDim } from '../shared/ir';
 import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES, representativeUnits } from '../shared/input-defaults';
-import { convOf, firstComputing, gatesOf, isConv, isNoiseInput, isPool, isRecurrent, readsSteps, type RecurrentKind } from '../shared/layers';
+import { convOf, firstComputing, gatesOf, isConstantInput, isConv, isNoiseInput, isPool, isRecurrent, readsSteps, type RecurrentKind } from '../shared/layers';
 import { concatAxis, layerOutput, perDim, poolWindows, recurrentFeatures, returnsSequences, shapeConflict, type Flow, type ShapeContext, type Window } from '../shared/shapes';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
@@ -29,7 +29,7 @@ export interface PlannedLayer {
 }
 
 /** 'noise': random numbers the model's own code draws (torch.randn_like in forward): always N(0, 1), never raw-scale data. */
-export type InputKind = { kind: 'float' } | { kind: 'noise' } | { kind: 'tokens'; vocabulary: number };
+export type InputKind = { kind: 'float' } | { kind: 'noise' } | { kind: 'constant' } | { kind: 'tokens'; vocabulary: number };
 
 /** A model input after the first (a Keras functional model with several Input layers): index -(k + 2) in PlannedLayer.inputs. */
 export interface ExtraInput {
@@ -401,7 +401,7 @@ class Planner {
   extraInputShape(layer: LayerIR, consumer: LayerIR | undefined, position: string, planned: (id: string) => Shape | undefined, main: Shape): Shape {
     const declared = layer.kind === 'input' ? layer.shape : null;
     if (!declared && (this.torch || isNoiseInput(layer))) {
-      const read = this.readShape(consumer, planned, main);
+      const read = (isConstantInput(layer) ? this.constantShape(consumer, planned) : null) ?? this.readShape(consumer, planned, main);
       const what = isNoiseInput(layer) ? `Noise ${layer.name} (input ${position})` : `Input ${position} ${describeLayer(layer)}`;
       if (!read) throw layerFailure('shape', layer, `cannot tell the shape of input ${position}: ${consumer ? `${describeLayer(consumer)}, which reads it, does not say it` : 'nothing reads it'}`);
       const tokens = consumer?.kind === 'embedding';
@@ -417,6 +417,20 @@ class Planner {
     if (declared.every((d) => d !== null)) this.note('information', `${what} from the model code.`, layer);
     else this.note('warning', `${what}: unknown dimensions of (${declared.map((d) => d ?? 'None').join(', ')}) set by default${sequence ? ` (sequence length ${this.options.sequenceLength}, ${REPRESENTATIVE_SIZES.sequenceFeatures} features per step)` : ''}.`, layer);
     return shape;
+  }
+
+  /**
+   * A constant the model maps into features and adds to them (`x + self.embedding(self.grid)`, a soft
+   * position embedding): as many positions as the features it is added to, with the reading layer's
+   * in_features. Null when the layer's output is not joined with a planned tensor.
+   */
+  constantShape(reader: LayerIR | undefined, planned: (id: string) => Shape | undefined): { shape: Shape; why: string; guessed: boolean } | null {
+    if (!reader || reader.inFeatures === null) return null;
+    const join = this.model.layers.find((l) => l.inputs.includes(reader.id));
+    if (join?.kind !== 'add' && join?.kind !== 'multiply') return null;
+    const partner = join.inputs.filter((id) => id !== reader.id).map(planned).find((shape) => shape !== undefined);
+    if (!partner || partner.length < 2) return null;
+    return { shape: [...partner.slice(0, -1), reader.inFeatures], why: `the positions of what ${describeLayer(join)} adds it to, with the in_features of ${describeLayer(reader)}; one draw shared by the batch`, guessed: false };
   }
 
   /**
@@ -688,7 +702,8 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
     // The Embedding that reads it (with its representative sizes) makes it tokens.
     const reader = layers.find((l) => l.inputs.includes(index))?.ir;
     const readerVocabulary = reader?.kind === 'embedding' ? vocabularyOf(reader) : null;
-    const input: InputKind = readerVocabulary !== null ? { kind: 'tokens', vocabulary: readerVocabulary } : isNoiseInput(model.layers[index]!) ? { kind: 'noise' } : { kind: 'float' };
+    const written = model.layers[index]!;
+    const input: InputKind = readerVocabulary !== null ? { kind: 'tokens', vocabulary: readerVocabulary } : isNoiseInput(written) ? { kind: 'noise' } : isConstantInput(written) ? { kind: 'constant' } : { kind: 'float' };
     return { layer: index, shape: extraShapes[k]!, input };
   });
   // Token ids exist only at a model input that is fed tokens: the first when it is an Embedding's, an extra one an Embedding reads.

@@ -63,6 +63,14 @@ export const NOISE_INPUT = 'noise';
 /** An input of random numbers the model's own code draws: fed N(0, 1), no gradient reaches it. */
 export const isNoiseInput = (layer: LayerIR): boolean => layer.kind === 'input' && layer.className === NOISE_INPUT;
 
+export const CONSTANT_INPUT = 'constant';
+
+/**
+ * A tensor the model makes itself and a layer reads (`self.embedding(self.grid)`, a coordinate grid built
+ * in __init__): fed one N(0, 1) draw shared by every example of the batch, as a buffer is; no gradient reaches it.
+ */
+export const isConstantInput = (layer: LayerIR): boolean => layer.kind === 'input' && layer.className === CONSTANT_INPUT;
+
 /** Gate count of a recurrent kernel: it is (input, gates * units). */
 export function gatesOf(kind: RecurrentKind): number {
   return kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;

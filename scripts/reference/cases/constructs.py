@@ -1,7 +1,8 @@
 """Reference cases for torch constructs of real forwards (issue 11, session 6): an elementwise |a - b|
 of two branches (a siamese distance); frozen weights (nn.Embedding.from_pretrained, requires_grad = False
 in a loop over a trunk's parameters), which get no gradient and are left out of the profile; a block whose activation class its owner passes in,
-and torch.cat((h, h), 1), a tensor joined with itself (twice the channels, twice the gradient back)."""
+and torch.cat((h, h), 1), a tensor joined with itself (twice the channels, twice the gradient back); a
+soft position embedding, a Linear of a grid the module holds added to the features (one grid for the batch)."""
 
 CASES = [
     {
@@ -77,6 +78,30 @@ class Twice(nn.Module):
         h = self.first(x)
         h = torch.cat((h, h), 1)
         return self.head(self.second(h))
+""",
+    },
+    {
+        "name": "soft position embedding: a Linear of a constant grid held by the module, added to conv features",
+        "model": "PosEncoder",
+        "layout": "channels_first",
+        "inputs": [{"shape": [3, 8, 8]}],
+        "source": """import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+class PosEncoder(nn.Module):
+    def __init__(self, hidden=16):
+        super().__init__()
+        self.conv = nn.Conv2d(3, hidden, 3, padding=1)
+        self.embedding = nn.Linear(4, hidden)
+        self.grid = torch.randn(1, 8, 8, 4)
+        self.head = nn.Linear(hidden, 2)
+
+    def forward(self, x):
+        x = F.relu(self.conv(x)).permute(0, 2, 3, 1)
+        x = x + self.embedding(self.grid)
+        return self.head(x)
 """,
     },
 ]

@@ -21,7 +21,7 @@ import { Scope, type ConstValue } from '../python/constants';
 import { argument, callArguments, calleeName, enclosing } from '../python/syntax';
 import { callsWithLastName } from './training/flow';
 import { firstShapeConflict, propagateShapes, type ShapeConflict } from '../../shared/shapes';
-import { firstComputing } from '../../shared/layers';
+import { firstComputing, isConstantInput } from '../../shared/layers';
 
 /** Something in the file's code that tells a shape. */
 export interface Evidence {
@@ -303,7 +303,12 @@ const CHANNEL_KEEPING: ReadonlySet<LayerKind> = new Set(['maxpool', 'avgpool']);
 function requirement(model: ModelIR): Requirement {
   const reader = firstComputing(model.layers);
   const from = reader ? model.layers.indexOf(reader) : 0;
-  let first = model.layers.slice(from).find((l) => l.kind !== 'input' && !CHANNEL_KEEPING.has(l.kind) && !(l.kind === 'reshape' && SPATIAL_RESHAPES.has(l.reshape.op))) ?? null;
+  // `x + self.embedding(self.grid)` first (a soft position embedding): the sum has x's shape, so the
+  // layer after it says what x is; the layer reading the model's own constant says nothing about x.
+  const constants = new Set(model.layers.filter(isConstantInput).map((l) => l.id));
+  const constantFed = new Set(model.layers.filter((l) => l.inputs.some((id) => constants.has(id))).map((l) => l.id));
+  const addedTo = reader?.kind === 'add' && reader.inputs.some((id) => constantFed.has(id)) ? 1 : 0;
+  let first = model.layers.slice(from + addedTo).find((l) => l.kind !== 'input' && !constantFed.has(l.id) && !CHANNEL_KEEPING.has(l.kind) && !(l.kind === 'reshape' && SPATIAL_RESHAPES.has(l.reshape.op))) ?? null;
   // torch.cat((img_A, img_B), 1) of the model's inputs first (a pix2pix discriminator): the layer after it
   // says what they are, each holding an equal share of its channels.
   let shares = 1;

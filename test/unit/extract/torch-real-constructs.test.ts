@@ -2,7 +2,8 @@
  * Constructs of real torch forwards the probe used to refuse (issue 11, session 6), each with a clean
  * twin: an elementwise |x| (torch.abs / x.abs()) and a difference of two tensors, which is not a sum.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Project } from '../../../src/analysis/project';
 import { extractTorchFrom, model } from './torch-fixture';
 import { defined } from '../../defined';
 import type { LayerIR, ModelIR } from '../../../src/shared/ir';
@@ -130,5 +131,92 @@ describe('a class only another class builds', () => {
     const cat = defined(net.layers.find((l) => l.kind === 'concat'));
     const last = defined(net.layers[net.layers.indexOf(cat) - 1]);
     expect(cat.inputs).toEqual([last.id, last.id]);
+  });
+});
+
+const SOFT_POSITIONS = `import numpy as np
+import torch
+from torch import nn
+
+def build_grid(resolution):
+    ranges = [np.linspace(0., 1., num=r) for r in resolution]
+    grid = np.stack(np.meshgrid(*ranges, indexing="ij"), axis=-1)[None]
+    return torch.from_numpy(np.concatenate([grid, 1.0 - grid], axis=-1))
+
+class Decoder(nn.Module):
+    def __init__(self, hidden=32):
+        super().__init__()
+        self.embedding = nn.Linear(4, hidden)
+        self.grid = GRID
+        self.deconv = nn.ConvTranspose2d(hidden, 3, 4, stride=2, padding=1)
+
+    def forward(self, x):
+        x = x + self.embedding(self.grid.to(x.device))
+        return self.deconv(x.permute(0, 3, 1, 2))
+`;
+
+let project: Project;
+beforeAll(async () => {
+  project = await Project.create();
+});
+afterAll(() => {
+  project.dispose();
+});
+
+/** The model as the whole analyzer gives it (with its input shape guess). */
+function analyzed(text: string, name: string): ModelIR {
+  project.setFile('/virtual/model.py', text);
+  return model(project.analyzeFile('/virtual/model.py').models, name);
+}
+
+describe('a Linear of a grid the module holds (a soft position embedding)', () => {
+  it.each(['build_grid((8, 8))', 'torch.zeros(1, 8, 8, 4)'])('reads %s as a constant input of its own, not the model input', async (grid) => {
+    const m = model(await extractTorchFrom(SOFT_POSITIONS.replace('GRID', grid)), 'Decoder');
+    const constant = defined(m.layers.find((l) => l.kind === 'input' && l.className === 'constant'));
+    const embedding = defined(m.layers.find((l) => l.name === 'embedding'));
+    expect(embedding.inputs).toEqual([constant.id]);
+    // The input is what the layer after the sum reads: a 32-channel map for the transposed conv.
+    const guess = defined(analyzed(SOFT_POSITIONS.replace('GRID', grid), 'Decoder').inputGuess);
+    expect(guess.layout).toBe('channels_first');
+    expect(guess.shape).toHaveLength(3);
+    expect(guess.shape[0]).toBe(32);
+  });
+
+  it('keeps a Linear of the data reading the data (the twin)', async () => {
+    const m = model(await extractTorchFrom(SOFT_POSITIONS.replace('GRID', 'None').replace('self.embedding(self.grid.to(x.device))', 'self.embedding(x)').replace('nn.Linear(4, hidden)', 'nn.Linear(hidden, hidden)')), 'Decoder');
+    expect(m.layers.some((l) => l.className === 'constant')).toBe(false);
+  });
+});
+
+const SLOTS = `import torch
+from torch import nn
+
+class Slots(nn.Module):
+    def __init__(self, num_slots=5, dim=16):
+        super().__init__()
+        self.num_slots = num_slots
+        self.slots_mu = nn.Parameter(torch.randn(1, 1, dim))
+        self.slots_sigma = nn.Parameter(torch.rand(1, 1, dim))
+        self.norm = nn.LayerNorm(dim)
+        self.fc = nn.Linear(dim, dim)
+
+    def forward(self, inputs):
+        b = inputs.size(0)
+        mu = self.slots_mu.expand(b, SLOTS, -1)
+        sigma = self.slots_sigma.expand(b, SLOTS, -1)
+        return self.fc(self.norm(torch.normal(mu, sigma)))
+`;
+
+describe('noise drawn around learned slot parameters', () => {
+  it('has the shape of the (1, 1, D) mean broadcast to the slots: num_slots x D', async () => {
+    const m = model(await extractTorchFrom(SLOTS.replaceAll('SLOTS', 'self.num_slots')), 'Slots');
+    const noise = defined(m.layers.find((l) => l.kind === 'input' && l.className === 'noise'));
+    expect(noise.kind === 'input' ? noise.shape : null).toEqual([5, 16]);
+  });
+
+  it('keeps one row when the number of slots is not known (the twin)', async () => {
+    const m = model(await extractTorchFrom(SLOTS.replaceAll('SLOTS', '-1')), 'Slots');
+    const noise = defined(m.layers.find((l) => l.kind === 'input' && l.className === 'noise'));
+    expect(noise.kind === 'input' ? noise.shape : null).toEqual([1, 16]);
   });
 });

@@ -5,6 +5,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { ConstValue } from '../../python/constants';
+import type { LayerKind } from '../../../shared/ir';
 import type { Args } from './args';
 import { unknownLayer } from './catalog';
 import { activationParams, combined, functionalSlot, isFlattenView, producers } from './flow';
@@ -22,6 +23,16 @@ import { viewDims } from './views';
 /** Tensor products: combining two computed tensors through one of them yields attention-like scores. */
 const PRODUCTS = new Set(['matmul', 'bmm', 'mm', 'einsum', 'baddbmm']);
 
+/** The name an expression starts from: `self` in `self.grid.to(x.device)[0]`. */
+function rootName(n: Node): string | null {
+  let cur: Node | null = n;
+  while (cur && cur.type !== 'identifier') cur = cur.type === 'attribute' ? cur.childForFieldName('object') : cur.type === 'call' ? cur.childForFieldName('function') : cur.type === 'subscript' ? cur.childForFieldName('value') : null;
+  return cur?.text ?? null;
+}
+
+/** Layers whose reading of a constant tensor (not the data) the trace keeps as a constant input. */
+const READS_CONSTANTS: ReadonlySet<LayerKind> = new Set<LayerKind>(['dense', 'conv1d', 'conv2d', 'conv3d']);
+
 /** Calls a module value on tensors: one node per leaf layer call, in order. */
 export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f: Frame): Value {
   // Modules are applied inside a traced forward; outside one a call's result is simply not known.
@@ -37,6 +48,13 @@ export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f
         return { t: 'tensor', from: [], table: { positions: layer.inFeatures, features: layer.units, init: layer.kernelInit, node: n, className: layer.className, slot: module.slot } };
       }
       const from = module.slot.layer.kind === 'unknown' ? producers({ t: 'list', items: [...args.positional, ...args.keywords.values()] }) : producers(input);
+      // A Linear or conv applied to a tensor the module made itself (a grid in __init__, held in `self.grid`
+      // even when the numpy code that fills it is not followed): that tensor is an input of its own.
+      const argument = n.childForFieldName('arguments')?.namedChildren[0];
+      const made = input.t === 'tensor' ? !input.weight && !input.table && !input.positions : input.t === 'unknown' && argument !== undefined && rootName(argument) === 'self';
+      if (from.length === 0 && made && READS_CONSTANTS.has(module.slot.layer.kind)) {
+        from.push(trace.addInput({ name: argument && argument.text.length <= 40 ? argument.text : 'constant', range: rangeOf(argument ?? n), noise: false, constant: true }));
+      }
       const index = trace.add(module.slot, from.length ? from : input.t === 'tensor' ? [] : [MODEL_INPUT]);
       return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
     }
@@ -116,8 +134,13 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
       return UNKNOWN;
     case 'fresh':
       return { t: 'tensor', from: [] };
-    case 'noise':
-      return f.trace ? { t: 'tensor', from: [f.trace.addInput({ name: spelling, range: rangeOf(n), noise: true })] } : { t: 'tensor', from: [] };
+    case 'noise': {
+      if (!f.trace) return { t: 'tensor', from: [] };
+      // torch.normal(mu, sigma) with mu a learned (1, N, D) table broadcast to the slots: the draw is N x D per example.
+      const table = [...all, ...args.keywords.values()].find((v): v is Extract<Value, { t: 'tensor' }> => v.t === 'tensor' && v.table !== undefined)?.table;
+      const shape = table ? [table.positions, table.features] : undefined;
+      return { t: 'tensor', from: [f.trace.addInput({ name: spelling, range: rangeOf(n), noise: true, ...(shape ? { shape } : {}) })] };
+    }
     case 'pointwise': {
       // A known elementwise function: an opaque step in the flow (never an assumed adjacency), not a construct to report.
       const slot = functionalSlot('unknown', spelling, n);
@@ -125,7 +148,12 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
     }
     case 'pass': {
       // A view of position indices or of a positional table (`.unsqueeze(0)`, `.expand(...)`) stays one.
-      if (input.t === 'tensor' && input.from.length === 0 && (input.positions || input.table)) return input;
+      if (input.t === 'tensor' && input.from.length === 0 && (input.positions || input.table)) {
+        // `self.slots_mu.expand(b, n_slots, -1)`: a one-row table broadcast to n rows.
+        const rows = spelling.endsWith('expand') ? arg(2, 'size') : undefined;
+        if (input.table?.positions === 1 && typeof rows === 'number' && rows > 0) return { ...input, table: { ...input.table, positions: rows } };
+        return input;
+      }
       // `x.mean(dim=1)` over a sequence's steps (batch first), `x.mean((2, 3))` over an image: average pooling.
       if (spelling.endsWith('mean') && input.t === 'tensor' && input.from.length > 0 && isPoolingMean(arg(1, 'dim'), arg(2, 'keepdim'))) {
         const slot = functionalSlot('global-pool', spelling, n);

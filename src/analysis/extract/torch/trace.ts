@@ -3,7 +3,7 @@
  * layer call in execution order, with the nodes that fed it. Producer -1 stands for the model input;
  * -2, -3, ... for the model's other inputs (forward's other arguments, noise drawn inside forward).
  */
-import { cloneLayer, NOISE_INPUT } from '../../../shared/layers';
+import { cloneLayer, CONSTANT_INPUT, NOISE_INPUT } from '../../../shared/layers';
 import type { LayerIR, Range } from '../../../shared/ir';
 import type { Slot } from './values';
 import { LIMITS } from '../../python/limits';
@@ -19,6 +19,10 @@ export interface ExtraInput {
   range: Range;
   /** Random numbers the code draws rather than data it is given: no gradient reaches them either way. */
   noise: boolean;
+  /** A tensor the module makes itself (a coordinate grid built in __init__) that a layer reads: the same for every example. */
+  constant?: boolean;
+  /** Its per-example shape when the code says it (the sizes of a noise draw). */
+  shape?: (number | null)[];
 }
 
 const extraMarker = (k: number) => -2 - k;
@@ -150,7 +154,7 @@ export class Trace {
       for (const marker of extras) {
         const extra = this.extraInputs[extraIndex(marker)];
         if (firstReader.get(marker) !== i || !extra) continue;
-        layers.push(makeLayer({ kind: 'input', className: extra.noise ? NOISE_INPUT : 'input', name: extra.name, range: extra.range }));
+        layers.push(makeLayer({ kind: 'input', className: extra.noise ? NOISE_INPUT : extra.constant ? CONSTANT_INPUT : 'input', name: extra.name, range: extra.range, ...(extra.shape ? { shape: extra.shape } : {}) }));
       }
       const inputs = explicitInput ? node.inputs : node.inputs.filter((k) => k !== MODEL_INPUT);
       const chained = i === 0 ? inputs.length === 0 || (explicitInput && inputs.length === 1 && inputs[0] === MODEL_INPUT) : inputs.length === 1 && inputs[0] === i - 1;
