@@ -48,10 +48,11 @@ export interface LinkOptions {
 
 /**
  * The files that can share facts, as groups: two files are in one group when one imports a module
- * that resolves to the other (the only way facts cross files: call sites, training facts, re-exports,
- * classes from other modules). Groups keep the order of `files`; each group's files in that order.
+ * that resolves to the other (call sites, training facts, re-exports, classes from other modules), or
+ * when a file names the other in `joins` (it reads a dict the other's functions assign, see
+ * python/attribute-writes.ts). Groups keep the order of `files`; each group's files in that order.
  */
-export function importGroups(files: readonly { path: string; modules: readonly string[] }[], options: LinkOptions = {}): string[][] {
+export function importGroups(files: readonly { path: string; modules: readonly string[]; joins?: readonly string[] }[], options: LinkOptions = {}): string[][] {
   const index = new ProjectIndex(files.map((f) => ({ path: f.path, models: [], external: [], imports: null })), options);
   const parent = new Map<string, string>(files.map((f) => [f.path, f.path]));
   const find = (path: string): string => {
@@ -65,6 +66,7 @@ export function importGroups(files: readonly { path: string; modules: readonly s
       const target = index.resolveModule(file.path, module);
       if (target && parent.has(target.path)) parent.set(find(target.path), find(file.path));
     }
+    for (const other of file.joins ?? []) if (parent.has(other)) parent.set(find(other), find(file.path));
   }
   const groups = new Map<string, string[]>();
   for (const file of files) {

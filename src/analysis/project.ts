@@ -14,7 +14,8 @@ import { PyFile } from './python/file';
 import { extractFile, type ExtractedFile } from './extract/index';
 import { crossFileSites, importedDefinitionSites, linkExternalTraining, moduleResolver, type LinkOptions, type TrainingLink } from './link';
 import { callSiteOf, callsOf, type CallSite } from './python/call-sites';
-import { UNBOUND_NAME_MODULE, type ExternalSites, type ImportedDefinitions } from './extract/types';
+import { UNBOUND_NAME_MODULE, type AssignedAttributes, type ExternalSites, type ImportedDefinitions } from './extract/types';
+import { attributeWrites, type AttributeWrite } from './python/attribute-writes';
 import { GroupCache } from './units';
 import { definitionSpans, LintCache, LintSources, type DefinitionSpan } from './lint-cache';
 import { lintModel } from './lint';
@@ -128,7 +129,7 @@ export class Project {
    * project). Extractor failures become notices.
    */
   private extracted(state: FileState, sites: ExternalSites | undefined, imported: ImportedFiles): ExtractedFile {
-    const key = `${sitesKey(sites)}\u0001${imported.keyOf(state.path)}`;
+    const key = `${sitesKey(sites)}\u0001${imported.keyOf(state.path)}\u0001${imported.assignedKey}`;
     if (state.extracted && state.extractedWith === key) return state.extracted;
     state.extractionNotices = [];
     if (!state.parsed) {
@@ -137,7 +138,7 @@ export class Project {
     }
     let extracted: ExtractedFile;
     try {
-      extracted = this.extractGroups(state.parsed, sites, key, imported.resolve) ?? extractFile(state.parsed, sites, imported.resolve);
+      extracted = this.extractGroups(state.parsed, sites, key, imported) ?? extractFile(state.parsed, sites, imported.resolve, imported.assigned);
       // A cancellation an extractor's guard swallowed: the result is partial and must not be cached.
       throwIfCancelled();
     } catch (err) {
@@ -159,12 +160,12 @@ export class Project {
   }
 
   /** The file's extraction by statement groups (see units.ts); null when the project or the file reads it whole. */
-  private extractGroups(parsed: PyFile, sites: ExternalSites | undefined, key: string, imported: ImportedDefinitions): ExtractedFile | null {
+  private extractGroups(parsed: PyFile, sites: ExternalSites | undefined, key: string, imported: ImportedFiles): ExtractedFile | null {
     if (!this.groupCaches) return null;
     let cache = this.groupCaches.get(parsed.path);
     if (!cache) this.groupCaches.set(parsed.path, (cache = new GroupCache()));
     try {
-      return cache.extract(this.parser, parsed, sites, key, imported);
+      return cache.extract(this.parser, parsed, sites, key, imported.resolve, imported.assigned);
     } catch (err) {
       // An extractor that fails on a slice is given the whole file, whose failure is then reported.
       rethrowCancellation(err);
@@ -248,7 +249,18 @@ export class Project {
       keys.set(path, key);
       return key;
     };
-    const files = { resolve, keyOf };
+    // Dicts functions assign to attributes of objects they are given (any file's model may read them).
+    const writes = new Map<string, { file: PyFile; write: AttributeWrite }[]>();
+    const writers: string[] = [];
+    for (const state of states) {
+      const parsed = state.parsed;
+      if (!parsed) continue;
+      const found = attributeWrites(parsed.root);
+      if (found.length > 0) writers.push(`${state.path}#${String(state.stamp)}`);
+      for (const write of found) writes.set(write.attribute, [...(writes.get(write.attribute) ?? []), { file: parsed, write }]);
+    }
+    const assigned: AssignedAttributes = (attribute) => writes.get(attribute) ?? [];
+    const files = { resolve, keyOf, assigned, assignedKey: writers.sort().join('\u0002') };
     this.imported = { version, files };
     return files;
   }
@@ -401,6 +413,9 @@ export class Project {
 interface ImportedFiles {
   resolve: ImportedDefinitions;
   keyOf: (path: string) => string;
+  assigned: AssignedAttributes;
+  /** The versions of the files that assign such dicts (every extraction may read them). */
+  assignedKey: string;
 }
 
 /** A stable text for a set of call sites (the extraction cache key). */

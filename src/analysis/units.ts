@@ -15,7 +15,7 @@ import type { PyFile } from './python/file';
 import { PyFile as PyFileClass, type SliceRange } from './python/file';
 import { statementNames, topLevelStatements, type StatementNames, type TopLevelStatement } from './python/top-level';
 import { assembleFile, extractPart, type ExtractedFile, type ExtractedPart } from './extract/index';
-import type { ExternalSites, ImportedDefinitions } from './extract/types';
+import type { AssignedAttributes, ExternalSites, ImportedDefinitions } from './extract/types';
 import { throwIfCancelled } from './cancellation';
 
 /** Groups times lines beyond which a file is read whole (a 10,000-line file of ~450 models is well within). */
@@ -165,7 +165,7 @@ export class GroupCache {
    * `sitesKey` is the text of `sites` (the calls other files make of this file's definitions) and of
    * the versions of the files `imported` reads.
    */
-  extract(parser: Parser, file: PyFile, sites: ExternalSites | undefined, sitesKey: string, imported?: ImportedDefinitions): ExtractedFile | null {
+  extract(parser: Parser, file: PyFile, sites: ExternalSites | undefined, sitesKey: string, imported?: ImportedDefinitions, assigned?: AssignedAttributes): ExtractedFile | null {
     const plan = groupsOf(file, this.names);
     const rows = file.root.endPosition.row + 1;
     // Each group's slice spans the file up to its last line: past this, reading the file whole costs less.
@@ -199,7 +199,7 @@ export class GroupCache {
         const { text, ranges } = sliceOf(file.text, starts, group.statements);
         const slice = PyFileClass.parseSlice(parser, file.path, text, ranges, file.text);
         try {
-          part = extractPart(slice, sites, imported);
+          part = extractPart(slice, sites, imported, assigned);
           // A cancellation an extractor's guard swallowed: the part is incomplete and must not be kept.
           throwIfCancelled();
         } finally {

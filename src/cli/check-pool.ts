@@ -28,7 +28,7 @@ export interface GroupOutcome {
 }
 
 export type FromCheckWorker =
-  | { kind: 'imports'; id: number; files: { path: string; modules: string[] }[] }
+  | { kind: 'imports'; id: number; files: { path: string; modules: string[]; assigns: string[] }[] }
   | { kind: 'analyzed'; id: number; groups: GroupOutcome[] }
   | { kind: 'failed'; id: number; message: string };
 
@@ -137,7 +137,13 @@ export async function analyzeInPool(sources: readonly CheckSource[], settingsFor
       )
     ).flat();
     const byPath = new Map(sources.map((s) => [s.path, s]));
-    const groups = importGroups(imported).map((paths) => paths.flatMap((p) => byPath.get(p) ?? []));
+    // A file that reads `x.config` shares facts with the files whose functions assign a dict to `.config`.
+    const writers = imported.filter((f) => f.assigns.length > 0);
+    const joined = imported.map((f) => {
+      const text = byPath.get(f.path)?.text ?? '';
+      return { ...f, joins: writers.filter((w) => w.path !== f.path && w.assigns.some((a) => new RegExp(`\\.${a}\\b`).test(text))).map((w) => w.path) };
+    });
+    const groups = importGroups(joined).map((paths) => paths.flatMap((p) => byPath.get(p) ?? []));
     const allPaths = sources.map((s) => s.path);
     const groupPieces = pieces(groups, (group) => group.reduce((sum, s) => sum + sizeOf(s), 0), jobs * PIECES_PER_WORKER);
     const outcomes = (

@@ -2,7 +2,7 @@
 import type { Framework, ModelIR, Range } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import { EvalNotes, ranOutOfSteps, type EvalNote } from '../python/limits';
-import type { ExternalSites, ExternalTraining, ImportedDefinitions, ModelExtractor, ModelPass } from './types';
+import type { AssignedAttributes, ExternalSites, ExternalTraining, ImportedDefinitions, ModelExtractor, ModelPass } from './types';
 import { extractKeras } from './keras';
 import { extractTorch } from './torch';
 import { extractTraining } from './training';
@@ -31,8 +31,8 @@ export interface ExtractedFile {
  * `sites`: calls other files of the workspace make of this file's classes, by class name; `imported`:
  * where the classes this file imports from other files of the workspace are defined.
  */
-export function extractFile(file: PyFile, sites?: ExternalSites, imported?: ImportedDefinitions): ExtractedFile {
-  return assembleFile(file, [extractPart(file, sites, imported)]);
+export function extractFile(file: PyFile, sites?: ExternalSites, imported?: ImportedDefinitions, assigned?: AssignedAttributes): ExtractedFile {
+  return assembleFile(file, [extractPart(file, sites, imported, assigned)]);
 }
 
 /** What the extractors find in one file or one slice of a file (see analysis/units.ts). */
@@ -49,9 +49,9 @@ export interface ExtractedPart {
   evidence: PartEvidence;
 }
 
-export function extractPart(file: PyFile, sites?: ExternalSites, imported?: ImportedDefinitions): ExtractedPart {
+export function extractPart(file: PyFile, sites?: ExternalSites, imported?: ImportedDefinitions, assigned?: AssignedAttributes): ExtractedPart {
   const notes = new EvalNotes();
-  const models = MODEL_EXTRACTORS.flatMap((extract) => extract(file, notes, sites, imported));
+  const models = MODEL_EXTRACTORS.flatMap((extract) => extract(file, notes, sites, imported, assigned));
   const external = extractTraining(file, models);
   const passes = passesOf(file, models, notes);
   const evidence = collectEvidence(file);

@@ -7,7 +7,7 @@ import type { ModelExtractor } from './types';
 import { assumeFrameworkNames } from './assumed-imports';
 import { extractTorchModels, usesTorch } from './torch/models';
 
-export const extractTorch: ModelExtractor = (file, notes, external, imported) => {
+export const extractTorch: ModelExtractor = (file, notes, external, imported, assigned) => {
   assumeFrameworkNames(file);
-  return usesTorch(file) ? extractTorchModels(file, notes, external, imported) : [];
+  return usesTorch(file) ? extractTorchModels(file, notes, external, imported, assigned) : [];
 };

@@ -3,12 +3,13 @@ import type { ModelIR, TrainingIR } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import type { EvalNotes } from '../python/limits';
 import type { CallSite } from '../python/call-sites';
+import type { AttributeWrite } from '../python/attribute-writes';
 
 /**
  * Finds the models a file defines (framework-specific). Training facts are filled in by the training
  * pass. What the evaluation could not follow (limits reached, constructs not evaluated) goes to `notes`.
  */
-export type ModelExtractor = (file: PyFile, notes?: EvalNotes, external?: ExternalSites, imported?: ImportedDefinitions) => ModelIR[];
+export type ModelExtractor = (file: PyFile, notes?: EvalNotes, external?: ExternalSites, imported?: ImportedDefinitions, assigned?: AssignedAttributes) => ModelIR[];
 
 /** Calls of a file's classes and builders made in other files of the workspace, by the name they have in the file. */
 export type ExternalSites = ReadonlyMap<string, readonly CallSite[]>;
@@ -19,6 +20,12 @@ export type ExternalSites = ReadonlyMap<string, readonly CallSite[]>;
  * name does not come from a file of the workspace.
  */
 export type ImportedDefinitions = (importer: string, local: string) => { file: PyFile; symbol: string } | null;
+
+/**
+ * The functions of the workspace that assign a dict to attribute `attribute` of an object they are
+ * given (`args.config = config` in `def my_model(args)`, see python/attribute-writes.ts), with their files.
+ */
+export type AssignedAttributes = (attribute: string) => readonly { file: PyFile; write: AttributeWrite }[];
 
 /**
  * Training facts about a model this file does not define but imports, e.g. train.py does

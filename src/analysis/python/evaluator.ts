@@ -152,6 +152,31 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
   abstract opaque(node: Node, what: string): V;
   /** One value for what several paths produced. */
   abstract merge(values: V[]): V;
+  /**
+   * One of `values`, which one unknown (`config[dataset]` with a key the code does not fix): what they
+   * agree on. Lists of one length are read position by position and dicts key by key (a key only some
+   * have comes from those: reading it from the others fails in Python, so no model is built that way);
+   * constants that agree stay, anything else is the framework's merge.
+   */
+  oneOf(values: V[]): V {
+    const first = values[0];
+    if (first === undefined) return this.unknown;
+    if (values.length === 1) return first;
+    const lists = values.map((v) => {
+      const c = this.listItems(v) ? undefined : this.constOf(v);
+      return Array.isArray(c) ? c.map((item) => this.constant(item)) : this.listItems(v);
+    });
+    const length = lists[0]?.length;
+    if (lists.every((l): l is V[] => l !== null && l.length === length)) return this.list(lists[0]!.map((_, i) => this.oneOf(lists.map((l) => l[i]!))));
+    const dicts = values.map((v) => this.dictEntries(v));
+    if (dicts.every((d): d is Map<string, V> => d !== null)) {
+      const keys = [...new Set(dicts.flatMap((d) => [...d.keys()]))];
+      return this.dict(new Map(keys.map((k) => [k, this.oneOf(dicts.flatMap((d) => d.get(k) ?? []))])));
+    }
+    const consts = values.map((v) => this.constOf(v));
+    if (consts.every((c) => c !== undefined)) return consts.every((c) => JSON.stringify(c) === JSON.stringify(consts[0])) ? first : this.unknown;
+    return this.merge(values);
+  }
   /** Python truthiness; undefined when unknown. */
   abstract truth(v: V): boolean | undefined;
   /** The items a `for` loop would visit; undefined when unknown. */

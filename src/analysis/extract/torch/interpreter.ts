@@ -20,7 +20,7 @@ import { libraryCall, methodCall, sequentialOf } from './calls';
 import { classAttribute, classFields, findFunctions, findModuleClasses, isModuleClass } from './classes';
 import { placeBuilt, placeOwn } from './imported';
 import { torchvisionBuilder, torchvisionSource } from './torchvision';
-import type { ImportedDefinitions } from '../types';
+import type { AssignedAttributes, ImportedDefinitions } from '../types';
 import type { Range } from '../../../shared/ir';
 import { EvalNotes as FileNotes } from '../../python/limits';
 import { hasTensor } from './flow';
@@ -51,6 +51,8 @@ export interface Context {
   raw?: Trace;
   /** Where the names this file imports from other files of the workspace are defined. */
   imported?: ImportedDefinitions;
+  /** The workspace's functions that assign a dict to an attribute of an object they are given. */
+  assigned?: AssignedAttributes;
   /** The interpreters of the files whose code this extraction runs, by path (this file's included). */
   homes?: Map<string, Interpreter>;
 }
@@ -106,6 +108,10 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   private readonly isRoot: boolean;
   /** The call expression being evaluated (where code of another file is entered from). */
   private currentCall: Node | null = null;
+  /** Objects handed to a function run to see what it assigns them (see assignedElsewhere); their attributes are recorded. */
+  private readonly recorders = new Set<Value>();
+  /** Notes given once per file (see noteOnce). */
+  private readonly noted = new Set<string>();
 
   constructor(readonly ctx: Context) {
     super(ctx.notes);
@@ -225,7 +231,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   }
 
   protected skipsCall(def: Node, owner: ClassInfo | null, caller: Frame): boolean {
-    return !owner && !caller.trace && !this.relevant(def);
+    return !owner && !caller.trace && this.recorders.size === 0 && !this.relevant(def);
   }
 
   protected entered(def: Node): void {
@@ -309,6 +315,43 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
       if (typeof flag === 'boolean') holder.slot.layer.frozen = !flag;
     }
     if (holder.t === 'instance') holder.inst.attrs.set(name, value);
+    if (holder.t === 'dict' && this.recorders.has(holder)) holder.entries.set(name, value);
+  }
+
+  /** A note on how an expression was read, once per file for the same text (a config read on many lines says it once). */
+  private noteOnce(n: Node, what: string): void {
+    const text = n.text.length > 60 ? `${n.text.slice(0, 57)}...` : n.text;
+    if (this.noted.has(`${text}\u0000${what}`)) return;
+    this.noted.add(`${text}\u0000${what}`);
+    this.ctx.notes.add(`${text}: ${what}`, rangeOf(n));
+  }
+
+  /**
+   * `args.config` on an object nothing here describes (an argparse namespace passed in): the dict the
+   * workspace's functions assign to that attribute of an object they are given (`def my_model(args):
+   * args.config = config`), each run with a fresh object; what several of them assign, as one of them.
+   * Null when no function assigns it.
+   */
+  private assignedElsewhere(name: string, n: Node): Value | null {
+    const writers = this.ctx.assigned?.(name) ?? [];
+    if (writers.length === 0) return null;
+    const values: Value[] = [];
+    for (const { file, write } of writers) {
+      const home = file.tree === this.ctx.file.tree ? this : this.homeFor(file);
+      const holder: Extract<Value, { t: 'dict' }> = { t: 'dict', entries: new Map() };
+      home.recorders.add(holder);
+      try {
+        home.callFunction(write.fn, { positional: [], keywords: new Map([[write.param, holder]]), partial: false, optionalUnknown: true }, null, home.moduleFrame());
+      } finally {
+        home.recorders.delete(holder);
+      }
+      const value = holder.entries.get(name);
+      if (value?.t === 'dict') values.push(value);
+    }
+    if (values.length === 0) return null;
+    const where = writers.map(({ file, write }) => `${write.fn.childForFieldName('name')?.text ?? 'a function'}() in ${file.path.split(/[\\/]/).pop() ?? file.path}`);
+    this.noteOnce(n, `read as the dict ${[...new Set(where)].join(' or ')} assigns to it`);
+    return this.oneOf(values);
   }
 
   /** Module containers a loop of unknown length fills become opaque: calling them in forward is an unknown layer. */
@@ -453,6 +496,10 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     const parsed = this.s.type(objNode) === 'identifier' ? f.scope.commandLineDefault(n) : undefined;
     if (parsed !== undefined) return constant(parsed);
     const obj = this.eval(objNode, f);
+    if (obj.t === 'unknown' && this.s.type(objNode) === 'identifier' && objNode.text !== 'self') {
+      const assigned = this.assignedElsewhere(name, n);
+      if (assigned) return assigned;
+    }
     return this.member(obj, name);
   }
 
@@ -529,6 +576,16 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
       return { t: 'list', items: out };
     }
     const key = constOf(this.eval(indexNode, f));
+    if (key === undefined && value.t === 'dict' && !value.transformer && value.entries.size > 0) {
+      // Another key fails in Python (KeyError): no model is built that way.
+      this.noteOnce(n, `the key is not known; read as what the dict's ${value.entries.size === 1 ? 'only entry says' : `${String(value.entries.size)} entries agree on`}`);
+      return this.oneOf([...value.entries.values()]);
+    }
+    if (key === undefined && items && items.length > 0 && value.t !== 'const') {
+      // `self.blocks[i](z)` with an index the code does not fix (a loop over the inputs run once).
+      this.noteOnce(n, `the index is not known; read as what the ${String(items.length)} items agree on`);
+      return this.oneOf(items);
+    }
     if (typeof key === 'number' && items) return items[key < 0 ? items.length + key : key] ?? UNKNOWN;
     if (typeof key === 'string') {
       if (value.t === 'dict') return value.entries.get(key) ?? UNKNOWN;

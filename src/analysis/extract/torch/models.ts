@@ -33,7 +33,7 @@ import { EvalNotes } from '../../python/limits';
 import { callLabel, collapseInstances, type CallSite, type ConstArguments, type InstanceModels } from '../../python/call-sites';
 import type { ConstValue } from '../../python/constants';
 import type { Args } from './args';
-import type { ExternalSites, ImportedDefinitions } from '../types';
+import type { AssignedAttributes, ExternalSites, ImportedDefinitions } from '../types';
 import { rethrowCancellation } from '../../cancellation';
 
 const NO_ARGS = () => ({ positional: [], keywords: new Map(), partial: false });
@@ -135,11 +135,11 @@ function argsOf(args: ConstArguments): Args {
   return { positional: args.positional.map(value), keywords: new Map([...args.keywords].map(([k, v]) => [k, value(v)])), partial: args.partial };
 }
 
-export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNotes(), external: ExternalSites = new Map(), imported?: ImportedDefinitions): ModelIR[] {
+export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNotes(), external: ExternalSites = new Map(), imported?: ImportedDefinitions, assigned?: AssignedAttributes): ModelIR[] {
   const classes = findModuleClasses(file);
   const moduleClasses = [...classes.values()].filter(isModuleClass);
   const functions = findFunctions(file);
-  const ctx: Context = { file, classes, functions, entered: new Set(), sequentials: new Map(), instances: new Map(), inner: new Map(), notes, ...(imported ? { imported } : {}) };
+  const ctx: Context = { file, classes, functions, entered: new Set(), sequentials: new Map(), instances: new Map(), inner: new Map(), notes, ...(imported ? { imported } : {}), ...(assigned ? { assigned } : {}) };
   const interp = new Interpreter(ctx);
   const moduleFrame = interp.moduleFrame();
   const guarded = (run: () => void) => {

@@ -1,0 +1,69 @@
+/**
+ * Dicts a function hands to an object it is given: `def my_model(args): config = dict(...);
+ * args.config = config`. A model elsewhere that reads `args.config[...]` from an object nothing in its
+ * file describes (an argparse namespace passed in) reads that dict: the workspace's functions that
+ * assign the attribute are run with a fresh object and what they assign is read (see the readers).
+ * Only module-level functions, an attribute of one of their parameters, and a dict written there
+ * (a literal, `dict(...)`, or a name the function binds to one) count.
+ */
+import type { Node } from 'web-tree-sitter';
+import { descendantsOfType, namedChildren, unparen } from './syntax';
+
+export interface AttributeWrite {
+  /** The attribute assigned (`config`). */
+  attribute: string;
+  /** The function that assigns it, and its parameter that holds the object. */
+  fn: Node;
+  param: string;
+}
+
+const cache = new WeakMap<object, AttributeWrite[]>();
+
+/** The plain parameter names of a function (`self`-less module-level functions: all of them). */
+function parameterNames(fn: Node): Set<string> {
+  const names = new Set<string>();
+  for (const p of namedChildren(fn.childForFieldName('parameters') ?? fn)) {
+    const id = p.type === 'identifier' ? p : p.childForFieldName('name') ?? namedChildren(p).find((c) => c.type === 'identifier');
+    if (id?.type === 'identifier') names.add(id.text);
+  }
+  return names;
+}
+
+const isDictWritten = (value: Node): boolean => {
+  const v = unparen(value);
+  return v.type === 'dictionary' || (v.type === 'call' && v.childForFieldName('function')?.text === 'dict');
+};
+
+/** The attribute writes of a parsed module (cached per tree). */
+export function attributeWrites(root: Node): AttributeWrite[] {
+  const tree = root.tree as unknown as object;
+  const cached = cache.get(tree);
+  if (cached) return cached;
+  const out: AttributeWrite[] = [];
+  // A cheap look first: most files assign no attribute of a parameter from a name or a dict.
+  if (/^[ \t]+\w+\.\w+[ \t]*=[^=]/m.test(root.text)) {
+    for (const top of namedChildren(root)) {
+      const fn = top.type === 'decorated_definition' ? top.childForFieldName('definition') : top;
+      if (fn?.type !== 'function_definition') continue;
+      const params = parameterNames(fn);
+      if (params.size === 0) continue;
+      const assignments = descendantsOfType(fn, 'assignment');
+      const dictNames = new Set(assignments.flatMap((a) => {
+        const left = a.childForFieldName('left');
+        const right = a.childForFieldName('right');
+        return left?.type === 'identifier' && right && isDictWritten(right) ? [left.text] : [];
+      }));
+      for (const a of assignments) {
+        const left = a.childForFieldName('left');
+        const right = a.childForFieldName('right');
+        const holder = left?.type === 'attribute' ? left.childForFieldName('object') : null;
+        const attribute = left?.childForFieldName('attribute')?.text;
+        if (!right || !attribute || holder?.type !== 'identifier' || !params.has(holder.text)) continue;
+        const r = unparen(right);
+        if (isDictWritten(r) || (r.type === 'identifier' && dictNames.has(r.text))) out.push({ attribute, fn, param: holder.text });
+      }
+    }
+  }
+  cache.set(tree, out);
+  return out;
+}
