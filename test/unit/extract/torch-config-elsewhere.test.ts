@@ -25,7 +25,9 @@ describe('a config dict assigned by a function of another file', () => {
   it('reads opts.table from experiment(opts) in settings.py: the heads agree on norm=True, so Linear -> BatchNorm1d (GL302)', async () => {
     const [, model] = await analyzeFiles({ '/p/settings.py': settings, '/p/heads.py': heads });
     expect(layers(model, 'Classifier')).toEqual(['dense:->96', 'batchnorm:96>96', 'activation:->-', 'dense:96>-', 'batchnorm:->-', 'activation:->-']);
-    expect(codes(model)).toEqual(['GL302@9']);
+    // Stack is a model too, read with the arguments Classifier builds it with: the same Linear, twice.
+    expect(codes(model)).toEqual(['GL302@9', 'GL302@9']);
+    expect(layers(model, 'Stack')).toEqual(layers(model, 'Classifier'));
     expect(notes(model)).toContain("Line 22: opts.table: read as the dict experiment() in settings.py assigns to it");
     expect(notes(model)).toContain("Line 22: opts.table['heads'][opts.task]: the key is not known; read as what the dict's 2 entries agree on");
   });
