@@ -14,9 +14,14 @@ import { describeLayer, layerLine, ProbeFailure } from './errors';
 import { activationsPerExample, estimatedStepMs, stepMacsPerExample } from './cost';
 import { planModel, size, type Plan, type Shape } from './plan';
 
-/** Batch sizes the first scaling step stops at, and the last one. */
+/**
+ * Batch sizes the first scaling step stops at, and the last one. A model without batch statistics
+ * (no BatchNorm: each example is computed alone, as with InstanceNorm or LayerNorm) goes down to one
+ * example per step, what pix2pix trains with.
+ */
 const MIN_BATCH = 8;
 const MIN_BATCH_LAST = 2;
+const MIN_BATCH_PER_EXAMPLE = 1;
 /** The smallest image side spatial scaling goes down to. */
 const MIN_SIDE = 8;
 /**
@@ -107,6 +112,28 @@ function smallerSpatial(model: ModelIR, options: ProbeOptions, plan: Plan, batch
   return best;
 }
 
+/**
+ * Bytes of wasm memory one activation value costs in a training step (forward values, gradients and
+ * the convolutions' work buffers), measured on pix2pix's GeneratorUNet at 256x256, batch 1: 32.6 M
+ * values, 3.8 GB resident (batch 2 aborted the wasm backend at 4.4 GB).
+ */
+const ACTIVATION_BYTES = 115;
+
+/** Why the input cannot shrink below the plan's, for the refusal: the layer that refuses half the size, or the fan that would change. */
+function whyNotSmaller(model: ModelIR, options: ProbeOptions, plan: Plan): string {
+  const axes = spatialAxes(plan);
+  if (axes.length === 0) return '';
+  const half: Shape = plan.inputShape.map((d, i) => (axes.includes(i) ? Math.ceil(d / 2) : d));
+  const at = half.join('x');
+  try {
+    const smaller = planModel(model, options, half);
+    const changed = smaller.layers.find((l, i) => l.params !== plan.layers[i]?.params);
+    return changed ? `Its input cannot shrink: at ${at}, ${describeLayer(changed.ir)} would have other parameters.` : '';
+  } catch (error) {
+    return `Its input cannot shrink: at ${at}, ${error instanceof Error ? error.message : String(error)}.`;
+  }
+}
+
 export function planWithinBudget(model: ModelIR, options: ProbeOptions): BudgetedPlan {
   const plan = planModel(model, options);
   assertParams(model, plan, options);
@@ -125,13 +152,14 @@ export function planWithinBudget(model: ModelIR, options: ProbeOptions): Budgete
   shrink(MIN_SIDE);
   if (!fits(current, batch, options)) batch = fittingBatch(current, batch, Math.max(Math.min(asked, MIN_BATCH_LAST), normBatchFloor(current, batch)), options);
   shrink(1);
+  if (!fits(current, batch, options) && fewestNormPositions(current) === null) batch = fittingBatch(current, batch, MIN_BATCH_PER_EXAMPLE, options);
   if (current !== plan) scaled.push(`input ${original.join('x')} -> ${current.inputShape.join('x')} (no layer's parameters depend on the image size)`);
   if (batch !== asked) scaled.unshift(`batch ${asked} -> ${batch}`);
   if (activationsPerExample(current) * batch > options.budget.maxActivations) {
     const biggest = [...current.layers].sort((a, b) => size(b.outShape) - size(a.outShape))[0]!;
     throw new ProbeFailure(
       'budget',
-      `model ${model.name} needs ${fmt(activationsPerExample(current) * batch)} activation values per step even at batch ${batch}, over the probe budget of ${fmt(options.budget.maxActivations)}; the largest output is ${describeLayer(biggest.ir)} (${biggest.outShape.join('x')} per example).`,
+      `model ${model.name} needs ${fmt(activationsPerExample(current) * batch)} activation values per step even at batch ${batch}, over the probe budget of ${fmt(options.budget.maxActivations)} (the memory of the wasm backend: a training step holds about ${ACTIVATION_BYTES} bytes per value, and the backend stops at 4 GB); the largest output is ${describeLayer(biggest.ir)} (${biggest.outShape.join('x')} per example). ${whyNotSmaller(model, options, current)}`,
       { name: biggest.ir.name, line: layerLine(biggest.ir) },
     );
   }

@@ -126,7 +126,18 @@ describe('bad input', () => {
     const model = keras('big_flat').input([512, 512, 3]).layer({ kind: 'conv2d', name: 'stem', units: 64, kernelSize: [3, 3], detail: { conv: { padding: 'same' } } }).layer({ kind: 'flatten' }).dense(2).build();
     const error = failed(await runProbe(model, options({ batchSize: 32, budget: { maxActivations: 1e6, maxParams: 1e9 } })));
     expect(error.kind).toBe('budget');
-    expect(error.message).toMatch(/activation values per step even at batch 2.*'stem'/);
+    expect(error.message).toMatch(/activation values per step even at batch 1, over the probe budget of 1,000,000 \(the memory of the wasm backend.*'stem'.*Its input cannot shrink: at 256x256x3, dense .* would have other parameters/);
+  });
+
+  it('goes down to one example per step only without batch statistics: a BatchNorm keeps two', async () => {
+    // 16,386 values per example (input, conv, flatten, head): one example fits 20,000, two do not.
+    const plain = keras('per_example').input([16, 16, 3]).layer({ kind: 'conv2d', name: 'stem', units: 32, kernelSize: [3, 3], detail: { conv: { padding: 'same' } } }).layer({ kind: 'flatten' }).dense(2).build();
+    const budget = { maxActivations: 20_000, maxParams: 1e9 };
+    const one = await runProbe(plain, options({ batchSize: 32, steps: 1, budget }));
+    expect(one.ok ? one.result.batchSize : one.error.message).toBe(1);
+    const normed = keras('batch_stats').input([16, 16, 3]).layer({ kind: 'conv2d', name: 'stem', units: 32, kernelSize: [3, 3], detail: { conv: { padding: 'same' } } }).layer({ kind: 'batchnorm' }).layer({ kind: 'flatten' }).dense(2).build();
+    const error = failed(await runProbe(normed, options({ batchSize: 32, steps: 1, budget })));
+    expect(error.message).toMatch(/even at batch 2/);
   });
 
   it('stops when cancelled mid-run', async () => {
