@@ -7,7 +7,7 @@
 import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, LayerOf, ModelIR, ViewDim } from '../shared/ir';
 import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES, representativeUnits } from '../shared/input-defaults';
 import { convOf, firstComputing, gatesOf, isConstantInput, isConv, isNoiseInput, isPool, isRecurrent, readsSteps, type RecurrentKind } from '../shared/layers';
-import { concatAxis, layerOutput, perDim, poolWindows, recurrentFeatures, returnsSequences, shapeConflict, type Flow, type ShapeContext, type Window } from '../shared/shapes';
+import { concatAxis, layerOutput, perDim, poolWindows, readerKind, recurrentFeatures, returnsSequences, shapeConflict, type Flow, type ShapeContext, type Window } from '../shared/shapes';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
 import { attentionParams, attentionSizes, positionEmbeddingParams } from './attention';
@@ -691,7 +691,7 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
     const inShapes = inputsIdx.map((i) => (i >= 0 ? layers[i]!.outShape : i === -1 ? inputShape : extraShapes[-i - 2]!));
     const layer = planner.withKnownSizes(written, index === lastIndex, model.layers[index + 1], inShapes[0]);
     if (isRecurrent(layer) && inputsIdx.length > 1) checkInitialState(layer, inputsIdx.slice(1).map((i) => (i >= 0 ? layers[i]!.ir : null)), inShapes.slice(1));
-    const next = model.layers[index + 1]?.kind ?? null;
+    const next = readerKind(model.layers, index);
     const { shape, params, lastStepOnly, axis } = planner.outShape(layer, inShapes, next);
     if (layer.kind === 'unknown') planner.note('warning', `${describeLayer(layer)} is not known to the probe; it is skipped as shape-preserving.`, layer);
     layers.push({ ir: layer, inputs: inputsIdx, inShapes, outShape: shape, params, lastStepOnly, axis: axis ?? null });

@@ -182,6 +182,18 @@ function pooling(layer: LayerOf<'maxpool' | 'avgpool'>, input: Flow, layout: Lay
 }
 
 /** Whether a recurrent layer emits every step, given the framework's default when the source does not say. */
+/**
+ * The kind of the layer that reads what layers[index] computes, looking past dropout and activations,
+ * which keep its shape (an LSTM's steps through a dropout into `out.view(-1, hidden)`); null at the end.
+ */
+export function readerKind(layers: readonly LayerIR[], index: number): LayerKind | null {
+  for (let k = index + 1; k < layers.length; k++) {
+    const kind = layers[k]!.kind;
+    if (kind !== 'dropout' && kind !== 'alpha-dropout' && kind !== 'activation') return kind;
+  }
+  return layers[index + 1]?.kind ?? null;
+}
+
 export function returnsSequences(layer: LayerOf<RecurrentKind>, nextKind: LayerKind | null): boolean {
   // torch modules return every step; code then takes out[:, -1] unless another recurrent layer reads
   // them or a view reshapes them (`out.reshape(out.size(0) * out.size(1), hidden)`: every step decoded).
@@ -656,7 +668,7 @@ function walk(layers: LayerIR[], inputShape: Shape | null, options: PropagateOpt
       modelInputUsed = true;
       inputs = [shape ? { shape, rankKnown: true } : UNKNOWN_FLOW];
     }
-    const ctx: ShapeContext = { ...base, nextKind: layers[index + 1]?.kind ?? null };
+    const ctx: ShapeContext = { ...base, nextKind: readerKind(layers, index) };
     if (visit && !visit(layer, inputs, ctx, layerOutput(layer, inputs, ctx))) break;
     fillSizes(layer, inputs[0] ?? UNKNOWN_FLOW, ctx);
     flows.set(layer.id, layerOutput(layer, inputs, ctx));

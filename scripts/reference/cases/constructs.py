@@ -2,7 +2,8 @@
 of two branches (a siamese distance); frozen weights (nn.Embedding.from_pretrained, requires_grad = False
 in a loop over a trunk's parameters), which get no gradient and are left out of the profile; a block whose activation class its owner passes in,
 and torch.cat((h, h), 1), a tensor joined with itself (twice the channels, twice the gradient back); a
-soft position embedding, a Linear of a grid the module holds added to the features (one grid for the batch)."""
+soft position embedding, a Linear of a grid the module holds added to the features (one grid for the batch);
+out.view(-1, hidden) on an LSTM's steps, which folds time into the batch (the decoder runs on every step)."""
 
 CASES = [
     {
@@ -102,6 +103,30 @@ class PosEncoder(nn.Module):
         x = F.relu(self.conv(x)).permute(0, 2, 3, 1)
         x = x + self.embedding(self.grid)
         return self.head(x)
+""",
+    },
+    {
+        "name": "language model: out.view(-1, hidden) on the LSTM's steps, then a Linear on every step",
+        "model": "WordLM",
+        "layout": "channels_last",
+        "inputs": [{"shape": [12], "tokens": 50}],
+        "source": """import torch
+from torch import nn
+
+
+class WordLM(nn.Module):
+    def __init__(self, vocab=50, embed=16, hidden=24):
+        super().__init__()
+        self.hidden = hidden
+        self.embed = nn.Embedding(vocab, embed)
+        self.lstm = nn.LSTM(embed, hidden, batch_first=True)
+        self.drop = nn.Dropout(0.0)
+        self.decoder = nn.Linear(hidden, vocab)
+
+    def forward(self, x):
+        out, _ = self.lstm(self.embed(x))
+        out = self.drop(out)
+        return self.decoder(out.contiguous().view(-1, self.hidden))
 """,
     },
 ]

@@ -30,7 +30,7 @@ import { FLOW_THRESHOLDS, onFlowPath, gradeFlowRatio, type FlowGrade } from '../
 import { activationMoments, gaussianExpectation, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { initializerStats } from './initializers';
 import { convOf, firstComputing, isRecurrent, readsSteps } from '../layers';
-import { attentionFans, perDim, returnsSequences } from '../shapes';
+import { attentionFans, perDim, readerKind, returnsSequences } from '../shapes';
 import { normalCdf } from './math';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
 
@@ -594,9 +594,8 @@ function attentionNode(layer: LayerOf<'attention'>, model: ModelIR, ins: Signal[
 function recurrentNode(layer: LayerIR, index: number, model: ModelIR, x: Signal, stateInputs: number): Omit<Node, 'inputs' | 'layer'> {
   const inputFeatures = x.features ?? layer.inFeatures;
   if (!inputFeatures) throw new Unpropagatable(`the input size of ${label(layer)} is not known`, layer);
-  const next = model.layers[index + 1];
   if (!isRecurrent(layer)) throw new Unpropagatable(`${label(layer)} is not a recurrent layer`, layer);
-  const lastStepOnly = !returnsSequences(layer, next?.kind ?? null);
+  const lastStepOnly = !returnsSequences(layer, readerKind(model.layers, index));
   const stacked = Math.max(1, Math.floor(layer.recurrent.numLayers ?? 1));
   const directions = layer.recurrent.bidirectional ? 2 : 1;
   const steps = Math.max(1, Math.round(x.positions));

@@ -220,3 +220,33 @@ describe('noise drawn around learned slot parameters', () => {
     expect(noise.kind === 'input' ? noise.shape : null).toEqual([1, 16]);
   });
 });
+
+const VIEW_AFTER = `import torch
+from torch import nn
+import torch.nn.functional as F
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(100, 16)
+        self.lstm = nn.LSTM(16, 32, batch_first=True)
+        self.drop = nn.Dropout(0.2)
+        self.conv = nn.Conv2d(1, 8, 3)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        BODY
+`;
+
+describe('x.view(-1, k)', () => {
+  it("folds an LSTM's steps into the batch (through a dropout): a view the next Linear reads per step", async () => {
+    const m = model(await extractTorchFrom(VIEW_AFTER.replace('BODY', 'out, _ = self.lstm(self.embed(x))\n        return self.fc(self.drop(out).view(-1, 32))')), 'Net');
+    const view = defined(m.layers.find((l) => l.kind === 'reshape' || l.kind === 'flatten'));
+    expect(view.kind === 'reshape' ? view.reshape.op : view.kind).toBe('view');
+  });
+
+  it('stays a flatten on a conv map (the twin)', async () => {
+    const m = model(await extractTorchFrom(VIEW_AFTER.replace('BODY', 'x = F.relu(self.conv(x))\n        return self.fc(x.view(-1, 32))')), 'Net');
+    expect(m.layers.some((l) => l.kind === 'flatten')).toBe(true);
+  });
+});

@@ -13,7 +13,7 @@ import type { Frame, Interpreter } from './interpreter';
 import type { TensorOp } from './tensorops';
 import { MODEL_INPUT } from './trace';
 import { rangeOf } from '../../python/syntax';
-import { isDropout, isPool } from '../../../shared/layers';
+import { isDropout, isPool, isRecurrent } from '../../../shared/layers';
 import { intList, paddingValue, shapeList } from '../normalize';
 import { UNKNOWN, constOf, type Slot, type Value } from './values';
 import { makeLayer } from '../builders';
@@ -22,6 +22,19 @@ import { viewDims } from './views';
 
 /** Tensor products: combining two computed tensors through one of them yields attention-like scores. */
 const PRODUCTS = new Set(['matmul', 'bmm', 'mm', 'einsum', 'baddbmm']);
+
+/** Whether a tensor is a recurrent layer's output, directly or through dropout and activations (every step of it). */
+function readsSteps(input: Value, f: Frame): boolean {
+  let from = input.t === 'tensor' && input.from.length === 1 ? input.from[0]! : -1;
+  while (from >= 0) {
+    const layer = f.trace?.nodes[from]?.slot.layer;
+    if (!layer) return false;
+    if (isRecurrent(layer)) return true;
+    if (!isDropout(layer) && layer.kind !== 'activation') return false;
+    from = f.trace?.nodes[from]?.inputs.length === 1 ? f.trace.nodes[from]!.inputs[0]! : -1;
+  }
+  return false;
+}
 
 /** The name an expression starts from: `self` in `self.grid.to(x.device)[0]`. */
 function rootName(n: Node): string | null {
@@ -180,7 +193,9 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
     }
     case 'layer': {
       let kind = op.kind;
-      if (kind === 'reshape' && isFlattenView(all)) kind = 'flatten';
+      // `out.view(-1, hidden)` on a recurrent layer's steps folds time into the batch (the Linear after it
+      // runs per step); on anything else (-1, k) is a flatten.
+      if (kind === 'reshape' && isFlattenView(all) && !(constOf(all[1]) === -1 && readsSteps(input, f))) kind = 'flatten';
       if (kind === 'global-pool') {
         const size = arg(1, 'output_size');
         const global = size === 1 || (Array.isArray(size) && size.every((x) => x === 1));
