@@ -50,5 +50,26 @@ export function lintModel(
       problems.push({ code: rule.meta.code, message: `${rule.meta.code} failed on model ${model.name}: ${err instanceof Error ? err.message : String(err)}` });
     }
   }
-  return findings;
+  return [...findings, ...findings.flatMap((f) => markWhereWritten(model, f))];
+}
+
+/**
+ * A finding about a layer another file's code makes (`self.net = BackBone(...)`: the layer is shown at
+ * that line) is marked where that file writes the layer too, and goes away with the finding when it is
+ * suppressed. The layer is the one whose range the finding carries (each relocated layer has its own).
+ */
+function markWhereWritten(model: ModelIR, finding: Finding): Finding[] {
+  if (finding.echoes || finding.file !== model.file) return [];
+  const written = model.layers.find((l) => l.range === finding.range)?.writtenAt;
+  if (!written || written.file === model.file) return [];
+  const at = `${basename(model.file)}:${finding.range.start.line + 1}`;
+  return [{
+    ...finding,
+    file: written.file,
+    range: written.range,
+    message: `${finding.message} (in model '${model.name}', built at ${at})`,
+    related: [{ location: { file: model.file, range: finding.range }, message: `model '${model.name}' builds this layer here` }, ...finding.related],
+    fixes: [],
+    echoes: [{ file: model.file, range: finding.range }],
+  }];
 }

@@ -309,6 +309,11 @@ export class Project {
       }
     }
     this.lintCache?.endAnalysis();
+    // A mark that echoes a problem where a layer is written says nothing a finding on that line does not.
+    for (const [file, list] of byFile) {
+      const direct = new Set(list.filter((f) => !f.echoes).map((f) => `${f.code}:${String(f.range.start.line)}`));
+      byFile.set(file, list.filter((f) => !f.echoes || !direct.has(`${f.code}:${String(f.range.start.line)}`)));
+    }
     for (const list of byFile.values()) list.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.code.localeCompare(b.code));
     return byFile;
   }
@@ -431,6 +436,7 @@ function touches(model: ModelIR, path: string): boolean {
     t.compile?.file === path ||
     t.fit?.file === path ||
     t.loops.some((l) => l.file === path) ||
-    t.data.some((d) => d.file === path)
+    t.data.some((d) => d.file === path) ||
+    model.layers.some((l) => l.writtenAt?.file === path)
   );
 }

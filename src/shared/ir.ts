@@ -295,6 +295,12 @@ export interface LayerCommon {
   className: string;
   /** The constructor call (for unrolled copies: the one call that made every copy). */
   range: Range;
+  /**
+   * For a layer another file's code makes when the model's file builds a module of that file
+   * (`self.net = BackBone(...)`, `range` then points at that line): its constructor call there.
+   * Findings about the layer are marked there too.
+   */
+  writtenAt?: Location;
   /** Set when the layer is one copy of a loop/comprehension with constant bounds. */
   unrolled: { index: number; count: number } | null;
   /** Output units: Dense units, Linear out_features, Conv filters/out_channels, RNN hidden size, Embedding dim, norm features. */

@@ -15,12 +15,12 @@ import type { Slot } from './values';
 const placed = new WeakSet<Slot>();
 
 /**
- * A module of another file was built at `at`: its layers made there point at `at`; those it was given
- * (`MySequential(nn.Linear(20, 256), ...)`) keep their own line.
+ * A module of file `from` was built at `at`: its layers made there point at `at` (and keep where `from`
+ * writes them); those it was given (`MySequential(nn.Linear(20, 256), ...)`) keep their own line.
  */
-export function placeBuilt(slots: readonly Slot[], given: ReadonlySet<Slot>, at: Range): void {
+export function placeBuilt(slots: readonly Slot[], given: ReadonlySet<Slot>, at: Range, from?: string): void {
   for (const slot of slots) {
-    if (!given.has(slot) && !placed.has(slot)) relocateLayer(slot.layer, at);
+    if (!given.has(slot) && !placed.has(slot)) relocateLayer(slot.layer, at, from);
     placed.add(slot);
   }
 }
@@ -33,9 +33,14 @@ export function placeOwn(slots: readonly Slot[]): void {
 /** Whether a layer traced while code of another file runs keeps its line (see placeBuilt). */
 export const isPlaced = (slot: Slot): boolean => placed.has(slot);
 
-/** Points every range of `layer` at `at` (in place). */
-export function relocateLayer(layer: LayerIR, at: Range): void {
-  layer.range = at;
+/**
+ * Points every range of `layer` at `at` (in place); with `from`, the file whose code made it, the layer
+ * keeps its own line there as `writtenAt`. Each layer gets its own copy of `at`, so a finding's range
+ * names the one layer it is about (see lint.ts).
+ */
+export function relocateLayer(layer: LayerIR, at: Range, from?: string): void {
+  if (from && !layer.writtenAt) layer.writtenAt = { file: from, range: layer.range };
+  layer.range = { start: { ...at.start }, end: { ...at.end } };
   layer.argsRange = null;
   if (layer.activation?.range) layer.activation.range = at;
   for (const init of [layer.kernelInit, layer.biasInit, layer.recurrentInit]) if (init?.range) init.range = at;

@@ -157,13 +157,13 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   }
 
   /** A module another file's code built for this file's `call`: its own layers point at the call (see imported.ts). */
-  private placeHere(built: Value, args: Args, call: Node): void {
+  private placeHere(built: Value, args: Args, call: Node, from?: string): void {
     if (built.t !== 'instance') return;
     const at = rangeOf(call);
     // Modules inside it (a torchvision model's blocks) run from here too, wherever they end up.
     for (const inst of instancesIn(built)) if (!builtAt.has(inst)) builtAt.set(inst, at);
     const given = new Set([...args.positional, ...args.keywords.values()].flatMap((v) => leafSlots(v).map((l) => l.slot)));
-    placeBuilt(leafSlots(built).map((l) => l.slot), given, at);
+    placeBuilt(leafSlots(built).map((l) => l.slot), given, at, from);
   }
 
   /** A library call: a torchvision architecture of the catalogue (see torchvision.ts), else the layer catalogue's. */
@@ -410,7 +410,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     const home = this.homeOf(cls.node);
     if (home !== this) {
       const built = home.instantiate(cls, call, args, f);
-      if (call) this.placeHere(built, args, call);
+      if (call) this.placeHere(built, args, call, home.ctx.file.path);
       return built;
     }
     if (f.depth >= MAX_DEPTH) {
