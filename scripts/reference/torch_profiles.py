@@ -77,6 +77,8 @@ def one_profile(case, seed):
         if ancestor is not None:
             owned[ancestor].extend(module.parameters(recurse=False))
     norms = []
+    # A module used under torch.no_grad() gets no gradient at all: left out, as the probe leaves it out.
+    order = [m for m in order if any(p.grad is not None for p in owned[m])]
     for module in order:
         squares = sum(float((p.grad.double() ** 2).sum()) for p in owned[module] if p.grad is not None)
         norms.append((names[module], type(module).__name__, math.sqrt(squares)))

@@ -3,7 +3,8 @@ of two branches (a siamese distance); frozen weights (nn.Embedding.from_pretrain
 in a loop over a trunk's parameters), which get no gradient and are left out of the profile; a block whose activation class its owner passes in,
 and torch.cat((h, h), 1), a tensor joined with itself (twice the channels, twice the gradient back); a
 soft position embedding, a Linear of a grid the module holds added to the features (one grid for the batch);
-out.view(-1, hidden) on an LSTM's steps, which folds time into the batch (the decoder runs on every step)."""
+out.view(-1, hidden) on an LSTM's steps, which folds time into the batch (the decoder runs on every step);
+a trunk run under torch.no_grad(), which gets no gradient."""
 
 CASES = [
     {
@@ -127,6 +128,27 @@ class WordLM(nn.Module):
         out, _ = self.lstm(self.embed(x))
         out = self.drop(out)
         return self.decoder(out.contiguous().view(-1, self.hidden))
+""",
+    },
+    {
+        "name": "a pre-trained trunk run under torch.no_grad(), a head trained on its features",
+        "model": "Probe",
+        "layout": "channels_last",
+        "inputs": [{"shape": [16]}],
+        "source": """import torch
+from torch import nn
+
+
+class Probe(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU())
+        self.head = nn.Sequential(nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 4))
+
+    def forward(self, x):
+        with torch.no_grad():
+            features = self.trunk(x)
+        return self.head(features)
 """,
     },
 ]

@@ -345,6 +345,12 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
 
   // ---------------------------------------------------------------- statements
 
+  /** `with ...:` runs its body; a reader may note what the context manager means (torch.no_grad()). */
+  protected execWith(stmt: Node, f: F): Flow<V> {
+    const body = this.s.field(stmt, 'body');
+    return body ? this.execBlock(body, f) : undefined;
+  }
+
   execBlock(block: Node, f: F): Flow<V> {
     for (const stmt of this.s.kids(block)) {
       const flow = this.execStatement(stmt, f);
@@ -386,6 +392,7 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
         return undefined;
       }
       case 'with_statement':
+        return this.execWith(stmt, f);
       case 'block': {
         const body = this.s.type(stmt) === 'block' ? stmt : this.s.field(stmt, 'body');
         return body ? this.execBlock(body, f) : undefined;

@@ -250,3 +250,30 @@ describe('x.view(-1, k)', () => {
     expect(m.layers.some((l) => l.kind === 'flatten')).toBe(true);
   });
 });
+
+const NO_GRAD = `import torch
+from torch import nn
+
+class Probe(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(16, 32), nn.ReLU())
+        self.head = nn.Linear(32, 4)
+
+    def forward(self, x):
+        WITH
+            features = self.trunk(x)
+        return self.head(features)
+`;
+
+describe('with torch.no_grad() in forward', () => {
+  it.each(['with torch.no_grad():', 'with torch.set_grad_enabled(False):'])('freezes the layers applied under %s', async (w) => {
+    const m = model(await extractTorchFrom(NO_GRAD.replace('WITH', w)), 'Probe');
+    expect(frozen(m)).toEqual(['trunk.0', 'trunk.1']);
+  });
+
+  it('leaves them trained under another context manager or set_grad_enabled(True) (the twins)', async () => {
+    expect(frozen(model(await extractTorchFrom(NO_GRAD.replace('WITH', 'with torch.set_grad_enabled(True):')), 'Probe'))).toEqual([]);
+    expect(frozen(model(await extractTorchFrom(NO_GRAD.replace('WITH', 'with torch.autocast("cpu"):')), 'Probe'))).toEqual([]);
+  });
+});

@@ -12,7 +12,7 @@ import type { PyFile } from '../../python/file';
 import { namedChildren, rangeOf } from '../../python/syntax';
 import type { EvalNotes } from '../../python/limits';
 import { LIMITS } from '../../python/limits';
-import { Evaluator, type BranchState, type DictValue, type EvalFrame, type ListValue } from '../../python/evaluator';
+import { Evaluator, type BranchState, type DictValue, type EvalFrame, type Flow, type ListValue } from '../../python/evaluator';
 import { arithmetic, compare, truthy } from '../../python/constops';
 import type { ArgList, Args } from './args';
 import { BUILTINS, callBuiltin } from './builtins';
@@ -291,6 +291,33 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     // A raw weight is named after its variable (`w1`), as a module after its attribute.
     if (value.t === 'param' && value.raw && !value.slot.layer.name) value.slot.layer.name = name;
     this.bind(f, name, value);
+  }
+
+  /**
+   * `with torch.no_grad():` (inference_mode, set_grad_enabled(False)) in a traced forward: the layers
+   * applied inside get no gradient (a frozen pre-trained trunk), as if their parameters did not require it.
+   */
+  protected override execWith(stmt: Node, f: Frame): Flow<Value> {
+    const trace = f.trace;
+    if (!trace || !this.disablesGradient(stmt, f)) return super.execWith(stmt, f);
+    const start = trace.nodes.length;
+    const flow = super.execWith(stmt, f);
+    for (const node of trace.nodes.slice(start)) node.frozen = true;
+    return flow;
+  }
+
+  private disablesGradient(stmt: Node, f: Frame): boolean {
+    const items: Node[] = [];
+    walkItems(stmt, items);
+    return items.some((call) => {
+      const fn = this.s.field(call, 'function');
+      const dotted = fn ? this.s.dottedName(fn) : null;
+      if (!dotted || !this.isImported(dotted, f)) return false;
+      const qualified = this.ctx.file.imports.resolve(dotted);
+      if (qualified === 'torch.no_grad' || qualified === 'torch.inference_mode' || qualified === 'torch.autograd.no_grad') return true;
+      const arg = this.s.field(call, 'arguments')?.namedChildren[0];
+      return qualified === 'torch.set_grad_enabled' && arg !== undefined && constOf(this.eval(arg, f)) === false;
+    });
   }
 
   /** `self._modules[key] = module` registers a child, as add_module does. */
@@ -826,5 +853,14 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     const cls = holder.parent?.parent;
     if ((cls && this.s.type(cls)) !== 'class_definition') return null;
     return cls ? (this.ctx.classes.get(this.s.field(cls, 'name')?.text ?? '') ?? null) : null;
+  }
+}
+
+/** The calls a `with` statement enters (`with torch.no_grad(), open(f) as g:`). */
+function walkItems(stmt: Node, out: Node[]): void {
+  for (const child of stmt.namedChildren) {
+    if (!child || child.type === 'block') continue;
+    if (child.type === 'call') out.push(child);
+    else walkItems(child, out);
   }
 }

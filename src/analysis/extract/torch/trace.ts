@@ -36,6 +36,8 @@ export interface TraceNode {
   conditional: boolean;
   /** A raw weight's product recorded outside any forward (the same code run again adds no node). */
   raw?: boolean;
+  /** Applied under `with torch.no_grad():`: its weights get no gradient. */
+  frozen?: boolean;
 }
 
 export class Trace {
@@ -162,6 +164,7 @@ export class Trace {
       if (!chained || kind === 'add' || kind === 'concat' || kind === 'multiply') isGraph = true;
       const layer = cloneLayer(node.slot.layer);
       if (node.conditional) layer.conditional = true;
+      if (node.frozen) layer.frozen = true;
       layers.push({ ...layer, inputs: inputs.map(id) });
     });
     return { layers, isGraph };
