@@ -859,7 +859,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
 /** The calls a `with` statement enters (`with torch.no_grad(), open(f) as g:`). */
 function walkItems(stmt: Node, out: Node[]): void {
   for (const child of stmt.namedChildren) {
-    if (!child || child.type === 'block') continue;
+    if (child.type === 'block') continue;
     if (child.type === 'call') out.push(child);
     else walkItems(child, out);
   }
