@@ -4,7 +4,8 @@
  * GRADIENT_LENS_SERVER to test another bundle.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -52,6 +53,24 @@ export function serverBundle(): string {
 
 export function fixtureText(name: string): string {
   return readFileSync(join(FIXTURES, name), 'utf8');
+}
+
+/**
+ * A copy of the folder `source` at `<a temporary directory>/<name>` and a session with it as the
+ * workspace folder; `stop` ends the session and removes the copy.
+ */
+export async function startOnCopy(source: string, name: string): Promise<{ session: LspSession; folder: string; stop: () => Promise<void> }> {
+  const folder = join(mkdtempSync(join(tmpdir(), 'gl-lsp-')), name);
+  cpSync(source, folder, { recursive: true });
+  const session = await LspSession.start({ workspaceFolder: folder });
+  return {
+    session,
+    folder,
+    stop: async () => {
+      await session.stop();
+      rmSync(folder, { recursive: true, force: true });
+    },
+  };
 }
 
 export function fileUri(path: string): string {

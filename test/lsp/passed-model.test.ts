@@ -5,24 +5,19 @@
  * from disk, and an edit there that stops passing the model takes the findings away.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LspSession, codes, fileUri } from './harness';
+import { codes, fileUri, startOnCopy, type LspSession } from './harness';
 import { defined } from '../defined';
 
 let session: LspSession;
 let folder: string;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  folder = join(mkdtempSync(join(tmpdir(), 'gl-lsp-pass-')), 'sales');
-  cpSync(join(__dirname, '../fixtures/constructs/passed_model'), folder, { recursive: true });
-  session = await LspSession.start({ workspaceFolder: folder });
+  ({ session, folder, stop } = await startOnCopy(join(__dirname, '../fixtures/constructs/passed_model'), 'sales'));
 });
-afterAll(async () => {
-  await session.stop();
-  rmSync(folder, { recursive: true, force: true });
-});
+afterAll(() => stop());
 
 const read = (name: string) => readFileSync(join(folder, name), 'utf8');
 

@@ -3,10 +3,9 @@
  * in train.py, which is never opened: the server reads it from disk, and keeps up with edits to it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LspSession, codes, fileUri, FIXTURES, positionOf } from './harness';
+import { codes, fileUri, FIXTURES, positionOf, startOnCopy, type LspSession } from './harness';
 import { defined } from '../defined';
 
 let session: LspSession;
@@ -14,15 +13,12 @@ let folder: string;
 const CLIP = '            optimizer.step()';
 const CLIPPED = '            torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)\n            optimizer.step()';
 
+let stop: () => Promise<void>;
+
 beforeAll(async () => {
-  folder = join(mkdtempSync(join(tmpdir(), 'gl-lsp-ws-')), 'sentiment');
-  cpSync(join(FIXTURES, 'workspace'), folder, { recursive: true });
-  session = await LspSession.start({ workspaceFolder: folder });
+  ({ session, folder, stop } = await startOnCopy(join(FIXTURES, 'workspace'), 'sentiment'));
 });
-afterAll(async () => {
-  await session.stop();
-  rmSync(folder, { recursive: true, force: true });
-});
+afterAll(() => stop());
 
 const read = (name: string) => readFileSync(join(folder, name), 'utf8');
 
