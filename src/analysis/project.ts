@@ -426,7 +426,7 @@ interface ImportedFiles {
 /** A stable text for a set of call sites (the extraction cache key). */
 function sitesKey(sites: ExternalSites | undefined): string {
   if (!sites || sites.size === 0) return '';
-  return JSON.stringify([...sites].map(([name, list]) => [name, list.map((s) => [s.file, s.range.start, s.label, s.args.positional, [...s.args.keywords], s.args.partial])]));
+  return JSON.stringify([...sites].map(([name, list]) => [name, list.map((s) => [s.file, s.range.start, s.label, s.args.positional, [...s.args.keywords], s.args.partial, s.applied ?? []])]));
 }
 
 function touches(model: ModelIR, path: string): boolean {

@@ -28,6 +28,11 @@ export interface CallSite {
   /** The call as written, shortened: the instance's name in findings (`Mlp(fill=0)`). */
   label: string;
   args: ConstArguments;
+  /**
+   * Functions the calling file passes to `.apply(...)` on what the call built, by their names there
+   * (`self.net = Cluster(args)` ... `self.net.apply(weight_init)`): they change this instance's layers.
+   */
+  applied?: string[];
 }
 
 /** The call as written, whitespace collapsed, at most 60 characters. */
@@ -119,7 +124,25 @@ function dictEntries(scope: Scope, node: Node): Map<string, ConstValue | undefin
 }
 
 export function callSiteOf(file: string, call: Node): CallSite {
-  return { file, range: rangeOf(call), label: callLabel(call), args: constantArguments(call) };
+  const applied = appliedAfterwards(call);
+  return { file, range: rangeOf(call), label: callLabel(call), args: constantArguments(call), ...(applied.length > 0 ? { applied } : {}) };
+}
+
+/**
+ * `target = Call(...)` then `target.apply(fn)` (a name or `self.attr` target; the class for an
+ * attribute of self, else the function or module the call is in): the names passed to apply.
+ */
+function appliedAfterwards(call: Node): string[] {
+  const statement = call.parent;
+  const target = statement?.type === 'assignment' && statement.childForFieldName('right')?.id === call.id ? statement.childForFieldName('left') : null;
+  if (!target || (target.type !== 'identifier' && !(target.type === 'attribute' && target.childForFieldName('object')?.text === 'self'))) return [];
+  const kinds = target.type === 'attribute' ? ['class_definition'] : ['function_definition', 'module'];
+  let scope: Node | null = statement?.parent ?? null;
+  while (scope && !kinds.includes(scope.type)) scope = scope.parent;
+  if (!scope) return [];
+  const name = target.text.replace(/[.]/g, '\\.');
+  const pattern = new RegExp(`(?<![\\w.])${name}\\s*\\.\\s*apply\\s*\\(\\s*([A-Za-z_]\\w*)\\s*\\)`, 'g');
+  return [...new Set([...scope.text.matchAll(pattern)].map((m) => m[1]!))];
 }
 
 /** What one evaluation per call site built, before identical results collapse. */

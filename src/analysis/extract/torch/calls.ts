@@ -338,6 +338,15 @@ export function methodCall(interp: Interpreter, obj: Value, method: string, n: N
   return UNKNOWN;
 }
 
+/** `module.apply(fn)`: `fn` runs on every layer below `module`. */
+export function applyToLayers(interp: Interpreter, obj: Value, fn: Extract<Value, { t: 'fn' }>, f: Frame): void {
+  for (const { slot } of leafSlots(obj)) {
+    const layer: Value = { t: 'layer', slot };
+    const owner = fn.self ? fn.self.cls : interp.ownerOf(fn.def);
+    interp.callFunction(fn.def, { positional: fn.self ? [{ t: 'instance', inst: fn.self }, layer] : [layer], keywords: new Map(), partial: false }, owner, { ...f, trace: null });
+  }
+}
+
 /** Methods of nn.Module values: registration, traversal, apply, and calls of user methods. */
 export function moduleMethod(interp: Interpreter, obj: Value, method: string, n: Node, syntax: ArgList, f: Frame): Value {
   if (method === 'requires_grad_') {
@@ -362,14 +371,7 @@ export function moduleMethod(interp: Interpreter, obj: Value, method: string, n:
       return { t: 'list', items: namedParameters(obj).map(([k, v]): Value => ({ t: 'list', items: [constant(k), v] })) };
     case 'apply': {
       const fn = args.positional[0];
-      if (fn?.t === 'fn') {
-        const targets = leafSlots(obj);
-        for (const { slot } of targets) {
-          const layer: Value = { t: 'layer', slot };
-          const owner = fn.self ? fn.self.cls : interp.ownerOf(fn.def);
-          interp.callFunction(fn.def, { positional: fn.self ? [{ t: 'instance', inst: fn.self }, layer] : [layer], keywords: new Map(), partial: false }, owner, { ...f, trace: null });
-        }
-      }
+      if (fn?.t === 'fn') applyToLayers(interp, obj, fn, f);
       return obj;
     }
     case 'add_module':

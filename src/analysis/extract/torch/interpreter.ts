@@ -156,6 +156,13 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     return fn ? { t: 'fn', def: fn, self: null } : null;
   }
 
+  /** A function `importer` (another file of the workspace) imports as `local`, run by its file's interpreter; null when none. */
+  importedFunction(importer: string, local: string): Extract<Value, { t: 'fn' }> | null {
+    const target = this.ctx.imported?.(importer, local);
+    const fn = target ? this.homeFor(target.file).ctx.functions.get(target.symbol) : undefined;
+    return fn ? { t: 'fn', def: fn, self: null } : null;
+  }
+
   /** A module another file's code built for this file's `call`: its own layers point at the call (see imported.ts). */
   private placeHere(built: Value, args: Args, call: Node, from?: string): void {
     if (built.t !== 'instance') return;

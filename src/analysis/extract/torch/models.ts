@@ -24,6 +24,7 @@ import { firstComputing } from '../../../shared/layers';
 import { findFunctions, findModuleClasses, isModuleClass } from './classes';
 import { apply } from './forward';
 import { producers } from './flow';
+import { applyToLayers } from './calls';
 import { isRawWeight } from './raw-weights';
 import { Interpreter, type Context } from './interpreter';
 import { MODEL_INPUT, Trace } from './trace';
@@ -173,6 +174,20 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     for (const site of external.get(cls.name) ?? []) {
       guarded(() => {
         const v = interp.instantiate(cls, null, argsOf(site.args), moduleFrame);
+        // `self.net = Cluster(args)` ... `self.net.apply(weight_init)` in the calling file.
+        for (const name of site.applied ?? []) {
+          const fn = interp.importedFunction(site.file, name);
+          if (!fn) continue;
+          const slots = leafSlots(v).map((l) => l.slot);
+          const before = slots.map((slot) => [slot.layer.kernelInit, slot.layer.biasInit]);
+          applyToLayers(interp, v, fn, moduleFrame);
+          // What it set is written in another file: no line of this file to show or edit (findings take the layer's).
+          slots.forEach((slot, i) => {
+            const [kernel, bias] = before[i]!;
+            if (slot.layer.kernelInit && slot.layer.kernelInit !== kernel) slot.layer.kernelInit.range = null;
+            if (slot.layer.biasInit && slot.layer.biasInit !== bias) slot.layer.biasInit.range = null;
+          });
+        }
         if (v.t === 'instance') list.push({ inst: v.inst, site });
       });
     }
