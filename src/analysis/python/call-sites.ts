@@ -128,6 +128,16 @@ export function callSiteOf(file: string, call: Node): CallSite {
   return { file, range: rangeOf(call), label: callLabel(call), args: constantArguments(call), ...(applied.length > 0 ? { applied } : {}) };
 }
 
+/** Per tree: whether its text calls `.apply(` anywhere (most files do not: their call sites need no scope text). */
+const applyMentioned = new WeakMap<object, boolean>();
+
+function mentionsApply(node: Node): boolean {
+  const tree = node.tree as unknown as object;
+  let known = applyMentioned.get(tree);
+  if (known === undefined) applyMentioned.set(tree, (known = /\.\s*apply\s*\(/.test(node.tree.rootNode.text)));
+  return known;
+}
+
 /**
  * `target = Call(...)` then `target.apply(fn)` (a name or `self.attr` target; the class for an
  * attribute of self, else the function or module the call is in): the names passed to apply.
@@ -136,6 +146,7 @@ function appliedAfterwards(call: Node): string[] {
   const statement = call.parent;
   const target = statement?.type === 'assignment' && statement.childForFieldName('right')?.id === call.id ? statement.childForFieldName('left') : null;
   if (!target || (target.type !== 'identifier' && !(target.type === 'attribute' && target.childForFieldName('object')?.text === 'self'))) return [];
+  if (!mentionsApply(call)) return [];
   const kinds = target.type === 'attribute' ? ['class_definition'] : ['function_definition', 'module'];
   let scope: Node | null = statement?.parent ?? null;
   while (scope && !kinds.includes(scope.type)) scope = scope.parent;
