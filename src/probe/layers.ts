@@ -614,10 +614,19 @@ let runCounter = 0;
 
 export function buildNodes(layers: PlannedLayer[], framework: Framework, rng: Rng, notices: ProbeNotice[]): ProbeNode[] {
   const builder = new NodeBuilder(framework, rng, notices, `probe${runCounter++}`);
-  return layers.map((planned) => {
+  const frozen: LayerIR[] = [];
+  const nodes = layers.map((planned): ProbeNode => {
     const node = builder.build(planned);
     if (!planned.ir.frozen || node.vars.length === 0) return node;
-    notices.push({ severity: 'information', message: `${describeLayer(planned.ir)} is frozen (its parameters do not require grad): it passes the signal on, but no gradient reaches its weights and the optimizer leaves them.`, line: layerLine(planned.ir) });
+    frozen.push(planned.ir);
     return { ...node, vars: [], kernel: null, bias: null, held: node.vars };
   });
+  const [first] = frozen;
+  if (first) {
+    // One note for a frozen trunk of a hundred layers, naming the first few.
+    const named = frozen.slice(0, 3).map(describeLayer).join(', ') + (frozen.length > 3 ? ` and ${frozen.length - 3} more` : '');
+    const what = frozen.length === 1 ? `${named} is frozen` : `${frozen.length} layers are frozen (${named})`;
+    notices.push({ severity: 'information', message: `${what}: their parameters do not require grad, or forward runs them under torch.no_grad(). The signal passes, but no gradient reaches their weights and the optimizer leaves them.`, line: layerLine(first) });
+  }
+  return nodes;
 }
