@@ -36,6 +36,11 @@ describe('|a - b|', () => {
     expect(diff.inputs[0]).toBe(left.id);
   });
 
+  it.each(['torch.sub(self.left(x1), self.right(x2))', 'self.left(x1).sub(self.right(x2))'])('reads %s as the same difference', async (spelled) => {
+    const m = model(await extractTorchFrom(DISTANCE.replace('self.left(x1) OP self.right(x2)', spelled)), 'Distance');
+    expect(merges(m)).toEqual(['subtract']);
+  });
+
   it('keeps a + b a sum (the twin)', async () => {
     const m = model(await extractTorchFrom(DISTANCE.replace('OP', '+')), 'Distance');
     expect(merges(m)).toEqual(['add']);

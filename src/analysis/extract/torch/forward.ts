@@ -293,7 +293,7 @@ export function mergeTensors(kind: 'add' | 'concat' | 'multiply' | null, parts: 
   const slot = functionalSlot(kind, spelling, n);
   if (slot.layer.kind === 'concat') slot.layer.merge.axis = axis;
   // `a - b`: the first operand minus the second (not their sum: |out1 - out2| of a siamese net folds at 0).
-  if (slot.layer.kind === 'add' && spelling === '-' && isDifference(parts)) slot.layer.merge.op = 'subtract';
+  if (slot.layer.kind === 'add' && SUBTRACTION.test(spelling) && isDifference(parts)) slot.layer.merge.op = 'subtract';
   const index = f.trace.add(slot, from);
   return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
 }
@@ -304,6 +304,9 @@ function repeatedSource(parts: Value[]): number | null {
   if (first?.t !== 'tensor' || first.from.length !== 1 || first.table || first.positions) return null;
   return parts.every((p) => p === first) ? first.from[0]! : null;
 }
+
+/** How a difference is spelled: `a - b`, `torch.sub(a, b)`, `torch.subtract(a, b)`, `a.sub(b)`. */
+const SUBTRACTION = /^-$|(^|\.)(sub|sub_|subtract)$/;
 
 /** Two operands, each one computed tensor of its own: the trace keeps their order, so a difference can be built. */
 function isDifference(parts: Value[]): boolean {

@@ -30,7 +30,7 @@ const PASS = new Set([
   'repeat_interleave', 'mean', 'sum', 'max', 'min', 'amax', 'amin', 'chunk', 'split', 'narrow', 'flip', 'roll', 'to',
   'float', 'double', 'half', 'long', 'int', 'bool', 'type', 'type_as', 'clone', 'detach', 'cpu', 'cuda', 'masked_fill',
   'masked_fill_', 'index_select', 'gather', 'unbind', 'matmul', 'bmm', 'mm', 'einsum', 'squeeze_', 'unsqueeze_',
-  'view_as', 'reshape_as', 'select', 'movedim', 'stack', 'pad', 'interpolate', 'normalize', 'sub', 'div', 'neg',
+  'view_as', 'reshape_as', 'select', 'movedim', 'stack', 'pad', 'interpolate', 'normalize', 'div', 'neg',
   'requires_grad_', 'contiguous_', 'sort', 'topk', 'cumsum', 'where', 'diagonal', 'tril', 'triu', 'unfold', 'fold',
   'pixel_shuffle', 'upsample', 'unflatten', 'swapaxes', 'norm', 'Variable',
 ]);
@@ -88,7 +88,7 @@ export function functionOp(qualified: string): TensorOp | null {
   const layer = FUNCTIONAL_LAYERS.get(fn);
   if (layer) return { op: 'layer', kind: layer, fn };
   if (fn === 'cat' || fn === 'concat' || fn === 'concatenate' || fn === 'hstack' || fn === 'vstack') return { op: 'merge', kind: 'concat' };
-  if (fn === 'add') return { op: 'merge', kind: 'add' };
+  if (fn === 'add' || fn === 'sub' || fn === 'subtract') return { op: 'merge', kind: 'add' };
   if (fn === 'mul' || fn === 'multiply') return { op: 'merge', kind: 'multiply' };
   if (fn === 'view') return { op: 'layer', kind: 'reshape', fn };
   return common(fn);
@@ -109,7 +109,7 @@ export function methodOp(method: string): TensorOp | null {
   if (activation) return { op: 'activation', name: activation };
   if (method === 'flatten') return { op: 'layer', kind: 'flatten', fn: method };
   if (method === 'view' || method === 'reshape') return { op: 'layer', kind: 'reshape', fn: method };
-  if (method === 'add' || method === 'add_') return { op: 'merge', kind: 'add' };
+  if (method === 'add' || method === 'add_' || method === 'sub' || method === 'sub_') return { op: 'merge', kind: 'add' };
   if (method === 'mul' || method === 'mul_') return { op: 'merge', kind: 'multiply' };
   return common(method);
 }
