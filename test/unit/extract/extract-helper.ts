@@ -10,6 +10,7 @@ import { createPythonParser } from '../../../src/analysis/python/parser';
 import { PyFile } from '../../../src/analysis/python/file';
 import { extractKeras } from '../../../src/analysis/extract/keras';
 import { extractTorch } from '../../../src/analysis/extract/torch';
+import { extractFile } from '../../../src/analysis/extract';
 
 let parser: Parser | null = null;
 
@@ -19,6 +20,16 @@ export async function extractFrom(text: string, path = 'model.py'): Promise<Mode
   const file = PyFile.parse(parser, path, text);
   try {
     return [...extractKeras(file), ...extractTorch(file)];
+  } finally {
+    file.dispose();
+  }
+}
+
+/** Every model `text` defines with the file's facts (input guesses, instantiation): the whole extraction, as the analyzer runs it. */
+export async function extractedModels(text: string, path = 'model.py'): Promise<ModelIR[]> {
+  const file = await parseFile(text, path);
+  try {
+    return extractFile(file).models;
   } finally {
     file.dispose();
   }

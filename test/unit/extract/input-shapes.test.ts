@@ -1,18 +1,7 @@
 /** The analyzer's input-shape guess: model code, data code, example tensors, layer constraints, defaults. */
 import { describe, expect, it } from 'vitest';
-import type { ModelIR } from '../../../src/shared/ir';
-import { extractFile } from '../../../src/analysis/extract';
-import { parseFile } from './extract-helper';
+import { extractedModels as models } from './extract-helper';
 import { defined } from '../../defined';
-
-async function models(text: string): Promise<ModelIR[]> {
-  const file = await parseFile(text);
-  try {
-    return extractFile(file).models;
-  } finally {
-    file.dispose();
-  }
-}
 
 async function guessOf(text: string, name?: string) {
   const all = await models(text);

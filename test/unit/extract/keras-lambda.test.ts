@@ -6,24 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LayerIR, ModelIR } from '../../../src/shared/ir';
-import { extractFile } from '../../../src/analysis/extract';
 import { planModel } from '../../../src/probe/plan';
 import { probeOptions } from '../../../src/shared/probe';
 import { isNoiseInput } from '../../../src/shared/layers';
-import { lineOf, parseFile } from './extract-helper';
+import { extractedModels, lineOf } from './extract-helper';
 import { defined } from '../../defined';
 
-async function modelsOf(text: string): Promise<ModelIR[]> {
-  const file = await parseFile(text);
-  try {
-    return extractFile(file).models;
-  } finally {
-    file.dispose();
-  }
-}
-
 async function modelOf(text: string, name: string): Promise<ModelIR> {
-  return defined((await modelsOf(text)).find((m) => m.name === name));
+  return defined((await extractedModels(text)).find((m) => m.name === name));
 }
 
 const kinds = (model: ModelIR) => model.layers.map((l) => (l.kind === 'activation' ? `activation:${l.activation?.name ?? '?'}` : l.kind === 'input' && isNoiseInput(l) ? 'noise' : l.kind));
