@@ -94,6 +94,14 @@ model = tf.keras.Model([a, b], layers.Dense(1)(d))
     expect(() => planModel(vae, probeOptions({ backend: 'wasm' }))).toThrow(/Lambda\(reparameterize\)/);
   });
 
+  it("reads a tensor's .shape in the function as its static shape, not as an operation", async () => {
+    const text = VAE.replace('eps = K.random_normal(shape=(K.shape(mu)[0], latent))', 'eps = K.random_normal(shape=(K.shape(mu)[0], mu.shape[1]))');
+    const vae = await modelOf(text, 'vae');
+    expect(vae.unsupported).toEqual([]);
+    const noise = byId(vae, 'L4');
+    expect(noise.kind === 'input' ? noise.shape : null).toEqual([3]);
+  });
+
   it('a Lambda whose function is not in the workspace stays unknown', async () => {
     const text = VAE.replace('Lambda(reparameterize)', 'Lambda(some_library.sample)');
     const vae = await modelOf(text, 'vae');

@@ -21,7 +21,7 @@ import type { ExtractionState } from './state';
 import { apply, inlineFunction, inputOf, outputOf } from './apply';
 import { kerasCall, passthrough as passArguments, tensorOperator, unknownLayerApplication } from './recognize';
 import { lastSegment } from './symbols';
-import { intShape, readingLambda, unreadOperation } from './lambda';
+import { intShape, readingLambda, staticShapeValue, unreadOperation } from './lambda';
 import { OPAQUE, mergeValues, type ClosureFrame, type FlowMarks, type GraphNode, type SequentialBuilder, type Value } from './values';
 
 /** How deep helper functions / methods / custom layers are inlined. */
@@ -396,10 +396,12 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     const v = key ? this.getName(key, f) : undefined;
     if (v) return v;
     const object = this.eval(this.s.required(n, 'object'), f);
-    // `x.shape`, `x.T`: a tensor's attributes stay tied to it; in a Lambda's function they are no data it computes on.
+    // `x.shape`, `x.T`: a tensor's attributes stay tied to it. In a Lambda's function, `x.shape` is its
+    // static shape (as K.int_shape gives it) and any other attribute an operation the reader does not model.
     if (object.t === 'tensor') {
       const exec = this.reader(f);
       if (!readingLambda(exec)) return object;
+      if (this.s.field(n, 'attribute')?.text === 'shape') return staticShapeValue(exec, object);
       unreadOperation(exec, n, [object]);
       return OPAQUE;
     }

@@ -114,7 +114,10 @@ export function noiseCall(exec: Reader, q: string, written: string, call: Node):
   const shapeNode0 = shapeNode ? unparen(shapeNode) : null;
   let shape: Shape | null = null;
   if (shapeNode0 && (shapeNode0.type === 'tuple' || shapeNode0.type === 'list')) {
-    const dims = shapeNode0.namedChildren.filter((c) => c.type !== 'comment').slice(1).map((c) => exec.constOf(c));
+    const dims = shapeNode0.namedChildren.filter((c) => c.type !== 'comment').slice(1).map((c) => {
+      const v = exec.evalExpr(c);
+      return v.t === 'const' ? v.value : undefined;
+    });
     if (dims.length > 0 && dims.every((d): d is number => typeof d === 'number')) shape = dims;
   } else if (shapeNode0?.type === 'call' && SHAPE_FUNCTIONS.has(exec.state.symbols.qualified(shapeNode0.childForFieldName('function')) ?? '')) {
     // `shape=K.shape(mu)`: as many numbers as mu has.
@@ -140,7 +143,12 @@ export function noiseCall(exec: Reader, q: string, written: string, call: Node):
  */
 export function intShape(exec: Reader, call: Node): Value {
   const arg = callArgs(call).positional[0];
-  const shape = arg ? staticShape(exec, exec.evalExpr(arg)) : null;
+  return arg ? staticShapeValue(exec, exec.evalExpr(arg)) : OPAQUE;
+}
+
+/** A tensor's static shape as Keras gives it, `(None, d1, d2, ...)`; opaque unless every other entry is known. */
+export function staticShapeValue(exec: Reader, value: Value): Value {
+  const shape = staticShape(exec, value);
   return shape ? { t: 'const', value: [null, ...shape] } : OPAQUE;
 }
 
