@@ -1,7 +1,7 @@
 /**
  * `check --jobs N`: the files analyzed on N worker threads with results identical to one job's.
  * Facts cross files only through imports, so the files are split into groups that import one another
- * (link.ts importGroups): each group is one Project in a worker, told the paths of every other file so
+ * (file-links.ts): each group is one Project in a worker, told the paths of every other file so
  * imports resolve exactly as in one project. Two passes: the workers first read each file's imports,
  * then analyze whole groups. The one fact that depends on the whole project (a name a file trains but
  * never binds is the project's only model) is checked afterwards; when a group's answer would differ
@@ -9,7 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { FileResult } from '../analysis/api';
-import { importGroups } from '../analysis/link';
+import { linkedGroups } from '../analysis/file-links';
 import type { Settings } from '../shared/settings';
 import { hasTag, isObject } from '../shared/message-guard';
 
@@ -137,13 +137,7 @@ export async function analyzeInPool(sources: readonly CheckSource[], settingsFor
       )
     ).flat();
     const byPath = new Map(sources.map((s) => [s.path, s]));
-    // A file that reads `x.config` shares facts with the files whose functions assign a dict to `.config`.
-    const writers = imported.filter((f) => f.assigns.length > 0);
-    const joined = imported.map((f) => {
-      const text = byPath.get(f.path)?.text ?? '';
-      return { ...f, joins: writers.filter((w) => w.path !== f.path && w.assigns.some((a) => new RegExp(`\\.${a}\\b`).test(text))).map((w) => w.path) };
-    });
-    const groups = importGroups(joined).map((paths) => paths.flatMap((p) => byPath.get(p) ?? []));
+    const groups = linkedGroups(imported, (path) => byPath.get(path)?.text ?? '').map((paths) => paths.flatMap((p) => byPath.get(p) ?? []));
     const allPaths = sources.map((s) => s.path);
     const groupPieces = pieces(groups, (group) => group.reduce((sum, s) => sum + sizeOf(s), 0), jobs * PIECES_PER_WORKER);
     const outcomes = (

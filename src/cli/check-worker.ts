@@ -2,34 +2,12 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Parser } from 'web-tree-sitter';
 import { Project } from '../analysis/project';
-import { PyFile } from '../analysis/python/file';
-import { attributeWrites } from '../analysis/python/attribute-writes';
+import { fileLinks } from '../analysis/file-links';
 import { createPythonParser } from '../analysis/python/parser';
-import { DEFAULT_MAX_FILE_BYTES, refuseText } from '../analysis/source-checks';
 import { defaultSettings, type Settings } from '../shared/settings';
 import { isToCheckWorker, type CheckSource, type FromCheckWorker, type GroupOutcome, type ToCheckWorker } from './check-pool';
 
 let parser: Promise<Parser> | null = null;
-
-/**
- * The modules a file imports, read as Project.setFile reads them, and the attributes its functions assign
- * dicts to (python/attribute-writes.ts); nothing for refused or unparsable text.
- */
-function importedModules(p: Parser, source: CheckSource): { path: string; modules: string[]; assigns: string[] } {
-  const none = { path: source.path, modules: [], assigns: [] };
-  if (source.text === null || refuseText(source.text, DEFAULT_MAX_FILE_BYTES)) return none;
-  let file: PyFile;
-  try {
-    file = PyFile.parse(p, source.path, source.text);
-  } catch {
-    return none;
-  }
-  // Star imports count too: `from model import *` links train.py to model.py as much as a named import.
-  const modules = [...file.imports.bindings.map((b) => b.module), ...file.imports.starModules];
-  const assigns = [...new Set(attributeWrites(file.root).map((w) => w.attribute))];
-  file.dispose();
-  return { path: source.path, modules, assigns };
-}
 
 async function analyzeGroup(group: CheckSource[], settings: Map<string, Settings>, allPaths: string[]): Promise<GroupOutcome> {
   const mine = new Set(group.map((s) => s.path));
@@ -50,7 +28,7 @@ async function handle(message: ToCheckWorker): Promise<FromCheckWorker> {
   if (message.kind === 'imports') {
     parser ??= createPythonParser();
     const p = await parser;
-    return { kind: 'imports', id: message.id, files: message.files.map((s) => importedModules(p, s)) };
+    return { kind: 'imports', id: message.id, files: message.files.map((s) => fileLinks(p, s.path, s.text)) };
   }
   const settings = new Map(message.settings);
   const groups: GroupOutcome[] = [];

@@ -185,6 +185,33 @@ describe('gradient-lens probe', () => {
     }
   });
 
+  it('reads only the files that share facts with the probed one, and the whole project when its only model may be trained elsewhere', () => {
+    const mlp = (name: string, width: number) =>
+      `class ${name}(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc1 = nn.Linear(32, ${width})\n        self.fc2 = nn.Linear(${width}, 1)\n\n    def forward(self, x):\n        return self.fc2(torch.tanh(self.fc1(x)))\n\n\n`;
+    const header = 'import torch\nimport torch.nn as nn\n\n\n';
+    const tree = fixtureTree({
+      // Two models in the probed file's group: an unrelated script's unbound `model` cannot be theirs.
+      'gan/models.py': header + mlp('Generator', 16) + mlp('Discriminator', 8),
+      'gan/train.py': 'import torch\nfrom models import Generator, Discriminator\n\ngen = Generator()\ndisc = Discriminator()\nopt_g = torch.optim.Adam(gen.parameters(), lr=0.0002)\nopt_d = torch.optim.Adam(disc.parameters(), lr=0.0001)\n',
+      'gan/notes.py': 'import torch\n\nopt = torch.optim.SGD(model.parameters(), lr=0.3)\n',
+      // One model in the whole project: the script that trains `model` without binding it trains it.
+      'single/model.py': header + mlp('Net', 16),
+      'single/notes.py': 'import torch\n\nopt = torch.optim.SGD(model.parameters(), lr=0.3)\n',
+    });
+    try {
+      const optimizer = (folder: string, args: string[]) => {
+        const run = runCli(['probe', ...args, '--steps', '1', '--backend', 'wasm', '--format', 'json'], join(tree.root, folder));
+        const result: unknown = JSON.parse(run.stdout);
+        if (!isProbeResult(result)) throw new Error(run.stderr);
+        return result.optimizer;
+      };
+      expect(optimizer('gan', ['models.py', '--line', '5'])).toBe('adam(lr=0.0002)');
+      expect(optimizer('single', ['model.py'])).toBe('sgd(lr=0.3)');
+    } finally {
+      tree.cleanup();
+    }
+  });
+
   it('defaults to the trained model when a file defines several', () => {
     const tree = fixtureTree({
       'two.py':

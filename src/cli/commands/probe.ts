@@ -5,7 +5,10 @@
  */
 import type { Command } from 'commander';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import type { FileResult } from '../../analysis/api';
+import { fileLinks, linkedGroups } from '../../analysis/file-links';
 import { Project } from '../../analysis/project';
+import { createPythonParser } from '../../analysis/python/parser';
 import type { Finding, WhatIf } from '../../shared/findings';
 import type { ModelIR } from '../../shared/ir';
 import { defaultModel } from '../../shared/model-choice';
@@ -146,6 +149,40 @@ function projectFiles(path: string): string[] {
   return [];
 }
 
+/**
+ * The probed file analyzed with the project's other files as `check` reads them (a model built with
+ * arguments from train.py, a training loop there), but only those that share facts with it
+ * (file-links.ts): analyzing every script of a big project took seconds before the first step. A
+ * group holding one model could be "the project's only model" that another group trains by an
+ * unbound name (Project.trainsUnboundNames), so then the whole project is read, as check does.
+ */
+async function analyzeProbedFile(path: string, text: string): Promise<FileResult> {
+  const texts = new Map([[path, text]]);
+  for (const other of projectFiles(path)) {
+    const source = readInput(other);
+    if (source.error === null) texts.set(other, source.text);
+  }
+  const analyze = async (paths: readonly string[]): Promise<{ result: FileResult; models: number }> => {
+    const inGroup = new Set(paths);
+    const project = await Project.create({ otherPaths: [...texts.keys()].filter((p) => !inGroup.has(p)) });
+    try {
+      for (const p of paths) project.setFile(p, texts.get(p) ?? '');
+      const result = project.analyzeFile(path);
+      return { result, models: project.models().length };
+    } finally {
+      project.dispose();
+    }
+  };
+  if (texts.size === 1) return (await analyze([path])).result;
+  const parser = await createPythonParser();
+  const links = [...texts].map(([p, t]) => fileLinks(parser, p, t));
+  parser.delete();
+  const group = linkedGroups(links, (p) => texts.get(p) ?? '').find((g) => g.includes(path)) ?? [path];
+  const grouped = await analyze(group);
+  if (group.length === texts.size || grouped.models !== 1) return grouped.result;
+  return (await analyze([...texts.keys()])).result;
+}
+
 async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promise<number> {
   const options = parseProbeOptions(flags);
   const path = resolve(file);
@@ -153,25 +190,16 @@ async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promis
   if (input.error !== null) throw new UsageError(`${file}: ${input.error}`);
   // The worker loads tfjs and starts the backend while the file is analyzed.
   const worker = prepareProbeWorker(options.backend);
-  const project = await Project.create();
   let model: ModelIR;
   let whatIf: WhatIf | null = null;
   try {
-    project.setFile(path, input.text);
-    // The project's other files, as `check` reads them: a model built with arguments from train.py, a training loop there.
-    for (const other of projectFiles(path)) {
-      const source = readInput(other);
-      if (source.error === null) project.setFile(other, source.text);
-    }
-    const analyzed = project.analyzeFile(path);
+    const analyzed = await analyzeProbedFile(path, input.text);
     if (analyzed.error) throw new UsageError(`${file}: ${analyzed.error}`);
     model = pickModel(analyzed.models, flags, file);
     if (flags.whatIf !== undefined) whatIf = pickWhatIf(analyzed.findings, model, flags.whatIf);
   } catch (error) {
     discardProbeWorker(worker);
     throw error;
-  } finally {
-    project.dispose();
   }
   const showProgress = process.stderr.isTTY;
   const handle = startProbe(model, options, whatIf, {
