@@ -21,6 +21,8 @@ export const LIMITS = {
   traceNodes: 4000,
   /** Nesting of one expression (generated `a + b + c + ...` chains thousands deep). */
   expressionDepth: 150,
+  /** Entries of a config dict a construction is run once for (a key the code does not fix); more are read as one. */
+  configEntries: 4,
 } as const;
 
 export type LimitKind = 'recursion' | 'steps' | 'loop' | 'trace' | 'expression';

@@ -55,6 +55,20 @@ export interface Context {
   assigned?: AssignedAttributes;
   /** The interpreters of the files whose code this extraction runs, by path (this file's included). */
   homes?: Map<string, Interpreter>;
+  /** A construction run once per entry of a config dict (see EntryFork); shared with the other files' interpreters. */
+  fork?: EntryFork;
+}
+
+/**
+ * A construction that reads a dict with a key the code does not fix (`config['network'][args.dataset]`)
+ * is run once per entry of that dict (see models.ts): `chosen` is the entry the current run reads
+ * wherever such a dict has it; `met` the entries of the first such dict a run without a choice read;
+ * `inner` the module classes other classes built in each entry's run, first instance per entry.
+ */
+export interface EntryFork {
+  chosen: string | null;
+  met: string[] | null;
+  inner: Map<ClassInfo, Map<string, { call: Node; inst: Instance }>>;
 }
 
 /** A running function of the torch reader: the core's frame plus the module being built and the trace. */
@@ -138,7 +152,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     let home = this.homes.get(file.path);
     if (!home) {
       // Its notes are not this file's: what it cannot follow shows as unknown layers here.
-      home = new Interpreter({ file, classes: findModuleClasses(file), functions: findFunctions(file), entered: new Set(), sequentials: new Map(), instances: new Map(), notes: new FileNotes(), ...(this.ctx.imported ? { imported: this.ctx.imported } : {}), homes: this.homes });
+      home = new Interpreter({ file, classes: findModuleClasses(file), functions: findFunctions(file), entered: new Set(), sequentials: new Map(), instances: new Map(), notes: new FileNotes(), ...(this.ctx.imported ? { imported: this.ctx.imported } : {}), ...(this.ctx.fork ? { fork: this.ctx.fork } : {}), homes: this.homes });
       this.homes.set(file.path, home);
     }
     return home;
@@ -461,8 +475,15 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
       let sites = this.ctx.instances.get(cls);
       if (!sites) this.ctx.instances.set(cls, (sites = new Map<number, { call: Node; inst: Instance }>()));
       if (!sites.has(call.id)) sites.set(call.id, { call, inst });
-    } else if (call && f.cls !== null && f.cls !== cls && isModuleClass(cls) && this.ctx.inner && !this.ctx.inner.has(cls)) {
-      this.ctx.inner.set(cls, { call, inst });
+    } else if (call && f.cls !== null && f.cls !== cls && isModuleClass(cls) && this.ctx.inner) {
+      if (!this.ctx.inner.has(cls)) this.ctx.inner.set(cls, { call, inst });
+      const fork = this.ctx.fork;
+      const entry = fork?.chosen ?? null;
+      if (fork && entry !== null) {
+        let entries = fork.inner.get(cls);
+        if (!entries) fork.inner.set(cls, (entries = new Map<string, { call: Node; inst: Instance }>()));
+        if (!entries.has(entry)) entries.set(entry, { call, inst });
+      }
     }
     return self;
   }
@@ -611,6 +632,11 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     }
     const key = constOf(this.eval(indexNode, f));
     if (key === undefined && value.t === 'dict' && !value.transformer && value.entries.size > 0) {
+      const fork = this.ctx.fork;
+      const entry = fork?.chosen ?? null;
+      const chosen = entry === null ? undefined : value.entries.get(entry);
+      if (chosen) return chosen;
+      if (fork && fork.chosen === null && fork.met === null && value.entries.size > 1) fork.met = [...value.entries.keys()];
       // Another key fails in Python (KeyError): no model is built that way.
       this.noteOnce(n, `the key is not known; read as what the dict's ${value.entries.size === 1 ? 'only entry says' : `${String(value.entries.size)} entries agree on`}`);
       return this.oneOf([...value.entries.values()]);

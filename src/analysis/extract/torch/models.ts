@@ -26,11 +26,11 @@ import { apply } from './forward';
 import { producers } from './flow';
 import { applyToLayers } from './calls';
 import { isRawWeight } from './raw-weights';
-import { Interpreter, type Context } from './interpreter';
+import { Interpreter, type Context, type EntryFork } from './interpreter';
 import { MODEL_INPUT, Trace } from './trace';
 import { UNKNOWN, constant, leafSlots, nameLeaves, type ClassInfo, type Instance, type Value } from './values';
 import { Scope } from '../../python/constants';
-import { EvalNotes } from '../../python/limits';
+import { EvalNotes, LIMITS } from '../../python/limits';
 import { callLabel, collapseInstances, type CallSite, type ConstArguments, type InstanceModels } from '../../python/call-sites';
 import type { ConstValue } from '../../python/constants';
 import type { Args } from './args';
@@ -140,7 +140,8 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
   const classes = findModuleClasses(file);
   const moduleClasses = [...classes.values()].filter(isModuleClass);
   const functions = findFunctions(file);
-  const ctx: Context = { file, classes, functions, entered: new Set(), sequentials: new Map(), instances: new Map(), inner: new Map(), notes, ...(imported ? { imported } : {}), ...(assigned ? { assigned } : {}) };
+  const fork: EntryFork = { chosen: null, met: null, inner: new Map() };
+  const ctx: Context = { file, classes, functions, entered: new Set(), sequentials: new Map(), instances: new Map(), inner: new Map(), notes, fork, ...(imported ? { imported } : {}), ...(assigned ? { assigned } : {}) };
   const interp = new Interpreter(ctx);
   const moduleFrame = interp.moduleFrame();
   const guarded = (run: () => void) => {
@@ -158,6 +159,36 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
   guarded(() => interp.execBlock(file.root, moduleFrame));
   for (const def of functions.values()) if (!ctx.entered.has(def.id) && interp.relevant(def)) guarded(() => interp.callFunction(def, NO_ARGS(), null, moduleFrame));
 
+  /**
+   * A construction that reads a dict with a key the code does not fix (`config['network'][args.dataset]`,
+   * entries whose layer lists differ in length): run once per entry of the first such dict (at most
+   * LIMITS.configEntries), each run reading that entry wherever such a dict has it, so every entry's
+   * model is built, not one that is unknown where they disagree. The runs are instances named after
+   * their entry (`Net(args) (config 'voc')`); identical ones collapse (collapseInstances). No such read,
+   * or more entries: the one run, reading what the entries agree on (the core's oneOf).
+   */
+  const perEntry = (run: () => Value, site: CallSite, at: Node): { value: Value; site: CallSite }[] => {
+    fork.met = null;
+    const value = run();
+    const entries = fork.met as string[] | null;
+    fork.met = null;
+    if (!entries) return [{ value, site }];
+    const quoted = entries.map((e) => `'${e}'`).join(', ');
+    if (entries.length > LIMITS.configEntries) {
+      notes.add(`${site.label}: a dict read with a key the code does not fix has ${String(entries.length)} entries (${quoted}), more than ${String(LIMITS.configEntries)}: read as what they agree on`, rangeOf(at));
+      return [{ value, site }];
+    }
+    notes.add(`${site.label}: a dict read with a key the code does not fix: built once per entry (${quoted})`, rangeOf(at));
+    return entries.map((entry) => {
+      fork.chosen = entry;
+      try {
+        return { value: run(), site: { ...site, label: `${site.label} (config '${entry}')` } };
+      } finally {
+        fork.chosen = null;
+      }
+    });
+  };
+
   // 2. One instance per instantiation site, with its actual arguments (this file's calls, then other
   //    files' calls of the class); a class only another class builds: its first instance there (issue 8
   //    §2: those calls are call sites too, so a block gets the activation class its U-Net passes); a
@@ -171,32 +202,37 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     const list: { inst: Instance; site: CallSite | null }[] = [];
     const sites = [...(ctx.instances.get(cls)?.values() ?? [])].sort((a, b) => a.call.startIndex - b.call.startIndex);
     for (const { call, inst } of sites) list.push({ inst, site: { file: file.path, range: rangeOf(call), label: callLabel(call), args: NO_CONST_ARGS } });
-    for (const site of external.get(cls.name) ?? []) {
+    for (const written of external.get(cls.name) ?? []) {
       guarded(() => {
-        const v = interp.instantiate(cls, null, argsOf(site.args), moduleFrame);
-        // `self.net = Cluster(args)` ... `self.net.apply(weight_init)` in the calling file.
-        for (const name of site.applied ?? []) {
-          const fn = interp.importedFunction(site.file, name);
-          if (!fn) continue;
-          const slots = leafSlots(v).map((l) => l.slot);
-          const before = slots.map((slot) => [slot.layer.kernelInit, slot.layer.biasInit]);
-          applyToLayers(interp, v, fn, moduleFrame);
-          // What it set is written in another file: no line of this file to show or edit (findings take the layer's).
-          slots.forEach((slot, i) => {
-            const [kernel, bias] = before[i]!;
-            if (slot.layer.kernelInit && slot.layer.kernelInit !== kernel) slot.layer.kernelInit.range = null;
-            if (slot.layer.biasInit && slot.layer.biasInit !== bias) slot.layer.biasInit.range = null;
-          });
+        for (const { value: v, site } of perEntry(() => interp.instantiate(cls, null, argsOf(written.args), moduleFrame), written, cls.node)) {
+          // `self.net = Cluster(args)` ... `self.net.apply(weight_init)` in the calling file.
+          for (const name of site.applied ?? []) {
+            const fn = interp.importedFunction(site.file, name);
+            if (!fn) continue;
+            const slots = leafSlots(v).map((l) => l.slot);
+            const before = slots.map((slot) => [slot.layer.kernelInit, slot.layer.biasInit]);
+            applyToLayers(interp, v, fn, moduleFrame);
+            // What it set is written in another file: no line of this file to show or edit (findings take the layer's).
+            slots.forEach((slot, i) => {
+              const [kernel, bias] = before[i]!;
+              if (slot.layer.kernelInit && slot.layer.kernelInit !== kernel) slot.layer.kernelInit.range = null;
+              if (slot.layer.biasInit && slot.layer.biasInit !== bias) slot.layer.biasInit.range = null;
+            });
+          }
+          if (v.t === 'instance') list.push({ inst: v.inst, site });
         }
-        if (v.t === 'instance') list.push({ inst: v.inst, site });
       });
     }
     const inner = ctx.inner?.get(cls);
-    if (list.length === 0 && inner) list.push({ inst: inner.inst, site: null });
+    const innerEntries = fork.inner.get(cls);
+    if (list.length === 0 && innerEntries) for (const [entry, { call, inst }] of innerEntries) list.push({ inst, site: { file: file.path, range: rangeOf(call), label: `${callLabel(call)} (config '${entry}')`, args: NO_CONST_ARGS } });
+    else if (list.length === 0 && inner) list.push({ inst: inner.inst, site: null });
     if (list.length === 0) {
       guarded(() => {
-        const v = interp.instantiate(cls, null, NO_ARGS(), moduleFrame);
-        if (v.t === 'instance') list.push({ inst: v.inst, site: null });
+        const own: CallSite = { file: file.path, range: rangeOf(cls.node), label: cls.name, args: NO_CONST_ARGS };
+        for (const { value: v, site } of perEntry(() => interp.instantiate(cls, null, NO_ARGS(), moduleFrame), own, cls.node)) {
+          if (v.t === 'instance') list.push({ inst: v.inst, site: site === own ? null : site });
+        }
       });
     }
     if (list.length) instances.set(cls, list);

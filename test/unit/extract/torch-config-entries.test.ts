@@ -1,0 +1,78 @@
+/**
+ * A model whose construction reads a config dict with a key the code does not fix
+ * (`opts.arch[opts.variant]`) is built once per entry: entries whose layer lists differ in length
+ * each give their model (named after the entry), identical ones collapse, and a flag the entries
+ * disagree on gives one model with the layer and one without. Twins that must stay silent.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { FileResult } from '../../../src/analysis/api';
+import { analyzeFiles } from '../project-helper';
+import { defined } from '../../defined';
+
+const dir = join(__dirname, '../../fixtures/constructs/config_entries');
+const presets = readFileSync(join(dir, 'presets.py'), 'utf8');
+const tower = readFileSync(join(dir, 'tower.py'), 'utf8');
+const run = readFileSync(join(dir, 'run.py'), 'utf8');
+
+const analyze = async (p = presets, t = tower, r: string | null = run) => {
+  const results = await analyzeFiles({ '/q/presets.py': p, '/q/tower.py': t, ...(r === null ? {} : { '/q/run.py': r }) });
+  return defined(results[1]);
+};
+/** Each finding's code, line and the instance it was found in (the model's name when the class built one model). */
+const codes = (r: FileResult) => r.findings.map((f) => `${f.code}@${String(f.range.start.line + 1)} ${/\(instance (.*), (?:line \d+|\w+\.py:\d+)\)$/.exec(f.message)?.[1] ?? '-'}`);
+const TOWER = "Tower(spec['widths'], norm=spec['norm'])";
+const layers = (r: FileResult, name: string) =>
+  defined(r.models.find((m) => m.name === name), name).layers.map((l) => `${l.kind}${l.conditional ? '?' : ''}:${String(l.inFeatures ?? '-')}>${String(l.units ?? '-')}`);
+const names = (r: FileResult) => r.models.map((m) => m.name);
+const notes = (r: FileResult) => r.notices.map((n) => n.message);
+
+describe('a config dict read with a key the code does not fix, entries of different lengths', () => {
+  it('builds Scorer once per entry, every Linear -> BatchNorm1d found (GL302), each instance named after its entry', async () => {
+    const r = await analyze();
+    expect(names(r)).toEqual([`${TOWER} (config 'tiny')`, `${TOWER} (config 'wide')`, "Scorer(opts) (config 'tiny')", "Scorer(opts) (config 'wide')"]);
+    expect(layers(r, "Scorer(opts) (config 'tiny')")).toEqual(['dense:->48', 'batchnorm:48>48', 'activation:->-', 'dense:48>5', 'batchnorm:5>5', 'activation:->-']);
+    expect(layers(r, "Scorer(opts) (config 'wide')").filter((l) => l.startsWith('dense'))).toEqual(['dense:->256', 'dense:256>256', 'dense:256>128', 'dense:128>5']);
+    expect(codes(r)).toEqual([
+      `GL302@9 ${TOWER} (config 'tiny')`,
+      `GL302@9 ${TOWER} (config 'wide')`,
+      "GL302@9 Scorer(opts) (config 'tiny')",
+      "GL302@9 Scorer(opts) (config 'wide')",
+    ]);
+    expect(notes(r)).toContain("Line 19: Scorer(opts): a dict read with a key the code does not fix: built once per entry ('tiny', 'wide')");
+  });
+
+  it('stays silent when the Linear layers have no bias', async () => {
+    const r = await analyze(presets, tower.replace('nn.Linear(widths[k - 1], widths[k])', 'nn.Linear(widths[k - 1], widths[k], bias=False)'));
+    expect(codes(r)).toEqual([]);
+    expect(names(r)).toContain("Scorer(opts) (config 'wide')");
+  });
+
+  it('builds one model per entry when the flag differs: BatchNorm in one, none in the other', async () => {
+    const r = await analyze(presets.replace("'norm': True, 'drop': 0.3", "'norm': False, 'drop': 0.3"));
+    expect(layers(r, "Scorer(opts) (config 'wide')").some((l) => l.startsWith('batchnorm'))).toBe(false);
+    expect(layers(r, "Scorer(opts) (config 'tiny')").filter((l) => l.startsWith('batchnorm'))).toEqual(['batchnorm:48>48', 'batchnorm:5>5']);
+    // The wide entry without normalization: four Tanh layers in a row, which GL101 reads as a deep saturating stack.
+    expect(codes(r)).toEqual([`GL302@9 ${TOWER} (config 'tiny')`, "GL302@9 Scorer(opts) (config 'tiny')", `GL101@12 ${TOWER} (config 'wide')`, "GL101@12 Scorer(opts) (config 'wide')"]);
+  });
+
+  it('collapses entries that build the same model into one model named as the class', async () => {
+    const same = presets.replace('[base, 256, 256, 128, 5]', '[base, 48, 5]');
+    const r = await analyze(same);
+    expect(names(r)).toEqual(['Tower', 'Scorer']);
+    expect(codes(r)).toEqual(['GL302@9 -', 'GL302@9 -']);
+  });
+
+  it('forks a class nobody calls the same way, named after the class', async () => {
+    const r = await analyze(presets, tower, null);
+    expect(names(r)).toEqual([`${TOWER} (config 'tiny')`, `${TOWER} (config 'wide')`, "Scorer (config 'tiny')", "Scorer (config 'wide')"]);
+  });
+
+  it('reads more entries than the limit as what they agree on (widths of different lengths: unknown), and says so', async () => {
+    const many = presets.replace("opts.arch = {", "opts.arch = {\n        'a': {'widths': [8, 4], 'norm': True},\n        'b': {'widths': [8, 4], 'norm': True},\n        'c': {'widths': [8, 4], 'norm': True},");
+    const r = await analyze(many);
+    expect(r.models.some((m) => m.name.includes('(config'))).toBe(false);
+    expect(notes(r)).toContain("Line 19: Scorer(opts): a dict read with a key the code does not fix has 5 entries ('a', 'b', 'c', 'tiny', 'wide'), more than 4: read as what they agree on");
+  });
+});
