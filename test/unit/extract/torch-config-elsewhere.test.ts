@@ -1,8 +1,9 @@
 /**
  * Sizes and flags read from a config dict with a key the code does not fix (`table['heads'][opts.task]`),
  * and from a dict a function of another file assigns to the object the model is given
- * (`def experiment(opts): opts.table = table`): what the dict's entries agree on is read, the rest is
- * unknown. Each through the whole analysis, with twins that must stay silent.
+ * (`def experiment(opts): opts.table = table`): a model built from it is built once per entry
+ * (torch-config-entries.test.ts has the policy's own cases). Each through the whole analysis, with
+ * twins that must stay silent.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,36 +23,40 @@ const layers = (r: FileResult | undefined, name: string) =>
 const notes = (r: FileResult | undefined) => defined(r).notices.map((n) => n.message);
 
 describe('a config dict assigned by a function of another file', () => {
-  it('reads opts.table from experiment(opts) in settings.py: the heads agree on norm=True, so Linear -> BatchNorm1d (GL302)', async () => {
+  it('reads opts.table from experiment(opts) in settings.py: both heads set norm=True, so Linear -> BatchNorm1d (GL302) in each', async () => {
     const [, model] = await analyzeFiles({ '/p/settings.py': settings, '/p/heads.py': heads });
-    expect(layers(model, 'Classifier')).toEqual(['dense:->96', 'batchnorm:96>96', 'activation:->-', 'dense:96>-', 'batchnorm:->-', 'activation:->-']);
-    // Stack is a model too, read with the arguments Classifier builds it with: the same Linear, twice.
-    expect(codes(model)).toEqual(['GL302@9', 'GL302@9']);
-    expect(layers(model, 'Stack')).toEqual(layers(model, 'Classifier'));
+    expect(layers(model, "Classifier (config 'digits')")).toEqual(['dense:->96', 'batchnorm:96>96', 'activation:->-', 'dense:96>10', 'batchnorm:10>10', 'activation:->-']);
+    expect(layers(model, "Classifier (config 'letters')")).toEqual(['dense:->96', 'batchnorm:96>96', 'activation:->-', 'dense:96>26', 'batchnorm:26>26', 'activation:->-']);
+    // Stack is a model too, once per head, read with the arguments Classifier builds it with: the same Linear, four times.
+    expect(codes(model)).toEqual(['GL302@9', 'GL302@9', 'GL302@9', 'GL302@9']);
+    expect(layers(model, "Stack(head['sizes'], norm=head['norm']) (config 'letters')")).toEqual(layers(model, "Classifier (config 'letters')"));
     expect(notes(model)).toContain("Line 22: opts.table: read as the dict experiment() in settings.py assigns to it");
-    expect(notes(model)).toContain("Line 22: opts.table['heads'][opts.task]: the key is not known; read as what the dict's 2 entries agree on");
+    expect(notes(model)).toContain("Line 22: opts.table['heads'][opts.task]: the key is not known; Classifier is built once per entry ('digits', 'letters')");
   });
 
   it('stays silent when the config turns normalization off, and when no function assigns the attribute', async () => {
     const off = settings.replace(/norm=True/g, 'norm=False');
     const [, silent] = await analyzeFiles({ '/p/settings.py': off, '/p/heads.py': heads });
     expect(codes(silent)).toEqual([]);
-    expect(layers(silent, 'Classifier')).toEqual(['dense:->96', 'activation:->-', 'dense:96>-', 'activation:->-']);
+    expect(layers(silent, "Classifier (config 'digits')")).toEqual(['dense:->96', 'activation:->-', 'dense:96>10', 'activation:->-']);
     const [alone] = await analyzeFiles({ '/p/heads.py': heads });
     expect(codes(alone)).toEqual([]);
     expect(defined(alone).models.map((m) => m.name)).not.toContain('Classifier');
   });
 
-  it('keeps a flag the entries disagree on unknown: the BatchNorm is conditional', async () => {
+  it('builds a flag the entries disagree on both ways: BatchNorm in one head, none in the other', async () => {
     const mixed = settings.replace('sizes=[width, 96, 26], norm=True', 'sizes=[width, 96, 26], norm=False');
     const [, model] = await analyzeFiles({ '/p/settings.py': mixed, '/p/heads.py': heads });
-    expect(layers(model, 'Classifier')).toEqual(['dense:->96', 'batchnorm?:96>96', 'activation:->-', 'dense:96>-', 'batchnorm?:->-', 'activation:->-']);
+    expect(layers(model, "Classifier (config 'digits')")).toEqual(['dense:->96', 'batchnorm:96>96', 'activation:->-', 'dense:96>10', 'batchnorm:10>10', 'activation:->-']);
+    expect(layers(model, "Classifier (config 'letters')")).toEqual(['dense:->96', 'activation:->-', 'dense:96>26', 'activation:->-']);
+    expect(codes(model)).toEqual(['GL302@9', 'GL302@9']);
   });
 
-  it('reads sizes the entries disagree on as unknown, and lists of different lengths as unknown lists', async () => {
+  it('builds each head with its own layer list when the lists differ in length', async () => {
     const lengths = settings.replace('sizes=[width, 96, 26]', 'sizes=[width, 96, 64, 26]');
     const [, model] = await analyzeFiles({ '/p/settings.py': lengths, '/p/heads.py': heads });
-    expect(defined(model).models.find((m) => m.name === 'Classifier')?.layers.some((l) => l.kind === 'dense')).toBeFalsy();
+    expect(layers(model, "Classifier (config 'letters')").filter((l) => l.startsWith('dense'))).toEqual(['dense:->96', 'dense:96>64', 'dense:64>26']);
+    expect(layers(model, "Classifier (config 'digits')").filter((l) => l.startsWith('dense'))).toEqual(['dense:->96', 'dense:96>10']);
   });
 });
 

@@ -40,7 +40,8 @@ describe('a config dict read with a key the code does not fix, entries of differ
       "GL302@9 Scorer(opts) (config 'tiny')",
       "GL302@9 Scorer(opts) (config 'wide')",
     ]);
-    expect(notes(r)).toContain("Line 19: Scorer(opts): a dict read with a key the code does not fix: built once per entry ('tiny', 'wide')");
+    expect(notes(r)).toContain("Line 22: opts.arch[opts.variant]: the key is not known; Scorer(opts) is built once per entry ('tiny', 'wide')");
+    expect(notes(r).some((n) => n.includes('agree on'))).toBe(false);
   });
 
   it('stays silent when the Linear layers have no bias', async () => {
@@ -73,6 +74,6 @@ describe('a config dict read with a key the code does not fix, entries of differ
     const many = presets.replace("opts.arch = {", "opts.arch = {\n        'a': {'widths': [8, 4], 'norm': True},\n        'b': {'widths': [8, 4], 'norm': True},\n        'c': {'widths': [8, 4], 'norm': True},");
     const r = await analyze(many);
     expect(r.models.some((m) => m.name.includes('(config'))).toBe(false);
-    expect(notes(r)).toContain("Line 19: Scorer(opts): a dict read with a key the code does not fix has 5 entries ('a', 'b', 'c', 'tiny', 'wide'), more than 4: read as what they agree on");
+    expect(notes(r)).toContain("Line 22: opts.arch[opts.variant]: the key is not known; the dict has 5 entries ('a', 'b', 'c', 'tiny', 'wide'), more than the 4 Scorer(opts) is built for: read as what they agree on");
   });
 });

@@ -61,13 +61,15 @@ export interface Context {
 
 /**
  * A construction that reads a dict with a key the code does not fix (`config['network'][args.dataset]`)
- * is run once per entry of that dict (see models.ts): `chosen` is the entry the current run reads
- * wherever such a dict has it; `met` the entries of the first such dict a run without a choice read;
- * `inner` the module classes other classes built in each entry's run, first instance per entry.
+ * is run once per entry of that dict (see models.ts): while `listening`, the first such dict with
+ * several entries is recorded in `met` (the caller notes how it was read); `chosen` is the entry the
+ * current run reads wherever such a dict has it; `inner` the module classes other classes built in
+ * each entry's run, first instance per entry.
  */
 export interface EntryFork {
   chosen: string | null;
-  met: string[] | null;
+  listening: boolean;
+  met: { entries: string[]; read: Node } | null;
   inner: Map<ClassInfo, Map<string, { call: Node; inst: Instance }>>;
 }
 
@@ -636,8 +638,11 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
       const entry = fork?.chosen ?? null;
       const chosen = entry === null ? undefined : value.entries.get(entry);
       if (chosen) return chosen;
-      if (fork && fork.chosen === null && fork.met === null && value.entries.size > 1) fork.met = [...value.entries.keys()];
       // Another key fails in Python (KeyError): no model is built that way.
+      if (fork?.listening && fork.met === null && value.entries.size > 1) {
+        fork.met = { entries: [...value.entries.keys()], read: n };
+        return this.oneOf([...value.entries.values()]);
+      }
       this.noteOnce(n, `the key is not known; read as what the dict's ${value.entries.size === 1 ? 'only entry says' : `${String(value.entries.size)} entries agree on`}`);
       return this.oneOf([...value.entries.values()]);
     }

@@ -140,7 +140,7 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
   const classes = findModuleClasses(file);
   const moduleClasses = [...classes.values()].filter(isModuleClass);
   const functions = findFunctions(file);
-  const fork: EntryFork = { chosen: null, met: null, inner: new Map() };
+  const fork: EntryFork = { chosen: null, listening: false, met: null, inner: new Map() };
   const ctx: Context = { file, classes, functions, entered: new Set(), sequentials: new Map(), instances: new Map(), inner: new Map(), notes, fork, ...(imported ? { imported } : {}), ...(assigned ? { assigned } : {}) };
   const interp = new Interpreter(ctx);
   const moduleFrame = interp.moduleFrame();
@@ -167,19 +167,26 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
    * their entry (`Net(args) (config 'voc')`); identical ones collapse (collapseInstances). No such read,
    * or more entries: the one run, reading what the entries agree on (the core's oneOf).
    */
-  const perEntry = (run: () => Value, site: CallSite, at: Node): { value: Value; site: CallSite }[] => {
+  const perEntry = (run: () => Value, site: CallSite): { value: Value; site: CallSite }[] => {
+    fork.listening = true;
     fork.met = null;
-    const value = run();
-    const entries = fork.met as string[] | null;
+    let value: Value;
+    try {
+      value = run();
+    } finally {
+      fork.listening = false;
+    }
+    const met = fork.met as EntryFork['met'];
     fork.met = null;
-    if (!entries) return [{ value, site }];
-    const quoted = entries.map((e) => `'${e}'`).join(', ');
-    if (entries.length > LIMITS.configEntries) {
-      notes.add(`${site.label}: a dict read with a key the code does not fix has ${String(entries.length)} entries (${quoted}), more than ${String(LIMITS.configEntries)}: read as what they agree on`, rangeOf(at));
+    if (!met) return [{ value, site }];
+    const quoted = met.entries.map((e) => `'${e}'`).join(', ');
+    const read = met.read.text.length > 60 ? `${met.read.text.slice(0, 57)}...` : met.read.text;
+    if (met.entries.length > LIMITS.configEntries) {
+      notes.add(`${read}: the key is not known; the dict has ${String(met.entries.length)} entries (${quoted}), more than the ${String(LIMITS.configEntries)} ${site.label} is built for: read as what they agree on`, rangeOf(met.read));
       return [{ value, site }];
     }
-    notes.add(`${site.label}: a dict read with a key the code does not fix: built once per entry (${quoted})`, rangeOf(at));
-    return entries.map((entry) => {
+    notes.add(`${read}: the key is not known; ${site.label} is built once per entry (${quoted})`, rangeOf(met.read));
+    return met.entries.map((entry) => {
       fork.chosen = entry;
       try {
         return { value: run(), site: { ...site, label: `${site.label} (config '${entry}')` } };
@@ -204,7 +211,7 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     for (const { call, inst } of sites) list.push({ inst, site: { file: file.path, range: rangeOf(call), label: callLabel(call), args: NO_CONST_ARGS } });
     for (const written of external.get(cls.name) ?? []) {
       guarded(() => {
-        for (const { value: v, site } of perEntry(() => interp.instantiate(cls, null, argsOf(written.args), moduleFrame), written, cls.node)) {
+        for (const { value: v, site } of perEntry(() => interp.instantiate(cls, null, argsOf(written.args), moduleFrame), written)) {
           // `self.net = Cluster(args)` ... `self.net.apply(weight_init)` in the calling file.
           for (const name of site.applied ?? []) {
             const fn = interp.importedFunction(site.file, name);
@@ -230,7 +237,7 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     if (list.length === 0) {
       guarded(() => {
         const own: CallSite = { file: file.path, range: rangeOf(cls.node), label: cls.name, args: NO_CONST_ARGS };
-        for (const { value: v, site } of perEntry(() => interp.instantiate(cls, null, NO_ARGS(), moduleFrame), own, cls.node)) {
+        for (const { value: v, site } of perEntry(() => interp.instantiate(cls, null, NO_ARGS(), moduleFrame), own)) {
           if (v.t === 'instance') list.push({ inst: v.inst, site: site === own ? null : site });
         }
       });
