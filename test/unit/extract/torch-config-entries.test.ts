@@ -76,4 +76,13 @@ describe('a config dict read with a key the code does not fix, entries of differ
     expect(r.models.some((m) => m.name.includes('(config'))).toBe(false);
     expect(notes(r)).toContain("Line 22: opts.arch[opts.variant]: the key is not known; the dict has 5 entries ('a', 'b', 'c', 'tiny', 'wide'), more than the 4 Scorer(opts) is built for: read as what they agree on");
   });
+
+  it('forks a class of another file whose builder reads the dict, noting the read at the class', async () => {
+    const app = readFileSync(join(dir, 'app.py'), 'utf8');
+    const [, , r] = await analyzeFiles({ '/q/presets.py': presets, '/q/tower.py': tower, '/q/app.py': app });
+    const built = defined(r);
+    expect(names(built)).toEqual(["App (config 'tiny')", "App (config 'wide')"]);
+    expect(layers(built, "App (config 'wide')").filter((l) => l.startsWith('dense'))).toHaveLength(4);
+    expect(notes(built)).toContain("Line 5: App: the key of opts.arch[opts.variant] (in code of another file) is not known; App is built once per entry ('tiny', 'wide')");
+  });
 });

@@ -154,7 +154,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     let home = this.homes.get(file.path);
     if (!home) {
       // Its notes are not this file's: what it cannot follow shows as unknown layers here.
-      home = new Interpreter({ file, classes: findModuleClasses(file), functions: findFunctions(file), entered: new Set(), sequentials: new Map(), instances: new Map(), notes: new FileNotes(), ...(this.ctx.imported ? { imported: this.ctx.imported } : {}), ...(this.ctx.fork ? { fork: this.ctx.fork } : {}), homes: this.homes });
+      home = new Interpreter({ file, classes: findModuleClasses(file), functions: findFunctions(file), entered: new Set(), sequentials: new Map(), instances: new Map(), notes: new FileNotes(), ...(this.ctx.imported ? { imported: this.ctx.imported } : {}), ...(this.ctx.assigned ? { assigned: this.ctx.assigned } : {}), ...(this.ctx.fork ? { fork: this.ctx.fork } : {}), homes: this.homes });
       this.homes.set(file.path, home);
     }
     return home;
@@ -369,7 +369,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   }
 
   /** A note on how an expression was read, once per file for the same text (a config read on many lines says it once). */
-  private noteOnce(n: Node, what: string): void {
+  noteOnce(n: Node, what: string): void {
     const text = n.text.length > 60 ? `${n.text.slice(0, 57)}...` : n.text;
     if (this.noted.has(`${text}\u0000${what}`)) return;
     this.noted.add(`${text}\u0000${what}`);

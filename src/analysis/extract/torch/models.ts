@@ -167,7 +167,7 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
    * their entry (`Net(args) (config 'voc')`); identical ones collapse (collapseInstances). No such read,
    * or more entries: the one run, reading what the entries agree on (the core's oneOf).
    */
-  const perEntry = (run: () => Value, site: CallSite): { value: Value; site: CallSite }[] => {
+  const perEntry = (run: () => Value, site: CallSite, at: Node): { value: Value; site: CallSite }[] => {
     fork.listening = true;
     fork.met = null;
     let value: Value;
@@ -180,12 +180,15 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     fork.met = null;
     if (!met) return [{ value, site }];
     const quoted = met.entries.map((e) => `'${e}'`).join(', ');
-    const read = met.read.text.length > 60 ? `${met.read.text.slice(0, 57)}...` : met.read.text;
+    // A read in another file's code (a builder it defines) is noted at the class, naming the read.
+    const here = met.read.tree === file.tree;
+    const where = here ? met.read : at;
+    const what = here ? 'the key is not known' : `the key of ${callLabel(met.read)} (in code of another file) is not known`;
     if (met.entries.length > LIMITS.configEntries) {
-      notes.add(`${read}: the key is not known; the dict has ${String(met.entries.length)} entries (${quoted}), more than the ${String(LIMITS.configEntries)} ${site.label} is built for: read as what they agree on`, rangeOf(met.read));
+      interp.noteOnce(where, `${what}; the dict has ${String(met.entries.length)} entries (${quoted}), more than the ${String(LIMITS.configEntries)} ${site.label} is built for: read as what they agree on`);
       return [{ value, site }];
     }
-    notes.add(`${read}: the key is not known; ${site.label} is built once per entry (${quoted})`, rangeOf(met.read));
+    interp.noteOnce(where, `${what}; ${site.label} is built once per entry (${quoted})`);
     return met.entries.map((entry) => {
       fork.chosen = entry;
       try {
@@ -195,6 +198,8 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
       }
     });
   };
+
+  const nameOf = (cls: ClassInfo) => cls.node.childForFieldName('name') ?? cls.node;
 
   // 2. One instance per instantiation site, with its actual arguments (this file's calls, then other
   //    files' calls of the class); a class only another class builds: its first instance there (issue 8
@@ -211,7 +216,7 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     for (const { call, inst } of sites) list.push({ inst, site: { file: file.path, range: rangeOf(call), label: callLabel(call), args: NO_CONST_ARGS } });
     for (const written of external.get(cls.name) ?? []) {
       guarded(() => {
-        for (const { value: v, site } of perEntry(() => interp.instantiate(cls, null, argsOf(written.args), moduleFrame), written)) {
+        for (const { value: v, site } of perEntry(() => interp.instantiate(cls, null, argsOf(written.args), moduleFrame), written, nameOf(cls))) {
           // `self.net = Cluster(args)` ... `self.net.apply(weight_init)` in the calling file.
           for (const name of site.applied ?? []) {
             const fn = interp.importedFunction(site.file, name);
@@ -237,7 +242,7 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     if (list.length === 0) {
       guarded(() => {
         const own: CallSite = { file: file.path, range: rangeOf(cls.node), label: cls.name, args: NO_CONST_ARGS };
-        for (const { value: v, site } of perEntry(() => interp.instantiate(cls, null, NO_ARGS(), moduleFrame), own)) {
+        for (const { value: v, site } of perEntry(() => interp.instantiate(cls, null, NO_ARGS(), moduleFrame), own, nameOf(cls))) {
           if (v.t === 'instance') list.push({ inst: v.inst, site: site === own ? null : site });
         }
       });
