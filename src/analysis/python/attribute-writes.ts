@@ -47,6 +47,8 @@ export function attributeWrites(root: Node): AttributeWrite[] {
       if (fn?.type !== 'function_definition') continue;
       const params = parameterNames(fn);
       if (params.size === 0) continue;
+      // Walking a function's tree is what costs: only one that assigns an attribute of a parameter is walked.
+      if (!new RegExp(`^[ \\t]+(?:${[...params].join('|')})\\.\\w+[ \\t]*=[^=]`, 'm').test(fn.text)) continue;
       const assignments = descendantsOfType(fn, 'assignment');
       const dictNames = new Set(assignments.flatMap((a) => {
         const left = a.childForFieldName('left');
