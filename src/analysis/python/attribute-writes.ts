@@ -18,6 +18,13 @@ export interface AttributeWrite {
 }
 
 const cache = new WeakMap<object, AttributeWrite[]>();
+/**
+ * Texts of module-level functions known to assign no attribute of a parameter: every edit gives a new
+ * tree, and reading each function's parameters again made this look cost in proportion to the file.
+ */
+const writesNothing = new Set<string>();
+/** Texts kept at most (a file's functions many times over); past it the set starts again. */
+const MAX_KNOWN_TEXTS = 8192;
 
 /** The plain parameter names of a function (`self`-less module-level functions: all of them). */
 function parameterNames(fn: Node): Set<string> {
@@ -45,10 +52,15 @@ export function attributeWrites(root: Node): AttributeWrite[] {
     for (const top of namedChildren(root)) {
       const fn = top.type === 'decorated_definition' ? top.childForFieldName('definition') : top;
       if (fn?.type !== 'function_definition') continue;
+      const text = fn.text;
+      if (writesNothing.has(text)) continue;
       const params = parameterNames(fn);
-      if (params.size === 0) continue;
       // Walking a function's tree is what costs: only one that assigns an attribute of a parameter is walked.
-      if (!new RegExp(`^[ \\t]+(?:${[...params].join('|')})\\.\\w+[ \\t]*=[^=]`, 'm').test(fn.text)) continue;
+      if (params.size === 0 || !new RegExp(`^[ \\t]+(?:${[...params].join('|')})\\.\\w+[ \\t]*=[^=]`, 'm').test(text)) {
+        if (writesNothing.size >= MAX_KNOWN_TEXTS) writesNothing.clear();
+        writesNothing.add(text);
+        continue;
+      }
       const assignments = descendantsOfType(fn, 'assignment');
       const dictNames = new Set(assignments.flatMap((a) => {
         const left = a.childForFieldName('left');
