@@ -4,7 +4,7 @@
  * by Gauss-Hermite quadrature (Gauss-Legendre panels when the Gaussian is much wider than the
  * activation's curved region): what the mean-field recursions of propagation.ts need.
  */
-import type { ActivationName, Framework } from '../ir';
+import type { ActivationIR, ActivationName, Framework } from '../ir';
 import { negativeSlope, type ActivationLike } from './activations';
 import { normalCdf, normalPdf } from './math';
 
@@ -54,6 +54,21 @@ function elu(alpha: number): ScalarActivation {
  */
 export function scalarActivation(activation: ActivationLike, framework: Framework): ScalarActivation | null {
   const act = typeof activation === 'string' ? { name: activation, params: {} as Record<string, number> } : activation;
+  // One object per activation and constants, so that what is computed of it can be kept by identity (propagation.ts).
+  const key = `${framework}\u0000${act.name}\u0000${JSON.stringify(act.params)}`;
+  let made = madeActivations.get(key);
+  if (made === undefined) {
+    if (madeActivations.size >= MAX_MADE_ACTIVATIONS) madeActivations.clear();
+    madeActivations.set(key, (made = makeScalarActivation(act, framework)));
+  }
+  return made;
+}
+
+const madeActivations = new Map<string, ScalarActivation | null>();
+/** Distinct activations kept (an editor session may see many slopes typed one after the other). */
+const MAX_MADE_ACTIVATIONS = 256;
+
+function makeScalarActivation(act: Pick<ActivationIR, 'name' | 'params'>, framework: Framework): ScalarActivation | null {
   const name: ActivationName = act.name;
   switch (name) {
     case 'linear':

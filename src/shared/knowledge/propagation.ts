@@ -220,6 +220,30 @@ function activationOf(act: ActivationIR | null, framework: Framework, layer: Lay
 }
 
 /**
+ * The moments `activate` needs, kept per activation and Gaussian: a model repeats its blocks, and a file
+ * its models, with the same pre-activations, and the integral over channel means (nodes x nodes
+ * evaluations of the activation) was most of the prediction's time on a model-dense file.
+ */
+const activatedCache = new WeakMap<ScalarActivation, Map<string, { m: ActivationMoments; dataVar: number }>>();
+/** Gaussians kept per activation (the values differ with every layer width and initializer). */
+const MAX_ACTIVATED_PER_ACTIVATION = 4096;
+
+function activatedMoments(act: ScalarActivation, zMean: number, zVar: number, zDataVar: number): { m: ActivationMoments; dataVar: number } {
+  let cache = activatedCache.get(act);
+  if (!cache) activatedCache.set(act, (cache = new Map<string, { m: ActivationMoments; dataVar: number }>()));
+  const key = `${String(zMean)},${String(zVar)},${String(zDataVar)}`;
+  let moments = cache.get(key);
+  if (!moments) {
+    const m = activationMoments(act, zMean, zVar);
+    const spread = channelSpread(zVar, zDataVar);
+    const dataVar = spread === 0 ? Math.max(m.second - m.mean * m.mean, 0) : overChannels(zMean, spread, (c) => activationMoments(act, c, zDataVar)).dataVar;
+    if (cache.size >= MAX_ACTIVATED_PER_ACTIVATION) cache.clear();
+    cache.set(key, (moments = { m, dataVar }));
+  }
+  return moments;
+}
+
+/**
  * Applies an activation to a Gaussian pre-activation N(mean, var) of which `zDataVar` is within-channel
  * variance: output signal and E[φ'²].
  */
@@ -233,9 +257,7 @@ function activate(act: ScalarActivation | 'softmax' | null, zMean: number, zVar:
     const q = Math.max(second, 1 / (n * n));
     return { out: { mean: 1 / n, q, dataVar: q - 1 / (n * n), features, positions, source: null }, slope: second };
   }
-  const m: ActivationMoments = activationMoments(act, zMean, zVar);
-  const spread = channelSpread(zVar, zDataVar);
-  const dataVar = spread === 0 ? Math.max(m.second - m.mean * m.mean, 0) : overChannels(zMean, spread, (c) => activationMoments(act, c, zDataVar)).dataVar;
+  const { m, dataVar } = activatedMoments(act, zMean, zVar, zDataVar);
   return { out: { mean: m.mean, q: m.second, dataVar, features, positions, source: { act, zMean, zVar, zDataVar } }, slope: m.slope };
 }
 
