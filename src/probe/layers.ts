@@ -38,6 +38,12 @@ export interface ProbeNode {
   bias: tf.Variable | null;
   measure: OutputMeasure;
   apply(inputs: tf.Tensor[], ctx: StepContext): tf.Tensor;
+  /**
+   * Set on a later application of a layer object (LayerIR.sharesWeightsWith): the node of its first
+   * application, whose computation and variables it reuses. It has no variables of its own, so the
+   * gradient of the one set of variables is tfjs's gradient of the whole graph: the sum over applications.
+   */
+  reuses?: ProbeNode;
 }
 
 type InitSpec = Pick<InitializerIR, 'name' | 'params' | 'options'>;
@@ -612,15 +618,37 @@ function edgePad(x: tf.Tensor, pads: [number, number][], mode: 'reflect' | 'repl
 
 let runCounter = 0;
 
+/**
+ * A later application of the layer `first` built: the same computation on the same variables, or null
+ * when the shapes differ (the computation was made for the first application's shapes).
+ */
+function reapplied(first: ProbeNode, planned: PlannedLayer): ProbeNode | null {
+  const same = (a: number[] | undefined, b: number[] | undefined) => a !== undefined && b !== undefined && a.length === b.length && a.every((d, i) => d === b[i]);
+  if (!same(first.planned.inShapes[0], planned.inShapes[0]) || !same(first.planned.outShape, planned.outShape)) return null;
+  return { planned, vars: [], kernel: null, bias: null, measure: first.measure, apply: (inputs, ctx) => first.apply(inputs, ctx), reuses: first };
+}
+
 export function buildNodes(layers: PlannedLayer[], framework: Framework, rng: Rng, notices: ProbeNotice[]): ProbeNode[] {
   const builder = new NodeBuilder(framework, rng, notices, `probe${runCounter++}`);
   const frozen: LayerIR[] = [];
+  /** Later applications of a layer object that the probe cannot give the first one's weights. */
+  const unshared: LayerIR[] = [];
+  const byId = new Map<string, ProbeNode>();
   const nodes = layers.map((planned): ProbeNode => {
-    const node = builder.build(planned);
-    if (!planned.ir.frozen || node.vars.length === 0) return node;
-    frozen.push(planned.ir);
-    return { ...node, vars: [], kernel: null, bias: null, held: node.vars };
+    const first = planned.ir.sharesWeightsWith === null ? undefined : byId.get(planned.ir.sharesWeightsWith);
+    const again = first ? reapplied(first, planned) : null;
+    if (again) return again;
+    if (first) unshared.push(planned.ir);
+    const built = builder.build(planned);
+    const node = !planned.ir.frozen || built.vars.length === 0 ? built : { ...built, vars: [], kernel: null, bias: null, held: built.vars };
+    if (node !== built) frozen.push(planned.ir);
+    byId.set(planned.ir.id, node);
+    return node;
   });
+  const [firstUnshared] = unshared;
+  if (firstUnshared) {
+    notices.push({ severity: 'warning', message: `${describeLayer(firstUnshared)}${unshared.length > 1 ? ` and ${unshared.length - 1} more application(s) of a layer` : ''} reuses the weights of an earlier application on other shapes (input or output), which the probe cannot compute with the same variables: it is probed with weights of its own, so its gradient is not the sum over applications.`, line: layerLine(firstUnshared) });
+  }
   const [first] = frozen;
   if (first) {
     // One note for a frozen trunk of a hundred layers, naming the first few.

@@ -3,7 +3,7 @@
  * and last step, a small log-scale bar, then the verdicts and notices (and the same for a what-if run).
  */
 import type { ProbeLayerResult, ProbeResult } from '../shared/probe';
-import { formatGradNorm, gradNormColumns } from '../shared/probe-format';
+import { formatGradNorm, gradNormColumns, rowLabel } from '../shared/probe-format';
 import { approxRatio } from '../shared/gradient-flow';
 import { predictedBesideMeasured, type PredictionComparison } from '../shared/prediction-gap';
 
@@ -29,7 +29,7 @@ function row(layer: ProbeLayerResult, steps: number, predicted: number | null | 
   const last = layer.gradNorm[layer.gradNorm.length - 1];
   const bar = layer.gradNorm.length === 0 ? '' : '█'.repeat(barWidth(last)) || '·';
   const norms = [predicted ?? undefined, ...gradNormColumns(layer.gradNorm, steps).map((c) => c.value)].map((v) => formatNumber(v).padStart(9));
-  return `${String(layer.line).padStart(5)}  ${layer.name.slice(0, 22).padEnd(22)} ${layer.kind.padEnd(12)} ${String(layer.params).padStart(9)}  ${norms.join(' ')}  ${bar}`;
+  return `${String(layer.line).padStart(5)}  ${rowLabel(layer).slice(0, 22).padEnd(22)} ${layer.kind.padEnd(12)} ${String(layer.params).padStart(9)}  ${norms.join(' ')}  ${bar}`;
 }
 
 /** Predicted beside measured: the first/last ratio, and what is more than a decade apart with why. */

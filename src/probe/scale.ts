@@ -34,8 +34,9 @@ const MIN_VALUES_PER_NORM_CHANNEL = 16;
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
+/** The model's parameters: a layer object applied several times holds one set (LayerIR.sharesWeightsWith). */
 function totalParams(plan: Plan): number {
-  return plan.layers.reduce((s, l) => s + l.params, 0);
+  return plan.layers.reduce((s, l) => s + (l.ir.sharesWeightsWith === null ? l.params : 0), 0);
 }
 
 function assertParams(model: ModelIR, plan: Plan, options: ProbeOptions): void {

@@ -44,14 +44,15 @@ function forward(nodes: ProbeNode[], xs: tf.Tensor[], ctx: StepContext): tf.Tens
   return outputs;
 }
 
-function emptyLayer(node: ProbeNode): ProbeLayerResult {
+/** `applications`: how many times the layer object is applied (1, or more when later applications reuse its weights). */
+function emptyLayer(node: ProbeNode, applications: number): ProbeLayerResult {
   const ir = node.planned.ir;
   const series = {} as Record<LayerMetricKey, number[] | null>;
   for (const key of LAYER_METRIC_KEYS) {
     const on = LAYER_METRICS[key].on;
     series[key] = measuredOn(on, node) || !nullElsewhere(on) ? [] : null;
   }
-  return { id: ir.id, name: ir.name, kind: ir.kind, line: layerLine(ir), params: node.planned.params, ...(series as LayerSeries) };
+  return { id: ir.id, name: ir.name, kind: ir.kind, line: layerLine(ir), params: node.planned.params, ...(applications > 1 ? { applications } : {}), ...(series as LayerSeries) };
 }
 
 export async function trainModel(model: ModelIR, options: ProbeOptions, backend: BackendName, hooks: TrainHooks = {}): Promise<ProbeResult> {
@@ -66,13 +67,18 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
     nodes.push(...buildNodes(plan.layers, model.framework, rng.weights, notices));
     const built = buildOptimizer(model, notices);
     optimizer = built; // for the finally block
-    const measured = nodes.filter((n) => n.planned.ir.kind !== 'input');
+    // One row per set of parameters: a later application of a layer object is measured in its first
+    // application's row. Its gradient there is the sum over applications (the variables are shared); its
+    // activation statistics are the first application's (a siamese trunk's first branch, an unrolled
+    // cell's first step), which the later applications' share in distribution but not in value.
+    const measured = nodes.filter((n) => n.planned.ir.kind !== 'input' && !n.reuses);
+    const applications = (n: ProbeNode) => 1 + nodes.filter((other) => other.reuses === n).length;
     const weightNodes = measured.filter((n) => n.vars.length > 0);
     const vars = weightNodes.flatMap((n) => n.vars);
     if (vars.length === 0) throw new ProbeFailure('unsupported', `model ${model.name} has no trainable weights to probe`);
     const meter = new StepMeter(measured, batchSize, optimizer.gradientScale, optimizer.exactUpdate);
     const scale = optimizer.gradientScale;
-    const results = measured.map(emptyLayer);
+    const results = measured.map((n) => emptyLayer(n, applications(n)));
     const losses: number[] = [];
     const outputShape = plan.layers[plan.layers.length - 1]!.outShape;
     let steps = Math.max(1, Math.floor(options.steps));

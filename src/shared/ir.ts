@@ -335,6 +335,15 @@ export interface LayerCommon {
    * parameters frozen counts as frozen once its weight is.
    */
   frozen: boolean;
+  /**
+   * Id of the first application of the same layer object when this application reuses its parameters
+   * (torch: the same module attribute called again, each sublayer of a shared nn.Sequential or
+   * submodule, an RNN cell stepped in a loop; Keras: the same layer object called again). The framework
+   * holds one set of parameters, whose gradient is the sum over applications. Only layers with
+   * parameters (see hasParameters); null for the first application and for distinct constructions
+   * (a loop building N blocks, copy.deepcopy).
+   */
+  sharesWeightsWith: string | null;
   /** For graphs: ids of the layers feeding this one (empty for the first layer of a chain). */
   inputs: string[];
   /**

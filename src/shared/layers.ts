@@ -35,6 +35,15 @@ export const isDropoutKind = has(DROPOUT_KINDS);
 export const isWeightedKind = (kind: LayerKind): kind is 'dense' | ConvKind | RecurrentKind => kind === 'dense' || isConvKind(kind) || isRecurrentKind(kind);
 /** Layers whose weights train: the weighted ones plus embeddings. */
 export const isLearningKind = (kind: LayerKind): kind is 'dense' | ConvKind | RecurrentKind | 'embedding' => isWeightedKind(kind) || kind === 'embedding';
+/**
+ * Whether the layer holds trainable parameters (what a repeated application shares, see
+ * LayerIR.sharesWeightsWith): the learning kinds, attention, learned positions, affine normalization, PReLU.
+ */
+export function hasParameters(layer: LayerIR): boolean {
+  if (isLearningKind(layer.kind) || layer.kind === 'attention' || layer.kind === 'position-embedding') return true;
+  if (layer.kind === 'batchnorm' || layer.kind === 'layernorm' || layer.kind === 'groupnorm') return layer.norm.affine !== false;
+  return layer.kind === 'activation' && layer.activation?.name === 'prelu';
+}
 /** Layers that read a sequence of steps per example: recurrent layers, 1-D convolutions, and embeddings (token ids). */
 export const readsSteps = (kind: LayerKind): boolean => isRecurrentKind(kind) || kind === 'conv1d' || kind === 'embedding';
 

@@ -1,4 +1,5 @@
 import { METRIC_COLUMNS, type LayerSeries } from './probe-metrics';
+import type { ProbeLayerResult } from './probe';
 
 /** How probe numbers are written for people (panel, annotations): short, exponent for tiny or huge values. */
 export function formatGradNorm(value: number | undefined | null, digits = 3): string {
@@ -41,4 +42,9 @@ export function metricColumns(layer: LayerSeries | undefined): { heading: string
     const series = layer?.[key] ?? null;
     return { heading, text: series === null || series.length === 0 ? '-' : formatPercent(median(series)) };
   });
+}
+
+/** A layer row's label: its name, and how often the model applies it when more than once (its weights are shared). */
+export function rowLabel(layer: Pick<ProbeLayerResult, 'name' | 'applications'>): string {
+  return layer.applications !== undefined && layer.applications > 1 ? `${layer.name} (applied ${layer.applications}x)` : layer.name;
 }

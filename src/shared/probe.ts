@@ -128,6 +128,12 @@ export interface ProbeLayerResult extends LayerSeries {
   line: number;
   /** Parameters of the rebuilt layer (trainable and not). */
   params: number;
+  /**
+   * How many times the model applies this layer object, when more than once (a siamese trunk, an
+   * unrolled cell): the row stands for every application (LayerIR.sharesWeightsWith), its gradient
+   * is their sum, its activation statistics the first application's.
+   */
+  applications?: number;
 }
 
 export interface ProbeVerdict {

@@ -31,6 +31,8 @@ export interface LayerSpec {
   detail?: DetailPatch;
   /** Graph inputs by layer name. */
   inputs?: string[];
+  /** The layer (by name) whose parameters this application reuses. */
+  sharesWeightsWith?: string;
   className?: string;
 }
 
@@ -96,6 +98,7 @@ export class ModelBuilder {
       conditional: false,
       repeated: false,
       frozen: spec.frozen ?? false,
+      sharesWeightsWith: spec.sharesWeightsWith ? byName(spec.sharesWeightsWith) : null,
       inputs: spec.inputs ? spec.inputs.map(byName) : index === 0 ? [] : [this.layers[index - 1]!.id],
       argsRange: null,
     });

@@ -14,7 +14,7 @@ import {
   type WebviewToHostMessage,
   type WhatIfChoice,
 } from '../../src/shared/webview-messages';
-import { gradNormColumns, metricColumns } from '../../src/shared/probe-format';
+import { gradNormColumns, metricColumns, rowLabel } from '../../src/shared/probe-format';
 import { formatNorm } from './charts';
 import { approxRatio } from '../../src/shared/gradient-flow';
 import { formatStd, predictedBesideMeasured } from '../../src/shared/prediction-gap';
@@ -303,7 +303,7 @@ class Panel {
       return el(
         'tr',
         { className: row?.gap ? 'gl-gap' : '' },
-        cells.map((text, i) => (i === 1 ? el('td', {}, [button(layer.name, () => { this.revealLayer(layer); }, { className: 'gl-link', attrs: { 'data-layer': layer.id } })]) : el('td', { className: i >= 3 ? 'gl-num' : '', text: text ?? '' }))),
+        cells.map((text, i) => (i === 1 ? el('td', {}, [button(rowLabel(layer), () => { this.revealLayer(layer); }, { className: 'gl-link', attrs: { 'data-layer': layer.id } })]) : el('td', { className: i >= 3 ? 'gl-num' : '', text: text ?? '' }))),
       );
     });
     return el('section', { className: 'gl-table' }, [

@@ -28,6 +28,7 @@ export function makeLayer(fields: LayerFields): LayerIR {
     conditional: false,
     repeated: false,
     frozen: false,
+    sharesWeightsWith: null,
     inputs: [],
     argsRange: null,
     ...fields,
@@ -51,15 +52,18 @@ export interface ModelFields {
 /** Assigns layer ids in order (L0, L1, ...) and unique generated names where none was written. */
 export function makeModel(fields: ModelFields): ModelIR {
   const counts = new Map<string, number>();
+  const names = new Map<string, string>();
   const layers = fields.layers.map((layer, i) => {
     const id = `L${i}`;
-    let name = layer.name;
+    // A later call of a layer object is that layer: it takes the name the first call got.
+    let name = layer.name || (layer.sharesWeightsWith !== null ? (names.get(layer.sharesWeightsWith) ?? '') : '');
     if (!name) {
       const base = layer.kind.replace(/-/g, '_');
       const n = counts.get(base) ?? 0;
       counts.set(base, n + 1);
       name = n === 0 ? base : `${base}_${n}`;
     }
+    names.set(id, name);
     return { ...layer, id, name };
   });
   return {

@@ -737,9 +737,20 @@ function propagate(model: ModelIR): ModelPrediction {
       if (k >= 0) g[k] = g[k]! + result.gIn[j]!;
     });
   }
-  const reference = measured.length > 0 ? Math.max(normSq[measured[measured.length - 1]!] ?? 0, TINY) : 1;
+  // A layer object applied several times holds one set of weights, whose gradient is the sum over its
+  // applications (as in the probe and in the framework). Their contributions are taken as uncorrelated
+  // (independent branches' inputs, different steps), so their squared norms add; the first application
+  // carries the sum, the later ones no prediction of their own.
+  nodes.forEach((node, i) => {
+    const first = node.layer.sharesWeightsWith === null ? undefined : index.get(node.layer.sharesWeightsWith);
+    if (first === undefined || normSq[i] === null) return;
+    normSq[first] = (normSq[first] ?? 0) + normSq[i]!;
+    normSq[i] = null;
+  });
+  const owners = measured.filter((i) => layers[i]!.sharesWeightsWith === null);
+  const reference = owners.length > 0 ? Math.max(normSq[owners[owners.length - 1]!] ?? 0, TINY) : 1;
   const predictions: LayerPrediction[] = nodes.map((node, i) => {
-    const weighted = onFlowPath(node.layer);
+    const weighted = onFlowPath(node.layer) && node.layer.sharesWeightsWith === null;
     const n = normSq[i] ?? null;
     const source = node.inputs[0];
     return {
@@ -756,8 +767,8 @@ function propagate(model: ModelIR): ModelPrediction {
       log10GradRatio: weighted && n !== null ? 0.5 * Math.log10(Math.max(n, TINY) / reference) : null,
     };
   });
-  const first = measured.length >= 2 ? predictions[measured[0]!]! : null;
-  const lastHidden = measured.length >= 2 ? predictions[measured[measured.length - 2]!]! : null;
+  const first = owners.length >= 2 ? predictions[owners[0]!]! : null;
+  const lastHidden = owners.length >= 2 ? predictions[owners[owners.length - 2]!]! : null;
   const log10FirstLastRatio =
     first?.log10GradRatio != null && lastHidden?.log10GradRatio != null ? first.log10GradRatio - lastHidden.log10GradRatio : null;
   return {

@@ -62,6 +62,11 @@ export function layerSummary(model: ModelIR): string[] {
   });
 }
 
+/** "name@id -> id" for every application that reuses another's parameters (LayerIR.sharesWeightsWith). */
+export function sharing(model: ModelIR): string[] {
+  return model.layers.flatMap((l) => (l.sharesWeightsWith === null ? [] : [`${l.name}@${l.id} -> ${l.sharesWeightsWith}`]));
+}
+
 /** 1-based line of a layer's constructor call. */
 export function lineOf(layer: LayerIR): number {
   return layer.range.start.line + 1;

@@ -80,7 +80,7 @@ function applyGraph(exec: Reader, graph: Extract<Value, { t: 'graph' }>, inputs:
   };
   graph.outputs.forEach(visit);
   for (const node of [...inside].sort((a, b) => a.seq - b.seq)) {
-    const copy = exec.newNode(cloneLayer(node.layer), node.inputs.flatMap((i) => mapped.get(i) ?? [i]), node.origin, mergeMarks(node.marks, exec.marks), null, node.unsupported);
+    const copy = exec.newNode(cloneLayer(node.layer), node.inputs.flatMap((i) => mapped.get(i) ?? [i]), node.origin, mergeMarks(node.marks, exec.marks), null, node.unsupported, node.owner ?? node);
     mapped.set(node, [copy]);
   }
   return graph.outputs.flatMap((o) => mapped.get(o) ?? [o]);
@@ -91,7 +91,7 @@ function applyGraph(exec: Reader, graph: Extract<Value, { t: 'graph' }>, inputs:
 export function instantiate(exec: Reader, factory: LayerFactory, inputs: GraphNode[], marks: FlowMarks): GraphNode {
   const built = buildLayer(factory.call, factory.className, factory.written, factory.ctx);
   if (!built.layer.name && factory.boundName) built.layer.name = factory.boundName;
-  return exec.newNode(built.layer, inputs, factory.call, mergeMarks(factory.marks, marks), built.declaredInput, built.unsupported);
+  return exec.newNode(built.layer, inputs, factory.call, mergeMarks(factory.marks, marks), built.declaredInput, built.unsupported, factory);
 }
 
 /** Applies a Sequential's layers one after the other; returns the last node(s). */
@@ -156,7 +156,10 @@ function applyInstance(exec: Reader, instance: Extract<Value, { t: 'instance' }>
     return { t: 'tensor', producers: [exec.newNode(layer, producersOf(input), instance.call, mergeMarks(instance.marks, exec.marks), null, [{ what, range }])] };
   };
   if (!callDef || exec.state.hasOwnWeights(classDef) || exec.f.inline >= MAX_INLINE_DEPTH || exec.f.active.has(classDef.id)) return unknown();
-  const self = new Map<string, Value>();
+  // One instance called twice is one layer object: its __init__ ran once, its layers are the same.
+  const built = exec.state.instanceSelves.get(instance);
+  const self = built ?? new Map<string, Value>();
+  exec.state.instanceSelves.set(instance, self);
   const run = (def: Node, args: CallArgs<Value>) => exec.ev.callFunction(def, { ...args, positional: [OPAQUE, ...args.positional] }, { def, classDef, self, guards: classDef.id }, exec.f);
   const savedMarks = exec.marks;
   exec.marks = mergeMarks(instance.marks, exec.marks);
@@ -164,10 +167,10 @@ function applyInstance(exec: Reader, instance: Extract<Value, { t: 'instance' }>
   exec.state.recorders.push(recorder);
   try {
     const initDef = exec.state.methodOf(classDef, '__init__');
-    if (initDef) run(initDef, instance.args);
+    if (initDef && !built) run(initDef, instance.args);
     // Layers made lazily in build(input_shape) belong to the instance as much as __init__'s.
     const buildDef = exec.state.methodOf(classDef, 'build');
-    if (buildDef) run(buildDef, { ...NO_ARGUMENTS, optionalUnknown: true });
+    if (buildDef && !built) run(buildDef, { ...NO_ARGUMENTS, optionalUnknown: true });
     // Keras passes call()'s `training` / `mask` itself, whatever their defaults.
     const result = run(callDef, { positional: [input, ...extra.positional.slice(1)], keywords: extra.keywords, partial: extra.partial, optionalUnknown: true });
     return recorder.length === 0 ? unknown() : result;

@@ -635,8 +635,8 @@ export class Reader {
     return this.ev.constOfNode(node, this.f);
   }
 
-  newNode(layer: GraphNode['layer'], inputs: GraphNode[], origin: Node, marks: FlowMarks, declaredInput: GraphNode['declaredInput'] = null, unsupported: GraphNode['unsupported'] = []): GraphNode {
-    const node: GraphNode = { seq: this.state.nextSeq++, layer, inputs, origin, marks, declaredInput, unsupported };
+  newNode(layer: GraphNode['layer'], inputs: GraphNode[], origin: Node, marks: FlowMarks, declaredInput: GraphNode['declaredInput'] = null, unsupported: GraphNode['unsupported'] = [], owner?: object): GraphNode {
+    const node: GraphNode = { seq: this.state.nextSeq++, layer, inputs, origin, marks, declaredInput, unsupported, ...(owner ? { owner } : {}) };
     for (const recorder of this.state.recorders) recorder.push(node);
     return node;
   }

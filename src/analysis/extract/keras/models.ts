@@ -11,7 +11,7 @@ import { rangeOf, stringValue, unparen } from '../../python/syntax';
 import { callArgs } from '../../python/syntax-cache';
 import { returnsOf } from './outline';
 import { makeModel } from '../builders';
-import { cloneLayer } from '../../../shared/layers';
+import { cloneLayer, hasParameters } from '../../../shared/layers';
 import { propagateShapes, type Shape } from '../../../shared/shapes';
 import { chainSequential } from './apply';
 import type { Reader } from './executor';
@@ -60,8 +60,13 @@ export function finalizeModel(file: PyFile, draft: ModelDraft): ModelIR {
     copies.set(node.origin.id, group);
   }
 
+  // The first node of each layer object: a later call of the same object reuses its weights.
+  const firstOfOwner = new Map<object, GraphNode>();
   const layers = nodes.map((node): LayerIR => {
     const layer: LayerIR = { ...cloneLayer(node.layer), inputs: node.inputs.flatMap((i) => ids.get(i) ?? []) };
+    const first = node.owner ? firstOfOwner.get(node.owner) : undefined;
+    if (node.owner && !first) firstOfOwner.set(node.owner, node);
+    if (first && hasParameters(layer)) layer.sharesWeightsWith = ids.get(first) ?? null;
     if (node.marks.conditions.some((c) => !draft.marks.conditions.includes(c))) layer.conditional = true;
     const loop = node.marks.repeatedLoop;
     if (loop && loop !== draft.marks.repeatedLoop) {

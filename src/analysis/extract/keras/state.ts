@@ -10,7 +10,7 @@ import type { EvalNotes } from '../../python/limits';
 import type { Outline } from './outline';
 import type { KerasSymbols } from './symbols';
 import { lastSegment, modulePart } from './symbols';
-import type { FlowMarks, GraphNode } from './values';
+import type { FlowMarks, GraphNode, Value } from './values';
 import type { UnreadOperation } from './lambda';
 import type { InputShapeGuess } from '../../../shared/ir';
 import type { Flow } from '../../../shared/shapes';
@@ -42,6 +42,8 @@ export class ExtractionState {
   readonly functionals: FunctionalRecord[] = [];
   /** Graph nodes made for `value.output` (see apply.ts outputOf), by layer factory or Sequential. */
   readonly appliedOutputs = new WeakMap<object, GraphNode[]>();
+  /** The `self` of each custom layer instance once built: calling the instance again reuses its layers (and weights). */
+  readonly instanceSelves = new WeakMap<object, Map<string, Value>>();
   /** Functions that are not methods, by name (names defined twice are ambiguous and left out). */
   readonly functions = new Map<string, Node>();
   readonly classes = new Map<string, Node>();

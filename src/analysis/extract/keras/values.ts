@@ -32,6 +32,11 @@ export interface GraphNode {
   marks: FlowMarks;
   declaredInput: Shape | null;
   unsupported: { what: string; range: Range }[];
+  /**
+   * The layer object this node applies (its factory, or the node a sub-model's copy was made from):
+   * nodes of one object hold one set of weights. Absent for nodes that are not a layer object's call.
+   */
+  owner?: object;
 }
 
 /** A layer constructor call, evaluated when the layer is applied (each application -> one node). */

@@ -3,7 +3,7 @@
  * layer call in execution order, with the nodes that fed it. Producer -1 stands for the model input;
  * -2, -3, ... for the model's other inputs (forward's other arguments, noise drawn inside forward).
  */
-import { cloneLayer, CONSTANT_INPUT, NOISE_INPUT } from '../../../shared/layers';
+import { cloneLayer, CONSTANT_INPUT, hasParameters, NOISE_INPUT } from '../../../shared/layers';
 import type { LayerIR, Range } from '../../../shared/ir';
 import type { Slot } from './values';
 import { LIMITS } from '../../python/limits';
@@ -107,7 +107,8 @@ export class Trace {
   }
 
   /**
-   * The IR layers (copies of the slots, so a layer called twice appears twice) and whether the data
+   * The IR layers (copies of the slots, so a layer called twice appears twice, the later calls naming
+   * the first in `sharesWeightsWith`) and whether the data
    * flow is a graph rather than a chain in execution order. When the model input feeds a layer other
    * than the first, or feeds one beside another layer (a skip connection from the input), the input
    * becomes a layer of its own (`input`, located at `inputRange`) so that no edge is lost.
@@ -151,6 +152,8 @@ export class Trace {
     const id = (k: number) => (k === MODEL_INPUT ? 'L0' : `L${position.get(k) ?? 0}`);
     let isGraph = explicitInput;
     const layers: LayerIR[] = [];
+    // The first application of each module object: a later call of the same module reuses its parameters.
+    const firstApplication = new Map<Slot, number>();
     if (explicitInput) layers.push(makeLayer({ kind: 'input', className: 'input', range: inputRange }));
     nodes.forEach((node, i) => {
       for (const marker of extras) {
@@ -165,6 +168,9 @@ export class Trace {
       const layer = cloneLayer(node.slot.layer);
       if (node.conditional) layer.conditional = true;
       if (node.frozen) layer.frozen = true;
+      const first = firstApplication.get(node.slot);
+      if (first === undefined) firstApplication.set(node.slot, i);
+      else if (hasParameters(layer)) layer.sharesWeightsWith = id(first);
       layers.push({ ...layer, inputs: inputs.map(id) });
     });
     return { layers, isGraph };
