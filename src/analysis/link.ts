@@ -26,6 +26,16 @@ export { mergeTraining };
  * One file of the project as the linker needs it. The models are not mutated: a model that gains linked
  * training facts is replaced in `models` by a copy that holds them.
  */
+/**
+ * What the linker reads of a file's imports: its bindings, and for star imports the modules it
+ * star-imports and what a star import of it binds (python/imports.ts ImportTable).
+ */
+export interface LinkImports {
+  readonly bindings: readonly ImportBinding[];
+  readonly starModules?: readonly string[];
+  readonly starExports?: readonly string[];
+}
+
 export interface LinkFile {
   path: string;
   models: ModelIR[];
@@ -33,7 +43,7 @@ export interface LinkFile {
   /** Models the file passes to functions of other project files (`workflow(lstm_model)`). */
   passes?: readonly ModelPass[];
   /** The file's imports (for following re-exports in package `__init__.py` files); null when unparsed. */
-  imports: { readonly bindings: readonly ImportBinding[] } | null;
+  imports: LinkImports | null;
 }
 
 export interface LinkOptions {
@@ -181,7 +191,7 @@ export function moduleResolver(paths: readonly string[], options: LinkOptions = 
 /** What the call-site pass needs of one file: its path, imports and syntax. */
 export interface SiteFile {
   path: string;
-  imports: { readonly bindings: readonly ImportBinding[] } | null;
+  imports: LinkImports | null;
   /** The calls of the given local names in the file, as call sites (see python/call-sites.ts). */
   callsOf: (locals: ReadonlySet<string>) => Map<string, CallSite[]>;
 }
@@ -204,6 +214,7 @@ export function crossFileSites(files: readonly SiteFile[], from: ReadonlySet<str
       const target = index.definingFile(file.path, b.module, b.symbol, 0);
       if (target && target.path !== file.path) targets.set(b.local, target);
     }
+    for (const [local, target] of index.starBindings(file.path)) if (!targets.has(local)) targets.set(local, target);
     if (targets.size === 0) continue;
     for (const [local, sites] of file.callsOf(new Set(targets.keys()))) {
       const target = targets.get(local);
@@ -220,15 +231,28 @@ export function crossFileSites(files: readonly SiteFile[], from: ReadonlySet<str
  * Where a name a file imports from another file of the project is defined (package re-exports
  * followed): that file's path and the name there; null for names from outside the project.
  */
-export function importedDefinitionSites(files: readonly { path: string; imports: { readonly bindings: readonly ImportBinding[] } | null }[], options: LinkOptions = {}): (importer: string, local: string) => { path: string; symbol: string } | null {
+export function importedDefinitionSites(files: readonly { path: string; imports: LinkImports | null }[], options: LinkOptions = {}): ImportedDefinitionSites {
   const index = new ProjectIndex(files.map((f) => ({ path: f.path, models: [], external: [], imports: f.imports })), options);
   const byPath = new Map(files.map((f) => [f.path, f]));
-  return (importer, local) => {
+  const stars = new Map<string, Map<string, { path: string; symbol: string }>>();
+  const starBindings = (importer: string) => {
+    let found = stars.get(importer);
+    if (!found) stars.set(importer, (found = index.starBindings(importer)));
+    return found;
+  };
+  const where = (importer: string, local: string) => {
     const binding = byPath.get(importer)?.imports?.bindings.find((b) => b.local === local && b.symbol !== null && b.symbol !== '*');
-    if (!binding?.symbol) return null;
+    if (!binding?.symbol) return starBindings(importer).get(local) ?? null;
     const target = index.definingFile(importer, binding.module, binding.symbol, 0);
     return target && target.path !== importer ? target : null;
   };
+  return Object.assign(where, { starNames: (importer: string) => [...starBindings(importer).keys()] });
+}
+
+/** Where a name a file imports is defined (see importedDefinitionSites), and the names its star imports of project files bind. */
+export interface ImportedDefinitionSites {
+  (importer: string, local: string): { path: string; symbol: string } | null;
+  starNames: (importer: string) => string[];
 }
 
 class ProjectIndex {
@@ -250,7 +274,14 @@ class ProjectIndex {
     if (models.length > 1) return null;
     // A package that re-exports: `from .net import Net` in models/__init__.py.
     const binding = file.imports?.bindings.find((b) => b.local === symbol);
-    if (!binding) return null;
+    if (!binding) {
+      // A package that star-imports its modules: `from .field import *` in nets/__init__.py.
+      const star = this.starBindings(file.path, hops + 1).get(symbol);
+      const defining = star ? this.fileOf(star.path) : null;
+      if (!star || !defining) return null;
+      const starred = defining.models.filter((m) => m.exports.includes(star.symbol));
+      return starred.length === 1 ? { file: defining, model: starred[0]! } : null;
+    }
     if (binding.symbol === null) return null;
     return this.resolveSymbol(file.path, binding.module, binding.symbol, hops + 1);
   }
@@ -265,6 +296,34 @@ class ProjectIndex {
     const binding = hops < MAX_REEXPORT_HOPS ? file.imports?.bindings.find((b) => b.local === symbol && b.symbol !== null) : undefined;
     if (binding?.symbol) return this.definingFile(file.path, binding.module, binding.symbol, hops + 1) ?? { path: file.path, symbol };
     return { path: file.path, symbol };
+  }
+
+  /**
+   * The names `importer`'s star imports of project files bind (`from models import *`), each with the
+   * file that defines it and its name there: the star-imported module's own classes and functions (see
+   * ImportTable.starExports) and, as Python does, what that module imports from project files in turn.
+   * A later star import rebinds a name an earlier one bound; names the importer binds itself (its own
+   * definitions, explicit imports) are not included.
+   */
+  starBindings(importer: string, hops = 0): Map<string, { path: string; symbol: string }> {
+    const found = new Map<string, { path: string; symbol: string }>();
+    const file = this.fileOf(importer);
+    if (!file?.imports?.starModules || hops > MAX_REEXPORT_HOPS) return found;
+    for (const module of file.imports.starModules) {
+      const target = this.resolveModule(importer, module);
+      if (!target || target.path === file.path) continue;
+      // What the module binds itself overrides what its own star imports bind.
+      for (const [name, defining] of this.starBindings(target.path, hops + 1)) found.set(name, defining);
+      for (const b of target.imports?.bindings ?? []) {
+        if (b.symbol === null || b.symbol === '*' || b.local.startsWith('_')) continue;
+        const defining = this.definingFile(target.path, b.module, b.symbol, hops + 1);
+        if (defining && defining.path !== target.path) found.set(b.local, defining);
+      }
+      for (const name of target.imports?.starExports ?? []) found.set(name, { path: target.path, symbol: name });
+    }
+    for (const name of file.imports.starExports ?? []) found.delete(name);
+    for (const b of file.imports.bindings) found.delete(b.local);
+    return found;
   }
 
   /** The project file at `path` (as the files give it). */

@@ -38,7 +38,7 @@ interface FileState {
   /** Notices of the extraction (replaced when the file is extracted again). */
   extractionNotices: Notice[];
   /** Calls this file makes of other project files' definitions; null until computed for this version and file set. */
-  outgoing: { generation: number; sites: Map<string, Map<string, CallSite[]>> } | null;
+  outgoing: { generation: number; starKey: string; sites: Map<string, Map<string, CallSite[]>> } | null;
   suppressions: Suppressions | null;
   /** Top-level definitions (the lint cache's key reads them); null until asked for. */
   definitions: DefinitionSpan[] | null;
@@ -177,7 +177,10 @@ export class Project {
   private crossFileSites(): Map<string, Map<string, CallSite[]>> {
     if (this.files.size < 2) return new Map();
     const states = [...this.files.values()];
-    const stale = new Set(states.filter((s) => s.parsed && s.outgoing?.generation !== this.generation).map((s) => s.path));
+    // A star import's calls depend on what the star-imported files define (and import) in this version.
+    const starKey = states.some((s) => s.parsed?.imports.starModules.length) ? states.map((s) => `${s.path}:${s.parsed?.imports.starExports.join(',') ?? ''}:${s.parsed?.imports.bindings.map((b) => b.local).join(',') ?? ''}`).join(';') : '';
+    const isStale = (s: FileState) => s.outgoing?.generation !== this.generation || (s.outgoing.starKey !== starKey && (s.parsed?.imports.starModules.length ?? 0) > 0);
+    const stale = new Set(states.filter((s) => s.parsed && isStale(s)).map((s) => s.path));
     if (stale.size > 0) {
       const siteFiles = states.map((state) => {
         const parsed = state.parsed;
@@ -191,7 +194,7 @@ export class Project {
       const computed = crossFileSites(siteFiles, stale, this.linkOptions);
       for (const path of stale) {
         const state = this.files.get(path);
-        if (state) state.outgoing = { generation: this.generation, sites: computed.get(path) ?? new Map<string, Map<string, CallSite[]>>() };
+        if (state) state.outgoing = { generation: this.generation, starKey, sites: computed.get(path) ?? new Map<string, Map<string, CallSite[]>>() };
       }
     }
     const out = new Map<string, Map<string, CallSite[]>>();
@@ -224,14 +227,17 @@ export class Project {
     if (this.imported?.version === version) return this.imported.files;
     const states = [...this.files.values()];
     const where = importedDefinitionSites(states.map((s) => ({ path: s.path, imports: s.parsed?.imports ?? null })), this.linkOptions);
-    const resolve: ImportedDefinitions = (importer, local) => {
-      const target = where(importer, local);
-      const file = target ? this.files.get(target.path)?.parsed : null;
-      return target && file ? { file, symbol: target.symbol } : null;
-    };
+    const resolve: ImportedDefinitions = Object.assign(
+      (importer: string, local: string) => {
+        const target = where(importer, local);
+        const file = target ? this.files.get(target.path)?.parsed : null;
+        return target && file ? { file, symbol: target.symbol } : null;
+      },
+      { starNames: where.starNames },
+    );
     const targets = (path: string): string[] => {
-      const bindings = this.files.get(path)?.parsed?.imports.bindings ?? [];
-      return bindings.flatMap((b) => where(path, b.local)?.path ?? []);
+      const locals = [...(this.files.get(path)?.parsed?.imports.bindings.map((b) => b.local) ?? []), ...where.starNames(path)];
+      return locals.flatMap((local) => where(path, local)?.path ?? []);
     };
     const keys = new Map<string, string>();
     const keyOf = (path: string): string => {

@@ -19,7 +19,11 @@ export type ExternalSites = ReadonlyMap<string, readonly CallSite[]>;
  * BackBone`, package re-exports followed): that file, parsed, and the name it has there; null when the
  * name does not come from a file of the workspace.
  */
-export type ImportedDefinitions = (importer: string, local: string) => { file: PyFile; symbol: string } | null;
+export interface ImportedDefinitions {
+  (importer: string, local: string): { file: PyFile; symbol: string } | null;
+  /** The names `importer` gets from star imports of workspace files (`from models import *`); what it binds itself excluded. */
+  starNames?: (importer: string) => readonly string[];
+}
 
 /**
  * The functions of the workspace that assign a dict to attribute `attribute` of an object they are

@@ -6,7 +6,7 @@
  * match one name per layer class.
  */
 import type { Node } from 'web-tree-sitter';
-import { dottedName, nodesOfType, rangeOf, spanHolds, STATEMENT_CONTAINERS } from './syntax';
+import { dottedName, nodesOfType, rangeOf, spanHolds, STATEMENT_CONTAINERS, stringValue } from './syntax';
 import type { Range } from '../../shared/ir';
 
 export interface ImportBinding {
@@ -73,6 +73,11 @@ export class ImportTable {
   readonly bindings: ImportBinding[] = [];
   /** Modules of `from M import *` statements, as written, in file order (they bind names no binding lists). */
   readonly starModules: string[] = [];
+  /**
+   * The classes and functions a `from <this module> import *` elsewhere binds: the public ones defined
+   * at top level, or those a literal `__all__` lists (the definitions other files' code can build).
+   */
+  readonly starExports: string[] = [];
   /** Names bound by spelling only (see AssumedBinding); filled once by the extractors' assumption pass. */
   readonly assumed: AssumedBinding[] = [];
   /** Whether the assumption pass has run on this table. */
@@ -89,6 +94,7 @@ export class ImportTable {
     const descend = (type: string, start: number, end: number) => (STATEMENT_CONTAINERS.has(type) || type === 'ERROR') && holdsWord(start, end);
     for (const n of nodesOfType(root, isImport, descend)) table.add(n);
     table.addModuleAliases(root);
+    table.starExports.push(...starExports(root));
     return table;
   }
 
@@ -185,4 +191,26 @@ export class ImportTable {
     const inPackage = (module: string) => module === pkg || module.startsWith(`${pkg}.`);
     return this.bindings.some((b) => inPackage(b.module)) || this.assumed.some((a) => inPackage(a.qualified));
   }
+}
+
+/** See ImportTable.starExports. */
+function starExports(root: Node): string[] {
+  const defined: string[] = [];
+  let listed: string[] | null = null;
+  for (const stmt of root.namedChildren) {
+    const def = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
+    if (def?.type === 'class_definition' || def?.type === 'function_definition') {
+      const name = def.childForFieldName('name')?.text;
+      if (name) defined.push(name);
+      continue;
+    }
+    const assignment = stmt.type === 'expression_statement' ? stmt.namedChild(0) : null;
+    if (assignment?.type !== 'assignment' || assignment.childForFieldName('left')?.text !== '__all__') continue;
+    const value = assignment.childForFieldName('right');
+    const names = value?.type === 'list' || value?.type === 'tuple' ? value.namedChildren.map(stringValue) : null;
+    // Only a literal list of strings says what is exported; anything else leaves Python's default.
+    listed = names?.every((n) => n !== null) ? names : null;
+  }
+  const exported = listed;
+  return exported ? defined.filter((name) => exported.includes(name)) : defined.filter((name) => !name.startsWith('_'));
 }

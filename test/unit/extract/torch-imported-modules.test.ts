@@ -49,6 +49,14 @@ describe('a sub-module defined in another file', () => {
     expect(model.layers.at(-1)).toMatchObject({ name: 'head', range: { start: { line: 13 } } });
   });
 
+  it('through a star import (`from blocks import *`): the same layers and the same finding', async () => {
+    const p = await open(['blocks.py', 'star_net.py']);
+    const model = only(result(p, 'star_net.py'));
+    expect(model.layers.some((l) => l.kind === 'unknown')).toBe(false);
+    expect(model.layers.filter((l) => l.name.startsWith('tower.'))).toHaveLength(12);
+    expect(result(p, 'star_net.py').findings.map((f) => [f.code, f.range.start.line + 1])).toEqual([['GL101', 13]]);
+  });
+
   it('finds the sigmoid stack it builds, at the line that builds it', async () => {
     const p = await open(['blocks.py', 'sigmoid_net.py']);
     const findings = result(p, 'sigmoid_net.py').findings;

@@ -131,3 +131,49 @@ describe('constructor arguments given in another file of the workspace', () => {
     }
   });
 });
+
+describe('constructor arguments given through star imports (`from models import *`)', () => {
+  async function project(dir: string, files: string[]): Promise<Project> {
+    const p = await Project.create();
+    for (const f of files) p.setFile(join(FIXTURES, dir, f), readFileSync(join(FIXTURES, dir, f), 'utf8'));
+    return p;
+  }
+  const denseSizes = (p: Project, file: string) => p.analyzeFile(file).models.map((m) => m.layers.filter((l) => l.kind === 'dense').map((l) => [l.inFeatures, l.units]));
+
+  it('reads the class with the call of the file that star-imports it, through a package that star-imports its module', async () => {
+    const p = await project('xfile_star', ['train.py', 'nets/__init__.py', 'nets/field.py']);
+    try {
+      const fieldPath = join(FIXTURES, 'xfile_star/nets/field.py');
+      expect(denseSizes(p, fieldPath)).toEqual([[[3, 50], [50, 50], [50, 50], [50, 50], [50, 1]]]);
+      const field = p.analyzeFile(fieldPath);
+      expect(field.findings.map((f) => f.code)).toEqual(['GL101']);
+      expect(defined(field.models[0]).training.optimizer).toMatchObject({ name: 'adam', file: join(FIXTURES, 'xfile_star/train.py') });
+
+      // What the star import binds follows the imported file: without Field there, the call builds nothing of it.
+      p.setFile(fieldPath, readFileSync(fieldPath, 'utf8').replace('class Field(', 'class _Field('));
+      expect(p.analyzeFile(fieldPath).findings).toEqual([]);
+    } finally {
+      p.dispose();
+    }
+  });
+
+  it('a class the importing file defines itself shadows the star import: the other file\'s class gets no call', async () => {
+    const p = await project('xfile_star_shadowed', ['train.py', 'field.py']);
+    try {
+      const field = p.analyzeFile(join(FIXTURES, 'xfile_star_shadowed/field.py'));
+      expect(field.findings).toEqual([]);
+      expect(defined(field.models[0]).layers.some((l) => l.kind === 'unknown')).toBe(true);
+    } finally {
+      p.dispose();
+    }
+  });
+
+  it('a literal __all__ is what the star import binds: a class it leaves out gets no call from the importer', async () => {
+    const p = await project('xfile_star_all', ['train.py', 'field.py']);
+    try {
+      expect(denseSizes(p, join(FIXTURES, 'xfile_star_all/field.py'))).toEqual([[[3, 8], [8, 1]]]);
+    } finally {
+      p.dispose();
+    }
+  });
+});

@@ -139,7 +139,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     this.homes = ctx.homes ?? new Map<string, Interpreter>();
     if (!this.homes.has(ctx.file.path)) this.homes.set(ctx.file.path, this);
     const imported = ctx.imported;
-    this.importedNames = new Set(imported ? ctx.file.imports.bindings.filter((b) => imported(ctx.file.path, b.local)).map((b) => b.local) : []);
+    this.importedNames = new Set(imported ? [...ctx.file.imports.bindings.filter((b) => imported(ctx.file.path, b.local)).map((b) => b.local), ...(imported.starNames?.(ctx.file.path) ?? [])] : []);
     this.knownNames = new Set([...ctx.classes.keys(), ...ctx.functions.keys(), ...this.importedNames].map((n) => n.replace(/[^\w]/g, '')).filter((n) => n !== ''));
   }
 
