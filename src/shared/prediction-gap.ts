@@ -74,7 +74,8 @@ function reasonsFor(result: ProbeResult, path: ProbeLayerResult[], assumptions: 
     );
   }
   const dropouts = result.layers.filter((l) => l.kind === 'dropout' || l.kind === 'alpha-dropout');
-  if (dropouts.length > 0) reasons.push(`dropout: ${dropouts.map(named).join(', ')} drop random units in each training step; the prediction uses only their average effect`);
+  // A dropout module applied on several branches (a shared trunk) is one module: named once.
+  if (dropouts.length > 0) reasons.push(`dropout: ${[...new Set(dropouts.map(named))].join(', ')} drop random units in each training step; the prediction uses only their average effect`);
   const raw = result.rawInputMax ?? null;
   if (raw !== null) reasons.push(`data not standardized: the probe fed raw-scale inputs (integers 0..${raw}), the prediction assumes standardized inputs (mean 0, variance 1)`);
   const data: string[] = [];

@@ -4,6 +4,8 @@ import { rule } from '../../../src/analysis/rules/initialization/constant-weight
 import type { InitializerIR } from '../../../src/shared/ir';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
 import { defined } from '../../defined';
+import { join } from 'node:path';
+import { analyzePaths } from './fixture-harness';
 
 const check = (model: ReturnType<typeof buildModel>, sources: Record<string, string> = {}) => rule.check(model, contextFor(rule, {}, sources));
 
@@ -80,6 +82,16 @@ describe('GL201 constant-weight-init (IR)', () => {
     const model = buildModel({ layers: [dense(64, { activation: 'tanh', kernelInit: init }), dense(1)] });
     const [finding] = check(model, { [FILE]: text });
     expect(applyEdits(text, defined(finding).fixes[0]!.edits)).toContain('kernel_initializer="glorot_uniform"');
+  });
+});
+
+describe('GL201 on a layer applied twice (shared weights)', () => {
+  it('names the one layer, not a second application as another layer', async () => {
+    const [result] = await analyzePaths([join(__dirname, '../../fixtures/rules/GL201/bad_torch_shared_trunk_zero.py')]);
+    const finding = defined(result?.findings.find((f) => f.code === 'GL201'));
+    expect(finding.message).toMatch(/^Hidden layer 'trunk.0' starts with every weight = 0/);
+    expect(finding.message).not.toMatch(/more layer/);
+    expect(defined(finding.whatIf).ops).toHaveLength(1);
   });
 });
 

@@ -245,12 +245,26 @@ function judge(stack: StackEntry[], prediction: ModelPrediction): Judgement | nu
   }
 }
 
+/**
+ * The stacks grouped by the layer objects they apply: a shared trunk applied to two inputs (a siamese
+ * network) gives two stacks of the same layers, one finding, whose what-if changes both.
+ */
+function byLayerObjects(stacks: StackEntry[][]): StackEntry[][][] {
+  const groups = new Map<string, StackEntry[][]>();
+  for (const stack of stacks) {
+    const key = stack.map((e) => (e.owner ? (e.owner.sharesWeightsWith ?? e.owner.id) : rangeKey(e.point.range))).join(' ');
+    groups.set(key, [...(groups.get(key) ?? []), stack]);
+  }
+  return [...groups.values()];
+}
+
 export const rule: Rule = {
   meta,
   check(model, context) {
     const minimum = Math.max(2, Math.floor(context.option<number>(STACK_LENGTH)));
     const prediction = modelPrediction(model);
-    return stacksOf(model, minimum).flatMap((stack) => {
+    return byLayerObjects(stacksOf(model, minimum)).flatMap((group) => {
+      const stack = group[0]!;
       const judgement = judge(stack, prediction);
       if (!judgement) return [];
       const seen = new Set<string>();
@@ -267,7 +281,7 @@ export const rule: Rule = {
         range: stack[0]!.point.range,
         related,
         fixes: fix ? [fix] : [],
-        whatIf: { title: 'relu + He initialization instead of the saturating stack', ops: whatIfOps(model, stack) },
+        whatIf: { title: 'relu + He initialization instead of the saturating stack', ops: group.flatMap((applied) => whatIfOps(model, applied)) },
       });
     });
   },

@@ -254,7 +254,7 @@ export const rule: Rule = {
     const byLayer = new Map(reported.map((j) => [j.layer.id, j]));
     // How many layers each written initializer sets in the whole model, to tell shared sites apart.
     const siteUse = new Map<string, number>();
-    for (const layer of model.layers) if (layer.kernelInit?.range) siteUse.set(rangeKey(layer.kernelInit.range), (siteUse.get(rangeKey(layer.kernelInit.range)) ?? 0) + 1);
+    for (const layer of model.layers) if (layer.kernelInit?.range && layer.sharesWeightsWith === null) siteUse.set(rangeKey(layer.kernelInit.range), (siteUse.get(rangeKey(layer.kernelInit.range)) ?? 0) + 1);
 
     const predicted = predictedSeverity(modelPrediction(model));
     const findings: Finding[] = recurrentFindings(model, context, predicted);

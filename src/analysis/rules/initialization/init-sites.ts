@@ -18,12 +18,16 @@ export interface InitSite {
   range: Range;
 }
 
-/** Groups (layer, kernel initializer) pairs by the initializer's written range, or the layer call for defaults. */
+/**
+ * Groups (layer, kernel initializer) pairs by the initializer's written range, or the layer call for
+ * defaults. A later application of a layer object (sharesWeightsWith) is the same kernel, initialized
+ * once: it is not another layer of the site.
+ */
 export function groupByInitSite(layers: readonly LayerIR[]): InitSite[] {
   const sites = new Map<string, InitSite>();
   for (const layer of layers) {
     const init = layer.kernelInit;
-    if (!init) continue;
+    if (!init || layer.sharesWeightsWith !== null) continue;
     const range = init.range ?? layer.range;
     const key = rangeKey(range);
     const site = sites.get(key);
