@@ -177,7 +177,28 @@ export function defaultAttention(): AttentionConfig {
 
 /** A deep copy of a layer (its typed fields are objects that copies must not share). */
 export function cloneLayer<L extends LayerIR>(layer: L): L {
-  return structuredClone(layer);
+  return cloneData(layer, new Map<object, unknown>()) as L;
+}
+
+/**
+ * A deep copy of IR data (plain objects, arrays and primitives, as the IR is), keeping objects the
+ * value shares shared in the copy as structuredClone does: structuredClone's serializer was 3 % of
+ * analyzing a model-dense file, where every layer a model reads is copied.
+ */
+function cloneData(value: unknown, copies: Map<object, unknown>): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const known = copies.get(value);
+  if (known !== undefined) return known;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    copies.set(value, out);
+    for (const item of value) out.push(cloneData(item, copies));
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  copies.set(value, out);
+  for (const [key, item] of Object.entries(value)) out[key] = cloneData(item, copies);
+  return out;
 }
 
 /** Some of a kind's typed fields; object-valued ones (conv, pool, norm, ...) may be given in part. */

@@ -119,7 +119,17 @@ function noteFailure(models: ModelIR[], what: string, err: unknown): void {
 
 /** `opt.clipnorm = ...` / `opt.global_clipnorm = ...` / `opt.clipvalue = ...` anywhere in the file. */
 function setsClippingLater(text: string, name: string): boolean {
+  // Asked per optimizer: a file that sets no clipping attribute at all is not searched once per optimizer.
+  if (!mentionsClippingAttribute(text)) return false;
   return new RegExp(`(?<![\\w.])${name}\\.(clipnorm|clipvalue|global_clipnorm)\\s*=[^=]`).test(text);
+}
+
+/** The text setsClippingLater searched last, and whether it writes `.clipnorm`, `.clipvalue` or `.global_clipnorm` anywhere. */
+let clippingText: { text: string; mentions: boolean } | null = null;
+
+function mentionsClippingAttribute(text: string): boolean {
+  if (clippingText?.text !== text) clippingText = { text, mentions: /\.(clipnorm|clipvalue|global_clipnorm)\s*=[^=]/.test(text) };
+  return clippingText.mentions;
 }
 
 /** Packages without which a file can hold no training facts (optimizers, compile, loops, loaders). */

@@ -6,22 +6,47 @@
 import type { Node } from 'web-tree-sitter';
 import { callArguments, dottedName, missingField, type CallArguments } from './syntax';
 
+/** What is read of one tree's nodes, by node id (ids are stable within a tree, not across trees). */
+class TreeReads {
+  readonly types = new Map<number, string>();
+  readonly fields = new Map<number, Map<string, Node | null>>();
+  readonly children = new Map<number, Node[]>();
+  readonly dotted = new Map<number, string | null>();
+}
+
+/**
+ * Per syntax tree, what every evaluation of it read: the Keras and torch readers (and a file's second
+ * Keras read) walk the same module and functions, each crossing into wasm for the same nodes.
+ */
+const readsByTree = new WeakMap<object, TreeReads>();
+
 export class SyntaxCache {
-  private readonly types = new Map<number, string>();
-  private readonly fields = new Map<number, Map<string, Node | null>>();
-  private readonly children = new Map<number, Node[]>();
-  private readonly dotted = new Map<number, string | null>();
+  /** The tree read last and its reads (almost every access is to the same tree as the one before). */
+  private lastTree: object | null = null;
+  private lastReads = new TreeReads();
+
+  private readsOf(n: Node): TreeReads {
+    const tree = n.tree as unknown as object;
+    if (tree === this.lastTree) return this.lastReads;
+    let reads = readsByTree.get(tree);
+    if (!reads) readsByTree.set(tree, (reads = new TreeReads()));
+    this.lastTree = tree;
+    this.lastReads = reads;
+    return reads;
+  }
 
   type(n: Node): string {
-    let t = this.types.get(n.id);
-    if (t === undefined) this.types.set(n.id, (t = n.type));
+    const types = this.readsOf(n).types;
+    let t = types.get(n.id);
+    if (t === undefined) types.set(n.id, (t = n.type));
     return t;
   }
 
   /** childForFieldName, memoized. */
   field(n: Node, name: string): Node | null {
-    let perNode = this.fields.get(n.id);
-    if (!perNode) this.fields.set(n.id, (perNode = new Map<string, Node | null>()));
+    const fields = this.readsOf(n).fields;
+    let perNode = fields.get(n.id);
+    if (!perNode) fields.set(n.id, (perNode = new Map<string, Node | null>()));
     let child = perNode.get(name);
     if (child === undefined) perNode.set(name, (child = n.childForFieldName(name)));
     return child;
@@ -41,10 +66,11 @@ export class SyntaxCache {
 
   /** Named children without comments, memoized. */
   kids(n: Node): Node[] {
-    let k = this.children.get(n.id);
+    const children = this.readsOf(n).children;
+    let k = children.get(n.id);
     if (!k) {
       k = n.namedChildren.filter((c) => this.type(c) !== 'comment');
-      this.children.set(n.id, k);
+      children.set(n.id, k);
     }
     return k;
   }
@@ -63,7 +89,8 @@ export class SyntaxCache {
   /** `a.b.c` as text for plain dotted names; null otherwise. */
   dottedName(n: Node | null | undefined): string | null {
     if (!n) return null;
-    const known = this.dotted.get(n.id);
+    const dotted = this.readsOf(n).dotted;
+    const known = dotted.get(n.id);
     if (known !== undefined) return known;
     const type = this.type(n);
     let name: string | null = null;
@@ -73,7 +100,7 @@ export class SyntaxCache {
       const attr = this.field(n, 'attribute');
       name = object && attr ? `${object}.${attr.text}` : null;
     }
-    this.dotted.set(n.id, name);
+    dotted.set(n.id, name);
     return name;
   }
 }
