@@ -17,44 +17,67 @@ export function samePadding(size: number, kernel: number, stride: number, dilati
 
 type Conv = (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D;
 
+/** Zero padding of the two spatial axes, [before, after] each (never negative). */
+export type SpatialPads = [[number, number], [number, number]];
+
+const NO_PADS: SpatialPads = [[0, 0], [0, 0]];
+
+/** tfjs' explicit padding of an NHWC convolution: none as 'valid', so an unpadded one runs as before. */
+function explicit(pads: SpatialPads): 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
+  return pads.every(([a, b]) => a === 0 && b === 0) ? 'valid' : [[0, 0], pads[0], pads[1], [0, 0]];
+}
+
 /**
- * dL/dx of a valid convolution y = conv(x, w) as one forward convolution: dy spread by the strides,
- * padded by the effective kernel side - 1 (plus the rows and columns of x the strides never reached),
- * convolved with w flipped in space and with its channel axes swapped.
+ * dL/dx of y = conv(pad(x), w) (valid) as one forward convolution: dy spread by the strides, padded by
+ * the effective kernel side - 1 (plus the rows and columns the strides never reached) less the input's
+ * own padding, convolved with w flipped in space and with its channel axes swapped. Where the input's
+ * padding is wider than that (a pad side >= the kernel), the padded input's gradient is cropped.
  */
-function inputGradByConvolution(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, number, number, number], strides: [number, number], dilation: number): tf.Tensor4D {
+function inputGradByConvolution(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, number, number, number], strides: [number, number], dilation: number, inputPads: SpatialPads): tf.Tensor4D {
   const dilated = dilation > 1 ? (insertZeros(insertZeros(w, 0, dilation - 1), 1, dilation - 1) as tf.Tensor4D) : w;
   const [kh, kw] = dilated.shape;
   const spread = insertZeros(insertZeros(dy, 1, strides[0] - 1), 2, strides[1] - 1) as tf.Tensor4D;
-  const pads = [kh, kw].map((k, i): [number, number] => {
+  const padded = [xShape[1] + inputPads[0][0] + inputPads[0][1], xShape[2] + inputPads[1][0] + inputPads[1][1]];
+  const full = [kh, kw].map((k, i): [number, number] => {
     const reached = spread.shape[i + 1]! - 1 + k;
-    return [k - 1, k - 1 + xShape[i + 1]! - reached];
+    return [k - 1, k - 1 + padded[i]! - reached];
   });
-  const padded = tf.pad(spread, [[0, 0], pads[0]!, pads[1]!, [0, 0]]);
+  // The input's own padding, taken off the gradient's borders: straight from the pads where they allow.
+  const within = full.map(([a, b], i): [number, number] => [a - inputPads[i]![0], b - inputPads[i]![1]]);
+  const direct = within.every(([a, b]) => a >= 0 && b >= 0);
+  const pads = (direct ? within : full) as SpatialPads;
   const swapped = tf.transpose<tf.Tensor4D>(dilated, [0, 1, 3, 2]);
+  const outSides = direct ? [xShape[1], xShape[2]] : padded;
+  let dx: tf.Tensor4D;
   // Flipping is slow on wasm (~70 ns per value): flip whichever is smaller, the kernel or the data.
   // A correlation with a flipped kernel is the flipped correlation of the flipped input.
-  if (padded.size + size(xShape) < dilated.size) return tf.reverse(tf.conv2d(tf.reverse(padded, [1, 2]), swapped, 1, 'valid'), [1, 2]);
-  return tf.conv2d(padded, tf.reverse(swapped, [0, 1]), 1, 'valid');
+  if (size(spread.shape) + xShape[0] * outSides[0]! * outSides[1]! * xShape[3] < dilated.size) {
+    const flippedPads: SpatialPads = [[pads[0][1], pads[0][0]], [pads[1][1], pads[1][0]]];
+    dx = tf.reverse(tf.conv2d(tf.reverse(spread, [1, 2]), swapped, 1, explicit(flippedPads)), [1, 2]);
+  } else {
+    dx = tf.conv2d(spread, tf.reverse(swapped, [0, 1]), 1, explicit(pads));
+  }
+  return direct ? dx : tf.slice(dx, [0, inputPads[0][0], inputPads[1][0], 0], xShape);
 }
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-function withFilterGradByConvolution(strides: [number, number], dilation: number): Conv {
+function withFilterGradByConvolution(strides: [number, number], dilation: number, pads: SpatialPads, inputGradient: boolean): Conv {
   const conv = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, filter, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
-    const value = tf.conv2d(input, filter, strides, 'valid', 'NHWC', [dilation, dilation]);
+    const value = tf.conv2d(input, filter, strides, explicit(pads), 'NHWC', [dilation, dilation]);
     // Keep the inputs alive for the backward pass (the tape may dispose them otherwise).
     save([input, filter]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
       const [x, w] = saved as [tf.Tensor4D, tf.Tensor4D];
       const dy4 = dy as tf.Tensor4D;
-      const dx = inputGradByConvolution(dy4, w, x.shape, strides, dilation);
-      // dW[kh,kw,ci,co] = sum_b,i,j x[b, i*s + kh*d, j*s + kw*d, ci] * dy[b,i,j,co]: a convolution of
-      // x as [ci, H, W, batch] with dy as a [Ho, Wo, batch, co] filter, stride d, dilation s.
+      // A model input needs no gradient: a customGrad returns every input's, so it is a cheap zero here.
+      const dx = inputGradient ? inputGradByConvolution(dy4, w, x.shape, strides, dilation, pads) : tf.zerosLike(x);
+      // dW[kh,kw,ci,co] = sum_b,i,j xp[b, i*s + kh*d, j*s + kw*d, ci] * dy[b,i,j,co] (xp: x padded): a
+      // convolution of x as [ci, H, W, batch], padded, with dy as a [Ho, Wo, batch, co] filter, stride d, dilation s.
       const xT = tf.transpose<tf.Tensor4D>(x, [3, 1, 2, 0]);
       const dyT = tf.transpose<tf.Tensor4D>(dy4, [1, 2, 0, 3]);
-      const full = tf.conv2d(xT, dyT, [dilation, dilation], 'valid', 'NHWC', strides);
+      const full = tf.conv2d(xT, dyT, [dilation, dilation], explicit(pads), 'NHWC', strides);
       const [kh, kw] = w.shape;
       const dw = tf.transpose(tf.slice(full, [0, 0, 0, 0], [-1, kh, kw, -1]), [1, 2, 0, 3]);
       return [dx, dw];
@@ -65,15 +88,16 @@ function withFilterGradByConvolution(strides: [number, number], dilation: number
 }
 
 /**
- * A valid-padded 2-D convolution (pad first for anything else). Uses the backend's own gradient where
- * it has Conv2DBackpropFilter, else the convolution-based one.
+ * A 2-D convolution of an input padded by `pads` (zeros; pad or crop beforehand for anything else).
+ * Uses the backend's own gradient where it has Conv2DBackpropFilter, else the convolution-based one,
+ * which skips the input's gradient when `inputGradient` is false (the input is the model's).
  */
-export function makeConv2d(strides: [number, number], dilation: number): Conv {
+export function makeConv2d(strides: [number, number], dilation: number, pads: SpatialPads = NO_PADS, inputGradient = true): Conv {
   // tfjs types getKernel as always returning a kernel; it returns undefined when the backend has none.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
   const native = tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) !== undefined;
-  if (native) return (x, w) => tf.conv2d(x, w, strides, 'valid', 'NHWC', [dilation, dilation]);
-  return withFilterGradByConvolution(strides, dilation);
+  if (native) return (x, w) => tf.conv2d(x, w, strides, explicit(pads), 'NHWC', [dilation, dilation]);
+  return withFilterGradByConvolution(strides, dilation, pads, inputGradient);
 }
 
 /**
@@ -106,15 +130,15 @@ export function padOrCrop(x: tf.Tensor4D, pads: [number, number][]): tf.Tensor4D
 }
 
 /**
- * A 2-D convolution of an already padded NHWC input with a [kh, kw, in/groups, out] kernel, on every
+ * A 2-D convolution of an NHWC input padded by `pads` with a [kh, kw, in/groups, out] kernel, on every
  * backend: channel groups as separate convolutions joined on the channel axis (a depthwise convolution
  * is `groups` = input channels), and dilation as a kernel with zeros between its taps (tfjs has no
  * gradient of a dilated convolution on any backend, and no dilated convolution with strides).
  */
-export function makeGroupedConv2d(strides: [number, number], dilation: number, groups: number): Conv {
+export function makeGroupedConv2d(strides: [number, number], dilation: number, groups: number, pads: SpatialPads = NO_PADS, inputGradient = true): Conv {
   // tfjs differentiates no dilated convolution (cpu included), and runs none with strides.
   const spreadKernel = dilation > 1;
-  const conv = makeConv2d(strides, spreadKernel ? 1 : dilation);
+  const conv = makeConv2d(strides, spreadKernel ? 1 : dilation, pads, inputGradient);
   const single: Conv = spreadKernel ? (x, w) => conv(x, insertZeros(insertZeros(w, 0, dilation - 1), 1, dilation - 1) as tf.Tensor4D) : conv;
   if (groups === 1) return single;
   return (x, w) => {

@@ -8,8 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Framework, InitializerIR, LayerIR, MergeConfig } from '../shared/ir';
 import type { ProbeNotice } from '../shared/probe';
 import { buildActivation, measureOf, type OutputMeasure } from './activations';
-import { insertZeros, makeConv3d, makeGroupedConv2d, padOrCrop, samePadding } from './conv';
+import { insertZeros, makeConv3d, makeGroupedConv2d, padOrCrop, samePadding, type SpatialPads } from './conv';
 import { maxPool } from './max-pool';
+import { makeBatchNorm } from './batch-norm';
 import { gatesOf, isConv, isNormalization, isRecurrent } from '../shared/layers';
 import { makeMatMul, type FusableActivation, type MatMul } from './matmul';
 import { describeLayer, layerFailure, layerLine } from './errors';
@@ -74,6 +75,8 @@ class NodeBuilder implements WeightSource {
     private readonly notices: ProbeNotice[],
     /** Unique per run: tfjs refuses two live variables with one name. */
     private readonly prefix: string,
+    /** Indices of the planned Input layers: what reads only them needs no input gradient. */
+    private readonly modelInputs: ReadonlySet<number> = new Set(),
   ) {}
 
   private get keras(): boolean {
@@ -257,7 +260,11 @@ class NodeBuilder implements WeightSource {
     const pads2d: [number, number][] = rank === 1 ? [[0, 0], pads[0]!] : pads;
     const strides2d: [number, number] = transpose ? [1, 1] : rank === 1 ? [1, strides[0]!] : [strides[0]!, strides[1]!];
     const spread: [number, number] = transpose ? (rank === 1 ? [1, strides[0]!] : [strides[0]!, strides[1]!]) : [1, 1];
-    const conv = makeGroupedConv2d(strides2d, dilation, groups);
+    // Zero pads go into the convolution (no padded copy, no cropped gradient); crops are cut beforehand.
+    const padInConv = pads2d.every(([a, b]) => a >= 0 && b >= 0);
+    const convPads: SpatialPads = padInConv ? [pads2d[0]!, pads2d[1]!] : [[0, 0], [0, 0]];
+    const readsModelInput = planned.inputs.every((i) => i < 0 || this.modelInputs.has(i));
+    const conv = makeGroupedConv2d(strides2d, dilation, groups, convPads, !readsModelInput);
     const pointwiseConv = makeGroupedConv2d([1, 1], 1, 1);
     const perGroupIn = depthwise ? 1 : inChannels / groups;
     const outChannels = depthwise ? inChannels * config.depthMultiplier : required(layer.units, layer, 'the number of filters');
@@ -272,7 +279,7 @@ class NodeBuilder implements WeightSource {
     const convolve = (x: tf.Tensor): tf.Tensor => {
       let input = (rank === 1 ? tf.expandDims(x, 1) : x) as tf.Tensor4D;
       if (transpose) input = insertZeros(insertZeros(input, 1, spread[0] - 1), 2, spread[1] - 1) as tf.Tensor4D;
-      input = padOrCrop(input, pads2d);
+      if (!padInConv) input = padOrCrop(input, pads2d);
       let filter = (rank === 1 ? tf.expandDims(kernel, 0) : kernel) as tf.Tensor4D;
       // Depthwise [k, k, in, multiplier] -> one group per input channel, outputs in tf's order (channel-major).
       if (depthwise) filter = tf.reshape(filter, [filter.shape[0], filter.shape[1], 1, outChannels]);
@@ -389,7 +396,8 @@ class NodeBuilder implements WeightSource {
     const epsilon = (isNormalization(layer) ? layer.norm.epsilon : null) ?? (this.keras ? 1e-3 : 1e-5);
     const gamma = tf.variable(tf.ones([channels]), true, `${this.prefix}/${layer.id}/gamma`);
     const beta = tf.variable(tf.zeros([channels]), true, `${this.prefix}/${layer.id}/beta`);
-    const batch = layer.kind === 'batchnorm';
+    // Training mode: BatchNorm's batch statistics over every axis but channels; LayerNorm over features.
+    const batchNorm = layer.kind === 'batchnorm' ? makeBatchNorm(epsilon) : null;
     return {
       planned,
       vars: [gamma, beta],
@@ -397,9 +405,8 @@ class NodeBuilder implements WeightSource {
       bias: null,
       measure: null,
       apply: single((x) => {
-        // Training mode: batch statistics (BatchNorm over every axis but channels; LayerNorm over features).
-        const axes = batch ? x.shape.slice(0, -1).map((_, i) => i) : [x.rank - 1];
-        const { mean, variance } = tf.moments(x, axes, !batch);
+        if (batchNorm) return batchNorm(x, gamma, beta);
+        const { mean, variance } = tf.moments(x, [x.rank - 1], true);
         const normalized = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
         return tf.add(tf.mul(normalized, gamma), beta);
       }),
@@ -629,7 +636,8 @@ function reapplied(first: ProbeNode, planned: PlannedLayer): ProbeNode | null {
 }
 
 export function buildNodes(layers: PlannedLayer[], framework: Framework, rng: Rng, notices: ProbeNotice[]): ProbeNode[] {
-  const builder = new NodeBuilder(framework, rng, notices, `probe${runCounter++}`);
+  const inputLayers = new Set(layers.flatMap((l, i) => (l.ir.kind === 'input' ? [i] : [])));
+  const builder = new NodeBuilder(framework, rng, notices, `probe${runCounter++}`, inputLayers);
   const frozen: LayerIR[] = [];
   /** Later applications of a layer object that the probe cannot give the first one's weights. */
   const unshared: LayerIR[] = [];

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ProbeNode } from './layers';
+import { reduceLeading } from './reduce';
 import { LAYER_METRIC_KEYS, LAYER_METRICS, SATURATION_LEVEL, type LayerMetricKey, type MeasuredOn, type MeterPart } from '../shared/probe-metrics';
 
 /** Items whose tensors have the same shape, reduced together. */
@@ -133,7 +134,7 @@ export class StepMeter {
       for (const g of this.deadGroups) {
         const x = stacked({ items: g.items.map((k) => this.deadNodes[k]!), shape: g.shape }, outputs);
         // A unit is dead on this batch when its output is <= 0 for every example (and position).
-        const peaks = tf.max(tf.reshape(x, [x.shape[0], -1, g.shape[g.shape.length - 1]!]), 1);
+        const peaks = reduceLeading(x, 'max', 1);
         parts.push(perMemberSum(tf.cast(tf.lessEqual(peaks, 0), 'float32')));
       }
       const gradStacks = this.varGroups.map((g) => stacked(g, grads));

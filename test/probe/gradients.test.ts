@@ -60,6 +60,18 @@ const cases: [string, () => ModelIR][] = [
       .layer({ kind: 'flatten' })
       .layer({ kind: 'dense', units: 2, inFeatures: 8 })
       .build()],
+  // Zero padding goes into the convolution on wasm: the input gradient of a padded convolution that is not the first
+  // (stride 1, stride 2, and a pad as wide as the kernel, whose gradient is cropped), then a BatchNorm over images.
+  ['padded convolutions after the first (pad 1, stride 2, pad 2 = kernel 2) + BatchNorm2d', () =>
+    torch()
+      .input([2, 7, 7])
+      .layer({ kind: 'conv2d', units: 3, inFeatures: 2, kernelSize: [3], activation: 'tanh', detail: { conv: { padding: [1] } } })
+      .layer({ kind: 'conv2d', units: 3, inFeatures: 3, kernelSize: [3], activation: 'tanh', detail: { conv: { padding: [1], strides: [2] } } })
+      .layer({ kind: 'conv2d', units: 2, inFeatures: 3, kernelSize: [2], activation: 'tanh', detail: { conv: { padding: [2] } } })
+      .layer({ kind: 'batchnorm', className: 'nn.BatchNorm2d' })
+      .layer({ kind: 'flatten' })
+      .layer({ kind: 'dense', units: 2, inFeatures: 98 })
+      .build()],
   ['conv1d + batchnorm + layernorm', () => keras().input([8, 3]).layer({ kind: 'conv1d', units: 4, kernelSize: [3], activation: 'sigmoid' }).layer({ kind: 'batchnorm' }).layer({ kind: 'layernorm' }).build()],
   ['embedding + lstm', () => keras().input([5]).layer({ kind: 'embedding', units: 3, inFeatures: 7 }).layer({ kind: 'lstm', units: 4 }).dense(2).build()],
   ['gru (torch, 2 layers) + simple rnn', () => torch().input([4, 3]).layer({ kind: 'gru', units: 3, inFeatures: 3, detail: { recurrent: { numLayers: 2, returnSequences: true } } }).layer({ kind: 'simple-rnn', units: 2, inFeatures: 3 }).build()],
