@@ -8,6 +8,10 @@
  * all module-level code outside function and class definitions, every line that mentions an import,
  * and the whole text of each top-level definition the model's ranges fall in. An edit inside another
  * definition leaves the key unchanged; any other edit changes it.
+ *
+ * A model the last edit only moved (lines added or removed above it: row-shift.ts) is found again by
+ * the key it had before the edit, when the texts the rules read are the same but for blank lines at
+ * module level: its findings are moved with it instead of linted again.
  */
 import { createHash } from 'node:crypto';
 import type { Node } from 'web-tree-sitter';
@@ -16,6 +20,7 @@ import type { Finding } from '../shared/findings';
 import type { ModelIR } from '../shared/ir';
 import type { Settings } from '../shared/settings';
 import { lintModel } from './lint';
+import { rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
 
 /** What the key reads of one file: its text and the line spans of its top-level definitions. */
 export interface LintSource {
@@ -91,12 +96,21 @@ function definitionAt(spans: readonly DefinitionSpan[], line: number): number {
 
 /** Ids of what the rules can read of one file version: equal texts keep their id from one version to the next. */
 interface FileIds {
+  /** Unique per file version. */
+  version: number;
   text: string;
   moduleText: string;
   moduleId: number;
-  /** By the definition's first line: its text and id. */
+  /** The module-level text without its blank lines (which only move what follows), and its id. */
+  movableModuleText: string;
+  movableModuleId: number;
+  /** By the definition's first line: its text and id (the same text keeps its id wherever it moves). */
   definitions: Map<number, { text: string; id: number }>;
+  /** The file's version before this one, and how its rows moved; null for the first version. */
+  before: { ids: FileIds; shift: RowShift } | null;
 }
+
+const BLANK_LINES = /^[ \t]*\n/gm;
 
 /** One analysis' view of the files: memoized per file, since many models share a file. */
 export class LintSources {
@@ -141,7 +155,38 @@ export class LintSources {
     }
     return key;
   }
+
+  /**
+   * What the rules can read of `file` for those lines, wherever they are: the same for a model that
+   * only moved (see LintCache.lint), with the file's version before the last edit when `before`.
+   */
+  movableFileKey(file: string, lines: readonly number[], before: boolean): string | null {
+    const source = this.sourceOf(file);
+    if (!source) return null;
+    const current = this.ids(file, source);
+    const version = before ? (current.before?.ids.version ?? current.version) : current.version;
+    let key = `${String(version)}:${String(current.movableModuleId)}`;
+    const spans = source.definitions ?? [];
+    let previous = -1;
+    for (const line of lines) {
+      const at = definitionAt(spans, line);
+      if (at < 0 || at === previous) continue;
+      previous = at;
+      key += `:${String(current.definitions.get(spans[at]!.startRow)?.id ?? -1)}`;
+    }
+    return key;
+  }
+
+  /** How the rows of `file` moved with its last edit, `to` the newer text or back from it (unmoved when there was none). */
+  rowsMoved(file: string, to: 'before' | 'after'): RowMap {
+    const source = this.sourceOf(file);
+    const shift = source ? this.ids(file, source).before?.shift : undefined;
+    if (!shift) return unmoved;
+    return to === 'before' ? shift.backward : shift.forward;
+  }
 }
+
+const unmoved: RowMap = (row) => row;
 
 /**
  * Per model object, a digest of its text and the lines it covers per file. Models are not mutated once
@@ -149,13 +194,49 @@ export class LintSources {
  * The digest, not the text, goes into the key: a key is built per model per analysis, and a dense
  * file's models are kilobytes each.
  */
-const shapes = new WeakMap<ModelIR, { digest: string; lines: [string, number[]][] }>();
+const shapes = new WeakMap<ModelIR, ModelShape>();
+
+interface ModelShape {
+  digest: string;
+  lines: [string, number[]][];
+}
+
+function shapeOf(model: ModelIR): ModelShape {
+  let shape = shapes.get(model);
+  if (!shape) shapes.set(model, (shape = { digest: createHash('sha256').update(JSON.stringify(model)).digest('base64'), lines: [...linesByFile(model)].map(([file, list]): [string, number[]] => [file, [...new Set(list)].sort((a, b) => a - b)]).sort(([a], [b]) => a.localeCompare(b)) }));
+  return shape;
+}
+
+interface Entry {
+  file: string;
+  findings: readonly Finding[];
+}
+
+/**
+ * A model's key that stays when the model only moved: its digest where it was linted, the settings, and
+ * per file the version it was linted in (`before`: the version before the file's last edit) and what
+ * the rules read there (LintSources.movableFileKey).
+ */
+function movableKey(digest: string, settings: string, lines: readonly [string, number[]][], sources: LintSources, before: boolean): string | null {
+  const parts = [digest, settings];
+  for (const [file, list] of lines) {
+    const key = sources.movableFileKey(file, list, before);
+    if (key === null) return null;
+    parts.push(file, key);
+  }
+  return parts.join('\u0002');
+}
 
 /** Findings of each model, kept from one analysis to the next while the model's key is unchanged. */
 export class LintCache {
-  private readonly entries = new Map<string, { file: string; findings: readonly Finding[] }>();
+  private readonly entries = new Map<string, Entry>();
+  /** The same entries by the key of a model that may move (see movableKey). */
+  private readonly movable = new Map<string, Entry>();
   private readonly used = new Set<string>();
   private readonly linted = new Set<string>();
+  /** Models linted (neither found nor moved) in the analysis going on, and in the last one that ended. */
+  private linting = 0;
+  lintedModels = 0;
   private readonly fileIds = new Map<string, FileIds>();
   private nextId = 0;
 
@@ -164,11 +245,24 @@ export class LintCache {
     const previous = this.fileIds.get(file);
     if (previous?.text === source.text) return previous;
     const moduleText = moduleLevelText(source);
-    const ids: FileIds = { text: source.text, moduleText, moduleId: previous?.moduleText === moduleText ? previous.moduleId : ++this.nextId, definitions: new Map() };
+    const movableModuleText = moduleText.replace(BLANK_LINES, '');
+    // Definitions keep their id by text, wherever they moved.
+    const known = new Map<string, number>();
+    for (const d of previous?.definitions.values() ?? []) known.set(d.text, d.id);
+    const ids: FileIds = {
+      version: ++this.nextId,
+      text: source.text,
+      moduleText,
+      moduleId: previous?.moduleText === moduleText ? previous.moduleId : ++this.nextId,
+      movableModuleText,
+      movableModuleId: previous?.movableModuleText === movableModuleText ? previous.movableModuleId : ++this.nextId,
+      definitions: new Map(),
+      // Only one version back: older ones are not kept alive.
+      before: previous ? { ids: { ...previous, before: null }, shift: rowShift(previous.text, source.text) } : null,
+    };
     for (const span of source.definitions ?? []) {
       const text = source.text.slice(span.startIndex, span.endIndex);
-      const before = previous?.definitions.get(span.startRow);
-      ids.definitions.set(span.startRow, { text, id: before?.text === text ? before.id : ++this.nextId });
+      ids.definitions.set(span.startRow, { text, id: known.get(text) ?? ++this.nextId });
     }
     this.fileIds.set(file, ids);
     return ids;
@@ -176,24 +270,49 @@ export class LintCache {
 
   /** The findings of `model` (shared with later calls: callers must not mutate them). */
   lint(model: ModelIR, sources: LintSources): readonly Finding[] {
-    let shape = shapes.get(model);
-    if (!shape) shapes.set(model, (shape = { digest: createHash('sha256').update(JSON.stringify(model)).digest('base64'), lines: [...linesByFile(model)].map(([file, list]): [string, number[]] => [file, [...new Set(list)].sort((a, b) => a - b)]).sort(([a], [b]) => a.localeCompare(b)) }));
-    const parts = [shape.digest, sources.settingsKey(model.file)];
+    const shape = shapeOf(model);
+    const settings = sources.settingsKey(model.file);
+    const parts = [shape.digest, settings];
     for (const [file, lines] of shape.lines) {
       parts.push(file, sources.fileKey(file, lines));
     }
     const key = parts.join('\u0002');
     let entry = this.entries.get(key);
-    if (!entry) this.entries.set(key, (entry = { file: model.file, findings: lintModel(model, sources.settings(model.file), (file) => sources.text(file), []) }));
+    if (!entry) {
+      entry = this.moved(model, shape, settings, sources) ?? this.lintNow(model, sources);
+      this.entries.set(key, entry);
+      const movable = movableKey(shape.digest, settings, shape.lines, sources, false);
+      if (movable !== null) this.movable.set(movable, entry);
+    }
     this.used.add(key);
     this.linted.add(model.file);
     return entry.findings;
+  }
+
+  private lintNow(model: ModelIR, sources: LintSources): Entry {
+    this.linting++;
+    return { file: model.file, findings: lintModel(model, sources.settings(model.file), (file) => sources.text(file), []) };
+  }
+
+  /** The findings of a model the last edit only moved: those it had where it was, moved with it; null when there are none. */
+  private moved(model: ModelIR, shape: ModelShape, settings: string, sources: LintSources): Entry | null {
+    // Only a model wholly in its own file: messages spell other files' lines as `train.py:12`, which are not moved.
+    if (this.movable.size === 0 || shape.lines.some(([file]) => file !== model.file)) return null;
+    const where = shiftRows(model, model.file, (file) => sources.rowsMoved(file, 'before'));
+    if (!where) return null;
+    const before = shapeOf(where);
+    const key = movableKey(before.digest, settings, shape.lines, sources, true);
+    const entry = key === null ? undefined : this.movable.get(key);
+    if (!entry) return null;
+    const findings = shiftRows(entry.findings, model.file, (file) => sources.rowsMoved(file, 'after'));
+    return findings ? { file: model.file, findings } : null;
   }
 
   /** Drops what is kept of a file that left the project. */
   forget(file: string): void {
     this.fileIds.delete(file);
     for (const [key, entry] of this.entries) if (entry.file === file) this.entries.delete(key);
+    for (const [key, entry] of this.movable) if (entry.file === file) this.movable.delete(key);
   }
 
   /**
@@ -202,7 +321,12 @@ export class LintCache {
    */
   endAnalysis(): void {
     for (const [key, entry] of this.entries) if (this.linted.has(entry.file) && !this.used.has(key)) this.entries.delete(key);
+    // Entries by where their models were: only those still held (the newest analysis' models).
+    const held = new Set(this.entries.values());
+    for (const [key, entry] of this.movable) if (!held.has(entry)) this.movable.delete(key);
     this.used.clear();
     this.linted.clear();
+    this.lintedModels = this.linting;
+    this.linting = 0;
   }
 }

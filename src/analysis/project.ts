@@ -415,6 +415,14 @@ export class Project {
     return false;
   }
 
+  /**
+   * What the file's last extraction and the last analysis's linting computed again rather than reused
+   * or moved with their lines (the editor's project; zeros for one that reads files whole).
+   */
+  lastWork(path: string): { extractedGroups: number; lintedModels: number } {
+    return { extractedGroups: this.groupCaches?.get(path)?.extractedGroups ?? 0, lintedModels: this.lintCache?.lintedModels ?? 0 };
+  }
+
   dispose(): void {
     for (const path of [...this.files.keys()]) this.removeFile(path);
   }

@@ -17,6 +17,7 @@ import { statementNames, topLevelStatements, type StatementNames, type TopLevelS
 import { assembleFile, extractPart, type ExtractedFile, type ExtractedPart } from './extract/index';
 import type { AssignedAttributes, ExternalSites, ImportedDefinitions } from './extract/types';
 import { throwIfCancelled } from './cancellation';
+import { rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
 
 /** Groups times lines beyond which a file is read whole (a 10,000-line file of ~450 models is well within). */
 const MAX_SLICED_ROWS = 20_000_000;
@@ -115,10 +116,25 @@ export function groupsOf(file: PyFile, namesCache: Map<string, StatementNames>):
   const groups: Group[] = [];
   for (const own of members.values()) {
     const kept = [...imports, ...own].sort((a, b) => a.startIndex - b.startIndex);
-    const key = kept.map((s) => `${String(s.startRow)}\u0000${file.text.slice(s.startIndex, s.endIndex)}`).join('\u0001');
-    groups.push({ statements: kept, key });
+    groups.push({ statements: kept, key: kept.map((s) => statementKey(file.text, s, s.startRow)).join('\u0001') });
   }
   return { groups };
+}
+
+/** One statement's part of its group's key: its text and its row. */
+function statementKey(text: string, s: TopLevelStatement, row: number): string {
+  return `${String(row)}\u0000${text.slice(s.startIndex, s.endIndex)}`;
+}
+
+/** The key the group had in the text `rowOf` maps rows back to; null when one of its statements lies in changed lines. */
+function movedKey(text: string, group: Group, rowOf: RowMap): string | null {
+  const parts: string[] = [];
+  for (const s of group.statements) {
+    const row = rowOf(s.startRow);
+    if (row === null || rowOf(s.endRow) !== row + s.endRow - s.startRow) return null;
+    parts.push(statementKey(text, s, row));
+  }
+  return parts.join('\u0001');
 }
 
 /**
@@ -157,8 +173,29 @@ export class GroupCache {
   private names = new Map<string, StatementNames>();
   /** The other files' calls as a short id (part of every group's key): the same text keeps its id. */
   private sites = { text: '', id: 0 };
+  /** The text `parts` were extracted from: a part of a group the edit only moved is moved, not extracted again. */
+  private partsText: string | null = null;
   /** Why the newest version was read whole, or null. */
   wholeReason: string | null = null;
+  /** Groups the last call extracted (neither reused nor moved). */
+  extractedGroups = 0;
+
+  /** The parts (in the file as it is now) to keep, and the text they were computed from. */
+  private keep(parts: Map<string, ExtractedPart>, text: string | null): void {
+    this.parts = parts;
+    this.partsText = text;
+  }
+
+  /** The cached part of a group whose statements an edit only moved, with its rows moved; null when there is none. */
+  private moved(text: string, group: Group, shift: RowShift): ExtractedPart | null {
+    const before = movedKey(text, group, shift.backward);
+    const part = before === null ? undefined : this.parts.get(`${String(this.sites.id)}\u0002${before}`);
+    if (!part) return null;
+    const { evidence, ...rest } = part;
+    const moved = shiftRows(rest, '', () => shift.forward);
+    const movedEvidence = shiftRows(evidence, '', () => shift.forward, true);
+    return moved && movedEvidence ? { ...moved, evidence: movedEvidence } : null;
+  }
 
   /**
    * The file's extraction from its groups (reusing the cached ones); null when it must be read whole.
@@ -166,21 +203,25 @@ export class GroupCache {
    * the versions of the files `imported` reads.
    */
   extract(parser: Parser, file: PyFile, sites: ExternalSites | undefined, sitesKey: string, imported?: ImportedDefinitions, assigned?: AssignedAttributes): ExtractedFile | null {
+    this.extractedGroups = 0;
     const plan = groupsOf(file, this.names);
     const rows = file.root.endPosition.row + 1;
     // Each group's slice spans the file up to its last line: past this, reading the file whole costs less.
     if ('groups' in plan && plan.groups.length * rows > MAX_SLICED_ROWS) {
       this.wholeReason = `${String(plan.groups.length)} groups of statements in ${String(rows)} lines`;
-      this.parts.clear();
+      this.keep(new Map(), null);
       return null;
     }
     if (this.names.size > 4 * (('groups' in plan ? plan.groups.length : 0) + 64)) this.names.clear();
     if ('whole' in plan) {
       this.wholeReason = plan.whole;
-      this.parts.clear();
+      this.keep(new Map(), null);
       return null;
     }
-    if (sitesKey !== this.sites.text) this.sites = { text: sitesKey, id: this.sites.id + 1 };
+    if (sitesKey !== this.sites.text) {
+      this.sites = { text: sitesKey, id: this.sites.id + 1 };
+      this.keep(new Map(), null);
+    }
     // The group's text itself is the key (a Map hashes it faster than a digest would be computed per group).
     const keys = plan.groups.map((group) => `${String(this.sites.id)}\u0002${group.key}`);
     // A group known to need the whole file decides at once.
@@ -192,10 +233,17 @@ export class GroupCache {
     const starts = lineStartsOf(file.text);
     const next = new Map<string, ExtractedPart>();
     const parts: ExtractedPart[] = [];
+    const previous = this.partsText;
+    let shift: RowShift | null = null;
     for (const [i, group] of plan.groups.entries()) {
       const key = keys[i]!;
       let part = this.parts.get(key) ?? next.get(key);
+      if (!part && previous !== null && previous !== file.text) {
+        shift ??= rowShift(previous, file.text);
+        part = this.moved(file.text, group, shift) ?? undefined;
+      }
       if (!part) {
+        this.extractedGroups++;
         const { text, ranges } = sliceOf(file.text, starts, group.statements);
         const slice = PyFileClass.parseSlice(parser, file.path, text, ranges, file.text);
         try {
@@ -209,12 +257,12 @@ export class GroupCache {
       next.set(key, part);
       if (part.wholeFileFact) {
         this.wholeReason = part.wholeFileFact;
-        this.parts = next;
+        this.keep(next, file.text);
         return null;
       }
       parts.push(part);
     }
-    this.parts = next;
+    this.keep(next, file.text);
     this.wholeReason = null;
     return assembleFile(file, parts);
   }

@@ -33,7 +33,7 @@ const FILES = new Map([...pythonFiles(join(ROOT, 'examples')), ...pythonFiles(jo
 const PATHS = [...FILES.keys()].sort();
 
 /** What edits type or paste into model code: activations, layers, initializers, brackets, lines, suppressions. */
-const FRAGMENTS = ['relu', 'tanh', 'sigmoid', 'activation="tanh"', 'nn.Sigmoid(),', 'nn.Tanh(),', 'layers.Dense(64),', 'kernel_initializer="he_normal"', '\n', '\n    ', '(', ')', ',', '# noqa: GL101', 'import torch\n', 'x = F.relu(x)\n', 'nn.BatchNorm1d(64),', '0', '5'];
+const FRAGMENTS = ['relu', 'tanh', 'sigmoid', 'activation="tanh"', 'nn.Sigmoid(),', 'nn.Tanh(),', 'layers.Dense(64),', 'kernel_initializer="he_normal"', '\n', '\n    ', '(', ')', ',', '# noqa: GL101', 'import torch\n', 'x = F.relu(x)\n', '\n\n', '# a note\n', 'nn.BatchNorm1d(64),', '0', '5'];
 
 interface Edit {
   file: number;
@@ -41,6 +41,8 @@ interface Edit {
   at: number;
   remove: number;
   insert: string;
+  /** Edit at the start of the line `at` falls in (typing Enter above a line, pasting or deleting whole lines). */
+  atLineStart: boolean;
   /** Analyze the live project after this edit; cancel that analysis after `cancelAfter` checkpoints (null: let it finish). */
   analyze: boolean;
   cancelAfter: number | null;
@@ -51,6 +53,7 @@ const editArb: fc.Arbitrary<Edit> = fc.record({
   at: fc.double({ min: 0, max: 1, noNaN: true }),
   remove: fc.oneof(fc.constant(0), fc.nat({ max: 12 })),
   insert: fc.oneof(fc.constantFrom(...FRAGMENTS), fc.constant('')),
+  atLineStart: fc.boolean(),
   analyze: fc.boolean(),
   cancelAfter: fc.option(fc.nat({ max: 40 }), { nil: null }),
 });
@@ -95,7 +98,8 @@ describe('incremental analysis', () => {
           for (const edit of edits) {
             const path = PATHS[edit.file]!;
             const before = defined(texts.get(path));
-            const start = Math.floor(edit.at * before.length);
+            const at = Math.floor(edit.at * before.length);
+            const start = edit.atLineStart ? before.lastIndexOf('\n', at - 1) + 1 : at;
             const after = before.slice(0, start) + edit.insert + before.slice(Math.min(before.length, start + edit.remove));
             texts.set(path, after);
             live.setFile(path, after, diffEdit(before, after) ?? undefined);
@@ -116,6 +120,44 @@ describe('incremental analysis', () => {
           }
         }),
         { seed: SEED, numRuns: 8, endOnFailure: true },
+      );
+    } finally {
+      live.dispose();
+    }
+  }, 900_000);
+
+  it('equals a fresh analysis after lines typed, pasted or deleted between and inside definitions (results moved with their lines)', async () => {
+    const live = await Project.create({ incremental: true });
+    const texts = new Map(FILES);
+    for (const [path, text] of texts) live.setFile(path, text);
+    for (const path of PATHS) live.analyzeFile(path);
+    const lineEdit = fc.record({ at: fc.double({ min: 0, max: 1, noNaN: true }), insert: fc.constantFrom('\n', '\n\n\n', '# a note\n', '    \n', '') });
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.nat({ max: PATHS.length - 1 }), fc.array(lineEdit, { minLength: 1, maxLength: 5 }), async (file, edits) => {
+          const path = PATHS[file]!;
+          for (const edit of edits) {
+            const before = defined(texts.get(path));
+            const start = before.lastIndexOf('\n', Math.floor(edit.at * before.length) - 1) + 1;
+            const lineEnd = before.indexOf('\n', start);
+            // No text: delete the line there when it is blank (as when pressing Backspace on an empty line).
+            const remove = edit.insert === '' && lineEnd >= 0 && before.slice(start, lineEnd).trim() === '' ? lineEnd + 1 - start : 0;
+            const after = before.slice(0, start) + edit.insert + before.slice(start + remove);
+            texts.set(path, after);
+            live.setFile(path, after, diffEdit(before, after) ?? undefined);
+            live.analyzeFile(path);
+          }
+          const fresh = await Project.create();
+          try {
+            for (const [p, text] of texts) fresh.setFile(p, text);
+            const text = defined(texts.get(path));
+            expect(comparable(live.analyzeFile(path), text), path).toEqual(comparable(fresh.analyzeFile(path), text));
+          } finally {
+            fresh.dispose();
+          }
+          await breathe();
+        }),
+        { seed: SEED, numRuns: 30, endOnFailure: true },
       );
     } finally {
       live.dispose();

@@ -276,3 +276,50 @@ describe('findings cache', () => {
     }
   });
 });
+
+describe('lines added or removed above definitions (issue 10 §2)', () => {
+  /** The live project's results and work after each step, against a fresh project's results for the same text. */
+  async function steps(texts: string[]): Promise<{ work: { extractedGroups: number; lintedModels: number }; findings: number }[]> {
+    const path = '/w/models.py';
+    const live = await Project.create({ incremental: true });
+    const out: { work: { extractedGroups: number; lintedModels: number }; findings: number }[] = [];
+    try {
+      for (const text of texts) {
+        live.setFile(path, text);
+        const result = live.analyzeFile(path);
+        const fresh = await Project.create();
+        try {
+          fresh.setFile(path, text);
+          expect(result).toEqual(fresh.analyzeFile(path));
+        } finally {
+          fresh.dispose();
+        }
+        out.push({ work: live.lastWork(path), findings: result.findings.length });
+      }
+    } finally {
+      live.dispose();
+    }
+    return out;
+  }
+
+  it('moves the groups and findings below blank lines typed above them instead of computing them again', async () => {
+    const typed = BUILDERS.replace('WIDTH = 64\n', 'WIDTH = 64\n\n\n');
+    const removed = typed.replace('\n\n\n\ndef build_b', '\ndef build_b');
+    const [first, inserted, deleted] = await steps([BUILDERS, typed, removed]);
+    expect(defined(first).work).toEqual({ extractedGroups: 2, lintedModels: 3 });
+    expect(defined(first).findings).toBeGreaterThan(0);
+    // Every group and model moved, none computed again; the fresh analysis of each text agrees (steps()).
+    expect(defined(inserted).work).toEqual({ extractedGroups: 0, lintedModels: 0 });
+    expect(defined(deleted).work).toEqual({ extractedGroups: 0, lintedModels: 0 });
+  });
+
+  it('computes again the group a line is typed in, and lints again every model when module-level code changes', async () => {
+    // Enter inside build_b: its group is extracted again, build_a's group (and Net) moved.
+    const insideB = BUILDERS.replace('def build_b():\n', 'def build_b():\n\n');
+    // A comment at module level is text the rules read (not a blank line): every model is linted again.
+    const comment = insideB.replace('WIDTH = 64\n', 'WIDTH = 64\n# the hidden width\n');
+    const [, typedInB, commented] = await steps([BUILDERS, insideB, comment]);
+    expect(defined(typedInB).work).toEqual({ extractedGroups: 1, lintedModels: 1 });
+    expect(defined(commented).work).toEqual({ extractedGroups: 0, lintedModels: 3 });
+  });
+});

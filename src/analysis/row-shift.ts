@@ -1,0 +1,128 @@
+/**
+ * Moving cached results with the lines around them (issue 10 §2). After an edit, the lines before the
+ * changed ones and the lines after them are the same text, the latter at rows moved by the number of
+ * lines added or removed. A result computed only from such lines is the new text's result with every
+ * row moved: its ranges, and the line numbers its messages, model ids and evidence spell out. So typing
+ * Enter at the top of a long file moves the cached results of every definition below instead of
+ * computing them again.
+ */
+
+/** A row of one text to the row holding the same line in the other, or null when it lies in the changed lines. */
+export type RowMap = (row: number) => number | null;
+
+/** How the rows of an older text of a file map to those of its newer text, and back. */
+export interface RowShift {
+  forward: RowMap;
+  backward: RowMap;
+}
+
+function countLines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** The rows `before` and `after` share: their common first lines, and their common last lines. */
+export function rowShift(before: string, after: string): RowShift {
+  const shorter = Math.min(before.length, after.length);
+  let start = 0;
+  while (start < shorter && before.charCodeAt(start) === after.charCodeAt(start)) start++;
+  let same = 0;
+  while (same < shorter - start && before.charCodeAt(before.length - 1 - same) === after.charCodeAt(after.length - 1 - same)) same++;
+  // Rows wholly before the first difference are the same lines at the same rows.
+  const prefixRows = countLines(before, 0, start);
+  // Rows wholly in the common end are the same lines, moved: from where it starts when a line starts
+  // there in both texts, else from the next line.
+  const end = before.length - same;
+  const startsLine = (text: string, at: number) => at === 0 || text.charCodeAt(at - 1) === 10;
+  let firstMoved: number;
+  if (startsLine(before, end) && startsLine(after, after.length - same)) firstMoved = countLines(before, 0, end);
+  else {
+    const breakAt = before.indexOf('\n', end);
+    firstMoved = breakAt < 0 ? Number.POSITIVE_INFINITY : countLines(before, 0, breakAt) + 1;
+  }
+  const delta = countLines(after, 0, after.length) - countLines(before, 0, before.length);
+  return {
+    forward: (row) => (row < prefixRows ? row : row >= firstMoved ? row + delta : null),
+    backward: (row) => (row < prefixRows ? row : row - delta >= firstMoved ? row - delta : null),
+  };
+}
+
+/** Line numbers as messages spell them (1-based): `line 12`, `Line 12`. */
+const LINE_WORD = /\b([Ll]ine )(\d+)/g;
+/** A model id ends with its 0-based line: `build_model@41`. */
+const ID_LINE = /@(\d+)$/;
+const ID_KEYS = new Set(['id', 'modelId']);
+/** Paths are not messages: a folder named `line 2` stays. */
+const PATH_KEYS = new Set(['file', 'path']);
+/** input-shapes.ts places evidence at `row * 2^24 + column`. */
+const PLACE_ROWS = 2 ** 24;
+
+/**
+ * Which file a position belongs to (the nearest enclosing `file` field) decides how its row moves; the
+ * line numbers strings spell are those of `file`, the file the whole value is about.
+ */
+export type RowMapOf = (file: string) => RowMap;
+
+class Unmovable extends Error {}
+
+/**
+ * `value` with every row moved by the map of the file it belongs to, or null when something cannot be
+ * moved: a row in the changed lines, or a value that is not plain data. `evidence`: input-shape
+ * evidence, whose `at` places and 1-based `line` fields are rows too (elsewhere a `line` without a
+ * `character` is not expected, and refused).
+ */
+export function shiftRows<T>(value: T, file: string, mapOf: RowMapOf, evidence = false): T | null {
+  const copies = new Map<object, unknown>();
+  const rootMap = mapOf(file);
+  const row = (map: RowMap, r: number): number => {
+    const moved = map(r);
+    if (moved === null) throw new Unmovable();
+    return moved;
+  };
+  const text = (map: RowMap, s: string, key: string): string => {
+    let out = s.includes('ine ') ? s.replace(LINE_WORD, (_, word: string, n: string) => `${word}${String(row(map, Number(n) - 1) + 1)}`) : s;
+    if (ID_KEYS.has(key)) out = out.replace(ID_LINE, (_, n: string) => `@${String(row(map, Number(n)))}`);
+    return out;
+  };
+  const visit = (v: unknown, key: string, owner: string): unknown => {
+    // Messages and ids spell lines of the file the value is about (another file's are spelled `train.py:12`).
+    if (typeof v === 'string') return PATH_KEYS.has(key) ? v : text(rootMap, v, key);
+    if (v === null || typeof v !== 'object') return v;
+    const known = copies.get(v);
+    if (known !== undefined) return known;
+    if (Array.isArray(v)) {
+      const out: unknown[] = [];
+      copies.set(v, out);
+      for (const item of v) out.push(visit(item, key, owner));
+      return out;
+    }
+    if (Object.getPrototypeOf(v) !== Object.prototype) throw new Unmovable();
+    const record = v as Record<string, unknown>;
+    const own = typeof record.file === 'string' ? record.file : owner;
+    const map = mapOf(own);
+    const out: Record<string, unknown> = {};
+    copies.set(v, out);
+    const isPosition = typeof record.line === 'number' && typeof record.character === 'number';
+    for (const k of Object.keys(record)) {
+      const field = record[k];
+      if (k === 'line' && typeof field === 'number') {
+        if (isPosition) out[k] = row(map, field);
+        else if (evidence) out[k] = row(map, field - 1) + 1;
+        else throw new Unmovable();
+      } else if (evidence && k === 'at' && typeof field === 'number') {
+        const r = Math.floor(field / PLACE_ROWS);
+        out[k] = row(map, r) * PLACE_ROWS + (field - r * PLACE_ROWS);
+      } else {
+        out[k] = visit(field, k, own);
+      }
+    }
+    return out;
+  };
+  try {
+    return visit(value, '', file) as T;
+  } catch (err) {
+    if (err instanceof Unmovable) return null;
+    throw err;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Rows of an older text of a file to those of its newer text (src/analysis/row-shift.ts): the lines
+ * before and after an edit map, the changed ones do not, and moved results spell their new lines.
+ */
+import { describe, expect, it } from 'vitest';
+import { rowShift, shiftRows } from '../../../src/analysis/row-shift';
+
+const BEFORE = ['import torch.nn as nn', '', 'def build():', '    return nn.Sequential(nn.Linear(4, 4), nn.Sigmoid())', '', 'def other():', '    pass', ''].join('\n');
+
+describe('rowShift', () => {
+  it('maps the lines above and below two inserted blank lines, and back', () => {
+    const after = BEFORE.replace('\ndef build', '\n\n\ndef build');
+    const { forward, backward } = rowShift(BEFORE, after);
+    expect([0, 1, 2, 3, 5, 6].map(forward)).toEqual([0, 1, 4, 5, 7, 8]);
+    expect([0, 1, 4, 5, 7, 8].map(backward)).toEqual([0, 1, 2, 3, 5, 6]);
+    // The inserted lines have no row before the edit.
+    expect([2, 3].map(backward)).toEqual([null, null]);
+  });
+
+  it('does not map a changed line, and keeps the rows around it', () => {
+    const after = BEFORE.replace('nn.Sigmoid()', 'nn.ReLU()');
+    const { forward } = rowShift(BEFORE, after);
+    expect([0, 1, 2, 3, 4, 5].map(forward)).toEqual([0, 1, 2, null, 4, 5]);
+  });
+
+  it('maps every row of an unchanged text to itself', () => {
+    const { forward, backward } = rowShift(BEFORE, BEFORE);
+    expect([0, 3, 7].map(forward)).toEqual([0, 3, 7]);
+    expect([0, 3, 7].map(backward)).toEqual([0, 3, 7]);
+  });
+});
+
+describe('shiftRows', () => {
+  const down = (row: number) => (row >= 2 ? row + 2 : row);
+
+  it('moves positions, model ids and the lines messages name, and leaves paths and other numbers', () => {
+    const model = {
+      id: 'build@2',
+      file: '/w/line 3/models.py',
+      name: 'Block (line 3)',
+      range: { start: { line: 2, character: 4 }, end: { line: 3, character: 10 } },
+      notes: [{ what: 'layers built at line 4 are read once', range: { start: { line: 3, character: 0 }, end: { line: 3, character: 1 } } }],
+      width: 3,
+    };
+    expect(shiftRows(model, model.file, () => down)).toEqual({
+      id: 'build@4',
+      file: '/w/line 3/models.py',
+      name: 'Block (line 5)',
+      range: { start: { line: 4, character: 4 }, end: { line: 5, character: 10 } },
+      notes: [{ what: 'layers built at line 6 are read once', range: { start: { line: 5, character: 0 }, end: { line: 5, character: 1 } } }],
+      width: 3,
+    });
+  });
+
+  it('refuses what names a line in the changed rows, and what is not plain data', () => {
+    const changed = (row: number) => (row === 3 ? null : row);
+    expect(shiftRows({ range: { start: { line: 3, character: 0 }, end: { line: 3, character: 2 } } }, '/w/m.py', () => changed)).toBeNull();
+    expect(shiftRows({ what: 'the loop at line 4' }, '/w/m.py', () => changed)).toBeNull();
+    expect(shiftRows({ seen: new Set([1]) }, '/w/m.py', () => down)).toBeNull();
+    // A `line` that is not a position is refused outside input-shape evidence, where it is 1-based.
+    expect(shiftRows({ what: 'x', line: 3 }, '/w/m.py', () => down)).toBeNull();
+    expect(shiftRows({ what: 'x', line: 3, at: 2 * 2 ** 24 + 7 }, '/w/m.py', () => down, true)).toEqual({ what: 'x', line: 5, at: 4 * 2 ** 24 + 7 });
+  });
+});
