@@ -56,7 +56,9 @@ describe('classes from modules outside the analyzed files', () => {
   it('names them in one note per module, on the import, and invents no finding', async () => {
     const [r] = await analyze({ '/w/restore.py': restorer });
     expect(outsideNotes(defined(r))).toEqual(['Line 3: ConvBlock, Head come from mypkg.blocks, which is not among the analyzed files: their layers are not analyzed']);
-    expect(defined(r).notices.find((n) => n.message.includes('ConvBlock'))?.range?.start.line).toBe(2);
+    expect(defined(r).notices.find((n) => n.message.includes('not among the analyzed files'))?.range?.start.line).toBe(2);
+    // The model itself, with no layer understood, is not reported: a note at its class says so and why.
+    expect(defined(r).notices.filter((n) => n.message.includes('Restorer is not analyzed')).map((n) => n.range?.start.line)).toEqual([5]);
     expect(defined(r).findings).toEqual([]);
   });
 

@@ -6,14 +6,15 @@ import type { LayerIR, ModelIR } from '../../../src/shared/ir';
 import { createPythonParser } from '../../../src/analysis/python/parser';
 import { PyFile } from '../../../src/analysis/python/file';
 import { extractTorch } from '../../../src/analysis/extract/torch';
+import type { EvalNotes } from '../../../src/analysis/python/limits';
 
 let parser: Parser | null = null;
 
-export async function extractTorchFrom(text: string, path = 'model.py'): Promise<ModelIR[]> {
+export async function extractTorchFrom(text: string, path = 'model.py', notes?: EvalNotes): Promise<ModelIR[]> {
   parser ??= await createPythonParser();
   const file = PyFile.parse(parser, path, text);
   try {
-    return extractTorch(file);
+    return extractTorch(file, notes);
   } finally {
     file.dispose();
   }

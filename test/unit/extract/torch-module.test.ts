@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { extractFixture, extractTorchFrom, fixture, kinds, line, lineOf, model } from './torch-fixture';
 import { defined } from '../../defined';
+import { EvalNotes } from '../../../src/analysis/python/limits';
 
 describe('torch nn.Module: the CIFAR-10 tutorial CNN', async () => {
   const text = fixture('cifar_tutorial.py');
@@ -267,6 +268,26 @@ class Deep(nn.Module):
 `);
     expect(kinds(defined(m))).toEqual(['dense', 'unknown', 'dense']);
     expect(defined(m).unsupported[0]!.what).toMatch(/loop with non-constant bounds/);
+  });
+
+  it('a model whose every layer comes from such a loop is not reported, and a note at its class says why', async () => {
+    const notes = new EvalNotes();
+    const models = await extractTorchFrom(`
+import torch.nn as nn
+
+class Generator(nn.Module):
+    def __init__(self, blocks):
+        super().__init__()
+        layers = []
+        for _ in range(blocks):
+            layers += [nn.Conv2d(64, 64, 3, padding=1), nn.ReLU()]
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.model(x)
+`, 'model.py', notes);
+    expect(models).toEqual([]);
+    expect(notes.notes.map((n) => [n.range.start.line + 1, n.what])).toEqual([[4, 'Generator is not analyzed: none of its layers is understood (line 13: layers built in a loop with non-constant bounds)']]);
   });
 
   it('explores both branches of a condition whose value is unknown, marking their layers conditional', async () => {

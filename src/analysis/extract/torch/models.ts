@@ -272,8 +272,13 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     nameLeaves(root);
     const output = run(trace);
     const { layers, isGraph } = trace.layers(rangeOf(naming.nameNode), producers(output));
-    // Nothing understood (e.g. a subclass of nn.Linear whose forward calls F.linear): not a model to report on.
-    if (layers.every((l) => l.kind === 'unknown')) return null;
+    // Nothing understood (e.g. a subclass of nn.Linear whose forward calls F.linear): not a model to report
+    // on, but what stopped the reading is named (an unknown loop count must not hide a model silently).
+    if (layers.every((l) => l.kind === 'unknown')) {
+      const stopped = trace.unsupported[0];
+      if (stopped) notes.add(`${naming.name} is not analyzed: none of its layers is understood (line ${String(stopped.range.start.line + 1)}: ${stopped.what})`, rangeOf(naming.nameNode));
+      return null;
+    }
     const model = makeModel({ name: naming.name, framework: 'torch', style, file: file.path, range: rangeOf(range), nameRange: rangeOf(naming.nameNode), layers, exports: naming.exports, isGraph });
     model.inputShape = inputShape(model);
     // Sizes torch leaves implicit (LazyLinear, LazyConv2d) follow from the layers before them.
