@@ -26,6 +26,9 @@ const writesNothing = new Set<string>();
 /** Texts kept at most (a file's functions many times over); past it the set starts again. */
 const MAX_KNOWN_TEXTS = 8192;
 
+/** An indented `name.attr = ...` (name any word without a dot): what assigning an attribute of a parameter needs. */
+const ASSIGNS_AN_ATTRIBUTE = /^[ \t]+[^\s.=]+\.\w+[ \t]*=[^=]/m;
+
 /** The plain parameter names of a function (`self`-less module-level functions: all of them). */
 function parameterNames(fn: Node): Set<string> {
   const names = new Set<string>();
@@ -54,7 +57,8 @@ export function attributeWrites(root: Node): AttributeWrite[] {
       if (fn?.type !== 'function_definition') continue;
       const text = fn.text;
       if (writesNothing.has(text)) continue;
-      const params = parameterNames(fn);
+      // Reading the parameters crosses into wasm: a function that assigns no attribute of any name is passed by its text.
+      const params = ASSIGNS_AN_ATTRIBUTE.test(text) ? parameterNames(fn) : new Set<string>();
       // Walking a function's tree is what costs: only one that assigns an attribute of a parameter is walked.
       if (params.size === 0 || !new RegExp(`^[ \\t]+(?:${[...params].join('|')})\\.\\w+[ \\t]*=[^=]`, 'm').test(text)) {
         if (writesNothing.size >= MAX_KNOWN_TEXTS) writesNothing.clear();

@@ -185,6 +185,11 @@ export function collapseInstances(runs: readonly InstanceModels[]): ModelIR[] {
   }
   const out: ModelIR[] = [];
   for (const variants of groups.values()) {
+    // One run (a builder called once, a class built once): nothing to tell apart, no signature to serialize.
+    if (variants.length === 1) {
+      out.push(variants[0]!.model);
+      continue;
+    }
     const distinct = new Map<string, { model: ModelIR; site: CallSite | null }>();
     for (const v of variants) {
       const sig = signature(v.model);
