@@ -110,7 +110,7 @@ async function benchOneFile(Project) {
   }
 
   // A line inserted (then removed) above the middle model, as when pressing Enter: every statement group
-  // below moves, and cache keys hold absolute lines (issue 10 §2 is open), so all of them are extracted again.
+  // below moves, and their cached parts and findings are moved with their lines (src/analysis/row-shift.ts).
   const lineAt = current.lastIndexOf('\ndef build_keras', index) + 1;
   const row = current.slice(0, lineAt).split('\n').length - 1;
   const inserted = [];

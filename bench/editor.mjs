@@ -2,7 +2,8 @@
 // Run: `node bench/editor.mjs [--no-vscode] [--no-vsix] [--quick]`.
 //  1. edit -> publishDiagnostics over real JSON-RPC (dist/server.js --stdio) at 250 / 1,000 / 2,600 /
 //     5,000 lines, model-dense and typical files (bench/generate.mjs): each edit flips one activation
-//     (sigmoid <-> relu) inside one definition so the findings change every time; median and p95;
+//     (sigmoid <-> relu) inside one definition so the findings change every time; median and p95; then
+//     a blank line typed below the imports and removed again, which moves every definition below;
 //  2. hover and code action p95 on the 5,000-line file: a hover right after an edit (it waits for
 //     that edit's analysis, as in an editor), a code action right after an edit's diagnostics arrive;
 //  3. server start and memory; 4. extension activation in real VS Code (code-server); 5. .vsix size.
@@ -78,13 +79,27 @@ async function openSession(text) {
     current = next;
     return (await done) - sent;
   };
+  // A blank line typed below the imports and removed again (Enter, then Backspace): every definition
+  // below moves by one line (issue 10 §2). Each call toggles it; an even number leaves the text as it was.
+  const topLine = text.slice(0, text.indexOf('\ndef ') + 1).split('\n').length - 1;
+  let inserted = false;
+  const insertLine = async () => {
+    version++;
+    const done = published(version);
+    const at = { line: topLine, character: 0 };
+    const change = inserted ? { range: { start: at, end: { line: topLine + 1, character: 0 } }, text: '' } : { range: { start: at, end: at }, text: '\n' };
+    const sent = performance.now();
+    await connection.sendNotification(rpc.DidChangeTextDocumentNotification.type, { textDocument: { uri, version }, contentChanges: [change] });
+    inserted = !inserted;
+    return (await done) - sent;
+  };
   const close = async () => {
     await connection.sendRequest(rpc.ShutdownRequest.type);
     await connection.sendNotification(rpc.ExitNotification.type);
     connection.dispose();
     rmSync(dir, { recursive: true, force: true });
   };
-  return { connection, uri, position, edit, close, initializeMs, firstMs, diagnostics: () => last };
+  return { connection, uri, position, edit, insertLine, close, initializeMs, firstMs, diagnostics: () => last };
 }
 
 const pause = (msDelay) => new Promise((r) => setTimeout(r, msDelay));
@@ -102,7 +117,12 @@ async function benchEdits(lines, kind) {
     analyzer.push((await session.connection.sendRequest('gradientLens/serverStatus')).lastAnalyzerMs);
     await pause(30); // a typing pause, so each edit is analyzed on its own
   }
-  const result = { lines: text.split('\n').length - 1, kind, edits: stats(latencies), analyzer: stats(analyzer), counts: [...counts].sort((a, b) => a - b), session };
+  const inserts = [];
+  for (let i = 0; i < EDITS; i++) {
+    inserts.push(await session.insertLine());
+    await pause(30);
+  }
+  const result = { lines: text.split('\n').length - 1, kind, edits: stats(latencies), inserts: stats(inserts), analyzer: stats(analyzer), counts: [...counts].sort((a, b) => a - b), session };
   return result;
 }
 
@@ -181,6 +201,7 @@ for (const kind of ['dense', 'typical']) {
   for (const lines of SIZES) {
     const r = await benchEdits(lines, kind);
     console.log(`${kind.padEnd(7)} ${String(r.lines).padStart(5)} lines: p50 ${ms(r.edits.p50).padStart(9)}, p95 ${ms(r.edits.p95).padStart(9)}, max ${ms(r.edits.max).padStart(9)} (analyzer in the worker p50 ${ms(r.analyzer.p50)}; diagnostics per edit ${r.counts.join('/')})${targetText(lines, r.edits.p50, r.edits.p95)}`);
+    console.log(`${''.padEnd(13)} a line typed / removed below the imports: p50 ${ms(r.inserts.p50).padStart(9)}, p95 ${ms(r.inserts.p95).padStart(9)}, max ${ms(r.inserts.max).padStart(9)}${targetText(lines, r.inserts.p50, r.inserts.p95)}`);
     if (kind === 'dense' && lines === 5000) largest = r;
     else await r.session.close();
   }

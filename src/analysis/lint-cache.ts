@@ -106,8 +106,8 @@ interface FileIds {
   movableModuleId: number;
   /** By the definition's first line: its text and id (the same text keeps its id wherever it moves). */
   definitions: Map<number, { text: string; id: number }>;
-  /** The file's version before this one, and how its rows moved; null for the first version. */
-  before: { ids: FileIds; shift: RowShift } | null;
+  /** The file's version before this one, and how its rows moved (computed when asked); null for the first version. */
+  before: { ids: FileIds; shift: () => RowShift } | null;
 }
 
 const BLANK_LINES = /^[ \t]*\n/gm;
@@ -180,13 +180,19 @@ export class LintSources {
   /** How the rows of `file` moved with its last edit, `to` the newer text or back from it (unmoved when there was none). */
   rowsMoved(file: string, to: 'before' | 'after'): RowMap {
     const source = this.sourceOf(file);
-    const shift = source ? this.ids(file, source).before?.shift : undefined;
+    const shift = source ? this.ids(file, source).before?.shift() : undefined;
     if (!shift) return unmoved;
     return to === 'before' ? shift.backward : shift.forward;
   }
 }
 
 const unmoved: RowMap = (row) => row;
+
+/** `compute`'s value, computed on the first call only. */
+function once<T>(compute: () => T): () => T {
+  let value: { v: T } | null = null;
+  return () => (value ??= { v: compute() }).v;
+}
 
 /**
  * Per model object, a digest of its text and the lines it covers per file. Models are not mutated once
@@ -258,7 +264,7 @@ export class LintCache {
       movableModuleId: previous?.movableModuleText === movableModuleText ? previous.movableModuleId : ++this.nextId,
       definitions: new Map(),
       // Only one version back: older ones are not kept alive.
-      before: previous ? { ids: { ...previous, before: null }, shift: rowShift(previous.text, source.text) } : null,
+      before: previous ? { ids: { ...previous, before: null }, shift: once(() => rowShift(previous.text, source.text)) } : null,
     };
     for (const span of source.definitions ?? []) {
       const text = source.text.slice(span.startIndex, span.endIndex);

@@ -11,7 +11,8 @@ let cachedStarts: readonly number[] = [];
 export function lineStarts(text: string): readonly number[] {
   if (text === cachedText) return cachedStarts;
   const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  // indexOf finds line breaks natively: a loop per character cost a millisecond per edit of a long file.
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
   cachedText = text;
   cachedStarts = starts;
   return starts;
