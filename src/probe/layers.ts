@@ -626,6 +626,15 @@ function edgePad(x: tf.Tensor, pads: [number, number][], mode: 'reflect' | 'repl
 let runCounter = 0;
 
 /**
+ * The identity whose gradient is zero: what a layer applied under torch.no_grad() reads. Its output has
+ * no grad_fn in PyTorch, so nothing upstream gets gradient through it.
+ */
+const blockGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const x = args[0] as tf.Tensor;
+  return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
+});
+
+/**
  * A later application of the layer `first` built: the same computation on the same variables, or null
  * when the shapes differ (the computation was made for the first application's shapes).
  */
@@ -647,7 +656,8 @@ export function buildNodes(layers: PlannedLayer[], framework: Framework, rng: Rn
     const again = first ? reapplied(first, planned) : null;
     if (again) return again;
     if (first) unshared.push(planned.ir);
-    const built = builder.build(planned);
+    const made = builder.build(planned);
+    const built = planned.ir.noGrad ? { ...made, apply: (inputs: tf.Tensor[], ctx: StepContext) => made.apply(inputs.map((x) => blockGradient(x)), ctx) } : made;
     const node = !planned.ir.frozen || built.vars.length === 0 ? built : { ...built, vars: [], kernel: null, bias: null, held: built.vars };
     if (node !== built) frozen.push(planned.ir);
     byId.set(planned.ir.id, node);
@@ -662,7 +672,7 @@ export function buildNodes(layers: PlannedLayer[], framework: Framework, rng: Rn
     // One note for a frozen trunk of a hundred layers, naming the first few.
     const named = frozen.slice(0, 3).map(describeLayer).join(', ') + (frozen.length > 3 ? ` and ${frozen.length - 3} more` : '');
     const what = frozen.length === 1 ? `${named} is frozen` : `${frozen.length} layers are frozen (${named})`;
-    notices.push({ severity: 'information', message: `${what}: their parameters do not require grad, or forward runs them under torch.no_grad(). The signal passes, but no gradient reaches their weights and the optimizer leaves them.`, line: layerLine(first) });
+    notices.push({ severity: 'information', message: `${what}: their parameters do not require grad, or forward runs them under torch.no_grad() (or feeds them only to such a block). The signal passes, but no gradient reaches their weights and the optimizer leaves them.`, line: layerLine(first) });
   }
   return nodes;
 }

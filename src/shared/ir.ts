@@ -336,6 +336,12 @@ export interface LayerCommon {
    */
   frozen: boolean;
   /**
+   * Applied under torch `with torch.no_grad():` (inference_mode, set_grad_enabled(False)): its output has
+   * no grad_fn, so no gradient flows back through it to what feeds it (it is frozen too). A layer whose
+   * every path to the loss passes through such layers gets no gradient and is marked frozen.
+   */
+  noGrad: boolean;
+  /**
    * Id of the first application of the same layer object when this application reuses its parameters
    * (torch: the same module attribute called again, each sublayer of a shared nn.Sequential or
    * submodule, an RNN cell stepped in a loop; Keras: the same layer object called again). The framework

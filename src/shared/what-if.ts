@@ -63,6 +63,7 @@ function insertedLayer(model: ModelIR, after: LayerIR, kind: LayerKind, activati
     conditional: false,
     repeated: false,
     frozen: false,
+    noGrad: false,
     sharesWeightsWith: null,
     inputs: [after.id],
     argsRange: null,

@@ -8,6 +8,10 @@ import { runProbe } from '../../src/probe/run';
 import { probeOptions } from '../../src/shared/probe';
 import type { ProbeResult } from '../../src/shared/probe';
 import { torch } from './ir-builder';
+import type { ModelIR } from '../../src/shared/ir';
+import { modelPrediction } from '../../src/shared/knowledge/propagation';
+import { extractTorchFrom } from '../unit/extract/torch-fixture';
+import { defined } from '../defined';
 
 const model = (frozen: boolean) =>
   torch('trunk')
@@ -41,5 +45,47 @@ describe('frozen layers', () => {
     expect(layer(free, 'trunk')?.gradNorm).toHaveLength(3);
     expect(free.notices.some((n) => /frozen/.test(n.message))).toBe(false);
     expect(layer(frozen, 'head')?.gradNorm[0]).toBeCloseTo(layer(free, 'head')?.gradNorm[0] ?? NaN, 5);
+  });
+});
+
+const MIXED = `import torch
+from torch import nn
+
+class Mixed(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(16, 32)
+        self.block = nn.Sequential(nn.Linear(32, 64), nn.Tanh())
+        self.side = nn.Linear(32, 4)
+        self.head = nn.Linear(68, 4)
+
+    def forward(self, x):
+        h = torch.tanh(self.embed(x))
+        with torch.no_grad():
+            z = self.block(h)
+        s = torch.tanh(self.side(h))
+        return self.head(torch.cat([z, s], dim=1))
+`;
+
+describe('a layer feeding a torch.no_grad() block and a trained branch', () => {
+  /** log10 of embed's gradient over head's: measured at step 1 and predicted. */
+  async function embedRatios(stop: boolean): Promise<{ measured: number; predicted: number }> {
+    const extracted = defined((await extractTorchFrom(MIXED)).find((m) => m.name === 'Mixed'));
+    // The twin lets the gradient through the block (as if it were not under no_grad), still not training it.
+    const model: ModelIR = stop ? extracted : { ...extracted, layers: extracted.layers.map((l) => ({ ...l, noGrad: false })) };
+    const outcome = await runProbe(model, probeOptions({ backend: 'cpu', steps: 1, seed: 2 }));
+    if (!outcome.ok) throw new Error(outcome.error.message);
+    const norm = (name: string) => defined(layer(outcome.result, name)?.gradNorm[0]);
+    const prediction = modelPrediction(model);
+    if (!prediction.ok) throw new Error(prediction.reason);
+    const predicted = (name: string) => defined(prediction.layers.find((p) => p.name === name)?.log10GradRatio);
+    return { measured: Math.log10(norm('embed') / norm('head')), predicted: predicted('embed') - predicted('head') };
+  }
+
+  it('gets its gradient through the trained branch only, measured and predicted (PyTorch: reference no_grad.json)', async () => {
+    const [stopped, through] = [await embedRatios(true), await embedRatios(false)];
+    // The wide block carries most of embed's gradient when it lets it through (PyTorch: ~0.6 decades).
+    expect(through.measured - stopped.measured).toBeGreaterThan(0.3);
+    expect(through.predicted - stopped.predicted).toBeGreaterThan(0.3);
   });
 });

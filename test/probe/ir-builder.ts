@@ -98,6 +98,7 @@ export class ModelBuilder {
       conditional: false,
       repeated: false,
       frozen: spec.frozen ?? false,
+      noGrad: false,
       sharesWeightsWith: spec.sharesWeightsWith ? byName(spec.sharesWeightsWith) : null,
       inputs: spec.inputs ? spec.inputs.map(byName) : index === 0 ? [] : [this.layers[index - 1]!.id],
       argsRange: null,

@@ -28,6 +28,7 @@ export function makeLayer(fields: LayerFields): LayerIR {
     conditional: false,
     repeated: false,
     frozen: false,
+    noGrad: false,
     sharesWeightsWith: null,
     inputs: [],
     argsRange: null,

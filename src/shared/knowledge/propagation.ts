@@ -733,6 +733,8 @@ function propagate(model: ModelIR): ModelPrediction {
     const result = node.backward(g[i]!);
     normSq[i] = result.normSq;
     chi[i] = result.chi;
+    // A layer under torch.no_grad() passes no gradient back to what feeds it.
+    if (node.layer.noGrad) continue;
     node.inputs.forEach((k, j) => {
       if (k >= 0) g[k] = g[k]! + result.gIn[j]!;
     });

@@ -281,4 +281,33 @@ describe('with torch.no_grad() in forward', () => {
     expect(frozen(model(await extractTorchFrom(NO_GRAD.replace('WITH', 'with torch.set_grad_enabled(True):')), 'Probe'))).toEqual([]);
     expect(frozen(model(await extractTorchFrom(NO_GRAD.replace('WITH', 'with torch.autocast("cpu"):')), 'Probe'))).toEqual([]);
   });
+
+  it('marks the layers under it as stopping the gradient, and freezes a layer that feeds only them', async () => {
+    const m = model(await extractTorchFrom(UPSTREAM.replace('SIDE', 'self.side(x)')), 'Upstream');
+    expect(m.layers.filter((l) => l.noGrad).map((l) => l.name)).toEqual(['block.0', 'block.1']);
+    expect(frozen(m)).toEqual(['embed', 'block.0', 'block.1']);
+  });
+
+  it('trains a layer that also feeds a trained branch (the twin)', async () => {
+    const m = model(await extractTorchFrom(UPSTREAM.replace('SIDE', 'self.side(h)')), 'Upstream');
+    expect(frozen(m)).toEqual(['block.0', 'block.1']);
+  });
 });
+
+const UPSTREAM = `import torch
+from torch import nn
+
+class Upstream(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(16, 16)
+        self.block = nn.Sequential(nn.Linear(16, 32), nn.Tanh())
+        self.side = nn.Linear(16, 32)
+        self.head = nn.Linear(64, 4)
+
+    def forward(self, x):
+        h = torch.tanh(self.embed(x))
+        with torch.no_grad():
+            z = self.block(h)
+        return self.head(torch.cat([z, torch.tanh(SIDE)], dim=1))
+`;

@@ -167,14 +167,42 @@ export class Trace {
       if (!chained || kind === 'add' || kind === 'concat' || kind === 'multiply') isGraph = true;
       const layer = cloneLayer(node.slot.layer);
       if (node.conditional) layer.conditional = true;
-      if (node.frozen) layer.frozen = true;
+      if (node.frozen) {
+        layer.frozen = true;
+        layer.noGrad = true;
+      }
       const first = firstApplication.get(node.slot);
       if (first === undefined) firstApplication.set(node.slot, i);
       else if (hasParameters(layer)) layer.sharesWeightsWith = id(first);
       layers.push({ ...layer, inputs: inputs.map(id) });
     });
+    freezeCutOff(layers);
     return { layers, isGraph };
   }
+}
+
+/**
+ * Layers upstream of a `torch.no_grad()` block whose every path to the output passes through it get no
+ * gradient (the block's output has no grad_fn): frozen, as autograd leaves their .grad None. A layer
+ * object applied elsewhere on a path that does reach the output still trains. Ids are still the
+ * positions (`L${i}`): makeModel assigns the same ones.
+ */
+function freezeCutOff(layers: LayerIR[]): void {
+  if (!layers.some((l) => l.noGrad)) return;
+  const position = (id: string) => Number(id.slice(1));
+  const read = new Set(layers.flatMap((l) => l.inputs.map(position)));
+  // Backward from the outputs (layers nothing reads), never through a no_grad layer.
+  const reached = new Set<number>();
+  const stack = layers.flatMap((l, i) => (!read.has(i) && !l.noGrad ? [i] : []));
+  for (let i = stack.pop(); i !== undefined; i = stack.pop()) {
+    if (reached.has(i)) continue;
+    reached.add(i);
+    for (const k of layers[i]!.inputs.map(position)) if (layers[k] && !layers[k].noGrad) stack.push(k);
+  }
+  const trained = new Set([...reached].map((i) => layers[i]!.sharesWeightsWith ?? `L${i}`));
+  layers.forEach((layer, i) => {
+    if (!layer.noGrad && !trained.has(layer.sharesWeightsWith ?? `L${i}`) && hasParameters(layer)) layer.frozen = true;
+  });
 }
 
 function sameRange(a: Range, b: Range): boolean {
