@@ -82,6 +82,9 @@ export class LintScheduling {
         if (token.isCancelled) return;
       }
       analysis = await analyses.of(unit);
+      // Requests waiting for the same analysis (a hover right after typing) are answered first: turning a
+      // dense file's findings into diagnostics and writing them takes milliseconds they need not wait.
+      await nextTurn();
       // A newer change or a closed document makes this result stale: never publish it.
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the client or a newer edit can cancel during the await
       if (!analysis || token.isCancelled || analysis.version !== unit.version || !this.isOpen(unit)) return;
@@ -89,4 +92,9 @@ export class LintScheduling {
     }
     diagnostics.publish(unit, analysis, this.target.units.values());
   }
+}
+
+/** Resolves on a later turn of the event loop, after the continuations already queued. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
