@@ -3,7 +3,7 @@
  * and last step, a small log-scale bar, then the verdicts and notices (and the same for a what-if run).
  */
 import type { ProbeLayerResult, ProbeResult } from '../shared/probe';
-import { formatGradNorm, gradNormColumns, rowLabel } from '../shared/probe-format';
+import { formatGradNorm, gradNormColumns } from '../shared/probe-format';
 import { approxRatio } from '../shared/gradient-flow';
 import { predictedBesideMeasured, type PredictionComparison } from '../shared/prediction-gap';
 
@@ -25,11 +25,26 @@ export function barWidth(norm: number | undefined): number {
   return Math.max(1, Math.min(BAR_WIDTH, Math.round(position * BAR_WIDTH)));
 }
 
+/** Width of the layer column. */
+const NAME_WIDTH = 22;
+
+/**
+ * The layer column: the name, and "×N" for a layer object applied N times (one set of weights, the
+ * gradient summed over its applications; the legend under the table says so). A long name is cut
+ * before the mark, so the mark always shows.
+ */
+function nameCell(layer: ProbeLayerResult): string {
+  const mark = layer.applications !== undefined && layer.applications > 1 ? ` ×${layer.applications}` : '';
+  const room = NAME_WIDTH - mark.length;
+  const name = layer.name.length > room ? `${layer.name.slice(0, room - 1)}…` : layer.name;
+  return `${name}${mark}`.padEnd(NAME_WIDTH);
+}
+
 function row(layer: ProbeLayerResult, steps: number, predicted: number | null | undefined): string {
   const last = layer.gradNorm[layer.gradNorm.length - 1];
   const bar = layer.gradNorm.length === 0 ? '' : '█'.repeat(barWidth(last)) || '·';
   const norms = [predicted ?? undefined, ...gradNormColumns(layer.gradNorm, steps).map((c) => c.value)].map((v) => formatNumber(v).padStart(9));
-  return `${String(layer.line).padStart(5)}  ${rowLabel(layer).slice(0, 22).padEnd(22)} ${layer.kind.padEnd(12)} ${String(layer.params).padStart(9)}  ${norms.join(' ')}  ${bar}`;
+  return `${String(layer.line).padStart(5)}  ${nameCell(layer)} ${layer.kind.padEnd(12)} ${String(layer.params).padStart(9)}  ${norms.join(' ')}  ${bar}`;
 }
 
 /** Predicted beside measured: the first/last ratio, and what is more than a decade apart with why. */
@@ -49,10 +64,11 @@ function section(result: ProbeResult, title: string): string[] {
   lines.push(`${title} ${result.model.name} (${result.model.framework}, line ${result.model.line}): backend ${result.backend}, ${result.steps} steps, batch ${result.batchSize}, seed ${result.seed}, ${result.durationMs} ms`);
   lines.push(`input ${result.inputShape.join('x')} · loss ${result.lossName} · optimizer ${result.optimizer} · loss ${formatNumber(result.loss[0])} -> ${formatNumber(result.loss[result.loss.length - 1])}`);
   lines.push('');
-  lines.push(` line  ${'layer'.padEnd(22)} ${'kind'.padEnd(12)} ${'params'.padStart(9)}  ${['predicted', ...gradNormColumns([], result.steps).map((c) => c.heading)].map((h) => h.padStart(9)).join(' ')}  log10 |grad| 1e-12 .. 1e2`);
+  lines.push(` line  ${'layer'.padEnd(NAME_WIDTH)} ${'kind'.padEnd(12)} ${'params'.padStart(9)}  ${['predicted', ...gradNormColumns([], result.steps).map((c) => c.heading)].map((h) => h.padStart(9)).join(' ')}  log10 |grad| 1e-12 .. 1e2`);
   const comparison = predictedBesideMeasured(result);
   const predicted = new Map(comparison?.layers.map((r) => [r.id, r.predictedGradNorm]) ?? []);
   for (const layer of result.layers) lines.push(row(layer, result.steps, predicted.get(layer.id)));
+  if (result.layers.some((l) => (l.applications ?? 1) > 1)) lines.push('×N: one layer applied N times (shared weights): its gradient is the sum over the applications, its activations the first one\'s');
   lines.push('');
   const compared = comparisonLines(comparison, result);
   if (compared.length > 0) lines.push(...compared, '');

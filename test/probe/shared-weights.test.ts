@@ -32,7 +32,7 @@ describe('probe of shared weights', () => {
     const result = await probe(await keras('siamese'));
     expect(rows(result)).toEqual(['shared 2112 x2', 'dense 129']);
     expect(defined(result.layers.find((l) => l.name === 'shared')).gradNorm).toHaveLength(2);
-    expect(formatProbeText(result)).toMatch(/shared \(applied 2x\)/);
+    expect(formatProbeText(result)).toMatch(/ shared ×2 /);
   });
 
   it('shows two rows for two Dense layers constructed (the twin)', async () => {
