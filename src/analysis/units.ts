@@ -22,11 +22,21 @@ import { rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
 /** Groups times lines beyond which a file is read whole (a 10,000-line file of ~450 models is well within). */
 const MAX_SLICED_ROWS = 20_000_000;
 
-/** One group: the statements it keeps, in order (imports included), and its cache key. */
+/** One group: the statements it keeps, in order (imports included), their texts' ids, and its cache key. */
 interface Group {
   statements: TopLevelStatement[];
+  textIds: number[];
   key: string;
 }
+
+/** What is known of a statement's text: its names, and an id standing for the text in group keys. */
+export interface KnownStatement {
+  names: StatementNames;
+  textId: number;
+}
+
+/** Text ids are never reused: a text read again after the cache was emptied gets a new one. */
+let nextTextId = 0;
 
 /** Python's builtins and module attributes: names a module reads that need no binding in it. */
 const BUILTINS: ReadonlySet<string> = new Set(
@@ -49,7 +59,7 @@ const BUILTINS: ReadonlySet<string> = new Set(
 );
 
 /** The groups of a parsed file, or why it must be read whole. */
-export function groupsOf(file: PyFile, namesCache: Map<string, StatementNames>): { groups: Group[] } | { whole: string } {
+export function groupsOf(file: PyFile, namesCache: Map<string, KnownStatement>): { groups: Group[] } | { whole: string } {
   const root = file.root;
   if (root.hasError) return { whole: 'the file has syntax errors' };
   const statements = topLevelStatements(root);
@@ -58,6 +68,7 @@ export function groupsOf(file: PyFile, namesCache: Map<string, StatementNames>):
   }
   // Names per statement, read again only for statements whose text is new.
   const names: StatementNames[] = [];
+  const textIds = new Map<TopLevelStatement, number>();
   const cursor = root.walk();
   try {
     let i = 0;
@@ -67,8 +78,9 @@ export function groupsOf(file: PyFile, namesCache: Map<string, StatementNames>):
         const statement = statements[i++]!;
         const text = file.text.slice(statement.startIndex, statement.endIndex);
         let known = namesCache.get(text);
-        if (!known) namesCache.set(text, (known = statementNames(cursor)));
-        names.push(known);
+        if (!known) namesCache.set(text, (known = { names: statementNames(cursor), textId: nextTextId++ }));
+        names.push(known.names);
+        textIds.set(statement, known.textId);
       } while (cursor.gotoNextSibling());
     }
   } finally {
@@ -116,25 +128,29 @@ export function groupsOf(file: PyFile, namesCache: Map<string, StatementNames>):
   const groups: Group[] = [];
   for (const own of members.values()) {
     const kept = [...imports, ...own].sort((a, b) => a.startIndex - b.startIndex);
-    groups.push({ statements: kept, key: kept.map((s) => statementKey(file.text, s, s.startRow)).join('\u0001') });
+    const ids = kept.map((s) => textIds.get(s) ?? -1);
+    groups.push({ statements: kept, textIds: ids, key: kept.map((s, k) => statementKey(ids[k]!, s.startRow)).join(',') });
   }
   return { groups };
 }
 
-/** One statement's part of its group's key: its text and its row. */
-function statementKey(text: string, s: TopLevelStatement, row: number): string {
-  return `${String(row)}\u0000${text.slice(s.startIndex, s.endIndex)}`;
+/**
+ * One statement's part of its group's key: its text (by id: hashing the texts of a long file's groups
+ * again on every edit cost in proportion to the file) and its row.
+ */
+function statementKey(textId: number, row: number): string {
+  return `${String(row)}:${String(textId)}`;
 }
 
 /** The key the group had in the text `rowOf` maps rows back to; null when one of its statements lies in changed lines. */
-function movedKey(text: string, group: Group, rowOf: RowMap): string | null {
+function movedKey(group: Group, rowOf: RowMap): string | null {
   const parts: string[] = [];
-  for (const s of group.statements) {
+  for (const [k, s] of group.statements.entries()) {
     const row = rowOf(s.startRow);
     if (row === null || rowOf(s.endRow) !== row + s.endRow - s.startRow) return null;
-    parts.push(statementKey(text, s, row));
+    parts.push(statementKey(group.textIds[k]!, row));
   }
-  return parts.join('\u0001');
+  return parts.join(',');
 }
 
 /**
@@ -170,7 +186,7 @@ function lineStartsOf(text: string): number[] {
 export class GroupCache {
   private parts = new Map<string, ExtractedPart>();
   /** Names per statement text (see python/top-level.ts), kept across versions of the file. */
-  private names = new Map<string, StatementNames>();
+  private names = new Map<string, KnownStatement>();
   /** The other files' calls as a short id (part of every group's key): the same text keeps its id. */
   private sites = { text: '', id: 0 };
   /** The text `parts` were extracted from: a part of a group the edit only moved is moved, not extracted again. */
@@ -187,8 +203,8 @@ export class GroupCache {
   }
 
   /** The cached part of a group whose statements an edit only moved, with its rows moved; null when there is none. */
-  private moved(text: string, group: Group, shift: RowShift): ExtractedPart | null {
-    const before = movedKey(text, group, shift.backward);
+  private moved(group: Group, shift: RowShift): ExtractedPart | null {
+    const before = movedKey(group, shift.backward);
     const part = before === null ? undefined : this.parts.get(`${String(this.sites.id)}\u0002${before}`);
     if (!part) return null;
     const { evidence, ...rest } = part;
@@ -212,7 +228,11 @@ export class GroupCache {
       this.keep(new Map(), null);
       return null;
     }
-    if (this.names.size > 4 * (('groups' in plan ? plan.groups.length : 0) + 64)) this.names.clear();
+    if (this.names.size > 4 * (('groups' in plan ? plan.groups.length : 0) + 64)) {
+      // Texts of this version keep their ids (the cached parts' keys spell them); older ones go.
+      const current = new Set('groups' in plan ? plan.groups.flatMap((g) => g.textIds) : []);
+      for (const [text, known] of this.names) if (!current.has(known.textId)) this.names.delete(text);
+    }
     if ('whole' in plan) {
       this.wholeReason = plan.whole;
       this.keep(new Map(), null);
@@ -240,7 +260,7 @@ export class GroupCache {
       let part = this.parts.get(key) ?? next.get(key);
       if (!part && previous !== null && previous !== file.text) {
         shift ??= rowShift(previous, file.text);
-        part = this.moved(file.text, group, shift) ?? undefined;
+        part = this.moved(group, shift) ?? undefined;
       }
       if (!part) {
         this.extractedGroups++;
