@@ -20,7 +20,7 @@ import type { Finding } from '../shared/findings';
 import type { ModelIR } from '../shared/ir';
 import type { Settings } from '../shared/settings';
 import { lintModel } from './lint';
-import { rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
+import { rowFreeJson, rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
 
 /** What the key reads of one file: its text and the line spans of its top-level definitions. */
 export interface LintSource {
@@ -203,23 +203,32 @@ function once<T>(compute: () => T): () => T {
 const shapes = new WeakMap<ModelIR, ModelShape>();
 
 interface ModelShape {
+  /** Of the model with its rows counted from its first line (the same for the model moved by whole lines). */
   digest: string;
+  /** The model's first line: with the digest, it stands for the model where it is. */
+  base: number;
   lines: [string, number[]][];
 }
 
 function shapeOf(model: ModelIR): ModelShape {
   let shape = shapes.get(model);
-  if (!shape) shapes.set(model, (shape = { digest: createHash('sha256').update(JSON.stringify(model)).digest('base64'), lines: [...linesByFile(model)].map(([file, list]): [string, number[]] => [file, [...new Set(list)].sort((a, b) => a - b)]).sort(([a], [b]) => a.localeCompare(b)) }));
+  if (!shape) {
+    const base = model.range.start.line;
+    const lines = [...linesByFile(model)].map(([file, list]): [string, number[]] => [file, [...new Set(list)].sort((a, b) => a - b)]).sort(([a], [b]) => a.localeCompare(b));
+    shapes.set(model, (shape = { digest: createHash('sha256').update(rowFreeJson(model, base)).digest('base64'), base, lines }));
+  }
   return shape;
 }
 
 interface Entry {
   file: string;
+  /** The first line of the model the findings are of. */
+  base: number;
   findings: readonly Finding[];
 }
 
 /**
- * A model's key that stays when the model only moved: its digest where it was linted, the settings, and
+ * A model's key that stays when the model only moved: its digest (rows counted from its first line), the settings, and
  * per file the version it was linted in (`before`: the version before the file's last edit) and what
  * the rules read there (LintSources.movableFileKey).
  */
@@ -278,7 +287,7 @@ export class LintCache {
   lint(model: ModelIR, sources: LintSources): readonly Finding[] {
     const shape = shapeOf(model);
     const settings = sources.settingsKey(model.file);
-    const parts = [shape.digest, settings];
+    const parts = [shape.digest, String(shape.base), settings];
     for (const [file, lines] of shape.lines) {
       parts.push(file, sources.fileKey(file, lines));
     }
@@ -297,21 +306,23 @@ export class LintCache {
 
   private lintNow(model: ModelIR, sources: LintSources): Entry {
     this.linting++;
-    return { file: model.file, findings: lintModel(model, sources.settings(model.file), (file) => sources.text(file), []) };
+    return { file: model.file, base: model.range.start.line, findings: lintModel(model, sources.settings(model.file), (file) => sources.text(file), []) };
   }
 
   /** The findings of a model the last edit only moved: those it had where it was, moved with it; null when there are none. */
   private moved(model: ModelIR, shape: ModelShape, settings: string, sources: LintSources): Entry | null {
     // Only a model wholly in its own file: messages spell other files' lines as `train.py:12`, which are not moved.
     if (this.movable.size === 0 || shape.lines.some(([file]) => file !== model.file)) return null;
-    const where = shiftRows(model, model.file, (file) => sources.rowsMoved(file, 'before'));
-    if (!where) return null;
-    const before = shapeOf(where);
-    const key = movableKey(before.digest, settings, shape.lines, sources, true);
+    // The same digest: the model is the one linted before the edit, moved by whole lines.
+    const key = movableKey(shape.digest, settings, shape.lines, sources, true);
     const entry = key === null ? undefined : this.movable.get(key);
     if (!entry) return null;
+    // Every line of the model is where the edit moved that model's line: the findings move with the text.
+    const back = sources.rowsMoved(model.file, 'before');
+    const delta = shape.base - entry.base;
+    if (shape.lines.some(([, lines]) => lines.some((line) => back(line) !== line - delta))) return null;
     const findings = shiftRows(entry.findings, model.file, (file) => sources.rowsMoved(file, 'after'));
-    return findings ? { file: model.file, findings } : null;
+    return findings ? { file: model.file, base: shape.base, findings } : null;
   }
 
   /** Drops what is kept of a file that left the project. */

@@ -144,3 +144,23 @@ export function shiftRows<T>(value: T, file: string, mapOf: RowMapOf, evidence =
     throw err;
   }
 }
+
+/**
+ * `value` as JSON with every row (of a position, a spelled line, a model id) counted from `base`: equal
+ * for a value and the same value moved by whole lines, and with `base`, one text per value.
+ */
+export function rowFreeJson(value: unknown, base: number): string {
+  return JSON.stringify(value, (key: string, v: unknown): unknown => {
+    if (typeof v === 'string') {
+      if (PATH_KEYS.has(key)) return v;
+      let out = v.includes('ine ') ? v.replace(LINE_WORD, (_, word: string, n: string) => `${word}${String(Number(n) - base)}`) : v;
+      if (ID_KEYS.has(key)) out = out.replace(ID_LINE, (_, n: string) => `@${String(Number(n) - base)}`);
+      return out;
+    }
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const record = v as Record<string, unknown>;
+      if (typeof record.line === 'number' && typeof record.character === 'number') return { ...record, line: record.line - base };
+    }
+    return v;
+  });
+}
