@@ -626,8 +626,8 @@ function edgePad(x: tf.Tensor, pads: [number, number][], mode: 'reflect' | 'repl
 let runCounter = 0;
 
 /**
- * The identity whose gradient is zero: what a layer applied under torch.no_grad() reads. Its output has
- * no grad_fn in PyTorch, so nothing upstream gets gradient through it.
+ * The identity whose gradient is zero: the output of a layer applied under torch.no_grad(), which has
+ * no grad_fn in PyTorch, so neither its weights nor anything upstream gets gradient through it.
  */
 const blockGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const x = args[0] as tf.Tensor;
@@ -638,10 +638,10 @@ const blockGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =
  * A later application of the layer `first` built: the same computation on the same variables, or null
  * when the shapes differ (the computation was made for the first application's shapes).
  */
-function reapplied(first: ProbeNode, planned: PlannedLayer): ProbeNode | null {
+function reapplied(first: ProbeNode, compute: ProbeNode['apply'], planned: PlannedLayer): ProbeNode | null {
   const same = (a: number[] | undefined, b: number[] | undefined) => a !== undefined && b !== undefined && a.length === b.length && a.every((d, i) => d === b[i]);
   if (!same(first.planned.inShapes[0], planned.inShapes[0]) || !same(first.planned.outShape, planned.outShape)) return null;
-  return { planned, vars: [], kernel: null, bias: null, measure: first.measure, apply: (inputs, ctx) => first.apply(inputs, ctx), reuses: first };
+  return { planned, vars: [], kernel: null, bias: null, measure: first.measure, apply: compute, reuses: first };
 }
 
 export function buildNodes(layers: PlannedLayer[], framework: Framework, rng: Rng, notices: ProbeNotice[]): ProbeNode[] {
@@ -650,17 +650,18 @@ export function buildNodes(layers: PlannedLayer[], framework: Framework, rng: Rn
   const frozen: LayerIR[] = [];
   /** Later applications of a layer object that the probe cannot give the first one's weights. */
   const unshared: LayerIR[] = [];
-  const byId = new Map<string, ProbeNode>();
+  /** Each first application's node and its computation (before a no_grad application's gradient stop). */
+  const byId = new Map<string, { node: ProbeNode; compute: ProbeNode['apply'] }>();
   const nodes = layers.map((planned): ProbeNode => {
     const first = planned.ir.sharesWeightsWith === null ? undefined : byId.get(planned.ir.sharesWeightsWith);
-    const again = first ? reapplied(first, planned) : null;
-    if (again) return again;
-    if (first) unshared.push(planned.ir);
-    const made = builder.build(planned);
-    const built = planned.ir.noGrad ? { ...made, apply: (inputs: tf.Tensor[], ctx: StepContext) => made.apply(inputs.map((x) => blockGradient(x)), ctx) } : made;
+    const again = first ? reapplied(first.node, first.compute, planned) : null;
+    if (first && !again) unshared.push(planned.ir);
+    const made = again ?? builder.build(planned);
+    const built = planned.ir.noGrad ? { ...made, apply: (inputs: tf.Tensor[], ctx: StepContext) => blockGradient(made.apply(inputs, ctx)) } : made;
+    if (again) return built;
     const node = !planned.ir.frozen || built.vars.length === 0 ? built : { ...built, vars: [], kernel: null, bias: null, held: built.vars };
     if (node !== built) frozen.push(planned.ir);
-    byId.set(planned.ir.id, node);
+    byId.set(planned.ir.id, { node, compute: (inputs, ctx) => made.apply(inputs, ctx) });
     return node;
   });
   const [firstUnshared] = unshared;

@@ -56,3 +56,26 @@ class Upstream(nn.Module):
 """,
     },
 ]
+CASES.append(
+    {
+        "name": "a siamese trunk applied once under no_grad and once outside: its weights train through the second branch only",
+        "model": "HalfFrozen",
+        "layout": "channels_last",
+        "inputs": [{"shape": [24]}, {"shape": [24]}],
+        "source": """import torch
+from torch import nn
+
+
+class HalfFrozen(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(24, 48), nn.Tanh(), nn.Linear(48, 16), nn.Tanh())
+        self.head = nn.Linear(32, 2)
+
+    def forward(self, anchor, other):
+        with torch.no_grad():
+            target = self.trunk(anchor)
+        return self.head(torch.cat([target, self.trunk(other)], dim=1))
+""",
+    }
+)

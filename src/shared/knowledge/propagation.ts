@@ -730,11 +730,10 @@ function propagate(model: ModelIR): ModelPrediction {
   const chi = new Array<number | null>(nodes.length).fill(null);
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i]!;
-    const result = node.backward(g[i]!);
+    // A layer under torch.no_grad() has no gradient on its output: none for its weights or what feeds it.
+    const result = node.backward(node.layer.noGrad ? 0 : g[i]!);
     normSq[i] = result.normSq;
     chi[i] = result.chi;
-    // A layer under torch.no_grad() passes no gradient back to what feeds it.
-    if (node.layer.noGrad) continue;
     node.inputs.forEach((k, j) => {
       if (k >= 0) g[k] = g[k]! + result.gIn[j]!;
     });

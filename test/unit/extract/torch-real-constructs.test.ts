@@ -288,6 +288,12 @@ describe('with torch.no_grad() in forward', () => {
     expect(frozen(m)).toEqual(['embed', 'block.0', 'block.1']);
   });
 
+  it('trains a module applied under it and again outside it, whose no_grad application still stops the gradient', async () => {
+    const m = model(await extractTorchFrom(HALF_FROZEN), 'HalfFrozen');
+    const weighted = m.layers.filter((l) => l.kind === 'dense');
+    expect(weighted.map((l) => `${l.name}${l.noGrad ? ' no_grad' : ''}${l.frozen ? ' frozen' : ''}${l.sharesWeightsWith ? ' shared' : ''}`)).toEqual(['trunk.0 no_grad', 'trunk.0 shared', 'head']);
+  });
+
   it('trains a layer that also feeds a trained branch (the twin)', async () => {
     const m = model(await extractTorchFrom(UPSTREAM.replace('SIDE', 'self.side(h)')), 'Upstream');
     expect(frozen(m)).toEqual(['block.0', 'block.1']);
@@ -310,4 +316,19 @@ class Upstream(nn.Module):
         with torch.no_grad():
             z = self.block(h)
         return self.head(torch.cat([z, torch.tanh(SIDE)], dim=1))
+`;
+
+const HALF_FROZEN = `import torch
+from torch import nn
+
+class HalfFrozen(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(24, 16), nn.Tanh())
+        self.head = nn.Linear(32, 2)
+
+    def forward(self, anchor, other):
+        with torch.no_grad():
+            target = self.trunk(anchor)
+        return self.head(torch.cat([target, self.trunk(other)], dim=1))
 `;

@@ -199,9 +199,17 @@ function freezeCutOff(layers: LayerIR[]): void {
     reached.add(i);
     for (const k of layers[i]!.inputs.map(position)) if (layers[k] && !layers[k].noGrad) stack.push(k);
   }
-  const trained = new Set([...reached].map((i) => layers[i]!.sharesWeightsWith ?? `L${i}`));
+  const group = (i: number) => layers[i]!.sharesWeightsWith ?? `L${i}`;
+  const gradient = new Set([...reached].map(group));
+  const trained = new Set([...reached].filter((i) => !layers[i]!.frozen).map(group));
   layers.forEach((layer, i) => {
-    if (!layer.noGrad && !trained.has(layer.sharesWeightsWith ?? `L${i}`) && hasParameters(layer)) layer.frozen = true;
+    if (!gradient.has(group(i))) {
+      if (!layer.noGrad && hasParameters(layer)) layer.frozen = true;
+    } else if (layer.noGrad && trained.has(group(i))) {
+      // A module applied under no_grad and again outside it: the other application trains its weights
+      // (its no_grad application still stops the gradient at its output).
+      layer.frozen = false;
+    }
   });
 }
 
