@@ -261,9 +261,16 @@ export class LintCache {
     if (previous?.text === source.text) return previous;
     const moduleText = moduleLevelText(source);
     const movableModuleText = moduleText.replace(BLANK_LINES, '');
-    // Definitions keep their id by text, wherever they moved.
-    const known = new Map<string, number>();
-    for (const d of previous?.definitions.values() ?? []) known.set(d.text, d.id);
+    const shift = previous ? once(() => rowShift(previous.text, source.text)) : null;
+    // A definition keeps its id where the edit moved it with its text: found at the same row first (an
+    // edit that moved nothing), else where the row map says it was.
+    const idOf = (row: number, text: string): number => {
+      const same = previous?.definitions.get(row);
+      if (same?.text === text) return same.id;
+      const was = shift?.().backward(row);
+      const moved = was === null || was === undefined || was === row ? undefined : previous?.definitions.get(was);
+      return moved?.text === text ? moved.id : ++this.nextId;
+    };
     const ids: FileIds = {
       version: ++this.nextId,
       text: source.text,
@@ -273,11 +280,11 @@ export class LintCache {
       movableModuleId: previous?.movableModuleText === movableModuleText ? previous.movableModuleId : ++this.nextId,
       definitions: new Map(),
       // Only one version back: older ones are not kept alive.
-      before: previous ? { ids: { ...previous, before: null }, shift: once(() => rowShift(previous.text, source.text)) } : null,
+      before: previous && shift ? { ids: { ...previous, before: null }, shift } : null,
     };
     for (const span of source.definitions ?? []) {
       const text = source.text.slice(span.startIndex, span.endIndex);
-      ids.definitions.set(span.startRow, { text, id: known.get(text) ?? ++this.nextId });
+      ids.definitions.set(span.startRow, { text, id: idOf(span.startRow, text) });
     }
     this.fileIds.set(file, ids);
     return ids;

@@ -42,8 +42,18 @@ function commonEnd(a: string, b: string, limit: number): number {
   return same;
 }
 
+/** The last map computed: the extraction and the findings caches both ask for it after an edit. */
+let last: { before: string; after: string; shift: RowShift } | null = null;
+
 /** The rows `before` and `after` share: their common first lines, and their common last lines. */
 export function rowShift(before: string, after: string): RowShift {
+  if (last?.before === before && last.after === after) return last.shift;
+  const shift = computeRowShift(before, after);
+  last = { before, after, shift };
+  return shift;
+}
+
+function computeRowShift(before: string, after: string): RowShift {
   const start = commonStart(before, after);
   const same = commonEnd(before, after, Math.min(before.length, after.length) - start);
   // Rows wholly before the first difference are the same lines at the same rows.
