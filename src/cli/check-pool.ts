@@ -1,53 +1,56 @@
 /**
  * `check --jobs N`: the files analyzed on N worker threads with results identical to one job's.
  * Facts cross files only through imports, so the files are split into groups that import one another
- * (file-links.ts): each group is one Project in a worker, told the paths of every other file so
- * imports resolve exactly as in one project. Two passes: the workers first read each file's imports,
- * then analyze whole groups. The one fact that depends on the whole project (a name a file trains but
- * never binds is the project's only model) is checked afterwards; when a group's answer would differ
- * from the whole project's, everything is analyzed again in this thread.
+ * (file-links.ts), read here from the texts without a parse (scan-links.ts) while the workers start.
+ * Whole groups are dealt into pieces of about equal size; each piece is one Project in a worker, told
+ * the paths of every other file so imports resolve exactly as in one project, and answered in one
+ * message. The one fact that depends on the whole project (a name a file trains but never binds is the
+ * project's only model) is checked afterwards; when a piece's answer would differ from the whole
+ * project's, everything is analyzed again in this thread. Too few files to be worth a thread's start
+ * (bundle load and parser set-up) are analyzed in this thread too.
  */
 import { Worker } from 'node:worker_threads';
 import type { FileResult } from '../analysis/api';
 import { linkedGroups } from '../analysis/file-links';
+import { scanFileLinks } from '../analysis/scan-links';
 import type { Settings } from '../shared/settings';
-import { hasTag, isObject } from '../shared/message-guard';
+import { hasTag } from '../shared/message-guard';
 
 /** One input of `check`: its text, or why it could not be read. */
 export type CheckSource = { path: string; text: string; error: null } | { path: string; text: null; error: string };
 
-export type ToCheckWorker =
-  | { kind: 'imports'; id: number; files: CheckSource[] }
-  | { kind: 'analyze'; id: number; groups: CheckSource[][]; settings: [string, Settings][]; allPaths: string[] };
+/** One piece of work: whole groups of files, analyzed as one project. */
+export type ToCheckWorker = { kind: 'analyze'; id: number; files: CheckSource[]; settings: [string, Settings][]; allPaths: string[] };
 
-export interface GroupOutcome {
+export interface PieceOutcome {
   results: FileResult[];
-  /** Models the group holds, and whether one of its files trains a name it never binds (see Project.trainsUnboundNames). */
+  /** Models the piece holds, and whether one of its files trains a name it never binds (see Project.trainsUnboundNames). */
   models: number;
   trainsUnboundNames: boolean;
 }
 
-export type FromCheckWorker =
-  | { kind: 'imports'; id: number; files: { path: string; modules: string[]; assigns: string[] }[] }
-  | { kind: 'analyzed'; id: number; groups: GroupOutcome[] }
-  | { kind: 'failed'; id: number; message: string };
+export type FromCheckWorker = ({ kind: 'analyzed'; id: number } & PieceOutcome) | { kind: 'failed'; id: number; message: string };
 
 export const CHECK_WORKER_ROLE = 'gradient-lens-check';
 
 export function isToCheckWorker(value: unknown): value is ToCheckWorker {
-  if (!hasTag(value, 'kind', ['imports', 'analyze'] as const) || typeof value.id !== 'number') return false;
-  return value.kind === 'imports' ? Array.isArray(value.files) : Array.isArray(value.groups) && Array.isArray(value.settings) && Array.isArray(value.allPaths);
+  return hasTag(value, 'kind', ['analyze'] as const) && typeof value.id === 'number' && Array.isArray(value.files) && Array.isArray(value.settings) && Array.isArray(value.allPaths);
 }
 
 function isFromCheckWorker(value: unknown): value is FromCheckWorker {
-  if (!hasTag(value, 'kind', ['imports', 'analyzed', 'failed'] as const) || typeof value.id !== 'number') return false;
-  if (value.kind === 'imports') return Array.isArray(value.files);
-  if (value.kind === 'analyzed') return Array.isArray(value.groups) && value.groups.every(isObject);
+  if (!hasTag(value, 'kind', ['analyzed', 'failed'] as const) || typeof value.id !== 'number') return false;
+  if (value.kind === 'analyzed') return Array.isArray(value.results) && typeof value.models === 'number' && typeof value.trainsUnboundNames === 'boolean';
   return typeof value.message === 'string';
 }
 
 /** Work split into about this many pieces per worker, so a slow piece does not leave the others idle. */
 const PIECES_PER_WORKER = 4;
+
+/**
+ * Files per worker below which a worker is not started: starting one (loading the bundle, setting up
+ * the parser) costs about what analyzing this many small files does.
+ */
+export const MIN_FILES_PER_WORKER = 24;
 
 /** Splits `items` into consecutive pieces of about equal `weight`. */
 function pieces<T>(items: readonly T[], weight: (item: T) => number, count: number): T[][] {
@@ -121,33 +124,38 @@ class CheckPool {
   }
 }
 
+/** Workers worth starting for `files` files at `jobs` jobs (1: analyze in the caller's thread). */
+export function workersFor(files: number, jobs: number): number {
+  return Math.max(1, Math.min(jobs, Math.floor(files / MIN_FILES_PER_WORKER)));
+}
+
 /**
- * Analyzes `sources` on `jobs` worker threads (dist/cli.js started as a worker: `workerScript`).
- * Returns null when the result needs the whole project in one place (see the file comment): the
- * caller then analyzes in its own thread.
+ * Analyzes `sources` on up to `jobs` worker threads (dist/cli.js started as a worker: `workerScript`).
+ * Returns null when the caller should analyze them in its own thread: too few files or groups to be
+ * worth a thread, or a result that needs the whole project in one place (see the file comment).
  */
 export async function analyzeInPool(sources: readonly CheckSource[], settingsFor: (path: string) => Settings, jobs: number, workerScript: string): Promise<FileResult[] | null> {
-  const pool = new CheckPool(workerScript, Math.min(jobs, sources.length));
+  const workers = workersFor(sources.length, jobs);
+  if (workers < 2) return null;
+  // The workers load the bundle and set up their parsers while this thread groups the files.
+  const pool = new CheckPool(workerScript, workers);
   try {
-    const importPieces = pieces(sources, sizeOf, jobs * PIECES_PER_WORKER);
-    const imported = (
-      await pool.run(
-        importPieces.map((files) => (id: number): ToCheckWorker => ({ kind: 'imports', id, files })),
-        (message) => (message.kind === 'imports' ? message.files : []),
-      )
-    ).flat();
     const byPath = new Map(sources.map((s) => [s.path, s]));
-    const groups = linkedGroups(imported, (path) => byPath.get(path)?.text ?? '').map((paths) => paths.flatMap((p) => byPath.get(p) ?? []));
+    const links = sources.map((s) => scanFileLinks(s.path, s.text));
+    const groups = linkedGroups(links, (path) => byPath.get(path)?.text ?? '').map((paths) => paths.flatMap((p) => byPath.get(p) ?? []));
+    const filePieces = pieces(groups, (group) => group.reduce((sum, s) => sum + sizeOf(s), 0), workers * PIECES_PER_WORKER);
+    // One piece is the whole project: a thread would only add its start.
+    if (filePieces.length < 2) return null;
     const allPaths = sources.map((s) => s.path);
-    const groupPieces = pieces(groups, (group) => group.reduce((sum, s) => sum + sizeOf(s), 0), jobs * PIECES_PER_WORKER);
-    const outcomes = (
-      await pool.run(
-        groupPieces.map((piece) => (id: number): ToCheckWorker => ({ kind: 'analyze', id, groups: piece, allPaths, settings: piece.flat().map((s) => [s.path, settingsFor(s.path)]) })),
-        (message) => (message.kind === 'analyzed' ? message.groups : []),
-      )
-    ).flat();
+    const outcomes = await pool.run(
+      filePieces.map((piece) => {
+        const files = piece.flat();
+        return (id: number): ToCheckWorker => ({ kind: 'analyze', id, files, allPaths, settings: files.map((s) => [s.path, settingsFor(s.path)]) });
+      }),
+      (message) => (message.kind === 'analyzed' ? message : { results: [], models: 0, trainsUnboundNames: false }),
+    );
     const models = outcomes.reduce((sum, o) => sum + o.models, 0);
-    // A group that links an unbound name decided "the project's only model" from its own models.
+    // A piece that links an unbound name decided "the project's only model" from its own models.
     if (outcomes.some((o) => o.trainsUnboundNames && (o.models === 1) !== (models === 1))) return null;
     const results = new Map(outcomes.flatMap((o) => o.results).map((r) => [r.path, r]));
     const ordered: FileResult[] = [];

@@ -103,7 +103,7 @@ export async function runCheck(paths: string[], options: CheckOptions, cwd: stri
     if (source.notices.length > 0) readNotices.set(file, source.notices);
   }
   const jobs = options.jobs ?? 1;
-  const pooled = jobs > 1 && sources.length > 1 && options.workerScript ? await analyzeInPool(sources, settingsFor, jobs, options.workerScript) : null;
+  const pooled = jobs > 1 && options.workerScript ? await analyzeInPool(sources, settingsFor, jobs, options.workerScript) : null;
   const analyzed = pooled ?? (await analyzeHere(sources, settingsFor));
 
   const files: CheckedFile[] = [

@@ -2,7 +2,8 @@
  * `check --jobs N` (issue 10): the worker pool gives the same report, byte for byte and in the same
  * order, as one job — on the repository's examples and fixtures (cross-file projects, packages,
  * notebooks, pyproject settings), and on the case that needs the whole project at once (a training
- * cell that never binds its model, linked to the project's only model). Bad values are usage errors.
+ * cell that never binds its model, linked to the project's only model), each folder with enough files
+ * that the pool starts (MIN_FILES_PER_WORKER per worker). Bad values are usage errors.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, tempTree, REPO_ROOT, runCli, type CliRun } from './run-cli';
 import { defined } from '../../defined';
+import { MIN_FILES_PER_WORKER, workersFor } from '../../../src/cli/check-pool';
 
 const extractFixture = (name: string) => readFileSync(join(REPO_ROOT, 'test/fixtures/constructs', name), 'utf8');
 
@@ -21,6 +23,30 @@ function runCliAsync(args: string[], cwd: string): Promise<CliRun> {
       resolve({ status, stdout, stderr });
     });
   });
+}
+
+/** A data helper module of a training project (no model), the `index`th of a folder's many. */
+function dataHelper(index: number): string {
+  return [
+    'import numpy as np',
+    '',
+    '',
+    `def load_split_${index}(path, val_fraction=0.1):`,
+    '    data = np.load(path)',
+    '    cut = int(len(data) * (1 - val_fraction))',
+    '    return data[:cut], data[cut:]',
+    '',
+    '',
+    `def normalize_${index}(x, eps=1e-6):`,
+    '    return (x - x.mean(axis=0)) / (x.std(axis=0) + eps)',
+    '',
+  ].join('\n');
+}
+
+/** `files` and enough model-free helper modules beside them that two workers start. */
+function withHelpers(files: Record<string, string>): Record<string, string> {
+  const helpers = Object.fromEntries(Array.from({ length: 2 * MIN_FILES_PER_WORKER }, (_, i) => [`data/helpers_${i}.py`, dataHelper(i)]));
+  return { ...helpers, ...files };
 }
 
 /** stdout and exit status of `check` at --jobs 1 and --jobs `jobs`, in `cwd`. */
@@ -45,7 +71,7 @@ describe('check --jobs', () => {
   }, 240_000);
 
   it('links a cell that never binds its model to the project\'s only model, as one job does', async () => {
-    const root = tempTree({ 'tagger.py': extractFixture('project_tagger.py'), 'train_cell.py': extractFixture('project_train_cell.py'), 'utils.py': 'def mean(xs):\n    return sum(xs) / len(xs)\n' });
+    const root = tempTree(withHelpers({ 'tagger.py': extractFixture('project_tagger.py'), 'train_cell.py': extractFixture('project_train_cell.py'), 'utils.py': 'def mean(xs):\n    return sum(xs) / len(xs)\n' }));
     const { one, many } = await bothWays(root, ['--format', 'json', '.']);
     expect(one.stdout).toMatch(/train_cell\.py/);
     const cell = defined((JSON.parse(one.stdout) as { files: { path: string; diagnostics: { code: string }[] }[] }).files.find((f) => f.path.endsWith('train_cell.py')));
@@ -55,7 +81,7 @@ describe('check --jobs', () => {
 
   it('links nothing for such a cell when the project has two models, as one job does', async () => {
     const tagger = extractFixture('project_tagger.py');
-    const root = tempTree({ 'tagger.py': tagger, 'scorer.py': tagger.replace('class Tagger', 'class Scorer').replace('nn.LSTM', 'nn.GRU'), 'train_cell.py': extractFixture('project_train_cell.py') });
+    const root = tempTree(withHelpers({ 'tagger.py': tagger, 'scorer.py': tagger.replace('class Tagger', 'class Scorer').replace('nn.LSTM', 'nn.GRU'), 'train_cell.py': extractFixture('project_train_cell.py') }));
     const { one, many } = await bothWays(root, ['--format', 'json', '.']);
     const cell = defined((JSON.parse(one.stdout) as { files: { path: string; diagnostics: unknown[] }[] }).files.find((f) => f.path.endsWith('train_cell.py')));
     expect(cell.diagnostics).toEqual([]);
@@ -68,7 +94,7 @@ describe('check --jobs', () => {
     ['star_slots_train.py', ['GL401'], ['GL401']],
     ['star_slots_train_clipped.py', [], []],
   ])('links a script that star-imports its model file as one job does (%s)', async (script, inScript, inModel) => {
-    const root = tempTree({ 'star_slots.py': extractFixture('star_slots.py'), [script]: extractFixture(script), 'utils.py': 'def mean(xs):\n    return sum(xs) / len(xs)\n' });
+    const root = tempTree(withHelpers({ 'star_slots.py': extractFixture('star_slots.py'), [script]: extractFixture(script), 'utils.py': 'def mean(xs):\n    return sum(xs) / len(xs)\n' }));
     const { one, many } = await bothWays(root, ['--format', 'json', '.']);
     const files = (JSON.parse(many.stdout) as { files: { path: string; diagnostics: { code: string; message: string }[] }[] }).files;
     const codes = (name: string) => defined(files.find((f) => f.path.endsWith(name))).diagnostics.map((d) => d.code);
@@ -78,6 +104,33 @@ describe('check --jobs', () => {
     for (const d of files.flatMap((f) => f.diagnostics)) expect(d.message).not.toMatch(/more recurrent layer/);
     expect(many.stdout).toBe(one.stdout);
   }, 120_000);
+
+  // Many experiment folders, each a model file and its training script linked by an import the pool's
+  // grouping reads without a parse (a star import, or a named import split over lines): a missed link
+  // puts a script and its model in different workers, and the GL401 on the model's GRUCell is lost.
+  it('reports a folder of linked experiments exactly as one job does', async () => {
+    const experiments = Array.from({ length: MIN_FILES_PER_WORKER }, (_, i): [string, string][] => {
+      const script = i % 3 === 2 ? extractFixture('star_slots_train_clipped.py') : extractFixture('star_slots_train.py');
+      const named = i % 2 === 0 ? script : script.replace('from star_slots import *', 'from star_slots import (\n    Slots,\n)');
+      return [[`exp${String(i).padStart(2, '0')}/star_slots.py`, extractFixture('star_slots.py')], [`exp${String(i).padStart(2, '0')}/train.py`, named]];
+    });
+    const root = tempTree(Object.fromEntries(experiments.flat()));
+    const { one, many } = await bothWays(root, ['--format', 'json', '.']);
+    const files = (JSON.parse(one.stdout) as { files: { path: string; diagnostics: { code: string }[] }[] }).files;
+    const flagged = files.filter((f) => f.path.endsWith('star_slots.py') && f.diagnostics.some((d) => d.code === 'GL401'));
+    // Two of three experiments train without clipping: their model file is flagged through the link.
+    expect(flagged.length).toBe(experiments.filter((_, i) => i % 3 !== 2).length);
+    expect(many.stdout).toBe(one.stdout);
+    expect(many.status).toBe(one.status);
+  }, 120_000);
+
+  it('starts no more workers than the files are worth, and none for a few files', () => {
+    expect(workersFor(3, 8)).toBe(1);
+    expect(workersFor(2 * MIN_FILES_PER_WORKER - 1, 8)).toBe(1);
+    expect(workersFor(2 * MIN_FILES_PER_WORKER, 8)).toBe(2);
+    expect(workersFor(500, 2)).toBe(2);
+    expect(workersFor(500, 1)).toBe(1);
+  });
 
   it.each(['0', '-1', 'two', '1.5', '100000', ''])('refuses --jobs %j with a usage error (exit 2)', (value) => {
     const root = tempTree({ 'a.py': 'x = 1\n' });
