@@ -37,17 +37,21 @@ export function predictionHints(models: ModelIR[], visible: Range): PredictionHi
       const key = `${layer.range.end.line}:${layer.range.end.character}`;
       byCall.set(key, [...(byCall.get(key) ?? []), layer]);
     }
+    const reused = new Set(model.layers.filter((l) => l.sharesWeightsWith !== null).map((l) => l.id));
     for (const layers of byCall.values()) {
       const first = layers[0]!;
+      // Later applications of a layer object are the same layer (one set of weights, a summed gradient).
+      const distinct = layers.filter((l) => !reused.has(l.layerId)).length;
       const grads = layers.map((l) => l.log10GradRatio).filter((g): g is number => g !== null);
       const std = `σ ${span(layers.map((l) => l.predictedStd), formatNumber)}`;
       const grad = grads.length ? ` · ∇ ${span(grads.map((g) => 10 ** g), (v) => approxRatio(v).replace(/^~/, ''))}` : '';
-      const count = layers.length > 1 ? ` (${layers.length} layers)` : '';
+      const count = distinct === layers.length ? (distinct > 1 ? ` (${distinct} layers)` : '') : distinct > 1 ? ` (${distinct} layers, ${layers.length} applications)` : ` (applied ${layers.length}x)`;
+      const shared = distinct < layers.length ? ' Applied more than once with one set of weights: ∇ is the gradient summed over the applications.' : '';
       const flow = prediction.log10FirstLastRatio !== null ? ` Model: the first weighted layer gets ${approxRatio(10 ** prediction.log10FirstLastRatio)} of the last hidden layer's gradient (${prediction.grade}).` : '';
       hints.push({
         position: first.range.end,
         label: `predicted ${std}${grad}${count}`,
-        tooltip: `Predicted at initialization (mean-field signal propagation, standardized inputs): output std (σ) and weight-gradient norm relative to the output layer's (∇).${flow} A probe replaces these with measured values.`,
+        tooltip: `Predicted at initialization (mean-field signal propagation, standardized inputs): output std (σ) and weight-gradient norm relative to the output layer's (∇).${flow} A probe replaces these with measured values.${shared}`,
       });
     }
   }
