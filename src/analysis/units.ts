@@ -10,7 +10,7 @@
  * on: syntax errors, two statements on one line, `global`, star imports, `exec`/`globals()`, a name read
  * that nothing in the file binds, or an extraction that used a whole-file fact (extract/file-wide.ts).
  */
-import type { Parser } from 'web-tree-sitter';
+import type { Node, Parser } from 'web-tree-sitter';
 import type { PyFile } from './python/file';
 import { PyFile as PyFileClass, type SliceRange } from './python/file';
 import { statementNames, topLevelStatements, type StatementNames, type TopLevelStatement } from './python/top-level';
@@ -66,25 +66,16 @@ export function groupsOf(file: PyFile, namesCache: Map<string, KnownStatement>):
   for (let i = 1; i < statements.length; i++) {
     if (statements[i]!.startRow <= statements[i - 1]!.endRow) return { whole: `two statements on line ${String(statements[i]!.startRow + 1)}` };
   }
-  // Names per statement, read again only for statements whose text is new.
+  // Names per statement, read again only for statements whose text is new (walking every statement
+  // with a cursor crossed into wasm a few times per statement: 4 ms per edit of a 5,000-line file).
   const names: StatementNames[] = [];
   const textIds = new Map<TopLevelStatement, number>();
-  const cursor = root.walk();
-  try {
-    let i = 0;
-    if (cursor.gotoFirstChild()) {
-      do {
-        if (cursor.nodeType === 'comment') continue;
-        const statement = statements[i++]!;
-        const text = file.text.slice(statement.startIndex, statement.endIndex);
-        let known = namesCache.get(text);
-        if (!known) namesCache.set(text, (known = { names: statementNames(cursor), textId: nextTextId++ }));
-        names.push(known.names);
-        textIds.set(statement, known.textId);
-      } while (cursor.gotoNextSibling());
-    }
-  } finally {
-    cursor.delete();
+  for (const statement of statements) {
+    const text = file.text.slice(statement.startIndex, statement.endIndex);
+    let known = namesCache.get(text);
+    if (!known) namesCache.set(text, (known = { names: namesOf(root, statement, statements), textId: nextTextId++ }));
+    names.push(known.names);
+    textIds.set(statement, known.textId);
   }
   const bound = new Set<string>();
   for (const n of names) {
@@ -132,6 +123,38 @@ export function groupsOf(file: PyFile, namesCache: Map<string, KnownStatement>):
     groups.push({ statements: kept, textIds: ids, key: kept.map((s, k) => statementKey(ids[k]!, s.startRow)).join(',') });
   }
   return { groups };
+}
+
+/** The names of one top-level statement, read with a cursor at its node. */
+function namesOf(root: Node, statement: TopLevelStatement, statements: readonly TopLevelStatement[]): StatementNames {
+  let node = root.descendantForIndex(statement.startIndex, statement.startIndex);
+  while (node?.parent && !isRoot(node.parent, root)) node = node.parent;
+  if (node?.startIndex !== statement.startIndex || node.endIndex !== statement.endIndex || node.type !== statement.type) return namesByWalk(root, statements.indexOf(statement));
+  const cursor = node.walk();
+  try {
+    return statementNames(cursor);
+  } finally {
+    cursor.delete();
+  }
+}
+
+const isRoot = (node: Node, root: Node): boolean => node.id === root.id;
+
+/** The names of the `index`-th top-level statement (comments not counted), found by walking the module's children. */
+function namesByWalk(root: Node, index: number): StatementNames {
+  const cursor = root.walk();
+  try {
+    let i = 0;
+    if (cursor.gotoFirstChild()) {
+      do {
+        if (cursor.nodeType === 'comment') continue;
+        if (i++ === index) return statementNames(cursor);
+      } while (cursor.gotoNextSibling());
+    }
+  } finally {
+    cursor.delete();
+  }
+  throw new Error(`no top-level statement ${String(index)}`);
 }
 
 /**
