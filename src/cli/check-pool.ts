@@ -2,9 +2,9 @@
  * `check --jobs N`: the files analyzed on N worker threads with results identical to one job's.
  * Facts cross files only through imports, so the files are split into groups that import one another
  * (file-links.ts), read here from the texts without a parse (scan-links.ts) while the workers start.
- * Whole groups are dealt into pieces of about equal size; each piece is one Project in a worker, told
- * the paths of every other file so imports resolve exactly as in one project, and answered in one
- * message. The one fact that depends on the whole project (a name a file trains but never binds is the
+ * Whole groups are dealt into pieces of about equal size; each piece is one Project, told the paths of
+ * every other file so imports resolve exactly as in one project, in a worker (answered in one message)
+ * or in this thread, which analyzes too (N jobs: N - 1 workers). The one fact that depends on the whole project (a name a file trains but never binds is the
  * project's only model) is checked afterwards; when a piece's answer would differ from the whole
  * project's, everything is analyzed again in this thread. Too few files to be worth a thread's start
  * (bundle load and parser set-up) are analyzed in this thread too.
@@ -13,14 +13,21 @@ import { Worker } from 'node:worker_threads';
 import type { FileResult } from '../analysis/api';
 import { linkedGroups } from '../analysis/file-links';
 import { scanFileLinks } from '../analysis/scan-links';
-import type { Settings } from '../shared/settings';
+import { defaultSettings, type Settings } from '../shared/settings';
+import { Project } from '../analysis/project';
 import { hasTag } from '../shared/message-guard';
 
 /** One input of `check`: its text, or why it could not be read. */
 export type CheckSource = { path: string; text: string; error: null } | { path: string; text: null; error: string };
 
 /** One piece of work: whole groups of files, analyzed as one project. */
-export type ToCheckWorker = { kind: 'analyze'; id: number; files: CheckSource[]; settings: [string, Settings][]; allPaths: string[] };
+interface PieceJob {
+  files: CheckSource[];
+  settings: [string, Settings][];
+  allPaths: string[];
+}
+
+export type ToCheckWorker = { kind: 'analyze'; id: number } & PieceJob;
 
 export interface PieceOutcome {
   results: FileResult[];
@@ -43,11 +50,28 @@ function isFromCheckWorker(value: unknown): value is FromCheckWorker {
   return typeof value.message === 'string';
 }
 
+/** One piece (whole groups of linked files) as one project, the other files' paths known for imports. */
+export async function analyzePiece(piece: PieceJob): Promise<PieceOutcome> {
+  const settings = new Map(piece.settings);
+  const mine = new Set(piece.files.map((s) => s.path));
+  const project = await Project.create({ settingsFor: (path) => settings.get(path) ?? defaultSettings(), otherPaths: piece.allPaths.filter((p) => !mine.has(p)) });
+  try {
+    for (const source of piece.files) {
+      if (source.text === null) project.setUnreadable(source.path, source.error);
+      else project.setFile(source.path, source.text);
+    }
+    const results = project.analyzeAll();
+    return { results, models: results.reduce((sum, r) => sum + r.models.length, 0), trainsUnboundNames: project.trainsUnboundNames() };
+  } finally {
+    project.dispose();
+  }
+}
+
 /** Work split into about this many pieces per worker, so a slow piece does not leave the others idle. */
 const PIECES_PER_WORKER = 4;
 
 /**
- * Files per worker below which a worker is not started: starting one (loading the bundle, setting up
+ * Files per thread below which a worker is not started: starting one (loading the bundle, setting up
  * the parser) costs about what analyzing this many small files does.
  */
 export const MIN_FILES_PER_WORKER = 24;
@@ -102,20 +126,32 @@ class CheckPool {
     this.waiting.clear();
   }
 
-  /** Runs the jobs on the workers, each taking the next job when it is free; answers in job order. */
-  async run<T>(jobs: ((id: number) => ToCheckWorker)[], read: (message: FromCheckWorker) => T): Promise<T[]> {
-    const results = new Array<T>(jobs.length);
+  /**
+   * Runs the pieces on the workers and in this thread, each taking the next piece when it is free;
+   * answers in piece order. A worker holds two pieces, so it has the next one while this thread is
+   * busy analyzing its own and cannot hand it one.
+   */
+  async run(pieces: readonly PieceJob[]): Promise<PieceOutcome[]> {
+    const results = new Array<PieceOutcome>(pieces.length);
     let next = 0;
-    const drive = async (worker: Worker) => {
-      while (next < jobs.length) {
+    const onWorker = async (worker: Worker) => {
+      while (next < pieces.length) {
         const index = next++;
         const id = this.nextId++;
         const answer = new Promise<FromCheckWorker>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
-        worker.postMessage(jobs[index]!(id));
-        results[index] = read(await answer);
+        worker.postMessage({ kind: 'analyze', id, ...pieces[index]! } satisfies ToCheckWorker);
+        const message = await answer;
+        results[index] = message.kind === 'analyzed' ? message : { results: [], models: 0, trainsUnboundNames: false };
       }
     };
-    await Promise.all(this.workers.map(drive));
+    const here = async () => {
+      while (next < pieces.length) {
+        const index = next++;
+        results[index] = await analyzePiece(pieces[index]!);
+      }
+    };
+    // The workers' first pieces are posted before this thread starts on one.
+    await Promise.all([...this.workers.flatMap((w) => [onWorker(w), onWorker(w)]), here()]);
     return results;
   }
 
@@ -124,7 +160,7 @@ class CheckPool {
   }
 }
 
-/** Workers worth starting for `files` files at `jobs` jobs (1: analyze in the caller's thread). */
+/** Threads worth analyzing `files` files on at `jobs` jobs, this one included (1: no worker). */
 export function workersFor(files: number, jobs: number): number {
   return Math.max(1, Math.min(jobs, Math.floor(files / MIN_FILES_PER_WORKER)));
 }
@@ -135,24 +171,23 @@ export function workersFor(files: number, jobs: number): number {
  * worth a thread, or a result that needs the whole project in one place (see the file comment).
  */
 export async function analyzeInPool(sources: readonly CheckSource[], settingsFor: (path: string) => Settings, jobs: number, workerScript: string): Promise<FileResult[] | null> {
-  const workers = workersFor(sources.length, jobs);
-  if (workers < 2) return null;
-  // The workers load the bundle and set up their parsers while this thread groups the files.
-  const pool = new CheckPool(workerScript, workers);
+  const threads = workersFor(sources.length, jobs);
+  if (threads < 2) return null;
+  // This thread analyzes too. The workers load the bundle and set up their parsers while it groups the files.
+  const pool = new CheckPool(workerScript, threads - 1);
   try {
     const byPath = new Map(sources.map((s) => [s.path, s]));
     const links = sources.map((s) => scanFileLinks(s.path, s.text));
     const groups = linkedGroups(links, (path) => byPath.get(path)?.text ?? '').map((paths) => paths.flatMap((p) => byPath.get(p) ?? []));
-    const filePieces = pieces(groups, (group) => group.reduce((sum, s) => sum + sizeOf(s), 0), workers * PIECES_PER_WORKER);
+    const filePieces = pieces(groups, (group) => group.reduce((sum, s) => sum + sizeOf(s), 0), threads * PIECES_PER_WORKER);
     // One piece is the whole project: a thread would only add its start.
     if (filePieces.length < 2) return null;
     const allPaths = sources.map((s) => s.path);
     const outcomes = await pool.run(
       filePieces.map((piece) => {
         const files = piece.flat();
-        return (id: number): ToCheckWorker => ({ kind: 'analyze', id, files, allPaths, settings: files.map((s) => [s.path, settingsFor(s.path)]) });
+        return { files, allPaths, settings: files.map((s): [string, Settings] => [s.path, settingsFor(s.path)]) };
       }),
-      (message) => (message.kind === 'analyzed' ? message : { results: [], models: 0, trainsUnboundNames: false }),
     );
     const models = outcomes.reduce((sum, o) => sum + o.models, 0);
     // A piece that links an unbound name decided "the project's only model" from its own models.
