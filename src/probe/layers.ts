@@ -652,12 +652,17 @@ export function buildNodes(layers: PlannedLayer[], framework: Framework, rng: Rn
   const unshared: LayerIR[] = [];
   /** Each first application's node and its computation (before a no_grad application's gradient stop). */
   const byId = new Map<string, { node: ProbeNode; compute: ProbeNode['apply'] }>();
-  const nodes = layers.map((planned): ProbeNode => {
+  // The gradient is stopped where a no_grad block's output leaves it (read outside it, or the model's
+  // output): nothing inside gets gradient but through those, so one stop per exit is exact, and a
+  // frozen trunk of hundreds of layers gets one stop, not one per layer.
+  const readOutside = new Set(layers.flatMap((l) => (l.ir.noGrad ? [] : l.inputs)));
+  const exits = (i: number) => layers[i]!.ir.noGrad && (readOutside.has(i) || i === layers.length - 1);
+  const nodes = layers.map((planned, index): ProbeNode => {
     const first = planned.ir.sharesWeightsWith === null ? undefined : byId.get(planned.ir.sharesWeightsWith);
     const again = first ? reapplied(first.node, first.compute, planned) : null;
     if (first && !again) unshared.push(planned.ir);
     const made = again ?? builder.build(planned);
-    const built = planned.ir.noGrad ? { ...made, apply: (inputs: tf.Tensor[], ctx: StepContext) => blockGradient(made.apply(inputs, ctx)) } : made;
+    const built = exits(index) ? { ...made, apply: (inputs: tf.Tensor[], ctx: StepContext) => blockGradient(made.apply(inputs, ctx)) } : made;
     if (again) return built;
     const node = !planned.ir.frozen || built.vars.length === 0 ? built : { ...built, vars: [], kernel: null, bias: null, held: built.vars };
     if (node !== built) frozen.push(planned.ir);
