@@ -5,6 +5,8 @@ import { rule } from '../../../src/analysis/rules/initialization/init-scale-off'
 import type { InitializerIR, LayerKind } from '../../../src/shared/ir';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
 import { defined } from '../../defined';
+import { join } from 'node:path';
+import { analyzePaths } from './fixture-harness';
 
 const check = (model: ReturnType<typeof buildModel>, sources: Record<string, string> = {}, thresholds: Record<string, number> = {}) =>
   rule.check(model, contextFor(rule, { thresholds }, sources));
@@ -120,6 +122,15 @@ describe('GL203 init-scale-off (IR)', () => {
     expect(defined(finding).range.start.line).toBe(3);
     expect(defined(finding).fixes[0]!.safety).toBe('unsafe');
     expect(applyEdits(text, defined(finding).fixes[0]!.edits)).toContain("nn.init.kaiming_normal_(self.fc1.weight, nonlinearity='relu')");
+  });
+});
+
+describe('GL203 on a layer applied twice (shared weights)', () => {
+  it('names the one layer, not a second application as another layer', async () => {
+    const [result] = await analyzePaths([join(__dirname, '../../fixtures/rules/GL203/bad_torch_shared_trunk_normal.py')]);
+    const finding = defined(result?.findings.find((f) => f.code === 'GL203'));
+    expect(finding.message).toMatch(/^Weight std 3 of 'trunk.2' is /);
+    expect(finding.message).not.toMatch(/more layer/);
   });
 });
 
