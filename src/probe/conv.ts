@@ -79,7 +79,9 @@ function withFilterGradByConvolution(strides: [number, number], dilation: number
       const dyT = tf.transpose<tf.Tensor4D>(dy4, [1, 2, 0, 3]);
       const full = tf.conv2d(xT, dyT, [dilation, dilation], explicit(pads), 'NHWC', strides);
       const [kh, kw] = w.shape;
-      const dw = tf.transpose(tf.slice(full, [0, 0, 0, 0], [-1, kh, kw, -1]), [1, 2, 0, 3]);
+      // The convolution's output is the kernel's size unless the padding or the strides left rows over (a copy on wasm).
+      const fits = full.shape[1] === kh && full.shape[2] === kw;
+      const dw = tf.transpose(fits ? full : tf.slice(full, [0, 0, 0, 0], [-1, kh, kw, -1]), [1, 2, 0, 3]);
       return [dx, dw];
     };
     return { value, gradFunc };
@@ -98,6 +100,39 @@ export function makeConv2d(strides: [number, number], dilation: number, pads: Sp
   const native = tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) !== undefined;
   if (native) return (x, w) => tf.conv2d(x, w, strides, explicit(pads), 'NHWC', [dilation, dilation]);
   return withFilterGradByConvolution(strides, dilation, pads, inputGradient);
+}
+
+/** The kernel taps of one spatial axis a convolution needs: `count` from `first`, with the pads left. */
+export interface TapSpan {
+  first: number;
+  count: number;
+  pads: [number, number];
+}
+
+/**
+ * The taps of one spatial axis that ever read the input rather than only its zero padding. A network
+ * scaled down to a small image by the probe's size budget, or a bottleneck reading a 2x2 map with a
+ * 4x4 kernel, multiplies mostly pads (a 3x3 kernel on a 1x1 map: 8 of its 9 taps). Without the other
+ * taps, and as much padding, the output and the gradients are the same, with fewer multiply-adds and
+ * a smaller filter for the backend to pack. All taps when the cut would need a negative pad.
+ */
+export function tapsReadingData(side: number, kernel: number, stride: number, dilation: number, pads: [number, number]): TapSpan {
+  const [before, after] = pads;
+  const outSide = Math.floor((side + before + after - ((kernel - 1) * dilation + 1)) / stride) + 1;
+  const reads = (tap: number) => {
+    for (let o = 0; o < outSide; o++) {
+      const row = o * stride + tap * dilation - before;
+      if (row >= 0 && row < side) return true;
+    }
+    return false;
+  };
+  const used = Array.from({ length: kernel }, (_, t) => t).filter(reads);
+  const all: TapSpan = { first: 0, count: kernel, pads };
+  const first = used[0];
+  const last = used[used.length - 1];
+  if (first === undefined || last === undefined) return all;
+  const cut: [number, number] = [before - first * dilation, after - (kernel - 1 - last) * dilation];
+  return cut[0] < 0 || cut[1] < 0 ? all : { first, count: last - first + 1, pads: cut };
 }
 
 /**

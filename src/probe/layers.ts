@@ -8,8 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Framework, InitializerIR, LayerIR, MergeConfig } from '../shared/ir';
 import type { ProbeNotice } from '../shared/probe';
 import { buildActivation, measureOf, type OutputMeasure } from './activations';
-import { insertZeros, makeConv3d, makeGroupedConv2d, padOrCrop, samePadding, type SpatialPads } from './conv';
+import { insertZeros, makeConv3d, makeGroupedConv2d, padOrCrop, samePadding, tapsReadingData, type SpatialPads, type TapSpan } from './conv';
 import { maxPool } from './max-pool';
+import { makeConvAsProduct, productIsCheaper } from './conv-matmul';
 import { makeBatchNorm } from './batch-norm';
 import { gatesOf, isConv, isNormalization, isRecurrent } from '../shared/layers';
 import { makeMatMul, type FusableActivation, type MatMul } from './matmul';
@@ -262,9 +263,17 @@ class NodeBuilder implements WeightSource {
     const spread: [number, number] = transpose ? (rank === 1 ? [1, strides[0]!] : [strides[0]!, strides[1]!]) : [1, 1];
     // Zero pads go into the convolution (no padded copy, no cropped gradient); crops are cut beforehand.
     const padInConv = pads2d.every(([a, b]) => a >= 0 && b >= 0);
-    const convPads: SpatialPads = padInConv ? [pads2d[0]!, pads2d[1]!] : [[0, 0], [0, 0]];
+    // Taps that only ever read those pads are left out (the same numbers, fewer multiply-adds).
+    const kernel2d = rank === 1 ? [1, kernelSize[0]!] : kernelSize;
+    const sides2d = (rank === 1 ? [1, inSides[0]!] : inSides).map((side, i) => (side - 1) * spread[i]! + 1);
+    const taps = sides2d.map((side, i): TapSpan => (padInConv ? tapsReadingData(side, kernel2d[i]!, strides2d[i]!, dilation, pads2d[i]!) : { first: 0, count: kernel2d[i]!, pads: [0, 0] }));
+    const cropTaps = taps.some((t, i) => t.count < kernel2d[i]!);
+    const convPads: SpatialPads = [taps[0]!.pads, taps[1]!.pads];
     const readsModelInput = planned.inputs.every((i) => i < 0 || this.modelInputs.has(i));
     const conv = makeGroupedConv2d(strides2d, dilation, groups, convPads, !readsModelInput);
+    // On wasm a convolution whose kernel outweighs its data runs as one product (conv-matmul.ts).
+    const product = groups === 1 && !transpose && tf.getBackend() === 'wasm' ? makeConvAsProduct(strides2d, dilation, convPads, !readsModelInput) : null;
+    const outPositions = size(rank === 1 ? [1, outSides[0]!] : outSides);
     const pointwiseConv = makeGroupedConv2d([1, 1], 1, 1);
     const perGroupIn = depthwise ? 1 : inChannels / groups;
     const outChannels = depthwise ? inChannels * config.depthMultiplier : required(layer.units, layer, 'the number of filters');
@@ -281,9 +290,10 @@ class NodeBuilder implements WeightSource {
       if (transpose) input = insertZeros(insertZeros(input, 1, spread[0] - 1), 2, spread[1] - 1) as tf.Tensor4D;
       if (!padInConv) input = padOrCrop(input, pads2d);
       let filter = (rank === 1 ? tf.expandDims(kernel, 0) : kernel) as tf.Tensor4D;
+      if (cropTaps) filter = tf.slice(filter, [taps[0]!.first, taps[1]!.first, 0, 0], [taps[0]!.count, taps[1]!.count, -1, -1]);
       // Depthwise [k, k, in, multiplier] -> one group per input channel, outputs in tf's order (channel-major).
       if (depthwise) filter = tf.reshape(filter, [filter.shape[0], filter.shape[1], 1, outChannels]);
-      let out: tf.Tensor = conv(input, filter);
+      let out: tf.Tensor = product && productIsCheaper(input.shape[0] * outPositions, filter.shape[3]) ? product(input, filter) : conv(input, filter);
       if (pointwise) out = pointwiseConv(out as tf.Tensor4D, pointwise as tf.Tensor4D);
       if (rank === 1) out = tf.squeeze(out, [1]);
       return bias ? tf.add(out, bias) : out;

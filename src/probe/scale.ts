@@ -94,10 +94,14 @@ function smallerSpatial(model: ModelIR, options: ProbeOptions, plan: Plan, batch
   if (axes.length === 0) return null;
   const params = plan.layers.map((l) => l.params);
   let best: Plan | null = null;
+  let previous: Shape = plan.inputShape;
   for (let factor = 2; ; factor *= 2) {
     const shape: Shape = plan.inputShape.map((d, i) => (axes.includes(i) ? Math.ceil(d / factor) : d));
     if (axes.some((i) => shape[i]! < minSide && plan.inputShape[i]! >= minSide)) break;
-    if (shape.every((d, i) => d === plan.inputShape[i])) break; // every side is down to 1
+    // Every side is down to 1. (Compared with the plan's own input, a model still over budget at 1x1
+    // was planned again at 1x1 for every doubling of the factor until it overflowed: ~1,000 plans, seconds for a ResNet-152.)
+    if (shape.every((d, i) => d === previous[i])) break;
+    previous = shape;
     let candidate: Plan;
     try {
       candidate = planModel(model, options, shape);

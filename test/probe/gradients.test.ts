@@ -72,6 +72,17 @@ const cases: [string, () => ModelIR][] = [
       .layer({ kind: 'flatten' })
       .layer({ kind: 'dense', units: 2, inFeatures: 98 })
       .build()],
+  // Kernels bigger than what reaches the data: a 4x4 kernel padded by 1 on a 2x2 map and a 3x3 one padded by 1 on a 1x1
+  // map convolve with the taps that read data only (conv.ts tapsReadingData); their input gradients matter here.
+  ['kernel taps that read only padding left out (4x4 on 2x2, 3x3 on 1x1)', () =>
+    torch()
+      .input([2, 6, 6])
+      .layer({ kind: 'conv2d', units: 3, inFeatures: 2, kernelSize: [3], activation: 'tanh', detail: { conv: { strides: [2] } } })
+      .layer({ kind: 'conv2d', units: 4, inFeatures: 3, kernelSize: [4], activation: 'tanh', detail: { conv: { padding: [1] } } })
+      .layer({ kind: 'conv2d', units: 3, inFeatures: 4, kernelSize: [3], activation: 'tanh', detail: { conv: { padding: [1] } } })
+      .layer({ kind: 'flatten' })
+      .layer({ kind: 'dense', units: 2, inFeatures: 3 })
+      .build()],
   ['conv1d + batchnorm + layernorm', () => keras().input([8, 3]).layer({ kind: 'conv1d', units: 4, kernelSize: [3], activation: 'sigmoid' }).layer({ kind: 'batchnorm' }).layer({ kind: 'layernorm' }).build()],
   ['embedding + lstm', () => keras().input([5]).layer({ kind: 'embedding', units: 3, inFeatures: 7 }).layer({ kind: 'lstm', units: 4 }).dense(2).build()],
   ['gru (torch, 2 layers) + simple rnn', () => torch().input([4, 3]).layer({ kind: 'gru', units: 3, inFeatures: 3, detail: { recurrent: { numLayers: 2, returnSequences: true } } }).layer({ kind: 'simple-rnn', units: 2, inFeatures: 3 }).build()],
