@@ -1,4 +1,4 @@
-// Analysis benchmark (issues 2 §6 and 10). Prints numbers beside the targets; asserts nothing. Run: `node bench/analysis.mjs [--no-cli]`.
+// Analysis benchmark (issues 2 §6 and 10). Prints numbers beside the targets; asserts nothing. Run: `node bench/analysis.mjs [--no-cli | --cli-only]`.
 //  1. one generated 5,000-line model-dense file (bench/generate.mjs): cold (parser init + first
 //     analysis), warm (full re-parse + analysis of the same file), after a one-line edit (incremental
 //     re-parse + analysis in the editor's project, which reuses unchanged statement groups), a line
@@ -167,7 +167,7 @@ async function benchCheck(Project, createPythonParser, kind) {
  * The signal-propagation prediction (issue 9) runs inside every analysis (rules ask for it once per
  * model): its time over all models of the file, and its share of the warm analysis.
  */
-function benchPrediction(models) {
+function benchPrediction(models, predictPropagation) {
   const runs = [];
   for (let i = 0; i < WARM_RUNS; i++) {
     const start = performance.now();
@@ -212,18 +212,21 @@ function benchCli(folder, jobs) {
   return { files: report.files.length, lines, exit: run.status, elapsed, cpu: cpuStart === null || cpuEnd === null ? null : (cpuEnd - cpuStart) * 1000, findings: report.files.reduce((n, f) => n + f.diagnostics.length, 0), stdout: run.stdout };
 }
 
-const { Project, predictPropagation, createPythonParser } = await loadEngine();
-const one = await benchOneFile(Project);
-const prediction = benchPrediction(one.models_);
-console.log(`5,000-line file (${one.lines} lines, ${one.models} models, ${one.findings} findings)`);
-console.log(`  cold (parser init + parse + analysis): ${ms(one.cold)}`);
-console.log(`  warm (full parse + analysis), median of ${WARM_RUNS}: ${ms(one.warm)} (setFile ${ms(one.warmParse)})   target <= 60 ms`);
-console.log(`  after a one-line edit (incremental parse, editor project reusing unchanged statement groups), median of ${WARM_RUNS}: ${ms(one.edited)} (setFile ${ms(one.editedParse)}; CPU ${ms(one.editedCpu)})   target <= 20 ms`);
-console.log(`  a line inserted or removed above a model in the middle (the editor project), median of ${INSERT_RUNS}: ${ms(one.inserted)} (CPU ${ms(one.insertedCpu)})   target <= 20 ms`);
-console.log(`  prediction (signal propagation) of its ${one.models} models (${prediction.propagated} propagated, ${prediction.layers} layers): ${ms(prediction.elapsed)}, ${((prediction.elapsed * 1000) / Math.max(prediction.layers, 1)).toFixed(1)} µs per layer (activation moments kept from the analyses before, as in a server), ${((100 * prediction.elapsed) / one.warm).toFixed(1)} % of the warm analysis   target well under 1 ms per layer`);
-for (const kind of ['typical', 'dense']) {
-  const c = await benchCheck(Project, createPythonParser, kind);
-  console.log(`check of a ${kind} ${c.lines}-line file (parse + analysis in a fresh project), CPU, median of ${CHECK_RUNS}: ${ms(c.check)} = ${(c.check / c.bareParse).toFixed(1)}x the bare full parse (${ms(c.bareParse)})   target <= 1.5x`);
+// --cli-only: only the CLI throughput (section 3).
+if (!process.argv.includes('--cli-only')) {
+  const { Project, predictPropagation, createPythonParser } = await loadEngine();
+  const one = await benchOneFile(Project);
+  const prediction = benchPrediction(one.models_, predictPropagation);
+  console.log(`5,000-line file (${one.lines} lines, ${one.models} models, ${one.findings} findings)`);
+  console.log(`  cold (parser init + parse + analysis): ${ms(one.cold)}`);
+  console.log(`  warm (full parse + analysis), median of ${WARM_RUNS}: ${ms(one.warm)} (setFile ${ms(one.warmParse)})   target <= 60 ms`);
+  console.log(`  after a one-line edit (incremental parse, editor project reusing unchanged statement groups), median of ${WARM_RUNS}: ${ms(one.edited)} (setFile ${ms(one.editedParse)}; CPU ${ms(one.editedCpu)})   target <= 20 ms`);
+  console.log(`  a line inserted or removed above a model in the middle (the editor project), median of ${INSERT_RUNS}: ${ms(one.inserted)} (CPU ${ms(one.insertedCpu)})   target <= 20 ms`);
+  console.log(`  prediction (signal propagation) of its ${one.models} models (${prediction.propagated} propagated, ${prediction.layers} layers): ${ms(prediction.elapsed)}, ${((prediction.elapsed * 1000) / Math.max(prediction.layers, 1)).toFixed(1)} µs per layer (activation moments kept from the analyses before, as in a server), ${((100 * prediction.elapsed) / one.warm).toFixed(1)} % of the warm analysis   target well under 1 ms per layer`);
+  for (const kind of ['typical', 'dense']) {
+    const c = await benchCheck(Project, createPythonParser, kind);
+    console.log(`check of a ${kind} ${c.lines}-line file (parse + analysis in a fresh project), CPU, median of ${CHECK_RUNS}: ${ms(c.check)} = ${(c.check / c.bareParse).toFixed(1)}x the bare full parse (${ms(c.bareParse)})   target <= 1.5x`);
+  }
 }
 if (process.argv.includes('--no-cli')) process.exit(0);
 execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'inherit' });
