@@ -145,7 +145,11 @@ class CheckPool {
       }
     };
     const here = async () => {
-      while (next < pieces.length) {
+      for (;;) {
+        // Answers that came in while this thread analyzed are handled first, so their workers get their
+        // next pieces (a piece's awaits settle as microtasks, which would run before any message).
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (next >= pieces.length) return;
         const index = next++;
         results[index] = await analyzePiece(pieces[index]!);
       }
