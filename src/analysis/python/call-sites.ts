@@ -79,8 +79,7 @@ export function constantArguments(call: Node): ConstArguments {
   const scope = Scope.of(call);
   const args = callArgs(call);
   const out: ConstArguments = { positional: [], keywords: new Map(), partial: false };
-  // `args.layers` with `args = parser.parse_args()`: the value the call passes when no flag is given, as the readers take it.
-  const evaluate = (node: Node) => evaluateWith((n) => scope.evaluate(n) ?? (n.type === 'attribute' && n.childForFieldName('object')?.type === 'identifier' ? scope.commandLineDefault(n) : undefined), node);
+  const evaluate = (node: Node) => withCommandLineDefaults(scope, node, 0);
   for (const node of args.positional) out.positional.push(evaluate(node));
   for (const [name, node] of args.keywords) out.keywords.set(name, evaluate(node));
   for (const splat of args.splats) {
@@ -101,6 +100,25 @@ export function constantArguments(call: Node): ConstArguments {
   }
   return out;
 }
+
+/**
+ * A call's argument as the call passes it when no flag is given: `args.layers` with `args =
+ * parser.parse_args()` reads its argparse default, as the readers take it, also through names bound to
+ * expressions of such reads (`img_shape = (opt.channels, opt.img_height, opt.img_width)`).
+ */
+function withCommandLineDefaults(scope: Scope, node: Node, depth: number): ConstValue | undefined {
+  return evaluateWith((n) => {
+    const known = scope.evaluate(n);
+    if (known !== undefined) return known;
+    if (n.type === 'attribute' && n.childForFieldName('object')?.type === 'identifier') return scope.commandLineDefault(n);
+    if (n.type !== 'identifier' || depth >= MAX_NAME_HOPS) return undefined;
+    const bound = scope.resolveExpression(n);
+    return bound.type === 'identifier' ? undefined : withCommandLineDefaults(Scope.of(bound), bound, depth + 1);
+  }, node);
+}
+
+/** Names followed to the expressions they are bound to, one inside the other, when reading an argument. */
+const MAX_NAME_HOPS = 4;
 
 /** `{'a': 1, 'b': x}` or `dict(a=1, b=x)`: its entries (values unknown when not constant); null when not a literal. */
 function dictEntries(scope: Scope, node: Node): Map<string, ConstValue | undefined> | null {

@@ -109,6 +109,17 @@ describe('constructor arguments given in another file of the workspace', () => {
     }
   });
 
+  it('reads command-line defaults through a name bound to an expression of them (`widths = [3, opt.hidden, ...]`)', async () => {
+    const p = await project('xfile_argparse', ['train.py', 'field.py']);
+    try {
+      const field = p.analyzeFile(join(FIXTURES, 'xfile_argparse/field.py'));
+      expect(field.models.map((m) => m.layers.filter((l) => l.kind === 'dense').map((l) => [l.inFeatures, l.units]))).toEqual([[[3, 48], [48, 48], [48, 48], [48, 48], [48, 1]]]);
+      expect(field.findings.map((f) => f.code)).toEqual(['GL101']);
+    } finally {
+      p.dispose();
+    }
+  });
+
   it('the clean twin, through a package re-export: the model it builds, and no finding', async () => {
     const p = await project('xfile_ctor_clean', ['go.py', 'nets/__init__.py', 'nets/field.py']);
     try {
