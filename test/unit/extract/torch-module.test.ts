@@ -270,6 +270,23 @@ class Deep(nn.Module):
     expect(defined(m).unsupported[0]!.what).toMatch(/loop with non-constant bounds/);
   });
 
+  it('a single layer an optimizer trains whole is a model (a logistic regression); a layer trained beside others, or never, is not', async () => {
+    const models = await extractTorchFrom(`
+import torch
+import torch.nn as nn
+
+model = nn.Linear(784, 10)
+criterion = nn.CrossEntropyLoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
+
+embed = nn.Embedding(1000, 64)
+head = nn.Linear(64, 2)
+opt2 = torch.optim.Adam(list(head.parameters()) + list(embed.parameters()), lr=1e-3)
+probe = nn.Linear(10, 1)
+`);
+    expect(models.map((m) => [m.name, m.range.start.line + 1, kinds(m)])).toEqual([['model', 5, ['dense']]]);
+  });
+
   it('a model whose every layer comes from such a loop is not reported, and a note at its class says why', async () => {
     const notes = new EvalNotes();
     const models = await extractTorchFrom(`

@@ -20,7 +20,7 @@ import { calleeName, enclosing, rangeOf, unparen, walk } from '../../python/synt
 import { sequentialCalls } from './search';
 import { makeModel } from '../builders';
 import { propagateShapes } from '../../../shared/shapes';
-import { firstComputing } from '../../../shared/layers';
+import { firstComputing, hasParameters } from '../../../shared/layers';
 import { findFunctions, findModuleClasses, isModuleClass } from './classes';
 import { apply } from './forward';
 import { producers } from './flow';
@@ -330,6 +330,24 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
       },
     );
   }
+  // 3b. One layer trained as the model (`model = nn.Linear(784, 10)`, an optimizer given exactly its
+  // parameters): the tutorials' linear and logistic regressions. A layer whose parameters an optimizer
+  // takes beside others' is a part of something larger, not a model.
+  for (const stmt of file.root.namedChildren) {
+    const assignment = stmt.type === 'expression_statement' ? stmt.namedChild(0) : null;
+    const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
+    const call = assignment?.childForFieldName('right');
+    if (target?.type !== 'identifier' || call?.type !== 'call') continue;
+    const value = moduleFrame.locals.get(target.text);
+    if (value?.t !== 'layer' || !hasParameters(value.slot.layer) || !trainedWhole(file.text, target.text)) continue;
+    const made = value.slot.layer.range.start;
+    if (made.line !== call.startPosition.row || made.character !== call.startPosition.column) continue;
+    guarded(() => {
+      const model = build(value, 'torch-sequential', { name: target.text, nameNode: target, exports: [target.text] }, call, (trace) => apply(interp, value, { positional: [INPUT], keywords: new Map(), partial: false }, call, { ...moduleFrame, trace }));
+      if (model) models.push(model);
+    });
+  }
+
   // 4. A model written as tensor math: raw weights multiplied outside any module (`torch.relu(x @ w1) @ w2`).
   const raw = ctx.raw;
   const weights = raw ? raw.nodes.filter((n) => isRawWeight(n.slot.layer)) : [];
@@ -352,6 +370,11 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
   }
   models.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
   return models;
+}
+
+/** Whether an optimizer of torch.optim is given exactly `name.parameters()` (`optim.SGD(model.parameters(), lr=...)`). */
+function trainedWhole(text: string, name: string): boolean {
+  return new RegExp(`\\boptim\\.\\w+\\(\\s*${name}\\.parameters\\(\\)\\s*[,)]`).test(text);
 }
 
 /** Whether the file uses torch at all (cheap gate before interpreting). */
