@@ -141,10 +141,12 @@ export function buildOptimizer(model: ModelIR, notices: ProbeNotice[]): ProbeOpt
   const loopClip = model.training.loops.find((l) => l.clip)?.clip ?? null;
   const clipping: Clipping = { norm: ir?.clipnorm ?? null, value: ir?.clipvalue ?? null, globalNorm: ir?.globalClipnorm ?? null };
   if (loopClip && clipping.norm === null && clipping.value === null && clipping.globalNorm === null) {
-    // The IR knows the training loop clips but not the threshold: probe with 1.0 and say so.
-    if (loopClip.kind === 'norm') clipping.globalNorm = 1;
-    else clipping.value = 1;
-    notices.push({ severity: 'information', message: `The training loop clips gradients (${loopClip.kind}, line ${loopClip.range.start.line + 1}); threshold unknown, 1.0 used.`, line: loopClip.range.start.line + 1 });
+    // torch's clip_grad_norm_ clips the norm of all gradients together, as tfjs's global norm does.
+    const threshold = loopClip.threshold ?? 1;
+    if (loopClip.kind === 'norm') clipping.globalNorm = threshold;
+    else clipping.value = threshold;
+    // The threshold is unknown (a project helper, `args.clip`): probe with 1.0 and say so.
+    if (loopClip.threshold === null) notices.push({ severity: 'information', message: `The training loop clips gradients (${loopClip.kind}, line ${loopClip.range.start.line + 1}); threshold unknown, 1.0 used.`, line: loopClip.range.start.line + 1 });
   }
   const parts = [`lr=${rate}`];
   if (name === 'sgd' && momentum > 0) parts.push(`momentum=${momentum}`);

@@ -385,13 +385,24 @@ export interface OptimizerIR {
   unresolved?: string[];
 }
 
+/** Gradient clipping in a training loop: its kind, where, and its threshold when known. */
+export interface LoopClipIR {
+  kind: 'norm' | 'value';
+  range: Range;
+  threshold: number | null;
+}
+
 /** A PyTorch training loop: `loss.backward()` ... `optimizer.step()`. */
 export interface TrainingLoopIR {
   file: string;
   backward: Range;
   step: Range;
-  /** clip_grad_norm_ / clip_grad_value_ between backward and step, if any. */
-  clip: { kind: 'norm' | 'value'; range: Range } | null;
+  /**
+   * clip_grad_norm_ / clip_grad_value_ between backward and step, if any. `threshold`: the max norm or
+   * the largest value kept, when written as a number the analysis knows; null for a project helper or
+   * an unknown value (`args.clip`).
+   */
+  clip: LoopClipIR | null;
   /** The optimizer variable that steps, when it resolves to a known optimizer. */
   optimizer: OptimizerIR | null;
   /** `optimizer.step(closure)` (LBFGS): the closure whose backward() computes the gradients; clipping belongs in it. */

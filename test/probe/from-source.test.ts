@@ -64,6 +64,8 @@ describe('probe from source', () => {
     expect(kinds(wild)).not.toContain('symmetry');
     const clipped = await probeFile('torch_lstm_clipped.py', { steps: 20 });
     expect(clipped.optimizer).toBe('sgd(lr=50, global_clipnorm=1)');
+    // max_norm=1.0 is written: the probe uses it and does not call it unknown.
+    expect(clipped.notices.some((n) => /threshold unknown/.test(n.message))).toBe(false);
     expect(kinds(clipped)).not.toContain('non-finite');
     expect(clipped.loss.every(Number.isFinite)).toBe(true);
   });

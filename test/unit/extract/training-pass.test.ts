@@ -413,8 +413,37 @@ def train_step(x, y):
     const { models } = await run(src, (s) => [kerasModel(s)]);
     const t = models[0]!.training;
     expect(t.loops).toHaveLength(1);
-    expect(t.loops[0]!.clip?.kind).toBe('norm');
+    expect(t.loops[0]!.clip).toMatchObject({ kind: 'norm', threshold: 5 });
     expect(t.loops[0]!.optimizer?.name).toBe('adam');
+  });
+
+  it('reads each clipping threshold the code writes as a number, and only those', async () => {
+    const loopWith = (clipLine: string, head = '') => `${TORCH_HEAD}import argparse
+${head}${NET}
+parser = argparse.ArgumentParser()
+parser.add_argument("--clip", type=float)
+args = parser.parse_args()
+model = Net()
+optimizer = optim.Adam(model.parameters())
+for x, y in loader:
+    optimizer.zero_grad()
+    nn.functional.mse_loss(model(x), y).backward()
+    ${clipLine}
+    optimizer.step()
+`;
+    const thresholdOf = async (clipLine: string, head = '') => {
+      const src = loopWith(clipLine, head);
+      const { models } = await run(src, (s) => [torchClass(s, 'Net')]);
+      const clip = defined(models[0]!.training.loops[0]!.clip);
+      return [clip.kind, clip.threshold];
+    };
+    expect(await thresholdOf('nn.utils.clip_grad_norm_(model.parameters(), 0.25)')).toEqual(['norm', 0.25]);
+    expect(await thresholdOf('torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=CLIP)', 'CLIP = 5\n')).toEqual(['norm', 5]);
+    expect(await thresholdOf('nn.utils.clip_grad_value_(model.parameters(), clip_value=0.1)')).toEqual(['value', 0.1]);
+    expect(await thresholdOf('for p in model.parameters(): p.grad.data.clamp_(-2, 2)')).toEqual(['value', 2]);
+    // Written but unknown (a command-line flag with no default), or a helper of the project's: no number.
+    expect(await thresholdOf('nn.utils.clip_grad_norm_(model.parameters(), args.clip)')).toEqual(['norm', null]);
+    expect(await thresholdOf('clip_gradient(model, 0.5)')).toEqual(['norm', null]);
   });
 
   it('counts a project helper that clips (by name or by body) between backward and step', async () => {

@@ -6,6 +6,7 @@
  * pass never guesses which of two values reaches a use.
  */
 import type { Node } from 'web-tree-sitter';
+import { Scope } from '../../python/constants';
 import { callArguments, calleeName, descendantsOfType, enclosing, namedChildren, unparen } from '../../python/syntax';
 
 /** The definition of a name that reaches a use. */
@@ -429,3 +430,10 @@ function originOfParameter(def: Extract<Definition, { kind: 'param' }>, resolve:
   return origins.every((o) => o.startIndex === first.startIndex && o.endIndex === first.endIndex) ? first : null;
 }
 
+/** A number written at `node`, following single bindings (module constants, `lr = 1e-3`). */
+export function numberAt(node: Node, resolve: Resolve): number | undefined {
+  const direct = Scope.of(node).number(node);
+  if (direct !== undefined) return direct;
+  const origin = originOf(node, resolve);
+  return origin && origin.id !== node.id ? Scope.of(origin).number(origin) : undefined;
+}

@@ -7,9 +7,9 @@
  * counts only between the two (clipping after `step()` clips gradients that are about to be zeroed).
  */
 import type { Node } from 'web-tree-sitter';
-import type { Range, TrainingLoopIR } from '../../../shared/ir';
-import { callArguments, calleeName, enclosing, rangeOf, requiredField } from '../../python/syntax';
-import { callsWithLastName, originOf, scopeNodeOf, type Resolve } from './flow';
+import type { LoopClipIR, TrainingLoopIR } from '../../../shared/ir';
+import { argument, callArguments, calleeName, enclosing, rangeOf, requiredField } from '../../python/syntax';
+import { callsWithLastName, numberAt, originOf, scopeNodeOf, type Resolve } from './flow';
 
 export interface LoopSite {
   ir: Omit<TrainingLoopIR, 'optimizer'>;
@@ -89,16 +89,32 @@ function updateOf(call: Node, isOptimizer: (expr: Node) => boolean | null): Upda
   return null;
 }
 
-function clipOf(call: Node, clippingHelpers: ReadonlySet<string>): 'norm' | 'value' | null {
+interface Clip {
+  node: Node;
+  kind: 'norm' | 'value';
+  /** The argument holding the threshold, for the framework's own clipping calls. */
+  thresholdArg: Node | null;
+}
+
+function clipOf(call: Node, clippingHelpers: ReadonlySet<string>): Clip | null {
   const fn = call.childForFieldName('function');
   const name = fn?.type === 'attribute' ? (fn.childForFieldName('attribute')?.text ?? '') : lastPart(calleeName(call));
-  if (NORM_CLIPS.has(name)) return 'norm';
-  if (VALUE_CLIPS.has(name)) return 'value';
+  const args = callArguments(call);
+  // torch's clip_grad_norm_(parameters, max_norm), tf.clip_by_global_norm(t_list, clip_norm).
+  if (NORM_CLIPS.has(name)) return { node: call, kind: 'norm', thresholdArg: argument(args, 1, 'max_norm', 'clip_norm') };
+  // clip_grad_value_(parameters, clip_value); tf.clip_by_value(t, clip_value_min, clip_value_max).
+  if (VALUE_CLIPS.has(name)) return { node: call, kind: 'value', thresholdArg: name === 'clip_by_value' ? argument(args, 2, 'clip_value_max') : argument(args, 1, 'clip_value') };
   // Hand-written value clipping: `p.grad.data.clamp_(-1, 1)`.
-  if ((name === 'clamp_' || name === 'clamp' || name === 'clip_') && /\.grad\b/.test(fn?.text ?? '')) return 'value';
+  if ((name === 'clamp_' || name === 'clamp' || name === 'clip_') && /\.grad\b/.test(fn?.text ?? '')) return { node: call, kind: 'value', thresholdArg: argument(args, 1, 'max') };
   // Project helpers: `clip_gradient(model, 0.5)`, `self.clip_gradients()`, or a local function whose body clips.
-  if (/clip/i.test(name) || clippingHelpers.has(name)) return 'norm';
+  if (/clip/i.test(name) || clippingHelpers.has(name)) return { node: call, kind: 'norm', thresholdArg: null };
   return null;
+}
+
+/** The clip's threshold when it is a positive number the analysis knows (`1.0`, `max_norm=CLIP`). */
+function clipThreshold(clip: Clip, resolve: Resolve): number | null {
+  const value = clip.thresholdArg ? numberAt(clip.thresholdArg, resolve) : undefined;
+  return value !== undefined && Number.isFinite(value) && value > 0 ? value : null;
 }
 
 const CLIPPING_TEXT = /clip_grad_(norm|value)|clip_by_(global_norm|norm|value)|\.grad(\.data)?\.clamp_?\(/;
@@ -164,7 +180,7 @@ export function findLoops(root: Node, file: string, resolve: Resolve, isOptimize
   const calls = callsWithLastName(root, [CANDIDATE_PATTERN, ...helpers].join('|'));
   const gradients: Gradient[] = [];
   const updates: Update[] = [];
-  const clips: { node: Node; kind: 'norm' | 'value' }[] = [];
+  const clips: Clip[] = [];
   for (const call of calls) {
     const g = gradientOf(call, resolve);
     if (g) {
@@ -177,7 +193,7 @@ export function findLoops(root: Node, file: string, resolve: Resolve, isOptimize
       continue;
     }
     const c = clipOf(call, helpers);
-    if (c) clips.push({ node: call, kind: c });
+    if (c) clips.push(c);
   }
   // Scopes are computed once per call: walking parents through wasm is the costly part.
   const scopeOf = new Map<number, number>();
@@ -198,9 +214,9 @@ export function findLoops(root: Node, file: string, resolve: Resolve, isOptimize
     const clipScope = closure ? closure.id : scope;
     const clipEnd = closure ? closure.endIndex : update.node.startIndex;
     const clip = clips.find((c) => c.node.startIndex >= gradient.node.endIndex && c.node.endIndex <= clipEnd && scopeId(c.node) === clipScope);
-    const clipRange: { kind: 'norm' | 'value'; range: Range } | null = clip ? { kind: clip.kind, range: rangeOf(clip.node) } : null;
+    const clipIR: LoopClipIR | null = clip ? { kind: clip.kind, range: rangeOf(clip.node), threshold: clipThreshold(clip, resolve) } : null;
     sites.push({
-      ir: { file, backward: rangeOf(gradient.node), step: rangeOf(update.node), clip: clipRange, ...(closure ? { closure: rangeOf(closure) } : {}) },
+      ir: { file, backward: rangeOf(gradient.node), step: rangeOf(update.node), clip: clipIR, ...(closure ? { closure: rangeOf(closure) } : {}) },
       optimizerExpr: update.optimizerExpr,
       lossExpr: gradient.lossExpr,
       variablesExpr: update.variablesExpr,

@@ -6,9 +6,8 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { OptimizerIR, Range } from '../../../shared/ir';
-import { Scope } from '../../python/constants';
 import { argument, callArguments, namedChildren, rangeOf, stringValue, unparen, requiredField } from '../../python/syntax';
-import { originOf, type Resolve } from './flow';
+import { numberAt, originOf, type Resolve } from './flow';
 
 const KERAS_OPTIMIZER = /^(?:keras|tensorflow|tensorflow_addons)\.optimizers\.(?:[a-z_0-9]+\.)*([A-Z][A-Za-z0-9]*)$/;
 const TORCH_OPTIMIZER = /^torch\.optim\.(?:(?!lr_scheduler|swa_utils)[a-z_0-9]+\.)*([A-Z][A-Za-z0-9]*)$/;
@@ -75,14 +74,6 @@ export function stringOptimizer(node: Node, file: string): OptimizerIR | null {
 /** `model.compile(loss=...)` without an optimizer: Keras uses 'rmsprop' with its defaults. */
 export function kerasDefaultOptimizer(compileCall: Node, file: string): OptimizerIR {
   return emptyOptimizer('rmsprop', '(default)', file, rangeOf(compileCall));
-}
-
-/** A number written at `node`, following single bindings (module constants, `lr = 1e-3`). */
-function numberAt(node: Node, resolve: Resolve): number | undefined {
-  const direct = Scope.of(node).number(node);
-  if (direct !== undefined) return direct;
-  const origin = originOf(node, resolve);
-  return origin && origin.id !== node.id ? Scope.of(origin).number(origin) : undefined;
 }
 
 interface NumericArgument {
