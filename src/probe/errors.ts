@@ -27,7 +27,17 @@ export function describeLayer(layer: LayerIR): string {
 }
 
 export function layerFailure(kind: ProbeErrorKind, layer: LayerIR, message: string): ProbeFailure {
-  return new ProbeFailure(kind, `${describeLayer(layer)}: ${message}`, { name: layer.name, line: layerLine(layer) });
+  return new ProbeFailure(kind, `${describeLayer(layer)}: ${message}${kind === 'shape' ? passedThroughClause(layer) : ''}`, { name: layer.name, line: layerLine(layer) });
+}
+
+/**
+ * A shape that does not fit after an operation whose change of shape the probe takes through unchanged
+ * (`x.unsqueeze(1)`, `torch.einsum`) is likely that operation's doing, not the code's: say which.
+ */
+function passedThroughClause(layer: LayerIR): string {
+  const mark = layer.shapePassedThrough;
+  if (!mark) return '';
+  return ` (after ${mark.spelling} on line ${mark.range.start.line + 1}, whose change of shape the probe does not compute)`;
 }
 
 /** Any thrown value as a ProbeError (unexpected exceptions become 'crash'). */

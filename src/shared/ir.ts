@@ -187,6 +187,12 @@ export interface PoolConfig {
  */
 export type ViewDim = number | { of: number[] } | null;
 
+/** An operation whose change of shape the trace passes through without computing it: how it is spelled, where. */
+export interface ShapePassMark {
+  spelling: string;
+  range: Range;
+}
+
 /** Shape-only layers without weights, by what they do. */
 export type ReshapeConfig =
   | { op: 'reshape'; target: number[] | null } // Keras Reshape target_shape (-1 allowed)
@@ -350,6 +356,13 @@ export interface LayerCommon {
    * (a loop building N blocks, copy.deepcopy).
    */
   sharesWeightsWith: string | null;
+  /**
+   * torch: the last operation on the way into this layer that changes its input's shape in a way the
+   * trace does not compute (`x.unsqueeze(1)`, `torch.einsum(...)`, `.repeat(...)`, `torch.bmm`). Shapes
+   * are taken through it unchanged, so a shape that does not fit here may be its doing; the probe's
+   * refusal names it. Absent when no such operation precedes the layer.
+   */
+  shapePassedThrough?: ShapePassMark;
   /** For graphs: ids of the layers feeding this one (empty for the first layer of a chain). */
   inputs: string[];
   /**

@@ -1,7 +1,8 @@
 /**
  * torch `x.view(...)` / `x.reshape(...)` from real model code to the probe: what each view computes
  * (a flat vector viewed as an image, time folded into the batch, a grid read by a softmax), and a
- * refusal naming the call and what is missing when its sizes cannot be known.
+ * refusal naming the call and what is missing when its sizes cannot be known; a refusal after an
+ * operation whose change of shape the probe does not compute (unsqueeze, einsum) names that operation.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,6 +70,26 @@ describe('torch views in the probe', () => {
     expect(failure.kind).toBe('shape');
     expect(failure.message).toContain('out.view(out.size(0), 128, 7, 7)');
     expect(failure.message).toContain('its sizes hold 6272 values per example but its input has 8192');
+  });
+
+  it('a join after features.unsqueeze(1) that looks impossible is refused naming the unsqueeze, which the probe does not compute', () => {
+    const model = modelOf('torch_caption_decoder.py', 'CaptionDecoder');
+    // The mark travels with the data: the join, the LSTM and the Linear after it all follow the unsqueeze.
+    const marked = model.layers.filter((l) => l.shapePassedThrough !== undefined).map((l) => l.kind);
+    expect(marked).toEqual(['concat', 'lstm', 'dense']);
+    expect(defined(model.layers.find((l) => l.kind === 'concat')?.shapePassedThrough).range.start.line).toBe(16);
+    const failure = refusal(model);
+    expect(failure.kind).toBe('shape');
+    expect(failure.message).toMatch(/^torch\.cat 'concat' \(line 17\): inputs do not fit together: .* \(after features\.unsqueeze on line 17, whose change of shape the probe does not compute\)$/);
+  });
+
+  it('its twin with only a same-shape step (.float()) before the join is refused without naming one', () => {
+    const model = modelOf('torch_caption_decoder_mismatch.py', 'CaptionDecoder');
+    expect(model.layers.some((l) => l.shapePassedThrough !== undefined)).toBe(false);
+    const failure = refusal(model);
+    expect(failure.kind).toBe('shape');
+    expect(failure.message).toContain('inputs do not fit together');
+    expect(failure.message).not.toContain('after');
   });
 
   it('out.reshape(out.size(0) * out.size(1), out.size(2)) after an LSTM decodes every step with the Linear', async () => {

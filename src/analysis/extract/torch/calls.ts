@@ -99,7 +99,7 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
     slot.layer.unrolled = f.unroll;
     return { t: 'layer', slot };
   }
-  if (f.trace && qualified.startsWith('einops.') && hasTensor(args)) return tensorOp({ op: 'pass' }, spelling, n, args, null, f);
+  if (f.trace && qualified.startsWith('einops.') && hasTensor(args)) return tensorOp({ op: 'pass', reshapes: true }, spelling, n, args, null, f);
   if (qualified === 'torch.utils.checkpoint.checkpoint' && f.trace) {
     // Activation checkpointing runs its function on the remaining arguments.
     const fn = args.positional[0] ?? UNKNOWN;

@@ -3,7 +3,7 @@
  * several operands share, and the small layers functional calls become.
  */
 import type { Node } from 'web-tree-sitter';
-import type { ActivationName, LayerKind } from '../../../shared/ir';
+import type { ActivationName, LayerKind, ShapePassMark } from '../../../shared/ir';
 import type { ConstValue } from '../../python/constants';
 import { rangeOf } from '../../python/syntax';
 import { makeLayer } from '../builders';
@@ -29,7 +29,7 @@ export function hasTensor(args: Args): boolean {
  * What several values feeding one operation have in common: producers, distinct producer sets,
  * how many operands are computed (not constants or parameters), and attention scores.
  */
-export function combined(parts: Value[]): { from: number[]; distinct: number; computed: number; scores: boolean } {
+export function combined(parts: Value[]): { from: number[]; distinct: number; computed: number; scores: boolean; reshapedBy: ShapePassMark | undefined } {
   const tensors: Extract<Value, { t: 'tensor' }>[] = [];
   const collect = (v: Value) => {
     if (v.t === 'tensor') tensors.push(v);
@@ -38,7 +38,8 @@ export function combined(parts: Value[]): { from: number[]; distinct: number; co
   parts.forEach(collect);
   const sources = new Set(tensors.map((t) => [...t.from].sort().join(',')).filter((s) => s !== ''));
   const computed = tensors.filter((t) => t.from.length > 0).length;
-  return { from: [...new Set(tensors.flatMap((t) => t.from))], distinct: sources.size, computed, scores: tensors.some((t) => t.scores === true) };
+  const reshapedBy = tensors.reduce<ShapePassMark | undefined>((mark, t) => t.reshapedBy ?? mark, undefined);
+  return { from: [...new Set(tensors.flatMap((t) => t.from))], distinct: sources.size, computed, scores: tensors.some((t) => t.scores === true), reshapedBy };
 }
 
 /** A layer made by a functional call (F.relu, torch.cat, x.view), located at the call. */

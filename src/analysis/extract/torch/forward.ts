@@ -5,7 +5,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { ConstValue } from '../../python/constants';
-import type { LayerKind } from '../../../shared/ir';
+import type { LayerKind, ShapePassMark } from '../../../shared/ir';
 import type { Args } from './args';
 import { unknownLayer } from './catalog';
 import { activationParams, combined, functionalSlot, isFlattenView, producers } from './flow';
@@ -68,7 +68,7 @@ export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f
       if (from.length === 0 && made && READS_CONSTANTS.has(module.slot.layer.kind)) {
         from.push(trace.addInput({ name: argument && argument.text.length <= 40 ? argument.text : 'constant', range: rangeOf(argument ?? n), noise: false, constant: true }));
       }
-      const index = trace.add(module.slot, from.length ? from : input.t === 'tensor' ? [] : [MODEL_INPUT]);
+      const index = trace.add(module.slot, from.length ? from : input.t === 'tensor' ? [] : [MODEL_INPUT], { reshapedBy: reshapeMarkOf(input) });
       return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
     }
     case 'dict':
@@ -124,7 +124,7 @@ function attend(slot: Slot, args: Args, f: Frame): Value {
   const causal = mask?.t === 'tensor' || constOf(args.keywords.get('is_causal')) === true;
   const layer = slot.layer;
   if (causal && layer.kind === 'attention' && !layer.attention.causal) layer.attention.causal = true;
-  const index = f.trace?.add(slot, [first(query), first(key), first(value)]) ?? null;
+  const index = f.trace?.add(slot, [first(query), first(key), first(value)], { reshapedBy: combined([query, key, value]).reshapedBy }) ?? null;
   return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
 }
 
@@ -132,8 +132,8 @@ function attend(slot: Slot, args: Args, f: Frame): Value {
 export function barrier(interp: Interpreter, n: Node, what: string, args: Args, f: Frame): Value {
   const spelling = interp.s.type(n) === 'call' ? (interp.s.field(n, 'function')?.text ?? n.text) : n.text.slice(0, 40);
   const slot = unknownLayer(spelling, n, what);
-  const from = producers({ t: 'list', items: [...args.positional, ...args.keywords.values()] });
-  const index = f.trace?.add(slot, from) ?? null;
+  const { from, reshapedBy } = combined([...args.positional, ...args.keywords.values()]);
+  const index = f.trace?.add(slot, from, { reshapedBy }) ?? null;
   return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
 }
 
@@ -172,8 +172,9 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
         const slot = functionalSlot('global-pool', spelling, n);
         return node(slot, input, f);
       }
-      const { from, computed, scores } = combined([...all, ...args.keywords.values()]);
-      return { t: 'tensor', from, scores: scores || (computed >= 2 && PRODUCTS.has(spelling.slice(spelling.lastIndexOf('.') + 1))) };
+      const { from, computed, scores, reshapedBy } = combined([...all, ...args.keywords.values()]);
+      const mark = op.reshapes ? { spelling, range: f.trace?.relocation ?? rangeOf(n) } : reshapedBy;
+      return { t: 'tensor', from, scores: scores || (computed >= 2 && PRODUCTS.has(spelling.slice(spelling.lastIndexOf('.') + 1))), ...(mark ? { reshapedBy: mark } : {}) };
     }
     case 'merge': {
       if (op.kind !== 'concat') return mergeTensors(op.kind, all, n, f, spelling);
@@ -237,9 +238,14 @@ function isPoolingMean(dim: ConstValue | undefined, keepdim: ConstValue | undefi
   return text === '[1]' || text === '[2,3]' || text === '[-2,-1]';
 }
 
+/** The uncomputed shape change a value carries, if any. */
+function reshapeMarkOf(value: Value): ShapePassMark | undefined {
+  return value.t === 'tensor' ? value.reshapedBy : undefined;
+}
+
 export function node(slot: Slot, input: Value, f: Frame): Value {
   const from = producers(input);
-  const index = f.trace?.add(slot, input.t === 'tensor' ? from : [MODEL_INPUT]) ?? null;
+  const index = f.trace?.add(slot, input.t === 'tensor' ? from : [MODEL_INPUT], { reshapedBy: reshapeMarkOf(input) }) ?? null;
   return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
 }
 
@@ -277,7 +283,7 @@ function tableName(parts: Value[], n: Node): string {
  * (a residual or a concatenation); scaling by a constant or a parameter passes the tensor through.
  */
 export function mergeTensors(kind: 'add' | 'concat' | 'multiply' | null, parts: Value[], n: Node, f: Frame, spelling: string, axis: number | null = null): Value {
-  const { from, distinct, computed, scores } = combined(parts);
+  const { from, distinct, computed, scores, reshapedBy } = combined(parts);
   if (!f.trace) return { t: 'tensor', from: [] };
   // torch.cat((x, x), 1): one tensor value joined with itself has twice its channels; each operand counts
   // (slices of one tensor, `h[-2]` and `h[-1]`, are other values: they are not repeats).
@@ -285,16 +291,16 @@ export function mergeTensors(kind: 'add' | 'concat' | 'multiply' | null, parts: 
   if (repeated !== null) {
     const slot = functionalSlot('concat', spelling, n);
     if (slot.layer.kind === 'concat') slot.layer.merge.axis = axis;
-    const index = f.trace.add(slot, parts.map(() => repeated), false, true);
+    const index = f.trace.add(slot, parts.map(() => repeated), { repeats: true, reshapedBy: combined(parts).reshapedBy });
     return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
   }
   // `q @ k.transpose(...)`: a product of two computed tensors yields attention scores.
-  if (distinct < 2 || kind === null) return { t: 'tensor', from, scores: scores || (spelling === '@' && computed >= 2) };
+  if (distinct < 2 || kind === null) return { t: 'tensor', from, scores: scores || (spelling === '@' && computed >= 2), ...(reshapedBy ? { reshapedBy } : {}) };
   const slot = functionalSlot(kind, spelling, n);
   if (slot.layer.kind === 'concat') slot.layer.merge.axis = axis;
   // `a - b`: the first operand minus the second (not their sum: |out1 - out2| of a siamese net folds at 0).
   if (slot.layer.kind === 'add' && SUBTRACTION.test(spelling) && isDifference(parts)) slot.layer.merge.op = 'subtract';
-  const index = f.trace.add(slot, from);
+  const index = f.trace.add(slot, from, { reshapedBy });
   return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
 }
 

@@ -757,7 +757,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     if (!w.slot.layer.name) w.slot.layer.name = n.text.length <= 40 ? n.text : 'weight';
     const trace = f.trace ?? (this.ctx.raw ??= new Trace());
     const from = x.t === 'tensor' ? x.from : [];
-    const index = trace.add(w.slot, from.length ? from : [MODEL_INPUT], !f.trace);
+    const index = trace.add(w.slot, from.length ? from : [MODEL_INPUT], { raw: !f.trace });
     return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
   }
 

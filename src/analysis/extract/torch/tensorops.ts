@@ -11,8 +11,11 @@ export type TensorOp =
   /** A functional layer: becomes a layer of `kind` (parameters read by the tracer). */
   | { op: 'layer'; kind: LayerKind; fn: string }
   | { op: 'merge'; kind: 'add' | 'concat' | 'multiply' }
-  /** Data moves or linear algebra: the result depends on the inputs, no layer is added. */
-  | { op: 'pass' }
+  /**
+   * Data moves or linear algebra: the result depends on the inputs, no layer is added. `reshapes`: the
+   * result's shape differs from the input's in a way the trace does not compute (unsqueeze, einsum).
+   */
+  | { op: 'pass'; reshapes: boolean }
   /** Returns sizes or flags, not a tensor. */
   | { op: 'meta' }
   /** Elementwise math that is nonlinear but no activation of the catalog (exp, log, clamp): an opaque step. */
@@ -25,14 +28,19 @@ export type TensorOp =
    */
   | { op: 'noise' };
 
-const PASS = new Set([
-  'reshape', 'permute', 'transpose', 't', 'contiguous', 'squeeze', 'unsqueeze', 'expand', 'expand_as', 'repeat',
-  'repeat_interleave', 'mean', 'sum', 'max', 'min', 'amax', 'amin', 'chunk', 'split', 'narrow', 'flip', 'roll', 'to',
-  'float', 'double', 'half', 'long', 'int', 'bool', 'type', 'type_as', 'clone', 'detach', 'cpu', 'cuda', 'masked_fill',
-  'masked_fill_', 'index_select', 'gather', 'unbind', 'matmul', 'bmm', 'mm', 'einsum', 'squeeze_', 'unsqueeze_',
-  'view_as', 'reshape_as', 'select', 'movedim', 'stack', 'pad', 'interpolate', 'normalize', 'div', 'neg',
-  'requires_grad_', 'contiguous_', 'sort', 'topk', 'cumsum', 'where', 'diagonal', 'tril', 'triu', 'unfold', 'fold',
-  'pixel_shuffle', 'upsample', 'unflatten', 'swapaxes', 'norm', 'Variable',
+/** Operations that give a tensor of the input's shape (dtype, device, copies, elementwise masks). */
+const SAME_SHAPE = new Set([
+  'contiguous', 'contiguous_', 'flip', 'roll', 'to', 'float', 'double', 'half', 'long', 'int', 'bool', 'type', 'type_as',
+  'clone', 'detach', 'cpu', 'cuda', 'masked_fill', 'masked_fill_', 'normalize', 'div', 'neg', 'requires_grad_', 'sort',
+  'cumsum', 'where', 'tril', 'triu', 'Variable',
+]);
+/** Views, reductions and products: the result's shape is another, which the trace does not compute. */
+const RESHAPING = new Set([
+  'reshape', 'permute', 'transpose', 't', 'squeeze', 'unsqueeze', 'squeeze_', 'unsqueeze_', 'expand', 'expand_as',
+  'repeat', 'repeat_interleave', 'mean', 'sum', 'max', 'min', 'amax', 'amin', 'chunk', 'split', 'narrow',
+  'index_select', 'gather', 'unbind', 'matmul', 'bmm', 'mm', 'einsum', 'view_as', 'reshape_as', 'select', 'movedim',
+  'stack', 'pad', 'interpolate', 'topk', 'diagonal', 'unfold', 'fold', 'pixel_shuffle', 'upsample', 'unflatten',
+  'swapaxes', 'norm',
 ]);
 const POINTWISE = new Set([
   'log', 'log_', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'clamp', 'clamp_', 'clip', 'pow', 'square',
@@ -78,7 +86,7 @@ export function functionOp(qualified: string): TensorOp | null {
   const activation = functionalActivation(qualified);
   if (activation) return { op: 'activation', name: activation };
   if (NUMPY_NOISE.test(qualified)) return { op: 'noise' };
-  if (qualified === 'torch.autograd.Variable' || qualified === 'torch.autograd.variable.Variable') return { op: 'pass' };
+  if (qualified === 'torch.autograd.Variable' || qualified === 'torch.autograd.variable.Variable') return { op: 'pass', reshapes: false };
   const prefix = qualified.startsWith('torch.nn.functional.') ? 'torch.nn.functional.' : qualified.startsWith('torch.') ? 'torch.' : null;
   if (!prefix) return null;
   const fn = qualified.slice(prefix.length);
@@ -95,7 +103,8 @@ export function functionOp(qualified: string): TensorOp | null {
 }
 
 function common(name: string): TensorOp | null {
-  if (PASS.has(name)) return { op: 'pass' };
+  if (SAME_SHAPE.has(name)) return { op: 'pass', reshapes: false };
+  if (RESHAPING.has(name)) return { op: 'pass', reshapes: true };
   if (POINTWISE.has(name)) return { op: 'pointwise' };
   if (FRESH.has(name)) return { op: 'fresh' };
   if (NOISE.has(name)) return { op: 'noise' };

@@ -4,7 +4,7 @@
  * -2, -3, ... for the model's other inputs (forward's other arguments, noise drawn inside forward).
  */
 import { cloneLayer, CONSTANT_INPUT, hasParameters, NOISE_INPUT } from '../../../shared/layers';
-import type { LayerIR, Range } from '../../../shared/ir';
+import type { LayerIR, Range, ShapePassMark } from '../../../shared/ir';
 import type { Slot } from './values';
 import { LIMITS } from '../../python/limits';
 import { makeLayer } from '../builders';
@@ -38,6 +38,16 @@ export interface TraceNode {
   raw?: boolean;
   /** Applied under `with torch.no_grad():`: its weights get no gradient. */
   frozen?: boolean;
+  /** The last shape change the trace passed through on the way here (its own inputs' or their producers'). */
+  reshapedBy?: ShapePassMark;
+}
+
+/** How a node is added: see Trace.add. */
+export interface AddOptions {
+  raw?: boolean;
+  repeats?: boolean;
+  /** The shape change uncomputed since the inputs' producers, from the tensor values read. */
+  reshapedBy?: ShapePassMark | undefined;
 }
 
 export class Trace {
@@ -54,9 +64,10 @@ export class Trace {
 
   /**
    * Adds a node fed by `inputs`; returns its index, or null when the cap is reached. `raw`: tensor math
-   * outside a forward, read once per place in the code (a training loop runs it every step).
+   * outside a forward, read once per place in the code (a training loop runs it every step). `repeats`:
+   * the same producer may feed it more than once (torch.cat((x, x))).
    */
-  add(slot: Slot, inputs: number[], raw = false, repeats = false): number | null {
+  add(slot: Slot, inputs: number[], { raw = false, repeats = false, reshapedBy }: AddOptions = {}): number | null {
     if (raw || this.nodes.some((n) => n.raw)) {
       const same = this.nodes.findIndex((node) => node.slot === slot || (node.slot.layer.range.start.line === slot.layer.range.start.line && node.slot.layer.range.start.character === slot.layer.range.start.character && node.slot.layer.kind === slot.layer.kind));
       if (same >= 0) return same;
@@ -66,7 +77,9 @@ export class Trace {
       return null;
     }
     if (this.relocation && !isPlaced(slot)) relocateLayer(slot.layer, this.relocation);
-    this.nodes.push({ slot, inputs: repeats ? [...inputs] : [...new Set(inputs)], conditional: this.conditional > 0, raw: raw || this.nodes.some((n) => n.raw) });
+    // A shape passed through uncomputed stays uncertain in everything computed from it.
+    const mark = reshapedBy ?? inputs.reduce<ShapePassMark | undefined>((found, k) => this.nodes[k]?.reshapedBy ?? found, undefined);
+    this.nodes.push({ slot, inputs: repeats ? [...inputs] : [...new Set(inputs)], conditional: this.conditional > 0, raw: raw || this.nodes.some((n) => n.raw), ...(mark ? { reshapedBy: mark } : {}) });
     if (slot.unsupported) this.note(slot.unsupported, slot.layer.range);
     return this.nodes.length - 1;
   }
@@ -174,6 +187,7 @@ export class Trace {
       const first = firstApplication.get(node.slot);
       if (first === undefined) firstApplication.set(node.slot, i);
       else if (hasParameters(layer)) layer.sharesWeightsWith = id(first);
+      if (node.reshapedBy) layer.shapePassedThrough = node.reshapedBy;
       layers.push({ ...layer, inputs: inputs.map(id) });
     });
     freezeCutOff(layers);

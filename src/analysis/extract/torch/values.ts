@@ -3,7 +3,7 @@
  * module instances), their parameters, constants, and tensors while `forward` is traced.
  */
 import type { Node } from 'web-tree-sitter';
-import type { InitializerIR, LayerIR } from '../../../shared/ir';
+import type { InitializerIR, LayerIR, ShapePassMark } from '../../../shared/ir';
 import type { ConstValue } from '../../python/constants';
 
 export type ParamRole = 'kernel' | 'bias' | 'recurrent';
@@ -84,6 +84,8 @@ export type Value =
       positions?: boolean;
       /** A learned positional table (nn.Parameter(torch.zeros(1, T, D)), an Embedding of positions): added to a tensor, a 'position-embedding' layer. */
       table?: PositionTable;
+      /** The last operation since its producers that changed its shape uncomputed (see LayerIR.shapePassedThrough). */
+      reshapedBy?: ShapePassMark;
     }
   | { t: 'unknown' };
 
