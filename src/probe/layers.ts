@@ -102,7 +102,8 @@ class NodeBuilder implements WeightSource {
       if (error instanceof UnknownInitializerError) throw layerFailure('unsupported', layer, `cannot draw the ${role} initializer`);
       throw error;
     }
-    return tf.variable(tf.tensor(values, shape), true, `${this.prefix}/${layer.id}/${role}/${this.counter++}`);
+    // The variable shares the initial tensor's data; the tensor itself is not needed after.
+    return tf.tidy(() => tf.variable(tf.tensor(values, shape), true, `${this.prefix}/${layer.id}/${role}/${this.counter++}`));
   }
 
   kernelDefault(): InitSpec {

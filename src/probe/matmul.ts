@@ -11,6 +11,7 @@
  * that packs and transposes less (a 9.9 M-weight Dense at batch 2: 180 ms -> 40 ms per product).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { denseBackward, denseForward } from './wasm-kernels';
 import { reduceLeading, transposeMatrix } from './reduce';
 
 export type FusableActivation = 'linear' | 'relu' | 'sigmoid';
@@ -49,21 +50,40 @@ const SWAP_MIN_ELEMENTS = 1 << 16;
 const materialize = (o: Operand): tf.Tensor2D => (o.transposed ? transposeMatrix(o.t) : o.t);
 const transposeOf = (o: Operand): tf.Tensor2D => (o.transposed ? o.t : transposeMatrix(o.t));
 
+/** A matrix operand's shape as stored and whether it enters the product transposed. */
+interface Layout {
+  shape: [number, number];
+  transposed: boolean;
+}
+
+const layoutOf = (o: Operand): Layout => ({ shape: o.t.shape, transposed: o.transposed });
+
 /** Whether a·b costs less as (bᵀ·aᵀ)ᵀ: fewer elements packed and transposed. */
-function swapIsCheaper(a: Operand, b: Operand, bPacked: boolean): boolean {
-  const sa = a.t.size;
-  const sb = b.t.size;
+function swapIsCheaper(a: Layout, b: Layout, bPacked: boolean): boolean {
+  const sa = a.shape[0] * a.shape[1];
+  const sb = b.shape[0] * b.shape[1];
   if (sa + sb < SWAP_MIN_ELEMENTS) return false;
-  const rows = a.transposed ? a.t.shape[1] : a.t.shape[0];
-  const cols = b.transposed ? b.t.shape[0] : b.t.shape[1];
+  const rows = a.transposed ? a.shape[1] : a.shape[0];
+  const cols = b.transposed ? b.shape[0] : b.shape[1];
   const plain = TRANSPOSE_COST * ((a.transposed ? sa : 0) + (b.transposed ? sb : 0)) + (bPacked ? 0 : PACK_COST * sb);
   const swapped = TRANSPOSE_COST * ((a.transposed ? 0 : sa) + (b.transposed ? 0 : sb) + rows * cols) + PACK_COST * sa;
   return swapped < plain;
 }
 
+/**
+ * Whether the forward product and both gradient products (dz·wᵀ and xᵀ·dz, dz shaped like a·b) run
+ * plainly: then the layer runs as the single kernels of wasm-kernels.ts.
+ */
+function allPlain(a: tf.Tensor2D, b: tf.Tensor2D, reused: boolean): boolean {
+  const x: Layout = { shape: a.shape, transposed: false };
+  const w: Layout = { shape: b.shape, transposed: false };
+  const dz: Layout = { shape: [a.shape[0], b.shape[1]], transposed: false };
+  return !swapIsCheaper(x, w, reused) && !swapIsCheaper(dz, { ...w, transposed: true }, false) && !swapIsCheaper({ ...x, transposed: true }, dz, false);
+}
+
 /** a·b with plain (untransposed) products only, in the orientation that costs least. */
 function product(a: Operand, b: Operand, bPacked = false): tf.Tensor2D {
-  if (swapIsCheaper(a, b, bPacked)) return transposeMatrix(tf.matMul<tf.Tensor2D>(transposeOf(b), transposeOf(a)));
+  if (swapIsCheaper(layoutOf(a), layoutOf(b), bPacked)) return transposeMatrix(tf.matMul<tf.Tensor2D>(transposeOf(b), transposeOf(a)));
   return tf.matMul<tf.Tensor2D>(materialize(a), materialize(b));
 }
 
@@ -78,8 +98,18 @@ function withExplicitTransposes(): MatMul {
         const [a, b, bias] = args.slice(0, -1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor | undefined];
         const x = { t: a, transposed: false };
         const w = { t: b, transposed: false };
+        if (allPlain(a, b, reused)) {
+          const value = denseForward(a, b, bias, activation);
+          // A variable is the same tensor at the backward pass (the update comes after it): not copied.
+          const weightsSaved = !(b instanceof tf.Variable);
+          save(weightsSaved ? [a, value, b] : [a, value]);
+          return {
+            value,
+            gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => denseBackward(dy, saved[1]!, saved[0] as tf.Tensor2D, (weightsSaved ? saved[2] : b) as tf.Tensor2D, activation, withBias),
+          };
+        }
         let value: tf.Tensor2D;
-        if (swapIsCheaper(x, w, reused)) {
+        if (swapIsCheaper(layoutOf(x), layoutOf(w), reused)) {
           const z = product(x, w);
           const biased = bias ? tf.add(z, bias) : z;
           value = (activation === 'relu' ? tf.relu(biased) : activation === 'sigmoid' ? tf.sigmoid(biased) : biased) as tf.Tensor2D;

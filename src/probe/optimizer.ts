@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelIR } from '../shared/ir';
 import type { ProbeNotice } from '../shared/probe';
+import { subtractEach } from './wasm-kernels';
 
 export interface ProbeOptimizer {
   /** e.g. "adam(lr=0.001, clipnorm=1)". */
@@ -177,7 +178,12 @@ export function buildOptimizer(model: ModelIR, notices: ProbeNotice[]): ProbeOpt
       description,
       gradientScale: rate,
       exactUpdate: true,
-      step: (vars, grads) => { vars.forEach((v, i) => { v.assign(tf.tidy(() => tf.sub(v, grads[i]!))); }); },
+      step: (vars, grads) => {
+        const updated = subtractEach(vars, grads);
+        vars.forEach((v, i) => { v.assign(updated[i]!); });
+        // The variables hold the new values now; the step's own tensors go (they were kept before: a leak).
+        tf.dispose(updated);
+      },
       dispose: () => {},
     };
   }

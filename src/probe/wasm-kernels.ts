@@ -1,0 +1,159 @@
+/**
+ * Kernels of our own on the wasm backend, where a small model's step is bound by per-op overhead
+ * (engine bookkeeping, the tape, a copy of every tensor saved for the backward pass), not by
+ * arithmetic: a 64-unit sigmoid Dense layer took ~15 kernels per step, the SGD update one per weight.
+ *
+ * A Dense layer's forward pass and its gradient run as one kernel each. They call the wasm backend's own kernel functions for the products, the bias and the activation
+ * (the same XNNPACK code, so the same numbers) and do the elementwise activation gradient, the bias
+ * gradient and the transposes in one pass each over the wasm heap, rounding to float32 after every
+ * operation as the backend's kernels do (bit-identical results, checked in test/probe/dense-wasm.test.ts).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { FusableActivation } from './matmul';
+
+const FORWARD = 'GradientLensDenseForward';
+const BACKWARD = 'GradientLensDenseBackward';
+const SUBTRACT_EACH = 'GradientLensSubtractEach';
+
+type Info = tf.TensorInfo;
+
+/** One of the wasm backend's kernels, called directly (no engine bookkeeping). */
+function backendKernel(name: string, inputs: tf.NamedTensorInfoMap, backend: BackendWasm, attrs: tf.NamedAttrMap = {}): Info {
+  return tf.getKernel(name, 'wasm').kernelFunc({ inputs, backend, attrs }) as Info;
+}
+
+const fround = Math.fround;
+
+/** y = act(x·w + bias), with the kernels tfjs' fused.matMul runs while gradients are recorded. */
+function denseForwardKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
+  const wasm = backend as BackendWasm;
+  const { x, w, bias } = inputs as { x: Info; w: Info; bias?: Info };
+  const activation = attrs?.activation as FusableActivation;
+  if (activation === 'linear') {
+    // A linear product is fused even then: the bias goes into the product's accumulator.
+    const out = backendKernel('_FusedMatMul', { a: asBatch(x), b: asBatch(w), ...(bias ? { bias } : {}) }, wasm, { transposeA: false, transposeB: false, activation: 'linear' });
+    return { ...out, shape: [x.shape[0]!, w.shape[1]!] };
+  }
+  let z = backendKernel('BatchMatMul', { a: x, b: w }, wasm, { transposeA: false, transposeB: false });
+  if (bias) {
+    const biased = backendKernel('Add', { a: z, b: bias }, wasm);
+    wasm.disposeData(z.dataId);
+    z = biased;
+  }
+  const y = backendKernel(activation === 'relu' ? 'Relu' : 'Sigmoid', { x: z }, wasm);
+  wasm.disposeData(z.dataId);
+  return y;
+}
+
+/** A matrix seen as a batch of one (the shape _FusedMatMul takes); no copy. */
+function asBatch(m: Info): Info {
+  return { dataId: m.dataId, shape: [1, ...m.shape], dtype: m.dtype };
+}
+
+function transposeInto(src: Float32Array, rows: number, cols: number, out: Float32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const from = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = src[from + c]!;
+  }
+}
+
+/**
+ * [dx, dw, dbias?] from dy, the layer's output y, its input x and kernel w: dz = dy·act'(z) written
+ * with y, as tfjs computes it (sigmoid: dy·(y·(1 - y)); relu: dy·step(y)); dbias sums dz over the
+ * rows in order (the backend's Sum does the same); dx = dz·wᵀ and dw = xᵀ·dz as plain products.
+ */
+function denseBackwardKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info[] {
+  const wasm = backend as BackendWasm;
+  const { dy, y, x, w } = inputs as { dy: Info; y: Info; x: Info; w: Info };
+  const activation = attrs?.activation as FusableActivation;
+  const withBias = attrs?.withBias === true;
+  const [rows, inputs_] = x.shape as [number, number];
+  const units = w.shape[1]!;
+  // Every output is allocated before any heap view is taken: an allocation may grow (and detach) the heap.
+  const dz = activation === 'linear' ? dy : wasm.makeOutput([rows, units], 'float32');
+  const db = withBias ? wasm.makeOutput([units], 'float32') : null;
+  const xT = wasm.makeOutput([inputs_, rows], 'float32');
+  const wT = wasm.makeOutput([units, inputs_], 'float32');
+  const dyv = wasm.typedArrayFromHeap(dy) as Float32Array;
+  const dzv = wasm.typedArrayFromHeap(dz) as Float32Array;
+  if (activation !== 'linear') {
+    const yv = wasm.typedArrayFromHeap(y) as Float32Array;
+    if (activation === 'sigmoid') {
+      for (let i = 0; i < dzv.length; i++) {
+        const yi = yv[i]!;
+        dzv[i] = fround(dyv[i]! * fround(yi * fround(1 - yi)));
+      }
+    } else {
+      for (let i = 0; i < dzv.length; i++) {
+        const yi = yv[i]!;
+        dzv[i] = fround(dyv[i]! * (yi > 0 ? 1 : yi !== yi ? NaN : 0));
+      }
+    }
+  }
+  if (db) {
+    const dbv = wasm.typedArrayFromHeap(db) as Float32Array;
+    for (let c = 0; c < units; c++) {
+      let sum = 0;
+      for (let r = 0; r < rows; r++) sum = fround(sum + dzv[r * units + c]!);
+      dbv[c] = sum;
+    }
+  }
+  transposeInto(wasm.typedArrayFromHeap(x) as Float32Array, rows, inputs_, wasm.typedArrayFromHeap(xT) as Float32Array);
+  transposeInto(wasm.typedArrayFromHeap(w) as Float32Array, inputs_, units, wasm.typedArrayFromHeap(wT) as Float32Array);
+  const plain = { transposeA: false, transposeB: false };
+  const dx = backendKernel('BatchMatMul', { a: dz, b: wT }, wasm, plain);
+  const dw = backendKernel('BatchMatMul', { a: xT, b: dz }, wasm, plain);
+  for (const t of [xT, wT, ...(dz === dy ? [] : [dz])]) wasm.disposeData(t.dataId);
+  return db ? [dx, dw, db] : [dx, dw];
+}
+
+/** Inputs a0, b0, a1, b1, ...: outputs a_i - b_i, as the backend's Sub rounds them. */
+function subtractEachKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): Info[] {
+  const wasm = backend as BackendWasm;
+  const count = Object.keys(inputs).length / 2;
+  const pairs = Array.from({ length: count }, (_, i) => [inputs[`a${i}`]!, inputs[`b${i}`]!] as const);
+  const outs = pairs.map(([a]) => wasm.makeOutput(a.shape, 'float32'));
+  pairs.forEach(([a, b], i) => {
+    const av = wasm.typedArrayFromHeap(a) as Float32Array;
+    const bv = wasm.typedArrayFromHeap(b) as Float32Array;
+    const ov = wasm.typedArrayFromHeap(outs[i]!) as Float32Array;
+    for (let k = 0; k < ov.length; k++) ov[k] = fround(av[k]! - bv[k]!);
+  });
+  return outs;
+}
+
+let registered = false;
+
+function register(): void {
+  if (registered) return;
+  registered = true;
+  tf.registerKernel({ kernelName: FORWARD, backendName: 'wasm', kernelFunc: denseForwardKernel });
+  tf.registerKernel({ kernelName: BACKWARD, backendName: 'wasm', kernelFunc: denseBackwardKernel });
+  tf.registerKernel({ kernelName: SUBTRACT_EACH, backendName: 'wasm', kernelFunc: subtractEachKernel });
+}
+
+/** act(x·w + bias) as one kernel on wasm (x: [rows, in], w: [in, units]). */
+export function denseForward(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor | undefined, activation: FusableActivation): tf.Tensor2D {
+  register();
+  return tf.engine().runKernel<tf.Tensor2D>(FORWARD, { x, w, ...(bias ? { bias } : {}) }, { activation });
+}
+
+/** [dx, dw, dbias?] of denseForward as one kernel on wasm; `y` is its output. */
+export function denseBackward(dy: tf.Tensor, y: tf.Tensor, x: tf.Tensor2D, w: tf.Tensor2D, activation: FusableActivation, withBias: boolean): tf.Tensor[] {
+  register();
+  return tf.engine().runKernel<tf.Tensor[]>(BACKWARD, { dy, y, x, w }, { activation, withBias });
+}
+
+/** a[i] - b[i] for tensors of equal shapes (float32): one kernel on wasm, one Sub each elsewhere. */
+export function subtractEach(a: tf.Tensor[], b: tf.Tensor[]): tf.Tensor[] {
+  const fused = tf.getBackend() === 'wasm' && a.every((t, i) => t.dtype === 'float32' && b[i]!.dtype === 'float32' && tf.util.arraysEqual(t.shape, b[i]!.shape));
+  if (!fused) return a.map((t, i) => tf.sub(t, b[i]!));
+  register();
+  const inputs: tf.NamedTensorMap = {};
+  a.forEach((t, i) => {
+    inputs[`a${i}`] = t;
+    inputs[`b${i}`] = b[i]!;
+  });
+  return tf.engine().runKernel<tf.Tensor[]>(SUBTRACT_EACH, inputs);
+}

@@ -1,0 +1,103 @@
+/**
+ * The wasm backend's own kernels of the probe (src/probe/wasm-kernels.ts): a Dense layer as one kernel
+ * each way gives the numbers tfjs' ops give, bit for bit for the ops it replaces and within float32
+ * rounding of tfjs' autodiff; the one-kernel SGD update equals tf.sub; a probe run leaves no tensor behind.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/probe/backend';
+import { makeMatMul, type FusableActivation } from '../../src/probe/matmul';
+import { Rng } from '../../src/probe/rng';
+import { runProbe } from '../../src/probe/run';
+import { subtractEach } from '../../src/probe/wasm-kernels';
+import { probeOptions } from '../../src/shared/probe';
+import { keras } from './ir-builder';
+
+function random(shape: [number, number], seed: number, scale = 1): tf.Tensor2D {
+  const values = new Rng(seed).normalInto(new Float32Array(shape[0] * shape[1]));
+  return tf.tensor2d(values.map((v) => v * scale), shape);
+}
+
+const activations: FusableActivation[] = ['linear', 'relu', 'sigmoid'];
+
+/** act(z) and dL/dz from dL/dy as the probe wrote them with tfjs ops before the fused kernels. */
+function reference(activation: FusableActivation, z: tf.Tensor): tf.Tensor {
+  return activation === 'relu' ? tf.relu(z) : activation === 'sigmoid' ? tf.sigmoid(z) : z;
+}
+
+function throughActivation(dy: tf.Tensor, y: tf.Tensor, activation: FusableActivation): tf.Tensor {
+  if (activation === 'relu') return tf.mul(dy, tf.step(y));
+  if (activation === 'sigmoid') return tf.mul(dy, tf.mul(y, tf.sub(1, y)));
+  return dy;
+}
+
+describe('Dense as one kernel each way on wasm', () => {
+  beforeAll(async () => {
+    await selectBackend('wasm');
+  });
+
+  describe.each(activations)('%s', (activation) => {
+    it.each([true, false])('with bias %s: the output and gradients of the ops it replaces, bit for bit', (withBias) => {
+      const x = random([24, 16], 1);
+      const w = random([16, 12], 2, 0.5);
+      const bias = withBias ? tf.tensor1d(new Rng(3).normalInto(new Float32Array(12))) : undefined;
+      const probe = random([24, 12], 4);
+      const matMul = makeMatMul();
+      const fused = tf.tidy(() => {
+        const f = (...args: tf.Tensor[]) => tf.sum(tf.mul(matMul(args[0] as tf.Tensor2D, args[1] as tf.Tensor2D, args[2], activation), probe));
+        const inputs = bias ? [x, w, bias] : [x, w];
+        return [matMul(x, w, bias, activation), ...tf.grads(f)(inputs)].map((t) => Array.from(t.dataSync()));
+      });
+      const expected = tf.tidy(() => {
+        // Outside a gradient scope tfjs fuses every activation: the unfused ops, as under tf.grads.
+        const linear = activation === 'linear' ? tf.fused.matMul({ a: x, b: w, bias }) : tf.matMul(x, w);
+        const y = activation === 'linear' ? linear : reference(activation, bias ? tf.add(linear, bias) : linear);
+        const dz = throughActivation(probe, y, activation);
+        const grads = [tf.matMul(dz, tf.transpose(w)), tf.matMul(tf.transpose(x), dz), ...(bias ? [tf.sum(dz, 0)] : [])];
+        return [y, ...grads].map((t) => Array.from(t.dataSync()));
+      });
+      expect(fused).toEqual(expected);
+      expect(expected[2]!.some((v) => v !== 0)).toBe(true);
+      tf.dispose([x, w, probe, ...(bias ? [bias] : [])]);
+    });
+
+    it("the gradients of tfjs' own autodiff, within float32 rounding", () => {
+      const x = random([32, 20], 5);
+      const w = random([20, 8], 6, 0.4);
+      const bias = tf.tensor1d(new Rng(7).normalInto(new Float32Array(8)));
+      const probe = random([32, 8], 8);
+      const matMul = makeMatMul();
+      const grads = (layer: (a: tf.Tensor2D, b: tf.Tensor2D, c: tf.Tensor) => tf.Tensor) =>
+        tf.tidy(() => tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(layer(a as tf.Tensor2D, b as tf.Tensor2D, c), probe)))([x, w, bias]).map((t) => Array.from(t.dataSync())));
+      const fused = grads((a, b, c) => matMul(a, b, c, activation));
+      const autodiff = grads((a, b, c) => reference(activation, tf.add(tf.matMul(a, b), c)));
+      fused.forEach((values, k) => {
+        const scale = Math.max(...autodiff[k]!.map(Math.abs));
+        expect(scale).toBeGreaterThan(0);
+        values.forEach((v, i) => {
+          expect(Math.abs(v - autodiff[k]![i]!) / scale).toBeLessThan(1e-5);
+        });
+      });
+      tf.dispose([x, w, bias, probe]);
+    });
+  });
+
+  it('the SGD update of many weights in one kernel equals tf.sub, bit for bit', () => {
+    const weights = [random([16, 12], 9), tf.tensor1d([0.1, -2, 3e-8]), random([3, 5], 10)];
+    const grads = [random([16, 12], 11, 1e-3), tf.tensor1d([1e-9, 0.5, -3e-8]), random([3, 5], 12)];
+    const updated = subtractEach(weights, grads);
+    updated.forEach((t, i) => {
+      expect(Array.from(t.dataSync())).toEqual(Array.from(tf.sub(weights[i]!, grads[i]!).dataSync()));
+    });
+    tf.dispose([...weights, ...grads, ...updated]);
+  });
+
+  it('a probe run leaves no tensor behind', async () => {
+    const model = keras().input([16]).denseStack(3, 16, 'sigmoid').dense(4, 'softmax').build();
+    await runProbe(model, probeOptions({ backend: 'wasm', steps: 1, batchSize: 8, seed: 1 }));
+    const before = tf.memory().numTensors;
+    const outcome = await runProbe(model, probeOptions({ backend: 'wasm', steps: 4, batchSize: 8, seed: 1 }));
+    expect(outcome.ok).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
