@@ -20,7 +20,7 @@ import type { Finding } from '../shared/findings';
 import type { ModelIR } from '../shared/ir';
 import type { Settings } from '../shared/settings';
 import { lintModel } from './lint';
-import { rowFreeJson, rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
+import { markItemsMoved, rowFreeJson, rowShift, shiftRows, uniformMoveOf, type RowMap, type RowShift } from './row-shift';
 
 /** What the key reads of one file: its text and the line spans of its top-level definitions. */
 export interface LintSource {
@@ -213,11 +213,23 @@ interface ModelShape {
 function shapeOf(model: ModelIR): ModelShape {
   let shape = shapes.get(model);
   if (!shape) {
-    const base = model.range.start.line;
-    const lines = [...linesByFile(model)].map(([file, list]): [string, number[]] => [file, [...new Set(list)].sort((a, b) => a - b)]).sort(([a], [b]) => a.localeCompare(b));
-    shapes.set(model, (shape = { digest: createHash('sha256').update(rowFreeJson(model, base)).digest('base64'), base, lines }));
+    shape = movedShape(model);
+    if (!shape) {
+      const base = model.range.start.line;
+      const lines = [...linesByFile(model)].map(([file, list]): [string, number[]] => [file, [...new Set(list)].sort((a, b) => a - b)]).sort(([a], [b]) => a.localeCompare(b));
+      shape = { digest: createHash('sha256').update(rowFreeJson(model, base)).digest('base64'), base, lines };
+    }
+    shapes.set(model, shape);
   }
   return shape;
+}
+
+/** The shape of a model that is another moved by whole lines (row-shift.ts): its digest, and its lines moved; undefined when unknown. */
+function movedShape(model: ModelIR): ModelShape | undefined {
+  const move = uniformMoveOf(model);
+  const from = move ? shapes.get(move.from as ModelIR) : undefined;
+  if (!move || !from) return undefined;
+  return { digest: from.digest, base: from.base + move.rows, lines: from.lines.map(([file, list]): [string, number[]] => [file, list.map((line) => line + move.rows)]) };
 }
 
 interface Entry {
@@ -329,7 +341,9 @@ export class LintCache {
     const delta = shape.base - entry.base;
     if (shape.lines.some(([, lines]) => lines.some((line) => back(line) !== line - delta))) return null;
     const findings = shiftRows(entry.findings, model.file, (file) => sources.rowsMoved(file, 'after'));
-    return findings ? { file: model.file, base: shape.base, findings } : null;
+    if (!findings) return null;
+    markItemsMoved(findings, entry.findings, findings);
+    return { file: model.file, base: shape.base, findings };
   }
 
   /** Drops what is kept of a file that left the project. */

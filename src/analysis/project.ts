@@ -373,13 +373,14 @@ export class Project {
     return () => (resolver ??= moduleResolver(this.paths(), this.linkOptions));
   }
 
+  /** `state`'s result, given its models (modelsOf) and the findings by file. */
   private resultFor(state: FileState, models: ModelIR[], findings: Map<string, Finding[]>, inProject = this.lazyResolver()): FileResult {
     const suppressionNotices = state.parsed ? this.suppressionsOf(state).notices : [];
     return {
       path: state.path,
       error: state.error,
       notices: [...state.notices, ...state.extractionNotices, ...this.outsideNotices(state, inProject), ...this.unboundNotices(state), ...suppressionNotices],
-      models: models.filter((m) => m.file === state.path),
+      models,
       findings: findings.get(state.path) ?? [],
     };
   }
@@ -387,15 +388,18 @@ export class Project {
   /**
    * The results of one file. With `isCancelled`, the analysis stops at its next checkpoint once the
    * check returns true, throwing AnalysisCancelled (see cancellation.ts); what it cached is complete.
+   * `onModels` receives the file's models (the result's) as soon as they are known, before linting.
    */
-  analyzeFile(path: string, isCancelled?: CancellationCheck): FileResult {
+  analyzeFile(path: string, isCancelled?: CancellationCheck, onModels?: (models: ModelIR[]) => void): FileResult {
     const state = this.files.get(path);
     if (!state) return { path, error: 'not part of the project', notices: [], models: [], findings: [] };
     return runCancellable(isCancelled, () => {
       const models = this.models();
+      const own = modelsOf(state, models);
+      onModels?.(own);
       // Only models that live here or whose training facts live here can have findings here.
       const relevant = models.filter((m) => m.file === path || touches(m, path));
-      return this.resultFor(state, models, this.findingsByFile(relevant));
+      return this.resultFor(state, own, this.findingsByFile(relevant));
     });
   }
 
@@ -403,7 +407,7 @@ export class Project {
     const models = this.models();
     const findings = this.findingsByFile(models);
     const inProject = this.lazyResolver();
-    return [...this.files.values()].map((state) => this.resultFor(state, models, findings, inProject));
+    return [...this.files.values()].map((state) => this.resultFor(state, modelsOf(state, models), findings, inProject));
   }
 
   /**
@@ -441,6 +445,11 @@ interface ImportedFiles {
 function sitesKey(sites: ExternalSites | undefined): string {
   if (!sites || sites.size === 0) return '';
   return JSON.stringify([...sites].map(([name, list]) => [name, list.map((s) => [s.file, s.range.start, s.label, s.args.positional, [...s.args.keywords], s.args.partial, s.applied ?? []])]));
+}
+
+/** The models of the project that live in `state`'s file. */
+function modelsOf(state: FileState, models: readonly ModelIR[]): ModelIR[] {
+  return models.filter((m) => m.file === state.path);
 }
 
 function touches(model: ModelIR, path: string): boolean {

@@ -103,9 +103,13 @@ class Unmovable extends Error {}
 export function shiftRows<T>(value: T, file: string, mapOf: RowMapOf, evidence = false): T | null {
   const copies = new Map<object, unknown>();
   const rootMap = mapOf(file);
+  // Lines every row moved by, while they all moved by the same number; null once two differ.
+  let rows: number | null | undefined;
   const row = (map: RowMap, r: number): number => {
     const moved = map(r);
     if (moved === null) throw new Unmovable();
+    if (rows === undefined) rows = moved - r;
+    else if (rows !== moved - r) rows = null;
     return moved;
   };
   const text = (map: RowMap, s: string, key: string): string => {
@@ -113,7 +117,8 @@ export function shiftRows<T>(value: T, file: string, mapOf: RowMapOf, evidence =
     if (ID_KEYS.has(key)) out = out.replace(ID_LINE, (_, n: string) => `@${String(row(map, Number(n)))}`);
     return out;
   };
-  const visit = (v: unknown, key: string, owner: string): unknown => {
+  // `map`: the row map of `owner`, the file of the nearest enclosing `file` field (asked once per file change, not per record).
+  const visit = (v: unknown, key: string, owner: string, map: RowMap): unknown => {
     // Messages and ids spell lines of the file the value is about (another file's are spelled `train.py:12`).
     if (typeof v === 'string') return PATH_KEYS.has(key) ? v : text(rootMap, v, key);
     if (v === null || typeof v !== 'object') return v;
@@ -122,37 +127,80 @@ export function shiftRows<T>(value: T, file: string, mapOf: RowMapOf, evidence =
     if (Array.isArray(v)) {
       const out: unknown[] = [];
       copies.set(v, out);
-      for (const item of v) out.push(visit(item, key, owner));
+      for (const item of v) out.push(visit(item, key, owner, map));
       return out;
     }
     if (Object.getPrototypeOf(v) !== Object.prototype) throw new Unmovable();
     const record = v as Record<string, unknown>;
-    const own = typeof record.file === 'string' ? record.file : owner;
-    const map = mapOf(own);
+    let own = owner;
+    let ownMap = map;
+    if (typeof record.file === 'string' && record.file !== owner) {
+      own = record.file;
+      ownMap = mapOf(own);
+    }
     const out: Record<string, unknown> = {};
     copies.set(v, out);
     const isPosition = typeof record.line === 'number' && typeof record.character === 'number';
     for (const k of Object.keys(record)) {
       const field = record[k];
       if (k === 'line' && typeof field === 'number') {
-        if (isPosition) out[k] = row(map, field);
-        else if (evidence) out[k] = row(map, field - 1) + 1;
+        if (isPosition) out[k] = row(ownMap, field);
+        else if (evidence) out[k] = row(ownMap, field - 1) + 1;
         else throw new Unmovable();
       } else if (evidence && k === 'at' && typeof field === 'number') {
         const r = Math.floor(field / PLACE_ROWS);
-        out[k] = row(map, r) * PLACE_ROWS + (field - r * PLACE_ROWS);
+        out[k] = row(ownMap, r) * PLACE_ROWS + (field - r * PLACE_ROWS);
       } else {
-        out[k] = visit(field, k, own);
+        out[k] = visit(field, k, own, ownMap);
       }
     }
     return out;
   };
   try {
-    return visit(value, '', file) as T;
+    const moved = visit(value, '', file, rootMap) as T;
+    if (rows !== null && moved !== null && typeof moved === 'object') uniformMoves.set(moved, { from: value as object, rows: rows ?? 0 });
+    return moved;
   } catch (err) {
     if (err instanceof Unmovable) return null;
     throw err;
   }
+}
+
+/** A value shiftRows made by moving every row of `from` by the same number of lines. */
+export interface UniformMove {
+  from: object;
+  rows: number;
+}
+
+/**
+ * What shiftRows moved uniformly, by copy: what is known of the original (its digest, the copy the
+ * server holds) holds for the copy moved by `rows` lines, without reading the copy again.
+ */
+const uniformMoves = new WeakMap<object, UniformMove>();
+
+export function uniformMoveOf(value: object): UniformMove | undefined {
+  return uniformMoves.get(value);
+}
+
+/**
+ * After shiftRows moved a value holding `originals` uniformly into one holding `copies` (the same
+ * items in the same order), each copy is known as its original moved.
+ */
+export function markItemsMoved(value: object, originals: readonly object[], copies: readonly object[]): void {
+  const move = uniformMoves.get(value);
+  if (!move || originals.length !== copies.length) return;
+  originals.forEach((from, i) => { markMoved(copies[i]!, from, move.rows); });
+}
+
+/** Records `copy` as `from` with every row moved by `rows` lines (the caller made or checked it so). */
+export function markMoved(copy: object, from: object, rows: number): void {
+  uniformMoves.set(copy, { from, rows });
+}
+
+/** Every row moved by `rows` lines: a uniform move replayed (shiftRows of the same value gives the same copy). */
+export function byRows(rows: number): RowMapOf {
+  const map: RowMap = (row) => row + rows;
+  return () => map;
 }
 
 /**

@@ -17,7 +17,7 @@ import { statementNames, topLevelStatements, type StatementNames, type TopLevelS
 import { assembleFile, extractPart, type ExtractedFile, type ExtractedPart } from './extract/index';
 import type { AssignedAttributes, ExternalSites, ImportedDefinitions } from './extract/types';
 import { throwIfCancelled } from './cancellation';
-import { rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
+import { markItemsMoved, rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
 
 /** Groups times lines beyond which a file is read whole (a 10,000-line file of ~450 models is well within). */
 const MAX_SLICED_ROWS = 20_000_000;
@@ -233,7 +233,9 @@ export class GroupCache {
     const { evidence, ...rest } = part;
     const moved = shiftRows(rest, '', () => shift.forward);
     const movedEvidence = shiftRows(evidence, '', () => shift.forward, true);
-    return moved && movedEvidence ? { ...moved, evidence: movedEvidence } : null;
+    if (!moved || !movedEvidence) return null;
+    markItemsMoved(moved, rest.models, moved.models);
+    return { ...moved, evidence: movedEvidence };
   }
 
   /**

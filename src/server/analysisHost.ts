@@ -8,6 +8,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { FileResult, SourceEdit } from '../analysis/api';
+import type { ModelIR } from '../shared/ir';
 import { guardedListener } from '../shared/message-guard';
 import type { Settings } from '../shared/settings';
 import { CANCEL_SLOTS, cancelIn, isFromWorker, PostedResults, type FromWorker, type ToWorker } from './analysisProtocol';
@@ -28,11 +29,16 @@ interface Ticket {
   cancelled: boolean;
 }
 
+/** Who waits for an analysis: its models (ahead of its result when the worker posts them so) and its result; null: cancelled. */
+interface Answer {
+  models: (models: ModelIR[] | null) => void;
+  result: (result: FileResult | null) => void;
+}
+
 interface Pending {
   ticket: Ticket;
   path: string;
-  /** null: cancelled. */
-  resolve: (result: FileResult | null) => void;
+  answer: Answer;
   /** The time limit, armed when the worker starts the analysis (an analysis queued behind a long one is not late). */
   timer: NodeJS.Timeout | null;
 }
@@ -40,6 +46,8 @@ interface Pending {
 /** An analysis requested from the worker. `result` is null when it was cancelled. */
 export interface RunningAnalysis {
   readonly result: Promise<FileResult | null>;
+  /** The result's models, known before its findings (hovers need only them); null when cancelled first. */
+  readonly models: Promise<ModelIR[] | null>;
   /** Stops the analysis at the worker's next checkpoint (or before it starts); `result` becomes null. */
   cancel(): void;
 }
@@ -89,7 +97,13 @@ export class AnalysisHost {
       this.options.log(message.message);
       return;
     }
-    // Every result is decoded, awaited or not: the next one may refer to it.
+    // Every result and every set of models is decoded, awaited or not: the next one may refer to it.
+    if (message.kind === 'models') {
+      const models = this.posted.decodeModels(message.models);
+      if (!models) this.restart(`the analysis worker's models for ${message.models.path} refer to ones the server does not hold; restarted it`);
+      else this.pending.get(message.id)?.answer.models(models);
+      return;
+    }
     const result = message.kind === 'result' ? this.posted.decode(message.result) : null;
     if (message.kind === 'result' && !result) {
       this.restart(`the analysis worker's result for ${message.result.path} refers to one the server does not hold; restarted it`);
@@ -105,12 +119,15 @@ export class AnalysisHost {
     if (pending.timer) clearTimeout(pending.timer);
     if (message.kind === 'cancelled') {
       this.cancelled++;
-      pending.resolve(null);
+      pending.answer.models(null);
+      pending.answer.result(null);
       return;
     }
     this.changedSinceGood.clear();
     this.lastAnalyzerMs = message.ms;
-    pending.resolve(result);
+    // A result without models posted ahead (an analysis that failed) answers both.
+    pending.answer.models(result?.models ?? null);
+    pending.answer.result(result);
   }
 
   /** Analyses sent to the worker and not answered yet. */
@@ -148,9 +165,12 @@ export class AnalysisHost {
 
   analyze(path: string): RunningAnalysis {
     const ticket: Ticket = { id: 0, cancelled: false };
-    const result = new Promise<FileResult | null>((resolve) => { this.request(ticket, path, resolve); });
+    let answerModels: Answer['models'] = () => undefined;
+    const models = new Promise<ModelIR[] | null>((resolve) => { answerModels = resolve; });
+    const result = new Promise<FileResult | null>((resolve) => { this.request(ticket, path, { models: answerModels, result: resolve }); });
     return {
       result,
+      models,
       cancel: () => {
         ticket.cancelled = true;
         cancelIn(this.cancelFlags, ticket.id);
@@ -159,17 +179,20 @@ export class AnalysisHost {
   }
 
   /** Sends (or, after a restart, sends again) the ticket's analysis under a new id. */
-  private request(ticket: Ticket, path: string, resolve: (result: FileResult | null) => void): void {
+  private request(ticket: Ticket, path: string, answer: Answer): void {
     if (ticket.cancelled) {
-      resolve(null);
+      answer.models(null);
+      answer.result(null);
       return;
     }
     const id = (ticket.id = this.nextId++);
     if (this.quarantined.has(path)) {
-      resolve(quarantineResult(path, this.options.timeoutMs));
+      const result = quarantineResult(path, this.options.timeoutMs);
+      answer.models(result.models);
+      answer.result(result);
       return;
     }
-    this.pending.set(id, { ticket, path, resolve, timer: null });
+    this.pending.set(id, { ticket, path, answer, timer: null });
     this.post({ kind: 'analyze', id, path });
   }
 
@@ -206,7 +229,7 @@ export class AnalysisHost {
     this.pending.clear();
     for (const p of inFlight) {
       if (p.timer) clearTimeout(p.timer);
-      this.request(p.ticket, p.path, p.resolve);
+      this.request(p.ticket, p.path, p.answer);
     }
   }
 

@@ -3,6 +3,7 @@ import type { FileResult, SourceEdit } from '../analysis/api';
 import type { Finding } from '../shared/findings';
 import type { ModelIR } from '../shared/ir';
 import { hasTag, isObject } from '../shared/message-guard';
+import { byRows, shiftRows, uniformMoveOf } from '../analysis/row-shift';
 import type { Settings } from '../shared/settings';
 
 /**
@@ -33,33 +34,63 @@ export type ToWorker =
  * A FileResult as the worker posts it. An edit inside one definition leaves most models and findings
  * the same objects (the analyzer caches them): those are sent as their index in the previous result
  * posted for the same path, which the host holds, so a dense file is not copied whole per keystroke.
+ * Lines typed above definitions move their cached results (row-shift.ts): one the analyzer moved by
+ * whole lines is sent as `[index, rows]`, and the host moves its own copy the same way.
  */
 export interface PostedResult extends Omit<FileResult, 'models' | 'findings'> {
-  models: (ModelIR | number)[];
-  findings: (Finding | number)[];
+  /** Absent when the models were posted ahead of the result (PostedModels), before linting. */
+  models?: Posted<ModelIR>[];
+  findings: Posted<Finding>[];
 }
+
+/** A file's models, posted as soon as the analysis knows them: hovers need not wait for linting. */
+export interface PostedModels {
+  path: string;
+  models: Posted<ModelIR>[];
+}
+
+/** An item whole, the index of the same item in the previous result, or `[index, rows]`: that item with every row moved by `rows`. */
+type Posted<T> = T | number | [index: number, rows: number];
 
 /** The previous result per path on each side of the channel: the worker encodes against it, the host decodes. */
 export class PostedResults {
   private readonly previous = new Map<string, FileResult>();
 
-  /** The worker's side: `result` with what the previous result for its path also held sent as indices. */
+  /** The worker's side: `result` with what the previous result for its path also held (or held before a move) sent as indices. */
   encode(result: FileResult): PostedResult {
     const before = this.previous.get(result.path);
     this.previous.set(result.path, result);
     if (!before) return result;
-    return { ...result, models: asIndices(result.models, before.models), findings: asIndices(result.findings, before.findings) };
+    const findings = asIndices(result.findings, before.findings);
+    // The models went ahead of the result (encodeModels): the host holds them already.
+    if (before.models === result.models) return { ...result, models: undefined, findings };
+    return { ...result, models: asIndices(result.models, before.models), findings };
+  }
+
+  /** The worker's side: the models of a result to come, ahead of it. */
+  encodeModels(path: string, models: ModelIR[]): PostedModels {
+    const before = this.previous.get(path);
+    this.previous.set(path, { ...(before ?? { path, error: null, notices: [], findings: [] }), models });
+    return { path, models: before ? asIndices(models, before.models) : models };
   }
 
   /** The host's side: the result the worker encoded; null when an index names nothing (the two sides disagree). */
   decode(posted: PostedResult): FileResult | null {
     const before = this.previous.get(posted.path);
-    const models = fromIndices(posted.models, before?.models ?? []);
+    const models = posted.models ? fromIndices(posted.models, before?.models ?? []) : (before?.models ?? null);
     const findings = fromIndices(posted.findings, before?.findings ?? []);
     if (!models || !findings) return null;
     const result = { ...posted, models, findings };
     this.previous.set(result.path, result);
     return result;
+  }
+
+  /** The host's side: models posted ahead of their result; null when an index names nothing. */
+  decodeModels(posted: PostedModels): ModelIR[] | null {
+    const before = this.previous.get(posted.path);
+    const models = fromIndices(posted.models, before?.models ?? []);
+    if (models) this.previous.set(posted.path, { ...(before ?? { path: posted.path, error: null, notices: [], findings: [] }), models });
+    return models;
   }
 
   /** The worker forgets a file: its next result for the path is sent whole. */
@@ -68,16 +99,28 @@ export class PostedResults {
   }
 }
 
-function asIndices<T extends object>(items: readonly T[], before: readonly T[]): (T | number)[] {
-  const at = new Map<T, number>(before.map((item, i) => [item, i]));
-  return items.map((item) => at.get(item) ?? item);
+function asIndices<T extends object>(items: readonly T[], before: readonly T[]): Posted<T>[] {
+  const at = new Map<object, number>(before.map((item, i) => [item, i]));
+  return items.map((item) => {
+    const same = at.get(item);
+    if (same !== undefined) return same;
+    const move = uniformMoveOf(item);
+    const from = move && at.get(move.from);
+    return move && from !== undefined ? [from, move.rows] : item;
+  });
 }
 
-function fromIndices<T extends object>(items: readonly (T | number)[], before: readonly T[]): T[] | null {
+function fromIndices<T extends object>(items: readonly Posted<T>[], before: readonly T[]): T[] | null {
   const out: T[] = [];
   for (const item of items) {
-    const value = typeof item === 'number' ? before[item] : item;
-    if (value === undefined) return null;
+    let value: T | null | undefined;
+    if (typeof item === 'number') value = before[item];
+    else if (Array.isArray(item)) {
+      const [index, rows] = item;
+      const from = before[index];
+      value = from && shiftRows(from, '', byRows(rows));
+    } else value = item;
+    if (!value) return null;
     out.push(value);
   }
   return out;
@@ -89,6 +132,8 @@ export type FromWorker =
    * setFile calls (parsing) since the previous result. The rest of a round trip is messaging.
    */
   | { kind: 'result'; id: number; result: PostedResult; ms: number }
+  /** The models of request `id`'s result, ahead of it (its findings are still being linted). */
+  | { kind: 'models'; id: number; models: PostedModels }
   /** Request `id` starts now (the host's time limit counts from here, not from the queue). */
   | { kind: 'started'; id: number }
   /** Request `id` was cancelled before or while it ran (a newer edit made it stale). */
@@ -116,8 +161,9 @@ export function isToWorker(value: unknown): value is ToWorker {
 }
 
 export function isFromWorker(value: unknown): value is FromWorker {
-  if (!hasTag(value, 'kind', ['result', 'started', 'cancelled', 'log'] as const)) return false;
+  if (!hasTag(value, 'kind', ['result', 'models', 'started', 'cancelled', 'log'] as const)) return false;
   if (value.kind === 'log') return typeof value.message === 'string';
   if (value.kind === 'cancelled' || value.kind === 'started') return typeof value.id === 'number';
-  return typeof value.id === 'number' && isObject(value.result) && typeof value.result.path === 'string' && Array.isArray(value.result.models) && Array.isArray(value.result.findings) && typeof value.ms === 'number';
+  if (value.kind === 'models') return typeof value.id === 'number' && isObject(value.models) && typeof value.models.path === 'string' && Array.isArray(value.models.models);
+  return typeof value.id === 'number' && isObject(value.result) && typeof value.result.path === 'string' && (value.result.models === undefined || Array.isArray(value.result.models)) && Array.isArray(value.result.findings) && typeof value.ms === 'number';
 }

@@ -71,7 +71,7 @@ export function runAnalysisWorker(port: MessagePort): void {
           let result: FileResult;
           const started = performance.now();
           try {
-            result = p.analyzeFile(message.path, isCancelled);
+            result = p.analyzeFile(message.path, isCancelled, (models) => { send({ kind: 'models', id, models: posted.encodeModels(message.path, models) }); });
           } catch (error) {
             if (error instanceof AnalysisCancelled) {
               send({ kind: 'cancelled', id });

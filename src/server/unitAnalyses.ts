@@ -3,6 +3,7 @@
  * every request for the same text, and the project's generation that makes older ones stale.
  */
 import type { CancellationToken } from 'vscode-languageserver/node';
+import type { ModelIR } from '../shared/ir';
 import type { AnalysisHost } from './analysisHost';
 import type { Analysis, OpenUnit } from './openUnits';
 
@@ -10,6 +11,8 @@ interface Running {
   version: number;
   generation: number;
   promise: Promise<Analysis | null>;
+  /** The analysis' models, known before its findings; null when it was cancelled first. */
+  models: Promise<ModelIR[] | null>;
   cancel: () => void;
 }
 
@@ -53,25 +56,41 @@ export class UnitAnalyses {
   of(unit: OpenUnit, anyGeneration = false): Promise<Analysis | null> {
     const current = this.newest.get(unit.uri);
     if (current && current.version === unit.version && (anyGeneration || current.generation === this.generation)) return Promise.resolve(current);
-    const running = this.inFlight.get(unit.uri);
-    if (running && running.version === unit.version && (anyGeneration || running.generation === this.generation)) return running.promise;
+    return this.running(unit, anyGeneration)?.promise ?? Promise.resolve(null);
+  }
+
+  /**
+   * The models of the unit's current text, for requests that read nothing else (hovers, hints): those
+   * of its analysis, as soon as the worker knows them, without waiting for the findings.
+   */
+  modelsOf(unit: OpenUnit): Promise<ModelIR[] | null> {
+    const current = this.newest.get(unit.uri);
+    if (current && current.version === unit.version) return Promise.resolve(current.result.models);
+    return this.running(unit, true)?.models ?? Promise.resolve(null);
+  }
+
+  /** The analysis of the unit's current text being computed, started now if there is none; null without a worker. */
+  private running(unit: OpenUnit, anyGeneration: boolean): Running | null {
+    const inFlight = this.inFlight.get(unit.uri);
+    if (inFlight && inFlight.version === unit.version && (anyGeneration || inFlight.generation === this.generation)) return inFlight;
     const host = this.host();
-    if (!host) return Promise.resolve(null);
+    if (!host) return null;
     const { version } = unit;
     const generation = this.generation;
-    const started = performance.now();
+    const startedAt = performance.now();
     const request = host.analyze(unit.key);
     const promise: Promise<Analysis | null> = request.result.then((result) => {
       if (this.inFlight.get(unit.uri)?.promise === promise) this.inFlight.delete(unit.uri);
       if (!result) return null; // cancelled: a newer edit came
-      this.lastAnalysisMs = performance.now() - started;
+      this.lastAnalysisMs = performance.now() - startedAt;
       const analysis: Analysis = { version, generation, result };
       // Keep it only while it is the newest for this unit.
       if (unit.version === version) this.newest.set(unit.uri, analysis);
       return analysis;
     });
-    this.inFlight.set(unit.uri, { version, generation, promise, cancel: () => { request.cancel(); } });
-    return promise;
+    const running: Running = { version, generation, promise, models: request.models, cancel: () => { request.cancel(); } };
+    this.inFlight.set(unit.uri, running);
+    return running;
   }
 
   /**
@@ -79,12 +98,22 @@ export class UnitAnalyses {
    * the one awaited, the newer text's is awaited instead. Null at once when the client cancels the
    * request, or when the unit is closed (`isOpen` false).
    */
-  async current(unit: OpenUnit, token: CancellationToken, isOpen: (unit: OpenUnit) => boolean): Promise<Analysis | null> {
-    for (;;) {
-      const version = unit.version;
-      const analysis = await unlessCancelled(this.of(unit, true), token);
-      if (analysis || token.isCancellationRequested || unit.version === version || !isOpen(unit)) return analysis;
-    }
+  current(unit: OpenUnit, token: CancellationToken, isOpen: (unit: OpenUnit) => boolean): Promise<Analysis | null> {
+    return newestOf(() => this.of(unit, true), unit, token, isOpen);
+  }
+
+  /** The unit's models for requests, as `current` gives its analysis. */
+  currentModels(unit: OpenUnit, token: CancellationToken, isOpen: (unit: OpenUnit) => boolean): Promise<ModelIR[] | null> {
+    return newestOf(() => this.modelsOf(unit), unit, token, isOpen);
+  }
+}
+
+/** What `ask` answers for the unit's text; asked again for the newer text when a newer edit cancelled it. */
+async function newestOf<T>(ask: () => Promise<T | null>, unit: OpenUnit, token: CancellationToken, isOpen: (unit: OpenUnit) => boolean): Promise<T | null> {
+  for (;;) {
+    const version = unit.version;
+    const answer = await unlessCancelled(ask(), token);
+    if (answer !== null || token.isCancellationRequested || unit.version === version || !isOpen(unit)) return answer;
   }
 }
 

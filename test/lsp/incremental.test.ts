@@ -105,4 +105,38 @@ describe('incremental analysis over JSON-RPC', () => {
     expect(stable(after)).toEqual(stable(reference.diagnostics));
     expect((await session.connection.sendRequest(ModelsRequest, { uri: evidenceUri })).models).toEqual(reference.models.models);
   });
+
+  it('hovers sent right after each edit (lines typed above the model, an activation changed) answer what a fresh server does for that text', async () => {
+    const hoverUri = fileUri(join(FIXTURES, 'torch_mlp.py'));
+    let text = fixtureText('torch_mlp.py');
+    await session.open(hoverUri, text);
+    await session.diagnostics(hoverUri);
+    const steps: ((t: string) => string)[] = [
+      (t) => t.replace('class ', '# an MLP\n\n\nclass '),
+      (t) => t.replace('nn.Tanh()', 'nn.ReLU()'),
+      (t) => t.replace('# an MLP\n\n', ''),
+    ];
+    for (const step of steps) {
+      const next = step(text);
+      expect(next).not.toBe(text);
+      text = next;
+      // A fresh server's models and hovers for the new text, then the same hovers asked of the live
+      // server right after the edit, before its diagnostics: from its models of this text, never older ones.
+      const reference = await LspSession.start();
+      let expected: unknown[];
+      let positions: { line: number; character: number }[];
+      try {
+        await reference.open(hoverUri, text);
+        const { models } = await reference.connection.sendRequest(ModelsRequest, { uri: hoverUri });
+        positions = models.flatMap((m) => m.model.layers.flatMap((l) => [l.range.start, ...(l.activation?.range ? [l.activation.range.start] : [])]));
+        expect(positions.length).toBeGreaterThan(3);
+        expected = await Promise.all(positions.map((p) => reference.hover(hoverUri, p.line, p.character)));
+      } finally {
+        await reference.stop();
+      }
+      await session.change(hoverUri, text);
+      expect(await Promise.all(positions.map((p) => session.hover(hoverUri, p.line, p.character)))).toEqual(expected);
+      expect(stable(await session.diagnostics(hoverUri))).toEqual(stable(await fresh(text, hoverUri)));
+    }
+  });
 });

@@ -13,6 +13,8 @@ import { outsideClasses, type OutsideClasses } from './outside-classes';
 import { collectEvidence, fileEvidence, guessInputShape, type Evidence, type PartEvidence } from './input-shapes';
 import { markInstantiated } from './instantiation';
 import { rethrowCancellation } from '../cancellation';
+import { byRows, markMoved, shiftRows, uniformMoveOf } from '../row-shift';
+import { isDeepStrictEqual } from 'node:util';
 
 const MODEL_EXTRACTORS: readonly ModelExtractor[] = [extractKeras, extractTorch];
 
@@ -112,6 +114,17 @@ function evidenceOf(parts: readonly ExtractedPart[]): { evidence: Evidence[]; ke
   return entry;
 }
 
+/**
+ * A cached model the edit only moved (row-shift.ts) whose facts moved with it: its copy is the former
+ * copy moved, which is recorded so that what is known of that one (a digest, the server's copy) holds.
+ */
+function markCompletedMove(original: ModelIR, model: ModelIR): void {
+  const move = uniformMoveOf(original);
+  const before = move ? completed.get(move.from as ModelIR)?.values().next().value : undefined;
+  if (!move || !before || before.instantiated !== model.instantiated) return;
+  if (isDeepStrictEqual(shiftRows(before.inputGuess, model.file, byRows(move.rows)), model.inputGuess)) markMoved(model, before, move.rows);
+}
+
 /** The file's results from its parts (the whole file, or its slices in source order). */
 export function assembleFile(file: PyFile, parts: readonly ExtractedPart[]): ExtractedFile {
   // Whether a model is instantiated reads calls anywhere in the text (docstrings and comments too), and
@@ -131,6 +144,7 @@ export function assembleFile(file: PyFile, parts: readonly ExtractedPart[]): Ext
       // One entry per model: older facts are not asked for again once the file moved on.
       byFacts.clear();
       byFacts.set(key, (model = { ...original, inputGuess: guessInputShape(original, evidence), instantiated: flags[i]!.instantiated }));
+      markCompletedMove(original, model);
     }
     return model;
   });

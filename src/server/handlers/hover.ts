@@ -113,7 +113,7 @@ export function ruleCodeHover(lineText: string, position: Position): HoverResult
   return null;
 }
 
-export function hoverAt(result: FileResult, lineText: (line: number) => string, position: Position): HoverResult | null {
+export function hoverAt(result: Pick<FileResult, 'models'>, lineText: (line: number) => string, position: Position): HoverResult | null {
   const onCode = ruleCodeHover(lineText(position.line), position);
   if (onCode) return onCode;
   const target = hoverTarget(result.models, position, lineText);

@@ -14,6 +14,8 @@ import type { FileResult } from '../../../src/analysis/api';
 import { AnalysisCancelled } from '../../../src/analysis/cancellation';
 import { Project } from '../../../src/analysis/project';
 import { hoverAt } from '../../../src/server/handlers/hover';
+import { PostedResults } from '../../../src/server/analysisProtocol';
+import { deserialize, serialize } from 'node:v8';
 import { diffEdit } from '../../../src/server/sourceEdit';
 import { defined } from '../../defined';
 
@@ -64,6 +66,20 @@ function comparable(result: FileResult, text: string): unknown {
   const lineText = (line: number) => lines[line] ?? '';
   const hovers = result.models.flatMap((m) => m.layers.map((l) => hoverAt(result, lineText, l.range.start)?.markdown ?? null));
   return { result, hovers };
+}
+
+/**
+ * The language server's two ends of the worker channel: each result encoded against the previous one
+ * (moved items as `[index, rows]`), copied as postMessage copies it, and decoded from what the host holds.
+ */
+function channel(moved: { items: number }): (result: FileResult) => FileResult {
+  const worker = new PostedResults();
+  const host = new PostedResults();
+  return (result) => {
+    const posted = worker.encode(result);
+    moved.items += [...(posted.models ?? []), ...posted.findings].filter((item) => Array.isArray(item)).length;
+    return defined(host.decode(deserialize(serialize(posted)) as typeof posted));
+  };
 }
 
 /** Lets the test worker answer its runner between long synchronous analyses. */
@@ -126,16 +142,20 @@ describe('incremental analysis', () => {
     }
   }, 900_000);
 
-  it('equals a fresh analysis after lines typed, pasted or deleted between and inside definitions (results moved with their lines)', async () => {
+  it('equals a fresh analysis after lines typed, pasted or deleted between and inside definitions (results moved with their lines), in the project and as posted to the server', async () => {
     const live = await Project.create({ incremental: true });
     const texts = new Map(FILES);
     for (const [path, text] of texts) live.setFile(path, text);
     for (const path of PATHS) live.analyzeFile(path);
+    const moved = { items: 0 };
     const lineEdit = fc.record({ at: fc.double({ min: 0, max: 1, noNaN: true }), insert: fc.constantFrom('\n', '\n\n\n', '# a note\n', '    \n', '') });
     try {
       await fc.assert(
         fc.asyncProperty(fc.nat({ max: PATHS.length - 1 }), fc.array(lineEdit, { minLength: 1, maxLength: 5 }), async (file, edits) => {
           const path = PATHS[file]!;
+          const posted = channel(moved);
+          posted(live.analyzeFile(path));
+          let received: FileResult | null = null;
           for (const edit of edits) {
             const before = defined(texts.get(path));
             const start = before.lastIndexOf('\n', Math.floor(edit.at * before.length) - 1) + 1;
@@ -145,13 +165,16 @@ describe('incremental analysis', () => {
             const after = before.slice(0, start) + edit.insert + before.slice(start + remove);
             texts.set(path, after);
             live.setFile(path, after, diffEdit(before, after) ?? undefined);
-            live.analyzeFile(path);
+            received = posted(live.analyzeFile(path));
           }
           const fresh = await Project.create();
           try {
             for (const [p, text] of texts) fresh.setFile(p, text);
             const text = defined(texts.get(path));
-            expect(comparable(live.analyzeFile(path), text), path).toEqual(comparable(fresh.analyzeFile(path), text));
+            const expected = comparable(fresh.analyzeFile(path), text);
+            expect(comparable(live.analyzeFile(path), text), path).toEqual(expected);
+            // What the server holds after the worker posted each result against the one before.
+            expect(comparable(defined(received), text), path).toEqual(expected);
           } finally {
             fresh.dispose();
           }
@@ -159,6 +182,8 @@ describe('incremental analysis', () => {
         }),
         { seed: SEED, numRuns: 30, endOnFailure: true },
       );
+      // Models and findings went to the server as moved copies of what it held.
+      expect(moved.items).toBeGreaterThan(0);
     } finally {
       live.dispose();
     }

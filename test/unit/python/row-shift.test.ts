@@ -3,7 +3,8 @@
  * before and after an edit map, the changed ones do not, and moved results spell their new lines.
  */
 import { describe, expect, it } from 'vitest';
-import { rowShift, shiftRows } from '../../../src/analysis/row-shift';
+import { byRows, markItemsMoved, rowShift, shiftRows, uniformMoveOf } from '../../../src/analysis/row-shift';
+import { defined } from '../../defined';
 
 const BEFORE = ['import torch.nn as nn', '', 'def build():', '    return nn.Sequential(nn.Linear(4, 4), nn.Sigmoid())', '', 'def other():', '    pass', ''].join('\n');
 
@@ -60,5 +61,21 @@ describe('shiftRows', () => {
     // A `line` that is not a position is refused outside input-shape evidence, where it is 1-based.
     expect(shiftRows({ what: 'x', line: 3 }, '/w/m.py', () => down)).toBeNull();
     expect(shiftRows({ what: 'x', line: 3, at: 2 * 2 ** 24 + 7 }, '/w/m.py', () => down, true)).toEqual({ what: 'x', line: 5, at: 4 * 2 ** 24 + 7 });
+  });
+
+  it('knows a copy whose every row moved by the same number of lines, and its items, as moved; a copy of a wider edit is not', () => {
+    const items = [
+      { what: 'at line 3', range: { start: { line: 2, character: 0 }, end: { line: 3, character: 1 } } },
+      { what: 'x', range: { start: { line: 6, character: 0 }, end: { line: 6, character: 1 } } },
+    ];
+    const moved = defined(shiftRows(items, '/w/m.py', () => down));
+    expect(uniformMoveOf(moved)).toEqual({ from: items, rows: 2 });
+    markItemsMoved(moved, items, moved);
+    expect(uniformMoveOf(defined(moved[1]))).toEqual({ from: items[1], rows: 2 });
+    // Replaying the move on an item gives the same copy.
+    expect(shiftRows(items[0], '', byRows(2))).toEqual(moved[0]);
+    // Rows on both sides of the edit moved by different numbers: no uniform move.
+    const across = defined(shiftRows([{ range: { start: { line: 0, character: 0 }, end: { line: 4, character: 0 } } }], '/w/m.py', () => down));
+    expect(uniformMoveOf(across)).toBeUndefined();
   });
 });
