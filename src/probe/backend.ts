@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-backend-cpu registers the cpu backend.
 import { version_layers } from '@tensorflow/tfjs-layers';
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
-import { setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { BackendWasm, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -85,6 +85,37 @@ async function tryNode(roots: string[], notices: ProbeNotice[]): Promise<boolean
   return trySet('tensorflow');
 }
 
+let identityShared = false;
+
+/**
+ * tfjs runs an Identity for every tensor an op keeps for its gradient (Engine.clone), and the wasm
+ * backend's Identity copies the values: a CIFAR CNN's training step copied 57 tensors, most of them
+ * whole activations. Tensors are immutable, so here the copy shares the values (a reference count, as
+ * the wasm backend's Reshape and the cpu backend's Identity do).
+ */
+function shareIdentityValues(): void {
+  if (identityShared) return;
+  // tfjs types getKernel as always returning a kernel; it returns undefined when the backend has none.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+  const copying = tf.getKernel(tf.Identity, 'wasm')?.kernelFunc;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+  if (!copying) return;
+  tf.unregisterKernel(tf.Identity, 'wasm');
+  tf.registerKernel({
+    kernelName: tf.Identity,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const x = args.inputs.x;
+      const backend = args.backend;
+      // Strings live outside the heap; anything unexpected keeps the backend's own copy.
+      if (!x || x.dtype === 'string' || !(backend instanceof BackendWasm)) return copying(args);
+      backend.incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
+  identityShared = true;
+}
+
 async function tryWasm(roots: string[], notices: ProbeNotice[]): Promise<boolean> {
   if (!wasmConfigured) {
     const dir = wasmDirectory(roots);
@@ -95,7 +126,9 @@ async function tryWasm(roots: string[], notices: ProbeNotice[]): Promise<boolean
     setWasmPaths(`${dir}/`);
     wasmConfigured = true;
   }
-  return trySet('wasm');
+  const ok = await trySet('wasm');
+  if (ok) shareIdentityValues();
+  return ok;
 }
 
 /** Switch tfjs to the chosen backend and say which one runs. */

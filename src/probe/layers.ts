@@ -12,6 +12,7 @@ import { insertZeros, makeConv3d, makeGroupedConv2d, padOrCrop, samePadding, tap
 import { maxPool } from './max-pool';
 import { makeConvAsProduct, productIsCheaper } from './conv-matmul';
 import { makeBatchNorm } from './batch-norm';
+import { addChannelBias } from './channels';
 import { gatesOf, isConv, isNormalization, isRecurrent } from '../shared/layers';
 import { makeMatMul, type FusableActivation, type MatMul } from './matmul';
 import { describeLayer, layerFailure, layerLine } from './errors';
@@ -297,7 +298,7 @@ class NodeBuilder implements WeightSource {
       let out: tf.Tensor = product && productIsCheaper(input.shape[0] * outPositions, filter.shape[3]) ? product(input, filter) : conv(input, filter);
       if (pointwise) out = pointwiseConv(out as tf.Tensor4D, pointwise as tf.Tensor4D);
       if (rank === 1) out = tf.squeeze(out, [1]);
-      return bias ? tf.add(out, bias) : out;
+      return bias ? addChannelBias(out, bias) : out;
     };
     return {
       planned,

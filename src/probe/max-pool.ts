@@ -9,9 +9,10 @@
  * window's first largest value (in PyTorch's scan order, a NaN taking over) receives the window's
  * output gradient. The backend's kernel is also slow: a 2x2 pooling of a [32, 32, 32, 32] batch took
  * 18 ms per MaxPoolGrad, and the two passes that worked around its start value 36 ms; this loop,
- * with the copies out of and into the wasm heap, 5 ms (CPU time).
+ * with the copies out of and into the wasm heap, 5 ms (CPU time); it now reads and writes the heap in place.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 type PoolTensor = tf.Tensor4D | tf.Tensor5D;
 
@@ -65,14 +66,16 @@ function span(o: number, axis: number, w: Windows): [number, number] {
   return [Math.max(start, 0), Math.min(start + w.size[axis]!, w.inSides[axis]!)];
 }
 
-/** dL/dx: each window's output gradient goes to its first largest value (channels-last, flat). */
-function maxPoolGradient(dy: Float32Array, x: Float32Array, w: Windows): Float32Array {
-  const dx = new Float32Array(x.length);
+/**
+ * dL/dx into `dx` (zeros, the input's size): each window's output gradient goes to its first largest
+ * value (channels-last, flat). The offsets of a window's positions are listed once per window, then
+ * each channel scans them: no per-value index arithmetic.
+ */
+function maxPoolGradient(dy: Float32Array, x: Float32Array, dx: Float32Array, w: Windows): void {
   const c = w.channels;
-  const best = new Float32Array(c);
-  const at = new Int32Array(c);
   const [inD, inH, inW] = w.inSides;
   const [outD, outH, outW] = w.outSides;
+  const offsets = new Int32Array(w.size[0] * w.size[1] * w.size[2]);
   let o = 0;
   for (let b = 0; b < w.batch; b++) {
     for (let od = 0; od < outD; od++) {
@@ -81,33 +84,35 @@ function maxPoolGradient(dy: Float32Array, x: Float32Array, w: Windows): Float32
         const [h0, h1] = span(oh, 1, w);
         for (let ow = 0; ow < outW; ow++) {
           const [w0, w1] = span(ow, 2, w);
-          best.fill(-Infinity);
-          at.fill(-1);
-          for (let d = d0; d < d1; d++) {
-            for (let h = h0; h < h1; h++) {
-              for (let col = w0; col < w1; col++) {
-                const base = (((b * inD + d) * inH + h) * inW + col) * c;
-                for (let k = 0; k < c; k++) {
-                  const v = x[base + k]!;
-                  // PyTorch: `val > maxval || isnan(val)`, starting at -inf on the window's first value.
-                  if (at[k]! < 0 || v > best[k]! || v !== v) {
-                    best[k] = v;
-                    at[k] = base + k;
-                  }
-                }
+          // PyTorch's scan order: depth, then rows, then columns.
+          let count = 0;
+          for (let d = d0; d < d1; d++) for (let h = h0; h < h1; h++) for (let col = w0; col < w1; col++) offsets[count++] = (((b * inD + d) * inH + h) * inW + col) * c;
+          for (let k = 0; k < c && count > 0; k++) {
+            let at = offsets[0]! + k;
+            let best = x[at]!;
+            for (let p = 1; p < count; p++) {
+              const i = offsets[p]! + k;
+              const v = x[i]!;
+              // PyTorch: `val > maxval || isnan(val)`, starting at the window's first value.
+              if (v > best || v !== v) {
+                best = v;
+                at = i;
               }
             }
-          }
-          for (let k = 0; k < c; k++) {
-            const i = at[k]!;
-            dx[i] = dx[i]! + dy[o + k]!;
+            dx[at] = dx[at]! + dy[o + k]!;
           }
           o += c;
         }
       }
     }
   }
-  return dx;
+}
+
+/** A wasm tensor's values in place in the backend's heap (valid until the next allocation there). */
+function heapValues(t: tf.Tensor): Float32Array {
+  const backend = tf.backend();
+  if (!(backend instanceof BackendWasm)) throw new Error(`max pooling's gradient in JavaScript needs the wasm backend, not ${tf.getBackend()}`);
+  return backend.typedArrayFromHeap(t) as Float32Array;
 }
 
 function withGradientInJs(size: number[], strides: number[], pad: PoolPad): (x: PoolTensor) => PoolTensor {
@@ -117,8 +122,11 @@ function withGradientInJs(size: number[], strides: number[], pad: PoolPad): (x: 
     save([x]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor => {
       const input = saved[0]!;
-      const dx = maxPoolGradient(dy.dataSync() as Float32Array, input.dataSync() as Float32Array, windowsOf(input.shape, size, strides, pad));
-      return tf.tensor(dx, input.shape, 'float32');
+      const windows = windowsOf(input.shape, size, strides, pad);
+      // Read and written in the wasm heap, without copies: the zeros are allocated before any view is taken.
+      const dx = tf.zeros(input.shape, 'float32');
+      maxPoolGradient(heapValues(dy), heapValues(input), heapValues(dx), windows);
+      return dx;
     };
     return { value, gradFunc };
   });

@@ -54,6 +54,28 @@ describe.each(['cpu', 'wasm'] as const)('BatchNorm gradient on %s', (backend) =>
     tf.dispose([x, gamma, beta, probe]);
   });
 
+  it('a NaN in the input or in the incoming gradient spreads as in op-by-op differentiation', async () => {
+    await selectBackend(backend);
+    const rng = new Rng(5);
+    // Big enough for the pooled kernels on wasm, which would turn NaN into -Infinity.
+    const shape = [2, 64, 64, 8];
+    const values = rng.normalInto(new Float32Array(2 * 64 * 64 * 8), 0, 1);
+    values[8 * 100 + 2] = NaN;
+    const x = tf.tensor(values, shape);
+    const clean = tensor(rng, shape);
+    const gamma = tensor(rng, [8], 1, 0.3);
+    const beta = tensor(rng, [8]);
+    const probe = tensor(rng, shape);
+    const nanProbe = tf.tensor(Float32Array.from(probe.dataSync(), (v, i) => (i === 8 * 7 + 5 ? NaN : v)), shape);
+    for (const [input, weights] of [[x, probe], [clean, nanProbe]] as const) {
+      const written = gradients(makeBatchNorm(1e-5), input, gamma, beta, weights);
+      const reference = gradients((a, g, b) => opByOp(a, g, b, 1e-5), input, gamma, beta, weights);
+      for (let k = 0; k < reference.length; k++) expect(written[k]!.map(Number.isNaN)).toEqual(reference[k]!.map(Number.isNaN));
+      expect(reference.some((r) => r.some(Number.isNaN))).toBe(true);
+    }
+    tf.dispose([x, clean, gamma, beta, probe, nanProbe]);
+  });
+
   it('a wrong epsilon shows: the comparison can fail', async () => {
     await selectBackend(backend);
     const rng = new Rng(3);
