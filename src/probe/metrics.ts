@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ProbeNode } from './layers';
 import { reduceLeading } from './reduce';
+import { tailCounts } from './wasm-kernels';
 import { LAYER_METRIC_KEYS, LAYER_METRICS, SATURATION_LEVEL, type LayerMetricKey, type MeasuredOn, type MeterPart } from '../shared/probe-metrics';
 
 /** Items whose tensors have the same shape, reduced together. */
@@ -37,7 +38,10 @@ function groupByShape(shapes: number[][], tags: string[] = []): Group[] {
 /** [k, ...shape] from the k tensors of a group. */
 function stacked(group: Group, tensors: tf.Tensor[]): tf.Tensor {
   const members = group.items.map((i) => tensors[i]!);
-  return members.length === 1 ? tf.expandDims(members[0]!, 0) : tf.stack(members);
+  if (members.length === 1) return tf.expandDims(members[0]!, 0);
+  // The same values as tf.stack; on wasm its Pack kernel reshapes each member first (one op each).
+  if (group.shape.length === 0) return tf.stack(members);
+  return tf.reshape(tf.concat(members), [members.length, ...group.shape]);
 }
 
 /** Sum of every element of each member: [k]. */
@@ -126,10 +130,9 @@ export class StepMeter {
       parts.push(...outs.map(perMemberSum));
       parts.push(...outs.map((o) => perMemberSum(tf.square(o))));
       for (const g of this.satGroups) {
-        const x = stacked({ items: g.items.map((k) => this.satNodes[k]!), shape: g.shape }, outputs);
-        const sigmoid = this.nodes[this.satNodes[g.items[0]!]!]!.measure === 'sigmoid';
-        const tails = sigmoid ? tf.abs(tf.sub(tf.mul(x, 2), 1)) : tf.abs(x);
-        parts.push(perMemberSum(tf.cast(tf.greater(tails, SATURATION_LEVEL), 'float32')));
+        const members = { items: g.items.map((k) => this.satNodes[k]!), shape: g.shape };
+        const measure = this.nodes[members.items[0]!]!.measure === 'sigmoid' ? 'sigmoid' : 'tanh';
+        parts.push(tailCounts(members.items.map((i) => outputs[i]!), measure, SATURATION_LEVEL, () => stacked(members, outputs)));
       }
       for (const g of this.deadGroups) {
         const x = stacked({ items: g.items.map((k) => this.deadNodes[k]!), shape: g.shape }, outputs);

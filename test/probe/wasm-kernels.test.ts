@@ -1,7 +1,8 @@
 /**
  * The wasm backend's own kernels of the probe (src/probe/wasm-kernels.ts): a Dense layer as one kernel
  * each way gives the numbers tfjs' ops give, bit for bit for the ops it replaces and within float32
- * rounding of tfjs' autodiff; the one-kernel SGD update equals tf.sub; a probe run leaves no tensor behind.
+ * rounding of tfjs' autodiff; the one-kernel SGD update equals tf.sub; the saturation counts equal tfjs'
+ * ops on the stacked outputs; a probe run leaves no tensor behind.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { selectBackend } from '../../src/probe/backend';
 import { makeMatMul, type FusableActivation } from '../../src/probe/matmul';
 import { Rng } from '../../src/probe/rng';
 import { runProbe } from '../../src/probe/run';
-import { subtractEach } from '../../src/probe/wasm-kernels';
+import { subtractEach, tailCounts } from '../../src/probe/wasm-kernels';
 import { probeOptions } from '../../src/shared/probe';
 import { keras } from './ir-builder';
 
@@ -90,6 +91,23 @@ describe('Dense as one kernel each way on wasm', () => {
       expect(Array.from(t.dataSync())).toEqual(Array.from(tf.sub(weights[i]!, grads[i]!).dataSync()));
     });
     tf.dispose([...weights, ...grads, ...updated]);
+  });
+
+  it.each(['sigmoid', 'tanh'] as const)('the %s tail counts of each member equal the ops on the stack, NaN included', (measure) => {
+    const members = [0, 1, 2].map((seed) => tf.tidy(() => (measure === 'sigmoid' ? tf.sigmoid(random([8, 6], seed, 6)) : tf.tanh(random([8, 6], seed, 4)))));
+    const edge = tf.tensor2d([[NaN, 0.98, 0.02, 1, 0, 0.979999], [-1, 0.5, 0.99, -0.99, 0.97, 0.96]], [2, 6]);
+    const withEdge = [...members.map((m) => tf.slice(m, [0, 0], [2, 6])), edge];
+    for (const group of [members, withEdge]) {
+      const stack = () => tf.stack(group);
+      const counts = tailCounts(group, measure, 0.96, stack);
+      const x = stack();
+      const tails = measure === 'sigmoid' ? tf.abs(tf.sub(tf.mul(x, 2), 1)) : tf.abs(x);
+      const expected = tf.sum(tf.cast(tf.greater(tails, 0.96), 'float32'), [1, 2]);
+      expect(Array.from(counts.dataSync())).toEqual(Array.from(expected.dataSync()));
+      expect(counts.dataSync().some((c) => c > 0)).toBe(true);
+      tf.dispose([counts, x, tails, expected]);
+    }
+    tf.dispose([...members, ...withEdge]);
   });
 
   it('a probe run leaves no tensor behind', async () => {
