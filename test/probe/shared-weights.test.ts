@@ -44,6 +44,13 @@ describe('probe of shared weights', () => {
     expect(rows(await probe(await torch('TwinTowers')))).toEqual(['left.0 2112', 'left.2 1040', 'right.0 2112', 'right.2 1040', 'head 17']);
   });
 
+  it('probes an RNN cell stepped through time as its recurrent layer: one row, its gradient reaching it, no vanishing verdict', async () => {
+    const result = await probe(await torch('UnrolledCell'));
+    expect(rows(result)).toEqual(['cell 416', 'out 34']);
+    expect(defined(result.layers.find((l) => l.name === 'cell')).gradNorm.every((g) => g > 0)).toBe(true);
+    expect(result.verdicts.map((v) => v.kind)).not.toContain('vanishing');
+  });
+
   it('counts shared parameters once against the budget', async () => {
     // Once: 2112 + 1040 + 17 = 3169; twice: 6321. The twin has 6321 of its own.
     const budget = { maxParams: 4000 };

@@ -21,9 +21,17 @@ describe('shared weights (torch)', () => {
     expect(sharing(modelNamed(await models(), 'TwinTowers'))).toEqual([]);
   });
 
-  it('marks every step of an RNN cell unrolled in forward as the first step', async () => {
+  it('reads an RNN cell stepped through time in forward (each step reads the state the last wrote) as one recurrent layer', async () => {
     const m = modelNamed(await models(), 'UnrolledCell');
-    expect(sharing(m)).toEqual(['cell@L2 -> L1', 'cell@L3 -> L1', 'cell@L4 -> L1']);
+    // The cell's application is the recurrent layer over the sequence; the head reads its last state.
+    expect(m.layers.map((l) => `${l.name}:${l.kind}`)).toEqual(['cell:simple-rnn', 'out:dense']);
+    expect(sharing(m)).toEqual([]);
+  });
+
+  it('keeps a cell applied again to a state something else computed (iterative refinement) as shared applications', async () => {
+    const m = modelNamed(await models(), 'RefinedCell');
+    expect(m.layers.filter((l) => l.name === 'cell')).toHaveLength(3);
+    expect(sharing(m).filter((s) => s.startsWith('cell@'))).toEqual(['cell@L4 -> L1', 'cell@L7 -> L1']);
   });
 
   it('marks a block listed three times as one module', async () => {

@@ -11,9 +11,9 @@ import { unknownLayer } from './catalog';
 import { activationParams, combined, functionalSlot, isFlattenView, producers } from './flow';
 import type { Frame, Interpreter } from './interpreter';
 import type { TensorOp } from './tensorops';
-import { MODEL_INPUT } from './trace';
+import { MODEL_INPUT, type Trace } from './trace';
 import { rangeOf } from '../../python/syntax';
-import { isDropout, isPool, isRecurrent } from '../../../shared/layers';
+import { isDropout, isPool, isRecurrent, isRecurrentKind } from '../../../shared/layers';
 import { intList, paddingValue, shapeList } from '../normalize';
 import { UNKNOWN, constOf, type Slot, type Value } from './values';
 import { makeLayer } from '../builders';
@@ -46,6 +46,21 @@ function rootName(n: Node): string | null {
 /** Layers whose reading of a constant tensor (not the data) the trace keeps as a constant input. */
 const READS_CONSTANTS: ReadonlySet<LayerKind> = new Set<LayerKind>(['dense', 'conv1d', 'conv2d', 'conv3d']);
 
+/** torch's recurrent cells: one time step per call, the state passed in and returned. */
+const RECURRENT_CELL = /(^|\.)(LSTMCell|GRUCell|RNNCell)$/;
+
+/**
+ * An RNN cell stepped through time (`h = self.cell(x[:, t], h)` in a loop): the node of the same cell
+ * whose output is the state this call reads, else null. The IR reads a cell's first application as
+ * its recurrent layer run over the whole sequence, so later steps are that application, not further
+ * layers fed by it (which would leave each step's weights without the state that reaches the loss).
+ */
+function earlierStepOf(slot: Slot, args: Args, trace: Trace): number | null {
+  if (!isRecurrentKind(slot.layer.kind) || !RECURRENT_CELL.test(slot.qualified ?? slot.layer.className)) return null;
+  const state = args.positional[1] ?? args.keywords.get('hx');
+  return producers(state).find((k) => k >= 0 && trace.nodes[k]?.slot === slot) ?? null;
+}
+
 /** Calls a module value on tensors: one node per leaf layer call, in order. */
 export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f: Frame): Value {
   // Modules are applied inside a traced forward; outside one a call's result is simply not known.
@@ -55,6 +70,8 @@ export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f
   switch (module.t) {
     case 'layer': {
       if (module.slot.layer.kind === 'attention') return attend(module.slot, args, f);
+      const step = earlierStepOf(module.slot, args, trace);
+      if (step !== null) return { t: 'tensor', from: [step] };
       // nn.Embedding(max_len, d)(torch.arange(T)): a learned positional table, a layer where it is added.
       if (module.slot.layer.kind === 'embedding' && input.t === 'tensor' && input.positions) {
         const layer = module.slot.layer;
