@@ -14,7 +14,7 @@
  * module level: its findings are moved with it instead of linted again.
  */
 import { createHash } from 'node:crypto';
-import type { Node } from 'web-tree-sitter';
+import type { Node } from './python/syntax-tree';
 import { topLevelStatements, type TopLevelStatement } from './python/top-level';
 import type { Finding } from '../shared/findings';
 import type { ModelIR } from '../shared/ir';

@@ -1,5 +1,5 @@
 /** Checks on raw input before parsing: binary, encoding, size, Python 2, syntax errors. */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from './python/syntax-tree';
 import type { Notice } from './api';
 import { nodesOfType, rangeOf, spanHolds, STATEMENT_CONTAINERS, walk } from './python/syntax';
 

@@ -10,7 +10,8 @@
  * on: syntax errors, two statements on one line, `global`, star imports, `exec`/`globals()`, a name read
  * that nothing in the file binds, or an extraction that used a whole-file fact (extract/file-wide.ts).
  */
-import type { Node, Parser } from 'web-tree-sitter';
+import type { Parser } from 'web-tree-sitter';
+import type { Node } from './python/syntax-tree';
 import type { PyFile } from './python/file';
 import { PyFile as PyFileClass, type SliceRange } from './python/file';
 import { statementNames, topLevelStatements, type StatementNames, type TopLevelStatement } from './python/top-level';

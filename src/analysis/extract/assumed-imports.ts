@@ -9,7 +9,7 @@
  * The pass runs once per parsed file, before any extractor reads names (each extractor calls it;
  * later calls do nothing), and records its assumptions on the file's ImportTable.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../python/syntax-tree';
 import type { Range } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import { canonicalQualified, isInternalPath, type AssumedBinding } from '../python/imports';

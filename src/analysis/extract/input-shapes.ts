@@ -13,7 +13,7 @@
  * Evidence must fit the model (channels, features, rank) to be used; what does not fit is ignored.
  * Shapes are in the framework's layout: PyTorch (C, H, W), Keras (H, W, C).
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../python/syntax-tree';
 import type { InputShapeGuess, LayerIR, LayerKind, ModelIR } from '../../shared/ir';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, REPRESENTATIVE_SIZES, representativeUnits } from '../../shared/input-defaults';
 import type { PyFile } from '../python/file';

@@ -24,7 +24,7 @@
  * - Syntax errors: tree-sitter's error recovery keeps the rest of the file; statements inside
  *   ERROR nodes are still read.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../python/syntax-tree';
 import type { InputShapeGuess, ModelIR } from '../../shared/ir';
 import { rangeKey } from './keras/lambda';
 import { collectEvidence, fileEvidence, guessInputShape } from './input-shapes';

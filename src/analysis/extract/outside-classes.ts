@@ -5,7 +5,7 @@
  * is told which classes were not analyzed (the project decides, see project.ts). Nothing is ever
  * invented for them: they stay unknown layers.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../python/syntax-tree';
 import type { Range } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import { calleeName, enclosing } from '../python/syntax';

@@ -11,7 +11,7 @@
  * loop is that model's (the common single-script case). Otherwise nothing is attached.
  */
 import { usedWholeFileFact } from './file-wide';
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../python/syntax-tree';
 import type { ModelIR, OptimizerIR, TrainingIR, TrainingLoopIR } from '../../shared/ir';
 import { emptyTraining } from '../../shared/ir';
 import type { PyFile } from '../python/file';

@@ -5,7 +5,7 @@
  * `if __name__ == "__main__":` block, which runs as the top level) are read, so a default is one fact of
  * the file, not a guess.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from './syntax-tree';
 import { namedChildren, stringValue, unparen } from './syntax';
 
 /** Per tree: parser name -> attribute name -> the `default=` expression (null: no default written). */

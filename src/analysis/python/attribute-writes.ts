@@ -6,7 +6,7 @@
  * Only module-level functions, an attribute of one of their parameters, and a dict written there
  * (a literal, `dict(...)`, or a name the function binds to one) count.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from './syntax-tree';
 import { descendantsOfType, namedChildren, unparen } from './syntax';
 
 export interface AttributeWrite {

@@ -6,7 +6,7 @@
  * models named after their call (`Mlp(fill=0)`, line 13). A definition nobody calls is evaluated once
  * with its defaults.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from './syntax-tree';
 import type { ModelIR, Range } from '../../shared/ir';
 import { Scope, type ConstValue } from './constants';
 import { namedChildren, rangeOf, unparen } from './syntax';

@@ -3,7 +3,7 @@
  * in an enclosing scope (module, function or class body). Unknown stays unknown (undefined): the
  * analyzer never guesses a value.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from './syntax-tree';
 import { assignmentOf, namedChildren, stringValue, unparen } from './syntax';
 import { LIMITS } from './limits';
 import { argparseDefault } from './argparse-defaults';

@@ -1,5 +1,5 @@
 /** Constant evaluation of the conditions and shape arithmetic model code writes, over any leaf evaluator. */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from './syntax-tree';
 import { subscriptOf, type ConstValue } from './constants';
 import { namedChildren, unparen } from './syntax';
 

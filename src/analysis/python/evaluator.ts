@@ -11,7 +11,7 @@
  * lists, dicts, functions, merging, truth, iteration) and what a name, an attribute, a call, an
  * operator or a subscript means for them (the hooks).
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from './syntax-tree';
 import { throwIfCancelled } from '../cancellation';
 import { Scope, type ConstValue } from './constants';
 import { compare, str } from './constops';

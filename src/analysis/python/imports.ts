@@ -5,7 +5,7 @@
  * Keras spellings are canonicalized (tensorflow.keras / tf.keras / keras.src -> keras) so extractors
  * match one name per layer class.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from './syntax-tree';
 import { dottedName, nodesOfType, rangeOf, spanHolds, STATEMENT_CONTAINERS, stringValue } from './syntax';
 import type { Range } from '../../shared/ir';
 

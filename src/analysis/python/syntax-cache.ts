@@ -3,7 +3,7 @@
  * field) crosses into wasm and allocates a new Node object; the interpreter revisits the same nodes
  * (loop bodies, methods called several times), so it reads them through this cache.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from './syntax-tree';
 import { callArguments, dottedName, missingField, type CallArguments } from './syntax';
 
 /** What is read of one tree's nodes, by node id (ids are stable within a tree, not across trees). */

@@ -1,5 +1,5 @@
 /** Small, pure helpers over tree-sitter-python nodes. */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from './syntax-tree';
 import type { Range } from '../../shared/ir';
 
 export type { Node };
@@ -39,35 +39,18 @@ export function walk(node: Node, visit: (n: Node) => boolean | void): void {
 /**
  * The named nodes under `root` (itself included, depth first, in source order) whose type `wanted`
  * selects, descending only into nodes whose type `descend` selects (a wanted node is not descended
- * into). Walks with a TreeCursor, which reads a node's type without making a Node object: only the
- * nodes returned are made, so a pass that looks for a few statements does not pay for every node.
- * `descend` also gets the node's span (UTF-16 offsets), to skip subtrees whose text cannot hold a match.
+ * into). `descend` also gets the node's span (UTF-16 offsets), to skip subtrees whose text cannot
+ * hold a match: their children are then never read from the wasm tree.
  */
 export function nodesOfType(root: Node, wanted: (type: string) => boolean, descend: (type: string, start: number, end: number) => boolean): Node[] {
   const found: Node[] = [];
-  const cursor = root.walk();
-  try {
-    let depth = 0;
-    for (;;) {
-      let descended = false;
-      if (cursor.nodeIsNamed) {
-        const type = cursor.nodeType;
-        if (wanted(type)) found.push(cursor.currentNode);
-        else if (descend(type, cursor.startIndex, cursor.endIndex)) descended = cursor.gotoFirstChild();
-      }
-      if (descended) {
-        depth++;
-        continue;
-      }
-      while (depth > 0 && !cursor.gotoNextSibling()) {
-        cursor.gotoParent();
-        depth--;
-      }
-      if (depth === 0) break;
-    }
-  } finally {
-    cursor.delete();
-  }
+  const visit = (n: Node): void => {
+    if (!n.isNamed) return;
+    const type = n.type;
+    if (wanted(type)) found.push(n);
+    else if (descend(type, n.startIndex, n.endIndex)) for (const c of n.children) visit(c);
+  };
+  visit(root);
   return found;
 }
 

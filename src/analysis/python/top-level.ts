@@ -8,7 +8,8 @@
  * `with`/`try`). What static names cannot follow (`global`, star imports, `exec`, `globals()`, match
  * statements) is reported as `dynamic`.
  */
-import type { Node, TreeCursor } from 'web-tree-sitter';
+import type { TreeCursor } from 'web-tree-sitter';
+import type { Node } from './syntax-tree';
 
 export interface TopLevelStatement {
   type: string;

@@ -110,7 +110,7 @@ describe('syntax helpers', () => {
       oldEndPosition: { row: 0, column: 12 },
       newEndPosition: { row: 0, column: 13 },
     });
-    expect(edited.root.toString()).toBe(parse(after).root.toString());
+    expect(edited.tree.rootNode.toString()).toBe(parse(after).tree.rootNode.toString());
     expect(descendantsOfType(edited.root, 'integer')[0]!.text).toBe('128');
   });
 });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Parser } from 'web-tree-sitter';
 import { createPythonParser } from '../../../src/analysis/python/parser';
+import { SyntaxTree } from '../../../src/analysis/python/syntax-tree';
 import { decodeSource, refuseText, syntaxNotices } from '../../../src/analysis/source-checks';
 import { defined } from '../../defined';
 
@@ -8,7 +9,7 @@ let parser: Parser;
 beforeAll(async () => {
   parser = await createPythonParser();
 });
-const notices = (text: string) => syntaxNotices(defined(parser.parse(text)).rootNode).map((n) => n.message);
+const notices = (text: string) => syntaxNotices(new SyntaxTree(defined(parser.parse(text)), text).rootNode).map((n) => n.message);
 
 describe('source checks', () => {
   it('names Python 2 statements, also inside functions', () => {

@@ -4,7 +4,7 @@
  * and activation layers (`Activation('tanh')`, `ReLU()`, `LeakyReLU(0.2)`, `PReLU()`, `ELU()`,
  * `Softmax()`), including layer objects passed as `activation=`.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { ActivationIR, ActivationName } from '../../../shared/ir';
 import { argument, rangeOf, unparen } from '../../python/syntax';
 import { callArgs } from '../../python/syntax-cache';

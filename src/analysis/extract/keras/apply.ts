@@ -4,7 +4,7 @@
  * functions, methods and custom layers run on the evaluation core with their actual arguments.
  */
 import { cloneLayer } from '../../../shared/layers';
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { CallArgs } from '../../python/evaluator';
 import { rangeOf } from '../../python/syntax';
 import { makeLayer } from '../builders';

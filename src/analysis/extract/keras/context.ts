@@ -1,5 +1,5 @@
 /** What the argument readers (activations, initializers, layers) need to resolve a written value. */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { ConstValue, Scope } from '../../python/constants';
 import { evaluateWith } from '../../python/evaluate';
 import type { KerasSymbols } from './symbols';

@@ -7,7 +7,7 @@
  * each layer is made relative to the control flow (FlowMarks: unknown conditions, unrolled loops,
  * loops read once). Nothing is executed: every value is a description of the code.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import { Scope, subscriptOf, type ConstValue } from '../../python/constants';
 import { arithmetic, truthy } from '../../python/constops';
 import { LIMITS } from '../../python/limits';

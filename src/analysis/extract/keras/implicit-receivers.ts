@@ -5,7 +5,7 @@
  * and the file gets a note saying so. A receiver the file binds anywhere (assignment, parameter,
  * import, loop or `with` target) is left to the executor as usual.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { PyFile } from '../../python/file';
 import { rangeOf, requiredField } from '../../python/syntax';
 import { isBinding } from '../assumed-imports';

@@ -4,7 +4,7 @@
  * functions (`keras.initializers.he_normal(seed=1)`) and TensorFlow's `tf.*_initializer`s ->
  * InitializerIR with numeric params (Keras defaults filled in) and string options.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { InitializerIR, InitializerName } from '../../../shared/ir';
 import { argument, rangeOf, unparen } from '../../python/syntax';
 import { callArgs } from '../../python/syntax-cache';

@@ -6,7 +6,7 @@
  * A function doing anything the reader cannot follow (slicing, `K.mean`, an unknown call on a tensor)
  * leaves the Lambda one unknown layer, with the construct and its line named.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { Range } from '../../../shared/ir';
 import { NOISE_INPUT } from '../../../shared/layers';
 import { layerOutput, UNKNOWN_FLOW, type Flow, type Shape, type ShapeContext } from '../../../shared/shapes';

@@ -4,7 +4,7 @@
  * fields of its kind (Keras 1 and 2 spellings normalized),
  * plus the input shape the call declares (`input_shape=`, `input_dim=`, `batch_input_shape=`).
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { ActivationName, ConvConfig, InitializerIR, LayerCommon, LayerDetail, LayerIR, Layout, MergeConfig, Range, ReshapeConfig } from '../../../shared/ir';
 import { defaultDetail, defaultRecurrent, isRecurrent } from '../../../shared/layers';
 import type { ConstValue } from '../../python/constants';

@@ -4,7 +4,7 @@
  * the model, unsupported constructs, exports, input shape and shape propagation.
  */
 import { isBefore, rangeContains } from '../../../shared/ranges';
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { LayerIR, ModelIR, ModelStyle, Range } from '../../../shared/ir';
 import type { PyFile } from '../../python/file';
 import { rangeOf, stringValue, unparen } from '../../python/syntax';

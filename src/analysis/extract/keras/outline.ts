@@ -4,7 +4,7 @@
  * extraction on large files, so only statements are visited, and function bodies only when they
  * define something. (A tree-sitter query measured slower: it visits every node.)
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 
 /** Node types whose children can be statements. */
 const STATEMENT_CONTAINERS = new Set([

@@ -5,7 +5,7 @@
  */
 import { isMerge } from '../../../shared/layers';
 import { mergeOpOf } from './layers';
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import { rangeOf, namedChildren, unparen, requiredField } from '../../python/syntax';
 import { makeLayer } from '../builders';
 import { activationFunctionName, activationFunctionParams, isKerasLayerPath } from './activations';

@@ -3,7 +3,7 @@
  * which classes are Keras models or layers, the graph-node counter, and the functional models
  * found so far.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { PyFile } from '../../python/file';
 import { namedChildren } from '../../python/syntax';
 import type { EvalNotes } from '../../python/limits';

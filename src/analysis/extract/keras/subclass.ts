@@ -5,7 +5,7 @@
  * `call` (`tf.nn.relu(self.d1(x))`), with helper methods and custom layers inlined.
  * Without a `call`, the layers are taken in the order `__init__` assigns them.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { ModelIR } from '../../../shared/ir';
 import type { CallArgs } from '../../python/evaluator';
 import { rangeOf } from '../../python/syntax';

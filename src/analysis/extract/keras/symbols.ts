@@ -4,7 +4,7 @@
  * real code has that imports alone do not cover: star imports (`from keras.layers import *`) and
  * notebooks whose `import tensorflow as tf` lives in a cell that was not exported.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { PyFile } from '../../python/file';
 import { canonicalQualified } from '../../python/imports';
 import { dotted as dottedOnce } from '../../python/syntax-cache';

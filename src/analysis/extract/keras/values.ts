@@ -3,7 +3,7 @@
  * graph nodes that produce them, layer objects not yet applied, Sequential models being built,
  * lists of those, and constants. Nothing here is ever run; the values only describe the code.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { LayerIR, Range } from '../../../shared/ir';
 import type { ConstValue, Scope } from '../../python/constants';
 import type { CallArgs } from '../../python/evaluator';

@@ -1,5 +1,5 @@
 /** Evaluated call arguments, and how the layer catalog reads them. */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { CallArgs } from '../../python/evaluator';
 import type { ArgReader } from './catalog';
 import { UNKNOWN, constOf, type Value } from './values';

@@ -1,5 +1,5 @@
 /** Python builtins the interpreter evaluates: range/len/zip/enumerate, numbers, isinstance/type, getattr/setattr. */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { Scope } from '../../python/constants';
 import type { Args } from './args';
 import { str, truthy } from '../../python/constops';

@@ -3,7 +3,7 @@
  * containers, nn.init, wrappers), methods of containers and modules (append, add_module, apply,
  * modules(), named_parameters()), strings, tensors and parameters (in-place initializers).
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { InitializerIR, LayerKind } from '../../../shared/ir';
 import type { ConstValue } from '../../python/constants';
 import { argReader, type ArgList, type Args } from './args';

@@ -2,7 +2,7 @@
  * The torch.nn layer catalog: a constructor call with constant arguments -> a Slot (LayerIR template
  * with sizes, fans, parameters and the framework's default initializers).
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { ActivationIR, ActivationName, ConvConfig, InitializerIR, LayerDetail, LayerIR, LayerKind, NormConfig, RecurrentConfig, ReshapeConfig } from '../../../shared/ir';
 import { defaultConv, defaultPool, defaultRecurrent } from '../../../shared/layers';
 import type { ConstValue } from '../../python/constants';

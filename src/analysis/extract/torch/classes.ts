@@ -2,7 +2,7 @@
  * The classes of a file that are torch modules: bases resolving to torch.nn.Module (any spelling,
  * LightningModule included) or to another module class of the same file.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { PyFile } from '../../python/file';
 import { assignmentOf, dottedName, namedChildren } from '../../python/syntax';
 import { torchLayerName } from './catalog';

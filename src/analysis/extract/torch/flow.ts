@@ -2,7 +2,7 @@
  * Pure helpers for tensors flowing through a traced forward: which trace nodes produced a value, what
  * several operands share, and the small layers functional calls become.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { ActivationName, LayerKind, ShapePassMark } from '../../../shared/ir';
 import type { ConstValue } from '../../python/constants';
 import { rangeOf } from '../../python/syntax';

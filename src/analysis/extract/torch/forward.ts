@@ -3,7 +3,7 @@
  * ops (activations, pooling, views, merges) become small layers; what is not understood becomes an
  * 'unknown' layer that keeps the data flow intact without assuming anything about it.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { ConstValue } from '../../python/constants';
 import type { LayerKind, ShapePassMark } from '../../../shared/ir';
 import type { Args } from './args';

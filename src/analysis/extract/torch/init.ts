@@ -2,7 +2,7 @@
  * torch.nn.init calls (`nn.init.kaiming_normal_(w, nonlinearity='relu')`) and in-place tensor
  * initializers (`w.data.normal_(0, 0.01)`, `b.zero_()`) -> InitializerIR with canonical names.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { InitializerIR, InitializerName } from '../../../shared/ir';
 import type { ConstValue } from '../../python/constants';
 import { calculateGain as torchGain } from '../../../shared/knowledge/math';

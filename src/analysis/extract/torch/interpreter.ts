@@ -6,7 +6,7 @@
  * Whatever it cannot know stays unknown; in `forward`, an unknown call on a tensor becomes an
  * 'unknown' layer so that no false adjacency is invented.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import { Scope } from '../../python/constants';
 import type { PyFile } from '../../python/file';
 import { namedChildren, rangeOf } from '../../python/syntax';
@@ -147,8 +147,8 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
 
   /** The interpreter of the file `node` belongs to (this one, or one made for an imported file). */
   private homeOf(node: Node): Interpreter {
-    if (node.tree === this.ctx.file.tree) return this;
-    for (const home of this.homes.values()) if (node.tree === home.ctx.file.tree) return home;
+    if (node.tree === this.ctx.file.syntax) return this;
+    for (const home of this.homes.values()) if (node.tree === home.ctx.file.syntax) return home;
     return this;
   }
 

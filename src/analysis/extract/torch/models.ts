@@ -13,7 +13,7 @@
  *   layer in the flow (listed in `unsupported`), so nothing is assumed across it.
  * - A class with no forward (an abstract base) and a model with no understood layer are not reported.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { ModelIR, ModelStyle } from '../../../shared/ir';
 import type { PyFile } from '../../python/file';
 import { calleeName, enclosing, rangeOf, unparen, walk } from '../../python/syntax';
@@ -181,7 +181,7 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     if (!met) return [{ value, site }];
     const quoted = met.entries.map((e) => `'${e}'`).join(', ');
     // A read in another file's code (a builder it defines) is noted at the class, naming the read.
-    const here = met.read.tree === file.tree;
+    const here = met.read.tree === file.syntax;
     const where = here ? met.read : at;
     const what = here ? 'the key is not known' : `the key of ${callLabel(met.read)} (in code of another file) is not known`;
     if (met.entries.length > LIMITS.configEntries) {

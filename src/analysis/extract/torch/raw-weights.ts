@@ -4,7 +4,7 @@
  * layers, so the initialization rules judge them like nn.Linear. A 2-D factory tensor is a weight
  * candidate (its distribution known, scaled by constants); it becomes a weight when it requires grad.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { InitializerIR, LayerIR } from '../../../shared/ir';
 import { rangeOf } from '../../python/syntax';
 import { makeLayer } from '../builders';

@@ -2,7 +2,7 @@
  * Whole-file searches done on the text and mapped back to syntax nodes. On large files this is far
  * cheaper than visiting every node from JavaScript (each node access crosses into wasm).
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 
 function* offsets(text: string, pattern: RegExp): Generator<number> {
   const re = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);

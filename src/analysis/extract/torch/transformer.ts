@@ -12,7 +12,7 @@
  *   pre-LN (norm_first=True): x = x + dropout1(self_attn(norm1(x))); x = x + dropout2(ff(norm2(x)))
  *   ff(x) = linear2(dropout(activation(linear1(x)))); a decoder adds the memory attention before ff.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { ActivationName } from '../../../shared/ir';
 import { rangeOf } from '../../python/syntax';
 import type { ConstValue } from '../../python/constants';

@@ -2,7 +2,7 @@
  * The values the PyTorch interpreter works with: constructed modules (leaf layers, containers, user
  * module instances), their parameters, constants, and tensors while `forward` is traced.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { InitializerIR, LayerIR, ShapePassMark } from '../../../shared/ir';
 import type { ConstValue } from '../../python/constants';
 

@@ -3,7 +3,7 @@
  * sizes of the tensor itself (`x.size(0)`, `x.shape[1]`, their products), or unknown. The shared
  * shape module turns them into an output shape (src/shared/shapes.ts, viewOutput).
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { ViewDim } from '../../../shared/ir';
 import { constOf, type Value } from './values';
 

@@ -13,7 +13,7 @@
  * attached to the one model the file's loops train.
  */
 import { usedWholeFileFact } from '../file-wide';
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { DataSourceIR, Range } from '../../../shared/ir';
 import type { PyFile } from '../../python/file';
 import { callArguments, descendantsOfType, namedChildren, rangeOf, unparen, requiredField } from '../../python/syntax';

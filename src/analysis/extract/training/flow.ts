@@ -5,7 +5,7 @@
  * (`model.to(device)`, `nn.DataParallel(model)`). Anything ambiguous is unknown (null): the training
  * pass never guesses which of two values reaches a use.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import { Scope } from '../../python/constants';
 import { callArguments, calleeName, descendantsOfType, enclosing, namedChildren, unparen } from '../../python/syntax';
 

@@ -6,7 +6,7 @@
  * Each update pairs with the nearest gradient computation before it in the same function; clipping
  * counts only between the two (clipping after `step()` clips gradients that are about to be zeroed).
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { LoopClipIR, TrainingLoopIR } from '../../../shared/ir';
 import { argument, callArguments, calleeName, enclosing, rangeOf, requiredField } from '../../python/syntax';
 import { callsWithLastName, numberAt, originOf, scopeNodeOf, type Resolve } from './flow';

@@ -5,7 +5,7 @@
  * (`nn.CrossEntropyLoss()`, which takes class indices, so 'sparse_categorical_crossentropy') and
  * functional losses (`F.mse_loss`).
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import { stringValue } from '../../python/syntax';
 
 const ALIASES: Record<string, string> = {

@@ -5,7 +5,7 @@
  * torchvision model, `load_model(...)`), or unknown (null).
  */
 import { usedWholeFileFact } from '../file-wide';
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { ModelIR } from '../../../shared/ir';
 import type { PyFile } from '../../python/file';
 import { callArguments, dottedName, enclosing, namedChildren, unparen } from '../../python/syntax';

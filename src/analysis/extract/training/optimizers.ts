@@ -4,7 +4,7 @@
  * constructors (`torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)`, positional lr, param
  * groups). Values that cannot be evaluated statically are listed in `unresolved`.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { OptimizerIR, Range } from '../../../shared/ir';
 import { argument, callArguments, namedChildren, rangeOf, stringValue, unparen, requiredField } from '../../python/syntax';
 import { numberAt, originOf, type Resolve } from './flow';

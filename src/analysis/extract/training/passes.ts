@@ -3,7 +3,7 @@
  * after `from workflow import workflow` and `lstm_model = LSTMModel()`. The function's file records the
  * training it gives its parameter (ExternalTraining with PARAMETER_MODULE); the linker joins the two.
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node } from '../../python/syntax-tree';
 import type { ModelIR } from '../../../shared/ir';
 import type { PyFile } from '../../python/file';
 import { callArguments, calleeName } from '../../python/syntax';

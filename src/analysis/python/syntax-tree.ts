@@ -1,0 +1,232 @@
+/**
+ * The syntax tree as the readers see it: plain JS nodes with the part of web-tree-sitter's Node API
+ * they use, read from the wasm tree once. Every web-tree-sitter Node access (type, a field, the
+ * children, the text) crosses into wasm and allocates a new Node object, and the readers (evaluator,
+ * Keras and torch readers, training readers, rules' edits) revisit the same nodes many times. Here a
+ * node's children are read on first access, in one TreeCursor pass over them (type, field, span, id),
+ * and kept; everything after that is plain JS. Subtrees no reader visits are never read.
+ */
+import type { Node as WasmNode, Point, Tree, TreeCursor } from 'web-tree-sitter';
+import { lineStarts, offsetAt, positionAt } from '../rules/helpers/text-offsets';
+
+/** Node ids, unique in the process (nodes of several files meet in one analysis). */
+let lastId = 0;
+
+/** One parsed text's nodes, read lazily from its web-tree-sitter tree. */
+export class SyntaxTree {
+  readonly rootNode: Node;
+  /** The language's node type and field names, by id. */
+  readonly fields: (string | null)[];
+  private readonly types: string[];
+  private cursorAtRoot: TreeCursor | null = null;
+  private starts: readonly number[] | null = null;
+  /** Whether a node type (by id) is named: fixed per visible symbol, read once per type. */
+  private readonly namedByType = new Map<number, boolean>();
+
+  constructor(
+    readonly wasm: Tree,
+    /** The text the tree was parsed from (node text and positions are read from it). */
+    readonly source: string,
+  ) {
+    const root = wasm.rootNode;
+    this.types = wasm.language.types;
+    this.fields = wasm.language.fields;
+    this.rootNode = new Node(this, null, 0, this.typeName(root.typeId), root.isNamed, null, root.startIndex, root.endIndex);
+  }
+
+  /** The type name of a type id, as web-tree-sitter names it. */
+  typeName(typeId: number): string {
+    return this.types[typeId] ?? 'ERROR';
+  }
+
+  /** A cursor over the whole tree (nodes are addressed by their descendant index from the root). */
+  cursor(): TreeCursor {
+    return (this.cursorAtRoot ??= this.wasm.walk());
+  }
+
+  /** Frees the cursor (the tree itself belongs to its PyFile). */
+  dispose(): void {
+    this.cursorAtRoot?.delete();
+    this.cursorAtRoot = null;
+  }
+
+  /** Row and column (UTF-16 code units, as web-tree-sitter gives them for a JS string) of an offset. */
+  position(index: number): Point {
+    const { line, character } = positionAt((this.starts ??= lineStarts(this.source)), index);
+    return { row: line, column: character };
+  }
+
+  /** The offset of a row and column (the inverse of position). */
+  index(point: Point): number {
+    return offsetAt((this.starts ??= lineStarts(this.source)), { line: point.row, character: point.column });
+  }
+
+  isNamedType(typeId: number, cursor: TreeCursor): boolean {
+    let named = this.namedByType.get(typeId);
+    if (named === undefined) this.namedByType.set(typeId, (named = cursor.nodeIsNamed));
+    return named;
+  }
+}
+
+/** A syntax node: web-tree-sitter's Node API (the part the readers use) over plain JS data. */
+export class Node {
+  readonly id = ++lastId;
+  private kids: Node[] | null = null;
+  private named: Node[] | null = null;
+  private startPoint: Point | null = null;
+  private endPoint: Point | null = null;
+
+  constructor(
+    readonly tree: SyntaxTree,
+    readonly parent: Node | null,
+    /** The node's index in a depth-first walk of the whole tree (anonymous nodes counted), to find it again. */
+    readonly descendantIndex: number,
+    readonly type: string,
+    readonly isNamed: boolean,
+    /** The field this node is in its parent, if any. */
+    readonly fieldName: string | null,
+    readonly startIndex: number,
+    readonly endIndex: number,
+  ) {}
+
+  get text(): string {
+    return this.tree.source.slice(this.startIndex, this.endIndex);
+  }
+
+  get startPosition(): Point {
+    return (this.startPoint ??= this.tree.position(this.startIndex));
+  }
+
+  get endPosition(): Point {
+    return (this.endPoint ??= this.tree.position(this.endIndex));
+  }
+
+  /** All children, anonymous ones included. */
+  get children(): Node[] {
+    return (this.kids ??= this.readChildren());
+  }
+
+  get namedChildren(): Node[] {
+    return (this.named ??= this.children.filter((c) => c.isNamed));
+  }
+
+  get childCount(): number {
+    return this.children.length;
+  }
+
+  get namedChildCount(): number {
+    return this.namedChildren.length;
+  }
+
+  get firstNamedChild(): Node | null {
+    return this.namedChildren[0] ?? null;
+  }
+
+  child(index: number): Node | null {
+    return this.children[index] ?? null;
+  }
+
+  namedChild(index: number): Node | null {
+    return this.namedChildren[index] ?? null;
+  }
+
+  childForFieldName(name: string): Node | null {
+    for (const c of this.children) if (c.fieldName === name) return c;
+    return null;
+  }
+
+  childrenForFieldName(name: string): Node[] {
+    return this.children.filter((c) => c.fieldName === name);
+  }
+
+  get isError(): boolean {
+    return this.type === 'ERROR';
+  }
+
+  /** Rarely asked (syntax checks, the editor's statement groups): read from the wasm node. */
+  get hasError(): boolean {
+    return this.wasmNode().hasError;
+  }
+
+  get isMissing(): boolean {
+    return this.wasmNode().isMissing;
+  }
+
+  equals(other: Node): boolean {
+    return this === other || (this.tree === other.tree && this.id === other.id);
+  }
+
+  /** A web-tree-sitter cursor at this node (for readers that walk with one). */
+  walk(): TreeCursor {
+    return this.wasmNode().walk();
+  }
+
+  /**
+   * The smallest node (anonymous ones included) that spans `start`..`end`, as web-tree-sitter's
+   * descendantForIndex (ts_node_descendant_for_byte_range) finds it, over the children read here.
+   */
+  descendantForIndex(start: number, end: number = start): Node | null {
+    return descendantSpanning(this, start, end);
+  }
+
+  /** descendantForIndex at a row and column. */
+  descendantForPosition(point: Point): Node | null {
+    const index = this.tree.index(point);
+    return this.descendantForIndex(index, index);
+  }
+
+  /** The descendants (this node included) of the given types, depth first. */
+  descendantsOfType(types: string | string[]): Node[] {
+    const wanted = typeof types === 'string' ? [types] : types;
+    const found: Node[] = [];
+    const visit = (n: Node): void => {
+      if (wanted.includes(n.type)) found.push(n);
+      for (const c of n.children) visit(c);
+    };
+    visit(this);
+    return found;
+  }
+
+  private wasmNode(): WasmNode {
+    const cursor = this.tree.cursor();
+    cursor.gotoDescendant(this.descendantIndex);
+    return cursor.currentNode;
+  }
+
+  /** The children, read on first access (readers skip most of a file: a subtree nobody enters is never read). */
+  private readChildren(): Node[] {
+    return readChildren(this);
+  }
+}
+
+/** The children of `node` in one cursor pass (its subtree left unread). */
+function readChildren(node: Node): Node[] {
+  const tree = node.tree;
+  const cursor = tree.cursor();
+  cursor.gotoDescendant(node.descendantIndex);
+  const out: Node[] = [];
+  if (!cursor.gotoFirstChild()) return out;
+  do {
+    const typeId = cursor.nodeTypeId;
+    out.push(new Node(tree, node, cursor.currentDescendantIndex, tree.typeName(typeId), tree.isNamedType(typeId, cursor), tree.fields[cursor.currentFieldId] ?? null, cursor.startIndex, cursor.endIndex));
+  } while (cursor.gotoNextSibling());
+  return out;
+}
+
+/** descendantForIndex from `from`: down through the first child that spans the range, while one does. */
+function descendantSpanning(from: Node, start: number, end: number): Node {
+  let node = from;
+  for (;;) {
+    let next: Node | null = null;
+    for (const c of node.children) {
+      if (c.endIndex < end) continue;
+      // An empty node touching the start counts; others must extend past it.
+      if (c.startIndex === c.endIndex ? c.endIndex < start : c.endIndex <= start) continue;
+      if (start < c.startIndex) break;
+      next = c;
+      break;
+    }
+    if (!next) return node;
+    node = next;
+  }
+}
