@@ -197,7 +197,8 @@ function cloneData(value: unknown, copies: Map<object, unknown>): unknown {
   }
   const out: Record<string, unknown> = {};
   copies.set(value, out);
-  for (const [key, item] of Object.entries(value)) out[key] = cloneData(item, copies);
+  const source = value as Record<string, unknown>;
+  for (const key of Object.keys(source)) out[key] = cloneData(source[key], copies);
   return out;
 }
 
