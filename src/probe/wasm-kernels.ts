@@ -5,10 +5,10 @@
  * the saturation count of a stack of outputs six (a comparison with a scalar alone ~0.6 ms for 80k values).
  *
  * A Dense layer's forward pass and its gradient run as one kernel each. They call the wasm backend's
- * own kernel functions for the products, the bias and the activation (the same XNNPACK code, so the
- * same numbers) and do the elementwise activation gradient, the bias gradient and the transposes in
- * one pass each over the wasm heap, rounding to float32 after every operation as the backend's kernels
- * do (a store into a Float32Array rounds). The results are bit-identical to the ops they replace
+ * own kernel functions (the same XNNPACK code, so the same numbers, without the engine's bookkeeping)
+ * for the products, the bias, the activation and the transposes, and compute the activation's gradient
+ * and the bias gradient in passes over the wasm heap, rounding to float32 after every operation as the
+ * backend's kernels do (a store into a Float32Array rounds). The results are bit-identical to the ops they replace
  * (test/probe/wasm-kernels.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -55,13 +55,6 @@ function asBatch(m: Info): Info {
   return { dataId: m.dataId, shape: [1, ...m.shape], dtype: m.dtype };
 }
 
-function transposeInto(src: Float32Array, rows: number, cols: number, out: Float32Array): void {
-  for (let r = 0; r < rows; r++) {
-    const from = r * cols;
-    for (let c = 0; c < cols; c++) out[c * rows + r] = src[from + c]!;
-  }
-}
-
 /**
  * [dx, dw, dbias?] from dy, the layer's output y, its input x and kernel w: dz = dy·act'(z) written
  * with y, as tfjs computes it (sigmoid: dy·(y·(1 - y)); relu: dy·step(y)); dbias sums dz over the
@@ -72,13 +65,11 @@ function denseBackwardKernel({ inputs, backend, attrs }: { inputs: tf.NamedTenso
   const { dy, y, x, w } = inputs as { dy: Info; y: Info; x: Info; w: Info };
   const activation = attrs?.activation as FusableActivation;
   const withBias = attrs?.withBias === true;
-  const [rows, inputs_] = x.shape as [number, number];
+  const rows = x.shape[0]!;
   const units = w.shape[1]!;
   // Every output is allocated before any heap view is taken: an allocation may grow (and detach) the heap.
   const dz = activation === 'linear' ? dy : wasm.makeOutput([rows, units], 'float32');
   const db = withBias ? wasm.makeOutput([units], 'float32') : null;
-  const xT = wasm.makeOutput([inputs_, rows], 'float32');
-  const wT = wasm.makeOutput([units, inputs_], 'float32');
   const dyv = wasm.typedArrayFromHeap(dy) as Float32Array;
   const dzv = wasm.typedArrayFromHeap(dz) as Float32Array;
   if (activation !== 'linear') {
@@ -104,8 +95,9 @@ function denseBackwardKernel({ inputs, backend, attrs }: { inputs: tf.NamedTenso
       for (let c = 0; c < units; c++) dbv[c] = dbv[c]! + dzv[from + c]!;
     }
   }
-  transposeInto(wasm.typedArrayFromHeap(x) as Float32Array, rows, inputs_, wasm.typedArrayFromHeap(xT) as Float32Array);
-  transposeInto(wasm.typedArrayFromHeap(w) as Float32Array, inputs_, units, wasm.typedArrayFromHeap(wT) as Float32Array);
+  // The backend's Transpose (faster than a loop here); the heap views above are not read after it allocates.
+  const xT = backendKernel('Transpose', { x }, wasm, { perm: [1, 0] });
+  const wT = backendKernel('Transpose', { x: w }, wasm, { perm: [1, 0] });
   const plain = { transposeA: false, transposeB: false };
   const dx = backendKernel('BatchMatMul', { a: dz, b: wT }, wasm, plain);
   const dw = backendKernel('BatchMatMul', { a: xT, b: dz }, wasm, plain);
@@ -113,19 +105,12 @@ function denseBackwardKernel({ inputs, backend, attrs }: { inputs: tf.NamedTenso
   return db ? [dx, dw, db] : [dx, dw];
 }
 
-/** Inputs a0, b0, a1, b1, ...: outputs a_i - b_i, as the backend's Sub rounds them. */
+/** Inputs a0, b0, a1, b1, ...: outputs a_i - b_i, each by the backend's own Sub (no engine bookkeeping). */
 function subtractEachKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): Info[] {
   const wasm = backend as BackendWasm;
-  const count = Object.keys(inputs).length / 2;
-  const pairs = Array.from({ length: count }, (_, i) => [inputs[`a${i}`]!, inputs[`b${i}`]!] as const);
-  const outs = pairs.map(([a]) => wasm.makeOutput(a.shape, 'float32'));
-  pairs.forEach(([a, b], i) => {
-    const av = wasm.typedArrayFromHeap(a) as Float32Array;
-    const bv = wasm.typedArrayFromHeap(b) as Float32Array;
-    const ov = wasm.typedArrayFromHeap(outs[i]!) as Float32Array;
-    for (let k = 0; k < ov.length; k++) ov[k] = av[k]! - bv[k]!;
-  });
-  return outs;
+  return Object.keys(inputs)
+    .filter((name) => name.startsWith('a'))
+    .map((name) => backendKernel('Sub', { a: inputs[name]!, b: inputs[`b${name.slice(1)}`]! }, wasm));
 }
 
 /**
