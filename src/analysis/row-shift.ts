@@ -124,10 +124,14 @@ export function shiftRows<T>(value: T, file: string, mapOf: RowMapOf, evidence =
     if (v === null || typeof v !== 'object') return v;
     const known = copies.get(v);
     if (known !== undefined) return known;
+    // Copies made whole (a spread or a slice copies an object's layout at once), then the fields that hold rows written again.
     if (Array.isArray(v)) {
-      const out: unknown[] = [];
+      const out: unknown[] = v.slice();
       copies.set(v, out);
-      for (const item of v) out.push(visit(item, key, owner, map));
+      for (let i = 0; i < v.length; i++) {
+        const item: unknown = v[i];
+        if (typeof item === 'object' || typeof item === 'string') out[i] = visit(item, key, owner, map);
+      }
       return out;
     }
     if (Object.getPrototypeOf(v) !== Object.prototype) throw new Unmovable();
@@ -138,20 +142,20 @@ export function shiftRows<T>(value: T, file: string, mapOf: RowMapOf, evidence =
       own = record.file;
       ownMap = mapOf(own);
     }
-    const out: Record<string, unknown> = {};
+    const out: Record<string, unknown> = { ...record };
     copies.set(v, out);
     const isPosition = typeof record.line === 'number' && typeof record.character === 'number';
-    for (const k of Object.keys(record)) {
+    for (const k in record) {
       const field = record[k];
-      if (k === 'line' && typeof field === 'number') {
+      if (typeof field === 'object' || typeof field === 'string') {
+        out[k] = visit(field, k, own, ownMap);
+      } else if (k === 'line' && typeof field === 'number') {
         if (isPosition) out[k] = row(ownMap, field);
         else if (evidence) out[k] = row(ownMap, field - 1) + 1;
         else throw new Unmovable();
       } else if (evidence && k === 'at' && typeof field === 'number') {
         const r = Math.floor(field / PLACE_ROWS);
         out[k] = row(ownMap, r) * PLACE_ROWS + (field - r * PLACE_ROWS);
-      } else {
-        out[k] = visit(field, k, own, ownMap);
       }
     }
     return out;

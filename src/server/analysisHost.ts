@@ -8,10 +8,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { FileResult, SourceEdit } from '../analysis/api';
-import type { ModelIR } from '../shared/ir';
 import { guardedListener } from '../shared/message-guard';
 import type { Settings } from '../shared/settings';
-import { CANCEL_SLOTS, cancelIn, isFromWorker, PostedResults, type FromWorker, type ToWorker } from './analysisProtocol';
+import { CANCEL_SLOTS, cancelIn, isFromWorker, PostedResults, type FromWorker, type HeldModels, type ToWorker } from './analysisProtocol';
 
 export interface AnalysisHostOptions {
   /** The script that runs the worker (the server bundle itself: see main.ts). */
@@ -31,7 +30,7 @@ interface Ticket {
 
 /** Who waits for an analysis: its models (ahead of its result when the worker posts them so) and its result; null: cancelled. */
 interface Answer {
-  models: (models: ModelIR[] | null) => void;
+  models: (models: HeldModels | null) => void;
   result: (result: FileResult | null) => void;
 }
 
@@ -47,7 +46,7 @@ interface Pending {
 export interface RunningAnalysis {
   readonly result: Promise<FileResult | null>;
   /** The result's models, known before its findings (hovers need only them); null when cancelled first. */
-  readonly models: Promise<ModelIR[] | null>;
+  readonly models: Promise<HeldModels | null>;
   /** Stops the analysis at the worker's next checkpoint (or before it starts); `result` becomes null. */
   cancel(): void;
 }
@@ -126,7 +125,7 @@ export class AnalysisHost {
     this.changedSinceGood.clear();
     this.lastAnalyzerMs = message.ms;
     // A result without models posted ahead (an analysis that failed) answers both.
-    pending.answer.models(result?.models ?? null);
+    pending.answer.models(result);
     pending.answer.result(result);
   }
 
@@ -166,7 +165,7 @@ export class AnalysisHost {
   analyze(path: string): RunningAnalysis {
     const ticket: Ticket = { id: 0, cancelled: false };
     let answerModels: Answer['models'] = () => undefined;
-    const models = new Promise<ModelIR[] | null>((resolve) => { answerModels = resolve; });
+    const models = new Promise<HeldModels | null>((resolve) => { answerModels = resolve; });
     const result = new Promise<FileResult | null>((resolve) => { this.request(ticket, path, { models: answerModels, result: resolve }); });
     return {
       result,
@@ -188,7 +187,7 @@ export class AnalysisHost {
     const id = (ticket.id = this.nextId++);
     if (this.quarantined.has(path)) {
       const result = quarantineResult(path, this.options.timeoutMs);
-      answer.models(result.models);
+      answer.models(result);
       answer.result(result);
       return;
     }

@@ -52,9 +52,15 @@ export interface PostedModels {
 /** An item whole, the index of the same item in the previous result, or `[index, rows]`: that item with every row moved by `rows`. */
 type Posted<T> = T | number | [index: number, rows: number];
 
+/** A file's models as the host holds them: read when a request needs them (see HeldItems). */
+export type HeldModels = Pick<FileResult, 'models'>;
+
 /** The previous result per path on each side of the channel: the worker encodes against it, the host decodes. */
 export class PostedResults {
+  /** The worker's side. */
   private readonly previous = new Map<string, FileResult>();
+  /** The host's side. */
+  private readonly held = new Map<string, { models: HeldItems<ModelIR>; findings: HeldItems<Finding> }>();
 
   /** The worker's side: `result` with what the previous result for its path also held (or held before a move) sent as indices. */
   encode(result: FileResult): PostedResult {
@@ -74,29 +80,39 @@ export class PostedResults {
     return { path, models: before ? asIndices(models, before.models) : models };
   }
 
-  /** The host's side: the result the worker encoded; null when an index names nothing (the two sides disagree). */
+  /**
+   * The host's side: the result the worker encoded; null when an index names nothing (the two sides
+   * disagree). Its findings are copied now (diagnostics show them all), its models when first read.
+   */
   decode(posted: PostedResult): FileResult | null {
-    const before = this.previous.get(posted.path);
-    const models = posted.models ? fromIndices(posted.models, before?.models ?? []) : (before?.models ?? null);
-    const findings = fromIndices(posted.findings, before?.findings ?? []);
+    const before = this.held.get(posted.path);
+    const models = posted.models ? HeldItems.decode(posted.models, before?.models) : before?.models;
+    const findings = HeldItems.decode(posted.findings, before?.findings);
     if (!models || !findings) return null;
-    const result = { ...posted, models, findings };
-    this.previous.set(result.path, result);
-    return result;
+    this.held.set(posted.path, { models, findings });
+    const { path, error, notices } = posted;
+    return withModels({ path, error, notices, findings: findings.items }, models);
   }
 
   /** The host's side: models posted ahead of their result; null when an index names nothing. */
-  decodeModels(posted: PostedModels): ModelIR[] | null {
-    const before = this.previous.get(posted.path);
-    const models = fromIndices(posted.models, before?.models ?? []);
-    if (models) this.previous.set(posted.path, { ...(before ?? { path: posted.path, error: null, notices: [], findings: [] }), models });
-    return models;
+  decodeModels(posted: PostedModels): HeldModels | null {
+    const before = this.held.get(posted.path);
+    const models = HeldItems.decode(posted.models, before?.models);
+    if (!models) return null;
+    this.held.set(posted.path, { models, findings: before?.findings ?? HeldItems.none() });
+    return withModels({}, models);
   }
 
   /** The worker forgets a file: its next result for the path is sent whole. */
   forget(path: string): void {
     this.previous.delete(path);
+    this.held.delete(path);
   }
+}
+
+/** `value` with its `models` read from `held` when first asked for. */
+function withModels<T extends object>(value: T, held: HeldItems<ModelIR>): T & HeldModels {
+  return Object.defineProperty({ ...value, models: [] as ModelIR[] }, 'models', { get: () => held.items, enumerable: true });
 }
 
 function asIndices<T extends object>(items: readonly T[], before: readonly T[]): Posted<T>[] {
@@ -110,20 +126,62 @@ function asIndices<T extends object>(items: readonly T[], before: readonly T[]):
   });
 }
 
-function fromIndices<T extends object>(items: readonly Posted<T>[], before: readonly T[]): T[] | null {
-  const out: T[] = [];
-  for (const item of items) {
-    let value: T | null | undefined;
-    if (typeof item === 'number') value = before[item];
-    else if (Array.isArray(item)) {
-      const [index, rows] = item;
-      const from = before[index];
-      value = from && shiftRows(from, '', byRows(rows));
-    } else value = item;
-    if (!value) return null;
-    out.push(value);
+/** One item the host holds: its value, or until it is read, the item it is a move of and by how many rows. */
+interface Held<T> {
+  value: T | null;
+  from: T;
+  rows: number;
+}
+
+/**
+ * What the host holds of a result's items. An item the worker moved by whole lines is kept as the item
+ * it was moved from and the rows until it is read: lines typed above many models do not copy them all
+ * on the server per keystroke (only a hover or a hint reads them), and moves in a row add up to one.
+ * An item the next result holds too is the same entry, read once for both.
+ */
+class HeldItems<T extends object> {
+  private read: T[] | null = null;
+
+  private constructor(private readonly entries: readonly Held<T>[]) {}
+
+  static none<T extends object>(): HeldItems<T> {
+    return new HeldItems<T>([]);
   }
-  return out;
+
+  /** The items of `posted`, whose indices name those of `before`; null when one names nothing. */
+  static decode<T extends object>(posted: readonly Posted<T>[], before: HeldItems<T> | undefined): HeldItems<T> | null {
+    const entries: Held<T>[] = [];
+    for (const item of posted) {
+      if (typeof item === 'number') {
+        const same = before?.entries[item];
+        if (!same) return null;
+        entries.push(same);
+      } else if (Array.isArray(item)) {
+        const [index, rows] = item;
+        const from = before?.entries[index];
+        if (!from) return null;
+        entries.push(from.value ? { value: null, from: from.value, rows } : { value: null, from: from.from, rows: from.rows + rows });
+      } else {
+        entries.push({ value: item, from: item, rows: 0 });
+      }
+    }
+    return new HeldItems(entries);
+  }
+
+  get items(): T[] {
+    return (this.read ??= this.entries.map(valueOf));
+  }
+}
+
+/** A held item's value, moved now if it was not read yet: the same shiftRows, on the same item, as the worker's. */
+function valueOf<T extends object>(held: Held<T>): T {
+  if (!held.value) {
+    const moved = shiftRows(held.from, '', byRows(held.rows));
+    // Only plain data moved by whole lines is posted as a move: it always moves again.
+    if (!moved) throw new Error('a result item posted as moved by whole lines could not be moved');
+    held.value = moved;
+  }
+  return held.value;
 }
 
 export type FromWorker =

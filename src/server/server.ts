@@ -33,9 +33,9 @@ import { ModelsRequest, modelsOf } from './handlers/models';
 import { SettingsSync } from './settingsSync';
 import { UnitAnalyses } from './unitAnalyses';
 import type { NotebookLayout } from '../shared/notebook-layout';
-import type { ModelIR } from '../shared/ir';
 import { NotebookSync } from './notebookSync';
 import { AnalysisHost } from './analysisHost';
+import type { HeldModels } from './analysisProtocol';
 import { OpenUnit, type Analysis } from './openUnits';
 import { LintScheduling } from './lintScheduling';
 import { diffEdit } from './sourceEdit';
@@ -282,7 +282,7 @@ export class GradientLensServer {
     return this.analyses.current(unit, token, (u) => this.units.get(u.uri) === u);
   }
 
-  private currentModels(unit: OpenUnit, token: CancellationToken): Promise<ModelIR[] | null> {
+  private currentModels(unit: OpenUnit, token: CancellationToken): Promise<HeldModels | null> {
     return this.analyses.currentModels(unit, token, (u) => this.units.get(u.uri) === u);
   }
 
@@ -291,10 +291,10 @@ export class GradientLensServer {
     if (!unit || token.isCancellationRequested) return null;
     const position = unit.fromEditor(params.textDocument.uri, params.position);
     // A hover reads only models: it need not wait for the findings of the text it is asked on.
-    const models = position ? await this.currentModels(unit, token) : null;
+    const held = position ? await this.currentModels(unit, token) : null;
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the client or a newer edit can cancel during the await
-    if (!position || !models || token.isCancellationRequested) return null;
-    const hover = hoverAt({ models }, (line) => unit.lineText(line), position);
+    if (!position || !held || token.isCancellationRequested) return null;
+    const hover = hoverAt(held, (line) => unit.lineText(line), position);
     if (!hover) return null;
     const shown = hover.range ? unit.toEditor(hover.range) : null;
     return { contents: { kind: 'markdown', value: hover.markdown }, ...(shown && shown.uri === params.textDocument.uri ? { range: shown.range } : {}) };
@@ -316,13 +316,13 @@ export class GradientLensServer {
     const unit = this.unitOf(params.textDocument.uri);
     const settings = this.settings.current;
     if (!unit || !settings.enable || !settings.predictedHints || token.isCancellationRequested) return [];
-    const models = await this.currentModels(unit, token);
+    const held = await this.currentModels(unit, token);
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the client or a newer edit can cancel during the await
-    if (!models || token.isCancellationRequested) return [];
+    if (!held || token.isCancellationRequested) return [];
     const everywhere = { start: { line: 0, character: 0 }, end: { line: Number.MAX_SAFE_INTEGER, character: 0 } };
     const measured = this.measuredLines.get(params.textDocument.uri);
     const hints: InlayHint[] = [];
-    for (const hint of predictionHints(models, everywhere)) {
+    for (const hint of predictionHints(held.models, everywhere)) {
       const shown = unit.toEditor({ start: hint.position, end: hint.position });
       if (!shown || shown.uri !== params.textDocument.uri) continue;
       const line = shown.range.start.line;

@@ -3,8 +3,8 @@
  * every request for the same text, and the project's generation that makes older ones stale.
  */
 import type { CancellationToken } from 'vscode-languageserver/node';
-import type { ModelIR } from '../shared/ir';
 import type { AnalysisHost } from './analysisHost';
+import type { HeldModels } from './analysisProtocol';
 import type { Analysis, OpenUnit } from './openUnits';
 
 interface Running {
@@ -12,7 +12,7 @@ interface Running {
   generation: number;
   promise: Promise<Analysis | null>;
   /** The analysis' models, known before its findings; null when it was cancelled first. */
-  models: Promise<ModelIR[] | null>;
+  models: Promise<HeldModels | null>;
   cancel: () => void;
 }
 
@@ -63,9 +63,9 @@ export class UnitAnalyses {
    * The models of the unit's current text, for requests that read nothing else (hovers, hints): those
    * of its analysis, as soon as the worker knows them, without waiting for the findings.
    */
-  modelsOf(unit: OpenUnit): Promise<ModelIR[] | null> {
+  modelsOf(unit: OpenUnit): Promise<HeldModels | null> {
     const current = this.newest.get(unit.uri);
-    if (current && current.version === unit.version) return Promise.resolve(current.result.models);
+    if (current && current.version === unit.version) return Promise.resolve(current.result);
     return this.running(unit, true)?.models ?? Promise.resolve(null);
   }
 
@@ -103,7 +103,7 @@ export class UnitAnalyses {
   }
 
   /** The unit's models for requests, as `current` gives its analysis. */
-  currentModels(unit: OpenUnit, token: CancellationToken, isOpen: (unit: OpenUnit) => boolean): Promise<ModelIR[] | null> {
+  currentModels(unit: OpenUnit, token: CancellationToken, isOpen: (unit: OpenUnit) => boolean): Promise<HeldModels | null> {
     return newestOf(() => this.modelsOf(unit), unit, token, isOpen);
   }
 }
