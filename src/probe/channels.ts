@@ -1,36 +1,16 @@
 /**
- * Per-channel means and scale-and-shift of channels-last tensors through the wasm backend's XNNPACK
- * pooling and depthwise kernels, which run over the channels in SIMD. Its Sum reduces one channel at
- * a time (moving it innermost with a transpose first) and its broadcast Multiply and Add take the
- * generic path: on a [32, 32, 32, 32] activation (CPU time, tfjs-backend-wasm 4.22), per-channel sums
- * 2.9 ms as Sum, 0.25 ms as one average pooling; x·a + b 2.1 ms as Mul and Add, 0.57 ms as a 1x1
- * depthwise convolution with a bias (the same numbers: one product and one sum per value either way).
+ * Per-channel sums, scale-and-shift and bias of channels-last tensors on the wasm backend through
+ * XNNPACK kernels, which run over the channels in SIMD: the sums as an average pooling
+ * (finiteChannelMeans in reduce.ts), x·a + b as a 1x1 depthwise convolution with a bias (2.1 ms as the
+ * backend's broadcast Mul and Add on a [32, 32, 32, 32] activation, 0.57 ms so; the same numbers, one
+ * product and one sum per value either way; CPU time, tfjs-backend-wasm 4.22).
  *
- * Both XNNPACK kernels clamp their output, which turns NaN into -Infinity. So they are used only on
- * tensors whose means came out finite here (a NaN or an infinity in the input makes its channel's mean
- * NaN or infinite): with a non-finite input the caller takes tfjs' own ops, and NaN spreads as the
- * framework spreads it.
+ * XNNPACK clamps its outputs, which turns NaN into -Infinity. So these kernels run only on tensors
+ * known finite (their channel means were): with a non-finite input the caller takes tfjs' own ops, and
+ * NaN spreads as the framework spreads it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { reduceLeading } from './reduce';
-
-/** Below this many values a plain op costs as little (per-op overhead dominates). */
-const POOLED_FROM = 1 << 14;
-
-/**
- * The mean of each channel over every other axis, [channels], through one average pooling of x viewed
- * as [1, rows, 1, channels]; null off wasm, for small tensors, and when a mean is not finite.
- */
-export function finiteChannelMeans(x: tf.Tensor): tf.Tensor1D | null {
-  if (tf.getBackend() !== 'wasm' || x.size < POOLED_FROM || x.rank < 2) return null;
-  const channels = x.shape[x.rank - 1]!;
-  const rows = x.size / channels;
-  const means = tf.tidy(() => tf.reshape<tf.Rank.R1>(tf.avgPool(tf.reshape<tf.Rank.R4>(x, [1, rows, 1, channels]), [rows, 1], 1, 'valid'), [channels]));
-  // A read of `channels` numbers; the wasm backend has computed them already (it runs synchronously).
-  if ((means.dataSync() as Float32Array).every(Number.isFinite)) return means;
-  means.dispose();
-  return null;
-}
+import { finiteChannelMeans, reduceLeading } from './reduce';
 
 function finite(t: tf.Tensor): boolean {
   return (t.dataSync() as Float32Array).every(Number.isFinite);

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 const ROW_BLOCKS = [32, 16, 64, 8, 4];
 /** Fewest rows per block: a view of fewer gains nothing. */
 const MIN_BLOCK_ROWS = 8;
-/** Below this many values a plain op costs as little as any view of it. */
+/** Below this many values a plain op costs as little as any view or pooling of it. */
 const VIEW_FROM = 1 << 14;
 /** A matrix with more columns than this many times its rows transposes faster plainly. */
 const WIDE = 16;
@@ -22,6 +22,40 @@ const WIDE = 16;
 /** A factor of `rows` to view them as [blocks, rows / blocks], or null when none fits. */
 function rowBlocks(rows: number): number | null {
   return ROW_BLOCKS.find((b) => rows % b === 0 && rows / b >= MIN_BLOCK_ROWS) ?? null;
+}
+
+/**
+ * The mean of each channel over every other axis, [channels], through one XNNPACK average pooling of
+ * x viewed as [1, rows, 1, channels] (per-channel sums of a [32, 32, 32, 32] activation: 2.9 ms as the
+ * wasm Sum, 0.25 ms pooled); null off wasm, for small tensors, and when a mean is not finite: XNNPACK
+ * clamps its outputs, which turns NaN into -Infinity, and a NaN or an infinity in x shows in its mean.
+ */
+export function finiteChannelMeans(x: tf.Tensor): tf.Tensor1D | null {
+  if (tf.getBackend() !== 'wasm' || x.size < VIEW_FROM || x.rank < 2) return null;
+  const channels = x.shape[x.rank - 1]!;
+  const rows = x.size / channels;
+  const means = tf.tidy(() => tf.reshape<tf.Rank.R1>(tf.avgPool(tf.reshape<tf.Rank.R4>(x, [1, rows, 1, channels]), [rows, 1], 1, 'valid'), [channels]));
+  // A read of `channels` numbers; the wasm backend has computed them already (it runs synchronously).
+  if ((means.dataSync() as Float32Array).every(Number.isFinite)) return means;
+  means.dispose();
+  return null;
+}
+
+/**
+ * The largest value of each channel (keeping the first `keep` axes) as one XNNPACK max pooling of x
+ * viewed as [kept, rows, 1, channels] (a [32, 32, 32, 32] activation: 3.2 ms as the wasm Max, which
+ * transposes first, 0.84 ms pooled); only for a finite x, where both give the same numbers.
+ */
+function pooledMax(x: tf.Tensor, keep: number): tf.Tensor | null {
+  if (tf.getBackend() !== 'wasm' || x.size < VIEW_FROM) return null;
+  const finite = finiteChannelMeans(x);
+  if (!finite) return null;
+  finite.dispose();
+  const channels = x.shape[x.rank - 1]!;
+  const kept = x.shape.slice(0, keep);
+  const groups = kept.reduce((a, b) => a * b, 1);
+  const rows = x.size / (groups * channels);
+  return tf.tidy(() => tf.reshape(tf.maxPool(tf.reshape<tf.Rank.R4>(x, [groups, rows, 1, channels]), [rows, 1], 1, 'valid'), [...kept, channels]));
 }
 
 type Reduce = 'sum' | 'max';
@@ -35,6 +69,8 @@ function reduce(x: tf.Tensor, axes: number[], op: Reduce): tf.Tensor {
  * BatchNorm statistics and their gradients, bias gradients, a layer's per-unit peak.
  */
 export function reduceLeading(x: tf.Tensor, op: Reduce, keep = 0): tf.Tensor {
+  const pooled = op === 'max' ? pooledMax(x, keep) : null;
+  if (pooled) return pooled;
   const channels = x.shape[x.rank - 1]!;
   const kept = x.shape.slice(0, keep);
   const rows = x.size / (channels * kept.reduce((a, b) => a * b, 1));

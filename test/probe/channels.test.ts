@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/probe/backend';
-import { addChannelBias, channelSums, finiteChannelMeans, scaleShift } from '../../src/probe/channels';
+import { addChannelBias, channelSums, scaleShift } from '../../src/probe/channels';
+import { finiteChannelMeans } from '../../src/probe/reduce';
 import { Rng } from '../../src/probe/rng';
 
 function tensor(rng: Rng, shape: number[], mean = 0, std = 1): tf.Tensor {

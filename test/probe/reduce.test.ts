@@ -39,4 +39,20 @@ describe.each(['cpu', 'wasm'] as const)('views of big tensors on %s', (backend) 
     // The channels are not reduced: a sum over every axis differs.
     expect(values(sum)).not.toEqual(values(tf.sum(x)));
   });
+
+  it('keeps NaN and infinities as tf.max and tf.sum do (wasm pools only finite tensors)', async () => {
+    await selectBackend(backend);
+    const shape = [2, 3, 64, 16, 4];
+    for (const bad of [NaN, -Infinity, Infinity]) {
+      const data = new Rng(3).normalInto(new Float32Array(2 * 3 * 64 * 16 * 4));
+      data[4 * 77 + 1] = bad;
+      const x = tf.tensor(data, shape);
+      for (const keep of [0, 1]) {
+        const axes = shape.slice(keep, -1).map((_, i) => keep + i);
+        expect(values(reduceLeading(x, 'max', keep))).toEqual(values(tf.max(x, axes)));
+      }
+      expect(values(reduceLeading(x, 'sum')).map(Number.isFinite)).toEqual(values(tf.sum(x, [0, 1, 2, 3])).map(Number.isFinite));
+      x.dispose();
+    }
+  });
 });
