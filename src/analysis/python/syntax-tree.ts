@@ -73,6 +73,7 @@ export class Node {
   readonly id = ++lastId;
   private kids: Node[] | null = null;
   private named: Node[] | null = null;
+  private code: Node[] | null = null;
   private startPoint: Point | null = null;
   private endPoint: Point | null = null;
 
@@ -108,6 +109,11 @@ export class Node {
 
   get namedChildren(): Node[] {
     return (this.named ??= this.children.filter((c) => c.isNamed));
+  }
+
+  /** The named children but comments (what readers of code walk). */
+  get namedChildrenWithoutComments(): Node[] {
+    return (this.code ??= this.namedChildren.filter((c) => c.type !== 'comment'));
   }
 
   get childCount(): number {

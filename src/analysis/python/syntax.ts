@@ -27,7 +27,7 @@ export function missingField(node: Node, name: string): Error {
 
 /** The named children, without comments. */
 export function namedChildren(node: Node): Node[] {
-  return node.namedChildren.filter((c) => c.type !== 'comment');
+  return node.namedChildrenWithoutComments;
 }
 
 /** Depth-first walk; return false from `visit` to skip a node's children. */

@@ -235,17 +235,23 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
     detail.reshape = { op: 'reshape', target: inferredTarget(arg(args, own, 'target_shape'), ctx) };
   }
   const kernelArg = args.keywords.get(own.weights === 'depthwise' || own.weights === 'separable' ? 'depthwise_initializer' : 'kernel_initializer') ?? args.keywords.get('init');
-  const layer = makeLayer({
-    ...detail,
-    className: written,
-    range,
-    name: layerName,
-    units: units ?? null,
-    kernelSize,
-    useBias,
-    argsRange: hasWeights ? (kernelArg ? rangeOf(kernelArg) : insertionPoint(args)) : null,
-    ...fields,
-  });
+  // Object.assign rather than a literal with spreads, which V8 (Node 20) builds on a slow path (see makeLayer).
+  const layer = makeLayer(
+    Object.assign(
+      {},
+      detail,
+      {
+        className: written,
+        range,
+        name: layerName,
+        units: units ?? null,
+        kernelSize,
+        useBias,
+        argsRange: hasWeights ? (kernelArg ? rangeOf(kernelArg) : insertionPoint(args)) : null,
+      },
+      fields,
+    ),
+  );
   const declared = legacy === 'keras0-dense' && fields.inFeatures ? [fields.inFeatures] : declaredInput(args, own, ctx);
   if (layer.kind === 'input') layer.shape = declared;
   return { layer, declaredInput: declared, unsupported: [] };
