@@ -172,18 +172,27 @@ async function main(): Promise<void> {
   if (cases[0]!.name.includes(only)) {
     // Interleaved rounds, so that the machine's load hits both loops alike.
     const probeRounds: number[] = [];
+    const probeCpuRounds: number[] = [];
     const naiveRounds: number[] = [];
     for (let round = 0; round < 5; round++) {
       const stamps: number[] = [];
+      const cpuStamps: number[] = [];
       await runProbe(cases[0]!.model(), probeOptions({ backend, steps: 11, batchSize: 64, seed: round }), {
         onProgress: (e) => {
-          if (e.phase === 'train') stamps.push(performance.now());
+          if (e.phase === 'train') {
+            stamps.push(performance.now());
+            const cpu = process.cpuUsage();
+            cpuStamps.push((cpu.user + cpu.system) / 1000);
+          }
         },
       });
       probeRounds.push(median(stamps.slice(1).map((t, i) => t - stamps[i]!)));
+      probeCpuRounds.push(median(cpuStamps.slice(1).map((t, i) => t - cpuStamps[i]!)));
       naiveRounds.push(naiveBaseline(10));
     }
-    const line = { baseline: 'naive tfjs loop, 20x Dense(64) sigmoid, batch 64', backend: tf.getBackend(), msPerStep: median(naiveRounds), probeMsPerStep: median(probeRounds) };
+    // The probe's rounds run in a process whose JIT has compiled tfjs already (the first case's run
+    // has not: its steps include that work), as the PyTorch reference's steps after its warm-up.
+    const line = { baseline: 'naive tfjs loop, 20x Dense(64) sigmoid, batch 64', case: cases[0]!.name, backend: tf.getBackend(), msPerStep: median(naiveRounds), probeMsPerStep: median(probeRounds), probeCpuMsPerStep: median(probeCpuRounds) };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   }
 }

@@ -61,6 +61,8 @@ try {
 const fmt = (ms) => (ms === undefined ? '-' : `${ms.toFixed(1)}`);
 /** Per backend, per case: the probe's ms/step (wall and CPU), for the PyTorch comparison. */
 const measured = new Map();
+/** Per backend, the MLP probe's ms/step in a process that has run it before (JIT warm), from the interleaved rounds. */
+const warm = new Map();
 console.log(`${'case'.padEnd(44)} ${'backend'.padEnd(10)} ${'ms/step'.padStart(8)} ${'ops/step'.padStart(9)} ${'1st step'.padStart(9)} ${'in-proc'.padStart(9)} ${'worker'.padStart(9)} ${'1st verd.'.padStart(10)} ${'target'.padStart(7)}  verdicts`);
 for (const backend of backends) {
   // Run from the repo root so the wasm binaries resolve from node_modules.
@@ -71,6 +73,7 @@ for (const backend of backends) {
     if (r.baseline) {
       const ratio = (r.msPerStep / r.probeMsPerStep).toFixed(2);
       console.log(`  interleaved, ${r.backend}: ${r.baseline} ${fmt(r.msPerStep)} ms/step vs the probe ${fmt(r.probeMsPerStep)} ms/step (probe ${ratio}x as fast)`);
+      warm.set(`${r.backend}|${r.case}`, r);
       continue;
     }
     if (r.error) {
@@ -100,6 +103,9 @@ if (torch.status !== 0) {
       const target = targets[t.case];
       const verdict = target === undefined || backend !== 'wasm' ? '' : cpuRatio <= target ? ` (target <= ${target}x: met)` : ` (target <= ${target}x: NOT met)`;
       console.log(`vs PyTorch ${t.torch}, 1 thread: ${t.case} on ${backend}: probe ${fmt(r.cpuMsPerStep)} ms/step CPU (${fmt(r.msPerStep)} wall), PyTorch ${fmt(t.cpuMsPerStep)} ms/step CPU (${fmt(t.msPerStep)} wall): ratio ${cpuRatio.toFixed(2)}x CPU, ${(r.msPerStep / t.msPerStep).toFixed(2)}x wall${verdict}`);
+      const w = warm.get(`${backend}|${t.case}`);
+      // The first run's steps include compiling tfjs' JavaScript (a fresh process); PyTorch's are after warm-up.
+      if (w) console.log(`  the same, probe in a warm process (later runs, 11 steps each): ${fmt(w.probeCpuMsPerStep)} ms/step CPU (${fmt(w.probeMsPerStep)} wall): ratio ${(w.probeCpuMsPerStep / t.cpuMsPerStep).toFixed(2)}x CPU, ${(w.probeMsPerStep / t.msPerStep).toFixed(2)}x wall`);
     }
   }
 }
