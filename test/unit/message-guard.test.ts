@@ -41,9 +41,15 @@ describe('channel guards', () => {
     expect(isToWorker({ kind: 'format-disk' })).toBe(false);
     expect(isFromWorker({ kind: 'log', message: 'hi' })).toBe(true);
     expect(isFromWorker({ kind: 'result', id: 1, result: { path: '/w/a.py', models: [], findings: [] }, ms: 2 })).toBe(true);
-    // Models and findings the previous result held come as indices into it; both lists must be there.
-    expect(isFromWorker({ kind: 'result', id: 1, result: { path: '/w/a.py', models: [0], findings: [1] }, ms: 2 })).toBe(true);
-    expect(isFromWorker({ kind: 'result', id: 1, result: { path: '/w/a.py', findings: [] }, ms: 2 })).toBe(false);
+    // Models and findings the previous result held come as indices into it (moved ones as [index, rows]).
+    expect(isFromWorker({ kind: 'result', id: 1, result: { path: '/w/a.py', models: [0, [1, 3]], findings: [1] }, ms: 2 })).toBe(true);
+    // The models may have gone ahead of the result, in a 'models' message; the findings must be there.
+    expect(isFromWorker({ kind: 'result', id: 1, result: { path: '/w/a.py', findings: [] }, ms: 2 })).toBe(true);
+    expect(isFromWorker({ kind: 'result', id: 1, result: { path: '/w/a.py', models: {}, findings: [] }, ms: 2 })).toBe(false);
+    expect(isFromWorker({ kind: 'result', id: 1, result: { path: '/w/a.py', models: [] }, ms: 2 })).toBe(false);
+    expect(isFromWorker({ kind: 'models', id: 1, models: { path: '/w/a.py', models: [0] } })).toBe(true);
+    expect(isFromWorker({ kind: 'models', id: 1, models: { path: '/w/a.py' } })).toBe(false);
+    expect(isFromWorker({ kind: 'models', id: 1, models: [0] })).toBe(false);
     expect(isFromWorker({ kind: 'result', id: 1, ms: 2 })).toBe(false);
     expect(isFromWorker({ kind: 'started', id: 3 })).toBe(true);
     expect(isFromWorker({ kind: 'cancelled', id: 3 })).toBe(true);
