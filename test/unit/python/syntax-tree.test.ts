@@ -1,0 +1,70 @@
+/**
+ * The syntax table (syntax-tree.ts) is what the readers see instead of web-tree-sitter's nodes: on every
+ * example and fixture of the repository, each node must read as web-tree-sitter reads it (type, span,
+ * positions, text, named, children, fields), and descendantForIndex must find the same node.
+ */
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Node as WasmNode } from 'web-tree-sitter';
+import { createPythonParser } from '../../../src/analysis/python/parser';
+import { SyntaxTree, type Node } from '../../../src/analysis/python/syntax-tree';
+import { collectInputs } from '../../../src/cli/inputs';
+import { readInput } from '../../../src/cli/read-source';
+import { REPO_ROOT } from '../cli/run-cli';
+
+const FIELDS = ['name', 'body', 'function', 'arguments', 'left', 'right', 'value', 'object', 'attribute', 'parameters', 'condition', 'alternative', 'consequence', 'key', 'type', 'subscript', 'operator', 'argument', 'superclasses', 'return_type', 'module_name', 'alias', 'definition'];
+
+/** What one node reads as, its children's spans and its fields' spans included. */
+function reading(n: Node | WasmNode): unknown {
+  const span = (c: Node | WasmNode | null): string | null => (c ? `${c.type}@${String(c.startIndex)}-${String(c.endIndex)}` : null);
+  return {
+    node: span(n),
+    start: n.startPosition,
+    end: n.endPosition,
+    text: n.text,
+    named: n.isNamed,
+    children: n.children.map(span),
+    namedChildren: n.namedChildren.map(span),
+    fields: FIELDS.map((f) => [f, span(n.childForFieldName(f)), n.childrenForFieldName(f).map(span)]),
+  };
+}
+
+describe('syntax table', () => {
+  it('reads every node of the examples and fixtures as web-tree-sitter does', async () => {
+    const parser = await createPythonParser();
+    const inputs = collectInputs(['examples', 'test/fixtures', 'test/lsp/fixtures'].map((p) => join(REPO_ROOT, p)));
+    expect(inputs.files.length).toBeGreaterThan(100);
+    let nodes = 0;
+    for (const path of inputs.files) {
+      const source = readInput(path);
+      if (source.error !== null) continue;
+      const tree = parser.parse(source.text);
+      if (!tree) throw new Error(`could not parse ${path}`);
+      const table = new SyntaxTree(tree, source.text);
+      const pending: [Node, WasmNode][] = [[table.rootNode, tree.rootNode]];
+      for (let pair = pending.pop(); pair; pair = pending.pop()) {
+        const [mine, theirs] = pair;
+        nodes++;
+        const [a, b] = [reading(mine), reading(theirs)];
+        if (JSON.stringify(a) !== JSON.stringify(b)) expect({ path, node: a }).toEqual({ path, node: b });
+        const theirChildren = theirs.children;
+        mine.children.forEach((c, i) => {
+          expect(c.parent).toBe(mine);
+          pending.push([c, theirChildren[i]!]);
+        });
+      }
+      // Offsets across the file, empty ranges and short ones.
+      const step = Math.max(1, Math.floor(source.text.length / 97));
+      for (let at = 0; at <= source.text.length; at += step) {
+        for (const end of [at, Math.min(source.text.length, at + 7)]) {
+          const span = (n: Node | WasmNode | null) => (n ? `${n.type}@${String(n.startIndex)}-${String(n.endIndex)}` : null);
+          expect({ path, at, end, found: span(table.rootNode.descendantForIndex(at, end)) }).toEqual({ path, at, end, found: span(tree.rootNode.descendantForIndex(at, end)) });
+        }
+      }
+      expect(table.rootNode.hasError).toBe(tree.rootNode.hasError);
+      table.dispose();
+      tree.delete();
+    }
+    expect(nodes).toBeGreaterThan(50_000);
+  });
+});
