@@ -3,7 +3,8 @@
 //  1. edit -> publishDiagnostics over real JSON-RPC (dist/server.js --stdio) at 250 / 1,000 / 2,600 /
 //     5,000 lines, model-dense and typical files (bench/generate.mjs): each edit flips one activation
 //     (sigmoid <-> relu) inside one definition so the findings change every time; median and p95; then
-//     a blank line typed below the imports and removed again, which moves every definition below;
+//     a blank line typed below the imports and removed again, which moves every definition below; beside
+//     each, the server's CPU per edit (both threads, from /proc), which the machine's load moves less;
 //  2. hover and code action p95 on the 5,000-line file: a hover right after an edit (it waits for
 //     that edit's analysis, as in an editor), a code action right after an edit's diagnostics arrive;
 //  3. server start and memory; 4. extension activation in real VS Code (code-server); 5. .vsix size.
@@ -99,10 +100,30 @@ async function openSession(text) {
     connection.dispose();
     rmSync(dir, { recursive: true, force: true });
   };
-  return { connection, uri, position, edit, insertLine, close, initializeMs, firstMs, diagnostics: () => last };
+  return { connection, uri, position, edit, insertLine, close, initializeMs, firstMs, diagnostics: () => last, cpuMs: () => processCpuMs(child.pid) };
 }
 
 const pause = (msDelay) => new Promise((r) => setTimeout(r, msDelay));
+
+/**
+ * CPU time a process (all its threads: the server and its analysis worker) has used, from /proc; null
+ * where there is none. Wall times on a shared machine swing with its load; the work per edit does not.
+ */
+function processCpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/** The server's CPU ms per edit over the `count` edits since it read `before`; null without /proc. */
+function cpuPer(session, count, before) {
+  const after = session.cpuMs();
+  return after === null || before === null ? null : (after - before) / count;
+}
 
 /** edit -> publishDiagnostics at one size and kind. */
 async function benchEdits(lines, kind) {
@@ -111,19 +132,28 @@ async function benchEdits(lines, kind) {
   const latencies = [];
   const analyzer = [];
   const counts = new Set();
+  const cpuBeforeEdits = session.cpuMs();
   for (let i = 0; i < EDITS; i++) {
     latencies.push(await session.edit());
     counts.add(session.diagnostics().length);
     analyzer.push((await session.connection.sendRequest('gradientLens/serverStatus')).lastAnalyzerMs);
     await pause(30); // a typing pause, so each edit is analyzed on its own
   }
+  const editCpu = cpuPer(session, EDITS, cpuBeforeEdits);
   const inserts = [];
+  const cpuBeforeInserts = session.cpuMs();
   for (let i = 0; i < EDITS; i++) {
     inserts.push(await session.insertLine());
     await pause(30);
   }
-  const result = { lines: text.split('\n').length - 1, kind, edits: stats(latencies), inserts: stats(inserts), analyzer: stats(analyzer), counts: [...counts].sort((a, b) => a - b), session };
+  const insertCpu = cpuPer(session, EDITS, cpuBeforeInserts);
+  const result = { lines: text.split('\n').length - 1, kind, edits: stats(latencies), inserts: stats(inserts), analyzer: stats(analyzer), editCpu, insertCpu, counts: [...counts].sort((a, b) => a - b), session };
   return result;
+}
+
+/** The server's CPU per edit, when known (see processCpuMs). */
+function cpuText(cpu, open = '; ', close = '') {
+  return cpu === null ? '' : `${open}server CPU ${ms(cpu)} per edit, both threads${close}`;
 }
 
 function targetText(lines, p50, p95) {
@@ -200,8 +230,8 @@ let largest = null;
 for (const kind of ['dense', 'typical']) {
   for (const lines of SIZES) {
     const r = await benchEdits(lines, kind);
-    console.log(`${kind.padEnd(7)} ${String(r.lines).padStart(5)} lines: p50 ${ms(r.edits.p50).padStart(9)}, p95 ${ms(r.edits.p95).padStart(9)}, max ${ms(r.edits.max).padStart(9)} (analyzer in the worker p50 ${ms(r.analyzer.p50)}; diagnostics per edit ${r.counts.join('/')})${targetText(lines, r.edits.p50, r.edits.p95)}`);
-    console.log(`${''.padEnd(13)} a line typed / removed below the imports: p50 ${ms(r.inserts.p50).padStart(9)}, p95 ${ms(r.inserts.p95).padStart(9)}, max ${ms(r.inserts.max).padStart(9)}${targetText(lines, r.inserts.p50, r.inserts.p95)}`);
+    console.log(`${kind.padEnd(7)} ${String(r.lines).padStart(5)} lines: p50 ${ms(r.edits.p50).padStart(9)}, p95 ${ms(r.edits.p95).padStart(9)}, max ${ms(r.edits.max).padStart(9)} (analyzer in the worker p50 ${ms(r.analyzer.p50)}${cpuText(r.editCpu)}; diagnostics per edit ${r.counts.join('/')})${targetText(lines, r.edits.p50, r.edits.p95)}`);
+    console.log(`${''.padEnd(13)} a line typed / removed below the imports: p50 ${ms(r.inserts.p50).padStart(9)}, p95 ${ms(r.inserts.p95).padStart(9)}, max ${ms(r.inserts.max).padStart(9)}${cpuText(r.insertCpu, ' (', ')')}${targetText(lines, r.inserts.p50, r.inserts.p95)}`);
     if (kind === 'dense' && lines === 5000) largest = r;
     else await r.session.close();
   }
