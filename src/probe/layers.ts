@@ -539,11 +539,13 @@ class NodeBuilder implements WeightSource {
       const x = inputs[0]!;
       const batch = x.shape[0];
       const time = x.shape[1]!;
-      // initial_state=: another recurrent layer's final states, else one tensor per state (planned single-level, one direction).
-      const initial = inputs.length > 1 ? (finalStates.get(inputs[1]!) ?? inputs.slice(1)) as tf.Tensor2D[] : null;
+      // initial_state=: another recurrent layer's final states level by level (planned with as many
+      // levels, one direction), else one tensor per state (planned single-level, one direction).
+      const fromLayer = inputs.length > 1 ? finalStates.get(inputs[1]!) : undefined;
+      const initialAt = (level: number): tf.Tensor2D[] | null => (inputs.length > 1 ? (fromLayer?.[level] ?? (inputs.slice(1) as tf.Tensor2D[])) : null);
+      const levelStates: tf.Tensor2D[][] = [];
       let sequence = x;
       let last: tf.Tensor2D[] = [];
-      let states: tf.Tensor2D[] = [];
       for (let level = 0; level < stack; level++) {
         const features = sequence.shape[2]!;
         const runs = cells.slice(level * directions, (level + 1) * directions).map((cell, direction) => {
@@ -555,6 +557,7 @@ class NodeBuilder implements WeightSource {
           const unstacked = (time === 1 ? [tf.reshape(projected, [batch, gates * units])] : tf.unstack(projected, 1)) as tf.Tensor2D[];
           // A reversed copy: the array unstack returns is the gradient tape's record of its outputs.
           const steps = direction === 1 ? [...unstacked].reverse() : unstacked;
+          const initial = initialAt(level);
           let h = initial?.[0] ?? tf.zeros<tf.Rank.R2>([batch, units]);
           let c = initial?.[1] ?? tf.zeros<tf.Rank.R2>([batch, units]);
           const outputs: tf.Tensor2D[] = [];
@@ -563,7 +566,7 @@ class NodeBuilder implements WeightSource {
             outputs.push(h);
           }
           if (direction === 1) outputs.reverse();
-          states = kind === 'lstm' ? [h, c] : [h];
+          levelStates[level] = kind === 'lstm' ? [h, c] : [h];
           return { outputs, final: h };
         });
         sequence = runs.length === 1 ? tf.stack(runs[0]!.outputs, 1) : tf.concat(runs.map((r) => tf.stack(r.outputs, 1)), 2);
@@ -572,7 +575,7 @@ class NodeBuilder implements WeightSource {
       }
       if (directions === 1) {
         const output = planned.lastStepOnly ? last[0]! : sequence;
-        finalStates.set(output, states);
+        finalStates.set(output, levelStates);
         return output;
       }
       if (!this.keras || mergeMode === 'concat') return planned.lastStepOnly ? tf.concat(last, 1) : sequence;
@@ -584,10 +587,11 @@ class NodeBuilder implements WeightSource {
 }
 
 /**
- * The final states (h, and c for an LSTM) of a one-direction recurrent layer, by the output tensor it
- * returned: a layer started from it (`initial_state=`) reads them there, inside the same gradient tape.
+ * The final states (h, and c for an LSTM) of each level of a one-direction recurrent layer, by the
+ * output tensor it returned: a layer started from it (`initial_state=`, torch's `decoder(y, hidden)`)
+ * reads them there, level by level, inside the same gradient tape.
  */
-const finalStates = new WeakMap<tf.Tensor, tf.Tensor2D[]>();
+const finalStates = new WeakMap<tf.Tensor, tf.Tensor2D[][]>();
 
 /**
  * An elementwise merge of same-shaped tensors as each framework computes it: Keras Add/Subtract/Average/

@@ -624,22 +624,25 @@ class Planner {
 }
 
 /**
- * A recurrent layer started from other tensors (Keras `initial_state=`): either another recurrent
- * layer, whose final states (h, and c for an LSTM) it starts from, or one tensor per state of this
- * layer (inference decoders fed state placeholders), each of `units` values per example. Anything
- * else is refused, rather than built on the first input alone with the state's source measured as dead.
+ * A recurrent layer started from other tensors (Keras `initial_state=`, torch `rnn(x, hidden)`): either
+ * another recurrent layer of as many levels, whose final states (h, and c for an LSTM) it starts from
+ * level by level, or one tensor per state of this single-level layer (inference decoders fed state
+ * placeholders, a Linear computing h_0), each of `units` values per example. Anything else is refused,
+ * rather than built on the first input alone with the state's source measured as dead.
  */
 function checkInitialState(layer: LayerOf<RecurrentKind>, sources: (LayerIR | null)[], shapes: Shape[]): void {
   const units = recurrentFeatures(layer);
   if (units === null) throw layerFailure('unsupported', layer, 'the hidden size is not a constant the probe can read');
-  if (layer.recurrent.bidirectional || (layer.recurrent.numLayers ?? 1) !== 1) throw layerFailure('unsupported', layer, 'a bidirectional or stacked recurrent layer started from initial_state= is not modelled by the probe');
+  if (layer.recurrent.bidirectional) throw layerFailure('unsupported', layer, 'a bidirectional recurrent layer started from initial states is not modelled by the probe');
+  const levels = layer.recurrent.numLayers ?? 1;
   const fromLayer = sources.length === 1 && sources[0] !== null && sources[0] !== undefined && isRecurrent(sources[0]) ? sources[0] : null;
   if (fromLayer) {
-    if (fromLayer.kind !== layer.kind || fromLayer.recurrent.bidirectional || recurrentFeatures(fromLayer) !== units) {
-      throw layerFailure('shape', layer, `starts from the state of ${describeLayer(fromLayer)}, whose states do not fit its ${units} units`);
+    if (fromLayer.kind !== layer.kind || fromLayer.recurrent.bidirectional || recurrentFeatures(fromLayer) !== units || (fromLayer.recurrent.numLayers ?? 1) !== levels) {
+      throw layerFailure('shape', layer, `starts from the state of ${describeLayer(fromLayer)}, whose states do not fit its ${levels > 1 ? `${levels} levels of ` : ''}${units} units`);
     }
     return;
   }
+  if (levels !== 1) throw layerFailure('unsupported', layer, 'a stacked recurrent layer started from states another layer than a recurrent one computed is not modelled by the probe');
   const states = layer.kind === 'lstm' ? 2 : 1;
   const described = shapes.map((s) => s.join('x')).join(', ');
   if (shapes.length !== states || shapes.some((s) => s.length !== 1 || s[0] !== units)) {

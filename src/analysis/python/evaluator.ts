@@ -212,8 +212,8 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
   /** A conditional expression whose condition is unknown. */
   protected abstract unknownChoice(body: Node, alternative: Node, f: F): V;
 
-  /** What one target gets when a value that is not a sequence is unpacked (`out, h = rnn(x)`). */
-  protected abstract unpackedPart(value: V): V;
+  /** What the target at `index` gets when a value that is not a sequence is unpacked (`out, h = rnn(x)`). */
+  protected abstract unpackedPart(value: V, index: number): V;
 
   /** `-x`, `~x`, `+x` (default: on numbers). */
   protected unary(op: string | undefined, v: V): V {
@@ -649,7 +649,7 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
         const c = this.constOf(value);
         const items = this.listItems(value) ?? (Array.isArray(c) ? c.map((v) => this.constant(v)) : null);
         targets.forEach((target, i) => {
-          const item = items ? (items[i] ?? this.unknown) : this.unpackedPart(value);
+          const item = items ? (items[i] ?? this.unknown) : this.unpackedPart(value, i);
           this.assign(this.s.type(target) === 'list_splat_pattern' ? target.namedChild(0) ?? target : target, item, f);
         });
         return;

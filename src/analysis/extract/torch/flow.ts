@@ -29,7 +29,7 @@ export function hasTensor(args: Args): boolean {
  * What several values feeding one operation have in common: producers, distinct producer sets,
  * how many operands are computed (not constants or parameters), and attention scores.
  */
-export function combined(parts: Value[]): { from: number[]; distinct: number; computed: number; scores: boolean; reshapedBy: ShapePassMark | undefined } {
+export function combined(parts: Value[]): { from: number[]; distinct: number; computed: number; scores: boolean; reads: ReadMarks } {
   const tensors: Extract<Value, { t: 'tensor' }>[] = [];
   const collect = (v: Value) => {
     if (v.t === 'tensor') tensors.push(v);
@@ -38,8 +38,35 @@ export function combined(parts: Value[]): { from: number[]; distinct: number; co
   parts.forEach(collect);
   const sources = new Set(tensors.map((t) => [...t.from].sort().join(',')).filter((s) => s !== ''));
   const computed = tensors.filter((t) => t.from.length > 0).length;
-  const reshapedBy = tensors.reduce<ShapePassMark | undefined>((mark, t) => t.reshapedBy ?? mark, undefined);
-  return { from: [...new Set(tensors.flatMap((t) => t.from))], distinct: sources.size, computed, scores: tensors.some((t) => t.scores === true), reshapedBy };
+  return { from: [...new Set(tensors.flatMap((t) => t.from))], distinct: sources.size, computed, scores: tensors.some((t) => t.scores === true), reads: readMarks(tensors) };
+}
+
+/** What a layer learns of the tensors it reads beyond their producers (see Trace.add). */
+export interface ReadMarks {
+  /** The last uncomputed change of shape among them. */
+  reshapedBy?: ShapePassMark;
+  /** Recurrent modules whose every step is read (Value.stepsOf). */
+  steps: number[];
+}
+
+/** The marks of the tensors among `values` (lists looked into). */
+export function readMarks(values: Value[]): ReadMarks {
+  const marks: ReadMarks = { steps: [] };
+  const visit = (v: Value) => {
+    if (v.t === 'list') v.items.forEach(visit);
+    if (v.t !== 'tensor') return;
+    if (v.reshapedBy) marks.reshapedBy = v.reshapedBy;
+    if (v.stepsOf !== undefined && !marks.steps.includes(v.stepsOf)) marks.steps.push(v.stepsOf);
+  };
+  values.forEach(visit);
+  return marks;
+}
+
+/** The marks a value computed from `marks` without a layer carries on: a change of shape ends a whole-sequence reading. */
+export function carriedMarks(marks: ReadMarks, reshapedHere: ShapePassMark | undefined): Partial<Extract<Value, { t: 'tensor' }>> {
+  const reshapedBy = reshapedHere ?? marks.reshapedBy;
+  const [steps] = marks.steps;
+  return { ...(reshapedBy ? { reshapedBy } : {}), ...(!reshapedHere && marks.steps.length === 1 && steps !== undefined ? { stepsOf: steps } : {}) };
 }
 
 /** A layer made by a functional call (F.relu, torch.cat, x.view), located at the call. */

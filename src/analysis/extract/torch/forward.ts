@@ -5,10 +5,10 @@
  */
 import type { Node } from '../../python/syntax-tree';
 import type { ConstValue } from '../../python/constants';
-import type { LayerKind, ShapePassMark } from '../../../shared/ir';
+import type { LayerKind } from '../../../shared/ir';
 import type { Args } from './args';
 import { unknownLayer } from './catalog';
-import { activationParams, combined, functionalSlot, isFlattenView, producers } from './flow';
+import { activationParams, carriedMarks, combined, functionalSlot, isFlattenView, producers, readMarks } from './flow';
 import type { Frame, Interpreter } from './interpreter';
 import type { TensorOp } from './tensorops';
 import { MODEL_INPUT, type Trace } from './trace';
@@ -57,8 +57,12 @@ const RECURRENT_CELL = /(^|\.)(LSTMCell|GRUCell|RNNCell)$/;
  */
 function earlierStepOf(slot: Slot, args: Args, trace: Trace): number | null {
   if (!isRecurrentKind(slot.layer.kind) || !RECURRENT_CELL.test(slot.qualified ?? slot.layer.className)) return null;
-  const state = args.positional[1] ?? args.keywords.get('hx');
-  return producers(state).find((k) => k >= 0 && trace.nodes[k]?.slot === slot) ?? null;
+  return producers(stateArgument(args)).find((k) => k >= 0 && trace.nodes[k]?.slot === slot) ?? null;
+}
+
+/** The state a torch recurrent layer or cell is called with: `rnn(x, h0)`, `lstm(x, (h0, c0))`, `cell(x, hx=h)`. */
+function stateArgument(args: Args): Value | undefined {
+  return args.positional[1] ?? args.keywords.get('hx');
 }
 
 /** Calls a module value on tensors: one node per leaf layer call, in order. */
@@ -85,8 +89,16 @@ export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f
       if (from.length === 0 && made && READS_CONSTANTS.has(module.slot.layer.kind)) {
         from.push(trace.addInput({ name: argument && argument.text.length <= 40 ? argument.text : 'constant', range: rangeOf(argument ?? n), noise: false, constant: true }));
       }
-      const index = trace.add(module.slot, from.length ? from : input.t === 'tensor' ? [] : [MODEL_INPUT], { reshapedBy: reshapeMarkOf(input) });
-      return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
+      // A recurrent layer started from states a layer computed (`self.decoder(y, hidden)` with the encoder's
+      // final hidden, `self.cell(x, h)` with h refined by a Linear) reads them after its input, as Keras'
+      // initial_state=: the gradient reaching h_0 trains what computed them. A state an unknown step made
+      // tells nothing and stays out.
+      const states = isRecurrentKind(module.slot.layer.kind) && from.length > 0 ? producers(stateArgument(args)).filter((k) => k >= 0 && !from.includes(k) && trace.nodes[k]?.slot.layer.kind !== 'unknown') : [];
+      const index = trace.add(module.slot, from.length ? [...from, ...states] : input.t === 'tensor' ? [] : [MODEL_INPUT], { reads: readMarks([input]) });
+      if (index === null) return UNKNOWN;
+      // nn.LSTM / GRU / RNN return (every step, final states); a cell returns its state only.
+      const steps = isRecurrentKind(module.slot.layer.kind) && !RECURRENT_CELL.test(module.slot.qualified ?? module.slot.layer.className);
+      return { t: 'tensor', from: [index], ...(steps ? { stepsOf: index } : {}) };
     }
     case 'dict':
       if (module.transformer) return applyTransformer(interp, module, module.transformer, args, n, f);
@@ -141,7 +153,7 @@ function attend(slot: Slot, args: Args, f: Frame): Value {
   const causal = mask?.t === 'tensor' || constOf(args.keywords.get('is_causal')) === true;
   const layer = slot.layer;
   if (causal && layer.kind === 'attention' && !layer.attention.causal) layer.attention.causal = true;
-  const index = f.trace?.add(slot, [first(query), first(key), first(value)], { reshapedBy: combined([query, key, value]).reshapedBy }) ?? null;
+  const index = f.trace?.add(slot, [first(query), first(key), first(value)], { reads: readMarks([query, key, value]) }) ?? null;
   return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
 }
 
@@ -149,8 +161,8 @@ function attend(slot: Slot, args: Args, f: Frame): Value {
 export function barrier(interp: Interpreter, n: Node, what: string, args: Args, f: Frame): Value {
   const spelling = interp.s.type(n) === 'call' ? (interp.s.field(n, 'function')?.text ?? n.text) : n.text.slice(0, 40);
   const slot = unknownLayer(spelling, n, what);
-  const { from, reshapedBy } = combined([...args.positional, ...args.keywords.values()]);
-  const index = f.trace?.add(slot, from, { reshapedBy }) ?? null;
+  const { from, reads } = combined([...args.positional, ...args.keywords.values()]);
+  const index = f.trace?.add(slot, from, { reads }) ?? null;
   return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
 }
 
@@ -189,9 +201,9 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
         const slot = functionalSlot('global-pool', spelling, n);
         return node(slot, input, f);
       }
-      const { from, computed, scores, reshapedBy } = combined([...all, ...args.keywords.values()]);
-      const mark = op.reshapes ? { spelling, range: f.trace?.relocation ?? rangeOf(n) } : reshapedBy;
-      return { t: 'tensor', from, scores: scores || (computed >= 2 && PRODUCTS.has(spelling.slice(spelling.lastIndexOf('.') + 1))), ...(mark ? { reshapedBy: mark } : {}) };
+      const { from, computed, scores, reads } = combined([...all, ...args.keywords.values()]);
+      const reshapedHere = op.reshapes ? { spelling, range: f.trace?.relocation ?? rangeOf(n) } : undefined;
+      return { t: 'tensor', from, scores: scores || (computed >= 2 && PRODUCTS.has(spelling.slice(spelling.lastIndexOf('.') + 1))), ...carriedMarks(reads, reshapedHere) };
     }
     case 'merge': {
       if (op.kind !== 'concat') return mergeTensors(op.kind, all, n, f, spelling);
@@ -255,14 +267,9 @@ function isPoolingMean(dim: ConstValue | undefined, keepdim: ConstValue | undefi
   return text === '[1]' || text === '[2,3]' || text === '[-2,-1]';
 }
 
-/** The uncomputed shape change a value carries, if any. */
-function reshapeMarkOf(value: Value): ShapePassMark | undefined {
-  return value.t === 'tensor' ? value.reshapedBy : undefined;
-}
-
 export function node(slot: Slot, input: Value, f: Frame): Value {
   const from = producers(input);
-  const index = f.trace?.add(slot, input.t === 'tensor' ? from : [MODEL_INPUT], { reshapedBy: reshapeMarkOf(input) }) ?? null;
+  const index = f.trace?.add(slot, input.t === 'tensor' ? from : [MODEL_INPUT], { reads: readMarks([input]) }) ?? null;
   return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
 }
 
@@ -300,7 +307,7 @@ function tableName(parts: Value[], n: Node): string {
  * (a residual or a concatenation); scaling by a constant or a parameter passes the tensor through.
  */
 export function mergeTensors(kind: 'add' | 'concat' | 'multiply' | null, parts: Value[], n: Node, f: Frame, spelling: string, axis: number | null = null): Value {
-  const { from, distinct, computed, scores, reshapedBy } = combined(parts);
+  const { from, distinct, computed, scores, reads } = combined(parts);
   if (!f.trace) return { t: 'tensor', from: [] };
   // torch.cat((x, x), 1): one tensor value joined with itself has twice its channels; each operand counts
   // (slices of one tensor, `h[-2]` and `h[-1]`, are other values: they are not repeats).
@@ -308,16 +315,16 @@ export function mergeTensors(kind: 'add' | 'concat' | 'multiply' | null, parts: 
   if (repeated !== null) {
     const slot = functionalSlot('concat', spelling, n);
     if (slot.layer.kind === 'concat') slot.layer.merge.axis = axis;
-    const index = f.trace.add(slot, parts.map(() => repeated), { repeats: true, reshapedBy: combined(parts).reshapedBy });
+    const index = f.trace.add(slot, parts.map(() => repeated), { repeats: true, reads });
     return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
   }
   // `q @ k.transpose(...)`: a product of two computed tensors yields attention scores.
-  if (distinct < 2 || kind === null) return { t: 'tensor', from, scores: scores || (spelling === '@' && computed >= 2), ...(reshapedBy ? { reshapedBy } : {}) };
+  if (distinct < 2 || kind === null) return { t: 'tensor', from, scores: scores || (spelling === '@' && computed >= 2), ...carriedMarks(reads, undefined) };
   const slot = functionalSlot(kind, spelling, n);
   if (slot.layer.kind === 'concat') slot.layer.merge.axis = axis;
   // `a - b`: the first operand minus the second (not their sum: |out1 - out2| of a siamese net folds at 0).
   if (slot.layer.kind === 'add' && SUBTRACTION.test(spelling) && isDifference(parts)) slot.layer.merge.op = 'subtract';
-  const index = f.trace.add(slot, from, { reshapedBy });
+  const index = f.trace.add(slot, from, { reads });
   return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
 }
 

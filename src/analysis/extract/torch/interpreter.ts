@@ -304,9 +304,13 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     return a.t === 'ctor' && b.t === 'ctor' && a.qualified.replace('.cuda.', '.') === b.qualified.replace('.cuda.', '.') ? b : UNKNOWN;
   }
 
-  /** A tensor result unpacks into tensors from the same layer (`out, (h, c) = self.lstm(x)`). */
-  protected override unpackedPart(value: Value): Value {
-    return value.t === 'tensor' ? value : UNKNOWN;
+  /**
+   * A tensor result unpacks into tensors from the same layer (`out, (h, c) = self.lstm(x)`); only the
+   * first part of a recurrent module's result holds every step.
+   */
+  protected override unpackedPart(value: Value, index: number): Value {
+    if (value.t !== 'tensor') return UNKNOWN;
+    return index === 0 ? value : withoutSteps(value);
   }
 
   protected override unary(op: string | undefined, v: Value): Value {
@@ -618,7 +622,8 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   subscript(n: Node, f: Frame): Value {
     const value = this.eval(this.s.required(n, 'value'), f);
     // A slice reads the same producers, but it is another value (torch.cat((h[-2], h[-1])) is no repeat).
-    if (value.t === 'tensor') return { ...value };
+    // Of a recurrent module's result, [0] is every step (`self.lstm(x)[0]`); other subscripts take a part.
+    if (value.t === 'tensor') return value.stepsOf !== undefined && this.isIndexZero(n, f) ? { ...value } : withoutSteps(value);
     const indexNodes = n.childrenForFieldName('subscript');
     if (indexNodes.length !== 1) return UNKNOWN;
     const indexNode = indexNodes[0]!;
@@ -665,6 +670,11 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
       }
     }
     return UNKNOWN;
+  }
+
+  private isIndexZero(n: Node, f: Frame): boolean {
+    const indexNodes = n.childrenForFieldName('subscript');
+    return indexNodes.length === 1 && constOf(this.eval(indexNodes[0]!, f)) === 0;
   }
 
   private sliceBounds(slice: Node, f: Frame): [number | null, number | null, number] | null {
@@ -906,4 +916,11 @@ function walkItems(stmt: Node, out: Node[]): void {
     if (child.type === 'call') out.push(child);
     else walkItems(child, out);
   }
+}
+
+/** A copy of a tensor value that no longer stands for every step of a recurrent module. */
+function withoutSteps(value: Extract<Value, { t: 'tensor' }>): Value {
+  const copy = { ...value };
+  delete copy.stepsOf;
+  return copy;
 }

@@ -48,7 +48,7 @@ const POINTWISE = new Set([
 ]);
 const FRESH = new Set([
   'zeros_like', 'ones_like', 'empty_like', 'full_like', 'new', 'new_empty', 'new_zeros', 'new_ones',
-  'new_full', 'new_tensor', 'bernoulli_', 'bernoulli', 'random_', 'exponential_', 'multinomial',
+  'new_full', 'new_tensor', 'bernoulli_', 'bernoulli', 'random_', 'exponential_', 'multinomial', 'fill_', 'zero_',
 ]);
 /** Random draws of floats: torch.randn_like(x), torch.normal(mu, sigma), x.normal_(), np.random.normal(0, 1, size). */
 const NOISE = new Set(['randn_like', 'rand_like', 'randn', 'rand', 'normal', 'normal_', 'uniform_']);

@@ -3,7 +3,8 @@
  * layer call in execution order, with the nodes that fed it. Producer -1 stands for the model input;
  * -2, -3, ... for the model's other inputs (forward's other arguments, noise drawn inside forward).
  */
-import { cloneLayer, CONSTANT_INPUT, hasParameters, NOISE_INPUT } from '../../../shared/layers';
+import { cloneLayer, CONSTANT_INPUT, hasParameters, isRecurrent, NOISE_INPUT } from '../../../shared/layers';
+import type { ReadMarks } from './flow';
 import type { LayerIR, Range, ShapePassMark } from '../../../shared/ir';
 import type { Slot } from './values';
 import { LIMITS } from '../../python/limits';
@@ -40,14 +41,16 @@ export interface TraceNode {
   frozen?: boolean;
   /** The last shape change the trace passed through on the way here (its own inputs' or their producers'). */
   reshapedBy?: ShapePassMark;
+  /** A torch recurrent module some layer reads every step of (not only the last): it returns sequences. */
+  allSteps?: boolean;
 }
 
 /** How a node is added: see Trace.add. */
 export interface AddOptions {
   raw?: boolean;
   repeats?: boolean;
-  /** The shape change uncomputed since the inputs' producers, from the tensor values read. */
-  reshapedBy?: ShapePassMark | undefined;
+  /** What the tensor values read say beyond their producers. */
+  reads?: ReadMarks;
 }
 
 export class Trace {
@@ -67,7 +70,7 @@ export class Trace {
    * outside a forward, read once per place in the code (a training loop runs it every step). `repeats`:
    * the same producer may feed it more than once (torch.cat((x, x))).
    */
-  add(slot: Slot, inputs: number[], { raw = false, repeats = false, reshapedBy }: AddOptions = {}): number | null {
+  add(slot: Slot, inputs: number[], { raw = false, repeats = false, reads }: AddOptions = {}): number | null {
     if (raw || this.nodes.some((n) => n.raw)) {
       const same = this.nodes.findIndex((node) => node.slot === slot || (node.slot.layer.range.start.line === slot.layer.range.start.line && node.slot.layer.range.start.character === slot.layer.range.start.character && node.slot.layer.kind === slot.layer.kind));
       if (same >= 0) return same;
@@ -78,7 +81,11 @@ export class Trace {
     }
     if (this.relocation && !isPlaced(slot)) relocateLayer(slot.layer, this.relocation);
     // A shape passed through uncomputed stays uncertain in everything computed from it.
-    const mark = reshapedBy ?? inputs.reduce<ShapePassMark | undefined>((found, k) => this.nodes[k]?.reshapedBy ?? found, undefined);
+    const mark = reads?.reshapedBy ?? inputs.reduce<ShapePassMark | undefined>((found, k) => this.nodes[k]?.reshapedBy ?? found, undefined);
+    for (const k of reads?.steps ?? []) {
+      const reader = this.nodes[k];
+      if (reader) reader.allSteps = true;
+    }
     this.nodes.push({ slot, inputs: repeats ? [...inputs] : [...new Set(inputs)], conditional: this.conditional > 0, raw: raw || this.nodes.some((n) => n.raw), ...(mark ? { reshapedBy: mark } : {}) });
     if (slot.unsupported) this.note(slot.unsupported, slot.layer.range);
     return this.nodes.length - 1;
@@ -188,6 +195,7 @@ export class Trace {
       if (first === undefined) firstApplication.set(node.slot, i);
       else if (hasParameters(layer)) layer.sharesWeightsWith = id(first);
       if (node.reshapedBy) layer.shapePassedThrough = node.reshapedBy;
+      if (node.allSteps && isRecurrent(layer)) layer.recurrent.returnSequences = true;
       layers.push({ ...layer, inputs: inputs.map(id) });
     });
     freezeCutOff(layers);

@@ -86,6 +86,11 @@ export type Value =
       table?: PositionTable;
       /** The last operation since its producers that changed its shape uncomputed (see LayerIR.shapePassedThrough). */
       reshapedBy?: ShapePassMark;
+      /**
+       * The trace node of a torch recurrent module whose every step this is (`out` of `out, h = self.lstm(x)`),
+       * until a subscript or a change of shape takes part of it: a layer reading it reads all steps.
+       */
+      stepsOf?: number;
     }
   | { t: 'unknown' };
 
