@@ -3,7 +3,7 @@
  * imported by the extractors, the rules, the hovers and the probe. Also the defaults of each kind's
  * typed fields (what a layer is when its constructor writes nothing).
  */
-import type { AttentionConfig, ConvConfig, LayerDetail, LayerIR, LayerKind, LayerOf, PoolConfig, RecurrentConfig } from './ir';
+import type { AttentionConfig, ConvConfig, LayerCommon, LayerDetail, LayerIR, LayerKind, LayerOf, PoolConfig, RecurrentConfig } from './ir';
 
 const RECURRENT_KINDS = ['lstm', 'gru', 'simple-rnn'] as const;
 const CONV_KINDS = ['conv1d', 'conv2d', 'conv3d', 'conv-transpose'] as const;
@@ -218,4 +218,41 @@ export function detailWith(kind: LayerKind, patch: DetailPatch = {}): LayerDetai
     detail[key] = mergeable ? { ...current, ...value } : value;
   }
   return detail as LayerDetail;
+}
+
+/** The common fields a caller knows, plus either a kind's typed fields or just the kind (its defaults then apply). */
+export type LayerFields = Partial<LayerCommon> & Pick<LayerCommon, 'className' | 'range'> & (LayerDetail | { kind: LayerKind });
+
+export function makeLayer(fields: LayerFields): LayerIR {
+  // A bare kind takes its defaults; typed fields given for the kind replace them. Object.assign onto
+  // the defaults, not an object literal with spreads: V8 (Node 20) builds a literal of this size with
+  // spreads on a slow path, ~7x the time (0.9 % of a model-dense check).
+  return Object.assign(
+    defaultDetail(fields.kind),
+    {
+      id: '',
+      name: '',
+      unrolled: null,
+      units: null,
+      inFeatures: null,
+      kernelSize: null,
+      activation: null,
+      kernelInit: null,
+      biasInit: null,
+      recurrentInit: null,
+      useBias: false,
+      fanIn: null,
+      fanOut: null,
+      dataFormat: null,
+      timeDistributed: false,
+      conditional: false,
+      repeated: false,
+      frozen: false,
+      noGrad: false,
+      sharesWeightsWith: null,
+      inputs: [],
+      argsRange: null,
+    },
+    fields,
+  );
 }

@@ -4,7 +4,7 @@
  */
 import type { ActivationIR, ActivationName, LayerIR, LayerKind, ModelIR, OptimizerIR } from './ir';
 import type { IrEditOp, WhatIf } from './findings';
-import { defaultDetail } from './layers';
+import { makeLayer } from './layers';
 
 export class WhatIfError extends Error {}
 
@@ -40,34 +40,16 @@ function freshId(model: ModelIR, base: string): string {
 }
 
 function insertedLayer(model: ModelIR, after: LayerIR, kind: LayerKind, activation: ActivationName | null): LayerIR {
-  const id = freshId(model, after.id);
-  return {
-    ...defaultDetail(kind),
-    id,
+  return makeLayer({
+    kind,
+    id: freshId(model, after.id),
     name: `${kind}_after_${after.name}`,
     className: kind,
     range: after.range,
-    unrolled: null,
-    units: null,
-    inFeatures: null,
-    kernelSize: null,
     activation: activation ? activationFor(activation) : null,
-    kernelInit: null,
-    biasInit: null,
-    recurrentInit: null,
     useBias: true,
-    fanIn: null,
-    fanOut: null,
-    dataFormat: null,
-    timeDistributed: false,
-    conditional: false,
-    repeated: false,
-    frozen: false,
-    noGrad: false,
-    sharesWeightsWith: null,
     inputs: [after.id],
-    argsRange: null,
-  };
+  });
 }
 
 function patchOptimizer(model: ModelIR, patch: Partial<OptimizerIR>): void {

@@ -1,44 +1,8 @@
 /** Constructors for IR nodes with every field present, so extractors only state what they know. */
-import type { Framework, LayerCommon, LayerDetail, LayerIR, LayerKind, ModelIR, ModelStyle, Range } from '../../shared/ir';
+import type { Framework, LayerIR, ModelIR, ModelStyle, Range } from '../../shared/ir';
 import { emptyTraining } from '../../shared/ir';
-import { defaultDetail } from '../../shared/layers';
 
-/** The common fields a caller knows, plus either a kind's typed fields or just the kind (its defaults then apply). */
-export type LayerFields = Partial<LayerCommon> & Pick<LayerCommon, 'className' | 'range'> & (LayerDetail | { kind: LayerKind });
-
-export function makeLayer(fields: LayerFields): LayerIR {
-  // A bare kind takes its defaults; typed fields given for the kind replace them. Object.assign onto
-  // the defaults, not an object literal with spreads: V8 (Node 20) builds a literal of this size with
-  // spreads on a slow path, ~7x the time (0.9 % of a model-dense check).
-  return Object.assign(
-    defaultDetail(fields.kind),
-    {
-      id: '',
-      name: '',
-      unrolled: null,
-      units: null,
-      inFeatures: null,
-      kernelSize: null,
-      activation: null,
-      kernelInit: null,
-      biasInit: null,
-      recurrentInit: null,
-      useBias: false,
-      fanIn: null,
-      fanOut: null,
-      dataFormat: null,
-      timeDistributed: false,
-      conditional: false,
-      repeated: false,
-      frozen: false,
-      noGrad: false,
-      sharesWeightsWith: null,
-      inputs: [],
-      argsRange: null,
-    },
-    fields,
-  );
-}
+export { makeLayer, type LayerFields } from '../../shared/layers';
 
 export interface ModelFields {
   name: string;
