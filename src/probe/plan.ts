@@ -177,6 +177,17 @@ class Planner {
   }
 
   /**
+   * The length of a further sequence input (a seq2seq's target beside its source): the first input's,
+   * when that is a sequence too (token ids, or steps of features), so an entered length holds for both;
+   * else the default.
+   */
+  private sequenceLengthBeside(main: Shape): { length: number; why: string } {
+    const first = this.firstLayer();
+    const steps = first !== null && readsSteps(first.kind) && main.length === (first.kind === 'embedding' ? 1 : 2) ? main[0] : undefined;
+    return steps !== undefined ? { length: steps, why: `sequence length ${steps} as the first input's` } : { length: this.options.sequenceLength, why: `sequence length ${this.options.sequenceLength} by default` };
+  }
+
+  /**
    * The layer with a representative size where the code leaves one unknown (a constructor argument
    * no call site fixes), named in a note; the layer itself when every size is known.
    */
@@ -412,10 +423,11 @@ class Planner {
     if (!declared || declared.length === 0) throw layerFailure('shape', layer, `the shape of input ${position} is not written (Input(shape=...))`);
     const sequence = consumer !== undefined && (readsSteps(consumer.kind) || consumer.kind === 'attention');
     const tokens = consumer?.kind === 'embedding';
-    const shape = declared.map((d, i) => d ?? (sequence && i === 0 ? this.options.sequenceLength : sequence ? REPRESENTATIVE_SIZES.sequenceFeatures : DEFAULT_IMAGE_SIDE));
+    const steps = this.sequenceLengthBeside(main);
+    const shape = declared.map((d, i) => d ?? (sequence && i === 0 ? steps.length : sequence ? REPRESENTATIVE_SIZES.sequenceFeatures : DEFAULT_IMAGE_SIDE));
     const what = `Input ${position} ${describeLayer(layer)}: ${shape.join('x')}${tokens ? ' integer tokens' : ''}`;
     if (declared.every((d) => d !== null)) this.note('information', `${what} from the model code.`, layer);
-    else this.note('warning', `${what}: unknown dimensions of (${declared.map((d) => d ?? 'None').join(', ')}) set by default${sequence ? ` (sequence length ${this.options.sequenceLength}, ${REPRESENTATIVE_SIZES.sequenceFeatures} features per step)` : ''}.`, layer);
+    else this.note('warning', `${what}: unknown dimensions of (${declared.map((d) => d ?? 'None').join(', ')}) set by default${sequence ? ` (${steps.why}, ${REPRESENTATIVE_SIZES.sequenceFeatures} features per step)` : ''}.`, layer);
     return shape;
   }
 
@@ -460,13 +472,13 @@ class Planner {
     }
     // attn(x, memory, memory): the memory an encoder made, as long and as wide as the query (a guess).
     if (reader.kind === 'attention' && partner) return { shape: partner, why: `the query's shape in ${by} (the memory's length is a guess)`, guessed: true };
-    const seq = this.options.sequenceLength;
+    const { length: seq, why: seqWhy } = this.sequenceLengthBeside(main);
     switch (reader.kind) {
       case 'embedding': {
         // nn.Embedding(n_classes, d)(labels) mixed into a vector (a conditional GAN's label): one id per example.
         const readers = this.model.layers.filter((l) => l.inputs.includes(reader.id));
         const label = readers.length > 0 && readers.every((l) => l.kind === 'add' || l.kind === 'multiply' || l.kind === 'dense');
-        return label ? { shape: [], why: `a label ${by} turns into a vector`, guessed: false } : { shape: [seq], why: `token ids ${by} reads (sequence length ${seq} by default)`, guessed: true };
+        return label ? { shape: [], why: `a label ${by} turns into a vector`, guessed: false } : { shape: [seq], why: `token ids ${by} reads (${seqWhy})`, guessed: true };
       }
       case 'dense':
         return reader.inFeatures !== null ? { shape: [reader.inFeatures], why: `the in_features of ${by}`, guessed: false } : null;
@@ -474,7 +486,7 @@ class Planner {
       case 'lstm':
       case 'gru':
       case 'simple-rnn':
-        return reader.inFeatures !== null ? { shape: [seq, reader.inFeatures], why: `the features of ${by}, sequence length ${seq} by default`, guessed: true } : null;
+        return reader.inFeatures !== null ? { shape: [seq, reader.inFeatures], why: `the features of ${by}, ${seqWhy}`, guessed: true } : null;
       case 'conv2d': {
         if (reader.inFeatures === null) return null;
         const side = main.length === 3 ? main.slice(0, 2) : [DEFAULT_IMAGE_SIDE, DEFAULT_IMAGE_SIDE];
@@ -515,7 +527,7 @@ class Planner {
     return { shape: out, params: taps * (last / groups) * units + bias * units, lastStepOnly: false };
   }
 
-  outShape(layer: LayerIR, inShapes: Shape[], nextKind: LayerKind | null): { shape: Shape; params: number; lastStepOnly: boolean; axis?: number } {
+  outShape(layer: LayerIR, inShapes: Shape[], nextKind: LayerKind | null, readAsStateOnly = false): { shape: Shape; params: number; lastStepOnly: boolean; axis?: number } {
     this.refuseShapeConflict(layer, inShapes, nextKind);
     // inputsOf gives every layer at least one input, and every planned shape has at least one axis.
     const x = inShapes[0]!;
@@ -592,7 +604,7 @@ class Planner {
           inF = layer.units * directions;
         }
         const lastStepOnly = !returnsSequences(layer, nextKind);
-        if (layer.recurrent.returnSequences === null && lastStepOnly) this.note('information', `${describeLayer(layer)}: the next layer receives the last time step, as out[:, -1] does.`, layer);
+        if (layer.recurrent.returnSequences === null && lastStepOnly && !readAsStateOnly) this.note('information', `${describeLayer(layer)}: the next layer receives the last time step, as out[:, -1] does.`, layer);
         const features = recurrentFeatures(layer);
         if (features === null) throw layerFailure('unsupported', layer, 'the hidden size is not a constant the probe can read');
         return { shape: lastStepOnly ? [features] : [x[0]!, features], params, lastStepOnly };
@@ -630,6 +642,15 @@ class Planner {
  * placeholders, a Linear computing h_0), each of `units` values per example. Anything else is refused,
  * rather than built on the first input alone with the state's source measured as dead.
  */
+/**
+ * Whether every layer that reads `layer` takes it as the initial state of a recurrent layer (a seq2seq
+ * encoder whose outputs nobody reads): then which steps it returns does not matter, and no note says so.
+ */
+function readAsStateOnly(layers: readonly LayerIR[], layer: LayerIR): boolean {
+  const readers = layers.filter((l) => l.inputs.includes(layer.id));
+  return readers.length > 0 && readers.every((l) => isRecurrent(l) && l.inputs.indexOf(layer.id) > 0);
+}
+
 function checkInitialState(layer: LayerOf<RecurrentKind>, sources: (LayerIR | null)[], shapes: Shape[]): void {
   const units = recurrentFeatures(layer);
   if (units === null) throw layerFailure('unsupported', layer, 'the hidden size is not a constant the probe can read');
@@ -695,7 +716,7 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
     const layer = planner.withKnownSizes(written, index === lastIndex, model.layers[index + 1], inShapes[0]);
     if (isRecurrent(layer) && inputsIdx.length > 1) checkInitialState(layer, inputsIdx.slice(1).map((i) => (i >= 0 ? layers[i]!.ir : null)), inShapes.slice(1));
     const next = readerKind(model.layers, index);
-    const { shape, params, lastStepOnly, axis } = planner.outShape(layer, inShapes, next);
+    const { shape, params, lastStepOnly, axis } = planner.outShape(layer, inShapes, next, readAsStateOnly(model.layers, written));
     if (layer.kind === 'unknown') planner.note('warning', `${describeLayer(layer)} is not known to the probe; it is skipped as shape-preserving.`, layer);
     layers.push({ ir: layer, inputs: inputsIdx, inShapes, outShape: shape, params, lastStepOnly, axis: axis ?? null });
   });

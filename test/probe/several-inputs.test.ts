@@ -245,6 +245,46 @@ class Decoder(nn.Module):
     expect(plan.extraInputs.map((e) => e.shape)).toEqual([[10, 16]]);
   });
 
+  it("gives a seq2seq's target the source's sequence length (entered or guessed), and the default beside an input that is no sequence", async () => {
+    const text = `import torch
+from torch import nn
+
+class Seq2Seq(nn.Module):
+    def __init__(self, vocab=50, hidden=24):
+        super().__init__()
+        self.src_embed = nn.Embedding(vocab, 16)
+        self.tgt_embed = nn.Embedding(vocab, 16)
+        self.encoder = nn.GRU(16, hidden, batch_first=True)
+        self.decoder = nn.GRU(16, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, vocab)
+
+    def forward(self, src, tgt):
+        _, hidden = self.encoder(self.src_embed(src))
+        output, _ = self.decoder(self.tgt_embed(tgt), hidden)
+        return self.out(output)
+`;
+    const model = await modelOf(text, 'Seq2Seq');
+    const entered = planModel(model, probeOptions({ backend: 'wasm', steps: 1, batchSize: 4, inputShape: [8] }));
+    expect(entered.extraInputs.map((e) => e.shape)).toEqual([[8]]);
+    expect(entered.notices.map((n) => n.message)).toContainEqual(expect.stringMatching(/input 'tgt'.*8 integer tokens per example, token ids .*'tgt_embed'.* reads \(sequence length 8 as the first input's\)/));
+    // Only the encoder's final state is read: which of its steps goes on is no note's business.
+    expect(entered.notices.map((n) => n.message).filter((m) => /'encoder'/.test(m))).toEqual([]);
+    const guessed = planModel(model, options);
+    expect(guessed.extraInputs.map((e) => e.shape)).toEqual([[guessed.inputShape[0]]]);
+    // A sequence beside features that are no sequence keeps the default length.
+    const tagged = planModel(
+      await modelOf(`from tensorflow import keras
+from tensorflow.keras import layers
+tags = keras.Input(shape=(12,))
+words = keras.Input(shape=(None,))
+x = layers.LSTM(16)(layers.Embedding(50, 8)(words))
+model = keras.Model(inputs=[tags, words], outputs=layers.Dense(1)(layers.concatenate([layers.Dense(16)(tags), x])))
+`),
+      probeOptions({ backend: 'wasm', steps: 1, batchSize: 4, inputShape: [12] }),
+    );
+    expect(tagged.extraInputs.map((e) => e.shape)).toEqual([[options.sequenceLength]]);
+  });
+
   it('refuses an argument no layer says the shape of, naming it', async () => {
     const text = TORCH_CONDITIONAL.replace('torch.mul(self.label_emb(labels), noise)', 'torch.mul(torch.tanh(labels), noise)');
     const model = await modelOf(text, 'Generator');
