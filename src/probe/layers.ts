@@ -77,8 +77,8 @@ class NodeBuilder implements WeightSource {
     private readonly notices: ProbeNotice[],
     /** Unique per run: tfjs refuses two live variables with one name. */
     private readonly prefix: string,
-    /** Indices of the planned Input layers: what reads only them needs no input gradient. */
-    private readonly modelInputs: ReadonlySet<number> = new Set(),
+    /** Ids of the layers whose every application reads only model inputs: they need no input gradient. */
+    private readonly readingModelInputs: ReadonlySet<string> = new Set(),
   ) {}
 
   private get keras(): boolean {
@@ -134,6 +134,11 @@ class NodeBuilder implements WeightSource {
     };
   }
 
+  /** Whether the layer (every application of it) reads only model inputs: no gradient flows out of it. */
+  private readsModelInput(planned: PlannedLayer): boolean {
+    return this.readingModelInputs.has(planned.ir.id);
+  }
+
   private weightless(planned: PlannedLayer, apply: ProbeNode['apply'], measure: OutputMeasure = null): ProbeNode {
     return { planned, vars: [], kernel: null, bias: null, measure, apply };
   }
@@ -150,9 +155,10 @@ class NodeBuilder implements WeightSource {
         const name = layer.activation?.name ?? 'linear';
         const fused: FusableActivation | undefined = name === 'linear' || name === 'relu' || name === 'sigmoid' ? name : undefined;
         const units = required(layer.units, layer, 'the number of units');
+        const inputGradient = !this.readsModelInput(planned);
         const dense = (x: tf.Tensor, kernel: tf.Variable, bias: tf.Variable | null) => {
           const flat = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape<tf.Rank.R2>(x, [-1, last]);
-          const out = this.matMul(flat, kernel as tf.Tensor2D, bias ?? undefined, fused);
+          const out = this.matMul(flat, kernel as tf.Tensor2D, bias ?? undefined, fused, false, inputGradient);
           return x.rank === 2 ? out : tf.reshape(out, [...x.shape.slice(0, -1), units]);
         };
         return this.weighted(planned, [last, units], dense, fused !== undefined);
@@ -271,7 +277,7 @@ class NodeBuilder implements WeightSource {
     const taps = sides2d.map((side, i): TapSpan => (padInConv ? tapsReadingData(side, kernel2d[i]!, strides2d[i]!, dilation, pads2d[i]!) : { first: 0, count: kernel2d[i]!, pads: [0, 0] }));
     const cropTaps = taps.some((t, i) => t.count < kernel2d[i]!);
     const convPads: SpatialPads = [taps[0]!.pads, taps[1]!.pads];
-    const readsModelInput = planned.inputs.every((i) => i < 0 || this.modelInputs.has(i));
+    const readsModelInput = this.readsModelInput(planned);
     const conv = makeGroupedConv2d(strides2d, dilation, groups, convPads, !readsModelInput);
     // On wasm a convolution whose kernel outweighs its data runs as one product (conv-matmul.ts).
     const product = groups === 1 && !transpose && tf.getBackend() === 'wasm' ? makeConvAsProduct(strides2d, dilation, convPads, !readsModelInput) : null;
@@ -662,7 +668,12 @@ function reapplied(first: ProbeNode, compute: ProbeNode['apply'], planned: Plann
 
 export function buildNodes(layers: PlannedLayer[], framework: Framework, rng: Rng, notices: ProbeNotice[]): ProbeNode[] {
   const inputLayers = new Set(layers.flatMap((l, i) => (l.ir.kind === 'input' ? [i] : [])));
-  const builder = new NodeBuilder(framework, rng, notices, `probe${runCounter++}`, inputLayers);
+  const readsInputs = (l: PlannedLayer) => l.inputs.every((i) => i < 0 || inputLayers.has(i));
+  // A later application of a layer object runs the first one's computation: its input gradient is
+  // skipped only when every application reads model inputs.
+  const appliedToHidden = new Set(layers.flatMap((l) => (l.ir.sharesWeightsWith !== null && !readsInputs(l) ? [l.ir.sharesWeightsWith] : [])));
+  const readingModelInputs = new Set(layers.flatMap((l) => (readsInputs(l) && !appliedToHidden.has(l.ir.id) ? [l.ir.id] : [])));
+  const builder = new NodeBuilder(framework, rng, notices, `probe${runCounter++}`, readingModelInputs);
   const frozen: LayerIR[] = [];
   /** Later applications of a layer object that the probe cannot give the first one's weights. */
   const unshared: LayerIR[] = [];

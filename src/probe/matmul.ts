@@ -16,8 +16,11 @@ import { reduceLeading, transposeMatrix } from './reduce';
 
 export type FusableActivation = 'linear' | 'relu' | 'sigmoid';
 
-/** `reused`: b is multiplied again within the step (a recurrent kernel over time), so wasm packs it once. */
-export type MatMul = (a: tf.Tensor2D, b: tf.Tensor2D, bias?: tf.Tensor, activation?: FusableActivation, reused?: boolean) => tf.Tensor2D;
+/**
+ * `reused`: b is multiplied again within the step (a recurrent kernel over time), so wasm packs it once.
+ * `inputGradient` false: a is the model's input, whose gradient nobody reads: it is zeros (not computed).
+ */
+export type MatMul = (a: tf.Tensor2D, b: tf.Tensor2D, bias?: tf.Tensor, activation?: FusableActivation, reused?: boolean, inputGradient?: boolean) => tf.Tensor2D;
 
 /** Activations tfjs' own fused-matMul gradient handles. */
 const NATIVE_FUSED_GRAD = new Set<FusableActivation>(['linear', 'relu']);
@@ -89,8 +92,8 @@ function product(a: Operand, b: Operand, bPacked = false): tf.Tensor2D {
 
 function withExplicitTransposes(): MatMul {
   const cache = new Map<string, (...args: tf.Tensor[]) => tf.Tensor>();
-  const productFor = (activation: FusableActivation, withBias: boolean, reused: boolean) => {
-    const key = `${activation}/${withBias}/${reused}`;
+  const productFor = (activation: FusableActivation, withBias: boolean, reused: boolean, inputGradient: boolean) => {
+    const key = `${activation}/${withBias}/${reused}/${inputGradient}`;
     let op = cache.get(key);
     if (!op) {
       op = tf.customGrad<tf.Tensor>((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -105,7 +108,7 @@ function withExplicitTransposes(): MatMul {
           save(weightsSaved ? [a, value, b] : [a, value]);
           return {
             value,
-            gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => denseBackward(dy, saved[1]!, saved[0] as tf.Tensor2D, (weightsSaved ? saved[2] : b) as tf.Tensor2D, activation, withBias),
+            gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => denseBackward(dy, saved[1]!, saved[0] as tf.Tensor2D, (weightsSaved ? saved[2] : b) as tf.Tensor2D, activation, withBias, inputGradient),
           };
         }
         let value: tf.Tensor2D;
@@ -122,7 +125,8 @@ function withExplicitTransposes(): MatMul {
           gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
             const [xs, ws, y] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
             const dz = throughActivation(dy, y, activation) as tf.Tensor2D;
-            const grads = [product({ t: dz, transposed: false }, { t: ws, transposed: true }), product({ t: xs, transposed: true }, { t: dz, transposed: false })];
+            const dx = inputGradient ? product({ t: dz, transposed: false }, { t: ws, transposed: true }) : tf.zerosLike(xs);
+            const grads = [dx, product({ t: xs, transposed: true }, { t: dz, transposed: false })];
             return withBias ? [...grads, reduceLeading(dz, 'sum')] : grads;
           },
         };
@@ -131,8 +135,8 @@ function withExplicitTransposes(): MatMul {
     }
     return op;
   };
-  return (a, b, bias, activation = 'linear', reused = false) => {
-    const op = productFor(activation, bias !== undefined, reused);
+  return (a, b, bias, activation = 'linear', reused = false, inputGradient = true) => {
+    const op = productFor(activation, bias !== undefined, reused, inputGradient);
     return (bias !== undefined ? op(a, b, bias) : op(a, b)) as tf.Tensor2D;
   };
 }

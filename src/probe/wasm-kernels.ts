@@ -22,9 +22,17 @@ const TAIL_COUNTS = 'GradientLensTailCounts';
 
 type Info = tf.TensorInfo;
 
+/** The wasm backend's kernel functions by name, looked up once (the registry lookup is per call otherwise). */
+const kernelFunctions = new Map<string, tf.KernelFunc>();
+
 /** One of the wasm backend's kernels, called directly (no engine bookkeeping). */
 function backendKernel(name: string, inputs: tf.NamedTensorInfoMap, backend: BackendWasm, attrs: tf.NamedAttrMap = {}): Info {
-  return tf.getKernel(name, 'wasm').kernelFunc({ inputs, backend, attrs }) as Info;
+  let kernelFunc = kernelFunctions.get(name);
+  if (!kernelFunc) {
+    kernelFunc = tf.getKernel(name, 'wasm').kernelFunc;
+    kernelFunctions.set(name, kernelFunc);
+  }
+  return kernelFunc({ inputs, backend, attrs }) as Info;
 }
 
 const fround = Math.fround;
@@ -55,53 +63,69 @@ function asBatch(m: Info): Info {
   return { dataId: m.dataId, shape: [1, ...m.shape], dtype: m.dtype };
 }
 
+// The loops over the heap are functions of their own, small and free of calls: V8 compiles each in
+// well under a millisecond, where the kernel holding them inlined the backend's kernels into its loops'
+// on-stack replacement and took ~270 ms of compiler time in the probe's first run.
+
+/** dz = dy·(y·(1 - y)): a sigmoid's gradient written with its output, rounded as tfjs' three ops round. */
+function sigmoidGradientInto(dz: Float32Array, dy: Float32Array, y: Float32Array): void {
+  for (let i = 0; i < dz.length; i++) {
+    const yi = y[i]!;
+    dz[i] = dy[i]! * fround(yi * fround(1 - yi));
+  }
+}
+
+/** dz = dy·step(y): a relu's gradient (NaN where y is NaN, as tf.step). */
+function reluGradientInto(dz: Float32Array, dy: Float32Array, y: Float32Array): void {
+  for (let i = 0; i < dz.length; i++) {
+    const yi = y[i]!;
+    dz[i] = dy[i]! * (yi > 0 ? 1 : yi !== yi ? NaN : 0);
+  }
+}
+
+/** Each column of a [rows, columns] matrix summed over the rows in order; a Float32Array store rounds each partial sum. */
+function columnSumsInto(sums: Float32Array, m: Float32Array, columns: number): void {
+  sums.fill(0);
+  for (let from = 0; from < m.length; from += columns) {
+    for (let c = 0; c < columns; c++) sums[c] = sums[c]! + m[from + c]!;
+  }
+}
+
 /**
  * [dx, dw, dbias?] from dy, the layer's output y, its input x and kernel w: dz = dy·act'(z) written
  * with y, as tfjs computes it (sigmoid: dy·(y·(1 - y)); relu: dy·step(y)); dbias sums dz over the
  * rows in order (the backend's Sum does the same); dx = dz·wᵀ and dw = xᵀ·dz as plain products.
+ * Without `inputGradient` (x is the model's input, whose gradient nobody reads) dx is zeros, as the
+ * convolutions' (conv.ts), and its transpose and product are skipped.
  */
 function denseBackwardKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info[] {
   const wasm = backend as BackendWasm;
   const { dy, y, x, w } = inputs as { dy: Info; y: Info; x: Info; w: Info };
   const activation = attrs?.activation as FusableActivation;
   const withBias = attrs?.withBias === true;
-  const rows = x.shape[0]!;
+  const inputGradient = attrs?.inputGradient !== false;
   const units = w.shape[1]!;
   // Every output is allocated before any heap view is taken: an allocation may grow (and detach) the heap.
-  const dz = activation === 'linear' ? dy : wasm.makeOutput([rows, units], 'float32');
+  const dz = activation === 'linear' ? dy : wasm.makeOutput(dy.shape, 'float32');
   const db = withBias ? wasm.makeOutput([units], 'float32') : null;
-  const dyv = wasm.typedArrayFromHeap(dy) as Float32Array;
+  const zeros = inputGradient ? null : wasm.makeOutput(x.shape, 'float32');
   const dzv = wasm.typedArrayFromHeap(dz) as Float32Array;
-  if (activation !== 'linear') {
-    const yv = wasm.typedArrayFromHeap(y) as Float32Array;
-    if (activation === 'sigmoid') {
-      for (let i = 0; i < dzv.length; i++) {
-        const yi = yv[i]!;
-        dzv[i] = dyv[i]! * fround(yi * fround(1 - yi));
-      }
-    } else {
-      for (let i = 0; i < dzv.length; i++) {
-        const yi = yv[i]!;
-        dzv[i] = dyv[i]! * (yi > 0 ? 1 : yi !== yi ? NaN : 0);
-      }
-    }
-  }
-  if (db) {
-    // Each column summed over the rows in order; a Float32Array store rounds each partial sum.
-    const dbv = wasm.typedArrayFromHeap(db) as Float32Array;
-    dbv.fill(0);
-    for (let r = 0; r < rows; r++) {
-      const from = r * units;
-      for (let c = 0; c < units; c++) dbv[c] = dbv[c]! + dzv[from + c]!;
-    }
-  }
+  if (activation === 'sigmoid') sigmoidGradientInto(dzv, wasm.typedArrayFromHeap(dy) as Float32Array, wasm.typedArrayFromHeap(y) as Float32Array);
+  else if (activation === 'relu') reluGradientInto(dzv, wasm.typedArrayFromHeap(dy) as Float32Array, wasm.typedArrayFromHeap(y) as Float32Array);
+  if (db) columnSumsInto(wasm.typedArrayFromHeap(db) as Float32Array, dzv, units);
+  if (zeros) (wasm.typedArrayFromHeap(zeros) as Float32Array).fill(0);
   // The backend's Transpose (faster than a loop here); the heap views above are not read after it allocates.
-  const xT = backendKernel('Transpose', { x }, wasm, { perm: [1, 0] });
-  const wT = backendKernel('Transpose', { x: w }, wasm, { perm: [1, 0] });
   const plain = { transposeA: false, transposeB: false };
-  const dx = backendKernel('BatchMatMul', { a: dz, b: wT }, wasm, plain);
+  const xT = backendKernel('Transpose', { x }, wasm, { perm: [1, 0] });
   const dw = backendKernel('BatchMatMul', { a: xT, b: dz }, wasm, plain);
-  for (const t of [xT, wT, ...(dz === dy ? [] : [dz])]) wasm.disposeData(t.dataId);
+  wasm.disposeData(xT.dataId);
+  let dx = zeros;
+  if (!dx) {
+    const wT = backendKernel('Transpose', { x: w }, wasm, { perm: [1, 0] });
+    dx = backendKernel('BatchMatMul', { a: dz, b: wT }, wasm, plain);
+    wasm.disposeData(wT.dataId);
+  }
+  if (dz !== dy) wasm.disposeData(dz.dataId);
   return db ? [dx, dw, db] : [dx, dw];
 }
 
@@ -153,10 +177,10 @@ export function denseForward(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor | u
   return tf.engine().runKernel<tf.Tensor2D>(FORWARD, { x, w, ...(bias ? { bias } : {}) }, { activation });
 }
 
-/** [dx, dw, dbias?] of denseForward as one kernel on wasm; `y` is its output. */
-export function denseBackward(dy: tf.Tensor, y: tf.Tensor, x: tf.Tensor2D, w: tf.Tensor2D, activation: FusableActivation, withBias: boolean): tf.Tensor[] {
+/** [dx, dw, dbias?] of denseForward as one kernel on wasm; `y` is its output; dx is zeros without `inputGradient`. */
+export function denseBackward(dy: tf.Tensor, y: tf.Tensor, x: tf.Tensor2D, w: tf.Tensor2D, activation: FusableActivation, withBias: boolean, inputGradient: boolean): tf.Tensor[] {
   register();
-  return tf.engine().runKernel<tf.Tensor[]>(BACKWARD, { dy, y, x, w }, { activation, withBias });
+  return tf.engine().runKernel<tf.Tensor[]>(BACKWARD, { dy, y, x, w }, { activation, withBias, inputGradient });
 }
 
 /** a[i] - b[i] for tensors of equal shapes (float32): one kernel on wasm, one Sub each elsewhere. */

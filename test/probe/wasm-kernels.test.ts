@@ -12,7 +12,8 @@ import { Rng } from '../../src/probe/rng';
 import { runProbe } from '../../src/probe/run';
 import { subtractEach, tailCounts } from '../../src/probe/wasm-kernels';
 import { probeOptions } from '../../src/shared/probe';
-import { keras } from './ir-builder';
+import { keras, torch } from './ir-builder';
+import { defined } from '../defined';
 
 function random(shape: [number, number], seed: number, scale = 1): tf.Tensor2D {
   const values = new Rng(seed).normalInto(new Float32Array(shape[0] * shape[1]));
@@ -80,6 +81,46 @@ describe('Dense as one kernel each way on wasm', () => {
         });
       });
       tf.dispose([x, w, bias, probe]);
+    });
+  });
+
+  it.each(activations)("%s without the model input's gradient: the same kernel and bias gradients, zeros for the input", (activation) => {
+    const x = random([24, 16], 13);
+    const w = random([16, 12], 14, 0.5);
+    const bias = tf.tensor1d(new Rng(15).normalInto(new Float32Array(12)));
+    const probe = random([24, 12], 16);
+    const grads = (inputGradient: boolean) =>
+      tf.tidy(() => {
+        const matMul = makeMatMul();
+        const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(matMul(a as tf.Tensor2D, b as tf.Tensor2D, c, activation, false, inputGradient), probe));
+        return tf.grads(f)([x, w, bias]).map((t) => Array.from(t.dataSync()));
+      });
+    const [dx, ...weightGrads] = grads(false);
+    const [fullDx, ...fullWeightGrads] = grads(true);
+    expect(weightGrads).toEqual(fullWeightGrads);
+    expect(defined(dx).every((v) => v === 0)).toBe(true);
+    expect(defined(fullDx).some((v) => v !== 0)).toBe(true);
+    tf.dispose([x, w, bias, probe]);
+  });
+
+  it("a Dense applied to the model's input and again to its own output gets its gradient through both, as tfjs' autodiff on cpu", async () => {
+    const model = torch()
+      .input([16])
+      .layer({ kind: 'dense', name: 'shared', units: 16, inFeatures: 16, activation: 'sigmoid' })
+      .layer({ kind: 'dense', name: 'again', units: 16, inFeatures: 16, activation: 'sigmoid', sharesWeightsWith: 'shared' })
+      .layer({ kind: 'dense', name: 'out', units: 4, inFeatures: 16 })
+      .build();
+    const gradNorms = async (backend: 'wasm' | 'cpu') => {
+      const outcome = await runProbe(model, probeOptions({ backend, steps: 2, batchSize: 8, seed: 3 }));
+      if (!outcome.ok) throw new Error(outcome.error.message);
+      return defined(outcome.result.layers.find((l) => l.name === 'shared')).gradNorm;
+    };
+    const wasm = await gradNorms('wasm');
+    const cpu = await gradNorms('cpu');
+    await selectBackend('wasm');
+    expect(wasm).toHaveLength(2);
+    wasm.forEach((g, i) => {
+      expect(Math.abs(g - cpu[i]!) / cpu[i]!).toBeLessThan(1e-4);
     });
   });
 
