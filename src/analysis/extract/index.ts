@@ -141,10 +141,16 @@ export function assembleFile(file: PyFile, parts: readonly ExtractedPart[]): Ext
     if (!byFacts) completed.set(original, (byFacts = new Map<string, ModelIR>()));
     let model = byFacts.get(key);
     if (!model) {
+      const instantiated = flags[i]!.instantiated;
+      const inputGuess = guessInputShape(original, evidence);
+      // Evidence elsewhere in the file changed (lines typed above another model moved its evidence):
+      // a copy whose facts came out the same stays the same object, and so stays cached downstream.
+      const before: ModelIR | undefined = byFacts.values().next().value;
+      const same = before && before.instantiated === instantiated && isDeepStrictEqual(before.inputGuess, inputGuess) ? before : undefined;
       // One entry per model: older facts are not asked for again once the file moved on.
       byFacts.clear();
-      byFacts.set(key, (model = { ...original, inputGuess: guessInputShape(original, evidence), instantiated: flags[i]!.instantiated }));
-      markCompletedMove(original, model);
+      byFacts.set(key, (model = same ?? { ...original, inputGuess, instantiated }));
+      if (!same) markCompletedMove(original, model);
     }
     return model;
   });
