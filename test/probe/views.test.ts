@@ -104,6 +104,24 @@ describe('torch views in the probe', () => {
     expect(outcome.result.layers.find((l) => l.kind === 'embedding')?.gradNorm[0]).toBeGreaterThan(0);
   });
 
+  it('decoded.view(-1, ntoken) after a Linear on every LSTM step folds time into the batch: log_softmax over each step\'s vocabulary', async () => {
+    const model = modelOf('torch_view_decoded_steps.py', 'WordModel');
+    expect(model.layers.map((l) => l.kind)).toContain('reshape');
+    const plan = planModel(model, options());
+    expect(viewOf(plan).outShape).toEqual([plan.inputShape[0], 500]);
+    const outcome = await runProbe(model, options());
+    if (!outcome.ok) throw new Error(outcome.error.message);
+    // At initialization the logits are small: the NLL of a softmax over 500 words is about log(500).
+    expect(outcome.result.lossName).toBe('nll');
+    expect(Math.abs(defined(outcome.result.loss[0]) - Math.log(500))).toBeLessThan(0.1);
+  });
+
+  it('view(-1, steps * ntoken) after the same Linear flattens each example (twin)', () => {
+    const model = modelOf('torch_view_decoded_steps_flat.py', 'FlatModel');
+    expect(model.layers.map((l) => l.kind)).toContain('flatten');
+    expect(model.layers.map((l) => l.kind)).not.toContain('reshape');
+  });
+
   it('a view read by softmax(dim=-1) keeps torch order, so the softmax spreads over the grid, not over one value', async () => {
     const model = modelOf('torch_view_slot_softmax.py', 'SlotBroadcast');
     const plan = planModel(model, options({ inputShape: [4, 32] }));

@@ -19,21 +19,43 @@ import { UNKNOWN, constOf, type Slot, type Value } from './values';
 import { makeLayer } from '../builders';
 import { applyTransformer } from './transformer';
 import { viewDims } from './views';
+import { recurrentFeatures } from '../../../shared/shapes';
 
 /** Tensor products: combining two computed tensors through one of them yields attention-like scores. */
 const PRODUCTS = new Set(['matmul', 'bmm', 'mm', 'einsum', 'baddbmm']);
 
-/** Whether a tensor is a recurrent layer's output, directly or through dropout and activations (every step of it). */
-function readsSteps(input: Value, f: Frame): boolean {
+/**
+ * The features per step of a tensor that holds every step of a recurrent layer: its output, directly or
+ * through dropout, activations and layers that compute step by step (a Linear decoding each step, a
+ * LayerNorm); null when the tensor is no such thing (features null when unknown).
+ */
+function stepFeatures(input: Value, f: Frame): { features: number | null } | null {
   let from = input.t === 'tensor' && input.from.length === 1 ? input.from[0]! : -1;
+  let features: number | null | undefined;
   while (from >= 0) {
     const layer = f.trace?.nodes[from]?.slot.layer;
-    if (!layer) return false;
-    if (isRecurrent(layer)) return true;
-    if (!isDropout(layer) && layer.kind !== 'activation') return false;
+    if (!layer) return null;
+    if (isRecurrent(layer)) return { features: features === undefined ? recurrentFeatures(layer) : features };
+    // A Linear or LayerNorm on the steps computes step by step: its output is still one row per step.
+    if (layer.kind === 'dense' || layer.kind === 'layernorm') features ??= layer.kind === 'dense' ? layer.units : null;
+    else if (!isDropout(layer) && layer.kind !== 'activation') return null;
     from = f.trace?.nodes[from]?.inputs.length === 1 ? f.trace.nodes[from]!.inputs[0]! : -1;
   }
-  return false;
+  return null;
+}
+
+/**
+ * `x.view(-1, k)` on every step of a recurrent layer (`decoded.view(-1, ntoken)`, `out.view(-1, hidden)`)
+ * folds time into the batch, so what follows runs per step; `k` other than the features per step
+ * (`out.view(-1, steps * hidden)`) flattens each example.
+ */
+function foldsSteps(all: Value[], input: Value, f: Frame): boolean {
+  const dims = all.length === 2 && all[1]?.t === 'list' ? all[1].items : all.slice(1);
+  if (constOf(dims[0]) !== -1) return false;
+  const steps = stepFeatures(input, f);
+  if (!steps) return false;
+  const k = constOf(dims[1]);
+  return typeof k !== 'number' || steps.features === null || k === steps.features;
 }
 
 /** The name an expression starts from: `self` in `self.grid.to(x.device)[0]`. */
@@ -225,7 +247,7 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
       let kind = op.kind;
       // `out.view(-1, hidden)` on a recurrent layer's steps folds time into the batch (the Linear after it
       // runs per step); on anything else (-1, k) is a flatten.
-      if (kind === 'reshape' && isFlattenView(all) && !(constOf(all[1]) === -1 && readsSteps(input, f))) kind = 'flatten';
+      if (kind === 'reshape' && isFlattenView(all) && !foldsSteps(all, input, f)) kind = 'flatten';
       if (kind === 'global-pool') {
         const size = arg(1, 'output_size');
         const global = size === 1 || (Array.isArray(size) && size.every((x) => x === 1));
