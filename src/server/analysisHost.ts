@@ -7,10 +7,10 @@
  * stops at its next checkpoint and answers `cancelled`.
  */
 import { Worker } from 'node:worker_threads';
-import type { FileResult, SourceEdit } from '../analysis/api';
+import type { SourceEdit } from '../analysis/api';
 import { guardedListener } from '../shared/message-guard';
 import type { Settings } from '../shared/settings';
-import { CANCEL_SLOTS, cancelIn, isFromWorker, PostedResults, type FromWorker, type HeldModels, type ToWorker } from './analysisProtocol';
+import { CANCEL_SLOTS, cancelIn, heldResult, isFromWorker, PostedResults, type FromWorker, type HeldModels, type HeldResult, type ToWorker } from './analysisProtocol';
 
 export interface AnalysisHostOptions {
   /** The script that runs the worker (the server bundle itself: see main.ts). */
@@ -31,7 +31,7 @@ interface Ticket {
 /** Who waits for an analysis: its models (ahead of its result when the worker posts them so) and its result; null: cancelled. */
 interface Answer {
   models: (models: HeldModels | null) => void;
-  result: (result: FileResult | null) => void;
+  result: (result: HeldResult | null) => void;
 }
 
 interface Pending {
@@ -44,7 +44,7 @@ interface Pending {
 
 /** An analysis requested from the worker. `result` is null when it was cancelled. */
 export interface RunningAnalysis {
-  readonly result: Promise<FileResult | null>;
+  readonly result: Promise<HeldResult | null>;
   /** The result's models, known before its findings (hovers need only them); null when cancelled first. */
   readonly models: Promise<HeldModels | null>;
   /** Stops the analysis at the worker's next checkpoint (or before it starts); `result` becomes null. */
@@ -166,7 +166,7 @@ export class AnalysisHost {
     const ticket: Ticket = { id: 0, cancelled: false };
     let answerModels: Answer['models'] = () => undefined;
     const models = new Promise<HeldModels | null>((resolve) => { answerModels = resolve; });
-    const result = new Promise<FileResult | null>((resolve) => { this.request(ticket, path, { models: answerModels, result: resolve }); });
+    const result = new Promise<HeldResult | null>((resolve) => { this.request(ticket, path, { models: answerModels, result: resolve }); });
     return {
       result,
       models,
@@ -239,12 +239,12 @@ export class AnalysisHost {
   }
 }
 
-function quarantineResult(path: string, timeoutMs: number): FileResult {
-  return {
+function quarantineResult(path: string, timeoutMs: number): HeldResult {
+  return heldResult({
     path,
     error: `analysis did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped (an analyzer bug on this text, or a file too large to analyze in time; please report it). Gradient Lens analyzes the file again when it changes.`,
     notices: [],
     models: [],
     findings: [],
-  };
+  });
 }

@@ -53,7 +53,22 @@ export interface PostedModels {
 type Posted<T> = T | number | [index: number, rows: number];
 
 /** A file's models as the host holds them: read when a request needs them (see HeldItems). */
-export type HeldModels = Pick<FileResult, 'models'>;
+export interface HeldModels {
+  readonly models: ModelIR[];
+  /**
+   * The models `test` accepts, asked of each model as last read and the rows it moved since: a request
+   * that needs only some (a hover, after lines typed above every model) does not move all of them.
+   */
+  modelsWhere(test: (model: ModelIR, rows: number) => boolean): ModelIR[];
+}
+
+/** A result as the host holds it. */
+export type HeldResult = FileResult & HeldModels;
+
+/** A result the host has whole (not posted against a previous one) as it holds results. */
+export function heldResult(result: FileResult): HeldResult {
+  return Object.defineProperty({ ...result }, 'modelsWhere', { value: (test: (model: ModelIR, rows: number) => boolean) => result.models.filter((model) => test(model, 0)) }) as HeldResult;
+}
 
 /** The previous result per path on each side of the channel: the worker encodes against it, the host decodes. */
 export class PostedResults {
@@ -84,7 +99,7 @@ export class PostedResults {
    * The host's side: the result the worker encoded; null when an index names nothing (the two sides
    * disagree). Its findings are copied now (diagnostics show them all), its models when first read.
    */
-  decode(posted: PostedResult): FileResult | null {
+  decode(posted: PostedResult): HeldResult | null {
     const before = this.held.get(posted.path);
     const models = posted.models ? HeldItems.decode(posted.models, before?.models) : before?.models;
     const findings = HeldItems.decode(posted.findings, before?.findings);
@@ -110,9 +125,12 @@ export class PostedResults {
   }
 }
 
-/** `value` with its `models` read from `held` when first asked for. */
+/** `value` with its `models` read from `held` when first asked for (all of them, or those modelsWhere accepts). */
 function withModels<T extends object>(value: T, held: HeldItems<ModelIR>): T & HeldModels {
-  return Object.defineProperty({ ...value, models: [] as ModelIR[] }, 'models', { get: () => held.items, enumerable: true });
+  return Object.defineProperties({ ...value, models: [] as ModelIR[] }, {
+    models: { get: () => held.items, enumerable: true },
+    modelsWhere: { value: (test: (model: ModelIR, rows: number) => boolean) => held.where(test) },
+  }) as T & HeldModels;
 }
 
 function asIndices<T extends object>(items: readonly T[], before: readonly T[]): Posted<T>[] {
@@ -170,6 +188,12 @@ class HeldItems<T extends object> {
 
   get items(): T[] {
     return (this.read ??= this.entries.map(valueOf));
+  }
+
+  /** The items `test` accepts, asked of each item as last read and the rows it moved since; only those are moved now. */
+  where(test: (item: T, rows: number) => boolean): T[] {
+    if (this.read) return this.read.filter((item) => test(item, 0));
+    return this.entries.filter((held) => (held.value ? test(held.value, 0) : test(held.from, held.rows))).map(valueOf);
   }
 }
 

@@ -3,7 +3,7 @@
  * notebook's Python cells joined into one text. A unit knows how to move ranges between its analyzed
  * text and the editor documents that show it.
  */
-import type { FileResult } from '../analysis/api';
+import type { HeldResult } from './analysisProtocol';
 import type { Position, Range } from '../shared/ir';
 import { NotebookLayout } from '../shared/notebook-layout';
 
@@ -18,7 +18,7 @@ export interface Analysis {
   version: number;
   /** The project's generation: any change to any file or to settings makes older analyses stale. */
   generation: number;
-  result: FileResult;
+  result: HeldResult;
 }
 
 export class OpenUnit {

@@ -107,36 +107,57 @@ describe('incremental analysis over JSON-RPC', () => {
   });
 
   it('hovers sent right after each edit (lines typed above the model, an activation changed) answer what a fresh server does for that text', async () => {
-    const hoverUri = fileUri(join(FIXTURES, 'torch_mlp.py'));
-    let text = fixtureText('torch_mlp.py');
-    await session.open(hoverUri, text);
-    await session.diagnostics(hoverUri);
-    const steps: ((t: string) => string)[] = [
+    await hoversAfterEachEdit('torch_mlp.py', [
       (t) => t.replace('class ', '# an MLP\n\n\nclass '),
       (t) => t.replace('nn.Tanh()', 'nn.ReLU()'),
       (t) => t.replace('# an MLP\n\n', ''),
-    ];
-    for (const step of steps) {
-      const next = step(text);
-      expect(next).not.toBe(text);
-      text = next;
-      // A fresh server's models and hovers for the new text, then the same hovers asked of the live
-      // server right after the edit, before its diagnostics: from its models of this text, never older ones.
-      const reference = await LspSession.start();
-      let expected: unknown[];
-      let positions: { line: number; character: number }[];
-      try {
-        await reference.open(hoverUri, text);
-        const { models } = await reference.connection.sendRequest(ModelsRequest, { uri: hoverUri });
-        positions = models.flatMap((m) => m.model.layers.flatMap((l) => [l.range.start, ...(l.activation?.range ? [l.activation.range.start] : [])]));
-        expect(positions.length).toBeGreaterThan(3);
-        expected = await Promise.all(positions.map((p) => reference.hover(hoverUri, p.line, p.character)));
-      } finally {
-        await reference.stop();
-      }
-      await session.change(hoverUri, text);
-      expect(await Promise.all(positions.map((p) => session.hover(hoverUri, p.line, p.character)))).toEqual(expected);
-      expect(stable(await session.diagnostics(hoverUri))).toEqual(stable(await fresh(text, hoverUri)));
-    }
+    ]);
+  });
+
+  it('hovers on one model right after lines typed above several (the server moves only the models it reads), then models and diagnostics, equal a fresh server', async () => {
+    const fixture = 'shared_activation.py';
+    // Under a name of its own: the first tests keep the fixture open.
+    const at = await hoversAfterEachEdit(fixture, [
+      (t) => t.replace('\ndef ', '\n\n# builders\n\ndef '),
+      (t) => t.replace('# builders\n', ''),
+      (t) => t.replace('\ndef ', '\n\n\ndef '),
+    ], (line) => line > positionOf(fixtureText(fixture), 'def build_classifier').line, 'moved_shared_activation.py');
+    const reference = await freshWithModels(session.text(at), at);
+    expect((await session.connection.sendRequest(ModelsRequest, { uri: at })).models).toEqual(reference.models.models);
+    expect(stable(await session.diagnostics(at))).toEqual(stable(reference.diagnostics));
   });
 });
+
+/**
+ * Opens the fixture in the live server, then per step: a fresh server's hovers at the layers (and
+ * activations) of its models on lines `asked` accepts, for the new text; the same hovers asked of the
+ * live server right after the edit, before its diagnostics (from its models of this text, never older
+ * ones); then its diagnostics, which must be the fresh server's.
+ */
+async function hoversAfterEachEdit(fixture: string, steps: ((text: string) => string)[], asked: (line: number) => boolean = () => true, name = fixture): Promise<string> {
+  const hoverUri = fileUri(join(FIXTURES, name));
+  let text = fixtureText(fixture);
+  await session.open(hoverUri, text);
+  await session.diagnostics(hoverUri);
+  for (const step of steps) {
+    const next = step(text);
+    expect(next).not.toBe(text);
+    text = next;
+    const reference = await LspSession.start();
+    let expected: unknown[];
+    let positions: { line: number; character: number }[];
+    try {
+      await reference.open(hoverUri, text);
+      const { models } = await reference.connection.sendRequest(ModelsRequest, { uri: hoverUri });
+      positions = models.flatMap((m) => m.model.layers.flatMap((l) => [l.range.start, ...(l.activation?.range ? [l.activation.range.start] : [])])).filter((p) => asked(p.line));
+      expect(positions.length).toBeGreaterThan(3);
+      expected = await Promise.all(positions.map((p) => reference.hover(hoverUri, p.line, p.character)));
+    } finally {
+      await reference.stop();
+    }
+    await session.change(hoverUri, text);
+    expect(await Promise.all(positions.map((p) => session.hover(hoverUri, p.line, p.character)))).toEqual(expected);
+    expect(stable(await session.diagnostics(hoverUri))).toEqual(stable(await fresh(text, hoverUri)));
+  }
+  return hoverUri;
+}

@@ -4,7 +4,7 @@
  * and normalization/dropout layers — explained by the shared knowledge base.
  */
 import { rangeContains } from '../../shared/ranges';
-import type { FileResult } from '../../analysis/api';
+import type { HeldModels } from '../analysisProtocol';
 import { ruleByCode } from '../../analysis/rules/index';
 import { parseSuppressions } from '../../analysis/suppression';
 import type { ActivationIR, InitializerIR, LayerIR, ModelIR, Position, Range } from '../../shared/ir';
@@ -113,10 +113,16 @@ export function ruleCodeHover(lineText: string, position: Position): HoverResult
   return null;
 }
 
-export function hoverAt(result: Pick<FileResult, 'models'>, lineText: (line: number) => string, position: Position): HoverResult | null {
+export function hoverAt(held: HeldModels, lineText: (line: number) => string, position: Position): HoverResult | null {
   const onCode = ruleCodeHover(lineText(position.line), position);
   if (onCode) return onCode;
-  const target = hoverTarget(result.models, position, lineText);
+  // Only models that can hold the position are read: a model moved by `rows` lines spans its target lines moved as much.
+  const line = position.line;
+  const near = held.modelsWhere((model, rows) => {
+    const lines = targetLines(model);
+    return line - rows >= lines.from && line - rows <= lines.to;
+  });
+  const target = hoverTarget(near, position, lineText);
   if (!target) return null;
   return { markdown: describeTarget(target), range: target.range };
 }

@@ -14,7 +14,8 @@ import type { FileResult } from '../../../src/analysis/api';
 import { AnalysisCancelled } from '../../../src/analysis/cancellation';
 import { Project } from '../../../src/analysis/project';
 import { hoverAt } from '../../../src/server/handlers/hover';
-import { PostedResults } from '../../../src/server/analysisProtocol';
+import { heldResult, PostedResults, type HeldResult } from '../../../src/server/analysisProtocol';
+import type { Position } from '../../../src/shared/ir';
 import { deserialize, serialize } from 'node:v8';
 import { diffEdit } from '../../../src/server/sourceEdit';
 import { defined } from '../../defined';
@@ -60,19 +61,32 @@ const editArb: fc.Arbitrary<Edit> = fc.record({
   cancelAfter: fc.option(fc.nat({ max: 40 }), { nil: null }),
 });
 
-/** Results as compared: everything the editor shows, in a stable form. */
-function comparable(result: FileResult, text: string): unknown {
+/** Where hovers are asked: at every layer of the models a fresh analysis finds. */
+function hoverPositions(result: FileResult): Position[] {
+  return result.models.flatMap((m) => m.layers.map((l) => l.range.start));
+}
+
+/**
+ * Results as compared: everything the editor shows, in a stable form. The hovers are asked first: the
+ * server moves the models it holds when they are read, and a hover reads only the models near it.
+ */
+function comparable(result: HeldResult, text: string, positions: readonly Position[]): unknown {
   const lines = text.split('\n');
   const lineText = (line: number) => lines[line] ?? '';
-  const hovers = result.models.flatMap((m) => m.layers.map((l) => hoverAt(result, lineText, l.range.start)?.markdown ?? null));
-  return { result, hovers };
+  const hovers = positions.map((position) => hoverAt(result, lineText, position)?.markdown ?? null);
+  return { hovers, result };
+}
+
+/** A project's result and its hovers at its own layers. */
+function comparableFresh(result: FileResult, text: string): unknown {
+  return comparable(heldResult(result), text, hoverPositions(result));
 }
 
 /**
  * The language server's two ends of the worker channel: each result encoded against the previous one
  * (moved items as `[index, rows]`), copied as postMessage copies it, and decoded from what the host holds.
  */
-function channel(moved: { items: number }): (result: FileResult) => FileResult {
+function channel(moved: { items: number }): (result: FileResult) => HeldResult {
   const worker = new PostedResults();
   const host = new PostedResults();
   return (result) => {
@@ -85,13 +99,13 @@ function channel(moved: { items: number }): (result: FileResult) => FileResult {
 /** Lets the test worker answer its runner between long synchronous analyses. */
 const breathe = () => new Promise((resolve) => setImmediate(resolve));
 
-async function freshResults(texts: Map<string, string>): Promise<Map<string, unknown>> {
+async function freshResults(texts: Map<string, string>): Promise<Map<string, FileResult>> {
   const project = await Project.create();
   try {
     for (const [path, text] of texts) project.setFile(path, text);
-    const results = new Map<string, unknown>();
-    for (const [path, text] of texts) {
-      results.set(path, comparable(project.analyzeFile(path), text));
+    const results = new Map<string, FileResult>();
+    for (const path of texts.keys()) {
+      results.set(path, project.analyzeFile(path));
       await breathe();
     }
     return results;
@@ -131,7 +145,9 @@ describe('incremental analysis', () => {
           }
           const fresh = await freshResults(texts);
           for (const path of PATHS) {
-            expect(comparable(live.analyzeFile(path), defined(texts.get(path))), path).toEqual(fresh.get(path));
+            const text = defined(texts.get(path));
+            const expected = defined(fresh.get(path));
+            expect(comparable(heldResult(live.analyzeFile(path)), text, hoverPositions(expected)), path).toEqual(comparableFresh(expected, text));
             await breathe();
           }
         }),
@@ -155,7 +171,7 @@ describe('incremental analysis', () => {
           const path = PATHS[file]!;
           const posted = channel(moved);
           posted(live.analyzeFile(path));
-          let received: FileResult | null = null;
+          let received: HeldResult | null = null;
           for (const edit of edits) {
             const before = defined(texts.get(path));
             const start = before.lastIndexOf('\n', Math.floor(edit.at * before.length) - 1) + 1;
@@ -171,10 +187,12 @@ describe('incremental analysis', () => {
           try {
             for (const [p, text] of texts) fresh.setFile(p, text);
             const text = defined(texts.get(path));
-            const expected = comparable(fresh.analyzeFile(path), text);
-            expect(comparable(live.analyzeFile(path), text), path).toEqual(expected);
+            const freshResult = fresh.analyzeFile(path);
+            const positions = hoverPositions(freshResult);
+            const expected = comparableFresh(freshResult, text);
+            expect(comparable(heldResult(live.analyzeFile(path)), text, positions), path).toEqual(expected);
             // What the server holds after the worker posted each result against the one before.
-            expect(comparable(defined(received), text), path).toEqual(expected);
+            expect(comparable(defined(received), text, positions), path).toEqual(expected);
           } finally {
             fresh.dispose();
           }
@@ -211,7 +229,8 @@ describe('incremental analysis', () => {
         text = next;
         const result = live.analyzeFile(path);
         guesses.push(result.models.find((m) => m.name === 'SmallConv')?.inputGuess?.shape);
-        expect(comparable(result, text)).toEqual(defined((await freshResults(new Map([[path, text]]))).get(path)));
+        const expected = defined((await freshResults(new Map([[path, text]]))).get(path));
+        expect(comparable(heldResult(result), text, hoverPositions(expected))).toEqual(comparableFresh(expected, text));
       }
       // The evidence reached the model: 28 -> 64, then refused for its three channels.
       expect(guesses[0]).toEqual([1, 28, 28]);
