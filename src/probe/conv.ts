@@ -6,6 +6,7 @@
  * axes swapped), the input gradient convolves the spread, padded output gradient with the flipped kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { filterGradientByProduct } from './conv-filter-gradient';
 
 /** TensorFlow's 'same' padding of one spatial dimension: [before, after]. */
 export function samePadding(size: number, kernel: number, stride: number, dilation: number): [number, number] {
@@ -73,12 +74,14 @@ function withFilterGradByConvolution(strides: [number, number], dilation: number
       const dy4 = dy as tf.Tensor4D;
       // A model input needs no gradient: a customGrad returns every input's, so it is a cheap zero here.
       const dx = inputGradient ? inputGradByConvolution(dy4, w, x.shape, strides, dilation, pads) : tf.zerosLike(x);
+      const [kh, kw] = w.shape;
+      const product = filterGradientByProduct(x, dy4, [kh, kw], strides, dilation, pads);
+      if (product) return [dx, product];
       // dW[kh,kw,ci,co] = sum_b,i,j xp[b, i*s + kh*d, j*s + kw*d, ci] * dy[b,i,j,co] (xp: x padded): a
       // convolution of x as [ci, H, W, batch], padded, with dy as a [Ho, Wo, batch, co] filter, stride d, dilation s.
       const xT = tf.transpose<tf.Tensor4D>(x, [3, 1, 2, 0]);
       const dyT = tf.transpose<tf.Tensor4D>(dy4, [1, 2, 0, 3]);
       const full = tf.conv2d(xT, dyT, [dilation, dilation], explicit(pads), 'NHWC', strides);
-      const [kh, kw] = w.shape;
       // The convolution's output is the kernel's size unless the padding or the strides left rows over (a copy on wasm).
       const fits = full.shape[1] === kh && full.shape[2] === kw;
       const dw = tf.transpose(fits ? full : tf.slice(full, [0, 0, 0, 0], [-1, kh, kw, -1]), [1, 2, 0, 3]);
