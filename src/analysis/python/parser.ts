@@ -5,8 +5,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Language, Parser } from 'web-tree-sitter';
+import { CursorCalls } from './cursor-calls';
 
 let loading: Promise<Language> | null = null;
+let calls: CursorCalls | null = null;
 
 function firstExisting(candidates: string[]): string {
   const found = candidates.find((p) => existsSync(p));
@@ -32,10 +34,18 @@ function wasmCandidates(file: string, pkg: string): string[] {
 export function loadPython(): Promise<Language> {
   loading ??= (async () => {
     const runtime = firstExisting(wasmCandidates('web-tree-sitter.wasm', 'web-tree-sitter'));
-    await Parser.init({ locateFile: () => runtime });
+    // Emscripten makes this object the module: its exports are then on it (see cursor-calls.ts).
+    const binding = { locateFile: () => runtime };
+    await Parser.init(binding);
+    calls = CursorCalls.of(binding);
     return Language.load(firstExisting(wasmCandidates('tree-sitter-python.wasm', 'tree-sitter-python')));
   })();
   return loading;
+}
+
+/** Direct reads of tree cursors (cursor-calls.ts), once the language is loaded; null if unavailable. */
+export function cursorCalls(): CursorCalls | null {
+  return calls;
 }
 
 /** A new parser for Python. Parsers are cheap; the language is shared. */

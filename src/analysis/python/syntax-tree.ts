@@ -8,6 +8,8 @@
  */
 import type { Node as WasmNode, Point, Tree, TreeCursor } from 'web-tree-sitter';
 import { lineStarts, offsetAt, positionAt } from '../rules/helpers/text-offsets';
+import { treeAddress, type CursorCalls } from './cursor-calls';
+import { cursorCalls } from './parser';
 
 /** Node ids, unique in the process (nodes of several files meet in one analysis). */
 let lastId = 0;
@@ -22,15 +24,21 @@ export class SyntaxTree {
   private starts: readonly number[] | null = null;
   /** Whether a node type (by id) is named: fixed per visible symbol, read once per type. */
   private readonly namedByType = new Map<number, boolean>();
+  /** Direct cursor reads (cursor-calls.ts) and the tree's wasm address they take; null: the binding's getters. */
+  readonly calls: CursorCalls | null;
+  readonly address: number;
 
   constructor(
     readonly wasm: Tree,
     /** The text the tree was parsed from (node text and positions are read from it). */
     readonly source: string,
+    calls: CursorCalls | null = cursorCalls(),
   ) {
     const root = wasm.rootNode;
     this.types = wasm.language.types;
     this.fields = wasm.language.fields;
+    this.calls = calls;
+    this.address = treeAddress(wasm);
     this.rootNode = new Node(this, null, 0, this.typeName(root.typeId), root.isNamed, null, root.startIndex, root.endIndex);
   }
 
@@ -63,7 +71,7 @@ export class SyntaxTree {
 
   isNamedType(typeId: number, cursor: TreeCursor): boolean {
     let named = this.namedByType.get(typeId);
-    if (named === undefined) this.namedByType.set(typeId, (named = cursor.nodeIsNamed));
+    if (named === undefined) this.namedByType.set(typeId, (named = this.calls ? this.calls.isNamed(this.address) : cursor.nodeIsNamed));
     return named;
   }
 }
@@ -210,12 +218,29 @@ function readChildren(node: Node): Node[] {
   const tree = node.tree;
   const cursor = tree.cursor();
   cursor.gotoDescendant(node.descendantIndex);
+  const calls = tree.calls;
+  if (calls) return readChildrenDirectly(node, calls, cursor);
   const out: Node[] = [];
   if (!cursor.gotoFirstChild()) return out;
   do {
     const typeId = cursor.nodeTypeId;
     out.push(new Node(tree, node, cursor.currentDescendantIndex, tree.typeName(typeId), tree.isNamedType(typeId, cursor), tree.fields[cursor.currentFieldId] ?? null, cursor.startIndex, cursor.endIndex));
   } while (cursor.gotoNextSibling());
+  return out;
+}
+
+/** readChildren with the cursor's state in the transfer buffer (the binding's gotoDescendant just put it there). */
+function readChildrenDirectly(node: Node, calls: CursorCalls, cursor: TreeCursor): Node[] {
+  const tree = node.tree;
+  const at = tree.address;
+  const out: Node[] = [];
+  if (calls.gotoFirstChild(at)) {
+    do {
+      const typeId = calls.typeId(at);
+      out.push(new Node(tree, node, calls.descendantIndex(at), tree.typeName(typeId), tree.isNamedType(typeId, cursor), tree.fields[calls.fieldId(at)] ?? null, calls.startIndex(at), calls.endIndex(at)));
+    } while (calls.gotoNextSibling(at));
+  }
+  calls.settle(cursor);
   return out;
 }
 

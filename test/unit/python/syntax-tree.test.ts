@@ -1,12 +1,13 @@
 /**
  * The syntax table (syntax-tree.ts) is what the readers see instead of web-tree-sitter's nodes: on every
  * example and fixture of the repository, each node must read as web-tree-sitter reads it (type, span,
- * positions, text, named, children, fields), and descendantForIndex must find the same node.
+ * positions, text, named, children, fields), and descendantForIndex must find the same node; read both
+ * with the direct cursor calls (cursor-calls.ts) and with the binding's getters.
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Node as WasmNode } from 'web-tree-sitter';
-import { createPythonParser } from '../../../src/analysis/python/parser';
+import { createPythonParser, cursorCalls } from '../../../src/analysis/python/parser';
 import { SyntaxTree, type Node } from '../../../src/analysis/python/syntax-tree';
 import { collectInputs } from '../../../src/cli/inputs';
 import { readInput } from '../../../src/cli/read-source';
@@ -30,8 +31,13 @@ function reading(n: Node | WasmNode): unknown {
 }
 
 describe('syntax table', () => {
-  it('reads every node of the examples and fixtures as web-tree-sitter does', async () => {
+  it.each([
+    ['direct cursor calls', true],
+    ["the binding's getters", false],
+  ])('reads every node of the examples and fixtures as web-tree-sitter does (%s)', async (_how, direct) => {
     const parser = await createPythonParser();
+    // The direct calls are found on the module object (the fast path must not silently fall back).
+    expect(cursorCalls()).not.toBeNull();
     const inputs = collectInputs(['examples', 'test/fixtures', 'test/lsp/fixtures'].map((p) => join(REPO_ROOT, p)));
     expect(inputs.files.length).toBeGreaterThan(100);
     let nodes = 0;
@@ -40,7 +46,7 @@ describe('syntax table', () => {
       if (source.error !== null) continue;
       const tree = parser.parse(source.text);
       if (!tree) throw new Error(`could not parse ${path}`);
-      const table = new SyntaxTree(tree, source.text);
+      const table = new SyntaxTree(tree, source.text, direct ? cursorCalls() : null);
       const pending: [Node, WasmNode][] = [[table.rootNode, tree.rootNode]];
       for (let pair = pending.pop(); pair; pair = pending.pop()) {
         const [mine, theirs] = pair;
