@@ -29,7 +29,7 @@ export class SyntaxCache {
   }
 
   /** Named children without comments. */
-  kids(n: Node): Node[] {
+  kids(n: Node): readonly Node[] {
     return n.namedChildrenWithoutComments;
   }
 
@@ -50,17 +50,13 @@ export class SyntaxCache {
   }
 }
 
-/** Reads memoized per node (a node is one object for the life of its tree). */
+/** The memo slots taken (Node.memo). */
+let slots = 0;
+
+/** Reads memoized per node (a node is one object for the life of its tree), in a slot of the node's memo. */
 function oncePerTree<T>(read: (node: Node) => T): (node: Node) => T {
-  // Boxed, so that a cached undefined or null reads as a hit.
-  const cache = new WeakMap<Node, { value: T }>();
-  return (node) => {
-    const hit = cache.get(node);
-    if (hit) return hit.value;
-    const value = read(node);
-    cache.set(node, { value });
-    return value;
-  };
+  const slot = slots++;
+  return (node) => node.memo(slot, read);
 }
 
 /** callArguments(call), read once per node. */

@@ -14,6 +14,9 @@ import { cursorCalls } from './parser';
 /** Node ids, unique in the process (nodes of several files meet in one analysis). */
 let lastId = 0;
 
+/** A memo slot not computed yet (a derived value may be null or undefined). */
+const NOT_DERIVED = Symbol('not derived');
+
 /** One parsed text's nodes, read lazily from its web-tree-sitter tree. */
 export class SyntaxTree {
   readonly rootNode: Node;
@@ -21,6 +24,15 @@ export class SyntaxTree {
   readonly fields: (string | null)[];
   private readonly types: string[];
   private cursorAtRoot: TreeCursor | null = null;
+  /**
+   * A cursor rooted at one top-level statement (`statement`), for the nodes below it: a cursor finds a
+   * descendant by stepping over the siblings on the way down from its root, and a long file's root has
+   * hundreds of children. Moved to another statement when a node under it is read.
+   */
+  private statementCursor: TreeCursor | null = null;
+  private statement: Node | null = null;
+  /** The descendant index (in the whole tree) of the root of the cursor moveTo last returned. */
+  cursorBase = 0;
   private starts: readonly number[] | null = null;
   /** Whether a node type (by id) is named: fixed per visible symbol, read once per type. */
   private readonly namedByType = new Map<number, boolean>();
@@ -52,10 +64,41 @@ export class SyntaxTree {
     return (this.cursorAtRoot ??= this.wasm.walk());
   }
 
-  /** Frees the cursor (the tree itself belongs to its PyFile). */
+  /**
+   * A cursor moved to `node` (its state left in the transfer buffer, see cursor-calls.ts): the root's, or
+   * one rooted at the top-level statement holding `node`, whose descendant indices start at cursorBase.
+   */
+  moveTo(node: Node): TreeCursor {
+    let top = node;
+    while (top.parent?.parent) top = top.parent;
+    // The root and the statements themselves (read in passes over all statements): from the root.
+    if (top === node) {
+      const cursor = this.cursor();
+      cursor.gotoDescendant(node.descendantIndex);
+      this.cursorBase = 0;
+      return cursor;
+    }
+    let cursor = this.statementCursor;
+    if (!cursor || this.statement !== top) {
+      const root = this.cursor();
+      root.gotoDescendant(top.descendantIndex);
+      const statement = root.currentNode;
+      if (cursor) cursor.reset(statement);
+      else this.statementCursor = cursor = statement.walk();
+      this.statement = top;
+    }
+    cursor.gotoDescendant(node.descendantIndex - top.descendantIndex);
+    this.cursorBase = top.descendantIndex;
+    return cursor;
+  }
+
+  /** Frees the cursors (the tree itself belongs to its PyFile). */
   dispose(): void {
     this.cursorAtRoot?.delete();
     this.cursorAtRoot = null;
+    this.statementCursor?.delete();
+    this.statementCursor = null;
+    this.statement = null;
   }
 
   /** Row and column (UTF-16 code units, as web-tree-sitter gives them for a JS string) of an offset. */
@@ -79,11 +122,13 @@ export class SyntaxTree {
 /** A syntax node: web-tree-sitter's Node API (the part the readers use) over plain JS data. */
 export class Node {
   readonly id = ++lastId;
-  private kids: Node[] | null = null;
-  private named: Node[] | null = null;
-  private code: Node[] | null = null;
+  private kids: readonly Node[] | null = null;
+  private named: readonly Node[] | null = null;
+  private code: readonly Node[] | null = null;
   private startPoint: Point | null = null;
   private endPoint: Point | null = null;
+  /** Values derived from this node (memo), by slot; null until one is kept. */
+  private memos: unknown[] | null = null;
 
   constructor(
     readonly tree: SyntaxTree,
@@ -98,6 +143,20 @@ export class Node {
     readonly endIndex: number,
   ) {}
 
+  /**
+   * `derive(this)`, computed once: `slot` (a number each derivation takes once, see syntax-cache.ts)
+   * names the derivation. Kept on the node, not in a WeakMap by node: a model-dense file asks ~10^5 times.
+   */
+  memo<T>(slot: number, derive: (node: Node) => T): T {
+    const memos = (this.memos ??= []);
+    while (memos.length <= slot) memos.push(NOT_DERIVED);
+    const known = memos[slot];
+    if (known !== NOT_DERIVED) return known as T;
+    const value = derive(this);
+    memos[slot] = value;
+    return value;
+  }
+
   get text(): string {
     return this.tree.source.slice(this.startIndex, this.endIndex);
   }
@@ -111,17 +170,17 @@ export class Node {
   }
 
   /** All children, anonymous ones included. */
-  get children(): Node[] {
+  get children(): readonly Node[] {
     return (this.kids ??= this.readChildren());
   }
 
-  get namedChildren(): Node[] {
-    return (this.named ??= this.children.filter((c) => c.isNamed));
+  get namedChildren(): readonly Node[] {
+    return (this.named ??= subset(this.children, (c) => c.isNamed));
   }
 
   /** The named children but comments (what readers of code walk). */
-  get namedChildrenWithoutComments(): Node[] {
-    return (this.code ??= this.namedChildren.filter((c) => c.type !== 'comment'));
+  get namedChildrenWithoutComments(): readonly Node[] {
+    return (this.code ??= subset(this.namedChildren, (c) => c.type !== 'comment'));
   }
 
   get childCount(): number {
@@ -149,7 +208,7 @@ export class Node {
     return null;
   }
 
-  childrenForFieldName(name: string): Node[] {
+  childrenForFieldName(name: string): readonly Node[] {
     return this.children.filter((c) => c.fieldName === name);
   }
 
@@ -208,40 +267,52 @@ export class Node {
   }
 
   /** The children, read on first access (readers skip most of a file: a subtree nobody enters is never read). */
-  private readChildren(): Node[] {
+  private readChildren(): readonly Node[] {
     return readChildren(this);
   }
 }
 
+/** The children of a leaf (one array for all: the node arrays are read-only). */
+const NO_NODES: readonly Node[] = Object.freeze([]);
+
+/**
+ * The nodes of `all` that `keep` selects: `all` itself when it keeps them all, as it mostly does (a
+ * node's children are named and none a comment): the analysis of a model-dense file makes ~64,000
+ * nodes, each asked for these lists.
+ */
+function subset(all: readonly Node[], keep: (node: Node) => boolean): readonly Node[] {
+  return all.every(keep) ? all : all.filter(keep);
+}
+
 /** The children of `node` in one cursor pass (its subtree left unread). */
-function readChildren(node: Node): Node[] {
+function readChildren(node: Node): readonly Node[] {
   const tree = node.tree;
-  const cursor = tree.cursor();
-  cursor.gotoDescendant(node.descendantIndex);
+  const cursor = tree.moveTo(node);
+  const base = tree.cursorBase;
   const calls = tree.calls;
-  if (calls) return readChildrenDirectly(node, calls, cursor);
+  if (calls) return readChildrenDirectly(node, calls, cursor, base);
   const out: Node[] = [];
-  if (!cursor.gotoFirstChild()) return out;
+  if (!cursor.gotoFirstChild()) return NO_NODES;
   do {
     const typeId = cursor.nodeTypeId;
-    out.push(new Node(tree, node, cursor.currentDescendantIndex, tree.typeName(typeId), tree.isNamedType(typeId, cursor), tree.fields[cursor.currentFieldId] ?? null, cursor.startIndex, cursor.endIndex));
+    out.push(new Node(tree, node, base + cursor.currentDescendantIndex, tree.typeName(typeId), tree.isNamedType(typeId, cursor), tree.fields[cursor.currentFieldId] ?? null, cursor.startIndex, cursor.endIndex));
   } while (cursor.gotoNextSibling());
   return out;
 }
 
 /** readChildren with the cursor's state in the transfer buffer (the binding's gotoDescendant just put it there). */
-function readChildrenDirectly(node: Node, calls: CursorCalls, cursor: TreeCursor): Node[] {
+function readChildrenDirectly(node: Node, calls: CursorCalls, cursor: TreeCursor, base: number): readonly Node[] {
   const tree = node.tree;
   const at = tree.address;
   const out: Node[] = [];
   if (calls.gotoFirstChild(at)) {
     do {
       const typeId = calls.typeId(at);
-      out.push(new Node(tree, node, calls.descendantIndex(at), tree.typeName(typeId), tree.isNamedType(typeId, cursor), tree.fields[calls.fieldId(at)] ?? null, calls.startIndex(at), calls.endIndex(at)));
+      out.push(new Node(tree, node, base + calls.descendantIndex(at), tree.typeName(typeId), tree.isNamedType(typeId, cursor), tree.fields[calls.fieldId(at)] ?? null, calls.startIndex(at), calls.endIndex(at)));
     } while (calls.gotoNextSibling(at));
   }
   calls.settle(cursor);
-  return out;
+  return out.length > 0 ? out : NO_NODES;
 }
 
 /** descendantForIndex from `from`: down through the first child that spans the range, while one does. */

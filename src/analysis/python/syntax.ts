@@ -26,7 +26,7 @@ export function missingField(node: Node, name: string): Error {
 }
 
 /** The named children, without comments. */
-export function namedChildren(node: Node): Node[] {
+export function namedChildren(node: Node): readonly Node[] {
   return node.namedChildrenWithoutComments;
 }
 

@@ -278,7 +278,7 @@ export function transformScales(transform: Node, resolve: Resolve): boolean | nu
   return tensorized ? false : null;
 }
 
-function composeSteps(compose: Node): Node[] | null {
+function composeSteps(compose: Node): readonly Node[] | null {
   const first = callArguments(compose).positional[0];
   const list = first ? unparen(first) : null;
   return list && (list.type === 'list' || list.type === 'tuple') ? namedChildren(list) : null;
