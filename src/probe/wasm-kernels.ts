@@ -6,8 +6,8 @@
  *
  * A Dense layer's forward pass and its gradient run as one kernel each. They call the wasm backend's
  * own kernel functions (the same XNNPACK code, so the same numbers, without the engine's bookkeeping)
- * for the products, the bias, the activation and the transposes, and compute the activation's gradient
- * and the bias gradient in passes over the wasm heap, rounding to float32 after every operation as the
+ * for the products, the bias and the activation, and compute the activation's gradient, the bias
+ * gradient and the transposes in passes over the wasm heap, rounding to float32 after every operation as the
  * backend's kernels do (a store into a Float32Array rounds). The results are bit-identical to the ops they replace
  * (test/probe/wasm-kernels.test.ts).
  */
@@ -91,6 +91,33 @@ function columnSumsInto(sums: Float32Array, m: Float32Array, columns: number): v
   }
 }
 
+/** Tiles of this many rows and columns keep a transpose's reads and writes within the cache. */
+const TILE = 32;
+
+/** The [columns, rows] transpose of a [rows, columns] matrix, tile by tile. */
+function transposeInto(out: Float32Array, m: Float32Array, rows: number, columns: number): void {
+  for (let r0 = 0; r0 < rows; r0 += TILE) {
+    const r1 = Math.min(r0 + TILE, rows);
+    for (let c0 = 0; c0 < columns; c0 += TILE) {
+      const c1 = Math.min(c0 + TILE, columns);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = m[r * columns + c]!;
+    }
+  }
+}
+
+/**
+ * A matrix's transpose by a loop over the heap, not the backend's Transpose kernel: V8 compiles that
+ * kernel's wasm with TurboFan once it is hot, ~230 ms of compiler time in the probe's first run (node
+ * --trace-wasm-compilation-times), for the 64x64 matrices of a small MLP where a loop takes
+ * microseconds. The values are moved, not computed: the same numbers.
+ */
+function transposed(m: Info, wasm: BackendWasm): Info {
+  const [rows, columns] = m.shape as [number, number];
+  const out = wasm.makeOutput([columns, rows], 'float32');
+  transposeInto(wasm.typedArrayFromHeap(out) as Float32Array, wasm.typedArrayFromHeap(m) as Float32Array, rows, columns);
+  return out;
+}
+
 /**
  * [dx, dw, dbias?] from dy, the layer's output y, its input x and kernel w: dz = dy·act'(z) written
  * with y, as tfjs computes it (sigmoid: dy·(y·(1 - y)); relu: dy·step(y)); dbias sums dz over the
@@ -114,14 +141,14 @@ function denseBackwardKernel({ inputs, backend, attrs }: { inputs: tf.NamedTenso
   else if (activation === 'relu') reluGradientInto(dzv, wasm.typedArrayFromHeap(dy) as Float32Array, wasm.typedArrayFromHeap(y) as Float32Array);
   if (db) columnSumsInto(wasm.typedArrayFromHeap(db) as Float32Array, dzv, units);
   if (zeros) (wasm.typedArrayFromHeap(zeros) as Float32Array).fill(0);
-  // The backend's Transpose (faster than a loop here); the heap views above are not read after it allocates.
+  // The heap views above are not read after the allocations below.
   const plain = { transposeA: false, transposeB: false };
-  const xT = backendKernel('Transpose', { x }, wasm, { perm: [1, 0] });
+  const xT = transposed(x, wasm);
   const dw = backendKernel('BatchMatMul', { a: xT, b: dz }, wasm, plain);
   wasm.disposeData(xT.dataId);
   let dx = zeros;
   if (!dx) {
-    const wT = backendKernel('Transpose', { x: w }, wasm, { perm: [1, 0] });
+    const wT = transposed(w, wasm);
     dx = backendKernel('BatchMatMul', { a: dz, b: wT }, wasm, plain);
     wasm.disposeData(wT.dataId);
   }
