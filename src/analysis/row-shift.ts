@@ -26,7 +26,7 @@ function countLines(text: string, from: number, to: number): number {
 const CHUNK = 512;
 
 /** How many first characters `a` and `b` share. */
-function commonStart(a: string, b: string): number {
+export function commonStart(a: string, b: string): number {
   const shorter = Math.min(a.length, b.length);
   let at = 0;
   while (at + CHUNK <= shorter && a.slice(at, at + CHUNK) === b.slice(at, at + CHUNK)) at += CHUNK;
@@ -35,7 +35,7 @@ function commonStart(a: string, b: string): number {
 }
 
 /** How many last characters `a` and `b` share, at most `limit`. */
-function commonEnd(a: string, b: string, limit: number): number {
+export function commonEnd(a: string, b: string, limit: number): number {
   let same = 0;
   while (same + CHUNK <= limit && a.slice(a.length - same - CHUNK, a.length - same) === b.slice(b.length - same - CHUNK, b.length - same)) same += CHUNK;
   while (same < limit && a.charCodeAt(a.length - 1 - same) === b.charCodeAt(b.length - 1 - same)) same++;

@@ -13,7 +13,8 @@ class Token implements WorkToken {
 }
 
 interface Pending {
-  timer: NodeJS.Timeout | null;
+  /** Until the work starts: how to stop it from starting. */
+  stop: (() => void) | null;
   token: Token;
 }
 
@@ -22,14 +23,24 @@ export class DebouncedScheduler {
 
   constructor(private readonly onError: (key: string, error: unknown) => void) {}
 
-  /** Runs `work` after `delayMs` unless another call for `key` comes first. */
+  /**
+   * Runs `work` after `delayMs` unless another call for `key` comes first. No delay runs it once the
+   * messages already read are handled (setImmediate): a timer waits at least a millisecond.
+   */
   schedule(key: string, delayMs: number, work: (token: WorkToken) => void | Promise<void>): void {
     this.cancel(key);
-    const entry: Pending = { timer: null, token: new Token() };
-    entry.timer = setTimeout(() => {
-      entry.timer = null;
+    const entry: Pending = { stop: null, token: new Token() };
+    const start = () => {
+      entry.stop = null;
       void this.run(key, entry, work);
-    }, delayMs);
+    };
+    if (delayMs > 0) {
+      const timer = setTimeout(start, delayMs);
+      entry.stop = () => { clearTimeout(timer); };
+    } else {
+      const immediate = setImmediate(start);
+      entry.stop = () => { clearImmediate(immediate); };
+    }
     this.pending.set(key, entry);
   }
 
@@ -37,7 +48,7 @@ export class DebouncedScheduler {
     const previous = this.pending.get(key);
     if (!previous) return;
     previous.token.isCancelled = true;
-    if (previous.timer) clearTimeout(previous.timer);
+    previous.stop?.();
     this.pending.delete(key);
   }
 

@@ -5,6 +5,7 @@
  * analyzed text is rebuilt from cells.
  */
 import type { SourceEdit } from '../analysis/api';
+import { commonEnd, commonStart } from '../analysis/row-shift';
 
 interface Point {
   row: number;
@@ -25,16 +26,8 @@ export function pointAt(text: string, offset: number): Point {
 /** The single edit that turns `oldText` into `newText`; null when they are equal. */
 export function diffEdit(oldText: string, newText: string): SourceEdit | null {
   if (oldText === newText) return null;
-  const shorter = Math.min(oldText.length, newText.length);
-  let prefix = 0;
-  while (prefix < shorter && oldText.charCodeAt(prefix) === newText.charCodeAt(prefix)) prefix++;
-  let suffix = 0;
-  while (
-    suffix < shorter - prefix &&
-    oldText.charCodeAt(oldText.length - 1 - suffix) === newText.charCodeAt(newText.length - 1 - suffix)
-  ) {
-    suffix++;
-  }
+  const prefix = commonStart(oldText, newText);
+  const suffix = commonEnd(oldText, newText, Math.min(oldText.length, newText.length) - prefix);
   const oldEndIndex = oldText.length - suffix;
   const newEndIndex = newText.length - suffix;
   const startPosition = pointAt(oldText, prefix);
