@@ -5,14 +5,21 @@
  * (down to MIN_BATCH), then for networks whose parameters do not depend on the image size
  * (convolutions up to a global pool) a smaller spatial size down to MIN_SIDE, then a batch down to
  * MIN_BATCH_LAST, then a smaller spatial size below MIN_SIDE. Widths and fans never change: a spatial
- * size is used only when it leaves every layer's parameter count as it was. Every scaling is named in
- * a note. Only a model over the parameter budget is refused (its weights alone would not fit in memory).
+ * size is used only when it leaves every layer's parameter count as it was. Nor does what is measured:
+ * no convolution or pooling window is cut (see cutWindow) and every BatchNorm keeps its values per
+ * channel, since at a 1x1 image a ResNet-50's 3x3 convolutions see their centre tap only and its
+ * first/last-hidden gradient ratio grows from ~400 to ~2,400 (PyTorch, docs/probe.md). Every scaling is
+ * named in a note. A step over the time budget at that floor runs anyway (the run's deadline cuts the
+ * steps); a model over the parameter, multiply-add or activation budget at it is refused, naming the
+ * scale it would need.
  */
 import type { ModelIR } from '../shared/ir';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerLine, ProbeFailure } from './errors';
 import { activationsPerExample, estimatedStepMs, stepMacsPerExample } from './cost';
-import { planModel, size, type Plan, type Shape } from './plan';
+import { planModel, size, type PlannedLayer, type Plan, type Shape } from './plan';
+import { convOf, isPool } from '../shared/layers';
+import { perDim } from '../shared/shapes';
 
 /**
  * Batch sizes the first scaling step stops at, and the last one. A model without batch statistics
@@ -88,8 +95,66 @@ function spatialAxes(plan: Plan): number[] {
   return plan.inputShape.slice(0, -1).map((_, i) => i);
 }
 
-/** A smaller input (sides >= `minSide`) whose plan has exactly the same parameters per layer; null when none does. */
-function smallerSpatial(model: ModelIR, options: ProbeOptions, plan: Plan, batch: number, minSide: number): Plan | null {
+/** A window a smaller input would cut: the layer, the axis's input side there and its (dilated) kernel. */
+interface CutWindow {
+  layer: PlannedLayer;
+  side: number;
+  kernel: number;
+}
+
+/** The (dilated) window of a convolution or pooling layer per spatial axis; null for other layers (a transposed convolution spreads its input, it does not read a window of it). */
+function windowOf(layer: PlannedLayer, axes: number): number[] | null {
+  const { ir } = layer;
+  if (ir.kind === 'conv-transpose') return null;
+  const kernel = perDim(ir.kernelSize, axes);
+  if (!kernel) return null;
+  const conv = convOf(ir);
+  const dilation = conv ? perDim(conv.dilation, axes) : isPool(ir) ? perDim(ir.pool.dilation, axes) : null;
+  if (!conv && !isPool(ir)) return null;
+  return kernel.map((k, i) => (k - 1) * (dilation?.[i] ?? 1) + 1);
+}
+
+const isPadding = (layer: PlannedLayer) => layer.ir.kind === 'reshape' && (layer.ir.reshape.op === 'zero-padding' || layer.ir.reshape.op === 'edge-padding');
+
+/**
+ * The spatial sides of layer `index`'s input before any padding layers feeding it (Keras
+ * `ZeroPadding2D` then a 'valid' Conv2D, torch `ReflectionPad2d` then a Conv2d): padding makes a
+ * window fit, it adds no data for it to read.
+ */
+function contentSides(plan: Plan, index: number): Shape | null {
+  let layer = plan.layers[index];
+  if (!layer) return null;
+  for (let from = layer.inputs[0]; from !== undefined && from >= 0 && isPadding(plan.layers[from]!); from = layer.inputs[0]) layer = plan.layers[from]!;
+  return layer.inShapes[0]?.slice(0, -1) ?? null;
+}
+
+/**
+ * The first window `candidate` (the model at a smaller input) cuts: a layer whose input side on some
+ * axis falls below its kernel where at `original` it held the whole kernel (or below its side there
+ * when that was already smaller). A cut window sees a different neighbourhood than at the user's
+ * size (at 1x1 a 3x3 convolution reads its centre tap only), so the gradients measured would not be
+ * the model's. Null when every window still reads what it reads at `original`.
+ */
+function cutWindow(candidate: Plan, original: Plan): CutWindow | null {
+  for (const [i, layer] of candidate.layers.entries()) {
+    const sides = contentSides(candidate, i);
+    const originalSides = contentSides(original, i);
+    if (!sides || !originalSides || sides.length === 0) continue;
+    const window = windowOf(layer, sides.length);
+    if (!window) continue;
+    const axis = sides.findIndex((side, j) => side < Math.min(window[j]!, originalSides[j]!));
+    if (axis >= 0) return { layer, side: sides[axis]!, kernel: window[axis]! };
+  }
+  return null;
+}
+
+const describeCut = (cut: CutWindow) => `${describeLayer(cut.layer.ir)}'s window of ${cut.kernel} would see an input side of ${cut.side}`;
+
+/**
+ * A smaller input (sides >= `minSide`) whose plan has exactly the same parameters per layer, cuts no
+ * window of `original` (the user's size) and keeps BatchNorm statistics; null when none does.
+ */
+function smallerSpatial(model: ModelIR, options: ProbeOptions, original: Plan, plan: Plan, batch: number, minSide: number): Plan | null {
   const axes = spatialAxes(plan);
   if (axes.length === 0) return null;
   const params = plan.layers.map((l) => l.params);
@@ -109,6 +174,7 @@ function smallerSpatial(model: ModelIR, options: ProbeOptions, plan: Plan, batch
       break; // too small for some kernel or pool
     }
     if (candidate.layers.some((l, i) => l.params !== params[i])) break; // a width or fan would change
+    if (cutWindow(candidate, original)) break; // a kernel would read less than at the user's size
     const positions = fewestNormPositions(candidate);
     if (positions !== null && positions * batch < MIN_VALUES_PER_NORM_CHANNEL && positions < (fewestNormPositions(plan) ?? 0)) break; // BatchNorm statistics would degenerate
     best = candidate;
@@ -124,8 +190,8 @@ function smallerSpatial(model: ModelIR, options: ProbeOptions, plan: Plan, batch
  */
 const ACTIVATION_BYTES = 115;
 
-/** Why the input cannot shrink below the plan's, for the refusal: the layer that refuses half the size, or the fan that would change. */
-function whyNotSmaller(model: ModelIR, options: ProbeOptions, plan: Plan): string {
+/** Why the input cannot shrink below the plan's, for the refusal: the layer that refuses half the size, the fan that would change or the window that would be cut. */
+function whyNotSmaller(model: ModelIR, options: ProbeOptions, original: Plan, plan: Plan): string {
   const axes = spatialAxes(plan);
   if (axes.length === 0) return '';
   const half: Shape = plan.inputShape.map((d, i) => (axes.includes(i) ? Math.ceil(d / 2) : d));
@@ -133,7 +199,9 @@ function whyNotSmaller(model: ModelIR, options: ProbeOptions, plan: Plan): strin
   try {
     const smaller = planModel(model, options, half);
     const changed = smaller.layers.find((l, i) => l.params !== plan.layers[i]?.params);
-    return changed ? `Its input cannot shrink: at ${at}, ${describeLayer(changed.ir)} would have other parameters.` : '';
+    if (changed) return `Its input cannot shrink: at ${at}, ${describeLayer(changed.ir)} would have other parameters.`;
+    const cut = cutWindow(smaller, original);
+    return cut ? `Its input cannot shrink without changing what is measured: at ${at}, ${describeCut(cut)}.` : '';
   } catch (error) {
     return `Its input cannot shrink: at ${at}, ${error instanceof Error ? error.message : String(error)}.`;
   }
@@ -151,7 +219,7 @@ export function planWithinBudget(model: ModelIR, options: ProbeOptions): Budgete
   // Smaller images at the floor of the batch, first down to MIN_SIDE, then as far as the layers allow.
   const shrink = (minSide: number) => {
     if (fits(current, batch, options)) return;
-    const smaller = smallerSpatial(model, options, current, batch, minSide);
+    const smaller = smallerSpatial(model, options, plan, current, batch, minSide);
     if (smaller) current = smaller;
   };
   shrink(MIN_SIDE);
@@ -164,8 +232,15 @@ export function planWithinBudget(model: ModelIR, options: ProbeOptions): Budgete
     const biggest = [...current.layers].sort((a, b) => size(b.outShape) - size(a.outShape))[0]!;
     throw new ProbeFailure(
       'budget',
-      `model ${model.name} needs ${fmt(activationsPerExample(current) * batch)} activation values per step even at batch ${batch}, over the probe budget of ${fmt(options.budget.maxActivations)} (the memory of the wasm backend: a training step holds about ${ACTIVATION_BYTES} bytes per value, and the backend stops at 4 GB); the largest output is ${describeLayer(biggest.ir)} (${biggest.outShape.join('x')} per example). ${whyNotSmaller(model, options, current)}`,
+      `model ${model.name} needs ${fmt(activationsPerExample(current) * batch)} activation values per step even at batch ${batch}, over the probe budget of ${fmt(options.budget.maxActivations)} (the memory of the wasm backend: a training step holds about ${ACTIVATION_BYTES} bytes per value, and the backend stops at 4 GB); the largest output is ${describeLayer(biggest.ir)} (${biggest.outShape.join('x')} per example). ${whyNotSmaller(model, options, plan, current)}`,
       { name: biggest.ir.name, line: layerLine(biggest.ir) },
+    );
+  }
+  const stepMacs = stepMacsPerExample(current) * batch;
+  if (stepMacs > options.budget.maxStepMacs) {
+    throw new ProbeFailure(
+      'budget',
+      `model ${model.name} needs ${fmt(Math.ceil(stepMacs / 1e6))} M multiply-adds per training step at input ${current.inputShape.join('x')} and batch ${batch}, ${Math.ceil(stepMacs / options.budget.maxStepMacs)}x the probe budget of ${fmt(Math.ceil(options.budget.maxStepMacs / 1e6))} M: a step would have to be that many times smaller. ${whyNotSmaller(model, options, plan, current)} A smaller input shape given to the probe (--input-shape) is measured as given.`,
     );
   }
   const notice: ProbeNotice = {

@@ -4,6 +4,7 @@
  * plans; seconds before the first step of a ResNet-152). Counted through the planner module.
  */
 import { describe, expect, it, vi } from 'vitest';
+import { ProbeFailure } from '../../src/probe/errors';
 import { planWithinBudget } from '../../src/probe/scale';
 import { probeOptions } from '../../src/shared/probe';
 import { defined } from '../defined';
@@ -48,11 +49,21 @@ async function scaledWith(maxStepMacs: number) {
 }
 
 describe('scaling to the budget', () => {
-  it('a network over the budget even at a 1x1 image ends there after one plan per image size', async () => {
-    const { result, plans } = await scaledWith(1);
-    expect(result.plan.inputShape).toEqual([1, 1, 3]);
-    // 64 -> 32 -> 16 -> 8 -> 4 -> 2 -> 1, and the first plan: a handful, not one per doubling until overflow.
-    expect(plans).toBeLessThan(20);
+  it('a network over the budget at the smallest faithful image is refused after one plan per image size', async () => {
+    const model = defined((await analyzeText(convNet, '/w/trunk.py')).models[0]);
+    calls.plans = 0;
+    let failure: unknown = null;
+    try {
+      planWithinBudget(model, probeOptions({ budget: { maxStepMacs: 1 } }));
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toBeInstanceOf(ProbeFailure);
+    expect((failure as ProbeFailure).kind).toBe('budget');
+    // Down to 4x4 (its 3x3 kernels still whole), refused at 2x2: the smallest size is named.
+    expect((failure as ProbeFailure).message).toMatch(/at input 4x4x3 and batch 1,.*at 2x2x3, nn\.Conv2d 'features\.0' \(line \d+\)'s window of 3 would see an input side of 2/);
+    // 64 -> 32 -> 16 -> 8 -> 4 -> 2, and the first plan: a handful, not one per doubling until overflow.
+    expect(calls.plans).toBeLessThan(20);
   });
 
   it('a network that fits at a smaller image stops there', async () => {

@@ -1,0 +1,76 @@
+/**
+ * Scaling never cuts a convolution's or pooling's window: at a 1x1 image a ResNet-50's 3x3
+ * convolutions read their centre tap only and PyTorch's own first/last-hidden gradient ratio grows
+ * from ~400 (224x224 and 32x32) to ~2,400, so a probe there measures another model. Padding layers
+ * in front of a 'valid' convolution (Keras ResNet50V2) add no data: the window must fit the content.
+ */
+import { describe, expect, it } from 'vitest';
+import type { PlannedLayer } from '../../src/probe/plan';
+import { planWithinBudget } from '../../src/probe/scale';
+import { probeOptions } from '../../src/shared/probe';
+import { defined } from '../defined';
+import { analyzeText } from '../unit/project-helper';
+
+const torchTrunk = `
+import torch
+from torch import nn
+
+class Trunk(nn.Module):
+    def __init__(self):
+        super().__init__()
+        layers = []
+        channels = 3
+        for width in [64, 64, 128, 128]:
+            layers += [nn.Conv2d(channels, width, 3, stride=2, padding=1), nn.BatchNorm2d(width), nn.ReLU()]
+            channels = width
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Linear(128, 10)
+
+    def forward(self, x):
+        return self.head(torch.flatten(self.pool(self.features(x)), 1))
+
+net = Trunk()
+out = net(torch.randn(32, 3, 128, 128))
+`;
+
+const kerasPadded = `
+from tensorflow import keras
+from tensorflow.keras import layers
+
+inputs = keras.Input(shape=(64, 64, 3))
+x = layers.ZeroPadding2D(3)(inputs)
+x = layers.Conv2D(32, 7, strides=2)(x)
+x = layers.ZeroPadding2D(1)(x)
+x = layers.Conv2D(64, 3, strides=2)(x)
+x = layers.ZeroPadding2D(1)(x)
+x = layers.Conv2D(64, 3)(x)
+x = layers.GlobalAveragePooling2D()(x)
+model = keras.Model(inputs, layers.Dense(10)(x))
+`;
+
+async function scaled(text: string, path: string) {
+  const model = defined((await analyzeText(text, path)).models[0]);
+  // A tight step time forces the smallest image the rules allow.
+  return planWithinBudget(model, probeOptions({ budget: { maxStepMs: 1 } }));
+}
+
+const convs = (layers: PlannedLayer[]) => layers.filter((l) => l.ir.kind === 'conv2d');
+
+describe('scaling keeps every window whole', () => {
+  it("a strided BatchNorm trunk shrinks only until its last 3x3 convolution's input is 3 wide", async () => {
+    const { plan } = await scaled(torchTrunk, '/w/trunk.py');
+    // 128 -> 64 -> 32 -> 16 at the last convolution's input: 24 would give 3 there, 16 gives 2.
+    expect(plan.inputShape[0]).toBeLessThan(128);
+    expect(Math.min(...convs(plan.layers).map((l) => l.inShapes[0]![0]!))).toBeGreaterThanOrEqual(3);
+    expect(plan.notices.map((n) => n.message).join('\n')).toMatch(/input 128x128x3 -> 32x32x3/);
+  });
+
+  it("a padded 'valid' convolution counts the padding layer's input, not its padded output", async () => {
+    const { plan } = await scaled(kerasPadded, '/w/padded.py');
+    const padded = plan.layers.filter((l) => l.ir.kind === 'reshape');
+    const windows = [7, 3, 3];
+    expect(padded.map((l) => l.inShapes[0]![0]!).every((side, i) => side >= windows[i]!)).toBe(true);
+    expect(plan.inputShape[0]).toBeLessThan(64);
+  });
+});
