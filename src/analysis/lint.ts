@@ -6,6 +6,7 @@ import type { Settings } from '../shared/settings';
 import { RULES } from './rules/index';
 import type { Rule, RuleContext } from './rules/types';
 import { effectiveSeverity, isRuleEnabled, optionValue } from './config/index';
+import { instanceSuffix } from './merge-findings';
 
 export interface LintProblem {
   code: string;
@@ -18,14 +19,6 @@ function contextFor(rule: Rule, settings: Settings, sourceText: (file: string) =
     sourceText,
     option: <T extends number | boolean | string>(key: string) => optionValue(rule.meta, key, settings) as T,
   };
-}
-
-/** Which instance a finding is about, when calls of one class or builder built different models. */
-function instanceSuffix(model: ModelIR): string {
-  const at = model.instance;
-  if (!at) return '';
-  const where = at.file === model.file ? `line ${at.range.start.line + 1}` : `${basename(at.file)}:${at.range.start.line + 1}`;
-  return ` (instance ${at.label}, ${where})`;
 }
 
 /**

@@ -19,6 +19,7 @@ import { attributeWrites, type AttributeWrite } from './python/attribute-writes'
 import { GroupCache } from './units';
 import { definitionSpans, LintCache, LintSources, type DefinitionSpan } from './lint-cache';
 import { lintModel } from './lint';
+import { mergeRepeatedFindings } from './merge-findings';
 import { isRuleEnabled } from './config/index';
 import { isSuppressed, parseSuppressions, type Suppressions } from './suppression';
 import { DEFAULT_MAX_FILE_BYTES, refuseText, syntaxNotices } from './source-checks';
@@ -299,6 +300,7 @@ export class Project {
 
   private findingsByFile(models: ModelIR[]): Map<string, Finding[]> {
     const byFile = new Map<string, Finding[]>();
+    const modelsById = new Map(models.map((m) => [m.id, m]));
     const lint = this.lintOf();
     for (const model of models) {
       throwIfCancelled();
@@ -315,10 +317,12 @@ export class Project {
       }
     }
     this.lintCache?.endAnalysis();
-    // A mark that echoes a problem where a layer is written says nothing a finding on that line does not.
+    // A mark that echoes a problem where a layer is written says nothing a finding on that line does not;
+    // one problem found in several models is one finding.
     for (const [file, list] of byFile) {
       const direct = new Set(list.filter((f) => !f.echoes).map((f) => `${f.code}:${String(f.range.start.line)}`));
-      byFile.set(file, list.filter((f) => !f.echoes || !direct.has(`${f.code}:${String(f.range.start.line)}`)));
+      const kept = list.filter((f) => !f.echoes || !direct.has(`${f.code}:${String(f.range.start.line)}`));
+      byFile.set(file, mergeRepeatedFindings(kept, (f) => modelsById.get(f.modelId)));
     }
     for (const list of byFile.values()) list.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.code.localeCompare(b.code));
     return byFile;

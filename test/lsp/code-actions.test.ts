@@ -1,7 +1,7 @@
 /** Code actions over real JSON-RPC: every offered edit, applied, makes re-analysis drop the finding. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CodeAction, Diagnostic } from 'vscode-languageserver-protocol';
-import { LspSession, codes, fixtureText, positionOf } from './harness';
+import { BLOCK_IN_MODELS, LspSession, codes, fixtureText, positionOf } from './harness';
 import { defined } from '../defined';
 
 let session: LspSession;
@@ -24,7 +24,8 @@ async function actionsFor(uri: string, diagnostic: Diagnostic): Promise<CodeActi
   return session.codeActions(uri, diagnostic.range, [diagnostic]);
 }
 
-const FIXTURES_WITH_FIXES = ['torch_mlp.py', 'torch_tanh_stack.py'];
+// BLOCK_IN_MODELS: the fix on a problem found in several models (one merged diagnostic).
+const FIXTURES_WITH_FIXES = ['torch_mlp.py', 'torch_tanh_stack.py', BLOCK_IN_MODELS];
 
 describe('code actions', () => {
   for (const name of FIXTURES_WITH_FIXES) {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DiagnosticSeverity, DiagnosticTag } from 'vscode-languageserver-protocol';
-import { LspSession, codes, fileUri, fixtureText, FIXTURES, positionOf } from './harness';
+import { BLOCK_IN_MODELS, LspSession, codes, fileUri, fixtureText, FIXTURES, positionOf } from './harness';
 import { defined } from '../defined';
 
 let session: LspSession;
@@ -41,6 +41,22 @@ describe('diagnostics', () => {
 
     const gl102 = defined(diagnostics.find((d) => d.code === 'GL102'));
     expect(gl102.range.start.line).toBe(positionOf(text, 'torch.softmax').line);
+  });
+
+  it('reports a block\'s problem once, naming the models and instances that hold it as related locations', async () => {
+    const uri = uriOf(BLOCK_IN_MODELS);
+    const text = fixtureText(BLOCK_IN_MODELS);
+    await session.open(uri, text);
+    const diagnostics = await session.diagnostics(uri);
+    expect(codes(diagnostics)).toEqual(['GL302']);
+    const gl302 = defined(diagnostics[0]);
+    expect(gl302.range.start).toEqual(positionOf(text, 'nn.Conv2d'));
+    expect(gl302.message).toMatch(/^'conv' adds a bias .* \(also in Net\(\) at line 28: b1, b2; Net\(\) at line 32: b1, b2\)$/);
+    expect(gl302.relatedInformation?.map((r) => `${r.message}@${r.location.range.start.line}`)).toEqual([
+      "BatchNorm 'bn' cancels the bias@10",
+      'also in Net() at line 28: b1, b2@27',
+      'also in Net() at line 32: b1, b2@31',
+    ]);
   });
 
   it('reports nothing on the clean twin', async () => {

@@ -51,6 +51,9 @@ export function serverBundle(): string {
   return bundle;
 }
 
+/** A rule fixture (a fixture name relative to FIXTURES): a block inside Net (b1, b2), Net built twice, one GL302. */
+export const BLOCK_IN_MODELS = '../../fixtures/rules/GL302/bad_torch_block_in_models.py';
+
 export function fixtureText(name: string): string {
   return readFileSync(join(FIXTURES, name), 'utf8');
 }

@@ -318,3 +318,18 @@ describe('gradient-lens check: selection, configuration and suppression', () => 
     expect(codesIn(report, 'other.py')).toContain('GL101');
   });
 });
+
+describe('gradient-lens check: a problem found in several models', () => {
+  it('is one line, one JSON diagnostic and one SARIF result with the same message, naming the other models', () => {
+    const fixture = readFileSync(join(__dirname, '../../fixtures/rules/GL302/bad_torch_block_in_models.py'), 'utf8');
+    const root = tempTree({ 'net.py': fixture });
+    const also = '(also in Net() at line 28: b1, b2; Net() at line 32: b1, b2)';
+    const text = runCli(['check', 'net.py'], root).stdout.trimEnd().split('\n');
+    expect(text.filter((l) => l.startsWith('net.py:'))).toEqual([expect.stringMatching(/^net\.py:10:21: GL302 'conv' adds a bias .*\)$/)]);
+    expect(defined(text[0]).endsWith(also)).toBe(true);
+    const json = checkJson(root, 'net.py').report;
+    expect(defined(json.files[0]).diagnostics.map((d) => `${d.code}@${d.line}:${d.column} ${d.message.endsWith(also)}`)).toEqual(['GL302@10:21 true']);
+    const sarif = JSON.parse(runCli(['check', '--format', 'sarif', 'net.py'], root).stdout) as { runs: { results: { ruleId: string; message: { text: string } }[] }[] };
+    expect(defined(sarif.runs[0]).results.map((r) => `${r.ruleId} ${r.message.text === defined(json.files[0]).diagnostics[0]?.message}`)).toEqual(['GL302 true']);
+  });
+});

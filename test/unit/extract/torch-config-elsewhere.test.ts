@@ -27,8 +27,12 @@ describe('a config dict assigned by a function of another file', () => {
     const [, model] = await analyzeFiles({ '/p/settings.py': settings, '/p/heads.py': heads });
     expect(layers(model, "Classifier (config 'digits')")).toEqual(['dense:->96', 'batchnorm:96>96', 'activation:->-', 'dense:96>10', 'batchnorm:10>10', 'activation:->-']);
     expect(layers(model, "Classifier (config 'letters')")).toEqual(['dense:->96', 'batchnorm:96>96', 'activation:->-', 'dense:96>26', 'batchnorm:26>26', 'activation:->-']);
-    // Stack is a model too, once per head, read with the arguments Classifier builds it with: the same Linear, four times.
-    expect(codes(model)).toEqual(['GL302@9', 'GL302@9', 'GL302@9', 'GL302@9']);
+    // Stack is a model too, once per head, read with the arguments Classifier builds it with: the same
+    // Linear in four models, one problem reported once, naming the other three.
+    expect(codes(model)).toEqual(['GL302@9']);
+    expect(defined(model).findings[0]!.message).toMatch(
+      /\(instance Stack\(.*\) \(config 'digits'\), line 23\) \(also in Stack\(.*\) \(config 'letters'\) at line 23; Classifier \(config 'digits'\) at line 19: stack; Classifier \(config 'letters'\) at line 19: stack\)$/,
+    );
     expect(layers(model, "Stack(head['sizes'], norm=head['norm']) (config 'letters')")).toEqual(layers(model, "Classifier (config 'letters')"));
     expect(notes(model)).toContain("Line 22: opts.table: read as the dict experiment() in settings.py assigns to it");
     expect(notes(model)).toContain("Line 22: opts.table['heads'][opts.task]: the key is not known; Classifier is built once per entry ('digits', 'letters')");
@@ -49,7 +53,8 @@ describe('a config dict assigned by a function of another file', () => {
     const [, model] = await analyzeFiles({ '/p/settings.py': mixed, '/p/heads.py': heads });
     expect(layers(model, "Classifier (config 'digits')")).toEqual(['dense:->96', 'batchnorm:96>96', 'activation:->-', 'dense:96>10', 'batchnorm:10>10', 'activation:->-']);
     expect(layers(model, "Classifier (config 'letters')")).toEqual(['dense:->96', 'activation:->-', 'dense:96>26', 'activation:->-']);
-    expect(codes(model)).toEqual(['GL302@9', 'GL302@9']);
+    expect(codes(model)).toEqual(['GL302@9']);
+    expect(defined(model).findings[0]!.message).toMatch(/\(also in Classifier \(config 'digits'\) at line 19: stack\)$/);
   });
 
   it('builds each head with its own layer list when the lists differ in length', async () => {

@@ -20,8 +20,16 @@ const analyze = async (p = presets, t = tower, r: string | null = run) => {
   const results = await analyzeFiles({ '/q/presets.py': p, '/q/tower.py': t, ...(r === null ? {} : { '/q/run.py': r }) });
   return defined(results[1]);
 };
-/** Each finding's code, line and the instance it was found in (the model's name when the class built one model). */
-const codes = (r: FileResult) => r.findings.map((f) => `${f.code}@${String(f.range.start.line + 1)} ${/\(instance (.*), (?:line \d+|\w+\.py:\d+)\)$/.exec(f.message)?.[1] ?? '-'}`);
+/**
+ * Each finding's code, line, the instance it was found in ('-' when the class built one model) and,
+ * after '+', the other models and instances the same problem is in.
+ */
+const codes = (r: FileResult) =>
+  r.findings.map((f) => {
+    const [, own, also] = /^(.*?)(?: \(also in (.*)\))?$/.exec(f.message) ?? [];
+    const instance = /\(instance (.*), (?:line \d+|\w+\.py:\d+)\)$/.exec(own ?? '')?.[1] ?? '-';
+    return `${f.code}@${String(f.range.start.line + 1)} ${instance}${also === undefined ? '' : ` + ${also}`}`;
+  });
 const TOWER = "Tower(spec['widths'], norm=spec['norm'])";
 const layers = (r: FileResult, name: string) =>
   defined(r.models.find((m) => m.name === name), name).layers.map((l) => `${l.kind}${l.conditional ? '?' : ''}:${String(l.inFeatures ?? '-')}>${String(l.units ?? '-')}`);
@@ -34,11 +42,9 @@ describe('a config dict read with a key the code does not fix, entries of differ
     expect(names(r)).toEqual([`${TOWER} (config 'tiny')`, `${TOWER} (config 'wide')`, "Scorer(opts) (config 'tiny')", "Scorer(opts) (config 'wide')"]);
     expect(layers(r, "Scorer(opts) (config 'tiny')")).toEqual(['dense:->48', 'batchnorm:48>48', 'activation:->-', 'dense:48>5', 'batchnorm:5>5', 'activation:->-']);
     expect(layers(r, "Scorer(opts) (config 'wide')").filter((l) => l.startsWith('dense'))).toEqual(['dense:->256', 'dense:256>256', 'dense:256>128', 'dense:128>5']);
+    // One Linear in four models (Tower per entry, and within Scorer per entry): one problem, reported once.
     expect(codes(r)).toEqual([
-      `GL302@9 ${TOWER} (config 'tiny')`,
-      `GL302@9 ${TOWER} (config 'wide')`,
-      "GL302@9 Scorer(opts) (config 'tiny')",
-      "GL302@9 Scorer(opts) (config 'wide')",
+      `GL302@9 ${TOWER} (config 'tiny') + ${TOWER} (config 'wide') at line 23; Scorer(opts) (config 'tiny') at run.py:5: tower; Scorer(opts) (config 'wide') at run.py:5: tower`,
     ]);
     expect(notes(r)).toContain("Line 22: opts.arch[opts.variant]: the key is not known; Scorer(opts) is built once per entry ('tiny', 'wide')");
     expect(notes(r).some((n) => n.includes('agree on'))).toBe(false);
@@ -55,14 +61,14 @@ describe('a config dict read with a key the code does not fix, entries of differ
     expect(layers(r, "Scorer(opts) (config 'wide')").some((l) => l.startsWith('batchnorm'))).toBe(false);
     expect(layers(r, "Scorer(opts) (config 'tiny')").filter((l) => l.startsWith('batchnorm'))).toEqual(['batchnorm:48>48', 'batchnorm:5>5']);
     // The wide entry without normalization: four Tanh layers in a row, which GL101 reads as a deep saturating stack.
-    expect(codes(r)).toEqual([`GL302@9 ${TOWER} (config 'tiny')`, "GL302@9 Scorer(opts) (config 'tiny')", `GL101@12 ${TOWER} (config 'wide')`, "GL101@12 Scorer(opts) (config 'wide')"]);
+    expect(codes(r)).toEqual([`GL302@9 ${TOWER} (config 'tiny') + Scorer(opts) (config 'tiny') at run.py:5: tower`, `GL101@12 ${TOWER} (config 'wide') + Scorer(opts) (config 'wide') at run.py:5: tower`]);
   });
 
   it('collapses entries that build the same model into one model named as the class', async () => {
     const same = presets.replace('[base, 256, 256, 128, 5]', '[base, 48, 5]');
     const r = await analyze(same);
     expect(names(r)).toEqual(['Tower', 'Scorer']);
-    expect(codes(r)).toEqual(['GL302@9 -', 'GL302@9 -']);
+    expect(codes(r)).toEqual(['GL302@9 - + Scorer: tower']);
   });
 
   it('forks a class nobody calls the same way, named after the class', async () => {

@@ -1,0 +1,119 @@
+/**
+ * One finding per problem: a building-block class is a model of its own and a part of every model that
+ * holds it, and identical instances of one class are models each, so the same problem at the same place
+ * comes back once per model. Such repeats merge into the most specific of them (the block's own
+ * finding, else the first), which names the other models and instances. Findings whose text differs in
+ * more than the enclosing model's layer path (other numbers, another conclusion) stay apart.
+ */
+import { basename } from 'node:path';
+import type { Finding, RelatedInfo } from '../shared/findings';
+import type { ModelIR, Range } from '../shared/ir';
+
+/** Which instance a finding is about, when calls of one class or builder built different models. */
+export function instanceSuffix(model: ModelIR): string {
+  const at = model.instance;
+  if (!at) return '';
+  return ` (instance ${at.label}, ${lineOf(model, at)})`;
+}
+
+function lineOf(model: ModelIR, at: { file: string; range: Range }): string {
+  return at.file === model.file ? `line ${at.range.start.line + 1}` : `${basename(at.file)}:${at.range.start.line + 1}`;
+}
+
+interface Occurrence {
+  finding: Finding;
+  model: ModelIR;
+  /** The message without the model's instance suffix. */
+  core: string;
+}
+
+interface Merged {
+  kept: Occurrence;
+  others: Occurrence[];
+}
+
+const sameRange = (a: Range, b: Range) =>
+  a.start.line === b.start.line && a.start.character === b.start.character && a.end.line === b.end.line && a.end.character === b.end.character;
+
+const firstQuoted = (text: string) => /'([^']+)'/.exec(text)?.[1] ?? '';
+
+/** `outer` with the layer path `prefix.` taken off every quoted name. */
+const withoutPath = (outer: string, prefix: string) => outer.split(`'${prefix}.`).join("'");
+
+/**
+ * Whether `outer` says what `inner` says about layers seen from a model that holds them under a path
+ * (`'b1.conv'` for `'conv'`): equal once that path is taken off every quoted name.
+ */
+function saysWithin(outer: string, inner: string): boolean {
+  if (outer === inner) return true;
+  const outerName = firstQuoted(outer);
+  const innerName = firstQuoted(inner);
+  if (!outerName.endsWith(`.${innerName}`) || innerName === '') return false;
+  return withoutPath(outer, outerName.slice(0, -innerName.length - 1)) === inner;
+}
+
+/** The paths under which `model` holds the layer written at `range`, relative to `kept`'s name for it (`b1`, `b2`). */
+function pathsOf(model: ModelIR, range: Range, keptNames: readonly string[]): string[] {
+  const paths = new Set<string>();
+  for (const layer of model.layers) {
+    if (!sameRange(layer.range, range)) continue;
+    const inner = keptNames.find((name) => layer.name.endsWith(`.${name}`));
+    if (inner !== undefined) paths.add(layer.name.slice(0, -inner.length - 1));
+  }
+  return [...paths];
+}
+
+/** "Net: b1, b2" or "Net() at line 21": where else the problem is, for the message and the related information. */
+function whereElse(other: Occurrence, kept: Occurrence): string {
+  const at = other.model.instance;
+  const label = at ? `${at.label} at ${lineOf(other.model, at)}` : other.model.name;
+  const keptNames = kept.model.layers.filter((l) => sameRange(l.range, kept.finding.range)).map((l) => l.name);
+  const paths = pathsOf(other.model, other.finding.range, keptNames);
+  return paths.length > 0 ? `${label}: ${paths.join(', ')}` : label;
+}
+
+function mergedFinding({ kept, others }: Merged): Finding {
+  if (others.length === 0) return kept.finding;
+  const elsewhere = others.filter((o) => o.model.id !== kept.model.id);
+  if (elsewhere.length === 0) return kept.finding;
+  const places = [...new Set(elsewhere.map((o) => whereElse(o, kept)))];
+  const related: RelatedInfo[] = elsewhere.map((o) => ({
+    location: o.model.instance ? { file: o.model.instance.file, range: o.model.instance.range } : { file: o.model.file, range: o.model.range },
+    message: `also in ${whereElse(o, kept)}`,
+  }));
+  return { ...kept.finding, message: `${kept.finding.message} (also in ${places.join('; ')})`, related: [...kept.finding.related, ...related] };
+}
+
+/**
+ * `findings` (of one file, in model order) with repeats of one problem merged. `modelOf` gives the
+ * model a finding is about. Marks that echo a problem reported elsewhere are left as they are.
+ */
+export function mergeRepeatedFindings(findings: readonly Finding[], modelOf: (finding: Finding) => ModelIR | undefined): Finding[] {
+  const groups = new Map<string, Merged[]>();
+  const out: (Finding | Merged)[] = [];
+  for (const finding of findings) {
+    const model = modelOf(finding);
+    if (!model || finding.echoes) {
+      out.push(finding);
+      continue;
+    }
+    const suffix = instanceSuffix(model);
+    const core = suffix !== '' && finding.message.endsWith(suffix) ? finding.message.slice(0, -suffix.length) : finding.message;
+    const occurrence: Occurrence = { finding, model, core };
+    const { start, end } = finding.range;
+    const key = `${finding.code}:${start.line}:${start.character}:${end.line}:${end.character}`;
+    const group = groups.get(key) ?? [];
+    groups.set(key, group);
+    const same = group.find((m) => saysWithin(core, m.kept.core) || saysWithin(m.kept.core, core));
+    if (!same) {
+      const merged: Merged = { kept: occurrence, others: [] };
+      group.push(merged);
+      out.push(merged);
+    } else if (core !== same.kept.core && saysWithin(same.kept.core, core)) {
+      // This one names the layers as their own class does: it is the more specific.
+      same.others.push(same.kept);
+      same.kept = occurrence;
+    } else same.others.push(occurrence);
+  }
+  return out.map((item) => ('kept' in item ? mergedFinding(item) : item));
+}
