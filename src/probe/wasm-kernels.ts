@@ -47,15 +47,21 @@ function denseForwardKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensor
     const out = backendKernel('_FusedMatMul', { a: asBatch(x), b: asBatch(w), ...(bias ? { bias } : {}) }, wasm, { transposeA: false, transposeB: false, activation: 'linear' });
     return { ...out, shape: [x.shape[0]!, w.shape[1]!] };
   }
-  let z = backendKernel('BatchMatMul', { a: x, b: w }, wasm, { transposeA: false, transposeB: false });
-  if (bias) {
-    const biased = backendKernel('Add', { a: z, b: bias }, wasm);
-    wasm.disposeData(z.dataId);
-    z = biased;
-  }
+  const z = backendKernel('BatchMatMul', { a: x, b: w }, wasm, { transposeA: false, transposeB: false });
+  // The product is this kernel's own: the bias goes into it in place (a Float32Array store rounds the
+  // sum as the backend's Add does), and no Add kernel runs (or gets compiled) in an MLP's step.
+  if (bias) addRowsInto(wasm.typedArrayFromHeap(z) as Float32Array, wasm.typedArrayFromHeap(bias) as Float32Array);
   const y = backendKernel(activation === 'relu' ? 'Relu' : 'Sigmoid', { x: z }, wasm);
   wasm.disposeData(z.dataId);
   return y;
+}
+
+/** m[r, c] += row[c] for every row of a [rows, columns] matrix m. */
+function addRowsInto(m: Float32Array, row: Float32Array): void {
+  const columns = row.length;
+  for (let from = 0; from < m.length; from += columns) {
+    for (let c = 0; c < columns; c++) m[from + c] = m[from + c]! + row[c]!;
+  }
 }
 
 /** A matrix seen as a batch of one (the shape _FusedMatMul takes); no copy. */
