@@ -44,9 +44,31 @@ function stacked(group: Group, tensors: tf.Tensor[]): tf.Tensor {
   return tf.reshape(tf.concat(members), [members.length, ...group.shape]);
 }
 
+/**
+ * Values per partial sum at most: a float32 running sum over millions of values loses digits once its
+ * spacing outgrows the terms (3.2 M log-probabilities of -9.2 summed to a mean of -9.46), so a large
+ * member is summed in blocks, then the blocks' sums are summed.
+ */
+const BLOCK = 4096;
+
 /** Sum of every element of each member: [k]. */
 function perMemberSum(x: tf.Tensor): tf.Tensor1D {
+  const values = size(x.shape.slice(1));
+  const block = values > BLOCK ? largestDivisorUpTo(values, BLOCK) : 1;
+  // A member of a prime-ish count is summed axis by axis instead, which blocks it by its shape.
+  if (block >= 64) return tf.sum<tf.Tensor1D>(tf.sum(tf.reshape(x, [x.shape[0], values / block, block]), 2), 1);
+  if (values > BLOCK) return x.shape.slice(1).reduce<tf.Tensor>((y) => tf.sum(y, y.rank - 1), x) as tf.Tensor1D;
   return tf.sum<tf.Tensor1D>(x, x.shape.slice(1).map((_, i) => i + 1));
+}
+
+function largestDivisorUpTo(n: number, limit: number): number {
+  for (let d = limit; d > 1; d--) if (n % d === 0) return d;
+  return 1;
+}
+
+/** Each member's first value, [k, 1, ..., 1]: the shift its output sums are taken from. */
+function firstValues(x: tf.Tensor): tf.Tensor {
+  return tf.slice(x, x.shape.map(() => 0), x.shape.map((d, i) => (i === 0 ? d : 1)));
 }
 
 function size(shape: number[]): number {
@@ -110,7 +132,7 @@ export class StepMeter {
     this.vars = nodes.flatMap((n) => n.vars);
     this.varNode = nodes.flatMap((n, i) => n.vars.map(() => i));
     this.varGroups = groupByShape(this.vars.map((v) => v.shape));
-    for (const kind of ['sum', 'square'] as const) for (const g of this.outputGroups) for (const i of g.items) this.slots.push([kind, i]);
+    for (const kind of ['shift', 'sum', 'square'] as const) for (const g of this.outputGroups) for (const i of g.items) this.slots.push([kind, i]);
     for (const g of this.satGroups) for (const i of g.items) this.slots.push(['saturated', this.satNodes[i]!]);
     for (const g of this.deadGroups) for (const i of g.items) this.slots.push(['dead', this.deadNodes[i]!]);
     const weightKinds = exactUpdate ? (['grad', 'weight'] as const) : (['grad', 'delta', 'weight'] as const);
@@ -127,8 +149,10 @@ export class StepMeter {
     return tf.tidy(() => {
       const parts: tf.Tensor1D[] = [tf.reshape<tf.Rank.R1>(tf.cast(loss, 'float32'), [1])];
       const outs = this.outputGroups.map((g) => stacked(g, outputs));
+      const shifts = outs.map(firstValues);
+      parts.push(...shifts.map((shift) => tf.reshape<tf.Rank.R1>(shift, [-1])));
       parts.push(...outs.map(perMemberSum));
-      parts.push(...outs.map((o) => perMemberSum(tf.square(o))));
+      parts.push(...outs.map((o, k) => perMemberSum(tf.squaredDifference(o, shifts[k]!))));
       for (const g of this.satGroups) {
         const members = { items: g.items.map((k) => this.satNodes[k]!), shape: g.shape };
         const measure = this.nodes[members.items[0]!]!.measure === 'sigmoid' ? 'sigmoid' : 'tanh';

@@ -10,11 +10,13 @@ export const SATURATION_LEVEL = 0.96;
 
 /**
  * The reductions the probe computes on the device each step, per layer, summed over the batch:
- * `sum`/`square` of the outputs; `saturated` outputs past SATURATION_LEVEL; `dead` units (<= 0 for
+ * `sum` of the outputs and `square` of their differences from `shift`, one of the layer's output
+ * values (a float32 sum of raw squares loses a variance far below the squared mean: sigmoid outputs
+ * near 0.5, log-probabilities near -log V); `saturated` outputs past SATURATION_LEVEL; `dead` units (<= 0 for
  * every example); squared norms of the weights' `grad`, of the optimizer step (`delta`) and of the
  * `weight`s before it.
  */
-export type MeterPart = 'sum' | 'square' | 'saturated' | 'dead' | 'grad' | 'delta' | 'weight';
+export type MeterPart = 'shift' | 'sum' | 'square' | 'saturated' | 'dead' | 'grad' | 'delta' | 'weight';
 
 /** Which layers a metric exists for: every layer, layers with weights, sigmoid/tanh-family outputs, relu-family outputs. */
 export type MeasuredOn = 'every' | 'weights' | 'saturating' | 'relu';
@@ -64,8 +66,9 @@ export const LAYER_METRICS = {
   actStd: {
     docs: "standard deviation of the layer's output over the batch",
     on: 'every',
-    parts: ['sum', 'square'],
-    value: (t) => Math.sqrt(Math.max(0, part(t, 'square') / t.count - mean(t) ** 2)),
+    parts: ['shift', 'sum', 'square'],
+    // E[(x - s)²] - (E[x] - s)², in float64 here: the shift takes the cancellation away.
+    value: (t) => Math.sqrt(Math.max(0, part(t, 'square') / t.count - (mean(t) - part(t, 'shift')) ** 2)),
     column: null,
   },
   saturated: {
@@ -92,7 +95,7 @@ export const LAYER_METRICS = {
   nonFinite: {
     docs: "1 when NaN/Inf appeared in the layer's output, gradient or weights at that step, else 0",
     on: 'every',
-    parts: ['sum', 'square', 'grad', 'delta', 'weight'],
+    parts: ['shift', 'sum', 'square', 'grad', 'delta', 'weight'],
     value: (t) => (Object.values(t.parts).every(Number.isFinite) ? 0 : 1),
     column: null,
   },

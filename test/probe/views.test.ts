@@ -114,6 +114,13 @@ describe('torch views in the probe', () => {
     // At initialization the logits are small: the NLL of a softmax over 500 words is about log(500).
     expect(outcome.result.lossName).toBe('nll');
     expect(Math.abs(defined(outcome.result.loss[0]) - Math.log(500))).toBeLessThan(0.1);
+    // log_softmax of small logits: mean about -log(500), the logits' spread. Float32 sums of the raw
+    // values lose that spread (a variance 1e-5 of the squared mean) and bias the mean.
+    const decoder = defined(outcome.result.layers.find((l) => l.name === 'decoder'));
+    const logProbs = defined(outcome.result.layers[outcome.result.layers.length - 1]);
+    expect(logProbs.kind).toBe('activation');
+    expect(Math.abs(defined(logProbs.actMean[0]) + Math.log(500))).toBeLessThan(0.01);
+    expect(defined(logProbs.actStd[0]) / defined(decoder.actStd[0])).toBeCloseTo(1, 1);
   });
 
   it('view(-1, steps * ntoken) after the same Linear flattens each example (twin)', () => {

@@ -211,9 +211,12 @@ function kernelWeights(layer: LayerIR, x: Signal): Weights & { fanIn: number } {
   return { fanIn, w2: second, wMean: mean, ...biasMoments(layer, fanIn) };
 }
 
-function activationOf(act: ActivationIR | null, framework: Framework, layer: LayerIR): ScalarActivation | 'softmax' | null {
+/** Activations over the features, not per value. */
+type FeatureActivation = 'softmax' | 'log_softmax';
+
+function activationOf(act: ActivationIR | null, framework: Framework, layer: LayerIR): ScalarActivation | FeatureActivation | null {
   if (!act || act.name === 'linear') return null;
-  if (act.name === 'softmax' || act.name === 'log_softmax') return 'softmax';
+  if (act.name === 'softmax' || act.name === 'log_softmax') return act.name;
   const fn = scalarActivation(act, framework);
   if (!fn) throw new Unpropagatable(`the activation ${act.spelling} of ${label(layer)} is not known`, layer);
   return fn;
@@ -247,7 +250,7 @@ function activatedMoments(act: ScalarActivation, zMean: number, zVar: number, zD
  * Applies an activation to a Gaussian pre-activation N(mean, var) of which `zDataVar` is within-channel
  * variance: output signal and E[φ'²].
  */
-function activate(act: ScalarActivation | 'softmax' | null, zMean: number, zVar: number, zDataVar: number, features: number | null, positions: number): { out: Signal; slope: number } {
+function activate(act: ScalarActivation | FeatureActivation | null, zMean: number, zVar: number, zDataVar: number, features: number | null, positions: number): { out: Signal; slope: number } {
   if (act === null) return { out: { mean: zMean, q: zVar + zMean * zMean, dataVar: zDataVar, features, positions, source: null }, slope: 1 };
   if (act === 'softmax') {
     // n roughly equal logits: p_i ≈ e^(z_i − v/2) / n, so E[p²] ≈ e^v / n² and ∂p_i/∂z_i ≈ p_i.
@@ -256,6 +259,13 @@ function activate(act: ScalarActivation | 'softmax' | null, zMean: number, zVar:
     const second = Math.min(Math.exp(Math.min(zVar, 50)) / (n * n), 1 / n);
     const q = Math.max(second, 1 / (n * n));
     return { out: { mean: 1 / n, q, dataVar: q - 1 / (n * n), features, positions, source: null }, slope: second };
+  }
+  if (act === 'log_softmax') {
+    // z − logsumexp(z) over n logits N(μ, v): logsumexp ≈ μ + log n + v/2 while no logit dominates, and
+    // ≈ μ + σ·sqrt(2 log n) (the largest) once one does; the spread stays z's, and ∂/∂z_i = 1 − p_i ≈ 1.
+    const n = Math.max(features ?? 2, 2);
+    const mean = -Math.max(Math.log(n) + zVar / 2, Math.sqrt(zVar * 2 * Math.log(n)));
+    return { out: { mean, q: mean * mean + zVar, dataVar: zDataVar, features, positions, source: null }, slope: 1 - 1 / n };
   }
   const { m, dataVar } = activatedMoments(act, zMean, zVar, zDataVar);
   return { out: { mean: m.mean, q: m.second, dataVar, features, positions, source: { act, zMean, zVar, zDataVar } }, slope: m.slope };
@@ -315,7 +325,7 @@ function runRecurrent(layer: LayerIR, framework: Framework, inputQ: number, inpu
   const inputVar = inputFeatures * kernel.second * inputQ;
   const hiddenGain = units * recurrent.second;
   const cellAct = layer.kind === 'simple-rnn' ? (activationOf(layer.activation, framework, layer) ?? { f: (x: number) => x, df: () => 1 }) : TANH;
-  if (cellAct === 'softmax') throw new Unpropagatable(`softmax as the cell activation of ${label(layer)} cannot be propagated`, layer);
+  if (cellAct === 'softmax' || cellAct === 'log_softmax') throw new Unpropagatable(`${cellAct} as the cell activation of ${label(layer)} cannot be propagated`, layer);
   // Per step t (1-based), what the backward pass needs.
   const qh: number[] = [0];
   const qc: number[] = [0];

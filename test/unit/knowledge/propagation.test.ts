@@ -24,6 +24,27 @@ function stack(depth: number, width: number, activation: string, kernel: Initial
   return prediction;
 }
 
+describe('softmax and log_softmax outputs', () => {
+  it('log_softmax keeps the logits spread around -log(n) (what the probe measures), softmax sits at 1/n', () => {
+    const kernel = init('glorot_uniform');
+    const last = (activation: 'softmax' | 'log_softmax') => {
+      const model = buildModel({ layers: [dense(64, { activation: 'tanh', kernelInit: kernel, fanIn: 64, fanOut: 64 }), dense(500, { activation, kernelInit: kernel, fanIn: 64, fanOut: 500 })] });
+      model.inputShape = [64];
+      const prediction = predictPropagation(model);
+      if (!prediction.ok) throw new Error(prediction.reason);
+      return defined(prediction.layers[prediction.layers.length - 1]);
+    };
+    const logProbs = last('log_softmax');
+    const probs = last('softmax');
+    // Logits of std well under 1 over 500 words: log-probabilities about -log(500) with the logits' own spread.
+    expect(logProbs.predictedMean).toBeLessThan(-Math.log(500));
+    expect(logProbs.predictedMean).toBeGreaterThan(-Math.log(500) - 0.5);
+    expect(logProbs.predictedStd).toBeGreaterThan(0.1);
+    expect(probs.predictedMean).toBeCloseTo(1 / 500, 6);
+    expect(probs.predictedStd).toBeLessThan(0.01);
+  });
+});
+
 describe('Gauss-Hermite quadrature', () => {
   it('integrates polynomials and rectifiers exactly', () => {
     expect(gaussianExpectation((z) => z * z, 0, 2.5)).toBeCloseTo(2.5, 10);
