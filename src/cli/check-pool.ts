@@ -1,16 +1,20 @@
 /**
- * `check --jobs N`: the files analyzed on N worker threads with results identical to one job's.
+ * `check --jobs N`: the files analyzed on N threads with results identical to one job's.
  * Facts cross files only through imports, so the files are split into groups that import one another
- * (file-links.ts), read here from the texts without a parse (scan-links.ts) while the workers start.
- * Whole groups are dealt into pieces of about equal size; each piece is one Project, told the paths of
- * every other file so imports resolve exactly as in one project, in a worker (answered in one message)
- * or in this thread, which analyzes too (N jobs: N - 1 workers). The one fact that depends on the whole project (a name a file trains but never binds is the
- * project's only model) is checked afterwards; when a piece's answer would differ from the whole
- * project's, everything is analyzed again in this thread. Too few files to be worth a thread's start
- * (bundle load and parser set-up) are analyzed in this thread too.
+ * (file-links.ts), read here from the texts without a parse (scan-links.ts). Whole groups are dealt into
+ * pieces of about equal size; each piece is one Project, told the paths of every other file so imports
+ * resolve exactly as in one project. This thread analyzes pieces too (N jobs: N - 1 workers), and every
+ * thread takes the next piece from a counter they share, so no thread waits for another to hand it work.
+ * The workers start as soon as the file list is known, loading the bundle and the parser while this
+ * thread reads and groups the files; each answers piece by piece and says when the counter ran out.
+ * The one fact that depends on the whole project (a name a file trains but never binds is the project's
+ * only model) is checked afterwards; when a piece's answer would differ from the whole project's,
+ * everything is analyzed again in this thread. Too few files to be worth a thread's start (bundle load,
+ * parser set-up, and the optimizing compiler's work done again in each thread) are analyzed in this
+ * thread alone.
  */
 import { Worker } from 'node:worker_threads';
-import type { FileResult } from '../analysis/api';
+import type { FileResult, ProjectOptions } from '../analysis/api';
 import { linkedGroups } from '../analysis/file-links';
 import { scanFileLinks } from '../analysis/scan-links';
 import { defaultSettings, type Settings } from '../shared/settings';
@@ -24,10 +28,10 @@ export type CheckSource = { path: string; text: string; error: null } | { path: 
 interface PieceJob {
   files: CheckSource[];
   settings: [string, Settings][];
-  allPaths: string[];
 }
 
-export type ToCheckWorker = { kind: 'analyze'; id: number } & PieceJob;
+/** All the pieces, sent once to every worker; `next` (shared by all threads) is the next piece to take. */
+export type ToCheckWorker = { kind: 'analyze'; pieces: PieceJob[]; allPaths: string[]; next: Int32Array };
 
 export interface PieceOutcome {
   results: FileResult[];
@@ -36,27 +40,26 @@ export interface PieceOutcome {
   trainsUnboundNames: boolean;
 }
 
-export type FromCheckWorker = ({ kind: 'analyzed'; id: number } & PieceOutcome) | { kind: 'failed'; id: number; message: string };
+/** A worker's answer for piece `index`, or `done` once no piece is left to take. */
+export type FromCheckWorker = ({ kind: 'analyzed'; index: number } & PieceOutcome) | { kind: 'done' };
 
 export const CHECK_WORKER_ROLE = 'gradient-lens-check';
 
 export function isToCheckWorker(value: unknown): value is ToCheckWorker {
-  return hasTag(value, 'kind', ['analyze'] as const) && typeof value.id === 'number' && Array.isArray(value.files) && Array.isArray(value.settings) && Array.isArray(value.allPaths);
+  return hasTag(value, 'kind', ['analyze'] as const) && Array.isArray(value.pieces) && Array.isArray(value.allPaths) && value.next instanceof Int32Array;
 }
 
 function isFromCheckWorker(value: unknown): value is FromCheckWorker {
-  if (!hasTag(value, 'kind', ['analyzed', 'failed'] as const) || typeof value.id !== 'number') return false;
-  if (value.kind === 'analyzed') return Array.isArray(value.results) && typeof value.models === 'number' && typeof value.trainsUnboundNames === 'boolean';
-  return typeof value.message === 'string';
+  if (!hasTag(value, 'kind', ['analyzed', 'done'] as const)) return false;
+  if (value.kind === 'done') return true;
+  return typeof value.index === 'number' && Array.isArray(value.results) && typeof value.models === 'number' && typeof value.trainsUnboundNames === 'boolean';
 }
 
-/** One piece (whole groups of linked files) as one project, the other files' paths known for imports. */
-export async function analyzePiece(piece: PieceJob): Promise<PieceOutcome> {
-  const settings = new Map(piece.settings);
-  const mine = new Set(piece.files.map((s) => s.path));
-  const project = await Project.create({ settingsFor: (path) => settings.get(path) ?? defaultSettings(), otherPaths: piece.allPaths.filter((p) => !mine.has(p)) });
+/** `sources` analyzed as one project (a piece, or every input at one job). */
+export async function analyzeSources(sources: readonly CheckSource[], options: ProjectOptions): Promise<PieceOutcome> {
+  const project = await Project.create(options);
   try {
-    for (const source of piece.files) {
+    for (const source of sources) {
       if (source.text === null) project.setUnreadable(source.path, source.error);
       else project.setFile(source.path, source.text);
     }
@@ -67,8 +70,32 @@ export async function analyzePiece(piece: PieceJob): Promise<PieceOutcome> {
   }
 }
 
-/** Work split into about this many pieces per worker, so a slow piece does not leave the others idle. */
-const PIECES_PER_WORKER = 4;
+/** One piece (whole groups of linked files) as one project, the other files' paths known for imports. */
+function analyzePiece(piece: PieceJob, allPaths: readonly string[]): Promise<PieceOutcome> {
+  const settings = new Map(piece.settings);
+  const mine = new Set(piece.files.map((s) => s.path));
+  return analyzeSources(piece.files, { settingsFor: (path) => settings.get(path) ?? defaultSettings(), otherPaths: allPaths.filter((p) => !mine.has(p)) });
+}
+
+/**
+ * Takes pieces from the shared counter and analyzes them until none is left, passing each outcome to
+ * `answer`: the loop of every thread, workers and this one.
+ */
+export async function analyzePieces(work: Omit<ToCheckWorker, 'kind'>, answer: (index: number, outcome: PieceOutcome) => void): Promise<void> {
+  for (let index = Atomics.add(work.next, 0, 1); index < work.pieces.length; index = Atomics.add(work.next, 0, 1)) {
+    answer(index, await analyzePiece(work.pieces[index]!, work.allPaths));
+    // Between pieces the thread takes its messages: the main thread reads the workers' answers while
+    // they still work, rather than all of them after its last piece.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/**
+ * Work split into about this many pieces per thread. The threads take pieces as they free up, so the
+ * last piece taken is what one thread may still work on after the others ran out: small pieces keep
+ * that short, and a piece's own cost (a Project, its parser, imports resolved among all paths) is small.
+ */
+const PIECES_PER_THREAD = 16;
 
 /**
  * Files per thread below which a worker is not started. Starting one (node's bootstrap, the bundle,
@@ -100,114 +127,90 @@ function pieces<T>(items: readonly T[], weight: (item: T) => number, count: numb
 
 const sizeOf = (source: CheckSource) => (source.text?.length ?? 0) + 1;
 
-class CheckPool {
-  private readonly workers: Worker[] = [];
-  private readonly waiting = new Map<number, { resolve: (message: FromCheckWorker) => void; reject: (error: Error) => void }>();
-  private nextId = 1;
-
-  constructor(workerScript: string, size: number) {
-    for (let i = 0; i < size; i++) {
-      const worker = new Worker(workerScript, { workerData: { role: CHECK_WORKER_ROLE } });
-      worker.on('message', (message: unknown) => {
-        if (!isFromCheckWorker(message)) return;
-        const waiter = this.waiting.get(message.id);
-        this.waiting.delete(message.id);
-        if (message.kind === 'failed') waiter?.reject(new Error(message.message));
-        else waiter?.resolve(message);
-      });
-      worker.on('error', (error) => { this.failAll(error); });
-      worker.on('exit', (code) => {
-        if (code !== 0) this.failAll(new Error(`a check worker exited with code ${code}`));
-      });
-      this.workers.push(worker);
-    }
-  }
-
-  private failAll(error: Error): void {
-    for (const waiter of this.waiting.values()) waiter.reject(error);
-    this.waiting.clear();
-  }
-
-  /**
-   * Runs the pieces on the workers and in this thread, each taking the next piece when it is free;
-   * answers in piece order. A worker holds two pieces, so it has the next one while this thread is
-   * busy analyzing its own and cannot hand it one.
-   */
-  async run(pieces: readonly PieceJob[]): Promise<PieceOutcome[]> {
-    const results = new Array<PieceOutcome>(pieces.length);
-    let next = 0;
-    const onWorker = async (worker: Worker) => {
-      while (next < pieces.length) {
-        const index = next++;
-        const id = this.nextId++;
-        const answer = new Promise<FromCheckWorker>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
-        worker.postMessage({ kind: 'analyze', id, ...pieces[index]! } satisfies ToCheckWorker);
-        const message = await answer;
-        results[index] = message.kind === 'analyzed' ? message : { results: [], models: 0, trainsUnboundNames: false };
-      }
-    };
-    const here = async () => {
-      for (;;) {
-        // Answers that came in while this thread analyzed are handled first, so their workers get their
-        // next pieces (a piece's awaits settle as microtasks, which would run before any message).
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (next >= pieces.length) return;
-        const index = next++;
-        results[index] = await analyzePiece(pieces[index]!);
-      }
-    };
-    // The workers' first pieces are posted before this thread starts on one.
-    await Promise.all([...this.workers.flatMap((w) => [onWorker(w), onWorker(w)]), here()]);
-    return results;
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
-  }
-}
-
 /** Threads worth analyzing `files` files on at `jobs` jobs, this one included (1: no worker). */
 export function workersFor(files: number, jobs: number): number {
   return Math.max(1, Math.min(jobs, Math.floor(files / MIN_FILES_PER_WORKER)));
 }
 
-/**
- * Analyzes `sources` on up to `jobs` worker threads (dist/cli.js started as a worker: `workerScript`).
- * Returns null when the caller should analyze them in its own thread: too few files or groups to be
- * worth a thread, or a result that needs the whole project in one place (see the file comment).
- */
-export async function analyzeInPool(sources: readonly CheckSource[], settingsFor: (path: string) => Settings, jobs: number, workerScript: string): Promise<FileResult[] | null> {
-  const threads = workersFor(sources.length, jobs);
-  if (threads < 2) return null;
-  // This thread analyzes too. The workers load the bundle and set up their parsers while it groups the files.
-  const pool = new CheckPool(workerScript, threads - 1);
-  try {
+/** What one worker said: the outcomes of the pieces it took, and when it stopped (done, failed or exited). */
+interface WorkerAnswers {
+  outcomes: Map<number, PieceOutcome>;
+  finished: Promise<void>;
+}
+
+/** The worker threads of one `check` (dist/cli.js started as a worker: `workerScript`), and this thread. */
+export class CheckPool {
+  private readonly workers: Worker[] = [];
+  private readonly answers: WorkerAnswers[] = [];
+
+  private constructor(workerScript: string, size: number) {
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(workerScript, { workerData: { role: CHECK_WORKER_ROLE } });
+      const outcomes = new Map<number, PieceOutcome>();
+      // A worker that fails or exits stops answering; the pieces it took but did not answer are
+      // analyzed again in this thread, where a failure is reported as at one job.
+      const finished = new Promise<void>((resolve) => {
+        worker.on('message', (message: unknown) => {
+          if (!isFromCheckWorker(message)) return;
+          if (message.kind === 'done') resolve();
+          else outcomes.set(message.index, message);
+        });
+        worker.on('error', () => { resolve(); });
+        worker.on('exit', () => { resolve(); });
+      });
+      this.workers.push(worker);
+      this.answers.push({ outcomes, finished });
+    }
+  }
+
+  /** Starts the workers worth `files` files at `jobs` jobs; null when this thread alone is worth it. */
+  static start(workerScript: string, files: number, jobs: number): CheckPool | null {
+    const threads = workersFor(files, jobs);
+    return threads < 2 ? null : new CheckPool(workerScript, threads - 1);
+  }
+
+  /**
+   * Analyzes `sources` on the workers and this thread, results in the order of `sources`. Null when the
+   * caller should analyze them as one project in its own thread: one piece would be the whole project,
+   * or a result needs the whole project in one place (see the file comment).
+   */
+  async analyze(sources: readonly CheckSource[], settingsFor: (path: string) => Settings): Promise<FileResult[] | null> {
+    const threads = this.workers.length + 1;
     const byPath = new Map(sources.map((s) => [s.path, s]));
     const links = sources.map((s) => scanFileLinks(s.path, s.text));
     const groups = linkedGroups(links, (path) => byPath.get(path)?.text ?? '').map((paths) => paths.flatMap((p) => byPath.get(p) ?? []));
-    const filePieces = pieces(groups, (group) => group.reduce((sum, s) => sum + sizeOf(s), 0), threads * PIECES_PER_WORKER);
-    // One piece is the whole project: a thread would only add its start.
+    // Largest first, so the pieces taken last are the small ones (groups can outweigh the target).
+    const filePieces = pieces(groups, (group) => group.reduce((sum, s) => sum + sizeOf(s), 0), threads * PIECES_PER_THREAD)
+      .map((piece) => piece.flat())
+      .sort((a, b) => b.reduce((sum, s) => sum + sizeOf(s), 0) - a.reduce((sum, s) => sum + sizeOf(s), 0));
     if (filePieces.length < 2) return null;
-    const allPaths = sources.map((s) => s.path);
-    const outcomes = await pool.run(
-      filePieces.map((piece) => {
-        const files = piece.flat();
-        return { files, allPaths, settings: files.map((s): [string, Settings] => [s.path, settingsFor(s.path)]) };
-      }),
-    );
-    const models = outcomes.reduce((sum, o) => sum + o.models, 0);
+    const work = {
+      pieces: filePieces.map((files) => ({ files, settings: files.map((s): [string, Settings] => [s.path, settingsFor(s.path)]) })),
+      allPaths: sources.map((s) => s.path),
+      next: new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT)),
+    };
+    for (const worker of this.workers) worker.postMessage({ kind: 'analyze', ...work } satisfies ToCheckWorker);
+    const outcomes = new Array<PieceOutcome | undefined>(work.pieces.length);
+    await analyzePieces(work, (index, outcome) => { outcomes[index] = outcome; });
+    await Promise.all(this.answers.map((a) => a.finished));
+    for (const answers of this.answers) for (const [index, outcome] of answers.outcomes) outcomes[index] = outcome;
+    const pieceOutcomes: PieceOutcome[] = [];
+    for (const [index, piece] of work.pieces.entries()) pieceOutcomes.push(outcomes[index] ?? (await analyzePiece(piece, work.allPaths)));
+    const models = pieceOutcomes.reduce((sum, o) => sum + o.models, 0);
     // A piece that links an unbound name decided "the project's only model" from its own models.
-    if (outcomes.some((o) => o.trainsUnboundNames && (o.models === 1) !== (models === 1))) return null;
-    const results = new Map(outcomes.flatMap((o) => o.results).map((r) => [r.path, r]));
+    if (pieceOutcomes.some((o) => o.trainsUnboundNames && (o.models === 1) !== (models === 1))) return null;
+    const results = new Map(pieceOutcomes.flatMap((o) => o.results).map((r) => [r.path, r]));
     const ordered: FileResult[] = [];
     for (const source of sources) {
       const result = results.get(source.path);
-      // A file no worker answered for is analyzed again in the caller's thread, with the rest.
+      // A file no piece answered for is analyzed again in the caller's thread, with the rest.
       if (result === undefined) return null;
       ordered.push(result);
     }
     return ordered;
-  } finally {
-    await pool.close();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

@@ -1,20 +1,18 @@
 /** `gradient-lens check [PATHS...]`: lint files and folders; text, JSON or SARIF; exit 0 / 1 / 2. */
 import { availableParallelism } from 'node:os';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { Project } from '../../analysis/project';
 import { createSettingsResolver, isKnownCodeOrPrefix, loadConfigFile, mergeSettings } from '../../analysis/config/index';
 import { RULES } from '../../analysis/rules/index';
 import type { Settings } from '../../shared/settings';
 import { formatJson } from '../format/json';
 import { formatSarif } from '../format/sarif';
 import { formatFileMessages, formatText, paletteFor } from '../format/text';
-import { collectInputs } from '../inputs';
+import { collectInputs, type CollectedInputs } from '../inputs';
 import { printProblem, writeReport } from '../output';
 import { readInput } from '../read-source';
 import { type CheckedFile, type CheckReport, displayPathOf, exitCodeOf } from '../report';
 import { version } from '../../../package.json';
-import { analyzeInPool, type CheckSource } from '../check-pool';
-import type { FileResult } from '../../analysis/api';
+import { analyzeSources, CheckPool, MIN_FILES_PER_WORKER, type CheckSource } from '../check-pool';
 
 type Format = 'text' | 'json' | 'sarif';
 
@@ -37,7 +35,7 @@ const MAX_JOBS = 256;
 /** Commander parser of --jobs: a whole number from 1 to MAX_JOBS. */
 function jobCount(value: string): number {
   const jobs = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_JOBS}, got "${value}"`);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) throw new InvalidArgumentError(`expected a number of threads from 1 to ${MAX_JOBS} (without --jobs: one per core, ${availableParallelism()} here), got "${value}"`);
   return jobs;
 }
 
@@ -87,7 +85,18 @@ export async function runCheck(paths: string[], options: CheckOptions, cwd: stri
   const override = commandLineSettings(options, usageProblems);
   const settingsFor = settingsResolver(options, override, usageProblems);
   const inputs = collectInputs(paths.length > 0 ? paths : ['.'], cwd);
+  // The workers start now, loading while this thread reads the files.
+  const jobs = options.jobs ?? 1;
+  const pool = jobs > 1 && options.workerScript ? CheckPool.start(options.workerScript, inputs.files.length, jobs) : null;
+  try {
+    return await checkInputs(inputs, settingsFor, usageProblems, pool, cwd);
+  } finally {
+    await pool?.close();
+  }
+}
 
+/** Reads and analyzes the inputs (on `pool` and this thread, or this thread alone) into the report. */
+async function checkInputs(inputs: CollectedInputs, settingsFor: (path: string) => Settings, usageProblems: string[], pool: CheckPool | null, cwd: string): Promise<CheckReport> {
   const cellStarts = new Map<string, number[]>();
   const readNotices = new Map<string, CheckedFile['notices']>();
   const sources: CheckSource[] = [];
@@ -102,9 +111,9 @@ export async function runCheck(paths: string[], options: CheckOptions, cwd: stri
     if (source.cellStarts) cellStarts.set(file, source.cellStarts);
     if (source.notices.length > 0) readNotices.set(file, source.notices);
   }
-  const jobs = options.jobs ?? 1;
-  const pooled = jobs > 1 && options.workerScript ? await analyzeInPool(sources, settingsFor, jobs, options.workerScript) : null;
-  const analyzed = pooled ?? (await analyzeHere(sources, settingsFor));
+  const pooled = pool ? await pool.analyze(sources, settingsFor) : null;
+  // One job, or a pool that left the work to this thread: all sources as one project here.
+  const analyzed = pooled ?? (await analyzeSources(sources, { settingsFor })).results;
 
   const files: CheckedFile[] = [
     ...analyzed.map((result) => ({
@@ -117,18 +126,6 @@ export async function runCheck(paths: string[], options: CheckOptions, cwd: stri
   ];
   files.sort((a, b) => a.displayPath.localeCompare(b.displayPath));
   return { files, usageProblems };
-}
-
-/** All sources as one project in this thread. */
-async function analyzeHere(sources: readonly CheckSource[], settingsFor: (path: string) => Settings): Promise<FileResult[]> {
-  const project = await Project.create({ settingsFor });
-  for (const source of sources) {
-    if (source.text === null) project.setUnreadable(source.path, source.error);
-    else project.setFile(source.path, source.text);
-  }
-  const analyzed = project.analyzeAll();
-  project.dispose();
-  return analyzed;
 }
 
 export function formatReport(report: CheckReport, format: Format, toTerminal: boolean, verbose = false): string {
@@ -147,7 +144,7 @@ export function registerCheckCommand(program: Command): void {
     .option('--ignore <codes>', 'skip these rule codes or prefixes, comma-separated', commaList)
     .option('--config <file>', 'read settings from this TOML file instead of the nearest pyproject.toml')
     .option('--output <file>', 'write the report to this file instead of stdout')
-    .option('--jobs <n>', 'analyze on this many threads (default: the number of cores); the output is the same', jobCount)
+    .option('--jobs <n>', `analyze on this many threads (default: the number of cores; at most one per ${MIN_FILES_PER_WORKER} files); the output is the same`, jobCount)
     .option('--verbose', 'also note code the analyzer does not model (custom layers, dynamic loops, skipped cells), and print each model\'s predicted gradient flow')
     .addHelpText(
       'after',

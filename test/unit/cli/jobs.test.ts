@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, tempTree, REPO_ROOT, runCli, type CliRun } from './run-cli';
+import { BN_AFTER_RELU, CLI, RELU_STACK, SIGMOID_STACK, tempTree, REPO_ROOT, runCli, type CliRun } from './run-cli';
 import { defined } from '../../defined';
 import { MIN_FILES_PER_WORKER, workersFor } from '../../../src/cli/check-pool';
 
@@ -44,7 +44,7 @@ function dataHelper(index: number): string {
 }
 
 /** `files` and enough model-free helper modules beside them that two workers start. */
-function withHelpers(files: Record<string, string>): Record<string, string> {
+function withHelpers(files: Record<string, string | Buffer>): Record<string, string | Buffer> {
   const helpers = Object.fromEntries(Array.from({ length: 2 * MIN_FILES_PER_WORKER }, (_, i) => [`data/helpers_${i}.py`, dataHelper(i)]));
   return { ...helpers, ...files };
 }
@@ -123,6 +123,48 @@ describe('check --jobs', () => {
     expect(many.stdout).toBe(one.stdout);
     expect(many.status).toBe(one.status);
   }, 120_000);
+
+  // Inputs that take other paths through check than a plain .py file, spread over pieces: notebooks
+  // (cells), files that cannot be read or decoded, per-folder settings, a missing path; the report in
+  // every format, the messages on stderr and the exit status are those of one job.
+  it('reports notebooks, unreadable files and per-folder settings exactly as one job does, in every format', async () => {
+    const notebook = (source: string) => JSON.stringify({ cells: [{ cell_type: 'markdown', source: ['# run\n'], metadata: {} }, { cell_type: 'code', source: source.split(/(?<=\n)/), metadata: {}, outputs: [], execution_count: null }], metadata: {}, nbformat: 4, nbformat_minor: 5 });
+    const root = tempTree(
+      withHelpers({
+        'a/model.py': SIGMOID_STACK,
+        'a/experiment.ipynb': notebook(SIGMOID_STACK),
+        'a/broken.ipynb': '{"cells": [',
+        'b/pyproject.toml': '[tool.gradient-lens]\nignore = ["GL101"]\n[tool.gradient-lens.severity]\nGL301 = "error"\n',
+        'b/model.py': SIGMOID_STACK,
+        'b/net.py': BN_AFTER_RELU,
+        'c/binary.py': Buffer.from([0x78, 0x00, 0x01]),
+        'c/latin1.py': Buffer.from('x = "caf\xe9"\n', 'latin1'),
+        'c/clean.py': RELU_STACK,
+      }),
+    );
+    for (const format of ['text', 'json', 'sarif']) {
+      const { one, many } = await bothWays(root, ['--format', format, '.', 'missing.py'], 3);
+      expect(one.status).toBe(2);
+      expect(many.stdout).toBe(one.stdout);
+      expect(many.stderr).toBe(one.stderr);
+      expect(many.status).toBe(one.status);
+      if (format !== 'json') continue;
+      const files = (JSON.parse(one.stdout) as { files: { path: string; error: string | null; diagnostics: { code: string; severity: string; cell?: number }[] }[] }).files;
+      const file = (path: string) => defined(files.find((f) => f.path === path));
+      expect(file('a/experiment.ipynb').diagnostics.find((d) => d.code === 'GL101')?.cell).toBe(2);
+      expect(file('b/model.py').diagnostics.map((d) => d.code)).not.toContain('GL101');
+      expect(file('b/net.py').diagnostics).toEqual([expect.objectContaining({ code: 'GL301', severity: 'error' })]);
+      for (const path of ['a/broken.ipynb', 'c/binary.py', 'c/latin1.py', 'missing.py']) expect(file(path).error).toBeTruthy();
+    }
+  }, 240_000);
+
+  it('takes --jobs above the file count (a thread per MIN_FILES_PER_WORKER files at most) and reports as one job does', async () => {
+    const root = tempTree({ 'model.py': SIGMOID_STACK, 'net.py': BN_AFTER_RELU, 'clean.py': RELU_STACK });
+    const { one, many } = await bothWays(root, ['.'], 256);
+    expect(one.status).toBe(1);
+    expect(many.stdout).toBe(one.stdout);
+    expect(many.status).toBe(one.status);
+  }, 60_000);
 
   it('starts no more workers than the files are worth, and none for a few files', () => {
     expect(workersFor(3, 8)).toBe(1);
