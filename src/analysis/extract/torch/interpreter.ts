@@ -102,9 +102,10 @@ const MODULE_WORDS = /\b(nn|Sequential|ModuleList|ModuleDict|OrderedDict|init|ap
 /** The words of a text, in order (the names relevant() looks for are such words). */
 const WORDS = /\w+/g;
 
-/** User-class instances within a module value (itself included), in registration order. */
+/** User-class instances within a module value (itself included), in registration order, each once (instances can hold each other). */
 function instancesIn(value: Value, out: Instance[] = []): Instance[] {
   if (value.t === 'instance') {
+    if (out.includes(value.inst)) return out;
     out.push(value.inst);
     value.inst.seqItems?.forEach((v) => instancesIn(v, out));
     value.inst.attrs.forEach((v) => instancesIn(v, out));

@@ -105,22 +105,34 @@ function sequentialNaming(call: Node): Naming {
   return { name: 'Sequential', nameNode: fnNode, exports: [] };
 }
 
-/** Origins (call ids) of every nn.Sequential nested inside `value` (not `value` itself). */
-function nestedOrigins(value: Value, into: Set<number>, top = true): void {
+/**
+ * Origins (call ids) of every nn.Sequential nested inside `value` (not `value` itself). Objects can hold
+ * each other (`model.trainer = self; self.model = model`): each container is visited once.
+ */
+function nestedOrigins(value: Value, into: Set<number>, top = true, seen = new Set<object>()): void {
+  const inner = (v: Value) => { nestedOrigins(v, into, false, seen); };
   switch (value.t) {
     case 'seq':
+      if (seen.has(value)) return;
+      seen.add(value);
       if (!top && value.origin !== null) into.add(value.origin);
-      value.items.forEach((v) => { nestedOrigins(v, into, false); });
+      value.items.forEach(inner);
       return;
     case 'list':
-      value.items.forEach((v) => { nestedOrigins(v, into, false); });
+      if (seen.has(value)) return;
+      seen.add(value);
+      value.items.forEach(inner);
       return;
     case 'dict':
-      value.entries.forEach((v) => { nestedOrigins(v, into, false); });
+      if (seen.has(value)) return;
+      seen.add(value);
+      value.entries.forEach(inner);
       return;
     case 'instance':
-      value.inst.attrs.forEach((v) => { nestedOrigins(v, into, false); });
-      value.inst.seqItems?.forEach((v) => { nestedOrigins(v, into, false); });
+      if (seen.has(value.inst)) return;
+      seen.add(value.inst);
+      value.inst.attrs.forEach(inner);
+      value.inst.seqItems?.forEach(inner);
       return;
     default:
       return;

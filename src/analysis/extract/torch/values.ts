@@ -134,30 +134,38 @@ export function isModuleValue(value: Value): boolean {
 
 type Leaf = Extract<Value, { t: 'layer' } | { t: 'opaque' }>;
 
-/** Leaf modules (layers and opaque modules) of a module value in registration order, with their paths. */
-function leaves(value: Value, path: string, out: { leaf: Leaf; path: string }[]): void {
+/**
+ * Leaf modules (layers and opaque modules) of a module value in registration order, with their paths.
+ * `within`: the containers being walked, so objects that hold each other (`model.trainer = self` in a
+ * trainer that holds the model) are not walked around forever.
+ */
+function leaves(value: Value, path: string, out: { leaf: Leaf; path: string }[], within = new Set<object>()): void {
   const join = (name: string) => (path ? `${path}.${name}` : name);
+  const container = value.t === 'instance' ? value.inst : value;
+  if (within.has(container)) return;
+  within.add(container);
   switch (value.t) {
     case 'layer':
     case 'opaque':
       out.push({ leaf: value, path });
-      return;
+      break;
     case 'seq':
-      value.items.forEach((item, i) => { leaves(item, join(value.names[i] ?? String(i)), out); });
-      return;
+      value.items.forEach((item, i) => { leaves(item, join(value.names[i] ?? String(i)), out, within); });
+      break;
     case 'list':
-      value.items.forEach((item, i) => { leaves(item, join(String(i)), out); });
-      return;
+      value.items.forEach((item, i) => { leaves(item, join(String(i)), out, within); });
+      break;
     case 'dict':
-      value.entries.forEach((v, k) => { leaves(v, join(k), out); });
-      return;
+      value.entries.forEach((v, k) => { leaves(v, join(k), out, within); });
+      break;
     case 'instance':
-      value.inst.seqItems?.forEach((item, i) => { leaves(item, join(value.inst.seqNames[i] ?? String(i)), out); });
-      value.inst.attrs.forEach((v, k) => { leaves(v, join(k), out); });
-      return;
+      value.inst.seqItems?.forEach((item, i) => { leaves(item, join(value.inst.seqNames[i] ?? String(i)), out, within); });
+      value.inst.attrs.forEach((v, k) => { leaves(v, join(k), out, within); });
+      break;
     default:
-      return;
+      break;
   }
+  within.delete(container);
 }
 
 /** Leaf slots of a module value in registration order (what `module.modules()` visits), with their paths. */
