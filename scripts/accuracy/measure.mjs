@@ -2,20 +2,18 @@
 // Materialises the sample (materialize.mjs), runs `gradient-lens check --format json` once per
 // repository folder (so cross-file imports resolve as in a workspace), compares the findings with
 // the judgements in docs/accuracy/sample.json, then probes every model the analyzer extracted
-// (`gradient-lens probe FILE --line N --steps 1 --backend wasm --format json`) and records whether it
+// (`gradient-lens probe FILE --line N --steps 1 --backend wasm --format json`, a notebook's model at
+// `--cell C --line N` as check reported it) and records whether it
 // builds, why not, and how long the first result took. Prints the tables; asserts nothing.
 //
 // Flags: --no-probe, --probe-timeout <s> (default 90), --markdown (tables as Markdown),
 //        --out <file> (all numbers as JSON; default <cache>/results.json), --only <repo substring>,
 //        --from <results.json> (print a saved run again, e.g. as Markdown, without measuring).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import * as esbuild from 'esbuild';
 import { materialize } from './materialize.mjs';
-import { cacheRoot, filesRoot, loadSample, localPath, repoFolder, repoRoot } from './sample.mjs';
+import { cacheRoot, filesRoot, loadSample, repoFolder, repoRoot } from './sample.mjs';
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);
@@ -65,14 +63,6 @@ function run(args, { cwd, timeoutMs }) {
       resolve({ stdout, stderr, code, timedOut, ms: performance.now() - started, cpuMs: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore });
     });
   });
-}
-
-/** The analyzer's own notebook reader (bundled on the fly), so notebook lines map exactly as it maps them. */
-async function loadNotebookReader() {
-  const dir = mkdtempSync(join(tmpdir(), 'gl-accuracy-'));
-  const outfile = join(dir, 'notebook.mjs');
-  await esbuild.build({ entryPoints: [join(repoRoot, 'src/analysis/notebook.ts')], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'error' });
-  return import(pathToFileURL(outfile).href);
 }
 
 /** A judged location: a line number, or "cN:L" (cell N, line L in it) in a notebook. */
@@ -216,15 +206,13 @@ async function main() {
   // 3. The probe, on every model the analyzer extracted.
   const probes = [];
   if (probeEnabled) {
-    const reader = await loadNotebookReader();
     for (const entry of files) {
       const report = reports.get(`${entry.repo}|${entry.path}`);
       if (!report?.models?.length) continue;
-      let cellStarts = null;
-      if (entry.path.endsWith('.ipynb')) cellStarts = reader.notebookToPython(readFileSync(localPath(entry), 'utf8')).cellStarts;
       for (const model of report.models) {
-        const line = model.cell && cellStarts ? cellStarts[model.cell - 1] + model.line : model.line;
-        const args = [cli, 'probe', entry.path, '--line', String(line), '--steps', '1', '--backend', 'wasm', '--format', 'json'];
+        // The location exactly as check reported it: the probe takes a notebook's cell and line too.
+        const at = model.cell ? ['--cell', String(model.cell), '--line', String(model.line)] : ['--line', String(model.line)];
+        const args = [cli, 'probe', entry.path, ...at, '--steps', '1', '--backend', 'wasm', '--format', 'json'];
         const result = await run(args, { cwd: join(filesRoot, repoFolder(entry.repo)), timeoutMs: probeTimeoutMs });
         let built = false;
         let reason = '';

@@ -25,6 +25,21 @@ export function barWidth(norm: number | undefined): number {
   return Math.max(1, Math.min(BAR_WIDTH, Math.round(position * BAR_WIDTH)));
 }
 
+/**
+ * How the report names a 1-based line of the probed text: the file's line, or in a notebook the cell
+ * and the line within it (the CLI's cli/source-lines.ts), so that the user can find it.
+ */
+export interface ReportLines {
+  /** "line 12" in the title. */
+  label(line: number): string;
+  /** The table's line column: its heading and its text for a line, both `width` wide at most. */
+  heading: string;
+  column(line: number): string;
+  width: number;
+}
+
+export const FILE_LINES: ReportLines = { label: (line) => `line ${line}`, heading: 'line', column: String, width: 5 };
+
 /** Width of the layer column. */
 const NAME_WIDTH = 22;
 
@@ -40,11 +55,11 @@ function nameCell(layer: ProbeLayerResult): string {
   return `${name}${mark}`.padEnd(NAME_WIDTH);
 }
 
-function row(layer: ProbeLayerResult, steps: number, predicted: number | null | undefined): string {
+function row(layer: ProbeLayerResult, steps: number, predicted: number | null | undefined, lines: ReportLines): string {
   const last = layer.gradNorm[layer.gradNorm.length - 1];
   const bar = layer.gradNorm.length === 0 ? '' : '█'.repeat(barWidth(last)) || '·';
   const norms = [predicted ?? undefined, ...gradNormColumns(layer.gradNorm, steps).map((c) => c.value)].map((v) => formatNumber(v).padStart(9));
-  return `${String(layer.line).padStart(5)}  ${nameCell(layer)} ${layer.kind.padEnd(12)} ${String(layer.params).padStart(9)}  ${norms.join(' ')}  ${bar}`;
+  return `${lines.column(layer.line).padStart(lines.width)}  ${nameCell(layer)} ${layer.kind.padEnd(12)} ${String(layer.params).padStart(9)}  ${norms.join(' ')}  ${bar}`;
 }
 
 /** Predicted beside measured: the first/last ratio, and what is more than a decade apart with why. */
@@ -59,29 +74,29 @@ export function comparisonLines(comparison: PredictionComparison | null, result:
   return lines;
 }
 
-function section(result: ProbeResult, title: string): string[] {
-  const lines: string[] = [];
-  lines.push(`${title} ${result.model.name} (${result.model.framework}, line ${result.model.line}): backend ${result.backend}, ${result.steps} steps, batch ${result.batchSize}, seed ${result.seed}, ${result.durationMs} ms`);
-  lines.push(`input ${result.inputShape.join('x')} · loss ${result.lossName} · optimizer ${result.optimizer} · loss ${formatNumber(result.loss[0])} -> ${formatNumber(result.loss[result.loss.length - 1])}`);
-  lines.push('');
-  lines.push(` line  ${'layer'.padEnd(NAME_WIDTH)} ${'kind'.padEnd(12)} ${'params'.padStart(9)}  ${['predicted', ...gradNormColumns([], result.steps).map((c) => c.heading)].map((h) => h.padStart(9)).join(' ')}  log10 |grad| 1e-12 .. 1e2`);
+function section(result: ProbeResult, title: string, lines: ReportLines): string[] {
+  const out: string[] = [];
+  out.push(`${title} ${result.model.name} (${result.model.framework}, ${lines.label(result.model.line)}): backend ${result.backend}, ${result.steps} steps, batch ${result.batchSize}, seed ${result.seed}, ${result.durationMs} ms`);
+  out.push(`input ${result.inputShape.join('x')} · loss ${result.lossName} · optimizer ${result.optimizer} · loss ${formatNumber(result.loss[0])} -> ${formatNumber(result.loss[result.loss.length - 1])}`);
+  out.push('');
+  out.push(`${lines.heading.padStart(lines.width)}  ${'layer'.padEnd(NAME_WIDTH)} ${'kind'.padEnd(12)} ${'params'.padStart(9)}  ${['predicted', ...gradNormColumns([], result.steps).map((c) => c.heading)].map((h) => h.padStart(9)).join(' ')}  log10 |grad| 1e-12 .. 1e2`);
   const comparison = predictedBesideMeasured(result);
   const predicted = new Map(comparison?.layers.map((r) => [r.id, r.predictedGradNorm]) ?? []);
-  for (const layer of result.layers) lines.push(row(layer, result.steps, predicted.get(layer.id)));
-  if (result.layers.some((l) => (l.applications ?? 1) > 1)) lines.push('×N: one layer applied N times (shared weights): its gradient is the sum over the applications, its activations the first one\'s');
-  lines.push('');
+  for (const layer of result.layers) out.push(row(layer, result.steps, predicted.get(layer.id), lines));
+  if (result.layers.some((l) => (l.applications ?? 1) > 1)) out.push('×N: one layer applied N times (shared weights): its gradient is the sum over the applications, its activations the first one\'s');
+  out.push('');
   const compared = comparisonLines(comparison, result);
-  if (compared.length > 0) lines.push(...compared, '');
-  if (result.verdicts.length === 0) lines.push('verdict: healthy gradient flow (no verdict)');
-  for (const v of result.verdicts) lines.push(`${v.severity.padEnd(8)} ${v.kind}: ${v.message}`);
-  for (const n of result.notices) lines.push(`note     ${n.message}`);
-  return lines;
+  if (compared.length > 0) out.push(...compared, '');
+  if (result.verdicts.length === 0) out.push('verdict: healthy gradient flow (no verdict)');
+  for (const v of result.verdicts) out.push(`${v.severity.padEnd(8)} ${v.kind}: ${v.message}`);
+  for (const n of result.notices) out.push(`note     ${n.message}`);
+  return out;
 }
 
-export function formatProbeText(result: ProbeResult): string {
-  const lines = section(result, 'probe of');
+export function formatProbeText(result: ProbeResult, lines: ReportLines = FILE_LINES): string {
+  const out = section(result, 'probe of', lines);
   if (result.whatIf) {
-    lines.push('', `what if: ${result.whatIfTitle ?? '(edit)'}`, ...section(result.whatIf, 'probe of edited'));
+    out.push('', `what if: ${result.whatIfTitle ?? '(edit)'}`, ...section(result.whatIf, 'probe of edited', lines));
   }
-  return `${lines.join('\n')}\n`;
+  return `${out.join('\n')}\n`;
 }

@@ -229,3 +229,65 @@ describe('gradient-lens probe', () => {
     }
   });
 });
+
+/**
+ * experiment.ipynb, as Jupyter saves it: markdown between the code cells, a magic, an output.
+ * check --format json reports baseline at cell 4 line 1, and MLP(8) and MLP(64) at cell 7 line 1
+ * (their class); the instances are built at cell 8 line 1 and cell 9 line 2.
+ */
+describe('gradient-lens probe on a notebook: cells and lines as check prints them', () => {
+  const NOTEBOOK = 'experiment.ipynb';
+  const nameAt = (...where: string[]) => {
+    const run = probe(NOTEBOOK, ...where, '--steps', '1', '--format', 'json');
+    const result: unknown = JSON.parse(run.stdout);
+    if (!isProbeResult(result)) throw new Error(run.stderr);
+    return result.model.name;
+  };
+
+  it('takes the cell and line check reports, as --cell C --line N or --line C:N', () => {
+    const check = runCli(['check', NOTEBOOK, '--format', 'json'], fixtures);
+    const reported = (JSON.parse(check.stdout) as { files: { models: { name: string; cell?: number; line: number }[] }[] }).files[0]!.models;
+    const baseline = reported.find((m) => m.name === 'baseline');
+    expect(baseline).toMatchObject({ cell: 4, line: 1 });
+    expect(nameAt('--cell', String(baseline?.cell), '--line', String(baseline?.line))).toBe('baseline');
+    expect(nameAt('--line', '4:3')).toBe('baseline');
+    // The call that builds an instance picks that instance.
+    expect(nameAt('--cell', '8', '--line', '1')).toBe('MLP(8)');
+    expect(nameAt('--line', '9:2')).toBe('MLP(64)');
+  });
+
+  it('names cells and lines in its report', () => {
+    const run = probe(NOTEBOOK, '--line', '4:1', '--steps', '1');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^probe of baseline \(keras, cell 4, line 1\)/);
+    expect(run.stdout).toMatch(/^cell:line {2}layer/m);
+    expect(run.stdout).toMatch(/^ {6}4:3 {2}dense /m);
+    expect(run.stdout).toMatch(/^ {6}4:4 {2}dense_1 /m);
+  });
+
+  it('lists the models by cell and line, and refuses locations that are not in the notebook', () => {
+    const listing = /Models:\n {2}baseline \(cell 4, line 1\)\n {2}MLP\(8\) \(cell 8, line 1\)\n {2}MLP\(64\) \(cell 9, line 2\)/;
+    const refused = (args: string[], message: RegExp) => {
+      const run = runCli(['probe', NOTEBOOK, ...args, '--backend', 'wasm'], fixtures);
+      expect(run.status).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(message);
+      return run.stderr;
+    };
+    expect(refused(['--model', 'nope'], /no model named "nope"/)).toMatch(listing);
+    expect(refused(['--line', '2:1'], /no model is defined at cell 2, line 1\. Models:/)).toMatch(listing);
+    expect(refused(['--line', '14'], /in a notebook, give the cell as check prints it: --cell C --line N \(or --line C:N\)/)).toMatch(listing);
+    refused(['--cell', '12', '--line', '1'], /experiment\.ipynb: the notebook has no cell 12 \(it has 9 cells\)/);
+    refused(['--cell', '3', '--line', '1'], /cell 3 is not a Python code cell/);
+    refused(['--cell', '8', '--line', '2'], /cell 8 has 1 line, no line 2/);
+    refused(['--cell', '0', '--line', '1'], /--cell must be an integer >= 1/);
+    refused(['--cell', '4'], /--cell needs --line/);
+    refused(['--cell', '4', '--line', '4:1'], /names a cell already/);
+  });
+
+  it('keeps plain lines for a Python file and refuses a cell there', () => {
+    const run = runCli(['probe', 'keras_deep_sigmoid.py', '--cell', '1', '--line', '9'], fixtures);
+    expect(run).toMatchObject({ status: 2, stderr: expect.stringMatching(/a cell \(--cell C, or --line C:N\) is only for notebooks/) });
+    expect(probe('keras_deep_sigmoid.py', '--line', '9', '--steps', '1').stdout).toMatch(/^ line {2}layer[\s\S]*^ {4}9 {2}dense /m);
+  });
+});

@@ -4,7 +4,7 @@
  * warning or above is found, 2 on errors (bad options, unreadable file, no such model, probe failure).
  */
 import type { Command } from 'commander';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { FileResult } from '../../analysis/api';
 import { fileLinks, linkedGroups } from '../../analysis/file-links';
 import { Project } from '../../analysis/project';
@@ -19,9 +19,11 @@ import { formatProbeText } from '../../probe/report-text';
 import { printProblem, writeReport } from '../output';
 import { readInput } from '../read-source';
 import { collectInputs } from '../inputs';
+import { SourceLines } from '../source-lines';
 
 export interface ProbeCommandOptions {
   model?: string;
+  cell?: string;
   line?: string;
   steps: string;
   batch: string;
@@ -78,31 +80,55 @@ export function parseProbeOptions(flags: ProbeCommandOptions): ProbeOptions {
   });
 }
 
-function describeModels(models: ModelIR[]): string {
-  return models.map((m) => `  ${m.name} (line ${m.nameRange.start.line + 1})`).join('\n');
+/** Where the user finds a model: for a notebook, the cell and line check prints (an instance at the call that builds it). */
+function modelLocation(model: ModelIR, path: string, lines: SourceLines): string {
+  if (!lines.isNotebook) return `${model.name} (line ${model.nameRange.start.line + 1})`;
+  const at = model.instance;
+  if (at && resolve(at.file) === path) return `${at.label} (${lines.label(at.range.start.line)})`;
+  if (resolve(model.file) !== path) return `${model.name} (${basename(model.file)}:${model.range.start.line + 1})`;
+  return `${model.name} (${lines.label(model.range.start.line)})`;
 }
 
-/** The model chosen by --model / --line, or the only one. */
-export function pickModel(models: ModelIR[], flags: Pick<ProbeCommandOptions, 'model' | 'line'>, file: string): ModelIR {
+function describeModels(models: ModelIR[], path: string, lines: SourceLines): string {
+  return models.map((m) => `  ${modelLocation(m, path, lines)}`).join('\n');
+}
+
+/** --line N, or for a notebook --cell C --line N or --line C:N, as the 0-based line of the analyzed text. */
+function wantedLine(flags: Pick<ProbeCommandOptions, 'cell' | 'line'>, lines: SourceLines, file: string, listing: () => string): number {
+  const cellAndLine = flags.line === undefined ? null : /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(flags.line);
+  if (cellAndLine && flags.cell !== undefined) throw new UsageError(`--line ${flags.line} names a cell already; drop --cell or give --line N`);
+  const cell = cellAndLine ? positiveInt('--line C:N', cellAndLine[1]!) : flags.cell === undefined ? null : positiveInt('--cell', flags.cell);
+  const line = cellAndLine ? positiveInt('--line C:N', cellAndLine[2]!) : positiveInt('--line', flags.line ?? '');
+  const analyzed = lines.analyzedLine(line, cell);
+  if (typeof analyzed !== 'number') throw new UsageError(`${file}: ${analyzed.problem}. Models:\n${listing()}`);
+  return analyzed;
+}
+
+/** The model chosen by --model / --line (with --cell in a notebook), or the only one. `file` as given, `lines` its lines. */
+export function pickModel(models: ModelIR[], flags: Pick<ProbeCommandOptions, 'model' | 'cell' | 'line'>, file: string, lines: SourceLines): ModelIR {
+  const path = resolve(file);
   if (models.length === 0) throw new UsageError(`${file}: no Keras or PyTorch model found`);
+  const listing = () => describeModels(models, path, lines);
   const wanted = flags.model;
   if (wanted !== undefined) {
     const found = models.find((m) => m.name === wanted) ?? models.find((m) => m.exports.includes(wanted));
-    if (!found) throw new UsageError(`${file}: no model named "${wanted}". Models:\n${describeModels(models)}`);
+    if (!found) throw new UsageError(`${file}: no model named "${wanted}". Models:\n${listing()}`);
     return found;
   }
+  if (flags.cell !== undefined && flags.line === undefined) throw new UsageError('--cell needs --line: --cell C --line N picks the model at line N of cell C');
   if (flags.line !== undefined) {
-    const line = positiveInt('--line', flags.line) - 1;
+    const line = wantedLine(flags, lines, file, listing);
     // A class or builder called with different arguments gives one model per call: the call's line picks it.
-    const atCall = models.find((m) => m.instance !== undefined && resolve(m.instance.file) === resolve(file) && m.instance.range.start.line <= line && line <= m.instance.range.end.line);
+    const atCall = models.find((m) => m.instance !== undefined && resolve(m.instance.file) === path && m.instance.range.start.line <= line && line <= m.instance.range.end.line);
     // Definitions can nest (a decoder built between the encoder's Input and the VAE's Model call): the innermost, latest-starting one.
     const containing = models.filter((m) => m.range.start.line <= line && line <= m.range.end.line);
     const found = atCall ?? containing.reduce<ModelIR | undefined>((best, m) => (best === undefined || m.range.start.line > best.range.start.line ? m : best), undefined);
-    if (!found) throw new UsageError(`${file}: no model is defined at line ${line + 1}. Models:\n${describeModels(models)}`);
+    if (!found) throw new UsageError(`${file}: no model is defined at ${lines.label(line)}. Models:\n${listing()}`);
     return found;
   }
   const chosen = defaultModel(models, (m) => m);
-  if (!chosen) throw new UsageError(`${file} defines ${models.length} models; choose one with --model NAME or --line N:\n${describeModels(models)}`);
+  const how = lines.isNotebook ? '--cell C --line N' : '--line N';
+  if (!chosen) throw new UsageError(`${file} defines ${models.length} models; choose one with --model NAME or ${how}:\n${listing()}`);
   return chosen;
 }
 
@@ -188,6 +214,7 @@ async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promis
   const path = resolve(file);
   const input = readInput(path);
   if (input.error !== null) throw new UsageError(`${file}: ${input.error}`);
+  const lines = SourceLines.of(input);
   // The worker loads tfjs and starts the backend while the file is analyzed.
   const worker = prepareProbeWorker(options.backend);
   let model: ModelIR;
@@ -195,7 +222,7 @@ async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promis
   try {
     const analyzed = await analyzeProbedFile(path, input.text);
     if (analyzed.error) throw new UsageError(`${file}: ${analyzed.error}`);
-    model = pickModel(analyzed.models, flags, file);
+    model = pickModel(analyzed.models, flags, file, lines);
     if (flags.whatIf !== undefined) whatIf = pickWhatIf(analyzed.findings, model, flags.whatIf);
   } catch (error) {
     discardProbeWorker(worker);
@@ -219,7 +246,7 @@ async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promis
     return EXIT_ERROR;
   }
   const result = outcome.result;
-  writeReport(flags.format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : formatProbeText(result), undefined);
+  writeReport(flags.format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : formatProbeText(result, lines.reportLines), undefined);
   if (flags.html !== undefined) {
     const problem = writeReport(formatProbeReportHtml(result), flags.html);
     if (problem) {
@@ -236,7 +263,8 @@ export function registerProbeCommand(program: Command): void {
     .description('rebuild a model in TensorFlow.js, train it briefly on synthetic data and report gradient flow')
     .argument('<file>', 'Python file (or notebook) that defines the model')
     .option('--model <name>', 'model to probe (variable, class or factory name)')
-    .option('--line <n>', 'probe the model defined at this 1-based line')
+    .option('--line <n>', 'probe the model defined (or an instance built) at this 1-based line; in a notebook the line within --cell, or C:N')
+    .option('--cell <n>', 'notebooks: the 1-based cell of --line, as check prints it (check: "cell 7:1:13", JSON "cell": 7, "line": 1)')
     .option('--steps <n>', 'training steps', '30')
     .option('--batch <n>', 'batch size', '32')
     .option('--seed <n>', 'random seed (same seed, same numbers)', '0')

@@ -1,6 +1,7 @@
 /**
  * JSON output, version 1 (issue 2 §4). Lines and columns are 1-based; endColumn is exclusive.
- * Notebook diagnostics also carry `cell` (1-based among code cells) and lines relative to that cell.
+ * Notebook diagnostics also carry `cell` (1-based over all the notebook's cells, markdown included) and
+ * lines relative to that cell, the location `probe --cell C --line N` takes.
  */
 import type { Severity } from '../../shared/findings';
 import { jsonPrediction, type JsonPrediction } from './prediction';
