@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ProbeNode } from './layers';
 import { reduceLeading } from './reduce';
-import { tailCounts } from './wasm-kernels';
+import { memberReductions, tailCounts, type MemberReduction } from './wasm-kernels';
 import { LAYER_METRIC_KEYS, LAYER_METRICS, SATURATION_LEVEL, type LayerMetricKey, type MeasuredOn, type MeterPart } from '../shared/probe-metrics';
 
 /** Items whose tensors have the same shape, reduced together. */
@@ -51,14 +51,29 @@ function stacked(group: Group, tensors: tf.Tensor[]): tf.Tensor {
  */
 const BLOCK = 4096;
 
+/**
+ * How a member of this shape is summed: the sums of its innermost axis, then of the next, ...: all
+ * values in order ([n]), blocks then the blocks' sums ([n / block, block]), or, for a member of a
+ * prime-ish count, axis by axis (its shape, which blocks it).
+ */
+function summationShape(shape: number[]): number[] {
+  const values = size(shape);
+  if (values <= BLOCK) return [values];
+  const block = largestDivisorUpTo(values, BLOCK);
+  return block >= 64 ? [values / block, block] : shape;
+}
+
 /** Sum of every element of each member: [k]. */
 function perMemberSum(x: tf.Tensor): tf.Tensor1D {
-  const values = size(x.shape.slice(1));
-  const block = values > BLOCK ? largestDivisorUpTo(values, BLOCK) : 1;
-  // A member of a prime-ish count is summed axis by axis instead, which blocks it by its shape.
-  if (block >= 64) return tf.sum<tf.Tensor1D>(tf.sum(tf.reshape(x, [x.shape[0], values / block, block]), 2), 1);
-  if (values > BLOCK) return x.shape.slice(1).reduce<tf.Tensor>((y) => tf.sum(y, y.rank - 1), x) as tf.Tensor1D;
-  return tf.sum<tf.Tensor1D>(x, x.shape.slice(1).map((_, i) => i + 1));
+  const dims = summationShape(x.shape.slice(1));
+  if (dims.length === 1) return tf.sum<tf.Tensor1D>(x, x.shape.slice(1).map((_, i) => i + 1));
+  return dims.reduce<tf.Tensor>((y) => tf.sum(y, y.rank - 1), tf.reshape(x, [x.shape[0], ...dims])) as tf.Tensor1D;
+}
+
+/** memberReductions, each member summed as perMemberSum sums it (summationShape). */
+function reductions(members: tf.Tensor[], kinds: MemberReduction | MemberReduction[]): tf.Tensor1D {
+  const each = typeof kinds === 'string' ? members.map(() => kinds) : kinds;
+  return memberReductions(members, each, members.map((m) => summationShape(m.shape)), SATURATION_LEVEL);
 }
 
 function largestDivisorUpTo(n: number, limit: number): number {
@@ -114,13 +129,17 @@ export class StepMeter {
    * `nodes` are the measured nodes; `batch` the batch size. `gradientScale`: the loss was multiplied
    * by it before differentiation (plain SGD folds its learning rate in), so gradients are divided by it.
    * `exactUpdate`: the optimizer step subtracts exactly the (scaled) gradient, so the weight change
-   * needs no before/after comparison.
+   * needs no before/after comparison. `fused` (wasm, exact update): a step's shifts, sums, sums of
+   * squares and saturation counts are one kernel over the tensors themselves (memberReductions, the
+   * same numbers: summed in the same order), and the weights' squares are summed before the update
+   * instead of copied for after it: no stacks, no op per group.
    */
   constructor(
     private readonly nodes: ProbeNode[],
     private readonly batch: number,
     private readonly gradientScale = 1,
     private readonly exactUpdate = false,
+    private readonly fused = exactUpdate && tf.getBackend() === 'wasm',
   ) {
     const outShapes = nodes.map((n) => [batch, ...n.planned.outShape]);
     this.outputGroups = groupByShape(outShapes);
@@ -134,29 +153,61 @@ export class StepMeter {
     this.varGroups = groupByShape(this.vars.map((v) => v.shape));
     for (const kind of ['shift', 'sum', 'square'] as const) for (const g of this.outputGroups) for (const i of g.items) this.slots.push([kind, i]);
     for (const g of this.satGroups) for (const i of g.items) this.slots.push(['saturated', this.satNodes[i]!]);
-    for (const g of this.deadGroups) for (const i of g.items) this.slots.push(['dead', this.deadNodes[i]!]);
     const weightKinds = exactUpdate ? (['grad', 'weight'] as const) : (['grad', 'delta', 'weight'] as const);
     for (const kind of weightKinds) for (const g of this.varGroups) for (const i of g.items) this.slots.push([kind, this.varNode[i]!]);
+    for (const g of this.deadGroups) for (const i of g.items) this.slots.push(['dead', this.deadNodes[i]!]);
   }
 
-  /** The weights before the optimizer step, one stacked tensor per shape group (for the update ratio). */
+  /**
+   * The weights before the optimizer step, for the update ratio: one stacked tensor per shape group,
+   * or (fused) the sums of their squares.
+   */
   snapshot(): tf.Tensor[] {
+    if (this.fused) return [reductions(this.varGroups.flatMap((g) => g.items.map((i) => this.vars[i]!)), 'squares')];
     return tf.tidy(() => this.varGroups.map((g) => stacked(g, this.vars)));
+  }
+
+  /** The loss and the parts before the dead units, in slot order, as one kernel (see `fused`). */
+  private fusedParts(loss: tf.Tensor, outputs: tf.Tensor[], grads: tf.Tensor[]): tf.Tensor1D {
+    const outs = this.outputGroups.flatMap((g) => g.items.map((i) => outputs[i]!));
+    const sats = this.satGroups.flatMap((g) => g.items.map((k) => this.satNodes[k]!));
+    const members = [loss, ...outs, ...outs, ...outs, ...sats.map((i) => outputs[i]!), ...this.varGroups.flatMap((g) => g.items.map((i) => grads[i]!))];
+    const kinds: MemberReduction[] = [
+      'sum',
+      ...outs.map(() => 'first' as const),
+      ...outs.map(() => 'sum' as const),
+      ...outs.map(() => 'squares-about-first' as const),
+      ...sats.map((i) => (this.nodes[i]!.measure === 'sigmoid' ? ('sigmoid-tails' as const) : ('tanh-tails' as const))),
+      ...this.varGroups.flatMap((g) => g.items.map(() => 'squares' as const)),
+    ];
+    return reductions(members.map((m) => (m.dtype === 'float32' ? m : tf.cast(m, 'float32'))), kinds);
   }
 
   /** One vector with everything of this step; `grads` are aligned with the measured nodes' vars. */
   pack(loss: tf.Tensor, outputs: tf.Tensor[], grads: tf.Tensor[], before: tf.Tensor[]): tf.Tensor1D {
     return tf.tidy(() => {
-      const parts: tf.Tensor1D[] = [tf.reshape<tf.Rank.R1>(tf.cast(loss, 'float32'), [1])];
-      const outs = this.outputGroups.map((g) => stacked(g, outputs));
-      const shifts = outs.map(firstValues);
-      parts.push(...shifts.map((shift) => tf.reshape<tf.Rank.R1>(shift, [-1])));
-      parts.push(...outs.map(perMemberSum));
-      parts.push(...outs.map((o, k) => perMemberSum(tf.squaredDifference(o, shifts[k]!))));
-      for (const g of this.satGroups) {
-        const members = { items: g.items.map((k) => this.satNodes[k]!), shape: g.shape };
-        const measure = this.nodes[members.items[0]!]!.measure === 'sigmoid' ? 'sigmoid' : 'tanh';
-        parts.push(tailCounts(members.items.map((i) => outputs[i]!), measure, SATURATION_LEVEL, () => stacked(members, outputs)));
+      const parts: tf.Tensor1D[] = [];
+      if (this.fused) {
+        parts.push(this.fusedParts(loss, outputs, grads), ...(before as tf.Tensor1D[]));
+      } else {
+        parts.push(tf.reshape<tf.Rank.R1>(tf.cast(loss, 'float32'), [1]));
+        const outs = this.outputGroups.map((g) => stacked(g, outputs));
+        const shifts = outs.map(firstValues);
+        parts.push(...shifts.map((shift) => tf.reshape<tf.Rank.R1>(shift, [-1])));
+        parts.push(...outs.map(perMemberSum));
+        parts.push(...outs.map((o, k) => perMemberSum(tf.squaredDifference(o, shifts[k]!))));
+        for (const g of this.satGroups) {
+          const members = { items: g.items.map((k) => this.satNodes[k]!), shape: g.shape };
+          const measure = this.nodes[members.items[0]!]!.measure === 'sigmoid' ? 'sigmoid' : 'tanh';
+          parts.push(tailCounts(members.items.map((i) => outputs[i]!), measure, SATURATION_LEVEL, () => stacked(members, outputs)));
+        }
+        const gradStacks = this.varGroups.map((g) => stacked(g, grads));
+        parts.push(...gradStacks.map((s) => perMemberSum(tf.square(s))));
+        if (!this.exactUpdate) {
+          const after = this.varGroups.map((g) => stacked(g, this.vars));
+          parts.push(...after.map((a, k) => perMemberSum(tf.squaredDifference(a, before[k]!))));
+        }
+        parts.push(...before.map((b) => perMemberSum(tf.square(b))));
       }
       for (const g of this.deadGroups) {
         const x = stacked({ items: g.items.map((k) => this.deadNodes[k]!), shape: g.shape }, outputs);
@@ -164,13 +215,6 @@ export class StepMeter {
         const peaks = reduceLeading(x, 'max', 1);
         parts.push(perMemberSum(tf.cast(tf.lessEqual(peaks, 0), 'float32')));
       }
-      const gradStacks = this.varGroups.map((g) => stacked(g, grads));
-      parts.push(...gradStacks.map((s) => perMemberSum(tf.square(s))));
-      if (!this.exactUpdate) {
-        const after = this.varGroups.map((g) => stacked(g, this.vars));
-        parts.push(...after.map((a, k) => perMemberSum(tf.squaredDifference(a, before[k]!))));
-      }
-      parts.push(...before.map((b) => perMemberSum(tf.square(b))));
       return tf.concat<tf.Tensor1D>(parts);
     });
   }

@@ -18,7 +18,7 @@ import type { FusableActivation } from './matmul';
 const FORWARD = 'GradientLensDenseForward';
 const BACKWARD = 'GradientLensDenseBackward';
 const SUBTRACT_EACH = 'GradientLensSubtractEach';
-const TAIL_COUNTS = 'GradientLensTailCounts';
+const REDUCTIONS = 'GradientLensMemberReductions';
 
 type Info = tf.TensorInfo;
 
@@ -174,24 +174,74 @@ function subtractEachKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap
 }
 
 /**
- * Inputs m0, m1, ...: per member, how many values lie in a saturating activation's flat tails, past
- * `level`: |2y - 1| for a sigmoid, |y| for a tanh, computed and compared in float32 as tailCounts' ops do.
+ * What memberReductions computes of a member: its first value, its sum, its sum of squares, its sum of
+ * squared differences from its first value, its values in a sigmoid's or a tanh's flat tails.
  */
-function tailCountsKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
-  const wasm = backend as BackendWasm;
-  const members = Object.keys(inputs).map((_, i) => inputs[`m${i}`]!);
-  const level = fround(attrs?.level as number);
-  const sigmoid = attrs?.measure === 'sigmoid';
-  const out = wasm.makeOutput([members.length], 'float32');
-  const counts = wasm.typedArrayFromHeap(out) as Float32Array;
-  members.forEach((m, k) => {
-    const values = wasm.typedArrayFromHeap(m) as Float32Array;
-    let count = 0;
-    for (let i = 0; i < values.length; i++) {
-      const y = values[i]!;
-      if (Math.abs(sigmoid ? fround(fround(y * 2) - 1) : y) > level) count++;
+export type MemberReduction = 'first' | 'sum' | 'squares' | 'squares-about-first' | 'sigmoid-tails' | 'tanh-tails';
+
+const REDUCTION_CODES: Record<MemberReduction, number> = { first: 0, sum: 1, squares: 2, 'squares-about-first': 3, 'sigmoid-tails': 4, 'tanh-tails': 5 };
+
+/** Each value's term of a sum: itself (code 1), its square (2), its squared difference from `shift` (3); float32 as the backend's Square and SquaredDifference. */
+function termsOf(values: Float32Array, code: number, shift: number): Float32Array {
+  if (code === 1) return values;
+  const terms = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const d = code === 2 ? values[i]! : fround(values[i]! - shift);
+    terms[i] = d * d;
+  }
+  return terms;
+}
+
+/**
+ * The sum of `terms` viewed as `dims`: its innermost axis summed in order, then the next, ..., each in
+ * float32 as the backend's Sum kernel does (its loop over the reduced axis, innermost here): the same
+ * numbers, bit for bit.
+ */
+function nestedSum(terms: Float32Array, dims: number[]): number {
+  let level = terms;
+  for (let axis = dims.length - 1; axis >= 0; axis--) {
+    const width = dims[axis]!;
+    const next = new Float32Array(level.length / width);
+    for (let g = 0; g < next.length; g++) {
+      let sum = 0;
+      for (let j = g * width; j < (g + 1) * width; j++) sum = fround(sum + level[j]!);
+      next[g] = sum;
     }
-    counts[k] = count;
+    level = next;
+  }
+  return level[0]!;
+}
+
+/** Values past `level`: |2y - 1| for a sigmoid, |y| for a tanh, computed and compared in float32 as tailCounts' ops do. */
+function tailCountOf(values: Float32Array, level: number, sigmoid: boolean): number {
+  let count = 0;
+  for (let i = 0; i < values.length; i++) {
+    const y = values[i]!;
+    if (Math.abs(sigmoid ? fround(fround(y * 2) - 1) : y) > level) count++;
+  }
+  return count;
+}
+
+/**
+ * Inputs m0, m1, ...: per member the reduction its code in `reductions` names (REDUCTION_CODES), as a
+ * [k] vector; sums over the member viewed as its `ranks[k]` dimensions, in `dims` one member after another.
+ */
+function memberReductionsKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
+  const wasm = backend as BackendWasm;
+  const codes = attrs?.reductions as number[];
+  const ranks = attrs?.ranks as number[];
+  const dims = attrs?.dims as number[];
+  const level = fround(attrs?.level as number);
+  const out = wasm.makeOutput([codes.length], 'float32');
+  const results = wasm.typedArrayFromHeap(out) as Float32Array;
+  let at = 0;
+  codes.forEach((code, k) => {
+    const values = wasm.typedArrayFromHeap(inputs[`m${k}`]!) as Float32Array;
+    const memberDims = dims.slice(at, at + ranks[k]!);
+    at += ranks[k]!;
+    if (code === 0) results[k] = values[0]!;
+    else if (code <= 3) results[k] = nestedSum(termsOf(values, code, values[0]!), memberDims);
+    else results[k] = tailCountOf(values, level, code === 4);
   });
   return out;
 }
@@ -204,7 +254,7 @@ function register(): void {
   tf.registerKernel({ kernelName: FORWARD, backendName: 'wasm', kernelFunc: denseForwardKernel });
   tf.registerKernel({ kernelName: BACKWARD, backendName: 'wasm', kernelFunc: denseBackwardKernel });
   tf.registerKernel({ kernelName: SUBTRACT_EACH, backendName: 'wasm', kernelFunc: subtractEachKernel });
-  tf.registerKernel({ kernelName: TAIL_COUNTS, backendName: 'wasm', kernelFunc: tailCountsKernel });
+  tf.registerKernel({ kernelName: REDUCTIONS, backendName: 'wasm', kernelFunc: memberReductionsKernel });
 }
 
 /** act(x·w + bias) as one kernel on wasm (x: [rows, in], w: [in, units]). */
@@ -233,19 +283,28 @@ export function subtractEach(a: tf.Tensor[], b: tf.Tensor[]): tf.Tensor[] {
 }
 
 /**
+ * [k]: per member (float32 tensors of any shapes), the reduction named beside it, as one kernel on
+ * wasm (the meter's per-layer sums, sums of squares and saturation counts of a step, without stacking
+ * the members or one op per group). `sumShapes`: per member, the dimensions its sums run over,
+ * innermost first (their product is its size). `level`: the tails' threshold.
+ */
+export function memberReductions(members: tf.Tensor[], reductions: MemberReduction[], sumShapes: number[][], level: number): tf.Tensor1D {
+  register();
+  const inputs: tf.NamedTensorMap = {};
+  members.forEach((m, i) => {
+    inputs[`m${i}`] = m;
+  });
+  const attrs = { reductions: reductions.map((r) => REDUCTION_CODES[r]), ranks: sumShapes.map((d) => d.length), dims: sumShapes.flat(), level };
+  return tf.engine().runKernel<tf.Tensor1D>(REDUCTIONS, inputs, attrs);
+}
+
+/**
  * [k]: per member (tensors of one shape), the count of values in the flat tails of a sigmoid
  * (|2y - 1| > level) or a tanh (|y| > level). One kernel on wasm; elsewhere tfjs ops on `stack()`,
  * the members stacked (the same numbers).
  */
 export function tailCounts(members: tf.Tensor[], measure: 'sigmoid' | 'tanh', level: number, stack: () => tf.Tensor): tf.Tensor1D {
-  if (tf.getBackend() === 'wasm' && members.every((m) => m.dtype === 'float32')) {
-    register();
-    const inputs: tf.NamedTensorMap = {};
-    members.forEach((m, i) => {
-      inputs[`m${i}`] = m;
-    });
-    return tf.engine().runKernel<tf.Tensor1D>(TAIL_COUNTS, inputs, { measure, level });
-  }
+  if (tf.getBackend() === 'wasm' && members.every((m) => m.dtype === 'float32')) return memberReductions(members, members.map(() => `${measure}-tails` as const), members.map(() => []), level);
   return tf.tidy(() => {
     const x = stack();
     const tails = measure === 'sigmoid' ? tf.abs(tf.sub(tf.mul(x, 2), 1)) : tf.abs(x);

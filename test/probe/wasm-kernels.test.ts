@@ -10,7 +10,10 @@ import { selectBackend } from '../../src/probe/backend';
 import { makeMatMul, type FusableActivation } from '../../src/probe/matmul';
 import { Rng } from '../../src/probe/rng';
 import { runProbe } from '../../src/probe/run';
-import { subtractEach, tailCounts } from '../../src/probe/wasm-kernels';
+import { memberReductions, subtractEach, tailCounts, type MemberReduction } from '../../src/probe/wasm-kernels';
+import { StepMeter } from '../../src/probe/metrics';
+import { buildNodes } from '../../src/probe/layers';
+import { planWithinBudget } from '../../src/probe/scale';
 import { probeOptions } from '../../src/shared/probe';
 import { keras, torch } from './ir-builder';
 import { defined } from '../defined';
@@ -149,6 +152,68 @@ describe('Dense as one kernel each way on wasm', () => {
       tf.dispose([counts, x, tails, expected]);
     }
     tf.dispose([...members, ...withEdge]);
+  });
+
+  it("the members' first values, sums, sums of squares (plain and about the first value) and tail counts in one kernel equal tfjs' ops, bit for bit", () => {
+    const members = [random([7, 9], 17, 30), tf.scalar(2.5), tf.tensor1d([NaN, 0.99, -1e30, 3e-20]), tf.tidy(() => tf.sigmoid(random([33, 65], 18, 5))), tf.tidy(() => tf.tanh(random([4, 100], 19, 3))), tf.tensor2d([[3e7, 1, 1, 1], [1, 1, 1, 1]])];
+    const kinds: MemberReduction[] = ['sum', 'squares', 'first', 'sum', 'squares', 'sum', 'squares-about-first', 'sum', 'sum', 'sigmoid-tails', 'tanh-tails'];
+    const order = [0, 0, 0, 1, 2, 3, 3, 5, 5, 3, 4];
+    // Sums over the member's values in order, or blocked: its rows' sums, then their sum.
+    const sumShapes = order.map((i, k) => (k === 8 ? members[i]!.shape : [members[i]!.size]));
+    const fused = memberReductions(
+      order.map((i) => members[i]!),
+      kinds,
+      sumShapes,
+      0.96,
+    );
+    const expected = tf.tidy(() =>
+      tf.stack(
+        order.map((i, k) => {
+          const m = members[i]!;
+          const first = tf.slice(tf.reshape(m, [-1]), [0], [1]);
+                    if (kinds[k] === 'first') return tf.reshape(first, []);
+          if (kinds[k] === 'sum') return k === 8 ? tf.sum(tf.sum(m, 1)) : tf.sum(m);
+          if (kinds[k] === 'squares') return tf.sum(tf.square(m));
+          if (kinds[k] === 'squares-about-first') return tf.sum(tf.squaredDifference(m, first));
+          const tails = kinds[k] === 'sigmoid-tails' ? tf.abs(tf.sub(tf.mul(m, 2), 1)) : tf.abs(m);
+          return tf.sum(tf.cast(tf.greater(tails, 0.96), 'float32'));
+        }),
+      ),
+    );
+    const values = Array.from(fused.dataSync());
+    expect(values).toEqual(Array.from(expected.dataSync()));
+    expect(values[9]).toBeGreaterThan(0);
+    // Blocking changes the float32 sum here (3e7 + 7 in order, 3e7 + 4 by rows): the test tells the orders apart.
+    expect(values[7]).not.toBe(values[8]);
+    tf.dispose([...members, fused, expected]);
+  });
+
+  it("a step's meter numbers from one kernel equal the stacked ops', bit for bit (sigmoid, tanh and relu layers)", () => {
+    // 640 and 4099 units at batch 8: outputs summed in blocks (5120 values) and axis by axis (8 x 4099, prime).
+    const model = keras().input([12]).denseStack(3, 16, 'sigmoid').denseStack(2, 16, 'tanh').denseStack(2, 16, 'relu').dense(640, 'sigmoid').dense(4099, 'relu').dense(4, 'softmax').build();
+    const { plan, batchSize } = planWithinBudget(model, probeOptions({ backend: 'wasm', steps: 1, batchSize: 8, seed: 1 }));
+    const nodes = buildNodes(plan.layers, 'keras', new Rng(1), []).filter((n) => n.planned.ir.kind !== 'input');
+    const seeds = new Rng(2);
+    const like = (shape: number[]) => tf.tensor(seeds.normalInto(new Float32Array(shape.reduce((a, b) => a * b, 1))), shape);
+    const outputs = nodes.map((n) => tf.tidy(() => {
+      const z = like([batchSize, ...n.planned.outShape]);
+      return n.measure === 'relu' ? tf.relu(z) : tf.sigmoid(tf.mul(z, 4));
+    }));
+    const vars = nodes.flatMap((n) => n.vars);
+    const grads = vars.map((v) => like(v.shape));
+    const loss = tf.scalar(2.302585);
+    const numbers = (fused: boolean) => {
+      const meter = new StepMeter(nodes, batchSize, 0.01, true, fused);
+      const before = meter.snapshot();
+      const packed = meter.pack(loss, outputs, grads, before);
+      const result = meter.unpack(packed.dataSync());
+      tf.dispose([packed, ...before]);
+      return result;
+    };
+    const fused = numbers(true);
+    expect(fused).toEqual(numbers(false));
+    expect(fused.values.saturated.some((v) => v !== null && v > 0)).toBe(true);
+    tf.dispose([...outputs, ...grads, loss, ...vars]);
   });
 
   it('a probe run leaves no tensor behind', async () => {
