@@ -192,6 +192,17 @@ function termsOf(values: Float32Array, code: number, shift: number): Float32Arra
   return terms;
 }
 
+/** The sum of every value's term (termsOf) in order, without an array of the terms: the one-level sums of small members. */
+function sumOfTerms(values: Float32Array, code: number, shift: number): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const d = code === 3 ? fround(v - shift) : v;
+    sum = fround(sum + (code === 1 ? v : fround(d * d)));
+  }
+  return sum;
+}
+
 /**
  * The sum of `terms` viewed as `dims`: its innermost axis summed in order, then the next, ..., each in
  * float32 as the backend's Sum kernel does (its loop over the reduced axis, innermost here): the same
@@ -240,7 +251,7 @@ function memberReductionsKernel({ inputs, backend, attrs }: { inputs: tf.NamedTe
     const memberDims = dims.slice(at, at + ranks[k]!);
     at += ranks[k]!;
     if (code === 0) results[k] = values[0]!;
-    else if (code <= 3) results[k] = nestedSum(termsOf(values, code, values[0]!), memberDims);
+    else if (code <= 3) results[k] = memberDims.length === 1 ? sumOfTerms(values, code, values[0]!) : nestedSum(termsOf(values, code, values[0]!), memberDims);
     else results[k] = tailCountOf(values, level, code === 4);
   });
   return out;
