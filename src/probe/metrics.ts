@@ -119,6 +119,13 @@ export interface StepNumbers {
 /** Where each number of the packed vector goes: [part, node] per value, in order. */
 type Slot = [MeterPart, number];
 
+/**
+ * Output values per step up to which the meter runs as one kernel (`fused`). Past it the kernel's
+ * passes in JavaScript cost more than the backend's ops: issue 10's CIFAR CNN (12 M output values per
+ * step) took ~50 ms more CPU per step fused than with the ops (not tuned between the two sizes).
+ */
+const FUSED_UP_TO = 1 << 20;
+
 export class StepMeter {
   private readonly outputGroups: Group[];
   private readonly satGroups: Group[];
@@ -145,7 +152,7 @@ export class StepMeter {
     private readonly batch: number,
     private readonly gradientScale = 1,
     private readonly exactUpdate = false,
-    private readonly fused = exactUpdate && tf.getBackend() === 'wasm',
+    private readonly fused = exactUpdate && tf.getBackend() === 'wasm' && nodes.reduce((n, node) => n + batch * size(node.planned.outShape), 0) <= FUSED_UP_TO,
   ) {
     const outShapes = nodes.map((n) => [batch, ...n.planned.outShape]);
     this.outputGroups = groupByShape(outShapes);
