@@ -15,6 +15,7 @@ import { markInstantiated } from './instantiation';
 import { rethrowCancellation } from '../cancellation';
 import { byRows, markMoved, shiftRows, uniformMoveOf } from '../row-shift';
 import { isDeepStrictEqual } from 'node:util';
+import { readImportedConstants, Scope, type ConstValue } from '../python/constants';
 
 const MODEL_EXTRACTORS: readonly ModelExtractor[] = [extractKeras, extractTorch];
 
@@ -52,6 +53,7 @@ export interface ExtractedPart {
 }
 
 export function extractPart(file: PyFile, sites?: ExternalSites, imported?: ImportedDefinitions, assigned?: AssignedAttributes): ExtractedPart {
+  if (imported) readImportedConstants(file.syntax, importedConstantReader(file, imported));
   const notes = new EvalNotes();
   const models = MODEL_EXTRACTORS.flatMap((extract) => extract(file, notes, sites, imported, assigned));
   const external = extractTraining(file, models);
@@ -60,6 +62,24 @@ export function extractPart(file: PyFile, sites?: ExternalSites, imported?: Impo
   // The statement budget is the whole file's: a part that used it up does not stand for the file.
   const fact = wholeFileFact(file) ?? (ranOutOfSteps(notes.notes) ? 'the evaluation budget was used up' : null);
   return { models, external, passes, notes: notes.notes, fileNotes: notesOf(file), wholeFileFact: fact, evidence };
+}
+
+/**
+ * The value of a module-level constant `file` imports from another workspace file (`H = 64` in
+ * cfg.py for `from cfg import H`), evaluated where it is written; undefined when unknown. Constants
+ * two files import from each other stay unknown.
+ */
+function importedConstantReader(file: PyFile, imported: ImportedDefinitions): (name: string) => ConstValue | undefined {
+  const known = new Map<string, ConstValue | undefined>();
+  return (name) => {
+    if (known.has(name)) return known.get(name);
+    known.set(name, undefined);
+    const target = imported(file.path, name);
+    const bound = target ? Scope.of(target.file.root).lookup(target.symbol) : undefined;
+    const value = bound ? Scope.of(bound).evaluate(bound) : undefined;
+    known.set(name, value);
+    return value;
+  };
 }
 
 /** modelPasses, guarded: a construct it trips on costs the passes (with a note), not the file's models. */

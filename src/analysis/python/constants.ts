@@ -148,6 +148,17 @@ function collectBindings(scopeNode: Node): Map<string, Node | null> {
   return bindings;
 }
 
+/**
+ * Module-level constants a file imports from other files of the workspace (`from config import HIDDEN`),
+ * by the syntax tree of the importing file: the extraction, which knows the workspace, registers the
+ * reader (see extract/index.ts); a name no scope binds is looked up there.
+ */
+const importedConstants = new WeakMap<object, (name: string) => ConstValue | undefined>();
+
+export function readImportedConstants(tree: object, read: (name: string) => ConstValue | undefined): void {
+  importedConstants.set(tree, read);
+}
+
 /** Per tree, per scope node id: node objects are recreated on access, ids are stable within a tree. */
 const bindingCache = new WeakMap<object, Map<number, Map<string, Node | null>>>();
 
@@ -259,7 +270,8 @@ export class Scope {
         const o = this.overrideOf(n.text);
         if (o !== undefined) return o;
         const bound = this.lookup(n.text);
-        return bound ? this.evaluate(bound, depth + 1) : undefined;
+        if (bound) return this.evaluate(bound, depth + 1);
+        return this.binds(n.text) ? undefined : importedConstants.get(n.tree)?.(n.text);
       }
       case 'unary_operator': {
         const v = this.evaluate(n.childForFieldName('argument'), depth + 1);

@@ -50,7 +50,8 @@ export function describeRuleFixtures(code: string): void {
 
     it('offers fixes that remove their finding when applied', async () => {
       let checked = 0;
-      for (const path of bad) checked += await expectFixesResolve(code, path);
+      // Single files: a project fixture's findings depend on its other files, which analyzeText does not read.
+      for (const path of bad.filter((p) => p.endsWith('.py'))) checked += await expectFixesResolve(code, path);
       expect(checked).toBeGreaterThan(0);
     });
   });
