@@ -744,8 +744,10 @@ function propagate(model: ModelIR): ModelPrediction {
     const result = node.backward(node.layer.noGrad ? 0 : g[i]!);
     normSq[i] = result.normSq;
     chi[i] = result.chi;
+    // A layer reading more inputs than its backward names (a Dense after both arms of an undecided
+    // branch) passes its input gradient to each: whichever arm runs receives it.
     node.inputs.forEach((k, j) => {
-      if (k >= 0) g[k] = g[k]! + result.gIn[j]!;
+      if (k >= 0) g[k] = g[k]! + (result.gIn[j] ?? result.gIn[0] ?? 0);
     });
   }
   // A layer object applied several times holds one set of weights, whose gradient is the sum over its
@@ -778,6 +780,9 @@ function propagate(model: ModelIR): ModelPrediction {
       log10GradRatio: weighted && n !== null ? 0.5 * Math.log10(Math.max(n, TINY) / reference) : null,
     };
   });
+  const undefinedAt = predictions.findIndex((p) => Number.isNaN(p.predictedStd) || Number.isNaN(p.log10GradRatio ?? 0));
+  const undefinedLayer = nodes[undefinedAt]?.layer;
+  if (undefinedLayer) return { ok: false, reason: `the gradient is undefined at ${label(undefinedLayer)}`, layerId: undefinedLayer.id };
   const first = owners.length >= 2 ? predictions[owners[0]!]! : null;
   const lastHidden = owners.length >= 2 ? predictions[owners[owners.length - 2]!]! : null;
   const log10FirstLastRatio =

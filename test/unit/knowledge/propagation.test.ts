@@ -251,6 +251,30 @@ describe('mean-field recursions: textbook values', () => {
     if (!unknown.ok) expect(unknown.reason).toMatch(/fan_in of conv2d 'conv1'/);
   });
 
+  it('a dense layer reading both arms of an undecided branch passes its gradient to each, never NaN', () => {
+    const kernel = init('glorot_uniform');
+    const model = buildModel({
+      isGraph: true,
+      layers: [
+        dense(64, { activation: 'relu', kernelInit: kernel, fanIn: 32, fanOut: 64 }),
+        dense(64, { activation: 'tanh', kernelInit: kernel, fanIn: 64, fanOut: 64, inputs: [0] }),
+        dense(64, { activation: 'relu', kernelInit: kernel, fanIn: 64, fanOut: 64, inputs: [0] }),
+        dense(10, { kernelInit: kernel, fanIn: 64, fanOut: 10, inputs: [1, 2] }),
+      ],
+    });
+    model.inputShape = [32];
+    const p = predictPropagation(model);
+    expect(p.ok, JSON.stringify(p)).toBe(true);
+    if (!p.ok) return;
+    for (const layer of p.layers) {
+      expect(Number.isNaN(layer.predictedStd)).toBe(false);
+      if (layer.weighted) expect(Number.isFinite(layer.log10GradRatio)).toBe(true);
+    }
+    // Both arms receive the head's gradient, so the first layer's is about the same size as theirs, not vanishing.
+    expect(Math.abs(defined(p.log10FirstLastRatio))).toBeLessThan(1);
+    expect(p.grade).not.toBe('vanishing');
+  });
+
   it('says why it cannot propagate a model, naming the layer', () => {
     const model = buildModel({ layers: [dense(64, { activation: 'relu' }), dense(10)] });
     const p = predictPropagation(model);
