@@ -69,6 +69,28 @@ describe('GL202 init-activation-mismatch (IR)', () => {
     expect(check(buildModel({ layers: [...layers, dense(10, { fanIn: 256, fanOut: 10 })] }))).toEqual([]);
   });
 
+  it('counts parallel branches once: Inception-style modules of three ReLU branches are as deep as the modules', () => {
+    const modules = (count: number) => {
+      const layers: Parameters<typeof buildModel>[0]['layers'] = [];
+      let previous = -1;
+      for (let m = 0; m < count; m++) {
+        const branches = [0, 1, 2].map(() => {
+          layers.push(dense(64, { activation: 'relu', kernelInit: 'glorot_uniform', fanIn: m === 0 ? 256 : 192, fanOut: 64, inputs: previous < 0 ? [] : [previous] }));
+          return layers.length - 1;
+        });
+        layers.push(layerOf('concat', { inputs: branches }));
+        previous = layers.length - 1;
+      }
+      layers.push(dense(10, { fanIn: 192, fanOut: 10, inputs: [previous] }));
+      return buildModel({ isGraph: true, layers });
+    };
+    // Three modules: 9 ReLU layers in the segment, but a signal crosses only 3 of them.
+    expect(check(modules(3))).toEqual([]);
+    const deep = check(modules(6));
+    expect(deep.length).toBeGreaterThan(0);
+    expect(deep[0]!.message).toContain('stack of 6 ReLU-family layers');
+  });
+
   it('judges framework defaults only with judge-default-init', () => {
     expect(check(reluStack(8, undefined))).toEqual([]);
     expect(check(reluStack(8, undefined), {}, { 'judge-default-init': true })).toHaveLength(8);

@@ -7,6 +7,7 @@ import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerO
 import { defined } from '../../defined';
 import { join } from 'node:path';
 import { analyzePaths } from './fixture-harness';
+import { modelPrediction } from '../../../src/shared/knowledge/propagation';
 
 const check = (model: ReturnType<typeof buildModel>, sources: Record<string, string> = {}, thresholds: Record<string, number> = {}) =>
   rule.check(model, contextFor(rule, { thresholds }, sources));
@@ -86,6 +87,32 @@ describe('GL203 init-scale-off (IR)', () => {
       ],
     });
     expect(check(model)).toEqual([]);
+  });
+
+  it('does not compound a small scale across residual sums: pre-LN blocks at N(0, 0.02), d_model 384', () => {
+    const small = kerasInit('random_normal', { mean: 0, stddev: 0.02 });
+    const blocks = (residual: boolean) => {
+      const layers: Parameters<typeof buildModel>[0]['layers'] = [dense(384, { kernelInit: small, fanIn: 384, fanOut: 384 })];
+      let stream = 0;
+      for (let b = 0; b < 6; b++) {
+        const from = stream;
+        if (residual) layers.push(layerOf('layernorm', { inputs: [from] }));
+        layers.push(dense(384, { activation: 'relu', kernelInit: small, fanIn: 384, fanOut: 384, inputs: [layers.length - 1] }));
+        // An operation the propagation model does not know (a masked softmax over the scores): no prediction, the layers' ratios decide.
+        layers.push(layerOf('unknown', { inputs: [layers.length - 1] }));
+        layers.push(dense(384, { kernelInit: small, fanIn: 384, fanOut: 384, inputs: [layers.length - 1] }));
+        if (residual) layers.push(layerOf('add', { inputs: [from, layers.length - 1] }));
+        stream = layers.length - 1;
+      }
+      layers.push(dense(10, { fanIn: 384, fanOut: 10, inputs: [stream] }));
+      return buildModel({ isGraph: true, layers });
+    };
+    const residual = blocks(true);
+    expect(modelPrediction(residual).ok).toBe(false);
+    expect(check(residual)).toEqual([]);
+    // Without the skips the same layers are one chain: the shrink compounds over all of them.
+    const [chained] = check(blocks(false));
+    expect(defined(chained).message).toMatch(/over 13 hidden layers without normalization the signal's std shrinks ~\d/);
   });
 
   it('respects the factor option and stays silent within it', () => {

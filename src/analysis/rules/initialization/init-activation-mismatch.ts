@@ -15,7 +15,7 @@ import { kaimingNonlinearityEdit, replaceInitializerEdit } from '../helpers/repl
 import { rangeKey } from '../helpers/call-key';
 import { predictedSeverity, type PredictedSeverity } from '../helpers/prediction-text';
 import { modelPrediction } from '../../../shared/knowledge/propagation';
-import { adviceText, feedsMerge, groupByInitSite, initLabel, layerLabel, normalizationFreeSegments, relatedLayers, type InitSite } from './init-sites';
+import { adviceText, deepestChain, feedsMerge, groupByInitSite, initLabel, layerLabel, normalizationFreeSegments, relatedLayers, type InitSite } from './init-sites';
 
 const JUDGE_DEFAULTS = 'judge-default-init';
 const RELU_DEPTH = 'glorot-relu-min-depth';
@@ -38,7 +38,9 @@ really acts on the layer's output (its \`activation=\`, or a following \`Activat
 - **He/Kaiming on sigmoid, tanh, softsign or hard sigmoid** (\`'he_normal'\`, \`'he_uniform'\`,
   \`VarianceScaling(scale=2.0)\`, \`kaiming_*_(nonlinearity='relu')\`);
 - **Glorot/Xavier or LeCun in a deep ReLU-family stack**: at least \`${RELU_DEPTH}\` hidden layers
-  with ReLU, leaky ReLU, ELU, GELU, swish... with no normalization layer between them;
+  with ReLU, leaky ReLU, ELU, GELU, swish... that a signal crosses one after another with no
+  normalization layer between them (parallel branches count once; a residual sum continues from its
+  shorter operand);
 - **PyTorch \`kaiming_*_(nonlinearity=...)\` that disagrees with the layer's activation**, e.g.
   \`nonlinearity='tanh'\` on a ReLU layer or \`'relu'\` on a sigmoid layer;
 - **He/Kaiming on the kernel or the recurrent kernel of an LSTM, GRU or tanh RNN**, whose gates are
@@ -222,17 +224,28 @@ export const rule: Rule = {
       .map(({ layer, init }) => ({ layer, init, assessment: assessKernelInit(layer, init, model) }))
       .filter(({ assessment }) => !assessment.effective.uncertain && !assessment.effective.normalizedBy && assessment.activationClass !== 'self-normalizing');
 
-    // The ReLU-family stack of a layer: hidden rectifier layers of its normalization-free segment.
+    // The ReLU-family stack of a layer: the deepest run of hidden rectifier layers of its normalization-free segment.
     const segmentOf = normalizationFreeSegments(graph);
-    const stacks = new Map<number, Judged[]>();
-    for (const j of judged) {
-      const segment = segmentOf.get(j.layer.id);
-      if (segment === undefined || activationClass(j.assessment.activation) !== 'relu-like') continue;
-      const stack = stacks.get(segment);
-      if (stack) stack.push(j);
-      else stacks.set(segment, [j]);
+    const reluLike = new Map(judged.filter((j) => activationClass(j.assessment.activation) === 'relu-like').map((j) => [j.layer, j]));
+    const members = new Map<number, LayerIR[]>();
+    for (const layer of model.layers) {
+      const segment = segmentOf.get(layer.id);
+      if (segment === undefined) continue;
+      const list = members.get(segment);
+      if (list) list.push(layer);
+      else members.set(segment, [layer]);
     }
-    const reluStackOf = (layer: LayerIR): Judged[] => stacks.get(segmentOf.get(layer.id) ?? -1) ?? [];
+    const stacks = new Map<number, Judged[]>();
+    const reluStackOf = (layer: LayerIR): Judged[] => {
+      const segment = segmentOf.get(layer.id);
+      if (segment === undefined) return [];
+      let stack = stacks.get(segment);
+      if (!stack) {
+        stack = deepestChain(graph, members.get(segment) ?? [], (l) => reluLike.has(l)).flatMap((l) => reluLike.get(l) ?? []);
+        stacks.set(segment, stack);
+      }
+      return stack;
+    };
     // How much the signal's std shrinks over a stack: the product of its layers' scale ratios.
     const shrinks = new Map<Judged[], number | null>();
     const shrinkOf = (stack: Judged[]): number | null => {

@@ -13,7 +13,7 @@ import { feedsLearningLayer } from '../helpers/hidden-layer';
 import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
 import { makeFinding } from '../helpers/make-finding';
 import { replaceInitializerEdit } from '../helpers/replace-initializer-edit';
-import { adviceText, groupByInitSite, initLabel, layerLabel, normalizationFreeSegment, relatedLayers } from './init-sites';
+import { adviceText, deepestChain, groupByInitSite, initLabel, layerLabel, normalizationFreeSegment, relatedLayers } from './init-sites';
 
 const FACTOR = 'init-scale-factor';
 const COMPOUND = 'init-scale-small-compound';
@@ -49,8 +49,10 @@ message quotes the fan_in value.
 It reports weights more than \`${FACTOR}\` times too large (anywhere; an output layer, whose
 gradient does not flow on, against the larger of that std and sqrt(1/fan_in), so a narrow fan_out
 excuses nothing: N(0, 1) on a 256 -> 1 head is 11x Glorot's std) or too
-small, when the shrinkage compounds: over the hidden layers of the layer's normalization-free
-stretch (the next BatchNorm/LayerNorm resets it) the signal's std is predicted to shrink by at least
+small, when the shrinkage compounds: over the deepest run of hidden layers of the layer's
+normalization-free stretch (the next BatchNorm/LayerNorm resets it; a residual sum passes on its
+least-shrunk operand, so residual branches do not compound across blocks, nor parallel branches add
+depth) the signal's std is predicted to shrink by at least
 \`${COMPOUND}\` (default 1e3). The shrinkage comes from the signal-propagation model (mean-field
 recursions over fans, initializer variances and activations: the numbers hovers and inline hints
 show); when the model cannot be propagated, from the product of the layers' std ratios. Two hidden
@@ -167,13 +169,12 @@ function formatShrink(value: number): string {
 }
 
 /**
- * How much the signal's std shrinks over the hidden weight layers of `layer`'s normalization-free
- * stretch: from the prediction (input second moment of the first over output second moment of the
+ * How much the signal's std shrinks over the deepest run of hidden weight layers of `layer`'s
+ * normalization-free stretch (deepestChain): from the prediction (input second moment of the first over output second moment of the
  * last), else the product of the layers' std ratios. Null when neither is known.
  */
 function compoundedShrink(layer: LayerIR, graph: LayerGraph, model: ModelIR, prediction: ModelPrediction, ratioOf: (l: LayerIR) => number | null): { shrink: number; stretch: number; predicted: boolean } | null {
-  const hidden = normalizationFreeSegment(graph, layer).filter((l) => isWeightLayer(l) && feedsLearningLayer(graph, l));
-  const ordered = model.layers.filter((l) => hidden.includes(l));
+  const ordered = deepestChain(graph, normalizationFreeSegment(graph, layer), (l) => isWeightLayer(l) && feedsLearningLayer(graph, l));
   if (ordered.length === 0) return null;
   if (prediction.ok) {
     const first = prediction.layers.find((p) => p.layerId === ordered[0]!.id);

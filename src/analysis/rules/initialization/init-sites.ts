@@ -106,6 +106,36 @@ export function normalizationFreeSegment(graph: LayerGraph, layer: LayerIR): Lay
   return out;
 }
 
+/**
+ * The longest run of `counted` layers of a normalization-free `segment` that a signal crosses one
+ * after another, in order: how far a per-layer weight scale compounds. A sum or a concatenation
+ * passes on its least-shrunk operand, so the run through it continues from its shortest input: the
+ * layers of successive residual branches do not compound across the skip, nor do parallel branches
+ * (Inception) add to each other's depth.
+ */
+export function deepestChain(graph: LayerGraph, segment: readonly LayerIR[], counted: (l: LayerIR) => boolean): LayerIR[] {
+  const members = new Set(segment);
+  const depth = new Map<LayerIR, number>();
+  const parent = new Map<LayerIR, LayerIR>();
+  let deepest: { layer: LayerIR; depth: number } | null = null;
+  for (const layer of graph.layers) {
+    if (!members.has(layer)) continue;
+    const passesLeast = layer.kind === 'add' || layer.kind === 'concat';
+    let from: { layer: LayerIR; depth: number } | null = null;
+    for (const input of graph.predecessors(layer)) {
+      const d = depth.get(input);
+      if (d !== undefined && (from === null || (passesLeast ? d < from.depth : d > from.depth))) from = { layer: input, depth: d };
+    }
+    if (from) parent.set(layer, from.layer);
+    const d = (from?.depth ?? 0) + (counted(layer) ? 1 : 0);
+    depth.set(layer, d);
+    if (deepest === null || d > deepest.depth) deepest = { layer, depth: d };
+  }
+  const chain: LayerIR[] = [];
+  for (let at = deepest?.layer; at !== undefined; at = parent.get(at)) if (counted(at)) chain.push(at);
+  return chain.reverse();
+}
+
 /** Depth-first search from `from` along `next`, entering only layers `through` accepts: true once `found` holds. */
 export function reaches(from: LayerIR, next: (l: LayerIR) => LayerIR[], found: (l: LayerIR) => boolean, through: (l: LayerIR) => boolean = () => true): boolean {
   const seen = new Set<string>();
