@@ -82,13 +82,3 @@ export function notebookToPython(json: string): NotebookPython {
   });
   return cellsToPython(cells);
 }
-
-/** Maps a line of the concatenated text back to [cell index, line within the cell]. */
-export function cellOfLine(cellStarts: readonly number[], line: number): [number, number] | null {
-  let best = -1;
-  for (let i = 0; i < cellStarts.length; i++) {
-    const start = cellStarts[i]!;
-    if (start >= 0 && start <= line && (best < 0 || start >= cellStarts[best]!)) best = i;
-  }
-  return best < 0 ? null : [best, line - cellStarts[best]!];
-}

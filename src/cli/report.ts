@@ -3,7 +3,7 @@ import { relative, sep } from 'node:path';
 import type { FileResult } from '../analysis/api';
 import type { Finding, Severity } from '../shared/findings';
 import type { Range } from '../shared/ir';
-import { cellOfLine } from '../analysis/notebook';
+import { cellOfLine, messageInCells } from '../shared/notebook-layout';
 
 export interface CheckedFile extends FileResult {
   /** Path as printed: relative to the working folder when inside it, '/'-separated. */
@@ -43,6 +43,12 @@ export function displayPathOf(absolutePath: string, cwd: string): string {
 export function notebookPosition(cellStarts: readonly number[], line0: number): { cell: number; line: number } {
   const found = cellOfLine(cellStarts, line0);
   return found ? { cell: found[0] + 1, line: found[1] + 1 } : { cell: 1, line: line0 + 1 };
+}
+
+/** How the file's messages name its lines: in a notebook by cell (messageInCells), else as written. */
+export function messageRenamer(file: Pick<CheckedFile, 'cellStarts'>): (text: string) => string {
+  const cells = file.cellStarts;
+  return cells ? (text) => messageInCells(text, cells) : (text) => text;
 }
 
 export function byPosition(a: Finding, b: Finding): number {

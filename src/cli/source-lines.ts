@@ -6,6 +6,7 @@
  */
 import { FILE_LINES, type ReportLines } from '../probe/report-text';
 import { notebookPosition } from './report';
+import { messageInCells } from '../shared/notebook-layout';
 
 export class SourceLines {
   private constructor(
@@ -28,6 +29,11 @@ export class SourceLines {
     if (!this.cellStarts) return `line ${line0 + 1}`;
     const { cell, line } = notebookPosition(this.cellStarts, line0);
     return `cell ${cell}, line ${line}`;
+  }
+
+  /** A message naming lines of the analyzed text, with them named as the user finds them (a notebook's by cell). */
+  message(text: string): string {
+    return this.cellStarts ? messageInCells(text, this.cellStarts) : text;
   }
 
   /** The probe report's line names: a notebook's table shows "cell:line" as `7:3`. */

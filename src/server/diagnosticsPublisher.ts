@@ -5,6 +5,7 @@
 import type { Connection, Diagnostic } from 'vscode-languageserver/node';
 import { findingToDiagnostic, noticeToDiagnostic, type LocationMapper } from './handlers/diagnostics';
 import type { Analysis, OpenUnit } from './openUnits';
+import { renameFindingMessages } from '../shared/findings';
 import { uriOfPath } from './uris';
 
 const FIRST_LINE = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
@@ -57,17 +58,18 @@ function diagnosticsOf(unit: OpenUnit, analysis: Analysis, mapLocation: Location
     byUri.set(uri, list);
   };
   const { result } = analysis;
+  const rename = (text: string) => unit.message(text);
   if (result.error) {
     const at = unit.toEditor(FIRST_LINE);
-    if (at) add(at.uri, noticeToDiagnostic({ message: `Gradient Lens: ${result.error}`, range: null, severity: 'information' }, at.range));
+    if (at) add(at.uri, noticeToDiagnostic({ message: `Gradient Lens: ${rename(result.error)}`, range: null, severity: 'information' }, at.range));
   }
   for (const notice of result.notices) {
     const at = unit.toEditor(notice.range ?? FIRST_LINE);
-    if (at) add(at.uri, noticeToDiagnostic(notice, at.range));
+    if (at) add(at.uri, noticeToDiagnostic({ ...notice, message: rename(notice.message) }, at.range));
   }
   result.findings.forEach((finding, findingIndex) => {
     const at = unit.toEditor(finding.range);
-    if (at) add(at.uri, findingToDiagnostic(finding, at.range, mapLocation, { findingIndex, version: analysis.version }));
+    if (at) add(at.uri, findingToDiagnostic(unit.layout ? renameFindingMessages(finding, rename) : finding, at.range, mapLocation, { findingIndex, version: analysis.version }));
   });
   return byUri;
 }

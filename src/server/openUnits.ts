@@ -46,6 +46,11 @@ export class OpenUnit {
     return this.layout.toCell(range, exact);
   }
 
+  /** A message about the analyzed text as the editor shows it: a notebook's line mentions named by cell. */
+  message(text: string): string {
+    return this.layout ? this.layout.message(text) : text;
+  }
+
   /** The analyzed-text position of an editor position in `documentUri`; null when that document is not part of this unit. */
   fromEditor(documentUri: string, position: Position): Position | null {
     if (!this.layout) return documentUri === this.uri ? position : null;

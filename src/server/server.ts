@@ -297,7 +297,7 @@ export class GradientLensServer {
     const hover = hoverAt(held, (line) => unit.lineText(line), position);
     if (!hover) return null;
     const shown = hover.range ? unit.toEditor(hover.range) : null;
-    return { contents: { kind: 'markdown', value: hover.markdown }, ...(shown && shown.uri === params.textDocument.uri ? { range: shown.range } : {}) };
+    return { contents: { kind: 'markdown', value: unit.message(hover.markdown) }, ...(shown && shown.uri === params.textDocument.uri ? { range: shown.range } : {}) };
   }
 
   /** A probe result arrived (or went stale): predicted hints give way to the measured values at once. */

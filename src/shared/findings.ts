@@ -60,3 +60,8 @@ export interface Finding {
    */
   echoes?: Location[];
 }
+
+/** The finding with its message and its related notes passed through `rename` (a notebook's line mentions named by cell: messageInCells). */
+export function renameFindingMessages(finding: Finding, rename: (text: string) => string): Finding {
+  return { ...finding, message: rename(finding.message), related: finding.related.map((r) => ({ ...r, message: rename(r.message) })) };
+}

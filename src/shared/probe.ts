@@ -203,6 +203,33 @@ export interface ProbeError {
 
 export type ProbeOutcome = { ok: true; result: ProbeResult } | { ok: false; error: ProbeError };
 
+/**
+ * The result with every text it carries for people passed through `rename`, its numbers untouched: a
+ * notebook's line mentions named by cell (notebook-layout.ts messageInCells) where the result is shown.
+ */
+export function renameProbeMessages(result: ProbeResult, rename: (text: string) => string): ProbeResult {
+  return {
+    ...result,
+    verdicts: result.verdicts.map((v) => ({ ...v, message: rename(v.message) })),
+    notices: result.notices.map((n) => ({ ...n, message: rename(n.message) })),
+    ...(result.prediction ? { prediction: renamePrediction(result.prediction, rename) } : {}),
+    whatIf: result.whatIf ? renameProbeMessages(result.whatIf, rename) : null,
+  };
+}
+
+function renamePrediction(prediction: ProbePrediction, rename: (text: string) => string): ProbePrediction {
+  return {
+    ...prediction,
+    unavailable: prediction.unavailable === null ? null : rename(prediction.unavailable),
+    ...(prediction.assumptions ? { assumptions: prediction.assumptions.map(rename) } : {}),
+  };
+}
+
+/** The outcome with its texts passed through `rename` (see renameProbeMessages). */
+export function renameOutcomeMessages(outcome: ProbeOutcome, rename: (text: string) => string): ProbeOutcome {
+  return outcome.ok ? { ok: true, result: renameProbeMessages(outcome.result, rename) } : { ok: false, error: { ...outcome.error, message: rename(outcome.error.message) } };
+}
+
 /** Worst severity among verdicts decides the CLI exit code: warning or above means "unhealthy". */
 export function isUnhealthy(result: ProbeResult): boolean {
   return result.verdicts.some((v) => v.severity === 'error' || v.severity === 'warning');

@@ -62,7 +62,7 @@ export interface ModelsResult {
    * notebook (asked for any of its cells): every model of the notebook, with ranges in its analyzed text.
    */
   models: DocumentModel[];
-  /** For a notebook: where each analyzed cell sits in that text (new NotebookLayout(cells) maps ranges); null for documents. */
+  /** For a notebook: every cell in the notebook's order and where it sits in that text (-1: not analyzed; new NotebookLayout(cells) maps ranges); null for documents. */
   cells: CellPlacement[] | null;
 }
 

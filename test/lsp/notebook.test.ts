@@ -69,6 +69,21 @@ describe('notebooks', () => {
     expect(related.some((r) => r.location.uri === keras[2])).toBe(true);
   });
 
+  it('names notebook lines by cell in diagnostic messages, as the editor counts cells', async () => {
+    const uri = 'file:///tmp/gradient-lens-tests/isinf.ipynb';
+    const cellsOf = await session.openNotebook(uri, [
+      { text: 'import torch\nimport torch.nn as nn' },
+      { text: '## The model', kind: 'markup' },
+      { text: 'class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(64, 64)\n\n    def forward(self, x):\n        x = torch.isinf(x).float() + x\n        return self.fc(x)' },
+    ]);
+    const text = (d: { message: string | { value: string } }) => (typeof d.message === 'string' ? d.message : d.message.value);
+    const shown = await session.diagnosticsWhere(cellsOf[2]!, (d) => d.some((x) => text(x).includes('torch.isinf')), 'the note on torch.isinf');
+    const note = defined(shown.find((d) => text(d).includes('torch.isinf')));
+    // torch.isinf is on line 7 of the third cell (line 9 of the joined code cells).
+    expect(note.range.start.line).toBe(6);
+    expect(text(note)).toMatch(/^Cell 3, line 7: call torch\.isinf/);
+  });
+
   it('gradientLens/models from any cell: the notebook\'s models with the cell placements that map their lines', async () => {
     const uri = 'file:///tmp/gradient-lens-tests/keras-models.ipynb';
     const keras = await session.openNotebook(uri, [
@@ -81,7 +96,8 @@ describe('notebooks', () => {
     const result = await session.connection.sendRequest(ModelsRequest, { uri: keras[3]! });
     expect(result.models.map((m) => m.model.name)).toEqual(['model']);
     expect(result.models[0]!.whatIfs.map((w) => w.code)).toContain('GL101');
-    expect(result.cells?.map((c) => c.uri)).toEqual([keras[0], keras[2], keras[3]]);
+    expect(result.cells?.map((c) => c.uri)).toEqual(keras);
+    expect(result.cells?.map((c) => c.startLine)).toEqual([0, -1, 2, 4]);
     const layout = new NotebookLayout(defined(result.cells));
     const [{ model }] = result.models as [(typeof result.models)[number]];
     expect(layout.toCell(model.nameRange)).toEqual({ uri: keras[2], range: { start: { line: 0, character: 0 }, end: { line: 0, character: 5 } } });

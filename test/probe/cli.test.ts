@@ -265,6 +265,13 @@ describe('gradient-lens probe on a notebook: cells and lines as check prints the
     expect(run.stdout).toMatch(/^ {6}4:4 {2}dense_1 /m);
   });
 
+  it('names cells and lines in its verdicts', () => {
+    // deep_sigmoid_cells.ipynb: markdown, imports, then a six-sigmoid nn.Sequential from line 4 of cell 3.
+    const run = probe('deep_sigmoid_cells.ipynb', '--model', 'Net', '--steps', '3');
+    expect(run.stdout).toMatch(/vanishing: .*the first layer layers\.0 \(cell 3, line 5\).* the last hidden layer layers\.10 \(cell 3, line 10\)/);
+    expect(run.stdout).not.toMatch(/\(line \d+\)/);
+  });
+
   it('lists the models by cell and line, and refuses locations that are not in the notebook', () => {
     const listing = /Models:\n {2}baseline \(cell 4, line 1\)\n {2}MLP\(8\) \(cell 8, line 1\)\n {2}MLP\(64\) \(cell 9, line 2\)/;
     const refused = (args: string[], message: RegExp) => {

@@ -10,7 +10,8 @@ import { formatFileMessages, formatText, paletteFor } from '../format/text';
 import { collectInputs, type CollectedInputs } from '../inputs';
 import { printProblem, writeReport } from '../output';
 import { readInput } from '../read-source';
-import { type CheckedFile, type CheckReport, displayPathOf, exitCodeOf } from '../report';
+import { type CheckedFile, type CheckReport, displayPathOf, exitCodeOf, messageRenamer } from '../report';
+import { renameFindingMessages } from '../../shared/findings';
 import { version } from '../../../package.json';
 import { analyzeSources, CheckPool, MIN_FILES_PER_WORKER, type CheckSource } from '../check-pool';
 
@@ -116,12 +117,18 @@ async function checkInputs(inputs: CollectedInputs, settingsFor: (path: string) 
   const analyzed = pooled ?? (await analyzeSources(sources, { settingsFor })).results;
 
   const files: CheckedFile[] = [
-    ...analyzed.map((result) => ({
-      ...result,
-      notices: [...(readNotices.get(result.path) ?? []), ...result.notices],
-      displayPath: displayPathOf(result.path, cwd),
-      cellStarts: cellStarts.get(result.path) ?? null,
-    })),
+    ...analyzed.map((result) => {
+      const cells = cellStarts.get(result.path) ?? null;
+      // Messages name lines of the analyzed text: in a notebook, the cell and the line in it, as the locations print.
+      const rename = messageRenamer({ cellStarts: cells });
+      return {
+        ...result,
+        findings: result.findings.map((f) => renameFindingMessages(f, rename)),
+        notices: [...(readNotices.get(result.path) ?? []), ...result.notices].map((n) => ({ ...n, message: rename(n.message) })),
+        displayPath: displayPathOf(result.path, cwd),
+        cellStarts: cells,
+      };
+    }),
     ...inputs.errors.map((e) => ({ path: e.path, error: e.error, notices: [], models: [], findings: [], displayPath: displayPathOf(e.path, cwd), cellStarts: null })),
   ];
   files.sort((a, b) => a.displayPath.localeCompare(b.displayPath));

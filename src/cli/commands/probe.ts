@@ -12,7 +12,7 @@ import { createPythonParser } from '../../analysis/python/parser';
 import type { Finding, WhatIf } from '../../shared/findings';
 import type { ModelIR } from '../../shared/ir';
 import { defaultModel } from '../../shared/model-choice';
-import { BACKEND_CHOICES, DEFAULT_THRESHOLDS, isUnhealthy, probeOptions, type BackendChoice, type ProbeError, type ProbeOptions, type ProbeProgressMessage, type ProbeThresholds } from '../../shared/probe';
+import { BACKEND_CHOICES, DEFAULT_THRESHOLDS, isUnhealthy, probeOptions, renameOutcomeMessages, type BackendChoice, type ProbeError, type ProbeOptions, type ProbeProgressMessage, type ProbeThresholds } from '../../shared/probe';
 import { discardProbeWorker, prepareProbeWorker, startProbe } from '../../probe/client';
 import { formatProbeReportHtml } from '../../probe/report-html';
 import { formatProbeText } from '../../probe/report-text';
@@ -237,7 +237,7 @@ async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promis
   });
   const stop = () => { handle.cancel(); };
   process.once('SIGINT', stop);
-  const outcome = await handle.result;
+  const outcome = renameOutcomeMessages(await handle.result, (text) => lines.message(text));
   process.removeListener('SIGINT', stop);
   if (showProgress) process.stderr.write('\r\x1b[2K');
   if (!outcome.ok) {

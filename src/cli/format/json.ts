@@ -5,7 +5,7 @@
  */
 import type { Severity } from '../../shared/findings';
 import { jsonPrediction, type JsonPrediction } from './prediction';
-import { byPosition, type CheckReport, type CheckedFile, notebookPosition, oneBased, type OneBasedSpan } from '../report';
+import { byPosition, type CheckReport, type CheckedFile, messageRenamer, notebookPosition, oneBased, type OneBasedSpan } from '../report';
 
 export interface JsonDiagnostic extends OneBasedSpan {
   code: string;
@@ -56,7 +56,12 @@ export function toJsonReport(report: CheckReport): JsonReport {
       error: file.error,
       models: file.models.map((model) => {
         const { line, cell } = inCell(file, oneBased(model.range));
-        return { name: model.name, framework: model.framework, line, layers: model.layers.length, ...(cell ? { cell } : {}), ...jsonPrediction(model) };
+        const locate = (line0: number) => {
+          if (!file.cellStarts) return { line: line0 + 1 };
+          const at = notebookPosition(file.cellStarts, line0);
+          return { line: at.line, cell: at.cell };
+        };
+        return { name: model.name, framework: model.framework, line, layers: model.layers.length, ...(cell ? { cell } : {}), ...jsonPrediction(model, locate, messageRenamer(file)) };
       }),
       diagnostics: [...file.findings].sort(byPosition).map((finding) => {
         const { cell, ...span } = inCell(file, oneBased(finding.range));

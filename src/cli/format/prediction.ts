@@ -7,8 +7,10 @@ import { approxRatio } from '../../shared/gradient-flow';
 import { modelPrediction } from '../../shared/knowledge/propagation';
 
 export interface JsonLayerPrediction {
-  /** 1-based line of the layer's constructor. */
+  /** 1-based line of the layer's constructor (in a notebook, within `cell`). */
   line: number;
+  /** Notebooks: the 1-based cell of `line`, counting every cell. */
+  cell?: number;
   name: string;
   predictedStd: number;
   /** log10 of the layer's weight-gradient norm over the output layer's; null for weightless layers. */
@@ -30,17 +32,23 @@ function significant(value: number): number {
   return value === 0 || !Number.isFinite(value) ? value : Number(value.toPrecision(4));
 }
 
-/** The prediction, or the reason there is none. */
-export function jsonPrediction(model: ModelIR): { prediction: JsonPrediction | null; predictionUnavailable?: string } {
+/** Where a 0-based line of the analyzed text is: its 1-based line, and in a notebook the cell holding it. */
+export type LineLocator = (line0: number) => { line: number; cell?: number };
+
+const IN_FILE: LineLocator = (line0) => ({ line: line0 + 1 });
+const AS_IS = (text: string): string => text;
+
+/** The prediction, or the reason there is none; `rename` names the lines a text mentions as `locate` does. */
+export function jsonPrediction(model: ModelIR, locate: LineLocator = IN_FILE, rename = AS_IS): { prediction: JsonPrediction | null; predictionUnavailable?: string } {
   const p = modelPrediction(model);
-  if (!p.ok) return { prediction: null, predictionUnavailable: p.reason };
+  if (!p.ok) return { prediction: null, predictionUnavailable: rename(p.reason) };
   if (p.log10FirstLastRatio === null || p.grade === null) return { prediction: null, predictionUnavailable: 'fewer than two layers with weights: no first-to-last gradient ratio' };
   return {
     prediction: {
       log10FirstLastRatio: round(p.log10FirstLastRatio, 3),
       grade: p.grade,
       layers: p.layers.map((l) => ({
-        line: l.range.start.line + 1,
+        ...locate(l.range.start.line),
         name: l.name,
         predictedStd: significant(l.predictedStd),
         log10GradRatio: l.log10GradRatio === null ? null : round(l.log10GradRatio, 3),
@@ -50,14 +58,14 @@ export function jsonPrediction(model: ModelIR): { prediction: JsonPrediction | n
 }
 
 /** Text lines for `check --verbose`: the model, its ratio and grade, one line per layer. */
-export function predictionLines(model: ModelIR, where: (line: number) => string): string[] {
+export function predictionLines(model: ModelIR, where: (line: number) => string, rename = AS_IS): string[] {
   const p = modelPrediction(model);
-  if (!p.ok) return [`${where(model.range.start.line)}: model ${model.name}: no gradient-flow prediction (${p.reason})`];
+  if (!p.ok) return [`${where(model.range.start.line)}: model ${model.name}: no gradient-flow prediction (${rename(p.reason)})`];
   const head =
     p.log10FirstLastRatio === null
       ? `model ${model.name}: predicted at initialization (fewer than two layers with weights)`
       : `model ${model.name}: predicted ${p.grade} at initialization: the first layer gets ${approxRatio(10 ** p.log10FirstLastRatio)} of the last hidden layer's gradient`;
-  const assumed = p.assumptions.length > 0 ? ` (assuming ${p.assumptions.join(', ')})` : '';
+  const assumed = p.assumptions.length > 0 ? ` (assuming ${rename(p.assumptions.join(', '))})` : '';
   const lines = [`${where(model.range.start.line)}: ${head}${assumed}`];
   for (const layer of p.layers) {
     const grad = layer.log10GradRatio === null ? '' : `, gradient ${approxRatio(10 ** layer.log10GradRatio)} of the output layer's`;

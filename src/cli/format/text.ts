@@ -1,7 +1,7 @@
 /** The human format: `path:line:col: CODE message`, one finding per line, then a summary line. */
 import { predictionLines } from './prediction';
 import type { Severity } from '../../shared/findings';
-import { byPosition, type CheckReport, type CheckedFile, notebookPosition, SEVERITY_ORDER } from '../report';
+import { byPosition, type CheckReport, type CheckedFile, messageRenamer, notebookPosition, SEVERITY_ORDER } from '../report';
 
 export interface Palette {
   path(text: string): string;
@@ -74,7 +74,7 @@ export function formatText(report: CheckReport, palette: Palette, verbose = fals
       lines.push(`${palette.path(where)}: ${palette.code(finding.code, finding.severity)} ${finding.message}`);
     }
     // --verbose: the gradient flow predicted for every model, layer by layer.
-    if (verbose) for (const model of file.models) lines.push(...predictionLines(model, (line) => palette.path(positionLabel(file, line, 0))));
+    if (verbose) for (const model of file.models) lines.push(...predictionLines(model, (line) => palette.path(positionLabel(file, line, 0)), messageRenamer(file)));
   }
   lines.push(summary(report));
   return `${lines.join('\n')}\n`;

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { startProbe, type ProbeHandle } from '../../probe/client';
-import type { ProbeOutcome, ProbeOptions, ProbeResult } from '../../shared/probe';
+import { renameOutcomeMessages, renameProbeMessages, type ProbeOutcome, type ProbeOptions, type ProbeResult } from '../../shared/probe';
 import { MeasuredLinesNotification, type DocumentModel, type ModelWhatIf } from '../../shared/protocol';
 import { isWebviewToHostMessage, type WebviewToHostMessage, type WhatIfChoice } from '../../shared/webview-messages';
 import { ProbeDecorations, type AnnotationSnapshot } from './decorations';
@@ -196,13 +196,15 @@ export class ProbeController implements vscode.Disposable {
     const panel = this.showPanel();
     const title = whatIf ? `Probing ${model.model.name} and what if ${whatIf.whatIf.title}` : `Probing ${model.model.name}`;
     this.output.info(`${title} (${options.steps} steps, batch ${options.batchSize}, seed ${options.seed}, backend ${options.backend})`);
+    // Messages name lines of the analyzed text: in a notebook, shown by cell.
+    const rename = (text: string) => source.message(text);
     const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Gradient Lens: ${title}`, cancellable: true }, (progress, token) => {
       let reported = 0;
       const handle = startProbe(probed, options, whatIf?.whatIf ?? null, {
         trustedWorkspace: vscode.workspace.isTrusted,
         onProgress: (m) => {
           // The result so far: the panel draws after the first step and fills in as steps arrive.
-          if (m.partial) panel.post({ type: 'show-result', result: m.partial, whatIfs: whatIfChoices(model), modelId: model.model.id, documentUri: uri.toString(), streaming: true });
+          if (m.partial) panel.post({ type: 'show-result', result: renameProbeMessages(m.partial, rename), whatIfs: whatIfChoices(model), modelId: model.model.id, documentUri: uri.toString(), streaming: true });
           panel.post({ type: 'progress', phase: m.phase, step: m.step, steps: m.steps });
           const total = m.steps > 0 ? (whatIf ? 2 * m.steps : m.steps) : 0;
           const done = m.phase === 'what-if-train' ? m.steps + m.step : m.phase === 'train' ? m.step : 0;
@@ -213,7 +215,7 @@ export class ProbeController implements vscode.Disposable {
       });
       this.running = handle;
       token.onCancellationRequested(() => { handle.cancel(); });
-      return handle.result;
+      return handle.result.then((o) => renameOutcomeMessages(o, rename));
     });
     this.running = null;
     return this.finish(uri, source, model, outcome, panel);
@@ -222,7 +224,7 @@ export class ProbeController implements vscode.Disposable {
   private finish(uri: vscode.Uri, source: DocumentModels, model: DocumentModel, outcome: ProbeOutcome, panel: ProbePanel): ProbeRunSummary {
     if (!outcome.ok) {
       const { error } = outcome;
-      const where = error.layer ? ` (layer ${error.layer.name}, line ${error.layer.line})` : '';
+      const where = error.layer ? ` (layer ${error.layer.name}, ${source.message(`line ${error.layer.line}`)})` : '';
       this.last = { ok: false, errorKind: error.kind, message: error.message + where, modelName: model.model.name, verdicts: [], whatIfTitle: null, whatIfVerdicts: null, firstChartMs: null, notices: [] };
       panel.post({ type: 'error', error });
       if (error.kind !== 'cancelled') this.showError(error.kind, `Gradient Lens could not probe ${model.model.name}: ${error.message}${where}`, uri, model);

@@ -34,6 +34,11 @@ export class DocumentModels {
     return this.layout !== null;
   }
 
+  /** A message about the analyzed text as the editor shows it: a notebook's line mentions named by cell. */
+  message(text: string): string {
+    return this.layout ? this.layout.message(text) : text;
+  }
+
   /** Where a range of the analyzed text is shown; `exact` refuses ranges that run past their cell (edits). */
   toEditor(range: Range, exact = false): EditorRange | null {
     if (!this.layout) return { uri: this.uri, range: toVsRange(range) };

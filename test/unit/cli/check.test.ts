@@ -9,7 +9,7 @@ interface JsonOutput {
   files: {
     path: string;
     error: string | null;
-    models: { name: string; framework: string; line: number; layers: number; cell?: number }[];
+    models: { name: string; framework: string; line: number; layers: number; cell?: number; prediction?: { layers: { line: number; cell?: number; name: string }[] } | null }[];
     diagnostics: { code: string; name: string; severity: string; message: string; line: number; column: number; endLine: number; endColumn: number; cell?: number }[];
   }[];
 }
@@ -132,6 +132,29 @@ describe('gradient-lens check: inputs', () => {
     expect(report.files[0]!.models[0]).toMatchObject({ name: 'model', line: 4, cell: 3 });
     const text = runCli(['check'], root).stdout;
     expect(text).toMatch(/^exp\.ipynb:cell 3:[678]:5: GL101 /m);
+  });
+
+  it('names notebook lines by cell inside messages and predictions, as it names locations', () => {
+    const root = tempTree({
+      'exp.ipynb': notebook([
+        { cell_type: 'markdown', source: ['# An experiment\n'] },
+        { cell_type: 'code', source: ['import torch\n', 'import torch.nn as nn\n'] },
+        {
+          cell_type: 'code',
+          source: ['class Net(nn.Module):\n', '    def __init__(self):\n', '        super().__init__()\n', '        self.fc = nn.Linear(64, 64)\n', '\n', '    def forward(self, x):\n', '        x = torch.isinf(x).float() + x\n', '        return self.fc(x)\n'],
+        },
+        { cell_type: 'code', source: ['mlp = nn.Sequential(\n', '    nn.Linear(64, 64), nn.ReLU(),\n', '    nn.Linear(64, 10),\n', ')\n'] },
+      ]),
+    });
+    const verbose = runCli(['check', '--verbose'], root);
+    const output = verbose.stdout + verbose.stderr;
+    // torch.isinf sits on line 7 of cell 3 (line 10 of the joined code cells).
+    expect(output).toMatch(/Cell 3, line 7: call torch\.isinf\(\.\.\.\) is not fully understood/);
+    expect(output).toMatch(/no gradient-flow prediction \(torch\.isinf 'unknown' \(cell 3, line 7\)/);
+    expect(output).not.toMatch(/line 10\b/);
+    const { report } = checkJson(root);
+    const mlp = report.files[0]!.models.find((m) => m.name === 'mlp');
+    expect(mlp?.prediction?.layers.map((l) => [l.name, l.cell, l.line])).toEqual([['0', 4, 2], ['1', 4, 2], ['2', 4, 3]]);
   });
 
   it('reports every bad input with a clear message, still analyzes the rest, and exits 2', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cellOfLine, cellsToPython, notebookToPython } from '../../../src/analysis/notebook';
+import { cellsToPython, notebookToPython } from '../../../src/analysis/notebook';
+import { cellOfLine, messageInCells } from '../../../src/shared/notebook-layout';
 
 const nb = (cells: unknown[], language = 'python') =>
   JSON.stringify({ cells, metadata: { kernelspec: { language }, language_info: { name: language } }, nbformat: 4, nbformat_minor: 5 });
@@ -17,6 +18,16 @@ describe('notebooks', () => {
     expect(out.cellStarts).toEqual([-1, 0, 2]);
     expect(cellOfLine(out.cellStarts, 3)).toEqual([2, 1]);
     expect(cellOfLine(out.cellStarts, 1)).toEqual([1, 1]);
+  });
+
+  it('names the lines a message mentions by cell, counting every cell, and leaves other numbers alone', () => {
+    // Cells: markdown, 2 lines of imports, a skipped R cell, 5 lines of model.
+    const cellStarts = [-1, 0, -1, 2];
+    expect(messageInCells("the first layer fc1 (line 4) gets 1e-4 of fc3's (line 7)", cellStarts)).toBe("the first layer fc1 (cell 4, line 2) gets 1e-4 of fc3's (cell 4, line 5)");
+    expect(messageInCells('Line 2: call torch.isinf(...) is not fully understood', cellStarts)).toBe('Cell 2, line 2: call torch.isinf(...) is not fully understood');
+    expect(messageInCells('over 18 hidden layers, 3 lines 4 to 6, pipeline 3, Dense(64)', cellStarts)).toBe('over 18 hidden layers, 3 lines 4 to 6, pipeline 3, Dense(64)');
+    // A line before every analyzed cell names no cell: kept as written.
+    expect(messageInCells('line 1', [-1, 3])).toBe('line 1');
   });
 
   it('comments out IPython magics and shell escapes without moving lines', () => {
