@@ -363,6 +363,12 @@ export interface LayerCommon {
    * refusal names it. Absent when no such operation precedes the layer.
    */
   shapePassedThrough?: ShapePassMark;
+  /**
+   * torch: the model returns this layer's output besides feeding later layers (the intermediate
+   * heatmaps of a stacked hourglass, stacked into the result and fed back in): a prediction of its
+   * own, not only a hidden layer. Absent otherwise.
+   */
+  returnedToo?: true;
   /** For graphs: ids of the layers feeding this one (empty for the first layer of a chain). */
   inputs: string[];
   /**

@@ -138,6 +138,8 @@ export class Trace {
   layers(inputRange: Range, outputs: number[] | null = null): { layers: LayerIR[]; isGraph: boolean } {
     const all = this.nodes;
     let nodes = all;
+    /** The returned nodes, by their position in `nodes`. */
+    let returned = new Set(outputs ?? []);
     if (outputs && all.some((n) => n.conditional)) {
       const reaches = new Set<number>();
       const stack = outputs.filter((k) => k >= 0);
@@ -154,7 +156,9 @@ export class Trace {
         nodes.push(node);
       });
       nodes = nodes.map((node) => ({ ...node, inputs: node.inputs.flatMap((i) => (i < 0 ? [i] : (index.get(i) ?? []))) }));
+      returned = new Set(outputs.flatMap((k) => index.get(k) ?? []));
     }
+    const read = new Set(nodes.flatMap((node) => node.inputs));
     // Other inputs that something still reads, each placed just before its first reader (so that the
     // layers beside it in that reader are known first: its shape can follow from theirs).
     // An input only unknown layers read (an RNN state passed to a module the reader cannot see) adds nothing they do not already hide.
@@ -195,6 +199,7 @@ export class Trace {
       if (first === undefined) firstApplication.set(node.slot, i);
       else if (hasParameters(layer)) layer.sharesWeightsWith = id(first);
       if (node.reshapedBy) layer.shapePassedThrough = node.reshapedBy;
+      if (returned.has(i) && read.has(i)) layer.returnedToo = true;
       if (node.allSteps && isRecurrent(layer)) layer.recurrent.returnSequences = true;
       layers.push({ ...layer, inputs: inputs.map(id) });
     });

@@ -42,7 +42,8 @@ neither does concatenation: a linear branch concatenated with another input stra
 layer composes with it all the same (two-input models, Keras 1 \`Merge(mode='concat')\`). A residual
 sum is not looked through. The
 output layer without an activation (logits, regression) is fine: only a linear layer that feeds
-another learning layer is reported.
+another learning layer is reported, and not one whose output the model also returns (the
+intermediate heatmaps of a stacked hourglass, remapped by a 1x1 convolution and fed back in).
 
 A linear bottleneck, a layer narrower than the next one that is immediately followed by a
 nonlinearity (e.g. the 1x1 projection of an inverted residual block or a low-rank factorization), is
@@ -104,6 +105,8 @@ function chainFrom(graph: LayerGraph, first: LayerIR): LayerIR[] {
   const chain = [first];
   let current = first;
   for (;;) {
+    // A layer the model also returns is a prediction the loss reads: what reads it on is a remap, not a collapse.
+    if (current.returnedToo) return chain;
     const next = (walkForward(graph, current, affineOnly) ?? acrossConcatenation(graph, current))?.layer;
     if (!next || !isLearningLayer(next)) return chain;
     chain.push(next);
