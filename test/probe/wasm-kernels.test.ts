@@ -154,6 +154,27 @@ describe('Dense as one kernel each way on wasm', () => {
     tf.dispose([...members, ...withEdge]);
   });
 
+  it.each(['sigmoid', 'tanh'] as const)('a %s value counts in the tails exactly when the ops count it, at the float32 neighbours of the thresholds', (measure) => {
+    // Each value's float32 neighbours, three each way, around where |2y - 1| or |y| crosses 0.96.
+    const neighbours = (center: number) => {
+      const bits = new Int32Array(new Float32Array([center]).buffer)[0]!;
+      return [-3, -2, -1, 0, 1, 2, 3].map((step) => new Float32Array(new Int32Array([bits + step]).buffer)[0]!);
+    };
+    const centers = measure === 'sigmoid' ? [0.98, 0.02, 0.5, 1, 0] : [0.96, -0.96, 0.5, -1, 1];
+    const values = [...centers.flatMap(neighbours), Infinity, -Infinity, NaN, 0, -0, 1e-45, -1e-45, 3e38, -3e38];
+    const members = values.map((v) => tf.tensor1d([v]));
+    const counts = memberReductions(members, members.map(() => `${measure}-tails` as const), members.map(() => [1]), 0.96);
+    const x = tf.tensor1d(values);
+    const tails = measure === 'sigmoid' ? tf.abs(tf.sub(tf.mul(x, 2), 1)) : tf.abs(x);
+    const expected = tf.cast(tf.greater(tails, 0.96), 'float32');
+    const counted = Array.from(counts.dataSync());
+    expect(counted).toEqual(Array.from(expected.dataSync()));
+    // Both sides of a threshold are among the values.
+    expect(counted.slice(0, 7)).toContain(0);
+    expect(counted.slice(0, 7)).toContain(1);
+    tf.dispose([...members, counts, x, tails, expected]);
+  });
+
   it("the members' first values, sums, sums of squares (plain and about the first value) and tail counts in one kernel equal tfjs' ops, bit for bit", () => {
     const members = [random([7, 9], 17, 30), tf.scalar(2.5), tf.tensor1d([NaN, 0.99, -1e30, 3e-20]), tf.tidy(() => tf.sigmoid(random([33, 65], 18, 5))), tf.tidy(() => tf.tanh(random([4, 100], 19, 3))), tf.tensor2d([[3e7, 1, 1, 1], [1, 1, 1, 1]])];
     const kinds: MemberReduction[] = ['sum', 'squares', 'first', 'sum', 'squares', 'sum', 'squares-about-first', 'sum', 'sum', 'sigmoid-tails', 'tanh-tails'];
