@@ -5,7 +5,7 @@
  * padding, per-framework epsilons) and so every layer's output is at hand for measuring.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Framework, InitializerIR, LayerIR, MergeConfig } from '../shared/ir';
+import type { Framework, InitializerIR, LayerIR, LrnConfig, MergeConfig } from '../shared/ir';
 import type { ProbeNotice } from '../shared/probe';
 import { buildActivation, measureOf, type OutputMeasure } from './activations';
 import { insertZeros, makeConv3d, makeGroupedConv2d, padOrCrop, samePadding, tapsReadingData, type SpatialPads, type TapSpan } from './conv';
@@ -206,6 +206,8 @@ class NodeBuilder implements WeightSource {
         const offset = layer.offset ?? 0;
         return this.weightless(planned, single((x) => tf.add(tf.mul(x, scale), offset)));
       }
+      case 'local-response-norm':
+        return this.weightless(planned, single((x) => localResponseNorm(x, layer.lrn)));
       case 'activation': {
         if (!layer.activation) this.notices.push({ severity: 'warning', message: `${describeLayer(layer)}: activation not known; treated as linear.`, line: layerLine(layer) });
         const activation = buildActivation(layer.activation, this.framework, layer, x0, `${this.prefix}/${layer.id}`);
@@ -708,4 +710,20 @@ export function buildNodes(layers: PlannedLayer[], framework: Framework, rng: Rn
     notices.push({ severity: 'information', message: `${what}: their parameters do not require grad, or forward runs them under torch.no_grad() (or feeds them only to such a block). The signal passes, but no gradient reaches their weights and the optimizer leaves them.`, line: layerLine(first) });
   }
   return nodes;
+}
+
+/**
+ * torch nn.LocalResponseNorm over the channels (the last axis here): x / (k + alpha / size * the sum of
+ * squares over `size` channels around each one)^beta. TensorFlow.js's kernel sums 2r + 1 channels with
+ * its alpha not divided by the window, on 4-D tensors: any tensor is seen as [batch, positions, 1,
+ * channels]. The planner refused unknown constants and even sizes.
+ */
+export function localResponseNorm(x: tf.Tensor, lrn: LrnConfig): tf.Tensor {
+  const window = lrn.size ?? 1;
+  const channels = x.shape[x.rank - 1]!;
+  const batch = x.shape[0];
+  const positions = x.size / (batch * channels);
+  const seen = tf.reshape<tf.Rank.R4>(x, [batch, positions, 1, channels]);
+  const normalized = tf.localResponseNormalization(seen, (window - 1) / 2, lrn.k ?? 1, (lrn.alpha ?? 0) / window, lrn.beta ?? 0);
+  return tf.reshape(normalized, x.shape);
 }

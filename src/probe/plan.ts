@@ -575,6 +575,13 @@ class Planner {
       case 'alpha-dropout':
       case 'rescaling':
         return plain(x);
+      case 'local-response-norm': {
+        const { size: window, alpha, beta, k } = layer.lrn;
+        if (window === null || alpha === null || beta === null || k === null) throw layerFailure('unsupported', layer, 'its size, alpha, beta or k is not a constant the probe can read');
+        // TensorFlow.js sums a window of 2r + 1 channels around each one; PyTorch's even sizes take one more channel before it than after.
+        if (window % 2 === 0) throw layerFailure('unsupported', layer, `an even size (${window}) makes PyTorch's channel window lopsided, which TensorFlow.js's local response normalization cannot reproduce; probe with an odd size`);
+        return plain(x);
+      }
       case 'activation':
         if (layer.activation?.name === 'prelu') {
           return plain(x, this.torch ? (layer.activation.params.num_parameters ?? 1) : size(x));

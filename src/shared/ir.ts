@@ -59,6 +59,7 @@ export type LayerKind =
   | 'rescaling' // keras Rescaling / Normalization preprocessing layers
   | 'attention' // torch nn.MultiheadAttention, Keras MultiHeadAttention (transformer layers expand into it)
   | 'position-embedding' // learned positions added to the input: torch nn.Parameter / Embedding(max_len, d), Keras Embedding of positions
+  | 'local-response-norm' // torch nn.LocalResponseNorm (AlexNet, GoogLeNet): each value over the squares of its neighbouring channels
   | 'unknown';
 
 /** Canonical activation names. Keras and PyTorch spellings map onto these. */
@@ -290,7 +291,19 @@ export type LayerDetail =
   | { kind: 'attention'; attention: AttentionConfig }
   /** `units` is the feature size, `positions` the table's length (the model reads its first T rows); kernelInit draws the table. */
   | { kind: 'position-embedding'; positions: number | null }
+  | { kind: 'local-response-norm'; lrn: LrnConfig }
   | { kind: 'unknown'; identity: boolean };
+
+/**
+ * torch nn.LocalResponseNorm(size, alpha=1e-4, beta=0.75, k=1.0): b_c = a_c / (k + alpha / size *
+ * sum of a_c'^2 over `size` channels around c)^beta. Null where the code does not give a constant.
+ */
+export interface LrnConfig {
+  size: number | null;
+  alpha: number | null;
+  beta: number | null;
+  k: number | null;
+}
 
 export interface LayerCommon {
   /** Unique within the model: "L0", "L1", ... in execution order. */

@@ -165,6 +165,8 @@ export function defaultDetail(kind: LayerKind): LayerDetail {
       return { kind, attention: defaultAttention() };
     case 'position-embedding':
       return { kind, positions: null };
+    case 'local-response-norm':
+      return { kind, lrn: { ...TORCH_LRN_DEFAULTS, size: null } };
     case 'unknown':
       return { kind, identity: false };
   }
@@ -174,6 +176,9 @@ export function defaultDetail(kind: LayerKind): LayerDetail {
 export function defaultAttention(): AttentionConfig {
   return { heads: null, keyDim: null, valueDim: null, dropout: 0, batchFirst: null, causal: false };
 }
+
+/** torch nn.LocalResponseNorm's defaults (size has none). */
+export const TORCH_LRN_DEFAULTS = { alpha: 1e-4, beta: 0.75, k: 1 } as const;
 
 /** A deep copy of a layer (its typed fields are objects that copies must not share). */
 export function cloneLayer<L extends LayerIR>(layer: L): L {

@@ -431,6 +431,7 @@ export function layerOutput(layer: LayerIR, inputs: Flow[], ctx: ShapeContext): 
     case 'alpha-dropout':
     case 'activation':
     case 'rescaling':
+    case 'local-response-norm':
       return input;
     case 'add':
     case 'multiply':

@@ -22,6 +22,15 @@ describe('bad input', () => {
     expect(error.layer).toEqual({ name: 'c3', line: 3 });
   });
 
+  it('refuses a local response normalization of even size (PyTorch\'s window is then lopsided) and builds its odd twin', async () => {
+    const lrn = (size: number) => torch('alex').input([4, 8, 8]).layer({ kind: 'conv2d', name: 'conv', units: 8, inFeatures: 4, kernelSize: [3, 3] }).layer({ kind: 'local-response-norm', name: 'lrn', className: 'nn.LocalResponseNorm', detail: { lrn: { size, alpha: 1e-4, beta: 0.75, k: 1 } } }).dense(2).build();
+    const error = failed(await runProbe(lrn(4), options()));
+    expect(error.kind).toBe('unsupported');
+    expect(error.message).toContain("nn.LocalResponseNorm 'lrn'");
+    expect(error.message, error.message).toContain('an even size (4)');
+    expect((await runProbe(lrn(5), options())).ok).toBe(true);
+  });
+
   it('refuses an Embedding that reads a computed float tensor (no token ids) instead of crashing in the lookup', async () => {
     const model = torch('decoder').input([16]).layer({ kind: 'dense', name: 'fc', units: 8, inFeatures: 16 }).layer({ kind: 'embedding', name: 'embed', className: 'nn.Embedding', units: 4, inFeatures: 100 }).build();
     const error = failed(await runProbe(model, options()));

@@ -123,3 +123,30 @@ class BiTagger(nn.Module):
         return self.head(out[:, -1])
 """,
 })
+
+CASES.append({
+    "name": "AlexNet-style local response normalization after ReLU convolutions (size 5 at the defaults, size 3 with a strong alpha)",
+    "model": "AlexLike",
+    "layout": "channels_first",
+    "inputs": [{"shape": [3, 16, 16]}],
+    "source": """import torch
+from torch import nn
+
+
+class AlexLike(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(inplace=True),
+            nn.LocalResponseNorm(5),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 24, 3, padding=1), nn.ReLU(inplace=True),
+            nn.LocalResponseNorm(3, alpha=0.5, beta=0.75, k=1.0),
+            nn.MaxPool2d(2),
+        )
+        self.classifier = nn.Linear(24 * 4 * 4, 10)
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.features(x), 1))
+""",
+})

@@ -530,6 +530,15 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
       const scale = layer.op === 'lambda' ? 1 / 255 : (layer.scale ?? 1);
       return passThrough({ ...x, mean: x.mean * scale, q: x.q * scale * scale, dataVar: x.dataVar * scale * scale, source: null }, scale * scale);
     }
+    case 'local-response-norm': {
+      // Each value over (k + alpha * mean square of `size` neighbouring channels)^beta; the mean square is
+      // about the signal's second moment. The divisor's own derivative is left out: alpha * q / k is ~1e-4
+      // at the defaults, so the gradient is scaled as the signal is.
+      const { alpha, beta, k } = layer.lrn;
+      if (alpha === null || beta === null || k === null) throw new Unpropagatable(`${label(layer)} has constants the code does not fix`, layer);
+      const scale = (k + alpha * x.q) ** -beta;
+      return passThrough({ ...x, mean: x.mean * scale, q: x.q * scale * scale, dataVar: x.dataVar * scale * scale, source: null }, scale * scale);
+    }
     case 'maxpool':
     case 'avgpool': {
       const rank = x.positions > 1 ? Math.max(1, Math.round(Math.log(x.positions) / Math.log(Math.max(2, Math.round(Math.sqrt(x.positions)))))) : 1;

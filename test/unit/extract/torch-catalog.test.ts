@@ -33,6 +33,8 @@ describe('torch layer catalog', () => {
     ['nn.LayerNorm(512, eps=1e-6)', { kind: 'layernorm', units: 512, norm: { epsilon: 1e-6, affine: true } }],
     ['nn.GroupNorm(4, 64)', { kind: 'groupnorm', units: 64, norm: { groups: 4, affine: true } }],
     ['nn.InstanceNorm2d(16)', { kind: 'groupnorm', units: 16, useBias: false, kernelInit: null, norm: { affine: false } }],
+    ['nn.LocalResponseNorm(5)', { kind: 'local-response-norm', lrn: { size: 5, alpha: 1e-4, beta: 0.75, k: 1 } }],
+    ['nn.LocalResponseNorm(size=3, alpha=0.5, beta=0.5, k=2.0)', { kind: 'local-response-norm', lrn: { size: 3, alpha: 0.5, beta: 0.5, k: 2 } }],
     ['nn.Dropout()', { kind: 'dropout', rate: 0.5 }],
     ['nn.Dropout2d(p=0.1)', { kind: 'dropout', rate: 0.1, noise: 'spatial' }],
     ['nn.AlphaDropout(0.05)', { kind: 'alpha-dropout', rate: 0.05 }],

@@ -275,6 +275,26 @@ describe('mean-field recursions: textbook values', () => {
     expect(p.grade).not.toBe('vanishing');
   });
 
+  it('local response normalization divides by (k + alpha * q)^beta, the signal and the gradient alike', () => {
+    const kernel = init('he_normal');
+    const model = buildModel({
+      framework: 'torch',
+      layers: [
+        dense(64, { activation: 'relu', kernelInit: kernel, fanIn: 64, fanOut: 64 }),
+        layerOf('local-response-norm', { detail: { lrn: { size: 5, alpha: 1e-4, beta: 0.75, k: 2 } } }),
+        dense(10, { kernelInit: kernel, fanIn: 64, fanOut: 10 }),
+      ],
+    });
+    model.inputShape = [64];
+    const p = predictPropagation(model);
+    expect(p.ok, JSON.stringify(p)).toBe(true);
+    if (!p.ok) return;
+    const [relu, lrn] = p.layers as [(typeof p.layers)[number], (typeof p.layers)[number]];
+    const scale = (2 + 1e-4 * relu.q) ** -0.75;
+    expect(lrn.q / relu.q).toBeCloseTo(scale * scale, 6);
+    expect(lrn.predictedStd / relu.predictedStd).toBeCloseTo(scale, 6);
+  });
+
   it('says why it cannot propagate a model, naming the layer', () => {
     const model = buildModel({ layers: [dense(64, { activation: 'relu' }), dense(10)] });
     const p = predictPropagation(model);

@@ -4,7 +4,7 @@
  */
 import type { Node } from '../../python/syntax-tree';
 import type { ActivationIR, ActivationName, ConvConfig, InitializerIR, LayerDetail, LayerIR, LayerKind, NormConfig, RecurrentConfig, ReshapeConfig } from '../../../shared/ir';
-import { defaultConv, defaultPool, defaultRecurrent } from '../../../shared/layers';
+import { defaultConv, defaultPool, defaultRecurrent, TORCH_LRN_DEFAULTS } from '../../../shared/layers';
 import type { ConstValue } from '../../python/constants';
 import { rangeOf } from '../../python/syntax';
 import { makeLayer } from '../builders';
@@ -354,6 +354,12 @@ function shapeOnly(c: LayerCall): Slot {
  * back]]), last dimension first; the IR keeps [before, after] per spatial dimension, first dimension
  * first. ConstantPad pads with zeros only when its value is 0.
  */
+/** nn.LocalResponseNorm(size, alpha=1e-4, beta=0.75, k=1.0). */
+function localResponseNorm(c: LayerCall): Slot {
+  const constant = (i: number, key: 'alpha' | 'beta' | 'k') => (c.args.written(i, key) ? num(c.args.get(i, key)) : TORCH_LRN_DEFAULTS[key]);
+  return slot(base(c, { kind: 'local-response-norm', lrn: { size: num(c.args.get(0, 'size')), alpha: constant(1, 'alpha'), beta: constant(2, 'beta'), k: constant(3, 'k') } }), []);
+}
+
 function padModule(c: LayerCall, dims: number): Slot {
   const written = c.args.get(0, 'padding');
   let pads: [number, number][] | null = null;
@@ -412,6 +418,7 @@ const BUILDERS = new Map<string, Builder>([
   ['Embedding', embedding],
   ['EmbeddingBag', embedding],
   ['MultiheadAttention', multiheadAttention],
+  ['LocalResponseNorm', localResponseNorm],
 ]);
 for (const d of [1, 2, 3]) {
   BUILDERS.set(`Conv${d}d`, (c) => conv(c, d, false));
