@@ -20,7 +20,7 @@ import type { Finding } from '../shared/findings';
 import type { ModelIR } from '../shared/ir';
 import type { Settings } from '../shared/settings';
 import { lintModel } from './lint';
-import { markItemsMoved, rowFreeJson, rowShift, shiftRows, uniformMoveOf, type RowMap, type RowShift } from './row-shift';
+import { moveRows, rowFreeJson, rowShift, uniformMoveOf, type RowMap, type RowShift } from './row-shift';
 
 /** What the key reads of one file: its text and the line spans of its top-level definitions. */
 export interface LintSource {
@@ -340,9 +340,14 @@ export class LintCache {
     const back = sources.rowsMoved(model.file, 'before');
     const delta = shape.base - entry.base;
     if (shape.lines.some(([, lines]) => lines.some((line) => back(line) !== line - delta))) return null;
-    const findings = shiftRows(entry.findings, model.file, (file) => sources.rowsMoved(file, 'after'));
-    if (!findings) return null;
-    markItemsMoved(findings, entry.findings, findings);
+    // Each finding moved by itself, its fields when read (row-shift.ts, moveRows): the analysis reads a
+    // finding's code and range, and the server, which moves its own copy, never reads the worker's.
+    const findings: Finding[] = [];
+    for (const finding of entry.findings) {
+      const moved = moveRows(finding, model.file, (file) => sources.rowsMoved(file, 'after'));
+      if (!moved) return null;
+      findings.push(moved);
+    }
     return { file: model.file, base: shape.base, findings };
   }
 

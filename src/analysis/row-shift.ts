@@ -183,17 +183,7 @@ export interface UniformMove {
 const uniformMoves = new WeakMap<object, UniformMove>();
 
 export function uniformMoveOf(value: object): UniformMove | undefined {
-  return uniformMoves.get(value);
-}
-
-/**
- * After shiftRows moved a value holding `originals` uniformly into one holding `copies` (the same
- * items in the same order), each copy is known as its original moved.
- */
-export function markItemsMoved(value: object, originals: readonly object[], copies: readonly object[]): void {
-  const move = uniformMoves.get(value);
-  if (!move || originals.length !== copies.length) return;
-  originals.forEach((from, i) => { markMoved(copies[i]!, from, move.rows); });
+  return pending.get(value)?.whole?.uniform ?? uniformMoves.get(value);
 }
 
 /** Records `copy` as `from` with every row moved by `rows` lines (the caller made or checked it so). */
@@ -225,4 +215,264 @@ export function rowFreeJson(value: unknown, base: number): string {
     }
     return v;
   });
+}
+
+/**
+ * Moving without copying (issue 10 §2). shiftRows copies every object of a value: on a 5,000-line
+ * model-dense file, Enter typed below the imports copied 1.6 MB of models and 0.6 MB of findings twice
+ * per keystroke (worker and server), about 65 ms of CPU with its garbage. moveRows gives a copy whose
+ * fields are moved when first read: each object of it is a plain object whose own properties read the
+ * original's, moved, on first access (and then hold the moved value). A model no request reads deeply
+ * costs its top-level fields, not its layers.
+ *
+ * Whether a value can be moved is decided at once, from the rows it holds (rowsHeld: one walk per
+ * original, kept), so a copy never fails later. A copy of a copy reads the first original with the two
+ * maps composed, so moves in a row neither chain copies nor keep them alive.
+ */
+
+/** Where the value's own rows are filed in RowsHeld: strings, ids, and positions outside any `file` field. */
+const OWN_FILE = '';
+
+/** Per file (OWN_FILE: the value's own), the distinct rows a value holds; null: it holds something shiftRows refuses. */
+type RowsHeld = Map<string, number[]> | null;
+
+const rowsHeldOf = new WeakMap<object, RowsHeld>();
+
+/** The rows `value` holds, as shiftRows reads them (positions by their enclosing `file`, lines and ids spelled in strings by the value's own). */
+function rowsHeld(value: object): RowsHeld {
+  const known = rowsHeldOf.get(value);
+  if (known !== undefined) return known;
+  const byFile = new Map<string, Set<number>>();
+  const add = (file: string, row: number) => {
+    let rows = byFile.get(file);
+    if (!rows) byFile.set(file, (rows = new Set()));
+    rows.add(row);
+  };
+  // By the file it was reached in: a copy moves an object it reaches twice by the first (see `deferred`).
+  const seen = new Map<object, string[]>();
+  const visit = (v: unknown, key: string, owner: string): boolean => {
+    if (typeof v === 'string') {
+      if (PATH_KEYS.has(key)) return true;
+      if (v.includes('ine ')) for (const m of v.matchAll(LINE_WORD)) add(OWN_FILE, Number(m[2]) - 1);
+      if (ID_KEYS.has(key)) {
+        const id = ID_LINE.exec(v);
+        if (id) add(OWN_FILE, Number(id[1]));
+      }
+      return true;
+    }
+    if (v === null || typeof v !== 'object') return true;
+    const owners = seen.get(v);
+    if (owners?.includes(owner)) return true;
+    if (owners) owners.push(owner);
+    else seen.set(v, [owner]);
+    if (Array.isArray(v)) return v.every((item) => visit(item, key, owner));
+    if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+    const record = v as Record<string, unknown>;
+    const own = typeof record.file === 'string' && record.file !== owner ? record.file : owner;
+    const isPosition = typeof record.line === 'number' && typeof record.character === 'number';
+    for (const k in record) {
+      const field = record[k];
+      if (typeof field === 'object' || typeof field === 'string') {
+        if (!visit(field, k, own)) return false;
+      } else if (k === 'line' && typeof field === 'number') {
+        if (!isPosition) return false;
+        add(own, field);
+      }
+    }
+    return true;
+  };
+  const rows: RowsHeld = visit(value, '', OWN_FILE) ? new Map([...byFile].map(([file, set]) => [file, [...set]])) : null;
+  rowsHeldOf.set(value, rows);
+  return rows;
+}
+
+/** How the rows of one original read in a copy: per file of RowsHeld, its row there to the copy's. */
+type CopyRows = (file: string) => RowMap;
+
+/** What a copy made by moveRows reads its fields from. */
+interface Pending {
+  source: Record<string, unknown>;
+  /** The rows of the file the record belongs to (its nearest `file` field), and of the value's own (strings). */
+  rows: RowMap;
+  ownRows: RowMap;
+  owner: string;
+  copyRows: CopyRows;
+  /** One move's copies by original, so objects the original shares are shared in the copy. */
+  copies: Map<object, unknown>;
+  /** The fields read so far, moved (a copy's properties stay accessors: redefining them would cost more than the reads); null until one is read. */
+  values: Map<string, unknown> | null;
+  /** Of the copy of a whole value: its original (a move of the copy reads it) and, if every row moved alike, that move. */
+  whole: { source: object; uniform: UniformMove | null } | null;
+}
+
+/** Per copy moveRows made (the whole value, and records of it with fields still to read): one entry, as each costs the garbage collector. */
+const pending = new WeakMap<object, Pending>();
+
+/** The row `map` gives; the rows were checked when the copy was made, so none is in changed lines. */
+function rowIn(map: RowMap, row: number): number {
+  const moved = map(row);
+  if (moved === null) throw new Error(`row ${String(row)} of a moved value lies in changed lines`);
+  return moved;
+}
+
+function movedText(s: string, key: string, ownRows: RowMap): string {
+  if (PATH_KEYS.has(key)) return s;
+  let out = s.includes('ine ') ? s.replace(LINE_WORD, (_, word: string, n: string) => `${word}${String(rowIn(ownRows, Number(n) - 1) + 1)}`) : s;
+  if (ID_KEYS.has(key)) out = out.replace(ID_LINE, (_, n: string) => `@${String(rowIn(ownRows, Number(n)))}`);
+  return out;
+}
+
+/** One value of a copy: strings moved now, arrays copied with their items deferred, records as deferred copies. */
+function deferred(v: unknown, key: string, owner: string, rows: RowMap, p: Omit<Pending, 'source' | 'rows' | 'owner' | 'values' | 'whole'>, whole: Pending['whole'] = null): unknown {
+  if (typeof v === 'string') return movedText(v, key, p.ownRows);
+  if (v === null || typeof v !== 'object') return v;
+  const known = p.copies.get(v);
+  if (known !== undefined) return known;
+  if (Array.isArray(v)) {
+    const out: unknown[] = v.slice();
+    if (v.length > 0) p.copies.set(v, out);
+    for (let i = 0; i < v.length; i++) {
+      const item: unknown = v[i];
+      if (typeof item === 'object' || typeof item === 'string') out[i] = deferred(item, key, owner, rows, p);
+    }
+    return out;
+  }
+  const record = v as Record<string, unknown>;
+  let own = owner;
+  let ownRows = rows;
+  if (typeof record.file === 'string' && record.file !== owner) {
+    own = record.file;
+    ownRows = p.copyRows(own);
+  }
+  // Fields of a few leaves are moved now; arrays of records and larger records when first read (an
+  // accessor costs more to define than a small record to copy).
+  const out: Record<string, unknown> = {};
+  const isPosition = typeof record.line === 'number' && typeof record.character === 'number';
+  let later: Pending | null = whole && { source: record, rows: ownRows, owner: own, ownRows: p.ownRows, copyRows: p.copyRows, copies: p.copies, values: null, whole };
+  for (const k in record) {
+    const field = record[k];
+    if (typeof field === 'string') out[k] = movedText(field, k, p.ownRows);
+    else if (field === null || typeof field !== 'object') out[k] = isPosition && k === 'line' ? rowIn(ownRows, field as number) : field;
+    else if (isSmall(field)) out[k] = deferred(field, k, own, ownRows, p);
+    else {
+      later ??= { source: record, rows: ownRows, owner: own, ownRows: p.ownRows, copyRows: p.copyRows, copies: p.copies, values: null, whole: null };
+      Object.defineProperty(out, k, accessorFor(k));
+    }
+  }
+  // Shared records keep being shared in the copy, as in shiftRows' (the small ones too would cost a lookup each).
+  if (later) {
+    pending.set(out, later);
+    p.copies.set(v, out);
+  }
+  return out;
+}
+
+/** Objects in a value copied at once (a range is 3, a related location 5): a deferred copy costs more than a few small ones. */
+const SMALL = 8;
+
+/** Whether `value` holds at most SMALL objects (itself included), so it is copied at once. */
+function isSmall(value: object): boolean {
+  let budget = SMALL;
+  const fits = (v: object): boolean => {
+    if (--budget < 0) return false;
+    if (Array.isArray(v)) {
+      for (const item of v) if (item !== null && typeof item === 'object' && !fits(item as object)) return false;
+      return true;
+    }
+    const record = v as Record<string, unknown>;
+    for (const k in record) {
+      const field = record[k];
+      if (field !== null && typeof field === 'object' && !fits(field)) return false;
+    }
+    return true;
+  };
+  return fits(value);
+}
+
+/** Reads field `key` of a deferred copy: the original's, moved when first read. */
+function settle(copy: object, key: string): unknown {
+  const p = pending.get(copy);
+  if (!p) throw new Error(`a moved copy lost its original (field ${key})`);
+  if (p.values?.has(key)) return p.values.get(key);
+  const field = p.source[key];
+  let value: unknown;
+  if (typeof field === 'object' || typeof field === 'string') value = deferred(field, key, p.owner, p.rows, p);
+  else if (key === 'line' && typeof field === 'number' && typeof p.source.character === 'number') value = rowIn(p.rows, field);
+  else value = field;
+  (p.values ??= new Map()).set(key, value);
+  return value;
+}
+
+/** One accessor per field name, shared by every copy (the copy is found by `this`). */
+const accessors = new Map<string, PropertyDescriptor>();
+
+function accessorFor(key: string): PropertyDescriptor {
+  let accessor = accessors.get(key);
+  if (!accessor) {
+    accessor = {
+      get(this: object) {
+        return settle(this, key);
+      },
+      set(this: object, value: unknown) {
+        const p = pending.get(this);
+        if (p) (p.values ??= new Map()).set(key, value);
+      },
+      enumerable: true,
+      configurable: true,
+    };
+    accessors.set(key, accessor);
+  }
+  return accessor;
+}
+
+/**
+ * `value` (plain data: an object or an array) with every row moved by the map of the file it belongs
+ * to, as shiftRows gives it but read on first access; null when a row lies in changed lines or the value
+ * is not plain data. A copy that moved every row by the same number of lines is recorded as a uniform
+ * move of `value` (uniformMoveOf).
+ */
+export function moveRows<T extends object>(value: T, file: string, mapOf: RowMapOf): T | null {
+  // An array is copied at once: the copies kept between edits are records (a model, a finding, a part).
+  if (Array.isArray(value)) return shiftRows(value, file, mapOf);
+  const before = pending.get(value);
+  const source = before?.whole?.source ?? value;
+  const held = rowsHeld(source);
+  if (!held) return null;
+  // How far the original's rows moved (through the earlier move when `value` is a copy), and how far
+  // from `value`'s: every row by the same number, or not (then each row is looked up).
+  let fromValue: number | null | undefined;
+  let fromSource: number | null | undefined;
+  for (const [owner, list] of held) {
+    const map = mapOf(owner === OWN_FILE ? file : owner);
+    const earlier = before?.whole ? before.copyRows(owner) : undefined;
+    for (const row of list) {
+      const was = earlier ? earlier(row) : row;
+      const moved = was === null ? null : map(was);
+      if (was === null || moved === null) return null;
+      if (fromValue === undefined) fromValue = moved - was;
+      else if (fromValue !== moved - was) fromValue = null;
+      if (fromSource === undefined) fromSource = moved - row;
+      else if (fromSource !== moved - row) fromSource = null;
+    }
+  }
+  let copyRows: CopyRows;
+  if (fromSource !== null) {
+    const shift = fromSource ?? 0;
+    const byShift: RowMap = (row) => row + shift;
+    copyRows = () => byShift;
+  } else {
+    const tables = new Map<string, Map<number, number>>();
+    for (const [owner, list] of held) {
+      const map = mapOf(owner === OWN_FILE ? file : owner);
+      const earlier = before?.whole ? before.copyRows(owner) : undefined;
+      tables.set(owner, new Map(list.map((row) => [row, map(earlier ? (earlier(row) ?? row) : row) ?? row])));
+    }
+    copyRows = (owner) => {
+      const table = tables.get(owner);
+      return (row) => table?.get(row) ?? null;
+    };
+  }
+  const ownRows = copyRows(OWN_FILE);
+  const uniform = fromValue === null ? null : { from: value, rows: fromValue ?? 0 };
+  return deferred(source, '', OWN_FILE, ownRows, { ownRows, copyRows, copies: new Map() }, { source, uniform }) as T;
 }

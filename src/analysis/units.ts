@@ -18,7 +18,7 @@ import { statementNames, topLevelStatements, type StatementNames, type TopLevelS
 import { assembleFile, extractPart, type ExtractedFile, type ExtractedPart } from './extract/index';
 import type { AssignedAttributes, ExternalSites, ImportedDefinitions } from './extract/types';
 import { throwIfCancelled } from './cancellation';
-import { markItemsMoved, rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
+import { moveRows, rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
 
 /** Groups times lines beyond which a file is read whole (a 10,000-line file of ~450 models is well within). */
 const MAX_SLICED_ROWS = 20_000_000;
@@ -206,6 +206,9 @@ function lineStartsOf(text: string): number[] {
   return starts;
 }
 
+/** A part without its models and evidence, which move apart (each model by itself, evidence as shiftRows' `evidence`). */
+type PartRest = Omit<ExtractedPart, 'evidence' | 'models'>;
+
 /** Per file: the extraction of each group, kept while its slice and the other files' calls are unchanged. */
 export class GroupCache {
   private parts = new Map<string, ExtractedPart>();
@@ -215,6 +218,8 @@ export class GroupCache {
   private sites = { text: '', id: 0 };
   /** The text `parts` were extracted from: a part of a group the edit only moved is moved, not extracted again. */
   private partsText: string | null = null;
+  /** Per part this cache moved, the copy moveRows made of its rest (moved again from its original: row-shift.ts). */
+  private readonly movedRests = new WeakMap<ExtractedPart, PartRest>();
   /** Why the newest version was read whole, or null. */
   wholeReason: string | null = null;
   /** Groups the last call extracted (neither reused nor moved). */
@@ -231,12 +236,23 @@ export class GroupCache {
     const before = movedKey(group, shift.backward);
     const part = before === null ? undefined : this.parts.get(`${String(this.sites.id)}\u0002${before}`);
     if (!part) return null;
-    const { evidence, ...rest } = part;
-    const moved = shiftRows(rest, '', () => shift.forward);
-    const movedEvidence = shiftRows(evidence, '', () => shift.forward, true);
-    if (!moved || !movedEvidence) return null;
-    markItemsMoved(moved, rest.models, moved.models);
-    return { ...moved, evidence: movedEvidence };
+    // Copies whose fields move when read (moveRows): a model's layers are not copied unless read. Each
+    // model moves by itself, so one that moved by whole lines is known as moved (uniformMoveOf) even
+    // when the part's notes name an import above the edit.
+    const mapOf = () => shift.forward;
+    const models: ExtractedPart['models'] = [];
+    for (const model of part.models) {
+      const moved = moveRows(model, '', mapOf);
+      if (!moved) return null;
+      models.push(moved);
+    }
+    const { external, passes, notes, fileNotes, wholeFileFact } = part;
+    const rest = moveRows(this.movedRests.get(part) ?? { external, passes, notes, fileNotes, wholeFileFact }, '', mapOf);
+    const evidence = shiftRows(part.evidence, '', mapOf, true);
+    if (!rest || !evidence) return null;
+    const moved: ExtractedPart = { models, evidence, external: rest.external, passes: rest.passes, notes: rest.notes, fileNotes: rest.fileNotes, wholeFileFact: rest.wholeFileFact };
+    this.movedRests.set(moved, rest);
+    return moved;
   }
 
   /**

@@ -3,7 +3,7 @@ import type { FileResult, SourceEdit } from '../analysis/api';
 import type { Finding } from '../shared/findings';
 import type { ModelIR } from '../shared/ir';
 import { hasTag, isObject } from '../shared/message-guard';
-import { byRows, shiftRows, uniformMoveOf } from '../analysis/row-shift';
+import { byRows, moveRows, uniformMoveOf } from '../analysis/row-shift';
 import type { Settings } from '../shared/settings';
 
 /**
@@ -101,8 +101,8 @@ export class PostedResults {
    */
   decode(posted: PostedResult): HeldResult | null {
     const before = this.held.get(posted.path);
-    const models = posted.models ? HeldItems.decode(posted.models, before?.models) : before?.models;
-    const findings = HeldItems.decode(posted.findings, before?.findings);
+    const models = posted.models ? HeldItems.decode(posted.models, before?.models, moveModel) : before?.models;
+    const findings = HeldItems.decode(posted.findings, before?.findings, moveFinding);
     if (!models || !findings) return null;
     this.held.set(posted.path, { models, findings });
     const { path, error, notices } = posted;
@@ -112,9 +112,9 @@ export class PostedResults {
   /** The host's side: models posted ahead of their result; null when an index names nothing. */
   decodeModels(posted: PostedModels): HeldModels | null {
     const before = this.held.get(posted.path);
-    const models = HeldItems.decode(posted.models, before?.models);
+    const models = HeldItems.decode(posted.models, before?.models, moveModel);
     if (!models) return null;
-    this.held.set(posted.path, { models, findings: before?.findings ?? HeldItems.none() });
+    this.held.set(posted.path, { models, findings: before?.findings ?? HeldItems.none(moveFinding) });
     return withModels({}, models);
   }
 
@@ -160,14 +160,17 @@ interface Held<T> {
 class HeldItems<T extends object> {
   private read: T[] | null = null;
 
-  private constructor(private readonly entries: readonly Held<T>[]) {}
+  private constructor(
+    private readonly entries: readonly Held<T>[],
+    private readonly move: Move,
+  ) {}
 
-  static none<T extends object>(): HeldItems<T> {
-    return new HeldItems<T>([]);
+  static none<T extends object>(move: Move): HeldItems<T> {
+    return new HeldItems<T>([], move);
   }
 
   /** The items of `posted`, whose indices name those of `before`; null when one names nothing. */
-  static decode<T extends object>(posted: readonly Posted<T>[], before: HeldItems<T> | undefined): HeldItems<T> | null {
+  static decode<T extends object>(posted: readonly Posted<T>[], before: HeldItems<T> | undefined, move: Move): HeldItems<T> | null {
     const entries: Held<T>[] = [];
     for (const item of posted) {
       if (typeof item === 'number') {
@@ -183,24 +186,31 @@ class HeldItems<T extends object> {
         entries.push({ value: item, from: item, rows: 0 });
       }
     }
-    return new HeldItems(entries);
+    return new HeldItems(entries, move);
   }
 
   get items(): T[] {
-    return (this.read ??= this.entries.map(valueOf));
+    return (this.read ??= this.entries.map((held) => valueOf(held, this.move)));
   }
 
   /** The items `test` accepts, asked of each item as last read and the rows it moved since; only those are moved now. */
   where(test: (item: T, rows: number) => boolean): T[] {
     if (this.read) return this.read.filter((item) => test(item, 0));
-    return this.entries.filter((held) => (held.value ? test(held.value, 0) : test(held.from, held.rows))).map(valueOf);
+    return this.entries.filter((held) => (held.value ? test(held.value, 0) : test(held.from, held.rows))).map((held) => valueOf(held, this.move));
   }
 }
 
-/** A held item's value, moved now if it was not read yet: the same shiftRows, on the same item, as the worker's. */
-function valueOf<T extends object>(held: Held<T>): T {
+/** How the host moves an item by whole lines: the same rows as the worker's move of the same item. */
+type Move = <T extends object>(item: T, rows: number) => T | null;
+
+/** Items are moved field by field when read: a hover reads a few models, diagnostics read a finding's range, message and related lines. */
+const moveModel: Move = (item, rows) => moveRows(item, '', byRows(rows));
+const moveFinding: Move = moveModel;
+
+/** A held item's value, moved now if it was not read yet. */
+function valueOf<T extends object>(held: Held<T>, move: Move): T {
   if (!held.value) {
-    const moved = shiftRows(held.from, '', byRows(held.rows));
+    const moved = move(held.from, held.rows);
     // Only plain data moved by whole lines is posted as a move: it always moves again.
     if (!moved) throw new Error('a result item posted as moved by whole lines could not be moved');
     held.value = moved;

@@ -16,7 +16,12 @@ function packageRoot(): string {
 
 const RULE_DOCS_DIR = join(packageRoot(), 'docs', 'rules');
 
+/** By rule code: every diagnostic links its rule's page, and a dense file shows hundreds per keystroke. */
+const uris = new Map<string, string>();
+
 /** file: URI of a rule's page, e.g. <extension>/docs/rules/GL101.md. */
 export function ruleDocsUri(code: string): string {
-  return uriOfPath(join(RULE_DOCS_DIR, `${code.toUpperCase()}.md`));
+  let uri = uris.get(code);
+  if (uri === undefined) uris.set(code, (uri = uriOfPath(join(RULE_DOCS_DIR, `${code.toUpperCase()}.md`))));
+  return uri;
 }

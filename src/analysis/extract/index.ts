@@ -11,9 +11,9 @@ import { notesOf, type FileNote } from './notes';
 import { wholeFileFact } from './file-wide';
 import { outsideClasses, type OutsideClasses } from './outside-classes';
 import { collectEvidence, fileEvidence, guessInputShape, type Evidence, type PartEvidence } from './input-shapes';
-import { markInstantiated } from './instantiation';
+import { instantiatedModels } from './instantiation';
 import { rethrowCancellation } from '../cancellation';
-import { byRows, markMoved, shiftRows, uniformMoveOf } from '../row-shift';
+import { byRows, markMoved, moveRows, shiftRows, uniformMoveOf } from '../row-shift';
 import { isDeepStrictEqual } from 'node:util';
 import { readImportedConstants, Scope, type ConstValue } from '../python/constants';
 
@@ -145,6 +145,55 @@ function markCompletedMove(original: ModelIR, model: ModelIR): void {
   if (isDeepStrictEqual(shiftRows(before.inputGuess, model.file, byRows(move.rows)), model.inputGuess)) markMoved(model, before, move.rows);
 }
 
+/** The parts' evidence a completed copy's input shape was guessed from. */
+const completedWith = new WeakMap<ModelIR, readonly PartEvidence[]>();
+
+const hasEvidence = (e: PartEvidence): boolean => e.items.length > 0 || Object.values(e).some((v) => v !== null && !Array.isArray(v));
+
+/**
+ * The completed copy of a model the edit only moved, when its facts moved with it: the model and every
+ * part's evidence moved by the same lines (or unchanged and without evidence), and it is instantiated as
+ * before. Its input shape guess is then the former one moved (the guess reads rows only through the
+ * evidence and the model, relative to each other), so the former copy is moved (lazily, row-shift.ts)
+ * instead of the model's layers being read again. Undefined otherwise.
+ */
+function movedCompletion(original: ModelIR, instantiated: boolean, evidenceMoves: EvidenceMoves): ModelIR | undefined {
+  const move = uniformMoveOf(original);
+  const before = move ? completed.get(move.from as ModelIR)?.values().next().value : undefined;
+  const was = before && completedWith.get(before);
+  if (!move || !before || !was || before.instantiated !== instantiated) return undefined;
+  const rows = evidenceMoves(was);
+  return rows === move.rows || (rows === ANY_ROWS) ? (moveRows(before, before.file, byRows(move.rows)) ?? undefined) : undefined;
+}
+
+/** No part has evidence, before or now: a model moved by any number of lines keeps its guess. */
+const ANY_ROWS = Number.POSITIVE_INFINITY;
+
+/** Lines every part's evidence moved by since the parts' evidence `was` (ANY_ROWS: none has any); null when they did not all move alike. */
+type EvidenceMoves = (was: readonly PartEvidence[]) => number | null;
+
+/** EvidenceMoves towards `evidence`, computed once per former list (models completed together share theirs). */
+function evidenceMovesTo(evidence: readonly PartEvidence[]): EvidenceMoves {
+  const known = new Map<readonly PartEvidence[], number | null>();
+  return (was) => {
+    let rows = known.get(was);
+    if (rows !== undefined) return rows;
+    rows = ANY_ROWS;
+    if (was.length !== evidence.length) rows = null;
+    for (let i = 0; i < evidence.length && rows !== null; i++) {
+      const now = evidence[i]!;
+      const then = was[i]!;
+      const nowMove = uniformMoveOf(now);
+      if (!hasEvidence(now)) {
+        if (hasEvidence(then) || (now !== then && nowMove?.from !== then)) rows = null;
+      } else if (nowMove?.from !== then || (rows !== ANY_ROWS && rows !== nowMove.rows)) rows = null;
+      else rows = nowMove.rows;
+    }
+    known.set(was, rows);
+    return rows;
+  };
+}
+
 /** The file's results from its parts (the whole file, or its slices in source order). */
 export function assembleFile(file: PyFile, parts: readonly ExtractedPart[]): ExtractedFile {
   // Whether a model is instantiated reads calls anywhere in the text (docstrings and comments too), and
@@ -152,24 +201,29 @@ export function assembleFile(file: PyFile, parts: readonly ExtractedPart[]): Ext
   // since the parts' models are cached between analyses.
   // One order whatever the grouping: by framework (Keras first, as the extractors run), then where written.
   const cached = parts.flatMap((p) => p.models).sort((a, b) => FRAMEWORK_RANK[a.framework] - FRAMEWORK_RANK[b.framework] || compareStart(a.range, b.range));
-  const flags = cached.map((m) => ({ ...m }));
-  markInstantiated(file, flags);
+  const instantiated = instantiatedModels(file, cached);
   const { evidence, key: evidenceKey } = cached.length > 0 ? evidenceOf(parts) : { evidence: [], key: '' };
+  const evidenceParts = parts.map((p) => p.evidence);
+  const evidenceMoves = evidenceMovesTo(evidenceParts);
   const models = cached.map((original, i) => {
-    const key = `${String(flags[i]!.instantiated)}:${evidenceKey}`;
+    const key = `${String(instantiated[i])}:${evidenceKey}`;
     let byFacts = completed.get(original);
     if (!byFacts) completed.set(original, (byFacts = new Map<string, ModelIR>()));
     let model = byFacts.get(key);
-    if (!model) {
-      const instantiated = flags[i]!.instantiated;
+    if (!model) model = movedCompletion(original, instantiated[i]!, evidenceMoves);
+    if (model) {
+      byFacts.set(key, model);
+      completedWith.set(model, evidenceParts);
+    } else {
       const inputGuess = guessInputShape(original, evidence);
       // Evidence elsewhere in the file changed (lines typed above another model moved its evidence):
       // a copy whose facts came out the same stays the same object, and so stays cached downstream.
       const before: ModelIR | undefined = byFacts.values().next().value;
-      const same = before && before.instantiated === instantiated && isDeepStrictEqual(before.inputGuess, inputGuess) ? before : undefined;
+      const same = before && before.instantiated === instantiated[i] && isDeepStrictEqual(before.inputGuess, inputGuess) ? before : undefined;
       // One entry per model: older facts are not asked for again once the file moved on.
       byFacts.clear();
-      byFacts.set(key, (model = same ?? { ...original, inputGuess, instantiated }));
+      byFacts.set(key, (model = same ?? { ...original, inputGuess, instantiated: instantiated[i]! }));
+      completedWith.set(model, evidenceParts);
       if (!same) markCompletedMove(original, model);
     }
     return model;

@@ -10,8 +10,9 @@ import { enclosing } from '../python/syntax';
 
 const inside = (line: number, range: Range) => range.start.line <= line && line <= range.end.line;
 
-export function markInstantiated(file: PyFile, models: ModelIR[]): void {
-  if (models.length === 0) return;
+/** Per model (in order), whether the file builds it. Reads only names, styles and ranges: the models may be moved copies read lazily (row-shift.ts). */
+export function instantiatedModels(file: PyFile, models: readonly ModelIR[]): boolean[] {
+  if (models.length === 0) return [];
   const classRanges = models.filter((m) => m.style === 'torch-module' || m.style === 'keras-subclass').map((m) => m.range);
   // Calls found by text (a long file costs little): `Name(` anywhere outside a model class.
   const names = [...new Set(models.flatMap((m) => [m.name, ...m.exports]))].filter((n) => /^\w+$/.test(n));
@@ -37,12 +38,12 @@ export function markInstantiated(file: PyFile, models: ModelIR[]): void {
       if (!classRanges.some((r) => inside(line, r))) called.add(m[1]!);
     }
   }
-  for (const model of models) {
+  return models.map((model) => {
     const byCall = model.exports.some((name) => called.has(name)) || called.has(model.name);
     const classLike = model.style === 'torch-module' || model.style === 'keras-subclass';
     const moduleLevel = !classLike && model.exports.includes(model.name) && !enclosingDefinition(file, model.range);
-    model.instantiated = byCall || moduleLevel;
-  }
+    return byCall || moduleLevel;
+  });
 }
 
 /** Whether the model's defining code sits inside a function or class. */

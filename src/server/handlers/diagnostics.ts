@@ -4,6 +4,7 @@ import type { Notice } from '../../analysis/api';
 import type { Finding, Severity } from '../../shared/findings';
 import type { Location as SourceLocation, Range } from '../../shared/ir';
 import { ruleDocsUri } from '../ruleDocs';
+import { uniformMoveOf } from '../../analysis/row-shift';
 
 export const DIAGNOSTIC_SOURCE = 'gradient-lens';
 
@@ -30,8 +31,22 @@ function covers(outer: Range, inner: Range): boolean {
   return le(outer.start, inner.start) && le(inner.end, outer.end);
 }
 
+/** Per finding; a finding moved by whole lines (row-shift.ts) is as unnecessary as the one it was moved from. */
+const unnecessary = new WeakMap<Finding, boolean>();
+
 /** The flagged code does nothing useful (a safe fix just deletes it): editors fade it. */
 function isUnnecessary(finding: Finding): boolean {
+  let known = unnecessary.get(finding);
+  if (known === undefined) {
+    const move = uniformMoveOf(finding);
+    // The fixes are not read for a moved finding: the server moves their rows only when a code action needs them.
+    known = move ? isUnnecessary(move.from as Finding) : deletesOnlyItself(finding);
+    unnecessary.set(finding, known);
+  }
+  return known;
+}
+
+function deletesOnlyItself(finding: Finding): boolean {
   return finding.fixes.some(
     (fix) => fix.safety === 'safe' && fix.edits.length > 0 && fix.edits.every((e) => e.newText === '' && e.file === finding.file && covers(e.range, finding.range)),
   );

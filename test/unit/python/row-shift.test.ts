@@ -3,7 +3,7 @@
  * before and after an edit map, the changed ones do not, and moved results spell their new lines.
  */
 import { describe, expect, it } from 'vitest';
-import { byRows, markItemsMoved, rowShift, shiftRows, uniformMoveOf } from '../../../src/analysis/row-shift';
+import { byRows, moveRows, rowShift, shiftRows, uniformMoveOf } from '../../../src/analysis/row-shift';
 import { defined } from '../../defined';
 
 const BEFORE = ['import torch.nn as nn', '', 'def build():', '    return nn.Sequential(nn.Linear(4, 4), nn.Sigmoid())', '', 'def other():', '    pass', ''].join('\n');
@@ -63,19 +63,72 @@ describe('shiftRows', () => {
     expect(shiftRows({ what: 'x', line: 3, at: 2 * 2 ** 24 + 7 }, '/w/m.py', () => down, true)).toEqual({ what: 'x', line: 5, at: 4 * 2 ** 24 + 7 });
   });
 
-  it('knows a copy whose every row moved by the same number of lines, and its items, as moved; a copy of a wider edit is not', () => {
+  it('knows a copy whose every row moved by the same number of lines as moved; a copy of a wider edit is not', () => {
     const items = [
       { what: 'at line 3', range: { start: { line: 2, character: 0 }, end: { line: 3, character: 1 } } },
       { what: 'x', range: { start: { line: 6, character: 0 }, end: { line: 6, character: 1 } } },
     ];
     const moved = defined(shiftRows(items, '/w/m.py', () => down));
     expect(uniformMoveOf(moved)).toEqual({ from: items, rows: 2 });
-    markItemsMoved(moved, items, moved);
-    expect(uniformMoveOf(defined(moved[1]))).toEqual({ from: items[1], rows: 2 });
     // Replaying the move on an item gives the same copy.
     expect(shiftRows(items[0], '', byRows(2))).toEqual(moved[0]);
     // Rows on both sides of the edit moved by different numbers: no uniform move.
     const across = defined(shiftRows([{ range: { start: { line: 0, character: 0 }, end: { line: 4, character: 0 } } }], '/w/m.py', () => down));
     expect(uniformMoveOf(across)).toBeUndefined();
+  });
+});
+
+describe('moveRows', () => {
+  const down = (row: number) => (row >= 2 ? row + 2 : row);
+  const up = (row: number) => (row >= 4 ? row - 2 : row >= 2 ? null : row);
+  const layer = (line: number, act: string) => ({
+    kind: 'dense',
+    activation: { name: act, range: { start: { line, character: 30 }, end: { line, character: 36 } } },
+    kernelInit: { name: 'glorot_uniform', params: {}, range: null },
+    range: { start: { line, character: 8 }, end: { line, character: 40 } },
+    inputs: ['L0'],
+  });
+  const model = {
+    id: 'build@2',
+    file: '/w/m.py',
+    name: 'build',
+    range: { start: { line: 2, character: 0 }, end: { line: 9, character: 16 } },
+    layers: [layer(3, 'relu'), layer(4, 'sigmoid'), layer(5, 'tanh')],
+    training: { optimizer: { name: 'adam', file: '/w/train.py', range: { start: { line: 1, character: 0 }, end: { line: 1, character: 9 } } }, loops: [] },
+    notes: [{ what: 'the loop at line 7 is read once', range: { start: { line: 6, character: 0 }, end: { line: 6, character: 3 } } }],
+    exports: ['build'],
+  };
+  const mapOf = (file: string) => (file === '/w/train.py' ? (row: number) => row : down);
+
+  it('gives what shiftRows gives, read field by field, and other files by their own maps', () => {
+    const moved = defined(moveRows(model, model.file, mapOf));
+    // Read in part first: a field read alone is the moved field.
+    expect(defined(moved.layers[1]).activation.range.start.line).toBe(6);
+    expect(moved.training.optimizer.range.start.line).toBe(1);
+    expect(moved).toEqual(shiftRows(model, model.file, mapOf));
+    expect(JSON.parse(JSON.stringify(moved))).toEqual(shiftRows(model, model.file, mapOf));
+    expect(model.layers[1]!.activation.range.start.line).toBe(4);
+  });
+
+  it('moves a copy again from its original, and knows each copy as a uniform move of the one before', () => {
+    const once = defined(moveRows(model, model.file, () => byRows(3)('')));
+    const twice = defined(moveRows(once, model.file, () => byRows(-1)('')));
+    expect(uniformMoveOf(once)).toEqual({ from: model, rows: 3 });
+    expect(uniformMoveOf(twice)).toEqual({ from: once, rows: -1 });
+    expect(twice).toEqual(shiftRows(model, model.file, byRows(2)));
+    // Across an edit: rows above stay, rows below move, and the copy is not a uniform move.
+    const across = defined(moveRows({ ...model, range: { start: { line: 0, character: 0 }, end: { line: 9, character: 0 } } }, model.file, () => down));
+    expect(across.range).toEqual({ start: { line: 0, character: 0 }, end: { line: 11, character: 0 } });
+    expect(uniformMoveOf(across)).toBeUndefined();
+  });
+
+  it('refuses at once what shiftRows refuses: a row in the changed lines, a line a message names there, what is not plain data', () => {
+    expect(moveRows(model, model.file, () => up)).toBeNull();
+    expect(moveRows({ what: 'the loop at line 3', at: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } } }, '/w/m.py', () => up)).toBeNull();
+    expect(moveRows({ seen: new Set([1]) }, '/w/m.py', () => down)).toBeNull();
+    expect(moveRows({ what: 'x', line: 3 }, '/w/m.py', () => down)).toBeNull();
+    // A copy whose rows an earlier move placed in lines a later edit changed.
+    const moved = defined(moveRows(model, model.file, () => byRows(-2)('')));
+    expect(moveRows(moved, model.file, () => (row: number) => (row === 1 ? null : row))).toBeNull();
   });
 });
