@@ -37,6 +37,36 @@ function backendKernel(name: string, inputs: tf.NamedTensorInfoMap, backend: Bac
 
 const fround = Math.fround;
 
+/** What `product` uses of the backend's Emscripten module: its product function (what the BatchMatMul kernel calls), malloc, the heap. */
+interface ProductModule {
+  _BatchMatMul(aId: number, aShape: number, aRank: number, bId: number, bShape: number, bRank: number, transposeA: number, transposeB: number, outId: number): void;
+  _malloc(bytes: number): number;
+  HEAP32: Int32Array;
+}
+
+/** Per module, the heap offset of the two [1, rows, columns] shapes the product function reads, allocated once. */
+const productShapes = new WeakMap<ProductModule, number>();
+
+/**
+ * a·b ([m, k]·[k, n]) by the backend's own product function (XNNPACK), called directly: the kernel's
+ * wrapper reshapes both operands (two kernels' bookkeeping) and copies the shapes onto the stack through
+ * ccall on every call, 60 times in a 20-layer MLP's step. The same function on the same data: the same numbers.
+ */
+function product(a: Info, b: Info, wasm: BackendWasm): Info {
+  const module = wasm.wasm as unknown as ProductModule;
+  let shapes = productShapes.get(module);
+  if (shapes === undefined) {
+    shapes = module._malloc(6 * 4);
+    productShapes.set(module, shapes);
+  }
+  const out = wasm.makeOutput([a.shape[0]!, b.shape[1]!], 'float32');
+  // After the allocation above: HEAP32 is the heap's current view.
+  module.HEAP32.set([1, a.shape[0]!, a.shape[1]!, 1, b.shape[0]!, b.shape[1]!], shapes / 4);
+  const id = (t: Info) => wasm.dataIdMap.get(t.dataId).id;
+  module._BatchMatMul(id(a), shapes, 3, id(b), shapes + 12, 3, 0, 0, id(out));
+  return out;
+}
+
 /** y = act(x·w + bias), with the kernels tfjs' fused.matMul runs while gradients are recorded. */
 function denseForwardKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
   const wasm = backend as BackendWasm;
@@ -47,7 +77,7 @@ function denseForwardKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensor
     const out = backendKernel('_FusedMatMul', { a: asBatch(x), b: asBatch(w), ...(bias ? { bias } : {}) }, wasm, { transposeA: false, transposeB: false, activation: 'linear' });
     return { ...out, shape: [x.shape[0]!, w.shape[1]!] };
   }
-  const z = backendKernel('BatchMatMul', { a: x, b: w }, wasm, { transposeA: false, transposeB: false });
+  const z = product(x, w, wasm);
   // The product is this kernel's own: the bias goes into it in place (a Float32Array store rounds the
   // sum as the backend's Add does), and no Add kernel runs (or gets compiled) in an MLP's step.
   if (bias) addRowsInto(wasm.typedArrayFromHeap(z) as Float32Array, wasm.typedArrayFromHeap(bias) as Float32Array);
@@ -151,14 +181,13 @@ function denseBackwardKernel({ inputs, backend, attrs }: { inputs: tf.NamedTenso
   if (db) columnSumsInto(wasm.typedArrayFromHeap(db) as Float32Array, dzv, units);
   if (zeros) (wasm.typedArrayFromHeap(zeros) as Float32Array).fill(0);
   // The heap views above are not read after the allocations below.
-  const plain = { transposeA: false, transposeB: false };
   const xT = transposed(x, wasm);
-  const dw = backendKernel('BatchMatMul', { a: xT, b: dz }, wasm, plain);
+  const dw = product(xT, dz, wasm);
   wasm.disposeData(xT.dataId);
   let dx = zeros;
   if (!dx) {
     const wT = transposed(w, wasm);
-    dx = backendKernel('BatchMatMul', { a: dz, b: wT }, wasm, plain);
+    dx = product(dz, wT, wasm);
     wasm.disposeData(wT.dataId);
   }
   if (dz !== dy) wasm.disposeData(dz.dataId);
