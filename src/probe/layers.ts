@@ -174,7 +174,8 @@ class NodeBuilder implements WeightSource {
         return this.weightless(planned, single((x) => this.pool(planned, x)));
       case 'global-pool': {
         const axes = x0.slice(0, -1).map((_, i) => i + 1);
-        return this.weightless(planned, single((x) => (isGlobalMax(layer) ? tf.max(x, axes) : tf.mean(x, axes))));
+        const keep = layer.keepdims === true;
+        return this.weightless(planned, single((x) => (isGlobalMax(layer) ? tf.max(x, axes, keep) : tf.mean(x, axes, keep))));
       }
       case 'flatten':
         return this.weightless(planned, single((x) => tf.reshape(x, [x.shape[0], -1])));

@@ -7,7 +7,7 @@
 import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, LayerOf, ModelIR, ViewDim } from '../shared/ir';
 import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES, representativeUnits } from '../shared/input-defaults';
 import { convOf, firstComputing, gatesOf, isConstantInput, isConv, isNoiseInput, isPool, isRecurrent, readsSteps, type RecurrentKind } from '../shared/layers';
-import { concatAxis, layerOutput, perDim, poolWindows, readerKind, recurrentFeatures, returnsSequences, shapeConflict, type Flow, type ShapeContext, type Window } from '../shared/shapes';
+import { broadcastShapes, concatAxis, layerOutput, perDim, poolWindows, readerKind, recurrentFeatures, returnsSequences, shapeConflict, type Flow, type ShapeContext, type Window } from '../shared/shapes';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
 import { attentionParams, attentionSizes, positionEmbeddingParams } from './attention';
@@ -557,7 +557,8 @@ class Planner {
         return plain(out);
       }
       case 'global-pool':
-        return plain([last]);
+        // keepdims (torch adaptive pooling, Keras keepdims=True): every spatial side becomes 1.
+        return plain(layer.keepdims === true ? [...x.slice(0, -1).map(() => 1), last] : [last]);
       case 'flatten':
         return plain([size(x)]);
       case 'reshape':
@@ -623,8 +624,10 @@ class Planner {
       case 'position-embedding':
         return plain(x, positionEmbeddingParams(layer, x));
       case 'add':
-      case 'multiply':
         return plain(x);
+      case 'multiply':
+        // Broadcast as the frameworks do (a gate of 1x1xC times an HxWxC map); shapes that do not are a conflict refused before.
+        return plain(broadcastShapes(inShapes)?.map((d, i) => d ?? x[i]!) ?? x);
       case 'concat': {
         const rank = x.length;
         // torch's dim=1 on NCHW is the channel axis, which is last in the probe's NHWC layout.

@@ -347,8 +347,35 @@ export function concatAxis(layer: LayerOf<'concat'>, rank: number, ctx: ShapeCon
   return axis;
 }
 
+/**
+ * The shape an elementwise product of `shapes` has, as both frameworks broadcast (aligned on
+ * the last axis, a side of 1 stretched to the other's: a squeeze-and-excitation gate (C, 1, 1) times
+ * the feature map (C, H, W)); null when they do not broadcast. An unknown side (null) matches any.
+ */
+export function broadcastShapes(shapes: readonly (readonly (number | null)[])[]): (number | null)[] | null {
+  const rank = Math.max(0, ...shapes.map((s) => s.length));
+  const out: (number | null)[] = [];
+  for (let i = 1; i <= rank; i++) {
+    // undefined while every side is 1; null (unknown) gives way to a known side.
+    let side: number | null | undefined;
+    for (const shape of shapes) {
+      const d = shape[shape.length - i];
+      if (d === undefined || d === 1) continue;
+      if (side === undefined || side === null) side = d;
+      else if (d !== null && d !== side) return null;
+    }
+    out.unshift(side === undefined ? 1 : side);
+  }
+  return out;
+}
+
 function merge(layer: LayerOf<'add' | 'concat' | 'multiply'>, inputs: Flow[], ctx: ShapeContext): Flow {
-  if (layer.kind !== 'concat') return inputs.find((f) => f.shape) ?? UNKNOWN_FLOW;
+  if (layer.kind === 'multiply') {
+    const known = inputs.flatMap((f) => (f.shape && f.rankKnown ? [f.shape] : []));
+    const broadcast = known.length === inputs.length && known.length > 1 ? broadcastShapes(known) : null;
+    return broadcast ? { shape: broadcast, rankKnown: true } : (inputs.find((f) => f.shape) ?? UNKNOWN_FLOW);
+  }
+  if (layer.kind === 'add') return inputs.find((f) => f.shape) ?? UNKNOWN_FLOW;
   const shapes = inputs.flatMap((f) => (f.shape && f.rankKnown ? [f.shape] : []));
   if (inputs.length === 0 || shapes.length !== inputs.length) return UNKNOWN_FLOW;
   const rank = shapes[0]!.length;
@@ -604,7 +631,10 @@ export function shapeConflict(layer: LayerIR, inputs: Flow[], ctx: ShapeContext,
     case 'multiply': {
       const shapes = allKnown(inputs);
       if (!shapes) return null;
-      return shapes.some((s) => s.join('x') !== written) ? `inputs have different shapes: ${shapes.map((s) => s.join('x')).join(' vs ')}` : null;
+      // A product broadcasts (a channel gate or a spatial attention map over a feature map); a sum of two
+      // branches (a residual) that only fits by stretching one is taken as not fitting.
+      const fits = layer.kind === 'multiply' ? broadcastShapes(shapes) !== null : shapes.every((s) => s.join('x') === written);
+      return fits ? null : `inputs have different shapes: ${shapes.map((s) => s.join('x')).join(' vs ')}`;
     }
     case 'concat': {
       const shapes = allKnown(inputs);

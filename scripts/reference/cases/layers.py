@@ -150,3 +150,42 @@ class AlexLike(nn.Module):
         return self.classifier(torch.flatten(self.features(x), 1))
 """,
 })
+
+CASES.append({
+    "name": "squeeze-and-excitation: AdaptiveAvgPool2d(1) keeps (N, C, 1, 1), 1x1 convs, a sigmoid gate broadcast over the map",
+    "model": "SENet",
+    "layout": "channels_first",
+    "inputs": [{"shape": [3, 12, 12]}],
+    "source": """import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+class SqueezeExcite(nn.Module):
+    def __init__(self, channels, reduction=2):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.reduce = nn.Conv2d(channels, channels // reduction, 1)
+        self.expand = nn.Conv2d(channels // reduction, channels, 1)
+
+    def forward(self, x):
+        s = self.pool(x)
+        s = F.relu(self.reduce(s))
+        return x * torch.sigmoid(self.expand(s))
+
+
+class SENet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 32, 3, padding=1)
+        self.se1 = SqueezeExcite(32)
+        self.conv2 = nn.Conv2d(32, 32, 3, padding=1)
+        self.se2 = SqueezeExcite(32)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = self.se1(F.relu(self.conv1(x)))
+        x = self.se2(F.relu(self.conv2(x)))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, (1, 1)), 1))
+""",
+})

@@ -25,7 +25,7 @@ describe('torch layer catalog', () => {
     ['nn.ConvTranspose2d(64, 32, 4, 2, 1)', { kind: 'conv-transpose', inFeatures: 64, units: 32, fanIn: 512, fanOut: 1024, conv: { variant: 'transpose', strides: [2], padding: [1], outputPadding: [0] } }],
     ['nn.MaxPool2d(2)', { kind: 'maxpool', kernelSize: [2, 2] }],
     ['nn.AvgPool1d(kernel_size=4, stride=2)', { kind: 'avgpool', kernelSize: [4], pool: { strides: [2], padding: [0], ceilMode: false } }],
-    ['nn.AdaptiveAvgPool2d((1, 1))', { kind: 'global-pool', reduce: 'avg' }],
+    ['nn.AdaptiveAvgPool2d((1, 1))', { kind: 'global-pool', reduce: 'avg', keepdims: true }],
     ['nn.AdaptiveAvgPool2d((7, 7))', { kind: 'avgpool', pool: { adaptiveOutput: [7, 7] } }],
     ['nn.Flatten()', { kind: 'flatten' }],
     ['nn.BatchNorm1d(256, momentum=0.01)', { kind: 'batchnorm', units: 256, useBias: true, norm: { momentum: 0.01, affine: true } }],

@@ -4,7 +4,7 @@ import type { ConvConfig, LayerIR } from '../../../src/shared/ir';
 import { makeLayer, makeModel, type LayerFields } from '../../../src/analysis/extract/builders';
 import { defaultConv, defaultRecurrent } from '../../../src/shared/layers';
 import { kerasDefaultKernel } from '../../../src/analysis/extract/defaults';
-import { propagateShapes, windowOutput } from '../../../src/shared/shapes';
+import { broadcastShapes, propagateShapes, windowOutput } from '../../../src/shared/shapes';
 
 const at = { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } };
 
@@ -143,5 +143,18 @@ describe('windowOutput, the frameworks\' sliding-window formulas', () => {
     ['a kernel larger than the input', 2, { kernel: 3, stride: 1, dilation: 1, padding: 'valid' as const }, null],
   ])('%s', (_name, input, window, expected) => {
     expect(windowOutput(input, window)).toBe(expected);
+  });
+});
+
+describe('broadcastShapes (elementwise products)', () => {
+  it('stretches sides of 1 as the frameworks do, and refuses sides that differ', () => {
+    // A squeeze-and-excitation gate over a feature map, both layouts; a spatial attention map over the channels.
+    expect(broadcastShapes([[32, 12, 12], [32, 1, 1]])).toEqual([32, 12, 12]);
+    expect(broadcastShapes([[1, 1, 32], [12, 12, 32]])).toEqual([12, 12, 32]);
+    expect(broadcastShapes([[32, 12, 12], [1, 12, 12]])).toEqual([32, 12, 12]);
+    // Ranks aligned on the last axis; an unknown side takes the known one.
+    expect(broadcastShapes([[8, 16], [16]])).toEqual([8, 16]);
+    expect(broadcastShapes([[null, 16], [4, 1]])).toEqual([4, 16]);
+    expect(broadcastShapes([[32, 12, 12], [16, 1, 1]])).toBeNull();
   });
 });

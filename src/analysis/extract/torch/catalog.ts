@@ -166,7 +166,8 @@ function pool(c: LayerCall, kind: 'maxpool' | 'avgpool', dims: number): Slot {
 function adaptivePool(c: LayerCall, kind: 'maxpool' | 'avgpool'): Slot {
   const out = c.args.get(0, 'output_size');
   const global = out === 1 || (Array.isArray(out) && out.every((x) => x === 1));
-  if (global) return slot(base(c, { kind: 'global-pool', reduce: kind === 'maxpool' ? 'max' : 'avg', keepdims: null }), []);
+  // Adaptive pooling keeps its input's rank: (N, C, 1, 1) after AdaptiveAvgPool2d(1).
+  if (global) return slot(base(c, { kind: 'global-pool', reduce: kind === 'maxpool' ? 'max' : 'avg', keepdims: true }), []);
   // `None` entries keep the input's size.
   const adaptiveOutput = shapeList(out);
   return slot(base(c, { kind, pool: { ...defaultPool(), adaptiveOutput } }), []);

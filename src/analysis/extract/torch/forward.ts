@@ -221,6 +221,7 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
       // `x.mean(dim=1)` over a sequence's steps (batch first), `x.mean((2, 3))` over an image: average pooling.
       if (spelling.endsWith('mean') && input.t === 'tensor' && input.from.length > 0 && isPoolingMean(arg(1, 'dim'), arg(2, 'keepdim'))) {
         const slot = functionalSlot('global-pool', spelling, n);
+        if (slot.layer.kind === 'global-pool') slot.layer.keepdims = false;
         return node(slot, input, f);
       }
       const { from, computed, scores, reads } = combined([...all, ...args.keywords.values()]);
@@ -275,6 +276,8 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
         }
       } else if (layer.kind === 'global-pool') {
         layer.reduce = op.fn.includes('max') ? 'max' : 'avg';
+        // F.adaptive_avg_pool2d(x, 1) keeps its input's rank: (N, C, 1, 1).
+        layer.keepdims = true;
       }
       return node(slot, input, f);
     }
