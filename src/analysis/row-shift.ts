@@ -318,12 +318,38 @@ function rowIn(map: RowMap, row: number): number {
 function movedText(s: string, key: string, ownRows: RowMap): string {
   if (PATH_KEYS.has(key)) return s;
   let out = s.includes('ine ') ? s.replace(LINE_WORD, (_, word: string, n: string) => `${word}${String(rowIn(ownRows, Number(n) - 1) + 1)}`) : s;
-  if (ID_KEYS.has(key)) out = out.replace(ID_LINE, (_, n: string) => `@${String(rowIn(ownRows, Number(n)))}`);
+  if (ID_KEYS.has(key) && out.includes('@')) out = out.replace(ID_LINE, (_, n: string) => `@${String(rowIn(ownRows, Number(n)))}`);
+  return out;
+}
+
+/** What the records of one copy share: how rows read in it, and its copies by original. */
+type Shared = Omit<Pending, 'source' | 'rows' | 'owner' | 'values' | 'whole'>;
+
+/** A small value (isSmall) moved now, whole: `rows` are those of `owner`, the file of its nearest `file` field. */
+function copied(v: unknown, key: string, owner: string, rows: RowMap, p: Shared): unknown {
+  if (typeof v === 'string') return movedText(v, key, p.ownRows);
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((item: unknown) => copied(item, key, owner, rows, p));
+  const record = v as Record<string, unknown>;
+  let own = owner;
+  let ownRows = rows;
+  if (typeof record.file === 'string' && record.file !== owner) {
+    own = record.file;
+    ownRows = p.copyRows(own);
+  }
+  const out: Record<string, unknown> = { ...record };
+  const isPosition = typeof record.line === 'number' && typeof record.character === 'number';
+  for (const k in record) {
+    const field = record[k];
+    if (typeof field === 'string') out[k] = movedText(field, k, p.ownRows);
+    else if (field !== null && typeof field === 'object') out[k] = copied(field, k, own, ownRows, p);
+    else if (isPosition && k === 'line') out[k] = rowIn(ownRows, field as number);
+  }
   return out;
 }
 
 /** One value of a copy: strings moved now, arrays copied with their items deferred, records as deferred copies. */
-function deferred(v: unknown, key: string, owner: string, rows: RowMap, p: Omit<Pending, 'source' | 'rows' | 'owner' | 'values' | 'whole'>, whole: Pending['whole'] = null): unknown {
+function deferred(v: unknown, key: string, owner: string, rows: RowMap, p: Shared, whole: Pending['whole'] = null): unknown {
   if (typeof v === 'string') return movedText(v, key, p.ownRows);
   if (v === null || typeof v !== 'object') return v;
   const known = p.copies.get(v);
@@ -333,7 +359,8 @@ function deferred(v: unknown, key: string, owner: string, rows: RowMap, p: Omit<
     if (v.length > 0) p.copies.set(v, out);
     for (let i = 0; i < v.length; i++) {
       const item: unknown = v[i];
-      if (typeof item === 'object' || typeof item === 'string') out[i] = deferred(item, key, owner, rows, p);
+      if (typeof item === 'string') out[i] = movedText(item, key, p.ownRows);
+      else if (item !== null && typeof item === 'object') out[i] = isSmall(item) ? copied(item, key, owner, rows, p) : deferred(item, key, owner, rows, p);
     }
     return out;
   }
@@ -353,7 +380,7 @@ function deferred(v: unknown, key: string, owner: string, rows: RowMap, p: Omit<
     const field = record[k];
     if (typeof field === 'string') out[k] = movedText(field, k, p.ownRows);
     else if (field === null || typeof field !== 'object') out[k] = isPosition && k === 'line' ? rowIn(ownRows, field as number) : field;
-    else if (isSmall(field)) out[k] = deferred(field, k, own, ownRows, p);
+    else if (isSmall(field)) out[k] = copied(field, k, own, ownRows, p);
     else {
       later ??= { source: record, rows: ownRows, owner: own, ownRows: p.ownRows, copyRows: p.copyRows, copies: p.copies, values: null, whole: null };
       Object.defineProperty(out, k, accessorFor(k));
@@ -372,21 +399,25 @@ const SMALL = 8;
 
 /** Whether `value` holds at most SMALL objects (itself included), so it is copied at once. */
 function isSmall(value: object): boolean {
-  let budget = SMALL;
-  const fits = (v: object): boolean => {
-    if (--budget < 0) return false;
-    if (Array.isArray(v)) {
-      for (const item of v) if (item !== null && typeof item === 'object' && !fits(item as object)) return false;
-      return true;
+  return objectsWithin(value, SMALL) >= 0;
+}
+
+/** `budget` less the objects in `value` (itself included); negative once they exceed it (the walk stops there). */
+function objectsWithin(value: object, budget: number): number {
+  let left = budget - 1;
+  if (left < 0) return left;
+  if (Array.isArray(value)) {
+    for (const item of value as unknown[]) {
+      if (item !== null && typeof item === 'object' && (left = objectsWithin(item, left)) < 0) return left;
     }
-    const record = v as Record<string, unknown>;
-    for (const k in record) {
-      const field = record[k];
-      if (field !== null && typeof field === 'object' && !fits(field)) return false;
-    }
-    return true;
-  };
-  return fits(value);
+    return left;
+  }
+  const record = value as Record<string, unknown>;
+  for (const k in record) {
+    const field = record[k];
+    if (field !== null && typeof field === 'object' && (left = objectsWithin(field, left)) < 0) return left;
+  }
+  return left;
 }
 
 /** Reads field `key` of a deferred copy: the original's, moved when first read. */
