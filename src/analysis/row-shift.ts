@@ -268,7 +268,7 @@ function rowsHeld(value: object): RowsHeld {
     if (Array.isArray(v)) return v.every((item) => visit(item, key, owner));
     if (Object.getPrototypeOf(v) !== Object.prototype) return false;
     const record = v as Record<string, unknown>;
-    const own = typeof record.file === 'string' && record.file !== owner ? record.file : owner;
+    const own = fileOf(record, owner);
     const isPosition = typeof record.line === 'number' && typeof record.character === 'number';
     for (const k in record) {
       const field = record[k];
@@ -322,6 +322,11 @@ function movedText(s: string, key: string, ownRows: RowMap): string {
   return out;
 }
 
+/** The file a record's rows belong to: its own `file` field, else `owner`, the enclosing record's. */
+function fileOf(record: Record<string, unknown>, owner: string): string {
+  return typeof record.file === 'string' ? record.file : owner;
+}
+
 /** What the records of one copy share: how rows read in it, and its copies by original. */
 type Shared = Omit<Pending, 'source' | 'rows' | 'owner' | 'values' | 'whole'>;
 
@@ -331,12 +336,8 @@ function copied(v: unknown, key: string, owner: string, rows: RowMap, p: Shared)
   if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.map((item: unknown) => copied(item, key, owner, rows, p));
   const record = v as Record<string, unknown>;
-  let own = owner;
-  let ownRows = rows;
-  if (typeof record.file === 'string' && record.file !== owner) {
-    own = record.file;
-    ownRows = p.copyRows(own);
-  }
+  const own = fileOf(record, owner);
+  const ownRows = own === owner ? rows : p.copyRows(own);
   const out: Record<string, unknown> = { ...record };
   const isPosition = typeof record.line === 'number' && typeof record.character === 'number';
   for (const k in record) {
@@ -365,12 +366,8 @@ function deferred(v: unknown, key: string, owner: string, rows: RowMap, p: Share
     return out;
   }
   const record = v as Record<string, unknown>;
-  let own = owner;
-  let ownRows = rows;
-  if (typeof record.file === 'string' && record.file !== owner) {
-    own = record.file;
-    ownRows = p.copyRows(own);
-  }
+  const own = fileOf(record, owner);
+  const ownRows = own === owner ? rows : p.copyRows(own);
   // Fields of a few leaves are moved now; arrays of records and larger records when first read (an
   // accessor costs more to define than a small record to copy).
   const out: Record<string, unknown> = {};
