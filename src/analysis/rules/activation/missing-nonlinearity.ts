@@ -15,6 +15,8 @@ import { layerLabel } from '../helpers/layer-label';
 import { makeFinding } from '../helpers/make-finding';
 import { lineStarts, offsetAt, rangeOf } from '../helpers/text-offsets';
 import { walkForward, type ChainStop } from '../helpers/walk-chain';
+import { reaches } from '../initialization/init-sites';
+import { isConv } from '../../../shared/layers';
 
 const ALLOW_BOTTLENECK = 'allow-linear-bottleneck';
 
@@ -46,9 +48,12 @@ another learning layer is reported, and not one whose output the model also retu
 intermediate heatmaps of a stacked hourglass, remapped by a 1x1 convolution and fed back in).
 
 A linear bottleneck, a layer narrower than the next one that is immediately followed by a
-nonlinearity (e.g. the 1x1 projection of an inverted residual block or a low-rank factorization), is
-a deliberate design and is not reported (option \`${ALLOW_BOTTLENECK}\`). When the sizes are not known
-statically, such a pair is not reported either.
+nonlinearity (e.g. the 1x1 projection of an inverted residual block, even when its swish is written
+by hand as \`x * x.sigmoid()\`), or a low-rank pair whose middle is narrower than both ends (a
+factorized output layer: fewer weights than the one layer it composes to), is a deliberate design and
+is not reported (option \`${ALLOW_BOTTLENECK}\`). When the sizes are not known statically, such a pair is
+not reported either. Nor is a depthwise convolution followed by a 1x1 convolution: a
+depthwise-separable convolution, whose two halves train better without a nonlinearity between them.
 
 ## Why is this bad?
 A layer without an activation computes W x + b. Two of them in a row compute W2 (W1 x + b1) + b2,
@@ -131,10 +136,17 @@ function acrossConcatenation(graph: LayerGraph, from: LayerIR): ChainStop | null
   }
 }
 
-/** True when the layer's output is squashed by a nonlinearity: its own, or one right after BN/dropout (conv -> BN -> ReLU). */
+/**
+ * True when the layer's output is squashed by a nonlinearity: its own, or one right after BN/dropout
+ * (conv -> BN -> ReLU), or a product of two signals it feeds (a swish written by hand, x * x.sigmoid()).
+ */
 function followedByNonlinearity(graph: LayerGraph, layer: LayerIR): boolean {
   if (appliedActivation(layer) !== 'linear') return true;
   const next = walkForward(graph, layer, (l) => affineOnly(l) && !isLearningLayer(l))?.layer;
+  if (next?.kind === 'multiply') {
+    const fed = (input: LayerIR): boolean => input === layer || reaches(layer, (l) => graph.successors(l), (l) => l === input);
+    return graph.predecessors(next).filter(fed).length >= 2;
+  }
   return next !== undefined && next.kind === 'activation' && appliedActivation(next) !== 'linear';
 }
 
@@ -144,6 +156,27 @@ function isBottleneck(graph: LayerGraph, chain: LayerIR[]): boolean {
   if (!followedByNonlinearity(graph, wide)) return false;
   // Unknown sizes: it may be a bottleneck, so it is not reported.
   return narrow.units === null || wide.units === null || narrow.units < wide.units;
+}
+
+/** A low-rank pair: the middle narrower than both ends, so fewer weights than the one layer it composes to (a factorized output layer). */
+function isLowRank(chain: LayerIR[]): boolean {
+  if (chain.length !== 2) return false;
+  const [first, second] = chain as [LayerIR, LayerIR];
+  const inner = first.units;
+  return inner !== null && first.inFeatures !== null && second.units !== null && inner < first.inFeatures && inner < second.units;
+}
+
+/**
+ * A depthwise convolution and the 1x1 convolution after it: a depthwise-separable convolution
+ * (Xception, MobileNet), a deliberate factorization with far fewer weights than the full convolution
+ * it composes to; a nonlinearity between the two trains worse (Chollet 2017).
+ */
+function isSeparable(chain: LayerIR[]): boolean {
+  if (chain.length !== 2) return false;
+  const [depthwise, pointwise] = chain as [LayerIR, LayerIR];
+  if (!isConv(depthwise) || !isConv(pointwise)) return false;
+  const perChannel = depthwise.conv.variant === 'depthwise' || (depthwise.conv.groups !== null && depthwise.conv.groups > 1 && depthwise.conv.groups === depthwise.inFeatures);
+  return perChannel && pointwise.kernelSize !== null && pointwise.kernelSize.every((k) => k === 1) && (pointwise.conv.groups ?? 1) === 1;
 }
 
 /** `nn.Linear(...)` item of nn.Sequential: insert `, nn.ReLU()` after it. */
@@ -199,7 +232,7 @@ export const rule: Rule = {
       if (inChain.has(layer.id) || !isLearningLayer(layer) || appliedActivation(layer) !== 'linear') continue;
       const chain = chainFrom(graph, layer);
       chain.forEach((l) => inChain.add(l.id));
-      if (chain.length >= 2 && !(allowBottleneck && isBottleneck(graph, chain))) chains.push(chain);
+      if (chain.length >= 2 && !(allowBottleneck && (isBottleneck(graph, chain) || isLowRank(chain))) && !isSeparable(chain)) chains.push(chain);
     }
     // Unrolled copies of one loop body make one chain per copy; report each written call once.
     const firstCalls = new Set<string>();
