@@ -11,6 +11,7 @@ export function probePrediction(model: ModelIR): ProbePrediction {
   if (!p.ok) return { log10FirstLastRatio: null, grade: null, layers: [], unavailable: p.reason, assumptions: [] };
   return {
     log10FirstLastRatio: p.log10FirstLastRatio,
+    against: p.against,
     grade: p.grade,
     layers: p.layers.map((l) => ({ id: l.layerId, predictedStd: l.predictedStd, log10GradRatio: l.log10GradRatio })),
     unavailable: null,

@@ -4,7 +4,7 @@
  */
 import type { ProbeLayerResult, ProbeResult } from '../shared/probe';
 import { formatGradNorm, gradNormColumns } from '../shared/probe-format';
-import { approxRatio } from '../shared/gradient-flow';
+import { approxRatio, flowReference } from '../shared/gradient-flow';
 import { predictedBesideMeasured, type PredictionComparison } from '../shared/prediction-gap';
 
 /** The bar spans gradient norms from 1e-12 to 1e2, one character per 0.7 decade. */
@@ -68,7 +68,7 @@ export function comparisonLines(comparison: PredictionComparison | null, result:
   if (comparison.unavailable !== null) return [`predicted: none (${comparison.unavailable})`];
   const ratio = (log10: number | null) => (log10 === null ? '-' : approxRatio(10 ** log10));
   const grade = result.prediction?.grade ? ` (${result.prediction.grade})` : '';
-  const lines = [`predicted: the first layer gets ${ratio(comparison.firstLast.predicted)}${grade} of the last hidden layer's gradient at initialization; measured ${ratio(comparison.firstLast.measured)} at step 1`];
+  const lines = [`predicted: the first layer gets ${ratio(comparison.firstLast.predicted)}${grade} of ${flowReference(result.prediction?.against ?? 'last-hidden')} gradient at initialization; measured ${ratio(comparison.firstLast.measured)} at step 1`];
   if (comparison.gaps.length === 0) return [...lines, 'predicted and measured agree within a decade on every layer'];
   lines.push('more than a decade apart:', ...comparison.gaps.map((g) => `  - ${g}`), 'what the measurement has that the prediction leaves out:', ...comparison.reasons.map((r) => `  - ${r}`));
   return lines;

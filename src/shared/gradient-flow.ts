@@ -86,3 +86,11 @@ export function judgeFlowProfile(norms: readonly number[], thresholds: FlowThres
     exploding: before.filter(({ n }) => n > thresholds.explodingRatio * ref).map(({ i }) => i),
   };
 }
+
+/**
+ * The layer a first-to-last gradient ratio is taken against, as messages name it: the last hidden
+ * layer, or the output layer when no gradient reaches the hidden layers (PropagatedModel.against).
+ */
+export function flowReference(against: 'last-hidden' | 'output'): string {
+  return against === 'output' ? "the output layer's" : "the last hidden layer's";
+}

@@ -157,6 +157,8 @@ export interface ProbeNotice {
 export interface ProbePrediction {
   /** log10(first / last hidden weighted layer's gradient norm) at initialization; null without a ratio. */
   log10FirstLastRatio: number | null;
+  /** The layer that ratio is against: the output layer when no gradient reaches the hidden layers (absent in older results: the last hidden one). */
+  against?: 'last-hidden' | 'output';
   grade: FlowGrade | null;
   /** Per layer id: predicted output std and log10 gradient norm over the output layer's. */
   layers: { id: string; predictedStd: number; log10GradRatio: number | null }[];

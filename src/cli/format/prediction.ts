@@ -3,7 +3,7 @@
  * JSON report (issue 9 §1) and the lines `check --verbose` prints under the findings.
  */
 import type { ModelIR } from '../../shared/ir';
-import { approxRatio } from '../../shared/gradient-flow';
+import { approxRatio, flowReference } from '../../shared/gradient-flow';
 import { modelPrediction } from '../../shared/knowledge/propagation';
 
 export interface JsonLayerPrediction {
@@ -64,7 +64,7 @@ export function predictionLines(model: ModelIR, where: (line: number) => string,
   const head =
     p.log10FirstLastRatio === null
       ? `model ${model.name}: predicted at initialization (fewer than two layers with weights)`
-      : `model ${model.name}: predicted ${p.grade} at initialization: the first layer gets ${approxRatio(10 ** p.log10FirstLastRatio)} of the last hidden layer's gradient`;
+      : `model ${model.name}: predicted ${p.grade} at initialization: the first layer gets ${approxRatio(10 ** p.log10FirstLastRatio)} of ${flowReference(p.against)} gradient`;
   const assumed = p.assumptions.length > 0 ? ` (assuming ${rename(p.assumptions.join(', '))})` : '';
   const lines = [`${where(model.range.start.line)}: ${head}${assumed}`];
   for (const layer of p.layers) {

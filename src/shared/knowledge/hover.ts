@@ -8,7 +8,7 @@ import { isDropout, isNormalization } from '../layers';
 import type { ActivationIR, InitializerIR, LayerIR, ModelIR } from '../ir';
 import { activationInfo, negativeSlope, recommendedInit, targetStd } from './activations';
 import { code, formatNumber, formatRatio } from './format';
-import { approxRatio } from '../gradient-flow';
+import { approxRatio, flowReference } from '../gradient-flow';
 import { modelPrediction } from './propagation';
 import { familyTitle, initializerDoc, initializerStats, initializerTitle, type InitializerStats } from './initializers';
 import { assessKernelInit, type InitAssessment } from './judgement';
@@ -285,7 +285,7 @@ export function describePredictionSection(layer: LayerIR, model: ModelIR): strin
     lines.push(`- the squared gradient crossing it is multiplied by ${formatNumber(own.chi)}`);
   }
   if (prediction.log10FirstLastRatio !== null && prediction.grade !== null) {
-    lines.push(`- model: the first weighted layer gets ${approxRatio(10 ** prediction.log10FirstLastRatio)} of the last hidden layer's gradient (${prediction.grade})`);
+    lines.push(`- model: the first weighted layer gets ${approxRatio(10 ** prediction.log10FirstLastRatio)} of ${flowReference(prediction.against)} gradient (${prediction.grade})`);
   }
   const assumed = prediction.assumptions.length ? ` Assuming ${prediction.assumptions.join(', ')}.` : '';
   return `#### Predicted at initialization\nMean-field signal propagation from the code, standardized inputs.${assumed}\n\n${lines.join('\n')}`;

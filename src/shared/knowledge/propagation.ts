@@ -61,10 +61,15 @@ export interface LayerPrediction {
 export interface PropagatedModel {
   ok: true;
   layers: LayerPrediction[];
-  /** Weighted layers compared: the first one and the last hidden one (null when the model has fewer than two). */
+  /**
+   * Weighted layers compared: the first one and the last hidden one (null when the model has fewer
+   * than two). When no gradient reaches the hidden layers at all (a zero kernel after them, GL201),
+   * `lastHidden` is the output layer and `against` says so: a ratio of two zeros would read healthy.
+   */
   first: LayerPrediction | null;
   lastHidden: LayerPrediction | null;
-  /** log10(gradient norm of the first weighted layer / that of the last hidden weighted layer); null with fewer than two weighted layers. */
+  against: 'last-hidden' | 'output';
+  /** log10(gradient norm of the first weighted layer / that of the `against` layer); null with fewer than two weighted layers. */
   log10FirstLastRatio: number | null;
   /** Grade of that ratio with the shared thresholds; null when there is no ratio. */
   grade: FlowGrade | null;
@@ -793,7 +798,11 @@ function propagate(model: ModelIR): ModelPrediction {
   const undefinedLayer = nodes[undefinedAt]?.layer;
   if (undefinedLayer) return { ok: false, reason: `the gradient is undefined at ${label(undefinedLayer)}`, layerId: undefinedLayer.id };
   const first = owners.length >= 2 ? predictions[owners[0]!]! : null;
-  const lastHidden = owners.length >= 2 ? predictions[owners[owners.length - 2]!]! : null;
+  const hidden = owners.length >= 2 ? predictions[owners[owners.length - 2]!]! : null;
+  // A gradient at the floor is none: the hidden layers are measured against the output layer instead.
+  const hiddenNormSq = owners.length >= 2 ? normSq[owners[owners.length - 2]!] : null;
+  const stalled = hiddenNormSq !== null && hiddenNormSq !== undefined && hiddenNormSq <= TINY;
+  const lastHidden = stalled ? predictions[owners[owners.length - 1]!]! : hidden;
   const log10FirstLastRatio =
     first?.log10GradRatio != null && lastHidden?.log10GradRatio != null ? first.log10GradRatio - lastHidden.log10GradRatio : null;
   return {
@@ -801,6 +810,7 @@ function propagate(model: ModelIR): ModelPrediction {
     layers: predictions,
     first,
     lastHidden,
+    against: stalled ? 'output' : 'last-hidden',
     log10FirstLastRatio,
     grade: log10FirstLastRatio === null ? null : gradeFlowRatio(10 ** log10FirstLastRatio, FLOW_THRESHOLDS),
     assumptions,

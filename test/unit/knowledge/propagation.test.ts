@@ -295,6 +295,30 @@ describe('mean-field recursions: textbook values', () => {
     expect(lrn.predictedStd / relu.predictedStd).toBeCloseTo(scale, 6);
   });
 
+  it('grades hidden layers that get no gradient at all (zero kernels) against the output layer: vanishing, not a healthy 0/0', () => {
+    const zero = init('zeros');
+    const model = buildModel({
+      framework: 'torch',
+      layers: [
+        dense(256, { activation: 'relu', kernelInit: zero, fanIn: 784, fanOut: 256 }),
+        dense(128, { activation: 'relu', kernelInit: zero, fanIn: 256, fanOut: 128 }),
+        dense(10, { kernelInit: zero, fanIn: 128, fanOut: 10 }),
+      ],
+    });
+    model.inputShape = [784];
+    const p = predictPropagation(model);
+    expect(p.ok, JSON.stringify(p)).toBe(true);
+    if (!p.ok) return;
+    expect(p.against).toBe('output');
+    expect(p.lastHidden?.layerId).toBe('L2');
+    expect(p.grade).toBe('vanishing');
+    // With He kernels the ratio is taken against the last hidden layer, as always.
+    const he = buildModel({ layers: [dense(256, { activation: 'relu', kernelInit: init('he_normal'), fanIn: 784, fanOut: 256 }), dense(128, { activation: 'relu', kernelInit: init('he_normal'), fanIn: 256, fanOut: 128 }), dense(10, { fanIn: 128, fanOut: 10 })] });
+    he.inputShape = [784];
+    const healthy = predictPropagation(he);
+    expect(healthy.ok && healthy.against).toBe('last-hidden');
+  });
+
   it('says why it cannot propagate a model, naming the layer', () => {
     const model = buildModel({ layers: [dense(64, { activation: 'relu' }), dense(10)] });
     const p = predictPropagation(model);

@@ -2,7 +2,7 @@
  * How rules quote the gradient flow predicted at initialization (src/shared/knowledge/propagation.ts),
  * so that every message carries the same number the hover, the inline hints and the probe show.
  */
-import { approxRatio } from '../../../shared/gradient-flow';
+import { approxRatio, flowReference } from '../../../shared/gradient-flow';
 import type { Severity } from '../../../shared/findings';
 import type { ModelPrediction, PropagatedModel } from '../../../shared/knowledge/propagation';
 
@@ -11,7 +11,7 @@ export function firstLastText(prediction: PropagatedModel): string | null {
   if (prediction.log10FirstLastRatio === null) return null;
   const ratio = 10 ** prediction.log10FirstLastRatio;
   const amount = ratio > 10 ? `${approxRatio(ratio)}x` : `${approxRatio(ratio)} of`;
-  return `the first layer gets ${amount} the last hidden layer's gradient at initialization`;
+  return `the first layer gets ${amount} ${flowReference(prediction.against)} gradient at initialization`;
 }
 
 /** The note a finding judged without a prediction carries, naming why. */
