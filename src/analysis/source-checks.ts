@@ -4,6 +4,11 @@ import type { Notice } from './api';
 import { nodesOfType, rangeOf, spanHolds, STATEMENT_CONTAINERS, walk } from './python/syntax';
 
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
+/**
+ * A notebook file may be this large: its outputs (plots, images) are not analyzed, so the source limit
+ * applies to its code cells once they are read, not to the file.
+ */
+export const MAX_NOTEBOOK_FILE_BYTES = 64 * 1024 * 1024;
 
 /** Decodes file bytes as UTF-8 (with or without BOM); an error message for binary or non-UTF-8 input. */
 export function decodeSource(bytes: Uint8Array): { text: string } | { error: string } {

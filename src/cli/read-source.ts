@@ -1,9 +1,10 @@
 /**
  * Reading one input file for the engine: the size limit is checked before reading (so a huge file
- * is never loaded), decoding and notebook conversion use the engine's own helpers.
+ * is never loaded; a notebook's code cells, not its outputs, are held to it), decoding and notebook
+ * conversion use the engine's own helpers.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { decodeSource, DEFAULT_MAX_FILE_BYTES } from '../analysis/source-checks';
+import { decodeSource, DEFAULT_MAX_FILE_BYTES, MAX_NOTEBOOK_FILE_BYTES } from '../analysis/source-checks';
 import { notebookToPython } from '../analysis/notebook';
 import type { Notice } from '../analysis/api';
 
@@ -23,10 +24,12 @@ function megabytes(bytes: number): string {
 
 /** Reads a .py file (or any file named explicitly) or an .ipynb notebook as Python text. */
 export function readInput(path: string, maxBytes: number = DEFAULT_MAX_FILE_BYTES): InputSource {
+  const notebook = path.toLowerCase().endsWith('.ipynb');
   let bytes: Buffer;
   try {
     const size = statSync(path).size;
-    if (size > maxBytes) return refused(`file is ${megabytes(size)}, over the ${megabytes(maxBytes)} limit; not analyzed`);
+    const fileLimit = notebook ? Math.max(maxBytes, MAX_NOTEBOOK_FILE_BYTES) : maxBytes;
+    if (size > fileLimit) return refused(`file is ${megabytes(size)}, over the ${megabytes(fileLimit)} limit${notebook ? ' for a notebook' : ''}; not analyzed`);
     bytes = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -34,10 +37,12 @@ export function readInput(path: string, maxBytes: number = DEFAULT_MAX_FILE_BYTE
   }
   const decoded = decodeSource(bytes);
   if ('error' in decoded) return refused(decoded.error);
-  if (!path.toLowerCase().endsWith('.ipynb')) return { text: decoded.text, cellStarts: null, notices: [], error: null };
+  if (!notebook) return { text: decoded.text, cellStarts: null, notices: [], error: null };
   try {
-    const notebook = notebookToPython(decoded.text);
-    return { text: notebook.text, cellStarts: notebook.cellStarts, notices: notebook.notices, error: null };
+    const cells = notebookToPython(decoded.text);
+    const codeBytes = Buffer.byteLength(cells.text, 'utf8');
+    if (codeBytes > maxBytes) return refused(`the code cells are ${megabytes(codeBytes)}, over the ${megabytes(maxBytes)} limit; not analyzed`);
+    return { text: cells.text, cellStarts: cells.cellStarts, notices: cells.notices, error: null };
   } catch (error) {
     return refused(error instanceof Error ? error.message : String(error));
   }

@@ -157,6 +157,20 @@ describe('gradient-lens check: inputs', () => {
     expect(mlp?.prediction?.layers.map((l) => [l.name, l.cell, l.line])).toEqual([['0', 4, 2], ['1', 4, 2], ['2', 4, 3]]);
   });
 
+  it("holds a notebook's code cells to the size limit, not its outputs", () => {
+    // A 3 MB embedded plot (over the 2 MB source limit) beside a small model cell; and 2.5 MB of code.
+    const plot = { output_type: 'display_data', data: { 'image/png': 'iVBORw0KGgo'.repeat(300_000) }, metadata: {} };
+    const withOutputs = JSON.stringify({ cells: [{ cell_type: 'code', source: SIGMOID_STACK.split(/(?<=\n)/), outputs: [plot], execution_count: 1, metadata: {} }], metadata: {}, nbformat: 4, nbformat_minor: 5 });
+    const bigCode = notebook([{ cell_type: 'code', source: ['x = 1\n', '# padding line for the size limit\n'.repeat(80_000)] }]);
+    const root = tempTree({ 'plots.ipynb': withOutputs, 'generated.ipynb': bigCode });
+    const { report } = checkJson(root, '.');
+    const file = (path: string) => report.files.find((f) => f.path === path);
+    expect(withOutputs.length).toBeGreaterThan(2 * 1024 * 1024);
+    expect(file('plots.ipynb')?.error).toBeNull();
+    expect(file('plots.ipynb')?.diagnostics.map((d) => d.code)).toContain('GL101');
+    expect(file('generated.ipynb')?.error).toMatch(/the code cells are 2\.\d MB, over the 2\.0 MB limit/);
+  });
+
   it('reports every bad input with a clear message, still analyzes the rest, and exits 2', () => {
     const root = tempTree({
       'good.py': SIGMOID_STACK,
