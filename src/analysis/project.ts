@@ -24,6 +24,7 @@ import { isRuleEnabled } from './config/index';
 import { isSuppressed, parseSuppressions, type Suppressions } from './suppression';
 import { DEFAULT_MAX_FILE_BYTES, refuseText, syntaxNotices } from './source-checks';
 import { rethrowCancellation, runCancellable, throwIfCancelled, type CancellationCheck } from './cancellation';
+import { oneLine } from '../shared/source-snippet';
 
 interface FileState {
   path: string;
@@ -150,11 +151,11 @@ export class Project {
     state.extracted = extracted;
     state.extractedWith = key;
     for (const note of state.extracted.notes) {
-      state.extractionNotices.push({ message: `Line ${note.range.start.line + 1}: ${note.what}`, range: note.range, severity: 'information' });
+      state.extractionNotices.push({ message: `Line ${note.range.start.line + 1}: ${oneLine(note.what)}`, range: note.range, severity: 'information' });
     }
     for (const model of state.extracted.models) {
       for (const u of model.unsupported) {
-        state.extractionNotices.push({ message: `Line ${u.range.start.line + 1}: ${u.what} is not fully understood; findings for model '${model.name}' may miss what it does`, range: u.range, severity: 'information' });
+        state.extractionNotices.push({ message: `Line ${u.range.start.line + 1}: ${oneLine(u.what)} is not fully understood; findings for model '${model.name}' may miss what it does`, range: u.range, severity: 'information' });
       }
     }
     return state.extracted;

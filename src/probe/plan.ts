@@ -11,6 +11,7 @@ import { broadcastShapes, concatAxis, layerOutput, perDim, poolWindows, readerKi
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
 import { attentionParams, attentionSizes, positionEmbeddingParams } from './attention';
+import { oneLine } from '../shared/source-snippet';
 
 export type Shape = number[];
 
@@ -688,7 +689,7 @@ function checkInitialState(layer: LayerOf<RecurrentKind>, sources: (LayerIR | nu
 export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: Shape | null = null): Plan {
   const planner = new Planner(model, options);
   if (model.layers.length === 0) throw new ProbeFailure('input', `model ${model.name} has no layers the analyzer could read`);
-  for (const u of model.unsupported) planner.note('warning', `Not modelled by the analyzer: ${u.what} (line ${u.range.start.line + 1}).`);
+  for (const u of model.unsupported) planner.note('warning', `Not modelled by the analyzer: ${oneLine(u.what)} (line ${u.range.start.line + 1}).`);
   const resolved = planner.resolveInputShape();
   let inputShape = inputOverride ?? resolved;
   const inputLayers = model.isGraph ? model.layers.flatMap((l, i) => (l.kind === 'input' && l.inputs.length === 0 ? [i] : [])) : [];

@@ -12,6 +12,7 @@ import { Scope, type ConstValue } from './constants';
 import { namedChildren, rangeOf, unparen } from './syntax';
 import { callArgs } from './syntax-cache';
 import { evaluateWith } from './evaluate';
+import { sourceSnippet } from '../../shared/source-snippet';
 
 /** Arguments of one call, as constants; an argument whose value is unknown is `undefined` (never its default). */
 export interface ConstArguments {
@@ -38,7 +39,7 @@ export interface CallSite {
 /** The call as written, whitespace collapsed, at most 60 characters. */
 export function callLabel(call: Node): string {
   const text = call.text.replace(/\s+/g, ' ').replace(/\(\s+/g, '(').replace(/,?\s+\)/g, ')');
-  return text.length <= 60 ? text : `${text.slice(0, 57)}...`;
+  return sourceSnippet(text);
 }
 
 /**

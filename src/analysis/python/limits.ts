@@ -5,6 +5,7 @@
  * never in a crash, a hang or a silently wrong model.
  */
 import type { Range } from '../../shared/ir';
+import { sourceSnippet } from '../../shared/source-snippet';
 
 export const LIMITS = {
   /** Nested calls (functions, methods, constructors, inlined helpers and custom layers). */
@@ -59,7 +60,6 @@ export class EvalNotes {
 
   /** A limit was reached at `construct` (as written, shortened) located at `range`. */
   limit(kind: LimitKind, construct: string, range: Range): void {
-    const text = construct.replace(/\s+/g, ' ');
-    this.add(`${text.length > 60 ? `${text.slice(0, 57)}...` : text}: ${WHY[kind]}`, range);
+    this.add(`${sourceSnippet(construct.replace(/\s+/g, ' '))}: ${WHY[kind]}`, range);
   }
 }

@@ -12,6 +12,7 @@ import { mergeMarks, MAX_INLINE_DEPTH, type KerasCall, type Reader } from './exe
 import { buildLayer } from './layers';
 import { applyLambda } from './lambda';
 import { OPAQUE, producersOf, type ClosureFrame, type FlowMarks, type GraphNode, type LayerFactory, type SequentialBuilder, type Value } from './values';
+import { sourceSnippet } from '../../../shared/source-snippet';
 
 const NO_ARGUMENTS: CallArgs<Value> = { positional: [], keywords: new Map(), partial: false };
 
@@ -114,7 +115,7 @@ function chainItem(exec: Reader, value: Value, node: Node, previous: GraphNode[]
     case 'list':
       return value.items.reduce((prev, item) => chainItem(exec, item, node, prev, marks), previous);
     default: {
-      const written = node.type === 'call' ? (node.childForFieldName('function')?.text ?? node.text) : node.text.slice(0, 60);
+      const written = sourceSnippet(node.type === 'call' ? (node.childForFieldName('function')?.text ?? node.text) : node.text);
       const range = rangeOf(node);
       const layer = makeLayer({ kind: 'unknown', className: written, range });
       const what = `layer ${written}`;

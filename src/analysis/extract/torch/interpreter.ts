@@ -29,6 +29,7 @@ import { childrenOf, classNameOf, cloneValue, paramOf, registerModule, sameClass
 import { MODEL_INPUT, Trace } from './trace';
 import { orient, rawOperand, scaled } from './raw-weights';
 import { UNKNOWN, constOf, constant, leafSlots, mergeValues, type ClassInfo, type Instance, type Value } from './values';
+import { sourceSnippet } from '../../../shared/source-snippet';
 
 const MAX_ITERATIONS = LIMITS.loopIterations;
 
@@ -378,7 +379,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
 
   /** A note on how an expression was read, once per file for the same text (a config read on many lines says it once). */
   noteOnce(n: Node, what: string): void {
-    const text = n.text.length > 60 ? `${n.text.slice(0, 57)}...` : n.text;
+    const text = sourceSnippet(n.text);
     if (this.noted.has(`${text}\u0000${what}`)) return;
     this.noted.add(`${text}\u0000${what}`);
     this.ctx.notes.add(`${text}: ${what}`, rangeOf(n));

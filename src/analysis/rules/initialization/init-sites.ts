@@ -9,6 +9,7 @@ import type { RelatedInfo, TextEdit } from '../../../shared/findings';
 import { rangeKey } from '../helpers/call-key';
 import type { LayerGraph } from '../helpers/layer-graph';
 import { isNormalizationLayer } from '../helpers/layer-kinds';
+import { sourceSnippet } from '../../../shared/source-snippet';
 
 export interface InitSite {
   init: InitializerIR;
@@ -52,7 +53,7 @@ export function adviceText(init: InitializerIR, recommended: string, edit: TextE
 
 /** How to name an initializer in a message: as written, or as the framework default it is. */
 export function initLabel(init: InitializerIR): string {
-  if (init.explicit) return init.spelling.length > 60 ? `${init.spelling.slice(0, 57)}...` : init.spelling;
+  if (init.explicit) return sourceSnippet(init.spelling);
   if (init.framework === 'torch' && init.name === 'kaiming_uniform') return "PyTorch's default kaiming_uniform_(a=sqrt(5))";
   return `the ${init.framework === 'keras' ? 'Keras' : 'PyTorch'} default ${init.name}`;
 }
