@@ -245,9 +245,14 @@ export function planWithinBudget(model: ModelIR, options: ProbeOptions): Budgete
       `model ${model.name} needs ${fmt(Math.ceil(stepMacs / 1e6))} M multiply-adds per training step at input ${current.inputShape.join('x')} and batch ${batch}, ${Math.ceil(stepMacs / options.budget.maxStepMacs)}x the probe budget of ${fmt(Math.ceil(options.budget.maxStepMacs / 1e6))} M: a step would have to be that many times smaller. ${whyNotSmaller(model, options, plan, current)} A smaller input shape given to the probe (--input-shape) is measured as given.`,
     );
   }
+  const cost = `about ${fmt(Math.round((stepMacsPerExample(current) * batch) / 1e6))} M multiply-adds per step, estimated at ${(estimatedStepMs(current, batch) / 1000).toFixed(1)} s on the wasm backend`;
   const notice: ProbeNotice = {
     severity: 'information',
-    message: `Scaled to the probe's size budget: ${scaled.join(', ')}; widths and fans unchanged (about ${fmt(Math.round((stepMacsPerExample(current) * batch) / 1e6))} M multiply-adds per step, estimated at ${(estimatedStepMs(current, batch) / 1000).toFixed(1)} s on the wasm backend).`,
+    // Nothing to scale (batch and input already as small as the layers allow): the steps are slow, and the note says so.
+    message:
+      scaled.length > 0
+        ? `Scaled to the probe's size budget: ${scaled.join(', ')}; widths and fans unchanged (${cost}).`
+        : `Over the probe's time budget per step, with nothing left to scale (batch ${batch}, input ${current.inputShape.join('x')}): ${cost}.`,
     line: null,
   };
   current.notices.push(notice);

@@ -74,3 +74,22 @@ describe('scaling keeps every window whole', () => {
     expect(plan.inputShape[0]).toBeLessThan(64);
   });
 });
+
+describe('a model over the time budget with nothing left to scale', () => {
+  it('says so, with its cost, instead of an empty list of changes', async () => {
+    // Flatten -> Dense fixes the image side; at batch 1 there is nothing to make smaller.
+    const text = `from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([keras.Input((64, 64, 3))]
+                         + [layers.Conv2D(128, 3, padding="same", activation="relu") for _ in range(6)]
+                         + [layers.Flatten(), layers.Dense(10, activation="softmax")])
+`;
+    const model = defined((await analyzeText(text, '/project/slow.py')).models[0]);
+    const { plan, batchSize } = planWithinBudget(model, probeOptions({ batchSize: 1 }));
+    expect(batchSize).toBe(1);
+    const messages = plan.notices.map((n) => n.message);
+    expect(messages).toContainEqual(expect.stringMatching(/^Over the probe's time budget per step, with nothing left to scale \(batch 1, input 64x64x3\): about [\d,]+ M multiply-adds per step, estimated at [\d.]+ s on the wasm backend\.$/));
+    expect(messages.some((m) => m.includes('Scaled to'))).toBe(false);
+  });
+});
