@@ -221,9 +221,9 @@ export function rowFreeJson(value: unknown, base: number): string {
  * Moving without copying (issue 10 §2). shiftRows copies every object of a value: on a 5,000-line
  * model-dense file, Enter typed below the imports copied 1.6 MB of models and 0.6 MB of findings twice
  * per keystroke (worker and server), about 65 ms of CPU with its garbage. moveRows gives a copy whose
- * fields are moved when first read: each object of it is a plain object whose own properties read the
- * original's, moved, on first access (and then hold the moved value). A model no request reads deeply
- * costs its top-level fields, not its layers.
+ * larger fields are moved when first read: a plain object whose own properties are accessors reading the
+ * original's field, moved once and kept (values of a few objects, such as ranges, are copied at once). A
+ * model no request reads deeply costs its top-level fields, not its layers.
  *
  * Whether a value can be moved is decided at once, from the rows it holds (rowsHeld: one walk per
  * original, kept), so a copy never fails later. A copy of a copy reads the first original with the two
