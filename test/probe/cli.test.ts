@@ -235,6 +235,17 @@ describe('gradient-lens probe', () => {
  * check --format json reports baseline at cell 4 line 1, and MLP(8) and MLP(64) at cell 7 line 1
  * (their class); the instances are built at cell 8 line 1 and cell 9 line 2.
  */
+describe('gradient-lens probe on a class built at several widths', () => {
+  it('lists each model by the call that builds it, and refuses the class line, which names none of them', () => {
+    const refused = runCli(['probe', 'torch_two_widths.py', '--line', '6', '--backend', 'wasm'], fixtures);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/line 6 defines Net, which 2 calls build with different arguments; give the line of one of them:\n {2}Net\(64\) \(line 20\)\n {2}Net\(512\) \(line 24\)/);
+    const wide = runCli(['probe', 'torch_two_widths.py', '--line', '24', '--steps', '1', '--backend', 'wasm', '--format', 'json'], fixtures);
+    const result: unknown = JSON.parse(wide.stdout);
+    expect(isProbeResult(result) && result.layers.find((l) => l.name === 'fc1')?.params).toBe(784 * 512 + 512);
+  });
+});
+
 describe('gradient-lens probe on a notebook: cells and lines as check prints them', () => {
   const NOTEBOOK = 'experiment.ipynb';
   const nameAt = (...where: string[]) => {

@@ -82,9 +82,9 @@ export function parseProbeOptions(flags: ProbeCommandOptions): ProbeOptions {
 
 /** Where the user finds a model: for a notebook, the cell and line check prints (an instance at the call that builds it). */
 function modelLocation(model: ModelIR, path: string, lines: SourceLines): string {
-  if (!lines.isNotebook) return `${model.name} (line ${model.nameRange.start.line + 1})`;
   const at = model.instance;
   if (at && resolve(at.file) === path) return `${at.label} (${lines.label(at.range.start.line)})`;
+  if (!lines.isNotebook) return `${model.name} (line ${model.nameRange.start.line + 1})`;
   if (resolve(model.file) !== path) return `${model.name} (${basename(model.file)}:${model.range.start.line + 1})`;
   return `${model.name} (${lines.label(model.range.start.line)})`;
 }
@@ -124,6 +124,9 @@ export function pickModel(models: ModelIR[], flags: Pick<ProbeCommandOptions, 'm
     const containing = models.filter((m) => m.range.start.line <= line && line <= m.range.end.line);
     const found = atCall ?? containing.reduce<ModelIR | undefined>((best, m) => (best === undefined || m.range.start.line > best.range.start.line ? m : best), undefined);
     if (!found) throw new UsageError(`${file}: no model is defined at ${lines.label(line)}. Models:\n${listing()}`);
+    // A class built by several calls with different arguments: its own line names none of them.
+    const built = atCall ? [] : models.filter((m) => m.instance !== undefined && m.range.start.line === found.range.start.line && m.range.end.line === found.range.end.line);
+    if (built.length > 1) throw new UsageError(`${file}: ${lines.label(line)} defines ${found.name.replace(/\(.*$/, '')}, which ${built.length} calls build with different arguments; give the line of one of them:\n${describeModels(built, path, lines)}`);
     return found;
   }
   const chosen = defaultModel(models, (m) => m);
