@@ -45,6 +45,8 @@ import { implicitReceivers } from './keras/implicit-receivers';
 import type { ExternalSites, ModelExtractor } from './types';
 import { assumeFrameworkNames } from './assumed-imports';
 import { rethrowCancellation, throwIfCancelled } from '../cancellation';
+import { sourceSnippet } from '../../shared/source-snippet';
+import { rangeOf } from '../python/syntax';
 
 export interface KerasExtraction {
   models: ModelIR[];
@@ -190,7 +192,12 @@ function readKeras(file: PyFile, notes: EvalNotes, external: ExternalSites, assu
         const built: ModelIR[] = [];
         for (const seq of sequentials) {
           const model = sequentialModel(file, exec, seq);
-          if (model) built.push(model);
+          if (!model) continue;
+          built.push(model);
+          // `self.model = Sequential()` in __init__, its .add() calls in another method: never silently empty.
+          if (model.layers.length === 0 && seq.binding?.name.startsWith('self.')) {
+            notes.add(`${seq.binding.name} = ${sourceSnippet(seq.call.text)} gets its layers outside this method (.add() calls in another method are not followed): none are read`, rangeOf(seq.call));
+          }
         }
         runs.push({ site, models: built });
         // Functional models made by this run (the record list is shared by every reader of the file).

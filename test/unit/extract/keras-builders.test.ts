@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Project } from '../../../src/analysis/project';
 import type { FileResult } from '../../../src/analysis/api';
+import { analyzeText } from '../project-helper';
 
 async function analyze(text: string): Promise<FileResult> {
   const project = await Project.create();
@@ -173,4 +174,28 @@ def build(units=64, init="glorot_uniform"):
       }
     });
   }
+});
+
+describe('a Sequential made in __init__ and filled in another method', () => {
+  it('is not called empty in silence: a note says its .add() calls are in another method, which is not followed', async () => {
+    const text = `from keras.layers import Dense, LSTM
+from keras.models import Sequential
+
+
+class Forecaster:
+    def __init__(self):
+        self.model = Sequential()
+
+    def build_model(self):
+        self.model.add(LSTM(64, input_shape=(50, 4)))
+        self.model.add(Dense(1))
+        self.model.compile(loss='mse', optimizer='adam')
+`;
+    const result = await analyzeText(text, '/project/forecaster.py');
+    expect(result.notices.map((n) => n.message)).toContainEqual('Line 7: self.model = Sequential() gets its layers outside this method (.add() calls in another method are not followed): none are read');
+    // Made and filled in one method, it is read whole, with no such note.
+    const together = await analyzeText(text.replace('        self.model = Sequential()\n', '        pass\n').replace('    def build_model(self):\n', '    def build_model(self):\n        self.model = Sequential()\n'), '/project/together.py');
+    expect(together.models.find((m) => m.name === 'self.model')?.layers.map((l) => l.kind)).toEqual(['lstm', 'dense']);
+    expect(together.notices.some((n) => n.message.includes('outside this method'))).toBe(false);
+  });
 });
