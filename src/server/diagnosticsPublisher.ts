@@ -42,6 +42,12 @@ export class DiagnosticsPublisher {
     this.shownUris.set(unit.uri, new Set(byUri.keys()));
   }
 
+  /** Shows the unit's shown analysis again (its document's version moved, its text did not); nothing before a first one. */
+  republish(unit: OpenUnit, units: Iterable<OpenUnit>): void {
+    const shown = this.shownAnalyses.get(unit.uri);
+    if (shown) this.publish(unit, shown, units);
+  }
+
   /** Clears everything a closed unit showed. */
   clear(unitUri: string): void {
     for (const shown of this.shownUris.get(unitUri) ?? []) void this.connection.sendDiagnostics({ uri: shown, diagnostics: [] });

@@ -221,7 +221,12 @@ export class GradientLensServer {
     const unit = this.units.get(uri);
     if (!unit) return;
     if (layout) unit.layout = layout;
-    if (unit.text === text && !layout) return;
+    if (unit.text === text && !layout) {
+      // The same text (an empty change, an edit undone within one notification): the findings stand, sent
+      // again with the document's new version, since a client may wait for diagnostics of every version.
+      this.diagnostics.republish(unit, this.units.values());
+      return;
+    }
     this.setProjectText(unit, text);
     this.lints.unit(unit);
   }

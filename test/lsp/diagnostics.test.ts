@@ -84,6 +84,16 @@ describe('diagnostics', () => {
     expect(codes(await session.diagnostics(uri)).sort()).toEqual(['GL102', 'GL202']);
   });
 
+  it('sends the findings again with the new version after an edit that leaves the text as it was', async () => {
+    const uri = 'untitled:Untitled-no-op';
+    await session.open(uri, fixtureText('torch_mlp.py'));
+    const first = codes(await session.diagnostics(uri));
+    expect(first).toContain('GL202');
+    // An empty change (a client sends one when an edit is undone within one notification): version 2, same text.
+    await session.edit(uri, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: '' }]);
+    expect(codes(await session.diagnostics(uri))).toEqual(first);
+  });
+
   it('marks a removable finding as unnecessary only when its safe fix deletes it, and keeps the bias finding plain', async () => {
     const uri = uriOf('torch_tanh_stack.py');
     const text = fixtureText('torch_tanh_stack.py');
