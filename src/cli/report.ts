@@ -46,7 +46,7 @@ export function notebookPosition(cellStarts: readonly number[], line0: number): 
 }
 
 /** How the file's messages name its lines: in a notebook by cell (messageInCells), else as written. */
-export function messageRenamer(file: Pick<CheckedFile, 'cellStarts'>): (text: string) => string {
+export function messageRenamer(file: { cellStarts: readonly number[] | null }): (text: string) => string {
   const cells = file.cellStarts;
   return cells ? (text) => messageInCells(text, cells) : (text) => text;
 }

@@ -5,8 +5,7 @@
  * conversions between that text's lines and what the user sees.
  */
 import { FILE_LINES, type ReportLines } from '../probe/report-text';
-import { notebookPosition } from './report';
-import { messageInCells } from '../shared/notebook-layout';
+import { messageRenamer, notebookPosition } from './report';
 
 export class SourceLines {
   private constructor(
@@ -33,7 +32,7 @@ export class SourceLines {
 
   /** A message naming lines of the analyzed text, with them named as the user finds them (a notebook's by cell). */
   message(text: string): string {
-    return this.cellStarts ? messageInCells(text, this.cellStarts) : text;
+    return messageRenamer({ cellStarts: this.cellStarts })(text);
   }
 
   /** The probe report's line names: a notebook's table shows "cell:line" as `7:3`. */

@@ -54,12 +54,11 @@ export class NotebookLayout {
   /** `cells`: every cell of the notebook in its order, those not analyzed included (the cell numbers of messages count them). */
   constructor(private readonly cells: CellPlacement[]) {
     this.placed = cells.filter((c) => c.startLine >= 0).sort((a, b) => a.startLine - b.startLine);
+    this.cellStarts = cells.map((c) => c.startLine);
   }
 
   /** Per cell, in the notebook's order, its first line in the analyzed text (-1: not analyzed). */
-  get cellStarts(): number[] {
-    return this.cells.map((c) => c.startLine);
-  }
+  readonly cellStarts: readonly number[];
 
   /** A message about the analyzed text, its line mentions named by cell (messageInCells). */
   message(text: string): string {
