@@ -212,6 +212,12 @@ export class Scope {
     return this.bindsOwn(name) || (this.parent?.binds(name) ?? false);
   }
 
+  /** Whether the nearest scope that binds `name` is the outermost one (a function reading a module name). */
+  boundAtModule(name: string): boolean {
+    if (this.bindsOwn(name)) return this.parent === null;
+    return this.parent?.boundAtModule(name) ?? false;
+  }
+
   /** Whether this scope itself (not an enclosing one) binds `name`. */
   bindsOwn(name: string): boolean {
     return this.overrides.has(name) || this.bindings.has(name);

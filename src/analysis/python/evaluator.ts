@@ -119,6 +119,15 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
     return f.scope.binds(name) ? undefined : this.globalValues.get(name);
   }
 
+  /**
+   * A module name read inside a function that binds no such name itself: its value at the module as the
+   * function runs (Python reads globals when used), e.g. a layer or an input made at module level and
+   * applied in a helper. Undefined until the module has assigned it.
+   */
+  protected moduleValue(name: string, f: F): V | undefined {
+    return f.locals !== this.moduleLocals && f.scope.boundAtModule(name) ? this.moduleLocals.get(name) : undefined;
+  }
+
   constructor(protected readonly notes: EvalNotes) {}
 
   // ---------------------------------------------------------------- the value model

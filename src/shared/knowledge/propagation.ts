@@ -726,7 +726,8 @@ function propagate(model: ModelIR): ModelPrediction {
   const measured = layers.map((l, i) => (onFlowPath(l) ? i : -1)).filter((i) => i >= 0);
   const headFrom = measured.length > 0 ? measured[measured.length - 1]! : layers.length;
   const start = inputSignal(model, assumptions);
-  const inputsOf = layers.map((layer, i) => (model.isGraph && layer.inputs.length > 0 ? layer.inputs.map((id) => index.get(id) ?? -2) : [i - 1]));
+  // In a graph, a layer that reads no layer (a second Input) reads the model's input, not the layer listed before it.
+  const inputsOf = layers.map((layer, i) => (!model.isGraph ? [i - 1] : layer.inputs.length > 0 ? layer.inputs.map((id) => index.get(id) ?? -2) : [-1]));
   // Layers read only by BatchNorm get a gradient with zero mean per channel (see weightedNode).
   const readers = layers.map((): LayerIR[] => []);
   inputsOf.forEach((inputs, j) => { inputs.forEach((k) => readers[k]?.push(layers[j]!)); });

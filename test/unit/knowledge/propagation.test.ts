@@ -275,6 +275,34 @@ describe('mean-field recursions: textbook values', () => {
     expect(p.grade).not.toBe('vanishing');
   });
 
+  it('a second Input of a graph reads the model input, and the first branch gets no gradient through it', () => {
+    const kernel = init('glorot_uniform');
+    // Two inputs, each through a tanh Dense of its own, concatenated into the head: the arms are mirror images.
+    const model = buildModel({
+      isGraph: true,
+      layers: [
+        layerOf('input', { inputs: [] }),
+        dense(64, { activation: 'tanh', kernelInit: kernel, fanIn: 32, fanOut: 64, inputs: [0] }),
+        dense(64, { activation: 'tanh', kernelInit: init('random_normal', { mean: 0, stddev: 0.05 }), fanIn: 64, fanOut: 64, inputs: [1] }),
+        layerOf('input', { inputs: [] }),
+        dense(64, { activation: 'tanh', kernelInit: kernel, fanIn: 32, fanOut: 64, inputs: [3] }),
+        layerOf('concat', { inputs: [2, 4] }),
+        dense(1, { kernelInit: kernel, fanIn: 128, fanOut: 1, inputs: [5] }),
+      ],
+    });
+    model.inputShape = [32];
+    const p = predictPropagation(model);
+    expect(p.ok, JSON.stringify(p)).toBe(true);
+    if (!p.ok) return;
+    const [, firstArm, shrunk, secondInput, secondArm] = p.layers;
+    expect(defined(secondInput).predictedStd).toBeCloseTo(1, 6);
+    // The second arm's first layer sees what the first arm's first layer sees, not the first arm's shrunk output.
+    expect(defined(secondArm).predictedStd).toBeCloseTo(defined(firstArm).predictedStd, 6);
+    expect(defined(shrunk).predictedStd).toBeLessThan(defined(firstArm).predictedStd / 2);
+    // The first arm's gradient comes through its own output only: below the second arm's, which the concat reaches directly.
+    expect(defined(defined(firstArm).log10GradRatio)).toBeLessThan(defined(defined(secondArm).log10GradRatio));
+  });
+
   it('local response normalization divides by (k + alpha * q)^beta, the signal and the gradient alike', () => {
     const kernel = init('he_normal');
     const model = buildModel({

@@ -334,7 +334,7 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
   }
 
   private getName(key: string, f: KerasFrame): Value | undefined {
-    return key.startsWith('self.') ? f.self.get(key) : f.locals.get(key);
+    return key.startsWith('self.') ? f.self.get(key) : (f.locals.get(key) ?? this.moduleValue(key, f));
   }
 
   // ---------------------------------------------------------------- expressions
@@ -379,6 +379,8 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     if (local) return local;
     const c = f.scope.evaluate(n);
     if (c !== undefined) return constant(c);
+    const atModule = this.moduleValue(n.text, f);
+    if (atModule) return atModule;
     if (n.text === '__name__') return constant('__main__');
     const fn = this.state.functions.get(n.text);
     if (fn) return { t: 'function', def: fn };
