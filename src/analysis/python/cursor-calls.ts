@@ -21,10 +21,11 @@ interface CursorExports {
   _ts_tree_cursor_end_index_wasm(tree: number): number;
   _ts_tree_cursor_goto_first_child_wasm(tree: number): number;
   _ts_tree_cursor_goto_next_sibling_wasm(tree: number): number;
+  _ts_tree_cursor_goto_parent_wasm(tree: number): number;
   getValue(address: number, type: 'i32'): number;
 }
 
-const EXPORTS = ['_ts_init', '_ts_tree_cursor_current_node_type_id_wasm', '_ts_tree_cursor_current_node_is_named_wasm', '_ts_tree_cursor_current_field_id_wasm', '_ts_tree_cursor_current_descendant_index_wasm', '_ts_tree_cursor_start_index_wasm', '_ts_tree_cursor_end_index_wasm', '_ts_tree_cursor_goto_first_child_wasm', '_ts_tree_cursor_goto_next_sibling_wasm', 'getValue'] as const;
+const EXPORTS = ['_ts_init', '_ts_tree_cursor_current_node_type_id_wasm', '_ts_tree_cursor_current_node_is_named_wasm', '_ts_tree_cursor_current_field_id_wasm', '_ts_tree_cursor_current_descendant_index_wasm', '_ts_tree_cursor_start_index_wasm', '_ts_tree_cursor_end_index_wasm', '_ts_tree_cursor_goto_first_child_wasm', '_ts_tree_cursor_goto_next_sibling_wasm', '_ts_tree_cursor_goto_parent_wasm', 'getValue'] as const;
 
 /** A cursor's state as the binding keeps it: four words (the entry stack's address, size, capacity, and the root's alias). */
 const CURSOR_WORDS = 4;
@@ -74,6 +75,10 @@ export class CursorCalls {
 
   gotoNextSibling(tree: number): boolean {
     return this.wasm._ts_tree_cursor_goto_next_sibling_wasm(tree) === 1;
+  }
+
+  gotoParent(tree: number): boolean {
+    return this.wasm._ts_tree_cursor_goto_parent_wasm(tree) === 1;
   }
 
   /**

@@ -3,8 +3,9 @@
  * they use, read from the wasm tree once. Every web-tree-sitter Node access (type, a field, the
  * children, the text) crosses into wasm and allocates a new Node object, and the readers (evaluator,
  * Keras and torch readers, training readers, rules' edits) revisit the same nodes many times. Here a
- * node's children are read on first access, in one TreeCursor pass over them (type, field, span, id),
- * and kept; everything after that is plain JS. Subtrees no reader visits are never read.
+ * node's children are read on first access, in one TreeCursor pass (type, field, span, id), and kept;
+ * everything after that is plain JS. Below the parts of a top-level statement, the first access reads
+ * the whole subtree in that pass (see Node.children). Subtrees no reader enters are never read.
  */
 import type { Node as WasmNode, Point, Tree, TreeCursor } from 'web-tree-sitter';
 import { lineStarts, offsetAt, positionAt } from '../rules/helpers/text-offsets';
@@ -112,9 +113,10 @@ export class SyntaxTree {
     return offsetAt((this.starts ??= lineStarts(this.source)), { line: point.row, character: point.column });
   }
 
-  isNamedType(typeId: number, cursor: TreeCursor): boolean {
+  /** Whether nodes of a type are named, asked of `at` (a cursor at such a node) the first time. */
+  isNamedType(typeId: number, at: { isNamed(): boolean }): boolean {
     let named = this.namedByType.get(typeId);
-    if (named === undefined) this.namedByType.set(typeId, (named = this.calls ? this.calls.isNamed(this.address) : cursor.nodeIsNamed));
+    if (named === undefined) this.namedByType.set(typeId, (named = at.isNamed()));
     return named;
   }
 }
@@ -169,9 +171,17 @@ export class Node {
     return (this.endPoint ??= this.tree.position(this.endIndex));
   }
 
-  /** All children, anonymous ones included. */
+  /**
+   * All children, anonymous ones included. Readers that enter a top-level statement's part go on down
+   * through it (evaluating a function reads nearly all of its nodes), so below that depth a node's whole
+   * subtree is read in one pass: a cursor move per node (with its copies in and out of wasm) cost as
+   * much as reading the nodes. Top-level statements and their own parts are read one level at a time:
+   * most readers only look at a definition's name.
+   */
   get children(): readonly Node[] {
-    return (this.kids ??= this.readChildren());
+    if (this.kids) return this.kids;
+    if (!this.parent?.parent) return (this.kids = readChildren(this));
+    return (this.kids = readSubtree(this, (parent, children) => (parent.kids = children)));
   }
 
   get namedChildren(): readonly Node[] {
@@ -265,11 +275,6 @@ export class Node {
     cursor.gotoDescendant(this.descendantIndex);
     return cursor.currentNode;
   }
-
-  /** The children, read on first access (readers skip most of a file: a subtree nobody enters is never read). */
-  private readChildren(): readonly Node[] {
-    return readChildren(this);
-  }
 }
 
 /** The children of a leaf (one array for all: the node arrays are read-only). */
@@ -284,35 +289,121 @@ function subset(all: readonly Node[], keep: (node: Node) => boolean): readonly N
   return all.every(keep) ? all : all.filter(keep);
 }
 
+/**
+ * A cursor's moves and reads: the direct calls (cursor-calls.ts) or the binding's getters, which answer
+ * the same. `finish` ends a pass of moves (the direct calls leave the moved cursor in the transfer buffer).
+ */
+interface CursorWalk {
+  gotoFirstChild(): boolean;
+  gotoNextSibling(): boolean;
+  gotoParent(): boolean;
+  typeId(): number;
+  isNamed(): boolean;
+  fieldId(): number;
+  /** The descendant index relative to the cursor's root. */
+  descendantIndex(): number;
+  startIndex(): number;
+  endIndex(): number;
+  finish(): void;
+}
+
+/** A walk of `cursor` (just moved by the binding, so its state is in the transfer buffer) with the direct calls. */
+function directWalk(calls: CursorCalls, at: number, cursor: TreeCursor): CursorWalk {
+  return {
+    gotoFirstChild: () => calls.gotoFirstChild(at),
+    gotoNextSibling: () => calls.gotoNextSibling(at),
+    gotoParent: () => calls.gotoParent(at),
+    typeId: () => calls.typeId(at),
+    isNamed: () => calls.isNamed(at),
+    fieldId: () => calls.fieldId(at),
+    descendantIndex: () => calls.descendantIndex(at),
+    startIndex: () => calls.startIndex(at),
+    endIndex: () => calls.endIndex(at),
+    finish: () => {
+      calls.settle(cursor);
+    },
+  };
+}
+
+/** A walk of `cursor` with the binding's getters. */
+function bindingWalk(cursor: TreeCursor): CursorWalk {
+  return {
+    gotoFirstChild: () => cursor.gotoFirstChild(),
+    gotoNextSibling: () => cursor.gotoNextSibling(),
+    gotoParent: () => cursor.gotoParent(),
+    typeId: () => cursor.nodeTypeId,
+    isNamed: () => cursor.nodeIsNamed,
+    fieldId: () => cursor.currentFieldId,
+    descendantIndex: () => cursor.currentDescendantIndex,
+    startIndex: () => cursor.startIndex,
+    endIndex: () => cursor.endIndex,
+    finish: () => {
+      // The binding keeps its cursor's state itself.
+    },
+  };
+}
+
+/** A walk of the tree's cursor moved to `node`, and the descendant index (in the whole tree) of that cursor's root. */
+function walkAt(node: Node): { walk: CursorWalk; base: number } {
+  const tree = node.tree;
+  const cursor = tree.moveTo(node);
+  return { walk: tree.calls ? directWalk(tree.calls, tree.address, cursor) : bindingWalk(cursor), base: tree.cursorBase };
+}
+
 /** The children of `node` in one cursor pass (its subtree left unread). */
 function readChildren(node: Node): readonly Node[] {
   const tree = node.tree;
-  const cursor = tree.moveTo(node);
-  const base = tree.cursorBase;
-  const calls = tree.calls;
-  if (calls) return readChildrenDirectly(node, calls, cursor, base);
+  const { walk, base } = walkAt(node);
   const out: Node[] = [];
-  if (!cursor.gotoFirstChild()) return NO_NODES;
-  do {
-    const typeId = cursor.nodeTypeId;
-    out.push(new Node(tree, node, base + cursor.currentDescendantIndex, tree.typeName(typeId), tree.isNamedType(typeId, cursor), tree.fields[cursor.currentFieldId] ?? null, cursor.startIndex, cursor.endIndex));
-  } while (cursor.gotoNextSibling());
-  return out;
+  if (walk.gotoFirstChild()) {
+    do {
+      const typeId = walk.typeId();
+      out.push(new Node(tree, node, base + walk.descendantIndex(), tree.typeName(typeId), tree.isNamedType(typeId, walk), tree.fields[walk.fieldId()] ?? null, walk.startIndex(), walk.endIndex()));
+    } while (walk.gotoNextSibling());
+  }
+  walk.finish();
+  return out.length > 0 ? out : NO_NODES;
 }
 
-/** readChildren with the cursor's state in the transfer buffer (the binding's gotoDescendant just put it there). */
-function readChildrenDirectly(node: Node, calls: CursorCalls, cursor: TreeCursor, base: number): readonly Node[] {
+/**
+ * Every node below `node`, in one depth-first cursor pass, each node's children handed to `keep`; returns
+ * `node`'s children. A walk in preorder meets the nodes in descendant-index order, so each index is the
+ * one before it plus one.
+ */
+function readSubtree(node: Node, keep: (parent: Node, children: readonly Node[]) => void): readonly Node[] {
   const tree = node.tree;
-  const at = tree.address;
-  const out: Node[] = [];
-  if (calls.gotoFirstChild(at)) {
-    do {
-      const typeId = calls.typeId(at);
-      out.push(new Node(tree, node, base + calls.descendantIndex(at), tree.typeName(typeId), tree.isNamedType(typeId, cursor), tree.fields[calls.fieldId(at)] ?? null, calls.startIndex(at), calls.endIndex(at)));
-    } while (calls.gotoNextSibling(at));
+  const { walk } = walkAt(node);
+  if (!walk.gotoFirstChild()) {
+    walk.finish();
+    return NO_NODES;
   }
-  calls.settle(cursor);
-  return out.length > 0 ? out : NO_NODES;
+  // The node whose children the walk is reading, and those read so far; the same of its ancestors below `node`.
+  let parent = node;
+  let children: Node[] = [];
+  const outer: { parent: Node; children: Node[] }[] = [];
+  let index = node.descendantIndex;
+  for (;;) {
+    const typeId = walk.typeId();
+    const child = new Node(tree, parent, ++index, tree.typeName(typeId), tree.isNamedType(typeId, walk), tree.fields[walk.fieldId()] ?? null, walk.startIndex(), walk.endIndex());
+    children.push(child);
+    if (walk.gotoFirstChild()) {
+      outer.push({ parent, children });
+      parent = child;
+      children = [];
+      continue;
+    }
+    keep(child, NO_NODES);
+    while (!walk.gotoNextSibling()) {
+      const up = outer.pop();
+      if (!up) {
+        walk.finish();
+        return children;
+      }
+      keep(parent, children);
+      ({ parent, children } = up);
+      walk.gotoParent();
+    }
+  }
 }
 
 /** descendantForIndex from `from`: down through the first child that spans the range, while one does. */

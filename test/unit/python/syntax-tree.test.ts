@@ -1,8 +1,9 @@
 /**
  * The syntax table (syntax-tree.ts) is what the readers see instead of web-tree-sitter's nodes: on every
  * example and fixture of the repository, each node must read as web-tree-sitter reads it (type, span,
- * positions, text, named, children, fields), and descendantForIndex must find the same node; read both
- * with the direct cursor calls (cursor-calls.ts) and with the binding's getters.
+ * positions, text, named, children, fields, and its descendant index must lead back to it), and
+ * descendantForIndex must find the same node; read both with the direct cursor calls (cursor-calls.ts)
+ * and with the binding's getters.
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -53,6 +54,10 @@ describe('syntax table', () => {
         nodes++;
         const [a, b] = [reading(mine), reading(theirs)];
         if (JSON.stringify(a) !== JSON.stringify(b)) expect({ path, node: a }).toEqual({ path, node: b });
+        // The descendant index finds the node again (hasError, walk() and the lazy reads of children go by it).
+        const cursor = table.cursor();
+        cursor.gotoDescendant(mine.descendantIndex);
+        if (cursor.startIndex !== mine.startIndex || cursor.endIndex !== mine.endIndex || cursor.nodeType !== mine.type) expect({ path, index: mine.descendantIndex, found: `${cursor.nodeType}@${String(cursor.startIndex)}` }).toEqual({ path, index: mine.descendantIndex, found: `${mine.type}@${String(mine.startIndex)}` });
         const theirChildren = theirs.children;
         mine.children.forEach((c, i) => {
           expect(c.parent).toBe(mine);
