@@ -162,7 +162,7 @@ export function shiftRows<T>(value: T, file: string, mapOf: RowMapOf, evidence =
   };
   try {
     const moved = visit(value, '', file, rootMap) as T;
-    if (rows !== null && moved !== null && typeof moved === 'object') uniformMoves.set(moved, { from: value as object, rows: rows ?? 0 });
+    if (rows !== null && moved !== null && typeof moved === 'object') uniformMoves.set(moved, recordedMove(value as object, rows ?? 0));
     return moved;
   } catch (err) {
     if (err instanceof Unmovable) return null;
@@ -177,18 +177,38 @@ export interface UniformMove {
 }
 
 /**
+ * A uniform move as recorded. The value it was moved from is held weakly: a copy of a copy would
+ * otherwise keep every earlier copy alive (a line typed and removed 200 times held 200 copies of every
+ * model and finding of a dense file, 2 MB more per keystroke, and the collector walked them all). What is
+ * known of the earlier copy is asked for while the caches that hold it still do (the previous result,
+ * the extraction of the previous text), or in the same synchronous analysis that made the copy, during
+ * which a WeakRef keeps its target; once nothing holds it, nothing known of it is kept either.
+ */
+interface RecordedMove {
+  from: WeakRef<object>;
+  rows: number;
+}
+
+function recordedMove(from: object, rows: number): RecordedMove {
+  return { from: new WeakRef(from), rows };
+}
+
+/**
  * What shiftRows moved uniformly, by copy: what is known of the original (its digest, the copy the
  * server holds) holds for the copy moved by `rows` lines, without reading the copy again.
  */
-const uniformMoves = new WeakMap<object, UniformMove>();
+const uniformMoves = new WeakMap<object, RecordedMove>();
 
+/** The value `value` is a uniform move of, while that value is still held (see RecordedMove). */
 export function uniformMoveOf(value: object): UniformMove | undefined {
-  return pending.get(value)?.whole?.uniform ?? uniformMoves.get(value);
+  const recorded = pending.get(value)?.whole?.uniform ?? uniformMoves.get(value);
+  const from = recorded?.from.deref();
+  return from && recorded ? { from, rows: recorded.rows } : undefined;
 }
 
 /** Records `copy` as `from` with every row moved by `rows` lines (the caller made or checked it so). */
 export function markMoved(copy: object, from: object, rows: number): void {
-  uniformMoves.set(copy, { from, rows });
+  uniformMoves.set(copy, recordedMove(from, rows));
 }
 
 /** Every row moved by `rows` lines: a uniform move replayed (shiftRows of the same value gives the same copy). */
@@ -302,7 +322,7 @@ interface Pending {
   /** The fields read so far, moved (a copy's properties stay accessors: redefining them would cost more than the reads); null until one is read. */
   values: Map<string, unknown> | null;
   /** Of the copy of a whole value: its original (a move of the copy reads it) and, if every row moved alike, that move. */
-  whole: { source: object; uniform: UniformMove | null } | null;
+  whole: { source: object; uniform: RecordedMove | null } | null;
 }
 
 /** Per copy moveRows made (the whole value, and records of it with fields still to read): one entry, as each costs the garbage collector. */
@@ -501,6 +521,6 @@ export function moveRows<T extends object>(value: T, file: string, mapOf: RowMap
     };
   }
   const ownRows = copyRows(OWN_FILE);
-  const uniform = fromValue === null ? null : { from: value, rows: fromValue ?? 0 };
+  const uniform = fromValue === null ? null : recordedMove(value, fromValue ?? 0);
   return deferred(source, '', OWN_FILE, ownRows, { ownRows, copyRows, copies: new Map() }, { source, uniform }) as T;
 }

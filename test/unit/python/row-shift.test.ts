@@ -2,6 +2,8 @@
  * Rows of an older text of a file to those of its newer text (src/analysis/row-shift.ts): the lines
  * before and after an edit map, the changed ones do not, and moved results spell their new lines.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { byRows, moveRows, rowShift, shiftRows, uniformMoveOf } from '../../../src/analysis/row-shift';
 import { defined } from '../../defined';
@@ -120,6 +122,24 @@ describe('moveRows', () => {
     const across = defined(moveRows({ ...model, range: { start: { line: 0, character: 0 }, end: { line: 9, character: 0 } } }, model.file, () => down));
     expect(across.range).toEqual({ start: { line: 0, character: 0 }, end: { line: 11, character: 0 } });
     expect(uniformMoveOf(across)).toBeUndefined();
+  });
+
+  it('keeps no earlier copy alive through the copies moved from it: a line typed and removed many times holds one copy per model', async () => {
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    // Enter and Backspace typed above the model, 20 times: each copy moved from the one before.
+    const copies: WeakRef<object>[] = [];
+    let copy: typeof model = model;
+    for (let i = 0; i < 20; i++) {
+      copy = defined(moveRows(copy, model.file, () => byRows(i % 2 === 0 ? 1 : -1)('')));
+      copies.push(new WeakRef(copy));
+    }
+    // A WeakRef keeps its target until the current job ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    collect();
+    expect(copies.filter((c) => c.deref() !== undefined).length).toBe(1);
+    expect(copies.at(-1)?.deref()).toBe(copy);
+    expect(copy).toEqual(shiftRows(model, model.file, byRows(0)));
   });
 
   it('refuses at once what shiftRows refuses: a row in the changed lines, a line a message names there, what is not plain data', () => {
