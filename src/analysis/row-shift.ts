@@ -7,6 +7,8 @@
  * computing them again.
  */
 
+import type { Range } from '../shared/ir';
+
 /** A row of one text to the row holding the same line in the other, or null when it lies in the changed lines. */
 export type RowMap = (row: number) => number | null;
 
@@ -215,6 +217,16 @@ export function markMoved(copy: object, from: object, rows: number): void {
 export function byRows(rows: number): RowMapOf {
   const map: RowMap = (row) => row + rows;
   return () => map;
+}
+
+/** `text` with the lines it spells moved by `rows`, as a message of a value moved by whole lines reads. */
+export function spelledLinesMoved(text: string, rows: number): string {
+  return rows === 0 || !text.includes('ine ') ? text : text.replace(LINE_WORD, (_, word: string, n: string) => `${word}${String(Number(n) + rows)}`);
+}
+
+/** `range` moved by `rows` whole lines. */
+export function rangeMoved(range: Range, rows: number): Range {
+  return rows === 0 ? range : { start: { line: range.start.line + rows, character: range.start.character }, end: { line: range.end.line + rows, character: range.end.character } };
 }
 
 /**

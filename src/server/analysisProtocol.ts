@@ -62,12 +62,26 @@ export interface HeldModels {
   modelsWhere(test: (model: ModelIR, rows: number) => boolean): ModelIR[];
 }
 
+/** A file's findings as the host holds them: read when a request needs them, or as held with the rows each moved since. */
+export interface HeldFindings {
+  readonly findings: Finding[];
+  /**
+   * `read` of each finding as last read and the rows it moved since, none moved now: the diagnostics of
+   * a dense file's findings after a line typed above them are made from the findings they were moved
+   * from, without a moved copy of each (see handlers/diagnostics.ts).
+   */
+  findingsAsHeld<R>(read: (finding: Finding, rows: number, index: number) => R): R[];
+}
+
 /** A result as the host holds it. */
-export type HeldResult = FileResult & HeldModels;
+export type HeldResult = FileResult & HeldModels & HeldFindings;
 
 /** A result the host has whole (not posted against a previous one) as it holds results. */
 export function heldResult(result: FileResult): HeldResult {
-  return Object.defineProperty({ ...result }, 'modelsWhere', { value: (test: (model: ModelIR, rows: number) => boolean) => result.models.filter((model) => test(model, 0)) }) as HeldResult;
+  return Object.defineProperties({ ...result }, {
+    modelsWhere: { value: (test: (model: ModelIR, rows: number) => boolean) => result.models.filter((model) => test(model, 0)) },
+    findingsAsHeld: { value: <R>(read: (finding: Finding, rows: number, index: number) => R) => result.findings.map((finding, index) => read(finding, 0, index)) },
+  }) as HeldResult;
 }
 
 /** The previous result per path on each side of the channel: the worker encodes against it, the host decodes. */
@@ -97,7 +111,7 @@ export class PostedResults {
 
   /**
    * The host's side: the result the worker encoded; null when an index names nothing (the two sides
-   * disagree). Its findings are copied now (diagnostics show them all), its models when first read.
+   * disagree). Its models and findings are moved when first read.
    */
   decode(posted: PostedResult): HeldResult | null {
     const before = this.held.get(posted.path);
@@ -106,7 +120,7 @@ export class PostedResults {
     if (!models || !findings) return null;
     this.held.set(posted.path, { models, findings });
     const { path, error, notices } = posted;
-    return withModels({ path, error, notices, findings: findings.items }, models);
+    return withFindings(withModels({ path, error, notices }, models), findings);
   }
 
   /** The host's side: models posted ahead of their result; null when an index names nothing. */
@@ -127,10 +141,18 @@ export class PostedResults {
 
 /** `value` with its `models` read from `held` when first asked for (all of them, or those modelsWhere accepts). */
 function withModels<T extends object>(value: T, held: HeldItems<ModelIR>): T & HeldModels {
-  return Object.defineProperties({ ...value, models: [] as ModelIR[] }, {
+  return Object.defineProperties(value, {
     models: { get: () => held.items, enumerable: true },
     modelsWhere: { value: (test: (model: ModelIR, rows: number) => boolean) => held.where(test) },
   }) as T & HeldModels;
+}
+
+/** `value` with its `findings` read from `held` when first asked for, or as held (findingsAsHeld). */
+function withFindings<T extends object>(value: T, held: HeldItems<Finding>): T & HeldFindings {
+  return Object.defineProperties(value, {
+    findings: { get: () => held.items, enumerable: true },
+    findingsAsHeld: { value: <R>(read: (finding: Finding, rows: number, index: number) => R) => held.asHeld(read) },
+  }) as T & HeldFindings;
 }
 
 function asIndices<T extends object>(items: readonly T[], before: readonly T[]): Posted<T>[] {
@@ -191,6 +213,12 @@ class HeldItems<T extends object> {
 
   get items(): T[] {
     return (this.read ??= this.entries.map((held) => valueOf(held, this.move)));
+  }
+
+  /** `read` of each item as last read and the rows it moved since; none is moved now. */
+  asHeld<R>(read: (item: T, rows: number, index: number) => R): R[] {
+    if (this.read) return this.read.map((item, index) => read(item, 0, index));
+    return this.entries.map((held, index) => (held.value ? read(held.value, 0, index) : read(held.from, held.rows, index)));
   }
 
   /** The items `test` accepts, asked of each item as last read and the rows it moved since; only those are moved now. */

@@ -5,8 +5,8 @@
 import type { Connection, Diagnostic } from 'vscode-languageserver/node';
 import { findingToDiagnostic, noticeToDiagnostic, type LocationMapper } from './handlers/diagnostics';
 import type { Analysis, OpenUnit } from './openUnits';
-import { renameFindingMessages } from '../shared/findings';
 import { uriOfPath } from './uris';
+import { rangeMoved } from '../analysis/row-shift';
 
 const FIRST_LINE = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
@@ -56,7 +56,8 @@ export class DiagnosticsPublisher {
   }
 }
 
-function diagnosticsOf(unit: OpenUnit, analysis: Analysis, mapLocation: LocationMapper): Map<string, Diagnostic[]> {
+/** The diagnostics of a unit's analysis by the document that shows them (exported for the incremental analysis test). */
+export function diagnosticsOf(unit: OpenUnit, analysis: Analysis, mapLocation: LocationMapper): Map<string, Diagnostic[]> {
   const byUri = new Map<string, Diagnostic[]>();
   const add = (uri: string, diagnostic: Diagnostic) => {
     const list = byUri.get(uri) ?? [];
@@ -73,15 +74,16 @@ function diagnosticsOf(unit: OpenUnit, analysis: Analysis, mapLocation: Location
     const at = unit.toEditor(notice.range ?? FIRST_LINE);
     if (at) add(at.uri, noticeToDiagnostic({ ...notice, message: rename(notice.message) }, at.range));
   }
-  result.findings.forEach((finding, findingIndex) => {
-    const at = unit.toEditor(finding.range);
-    if (at) add(at.uri, findingToDiagnostic(unit.layout ? renameFindingMessages(finding, rename) : finding, at.range, mapLocation, { findingIndex, version: analysis.version }));
+  // Findings moved by lines typed above them are shown from the findings they were moved from.
+  result.findingsAsHeld((finding, rows, findingIndex) => {
+    const at = unit.toEditor(rangeMoved(finding.range, rows));
+    if (at) add(at.uri, findingToDiagnostic(finding, at.range, mapLocation, { findingIndex, version: analysis.version }, { rows, rename }));
   });
   return byUri;
 }
 
-/** Maps analyzer locations (any file of the project) to editor locations. */
-function locationMapper(units: Iterable<OpenUnit>): LocationMapper {
+/** Maps analyzer locations (any file of the project) to editor locations (exported for the incremental analysis test). */
+export function locationMapper(units: Iterable<OpenUnit>): LocationMapper {
   const byKey = new Map<string, OpenUnit>();
   for (const unit of units) byKey.set(unit.key, unit);
   return (location) => {

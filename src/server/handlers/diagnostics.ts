@@ -4,7 +4,7 @@ import type { Notice } from '../../analysis/api';
 import type { Finding, Severity } from '../../shared/findings';
 import type { Location as SourceLocation, Range } from '../../shared/ir';
 import { ruleDocsUri } from '../ruleDocs';
-import { uniformMoveOf } from '../../analysis/row-shift';
+import { rangeMoved, spelledLinesMoved, uniformMoveOf } from '../../analysis/row-shift';
 
 export const DIAGNOSTIC_SOURCE = 'gradient-lens';
 
@@ -52,11 +52,28 @@ function deletesOnlyItself(finding: Finding): boolean {
   );
 }
 
-export function findingToDiagnostic(finding: Finding, range: Range, mapLocation: LocationMapper, data: DiagnosticData): Diagnostic {
+/**
+ * How a finding the server holds is shown: moved by `rows` whole lines since it was made (row-shift.ts;
+ * a line typed above it), and its messages as the editor names lines (a notebook's by cell).
+ */
+export interface FindingShown {
+  rows: number;
+  rename: (text: string) => string;
+}
+
+const AS_MADE: FindingShown = { rows: 0, rename: (text) => text };
+
+/**
+ * The diagnostic of `finding` as `shown`: the diagnostic of the finding moved by `shown.rows`, made
+ * without moving the finding (a dense file's findings all move when a line is typed above them).
+ * `range`: where the moved finding's range is shown.
+ */
+export function findingToDiagnostic(finding: Finding, range: Range, mapLocation: LocationMapper, data: DiagnosticData, shown: FindingShown = AS_MADE): Diagnostic {
+  const { rows, rename } = shown;
   const relatedInformation: DiagnosticRelatedInformation[] = [];
   for (const related of finding.related) {
-    const location = mapLocation(related.location);
-    if (location) relatedInformation.push({ location, message: related.message });
+    const location = mapLocation(rows === 0 ? related.location : { file: related.location.file, range: rangeMoved(related.location.range, rows) });
+    if (location) relatedInformation.push({ location, message: rename(spelledLinesMoved(related.message, rows)) });
   }
   const diagnostic: Diagnostic = {
     range,
@@ -64,7 +81,7 @@ export function findingToDiagnostic(finding: Finding, range: Range, mapLocation:
     code: finding.code,
     codeDescription: { href: ruleDocsUri(finding.code) },
     source: DIAGNOSTIC_SOURCE,
-    message: finding.message,
+    message: rename(spelledLinesMoved(finding.message, rows)),
     data,
   };
   if (relatedInformation.length > 0) diagnostic.relatedInformation = relatedInformation;

@@ -3,7 +3,7 @@
  * edit sequences on the examples and fixtures (a cross-file workspace among them) are fed to one
  * long-lived incremental project as the language server feeds them (incremental re-parse from the
  * edit, statement groups, models and findings cached between analyses, some analyses cancelled
- * part-way), and every file's results (findings, models, notices) and hovers must equal those of a
+ * part-way), and every file's results (findings, models, notices), diagnostics and hovers must equal those of a
  * fresh project that reads every file whole, given the final texts.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -18,6 +18,11 @@ import { heldResult, PostedResults, type HeldResult } from '../../../src/server/
 import type { Position } from '../../../src/shared/ir';
 import { deserialize, serialize } from 'node:v8';
 import { diffEdit } from '../../../src/server/sourceEdit';
+import { diagnosticsOf, locationMapper } from '../../../src/server/diagnosticsPublisher';
+import { OpenUnit } from '../../../src/server/openUnits';
+import { pathToFileURL } from 'node:url';
+import { byRows, moveRows, shiftRows } from '../../../src/analysis/row-shift';
+import type { Finding } from '../../../src/shared/findings';
 import { defined } from '../../defined';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -67,14 +72,17 @@ function hoverPositions(result: FileResult): Position[] {
 }
 
 /**
- * Results as compared: everything the editor shows, in a stable form. The hovers are asked first: the
- * server moves the models it holds when they are read, and a hover reads only the models near it.
+ * Results as compared: everything the editor shows, in a stable form. The hovers and diagnostics are
+ * made first: the server moves the models and findings it holds when they are read, a hover reads only
+ * the models near it, and diagnostics are made from the findings as held, moved or not.
  */
 function comparable(result: HeldResult, text: string, positions: readonly Position[]): unknown {
   const lines = text.split('\n');
   const lineText = (line: number) => lines[line] ?? '';
   const hovers = positions.map((position) => hoverAt(result, lineText, position)?.markdown ?? null);
-  return { hovers, result };
+  const unit = new OpenUnit(result.path, pathToFileURL(result.path).href, text, null);
+  const diagnostics = [...diagnosticsOf(unit, { version: 1, generation: 0, result }, locationMapper([unit]))];
+  return { hovers, diagnostics, result };
 }
 
 /** A project's result and its hovers at its own layers. */
@@ -206,6 +214,37 @@ describe('incremental analysis', () => {
       live.dispose();
     }
   }, 900_000);
+
+  it('shows findings posted as moved by lines typed above them as the moved findings: ranges, related locations and the lines messages name', () => {
+    const file = '/w/model.py';
+    const range = (line: number) => ({ start: { line, character: 8 }, end: { line, character: 40 } });
+    const finding: Finding = {
+      code: 'GL101',
+      name: 'saturating-activation-stack',
+      message: 'the sigmoid on line 5 follows the sigmoid on line 4: gradients shrink at every layer',
+      severity: 'warning',
+      file,
+      range: range(4),
+      related: [{ location: { file, range: range(3) }, message: 'the sigmoid on line 4' }],
+      fixes: [],
+      whatIf: null,
+      modelId: 'build@2',
+    };
+    const resultOf = (findings: Finding[]): FileResult => ({ path: file, error: null, notices: [], models: [], findings });
+    const posted = { items: 0 };
+    const send = channel(posted);
+    send(resultOf([finding]));
+    // What the lint cache gives for a model two lines typed above it moved: the finding moved, posted as [index, rows].
+    const held = send(resultOf([defined(moveRows(finding, file, byRows(2)))]));
+    expect(posted.items).toBe(1);
+    const unit = new OpenUnit(file, 'file:///w/model.py', '', null);
+    const shown = (result: HeldResult) => [...diagnosticsOf(unit, { version: 2, generation: 0, result }, locationMapper([unit]))];
+    expect(shown(held)).toEqual(shown(heldResult(resultOf([defined(shiftRows(finding, file, byRows(2)))]))));
+    const diagnostic = shown(held)[0]?.[1][0];
+    expect(diagnostic?.message).toBe('the sigmoid on line 7 follows the sigmoid on line 6: gradients shrink at every layer');
+    expect(diagnostic?.range.start.line).toBe(6);
+    expect(diagnostic?.relatedInformation?.[0]).toEqual({ location: { uri: 'file:///w/model.py', range: range(5) }, message: 'the sigmoid on line 6' });
+  });
 
   it('equals a fresh analysis through lines inserted above a model and edits to input-shape evidence in another group', async () => {
     const path = join(ROOT, 'test/lsp/fixtures/evidence_elsewhere.py');
