@@ -64,5 +64,6 @@ function markWhereWritten(model: ModelIR, finding: Finding): Finding[] {
     related: [{ location: { file: model.file, range: finding.range }, message: `model '${model.name}' builds this layer here` }, ...finding.related],
     fixes: [],
     echoes: [{ file: model.file, range: finding.range }],
+    writtenHere: true,
   }];
 }

@@ -84,24 +84,69 @@ function mergedFinding({ kept, others }: Merged): Finding {
   return { ...kept.finding, message: `${kept.finding.message} (also in ${places.join('; ')})`, related: [...kept.finding.related, ...related] };
 }
 
+/** Where a mark's echoed finding is, as its message names it ("'up2.up' at unet_model.py:20", with the model when it is another). */
+function echoedAt(mark: Finding, markModel: ModelIR | undefined, kept: ModelIR | undefined): string {
+  const site = mark.echoes?.[0];
+  const at = site ? ` at ${basename(site.file)}:${site.range.start.line + 1}` : '';
+  const inModel = markModel && markModel.id !== kept?.id ? ` in model '${markModel.name}'` : '';
+  return `'${firstQuoted(mark.message)}'${inModel}${at}`;
+}
+
+/**
+ * One mark where a layer is written, for every finding it echoes: a block written once and built several
+ * times by another file (`self.up1 = Up(...)` ... `self.up4 = Up(...)`) has one layer line with a finding
+ * per build. The first mark names the other builds; it echoes all their sites, so it goes away when all do.
+ */
+function mergedMark(marks: readonly Finding[], modelOf: (finding: Finding) => ModelIR | undefined): Finding {
+  const [kept, ...others] = marks as [Finding, ...Finding[]];
+  if (others.length === 0) return kept;
+  const keptModel = modelOf(kept);
+  const also = others.map((m) => echoedAt(m, modelOf(m), keptModel));
+  const merged: Finding = {
+    ...kept,
+    message: `${kept.message} (also ${also.join(', ')})`,
+    related: [...kept.related, ...others.flatMap((m) => m.related.slice(0, 1))],
+    echoes: marks.flatMap((m) => m.echoes ?? []),
+  };
+  // Its suppression silences what it echoes only when every mark merged into it shows the same layer.
+  if (!marks.every((m) => m.writtenHere)) delete merged.writtenHere;
+  return merged;
+}
+
+const rangeKey = (finding: Finding) => {
+  const { start, end } = finding.range;
+  return `${finding.code}:${start.line}:${start.character}:${end.line}:${end.character}`;
+};
+
 /**
  * `findings` (of one file, in model order) with repeats of one problem merged. `modelOf` gives the
- * model a finding is about. Marks that echo a problem reported elsewhere are left as they are.
+ * model a finding is about. Marks that echo problems reported elsewhere merge with the marks at their place.
  */
 export function mergeRepeatedFindings(findings: readonly Finding[], modelOf: (finding: Finding) => ModelIR | undefined): Finding[] {
   const groups = new Map<string, Merged[]>();
-  const out: (Finding | Merged)[] = [];
+  const marks = new Map<string, Finding[]>();
+  const out: (Finding | Merged | Finding[])[] = [];
   for (const finding of findings) {
     const model = modelOf(finding);
-    if (!model || finding.echoes) {
+    if (finding.echoes) {
+      const key = rangeKey(finding);
+      const atPlace = marks.get(key);
+      if (atPlace) atPlace.push(finding);
+      else {
+        const first = [finding];
+        marks.set(key, first);
+        out.push(first);
+      }
+      continue;
+    }
+    if (!model) {
       out.push(finding);
       continue;
     }
     const suffix = instanceSuffix(model);
     const core = suffix !== '' && finding.message.endsWith(suffix) ? finding.message.slice(0, -suffix.length) : finding.message;
     const occurrence: Occurrence = { finding, model, core };
-    const { start, end } = finding.range;
-    const key = `${finding.code}:${start.line}:${start.character}:${end.line}:${end.character}`;
+    const key = rangeKey(finding);
     const group = groups.get(key) ?? [];
     groups.set(key, group);
     const same = group.find((m) => saysWithin(core, m.kept.core) || saysWithin(m.kept.core, core));
@@ -115,5 +160,5 @@ export function mergeRepeatedFindings(findings: readonly Finding[], modelOf: (fi
       same.kept = occurrence;
     } else same.others.push(occurrence);
   }
-  return out.map((item) => ('kept' in item ? mergedFinding(item) : item));
+  return out.map((item) => (Array.isArray(item) ? mergedMark(item, modelOf) : 'kept' in item ? mergedFinding(item) : item));
 }

@@ -305,13 +305,16 @@ export class Project {
     const lint = this.lintOf();
     for (const model of models) {
       throwIfCancelled();
-      for (const finding of lint(model)) {
+      const found = lint(model);
+      const silencedWhereWritten = this.silencedWhereWritten(found);
+      for (const finding of found) {
         const state = this.files.get(finding.file);
         if (!state) continue;
         // Findings that land in another file obey that file's settings and suppressions.
         if (finding.file !== model.file && !this.enabledIn(finding, finding.file)) continue;
         if (isSuppressed(this.suppressionsOf(state), finding.code, finding.range.start.line)) continue;
         if (this.echoesSuppressed(finding)) continue;
+        if (silencedWhereWritten.has(siteKey(finding.code, finding))) continue;
         const list = byFile.get(finding.file) ?? [];
         list.push(finding);
         byFile.set(finding.file, list);
@@ -327,6 +330,21 @@ export class Project {
     }
     for (const list of byFile.values()) list.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.code.localeCompare(b.code));
     return byFile;
+  }
+
+  /**
+   * The findings a suppression where their layer is written silences: `# noqa: GL103` on the line of another
+   * file's block that builds the layer (where its mark is shown) means that layer, in every model built from it.
+   */
+  private silencedWhereWritten(found: readonly Finding[]): Set<string> {
+    const silenced = new Set<string>();
+    for (const mark of found) {
+      if (!mark.echoes || !mark.writtenHere) continue;
+      const state = this.files.get(mark.file);
+      if (!state || !isSuppressed(this.suppressionsOf(state), mark.code, mark.range.start.line)) continue;
+      for (const site of mark.echoes) silenced.add(siteKey(mark.code, site));
+    }
+    return silenced;
   }
 
   /** A mark that echoes problems reported elsewhere goes away with them: when every echoed site is suppressed. */
@@ -467,4 +485,9 @@ function touches(model: ModelIR, path: string): boolean {
     t.data.some((d) => d.file === path) ||
     model.layers.some((l) => l.writtenAt?.file === path)
   );
+}
+
+/** A rule's finding at a place: a file and where its range starts. */
+function siteKey(code: string, site: { file: string; range: Finding['range'] }): string {
+  return `${code}|${site.file}|${site.range.start.line}:${site.range.start.character}`;
 }

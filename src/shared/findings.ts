@@ -59,6 +59,11 @@ export interface Finding {
    * layer of a model trained at these sites): it is suppressed with them, when every site is suppressed.
    */
   echoes?: Location[];
+  /**
+   * Set on a mark that shows the same layer where another file writes it (not a cause, as GL401's mark is):
+   * a suppression of the mark silences the findings it echoes as well.
+   */
+  writtenHere?: true;
 }
 
 /** The finding with its message and its related notes passed through `rename` (a notebook's line mentions named by cell: messageInCells). */

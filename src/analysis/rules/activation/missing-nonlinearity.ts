@@ -54,6 +54,8 @@ factorized output layer: fewer weights than the one layer it composes to), is a 
 is not reported (option \`${ALLOW_BOTTLENECK}\`). When the sizes are not known statically, such a pair is
 not reported either. Nor is a depthwise convolution followed by a 1x1 convolution: a
 depthwise-separable convolution, whose two halves train better without a nonlinearity between them.
+Nor is an up-convolution: a strided transposed convolution (a learned upsampling) whose output, often
+concatenated with a skip connection, feeds a convolution followed by a nonlinearity (U-Net's decoder).
 
 ## Why is this bad?
 A layer without an activation computes W x + b. Two of them in a row compute W2 (W1 x + b1) + b2,
@@ -179,6 +181,19 @@ function isSeparable(chain: LayerIR[]): boolean {
   return perChannel && pointwise.kernelSize !== null && pointwise.kernelSize.every((k) => k === 1) && (pointwise.conv.groups ?? 1) === 1;
 }
 
+/**
+ * An up-convolution: a strided transposed convolution (a learned upsampling) read by a convolution that a
+ * nonlinearity follows, usually across the concatenation with the encoder's skip (U-Net's decoder step,
+ * Ronneberger et al. 2015). The pair changes resolution by design; there is no activation to forget.
+ */
+function isUpConvolution(graph: LayerGraph, chain: LayerIR[]): boolean {
+  if (chain.length !== 2) return false;
+  const [up, conv] = chain as [LayerIR, LayerIR];
+  if (!isConv(up) || !isConv(conv) || up.conv.variant !== 'transpose') return false;
+  const strided = up.conv.strides !== null && up.conv.strides.some((s) => s > 1);
+  return strided && followedByNonlinearity(graph, conv);
+}
+
 /** `nn.Linear(...)` item of nn.Sequential: insert `, nn.ReLU()` after it. */
 function torchSequentialInsert(model: ModelIR, text: string, layer: LayerIR): TextEdit | null {
   const prefix = /^(.*\.)\w+$/.exec(layer.className)?.[1];
@@ -232,7 +247,7 @@ export const rule: Rule = {
       if (inChain.has(layer.id) || !isLearningLayer(layer) || appliedActivation(layer) !== 'linear') continue;
       const chain = chainFrom(graph, layer);
       chain.forEach((l) => inChain.add(l.id));
-      if (chain.length >= 2 && !(allowBottleneck && (isBottleneck(graph, chain) || isLowRank(chain))) && !isSeparable(chain)) chains.push(chain);
+      if (chain.length >= 2 && !(allowBottleneck && (isBottleneck(graph, chain) || isLowRank(chain))) && !isSeparable(chain) && !isUpConvolution(graph, chain)) chains.push(chain);
     }
     // Unrolled copies of one loop body make one chain per copy; report each written call once.
     const firstCalls = new Set<string>();
