@@ -14,6 +14,7 @@ import type { Range } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import { canonicalQualified, isInternalPath, type AssumedBinding } from '../python/imports';
 import { rangeOf } from '../python/syntax';
+import { writtenBare } from '../python/text-words';
 import { layerSpec } from './keras/catalog';
 import { addNote, type FileNote } from './notes';
 import { isTorchLayerClass } from './torch/catalog';
@@ -150,7 +151,7 @@ function assume(file: PyFile): void {
   }
   // Only a name written somewhere without a dot before it can be read bare (`layers.Dense(` never is):
   // this spares the walk over every node when all the file's uses are attributes.
-  for (const word of candidates) if (!new RegExp(`(?<!\\.\\s*)(?<![\\w])${word}(?![\\w])`).test(file.text)) candidates.delete(word);
+  for (const word of candidates) if (!writtenBare(file.text, word)) candidates.delete(word);
   if (candidates.size === 0) return;
 
   const bound = new Set<string>();

@@ -1,0 +1,72 @@
+/**
+ * Looking for names in source text without a regex per question: a whole file's text is asked about
+ * many names (every function's text for the file's own names; the file for each framework name it may
+ * use bare), and a regex scan allocates a match per word or, with a lookbehind, cannot skip ahead to
+ * the name. Words are what `\w+` matches (ASCII letters, digits, `_`), as in the regexes they replace.
+ */
+
+/** Whether a UTF-16 code unit is a `\w` character. */
+function isWordCode(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95;
+}
+
+/** A word's first character and length as one number (the first character of a word is ASCII). */
+function shapeOf(first: number, length: number): number {
+  return length * 128 + first;
+}
+
+/**
+ * A set of words looked for in texts. Most words of a text are not in the set: a word is sliced out
+ * of the text (a string made) only when some member has its first character and length.
+ */
+export class WordSet {
+  private readonly words: ReadonlySet<string>;
+  private readonly shapes = new Set<number>();
+
+  /** `words` must be words (non-empty runs of `\w` characters). */
+  constructor(words: Iterable<string>) {
+    this.words = new Set(words);
+    for (const word of this.words) this.shapes.add(shapeOf(word.charCodeAt(0), word.length));
+  }
+
+  get size(): number {
+    return this.words.size;
+  }
+
+  /**
+   * Whether `accept` holds for some word of `text` that is in the set, the words tried in the order
+   * they are written (as `text.matchAll(/\w+/g)` meets them), stopping at the first it accepts.
+   */
+  someIn(text: string, accept: (word: string) => boolean): boolean {
+    const end = text.length;
+    let at = 0;
+    while (at < end) {
+      if (!isWordCode(text.charCodeAt(at))) {
+        at++;
+        continue;
+      }
+      const start = at;
+      while (at < end && isWordCode(text.charCodeAt(at))) at++;
+      if (!this.shapes.has(shapeOf(text.charCodeAt(start), at - start))) continue;
+      const word = text.slice(start, at);
+      if (this.words.has(word) && accept(word)) return true;
+    }
+    return false;
+  }
+}
+
+const SPACE = /\s/;
+
+/**
+ * Whether `word` (a word) is written in `text` as a whole word that no `.` precedes, spaces and line
+ * breaks between them included: what the regex `(?<!\.\s*)(?<!\w)word(?!\w)` finds, found by indexOf.
+ */
+export function writtenBare(text: string, word: string): boolean {
+  for (let at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + 1)) {
+    if ((at > 0 && isWordCode(text.charCodeAt(at - 1))) || isWordCode(text.charCodeAt(at + word.length))) continue;
+    let before = at - 1;
+    while (before >= 0 && SPACE.test(text.charAt(before))) before--;
+    if (before < 0 || text.charCodeAt(before) !== 46) return true;
+  }
+  return false;
+}
