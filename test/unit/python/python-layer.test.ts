@@ -43,6 +43,31 @@ describe('ImportTable', () => {
       ['b', '..pkg.models', 'build'],
     ]);
   });
+
+  it('lists what a star import of the file binds: its public top-level classes and functions, however spelled, or its literal __all__', () => {
+    const text = [
+      'class Net(nn.Module):',
+      '    def inner(self):',
+      '        pass',
+      'async  def fetch():',
+      '    pass',
+      '@torch.no_grad()',
+      'def evaluate(model):',
+      '    pass',
+      'class\tGröße:',
+      '    pass',
+      'def _private():',
+      '    pass',
+      'def \\',
+      '        continued():',
+      '    pass',
+      'if True:',
+      '    def hidden():',
+      '        pass',
+    ].join('\n');
+    expect(parse(text).imports.starExports).toEqual(['Net', 'fetch', 'evaluate', 'Größe', 'continued']);
+    expect(parse(`${text}\n__all__ = ["evaluate", "_private"]\n`).imports.starExports).toEqual(['evaluate', '_private']);
+  });
 });
 
 describe('Scope', () => {
