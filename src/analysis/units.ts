@@ -19,6 +19,7 @@ import { assembleFile, extractPart, type ExtractedFile, type ExtractedPart } fro
 import type { AssignedAttributes, ExternalSites, ImportedDefinitions } from './extract/types';
 import { throwIfCancelled } from './cancellation';
 import { moveRows, rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
+import { lineStarts } from './rules/helpers/text-offsets';
 
 /** Groups times lines beyond which a file is read whole (a 10,000-line file of ~450 models is well within). */
 const MAX_SLICED_ROWS = 20_000_000;
@@ -181,30 +182,25 @@ function movedKey(group: Group, rowOf: RowMap): string | null {
  * The text of the file with only `statements`' lines kept (every other line empty), so rows and columns
  * stay, and the ranges of the kept lines in it (the parser reads only those).
  */
-function sliceOf(text: string, lineStarts: readonly number[], statements: readonly TopLevelStatement[]): { text: string; ranges: SliceRange[] } {
+function sliceOf(text: string, starts: readonly number[], statements: readonly TopLevelStatement[]): { text: string; ranges: SliceRange[] } {
   let out = '';
   let row = 0;
   const ranges: SliceRange[] = [];
   for (const s of statements) {
     out += '\n'.repeat(s.startRow - row);
-    const from = lineStarts[s.startRow] ?? text.length;
+    const from = starts[s.startRow] ?? text.length;
     // The kept lines with their line break: the parser must see each statement end.
-    const next = lineStarts[s.endRow + 1];
+    const next = starts[s.endRow + 1];
     const to = next ?? text.length;
     const start = out.length;
     out += text.slice(from, to);
     const endsLine = next !== undefined;
-    ranges.push({ startIndex: start, endIndex: out.length, startPosition: { row: s.startRow, column: 0 }, endPosition: endsLine ? { row: s.endRow + 1, column: 0 } : { row: s.endRow, column: to - (lineStarts[s.endRow] ?? to) } });
+    ranges.push({ startIndex: start, endIndex: out.length, startPosition: { row: s.startRow, column: 0 }, endPosition: endsLine ? { row: s.endRow + 1, column: 0 } : { row: s.endRow, column: to - (starts[s.endRow] ?? to) } });
     row = endsLine ? s.endRow + 1 : s.endRow;
   }
   return { text: out, ranges };
 }
 
-function lineStartsOf(text: string): number[] {
-  const starts = [0];
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  return starts;
-}
 
 /** A part without its models and evidence, which move apart (each model by itself, evidence as shiftRows' `evidence`). */
 type PartRest = Omit<ExtractedPart, 'evidence' | 'models'>;
@@ -292,7 +288,7 @@ export class GroupCache {
       this.wholeReason = marked;
       return null;
     }
-    const starts = lineStartsOf(file.text);
+    const starts = lineStarts(file.text);
     const next = new Map<string, ExtractedPart>();
     const parts: ExtractedPart[] = [];
     const previous = this.partsText;

@@ -7,6 +7,7 @@
 import type { ModelIR, Range } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import { enclosing } from '../python/syntax';
+import { lineStarts, positionAt } from '../rules/helpers/text-offsets';
 
 const inside = (line: number, range: Range) => range.start.line <= line && line <= range.end.line;
 
@@ -19,21 +20,10 @@ export function instantiatedModels(file: PyFile, models: readonly ModelIR[]): bo
   const called = new Set<string>();
   if (names.length > 0) {
     const text = file.text;
-    const lineStarts = [0];
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
-    const lineOf = (index: number) => {
-      let low = 0;
-      let high = lineStarts.length - 1;
-      while (low < high) {
-        const mid = Math.ceil((low + high) / 2);
-        if (lineStarts[mid]! <= index) low = mid;
-        else high = mid - 1;
-      }
-      return low;
-    };
+    const starts = lineStarts(text);
     for (const m of text.matchAll(new RegExp(`(?<![\\w.])(${names.join('|')})\\s*\\(`, 'g'))) {
-      const line = lineOf(m.index);
-      const before = text.slice(lineStarts[line], m.index);
+      const line = positionAt(starts, m.index).line;
+      const before = text.slice(starts[line], m.index);
       if (/^\s*(def|class)\s+$/.test(before)) continue; // the definition itself
       if (!classRanges.some((r) => inside(line, r))) called.add(m[1]!);
     }

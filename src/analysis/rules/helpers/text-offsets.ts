@@ -1,20 +1,21 @@
 /** Conversions between 0-based LSP positions (UTF-16 columns, as JS strings index) and string offsets. */
 import type { Position, Range } from '../../../shared/ir';
 
-let cachedText: string | null = null;
-let cachedStarts: readonly number[] = [];
+/** The last two texts asked for, newest first: an edit's analysis reads the file's and its edited slice's (analysis/units.ts) in turn. */
+const cached: { text: string; starts: readonly number[] }[] = [];
 
 /**
- * Offsets where each line starts. Cached for the last text: every fix of every finding in a file asks
- * for the same text, and a 50,000-line file must not be rescanned once per finding.
+ * Offsets where each line starts. Cached for the last two texts: every fix of every finding in a file
+ * asks for the same text, and a 50,000-line file must not be rescanned once per finding or per reader.
  */
 export function lineStarts(text: string): readonly number[] {
-  if (text === cachedText) return cachedStarts;
+  const known = cached.find((entry) => entry.text === text);
+  if (known) return known.starts;
   const starts = [0];
   // indexOf finds line breaks natively: a loop per character cost a millisecond per edit of a long file.
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  cachedText = text;
-  cachedStarts = starts;
+  cached.unshift({ text, starts });
+  cached.length = Math.min(cached.length, 2);
   return starts;
 }
 
