@@ -157,6 +157,8 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
   }
   /** A function of the file, unbound; `f` is the frame that defines it (a nested `def` sees its names when it runs). */
   abstract functionValue(def: Node, f: F): V;
+  /** A `lambda` expression as a value, for a reader that can call it (else it is unknown). */
+  protected lambdaValue?(lambda: Node, f: F): V;
   /** Something the core cannot follow, written at `node` (what: why, for notes). */
   abstract opaque(node: Node, what: string): V;
   /** One value for what several paths produced. */
@@ -742,7 +744,7 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
       case 'string':
         return this.string(n, f);
       case 'lambda':
-        return this.unknown;
+        return this.lambdaValue?.(n, f) ?? this.unknown;
       case 'yield':
       case 'await': {
         const inner = this.s.kids(n)[0];

@@ -46,6 +46,49 @@ describe('activations', () => {
   });
 });
 
+describe('activations written as a formula', () => {
+  const text = `import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+from tensorflow.keras import layers
+
+SCALE = 1.7
+
+
+def gelu(x):
+    cdf = 0.5 * (1.0 + tf.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * tf.pow(x, 3))))
+    return x * cdf
+
+
+def scaled(x):
+    return x * SCALE
+
+
+def swish(x):
+    return x * tf.sigmoid(x)
+
+
+formulas = keras.Sequential([
+    layers.Dense(64, activation=gelu, input_shape=(16,)),
+    layers.Activation(gelu),
+    layers.Dense(64, activation=swish),
+    layers.Dense(64, activation=scaled),
+    layers.Dense(1),
+])
+`;
+
+  it('reads a function of the file that computes a catalog activation as that activation, and no other', async () => {
+    const m = modelNamed(await extractFrom(text), 'formulas');
+    expect(m.layers.map((l) => [defined(l.activation).name, defined(l.activation).source, textAt(text, defined(l.activation).range)])).toEqual([
+      ['gelu', 'kwarg', 'gelu'],
+      ['gelu', 'layer', 'gelu'],
+      ['swish', 'kwarg', 'swish'],
+      ['unknown', 'kwarg', 'scaled'],
+      ['linear', 'default', null],
+    ]);
+  });
+});
+
 describe('initializers', () => {
   it('reads strings, classes, functions, tf.*_initializer and names bound once, with Keras defaults filled in', async () => {
     const text = kerasFixture('initializers_zoo.py');

@@ -188,13 +188,12 @@ describe('torch nn.Module: awkward real-world spellings', async () => {
     const weird = model(models, 'Weird');
     // The opaque backbone is an unknown layer; nn.TransformerEncoderLayer(512, 8) is torch's post-LN layer, expanded.
     const encoder = ['attention', 'dropout', 'add', 'layernorm', 'dense', 'activation:relu', 'dropout', 'dense', 'dropout', 'add', 'layernorm'];
-    expect(kinds(weird)).toEqual(['unknown', ...encoder, 'activation:sigmoid', 'multiply', 'dense']);
+    expect(kinds(weird)).toEqual(['unknown', ...encoder, 'activation:swish', 'dense']);
     expect(weird.unsupported.map((u) => u.what)).toEqual(['module torchvision_like_factory(...)']);
     expect(weird.layers[1]!.range.start.line + 1).toBe(lineOf(text, 'nn.TransformerEncoderLayer(512, 8)'));
     expect(weird.layers[5]).toMatchObject({ name: 'attn.linear1', units: 2048, inFeatures: 512 });
-    // swish(x) = x * sigmoid(x), inlined: the product joins the input and its sigmoid.
-    const mul = weird.layers[13]!;
-    expect(mul.inputs).toEqual(['L11', 'L12']);
+    // swish(x) = x * torch.sigmoid(x), a function of the file: read as the swish it computes, where it is called.
+    expect(weird.layers[12]!.range.start.line + 1).toBe(lineOf(text, 'x = swish(x)'));
     expect(weird.isGraph).toBe(true);
   });
 });

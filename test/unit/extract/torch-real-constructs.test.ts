@@ -332,3 +332,56 @@ class HalfFrozen(nn.Module):
             target = self.trunk(anchor)
         return self.head(torch.cat([target, self.trunk(other)], dim=1))
 `;
+
+/** A GPT-2 block as minGPT writes it: a GELU module whose forward is the tanh formula, and the MLP's forward a lambda made in __init__. */
+const GPT_BLOCK = `import math
+import torch
+import torch.nn as nn
+
+
+class NewGELU(nn.Module):
+    def forward(self, x):
+        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+class Block(nn.Module):
+    def __init__(self, n_embd):
+        super().__init__()
+        self.ln = nn.LayerNorm(n_embd)
+        self.mlp = nn.ModuleDict(dict(
+            c_fc=nn.Linear(n_embd, 4 * n_embd),
+            c_proj=nn.Linear(4 * n_embd, n_embd),
+            act=ACT,
+            dropout=nn.Dropout(0.1),
+        ))
+        m = self.mlp
+        self.mlpf = lambda x: m.dropout(m.c_proj(m.act(m.c_fc(x))))
+
+    def forward(self, x):
+        return x + self.mlpf(self.ln(x))
+
+
+block = Block(64)
+`;
+
+describe('a GPT-2 block written by hand', () => {
+  it('reads the GELU formula as gelu and runs the lambda with the names of __init__', async () => {
+    const m = model(await extractTorchFrom(GPT_BLOCK.replace('ACT', 'NewGELU()')), 'Block');
+    expect(m.layers.map((l) => l.kind)).toEqual(['input', 'layernorm', 'dense', 'activation', 'dense', 'dropout', 'add']);
+    expect(activations(m)).toEqual(['gelu']);
+    // A first LayerNorm(64) normalizes the last dimension: the input has 64 features.
+    expect(m.inputShape).toEqual([64]);
+  });
+
+  it('reads a formula that is no catalog activation as an unknown step, not as gelu', async () => {
+    const cubic = GPT_BLOCK.replace('0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))', 'x + 0.1 * torch.pow(x, 3.0)');
+    const m = model(await extractTorchFrom(cubic.replace('ACT', 'NewGELU()')), 'Block');
+    expect(activations(m)).toEqual([]);
+    expect(m.layers.map((l) => l.kind)).toContain('unknown');
+  });
+
+  it('reads nn.GELU() in the same place alike', async () => {
+    const m = model(await extractTorchFrom(GPT_BLOCK.replace('ACT', 'nn.GELU()')), 'Block');
+    expect(activations(m)).toEqual(['gelu']);
+  });
+});

@@ -115,7 +115,8 @@ export function activationOfLayerCall(className: string, call: Node, ctx: ArgCon
 
 /**
  * The activation a written value denotes: `'relu'`, `None`, `tf.nn.relu`, `LeakyReLU(0.2)`, or a
- * name bound once to one of these. Anything else (a lambda, a local function) is 'unknown'.
+ * name bound once to one of these, or a function of the file that computes one as a formula. Anything
+ * else (a lambda, another local function) is 'unknown'.
  */
 export function activationFromValue(written: Node, ctx: ArgContext): ActivationIR {
   const resolved = ctx.scope.resolveExpression(written);
@@ -136,6 +137,9 @@ export function activationFromValue(written: Node, ctx: ArgContext): ActivationI
     const name = activationFunctionName(qualified);
     if (name) return activation(name, written, 'kwarg', activationFunctionParams(name), node.text);
   }
+  // A function of the file that writes an activation as a formula (`def gelu(x): return 0.5 * x * ...`).
+  const formula = node.type === 'identifier' ? ctx.symbols.formulaActivation(node.text) : null;
+  if (formula) return activation(formula, written, 'kwarg', activationFunctionParams(formula), node.text);
   return activation('unknown', written, 'kwarg', {}, node.text);
 }
 

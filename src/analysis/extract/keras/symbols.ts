@@ -10,6 +10,8 @@ import { canonicalQualified } from '../../python/imports';
 import { dotted as dottedOnce } from '../../python/syntax-cache';
 import type { Outline } from './outline';
 import { layerSpec, MERGE_FUNCTIONS } from './catalog';
+import type { ActivationName } from '../../../shared/ir';
+import { activationOfFormula } from '../../python/elementwise-formula';
 
 export class KerasSymbols {
   private readonly starModules: string[];
@@ -29,6 +31,10 @@ export class KerasSymbols {
     for (const def of [...outline.functions, ...outline.classes]) {
       const name = def.childForFieldName('name')?.text;
       if (name) this.localNames.add(name);
+    }
+    for (const def of outline.functions) {
+      const name = def.childForFieldName('name')?.text;
+      if (name) this.functions.set(name, def);
     }
     this.usesKeras =
       file.imports.importsPackage('keras') ||
@@ -85,6 +91,21 @@ export class KerasSymbols {
   }
 
   private modelWords: RegExp | null = null;
+
+  /** The file's functions by name, and the activation each computes as a formula (elementwise-formula.ts), once. */
+  private readonly functions = new Map<string, Node>();
+  private readonly formulas = new Map<string, ActivationName | null>();
+
+  /** The activation the file's function `name` writes as a formula (`def gelu(x): ... tf.tanh(...)`); null when none. */
+  formulaActivation(name: string): ActivationName | null {
+    let found = this.formulas.get(name);
+    if (found === undefined) {
+      const def = this.isLocal(name) ? this.functions.get(name) : undefined;
+      found = def ? activationOfFormula(def, false, 'keras', (head) => this.file.imports.has(head)) : null;
+      this.formulas.set(name, found);
+    }
+    return found;
+  }
 
   /** Whether a bare name is defined by the file itself (a function or class), so never a framework symbol. */
   isLocal(name: string): boolean {

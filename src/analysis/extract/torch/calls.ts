@@ -104,7 +104,7 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
     // Activation checkpointing runs its function on the remaining arguments.
     const fn = args.positional[0] ?? UNKNOWN;
     const rest: Args = { positional: args.positional.slice(1), keywords: new Map(), partial: false };
-    if (fn.t === 'fn') return interp.callFunction(fn.def, fn.self ? interp.withSelf(rest, fn.self) : rest, fn.self ? fn.self.cls : interp.ownerOf(fn.def), f);
+    if (fn.t === 'fn') return interp.callFunctionValue(fn, rest, f);
     return apply(interp, fn, rest, n, f);
   }
   if (qualified === 'torch.nn.parallel.data_parallel' && f.trace) {

@@ -132,6 +132,9 @@ export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f
     }
     case 'instance': {
       const forward = interp.findMethod(module.inst.cls, 'forward');
+      // A module whose forward is an activation written as a formula (GPT-2's NewGELU): that activation.
+      const formula = forward ? interp.formulaActivation(forward.def, true) : null;
+      if (formula) return tensorOp({ op: 'activation', name: formula }, `${module.inst.cls.name}()`, n, args, null, f);
       if (forward) {
         // A required argument the caller does not pass (the model's own forward, called by unseen code): another model input.
         const required = (name: string): Value => ({ t: 'tensor', from: [trace.addInput({ name, range: rangeOf(parameterNamed(forward.def, name) ?? forward.def), noise: false })] });

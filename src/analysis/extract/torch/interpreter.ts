@@ -24,13 +24,15 @@ import type { AssignedAttributes, ImportedDefinitions } from '../types';
 import type { Range } from '../../../shared/ir';
 import { EvalNotes as FileNotes } from '../../python/limits';
 import { hasTensor } from './flow';
-import { addPositions, apply, barrier, mergeTensors, scaleTensor, scaling } from './forward';
+import { addPositions, apply, barrier, mergeTensors, scaleTensor, scaling, tensorOp } from './forward';
 import { childrenOf, classNameOf, cloneValue, paramOf, registerModule, sameClass, sizeAttribute } from './introspect';
 import { MODEL_INPUT, Trace } from './trace';
 import { orient, rawOperand, scaled } from './raw-weights';
-import { UNKNOWN, constOf, constant, leafSlots, mergeValues, type ClassInfo, type Instance, type Value } from './values';
+import { UNKNOWN, constOf, constant, leafSlots, mergeValues, type ClassInfo, type Closure, type Instance, type Value } from './values';
 import { sourceSnippet } from '../../../shared/source-snippet';
 import { WordSet } from '../../python/text-words';
+import { activationOfFormula } from '../../python/elementwise-formula';
+import type { ActivationName } from '../../../shared/ir';
 
 const MAX_ITERATIONS = LIMITS.loopIterations;
 
@@ -132,6 +134,8 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   private readonly recorders = new Set<Value>();
   /** Notes given once per file (see noteOnce). */
   private readonly noted = new Set<string>();
+  /** Per definition: the activation its body computes as a formula of its one tensor argument (elementwise-formula.ts). */
+  private readonly formulas = new Map<number, ActivationName | null>();
 
   constructor(readonly ctx: Context) {
     super(ctx.notes);
@@ -242,6 +246,10 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   functionValue(def: Node): Value {
     return { t: 'fn', def, self: null };
   }
+  /** A lambda a method makes (a forward stored on the module) sees that method's names when it runs. */
+  protected override lambdaValue(lambda: Node, f: Frame): Value {
+    return { t: 'fn', def: lambda, self: null, ...(f.depth > 0 ? { closure: { locals: f.locals, self: f.self } } : {}) };
+  }
   opaque(node: Node, what: string): Value {
     return { t: 'opaque', node, what };
   }
@@ -252,8 +260,28 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   // ---------------------------------------------------------------- hooks on the core
 
   protected enterFrame(caller: Frame, base: EvalFrame<Value>, owner: ClassInfo | null, args: Args): Frame {
+    const closure = this.entering;
+    this.entering = null;
+    if (closure) return { ...base, locals: new Map(closure.locals), self: closure.self, cls: closure.self?.cls ?? null, trace: caller.trace };
     const first = args.positional[0];
     return { ...base, self: owner && first?.t === 'instance' ? first.inst : null, cls: owner, trace: caller.trace };
+  }
+
+  /** The closure of the lambda being called, for enterFrame (the core's call passes only the owner class). */
+  private entering: Closure | null = null;
+
+  /** Calls a function of the file: a lambda runs with the names of the method that made it. */
+  callFunctionValue(fn: Extract<Value, { t: 'fn' }>, args: Args, f: Frame): Value {
+    if (fn.closure) {
+      this.entering = fn.closure;
+      try {
+        return this.callFunction(fn.def, args, null, f);
+      } finally {
+        // Taken by enterFrame; left only when the call was refused before a frame was made.
+        this.entering = null;
+      }
+    }
+    return this.callFunction(fn.def, fn.self ? this.withSelf(args, fn.self) : args, fn.self ? fn.self.cls : this.ownerOf(fn.def), f);
   }
 
   protected skipsCall(def: Node, owner: ClassInfo | null, caller: Frame): boolean {
@@ -451,6 +479,13 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   }
 
   /** A method by MRO (same-file bases), with the class that defines it. */
+  /** The activation a function of the file (a module's `forward`: `isMethod`) writes by hand as a formula; null when none. */
+  formulaActivation(def: Node, isMethod: boolean): ActivationName | null {
+    let name = this.formulas.get(def.id);
+    if (name === undefined) this.formulas.set(def.id, (name = activationOfFormula(def, isMethod, 'torch', (head) => this.ctx.file.imports.has(head))));
+    return name;
+  }
+
   findMethod(cls: ClassInfo, name: string): { def: Node; owner: ClassInfo } | null {
     const def = cls.methods.get(name);
     if (def) return { def, owner: cls };
@@ -874,8 +909,9 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
         return this.library(callee.qualified, callee.spelling, n, syntax, f);
       case 'fn': {
         const args = this.evalArgs(syntax, f);
-        const owner = callee.self ? callee.self.cls : this.ownerOf(callee.def);
-        return this.callFunction(callee.def, callee.self ? this.withSelf(args, callee.self) : args, owner, f);
+        const formula = f.trace ? this.formulaActivation(callee.def, callee.self !== null) : null;
+        if (formula) return tensorOp({ op: 'activation', name: formula }, this.s.field(n, 'function')?.text ?? 'function', n, args, null, f);
+        return this.callFunctionValue(callee, args, f);
       }
       case 'layer':
       case 'seq':

@@ -49,6 +49,9 @@ function inputShape(model: ModelIR): (number | null)[] | null {
   switch (first.kind) {
     case 'dense':
       return [first.inFeatures];
+    case 'layernorm':
+      // It normalizes the last dimension: (..., C). Attention after it reads (time, C), which the input guess makes.
+      return model.layers.some((l) => l.kind === 'attention') ? null : [first.inFeatures];
     case 'conv1d':
       return [first.inFeatures, null];
     case 'conv2d':

@@ -48,6 +48,12 @@ export interface Instance {
   seqNames: string[];
 }
 
+/** The names and module of the method that made a lambda, read when the lambda runs (Python binds late). */
+export interface Closure {
+  readonly locals: ReadonlyMap<string, Value>;
+  readonly self: Instance | null;
+}
+
 export type Value =
   | { t: 'layer'; slot: Slot }
   /** nn.Sequential: callable, runs its items in order. */
@@ -64,8 +70,11 @@ export type Value =
   | { t: 'class'; cls: ClassInfo }
   /** An imported name (class or function), resolved: "torch.nn.Linear", "torch.nn.functional.relu". */
   | { t: 'ctor'; qualified: string; spelling: string }
-  /** A function or bound method of the file. */
-  | { t: 'fn'; def: Node; self: Instance | null }
+  /**
+   * A function or bound method of the file. `closure`: what a lambda made inside a method sees when it runs
+   * (`m = self.mlp; self.mlpf = lambda x: m.c_proj(m.c_fc(x))`): that method's names and module.
+   */
+  | { t: 'fn'; def: Node; self: Instance | null; closure?: Closure }
   /** Something callable we cannot model (e.g. a torchvision model): calling it in forward is unsupported. */
   | { t: 'opaque'; node: Node; what: string; name?: string }
   /** A loss module (nn.CrossEntropyLoss()): calling it in forward computes a loss, not a layer output. */
