@@ -12,15 +12,6 @@ import { guardedListener } from '../shared/message-guard';
 import type { Settings } from '../shared/settings';
 import { CANCEL_SLOTS, cancelIn, heldResult, isFromWorker, PostedResults, type FromWorker, type HeldModels, type HeldResult, type ToWorker } from './analysisProtocol';
 
-/**
- * The worker's young generation. An analysis of a dense file allocates megabytes that live until the
- * next one replaces them (a line typed above every model moves each model and finding): in V8's default
- * young generation they were scavenged, copied and promoted several times per keystroke, ~15 ms of
- * scavenges per edit of the 5,000-line dense file. Fewer, larger young collections cost less and land
- * less often inside an edit's analysis.
- */
-const WORKER_YOUNG_GENERATION_MB = 64;
-
 export interface AnalysisHostOptions {
   /** The script that runs the worker (the server bundle itself: see main.ts). */
   workerScript: string;
@@ -83,7 +74,7 @@ export class AnalysisHost {
   }
 
   private startWorker(): Worker {
-    const worker = new Worker(this.options.workerScript, { workerData: { role: 'gradient-lens-analysis' }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+    const worker = new Worker(this.options.workerScript, { workerData: { role: 'gradient-lens-analysis' } });
     this.posted = new PostedResults();
     // A stopped worker's late messages are dropped: its results are encoded against what it posted.
     worker.on('message', guardedListener('analysis host', isFromWorker, (message) => { if (worker === this.worker) this.received(message); }, this.options.log));
