@@ -489,7 +489,7 @@ function accessorFor(key: string): PropertyDescriptor {
  * `value` (plain data: an object or an array) with every row moved by the map of the file it belongs
  * to, as shiftRows gives it but read on first access; null when a row lies in changed lines or the value
  * is not plain data. A copy that moved every row by the same number of lines is recorded as a uniform
- * move of `value` (uniformMoveOf).
+ * move of `value` (uniformMoveOf). A value that holds no rows is given back itself.
  */
 export function moveRows<T extends object>(value: T, file: string, mapOf: RowMapOf): T | null {
   // An array is copied at once: the copies kept between edits are records (a model, a finding, a part).
@@ -498,6 +498,8 @@ export function moveRows<T extends object>(value: T, file: string, mapOf: RowMap
   const source = before?.whole?.source ?? value;
   const held = rowsHeld(source);
   if (!held) return null;
+  // Nothing to move (a helper function's part: no models, notes or training facts): the value is its own move.
+  if (held.size === 0) return value;
   // How far the original's rows moved (through the earlier move when `value` is a copy), and how far
   // from `value`'s: every row by the same number, or not (then each row is looked up).
   let fromValue: number | null | undefined;

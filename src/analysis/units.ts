@@ -15,7 +15,7 @@ import type { Node } from './python/syntax-tree';
 import type { PyFile } from './python/file';
 import { PyFile as PyFileClass, type SliceRange } from './python/file';
 import { statementNames, topLevelStatements, type StatementNames, type TopLevelStatement } from './python/top-level';
-import { assembleFile, extractPart, type ExtractedFile, type ExtractedPart } from './extract/index';
+import { assembleFile, extractPart, hasEvidence, type ExtractedFile, type ExtractedPart } from './extract/index';
 import type { AssignedAttributes, ExternalSites, ImportedDefinitions } from './extract/types';
 import { throwIfCancelled } from './cancellation';
 import { moveRows, rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
@@ -244,7 +244,7 @@ export class GroupCache {
     }
     const { external, passes, notes, fileNotes, wholeFileFact } = part;
     const rest = moveRows(this.movedRests.get(part) ?? { external, passes, notes, fileNotes, wholeFileFact }, '', mapOf);
-    const evidence = shiftRows(part.evidence, '', mapOf, true);
+    const evidence = hasEvidence(part.evidence) ? shiftRows(part.evidence, '', mapOf, true) : part.evidence;
     if (!rest || !evidence) return null;
     const moved: ExtractedPart = { models, evidence, external: rest.external, passes: rest.passes, notes: rest.notes, fileNotes: rest.fileNotes, wholeFileFact: rest.wholeFileFact };
     this.movedRests.set(moved, rest);

@@ -148,7 +148,8 @@ function markCompletedMove(original: ModelIR, model: ModelIR): void {
 /** The parts' evidence a completed copy's input shape was guessed from. */
 const completedWith = new WeakMap<ModelIR, readonly PartEvidence[]>();
 
-const hasEvidence = (e: PartEvidence): boolean => e.items.length > 0 || Object.values(e).some((v) => v !== null && !Array.isArray(v));
+/** Whether a part's evidence says anything (then it holds rows; else it is the same wherever the part moves). */
+export const hasEvidence = (e: PartEvidence): boolean => e.items.length > 0 || Object.values(e).some((v) => v !== null && !Array.isArray(v));
 
 /**
  * The completed copy of a model the edit only moved, when its facts moved with it: the model and every

@@ -142,6 +142,15 @@ describe('moveRows', () => {
     expect(copy).toEqual(shiftRows(model, model.file, byRows(0)));
   });
 
+  it('gives back a value that holds no rows: a part with no models, notes or training facts is its own move', () => {
+    const rest = { external: [], passes: [], notes: [], fileNotes: [], wholeFileFact: null };
+    expect(moveRows(rest, model.file, () => byRows(3)(''))).toBe(rest);
+    // A position is a row: a value holding one is copied.
+    const withNote = { ...rest, notes: [{ what: 'a loop read once', range: { start: { line: 6, character: 0 }, end: { line: 6, character: 3 } } }] };
+    expect(moveRows(withNote, model.file, () => byRows(3)(''))).toEqual(shiftRows(withNote, model.file, byRows(3)));
+    expect(moveRows(withNote, model.file, () => byRows(3)(''))).not.toBe(withNote);
+  });
+
   it('refuses at once what shiftRows refuses: a row in the changed lines, a line a message names there, what is not plain data', () => {
     expect(moveRows(model, model.file, () => up)).toBeNull();
     expect(moveRows({ what: 'the loop at line 3', at: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } } }, '/w/m.py', () => up)).toBeNull();
