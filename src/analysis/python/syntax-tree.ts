@@ -4,8 +4,9 @@
  * children, the text) crosses into wasm and allocates a new Node object, and the readers (evaluator,
  * Keras and torch readers, training readers, rules' edits) revisit the same nodes many times. Here a
  * node's children are read on first access, in one TreeCursor pass (type, field, span, id), and kept;
- * everything after that is plain JS. Below the parts of a top-level statement, the first access reads
- * the whole subtree in that pass (see Node.children). Subtrees no reader enters are never read.
+ * everything after that is plain JS. The module's children are read with their own children, and below
+ * those the first access reads the whole subtree in that pass (see Node.children). Subtrees no reader
+ * enters are never read.
  */
 import type { Node as WasmNode, Point, Tree, TreeCursor } from 'web-tree-sitter';
 import { lineStarts, offsetAt, positionAt } from '../rules/helpers/text-offsets';
@@ -172,16 +173,17 @@ export class Node {
   }
 
   /**
-   * All children, anonymous ones included. Readers that enter a top-level statement's part go on down
-   * through it (evaluating a function reads nearly all of its nodes), so below that depth a node's whole
-   * subtree is read in one pass: a cursor move per node (with its copies in and out of wasm) cost as
-   * much as reading the nodes. Top-level statements and their own parts are read one level at a time:
-   * most readers only look at a definition's name.
+   * All children, anonymous ones included. The module's are read with their own parts (a definition's
+   * name, parameters, body), in one pass: most readers ask every definition its name and no more, and
+   * a cursor move to each of a long file's statements (with the binding's copies of the cursor in and
+   * out of wasm, and the move itself stepping over the statements before it) cost more than reading
+   * them. Readers that enter a statement's part go on down through it (evaluating a function reads
+   * nearly all of its nodes), so below that depth a node's whole subtree is read in one pass.
    */
   get children(): readonly Node[] {
     if (this.kids) return this.kids;
-    if (!this.parent?.parent) return (this.kids = readChildren(this));
-    return (this.kids = readSubtree(this, (parent, children) => (parent.kids = children)));
+    const keep = (parent: Node, children: readonly Node[]) => (parent.kids = children);
+    return (this.kids = this.parent ? readSubtree(this, keep) : readLevels(this, 2, keep));
   }
 
   get namedChildren(): readonly Node[] {
@@ -350,19 +352,28 @@ function walkAt(node: Node): { walk: CursorWalk; base: number } {
   return { walk: tree.calls ? directWalk(tree.calls, tree.address, cursor) : bindingWalk(cursor), base: tree.cursorBase };
 }
 
-/** The children of `node` in one cursor pass (its subtree left unread). */
-function readChildren(node: Node): readonly Node[] {
+/**
+ * The children of `node` and, for `levels` above 1, that many levels below them (each node's children
+ * handed to `keep`), in one cursor pass; deeper subtrees are left unread.
+ */
+function readLevels(node: Node, levels: number, keep: (parent: Node, children: readonly Node[]) => void): readonly Node[] {
   const tree = node.tree;
   const { walk, base } = walkAt(node);
-  const out: Node[] = [];
-  if (walk.gotoFirstChild()) {
+  const read = (parent: Node, levelsLeft: number): readonly Node[] => {
+    if (!walk.gotoFirstChild()) return NO_NODES;
+    const out: Node[] = [];
     do {
       const typeId = walk.typeId();
-      out.push(new Node(tree, node, base + walk.descendantIndex(), tree.typeName(typeId), tree.isNamedType(typeId, walk), tree.fields[walk.fieldId()] ?? null, walk.startIndex(), walk.endIndex()));
+      const child = new Node(tree, parent, base + walk.descendantIndex(), tree.typeName(typeId), tree.isNamedType(typeId, walk), tree.fields[walk.fieldId()] ?? null, walk.startIndex(), walk.endIndex());
+      out.push(child);
+      if (levelsLeft > 1) keep(child, read(child, levelsLeft - 1));
     } while (walk.gotoNextSibling());
-  }
+    walk.gotoParent();
+    return out;
+  };
+  const children = read(node, levels);
   walk.finish();
-  return out.length > 0 ? out : NO_NODES;
+  return children;
 }
 
 /**
@@ -406,13 +417,31 @@ function readSubtree(node: Node, keep: (parent: Node, children: readonly Node[])
   }
 }
 
+/**
+ * The index of the first of `nodes` (siblings, in source order: their ends never decrease) that ends at
+ * or after `end`; nodes.length if none does. A binary search: a long file's module has a thousand
+ * children, and a scan of them per lookup is quadratic in the file's length.
+ */
+function firstEndingAtOrAfter(nodes: readonly Node[], end: number): number {
+  let low = 0;
+  let high = nodes.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (nodes[middle]!.endIndex < end) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
 /** descendantForIndex from `from`: down through the first child that spans the range, while one does. */
 function descendantSpanning(from: Node, start: number, end: number): Node {
   let node = from;
   for (;;) {
     let next: Node | null = null;
-    for (const c of node.children) {
-      if (c.endIndex < end) continue;
+    const children = node.children;
+    // The children before it end before `end`: the loop would pass them all over.
+    for (let i = firstEndingAtOrAfter(children, end); i < children.length; i++) {
+      const c = children[i]!;
       // An empty node touching the start counts; others must extend past it.
       if (c.startIndex === c.endIndex ? c.endIndex < start : c.endIndex <= start) continue;
       if (start < c.startIndex) break;
