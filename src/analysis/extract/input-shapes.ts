@@ -308,7 +308,10 @@ function requirement(model: ModelIR): Requirement {
   const constants = new Set(model.layers.filter(isConstantInput).map((l) => l.id));
   const constantFed = new Set(model.layers.filter((l) => l.inputs.some((id) => constants.has(id))).map((l) => l.id));
   const addedTo = reader?.kind === 'add' && reader.inputs.some((id) => constantFed.has(id)) ? 1 : 0;
-  let first = model.layers.slice(from + addedTo).find((l) => l.kind !== 'input' && !constantFed.has(l.id) && !CHANNEL_KEEPING.has(l.kind) && !(l.kind === 'reshape' && SPATIAL_RESHAPES.has(l.reshape.op))) ?? null;
+  // A global pool that keeps its dimensions (torch's AdaptiveAvgPool2d(1) first in a squeeze-and-excitation
+  // block) keeps the rank and the channels too: the layer after it says what the input is.
+  const keepsShape = (l: LayerIR) => CHANNEL_KEEPING.has(l.kind) || (l.kind === 'global-pool' && l.keepdims === true) || (l.kind === 'reshape' && SPATIAL_RESHAPES.has(l.reshape.op));
+  let first = model.layers.slice(from + addedTo).find((l) => l.kind !== 'input' && !constantFed.has(l.id) && !keepsShape(l)) ?? null;
   // torch.cat((img_A, img_B), 1) of the model's inputs first (a pix2pix discriminator): the layer after it
   // says what they are, each holding an equal share of its channels.
   let shares = 1;

@@ -21,9 +21,12 @@
  * G_pre·(fan_in·q_in + 1 for the bias), the per-position terms x·δ taken as independent; when
  * BatchNorm reads the layer's linear output, δ sums to zero per channel, so the input's mean drops
  * out: G_pre·fan_in·dataVar_in, and the bias gets nothing. Ratios of those norms are what the probe
- * measures at its first step. Not modelled: correlations between neighbouring positions (pooling
- * and strides treat positions as independent) and BatchNorm's projection of its gradient (a loss of
- * 2 of the batch·positions directions, small except for tiny batches of vectors).
+ * measures at its first step. One correlation is modelled: a gradient the same at every position (what
+ * a global average pool sends back, kept by elementwise maps, sums and convolutions) sums coherently
+ * into a gate broadcast over those positions (squeeze-and-excitation before the head's pool), so the
+ * channel means count once per position. Not modelled: correlations between neighbouring positions
+ * otherwise (pooling and strides treat positions as independent) and BatchNorm's projection of its
+ * gradient (a loss of 2 of the batch·positions directions, small except for tiny batches of vectors).
  */
 import type { ActivationIR, Framework, InitializerIR, LayerIR, LayerKind, LayerOf, ModelIR, Range } from '../ir';
 import { FLOW_THRESHOLDS, onFlowPath, gradeFlowRatio, type FlowGrade } from '../gradient-flow';
@@ -414,8 +417,31 @@ interface Node {
   layer: LayerIR;
   inputs: number[];
   out: Signal;
-  /** Backward: G on the output → G per input and the weight-gradient norm² (null when weightless). */
-  backward: (gOut: number) => { gIn: number[]; normSq: number | null; chi: number | null };
+  /**
+   * Backward: G on the output → G per input and the weight-gradient norm² (null when weightless).
+   * `uniform`: the output's gradient is the same at every position of a channel (see uniformGradient).
+   */
+  backward: (gOut: number, uniform: boolean) => { gIn: number[]; normSq: number | null; chi: number | null };
+}
+
+/** Layers whose input gradient is the same at every position when their output's is (elementwise maps, sums, convolutions). */
+const KEEPS_UNIFORM_GRADIENT: ReadonlySet<LayerKind> = new Set(['activation', 'add', 'multiply', 'conv1d', 'conv2d', 'conv3d']);
+
+/**
+ * Whether the gradient reaching a layer's output is the same at every position of a channel: a global
+ * average pool spreads its gradient evenly, and elementwise maps whose slope keeps its sign, sums and
+ * convolutions keep it so (a softmax mixes; BatchNorm removes exactly that mean). A gate broadcast over
+ * such positions (squeeze-and-excitation before the head's pool) then sums a coherent gradient.
+ */
+function uniformGradient(consumers: readonly { layer: LayerIR; uniform: boolean }[]): boolean {
+  return (
+    consumers.length > 0 &&
+    consumers.every(({ layer: c, uniform }) => {
+      if (c.kind === 'global-pool') return c.reduce === 'avg';
+      if (c.kind === 'activation' && (c.activation?.name === 'softmax' || c.activation?.name === 'log_softmax')) return false;
+      return KEEPS_UNIFORM_GRADIENT.has(c.kind) && uniform;
+    })
+  );
 }
 
 /** The input the probe feeds: the analyzer's guess when it has one (as the probe takes it), else the declared shape. */
@@ -485,6 +511,17 @@ function multiplied(ins: Signal[]): { mean: number; q: number; dataVar: number }
   const q = ins.reduce((s, i) => s * i.q, 1);
   const meansSecond = ins.reduce((s, i) => s * Math.max(i.q - i.dataVar, 0), 1);
   return { mean: ins.reduce((s, i) => s * i.mean, 1), q, dataVar: Math.max(q - meansSecond, 0) };
+}
+
+/**
+ * E[(Σ_p x_p)²]/positions-of-`target` for `other` summed over the positions it has beyond `target`'s: its
+ * second moment when the gradient terms are independent; with a uniform gradient the channel means add
+ * coherently, so their part (q − dataVar) counts once per position summed.
+ */
+function broadcastSecond(other: Signal, target: Signal, uniform: boolean): number {
+  const summed = other.positions / Math.max(target.positions, 1);
+  if (!uniform || summed <= 1) return other.q;
+  return summed * Math.max(other.q - other.dataVar, 0) + other.dataVar;
 }
 
 function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], headFrom: number, centred: boolean): Omit<Node, 'inputs' | 'layer'> {
@@ -593,7 +630,9 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
     case 'multiply':
       return {
         out: { ...multiplied(ins), features: x.features, positions: x.positions, source: null },
-        backward: (g) => ({ gIn: ins.map((_, k) => g * ins.reduce((s, other, j) => (j === k ? s : s * other.q), 1)), normSq: null, chi: null }),
+        // An operand broadcast over another's positions (a gate, one per channel) sums the gradient over them:
+        // independent terms add their squares (q), a gradient uniform over positions adds the channel means coherently.
+        backward: (g, uniform) => ({ gIn: ins.map((mine, k) => g * ins.reduce((s, other, j) => (j === k ? s : s * broadcastSecond(other, mine, uniform)), 1)), normSq: null, chi: null }),
       };
     case 'concat': {
       const sizes = ins.map((i) => i.features ?? 1);
@@ -753,10 +792,14 @@ function propagate(model: ModelIR): ModelPrediction {
   });
   const normSq = new Array<number | null>(nodes.length).fill(null);
   const chi = new Array<number | null>(nodes.length).fill(null);
+  const consumers = nodes.map((): { layer: LayerIR; uniform: boolean }[] => []);
+  const uniform = new Array<boolean>(nodes.length).fill(false);
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i]!;
+    uniform[i] = uniformGradient(consumers[i]!);
+    node.inputs.forEach((k) => consumers[k]?.push({ layer: node.layer, uniform: uniform[i]! }));
     // A layer under torch.no_grad() has no gradient on its output: none for its weights or what feeds it.
-    const result = node.backward(node.layer.noGrad ? 0 : g[i]!);
+    const result = node.backward(node.layer.noGrad ? 0 : g[i]!, uniform[i]!);
     normSq[i] = result.normSq;
     chi[i] = result.chi;
     // A layer reading more inputs than its backward names (a Dense after both arms of an undecided
