@@ -509,3 +509,39 @@ class Tower(nn.Module):
     expect(defined(m).isGraph).toBe(false);
   });
 });
+
+describe('torch nn.Module: a block only another class builds is read as that class builds it', () => {
+  // The block is read from the instance its builder makes (tanh), not from its own defaults (relu): the
+  // builder, written after it, runs first. The block's own code calling its name does not count.
+  const source = (block: string) => `import torch
+import torch.nn as nn
+
+
+class ${block}(nn.Module):
+    def __init__(self, act=nn.ReLU):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.act = act()
+
+    def forward(self, x):
+        return self.act(self.fc(x))
+
+    def again(self):
+        return ${block}()
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = ${block}(act=nn.Tanh)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.head(self.inner(x))
+`;
+
+  it('takes the activation class the builder passes', async () => {
+    const models = await extractTorchFrom(source('Block'));
+    expect(kinds(model(models, 'Block'))).toEqual(['dense', 'activation:tanh']);
+  });
+});
