@@ -210,8 +210,10 @@ async function main() {
       const report = reports.get(`${entry.repo}|${entry.path}`);
       if (!report?.models?.length) continue;
       for (const model of report.models) {
-        // The location exactly as check reported it: the probe takes a notebook's cell and line too.
-        const at = model.cell ? ['--cell', String(model.cell), '--line', String(model.line)] : ['--line', String(model.line)];
+        // The model's name when no other model of the file has it (models a class's calls build share its
+        // line), else the location exactly as check reported it: the probe takes a notebook's cell and line too.
+        const unique = report.models.filter((m) => m.name === model.name).length === 1;
+        const at = unique ? ['--model', model.name] : model.cell ? ['--cell', String(model.cell), '--line', String(model.line)] : ['--line', String(model.line)];
         const args = [cli, 'probe', entry.path, ...at, '--steps', '1', '--backend', 'wasm', '--format', 'json'];
         const result = await run(args, { cwd: join(filesRoot, repoFolder(entry.repo)), timeoutMs: probeTimeoutMs });
         let built = false;

@@ -246,6 +246,26 @@ describe('gradient-lens probe on a class built at several widths', () => {
   });
 });
 
+describe('gradient-lens probe on a class another file builds at several widths', () => {
+  it('refuses the class line and names each model for --model, with the call that builds it', () => {
+    const tree = fixtureTree({
+      'model.py': 'import torch\nfrom torch import nn\n\n\nclass Net(nn.Module):\n    def __init__(self, width):\n        super().__init__()\n        self.fc1 = nn.Linear(16, width)\n        self.fc2 = nn.Linear(width, 2)\n\n    def forward(self, x):\n        return self.fc2(torch.relu(self.fc1(x)))\n',
+      'train.py': 'import torch\nfrom model import Net\n\nsmall = Net(8)\nlarge = Net(64)\nfor net in (small, large):\n    opt = torch.optim.SGD(net.parameters(), lr=0.1)\n',
+    });
+    try {
+      const refused = runCli(['probe', 'model.py', '--line', '5', '--backend', 'wasm'], tree.root);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toMatch(/line 5 defines Net, which 2 calls build with different arguments; choose one with --model:\n {2}--model "(Net\(8\)[^"]*)" \(built at train\.py:4\)\n {2}--model "(Net\(64\)[^"]*)" \(built at train\.py:5\)/);
+      const name = defined(/--model "(Net\(64\)[^"]*)"/.exec(refused.stderr)?.[1]);
+      const large = runCli(['probe', 'model.py', '--model', name, '--steps', '1', '--backend', 'wasm', '--format', 'json'], tree.root);
+      const result: unknown = JSON.parse(large.stdout);
+      expect(isProbeResult(result) && result.layers.find((l) => l.name === 'fc1')?.params).toBe(16 * 64 + 64);
+    } finally {
+      tree.cleanup();
+    }
+  });
+});
+
 describe('gradient-lens probe on a notebook: cells and lines as check prints them', () => {
   const NOTEBOOK = 'experiment.ipynb';
   const nameAt = (...where: string[]) => {

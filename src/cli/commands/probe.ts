@@ -93,6 +93,17 @@ function describeModels(models: ModelIR[], path: string, lines: SourceLines): st
   return models.map((m) => `  ${modelLocation(m, path, lines)}`).join('\n');
 }
 
+/**
+ * How to pick one of the models a class's calls build: by the line of its call when every call is in this
+ * file on a line of its own, else by name (calls in another file, or one call read per entry of a config).
+ */
+function chooseInstance(built: ModelIR[], path: string, lines: SourceLines): string {
+  const callLines = built.map((m) => (m.instance && resolve(m.instance.file) === path ? m.instance.range.start.line : null));
+  if (callLines.every((l) => l !== null) && new Set(callLines).size === built.length) return `give the line of one of them:\n${describeModels(built, path, lines)}`;
+  const where = (m: ModelIR) => (m.instance ? ` (built at ${basename(m.instance.file)}:${m.instance.range.start.line + 1})` : '');
+  return `choose one with --model:\n${built.map((m) => `  --model ${JSON.stringify(m.name)}${where(m)}`).join('\n')}`;
+}
+
 /** --line N, or for a notebook --cell C --line N or --line C:N, as the 0-based line of the analyzed text. */
 function wantedLine(flags: Pick<ProbeCommandOptions, 'cell' | 'line'>, lines: SourceLines, file: string, listing: () => string): number {
   const cellAndLine = flags.line === undefined ? null : /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(flags.line);
@@ -126,7 +137,7 @@ export function pickModel(models: ModelIR[], flags: Pick<ProbeCommandOptions, 'm
     if (!found) throw new UsageError(`${file}: no model is defined at ${lines.label(line)}. Models:\n${listing()}`);
     // A class built by several calls with different arguments: its own line names none of them.
     const built = atCall ? [] : models.filter((m) => m.instance !== undefined && m.range.start.line === found.range.start.line && m.range.end.line === found.range.end.line);
-    if (built.length > 1) throw new UsageError(`${file}: ${lines.label(line)} defines ${found.name.replace(/\(.*$/, '')}, which ${built.length} calls build with different arguments; give the line of one of them:\n${describeModels(built, path, lines)}`);
+    if (built.length > 1) throw new UsageError(`${file}: ${lines.label(line)} defines ${found.name.replace(/\(.*$/, '')}, which ${built.length} calls build with different arguments; ${chooseInstance(built, path, lines)}`);
     return found;
   }
   const chosen = defaultModel(models, (m) => m);
