@@ -79,7 +79,8 @@ function formulaStatements(def: Node): { assigns: [string, Node][]; result: Node
 /** The one tensor parameter of `def` (after `self` for a method); null when there are others without defaults. */
 function tensorParameter(def: Node, isMethod: boolean): string | null {
   const params = def.childForFieldName('parameters')?.namedChildren ?? [];
-  const names = params.map((p) => (p.type === 'identifier' ? p.text : null));
+  // `x` or `x: torch.Tensor`; a default, *args or **kwargs is not a formula's single argument.
+  const names = params.map((p) => (p.type === 'identifier' ? p.text : p.type === 'typed_parameter' && p.namedChildren[0]?.type === 'identifier' ? p.namedChildren[0].text : null));
   const rest = isMethod ? names.slice(1) : names;
   if (isMethod && names[0] === null) return null;
   return rest.length === 1 && rest[0] ? rest[0] : null;

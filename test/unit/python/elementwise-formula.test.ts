@@ -42,6 +42,10 @@ describe('an activation written as a formula', () => {
     expect(activationOf('    return x * torch.sigmoid(x)', 'self, x')).toBe('swish');
   });
 
+  it('reads a parameter with a type annotation', () => {
+    expect(activationOf('    return x * torch.sigmoid(x)', 'self, x: torch.Tensor')).toBe('swish');
+  });
+
   it.each([
     ['a scale', '    return 2 * x'],
     ['an exponential', '    return torch.exp(x)'],
