@@ -201,7 +201,6 @@ function sliceOf(text: string, starts: readonly number[], statements: readonly T
   return { text: out, ranges };
 }
 
-
 /** A part without its models and evidence, which move apart (each model by itself, evidence as shiftRows' `evidence`). */
 type PartRest = Omit<ExtractedPart, 'evidence' | 'models'>;
 

@@ -6,15 +6,12 @@
  * the one it matches is what the function is. Nothing of the user's code runs; the formula is read.
  */
 import type { ActivationName, Framework } from '../../shared/ir';
-import { scalarActivation } from '../../shared/knowledge/activation-functions';
+import { scalarActivation, sigmoid, softplus } from '../../shared/knowledge/activation-functions';
 import { erf } from '../../shared/knowledge/math';
 import { numericBinary } from './constants';
 import type { Node } from './syntax-tree';
 
 type Scalar = (...args: number[]) => number;
-
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-const softplus = (x: number) => (x > 30 ? x : Math.log1p(Math.exp(x)));
 
 /** Elementwise functions a formula may call, by the last segment of their name (torch.tanh, math.erf, tf.math.sigmoid). */
 const FUNCTIONS: ReadonlyMap<string, Scalar> = new Map<string, Scalar>([

@@ -18,8 +18,8 @@ export interface ScalarActivation {
 export const SELU_LAMBDA = 1.0507009873554805;
 export const SELU_ALPHA = 1.6732632423543772;
 
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
-const softplus = (x: number): number => (x > 30 ? x : Math.log1p(Math.exp(x)));
+export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+export const softplus = (x: number): number => (x > 30 ? x : Math.log1p(Math.exp(x)));
 
 function scalar(f: (x: number) => number, df: (x: number) => number): ScalarActivation {
   return { f, df };
