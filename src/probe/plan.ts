@@ -6,7 +6,7 @@
  */
 import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, LayerOf, ModelIR, ViewDim } from '../shared/ir';
 import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES, representativeUnits } from '../shared/input-defaults';
-import { convOf, firstComputing, gatesOf, isConstantInput, isConv, isNoiseInput, isPool, isRecurrent, readsSteps, type RecurrentKind } from '../shared/layers';
+import { convOf, firstComputing, gatesOf, isConstantInput, isConv, isNoiseInput, isPool, isRecurrent, modelOutputs, readsSteps, type RecurrentKind } from '../shared/layers';
 import { broadcastShapes, concatAxis, layerOutput, perDim, poolWindows, readerKind, recurrentFeatures, returnsSequences, shapeConflict, type Flow, type ShapeContext, type Window } from '../shared/shapes';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
@@ -192,7 +192,7 @@ class Planner {
    * The layer with a representative size where the code leaves one unknown (a constructor argument
    * no call site fixes), named in a note; the layer itself when every size is known.
    */
-  withKnownSizes(layer: LayerIR, isLast: boolean, next: LayerIR | undefined, input: Shape | undefined): LayerIR {
+  withKnownSizes(layer: LayerIR, isOutput: boolean, next: LayerIR | undefined, input: Shape | undefined): LayerIR {
     const filled: { what: string; value: number | string; why: string }[] = [];
     let out = layer;
     if (isConv(out) && out.kernelSize === null && !isRecurrent(out)) {
@@ -205,7 +205,7 @@ class Planner {
       out = { ...out, kernelSize: spatial };
       filled.push({ what: 'window', value: spatial.join('x'), why: 'the whole input map, as a global pool' });
     }
-    const sized = representativeUnits(layer, isLast, next);
+    const sized = representativeUnits(layer, isOutput, next);
     if (sized) {
       const what = layer.kind === 'embedding' ? 'embedding dimension' : layer.kind === 'dense' ? 'units' : layer.kind.startsWith('conv') ? 'filters' : 'hidden size';
       out = { ...out, units: sized.units };
@@ -708,7 +708,7 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
   };
   // Extra inputs are planned where the model lists them (torch traces list each just before its first reader).
   const extraShapes: Shape[] = [];
-  const lastIndex = model.layers.length - 1;
+  const outputs = new Set(modelOutputs(model));
   model.layers.forEach((written, index) => {
     const k = inputLayers.indexOf(index);
     if (k > 0) extraShapes[k - 1] = planner.extraInputShape(written, consumerOf(index), `${k + 1} of ${inputLayers.length}`, plannedShape, inputShape);
@@ -724,7 +724,7 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
     }
     const inputsIdx = planner.inputsOf(index, indexById, inputLayers);
     const inShapes = inputsIdx.map((i) => (i >= 0 ? layers[i]!.outShape : i === -1 ? inputShape : extraShapes[-i - 2]!));
-    const layer = planner.withKnownSizes(written, index === lastIndex, model.layers[index + 1], inShapes[0]);
+    const layer = planner.withKnownSizes(written, outputs.has(index), model.layers[index + 1], inShapes[0]);
     if (isRecurrent(layer) && inputsIdx.length > 1) checkInitialState(layer, inputsIdx.slice(1).map((i) => (i >= 0 ? layers[i]!.ir : null)), inShapes.slice(1));
     const next = readerKind(model.layers, index);
     const { shape, params, lastStepOnly, axis } = planner.outShape(layer, inShapes, next, readAsStateOnly(model.layers, written));

@@ -8,7 +8,7 @@ import { PROVISIONAL_VERDICT_EVERY, type BackendName, type ProbeLayerResult, typ
 import { layerLine, ProbeFailure } from './errors';
 import { makeInputs } from './data';
 import { buildNodes, type ProbeNode, type StepContext } from './layers';
-import { computeLoss, makeTargets, resolveLoss } from './loss';
+import { computeLoss, makeTargets, resolveLosses } from './loss';
 import { measuredOn, StepMeter } from './metrics';
 import { LAYER_METRIC_KEYS, LAYER_METRICS, nullElsewhere, type LayerMetricKey, type LayerSeries } from '../shared/probe-metrics';
 import { buildOptimizer } from './optimizer';
@@ -17,6 +17,7 @@ import { Rng } from './rng';
 import { duplicateUnitFraction } from './symmetry';
 import { judge } from './verdicts';
 import { probePrediction } from './prediction';
+import { outputHeads } from '../shared/gradient-flow';
 
 export interface TrainHooks {
   /**
@@ -45,14 +46,14 @@ function forward(nodes: ProbeNode[], xs: tf.Tensor[], ctx: StepContext): tf.Tens
 }
 
 /** `applications`: how many times the layer object is applied (1, or more when later applications reuse its weights). */
-function emptyLayer(node: ProbeNode, applications: number): ProbeLayerResult {
+function emptyLayer(node: ProbeNode, applications: number, output: boolean): ProbeLayerResult {
   const ir = node.planned.ir;
   const series = {} as Record<LayerMetricKey, number[] | null>;
   for (const key of LAYER_METRIC_KEYS) {
     const on = LAYER_METRICS[key].on;
     series[key] = measuredOn(on, node) || !nullElsewhere(on) ? [] : null;
   }
-  return { id: ir.id, name: ir.name, kind: ir.kind, line: layerLine(ir), params: node.planned.params, ...(applications > 1 ? { applications } : {}), ...(series as LayerSeries) };
+  return { id: ir.id, name: ir.name, kind: ir.kind, line: layerLine(ir), params: node.planned.params, ...(applications > 1 ? { applications } : {}), ...(output ? { output: true as const } : {}), ...(series as LayerSeries) };
 }
 
 export async function trainModel(model: ModelIR, options: ProbeOptions, backend: BackendName, hooks: TrainHooks = {}): Promise<ProbeResult> {
@@ -60,7 +61,7 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
   const { plan, batchSize } = planWithinBudget(model, options);
   const notices: ProbeNotice[] = [...plan.notices];
   const rng = streams(options.seed);
-  const lossKind = resolveLoss(model, notices);
+  const lossTerms = resolveLosses(model, notices);
   const nodes: ProbeNode[] = [];
   let optimizer: ReturnType<typeof buildOptimizer> | null = null;
   try {
@@ -78,9 +79,11 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
     if (vars.length === 0) throw new ProbeFailure('unsupported', `model ${model.name} has no trainable weights to probe`);
     const meter = new StepMeter(measured, batchSize, optimizer.gradientScale, optimizer.exactUpdate);
     const scale = optimizer.gradientScale;
-    const results = measured.map((n) => emptyLayer(n, applications(n)));
+    // With several outputs, each one's head is marked: none of them is the hidden layer the flow is judged against.
+    const { heads } = outputHeads(model);
+    const headIds = heads.size > 1 ? new Set([...heads].map((i) => model.layers[i]!.id)) : new Set<string>();
+    const results = measured.map((n) => emptyLayer(n, applications(n), headIds.has(n.planned.ir.id)));
     const losses: number[] = [];
-    const outputShape = plan.layers[plan.layers.length - 1]!.outShape;
     let steps = Math.max(1, Math.floor(options.steps));
     let lastPartialAt = performance.now();
     const prediction = probePrediction(model);
@@ -95,7 +98,7 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
       inputShape: plan.inputShape,
       rawInputMax: options.rawInputMax,
       optimizer: built.description,
-      lossName: lossKind,
+      lossName: [...new Set(lossTerms.map((t) => t.kind))].join(' + '),
       layers: results,
       loss: losses,
       verdicts,
@@ -107,21 +110,21 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
     for (let step = 0; step < steps; step++) {
       if (hooks.isCancelled?.()) throw new ProbeFailure('cancelled', `probe cancelled after ${step} of ${steps} steps`);
       const xs = makeInputs(plan, batchSize, rng.data, options.rawInputMax);
-      const y = makeTargets(lossKind, outputShape, batchSize, rng.data);
+      const ys = lossTerms.map((t) => makeTargets(t.kind, plan.layers[t.index]!.outShape, batchSize, rng.data));
       const before = meter.snapshot();
       let kept: tf.Tensor[] = [];
       const ctx: StepContext = { training: true, rng: rng.dropout };
       const { value, grads } = tf.variableGrads(() => {
         const outputs = forward(nodes, xs, ctx);
         kept = measured.map((n) => tf.keep(outputs[nodes.indexOf(n)]!));
-        const loss = computeLoss(lossKind, outputs[outputs.length - 1]!, y);
+        const loss = lossTerms.map((t, k) => computeLoss(t.kind, outputs[t.index]!, ys[k]!)).reduce((sum, term) => tf.add(sum, term));
         return (scale === 1 ? loss : tf.mul(loss, scale)) as tf.Scalar;
       }, vars);
       const gradList = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
       optimizer.step(vars, gradList);
       const packed = meter.pack(value, kept, gradList, before);
       const numbers = meter.unpack(packed.dataSync());
-      tf.dispose([...xs, y, value, packed, ...kept, ...gradList, ...before]);
+      tf.dispose([...xs, ...ys, value, packed, ...kept, ...gradList, ...before]);
       losses.push(numbers.loss);
       results.forEach((r, i) => {
         for (const key of LAYER_METRIC_KEYS) {

@@ -8,7 +8,8 @@
  * gradient depends on the loss and the targets, the hidden stack's ratio on the architecture and the
  * initialization only.
  */
-import type { LayerIR, LayerKind } from './ir';
+import type { LayerIR, LayerKind, ModelIR } from './ir';
+import { modelOutputs } from './layers';
 
 /** Layers whose weight gradients make the gradient-flow path (the probe measures each one's norm). */
 export const FLOW_PATH_KINDS: ReadonlySet<LayerKind> = new Set<LayerKind>(['dense', 'conv1d', 'conv2d', 'conv3d', 'conv-transpose', 'embedding', 'lstm', 'gru', 'simple-rnn']);
@@ -16,6 +17,35 @@ export const FLOW_PATH_KINDS: ReadonlySet<LayerKind> = new Set<LayerKind>(['dens
 /** Whether a layer's weight gradient is on the flow path: a path kind whose weights train (not frozen). */
 export function onFlowPath(layer: Pick<LayerIR, 'kind' | 'frozen'>): boolean {
   return FLOW_PATH_KINDS.has(layer.kind) && !layer.frozen;
+}
+
+/**
+ * The output heads of a model, by layer index: for each output the loss reads (modelOutputs), the last
+ * flow-path layer it depends on, whose gradient depends on the loss and the targets (the hidden stack
+ * is judged against the last layer that is not a head). `tails`: the layers after a head on the way to
+ * its output (an Activation, a Dropout): the loss folds them in with the head's activation.
+ */
+export function outputHeads(model: Pick<ModelIR, 'layers' | 'isGraph'>): { heads: Set<number>; tails: Set<number> } {
+  const { layers } = model;
+  const index = new Map(layers.map((l, i) => [l.id, i]));
+  const inputsOf = (i: number): number[] => (!model.isGraph ? [i - 1] : layers[i]!.inputs.map((id) => index.get(id) ?? -1));
+  const heads = new Set<number>();
+  const tails = new Set<number>();
+  for (const output of modelOutputs(model)) {
+    const ancestors = new Set<number>();
+    const stack = [output];
+    for (let k = stack.pop(); k !== undefined; k = stack.pop()) {
+      if (k < 0 || ancestors.has(k)) continue;
+      ancestors.add(k);
+      stack.push(...inputsOf(k));
+    }
+    let head = -1;
+    for (const k of ancestors) if (k > head && onFlowPath(layers[k]!)) head = k;
+    if (head < 0) continue;
+    heads.add(head);
+    for (const k of ancestors) if (k > head) tails.add(k);
+  }
+  return { heads, tails };
 }
 
 export type FlowGrade = 'healthy' | 'attenuated' | 'vanishing' | 'exploding';
@@ -69,15 +99,18 @@ export interface FlowProfile {
 
 /**
  * Judges gradient norms along the gradient-flow path (one per weighted layer, output layer last)
- * against the last hidden layer's. The probe's verdicts and the panel's bands both come from here,
+ * against the last hidden layer's. `heads`: path indices of output layers (the last one, and each
+ * head of a model with several outputs), which are neither the reference nor judged. The probe's verdicts and the panel's bands both come from here,
  * so a layer drawn in a band is a layer the verdict names. Null with fewer than two layers.
  */
-export function judgeFlowProfile(norms: readonly number[], thresholds: FlowThresholds = FLOW_THRESHOLDS): FlowProfile | null {
+export function judgeFlowProfile(norms: readonly number[], thresholds: FlowThresholds = FLOW_THRESHOLDS, heads: ReadonlySet<number> = new Set([norms.length - 1])): FlowProfile | null {
   if (norms.length < 2) return null;
-  const reference = norms.length - 2;
+  // The last hidden layer: the last before the output layer, or, with several outputs, the last that is none of their heads.
+  let reference = norms.length - 2;
+  while (reference > 0 && heads.has(reference)) reference--;
   const ref = norms[reference]!;
   const ratio = norms[0]! / ref;
-  const before = norms.slice(0, reference).map((n, i) => ({ n, i }));
+  const before = norms.slice(0, reference).map((n, i) => ({ n, i })).filter(({ i }) => !heads.has(i));
   return {
     reference,
     ratio,

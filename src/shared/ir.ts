@@ -382,6 +382,12 @@ export interface LayerCommon {
    * own, not only a hidden layer. Absent otherwise.
    */
   returnedToo?: true;
+  /**
+   * torch: nothing the model returns depends on this layer's output (a layer applied in forward whose
+   * result is dropped): autograd never reaches it, so it gets no gradient and is not an output the loss
+   * reads. Set only when the returned value is known and some layer nothing reads is part of it.
+   */
+  unreturned?: true;
   /** For graphs: ids of the layers feeding this one (empty for the first layer of a chain). */
   inputs: string[];
   /**

@@ -66,6 +66,21 @@ export function firstComputing<L extends LayerIR>(layers: readonly L[]): L | und
   return reader ?? layers.find((l) => l.kind !== 'input');
 }
 
+/**
+ * The layers whose outputs the loss reads, by index: those no layer reads, unless the model drops them
+ * (LayerIR.unreturned). A model returning several outputs (a head per digit, a classifier beside a box
+ * regressor, Keras Model(inputs, [a, b])) is trained on all of them, as Keras sums their losses. A
+ * returned tensor that other layers also read (LayerIR.returnedToo: an RNN's state, intermediate features)
+ * is left out: the training code decides whether a loss reads it, and usually none does.
+ */
+export function modelOutputs(model: { readonly layers: readonly LayerIR[]; readonly isGraph: boolean }): number[] {
+  const { layers } = model;
+  if (!model.isGraph) return layers.length > 0 ? [layers.length - 1] : [];
+  const read = new Set(layers.flatMap((l) => l.inputs));
+  const ends = layers.flatMap((l, i) => (!read.has(l.id) && l.kind !== 'input' && l.unreturned !== true ? [i] : []));
+  return ends.length > 0 ? ends : layers.length > 0 ? [layers.length - 1] : [];
+}
+
 /** The class name of an Input layer that stands for random numbers a torch forward draws (torch.randn_like(std)). */
 export const NOISE_INPUT = 'noise';
 

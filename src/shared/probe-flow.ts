@@ -25,9 +25,11 @@ export interface MeasuredFlow<L> extends FlowProfile {
  * The measured profile as the verdicts judge it: the median gradient norm of each path layer over
  * the steps, against the last hidden path layer's. Null with fewer than two path layers.
  */
-export function measuredFlow<L extends { kind: string; gradNorm: number[] }>(layers: readonly L[], thresholds: FlowThresholds): MeasuredFlow<L> | null {
+export function measuredFlow<L extends { kind: string; gradNorm: number[]; output?: boolean }>(layers: readonly L[], thresholds: FlowThresholds): MeasuredFlow<L> | null {
   const path = flowPathLayers(layers);
   const medians = path.map((l) => median(l.gradNorm));
-  const profile = judgeFlowProfile(medians, thresholds);
+  // Results that mark the heads of several outputs judge against the last layer that is none; others end with their one output layer.
+  const marked = path.flatMap((l, i) => (l.output === true ? [i] : []));
+  const profile = judgeFlowProfile(medians, thresholds, marked.length > 1 ? new Set(marked) : undefined);
   return profile ? { ...profile, path, medians } : null;
 }

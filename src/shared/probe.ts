@@ -134,6 +134,11 @@ export interface ProbeLayerResult extends LayerSeries {
    * is their sum, its activation statistics the first application's.
    */
   applications?: number;
+  /**
+   * Set on the head of each output when the model has several (the last weighted layer each output
+   * depends on): the loss reads each, so none of them is the hidden layer the flow is judged against.
+   */
+  output?: true;
 }
 
 export interface ProbeVerdict {

@@ -29,10 +29,10 @@
  * gradient (a loss of 2 of the batch·positions directions, small except for tiny batches of vectors).
  */
 import type { ActivationIR, Framework, InitializerIR, LayerIR, LayerKind, LayerOf, ModelIR, Range } from '../ir';
-import { FLOW_THRESHOLDS, onFlowPath, gradeFlowRatio, type FlowGrade } from '../gradient-flow';
+import { FLOW_THRESHOLDS, onFlowPath, gradeFlowRatio, outputHeads, type FlowGrade } from '../gradient-flow';
 import { activationMoments, gaussianExpectation, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { initializerStats } from './initializers';
-import { convOf, firstComputing, isRecurrent, readsSteps } from '../layers';
+import { convOf, firstComputing, isRecurrent, modelOutputs, readsSteps } from '../layers';
 import { attentionFans, perDim, readerKind, returnsSequences } from '../shapes';
 import { normalCdf } from './math';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
@@ -524,13 +524,14 @@ function broadcastSecond(other: Signal, target: Signal, uniform: boolean): numbe
   return summed * Math.max(other.q - other.dataVar, 0) + other.dataVar;
 }
 
-function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], headFrom: number, centred: boolean): Omit<Node, 'inputs' | 'layer'> {
+function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], head: { heads: ReadonlySet<number>; tails: ReadonlySet<number> }, centred: boolean): Omit<Node, 'inputs' | 'layer'> {
   const x = ins[0]!;
+  const tail = head.tails.has(index);
   const passThrough = (out: Signal, factor = 1): Omit<Node, 'inputs' | 'layer'> => ({
     out,
-    backward: (g) => ({ gIn: ins.map(() => (index > headFrom ? g : g * factor)), normSq: null, chi: index > headFrom || factor === 1 ? null : factor }),
+    backward: (g) => ({ gIn: ins.map(() => (tail ? g : g * factor)), normSq: null, chi: tail || factor === 1 ? null : factor }),
   });
-  if (WEIGHT_KINDS.has(layer.kind)) return weightedNode(layer, model, x, index === headFrom, centred);
+  if (WEIGHT_KINDS.has(layer.kind)) return weightedNode(layer, model, x, head.heads.has(index), centred);
   switch (layer.kind) {
     case 'input':
     case 'reshape':
@@ -744,8 +745,9 @@ export function modelPrediction(model: ModelIR): ModelPrediction {
  */
 function withProbeSizes(model: ModelIR, assumptions: string[]): LayerIR[] {
   const filled: string[] = [];
+  const outputs = new Set(modelOutputs(model));
   const layers = model.layers.map((layer, i, all) => {
-    const sized = representativeUnits(layer, i === all.length - 1, all[i + 1]);
+    const sized = representativeUnits(layer, outputs.has(i), all[i + 1]);
     if (!sized) return layer;
     filled.push(`${shortLabel(layer)} ${sized.units}`);
     // A kernel's fan_out is its units times its receptive field (a transposed conv's counts its input channels instead).
@@ -763,10 +765,11 @@ function propagate(model: ModelIR): ModelPrediction {
   const layers = withProbeSizes(model, assumptions);
   const index = new Map(layers.map((l, i) => [l.id, i]));
   const measured = layers.map((l, i) => (onFlowPath(l) ? i : -1)).filter((i) => i >= 0);
-  const headFrom = measured.length > 0 ? measured[measured.length - 1]! : layers.length;
   const start = inputSignal(model, assumptions);
   // In a graph, a layer that reads no layer (a second Input) reads the model's input, not the layer listed before it.
   const inputsOf = layers.map((layer, i) => (!model.isGraph ? [i - 1] : layer.inputs.length > 0 ? layer.inputs.map((id) => index.get(id) ?? -2) : [-1]));
+  const outputs = modelOutputs(model);
+  const head = outputHeads(model);
   // Layers read only by BatchNorm get a gradient with zero mean per channel (see weightedNode).
   const readers = layers.map((): LayerIR[] => []);
   inputsOf.forEach((inputs, j) => { inputs.forEach((k) => readers[k]?.push(layers[j]!)); });
@@ -777,7 +780,7 @@ function propagate(model: ModelIR): ModelPrediction {
     if (inputs.some((k) => k === -2 || k >= i)) throw new Unpropagatable(`${label(layer)} reads a layer the model does not have before it`, layer);
     const ins = inputs.map((k) => (k < 0 ? start : nodes[k]!.out));
     const centred = readers[i]!.length > 0 && readers[i]!.every((r) => r.kind === 'batchnorm');
-    const node = nodeFor(layer, i, model, ins, headFrom, centred);
+    const node = nodeFor(layer, i, model, ins, head, centred);
     // A PyTorch layer whose input size the code leaves unknown takes it from its input, as the probe builds it.
     if (model.framework === 'torch' && WEIGHT_KINDS.has(layer.kind) && layer.fanIn === null && ins[0]!.features !== null) inferred.push(`${shortLabel(layer)} ${ins[0]!.features}`);
     if (!Number.isFinite(node.out.q)) throw new Unpropagatable(`the signal overflows at ${label(layer)}`, layer);
@@ -786,10 +789,7 @@ function propagate(model: ModelIR): ModelPrediction {
   if (inferred.length > 0) assumptions.push(`input sizes read from the incoming signal (${inferred.join(', ')})`);
   // Backward, from the output: the gradient on the last weighted layer's pre-activation is the unit.
   const g = new Array<number>(nodes.length).fill(0);
-  const consumed = new Set(nodes.flatMap((n) => n.inputs));
-  nodes.forEach((_, i) => {
-    if (!consumed.has(i)) g[i] = 1;
-  });
+  for (const i of outputs) g[i] = 1;
   const normSq = new Array<number | null>(nodes.length).fill(null);
   const chi = new Array<number | null>(nodes.length).fill(null);
   const consumers = nodes.map((): { layer: LayerIR; uniform: boolean }[] => []);
@@ -842,9 +842,12 @@ function propagate(model: ModelIR): ModelPrediction {
   const undefinedLayer = nodes[undefinedAt]?.layer;
   if (undefinedLayer) return { ok: false, reason: `the gradient is undefined at ${label(undefinedLayer)}`, layerId: undefinedLayer.id };
   const first = owners.length >= 2 ? predictions[owners[0]!]! : null;
-  const hidden = owners.length >= 2 ? predictions[owners[owners.length - 2]!]! : null;
+  // The last hidden layer: the one before the output layer, or, with several outputs, the last that heads none (as judgeFlowProfile).
+  let hiddenAt = owners.length - 2;
+  while (hiddenAt > 0 && head.heads.size > 1 && head.heads.has(owners[hiddenAt]!)) hiddenAt--;
+  const hidden = owners.length >= 2 ? predictions[owners[hiddenAt]!]! : null;
   // A gradient at the floor is none: the hidden layers are measured against the output layer instead.
-  const hiddenNormSq = owners.length >= 2 ? normSq[owners[owners.length - 2]!] : null;
+  const hiddenNormSq = owners.length >= 2 ? normSq[owners[hiddenAt]!] : null;
   const stalled = hiddenNormSq !== null && hiddenNormSq !== undefined && hiddenNormSq <= TINY;
   const lastHidden = stalled ? predictions[owners[owners.length - 1]!]! : hidden;
   const log10FirstLastRatio =

@@ -159,6 +159,8 @@ export class Trace {
       returned = new Set(outputs.flatMap((k) => index.get(k) ?? []));
     }
     const read = new Set(nodes.flatMap((node) => node.inputs));
+    // Only when the returned value holds a layer nothing reads can the others be told to be dropped.
+    const returnsEnd = nodes.some((_, i) => returned.has(i) && !read.has(i));
     // Other inputs that something still reads, each placed just before its first reader (so that the
     // layers beside it in that reader are known first: its shape can follow from theirs).
     // An input only unknown layers read (an RNN state passed to a module the reader cannot see) adds nothing they do not already hide.
@@ -200,6 +202,7 @@ export class Trace {
       else if (hasParameters(layer)) layer.sharesWeightsWith = id(first);
       if (node.reshapedBy) layer.shapePassedThrough = node.reshapedBy;
       if (returned.has(i) && read.has(i)) layer.returnedToo = true;
+      if (returnsEnd && !returned.has(i) && !read.has(i)) layer.unreturned = true;
       if (node.allSteps && isRecurrent(layer)) layer.recurrent.returnSequences = true;
       layers.push({ ...layer, inputs: inputs.map(id) });
     });
