@@ -194,12 +194,35 @@ function denseBackwardKernel({ inputs, backend, attrs }: { inputs: tf.NamedTenso
   return db ? [dx, dw, db] : [dx, dw];
 }
 
-/** Inputs a0, b0, a1, b1, ...: outputs a_i - b_i, each by the backend's own Sub (no engine bookkeeping). */
+/**
+ * Values up to which a difference is taken by a loop over the heap rather than the backend's Sub: its
+ * binary kernels pass the shapes through ccall (arrays copied onto the stack, ~10 µs a call), and with
+ * them hot in every step V8 optimizes that path too (~100 ms of compiler time in a 20-layer MLP's
+ * first run). Past this size the backend's loop is the faster.
+ */
+const SUBTRACT_IN_JS_UP_TO = 1 << 14;
+
+/** out = a - b elementwise; a Float32Array store rounds the difference once, as float32 subtraction does. */
+function differenceInto(out: Float32Array, a: Float32Array, b: Float32Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = a[i]! - b[i]!;
+}
+
+/** Inputs a0, b0, a1, b1, ...: outputs a_i - b_i (same shapes, float32), small ones in place here, larger by the backend's own Sub. */
 function subtractEachKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): Info[] {
   const wasm = backend as BackendWasm;
-  return Object.keys(inputs)
+  const pairs = Object.keys(inputs)
     .filter((name) => name.startsWith('a'))
-    .map((name) => backendKernel('Sub', { a: inputs[name]!, b: inputs[`b${name.slice(1)}`]! }, wasm));
+    .map((name) => [inputs[name]!, inputs[`b${name.slice(1)}`]!] as const);
+  const outs = pairs.map(([a, b]) => (sizeOf(a) <= SUBTRACT_IN_JS_UP_TO ? wasm.makeOutput(a.shape, 'float32') : backendKernel('Sub', { a, b }, wasm)));
+  // Heap views only after every allocation above (an allocation may grow the heap and detach older views).
+  pairs.forEach(([a, b], i) => {
+    if (sizeOf(a) <= SUBTRACT_IN_JS_UP_TO) differenceInto(wasm.typedArrayFromHeap(outs[i]!) as Float32Array, wasm.typedArrayFromHeap(a) as Float32Array, wasm.typedArrayFromHeap(b) as Float32Array);
+  });
+  return outs;
+}
+
+function sizeOf(t: Info): number {
+  return t.shape.reduce((n, d) => n * d, 1);
 }
 
 /**
@@ -240,30 +263,44 @@ interface Chain {
 function chainSums(wasm: BackendWasm, chains: Chain[], results: Float32Array): void {
   const groups = new Map<string, Chain[]>();
   for (const chain of chains) {
-    const key = `${chain.square} ${chain.member.shape.reduce((a, b) => a * b, 1)}`;
-    groups.set(key, [...(groups.get(key) ?? []), chain]);
+    const key = `${chain.square} ${sizeOf(chain.member)}`;
+    const group = groups.get(key);
+    if (group) group.push(chain);
+    else groups.set(key, [chain]);
   }
   for (const group of groups.values()) {
-    const count = group[0]!.member.shape.reduce((a, b) => a * b, 1);
+    const count = sizeOf(group[0]!.member);
     if (count === 0) {
       for (const chain of group) results[chain.slot] = 0;
       continue;
     }
     const stack = wasm.makeOutput([group.length, count], 'float32');
-    const shifts = group[0]!.square ? wasm.makeOutput([group.length, 1], 'float32') : null;
-    // Heap views only after the allocations (an allocation may grow the heap and detach older views).
+    // Heap views only after the allocation (an allocation may grow the heap and detach older views).
     const stacked = wasm.typedArrayFromHeap(stack) as Float32Array;
     group.forEach((chain, row) => {
-      stacked.set(wasm.typedArrayFromHeap(chain.member), row * count);
+      const values = wasm.typedArrayFromHeap(chain.member) as Float32Array;
+      if (chain.square) squaredDifferencesInto(stacked, row * count, values, chain.shift);
+      else stacked.set(values, row * count);
     });
-    if (shifts) (wasm.typedArrayFromHeap(shifts) as Float32Array).set(group.map((chain) => chain.shift));
-    const terms = shifts ? backendKernel('SquaredDifference', { a: stack, b: shifts }, wasm) : stack;
-    const sums = backendKernel('Sum', { x: terms }, wasm, { axis: [1], keepDims: false });
+    const sums = backendKernel('Sum', { x: stack }, wasm, { axis: [1], keepDims: false });
     const values = wasm.typedArrayFromHeap(sums) as Float32Array;
     group.forEach((chain, row) => {
       results[chain.slot] = values[row]!;
     });
-    for (const info of new Set([sums, terms, stack, ...(shifts ? [shifts] : [])])) wasm.disposeData(info.dataId);
+    wasm.disposeData(sums.dataId);
+    wasm.disposeData(stack.dataId);
+  }
+}
+
+/**
+ * (v - shift)² of each value into `out` from `at`, rounded as the backend's SquaredDifference rounds
+ * (the difference to float32, then the product): written while the members are stacked, instead of a
+ * broadcast SquaredDifference over the stack after (a binary kernel, whose ccall path V8 then optimizes).
+ */
+function squaredDifferencesInto(out: Float32Array, at: number, values: Float32Array, shift: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const d = fround(values[i]! - shift);
+    out[at + i] = d * d;
   }
 }
 

@@ -128,8 +128,9 @@ describe('Dense as one kernel each way on wasm', () => {
   });
 
   it('the SGD update of many weights in one kernel equals tf.sub, bit for bit', () => {
-    const weights = [random([16, 12], 9), tf.tensor1d([0.1, -2, 3e-8]), random([3, 5], 10)];
-    const grads = [random([16, 12], 11, 1e-3), tf.tensor1d([1e-9, 0.5, -3e-8]), random([3, 5], 12)];
+    // Small weights are subtracted in a loop over the heap, a 128x160 kernel by the backend's Sub; non-finite values as well.
+    const weights = [random([16, 12], 9), tf.tensor1d([0.1, -2, 3e-8, NaN, Infinity, 1e38]), random([3, 5], 10), random([128, 160], 13)];
+    const grads = [random([16, 12], 11, 1e-3), tf.tensor1d([1e-9, 0.5, -3e-8, 1, Infinity, -1e38]), random([3, 5], 12), random([128, 160], 14, 1e-3)];
     const updated = subtractEach(weights, grads);
     updated.forEach((t, i) => {
       expect(Array.from(t.dataSync())).toEqual(Array.from(tf.sub(weights[i]!, grads[i]!).dataSync()));
