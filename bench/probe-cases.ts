@@ -3,6 +3,7 @@
  * Prints one JSON line per case: per-step time (median after the first step), total time, backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { readFileSync } from 'node:fs';
 import { startProbe } from '../src/probe/client';
 import { runProbe } from '../src/probe/run';
 import { probeOptions, type BackendChoice } from '../src/shared/probe';
@@ -65,6 +66,53 @@ export const cases: BenchCase[] = [
   },
 ];
 
+/**
+ * CPU milliseconds the main thread has run, from Linux's per-thread scheduler statistics; null
+ * elsewhere. process.cpuUsage counts every thread: in a fresh process V8 optimizes tfjs' JavaScript
+ * on its background threads while the steps run (most of the gap between a first run's CPU and wall
+ * time, `node --no-concurrent-recompilation` moves it onto the main thread), and collects garbage there.
+ */
+function mainThreadCpuMs(): number | null {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return null;
+  }
+}
+
+/** Per step, the CPU time of the whole process and of its main thread (null where not known). */
+class CpuClock {
+  private readonly total: number[] = [];
+  private readonly main: (number | null)[] = [];
+
+  stamp(): void {
+    const cpu = process.cpuUsage();
+    this.total.push((cpu.user + cpu.system) / 1000);
+    this.main.push(mainThreadCpuMs());
+  }
+
+  /** Medians over the steps after the first: all threads, the main thread, the other threads. */
+  perStep(): { cpu: number; main: number | null; others: number | null } {
+    const deltas = (values: number[]) => values.slice(1).map((t, i) => t - values[i]!);
+    const total = deltas(this.total);
+    if (this.main.some((m) => m === null)) return { cpu: median(total), main: null, others: null };
+    const main = deltas(this.main as number[]);
+    return { cpu: median(total), main: median(main), others: median(total.map((t, i) => t - main[i]!)) };
+  }
+}
+
+/** A case's CPU numbers per step, as the JSON line carries them. */
+function threadsOf(clock: CpuClock): { cpuMsPerStep: number; mainCpuMsPerStep: number | null; otherThreadsCpuMsPerStep: number | null } {
+  const { cpu, main, others } = clock.perStep();
+  return { cpuMsPerStep: cpu, mainCpuMsPerStep: main, otherThreadsCpuMsPerStep: others };
+}
+
+/** The median of each number over rounds (null when a round did not know it). */
+function medianOfRounds(rounds: ReturnType<typeof threadsOf>[]): ReturnType<typeof threadsOf> {
+  const of = (values: (number | null)[]) => (values.every((v): v is number => v !== null) ? median(values) : null);
+  return { cpuMsPerStep: median(rounds.map((r) => r.cpuMsPerStep)), mainCpuMsPerStep: of(rounds.map((r) => r.mainCpuMsPerStep)), otherThreadsCpuMsPerStep: of(rounds.map((r) => r.otherThreadsCpuMsPerStep)) };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
@@ -119,7 +167,7 @@ async function main(): Promise<void> {
   const workerPath = process.env.PROBE_WORKER ?? '';
   for (const c of cases.filter((x) => x.name.includes(only) && !x.skip?.includes(backend))) {
     const stamps: number[] = [];
-    const cpuStamps: number[] = [];
+    const cpu = new CpuClock();
     const started = performance.now();
     let firstStepAt = 0;
     let firstVerdictMs: number | null = null;
@@ -127,8 +175,7 @@ async function main(): Promise<void> {
       onProgress: (e) => {
         if (e.phase === 'train') {
           stamps.push(performance.now());
-          const cpu = process.cpuUsage();
-          cpuStamps.push((cpu.user + cpu.system) / 1000);
+          cpu.stamp();
         }
         if (e.phase === 'build') firstStepAt = performance.now();
         if (e.verdicts && firstVerdictMs === null) firstVerdictMs = performance.now() - started;
@@ -157,7 +204,7 @@ async function main(): Promise<void> {
       case: c.name,
       backend: outcome.result.backend,
       msPerStep: median(deltas),
-      cpuMsPerStep: median(cpuStamps.slice(1).map((t, i) => t - cpuStamps[i]!)),
+      ...threadsOf(cpu),
       firstStepMs: stamps[0]! - firstStepAt,
       totalMs,
       workerMs,
@@ -172,27 +219,26 @@ async function main(): Promise<void> {
   if (cases[0]!.name.includes(only)) {
     // Interleaved rounds, so that the machine's load hits both loops alike.
     const probeRounds: number[] = [];
-    const probeCpuRounds: number[] = [];
+    const probeCpuRounds: ReturnType<typeof threadsOf>[] = [];
     const naiveRounds: number[] = [];
     for (let round = 0; round < 5; round++) {
       const stamps: number[] = [];
-      const cpuStamps: number[] = [];
+      const cpu = new CpuClock();
       await runProbe(cases[0]!.model(), probeOptions({ backend, steps: 11, batchSize: 64, seed: round }), {
         onProgress: (e) => {
           if (e.phase === 'train') {
             stamps.push(performance.now());
-            const cpu = process.cpuUsage();
-            cpuStamps.push((cpu.user + cpu.system) / 1000);
+            cpu.stamp();
           }
         },
       });
       probeRounds.push(median(stamps.slice(1).map((t, i) => t - stamps[i]!)));
-      probeCpuRounds.push(median(cpuStamps.slice(1).map((t, i) => t - cpuStamps[i]!)));
+      probeCpuRounds.push(threadsOf(cpu));
       naiveRounds.push(naiveBaseline(10));
     }
     // The probe's rounds run in a process whose JIT has compiled tfjs already (the first case's run
     // has not: its steps include that work), as the PyTorch reference's steps after its warm-up.
-    const line = { baseline: 'naive tfjs loop, 20x Dense(64) sigmoid, batch 64', case: cases[0]!.name, backend: tf.getBackend(), msPerStep: median(naiveRounds), probeMsPerStep: median(probeRounds), probeCpuMsPerStep: median(probeCpuRounds) };
+    const line = { baseline: 'naive tfjs loop, 20x Dense(64) sigmoid, batch 64', case: cases[0]!.name, backend: tf.getBackend(), msPerStep: median(naiveRounds), probeMsPerStep: median(probeRounds), probe: medianOfRounds(probeCpuRounds) };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   }
 }

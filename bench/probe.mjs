@@ -59,6 +59,8 @@ try {
 }
 
 const fmt = (ms) => (ms === undefined ? '-' : `${ms.toFixed(1)}`);
+/** ', A on the main thread, B on V8's others' (each a median over steps) when the case measured threads apart (Linux), else ''. */
+const threadSplit = (r) => (r.mainCpuMsPerStep == null ? '' : ` (main thread ${fmt(r.mainCpuMsPerStep)}, V8's other threads ${fmt(r.otherThreadsCpuMsPerStep)})`);
 /** Per backend, per case: the probe's ms/step (wall and CPU), for the PyTorch comparison. */
 const measured = new Map();
 /** Per backend, the MLP probe's ms/step in a process that has run it before (JIT warm), from the interleaved rounds. */
@@ -102,10 +104,10 @@ if (torch.status !== 0) {
       const cpuRatio = r.cpuMsPerStep / t.cpuMsPerStep;
       const target = targets[t.case];
       const verdict = target === undefined || backend !== 'wasm' ? '' : cpuRatio <= target ? ` (target <= ${target}x: met)` : ` (target <= ${target}x: NOT met)`;
-      console.log(`vs PyTorch ${t.torch}, 1 thread: ${t.case} on ${backend}: probe ${fmt(r.cpuMsPerStep)} ms/step CPU (${fmt(r.msPerStep)} wall), PyTorch ${fmt(t.cpuMsPerStep)} ms/step CPU (${fmt(t.msPerStep)} wall): ratio ${cpuRatio.toFixed(2)}x CPU, ${(r.msPerStep / t.msPerStep).toFixed(2)}x wall${verdict}`);
+      console.log(`vs PyTorch ${t.torch}, 1 thread: ${t.case} on ${backend}: probe ${fmt(r.cpuMsPerStep)} ms/step CPU${threadSplit(r)} (${fmt(r.msPerStep)} wall), PyTorch ${fmt(t.cpuMsPerStep)} ms/step CPU (${fmt(t.msPerStep)} wall): ratio ${cpuRatio.toFixed(2)}x CPU, ${(r.msPerStep / t.msPerStep).toFixed(2)}x wall${verdict}`);
       const w = warm.get(`${backend}|${t.case}`);
       // The first run's steps include compiling tfjs' JavaScript (a fresh process); PyTorch's are after warm-up.
-      if (w) console.log(`  the same, probe in a warm process (later runs, 11 steps each): ${fmt(w.probeCpuMsPerStep)} ms/step CPU (${fmt(w.probeMsPerStep)} wall): ratio ${(w.probeCpuMsPerStep / t.cpuMsPerStep).toFixed(2)}x CPU, ${(w.probeMsPerStep / t.msPerStep).toFixed(2)}x wall`);
+      if (w) console.log(`  the same, probe in a warm process (later runs, 11 steps each): ${fmt(w.probe.cpuMsPerStep)} ms/step CPU${threadSplit(w.probe)} (${fmt(w.probeMsPerStep)} wall): ratio ${(w.probe.cpuMsPerStep / t.cpuMsPerStep).toFixed(2)}x CPU, ${(w.probeMsPerStep / t.msPerStep).toFixed(2)}x wall`);
     }
   }
 }
