@@ -6,7 +6,7 @@
  */
 
 /** Whether a UTF-16 code unit is a `\w` character. */
-function isWordCode(code: number): boolean {
+export function isWordCode(code: number): boolean {
   return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95;
 }
 

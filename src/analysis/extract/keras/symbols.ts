@@ -12,6 +12,10 @@ import type { Outline } from './outline';
 import { layerSpec, MERGE_FUNCTIONS } from './catalog';
 import type { ActivationName } from '../../../shared/ir';
 import { activationOfFormula } from '../../python/elementwise-formula';
+import { ImportedHeads, withinPackages } from '../../python/imported-heads';
+
+/** The package whose objects are never Keras models, though it names its containers the same (`nn.Sequential`). */
+const TORCH_PACKAGE = withinPackages(['torch']);
 
 export class KerasSymbols {
   private readonly starModules: string[];
@@ -22,6 +26,7 @@ export class KerasSymbols {
     readonly file: PyFile,
     outline: Outline,
   ) {
+    this.torchNames = new ImportedHeads(file, TORCH_PACKAGE);
     this.starModules = [];
     for (const stmt of outline.starImports) {
       const module = stmt.childForFieldName('module_name')?.text;
@@ -77,19 +82,25 @@ export class KerasSymbols {
 
   /**
    * A test for source text that may construct a model: it mentions Sequential / Model or a local
-   * alias of them. Functions that fail it cannot create a model of their own and are not read
-   * on their own (they are still inlined where they are called).
+   * alias of them, other than as an attribute of a torch name (`nn.Sequential`). Functions that fail it
+   * cannot create a model of their own and are not read on their own (they are still inlined where
+   * they are called).
    */
   mayBuildModel(text: string): boolean {
     if (!this.modelWords) {
       const aliases = this.file.imports.bindings
         .filter((b) => b.symbol && /^(Sequential|Model|Functional)$/.test(b.symbol) && b.local !== b.symbol)
         .map((b) => b.local.replace(/[^\w]/g, ''));
-      this.modelWords = new RegExp(`\\b(?:Sequential|Model|${['Functional', ...aliases].join('|')})\\b`);
+      this.modelWords = new RegExp(`\\b(?:Sequential|Model|${['Functional', ...aliases].join('|')})\\b`, 'g');
     }
-    return this.modelWords.test(text);
+    const words = this.modelWords;
+    words.lastIndex = 0;
+    for (let match = words.exec(text); match; match = words.exec(text)) if (!this.torchNames.attributeOfFramework(text, match.index)) return true;
+    return false;
   }
 
+  /** Dotted names of torch objects (`nn.Sequential`), whose words the model test would take for Keras's. */
+  private readonly torchNames: ImportedHeads;
   private modelWords: RegExp | null = null;
 
   /** The file's functions by name, and the activation each computes as a formula (elementwise-formula.ts), once. */

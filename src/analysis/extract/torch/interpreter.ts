@@ -31,6 +31,7 @@ import { orient, rawOperand, scaled } from './raw-weights';
 import { UNKNOWN, constOf, constant, leafSlots, mergeValues, type ClassInfo, type Closure, type Instance, type Value } from './values';
 import { sourceSnippet } from '../../../shared/source-snippet';
 import { WordSet } from '../../python/text-words';
+import { ImportedHeads, withinPackages } from '../../python/imported-heads';
 import { activationOfFormula } from '../../python/elementwise-formula';
 import type { ActivationName } from '../../../shared/ir';
 
@@ -101,7 +102,10 @@ function resetMap<K, V>(target: Map<K, V>, entries: Map<K, V>): void {
 }
 
 /** Words without which a function cannot build, register or initialize torch modules. */
-const MODULE_WORDS = /\b(nn|Sequential|ModuleList|ModuleDict|OrderedDict|init|apply|modules|children|parameters|named_parameters|named_modules|add_module|register_module|weight|bias|deepcopy|Linear|LSTM|GRU|RNN|Embedding)\b|\bConv|Norm\d?d?\b|_\(/;
+const MODULE_WORDS = /\b(nn|Sequential|ModuleList|ModuleDict|OrderedDict|init|apply|modules|children|parameters|named_parameters|named_modules|add_module|register_module|weight|bias|deepcopy|Linear|LSTM|GRU|RNN|Embedding)\b|\bConv|Norm\d?d?\b|_\(/g;
+
+/** Packages whose objects are never torch modules, though their names share its words (`keras.Sequential`, `layers.LSTM`, `tf.nn`). */
+const KERAS_PACKAGES = withinPackages(['keras', 'tensorflow']);
 
 /** User-class instances within a module value (itself included), in registration order, each once (instances can hold each other). */
 function instancesIn(value: Value, out: Instance[] = []): Instance[] {
@@ -134,6 +138,8 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   private readonly recorders = new Set<Value>();
   /** Notes given once per file (see noteOnce). */
   private readonly noted = new Set<string>();
+  /** Dotted names of Keras / TensorFlow objects, whose words MODULE_WORDS would take for torch's. */
+  private readonly kerasNames: ImportedHeads;
   /** Per definition: the activation its body computes as a formula of its one tensor argument (elementwise-formula.ts). */
   private readonly formulas = new Map<number, ActivationName | null>();
 
@@ -144,6 +150,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     if (!this.homes.has(ctx.file.path)) this.homes.set(ctx.file.path, this);
     const imported = ctx.imported;
     this.importedNames = new Set(imported ? [...ctx.file.imports.bindings.filter((b) => imported(ctx.file.path, b.local)).map((b) => b.local), ...(imported.starNames?.(ctx.file.path) ?? [])] : []);
+    this.kerasNames = new ImportedHeads(ctx.file, KERAS_PACKAGES);
     this.knownNames = new WordSet([...ctx.classes.keys(), ...ctx.functions.keys(), ...this.importedNames].map((n) => n.replace(/[^\w]/g, '')).filter((n) => n !== ''));
   }
 
@@ -459,7 +466,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     if (known !== undefined) return known;
     this.relevance.set(def.id, false);
     const text = def.text;
-    let result = MODULE_WORDS.test(text);
+    let result = this.mentionsModuleWord(text);
     // Every word looked up in a set: one alternation of all the file's names, tried at every position of
     // every function's text, was 7 % of analyzing a typical 5,000-line file (and a match per word 4 %).
     if (!result && this.knownNames.size > 0) {
@@ -470,6 +477,19 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     }
     this.relevance.set(def.id, result);
     return result;
+  }
+
+  /**
+   * Whether `text` writes a word of MODULE_WORDS other than as an attribute of a Keras / TensorFlow name
+   * (`keras.Sequential`, `layers.LSTM`, `tf.nn.relu`): a Keras builder in a file that imports both
+   * frameworks is not run by the torch reader, where it builds nothing.
+   */
+  private mentionsModuleWord(text: string): boolean {
+    MODULE_WORDS.lastIndex = 0;
+    for (let match = MODULE_WORDS.exec(text); match; match = MODULE_WORDS.exec(text)) {
+      if (!this.kerasNames.attributeOfFramework(text, match.index)) return true;
+    }
+    return false;
   }
 
   // ---------------------------------------------------------------- frames and functions
