@@ -34,13 +34,51 @@ export type KnownRef = Exclude<ModelRef, { kind: 'other' }>;
 export const refKey = (ref: KnownRef): string =>
   ref.kind === 'local' ? `local:${ref.model.id}` : `external:${ref.module}:${ref.symbol}${ref.parameter ? `:${ref.parameter.name}` : ''}`;
 
-const contains = (outer: ModelIR['range'], node: Node): boolean => {
-  const s = node.startPosition;
-  const e = node.endPosition;
-  const after = (p: { line: number; character: number }, r: number, c: number) => r > p.line || (r === p.line && c >= p.character);
-  const before = (p: { line: number; character: number }, r: number, c: number) => r < p.line || (r === p.line && c <= p.character);
-  return after(outer.start, s.row, s.column) && before(outer.end, e.row, e.column);
-};
+type Place = ModelIR['range']['start'];
+
+/** Whether `a` is at or before `b`. */
+const atOrBefore = (a: Place, b: Place): boolean => a.line < b.line || (a.line === b.line && a.character <= b.character);
+
+const placeOf = (point: { row: number; column: number }): Place => ({ line: point.row, character: point.column });
+
+/**
+ * The file's models by where they are written, to find the ones that contain a node without testing
+ * each: a model-dense file's training code asks for ~500 nodes, and a file of 226 models tested each.
+ */
+class ModelPlaces {
+  /** The models by start, and for each, the furthest end among it and those before it. */
+  private readonly byStart: { model: ModelIR; order: number }[];
+  private readonly reach: Place[] = [];
+
+  constructor(models: readonly ModelIR[]) {
+    this.byStart = models.map((model, order) => ({ model, order })).sort((a, b) => (atOrBefore(a.model.range.start, b.model.range.start) ? (atOrBefore(b.model.range.start, a.model.range.start) ? a.order - b.order : -1) : 1));
+    let furthest: Place | null = null;
+    for (const { model } of this.byStart) {
+      if (!furthest || atOrBefore(furthest, model.range.end)) furthest = model.range.end;
+      this.reach.push(furthest);
+    }
+  }
+
+  /** The models whose range holds `node`, in the order of the file's model list. */
+  containing(node: Node): ModelIR[] {
+    const start = placeOf(node.startPosition);
+    const end = placeOf(node.endPosition);
+    // The last model starting at or before the node; before it, only while some model reaches its end.
+    let low = 0;
+    let high = this.byStart.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (atOrBefore(this.byStart[middle]!.model.range.start, start)) low = middle + 1;
+      else high = middle;
+    }
+    const found: { model: ModelIR; order: number }[] = [];
+    for (let i = low - 1; i >= 0 && atOrBefore(end, this.reach[i]!); i--) {
+      const entry = this.byStart[i]!;
+      if (atOrBefore(end, entry.model.range.end)) found.push(entry);
+    }
+    return found.sort((a, b) => a.order - b.order).map((e) => e.model);
+  }
+}
 
 function joinModule(module: string, ...rest: string[]): string {
   const tail = rest.filter(Boolean).join('.');
@@ -50,6 +88,9 @@ function joinModule(module: string, ...rest: string[]): string {
 
 export class ModelResolver {
   readonly resolve: Resolve;
+  private places: ModelPlaces | null = null;
+  /** The models by each name they export (a builder's or class's name), in the order of the list. */
+  private exporting: Map<string, ModelIR[]> | null = null;
 
   constructor(
     private readonly file: PyFile,
@@ -75,14 +116,14 @@ export class ModelResolver {
     }
     const callee = origin.type === 'call' ? dottedName(origin.childForFieldName('function')) : null;
     if (callee) {
-      const own = this.models.filter((m) => m.exports.includes(callee));
+      const own = this.modelsExporting(callee);
       if (own.length === 1) return { kind: 'local', model: own[0]! };
       // Calls that built different models: the one this call built.
       const built = own.find((m) => m.instance?.file === this.file.path && m.instance.range.start.line === origin.startPosition.row && m.instance.range.start.character === origin.startPosition.column);
       if (built) return { kind: 'local', model: built };
     }
     // The constructor of a model written in place: `Sequential([...])`, `keras.Model(inputs, outputs)`.
-    const containing = this.models.filter((m) => contains(m.range, origin));
+    const containing = (this.places ??= new ModelPlaces(this.models)).containing(origin);
     if (containing.length > 0) {
       const smallest = containing.reduce((a, b) => (b.range.end.line - b.range.start.line < a.range.end.line - a.range.start.line ? b : a));
       return { kind: 'local', model: smallest };
@@ -90,6 +131,20 @@ export class ModelResolver {
     if (callee) return this.importedSymbol(callee) ?? { kind: 'other' };
     // `args.model`, `models[i]`, an unbound name: not knowable.
     return origin.type === 'attribute' || origin.type === 'subscript' || origin.type === 'identifier' ? null : { kind: 'other' };
+  }
+
+  private modelsExporting(name: string): readonly ModelIR[] {
+    if (!this.exporting) {
+      this.exporting = new Map();
+      for (const model of this.models) {
+        for (const exported of new Set(model.exports)) {
+          const list = this.exporting.get(exported);
+          if (list) list.push(model);
+          else this.exporting.set(exported, [model]);
+        }
+      }
+    }
+    return this.exporting.get(name) ?? [];
   }
 
   /**
