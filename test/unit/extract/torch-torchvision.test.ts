@@ -1,7 +1,9 @@
 /**
  * torchvision architectures as sub-modules (issue 11 §2, issue 8 §2): `models.resnet18(...)` is read
  * from the catalogue (src/analysis/extract/torch/torchvision.ts) so the analyzer and the probe see its
- * layers, at the line of the call; a replaced `.fc` and `children()[:-1]` apply to them.
+ * layers, at the line of the call; a replaced `.fc` and `children()[:-1]` apply to them. A fine-tuning
+ * script's ResNet (built at module level or returned by a function) is a model of its own, and says that
+ * the pretrained weights it asks for are not read.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -70,6 +72,34 @@ describe('torchvision ResNets', () => {
     const r = analyze('head_replaced_relu.py');
     expect(model(r, 'Embedder').layers.some((l) => l.kind === 'unknown')).toBe(false);
     expect(r.findings).toEqual([]);
+  });
+
+  it('a script that builds and trains a ResNet at module level has it as a model, named by its variable, head replaced', () => {
+    const r = analyze('finetune_script.py');
+    expect(r.models.map((m) => m.name)).toEqual(['model_ft']);
+    const m = model(r, 'model_ft');
+    expect(m.nameRange.start.line + 1).toBe(8);
+    expect(count(m, 'conv2d')).toBe(20);
+    expect(defined(m.layers.at(-1))).toMatchObject({ name: 'fc', units: 2, inFeatures: 512, range: { start: { line: 9 } } });
+    // The probe shows what the analysis does not read.
+    expect(m.unsupported.map((u) => [u.what, u.range.start.line + 1])).toEqual([["models.resnet18(pretrained=True): pretrained weights are not read; the model is read with torchvision's own initialization", 8]]);
+    expect(r.findings).toEqual([]);
+  });
+
+  it('a function returning a ResNet is a model named by the function; one returning something else is not this model', () => {
+    const r = analyze('finetune_factory.py');
+    expect(r.models.map((m) => m.name).sort()).toEqual(['get_backbone', 'get_model', 'get_trunk']);
+    const head = model(r, 'get_model');
+    expect(defined(head.layers.at(-1))).toMatchObject({ name: 'fc', units: 2, inFeatures: 512 });
+    expect(head.unsupported.map((u) => u.range.start.line + 1)).toEqual([7]);
+    // weights=None asks for no trained weights: nothing to say.
+    const backbone = model(r, 'get_backbone');
+    expect(count(backbone, 'conv2d')).toBe(53);
+    expect(backbone.unsupported).toEqual([]);
+    // A Sequential of the trunk's children is the nn.Sequential model it always was, without the head.
+    const trunk = model(r, 'get_trunk');
+    expect(trunk.style).toBe('torch-sequential');
+    expect(count(trunk, 'dense')).toBe(0);
   });
 
   it('children()[:-1] keeps the trunk without its head; an architecture outside the catalogue stays unknown', () => {

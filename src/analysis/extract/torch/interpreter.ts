@@ -19,7 +19,7 @@ import { BUILTINS, callBuiltin } from './builtins';
 import { libraryCall, methodCall, sequentialOf } from './calls';
 import { classAttribute, classFields, findFunctions, findModuleClasses, isModuleClass } from './classes';
 import { placeBuilt, placeOwn } from './imported';
-import { torchvisionBuilder, torchvisionSource } from './torchvision';
+import { mentionsBuilder, torchvisionBuilder, torchvisionSource } from './torchvision';
 import type { AssignedAttributes, ImportedDefinitions } from '../types';
 import type { Range } from '../../../shared/ir';
 import { EvalNotes as FileNotes } from '../../python/limits';
@@ -62,6 +62,8 @@ export interface Context {
   homes?: Map<string, Interpreter>;
   /** A construction run once per entry of a config dict (see EntryFork); shared with the other files' interpreters. */
   fork?: EntryFork;
+  /** torchvision builder calls of this file that ask for trained weights, which are never read (each once). */
+  pretrained?: Map<number, Node>;
 }
 
 /**
@@ -100,6 +102,9 @@ function resetMap<K, V>(target: Map<K, V>, entries: Map<K, V>): void {
   target.clear();
   for (const [k, v] of entries) target.set(k, v);
 }
+
+/** What a model built by a torchvision builder asking for trained weights is read with. */
+export const PRETRAINED_NOT_READ = "pretrained weights are not read; the model is read with torchvision's own initialization";
 
 /** Words without which a function cannot build, register or initialize torch modules. */
 const MODULE_WORDS = /\b(nn|Sequential|ModuleList|ModuleDict|OrderedDict|init|apply|modules|children|parameters|named_parameters|named_modules|add_module|register_module|weight|bias|deepcopy|Linear|LSTM|GRU|RNN|Embedding)\b|\bConv|Norm\d?d?\b|_\(/g;
@@ -217,7 +222,8 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     const pretrained = args.keywords.get('pretrained') ?? args.positional[0];
     const weights = args.keywords.get('weights');
     if ((pretrained && constOf(pretrained) !== false) || (weights && constOf(weights) !== null)) {
-      this.ctx.notes.add(`${spelling}(...): pretrained weights are not read; the model is read with torchvision's own initialization`, rangeOf(n));
+      this.ctx.notes.add(`${spelling}(...): ${PRETRAINED_NOT_READ}`, rangeOf(n));
+      if (n.tree === this.ctx.file.root.tree) (this.ctx.pretrained ??= new Map()).set(n.id, n);
     }
     const built = this.callFunction(def, args, null, f);
     this.placeHere(built, args, n);
@@ -466,7 +472,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     if (known !== undefined) return known;
     this.relevance.set(def.id, false);
     const text = def.text;
-    let result = this.mentionsModuleWord(text);
+    let result = this.mentionsModuleWord(text) || mentionsBuilder(text);
     // Every word looked up in a set: one alternation of all the file's names, tried at every position of
     // every function's text, was 7 % of analyzing a typical 5,000-line file (and a match per word 4 %).
     if (!result && this.knownNames.size > 0) {

@@ -26,7 +26,10 @@ import { apply } from './forward';
 import { producers } from './flow';
 import { applyToLayers } from './calls';
 import { isRawWeight } from './raw-weights';
-import { Interpreter, type Context, type EntryFork } from './interpreter';
+import { inCatalogue } from './torchvision';
+import { Interpreter, PRETRAINED_NOT_READ, type Context, type EntryFork } from './interpreter';
+import { sourceSnippet } from '../../../shared/source-snippet';
+import { rangeContains } from '../../../shared/ranges';
 import { MODEL_INPUT, Trace } from './trace';
 import { UNKNOWN, constant, leafSlots, nameLeaves, type ClassInfo, type Instance, type Value } from './values';
 import { Scope } from '../../python/constants';
@@ -176,7 +179,15 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
 
   // 1. The module's own flow (calls functions with their real arguments), then functions nobody called.
   guarded(() => interp.execBlock(file.root, moduleFrame));
-  for (const def of functions.values()) if (!ctx.entered.has(def.id) && interp.relevant(def)) guarded(() => interp.callFunction(def, NO_ARGS(), null, moduleFrame));
+  // Functions that return a torchvision architecture (`def get_model(): m = models.resnet18(...); m.fc = ...; return m`).
+  const torchvisionFactories: { def: Node; value: Value }[] = [];
+  for (const def of functions.values()) {
+    if (ctx.entered.has(def.id) || !interp.relevant(def)) continue;
+    guarded(() => {
+      const value = interp.callFunction(def, NO_ARGS(), null, moduleFrame);
+      if (value.t === 'instance' && inCatalogue(value.inst.cls.node)) torchvisionFactories.push({ def, value });
+    });
+  }
 
   /**
    * A construction that reads a dict with a key the code does not fix (`config['network'][args.dataset]`,
@@ -372,19 +383,44 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
   // 3b. One layer trained as the model (`model = nn.Linear(784, 10)`, an optimizer given exactly its
   // parameters): the tutorials' linear and logistic regressions. A layer whose parameters an optimizer
   // takes beside others' is a part of something larger, not a model.
-  for (const stmt of file.root.namedChildren) {
+  // Module-level `name = call(...)` statements, with the value the name holds once the module has run (3b, 3c).
+  const bindings = file.root.namedChildren.flatMap((stmt) => {
     const assignment = stmt.type === 'expression_statement' ? stmt.namedChild(0) : null;
     const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
     const call = assignment?.childForFieldName('right');
-    if (target?.type !== 'identifier' || call?.type !== 'call') continue;
-    const value = moduleFrame.locals.get(target.text);
-    if (value?.t !== 'layer' || !hasParameters(value.slot.layer) || !trainedWhole(file.text, target.text)) continue;
+    const value = target?.type === 'identifier' && call?.type === 'call' ? moduleFrame.locals.get(target.text) : undefined;
+    return target && call && value ? [{ stmt, target, call, value }] : [];
+  });
+  for (const { target, call, value } of bindings) {
+    if (value.t !== 'layer' || !hasParameters(value.slot.layer) || !trainedWhole(file.text, target.text)) continue;
     const made = value.slot.layer.range.start;
     if (made.line !== call.startPosition.row || made.character !== call.startPosition.column) continue;
     guarded(() => {
       const model = build(value, 'torch-sequential', { name: target.text, nameNode: target, exports: [target.text] }, call, (trace) => apply(interp, value, { positional: [INPUT], keywords: new Map(), partial: false }, call, { ...moduleFrame, trace }));
       if (model) models.push(model);
     });
+  }
+
+  // 3c. A torchvision architecture the script itself builds and trains (`model = models.resnet18(pretrained=True)`,
+  // then `model.fc = nn.Linear(num_ftrs, 2)`), at module level or returned by a function: the fine-tuning
+  // scripts' model, named by its variable or function, with what the code did to it. Pretrained weights are
+  // never read: the model says so (the probe shows it), as its layers start from torchvision's initialization.
+  const seen = new Set<Instance>();
+  const torchvisionModel = (value: Extract<Value, { t: 'instance' }>, naming: Naming, range: Node) => {
+    if (seen.has(value.inst)) return;
+    seen.add(value.inst);
+    guarded(() => {
+      const model = build(value, 'torch-module', naming, range, (trace) => apply(interp, value, { positional: [INPUT], keywords: new Map(), partial: false }, range, { ...moduleFrame, trace }));
+      if (!model) return;
+      models.push(model);
+    });
+  };
+  for (const { stmt, target, value } of bindings) {
+    if (value.t === 'instance' && inCatalogue(value.inst.cls.node)) torchvisionModel(value, { name: target.text, nameNode: target, exports: [target.text] }, stmt);
+  }
+  for (const { def, value } of torchvisionFactories) {
+    const nameNode = def.childForFieldName('name');
+    if (nameNode && value.t === 'instance') torchvisionModel(value, { name: nameNode.text, nameNode, exports: [nameNode.text] }, def);
   }
 
   // 4. A model written as tensor math: raw weights multiplied outside any module (`torch.relu(x @ w1) @ w2`).
@@ -405,6 +441,13 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
         model.unsupported = part.unsupported;
         models.push(model);
       });
+    }
+  }
+  // Trained weights a model's code asks torchvision for are never read: the model says so (the probe shows it).
+  for (const call of ctx.pretrained?.values() ?? []) {
+    const at = rangeOf(call);
+    for (const model of models) {
+      if (rangeContains(model.range, at)) model.unsupported.push({ what: `${sourceSnippet(call.text)}: ${PRETRAINED_NOT_READ}`, range: at });
     }
   }
   models.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);

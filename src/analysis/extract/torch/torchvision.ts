@@ -13,6 +13,7 @@
  */
 import { Parser, type Language } from 'web-tree-sitter';
 import { PyFile } from '../../python/file';
+import type { Node } from '../../python/syntax-tree';
 
 /** Path the catalogue's source is known by (never a file of the workspace). */
 export const TORCHVISION_PATH = '<torchvision catalogue>';
@@ -125,6 +126,11 @@ def resnet152(pretrained=False, progress=True, weights=None, num_classes=1000, *
     return ResNet(Bottleneck, [3, 8, 36, 3], num_classes)
 `;
 
+/** Whether code may call a builder of the catalogue (a cheap word test before running a function for it). */
+export function mentionsBuilder(text: string): boolean {
+  return /\bresnet(?:18|34|50|101|152)\b/.test(text);
+}
+
 /** The builder a torchvision name calls (`torchvision.models.resnet18`, `torchvision.models.resnet.resnet50`), or null. */
 export function torchvisionBuilder(qualified: string): string | null {
   const m = /^torchvision\.models(?:\.resnet)?\.(resnet(?:18|34|50|101|152))$/.exec(qualified);
@@ -132,6 +138,11 @@ export function torchvisionBuilder(qualified: string): string | null {
 }
 
 let parsed: PyFile | null = null;
+
+/** Whether a syntax node is the catalogue's (a torchvision class or builder), not a workspace file's. */
+export function inCatalogue(node: Node): boolean {
+  return parsed !== null && node.tree === parsed.root.tree;
+}
 
 /** The catalogue's source, parsed once per process with the language of the files being read. */
 export function torchvisionSource(language: Language): PyFile {
