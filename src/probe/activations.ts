@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ActivationIR, Framework, LayerIR } from '../shared/ir';
 import { layerFailure } from './errors';
+import { softmax } from './crossentropy';
 
 /** How a layer's output is measured: saturation for the sigmoid/tanh family, dead units for ReLU. */
 export type OutputMeasure = 'sigmoid' | 'tanh' | 'relu' | null;
@@ -89,7 +90,7 @@ export function buildActivation(activation: ActivationIR | null, framework: Fram
     case 'softsign':
       return fn((x) => tf.div(x, tf.add(1, tf.abs(x))));
     case 'softmax':
-      return fn((x) => tf.softmax(x));
+      return fn(softmax);
     case 'log_softmax':
       return fn((x) => tf.logSoftmax(x));
     case 'exponential':

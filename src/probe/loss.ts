@@ -8,6 +8,7 @@ import type { ActivationName, LayerIR, ModelIR } from '../shared/ir';
 import { modelOutputs } from '../shared/layers';
 import type { ProbeNotice } from '../shared/probe';
 import type { Rng } from './rng';
+import { crossentropyKernels } from './crossentropy';
 
 export type LossKind = 'categorical-crossentropy' | 'categorical-crossentropy-logits' | 'nll' | 'binary-crossentropy' | 'binary-crossentropy-logits' | 'mse' | 'mae' | 'huber';
 
@@ -92,8 +93,15 @@ export function makeTargets(kind: LossKind, outShape: number[], batch: number, r
   return tf.tensor(values, shape);
 }
 
-/** Mean loss over the batch (and positions) as a scalar. */
-export function computeLoss(kind: LossKind, output: tf.Tensor, target: tf.Tensor): tf.Tensor {
+/** Mean loss over the batch (and positions) as a scalar, times `scale` (a product in float32, as tf.mul). */
+export function computeLoss(kind: LossKind, output: tf.Tensor, target: tf.Tensor, scale = 1): tf.Tensor {
+  const fused = kind === 'categorical-crossentropy' ? crossentropyKernels(output, target, EPSILON, scale) : null;
+  if (fused) return fused;
+  const loss = unscaledLoss(kind, output, target);
+  return scale === 1 ? loss : tf.mul(loss, scale);
+}
+
+function unscaledLoss(kind: LossKind, output: tf.Tensor, target: tf.Tensor): tf.Tensor {
   const last = output.rank - 1;
   switch (kind) {
     case 'categorical-crossentropy':

@@ -117,8 +117,10 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
       const { value, grads } = tf.variableGrads(() => {
         const outputs = forward(nodes, xs, ctx);
         kept = measured.map((n) => tf.keep(outputs[nodes.indexOf(n)]!));
-        const loss = lossTerms.map((t, k) => computeLoss(t.kind, outputs[t.index]!, ys[k]!)).reduce((sum, term) => tf.add(sum, term));
-        return (scale === 1 ? loss : tf.mul(loss, scale)) as tf.Scalar;
+        // One loss is scaled as it is computed (the cross-entropy kernels take the scale); several, once summed.
+        const alone = lossTerms.length === 1;
+        const loss = lossTerms.map((t, k) => computeLoss(t.kind, outputs[t.index]!, ys[k]!, alone ? scale : 1)).reduce((sum, term) => tf.add(sum, term));
+        return (alone || scale === 1 ? loss : tf.mul(loss, scale)) as tf.Scalar;
       }, vars);
       const gradList = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
       optimizer.step(vars, gradList);

@@ -26,7 +26,7 @@ type Info = tf.TensorInfo;
 const kernelFunctions = new Map<string, tf.KernelFunc>();
 
 /** One of the wasm backend's kernels, called directly (no engine bookkeeping). */
-function backendKernel(name: string, inputs: tf.NamedTensorInfoMap, backend: BackendWasm, attrs: tf.NamedAttrMap = {}): Info {
+export function backendKernel(name: string, inputs: tf.NamedTensorInfoMap, backend: BackendWasm, attrs: tf.NamedAttrMap = {}): Info {
   let kernelFunc = kernelFunctions.get(name);
   if (!kernelFunc) {
     kernelFunc = tf.getKernel(name, 'wasm').kernelFunc;
@@ -406,6 +406,17 @@ function memberReductionsKernel({ inputs, backend, attrs }: { inputs: tf.NamedTe
   const out = wasm.makeOutput([codes.length], 'float32');
   (wasm.typedArrayFromHeap(out) as Float32Array).set(results);
   return out;
+}
+
+const registeredKernels = new Set<string>();
+
+/** Registers each named kernel function on the wasm backend, once. */
+export function registerWasmKernels(kernels: [string, tf.KernelFunc][]): void {
+  for (const [kernelName, kernelFunc] of kernels) {
+    if (registeredKernels.has(kernelName)) continue;
+    registeredKernels.add(kernelName);
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+  }
 }
 
 let registered = false;
