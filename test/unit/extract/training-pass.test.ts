@@ -233,6 +233,53 @@ for epoch in range(10):
     expect(t.loss).toBe('mse');
   });
 
+  it('finds the loss a function of the file computes and returns, summed over outputs, through the criterion passed down', async () => {
+    const src = `${TORCH_HEAD}${NET}
+def predict_and_loss(images, labels, model, loss_fn):
+    predictions = model(images)
+    loss = 0
+    for i in range(4):
+        loss += loss_fn(predictions[i], labels[:, i])
+    loss = loss / 4
+    return loss, predictions
+
+def train(model, loader, loss_fn, optimizer):
+    for images, labels in loader:
+        loss, _ = predict_and_loss(images, labels, model, loss_fn)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+model = Net()
+train(model, loader, nn.CrossEntropyLoss(), optim.AdamW(model.parameters(), lr=1e-3))
+`;
+    const { models } = await run(src, (s) => [torchClass(s, 'Net')]);
+    const t = models[0]!.training;
+    expect(t.optimizer).toMatchObject({ name: 'adamw' });
+    // torch's CrossEntropyLoss takes class indices.
+    expect(t.loss).toBe('sparse_categorical_crossentropy');
+  });
+
+  it('knows no loss when the function returns something else at that place (clean twin)', async () => {
+    const src = `${TORCH_HEAD}${NET}
+def predict_and_loss(images, labels, model, loss_fn):
+    predictions = model(images)
+    return predictions.sum(), loss_fn(predictions, labels)
+
+def train(model, loader, loss_fn, optimizer):
+    for images, labels in loader:
+        loss, _ = predict_and_loss(images, labels, model, loss_fn)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+model = Net()
+train(model, loader, nn.CrossEntropyLoss(), optim.AdamW(model.parameters(), lr=1e-3))
+`;
+    const { models } = await run(src, (s) => [torchClass(s, 'Net')]);
+    expect(models[0]!.training.loss).toBeNull();
+  });
+
   it('does not count clipping after step()', async () => {
     const src = `${TORCH_HEAD}from torch.nn.utils import clip_grad_norm_
 ${NET}

@@ -11,7 +11,8 @@ import { callArguments, calleeName, descendantsOfType, enclosing, namedChildren,
 
 /** The definition of a name that reaches a use. */
 export type Definition =
-  | { kind: 'assign'; value: Node; statement: Node }
+  /** `element`: the name is element `element` of what a call returns (`loss, preds = step(...)`), `value` being the call. */
+  | { kind: 'assign'; value: Node; statement: Node; element?: number }
   | { kind: 'augmented'; operator: string; value: Node; statement: Node }
   | { kind: 'param'; fn: Node; name: string; index: number; defaultValue: Node | null };
 
@@ -93,8 +94,8 @@ function collectDefinitions(scope: Node): Map<string, LocalDefinition[]> {
         const right = child.childForFieldName('right');
         if (left && right) {
           for (const id of identifiersOf(left)) {
-            const value = assignedPart(left, right, id.text);
-            if (value) add(id.text, { kind: 'assign', value, statement: child });
+            const part = assignedPart(left, right, id.text);
+            if (part) add(id.text, { kind: 'assign', value: part.value, statement: child, ...(part.element !== undefined ? { element: part.element } : {}) });
           }
         }
         continue;
@@ -141,24 +142,48 @@ function mentions(target: Node, name: string): boolean {
  * matching element for `a, name = x, y`, or the unpacked expression itself (the opaque source) for
  * `(a, name), _ = f()`. Null when `name` is not a target.
  */
-function assignedPart(left: Node, right: Node, name: string): Node | null {
-  if (left.type === 'identifier') return left.text === name ? right : null;
+function assignedPart(left: Node, right: Node, name: string): { value: Node; element?: number } | null {
+  if (left.type === 'identifier') return left.text === name ? { value: right } : null;
   if (left.type === 'pattern_list' || left.type === 'tuple_pattern' || left.type === 'list_pattern') {
     const targets = namedChildren(left);
     const values = right.type === 'expression_list' || right.type === 'tuple' ? namedChildren(right) : passedThrough(right, targets.length);
+    const fits = values !== null && values.length === targets.length;
     for (let i = 0; i < targets.length; i++) {
       const t = targets[i]!;
-      if (t.type === 'identifier' && t.text === name) return values && values.length === targets.length ? values[i]! : right;
+      // A call's result unpacked: the name is its element i (followed into the function by returnedPart).
+      if (t.type === 'identifier' && t.text === name) return fits ? { value: values[i]! } : right.type === 'call' ? { value: right, element: i } : { value: right };
       if (t.type !== 'identifier' && mentions(t, name)) {
-        const sub = values && values.length === targets.length ? values[i]! : right;
-        return assignedPart(t, sub, name) ?? sub;
+        const sub = fits ? values[i]! : right;
+        return assignedPart(t, sub, name) ?? { value: sub };
       }
     }
     return null;
   }
   // Chained `a = b = v` appears as nested assignments; attribute/subscript targets do not bind names.
-  if (left.type === 'assignment') return null;
   return null;
+}
+
+/**
+ * What a call of a function of the same file returns (`def step(...): ...; return loss, preds`): the
+ * returned expression, or its element `element` when the caller unpacks a tuple. Null when the callee is
+ * not one function of the file, or its returns disagree.
+ */
+export function returnedPart(call: Node, element: number | undefined): Node | null {
+  const callee = call.childForFieldName('function');
+  if (callee?.type !== 'identifier') return null;
+  const fns = descendantsOfType(call.tree.rootNode, 'function_definition').filter((fn) => fn.childForFieldName('name')?.text === callee.text);
+  const fn = fns.length === 1 ? fns[0]! : null;
+  const body = fn?.childForFieldName('body');
+  if (!fn || !body) return null;
+  const returned = descendantsOfType(body, 'return_statement')
+    .filter((r) => enclosing(r, ['function_definition', 'lambda']) === fn)
+    .map((r) => {
+      const value = r.namedChild(0);
+      if (!value || element === undefined) return value;
+      return value.type === 'expression_list' || value.type === 'tuple' ? (namedChildren(value)[element] ?? null) : null;
+    });
+  const first = returned[0];
+  return first && returned.every((r) => r?.text === first.text) ? first : null;
 }
 
 /**

@@ -9,7 +9,7 @@
 import type { Node } from '../../python/syntax-tree';
 import type { LoopClipIR, TrainingLoopIR } from '../../../shared/ir';
 import { argument, callArguments, calleeName, enclosing, rangeOf, requiredField } from '../../python/syntax';
-import { callsWithLastName, numberAt, originOf, scopeNodeOf, type Resolve } from './flow';
+import { callsWithLastName, numberAt, originOf, reachingDefinition, returnedPart, scopeNodeOf, type Resolve } from './flow';
 
 export interface LoopSite {
   ir: Omit<TrainingLoopIR, 'optimizer'>;
@@ -226,16 +226,25 @@ export function findLoops(root: Node, file: string, resolve: Resolve, isOptimize
   return sites;
 }
 
-/** The loss expression's origin: `criterion(out, y)` -> `nn.CrossEntropyLoss()`, or `F.mse_loss(...)`. */
+/**
+ * The loss expression's origin: `criterion(out, y)` -> `nn.CrossEntropyLoss()`, or `F.mse_loss(...)`,
+ * also when a function of the file computes it (`loss, preds = step(model, x, y, criterion)`) and when it
+ * is summed over outputs (`loss += criterion(out[i], y[:, i])`).
+ */
 export function lossCallOf(lossExpr: Node, resolve: Resolve): Node | null {
-  let origin = originOf(lossExpr, resolve);
-  // `scaler.scale(loss)`, `loss / accumulation_steps`, `loss.mean()`: look through to the loss.
-  for (let i = 0; i < 4 && origin; i++) {
-    if (origin.type === 'binary_operator') origin = originOf(requiredField(origin, 'left'), resolve);
+  let origin = lossOrigin(lossExpr, resolve);
+  // `scaler.scale(loss)`, `loss / accumulation_steps`, `loss.mean()`, `loss += term`, a function returning it: look through to the loss.
+  for (let i = 0; i < 8 && origin; i++) {
+    if (origin.type === 'binary_operator') origin = lossOrigin(requiredField(origin, 'left'), resolve);
+    else if (origin.type === 'augmented_assignment') origin = lossOrigin(requiredField(origin, 'right'), resolve);
     else if (origin.type === 'call' && /\.(scale|mean|sum)$/.test(calleeName(origin) ?? '')) {
       const fn = requiredField(origin, 'function');
       const inner = lastPart(calleeName(origin)) === 'scale' ? callArguments(origin).positional[0] : fn.childForFieldName('object');
-      origin = inner ? originOf(inner, resolve) : null;
+      origin = inner ? lossOrigin(inner, resolve) : null;
+    } else if (origin.type === 'call') {
+      const returned = returnedPart(origin, undefined);
+      if (!returned) break;
+      origin = lossOrigin(returned, resolve);
     } else break;
   }
   if (origin?.type !== 'call') return null;
@@ -246,4 +255,14 @@ export function lossCallOf(lossExpr: Node, resolve: Resolve): Node | null {
     if (made?.type === 'call') return made;
   }
   return origin;
+}
+
+/** originOf, stepping into a file's function for a name unpacked from what it returns (`loss, _ = step(...)`). */
+function lossOrigin(node: Node, resolve: Resolve): Node | null {
+  const def = node.type === 'identifier' ? reachingDefinition(node) : null;
+  if (def?.kind === 'assign' && def.element !== undefined) {
+    const returned = returnedPart(def.value, def.element);
+    return returned ? originOf(returned, resolve) : null;
+  }
+  return originOf(node, resolve);
 }
