@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { filterGradientByProduct } from './conv-filter-gradient';
+import { flippedSwapped } from './wasm-kernels';
 
 /** TensorFlow's 'same' padding of one spatial dimension: [before, after]. */
 export function samePadding(size: number, kernel: number, stride: number, dilation: number): [number, number] {
@@ -47,16 +48,15 @@ function inputGradByConvolution(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: [number
   const within = full.map(([a, b], i): [number, number] => [a - inputPads[i]![0], b - inputPads[i]![1]]);
   const direct = within.every(([a, b]) => a >= 0 && b >= 0);
   const pads = (direct ? within : full) as SpatialPads;
-  const swapped = tf.transpose<tf.Tensor4D>(dilated, [0, 1, 3, 2]);
   const outSides = direct ? [xShape[1], xShape[2]] : padded;
   let dx: tf.Tensor4D;
   // Flipping is slow on wasm (~70 ns per value): flip whichever is smaller, the kernel or the data.
   // A correlation with a flipped kernel is the flipped correlation of the flipped input.
   if (size(spread.shape) + xShape[0] * outSides[0]! * outSides[1]! * xShape[3] < dilated.size) {
     const flippedPads: SpatialPads = [[pads[0][1], pads[0][0]], [pads[1][1], pads[1][0]]];
-    dx = tf.reverse(tf.conv2d(tf.reverse(spread, [1, 2]), swapped, 1, explicit(flippedPads)), [1, 2]);
+    dx = tf.reverse(tf.conv2d(tf.reverse(spread, [1, 2]), tf.transpose<tf.Tensor4D>(dilated, [0, 1, 3, 2]), 1, explicit(flippedPads)), [1, 2]);
   } else {
-    dx = tf.conv2d(spread, tf.reverse(swapped, [0, 1]), 1, explicit(pads));
+    dx = tf.conv2d(spread, flippedSwapped(dilated), 1, explicit(pads));
   }
   return direct ? dx : tf.slice(dx, [0, inputPads[0][0], inputPads[1][0], 0], xShape);
 }

@@ -10,7 +10,7 @@ import { selectBackend } from '../../src/probe/backend';
 import { makeMatMul, type FusableActivation } from '../../src/probe/matmul';
 import { Rng } from '../../src/probe/rng';
 import { runProbe } from '../../src/probe/run';
-import { memberReductions, subtractEach, tailCounts, type MemberReduction } from '../../src/probe/wasm-kernels';
+import { flippedSwapped, memberReductions, subtractEach, tailCounts, type MemberReduction } from '../../src/probe/wasm-kernels';
 import { StepMeter } from '../../src/probe/metrics';
 import { buildNodes } from '../../src/probe/layers';
 import { planWithinBudget } from '../../src/probe/scale';
@@ -125,6 +125,19 @@ describe('Dense as one kernel each way on wasm', () => {
     wasm.forEach((g, i) => {
       expect(Math.abs(g - cpu[i]!) / cpu[i]!).toBeLessThan(1e-4);
     });
+  });
+
+  it.each([
+    [3, 3, 5, 7],
+    [1, 2, 3, 4],
+    [5, 3, 1, 2],
+  ])('a %ix%i kernel from %i to %i channels, flipped and swapped in one kernel, is tf.reverse(tf.transpose(w)) bit for bit', (kh, kw, channelsIn, channelsOut) => {
+    const w = tf.tensor4d(new Rng(kh * 100 + channelsIn).normalInto(new Float32Array(kh * kw * channelsIn * channelsOut)), [kh, kw, channelsIn, channelsOut]);
+    const flipped = flippedSwapped(w);
+    const expected = tf.reverse(tf.transpose(w, [0, 1, 3, 2]), [0, 1]);
+    expect(flipped.shape).toEqual([kh, kw, channelsOut, channelsIn]);
+    expect(Array.from(flipped.dataSync())).toEqual(Array.from(expected.dataSync()));
+    tf.dispose([w, flipped, expected]);
   });
 
   it('the SGD update of many weights in one kernel equals tf.sub, bit for bit', () => {
