@@ -63,7 +63,9 @@ export function finalizeModel(file: PyFile, draft: ModelDraft): ModelIR {
   // The first node of each layer object: a later call of the same object reuses its weights.
   const firstOfOwner = new Map<object, GraphNode>();
   const layers = nodes.map((node): LayerIR => {
-    const layer: LayerIR = { ...cloneLayer(node.layer), inputs: node.inputs.flatMap((i) => ids.get(i) ?? []) };
+    // The copy is this model's own: set in place, not spread into a second copy.
+    const layer: LayerIR = cloneLayer(node.layer);
+    layer.inputs = node.inputs.flatMap((i) => ids.get(i) ?? []);
     const first = node.owner ? firstOfOwner.get(node.owner) : undefined;
     if (node.owner && !first) firstOfOwner.set(node.owner, node);
     if (first && hasParameters(layer)) layer.sharesWeightsWith = ids.get(first) ?? null;

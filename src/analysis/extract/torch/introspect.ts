@@ -158,7 +158,8 @@ export function namedModules(value: Value): [string, Value][] {
 export function cloneValue(value: Value, unrolled: LayerIR['unrolled']): Value {
   switch (value.t) {
     case 'layer': {
-      const layer: LayerIR = { ...cloneLayer(value.slot.layer), unrolled: unrolled ?? value.slot.layer.unrolled };
+      const layer: LayerIR = cloneLayer(value.slot.layer);
+      layer.unrolled = unrolled ?? value.slot.layer.unrolled;
       return { t: 'layer', slot: { ...value.slot, layer } };
     }
     case 'seq':
