@@ -203,7 +203,8 @@ export class Scope {
   with(name: string, value: ConstValue): Scope {
     // Layers that only hold known values collapse into one: a long unrolled loop rebinding its names
     // keeps the chain (and every lookup) as short as the nesting of scopes, not as long as the loop.
-    if (this.bindings.size === 0 && this.parent) return new Scope(this.bindings, this.parent, new Map([...this.overrides, [name, value]]));
+    // The copy by Map's own constructor: a spread of its entries made an array of pairs per binding.
+    if (this.bindings.size === 0 && this.parent) return new Scope(this.bindings, this.parent, new Map(this.overrides).set(name, value));
     return new Scope(new Map(), this, new Map([[name, value]]));
   }
 
