@@ -114,8 +114,48 @@ function withCommandLineDefaults(scope: Scope, node: Node, depth: number): Const
     if (n.type === 'attribute' && n.childForFieldName('object')?.type === 'identifier') return scope.commandLineDefault(n);
     if (n.type !== 'identifier' || depth >= MAX_NAME_HOPS) return undefined;
     const bound = scope.resolveExpression(n);
-    return bound.type === 'identifier' ? undefined : withCommandLineDefaults(Scope.of(bound), bound, depth + 1);
+    if (bound.type !== 'identifier') return withCommandLineDefaults(Scope.of(bound), bound, depth + 1);
+    // A parameter of the function making the call (`Encoder(embed_dim, ...)` in `__init__(self, embed_dim=256)`):
+    // its default, as that function's own model is read when its callers leave it out.
+    const fallback = parameterDefault(bound);
+    return fallback ? withCommandLineDefaults(Scope.of(fallback), fallback, depth + 1) : undefined;
   }, node);
+}
+
+/** Statement-level nodes that rebind a name in a function body (besides plain and augmented assignment). */
+const REBINDING_PARENTS = new Set(['for_statement', 'as_pattern_target', 'named_expression', 'global_statement', 'nonlocal_statement']);
+
+/**
+ * The default value of the parameter `use` names, in the nearest function enclosing it that has such a
+ * parameter, when that function's body never rebinds the name; null otherwise.
+ */
+function parameterDefault(use: Node): Node | null {
+  for (let fn: Node | null = use.parent; fn; fn = fn.parent) {
+    if (fn.type !== 'function_definition') continue;
+    const param = fn.childForFieldName('parameters')?.namedChildren.find((p) => (p.type === 'identifier' ? p : p.childForFieldName('name'))?.text === use.text);
+    if (!param) continue;
+    if (param.type !== 'default_parameter' && param.type !== 'typed_default_parameter') return null;
+    const body = fn.childForFieldName('body');
+    if (!body || rebinds(body, use.text)) return null;
+    return param.childForFieldName('value');
+  }
+  return null;
+}
+
+function rebinds(body: Node, name: string): boolean {
+  const visit = (node: Node): boolean => {
+    for (const child of node.namedChildren) {
+      if (child.type === 'function_definition' || child.type === 'class_definition' || child.type === 'lambda') continue;
+      if (child.type === 'identifier' && child.text === name) {
+        const parent = child.parent;
+        const target = parent?.type === 'assignment' || parent?.type === 'augmented_assignment' ? parent.childForFieldName('left') : null;
+        if (target?.equals(child) || (parent && (REBINDING_PARENTS.has(parent.type) || parent.type === 'pattern_list' || parent.type === 'tuple_pattern'))) return true;
+      }
+      if (visit(child)) return true;
+    }
+    return false;
+  };
+  return visit(body);
 }
 
 /** Names followed to the expressions they are bound to, one inside the other, when reading an argument. */

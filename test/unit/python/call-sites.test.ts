@@ -10,6 +10,8 @@ import type { FileResult } from '../../../src/analysis/api';
 import { Project } from '../../../src/analysis/project';
 import { analyzeFixture } from '../project-helper';
 import { defined } from '../../defined';
+import { planModel } from '../../../src/probe/plan';
+import { probeOptions } from '../../../src/shared/probe';
 
 const FIXTURES = join(__dirname, '../../fixtures/core');
 
@@ -104,6 +106,25 @@ describe('constructor arguments given in another file of the workspace', () => {
       const after = p.analyzeFile(join(FIXTURES, 'xfile_ctor/lib/field.py'));
       expect(after.models[0]!.layers.filter((l) => l.kind === 'dense')).toHaveLength(2);
       expect(after.findings).toEqual([]);
+    } finally {
+      p.dispose();
+    }
+  });
+
+  it("reads a call that passes the enclosing __init__'s parameters with their defaults, as that class is read", async () => {
+    const p = await project('xfile_enclosing_defaults', ['vit.py', 'blocks.py']);
+    try {
+      const blocks = p.analyzeFile(join(FIXTURES, 'xfile_enclosing_defaults/blocks.py'));
+      const encoder = defined(blocks.models.find((m) => m.name.startsWith('Encoder')));
+      // embed_dim=96 and ff_dim=192 reach the block: the residual sums fit and the probe can build it.
+      expect(encoder.layers.filter((l) => l.kind === 'dense').map((l) => [l.inFeatures, l.units])).toEqual([[96, 192], [192, 96]]);
+      expect(defined(encoder.layers.find((l) => l.kind === 'attention')).units).toBe(96);
+      expect(planModel(encoder, probeOptions({ backend: 'cpu' })).layers.at(-1)?.outShape.at(-1)).toBe(96);
+      // Rebinding the parameter before the call leaves it unknown (clean twin): no default is assumed.
+      const vit = join(FIXTURES, 'xfile_enclosing_defaults/vit.py');
+      p.setFile(vit, readFileSync(vit, 'utf8').replace('        super().__init__()\n', '        super().__init__()\n        embed_dim = embed_dim * heads\n'));
+      const rebound = defined(p.analyzeFile(join(FIXTURES, 'xfile_enclosing_defaults/blocks.py')).models.find((m) => m.name.startsWith('Encoder')));
+      expect(rebound.layers.filter((l) => l.kind === 'dense').map((l) => l.inFeatures)).toEqual([null, 192]);
     } finally {
       p.dispose();
     }
