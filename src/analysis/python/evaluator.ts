@@ -470,7 +470,8 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
     }
     for (let i = 0; i < branches.length; i++) {
       const { cond, body } = branches[i]!;
-      const truth = cond ? this.truth(this.eval(cond, f)) : true;
+      // `if __name__ == "__main__":` at module level: the script's own run, what the file does as a program.
+      const truth = cond ? (f.depth === 0 && isMainGuard(cond) ? true : this.truth(this.eval(cond, f))) : true;
       if (truth === false) continue;
       if (truth === true) return body ? this.execBlock(body, f) : undefined;
       const paths = branches.slice(i);
@@ -945,4 +946,9 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
     }
     return out;
   }
+}
+
+/** `__name__ == "__main__"` (either quote, either side). */
+function isMainGuard(cond: Node): boolean {
+  return /^__name__\s*==\s*(['"])__main__\1$|^(['"])__main__\2\s*==\s*__name__$/.test(cond.text);
 }
