@@ -1,7 +1,7 @@
 /**
  * The training loss and matching synthetic targets: from compile(loss=...) / the torch criterion when
- * the IR knows it, else from the last layer (softmax -> cross-entropy, sigmoid -> binary cross-entropy,
- * otherwise mean squared error).
+ * the IR knows it, else from the output layer's activation (softmax -> cross-entropy, sigmoid -> binary
+ * cross-entropy, otherwise mean squared error); one term per output of a model with several.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ActivationName, LayerIR, ModelIR } from '../shared/ir';
@@ -41,12 +41,12 @@ export interface LossTerm {
  */
 export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[] {
   const written = model.training.loss?.toLowerCase().replace(/[^a-z0-9]/g, '') ?? null;
-  const known = written !== null && /binary|bce|crossentropy|nll|categorical|huber|smoothl1|mae|meanabsolute|l1|mse|meansquared|l2/.test(written);
+  const known = written !== null && writtenLoss(written, null) !== null;
   if (written && !known) notices.push({ severity: 'information', message: `Loss ${model.training.loss} is not known to the probe; chosen from the last layer instead.`, line: null });
   const outputs = modelOutputs(model);
   const terms = outputs.map((index): LossTerm => {
     const activation = outputActivation(model, index);
-    return { index, kind: known && written ? writtenLoss(written, activation) : chosenLoss(activation) };
+    return { index, kind: (known && written ? writtenLoss(written, activation) : null) ?? chosenLoss(activation) };
   });
   const activations = outputs.map((index) => outputActivation(model, index) ?? 'linear');
   if (!written) {
@@ -61,12 +61,14 @@ export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[
   return terms;
 }
 
-function writtenLoss(written: string, activation: ActivationName | null): LossKind {
+/** The loss a written name stands for, shaped to the output's activation; null for a name the probe does not know. */
+function writtenLoss(written: string, activation: ActivationName | null): LossKind | null {
   if (/binary|bce/.test(written)) return binaryLoss(activation);
   if (/crossentropy|nll|categorical/.test(written)) return categoricalLoss(activation);
   if (/huber|smoothl1/.test(written)) return 'huber';
   if (/mae|meanabsolute|l1/.test(written)) return 'mae';
-  return 'mse';
+  if (/mse|meansquared|l2/.test(written)) return 'mse';
+  return null;
 }
 
 function chosenLoss(activation: ActivationName | null): LossKind {

@@ -48,6 +48,16 @@ export function outputHeads(model: Pick<ModelIR, 'layers' | 'isGraph'>): { heads
   return { heads, tails };
 }
 
+/**
+ * Which of `count` weighted layers (output layer last) the flow is judged against: the last hidden
+ * one, the one before the output layer, or, with several outputs, the last that heads none of them.
+ */
+export function lastHiddenIndex(count: number, isHead: (i: number) => boolean): number {
+  let reference = count - 2;
+  while (reference > 0 && isHead(reference)) reference--;
+  return reference;
+}
+
 export type FlowGrade = 'healthy' | 'attenuated' | 'vanishing' | 'exploding';
 
 export interface FlowThresholds {
@@ -100,14 +110,13 @@ export interface FlowProfile {
 /**
  * Judges gradient norms along the gradient-flow path (one per weighted layer, output layer last)
  * against the last hidden layer's. `heads`: path indices of output layers (the last one, and each
- * head of a model with several outputs), which are neither the reference nor judged. The probe's verdicts and the panel's bands both come from here,
- * so a layer drawn in a band is a layer the verdict names. Null with fewer than two layers.
+ * head of a model with several outputs), which are neither the reference nor judged. The probe's
+ * verdicts and the panel's bands both come from here, so a layer drawn in a band is a layer the
+ * verdict names. Null with fewer than two layers.
  */
 export function judgeFlowProfile(norms: readonly number[], thresholds: FlowThresholds = FLOW_THRESHOLDS, heads: ReadonlySet<number> = new Set([norms.length - 1])): FlowProfile | null {
   if (norms.length < 2) return null;
-  // The last hidden layer: the last before the output layer, or, with several outputs, the last that is none of their heads.
-  let reference = norms.length - 2;
-  while (reference > 0 && heads.has(reference)) reference--;
+  const reference = lastHiddenIndex(norms.length, (i) => heads.has(i));
   const ref = norms[reference]!;
   const ratio = norms[0]! / ref;
   const before = norms.slice(0, reference).map((n, i) => ({ n, i })).filter(({ i }) => !heads.has(i));

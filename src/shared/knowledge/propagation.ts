@@ -29,7 +29,7 @@
  * gradient (a loss of 2 of the batch·positions directions, small except for tiny batches of vectors).
  */
 import type { ActivationIR, Framework, InitializerIR, LayerIR, LayerKind, LayerOf, ModelIR, Range } from '../ir';
-import { FLOW_THRESHOLDS, onFlowPath, gradeFlowRatio, outputHeads, type FlowGrade } from '../gradient-flow';
+import { FLOW_THRESHOLDS, lastHiddenIndex, onFlowPath, gradeFlowRatio, outputHeads, type FlowGrade } from '../gradient-flow';
 import { activationMoments, gaussianExpectation, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { initializerStats } from './initializers';
 import { convOf, firstComputing, isRecurrent, modelOutputs, readsSteps } from '../layers';
@@ -842,9 +842,7 @@ function propagate(model: ModelIR): ModelPrediction {
   const undefinedLayer = nodes[undefinedAt]?.layer;
   if (undefinedLayer) return { ok: false, reason: `the gradient is undefined at ${label(undefinedLayer)}`, layerId: undefinedLayer.id };
   const first = owners.length >= 2 ? predictions[owners[0]!]! : null;
-  // The last hidden layer: the one before the output layer, or, with several outputs, the last that heads none (as judgeFlowProfile).
-  let hiddenAt = owners.length - 2;
-  while (hiddenAt > 0 && head.heads.size > 1 && head.heads.has(owners[hiddenAt]!)) hiddenAt--;
+  const hiddenAt = lastHiddenIndex(owners.length, (i) => head.heads.size > 1 && head.heads.has(owners[i]!));
   const hidden = owners.length >= 2 ? predictions[owners[hiddenAt]!]! : null;
   // A gradient at the floor is none: the hidden layers are measured against the output layer instead.
   const hiddenNormSq = owners.length >= 2 ? normSq[owners[hiddenAt]!] : null;
