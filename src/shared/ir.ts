@@ -445,6 +445,11 @@ export interface TrainingLoopIR {
   optimizer: OptimizerIR | null;
   /** `optimizer.step(closure)` (LBFGS): the closure whose backward() computes the gradients; clipping belongs in it. */
   closure?: Range;
+  /**
+   * A PyTorch Lightning Trainer runs the loop (`trainer.fit(model)`): `step` is the `Trainer(...)` call,
+   * where `gradient_clip_val=` clips (or not), `backward` the `fit(...)` call.
+   */
+  trainer?: true;
 }
 
 /** A data source visible in the same file (GL501): e.g. mnist.load_data(), image_dataset_from_directory. */

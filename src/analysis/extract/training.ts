@@ -19,7 +19,7 @@ import { canonicalQualified } from '../python/imports';
 import { assumeFrameworkNames } from './assumed-imports';
 import { argument, callArguments, rangeOf, requiredField } from '../python/syntax';
 import type { ExternalTraining, TrainingExtractor } from './types';
-import { callsNamed, callsWithLastName, originOf } from './training/flow';
+import { callsNamed, callsWithLastName, numberAt, originOf } from './training/flow';
 import { ModelResolver, refKey, type KnownRef } from './training/model-refs';
 import { OPTIMIZER_CLASS_PATTERN, constructedOptimizer, kerasDefaultOptimizer, optimizerClass, stringOptimizer } from './training/optimizers';
 import { findLoops, lossCallOf, type LoopSite } from './training/loops';
@@ -163,6 +163,7 @@ export const extractTraining: TrainingExtractor = (file: PyFile, models: ModelIR
       },
     ],
     ['training loops', () => { collectLoops(file, resolver, optimizers, models, table); }],
+    ['Lightning trainers', () => { collectLightningFits(file, resolver, table); }],
     ['data sources', () => { findDataSources(file, resolver, table); }],
   ];
   for (const [what, run] of phases) {
@@ -258,6 +259,44 @@ function collectLoops(file: PyFile, resolver: ModelResolver, optimizers: Optimiz
   ) {
     const only = unattributed[0]!;
     attach(table.get({ kind: 'local', model: models[0]! }), only.loop, only.loss);
+  }
+}
+
+/** Lightning's Trainer class, as imports resolve it. */
+const LIGHTNING_TRAINER = /^(?:pytorch_lightning|lightning\.pytorch|lightning)(?:\.trainer(?:\.trainer)?)?\.Trainer$/;
+
+/**
+ * `trainer.fit(model, ...)` with `trainer = pl.Trainer(...)`: Lightning runs backward and the optimizer
+ * step itself, clipping only with `gradient_clip_val=` (by norm unless `gradient_clip_algorithm="value"`).
+ * Recorded as the model's loop, at the Trainer call where the clipping is written.
+ */
+function collectLightningFits(file: PyFile, resolver: ModelResolver, table: TrainingTable): void {
+  if (!['pytorch_lightning', 'lightning'].some((p) => file.imports.importsPackage(p))) return;
+  for (const fit of callsWithLastName(file.root, 'fit')) {
+    const fn = fit.childForFieldName('function');
+    const receiver = fn?.type === 'attribute' ? fn.childForFieldName('object') : null;
+    const made = receiver ? originOf(receiver, resolver.resolve) : null;
+    const callee = made?.type === 'call' ? made.childForFieldName('function') : null;
+    if (!made || !callee || !LIGHTNING_TRAINER.test(resolver.resolve(callee) ?? '')) continue;
+    const modelArg = argument(callArguments(fit), 0, 'model');
+    if (!modelArg) continue;
+    const args = callArguments(made);
+    const clipArg = args.keywords.get('gradient_clip_val');
+    // A splat may carry gradient_clip_val: what it does is unknown, and then nothing is assumed.
+    if (!clipArg && args.splats.length > 0) continue;
+    const threshold = clipArg ? numberAt(clipArg, resolver.resolve) : undefined;
+    const noClip = !clipArg || clipArg.text === 'None' || threshold === 0;
+    const algorithm = args.keywords.get('gradient_clip_algorithm');
+    const kind = algorithm && /^['"]value['"]$/.test(algorithm.text) ? 'value' : 'norm';
+    const loop: TrainingLoopIR = {
+      file: file.path,
+      backward: rangeOf(fit),
+      step: rangeOf(made),
+      clip: noClip ? null : { kind, range: rangeOf(clipArg), threshold: threshold !== undefined && Number.isFinite(threshold) && threshold > 0 ? threshold : null },
+      optimizer: null,
+      trainer: true,
+    };
+    for (const ref of resolver.refsOf(modelArg) ?? []) attach(table.get(ref), loop, null);
   }
 }
 

@@ -108,6 +108,15 @@ function parametersExpression(loop: TrainingLoopIR, context: RuleContext, optimi
   return `[p for group in ${optimizerExpr}.param_groups for p in group["params"]]`;
 }
 
+/** Adds `gradient_clip_val=...` to the Lightning `Trainer(...)` call that runs the loop. */
+export function trainerClipFix(loop: TrainingLoopIR, context: RuleContext, maxNorm: number): Fix | null {
+  const text = context.sourceText(loop.file);
+  if (text === undefined) return null;
+  const value = maxNorm.toFixed(1);
+  const edit = keywordArgumentEdit(loop.file, text, loop.step, 'gradient_clip_val', value);
+  return edit ? { title: `Clip gradients: gradient_clip_val=${value}`, safety: 'unsafe', edits: [edit] } : null;
+}
+
 /** Inserts `torch.nn.utils.clip_grad_norm_(...)` on its own line right before the loop's `step()`. */
 export function clipBeforeStepFix(loop: TrainingLoopIR, context: RuleContext, maxNorm: number): Fix | null {
   const text = context.sourceText(loop.file);

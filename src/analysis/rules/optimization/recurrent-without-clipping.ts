@@ -11,7 +11,7 @@ import type { Finding, Fix, RelatedInfo } from '../../../shared/findings';
 import type { Rule, RuleContext, RuleMeta } from '../types';
 import { makeFinding } from '../helpers/make-finding';
 import { hasUnknownClipping, isClippedOptimizer, keyOf, loopUpdatesClipped } from './optimizer-facts';
-import { clipBeforeStepFix, kerasClipnormFix } from './clipping-fixes';
+import { clipBeforeStepFix, kerasClipnormFix, trainerClipFix } from './clipping-fixes';
 
 const CLIPNORM = 1.0;
 
@@ -37,6 +37,9 @@ Finds models with LSTM, GRU or SimpleRNN layers whose training never clips the g
   \`scaler.step\`). Clipping after \`step()\` does not count: those gradients have already been applied.
   The loop is tied to the model through the optimizer it steps (\`optim.Adam(model.parameters())\`),
   following functions, closures, trainer classes (\`self.optimizer\`) and their call sites.
+- PyTorch Lightning: \`trainer.fit(model)\` with a \`Trainer(...)\` that has no \`gradient_clip_val\`
+  (Lightning runs backward and the step itself; \`gradient_clip_val=None\` or \`0\` is no clipping).
+  Reported at the \`Trainer(...)\` call; a \`**kwargs\` splat there may clip, so nothing is reported.
 
 The finding is reported at the optimizer or the \`step()\` call, with related information pointing at
 the recurrent layers, and a second time on the first recurrent layer when the training is elsewhere:
@@ -85,7 +88,8 @@ With mixed precision, unscale first: \`scaler.unscale_(optimizer)\`, then clip, 
 
 The fixes (add \`clipnorm=1.0\` to the optimizer, or replace a string / the compile default with a
 clipping constructor, importing its class when the file has no \`tf\` / \`keras\` name for it;
-insert a \`clip_grad_norm_\` line right before \`step()\` with the same indentation) are marked unsafe: clipping changes the updates whenever the
+insert a \`clip_grad_norm_\` line right before \`step()\` with the same indentation; add
+\`gradient_clip_val=1.0\` to a Lightning \`Trainer(...)\`) are marked unsafe: clipping changes the updates whenever the
 gradient norm exceeds the threshold, which is the point, but 1.0 is a common starting value rather
 than a tuned one. Check the typical gradient norm of your model and adjust.
 
@@ -138,6 +142,14 @@ function keraSite(model: ModelIR, recurrent: LayerIR[], context: RuleContext): U
 
 function loopSite(model: ModelIR, recurrent: LayerIR[], loop: TrainingLoopIR, context: RuleContext): UnclippedSite | null {
   if (loopUpdatesClipped(loop)) return null;
+  if (loop.trainer) {
+    return {
+      file: loop.file,
+      range: loop.step,
+      message: `${recurrentSummary(recurrent)} ${recurrent.length === 1 ? 'is' : 'are'} trained by this Lightning Trainer without gradient_clip_val: backpropagation through time can make gradients explode; pass gradient_clip_val=${CLIPNORM.toFixed(1)} (clips the gradient norm).`,
+      fix: trainerClipFix(loop, context, CLIPNORM),
+    };
+  }
   const tf = model.framework === 'keras';
   const what = tf ? 'apply_gradients()' : 'step()';
   const between = tf ? 'tape.gradient() and apply_gradients()' : 'backward() and step()';
