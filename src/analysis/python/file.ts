@@ -4,6 +4,17 @@ import { Edit } from 'web-tree-sitter';
 import type { SourceEdit } from '../api';
 import { ImportTable } from './imports';
 import { SyntaxTree, type Node } from './syntax-tree';
+import { topLevelStatements, type TopLevelStatement } from './top-level';
+
+/** Top-level statements an edit inside which leaves the import table as it was, unless it edits what the table reads. */
+const DEFINITIONS: ReadonlySet<string> = new Set(['function_definition', 'class_definition', 'decorated_definition']);
+
+/** The top-level definition an edit lies inside (before the edit), and how many top-level statements there were. */
+interface EditedDefinition {
+  index: number;
+  statement: TopLevelStatement;
+  statements: number;
+}
 
 /** A part of a text the parser reads (UTF-16 offsets and positions, as web-tree-sitter takes them). */
 export interface SliceRange {
@@ -27,9 +38,11 @@ export class PyFile {
      * `text` keeps only some statements. Patterns searched anywhere in the file are searched here.
      */
     readonly wholeText: string = text,
+    /** The previous version's table when an edit left it as it was (see PyFile.parse); null: build it. */
+    reusedImports: (root: Node) => ImportTable | null = () => null,
   ) {
     this.syntax = new SyntaxTree(tree, text);
-    this.imports = ImportTable.fromTree(this.syntax.rootNode);
+    this.imports = reusedImports(this.syntax.rootNode) ?? ImportTable.fromTree(this.syntax.rootNode);
   }
 
   get root(): Node {
@@ -39,13 +52,22 @@ export class PyFile {
   /** Parses `text`; with `previous` and `edit`, re-parses incrementally from the previous tree. */
   static parse(parser: Parser, path: string, text: string, previous?: PyFile, edit?: SourceEdit): PyFile {
     let oldTree: Tree | null = null;
+    let edited: EditedDefinition | null = null;
     if (previous && edit) {
+      // Read before the old tree takes the edit: its positions are then those of the new text.
+      edited = editedDefinition(previous, edit);
       oldTree = previous.tree;
       oldTree.edit(new Edit(edit));
     }
     const tree = parser.parse(text, oldTree ?? undefined);
     if (!tree) throw new Error(`could not parse ${path}`);
-    return new PyFile(path, text, tree);
+    if (!previous || !edit || !oldTree || !edited) return new PyFile(path, text, tree);
+    const [table, before, site] = [previous.imports, oldTree, edited];
+    // Rebuilding the table walked the whole file on every keystroke: 0.4 ms of the 2 ms parse of an edit of a 5,000-line file.
+    return new PyFile(path, text, tree, text, (root) => {
+      const lines = sameTopLevel(root, site, edit) ? changedLines(text, before, tree, edit, site) : null;
+      return lines !== null && !table.couldChange(lines) ? table.movedBelow(edit.oldEndPosition.row, edit.newEndPosition.row - edit.oldEndPosition.row) : null;
+    });
   }
 
   /** A slice of the file `wholeText`: `text` is it with only some statements kept (the rest blank lines). */
@@ -61,4 +83,49 @@ export class PyFile {
     this.syntax.dispose();
     this.tree.delete();
   }
+}
+
+/**
+ * The top-level definition an edit lies strictly inside, past its first line, when the edited lines of
+ * the old text hold no part of an import statement and nothing else the import table reads; null otherwise.
+ */
+function editedDefinition(previous: PyFile, edit: SourceEdit): EditedDefinition | null {
+  // With syntax errors, an edit may move imports in or out of ERROR nodes anywhere.
+  if (previous.root.hasError) return null;
+  const statements = topLevelStatements(previous.root);
+  const index = statements.findIndex((s) => s.endIndex > edit.startIndex);
+  const statement = statements[index];
+  if (!statement || !DEFINITIONS.has(statement.type) || statement.startIndex >= edit.startIndex || edit.oldEndIndex >= statement.endIndex || edit.startPosition.row === statement.startRow) return null;
+  if (previous.imports.importOnRows(edit.startPosition.row, edit.oldEndPosition.row)) return null;
+  if (previous.imports.couldChange(wholeLines(previous.text, edit.startIndex, edit.oldEndIndex))) return null;
+  return { index, statement, statements: statements.length };
+}
+
+/** Whether the new tree has the old one's top-level statements, the edited definition grown or shrunk by the edit and no others changed. */
+function sameTopLevel(root: Node, site: EditedDefinition, edit: SourceEdit): boolean {
+  if (root.hasError) return false;
+  const statements = topLevelStatements(root);
+  const now = statements[site.index];
+  return statements.length === site.statements && now?.type === site.statement.type && now.startIndex === site.statement.startIndex && now.endIndex === site.statement.endIndex + edit.newEndIndex - edit.oldEndIndex;
+}
+
+/**
+ * The lines of the new text the edit wrote and those whose syntax it changed (a quote opened or closed
+ * turns later lines into a string or back); null when those reach past the edited definition.
+ */
+function changedLines(text: string, before: Tree, after: Tree, edit: SourceEdit, site: EditedDefinition): string | null {
+  let from = edit.startIndex;
+  let to = edit.newEndIndex;
+  for (const range of before.getChangedRanges(after)) {
+    from = Math.min(from, range.startIndex);
+    to = Math.max(to, range.endIndex);
+  }
+  const end = site.statement.endIndex + edit.newEndIndex - edit.oldEndIndex;
+  return from < site.statement.startIndex || to > end ? null : wholeLines(text, from, to);
+}
+
+/** The lines of `text` that characters `from`..`to` lie on. */
+function wholeLines(text: string, from: number, to: number): string {
+  const end = text.indexOf('\n', to);
+  return text.slice(text.lastIndexOf('\n', from - 1) + 1, end < 0 ? text.length : end);
 }

@@ -82,7 +82,14 @@ export class ImportTable {
   readonly assumed: AssumedBinding[] = [];
   /** Whether the assumption pass has run on this table. */
   assumptionsMade = false;
-  private readonly byLocal = new Map<string, string>();
+  private byLocal = new Map<string, string>();
+  /** The first and last row of each import statement: an edit of those rows changes the table (PyFile.parse). */
+  private importRows: { first: number; last: number }[] = [];
+  /**
+   * Module-level names addModuleAliases weighed as aliases: whether each is one depends on how many lines
+   * assign it, anywhere in the file, so an edited line that assigns one changes the table.
+   */
+  private aliasCandidates: string[] = [];
 
   static fromTree(root: Node): ImportTable {
     const table = new ImportTable();
@@ -92,7 +99,10 @@ export class ImportTable {
     const holdsWord = spanHolds(root, /\bimport\b/g);
     const isImport = (type: string) => type === 'import_statement' || type === 'import_from_statement';
     const descend = (type: string, start: number, end: number) => (STATEMENT_CONTAINERS.has(type) || type === 'ERROR') && holdsWord(start, end);
-    for (const n of nodesOfType(root, isImport, descend)) table.add(n);
+    for (const n of nodesOfType(root, isImport, descend)) {
+      table.add(n);
+      table.importRows.push({ first: n.startPosition.row, last: n.endPosition.row });
+    }
     table.addModuleAliases(root);
     table.starExports.push(...starExports(root));
     return table;
@@ -115,10 +125,45 @@ export class ImportTable {
       const target = dottedName(right);
       const local = left.text;
       if (!target || this.byLocal.has(local) || !this.byLocal.has(target.split('.')[0]!)) continue;
+      this.aliasCandidates.push(local);
       const assignedLines = text.match(new RegExp(`^[ \\t]*${local}[ \\t]*=(?!=)`, 'gm'))?.length ?? 0;
       if (assignedLines !== 1) continue;
       this.byLocal.set(local, this.resolve(target));
     }
+  }
+
+  /** Whether rows `first`..`last` hold part of an import statement. */
+  importOnRows(first: number, last: number): boolean {
+    return this.importRows.some((r) => r.first <= last && r.last >= first);
+  }
+
+  /**
+   * Whether whole lines of a file, edited or written, could change its table: they hold the word
+   * `import` (an import, or one a string or comment around it hid), `def` or `class` (a definition's
+   * name, which starExports lists), or assign a name weighed as a module alias (its count of assigning lines).
+   */
+  couldChange(lines: string): boolean {
+    if (/\b(?:import|def|class)\b/.test(lines)) return true;
+    return this.aliasCandidates.some((local) => new RegExp(`^[ \\t]*${local}[ \\t]*=(?!=)`, 'm').test(lines));
+  }
+
+  /**
+   * This table for the file after an edit that changed none of what it reads (PyFile.parse decides):
+   * the same imports, aliases and star exports, with the rows below `lastEditedRow` moved by `rowDelta`,
+   * and no assumptions (the assumption pass reads the new text again).
+   */
+  movedBelow(lastEditedRow: number, rowDelta: number): ImportTable {
+    const table = new ImportTable();
+    const row = (line: number) => (line > lastEditedRow ? line + rowDelta : line);
+    const moved = (r: Range): Range => (r.start.line > lastEditedRow ? { start: { line: r.start.line + rowDelta, character: r.start.character }, end: { line: r.end.line + rowDelta, character: r.end.character } } : r);
+    table.bindings.push(...(rowDelta === 0 ? this.bindings : this.bindings.map((b) => ({ ...b, range: moved(b.range) }))));
+    table.starModules.push(...this.starModules);
+    table.starExports.push(...this.starExports);
+    table.byLocal = new Map(this.byLocal);
+    for (const a of this.assumed) table.byLocal.delete(a.local);
+    table.importRows = rowDelta === 0 ? this.importRows : this.importRows.map((r) => ({ first: row(r.first), last: row(r.last) }));
+    table.aliasCandidates = this.aliasCandidates;
+    return table;
   }
 
   private add(stmt: Node): void {

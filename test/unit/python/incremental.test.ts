@@ -122,6 +122,33 @@ async function freshResults(texts: Map<string, string>): Promise<Map<string, Fil
   }
 }
 
+/**
+ * Applies `steps` to a file's text one edit at a time, as the editor sends them, in an editor's project:
+ * each result must equal a fresh analysis of that text. Returns each step's result and text.
+ */
+async function stepsEqualFresh(path: string, steps: readonly ((text: string) => string)[]): Promise<{ result: FileResult; text: string }[]> {
+  const live = await Project.create({ incremental: true });
+  let text = defined(FILES.get(path));
+  live.setFile(path, text);
+  live.analyzeFile(path);
+  const seen: { result: FileResult; text: string }[] = [];
+  try {
+    for (const step of steps) {
+      const next = step(text);
+      expect(next).not.toBe(text);
+      live.setFile(path, next, diffEdit(text, next) ?? undefined);
+      text = next;
+      const result = live.analyzeFile(path);
+      const expected = defined((await freshResults(new Map([[path, text]]))).get(path));
+      expect(comparable(heldResult(result), text, hoverPositions(expected))).toEqual(comparableFresh(expected, text));
+      seen.push({ result, text });
+    }
+    return seen;
+  } finally {
+    live.dispose();
+  }
+}
+
 describe('incremental analysis', () => {
   it('equals a fresh analysis after random edit sequences, with analyses in between and some cancelled', async () => {
     expect(PATHS.length).toBeGreaterThan(20);
@@ -246,6 +273,27 @@ describe('incremental analysis', () => {
     expect(diagnostic?.relatedInformation?.[0]).toEqual({ location: { uri: 'file:///w/model.py', range: range(5) }, message: 'the sigmoid on line 6' });
   });
 
+  it('equals a fresh analysis through an import added inside a function body, a top-level import changed and edits that change no import', async () => {
+    const path = join(ROOT, 'test/lsp/fixtures/shared_activation.py');
+    const relu = '        layers.Dense(64, activation="relu", kernel_initializer="he_normal"),\n';
+    const steps: ((text: string) => string)[] = [
+      // The classifier imports Dense itself and stacks sigmoid layers with it (one edit: the lines between change).
+      (t) => t.replace('def build_classifier():\n', 'def build_classifier():\n    from tensorflow.keras.layers import Dense\n\n').replace(relu.repeat(3), '        Dense(64, activation="sigmoid"),\n'.repeat(3)),
+      (t) => t.replace('from tensorflow.keras import layers\n', 'from tensorflow.keras import layers, initializers\n'),
+      // Inside one definition, no import touched: the import table is the previous version's, moved.
+      (t) => t.replace('def build_decoder(n_out=784):\n', 'def build_decoder(n_out=784):\n    # the mirror of the encoder\n'),
+      (t) => t.replace('Dense(64, activation="sigmoid")', 'Dense(64, activation="tanh")'),
+      (t) => t.replace('from tensorflow.keras import layers, initializers\n', 'import tensorflow.keras.layers as layers\n'),
+    ];
+    const seen = await stepsEqualFresh(path, steps);
+    const classifierFindings = seen.map(({ result, text }) => {
+      const classifier = text.slice(0, text.indexOf('def build_classifier')).split('\n').length - 1;
+      return result.findings.filter((f) => f.range.start.line > classifier).length;
+    });
+    // Dense, imported in the function, was read as Keras's: its sigmoid stack is flagged.
+    expect(classifierFindings[0]).toBeGreaterThan(0);
+  }, 120_000);
+
   it('equals a fresh analysis through lines inserted above a model and edits to input-shape evidence in another group', async () => {
     const path = join(ROOT, 'test/lsp/fixtures/evidence_elsewhere.py');
     const steps: ((text: string) => string)[] = [
@@ -256,27 +304,10 @@ describe('incremental analysis', () => {
       (t) => t.replace('def smoke_test():\n', 'def smoke_test():\n    # one batch of four\n'),
       (t) => t.replace('torch.randn(4, 1, 64, 64)', 'torch.randn(4, 3, 64, 64)'),
     ];
-    const live = await Project.create({ incremental: true });
-    let text = defined(FILES.get(path));
-    live.setFile(path, text);
-    const guesses: unknown[] = [];
-    try {
-      for (const step of steps) {
-        const next = step(text);
-        expect(next).not.toBe(text);
-        live.setFile(path, next, diffEdit(text, next) ?? undefined);
-        text = next;
-        const result = live.analyzeFile(path);
-        guesses.push(result.models.find((m) => m.name === 'SmallConv')?.inputGuess?.shape);
-        const expected = defined((await freshResults(new Map([[path, text]]))).get(path));
-        expect(comparable(heldResult(result), text, hoverPositions(expected))).toEqual(comparableFresh(expected, text));
-      }
-      // The evidence reached the model: 28 -> 64, then refused for its three channels.
-      expect(guesses[0]).toEqual([1, 28, 28]);
-      expect(guesses[1]).toEqual([1, 64, 64]);
-      expect(guesses[5]).not.toEqual([3, 64, 64]);
-    } finally {
-      live.dispose();
-    }
+    const guesses = (await stepsEqualFresh(path, steps)).map(({ result }) => result.models.find((m) => m.name === 'SmallConv')?.inputGuess?.shape);
+    // The evidence reached the model: 28 -> 64, then refused for its three channels.
+    expect(guesses[0]).toEqual([1, 28, 28]);
+    expect(guesses[1]).toEqual([1, 64, 64]);
+    expect(guesses[5]).not.toEqual([3, 64, 64]);
   }, 120_000);
 });

@@ -1,0 +1,84 @@
+/**
+ * The import table after an incremental re-parse (issue 10): an edit inside one definition that changes
+ * no import keeps the previous version's table (rows below the edit moved); an edit that adds, changes
+ * or hides an import, renames a definition or assigns a module alias again builds it anew. Either way it
+ * must equal the table of the same text parsed from scratch.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Parser } from 'web-tree-sitter';
+import { PyFile } from '../../../src/analysis/python/file';
+import type { ImportTable } from '../../../src/analysis/python/imports';
+import { createPythonParser } from '../../../src/analysis/python/parser';
+import { diffEdit } from '../../../src/server/sourceEdit';
+
+let parser: Parser;
+beforeAll(async () => {
+  parser = await createPythonParser();
+});
+
+const SOURCE = `"""Two torch models; the second imports its layers lazily, as optional dependencies are."""
+from torch import nn
+import torch.nn.functional as F
+
+Act = nn.Tanh
+__all__ = ["Encoder", "build_head"]
+
+
+class Encoder(nn.Module):
+    def __init__(self, width=256):
+        super().__init__()
+        self.fc1 = nn.Linear(784, width)
+        self.fc2 = nn.Linear(width, width)
+        self.act = Act()
+
+    def forward(self, x):
+        return self.act(self.fc2(self.act(self.fc1(x))))
+
+
+def build_head(width=256):
+    from torch.nn import (
+        Linear,
+        Sigmoid,
+    )
+    return nn.Sequential(Linear(width, 10), Sigmoid())
+`;
+
+/** What the table says: its bindings with their ranges, star facts, and how each name the file uses resolves. */
+function facts(table: ImportTable): unknown {
+  const names = ['nn', 'F', 'Act', 'Linear', 'Sigmoid', 'Tanh', 'Encoder', 'build_head', 'Dense'];
+  return { bindings: table.bindings, starModules: table.starModules, starExports: table.starExports, resolved: names.map((n) => [n, table.has(n), table.resolve(`${n}.x`)]) };
+}
+
+/** The table after editing `before` into `after` incrementally, and the one of `after` parsed from scratch. */
+function tables(before: string, after: string): { incremental: ImportTable; fresh: ImportTable } {
+  const previous = PyFile.parse(parser, 'm.py', before);
+  const edit = diffEdit(before, after);
+  const edited = edit ? PyFile.parse(parser, 'm.py', after, previous, edit) : previous;
+  const fresh = PyFile.parse(parser, 'm.py', after);
+  // The tables hold no syntax nodes: they outlive their trees.
+  for (const file of new Set([previous, edited, fresh])) file.dispose();
+  return { incremental: edited.imports, fresh: fresh.imports };
+}
+
+/** Edits of SOURCE, and a fact of the edited text's table (as facts() spells it) that shows the edit was read; null: nothing changes. */
+const EDITS: [string, (text: string) => string, string | null][] = [
+  ['lines typed inside a method move the lazy import below them', (t) => t.replace('        self.act = Act()\n', '        self.act = Act()\n        # two hidden layers\n\n'), null],
+  ['an activation changed inside a definition keeps every binding', (t) => t.replace('Sigmoid())', 'nn.ReLU())'), null],
+  ['an import added inside a function body binds its name', (t) => t.replace('    return nn.Sequential(', '    from keras.layers import Dense\n    return nn.Sequential('), '["Dense",true,"keras.layers.Dense.x"]'],
+  ['a top-level import changed rebinds its name', (t) => t.replace('from torch import nn', 'import torch.nn as nn'), '"module":"torch.nn","symbol":null'],
+  ['a name added to a parenthesized import, on a line without the word import, binds it', (t) => t.replace('        Sigmoid,\n', '        Sigmoid,\n        Tanh,\n'), '["Tanh",true,"torch.nn.Tanh.x"]'],
+  ['a second assignment of a module alias inside a method unbinds the alias', (t) => t.replace('        self.act = Act()\n', '        Act = None\n        self.act = Act()\n'), '["Act",false,"Act.x"]'],
+  ['a definition renamed leaves the star exports', (t) => t.replace('def build_head(', 'def make_head('), '"starExports":["Encoder"]'],
+  ['a string opened inside a method hides the imports below it', (t) => t.replace('        self.act = Act()\n', '        self.act = Act()\n        """\n'), null],
+];
+
+describe('import table after an edit', () => {
+  it.each(EDITS)('%s, as parsing the new text from scratch does', (_, edit, shown) => {
+    const before = facts(tables(SOURCE, SOURCE).fresh);
+    const { incremental, fresh } = tables(SOURCE, edit(SOURCE));
+    expect(facts(incremental)).toEqual(facts(fresh));
+    if (shown === null) return;
+    expect(JSON.stringify(facts(fresh))).toContain(shown);
+    expect(JSON.stringify(before)).not.toContain(shown);
+  });
+});
