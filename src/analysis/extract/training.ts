@@ -17,7 +17,7 @@ import { emptyTraining } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import { canonicalQualified } from '../python/imports';
 import { assumeFrameworkNames } from './assumed-imports';
-import { argument, callArguments, rangeOf, requiredField } from '../python/syntax';
+import { argument, callArguments, descendantsOfType, enclosing, namedChildren, rangeOf, requiredField } from '../python/syntax';
 import type { ExternalTraining, TrainingExtractor } from './types';
 import { callsNamed, callsWithLastName, numberAt, originOf } from './training/flow';
 import { ModelResolver, refKey, type KnownRef } from './training/model-refs';
@@ -164,6 +164,7 @@ export const extractTraining: TrainingExtractor = (file: PyFile, models: ModelIR
     ],
     ['training loops', () => { collectLoops(file, resolver, optimizers, models, table); }],
     ['Lightning trainers', () => { collectLightningFits(file, resolver, table); }],
+    ['Lightning training steps', () => { collectTrainingStepLosses(file, resolver, models, table); }],
     ['data sources', () => { findDataSources(file, resolver, table); }],
   ];
   for (const [what, run] of phases) {
@@ -297,6 +298,32 @@ function collectLightningFits(file: PyFile, resolver: ModelResolver, table: Trai
       trainer: true,
     };
     for (const ref of resolver.refsOf(modelArg) ?? []) attach(table.get(ref), loop, null);
+  }
+}
+
+/**
+ * A LightningModule's loss is what its `training_step` returns (`return loss`, `return {"loss": loss}`):
+ * Lightning calls backward on it. Read for each model class of the file that defines one.
+ */
+function collectTrainingStepLosses(file: PyFile, resolver: ModelResolver, models: ModelIR[], table: TrainingTable): void {
+  if (!['pytorch_lightning', 'lightning'].some((p) => file.imports.importsPackage(p))) return;
+  for (const cls of descendantsOfType(file.root, 'class_definition')) {
+    const name = cls.childForFieldName('name')?.text;
+    const model = name ? models.find((m) => m.name === name || m.exports.includes(name)) : undefined;
+    const step = namedChildren(cls.childForFieldName('body') ?? cls).map((n) => (n.type === 'decorated_definition' ? n.childForFieldName('definition') : n)).find((n) => n?.type === 'function_definition' && n.childForFieldName('name')?.text === 'training_step');
+    if (!model || !step) continue;
+    const losses = descendantsOfType(step, 'return_statement')
+      .filter((r) => enclosing(r, ['function_definition', 'lambda']) === step)
+      .map((r) => {
+        const value = r.namedChild(0);
+        // `return {"loss": loss, "log": ...}`: the entry Lightning backpropagates.
+        const entry = value?.type === 'dictionary' ? namedChildren(value).find((pair) => /^['"]loss['"]$/.test(pair.childForFieldName('key')?.text ?? '')) : null;
+        const returned = entry ? entry.childForFieldName('value') : value;
+        const call = returned ? lossCallOf(returned, resolver.resolve) : null;
+        return call ? lossFromQualified(resolver.resolve(requiredField(call, 'function'))) : null;
+      });
+    const loss = losses[0];
+    if (loss && losses.every((l) => l === loss)) table.get({ kind: 'local', model }).loss ??= loss;
   }
 }
 

@@ -280,6 +280,41 @@ train(model, loader, nn.CrossEntropyLoss(), optim.AdamW(model.parameters(), lr=1
     expect(models[0]!.training.loss).toBeNull();
   });
 
+  it("reads a LightningModule's loss from what training_step returns, and a Trainer without gradient_clip_val as its unclipped loop", async () => {
+    const src = `${TORCH_HEAD}import pytorch_lightning as pl
+
+class Lit(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(8, 32, batch_first=True)
+        self.fc = nn.Linear(32, 1)
+        self.criterion = nn.BCEWithLogitsLoss()
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.fc(out[:, -1])
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = self.criterion(self(x), y)
+        self.log("train_loss", loss)
+        return {"loss": loss}
+
+model = Lit()
+trainer = pl.Trainer(max_epochs=5)
+trainer.fit(model, loader)
+`;
+    const { models } = await run(src, (s) => [torchClass(s, 'Lit')]);
+    const t = models[0]!.training;
+    expect(t.loss).toBe('binary_crossentropy');
+    expect(t.loops).toHaveLength(1);
+    expect(t.loops[0]).toMatchObject({ trainer: true, clip: null });
+    expect(t.loops[0]!.step.start.line).toBe(lineOf(src, 'pl.Trainer('));
+    // The clean twin: the Trainer clips by value at 0.5.
+    const clipped = await run(src.replace('max_epochs=5', 'max_epochs=5, gradient_clip_val=0.5, gradient_clip_algorithm="value"'), (s) => [torchClass(s, 'Lit')]);
+    expect(clipped.models[0]!.training.loops[0]!.clip).toMatchObject({ kind: 'value', threshold: 0.5 });
+  });
+
   it('does not count clipping after step()', async () => {
     const src = `${TORCH_HEAD}from torch.nn.utils import clip_grad_norm_
 ${NET}
