@@ -171,7 +171,7 @@ function assignedPart(left: Node, right: Node, name: string): { value: Node; ele
 export function returnedPart(call: Node, element: number | undefined): Node | null {
   const callee = call.childForFieldName('function');
   if (callee?.type !== 'identifier') return null;
-  const fns = descendantsOfType(call.tree.rootNode, 'function_definition').filter((fn) => fn.childForFieldName('name')?.text === callee.text);
+  const fns = functionsNamed(call.tree.rootNode, callee.text);
   const fn = fns.length === 1 ? fns[0]! : null;
   const body = fn?.childForFieldName('body');
   if (!fn || !body) return null;
@@ -184,6 +184,28 @@ export function returnedPart(call: Node, element: number | undefined): Node | nu
     });
   const first = returned[0];
   return first && returned.every((r) => r?.text === first.text) ? first : null;
+}
+
+/** Per syntax tree: the file's function definitions by name, found once from the text (`def name(`). */
+const functionsByTree = new WeakMap<object, Map<string, Node[]>>();
+
+/** The function definitions of the file named `name` (any depth). */
+function functionsNamed(module: Node, name: string): Node[] {
+  let byName = functionsByTree.get(module.tree);
+  if (!byName) {
+    byName = new Map();
+    // Offsets in the module node's text start at its first token, not at the file's first character.
+    for (const m of module.text.matchAll(/\bdef[ \t]+([A-Za-z_]\w*)/g)) {
+      const at = module.descendantForIndex(module.startIndex + m.index, module.startIndex + m.index + 3);
+      const fn = at ? enclosing(at, ['function_definition']) : null;
+      if (!fn || fn.childForFieldName('name')?.text !== m[1]) continue;
+      const list = byName.get(m[1]!) ?? [];
+      list.push(fn);
+      byName.set(m[1]!, list);
+    }
+    functionsByTree.set(module.tree, byName);
+  }
+  return byName.get(name) ?? [];
 }
 
 /**
