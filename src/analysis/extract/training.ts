@@ -17,9 +17,9 @@ import { emptyTraining } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import { canonicalQualified } from '../python/imports';
 import { assumeFrameworkNames } from './assumed-imports';
-import { argument, callArguments, descendantsOfType, enclosing, namedChildren, rangeOf, requiredField } from '../python/syntax';
+import { argument, callArguments, descendantsOfType, namedChildren, rangeOf, requiredField } from '../python/syntax';
 import type { ExternalTraining, TrainingExtractor } from './types';
-import { callsNamed, callsWithLastName, numberAt, originOf } from './training/flow';
+import { callsNamed, callsWithLastName, numberAt, originOf, returnedValues } from './training/flow';
 import { ModelResolver, refKey, type KnownRef } from './training/model-refs';
 import { OPTIMIZER_CLASS_PATTERN, constructedOptimizer, kerasDefaultOptimizer, optimizerClass, stringOptimizer } from './training/optimizers';
 import { findLoops, lossCallOf, type LoopSite } from './training/loops';
@@ -312,16 +312,13 @@ function collectTrainingStepLosses(file: PyFile, resolver: ModelResolver, models
     const model = name ? models.find((m) => m.name === name || m.exports.includes(name)) : undefined;
     const step = namedChildren(cls.childForFieldName('body') ?? cls).map((n) => (n.type === 'decorated_definition' ? n.childForFieldName('definition') : n)).find((n) => n?.type === 'function_definition' && n.childForFieldName('name')?.text === 'training_step');
     if (!model || !step) continue;
-    const losses = descendantsOfType(step, 'return_statement')
-      .filter((r) => enclosing(r, ['function_definition', 'lambda']) === step)
-      .map((r) => {
-        const value = r.namedChild(0);
-        // `return {"loss": loss, "log": ...}`: the entry Lightning backpropagates.
-        const entry = value?.type === 'dictionary' ? namedChildren(value).find((pair) => /^['"]loss['"]$/.test(pair.childForFieldName('key')?.text ?? '')) : null;
-        const returned = entry ? entry.childForFieldName('value') : value;
-        const call = returned ? lossCallOf(returned, resolver.resolve) : null;
-        return call ? lossFromQualified(resolver.resolve(requiredField(call, 'function'))) : null;
-      });
+    const losses = returnedValues(step).map((value) => {
+      // `return {"loss": loss, "log": ...}`: the entry Lightning backpropagates.
+      const entry = value?.type === 'dictionary' ? namedChildren(value).find((pair) => /^['"]loss['"]$/.test(pair.childForFieldName('key')?.text ?? '')) : null;
+      const returned = entry ? entry.childForFieldName('value') : value;
+      const call = returned ? lossCallOf(returned, resolver.resolve) : null;
+      return call ? lossFromQualified(resolver.resolve(requiredField(call, 'function'))) : null;
+    });
     const loss = losses[0];
     if (loss && losses.every((l) => l === loss)) table.get({ kind: 'local', model }).loss ??= loss;
   }

@@ -173,17 +173,22 @@ export function returnedPart(call: Node, element: number | undefined): Node | nu
   if (callee?.type !== 'identifier') return null;
   const fns = functionsNamed(call.tree.rootNode, callee.text);
   const fn = fns.length === 1 ? fns[0]! : null;
-  const body = fn?.childForFieldName('body');
-  if (!fn || !body) return null;
-  const returned = descendantsOfType(body, 'return_statement')
-    .filter((r) => enclosing(r, ['function_definition', 'lambda']) === fn)
-    .map((r) => {
-      const value = r.namedChild(0);
-      if (!value || element === undefined) return value;
-      return value.type === 'expression_list' || value.type === 'tuple' ? (namedChildren(value)[element] ?? null) : null;
-    });
+  if (!fn) return null;
+  const returned = returnedValues(fn).map((value) => {
+    if (!value || element === undefined) return value;
+    return value.type === 'expression_list' || value.type === 'tuple' ? (namedChildren(value)[element] ?? null) : null;
+  });
   const first = returned[0];
   return first && returned.every((r) => r?.text === first.text) ? first : null;
+}
+
+/** What each `return` of a function gives back (null for a bare `return`), not counting nested functions' returns. */
+export function returnedValues(fn: Node): (Node | null)[] {
+  const body = fn.childForFieldName('body');
+  if (!body) return [];
+  return descendantsOfType(body, 'return_statement')
+    .filter((r) => enclosing(r, ['function_definition', 'lambda']) === fn)
+    .map((r) => r.namedChild(0));
 }
 
 /** Per syntax tree: the file's function definitions by name, found once from the text (`def name(`). */
