@@ -190,7 +190,7 @@ export class Project {
           path: state.path,
           imports: parsed?.imports ?? null,
           callsOf: (locals: ReadonlySet<string>) =>
-            parsed ? new Map([...callsOf(parsed.root, parsed.text, locals)].map(([name, calls]) => [name, calls.map((c) => callSiteOf(state.path, c))])) : new Map<string, CallSite[]>(),
+            parsed ? new Map([...callsOf(parsed.root, locals)].map(([name, calls]) => [name, calls.map((c) => callSiteOf(state.path, c))])) : new Map<string, CallSite[]>(),
         };
       });
       const computed = crossFileSites(siteFiles, stale, this.linkOptions);

@@ -123,7 +123,7 @@ function readKeras(file: PyFile, notes: EvalNotes, external: ExternalSites, assu
   // files), with that call's arguments; one nobody instantiates, once with its defaults.
   const modelClasses = outline.classes.filter((c) => state.classKind(c) === 'model');
   const classNames = new Set(modelClasses.map((c) => c.childForFieldName('name')?.text ?? '').filter((n) => n && state.classes.has(n)));
-  const instantiations = callsOf(file.root, file.text, classNames);
+  const instantiations = callsOf(file.root, classNames);
   for (const classDef of modelClasses) {
     const name = classDef.childForFieldName('name')?.text ?? '';
     const local = classNames.has(name) ? (instantiations.get(name) ?? []).filter((c) => !insideKerasClass(c, state)) : [];
@@ -154,7 +154,7 @@ function readKeras(file: PyFile, notes: EvalNotes, external: ExternalSites, assu
     if (!cls && state.functions.has(name)) builderNames.set(def, name);
     else if (cls && className && state.classes.get(className)?.id === cls.id) builderNames.set(def, `${className}.${name}`);
   }
-  const calls = callsOf(file.root, file.text, new Set(builderNames.values()));
+  const calls = callsOf(file.root, new Set(builderNames.values()));
   const functionalRuns: InstanceModels[] = [];
   for (const scopeNode of scopes) {
     throwIfCancelled();

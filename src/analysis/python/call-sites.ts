@@ -44,19 +44,17 @@ export function callLabel(call: Node): string {
 
 /**
  * Calls of the names `names` as written (`Mlp(...)`, not `x.Mlp(...)`; a dotted name such as
- * `ResnetBuilder.build` for a static method) in a file, found in one pass over its text, then checked
- * on the syntax tree. Definitions (`def Mlp`, `class Mlp`) are not calls.
+ * `ResnetBuilder.build` for a static method) in the file of `root`, found in the calls its text writes
+ * (SyntaxTree.writtenCalls), then checked on the syntax tree. Definitions (`def Mlp`, `class Mlp`) are not calls.
  */
-export function callsOf(root: Node, text: string, names: ReadonlySet<string>): Map<string, Node[]> {
+export function callsOf(root: Node, names: ReadonlySet<string>): Map<string, Node[]> {
   const out = new Map<string, Node[]>();
   if (names.size === 0) return out;
-  // Dotted names only when asked for: the plain pattern is the cheaper pass over a long file.
-  const pattern = [...names].some((n) => n.includes('.')) ? /(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\(/g : /(?<![\w.])([A-Za-z_]\w*)\s*\(/g;
-  for (const match of text.matchAll(pattern)) {
-    const name = match[1]!;
+  const text = root.tree.source;
+  for (const { word: name, index } of root.tree.writtenCalls.names) {
     if (!names.has(name)) continue;
-    if (/(?:def|class)\s+$/.test(text.slice(Math.max(0, match.index - 8), match.index))) continue;
-    let node: Node | null = root.descendantForIndex(match.index);
+    if (/(?:def|class)\s+$/.test(text.slice(Math.max(0, index - 8), index))) continue;
+    let node: Node | null = root.descendantForIndex(index);
     while (node && node.type !== 'call') node = node.parent;
     if (!node || node.childForFieldName('function')?.text !== name) continue;
     const list = out.get(name) ?? [];

@@ -11,6 +11,7 @@
 import type { Node as WasmNode, Point, Tree, TreeCursor } from 'web-tree-sitter';
 import { lineStarts, offsetAt, positionAt } from '../rules/helpers/text-offsets';
 import { treeAddress, type CursorCalls } from './cursor-calls';
+import { callsInText, type CallsInText } from './text-words';
 import { cursorCalls } from './parser';
 
 /** Node ids, unique in the process (nodes of several files meet in one analysis). */
@@ -36,6 +37,7 @@ export class SyntaxTree {
   /** The descendant index (in the whole tree) of the root of the cursor moveTo last returned. */
   cursorBase = 0;
   private starts: readonly number[] | null = null;
+  private calls_: CallsInText | null = null;
   /** Whether a node type (by id) is named: fixed per visible symbol, read once per type. */
   private readonly namedByType = new Map<number, boolean>();
   /** Direct cursor reads (cursor-calls.ts) and the tree's wasm address they take; null: the binding's getters. */
@@ -112,6 +114,11 @@ export class SyntaxTree {
   /** The offset of a row and column (the inverse of position). */
   index(point: Point): number {
     return offsetAt((this.starts ??= lineStarts(this.source)), { line: point.row, character: point.column });
+  }
+
+  /** The calls written in the source (callsInText), listed once for all readers that look calls up by name. */
+  get writtenCalls(): CallsInText {
+    return (this.calls_ ??= callsInText(this.source));
   }
 
   /** Whether nodes of a type are named, asked of `at` (a cursor at such a node) the first time. */
@@ -364,7 +371,8 @@ function walkAt(node: Node): { walk: CursorWalk; base: number } {
 
 /**
  * The children of `node` and, for `levels` above 1, that many levels below them (each node's children
- * handed to `keep`), in one cursor pass; deeper subtrees are left unread.
+ * handed to `keep`), in one cursor pass; deeper subtrees are left unread (leaves at the deepest level
+ * are handed to `keep` with no children).
  */
 function readLevels(node: Node, levels: number, keep: (parent: Node, children: readonly Node[]) => void): readonly Node[] {
   const tree = node.tree;
@@ -377,6 +385,10 @@ function readLevels(node: Node, levels: number, keep: (parent: Node, children: r
       const child = new Node(tree, parent, base + walk.descendantIndex(), tree.typeName(typeId), tree.isNamedType(typeId, walk), tree.fields[walk.fieldId()] ?? null, walk.startIndex(), walk.endIndex());
       out.push(child);
       if (levelsLeft > 1) keep(child, read(child, levelsLeft - 1));
+      // A leaf at the deepest level is known to be one (two calls here): asked for its children (a
+      // descendantForIndex passing through, a word's name), it would otherwise move a cursor to itself.
+      else if (walk.gotoFirstChild()) walk.gotoParent();
+      else keep(child, NO_NODES);
     } while (walk.gotoNextSibling());
     walk.gotoParent();
     return out;

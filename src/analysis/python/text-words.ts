@@ -70,3 +70,72 @@ export function writtenBare(text: string, word: string): boolean {
   }
   return false;
 }
+
+/** Whether a UTF-16 code unit may start a name (`[A-Za-z_]`). */
+function isNameStart(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || code === 95;
+}
+
+/** A word (or a dotted name) of a text and where it starts. */
+export interface WordAt {
+  word: string;
+  index: number;
+}
+
+/** The calls written in a text, as two lists in text order (see callsInText). */
+export interface CallsInText {
+  /** The words followed by `(`: what `(?<!\w)\w+(?=\s*\()` finds. */
+  words: WordAt[];
+  /**
+   * The names called as written (plain or dotted: `Mlp`, `ResnetBuilder.build`), neither a word
+   * character nor a `.` before them: what `(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\(` finds.
+   */
+  names: WordAt[];
+}
+
+/**
+ * The calls written in `text`, in one pass over it: a file's text holds thousands of calls and is
+ * asked for the calls of many names and alternations of names (a regex scan per question, each as
+ * long as this pass), and a word is sliced out only where `(` follows it. `(` follows a word when
+ * spaces and line breaks (`\s`) are all that is between them. A regex `(?<!\w)(?:a|b)(?=\s*\()` for
+ * words `a`, `b` finds the `words` that `^(?:a|b)$` accepts.
+ */
+export function callsInText(text: string): CallsInText {
+  const words: WordAt[] = [];
+  const names: WordAt[] = [];
+  const end = text.length;
+  // Where the dotted name the current word continues starts (-1: none), and where the word before ended.
+  let nameStart = -1;
+  let lastEnd = -1;
+  let at = 0;
+  while (at < end) {
+    const code = text.charCodeAt(at);
+    if (!isWordCode(code)) {
+      at++;
+      continue;
+    }
+    const start = at;
+    while (at < end && isWordCode(text.charCodeAt(at))) at++;
+    if (start > 0 && text.charCodeAt(start - 1) === 46) {
+      // After a `.`: the next part of a dotted name right before it, or an attribute of something else.
+      if (nameStart < 0 || lastEnd !== start - 1 || !isNameStart(code)) nameStart = -1;
+    } else nameStart = isNameStart(code) ? start : -1;
+    lastEnd = at;
+    if (!followedByParen(text, at)) continue;
+    words.push({ word: text.slice(start, at), index: start });
+    if (nameStart >= 0) names.push({ word: text.slice(nameStart, at), index: nameStart });
+  }
+  return { words, names };
+}
+
+/** Whether `(` is the first character from `at` on that is not a space or line break (`\s`). */
+function followedByParen(text: string, at: number): boolean {
+  for (let i = at; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 40) return true;
+    // The usual spaces and line breaks, then \s's other members (beyond ASCII).
+    if (code === 32 || code === 10 || code === 13 || code === 9 || code === 11 || code === 12) continue;
+    if (code < 128 || !SPACE.test(text.charAt(i))) return false;
+  }
+  return false;
+}

@@ -1,11 +1,13 @@
 /**
  * text-words.ts answers what the regexes it replaces answered: on every example and fixture of the
  * repository and on hand-made edge cases, the words a WordSet accepts (and their order) are those of
- * `matchAll(/\w+/g)` that are in the set, and writtenBare is `(?<!\.\s*)(?<!\w)word(?!\w)`.
+ * `matchAll(/\w+/g)` that are in the set, writtenBare is `(?<!\.\s*)(?<!\w)word(?!\w)`, callsInText lists the
+ * calls `(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\(` and `(?<!\w)\w+(?=\s*\()` find, and the words it
+ * lists that `^(?:P)$` accepts are where `(?<!\w)(?:P)(?=\s*\()` matches, for alternations P of words.
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { WordSet, writtenBare } from '../../../src/analysis/python/text-words';
+import { callsInText, WordSet, writtenBare } from '../../../src/analysis/python/text-words';
 import { collectInputs } from '../../../src/cli/inputs';
 import { readInput } from '../../../src/cli/read-source';
 import { REPO_ROOT } from '../cli/run-cli';
@@ -25,6 +27,9 @@ const EDGES = [
   'a.b\u00a0Dense',
   'é Dense',
   'model.fit(x); fit(x)',
+  'fit (x) fit\n(x) fit\u00a0(x) fit\u2028(x) fit.(x) fit_(x) 2fit(x) _fit(x) é fit(x)',
+  'ResnetBuilder.build(3) ResnetBuilder .build(3) ResnetBuilder. build(3) ResnetBuilder.build.x(3) a.ResnetBuilder.build(3) ResnetBuilder.2build(3)',
+  'Dense(Dense(3))Dense(',
   '',
 ];
 
@@ -55,6 +60,35 @@ describe('text words', () => {
         expect(asked).toBe(1);
       }
     }
+  });
+
+  it('lists the calls of plain and dotted names, and the words before a (, that the regexes find, in order', () => {
+    let names = 0;
+    let words = 0;
+    for (const text of texts) {
+      const calls = callsInText(text);
+      const expectedNames = [...text.matchAll(/(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\(/g)].map((m) => ({ word: m[1]!, index: m.index }));
+      const expectedWords = [...text.matchAll(/(?<!\w)\w+(?=\s*\()/g)].map((m) => ({ word: m[0], index: m.index }));
+      expect({ text: text.slice(0, 40), names: calls.names, words: calls.words }).toEqual({ text: text.slice(0, 40), names: expectedNames, words: expectedWords });
+      names += expectedNames.filter((c) => c.word.includes('.')).length;
+      words += expectedWords.length;
+    }
+    expect({ dotted: names > 100, words: words > 1000 }).toEqual({ dotted: true, words: true });
+  });
+
+  it('finds the words an alternation of words accepts where its regex with a lookbehind finds them', () => {
+    const patterns = ['backward|manual_backward|gradient|step|apply_gradients|clamp_?|\\w*[cC][lL][iI][pP]\\w*', 'fit|fit_generator|train_on_batch', 'Dense|Sequential', 'reshape|view|rand|randn', 'x'];
+    let found = 0;
+    for (const text of texts) {
+      const { words } = callsInText(text);
+      for (const pattern of patterns) {
+        const expected = [...text.matchAll(new RegExp(`(?<![\\w])(?:${pattern})(?=\\s*\\()`, 'g'))].map((m) => ({ word: m[0], index: m.index }));
+        const accepts = new RegExp(`^(?:${pattern})$`);
+        expect(words.filter((c) => accepts.test(c.word))).toEqual(expected);
+        found += expected.length;
+      }
+    }
+    expect(found).toBeGreaterThan(300);
   });
 
   it('finds a word written without a dot before it as the regex with a lookbehind does', () => {

@@ -307,18 +307,25 @@ function contains(outer: Node, inner: Node): boolean {
 
 /**
  * Finding calls by name. Walking every node through wasm is the costly part of the pass, so calls
- * are found from the source text instead: a regex finds `name(` and the syntax tree confirms that
- * the name there is the callee of a call (not a string, comment or attribute read). Per tree and
- * pattern, cached.
+ * are found from the source text instead: among the words written before a `(` (SyntaxTree.writtenCalls,
+ * grouped by word once per tree), those a pattern accepts, where the syntax tree confirms that the name
+ * there is the callee of a call (not a string, comment or attribute read). Per tree and pattern, cached.
  */
-const callCache = new WeakMap<object, Map<string, Node[]>>();
-const textCache = new WeakMap<object, string>();
+interface TreeCalls {
+  /** Where each word written before a `(` is, in text order. */
+  byWord: Map<string, number[]>;
+  byPattern: Map<string, Node[]>;
+}
 
-function sourceOf(root: Node): string {
-  const tree = root.tree as unknown as object;
-  let text = textCache.get(tree);
-  if (text === undefined) textCache.set(tree, (text = root.tree.rootNode.text));
-  return text;
+const callCache = new WeakMap<object, TreeCalls>();
+
+/** The offsets of the words `namePattern` accepts whole, in text order: one word's by lookup, an alternation's from the distinct words. */
+function offsetsOf(byWord: ReadonlyMap<string, readonly number[]>, namePattern: string): { word: string; index: number }[] {
+  if (/^\w+$/.test(namePattern)) return (byWord.get(namePattern) ?? []).map((index) => ({ word: namePattern, index }));
+  const accepts = new RegExp(`^(?:${namePattern})$`);
+  const found: { word: string; index: number }[] = [];
+  for (const [word, offsets] of byWord) if (accepts.test(word)) for (const index of offsets) found.push({ word, index });
+  return found.sort((a, b) => a.index - b.index);
 }
 
 /** The call whose callee ends with the identifier at [start, end), or null. */
@@ -338,25 +345,31 @@ function callNamedAt(rootNode: Node, start: number, end: number): Node | null {
 }
 
 /**
- * Calls whose callee's last name matches `namePattern` (a regex source such as `compile|fit`, matched
- * whole), inside `root`, in source order.
+ * Calls whose callee's last name matches `namePattern` (a regex source of words such as `compile|fit`,
+ * matched whole), inside `root`, in source order.
  */
 export function callsWithLastName(root: Node, namePattern: string): Node[] {
   const tree = root.tree as unknown as object;
   let perTree = callCache.get(tree);
-  if (!perTree) callCache.set(tree, (perTree = new Map<string, Node[]>()));
-  let calls = perTree.get(namePattern);
+  if (!perTree) {
+    const byWord = new Map<string, number[]>();
+    for (const { word, index } of root.tree.writtenCalls.words) {
+      const offsets = byWord.get(word);
+      if (offsets) offsets.push(index);
+      else byWord.set(word, [index]);
+    }
+    callCache.set(tree, (perTree = { byWord, byPattern: new Map() }));
+  }
+  let calls = perTree.byPattern.get(namePattern);
   if (!calls) {
     calls = [];
     const rootNode = root.tree.rootNode;
-    const re = new RegExp(`(?<![\\w])(?:${namePattern})(?=\\s*\\()`, 'g');
-    // The module node's text starts at its first token (after leading blank lines), not at offset 0.
-    const base = rootNode.startIndex;
-    for (const m of sourceOf(root).matchAll(re)) {
-      const call = callNamedAt(rootNode, base + m.index, base + m.index + m[0].length);
+    // Where `(?<!\w)(?:namePattern)(?=\s*\()` matches in the text.
+    for (const { word, index } of offsetsOf(perTree.byWord, namePattern)) {
+      const call = callNamedAt(rootNode, index, index + word.length);
       if (call) calls.push(call);
     }
-    perTree.set(namePattern, calls);
+    perTree.byPattern.set(namePattern, calls);
   }
   if (root.parent === null) return calls;
   return calls.filter((c) => c.startIndex >= root.startIndex && c.endIndex <= root.endIndex);
