@@ -24,7 +24,8 @@ export function decodeSource(bytes: Uint8Array): { text: string } | { error: str
 
 /** An error for text the engine refuses outright, or null. */
 export function refuseText(text: string, maxBytes: number): string | null {
-  const bytes = Buffer.byteLength(text, 'utf8');
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: a text well under the limit is not measured (0.3 ms per edit of a 5,000-line file).
+  const bytes = text.length * 3 <= maxBytes ? 0 : Buffer.byteLength(text, 'utf8');
   if (bytes > maxBytes) return `file is ${(bytes / 1048576).toFixed(1)} MB, over the ${(maxBytes / 1048576).toFixed(1)} MB limit; not analyzed`;
   if (text.includes('\u0000')) return 'binary file (contains NUL bytes); not analyzed';
   return null;

@@ -398,6 +398,31 @@ function readLevels(node: Node, levels: number, keep: (parent: Node, children: r
   return children;
 }
 
+/** A node's type and span, without a Node made for it. */
+export interface NodeSpan {
+  type: string;
+  startIndex: number;
+  endIndex: number;
+}
+
+/**
+ * The types and spans of `node`'s children, in one cursor pass that makes no Node: the statement groups
+ * list a long module's statements on every edit (a new tree), where reading them through the binding's
+ * cursor getters cost 0.7 ms for a 5,000-line file.
+ */
+export function childSpans(node: Node): NodeSpan[] {
+  const tree = node.tree;
+  const { walk } = walkAt(node);
+  const out: NodeSpan[] = [];
+  if (walk.gotoFirstChild()) {
+    do out.push({ type: tree.typeName(walk.typeId()), startIndex: walk.startIndex(), endIndex: walk.endIndex() });
+    while (walk.gotoNextSibling());
+    walk.gotoParent();
+  }
+  walk.finish();
+  return out;
+}
+
 /**
  * Every node below `node`, in one depth-first cursor pass, each node's children handed to `keep`; returns
  * `node`'s children. A walk in preorder meets the nodes in descendant-index order, so each index is the

@@ -9,7 +9,7 @@
  * statements) is reported as `dynamic`.
  */
 import type { TreeCursor } from 'web-tree-sitter';
-import type { Node } from './syntax-tree';
+import { childSpans, type Node } from './syntax-tree';
 
 export interface TopLevelStatement {
   type: string;
@@ -63,15 +63,11 @@ export function topLevelStatements(root: Node): readonly TopLevelStatement[] {
 
 function readStatements(root: Node): TopLevelStatement[] {
   const out: TopLevelStatement[] = [];
-  const cursor = root.walk();
-  try {
-    if (!cursor.gotoFirstChild()) return out;
-    do {
-      if (cursor.nodeType === 'comment') continue;
-      out.push({ type: cursor.nodeType, startIndex: cursor.startIndex, endIndex: cursor.endIndex, startRow: cursor.startPosition.row, endRow: cursor.endPosition.row, endColumn: cursor.endPosition.column });
-    } while (cursor.gotoNextSibling());
-  } finally {
-    cursor.delete();
+  for (const span of childSpans(root)) {
+    if (span.type === 'comment') continue;
+    const start = root.tree.position(span.startIndex);
+    const end = root.tree.position(span.endIndex);
+    out.push({ type: span.type, startIndex: span.startIndex, endIndex: span.endIndex, startRow: start.row, endRow: end.row, endColumn: end.column });
   }
   return out;
 }

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Parser } from 'web-tree-sitter';
 import { createPythonParser } from '../../../src/analysis/python/parser';
 import { PyFile } from '../../../src/analysis/python/file';
-import { GroupCache, groupsOf } from '../../../src/analysis/units';
+import { GroupCache, groupsOf, type KnownStatement, type StatementsRead } from '../../../src/analysis/units';
 import { extractFile, type ExtractedFile } from '../../../src/analysis/extract/index';
 import { Project } from '../../../src/analysis/project';
 import { defined } from '../../defined';
@@ -28,12 +28,16 @@ function groupLines(text: string): string[][] {
   try {
     const plan = groupsOf(file, new Map());
     if ('whole' in plan) throw new Error(`read whole: ${plan.whole}`);
-    return plan.groups
-      .map((g) => g.statements.map((s) => defined(text.slice(s.startIndex, s.endIndex).split('\n')[0])).filter((line) => !/^(import|from) /.test(line)))
-      .sort((a, b) => defined(a[0]).localeCompare(defined(b[0])));
+    return linesOf(plan.groups, text);
   } finally {
     file.dispose();
   }
+}
+
+function linesOf(groups: readonly { statements: readonly { startIndex: number; endIndex: number }[] }[], text: string): string[][] {
+  return groups
+    .map((g) => g.statements.map((s) => defined(text.slice(s.startIndex, s.endIndex).split('\n')[0])).filter((line) => !/^(import|from) /.test(line)))
+    .sort((a, b) => defined(a[0]).localeCompare(defined(b[0])));
 }
 
 function wholeReason(text: string): string | null {
@@ -80,6 +84,52 @@ describe('statement groups', () => {
       ['def build_b():'],
       ['WIDTH = 64', 'def build_a():', 'class Net(nn.Module):', 'def train(loader):'],
     ]);
+  });
+
+  it('reads the groups of each version of a file from the previous version\'s statements as from scratch: groups merged and split by an edit, definitions renamed, lines typed and deleted between them', () => {
+    const steps: ((text: string) => string)[] = [
+      // build_b calls build_a: one group.
+      (t) => t.replace('    return keras.Sequential([keras.Input(shape=(8,)), layers.Dense(32', '    base = build_a()\n    return keras.Sequential([keras.Input(shape=(8,)), layers.Dense(32'),
+      // Lines typed and deleted between definitions: every statement below moves.
+      (t) => t.replace('\n\ndef build_b', '\n\n\n\ndef build_b'),
+      (t) => t.replace('\n\n\n\n\ndef build_b', '\n\ndef build_b'),
+      // The call removed again: two groups.
+      (t) => t.replace('    base = build_a()\n', ''),
+      // Net renamed: train reads a name nothing binds, and the file is read whole; then train follows.
+      (t) => t.replace('class Net(', 'class Network('),
+      (t) => t.replace('net = Net()', 'net = Network()'),
+      // build_b reads WIDTH: it joins the group of everything else that does.
+      (t) => t.replace('layers.Dense(32, activation="tanh")', 'layers.Dense(WIDTH, activation="tanh")'),
+      // An import added at the top.
+      (t) => `import numpy as np\n${t}`,
+      // A comment typed inside a definition: no names change.
+      (t) => t.replace('def train(loader):\n', 'def train(loader):\n    # one epoch\n'),
+    ];
+    const names = new Map<string, KnownStatement>();
+    const last: { read: StatementsRead | null } = { read: null };
+    let text = BUILDERS;
+    const seen: (string | string[][])[] = [];
+    for (const step of [(t: string) => t, ...steps]) {
+      const next = step(text);
+      text = next;
+      const file = parse(text);
+      try {
+        const planned = groupsOf(file, names, last);
+        const fresh = groupsOf(file, new Map());
+        const shown = 'whole' in planned ? planned.whole : linesOf(planned.groups, text);
+        expect(shown).toEqual('whole' in fresh ? fresh.whole : linesOf(fresh.groups, text));
+        // Rows (which group keys spell) equal too.
+        if ('groups' in planned && 'groups' in fresh) expect(planned.groups.map((g) => g.statements.map((s) => s.startRow)).sort()).toEqual(fresh.groups.map((g) => g.statements.map((s) => s.startRow)).sort());
+        seen.push(shown);
+      } finally {
+        file.dispose();
+      }
+    }
+    // The groups did merge and split, and one version was read whole.
+    expect(seen[1]).toContainEqual(['WIDTH = 64', 'def build_a():', 'def build_b():', 'class Net(nn.Module):', 'def train(loader):']);
+    expect(seen[4]).toContainEqual(['def build_b():']);
+    expect(seen[5]).toBe("'Net' is read but bound nowhere in the file");
+    expect(seen[7]).toEqual([['WIDTH = 64', 'def build_a():', 'def build_b():', 'class Network(nn.Module):', 'def train(loader):']]);
   });
 
   it('reads names per scope: a parameter named like a module constant does not hide the constant from the rest of the class', () => {
