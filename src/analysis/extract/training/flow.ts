@@ -191,26 +191,37 @@ export function returnedValues(fn: Node): (Node | null)[] {
     .map((r) => r.namedChild(0));
 }
 
-/** Per syntax tree: the file's function definitions by name, found once from the text (`def name(`). */
-const functionsByTree = new WeakMap<object, Map<string, Node[]>>();
+/**
+ * Per syntax tree: where the text writes `def name` (offsets from the module's start), by name, found
+ * once; each name's definitions are looked up in the tree when first asked (a file defines many
+ * functions and is asked about a few).
+ */
+const functionsByTree = new WeakMap<object, { written: Map<string, number[]>; found: Map<string, Node[]> }>();
 
 /** The function definitions of the file named `name` (any depth). */
 function functionsNamed(module: Node, name: string): Node[] {
   let byName = functionsByTree.get(module.tree);
   if (!byName) {
-    byName = new Map();
-    // Offsets in the module node's text start at its first token, not at the file's first character.
+    const written = new Map<string, number[]>();
     for (const m of module.text.matchAll(/\bdef[ \t]+([A-Za-z_]\w*)/g)) {
-      const at = module.descendantForIndex(module.startIndex + m.index, module.startIndex + m.index + 3);
-      const fn = at ? enclosing(at, ['function_definition']) : null;
-      if (!fn || fn.childForFieldName('name')?.text !== m[1]) continue;
-      const list = byName.get(m[1]!) ?? [];
-      list.push(fn);
-      byName.set(m[1]!, list);
+      const offsets = written.get(m[1]!);
+      if (offsets) offsets.push(m.index);
+      else written.set(m[1]!, [m.index]);
     }
-    functionsByTree.set(module.tree, byName);
+    functionsByTree.set(module.tree, (byName = { written, found: new Map() }));
   }
-  return byName.get(name) ?? [];
+  let found = byName.found.get(name);
+  if (!found) {
+    found = [];
+    // Offsets in the module node's text start at its first token, not at the file's first character.
+    for (const offset of byName.written.get(name) ?? []) {
+      const at = module.descendantForIndex(module.startIndex + offset, module.startIndex + offset + 3);
+      const fn = at ? enclosing(at, ['function_definition']) : null;
+      if (fn && fn.childForFieldName('name')?.text === name) found.push(fn);
+    }
+    byName.found.set(name, found);
+  }
+  return found;
 }
 
 /**
