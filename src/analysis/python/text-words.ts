@@ -10,23 +10,28 @@ export function isWordCode(code: number): boolean {
   return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95;
 }
 
-/** A word's first character and length as one number (the first character of a word is ASCII). */
+/** Words at least this long share one length in a word's shape (the table of shapes stays small). */
+const LONG_WORD = 64;
+
+/** A word's first character and length (LONG_WORD for longer ones) as one index (the first character of a word is ASCII). */
 function shapeOf(first: number, length: number): number {
-  return length * 128 + first;
+  return Math.min(length, LONG_WORD) * 128 + first;
 }
 
 /**
  * A set of words looked for in texts. Most words of a text are not in the set: a word is sliced out
- * of the text (a string made) only when some member has its first character and length.
+ * of the text (a string made) only when some member has its first character and length, which a
+ * table answers (a Set of numbers, asked for every word of every function of a file, was most of the
+ * time of looking for the file's own names in its functions).
  */
 export class WordSet {
   private readonly words: ReadonlySet<string>;
-  private readonly shapes = new Set<number>();
+  private readonly shapes = new Uint8Array((LONG_WORD + 1) * 128);
 
   /** `words` must be words (non-empty runs of `\w` characters). */
   constructor(words: Iterable<string>) {
     this.words = new Set(words);
-    for (const word of this.words) this.shapes.add(shapeOf(word.charCodeAt(0), word.length));
+    for (const word of this.words) this.shapes[shapeOf(word.charCodeAt(0), word.length)] = 1;
   }
 
   get size(): number {
@@ -47,7 +52,7 @@ export class WordSet {
       }
       const start = at;
       while (at < end && isWordCode(text.charCodeAt(at))) at++;
-      if (!this.shapes.has(shapeOf(text.charCodeAt(start), at - start))) continue;
+      if (this.shapes[shapeOf(text.charCodeAt(start), at - start)] === 0) continue;
       const word = text.slice(start, at);
       if (this.words.has(word) && accept(word)) return true;
     }

@@ -12,7 +12,10 @@ import { collectInputs } from '../../../src/cli/inputs';
 import { readInput } from '../../../src/cli/read-source';
 import { REPO_ROOT } from '../cli/run-cli';
 
-const NAMES = ['nn', 'F', 'Dense', 'Sequential', 'Linear', 'self', 'x', 'forward', 'model', 'layers', 'torch', 'keras', 'init', 'relu', '_', 'Conv2d', 'fit'];
+/** A name longer than the lengths WordSet tells apart, and words of its first letter as long or longer. */
+const LONG = `L${'o'.repeat(69)}ng`;
+
+const NAMES = ['nn', 'F', 'Dense', 'Sequential', 'Linear', 'self', 'x', 'forward', 'model', 'layers', 'torch', 'keras', 'init', 'relu', '_', 'Conv2d', 'fit', LONG];
 
 const EDGES = [
   'Dense',
@@ -30,6 +33,7 @@ const EDGES = [
   'fit (x) fit\n(x) fit\u00a0(x) fit\u2028(x) fit.(x) fit_(x) 2fit(x) _fit(x) é fit(x)',
   'ResnetBuilder.build(3) ResnetBuilder .build(3) ResnetBuilder. build(3) ResnetBuilder.build.x(3) a.ResnetBuilder.build(3) ResnetBuilder.2build(3)',
   'Dense(Dense(3))Dense(',
+  `${LONG} ${LONG}x L${'o'.repeat(80)} ${LONG.slice(0, -1)}g(${LONG}) ${LONG.slice(1)}`,
   '',
 ];
 
