@@ -12,6 +12,7 @@ export function probePrediction(model: ModelIR): ProbePrediction {
   return {
     log10FirstLastRatio: p.log10FirstLastRatio,
     against: p.against,
+    measure: p.measure,
     grade: p.grade,
     layers: p.layers.map((l) => ({ id: l.layerId, predictedStd: l.predictedStd, log10GradRatio: l.log10GradRatio })),
     unavailable: null,

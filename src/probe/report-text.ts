@@ -68,7 +68,7 @@ export function comparisonLines(comparison: PredictionComparison | null, result:
   if (comparison.unavailable !== null) return [`predicted: none (${comparison.unavailable})`];
   const ratio = (log10: number | null) => (log10 === null ? '-' : approxRatio(10 ** log10));
   const grade = result.prediction?.grade ? ` (${result.prediction.grade})` : '';
-  const lines = [`predicted: the first layer gets ${ratio(comparison.firstLast.predicted)}${grade} of ${flowReference(result.prediction?.against ?? 'last-hidden')} gradient at initialization; measured ${ratio(comparison.firstLast.measured)} at step 1`];
+  const lines = [`predicted: the first layer gets ${ratio(comparison.firstLast.predicted)}${grade} of ${flowReference(result.prediction?.against ?? 'last-hidden', result.prediction?.measure)} at initialization; measured ${ratio(comparison.firstLast.measured)} at step 1`];
   if (comparison.gaps.length === 0) return [...lines, 'predicted and measured agree within a decade on every layer'];
   lines.push('more than a decade apart:', ...comparison.gaps.map((g) => `  - ${g}`), 'what the measurement has that the prediction leaves out:', ...comparison.reasons.map((r) => `  - ${r}`));
   return lines;

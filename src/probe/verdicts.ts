@@ -2,7 +2,8 @@
  * Verdicts from the measured numbers, with the thresholds of ProbeThresholds (documented in
  * docs/probe.md). Each verdict names its layers and carries the numbers it rests on.
  */
-import type { ProbeLayerResult, ProbeThresholds, ProbeVerdict } from '../shared/probe';
+import { measureQualifier, UNIT_WEIGHT_WHY } from '../shared/gradient-flow';
+import type { ProbeLayerResult, ProbeNotice, ProbeThresholds, ProbeVerdict } from '../shared/probe';
 import { formatGradNorm, formatPercent, median } from '../shared/probe-format';
 import { flowPathLayers, measuredFlow, type MeasuredFlow } from '../shared/probe-flow';
 
@@ -48,7 +49,8 @@ function depthProfile(input: VerdictInput): MeasuredFlow<ProbeLayerResult> | nul
 function ratioText(profile: MeasuredFlow<ProbeLayerResult>): string {
   const first = profile.medians[0]!;
   const last = profile.medians[profile.reference]!;
-  return `the first layer ${label(profile.path[0]!)} gets ${sci(profile.ratio)} of the gradient norm of the last hidden layer ${label(profile.path[profile.reference]!)} (median norm ${formatGradNorm(first)} vs ${formatGradNorm(last)})`;
+  const medians = profile.measure === 'gradient' ? `median norm ${formatGradNorm(first)} vs ${formatGradNorm(last)}` : `median |∇W|·|W| ${formatGradNorm(first)} vs ${formatGradNorm(last)}: ${UNIT_WEIGHT_WHY}`;
+  return `the first layer ${label(profile.path[0]!)} gets ${sci(profile.ratio)} of the gradient norm of the last hidden layer ${label(profile.path[profile.reference]!)}${measureQualifier(profile.measure)} (${medians})`;
 }
 
 function vanishing(input: VerdictInput): ProbeVerdict | null {
@@ -145,6 +147,24 @@ function symmetry(input: VerdictInput): ProbeVerdict | null {
     layers: over.map((o) => o.layer.name),
     message: `Unbroken symmetry: in ${list} of units are identical copies after training (constant/zero initialization); such a layer acts like a single unit.`,
     evidence: { duplicateFractions: over.map((o) => o.fraction), threshold: input.thresholds.symmetricFraction },
+  };
+}
+
+/**
+ * When the flow is judged at equal weight norm and the raw gradient norms would grade differently, a
+ * note saying so, with the raw ratio: the table shows raw norms, and a reader comparing them should
+ * know why they are not the verdict's.
+ */
+export function measureNotice(input: Pick<VerdictInput, 'layers' | 'thresholds'>): ProbeNotice | null {
+  const profile = depthProfile({ ...input, loss: [], symmetry: new Map() });
+  if (!profile || profile.measure === 'gradient') return null;
+  const raw = measuredFlow(input.layers, input.thresholds, 'gradient');
+  if (!raw || raw.grade === profile.grade) return null;
+  const reference = profile.path[profile.reference]!;
+  return {
+    severity: 'information',
+    message: `Every weighted layer up to ${label(reference)} feeds a normalization: scaling a layer's weights changes only its gradient (inversely), so the flow is judged at equal weight norm, on |∇W|·|W| (${profile.grade}: the first layer gets ${sci(profile.ratio)} of the last hidden layer's). On raw gradient norms it would read ${raw.grade}: ${sci(raw.ratio)}.`,
+    line: reference.line,
   };
 }
 

@@ -8,8 +8,9 @@
  * gradient depends on the loss and the targets, the hidden stack's ratio on the architecture and the
  * initialization only.
  */
-import type { LayerIR, LayerKind, ModelIR } from './ir';
-import { modelOutputs } from './layers';
+import type { ActivationName, LayerIR, LayerKind, ModelIR } from './ir';
+import { consumersOf, isWeightLayer } from './knowledge/model-walk';
+import { isNormalizationKind, modelOutputs } from './layers';
 
 /** Layers whose weight gradients make the gradient-flow path (the probe measures each one's norm). */
 export const FLOW_PATH_KINDS: ReadonlySet<LayerKind> = new Set<LayerKind>(['dense', 'conv1d', 'conv2d', 'conv3d', 'conv-transpose', 'embedding', 'lstm', 'gru', 'simple-rnn']);
@@ -17,6 +18,55 @@ export const FLOW_PATH_KINDS: ReadonlySet<LayerKind> = new Set<LayerKind>(['dens
 /** Whether a layer's weight gradient is on the flow path: a path kind whose weights train (not frozen). */
 export function onFlowPath(layer: Pick<LayerIR, 'kind' | 'frozen'>): boolean {
   return FLOW_PATH_KINDS.has(layer.kind) && !layer.frozen;
+}
+
+/** Activations that commute with a positive scale, f(c·z) = c·f(z) for c > 0 (the identity included). */
+const POSITIVELY_HOMOGENEOUS: ReadonlySet<ActivationName> = new Set<ActivationName>(['linear', 'relu', 'leaky_relu', 'prelu']);
+/** Layers that scale with their input and keep every value in its channel: a per-channel bias before them stays one after them. */
+const CHANNELWISE_PASS: ReadonlySet<LayerKind> = new Set<LayerKind>(['dropout', 'maxpool']);
+/** Layers that scale with their input (positively homogeneous), without mixing a bias into it. */
+const SCALING_PASS: ReadonlySet<LayerKind> = new Set<LayerKind>(['dropout', 'maxpool', 'avgpool', 'global-pool', 'flatten', 'reshape']);
+
+/**
+ * The flow-path layers whose weights are scale-free, by index: everything their output reaches before
+ * a normalization (BatchNorm, LayerNorm, GroupNorm, using the statistics of the values it normalizes)
+ * is positively homogeneous, so scaling the kernel by any c > 0 leaves the loss unchanged. Their
+ * gradient is then orthogonal to the kernel and inversely proportional to its norm: the raw norm
+ * measures the initializer's scale as much as the architecture, and a large step grows the kernel,
+ * which shrinks the next ones (Arora, Li & Lyu 2019). Their gradient is compared at a common weight
+ * scale (|∇W|·|W|, flowMeasure). A bias breaks the invariance unless it starts at zero or a BatchNorm
+ * removes it (per-channel mean) with only channel-wise steps in between.
+ */
+export function scaleFreeLayers(model: Pick<ModelIR, 'layers' | 'isGraph'>): Set<number> {
+  const { layers } = model;
+  const outputs = new Set(modelOutputs(model).map((i) => layers[i]!));
+  /** Whether every path from `layer`'s output reaches a normalization through steps that keep the kernel's scale out of the loss. */
+  const normalizedAfter = (layer: LayerIR, biasFree: boolean): boolean => {
+    const readers = consumersOf(layer, model);
+    return (
+      !outputs.has(layer) &&
+      readers.length > 0 &&
+      readers.every((reader) => {
+        if (isNormalizationKind(reader.kind)) return biasFree || reader.kind === 'batchnorm';
+        if (reader.kind === 'activation') {
+          const name = reader.activation?.name ?? 'unknown';
+          return (name === 'linear' || (biasFree && POSITIVELY_HOMOGENEOUS.has(name))) && normalizedAfter(reader, biasFree);
+        }
+        if (reader.kind === 'reshape' && reader.reshape.op !== 'reshape' && reader.reshape.op !== 'view' && reader.reshape.op !== 'permute') return false;
+        return (biasFree ? SCALING_PASS : CHANNELWISE_PASS).has(reader.kind) && normalizedAfter(reader, biasFree);
+      })
+    );
+  };
+  const free = new Set<number>();
+  layers.forEach((layer, i) => {
+    // Recurrent kernels feed back through a nonlinearity: only a kernel applied once, linearly, can be scale-free.
+    if (!onFlowPath(layer) || !isWeightLayer(layer) || layer.sharesWeightsWith !== null || layer.timeDistributed) return;
+    const biasFree = !layer.useBias || layer.biasInit?.name === 'zeros';
+    const own = layer.activation?.name ?? 'linear';
+    if (own !== 'linear' && (!biasFree || !POSITIVELY_HOMOGENEOUS.has(own))) return;
+    if (normalizedAfter(layer, biasFree)) free.add(i);
+  });
+  return free;
 }
 
 /**
@@ -94,8 +144,39 @@ export function approxRatio(ratio: number): string {
   return mantissa >= 10 ? `~1e${exponent + 1}` : mantissa === 1 ? `~1e${exponent}` : `~${mantissa}e${exponent}`;
 }
 
+/**
+ * What a flow profile compares. 'gradient': the weight-gradient norms, |∇W|. 'unit-weight': |∇W|·|W|,
+ * the gradient each layer would have with its kernel rescaled to unit norm, used when every layer the
+ * profile judges is scale-free (scaleFreeLayers: a ResNet, a BatchNorm MLP), where |∇W| alone follows
+ * each initializer's scale (a ResNet-50 reads ~500x raw and ~35x at unit weight norm; a plain 50-layer
+ * BatchNorm MLP, whose gradients do explode (Yang et al. 2019), ~1e4 either way). A profile mixing
+ * both kinds of layers stays on raw norms: the two measures are not in the same units.
+ */
+export type FlowMeasure = 'gradient' | 'unit-weight';
+
+/**
+ * The measure of a profile over `count` path layers (output layer last): 'unit-weight' when every
+ * layer up to the reference (the last hidden one), heads aside, is scale-free.
+ */
+export function flowMeasure(count: number, scaleFree: (i: number) => boolean, isHead: (i: number) => boolean = (i) => i === count - 1): FlowMeasure {
+  if (count < 2) return 'gradient';
+  const reference = lastHiddenIndex(count, isHead);
+  for (let i = 0; i <= reference; i++) if (!isHead(i) && !scaleFree(i)) return 'gradient';
+  return 'unit-weight';
+}
+
+/** Why a profile is taken at equal weight norm, for messages that explain it. */
+export const UNIT_WEIGHT_WHY = "every layer compared feeds a normalization, which makes its weights' scale arbitrary";
+
+/** How messages qualify a ratio in a measure: nothing for raw norms. */
+export function measureQualifier(measure: FlowMeasure): string {
+  return measure === 'gradient' ? '' : ' at equal weight norm';
+}
+
 /** The measured (or predicted) gradient-flow profile along the path, judged with the thresholds. */
 export interface FlowProfile {
+  /** What the norms judged are (FlowMeasure). */
+  measure: FlowMeasure;
   /** Index (in the path) of the reference layer: the last hidden weighted layer. */
   reference: number;
   /** Norm of the first layer over the reference's. */
@@ -108,19 +189,20 @@ export interface FlowProfile {
 }
 
 /**
- * Judges gradient norms along the gradient-flow path (one per weighted layer, output layer last)
- * against the last hidden layer's. `heads`: path indices of output layers (the last one, and each
+ * Judges gradient norms (in `measure`) along the gradient-flow path (one per weighted layer, output
+ * layer last) against the last hidden layer's. `heads`: path indices of output layers (the last one, and each
  * head of a model with several outputs), which are neither the reference nor judged. The probe's
  * verdicts and the panel's bands both come from here, so a layer drawn in a band is a layer the
  * verdict names. Null with fewer than two layers.
  */
-export function judgeFlowProfile(norms: readonly number[], thresholds: FlowThresholds = FLOW_THRESHOLDS, heads: ReadonlySet<number> = new Set([norms.length - 1])): FlowProfile | null {
+export function judgeFlowProfile(norms: readonly number[], thresholds: FlowThresholds = FLOW_THRESHOLDS, heads: ReadonlySet<number> = new Set([norms.length - 1]), measure: FlowMeasure = 'gradient'): FlowProfile | null {
   if (norms.length < 2) return null;
   const reference = lastHiddenIndex(norms.length, (i) => heads.has(i));
   const ref = norms[reference]!;
   const ratio = norms[0]! / ref;
   const before = norms.slice(0, reference).map((n, i) => ({ n, i })).filter(({ i }) => !heads.has(i));
   return {
+    measure,
     reference,
     ratio,
     grade: gradeFlowRatio(ratio, thresholds),
@@ -130,9 +212,10 @@ export function judgeFlowProfile(norms: readonly number[], thresholds: FlowThres
 }
 
 /**
- * The layer a first-to-last gradient ratio is taken against, as messages name it: the last hidden
- * layer, or the output layer when no gradient reaches the hidden layers (PropagatedModel.against).
+ * The gradient a first-to-last ratio is taken against, as messages name it: the last hidden layer's,
+ * or the output layer's when no gradient reaches the hidden layers (PropagatedModel.against), and at
+ * equal weight norm when the measure says so.
  */
-export function flowReference(against: 'last-hidden' | 'output'): string {
-  return against === 'output' ? "the output layer's" : "the last hidden layer's";
+export function flowReference(against: 'last-hidden' | 'output', measure: FlowMeasure = 'gradient'): string {
+  return `${against === 'output' ? "the output layer's" : "the last hidden layer's"} gradient${measureQualifier(measure)}`;
 }

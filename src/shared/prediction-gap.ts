@@ -7,7 +7,7 @@
  * panel, its HTML report and the CLI's text report all show this one comparison.
  */
 import { approxRatio } from './gradient-flow';
-import { flowPathLayers } from './probe-flow';
+import { flowPathLayers, flowSeries } from './probe-flow';
 import { median } from './probe-format';
 import type { ProbeLayerResult, ProbeResult } from './probe';
 
@@ -122,7 +122,9 @@ export function predictedBesideMeasured(result: ProbeResult): PredictionComparis
     const predictedGradNorm = row.predictedLog10 !== null && anchor !== undefined && anchor > 0 && Number.isFinite(anchor) ? anchor * 10 ** row.predictedLog10 : null;
     return { ...row, predictedGradNorm, gap: off(row.predictedLog10, row.measuredLog10) || off(log10Of(row.predictedStd), log10Of(row.measuredStd)) };
   });
-  const measuredFirstLast = path.length >= 2 ? log10Ratio(path[0]!.gradNorm[0], path[path.length - 2]!.gradNorm[0]) : null;
+  // In the prediction's measure: at equal weight norm, each side's gradient times its weights' norm.
+  const atStart = (layer: ProbeLayerResult) => flowSeries(layer, prediction.measure ?? 'gradient')[0];
+  const measuredFirstLast = path.length >= 2 ? log10Ratio(atStart(path[0]!), atStart(path[path.length - 2]!)) : null;
   const firstLast = { predicted: prediction.log10FirstLastRatio, measured: measuredFirstLast };
   const gaps: string[] = [];
   const ratioGap = apart(firstLast.predicted, firstLast.measured);

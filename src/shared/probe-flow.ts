@@ -4,7 +4,7 @@
  * chart (its bands) and its table all read it from here, so a layer drawn inside the vanishing band
  * is a layer the vanishing verdict names.
  */
-import { FLOW_PATH_KINDS, judgeFlowProfile, type FlowProfile, type FlowThresholds } from './gradient-flow';
+import { FLOW_PATH_KINDS, flowMeasure, judgeFlowProfile, type FlowMeasure, type FlowProfile, type FlowThresholds } from './gradient-flow';
 import { median } from './probe-format';
 
 const PATH_KINDS: ReadonlySet<string> = FLOW_PATH_KINDS;
@@ -17,19 +17,40 @@ export function flowPathLayers<L extends { kind: string; gradNorm: number[] }>(l
 export interface MeasuredFlow<L> extends FlowProfile {
   /** The path layers judged, in order (FlowProfile's indices point into it). */
   path: L[];
-  /** Median gradient norm of each path layer over the steps measured. */
+  /** Median over the steps of each path layer's norm in the profile's measure. */
   medians: number[];
 }
 
-/**
- * The measured profile as the verdicts judge it: the median gradient norm of each path layer over
- * the steps, against the last hidden path layer's. Null with fewer than two path layers.
- */
-export function measuredFlow<L extends { kind: string; gradNorm: number[]; output?: boolean }>(layers: readonly L[], thresholds: FlowThresholds): MeasuredFlow<L> | null {
-  const path = flowPathLayers(layers);
-  const medians = path.map((l) => median(l.gradNorm));
-  // Results that mark the heads of several outputs judge against the last layer that is none; others end with their one output layer.
+/** What a path layer needs for the flow to be read from it. */
+type FlowLayer = { kind: string; gradNorm: number[]; weightNorm?: number[]; output?: boolean; scaleFree?: boolean };
+
+/** A layer's per-step values in a measure: |∇W|, or |∇W|·|W| at equal weight norm (NaN where the weight norm is missing). */
+export function flowSeries(layer: FlowLayer, measure: FlowMeasure): number[] {
+  if (measure === 'gradient') return layer.gradNorm;
+  return layer.gradNorm.map((g, t) => g * (layer.weightNorm?.[t] ?? Number.NaN));
+}
+
+/** The measure the verdicts use for a result's path (flowMeasure over its layers' scaleFree marks). */
+export function pathMeasure(path: readonly FlowLayer[]): FlowMeasure {
+  const heads = headsOf(path);
+  return flowMeasure(path.length, (i) => path[i]!.scaleFree === true, heads ? (i) => heads.has(i) : undefined);
+}
+
+/** Results that mark the heads of several outputs judge against the last layer that is none; others end with their one output layer. */
+function headsOf(path: readonly FlowLayer[]): Set<number> | undefined {
   const marked = path.flatMap((l, i) => (l.output === true ? [i] : []));
-  const profile = judgeFlowProfile(medians, thresholds, marked.length > 1 ? new Set(marked) : undefined);
+  return marked.length > 1 ? new Set(marked) : undefined;
+}
+
+/**
+ * The measured profile as the verdicts judge it: the median over the steps of each path layer's norm
+ * (in the path's measure, or `measureOverride`), against the last hidden path layer's. Null with fewer
+ * than two path layers.
+ */
+export function measuredFlow<L extends FlowLayer>(layers: readonly L[], thresholds: FlowThresholds, measureOverride?: FlowMeasure): MeasuredFlow<L> | null {
+  const path = flowPathLayers(layers);
+  const measure = measureOverride ?? pathMeasure(path);
+  const medians = path.map((l) => median(flowSeries(l, measure)));
+  const profile = judgeFlowProfile(medians, thresholds, headsOf(path), measure);
   return profile ? { ...profile, path, medians } : null;
 }

@@ -85,6 +85,13 @@ export const LAYER_METRICS = {
     value: (t) => part(t, 'dead') / t.units,
     column: 'dead, median',
   },
+  weightNorm: {
+    docs: "L2 norm of the layer's trainable weights before the step; `[]` for weightless layers. The flow is judged on gradNorm x weightNorm when every layer compared is scale-free (docs/probe.md, \"Scale-free layers\")",
+    on: 'weights',
+    parts: ['weight'],
+    value: (t) => Math.sqrt(part(t, 'weight')),
+    column: null,
+  },
   updateRatio: {
     docs: '||W_after - W_before|| / ||W_before|| of the optimizer step (clipping and Adam included); `[]` for weightless layers',
     on: 'weights',

@@ -6,7 +6,7 @@
 import { isObject } from './message-guard';
 import type { Framework, ModelIR } from './ir';
 import type { Severity, WhatIf } from './findings';
-import { FLOW_THRESHOLDS, type FlowGrade } from './gradient-flow';
+import { FLOW_THRESHOLDS, type FlowGrade, type FlowMeasure } from './gradient-flow';
 import { DEFAULT_SEQUENCE_LENGTH } from './input-defaults';
 import type { LayerSeries } from './probe-metrics';
 
@@ -139,6 +139,11 @@ export interface ProbeLayerResult extends LayerSeries {
    * depends on): the loss reads each, so none of them is the hidden layer the flow is judged against.
    */
   output?: true;
+  /**
+   * Set when the layer's weights are scale-free (scaleFreeLayers in gradient-flow.ts: all its output
+   * reaches is a normalization through positively homogeneous steps): scaling them changes no loss.
+   */
+  scaleFree?: true;
 }
 
 export interface ProbeVerdict {
@@ -164,6 +169,8 @@ export interface ProbePrediction {
   log10FirstLastRatio: number | null;
   /** The layer that ratio is against: the output layer when no gradient reaches the hidden layers (absent in older results: the last hidden one). */
   against?: 'last-hidden' | 'output';
+  /** What the ratio compares (FlowMeasure; absent in older results: raw gradient norms). */
+  measure?: FlowMeasure;
   grade: FlowGrade | null;
   /** Per layer id: predicted output std and log10 gradient norm over the output layer's. */
   layers: { id: string; predictedStd: number; log10GradRatio: number | null }[];

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Project } from '../../src/analysis/project';
 import type { Finding } from '../../src/shared/findings';
 import type { ModelIR } from '../../src/shared/ir';
-import { FLOW_PATH_KINDS } from '../../src/shared/gradient-flow';
+import { flowPathLayers, flowSeries } from '../../src/shared/probe-flow';
 import { modelPrediction } from '../../src/shared/knowledge/propagation';
 import { runProbe } from '../../src/probe/run';
 import { probeOptions, type ProbeResult } from '../../src/shared/probe';
@@ -45,11 +45,15 @@ interface Row {
   verdicts: string[];
 }
 
-/** log10 of gradNorm(first weighted) / gradNorm(last hidden weighted) at the probe's first step. */
+/**
+ * log10 of gradNorm(first weighted) / gradNorm(last hidden weighted) at the probe's first step, in the
+ * prediction's measure (times each side's weight norm when every layer judged is scale-free).
+ */
 function measuredRatio(result: ProbeResult): number | null {
-  const path = result.layers.filter((l) => FLOW_PATH_KINDS.has(l.kind as never) && l.gradNorm.length > 0);
+  const path = flowPathLayers(result.layers);
   if (path.length < 2) return null;
-  const ratio = Math.log10(path[0]!.gradNorm[0]! / path[path.length - 2]!.gradNorm[0]!);
+  const measure = result.prediction?.measure ?? 'gradient';
+  const ratio = Math.log10(flowSeries(path[0]!, measure)[0]! / flowSeries(path[path.length - 2]!, measure)[0]!);
   return Number.isFinite(ratio) ? ratio : null;
 }
 
@@ -110,7 +114,9 @@ const HEADER = `# Predicted against measured gradient flow
 Gradient Lens predicts, from the code alone, how much of the last hidden layer's gradient the first
 weighted layer gets at initialization (mean-field signal propagation, \`src/shared/knowledge/propagation.ts\`).
 The probe measures the same ratio on TensorFlow.js at its first training step (wasm backend, batch 8,
-seed 0, standardized synthetic inputs). Both are log10 of gradient-norm ratios; grades use the shared
+seed 0, standardized synthetic inputs). Both are log10 of gradient-norm ratios, taken at equal weight
+norm (|∇W|·|W|) when every layer compared feeds a normalization (docs/probe.md, "Scale-free layers":
+the BatchNorm models below); grades use the shared
 thresholds of \`src/shared/gradient-flow.ts\` (vanishing below -3, attenuated below -1, exploding above
 log10 70 = 1.85). The table is written by \`test/probe/prediction-agreement.test.ts\`
 (\`GRADIENT_LENS_WRITE_DOCS=1 npx vitest run test/probe/prediction-agreement.test.ts\`), and that

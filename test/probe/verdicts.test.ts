@@ -5,7 +5,7 @@ import { DEFAULT_THRESHOLDS, type ProbeLayerResult } from '../../src/shared/prob
 import { defined } from '../defined';
 
 function layer(name: string, gradNorm: number[], extra: Partial<ProbeLayerResult> = {}): ProbeLayerResult {
-  return { id: name, name, kind: 'dense', line: 1, params: 10, gradNorm, actMean: gradNorm.map(() => 0), actStd: gradNorm.map(() => 1), saturated: null, dead: null, updateRatio: gradNorm.map(() => 1e-3), nonFinite: gradNorm.map(() => 0), ...extra };
+  return { id: name, name, kind: 'dense', line: 1, params: 10, gradNorm, actMean: gradNorm.map(() => 0), actStd: gradNorm.map(() => 1), saturated: null, dead: null, weightNorm: gradNorm.map(() => 1), updateRatio: gradNorm.map(() => 1e-3), nonFinite: gradNorm.map(() => 0), ...extra };
 }
 
 function verdicts(layers: ProbeLayerResult[], thresholds = DEFAULT_THRESHOLDS, loss = layers[0]!.gradNorm.map(() => 1)) {

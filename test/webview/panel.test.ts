@@ -11,6 +11,7 @@ import type { ProbeResult } from '../../src/shared/probe';
 import { emptyPanelState, isRevealLayerMessage, type PanelState } from '../../src/shared/webview-messages';
 import { MEDIAN_SERIES, PREDICTED_SERIES } from '../../webview-ui/src/charts';
 import { formatGradNorm, gradNormColumns, metricColumns } from '../../src/shared/probe-format';
+import { flowPathLayers } from '../../src/shared/probe-flow';
 import { chartOption, fixture, launch, openPanel, ROOT, showResult, type Browser, type PanelPage } from './harness';
 import { defined } from '../defined';
 
@@ -131,6 +132,27 @@ describe('probe panel in Chromium', () => {
     // The row of the layer that is off is marked.
     expect(await panel.page.locator('tr.gl-gap').count()).toBeGreaterThan(0);
     await panel.page.screenshot({ path: join(SHOTS, 'panel-prediction-gap.png'), fullPage: true });
+    await panel.page.close();
+  });
+
+  it('draws the profile at equal weight norm when every layer judged feeds a BatchNorm, as the verdicts judge it', async () => {
+    const result = fixture('torch-bn-rescaled');
+    const panel = await openPanel(browser);
+    await panel.send(showResult(result));
+    await waitForMessage(panel, 'charts-drawn');
+    const profile = await chartOption(panel, 'profile');
+    expect((profile.yAxis as { name: string }[])[0]!.name).toBe('|∇W|·|W|');
+    // The judged series is |∇W|·|W| per layer: the median over the steps of their product.
+    const path = flowPathLayers(result.layers);
+    const judged = defined((profile.series as Series[]).find((s) => s.name === MEDIAN_SERIES)).data as number[];
+    const products = path[0]!.gradNorm.map((g, t) => g * path[0]!.weightNorm[t]!).sort((a, b) => a - b);
+    expect(judged[0]).toBeCloseTo(products[Math.floor(products.length / 2)]!, 9);
+    // Raw norms would put the first layer in the exploding band; at equal weight norm it is within a decade of the last hidden layer.
+    expect(path[0]!.gradNorm[0]! / path[path.length - 2]!.gradNorm[0]!).toBeGreaterThan(70);
+    expect(Math.abs(Math.log10(judged[0]! / judged[path.length - 2]!))).toBeLessThan(1);
+    expect(await panel.page.locator('.gl-figure-profile figcaption').textContent()).toBe('Gradient-flow profile: measured and predicted at equal weight norm');
+    expect(await panel.page.locator('.gl-prediction .gl-firstlast').textContent()).toMatch(/^First \/ last hidden layer's gradient at equal weight norm: predicted ~[\d.]+ \(healthy\) at initialization, measured ~[\d.]+ at step 1\.$/);
+    await panel.page.screenshot({ path: join(SHOTS, 'panel-equal-weight-norm.png'), fullPage: true });
     await panel.page.close();
   });
 

@@ -6,7 +6,8 @@
 import type { ProbeLayerResult, ProbeResult } from '../../src/shared/probe';
 import { activationLayers, fractionsOption, heatmapOption, lossOption, profileOption, weightedLayers, type ChartOption } from './charts';
 import type { ChartTheme } from './theme';
-import { flowPathLayers } from '../../src/shared/probe-flow';
+import { measureQualifier } from '../../src/shared/gradient-flow';
+import { flowPathLayers, pathMeasure } from '../../src/shared/probe-flow';
 
 export interface ChartView {
   /** The step the profile chart shows (null: the last). */
@@ -41,7 +42,7 @@ export const CHARTS = [
   },
   {
     name: 'profile',
-    title: () => 'Gradient-flow profile: measured and predicted',
+    title: (result) => `Gradient-flow profile: measured and predicted${measureQualifier(pathMeasure(flowPathLayers(result.layers)))}`,
     option: (result, view, theme) => profileOption(result, view.profileStep, theme),
     clickableLayers: (result) => flowPathLayers(result.layers),
     pickBy: 'dataIndex',

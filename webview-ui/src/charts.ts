@@ -6,7 +6,7 @@
 import type { ComposeOption } from 'echarts/core';
 import type { BarSeriesOption, HeatmapSeriesOption, LineSeriesOption } from 'echarts/charts';
 import type { GridComponentOption, LegendComponentOption, MarkAreaComponentOption, TooltipComponentOption, VisualMapComponentOption } from 'echarts/components';
-import { flowPathLayers, measuredFlow } from '../../src/shared/probe-flow';
+import { flowPathLayers, flowSeries, measuredFlow } from '../../src/shared/probe-flow';
 import { predictedBesideMeasured } from '../../src/shared/prediction-gap';
 import { DEFAULT_THRESHOLDS, type ProbeLayerResult, type ProbeResult } from '../../src/shared/probe';
 import { formatGradNorm, median } from '../../src/shared/probe-format';
@@ -99,11 +99,16 @@ export function heatmapOption(result: ProbeResult, theme: ChartTheme): ChartOpti
 export function profileOption(result: ProbeResult, step: number | null, theme: ChartTheme): ChartOption {
   const flow = measuredFlow(result.layers, DEFAULT_THRESHOLDS);
   const layers = flowPathLayers(result.layers);
+  // The chart draws what the verdicts judge: at equal weight norm (|∇W|·|W|) when every layer compared is scale-free.
+  const measure = flow?.measure ?? 'gradient';
   const positive = (value: number | undefined | null) => (value !== undefined && value !== null && value > 0 && Number.isFinite(value) ? value : null);
   const matchIn = (layer: ProbeLayerResult, run: ProbeResult) => run.layers.find((l) => l.id === layer.id) ?? run.layers.find((l) => l.name === layer.name);
-  const medians = layers.map((l) => positive(median(l.gradNorm)));
-  const atStep = layers.map((l) => positive(step === null ? last(l.gradNorm) : l.gradNorm[Math.min(step, l.gradNorm.length - 1)]));
-  const predicted = predictedNorms(result, layers);
+  const medians = layers.map((l) => positive(median(flowSeries(l, measure))));
+  const atStep = layers.map((l) => {
+    const series = flowSeries(l, measure);
+    return positive(step === null ? last(series) : series[Math.min(step, series.length - 1)]);
+  });
+  const predicted = predictedNorms(result, layers).map((norm, i) => (measure === 'gradient' || norm === null ? norm : positive(norm * (layers[i]!.weightNorm[0] ?? Number.NaN))));
   const finite = [...medians, ...atStep, ...predicted].filter((v): v is number => v !== null);
   const t = DEFAULT_THRESHOLDS;
   const reference = flow ? positive(flow.medians[flow.reference]) : null;
@@ -133,7 +138,11 @@ export function profileOption(result: ProbeResult, step: number | null, theme: C
   if (predicted.some((v) => v !== null)) series.push({ type: 'line', name: PREDICTED_SERIES, data: predicted, symbol: 'diamond', symbolSize: 7, lineStyle: { type: 'dotted' }, color: theme.warning });
   if (result.whatIf) {
     const other = result.whatIf;
-    series.push({ type: 'line', name: whatIfName(result), data: layers.map((l) => positive(median(matchIn(l, other)?.gradNorm ?? []))), symbolSize: 8, lineStyle: { type: 'dashed' }, color: theme.whatIf });
+    const otherMedian = (l: ProbeLayerResult) => {
+      const match = matchIn(l, other);
+      return positive(match ? median(flowSeries(match, measure)) : null);
+    };
+    series.push({ type: 'line', name: whatIfName(result), data: layers.map(otherMedian), symbolSize: 8, lineStyle: { type: 'dashed' }, color: theme.whatIf });
   }
   return {
     ...baseOption(theme),
@@ -143,7 +152,7 @@ export function profileOption(result: ProbeResult, step: number | null, theme: C
     // eslint-disable-next-line @typescript-eslint/no-deprecated -- echarts 6 keeps containLabel; outerBounds would change the layout the panel tests measure
     grid: { left: 8, right: 16, top: 24, bottom: 64, containLabel: true },
     xAxis: { type: 'category', data: categories, ...axisStyle(theme), axisLabel: { color: theme.foreground, rotate: layers.length > 6 ? 40 : 0 }, triggerEvent: true },
-    yAxis: { type: 'log', name: '|∇W|', min: floor, max: ceiling, ...axisStyle(theme), axisLabel: { color: theme.foreground, formatter: (v: number) => formatNorm(v) } },
+    yAxis: { type: 'log', name: measure === 'gradient' ? '|∇W|' : '|∇W|·|W|', min: floor, max: ceiling, ...axisStyle(theme), axisLabel: { color: theme.foreground, formatter: (v: number) => formatNorm(v) } },
     series,
   };
 }

@@ -16,7 +16,7 @@ import {
 } from '../../src/shared/webview-messages';
 import { gradNormColumns, metricColumns, rowLabel } from '../../src/shared/probe-format';
 import { formatNorm } from './charts';
-import { approxRatio } from '../../src/shared/gradient-flow';
+import { approxRatio, measureQualifier } from '../../src/shared/gradient-flow';
 import { formatStd, predictedBesideMeasured } from '../../src/shared/prediction-gap';
 import { CHARTS, type ChartName, type ChartRow } from './chart-table';
 import { ProbeCharts, type ChartHosts } from './charts-view';
@@ -324,7 +324,7 @@ class Panel {
     const { predicted, measured } = comparison.firstLast;
     const ratio = (log10: number | null) => (log10 === null ? '-' : approxRatio(10 ** log10));
     const grade = result.prediction?.grade ? ` (${result.prediction.grade})` : '';
-    children.push(el('p', { className: 'gl-firstlast', text: `First / last hidden layer's gradient: predicted ${ratio(predicted)}${grade} at initialization, measured ${ratio(measured)} at step 1.` }));
+    children.push(el('p', { className: 'gl-firstlast', text: `First / last hidden layer's gradient${measureQualifier(result.prediction?.measure ?? 'gradient')}: predicted ${ratio(predicted)}${grade} at initialization, measured ${ratio(measured)} at step 1.` }));
     if (comparison.gaps.length === 0) {
       children.push(el('p', { className: 'gl-agree', text: `Every layer within a decade of its prediction.` }));
     } else {

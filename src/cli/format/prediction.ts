@@ -3,7 +3,7 @@
  * JSON report (issue 9 §1) and the lines `check --verbose` prints under the findings.
  */
 import type { ModelIR } from '../../shared/ir';
-import { approxRatio, flowReference } from '../../shared/gradient-flow';
+import { approxRatio, flowReference, type FlowMeasure } from '../../shared/gradient-flow';
 import { modelPrediction } from '../../shared/knowledge/propagation';
 
 export interface JsonLayerPrediction {
@@ -20,6 +20,8 @@ export interface JsonLayerPrediction {
 export interface JsonPrediction {
   /** log10(first weighted layer's gradient norm / last hidden weighted layer's) at initialization. */
   log10FirstLastRatio: number;
+  /** What the ratio compares: 'gradient' norms, or 'unit-weight' (|∇W|·|W|, every layer compared being scale-free). */
+  measure: FlowMeasure;
   grade: string;
   layers: JsonLayerPrediction[];
 }
@@ -46,6 +48,7 @@ export function jsonPrediction(model: ModelIR, locate: LineLocator = IN_FILE, re
   return {
     prediction: {
       log10FirstLastRatio: round(p.log10FirstLastRatio, 3),
+      measure: p.measure,
       grade: p.grade,
       layers: p.layers.map((l) => ({
         ...locate(l.range.start.line),
@@ -64,7 +67,7 @@ export function predictionLines(model: ModelIR, where: (line: number) => string,
   const head =
     p.log10FirstLastRatio === null
       ? `model ${model.name}: predicted at initialization (fewer than two layers with weights)`
-      : `model ${model.name}: predicted ${p.grade} at initialization: the first layer gets ${approxRatio(10 ** p.log10FirstLastRatio)} of ${flowReference(p.against)} gradient`;
+      : `model ${model.name}: predicted ${p.grade} at initialization: the first layer gets ${approxRatio(10 ** p.log10FirstLastRatio)} of ${flowReference(p.against, p.measure)}`;
   const assumed = p.assumptions.length > 0 ? ` (assuming ${rename(p.assumptions.join(', '))})` : '';
   const lines = [`${where(model.range.start.line)}: ${head}${assumed}`];
   for (const layer of p.layers) {

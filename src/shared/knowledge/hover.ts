@@ -285,7 +285,7 @@ export function describePredictionSection(layer: LayerIR, model: ModelIR): strin
     lines.push(`- the squared gradient crossing it is multiplied by ${formatNumber(own.chi)}`);
   }
   if (prediction.log10FirstLastRatio !== null && prediction.grade !== null) {
-    lines.push(`- model: the first weighted layer gets ${approxRatio(10 ** prediction.log10FirstLastRatio)} of ${flowReference(prediction.against)} gradient (${prediction.grade})`);
+    lines.push(`- model: the first weighted layer gets ${approxRatio(10 ** prediction.log10FirstLastRatio)} of ${flowReference(prediction.against, prediction.measure)} (${prediction.grade})`);
   }
   const assumed = prediction.assumptions.length ? ` Assuming ${prediction.assumptions.join(', ')}.` : '';
   return `#### Predicted at initialization\nMean-field signal propagation from the code, standardized inputs.${assumed}\n\n${lines.join('\n')}`;

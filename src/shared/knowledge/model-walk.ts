@@ -24,7 +24,7 @@ export function isWeightLayer(layer: LayerIR): boolean {
  */
 const CONSUMERS = new WeakMap<LayerIR[], { length: number; isGraph: boolean; index: Map<string, LayerIR[]> }>();
 
-function consumerIndex(model: ModelIR): Map<string, LayerIR[]> {
+function consumerIndex(model: Pick<ModelIR, 'layers' | 'isGraph'>): Map<string, LayerIR[]> {
   const cached = CONSUMERS.get(model.layers);
   if (cached && cached.length === model.layers.length && cached.isGraph === model.isGraph) return cached.index;
   const index = new Map(model.layers.map((l) => [l.id, [] as LayerIR[]]));
@@ -37,7 +37,7 @@ function consumerIndex(model: ModelIR): Map<string, LayerIR[]> {
 }
 
 /** The layers that consume `layer`'s output: graph edges when the model is a graph, else the next layer. */
-export function consumersOf(layer: LayerIR, model: ModelIR): LayerIR[] {
+export function consumersOf(layer: LayerIR, model: Pick<ModelIR, 'layers' | 'isGraph'>): LayerIR[] {
   return consumerIndex(model).get(layer.id) ?? [];
 }
 

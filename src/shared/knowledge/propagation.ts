@@ -29,7 +29,7 @@
  * gradient (a loss of 2 of the batch·positions directions, small except for tiny batches of vectors).
  */
 import type { ActivationIR, Framework, InitializerIR, LayerIR, LayerKind, LayerOf, ModelIR, Range } from '../ir';
-import { FLOW_THRESHOLDS, lastHiddenIndex, onFlowPath, gradeFlowRatio, outputHeads, type FlowGrade } from '../gradient-flow';
+import { FLOW_THRESHOLDS, flowMeasure, lastHiddenIndex, onFlowPath, gradeFlowRatio, outputHeads, scaleFreeLayers, type FlowGrade, type FlowMeasure } from '../gradient-flow';
 import { activationMoments, gaussianExpectation, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { initializerStats } from './initializers';
 import { convOf, firstComputing, isRecurrent, modelOutputs, readsSteps } from '../layers';
@@ -74,6 +74,8 @@ export interface PropagatedModel {
   against: 'last-hidden' | 'output';
   /** log10(gradient norm of the first weighted layer / that of the `against` layer); null with fewer than two weighted layers. */
   log10FirstLastRatio: number | null;
+  /** What the ratio compares: raw gradient norms, or at equal weight norm when every layer judged is scale-free (FlowMeasure). */
+  measure: FlowMeasure;
   /** Grade of that ratio with the shared thresholds; null when there is no ratio. */
   grade: FlowGrade | null;
   /** Assumptions the prediction rests on (sequence length, image size), for messages. */
@@ -422,6 +424,8 @@ interface Node {
    * `uniform`: the output's gradient is the same at every position of a channel (see uniformGradient).
    */
   backward: (gOut: number, uniform: boolean) => { gIn: number[]; normSq: number | null; chi: number | null };
+  /** A weighted layer's expected squared kernel norm at initialization (elements × E[w²]), for the flow at equal weight norm. */
+  weightSq?: number;
 }
 
 /** Layers whose input gradient is the same at every position when their output's is (elementwise maps, sums, convolutions). */
@@ -493,8 +497,12 @@ function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean
   // The output layer's activation is folded into the loss (softmax/sigmoid with cross-entropy).
   const backSlope = isHead ? 1 : slope;
   const chi = w.fanIn * w.w2 * backSlope;
+  const receptive = /^conv/.test(layer.kind) ? (layer.kernelSize ?? []).reduce((a, b) => a * b, 1) : 1;
+  const inputs = x.features ?? layer.inFeatures;
+  const elements = inputs !== null && layer.units !== null ? inputs * layer.units * receptive : w.fanIn * (layer.units ?? 1);
   return {
     out,
+    weightSq: elements * w.w2,
     backward: (gOut) => {
       const gPre = gOut * backSlope;
       const perWeight = centred && act === null ? w.fanIn * x.dataVar : w.fanIn * x.q + (layer.useBias ? 1 : 0);
@@ -848,8 +856,14 @@ function propagate(model: ModelIR): ModelPrediction {
   const hiddenNormSq = owners.length >= 2 ? normSq[owners[hiddenAt]!] : null;
   const stalled = hiddenNormSq !== null && hiddenNormSq !== undefined && hiddenNormSq <= TINY;
   const lastHidden = stalled ? predictions[owners[owners.length - 1]!]! : hidden;
+  const free = scaleFreeLayers(model);
+  const measure = stalled ? 'gradient' : flowMeasure(owners.length, (k) => free.has(owners[k]!), (k) => k === owners.length - 1 || (head.heads.size > 1 && head.heads.has(owners[k]!)));
+  // At equal weight norm each side's gradient is multiplied by its kernel's norm.
+  const weightLog10 = (at: number | undefined): number => (measure === 'unit-weight' && at !== undefined ? 0.5 * Math.log10(Math.max(nodes[at]!.weightSq ?? 1, TINY)) : 0);
   const log10FirstLastRatio =
-    first?.log10GradRatio != null && lastHidden?.log10GradRatio != null ? first.log10GradRatio - lastHidden.log10GradRatio : null;
+    first?.log10GradRatio != null && lastHidden?.log10GradRatio != null
+      ? first.log10GradRatio - lastHidden.log10GradRatio + weightLog10(owners[0]) - weightLog10(owners[hiddenAt])
+      : null;
   return {
     ok: true,
     layers: predictions,
@@ -857,6 +871,7 @@ function propagate(model: ModelIR): ModelPrediction {
     lastHidden,
     against: stalled ? 'output' : 'last-hidden',
     log10FirstLastRatio,
+    measure,
     grade: log10FirstLastRatio === null ? null : gradeFlowRatio(10 ** log10FirstLastRatio, FLOW_THRESHOLDS),
     assumptions,
   };

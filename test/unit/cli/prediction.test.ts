@@ -8,7 +8,7 @@ import { defined } from '../../defined';
 
 interface PredictedModel {
   name: string;
-  prediction: { log10FirstLastRatio: number; grade: string; layers: { line: number; name: string; predictedStd: number; log10GradRatio: number | null }[] } | null;
+  prediction: { log10FirstLastRatio: number; measure: string; grade: string; layers: { line: number; name: string; predictedStd: number; log10GradRatio: number | null }[] } | null;
   predictionUnavailable?: string;
 }
 
@@ -55,7 +55,8 @@ describe('check: predicted gradient flow', () => {
     const [model] = models(root, 'relu.py');
     expect(defined(model).prediction).not.toBeNull();
     const p = defined(defined(model).prediction);
-    expect(Object.keys(p).sort()).toEqual(['grade', 'layers', 'log10FirstLastRatio']);
+    expect(Object.keys(p).sort()).toEqual(['grade', 'layers', 'log10FirstLastRatio', 'measure']);
+    expect(p.measure).toBe('gradient');
     expect(p.grade).toBe('healthy');
     expect(Math.abs(p.log10FirstLastRatio)).toBeLessThan(0.5);
     const weighted = p.layers.filter((l) => l.log10GradRatio !== null);

@@ -11,7 +11,7 @@ export function firstLastText(prediction: PropagatedModel): string | null {
   if (prediction.log10FirstLastRatio === null) return null;
   const ratio = 10 ** prediction.log10FirstLastRatio;
   const amount = ratio > 10 ? `${approxRatio(ratio)}x` : `${approxRatio(ratio)} of`;
-  return `the first layer gets ${amount} ${flowReference(prediction.against)} gradient at initialization`;
+  return `the first layer gets ${amount} ${flowReference(prediction.against, prediction.measure)} at initialization`;
 }
 
 /** The note a finding judged without a prediction carries, naming why. */
