@@ -57,7 +57,7 @@ export class PyFile {
       // Read before the old tree takes the edit: its positions are then those of the new text.
       edited = editedDefinition(previous, edit);
       oldTree = previous.tree;
-      oldTree.edit(new Edit(edit));
+      oldTree.edit(new Edit(reusableEdit(previous, edit)));
     }
     const tree = parser.parse(text, oldTree ?? undefined);
     if (!tree) throw new Error(`could not parse ${path}`);
@@ -83,6 +83,34 @@ export class PyFile {
     this.syntax.dispose();
     this.tree.delete();
   }
+}
+
+/**
+ * The edit as the parser is told it. Lines typed or deleted between two top-level statements (Enter
+ * above a definition) are told as starting at the last line before them that is not blank: told as
+ * they are, web-tree-sitter reused nothing after them (python's indentation scanner; a 5,000-line file
+ * was parsed again from the edit on, 20-60 ms at mid-file), and told so, every later statement is
+ * reused (~0.5 ms). The same change told over a wider span is the same change: the tree is the same.
+ */
+function reusableEdit(previous: PyFile, edit: SourceEdit): SourceEdit {
+  if (previous.root.hasError) return edit;
+  const statements = topLevelStatements(previous.root);
+  const next = statements.find((s) => s.endIndex > edit.startIndex);
+  // Inside a statement (or reaching into one): told as it is (there, a wider edit can cost the reuse instead).
+  if (next && next.startIndex < edit.oldEndIndex) return edit;
+  const text = previous.text;
+  const lineStart = text.lastIndexOf('\n', edit.startIndex - 1) + 1;
+  // Typed at the end of a statement's last line: told as it is.
+  if (text.slice(lineStart, edit.startIndex).trim() !== '') return edit;
+  // Back over the blank lines (each ends at the line break before `end`), to the start of the line before them.
+  let start = lineStart;
+  while (start > 0) {
+    const end = start - 1;
+    start = end === 0 ? 0 : text.lastIndexOf('\n', end - 1) + 1;
+    if (text.slice(start, end).trim() !== '') break;
+  }
+  if (start >= edit.startIndex) return edit;
+  return { ...edit, startIndex: start, startPosition: previous.syntax.position(start) };
 }
 
 /**

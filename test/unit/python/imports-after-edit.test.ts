@@ -82,3 +82,60 @@ describe('import table after an edit', () => {
     expect(JSON.stringify(before)).not.toContain(shown);
   });
 });
+
+/** Every node of a tree in order: its type, offsets and positions (what the readers read of it). */
+function nodesOf(file: PyFile): string[] {
+  const out: string[] = [];
+  const cursor = file.tree.walk();
+  try {
+    for (;;) {
+      const { startPosition: s, endPosition: e } = cursor;
+      out.push(`${cursor.nodeType} ${String(cursor.startIndex)}-${String(cursor.endIndex)} ${String(s.row)}:${String(s.column)}-${String(e.row)}:${String(e.column)}`);
+      if (cursor.gotoFirstChild()) continue;
+      while (!cursor.gotoNextSibling()) if (!cursor.gotoParent()) return out;
+    }
+  } finally {
+    cursor.delete();
+  }
+}
+
+describe('syntax tree after lines typed or deleted between top-level statements', () => {
+  // Told to the parser from the last line before them that is not blank (file.ts, reusableEdit): the tree is the same.
+  const STEPS: [string, (text: string) => string][] = [
+    ['a blank line typed above a class', (t) => t.replace('\n\nclass Encoder', '\n\n\nclass Encoder')],
+    ['three lines typed above a function that follows a class', (t) => t.replace('\n\ndef build_head', '\n\n\n\n\ndef build_head')],
+    ['a comment typed between them', (t) => t.replace('\n\n\n\n\ndef build_head', '\n\n# the head\n\n\ndef build_head')],
+    ['spaces typed on a blank line', (t) => t.replace('\n\n\nclass Encoder', '\n    \n\nclass Encoder')],
+    ['the lines deleted again', (t) => t.replace('\n    \n\nclass Encoder', '\n\nclass Encoder').replace('\n\n# the head\n\n\ndef build_head', '\n\ndef build_head')],
+    ['lines typed after the last statement', (t) => `${t}\n\n`],
+    ['a line typed above the first statement', (t) => `\n${t}`],
+    // Blank lines at the top: the walk back over them stops at the file's start.
+    ['another typed between the blank first line and the first statement', (t) => `\n\n${t.slice(1)}`],
+    ['the first two deleted', (t) => t.slice(2)],
+  ];
+
+  it('equals the tree of the new text parsed from scratch, edit after edit', () => {
+    let text = SOURCE;
+    let file = PyFile.parse(parser, 'm.py', text);
+    try {
+      for (const [what, step] of STEPS) {
+        const next = step(text);
+        expect(next, what).not.toBe(text);
+        const edit = diffEdit(text, next);
+        if (!edit) throw new Error(what);
+        const edited = PyFile.parse(parser, 'm.py', next, file, edit);
+        file.dispose();
+        file = edited;
+        text = next;
+        const fresh = PyFile.parse(parser, 'm.py', text);
+        try {
+          expect(nodesOf(file), what).toEqual(nodesOf(fresh));
+        } finally {
+          fresh.dispose();
+        }
+      }
+    } finally {
+      file.dispose();
+    }
+  });
+});
