@@ -102,6 +102,19 @@ describe('torchvision ResNets', () => {
     expect(count(trunk, 'dense')).toBe(0);
   });
 
+  it('a model unpacked from what a function returns (the fine-tuning tutorial) is a model, with its frozen trunk and pretrained note', () => {
+    const r = analyze('finetune_tutorial.py');
+    expect(r.models.map((m) => m.name)).toEqual(['model_ft']);
+    const m = model(r, 'model_ft');
+    expect(m.nameRange.start.line + 1).toBe(26);
+    expect(defined(m.layers.at(-1))).toMatchObject({ name: 'fc', units: 2, inFeatures: 512, frozen: false });
+    // feature_extract=True froze every parameter before the head was replaced.
+    expect(m.layers.filter((l) => l.kind === 'conv2d').every((l) => l.frozen)).toBe(true);
+    // The pretrained call is inside the function, outside the model's statement: the note still reaches the model.
+    expect(m.unsupported.map((u) => u.range.start.line + 1)).toEqual([18]);
+    expect(r.findings).toEqual([]);
+  });
+
   it('children()[:-1] keeps the trunk without its head; an architecture outside the catalogue stays unknown', () => {
     const r = analyze('features.py');
     const m = model(r, 'Features');

@@ -62,8 +62,11 @@ export interface Context {
   homes?: Map<string, Interpreter>;
   /** A construction run once per entry of a config dict (see EntryFork); shared with the other files' interpreters. */
   fork?: EntryFork;
-  /** torchvision builder calls of this file that ask for trained weights, which are never read (each once). */
-  pretrained?: Map<number, Node>;
+  /**
+   * torchvision builder calls of this file that ask for trained weights, which are never read (each once,
+   * by node id), with what each built: a model built from that value carries the note wherever the call is.
+   */
+  pretrained?: Map<number, { call: Node; built: Value }>;
 }
 
 /**
@@ -221,11 +224,10 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     const args = this.evalArgs(syntax, f);
     const pretrained = args.keywords.get('pretrained') ?? args.positional[0];
     const weights = args.keywords.get('weights');
-    if ((pretrained && constOf(pretrained) !== false) || (weights && constOf(weights) !== null)) {
-      this.ctx.notes.add(`${spelling}(...): ${PRETRAINED_NOT_READ}`, rangeOf(n));
-      if (n.tree === this.ctx.file.root.tree) (this.ctx.pretrained ??= new Map()).set(n.id, n);
-    }
+    const asksTrained = (pretrained && constOf(pretrained) !== false) || (weights && constOf(weights) !== null);
+    if (asksTrained) this.ctx.notes.add(`${spelling}(...): ${PRETRAINED_NOT_READ}`, rangeOf(n));
     const built = this.callFunction(def, args, null, f);
+    if (asksTrained && n.tree === this.ctx.file.root.tree) (this.ctx.pretrained ??= new Map()).set(n.id, { call: n, built });
     this.placeHere(built, args, n);
     return built;
   }

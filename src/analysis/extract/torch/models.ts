@@ -386,10 +386,15 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
   // Module-level `name = call(...)` statements, with the value the name holds once the module has run (3b, 3c).
   const bindings = file.root.namedChildren.flatMap((stmt) => {
     const assignment = stmt.type === 'expression_statement' ? stmt.namedChild(0) : null;
-    const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
+    const left = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
     const call = assignment?.childForFieldName('right');
-    const value = target?.type === 'identifier' && call?.type === 'call' ? moduleFrame.locals.get(target.text) : undefined;
-    return target && call && value ? [{ stmt, target, call, value }] : [];
+    if (!left || call?.type !== 'call') return [];
+    // `model, input_size = initialize_model(...)` (the fine-tuning tutorial): each name the call's result is unpacked into.
+    const targets = left.type === 'identifier' ? [left] : left.type === 'pattern_list' || left.type === 'tuple_pattern' ? left.namedChildren.filter((n) => n.type === 'identifier') : [];
+    return targets.flatMap((target) => {
+      const value = moduleFrame.locals.get(target.text);
+      return value ? [{ stmt, target, call, value }] : [];
+    });
   });
   for (const { target, call, value } of bindings) {
     if (value.t !== 'layer' || !hasParameters(value.slot.layer) || !trainedWhole(file.text, target.text)) continue;
@@ -406,12 +411,15 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
   // scripts' model, named by its variable or function, with what the code did to it. Pretrained weights are
   // never read: the model says so (the probe shows it), as its layers start from torchvision's initialization.
   const seen = new Set<Instance>();
+  /** The instance each torchvision model was built from: its pretrained call may be outside its range (`model, size = initialize_model(...)`). */
+  const builtFrom = new Map<ModelIR, Instance>();
   const torchvisionModel = (value: Extract<Value, { t: 'instance' }>, naming: Naming, range: Node) => {
     if (seen.has(value.inst)) return;
     seen.add(value.inst);
     guarded(() => {
       const model = build(value, 'torch-module', naming, range, (trace) => apply(interp, value, { positional: [INPUT], keywords: new Map(), partial: false }, range, { ...moduleFrame, trace }));
       if (!model) return;
+      builtFrom.set(model, value.inst);
       models.push(model);
     });
   };
@@ -444,10 +452,11 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     }
   }
   // Trained weights a model's code asks torchvision for are never read: the model says so (the probe shows it).
-  for (const call of ctx.pretrained?.values() ?? []) {
+  for (const { call, built } of ctx.pretrained?.values() ?? []) {
     const at = rangeOf(call);
     for (const model of models) {
-      if (rangeContains(model.range, at)) model.unsupported.push({ what: `${sourceSnippet(call.text)}: ${PRETRAINED_NOT_READ}`, range: at });
+      const fromIt = built.t === 'instance' && builtFrom.get(model) === built.inst;
+      if (fromIt || rangeContains(model.range, at)) model.unsupported.push({ what: `${sourceSnippet(call.text)}: ${PRETRAINED_NOT_READ}`, range: at });
     }
   }
   models.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
