@@ -43,10 +43,25 @@ function gelu(x: tf.Tensor): tf.Tensor {
 }
 
 /**
- * The activation as a function. `shape` is the per-example input shape (for Keras PReLU, whose alpha
- * has one value per input element); `name` prefixes the variable names.
+ * `f` applied over `axis` of x (its batch axis counted) where f works over the last axis: the axis moved
+ * last and back (torch's `F.softmax(x, dim=1)` on a (batch, time, slots) tensor normalizes over time).
  */
-export function buildActivation(activation: ActivationIR | null, framework: Framework, layer: LayerIR, shape: number[], name: string): BuiltActivation {
+function overAxis(f: (x: tf.Tensor) => tf.Tensor, axis: number | null): (x: tf.Tensor) => tf.Tensor {
+  return (x) => {
+    if (axis === null || axis === x.rank - 1 || axis <= 0 || axis >= x.rank) return f(x);
+    const order = [...x.shape.keys()].filter((k) => k !== axis);
+    const perm = [...order, axis];
+    const back = x.shape.map((_, k) => perm.indexOf(k));
+    return tf.transpose(f(tf.transpose(x, perm)), back);
+  };
+}
+
+/**
+ * The activation as a function. `shape` is the per-example input shape (for Keras PReLU, whose alpha
+ * has one value per input element); `name` prefixes the variable names; `axis` is the axis (batch
+ * counted) a softmax normalizes, the last when null.
+ */
+export function buildActivation(activation: ActivationIR | null, framework: Framework, layer: LayerIR, shape: number[], name: string, axis: number | null = null): BuiltActivation {
   const keras = framework === 'keras';
   const p = activation?.params ?? {};
   const fn = (apply: (x: tf.Tensor) => tf.Tensor): BuiltActivation => ({ apply, vars: [] });
@@ -90,9 +105,9 @@ export function buildActivation(activation: ActivationIR | null, framework: Fram
     case 'softsign':
       return fn((x) => tf.div(x, tf.add(1, tf.abs(x))));
     case 'softmax':
-      return fn(softmax);
+      return fn(overAxis(softmax, axis));
     case 'log_softmax':
-      return fn((x) => tf.logSoftmax(x));
+      return fn(overAxis((x) => tf.logSoftmax(x), axis));
     case 'exponential':
       return fn((x) => tf.exp(x));
     case 'abs':

@@ -22,6 +22,7 @@ import { interpolate } from './resize';
 import { perDim } from '../shared/shapes';
 import type { Rng } from './rng';
 import { attentionNode, positionEmbeddingNode, type WeightSource } from './attention';
+import { softmaxAxis, tensorOpApply } from './tensor-ops';
 
 export interface StepContext {
   training: boolean;
@@ -211,7 +212,7 @@ class NodeBuilder implements WeightSource {
         return this.weightless(planned, single((x) => localResponseNorm(x, layer.lrn)));
       case 'activation': {
         if (!layer.activation) this.notices.push({ severity: 'warning', message: `${describeLayer(layer)}: activation not known; treated as linear.`, line: layerLine(layer) });
-        const activation = buildActivation(layer.activation, this.framework, layer, x0, `${this.prefix}/${layer.id}`);
+        const activation = buildActivation(layer.activation, this.framework, layer, x0, `${this.prefix}/${layer.id}`, softmaxAxis(planned));
         return { planned, vars: activation.vars, kernel: null, bias: null, measure: measureOf(layer.activation), apply: single((x) => activation.apply(x)) };
       }
       case 'embedding':
@@ -224,6 +225,8 @@ class NodeBuilder implements WeightSource {
         return attentionNode(this, planned);
       case 'position-embedding':
         return positionEmbeddingNode(this, planned);
+      case 'tensor-op':
+        return this.weightless(planned, tensorOpApply(planned));
       case 'add':
         return this.weightless(planned, (xs) => (xs.length === 1 ? xs[0]! : mergeElementwise(layer.merge.op, xs)));
       case 'multiply':

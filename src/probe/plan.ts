@@ -4,10 +4,10 @@
  * models over budget are refused here with a message naming the layer and its line.
  * Shapes exclude the batch dimension and are channels-last (NHWC), whatever the framework.
  */
-import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, LayerOf, ModelIR, ViewDim } from '../shared/ir';
+import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, LayerOf, ModelIR, TensorOpConfig, ViewDim } from '../shared/ir';
 import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES, representativeUnits } from '../shared/input-defaults';
 import { convOf, firstComputing, gatesOf, isConstantInput, isConv, isNoiseInput, isPool, isRecurrent, modelOutputs, readsSteps, type RecurrentKind } from '../shared/layers';
-import { broadcastShapes, concatAxis, layerOutput, perDim, poolWindows, readerKind, recurrentFeatures, returnsSequences, shapeConflict, type Flow, type ShapeContext, type Window } from '../shared/shapes';
+import { broadcastShapes, concatAxis, describeTensorOp, layerOutput, readChannelsLast, tensorOpOutput, perDim, poolWindows, readerKind, recurrentFeatures, returnsSequences, shapeConflict, type Flow, type ShapeContext, type Window } from '../shared/shapes';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
 import { attentionParams, attentionSizes, positionEmbeddingParams } from './attention';
@@ -27,6 +27,12 @@ export interface PlannedLayer {
   lastStepOnly: boolean;
   /** Concatenate: the axis of the per-example shape that is joined. */
   axis: number | null;
+  /**
+   * A torch tensor operation (computed in torch's axis order) or softmax over a `dim=`: which inputs
+   * arrive with their channels last (an image a convolution made, which torch holds channels first),
+   * and whether its output leaves so (for a tensor operation: as its reader needs, see readChannelsLast).
+   */
+  channelsLast?: { inputs: boolean[]; output: boolean };
 }
 
 /** 'noise': random numbers the model's own code draws (torch.randn_like in forward): always N(0, 1), never raw-scale data. */
@@ -152,6 +158,25 @@ function viewProblem(dims: ViewDim[], x: Shape): { text: string; unreadable: boo
   return { text: `its input's ${size(x)} values per example do not fit its sizes`, unreadable: false };
 }
 
+/** A per-example shape with its channels moved from last to first (torch's order), and back. */
+const channelsFirst = (shape: Shape): Shape => (shape.length >= 2 ? [shape[shape.length - 1]!, ...shape.slice(0, -1)] : shape);
+const channelsLastOf = (shape: Shape): Shape => (shape.length >= 2 ? [...shape.slice(1), shape[0]!] : shape);
+
+/** Layers whose output the probe keeps channels-last, where torch has channels first. */
+const CHANNELS_LAST_KINDS: ReadonlySet<LayerKind> = new Set(['conv1d', 'conv2d', 'conv3d', 'conv-transpose', 'maxpool', 'avgpool']);
+/** Layers whose output keeps the axis order of their first input. */
+const ORDER_KEEPING_KINDS: ReadonlySet<LayerKind> = new Set(['input', 'activation', 'dropout', 'alpha-dropout', 'rescaling', 'batchnorm', 'groupnorm', 'layernorm', 'local-response-norm', 'add', 'multiply', 'concat', 'unknown', 'position-embedding']);
+
+/** Whether a torch layer's output (of `rank` axes per example) leaves with its channels last in the probe (see PlannedLayer.channelsLast). */
+function leavesChannelsLast(layer: LayerIR, rank: number, firstInputLast: boolean, nextKind: LayerKind | null): boolean {
+  if (rank < 2) return false;
+  if (CHANNELS_LAST_KINDS.has(layer.kind)) return true;
+  if (layer.kind === 'global-pool') return layer.keepdims === true;
+  if (layer.kind === 'tensor-op') return readChannelsLast(nextKind, rank);
+  if (layer.kind === 'reshape') return layer.reshape.op === 'view' ? rank >= 3 && readChannelsLast(nextKind, rank) && nextKind !== 'conv1d' : layer.reshape.op !== 'other' && layer.reshape.op !== 'reshape';
+  return ORDER_KEEPING_KINDS.has(layer.kind) && firstInputLast;
+}
+
 export { isGlobalMax };
 function isGlobalMax(layer: LayerIR): boolean {
   return layer.kind === 'global-pool' && layer.reduce === 'max';
@@ -231,6 +256,9 @@ class Planner {
     return out;
   }
 
+  /** The first input is fed channels-last where torch reads it channels first (an image, a Conv1d's (C, L)). */
+  inputChannelsLast = false;
+
   /** The first input's shape is only a guess (the data code, a default): the operand it is first joined with may say better. */
   inputGuessed = false;
   /** Index in `notices` of the note that says where the guess came from. */
@@ -257,6 +285,7 @@ class Planner {
       const image = first?.kind === 'conv2d' || (first?.kind === 'conv-transpose' && first.kernelSize?.length === 2);
       if (this.model.framework !== 'torch' || filled.length !== 3 || !image) return filled;
       const channelsLast = [filled[1]!, filled[2]!, filled[0]!];
+      this.inputChannelsLast = true;
       this.note('information', `PyTorch input (C, H, W) = (${filled.join(', ')}) is probed channels-last as ${channelsLast.join('x')}.`);
       return channelsLast;
     }
@@ -297,6 +326,7 @@ class Planner {
   private fromGuess(guess: InputShapeGuess): Shape {
     const written = guess.shape.join('x');
     const moved = guess.layout === 'channels_first' && guess.shape.length >= 2;
+    this.inputChannelsLast = moved && this.torch;
     const shape = moved ? [...guess.shape.slice(1), guess.shape[0]!] : [...guess.shape];
     const layout = moved ? ` (C first), probed channels-last as ${shape.join('x')}` : '';
     const what = guess.tokens ? `Input: ${written} integer tokens` : `Input shape ${written}${layout}`;
@@ -370,9 +400,15 @@ class Planner {
     return out;
   }
 
+  /**
+   * Set while planning a torch concatenation of tensors in torch's axis order (no image layer made them,
+   * see PlannedLayer.channelsLast): its `dim` counts axes as torch holds them, not moved channels-last.
+   */
+  concatInTorchOrder = false;
+
   /** The shared shape module's context for the probe's concrete, channels-last shapes. */
   private context(nextKind: LayerKind | null): ShapeContext {
-    return { layout: 'channels_last', framework: this.model.framework, honourDataFormat: false, nextKind };
+    return { layout: this.concatInTorchOrder ? 'channels_first' : 'channels_last', framework: this.model.framework, honourDataFormat: false, nextKind };
   }
 
   /** The shared shape module on concrete, channels-last shapes: a complete shape, or null. */
@@ -455,6 +491,12 @@ class Planner {
   readShape(reader: LayerIR | undefined, planned: (id: string) => Shape | undefined, main: Shape): { shape: Shape; why: string; guessed: boolean } | null {
     if (!reader) return null;
     const by = describeLayer(reader);
+    // `features.unsqueeze(1)` joined with a sequence: what its reader asks of its output, undone.
+    if (reader.kind === 'tensor-op' && reader.op && reader.op.op !== 'matmul' && reader.op.op !== 'squeeze') {
+      const outer = this.readShape(this.model.layers.find((l) => l.inputs.includes(reader.id)), planned, main);
+      const shape = outer ? undoTensorOp(reader.op, outer.shape) : null;
+      return outer && shape ? { shape, why: `${outer.why}, through ${by}`, guessed: outer.guessed } : null;
+    }
     const operands = reader.inputs.map(planned);
     const partner = operands.find((shape) => shape !== undefined);
     if ((reader.kind === 'add' || reader.kind === 'multiply') && partner) return { shape: partner, why: `as the other operand of ${by}`, guessed: false };
@@ -526,6 +568,20 @@ class Planner {
     if (config.variant === 'depthwise') return { shape: out, params: taps * last * config.depthMultiplier + bias * outChannels, lastStepOnly: false };
     if (config.variant === 'separable') return { shape: out, params: taps * last * config.depthMultiplier + last * config.depthMultiplier * units + bias * units, lastStepOnly: false };
     return { shape: out, params: taps * (last / groups) * units + bias * units, lastStepOnly: false };
+  }
+
+  /**
+   * Output shape of a torch tensor operation: its inputs taken to torch's axis order (channels first
+   * where the probe keeps them last), the operation computed as torch defines it, the output moved
+   * channels-last when its reader needs it so.
+   */
+  tensorOp(layer: LayerIR, inShapes: Shape[], inputsLast: boolean[], outputLast: boolean): Shape {
+    if (layer.kind !== 'tensor-op') throw layerFailure('unsupported', layer, 'not a tensor operation');
+    if (!layer.op) throw layerFailure('unsupported', layer, 'its axes or operands are not constants the probe can read');
+    const torchShapes = inShapes.map((shape, i) => (inputsLast[i] ? channelsFirst(shape) : shape));
+    const out = tensorOpOutput(layer.op, torchShapes);
+    if (!out || out.some((d) => d === null)) throw layerFailure('shape', layer, `${describeTensorOp(layer.op)} does not fit ${torchShapes.map((s) => s.join('x')).join(' and ')} per example (in torch's order)`);
+    return outputLast ? channelsLastOf(out as Shape) : (out as Shape);
   }
 
   outShape(layer: LayerIR, inShapes: Shape[], nextKind: LayerKind | null, readAsStateOnly = false): { shape: Shape; params: number; lastStepOnly: boolean; axis?: number } {
@@ -682,6 +738,51 @@ function checkInitialState(layer: LayerOf<RecurrentKind>, sources: (LayerIR | nu
   }
 }
 
+/** The per-example input (torch's order) a one-input tensor operation makes `out` from; null when it cannot (a squeeze). */
+function undoTensorOp(op: TensorOpConfig, out: Shape): Shape | null {
+  const full = [0, ...out];
+  switch (op.op) {
+    case 'transpose':
+      return tensorOpOutput(op, [out]) as Shape | null;
+    case 'permute': {
+      const order = op.order.map((k) => (k < 0 ? k + full.length : k));
+      const x = [...full];
+      order.forEach((k, i) => (x[k] = full[i]!));
+      return order.length === full.length ? x.slice(1) : null;
+    }
+    case 'unsqueeze': {
+      const k = op.axis < 0 ? op.axis + full.length : op.axis;
+      // The new axis has one entry; whatever the reader asked there, the input has none.
+      return k >= 1 && k < full.length ? [...full.slice(1, k), ...full.slice(k + 1)] : null;
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * The kind of the layer that reads layers[index] in a graph (the first that lists it, looking past
+ * dropout and activations, which keep its layout): in a graph the next layer listed may read another
+ * tensor (q's transpose listed between k's and its product). Null when nothing reads it.
+ */
+function actualReaderKind(layers: readonly LayerIR[], index: number): LayerKind | null {
+  let id = layers[index]?.id;
+  for (let hops = 0; id !== undefined && hops < layers.length; hops++) {
+    const read = id;
+    const reader = layers.find((l) => l.inputs.includes(read));
+    if (!reader) return null;
+    if (reader.kind !== 'dropout' && reader.kind !== 'alpha-dropout' && reader.kind !== 'activation') return reader.kind;
+    id = reader.id;
+  }
+  return null;
+}
+
+/** The rank per example of a tensor operation's output, from its inputs' (the order of axes does not change it). */
+function tensorOpRank(layer: LayerIR, inShapes: Shape[], inputsLast: boolean[]): number {
+  const out = layer.kind === 'tensor-op' && layer.op ? tensorOpOutput(layer.op, inShapes.map((s, i) => (inputsLast[i] ? channelsFirst(s) : s))) : null;
+  return out?.length ?? inShapes[0]?.length ?? 0;
+}
+
 /**
  * Plans the model. `inputOverride` replaces the resolved input shape (channels last) while keeping the
  * note that says where the shape came from: the budget's spatial scaling uses it.
@@ -708,16 +809,21 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
   };
   // Extra inputs are planned where the model lists them (torch traces list each just before its first reader).
   const extraShapes: Shape[] = [];
+  /** Per planned layer: its output leaves channels-last where torch has channels first (torch models). */
+  const channelsLast: boolean[] = [];
   const outputs = new Set(modelOutputs(model));
   model.layers.forEach((written, index) => {
     const k = inputLayers.indexOf(index);
     if (k > 0) extraShapes[k - 1] = planner.extraInputShape(written, consumerOf(index), `${k + 1} of ${inputLayers.length}`, plannedShape, inputShape);
     // torch.mul(self.label_emb(labels), noise): a guessed first input takes the shape of what its first reader joins it with.
     const joined = inputLayers[0] === 0 && written === consumerOf(0) && inputOverride === null && planner.inputGuessed && (written.kind === 'add' || written.kind === 'multiply');
-    const partner = joined ? partnerOf(0) : undefined;
+    // `features.unsqueeze(1)` of a guessed first input joined with a sequence: the shape the join asks of it.
+    const reshapedFirst = inputLayers[0] === 0 && written === consumerOf(0) && inputOverride === null && planner.inputGuessed && written.kind === 'tensor-op' && written.inputs.length === 1;
+    const read = reshapedFirst ? planner.readShape(written, plannedShape, inputShape) : null;
+    const partner = joined ? partnerOf(0) : read?.shape;
     if (partner && partner.join('x') !== inputShape.join('x')) {
       if (planner.guessNotice !== null) planner.notices.splice(planner.guessNotice, 1);
-      planner.note('information', `Input 1 of ${inputLayers.length}: ${partner.join('x')} per example, as the other operand of ${describeLayer(written)}.`);
+      planner.note('information', `Input 1 of ${inputLayers.length}: ${partner.join('x')} per example, ${read ? read.why : `as the other operand of ${describeLayer(written)}`}.`);
       inputShape = partner;
       const head = layers[0];
       if (head) layers[0] = { ...head, inShapes: [partner], outShape: partner };
@@ -727,9 +833,23 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
     const layer = planner.withKnownSizes(written, outputs.has(index), model.layers[index + 1], inShapes[0]);
     if (isRecurrent(layer) && inputsIdx.length > 1) checkInitialState(layer, inputsIdx.slice(1).map((i) => (i >= 0 ? layers[i]!.ir : null)), inShapes.slice(1));
     const next = readerKind(model.layers, index);
+    const inputsLast = inputsIdx.map((i) => (i >= 0 ? (channelsLast[i] ?? false) : i === -1 && planner.inputChannelsLast));
+    if (layer.kind === 'tensor-op') {
+      const output = readChannelsLast(model.isGraph ? actualReaderKind(model.layers, index) : next, tensorOpRank(layer, inShapes, inputsLast));
+      const shape = planner.tensorOp(layer, inShapes, inputsLast, output);
+      channelsLast.push(output);
+      layers.push({ ir: layer, inputs: inputsIdx, inShapes, outShape: shape, params: 0, lastStepOnly: false, axis: null, channelsLast: { inputs: inputsLast, output } });
+      return;
+    }
+    planner.concatInTorchOrder = layer.kind === 'concat' && model.framework === 'torch' && !inputsLast.some((last) => last);
     const { shape, params, lastStepOnly, axis } = planner.outShape(layer, inShapes, next, readAsStateOnly(model.layers, written));
+    planner.concatInTorchOrder = false;
     if (layer.kind === 'unknown') planner.note('warning', `${describeLayer(layer)} is not known to the probe; it is skipped as shape-preserving.`, layer);
-    layers.push({ ir: layer, inputs: inputsIdx, inShapes, outShape: shape, params, lastStepOnly, axis: axis ?? null });
+    const leavesLast = model.framework === 'torch' && leavesChannelsLast(layer, shape.length, inputsLast[0] ?? false, next);
+    channelsLast.push(leavesLast);
+    // A torch softmax over `dim=` reads its axis in torch's order: it needs to know how its input is laid out.
+    const normalizes = model.framework === 'torch' && (layer.activation?.name === 'softmax' || layer.activation?.name === 'log_softmax') && layer.kind === 'activation';
+    layers.push({ ir: layer, inputs: inputsIdx, inShapes, outShape: shape, params, lastStepOnly, axis: axis ?? null, ...(normalizes ? { channelsLast: { inputs: inputsLast, output: leavesLast } } : {}) });
   });
   const first = firstComputing(layers.map((l) => l.ir)); // with its representative sizes
   const vocabulary = first?.kind === 'embedding' ? vocabularyOf(first) : null;

@@ -60,6 +60,7 @@ export type LayerKind =
   | 'attention' // torch nn.MultiheadAttention, Keras MultiHeadAttention (transformer layers expand into it)
   | 'position-embedding' // learned positions added to the input: torch nn.Parameter / Embedding(max_len, d), Keras Embedding of positions
   | 'local-response-norm' // torch nn.LocalResponseNorm (AlexNet, GoogLeNet): each value over the squares of its neighbouring channels
+  | 'tensor-op' // torch tensor operations written in forward that move axes or multiply two computed tensors (transpose, unsqueeze, matmul, einsum)
   | 'unknown';
 
 /** Canonical activation names. Keras and PyTorch spellings map onto these. */
@@ -194,6 +195,29 @@ export interface ShapePassMark {
   range: Range;
 }
 
+/**
+ * A torch tensor operation written in `forward`, with its axes as written: torch's order, the batch at
+ * axis 0, negative axes from the end. Shapes and values follow torch's definition of each (the probe
+ * computes them in torch's axis order whatever layout it keeps images in).
+ */
+export type TensorOpConfig =
+  | { op: 'transpose'; axes: [number, number] } // x.transpose(a, b), torch.transpose, x.swapaxes; x.t() is transpose(0, 1) of a 2-d tensor
+  | { op: 'permute'; order: number[] } // x.permute(0, 2, 1): every axis, the batch's included
+  | { op: 'unsqueeze'; axis: number } // a new axis of size 1
+  | { op: 'squeeze'; axis: number | null } // drops the axis if its size is 1; null: every axis of size 1 (never the batch)
+  /**
+   * One part of `x.split(size, dim)` (parts of `size`, the last shorter), `x.split([a, b], dim)` (parts
+   * of the sizes listed) or `x.chunk(n, dim)` (n parts of ceil(length / n)): the part at `index`.
+   */
+  | { op: 'split'; axis: number; index: number; by: { size: number } | { sizes: number[] } | { chunks: number } }
+  /**
+   * `att.masked_fill(self.bias[:, :, :T, :T] == 0, float('-inf'))` with a torch.tril buffer: every entry
+   * above the diagonal of the last two axes hidden (-inf, so a softmax gives it nothing).
+   */
+  | { op: 'causal-mask' }
+  /** torch.matmul / bmm / mm / `a @ b` of two computed tensors (batched over the leading axes, broadcast), or torch.einsum with its equation. */
+  | { op: 'matmul'; equation: string | null };
+
 /** Shape-only layers without weights, by what they do. */
 export type ReshapeConfig =
   | { op: 'reshape'; target: number[] | null } // Keras Reshape target_shape (-1 allowed)
@@ -292,6 +316,8 @@ export type LayerDetail =
   /** `units` is the feature size, `positions` the table's length (the model reads its first T rows); kernelInit draws the table. */
   | { kind: 'position-embedding'; positions: number | null }
   | { kind: 'local-response-norm'; lrn: LrnConfig }
+  /** `op` null: written with arguments the trace cannot read as constants (never built by the probe). */
+  | { kind: 'tensor-op'; op: TensorOpConfig | null }
   | { kind: 'unknown'; identity: boolean };
 
 /**

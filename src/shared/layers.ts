@@ -182,6 +182,8 @@ export function defaultDetail(kind: LayerKind): LayerDetail {
       return { kind, positions: null };
     case 'local-response-norm':
       return { kind, lrn: { ...TORCH_LRN_DEFAULTS, size: null } };
+    case 'tensor-op':
+      return { kind, op: null };
     case 'unknown':
       return { kind, identity: false };
   }

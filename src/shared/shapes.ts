@@ -19,7 +19,8 @@
  *   Recurrent:     fan_in = input features, fan_out = gates * units (the input kernel)
  *   Embedding:     as the extractor recorded it (the frameworks disagree)
  */
-import type { Framework, LayerIR, LayerKind, LayerOf, Layout, Padding, ReshapeConfig, ViewDim } from './ir';
+import type { Framework, LayerIR, LayerKind, LayerOf, Layout, Padding, ReshapeConfig, TensorOpConfig, ViewDim } from './ir';
+import { einsumOutput, parseEinsum } from './einsum';
 import { convOf, gatesOf, isRecurrentKind, type ConvKind, type RecurrentKind } from './layers';
 
 export type Shape = (number | null)[];
@@ -228,6 +229,20 @@ function padSpatial(parts: { channels: number | null; spatial: Shape }, pairs: [
 /** Layers that read a view's output as an image (channels, then spatial sides, in torch). */
 const IMAGE_READERS: ReadonlySet<LayerKind> = new Set(['conv2d', 'conv3d', 'conv-transpose', 'maxpool', 'avgpool', 'global-pool', 'batchnorm', 'groupnorm', 'reshape']);
 
+/**
+ * Whether a torch tensor `rank` axes long per example reaches a reader of `kind` with its channels
+ * last in the probe (where torch has them first): images read by convolutions, pooling and batch
+ * norms, (length, channels) read by a 1-d convolution, and what a view reads with 3 or more axes
+ * (viewOutput takes those as channels-last, as IMAGE_READERS says).
+ */
+export function readChannelsLast(kind: LayerKind | null, rank: number): boolean {
+  if (kind === null || rank < 2) return false;
+  // Two axes are (channels, length) to a 1-d convolution, pooling window or BatchNorm1d, but (time,
+  // features) to a mean over the steps (`x.mean(dim=1)`), which the probe's global pool reads unmoved.
+  if (rank === 2) return kind === 'conv1d' || kind === 'maxpool' || kind === 'avgpool' || kind === 'batchnorm';
+  return IMAGE_READERS.has(kind);
+}
+
 /** torch's (C, *spatial) order of a per-example shape, and back: images are channels-first in torch, sequences (time, features) in both. */
 function torchOrder(shape: Shape, layout: Layout): Shape {
   return layout === 'channels_last' && shape.length >= 3 ? [shape[shape.length - 1]!, ...shape.slice(0, -1)] : shape;
@@ -242,7 +257,8 @@ function fromTorchOrder(shape: Shape, layout: Layout): Shape {
  * the batch and other sizes of x (`out.size(0) * out.size(1)`: time folded into the batch, which the
  * probe keeps as a leading axis so the next Linear still acts per step), or -1 where the other sizes
  * leave a whole multiple of the batch (`rnn_out.view(-1, hidden)`). Exactly one other size may be
- * -1 or unknown; it is what the remaining elements fill.
+ * -1 or unknown; it is what the remaining elements fill. Several sizes the code computes keep the
+ * input's sizes on their axes but the last (see below).
  */
 export function viewOutput(dims: readonly ViewDim[], perExample: Shape, layout: Layout, nextKind: LayerKind | null): Shape | null {
   const x = [null, ...torchOrder(perExample, layout)]; // torch order with the batch at 0
@@ -257,6 +273,12 @@ export function viewOutput(dims: readonly ViewDim[], perExample: Shape, layout: 
     return axes(d).includes(0) ? null : product(axes(d).map((k) => x[k] ?? null));
   };
   const rest = dims.slice(1).map(sizeOf);
+  // Several sizes the code computes (`q.view(B, T, n_head, C // n_head)` with B, T, C read from another
+  // tensor's size()): each but the last keeps the input's size on the same axis, as such code does.
+  const computed = dims.slice(1).flatMap((d, i) => (d === null ? [i] : []));
+  if (computed.length > 1 && rest.filter((d) => d === null).length === computed.length) {
+    for (const i of computed.slice(0, -1)) rest[i] = x[i + 1] ?? null;
+  }
   const fold = product(folded.map((k) => x[k] ?? null));
   const open = rest.filter((d) => d === null).length;
   // Every size written as a constant: the shape is known whatever the input's.
@@ -283,6 +305,73 @@ export function viewOutput(dims: readonly ViewDim[], perExample: Shape, layout: 
   // anything else (a softmax over dim=-1, a Linear) keeps torch's order, so the same axis is last.
   const out = nextKind !== null && IMAGE_READERS.has(nextKind) ? fromTorchOrder(resolved, layout) : resolved;
   return lead > 1 ? [lead, ...out] : out;
+}
+
+/** An axis as torch reads it (negative from the end) among `rank` axes; null when there is no such axis. */
+export function torchAxis(axis: number, rank: number): number | null {
+  const k = axis < 0 ? axis + rank : axis;
+  return k >= 0 && k < rank ? k : null;
+}
+
+/**
+ * The output of a torch tensor operation on per-example shapes in torch's axis order (the batch left
+ * out; the axes the code writes count it as 0). Null when the shapes do not fit the operation, when it
+ * would move the batch axis (the probe feeds the batch first), or when a size is not known enough.
+ */
+export function tensorOpOutput(op: TensorOpConfig, shapes: readonly Shape[]): Shape | null {
+  const x = shapes[0];
+  if (!x) return null;
+  const full: Shape = [null, ...x];
+  switch (op.op) {
+    case 'transpose': {
+      const a = torchAxis(op.axes[0], full.length);
+      const b = torchAxis(op.axes[1], full.length);
+      if (a === null || b === null || ((a === 0 || b === 0) && a !== b)) return null;
+      const out = [...full];
+      [out[a], out[b]] = [full[b]!, full[a]!];
+      return out.slice(1);
+    }
+    case 'permute': {
+      const order = op.order.flatMap((k) => torchAxis(k, full.length) ?? []);
+      if (order.length !== full.length || order[0] !== 0 || new Set(order).size !== order.length) return null;
+      return order.slice(1).map((k) => full[k] ?? null);
+    }
+    case 'unsqueeze': {
+      const k = torchAxis(op.axis, full.length + 1);
+      if (k === null || k === 0) return null;
+      return [...full.slice(1, k), 1, ...full.slice(k)];
+    }
+    case 'squeeze': {
+      if (op.axis === null) return x.some((d) => d === null) ? null : x.filter((d) => d !== 1);
+      const k = torchAxis(op.axis, full.length);
+      if (k === null || k === 0) return null;
+      return full[k] === 1 ? [...full.slice(1, k), ...full.slice(k + 1)] : [...x];
+    }
+    case 'causal-mask':
+      return x.length >= 2 ? [...x] : null;
+    case 'split': {
+      const k = torchAxis(op.axis, full.length);
+      const part = k === null || k === 0 ? null : splitPart(op, full[k] ?? null);
+      return k === null || !part ? null : [...full.slice(1, k), part.length, ...full.slice(k + 1)];
+    }
+    case 'matmul': {
+      const b = shapes[1];
+      if (!b || shapes.length !== 2) return null;
+      if (op.equation !== null) {
+        const einsum = parseEinsum(op.equation, [x.length + 1, b.length + 1]);
+        // The batch: the first axis of both operands and of the output.
+        if (!einsum || einsum.inputs.some((term) => term[0] !== einsum.output[0]) || einsum.output.slice(1).includes(einsum.output[0]!)) return null;
+        return einsumOutput(einsum, [[1, ...x], [1, ...b]])?.slice(1) ?? null;
+      }
+      // Both at least matrices per example: a product of the last two axes, the leading ones broadcast.
+      // Both hold the batch first, so their ranks must agree (torch aligns leading axes from the right).
+      if (x.length < 2 || b.length !== x.length) return null;
+      const [left, right] = [x[x.length - 1] ?? null, b[b.length - 2] ?? null];
+      if (left !== null && right !== null && left !== right) return null;
+      const lead = broadcastShapes([x.slice(0, -2), b.slice(0, -2)]);
+      return lead ? [...lead, x[x.length - 2]!, b[b.length - 1]!] : null;
+    }
+  }
 }
 
 function reshape(config: ReshapeConfig, input: Flow, layout: Layout, nextKind: LayerKind | null): Flow {
@@ -471,6 +560,12 @@ export function layerOutput(layer: LayerIR, inputs: Flow[], ctx: ShapeContext): 
     }
     case 'position-embedding':
       return input;
+    case 'tensor-op': {
+      const shapes = inputs.map((f) => (f.shape && f.rankKnown ? f.shape : null));
+      if (!layer.op || shapes.some((s) => s === null)) return UNKNOWN_FLOW;
+      const out = tensorOpOutput(layer.op, shapes as Shape[]);
+      return out ? { shape: out, rankKnown: true } : UNKNOWN_FLOW;
+    }
     case 'unknown':
       return layer.identity ? input : UNKNOWN_FLOW;
   }
@@ -645,9 +740,59 @@ export function shapeConflict(layer: LayerIR, inputs: Flow[], ctx: ShapeContext,
     }
     case 'reshape':
       return layer.reshape.op === 'reshape' && layer.reshape.target && output.shape === null ? `cannot reshape ${written} to (${layer.reshape.target.join(', ')})` : null;
+    case 'tensor-op': {
+      const shapes = allKnown(inputs);
+      if (!layer.op || !shapes || output.shape !== null) return null;
+      return `${describeTensorOp(layer.op)} does not fit ${shapes.map((s) => s.join('x')).join(' and ')} per example${movesBatch(layer.op) ? ' (it would move the batch axis)' : ''}`;
+    }
     default:
       return null;
   }
+}
+
+/** Where a split's part starts on its axis of `length`, and how long it is; null when unknown or empty. */
+export function splitPart(op: Extract<TensorOpConfig, { op: 'split' }>, length: number | null): { start: number; length: number } | null {
+  if (length === null) return null;
+  const by = op.by;
+  let start: number;
+  let size: number;
+  if ('sizes' in by) {
+    if (by.sizes.reduce((a, b) => a + b, 0) !== length) return null;
+    start = by.sizes.slice(0, op.index).reduce((a, b) => a + b, 0);
+    size = by.sizes[op.index] ?? 0;
+  } else {
+    const step = 'size' in by ? by.size : Math.ceil(length / by.chunks);
+    start = op.index * step;
+    size = Math.min(step, length - start);
+  }
+  return size > 0 && start >= 0 ? { start, length: size } : null;
+}
+
+/** A tensor operation as the code writes it, for messages: `transpose(1, 2)`, `einsum('bid,bjd->bij')`. */
+export function describeTensorOp(op: TensorOpConfig): string {
+  switch (op.op) {
+    case 'transpose':
+      return `transpose(${op.axes.join(', ')})`;
+    case 'permute':
+      return `permute(${op.order.join(', ')})`;
+    case 'unsqueeze':
+      return `unsqueeze(${op.axis})`;
+    case 'squeeze':
+      return `squeeze(${op.axis ?? ''})`;
+    case 'causal-mask':
+      return "masked_fill(causal mask, -inf)";
+    case 'split':
+      return `${'chunks' in op.by ? `chunk(${op.by.chunks}` : `split(${'size' in op.by ? op.by.size : `[${op.by.sizes.join(', ')}]`}`}, dim=${op.axis})[${op.index}]`;
+    case 'matmul':
+      return op.equation === null ? 'matmul' : `einsum('${op.equation}')`;
+  }
+}
+
+/** Whether the operation names the batch axis (axis 0) among those it moves: the probe keeps the batch first. */
+export function movesBatch(op: TensorOpConfig): boolean {
+  if (op.op === 'transpose') return (op.axes[0] === 0) !== (op.axes[1] === 0);
+  if (op.op === 'permute') return op.order[0] !== 0;
+  return (op.op === 'unsqueeze' || op.op === 'squeeze' || op.op === 'split') && op.axis === 0;
 }
 
 /** Whether a sliding window's settings are all constants (else its output is unknown, not impossible). */

@@ -2,7 +2,7 @@
  * torch `x.view(...)` / `x.reshape(...)` from real model code to the probe: what each view computes
  * (a flat vector viewed as an image, time folded into the batch, a grid read by a softmax), and a
  * refusal naming the call and what is missing when its sizes cannot be known; a refusal after an
- * operation whose change of shape the probe does not compute (unsqueeze, einsum) names that operation.
+ * operation whose change of shape the probe does not compute (repeat, expand) names that operation.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -72,15 +72,29 @@ describe('torch views in the probe', () => {
     expect(failure.message).toContain('its sizes hold 6272 values per example but its input has 8192');
   });
 
-  it('a join after features.unsqueeze(1) that looks impossible is refused naming the unsqueeze, which the probe does not compute', () => {
+  it('features.unsqueeze(1) joined to the embeddings along time: the feature vector is the first of 21 steps', async () => {
     const model = modelOf('torch_caption_decoder.py', 'CaptionDecoder');
-    // The mark travels with the data: the join, the LSTM and the Linear after it all follow the unsqueeze.
+    expect(model.layers.some((l) => l.shapePassedThrough !== undefined)).toBe(false);
+    const plan = planModel(model, options());
+    // The features' shape is what the join asks of them: one step of the embeddings' 256 features.
+    expect(plan.inputShape).toEqual([256]);
+    const unsqueeze = defined(plan.layers.find((l) => l.ir.kind === 'tensor-op'));
+    expect(unsqueeze.outShape).toEqual([1, 256]);
+    expect(defined(plan.layers.find((l) => l.ir.kind === 'concat')).outShape).toEqual([21, 256]);
+    const outcome = await runProbe(model, options());
+    if (!outcome.ok) throw new Error(outcome.error.message);
+    expect(outcome.result.layers.find((l) => l.kind === 'lstm')?.gradNorm[0]).toBeGreaterThan(0);
+  });
+
+  it('an LSTM after embeddings.repeat(1, 1, 2), which the probe does not compute, is refused naming the repeat', () => {
+    const model = modelOf('torch_caption_decoder_repeat.py', 'CaptionDecoder');
+    // The mark travels with the data: the LSTM and the Linear after it follow the repeat.
     const marked = model.layers.filter((l) => l.shapePassedThrough !== undefined).map((l) => l.kind);
-    expect(marked).toEqual(['concat', 'lstm', 'dense']);
-    expect(defined(model.layers.find((l) => l.kind === 'concat')?.shapePassedThrough).range.start.line).toBe(16);
+    expect(marked).toEqual(['lstm', 'dense']);
+    expect(defined(model.layers.find((l) => l.kind === 'lstm')?.shapePassedThrough).range.start.line).toBe(17);
     const failure = refusal(model);
     expect(failure.kind).toBe('shape');
-    expect(failure.message).toMatch(/^torch\.cat 'concat' \(line 17\): inputs do not fit together: .* \(after features\.unsqueeze on line 17, whose change of shape the probe does not compute\)$/);
+    expect(failure.message).toMatch(/^nn\.LSTM 'lstm' \(line 12\): expects 512 input features but receives 256 \(after embeddings\.repeat on line 18, whose change of shape the probe does not compute\)$/);
   });
 
   it('its twin with only a same-shape step (.float()) before the join is refused without naming one', () => {

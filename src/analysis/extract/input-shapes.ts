@@ -14,7 +14,7 @@
  * Shapes are in the framework's layout: PyTorch (C, H, W), Keras (H, W, C).
  */
 import type { Node } from '../python/syntax-tree';
-import type { InputShapeGuess, LayerIR, LayerKind, ModelIR } from '../../shared/ir';
+import type { InputShapeGuess, LayerIR, LayerKind, LayerOf, ModelIR } from '../../shared/ir';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, REPRESENTATIVE_SIZES, representativeUnits } from '../../shared/input-defaults';
 import type { PyFile } from '../python/file';
 import { Scope, type ConstValue } from '../python/constants';
@@ -292,6 +292,34 @@ interface Requirement {
   torch: boolean;
   /** How many model inputs a first torch.cat joins for `first` (1 when none). */
   shares: number;
+  /** torch: tensor operations on the input ask for a (time, features) sequence (`x.transpose(1, 2)`, `q @ k.transpose(-2, -1)`). */
+  sequence: boolean;
+  /** torch: the input is permuted first (`x.permute(0, 3, 1, 2)` before a conv): the order, batch included; `first` reads the permuted tensor. */
+  permuted: number[] | null;
+}
+
+/** Layers that keep the rank of what they read: a tensor operation after them sees the input's rank. */
+const RANK_KEEPING: ReadonlySet<LayerKind> = new Set(['dense', 'activation', 'dropout', 'alpha-dropout', 'layernorm', 'rescaling', 'add', 'multiply', 'position-embedding', 'tensor-op']);
+
+/**
+ * The rank per example that torch tensor operations reading the model input (through layers that keep
+ * its rank) need: 2 for a transpose of the last two axes or a product of matrices, a permutation's own
+ * length; null when none asks.
+ */
+function tensorOpsRank(model: ModelIR): number | null {
+  const reached = new Set(model.layers.filter((l) => l.kind === 'input' && l.inputs.length === 0).slice(0, 1).map((l) => l.id));
+  let rank: number | null = null;
+  for (const [i, layer] of model.layers.entries()) {
+    const fed = (layer.inputs.length === 0 && i === 0 && layer.kind !== 'input') || layer.inputs.some((id) => reached.has(id));
+    if (!fed || !RANK_KEEPING.has(layer.kind) || (layer.kind === 'tensor-op' && (layer.op?.op === 'unsqueeze' || layer.op?.op === 'squeeze'))) continue;
+    reached.add(layer.id);
+    if (layer.kind !== 'tensor-op' || !layer.op) continue;
+    const op = layer.op;
+    const einsum = op.op === 'matmul' && op.equation !== null ? op.equation.replace(/\s+/g, '').split('->')[0]!.split(',') : null;
+    const needs = op.op === 'permute' ? op.order.length - 1 : op.op === 'transpose' ? Math.max(...op.axes.map((a) => (a < 0 ? -a : a))) : op.op === 'split' ? Math.abs(op.axis) : einsum ? Math.max(...einsum.map((term) => term.length - 1)) : op.op === 'matmul' ? 2 : null;
+    if (needs !== null) rank = Math.max(rank ?? 0, needs);
+  }
+  return rank;
 }
 
 /** Shape-only layers that keep an image an image: the layer after them says what the input is (a ReflectionPad2d before the first conv). */
@@ -325,6 +353,10 @@ function requirement(model: ModelIR): Requirement {
     }
   }
   const torch = model.framework === 'torch';
+  // `x.permute(0, 3, 1, 2)` of the input first: the layer after it says what it reads, the input is that permuted back.
+  const permute = torch && first?.kind === 'tensor-op' && first.op?.op === 'permute' ? first.op.order : null;
+  const permuter = first;
+  if (permute && permuter) first = model.layers.find((l) => l.inputs.includes(permuter.id)) ?? first;
   const kind = first?.kind;
   let rank: number | null = null;
   if (kind === 'conv1d' || RECURRENT.has(kind as LayerKind)) rank = 2;
@@ -333,9 +365,12 @@ function requirement(model: ModelIR): Requirement {
   else if (kind === 'conv-transpose' && first?.kernelSize) rank = first.kernelSize.length + 1;
   else if (kind === 'attention') rank = 2;
   else if (kind === 'dense' && torch) rank = 1;
+  const axesRank = torch && !permute ? tensorOpsRank(model) : null;
+  const sequence = axesRank === 2 && (rank === null || rank === 1);
+  if (sequence) rank = 2;
   const channels = first?.inFeatures ?? null;
   // An equal share (rounded down when they do not divide evenly: the probe gives the rest to the other inputs).
-  return { first, channels: channels === null ? null : Math.floor(channels / shares), shares, rank, tokens: kind === 'embedding', torch };
+  return { first, channels: channels === null ? null : Math.floor(channels / shares), shares, rank, tokens: kind === 'embedding', torch, sequence, permuted: permute };
 }
 
 /** The evidence as this model's input (framework layout), or null when it does not fit. */
@@ -449,7 +484,17 @@ function sideFromFlatten(model: ModelIR, channels: number, rank: number, layout:
 /** The input shape of `model` from its own code and the file's evidence (fileEvidence). */
 export function guessInputShape(model: ModelIR, evidence: readonly Evidence[]): InputShapeGuess {
   const req = requirement(model);
-  const sequenceFirst = req.first !== null && (RECURRENT.has(req.first.kind) || req.first.kind === 'attention');
+  const guess = guessFor(model, req, evidence);
+  const order = req.permuted;
+  if (!order || guess.source === 'model' || guess.source === 'user' || order.length !== guess.shape.length + 1 || guess.tokens) return guess;
+  // y = x.permute(order) has y[i] = x[order[i]]: x's axis order[i] holds y's i-th size. x is fed as torch holds it.
+  const shape = [...guess.shape];
+  order.slice(1).forEach((k, i) => (shape[k - 1] = guess.shape[i]!));
+  return { ...guess, shape, layout: 'channels_last', evidence: `${guess.evidence}, permuted back through ${model.layers.find((l) => l.kind === 'tensor-op')?.className ?? 'permute'}(${order.join(', ')})` };
+}
+
+function guessFor(model: ModelIR, req: Requirement, evidence: readonly Evidence[]): InputShapeGuess {
+  const sequenceFirst = req.sequence || (req.first !== null && (RECURRENT.has(req.first.kind) || req.first.kind === 'attention'));
   // Keras convs written channels-first (data_format=, Keras 1 dim_ordering 'th') read (C, H, W) too.
   const kerasChannelsFirst = !req.torch && req.rank !== null && req.rank >= 3 && req.first?.dataFormat === 'channels_first';
   const channelsFirst = (req.torch && req.rank !== null && req.rank >= 2 && !sequenceFirst) || kerasChannelsFirst;
@@ -457,6 +502,10 @@ export function guessInputShape(model: ModelIR, evidence: readonly Evidence[]): 
   // Sizes computed from the input's shape were read for this guess: the probe must feed it.
   if (model.sizedForInput) return model.sizedForInput;
   const declared = declaredShape(model);
+  // A Linear's in_features first, its output transposed or multiplied as a matrix: those are per-step features.
+  if (declared && req.sequence && declared.length === 1) {
+    return { shape: [DEFAULT_SEQUENCE_LENGTH, declared[0]!], tokens: false, layout, source: 'default', evidence: `sequence length ${DEFAULT_SEQUENCE_LENGTH} by default, ${declared[0]!} features per step: its tensor operations read (time, features)` };
+  }
   if (declared) return { shape: declared, tokens: req.tokens, layout, source: 'model', evidence: kerasChannelsFirst ? 'the model code, channels first (data_format / dim_ordering)' : 'the model code' };
   // Data code first, then example tensors; the last-written fitting one of a kind (closest to training).
   for (const source of ['data', 'example'] as const) {
@@ -549,6 +598,9 @@ function constrainedOrDefault(model: ModelIR, req: Requirement, layout: InputSha
   if (req.tokens) {
     const length = declared?.[0] ?? null;
     if (typeof length === 'number') return { shape: [length], tokens: true, layout, source: 'model', evidence: 'the model code' };
+    // A learned table of fewer positions than the default length (a GPT's block_size) bounds the sequence.
+    const table = model.layers.find((l): l is LayerOf<'position-embedding'> => l.kind === 'position-embedding' && l.positions !== null && l.positions < DEFAULT_SEQUENCE_LENGTH);
+    if (table?.positions) return { shape: [table.positions], tokens: true, layout, source: 'constraint', evidence: `an Embedding reads integer tokens; sequence length ${table.positions}, the positions of ${table.className} (line ${table.range.start.line + 1})` };
     return { shape: [DEFAULT_SEQUENCE_LENGTH], tokens: true, layout, source: 'constraint', evidence: `an Embedding reads integer tokens; sequence length ${DEFAULT_SEQUENCE_LENGTH} by default` };
   }
   const rank = req.rank;

@@ -838,6 +838,9 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
     }
   }
 
+  /** A comparison computed element by element (a tensor compared with a number): its value, or undefined for Python's own. */
+  protected elementwiseComparison?(op: string, a: V, b: V): V | undefined;
+
   private comparison(n: Node, f: F): V {
     // `a < b < c`: operands and operators alternate; operators may be two tokens ("is not", "not in").
     const operands = this.s.kids(n).map((c) => this.eval(c, f));
@@ -852,6 +855,9 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
       }
       pending += ` ${this.s.type(c)}`;
     }
+    const [first, second] = operands;
+    const elementwise = ops.length === 1 && first !== undefined && second !== undefined ? this.elementwiseComparison?.(ops[0]!, first, second) : undefined;
+    if (elementwise !== undefined) return elementwise;
     let result = true;
     for (let i = 0; i < ops.length; i++) {
       const a = operands[i];

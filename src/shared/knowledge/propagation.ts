@@ -544,6 +544,21 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
     case 'input':
     case 'reshape':
       return passThrough(x);
+    case 'tensor-op': {
+      // Moving axes keeps every value.
+      const y = ins[1];
+      if (layer.op?.op !== 'matmul' || !y) return passThrough(x);
+      // A product of two computed tensors, their entries taken independent: each output sums `inner`
+      // products over the contracted axis (the first operand's last), and each input entry's gradient
+      // sums the output gradients of the other operand's `outer` columns (its last axis).
+      const inner = x.features ?? 1;
+      const outer = y.features ?? 1;
+      const each = multiplied([x, y]);
+      return {
+        out: { mean: inner * each.mean, q: inner * each.q + inner * (inner - 1) * each.mean * each.mean, dataVar: inner * each.dataVar, features: y.features, positions: x.positions, source: null },
+        backward: (g) => ({ gIn: [g * outer * y.q, g * x.positions * x.q], normSq: null, chi: null }),
+      };
+    }
     case 'flatten':
       // Each position becomes its own feature: position-to-position variance joins the spread of the means.
       return passThrough({ ...x, features: x.features === null ? null : x.features * x.positions, positions: 1 });

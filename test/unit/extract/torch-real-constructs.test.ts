@@ -180,11 +180,12 @@ describe('a Linear of a grid the module holds (a soft position embedding)', () =
     const constant = defined(m.layers.find((l) => l.kind === 'input' && l.className === 'constant'));
     const embedding = defined(m.layers.find((l) => l.name === 'embedding'));
     expect(embedding.inputs).toEqual([constant.id]);
-    // The input is what the layer after the sum reads: a 32-channel map for the transposed conv.
+    // The input is what the layer after the sum reads, permuted back: the transposed conv reads a
+    // 32-channel map (C, H, W) that x.permute(0, 3, 1, 2) made of x's (H, W, C), fed as torch holds it.
     const guess = defined(analyzed(SOFT_POSITIONS.replace('GRID', grid), 'Decoder').inputGuess);
-    expect(guess.layout).toBe('channels_first');
+    expect(guess.layout).toBe('channels_last');
     expect(guess.shape).toHaveLength(3);
-    expect(guess.shape[0]).toBe(32);
+    expect(guess.shape[2]).toBe(32);
   });
 
   it('keeps a Linear of the data reading the data (the twin)', async () => {

@@ -143,10 +143,12 @@ class TextCNN(nn.Module):
         xs = [F.max_pool1d(i, i.size(2)).squeeze(2) for i in xs]
         return self.fc(torch.cat(xs, 1))
 `);
-    expect(kinds(defined(m))).toEqual(['embedding', 'conv2d', 'activation:relu', 'conv2d', 'activation:relu', 'conv2d', 'activation:relu', 'maxpool', 'maxpool', 'maxpool', 'concat', 'dense']);
-    expect(defined(m).layers[5]).toMatchObject({ kernelSize: [5, 64], fanIn: 320 });
-    expect(defined(m).layers[10]!.inputs).toEqual(['L7', 'L8', 'L9']);
-    expect(defined(m).layers[11]).toMatchObject({ inFeatures: 48, units: 2 });
+    // unsqueeze(1) and each squeeze are tensor operations of their own (the probe computes their shapes).
+    expect(kinds(defined(m))).toEqual(['embedding', 'tensor-op', 'conv2d', 'activation:relu', 'tensor-op', 'conv2d', 'activation:relu', 'tensor-op', 'conv2d', 'activation:relu', 'tensor-op', 'maxpool', 'tensor-op', 'maxpool', 'tensor-op', 'maxpool', 'tensor-op', 'concat', 'dense']);
+    expect(defined(m).layers[1]).toMatchObject({ kind: 'tensor-op', op: { op: 'unsqueeze', axis: 1 } });
+    expect(defined(m).layers[8]).toMatchObject({ kernelSize: [5, 64], fanIn: 320 });
+    expect(defined(m).layers[17]!.inputs).toEqual(['L12', 'L14', 'L16']);
+    expect(defined(m).layers[18]).toMatchObject({ inFeatures: 48, units: 2 });
   });
 });
 

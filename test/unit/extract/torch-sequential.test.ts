@@ -125,7 +125,8 @@ describe('torch nn.Sequential attributes inside modules (DCGAN)', async () => {
     expect(g.layers[0]).toMatchObject({ fanIn: 8192, fanOut: 1600 });
     const d = model(models, 'Discriminator');
     expect(d.layers[1]!.activation).toMatchObject({ name: 'leaky_relu', params: { negative_slope: 0.2 } });
-    expect(kinds(d).slice(-2)).toEqual(['activation:sigmoid', 'flatten']);
+    // `.view(-1, 1).squeeze(1)`: a flatten, then the squeeze of its one feature.
+    expect(kinds(d).slice(-3)).toEqual(['activation:sigmoid', 'flatten', 'tensor-op']);
   });
 
   it('applies weights_init through netG.apply with the class-name filter', () => {

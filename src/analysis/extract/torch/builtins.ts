@@ -49,6 +49,9 @@ export function callBuiltin(env: BuiltinEnv, name: string, n: Node, args: Args, 
     case 'bool': {
       const c = constOf(a0);
       if (name === 'bool') return c === undefined ? UNKNOWN : constant(!!truthy(c));
+      // float('-inf'), float('inf'): the infinities Python spells so.
+      const infinity = typeof c === 'string' && name === 'float' ? /^\s*([+-]?)inf(inity)?\s*$/i.exec(c) : null;
+      if (infinity) return constant(infinity[1] === '-' ? -Infinity : Infinity);
       if (typeof c === 'string' && (name === 'int' || name === 'float')) return Number.isFinite(Number(c)) ? constant(name === 'int' ? Math.trunc(Number(c)) : Number(c)) : UNKNOWN;
       if (typeof c !== 'number') return UNKNOWN;
       return constant(name === 'int' ? Math.trunc(c) : name === 'abs' ? Math.abs(c) : name === 'round' ? Math.round(c) : c);

@@ -168,6 +168,8 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
     const r = math(...nums);
     return Number.isFinite(r) ? constant(r) : UNKNOWN;
   }
+  // torch.tril(torch.ones(T, T)): the lower triangle a causal mask keeps (registered as a buffer, sliced in forward).
+  if (qualified === 'torch.tril' && ![...args.positional, ...args.keywords.values()].some((v) => v.t === 'tensor' && v.from.length > 0)) return { t: 'tensor', from: [], causal: 'tril' };
   // nn.Transformer.generate_square_subsequent_mask(T): a causal mask tensor.
   if (qualified.endsWith('.generate_square_subsequent_mask')) return { t: 'tensor', from: [] };
   if (/^torch\.nn\.(Embedding|EmbeddingBag)\.from_pretrained$/.test(qualified)) {
@@ -256,7 +258,8 @@ export function methodCall(interp: Interpreter, obj: Value, method: string, n: N
         const receiver = interp.s.fieldOf(interp.s.field(n, 'function'), 'object');
         return tensorOp(op, receiver && interp.s.type(receiver) === 'identifier' ? `${receiver.text}.${method}` : `Tensor.${method}`, n, args, obj, { ...f, trace: raw });
       }
-      return { t: 'tensor', from: [] };
+      // A causal mask stays one through views, copies and moves (`torch.tril(...).view(1, 1, T, T)`).
+      return { t: 'tensor', from: [], ...(obj.causal && (op?.op === 'layer' || op?.op === 'pass') ? { causal: obj.causal } : {}) };
     }
     const op = methodOp(method);
     const receiver = interp.s.fieldOf(interp.s.field(n, 'function'), 'object');
@@ -384,7 +387,9 @@ export function moduleMethod(interp: Interpreter, obj: Value, method: string, n:
     case 'register_buffer':
     case 'register_parameter': {
       const name = constOf(args.positional[0]);
-      if (obj.t === 'instance' && typeof name === 'string') obj.inst.attrs.set(name, { t: 'tensor', from: [] });
+      // A buffer keeps being a causal mask (`register_buffer("bias", torch.tril(...).view(1, 1, T, T))`).
+      const given = args.positional[1];
+      if (obj.t === 'instance' && typeof name === 'string') obj.inst.attrs.set(name, { t: 'tensor', from: [], ...(given?.t === 'tensor' && given.causal ? { causal: given.causal } : {}) });
       return constant(null);
     }
     case 'forward':

@@ -5,21 +5,22 @@
  */
 import type { Node } from '../../python/syntax-tree';
 import type { ConstValue } from '../../python/constants';
-import type { LayerKind } from '../../../shared/ir';
+import type { LayerKind, TensorOpConfig } from '../../../shared/ir';
 import type { Args } from './args';
 import { unknownLayer } from './catalog';
-import { activationParams, carriedMarks, combined, functionalSlot, isFlattenView, producers, readMarks } from './flow';
+import { activationParams, carriedMarks, combined, functionalSlot, isFlattenView, producers, readMarks, type ReadMarks } from './flow';
 import type { Frame, Interpreter } from './interpreter';
 import type { TensorOp } from './tensorops';
 import { MODEL_INPUT, type Trace } from './trace';
 import { rangeOf } from '../../python/syntax';
+import { LIMITS } from '../../python/limits';
 import { isDropout, isPool, isRecurrent, isRecurrentKind } from '../../../shared/layers';
 import { intList, paddingValue, shapeList } from '../normalize';
 import { UNKNOWN, constOf, type Slot, type Value } from './values';
 import { makeLayer } from '../builders';
 import { applyTransformer } from './transformer';
 import { viewDims } from './views';
-import { recurrentFeatures } from '../../../shared/shapes';
+import { movesBatch, recurrentFeatures } from '../../../shared/shapes';
 
 /** Tensor products: combining two computed tensors through one of them yields attention-like scores. */
 const PRODUCTS = new Set(['matmul', 'bmm', 'mm', 'einsum', 'baddbmm']);
@@ -213,7 +214,14 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
       const slot = functionalSlot('unknown', spelling, n);
       return node(slot, input, f);
     }
+    case 'tensor': {
+      const recorded = tensorOperation(op.fn, spelling, n, all, args, f);
+      if (recorded) return recorded;
+      return tensorOp({ op: 'pass', reshapes: true }, spelling, n, args, self, f);
+    }
     case 'pass': {
+      const masked = causalMask(spelling, n, all, args, f);
+      if (masked) return masked;
       // A view of position indices or of a positional table (`.unsqueeze(0)`, `.expand(...)`) stays one.
       if (input.t === 'tensor' && input.from.length === 0 && (input.positions || input.table)) {
         // `self.slots_mu.expand(b, n_slots, -1)`: a one-row table broadcast to n rows.
@@ -285,6 +293,144 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
       return node(slot, input, f);
     }
   }
+}
+
+/** A constant integer, or null. */
+function axisOf(v: Value | undefined): number | null {
+  const c = v === undefined ? undefined : constOf(v);
+  return typeof c === 'number' && Number.isInteger(c) ? c : null;
+}
+
+/** Integer constants given one by one (`x.permute(0, 2, 1)`) or as one tuple (`x.permute((0, 2, 1))`); null when one is not. */
+function axesOf(values: Value[]): number[] | null {
+  const only = values.length === 1 ? constOf(values[0]) : undefined;
+  const items = Array.isArray(only) ? only : values.map(constOf);
+  return items.length > 0 && items.every((c): c is number => typeof c === 'number' && Number.isInteger(c)) ? items : null;
+}
+
+/**
+ * The operation of `fn` on these arguments (`all`: the receiver first for a method), when its axes are
+ * constants; the operands it reads, in order. Null when the code does not say the axes.
+ */
+function tensorOpOf(fn: string, all: Value[], args: Args, n: Node): { config: TensorOpConfig | TensorOpConfig[]; operands: Value[] } | null {
+  const name = fn.replace(/_$/, '');
+  const input = all[0] ?? args.keywords.get('input');
+  if (!input) return null;
+  const kw = (key: string) => args.keywords.get(key);
+  switch (name) {
+    case 'transpose':
+    case 'swapaxes':
+    case 'swapdims': {
+      const a = axisOf(all[1] ?? kw('dim0') ?? kw('axis0'));
+      const b = axisOf(all[2] ?? kw('dim1') ?? kw('axis1'));
+      return a === null || b === null ? null : { config: { op: 'transpose', axes: [a, b] }, operands: [input] };
+    }
+    case 't':
+      return { config: { op: 'transpose', axes: [0, 1] }, operands: [input] };
+    case 'permute': {
+      const dims = kw('dims');
+      const order = axesOf(dims ? [dims] : all.slice(1));
+      return order ? { config: { op: 'permute', order }, operands: [input] } : null;
+    }
+    case 'unsqueeze': {
+      const axis = axisOf(all[1] ?? kw('dim'));
+      return axis === null ? null : { config: { op: 'unsqueeze', axis }, operands: [input] };
+    }
+    case 'squeeze': {
+      const written = all[1] ?? kw('dim');
+      const axis = axisOf(written);
+      return written !== undefined && axis === null ? null : { config: { op: 'squeeze', axis }, operands: [input] };
+    }
+    case 'matmul':
+    case 'bmm':
+    case 'mm': {
+      const other = all[1] ?? kw('other') ?? kw('mat2');
+      return other ? { config: { op: 'matmul', equation: null }, operands: [input, other] } : null;
+    }
+    case 'split':
+    case 'chunk': {
+      const written = all[1] ?? kw(name === 'chunk' ? 'chunks' : 'split_size_or_sections') ?? kw('split_size');
+      const axis = axisOf(all[2] ?? kw('dim')) ?? 0;
+      const c = written === undefined ? undefined : constOf(written);
+      type Parts = Extract<TensorOpConfig, { op: 'split' }>['by'];
+      const sizes = Array.isArray(c) && c.every((d): d is number => typeof d === 'number') ? c : null;
+      const by: Parts | null = name === 'chunk' ? (typeof c === 'number' ? { chunks: c } : null) : typeof c === 'number' ? { size: c } : sizes ? { sizes } : null;
+      // How many parts: chunk's count, the sizes listed, or (parts of a size) the names the result is unpacked into.
+      const count = by === null ? null : 'chunks' in by ? by.chunks : 'sizes' in by ? by.sizes.length : unpackedInto(n);
+      if (!by || count === null || count < 1 || count > LIMITS.loopIterations) return null;
+      return { config: Array.from({ length: count }, (_, index): TensorOpConfig => ({ op: 'split', axis, index, by })), operands: [input] };
+    }
+    case 'einsum': {
+      const equation = constOf(input);
+      const operands = all.length === 2 && all[1]?.t === 'list' ? all[1].items : all.slice(1);
+      return typeof equation === 'string' && operands.length === 2 ? { config: { op: 'matmul', equation }, operands } : null;
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * A torch tensor operation recorded as a 'tensor-op' layer fed by its operands (a product of a tensor
+ * with itself is fed twice): when its axes are constants, every operand is one computed tensor (a
+ * model input or a layer's output), and it leaves the batch axis first. Null otherwise: the caller
+ * passes the data through as before, marking the change of shape it does not compute.
+ */
+export function tensorOperation(fn: string, spelling: string, n: Node, all: Value[], args: Args, f: Frame): Value | null {
+  const trace = f.trace;
+  const found = tensorOpOf(fn.slice(fn.lastIndexOf('.') + 1), all, args, n);
+  const configs = found ? [found.config].flat() : [];
+  // Outside forward only raw weights' products are followed, and a product with a raw weight is a layer of its own.
+  if (!found || !trace || trace.nodes.some((node) => node.raw) || configs.some(movesBatch)) return null;
+  // After a change of shape the trace does not compute (a time-major `x.transpose(1, 0)`), the operands' shapes are not known: it stays uncomputed too.
+  if (found.operands.some((v) => v.t === 'tensor' && v.from.some((k) => k >= 0 && trace.nodes[k]?.reshapedBy))) return null;
+  const parts: Value[] = [];
+  for (const config of configs) {
+    const part = tensorOperationOf(config, spelling, n, found.operands, f);
+    if (!part) return null;
+    parts.push(part);
+  }
+  // split and chunk return their parts, one value each.
+  return Array.isArray(found.config) ? { t: 'list', items: parts } : (parts[0] ?? UNKNOWN);
+}
+
+/** One 'tensor-op' layer of `config` fed by `producers` (a product of a tensor with itself is fed twice). */
+function record(trace: Trace, config: TensorOpConfig, spelling: string, n: Node, producers: number[], reads: ReadMarks): Value {
+  const slot = functionalSlot('tensor-op', spelling, n);
+  if (slot.layer.kind === 'tensor-op') slot.layer.op = config;
+  const index = trace.add(slot, producers, { repeats: true, reads });
+  return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
+}
+
+/** A one-operand tensor operation recorded as tensorOperation records one; null when its operand is not one computed tensor. */
+function tensorOperationOf(config: TensorOpConfig, spelling: string, n: Node, operands: Value[], f: Frame): Value | null {
+  const trace = f.trace;
+  const reads = readMarks(operands);
+  const producers = operands.map((v) => (v.t === 'tensor' && v.from.length === 1 && !v.table && !v.positions && !v.weight ? v.from[0]! : null));
+  if (!trace || reads.reshapedBy || producers.some((k) => k === null)) return null;
+  return record(trace, config, spelling, n, producers as number[], reads);
+}
+
+/**
+ * `att.masked_fill(mask, float('-inf'))` of a computed tensor where the mask is a torch.tril buffer
+ * compared `== 0` (minGPT, nanoGPT): a 'causal-mask' tensor operation. Null for any other masking,
+ * which passes the data through unmasked.
+ */
+function causalMask(spelling: string, n: Node, all: Value[], args: Args, f: Frame): Value | null {
+  if (!/(^|\.)masked_fill_?$/.test(spelling) || !f.trace) return null;
+  const [input, mask = args.keywords.get('mask'), fill = args.keywords.get('value')] = all;
+  const value = fill === undefined ? undefined : constOf(fill);
+  if (input?.t !== 'tensor' || mask?.t !== 'tensor' || mask.causal !== 'above' || typeof value !== 'number' || value > -1e4) return null;
+  return tensorOperationOf({ op: 'causal-mask' }, spelling, n, [input], f);
+}
+
+/** How many names a call's result is unpacked into (`q, k, v = x.split(n, dim=2)`); null when it is not unpacked. */
+function unpackedInto(call: Node): number | null {
+  const parent = call.parent;
+  const left = parent?.type === 'assignment' && parent.childForFieldName('right')?.id === call.id ? parent.childForFieldName('left') : null;
+  if (!left || (left.type !== 'pattern_list' && left.type !== 'tuple_pattern' && left.type !== 'list_pattern')) return null;
+  const targets = left.namedChildren.filter((c) => c.type !== 'comment');
+  return targets.some((t) => t.type === 'list_splat_pattern') ? null : targets.length;
 }
 
 /** The reduced dimensions of a mean that pools: the steps of a (batch, time, features) tensor or the sides of an image. */

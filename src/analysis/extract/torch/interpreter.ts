@@ -24,7 +24,7 @@ import type { AssignedAttributes, ImportedDefinitions } from '../types';
 import type { Range } from '../../../shared/ir';
 import { EvalNotes as FileNotes } from '../../python/limits';
 import { hasTensor } from './flow';
-import { addPositions, apply, barrier, mergeTensors, scaleTensor, scaling, tensorOp } from './forward';
+import { addPositions, apply, barrier, mergeTensors, scaleTensor, scaling, tensorOp, tensorOperation } from './forward';
 import { childrenOf, classNameOf, cloneValue, paramOf, registerModule, sameClass, sizeAttribute } from './introspect';
 import { MODEL_INPUT, Trace } from './trace';
 import { orient, rawOperand, scaled } from './raw-weights';
@@ -354,6 +354,12 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   protected override unpackedPart(value: Value, index: number): Value {
     if (value.t !== 'tensor') return UNKNOWN;
     return index === 0 ? value : withoutSteps(value);
+  }
+
+  /** `tril == 0` of a torch.tril buffer: the causal mask's entries above the diagonal. */
+  protected override elementwiseComparison(op: string, a: Value, b: Value): Value | undefined {
+    if (op === '==' && a.t === 'tensor' && a.causal === 'tril' && constOf(b) === 0) return { t: 'tensor', from: [], causal: 'above' };
+    return undefined;
   }
 
   protected override unary(op: string | undefined, v: Value): Value {
@@ -835,6 +841,9 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     if (op === '@') {
       const w = rawOperand(b);
       if (w?.raw) return this.rawLinear(w, a, w.raw.transposed, n, f);
+      // `q @ k.transpose(-2, -1)`: a product of two computed tensors, as torch.matmul.
+      const product = f.trace ? tensorOperation('matmul', '@', n, [a, b], { positional: [a, b], keywords: new Map(), partial: false }, f) : null;
+      if (product) return product;
     }
     if (a.t === 'tensor' && a.weight && typeof constOf(b) === 'number') {
       const weight = scaled(a.weight, op, constOf(b) as number);

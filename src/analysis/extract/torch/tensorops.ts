@@ -16,6 +16,11 @@ export type TensorOp =
    * result's shape differs from the input's in a way the trace does not compute (unsqueeze, einsum).
    */
   | { op: 'pass'; reshapes: boolean }
+  /**
+   * An operation on axes or a product of two tensors the trace records as a 'tensor-op' layer when its
+   * operands are computed tensors and its axes constants (else it passes through as 'pass' reshaping).
+   */
+  | { op: 'tensor'; fn: string }
   /** Returns sizes or flags, not a tensor. */
   | { op: 'meta' }
   /** Elementwise math that is nonlinear but no activation of the catalog (exp, log, clamp): an opaque step. */
@@ -36,11 +41,16 @@ const SAME_SHAPE = new Set([
 ]);
 /** Views, reductions and products: the result's shape is another, which the trace does not compute. */
 const RESHAPING = new Set([
-  'reshape', 'permute', 'transpose', 't', 'squeeze', 'unsqueeze', 'squeeze_', 'unsqueeze_', 'expand', 'expand_as',
-  'repeat', 'repeat_interleave', 'mean', 'sum', 'max', 'min', 'amax', 'amin', 'chunk', 'split', 'narrow',
-  'index_select', 'gather', 'unbind', 'matmul', 'bmm', 'mm', 'einsum', 'view_as', 'reshape_as', 'select', 'movedim',
+  'reshape', 'expand', 'expand_as',
+  'repeat', 'repeat_interleave', 'mean', 'sum', 'max', 'min', 'amax', 'amin', 'narrow',
+  'index_select', 'gather', 'unbind', 'view_as', 'reshape_as', 'select', 'movedim',
   'stack', 'pad', 'interpolate', 'topk', 'diagonal', 'unfold', 'fold', 'pixel_shuffle', 'upsample', 'unflatten',
-  'swapaxes', 'norm',
+  'norm',
+]);
+/** Operations on axes and products of two tensors whose shapes (and values) the trace computes: see TensorOpConfig. */
+const TENSOR_OPS = new Set([
+  'transpose', 'transpose_', 'swapaxes', 'swapdims', 't', 'permute', 'unsqueeze', 'unsqueeze_', 'squeeze', 'squeeze_',
+  'matmul', 'bmm', 'mm', 'einsum', 'split', 'chunk',
 ]);
 const POINTWISE = new Set([
   'log', 'log_', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'clamp', 'clamp_', 'clip', 'pow', 'square',
@@ -104,6 +114,7 @@ export function functionOp(qualified: string): TensorOp | null {
 
 function common(name: string): TensorOp | null {
   if (SAME_SHAPE.has(name)) return { op: 'pass', reshapes: false };
+  if (TENSOR_OPS.has(name)) return { op: 'tensor', fn: name };
   if (RESHAPING.has(name)) return { op: 'pass', reshapes: true };
   if (POINTWISE.has(name)) return { op: 'pointwise' };
   if (FRESH.has(name)) return { op: 'fresh' };

@@ -100,6 +100,11 @@ export type Value =
        * until a subscript or a change of shape takes part of it: a layer reading it reads all steps.
        */
       stepsOf?: number;
+      /**
+       * A causal mask: 'tril' for torch.tril of ones (a registered buffer, its views and slices), 'above'
+       * for `tril == 0` (true above the diagonal), what `att.masked_fill(mask, float('-inf'))` hides.
+       */
+      causal?: 'tril' | 'above';
     }
   | { t: 'unknown' };
 
