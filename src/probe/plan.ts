@@ -492,7 +492,7 @@ class Planner {
     if (!reader) return null;
     const by = describeLayer(reader);
     // `features.unsqueeze(1)` joined with a sequence: what its reader asks of its output, undone.
-    if (reader.kind === 'tensor-op' && reader.op && reader.op.op !== 'matmul' && reader.op.op !== 'squeeze') {
+    if (reader.kind === 'tensor-op' && reader.op?.op === 'unsqueeze') {
       const outer = this.readShape(this.model.layers.find((l) => l.inputs.includes(reader.id)), planned, main);
       const shape = outer ? undoTensorOp(reader.op, outer.shape) : null;
       return outer && shape ? { shape, why: `${outer.why}, through ${by}`, guessed: outer.guessed } : null;

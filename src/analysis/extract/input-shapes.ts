@@ -315,8 +315,10 @@ function tensorOpsRank(model: ModelIR): number | null {
     reached.add(layer.id);
     if (layer.kind !== 'tensor-op' || !layer.op) continue;
     const op = layer.op;
-    const einsum = op.op === 'matmul' && op.equation !== null ? op.equation.replace(/\s+/g, '').split('->')[0]!.split(',') : null;
-    const needs = op.op === 'permute' ? op.order.length - 1 : op.op === 'transpose' ? Math.max(...op.axes.map((a) => (a < 0 ? -a : a))) : op.op === 'split' ? Math.abs(op.axis) : einsum ? Math.max(...einsum.map((term) => term.length - 1)) : op.op === 'matmul' ? 2 : null;
+    // An einsum asks of the operands the input reaches as many axes as their terms have letters, the batch's less.
+    const terms = op.op === 'matmul' && op.equation !== null ? op.equation.replace(/\s+/g, '').split('->')[0]?.split(',') : undefined;
+    const einsum = terms?.filter((_, k) => reached.has(layer.inputs[k] ?? '')) ?? null;
+    const needs = op.op === 'permute' ? op.order.length - 1 : op.op === 'transpose' ? Math.max(...op.axes.map((a) => (a < 0 ? -a : a))) : op.op === 'split' ? Math.abs(op.axis) : einsum && einsum.length > 0 ? Math.max(...einsum.map((term) => term.length - 1)) : op.op === 'matmul' ? 2 : null;
     if (needs !== null) rank = Math.max(rank ?? 0, needs);
   }
   return rank;
