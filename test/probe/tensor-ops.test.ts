@@ -151,7 +151,7 @@ describe('a GPT written by hand (minGPT / nanoGPT style)', () => {
   it('reads the split, the heads, the tril mask and the join back as torch computes them', () => {
     const model = modelOf('torch_causal_self_attention.py', 'CausalSelfAttention');
     const ops = model.layers.flatMap((l) => (l.kind === 'tensor-op' && l.op ? [l.op] : []));
-    expect(ops.filter((op) => op.op === 'split').map((op) => (op.op === 'split' ? op.index : -1))).toEqual([0, 1, 2]);
+    expect(ops.flatMap((op) => (op.op === 'split' ? [op.index] : []))).toEqual([0, 1, 2]);
     expect(ops.map((op) => op.op)).toEqual(['split', 'split', 'split', 'transpose', 'transpose', 'transpose', 'transpose', 'matmul', 'causal-mask', 'matmul', 'transpose']);
     const plan = planModel(model, options({ inputShape: [16, 64] }));
     const shape = (name: string) => defined(plan.layers.find((l) => l.ir.name === name)).outShape;
