@@ -33,6 +33,11 @@ export interface PlannedLayer {
    * and whether its output leaves so (for a tensor operation: as its reader needs, see readChannelsLast).
    */
   channelsLast?: { inputs: boolean[]; output: boolean };
+  /**
+   * A torch softmax after a view that folded axes into the batch (`decoded.view(-1, ntoken)`), which the
+   * probe keeps as leading axes of each example: how many, so that its dim= counts after them.
+   */
+  foldedAxes?: number;
 }
 
 /** 'noise': random numbers the model's own code draws (torch.randn_like in forward): always N(0, 1), never raw-scale data. */
@@ -760,6 +765,12 @@ function undoTensorOp(op: TensorOpConfig, out: Shape): Shape | null {
   }
 }
 
+/** Leading axes of a layer's output that torch folded into the batch: a view's (its sizes after the batch are the rest), kept by layers that work per step. */
+function foldedAxes(layer: LayerIR, out: Shape, foldedIn: number): number {
+  if (layer.kind === 'reshape' && layer.reshape.op === 'view' && layer.reshape.dims) return Math.max(0, out.length - (layer.reshape.dims.length - 1));
+  return ORDER_KEEPING_KINDS.has(layer.kind) || layer.kind === 'dense' ? foldedIn : 0;
+}
+
 /**
  * The kind of the layer that reads layers[index] in a graph (the first that lists it, looking past
  * dropout and activations, which keep its layout): in a graph the next layer listed may read another
@@ -811,6 +822,8 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
   const extraShapes: Shape[] = [];
   /** Per planned layer: its output leaves channels-last where torch has channels first (torch models). */
   const channelsLast: boolean[] = [];
+  /** Per planned layer: leading axes of its output that torch has folded into the batch (see PlannedLayer.foldedAxes). */
+  const folded: number[] = [];
   const outputs = new Set(modelOutputs(model));
   model.layers.forEach((written, index) => {
     const k = inputLayers.indexOf(index);
@@ -838,6 +851,7 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
       const output = readChannelsLast(model.isGraph ? actualReaderKind(model.layers, index) : next, tensorOpRank(layer, inShapes, inputsLast));
       const shape = planner.tensorOp(layer, inShapes, inputsLast, output);
       channelsLast.push(output);
+      folded.push(0);
       layers.push({ ir: layer, inputs: inputsIdx, inShapes, outShape: shape, params: 0, lastStepOnly: false, axis: null, channelsLast: { inputs: inputsLast, output } });
       return;
     }
@@ -849,7 +863,9 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
     channelsLast.push(leavesLast);
     // A torch softmax over `dim=` reads its axis in torch's order: it needs to know how its input is laid out.
     const normalizes = model.framework === 'torch' && (layer.activation?.name === 'softmax' || layer.activation?.name === 'log_softmax') && layer.kind === 'activation';
-    layers.push({ ir: layer, inputs: inputsIdx, inShapes, outShape: shape, params, lastStepOnly, axis: axis ?? null, ...(normalizes ? { channelsLast: { inputs: inputsLast, output: leavesLast } } : {}) });
+    const foldedIn = inputsIdx[0] !== undefined && inputsIdx[0] >= 0 ? (folded[inputsIdx[0]] ?? 0) : 0;
+    folded.push(foldedAxes(layer, shape, foldedIn));
+    layers.push({ ir: layer, inputs: inputsIdx, inShapes, outShape: shape, params, lastStepOnly, axis: axis ?? null, ...(normalizes ? { channelsLast: { inputs: inputsLast, output: leavesLast }, ...(foldedIn > 0 ? { foldedAxes: foldedIn } : {}) } : {}) });
   });
   const first = firstComputing(layers.map((l) => l.ir)); // with its representative sizes
   const vocabulary = first?.kind === 'embedding' ? vocabularyOf(first) : null;

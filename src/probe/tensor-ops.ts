@@ -134,8 +134,10 @@ export function softmaxAxis(planned: PlannedLayer): number | null {
   const dim = activation?.params.dim;
   if ((activation?.name !== 'softmax' && activation?.name !== 'log_softmax') || dim === undefined) return null;
   const rank = (planned.inShapes[0]?.length ?? 0) + 1;
-  const axis = torchAxis(dim, rank);
-  if (axis === null || axis === 0) return null;
+  // A positive dim counts torch's axes, which begin after any the probe keeps folded out of the batch.
+  const fold = planned.foldedAxes ?? 0;
+  const axis = dim >= 0 ? (dim === 0 ? null : dim + fold) : torchAxis(dim, rank);
+  if (axis === null || axis === 0 || axis >= rank) return null;
   // Channels-last in the probe: torch's channel axis 1 is the last, its later axes one earlier.
   if (planned.channelsLast?.inputs[0]) return axis === 1 ? rank - 1 : axis - 1;
   return axis;
