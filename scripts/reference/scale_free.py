@@ -123,7 +123,8 @@ def trains(make, shape, batch, steps=60, lr=0.1):
 
 
 FIXTURE = {}
-exec(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../test/fixtures/scale-free/torch_bn_scale.py")).read(), FIXTURE)
+for fixture in ("torch_bn_scale.py", "torch_depthwise.py"):
+    exec(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../test/fixtures/scale-free", fixture)).read(), FIXTURE)
 
 CASES = [
     ("ResNet-50 (torchvision layout), 32x32, batch 12", ResNet, (3, 32, 32), 12, 3),
@@ -132,6 +133,7 @@ CASES = [
     ("ResNet-152 (torchvision layout), 32x32, batch 12", lambda: ResNet((3, 8, 36, 3)), (3, 32, 32), 12, 2),
     ("plain MLP, 20 x (Linear 256, BatchNorm1d, ReLU), batch 32", lambda: bn_mlp(20), (64,), 32, 5),
     ("test/fixtures/scale-free/torch_bn_scale.py RescaledKernels, batch 32", FIXTURE["RescaledKernels"], (64,), 32, 5),
+    ("test/fixtures/scale-free/torch_depthwise.py DepthwiseFirst, 8x32x32, batch 32", FIXTURE["DepthwiseFirst"], (8, 32, 32), 32, 8),
     ("test/fixtures/scale-free/torch_bn_scale.py DeepBatchNormMlp (50 x Linear 256, BatchNorm1d, ReLU), batch 32", FIXTURE["DeepBatchNormMlp"], (64,), 32, 5),
 ]
 

@@ -497,9 +497,11 @@ function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean
   // The output layer's activation is folded into the loss (softmax/sigmoid with cross-entropy).
   const backSlope = isHead ? 1 : slope;
   const chi = w.fanIn * w.w2 * backSlope;
-  const receptive = /^conv/.test(layer.kind) ? (layer.kernelSize ?? []).reduce((a, b) => a * b, 1) : 1;
+  // Kernel elements: fan_in per output unit (grouped convolutions included) times the units; torch
+  // computes a transposed convolution's fan_in from its (in, out/groups, *k) weight, so count that one directly.
+  const receptive = (layer.kernelSize ?? []).reduce((a, b) => a * b, 1);
   const inputs = x.features ?? layer.inFeatures;
-  const elements = inputs !== null && layer.units !== null ? inputs * layer.units * receptive : w.fanIn * (layer.units ?? 1);
+  const elements = layer.kind === 'conv-transpose' && inputs !== null && layer.units !== null ? inputs * layer.units * receptive : w.fanIn * (layer.units ?? 1);
   return {
     out,
     weightSq: elements * w.w2,

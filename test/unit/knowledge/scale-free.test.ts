@@ -75,6 +75,17 @@ describe('scale-free kernels', () => {
   });
 });
 
+describe('kernel norms at initialization', () => {
+  it('a depthwise conv (groups = channels) has channels x k x k weights: the prediction at equal weight norm is PyTorch\'s', async () => {
+    const model = named(await modelsOf('scale-free/torch_depthwise.py'), 'DepthwiseFirst');
+    const p = predicted(model);
+    expect(p.measure).toBe('unit-weight');
+    // scripts/reference/scale_free.txt: log10 -0.78 in PyTorch 1.13 (8 seeds). Counting the depthwise kernel as a
+    // full 8 x 8 x 3 x 3 one would read 0.45 decades higher.
+    expect(Math.abs(defined(p.log10FirstLastRatio) - -0.78)).toBeLessThan(0.15);
+  });
+});
+
 describe('the measure of a profile', () => {
   it('is at equal weight norm only when every layer up to the last hidden one is scale-free', () => {
     expect(flowMeasure(4, () => true)).toBe('unit-weight');
