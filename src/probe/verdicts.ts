@@ -156,7 +156,7 @@ function symmetry(input: VerdictInput): ProbeVerdict | null {
  * know why they are not the verdict's.
  */
 export function measureNotice(input: Pick<VerdictInput, 'layers' | 'thresholds'>): ProbeNotice | null {
-  const profile = depthProfile({ ...input, loss: [], symmetry: new Map() });
+  const profile = measuredFlow(input.layers, input.thresholds);
   if (!profile || profile.measure === 'gradient') return null;
   const raw = measuredFlow(input.layers, input.thresholds, 'gradient');
   if (!raw || raw.grade === profile.grade) return null;
