@@ -1,6 +1,6 @@
 """PyTorch 1.13 reference for the flow at equal weight norm (docs/probe.md, "Scale-free layers").
 
-Run: /usr/bin/python3 scripts/reference/scale_free.py > scripts/reference/scale_free.txt  (about 10 minutes, one thread)
+Run: /usr/bin/python3 scripts/reference/scale_free.py > scripts/reference/scale_free.txt  (about 12 minutes, one thread)
 
 For each model, at initialization (PyTorch's default init; the ResNet's torchvision init: kaiming_normal_
 fan_out for convs, BatchNorm weight 1 bias 0), a batch of N(0, 1) inputs, N(0, 1) targets of the output's
