@@ -49,8 +49,8 @@ function depthProfile(input: VerdictInput): MeasuredFlow<ProbeLayerResult> | nul
 function ratioText(profile: MeasuredFlow<ProbeLayerResult>): string {
   const first = profile.medians[0]!;
   const last = profile.medians[profile.reference]!;
-  const medians = profile.measure === 'gradient' ? `median norm ${formatGradNorm(first)} vs ${formatGradNorm(last)}` : `median |∇W|·|W| ${formatGradNorm(first)} vs ${formatGradNorm(last)}: ${UNIT_WEIGHT_WHY}`;
-  return `the first layer ${label(profile.path[0]!)} gets ${sci(profile.ratio)} of the gradient norm of the last hidden layer ${label(profile.path[profile.reference]!)}${measureQualifier(profile.measure)} (${medians})`;
+  const [what, why] = profile.measure === 'gradient' ? ['norm', ''] : ['|∇W|·|W|', `: ${UNIT_WEIGHT_WHY}`];
+  return `the first layer ${label(profile.path[0]!)} gets ${sci(profile.ratio)} of the gradient norm of the last hidden layer ${label(profile.path[profile.reference]!)}${measureQualifier(profile.measure)} (median ${what} ${formatGradNorm(first)} vs ${formatGradNorm(last)}${why})`;
 }
 
 function vanishing(input: VerdictInput): ProbeVerdict | null {

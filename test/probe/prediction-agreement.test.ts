@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Project } from '../../src/analysis/project';
 import type { Finding } from '../../src/shared/findings';
 import type { ModelIR } from '../../src/shared/ir';
-import { flowPathLayers, flowSeries } from '../../src/shared/probe-flow';
+import { predictedBesideMeasured } from '../../src/shared/prediction-gap';
 import { modelPrediction } from '../../src/shared/knowledge/propagation';
 import { runProbe } from '../../src/probe/run';
 import { probeOptions, type ProbeResult } from '../../src/shared/probe';
@@ -47,14 +47,10 @@ interface Row {
 
 /**
  * log10 of gradNorm(first weighted) / gradNorm(last hidden weighted) at the probe's first step, in the
- * prediction's measure (times each side's weight norm when every layer judged is scale-free).
+ * prediction's measure: the comparison the panel shows (predictedBesideMeasured).
  */
 function measuredRatio(result: ProbeResult): number | null {
-  const path = flowPathLayers(result.layers);
-  if (path.length < 2) return null;
-  const measure = result.prediction?.measure ?? 'gradient';
-  const ratio = Math.log10(flowSeries(path[0]!, measure)[0]! / flowSeries(path[path.length - 2]!, measure)[0]!);
-  return Number.isFinite(ratio) ? ratio : null;
+  return predictedBesideMeasured(result)?.firstLast.measured ?? null;
 }
 
 const rows: Row[] = [];
