@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { startProbe } from '../src/probe/client';
 import { runProbe } from '../src/probe/run';
+import { applyProbeV8Flags } from '../src/probe/v8-flags';
 import { probeOptions, type BackendChoice } from '../src/shared/probe';
 import type { ModelIR } from '../src/shared/ir';
 import { keras, torch } from '../test/probe/ir-builder';
@@ -162,6 +163,8 @@ async function kernelsPerStep(c: BenchCase, backend: BackendChoice): Promise<num
 }
 
 async function main(): Promise<void> {
+  // The V8 settings the probe worker runs with (the CLI and the extension probe through it).
+  applyProbeV8Flags();
   const backend = (process.argv[2] ?? 'auto') as BackendChoice;
   const only = process.argv[3] ?? '';
   const workerPath = process.env.PROBE_WORKER ?? '';

@@ -49,6 +49,7 @@ function calibrationMs() {
   return s > 0 ? performance.now() - t : 0;
 }
 console.log(`calibration: a 1e8-iteration JS loop takes ${calibrationMs().toFixed(0)} ms here now (an unloaded modern core: ~100 ms)`);
+console.log("each case's process runs with the probe worker's V8 settings (src/probe/v8-flags.ts), as the CLI and the extension probe");
 
 const backends = ['wasm', 'cpu'];
 try {

@@ -10,6 +10,9 @@ import { PROBE_UNTRUSTED_ENV, isCallerToProbeMessage, type CallerToProbeMessage,
 import { selectBackend } from './backend';
 import { toProbeError } from './errors';
 import { runProbe } from './run';
+import { applyProbeV8Flags } from './v8-flags';
+
+applyProbeV8Flags();
 
 const running = new Map<number, AbortController>();
 /** The backend start a warm message began (its failure is the request's to report). */
