@@ -62,10 +62,17 @@ export function attributeWrites(root: Node): AttributeWrite[] {
   const source = root.text;
   // A cheap look first: most files assign no attribute of a parameter from a name or a dict.
   if (/^[ \t]+\w+\.\w+[ \t]*=[^=]/m.test(source)) {
+    // Where a line may assign an attribute, found in one pass: a function without such a line is skipped
+    // without its text being sliced and looked up (most of a long file's functions).
+    const lines = attributeLines(source);
+    let next = 0;
     for (const statement of topLevelStatements(root)) {
       if (!FUNCTION_STATEMENTS.has(statement.type)) continue;
+      const start = statement.startIndex - root.startIndex;
+      while (next < lines.length && lines[next]! < start) next++;
+      if (next === lines.length || lines[next]! >= statement.endIndex - root.startIndex) continue;
       // A decorated function's text holds its decorators: at column 0 (or in their brackets), they add no indented assignment.
-      const text = source.slice(statement.startIndex - root.startIndex, statement.endIndex - root.startIndex);
+      const text = source.slice(start, statement.endIndex - root.startIndex);
       if (writesNothing.has(text)) continue;
       const fn = ASSIGNS_AN_ATTRIBUTE.test(text) ? functionOf(root, statement) : null;
       // Reading the parameters crosses into wasm: a function that assigns no attribute of any name is passed by its text.
@@ -95,6 +102,14 @@ export function attributeWrites(root: Node): AttributeWrite[] {
   }
   cache.set(tree, out);
   return out;
+}
+
+/** The offsets, in order, where ASSIGNS_AN_ATTRIBUTE matches in `source` (a function's text matches it only where one of them is). */
+function attributeLines(source: string): number[] {
+  const starts: number[] = [];
+  const pattern = new RegExp(ASSIGNS_AN_ATTRIBUTE.source, 'gm');
+  for (let m = pattern.exec(source); m; m = pattern.exec(source)) starts.push(m.index);
+  return starts;
 }
 
 /** The function a top-level statement defines (itself, or the definition it decorates); null for a decorated class. */

@@ -7,6 +7,7 @@
  * with its defaults.
  */
 import type { Node } from './syntax-tree';
+import type { WordAt } from './text-words';
 import type { ModelIR, Range } from '../../shared/ir';
 import { Scope, type ConstValue } from './constants';
 import { namedChildren, rangeOf, unparen } from './syntax';
@@ -51,8 +52,12 @@ export function callsOf(root: Node, names: ReadonlySet<string>): Map<string, Nod
   const out = new Map<string, Node[]>();
   if (names.size === 0) return out;
   const text = root.tree.source;
-  for (const { word: name, index } of root.tree.writtenCalls.names) {
-    if (!names.has(name)) continue;
+  // The written calls of these names only, in text order (the map below is filled in that order).
+  const byName = root.tree.writtenCallNames;
+  const found: WordAt[] = [];
+  for (const name of names) for (const index of byName.get(name) ?? []) found.push({ word: name, index });
+  if (names.size > 1) found.sort((a, b) => a.index - b.index);
+  for (const { word: name, index } of found) {
     if (/(?:def|class)\s+$/.test(text.slice(Math.max(0, index - 8), index))) continue;
     let node: Node | null = root.descendantForIndex(index);
     while (node && node.type !== 'call') node = node.parent;

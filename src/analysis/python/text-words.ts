@@ -144,3 +144,16 @@ function isSpace(text: string, at: number): boolean {
   if (code === 32 || code === 10 || code === 13 || code === 9 || code === 11 || code === 12) return true;
   return code >= 128 && SPACE.test(text.charAt(at));
 }
+
+/** Where each word of a list is, by word, each list in the order given (text order for callsInText's lists). */
+export type OffsetsByWord = ReadonlyMap<string, readonly number[]>;
+
+export function offsetsByWord(found: readonly WordAt[]): OffsetsByWord {
+  const byWord = new Map<string, number[]>();
+  for (const { word, index } of found) {
+    const offsets = byWord.get(word);
+    if (offsets) offsets.push(index);
+    else byWord.set(word, [index]);
+  }
+  return byWord;
+}

@@ -318,13 +318,11 @@ function contains(outer: Node, inner: Node): boolean {
 
 /**
  * Finding calls by name. Walking every node through wasm is the costly part of the pass, so calls
- * are found from the source text instead: among the words written before a `(` (SyntaxTree.writtenCalls,
+ * are found from the source text instead: among the words written before a `(` (SyntaxTree.writtenCallWords,
  * grouped by word once per tree), those a pattern accepts, where the syntax tree confirms that the name
  * there is the callee of a call (not a string, comment or attribute read). Per tree and pattern, cached.
  */
 interface TreeCalls {
-  /** Where each word written before a `(` is, in text order. */
-  byWord: Map<string, number[]>;
   byPattern: Map<string, Node[]>;
 }
 
@@ -362,21 +360,13 @@ function callNamedAt(rootNode: Node, start: number, end: number): Node | null {
 export function callsWithLastName(root: Node, namePattern: string): Node[] {
   const tree = root.tree as unknown as object;
   let perTree = callCache.get(tree);
-  if (!perTree) {
-    const byWord = new Map<string, number[]>();
-    for (const { word, index } of root.tree.writtenCalls.words) {
-      const offsets = byWord.get(word);
-      if (offsets) offsets.push(index);
-      else byWord.set(word, [index]);
-    }
-    callCache.set(tree, (perTree = { byWord, byPattern: new Map() }));
-  }
+  if (!perTree) callCache.set(tree, (perTree = { byPattern: new Map() }));
   let calls = perTree.byPattern.get(namePattern);
   if (!calls) {
     calls = [];
     const rootNode = root.tree.rootNode;
     // Where `(?<!\w)(?:namePattern)(?=\s*\()` matches in the text.
-    for (const { word, index } of offsetsOf(perTree.byWord, namePattern)) {
+    for (const { word, index } of offsetsOf(root.tree.writtenCallWords, namePattern)) {
       const call = callNamedAt(rootNode, index, index + word.length);
       if (call) calls.push(call);
     }
