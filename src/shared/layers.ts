@@ -199,7 +199,38 @@ export const TORCH_LRN_DEFAULTS = { alpha: 1e-4, beta: 0.75, k: 1 } as const;
 
 /** A deep copy of a layer (its typed fields are objects that copies must not share). */
 export function cloneLayer<L extends LayerIR>(layer: L): L {
-  return cloneData(layer, new Map<object, unknown>()) as L;
+  return cloneData(layer, new CopiesMade()) as L;
+}
+
+/** Past this many objects copied, the copies are looked up in a Map. */
+const LISTED_COPIES = 32;
+
+/**
+ * The copies made so far, by original. A layer holds a few dozen objects: a list scanned by identity
+ * finds them faster than a Map, whose first lookup of an object gives it an identity hash (an
+ * allocation per object copied; copying layers was the largest part of analyzing a model-dense file).
+ */
+class CopiesMade {
+  private readonly originals: object[] = [];
+  private readonly copies: unknown[] = [];
+  private byOriginal: Map<object, unknown> | null = null;
+
+  get(original: object): unknown {
+    if (this.byOriginal) return this.byOriginal.get(original);
+    const originals = this.originals;
+    for (let i = 0; i < originals.length; i++) if (originals[i] === original) return this.copies[i];
+    return undefined;
+  }
+
+  set(original: object, copy: unknown): void {
+    if (this.byOriginal) {
+      this.byOriginal.set(original, copy);
+      return;
+    }
+    this.originals.push(original);
+    this.copies.push(copy);
+    if (this.originals.length > LISTED_COPIES) this.byOriginal = new Map(this.originals.map((o, i) => [o, this.copies[i]]));
+  }
 }
 
 /**
@@ -207,7 +238,7 @@ export function cloneLayer<L extends LayerIR>(layer: L): L {
  * value shares shared in the copy as structuredClone does: structuredClone's serializer was 3 % of
  * analyzing a model-dense file, where every layer a model reads is copied.
  */
-function cloneData(value: unknown, copies: Map<object, unknown>): unknown {
+function cloneData(value: unknown, copies: CopiesMade): unknown {
   if (value === null || typeof value !== 'object') return value;
   const known = copies.get(value);
   if (known !== undefined) return known;
