@@ -20,6 +20,36 @@ function gradient(x: tf.Tensor4D | tf.Tensor5D, size: number[], strides: number[
   })(x).dataSync()));
 }
 
+/**
+ * dL/dx of sum(maxPool2x2(x) * weights) by PyTorch's rule: each window's gradient goes to its first
+ * value that is larger than every earlier one or NaN (scan order: rows, then columns).
+ */
+function firstLargestReference(values: number[], weights: number[], [n, height, width, channels]: [number, number, number, number]): number[] {
+  const reference = new Array<number>(values.length).fill(0);
+  const at = (b: number, r: number, c: number, ch: number) => ((b * height + r) * width + c) * channels + ch;
+  const [outH, outW] = [Math.floor(height / 2), Math.floor(width / 2)];
+  for (let b = 0; b < n; b++) for (let i = 0; i < outH; i++) for (let j = 0; j < outW; j++) for (let ch = 0; ch < channels; ch++) {
+    let best = at(b, 2 * i, 2 * j, ch);
+    for (const [r, c] of [[2 * i, 2 * j + 1], [2 * i + 1, 2 * j], [2 * i + 1, 2 * j + 1]] as const) {
+      const v = values[at(b, r, c, ch)]!;
+      if (v > values[best]! || Number.isNaN(v)) best = at(b, r, c, ch);
+    }
+    reference[best] = reference[best]! + Math.fround(weights[((b * outH + i) * outW + j) * channels + ch]!);
+  }
+  return reference.map(Math.fround);
+}
+
+describe('max pooling gradient on wasm with NaN', () => {
+  it('passes the gradient of a window holding NaN to its last NaN, as PyTorch scans', async () => {
+    await selectBackend('wasm');
+    const [n, height, width, channels]: [number, number, number, number] = [2, 4, 6, 3];
+    const values = Array.from({ length: n * height * width * channels }, (_, i) => (i % 7 === 3 ? NaN : Math.sin(i)));
+    const weights = Array.from({ length: n * 2 * 3 * channels }, (_, i) => i + 1);
+    const pooled = gradient(tf.tensor4d(values, [n, height, width, channels]), [2, 2], [2, 2], 'valid', tf.tensor4d(weights, [n, 2, 3, channels]));
+    expect(pooled).toEqual(firstLargestReference(values, weights, [n, height, width, channels]));
+  });
+});
+
 describe.each(['cpu', 'wasm'] as const)('max pooling gradient on %s', (backend) => {
   it('reaches the largest value of a window whose values are all negative', async () => {
     await selectBackend(backend);
@@ -31,6 +61,17 @@ describe.each(['cpu', 'wasm'] as const)('max pooling gradient on %s', (backend) 
   it('shifted to positive values, the same windows pass the same gradient (no window is all <= 0)', async () => {
     await selectBackend(backend);
     expect(gradient(tf.tensor4d(image.map((v) => v + 10), [1, 4, 4, 1]), [2, 2], [2, 2], 'valid')).toEqual(expected);
+  });
+
+  it('passes a 2x2, stride-2 pooling\'s gradient to each window\'s first largest value on odd sides, with ties', async () => {
+    await selectBackend(backend);
+    // Five levels only, so windows hold ties; the odd sides leave a last row and column no window reads.
+    const [n, height, width, channels]: [number, number, number, number] = [3, 5, 7, 4];
+    const values = Array.from({ length: n * height * width * channels }, (_, i) => Math.floor(((i * 0.6180339887) % 1) * 5) - 2);
+    const [outH, outW] = [2, 3];
+    const weights = Array.from({ length: n * outH * outW * channels }, (_, i) => Math.cos(i + 1));
+    const pooled = gradient(tf.tensor4d(values, [n, height, width, channels]), [2, 2], [2, 2], 'valid', tf.tensor4d(weights, [n, outH, outW, channels]));
+    expect(pooled).toEqual(firstLargestReference(values, weights, [n, height, width, channels]));
   });
 
   it('gives each overlapping same-padded window\'s first largest value its gradient, as PyTorch does', async () => {
