@@ -17,7 +17,7 @@ For every case this runs the probe's procedure with PyTorch's own default initia
 shape and the mean squared error (the probe's loss for a linear last layer and no criterion), one
 backward pass. Per leaf module with parameters, in the order forward() first calls them, the L2 norm
 of the gradient of all its parameters (frozen modules, whose parameters do not require grad, are left out), as log10 of the ratio to the last such module: the step-1
-gradient profile. Averaged over SEEDS seeds (mean and standard deviation of the per-seed log ratios).
+gradient profile; null for a module whose gradient is exactly zero in every seed (behind a zero-initialized scale). Averaged over SEEDS seeds (mean and standard deviation of the per-seed log ratios).
 """
 import json
 import math
@@ -91,6 +91,10 @@ def reference(case):
     layers = []
     for i, (name, cls, _) in enumerate(runs[0]):
         values = [run[i][2] for run in runs if run[i][2] is not None]
+        if not values:
+            # No gradient at step 1 in any seed (a zero-initialized scale in front of it): null, the probe must give exactly zero.
+            layers.append({"module": name, "class": cls, "log10Ratio": None, "std": None})
+            continue
         mean = sum(values) / len(values)
         std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
         layers.append({"module": name, "class": cls, "log10Ratio": round(mean, 4), "std": round(std, 4)})

@@ -23,6 +23,7 @@ import { perDim } from '../shared/shapes';
 import type { Rng } from './rng';
 import { attentionNode, positionEmbeddingNode, type WeightSource } from './attention';
 import { softmaxAxis, tensorOpApply } from './tensor-ops';
+import { affineInitializers } from '../shared/knowledge/initializers';
 
 export interface StepContext {
   training: boolean;
@@ -415,11 +416,21 @@ class NodeBuilder implements WeightSource {
     return tf.avgPool3d(padded as tf.Tensor5D, [size[0]!, size[1]!, size[2]!], [strides[0]!, strides[1]!, strides[2]!], mode);
   }
 
+  /**
+   * A normalization's γ (`scale`) or β (`shift`) as the code initializes it (`nn.init.zeros_(bn.weight)`,
+   * `gamma_initializer='zeros'`: affineInitializers), else the frameworks' ones and zeros.
+   */
+  private affineInitial(layer: LayerIR, part: 'scale' | 'shift', channels: number): tf.Tensor1D {
+    const written = affineInitializers(layer)[part];
+    if (!written) return part === 'scale' ? tf.ones([channels]) : tf.zeros([channels]);
+    return tf.tensor1d(initialValues(written, this.framework, [channels], { fanIn: channels, fanOut: channels }, this.rng));
+  }
+
   private normalization(planned: PlannedLayer, channels: number): ProbeNode {
     const layer = planned.ir;
     const epsilon = (isNormalization(layer) ? layer.norm.epsilon : null) ?? (this.keras ? 1e-3 : 1e-5);
-    const gamma = tf.variable(tf.ones([channels]), true, `${this.prefix}/${layer.id}/gamma`);
-    const beta = tf.variable(tf.zeros([channels]), true, `${this.prefix}/${layer.id}/beta`);
+    const gamma = tf.variable(this.affineInitial(layer, 'scale', channels), true, `${this.prefix}/${layer.id}/gamma`);
+    const beta = tf.variable(this.affineInitial(layer, 'shift', channels), true, `${this.prefix}/${layer.id}/beta`);
     // Training mode: BatchNorm's batch statistics over every axis but channels; LayerNorm over features.
     const batchNorm = layer.kind === 'batchnorm' ? makeBatchNorm(epsilon) : null;
     return {
@@ -448,8 +459,8 @@ class NodeBuilder implements WeightSource {
     const groups = groupsOf(layer, channels);
     const epsilon = norm?.epsilon ?? (this.keras ? 1e-3 : 1e-5);
     const affine = norm?.affine !== false;
-    const gamma = affine ? tf.variable(tf.ones([channels]), true, `${this.prefix}/${layer.id}/gamma`) : null;
-    const beta = affine ? tf.variable(tf.zeros([channels]), true, `${this.prefix}/${layer.id}/beta`) : null;
+    const gamma = affine ? tf.variable(this.affineInitial(layer, 'scale', channels), true, `${this.prefix}/${layer.id}/gamma`) : null;
+    const beta = affine ? tf.variable(this.affineInitial(layer, 'shift', channels), true, `${this.prefix}/${layer.id}/beta`) : null;
     return {
       planned,
       vars: gamma && beta ? [gamma, beta] : [],

@@ -15,9 +15,9 @@ import { buildOptimizer } from './optimizer';
 import { planWithinBudget } from './scale';
 import { Rng } from './rng';
 import { duplicateUnitFraction } from './symmetry';
-import { judge, measureNotice } from './verdicts';
+import { gatedNotice, judge, measureNotice } from './verdicts';
 import { probePrediction } from './prediction';
-import { outputHeads, scaleFreeLayers } from '../shared/gradient-flow';
+import { outputHeads, scaleFreeLayers, zeroGatedLayers } from '../shared/gradient-flow';
 
 export interface TrainHooks {
   /**
@@ -46,14 +46,14 @@ function forward(nodes: ProbeNode[], xs: tf.Tensor[], ctx: StepContext): tf.Tens
 }
 
 /** `applications`: how many times the layer object is applied (1, or more when later applications reuse its weights). */
-function emptyLayer(node: ProbeNode, applications: number, output: boolean, scaleFree: boolean): ProbeLayerResult {
+function emptyLayer(node: ProbeNode, applications: number, output: boolean, scaleFree: boolean, gated: boolean): ProbeLayerResult {
   const ir = node.planned.ir;
   const series = {} as Record<LayerMetricKey, number[] | null>;
   for (const key of LAYER_METRIC_KEYS) {
     const on = LAYER_METRICS[key].on;
     series[key] = measuredOn(on, node) || !nullElsewhere(on) ? [] : null;
   }
-  return { id: ir.id, name: ir.name, kind: ir.kind, line: layerLine(ir), params: node.planned.params, ...(applications > 1 ? { applications } : {}), ...(output ? { output: true as const } : {}), ...(scaleFree ? { scaleFree: true as const } : {}), ...(series as LayerSeries) };
+  return { id: ir.id, name: ir.name, kind: ir.kind, line: layerLine(ir), params: node.planned.params, ...(applications > 1 ? { applications } : {}), ...(output ? { output: true as const } : {}), ...(scaleFree ? { scaleFree: true as const } : {}), ...(gated ? { gated: true as const } : {}), ...(series as LayerSeries) };
 }
 
 export async function trainModel(model: ModelIR, options: ProbeOptions, backend: BackendName, hooks: TrainHooks = {}): Promise<ProbeResult> {
@@ -83,7 +83,8 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
     const { heads } = outputHeads(model);
     const headIds = heads.size > 1 ? new Set([...heads].map((i) => model.layers[i]!.id)) : new Set<string>();
     const scaleFreeIds = new Set([...scaleFreeLayers(model)].map((i) => model.layers[i]!.id));
-    const results = measured.map((n) => emptyLayer(n, applications(n), headIds.has(n.planned.ir.id), scaleFreeIds.has(n.planned.ir.id)));
+    const gatedIds = new Set([...zeroGatedLayers(model)].map((i) => model.layers[i]!.id));
+    const results = measured.map((n) => emptyLayer(n, applications(n), headIds.has(n.planned.ir.id), scaleFreeIds.has(n.planned.ir.id), gatedIds.has(n.planned.ir.id)));
     const losses: number[] = [];
     let steps = Math.max(1, Math.floor(options.steps));
     let lastPartialAt = performance.now();
@@ -163,6 +164,8 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
     const verdicts = judge({ layers: results, loss: losses, symmetry, thresholds: options.thresholds });
     const measureNote = measureNotice({ layers: results, thresholds: options.thresholds });
     if (measureNote) notices.push(measureNote);
+    const gatedNote = gatedNotice(results);
+    if (gatedNote) notices.push(gatedNote);
     return { ...snapshot(verdicts), durationMs: Math.round(performance.now() - started) };
   } finally {
     optimizer?.dispose();

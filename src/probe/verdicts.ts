@@ -168,6 +168,22 @@ export function measureNotice(input: Pick<VerdictInput, 'layers' | 'thresholds'>
   };
 }
 
+/**
+ * Layers behind a normalization whose scale starts at zero (zeroGatedLayers): their gradient is zero at
+ * the first step by design and grows as the scale trains, so the flow is judged without them.
+ */
+export function gatedNotice(layers: VerdictInput['layers']): ProbeNotice | null {
+  const gated = layers.filter((l) => l.gated === true);
+  const first = gated[0];
+  if (!first) return null;
+  const named = gated.slice(0, 3).map(label).join(', ') + (gated.length > 3 ? ` and ${String(gated.length - 3)} more` : '');
+  return {
+    severity: 'information',
+    message: `${named}: every path from ${gated.length === 1 ? 'it' : 'them'} to the loss passes a normalization whose scale starts at zero (a zero-initialized residual branch), so no gradient reaches ${gated.length === 1 ? 'it' : 'them'} at the first step by design; ${gated.length === 1 ? 'its' : 'theirs'} grows as the scale trains. The gradient flow is judged without ${gated.length === 1 ? 'it' : 'them'}.`,
+    line: first.line,
+  };
+}
+
 export function judge(input: VerdictInput): ProbeVerdict[] {
   const verdicts = [nonFinite(input), vanishing(input), attenuated(input), exploding(input), fractionVerdict(input, 'dead-units'), fractionVerdict(input, 'saturation'), symmetry(input)];
   return verdicts.filter((v): v is ProbeVerdict => v !== null);

@@ -11,6 +11,7 @@
 import type { ActivationName, LayerIR, LayerKind, ModelIR } from './ir';
 import { consumersOf, isWeightLayer } from './knowledge/model-walk';
 import { isNormalizationKind, modelOutputs } from './layers';
+import { startsAtZeroScale } from './knowledge/initializers';
 
 /** Layers whose weight gradients make the gradient-flow path (the probe measures each one's norm). */
 export const FLOW_PATH_KINDS: ReadonlySet<LayerKind> = new Set<LayerKind>(['dense', 'conv1d', 'conv2d', 'conv3d', 'conv-transpose', 'embedding', 'lstm', 'gru', 'simple-rnn']);
@@ -19,6 +20,43 @@ export const FLOW_PATH_KINDS: ReadonlySet<LayerKind> = new Set<LayerKind>(['dens
 export function onFlowPath(layer: Pick<LayerIR, 'kind' | 'frozen'>): boolean {
   return FLOW_PATH_KINDS.has(layer.kind) && !layer.frozen;
 }
+
+/**
+ * The flow-path layers (by index) that no gradient reaches at initialization by design: every path from
+ * them to an output passes a normalization whose scale starts at zero (startsAtZeroScale), whose input
+ * gradient is then exactly zero. A zero-initialized residual branch starts as nothing and the network as
+ * its shortcuts (Goyal et al. 2017); the first step trains γ, and from the second the branch's layers get
+ * gradients that grow with it. They are left out of the first/last comparison, as frozen layers are: at
+ * initialization their gradient is zero by construction, not vanishing through depth.
+ */
+export function zeroGatedLayers(model: Pick<ModelIR, 'layers' | 'isGraph'>): Set<number> {
+  const { layers } = model;
+  const gated = new Set<number>();
+  if (!layers.some(startsAtZeroScale)) return gated;
+  const outputs = new Set(modelOutputs(model));
+  const indexOf = new Map(layers.map((layer, i) => [layer, i]));
+  /** Whether a gradient reaches layer i's output at initialization: it is an output, or feeds a layer that passes one. */
+  const reached = new Map<number, boolean>();
+  const isReached = (i: number): boolean => {
+    const known = reached.get(i);
+    if (known !== undefined) return known;
+    reached.set(i, false);
+    const result = outputs.has(i) || consumersOf(layers[i]!, model).some((reader) => !startsAtZeroScale(reader) && isReachedLayer(reader));
+    reached.set(i, result);
+    return result;
+  };
+  const isReachedLayer = (layer: LayerIR): boolean => {
+    const j = indexOf.get(layer);
+    return j === undefined || isReached(j);
+  };
+  layers.forEach((layer, i) => {
+    if (onFlowPath(layer) && !isReached(i)) gated.add(i);
+  });
+  return gated;
+}
+
+/** Why a model has no first/last gradient ratio (frozen layers and zeroGatedLayers do not count). */
+export const NO_FLOW_PAIR = 'fewer than two layers whose weights a gradient reaches at initialization';
 
 /** Activations that commute with a positive scale, f(c·z) = c·f(z) for c > 0 (the identity included). */
 const POSITIVELY_HOMOGENEOUS: ReadonlySet<ActivationName> = new Set<ActivationName>(['linear', 'relu', 'leaky_relu', 'prelu']);

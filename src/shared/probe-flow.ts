@@ -9,9 +9,12 @@ import { median } from './probe-format';
 
 const PATH_KINDS: ReadonlySet<string> = FLOW_PATH_KINDS;
 
-/** The gradient-flow path of a probe result: its weighted layers with measured gradients, in execution order. */
-export function flowPathLayers<L extends { kind: string; gradNorm: number[] }>(layers: readonly L[]): L[] {
-  return layers.filter((l) => PATH_KINDS.has(l.kind) && l.gradNorm.length > 0);
+/**
+ * The gradient-flow path of a probe result: its weighted layers with measured gradients, in execution
+ * order, but those no gradient reaches at initialization by design (`gated`), as the prediction leaves them out.
+ */
+export function flowPathLayers<L extends { kind: string; gradNorm: number[]; gated?: boolean }>(layers: readonly L[]): L[] {
+  return layers.filter((l) => PATH_KINDS.has(l.kind) && l.gradNorm.length > 0 && l.gated !== true);
 }
 
 export interface MeasuredFlow<L> extends FlowProfile {
@@ -22,7 +25,7 @@ export interface MeasuredFlow<L> extends FlowProfile {
 }
 
 /** What a path layer needs for the flow to be read from it. */
-type FlowLayer = { kind: string; gradNorm: number[]; weightNorm?: number[]; output?: boolean; scaleFree?: boolean };
+type FlowLayer = { kind: string; gradNorm: number[]; weightNorm?: number[]; output?: boolean; scaleFree?: boolean; gated?: boolean };
 
 /** A layer's per-step values in a measure: |∇W|, or |∇W|·|W| at equal weight norm (NaN where the weight norm is missing). */
 export function flowSeries(layer: FlowLayer, measure: FlowMeasure): number[] {

@@ -144,6 +144,11 @@ export interface ProbeLayerResult extends LayerSeries {
    * reaches is a normalization through positively homogeneous steps): scaling them changes no loss.
    */
   scaleFree?: true;
+  /**
+   * Set when no gradient reaches the layer at initialization by design (zeroGatedLayers in
+   * gradient-flow.ts: every path to the loss passes a normalization whose scale starts at zero).
+   */
+  gated?: true;
 }
 
 export interface ProbeVerdict {

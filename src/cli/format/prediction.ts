@@ -3,7 +3,7 @@
  * JSON report (issue 9 §1) and the lines `check --verbose` prints under the findings.
  */
 import type { ModelIR } from '../../shared/ir';
-import { approxRatio, flowReference, type FlowMeasure } from '../../shared/gradient-flow';
+import { approxRatio, flowReference, NO_FLOW_PAIR, type FlowMeasure } from '../../shared/gradient-flow';
 import { modelPrediction } from '../../shared/knowledge/propagation';
 
 export interface JsonLayerPrediction {
@@ -44,7 +44,7 @@ const AS_IS = (text: string): string => text;
 export function jsonPrediction(model: ModelIR, locate: LineLocator = IN_FILE, rename = AS_IS): { prediction: JsonPrediction | null; predictionUnavailable?: string } {
   const p = modelPrediction(model);
   if (!p.ok) return { prediction: null, predictionUnavailable: rename(p.reason) };
-  if (p.log10FirstLastRatio === null || p.grade === null) return { prediction: null, predictionUnavailable: 'fewer than two layers with weights: no first-to-last gradient ratio' };
+  if (p.log10FirstLastRatio === null || p.grade === null) return { prediction: null, predictionUnavailable: `${NO_FLOW_PAIR}: no first-to-last gradient ratio` };
   return {
     prediction: {
       log10FirstLastRatio: round(p.log10FirstLastRatio, 3),
@@ -66,7 +66,7 @@ export function predictionLines(model: ModelIR, where: (line: number) => string,
   if (!p.ok) return [`${where(model.range.start.line)}: model ${model.name}: no gradient-flow prediction (${rename(p.reason)})`];
   const head =
     p.log10FirstLastRatio === null
-      ? `model ${model.name}: predicted at initialization (fewer than two layers with weights)`
+      ? `model ${model.name}: predicted at initialization (${NO_FLOW_PAIR})`
       : `model ${model.name}: predicted ${p.grade} at initialization: the first layer gets ${approxRatio(10 ** p.log10FirstLastRatio)} of ${flowReference(p.against, p.measure)}`;
   const assumed = p.assumptions.length > 0 ? ` (assuming ${rename(p.assumptions.join(', '))})` : '';
   const lines = [`${where(model.range.start.line)}: ${head}${assumed}`];

@@ -2,7 +2,8 @@
  * Initializers with their Keras and PyTorch semantics: the distribution each one draws from, the
  * effective std of the weights for a layer's fans, and what each one aims for.
  */
-import type { InitializerIR, InitializerName } from '../ir';
+import type { InitializerIR, InitializerName, LayerIR } from '../ir';
+import { isNormalization } from '../layers';
 import { calculateGain, fanFor, KERAS_TRUNCATION_STD_FACTOR, truncatedNormalMoments, type FanMode } from './math';
 import type { ReferenceKey } from './references';
 
@@ -455,3 +456,50 @@ export function initializerTitle(init: Pick<InitializerIR, 'name' | 'framework' 
   return initializerDoc(init.name).title;
 }
 
+
+/** A normalization's learned per-channel scale γ and shift β at initialization: their means and second moments. */
+export interface AffineMoments {
+  scaleMean: number;
+  scaleSecond: number;
+  shiftMean: number;
+  shiftSecond: number;
+}
+
+/** γ = 1 and β = 0: both frameworks' defaults, and what a normalization without a learned scale applies. */
+const DEFAULT_AFFINE: AffineMoments = { scaleMean: 1, scaleSecond: 1, shiftMean: 0, shiftSecond: 0 };
+
+/** The mean and second moment of an initializer the code writes, when they do not depend on fans (a 1-D weight has none); null otherwise. */
+function writtenMoments(init: InitializerIR | null): { mean: number; second: number } | null {
+  if (!init?.explicit) return null;
+  const stats = initializerStats(init, null, null);
+  return stats.mean === null || stats.rms === null ? null : { mean: stats.mean, second: stats.rms * stats.rms };
+}
+
+/** The initializers of a normalization's γ and β that apply (those affineMoments reads); null for the default. */
+export function affineInitializers(layer: LayerIR): { scale: InitializerIR | null; shift: InitializerIR | null } {
+  if (!isNormalization(layer) || layer.norm.affine === false) return { scale: null, shift: null };
+  return { scale: writtenMoments(layer.kernelInit) ? layer.kernelInit : null, shift: writtenMoments(layer.biasInit) ? layer.biasInit : null };
+}
+
+/**
+ * γ and β of a normalization layer (torch `weight` / `bias`, Keras `gamma` / `beta`) as the code
+ * initializes them (`nn.init.zeros_(bn.weight)`, `nn.init.normal_(m.weight, 1.0, 0.02)`,
+ * `gamma_initializer='zeros'`), the defaults where it writes none (or one whose numbers need fans a
+ * 1-D weight does not have). The defaults for any other layer.
+ */
+export function affineMoments(layer: LayerIR): AffineMoments {
+  if (!isNormalization(layer) || layer.norm.affine === false) return DEFAULT_AFFINE;
+  const scale = writtenMoments(layer.kernelInit);
+  const shift = writtenMoments(layer.biasInit);
+  if (!scale && !shift) return DEFAULT_AFFINE;
+  return { scaleMean: scale?.mean ?? 1, scaleSecond: scale?.second ?? 1, shiftMean: shift?.mean ?? 0, shiftSecond: shift?.second ?? 0 };
+}
+
+/**
+ * Whether a normalization's scale starts at zero (zero-initialized residual branches: torchvision's
+ * `zero_init_residual=True`, `nn.init.zeros_(bn.weight)`): its output is its shift alone, and the
+ * gradient it passes back, γ·(…)/σ, is exactly zero until a step has trained γ.
+ */
+export function startsAtZeroScale(layer: LayerIR): boolean {
+  return isNormalization(layer) && affineMoments(layer).scaleSecond === 0;
+}

@@ -29,9 +29,9 @@
  * gradient (a loss of 2 of the batch·positions directions, small except for tiny batches of vectors).
  */
 import type { ActivationIR, Framework, InitializerIR, LayerIR, LayerKind, LayerOf, ModelIR, Range } from '../ir';
-import { FLOW_THRESHOLDS, flowMeasure, lastHiddenIndex, onFlowPath, gradeFlowRatio, outputHeads, scaleFreeLayers, type FlowGrade, type FlowMeasure } from '../gradient-flow';
+import { FLOW_THRESHOLDS, flowMeasure, lastHiddenIndex, onFlowPath, gradeFlowRatio, outputHeads, scaleFreeLayers, zeroGatedLayers, type FlowGrade, type FlowMeasure } from '../gradient-flow';
 import { activationMoments, gaussianExpectation, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
-import { initializerStats } from './initializers';
+import { affineMoments, initializerStats } from './initializers';
 import { convOf, firstComputing, isRecurrent, modelOutputs, readsSteps } from '../layers';
 import { attentionFans, perDim, readerKind, returnsSequences } from '../shapes';
 import { normalCdf } from './math';
@@ -582,17 +582,20 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
       return passThrough(x, a2 * (1 - rate));
     }
     case 'batchnorm': {
-      // Per channel over the batch: removes each channel's mean and divides by its within-channel variance.
+      // Per channel over the batch: removes each channel's mean and divides by its within-channel variance,
+      // then scales by γ and shifts by β (each channel varies as γ_c does; the gradient is scaled by γ too).
       const v = x.dataVar;
       if (!(v > 1e-30)) throw new Unpropagatable(`${label(layer)} normalizes a signal with no variance`, layer);
-      return passThrough({ mean: 0, q: 1, dataVar: 1, features: x.features, positions: x.positions, source: null }, 1 / v);
+      const a = affineMoments(layer);
+      return passThrough({ mean: a.shiftMean, q: a.scaleSecond + a.shiftSecond, dataVar: a.scaleSecond, features: x.features, positions: x.positions, source: null }, a.scaleSecond / v);
     }
     case 'layernorm':
     case 'groupnorm': {
       // Per example over features: the channel means' spread is part of what it divides by, and stays.
       const v = variance(x);
       if (!(v > 1e-30)) throw new Unpropagatable(`${label(layer)} normalizes a signal with no variance`, layer);
-      return passThrough({ mean: 0, q: 1, dataVar: x.dataVar / v, features: x.features, positions: x.positions, source: null }, 1 / v);
+      const a = affineMoments(layer);
+      return passThrough({ mean: a.shiftMean, q: a.scaleSecond + a.shiftSecond, dataVar: (a.scaleSecond * x.dataVar) / v, features: x.features, positions: x.positions, source: null }, a.scaleSecond / v);
     }
     case 'rescaling': {
       const scale = layer.op === 'lambda' ? 1 / 255 : (layer.scale ?? 1);
@@ -789,7 +792,9 @@ function propagate(model: ModelIR): ModelPrediction {
   const assumptions: string[] = [];
   const layers = withProbeSizes(model, assumptions);
   const index = new Map(layers.map((l, i) => [l.id, i]));
-  const measured = layers.map((l, i) => (onFlowPath(l) ? i : -1)).filter((i) => i >= 0);
+  // Layers behind a zero-initialized normalization scale get no gradient at initialization by design (zeroGatedLayers).
+  const gated = zeroGatedLayers(model);
+  const measured = layers.map((l, i) => (onFlowPath(l) && !gated.has(i) ? i : -1)).filter((i) => i >= 0);
   const start = inputSignal(model, assumptions);
   // In a graph, a layer that reads no layer (a second Input) reads the model's input, not the layer listed before it.
   const inputsOf = layers.map((layer, i) => (!model.isGraph ? [i - 1] : layer.inputs.length > 0 ? layer.inputs.map((id) => index.get(id) ?? -2) : [-1]));
@@ -846,7 +851,7 @@ function propagate(model: ModelIR): ModelPrediction {
   const owners = measured.filter((i) => layers[i]!.sharesWeightsWith === null);
   const reference = owners.length > 0 ? Math.max(normSq[owners[owners.length - 1]!] ?? 0, TINY) : 1;
   const predictions: LayerPrediction[] = nodes.map((node, i) => {
-    const weighted = onFlowPath(node.layer) && node.layer.sharesWeightsWith === null;
+    const weighted = onFlowPath(node.layer) && node.layer.sharesWeightsWith === null && !gated.has(i);
     const n = normSq[i] ?? null;
     const source = node.inputs[0];
     return {

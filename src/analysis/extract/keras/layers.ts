@@ -6,7 +6,7 @@
  */
 import type { Node } from '../../python/syntax-tree';
 import type { ActivationName, ConvConfig, InitializerIR, LayerCommon, LayerDetail, LayerIR, Layout, MergeConfig, Range, ReshapeConfig } from '../../../shared/ir';
-import { defaultDetail, defaultRecurrent, isRecurrent } from '../../../shared/layers';
+import { defaultDetail, defaultRecurrent, isNormalizationKind, isRecurrent } from '../../../shared/layers';
 import type { ConstValue } from '../../python/constants';
 import { boolValue, intList, numberValue, paddingValue, pairsPerDim, setting } from '../normalize';
 import { argument, rangeOf, type CallArguments, requiredField } from '../../python/syntax';
@@ -196,6 +196,13 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
     fields.kernelInit = initializerArg(args, own, 'embeddings_initializer', ctx, kerasDefaultEmbedding);
   }
   if (useBias) fields.biasInit = initializerArg(args, own, 'bias_initializer', ctx, kerasDefaultBias);
+  if (isNormalizationKind(own.kind)) {
+    // γ and β as written (`gamma_initializer='zeros'`: a zero-initialized residual branch); null keeps the defaults.
+    const gamma = arg(args, own, 'gamma_initializer');
+    if (gamma) fields.kernelInit = initializerFromValue(gamma, ctx);
+    const beta = arg(args, own, 'beta_initializer');
+    if (beta) fields.biasInit = initializerFromValue(beta, ctx);
+  }
   let recurrentActivation: ActivationName | null = null;
   if (own.weights === 'recurrent') {
     fields.recurrentInit = initializerArg(args, own, 'recurrent_initializer', ctx, kerasDefaultRecurrent);

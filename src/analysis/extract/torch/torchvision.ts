@@ -4,7 +4,8 @@
  * (He et al. 2015, "Deep Residual Learning for Image Recognition": 7x7/2 stem, 3x3 max pool, four
  * stages of basic or bottleneck blocks with a 1x1 projection where the shape changes, global average
  * pool, one Linear) with torchvision's own initialization (convolutions kaiming_normal_ fan_out for
- * relu, BatchNorm weight 1 and bias 0, the Linear at PyTorch's default). The stride of a bottleneck
+ * relu, BatchNorm weight 1 and bias 0, the Linear at PyTorch's default; with zero_init_residual=True,
+ * each block's last BatchNorm weight 0, set in the block here where torchvision loops over modules()). The stride of a bottleneck
  * stage sits on its 3x3 convolution, as in torchvision since v0.3 ("ResNet v1.5").
  *
  * A call of one of them is evaluated like a user's class from another file (see imported.ts): its
@@ -26,7 +27,7 @@ import torch.nn as nn
 class BasicBlock(nn.Module):
     expansion = 1
 
-    def __init__(self, inplanes, planes, stride=1, downsample=None):
+    def __init__(self, inplanes, planes, stride=1, downsample=None, zero_init=False):
         super().__init__()
         self.conv1 = nn.Conv2d(inplanes, planes, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
@@ -34,6 +35,8 @@ class BasicBlock(nn.Module):
         self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(planes)
         self.downsample = downsample
+        if zero_init:
+            nn.init.constant_(self.bn2.weight, 0)
 
     def forward(self, x):
         shortcut = x
@@ -47,7 +50,7 @@ class BasicBlock(nn.Module):
 class Bottleneck(nn.Module):
     expansion = 4
 
-    def __init__(self, inplanes, planes, stride=1, downsample=None):
+    def __init__(self, inplanes, planes, stride=1, downsample=None, zero_init=False):
         super().__init__()
         self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
@@ -57,6 +60,8 @@ class Bottleneck(nn.Module):
         self.bn3 = nn.BatchNorm2d(planes * 4)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
+        if zero_init:
+            nn.init.constant_(self.bn3.weight, 0)
 
     def forward(self, x):
         shortcut = x
@@ -69,9 +74,10 @@ class Bottleneck(nn.Module):
 
 
 class ResNet(nn.Module):
-    def __init__(self, block, depths, num_classes=1000):
+    def __init__(self, block, depths, num_classes=1000, zero_init_residual=False):
         super().__init__()
         self.inplanes = 64
+        self.zero_init = zero_init_residual
         self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
@@ -93,10 +99,10 @@ class ResNet(nn.Module):
                 nn.Conv2d(self.inplanes, planes * block.expansion, 1, stride=stride, bias=False),
                 nn.BatchNorm2d(planes * block.expansion),
             )
-        blocks = [block(self.inplanes, planes, stride, downsample)]
+        blocks = [block(self.inplanes, planes, stride, downsample, self.zero_init)]
         self.inplanes = planes * block.expansion
         for _ in range(1, count):
-            blocks.append(block(self.inplanes, planes))
+            blocks.append(block(self.inplanes, planes, 1, None, self.zero_init))
         return nn.Sequential(*blocks)
 
     def forward(self, x):
@@ -106,24 +112,24 @@ class ResNet(nn.Module):
         return self.fc(x)
 
 
-def resnet18(pretrained=False, progress=True, weights=None, num_classes=1000, **kwargs):
-    return ResNet(BasicBlock, [2, 2, 2, 2], num_classes)
+def resnet18(pretrained=False, progress=True, weights=None, num_classes=1000, zero_init_residual=False, **kwargs):
+    return ResNet(BasicBlock, [2, 2, 2, 2], num_classes, zero_init_residual)
 
 
-def resnet34(pretrained=False, progress=True, weights=None, num_classes=1000, **kwargs):
-    return ResNet(BasicBlock, [3, 4, 6, 3], num_classes)
+def resnet34(pretrained=False, progress=True, weights=None, num_classes=1000, zero_init_residual=False, **kwargs):
+    return ResNet(BasicBlock, [3, 4, 6, 3], num_classes, zero_init_residual)
 
 
-def resnet50(pretrained=False, progress=True, weights=None, num_classes=1000, **kwargs):
-    return ResNet(Bottleneck, [3, 4, 6, 3], num_classes)
+def resnet50(pretrained=False, progress=True, weights=None, num_classes=1000, zero_init_residual=False, **kwargs):
+    return ResNet(Bottleneck, [3, 4, 6, 3], num_classes, zero_init_residual)
 
 
-def resnet101(pretrained=False, progress=True, weights=None, num_classes=1000, **kwargs):
-    return ResNet(Bottleneck, [3, 4, 23, 3], num_classes)
+def resnet101(pretrained=False, progress=True, weights=None, num_classes=1000, zero_init_residual=False, **kwargs):
+    return ResNet(Bottleneck, [3, 4, 23, 3], num_classes, zero_init_residual)
 
 
-def resnet152(pretrained=False, progress=True, weights=None, num_classes=1000, **kwargs):
-    return ResNet(Bottleneck, [3, 8, 36, 3], num_classes)
+def resnet152(pretrained=False, progress=True, weights=None, num_classes=1000, zero_init_residual=False, **kwargs):
+    return ResNet(Bottleneck, [3, 8, 36, 3], num_classes, zero_init_residual)
 `;
 
 /** Whether code may call a builder of the catalogue (a cheap word test before running a function for it). */

@@ -2,7 +2,7 @@
  * How rules quote the gradient flow predicted at initialization (src/shared/knowledge/propagation.ts),
  * so that every message carries the same number the hover, the inline hints and the probe show.
  */
-import { approxRatio, flowReference } from '../../../shared/gradient-flow';
+import { approxRatio, flowReference, NO_FLOW_PAIR } from '../../../shared/gradient-flow';
 import type { Severity } from '../../../shared/findings';
 import type { ModelPrediction, PropagatedModel } from '../../../shared/knowledge/propagation';
 
@@ -16,7 +16,7 @@ export function firstLastText(prediction: PropagatedModel): string | null {
 
 /** The note a finding judged without a prediction carries, naming why. */
 export function noPredictionNote(prediction: ModelPrediction): string {
-  const why = prediction.ok ? 'the model has fewer than two layers with weights' : prediction.reason;
+  const why = prediction.ok ? `the model has ${NO_FLOW_PAIR}` : prediction.reason;
   return `(No prediction: ${why}; judged by the structure alone.)`;
 }
 
