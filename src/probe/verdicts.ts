@@ -177,9 +177,10 @@ export function gatedNotice(layers: VerdictInput['layers']): ProbeNotice | null 
   const first = gated[0];
   if (!first) return null;
   const named = gated.slice(0, 3).map(label).join(', ') + (gated.length > 3 ? ` and ${String(gated.length - 3)} more` : '');
+  const [them, theirs] = gated.length === 1 ? ['it', 'its'] : ['them', 'theirs'];
   return {
     severity: 'information',
-    message: `${named}: every path from ${gated.length === 1 ? 'it' : 'them'} to the loss passes a normalization whose scale starts at zero (a zero-initialized residual branch), so no gradient reaches ${gated.length === 1 ? 'it' : 'them'} at the first step by design; ${gated.length === 1 ? 'its' : 'theirs'} grows as the scale trains. The gradient flow is judged without ${gated.length === 1 ? 'it' : 'them'}.`,
+    message: `${named}: every path from ${them} to the loss passes a normalization whose scale starts at zero (a zero-initialized residual branch), so no gradient reaches ${them} at the first step by design; ${theirs} grows as the scale trains. The gradient flow is judged without ${them}.`,
     line: first.line,
   };
 }

@@ -456,7 +456,6 @@ export function initializerTitle(init: Pick<InitializerIR, 'name' | 'framework' 
   return initializerDoc(init.name).title;
 }
 
-
 /** A normalization's learned per-channel scale γ and shift β at initialization: their means and second moments. */
 export interface AffineMoments {
   scaleMean: number;
@@ -488,9 +487,9 @@ export function affineInitializers(layer: LayerIR): { scale: InitializerIR | nul
  * 1-D weight does not have). The defaults for any other layer.
  */
 export function affineMoments(layer: LayerIR): AffineMoments {
-  if (!isNormalization(layer) || layer.norm.affine === false) return DEFAULT_AFFINE;
-  const scale = writtenMoments(layer.kernelInit);
-  const shift = writtenMoments(layer.biasInit);
+  const written = affineInitializers(layer);
+  const scale = writtenMoments(written.scale);
+  const shift = writtenMoments(written.shift);
   if (!scale && !shift) return DEFAULT_AFFINE;
   return { scaleMean: scale?.mean ?? 1, scaleSecond: scale?.second ?? 1, shiftMean: shift?.mean ?? 0, shiftSecond: shift?.second ?? 0 };
 }
