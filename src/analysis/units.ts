@@ -10,7 +10,7 @@
  * on: syntax errors, two statements on one line, `global`, star imports, `exec`/`globals()`, a name read
  * that nothing in the file binds, or an extraction that used a whole-file fact (extract/file-wide.ts).
  */
-import type { Parser } from 'web-tree-sitter';
+import type { Parser, TreeCursor } from 'web-tree-sitter';
 import type { Node } from './python/syntax-tree';
 import type { PyFile } from './python/file';
 import { PyFile as PyFileClass, type SliceRange } from './python/file';
@@ -128,7 +128,15 @@ function knownStatements(text: string, statements: readonly TopLevelStatement[],
     unchangedFrom = text.length - commonEnd(before.text, text, Math.min(before.text.length, text.length) - unchangedUpTo);
   }
   const known: KnownStatement[] = [];
-  for (const [i, statement] of statements.entries()) {
+  const walk = new StatementWalk(root);
+  try {
+    for (const [i, statement] of statements.entries()) known.push(knownStatement(i, statement));
+  } finally {
+    walk.dispose();
+  }
+  return known;
+
+  function knownStatement(i: number, statement: TopLevelStatement): KnownStatement {
     let same: KnownStatement | undefined;
     if (before && statement.endIndex <= unchangedUpTo) {
       const was = before.statements[i];
@@ -140,11 +148,10 @@ function knownStatements(text: string, statements: readonly TopLevelStatement[],
     if (!same) {
       const statementText = text.slice(statement.startIndex, statement.endIndex);
       same = namesCache.get(statementText);
-      if (!same) namesCache.set(statementText, (same = { names: namesOf(root, statement, statements), textId: nextTextId++ }));
+      if (!same) namesCache.set(statementText, (same = { names: walk.names(i), textId: nextTextId++ }));
     }
-    known.push(same);
+    return same;
   }
-  return known;
 }
 
 /** See Partition: union-find over the statements that are not imports, binding the same name or reading what another binds. */
@@ -199,34 +206,45 @@ function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
 }
 
 /**
- * The names of one top-level statement, read with a cursor moved to it from the root (in wasm: finding
- * its node among the readers' nodes read the root's children, 1 ms per edit of a 5,000-line file).
+ * The names of top-level statements, asked in order, read with one cursor moved forward over the
+ * module's children. A cursor moved to each statement from the root made reading a long file's
+ * statements quadratic (web-tree-sitter 0.25's gotoFirstChildForIndex does not land on the child, so
+ * every statement was found by walking the siblings before it: 60 s for a 50,000-line file).
  */
-function namesOf(root: Node, statement: TopLevelStatement, statements: readonly TopLevelStatement[]): StatementNames {
-  const cursor = root.walk();
-  try {
-    if (cursor.gotoFirstChildForIndex(statement.startIndex) && cursor.startIndex === statement.startIndex && cursor.endIndex === statement.endIndex && cursor.nodeType === statement.type) return statementNames(cursor);
-  } finally {
-    cursor.delete();
-  }
-  return namesByWalk(root, statements.indexOf(statement));
-}
+class StatementWalk {
+  private cursor: TreeCursor | null = null;
+  /** The index (comments not counted) of the statement the cursor is on; -1 before the first. */
+  private at = -1;
 
-/** The names of the `index`-th top-level statement (comments not counted), found by walking the module's children. */
-function namesByWalk(root: Node, index: number): StatementNames {
-  const cursor = root.walk();
-  try {
-    let i = 0;
-    if (cursor.gotoFirstChild()) {
-      do {
-        if (cursor.nodeType === 'comment') continue;
-        if (i++ === index) return statementNames(cursor);
-      } while (cursor.gotoNextSibling());
+  constructor(private readonly root: Node) {}
+
+  /** The names of the `index`-th top-level statement (comments not counted). */
+  names(index: number): StatementNames {
+    if (!this.cursor || index < this.at) this.restart();
+    const cursor = this.cursor!;
+    while (this.at < index) {
+      if (!cursor.gotoNextSibling()) throw new Error(`no top-level statement ${String(index)}`);
+      if (cursor.nodeType !== 'comment') this.at++;
     }
-  } finally {
-    cursor.delete();
+    const start = cursor.startIndex;
+    const names = statementNames(cursor);
+    // statementNames returns the cursor to the statement; should it not, the next question starts over.
+    if (cursor.startIndex !== start || cursor.currentDepth !== 1) this.dispose();
+    return names;
   }
-  throw new Error(`no top-level statement ${String(index)}`);
+
+  dispose(): void {
+    this.cursor?.delete();
+    this.cursor = null;
+    this.at = -1;
+  }
+
+  private restart(): void {
+    this.dispose();
+    const cursor = (this.cursor = this.root.walk());
+    if (!cursor.gotoFirstChild()) throw new Error('no top-level statement');
+    if (cursor.nodeType !== 'comment') this.at = 0;
+  }
 }
 
 /**
