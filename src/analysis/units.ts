@@ -220,8 +220,7 @@ class StatementWalk {
 
   /** The names of the `index`-th top-level statement (comments not counted). */
   names(index: number): StatementNames {
-    if (!this.cursor || index < this.at) this.restart();
-    const cursor = this.cursor!;
+    const cursor = this.cursor && index >= this.at ? this.cursor : this.restart();
     while (this.at < index) {
       if (!cursor.gotoNextSibling()) throw new Error(`no top-level statement ${String(index)}`);
       if (cursor.nodeType !== 'comment') this.at++;
@@ -239,11 +238,12 @@ class StatementWalk {
     this.at = -1;
   }
 
-  private restart(): void {
+  private restart(): TreeCursor {
     this.dispose();
     const cursor = (this.cursor = this.root.walk());
     if (!cursor.gotoFirstChild()) throw new Error('no top-level statement');
     if (cursor.nodeType !== 'comment') this.at = 0;
+    return cursor;
   }
 }
 
