@@ -446,8 +446,9 @@ export class Project {
    * What the file's last extraction and the last analysis's linting computed again rather than reused
    * or moved with their lines (the editor's project; zeros for one that reads files whole).
    */
-  lastWork(path: string): { extractedGroups: number; lintedModels: number } {
-    return { extractedGroups: this.groupCaches?.get(path)?.extractedGroups ?? 0, lintedModels: this.lintCache?.lintedModels ?? 0 };
+  lastWork(path: string): { extractedGroups: number; guessedShapes: number; lintedModels: number } {
+    const groups = this.groupCaches?.get(path);
+    return { extractedGroups: groups?.extractedGroups ?? 0, guessedShapes: groups?.guessedShapes ?? 0, lintedModels: this.lintCache?.lintedModels ?? 0 };
   }
 
   dispose(): void {

@@ -15,7 +15,7 @@ import type { Node } from './python/syntax-tree';
 import type { PyFile } from './python/file';
 import { PyFile as PyFileClass, type SliceRange } from './python/file';
 import { statementNames, topLevelStatements, type StatementNames, type TopLevelStatement } from './python/top-level';
-import { assembleFile, extractPart, hasEvidence, type ExtractedFile, type ExtractedPart } from './extract/index';
+import { assembleFile, extractPart, hasEvidence, type AssemblyMemo, type ExtractedFile, type ExtractedPart } from './extract/index';
 import type { AssignedAttributes, ExternalSites, ImportedDefinitions } from './extract/types';
 import { throwIfCancelled } from './cancellation';
 import { commonEnd, commonStart, moveRows, rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
@@ -305,10 +305,17 @@ export class GroupCache {
   private partsText: string | null = null;
   /** Per part this cache moved, the copy moveRows made of its rest (moved again from its original: row-shift.ts). */
   private readonly movedRests = new WeakMap<ExtractedPart, PartRest>();
+  /** The last assembly of the file's parts (input shapes moved with their lines: extract/index.ts). */
+  private readonly assembly: AssemblyMemo = { last: null, guessed: 0 };
   /** Why the newest version was read whole, or null. */
   wholeReason: string | null = null;
   /** Groups the last call extracted (neither reused nor moved). */
   extractedGroups = 0;
+
+  /** Input shapes the last call guessed (neither reused nor moved with their lines). */
+  get guessedShapes(): number {
+    return this.assembly.guessed;
+  }
 
   /** The parts (in the file as it is now) to keep, and the text they were computed from. */
   private keep(parts: Map<string, ExtractedPart>, text: string | null): void {
@@ -347,6 +354,7 @@ export class GroupCache {
    */
   extract(parser: Parser, file: PyFile, sites: ExternalSites | undefined, sitesKey: string, imported?: ImportedDefinitions, assigned?: AssignedAttributes): ExtractedFile | null {
     this.extractedGroups = 0;
+    this.assembly.guessed = 0;
     const plan = groupsOf(file, this.names, this.statementsRead);
     const rows = file.root.endPosition.row + 1;
     // Each group's slice spans the file up to its last line: past this, reading the file whole costs less.
@@ -411,6 +419,6 @@ export class GroupCache {
     }
     this.keep(next, file.text);
     this.wholeReason = null;
-    return assembleFile(file, parts);
+    return assembleFile(file, parts, this.assembly);
   }
 }

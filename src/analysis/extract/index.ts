@@ -13,7 +13,7 @@ import { outsideClasses, type OutsideClasses } from './outside-classes';
 import { collectEvidence, fileEvidence, guessInputShape, type Evidence, type PartEvidence } from './input-shapes';
 import { instantiatedModels } from './instantiation';
 import { rethrowCancellation } from '../cancellation';
-import { byRows, markMoved, moveRows, shiftRows, uniformMoveOf } from '../row-shift';
+import { byRows, markMoved, moveRows, rowShift, shiftRows, uniformMoveOf, type RowMap } from '../row-shift';
 import { isDeepStrictEqual } from 'node:util';
 import { readImportedConstants, Scope, type ConstValue } from '../python/constants';
 
@@ -200,8 +200,56 @@ function evidenceMovesTo(evidence: readonly PartEvidence[]): EvidenceMoves {
   };
 }
 
-/** The file's results from its parts (the whole file, or its slices in source order). */
-export function assembleFile(file: PyFile, parts: readonly ExtractedPart[]): ExtractedFile {
+/**
+ * What a file's last assembly guessed its models' input shapes from: its text, and the file's evidence
+ * with its id. Kept by the file's group cache (units.ts) between versions of the file.
+ */
+export interface Assembly {
+  text: string;
+  evidence: readonly Evidence[];
+  key: string;
+}
+
+/** A file's last assembly, and how many input shapes it guessed (the rest it reused or moved). */
+export interface AssemblyMemo {
+  last: Assembly | null;
+  guessed: number;
+}
+
+/**
+ * The former completion of a model, with its input shape guess moved through `forward` (the rows of
+ * the former text to this one's), when the file's evidence is the former evidence with its rows moved
+ * the same way (`earlier` holds its id). A guess reads rows only in the lines its text spells
+ * (input-shapes.ts: the order of the evidence and the model's layers, never their distance), so moving
+ * lines moves the guess: Enter typed above a model moves the evidence below it, and no model's shape is
+ * guessed again. The former copy itself while its guess spells no moved line; for a model the edit
+ * moved by whole lines, the former copy moved (as movedCompletion). Undefined otherwise.
+ */
+function shiftedCompletion(original: ModelIR, instantiated: boolean, earlier: Assembly, forward: RowMap): ModelIR | undefined {
+  const move = uniformMoveOf(original);
+  const predecessor = (move?.from as ModelIR | undefined) ?? original;
+  const before = completed.get(predecessor)?.get(`${String(instantiated)}:${earlier.key}`);
+  if (!before) return undefined;
+  const inputGuess = shiftRows(before.inputGuess, before.file, () => forward);
+  if (!inputGuess) return undefined;
+  if (!move) return isDeepStrictEqual(inputGuess, before.inputGuess) ? before : { ...original, inputGuess, instantiated };
+  const moved = isDeepStrictEqual(inputGuess, shiftRows(before.inputGuess, before.file, byRows(move.rows))) ? moveRows(before, before.file, byRows(move.rows)) : null;
+  return moved ?? { ...original, inputGuess, instantiated };
+}
+
+/** The rows of `earlier`'s text to `file`'s when the file's evidence is `earlier`'s with its rows moved by them; null otherwise. */
+function evidenceMovedFrom(earlier: Assembly | null, file: PyFile, evidence: readonly Evidence[]): RowMap | null {
+  if (!earlier || earlier.text === file.text) return null;
+  const forward = rowShift(earlier.text, file.text).forward;
+  const moved = shiftRows(earlier.evidence, file.path, () => forward, true);
+  return moved && isDeepStrictEqual(moved, evidence) ? forward : null;
+}
+
+/**
+ * The file's results from its parts (the whole file, or its slices in source order). `memo`: the file's
+ * last assembly, read (see shiftedCompletion) and replaced by this one.
+ */
+export function assembleFile(file: PyFile, parts: readonly ExtractedPart[], memo?: AssemblyMemo): ExtractedFile {
   // Whether a model is instantiated reads calls anywhere in the text (docstrings and comments too), and
   // its input shape reads the evidence of every part: both are decided for the whole file, on copies,
   // since the parts' models are cached between analyses.
@@ -211,17 +259,27 @@ export function assembleFile(file: PyFile, parts: readonly ExtractedPart[]): Ext
   const { evidence, key: evidenceKey } = cached.length > 0 ? evidenceOf(parts) : { evidence: [], key: '' };
   const evidenceParts = parts.map((p) => p.evidence);
   const evidenceMoves = evidenceMovesTo(evidenceParts);
+  const earlier = memo?.last ?? null;
+  let movedFrom: RowMap | null | undefined;
+  let guessed = 0;
   const models = cached.map((original, i) => {
     const key = `${String(instantiated[i])}:${evidenceKey}`;
     let byFacts = completed.get(original);
     if (!byFacts) completed.set(original, (byFacts = new Map<string, ModelIR>()));
     let model = byFacts.get(key);
     if (!model) model = movedCompletion(original, instantiated[i]!, evidenceMoves);
+    if (!model && earlier) {
+      // Asked once per assembly, and only when a model has no completion for this evidence.
+      if (movedFrom === undefined) movedFrom = evidenceMovedFrom(earlier, file, evidence);
+      if (movedFrom) model = shiftedCompletion(original, instantiated[i]!, earlier, movedFrom);
+    }
     if (model) {
+      byFacts.clear();
       byFacts.set(key, model);
       completedWith.set(model, evidenceParts);
     } else {
       const inputGuess = guessInputShape(original, evidence);
+      guessed++;
       // Evidence elsewhere in the file changed (lines typed above another model moved its evidence):
       // a copy whose facts came out the same stays the same object, and so stays cached downstream.
       const before: ModelIR | undefined = byFacts.values().next().value;
@@ -234,6 +292,10 @@ export function assembleFile(file: PyFile, parts: readonly ExtractedPart[]): Ext
     }
     return model;
   });
+  if (memo) {
+    memo.last = { text: file.text, evidence, key: evidenceKey };
+    memo.guessed = guessed;
+  }
   const external = parts.flatMap((p) => p.external);
   const passes = parts.flatMap((p) => p.passes);
   const notes = new EvalNotes();

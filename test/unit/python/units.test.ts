@@ -12,6 +12,7 @@ import { PyFile } from '../../../src/analysis/python/file';
 import { GroupCache, groupsOf, type KnownStatement, type StatementsRead } from '../../../src/analysis/units';
 import { extractFile, type ExtractedFile } from '../../../src/analysis/extract/index';
 import { Project } from '../../../src/analysis/project';
+import type { FileResult } from '../../../src/analysis/api';
 import { defined } from '../../defined';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -329,10 +330,9 @@ describe('findings cache', () => {
 
 describe('lines added or removed above definitions (issue 10 §2)', () => {
   /** The live project's results and work after each step, against a fresh project's results for the same text. */
-  async function steps(texts: string[]): Promise<{ work: { extractedGroups: number; lintedModels: number }; findings: number }[]> {
-    const path = '/w/models.py';
+  async function steps(texts: string[], path = '/w/models.py'): Promise<{ work: ReturnType<Project['lastWork']>; findings: number; result: FileResult }[]> {
     const live = await Project.create({ incremental: true });
-    const out: { work: { extractedGroups: number; lintedModels: number }; findings: number }[] = [];
+    const out: { work: ReturnType<Project['lastWork']>; findings: number; result: FileResult }[] = [];
     try {
       for (const text of texts) {
         live.setFile(path, text);
@@ -344,7 +344,7 @@ describe('lines added or removed above definitions (issue 10 §2)', () => {
         } finally {
           fresh.dispose();
         }
-        out.push({ work: live.lastWork(path), findings: result.findings.length });
+        out.push({ work: live.lastWork(path), findings: result.findings.length, result });
       }
     } finally {
       live.dispose();
@@ -356,11 +356,11 @@ describe('lines added or removed above definitions (issue 10 §2)', () => {
     const typed = BUILDERS.replace('WIDTH = 64\n', 'WIDTH = 64\n\n\n');
     const removed = typed.replace('\n\n\n\ndef build_b', '\ndef build_b');
     const [first, inserted, deleted] = await steps([BUILDERS, typed, removed]);
-    expect(defined(first).work).toEqual({ extractedGroups: 2, lintedModels: 3 });
+    expect(defined(first).work).toEqual({ extractedGroups: 2, guessedShapes: 3, lintedModels: 3 });
     expect(defined(first).findings).toBeGreaterThan(0);
     // Every group and model moved, none computed again; the fresh analysis of each text agrees (steps()).
-    expect(defined(inserted).work).toEqual({ extractedGroups: 0, lintedModels: 0 });
-    expect(defined(deleted).work).toEqual({ extractedGroups: 0, lintedModels: 0 });
+    expect(defined(inserted).work).toEqual({ extractedGroups: 0, guessedShapes: 0, lintedModels: 0 });
+    expect(defined(deleted).work).toEqual({ extractedGroups: 0, guessedShapes: 0, lintedModels: 0 });
   });
 
   it('computes again the group a line is typed in, and lints again every model when module-level code changes', async () => {
@@ -369,7 +369,40 @@ describe('lines added or removed above definitions (issue 10 §2)', () => {
     // A comment at module level is text the rules read (not a blank line): every model is linted again.
     const comment = insideB.replace('WIDTH = 64\n', 'WIDTH = 64\n# the hidden width\n');
     const [, typedInB, commented] = await steps([BUILDERS, insideB, comment]);
-    expect(defined(typedInB).work).toEqual({ extractedGroups: 1, lintedModels: 1 });
-    expect(defined(commented).work).toEqual({ extractedGroups: 0, lintedModels: 3 });
+    expect(defined(typedInB).work).toEqual({ extractedGroups: 1, guessedShapes: 1, lintedModels: 1 });
+    expect(defined(commented).work).toEqual({ extractedGroups: 0, guessedShapes: 0, lintedModels: 3 });
+  });
+
+  it('moves input shapes guessed from evidence elsewhere with the lines: a line typed between a model and its evidence guesses none again', async () => {
+    const path = '/w/conv.py';
+    const text = `import torch
+import torch.nn as nn
+
+
+class SmallConv(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 8, 3)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        x = torch.sigmoid(self.conv(x))
+        return self.fc(x.mean(dim=(2, 3)))
+
+
+def smoke_test():
+    net = SmallConv()
+    return net(torch.randn(4, 1, 28, 28))
+`;
+    const typed = text.replace('def smoke_test():\n', '# one batch\n\ndef smoke_test():\n');
+    const changed = typed.replace('torch.randn(4, 1, 28, 28)', 'torch.randn(4, 1, 64, 64)');
+    const [first, moved, edited] = (await steps([text, typed, changed], path)).map(({ work, result }) => ({ work, evidence: result.models[0]?.inputGuess?.evidence }));
+    const line = (t: string) => t.split('\n').findIndex((l) => l.includes('torch.randn')) + 1;
+    expect(defined(first).evidence).toContain(`line ${String(line(text))}`);
+    // The model did not move; its evidence did, two lines down: the guess names the new line, guessed again for no model.
+    expect(defined(moved).evidence).toContain(`line ${String(line(typed))}`);
+    expect(defined(moved).work.guessedShapes).toBe(0);
+    // The evidence itself changed: guessed again.
+    expect(defined(edited).work.guessedShapes).toBe(1);
   });
 });
