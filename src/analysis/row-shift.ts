@@ -381,19 +381,91 @@ function copied(v: unknown, key: string, owner: string, rows: RowMap, p: Shared)
   return out;
 }
 
+/**
+ * How a copy takes each field (or item) of an original: as it is (a number, a string that spells no
+ * line, an object that holds no rows: the copy shares it), a string with its lines moved, a position's
+ * row, a small object copied now, or a field moved when first read.
+ */
+const KEEP = 0;
+const TEXT = 1;
+const ROW = 2;
+const COPY = 3;
+const LATER = 4;
+type Way = typeof KEEP | typeof TEXT | typeof ROW | typeof COPY | typeof LATER;
+
+/** An original's fields (or items) in order, and how a copy takes each. */
+interface Plan {
+  keys: string[];
+  ways: Way[];
+}
+
+/**
+ * Per original record or array, its plan: the same for every copy made of it (copies are made from the
+ * first original: see moveRows), so a line typed and removed again and again decides it once, not
+ * per copy by walking the fields. Originals are not changed once analyzed (lint-cache.ts).
+ */
+const plans = new WeakMap<object, Plan>();
+
+function planOf(value: object): Plan {
+  let plan = plans.get(value);
+  if (plan) return plan;
+  plan = { keys: [], ways: [] };
+  const isArray = Array.isArray(value);
+  const record = value as Record<string, unknown>;
+  const isPosition = !isArray && typeof record.line === 'number' && typeof record.character === 'number';
+  for (const k in record) {
+    const field = record[k];
+    let way: Way = KEEP;
+    if (typeof field === 'string') way = spellsRows(field, k) ? TEXT : KEEP;
+    else if (field !== null && typeof field === 'object') way = !holdsRows(field, k) ? KEEP : isSmall(field) ? COPY : LATER;
+    else if (isPosition && k === 'line') way = ROW;
+    plan.keys.push(k);
+    plan.ways.push(way);
+  }
+  plans.set(value, plan);
+  return plan;
+}
+
+/** Whether movedText may change `s` (the value of field `key`). */
+function spellsRows(s: string, key: string): boolean {
+  if (PATH_KEYS.has(key)) return false;
+  return (s.includes('ine ') && /\b[Ll]ine \d/.test(s)) || (ID_KEYS.has(key) && ID_LINE.test(s));
+}
+
+/** Whether a copy of `value` (under field `key`) may differ from it: it holds a position, or a string that spells a row. */
+function holdsRows(value: object, key: string): boolean {
+  if (Array.isArray(value)) {
+    for (const item of value as unknown[]) {
+      if (typeof item === 'string' ? spellsRows(item, key) : item !== null && typeof item === 'object' && holdsRows(item, key)) return true;
+    }
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  if (typeof record.line === 'number' && typeof record.character === 'number') return true;
+  for (const k in record) {
+    const field = record[k];
+    if (typeof field === 'string' ? spellsRows(field, k) : field !== null && typeof field === 'object' && holdsRows(field, k)) return true;
+  }
+  return false;
+}
+
 /** One value of a copy: strings moved now, arrays copied with their items deferred, records as deferred copies. */
 function deferred(v: unknown, key: string, owner: string, rows: RowMap, p: Shared, whole: Pending['whole'] = null): unknown {
   if (typeof v === 'string') return movedText(v, key, p.ownRows);
   if (v === null || typeof v !== 'object') return v;
   const known = p.copies.get(v);
   if (known !== undefined) return known;
+  const plan = planOf(v);
+  const { keys, ways } = plan;
   if (Array.isArray(v)) {
     const out: unknown[] = v.slice();
     if (v.length > 0) p.copies.set(v, out);
-    for (let i = 0; i < v.length; i++) {
-      const item: unknown = v[i];
-      if (typeof item === 'string') out[i] = movedText(item, key, p.ownRows);
-      else if (item !== null && typeof item === 'object') out[i] = isSmall(item) ? copied(item, key, owner, rows, p) : deferred(item, key, owner, rows, p);
+    for (let i = 0; i < keys.length; i++) {
+      const way = ways[i]!;
+      if (way === KEEP) continue;
+      const at = Number(keys[i]);
+      const item: unknown = v[at];
+      out[at] = way === TEXT ? movedText(item as string, key, p.ownRows) : way === COPY ? copied(item, key, owner, rows, p) : deferred(item, key, owner, rows, p);
     }
     return out;
   }
@@ -403,16 +475,26 @@ function deferred(v: unknown, key: string, owner: string, rows: RowMap, p: Share
   // Fields of a few leaves are moved now; arrays of records and larger records when first read (an
   // accessor costs more to define than a small record to copy).
   const out: Record<string, unknown> = {};
-  const isPosition = typeof record.line === 'number' && typeof record.character === 'number';
   let later: Pending | null = whole && { source: record, rows: ownRows, owner: own, ownRows: p.ownRows, copyRows: p.copyRows, copies: p.copies, values: null, whole };
-  for (const k in record) {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
     const field = record[k];
-    if (typeof field === 'string') out[k] = movedText(field, k, p.ownRows);
-    else if (field === null || typeof field !== 'object') out[k] = isPosition && k === 'line' ? rowIn(ownRows, field as number) : field;
-    else if (isSmall(field)) out[k] = copied(field, k, own, ownRows, p);
-    else {
-      later ??= { source: record, rows: ownRows, owner: own, ownRows: p.ownRows, copyRows: p.copyRows, copies: p.copies, values: null, whole: null };
-      Object.defineProperty(out, k, accessorFor(k));
+    switch (ways[i]) {
+      case TEXT:
+        out[k] = movedText(field as string, k, p.ownRows);
+        break;
+      case ROW:
+        out[k] = rowIn(ownRows, field as number);
+        break;
+      case COPY:
+        out[k] = copied(field, k, own, ownRows, p);
+        break;
+      case LATER:
+        later ??= { source: record, rows: ownRows, owner: own, ownRows: p.ownRows, copyRows: p.copyRows, copies: p.copies, values: null, whole: null };
+        Object.defineProperty(out, k, accessorFor(k));
+        break;
+      default:
+        out[k] = field;
     }
   }
   // Shared records keep being shared in the copy, as in shiftRows' (the small ones too would cost a lookup each).

@@ -151,6 +151,18 @@ describe('moveRows', () => {
     expect(moveRows(withNote, model.file, () => byRows(3)(''))).not.toBe(withNote);
   });
 
+  it('shares with the original what holds no rows, and copies what spells or holds one', () => {
+    const moved = defined(moveRows(model, model.file, mapOf));
+    // Names, initializers without ranges, exports: the same objects (a copy costs memory and time per keystroke).
+    expect(moved.exports).toBe(model.exports);
+    expect(defined(moved.layers[0]).kernelInit).toBe(model.layers[0]!.kernelInit);
+    expect(defined(moved.layers[0]).inputs).toBe(model.layers[0]!.inputs);
+    // A range, and a note whose message spells a line, are moved copies.
+    expect(moved.range).not.toBe(model.range);
+    expect(defined(moved.notes[0]).what).toBe('the loop at line 9 is read once');
+    expect(moved).toEqual(shiftRows(model, model.file, mapOf));
+  });
+
   it('refuses at once what shiftRows refuses: a row in the changed lines, a line a message names there, what is not plain data', () => {
     expect(moveRows(model, model.file, () => up)).toBeNull();
     expect(moveRows({ what: 'the loop at line 3', at: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } } }, '/w/m.py', () => up)).toBeNull();
