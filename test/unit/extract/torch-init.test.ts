@@ -112,6 +112,43 @@ for m in self.modules():
     expect(layers.map((l) => l.biasInit?.name)).toEqual(['zeros', 'zeros']);
   });
 
+  it('walks the containers in modules() and named_modules() as torch does: each block and Sequential, by its path', async () => {
+    const models = await extractTorchFrom(`
+import torch.nn as nn
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.bn = nn.BatchNorm1d(8)
+
+    def forward(self, x):
+        return self.bn(self.fc(x))
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.Sequential(Block(), Block(), Block())
+        for name, m in self.named_modules():
+            if name == 'blocks.1':
+                nn.init.zeros_(m.bn.weight)
+        for m in self.modules():
+            if isinstance(m, nn.Sequential):
+                nn.init.ones_(m[2].bn.bias)
+
+    def forward(self, x):
+        return self.blocks(x)
+
+net = Net()
+`);
+    const net = defined(models.find((m) => m.name === 'Net'), 'Net');
+    const bn = (path: string) => defined(net.layers.find((l) => l.name === path), path);
+    expect(bn('blocks.1.bn').kernelInit?.name).toBe('zeros');
+    expect(bn('blocks.0.bn').kernelInit?.name).not.toBe('zeros');
+    expect(bn('blocks.2.bn').biasInit?.name).toBe('ones');
+    expect(bn('blocks.1.bn').biasInit?.name).not.toBe('ones');
+  });
+
   it('skips bias writes for layers built with bias=False', async () => {
     const [m] = await extractTorchFrom(`
 import torch.nn as nn

@@ -64,6 +64,19 @@ describe('zero-initialized normalization scales', () => {
     expect(p.layers.find((l) => l.name === 'blocks.0.conv1')?.log10GradRatio).not.toBeNull();
   });
 
+  it("a loop over self.modules() that zeroes each Block's last BatchNorm (torchvision's code in user code) gates the blocks; with the flag off it does not", async () => {
+    const net = await model('torch_zero_init_loop.py', 'Net');
+    expect(affineMoments(layer(net, 'blocks.0.bn2')).scaleSecond).toBe(0);
+    expect(affineMoments(layer(net, 'blocks.0.bn1')).scaleSecond).toBe(1);
+    // The first loop's isinstance(m, nn.Conv2d) still reaches the layers below the blocks.
+    expect(layer(net, 'blocks.0.conv1').kernelInit?.name).toBe('kaiming_normal');
+    expect(gatedNames(net)).toHaveLength(24);
+    expect(predicted(net).grade).toBe('healthy');
+    const off = await model('torch_zero_init_loop_off.py', 'Net');
+    expect(affineMoments(layer(off, 'blocks.0.bn2')).scaleSecond).toBe(1);
+    expect(gatedNames(off)).toEqual([]);
+  });
+
   it("Keras gamma_initializer='zeros' gates the block's convolutions; the default gamma does not", async () => {
     const zeros = await model('keras_gamma_zeros.py', 'model');
     expect(affineMoments(layer(zeros, 'batchnorm_1')).scaleSecond).toBe(0);

@@ -6,7 +6,7 @@
 import { cloneLayer } from '../../../shared/layers';
 import type { LayerIR } from '../../../shared/ir';
 import type { ConstValue } from '../../python/constants';
-import { constant, leafSlots, type ClassInfo, type Instance, type ParamSpec, type Slot, type Value } from './values';
+import { constant, leafSlots, modulesOf, type ClassInfo, type Instance, type ParamSpec, type Slot, type Value } from './values';
 
 const simpleName = (qualified: string): string => qualified.slice(qualified.lastIndexOf('.') + 1);
 
@@ -149,9 +149,13 @@ export function namedParameters(value: Value): [string, Value][] {
   );
 }
 
-/** `named_modules()` over the leaf layers (containers themselves are not layers). */
+/**
+ * `named_modules()`: the module itself, the containers below it and its layers, in torch's order, so a
+ * loop that tests `isinstance(m, Bottleneck)` meets the blocks (torchvision's zero_init_residual).
+ * Opaque modules are left out (isinstance could not be decided for them), as before.
+ */
 export function namedModules(value: Value): [string, Value][] {
-  return leafSlots(value).map(({ slot, path }): [string, Value] => [path, { t: 'layer', slot }]);
+  return modulesOf(value).flatMap(({ module, path }): [string, Value][] => (module.t === 'opaque' ? [] : [[path, module]]));
 }
 
 /** `copy.deepcopy(m)`: fresh slots (so each copy gets its own initializers), same source ranges. */

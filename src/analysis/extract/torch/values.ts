@@ -147,34 +147,42 @@ export function isModuleValue(value: Value): boolean {
 }
 
 type Leaf = Extract<Value, { t: 'layer' } | { t: 'opaque' }>;
+/** A module `modules()` yields: a leaf, or a container (a user class's instance, a Sequential). */
+export type ModuleValue = Leaf | Extract<Value, { t: 'seq' } | { t: 'instance' }>;
 
 /**
- * Leaf modules (layers and opaque modules) of a module value in registration order, with their paths.
+ * The modules of a module value in registration order, pre-order, with their paths: the leaves
+ * (layers and opaque modules), and with `containers` the instances and Sequentials above them too,
+ * each before what it holds (as torch's `modules()` walks `_modules`). Lists and dicts are walked
+ * through, not yielded: a plain list is no module, and ModuleList is not told apart from one.
  * `within`: the containers being walked, so objects that hold each other (`model.trainer = self` in a
  * trainer that holds the model) are not walked around forever.
  */
-function leaves(value: Value, path: string, out: { leaf: Leaf; path: string }[], within = new Set<object>()): void {
+function modulesBelow(value: Value, path: string, containers: boolean, out: { module: ModuleValue; path: string }[], within = new Set<object>()): void {
   const join = (name: string) => (path ? `${path}.${name}` : name);
   const container = value.t === 'instance' ? value.inst : value;
   if (within.has(container)) return;
   within.add(container);
+  const below = (item: Value, name: string) => { modulesBelow(item, join(name), containers, out, within); };
   switch (value.t) {
     case 'layer':
     case 'opaque':
-      out.push({ leaf: value, path });
+      out.push({ module: value, path });
       break;
     case 'seq':
-      value.items.forEach((item, i) => { leaves(item, join(value.names[i] ?? String(i)), out, within); });
+      if (containers) out.push({ module: value, path });
+      value.items.forEach((item, i) => { below(item, value.names[i] ?? String(i)); });
       break;
     case 'list':
-      value.items.forEach((item, i) => { leaves(item, join(String(i)), out, within); });
+      value.items.forEach((item, i) => { below(item, String(i)); });
       break;
     case 'dict':
-      value.entries.forEach((v, k) => { leaves(v, join(k), out, within); });
+      value.entries.forEach((v, k) => { below(v, k); });
       break;
     case 'instance':
-      value.inst.seqItems?.forEach((item, i) => { leaves(item, join(value.inst.seqNames[i] ?? String(i)), out, within); });
-      value.inst.attrs.forEach((v, k) => { leaves(v, join(k), out, within); });
+      if (containers) out.push({ module: value, path });
+      value.inst.seqItems?.forEach((item, i) => { below(item, value.inst.seqNames[i] ?? String(i)); });
+      value.inst.attrs.forEach((v, k) => { below(v, k); });
       break;
     default:
       break;
@@ -182,17 +190,29 @@ function leaves(value: Value, path: string, out: { leaf: Leaf; path: string }[],
   within.delete(container);
 }
 
+/** Leaf modules (layers and opaque modules) of a module value in registration order, with their paths. */
+function leaves(value: Value, path: string): { leaf: Leaf; path: string }[] {
+  const out: { module: ModuleValue; path: string }[] = [];
+  modulesBelow(value, path, false, out);
+  return out.flatMap(({ module, path: p }) => (module.t === 'layer' || module.t === 'opaque' ? [{ leaf: module, path: p }] : []));
+}
+
+/** Every module of a module value, itself first, containers before what they hold, with their paths (what `named_modules()` visits). */
+export function modulesOf(value: Value): { module: ModuleValue; path: string }[] {
+  const out: { module: ModuleValue; path: string }[] = [];
+  modulesBelow(value, '', true, out);
+  return out;
+}
+
 /** Leaf slots of a module value in registration order (what `module.modules()` visits), with their paths. */
 export function leafSlots(value: Value, path = ''): { slot: Slot; path: string }[] {
-  const out: { leaf: Leaf; path: string }[] = [];
-  leaves(value, path, out);
+  const out = leaves(value, path);
   return out.flatMap(({ leaf, path: p }) => (leaf.t === 'layer' ? [{ slot: leaf.slot, path: p }] : []));
 }
 
 /** Names every leaf after its attribute path ("layer1.0.conv1"), as torch's named_modules() does. */
 export function nameLeaves(value: Value): void {
-  const out: { leaf: Leaf; path: string }[] = [];
-  leaves(value, '', out);
+  const out = leaves(value, '');
   for (const { leaf, path } of out) {
     if (leaf.t === 'layer') leaf.slot.layer.name = path;
     else leaf.name = path;
