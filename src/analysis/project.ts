@@ -153,8 +153,11 @@ export class Project {
     for (const note of state.extracted.notes) {
       state.extractionNotices.push({ message: `Line ${note.range.start.line + 1}: ${oneLine(note.what)}`, range: note.range, severity: 'information' });
     }
+    // A construct a note already explains at its place (a torchvision model's trained weights) is said once.
+    const noted = new Set(state.extracted.notes.map((n) => `${String(n.range.start.line)}:${String(n.range.start.character)}:${n.what}`));
     for (const model of state.extracted.models) {
       for (const u of model.unsupported) {
+        if (noted.has(`${String(u.range.start.line)}:${String(u.range.start.character)}:${u.what}`)) continue;
         state.extractionNotices.push({ message: `Line ${u.range.start.line + 1}: ${oneLine(u.what)} is not fully understood; findings for model '${model.name}' may miss what it does`, range: u.range, severity: 'information' });
       }
     }

@@ -86,6 +86,18 @@ describe('torchvision ResNets', () => {
     expect(r.findings).toEqual([]);
   });
 
+  it('a Sequential head put into a module-level ResNet is a part of it, not a model of its own: its problem is reported once, in the ResNet', () => {
+    const r = analyze('finetune_sequential_head.py');
+    expect(r.models.map((m) => m.name)).toEqual(['model']);
+    expect(defined(model(r, 'model').layers.at(-1))).toMatchObject({ name: 'fc.6', units: 2, inFeatures: 256 });
+    expect(r.findings.map((f) => [f.code, f.range.start.line + 1])).toEqual([['GL101', 10]]);
+    // The pretrained weights are said once, by the note at the call.
+    expect(r.notices.filter((n) => n.message.includes('pretrained weights are not read'))).toHaveLength(1);
+    const twin = analyze('finetune_sequential_head_relu.py');
+    expect(twin.models.map((m) => m.name)).toEqual(['model']);
+    expect(twin.findings).toEqual([]);
+  });
+
   it('a function returning a ResNet is a model named by the function; one returning something else is not this model', () => {
     const r = analyze('finetune_factory.py');
     expect(r.models.map((m) => m.name).sort()).toEqual(['get_backbone', 'get_model', 'get_trunk']);

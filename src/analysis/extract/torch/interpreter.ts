@@ -107,7 +107,10 @@ function resetMap<K, V>(target: Map<K, V>, entries: Map<K, V>): void {
 }
 
 /** What a model built by a torchvision builder asking for trained weights is read with. */
-export const PRETRAINED_NOT_READ = "pretrained weights are not read; the model is read with torchvision's own initialization";
+/** What a torchvision call that asks for trained weights is told (a note, and the models built from it: see models.ts). */
+export function pretrainedNotRead(call: Node): string {
+  return `${sourceSnippet(call.text)}: pretrained weights are not read; the model is read with torchvision's own initialization`;
+}
 
 /** Words without which a function cannot build, register or initialize torch modules. */
 const MODULE_WORDS = /\b(nn|Sequential|ModuleList|ModuleDict|OrderedDict|init|apply|modules|children|parameters|named_parameters|named_modules|add_module|register_module|weight|bias|deepcopy|Linear|LSTM|GRU|RNN|Embedding)\b|\bConv|Norm\d?d?\b|_\(/g;
@@ -225,7 +228,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     const pretrained = args.keywords.get('pretrained') ?? args.positional[0];
     const weights = args.keywords.get('weights');
     const asksTrained = (pretrained && constOf(pretrained) !== false) || (weights && constOf(weights) !== null);
-    if (asksTrained) this.ctx.notes.add(`${spelling}(...): ${PRETRAINED_NOT_READ}`, rangeOf(n));
+    if (asksTrained) this.ctx.notes.add(pretrainedNotRead(n), rangeOf(n));
     const built = this.callFunction(def, args, null, f);
     if (asksTrained && n.tree === this.ctx.file.root.tree) (this.ctx.pretrained ??= new Map()).set(n.id, { call: n, built });
     this.placeHere(built, args, n);

@@ -27,8 +27,7 @@ import { producers } from './flow';
 import { applyToLayers } from './calls';
 import { isRawWeight } from './raw-weights';
 import { inCatalogue } from './torchvision';
-import { Interpreter, PRETRAINED_NOT_READ, type Context, type EntryFork } from './interpreter';
-import { sourceSnippet } from '../../../shared/source-snippet';
+import { Interpreter, pretrainedNotRead, type Context, type EntryFork } from './interpreter';
 import { rangeContains } from '../../../shared/ranges';
 import { MODEL_INPUT, Trace } from './trace';
 import { UNKNOWN, constant, leafSlots, nameLeaves, type ClassInfo, type Instance, type Value } from './values';
@@ -315,6 +314,9 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
   const nested = new Set<number>();
   for (const list of instances.values()) for (const { inst } of list) nestedOrigins({ t: 'instance', inst }, nested);
   for (const { value } of ctx.sequentials.values()) nestedOrigins(value, nested);
+  // A Sequential put into a model the module or a factory builds (`model.fc = nn.Sequential(...)` on a
+  // torchvision model) is a part of that model, not a model of its own.
+  for (const value of [...moduleFrame.locals.values(), ...torchvisionFactories.map((f) => f.value)]) if (value.t === 'instance') nestedOrigins(value, nested);
 
   const models: ModelIR[] = [];
   const build = (root: Value, style: ModelStyle, naming: Naming, range: Node, run: (trace: Trace) => Value) => {
@@ -456,7 +458,7 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     const at = rangeOf(call);
     for (const model of models) {
       const fromIt = built.t === 'instance' && builtFrom.get(model) === built.inst;
-      if (fromIt || rangeContains(model.range, at)) model.unsupported.push({ what: `${sourceSnippet(call.text)}: ${PRETRAINED_NOT_READ}`, range: at });
+      if (fromIt || rangeContains(model.range, at)) model.unsupported.push({ what: pretrainedNotRead(call), range: at });
     }
   }
   models.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
