@@ -317,7 +317,9 @@ export class Scope {
     const object = n.childForFieldName('object');
     const name = n.childForFieldName('attribute')?.text;
     if (object?.type !== 'identifier' || !name) return undefined;
-    const parsed = this.resolveExpression(object);
+    let parsed = this.resolveExpression(object);
+    // A function the interpreter runs holds `args` as the value it could not compute: its written binding says what it is.
+    if (parsed.type === 'identifier') parsed = Scope.of(object).resolveExpression(object);
     const fallback = parsed.type === 'call' ? argparseDefault(parsed, name) : undefined;
     return fallback ? Scope.of(fallback).evaluate(fallback, depth + 1) : undefined;
   }

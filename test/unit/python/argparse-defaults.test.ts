@@ -1,6 +1,7 @@
 /**
  * Script-level sizes from argparse: `opt.img_size` with `opt = parser.parse_args()` is the default of
- * `--img_size` (dashes read as underscores, `dest=` renames); anything else stays unknown.
+ * `--img_size` (dashes read as underscores, `dest=` renames), with the parser at the module's level, in
+ * the function that parses it, or in a function whose parse the script calls; anything else stays unknown.
  */
 import { describe, expect, it } from 'vitest';
 import { extractTorchFrom, model } from '../extract/torch-fixture';
@@ -38,5 +39,57 @@ describe('argparse defaults as constants', () => {
     expect(await inFeatures('parser.add_argument("--latent_dim", type=int, required=True)', 'opt.latent_dim')).toBeNull();
     expect(await inFeatures('parser.add_argument("--latent_dim", type=int, default=100)', 'opt.hidden')).toBeNull();
     expect(await inFeatures('parser.add_argument("--latent_dim", type=int, default=100)', 'config.latent_dim')).toBeNull();
+  });
+
+  it('reads a parser built and parsed in a function: `args = get_args()` at the top, and `def main()` that parses and builds', async () => {
+    const NET = `class Net(nn.Module):
+    def __init__(self, hidden):
+        super().__init__()
+        self.fc = nn.Linear(hidden, 10)
+
+    def forward(self, x):
+        return self.fc(x)
+`;
+    const getArgs = (returned: string) => `
+import argparse
+import torch.nn as nn
+
+
+def get_args():
+    parser = argparse.ArgumentParser(description="Train the net")
+    parser.add_argument("--hidden", "-H", type=int, default=48)
+    ${returned}
+
+
+${NET}
+
+if __name__ == "__main__":
+    args = get_args()
+    net = Net(args.hidden)
+`;
+    const hidden = async (text: string) => model(await extractTorchFrom(text), 'Net').layers.find((l) => l.kind === 'dense')?.inFeatures ?? null;
+    expect(await hidden(getArgs('return parser.parse_args()'))).toBe(48);
+    expect(await hidden(getArgs('args = parser.parse_args()\n    return args'))).toBe(48);
+    // A function that returns something else than the parse: unknown.
+    expect(await hidden(getArgs('return parser'))).toBeNull();
+    const main = `
+import argparse
+import torch.nn as nn
+
+
+${NET}
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--hidden", type=int, default=36)
+    args = parser.parse_args()
+    net = Net(args.hidden)
+    return net
+
+
+if __name__ == "__main__":
+    main()
+`;
+    expect(await hidden(main)).toBe(36);
   });
 });
