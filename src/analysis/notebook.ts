@@ -21,13 +21,16 @@ export interface NotebookPython {
 
 const CELL_MAGIC_NON_PYTHON = /^%%(?!python|time|timeit|capture|prun)\w+/;
 
-/** Blanks IPython-only lines so the cell parses as Python: `%matplotlib inline`, `!pip install x`, `x = !ls`. */
+/** IPython's help lines: `model.fit?`, `??Dense`, `?np.*load*` (a name, before or after one or two question marks). */
+const HELP_LINE = /^\s*(\?\??[\w.*]+|[\w.*]+\?\??)\s*$/;
+
+/** Blanks IPython-only lines so the cell parses as Python: `%matplotlib inline`, `!pip install x`, `x = !ls`, `?Dense`. */
 function blankMagics(source: string): string {
   return source
     .split('\n')
     .map((line) => {
       const trimmed = line.trimStart();
-      if (trimmed.startsWith('%') || trimmed.startsWith('!') || /^\s*\w+\s*=\s*!/.test(line) || /^\s*[\w.]+\?\??\s*$/.test(line)) {
+      if (trimmed.startsWith('%') || trimmed.startsWith('!') || /^\s*\w+\s*=\s*!/.test(line) || HELP_LINE.test(line)) {
         return line.replace(/\S.*$/, (rest) => `# ${rest}`);
       }
       return line;

@@ -33,6 +33,10 @@ describe('notebooks', () => {
   it('comments out IPython magics and shell escapes without moving lines', () => {
     const out = cellsToPython([{ kind: 'code', language: 'python', text: '%matplotlib inline\n!pip install torch\nfiles = !ls\nx = 1' }]);
     expect(out.text.split('\n')).toEqual(['# %matplotlib inline', '# !pip install torch', '# files = !ls', 'x = 1']);
+    // IPython's help lines, the name before or after the question marks; a conditional expression stays code.
+    const help = cellsToPython([{ kind: 'code', language: 'python', text: '?Dense\n??model.fit\nmodel.fit?\n?np.*load*\ny = a if b else c' }]);
+    expect(help.text.split('\n')).toEqual(['# ?Dense', '# ??model.fit', '# model.fit?', '# ?np.*load*', 'y = a if b else c']);
+    expect(help.notices).toEqual([]);
   });
 
   it('skips cells in other languages with a notice', () => {
