@@ -42,9 +42,12 @@ function copyWasm() {
     join(dirname(require.resolve('tree-sitter-python/package.json')), 'tree-sitter-python.wasm'),
   ];
   for (const f of files) copyFileSync(f, join('dist', f.split('/').pop()));
-  // The probe worker's wasm backend loads its binaries from beside the bundle (setWasmPaths).
+  // The probe worker's wasm backend loads its binaries from beside the bundle (setWasmPaths), and the
+  // threaded build its Emscripten glue and pthread worker source too (src/probe/wasm-threads.ts).
   const tfjsWasm = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
-  for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) copyFileSync(join(tfjsWasm, f), join('dist', f));
+  for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) copyFileSync(join(tfjsWasm, f), join('dist', f));
+  const tfjsThreaded = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js'));
+  for (const f of ['tfjs-backend-wasm-threaded-simd.js', 'tfjs-backend-wasm-threaded-simd.worker.js', 'tfjs-backend-wasm-threaded-simd.wasm']) copyFileSync(join(tfjsThreaded, f), join('dist', f));
 }
 
 copyWasm();

@@ -13,9 +13,11 @@ import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { BackendWasm, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { BackendChoice, BackendName, ProbeNotice } from '../shared/probe';
 import { ProbeFailure } from './errors';
+import { startThreadedModule, threadedDirectory, wasmThreadsFor } from './wasm-threads';
 
 const WASM_FILE = 'tfjs-backend-wasm.wasm';
 
@@ -62,6 +64,64 @@ export function wasmDirectory(roots: string[]): string | null {
 }
 
 let wasmConfigured = false;
+
+type BackendFactory = () => tf.KernelBackend | Promise<tf.KernelBackend>;
+/** The package's own 'wasm' factory (the single-thread SIMD build), kept to register again. */
+const singleThreadFactory: BackendFactory = tf.findBackendFactory('wasm');
+/** As the package registers it: above cpu, below tfjs-node. */
+const WASM_PRIORITY = 2;
+/** Threads the wasm backend runs on from its next start (1: the single-thread build). */
+let wasmThreads = wasmThreadsFor(availableParallelism());
+/** The threads the registered 'wasm' factory starts. */
+let registeredThreads = 1;
+/** Why the wasm backend runs on one thread where it could run on more; repeated with every selection (a warm start's notices are not shown). */
+let oneThreadNotice: ProbeNotice | null = null;
+/** The reason the last threaded start failed (tfjs turns a failed start into setBackend's false). */
+let threadsFailure = '';
+
+/**
+ * Tests: the wasm backend starts on this many threads from the next selection on (a running one is
+ * disposed then). The probe itself takes wasmThreadsFor(the machine's cores).
+ */
+export function setWasmThreads(threads: number): void {
+  wasmThreads = threads;
+  oneThreadNotice = null;
+}
+
+function registerWasm(factory: BackendFactory, threads: number): void {
+  // Disposes a running instance with its pthreads.
+  tf.removeBackend('wasm');
+  tf.registerBackend('wasm', factory, WASM_PRIORITY);
+  registeredThreads = threads;
+}
+
+function fallBackToOneThread(reason: string): void {
+  oneThreadNotice = { severity: 'hint', message: `the wasm backend runs on one thread: ${reason}.`, line: null };
+  wasmThreads = 1;
+  if (registeredThreads !== 1) registerWasm(singleThreadFactory, 1);
+}
+
+/** Registers the 'wasm' factory that starts `wasmThreads` threads, the threaded build's from `roots`. */
+function registerWasmThreads(roots: string[]): void {
+  if (wasmThreads === 1) {
+    registerWasm(singleThreadFactory, 1);
+    return;
+  }
+  const dir = threadedDirectory(roots);
+  if (!dir) {
+    fallBackToOneThread("the threaded build's files were not found");
+    return;
+  }
+  const threads = wasmThreads;
+  registerWasm(async () => {
+    try {
+      return new BackendWasm(await startThreadedModule(dir, threads));
+    } catch (e) {
+      threadsFailure = e instanceof Error ? e.message : String(e);
+      throw e;
+    }
+  }, threads);
+}
 
 async function trySet(name: BackendName): Promise<boolean> {
   try {
@@ -126,7 +186,14 @@ async function tryWasm(roots: string[], notices: ProbeNotice[]): Promise<boolean
     setWasmPaths(`${dir}/`);
     wasmConfigured = true;
   }
-  const ok = await trySet('wasm');
+  // The threaded build's glue is JavaScript: never taken from the user's workspace (which may hold another tfjs version).
+  if (registeredThreads !== wasmThreads) registerWasmThreads(searchRoots(null));
+  let ok = await trySet('wasm');
+  if (!ok && registeredThreads > 1) {
+    fallBackToOneThread(`its threads could not start (${threadsFailure})`);
+    ok = await trySet('wasm');
+  }
+  if (ok && oneThreadNotice) notices.push(oneThreadNotice);
   if (ok) shareIdentityValues();
   return ok;
 }
