@@ -3,13 +3,14 @@
  * Prints one JSON line per case: per-step time (median after the first step), total time, backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { readFileSync } from 'node:fs';
 import { startProbe } from '../src/probe/client';
 import { runProbe } from '../src/probe/run';
 import { applyProbeV8Flags } from '../src/probe/v8-flags';
 import { probeOptions, type BackendChoice } from '../src/shared/probe';
 import type { ModelIR } from '../src/shared/ir';
-import { keras, torch } from '../test/probe/ir-builder';
+import { convBlocksNet, keras, torch } from '../test/probe/ir-builder';
 
 export interface BenchCase {
   name: string;
@@ -45,14 +46,7 @@ export const cases: BenchCase[] = [
   {
     // Issue 10's CNN; bench/torch-reference.py builds the same network in PyTorch.
     name: '4-conv CIFAR CNN (BatchNorm, 6-layer head), batch 32',
-    model: () => {
-      const block = (b: ReturnType<typeof keras>, filters: number) =>
-        b.layer({ kind: 'conv2d', units: filters, kernelSize: [3, 3], detail: { conv: { padding: 'same' } } }).layer({ kind: 'batchnorm' }).layer({ kind: 'activation', activation: 'relu' });
-      let b = keras().input([32, 32, 3]);
-      b = block(block(b, 32), 32).layer({ kind: 'maxpool', kernelSize: [2, 2] });
-      b = block(block(b, 64), 64).layer({ kind: 'maxpool', kernelSize: [2, 2] });
-      return b.layer({ kind: 'flatten' }).denseStack(5, 256, 'relu').dense(10, 'softmax').build();
-    },
+    model: () => convBlocksNet([32, 32, 3], [[32, 32], [64, 64]], 5, 256),
     batch: 32,
     steps: 12,
     targetMs: 10000,
@@ -206,6 +200,8 @@ async function main(): Promise<void> {
     const line = {
       case: c.name,
       backend: outcome.result.backend,
+      // The threads the wasm backend's kernels ran on (src/probe/wasm-threads.ts).
+      threads: outcome.result.backend === 'wasm' ? getThreadsCount() : null,
       msPerStep: median(deltas),
       ...threadsOf(cpu),
       firstStepMs: stamps[0]! - firstStepAt,

@@ -13,11 +13,10 @@ import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { BackendWasm, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { BackendChoice, BackendName, ProbeNotice } from '../shared/probe';
 import { ProbeFailure } from './errors';
-import { startThreadedModule, threadedDirectory, wasmThreadsFor } from './wasm-threads';
+import { letProcessExit, startThreadedModule, threadedDirectory } from './wasm-threads';
 
 const WASM_FILE = 'tfjs-backend-wasm.wasm';
 
@@ -70,21 +69,20 @@ type BackendFactory = () => tf.KernelBackend | Promise<tf.KernelBackend>;
 const singleThreadFactory: BackendFactory = tf.findBackendFactory('wasm');
 /** As the package registers it: above cpu, below tfjs-node. */
 const WASM_PRIORITY = 2;
-/** Threads the wasm backend runs on from its next start (1: the single-thread build). */
-let wasmThreads = wasmThreadsFor(availableParallelism());
+/** Threads the wasm backend is to start on (1: the single-thread build), set by each selection. */
+let wasmThreads = 1;
+/** The thread count tests impose over the one asked for (setWasmThreads). */
+let imposedThreads: number | null = null;
 /** The threads the registered 'wasm' factory starts. */
 let registeredThreads = 1;
-/** Why the wasm backend runs on one thread where it could run on more; repeated with every selection (a warm start's notices are not shown). */
+/** Why the wasm backend runs on one thread where it could run on more; repeated with every selection that asks for more (a warm start's notices are not shown). */
 let oneThreadNotice: ProbeNotice | null = null;
 /** The reason the last threaded start failed (tfjs turns a failed start into setBackend's false). */
 let threadsFailure = '';
 
-/**
- * Tests: the wasm backend starts on this many threads from the next selection on (a running one is
- * disposed then). The probe itself takes wasmThreadsFor(the machine's cores).
- */
-export function setWasmThreads(threads: number): void {
-  wasmThreads = threads;
+/** Tests: every selection starts the wasm backend on this many threads (null: as asked), a running one with another count disposed. */
+export function setWasmThreads(threads: number | null): void {
+  imposedThreads = threads;
   oneThreadNotice = null;
 }
 
@@ -115,7 +113,10 @@ function registerWasmThreads(roots: string[]): void {
   const threads = wasmThreads;
   registerWasm(async () => {
     try {
-      return new BackendWasm(await startThreadedModule(dir, threads));
+      const module = await startThreadedModule(dir, threads);
+      const backend = new BackendWasm(module);
+      letProcessExit(module);
+      return backend;
     } catch (e) {
       threadsFailure = e instanceof Error ? e.message : String(e);
       throw e;
@@ -176,7 +177,7 @@ function shareIdentityValues(): void {
   identityShared = true;
 }
 
-async function tryWasm(roots: string[], notices: ProbeNotice[]): Promise<boolean> {
+async function tryWasm(roots: string[], notices: ProbeNotice[], threads: number): Promise<boolean> {
   if (!wasmConfigured) {
     const dir = wasmDirectory(roots);
     if (!dir) {
@@ -186,6 +187,9 @@ async function tryWasm(roots: string[], notices: ProbeNotice[]): Promise<boolean
     setWasmPaths(`${dir}/`);
     wasmConfigured = true;
   }
+  const wanted = imposedThreads ?? threads;
+  // Once threads could not start, the process stays on one.
+  wasmThreads = oneThreadNotice ? 1 : wanted;
   // The threaded build's glue is JavaScript: never taken from the user's workspace (which may hold another tfjs version).
   if (registeredThreads !== wasmThreads) registerWasmThreads(searchRoots(null));
   let ok = await trySet('wasm');
@@ -193,18 +197,23 @@ async function tryWasm(roots: string[], notices: ProbeNotice[]): Promise<boolean
     fallBackToOneThread(`its threads could not start (${threadsFailure})`);
     ok = await trySet('wasm');
   }
-  if (ok && oneThreadNotice) notices.push(oneThreadNotice);
+  if (ok && oneThreadNotice && wanted > 1) notices.push(oneThreadNotice);
   if (ok) shareIdentityValues();
   return ok;
 }
 
-/** Switch tfjs to the chosen backend and say which one runs. */
-export async function selectBackend(choice: BackendChoice, workspace: string | null = null): Promise<{ backend: BackendName; notices: ProbeNotice[] }> {
+/**
+ * Switch tfjs to the chosen backend and say which one runs. On wasm, `threads` threads run the
+ * kernels (wasmThreadsFor for the model); a selection with another count than the running backend's
+ * restarts it. Without a model (a warm start) one thread: the single-thread build starts in ~15 ms,
+ * the threaded one in 0.3-0.6 s (its 8 pthread workers), which only a model with large ops repays.
+ */
+export async function selectBackend(choice: BackendChoice, workspace: string | null = null, threads = 1): Promise<{ backend: BackendName; notices: ProbeNotice[] }> {
   const notices: ProbeNotice[] = [];
   const roots = searchRoots(workspace);
   const attempts: [BackendChoice, () => Promise<boolean>][] = [
     ['node', () => tryNode(roots, notices)],
-    ['wasm', () => tryWasm(roots, notices)],
+    ['wasm', () => tryWasm(roots, notices, threads)],
     ['cpu', () => trySet('cpu')],
   ];
   for (const [name, attempt] of attempts) {

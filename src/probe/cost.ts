@@ -52,6 +52,14 @@ function forwardMacs(layer: PlannedLayer): number {
   }
 }
 
+/**
+ * The multiply-adds of a step's largest op: the largest layer's forward product over the batch (each of
+ * its gradients is as large); a recurrent layer's per time step, the size of each of its products.
+ */
+export function largestOpMacs(plan: Plan, batch: number): number {
+  return batch * Math.max(0, ...plan.layers.map((l) => (isRecurrent(l.ir) ? Math.max(1, l.params) : forwardMacs(l))));
+}
+
 /** One training step per example: forward plus the backward pass (about twice the forward). */
 export function stepMacsPerExample(plan: Plan): number {
   return 3 * plan.layers.reduce((s, l) => s + forwardMacs(l), 0);

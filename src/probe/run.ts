@@ -7,9 +7,13 @@ import type { ModelIR } from '../shared/ir';
 import type { WhatIf } from '../shared/findings';
 import type { BackendName, ProbeOptions, ProbeOutcome, ProbePhase, ProbeResult, ProbeVerdict } from '../shared/probe';
 import { applyWhatIf, WhatIfError } from '../shared/what-if';
+import { availableParallelism } from 'node:os';
 import { selectBackend } from './backend';
+import { largestOpMacs } from './cost';
+import { planWithinBudget } from './scale';
 import { ProbeFailure, toProbeError } from './errors';
 import { trainModel } from './train';
+import { wasmThreadsFor } from './wasm-threads';
 
 export interface ProgressEvent {
   phase: ProbePhase;
@@ -37,7 +41,10 @@ export async function runProbe(model: ModelIR, options: ProbeOptions, hooks: Run
   const progress = (event: ProgressEvent) => hooks.onProgress?.(event);
   try {
     progress({ phase: 'backend', step: 0, steps: options.steps, loss: null, backend: null, verdicts: null, partial: null });
-    const { backend, notices } = await selectBackend(options.backend, hooks.workspace ?? null);
+    // Planned before the backend starts: the wasm backend's threads depend on the model's largest op.
+    const budgeted = planWithinBudget(model, options);
+    const threads = wasmThreadsFor(availableParallelism(), largestOpMacs(budgeted.plan, budgeted.batchSize));
+    const { backend, notices } = await selectBackend(options.backend, hooks.workspace ?? null, threads);
     const isCancelled = () => hooks.signal?.aborted ?? false;
     const edited = hooks.whatIf ? applyWhatIf(model, hooks.whatIf) : null;
     progress({ phase: 'build', step: 0, steps: options.steps, loss: null, backend, verdicts: null, partial: null });
@@ -46,7 +53,7 @@ export async function runProbe(model: ModelIR, options: ProbeOptions, hooks: Run
       isCancelled,
       deadline: edited ? started + options.budget.maxMs / 2 : deadline,
       onStep: (step, steps, loss, verdicts, partial) => progress({ phase: 'train', step, steps, loss, backend, verdicts, partial }),
-    });
+    }, budgeted);
     result.notices.unshift(...notices);
     if (edited && hooks.whatIf) {
       progress({ phase: 'what-if-build', step: 0, steps: options.steps, loss: null, backend, verdicts: null, partial: null });

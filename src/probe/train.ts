@@ -12,7 +12,7 @@ import { computeLoss, makeTargets, resolveLosses } from './loss';
 import { measuredOn, StepMeter } from './metrics';
 import { LAYER_METRIC_KEYS, LAYER_METRICS, nullElsewhere, type LayerMetricKey, type LayerSeries } from '../shared/probe-metrics';
 import { buildOptimizer } from './optimizer';
-import { planWithinBudget } from './scale';
+import { planWithinBudget, type BudgetedPlan } from './scale';
 import { Rng } from './rng';
 import { duplicateUnitFraction } from './symmetry';
 import { gatedNotice, judge, measureNotice } from './verdicts';
@@ -56,9 +56,10 @@ function emptyLayer(node: ProbeNode, applications: number, output: boolean, scal
   return { id: ir.id, name: ir.name, kind: ir.kind, line: layerLine(ir), params: node.planned.params, ...(applications > 1 ? { applications } : {}), ...(output ? { output: true as const } : {}), ...(scaleFree ? { scaleFree: true as const } : {}), ...(gated ? { gated: true as const } : {}), ...(series as LayerSeries) };
 }
 
-export async function trainModel(model: ModelIR, options: ProbeOptions, backend: BackendName, hooks: TrainHooks = {}): Promise<ProbeResult> {
+/** `budgeted`: the model's plan within the budget, when the caller has made it already. */
+export async function trainModel(model: ModelIR, options: ProbeOptions, backend: BackendName, hooks: TrainHooks = {}, budgeted: BudgetedPlan | null = null): Promise<ProbeResult> {
   const started = performance.now();
-  const { plan, batchSize } = planWithinBudget(model, options);
+  const { plan, batchSize } = budgeted ?? planWithinBudget(model, options);
   const notices: ProbeNotice[] = [...plan.notices];
   const rng = streams(options.seed);
   const lossTerms = resolveLosses(model, notices);

@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 
 const THREADED = 'tfjs-backend-wasm-threaded-simd';
 /** The threaded build's files, beside the bundle (dist/) or in the package's wasm-out/. */
-export const THREADED_FILES = { glue: `${THREADED}.js`, worker: `${THREADED}.worker.js`, wasm: `${THREADED}.wasm` } as const;
+const THREADED_FILES = { glue: `${THREADED}.js`, worker: `${THREADED}.worker.js`, wasm: `${THREADED}.wasm` } as const;
 
 /**
  * At most this many threads run a probe's kernels. The probe shares the machine with the editor, the
@@ -27,9 +27,18 @@ export const THREADED_FILES = { glue: `${THREADED}.js`, worker: `${THREADED}.wor
  */
 const WASM_THREADS_CAP = 4;
 
-/** Threads for the wasm backend on a machine with `cores` cores (1: the single-thread build). */
-export function wasmThreadsFor(cores: number): number {
-  return Math.max(1, Math.min(cores, WASM_THREADS_CAP));
+/**
+ * Multiply-adds of a step's largest op (cost.ts largestOpMacs) from which the probe runs on threads.
+ * XNNPACK splits every op, and each split is a barrier the calling thread waits at while the others
+ * spin for the next op: a 20x Dense(64) sigmoid MLP at batch 64 (largest op ~0.3 M) ran no faster on
+ * two threads and burned 10-13 ms/step more CPU; issue 10's CIFAR CNN (~300 M) ran ~25 % faster on
+ * an otherwise idle 2-core machine. Set between the two, not tuned.
+ */
+const THREADED_FROM_MACS = 2e7;
+
+/** Threads for the wasm backend on a machine with `cores` cores, for a model whose largest op does `largestOpMacs` (1: the single-thread build). */
+export function wasmThreadsFor(cores: number, largestOpMacs: number): number {
+  return largestOpMacs < THREADED_FROM_MACS ? 1 : Math.max(1, Math.min(cores, WASM_THREADS_CAP));
 }
 
 /** The folder holding the threaded build's three files, or null. */
@@ -85,6 +94,21 @@ function workerScript(dir: string): URL {
   ].join('\n');
   // worker_threads take a data: URL only as a URL object (a string must be a path).
   return new URL(`data:text/javascript;base64,${Buffer.from(boot).toString('base64')}`);
+}
+
+/** The pthread workers Emscripten's runtime keeps (what `letProcessExit` reads). */
+interface PThreads {
+  PThread: { runningWorkers: { unref(): void }[] };
+}
+
+/**
+ * Lets the process end while the backend's threads wait for work. Emscripten keeps a running pthread's
+ * worker referenced, as a C program's threads keep it alive; XNNPACK's pool threads run as long as the
+ * backend does, so a process that ends by finishing its work (a benchmark, a script) would never end.
+ * Call after the backend's construction, which starts them.
+ */
+export function letProcessExit(module: BackendModule): void {
+  for (const worker of (module as unknown as PThreads).PThread.runningWorkers) worker.unref();
 }
 
 /**

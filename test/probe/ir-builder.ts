@@ -141,3 +141,19 @@ export class ModelBuilder {
 
 export const keras = (name?: string) => new ModelBuilder('keras', name);
 export const torch = (name?: string) => new ModelBuilder('torch', name);
+
+/**
+ * Keras blocks of a 3x3 same-padded Conv2D, BatchNorm and ReLU, a 2x2 max pooling after each group of
+ * blocks, then `headLayers` ReLU Dense layers of `headUnits` and a 10-way softmax. Issue 10's CIFAR CNN
+ * (bench/probe-cases.ts) is convBlocksNet([32, 32, 3], [[32, 32], [64, 64]], 5, 256).
+ */
+export function convBlocksNet(input: number[], groups: number[][], headLayers: number, headUnits: number): ModelIR {
+  let b = keras().input(input);
+  for (const group of groups) {
+    for (const filters of group) {
+      b = b.layer({ kind: 'conv2d', units: filters, kernelSize: [3, 3], detail: { conv: { padding: 'same' } } }).layer({ kind: 'batchnorm' }).layer({ kind: 'activation', activation: 'relu' });
+    }
+    b = b.layer({ kind: 'maxpool', kernelSize: [2, 2] });
+  }
+  return b.layer({ kind: 'flatten' }).denseStack(headLayers, headUnits, 'relu').dense(10, 'softmax').build();
+}

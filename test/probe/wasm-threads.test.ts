@@ -7,20 +7,18 @@
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend, setWasmThreads } from '../../src/probe/backend';
+import { largestOpMacs } from '../../src/probe/cost';
 import { runProbe } from '../../src/probe/run';
+import { planWithinBudget } from '../../src/probe/scale';
 import { wasmThreadsFor } from '../../src/probe/wasm-threads';
 import { probeOptions, type ProbeResult } from '../../src/shared/probe';
 import type { ModelIR } from '../../src/shared/ir';
-import { keras } from './ir-builder';
+import { convBlocksNet, keras } from './ir-builder';
 
-function cnn(): ModelIR {
-  const block = (b: ReturnType<typeof keras>, filters: number) =>
-    b.layer({ kind: 'conv2d', units: filters, kernelSize: [3, 3], detail: { conv: { padding: 'same' } } }).layer({ kind: 'batchnorm' }).layer({ kind: 'activation', activation: 'relu' });
-  let b = keras().input([16, 16, 3]);
-  b = block(block(b, 16), 16).layer({ kind: 'maxpool', kernelSize: [2, 2] });
-  b = block(b, 32).layer({ kind: 'maxpool', kernelSize: [2, 2] });
-  return b.layer({ kind: 'flatten' }).denseStack(2, 64, 'relu').dense(10, 'softmax').build();
-}
+/** A small CNN with BatchNorm: every kind of op the CIFAR CNN runs, at a test's cost. */
+const cnn = () => convBlocksNet([16, 16, 3], [[16, 16], [32]], 2, 64);
+/** Issue 10's CIFAR CNN (bench/probe-cases.ts). */
+const cifarCnn = () => convBlocksNet([32, 32, 3], [[32, 32], [64, 64]], 5, 256);
 
 function mlp(): ModelIR {
   return keras().input([64]).denseStack(6, 64, 'sigmoid').dense(10, 'softmax').build();
@@ -36,15 +34,24 @@ async function probedOn(threads: number, model: ModelIR): Promise<{ threads: num
 
 describe('the wasm backend on several threads', () => {
   afterAll(async () => {
-    setWasmThreads(wasmThreadsFor(1));
+    setWasmThreads(null);
     await selectBackend('wasm');
   });
 
-  it('threads for a machine: one per core up to the cap, at least one', () => {
-    expect(wasmThreadsFor(1)).toBe(1);
-    expect(wasmThreadsFor(2)).toBe(2);
-    expect(wasmThreadsFor(0)).toBe(1);
-    expect(wasmThreadsFor(64)).toBeLessThan(64);
+  it('threads: one per core up to the cap for a model with a large op, one for a model of small ops', () => {
+    const large = Number.POSITIVE_INFINITY;
+    expect([wasmThreadsFor(1, large), wasmThreadsFor(2, large), wasmThreadsFor(0, large)]).toEqual([1, 2, 1]);
+    expect(wasmThreadsFor(64, large)).toBeLessThan(64);
+    expect(wasmThreadsFor(8, 0)).toBe(1);
+    const options = probeOptions({ backend: 'wasm', batchSize: 32 });
+    const opMacs = (model: ModelIR) => {
+      const { plan, batchSize } = planWithinBudget(model, options);
+      return largestOpMacs(plan, batchSize);
+    };
+    // Issue 10's CIFAR CNN runs on threads where there are cores; a 64-wide MLP and a 16-wide CNN on one.
+    expect(wasmThreadsFor(8, opMacs(cifarCnn()))).toBe(4);
+    expect(wasmThreadsFor(8, opMacs(mlp()))).toBe(1);
+    expect(wasmThreadsFor(8, opMacs(cnn()))).toBe(1);
   });
 
   it.each([
