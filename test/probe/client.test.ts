@@ -3,7 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { discardProbeWorker, prepareProbeWorker, startProbe } from '../../src/probe/client';
 import { probeOptions, type ProbeProgressMessage } from '../../src/shared/probe';
-import { keras } from './ir-builder';
+import { convBlocksNet, keras } from './ir-builder';
+import { setWasmThreads } from '../../src/probe/backend';
+import { runProbe } from '../../src/probe/run';
 import { buildWorker } from './worker-bundle';
 import { defined } from '../defined';
 
@@ -35,6 +37,20 @@ describe('probe client', () => {
     expect(first?.layers[0]!.gradNorm[0]).toBe(outcome.result.layers[0]!.gradNorm[0]);
     const lastPartial = defined(defined(progress.filter((p) => p.partial !== null).pop()).partial);
     expect(lastPartial.loss).toEqual(outcome.result.loss);
+  });
+
+  it("runs a model with large ops on the wasm backend's threads where there are cores, with one thread's numbers", async () => {
+    // Its first convolution's step does ~3e7 multiply-adds: threaded on 2 or more cores (wasmThreadsFor).
+    const cnn = convBlocksNet([32, 32, 3], [[32]], 1, 16);
+    const options = probeOptions({ steps: 2, backend: 'wasm', batchSize: 32 });
+    const inWorker = await startProbe(cnn, options, null, { workerPath }).result;
+    setWasmThreads(1);
+    const oneThread = await runProbe(cnn, options);
+    setWasmThreads(null);
+    if (!inWorker.ok || !oneThread.ok) throw new Error('probe failed');
+    // A threaded build the worker cannot find or start is a hint notice.
+    expect(inWorker.result.notices.filter((n) => n.message.includes('thread'))).toEqual([]);
+    expect({ ...inWorker.result, durationMs: 0 }).toEqual({ ...oneThread.result, durationMs: 0 });
   });
 
   it('runs on a worker prepared before the model was known (the CLI forks while it analyzes), with the same numbers', async () => {
