@@ -7,6 +7,7 @@
  */
 import type { Parser } from 'web-tree-sitter';
 import { importGroups } from './link';
+import { submodule } from './python/imports';
 import { attributeWrites } from './python/attribute-writes';
 import { PyFile } from './python/file';
 import { DEFAULT_MAX_FILE_BYTES, refuseText } from './source-checks';
@@ -27,8 +28,10 @@ export function fileLinks(parser: Parser, path: string, text: string | null): Fi
   } catch {
     return none;
   }
-  // Star imports count too: `from model import *` links train.py to model.py as much as a named import.
-  const modules = [...file.imports.bindings.map((b) => b.module), ...file.imports.starModules];
+  // Star imports count too: `from model import *` links train.py to model.py as much as a named import;
+  // `from pkg import lib` may name the module pkg/lib.py (its calls `lib.build(...)` link there).
+  const named = file.imports.bindings.flatMap((b) => (b.symbol === null || b.symbol === '*' ? [b.module] : [b.module, submodule(b.module, b.symbol)]));
+  const modules = [...named, ...file.imports.starModules];
   const assigns = [...new Set(attributeWrites(file.root).map((w) => w.attribute))];
   file.dispose();
   return { path, modules, assigns };

@@ -16,7 +16,7 @@
 import { posix } from 'node:path';
 import type { ModelIR, Range, TrainingIR } from '../shared/ir';
 import { PARAMETER_MODULE, UNBOUND_NAME_MODULE, type ExternalTraining, type ModelPass } from './extract/types';
-import type { ImportBinding } from './python/imports';
+import { submodule, type ImportBinding } from './python/imports';
 import type { CallSite } from './python/call-sites';
 import { mergeTraining } from './extract/training/merge';
 
@@ -192,8 +192,10 @@ export function moduleResolver(paths: readonly string[], options: LinkOptions = 
 export interface SiteFile {
   path: string;
   imports: LinkImports | null;
-  /** The calls of the given local names in the file, as call sites (see python/call-sites.ts). */
+  /** The calls of the given names (plain, or dotted as written: `lib.build`) in the file, as call sites (see python/call-sites.ts). */
   callsOf: (locals: ReadonlySet<string>) => Map<string, CallSite[]>;
+  /** The names the file calls, plain or dotted, as written (`build`, `lib.build`, `m.Builder.build`). */
+  calledNames: () => Iterable<string>;
 }
 
 /**
@@ -215,6 +217,22 @@ export function crossFileSites(files: readonly SiteFile[], from: ReadonlySet<str
       if (target && target.path !== file.path) targets.set(b.local, target);
     }
     for (const [local, target] of index.starBindings(file.path)) if (!targets.has(local)) targets.set(local, target);
+    // Dotted calls: through a module object (`import lib` ... `lib.build(...)`) they bind like `from lib
+    // import build`; a static method of an imported class (`Builder.build(...)`) keeps its qualification.
+    const modules = index.moduleObjects(file.path, file.imports?.bindings ?? []);
+    if (modules.size > 0 || targets.size > 0) {
+      const named = new Map(targets);
+      for (const called of file.calledNames()) {
+        const dot = called.indexOf('.');
+        if (dot < 0) continue;
+        const head = called.slice(0, dot);
+        const rest = called.slice(dot + 1);
+        const module = modules.get(head);
+        const defined = named.get(head);
+        const target = module !== undefined ? index.moduleMember(file.path, module, rest.split('.')) : defined ? { path: defined.path, symbol: `${defined.symbol}.${rest}` } : null;
+        if (target && target.path !== file.path) targets.set(called, target);
+      }
+    }
     if (targets.size === 0) continue;
     for (const [local, sites] of file.callsOf(new Set(targets.keys()))) {
       const target = targets.get(local);
@@ -324,6 +342,35 @@ class ProjectIndex {
     for (const name of file.imports.starExports ?? []) found.delete(name);
     for (const b of file.imports.bindings) found.delete(b.local);
     return found;
+  }
+
+  /**
+   * The local names `importer` binds to modules of the project, with the module each names: `import
+   * lib`, `import pkg.lib as lib`, and `from pkg import lib` when `pkg.lib` is a file of the project.
+   */
+  moduleObjects(importer: string, bindings: readonly ImportBinding[]): Map<string, string> {
+    const found = new Map<string, string>();
+    for (const b of bindings) {
+      if (b.symbol === '*') continue;
+      const module = b.symbol === null ? b.module : submodule(b.module, b.symbol);
+      if (this.resolveModule(importer, module)) found.set(b.local, module);
+    }
+    return found;
+  }
+
+  /**
+   * What `module.a.b` names, read from `importer` (`parts` = a, b): the definition in the deepest
+   * submodule that is a project file (`import pkg` ... `pkg.lib.build`), re-exports followed; a name
+   * inside it (`Builder.build`, a static method) keeps its qualification. Null when no part is a definition.
+   */
+  moduleMember(importer: string, module: string, parts: readonly string[]): { path: string; symbol: string } | null {
+    for (let split = parts.length - 1; split >= 0; split--) {
+      const owner = parts.slice(0, split).reduce(submodule, module);
+      if (!this.resolveModule(importer, owner)) continue;
+      const defined = this.definingFile(importer, owner, parts[split]!, 0);
+      return defined ? { path: defined.path, symbol: [defined.symbol, ...parts.slice(split + 1)].join('.') } : null;
+    }
+    return null;
   }
 
   /** The project file at `path` (as the files give it). */

@@ -194,6 +194,7 @@ export class Project {
           imports: parsed?.imports ?? null,
           callsOf: (locals: ReadonlySet<string>) =>
             parsed ? new Map([...callsOf(parsed.root, locals)].map(([name, calls]) => [name, calls.map((c) => callSiteOf(state.path, c))])) : new Map<string, CallSite[]>(),
+          calledNames: () => parsed?.root.tree.writtenCallNames.keys() ?? [],
         };
       });
       const computed = crossFileSites(siteFiles, stale, this.linkOptions);

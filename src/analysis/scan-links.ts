@@ -6,6 +6,7 @@
  * result (a larger group is closer to the whole project); a missed link would.
  */
 import type { FileLinks } from './file-links';
+import { submodule } from './python/imports';
 
 const WORD = String.raw`[\p{L}\p{N}_]+`;
 const DOTTED = String.raw`${WORD}(?:[ \t]*\.[ \t]*${WORD})*`;
@@ -27,7 +28,12 @@ const compact = (dotted: string) => dotted.replace(/[ \t]/g, '');
 /** The modules a file's import statements name: for `import a.b` both `a` (what it binds) and `a.b`. */
 function scannedModules(text: string): string[] {
   const modules = new Set<string>();
-  for (const match of text.matchAll(FROM_MODULE)) modules.add(compact(match[1] ?? ''));
+  for (const match of text.matchAll(FROM_MODULE)) {
+    const module = compact(match[1] ?? '');
+    modules.add(module);
+    // `from pkg import lib` may name the module pkg/lib.py (as fileLinks reads it).
+    for (const name of importedNames(text, match.index + match[0].length)) modules.add(submodule(module, name));
+  }
   for (const match of text.matchAll(IMPORT_LIST)) {
     for (const item of (match[1] ?? '').split(',')) {
       const dotted = LEADING_DOTTED.exec(item)?.[1];
@@ -38,6 +44,15 @@ function scannedModules(text: string): string[] {
     }
   }
   return [...modules];
+}
+
+/** The names a `from m import` lists after `at` (`a, b as c` or `(a,\n b)`, to its end): a, b. */
+function importedNames(text: string, at: number): string[] {
+  const rest = text.slice(at);
+  const open = /^[ \t\f]*\(/.exec(rest);
+  const close = rest.indexOf(')');
+  const list = open ? rest.slice(open[0].length, close < 0 ? undefined : close) : (/^[^\n;#]*/.exec(rest)?.[0] ?? '');
+  return list.split(',').flatMap((item) => LEADING_DOTTED.exec(item.replace(/#[^\n]*/g, '').trim())?.[1] ?? []);
 }
 
 /** The text of the parameter list that opens at `open` (its `(`), to the matching `)` or the end. */

@@ -9,6 +9,11 @@ import type { Node } from './syntax-tree';
 import { dottedName, nodesOfType, rangeOf, spanHolds, STATEMENT_CONTAINERS, stringValue } from './syntax';
 import type { Range } from '../../shared/ir';
 
+/** The module `name` inside `module`, as an import names it (`pkg` + `lib` -> `pkg.lib`; `.` + `lib` -> `.lib`). */
+export function submodule(module: string, name: string): string {
+  return module === '' || module.endsWith('.') ? `${module}${name}` : `${module}.${name}`;
+}
+
 export interface ImportBinding {
   /** Local name introduced by the import. */
   local: string;

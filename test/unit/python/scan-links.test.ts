@@ -50,6 +50,8 @@ describe('scanFileLinks', () => {
     ].join('\n');
     const { modules } = scanFileLinks('/p/train.py', text);
     for (const m of ['.nets.lstm', '..', 'models.heads', 'fast_ops', 'utils.io', 'utils', 'pkg.blocks', 'layers_local']) expect(modules).toContain(m);
+    // What `from m import x` lists may be modules too (`from .. import common` ... `common.build()`).
+    for (const m of ['.nets.lstm.Tagger', '.nets.lstm.Scorer', '..common', 'models.heads.Head']) expect(modules).toContain(m);
   });
 
   it('reads a dict handed to a top-level function\'s parameter, also mid-line and through a name', () => {

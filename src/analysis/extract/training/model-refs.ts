@@ -13,6 +13,7 @@ import { argumentFor, branchDefinitions, callSitesOf, escapeRegExp, originOf, re
 import { addNote } from '../notes';
 import { PARAMETER_MODULE, UNBOUND_NAME_MODULE, type ParameterRef } from '../types';
 import { rangeOf } from '../../python/syntax';
+import { submodule } from '../../python/imports';
 
 export type ModelRef =
   | { kind: 'local'; model: ModelIR }
@@ -81,9 +82,7 @@ class ModelPlaces {
 }
 
 function joinModule(module: string, ...rest: string[]): string {
-  const tail = rest.filter(Boolean).join('.');
-  if (!tail) return module;
-  return module.endsWith('.') ? module + tail : `${module}.${tail}`;
+  return rest.filter(Boolean).reduce(submodule, module);
 }
 
 export class ModelResolver {
