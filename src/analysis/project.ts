@@ -158,6 +158,10 @@ export class Project {
     for (const model of state.extracted.models) {
       for (const u of model.unsupported) {
         if (noted.has(`${String(u.range.start.line)}:${String(u.range.start.character)}:${u.what}`)) continue;
+        if (u.what === model.truncated) {
+          state.extractionNotices.push({ message: `Line ${u.range.start.line + 1}: model '${model.name}' has ${oneLine(u.what)}; no gradient flow is predicted or probed for a part of it`, range: u.range, severity: 'information' });
+          continue;
+        }
         state.extractionNotices.push({ message: `Line ${u.range.start.line + 1}: ${oneLine(u.what)} is not fully understood; findings for model '${model.name}' may miss what it does`, range: u.range, severity: 'information' });
       }
     }

@@ -547,6 +547,11 @@ export interface ModelIR {
   /** Constructs the extractor saw but could not model (named with their line), for messages. */
   unsupported: { what: string; range: Range }[];
   /**
+   * Set when the extractor stopped reading the model part-way (a limit, said in `unsupported`): why.
+   * Its layers are then a part of the model, which the prediction and the probe do not judge as the whole.
+   */
+  truncated?: string;
+  /**
    * Set when calls of one class or builder built different models: the call this model is (as
    * written, e.g. "Mlp(fill=0)"), in `file` (the model's own file or another of the workspace).
    */

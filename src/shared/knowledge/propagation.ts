@@ -789,6 +789,8 @@ function withProbeSizes(model: ModelIR, assumptions: string[]): LayerIR[] {
 
 function propagate(model: ModelIR): ModelPrediction {
   if (model.layers.length === 0) return { ok: false, reason: `model ${model.name} has no layers`, layerId: null };
+  // A model read part-way: the flow of a part says nothing of the whole (a ResNet-1202 cut after its first blocks).
+  if (model.truncated) return { ok: false, reason: `the analyzer read only a part of model ${model.name} (${model.truncated})`, layerId: null };
   const assumptions: string[] = [];
   const layers = withProbeSizes(model, assumptions);
   const index = new Map(layers.map((l, i) => [l.id, i]));

@@ -8,6 +8,9 @@ import { Project } from '../../../src/analysis/project';
 import { extractTorchFrom, kinds, model } from '../extract/torch-fixture';
 import { extractFrom, layerSummary, modelNamed } from '../extract/extract-helper';
 import { defined } from '../../defined';
+import { modelPrediction } from '../../../src/shared/knowledge/propagation';
+import { planModel } from '../../../src/probe/plan';
+import { probeOptions } from '../../../src/shared/probe';
 
 async function noticesOf(text: string): Promise<string[]> {
   const project = await Project.create();
@@ -280,6 +283,46 @@ class Net(nn.Module):
 `;
     const notices = await noticesOf(text);
     expect(notices.some((n) => /^Line 9: for j in range\(128\): a loop longer than/.test(n))).toBe(true);
+  });
+
+  it('a model of more layer applications than the trace records is read part-way: one notice, and no flow judged on the part', async () => {
+    const text = `
+from torch import nn
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(*[m for _ in range(12) for m in (nn.Linear(8, 8), nn.Tanh())])
+
+    def forward(self, x):
+        return self.body(x)
+
+class Deep(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([Block() for _ in range(200)])
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return x
+`;
+    const project = await Project.create();
+    try {
+      project.setFile('/ws/deep.py', text);
+      const result = project.analyzeFile('/ws/deep.py');
+      const deep = defined(result.models.find((m) => m.name === 'Deep'), 'Deep');
+      expect(deep.truncated).toMatch(/^more than 4000 layer applications/);
+      const cut = result.notices.filter((n) => n.message.includes('layer applications'));
+      expect(cut.map((n) => n.message)).toEqual([expect.stringMatching(/^Line 7: model 'Deep' has more than 4000 layer applications; the rest of the model is left out; no gradient flow is predicted or probed/)]);
+      // A saturating stack in the part read is still a finding; no prediction grades the part.
+      expect(modelPrediction(deep)).toMatchObject({ ok: false, reason: expect.stringMatching(/only a part of model Deep/) });
+      expect(() => planModel(deep, probeOptions({ backend: 'cpu' }))).toThrow(/only a part of model Deep/);
+      // The block, read whole, is judged.
+      expect(modelPrediction(defined(result.models.find((m) => m.name === 'Block'), 'Block')).ok).toBe(true);
+    } finally {
+      project.dispose();
+    }
   });
 
   it('Keras: nested constant loops past the unrolling cap are read once, with a note', async () => {

@@ -32,7 +32,7 @@ import { rangeContains } from '../../../shared/ranges';
 import { MODEL_INPUT, Trace } from './trace';
 import { UNKNOWN, constant, leafSlots, nameLeaves, type ClassInfo, type Instance, type Value } from './values';
 import { Scope } from '../../python/constants';
-import { EvalNotes, LIMITS } from '../../python/limits';
+import { EvalNotes, LIMITS, TRACE_CUT } from '../../python/limits';
 import { callLabel, collapseInstances, type CallSite, type ConstArguments, type InstanceModels } from '../../python/call-sites';
 import type { ConstValue } from '../../python/constants';
 import type { Args } from './args';
@@ -336,6 +336,7 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     // Sizes torch leaves implicit (LazyLinear, LazyConv2d) follow from the layers before them.
     if (model.layers.some((l) => l.inFeatures === null && (l.kind === 'dense' || l.kind.startsWith('conv')))) propagateShapes(model.layers, model.inputShape, { framework: 'torch' });
     model.unsupported = trace.unsupported;
+    if (trace.cut) model.truncated = TRACE_CUT;
     return model;
   };
 
@@ -449,6 +450,7 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
         const name = `weights ${[...new Set(partWeights.map((w) => w.slot.layer.name))].join(', ')}`;
         const model = makeModel({ name, framework: 'torch', style: 'torch-module', file: file.path, range: { start, end }, nameRange: first, layers, isGraph });
         model.unsupported = part.unsupported;
+        if (part.cut) model.truncated = TRACE_CUT;
         models.push(model);
       });
     }

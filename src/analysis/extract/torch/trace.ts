@@ -7,7 +7,7 @@ import { cloneLayer, CONSTANT_INPUT, hasParameters, isRecurrent, NOISE_INPUT } f
 import type { ReadMarks } from './flow';
 import type { LayerIR, Range, ShapePassMark } from '../../../shared/ir';
 import type { Slot } from './values';
-import { LIMITS } from '../../python/limits';
+import { LIMITS, TRACE_CUT } from '../../python/limits';
 import { makeLayer } from '../builders';
 import { isPlaced, relocateLayer } from './imported';
 
@@ -56,6 +56,8 @@ export interface AddOptions {
 export class Trace {
   readonly nodes: TraceNode[] = [];
   readonly unsupported: { what: string; range: Range }[] = [];
+  /** Whether layer applications past MAX_NODES were left out: the model read is a part of the model. */
+  cut = false;
   /** The model's inputs after the first, in the order the code reads them. */
   readonly extraInputs: ExtraInput[] = [];
   /** Depth of branches of unknown conditions around the code being traced. */
@@ -76,7 +78,9 @@ export class Trace {
       if (same >= 0) return same;
     }
     if (this.nodes.length >= Trace.MAX_NODES) {
-      this.note(`more than ${Trace.MAX_NODES} layer applications; the rest of the model is left out`, slot.layer.range);
+      // Said once, where the first application past the limit is (not at every later one).
+      if (!this.cut) this.note(TRACE_CUT, slot.layer.range);
+      this.cut = true;
       return null;
     }
     if (this.relocation && !isPlaced(slot)) relocateLayer(slot.layer, this.relocation);
@@ -117,6 +121,7 @@ export class Trace {
         part.nodes.push({ ...node, inputs: node.inputs.flatMap((i) => (i < 0 ? [i] : (index.get(i) ?? []))) });
       }
       part.unsupported.push(...this.unsupported);
+      part.cut = this.cut;
       return part;
     });
   }
