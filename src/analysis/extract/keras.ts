@@ -214,9 +214,19 @@ function readKeras(file: PyFile, notes: EvalNotes, external: ExternalSites, assu
   for (const record of state.functionals) guarded(`model at line ${record.call.startPosition.row + 1}`, () => models.push(functionalModel(file, record)));
 
   const seen = new Set<string>();
-  const unique = models.filter((m) => (seen.has(m.id) ? false : (seen.add(m.id), true)));
+  const unique = models.filter((m) => !preprocessingOnly(m) && (seen.has(m.id) ? false : (seen.add(m.id), true)));
   unique.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
   return { result: { models: unique, errors }, state };
+}
+
+/**
+ * A pipeline of augmentation and preprocessing layers only (`keras.Sequential([RandomFlip(...),
+ * RandomRotation(0.1)])`, a Rescaling): no weights, nothing for a gradient to train. It is a part of the
+ * models that use it, not a model of its own.
+ */
+function preprocessingOnly(model: ModelIR): boolean {
+  const computing = model.layers.filter((l) => l.kind !== 'input');
+  return computing.length > 0 && computing.every((l) => (l.kind === 'unknown' && l.identity) || l.kind === 'rescaling');
 }
 
 export const extractKeras: ModelExtractor = (file, notes, external) => extractKerasDetailed(file, notes, external).models;

@@ -675,6 +675,11 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
         backward: (g) => ({ gIn: sizes.map((size) => (g * size) / total), normSq: null, chi: null }),
       };
     }
+    case 'unknown':
+      // Augmentation and masking (Keras RandomFlip, RandomZoom, Masking): no weights, and the signal's
+      // moments as they come (a flip or a small zoom of an image keeps its statistics).
+      if (layer.identity) return passThrough(x);
+      throw new Unpropagatable(`${label(layer)} is a layer the propagation model does not know`, layer);
     default:
       throw new Unpropagatable(`${label(layer)} is a layer the propagation model does not know`, layer);
   }

@@ -1,5 +1,8 @@
 /** Keras Sequential models: lists, .add() calls, loops, comprehensions, conditions, old and new spellings. */
 import { describe, expect, it } from 'vitest';
+import { modelPrediction } from '../../../src/shared/knowledge/propagation';
+import { planModel } from '../../../src/probe/plan';
+import { probeOptions } from '../../../src/shared/probe';
 import { extractFrom, kerasFixture, layerSummary, lineOf, modelNamed } from './extract-helper';
 import { defined } from '../../defined';
 
@@ -60,13 +63,23 @@ describe('Sequential([...]) lists', () => {
     expect(stacked.layers[4]!.fanIn).toBe(32);
   });
 
-  it('records known no-weight augmentation layers as identity, without reporting them', async () => {
-    const augment = modelNamed(await extractFrom(kerasFixture('factories.py')), 'augment');
-    expect(augment.layers.map((l) => [l.kind, l.kind === 'unknown' ? l.identity : undefined])).toEqual([
-      ['unknown', true],
-      ['unknown', true],
-    ]);
-    expect(augment.unsupported).toEqual([]);
+  it('records known no-weight augmentation layers as identity, without reporting them; a pipeline of them alone is no model', async () => {
+    const models = await extractFrom(kerasFixture('factories.py'));
+    expect(models.map((m) => m.name)).not.toContain('augment');
+    const head = modelNamed(models, 'head');
+    expect(head.layers.filter((l) => l.kind === 'unknown' && l.identity).map((l) => l.className)).toEqual(['layers.RandomFlip', 'layers.RandomRotation']);
+    expect(head.unsupported.map((u) => u.what).join()).not.toMatch(/Random/);
+  });
+
+  it('passes the input through augmentation layers in the prediction and the probe', async () => {
+    const models = await extractFrom(kerasFixture('augmentation.py'));
+    expect(models.map((m) => m.name)).toEqual(['model']);
+    const model = modelNamed(models, 'model');
+    const prediction = modelPrediction(model);
+    expect(prediction.ok).toBe(true);
+    const plan = planModel(model, probeOptions({ backend: 'cpu' }));
+    expect(plan.notices.filter((n) => n.message.includes('passes its input through unchanged')).map((n) => n.line)).toEqual([7, 8, 9]);
+    expect(plan.notices.filter((n) => n.severity === 'warning')).toEqual([]);
   });
 });
 
