@@ -69,6 +69,17 @@ function argumentsOf(root: Node, fn: Node | null): Map<string, Map<string, Node 
   return parsers;
 }
 
+/** Per tree: whether its text calls parse_args at all. */
+const parsing = new WeakMap<object, boolean>();
+
+/** Whether the file `node` is in may parse a command line (its text has `parse_args`): when not, no attribute is an argument's default. */
+export function parsesCommandLine(node: Node): boolean {
+  const tree = node.tree as unknown as object;
+  let known = parsing.get(tree);
+  if (known === undefined) parsing.set(tree, (known = node.tree.source.includes('parse_args')));
+  return known;
+}
+
 /** The function definition `node` is in (its innermost), or null at the module's level. */
 function enclosingFunction(node: Node): Node | null {
   for (let p = node.parent; p; p = p.parent) if (p.type === 'function_definition') return p;

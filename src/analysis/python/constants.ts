@@ -6,7 +6,7 @@
 import type { Node } from './syntax-tree';
 import { assignmentOf, namedChildren, stringValue, unparen } from './syntax';
 import { LIMITS } from './limits';
-import { argparseDefault } from './argparse-defaults';
+import { argparseDefault, parsesCommandLine } from './argparse-defaults';
 
 export type ConstValue = number | string | boolean | null | ConstValue[];
 
@@ -316,7 +316,8 @@ export class Scope {
   commandLineDefault(n: Node, depth = 0): ConstValue | undefined {
     const object = n.childForFieldName('object');
     const name = n.childForFieldName('attribute')?.text;
-    if (object?.type !== 'identifier' || !name) return undefined;
+    // Asked of every `x.y` the readers evaluate: a file that parses no command line answers at once.
+    if (object?.type !== 'identifier' || !name || !parsesCommandLine(n)) return undefined;
     let parsed = this.resolveExpression(object);
     // A function the interpreter runs holds `args` as the value it could not compute: its written binding says what it is.
     if (parsed.type === 'identifier') parsed = Scope.of(object).resolveExpression(object);
