@@ -64,8 +64,6 @@ export interface Plan {
 /** PlannedLayer.inputs entry of the model input `k` (0 is the first, -1). */
 export const modelInputIndex = (k: number): number => -(k + 1);
 
-const SHAPE_PRESERVING_UNKNOWN = /^(?:.*\.)?(Identity|GaussianNoise|GaussianDropout|SpatialDropout[123]D|Dropout[123]d|ActivityRegularization|FeatureAlphaDropout|Masking)$/;
-
 const knownFlow = (shape: Shape): Flow => ({ shape, rankKnown: true });
 
 /** A layer the shared rules accept but whose output the shape module cannot give (a guard; not expected). */
@@ -701,8 +699,8 @@ class Planner {
         return { ...plain(out), axis };
       }
       default:
-        // Augmentation and masking the reader knows to keep their input's shape (Keras RandomFlip), or a class of that kind by name.
-        if ((layer.kind === 'unknown' && layer.identity) || SHAPE_PRESERVING_UNKNOWN.test(layer.className)) return plain(x);
+        // Augmentation and masking the reader knows to keep their input's shape (Keras RandomFlip, Masking).
+        if (layer.kind === 'unknown' && layer.identity) return plain(x);
         throw layerFailure('unsupported', layer, unsupportedAdvice(layer));
     }
   }

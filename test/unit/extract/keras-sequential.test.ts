@@ -81,6 +81,21 @@ describe('Sequential([...]) lists', () => {
     expect(plan.notices.filter((n) => n.message.includes('passes its input through unchanged')).map((n) => n.line)).toEqual([7, 8, 9]);
     expect(plan.notices.filter((n) => n.severity === 'warning')).toEqual([]);
   });
+
+  it('reads keras.layers.Identity as the linear activation, as torch nn.Identity, so the prediction and the probe pass through it', async () => {
+    const text = [
+      'from tensorflow import keras',
+      'from tensorflow.keras import layers',
+      'model = keras.Sequential([keras.Input(shape=(16,)), layers.Dense(32, activation="relu"), layers.Identity(), layers.Dense(1)])',
+      '',
+    ].join('\n');
+    const model = modelNamed(await extractFrom(text), 'model');
+    expect(model.layers.map((l) => l.kind)).toEqual(['input', 'dense', 'activation', 'dense']);
+    expect(model.layers[2]).toMatchObject({ activation: { name: 'linear' } });
+    expect(model.unsupported).toEqual([]);
+    expect(modelPrediction(model).ok).toBe(true);
+    expect(planModel(model, probeOptions({ backend: 'cpu' })).notices.filter((n) => n.severity === 'warning')).toEqual([]);
+  });
 });
 
 describe('model.add(...)', () => {
