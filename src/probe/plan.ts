@@ -858,8 +858,8 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
     planner.concatInTorchOrder = layer.kind === 'concat' && model.framework === 'torch' && !inputsLast.some((last) => last);
     const { shape, params, lastStepOnly, axis } = planner.outShape(layer, inShapes, next, readAsStateOnly(model.layers, written));
     planner.concatInTorchOrder = false;
+    // Any other unknown layer was refused by outShape.
     if (layer.kind === 'unknown' && layer.identity) planner.note('information', `${describeLayer(layer)} augments or masks its input while training; it has no weights, and the probe passes its input through unchanged.`, layer);
-    else if (layer.kind === 'unknown') planner.note('warning', `${describeLayer(layer)} is not known to the probe; it is skipped as shape-preserving.`, layer);
     const leavesLast = model.framework === 'torch' && leavesChannelsLast(layer, shape.length, inputsLast[0] ?? false, next);
     channelsLast.push(leavesLast);
     // A torch softmax over `dim=` reads its axis in torch's order: it needs to know how its input is laid out.

@@ -42,12 +42,16 @@ describe('bad input', () => {
     expect(tokens.ok).toBe(true);
   });
 
-  it('skips a shape-preserving unknown layer with a warning, never silently', async () => {
-    const model = keras('noisy').input([8]).dense(8, 'relu').layer({ kind: 'unknown', name: 'noise', className: 'layers.GaussianNoise' }).dense(2).build();
-    const outcome = await runProbe(model, options());
+  it('passes the input through an unknown layer the reader knows keeps it (Masking), saying so, and refuses one it does not', async () => {
+    const masked = keras('masked').input([8]).dense(8, 'relu').layer({ kind: 'unknown', name: 'mask', className: 'layers.Masking', detail: { identity: true } }).dense(2).build();
+    const outcome = await runProbe(masked, options());
     expect(outcome.ok).toBe(true);
     if (!outcome.ok) return;
-    expect(outcome.result.notices.some((n) => n.severity === 'warning' && n.message.includes("layers.GaussianNoise 'noise'") && n.line === 4)).toBe(true);
+    expect(outcome.result.notices.some((n) => n.severity === 'information' && n.message.includes("layers.Masking 'mask'") && n.line === 4)).toBe(true);
+    const custom = keras('custom').input([8]).dense(8, 'relu').layer({ kind: 'unknown', name: 'mine', className: 'MyLayer', detail: { identity: false } }).dense(2).build();
+    const error = failed(await runProbe(custom, options()));
+    expect(error.kind).toBe('unsupported');
+    expect(error.message).toMatch(/MyLayer 'mine'/);
   });
 
   it('says when the input shape is unknown (without CLI wording: the editor shows it too), and takes a given one', async () => {

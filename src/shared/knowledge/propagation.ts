@@ -113,8 +113,10 @@ function sizeProduct(values: number[] | null, rank: number): number | null {
   return list ? list.reduce((a, b) => a * b, 1) : null;
 }
 
-function spatialRank(kind: LayerKind): number {
-  return kind === 'conv1d' ? 1 : kind === 'conv3d' ? 3 : 2;
+/** The spatial dimensions a convolution slides over: a transposed one's (one IR kind for every rank) from its kernel. */
+function spatialRank(layer: Pick<LayerIR, 'kind' | 'kernelSize'>): number {
+  if (layer.kind === 'conv-transpose') return layer.kernelSize?.length || 2;
+  return layer.kind === 'conv1d' ? 1 : layer.kind === 'conv3d' ? 3 : 2;
 }
 
 function label(layer: LayerIR): string {
@@ -213,12 +215,30 @@ function fanInOf(layer: LayerIR, x: Signal): number | null {
   return kernel ? kernel * x.features : null;
 }
 
-function kernelWeights(layer: LayerIR, x: Signal): Weights & { fanIn: number } {
+/**
+ * How many weighted inputs one output value sums. A kernel's fan_in (what its initializer is scaled by)
+ * except for a transposed convolution: both frameworks compute its fan_in from its output channels
+ * (torch's (in, out/groups, *k) weight, Keras's (*k, filters, in) kernel), but each output position
+ * reads its input channels at kernel/stride of the taps on average, so that count is what sets the
+ * variance forward, the gain backward and the inputs each weight-gradient entry sums over.
+ */
+function termsPerOutput(layer: LayerIR, x: Signal, fanIn: number): number {
+  if (layer.kind !== 'conv-transpose') return fanIn;
+  const conv = convOf(layer);
+  const rank = spatialRank(layer);
+  const inputs = x.features ?? layer.inFeatures;
+  const receptive = sizeProduct(layer.kernelSize, rank);
+  const stride = sizeProduct(conv?.strides ?? null, rank) ?? 1;
+  if (inputs === null || receptive === null) return fanIn;
+  return ((inputs / (conv?.groups ?? 1)) * receptive) / stride;
+}
+
+function kernelWeights(layer: LayerIR, x: Signal): Weights & { fanIn: number; terms: number } {
   const fanIn = fanInOf(layer, x);
   if (!fanIn || fanIn <= 0) throw new Unpropagatable(`the fan_in of ${label(layer)} is not known`, layer);
   const fanOut = layer.fanOut ?? (layer.kind === 'dense' ? layer.units : null);
   const { second, mean } = initMoments(layer.kernelInit, fanIn, fanOut, layer, 'kernel');
-  return { fanIn, w2: second, wMean: mean, ...biasMoments(layer, fanIn) };
+  return { fanIn, terms: termsPerOutput(layer, x, fanIn), w2: second, wMean: mean, ...biasMoments(layer, fanIn) };
 }
 
 /** Activations over the features, not per value. */
@@ -467,7 +487,7 @@ function inputSignal(model: ModelIR, assumptions: string[]): Signal {
     return { mean: 0, q: 1, dataVar: 1, features: first.inFeatures, positions: DEFAULT_SEQUENCE_LENGTH, source: null };
   }
   if (first && /^conv/.test(first.kind)) {
-    const rank = spatialRank(first.kind);
+    const rank = spatialRank(first);
     assumptions.push(`input ${new Array(rank).fill(DEFAULT_IMAGE_SIDE).join('x')} (image size not in the code)`);
     return { mean: 0, q: 1, dataVar: 1, features: first.inFeatures, positions: DEFAULT_IMAGE_SIDE ** rank, source: null };
   }
@@ -481,22 +501,22 @@ function inputSignal(model: ModelIR, assumptions: string[]): Signal {
  */
 function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean, centred: boolean): Omit<Node, 'inputs' | 'layer'> {
   const w = kernelWeights(layer, x);
-  const zMean = w.fanIn * w.wMean * x.mean + w.bMean;
-  const zSecond = w.fanIn * w.w2 * x.q + w.fanIn * (w.fanIn - 1) * w.wMean * w.wMean * x.mean * x.mean + w.b2;
+  const zMean = w.terms * w.wMean * x.mean + w.bMean;
+  const zSecond = w.terms * w.w2 * x.q + w.terms * (w.terms - 1) * w.wMean * w.wMean * x.mean * x.mean + w.b2;
   const zVar = Math.max(zSecond - zMean * zMean, 0);
   // With the weights fixed, a channel's output varies only through its input's within-channel variance.
-  const zDataVar = Math.min(w.fanIn * w.w2 * x.dataVar, zVar);
+  const zDataVar = Math.min(w.terms * w.w2 * x.dataVar, zVar);
   const act = activationOf(layer.activation, model.framework, layer);
   let positions = x.positions;
   if (/^conv/.test(layer.kind)) {
-    const rank = spatialRank(layer.kind);
+    const rank = spatialRank(layer);
     const stride = sizeProduct(convOf(layer)?.strides ?? null, rank) ?? 1;
     positions = Math.max(1, layer.kind === 'conv-transpose' ? positions * stride : positions / stride);
   }
   const { out, slope } = activate(act, zMean, zVar, zDataVar, layer.units, positions);
   // The output layer's activation is folded into the loss (softmax/sigmoid with cross-entropy).
   const backSlope = isHead ? 1 : slope;
-  const chi = w.fanIn * w.w2 * backSlope;
+  const chi = w.terms * w.w2 * backSlope;
   // Kernel elements: fan_in per output unit (grouped convolutions included) times the units; torch
   // computes a transposed convolution's fan_in from its (in, out/groups, *k) weight, so count that one directly.
   const receptive = (layer.kernelSize ?? []).reduce((a, b) => a * b, 1);
@@ -507,8 +527,8 @@ function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean
     weightSq: elements * w.w2,
     backward: (gOut) => {
       const gPre = gOut * backSlope;
-      const perWeight = centred && act === null ? w.fanIn * x.dataVar : w.fanIn * x.q + (layer.useBias ? 1 : 0);
-      return { gIn: [w.fanIn * w.w2 * gPre], normSq: gPre * perWeight, chi };
+      const perWeight = centred && act === null ? w.terms * x.dataVar : w.terms * x.q + (layer.useBias ? 1 : 0);
+      return { gIn: [w.terms * w.w2 * gPre], normSq: gPre * perWeight, chi };
     },
   };
 }

@@ -9,6 +9,7 @@ import { predictPropagation, type PropagatedModel } from '../../../src/shared/kn
 import { gradeFlowRatio } from '../../../src/shared/gradient-flow';
 import { act, buildModel, dense, layerOf, type LayerSpec } from '../rules/ir-builder';
 import { defined } from '../../defined';
+import { extractFrom } from '../extract/extract-helper';
 
 function init(name: InitializerIR['name'], params: Record<string, number> = {}, framework: 'keras' | 'torch' = 'keras'): InitializerIR {
   return { name, params, options: {}, spelling: name, range: null, explicit: true, framework };
@@ -363,6 +364,38 @@ describe('mean-field recursions: textbook values', () => {
     expect(gradeFlowRatio(0.3)).toBe('healthy');
     expect(gradeFlowRatio(500)).toBe('exploding');
     expect(gradeFlowRatio(Number.NaN)).toBe('vanishing');
+  });
+});
+
+describe('transposed convolutions', () => {
+  // Each output position of a stride-s transposed convolution sums in_channels * kernel / s inputs,
+  // while both frameworks scale its init by out_channels * kernel (their fan_in of the stored weight).
+  it('count the inputs each output reads, not the framework fan_in, forward and backward (Keras, kernel = stride)', async () => {
+    const [model] = await extractFrom(['from tensorflow import keras', 'from tensorflow.keras import layers', 'inputs = keras.Input((8, 8, 16))', 'up = layers.Conv2DTranspose(8, (2, 2), strides=(2, 2))(inputs)', 'out = layers.Conv2D(1, 1)(up)', 'model = keras.Model(inputs, out)', ''].join('\n'));
+    const p = predictPropagation(defined(model)) as PropagatedModel;
+    expect(p.ok, JSON.stringify(p)).toBe(true);
+    const up = defined(p.layers.find((l) => l.kind === 'conv-transpose'));
+    // Glorot: E[w^2] = 2 / (fan_in + fan_out) = 2 / (8*4 + 16*4); 16 inputs per output value.
+    expect(up.q).toBeCloseTo((16 * 2) / 96, 6);
+    expect(up.chi).toBeCloseTo((16 * 2) / 96, 6);
+  });
+
+  it('average the taps over the stride when the kernel overlaps (torch, kernel 4, stride 2)', async () => {
+    const [model] = await extractFrom(['import torch.nn as nn', 'model = nn.Sequential(nn.ConvTranspose2d(16, 8, 4, 2, 1), nn.Conv2d(8, 1, 1))', 'import torch', 'model(torch.randn(2, 16, 8, 8))', ''].join('\n'));
+    const p = predictPropagation(defined(model)) as PropagatedModel;
+    expect(p.ok, JSON.stringify(p)).toBe(true);
+    const up = defined(p.layers.find((l) => l.kind === 'conv-transpose'));
+    // kaiming_uniform(a=sqrt(5)): E[w^2] = 1 / (3 * fan_in), fan_in = 8 * 16; 16 * 16 / 4 inputs per output value.
+    expect(up.chi).toBeCloseTo(64 / (3 * 128), 6);
+  });
+
+  it('slide over as many dimensions as their kernel has (ConvTranspose1d is the same IR kind)', async () => {
+    const [model] = await extractFrom(['import torch.nn as nn', 'model = nn.Sequential(nn.ConvTranspose1d(8, 8, 3, stride=2, padding=1, output_padding=1), nn.ReLU(), nn.Conv1d(8, 1, 1))', 'import torch', 'model(torch.randn(2, 8, 6))', ''].join('\n'));
+    const p = predictPropagation(defined(model)) as PropagatedModel;
+    expect(p.ok, JSON.stringify(p)).toBe(true);
+    const up = defined(p.layers.find((l) => l.kind === 'conv-transpose'));
+    // 8 channels * 3 taps / stride 2 inputs per output value; E[w^2] = 1 / (3 * 8 * 3).
+    expect(up.chi).toBeCloseTo(12 / 72, 6);
   });
 });
 
