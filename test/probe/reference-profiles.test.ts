@@ -6,44 +6,17 @@
  * within the tolerance of PyTorch's mean over its seeds. Any JSON file in that folder is read, so a
  * new group of cases is a new file, not an edit here.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Project } from '../../src/analysis/project';
 import { runProbe } from '../../src/probe/run';
 import type { ModelIR } from '../../src/shared/ir';
 import { probeOptions, type BackendChoice } from '../../src/shared/probe';
+import { referenceGroups, referenceModel } from './reference-cases';
 
 /** Decades: wide enough for seed noise (the probe's and PyTorch's random streams differ), narrow enough that a wrong init (a factor sqrt(3) in scale is ~0.24 decades at every layer it touches, compounding with depth) or a wrong layer fails. */
 const TOLERANCE_DECADES = 0.25;
 /** Probe seeds averaged per case and backend. */
 const PROBE_SEEDS = 4;
-
-interface InputSpec {
-  shape: number[];
-  tokens?: number;
-}
-interface ReferenceCase {
-  name: string;
-  source: string;
-  model: string;
-  inputs: InputSpec[];
-  layout: 'channels_first' | 'channels_last';
-  toleranceDecades?: number;
-  loss: string;
-  batch: number;
-  /** log10Ratio null: PyTorch gives the module exactly zero gradient at step 1 in every seed (behind a zero-initialized scale). */
-  layers: { module: string; class: string; log10Ratio: number | null; std: number | null }[];
-}
-interface ReferenceFile {
-  generator: string;
-  torch: string;
-  cases: ReferenceCase[];
-}
-
-const folder = join(__dirname, '../fixtures/probe/reference');
-const files = readdirSync(folder).filter((f) => f.endsWith('.json')).sort();
-const groups = files.map((file) => ({ file, data: JSON.parse(readFileSync(join(folder, file), 'utf8')) as ReferenceFile }));
 
 let project: Project;
 beforeAll(async () => {
@@ -52,18 +25,6 @@ beforeAll(async () => {
 afterAll(() => {
   project.dispose();
 });
-
-function modelOf(group: string, index: number, c: ReferenceCase): ModelIR {
-  const path = join(folder, `${group}-${index}.py`);
-  project.setFile(path, c.source);
-  const models = project.analyzeFile(path).models;
-  const model = models.find((m) => m.name === c.model || m.exports.includes(c.model));
-  if (!model) throw new Error(`${c.name}: the analyzer found no model ${c.model} (found: ${models.map((m) => m.name).join(', ') || 'none'})`);
-  const [first] = c.inputs;
-  if (!first) throw new Error(`${c.name}: no inputs`);
-  // The reference's input, as an editor answer would give it (the analyzer's own guess is tested elsewhere).
-  return { ...model, inputGuess: { shape: first.shape, tokens: first.tokens !== undefined, layout: c.layout, source: 'user', evidence: 'reference case' } };
-}
 
 /** Mean over seeds of log10(norm / last norm) per weighted layer, at step 1. */
 async function probeProfile(model: ModelIR, backend: BackendChoice, batch: number): Promise<{ names: string[]; ratios: number[] }> {
@@ -85,8 +46,7 @@ async function probeProfile(model: ModelIR, backend: BackendChoice, batch: numbe
   return { names, ratios: sums.map((s) => s / PROBE_SEEDS) };
 }
 
-describe.each(groups)('PyTorch reference profiles: $file', ({ file, data }) => {
-  const group = file.replace(/\.json$/, '');
+describe.each(referenceGroups)('PyTorch reference profiles: $file', ({ group, data }) => {
   it('was written by the reference script', () => {
     expect(data.generator).toBe('scripts/reference/torch_profiles.py');
     expect(data.cases.length).toBeGreaterThan(0);
@@ -94,7 +54,7 @@ describe.each(groups)('PyTorch reference profiles: $file', ({ file, data }) => {
   describe.each(data.cases.map((c, index) => ({ c, index, name: c.name })))('$name', ({ c, index }) => {
     // The cpu backend's convolutions are slow on a loaded 2-core machine.
     it.each(['wasm', 'cpu'] as const)('matches on %s', { timeout: 240_000 }, async (backend) => {
-      const model = modelOf(group, index, c);
+      const model = referenceModel(project, group, index, c);
       const { names, ratios } = await probeProfile(model, backend, c.batch);
       const tolerance = c.toleranceDecades ?? TOLERANCE_DECADES;
       const table = c.layers.map((ref, i) => `${ref.module} ${ref.class}: torch ${ref.log10Ratio?.toFixed(3) ?? 'zero'} probe ${ratios[i]?.toFixed(3) ?? '-'} [${names[i] ?? 'missing'}]`).join('\n');
