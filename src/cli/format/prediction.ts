@@ -5,6 +5,7 @@
 import type { ModelIR } from '../../shared/ir';
 import { approxRatio, flowReference, NO_FLOW_PAIR, type FlowMeasure } from '../../shared/gradient-flow';
 import { modelPrediction } from '../../shared/knowledge/propagation';
+import { flowOutliersClause } from '../../shared/knowledge/flow-outliers';
 
 export interface JsonLayerPrediction {
   /** 1-based line of the layer's constructor (in a notebook, within `cell`). */
@@ -67,7 +68,7 @@ export function predictionLines(model: ModelIR, where: (line: number) => string,
   const head =
     p.log10FirstLastRatio === null
       ? `model ${model.name}: predicted at initialization (${NO_FLOW_PAIR})`
-      : `model ${model.name}: predicted ${p.grade} at initialization: the first layer gets ${approxRatio(10 ** p.log10FirstLastRatio)} of ${flowReference(p.against, p.measure)}`;
+      : `model ${model.name}: predicted ${p.grade} at initialization: the first layer gets ${approxRatio(10 ** p.log10FirstLastRatio)} of ${flowReference(p.against, p.measure)}${rename(flowOutliersClause(p))}`;
   const assumed = p.assumptions.length > 0 ? ` (assuming ${rename(p.assumptions.join(', '))})` : '';
   const lines = [`${where(model.range.start.line)}: ${head}${assumed}`];
   for (const layer of p.layers) {

@@ -7,6 +7,7 @@
 import type { ModelIR, Position, Range } from '../../shared/ir';
 import { approxRatio, flowReference } from '../../shared/gradient-flow';
 import { formatNumber, modelPrediction, type LayerPrediction } from '../../shared/knowledge/index';
+import { flowOutliersClause } from '../../shared/knowledge/flow-outliers';
 
 export interface PredictionHint {
   /** Where the hint goes: the end of the layer's constructor call. */
@@ -47,7 +48,7 @@ export function predictionHints(models: ModelIR[], visible: Range): PredictionHi
       const grad = grads.length ? ` · ∇ ${span(grads.map((g) => 10 ** g), (v) => approxRatio(v).replace(/^~/, ''))}` : '';
       const count = distinct === layers.length ? (distinct > 1 ? ` (${distinct} layers)` : '') : distinct > 1 ? ` (${distinct} layers, ${layers.length} applications)` : ` (applied ${layers.length}x)`;
       const shared = distinct < layers.length ? ' Applied more than once with one set of weights: ∇ is the gradient summed over the applications.' : '';
-      const flow = prediction.log10FirstLastRatio !== null ? ` Model: the first weighted layer gets ${approxRatio(10 ** prediction.log10FirstLastRatio)} of ${flowReference(prediction.against, prediction.measure)} (${prediction.grade}).` : '';
+      const flow = prediction.log10FirstLastRatio !== null ? ` Model: the first weighted layer gets ${approxRatio(10 ** prediction.log10FirstLastRatio)} of ${flowReference(prediction.against, prediction.measure)}${flowOutliersClause(prediction)} (${prediction.grade}).` : '';
       hints.push({
         position: first.range.end,
         label: `predicted ${std}${grad}${count}`,

@@ -10,6 +10,7 @@ import { activationInfo, negativeSlope, recommendedInit, targetStd } from './act
 import { code, formatNumber, formatRatio } from './format';
 import { approxRatio, flowReference } from '../gradient-flow';
 import { modelPrediction } from './propagation';
+import { flowOutliersClause } from './flow-outliers';
 import { familyTitle, initializerDoc, initializerStats, initializerTitle, type InitializerStats } from './initializers';
 import { assessKernelInit, type InitAssessment } from './judgement';
 import { layerInfo } from './layers';
@@ -285,7 +286,7 @@ export function describePredictionSection(layer: LayerIR, model: ModelIR): strin
     lines.push(`- the squared gradient crossing it is multiplied by ${formatNumber(own.chi)}`);
   }
   if (prediction.log10FirstLastRatio !== null && prediction.grade !== null) {
-    lines.push(`- model: the first weighted layer gets ${approxRatio(10 ** prediction.log10FirstLastRatio)} of ${flowReference(prediction.against, prediction.measure)} (${prediction.grade})`);
+    lines.push(`- model: the first weighted layer gets ${approxRatio(10 ** prediction.log10FirstLastRatio)} of ${flowReference(prediction.against, prediction.measure)}${flowOutliersClause(prediction)} (${prediction.grade})`);
   }
   const assumed = prediction.assumptions.length ? ` Assuming ${prediction.assumptions.join(', ')}.` : '';
   return `#### Predicted at initialization\nMean-field signal propagation from the code, standardized inputs.${assumed}\n\n${lines.join('\n')}`;

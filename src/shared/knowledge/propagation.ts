@@ -29,7 +29,7 @@
  * gradient (a loss of 2 of the batch·positions directions, small except for tiny batches of vectors).
  */
 import type { ActivationIR, Framework, InitializerIR, LayerIR, LayerKind, LayerOf, ModelIR, Range } from '../ir';
-import { FLOW_THRESHOLDS, flowMeasure, lastHiddenIndex, onFlowPath, gradeFlowRatio, outputHeads, scaleFreeLayers, zeroGatedLayers, type FlowGrade, type FlowMeasure } from '../gradient-flow';
+import { FLOW_THRESHOLDS, flowMeasure, judgeFlowProfile, lastHiddenIndex, onFlowPath, gradeFlowRatio, outputHeads, scaleFreeLayers, zeroGatedLayers, type FlowGrade, type FlowMeasure } from '../gradient-flow';
 import { activationMoments, gaussianExpectation, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { affineMoments, initializerStats } from './initializers';
 import { convOf, firstComputing, isRecurrent, modelOutputs, readsSteps } from '../layers';
@@ -76,8 +76,17 @@ export interface PropagatedModel {
   log10FirstLastRatio: number | null;
   /** What the ratio compares: raw gradient norms, or at equal weight norm when every layer judged is scale-free (FlowMeasure). */
   measure: FlowMeasure;
-  /** Grade of that ratio with the shared thresholds; null when there is no ratio. */
+  /**
+   * The grade, judged as the probe's verdicts judge its measurement (judgeFlowProfile): the ratio's grade,
+   * except 'vanishing' when any layer on the path gets below the vanishing threshold of the reference's
+   * gradient (a U-Net's bottleneck, while its first layer is fed through the skips) and 'exploding' when
+   * any gets above the exploding threshold; null when there is no ratio.
+   */
   grade: FlowGrade | null;
+  /** Layers before the reference whose gradient is below the vanishing threshold of its (the probe's "barely learn"), the first one included. */
+  vanishingLayers: LayerPrediction[];
+  /** Layers before the reference whose gradient is above the exploding threshold of its. */
+  explodingLayers: LayerPrediction[];
   /** Assumptions the prediction rests on (sequence length, image size), for messages. */
   assumptions: string[];
 }
@@ -913,6 +922,15 @@ function propagate(model: ModelIR): ModelPrediction {
     first?.log10GradRatio != null && lastHidden?.log10GradRatio != null
       ? first.log10GradRatio - lastHidden.log10GradRatio + weightLog10(owners[0]) - weightLog10(owners[hiddenAt])
       : null;
+  // Every layer on the path against the reference, as the probe judges its measured profile.
+  const isHead = (k: number): boolean => k === owners.length - 1 || (head.heads.size > 1 && head.heads.has(owners[k]!));
+  const heads = new Set(owners.map((_, k) => k).filter(isHead));
+  const profile = !stalled && log10FirstLastRatio !== null ? judgeFlowProfile(owners.map((at) => 10 ** ((predictions[at]!.log10GradRatio ?? -Infinity) + weightLog10(at))), FLOW_THRESHOLDS, heads, measure) : null;
+  // A layer that gets exactly nothing is behind a zero kernel (a zero-initialized residual branch, or GL201's
+  // zero layer): it learns from the second step, as the probe's median over its steps shows, and is not starved by depth.
+  const vanishingLayers = profile?.vanishing.filter((k) => (normSq[owners[k]!] ?? 0) > TINY).map((k) => predictions[owners[k]!]!) ?? [];
+  const explodingLayers = profile?.exploding.map((k) => predictions[owners[k]!]!) ?? [];
+  const ratioGrade = log10FirstLastRatio === null ? null : gradeFlowRatio(10 ** log10FirstLastRatio, FLOW_THRESHOLDS);
   return {
     ok: true,
     layers: predictions,
@@ -921,7 +939,9 @@ function propagate(model: ModelIR): ModelPrediction {
     against: stalled ? 'output' : 'last-hidden',
     log10FirstLastRatio,
     measure,
-    grade: log10FirstLastRatio === null ? null : gradeFlowRatio(10 ** log10FirstLastRatio, FLOW_THRESHOLDS),
+    grade: vanishingLayers.length > 0 ? 'vanishing' : explodingLayers.length > 0 ? 'exploding' : ratioGrade,
+    vanishingLayers,
+    explodingLayers,
     assumptions,
   };
 }

@@ -10,6 +10,9 @@ import { gradeFlowRatio } from '../../../src/shared/gradient-flow';
 import { act, buildModel, dense, layerOf, type LayerSpec } from '../rules/ir-builder';
 import { defined } from '../../defined';
 import { extractFrom } from '../extract/extract-helper';
+import { flowOutliersClause } from '../../../src/shared/knowledge/flow-outliers';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 function init(name: InitializerIR['name'], params: Record<string, number> = {}, framework: 'keras' | 'torch' = 'keras'): InitializerIR {
   return { name, params, options: {}, spelling: name, range: null, explicit: true, framework };
@@ -396,6 +399,39 @@ describe('transposed convolutions', () => {
     const up = defined(p.layers.find((l) => l.kind === 'conv-transpose'));
     // 8 channels * 3 taps / stride 2 inputs per output value; E[w^2] = 1 / (3 * 8 * 3).
     expect(up.chi).toBeCloseTo(12 / 72, 6);
+  });
+});
+
+describe('layers far from the reference, judged as the probe judges its measurement', () => {
+  const fixture = (dir: string, name: string) => readFileSync(join(__dirname, '../../fixtures', dir, name), 'utf8');
+
+  it('grades a U-Net whose bottleneck gets below the vanishing threshold vanishing, naming the layers, while its first layer is fed through the skips', async () => {
+    const models = await extractFrom(fixture('extract/keras', 'unet_deep.py'));
+    const deep = predictPropagation(defined(models.find((m) => m.name === 'build_unet()'))) as PropagatedModel;
+    expect(deep.ok).toBe(true);
+    expect(deep.log10FirstLastRatio).toBeGreaterThan(-1);
+    expect(deep.grade).toBe('vanishing');
+    // The bottleneck block (after six levels of two convolutions) is among them.
+    expect(deep.vanishingLayers.map((l) => l.name)).toEqual(expect.arrayContaining(['conv2d_12', 'conv2d_13']));
+    expect(flowOutliersClause(deep)).toMatch(/^; \d+ layers get below 1e-3 of it: conv2d_\d+ \(line 8\)/);
+    const shallow = predictPropagation(defined(models.find((m) => m.name === 'build_unet(depth=3)'))) as PropagatedModel;
+    expect(shallow.grade).toBe('healthy');
+    expect(shallow.vanishingLayers).toEqual([]);
+    expect(flowOutliersClause(shallow)).toBe('');
+  });
+
+  it('does not count layers behind a zero-initialized residual branch: they get exactly nothing at the first step by design', async () => {
+    const [model] = await extractFrom(fixture('rules/GL201', 'clean_keras_residual_zero_init.py'));
+    const p = predictPropagation(defined(model)) as PropagatedModel;
+    expect(p.grade).toBe('healthy');
+    expect(p.vanishingLayers).toEqual([]);
+  });
+
+  it('says nothing more when the first layer already vanishes', () => {
+    const p = stack(10, 64, 'sigmoid', init('glorot_uniform'));
+    expect(p.grade).toBe('vanishing');
+    expect(p.vanishingLayers.length).toBeGreaterThan(1);
+    expect(flowOutliersClause(p)).toBe('');
   });
 });
 

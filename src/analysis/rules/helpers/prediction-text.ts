@@ -5,13 +5,14 @@
 import { approxRatio, flowReference, NO_FLOW_PAIR } from '../../../shared/gradient-flow';
 import type { Severity } from '../../../shared/findings';
 import type { ModelPrediction, PropagatedModel } from '../../../shared/knowledge/propagation';
+import { flowOutliersClause } from '../../../shared/knowledge/flow-outliers';
 
 /** "the first layer gets ~1e-7 of the last hidden layer's gradient at initialization" (null without a ratio). */
 export function firstLastText(prediction: PropagatedModel): string | null {
   if (prediction.log10FirstLastRatio === null) return null;
   const ratio = 10 ** prediction.log10FirstLastRatio;
   const amount = ratio > 10 ? `${approxRatio(ratio)}x` : `${approxRatio(ratio)} of`;
-  return `the first layer gets ${amount} ${flowReference(prediction.against, prediction.measure)} at initialization`;
+  return `the first layer gets ${amount} ${flowReference(prediction.against, prediction.measure)} at initialization${flowOutliersClause(prediction)}`;
 }
 
 /** The note a finding judged without a prediction carries, naming why. */
