@@ -19,7 +19,7 @@ import { describeLayer, layerFailure, layerLine } from './errors';
 import { init, initialValues, kernelFans, UnknownInitializerError, type Fans } from './initializers';
 import { convWindow, groupsOf, isGlobalMax, poolPadding, size, type PlannedLayer } from './plan';
 import { interpolate } from './resize';
-import { perDim } from '../shared/shapes';
+import { backboneOutput, perDim } from '../shared/shapes';
 import type { Rng } from './rng';
 import { attentionNode, positionEmbeddingNode, type WeightSource } from './attention';
 import { softmaxAxis, tensorOpApply } from './tensor-ops';
@@ -235,6 +235,17 @@ class NodeBuilder implements WeightSource {
       case 'concat': {
         const axis = (planned.axis ?? planned.outShape.length - 1) + 1; // + the batch axis
         return this.weightless(planned, (xs) => (xs.length === 1 ? xs[0]! : tf.concat(xs, axis)));
+      }
+      case 'backbone': {
+        // A frozen pre-trained base (shared/backbone.ts): a fresh feature map max(0, N(0, 1)) every step,
+        // whatever the image, pooled as the base pools it; nothing before it trains, so no gradient goes back.
+        const map = required(backboneOutput({ ...layer.backbone, pooling: null }, x0), layer, 'its feature map');
+        const spatial = map.slice(0, -1).map((_, i) => i + 1);
+        return this.weightless(planned, single((x, ctx) => {
+          const features = tf.relu(tf.randomNormal([x.shape[0], ...map.map((d) => d ?? 1)], 0, 1, 'float32', ctx.rng.seed()));
+          if (layer.backbone.pooling === null) return features;
+          return layer.backbone.pooling === 'avg' ? tf.mean(features, spatial) : tf.max(features, spatial);
+        }));
       }
       default:
         return this.weightless(planned, single((x) => x)); // shape-preserving unknown layer, announced by the planner

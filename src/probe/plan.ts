@@ -7,11 +7,12 @@
 import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, LayerOf, ModelIR, TensorOpConfig, ViewDim } from '../shared/ir';
 import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES, representativeUnits } from '../shared/input-defaults';
 import { convOf, firstComputing, gatesOf, isConstantInput, isConv, isNoiseInput, isPool, isRecurrent, modelOutputs, readsSteps, type RecurrentKind } from '../shared/layers';
-import { broadcastShapes, concatAxis, describeTensorOp, layerOutput, readChannelsLast, tensorOpOutput, perDim, poolWindows, readerKind, recurrentFeatures, returnsSequences, shapeConflict, type Flow, type ShapeContext, type Window } from '../shared/shapes';
+import { backboneOutput, broadcastShapes, concatAxis, describeTensorOp, layerOutput, readChannelsLast, tensorOpOutput, perDim, poolWindows, readerKind, recurrentFeatures, returnsSequences, shapeConflict, type Flow, type ShapeContext, type Window } from '../shared/shapes';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
 import { attentionParams, attentionSizes, positionEmbeddingParams } from './attention';
 import { oneLine } from '../shared/source-snippet';
+import { backboneNotModelled, frozenBackboneNote } from '../shared/backbone';
 
 export type Shape = number[];
 
@@ -698,6 +699,13 @@ class Planner {
         out[axis] = inShapes.reduce((sum, s) => sum + s[axis]!, 0);
         return { ...plain(out), axis };
       }
+      case 'backbone': {
+        const refusal = backboneNotModelled(layer);
+        if (refusal) throw new ProbeFailure('unsupported', refusal, { name: layer.name, line: layerLine(layer) });
+        const features = backboneOutput(layer.backbone, x);
+        if (!features || features.some((d) => d === null)) throw layerFailure('shape', layer, `the image ${x.join('x')} is too small for it`);
+        return plain(features as number[]);
+      }
       default:
         // Augmentation and masking the reader knows to keep their input's shape (Keras RandomFlip, Masking).
         if (layer.kind === 'unknown' && layer.identity) return plain(x);
@@ -859,7 +867,8 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
     const { shape, params, lastStepOnly, axis } = planner.outShape(layer, inShapes, next, readAsStateOnly(model.layers, written));
     planner.concatInTorchOrder = false;
     // Any other unknown layer was refused by outShape.
-    if (layer.kind === 'unknown' && layer.identity) planner.note('information', `${describeLayer(layer)} augments or masks its input while training; it has no weights, and the probe passes its input through unchanged.`, layer);
+    if (layer.kind === 'backbone') planner.note('information', frozenBackboneNote(layer, shape), layer);
+    else if (layer.kind === 'unknown' && layer.identity) planner.note('information', `${describeLayer(layer)} augments or masks its input while training; it has no weights, and the probe passes its input through unchanged.`, layer);
     const leavesLast = model.framework === 'torch' && leavesChannelsLast(layer, shape.length, inputsLast[0] ?? false, next);
     channelsLast.push(leavesLast);
     // A torch softmax over `dim=` reads its axis in torch's order: it needs to know how its input is laid out.

@@ -61,6 +61,7 @@ export type LayerKind =
   | 'position-embedding' // learned positions added to the input: torch nn.Parameter / Embedding(max_len, d), Keras Embedding of positions
   | 'local-response-norm' // torch nn.LocalResponseNorm (AlexNet, GoogLeNet): each value over the squares of its neighbouring channels
   | 'tensor-op' // torch tensor operations written in forward that move axes or multiply two computed tensors (transpose, unsqueeze, matmul, einsum)
+  | 'backbone' // a pre-built image model used as one layer: Keras keras.applications (VGG16(include_top=False), ResNet50, ...)
   | 'unknown';
 
 /** Canonical activation names. Keras and PyTorch spellings map onto these. */
@@ -318,7 +319,50 @@ export type LayerDetail =
   | { kind: 'local-response-norm'; lrn: LrnConfig }
   /** `op` null: written with arguments the trace cannot read as constants (never built by the probe). */
   | { kind: 'tensor-op'; op: TensorOpConfig | null }
+  | { kind: 'backbone'; backbone: BackboneConfig }
   | { kind: 'unknown'; identity: boolean };
+
+/**
+ * One downsampling step of a backbone, on each spatial side: out = ceil(in / stride) for 'same',
+ * else floor((in + pad - kernel) / stride) + 1 with `pad` the total zero padding of the side.
+ */
+export interface SpatialReduction {
+  kernel: number;
+  stride: number;
+  pad: number | 'same';
+}
+
+/**
+ * A pre-built image model applied as one layer (Keras keras.applications): what it outputs, read
+ * from the analyzer's catalogue of architectures, and whether its weights train. Its own layers are
+ * not in the IR: a frozen base is a fixed feature extractor, which the prediction and the probe both
+ * stand in for by post-ReLU features of the shape below (docs/probe.md, "Pre-trained bases").
+ */
+export interface BackboneConfig {
+  /** The constructor, e.g. "VGG16", "ResNet50". */
+  architecture: string;
+  /** Channels of the last feature map (include_top=False). */
+  channels: number;
+  /** The input side the architecture is built for when `input_shape=` is not written. */
+  defaultSide: number;
+  /** From the input image to the last feature map, in order. */
+  reductions: SpatialReduction[];
+  /** `pooling='avg' | 'max'`: the feature map reduced to a vector (include_top=False only). */
+  pooling: 'avg' | 'max' | null;
+  /** include_top=True: the ImageNet classifier's classes (`classes=`, 1000 by default); null without it. */
+  classes: number | null;
+  /**
+   * Whether its weights train when the model is first compiled: 'frozen' (`base.trainable = False`,
+   * or every layer's `trainable = False`), 'trainable' (the Keras default), 'partly' (some layers
+   * unfrozen: `for layer in base.layers[:-4]: layer.trainable = False`), 'unknown' (written with a
+   * value the analyzer cannot read).
+   */
+  training: 'frozen' | 'trainable' | 'partly' | 'unknown';
+  /** Where that state is written (the `trainable` assignment or loop); null for the default. */
+  trainingAt: Range | null;
+  /** A later change of it (fine-tuning after the first compile), not modelled; null when none. */
+  changedLaterAt: Range | null;
+}
 
 /**
  * torch nn.LocalResponseNorm(size, alpha=1e-4, beta=0.75, k=1.0): b_c = a_c / (k + alpha / size *

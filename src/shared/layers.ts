@@ -184,6 +184,8 @@ export function defaultDetail(kind: LayerKind): LayerDetail {
       return { kind, lrn: { ...TORCH_LRN_DEFAULTS, size: null } };
     case 'tensor-op':
       return { kind, op: null };
+    case 'backbone':
+      return { kind, backbone: { architecture: '', channels: 0, defaultSide: 0, reductions: [], pooling: null, classes: null, training: 'unknown', trainingAt: null, changedLaterAt: null } };
     case 'unknown':
       return { kind, identity: false };
   }

@@ -19,7 +19,7 @@
  *   Recurrent:     fan_in = input features, fan_out = gates * units (the input kernel)
  *   Embedding:     as the extractor recorded it (the frameworks disagree)
  */
-import type { Framework, LayerIR, LayerKind, LayerOf, Layout, Padding, ReshapeConfig, TensorOpConfig, ViewDim } from './ir';
+import type { BackboneConfig, Framework, LayerIR, LayerKind, LayerOf, Layout, Padding, ReshapeConfig, TensorOpConfig, ViewDim } from './ir';
 import { einsumOutput, parseEinsum } from './einsum';
 import { convOf, gatesOf, isRecurrentKind, type ConvKind, type RecurrentKind } from './layers';
 
@@ -566,9 +566,32 @@ export function layerOutput(layer: LayerIR, inputs: Flow[], ctx: ShapeContext): 
       const out = tensorOpOutput(layer.op, shapes as Shape[]);
       return out ? { shape: out, rankKnown: true } : UNKNOWN_FLOW;
     }
+    case 'backbone': {
+      const out = backboneOutput(layer.backbone, shape && input.rankKnown ? shape : null);
+      return out ? { shape: out, rankKnown: true } : UNKNOWN_FLOW;
+    }
     case 'unknown':
       return layer.identity ? input : UNKNOWN_FLOW;
   }
+}
+
+/**
+ * What a backbone (keras.applications) makes of an image (height, width, channels, channels last as
+ * Keras builds them): its ImageNet classes, its pooled feature vector, or its last feature map, each
+ * side taken down by its reductions. Null when the image's sides are unknown or too small.
+ */
+export function backboneOutput(backbone: BackboneConfig, image: Shape | null): Shape | null {
+  if (backbone.classes !== null) return [backbone.classes];
+  if (backbone.pooling !== null) return [backbone.channels];
+  if (!image || image.length !== 3) return null;
+  const sides = image.slice(0, 2).map((side) =>
+    backbone.reductions.reduce<number | null>((s, r) => {
+      if (s === null) return null;
+      const out = r.pad === 'same' ? Math.ceil(s / r.stride) : Math.floor((s + r.pad - r.kernel) / r.stride) + 1;
+      return out > 0 ? out : null;
+    }, side),
+  );
+  return sides.every((s) => s !== null) ? [...sides, backbone.channels] : null;
 }
 
 /**

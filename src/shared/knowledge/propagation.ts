@@ -33,8 +33,9 @@ import { FLOW_THRESHOLDS, flowMeasure, judgeFlowProfile, lastHiddenIndex, onFlow
 import { activationMoments, gaussianExpectation, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { affineMoments, initializerStats } from './initializers';
 import { convOf, firstComputing, isRecurrent, modelOutputs, readsSteps } from '../layers';
-import { attentionFans, perDim, readerKind, returnsSequences } from '../shapes';
+import { attentionFans, backboneOutput, perDim, readerKind, returnsSequences } from '../shapes';
 import { normalCdf } from './math';
+import { BACKBONE_FEATURE_MEAN, BACKBONE_FEATURE_SECOND_MOMENT, backboneNotModelled, frozenBackboneNote } from '../backbone';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
 
 export interface LayerPrediction {
@@ -563,7 +564,7 @@ function broadcastSecond(other: Signal, target: Signal, uniform: boolean): numbe
   return summed * Math.max(other.q - other.dataVar, 0) + other.dataVar;
 }
 
-function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], head: { heads: ReadonlySet<number>; tails: ReadonlySet<number> }, centred: boolean): Omit<Node, 'inputs' | 'layer'> {
+function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], head: { heads: ReadonlySet<number>; tails: ReadonlySet<number> }, centred: boolean, assumptions: string[]): Omit<Node, 'inputs' | 'layer'> {
   const x = ins[0]!;
   const tail = head.tails.has(index);
   const passThrough = (out: Signal, factor = 1): Omit<Node, 'inputs' | 'layer'> => ({
@@ -704,6 +705,8 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
         backward: (g) => ({ gIn: sizes.map((size) => (g * size) / total), normSq: null, chi: null }),
       };
     }
+    case 'backbone':
+      return backboneNode(layer, model, x, assumptions);
     case 'unknown':
       // Augmentation and masking (Keras RandomFlip, RandomZoom, Masking): no weights, and the signal's
       // moments as they come (a flip or a small zoom of an image keeps its statistics).
@@ -712,6 +715,31 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
     default:
       throw new Unpropagatable(`${label(layer)} is a layer the propagation model does not know`, layer);
   }
+}
+
+/**
+ * A frozen pre-trained base (shared/backbone.ts): the features max(0, z), z ~ N(0, 1), over its feature
+ * map's positions (or pooled as it pools them); no gradient goes back through it, since nothing before
+ * it trains. The image's sides are the model's input's when the base reads an input of that size, else
+ * a square of the positions it reads.
+ */
+function backboneNode(layer: LayerOf<'backbone'>, model: ModelIR, x: Signal, assumptions: string[]): Omit<Node, 'inputs' | 'layer'> {
+  const refusal = backboneNotModelled(layer);
+  if (refusal) throw new Unpropagatable(refusal, layer);
+  const declared = model.inputGuess?.shape ?? model.inputShape;
+  const sides = declared?.length === 3 && declared[0]! * declared[1]! === x.positions ? declared.slice(0, 2) : [Math.round(Math.sqrt(x.positions)), Math.round(Math.sqrt(x.positions))];
+  const image = [...sides, x.features];
+  const features = backboneOutput(layer.backbone, image);
+  const featureMap = backboneOutput({ ...layer.backbone, pooling: null }, image);
+  const relu = scalarActivation('relu', model.framework);
+  if (!features || !featureMap || !relu) throw new Unpropagatable(`the image ${sides.join('x')} is too small for ${label(layer)}`, layer);
+  assumptions.push(frozenBackboneNote(layer, features));
+  const mean = BACKBONE_FEATURE_MEAN;
+  const q = BACKBONE_FEATURE_SECOND_MOMENT;
+  const positions = featureMap.slice(0, -1).reduce<number>((a, b) => a * (b ?? 1), 1);
+  const map: Signal = { mean, q, dataVar: q - mean * mean, features: layer.backbone.channels, positions, source: { act: relu, zMean: 0, zVar: 1, zDataVar: 1 } };
+  const pooled = layer.backbone.pooling === 'avg' ? averageOf(map, positions) : layer.backbone.pooling === 'max' ? maxOf(map, positions) : map;
+  return { out: { ...pooled, positions: layer.backbone.pooling ? 1 : positions }, backward: () => ({ gIn: [0], normSq: null, chi: null }) };
 }
 
 /**
@@ -846,7 +874,7 @@ function propagate(model: ModelIR): ModelPrediction {
     if (inputs.some((k) => k === -2 || k >= i)) throw new Unpropagatable(`${label(layer)} reads a layer the model does not have before it`, layer);
     const ins = inputs.map((k) => (k < 0 ? start : nodes[k]!.out));
     const centred = readers[i]!.length > 0 && readers[i]!.every((r) => r.kind === 'batchnorm');
-    const node = nodeFor(layer, i, model, ins, head, centred);
+    const node = nodeFor(layer, i, model, ins, head, centred, assumptions);
     // A PyTorch layer whose input size the code leaves unknown takes it from its input, as the probe builds it.
     if (model.framework === 'torch' && WEIGHT_KINDS.has(layer.kind) && layer.fanIn === null && ins[0]!.features !== null) inferred.push(`${shortLabel(layer)} ${ins[0]!.features}`);
     if (!Number.isFinite(node.out.q)) throw new Unpropagatable(`the signal overflows at ${label(layer)}`, layer);

@@ -16,6 +16,7 @@ import { kerasDefaultBias, kerasDefaultEmbedding, kerasDefaultKernel, kerasDefau
 import type { Shape } from '../../../shared/shapes';
 import { activationFromValue, activationOfLayerCall, defaultActivation } from './activations';
 import { layerSpec, type LayerSpec } from './catalog';
+import { backboneUnread, readBackbone } from './applications';
 import { evaluateArg, numberArg, type ArgContext } from './context';
 import { initializerFromValue } from './initializers';
 import { lastSegment } from './symbols';
@@ -129,6 +130,12 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
     if (fn?.type === 'lambda' && /\/\s*(?:255|127\.5)\b|\*\s*\(?\s*1\.?0*\s*\/\s*255/.test(fn.childForFieldName('body')?.text ?? '')) {
       return { layer: makeLayer({ kind: 'rescaling', className: written, range, name: layerName, scale: null, offset: null, op: 'lambda' }), declaredInput: looseShape(args.keywords.get('input_shape') ?? null, ctx), unsupported: [] };
     }
+  }
+  const backbone = spec ? null : readBackbone(call, className, ctx);
+  if (backbone) {
+    // Keras builds an application for its default side when `input_shape=` is not written.
+    const declared = looseShape(args.keywords.get('input_shape') ?? null, ctx) ?? [backbone.defaultSide, backbone.defaultSide, 3];
+    return { layer: makeLayer({ kind: 'backbone', className: written, range, name: layerName, backbone }), declaredInput: declared, unsupported: backboneUnread(backbone, written, range) };
   }
   if (!spec) {
     return {
