@@ -68,7 +68,7 @@ describe('transfer-learning scripts', () => {
   const analyzed = new Map<string, { models: ModelIR[]; findings: Finding[] }>();
   beforeAll(async () => {
     project = await Project.create();
-    for (const name of ['sequential', 'sequential_clean', 'functional', 'functional_clean', 'fine_tuning', 'trainable']) {
+    for (const name of ['sequential', 'sequential_clean', 'functional', 'functional_clean', 'fine_tuning', 'trainable', 'layers_index']) {
       const path = join(DIR, `${name}.py`);
       project.setFile(path, readFileSync(path, 'utf8'));
       analyzed.set(name, project.analyzeFile(path));
@@ -91,6 +91,13 @@ describe('transfer-learning scripts', () => {
     expect(tuned).toMatchObject({ backbone: { architecture: 'VGG16', pooling: 'avg', training: 'frozen' } });
     // Unfrozen again after the first fit: noted, not modelled.
     expect(tuned).toMatchObject({ backbone: { changedLaterAt: { start: { line: 17 } } } });
+  });
+
+  it('reads a base frozen through its place in a Sequential (model.layers[0].trainable = False)', () => {
+    for (const name of ['my_new_model', 'listed']) {
+      expect(only('layers_index', name).layers[0]).toMatchObject({ kind: 'backbone', backbone: { architecture: 'ResNet50', training: 'frozen' } });
+      expect(modelPrediction(only('layers_index', name)).ok).toBe(true);
+    }
   });
 
   it('judges the head on the features of the frozen base: the sigmoid and tanh stacks are flagged, their clean twins are not', () => {
@@ -121,14 +128,14 @@ describe('transfer-learning scripts', () => {
   });
 
   it('measures the flow the prediction gives for the head, on the feature map and on features the base pools', async () => {
-    for (const name of ['sequential', 'fine_tuning']) {
-      const outcome = await runProbe(only(name), probeOptions({ backend: 'cpu', steps: 2, batchSize: 8, seed: 0, budget: { maxStepMs: Number.POSITIVE_INFINITY } }));
+    for (const [name, model] of [['sequential', 'model'], ['fine_tuning', 'model'], ['layers_index', 'listed']] as const) {
+      const outcome = await runProbe(only(name, model), probeOptions({ backend: 'cpu', steps: 2, batchSize: 8, seed: 0, budget: { maxStepMs: Number.POSITIVE_INFINITY } }));
       if (!outcome.ok) throw new Error(outcome.error.message);
       const gap = defined(predictedBesideMeasured(outcome.result));
       expect(Math.abs(defined(gap.firstLast.measured) - defined(gap.firstLast.predicted))).toBeLessThan(1);
-      // The head reads features of the predicted moments (VGG16's pooled over its 7x7 map: a seventh of the map's spread).
+      // The head reads features of the predicted moments, also where the base averages (VGG16) or takes the maximum (ResNet50) over its map.
       const base = defined(outcome.result.layers.find((l) => l.kind === 'backbone'));
-      const prediction = modelPrediction(only(name));
+      const prediction = modelPrediction(only(name, model));
       const predicted = defined(prediction.ok ? prediction.layers.find((l) => l.kind === 'backbone') : undefined);
       expect(defined(base.actMean[0]) / predicted.predictedMean).toBeCloseTo(1, 1);
       expect(defined(base.actStd[0]) / predicted.predictedStd).toBeCloseTo(1, 1);

@@ -78,10 +78,11 @@ describe('functional models', () => {
     // The encoder and decoder Sequentials are models of their own, not exported (make_autoencoder returns neither).
     expect(modelNamed(models, 'encoder').exports).toEqual([]);
     const head = modelNamed(models, 'head');
-    expect(head.layers.map((l) => l.kind)).toEqual(['input', 'unknown', 'unknown', 'unknown', 'global-pool', 'unknown', 'dense']);
+    expect(head.layers.map((l) => l.kind)).toEqual(['input', 'unknown', 'unknown', 'backbone', 'global-pool', 'unknown', 'dense']);
     expect(head.layers[3]).toMatchObject({ className: 'keras.applications.MobileNetV2', name: 'backbone' });
+    // Not frozen: its layers train, which is not modelled (keras-applications.test).
     expect(head.unsupported.map((u) => u.what)).toEqual([
-      'layer keras.applications.MobileNetV2',
+      'keras.applications.MobileNetV2 (not frozen: its layers train)',
       'layer layers.MultiHeadAttention',
     ]);
   });
@@ -210,7 +211,7 @@ model = make_model(input_shape=image_size + (3,), num_classes=2)
 });
 
 describe('transfer learning', () => {
-  it('reads base_model.output / base_model.input: the pretrained model is one unknown layer, reported', async () => {
+  it('reads base_model.output / base_model.input: the pretrained model is one backbone layer, frozen by the loop over its layers', async () => {
     const models = await extractFrom(`
 from tensorflow.keras.applications import ResNet50
 from tensorflow.keras.layers import Dense, GlobalAveragePooling2D
@@ -227,7 +228,7 @@ model = Model(inputs=base_model.input, outputs=predictions)
 `);
     const model = modelNamed(models, 'model');
     expect(model.layers.map((l) => [l.kind, l.className])).toEqual([
-      ['unknown', 'ResNet50'],
+      ['backbone', 'ResNet50'],
       ['global-pool', 'GlobalAveragePooling2D'],
       ['dense', 'Dense'],
       ['dense', 'Dense'],
@@ -235,9 +236,9 @@ model = Model(inputs=base_model.input, outputs=predictions)
     expect(model.inputShape).toEqual([224, 224, 3]);
     expect(model.layers[1]!.inputs).toEqual(['L0']);
     expect(model.layers[3]!.fanIn).toBe(1024);
-    expect(model.unsupported).toHaveLength(1);
-    // The loop over base_model.layers makes no layer: nothing to report about it.
-    expect(model.unsupported[0]!.what).toBe('layer ResNet50');
+    // The loop over base_model.layers makes no layer, and freezes the base: nothing to report.
+    expect(model.layers[0]).toMatchObject({ backbone: { architecture: 'ResNet50', training: 'frozen' } });
+    expect(model.unsupported).toEqual([]);
   });
 });
 

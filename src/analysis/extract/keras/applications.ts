@@ -41,7 +41,7 @@
 import type { BackboneConfig, Range, SpatialReduction } from '../../../shared/ir';
 import type { Node } from '../../python/syntax-tree';
 import type { ConstValue } from '../../python/constants';
-import { descendantsOfType, enclosing, rangeOf } from '../../python/syntax';
+import { descendantsOfType, enclosing, namedChildren, rangeOf } from '../../python/syntax';
 import { callArgs } from '../../python/syntax-cache';
 import { evaluateArg, type ArgContext } from './context';
 
@@ -160,21 +160,19 @@ type Training = Pick<BackboneConfig, 'training' | 'trainingAt' | 'changedLaterAt
  * Whether the base the call builds trains, read from what the code writes on the name it is bound to,
  * in order, up to the first compile or fit after it (later writes are fine-tuning, noted as not
  * modelled): `base.trainable = False`, `for layer in base.layers: layer.trainable = False` (every
- * layer), `for layer in base.layers[:-4]: layer.trainable = False` (some: 'partly'). Writes in other
- * functions, or through another name (`model.layers[0].trainable = False`), are not read.
+ * layer), `for layer in base.layers[:-4]: layer.trainable = False` (some: 'partly'), and the same through
+ * its place in a Sequential (`model.layers[0].trainable = False`). Writes in other functions, or
+ * through another name (`layers = base.layers`), are not read.
  */
 function trainability(call: Node): Training {
   let state: Training = { training: 'trainable', trainingAt: null, changedLaterAt: null };
-  let top = call;
-  while (top.parent?.type === 'parenthesized_expression') top = top.parent;
-  const target = top.parent?.type === 'assignment' && top.parent.childForFieldName('right') === top ? top.parent.childForFieldName('left') : null;
-  if (target?.type !== 'identifier') return state;
-  const name = target.text;
   const scope = enclosing(call, ['function_definition'])?.childForFieldName('body') ?? call.tree.rootNode;
+  const names = namesOf(call, scope);
+  if (names.length === 0) return state;
   let compiled = false;
   const visit = (n: Node): void => {
     if (n.startIndex > call.endIndex) {
-      const next = trainingWrite(n, name, state.training);
+      const next = trainingWrite(n, names, state.training);
       if (next && compiled) {
         if (next !== state.training && !state.changedLaterAt) state = { ...state, changedLaterAt: rangeOf(n) };
         return;
@@ -192,16 +190,49 @@ function trainability(call: Node): Training {
   return state;
 }
 
-/** The training state a statement leaves the base named `name` in (from `current`), or null when it writes none. */
-function trainingWrite(n: Node, name: string, current: BackboneConfig['training']): BackboneConfig['training'] | null {
-  if (n.type === 'assignment' && n.childForFieldName('left')?.text === `${name}.trainable`) return trainableValue(n.childForFieldName('right'));
+/**
+ * The expressions the code can reach the base the call builds by: the name it is bound to
+ * (`base = VGG16(...)`), or its place in a Sequential (`model.layers[0]` for `model =
+ * Sequential([ResNet50(...), ...])` or a first `model.add(ResNet50(...))`; Input layers take no place).
+ */
+function namesOf(call: Node, scope: Node): string[] {
+  let top = call;
+  while (top.parent?.type === 'parenthesized_expression') top = top.parent;
+  const parent = top.parent;
+  if (parent?.type === 'assignment' && parent.childForFieldName('right') === top) {
+    const target = parent.childForFieldName('left');
+    return target?.type === 'identifier' ? [target.text] : [];
+  }
+  const isInput = (n: Node) => /\bInput(?:Layer)?\s*\(/.test(n.text);
+  if (parent?.type === 'list') {
+    // `model = Sequential([base, ...])`: the list is the constructor's first argument, bound to a name.
+    const model = parent.parent?.type === 'argument_list' ? parent.parent.parent : null;
+    const assignment = model?.parent;
+    const target = assignment?.type === 'assignment' && assignment.childForFieldName('right') === model ? assignment.childForFieldName('left') : null;
+    if (!model || !/Sequential$/.test(model.childForFieldName('function')?.text ?? '') || target?.type !== 'identifier') return [];
+    const before = namedChildren(parent).filter((e) => e.startIndex < top.startIndex && !isInput(e));
+    return [`${target.text}.layers[${before.length}]`];
+  }
+  const adding = parent?.type === 'argument_list' ? parent.parent : null;
+  const receiver = adding?.childForFieldName('function');
+  const model = receiver?.childForFieldName('object');
+  if (!adding || receiver?.type !== 'attribute' || receiver.childForFieldName('attribute')?.text !== 'add' || model?.type !== 'identifier') return [];
+  // `model.add(ResNet50(...))`: its place among the layers added to `model` before it.
+  const earlier = descendantsOfType(scope, 'call').filter((c) => c.startIndex < adding.startIndex && c.childForFieldName('function')?.text === `${model.text}.add` && !isInput(c));
+  return [`${model.text}.layers[${earlier.length}]`];
+}
+
+/** The training state a statement leaves the base (reached by `names`) in (from `current`), or null when it writes none. */
+function trainingWrite(n: Node, names: readonly string[], current: BackboneConfig['training']): BackboneConfig['training'] | null {
+  if (n.type === 'assignment' && names.some((name) => n.childForFieldName('left')?.text === `${name}.trainable`)) return trainableValue(n.childForFieldName('right'));
   if (n.type !== 'for_statement') return null;
   const variable = n.childForFieldName('left');
   const iterated = n.childForFieldName('right');
   const body = n.childForFieldName('body');
   if (variable?.type !== 'identifier' || !iterated || !body) return null;
-  const every = iterated.text === `${name}.layers`;
-  const some = iterated.type === 'subscript' && iterated.childForFieldName('value')?.text === `${name}.layers`;
+  const layersOf = names.map((name) => `${name}.layers`);
+  const every = layersOf.includes(iterated.text);
+  const some = iterated.type === 'subscript' && layersOf.includes(iterated.childForFieldName('value')?.text ?? '');
   if (!every && !some) return null;
   const writes = descendantsOfType(body, 'assignment').filter((a) => a.childForFieldName('left')?.text === `${variable.text}.trainable`);
   if (writes.length !== 1) return writes.length === 0 ? null : 'unknown';
