@@ -33,7 +33,7 @@ export function backboneNotModelled(layer: LayerOf<'backbone'>): string | null {
     case 'unknown':
       return `whether ${where(layer)} trains is written with a value the analyzer cannot read${at(base.trainingAt)}; its layers are not modelled`;
     default:
-      return `${where(layer)} trains (it is not frozen: \`${layer.name || 'base'}.trainable = False\` is not written before the model is compiled); its layers are not modelled`;
+      return `${where(layer)} trains (it is not frozen: no \`trainable = False\` on it is read before the model is first compiled); its layers are not modelled`;
   }
 }
 
