@@ -881,6 +881,10 @@ function propagate(model: ModelIR): ModelPrediction {
     nodes.push({ layer, inputs, ...node });
   });
   if (inferred.length > 0) assumptions.push(`input sizes read from the incoming signal (${inferred.join(', ')})`);
+  // A torch operation whose change of shape the trace does not compute (F.pad of a strided slice in an
+  // option-A shortcut) is taken as keeping its input's moments: say so, as the probe names it when a shape then does not fit.
+  const passed = new Map(layers.flatMap((l) => (l.shapePassedThrough ? [[`${l.shapePassedThrough.spelling} (line ${l.shapePassedThrough.range.start.line + 1})`, true] as const] : [])));
+  if (passed.size > 0) assumptions.push(`the signal unchanged through ${[...passed.keys()].join(', ')}, whose change of shape the analyzer does not compute`);
   // Backward, from the output: the gradient on the last weighted layer's pre-activation is the unit.
   const g = new Array<number>(nodes.length).fill(0);
   for (const i of outputs) g[i] = 1;

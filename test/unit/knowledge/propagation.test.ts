@@ -435,6 +435,30 @@ describe('layers far from the reference, judged as the probe judges its measurem
   });
 });
 
+describe('assumptions the prediction states', () => {
+  it("names a torch operation whose change of shape it does not compute (an option-A shortcut's F.pad), which it takes as keeping the signal", async () => {
+    const source = [
+      'import torch.nn as nn',
+      'import torch.nn.functional as F',
+      'class Block(nn.Module):',
+      '    def __init__(self):',
+      '        super().__init__()',
+      '        self.conv = nn.Conv2d(16, 32, 3, stride=2, padding=1)',
+      '        self.head = nn.Linear(32, 10)',
+      '    def forward(self, x):',
+      '        y = self.conv(x) + F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, 8, 8))',
+      '        return self.head(y.mean((2, 3)))',
+      '',
+    ].join('\n');
+    const [model] = await extractFrom(source);
+    const p = predictPropagation(defined(model)) as PropagatedModel;
+    expect(p.ok, JSON.stringify(p)).toBe(true);
+    expect(p.assumptions.join('; ')).toMatch(/unchanged through F\.pad \(line 9\)/);
+    const plain = await extractFrom(source.replace(' + F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, 8, 8))', ''));
+    expect((predictPropagation(defined(plain[0])) as PropagatedModel).assumptions.join('; ')).not.toMatch(/unchanged through/);
+  });
+});
+
 describe('hover on a layer constructor', () => {
   it('shows the predicted std, the gradient ratio and what the initializer does', async () => {
     const { describeLayerHover } = await import('../../../src/shared/knowledge/hover');
