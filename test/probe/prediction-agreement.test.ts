@@ -114,7 +114,9 @@ seed 0, standardized synthetic inputs). Both are log10 of gradient-norm ratios, 
 norm (|∇W|·|W|) when every layer compared feeds a normalization (docs/probe.md, "Scale-free layers":
 the BatchNorm models below); grades use the shared
 thresholds of \`src/shared/gradient-flow.ts\` (vanishing below -3, attenuated below -1, exploding above
-log10 70 = 1.85). The table is written by \`test/probe/prediction-agreement.test.ts\`
+log10 70 = 1.85), and as the probe's verdicts do, a model is also graded vanishing (exploding) when
+any other layer on the path is below (above) those thresholds of the last hidden layer (a U-Net's
+bottleneck). The table is written by \`test/probe/prediction-agreement.test.ts\`
 (\`GRADIENT_LENS_WRITE_DOCS=1 npx vitest run test/probe/prediction-agreement.test.ts\`), and that
 test fails when it differs from what it measures.
 
