@@ -8,8 +8,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorOpConfig } from '../shared/ir';
 import { parseEinsum } from '../shared/einsum';
-import { describeTensorOp, splitPart, torchAxis } from '../shared/shapes';
+import { describeTensorOp, sizeScaleFactor, splitPart, torchAxis } from '../shared/shapes';
 import { layerFailure } from './errors';
+import type { StepContext } from './layers';
 import type { PlannedLayer } from './plan';
 
 /** Axis permutations of a tensor of `rank` axes (batch included) that move its channels from last to second (torch's order) and back. */
@@ -17,14 +18,14 @@ const toChannelsFirst = (rank: number) => [0, rank - 1, ...Array.from({ length: 
 const toChannelsLast = (rank: number) => [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2), 1];
 
 /** The node's computation on its inputs, as planned. */
-export function tensorOpApply(planned: PlannedLayer): (inputs: tf.Tensor[]) => tf.Tensor {
+export function tensorOpApply(planned: PlannedLayer): (inputs: tf.Tensor[], ctx?: StepContext) => tf.Tensor {
   const layer = planned.ir;
   if (layer.kind !== 'tensor-op' || !layer.op) throw layerFailure('unsupported', layer, 'not a tensor operation the probe can read');
   const op = layer.op;
   const order = planned.channelsLast ?? { inputs: [], output: false };
-  return (inputs) => {
+  return (inputs, ctx) => {
     const torchOrder = inputs.map((x, i) => (order.inputs[i] && x.rank >= 3 ? tf.transpose(x, toChannelsFirst(x.rank)) : x));
-    const out = compute(op, torchOrder);
+    const out = compute(op, torchOrder, ctx);
     return order.output && out.rank >= 3 ? tf.transpose(out, toChannelsLast(out.rank)) : out;
   };
 }
@@ -36,7 +37,8 @@ function axisIn(axis: number, rank: number): number {
   return k;
 }
 
-function compute(op: TensorOpConfig, inputs: tf.Tensor[]): tf.Tensor {
+/** `ctx`: the step, when training (dropout); none outside one. */
+function compute(op: TensorOpConfig, inputs: tf.Tensor[], ctx: StepContext | undefined): tf.Tensor {
   const x = inputs[0]!;
   switch (op.op) {
     case 'transpose': {
@@ -61,15 +63,32 @@ function compute(op: TensorOpConfig, inputs: tf.Tensor[]): tf.Tensor {
       if (!part) throw new Error(`${describeTensorOp(op)} of ${x.shape.join('x')}`);
       return tf.slice(x, x.shape.map((_, k) => (k === axis ? part.start : 0)), x.shape.map((d, k) => (k === axis ? part.length : d)));
     }
-    case 'causal-mask': {
-      // -1e9, not -Infinity: the same softmax (exp underflows to 0 in float32) without inf - inf in any kernel.
-      const [rows, columns] = x.shape.slice(-2) as [number, number];
-      const above = tf.greater(tf.reshape(tf.range(0, columns), [1, columns]), tf.reshape(tf.range(0, rows), [rows, 1]));
-      return tf.where(tf.broadcastTo(above, x.shape), tf.fill(x.shape, -1e9), x);
-    }
+    case 'causal-mask':
+      return causalMasked(x);
     case 'matmul':
       return op.equation === null ? batchedProduct(x, inputs[1]!) : einsum(op.equation, x, inputs[1]!);
+    case 'dot-product-attention': {
+      // torch's math path: softmax(q k^T * scale + mask) v, dropout on the weights while training.
+      const [k, v] = [inputs[1]!, inputs[2]!];
+      const scale = op.scale ?? 1 / Math.sqrt(x.shape[x.rank - 1]!);
+      const scores = tf.mul(batchedProduct(x, tf.transpose(k, [...k.shape.keys()].map((i) => (i === k.rank - 2 ? k.rank - 1 : i === k.rank - 1 ? k.rank - 2 : i)))), scale);
+      let weights = tf.softmax(op.causal ? causalMasked(scores) : scores);
+      if (ctx?.training && op.dropout > 0) weights = tf.dropout(weights, op.dropout, undefined, ctx.rng.seed());
+      return batchedProduct(weights, v);
+    }
+    case 'size-scale': {
+      const factor = sizeScaleFactor(op, inputs[1]!.shape.slice(1));
+      if (factor === null) throw new Error(`${describeTensorOp(op)} of ${inputs[1]!.shape.join('x')}`);
+      return tf.mul(x, factor);
+    }
   }
+}
+
+/** -1e9 above the diagonal of the last two axes (torch's tril causal mask: row i sees columns <= i); -1e9, not -Infinity: the same softmax (exp underflows to 0 in float32) without inf - inf in any kernel. */
+function causalMasked(x: tf.Tensor): tf.Tensor {
+  const [rows, columns] = x.shape.slice(-2) as [number, number];
+  const above = tf.greater(tf.reshape(tf.range(0, columns), [1, columns]), tf.reshape(tf.range(0, rows), [rows, 1]));
+  return tf.where(tf.broadcastTo(above, x.shape), tf.fill(x.shape, -1e9), x);
 }
 
 /** torch.matmul of two tensors of at least 3 axes (the batch's included): the leading axes broadcast. */

@@ -217,7 +217,18 @@ export type TensorOpConfig =
    */
   | { op: 'causal-mask' }
   /** torch.matmul / bmm / mm / `a @ b` of two computed tensors (batched over the leading axes, broadcast), or torch.einsum with its equation. */
-  | { op: 'matmul'; equation: string | null };
+  | { op: 'matmul'; equation: string | null }
+  /**
+   * F.scaled_dot_product_attention(q, k, v) (torch >= 2.0) on the inputs [query, key, value], (..., L, E),
+   * (..., S, E), (..., S, Ev) -> (..., L, Ev): softmax(q k^T * scale [+ causal mask]) v, with `scale`
+   * 1 / sqrt(E) when the code writes none (null), dropout on the weights while training at `dropout`.
+   */
+  | { op: 'dot-product-attention'; causal: boolean; scale: number | null; dropout: number }
+  /**
+   * `att * (1.0 / math.sqrt(k.size(-1)))`: the first input times factor * size^power, the size read from
+   * `axis` (torch's, batch 0) of the second input, which is read for its shape only (no gradient to it).
+   */
+  | { op: 'size-scale'; axis: number; power: number; factor: number };
 
 /** Shape-only layers without weights, by what they do. */
 export type ReshapeConfig =

@@ -371,7 +371,25 @@ export function tensorOpOutput(op: TensorOpConfig, shapes: readonly Shape[]): Sh
       const lead = broadcastShapes([x.slice(0, -2), b.slice(0, -2)]);
       return lead ? [...lead, x[x.length - 2]!, b[b.length - 1]!] : null;
     }
+    case 'dot-product-attention': {
+      const [k, v] = [shapes[1], shapes[2]];
+      if (!k || !v || shapes.length !== 3 || x.length < 2 || k.length !== x.length || v.length !== x.length) return null;
+      const fits = (a: number | null | undefined, b: number | null | undefined) => a === null || a === undefined || b === null || b === undefined || a === b;
+      // Queries and keys share their size; keys and values their length.
+      if (!fits(x[x.length - 1], k[k.length - 1]) || !fits(k[k.length - 2], v[v.length - 2])) return null;
+      const lead = broadcastShapes([x.slice(0, -2), k.slice(0, -2), v.slice(0, -2)]);
+      return lead ? [...lead, x[x.length - 2]!, v[v.length - 1]!] : null;
+    }
+    case 'size-scale':
+      return shapes.length === 2 && shapes[1] && torchAxis(op.axis, shapes[1].length + 1) !== null ? [...x] : null;
   }
+}
+
+/** The factor of a 'size-scale' operation on an operand of `shape` (per example, torch's order); null when that size is not known. */
+export function sizeScaleFactor(op: Extract<TensorOpConfig, { op: 'size-scale' }>, shape: Shape): number | null {
+  const k = torchAxis(op.axis, shape.length + 1);
+  const size = k === null || k === 0 ? null : (shape[k - 1] ?? null);
+  return size === null || size < 1 ? null : op.factor * size ** op.power;
 }
 
 function reshape(config: ReshapeConfig, input: Flow, layout: Layout, nextKind: LayerKind | null): Flow {
@@ -808,6 +826,10 @@ export function describeTensorOp(op: TensorOpConfig): string {
       return `${'chunks' in op.by ? `chunk(${op.by.chunks}` : `split(${'size' in op.by ? op.by.size : `[${op.by.sizes.join(', ')}]`}`}, dim=${op.axis})[${op.index}]`;
     case 'matmul':
       return op.equation === null ? 'matmul' : `einsum('${op.equation}')`;
+    case 'dot-product-attention':
+      return `scaled_dot_product_attention(${[op.causal ? 'is_causal=True' : '', op.scale === null ? '' : `scale=${op.scale}`, op.dropout > 0 ? `dropout_p=${op.dropout}` : ''].filter(Boolean).join(', ')})`;
+    case 'size-scale':
+      return `* ${op.factor === 1 ? '' : `${op.factor} * `}size(${op.axis}) ** ${op.power}`;
   }
 }
 

@@ -33,7 +33,7 @@ import { FLOW_THRESHOLDS, flowMeasure, judgeFlowProfile, lastHiddenIndex, onFlow
 import { activationMoments, gaussianExpectation, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { affineMoments, initializerStats } from './initializers';
 import { convOf, firstComputing, isRecurrent, modelOutputs, readsSteps } from '../layers';
-import { attentionFans, backboneOutput, perDim, readerKind, returnsSequences } from '../shapes';
+import { attentionFans, backboneOutput, perDim, propagateShapes, readerKind, returnsSequences, sizeScaleFactor } from '../shapes';
 import { normalCdf } from './math';
 import { BACKBONE_FEATURE_MEAN, BACKBONE_FEATURE_SECOND_MOMENT, backboneNotModelled, frozenBackboneNote } from '../backbone';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
@@ -564,7 +564,8 @@ function broadcastSecond(other: Signal, target: Signal, uniform: boolean): numbe
   return summed * Math.max(other.q - other.dataVar, 0) + other.dataVar;
 }
 
-function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], head: { heads: ReadonlySet<number>; tails: ReadonlySet<number> }, centred: boolean, assumptions: string[]): Omit<Node, 'inputs' | 'layer'> {
+/** `sizeScale`: the factor of a 'size-scale' tensor operation from the planned shapes, null when not known (see sizeScales). */
+function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], head: { heads: ReadonlySet<number>; tails: ReadonlySet<number> }, centred: boolean, assumptions: string[], sizeScale: number | null): Omit<Node, 'inputs' | 'layer'> {
   const x = ins[0]!;
   const tail = head.tails.has(index);
   const passThrough = (out: Signal, factor = 1): Omit<Node, 'inputs' | 'layer'> => ({
@@ -577,6 +578,12 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
     case 'reshape':
       return passThrough(x);
     case 'tensor-op': {
+      if (layer.op?.op === 'dot-product-attention') return dotProductAttention(ins, layer.op.causal);
+      // A scale by a size (attention scores by 1 / sqrt(head size)), from the shapes; the sized operand gets no gradient.
+      if (layer.op?.op === 'size-scale') {
+        const f = sizeScale ?? 1;
+        return { out: { ...x, mean: x.mean * f, q: x.q * f * f, dataVar: x.dataVar * f * f, source: null }, backward: (g) => ({ gIn: ins.map((_, k) => (k === 0 ? g * f * f : 0)), normSq: null, chi: null }) };
+      }
       // Moving axes keeps every value.
       const y = ins[1];
       if (layer.op?.op !== 'matmul' || !y) return passThrough(x);
@@ -766,6 +773,26 @@ function attentionNode(layer: LayerOf<'attention'>, model: ModelIR, ins: Signal[
   };
 }
 
+/**
+ * softmax(q k^T / sqrt(E)) v at initialization: the scores are small, so each query averages the values
+ * it sees about uniformly (all T positions; causal: query i the first i + 1), an average over about
+ * 1 / share independent values, share = 1 / T (causal: H_T / T, H the harmonic number). A value's
+ * gradient sums the queries' over the same weights, so its second moment shrinks by the same share.
+ * The query and key paths carry a second-order share, left out (as for multi-head attention).
+ */
+function dotProductAttention(ins: Signal[], causal: boolean): Omit<Node, 'inputs' | 'layer'> {
+  const value = ins[2] ?? ins[0]!;
+  const steps = Math.max(1, Math.round(value.positions));
+  let harmonic = 0;
+  for (let i = 1; i <= steps; i++) harmonic += 1 / i;
+  const share = (causal ? harmonic : 1) / steps;
+  const dataVar = value.dataVar * share;
+  return {
+    out: { mean: value.mean, q: Math.max(value.q - value.dataVar, 0) + dataVar, dataVar, features: value.features, positions: ins[0]!.positions, source: null },
+    backward: (g) => ({ gIn: ins.map((_, k) => (k === 2 ? g * share : 0)), normSq: null, chi: null }),
+  };
+}
+
 /** `stateInputs`: the tensors an `initial_state=` starts it from; they share the gradient reaching h_0 (and c_0). */
 function recurrentNode(layer: LayerIR, index: number, model: ModelIR, x: Signal, stateInputs: number): Omit<Node, 'inputs' | 'layer'> {
   const inputFeatures = x.features ?? layer.inFeatures;
@@ -849,6 +876,25 @@ function withProbeSizes(model: ModelIR, assumptions: string[]): LayerIR[] {
   return layers;
 }
 
+/**
+ * The factor of each 'size-scale' tensor operation (`att * (1.0 / math.sqrt(k.size(-1)))`): the size
+ * is one of its second operand's, which the signal does not carry, so it is read from the shapes the
+ * probe plans with the input it feeds.
+ */
+function sizeScales(model: ModelIR, layers: LayerIR[]): Map<string, number> {
+  const scaled = layers.filter((l): l is LayerOf<'tensor-op'> => l.kind === 'tensor-op' && l.op?.op === 'size-scale');
+  const out = new Map<string, number>();
+  const input = model.inputGuess?.shape ?? model.inputShape;
+  if (scaled.length === 0 || !input) return out;
+  const shapes = propagateShapes(layers, input, { framework: model.framework, ...(model.inputGuess ? { layout: model.inputGuess.layout } : {}) });
+  for (const layer of scaled) {
+    const sized = shapes.get(layer.inputs[1] ?? '');
+    const factor = layer.op?.op === 'size-scale' && sized ? sizeScaleFactor(layer.op, sized) : null;
+    if (factor !== null) out.set(layer.id, factor);
+  }
+  return out;
+}
+
 function propagate(model: ModelIR): ModelPrediction {
   if (model.layers.length === 0) return { ok: false, reason: `model ${model.name} has no layers`, layerId: null };
   // A model read part-way: the flow of a part says nothing of the whole (a ResNet-1202 cut after its first blocks).
@@ -869,12 +915,13 @@ function propagate(model: ModelIR): ModelPrediction {
   inputsOf.forEach((inputs, j) => { inputs.forEach((k) => readers[k]?.push(layers[j]!)); });
   const nodes: Node[] = [];
   const inferred: string[] = [];
+  const scales = sizeScales(model, layers);
   layers.forEach((layer, i) => {
     const inputs = inputsOf[i]!;
     if (inputs.some((k) => k === -2 || k >= i)) throw new Unpropagatable(`${label(layer)} reads a layer the model does not have before it`, layer);
     const ins = inputs.map((k) => (k < 0 ? start : nodes[k]!.out));
     const centred = readers[i]!.length > 0 && readers[i]!.every((r) => r.kind === 'batchnorm');
-    const node = nodeFor(layer, i, model, ins, head, centred, assumptions);
+    const node = nodeFor(layer, i, model, ins, head, centred, assumptions, scales.get(layer.id) ?? null);
     // A PyTorch layer whose input size the code leaves unknown takes it from its input, as the probe builds it.
     if (model.framework === 'torch' && WEIGHT_KINDS.has(layer.kind) && layer.fanIn === null && ins[0]!.features !== null) inferred.push(`${shortLabel(layer)} ${ins[0]!.features}`);
     if (!Number.isFinite(node.out.q)) throw new Unpropagatable(`the signal overflows at ${label(layer)}`, layer);

@@ -19,7 +19,7 @@ import { intList, paddingValue, shapeList } from '../normalize';
 import { UNKNOWN, constOf, type Slot, type Value } from './values';
 import { makeLayer } from '../builders';
 import { applyTransformer } from './transformer';
-import { viewDims } from './views';
+import { viewDims, type SizeFactor } from './views';
 import { movesBatch, recurrentFeatures } from '../../../shared/shapes';
 
 /** Tensor products: combining two computed tensors through one of them yields attention-like scores. */
@@ -186,8 +186,13 @@ function attend(slot: Slot, args: Args, f: Frame): Value {
 /** An 'unknown' layer fed by every tensor argument: the flow continues, but nothing is assumed about it. */
 export function barrier(interp: Interpreter, n: Node, what: string, args: Args, f: Frame): Value {
   const spelling = interp.s.type(n) === 'call' ? (interp.s.field(n, 'function')?.text ?? n.text) : n.text.slice(0, 40);
+  return unreadStep(spelling, n, what, [...args.positional, ...args.keywords.values()], f);
+}
+
+/** An 'unknown' layer `spelling` fed by the tensors among `values`, `what` saying why it is not read. */
+function unreadStep(spelling: string, n: Node, what: string, values: Value[], f: Frame): Value {
   const slot = unknownLayer(spelling, n, what);
-  const { from, reads } = combined([...args.positional, ...args.keywords.values()]);
+  const { from, reads } = combined(values);
   const index = f.trace?.add(slot, from, { reads }) ?? null;
   return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
 }
@@ -200,6 +205,16 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
   switch (op.op) {
     case 'meta':
       return UNKNOWN;
+    case 'loss': {
+      // On what forward computed: the loss the model trains on, when no criterion elsewhere says another.
+      // A value no layer computes: what forward returns beside it is the model's output, and the views
+      // made for the loss alone (`logits.view(-1, V)`) lead nowhere the model returns.
+      const read = [...all, ...args.keywords.values()].flatMap((v) => (v.t === 'tensor' ? v.from.filter((k) => k >= 0) : []));
+      if (!f.trace || read.length === 0) return UNKNOWN;
+      f.trace.loss ??= op.qualified;
+      for (const k of read) f.trace.lossReads.add(k);
+      return { t: 'tensor', from: [] };
+    }
     case 'fresh':
       return { t: 'tensor', from: [] };
     case 'noise': {
@@ -217,6 +232,11 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
     case 'tensor': {
       const recorded = tensorOperation(op.fn, spelling, n, all, args, f);
       if (recorded) return recorded;
+      // Attention is no change of shape to pass through: what is not read stops the flow, saying what.
+      if (op.fn === 'scaled_dot_product_attention') {
+        const why = tensorOpOf(op.fn, all, args, n) ? 'on tensors after a change of shape the trace does not follow' : 'with an attn_mask or an argument that is not a constant';
+        return unreadStep(spelling, n, `${spelling}(...) ${why}`, [...all, ...args.keywords.values()], f);
+      }
       return tensorOp({ op: 'pass', reshapes: true }, spelling, n, args, self, f);
     }
     case 'pass': {
@@ -359,6 +379,18 @@ function tensorOpOf(fn: string, all: Value[], args: Args, n: Node): { config: Te
       const count = by === null ? null : 'chunks' in by ? by.chunks : 'sizes' in by ? by.sizes.length : unpackedInto(n);
       if (!by || count === null || count < 1 || count > LIMITS.loopIterations) return null;
       return { config: Array.from({ length: count }, (_, index): TensorOpConfig => ({ op: 'split', axis, index, by })), operands: [input] };
+    }
+    case 'scaled_dot_product_attention': {
+      // (query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None): a mask other than None is not read.
+      const [key, value] = [all[1] ?? kw('key'), all[2] ?? kw('value')];
+      // Each argument as written: its default when absent, undefined when not a constant.
+      const written = (index: number, name: string, fallback: ConstValue): ConstValue | undefined => {
+        const v = all[index] ?? kw(name);
+        return v === undefined ? fallback : constOf(v);
+      };
+      const [mask, dropout, causal, scale] = [written(3, 'attn_mask', null), written(4, 'dropout_p', 0), written(5, 'is_causal', false), written(6, 'scale', null)];
+      if (!key || !value || mask !== null || typeof dropout !== 'number' || typeof causal !== 'boolean' || (scale !== null && typeof scale !== 'number')) return null;
+      return { config: { op: 'dot-product-attention', causal, scale, dropout }, operands: [input, key, value] };
     }
     case 'einsum': {
       const equation = constOf(input);
@@ -531,6 +563,17 @@ export function scaling(op: '*' | '/', a: Value, b: Value): { tensor: Extract<Va
     return factor === 1 ? null : { tensor, factor };
   };
   return op === '/' ? pick(a, b, true) : (pick(a, b, false) ?? pick(b, a, false));
+}
+
+/**
+ * `att * (1.0 / math.sqrt(k.size(-1)))`, `att / math.sqrt(k.size(-1))`: a computed tensor times a power of
+ * a size of another computed tensor, a 'size-scale' tensor operation fed by both (the second for its
+ * shape). Null when `factor` is not such a size or the tensors are not computed ones.
+ */
+export function scaleBySize(tensor: Value, factor: SizeFactor, sized: Value, n: Node, f: Frame): Value | null {
+  if (tensor.t !== 'tensor' || tensor.scores) return null;
+  const spelling = n.text.length <= 40 ? n.text : 'scale';
+  return tensorOperationOf({ op: 'size-scale', axis: factor.axis, power: factor.power, factor: factor.factor }, spelling, n, [tensor, sized], f);
 }
 
 /** A constant factor on a computed tensor: a weightless rescaling layer, so that what follows sees the scaled values. */

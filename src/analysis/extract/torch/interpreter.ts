@@ -24,7 +24,8 @@ import type { AssignedAttributes, ImportedDefinitions } from '../types';
 import type { Range } from '../../../shared/ir';
 import { EvalNotes as FileNotes } from '../../python/limits';
 import { hasTensor } from './flow';
-import { addPositions, apply, barrier, mergeTensors, scaleTensor, scaling, tensorOp, tensorOperation } from './forward';
+import { addPositions, apply, barrier, mergeTensors, scaleBySize, scaleTensor, scaling, tensorOp, tensorOperation } from './forward';
+import { sizeFactor } from './views';
 import { childrenOf, classNameOf, cloneValue, paramOf, registerModule, sameClass, sizeAttribute } from './introspect';
 import { MODEL_INPUT, Trace } from './trace';
 import { orient, rawOperand, scaled } from './raw-weights';
@@ -38,6 +39,9 @@ import type { ActivationName } from '../../../shared/ir';
 const MAX_ITERATIONS = LIMITS.loopIterations;
 
 /** Shared state of one file's interpretation. */
+
+/** How a parameter shared by two layers (weight tying) is read. */
+const TIED_WEIGHTS = 'weight tying is not read: the prediction and the probe give each of the two layers weights of its own, so their gradients are not summed';
 export interface Context {
   file: PyFile;
   classes: Map<string, ClassInfo>;
@@ -412,6 +416,12 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
         registerModule(owner.inst, constOf(this.eval(this.s.required(t, 'subscript'), f)), value);
         return;
       }
+    }
+    // `self.transformer.wte.weight = self.lm_head.weight` (weight tying): one parameter for two layers,
+    // which the IR cannot hold; said, not silently trained as two.
+    if (this.s.type(t) === 'attribute' && value.t === 'param' && !value.raw) {
+      const owner = this.eval(this.s.required(t, 'object'), f);
+      if (owner.t === 'layer' && owner.slot !== value.slot) this.noteOnce(t.parent ?? t, TIED_WEIGHTS);
     }
     super.assign(target, value, f);
   }
@@ -839,6 +849,24 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
   }
 
+  /** `att * (1.0 / math.sqrt(k.size(-1)))` and `att / math.sqrt(k.size(-1))` while tracing; null for other products. */
+  private sizeScaling(op: '*' | '/', a: Value, b: Value, n: Node, f: Frame): Value | null {
+    // Only names, attributes and literals are evaluated again: a call in them would trace its layers twice.
+    const plain = (e: Node): boolean => e.type !== 'call' && e.namedChildren.every(plain);
+    const constant = (e: Node) => {
+      const c = plain(e) ? constOf(this.eval(e, f)) : undefined;
+      return typeof c === 'number' ? c : null;
+    };
+    const sides: [Value, Node | null][] = op === '/' ? [[a, this.s.field(n, 'right')]] : [[a, this.s.field(n, 'right')], [b, this.s.field(n, 'left')]];
+    for (const [tensor, written] of sides) {
+      const factor = written && tensor.t === 'tensor' ? sizeFactor(written, constant) : null;
+      if (!factor || !plain(factor.receiver)) continue;
+      const scale = op === '/' ? { ...factor, power: -factor.power, factor: 1 / factor.factor } : factor;
+      return scaleBySize(tensor, scale, this.eval(factor.receiver, f), n, f);
+    }
+    return null;
+  }
+
   /** A binary operator: constants compute, lists concatenate/repeat, tensors merge. */
   combine(op: string, a: Value, b: Value, n: Node, f: Frame): Value {
     if (op === '@') {
@@ -863,6 +891,8 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     if (f.trace && (op === '*' || op === '/')) {
       const scaledBy = scaling(op, a, b);
       if (scaledBy) return scaleTensor(scaledBy.tensor, scaledBy.factor, n, f);
+      const bySize = this.sizeScaling(op, a, b, n, f);
+      if (bySize) return bySize;
     }
     if (a.t === 'tensor' || b.t === 'tensor') return mergeTensors(op === '+' || op === '-' ? 'add' : op === '*' ? 'multiply' : null, [a, b], n, f, op);
     if (op === '+' && a.t === 'list' && b.t === 'list') return { t: 'list', items: [...a.items, ...b.items] };

@@ -30,6 +30,8 @@ import { inCatalogue } from './torchvision';
 import { Interpreter, pretrainedNotRead, type Context, type EntryFork } from './interpreter';
 import { rangeContains } from '../../../shared/ranges';
 import { MODEL_INPUT, Trace } from './trace';
+import { lossFromQualified } from '../training/losses';
+import { isLossFunction } from './tensorops';
 import { UNKNOWN, constant, leafSlots, nameLeaves, type ClassInfo, type Instance, type Value } from './values';
 import { Scope } from '../../python/constants';
 import { EvalNotes, LIMITS, TRACE_CUT } from '../../python/limits';
@@ -47,6 +49,37 @@ const NO_ARGS = () => ({ positional: [], keywords: new Map(), partial: false });
 const INPUT: Value = { t: 'tensor', from: [MODEL_INPUT] };
 
 /** Input shape (without batch) known from the declared input size of the first layer that reads the (first) input. */
+
+/**
+ * Parameters of forward after its input that it hands to a loss it computes (`def forward(self, idx,
+ * targets=None)` ... `F.cross_entropy(logits.view(-1, V), targets.view(-1))`): training passes them,
+ * so they are tensors (never None); the calls of forward we cannot see are training's.
+ */
+function lossTargets(forward: Node | null): Map<string, Value> {
+  const names = new Map<string, Value>();
+  const params = forward?.childForFieldName('parameters')?.namedChildren ?? [];
+  const optional = params.slice(2).flatMap((p) => (p.type === 'default_parameter' || p.type === 'typed_default_parameter' ? [p.childForFieldName('name')?.text ?? ''] : []));
+  const body = forward?.childForFieldName('body');
+  if (!body || optional.length === 0) return names;
+  const visit = (n: Node): void => {
+    if (n.type === 'call') {
+      const fn = n.childForFieldName('function')?.text ?? '';
+      const last = fn.slice(fn.lastIndexOf('.') + 1);
+      if (isLossFunction(last) || /^self\.\w*(loss|criterion)\w*$/i.test(fn)) {
+        for (const name of optional) if (mentions(n.childForFieldName('arguments'), name)) names.set(name, { t: 'tensor', from: [] });
+      }
+    }
+    for (const child of n.namedChildren) visit(child);
+  };
+  visit(body);
+  return names;
+}
+
+/** Whether `name` is read anywhere in `n`. */
+function mentions(n: Node | null, name: string): boolean {
+  return n !== null && ((n.type === 'identifier' && n.text === name) || n.namedChildren.some((c) => mentions(c, name)));
+}
+
 function inputShape(model: ModelIR): (number | null)[] | null {
   const first = firstComputing(model.layers);
   const head = model.layers[0];
@@ -337,6 +370,8 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     if (model.layers.some((l) => l.inFeatures === null && (l.kind === 'dense' || l.kind.startsWith('conv')))) propagateShapes(model.layers, model.inputShape, { framework: 'torch' });
     model.unsupported = trace.unsupported;
     if (trace.cut) model.truncated = TRACE_CUT;
+    // A loss forward computes on its outputs (nanoGPT's F.cross_entropy(logits, targets)) is what it trains on.
+    model.training.loss ??= lossFromQualified(trace.loss);
     return model;
   };
 
@@ -362,9 +397,10 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     } else {
       for (const { inst, site } of list) {
         guarded(() => {
-          // Called by code we do not see: optional parameters of forward are unknown, not their defaults.
+          // Called by code we do not see: optional parameters of forward are unknown, not their defaults,
+          // but for the targets of a loss forward computes, which training gives.
           const model = build({ t: 'instance', inst }, 'torch-module', naming, cls.node, (trace) =>
-            apply(interp, { t: 'instance', inst }, { positional: [INPUT], keywords: new Map(), partial: false, optionalUnknown: true }, cls.node, { ...moduleFrame, trace }),
+            apply(interp, { t: 'instance', inst }, { positional: [INPUT], keywords: lossTargets(forward?.def ?? null), partial: false, optionalUnknown: true }, cls.node, { ...moduleFrame, trace }),
           );
           if (model) runs.push({ site, models: [model] });
         });

@@ -23,6 +23,8 @@ export type TensorOp =
   | { op: 'tensor'; fn: string }
   /** Returns sizes or flags, not a tensor. */
   | { op: 'meta' }
+  /** A loss of the outputs (F.cross_entropy): ends the model, it is no layer of it. */
+  | { op: 'loss'; qualified: string }
   /** Elementwise math that is nonlinear but no activation of the catalog (exp, log, clamp): an opaque step. */
   | { op: 'pointwise' }
   /** Makes a new tensor that does not depend on the inputs' values (zeros_like, x.new_zeros). */
@@ -50,7 +52,7 @@ const RESHAPING = new Set([
 /** Operations on axes and products of two tensors whose shapes (and values) the trace computes: see TensorOpConfig. */
 const TENSOR_OPS = new Set([
   'transpose', 'transpose_', 'swapaxes', 'swapdims', 't', 'permute', 'unsqueeze', 'unsqueeze_', 'squeeze', 'squeeze_',
-  'matmul', 'bmm', 'mm', 'einsum', 'split', 'chunk',
+  'matmul', 'bmm', 'mm', 'einsum', 'split', 'chunk', 'scaled_dot_product_attention',
 ]);
 const POINTWISE = new Set([
   'log', 'log_', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'clamp', 'clamp_', 'clip', 'pow', 'square',
@@ -91,6 +93,11 @@ const FUNCTIONAL_LAYERS: ReadonlyMap<string, LayerKind> = new Map([
   ['flatten', 'flatten'],
 ]);
 
+/** Whether a torch function's name (`cross_entropy`, `mse_loss`) is a loss. */
+export function isLossFunction(name: string): boolean {
+  return name.endsWith('_loss') || LOSSES.has(name);
+}
+
 /** A resolved library function applied to tensors (torch.X, torch.nn.functional.X). */
 export function functionOp(qualified: string): TensorOp | null {
   const activation = functionalActivation(qualified);
@@ -102,7 +109,7 @@ export function functionOp(qualified: string): TensorOp | null {
   const fn = qualified.slice(prefix.length);
   if (fn.includes('.')) return null;
   // Losses end the model; they are not layers of it.
-  if (fn.endsWith('_loss') || LOSSES.has(fn)) return { op: 'meta' };
+  if (isLossFunction(fn)) return { op: 'loss', qualified };
   const layer = FUNCTIONAL_LAYERS.get(fn);
   if (layer) return { op: 'layer', kind: layer, fn };
   if (fn === 'cat' || fn === 'concat' || fn === 'concatenate' || fn === 'hstack' || fn === 'vstack') return { op: 'merge', kind: 'concat' };

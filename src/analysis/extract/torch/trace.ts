@@ -58,6 +58,10 @@ export class Trace {
   readonly unsupported: { what: string; range: Range }[] = [];
   /** Whether layer applications past MAX_NODES were left out: the model read is a part of the model. */
   cut = false;
+  /** The loss function forward computes on what it traced (`F.cross_entropy(logits, targets)`), resolved ("torch.nn.functional.cross_entropy"); null when none. */
+  loss: string | null = null;
+  /** The nodes whose outputs a loss computed in forward reads. */
+  readonly lossReads = new Set<number>();
   /** The model's inputs after the first, in the order the code reads them. */
   readonly extraInputs: ExtraInput[] = [];
   /** Depth of branches of unknown conditions around the code being traced. */
@@ -138,14 +142,15 @@ export class Trace {
    * than the first, or feeds one beside another layer (a skip connection from the input), the input
    * becomes a layer of its own (`input`, located at `inputRange`) so that no edge is lost.
    * With `outputs` (the nodes that produced the returned value), work done on a branch of an unknown
-   * condition that never reaches the output (a loss computed `if targets is not None`) is left out.
+   * condition that never reaches the output (a loss computed `if targets is not None`), and what only a
+   * loss computed in forward reads (`logits.view(-1, V)`, `targets.view(-1)`), are left out.
    */
   layers(inputRange: Range, outputs: number[] | null = null): { layers: LayerIR[]; isGraph: boolean } {
     const all = this.nodes;
     let nodes = all;
     /** The returned nodes, by their position in `nodes`. */
     let returned = new Set(outputs ?? []);
-    if (outputs && all.some((n) => n.conditional)) {
+    if (outputs && (all.some((n) => n.conditional) || this.lossReads.size > 0)) {
       const reaches = new Set<number>();
       const stack = outputs.filter((k) => k >= 0);
       for (let k = stack.pop(); k !== undefined; k = stack.pop()) {
@@ -153,10 +158,17 @@ export class Trace {
         reaches.add(k);
         for (const i of all[k]?.inputs ?? []) if (i >= 0) stack.push(i);
       }
+      const forLoss = new Set<number>();
+      const losses = [...this.lossReads].filter((k) => !reaches.has(k));
+      for (let k = losses.pop(); k !== undefined; k = losses.pop()) {
+        if (forLoss.has(k)) continue;
+        forLoss.add(k);
+        for (const i of all[k]?.inputs ?? []) if (i >= 0 && !reaches.has(i)) losses.push(i);
+      }
       const index = new Map<number, number>();
       nodes = [];
       all.forEach((node, k) => {
-        if (node.conditional && !reaches.has(k)) return;
+        if ((node.conditional || forLoss.has(k)) && !reaches.has(k)) return;
         index.set(k, nodes.length);
         nodes.push(node);
       });

@@ -52,29 +52,86 @@ function sizeRefs(node: Node, receiver: string): number[] | null {
     const b = sizeRefs(right, receiver);
     return a && b ? [...a, ...b] : null;
   }
-  const index = (n: Node | null | undefined): number | null => {
-    if (!n) return null;
-    if (n.type === 'integer') return Number(n.text);
-    if (n.type === 'unary_operator' && n.text.startsWith('-') && n.namedChildren[0]?.type === 'integer') return -Number(n.namedChildren[0].text);
-    return null;
-  };
+  const ref = sizeReceiver(node);
+  return ref && ref.node.text === receiver ? [ref.axis] : null;
+}
+
+/** A factor written as a power of one size of a tensor: `factor * receiver.size(axis) ** power`. */
+export interface SizeFactor {
+  receiver: Node;
+  axis: number;
+  power: number;
+  factor: number;
+}
+
+/**
+ * `1.0 / math.sqrt(k.size(-1))`, `k.size(-1) ** -0.5`, `math.sqrt(k.shape[-1])` (a divisor), `2 * x.size(1)`:
+ * the size, the power it is raised to and the constant factor; null for anything else. `constant`
+ * reads a constant number written in the expression.
+ */
+export function sizeFactor(node: Node, constant: (n: Node) => number | null): SizeFactor | null {
+  const kids = node.namedChildren.filter((c) => c.type !== 'comment');
+  if (node.type === 'parenthesized_expression') return kids.length === 1 ? sizeFactor(kids[0]!, constant) : null;
   if (node.type === 'call') {
-    // x.size(k)
+    const fn = node.childForFieldName('function');
+    const args = node.childForFieldName('arguments')?.namedChildren.filter((c) => c.type !== 'comment') ?? [];
+    if (fn && /^(math|np|numpy|torch)\.sqrt$/.test(fn.text) && args.length === 1) {
+      const inner = sizeFactor(args[0]!, constant);
+      return inner ? { ...inner, power: inner.power / 2, factor: Math.sqrt(inner.factor) } : null;
+    }
+  }
+  if (node.type === 'binary_operator') {
+    const op = node.childForFieldName('operator')?.type;
+    const left = node.childForFieldName('left');
+    const right = node.childForFieldName('right');
+    if (!left || !right) return null;
+    if (op === '**') {
+      const inner = sizeFactor(left, constant);
+      const p = constant(right);
+      return inner && p !== null ? { ...inner, power: inner.power * p, factor: inner.factor ** p } : null;
+    }
+    if (op === '*' || op === '/') {
+      const [a, b] = [constant(left), constant(right)];
+      if (a !== null && b === null) {
+        const inner = sizeFactor(right, constant);
+        return inner && (op === '*' || a !== 0) ? (op === '*' ? { ...inner, factor: a * inner.factor } : { ...inner, power: -inner.power, factor: a / inner.factor }) : null;
+      }
+      if (b !== null && a === null && b !== 0) {
+        const inner = sizeFactor(left, constant);
+        return inner ? { ...inner, factor: op === '*' ? inner.factor * b : inner.factor / b } : null;
+      }
+    }
+    return null;
+  }
+  const receiver = sizeReceiver(node);
+  return receiver ? { receiver: receiver.node, axis: receiver.axis, power: 1, factor: 1 } : null;
+}
+
+/** `x.size(k)`, `x.shape[k]`, `x.size()[k]`: the tensor expression and k; null for anything else. */
+function sizeReceiver(node: Node): { node: Node; axis: number } | null {
+  if (node.type === 'call') {
     const fn = node.childForFieldName('function');
     const args = node.childForFieldName('arguments')?.namedChildren ?? [];
-    if (fn?.type !== 'attribute' || fn.childForFieldName('attribute')?.text !== 'size' || fn.childForFieldName('object')?.text !== receiver || args.length !== 1) return null;
-    const k = index(args[0]);
-    return k === null ? null : [k];
+    const object = fn?.type === 'attribute' && fn.childForFieldName('attribute')?.text === 'size' ? fn.childForFieldName('object') : null;
+    const k = args.length === 1 ? integerOf(args[0]) : null;
+    return object && k !== null ? { node: object, axis: k } : null;
   }
   if (node.type === 'subscript') {
-    // x.shape[k], x.size()[k]
     const of = node.childForFieldName('value');
-    const k = index(node.childForFieldName('subscript'));
-    if (!of || k === null) return null;
-    const target = of.type === 'call' ? of.childForFieldName('function') : of;
-    if (target?.type !== 'attribute' || target.childForFieldName('object')?.text !== receiver) return null;
-    const name = target.childForFieldName('attribute')?.text;
-    return (of.type === 'call' && name === 'size') || (of.type === 'attribute' && name === 'shape') ? [k] : null;
+    const k = integerOf(node.childForFieldName('subscript'));
+    const target = of?.type === 'call' && (of.childForFieldName('arguments')?.namedChildren.length ?? 0) === 0 ? of.childForFieldName('function') : of;
+    const name = target?.type === 'attribute' ? target.childForFieldName('attribute')?.text : null;
+    const object = target?.childForFieldName('object');
+    const fits = (of?.type === 'call' && name === 'size') || (of?.type === 'attribute' && name === 'shape');
+    return fits && object && k !== null ? { node: object, axis: k } : null;
   }
+  return null;
+}
+
+/** An integer literal, negative ones included; null for anything else. */
+function integerOf(n: Node | null | undefined): number | null {
+  if (!n) return null;
+  if (n.type === 'integer') return Number(n.text);
+  if (n.type === 'unary_operator' && n.text.startsWith('-') && n.namedChildren[0]?.type === 'integer') return -Number(n.namedChildren[0].text);
   return null;
 }
