@@ -7,12 +7,13 @@ export class ProbeFailure extends Error {
     readonly kind: ProbeErrorKind,
     message: string,
     readonly layer: { name: string; line: number } | null = null,
+    readonly shrinkable?: boolean,
   ) {
     super(message);
   }
 
   toProbeError(): ProbeError {
-    return { kind: this.kind, message: this.message, layer: this.layer };
+    return { kind: this.kind, message: this.message, layer: this.layer, ...(this.shrinkable === undefined ? {} : { shrinkable: this.shrinkable }) };
   }
 }
 

@@ -808,7 +808,7 @@ function tensorOpRank(layer: LayerIR, inShapes: Shape[], inputsLast: boolean[]):
 export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: Shape | null = null): Plan {
   const planner = new Planner(model, options);
   if (model.layers.length === 0) throw new ProbeFailure('input', `model ${model.name} has no layers the analyzer could read`);
-  if (model.truncated) throw new ProbeFailure('budget', `the analyzer read only a part of model ${model.name} (${model.truncated}); the probe does not measure a part as the whole`);
+  if (model.truncated) throw new ProbeFailure('budget', `the analyzer read only a part of model ${model.name} (${model.truncated}); the probe does not measure a part as the whole`, null, false);
   for (const u of model.unsupported) planner.note('warning', `Not modelled by the analyzer: ${oneLine(u.what)} (line ${u.range.start.line + 1}).`);
   const resolved = planner.resolveInputShape();
   let inputShape = inputOverride ?? resolved;

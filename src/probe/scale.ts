@@ -54,8 +54,9 @@ function assertParams(model: ModelIR, plan: Plan, options: ProbeOptions): void {
   const biggest = [...plan.layers].sort((a, b) => b.params - a.params)[0]!;
   throw new ProbeFailure(
     'budget',
-    `model ${model.name} has ${fmt(total)} parameters, over the probe budget of ${fmt(options.budget.maxParams)}; the largest layer is ${describeLayer(biggest.ir)} with ${fmt(biggest.params)} (output ${biggest.outShape.join('x')}).`,
+    `model ${model.name} has ${fmt(total)} parameters, over the probe budget of ${fmt(options.budget.maxParams)}; the largest layer is ${describeLayer(biggest.ir)} with ${fmt(biggest.params)} (output ${biggest.outShape.join('x')}). The probe trains every weight, so a smaller batch or input does not change this; a smaller configuration of the model (fewer or narrower layers) does.`,
     { name: biggest.ir.name, line: layerLine(biggest.ir) },
+    false,
   );
 }
 
@@ -236,6 +237,7 @@ export function planWithinBudget(model: ModelIR, options: ProbeOptions): Budgete
       'budget',
       `model ${model.name} needs ${fmt(activationsPerExample(current) * batch)} activation values per step even at batch ${batch}, over the probe budget of ${fmt(options.budget.maxActivations)} (the memory of the wasm backend: a training step holds about ${ACTIVATION_BYTES} bytes per value, and the backend stops at 4 GB); the largest output is ${describeLayer(biggest.ir)} (${biggest.outShape.join('x')} per example). ${whyNotSmaller(model, options, plan, current)}`,
       { name: biggest.ir.name, line: layerLine(biggest.ir) },
+      true,
     );
   }
   const stepMacs = stepMacsPerExample(current) * batch;
@@ -243,6 +245,8 @@ export function planWithinBudget(model: ModelIR, options: ProbeOptions): Budgete
     throw new ProbeFailure(
       'budget',
       `model ${model.name} needs ${fmt(Math.ceil(stepMacs / 1e6))} M multiply-adds per training step at input ${current.inputShape.join('x')} and batch ${batch}, ${Math.ceil(stepMacs / options.budget.maxStepMacs)}x the probe budget of ${fmt(Math.ceil(options.budget.maxStepMacs / 1e6))} M: a step would have to be that many times smaller. ${whyNotSmaller(model, options, plan, current)} A smaller input shape given to the probe (--input-shape) is measured as given.`,
+      null,
+      true,
     );
   }
   const cost = `about ${fmt(Math.round((stepMacsPerExample(current) * batch) / 1e6))} M multiply-adds per step, estimated at ${(estimatedStepMs(current, batch) / 1000).toFixed(1)} s on the wasm backend`;

@@ -218,6 +218,11 @@ export interface ProbeError {
   message: string;
   /** The layer the error is about, when there is one. */
   layer: { name: string; line: number } | null;
+  /**
+   * A 'budget' refusal only: whether a smaller batch or input would bring the step within the budget
+   * (its activations, its multiply-adds), or not (the model's parameters, a model read part-way).
+   */
+  shrinkable?: boolean;
 }
 
 export type ProbeOutcome = { ok: true; result: ProbeResult } | { ok: false; error: ProbeError };

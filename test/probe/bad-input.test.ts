@@ -139,6 +139,7 @@ describe('bad input', () => {
     const model = keras('big_flat').input([512, 512, 3]).layer({ kind: 'conv2d', name: 'stem', units: 64, kernelSize: [3, 3], detail: { conv: { padding: 'same' } } }).layer({ kind: 'flatten' }).dense(2).build();
     const error = failed(await runProbe(model, options({ batchSize: 32, budget: { maxActivations: 1e6, maxParams: 1e9 } })));
     expect(error.kind).toBe('budget');
+    expect(error.shrinkable).toBe(true);
     expect(error.message).toMatch(/activation values per step even at batch 1, over the probe budget of 1,000,000 \(the memory of the wasm backend.*'stem'.*Its input cannot shrink: at 256x256x3, dense .* would have other parameters/);
   });
 

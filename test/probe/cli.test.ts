@@ -83,6 +83,19 @@ describe('gradient-lens probe', () => {
     expect(runCli(['probe', 'keras_deep_sigmoid.py', '--backend', 'node'], fixtures)).toMatchObject({ status: 2, stderr: expect.stringMatching(/probe failed \(backend\)/) });
   });
 
+  it('advises a smaller --batch or --input-shape only where it helps: not for a model over the parameter budget', () => {
+    // 100,000 x 1,000 weights: 100 M parameters, over the 80 M budget whatever the batch and input.
+    const tree = fixtureTree({ 'wide.py': 'import torch.nn as nn\n\nmodel = nn.Sequential(nn.Linear(100000, 1000), nn.ReLU(), nn.Linear(1000, 10))\n' });
+    try {
+      const run = runCli(['probe', 'wide.py', '--steps', '1', '--backend', 'wasm'], tree.root);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(/probe failed \(budget\): model model has 100,0\d\d,\d{3} parameters, over the probe budget of 80,000,000.*a smaller batch or input does not change this/);
+      expect(run.stderr).not.toMatch(/--batch|--input-shape/);
+    } finally {
+      tree.cleanup();
+    }
+  });
+
   it('asks to choose when a file defines several models, and --line picks one', () => {
     const tree = fixtureTree({
       'two.py': 'from torch import nn\n\nsmall = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))\n\nbig = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 2))\n',

@@ -170,7 +170,8 @@ const CLI_HINTS: Partial<Record<ProbeError['kind'], string>> = {
 };
 
 function errorText(error: ProbeError): string {
-  const hint = CLI_HINTS[error.kind];
+  // Over the budget by its parameters, or read part-way, a model is not helped by a smaller batch or input.
+  const hint = error.kind === 'budget' && error.shrinkable === false ? undefined : CLI_HINTS[error.kind];
   return `probe failed (${error.kind}): ${error.message}${hint ? `\n${hint}` : ''}`;
 }
 
