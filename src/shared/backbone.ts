@@ -10,35 +10,33 @@
  * layers keep. The scale of real ImageNet features depends on the image and the weights, which the
  * analyzer never loads: the head is judged on features of this scale, and its verdicts say so.
  */
-import type { BackboneConfig, LayerIR, LayerOf } from './ir';
+import type { BackboneConfig, LayerOf } from './ir';
+import { layerLabel } from './layers';
 
 /** Mean and second moment of max(0, z), z ~ N(0, 1): the features a frozen base is taken to give. */
 export const BACKBONE_FEATURE_MEAN = 1 / Math.sqrt(2 * Math.PI);
 export const BACKBONE_FEATURE_SECOND_MOMENT = 0.5;
 
-function where(layer: LayerIR): string {
-  return `${layer.className}${layer.name ? ` '${layer.name}'` : ''} (line ${layer.range.start.line + 1})`;
-}
 
 /** Why a backbone is not modelled (the prediction's reason and the probe's refusal), or null for a frozen feature extractor. */
 export function backboneNotModelled(layer: LayerOf<'backbone'>): string | null {
   const base = layer.backbone;
   const at = (range: BackboneConfig['trainingAt']) => (range ? ` (line ${range.start.line + 1})` : '');
-  if (base.classes !== null) return `${where(layer)} keeps its ImageNet classifier (include_top=True); a pre-trained base is modelled only as a frozen feature extractor (include_top=False)`;
+  if (base.classes !== null) return `${layerLabel(layer)} keeps its ImageNet classifier (include_top=True); a pre-trained base is modelled only as a frozen feature extractor (include_top=False)`;
   switch (base.training) {
     case 'frozen':
       return null;
     case 'partly':
-      return `${where(layer)} is partly unfrozen${at(base.trainingAt)}: its layers train, and they are not modelled`;
+      return `${layerLabel(layer)} is partly unfrozen${at(base.trainingAt)}: its layers train, and they are not modelled`;
     case 'unknown':
-      return `whether ${where(layer)} trains is written with a value the analyzer cannot read${at(base.trainingAt)}; its layers are not modelled`;
+      return `whether ${layerLabel(layer)} trains is written with a value the analyzer cannot read${at(base.trainingAt)}; its layers are not modelled`;
     default:
-      return `${where(layer)} trains (it is not frozen: no \`trainable = False\` on it is read before the model is first compiled); its layers are not modelled`;
+      return `${layerLabel(layer)} trains (it is not frozen: no \`trainable = False\` on it is read before the model is first compiled); its layers are not modelled`;
   }
 }
 
 /** The information note of a frozen base: what it is taken to give, and what is not measured. */
 export function frozenBackboneNote(layer: LayerOf<'backbone'>, features: readonly (number | null)[]): string {
   const later = layer.backbone.changedLaterAt ? `; it is unfrozen again at line ${layer.backbone.changedLaterAt.start.line + 1} after the first compile (fine-tuning), which is not modelled` : '';
-  return `${where(layer)} is frozen: a fixed feature extractor whose own gradients are not measured, taken to give ${features.join('x')} post-ReLU features max(0, N(0, 1)) to the head${later}`;
+  return `${layerLabel(layer)} is frozen: a fixed feature extractor whose own gradients are not measured, taken to give ${features.join('x')} post-ReLU features max(0, N(0, 1)) to the head${later}`;
 }

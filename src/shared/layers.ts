@@ -313,3 +313,8 @@ export function makeLayer(fields: LayerFields): LayerIR {
     fields,
   );
 }
+
+/** "nn.Conv2d 'conv1' (line 12)": a layer as the prediction's messages name it (no quotes for an unnamed one). */
+export function layerLabel(layer: Pick<LayerIR, 'className' | 'name' | 'range'>): string {
+  return `${layer.className}${layer.name ? ` '${layer.name}'` : ''} (line ${layer.range.start.line + 1})`;
+}

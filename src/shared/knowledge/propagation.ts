@@ -32,7 +32,7 @@ import type { ActivationIR, Framework, InitializerIR, LayerIR, LayerKind, LayerO
 import { FLOW_THRESHOLDS, flowMeasure, judgeFlowProfile, lastHiddenIndex, onFlowPath, gradeFlowRatio, outputHeads, scaleFreeLayers, zeroGatedLayers, type FlowGrade, type FlowMeasure } from '../gradient-flow';
 import { activationMoments, gaussianExpectation, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { affineMoments, initializerStats } from './initializers';
-import { convOf, firstComputing, isRecurrent, modelOutputs, readsSteps } from '../layers';
+import { convOf, firstComputing, isRecurrent, layerLabel, modelOutputs, readsSteps } from '../layers';
 import { attentionFans, backboneOutput, perDim, propagateShapes, readerKind, returnsSequences, sizeScaleFactor } from '../shapes';
 import { normalCdf } from './math';
 import { BACKBONE_FEATURE_MEAN, BACKBONE_FEATURE_SECOND_MOMENT, backboneNotModelled, frozenBackboneNote } from '../backbone';
@@ -129,9 +129,6 @@ function spatialRank(layer: Pick<LayerIR, 'kind' | 'kernelSize'>): number {
   return layer.kind === 'conv1d' ? 1 : layer.kind === 'conv3d' ? 3 : 2;
 }
 
-function label(layer: LayerIR): string {
-  return `${layer.className}${layer.name ? ` '${layer.name}'` : ''} (line ${layer.range.start.line + 1})`;
-}
 
 function shortLabel(layer: LayerIR): string {
   return `${layer.name || layer.className} (line ${layer.range.start.line + 1})`;
@@ -202,10 +199,10 @@ interface Weights {
 }
 
 function initMoments(init: InitializerIR | null, fanIn: number | null, fanOut: number | null, layer: LayerIR, what: string): { second: number; mean: number } {
-  if (!init) throw new Unpropagatable(`the ${what} initializer of ${label(layer)} is not known`, layer);
+  if (!init) throw new Unpropagatable(`the ${what} initializer of ${layerLabel(layer)} is not known`, layer);
   if (init.name === 'identity') return { second: fanIn ? 1 / fanIn : 0, mean: 0 };
   const stats = initializerStats(init, fanIn, fanOut);
-  if (stats.rms === null || stats.mean === null) throw new Unpropagatable(`the ${what} scale of ${label(layer)} (${init.spelling}) is not a constant`, layer);
+  if (stats.rms === null || stats.mean === null) throw new Unpropagatable(`the ${what} scale of ${layerLabel(layer)} (${init.spelling}) is not a constant`, layer);
   return { second: stats.rms * stats.rms, mean: stats.mean };
 }
 
@@ -245,7 +242,7 @@ function termsPerOutput(layer: LayerIR, x: Signal, fanIn: number): number {
 
 function kernelWeights(layer: LayerIR, x: Signal): Weights & { fanIn: number; terms: number } {
   const fanIn = fanInOf(layer, x);
-  if (!fanIn || fanIn <= 0) throw new Unpropagatable(`the fan_in of ${label(layer)} is not known`, layer);
+  if (!fanIn || fanIn <= 0) throw new Unpropagatable(`the fan_in of ${layerLabel(layer)} is not known`, layer);
   const fanOut = layer.fanOut ?? (layer.kind === 'dense' ? layer.units : null);
   const { second, mean } = initMoments(layer.kernelInit, fanIn, fanOut, layer, 'kernel');
   return { fanIn, terms: termsPerOutput(layer, x, fanIn), w2: second, wMean: mean, ...biasMoments(layer, fanIn) };
@@ -258,7 +255,7 @@ function activationOf(act: ActivationIR | null, framework: Framework, layer: Lay
   if (!act || act.name === 'linear') return null;
   if (act.name === 'softmax' || act.name === 'log_softmax') return act.name;
   const fn = scalarActivation(act, framework);
-  if (!fn) throw new Unpropagatable(`the activation ${act.spelling} of ${label(layer)} is not known`, layer);
+  if (!fn) throw new Unpropagatable(`the activation ${act.spelling} of ${layerLabel(layer)} is not known`, layer);
   return fn;
 }
 
@@ -355,7 +352,7 @@ interface RecurrentRun {
  */
 function runRecurrent(layer: LayerIR, framework: Framework, inputQ: number, inputFeatures: number, steps: number, lastStepOnly: boolean): RecurrentRun {
   const units = layer.units;
-  if (!units || units <= 0) throw new Unpropagatable(`the hidden size of ${label(layer)} is not known`, layer);
+  if (!units || units <= 0) throw new Unpropagatable(`the hidden size of ${layerLabel(layer)} is not known`, layer);
   const gates = layer.kind === 'lstm' ? 4 : layer.kind === 'gru' ? 3 : 1;
   const kernel = initMoments(layer.kernelInit, inputFeatures, gates * units, layer, 'kernel');
   const recurrent = layer.recurrentInit ? initMoments(layer.recurrentInit, units, gates * units, layer, 'recurrent kernel') : kernel;
@@ -365,7 +362,7 @@ function runRecurrent(layer: LayerIR, framework: Framework, inputQ: number, inpu
   const inputVar = inputFeatures * kernel.second * inputQ;
   const hiddenGain = units * recurrent.second;
   const cellAct = layer.kind === 'simple-rnn' ? (activationOf(layer.activation, framework, layer) ?? { f: (x: number) => x, df: () => 1 }) : TANH;
-  if (cellAct === 'softmax' || cellAct === 'log_softmax') throw new Unpropagatable(`${cellAct} as the cell activation of ${label(layer)} cannot be propagated`, layer);
+  if (cellAct === 'softmax' || cellAct === 'log_softmax') throw new Unpropagatable(`${cellAct} as the cell activation of ${layerLabel(layer)} cannot be propagated`, layer);
   // Per step t (1-based), what the backward pass needs.
   const qh: number[] = [0];
   const qc: number[] = [0];
@@ -622,7 +619,7 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
       // Per channel over the batch: removes each channel's mean and divides by its within-channel variance,
       // then scales by γ and shifts by β (each channel varies as γ_c does; the gradient is scaled by γ too).
       const v = x.dataVar;
-      if (!(v > 1e-30)) throw new Unpropagatable(`${label(layer)} normalizes a signal with no variance`, layer);
+      if (!(v > 1e-30)) throw new Unpropagatable(`${layerLabel(layer)} normalizes a signal with no variance`, layer);
       const a = affineMoments(layer);
       return passThrough({ mean: a.shiftMean, q: a.scaleSecond + a.shiftSecond, dataVar: a.scaleSecond, features: x.features, positions: x.positions, source: null }, a.scaleSecond / v);
     }
@@ -630,7 +627,7 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
     case 'groupnorm': {
       // Per example over features: the channel means' spread is part of what it divides by, and stays.
       const v = variance(x);
-      if (!(v > 1e-30)) throw new Unpropagatable(`${label(layer)} normalizes a signal with no variance`, layer);
+      if (!(v > 1e-30)) throw new Unpropagatable(`${layerLabel(layer)} normalizes a signal with no variance`, layer);
       const a = affineMoments(layer);
       return passThrough({ mean: a.shiftMean, q: a.scaleSecond + a.shiftSecond, dataVar: (a.scaleSecond * x.dataVar) / v, features: x.features, positions: x.positions, source: null }, a.scaleSecond / v);
     }
@@ -643,7 +640,7 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
       // about the signal's second moment. The divisor's own derivative is left out: alpha * q / k is ~1e-4
       // at the defaults, so the gradient is scaled as the signal is.
       const { alpha, beta, k } = layer.lrn;
-      if (alpha === null || beta === null || k === null) throw new Unpropagatable(`${label(layer)} has constants the code does not fix`, layer);
+      if (alpha === null || beta === null || k === null) throw new Unpropagatable(`${layerLabel(layer)} has constants the code does not fix`, layer);
       const scale = (k + alpha * x.q) ** -beta;
       return passThrough({ ...x, mean: x.mean * scale, q: x.q * scale * scale, dataVar: x.dataVar * scale * scale, source: null }, scale * scale);
     }
@@ -718,9 +715,9 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
       // Augmentation and masking (Keras RandomFlip, RandomZoom, Masking): no weights, and the signal's
       // moments as they come (a flip or a small zoom of an image keeps its statistics).
       if (layer.identity) return passThrough(x);
-      throw new Unpropagatable(`${label(layer)} is a layer the propagation model does not know`, layer);
+      throw new Unpropagatable(`${layerLabel(layer)} is a layer the propagation model does not know`, layer);
     default:
-      throw new Unpropagatable(`${label(layer)} is a layer the propagation model does not know`, layer);
+      throw new Unpropagatable(`${layerLabel(layer)} is a layer the propagation model does not know`, layer);
   }
 }
 
@@ -739,7 +736,7 @@ function backboneNode(layer: LayerOf<'backbone'>, model: ModelIR, x: Signal, ass
   const features = backboneOutput(layer.backbone, image);
   const featureMap = backboneOutput({ ...layer.backbone, pooling: null }, image);
   const relu = scalarActivation('relu', model.framework);
-  if (!features || !featureMap || !relu) throw new Unpropagatable(`the image ${sides.join('x')} is too small for ${label(layer)}`, layer);
+  if (!features || !featureMap || !relu) throw new Unpropagatable(`the image ${sides.join('x')} is too small for ${layerLabel(layer)}`, layer);
   assumptions.push(frozenBackboneNote(layer, features));
   const mean = BACKBONE_FEATURE_MEAN;
   const q = BACKBONE_FEATURE_SECOND_MOMENT;
@@ -759,7 +756,7 @@ function attentionNode(layer: LayerOf<'attention'>, model: ModelIR, ins: Signal[
   const query = ins[0]!;
   const value = ins[2] ?? ins[1] ?? query;
   const features = layer.inFeatures ?? value.features;
-  if (!features) throw new Unpropagatable(`the input size of ${label(layer)} is not known`, layer);
+  if (!features) throw new Unpropagatable(`the input size of ${layerLabel(layer)} is not known`, layer);
   const fans = attentionFans(layer);
   const inProjection = initMoments(layer.kernelInit, fans.fanIn ?? features, fans.fanOut ?? features, layer, 'projection');
   const head = (layer.attention.valueDim ?? layer.attention.keyDim ?? features) * (layer.attention.heads ?? 1);
@@ -796,8 +793,8 @@ function dotProductAttention(ins: Signal[], causal: boolean): Omit<Node, 'inputs
 /** `stateInputs`: the tensors an `initial_state=` starts it from; they share the gradient reaching h_0 (and c_0). */
 function recurrentNode(layer: LayerIR, index: number, model: ModelIR, x: Signal, stateInputs: number): Omit<Node, 'inputs' | 'layer'> {
   const inputFeatures = x.features ?? layer.inFeatures;
-  if (!inputFeatures) throw new Unpropagatable(`the input size of ${label(layer)} is not known`, layer);
-  if (!isRecurrent(layer)) throw new Unpropagatable(`${label(layer)} is not a recurrent layer`, layer);
+  if (!inputFeatures) throw new Unpropagatable(`the input size of ${layerLabel(layer)} is not known`, layer);
+  if (!isRecurrent(layer)) throw new Unpropagatable(`${layerLabel(layer)} is not a recurrent layer`, layer);
   const lastStepOnly = !returnsSequences(layer, readerKind(model.layers, index));
   const stacked = Math.max(1, Math.floor(layer.recurrent.numLayers ?? 1));
   const directions = layer.recurrent.bidirectional ? 2 : 1;
@@ -918,13 +915,13 @@ function propagate(model: ModelIR): ModelPrediction {
   const scales = sizeScales(model, layers);
   layers.forEach((layer, i) => {
     const inputs = inputsOf[i]!;
-    if (inputs.some((k) => k === -2 || k >= i)) throw new Unpropagatable(`${label(layer)} reads a layer the model does not have before it`, layer);
+    if (inputs.some((k) => k === -2 || k >= i)) throw new Unpropagatable(`${layerLabel(layer)} reads a layer the model does not have before it`, layer);
     const ins = inputs.map((k) => (k < 0 ? start : nodes[k]!.out));
     const centred = readers[i]!.length > 0 && readers[i]!.every((r) => r.kind === 'batchnorm');
     const node = nodeFor(layer, i, model, ins, head, centred, assumptions, scales.get(layer.id) ?? null);
     // A PyTorch layer whose input size the code leaves unknown takes it from its input, as the probe builds it.
     if (model.framework === 'torch' && WEIGHT_KINDS.has(layer.kind) && layer.fanIn === null && ins[0]!.features !== null) inferred.push(`${shortLabel(layer)} ${ins[0]!.features}`);
-    if (!Number.isFinite(node.out.q)) throw new Unpropagatable(`the signal overflows at ${label(layer)}`, layer);
+    if (!Number.isFinite(node.out.q)) throw new Unpropagatable(`the signal overflows at ${layerLabel(layer)}`, layer);
     nodes.push({ layer, inputs, ...node });
   });
   if (inferred.length > 0) assumptions.push(`input sizes read from the incoming signal (${inferred.join(', ')})`);
@@ -985,7 +982,7 @@ function propagate(model: ModelIR): ModelPrediction {
   });
   const undefinedAt = predictions.findIndex((p) => Number.isNaN(p.predictedStd) || Number.isNaN(p.log10GradRatio ?? 0));
   const undefinedLayer = nodes[undefinedAt]?.layer;
-  if (undefinedLayer) return { ok: false, reason: `the gradient is undefined at ${label(undefinedLayer)}`, layerId: undefinedLayer.id };
+  if (undefinedLayer) return { ok: false, reason: `the gradient is undefined at ${layerLabel(undefinedLayer)}`, layerId: undefinedLayer.id };
   const first = owners.length >= 2 ? predictions[owners[0]!]! : null;
   const hiddenAt = lastHiddenIndex(owners.length, (i) => head.heads.size > 1 && head.heads.has(owners[i]!));
   const hidden = owners.length >= 2 ? predictions[owners[hiddenAt]!]! : null;
