@@ -2,7 +2,7 @@
 //  1. one generated 5,000-line model-dense file (bench/generate.mjs): cold (parser init + first
 //     analysis), warm (full re-parse + analysis of the same file), after a one-line edit (incremental
 //     re-parse + analysis in the editor's project, which reuses unchanged statement groups), a line
-//     inserted above a model in the middle;
+//     inserted above a model in the middle, and the heap after keystrokes that each leave a new text;
 //  2. `check`'s work (parse + analyzeAll, CPU time) on a typical and on a model-dense 5,000-line file,
 //     each against a bare full tree-sitter parse of the same text;
 //  3. CLI throughput: `node dist/cli.js check` over 500 generated files at --jobs 1 and at all cores,
@@ -12,10 +12,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleEngine, ENGINE_EXPORTS } from './bundle-engine.mjs';
-import { HEADER, generateFile, modelBlock } from './generate.mjs';
+import { HEADER, editAt, generateFile, modelBlock } from './generate.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WARM_RUNS = 20;
@@ -23,6 +25,17 @@ const CHECK_RUNS = 7;
 const INSERT_RUNS = 6;
 const FILES_FOR_THROUGHPUT = 500;
 const CLI_RUNS = 5;
+const KEYSTROKES = 300;
+
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc');
+
+/** The heap in use after a full collection, MB. */
+function heapMb() {
+  collectGarbage();
+  collectGarbage();
+  return process.memoryUsage().heapUsed / 1048576;
+}
 
 function generate(lines) {
   return generateFile(lines, 'dense');
@@ -43,21 +56,6 @@ const ms = (value) => `${value.toFixed(1)} ms`;
 function cpuMs(start) {
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1000;
-}
-
-/** The SourceEdit (api.ts) for replacing `oldText` at `index` by `newText` in ASCII text. */
-function editAt(text, index, oldText, newText) {
-  const before = text.slice(0, index);
-  const row = before.split('\n').length - 1;
-  const column = index - (before.lastIndexOf('\n') + 1);
-  return {
-    startIndex: index,
-    oldEndIndex: index + oldText.length,
-    newEndIndex: index + newText.length,
-    startPosition: { row, column },
-    oldEndPosition: { row, column: column + oldText.length },
-    newEndPosition: { row, column: column + newText.length },
-  };
 }
 
 async function benchOneFile(Project) {
@@ -132,9 +130,22 @@ async function benchOneFile(Project) {
     insertedCpu.push((cpu.user + cpu.system) / 1000);
     current = next;
   }
+  // Keystrokes that each leave a new text (a layer width counting up): the heap after a full collection
+  // must not grow with them (the caches once kept every version of the file; see incremental-memory.test).
+  const heapBefore = heapMb();
+  let width = 128;
+  for (let i = 0; i < KEYSTROKES; i++) {
+    const [from, to] = [String(width), String(width + 1)];
+    const next = current.slice(0, index) + to + current.slice(index + from.length);
+    editor.setFile(path, next, editAt(current, index, from, to));
+    editor.analyzeFile(path);
+    current = next;
+    width++;
+  }
+  const heapGrowth = heapMb() - heapBefore;
   editor.dispose();
 
-  return { lines: text.split('\n').length - 1, models: first.models.length, findings: first.findings.length, cold, warm: median(warm), warmParse: median(warmParse), edited: median(edited), editedCpu: median(editedCpu), editedParse: median(editedParse), inserted: median(inserted), insertedCpu: median(insertedCpu), models_: first.models };
+  return { heapBefore, heapGrowth, lines: text.split('\n').length - 1, models: first.models.length, findings: first.findings.length, cold, warm: median(warm), warmParse: median(warmParse), edited: median(edited), editedCpu: median(editedCpu), editedParse: median(editedParse), inserted: median(inserted), insertedCpu: median(insertedCpu), models_: first.models };
 }
 
 /**
@@ -222,6 +233,7 @@ if (!process.argv.includes('--cli-only')) {
   console.log(`  warm (full parse + analysis), median of ${WARM_RUNS}: ${ms(one.warm)} (setFile ${ms(one.warmParse)})   target <= 60 ms`);
   console.log(`  after a one-line edit (incremental parse, editor project reusing unchanged statement groups), median of ${WARM_RUNS}: ${ms(one.edited)} (setFile ${ms(one.editedParse)}; CPU ${ms(one.editedCpu)})   target <= 20 ms`);
   console.log(`  a line inserted or removed above a model in the middle (the editor project), median of ${INSERT_RUNS}: ${ms(one.inserted)} (CPU ${ms(one.insertedCpu)})   target <= 20 ms`);
+  console.log(`  heap of the editor project (after a full collection): ${one.heapBefore.toFixed(1)} MB, then ${one.heapGrowth >= 0 ? '+' : ''}${one.heapGrowth.toFixed(1)} MB after ${KEYSTROKES} keystrokes that each leave a new text (${((one.heapGrowth * 1024) / KEYSTROKES).toFixed(1)} kB per keystroke; the file is ${(Buffer.byteLength(generate(5000)) / 1024).toFixed(0)} kB)   target: no growth with keystrokes`);
   console.log(`  prediction (signal propagation) of its ${one.models} models (${prediction.propagated} propagated, ${prediction.layers} layers): ${ms(prediction.elapsed)}, ${((prediction.elapsed * 1000) / Math.max(prediction.layers, 1)).toFixed(1)} µs per layer (activation moments kept from the analyses before, as in a server), ${((100 * prediction.elapsed) / one.warm).toFixed(1)} % of the warm analysis   target well under 1 ms per layer`);
   for (const kind of ['typical', 'dense']) {
     const c = await benchCheck(Project, createPythonParser, kind);

@@ -104,3 +104,18 @@ export function editSite(text) {
   if (index < 0) index = text.lastIndexOf(marker);
   return index + 'activation="'.length;
 }
+
+/** The SourceEdit (api.ts) for replacing `oldText` at `index` by `newText` in ASCII text. */
+export function editAt(text, index, oldText, newText) {
+  const before = text.slice(0, index);
+  const row = before.split('\n').length - 1;
+  const column = index - (before.lastIndexOf('\n') + 1);
+  return {
+    startIndex: index,
+    oldEndIndex: index + oldText.length,
+    newEndIndex: index + newText.length,
+    startPosition: { row, column },
+    oldEndPosition: { row, column: column + oldText.length },
+    newEndPosition: { row, column: column + newText.length },
+  };
+}

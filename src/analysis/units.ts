@@ -20,6 +20,7 @@ import type { AssignedAttributes, ExternalSites, ImportedDefinitions } from './e
 import { throwIfCancelled } from './cancellation';
 import { commonEnd, commonStart, moveRows, rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
 import { lineStarts } from './rules/helpers/text-offsets';
+import { keptText } from './python/kept-text';
 
 /** Groups times lines beyond which a file is read whole (a 10,000-line file of ~450 models is well within). */
 const MAX_SLICED_ROWS = 20_000_000;
@@ -148,7 +149,8 @@ function knownStatements(text: string, statements: readonly TopLevelStatement[],
     if (!same) {
       const statementText = text.slice(statement.startIndex, statement.endIndex);
       same = namesCache.get(statementText);
-      if (!same) namesCache.set(statementText, (same = { names: walk.names(i), textId: nextTextId++ }));
+      // Kept across versions: the text and the names (words cut from the file's text) as copies of their own.
+      if (!same) namesCache.set(keptText(statementText), (same = { names: keptText(walk.names(i)), textId: nextTextId++ }));
     }
     return same;
   }

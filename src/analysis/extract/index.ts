@@ -227,14 +227,19 @@ export interface AssemblyMemo {
  */
 function shiftedCompletion(original: ModelIR, instantiated: boolean, earlier: Assembly, forward: RowMap): ModelIR | undefined {
   const move = uniformMoveOf(original);
-  const predecessor = (move?.from as ModelIR | undefined) ?? original;
-  const before = completed.get(predecessor)?.get(`${String(instantiated)}:${earlier.key}`);
+  const before = earlierCompletion(original, instantiated, earlier);
   if (!before) return undefined;
   const inputGuess = shiftRows(before.inputGuess, before.file, () => forward);
   if (!inputGuess) return undefined;
   if (!move) return isDeepStrictEqual(inputGuess, before.inputGuess) ? before : { ...original, inputGuess, instantiated };
   const moved = isDeepStrictEqual(inputGuess, shiftRows(before.inputGuess, before.file, byRows(move.rows))) ? moveRows(before, before.file, byRows(move.rows)) : null;
   return moved ?? { ...original, inputGuess, instantiated };
+}
+
+/** The completion the file's last assembly made of the model (or of the one it was moved from), if any. */
+function earlierCompletion(original: ModelIR, instantiated: boolean, earlier: Assembly): ModelIR | undefined {
+  const predecessor = (uniformMoveOf(original)?.from as ModelIR | undefined) ?? original;
+  return completed.get(predecessor)?.get(`${String(instantiated)}:${earlier.key}`);
 }
 
 /** The rows of `earlier`'s text to `file`'s when the file's evidence is `earlier`'s with its rows moved by them; null otherwise. */
@@ -268,7 +273,8 @@ export function assembleFile(file: PyFile, parts: readonly ExtractedPart[], memo
     if (!byFacts) completed.set(original, (byFacts = new Map<string, ModelIR>()));
     let model = byFacts.get(key);
     if (!model) model = movedCompletion(original, instantiated[i]!, evidenceMoves);
-    if (!model && earlier) {
+    // A model re-read after an edit inside it has no former completion: comparing the texts' rows is then not asked.
+    if (!model && earlier && earlierCompletion(original, instantiated[i]!, earlier)) {
       // Asked once per assembly, and only when a model has no completion for this evidence.
       if (movedFrom === undefined) movedFrom = evidenceMovedFrom(earlier, file, evidence);
       if (movedFrom) model = shiftedCompletion(original, instantiated[i]!, earlier, movedFrom);

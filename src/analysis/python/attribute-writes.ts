@@ -9,6 +9,7 @@
 import type { Node } from './syntax-tree';
 import { descendantsOfType, namedChildren, unparen } from './syntax';
 import { topLevelStatements, type TopLevelStatement } from './top-level';
+import { keptText } from './kept-text';
 
 export interface AttributeWrite {
   /** The attribute assigned (`config`). */
@@ -80,7 +81,7 @@ export function attributeWrites(root: Node): AttributeWrite[] {
       // Walking a function's tree is what costs: only one that assigns an attribute of a parameter is walked.
       if (!fn || params.size === 0 || !new RegExp(`^[ \\t]+(?:${[...params].join('|')})\\.\\w+[ \\t]*=[^=]`, 'm').test(text)) {
         if (writesNothing.size >= MAX_KNOWN_TEXTS) writesNothing.clear();
-        writesNothing.add(text);
+        writesNothing.add(keptText(text));
         continue;
       }
       const assignments = descendantsOfType(fn, 'assignment');
