@@ -20,6 +20,7 @@ import type { Finding } from '../shared/findings';
 import type { ModelIR } from '../shared/ir';
 import type { Settings } from '../shared/settings';
 import { lintModel } from './lint';
+import { spanHolding } from '../shared/ranges';
 import { moveRows, rowFreeJson, rowShift, uniformMoveOf, type RowMap, type RowShift } from './row-shift';
 
 /** What the key reads of one file: its text and the line spans of its top-level definitions. */
@@ -93,18 +94,9 @@ function linesByFile(model: ModelIR): Map<string, number[]> {
   return lines;
 }
 
-/** Index of the definition containing `line`, or -1 (binary search over the ordered spans). */
-function definitionAt(spans: readonly DefinitionSpan[], line: number): number {
-  let lo = 0;
-  let hi = spans.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const span = spans[mid]!;
-    if (line < span.startRow) hi = mid - 1;
-    else if (line > span.endRow) lo = mid + 1;
-    else return mid;
-  }
-  return -1;
+/** The definition containing `line`, if any. */
+function definitionAt(spans: readonly DefinitionSpan[], line: number): DefinitionSpan | undefined {
+  return spanHolding(spans, line, (s) => s.startRow, (s) => s.endRow);
 }
 
 /** Ids of what the rules can read of one file version: equal texts keep their id from one version to the next. */
@@ -158,12 +150,11 @@ export class LintSources {
     if (!spans) return String(ids.moduleId);
     // `lines` are sorted and distinct (LintCache.lint), so the definitions they fall in come in order.
     let key = String(ids.moduleId);
-    let previous = -1;
+    let previous: DefinitionSpan | undefined;
     for (const line of lines) {
-      const at = definitionAt(spans, line);
-      if (at < 0 || at === previous) continue;
-      previous = at;
-      const span = spans[at]!;
+      const span = definitionAt(spans, line);
+      if (!span || span === previous) continue;
+      previous = span;
       key += `:${String(span.startRow)}=${String(ids.definitions.get(span.startRow)?.id ?? -1)}`;
     }
     return key;
@@ -180,12 +171,12 @@ export class LintSources {
     const version = before ? (current.before?.ids.version ?? current.version) : current.version;
     let key = `${String(version)}:${String(current.movableModuleId)}`;
     const spans = source.definitions ?? [];
-    let previous = -1;
+    let previous: DefinitionSpan | undefined;
     for (const line of lines) {
-      const at = definitionAt(spans, line);
-      if (at < 0 || at === previous) continue;
-      previous = at;
-      key += `:${String(current.definitions.get(spans[at]!.startRow)?.id ?? -1)}`;
+      const span = definitionAt(spans, line);
+      if (!span || span === previous) continue;
+      previous = span;
+      key += `:${String(current.definitions.get(span.startRow)?.id ?? -1)}`;
     }
     return key;
   }

@@ -5,27 +5,36 @@
  * is trained) when a file defines several.
  */
 import type { ModelIR, Range } from '../../shared/ir';
+import { spanHolding } from '../../shared/ranges';
 import type { PyFile } from '../python/file';
 import { enclosing } from '../python/syntax';
-import { lineStarts, positionAt } from '../rules/helpers/text-offsets';
+import { topLevelStatements } from '../python/top-level';
 
-const inside = (line: number, range: Range) => range.start.line <= line && line <= range.end.line;
+/** The lines of `ranges` as disjoint spans [from, to] in order (nested and overlapping ones merged). */
+function lineSpans(ranges: readonly Range[]): [number, number][] {
+  const spans: [number, number][] = [];
+  for (const r of [...ranges].sort((a, b) => a.start.line - b.start.line)) {
+    const last = spans[spans.length - 1];
+    if (last && r.start.line <= last[1]) last[1] = Math.max(last[1], r.end.line);
+    else spans.push([r.start.line, r.end.line]);
+  }
+  return spans;
+}
 
 /** Per model (in order), whether the file builds it. Reads only names, styles and ranges: the models may be moved copies read lazily (row-shift.ts). */
 export function instantiatedModels(file: PyFile, models: readonly ModelIR[]): boolean[] {
   if (models.length === 0) return [];
-  const classRanges = models.filter((m) => m.style === 'torch-module' || m.style === 'keras-subclass').map((m) => m.range);
+  const classSpans = lineSpans(models.filter((m) => m.style === 'torch-module' || m.style === 'keras-subclass').map((m) => m.range));
   // Calls found by text (a long file costs little): `Name(` anywhere outside a model class.
   const names = [...new Set(models.flatMap((m) => [m.name, ...m.exports]))].filter((n) => /^\w+$/.test(n));
   const called = new Set<string>();
   if (names.length > 0) {
     const text = file.text;
-    const starts = lineStarts(text);
+    const tree = file.root.tree;
     for (const m of text.matchAll(new RegExp(`(?<![\\w.])(${names.join('|')})\\s*\\(`, 'g'))) {
-      const line = positionAt(starts, m.index).line;
-      const before = text.slice(starts[line], m.index);
-      if (/^\s*(def|class)\s+$/.test(before)) continue; // the definition itself
-      if (!classRanges.some((r) => inside(line, r))) called.add(m[1]!);
+      const { row, column } = tree.position(m.index);
+      if (/^\s*(def|class)\s+$/.test(text.slice(m.index - column, m.index))) continue; // the definition itself
+      if (!spanHolding(classSpans, row, ([from]) => from, ([, to]) => to)) called.add(m[1]!);
     }
   }
   return models.map((model) => {
@@ -38,6 +47,11 @@ export function instantiatedModels(file: PyFile, models: readonly ModelIR[]): bo
 
 /** Whether the model's defining code sits inside a function or class. */
 function enclosingDefinition(file: PyFile, range: Range): boolean {
+  // The top-level statement holding it says (a binary search over statements listed once per tree), but
+  // for a decorated one, whose decorators sit outside the definition: its nodes are asked then.
+  const statement = spanHolding(topLevelStatements(file.root), file.root.tree.index({ row: range.start.line, column: range.start.character }), (s) => s.startIndex, (s) => s.endIndex - 1);
+  if (!statement) return false;
+  if (statement.type !== 'decorated_definition') return statement.type === 'function_definition' || statement.type === 'class_definition';
   const node = file.root.descendantForPosition({ row: range.start.line, column: range.start.character });
   return node !== null && enclosing(node, ['function_definition', 'class_definition']) !== null;
 }

@@ -61,56 +61,40 @@ export function attributeWrites(root: Node): AttributeWrite[] {
   if (cached) return cached;
   const out: AttributeWrite[] = [];
   const source = root.text;
-  // A cheap look first: most files assign no attribute of a parameter from a name or a dict.
-  if (/^[ \t]+\w+\.\w+[ \t]*=[^=]/m.test(source)) {
-    // Where a line may assign an attribute, found in one pass: a function without such a line is skipped
-    // without its text being sliced and looked up (most of a long file's functions).
-    const lines = attributeLines(source);
-    let next = 0;
-    for (const statement of topLevelStatements(root)) {
-      if (!FUNCTION_STATEMENTS.has(statement.type)) continue;
-      const start = statement.startIndex - root.startIndex;
-      while (next < lines.length && lines[next]! < start) next++;
-      if (next === lines.length || lines[next]! >= statement.endIndex - root.startIndex) continue;
-      // A decorated function's text holds its decorators: at column 0 (or in their brackets), they add no indented assignment.
-      const text = source.slice(start, statement.endIndex - root.startIndex);
-      if (writesNothing.has(text)) continue;
-      const fn = ASSIGNS_AN_ATTRIBUTE.test(text) ? functionOf(root, statement) : null;
-      // Reading the parameters crosses into wasm: a function that assigns no attribute of any name is passed by its text.
-      const params = fn ? parameterNames(fn) : new Set<string>();
-      // Walking a function's tree is what costs: only one that assigns an attribute of a parameter is walked.
-      if (!fn || params.size === 0 || !new RegExp(`^[ \\t]+(?:${[...params].join('|')})\\.\\w+[ \\t]*=[^=]`, 'm').test(text)) {
-        if (writesNothing.size >= MAX_KNOWN_TEXTS) writesNothing.clear();
-        writesNothing.add(keptText(text));
-        continue;
-      }
-      const assignments = descendantsOfType(fn, 'assignment');
-      const dictNames = new Set(assignments.flatMap((a) => {
-        const left = a.childForFieldName('left');
-        const right = a.childForFieldName('right');
-        return left?.type === 'identifier' && right && isDictWritten(right) ? [left.text] : [];
-      }));
-      for (const a of assignments) {
-        const left = a.childForFieldName('left');
-        const right = a.childForFieldName('right');
-        const holder = left?.type === 'attribute' ? left.childForFieldName('object') : null;
-        const attribute = left?.childForFieldName('attribute')?.text;
-        if (!right || !attribute || holder?.type !== 'identifier' || !params.has(holder.text)) continue;
-        const r = unparen(right);
-        if (isDictWritten(r) || (r.type === 'identifier' && dictNames.has(r.text))) out.push({ attribute, fn, param: holder.text });
-      }
+  for (const statement of topLevelStatements(root)) {
+    if (!FUNCTION_STATEMENTS.has(statement.type)) continue;
+    // A decorated function's text holds its decorators: at column 0 (or in their brackets), they add no indented assignment.
+    const text = source.slice(statement.startIndex - root.startIndex, statement.endIndex - root.startIndex);
+    // Looked up by its text first: an edit leaves most of a file's functions as they were, and one regex
+    // scan of the whole file per edit for lines that may assign an attribute cost more than these lookups.
+    if (writesNothing.has(text)) continue;
+    const fn = ASSIGNS_AN_ATTRIBUTE.test(text) ? functionOf(root, statement) : null;
+    // Reading the parameters crosses into wasm: a function that assigns no attribute of any name is passed by its text.
+    const params = fn ? parameterNames(fn) : new Set<string>();
+    // Walking a function's tree is what costs: only one that assigns an attribute of a parameter is walked.
+    if (!fn || params.size === 0 || !new RegExp(`^[ \\t]+(?:${[...params].join('|')})\\.\\w+[ \\t]*=[^=]`, 'm').test(text)) {
+      if (writesNothing.size >= MAX_KNOWN_TEXTS) writesNothing.clear();
+      writesNothing.add(keptText(text));
+      continue;
+    }
+    const assignments = descendantsOfType(fn, 'assignment');
+    const dictNames = new Set(assignments.flatMap((a) => {
+      const left = a.childForFieldName('left');
+      const right = a.childForFieldName('right');
+      return left?.type === 'identifier' && right && isDictWritten(right) ? [left.text] : [];
+    }));
+    for (const a of assignments) {
+      const left = a.childForFieldName('left');
+      const right = a.childForFieldName('right');
+      const holder = left?.type === 'attribute' ? left.childForFieldName('object') : null;
+      const attribute = left?.childForFieldName('attribute')?.text;
+      if (!right || !attribute || holder?.type !== 'identifier' || !params.has(holder.text)) continue;
+      const r = unparen(right);
+      if (isDictWritten(r) || (r.type === 'identifier' && dictNames.has(r.text))) out.push({ attribute, fn, param: holder.text });
     }
   }
   cache.set(tree, out);
   return out;
-}
-
-/** The offsets, in order, where ASSIGNS_AN_ATTRIBUTE matches in `source` (a function's text matches it only where one of them is). */
-function attributeLines(source: string): number[] {
-  const starts: number[] = [];
-  const pattern = new RegExp(ASSIGNS_AN_ATTRIBUTE.source, 'gm');
-  for (let m = pattern.exec(source); m; m = pattern.exec(source)) starts.push(m.index);
-  return starts;
 }
 
 /** The function a top-level statement defines (itself, or the definition it decorates); null for a decorated class. */
