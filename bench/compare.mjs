@@ -3,11 +3,13 @@
 // Bundles the engine of this checkout and of OTHER_CHECKOUT, then analyzes the generated files
 // (bench/generate.mjs) with each in turn, interleaved, so both see the same load: a fresh project
 // per run (parse + analysis, what `check` does per file), wall and CPU time, medians, and whether
-// both engines give the same results (findings, models, notices).
+// both engines give the same results (findings, models, notices); then the editor's case: one
+// long-lived incremental project per engine, edits alternated between them (an activation flipped in
+// the middle of a file, as bench/editor.mjs types it), and the median of the per-edit ratios.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleEngine, ENGINE_EXPORTS } from './bundle-engine.mjs';
-import { generateFile } from './generate.mjs';
+import { editAt, editSite, generateFile } from './generate.mjs';
 
 const here = join(dirname(fileURLToPath(import.meta.url)), '..');
 const other = process.argv[2] ? resolve(process.argv[2]) : null;
@@ -60,3 +62,35 @@ for (const [lines, kind] of [[250, 'dense'], [1000, 'dense'], [5000, 'dense'], [
   );
 }
 parser.delete();
+
+/** Per-edit wall times of each engine's editor project, the edits alternated between them (which goes first alternates too). */
+async function editorEdits(text, edits) {
+  const sides = [];
+  for (const [name, { Project }] of Object.entries(engines)) {
+    const project = await Project.create({ incremental: true });
+    const path = `/bench/${name}/experiments.py`;
+    project.setFile(path, text);
+    project.analyzeFile(path);
+    sides.push({ name, project, path, text, times: [] });
+  }
+  const at = editSite(text);
+  for (let i = 0; i < edits; i++) {
+    const [from, to] = i % 2 === 0 ? ['sigmoid', 'tanh'] : ['tanh', 'sigmoid'];
+    for (const side of i % 2 === 0 ? sides : [...sides].reverse()) {
+      const next = side.text.slice(0, at) + to + side.text.slice(at + from.length);
+      const start = performance.now();
+      side.project.setFile(side.path, next, editAt(side.text, at, from, to));
+      side.project.analyzeFile(side.path);
+      side.times.push(performance.now() - start);
+      side.text = next;
+    }
+  }
+  for (const side of sides) side.project.dispose();
+  return Object.fromEntries(sides.map((side) => [side.name, side.times]));
+}
+
+for (const [lines, kind] of [[250, 'dense'], [5000, 'dense'], [5000, 'typical']]) {
+  const times = await editorEdits(generateFile(lines, kind), RUNS * 40);
+  const ratio = median(times.this.map((t, i) => t / times.other[i]));
+  console.log(`editor project, ${kind} ${lines} lines, ${times.this.length} edits alternated: this checkout ${median(times.this).toFixed(1)} ms per edit, ${other} ${median(times.other).toFixed(1)} ms; median per-edit ratio ${ratio.toFixed(3)}`);
+}
