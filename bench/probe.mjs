@@ -3,8 +3,10 @@
 // and tfjs-node when it is installed), so one backend's state never colours another's numbers.
 // Columns: median ms per training step (after the first), tfjs kernels per step, the first step
 // (includes building), the in-process total (first case: includes backend start), the whole request
-// through the worker process (fork + tfjs load + probe) as the CLI makes it, the time from the request
-// to the first (provisional, after step 1) verdict through the worker, and the issue's target for it.
+// through the worker process (fork + tfjs load + probe) as the CLI and the editor's first probe make it,
+// the same on the standby worker the editor starts after each probe for the next one (loaded while
+// idle), the time from the request to the first (provisional, after step 1) verdict through the fresh
+// worker and through the standby one, and the issue's target for it.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -66,7 +68,7 @@ const threadSplit = (r) => (r.mainCpuMsPerStep == null ? '' : ` (main thread ${f
 const measured = new Map();
 /** Per backend, the MLP probe's ms/step in a process that has run it before (JIT warm), from the interleaved rounds. */
 const warm = new Map();
-console.log(`${'case'.padEnd(44)} ${'backend'.padEnd(10)} ${'ms/step'.padStart(8)} ${'ops/step'.padStart(9)} ${'1st step'.padStart(9)} ${'in-proc'.padStart(9)} ${'worker'.padStart(9)} ${'1st verd.'.padStart(10)} ${'target'.padStart(7)}  verdicts`);
+console.log(`${'case'.padEnd(44)} ${'backend'.padEnd(10)} ${'ms/step'.padStart(8)} ${'ops/step'.padStart(9)} ${'1st step'.padStart(9)} ${'in-proc'.padStart(9)} ${'worker'.padStart(9)} ${'standby'.padStart(9)} ${'1st verd.'.padStart(10)} ${'standby 1st'.padStart(11)} ${'target'.padStart(7)}  verdicts`);
 for (const backend of backends) {
   // Run from the repo root so the wasm binaries resolve from node_modules.
   const run = spawnSync(process.execPath, [bundle, backend, filter], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, PROBE_WORKER: worker } });
@@ -86,7 +88,7 @@ for (const backend of backends) {
     measured.set(`${r.backend}|${r.case}`, r);
     const firstVerdict = r.workerFirstVerdictMs ?? r.firstVerdictMs;
     const slow = firstVerdict === null || firstVerdict > r.targetMs;
-    console.log(`${r.case.padEnd(44)} ${r.backend.padEnd(10)} ${fmt(r.msPerStep).padStart(8)} ${String(r.kernelsPerStep).padStart(9)} ${fmt(r.firstStepMs).padStart(9)} ${fmt(r.totalMs).padStart(9)} ${fmt(r.workerMs ?? undefined).padStart(9)} ${fmt(firstVerdict ?? undefined).padStart(10)} ${String(r.targetMs).padStart(6)}${slow ? '!' : ' '} ${r.verdicts.join(',')}`);
+    console.log(`${r.case.padEnd(44)} ${r.backend.padEnd(10)} ${fmt(r.msPerStep).padStart(8)} ${String(r.kernelsPerStep).padStart(9)} ${fmt(r.firstStepMs).padStart(9)} ${fmt(r.totalMs).padStart(9)} ${fmt(r.workerMs ?? undefined).padStart(9)} ${fmt(r.standbyMs ?? undefined).padStart(9)} ${fmt(firstVerdict ?? undefined).padStart(10)} ${fmt(r.standbyFirstVerdictMs ?? undefined).padStart(11)} ${String(r.targetMs).padStart(6)}${slow ? '!' : ' '} ${r.verdicts.join(',')}`);
   }
 }
 

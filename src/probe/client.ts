@@ -6,6 +6,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { ModelIR } from '../shared/ir';
 import type { WhatIf } from '../shared/findings';
@@ -92,6 +93,71 @@ export function prepareProbeWorker(backend: BackendChoice, client: Pick<ProbeCli
 export function discardProbeWorker(prepared: PreparedWorker | string): void {
   // Killed, not disconnected: it may still be loading tfjs, and its pipes would keep the caller alive.
   if (typeof prepared !== 'string') prepared.child.kill();
+}
+
+/** How long a standby worker waits for a probe before it is ended: an idle worker holds ~100 MB. */
+export const STANDBY_IDLE_MS = 5 * 60_000;
+
+/**
+ * One probe worker kept started for an editor's next probe: forked, with tfjs and its backend loaded
+ * while nothing waits, so that probe skips the fork and the load (a quarter of a second here). It is
+ * taken only for the backend and the workspace trust it was started with, and ended after
+ * STANDBY_IDLE_MS unused or when disposed. While it waits it keeps no process alive.
+ */
+export class StandbyProbeWorker {
+  private held: { worker: PreparedWorker; backend: BackendChoice; trusted: boolean; timer: NodeJS.Timeout } | null = null;
+
+  constructor(
+    private readonly client: Pick<ProbeClientOptions, 'workerPath'> = {},
+    private readonly idleMs = STANDBY_IDLE_MS,
+  ) {}
+
+  /** The standby worker, for startProbe's `worker`, when it was started for `backend` and `trusted` and is alive; any other is ended. */
+  take(backend: BackendChoice, trusted: boolean): PreparedWorker | undefined {
+    const held = this.held;
+    this.held = null;
+    if (!held) return undefined;
+    clearTimeout(held.timer);
+    const { child } = held.worker;
+    if (held.backend === backend && held.trusted === trusted && child.connected && child.exitCode === null && child.signalCode === null) {
+      // A probe runs in it now: it keeps its caller alive as a worker forked for the probe does.
+      child.ref();
+      child.channel?.ref();
+      if (child.stderr instanceof Socket) child.stderr.ref();
+      return held.worker;
+    }
+    discardProbeWorker(held.worker);
+    return undefined;
+  }
+
+  /** Starts the standby worker for the next probe (ending one started for other settings). */
+  prepare(backend: BackendChoice, trusted: boolean): void {
+    if (this.held?.backend === backend && this.held.trusted === trusted && this.held.worker.child.connected) {
+      this.held.timer.refresh();
+      return;
+    }
+    this.dispose();
+    const worker = prepareProbeWorker(backend, { ...this.client, trustedWorkspace: trusted });
+    if (typeof worker === 'string') return;
+    worker.child.unref();
+    worker.child.channel?.unref();
+    if (worker.child.stderr instanceof Socket) worker.child.stderr.unref();
+    const timer = setTimeout(() => { this.dispose(); }, this.idleMs);
+    timer.unref();
+    this.held = { worker, backend, trusted, timer };
+  }
+
+  /** The standby worker's process while one is held. */
+  get process(): ChildProcess | null {
+    return this.held?.worker.child ?? null;
+  }
+
+  dispose(): void {
+    if (!this.held) return;
+    clearTimeout(this.held.timer);
+    discardProbeWorker(this.held.worker);
+    this.held = null;
+  }
 }
 
 export function startProbe(model: ModelIR, options: ProbeOptions, whatIf: WhatIf | null = null, client: ProbeClientOptions = {}): ProbeHandle {

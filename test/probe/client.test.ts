@@ -1,7 +1,7 @@
 /** The probe in its own process: progress, cancellation, time budget, and crashes that stay contained. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { discardProbeWorker, prepareProbeWorker, startProbe } from '../../src/probe/client';
+import { discardProbeWorker, prepareProbeWorker, StandbyProbeWorker, startProbe } from '../../src/probe/client';
 import { probeOptions, type ProbeProgressMessage } from '../../src/shared/probe';
 import { convBlocksNet, keras } from './ir-builder';
 import { setWasmThreads } from '../../src/probe/backend';
@@ -73,6 +73,44 @@ describe('probe client', () => {
     expect(missing).toMatch(/probe worker was not found/);
     const failed = await startProbe(small(), options, null, { workerPath, worker: missing }).result;
     expect(failed.ok).toBe(false);
+  });
+
+  it("keeps a standby worker for an editor's next probe: taken for its backend and trust only, ended when idle or disposed", async () => {
+    const options = probeOptions({ steps: 2, backend: 'wasm' });
+    const standby = new StandbyProbeWorker({ workerPath }, 60_000);
+    expect(standby.take('wasm', true)).toBeUndefined();
+    standby.prepare('wasm', true);
+    expect(standby.process).not.toBeNull();
+    const worker = defined(standby.take('wasm', true));
+    expect(standby.process).toBeNull();
+    const viaStandby = await startProbe(small(), options, null, { workerPath, worker }).result;
+    const fresh = await startProbe(small(), options, null, { workerPath }).result;
+    expect(viaStandby.ok && fresh.ok).toBe(true);
+    if (!viaStandby.ok || !fresh.ok) return;
+    expect(viaStandby.result.layers.map((l) => l.gradNorm)).toEqual(fresh.result.layers.map((l) => l.gradNorm));
+    // Started for another backend or trust: not taken, and ended.
+    standby.prepare('wasm', true);
+    const other = defined(standby.process);
+    const ended = new Promise((resolve) => other.once('exit', resolve));
+    expect(standby.take('cpu', true)).toBeUndefined();
+    await ended;
+    standby.prepare('wasm', false);
+    const untrusted = defined(standby.process);
+    const endedToo = new Promise((resolve) => untrusted.once('exit', resolve));
+    expect(standby.take('wasm', true)).toBeUndefined();
+    await endedToo;
+    // Unused past its idle time, it ends by itself; disposing ends one at once.
+    const idle = new StandbyProbeWorker({ workerPath }, 200);
+    idle.prepare('wasm', true);
+    const idleChild = defined(idle.process);
+    await new Promise((resolve) => idleChild.once('exit', resolve));
+    expect(idle.process).toBeNull();
+    standby.prepare('wasm', true);
+    const disposed = defined(standby.process);
+    const gone = new Promise((resolve) => disposed.once('exit', resolve));
+    standby.dispose();
+    await gone;
+    expect(standby.process).toBeNull();
   });
 
   it('can be cancelled mid-run', async () => {

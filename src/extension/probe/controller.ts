@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { startProbe, type ProbeHandle } from '../../probe/client';
+import { StandbyProbeWorker, startProbe, type ProbeHandle } from '../../probe/client';
 import { renameOutcomeMessages, renameProbeMessages, type ProbeOutcome, type ProbeOptions, type ProbeResult } from '../../shared/probe';
 import { MeasuredLinesNotification, type DocumentModel, type ModelWhatIf } from '../../shared/protocol';
 import { isWebviewToHostMessage, type WebviewToHostMessage, type WhatIfChoice } from '../../shared/webview-messages';
@@ -76,6 +76,8 @@ export class ProbeController implements vscode.Disposable {
   private readonly flash = vscode.window.createTextEditorDecorationType({ backgroundColor: new vscode.ThemeColor('editor.rangeHighlightBackground'), isWholeLine: true });
   private readonly disposables: vscode.Disposable[] = [];
   private readonly inputShapes: InputShapes;
+  /** A worker started after each probe for the next one, so it skips the fork and tfjs' load. */
+  private readonly standby = new StandbyProbeWorker();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -198,10 +200,13 @@ export class ProbeController implements vscode.Disposable {
     this.output.info(`${title} (${options.steps} steps, batch ${options.batchSize}, seed ${options.seed}, backend ${options.backend})`);
     // Messages name lines of the analyzed text: in a notebook, shown by cell.
     const rename = (text: string) => source.message(text);
+    const trusted = vscode.workspace.isTrusted;
+    const standby = this.standby.take(options.backend, trusted);
     const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Gradient Lens: ${title}`, cancellable: true }, (progress, token) => {
       let reported = 0;
       const handle = startProbe(probed, options, whatIf?.whatIf ?? null, {
-        trustedWorkspace: vscode.workspace.isTrusted,
+        trustedWorkspace: trusted,
+        ...(standby ? { worker: standby } : {}),
         onProgress: (m) => {
           // The result so far: the panel draws after the first step and fills in as steps arrive.
           if (m.partial) panel.post({ type: 'show-result', result: renameProbeMessages(m.partial, rename), whatIfs: whatIfChoices(model), modelId: model.model.id, documentUri: uri.toString(), streaming: true });
@@ -218,6 +223,7 @@ export class ProbeController implements vscode.Disposable {
       return handle.result.then((o) => renameOutcomeMessages(o, rename));
     });
     this.running = null;
+    this.standby.prepare(options.backend, vscode.workspace.isTrusted);
     return this.finish(uri, source, model, outcome, panel);
   }
 
@@ -341,6 +347,7 @@ export class ProbeController implements vscode.Disposable {
 
   dispose(): void {
     this.running?.cancel();
+    this.standby.dispose();
     this.panel?.dispose();
     this.disposables.splice(0).forEach((d) => {
       d.dispose();
