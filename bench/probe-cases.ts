@@ -210,8 +210,9 @@ async function main(): Promise<void> {
         return { ms: done.ok ? performance.now() - t0 : null, firstVerdict };
       };
       ({ ms: workerMs, firstVerdict: workerFirstVerdictMs } = await viaWorker(undefined));
+      // The editor starts it after probing a model, and rehearses that model in it.
       const standby = new StandbyProbeWorker({ workerPath });
-      standby.prepare(backend, true);
+      standby.prepare(backend, true, { model: c.model(), options: probeOptions({ backend, steps: c.steps, batchSize: c.batch, seed: 1 }) });
       // The standby worker loads while the user reads the last result: a second here.
       await new Promise((resolve) => setTimeout(resolve, 1000));
       ({ ms: standbyMs, firstVerdict: standbyFirstVerdictMs } = await viaWorker(standby.take(backend, true)));

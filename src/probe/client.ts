@@ -79,12 +79,12 @@ function forkWorker(workerPath: string, trusted: boolean): PreparedWorker | stri
  * wasm module overlaps the caller's own work (the CLI analyzes the file meanwhile). Pass it to
  * startProbe as `worker`, or `discardProbeWorker` it.
  */
-export function prepareProbeWorker(backend: BackendChoice, client: Pick<ProbeClientOptions, 'workerPath' | 'trustedWorkspace'> = {}): PreparedWorker | string {
+export function prepareProbeWorker(backend: BackendChoice, client: Pick<ProbeClientOptions, 'workerPath' | 'trustedWorkspace'> = {}, rehearse?: ProbeWarmMessage['rehearse']): PreparedWorker | string {
   const prepared = forkWorker(client.workerPath ?? defaultWorkerPath(), client.trustedWorkspace !== false);
   if (typeof prepared === 'string') return prepared;
   // A worker that dies here is reported by startProbe (exit) or never used.
   prepared.child.on('error', () => {});
-  const warm: ProbeWarmMessage = { type: 'probe-warm', backend };
+  const warm: ProbeWarmMessage = { type: 'probe-warm', backend, ...(rehearse ? { rehearse } : {}) };
   prepared.child.send(warm);
   return prepared;
 }
@@ -97,6 +97,9 @@ export function discardProbeWorker(prepared: PreparedWorker | string): void {
 
 /** How long a standby worker waits for a probe before it is ended: an idle worker holds ~100 MB. */
 export const STANDBY_IDLE_MS = 5 * 60_000;
+
+/** The size a standby worker rehearses the last model at: enough steps for V8 to compile the step's code, few examples. */
+const REHEARSAL = { steps: 3, batchSize: 2 } as const;
 
 /**
  * One probe worker kept started for an editor's next probe: forked, with tfjs and its backend loaded
@@ -130,14 +133,19 @@ export class StandbyProbeWorker {
     return undefined;
   }
 
-  /** Starts the standby worker for the next probe (ending one started for other settings). */
-  prepare(backend: BackendChoice, trusted: boolean): void {
+  /**
+   * Starts the standby worker for the next probe (ending one started for other settings). `last`: the
+   * model and options of the probe just made, rehearsed in it at a small size (REHEARSAL) so that V8
+   * has compiled the probe's JavaScript before the next request, most often the same model again.
+   */
+  prepare(backend: BackendChoice, trusted: boolean, last?: { model: ModelIR; options: ProbeOptions }): void {
     if (this.held?.backend === backend && this.held.trusted === trusted && this.held.worker.child.connected) {
       this.held.timer.refresh();
       return;
     }
     this.dispose();
-    const worker = prepareProbeWorker(backend, { ...this.client, trustedWorkspace: trusted });
+    const rehearse = last ? { model: last.model, options: { ...last.options, steps: REHEARSAL.steps, batchSize: Math.min(last.options.batchSize, REHEARSAL.batchSize) } } : undefined;
+    const worker = prepareProbeWorker(backend, { ...this.client, trustedWorkspace: trusted }, rehearse);
     if (typeof worker === 'string') return;
     worker.child.unref();
     worker.child.channel?.unref();

@@ -2,7 +2,8 @@
  * The probe process (bundled to dist/probe-worker.js): receives a probe request over Node IPC, streams
  * progress, honours cancel messages between steps, and answers with exactly one done message. It
  * exits when its caller disconnects, so an abandoned probe never lingers. A warm message (sent before
- * the model is known) starts the backend early; a request waits for that start to finish.
+ * the model is known) starts the backend early, and may rehearse a model; a request stops the
+ * rehearsal and waits for that start to finish.
  */
 import { dirname } from 'node:path';
 import { guardedListener } from '../shared/message-guard';
@@ -15,8 +16,10 @@ import { applyProbeV8Flags } from './v8-flags';
 applyProbeV8Flags();
 
 const running = new Map<number, AbortController>();
-/** The backend start a warm message began (its failure is the request's to report). */
+/** The backend start a warm message began, and its rehearsal (a failure is the request's to report). */
 let warming: Promise<unknown> = Promise.resolve();
+/** Stops the rehearsal a warm message started, if it still runs. */
+let rehearsal: AbortController | null = null;
 
 function send(message: ProbeToCallerMessage): void {
   process.send?.(message);
@@ -28,13 +31,21 @@ async function handle(message: CallerToProbeMessage): Promise<void> {
     return;
   }
   if (message.type === 'probe-warm') {
-    warming = selectBackend(message.backend).catch(() => null);
+    const { rehearse } = message;
+    const controller = (rehearsal = new AbortController());
+    warming = selectBackend(message.backend)
+      .then(async () => {
+        // Nothing is loaded from the user's folders for it, and what it measures is dropped.
+        if (rehearse) await runProbe(rehearse.model, rehearse.options, { signal: controller.signal, workspace: null });
+      })
+      .catch(() => null);
     return;
   }
   const { id, model, options, whatIf } = message;
   const controller = new AbortController();
   running.set(id, controller);
   try {
+    rehearsal?.abort();
     await warming;
     const outcome = await runProbe(model, options, {
       whatIf,

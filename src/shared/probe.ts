@@ -281,6 +281,12 @@ export interface ProbeCancelMessage {
 export interface ProbeWarmMessage {
   type: 'probe-warm';
   backend: BackendChoice;
+  /**
+   * A model to run a few small steps of while the worker waits (the editor's standby worker gets the
+   * model it last probed): V8 compiles the probe's JavaScript then, not during the next request's steps.
+   * A request that arrives meanwhile stops it between two steps.
+   */
+  rehearse?: { model: ModelIR; options: ProbeOptions };
 }
 
 export type ProbePhase = 'backend' | 'build' | 'train' | 'what-if-build' | 'what-if-train';
@@ -324,7 +330,8 @@ export function isProbeCancelMessage(value: unknown): value is ProbeCancelMessag
 }
 
 export function isProbeWarmMessage(value: unknown): value is ProbeWarmMessage {
-  return isObject(value) && value.type === 'probe-warm' && (BACKEND_CHOICES as readonly unknown[]).includes(value.backend);
+  if (!isObject(value) || value.type !== 'probe-warm' || !(BACKEND_CHOICES as readonly unknown[]).includes(value.backend)) return false;
+  return value.rehearse === undefined || (isObject(value.rehearse) && isObject(value.rehearse.model) && isObject(value.rehearse.options));
 }
 
 export function isProbeProgressMessage(value: unknown): value is ProbeProgressMessage {

@@ -79,8 +79,10 @@ describe('probe client', () => {
     const options = probeOptions({ steps: 2, backend: 'wasm' });
     const standby = new StandbyProbeWorker({ workerPath }, 60_000);
     expect(standby.take('wasm', true)).toBeUndefined();
-    standby.prepare('wasm', true);
+    // Prepared after a probe of the model, which it rehearses while it waits: the numbers stay the fresh worker's.
+    standby.prepare('wasm', true, { model: small(), options: probeOptions({ steps: 5, backend: 'wasm' }) });
     expect(standby.process).not.toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const worker = defined(standby.take('wasm', true));
     expect(standby.process).toBeNull();
     const viaStandby = await startProbe(small(), options, null, { workerPath, worker }).result;

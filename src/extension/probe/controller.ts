@@ -223,7 +223,7 @@ export class ProbeController implements vscode.Disposable {
       return handle.result.then((o) => renameOutcomeMessages(o, rename));
     });
     this.running = null;
-    this.standby.prepare(options.backend, vscode.workspace.isTrusted);
+    this.standby.prepare(options.backend, vscode.workspace.isTrusted, { model: probed, options });
     return this.finish(uri, source, model, outcome, panel);
   }
 
