@@ -95,6 +95,15 @@ export function discardProbeWorker(prepared: PreparedWorker | string): void {
   if (typeof prepared !== 'string') prepared.child.kill();
 }
 
+/** Whether a worker's process, its IPC channel and its stderr pipe keep the caller's event loop alive. */
+function keepsCallerAlive(child: ChildProcess, keep: boolean): void {
+  const handles = [child, child.channel, child.stderr instanceof Socket ? child.stderr : null];
+  for (const handle of handles) {
+    if (keep) handle?.ref();
+    else handle?.unref();
+  }
+}
+
 /** How long a standby worker waits for a probe before it is ended: an idle worker holds ~100 MB. */
 export const STANDBY_IDLE_MS = 5 * 60_000;
 
@@ -124,9 +133,7 @@ export class StandbyProbeWorker {
     const { child } = held.worker;
     if (held.backend === backend && held.trusted === trusted && child.connected && child.exitCode === null && child.signalCode === null) {
       // A probe runs in it now: it keeps its caller alive as a worker forked for the probe does.
-      child.ref();
-      child.channel?.ref();
-      if (child.stderr instanceof Socket) child.stderr.ref();
+      keepsCallerAlive(child, true);
       return held.worker;
     }
     discardProbeWorker(held.worker);
@@ -147,9 +154,7 @@ export class StandbyProbeWorker {
     const rehearse = last ? { model: last.model, options: { ...last.options, steps: REHEARSAL.steps, batchSize: Math.min(last.options.batchSize, REHEARSAL.batchSize) } } : undefined;
     const worker = prepareProbeWorker(backend, { ...this.client, trustedWorkspace: trusted }, rehearse);
     if (typeof worker === 'string') return;
-    worker.child.unref();
-    worker.child.channel?.unref();
-    if (worker.child.stderr instanceof Socket) worker.child.stderr.unref();
+    keepsCallerAlive(worker.child, false);
     const timer = setTimeout(() => { this.dispose(); }, this.idleMs);
     timer.unref();
     this.held = { worker, backend, trusted, timer };

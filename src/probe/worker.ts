@@ -32,13 +32,10 @@ async function handle(message: CallerToProbeMessage): Promise<void> {
   }
   if (message.type === 'probe-warm') {
     const { rehearse } = message;
-    const controller = (rehearsal = new AbortController());
-    warming = selectBackend(message.backend)
-      .then(async () => {
-        // Nothing is loaded from the user's folders for it, and what it measures is dropped.
-        if (rehearse) await runProbe(rehearse.model, rehearse.options, { signal: controller.signal, workspace: null });
-      })
-      .catch(() => null);
+    const controller = (rehearsal = rehearse ? new AbortController() : null);
+    const started = selectBackend(message.backend);
+    // Nothing is loaded from the user's folders for the rehearsal, and what it measures is dropped.
+    warming = (rehearse && controller ? started.then(() => runProbe(rehearse.model, rehearse.options, { signal: controller.signal, workspace: null })) : started).catch(() => null);
     return;
   }
   const { id, model, options, whatIf } = message;
