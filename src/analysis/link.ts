@@ -276,6 +276,8 @@ export interface ImportedDefinitionSites {
 class ProjectIndex {
   private readonly byPath = new Map<string, LinkFile>();
   private readonly roots: string[];
+  /** resolveModule's answers by importer folder and module: every file asks for the same few modules (torch, torch.nn...). */
+  private readonly resolved = new Map<string, LinkFile | null>();
 
   constructor(files: readonly LinkFile[], options: LinkOptions) {
     for (const path of options.otherPaths ?? []) this.byPath.set(posix.normalize(toPosix(path)), { path, models: [], external: [], imports: null });
@@ -381,6 +383,13 @@ class ProjectIndex {
   /** The project file a module name refers to from `importer`; null when none or not in the project. */
   resolveModule(importer: string, module: string): LinkFile | null {
     const importerDir = posix.dirname(posix.normalize(toPosix(importer)));
+    const key = `${importerDir}\0${module}`;
+    let file = this.resolved.get(key);
+    if (file === undefined) this.resolved.set(key, (file = this.resolveFrom(importerDir, module)));
+    return file;
+  }
+
+  private resolveFrom(importerDir: string, module: string): LinkFile | null {
     const dots = module.length - module.replace(/^\.+/, '').length;
     const rest = module.slice(dots);
     if (dots > 0) {

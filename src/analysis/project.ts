@@ -438,7 +438,8 @@ export class Project {
     const models = this.models();
     const findings = this.findingsByFile(models);
     const inProject = this.lazyResolver();
-    return [...this.files.values()].map((state) => this.resultFor(state, modelsOf(state, models), findings, inProject));
+    const byFile = modelsByFile(models);
+    return [...this.files.values()].map((state) => this.resultFor(state, byFile.get(state.path) ?? [], findings, inProject));
   }
 
   /**
@@ -482,6 +483,17 @@ function sitesKey(sites: ExternalSites | undefined): string {
 /** The models of the project that live in `state`'s file. */
 function modelsOf(state: FileState, models: readonly ModelIR[]): ModelIR[] {
   return models.filter((m) => m.file === state.path);
+}
+
+/** The project's models by the file they live in, in their order (one pass, not one per file). */
+function modelsByFile(models: readonly ModelIR[]): Map<string, ModelIR[]> {
+  const byFile = new Map<string, ModelIR[]>();
+  for (const model of models) {
+    const list = byFile.get(model.file);
+    if (list) list.push(model);
+    else byFile.set(model.file, [model]);
+  }
+  return byFile;
 }
 
 function touches(model: ModelIR, path: string): boolean {

@@ -2,10 +2,36 @@
 import { relative, sep } from 'node:path';
 import type { FileResult } from '../analysis/api';
 import type { Finding, Severity } from '../shared/findings';
-import type { Range } from '../shared/ir';
+import type { ModelIR, Range } from '../shared/ir';
+import { modelPrediction, type ModelPrediction } from '../shared/knowledge/propagation';
 import { cellOfLine, messageInCells } from '../shared/notebook-layout';
 
-export interface CheckedFile extends FileResult {
+/**
+ * A model as `check` reports it: where it is, how many layers, and its predicted gradient flow. Made
+ * where the model was analyzed (a worker of `--jobs` sends this, not the whole IR, and the prediction
+ * the rules computed is not computed again for the output).
+ */
+export interface CheckedModel {
+  name: string;
+  framework: ModelIR['framework'];
+  range: Range;
+  layers: number;
+  prediction: ModelPrediction;
+}
+
+/** A file's analysis result with its models as reported. */
+export interface CheckedResult extends Omit<FileResult, 'models'> {
+  models: CheckedModel[];
+}
+
+export function checkedResult(result: FileResult): CheckedResult {
+  return {
+    ...result,
+    models: result.models.map((model) => ({ name: model.name, framework: model.framework, range: model.range, layers: model.layers.length, prediction: modelPrediction(model) })),
+  };
+}
+
+export interface CheckedFile extends CheckedResult {
   /** Path as printed: relative to the working folder when inside it, '/'-separated. */
   displayPath: string;
   /** For notebooks: per notebook cell, its first 0-based line in the analyzed text (-1: not analyzed). */

@@ -61,7 +61,7 @@ export function toJsonReport(report: CheckReport): JsonReport {
           const at = notebookPosition(file.cellStarts, line0);
           return { line: at.line, cell: at.cell };
         };
-        return { name: model.name, framework: model.framework, line, layers: model.layers.length, ...(cell ? { cell } : {}), ...jsonPrediction(model, locate, messageRenamer(file)) };
+        return { name: model.name, framework: model.framework, line, layers: model.layers, ...(cell ? { cell } : {}), ...jsonPrediction(model, locate, messageRenamer(file)) };
       }),
       diagnostics: [...file.findings].sort(byPosition).map((finding) => {
         const { cell, ...span } = inCell(file, oneBased(finding.range));

@@ -2,10 +2,9 @@
  * The static gradient-flow prediction of a model as the CLI shows it: the `prediction` object of the
  * JSON report (issue 9 §1) and the lines `check --verbose` prints under the findings.
  */
-import type { ModelIR } from '../../shared/ir';
 import { approxRatio, flowReference, NO_FLOW_PAIR, type FlowMeasure } from '../../shared/gradient-flow';
-import { modelPrediction } from '../../shared/knowledge/propagation';
 import { flowOutliersClause } from '../../shared/knowledge/flow-outliers';
+import type { CheckedModel } from '../report';
 
 export interface JsonLayerPrediction {
   /** 1-based line of the layer's constructor (in a notebook, within `cell`). */
@@ -42,8 +41,8 @@ const IN_FILE: LineLocator = (line0) => ({ line: line0 + 1 });
 const AS_IS = (text: string): string => text;
 
 /** The prediction, or the reason there is none; `rename` names the lines a text mentions as `locate` does. */
-export function jsonPrediction(model: ModelIR, locate: LineLocator = IN_FILE, rename = AS_IS): { prediction: JsonPrediction | null; predictionUnavailable?: string } {
-  const p = modelPrediction(model);
+export function jsonPrediction(model: CheckedModel, locate: LineLocator = IN_FILE, rename = AS_IS): { prediction: JsonPrediction | null; predictionUnavailable?: string } {
+  const p = model.prediction;
   if (!p.ok) return { prediction: null, predictionUnavailable: rename(p.reason) };
   if (p.log10FirstLastRatio === null || p.grade === null) return { prediction: null, predictionUnavailable: `${NO_FLOW_PAIR}: no first-to-last gradient ratio` };
   return {
@@ -62,8 +61,8 @@ export function jsonPrediction(model: ModelIR, locate: LineLocator = IN_FILE, re
 }
 
 /** Text lines for `check --verbose`: the model, its ratio and grade, one line per layer. */
-export function predictionLines(model: ModelIR, where: (line: number) => string, rename = AS_IS): string[] {
-  const p = modelPrediction(model);
+export function predictionLines(model: CheckedModel, where: (line: number) => string, rename = AS_IS): string[] {
+  const p = model.prediction;
   if (!p.ok) return [`${where(model.range.start.line)}: model ${model.name}: no gradient-flow prediction (${rename(p.reason)})`];
   const head =
     p.log10FirstLastRatio === null
