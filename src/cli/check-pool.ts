@@ -13,7 +13,6 @@
  * parser set-up, and the optimizing compiler's work done again in each thread) are analyzed in this
  * thread alone.
  */
-import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { ProjectOptions } from '../analysis/api';
 import { linkedGroups } from '../analysis/file-links';
@@ -21,6 +20,7 @@ import { scanFileLinks } from '../analysis/scan-links';
 import { defaultSettings, type Settings } from '../shared/settings';
 import { Project } from '../analysis/project';
 import { hasTag } from '../shared/message-guard';
+import { DEFAULT_INTERRUPT_BUDGET, setInterruptBudget } from '../shared/v8-tier-up';
 import { checkedResult, type CheckedResult } from './report';
 
 /** One input of `check`: its text, or why it could not be read. */
@@ -135,19 +135,16 @@ export function workersFor(files: number, jobs: number): number {
 }
 
 /**
- * V8's tier-up budget (bytecode run before a function is handed to the optimizing compiler) while a
- * pool runs: 9x its default of 67,584. Every thread compiles the same hot functions again with
- * TurboFan, on V8's background threads, and over a few hundred small files that compile is most of the
- * second core (perf at one job: 2.5 s of background CPU beside the main thread's 3.6 s), so on 2 cores a
- * second thread added as much compiling as it took analysis away. Only functions hot for longer are
- * optimized then: on 2 cores, 500 generated files at --jobs 2 took 2.3 s instead of 3.2 (--jobs 1: 3.0
- * either way), 2,000 files 6.6 s instead of 8.4 (--jobs 1: 8.7). A process-wide flag, so set before the workers start;
- * one job keeps V8's default (its wall time is the same, the editor's server never runs a pool). V8
- * versions where the flag is known (11-13: Node 20-24); elsewhere V8 would print "unrecognized flag".
+ * V8's tier-up budget while a pool runs (shared/v8-tier-up.ts): 9x the default. Every thread compiles
+ * the same hot functions again with TurboFan, on V8's background threads, and over a few hundred small
+ * files that compile is most of the second core (perf at one job: 2.5 s of background CPU beside the
+ * main thread's 3.6 s), so on 2 cores a second thread added as much compiling as it took analysis away.
+ * With the budget raised, only functions hot for longer are optimized: on 2 cores, 500 generated files at
+ * --jobs 2 took 2.3 s instead of 3.2 (--jobs 1: 3.0 either way), 2,000 files 6.6 s instead of 8.4
+ * (--jobs 1: 8.7). Set before the workers start; one job keeps V8's default (its wall time is the same,
+ * and the editor's server never runs a pool).
  */
-function tierUpLaterInEveryThread(): void {
-  if (/^1[1-3]\./.test(process.versions.v8)) setFlagsFromString('--interrupt-budget=608256');
-}
+const POOL_INTERRUPT_BUDGET = 9 * DEFAULT_INTERRUPT_BUDGET;
 
 /** What one worker said: the outcomes of the pieces it took, and when it stopped (done, failed or exited). */
 interface WorkerAnswers {
@@ -184,7 +181,7 @@ export class CheckPool {
   static start(workerScript: string, files: number, jobs: number): CheckPool | null {
     const threads = workersFor(files, jobs);
     if (threads < 2) return null;
-    tierUpLaterInEveryThread();
+    setInterruptBudget(POOL_INTERRUPT_BUDGET);
     return new CheckPool(workerScript, threads - 1);
   }
 
