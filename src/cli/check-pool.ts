@@ -20,7 +20,6 @@ import { scanFileLinks } from '../analysis/scan-links';
 import { defaultSettings, type Settings } from '../shared/settings';
 import { Project } from '../analysis/project';
 import { hasTag } from '../shared/message-guard';
-import { DEFAULT_INTERRUPT_BUDGET, setInterruptBudget } from '../shared/v8-tier-up';
 import { checkedResult, type CheckedResult } from './report';
 
 /** One input of `check`: its text, or why it could not be read. */
@@ -134,18 +133,6 @@ export function workersFor(files: number, jobs: number): number {
   return Math.max(1, Math.min(jobs, Math.floor(files / MIN_FILES_PER_WORKER)));
 }
 
-/**
- * V8's tier-up budget while a pool runs (shared/v8-tier-up.ts): 9x the default. Every thread compiles
- * the same hot functions again with TurboFan, on V8's background threads, and over a few hundred small
- * files that compile is most of the second core (perf at one job: 2.5 s of background CPU beside the
- * main thread's 3.6 s), so on 2 cores a second thread added as much compiling as it took analysis away.
- * With the budget raised, only functions hot for longer are optimized: on 2 cores, 500 generated files at
- * --jobs 2 took 2.3 s instead of 3.2 (--jobs 1: 3.0 either way), 2,000 files 6.6 s instead of 8.4
- * (--jobs 1: 8.7). Set before the workers start; one job keeps V8's default (its wall time is the same,
- * and the editor's server never runs a pool).
- */
-const POOL_INTERRUPT_BUDGET = 9 * DEFAULT_INTERRUPT_BUDGET;
-
 /** What one worker said: the outcomes of the pieces it took, and when it stopped (done, failed or exited). */
 interface WorkerAnswers {
   outcomes: Map<number, PieceOutcome>;
@@ -180,9 +167,7 @@ export class CheckPool {
   /** Starts the workers worth `files` files at `jobs` jobs; null when this thread alone is worth it. */
   static start(workerScript: string, files: number, jobs: number): CheckPool | null {
     const threads = workersFor(files, jobs);
-    if (threads < 2) return null;
-    setInterruptBudget(POOL_INTERRUPT_BUDGET);
-    return new CheckPool(workerScript, threads - 1);
+    return threads < 2 ? null : new CheckPool(workerScript, threads - 1);
   }
 
   /**
