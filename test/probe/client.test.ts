@@ -75,6 +75,20 @@ describe('probe client', () => {
     expect(failed.ok).toBe(false);
   });
 
+  it('stops a rehearsal when a request arrives mid-run, and answers the request with the fresh worker numbers', async () => {
+    // A rehearsal that would not end on its own: if the request did not stop it, the probe would never answer.
+    const worker = prepareProbeWorker('wasm', { workerPath }, { model: slow(), options: longRun(1_000_000) });
+    if (typeof worker === 'string') throw new Error(worker);
+    // Long enough for the backend to start and the rehearsal to run steps (a start takes ~0.3 s here).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const options = probeOptions({ steps: 3, backend: 'wasm' });
+    const answered = await startProbe(small(), options, null, { workerPath, worker }).result;
+    const fresh = await startProbe(small(), options, null, { workerPath }).result;
+    if (!answered.ok || !fresh.ok) throw new Error('probe failed');
+    expect(answered.result.loss).toEqual(fresh.result.loss);
+    expect(answered.result.layers.map((l) => l.gradNorm)).toEqual(fresh.result.layers.map((l) => l.gradNorm));
+  });
+
   it("keeps a standby worker for an editor's next probe: taken for its backend and trust only, ended when idle or disposed", async () => {
     const options = probeOptions({ steps: 2, backend: 'wasm' });
     const standby = new StandbyProbeWorker({ workerPath }, 60_000);
