@@ -97,18 +97,6 @@ export async function runCheck(paths: string[], options: CheckOptions, cwd: stri
   }
 }
 
-/**
- * V8's tier-up budget in a `check` process (shared/v8-tier-up.ts): 9x the default. A check is a short
- * process that runs a large engine once over its files: with V8's default, TurboFan compiled so much of
- * it on the background threads (perf, 500 small files at one job: 2.5 s of CPU beside the main thread's
- * 3.6 s) that a second thread of --jobs added as much compiling as it took analysis away. With the
- * budget raised only functions hot for longer are compiled (medians of alternated runs, 2 cores): 500
- * generated files at --jobs 1 in the same wall time (-1 to +4 %) and 18-23 % less CPU, at --jobs 2 in
- * 2.3 s instead of 3.2; a 5,000-line model-dense file in 1.11 s instead of 1.17. Process-wide, worker
- * threads included, and set before the analysis runs.
- */
-const CHECK_INTERRUPT_BUDGET = 9 * DEFAULT_INTERRUPT_BUDGET;
-
 /** Reads and analyzes the inputs (on `pool` and this thread, or this thread alone) into the report. */
 async function checkInputs(inputs: CollectedInputs, settingsFor: (path: string) => Settings, usageProblems: string[], pool: CheckPool | null, cwd: string): Promise<CheckReport> {
   const cellStarts = new Map<string, number[]>();
@@ -153,6 +141,18 @@ export function formatReport(report: CheckReport, format: Format, toTerminal: bo
   if (format === 'sarif') return formatSarif(report, RULES, { version, cwd: process.cwd() });
   return formatText(report, paletteFor({ isTTY: toTerminal }), verbose);
 }
+
+/**
+ * V8's tier-up budget in a `check` process (shared/v8-tier-up.ts): 9x the default. A check is a short
+ * process that runs a large engine once over its files: with V8's default, TurboFan compiled so much of
+ * it on the background threads (perf, 500 small files at one job: 2.5 s of CPU beside the main thread's
+ * 3.6 s) that a second thread of --jobs added as much compiling as it took analysis away. With the
+ * budget raised only functions hot for longer are compiled (medians of alternated runs, 2 cores): 500
+ * generated files at --jobs 1 in the same wall time (-1 to +4 %) and 18-23 % less CPU, at --jobs 2 in
+ * 2.3 s instead of 3.2; a 5,000-line model-dense file in 1.11 s instead of 1.17. Process-wide, worker
+ * threads included, and set before the analysis runs.
+ */
+const CHECK_INTERRUPT_BUDGET = 9 * DEFAULT_INTERRUPT_BUDGET;
 
 export function registerCheckCommand(program: Command): void {
   program
