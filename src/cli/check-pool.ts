@@ -100,9 +100,10 @@ const PIECES_PER_THREAD = 16;
 
 /**
  * Files per thread below which a worker is not started. Starting one (node's bootstrap, the bundle,
- * the parser) costs ~0.3 s of CPU, about what 50 small files' analysis does, and node at one job
- * already keeps part of a second core busy (GC and compiler threads): on 2 cores, 100 generated files
- * took 0.64 s at --jobs 1 and 0.70 s at --jobs 2.
+ * the parser) and warming its code costs about what 50 small files' analysis does, and node at one job
+ * already keeps part of a second core busy (GC and compiler threads): on 2 cores (medians of 7
+ * alternated runs, check's tier-up budget), generated files at --jobs 1 and with a second thread took
+ * 0.84 and 0.89 s for 64 files, 0.97 and 0.95 s for 96, 1.36 and 1.21 s for 128.
  */
 export const MIN_FILES_PER_WORKER = 64;
 
