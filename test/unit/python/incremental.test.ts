@@ -303,11 +303,15 @@ describe('incremental analysis', () => {
       (t) => t.replace('torch.sigmoid(self.conv2(x))', 'torch.relu(self.conv2(x))'),
       (t) => t.replace('def smoke_test():\n', 'def smoke_test():\n    # one batch of four\n'),
       (t) => t.replace('torch.randn(4, 1, 64, 64)', 'torch.randn(4, 3, 64, 64)'),
+      (t) => t.replace('torch.randn(4, 3, 64, 64)', 'torch.randn(4, 1, 64, 64)'),
+      // Lines typed between the model and its evidence: the model stays, the line its guess names moves.
+      (t) => t.replace('\ndef train(', '\n\n# the loop\ndef train('),
     ];
     const guesses = (await stepsEqualFresh(path, steps)).map(({ result }) => result.models.find((m) => m.name === 'SmallConv')?.inputGuess?.shape);
     // The evidence reached the model: 28 -> 64, then refused for its three channels.
     expect(guesses[0]).toEqual([1, 28, 28]);
     expect(guesses[1]).toEqual([1, 64, 64]);
     expect(guesses[5]).not.toEqual([3, 64, 64]);
+    expect(guesses[7]).toEqual([1, 64, 64]);
   }, 120_000);
 });
