@@ -141,8 +141,11 @@ export class LintSources {
     return key;
   }
 
-  /** What the rules can read of `file` when linting a model whose ranges there cover `lines`. */
-  fileKey(file: string, lines: readonly number[]): string {
+  /**
+   * What the rules can read of `file` when linting a model whose ranges there cover `lines`; `read`, when
+   * given, receives the ids the key was made of (see KeyReads).
+   */
+  fileKey(file: string, lines: readonly number[], read?: FileReads[]): string {
     const source = this.sourceOf(file);
     if (!source) return 'missing';
     const ids = this.ids(file, source);
@@ -150,14 +153,26 @@ export class LintSources {
     if (!spans) return String(ids.moduleId);
     // `lines` are sorted and distinct (LintCache.lint), so the definitions they fall in come in order.
     let key = String(ids.moduleId);
+    const definitions: [row: number, id: number][] = [];
     let previous: DefinitionSpan | undefined;
     for (const line of lines) {
       const span = definitionAt(spans, line);
       if (!span || span === previous) continue;
       previous = span;
-      key += `:${String(span.startRow)}=${String(ids.definitions.get(span.startRow)?.id ?? -1)}`;
+      const id = ids.definitions.get(span.startRow)?.id ?? -1;
+      definitions.push([span.startRow, id]);
+      key += `:${String(span.startRow)}=${String(id)}`;
     }
+    read?.push({ file, moduleId: ids.moduleId, definitions });
     return key;
+  }
+
+  /** Whether `file` still reads as `read` says: its module-level text and those definitions the same, where they were. */
+  readsAsBefore(read: FileReads): boolean {
+    const source = this.sourceOf(read.file);
+    if (!source?.definitions) return false;
+    const ids = this.ids(read.file, source);
+    return ids.moduleId === read.moduleId && read.definitions.every(([row, id]) => ids.definitions.get(row)?.id === id);
   }
 
   /**
@@ -267,6 +282,25 @@ function movableKey(digest: string, settings: string, lines: readonly [string, n
   return parts.join('\u0002');
 }
 
+/** The ids a model's key read of one file (LintSources.fileKey): its module-level text's, and per definition its lines fall in, its row and id. */
+interface FileReads {
+  file: string;
+  moduleId: number;
+  definitions: [row: number, id: number][];
+}
+
+/**
+ * Per model object, the key its last lint used and what that key read. While the model is the same
+ * object (its code unchanged), the settings are the same and each file reads as before, the key is the
+ * same: an edit elsewhere in a long file does not build every model's key again (the definitions each
+ * model's lines fall in, searched line by line, were a cost that grew with the file).
+ */
+interface KeyReads {
+  key: string;
+  settings: string;
+  files: FileReads[];
+}
+
 /** Findings of each model, kept from one analysis to the next while the model's key is unchanged. */
 export class LintCache {
   private readonly entries = new Map<string, Entry>();
@@ -279,6 +313,8 @@ export class LintCache {
   lintedModels = 0;
   private readonly fileIds = new Map<string, FileIds>();
   private nextId = 0;
+  /** Per model object, what its last key read here (ids are this cache's own). */
+  private readonly keyReads = new WeakMap<ModelIR, KeyReads>();
 
   /** What the rules read of one file, as ids that stay while the texts stay (compared, not hashed). */
   readonly idsOf = (file: string, source: LintSource): FileIds => {
@@ -317,15 +353,12 @@ export class LintCache {
 
   /** The findings of `model` (shared with later calls: callers must not mutate them). */
   lint(model: ModelIR, sources: LintSources): readonly Finding[] {
-    const shape = shapeOf(model);
     const settings = sources.settingsKey(model.file);
-    const parts = [shape.digest, String(shape.base), settings];
-    for (const [file, lines] of shape.lines) {
-      parts.push(file, sources.fileKey(file, lines));
-    }
-    const key = parts.join('\u0002');
+    const reads = this.keyReads.get(model);
+    const key = reads && reads.settings === settings && reads.files.every((read) => sources.readsAsBefore(read)) ? reads.key : this.keyOf(model, settings, sources);
     let entry = this.entries.get(key);
     if (!entry) {
+      const shape = shapeOf(model);
       entry = this.moved(model, shape, settings, sources) ?? this.lintNow(model, sources);
       this.entries.set(key, entry);
       const movable = movableKey(shape.digest, settings, shape.lines, sources, false);
@@ -334,6 +367,23 @@ export class LintCache {
     this.used.add(key);
     this.linted.add(model.file);
     return entry.findings;
+  }
+
+  /** The model's key (remembered with what it read, see KeyReads): its digest and first line, the settings, per file what the rules read there. */
+  private keyOf(model: ModelIR, settings: string, sources: LintSources): string {
+    const shape = shapeOf(model);
+    const parts = [shape.digest, String(shape.base), settings];
+    const files: FileReads[] = [];
+    let complete = true;
+    for (const [file, lines] of shape.lines) {
+      const before = files.length;
+      parts.push(file, sources.fileKey(file, lines, files));
+      // A file without source or definitions is keyed by less than FileReads holds: not remembered.
+      if (files.length === before) complete = false;
+    }
+    const key = parts.join('\u0002');
+    if (complete) this.keyReads.set(model, { key, settings, files });
+    return key;
   }
 
   private lintNow(model: ModelIR, sources: LintSources): Entry {

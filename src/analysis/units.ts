@@ -15,7 +15,7 @@ import type { Node } from './python/syntax-tree';
 import type { PyFile } from './python/file';
 import { PyFile as PyFileClass, type SliceRange } from './python/file';
 import { statementNames, topLevelStatements, type StatementNames, type TopLevelStatement } from './python/top-level';
-import { assembleFile, extractPart, hasEvidence, type AssemblyMemo, type ExtractedFile, type ExtractedPart } from './extract/index';
+import { addsNothing, assembleFile, extractPart, hasEvidence, type AssemblyMemo, type ExtractedFile, type ExtractedPart } from './extract/index';
 import type { AssignedAttributes, ExternalSites, ImportedDefinitions } from './extract/types';
 import { throwIfCancelled } from './cancellation';
 import { commonEnd, commonStart, moveRows, rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
@@ -417,7 +417,7 @@ export class GroupCache {
         this.keep(next, file.text);
         return null;
       }
-      parts.push(part);
+      if (!addsNothing(part)) parts.push(part);
     }
     this.keep(next, file.text);
     this.wholeReason = null;

@@ -373,6 +373,16 @@ describe('lines added or removed above definitions (issue 10 §2)', () => {
     expect(defined(commented).work).toEqual({ extractedGroups: 0, guessedShapes: 0, lintedModels: 3 });
   });
 
+  it('lints every model again when module-level text changes where no line moves, though every model is the one it was', async () => {
+    // A blank line below WIDTH becomes a comment: no statement changes, so the groups and their models are
+    // the same objects, but the rules read module-level text (a fix's imports and constants).
+    const comment = BUILDERS.replace('WIDTH = 64\n\n', 'WIDTH = 64\n# the hidden width\n');
+    const [first, commented] = await steps([BUILDERS, comment]);
+    expect(defined(commented).work).toEqual({ extractedGroups: 0, guessedShapes: 0, lintedModels: 3 });
+    // Every model is the object it was: only the module-level text says the findings may differ.
+    for (const model of defined(commented).result.models) expect(defined(first).result.models).toContain(model);
+  });
+
   it('moves input shapes guessed from evidence elsewhere with the lines: a line typed between a model and its evidence guesses none again', async () => {
     const path = '/w/conv.py';
     const text = `import torch
