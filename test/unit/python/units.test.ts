@@ -328,6 +328,18 @@ describe('findings cache', () => {
   });
 });
 
+/** A two-layer conv model whose input shape only a call elsewhere in its file tells. */
+const SMALL_CONV = `class SmallConv(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 8, 3)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        x = torch.sigmoid(self.conv(x))
+        return self.fc(x.mean(dim=(2, 3)))
+`;
+
 describe('lines added or removed above definitions (issue 10 §2)', () => {
   /** The live project's results and work after each step, against a fresh project's results for the same text. */
   async function steps(texts: string[], path = '/w/models.py'): Promise<{ work: ReturnType<Project['lastWork']>; findings: number; result: FileResult }[]> {
@@ -389,16 +401,7 @@ describe('lines added or removed above definitions (issue 10 §2)', () => {
 import torch.nn as nn
 
 
-class SmallConv(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(1, 8, 3)
-        self.fc = nn.Linear(8, 10)
-
-    def forward(self, x):
-        x = torch.sigmoid(self.conv(x))
-        return self.fc(x.mean(dim=(2, 3)))
-
+${SMALL_CONV}
 
 def smoke_test():
     net = SmallConv()
@@ -414,5 +417,28 @@ def smoke_test():
     expect(defined(moved).work.guessedShapes).toBe(0);
     // The evidence itself changed: guessed again.
     expect(defined(edited).work.guessedShapes).toBe(1);
+  });
+
+  it('moves a model away from evidence written above it: the guess keeps naming the line that did not move, guessed again for no model', async () => {
+    const path = '/w/conv_below.py';
+    const text = `import torch
+import torch.nn as nn
+
+
+def smoke_test():
+    net = SmallConv()
+    return net(torch.randn(4, 1, 28, 28))
+
+
+${SMALL_CONV}`;
+    const typed = text.replace('\nclass SmallConv', '\n# the model\n\nclass SmallConv');
+    const [first, moved] = (await steps([text, typed], path)).map(({ work, result }) => ({ work, model: result.models[0] }));
+    const evidenceLine = `line ${String(text.split('\n').findIndex((l) => l.includes('torch.randn')) + 1)}`;
+    expect(defined(first).model?.inputGuess?.evidence).toContain(evidenceLine);
+    // The model moved two lines down, its evidence did not: the guess names the same line, and the model
+    // is not the former copy moved (whose guess would name a line two below).
+    expect(defined(moved).model?.range.start.line).toBe(Number(defined(first).model?.range.start.line) + 2);
+    expect(defined(moved).model?.inputGuess?.evidence).toContain(evidenceLine);
+    expect(defined(moved).work.guessedShapes).toBe(0);
   });
 });
