@@ -92,23 +92,36 @@ export function groupsOf(file: PyFile, namesCache: Map<string, KnownStatement>, 
   const partition = before && sameNamesList(before.known, known) ? before.partition : partitionOf(known.map((k) => k.names));
   last.read = { text: file.text, statements, known, partition };
   if ('whole' in partition) return partition;
-  const imports = statements.filter((_, i) => known[i]!.names.isImport);
+  const imports: number[] = [];
   const members = new Map<number, number[]>();
   for (let i = 0; i < statements.length; i++) {
-    if (known[i]!.names.isImport) continue;
+    if (known[i]!.names.isImport) {
+      imports.push(i);
+      continue;
+    }
     const r = partition.roots[i]!;
     let list = members.get(r);
     if (!list) members.set(r, (list = []));
     list.push(i);
   }
-  const textIds = new Map<TopLevelStatement, number>(statements.map((s, i) => [s, known[i]!.textId]));
+  // Each group is the imports and its own statements, in source order: two ascending lists of indices
+  // merged. A file of helper functions has a group per function, so what is per statement is made once.
+  const keys = statements.map((s, i) => statementKey(known[i]!.textId, s.startRow));
   const groups: Group[] = [];
   for (const own of members.values()) {
-    const kept = [...imports, ...own.map((i) => statements[i]!)].sort((a, b) => a.startIndex - b.startIndex);
-    const ids = kept.map((s) => textIds.get(s) ?? -1);
-    groups.push({ statements: kept, textIds: ids, key: kept.map((s, k) => statementKey(ids[k]!, s.startRow)).join(',') });
+    const kept = mergedAscending(imports, own);
+    groups.push({ statements: kept.map((i) => statements[i]!), textIds: kept.map((i) => known[i]!.textId), key: kept.map((i) => keys[i]!).join(',') });
   }
   return { groups };
+}
+
+/** Two ascending lists of distinct numbers as one ascending list. */
+function mergedAscending(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && a[i]! < b[j]!) ? a[i++]! : b[j++]!);
+  return out;
 }
 
 /**
@@ -301,8 +314,8 @@ export class GroupCache {
   private names = new Map<string, KnownStatement>();
   /** What groupsOf read of the last version (see StatementsRead). */
   private readonly statementsRead: { read: StatementsRead | null } = { read: null };
-  /** The other files' calls as a short id (part of every group's key): the same text keeps its id. */
-  private sites = { text: '', id: 0 };
+  /** The text of the other files' calls the parts were extracted with (they are dropped when it changes). */
+  private sitesText = '';
   /** The text `parts` were extracted from: a part of a group the edit only moved is moved, not extracted again. */
   private partsText: string | null = null;
   /** Per part this cache moved, the copy moveRows made of its rest (moved again from its original: row-shift.ts). */
@@ -328,7 +341,7 @@ export class GroupCache {
   /** The cached part of a group whose statements an edit only moved, with its rows moved; null when there is none. */
   private moved(group: Group, shift: RowShift): ExtractedPart | null {
     const before = movedKey(group, shift.backward);
-    const part = before === null ? undefined : this.parts.get(`${String(this.sites.id)}\u0002${before}`);
+    const part = before === null ? undefined : this.parts.get(before);
     if (!part) return null;
     // Copies whose fields move when read (moveRows): a model's layers are not copied unless read. Each
     // model moves by itself, so one that moved by whole lines is known as moved (uniformMoveOf) even
@@ -375,12 +388,13 @@ export class GroupCache {
       this.keep(new Map(), null);
       return null;
     }
-    if (sitesKey !== this.sites.text) {
-      this.sites = { text: sitesKey, id: this.sites.id + 1 };
+    if (sitesKey !== this.sitesText) {
+      this.sitesText = sitesKey;
       this.keep(new Map(), null);
     }
-    // The group's text itself is the key (a Map hashes it faster than a digest would be computed per group).
-    const keys = plan.groups.map((group) => `${String(this.sites.id)}\u0002${group.key}`);
+    // The group's key (its statements' text ids and rows) is the part's: a Map hashes it faster than a
+    // digest would be computed per group, and the parts are dropped when the other files' calls change.
+    const keys = plan.groups.map((group) => group.key);
     // A group known to need the whole file decides at once.
     const marked = keys.map((key) => this.parts.get(key)?.wholeFileFact).find((fact) => fact);
     if (marked) {
