@@ -21,7 +21,8 @@ import type { ModelIR } from '../shared/ir';
 import type { Settings } from '../shared/settings';
 import { lintModel } from './lint';
 import { spanHolding } from '../shared/ranges';
-import { moveRows, rowFreeJson, rowShift, uniformMoveOf, type RowMap, type RowShift } from './row-shift';
+import { commonEnd, commonStart, moveRows, rowFreeJson, rowShift, uniformMoveOf, type RowMap, type RowShift } from './row-shift';
+import { keptText } from './python/kept-text';
 
 /** What the key reads of one file: its text and the line spans of its top-level definitions. */
 export interface LintSource {
@@ -99,6 +100,12 @@ function definitionAt(spans: readonly DefinitionSpan[], line: number): Definitio
   return spanHolding(spans, line, (s) => s.startRow, (s) => s.endRow);
 }
 
+/** A definition's text and its id; the entry passes from one version of the file to the next while the text stays. */
+interface DefinitionText {
+  text: string;
+  id: number;
+}
+
 /** Ids of what the rules can read of one file version: equal texts keep their id from one version to the next. */
 interface FileIds {
   /** Unique per file version. */
@@ -110,7 +117,7 @@ interface FileIds {
   movableModuleText: string;
   movableModuleId: number;
   /** By the definition's first line: its text and id (the same text keeps its id wherever it moves). */
-  definitions: Map<number, { text: string; id: number }>;
+  definitions: Map<number, DefinitionText>;
   /** The file's version before this one, and how its rows moved (computed when asked); null for the first version. */
   before: { ids: FileIds; shift: () => RowShift } | null;
 }
@@ -323,14 +330,25 @@ export class LintCache {
     const moduleText = moduleLevelText(source);
     const movableModuleText = moduleText.replace(BLANK_LINES, '');
     const shift = previous ? rowShiftWhenAsked(previous.text, source.text) : null;
-    // A definition keeps its id where the edit moved it with its text: found at the same row first (an
+    // A definition keeps its entry where the edit moved it with its text: found at the same row first (an
     // edit that moved nothing), else where the row map says it was.
-    const idOf = (row: number, text: string): number => {
+    const entryOf = (row: number, text: string): DefinitionText => {
       const same = previous?.definitions.get(row);
-      if (same?.text === text) return same.id;
+      if (same?.text === text) return same;
       const was = shift?.().backward(row);
       const moved = was === null || was === undefined || was === row ? undefined : previous?.definitions.get(was);
-      return moved?.text === text ? moved.id : ++this.nextId;
+      // Kept across versions (see below): a copy, not a view into this version's text.
+      return moved?.text === text ? moved : { text: keptText(text), id: ++this.nextId };
+    };
+    // The characters the edit left alone: before its first change and after its last. A definition wholly
+    // in them is the entry at its row (or where its row was), when that entry is as long: the same text,
+    // not cut out and compared again (a file of helper functions has hundreds of definitions).
+    const unchangedUpTo = previous ? commonStart(previous.text, source.text) : 0;
+    const unchangedFrom = previous ? source.text.length - commonEnd(previous.text, source.text, Math.min(previous.text.length, source.text.length) - unchangedUpTo) : Number.POSITIVE_INFINITY;
+    const untouched = (span: DefinitionSpan): DefinitionText | undefined => {
+      const row = span.endIndex <= unchangedUpTo ? span.startRow : span.startIndex >= unchangedFrom ? shift?.().backward(span.startRow) : null;
+      const entry = row === null || row === undefined ? undefined : previous?.definitions.get(row);
+      return entry?.text.length === span.endIndex - span.startIndex ? entry : undefined;
     };
     const ids: FileIds = {
       version: ++this.nextId,
@@ -343,10 +361,7 @@ export class LintCache {
       // Only one version back: older ones are not kept alive.
       before: previous && shift ? { ids: { ...previous, before: null }, shift } : null,
     };
-    for (const span of source.definitions ?? []) {
-      const text = source.text.slice(span.startIndex, span.endIndex);
-      ids.definitions.set(span.startRow, { text, id: idOf(span.startRow, text) });
-    }
+    for (const span of source.definitions ?? []) ids.definitions.set(span.startRow, untouched(span) ?? entryOf(span.startRow, source.text.slice(span.startIndex, span.endIndex)));
     this.fileIds.set(file, ids);
     return ids;
   };
