@@ -15,7 +15,7 @@ import { extractFile, type ExtractedFile } from './extract/index';
 import { crossFileSites, importedDefinitionSites, linkExternalTraining, moduleResolver, type LinkOptions, type TrainingLink } from './link';
 import { callSiteOf, callsOf, type CallSite } from './python/call-sites';
 import { UNBOUND_NAME_MODULE, type AssignedAttributes, type ExternalSites, type ImportedDefinitions } from './extract/types';
-import { attributeWrites, type AttributeWrite } from './python/attribute-writes';
+import { attributeWrites, writesReadOf, type AttributeWrite, type WritesRead } from './python/attribute-writes';
 import { GroupCache } from './units';
 import { definitionSpans, LintCache, LintSources, type DefinitionSpan } from './lint-cache';
 import { lintModel } from './lint';
@@ -44,6 +44,8 @@ interface FileState {
   suppressions: Suppressions | null;
   /** Top-level definitions (the lint cache's key reads them); null until asked for. */
   definitions: DefinitionSpan[] | null;
+  /** What attributeWrites read of the version before this one (what this one's unchanged statements take), until it is asked of this one. */
+  writesBefore: WritesRead | null;
 }
 
 export class Project {
@@ -85,12 +87,14 @@ export class Project {
   /** Adds or replaces a file. With `edit` (the change from the previous text), re-parses incrementally. */
   setFile(path: string, text: string, edit?: SourceEdit): void {
     const previous = this.files.get(path);
-    const state: FileState = { path, text, stamp: ++this.stamps, error: refuseText(text, this.maxFileBytes), parsed: null, notices: [], extracted: null, extractedWith: '', extractionNotices: [], outgoing: null, suppressions: null, definitions: null };
+    const state: FileState = { path, text, stamp: ++this.stamps, error: refuseText(text, this.maxFileBytes), parsed: null, notices: [], extracted: null, extractedWith: '', extractionNotices: [], outgoing: null, suppressions: null, definitions: null, writesBefore: null };
     if (!previous) this.generation++;
     if (!state.error) {
       try {
         const reuse = previous?.parsed && edit ? previous.parsed : undefined;
         state.parsed = PyFile.parse(this.parser, path, text, reuse, reuse ? edit : undefined);
+        // The last version read, when the one before this was replaced before an analysis asked it.
+        state.writesBefore = (previous?.parsed ? writesReadOf(previous.parsed.root) : null) ?? previous?.writesBefore ?? null;
         state.notices = syntaxNotices(state.parsed.root);
       } catch (err) {
         state.error = `could not parse: ${err instanceof Error ? err.message : String(err)}`;
@@ -103,7 +107,7 @@ export class Project {
   /** Records a file that could not be read (the CLI's unreadable inputs), so results report it. */
   setUnreadable(path: string, error: string): void {
     this.removeFile(path);
-    this.files.set(path, { path, text: '', stamp: ++this.stamps, error, parsed: null, notices: [], extracted: null, extractedWith: '', extractionNotices: [], outgoing: null, suppressions: null, definitions: null });
+    this.files.set(path, { path, text: '', stamp: ++this.stamps, error, parsed: null, notices: [], extracted: null, extractedWith: '', extractionNotices: [], outgoing: null, suppressions: null, definitions: null, writesBefore: null });
   }
 
   removeFile(path: string): void {
@@ -271,7 +275,9 @@ export class Project {
     for (const state of states) {
       const parsed = state.parsed;
       if (!parsed) continue;
-      const found = attributeWrites(parsed.root);
+      const found = attributeWrites(parsed.root, state.writesBefore);
+      // Read now: the version before is not needed again.
+      state.writesBefore = null;
       if (found.length > 0) writers.push(`${state.path}#${String(state.stamp)}`);
       for (const write of found) writes.set(write.attribute, [...(writes.get(write.attribute) ?? []), { file: parsed, write }]);
     }

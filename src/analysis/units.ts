@@ -14,11 +14,11 @@ import type { Parser, TreeCursor } from 'web-tree-sitter';
 import type { Node } from './python/syntax-tree';
 import type { PyFile } from './python/file';
 import { PyFile as PyFileClass, type SliceRange } from './python/file';
-import { statementNames, topLevelStatements, type StatementNames, type TopLevelStatement } from './python/top-level';
+import { statementNames, topLevelStatements, unchangedStatements, type StatementNames, type TopLevelStatement } from './python/top-level';
 import { addsNothing, assembleFile, extractPart, hasEvidence, type AssemblyMemo, type ExtractedFile, type ExtractedPart } from './extract/index';
 import type { AssignedAttributes, ExternalSites, ImportedDefinitions } from './extract/types';
 import { throwIfCancelled } from './cancellation';
-import { commonEnd, commonStart, moveRows, rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
+import { moveRows, rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
 import { lineStarts } from './rules/helpers/text-offsets';
 import { keptText } from './python/kept-text';
 
@@ -132,15 +132,7 @@ function mergedAscending(a: readonly number[], b: readonly number[]): number[] {
  * looking each text up again hashed the whole file per edit.
  */
 function knownStatements(text: string, statements: readonly TopLevelStatement[], root: Node, namesCache: Map<string, KnownStatement>, before: StatementsRead | null): KnownStatement[] {
-  let unchangedUpTo = -1;
-  let unchangedFrom = Number.POSITIVE_INFINITY;
-  // Statements past the changed characters keep their place from the end of the list.
-  const countDelta = before ? statements.length - before.statements.length : 0;
-  const delta = before ? text.length - before.text.length : 0;
-  if (before) {
-    unchangedUpTo = commonStart(before.text, text);
-    unchangedFrom = text.length - commonEnd(before.text, text, Math.min(before.text.length, text.length) - unchangedUpTo);
-  }
+  const sameAs = before ? unchangedStatements(before, { text, statements }) : () => -1;
   const known: KnownStatement[] = [];
   const walk = new StatementWalk(root);
   try {
@@ -151,14 +143,8 @@ function knownStatements(text: string, statements: readonly TopLevelStatement[],
   return known;
 
   function knownStatement(i: number, statement: TopLevelStatement): KnownStatement {
-    let same: KnownStatement | undefined;
-    if (before && statement.endIndex <= unchangedUpTo) {
-      const was = before.statements[i];
-      if (was?.startIndex === statement.startIndex && was.endIndex === statement.endIndex) same = before.known[i];
-    } else if (before && statement.startIndex >= unchangedFrom) {
-      const was = before.statements[i - countDelta];
-      if (was?.startIndex === statement.startIndex - delta && was.endIndex === statement.endIndex - delta) same = before.known[i - countDelta];
-    }
+    const j = sameAs(i);
+    let same = j >= 0 ? before?.known[j] : undefined;
     if (!same) {
       const statementText = text.slice(statement.startIndex, statement.endIndex);
       same = namesCache.get(statementText);

@@ -8,7 +8,7 @@
  */
 import type { Node } from './syntax-tree';
 import { descendantsOfType, namedChildren, unparen } from './syntax';
-import { topLevelStatements, type TopLevelStatement } from './top-level';
+import { topLevelStatements, unchangedStatements, type StatementsOf, type TopLevelStatement } from './top-level';
 import { keptText } from './kept-text';
 
 export interface AttributeWrite {
@@ -19,12 +19,21 @@ export interface AttributeWrite {
   param: string;
 }
 
-const cache = new WeakMap<object, AttributeWrite[]>();
+/**
+ * What attributeWrites read of one version of a file: per top-level statement, whether it is known to
+ * assign no attribute of a parameter. The next version's statements the edit left alone take that from
+ * here (unchangedStatements) instead of being cut out of the text and looked up again.
+ */
+export interface WritesRead extends StatementsOf {
+  writesNothing: readonly boolean[];
+}
+
+const cache = new WeakMap<object, { writes: AttributeWrite[]; read: WritesRead }>();
 /**
  * Texts of module-level functions known to assign no attribute of a parameter: every edit gives a new
  * tree, and reading each function's parameters again made this look cost in proportion to the file.
  */
-const writesNothing = new Set<string>();
+const writesNothingTexts = new Set<string>();
 /** Texts kept at most (a file's functions many times over); past it the set starts again. */
 const MAX_KNOWN_TEXTS = 8192;
 
@@ -55,26 +64,39 @@ const FUNCTION_STATEMENTS: ReadonlySet<string> = new Set(['function_definition',
  * reading the root's children as nodes cost 1 ms per edit of a 5,000-line file, every edit being a new
  * tree. Only a function whose text may assign an attribute of a parameter is read as nodes.
  */
-export function attributeWrites(root: Node): AttributeWrite[] {
+export function attributeWrites(root: Node, before: WritesRead | null = null): AttributeWrite[] {
   const tree = root.tree as unknown as object;
   const cached = cache.get(tree);
-  if (cached) return cached;
+  if (cached) return cached.writes;
   const out: AttributeWrite[] = [];
-  const source = root.text;
-  for (const statement of topLevelStatements(root)) {
+  // The whole text: statements' offsets count from its start (the module node starts at its first statement).
+  const source = root.tree.source;
+  const statements = topLevelStatements(root);
+  const sameAs = before ? unchangedStatements(before, { text: source, statements }) : () => -1;
+  const writesNothing = statements.map(() => false);
+  for (const [i, statement] of statements.entries()) {
     if (!FUNCTION_STATEMENTS.has(statement.type)) continue;
+    const j = sameAs(i);
+    if (j >= 0 && before?.writesNothing[j]) {
+      writesNothing[i] = true;
+      continue;
+    }
     // A decorated function's text holds its decorators: at column 0 (or in their brackets), they add no indented assignment.
-    const text = source.slice(statement.startIndex - root.startIndex, statement.endIndex - root.startIndex);
+    const text = source.slice(statement.startIndex, statement.endIndex);
     // Looked up by its text first: an edit leaves most of a file's functions as they were, and one regex
     // scan of the whole file per edit for lines that may assign an attribute cost more than these lookups.
-    if (writesNothing.has(text)) continue;
+    if (writesNothingTexts.has(text)) {
+      writesNothing[i] = true;
+      continue;
+    }
     const fn = ASSIGNS_AN_ATTRIBUTE.test(text) ? functionOf(root, statement) : null;
     // Reading the parameters crosses into wasm: a function that assigns no attribute of any name is passed by its text.
     const params = fn ? parameterNames(fn) : new Set<string>();
     // Walking a function's tree is what costs: only one that assigns an attribute of a parameter is walked.
     if (!fn || params.size === 0 || !new RegExp(`^[ \\t]+(?:${[...params].join('|')})\\.\\w+[ \\t]*=[^=]`, 'm').test(text)) {
-      if (writesNothing.size >= MAX_KNOWN_TEXTS) writesNothing.clear();
-      writesNothing.add(keptText(text));
+      if (writesNothingTexts.size >= MAX_KNOWN_TEXTS) writesNothingTexts.clear();
+      writesNothingTexts.add(keptText(text));
+      writesNothing[i] = true;
       continue;
     }
     const assignments = descendantsOfType(fn, 'assignment');
@@ -93,8 +115,13 @@ export function attributeWrites(root: Node): AttributeWrite[] {
       if (isDictWritten(r) || (r.type === 'identifier' && dictNames.has(r.text))) out.push({ attribute, fn, param: holder.text });
     }
   }
-  cache.set(tree, out);
+  cache.set(tree, { writes: out, read: { text: source, statements, writesNothing } });
   return out;
+}
+
+/** What attributeWrites read of this tree, once it has been asked (for the file's next version). */
+export function writesReadOf(root: Node): WritesRead | null {
+  return cache.get(root.tree)?.read ?? null;
 }
 
 /** The function a top-level statement defines (itself, or the definition it decorates); null for a decorated class. */

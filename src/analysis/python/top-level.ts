@@ -10,6 +10,7 @@
  */
 import type { TreeCursor } from 'web-tree-sitter';
 import { childSpans, type Node } from './syntax-tree';
+import { commonEnd, commonStart } from '../row-shift';
 
 export interface TopLevelStatement {
   type: string;
@@ -59,6 +60,32 @@ export function topLevelStatements(root: Node): readonly TopLevelStatement[] {
   let known = statementsByTree.get(root.tree);
   if (!known) statementsByTree.set(root.tree, (known = readStatements(root)));
   return known;
+}
+
+/** A version of a file: its text and its top-level statements (what a later version is compared with). */
+export interface StatementsOf {
+  text: string;
+  statements: readonly TopLevelStatement[];
+}
+
+/**
+ * For each statement of `now` (by index), the index of the statement of `before` with the same text
+ * at the same place in the list, when it lies wholly in the characters the edit left alone: before the
+ * first changed character (the same index), or after the last (counted from the end of the list); -1
+ * otherwise. What is known of a statement's text then carries over without the text being read again.
+ */
+export function unchangedStatements(before: StatementsOf, now: StatementsOf): (index: number) => number {
+  const upTo = commonStart(before.text, now.text);
+  const from = now.text.length - commonEnd(before.text, now.text, Math.min(before.text.length, now.text.length) - upTo);
+  const countDelta = now.statements.length - before.statements.length;
+  const delta = now.text.length - before.text.length;
+  return (i) => {
+    const statement = now.statements[i];
+    if (!statement) return -1;
+    const [j, shift] = statement.endIndex <= upTo ? [i, 0] : statement.startIndex >= from ? [i - countDelta, delta] : [-1, 0];
+    const was = before.statements[j];
+    return was?.startIndex === statement.startIndex - shift && was.endIndex === statement.endIndex - shift ? j : -1;
+  };
 }
 
 function readStatements(root: Node): TopLevelStatement[] {
