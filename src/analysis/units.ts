@@ -387,7 +387,8 @@ export class GroupCache {
       this.wholeReason = marked;
       return null;
     }
-    const starts = lineStarts(file.text);
+    // Only a group extracted again is sliced out of the text (most are found or moved).
+    let starts: readonly number[] | null = null;
     const next = new Map<string, ExtractedPart>();
     const parts: ExtractedPart[] = [];
     const previous = this.partsText;
@@ -401,7 +402,7 @@ export class GroupCache {
       }
       if (!part) {
         this.extractedGroups++;
-        const { text, ranges } = sliceOf(file.text, starts, group.statements);
+        const { text, ranges } = sliceOf(file.text, (starts ??= lineStarts(file.text)), group.statements);
         const slice = PyFileClass.parseSlice(parser, file.path, text, ranges, file.text);
         try {
           part = extractPart(slice, sites, imported, assigned);
