@@ -10,8 +10,9 @@
 //  3. server start and memory; 4. extension activation in real VS Code (code-server); 5. .vsix size.
 // Issue 10's targets: median <= 10 ms at 250 lines and <= 50 ms at 5,000, p95 within 2x of that; an
 // edit inside one definition costing about the same whatever the file size (the analyzer's p50 in its
-// worker at 5,000 lines against 250); hover / code action p95 <= 20 ms at 5,000 lines. Ruff's language server is the anchor: when `ruff`
-// is not installed, its figures are printed as quoted in issue 10 (measured on the same kind of machine).
+// worker at 5,000 lines against 250); hover / code action p95 <= 20 ms at 5,000 lines. Ruff's language
+// server is the anchor: when `ruff` is not installed, its figures are printed as quoted in issue 10
+// (measured on the same kind of machine).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

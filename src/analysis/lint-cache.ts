@@ -21,7 +21,7 @@ import type { ModelIR } from '../shared/ir';
 import type { Settings } from '../shared/settings';
 import { lintModel } from './lint';
 import { spanHolding } from '../shared/ranges';
-import { commonEnd, commonStart, moveRows, rowFreeJson, rowShift, uniformMoveOf, type RowMap, type RowShift } from './row-shift';
+import { moveRows, sharedEnds, rowFreeJson, rowShift, uniformMoveOf, type RowMap, type RowShift } from './row-shift';
 import { keptText } from './python/kept-text';
 
 /** What the key reads of one file: its text and the line spans of its top-level definitions. */
@@ -343,8 +343,9 @@ export class LintCache {
     // The characters the edit left alone: before its first change and after its last. A definition wholly
     // in them is the entry at its row (or where its row was), when that entry is as long: the same text,
     // not cut out and compared again (a file of helper functions has hundreds of definitions).
-    const unchangedUpTo = previous ? commonStart(previous.text, source.text) : 0;
-    const unchangedFrom = previous ? source.text.length - commonEnd(previous.text, source.text, Math.min(previous.text.length, source.text.length) - unchangedUpTo) : Number.POSITIVE_INFINITY;
+    const ends = previous ? sharedEnds(previous.text, source.text) : null;
+    const unchangedUpTo = ends ? ends.start : 0;
+    const unchangedFrom = ends ? source.text.length - ends.same : Number.POSITIVE_INFINITY;
     const untouched = (span: DefinitionSpan): DefinitionText | undefined => {
       const row = span.endIndex <= unchangedUpTo ? span.startRow : span.startIndex >= unchangedFrom ? shift?.().backward(span.startRow) : null;
       const entry = row === null || row === undefined ? undefined : previous?.definitions.get(row);

@@ -28,7 +28,7 @@ function countLines(text: string, from: number, to: number): number {
 const CHUNK = 512;
 
 /** How many first characters `a` and `b` share. */
-export function commonStart(a: string, b: string): number {
+function commonStart(a: string, b: string): number {
   const shorter = Math.min(a.length, b.length);
   let at = 0;
   while (at + CHUNK <= shorter && a.slice(at, at + CHUNK) === b.slice(at, at + CHUNK)) at += CHUNK;
@@ -37,11 +37,29 @@ export function commonStart(a: string, b: string): number {
 }
 
 /** How many last characters `a` and `b` share, at most `limit`. */
-export function commonEnd(a: string, b: string, limit: number): number {
+function commonEnd(a: string, b: string, limit: number): number {
   let same = 0;
   while (same + CHUNK <= limit && a.slice(a.length - same - CHUNK, a.length - same) === b.slice(b.length - same - CHUNK, b.length - same)) same += CHUNK;
   while (same < limit && a.charCodeAt(a.length - 1 - same) === b.charCodeAt(b.length - 1 - same)) same++;
   return same;
+}
+
+/** What two versions of a text share: their first `start` characters and, past those, their last `same`. */
+export interface SharedEnds {
+  start: number;
+  same: number;
+}
+
+/** The last pair compared: after an edit the statement groups, the attribute writes, the findings cache and the row map all ask. */
+let lastEnds: { before: string; after: string; ends: SharedEnds } | null = null;
+
+/** The characters an edit from `before` to `after` left alone, at their start and at their end (not overlapping). */
+export function sharedEnds(before: string, after: string): SharedEnds {
+  if (lastEnds?.before === before && lastEnds.after === after) return lastEnds.ends;
+  const start = commonStart(before, after);
+  const ends = { start, same: commonEnd(before, after, Math.min(before.length, after.length) - start) };
+  lastEnds = { before, after, ends };
+  return ends;
 }
 
 /** The last map computed: the extraction and the findings caches both ask for it after an edit. */
@@ -56,8 +74,7 @@ export function rowShift(before: string, after: string): RowShift {
 }
 
 function computeRowShift(before: string, after: string): RowShift {
-  const start = commonStart(before, after);
-  const same = commonEnd(before, after, Math.min(before.length, after.length) - start);
+  const { start, same } = sharedEnds(before, after);
   // Rows wholly before the first difference are the same lines at the same rows.
   const prefixRows = countLines(before, 0, start);
   // Rows wholly in the common end are the same lines, moved: from where it starts when a line starts

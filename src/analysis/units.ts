@@ -378,11 +378,10 @@ export class GroupCache {
       this.sitesText = sitesKey;
       this.keep(new Map(), null);
     }
-    // The group's key (its statements' text ids and rows) is the part's: a Map hashes it faster than a
+    // A part is keyed by its group's key (its statements' text ids and rows): a Map hashes it faster than a
     // digest would be computed per group, and the parts are dropped when the other files' calls change.
-    const keys = plan.groups.map((group) => group.key);
     // A group known to need the whole file decides at once.
-    const marked = keys.map((key) => this.parts.get(key)?.wholeFileFact).find((fact) => fact);
+    const marked = plan.groups.map((group) => this.parts.get(group.key)?.wholeFileFact).find((fact) => fact);
     if (marked) {
       this.wholeReason = marked;
       return null;
@@ -393,8 +392,8 @@ export class GroupCache {
     const parts: ExtractedPart[] = [];
     const previous = this.partsText;
     let shift: RowShift | null = null;
-    for (const [i, group] of plan.groups.entries()) {
-      const key = keys[i]!;
+    for (const group of plan.groups) {
+      const key = group.key;
       let part = this.parts.get(key) ?? next.get(key);
       if (!part && previous !== null && previous !== file.text) {
         shift ??= rowShift(previous, file.text);

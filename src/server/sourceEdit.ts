@@ -5,7 +5,7 @@
  * analyzed text is rebuilt from cells.
  */
 import type { SourceEdit } from '../analysis/api';
-import { commonEnd, commonStart } from '../analysis/row-shift';
+import { sharedEnds } from '../analysis/row-shift';
 
 interface Point {
   row: number;
@@ -26,8 +26,7 @@ export function pointAt(text: string, offset: number): Point {
 /** The single edit that turns `oldText` into `newText`; null when they are equal. */
 export function diffEdit(oldText: string, newText: string): SourceEdit | null {
   if (oldText === newText) return null;
-  const prefix = commonStart(oldText, newText);
-  const suffix = commonEnd(oldText, newText, Math.min(oldText.length, newText.length) - prefix);
+  const { start: prefix, same: suffix } = sharedEnds(oldText, newText);
   const oldEndIndex = oldText.length - suffix;
   const newEndIndex = newText.length - suffix;
   const startPosition = pointAt(oldText, prefix);

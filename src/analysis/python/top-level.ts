@@ -10,7 +10,7 @@
  */
 import type { TreeCursor } from 'web-tree-sitter';
 import { childSpans, type Node } from './syntax-tree';
-import { commonEnd, commonStart } from '../row-shift';
+import { sharedEnds } from '../row-shift';
 
 export interface TopLevelStatement {
   type: string;
@@ -75,8 +75,8 @@ export interface StatementsOf {
  * otherwise. What is known of a statement's text then carries over without the text being read again.
  */
 export function unchangedStatements(before: StatementsOf, now: StatementsOf): (index: number) => number {
-  const upTo = commonStart(before.text, now.text);
-  const from = now.text.length - commonEnd(before.text, now.text, Math.min(before.text.length, now.text.length) - upTo);
+  const { start: upTo, same } = sharedEnds(before.text, now.text);
+  const from = now.text.length - same;
   const countDelta = now.statements.length - before.statements.length;
   const delta = now.text.length - before.text.length;
   return (i) => {
