@@ -73,6 +73,8 @@ export interface StatementsRead {
   statements: readonly TopLevelStatement[];
   known: readonly KnownStatement[];
   partition: Partition;
+  /** The groups made of them (none when the file was read whole), in the order the partition lists them. */
+  groups: readonly Group[];
 }
 
 /**
@@ -90,8 +92,10 @@ export function groupsOf(file: PyFile, namesCache: Map<string, KnownStatement>, 
   const before = last.read;
   // The partition is a function of the names alone (reading it again cost 0.3 ms per edit of a 5,000-line file).
   const partition = before && sameNamesList(before.known, known) ? before.partition : partitionOf(known.map((k) => k.names));
-  last.read = { text: file.text, statements, known, partition };
-  if ('whole' in partition) return partition;
+  if ('whole' in partition) {
+    last.read = { text: file.text, statements, known, partition, groups: [] };
+    return partition;
+  }
   const imports: number[] = [];
   const members = new Map<number, number[]>();
   for (let i = 0; i < statements.length; i++) {
@@ -106,12 +110,19 @@ export function groupsOf(file: PyFile, namesCache: Map<string, KnownStatement>, 
   }
   // Each group is the imports and its own statements, in source order: two ascending lists of indices
   // merged. A file of helper functions has a group per function, so what is per statement is made once.
-  const keys = statements.map((s, i) => statementKey(known[i]!.textId, s.startRow));
+  // The same partition lists the same groups in the same order: a group whose statements all have the
+  // same texts at the same rows keeps its key, the same string (spelling and hashing 931 keys of a file of
+  // helper functions again per edit cost more than the rest of the groups' bookkeeping).
+  const formerGroups = before?.partition === partition ? before.groups : null;
+  const unchanged = (i: number) => before !== null && known[i] === before.known[i] && statements[i]!.startRow === before.statements[i]!.startRow;
   const groups: Group[] = [];
   for (const own of members.values()) {
     const kept = mergedAscending(imports, own);
-    groups.push({ statements: kept.map((i) => statements[i]!), textIds: kept.map((i) => known[i]!.textId), key: kept.map((i) => keys[i]!).join(',') });
+    const former = formerGroups?.[groups.length];
+    const key = former && kept.every(unchanged) ? former.key : kept.map((i) => statementKey(known[i]!.textId, statements[i]!.startRow)).join(',');
+    groups.push({ statements: kept.map((i) => statements[i]!), textIds: kept.map((i) => known[i]!.textId), key });
   }
+  last.read = { text: file.text, statements, known, partition, groups };
   return { groups };
 }
 
