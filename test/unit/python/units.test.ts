@@ -375,6 +375,21 @@ describe('lines added or removed above definitions (issue 10 §2)', () => {
     expect(defined(deleted).work).toEqual({ extractedGroups: 0, guessedShapes: 0, lintedModels: 0 });
   });
 
+  it('moves the findings of models an edit inside another definition left alone when lines are then typed above them', async () => {
+    // Typing inside build_b, then Enter above everything: as typing goes, the other models' findings were
+    // reused by that edit, and are the same models' findings in the version the lines were typed in.
+    const editedB = BUILDERS.replace('layers.Dense(32, activation="tanh")', 'layers.Dense(32, activation="relu")');
+    const typed = editedB.replace('WIDTH = 64\n', 'WIDTH = 64\n\n\n');
+    const editedA = typed.replace('range(4)', 'range(5)');
+    const removed = editedA.replace('WIDTH = 64\n\n\n', 'WIDTH = 64\n');
+    const [, inB, inserted, inA, deleted] = await steps([BUILDERS, editedB, typed, editedA, removed]);
+    expect(defined(inB).work).toEqual({ extractedGroups: 1, guessedShapes: 1, lintedModels: 1 });
+    expect(defined(inserted).work).toEqual({ extractedGroups: 0, guessedShapes: 0, lintedModels: 0 });
+    // build_a shares its group with Net and train: the group is extracted again, Net's findings kept.
+    expect(defined(inA).work.lintedModels).toBe(1);
+    expect(defined(deleted).work).toEqual({ extractedGroups: 0, guessedShapes: 0, lintedModels: 0 });
+  });
+
   it('computes again the group a line is typed in, and lints again every model when module-level code changes', async () => {
     // Enter inside build_b: its group is extracted again, build_a's group (and Net) moved.
     const insideB = BUILDERS.replace('def build_b():\n', 'def build_b():\n\n');
