@@ -45,7 +45,7 @@ def build_head(width=256):
 
 /** What the table says: its bindings with their ranges, star facts, and how each name the file uses resolves. */
 function facts(table: ImportTable): unknown {
-  const names = ['nn', 'F', 'Act', 'Linear', 'Sigmoid', 'Tanh', 'Encoder', 'build_head', 'Dense'];
+  const names = ['nn', 'F', 'Act', 'Linear', 'Sigmoid', 'Tanh', 'Encoder', 'build_head', 'Dense', 'Dropout'];
   return { bindings: table.bindings, starModules: table.starModules, starExports: table.starExports, resolved: names.map((n) => [n, table.has(n), table.resolve(`${n}.x`)]) };
 }
 
@@ -80,6 +80,18 @@ describe('import table after an edit', () => {
     if (shown === null) return;
     expect(JSON.stringify(facts(fresh))).toContain(shown);
     expect(JSON.stringify(before)).not.toContain(shown);
+  });
+
+  it('a quote typed or deleted on the line above an import turns it into a string\'s text or back, as parsing from scratch does', () => {
+    // The string opened after `note =` ends in the comment two lines below: the import between is its text.
+    const hidden = SOURCE.replace('def build_head(width=256):\n', "def build_head(width=256):\n    note = '''\n    from torch.nn import Dropout\n    end = 2  # '''\n");
+    const shown = hidden.replace("    note = '''\n", '    note = 1\n');
+    const dropout = '["Dropout",true,"torch.nn.Dropout.x"]';
+    for (const [before, after, bound] of [[hidden, shown, true], [shown, hidden, false]] as const) {
+      const { incremental, fresh } = tables(before, after);
+      expect(facts(incremental)).toEqual(facts(fresh));
+      expect(JSON.stringify(facts(fresh)).includes(dropout)).toBe(bound);
+    }
   });
 });
 

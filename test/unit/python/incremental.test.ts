@@ -294,6 +294,25 @@ describe('incremental analysis', () => {
     expect(classifierFindings[0]).toBeGreaterThan(0);
   }, 120_000);
 
+  it('equals a fresh analysis when a quote typed or deleted on one line turns an import on a later line into a string or back', async () => {
+    const path = join(ROOT, 'test/lsp/fixtures/shared_activation.py');
+    const relu = '        layers.Dense(64, activation="relu", kernel_initializer="he_normal"),\n';
+    const steps: ((text: string) => string)[] = [
+      // The classifier imports Dense itself, between two assignments, the second with ''' in its comment.
+      (t) => t.replace('def build_classifier():\n', "def build_classifier():\n    head = 1\n    from tensorflow.keras.layers import Dense\n    tail = 2  # '''\n").replace(relu.repeat(3), '        Dense(64, activation="sigmoid"),\n'.repeat(3)),
+      // An edit on the line above the import: the import is now text of a string that ends in the comment.
+      (t) => t.replace('    head = 1\n', "    head = '''\n"),
+      // Inside the string: no syntax changes outside the edited line.
+      (t) => t.replace('    tail = 2  #', '    tail = 3  #'),
+      // And back: the import is code again.
+      (t) => t.replace("    head = '''\n", '    head = 1\n'),
+    ];
+    const seen = await stepsEqualFresh(path, steps);
+    // Dense is Keras's by its import while the import is code, assumed to be while it is a string's text.
+    const assumed = seen.map(({ result }) => result.notices.some((n) => n.message.includes("no import found for 'Dense'")));
+    expect(assumed).toEqual([false, true, true, false]);
+  }, 120_000);
+
   it('equals a fresh analysis through lines inserted above a model and edits to input-shape evidence in another group', async () => {
     const path = join(ROOT, 'test/lsp/fixtures/evidence_elsewhere.py');
     const steps: ((text: string) => string)[] = [
