@@ -273,12 +273,15 @@ describe('incremental analysis', () => {
     expect(diagnostic?.relatedInformation?.[0]).toEqual({ location: { uri: 'file:///w/model.py', range: range(5) }, message: 'the sigmoid on line 6' });
   });
 
+  /** shared_activation.py's classifier importing Dense itself after `opening` and stacking sigmoid layers with it (one edit: the lines between change). */
+  const SHARED_ACTIVATION = join(ROOT, 'test/lsp/fixtures/shared_activation.py');
+  const importingDense = (opening: string, closing: string) => (t: string) =>
+    t.replace('def build_classifier():\n', `def build_classifier():\n${opening}    from tensorflow.keras.layers import Dense\n${closing}`).replace('        layers.Dense(64, activation="relu", kernel_initializer="he_normal"),\n'.repeat(3), '        Dense(64, activation="sigmoid"),\n'.repeat(3));
+
   it('equals a fresh analysis through an import added inside a function body, a top-level import changed and edits that change no import', async () => {
-    const path = join(ROOT, 'test/lsp/fixtures/shared_activation.py');
-    const relu = '        layers.Dense(64, activation="relu", kernel_initializer="he_normal"),\n';
+    const path = SHARED_ACTIVATION;
     const steps: ((text: string) => string)[] = [
-      // The classifier imports Dense itself and stacks sigmoid layers with it (one edit: the lines between change).
-      (t) => t.replace('def build_classifier():\n', 'def build_classifier():\n    from tensorflow.keras.layers import Dense\n\n').replace(relu.repeat(3), '        Dense(64, activation="sigmoid"),\n'.repeat(3)),
+      importingDense('', '\n'),
       (t) => t.replace('from tensorflow.keras import layers\n', 'from tensorflow.keras import layers, initializers\n'),
       // Inside one definition, no import touched: the import table is the previous version's, moved.
       (t) => t.replace('def build_decoder(n_out=784):\n', 'def build_decoder(n_out=784):\n    # the mirror of the encoder\n'),
@@ -295,11 +298,10 @@ describe('incremental analysis', () => {
   }, 120_000);
 
   it('equals a fresh analysis when a quote typed or deleted on one line turns an import on a later line into a string or back', async () => {
-    const path = join(ROOT, 'test/lsp/fixtures/shared_activation.py');
-    const relu = '        layers.Dense(64, activation="relu", kernel_initializer="he_normal"),\n';
+    const path = SHARED_ACTIVATION;
     const steps: ((text: string) => string)[] = [
-      // The classifier imports Dense itself, between two assignments, the second with ''' in its comment.
-      (t) => t.replace('def build_classifier():\n', "def build_classifier():\n    head = 1\n    from tensorflow.keras.layers import Dense\n    tail = 2  # '''\n").replace(relu.repeat(3), '        Dense(64, activation="sigmoid"),\n'.repeat(3)),
+      // The import between two assignments, the second with ''' in its comment.
+      importingDense('    head = 1\n', "    tail = 2  # '''\n"),
       // An edit on the line above the import: the import is now text of a string that ends in the comment.
       (t) => t.replace('    head = 1\n', "    head = '''\n"),
       // Inside the string: no syntax changes outside the edited line.
