@@ -301,6 +301,13 @@ function sliceOf(text: string, starts: readonly number[], statements: readonly T
   return { text: out, ranges };
 }
 
+/** `parts` without the keys of `dropped` and with `found` (dropped first: a group found may have the key another had). */
+function withFound(parts: Map<string, ExtractedPart>, dropped: readonly string[], found: readonly [string, ExtractedPart][]): Map<string, ExtractedPart> {
+  for (const key of dropped) parts.delete(key);
+  for (const [key, part] of found) parts.set(key, part);
+  return parts;
+}
+
 /** A part without its models and evidence, which move apart (each model by itself, evidence as shiftRows' `evidence`). */
 type PartRest = Omit<ExtractedPart, 'evidence' | 'models'>;
 
@@ -324,15 +331,30 @@ export class GroupCache {
   /** Groups the last call extracted (neither reused nor moved). */
   extractedGroups = 0;
 
+  /** Parts kept for the next call: one per group of the newest version read in groups. */
+  get keptParts(): number {
+    return this.parts.size;
+  }
+
   /** Input shapes the last call guessed (neither reused nor moved with their lines). */
   get guessedShapes(): number {
     return this.assembly.guessed;
   }
 
+  /**
+   * The groups the last extraction that read every group went through, in order, and the part of each
+   * (aligned): a group that has the same key string at the same place has the same part, found without
+   * looking it up. Empty when the last call stopped early (read whole, or a part needing the whole file).
+   */
+  private lastGroups: readonly Group[] = [];
+  private lastParts: readonly ExtractedPart[] = [];
+
   /** The parts (in the file as it is now) to keep, and the text they were computed from. */
-  private keep(parts: Map<string, ExtractedPart>, text: string | null): void {
+  private keep(parts: Map<string, ExtractedPart>, text: string | null, groups: readonly Group[] = [], aligned: readonly ExtractedPart[] = []): void {
     this.parts = parts;
     this.partsText = text;
+    this.lastGroups = groups;
+    this.lastParts = aligned;
   }
 
   /** The cached part of a group whose statements an edit only moved, with its rows moved; null when there is none. */
@@ -391,21 +413,37 @@ export class GroupCache {
     }
     // A part is keyed by its group's key (its statements' text ids and rows): a Map hashes it faster than a
     // digest would be computed per group, and the parts are dropped when the other files' calls change.
-    // A group known to need the whole file decides at once.
-    const marked = plan.groups.map((group) => this.parts.get(group.key)?.wholeFileFact).find((fact) => fact);
+    // A group with the key it had at the same place in the last extraction has the part it had: an edit
+    // inside one definition of a file of helper functions changes one key of 931, and the others are
+    // neither looked up nor stored again (the parts' map is changed in place).
+    const former = this.lastGroups.length === plan.groups.length && this.partsText !== null ? this.lastGroups : null;
+    const kept = (i: number): ExtractedPart | undefined => (former?.[i]!.key === plan.groups[i]!.key ? this.lastParts[i] : undefined);
+    // A group known to need the whole file decides at once (a kept part needs none: the last extraction went on).
+    const marked = plan.groups.map((group, i) => (kept(i) ? null : this.parts.get(group.key)?.wholeFileFact)).find((fact) => fact);
     if (marked) {
       this.wholeReason = marked;
+      this.lastGroups = [];
       return null;
     }
     // Only a group extracted again is sliced out of the text (most are found or moved).
     let starts: readonly number[] | null = null;
-    const next = new Map<string, ExtractedPart>();
+    const next = former ? this.parts : new Map<string, ExtractedPart>();
+    const dropped: string[] = [];
+    const found: [string, ExtractedPart][] = [];
+    const aligned: ExtractedPart[] = [];
     const parts: ExtractedPart[] = [];
     const previous = this.partsText;
     let shift: RowShift | null = null;
-    for (const group of plan.groups) {
+    for (const [i, group] of plan.groups.entries()) {
       const key = group.key;
-      let part = this.parts.get(key) ?? next.get(key);
+      const same = kept(i);
+      if (same) {
+        aligned.push(same);
+        if (!addsNothing(same)) parts.push(same);
+        continue;
+      }
+      if (former) dropped.push(former[i]!.key);
+      let part = this.parts.get(key) ?? (former ? undefined : next.get(key));
       if (!part && previous !== null && previous !== file.text) {
         shift ??= rowShift(previous, file.text);
         part = this.moved(group, shift) ?? undefined;
@@ -422,15 +460,17 @@ export class GroupCache {
           slice.dispose();
         }
       }
-      next.set(key, part);
+      if (former) found.push([key, part]);
+      else next.set(key, part);
+      aligned.push(part);
       if (part.wholeFileFact) {
         this.wholeReason = part.wholeFileFact;
-        this.keep(next, file.text);
+        this.keep(withFound(next, dropped, found), file.text);
         return null;
       }
       if (!addsNothing(part)) parts.push(part);
     }
-    this.keep(next, file.text);
+    this.keep(withFound(next, dropped, found), file.text, plan.groups, aligned);
     this.wholeReason = null;
     return assembleFile(file, parts, this.assembly);
   }

@@ -221,6 +221,8 @@ describe('extraction by groups', () => {
     expect(model(after, 'build_b').layers[1]?.activation?.name).toBe('relu');
     expect(JSON.parse(JSON.stringify(after))).toEqual(JSON.parse(JSON.stringify(extractFile(edited))));
     edited.dispose();
+    // build_b's former part is let go: one part per group is kept.
+    expect(cache.keptParts).toBe(2);
 
     // WIDTH is read by build_a and Net: both are extracted again, with the new width; build_b is reused.
     const widened = parse(BUILDERS.replace('activation="tanh"', 'activation="relu"').replace('WIDTH = 64', 'WIDTH = 128'));
@@ -231,6 +233,7 @@ describe('extraction by groups', () => {
     expect(model(third, 'Net').layers[0]).toMatchObject({ fanOut: 128 });
     expect(JSON.parse(JSON.stringify(third))).toEqual(JSON.parse(JSON.stringify(extractFile(widened))));
     widened.dispose();
+    expect(cache.keptParts).toBe(2);
   });
 });
 
