@@ -25,11 +25,22 @@ import { keptText } from './python/kept-text';
 /** Groups times lines beyond which a file is read whole (a 10,000-line file of ~450 models is well within). */
 const MAX_SLICED_ROWS = 20_000_000;
 
-/** One group: the statements it keeps, in order (imports included), their texts' ids, and its cache key. */
-interface Group {
-  statements: TopLevelStatement[];
-  textIds: number[];
-  key: string;
+/**
+ * One group: the statements it keeps, in order (imports included), by their indices among the file's
+ * top-level statements; their texts' ids, and its cache key. A group the next version of the file keeps
+ * as it was shares its indices, ids and key; its statements are read from that version's.
+ */
+class Group {
+  constructor(
+    private readonly all: readonly TopLevelStatement[],
+    readonly indices: readonly number[],
+    readonly textIds: readonly number[],
+    readonly key: string,
+  ) {}
+
+  get statements(): TopLevelStatement[] {
+    return this.indices.map((i) => this.all[i]!);
+  }
 }
 
 /** What is known of a statement's text: its names, and an id standing for the text in group keys. */
@@ -96,6 +107,17 @@ export function groupsOf(file: PyFile, namesCache: Map<string, KnownStatement>, 
     last.read = { text: file.text, statements, known, partition, groups: [] };
     return partition;
   }
+  const unchanged = (i: number) => before !== null && known[i] === before.known[i] && statements[i]!.startRow === before.statements[i]!.startRow;
+  const groupOf = (kept: readonly number[]) => new Group(statements, kept, kept.map((i) => known[i]!.textId), kept.map((i) => statementKey(known[i]!.textId, statements[i]!.startRow)).join(','));
+  // The same partition of as many statements lists the same groups in the same order: a group whose
+  // statements all have the same texts at the same rows keeps its key, the same string, and the rest of
+  // what it was (spelling and hashing the keys of the 931 groups of a file of helper functions again per
+  // edit, and gathering their members, cost more than the rest of the groups' bookkeeping).
+  if (before?.partition === partition && before.groups.length > 0 && before.statements.length === statements.length) {
+    const groups = before.groups.map((g) => (g.indices.every(unchanged) ? new Group(statements, g.indices, g.textIds, g.key) : groupOf(g.indices)));
+    last.read = { text: file.text, statements, known, partition, groups };
+    return { groups };
+  }
   const imports: number[] = [];
   const members = new Map<number, number[]>();
   for (let i = 0; i < statements.length; i++) {
@@ -110,18 +132,7 @@ export function groupsOf(file: PyFile, namesCache: Map<string, KnownStatement>, 
   }
   // Each group is the imports and its own statements, in source order: two ascending lists of indices
   // merged. A file of helper functions has a group per function, so what is per statement is made once.
-  // The same partition lists the same groups in the same order: a group whose statements all have the
-  // same texts at the same rows keeps its key, the same string (spelling and hashing 931 keys of a file of
-  // helper functions again per edit cost more than the rest of the groups' bookkeeping).
-  const formerGroups = before?.partition === partition ? before.groups : null;
-  const unchanged = (i: number) => before !== null && known[i] === before.known[i] && statements[i]!.startRow === before.statements[i]!.startRow;
-  const groups: Group[] = [];
-  for (const own of members.values()) {
-    const kept = mergedAscending(imports, own);
-    const former = formerGroups?.[groups.length];
-    const key = former && kept.every(unchanged) ? former.key : kept.map((i) => statementKey(known[i]!.textId, statements[i]!.startRow)).join(',');
-    groups.push({ statements: kept.map((i) => statements[i]!), textIds: kept.map((i) => known[i]!.textId), key });
-  }
+  const groups = [...members.values()].map((own) => groupOf(mergedAscending(imports, own)));
   last.read = { text: file.text, statements, known, partition, groups };
   return { groups };
 }
