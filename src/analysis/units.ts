@@ -454,7 +454,7 @@ export class GroupCache {
         continue;
       }
       if (former) dropped.push(former[i]!.key);
-      let part = this.parts.get(key) ?? (former ? undefined : next.get(key));
+      let part = this.parts.get(key) ?? next.get(key);
       if (!part && previous !== null && previous !== file.text) {
         shift ??= rowShift(previous, file.text);
         part = this.moved(group, shift) ?? undefined;

@@ -279,7 +279,6 @@ describe('incremental analysis', () => {
     t.replace('def build_classifier():\n', `def build_classifier():\n${opening}    from tensorflow.keras.layers import Dense\n${closing}`).replace('        layers.Dense(64, activation="relu", kernel_initializer="he_normal"),\n'.repeat(3), '        Dense(64, activation="sigmoid"),\n'.repeat(3));
 
   it('equals a fresh analysis through an import added inside a function body, a top-level import changed and edits that change no import', async () => {
-    const path = SHARED_ACTIVATION;
     const steps: ((text: string) => string)[] = [
       importingDense('', '\n'),
       (t) => t.replace('from tensorflow.keras import layers\n', 'from tensorflow.keras import layers, initializers\n'),
@@ -288,7 +287,7 @@ describe('incremental analysis', () => {
       (t) => t.replace('Dense(64, activation="sigmoid")', 'Dense(64, activation="tanh")'),
       (t) => t.replace('from tensorflow.keras import layers, initializers\n', 'import tensorflow.keras.layers as layers\n'),
     ];
-    const seen = await stepsEqualFresh(path, steps);
+    const seen = await stepsEqualFresh(SHARED_ACTIVATION, steps);
     const classifierFindings = seen.map(({ result, text }) => {
       const classifier = text.slice(0, text.indexOf('def build_classifier')).split('\n').length - 1;
       return result.findings.filter((f) => f.range.start.line > classifier).length;
@@ -298,7 +297,6 @@ describe('incremental analysis', () => {
   }, 120_000);
 
   it('equals a fresh analysis when a quote typed or deleted on one line turns an import on a later line into a string or back', async () => {
-    const path = SHARED_ACTIVATION;
     const steps: ((text: string) => string)[] = [
       // The import between two assignments, the second with ''' in its comment.
       importingDense('    head = 1\n', "    tail = 2  # '''\n"),
@@ -309,7 +307,7 @@ describe('incremental analysis', () => {
       // And back: the import is code again.
       (t) => t.replace("    head = '''\n", '    head = 1\n'),
     ];
-    const seen = await stepsEqualFresh(path, steps);
+    const seen = await stepsEqualFresh(SHARED_ACTIVATION, steps);
     // Dense is Keras's by its import while the import is code, assumed to be while it is a string's text.
     const assumed = seen.map(({ result }) => result.notices.some((n) => n.message.includes("no import found for 'Dense'")));
     expect(assumed).toEqual([false, true, true, false]);
