@@ -130,14 +130,31 @@ function columnSumsInto(sums: Float32Array, m: Float32Array, columns: number): v
 /** Rows per tile of a transpose: a column's values in the tile are read while the tile is in cache. */
 const TILE = 64;
 
+/** Columns written per pass over a tile: four values side by side in a row are read together. */
+const COLUMNS_PER_PASS = 4;
+
 /**
- * The [columns, rows] transpose of a [rows, columns] matrix: per tile of rows, each column written in
- * order (twice as fast as 32x32 blocks for [32768, 32] and [4096, 256], the same for small matrices).
+ * The [columns, rows] transpose of a [rows, columns] matrix: per tile of rows, four columns at a time
+ * written in order (twice as fast as 32x32 blocks for [32768, 32] and [4096, 256]; four columns a pass,
+ * 0.9 ns a value, twice as fast as one for shapes from [7, 13] to [256, 4096]).
  */
 export function transposeInto(out: Float32Array, m: Float32Array, rows: number, columns: number): void {
   for (let r0 = 0; r0 < rows; r0 += TILE) {
     const r1 = Math.min(r0 + TILE, rows);
-    for (let c = 0; c < columns; c++) {
+    let c = 0;
+    for (; c + COLUMNS_PER_PASS <= columns; c += COLUMNS_PER_PASS) {
+      const to0 = c * rows;
+      const to1 = to0 + rows;
+      const to2 = to1 + rows;
+      const to3 = to2 + rows;
+      for (let r = r0, from = r0 * columns + c; r < r1; r++, from += columns) {
+        out[to0 + r] = m[from]!;
+        out[to1 + r] = m[from + 1]!;
+        out[to2 + r] = m[from + 2]!;
+        out[to3 + r] = m[from + 3]!;
+      }
+    }
+    for (; c < columns; c++) {
       const to = c * rows;
       for (let r = r0, from = r0 * columns + c; r < r1; r++, from += columns) out[to + r] = m[from]!;
     }
@@ -246,62 +263,68 @@ function termsOf(values: Float32Array, code: number, shift: number): Float32Arra
 
 /** A sum over a member's values in one level, in order: of its terms (squares of the values' differences from `shift`, or the values), into `slot`. */
 interface Chain {
-  member: Info;
+  values: Float32Array;
   square: boolean;
   shift: number;
   slot: number;
 }
 
+/** Chains summed side by side: a float32 sum in order waits on an addition and a rounding per value; four independent ones overlap. */
+const LANES = 4;
+
 /**
- * Every chain's sum into `results`, by the backend's own kernels on stacks of the members: the chains
- * of one count and kind copied into one [chains, count] matrix, its squared differences from the
- * chains' shifts taken by one SquaredDifference, its rows summed by one Sum (in order, as a loop here
- * would). A float32 sum in JavaScript waits on a rounding per value (~2.7 ns a value here, one sum at a
- * time): with the tails' bounds (tailBounds), a 20-layer sigmoid MLP's meter kernel went from 11.6 M to
- * 7.1 M instructions a step (valgrind; ~350 k values).
+ * Every chain's sum into `results`, each over its values in order with a float32 rounding after every
+ * operation, as the backend's Square, SquaredDifference and Sum round (the same numbers, bit for bit).
+ * Chains of one length and kind go four at a time (the last quad filled with copies of its last chain,
+ * whose sums are not kept): one chain at a time took ~2.5 ns a value, four ~1.3 ns (a 20-layer MLP's
+ * step sums ~350 k values). This replaced copying the chains into a stack for the backend's Sum kernel.
  */
-function chainSums(wasm: BackendWasm, chains: Chain[], results: Float32Array): void {
+function chainSums(chains: Chain[], results: Float32Array): void {
   const groups = new Map<string, Chain[]>();
   for (const chain of chains) {
-    const key = `${chain.square} ${sizeOf(chain.member)}`;
+    const key = `${chain.square} ${chain.values.length}`;
     const group = groups.get(key);
     if (group) group.push(chain);
     else groups.set(key, [chain]);
   }
+  const sums = new Float32Array(LANES);
   for (const group of groups.values()) {
-    const count = sizeOf(group[0]!.member);
-    if (count === 0) {
-      for (const chain of group) results[chain.slot] = 0;
-      continue;
+    for (let from = 0; from < group.length; from += LANES) {
+      const lane = (k: number) => group[Math.min(from + k, group.length - 1)]!;
+      const [a, b, c, d] = [lane(0), lane(1), lane(2), lane(3)];
+      if (a.square) squareSumsOfFour(sums, a.values, b.values, c.values, d.values, a.shift, b.shift, c.shift, d.shift);
+      else sumsOfFour(sums, a.values, b.values, c.values, d.values);
+      for (let k = 0; k < LANES && from + k < group.length; k++) results[group[from + k]!.slot] = sums[k]!;
     }
-    const stack = wasm.makeOutput([group.length, count], 'float32');
-    // Heap views only after the allocation (an allocation may grow the heap and detach older views).
-    const stacked = wasm.typedArrayFromHeap(stack) as Float32Array;
-    group.forEach((chain, row) => {
-      const values = wasm.typedArrayFromHeap(chain.member) as Float32Array;
-      if (chain.square) squaredDifferencesInto(stacked, row * count, values, chain.shift);
-      else stacked.set(values, row * count);
-    });
-    const sums = backendKernel('Sum', { x: stack }, wasm, { axis: [1], keepDims: false });
-    const values = wasm.typedArrayFromHeap(sums) as Float32Array;
-    group.forEach((chain, row) => {
-      results[chain.slot] = values[row]!;
-    });
-    wasm.disposeData(sums.dataId);
-    wasm.disposeData(stack.dataId);
   }
 }
 
-/**
- * (v - shift)² of each value into `out` from `at`, rounded as the backend's SquaredDifference rounds
- * (the difference to float32, then the product): written while the members are stacked, instead of a
- * broadcast SquaredDifference over the stack after (a binary kernel, whose ccall path V8 then optimizes).
- */
-function squaredDifferencesInto(out: Float32Array, at: number, values: Float32Array, shift: number): void {
-  for (let i = 0; i < values.length; i++) {
-    const d = fround(values[i]! - shift);
-    out[at + i] = d * d;
+/** Σ (v - shift)² over four arrays of one length, each in order: the difference rounded to float32, then its square, then the sum. */
+function squareSumsOfFour(sums: Float32Array, a: Float32Array, b: Float32Array, c: Float32Array, d: Float32Array, sa: number, sb: number, sc: number, sd: number): void {
+  let [s0, s1, s2, s3] = [0, 0, 0, 0];
+  for (let i = 0; i < a.length; i++) {
+    const d0 = fround(a[i]! - sa);
+    const d1 = fround(b[i]! - sb);
+    const d2 = fround(c[i]! - sc);
+    const d3 = fround(d[i]! - sd);
+    s0 = fround(s0 + fround(d0 * d0));
+    s1 = fround(s1 + fround(d1 * d1));
+    s2 = fround(s2 + fround(d2 * d2));
+    s3 = fround(s3 + fround(d3 * d3));
   }
+  sums.set([s0, s1, s2, s3]);
+}
+
+/** Σ v over four arrays of one length, each in order, rounded to float32 after every addition. */
+function sumsOfFour(sums: Float32Array, a: Float32Array, b: Float32Array, c: Float32Array, d: Float32Array): void {
+  let [s0, s1, s2, s3] = [0, 0, 0, 0];
+  for (let i = 0; i < a.length; i++) {
+    s0 = fround(s0 + a[i]!);
+    s1 = fround(s1 + b[i]!);
+    s2 = fround(s2 + c[i]!);
+    s3 = fround(s3 + d[i]!);
+  }
+  sums.set([s0, s1, s2, s3]);
 }
 
 /**
@@ -398,11 +421,11 @@ function memberReductionsKernel({ inputs, backend, attrs }: { inputs: tf.NamedTe
     const memberDims = dims.slice(at, at + ranks[k]!);
     at += ranks[k]!;
     if (code === 0) results[k] = values[0]!;
-    else if (code <= 3 && memberDims.length === 1) chains.push({ member: inputs[`m${k}`]!, square: code !== 1, shift: code === 3 ? values[0]! : 0, slot: k });
+    else if (code <= 3 && memberDims.length === 1) chains.push({ values, square: code !== 1, shift: code === 3 ? values[0]! : 0, slot: k });
     else if (code <= 3) results[k] = nestedSum(termsOf(values, code, values[0]!), memberDims);
     else results[k] = tailCountOf(values, level, code === 4);
   });
-  chainSums(wasm, chains, results);
+  chainSums(chains, results);
   const out = wasm.makeOutput([codes.length], 'float32');
   (wasm.typedArrayFromHeap(out) as Float32Array).set(results);
   return out;

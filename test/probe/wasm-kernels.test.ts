@@ -5,12 +5,13 @@
  * ops on the stacked outputs; a probe run leaves no tensor behind.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/probe/backend';
 import { makeMatMul, type FusableActivation } from '../../src/probe/matmul';
 import { Rng } from '../../src/probe/rng';
 import { runProbe } from '../../src/probe/run';
-import { flippedSwapped, memberReductions, subtractEach, tailCounts, type MemberReduction } from '../../src/probe/wasm-kernels';
+import { flippedSwapped, memberReductions, subtractEach, tailCounts, transposeInto, type MemberReduction } from '../../src/probe/wasm-kernels';
 import { StepMeter } from '../../src/probe/metrics';
 import { buildNodes } from '../../src/probe/layers';
 import { planWithinBudget } from '../../src/probe/scale';
@@ -249,6 +250,17 @@ describe('Dense as one kernel each way on wasm', () => {
     expect(fused).toEqual(numbers(false));
     expect(fused.values.saturated.some((v) => v !== null && v > 0)).toBe(true);
     tf.dispose([...outputs, ...grads, loss, ...vars]);
+  });
+
+  it('a transpose moves every value of any shape to its place (rows past a tile, columns past a multiple of four)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 150 }), fc.integer({ min: 1, max: 11 }), (rows, columns) => {
+        const m = Float32Array.from({ length: rows * columns }, (_, i) => i);
+        const out = new Float32Array(m.length).fill(-1);
+        transposeInto(out, m, rows, columns);
+        for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) expect(out[c * rows + r]).toBe(m[r * columns + c]);
+      }),
+    );
   });
 
   it('a probe run leaves no tensor behind', async () => {
