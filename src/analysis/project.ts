@@ -87,7 +87,8 @@ export class Project {
   /** Adds or replaces a file. With `edit` (the change from the previous text), re-parses incrementally. */
   setFile(path: string, text: string, edit?: SourceEdit): void {
     const previous = this.files.get(path);
-    const state: FileState = { path, text, stamp: ++this.stamps, error: refuseText(text, this.maxFileBytes), parsed: null, notices: [], extracted: null, extractedWith: '', extractionNotices: [], outgoing: null, suppressions: null, definitions: null, writesBefore: null };
+    const written = previous && !previous.error && edit ? text.slice(edit.startIndex, edit.newEndIndex) : text;
+    const state: FileState = { path, text, stamp: ++this.stamps, error: refuseText(text, this.maxFileBytes, written), parsed: null, notices: [], extracted: null, extractedWith: '', extractionNotices: [], outgoing: null, suppressions: null, definitions: null, writesBefore: null };
     if (!previous) this.generation++;
     if (!state.error) {
       try {

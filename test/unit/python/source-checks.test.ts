@@ -1,9 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Parser } from 'web-tree-sitter';
+import { Project } from '../../../src/analysis/project';
 import { createPythonParser } from '../../../src/analysis/python/parser';
 import { SyntaxTree } from '../../../src/analysis/python/syntax-tree';
 import { decodeSource, refuseText, syntaxNotices } from '../../../src/analysis/source-checks';
 import { defined } from '../../defined';
+import { editAt } from '../../../bench/generate.mjs';
 
 let parser: Parser;
 beforeAll(async () => {
@@ -34,5 +36,25 @@ describe('source checks', () => {
     expect(decodeSource(new TextEncoder().encode('x = "é"\n'))).toEqual({ text: 'x = "é"\n' });
     expect(refuseText('x'.repeat(3000), 2048)).toMatch(/over the 0\.0 MB limit/);
     expect(refuseText('x = 1\n', 2048)).toBeNull();
+  });
+
+  it('refuses a NUL an edit types into an open file, and reads the file again once the NUL is gone', async () => {
+    const project = await Project.create({ incremental: true });
+    const path = '/work/model.py';
+    let text = 'import torch\n\ndef f(x):\n    return x + 1\n';
+    const typed = (at: number, removed: string, written: string) => {
+      const next = text.slice(0, at) + written + text.slice(at + removed.length);
+      project.setFile(path, next, editAt(text, at, removed, written));
+      text = next;
+      return project.analyzeFile(path).error;
+    };
+    const binary = 'binary file (contains NUL bytes); not analyzed';
+    project.setFile(path, text);
+    expect(typed(text.indexOf('+'), '+', '\u0000')).toBe(binary);
+    // Typed elsewhere while the NUL is there: still refused.
+    expect(typed(text.indexOf('f('), 'f', 'g')).toBe(binary);
+    expect(typed(text.indexOf('\u0000'), '\u0000', '-')).toBeNull();
+    expect(typed(text.indexOf('g('), 'g', 'h')).toBeNull();
+    project.dispose();
   });
 });
