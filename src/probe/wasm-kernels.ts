@@ -301,7 +301,10 @@ function chainSums(chains: Chain[], results: Float32Array): void {
 
 /** Σ (v - shift)² over four arrays of one length, each in order: the difference rounded to float32, then its square, then the sum. */
 function squareSumsOfFour(sums: Float32Array, a: Float32Array, b: Float32Array, c: Float32Array, d: Float32Array, sa: number, sb: number, sc: number, sd: number): void {
-  let [s0, s1, s2, s3] = [0, 0, 0, 0];
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
   for (let i = 0; i < a.length; i++) {
     const d0 = fround(a[i]! - sa);
     const d1 = fround(b[i]! - sb);
@@ -312,19 +315,28 @@ function squareSumsOfFour(sums: Float32Array, a: Float32Array, b: Float32Array, 
     s2 = fround(s2 + fround(d2 * d2));
     s3 = fround(s3 + fround(d3 * d3));
   }
-  sums.set([s0, s1, s2, s3]);
+  sums[0] = s0;
+  sums[1] = s1;
+  sums[2] = s2;
+  sums[3] = s3;
 }
 
 /** Σ v over four arrays of one length, each in order, rounded to float32 after every addition. */
 function sumsOfFour(sums: Float32Array, a: Float32Array, b: Float32Array, c: Float32Array, d: Float32Array): void {
-  let [s0, s1, s2, s3] = [0, 0, 0, 0];
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
   for (let i = 0; i < a.length; i++) {
     s0 = fround(s0 + a[i]!);
     s1 = fround(s1 + b[i]!);
     s2 = fround(s2 + c[i]!);
     s3 = fround(s3 + d[i]!);
   }
-  sums.set([s0, s1, s2, s3]);
+  sums[0] = s0;
+  sums[1] = s1;
+  sums[2] = s2;
+  sums[3] = s3;
 }
 
 /**
