@@ -220,7 +220,7 @@ const uniformMoves = new WeakMap<object, RecordedMove>();
 
 /** The value `value` is a uniform move of, while that value is still held (see RecordedMove). */
 export function uniformMoveOf(value: object): UniformMove | undefined {
-  const recorded = pending.get(value)?.whole?.uniform ?? uniformMoves.get(value);
+  const recorded = pendingOf(value)?.whole?.uniform ?? uniformMoves.get(value);
   const from = recorded?.from.deref();
   return from && recorded ? { from, rows: recorded.rows } : undefined;
 }
@@ -354,8 +354,16 @@ interface Pending {
   whole: { source: object; uniform: RecordedMove | null } | null;
 }
 
-/** Per copy moveRows made (the whole value, and records of it with fields still to read): one entry, as each costs the garbage collector. */
-const pending = new WeakMap<object, Pending>();
+/**
+ * What a copy moveRows made (the whole value, or a record of it with fields still to read) reads from:
+ * a property of the copy under a symbol, not enumerable (spreads, JSON and deep comparisons do not see
+ * it). A WeakMap entry per copy cost the garbage collector more than the copy's own fields.
+ */
+const PENDING = Symbol('pending');
+
+function pendingOf(value: object): Pending | undefined {
+  return (value as { [PENDING]?: Pending })[PENDING];
+}
 
 /** The row `map` gives; the rows were checked when the copy was made, so none is in changed lines. */
 function rowIn(map: RowMap, row: number): number {
@@ -516,7 +524,7 @@ function deferred(v: unknown, key: string, owner: string, rows: RowMap, p: Share
   }
   // Shared records keep being shared in the copy, as in shiftRows' (the small ones too would cost a lookup each).
   if (later) {
-    pending.set(out, later);
+    Object.defineProperty(out, PENDING, { value: later });
     p.copies.set(v, out);
   }
   return out;
@@ -550,7 +558,7 @@ function objectsWithin(value: object, budget: number): number {
 
 /** Reads field `key` of a deferred copy: the original's, moved when first read. */
 function settle(copy: object, key: string): unknown {
-  const p = pending.get(copy);
+  const p = pendingOf(copy);
   if (!p) throw new Error(`a moved copy lost its original (field ${key})`);
   if (p.values?.has(key)) return p.values.get(key);
   const field = p.source[key];
@@ -573,7 +581,7 @@ function accessorFor(key: string): PropertyDescriptor {
         return settle(this, key);
       },
       set(this: object, value: unknown) {
-        const p = pending.get(this);
+        const p = pendingOf(this);
         if (p) (p.values ??= new Map()).set(key, value);
       },
       enumerable: true,
@@ -593,7 +601,7 @@ function accessorFor(key: string): PropertyDescriptor {
 export function moveRows<T extends object>(value: T, file: string, mapOf: RowMapOf): T | null {
   // An array is copied at once: the copies kept between edits are records (a model, a finding, a part).
   if (Array.isArray(value)) return shiftRows(value, file, mapOf);
-  const before = pending.get(value);
+  const before = pendingOf(value);
   const source = before?.whole?.source ?? value;
   const held = rowsHeld(source);
   if (!held) return null;
