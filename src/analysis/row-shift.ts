@@ -298,7 +298,8 @@ function rowsHeld(value: object): RowsHeld {
     rows.add(row);
   };
   // By the file it was reached in: a copy moves an object it reaches twice by the first (see `deferred`).
-  const seen = new Map<object, string[]>();
+  // One file, as nearly every object is reached from: its name, not a list (an array per object visited).
+  const seen = new Map<object, string | string[]>();
   const visit = (v: unknown, key: string, owner: string): boolean => {
     if (typeof v === 'string') {
       if (PATH_KEYS.has(key)) return true;
@@ -311,10 +312,14 @@ function rowsHeld(value: object): RowsHeld {
     }
     if (v === null || typeof v !== 'object') return true;
     const owners = seen.get(v);
-    if (owners?.includes(owner)) return true;
-    if (owners) owners.push(owner);
-    else seen.set(v, [owner]);
-    if (Array.isArray(v)) return v.every((item) => visit(item, key, owner));
+    if (owners === undefined) seen.set(v, owner);
+    else if (owners === owner || (typeof owners !== 'string' && owners.includes(owner))) return true;
+    else if (typeof owners === 'string') seen.set(v, [owners, owner]);
+    else owners.push(owner);
+    if (Array.isArray(v)) {
+      for (const item of v as unknown[]) if (!visit(item, key, owner)) return false;
+      return true;
+    }
     if (Object.getPrototypeOf(v) !== Object.prototype) return false;
     const record = v as Record<string, unknown>;
     const own = fileOf(record, owner);

@@ -172,4 +172,14 @@ describe('moveRows', () => {
     const moved = defined(moveRows(model, model.file, () => byRows(-2)('')));
     expect(moveRows(moved, model.file, () => (row: number) => (row === 1 ? null : row))).toBeNull();
   });
+
+  it('refuses an object two files reach when its row lies in the changed lines of the second', () => {
+    // One range object under the model's file and again under a training file's record: its row is that
+    // file's too, where the edit changed it.
+    const shared = { start: { line: 2, character: 0 }, end: { line: 2, character: 5 } };
+    const value = { file: '/w/m.py', range: shared, training: { file: '/w/train.py', range: shared } };
+    const changedInTraining = (file: string) => (file === '/w/train.py' ? up : down);
+    expect(moveRows(value, value.file, changedInTraining)).toBeNull();
+    expect(moveRows(value, value.file, (file) => (file === '/w/train.py' ? (row: number) => row : down))).not.toBeNull();
+  });
 });
