@@ -21,7 +21,7 @@ import type { ModelIR } from '../shared/ir';
 import type { Settings } from '../shared/settings';
 import { lintModel } from './lint';
 import { spanHolding } from '../shared/ranges';
-import { moveRows, sharedEnds, rowFreeJson, rowShift, uniformMoveOf, type RowMap, type RowShift } from './row-shift';
+import { moveRows, prepareMove, sharedEnds, rowFreeJson, rowShift, uniformMoveOf, type RowMap, type RowShift } from './row-shift';
 import { keptText } from './python/kept-text';
 
 /** What the key reads of one file: its text and the line spans of its top-level definitions. */
@@ -444,6 +444,21 @@ export class LintCache {
       findings.push(moved);
     }
     return { file: model.file, base: shape.base, findings, version: null };
+  }
+
+  /**
+   * Walks ahead what moving the findings kept of `file`'s models reads first (row-shift.ts,
+   * prepareMove), until `deadline` (performance.now()) once it walked something; whether every finding
+   * was walked.
+   */
+  prepareMoves(file: string, deadline: number): boolean {
+    let walked = false;
+    for (const entry of this.movable.values()) {
+      if (entry.file !== file) continue;
+      for (const finding of entry.findings) walked = prepareMove(finding) || walked;
+      if (walked && performance.now() > deadline) return false;
+    }
+    return true;
   }
 
   /** Drops what is kept of a file that left the project. */

@@ -467,6 +467,16 @@ export class Project {
     return { extractedGroups: groups?.extractedGroups ?? 0, guessedShapes: groups?.guessedShapes ?? 0, lintedModels: this.lintCache?.lintedModels ?? 0 };
   }
 
+  /**
+   * Walks ahead, until `deadline` (performance.now()), what the next lines typed above `path`'s models
+   * read first to move the models and findings cached of them (the editor's project; the server calls it
+   * while idle). Whether everything was walked: call again until it is.
+   */
+  prepareMoves(path: string, deadline: number): boolean {
+    const groups = this.groupCaches?.get(path);
+    return (groups?.prepareMoves(deadline) ?? true) && (this.lintCache?.prepareMoves(path, deadline) ?? true);
+  }
+
   dispose(): void {
     for (const path of [...this.files.keys()]) this.removeFile(path);
   }

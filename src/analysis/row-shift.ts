@@ -287,10 +287,30 @@ type RowsHeld = Map<string, number[]> | null;
 
 const rowsHeldOf = new WeakMap<object, RowsHeld>();
 
+/** Values whose rows rowsHeld walked (not found known) since the process started: what prepareMove saves a move. */
+let rowsWalks = 0;
+
+export function rowsWalked(): number {
+  return rowsWalks;
+}
+
+/**
+ * Walks ahead of a move what moveRows reads of `value` first (its rows, known per original once walked):
+ * a file's first line typed above its models otherwise walks every model and finding below it then.
+ * Whether it walked anything (false: known already).
+ */
+export function prepareMove(value: object): boolean {
+  if (Array.isArray(value)) return false;
+  const walks = rowsWalks;
+  rowsHeld(pendingOf(value)?.whole?.source ?? value);
+  return rowsWalks > walks;
+}
+
 /** The rows `value` holds, as shiftRows reads them (positions by their enclosing `file`, lines and ids spelled in strings by the value's own). */
 function rowsHeld(value: object): RowsHeld {
   const known = rowsHeldOf.get(value);
   if (known !== undefined) return known;
+  rowsWalks++;
   const byFile = new Map<string, Set<number>>();
   const add = (file: string, row: number) => {
     let rows = byFile.get(file);

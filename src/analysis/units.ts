@@ -18,7 +18,7 @@ import { statementNames, topLevelStatements, unchangedStatements, type Statement
 import { addsNothing, assembleFile, extractPart, hasEvidence, type AssemblyMemo, type ExtractedFile, type ExtractedPart } from './extract/index';
 import type { AssignedAttributes, ExternalSites, ImportedDefinitions } from './extract/types';
 import { throwIfCancelled } from './cancellation';
-import { moveRows, rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
+import { moveRows, prepareMove, rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
 import { lineStarts } from './rules/helpers/text-offsets';
 import { keptText } from './python/kept-text';
 
@@ -366,6 +366,19 @@ export class GroupCache {
     this.partsText = text;
     this.lastGroups = groups;
     this.lastParts = aligned;
+  }
+
+  /**
+   * Walks ahead what moving the cached parts' models reads first (row-shift.ts, prepareMove), until
+   * `deadline` (performance.now()) once it walked something; whether every model was walked.
+   */
+  prepareMoves(deadline: number): boolean {
+    let walked = false;
+    for (const part of this.parts.values()) {
+      for (const model of part.models) walked = prepareMove(model) || walked;
+      if (walked && performance.now() > deadline) return false;
+    }
+    return true;
   }
 
   /** The cached part of a group whose statements an edit only moved, with its rows moved; null when there is none. */

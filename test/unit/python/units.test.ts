@@ -12,6 +12,7 @@ import { PyFile } from '../../../src/analysis/python/file';
 import { GroupCache, groupsOf, type KnownStatement, type StatementsRead } from '../../../src/analysis/units';
 import { extractFile, type ExtractedFile } from '../../../src/analysis/extract/index';
 import { Project } from '../../../src/analysis/project';
+import { rowsWalked } from '../../../src/analysis/row-shift';
 import type { FileResult } from '../../../src/analysis/api';
 import { defined } from '../../defined';
 
@@ -391,6 +392,32 @@ describe('lines added or removed above definitions (issue 10 §2)', () => {
     // build_a shares its group with Net and train: the group is extracted again, Net's findings kept.
     expect(defined(inA).work.lintedModels).toBe(1);
     expect(defined(deleted).work).toEqual({ extractedGroups: 0, guessedShapes: 0, lintedModels: 0 });
+  });
+
+  it('walks ahead, while idle, what a line typed above the models moves first: that move then walks fewer values, to the same results', async () => {
+    const path = '/w/models.py';
+    const typed = BUILDERS.replace('WIDTH = 64\n', 'WIDTH = 64\n\n');
+    const enter = async (prepare: boolean) => {
+      const project = await Project.create({ incremental: true });
+      try {
+        project.setFile(path, BUILDERS);
+        project.analyzeFile(path);
+        // A deadline already past: one value at a time, and done after as many calls at most.
+        if (prepare) for (let calls = 0; !project.prepareMoves(path, Number.NEGATIVE_INFINITY); calls++) expect(calls).toBeLessThan(50);
+        const before = rowsWalked();
+        project.setFile(path, typed);
+        const result = project.analyzeFile(path);
+        return { walked: rowsWalked() - before, result, work: project.lastWork(path) };
+      } finally {
+        project.dispose();
+      }
+    };
+    const cold = await enter(false);
+    const prepared = await enter(true);
+    expect(cold.walked).toBeGreaterThan(0);
+    expect(prepared.walked).toBeLessThan(cold.walked);
+    expect(prepared.result).toEqual(cold.result);
+    expect(prepared.work).toEqual({ extractedGroups: 0, guessedShapes: 0, lintedModels: 0 });
   });
 
   it('computes again the group a line is typed in, and lints again every model when module-level code changes', async () => {
