@@ -336,7 +336,7 @@ export class GroupCache {
   /** Per part this cache moved, the copy moveRows made of its rest (moved again from its original: row-shift.ts). */
   private readonly movedRests = new WeakMap<ExtractedPart, PartRest>();
   /** The last assembly of the file's parts (input shapes moved with their lines: extract/index.ts). */
-  private readonly assembly: AssemblyMemo = { last: null, guessed: 0 };
+  private readonly assembly: AssemblyMemo = { last: null, guessed: 0, models: [] };
   /** Why the newest version was read whole, or null. */
   wholeReason: string | null = null;
   /** Groups the last call extracted (neither reused nor moved). */
@@ -369,13 +369,15 @@ export class GroupCache {
   }
 
   /**
-   * Walks ahead what moving the cached parts' models reads first (row-shift.ts, prepareMove), until
-   * `deadline` (performance.now()) once it walked something; whether every model was walked.
+   * Walks ahead what moving the cached parts' models and the last assembly's completed models reads
+   * first (row-shift.ts, prepareMove), until `deadline` (performance.now()) once it walked something;
+   * whether every model was walked.
    */
   prepareMoves(deadline: number): boolean {
     let walked = false;
-    for (const part of this.parts.values()) {
-      for (const model of part.models) walked = prepareMove(model) || walked;
+    const models = [...[...this.parts.values()].flatMap((part) => part.models), ...this.assembly.models];
+    for (const model of models) {
+      walked = prepareMove(model) || walked;
       if (walked && performance.now() > deadline) return false;
     }
     return true;

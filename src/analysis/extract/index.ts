@@ -222,6 +222,8 @@ export interface Assembly {
 export interface AssemblyMemo {
   last: Assembly | null;
   guessed: number;
+  /** The models the last assembly completed (the next one moves them when an edit only moved them). */
+  models: readonly ModelIR[];
 }
 
 /**
@@ -309,6 +311,7 @@ export function assembleFile(file: PyFile, parts: readonly ExtractedPart[], memo
   if (memo) {
     memo.last = { text: file.text, evidence, key: evidenceKey };
     memo.guessed = guessed;
+    memo.models = models;
   }
   const external = parts.flatMap((p) => p.external);
   const passes = parts.flatMap((p) => p.passes);
