@@ -40,7 +40,7 @@ describe('source checks', () => {
 
   it('refuses a NUL an edit types into an open file, and reads the file again once the NUL is gone', async () => {
     const project = await Project.create({ incremental: true });
-    const path = '/work/model.py';
+    const path = 'model.py';
     let text = 'import torch\n\ndef f(x):\n    return x + 1\n';
     const typed = (at: number, removed: string, written: string) => {
       const next = text.slice(0, at) + written + text.slice(at + removed.length);
