@@ -375,7 +375,7 @@ export class GroupCache {
    */
   prepareMoves(deadline: number): boolean {
     let walked = false;
-    const models = [...[...this.parts.values()].flatMap((part) => part.models), ...this.assembly.models];
+    const models = [...this.parts.values()].flatMap((part) => part.models).concat(this.assembly.models);
     for (const model of models) {
       walked = prepareMove(model) || walked;
       if (walked && performance.now() > deadline) return false;
