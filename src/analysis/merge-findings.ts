@@ -162,3 +162,81 @@ export function mergeRepeatedFindings(findings: readonly Finding[], modelOf: (fi
   }
   return out.map((item) => (Array.isArray(item) ? mergedMark(item, modelOf) : 'kept' in item ? mergedFinding(item) : item));
 }
+
+/** One model's findings in one file, after suppressions, as combineFindings reads them. */
+export interface ModelPart {
+  model: ModelIR;
+  /** In the order the rules gave them. */
+  findings: readonly Finding[];
+  /** Per finding, its code and line: where findings of two models may meet (a mark gives way to a finding on its line, repeats merge). */
+  keys: readonly string[];
+  /** Whether every finding is about `model` (then merging them alone reads that model only). */
+  ownOnly: boolean;
+  /** The findings merged and sorted on their own: kept with the part while no other part's findings meet them. */
+  alone?: Finding[];
+}
+
+/** A part of `model`'s findings in one file. */
+export function modelPart(model: ModelIR, findings: readonly Finding[]): ModelPart {
+  return { model, findings, keys: findings.map((f) => `${f.code}:${String(f.range.start.line)}`), ownOnly: findings.every((f) => f.modelId === model.id) };
+}
+
+/** Findings in source order (line, column, code); equal ones keep their order. */
+const byPosition = (a: Finding, b: Finding) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.code.localeCompare(b.code);
+
+/** `findings` (of one file, in model order) with marks on a finding's line dropped, repeats merged, in source order. */
+function combined(findings: readonly Finding[], modelOf: (finding: Finding) => ModelIR | undefined): Finding[] {
+  // A mark that echoes a problem where a layer is written says nothing a finding on that line does not.
+  const direct = new Set(findings.filter((f) => !f.echoes).map((f) => `${f.code}:${String(f.range.start.line)}`));
+  const kept = findings.filter((f) => !f.echoes || !direct.has(`${f.code}:${String(f.range.start.line)}`));
+  return mergeRepeatedFindings(kept, modelOf).sort(byPosition);
+}
+
+/**
+ * A file's findings from its models' parts (in model order): marks on a finding's line dropped, one
+ * finding per problem, in source order. Only parts whose findings meet another part's (the same code on
+ * the same line) are combined together; every other part is combined alone, and that result is kept with
+ * it: an edit of one model of a file of hundreds reads the others' findings no more than once each.
+ */
+export function combineFindings(parts: readonly ModelPart[], modelOf: (finding: Finding) => ModelIR | undefined): Finding[] {
+  const owners = new Map<string, ModelPart>();
+  const meeting = new Set<ModelPart>();
+  for (const part of parts) {
+    for (const key of part.keys) {
+      const owner = owners.get(key);
+      if (owner === undefined) owners.set(key, part);
+      else if (owner !== part) meeting.add(owner).add(part);
+    }
+  }
+  const lists: Finding[][] = [];
+  const together: Finding[] = [];
+  for (const part of parts) {
+    if (part.findings.length === 0) continue;
+    if (meeting.has(part)) together.push(...part.findings);
+    else if (part.ownOnly && modelOf(part.findings[0]!) === part.model) lists.push((part.alone ??= combined(part.findings, modelOf)));
+    else lists.push(combined(part.findings, modelOf));
+  }
+  if (together.length > 0) lists.push(combined(together, modelOf));
+  return inSourceOrder(lists);
+}
+
+/**
+ * Sorted lists as one sorted list. No two lists hold equal findings (those meet, and are combined in one
+ * list), so lists that follow one another need no sort of their findings.
+ */
+function inSourceOrder(lists: Finding[][]): Finding[] {
+  if (follow(lists)) return lists.flat();
+  lists.sort((a, b) => (a[0] && b[0] ? byPosition(a[0], b[0]) : 0));
+  return follow(lists) ? lists.flat() : lists.flat().sort(byPosition);
+}
+
+/** Whether each list's findings all come before the next list's. */
+function follow(lists: readonly Finding[][]): boolean {
+  let last: Finding | undefined;
+  for (const list of lists) {
+    const first = list[0];
+    if (last && first && byPosition(last, first) >= 0) return false;
+    last = list.at(-1) ?? last;
+  }
+  return true;
+}

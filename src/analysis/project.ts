@@ -19,9 +19,9 @@ import { attributeWrites, writesReadOf, type AttributeWrite, type WritesRead } f
 import { GroupCache } from './units';
 import { definitionSpans, LintCache, LintSources, type DefinitionSpan } from './lint-cache';
 import { lintModel } from './lint';
-import { mergeRepeatedFindings } from './merge-findings';
+import { combineFindings, modelPart, type ModelPart } from './merge-findings';
 import { isRuleEnabled } from './config/index';
-import { isSuppressed, parseSuppressions, type Suppressions } from './suppression';
+import { editSpellsDirective, isSuppressed, NO_SUPPRESSIONS, parseSuppressions, type Suppressions } from './suppression';
 import { DEFAULT_MAX_FILE_BYTES, refuseText, syntaxNotices } from './source-checks';
 import { rethrowCancellation, runCancellable, throwIfCancelled, type CancellationCheck } from './cancellation';
 import { oneLine } from '../shared/source-snippet';
@@ -68,6 +68,8 @@ export class Project {
   private readonly lintCache: LintCache | null;
   /** Per file, the extraction of its statement groups (null when the project reads files whole). */
   private readonly groupCaches: Map<string, GroupCache> | null;
+  /** Per lint result (the lint cache's array), its model's findings per file after the suppressions of the model's file (see partsOf). */
+  private readonly partsByLint = new WeakMap<readonly Finding[], { model: ModelIR; suppressions: Suppressions; parts: readonly ModelPart[] }>();
 
   private constructor(
     private readonly parser: Parser,
@@ -89,6 +91,7 @@ export class Project {
     const previous = this.files.get(path);
     const written = previous && !previous.error && edit ? text.slice(edit.startIndex, edit.newEndIndex) : text;
     const state: FileState = { path, text, stamp: ++this.stamps, error: refuseText(text, this.maxFileBytes, written), parsed: null, notices: [], extracted: null, extractedWith: '', extractionNotices: [], outgoing: null, suppressions: null, definitions: null, writesBefore: null };
+    if (previous?.suppressions === NO_SUPPRESSIONS && edit && !editSpellsDirective(text, edit)) state.suppressions = NO_SUPPRESSIONS;
     if (!previous) this.generation++;
     if (!state.error) {
       try {
@@ -315,36 +318,53 @@ export class Project {
   }
 
   private findingsByFile(models: ModelIR[]): Map<string, Finding[]> {
-    const byFile = new Map<string, Finding[]>();
+    const parts = new Map<string, ModelPart[]>();
     const modelsById = new Map(models.map((m) => [m.id, m]));
     const lint = this.lintOf();
     for (const model of models) {
       throwIfCancelled();
       const found = lint(model);
-      const silencedWhereWritten = this.silencedWhereWritten(found);
-      for (const finding of found) {
-        const state = this.files.get(finding.file);
-        if (!state) continue;
-        // Findings that land in another file obey that file's settings and suppressions.
-        if (finding.file !== model.file && !this.enabledIn(finding, finding.file)) continue;
-        if (isSuppressed(this.suppressionsOf(state), finding.code, finding.range.start.line)) continue;
-        if (this.echoesSuppressed(finding)) continue;
-        if (silencedWhereWritten.has(siteKey(finding.code, finding))) continue;
-        const list = byFile.get(finding.file) ?? [];
-        list.push(finding);
-        byFile.set(finding.file, list);
+      for (const part of this.partsOf(model, found)) {
+        const file = part.findings[0]!.file;
+        const list = parts.get(file) ?? [];
+        list.push(part);
+        parts.set(file, list);
       }
     }
     this.lintCache?.endAnalysis();
-    // A mark that echoes a problem where a layer is written says nothing a finding on that line does not;
-    // one problem found in several models is one finding.
-    for (const [file, list] of byFile) {
-      const direct = new Set(list.filter((f) => !f.echoes).map((f) => `${f.code}:${String(f.range.start.line)}`));
-      const kept = list.filter((f) => !f.echoes || !direct.has(`${f.code}:${String(f.range.start.line)}`));
-      byFile.set(file, mergeRepeatedFindings(kept, (f) => modelsById.get(f.modelId)));
-    }
-    for (const list of byFile.values()) list.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.code.localeCompare(b.code));
+    const byFile = new Map<string, Finding[]>();
+    for (const [file, list] of parts) byFile.set(file, combineFindings(list, (f) => modelsById.get(f.modelId)));
     return byFile;
+  }
+
+  /**
+   * What `found` (a model's findings) leaves per file after suppressions. Kept per lint result while the
+   * model's file has the same suppressions, when all of it is in that file (the common case, and the only
+   * file it then reads); computed anew otherwise.
+   */
+  private partsOf(model: ModelIR, found: readonly Finding[]): readonly ModelPart[] {
+    const state = this.files.get(model.file);
+    const suppressions = state ? this.suppressionsOf(state) : null;
+    const kept = this.partsByLint.get(found);
+    if (kept && kept.model === model && kept.suppressions === suppressions) return kept.parts;
+    const byFile = new Map<string, Finding[]>();
+    const silencedWhereWritten = this.silencedWhereWritten(found);
+    for (const finding of found) {
+      const state = this.files.get(finding.file);
+      if (!state) continue;
+      // Findings that land in another file obey that file's settings and suppressions.
+      if (finding.file !== model.file && !this.enabledIn(finding, finding.file)) continue;
+      if (isSuppressed(this.suppressionsOf(state), finding.code, finding.range.start.line)) continue;
+      if (this.echoesSuppressed(finding)) continue;
+      if (silencedWhereWritten.has(siteKey(finding.code, finding))) continue;
+      const list = byFile.get(finding.file) ?? [];
+      list.push(finding);
+      byFile.set(finding.file, list);
+    }
+    const parts = [...byFile.values()].map((list) => modelPart(model, list));
+    const local = found.every((f) => f.file === model.file && (f.echoes ?? []).every((site) => site.file === model.file));
+    if (local && suppressions && this.lintCache) this.partsByLint.set(found, { model, suppressions, parts });
+    return parts;
   }
 
   /**

@@ -94,6 +94,24 @@ const NOQA = /#\s*noqa(?![\w-])(\s*:\s*(?<codes>[A-Za-z]+[0-9]+(?:\s*,\s*[A-Za-z
 const OWN_DIRECTIVE = /#\s*gradient-lens\s*:\s*(?<name>[A-Za-z-]+)(?:\s*\[(?<codes>[^\]]*)\])?/gi;
 const CODE = /[A-Za-z]+[0-9]+/g;
 const DIRECTIVE_WORD = /noqa|gradient-lens/i;
+/** The longest word DIRECTIVE_WORD matches, in characters. */
+const DIRECTIVE_WORD_LENGTH = 'gradient-lens'.length;
+
+/**
+ * The suppressions of every text that spells no directive word: one object, which the file's next
+ * version keeps when its edit spells none either (see editSpellsDirective).
+ */
+export const NO_SUPPRESSIONS: Suppressions = { lines: new Map(), file: null, directives: [], notices: [] };
+
+/**
+ * Whether the characters an edit wrote, with those around them, spell a directive word: a text without
+ * one that takes an edit that does not either still has none, and is not searched again whole (a
+ * case-insensitive search of a 5,000-line file took 0.15 ms per keystroke).
+ */
+export function editSpellsDirective(text: string, edit: { startIndex: number; newEndIndex: number }): boolean {
+  const reach = DIRECTIVE_WORD_LENGTH - 1;
+  return DIRECTIVE_WORD.test(text.slice(Math.max(0, edit.startIndex - reach), edit.newEndIndex + reach));
+}
 
 function rangeOn(line: number, start: number, end: number): Range {
   return { start: { line, character: start }, end: { line, character: end } };
@@ -113,9 +131,9 @@ function addCodes(current: SuppressedCodes | null | undefined, codes: string[] |
 
 /** Parses every suppression comment in `text`. `knownCodes` defaults to the rule registry. */
 export function parseSuppressions(text: string, knownCodes: readonly string[] = RULES.map((r) => r.meta.code)): Suppressions {
-  const result: Suppressions = { lines: new Map(), file: null, directives: [], notices: [] };
   // Every directive spells one of these words: a text without them needs no scan (the editor parses each version).
-  if (!DIRECTIVE_WORD.test(text)) return result;
+  if (!DIRECTIVE_WORD.test(text)) return NO_SUPPRESSIONS;
+  const result: Suppressions = { lines: new Map(), file: null, directives: [], notices: [] };
   const known = new Set(knownCodes);
   const notice = (message: string, range: Range) => result.notices.push({ message, range, severity: 'warning' });
   const checkOwnCodes = (codes: { code: string; range: Range }[]) => {

@@ -26,12 +26,19 @@ export function instantiatedModels(file: PyFile, models: readonly ModelIR[]): bo
   if (models.length === 0) return [];
   const classSpans = lineSpans(models.filter((m) => m.style === 'torch-module' || m.style === 'keras-subclass').map((m) => m.range));
   // Calls found by text (a long file costs little): `Name(` anywhere outside a model class.
-  const names = [...new Set(models.flatMap((m) => [m.name, ...m.exports]))].filter((n) => /^\w+$/.test(n));
+  const names = new Set<string>();
+  for (const model of models) {
+    names.add(model.name);
+    for (const name of model.exports) names.add(name);
+  }
   const called = new Set<string>();
-  if (names.length > 0) {
+  const pattern = callPattern([...names].filter((n) => /^\w+$/.test(n)));
+  if (pattern) {
     const text = file.text;
     const tree = file.root.tree;
-    for (const m of text.matchAll(new RegExp(`(?<![\\w.])(${names.join('|')})\\s*\\(`, 'g'))) {
+    // exec from a reset lastIndex, not matchAll, which copies the pattern on every call.
+    pattern.lastIndex = 0;
+    for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
       const { row, column } = tree.position(m.index);
       if (/^\s*(def|class)\s+$/.test(text.slice(m.index - column, m.index))) continue; // the definition itself
       if (!spanHolding(classSpans, row, ([from]) => from, ([, to]) => to)) called.add(m[1]!);
@@ -43,6 +50,17 @@ export function instantiatedModels(file: PyFile, models: readonly ModelIR[]): bo
     const moduleLevel = !classLike && model.exports.includes(model.name) && !enclosingDefinition(file, model.range);
     return byCall || moduleLevel;
   });
+}
+
+/** The last pattern made: an edit of a file keeps its models' names, and a pattern of hundreds of names is long to make. */
+let lastPattern: { names: string; pattern: RegExp } | null = null;
+
+/** A pattern of calls of any of `names` (words), not as attributes; null for none. */
+function callPattern(names: readonly string[]): RegExp | null {
+  if (names.length === 0) return null;
+  const joined = names.join('|');
+  if (lastPattern?.names !== joined) lastPattern = { names: joined, pattern: new RegExp(`(?<![\\w.])(${joined})\\s*\\(`, 'g') };
+  return lastPattern.pattern;
 }
 
 /** Whether the model's defining code sits inside a function or class. */

@@ -1,0 +1,77 @@
+/**
+ * Line starts carried through an edit (issue 10): a keystroke in a long file does not search all of it
+ * for line breaks again. The carried table must be the one a search of the new text gives, whatever
+ * the edit writes or deletes (line breaks included), and positions read from an incrementally parsed
+ * file must be those of a file parsed whole.
+ */
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Parser } from 'web-tree-sitter';
+import { createPythonParser } from '../../../src/analysis/python/parser';
+import { PyFile } from '../../../src/analysis/python/file';
+import { carryLineStarts, lineStarts } from '../../../src/analysis/rules/helpers/text-offsets';
+import { diffEdit, pointAt } from '../../../src/server/sourceEdit';
+import { defined } from '../../defined';
+
+/** Line starts by splitting, as the reference. */
+function splitStarts(text: string): number[] {
+  const starts = [0];
+  text.split('\n').slice(0, -1).reduce((at, line) => (starts.push(at + line.length + 1), at + line.length + 1), 0);
+  return starts;
+}
+
+const textArb = fc.string({ unit: fc.constantFrom('a', 'b', ' ', '\n', '\n', 'é', '#'), maxLength: 120, size: 'large' });
+
+describe('line starts carried through an edit', () => {
+  it('equal those of the new text searched whole (any edit, line breaks written or deleted)', () => {
+    fc.assert(
+      fc.property(textArb, fc.nat(), fc.nat({ max: 12 }), textArb, (before, at, remove, insert) => {
+        const start = at % (before.length + 1);
+        const oldEnd = Math.min(before.length, start + remove);
+        const after = before.slice(0, start) + insert + before.slice(oldEnd);
+        // The table of the text before is known (an analysis read it), as it is in the editor.
+        lineStarts(before);
+        carryLineStarts(before, after, {
+          startIndex: start,
+          oldEndIndex: oldEnd,
+          newEndIndex: start + insert.length,
+          startPosition: pointAt(before, start),
+          oldEndPosition: pointAt(before, oldEnd),
+        });
+        expect(lineStarts(after)).toEqual(splitStarts(after));
+      }),
+      { numRuns: 600, seed: 20261204 },
+    );
+  });
+
+  it('leave an unknown text to be searched whole', () => {
+    const before = 'a\nb\n';
+    const after = 'a\nxy\nb\n';
+    carryLineStarts(`${before}# never read\n`, after, { startIndex: 2, oldEndIndex: 2, newEndIndex: 5, startPosition: { row: 1 }, oldEndPosition: { row: 1 } });
+    expect(lineStarts(after)).toEqual([0, 2, 5, 7]);
+  });
+});
+
+describe('positions in a file parsed incrementally', () => {
+  let parser: Parser;
+  beforeAll(async () => {
+    parser = await createPythonParser();
+  });
+
+  it('are those of the same text parsed whole, after lines are typed and deleted above', () => {
+    let text = 'import torch.nn as nn\n\n\ndef build():\n    return nn.Sequential(nn.Linear(4, 8), nn.ReLU())\n\n\nnet = build()\n';
+    let file = PyFile.parse(parser, 'net.py', text);
+    file.root.tree.position(0);
+    for (const next of [text.replace('\n\ndef', '\n\n# a note\n\ndef'), text.replace('nn.ReLU()', 'nn.Tanh(),\n        nn.ReLU()'), text.replace('\n\n\nnet', '\nnet')]) {
+      const edited = PyFile.parse(parser, 'net.py', next, file, defined(diffEdit(text, next)));
+      const whole = PyFile.parse(parser, 'net.py', next);
+      for (const index of [0, next.indexOf('def'), next.indexOf('ReLU'), next.indexOf('net ='), next.length]) {
+        expect(edited.root.tree.position(index)).toEqual(whole.root.tree.position(index));
+      }
+      whole.dispose();
+      file.dispose();
+      [file, text] = [edited, next];
+    }
+    file.dispose();
+  });
+});
