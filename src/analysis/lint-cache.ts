@@ -342,7 +342,9 @@ export class LintCache {
     const previous = this.fileIds.get(file);
     if (previous?.text === source.text) return previous;
     const moduleText = moduleLevelText(source);
-    const movableModuleText = moduleText.replace(BLANK_LINES, '');
+    // The same module-level text has the same text without blank lines (a keystroke inside a definition).
+    const sameModule = previous?.moduleText === moduleText;
+    const movableModuleText = sameModule ? previous.movableModuleText : moduleText.replace(BLANK_LINES, '');
     const shift = previous ? rowShiftWhenAsked(previous.text, source.text) : null;
     // A definition keeps its entry where the edit moved it with its text: found at the same row first (an
     // edit that moved nothing), else where the row map says it was.
@@ -369,7 +371,7 @@ export class LintCache {
       version: ++this.nextId,
       text: source.text,
       moduleText,
-      moduleId: previous?.moduleText === moduleText ? previous.moduleId : ++this.nextId,
+      moduleId: sameModule ? previous.moduleId : ++this.nextId,
       movableModuleText,
       movableModuleId: previous?.movableModuleText === movableModuleText ? previous.movableModuleId : ++this.nextId,
       definitions: new Map(),

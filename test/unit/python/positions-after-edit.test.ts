@@ -1,14 +1,16 @@
 /**
- * Line starts carried through an edit (issue 10): a keystroke in a long file does not search all of it
- * for line breaks again. The carried table must be the one a search of the new text gives, whatever
- * the edit writes or deletes (line breaks included), and positions read from an incrementally parsed
- * file must be those of a file parsed whole.
+ * What an edit carries from the version before (issue 10): a keystroke in a long file does not search
+ * all of it for line breaks again, nor read every top-level statement again. The carried line starts must
+ * be those a search of the new text gives, whatever the edit writes or deletes (line breaks included), and
+ * positions and top-level statements read from an incrementally parsed file must be those of the same text
+ * parsed whole.
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Parser } from 'web-tree-sitter';
 import { createPythonParser } from '../../../src/analysis/python/parser';
 import { PyFile } from '../../../src/analysis/python/file';
+import { topLevelStatements } from '../../../src/analysis/python/top-level';
 import { carryLineStarts, lineStarts } from '../../../src/analysis/rules/helpers/text-offsets';
 import { diffEdit, pointAt } from '../../../src/server/sourceEdit';
 import { defined } from '../../defined';
@@ -68,6 +70,59 @@ describe('positions in a file parsed incrementally', () => {
       for (const index of [0, next.indexOf('def'), next.indexOf('ReLU'), next.indexOf('net ='), next.length]) {
         expect(edited.root.tree.position(index)).toEqual(whole.root.tree.position(index));
       }
+      whole.dispose();
+      file.dispose();
+      [file, text] = [edited, next];
+    }
+    file.dispose();
+  });
+});
+
+describe('top-level statements of a file parsed incrementally', () => {
+  let parser: Parser;
+  beforeAll(async () => {
+    parser = await createPythonParser();
+  });
+
+  const SOURCE = `import torch.nn as nn
+# a comment between statements
+
+
+def build(width):
+    layers = [nn.Linear(4, width), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+@decorated
+def helper():
+    return 1
+
+net = build(8)
+print(net)
+`;
+
+  /** Edits inside a definition (lines typed, deleted, the last line changed), and some that change the statements around it. */
+  const EDITS: [string, string][] = [
+    ['nn.ReLU()]', 'nn.ReLU(), nn.Linear(width, 2)]'],
+    ['    return nn.Sequential(*layers)', '    layers.append(nn.Tanh())\n    return nn.Sequential(*layers)'],
+    ['(*layers)', '(*layers[:1])'],
+    ['    return 1', '    return 1\n\n    x = 2'],
+    ['    layers.append(nn.Tanh())\n', ''],
+    ['    return nn.Sequential(*layers[:1])', 'return nn.Sequential(*layers[:1])'],
+    ['return nn.Sequential(*layers[:1])', '    return nn.Sequential(*layers[:1])'],
+    ['    layers = [', '    layers = """['],
+    ['    layers = """[', '    layers = ['],
+  ];
+
+  it('are those of the same text parsed whole, after each edit in turn', () => {
+    let text = SOURCE;
+    let file = PyFile.parse(parser, 'net.py', text);
+    for (const [from, to] of EDITS) {
+      const next = text.replace(from, to);
+      expect(next).not.toBe(text);
+      const edited = PyFile.parse(parser, 'net.py', next, file, defined(diffEdit(text, next)));
+      const whole = PyFile.parse(parser, 'net.py', next);
+      expect(topLevelStatements(edited.root)).toEqual(topLevelStatements(whole.root));
       whole.dispose();
       file.dispose();
       [file, text] = [edited, next];
