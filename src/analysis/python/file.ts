@@ -4,7 +4,7 @@ import { Edit } from 'web-tree-sitter';
 import type { SourceEdit } from '../api';
 import { ImportTable } from './imports';
 import { SyntaxTree, type Node } from './syntax-tree';
-import { carryStatements, topLevelStatements, type TopLevelStatement } from './top-level';
+import { carryStatements, carryStatementsAround, topLevelStatements, type TopLevelStatement } from './top-level';
 import { carryLineStarts } from '../rules/helpers/text-offsets';
 
 /** Top-level statements an edit inside which leaves the import table as it was, unless it edits what the table reads. */
@@ -63,7 +63,17 @@ export class PyFile {
     const tree = parser.parse(text, oldTree ?? undefined);
     if (!tree) throw new Error(`could not parse ${path}`);
     if (previous && edit) carryLineStarts(previous.text, text, edit);
-    if (!previous || !edit || !oldTree || !edited) return new PyFile(path, text, tree);
+    if (!previous || !edit || !oldTree) return new PyFile(path, text, tree);
+    if (!edited) {
+      const gap = blankGap(previous, edit, text);
+      if (!gap) return new PyFile(path, text, tree);
+      // Blank space typed or deleted between two statements: the same statements and imports, those below
+      // moved. As many top-level nodes as before: no comment between them turned into code or back.
+      const top = tree.rootNode;
+      const nodeAt = (index: number) => (top.hasError || top.childCount !== oldTree.rootNode.childCount ? null : top.firstChildForIndex(index));
+      const rows = edit.newEndPosition.row - edit.oldEndPosition.row;
+      return new PyFile(path, text, tree, text, (root) => (carryStatementsAround(root, nodeAt, gap.next, gap.statements, edit) ? previous.imports.movedBelow(gap.firstMovedRow - 1, rows) : null));
+    }
     const [table, before, site] = [previous.imports, oldTree, edited];
     // Rebuilding the table walked the whole file on every keystroke: 0.4 ms of the 2 ms parse of an edit of a 5,000-line file.
     return new PyFile(path, text, tree, text, (root) => {
@@ -116,6 +126,25 @@ function reusableEdit(previous: PyFile, edit: SourceEdit): SourceEdit {
   if (start >= edit.startIndex) return edit;
   return { ...edit, startIndex: start, startPosition: previous.syntax.position(start) };
 }
+
+/**
+ * The top-level statements before an edit that wrote and removed only blank space between two of them
+ * (none on the rows it changed), the index of the one after it, and that one's first row; null otherwise.
+ */
+function blankGap(previous: PyFile, edit: SourceEdit, text: string): { statements: readonly TopLevelStatement[]; next: number; firstMovedRow: number } | null {
+  if (previous.root.hasError) return null;
+  if (!BLANK.test(previous.text.slice(edit.startIndex, edit.oldEndIndex)) || !BLANK.test(text.slice(edit.startIndex, edit.newEndIndex))) return null;
+  const statements = topLevelStatements(previous.root);
+  const next = statements.findIndex((s) => s.startIndex >= edit.oldEndIndex);
+  const following = statements[next];
+  const before = statements[next - 1];
+  if (!following || (before && before.endIndex > edit.startIndex)) return null;
+  // Two statements on one row, or a statement moved along the row the edit ends on: its columns would change.
+  if (before?.endRow === following.startRow || (following.startRow === edit.oldEndPosition.row && edit.oldEndPosition.column !== edit.newEndPosition.column)) return null;
+  return { statements, next, firstMovedRow: following.startRow };
+}
+
+const BLANK = /^\s*$/;
 
 /**
  * The top-level definition an edit lies strictly inside, past its first line, when the edited lines of

@@ -62,26 +62,72 @@ export function topLevelStatements(root: Node): readonly TopLevelStatement[] {
   return known;
 }
 
+/** An edit as its effect on what follows it: characters and rows added (negative: removed). */
+interface EditShift {
+  oldEndIndex: number;
+  newEndIndex: number;
+  oldEndPosition: { row: number };
+  newEndPosition: { row: number };
+}
+
+/** A top-level node of a tree, as web-tree-sitter reads it. */
+interface TopNode {
+  type: string;
+  startIndex: number;
+  endIndex: number;
+}
+
 /**
  * Gives the tree of `root` the statements of the tree before an edit strictly inside the statement at
- * `index` (past its first line), when that statement in the new tree starts where it did and ends where
- * the edit moved its end: the text before it and after it is the same, and a module-level statement
+ * `index` (past its first line), when that statement in the new tree (`node`) starts where it did and ends
+ * where the edit moved its end: the text before it and after it is the same, and a module-level statement
  * ends at module level, so the others are the same statements, those after it moved by the edit (reading
  * them all again cost 0.15 ms per keystroke in a 5,000-line file of helper functions).
  */
-export function carryStatements(root: Node, node: { type: string; startIndex: number; endIndex: number }, index: number, before: readonly TopLevelStatement[], edit: { oldEndIndex: number; newEndIndex: number; oldEndPosition: { row: number }; newEndPosition: { row: number } }): void {
+export function carryStatements(root: Node, node: TopNode, index: number, before: readonly TopLevelStatement[], edit: EditShift): void {
   const edited = before[index];
   const shift = edit.newEndIndex - edit.oldEndIndex;
-  if (statementsByTree.has(root.tree) || !edited || node.type !== edited.type || node.startIndex !== edited.startIndex || node.endIndex !== edited.endIndex + shift) return;
-  const rows = edit.newEndPosition.row - edit.oldEndPosition.row;
+  if (statementsByTree.has(root.tree) || !edited || !sameNode(node, edited, 0, shift)) return;
   const end = root.tree.position(node.endIndex);
-  const statements = before.slice(0, index);
-  statements.push({ ...edited, endIndex: node.endIndex, endRow: end.row, endColumn: end.column });
-  for (let i = index + 1; i < before.length; i++) {
+  const statements = movedAfter(before, index + 1, edit);
+  statements[index] = { ...edited, endIndex: node.endIndex, endRow: end.row, endColumn: end.column };
+  statementsByTree.set(root.tree, statements);
+}
+
+/**
+ * Gives the tree of `root` the statements of the tree before an edit that wrote or removed only blank
+ * space between the statements at `next - 1` and `next`, when the new tree holds both where the edit
+ * leaves them (`nodeAt` reads the top-level node at an offset): the same statements, those from `next`
+ * on moved (Enter typed above a definition). Whether it did.
+ */
+export function carryStatementsAround(root: Node, nodeAt: (index: number) => TopNode | null, next: number, before: readonly TopLevelStatement[], edit: EditShift): boolean {
+  const shift = edit.newEndIndex - edit.oldEndIndex;
+  const [previous, following] = [before[next - 1], before[next]];
+  if (statementsByTree.has(root.tree) || !following) return false;
+  const found = (s: TopLevelStatement, by: number) => {
+    const node = nodeAt(s.startIndex + by);
+    return node !== null && sameNode(node, s, by, by);
+  };
+  if ((previous && !found(previous, 0)) || !found(following, shift)) return false;
+  statementsByTree.set(root.tree, movedAfter(before, next, edit));
+  return true;
+}
+
+/** Whether `node` is `statement` with its start moved by `start` characters and its end by `end`. */
+function sameNode(node: TopNode, statement: TopLevelStatement, start: number, end: number): boolean {
+  return node.type === statement.type && node.startIndex === statement.startIndex + start && node.endIndex === statement.endIndex + end;
+}
+
+/** `before`, those from `from` on moved by the edit. */
+function movedAfter(before: readonly TopLevelStatement[], from: number, edit: EditShift): TopLevelStatement[] {
+  const shift = edit.newEndIndex - edit.oldEndIndex;
+  const rows = edit.newEndPosition.row - edit.oldEndPosition.row;
+  const statements = before.slice(0, from);
+  for (let i = from; i < before.length; i++) {
     const s = before[i]!;
     statements.push({ type: s.type, startIndex: s.startIndex + shift, endIndex: s.endIndex + shift, startRow: s.startRow + rows, endRow: s.endRow + rows, endColumn: s.endColumn });
   }
-  statementsByTree.set(root.tree, statements);
+  return statements;
 }
 
 /** A version of a file: its text and its top-level statements (what a later version is compared with). */

@@ -9,6 +9,7 @@ import type { Parser } from 'web-tree-sitter';
 import { PyFile } from '../../../src/analysis/python/file';
 import type { ImportTable } from '../../../src/analysis/python/imports';
 import { createPythonParser } from '../../../src/analysis/python/parser';
+import { topLevelStatements } from '../../../src/analysis/python/top-level';
 import { diffEdit } from '../../../src/server/sourceEdit';
 
 let parser: Parser;
@@ -124,6 +125,15 @@ describe('syntax tree after lines typed or deleted between top-level statements'
     // Blank lines at the top: the walk back over them stops at the file's start.
     ['another typed between the blank first line and the first statement', (t) => `\n\n${t.slice(1)}`],
     ['the first two deleted', (t) => t.slice(2)],
+    ['Enter at the end of a statement followed by another on the next line', (t) => t.replace('Act = nn.Tanh\n', 'Act = nn.Tanh\n\n')],
+    ['a line typed above an import', (t) => t.replace('\nimport torch.nn.functional as F\n', '\n\nimport torch.nn.functional as F\n')],
+    ['that line deleted and two more below the import', (t) => t.replace('\n\nimport torch.nn.functional as F\n', '\nimport torch.nn.functional as F\n\n\n')],
+    ['a statement indented by spaces typed before it', (t) => t.replace('\n__all__', '\n  __all__')],
+    ['the spaces deleted', (t) => t.replace('\n  __all__', '\n__all__')],
+    ['a line break deleted between two statements', (t) => t.replace('Act = nn.Tanh\n\n__all__', 'Act = nn.Tanh\n__all__')],
+    ['a comment typed above a statement', (t) => t.replace('\n__all__', '\n# exported\n__all__')],
+    ['the line break after the comment deleted: the statement becomes its text', (t) => t.replace('# exported\n__all__', '# exported__all__')],
+    ['the line break typed again', (t) => t.replace('# exported__all__', '# exported\n__all__')],
   ];
 
   it('equals the tree of the new text parsed from scratch, edit after edit', () => {
@@ -142,6 +152,9 @@ describe('syntax tree after lines typed or deleted between top-level statements'
         const fresh = PyFile.parse(parser, 'm.py', text);
         try {
           expect(nodesOf(file), what).toEqual(nodesOf(fresh));
+          // Carried from the version before (file.ts, blankGap): the statements and the import table too.
+          expect(topLevelStatements(file.root), what).toEqual(topLevelStatements(fresh.root));
+          expect(facts(file.imports), what).toEqual(facts(fresh.imports));
         } finally {
           fresh.dispose();
         }
