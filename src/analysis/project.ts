@@ -25,6 +25,7 @@ import { editSpellsDirective, isSuppressed, NO_SUPPRESSIONS, parseSuppressions, 
 import { DEFAULT_MAX_FILE_BYTES, refuseText, syntaxNotices } from './source-checks';
 import { rethrowCancellation, runCancellable, throwIfCancelled, type CancellationCheck } from './cancellation';
 import { oneLine } from '../shared/source-snippet';
+import { knowSharedEnds } from './row-shift';
 
 interface FileState {
   path: string;
@@ -92,6 +93,8 @@ export class Project {
     const written = previous && !previous.error && edit ? text.slice(edit.startIndex, edit.newEndIndex) : text;
     const state: FileState = { path, text, stamp: ++this.stamps, error: refuseText(text, this.maxFileBytes, written), parsed: null, notices: [], extracted: null, extractedWith: '', extractionNotices: [], outgoing: null, suppressions: null, definitions: null, writesBefore: null };
     if (previous?.suppressions === NO_SUPPRESSIONS && edit && !editSpellsDirective(text, edit)) state.suppressions = NO_SUPPRESSIONS;
+    // The caches compare this text with the one before (row-shift.ts): the edit says where they differ.
+    if (previous && edit) knowSharedEnds(previous.text, text, edit);
     if (!previous) this.generation++;
     if (!state.error) {
       try {

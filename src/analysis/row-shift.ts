@@ -62,6 +62,20 @@ export function sharedEnds(before: string, after: string): SharedEnds {
   return ends;
 }
 
+/**
+ * Tells sharedEnds what `before` and `after` share when `edit` (the change from one to the other, UTF-16
+ * offsets) says it exactly: the characters just inside each of its ends differ, so the texts share no
+ * more than it leaves. An edit told wider is not taken (the texts are then compared).
+ */
+export function knowSharedEnds(before: string, after: string, edit: { startIndex: number; oldEndIndex: number; newEndIndex: number }): void {
+  const start = edit.startIndex;
+  const limit = Math.min(before.length, after.length) - start;
+  const same = after.length - edit.newEndIndex;
+  const firstDiffers = start === Math.min(before.length, after.length) || before.charCodeAt(start) !== after.charCodeAt(start);
+  const lastDiffers = same === limit || before.charCodeAt(edit.oldEndIndex - 1) !== after.charCodeAt(edit.newEndIndex - 1);
+  if (firstDiffers && lastDiffers && same === before.length - edit.oldEndIndex) lastEnds = { before, after, ends: { start, same } };
+}
+
 /** The last map computed: the extraction and the findings caches both ask for it after an edit. */
 let last: { before: string; after: string; shift: RowShift } | null = null;
 

@@ -270,6 +270,22 @@ function evidenceMovedFrom(earlier: Assembly | null, file: PyFile, evidence: rea
 }
 
 /**
+ * The parts' models in one order whatever the grouping: by framework (Keras first, as the extractors
+ * run), then where written. Sorted by a number per model, made once (the comparison of two models' ranges
+ * ran some thousand times per edit of a 5,000-line file).
+ */
+function inWrittenOrder(parts: readonly ExtractedPart[]): ModelIR[] {
+  const keyed: { key: number; model: ModelIR }[] = [];
+  for (const part of parts) {
+    for (const model of part.models) {
+      const { line, character } = model.range.start;
+      keyed.push({ key: (FRAMEWORK_RANK[model.framework] * 2 ** 26 + line) * 2 ** 24 + character, model });
+    }
+  }
+  return keyed.sort((a, b) => a.key - b.key).map((k) => k.model);
+}
+
+/**
  * The file's results from its parts (the whole file, or its slices in source order). `memo`: the file's
  * last assembly, read (see shiftedCompletion) and replaced by this one.
  */
@@ -277,8 +293,7 @@ export function assembleFile(file: PyFile, parts: readonly ExtractedPart[], memo
   // Whether a model is instantiated reads calls anywhere in the text (docstrings and comments too), and
   // its input shape reads the evidence of every part: both are decided for the whole file, on copies,
   // since the parts' models are cached between analyses.
-  // One order whatever the grouping: by framework (Keras first, as the extractors run), then where written.
-  const cached = parts.flatMap((p) => p.models).sort((a, b) => FRAMEWORK_RANK[a.framework] - FRAMEWORK_RANK[b.framework] || compareStart(a.range, b.range));
+  const cached = inWrittenOrder(parts);
   const instantiated = instantiatedModels(file, cached);
   const { evidence, key: evidenceKey } = cached.length > 0 ? evidenceOf(parts) : { evidence: [], key: '' };
   const evidenceParts = parts.map((p) => p.evidence);
@@ -286,11 +301,18 @@ export function assembleFile(file: PyFile, parts: readonly ExtractedPart[], memo
   const earlier = memo?.last ?? null;
   let movedFrom: RowMap | null | undefined;
   let guessed = 0;
+  // The two keys of this evidence, made once (not once per model) and hashed once.
+  const keys = { true: `true:${evidenceKey}`, false: `false:${evidenceKey}` };
   const models = cached.map((original, i) => {
-    const key = `${String(instantiated[i])}:${evidenceKey}`;
+    const key = keys[String(instantiated[i]!) as 'true' | 'false'];
     let byFacts = completed.get(original);
     if (!byFacts) completed.set(original, (byFacts = new Map<string, ModelIR>()));
     let model = byFacts.get(key);
+    if (model && byFacts.size === 1) {
+      // Completed for these facts already, and nothing older held.
+      completedWith.set(model, evidenceParts);
+      return model;
+    }
     if (!model) model = movedCompletion(original, instantiated[i]!, evidenceMoves);
     // A model re-read after an edit inside it has no former completion: comparing the texts' rows is then not asked.
     if (!model && earlier && earlierCompletion(original, instantiated[i]!, earlier)) {

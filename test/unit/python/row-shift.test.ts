@@ -5,7 +5,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { byRows, moveRows, rowShift, shiftRows, uniformMoveOf } from '../../../src/analysis/row-shift';
+import fc from 'fast-check';
+import { byRows, knowSharedEnds, moveRows, rowShift, sharedEnds, shiftRows, uniformMoveOf } from '../../../src/analysis/row-shift';
 import { defined } from '../../defined';
 
 const BEFORE = ['import torch.nn as nn', '', 'def build():', '    return nn.Sequential(nn.Linear(4, 4), nn.Sigmoid())', '', 'def other():', '    pass', ''].join('\n');
@@ -181,5 +182,31 @@ describe('moveRows', () => {
     const changedInTraining = (file: string) => (file === '/w/train.py' ? up : down);
     expect(moveRows(value, value.file, changedInTraining)).toBeNull();
     expect(moveRows(value, value.file, (file) => (file === '/w/train.py' ? (row: number) => row : down))).not.toBeNull();
+  });
+});
+
+describe('sharedEnds told by the edit', () => {
+  /** What two texts share, compared character by character. */
+  function compared(before: string, after: string): { start: number; same: number } {
+    let start = 0;
+    while (start < Math.min(before.length, after.length) && before[start] === after[start]) start++;
+    let same = 0;
+    while (same < Math.min(before.length, after.length) - start && before[before.length - 1 - same] === after[after.length - 1 - same]) same++;
+    return { start, same };
+  }
+
+  it('are what comparing the texts gives, for edits told exactly or wider than they are', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'b', '\n', ' '), maxLength: 40, size: 'large' });
+    fc.assert(
+      fc.property(text, fc.nat(), fc.nat({ max: 6 }), text, (before, at, remove, written) => {
+        const startIndex = at % (before.length + 1);
+        const oldEndIndex = Math.min(before.length, startIndex + remove);
+        // Copies, so that no comparison remembered for other strings is taken for these.
+        const after = `${before.slice(0, startIndex)}${written}${before.slice(oldEndIndex)}`.split('').join('');
+        knowSharedEnds(before, after, { startIndex, oldEndIndex, newEndIndex: startIndex + written.length });
+        expect(sharedEnds(before, after)).toEqual(compared(before, after));
+      }),
+      { numRuns: 800, seed: 20261204 },
+    );
   });
 });
