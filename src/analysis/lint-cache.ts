@@ -21,7 +21,7 @@ import type { ModelIR } from '../shared/ir';
 import type { Settings } from '../shared/settings';
 import { lintModel } from './lint';
 import { spanHolding } from '../shared/ranges';
-import { moveRows, prepareMove, sharedEnds, rowFreeJson, rowShift, uniformMoveOf, type RowMap, type RowShift } from './row-shift';
+import { countLines, moveRows, prepareMove, sharedEnds, rowFreeJson, rowShift, uniformMoveOf, type RowMap, type RowShift } from './row-shift';
 import { keptText } from './python/kept-text';
 
 /** What the key reads of one file: its text and the line spans of its top-level definitions. */
@@ -341,6 +341,11 @@ export class LintCache {
   readonly idsOf = (file: string, source: LintSource): FileIds => {
     const previous = this.fileIds.get(file);
     if (previous?.text === source.text) return previous;
+    const within = previous ? this.editedWithin(previous, source) : null;
+    if (within) {
+      this.fileIds.set(file, within);
+      return within;
+    }
     const moduleText = moduleLevelText(source);
     // The same module-level text has the same text without blank lines (a keystroke inside a definition).
     const sameModule = previous?.moduleText === moduleText;
@@ -382,6 +387,29 @@ export class LintCache {
     this.fileIds.set(file, ids);
     return ids;
   };
+
+  /**
+   * The ids of `source` when it is `previous` with characters changed inside one top-level definition,
+   * on lines that mention no import, with no line added or removed: every other definition keeps its
+   * entry at its row, and the module-level text (which holds the import lines of definitions) is the
+   * same. Null otherwise (idsOf then reads every definition: 0.2 ms per keystroke in a file of hundreds).
+   */
+  private editedWithin(previous: FileIds, source: LintSource): FileIds | null {
+    const spans = source.definitions;
+    if (!spans) return null;
+    const { start, same } = sharedEnds(previous.text, source.text);
+    const [oldEnd, newEnd] = [previous.text.length - same, source.text.length - same];
+    if (countLines(previous.text, start, oldEnd) !== countLines(source.text, start, newEnd)) return null;
+    const span = spanHolding(spans, start, (s) => s.startIndex, (s) => s.endIndex - 1);
+    const before = span && previous.definitions.get(span.startRow);
+    if (!span || !before || span.startIndex >= start || newEnd > span.endIndex || before.text.length !== span.endIndex - span.startIndex - (newEnd - oldEnd)) return null;
+    const text = source.text.slice(span.startIndex, span.endIndex);
+    if (before.text.includes('import') || text.includes('import')) return null;
+    const definitions = new Map(previous.definitions);
+    definitions.set(span.startRow, { text: keptText(text), id: ++this.nextId });
+    const { moduleText, moduleId, movableModuleText, movableModuleId } = previous;
+    return { version: ++this.nextId, text: source.text, moduleText, moduleId, movableModuleText, movableModuleId, definitions, before: { ids: { ...previous, before: null }, shift: rowShiftWhenAsked(previous.text, source.text) } };
+  }
 
   /** The findings of `model` (shared with later calls: callers must not mutate them). */
   lint(model: ModelIR, sources: LintSources): readonly Finding[] {

@@ -18,7 +18,8 @@ export interface RowShift {
   backward: RowMap;
 }
 
-function countLines(text: string, from: number, to: number): number {
+/** Line breaks in text[from, to). */
+export function countLines(text: string, from: number, to: number): number {
   let n = 0;
   for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) n++;
   return n;

@@ -26,6 +26,10 @@ function idsBeforeAndAfter(text: string, edited: string): { before: Map<string, 
     try {
       const definitions = definitionSpans(file.root);
       const ids = cache.idsOf('/w/m.py', { text: version, definitions });
+      // What the ids stand for is what a cache that never saw the version before reads.
+      const fresh = new LintCache().idsOf('/w/m.py', { text: version, definitions });
+      expect(ids.moduleText).toBe(fresh.moduleText);
+      expect([...ids.definitions].map(([row, d]) => [row, d.text])).toEqual([...fresh.definitions].map(([row, d]) => [row, d.text]));
       return new Map(definitions.map((span) => [defined(/(?:def|class) (\w+)/.exec(version.slice(span.startIndex, span.endIndex))?.[1], 'name'), defined(ids.definitions.get(span.startRow), 'id').id]));
     } finally {
       file.dispose();
@@ -58,6 +62,11 @@ const EDITS: [what: string, edit: (text: string) => string, kept: string[], rene
   ['a definition that ends before the edit but ended inside it before (its last line left it)', (t) => t.replace('    b = 2\n', 'b = 2\n'), ['second', 'third'], ['first']],
   // The decorator is new text: `third` now starts with it, in the changed characters.
   ['a definition that starts after the edit but started inside it before (a decorator added)', (t) => t.replace('\ndef third', '\n@staticmethod\ndef third'), ['first', 'second'], ['third']],
+  ['characters typed on a line of a definition that mentions no import', (t) => t.replace('    a = 1\n', '    a = 10\n'), ['second', 'third'], ['first']],
+  ['an import written over a line of a definition, no line added (the module-level text holds it)', (t) => t.replace('    a = 1\n', '    import a\n'), ['second', 'third'], ['first']],
+  ["the last definition's last line changed", (t) => t.replace('    return 4\n', '    return 44\n'), ['first', 'second'], ['third']],
+  // One version apart from the next by two changes: the compared texts differ from inside `second` to the module-level comment.
+  ['a definition and the module-level lines after it changed at once, no line added', (t) => t.replace('    return 3\n\n\ndef third', '    return 5\n\n# third\ndef third'), ['first', 'third'], ['second']],
 ];
 
 describe('definition ids of the findings cache', () => {
