@@ -19,7 +19,7 @@ import { addsNothing, assembleFile, extractPart, hasEvidence, type AssemblyMemo,
 import type { AssignedAttributes, ExternalSites, ImportedDefinitions } from './extract/types';
 import { throwIfCancelled } from './cancellation';
 import { moveRows, prepareMove, rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
-import { lineStarts } from './rules/helpers/text-offsets';
+import { lineStarts, rememberLineStarts } from './rules/helpers/text-offsets';
 import { keptText } from './python/kept-text';
 
 /** Groups times lines beyond which a file is read whole (a 10,000-line file of ~450 models is well within). */
@@ -311,22 +311,28 @@ function movedKey(group: Group, rowOf: RowMap): string | null {
  * The text of the file with only `statements`' lines kept (every other line empty), so rows and columns
  * stay, and the ranges of the kept lines in it (the parser reads only those).
  */
-function sliceOf(text: string, starts: readonly number[], statements: readonly TopLevelStatement[]): { text: string; ranges: SliceRange[] } {
+export function sliceOf(text: string, starts: readonly number[], statements: readonly TopLevelStatement[]): { text: string; ranges: SliceRange[] } {
   let out = '';
   let row = 0;
   const ranges: SliceRange[] = [];
+  // The slice's line starts, known as it is made (the slice is as long as the file up to its last
+  // statement: searching it for line breaks again cost 0.09 ms per keystroke at 5,000 lines).
+  const sliceStarts = [0];
   for (const s of statements) {
+    for (let r = row + 1; r <= s.startRow; r++) sliceStarts.push(out.length + r - row);
     out += '\n'.repeat(s.startRow - row);
     const from = starts[s.startRow] ?? text.length;
     // The kept lines with their line break: the parser must see each statement end.
     const next = starts[s.endRow + 1];
     const to = next ?? text.length;
     const start = out.length;
+    for (let r = s.startRow + 1; r <= s.endRow + 1 && (starts[r] ?? Number.POSITIVE_INFINITY) <= to; r++) sliceStarts.push(start + starts[r]! - from);
     out += text.slice(from, to);
     const endsLine = next !== undefined;
     ranges.push({ startIndex: start, endIndex: out.length, startPosition: { row: s.startRow, column: 0 }, endPosition: endsLine ? { row: s.endRow + 1, column: 0 } : { row: s.endRow, column: to - (starts[s.endRow] ?? to) } });
     row = endsLine ? s.endRow + 1 : s.endRow;
   }
+  rememberLineStarts(out, sliceStarts);
   return { text: out, ranges };
 }
 

@@ -233,6 +233,15 @@ export interface AssemblyMemo {
   guessed: number;
   /** The models the last assembly completed (the next one moves them when an edit only moved them). */
   models: readonly ModelIR[];
+  /** The order the last assembly put its parts' models in (see inWrittenOrder); null before the first. */
+  order?: WrittenOrder | null;
+}
+
+/** The parts of an assembly, each one's models' sort keys, and the models in order as (part, model) indices. */
+interface WrittenOrder {
+  parts: readonly ExtractedPart[];
+  keys: readonly (readonly number[])[];
+  order: readonly (readonly [part: number, model: number])[];
 }
 
 /**
@@ -274,15 +283,28 @@ function evidenceMovedFrom(earlier: Assembly | null, file: PyFile, evidence: rea
  * run), then where written. Sorted by a number per model, made once (the comparison of two models' ranges
  * ran some thousand times per edit of a 5,000-line file).
  */
-function inWrittenOrder(parts: readonly ExtractedPart[]): ModelIR[] {
-  const keyed: { key: number; model: ModelIR }[] = [];
-  for (const part of parts) {
-    for (const model of part.models) {
-      const { line, character } = model.range.start;
-      keyed.push({ key: (FRAMEWORK_RANK[model.framework] * 2 ** 26 + line) * 2 ** 24 + character, model });
+function inWrittenOrder(parts: readonly ExtractedPart[], memo?: AssemblyMemo): ModelIR[] {
+  const keysOf = (part: ExtractedPart) => part.models.map((model) => (FRAMEWORK_RANK[model.framework] * 2 ** 26 + model.range.start.line) * 2 ** 24 + model.range.start.character);
+  // The same parts, or parts whose models sort as those they replace did (an edit inside one definition):
+  // the same order, without reading every model's place again.
+  const last = memo?.order;
+  if (memo && last?.parts.length === parts.length) {
+    const keys: (readonly number[])[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const [part, then] = [parts[i]!, last.keys[i]!];
+      const now = part === last.parts[i] ? then : keysOf(part);
+      if (now.length !== then.length || now.some((key, k) => key !== then[k])) break;
+      keys.push(now);
+    }
+    if (keys.length === parts.length) {
+      memo.order = { parts, keys, order: last.order };
+      return last.order.map(([p, m]) => parts[p]!.models[m]!);
     }
   }
-  return keyed.sort((a, b) => a.key - b.key).map((k) => k.model);
+  const keys = parts.map(keysOf);
+  const order = keys.flatMap((list, p) => list.map((key, m) => ({ key, at: [p, m] as const }))).sort((a, b) => a.key - b.key).map((k) => k.at);
+  if (memo) memo.order = { parts, keys, order };
+  return order.map(([p, m]) => parts[p]!.models[m]!);
 }
 
 /**
@@ -293,7 +315,7 @@ export function assembleFile(file: PyFile, parts: readonly ExtractedPart[], memo
   // Whether a model is instantiated reads calls anywhere in the text (docstrings and comments too), and
   // its input shape reads the evidence of every part: both are decided for the whole file, on copies,
   // since the parts' models are cached between analyses.
-  const cached = inWrittenOrder(parts);
+  const cached = inWrittenOrder(parts, memo);
   const instantiated = instantiatedModels(file, cached);
   const { evidence, key: evidenceKey } = cached.length > 0 ? evidenceOf(parts) : { evidence: [], key: '' };
   const evidenceParts = parts.map((p) => p.evidence);

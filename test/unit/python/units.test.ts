@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Parser } from 'web-tree-sitter';
 import { createPythonParser } from '../../../src/analysis/python/parser';
 import { PyFile } from '../../../src/analysis/python/file';
-import { GroupCache, groupsOf, type KnownStatement, type StatementsRead } from '../../../src/analysis/units';
+import { GroupCache, groupsOf, sliceOf, type KnownStatement, type StatementsRead } from '../../../src/analysis/units';
+import { lineStarts } from '../../../src/analysis/rules/helpers/text-offsets';
 import { extractFile, type ExtractedFile } from '../../../src/analysis/extract/index';
 import { Project } from '../../../src/analysis/project';
 import { rowsWalked } from '../../../src/analysis/row-shift';
@@ -191,6 +192,60 @@ describe('extraction by groups', () => {
       }
     }
     expect(grouped / paths.length).toBeGreaterThan(0.6);
+  });
+
+  it('orders the models as whole-file extraction does after an edit changes how a model sorts (its framework)', () => {
+    const v1 = `import torch.nn as nn
+from tensorflow import keras
+
+
+def build_a():
+    return nn.Sequential(nn.Linear(4, 8), nn.ReLU())
+
+
+def build_b():
+    return keras.Sequential([keras.layers.Dense(8)])
+
+
+a = build_a()
+b = build_b()
+`;
+    const v2 = v1.replace('nn.Sequential(nn.Linear(4, 8), nn.ReLU())', 'keras.Sequential([keras.layers.Dense(4)])');
+    const cache = new GroupCache();
+    const names: string[][] = [];
+    for (const text of [v1, v2]) {
+      const file = parse(text);
+      try {
+        const byGroups = defined(cache.extract(parser, file, undefined, ''));
+        expect(byGroups.models.map((m) => m.name)).toEqual(extractFile(file).models.map((m) => m.name));
+        names.push(byGroups.models.map((m) => `${m.framework} ${m.name}`));
+      } finally {
+        file.dispose();
+      }
+    }
+    expect(names).toEqual([['keras build_b', 'torch build_a'], ['keras build_a', 'keras build_b']]);
+  });
+
+  it("gives each group's slice the line starts of its text (known as it is made, not searched)", () => {
+    const paths = ['examples', 'test/fixtures'].flatMap((dir) => pythonFiles(join(ROOT, dir)));
+    let slices = 0;
+    for (const path of paths) {
+      const text = readFileSync(path, 'utf8');
+      const file = PyFile.parse(parser, path, text);
+      try {
+        const plan = groupsOf(file, new Map());
+        if ('whole' in plan) continue;
+        for (const group of plan.groups) {
+          const slice = sliceOf(text, lineStarts(text), group.statements);
+          const searched = [0, ...[...slice.text.matchAll(/\n/g)].map((m) => m.index + 1)];
+          expect(lineStarts(slice.text), path).toEqual(searched);
+          slices++;
+        }
+      } finally {
+        file.dispose();
+      }
+    }
+    expect(slices).toBeGreaterThan(500);
   });
 
   it('reads a file whole when one group uses up the statement budget, which is the whole file\'s', () => {

@@ -18,6 +18,11 @@ export function lineStarts(text: string): readonly number[] {
   return starts;
 }
 
+/** Tells lineStarts the line starts of `text`, known from how it was made (analysis/units.ts: a statement group's slice). */
+export function rememberLineStarts(text: string, starts: readonly number[]): void {
+  if (!cached.some((entry) => entry.text === text)) remember(text, starts);
+}
+
 function remember(text: string, starts: readonly number[]): void {
   cached.unshift({ text, starts });
   cached.length = Math.min(cached.length, 2);
