@@ -90,11 +90,22 @@ export interface StatementsRead {
   groupAt: readonly number[];
 }
 
+/** A file's statement groups. */
+export interface GroupPlan {
+  groups: Group[];
+  /**
+   * When known, the groups that may differ from those of the version before (`from`, the groups the
+   * previous call listed), by index: every other group is that version's group at the same index, with
+   * the same key. Null: any may differ.
+   */
+  changed: { from: readonly Group[]; at: readonly number[] } | null;
+}
+
 /**
  * The groups of a parsed file, or why it must be read whole. `last` holds what the previous call read
  * (the previous version of the same file) and is set to what this one read.
  */
-export function groupsOf(file: PyFile, namesCache: Map<string, KnownStatement>, last: { read: StatementsRead | null } = { read: null }): { groups: Group[] } | { whole: string } {
+export function groupsOf(file: PyFile, namesCache: Map<string, KnownStatement>, last: { read: StatementsRead | null } = { read: null }): GroupPlan | { whole: string } {
   const root = file.root;
   if (root.hasError) return { whole: 'the file has syntax errors' };
   const statements = topLevelStatements(root);
@@ -129,7 +140,7 @@ export function groupsOf(file: PyFile, namesCache: Map<string, KnownStatement>, 
     }
     const groups = before.groups.map((g, at) => ((importChanged ? g.indices.every(unchanged) : !changed.has(at)) ? new Group(statements, g.indices, g.textIds, g.key) : groupOf(g.indices)));
     last.read = { text: file.text, statements, known, partition, groups, groupAt: before.groupAt };
-    return { groups };
+    return { groups, changed: importChanged ? null : { from: before.groups, at: [...changed] } };
   }
   const imports: number[] = [];
   const members = new Map<number, number[]>();
@@ -152,7 +163,7 @@ export function groupsOf(file: PyFile, namesCache: Map<string, KnownStatement>, 
     for (const i of own) groupAt[i] = at;
   });
   last.read = { text: file.text, statements, known, partition, groups, groupAt };
-  return { groups };
+  return { groups, changed: null };
 }
 
 /** Two ascending lists of distinct numbers as one ascending list. */
@@ -383,13 +394,16 @@ export class GroupCache {
    */
   private lastGroups: readonly Group[] = [];
   private lastParts: readonly ExtractedPart[] = [];
+  /** Per part of lastParts, whether it adds anything to the assembly (addsNothing). */
+  private lastAdds: readonly boolean[] = [];
 
   /** The parts (in the file as it is now) to keep, and the text they were computed from. */
-  private keep(parts: Map<string, ExtractedPart>, text: string | null, groups: readonly Group[] = [], aligned: readonly ExtractedPart[] = []): void {
+  private keep(parts: Map<string, ExtractedPart>, text: string | null, groups: readonly Group[] = [], aligned: readonly ExtractedPart[] = [], adds: readonly boolean[] = []): void {
     this.parts = parts;
     this.partsText = text;
     this.lastGroups = groups;
     this.lastParts = aligned;
+    this.lastAdds = adds;
   }
 
   /**
@@ -468,9 +482,15 @@ export class GroupCache {
     // neither looked up nor stored again (the parts' map is changed in place).
     const former = this.lastGroups.length === plan.groups.length && this.partsText !== null ? this.lastGroups : null;
     const kept = (i: number): ExtractedPart | undefined => (former?.[i]!.key === plan.groups[i]!.key ? this.lastParts[i] : undefined);
+    // The groups the edit may have changed, when the last extraction read the version groupsOf compared
+    // with: the others are kept, and are not asked one by one (a file of helper functions has hundreds).
+    const only = former && plan.changed?.from === former && this.lastAdds.length === former.length ? plan.changed.at : null;
     // A group known to need the whole file decides at once (a kept part needs none: the last extraction went on).
     let marked: string | null | undefined = null;
-    for (let i = 0; i < plan.groups.length && !marked; i++) if (!kept(i)) marked = this.parts.get(plan.groups[i]!.key)?.wholeFileFact;
+    for (const i of only ?? plan.groups.keys()) {
+      if (!kept(i)) marked = this.parts.get(plan.groups[i]!.key)?.wholeFileFact;
+      if (marked) break;
+    }
     if (marked) {
       this.wholeReason = marked;
       this.lastGroups = [];
@@ -481,47 +501,46 @@ export class GroupCache {
     const next = former ? this.parts : new Map<string, ExtractedPart>();
     const dropped: string[] = [];
     const found: [string, ExtractedPart][] = [];
-    const aligned: ExtractedPart[] = [];
-    const parts: ExtractedPart[] = [];
+    const aligned: ExtractedPart[] = only ? this.lastParts.slice() : [];
+    const adds: boolean[] = only ? this.lastAdds.slice() : [];
     const previous = this.partsText;
     let shift: RowShift | null = null;
-    for (const [i, group] of plan.groups.entries()) {
+    for (const i of only ?? plan.groups.keys()) {
+      const group = plan.groups[i]!;
       const key = group.key;
-      const same = kept(i);
-      if (same) {
-        aligned.push(same);
-        if (!addsNothing(same)) parts.push(same);
-        continue;
-      }
-      if (former) dropped.push(former[i]!.key);
-      let part = this.parts.get(key) ?? next.get(key);
-      if (!part && previous !== null && previous !== file.text) {
-        shift ??= rowShift(previous, file.text);
-        part = this.moved(group, shift) ?? undefined;
-      }
+      let part = kept(i);
       if (!part) {
-        this.extractedGroups++;
-        const { text, ranges } = sliceOf(file.text, (starts ??= lineStarts(file.text)), group.statements);
-        const slice = PyFileClass.parseSlice(parser, file.path, text, ranges, file.text);
-        try {
-          part = extractPart(slice, sites, imported, assigned);
-          // A cancellation an extractor's guard swallowed: the part is incomplete and must not be kept.
-          throwIfCancelled();
-        } finally {
-          slice.dispose();
+        if (former) dropped.push(former[i]!.key);
+        part = this.parts.get(key) ?? next.get(key);
+        if (!part && previous !== null && previous !== file.text) {
+          shift ??= rowShift(previous, file.text);
+          part = this.moved(group, shift) ?? undefined;
+        }
+        if (!part) {
+          this.extractedGroups++;
+          const { text, ranges } = sliceOf(file.text, (starts ??= lineStarts(file.text)), group.statements);
+          const slice = PyFileClass.parseSlice(parser, file.path, text, ranges, file.text);
+          try {
+            part = extractPart(slice, sites, imported, assigned);
+            // A cancellation an extractor's guard swallowed: the part is incomplete and must not be kept.
+            throwIfCancelled();
+          } finally {
+            slice.dispose();
+          }
+        }
+        if (former) found.push([key, part]);
+        else next.set(key, part);
+        if (part.wholeFileFact) {
+          this.wholeReason = part.wholeFileFact;
+          this.keep(withFound(next, dropped, found), file.text);
+          return null;
         }
       }
-      if (former) found.push([key, part]);
-      else next.set(key, part);
-      aligned.push(part);
-      if (part.wholeFileFact) {
-        this.wholeReason = part.wholeFileFact;
-        this.keep(withFound(next, dropped, found), file.text);
-        return null;
-      }
-      if (!addsNothing(part)) parts.push(part);
+      aligned[i] = part;
+      adds[i] = !addsNothing(part);
     }
-    this.keep(withFound(next, dropped, found), file.text, plan.groups, aligned);
+    const parts = aligned.filter((_, i) => adds[i]);
+    this.keep(withFound(next, dropped, found), file.text, plan.groups, aligned, adds);
     this.wholeReason = null;
     return assembleFile(file, parts, this.assembly);
   }

@@ -11,6 +11,7 @@ import { createPythonParser } from '../../../src/analysis/python/parser';
 import { PyFile } from '../../../src/analysis/python/file';
 import { GroupCache, groupsOf, sliceOf, type KnownStatement, type StatementsRead } from '../../../src/analysis/units';
 import { lineStarts } from '../../../src/analysis/rules/helpers/text-offsets';
+import { AnalysisCancelled, runCancellable } from '../../../src/analysis/cancellation';
 import { extractFile, type ExtractedFile } from '../../../src/analysis/extract/index';
 import { Project } from '../../../src/analysis/project';
 import { rowsWalked } from '../../../src/analysis/row-shift';
@@ -224,6 +225,41 @@ b = build_b()
       }
     }
     expect(names).toEqual([['keras build_b', 'torch build_a'], ['keras build_a', 'keras build_b']]);
+  });
+
+  it('extracts again a group whose extraction an analysis cancelled, when the next edit is in another group', () => {
+    const v1 = `import torch.nn as nn
+
+
+def build_a():
+    return nn.Sequential(nn.Linear(4, 8), nn.Sigmoid())
+
+
+def build_b():
+    return nn.Sequential(nn.Linear(8, 2), nn.Sigmoid())
+
+
+a = build_a()
+b = build_b()
+`;
+    const v2 = v1.replace('nn.Linear(4, 8), nn.Sigmoid()', 'nn.Linear(4, 8), nn.Tanh()');
+    const v3 = v2.replace('nn.Linear(8, 2), nn.Sigmoid()', 'nn.Linear(8, 2), nn.ReLU()');
+    const cache = new GroupCache();
+    const activations = (text: string, cancelled = false): string[] => {
+      const file = parse(text);
+      try {
+        const byGroups = defined(runCancellable(() => cancelled, () => cache.extract(parser, file, undefined, '')));
+        const fresh = extractFile(file).models.map((m) => m.layers.map((l) => l.className).join(' '));
+        const read = byGroups.models.map((m) => m.layers.map((l) => l.className).join(' '));
+        expect(read).toEqual(fresh);
+        return read;
+      } finally {
+        file.dispose();
+      }
+    };
+    activations(v1);
+    expect(() => activations(v2, true)).toThrow(AnalysisCancelled);
+    expect(activations(v3)).toEqual(['nn.Linear nn.Tanh', 'nn.Linear nn.ReLU']);
   });
 
   it("gives each group's slice the line starts of its text (known as it is made, not searched)", () => {
