@@ -11,6 +11,7 @@
 import type { TreeCursor } from 'web-tree-sitter';
 import { childSpans, type Node } from './syntax-tree';
 import { sharedEnds } from '../row-shift';
+import type { SourceEdit } from '../api';
 
 export interface TopLevelStatement {
   type: string;
@@ -62,14 +63,6 @@ export function topLevelStatements(root: Node): readonly TopLevelStatement[] {
   return known;
 }
 
-/** An edit as its effect on what follows it: characters and rows added (negative: removed). */
-interface EditShift {
-  oldEndIndex: number;
-  newEndIndex: number;
-  oldEndPosition: { row: number };
-  newEndPosition: { row: number };
-}
-
 /** A top-level node of a tree, as web-tree-sitter reads it. */
 interface TopNode {
   type: string;
@@ -84,7 +77,7 @@ interface TopNode {
  * ends at module level, so the others are the same statements, those after it moved by the edit (reading
  * them all again cost 0.15 ms per keystroke in a 5,000-line file of helper functions).
  */
-export function carryStatements(root: Node, node: TopNode, index: number, before: readonly TopLevelStatement[], edit: EditShift): void {
+export function carryStatements(root: Node, node: TopNode, index: number, before: readonly TopLevelStatement[], edit: SourceEdit): void {
   const edited = before[index];
   const shift = edit.newEndIndex - edit.oldEndIndex;
   if (statementsByTree.has(root.tree) || !edited || !sameNode(node, edited, 0, shift)) return;
@@ -100,7 +93,7 @@ export function carryStatements(root: Node, node: TopNode, index: number, before
  * leaves them (`nodeAt` reads the top-level node at an offset): the same statements, those from `next`
  * on moved (Enter typed above a definition). Whether it did.
  */
-export function carryStatementsAround(root: Node, nodeAt: (index: number) => TopNode | null, next: number, before: readonly TopLevelStatement[], edit: EditShift): boolean {
+export function carryStatementsAround(root: Node, nodeAt: (index: number) => TopNode | null, next: number, before: readonly TopLevelStatement[], edit: SourceEdit): boolean {
   const shift = edit.newEndIndex - edit.oldEndIndex;
   const [previous, following] = [before[next - 1], before[next]];
   if (statementsByTree.has(root.tree) || !following) return false;
@@ -119,7 +112,7 @@ function sameNode(node: TopNode, statement: TopLevelStatement, start: number, en
 }
 
 /** `before`, those from `from` on moved by the edit. */
-function movedAfter(before: readonly TopLevelStatement[], from: number, edit: EditShift): TopLevelStatement[] {
+function movedAfter(before: readonly TopLevelStatement[], from: number, edit: SourceEdit): TopLevelStatement[] {
   const shift = edit.newEndIndex - edit.oldEndIndex;
   const rows = edit.newEndPosition.row - edit.oldEndPosition.row;
   const statements = before.slice(0, from);

@@ -39,6 +39,7 @@ describe('line starts carried through an edit', () => {
           newEndIndex: start + insert.length,
           startPosition: pointAt(before, start),
           oldEndPosition: pointAt(before, oldEnd),
+          newEndPosition: pointAt(after, start + insert.length),
         });
         expect(lineStarts(after)).toEqual(splitStarts(after));
       }),
@@ -49,7 +50,7 @@ describe('line starts carried through an edit', () => {
   it('leave an unknown text to be searched whole', () => {
     const before = 'a\nb\n';
     const after = 'a\nxy\nb\n';
-    carryLineStarts(`${before}# never read\n`, after, { startIndex: 2, oldEndIndex: 2, newEndIndex: 5, startPosition: { row: 1 }, oldEndPosition: { row: 1 } });
+    carryLineStarts(`${before}# never read\n`, after, { startIndex: 2, oldEndIndex: 2, newEndIndex: 5, startPosition: { row: 1, column: 0 }, oldEndPosition: { row: 1, column: 0 }, newEndPosition: { row: 2, column: 0 } });
     expect(lineStarts(after)).toEqual([0, 2, 5, 7]);
   });
 });

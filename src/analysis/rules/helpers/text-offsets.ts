@@ -1,5 +1,6 @@
 /** Conversions between 0-based LSP positions (UTF-16 columns, as JS strings index) and string offsets. */
 import type { Position, Range } from '../../../shared/ir';
+import type { SourceEdit } from '../../api';
 
 /** The last two texts asked for, newest first: an edit's analysis reads the file's and its edited slice's (analysis/units.ts) in turn. */
 const cached: { text: string; starts: readonly number[] }[] = [];
@@ -28,22 +29,13 @@ function remember(text: string, starts: readonly number[]): void {
   cached.length = Math.min(cached.length, 2);
 }
 
-/** Where an edit replaced `before`'s text from `startIndex` to `oldEndIndex` by `text`'s up to `newEndIndex` (UTF-16 offsets; rows 0-based). */
-export interface TextEdit {
-  startIndex: number;
-  oldEndIndex: number;
-  newEndIndex: number;
-  startPosition: { row: number };
-  oldEndPosition: { row: number };
-}
-
 /**
  * Gives `text` the line starts of `before` (when known) moved through `edit`, so an edit of a long file
  * does not search all of it for line breaks again (0.09 ms per keystroke at 5,000 lines): the lines
  * above the edit keep their starts, those below move by the characters it added, and only the written
  * characters are searched.
  */
-export function carryLineStarts(before: string, text: string, edit: TextEdit): void {
+export function carryLineStarts(before: string, text: string, edit: SourceEdit): void {
   const known = cached.find((entry) => entry.text === before)?.starts;
   if (!known || cached.some((entry) => entry.text === text)) return;
   const starts = known.slice(0, edit.startPosition.row + 1);
