@@ -156,15 +156,35 @@ function withFindings<T extends object>(value: T, held: HeldItems<Finding>): T &
 }
 
 function asIndices<T extends object>(items: readonly T[], before: readonly T[]): Posted<T>[] {
-  const at = new Map<object, number>(before.map((item, i) => [item, i]));
-  return items.map((item) => {
-    const same = at.get(item);
-    if (same !== undefined) return same;
+  // After an edit inside one definition most items are those before, at the same index or a few apart:
+  // they are found there, and the few others by a search of the list. A Map of every item (hashing each
+  // object) is made only once many are not (lines typed above: every item below is a move).
+  let at: Map<object, number> | null = null;
+  let searches = 0;
+  const indexOf = (item: object): number | undefined => {
+    if (!at && ++searches <= SEARCHES_BEFORE_MAP) {
+      const index = (before as readonly object[]).indexOf(item);
+      return index < 0 ? undefined : index;
+    }
+    at ??= new Map<object, number>(before.map((b, i) => [b, i]));
+    return at.get(item);
+  };
+  let offset = 0;
+  return items.map((item, i) => {
+    if (before[i + offset] === item) return i + offset;
+    const same = indexOf(item);
+    if (same !== undefined) {
+      offset = same - i;
+      return same;
+    }
     const move = uniformMoveOf(item);
-    const from = move && at.get(move.from);
+    const from = move && indexOf(move.from);
     return move && from !== undefined ? [from, move.rows] : item;
   });
 }
+
+/** Items asIndices looks for by a search of the list before it makes a Map of the list. */
+const SEARCHES_BEFORE_MAP = 8;
 
 /** One item the host holds: its value, or until it is read, the item it is a move of and by how many rows. */
 interface Held<T> {

@@ -1,4 +1,4 @@
-/** The server's pure pieces: incremental edits, noqa comments, notebook layout, editor settings, crash policy. */
+/** The server's pure pieces: incremental edits, results posted against the previous one, noqa comments, notebook layout, editor settings, crash policy. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { diffEdit, pointAt } from '../../src/server/sourceEdit';
@@ -8,6 +8,8 @@ import { parseEditorSettings } from '../../src/server/editorSettings';
 import { CrashPolicy, MAX_RESTARTS, RESTART_WINDOW_MS } from '../../src/extension/crashPolicy';
 import { parseSuppressions, isSuppressed } from '../../src/analysis/suppression';
 import { defined } from '../defined';
+import { PostedResults } from '../../src/server/analysisProtocol';
+import type { Finding } from '../../src/shared/findings';
 
 describe('diffEdit', () => {
   it('describes a one-character insertion in the middle of a line', () => {
@@ -122,5 +124,33 @@ describe('CrashPolicy', () => {
     expect(policy.shouldRestart(1000 + RESTART_WINDOW_MS + 100)).toBe(true);
     policy.reset();
     expect(policy.shouldRestart(0)).toBe(true);
+  });
+});
+
+describe('results posted against the previous one', () => {
+  const finding = (n: number): Finding => ({ code: 'GL101', name: 'saturating-activation-stack', message: `finding ${String(n)}`, severity: 'warning', file: '/p/m.py', range: { start: { line: n, character: 0 }, end: { line: n, character: 9 } }, related: [], fixes: [], whatIf: null, modelId: 'm@0' });
+
+  it('decode to the findings the worker holds after findings are removed, added and kept, wherever (property)', () => {
+    // Per finding of the last result: 0 kept, 1 removed, 2 a new one added before it, 3 kept.
+    const ops = fc.array(fc.nat({ max: 3 }), { minLength: 1, maxLength: 40 });
+    fc.assert(
+      fc.property(ops, ops, ops, (...rounds) => {
+        const [worker, host] = [new PostedResults(), new PostedResults()];
+        let made = 0;
+        let findings = Array.from({ length: 25 }, () => finding(made++));
+        const post = (list: Finding[]) => {
+          expect(host.decode(worker.encode({ path: '/p/m.py', error: null, notices: [], models: [], findings: list }))?.findings).toEqual(list);
+        };
+        post(findings);
+        for (const round of rounds) {
+          findings = findings.flatMap((kept, i) => {
+            const op = round[i % round.length]!;
+            return op === 1 ? [] : op === 2 ? [finding(made++), kept] : [kept];
+          });
+          post(findings);
+        }
+      }),
+      { numRuns: 300, seed: 20261204 },
+    );
   });
 });
