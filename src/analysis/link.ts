@@ -15,6 +15,7 @@
  */
 import { posix } from 'node:path';
 import type { ModelIR, Range, TrainingIR } from '../shared/ir';
+import { cloneModel } from '../shared/models';
 import { PARAMETER_MODULE, UNBOUND_NAME_MODULE, type ExternalTraining, type ModelPass } from './extract/types';
 import { submodule, type ImportBinding } from './python/imports';
 import type { CallSite } from './python/call-sites';
@@ -130,7 +131,7 @@ export function linkExternalTraining(files: readonly LinkFile[], options: LinkOp
   const writable = (target: { file: LinkFile; model: ModelIR }): ModelIR => {
     let copy = copies.get(target.model);
     if (!copy) {
-      copies.set(target.model, (copy = structuredClone(target.model)));
+      copies.set(target.model, (copy = cloneModel(target.model)));
       const at = target.file.models.indexOf(target.model);
       if (at >= 0) target.file.models[at] = copy;
     }

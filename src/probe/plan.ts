@@ -6,7 +6,7 @@
  */
 import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, LayerOf, ModelIR, TensorOpConfig, ViewDim } from '../shared/ir';
 import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES, representativeUnits } from '../shared/input-defaults';
-import { convOf, firstComputing, gatesOf, isConstantInput, isConv, isNoiseInput, isPool, isRecurrent, modelOutputs, readsSteps, type RecurrentKind } from '../shared/layers';
+import { convOf, firstComputing, gatesOf, isConstantInput, isConv, isNoiseInput, isPool, isRecurrent, layerWith, modelOutputs, readsSteps, type RecurrentKind } from '../shared/layers';
 import { backboneOutput, broadcastShapes, concatAxis, describeTensorOp, layerOutput, readChannelsLast, tensorOpOutput, perDim, poolWindows, readerKind, recurrentFeatures, returnsSequences, shapeConflict, type Flow, type ShapeContext, type Window } from '../shared/shapes';
 import type { ProbeNotice, ProbeOptions } from '../shared/probe';
 import { describeLayer, layerFailure, layerLine, ProbeFailure } from './errors';
@@ -225,32 +225,32 @@ class Planner {
     const filled: { what: string; value: number | string; why: string }[] = [];
     let out = layer;
     if (isConv(out) && out.kernelSize === null && !isRecurrent(out)) {
-      out = { ...out, kernelSize: [REPRESENTATIVE_SIZES.kernel] };
+      out = layerWith(out, { kernelSize: [REPRESENTATIVE_SIZES.kernel] });
       filled.push({ what: 'kernel size', value: REPRESENTATIVE_SIZES.kernel, why: 'a representative value' });
     }
     if (isPool(out) && out.kernelSize === null && out.pool.adaptiveOutput === null && input && input.length >= 2) {
       // A window computed from the input's shape (`pool_size=K.int_shape(x)[1:3]`) is, in practice, the whole map.
       const spatial = input.slice(0, -1);
-      out = { ...out, kernelSize: spatial };
+      out = layerWith(out, { kernelSize: spatial });
       filled.push({ what: 'window', value: spatial.join('x'), why: 'the whole input map, as a global pool' });
     }
     const sized = representativeUnits(layer, isOutput, next);
     if (sized) {
       const what = layer.kind === 'embedding' ? 'embedding dimension' : layer.kind === 'dense' ? 'units' : layer.kind.startsWith('conv') ? 'filters' : 'hidden size';
-      out = { ...out, units: sized.units };
+      out = layerWith(out, { units: sized.units });
       filled.push({ what, value: sized.units, why: sized.fromNext && next ? `the input size of ${describeLayer(next)}` : 'a representative value' });
     }
     if (layer.kind === 'embedding' && vocabularyOf(layer) === null) {
-      out = { ...out, inFeatures: REPRESENTATIVE_SIZES.vocabulary }; // an Embedding's inFeatures is its vocabulary
+      out = layerWith(out, { inFeatures: REPRESENTATIVE_SIZES.vocabulary }); // an Embedding's inFeatures is its vocabulary
       filled.push({ what: 'vocabulary', value: REPRESENTATIVE_SIZES.vocabulary, why: 'a representative value' });
     }
     if (out.kind === 'reshape' && out.reshape.op === 'repeat-vector' && out.reshape.n === null) {
       // RepeatVector(story_maxlen) with a length computed from the data: only the number of steps changes.
-      out = { ...out, reshape: { op: 'repeat-vector', n: this.options.sequenceLength } };
+      out = layerWith(out, { reshape: { op: 'repeat-vector', n: this.options.sequenceLength } });
       filled.push({ what: 'number of repetitions', value: this.options.sequenceLength, why: 'the default sequence length' });
     }
     if (isRecurrent(out) && out.recurrent.numLayers === null) {
-      out = { ...out, recurrent: { ...out.recurrent, numLayers: REPRESENTATIVE_SIZES.stackedLayers } };
+      out = layerWith(out, { recurrent: { ...out.recurrent, numLayers: REPRESENTATIVE_SIZES.stackedLayers } });
       filled.push({ what: 'number of stacked layers', value: REPRESENTATIVE_SIZES.stackedLayers, why: 'a representative value' });
     }
     if (filled.length > 0) {

@@ -201,7 +201,32 @@ export const TORCH_LRN_DEFAULTS = { alpha: 1e-4, beta: 0.75, k: 1 } as const;
 
 /** A deep copy of a layer (its typed fields are objects that copies must not share). */
 export function cloneLayer<L extends LayerIR>(layer: L): L {
-  return cloneData(layer, new CopiesMade()) as L;
+  return copyLayer(layer, new CopiesMade());
+}
+
+/** cloneLayer within a larger copy (`copies`: what it copied so far, shared in the copy as in the original). */
+export function copyLayer<L extends LayerIR>(layer: L, copies: CopiesMade): L {
+  const known = copies.get(layer);
+  if (known !== undefined) return known as L;
+  // The record made with room for its common fields (commonRecord), then every field copied into it.
+  const copy = fieldsOf(commonRecord(layer));
+  copies.set(layer, copy);
+  const source = fieldsOf(layer);
+  for (const key in source) copy[key] = cloneData(source[key], copies);
+  return copy as L;
+}
+
+/** A copy of `layer` sharing its fields' values, with `patch`'s fields written over them: `{ ...layer, ...patch }` as a fast-mode object (see commonRecord). */
+export function layerWith<L extends LayerIR>(layer: L, patch: Partial<L>): L {
+  const copy = fieldsOf(commonRecord(layer));
+  const source = fieldsOf(layer);
+  for (const key in source) copy[key] = source[key];
+  return Object.assign(copy, patch) as L;
+}
+
+/** An IR record's fields by name (IR records are plain objects). */
+export function fieldsOf(record: object): Record<string, unknown> {
+  return record as Record<string, unknown>;
 }
 
 /** Past this many objects copied, the copies are looked up in a Map. */
@@ -212,7 +237,7 @@ const LISTED_COPIES = 32;
  * finds them faster than a Map, whose first lookup of an object gives it an identity hash (an
  * allocation per object copied; copying layers was the largest part of analyzing a model-dense file).
  */
-class CopiesMade {
+export class CopiesMade {
   private readonly originals: object[] = [];
   private readonly copies: unknown[] = [];
   private byOriginal: Map<object, unknown> | null = null;
@@ -240,7 +265,7 @@ class CopiesMade {
  * value shares shared in the copy as structuredClone does: structuredClone's serializer was 3 % of
  * analyzing a model-dense file, where every layer a model reads is copied.
  */
-function cloneData(value: unknown, copies: CopiesMade): unknown {
+export function cloneData(value: unknown, copies: CopiesMade): unknown {
   if (value === null || typeof value !== 'object') return value;
   const known = copies.get(value);
   if (known !== undefined) return known;
@@ -281,37 +306,48 @@ export function detailWith(kind: LayerKind, patch: DetailPatch = {}): LayerDetai
 export type LayerFields = Partial<LayerCommon> & Pick<LayerCommon, 'className' | 'range'> & (LayerDetail | { kind: LayerKind });
 
 export function makeLayer(fields: LayerFields): LayerIR {
-  // A bare kind takes its defaults; typed fields given for the kind replace them. Object.assign onto
-  // the defaults, not an object literal with spreads: V8 (Node 20) builds a literal of this size with
-  // spreads on a slow path, ~7x the time (0.9 % of a model-dense check).
-  return Object.assign(
-    defaultDetail(fields.kind),
-    {
-      id: '',
-      name: '',
-      unrolled: null,
-      units: null,
-      inFeatures: null,
-      kernelSize: null,
-      activation: null,
-      kernelInit: null,
-      biasInit: null,
-      recurrentInit: null,
-      useBias: false,
-      fanIn: null,
-      fanOut: null,
-      dataFormat: null,
-      timeDistributed: false,
-      conditional: false,
-      repeated: false,
-      frozen: false,
-      noGrad: false,
-      sharesWeightsWith: null,
-      inputs: [],
-      argsRange: null,
-    },
-    fields,
-  );
+  // A bare kind takes its defaults; typed fields given for the kind replace them.
+  return Object.assign(commonRecord(fields), defaultDetail(fields.kind), fields);
+}
+
+/**
+ * A layer's kind and common fields (LayerCommon), those `from` leaves out at their defaults, written
+ * as one object literal. V8 (Node 20) gives an object made by a literal room for the literal's fields
+ * in the object itself, and keeps an object in fast mode only while the fields added to it later by
+ * key (Object.assign, a copy key by key) number at most max(12, that room). Layers have 25-30 fields:
+ * built by assigning them onto the kind's detail (or onto `{}`, copying one), every layer was a
+ * dictionary-mode object, each read of a field a hash lookup. Spreads (`{ ...layer, units }`) are no
+ * way out: V8 makes each copy of a many-field object a map of its own once the spread has seen several
+ * shapes (every model read through its own map); copies go through cloneLayer and layerWith.
+ */
+function commonRecord(from: LayerFields): LayerCommon & { kind: LayerKind } {
+  return {
+    kind: from.kind,
+    id: from.id ?? '',
+    name: from.name ?? '',
+    className: from.className,
+    range: from.range,
+    unrolled: from.unrolled ?? null,
+    units: from.units ?? null,
+    inFeatures: from.inFeatures ?? null,
+    kernelSize: from.kernelSize ?? null,
+    activation: from.activation ?? null,
+    kernelInit: from.kernelInit ?? null,
+    biasInit: from.biasInit ?? null,
+    recurrentInit: from.recurrentInit ?? null,
+    useBias: from.useBias ?? false,
+    fanIn: from.fanIn ?? null,
+    fanOut: from.fanOut ?? null,
+    dataFormat: from.dataFormat ?? null,
+    timeDistributed: from.timeDistributed ?? false,
+    conditional: from.conditional ?? false,
+    repeated: from.repeated ?? false,
+    frozen: from.frozen ?? false,
+    noGrad: from.noGrad ?? false,
+    sharesWeightsWith: from.sharesWeightsWith ?? null,
+    inputs: from.inputs ?? [],
+    argsRange: from.argsRange ?? null,
+  };
 }
 
 /** "nn.Conv2d 'conv1' (line 12)": a layer as the prediction's messages name it (no quotes for an unnamed one). */

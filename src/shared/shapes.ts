@@ -21,7 +21,7 @@
  */
 import type { BackboneConfig, Framework, LayerIR, LayerKind, LayerOf, Layout, Padding, ReshapeConfig, TensorOpConfig, ViewDim } from './ir';
 import { einsumOutput, parseEinsum } from './einsum';
-import { convOf, gatesOf, isRecurrentKind, type ConvKind, type RecurrentKind } from './layers';
+import { convOf, gatesOf, isRecurrentKind, layerWith, type ConvKind, type RecurrentKind } from './layers';
 
 export type Shape = (number | null)[];
 export type { Layout };
@@ -519,7 +519,7 @@ export function layerOutput(layer: LayerIR, inputs: Flow[], ctx: ShapeContext): 
   const layout = layoutOf(layer, ctx);
   if (layer.timeDistributed && input.shape && input.shape.length > 1) {
     // The wrapped layer sees one time step.
-    const inner = layerOutput({ ...layer, timeDistributed: false }, [{ shape: input.shape.slice(1), rankKnown: input.rankKnown }], ctx);
+    const inner = layerOutput(layerWith(layer, { timeDistributed: false }), [{ shape: input.shape.slice(1), rankKnown: input.rankKnown }], ctx);
     return inner.shape ? { shape: [input.shape[0]!, ...inner.shape], rankKnown: inner.rankKnown } : UNKNOWN_FLOW;
   }
   const shape = input.shape;

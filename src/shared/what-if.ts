@@ -5,6 +5,7 @@
 import type { ActivationIR, ActivationName, LayerIR, LayerKind, ModelIR, OptimizerIR } from './ir';
 import type { IrEditOp, WhatIf } from './findings';
 import { makeLayer } from './layers';
+import { cloneModel } from './models';
 
 export class WhatIfError extends Error {}
 
@@ -126,7 +127,7 @@ function applyOp(model: ModelIR, op: IrEditOp): void {
 
 /** The model with every op of `whatIf` applied in order. Throws WhatIfError naming a missing layer id. */
 export function applyWhatIf(model: ModelIR, whatIf: WhatIf): ModelIR {
-  const copy = structuredClone(model);
+  const copy = cloneModel(model);
   for (const op of whatIf.ops) applyOp(copy, op);
   return copy;
 }

@@ -1,6 +1,6 @@
 /** Constructors for IR nodes with every field present, so extractors only state what they know. */
 import type { Framework, LayerIR, ModelIR, ModelStyle, Range } from '../../shared/ir';
-import { emptyTraining } from '../../shared/ir';
+import { modelRecord } from '../../shared/models';
 
 export { makeLayer, type LayerFields } from '../../shared/layers';
 
@@ -41,20 +41,5 @@ export function makeModel(fields: ModelFields): ModelIR {
     layer.name = name;
     return layer;
   });
-  return {
-    id: `${fields.name}@${fields.range.start.line}`,
-    name: fields.name,
-    framework: fields.framework,
-    style: fields.style,
-    file: fields.file,
-    range: fields.range,
-    nameRange: fields.nameRange,
-    exports: fields.exports ?? [],
-    inputShape: fields.inputShape ?? null,
-    layers,
-    isGraph: fields.isGraph ?? false,
-    declaredName: fields.declaredName ?? null,
-    training: emptyTraining(),
-    unsupported: [],
-  };
+  return modelRecord({ ...fields, id: `${fields.name}@${fields.range.start.line}`, layers });
 }

@@ -1,5 +1,6 @@
 /** All extractors of one file: models per framework, then the training pass. */
 import type { Framework, ModelIR, Range } from '../../shared/ir';
+import { modelWith } from '../../shared/models';
 import type { PyFile } from '../python/file';
 import { EvalNotes, ranOutOfSteps, type EvalNote } from '../python/limits';
 import type { AssignedAttributes, ExternalSites, ExternalTraining, ImportedDefinitions, ModelExtractor, ModelPass } from './types';
@@ -259,9 +260,9 @@ function shiftedCompletion(original: ModelIR, instantiated: boolean, earlier: As
   if (!before) return undefined;
   const inputGuess = shiftRows(before.inputGuess, before.file, () => forward);
   if (!inputGuess) return undefined;
-  if (!move) return isDeepStrictEqual(inputGuess, before.inputGuess) ? before : { ...original, inputGuess, instantiated };
+  if (!move) return isDeepStrictEqual(inputGuess, before.inputGuess) ? before : modelWith(original, { inputGuess, instantiated });
   const moved = isDeepStrictEqual(inputGuess, shiftRows(before.inputGuess, before.file, byRows(move.rows))) ? moveRows(before, before.file, byRows(move.rows)) : null;
-  return moved ?? { ...original, inputGuess, instantiated };
+  return moved ?? modelWith(original, { inputGuess, instantiated });
 }
 
 /** The completion the file's last assembly made of the model (or of the one it was moved from), if any. */
@@ -355,7 +356,7 @@ export function assembleFile(file: PyFile, parts: readonly ExtractedPart[], memo
       const same = before && before.instantiated === instantiated[i] && isDeepStrictEqual(before.inputGuess, inputGuess) ? before : undefined;
       // One entry per model: older facts are not asked for again once the file moved on.
       byFacts.clear();
-      byFacts.set(key, (model = same ?? { ...original, inputGuess, instantiated: instantiated[i]! }));
+      byFacts.set(key, (model = same ?? modelWith(original, { inputGuess, instantiated: instantiated[i]! })));
       completedWith.set(model, evidenceParts);
       if (!same) markCompletedMove(original, model);
     }

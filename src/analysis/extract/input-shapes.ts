@@ -21,7 +21,7 @@ import { Scope, type ConstValue } from '../python/constants';
 import { argument, callArguments, calleeName, enclosing } from '../python/syntax';
 import { callsWithLastName } from './training/flow';
 import { firstShapeConflict, propagateShapes, type ShapeConflict } from '../../shared/shapes';
-import { firstComputing, isConstantInput } from '../../shared/layers';
+import { cloneLayer, firstComputing, isConstantInput } from '../../shared/layers';
 
 /** Something in the file's code that tells a shape. */
 export interface Evidence {
@@ -550,9 +550,12 @@ function acceptedDefault(model: ModelIR, req: Requirement, guess: InputShapeGues
 /** The first layer that refuses `shape` when built as the probe builds it: unknown widths at their representative sizes. */
 function conflictFor(model: ModelIR, shape: number[], layout: InputShapeGuess['layout']): ShapeConflict | null {
   const layers = model.layers;
-  const trial = structuredClone(layers).map((layer, i) => {
+  // Copies: the walk fills in the sizes it derives.
+  const trial = layers.map((layer, i) => {
+    const copy = cloneLayer(layer);
     const sized = representativeUnits(layer, i === layers.length - 1, layers[i + 1]);
-    return sized ? { ...layer, units: sized.units } : layer;
+    if (sized) copy.units = sized.units;
+    return copy;
   });
   return firstShapeConflict(trial, shape, { layout, framework: model.framework });
 }

@@ -14,6 +14,7 @@ import { namedChildren, rangeOf, unparen } from './syntax';
 import { callArgs } from './syntax-cache';
 import { evaluateWith } from './evaluate';
 import { sourceSnippet } from '../../shared/source-snippet';
+import { modelWith } from '../../shared/models';
 
 /** Arguments of one call, as constants; an argument whose value is unknown is `undefined` (never its default). */
 export interface ConstArguments {
@@ -269,7 +270,7 @@ export function collapseInstances(runs: readonly InstanceModels[]): ModelIR[] {
       }
       // Two calls written alike (`Clf()` twice, changed afterwards): their lines tell them apart.
       const name = labels.filter((l) => l === site.label).length > 1 ? `${site.label} (line ${site.range.start.line + 1})` : site.label;
-      out.push({ ...model, name, id: `${name}@${site.file === model.file ? site.range.start.line : model.range.start.line}`, instance: { label: site.label, file: site.file, range: site.range } });
+      out.push(modelWith(model, { name, id: `${name}@${site.file === model.file ? site.range.start.line : model.range.start.line}`, instance: { label: site.label, file: site.file, range: site.range } }));
     }
   }
   return out;

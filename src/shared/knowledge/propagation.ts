@@ -32,7 +32,7 @@ import type { ActivationIR, Framework, InitializerIR, LayerIR, LayerKind, LayerO
 import { FLOW_THRESHOLDS, flowMeasure, judgeFlowProfile, lastHiddenIndex, onFlowPath, gradeFlowRatio, outputHeads, scaleFreeLayers, zeroGatedLayers, type FlowGrade, type FlowMeasure } from '../gradient-flow';
 import { activationMoments, gaussianExpectation, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { affineMoments, initializerStats } from './initializers';
-import { convOf, firstComputing, isRecurrent, layerLabel, modelOutputs, readsSteps } from '../layers';
+import { convOf, firstComputing, isRecurrent, layerLabel, layerWith, modelOutputs, readsSteps } from '../layers';
 import { attentionFans, backboneOutput, perDim, propagateShapes, readerKind, returnsSequences, sizeScaleFactor } from '../shapes';
 import { normalCdf } from './math';
 import { BACKBONE_FEATURE_MEAN, BACKBONE_FEATURE_SECOND_MOMENT, backboneNotModelled, frozenBackboneNote } from '../backbone';
@@ -867,7 +867,7 @@ function withProbeSizes(model: ModelIR, assumptions: string[]): LayerIR[] {
     // A kernel's fan_out is its units times its receptive field (a transposed conv's counts its input channels instead).
     const kernel = (layer.kernelSize ?? []).reduce((a, b) => a * b, 1);
     const fanOut = layer.fanOut ?? (WEIGHT_KINDS.has(layer.kind) && layer.kind !== 'conv-transpose' ? sized.units * kernel : null);
-    return { ...layer, units: sized.units, fanOut };
+    return layerWith(layer, { units: sized.units, fanOut });
   });
   if (filled.length > 0) assumptions.push(`the probe's representative sizes where the code does not fix them (${filled.join(', ')})`);
   return layers;

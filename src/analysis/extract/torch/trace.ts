@@ -221,7 +221,8 @@ export class Trace {
       if (returned.has(i) && read.has(i)) layer.returnedToo = true;
       if (returnsEnd && !returned.has(i) && !read.has(i)) layer.unreturned = true;
       if (node.allSteps && isRecurrent(layer)) layer.recurrent.returnSequences = true;
-      layers.push({ ...layer, inputs: inputs.map(id) });
+      layer.inputs = inputs.map(id);
+      layers.push(layer);
     });
     freezeCutOff(layers);
     return { layers, isGraph };

@@ -1,0 +1,53 @@
+/**
+ * Model records (ModelIR) made and copied as V8 keeps them fast: every field a model always has written
+ * in one object literal, the rest (optional fields, a patch) added after it. A spread of a model
+ * (`{ ...model, instantiated }`) gave each copy a map of its own once the spread had seen models of a
+ * few shapes (layers.ts, commonRecord, says why), so every read of a model's field went through V8's
+ * slowest lookups; structuredClone built layers in dictionary mode.
+ */
+import { emptyTraining, type ModelIR } from './ir';
+import { cloneData, copyLayer, CopiesMade, fieldsOf } from './layers';
+
+/** A model's fields as makeModel is given them: those every model has, some at their defaults. */
+export type ModelRecordFields = Pick<ModelIR, 'id' | 'name' | 'framework' | 'style' | 'file' | 'range' | 'nameRange' | 'layers'> &
+  Partial<Pick<ModelIR, 'exports' | 'inputShape' | 'isGraph' | 'declaredName' | 'training' | 'unsupported'>>;
+
+/** The fields every model has, as one object literal (in the order models have always had them). */
+export function modelRecord(from: ModelRecordFields): ModelIR {
+  return {
+    id: from.id,
+    name: from.name,
+    framework: from.framework,
+    style: from.style,
+    file: from.file,
+    range: from.range,
+    nameRange: from.nameRange,
+    exports: from.exports ?? [],
+    inputShape: from.inputShape ?? null,
+    layers: from.layers,
+    isGraph: from.isGraph ?? false,
+    declaredName: from.declaredName ?? null,
+    training: from.training ?? emptyTraining(),
+    unsupported: from.unsupported ?? [],
+  };
+}
+
+/** `{ ...model, ...patch }`: a copy sharing the model's values, `patch`'s fields written over them. */
+export function modelWith(model: ModelIR, patch: Partial<ModelIR>): ModelIR {
+  const copy = fieldsOf(modelRecord(model));
+  const source = fieldsOf(model);
+  for (const key in source) copy[key] = source[key];
+  return Object.assign(copy, patch) as ModelIR;
+}
+
+/** A deep copy of a model; objects it holds twice are one object in the copy too, as structuredClone copies them. */
+export function cloneModel(model: ModelIR): ModelIR {
+  const copies = new CopiesMade();
+  const copy = fieldsOf(modelRecord(model));
+  copies.set(model, copy);
+  const source = fieldsOf(model);
+  for (const key in source) {
+    copy[key] = key === 'layers' ? model.layers.map((layer) => copyLayer(layer, copies)) : cloneData(source[key], copies);
+  }
+  return copy as unknown as ModelIR;
+}
