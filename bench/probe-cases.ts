@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { readFileSync } from 'node:fs';
+import { mainThreadCpuMs } from './thread-cpu.mjs';
 import { StandbyProbeWorker, startProbe, type PreparedWorker } from '../src/probe/client';
 import { runProbe } from '../src/probe/run';
 import { applyProbeV8Flags } from '../src/probe/v8-flags';
@@ -60,20 +60,6 @@ export const cases: BenchCase[] = [
     targetMs: 10000,
   },
 ];
-
-/**
- * CPU milliseconds the main thread has run, from Linux's per-thread scheduler statistics; null
- * elsewhere. process.cpuUsage counts every thread: in a fresh process V8 optimizes tfjs' JavaScript
- * on its background threads while the steps run (most of the gap between a first run's CPU and wall
- * time, `node --no-concurrent-recompilation` moves it onto the main thread), and collects garbage there.
- */
-function mainThreadCpuMs(): number | null {
-  try {
-    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
-  } catch {
-    return null;
-  }
-}
 
 /** Per step, the CPU time of the whole process and of its main thread (null where not known). */
 class CpuClock {
