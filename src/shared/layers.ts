@@ -314,7 +314,7 @@ export function makeLayer(fields: LayerFields): LayerIR {
  * A layer's kind and common fields (LayerCommon), those `from` leaves out at their defaults, written
  * as one object literal. V8 (Node 20) gives an object made by a literal room for the literal's fields
  * in the object itself, and keeps an object in fast mode only while the fields added to it later by
- * key (Object.assign, a copy key by key) number at most max(12, that room). Layers have 25-30 fields:
+ * key (Object.assign onto it, a copy key by key) number at most max(12, that room). Layers have 25-30 fields:
  * built by assigning them onto the kind's detail (or onto `{}`, copying one), every layer was a
  * dictionary-mode object, each read of a field a hash lookup. Spreads (`{ ...layer, units }`) are no
  * way out: V8 makes each copy of a many-field object a map of its own once the spread has seen several
