@@ -12,6 +12,7 @@ import type { ActivationName, LayerIR, LayerKind, ModelIR } from './ir';
 import { consumersOf, isWeightLayer } from './knowledge/model-walk';
 import { isNormalizationKind, modelOutputs } from './layers';
 import { startsAtZeroScale } from './knowledge/initializers';
+import { mapPacked } from './packed';
 
 /** Layers whose weight gradients make the gradient-flow path (the probe measures each one's norm). */
 export const FLOW_PATH_KINDS: ReadonlySet<LayerKind> = new Set<LayerKind>(['dense', 'conv1d', 'conv2d', 'conv3d', 'conv-transpose', 'embedding', 'lstm', 'gru', 'simple-rnn']);
@@ -238,14 +239,14 @@ export function judgeFlowProfile(norms: readonly number[], thresholds: FlowThres
   const reference = lastHiddenIndex(norms.length, (i) => heads.has(i));
   const ref = norms[reference]!;
   const ratio = norms[0]! / ref;
-  const before = norms.slice(0, reference).map((n, i) => ({ n, i })).filter(({ i }) => !heads.has(i));
+  const before = mapPacked(norms.slice(0, reference), (n, i) => ({ n, i })).filter(({ i }) => !heads.has(i));
   return {
     measure,
     reference,
     ratio,
     grade: gradeFlowRatio(ratio, thresholds),
-    vanishing: before.filter(({ n }) => !(n >= thresholds.vanishingRatio * ref)).map(({ i }) => i),
-    exploding: before.filter(({ n }) => n > thresholds.explodingRatio * ref).map(({ i }) => i),
+    vanishing: mapPacked(before.filter(({ n }) => !(n >= thresholds.vanishingRatio * ref)), ({ i }) => i),
+    exploding: mapPacked(before.filter(({ n }) => n > thresholds.explodingRatio * ref), ({ i }) => i),
   };
 }
 

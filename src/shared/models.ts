@@ -8,6 +8,7 @@
  */
 import { emptyTraining, type ModelIR } from './ir';
 import { cloneData, copyLayer, CopiesMade, fieldsOf } from './layers';
+import { mapPacked } from './packed';
 
 /** A model's fields as makeModel is given them: those every model has, some at their defaults. */
 export type ModelRecordFields = Pick<ModelIR, 'id' | 'name' | 'framework' | 'style' | 'file' | 'range' | 'nameRange' | 'layers'> &
@@ -48,7 +49,7 @@ export function cloneModel(model: ModelIR): ModelIR {
   copies.set(model, copy);
   const source = fieldsOf(model);
   for (const key in source) {
-    copy[key] = key === 'layers' ? model.layers.map((layer) => copyLayer(layer, copies)) : cloneData(source[key], copies);
+    copy[key] = key === 'layers' ? mapPacked(model.layers, (layer) => copyLayer(layer, copies)) : cloneData(source[key], copies);
   }
   return copy as unknown as ModelIR;
 }

@@ -1,6 +1,7 @@
 /** Constructors for IR nodes with every field present, so extractors only state what they know. */
 import type { Framework, LayerIR, ModelIR, ModelStyle, Range } from '../../shared/ir';
 import { modelRecord } from '../../shared/models';
+import { mapPacked } from '../../shared/packed';
 
 export { makeLayer, type LayerFields } from '../../shared/layers';
 
@@ -26,7 +27,7 @@ export interface ModelFields {
 export function makeModel(fields: ModelFields): ModelIR {
   const counts = new Map<string, number>();
   const names = new Map<string, string>();
-  const layers = fields.layers.map((layer, i) => {
+  const layers = mapPacked(fields.layers, (layer, i) => {
     const id = `L${i}`;
     // A later call of a layer object is that layer: it takes the name the first call got.
     let name = layer.name || (layer.sharesWeightsWith !== null ? (names.get(layer.sharesWeightsWith) ?? '') : '');

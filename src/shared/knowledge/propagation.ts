@@ -37,6 +37,7 @@ import { attentionFans, backboneOutput, perDim, propagateShapes, readerKind, ret
 import { normalCdf } from './math';
 import { BACKBONE_FEATURE_MEAN, BACKBONE_FEATURE_SECOND_MOMENT, backboneNotModelled, frozenBackboneNote } from '../backbone';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
+import { mapPacked } from '../packed';
 
 export interface LayerPrediction {
   layerId: string;
@@ -860,7 +861,8 @@ export function modelPrediction(model: ModelIR): ModelPrediction {
 function withProbeSizes(model: ModelIR, assumptions: string[]): LayerIR[] {
   const filled: string[] = [];
   const outputs = new Set(modelOutputs(model));
-  const layers = model.layers.map((layer, i, all) => {
+  const all = model.layers;
+  const layers = mapPacked(all, (layer, i) => {
     const sized = representativeUnits(layer, outputs.has(i), all[i + 1]);
     if (!sized) return layer;
     filled.push(`${shortLabel(layer)} ${sized.units}`);
@@ -901,14 +903,14 @@ function propagate(model: ModelIR): ModelPrediction {
   const index = new Map(layers.map((l, i) => [l.id, i]));
   // Layers behind a zero-initialized normalization scale get no gradient at initialization by design (zeroGatedLayers).
   const gated = zeroGatedLayers(model);
-  const measured = layers.map((l, i) => (onFlowPath(l) && !gated.has(i) ? i : -1)).filter((i) => i >= 0);
+  const measured = mapPacked(layers, (l, i) => (onFlowPath(l) && !gated.has(i) ? i : -1)).filter((i) => i >= 0);
   const start = inputSignal(model, assumptions);
   // In a graph, a layer that reads no layer (a second Input) reads the model's input, not the layer listed before it.
-  const inputsOf = layers.map((layer, i) => (!model.isGraph ? [i - 1] : layer.inputs.length > 0 ? layer.inputs.map((id) => index.get(id) ?? -2) : [-1]));
+  const inputsOf = mapPacked(layers, (layer, i) => (!model.isGraph ? [i - 1] : layer.inputs.length > 0 ? mapPacked(layer.inputs, (id) => index.get(id) ?? -2) : [-1]));
   const outputs = modelOutputs(model);
   const head = outputHeads(model);
   // Layers read only by BatchNorm get a gradient with zero mean per channel (see weightedNode).
-  const readers = layers.map((): LayerIR[] => []);
+  const readers = mapPacked(layers, (): LayerIR[] => []);
   inputsOf.forEach((inputs, j) => { inputs.forEach((k) => readers[k]?.push(layers[j]!)); });
   const nodes: Node[] = [];
   const inferred: string[] = [];
@@ -916,7 +918,7 @@ function propagate(model: ModelIR): ModelPrediction {
   layers.forEach((layer, i) => {
     const inputs = inputsOf[i]!;
     if (inputs.some((k) => k === -2 || k >= i)) throw new Unpropagatable(`${layerLabel(layer)} reads a layer the model does not have before it`, layer);
-    const ins = inputs.map((k) => (k < 0 ? start : nodes[k]!.out));
+    const ins = mapPacked(inputs, (k) => (k < 0 ? start : nodes[k]!.out));
     const centred = readers[i]!.length > 0 && readers[i]!.every((r) => r.kind === 'batchnorm');
     const node = nodeFor(layer, i, model, ins, head, centred, assumptions, scales.get(layer.id) ?? null);
     // A PyTorch layer whose input size the code leaves unknown takes it from its input, as the probe builds it.
@@ -934,7 +936,7 @@ function propagate(model: ModelIR): ModelPrediction {
   for (const i of outputs) g[i] = 1;
   const normSq = new Array<number | null>(nodes.length).fill(null);
   const chi = new Array<number | null>(nodes.length).fill(null);
-  const consumers = nodes.map((): { layer: LayerIR; uniform: boolean }[] => []);
+  const consumers = mapPacked(nodes, (): { layer: LayerIR; uniform: boolean }[] => []);
   const uniform = new Array<boolean>(nodes.length).fill(false);
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i]!;
@@ -962,7 +964,7 @@ function propagate(model: ModelIR): ModelPrediction {
   });
   const owners = measured.filter((i) => layers[i]!.sharesWeightsWith === null);
   const reference = owners.length > 0 ? Math.max(normSq[owners[owners.length - 1]!] ?? 0, TINY) : 1;
-  const predictions: LayerPrediction[] = nodes.map((node, i) => {
+  const predictions: LayerPrediction[] = mapPacked(nodes, (node, i) => {
     const weighted = onFlowPath(node.layer) && node.layer.sharesWeightsWith === null && !gated.has(i);
     const n = normSq[i] ?? null;
     const source = node.inputs[0];
@@ -1000,12 +1002,12 @@ function propagate(model: ModelIR): ModelPrediction {
       : null;
   // Every layer on the path against the reference, as the probe judges its measured profile.
   const isHead = (k: number): boolean => k === owners.length - 1 || (head.heads.size > 1 && head.heads.has(owners[k]!));
-  const heads = new Set(owners.map((_, k) => k).filter(isHead));
-  const profile = !stalled && log10FirstLastRatio !== null ? judgeFlowProfile(owners.map((at) => 10 ** ((predictions[at]!.log10GradRatio ?? -Infinity) + weightLog10(at))), FLOW_THRESHOLDS, heads, measure) : null;
+  const heads = new Set(mapPacked(owners, (_, k) => k).filter(isHead));
+  const profile = !stalled && log10FirstLastRatio !== null ? judgeFlowProfile(mapPacked(owners, (at) => 10 ** ((predictions[at]!.log10GradRatio ?? -Infinity) + weightLog10(at))), FLOW_THRESHOLDS, heads, measure) : null;
   // A layer that gets exactly nothing is behind a zero kernel (a zero-initialized residual branch, or GL201's
   // zero layer): it learns from the second step, as the probe's median over its steps shows, and is not starved by depth.
-  const vanishingLayers = profile?.vanishing.filter((k) => (normSq[owners[k]!] ?? 0) > TINY).map((k) => predictions[owners[k]!]!) ?? [];
-  const explodingLayers = profile?.exploding.map((k) => predictions[owners[k]!]!) ?? [];
+  const vanishingLayers = profile ? mapPacked(profile.vanishing.filter((k) => (normSq[owners[k]!] ?? 0) > TINY), (k) => predictions[owners[k]!]!) : [];
+  const explodingLayers = profile ? mapPacked(profile.exploding, (k) => predictions[owners[k]!]!) : [];
   const ratioGrade = log10FirstLastRatio === null ? null : gradeFlowRatio(10 ** log10FirstLastRatio, FLOW_THRESHOLDS);
   return {
     ok: true,

@@ -13,6 +13,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { LayerIR, ModelIR } from '../../../src/shared/ir';
 import { cloneLayer, layerWith } from '../../../src/shared/layers';
 import { cloneModel, modelWith } from '../../../src/shared/models';
+import { mapPacked } from '../../../src/shared/packed';
+import { makeModel } from '../../../src/analysis/extract/builders';
+import { judgeFlowProfile } from '../../../src/shared/gradient-flow';
 import { analyzeFiles } from '../project-helper';
 
 // V8's own answers (natives syntax, allowed for functions compiled after the flag is set).
@@ -22,6 +25,16 @@ const hasFastProperties = native(['value'], '%HasFastProperties(value)');
 const haveSameMap = native(['a', 'b'], '%HaveSameMap(a, b)');
 // A field that changed representation leaves older records on a map V8 replaced, moved to the new one when next touched.
 const migrate = native(['value'], '%TryMigrateInstance(value)');
+const hasHoleyElements = native(['value'], '%HasHoleyElements(value)');
+
+/** `run()` as TurboFan compiles `fn` (warmed up by two calls of `run`, then optimized before the third). */
+function optimized<T>(fn: (...args: never[]) => unknown, run: () => T): T {
+  native(['fn'], '%PrepareFunctionForOptimization(fn)')(fn);
+  run();
+  run();
+  native(['fn'], '%OptimizeFunctionOnNextCall(fn)')(fn);
+  return run();
+}
 
 /** The examples and the fixtures: models of every shape the analysis reads (Keras, PyTorch, graphs, recurrent, notebooks' code). */
 function corpus(): Record<string, string> {
@@ -88,5 +101,37 @@ describe('IR records V8 keeps in fast mode', () => {
       expect(Object.keys(cloneLayer(layer))).toEqual(Object.keys(layer));
       expect(layerWith(layer, { units: 7 })).toStrictEqual({ ...layer, units: 7 });
     }
+  });
+});
+
+describe('arrays V8 keeps packed whichever tier builds them (shared/packed.ts)', () => {
+  const items = [3, 1, 2];
+  const viaMap = (xs: number[]) => xs.map((x) => ({ x }));
+  const viaMapPacked = (xs: number[]) => mapPacked(xs, (x) => ({ x }));
+
+  it('tells a holey array from a packed one: an optimized map makes a holey one, mapPacked a packed one', () => {
+    expect(hasHoleyElements(viaMap(items))).toBe(false);
+    expect(hasHoleyElements(optimized(viaMap, () => viaMap(items)))).toBe(true);
+    expect(optimized(viaMapPacked, () => viaMapPacked(items))).toEqual(viaMap(items));
+    expect(hasHoleyElements(optimized(viaMapPacked, () => viaMapPacked(items)))).toBe(false);
+  });
+
+  it('gives models packed layers when makeModel and cloneModel are optimized', async () => {
+    const [model] = (await analyzeFiles({ 'mlp.py': readFileSync('examples/saturating-activation-stack/bad.py', 'utf8') })).flatMap((r) => r.models);
+    if (!model) throw new Error('no model in the example');
+    const made = optimized(makeModel, () => makeModel({ ...model, layers: model.layers.map((l) => cloneLayer(l)) }));
+    expect(made.layers.length).toBe(model.layers.length);
+    expect(hasHoleyElements(made.layers)).toBe(false);
+    expect(hasHoleyElements(optimized(cloneModel, () => cloneModel(model)).layers)).toBe(false);
+  });
+
+  it('judges a flow profile into packed lists when judgeFlowProfile is optimized', () => {
+    const norms = [1e-9, 1e9, 1e3, 1e2, 1];
+    const profile = optimized(judgeFlowProfile, () => judgeFlowProfile(norms));
+    if (!profile) throw new Error('no profile of five norms');
+    expect(profile.vanishing.length).toBeGreaterThan(0);
+    expect(profile.exploding.length).toBeGreaterThan(0);
+    expect(hasHoleyElements(profile.vanishing)).toBe(false);
+    expect(hasHoleyElements(profile.exploding)).toBe(false);
   });
 });
