@@ -1,5 +1,6 @@
 /** Constructors for IR nodes with every field present, so extractors only state what they know. */
 import type { Framework, LayerIR, ModelIR, ModelStyle, Range } from '../../shared/ir';
+import { emptyTraining } from '../../shared/ir';
 import { modelRecord } from '../../shared/models';
 import { mapPacked } from '../../shared/packed';
 
@@ -42,5 +43,6 @@ export function makeModel(fields: ModelFields): ModelIR {
     layer.name = name;
     return layer;
   });
-  return modelRecord({ ...fields, id: `${fields.name}@${fields.range.start.line}`, layers });
+  // A new model's training and unsupported constructs start empty, whatever else `fields` carries.
+  return modelRecord({ ...fields, id: `${fields.name}@${fields.range.start.line}`, layers, training: emptyTraining(), unsupported: [] });
 }
