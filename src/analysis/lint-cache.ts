@@ -127,6 +127,11 @@ const BLANK_LINES = /^[ \t]*\n/gm;
 /** One analysis' view of the files: memoized per file, since many models share a file. */
 export class LintSources {
   private readonly settingsKeys = new Map<string, string>();
+  /**
+   * Per file, its source and ids in this analysis (null: not in the project), read once: every model
+   * asks its file's several times, and a file's text does not change during an analysis.
+   */
+  private readonly read = new Map<string, { source: LintSource; ids: FileIds } | null>();
 
   constructor(
     private readonly sourceOf: (file: string) => LintSource | undefined,
@@ -136,6 +141,17 @@ export class LintSources {
 
   text(file: string): string | undefined {
     return this.sourceOf(file)?.text;
+  }
+
+  /** `file`'s source and ids in this analysis; null when the project does not hold it. */
+  private idsFor(file: string): { source: LintSource; ids: FileIds } | null {
+    let known = this.read.get(file);
+    if (known === undefined) {
+      const source = this.sourceOf(file);
+      known = source ? { source, ids: this.ids(file, source) } : null;
+      this.read.set(file, known);
+    }
+    return known;
   }
 
   settings(file: string): Settings {
@@ -153,9 +169,9 @@ export class LintSources {
    * given, receives the ids the key was made of (see KeyReads).
    */
   fileKey(file: string, lines: readonly number[], read?: FileReads[]): string {
-    const source = this.sourceOf(file);
-    if (!source) return 'missing';
-    const ids = this.ids(file, source);
+    const known = this.idsFor(file);
+    if (!known) return 'missing';
+    const { source, ids } = known;
     const spans = source.definitions;
     if (!spans) return String(ids.moduleId);
     // `lines` are sorted and distinct (LintCache.lint), so the definitions they fall in come in order.
@@ -176,9 +192,9 @@ export class LintSources {
 
   /** Whether `file` still reads as `read` says: its module-level text and those definitions the same, where they were. */
   readsAsBefore(read: FileReads): boolean {
-    const source = this.sourceOf(read.file);
-    if (!source?.definitions) return false;
-    const ids = this.ids(read.file, source);
+    const known = this.idsFor(read.file);
+    if (!known?.source.definitions) return false;
+    const { ids } = known;
     return ids.moduleId === read.moduleId && read.definitions.every(([row, id]) => ids.definitions.get(row)?.id === id);
   }
 
@@ -187,9 +203,9 @@ export class LintSources {
    * only moved (see LintCache.lint). It names no version: an entry says which version it was last used in.
    */
   movableFileKey(file: string, lines: readonly number[]): string | null {
-    const source = this.sourceOf(file);
-    if (!source) return null;
-    const current = this.ids(file, source);
+    const known = this.idsFor(file);
+    if (!known) return null;
+    const { source, ids: current } = known;
     let key = String(current.movableModuleId);
     const spans = source.definitions ?? [];
     let previous: DefinitionSpan | undefined;
@@ -204,16 +220,14 @@ export class LintSources {
 
   /** The version of `file` now, or (`before`) the one its last edit was made to. */
   version(file: string, before: boolean): number | null {
-    const source = this.sourceOf(file);
-    if (!source) return null;
-    const current = this.ids(file, source);
+    const current = this.idsFor(file)?.ids;
+    if (!current) return null;
     return before ? (current.before?.ids.version ?? current.version) : current.version;
   }
 
   /** How the rows of `file` moved with its last edit, `to` the newer text or back from it (unmoved when there was none). */
   rowsMoved(file: string, to: 'before' | 'after'): RowMap {
-    const source = this.sourceOf(file);
-    const shift = source ? this.ids(file, source).before?.shift() : undefined;
+    const shift = this.idsFor(file)?.ids.before?.shift();
     if (!shift) return unmoved;
     return to === 'before' ? shift.backward : shift.forward;
   }

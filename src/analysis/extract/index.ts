@@ -12,7 +12,7 @@ import { notesOf, type FileNote } from './notes';
 import { wholeFileFact } from './file-wide';
 import { outsideClasses, type OutsideClasses } from './outside-classes';
 import { collectEvidence, fileEvidence, guessInputShape, type Evidence, type PartEvidence } from './input-shapes';
-import { instantiatedModels } from './instantiation';
+import { instantiatedModels, type CallScan } from './instantiation';
 import { rethrowCancellation } from '../cancellation';
 import { byRows, markMoved, moveRows, rowShift, shiftRows, uniformMoveOf, type RowMap } from '../row-shift';
 import { isDeepStrictEqual } from 'node:util';
@@ -236,6 +236,8 @@ export interface AssemblyMemo {
   models: readonly ModelIR[];
   /** The order the last assembly put its parts' models in (see inWrittenOrder); null before the first. */
   order?: WrittenOrder | null;
+  /** The calls of the file's models found in the last assembly's text (see instantiatedModels). */
+  calls?: CallScan | null;
 }
 
 /** The parts of an assembly, each one's models' sort keys, and the models in order as (part, model) indices. */
@@ -317,7 +319,7 @@ export function assembleFile(file: PyFile, parts: readonly ExtractedPart[], memo
   // its input shape reads the evidence of every part: both are decided for the whole file, on copies,
   // since the parts' models are cached between analyses.
   const cached = inWrittenOrder(parts, memo);
-  const instantiated = instantiatedModels(file, cached);
+  const instantiated = instantiatedModels(file, cached, memo);
   const { evidence, key: evidenceKey } = cached.length > 0 ? evidenceOf(parts) : { evidence: [], key: '' };
   const evidenceParts = parts.map((p) => p.evidence);
   const evidenceMoves = evidenceMovesTo(evidenceParts);
