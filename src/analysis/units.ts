@@ -187,7 +187,7 @@ function knownStatements(text: string, statements: readonly TopLevelStatement[],
   const known: KnownStatement[] = [];
   const walk = new StatementWalk(root);
   try {
-    for (const [i, statement] of statements.entries()) known.push(knownStatement(i, statement));
+    for (let i = 0; i < statements.length; i++) known.push(knownStatement(i, statements[i]!));
   } finally {
     walk.dispose();
   }

@@ -10,6 +10,7 @@ import type { Node } from './syntax-tree';
 import { descendantsOfType, namedChildren, unparen } from './syntax';
 import { topLevelStatements, unchangedStatements, type StatementsOf, type TopLevelStatement } from './top-level';
 import { keptText } from './kept-text';
+import { mapPacked } from '../../shared/packed';
 
 export interface AttributeWrite {
   /** The attribute assigned (`config`). */
@@ -73,8 +74,9 @@ export function attributeWrites(root: Node, before: WritesRead | null = null): A
   const source = root.tree.source;
   const statements = topLevelStatements(root);
   const sameAs = before ? unchangedStatements(before, { text: source, statements }) : () => -1;
-  const writesNothing = statements.map(() => false);
-  for (const [i, statement] of statements.entries()) {
+  const writesNothing = mapPacked(statements, () => false);
+  for (let i = 0; i < statements.length; i++) {
+    const statement = statements[i]!;
     if (!FUNCTION_STATEMENTS.has(statement.type)) continue;
     const j = sameAs(i);
     if (j >= 0 && before?.writesNothing[j]) {

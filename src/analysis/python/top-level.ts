@@ -141,10 +141,14 @@ export function unchangedStatements(before: StatementsOf, now: StatementsOf): (i
   const from = now.text.length - same;
   const countDelta = now.statements.length - before.statements.length;
   const delta = now.text.length - before.text.length;
+  // Asked once per statement per edit by several readers: no pair made per call.
   return (i) => {
     const statement = now.statements[i];
     if (!statement) return -1;
-    const [j, shift] = statement.endIndex <= upTo ? [i, 0] : statement.startIndex >= from ? [i - countDelta, delta] : [-1, 0];
+    const ahead = statement.endIndex <= upTo;
+    if (!ahead && statement.startIndex < from) return -1;
+    const j = ahead ? i : i - countDelta;
+    const shift = ahead ? 0 : delta;
     const was = before.statements[j];
     return was?.startIndex === statement.startIndex - shift && was.endIndex === statement.endIndex - shift ? j : -1;
   };
