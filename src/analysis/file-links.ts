@@ -32,7 +32,7 @@ export function fileLinks(parser: Parser, path: string, text: string | null): Fi
   // `from pkg import lib` may name the module pkg/lib.py (its calls `lib.build(...)` link there).
   const named = file.imports.bindings.flatMap((b) => (b.symbol === null || b.symbol === '*' ? [b.module] : [b.module, submodule(b.module, b.symbol)]));
   const modules = [...named, ...file.imports.starModules];
-  const assigns = [...new Set(attributeWrites(file.root).map((w) => w.attribute))];
+  const assigns = [...new Set(attributeWrites(file).map((w) => w.attribute))];
   file.dispose();
   return { path, modules, assigns };
 }

@@ -14,8 +14,7 @@
  * module level: its findings are moved with it instead of linted again.
  */
 import { createHash } from 'node:crypto';
-import type { Node } from './python/syntax-tree';
-import { topLevelStatements, type TopLevelStatement } from './python/top-level';
+import type { TopLevelStatement } from './python/top-level';
 import type { Finding } from '../shared/findings';
 import type { ModelIR } from '../shared/ir';
 import type { Settings } from '../shared/settings';
@@ -36,9 +35,9 @@ export type DefinitionSpan = TopLevelStatement;
 
 const DEFINITION_TYPES = new Set(['function_definition', 'class_definition', 'decorated_definition']);
 
-/** The top-level definitions of a syntax tree. */
-export function definitionSpans(root: Node): DefinitionSpan[] {
-  return topLevelStatements(root).filter((s) => DEFINITION_TYPES.has(s.type));
+/** The top-level definitions among a module's top-level statements. */
+export function definitionSpans(statements: readonly TopLevelStatement[]): DefinitionSpan[] {
+  return statements.filter((s) => DEFINITION_TYPES.has(s.type));
 }
 
 /**

@@ -101,8 +101,9 @@ export class Project {
         const reuse = previous?.parsed && edit ? previous.parsed : undefined;
         state.parsed = PyFile.parse(this.parser, path, text, reuse, reuse ? edit : undefined);
         // The last version read, when the one before this was replaced before an analysis asked it.
-        state.writesBefore = (previous?.parsed ? writesReadOf(previous.parsed.root) : null) ?? previous?.writesBefore ?? null;
-        state.notices = syntaxNotices(state.parsed.root);
+        state.writesBefore = (previous?.parsed ? writesReadOf(previous.parsed) : null) ?? previous?.writesBefore ?? null;
+        // A version parsed in part holds no syntax error and no Python 2 statement where it was edited, and the rest is as it was.
+        state.notices = state.parsed.editedAlone && previous?.parsed && previous.notices.length === 0 ? [] : syntaxNotices(state.parsed.root);
       } catch (err) {
         state.error = `could not parse: ${err instanceof Error ? err.message : String(err)}`;
       }
@@ -282,7 +283,7 @@ export class Project {
     for (const state of states) {
       const parsed = state.parsed;
       if (!parsed) continue;
-      const found = attributeWrites(parsed.root, state.writesBefore);
+      const found = attributeWrites(parsed, state.writesBefore);
       // Read now: the version before is not needed again.
       state.writesBefore = null;
       if (found.length > 0) writers.push(`${state.path}#${String(state.stamp)}`);
@@ -314,7 +315,7 @@ export class Project {
     const sources = new LintSources((file) => {
       const state = this.files.get(file);
       if (!state) return undefined;
-      if (state.parsed) state.definitions ??= definitionSpans(state.parsed.root);
+      if (state.parsed) state.definitions ??= definitionSpans(state.parsed.statements);
       return { text: state.text, definitions: state.definitions };
     }, this.settingsFor, cache.idsOf);
     return (model) => cache.lint(model, sources);

@@ -14,7 +14,7 @@ import type { Parser, TreeCursor } from 'web-tree-sitter';
 import type { Node } from './python/syntax-tree';
 import type { PyFile } from './python/file';
 import { PyFile as PyFileClass, type SliceRange } from './python/file';
-import { statementNames, topLevelStatements, unchangedStatements, type StatementNames, type TopLevelStatement } from './python/top-level';
+import { statementNames, unchangedStatements, type StatementNames, type TopLevelStatement } from './python/top-level';
 import { addsNothing, assembleFile, extractPart, hasEvidence, type AssemblyMemo, type ExtractedFile, type ExtractedPart } from './extract/index';
 import type { AssignedAttributes, ExternalSites, ImportedDefinitions } from './extract/types';
 import { throwIfCancelled } from './cancellation';
@@ -106,13 +106,12 @@ export interface GroupPlan {
  * (the previous version of the same file) and is set to what this one read.
  */
 export function groupsOf(file: PyFile, namesCache: Map<string, KnownStatement>, last: { read: StatementsRead | null } = { read: null }): GroupPlan | { whole: string } {
-  const root = file.root;
-  if (root.hasError) return { whole: 'the file has syntax errors' };
-  const statements = topLevelStatements(root);
+  if (file.hasError) return { whole: 'the file has syntax errors' };
+  const statements = file.statements;
   for (let i = 1; i < statements.length; i++) {
     if (statements[i]!.startRow <= statements[i - 1]!.endRow) return { whole: `two statements on line ${String(statements[i]!.startRow + 1)}` };
   }
-  const known = knownStatements(file.text, statements, root, namesCache, last.read);
+  const known = knownStatements(file, statements, namesCache, last.read);
   const before = last.read;
   // The partition is a function of the names alone (reading it again cost 0.3 ms per edit of a 5,000-line file).
   const partition = before && sameNamesList(before.known, known) ? before.partition : partitionOf(known.map((k) => k.names));
@@ -182,14 +181,29 @@ function mergedAscending(a: readonly number[], b: readonly number[]): number[] {
  * is the previous version's statement at the same place in the list (the same text, moved by the edit):
  * looking each text up again hashed the whole file per edit.
  */
-function knownStatements(text: string, statements: readonly TopLevelStatement[], root: Node, namesCache: Map<string, KnownStatement>, before: StatementsRead | null): KnownStatement[] {
+function knownStatements(file: PyFile, statements: readonly TopLevelStatement[], namesCache: Map<string, KnownStatement>, before: StatementsRead | null): KnownStatement[] {
+  const text = file.text;
   const sameAs = before ? unchangedStatements(before, { text, statements }) : () => -1;
   const known: KnownStatement[] = [];
-  const walk = new StatementWalk(root);
+  // The file's nodes are read only for a statement whose text is new; the edited statement of a version
+  // parsed in part is read from its own tree (see PyFile.parse).
+  const alone = file.editedAlone;
+  const whole: { walk?: StatementWalk } = {};
+  const namesOf = (i: number): StatementNames => {
+    if (alone?.index === i) {
+      const own = new StatementWalk(alone.root);
+      try {
+        return own.names(0);
+      } finally {
+        own.dispose();
+      }
+    }
+    return (whole.walk ??= new StatementWalk(file.root)).names(i);
+  };
   try {
     for (let i = 0; i < statements.length; i++) known.push(knownStatement(i, statements[i]!));
   } finally {
-    walk.dispose();
+    whole.walk?.dispose();
   }
   return known;
 
@@ -200,7 +214,7 @@ function knownStatements(text: string, statements: readonly TopLevelStatement[],
       const statementText = text.slice(statement.startIndex, statement.endIndex);
       same = namesCache.get(statementText);
       // Kept across versions: the text and the names (words cut from the file's text) as copies of their own.
-      if (!same) namesCache.set(keptText(statementText), (same = { names: keptText(walk.names(i)), textId: nextTextId++ }));
+      if (!same) namesCache.set(keptText(statementText), (same = { names: keptText(namesOf(i)), textId: nextTextId++ }));
     }
     return same;
   }
@@ -454,7 +468,7 @@ export class GroupCache {
     this.extractedGroups = 0;
     this.assembly.guessed = 0;
     const plan = groupsOf(file, this.names, this.statementsRead);
-    const rows = file.root.endPosition.row + 1;
+    const rows = file.endRow + 1;
     // Each group's slice spans the file up to its last line: past this, reading the file whole costs less.
     if ('groups' in plan && plan.groups.length * rows > MAX_SLICED_ROWS) {
       this.wholeReason = `${String(plan.groups.length)} groups of statements in ${String(rows)} lines`;

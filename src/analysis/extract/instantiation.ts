@@ -8,7 +8,6 @@ import type { ModelIR, Range } from '../../shared/ir';
 import { spanHolding } from '../../shared/ranges';
 import type { PyFile } from '../python/file';
 import { enclosing } from '../python/syntax';
-import { topLevelStatements } from '../python/top-level';
 import { countLines, sharedEnds } from '../row-shift';
 
 /** The lines of `ranges` as disjoint spans [from, to] in order (nested and overlapping ones merged). */
@@ -131,13 +130,12 @@ const WORD = /\w/;
 /** The calls `pattern` finds starting in text[from, to). */
 function scanCalls(file: PyFile, pattern: CallPattern, from: number, to: number): Call[] {
   const text = file.text;
-  const tree = file.root.tree;
   const calls: Call[] = [];
   const { regex } = pattern;
   // exec from a set lastIndex, not matchAll, which copies the pattern on every call.
   regex.lastIndex = from;
   for (let m = regex.exec(text); m && m.index < to; m = regex.exec(text)) {
-    const { row, column } = tree.position(m.index);
+    const { row, column } = file.position(m.index);
     calls.push({ index: m.index, row, name: pattern.names.get(m[1]!) ?? m[1]!, definition: /^\s*(def|class)\s+$/.test(text.slice(m.index - column, m.index)) });
   }
   return calls;
@@ -147,7 +145,7 @@ function scanCalls(file: PyFile, pattern: CallPattern, from: number, to: number)
 function enclosingDefinition(file: PyFile, range: Range): boolean {
   // The top-level statement holding it says (a binary search over statements listed once per tree), but
   // for a decorated one, whose decorators sit outside the definition: its nodes are asked then.
-  const statement = spanHolding(topLevelStatements(file.root), file.root.tree.index({ row: range.start.line, column: range.start.character }), (s) => s.startIndex, (s) => s.endIndex - 1);
+  const statement = spanHolding(file.statements, file.index({ row: range.start.line, column: range.start.character }), (s) => s.startIndex, (s) => s.endIndex - 1);
   if (!statement) return false;
   if (statement.type !== 'decorated_definition') return statement.type === 'function_definition' || statement.type === 'class_definition';
   const node = file.root.descendantForPosition({ row: range.start.line, column: range.start.character });

@@ -8,7 +8,8 @@
  */
 import type { Node } from './syntax-tree';
 import { descendantsOfType, namedChildren, unparen } from './syntax';
-import { topLevelStatements, unchangedStatements, type StatementsOf, type TopLevelStatement } from './top-level';
+import { unchangedStatements, type StatementsOf, type TopLevelStatement } from './top-level';
+import type { PyFile } from './file';
 import { keptText } from './kept-text';
 import { mapPacked } from '../../shared/packed';
 
@@ -29,7 +30,8 @@ export interface WritesRead extends StatementsOf {
   writesNothing: readonly boolean[];
 }
 
-const cache = new WeakMap<object, { writes: AttributeWrite[]; read: WritesRead }>();
+/** Per parsed version of a file (not per tree: a version whose parse was deferred has none until read). */
+const cache = new WeakMap<PyFile, { writes: AttributeWrite[]; read: WritesRead }>();
 /**
  * Texts of module-level functions known to assign no attribute of a parameter: every edit gives a new
  * tree, and reading each function's parameters again made this look cost in proportion to the file.
@@ -65,14 +67,13 @@ const FUNCTION_STATEMENTS: ReadonlySet<string> = new Set(['function_definition',
  * reading the root's children as nodes cost 1 ms per edit of a 5,000-line file, every edit being a new
  * tree. Only a function whose text may assign an attribute of a parameter is read as nodes.
  */
-export function attributeWrites(root: Node, before: WritesRead | null = null): AttributeWrite[] {
-  const tree = root.tree as unknown as object;
-  const cached = cache.get(tree);
+export function attributeWrites(file: PyFile, before: WritesRead | null = null): AttributeWrite[] {
+  const cached = cache.get(file);
   if (cached) return cached.writes;
   const out: AttributeWrite[] = [];
   // The whole text: statements' offsets count from its start (the module node starts at its first statement).
-  const source = root.tree.source;
-  const statements = topLevelStatements(root);
+  const source = file.text;
+  const statements = file.statements;
   const sameAs = before ? unchangedStatements(before, { text: source, statements }) : () => -1;
   const writesNothing = mapPacked(statements, () => false);
   for (let i = 0; i < statements.length; i++) {
@@ -91,7 +92,7 @@ export function attributeWrites(root: Node, before: WritesRead | null = null): A
       writesNothing[i] = true;
       continue;
     }
-    const fn = ASSIGNS_AN_ATTRIBUTE.test(text) ? functionOf(root, statement) : null;
+    const fn = ASSIGNS_AN_ATTRIBUTE.test(text) ? functionOf(file.root, statement) : null;
     // Reading the parameters crosses into wasm: a function that assigns no attribute of any name is passed by its text.
     const params = fn ? parameterNames(fn) : new Set<string>();
     // Walking a function's tree is what costs: only one that assigns an attribute of a parameter is walked.
@@ -117,13 +118,13 @@ export function attributeWrites(root: Node, before: WritesRead | null = null): A
       if (isDictWritten(r) || (r.type === 'identifier' && dictNames.has(r.text))) out.push({ attribute, fn, param: holder.text });
     }
   }
-  cache.set(tree, { writes: out, read: { text: source, statements, writesNothing } });
+  cache.set(file, { writes: out, read: { text: source, statements, writesNothing } });
   return out;
 }
 
-/** What attributeWrites read of this tree, once it has been asked (for the file's next version). */
-export function writesReadOf(root: Node): WritesRead | null {
-  return cache.get(root.tree)?.read ?? null;
+/** What attributeWrites read of this version, once it has been asked (for the file's next version). */
+export function writesReadOf(file: PyFile): WritesRead | null {
+  return cache.get(file)?.read ?? null;
 }
 
 /** The function a top-level statement defines (itself, or the definition it decorates); null for a decorated class. */

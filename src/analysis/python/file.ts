@@ -1,11 +1,11 @@
 /** One parsed Python source: text, syntax tree and import table, re-parsed incrementally on edits. */
-import type { Parser, Tree } from 'web-tree-sitter';
+import type { Parser, Point, Tree } from 'web-tree-sitter';
 import { Edit } from 'web-tree-sitter';
 import type { SourceEdit } from '../api';
 import { ImportTable } from './imports';
 import { SyntaxTree, type Node } from './syntax-tree';
-import { carryStatements, carryStatementsAround, topLevelStatements, type TopLevelStatement } from './top-level';
-import { carryLineStarts } from '../rules/helpers/text-offsets';
+import { carriedStatements, carryStatements, carryStatementsAround, knowStatements, topLevelStatements, type TopLevelStatement } from './top-level';
+import { carryLineStarts, lineStarts, offsetAt, positionAt } from '../rules/helpers/text-offsets';
 
 /** Top-level statements an edit inside which leaves the import table as it was, unless it edits what the table reads. */
 const DEFINITIONS: ReadonlySet<string> = new Set(['function_definition', 'class_definition', 'decorated_definition']);
@@ -24,29 +24,118 @@ export interface SliceRange {
   endPosition: { row: number; column: number };
 }
 
+/**
+ * A version parsed only in part (see PyFile.parse): the tree of an earlier version, edited to this text
+ * and parsed again when something reads this one's nodes, and the statements, known without it.
+ */
+interface Deferred {
+  parser: Parser;
+  /** The last tree parsed, told every edit since (owned here until handed on or parsed from). */
+  base: Tree;
+  statements: readonly TopLevelStatement[];
+  /** The module's last row. */
+  endRow: number;
+  /** The edited statement parsed by itself, at its place in the text, and its index among the statements. */
+  alone: { index: number; tree: Tree; syntax: SyntaxTree };
+}
+
 export class PyFile {
   readonly imports: ImportTable;
-  /** The nodes the readers read (syntax-tree.ts), over `tree`. */
-  readonly syntax: SyntaxTree;
+  private tree_: Tree | null;
+  private syntax_: SyntaxTree | null = null;
+  private deferred: Deferred | null;
+  /** Whether the tree went to the file's next version (which edits it and parses from it): not deleted here. */
+  private treeGiven = false;
+  /** Whether the tree was told a later version's edit: a deferred parse of this text can no longer be done. */
+  private treeEdited = false;
 
   private constructor(
     readonly path: string,
     readonly text: string,
-    readonly tree: Tree,
+    tree: Tree | null,
     /**
      * The text of the whole file: `text` itself, except for a slice of a file (analysis/units.ts), where
      * `text` keeps only some statements. Patterns searched anywhere in the file are searched here.
      */
     readonly wholeText: string = text,
     /** The previous version's table when an edit left it as it was (see PyFile.parse); null: build it. */
-    reusedImports: (root: Node) => ImportTable | null = () => null,
+    imports: ImportTable | ((root: Node) => ImportTable | null) = () => null,
+    deferred: Deferred | null = null,
   ) {
-    this.syntax = new SyntaxTree(tree, text);
-    this.imports = reusedImports(this.syntax.rootNode) ?? ImportTable.fromTree(this.syntax.rootNode);
+    this.tree_ = tree;
+    this.deferred = deferred;
+    this.imports = imports instanceof ImportTable ? imports : (imports(this.root) ?? ImportTable.fromTree(this.root));
+  }
+
+  /** The web-tree-sitter tree (a deferred parse is done now). */
+  get tree(): Tree {
+    return this.tree_ ?? this.settle();
+  }
+
+  /** The nodes the readers read (syntax-tree.ts), over `tree`. */
+  get syntax(): SyntaxTree {
+    return (this.syntax_ ??= new SyntaxTree(this.tree, this.text));
   }
 
   get root(): Node {
     return this.syntax.rootNode;
+  }
+
+  /** The top-level statements (topLevelStatements), known without parsing a deferred version. */
+  get statements(): readonly TopLevelStatement[] {
+    return this.deferred?.statements ?? topLevelStatements(this.root);
+  }
+
+  /** Whether the tree holds a syntax error (a deferred version never does: see PyFile.parse). */
+  get hasError(): boolean {
+    return this.deferred ? false : this.root.hasError;
+  }
+
+  /** The module's last row. */
+  get endRow(): number {
+    return this.deferred?.endRow ?? this.root.endPosition.row;
+  }
+
+  /** Row and column of an offset of `text`, as the tree's nodes give them. */
+  position(index: number): Point {
+    return pointAt(this.text, index);
+  }
+
+  /** The offset of a row and column of `text`. */
+  index(point: Point): number {
+    return offsetAt(lineStarts(this.text), { line: point.row, character: point.column });
+  }
+
+  /** The edited statement of a deferred version, parsed by itself (its index, and its module's node); null otherwise. */
+  get editedAlone(): { index: number; root: Node } | null {
+    const alone = this.deferred?.alone;
+    return alone ? { index: alone.index, root: alone.syntax.rootNode } : null;
+  }
+
+  /** Parses a deferred version now: from the earlier tree, told every edit since. */
+  private settle(): Tree {
+    const d = this.deferred;
+    if (!d) throw new Error(`${this.path}: a version has neither a tree nor a deferred parse`);
+    if (this.treeEdited) throw new Error(`${this.path}: a version's nodes were read after the next version was parsed from its tree`);
+    const tree = d.parser.parse(this.text, d.base);
+    if (!tree) throw new Error(`could not parse ${this.path}`);
+    this.tree_ = tree;
+    this.deferred = null;
+    d.base.delete();
+    d.alone.syntax.dispose();
+    d.alone.tree.delete();
+    knowStatements(this.root, d.statements);
+    return tree;
+  }
+
+  /** The tree the next version is parsed from (told its edit first): this one's, or a deferred version's earlier one. */
+  private treeToEdit(): Tree {
+    // A version is the one before one version only: its tree takes that version's edit.
+    if (this.treeEdited) throw new Error(`${this.path}: a version was edited twice`);
+    this.treeEdited = true;
+    const tree = this.tree_ ?? this.deferred?.base;
+    if (!tree) throw new Error(`${this.path}: a version has neither a tree nor a deferred parse`);
+    return tree;
   }
 
   /** Parses `text`; with `previous` and `edit`, re-parses incrementally from the previous tree. */
@@ -56,12 +145,14 @@ export class PyFile {
     if (previous && edit) {
       // Read before the old tree takes the edit: its positions are then those of the new text.
       edited = editedDefinition(previous, edit);
-      oldTree = previous.tree;
+      oldTree = previous.treeToEdit();
       oldTree.edit(new Edit(reusableEdit(previous, edit)));
+      carryLineStarts(previous.text, text, edit);
+      const deferred = edited ? PyFile.deferred(parser, path, text, previous, oldTree, edit, edited) : null;
+      if (deferred) return deferred;
     }
     const tree = parser.parse(text, oldTree ?? undefined);
     if (!tree) throw new Error(`could not parse ${path}`);
-    if (previous && edit) carryLineStarts(previous.text, text, edit);
     if (!previous || !edit || !oldTree) return new PyFile(path, text, tree);
     if (!edited) {
       const gap = blankGap(previous, edit, text);
@@ -78,7 +169,7 @@ export class PyFile {
     return new PyFile(path, text, tree, text, (root) => {
       // The same top-level statements, the edited definition grown or shrunk by the edit (then carried over).
       const node = tree.rootNode.hasError ? null : tree.rootNode.firstChildForIndex(site.statement.startIndex);
-      const same = node !== null && carryStatements(root, node, site.index, topLevelStatements(previous.root), edit);
+      const same = node !== null && carryStatements(root, node, site.index, previous.statements, edit);
       const lines = same ? changedLines(text, previous.text.slice(edit.startIndex, edit.oldEndIndex), before, tree, edit, site) : null;
       return lines !== null && !table.couldChange(lines) ? table.movedBelow(edit.oldEndPosition.row, edit.newEndPosition.row - edit.oldEndPosition.row) : null;
     });
@@ -92,12 +183,61 @@ export class PyFile {
     return new PyFile(path, text, tree, wholeText);
   }
 
-  /** Frees the wasm memory of the tree. */
+  /** Frees the wasm memory of the trees (not the one handed to the next version). */
   dispose(): void {
-    this.syntax.dispose();
-    this.tree.delete();
+    this.syntax_?.dispose();
+    const d = this.deferred;
+    if (d) {
+      d.alone.syntax.dispose();
+      d.alone.tree.delete();
+    }
+    if (this.treeGiven) return;
+    this.tree_?.delete();
+    d?.base.delete();
+  }
+
+  /**
+   * A version an edit inside one top-level definition made, parsed only in part (issue 10): the whole
+   * file's tree is parsed again when something reads its nodes. Python's grammar makes tree-sitter step
+   * through every top-level statement of the file when it parses an edit again (its repetition nodes are
+   * fragile, and a statement's first token is lexed again: 0.5 ms per keystroke in a file of 946
+   * statements, 1.3 ms in the editor), where most edits need only the statement edited: the statements
+   * are carried (carriedStatements), the import table moved, and the edited statement parsed by itself
+   * at its place. Null (parse it all) unless that statement parses alone as one statement of its kind, where
+   * the edit leaves it, with no syntax error and no Python 2 statement, and the edit wrote or removed no
+   * quote or backslash (which reach other lines).
+   */
+  private static deferred(parser: Parser, path: string, text: string, previous: PyFile, base: Tree, edit: SourceEdit, site: EditedDefinition): PyFile | null {
+    const removed = previous.text.slice(edit.startIndex, edit.oldEndIndex);
+    if (REACHES_OTHER_LINES.test(removed) || REACHES_OTHER_LINES.test(text.slice(edit.startIndex, edit.newEndIndex))) return null;
+    const start = site.statement.startIndex;
+    const end = site.statement.endIndex + edit.newEndIndex - edit.oldEndIndex;
+    const position = (offset: number) => pointAt(text, offset);
+    const tree = parser.parse(text, null, { includedRanges: [{ startIndex: start, endIndex: end, startPosition: position(start), endPosition: position(end) }] });
+    if (!tree) return null;
+    const top = tree.rootNode;
+    const node = top.childCount === 1 ? top.firstChild : null;
+    const statements = node && !top.hasError && node.descendantsOfType(PYTHON2_STATEMENTS).length === 0 ? carriedStatements(node, site.index, previous.statements, edit, position) : null;
+    const lines = statements ? changedLines(text, removed, null, null, edit, site) : null;
+    if (!statements || lines === null || previous.imports.couldChange(lines)) {
+      tree.delete();
+      return null;
+    }
+    const imports = previous.imports.movedBelow(edit.oldEndPosition.row, edit.newEndPosition.row - edit.oldEndPosition.row);
+    previous.treeGiven = true;
+    const endRow = previous.endRow + edit.newEndPosition.row - edit.oldEndPosition.row;
+    return new PyFile(path, text, null, text, imports, { parser, base, statements, endRow, alone: { index: site.index, tree, syntax: new SyntaxTree(tree, text) } });
   }
 }
+
+/** Row and column of an offset of `text` (UTF-16 code units, as web-tree-sitter gives them for a JS string). */
+function pointAt(text: string, offset: number): Point {
+  const { line, character } = positionAt(lineStarts(text), offset);
+  return { row: line, column: character };
+}
+
+/** Statements only Python 2 has: a version holding one is parsed whole (its notice is the whole tree's). */
+const PYTHON2_STATEMENTS = ['print_statement', 'exec_statement'];
 
 /**
  * The edit as the parser is told it. Lines typed or deleted between two top-level statements (Enter
@@ -107,8 +247,8 @@ export class PyFile {
  * reused (~0.5 ms). The same change told over a wider span is the same change: the tree is the same.
  */
 function reusableEdit(previous: PyFile, edit: SourceEdit): SourceEdit {
-  if (previous.root.hasError) return edit;
-  const statements = topLevelStatements(previous.root);
+  if (previous.hasError) return edit;
+  const statements = previous.statements;
   const next = statements.find((s) => s.endIndex > edit.startIndex);
   // Inside a statement (or reaching into one): told as it is (there, a wider edit can cost the reuse instead).
   if (next && next.startIndex < edit.oldEndIndex) return edit;
@@ -124,7 +264,7 @@ function reusableEdit(previous: PyFile, edit: SourceEdit): SourceEdit {
     if (text.slice(start, end).trim() !== '') break;
   }
   if (start >= edit.startIndex) return edit;
-  return { ...edit, startIndex: start, startPosition: previous.syntax.position(start) };
+  return { ...edit, startIndex: start, startPosition: previous.position(start) };
 }
 
 /**
@@ -132,9 +272,9 @@ function reusableEdit(previous: PyFile, edit: SourceEdit): SourceEdit {
  * (none on the rows it changed), the index of the one after it, and that one's first row; null otherwise.
  */
 function blankGap(previous: PyFile, edit: SourceEdit, text: string): { statements: readonly TopLevelStatement[]; next: number; firstMovedRow: number } | null {
-  if (previous.root.hasError) return null;
+  if (previous.hasError) return null;
   if (!BLANK.test(previous.text.slice(edit.startIndex, edit.oldEndIndex)) || !BLANK.test(text.slice(edit.startIndex, edit.newEndIndex))) return null;
-  const statements = topLevelStatements(previous.root);
+  const statements = previous.statements;
   const next = statements.findIndex((s) => s.startIndex >= edit.oldEndIndex);
   const following = statements[next];
   const before = statements[next - 1];
@@ -152,8 +292,8 @@ const BLANK = /^\s*$/;
  */
 function editedDefinition(previous: PyFile, edit: SourceEdit): EditedDefinition | null {
   // With syntax errors, an edit may move imports in or out of ERROR nodes anywhere.
-  if (previous.root.hasError) return null;
-  const statements = topLevelStatements(previous.root);
+  if (previous.hasError) return null;
+  const statements = previous.statements;
   const index = statements.findIndex((s) => s.endIndex > edit.startIndex);
   const statement = statements[index];
   if (!statement || !DEFINITIONS.has(statement.type) || statement.startIndex >= edit.startIndex || edit.oldEndIndex >= statement.endIndex || edit.startPosition.row === statement.startRow) return null;
@@ -176,10 +316,11 @@ const REACHES_OTHER_LINES = /['"\\]/;
  * edit that wrote or removed a quote or a backslash asks the trees which ranges changed: that compares
  * the two trees' top levels, 0.6 ms per keystroke in a 5,000-line file of helper functions.
  */
-function changedLines(text: string, removed: string, before: Tree, after: Tree, edit: SourceEdit, site: EditedDefinition): string | null {
+function changedLines(text: string, removed: string, before: Tree | null, after: Tree | null, edit: SourceEdit, site: EditedDefinition): string | null {
   let from = edit.startIndex;
   let to = edit.newEndIndex;
   if (REACHES_OTHER_LINES.test(removed) || REACHES_OTHER_LINES.test(text.slice(from, to))) {
+    if (!before || !after) return null;
     for (const range of before.getChangedRanges(after)) {
       from = Math.min(from, range.startIndex);
       to = Math.max(to, range.endIndex);

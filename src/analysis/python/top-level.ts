@@ -78,14 +78,26 @@ interface TopNode {
  * them all again cost 0.15 ms per keystroke in a 5,000-line file of helper functions). Whether it did.
  */
 export function carryStatements(root: Node, node: TopNode, index: number, before: readonly TopLevelStatement[], edit: SourceEdit): boolean {
+  if (statementsByTree.has(root.tree)) return false;
+  const statements = carriedStatements(node, index, before, edit, (offset) => root.tree.position(offset));
+  if (statements) statementsByTree.set(root.tree, statements);
+  return statements !== null;
+}
+
+/** The statements carryStatements gives, without a tree of the new text (`position`: its rows and columns); null when it would not. */
+export function carriedStatements(node: TopNode, index: number, before: readonly TopLevelStatement[], edit: SourceEdit, position: (offset: number) => { row: number; column: number }): TopLevelStatement[] | null {
   const edited = before[index];
   const shift = edit.newEndIndex - edit.oldEndIndex;
-  if (statementsByTree.has(root.tree) || !edited || !sameNode(node, edited, 0, shift)) return false;
-  const end = root.tree.position(node.endIndex);
+  if (!edited || !sameNode(node, edited, 0, shift)) return null;
+  const end = position(node.endIndex);
   const statements = movedAfter(before, index + 1, edit);
   statements[index] = { ...edited, endIndex: node.endIndex, endRow: end.row, endColumn: end.column };
-  statementsByTree.set(root.tree, statements);
-  return true;
+  return statements;
+}
+
+/** Gives the tree of `root` its statements, known otherwise (a file parsed after its statements were carried: python/file.ts). */
+export function knowStatements(root: Node, statements: readonly TopLevelStatement[]): void {
+  if (!statementsByTree.has(root.tree)) statementsByTree.set(root.tree, statements);
 }
 
 /**

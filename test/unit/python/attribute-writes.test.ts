@@ -35,7 +35,7 @@ def helper_b(y):
 /** Each version's writes as `function.attribute`, read with what the version before read, and read fresh. */
 function writesThrough(versions: string[]): { carried: string[]; fresh: string[] }[] {
   const files = versions.map((text) => PyFile.parse(parser, '/w/cfg.py', text));
-  const spelled = (file: PyFile, before: PyFile | undefined) => attributeWrites(file.root, before ? writesReadOf(before.root) : null).map((w) => `${w.fn.childForFieldName('name')?.text ?? '?'}.${w.attribute}`);
+  const spelled = (file: PyFile, before: PyFile | undefined) => attributeWrites(file, before ? writesReadOf(before) : null).map((w) => `${w.fn.childForFieldName('name')?.text ?? '?'}.${w.attribute}`);
   try {
     return files.map((file, i) => {
       const carried = spelled(file, files[i - 1]);

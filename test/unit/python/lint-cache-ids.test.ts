@@ -24,7 +24,7 @@ function idsBeforeAndAfter(text: string, edited: string): { before: Map<string, 
   const read = (version: string): Map<string, number> => {
     const file = PyFile.parse(parser, '/w/m.py', version);
     try {
-      const definitions = definitionSpans(file.root);
+      const definitions = definitionSpans(file.statements);
       const ids = cache.idsOf('/w/m.py', { text: version, definitions });
       // What the ids stand for is what a cache that never saw the version before reads.
       const fresh = new LintCache().idsOf('/w/m.py', { text: version, definitions });

@@ -1,0 +1,161 @@
+/**
+ * A version made by an edit inside one top-level definition is parsed only in part (python/file.ts,
+ * issue 10): the edited statement by itself, the others carried, the whole tree when something reads
+ * its nodes. What it answers before and after that parse must be what a parse of the text from scratch
+ * answers: statements, last row, imports, positions, the tree itself. Edits that can reach other lines
+ * or statements (quotes, an unclosed bracket, a line dedented out of the definition, a Python 2
+ * statement) parse the whole file at once.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Parser } from 'web-tree-sitter';
+import { PyFile } from '../../../src/analysis/python/file';
+import { createPythonParser } from '../../../src/analysis/python/parser';
+import { topLevelStatements } from '../../../src/analysis/python/top-level';
+import { Project } from '../../../src/analysis/project';
+import { diffEdit } from '../../../src/server/sourceEdit';
+import { defined } from '../../defined';
+
+let parser: Parser;
+beforeAll(async () => {
+  parser = await createPythonParser();
+});
+
+const SOURCE = `import torch.nn as nn
+from tensorflow import keras
+
+
+def build_model(units=32):
+    model = keras.Sequential([
+        keras.layers.Dense(units, activation="sigmoid"),
+        keras.layers.Dense(units, activation="sigmoid"),
+    ])
+    return model
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(64, 64)
+        self.act = nn.Sigmoid()
+
+    def forward(self, x):
+        return self.act(self.fc(x))
+
+
+model = build_model(64)
+model.compile(optimizer="sgd", loss="mse")
+`;
+
+const files: PyFile[] = [];
+afterEach(() => {
+  for (const f of files.splice(0).reverse()) f.dispose();
+});
+
+/** `after` parsed from `previous` with the edit between their texts. */
+function edited(previous: PyFile, after: string): PyFile {
+  const file = PyFile.parse(parser, 'm.py', after, previous, defined(diffEdit(previous.text, after)));
+  files.push(file);
+  return file;
+}
+
+function fresh(text: string): PyFile {
+  const file = PyFile.parse(parser, 'm.py', text);
+  files.push(file);
+  return file;
+}
+
+/** What a version answers without its nodes, and then its tree, against the same text parsed from scratch. */
+function expectSameAsFresh(file: PyFile): void {
+  const scratch = fresh(file.text);
+  expect(file.statements).toEqual(topLevelStatements(scratch.root));
+  expect(file.endRow).toBe(scratch.root.endPosition.row);
+  expect(file.imports.bindings).toEqual(scratch.imports.bindings);
+  const offset = file.text.indexOf('return');
+  expect(file.position(offset)).toEqual(scratch.root.tree.position(offset));
+  expect(file.index(file.position(offset))).toBe(offset);
+  expect(file.hasError).toBe(scratch.root.hasError);
+  expect(file.tree.rootNode.toString()).toBe(scratch.tree.rootNode.toString());
+  expect(topLevelStatements(file.root)).toEqual(topLevelStatements(scratch.root));
+}
+
+describe('a version parsed in part', () => {
+  it('is what an edit inside a function or a method makes, and answers as the text parsed from scratch', () => {
+    const inFunction = edited(fresh(SOURCE), SOURCE.replace('activation="sigmoid"),\n        keras', 'activation="relu"),\n        keras'));
+    expect(inFunction.editedAlone?.index).toBe(2);
+    expectSameAsFresh(inFunction);
+    // Lines typed inside a method of a version itself parsed in part: every statement below moves.
+    const before = edited(fresh(SOURCE), SOURCE.replace('super().__init__()', 'super(Net, self).__init__()'));
+    const inMethod = edited(before, before.text.replace('self.fc = nn.Linear(64, 64)', 'self.fc = nn.Linear(64, 64)\n        self.drop = nn.Dropout(0.5)'));
+    expect([before.editedAlone?.index, inMethod.editedAlone?.index]).toEqual([3, 3]);
+    expectSameAsFresh(inMethod);
+  });
+
+  it('hands its earlier tree on: versions edited in turn, then one parsed whole, equal their texts parsed from scratch', () => {
+    let file = fresh(SOURCE);
+    const versions: PyFile[] = [];
+    for (const width of ['65', '66', '67']) {
+      file = edited(file, file.text.replace(/nn\.Linear\(64, \d+\)/, `nn.Linear(64, ${width})`));
+      expect(file.editedAlone === null).toBe(false);
+      versions.push(file);
+    }
+    // An import edited: parsed whole, from the tree the deferred versions handed on.
+    const whole = edited(file, file.text.replace('import torch.nn as nn', 'import torch.nn as nn\nimport torch'));
+    expect(whole.editedAlone === null).toBe(true);
+    expectSameAsFresh(whole);
+    // A version whose tree went on to the next cannot be parsed any more: reading it says so.
+    expect(() => versions[0]!.root).toThrow(/read after the next version/);
+  });
+
+  it('is not made where an edit reaches other lines or statements, or writes Python 2', () => {
+    // A backslash joining the next line, a line dedented out of the function, Python 2, an import typed
+    // inside the function (the table reads it), the definition's first line.
+    const cases = [
+      SOURCE.replace('    return model\n', '    return model \\\n'),
+      SOURCE.replace('    return model', 'return model'),
+      SOURCE.replace('    return model', '    print model\n    return model'),
+      SOURCE.replace('    return model', '    from torch import nn as torch_nn\n    return model'),
+      SOURCE.replace('units=32', 'units=33'),
+    ];
+    for (const text of cases) {
+      const file = edited(fresh(SOURCE), text);
+      expect(file.editedAlone === null, JSON.stringify(text)).toBe(true);
+      expectSameAsFresh(file);
+    }
+    // An unclosed bracket: a syntax error, which tree-sitter recovers from in its own way when it parses
+    // an edit (the tree may differ from a parse from scratch, as it did before versions were deferred).
+    const unclosed = edited(fresh(SOURCE), SOURCE.replace('return model', 'return (model'));
+    expect(unclosed.editedAlone === null).toBe(true);
+    expect(unclosed.hasError).toBe(true);
+  });
+
+  it('leaves the analysis of the edited file as from scratch, syntax notices included', async () => {
+    const path = '/w/m.py';
+    const project = await Project.create({ incremental: true });
+    const scratch = await Project.create();
+    try {
+      let text = SOURCE;
+      project.setFile(path, text);
+      project.analyzeFile(path);
+      const steps = [
+        (t: string) => t.replace('activation="sigmoid"),\n        keras', 'activation="tanh"),\n        keras'),
+        (t: string) => t.replace('self.act = nn.Sigmoid()', 'self.act = nn.Tanh()'),
+        (t: string) => t.replace('    return model', '    print model\n    return model'),
+        (t: string) => t.replace('self.act = nn.Tanh()', 'self.act = nn.ReLU()'),
+        (t: string) => t.replace('    print model\n', ''),
+        (t: string) => t.replace('self.act = nn.ReLU()', 'self.act = nn.Sigmoid()'),
+      ];
+      for (const step of steps) {
+        const next = step(text);
+        expect(next).not.toBe(text);
+        project.setFile(path, next, defined(diffEdit(text, next)));
+        text = next;
+        scratch.setFile(path, text);
+        // As JSON: a difference is shown as text (a deep diff of models is too large to print).
+        expect(JSON.stringify(project.analyzeFile(path), null, 1)).toBe(JSON.stringify(scratch.analyzeFile(path), null, 1));
+      }
+    } finally {
+      project.dispose();
+      scratch.dispose();
+    }
+  });
+});
