@@ -6,6 +6,7 @@
  * or statements (quotes, an unclosed bracket, a line dedented out of the definition, a Python 2
  * statement) parse the whole file at once.
  */
+import fc from 'fast-check';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Parser } from 'web-tree-sitter';
 import { PyFile } from '../../../src/analysis/python/file';
@@ -126,6 +127,43 @@ describe('a version parsed in part', () => {
     const unclosed = edited(fresh(SOURCE), SOURCE.replace('return model', 'return (model'));
     expect(unclosed.editedAlone === null).toBe(true);
     expect(unclosed.hasError).toBe(true);
+  });
+
+  it('after any edits typed inside definitions, the analysis equals one from scratch (a property)', async () => {
+    const path = '/w/m.py';
+    // What is typed inside a body: names, layers, numbers, brackets, line breaks with indentation, a Python 2 print, an import.
+    const fragments = ['relu', 'tanh', 'nn.Tanh()', 'keras.layers.Dense(8),', '0', '(', ')', ',', '\n        ', '\n    x = 1', 'print x', 'import torch', ' ', 'self.act', '#'];
+    const bodyLines = (text: string) => text.split('\n').flatMap((line, row) => (/^ {4,}\S/.test(line) ? [row] : []));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ line: fc.nat(), column: fc.nat({ max: 40 }), remove: fc.nat({ max: 4 }), insert: fc.constantFrom(...fragments) }), { minLength: 1, maxLength: 8 }), async (edits) => {
+        const project = await Project.create({ incremental: true });
+        const scratch = await Project.create();
+        try {
+          let text = SOURCE;
+          project.setFile(path, text);
+          project.analyzeFile(path);
+          for (const e of edits) {
+            const rows = bodyLines(text);
+            const lines = text.split('\n');
+            const row = rows[e.line % rows.length]!;
+            const lineStart = lines.slice(0, row).join('\n').length + (row > 0 ? 1 : 0);
+            // Past the indentation, within the line.
+            const indent = /^ */.exec(lines[row]!)![0].length;
+            const at = lineStart + Math.min(lines[row]!.length, indent + e.column);
+            const next = text.slice(0, at) + e.insert + text.slice(Math.min(lineStart + lines[row]!.length, at + e.remove));
+            if (next === text) continue;
+            project.setFile(path, next, defined(diffEdit(text, next)));
+            text = next;
+            scratch.setFile(path, text);
+            expect(JSON.stringify(project.analyzeFile(path), null, 1)).toBe(JSON.stringify(scratch.analyzeFile(path), null, 1));
+          }
+        } finally {
+          project.dispose();
+          scratch.dispose();
+        }
+      }),
+      { seed: 20261205, numRuns: 100 },
+    );
   });
 
   it('leaves the analysis of the edited file as from scratch, syntax notices included', async () => {
