@@ -79,6 +79,36 @@ function expectSameAsFresh(file: PyFile): void {
   expect(topLevelStatements(file.root)).toEqual(topLevelStatements(scratch.root));
 }
 
+/**
+ * Feeds SOURCE's next texts (each step's, given the text so far) to an incremental project as edits, and
+ * after each compares its results with a fresh project's; how many steps changed the text.
+ */
+async function expectEditsAsFromScratch(steps: readonly ((text: string) => string)[]): Promise<number> {
+  const path = '/w/m.py';
+  const project = await Project.create({ incremental: true });
+  const scratch = await Project.create();
+  let applied = 0;
+  try {
+    let text = SOURCE;
+    project.setFile(path, text);
+    project.analyzeFile(path);
+    for (const step of steps) {
+      const next = step(text);
+      if (next === text) continue;
+      applied++;
+      project.setFile(path, next, defined(diffEdit(text, next)));
+      text = next;
+      scratch.setFile(path, text);
+      // As JSON: a difference is shown as text (a deep diff of models is too large to print).
+      expect(JSON.stringify(project.analyzeFile(path), null, 1)).toBe(JSON.stringify(scratch.analyzeFile(path), null, 1));
+    }
+  } finally {
+    project.dispose();
+    scratch.dispose();
+  }
+  return applied;
+}
+
 describe('a version parsed in part', () => {
   it('is what an edit inside a function or a method makes, and answers as the text parsed from scratch', () => {
     const inFunction = edited(fresh(SOURCE), SOURCE.replace('activation="sigmoid"),\n        keras', 'activation="relu"),\n        keras'));
@@ -130,70 +160,36 @@ describe('a version parsed in part', () => {
   });
 
   it('after any edits typed inside definitions, the analysis equals one from scratch (a property)', async () => {
-    const path = '/w/m.py';
     // What is typed inside a body: names, layers, numbers, brackets, line breaks with indentation, a Python 2 print, an import.
     const fragments = ['relu', 'tanh', 'nn.Tanh()', 'keras.layers.Dense(8),', '0', '(', ')', ',', '\n        ', '\n    x = 1', 'print x', 'import torch', ' ', 'self.act', '#'];
     const bodyLines = (text: string) => text.split('\n').flatMap((line, row) => (/^ {4,}\S/.test(line) ? [row] : []));
+    /** The text with `insert` typed over `remove` characters at a column of one of its indented lines, past the indentation. */
+    const typed = (e: { line: number; column: number; remove: number; insert: string }) => (text: string) => {
+      const rows = bodyLines(text);
+      const lines = text.split('\n');
+      const row = rows[e.line % rows.length]!;
+      const line = lines[row]!;
+      const lineStart = lines.slice(0, row).join('\n').length + (row > 0 ? 1 : 0);
+      const at = lineStart + Math.min(line.length, line.length - line.trimStart().length + e.column);
+      return text.slice(0, at) + e.insert + text.slice(Math.min(lineStart + line.length, at + e.remove));
+    };
     await fc.assert(
       fc.asyncProperty(fc.array(fc.record({ line: fc.nat(), column: fc.nat({ max: 40 }), remove: fc.nat({ max: 4 }), insert: fc.constantFrom(...fragments) }), { minLength: 1, maxLength: 8 }), async (edits) => {
-        const project = await Project.create({ incremental: true });
-        const scratch = await Project.create();
-        try {
-          let text = SOURCE;
-          project.setFile(path, text);
-          project.analyzeFile(path);
-          for (const e of edits) {
-            const rows = bodyLines(text);
-            const lines = text.split('\n');
-            const row = rows[e.line % rows.length]!;
-            const lineStart = lines.slice(0, row).join('\n').length + (row > 0 ? 1 : 0);
-            // Past the indentation, within the line.
-            const indent = /^ */.exec(lines[row]!)![0].length;
-            const at = lineStart + Math.min(lines[row]!.length, indent + e.column);
-            const next = text.slice(0, at) + e.insert + text.slice(Math.min(lineStart + lines[row]!.length, at + e.remove));
-            if (next === text) continue;
-            project.setFile(path, next, defined(diffEdit(text, next)));
-            text = next;
-            scratch.setFile(path, text);
-            expect(JSON.stringify(project.analyzeFile(path), null, 1)).toBe(JSON.stringify(scratch.analyzeFile(path), null, 1));
-          }
-        } finally {
-          project.dispose();
-          scratch.dispose();
-        }
+        await expectEditsAsFromScratch(edits.map(typed));
       }),
       { seed: 20261205, numRuns: 100 },
     );
   });
 
   it('leaves the analysis of the edited file as from scratch, syntax notices included', async () => {
-    const path = '/w/m.py';
-    const project = await Project.create({ incremental: true });
-    const scratch = await Project.create();
-    try {
-      let text = SOURCE;
-      project.setFile(path, text);
-      project.analyzeFile(path);
-      const steps = [
-        (t: string) => t.replace('activation="sigmoid"),\n        keras', 'activation="tanh"),\n        keras'),
-        (t: string) => t.replace('self.act = nn.Sigmoid()', 'self.act = nn.Tanh()'),
-        (t: string) => t.replace('    return model', '    print model\n    return model'),
-        (t: string) => t.replace('self.act = nn.Tanh()', 'self.act = nn.ReLU()'),
-        (t: string) => t.replace('    print model\n', ''),
-        (t: string) => t.replace('self.act = nn.ReLU()', 'self.act = nn.Sigmoid()'),
-      ];
-      for (const step of steps) {
-        const next = step(text);
-        expect(next).not.toBe(text);
-        project.setFile(path, next, defined(diffEdit(text, next)));
-        text = next;
-        scratch.setFile(path, text);
-        // As JSON: a difference is shown as text (a deep diff of models is too large to print).
-        expect(JSON.stringify(project.analyzeFile(path), null, 1)).toBe(JSON.stringify(scratch.analyzeFile(path), null, 1));
-      }
-    } finally {
-      project.dispose();
-      scratch.dispose();
-    }
+    const applied = await expectEditsAsFromScratch([
+      (t) => t.replace('activation="sigmoid"),\n        keras', 'activation="tanh"),\n        keras'),
+      (t) => t.replace('self.act = nn.Sigmoid()', 'self.act = nn.Tanh()'),
+      (t) => t.replace('    return model', '    print model\n    return model'),
+      (t) => t.replace('self.act = nn.Tanh()', 'self.act = nn.ReLU()'),
+      (t) => t.replace('    print model\n', ''),
+      (t) => t.replace('self.act = nn.ReLU()', 'self.act = nn.Sigmoid()'),
+    ]);
+    expect(applied).toBe(6);
   });
 });
