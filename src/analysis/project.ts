@@ -102,8 +102,8 @@ export class Project {
         state.parsed = PyFile.parse(this.parser, path, text, reuse, reuse ? edit : undefined);
         // The last version read, when the one before this was replaced before an analysis asked it.
         state.writesBefore = (previous?.parsed ? writesReadOf(previous.parsed) : null) ?? previous?.writesBefore ?? null;
-        // A version parsed in part holds no syntax error and no Python 2 statement where it was edited, and the rest is as it was.
-        state.notices = state.parsed.editedAlone && previous?.parsed && previous.notices.length === 0 ? [] : syntaxNotices(state.parsed.root);
+        // A version parsed in part holds no syntax error and no Python 2 statement the version before did not.
+        state.notices = state.parsed.parsedInPart && previous?.parsed && previous.notices.length === 0 ? [] : syntaxNotices(state.parsed.root);
       } catch (err) {
         state.error = `could not parse: ${err instanceof Error ? err.message : String(err)}`;
       }

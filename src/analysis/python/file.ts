@@ -4,7 +4,7 @@ import { Edit } from 'web-tree-sitter';
 import type { SourceEdit } from '../api';
 import { ImportTable } from './imports';
 import { SyntaxTree, type Node } from './syntax-tree';
-import { carriedStatements, carryStatements, carryStatementsAround, knowStatements, topLevelStatements, type TopLevelStatement } from './top-level';
+import { carriedStatements, carryStatements, carryStatementsAround, knowStatements, movedAfter, topLevelStatements, type TopLevelStatement } from './top-level';
 import { carryLineStarts, lineStarts, offsetAt, positionAt } from '../rules/helpers/text-offsets';
 
 /** Top-level statements an edit inside which leaves the import table as it was, unless it edits what the table reads. */
@@ -35,8 +35,8 @@ interface Deferred {
   statements: readonly TopLevelStatement[];
   /** The module's last row. */
   endRow: number;
-  /** The edited statement parsed by itself, at its place in the text, and its index among the statements. */
-  alone: { index: number; tree: Tree; syntax: SyntaxTree };
+  /** The edited statement parsed by itself, at its place in the text, and its index among the statements (null: blank lines were edited). */
+  alone: { index: number; tree: Tree; syntax: SyntaxTree } | null;
 }
 
 export class PyFile {
@@ -112,6 +112,14 @@ export class PyFile {
     return alone ? { index: alone.index, root: alone.syntax.rootNode } : null;
   }
 
+  /**
+   * Whether this version was parsed only in part: it then holds no syntax error and no Python 2 statement
+   * that the version before did not (see PyFile.parse).
+   */
+  get parsedInPart(): boolean {
+    return this.deferred !== null;
+  }
+
   /** Parses a deferred version now: from the earlier tree, told every edit since. */
   private settle(): Tree {
     const d = this.deferred;
@@ -122,8 +130,8 @@ export class PyFile {
     this.tree_ = tree;
     this.deferred = null;
     d.base.delete();
-    d.alone.syntax.dispose();
-    d.alone.tree.delete();
+    d.alone?.syntax.dispose();
+    d.alone?.tree.delete();
     knowStatements(this.root, d.statements);
     return tree;
   }
@@ -142,27 +150,29 @@ export class PyFile {
   static parse(parser: Parser, path: string, text: string, previous?: PyFile, edit?: SourceEdit): PyFile {
     let oldTree: Tree | null = null;
     let edited: EditedDefinition | null = null;
+    let gap: BlankGap | null = null;
     if (previous && edit) {
       // Read before the old tree takes the edit: its positions are then those of the new text.
       edited = editedDefinition(previous, edit);
+      gap = edited ? null : blankGap(previous, edit, text);
       oldTree = previous.treeToEdit();
       oldTree.edit(new Edit(reusableEdit(previous, edit)));
       carryLineStarts(previous.text, text, edit);
-      const deferred = edited ? PyFile.deferred(parser, path, text, previous, oldTree, edit, edited) : null;
+      const deferred = edited ? PyFile.deferred(parser, path, text, previous, oldTree, edit, edited) : gap ? PyFile.deferredGap(parser, path, text, previous, oldTree, edit, gap) : null;
       if (deferred) return deferred;
     }
     const tree = parser.parse(text, oldTree ?? undefined);
     if (!tree) throw new Error(`could not parse ${path}`);
     if (!previous || !edit || !oldTree) return new PyFile(path, text, tree);
     if (!edited) {
-      const gap = blankGap(previous, edit, text);
       if (!gap) return new PyFile(path, text, tree);
       // Blank space typed or deleted between two statements: the same statements and imports, those below
       // moved. As many top-level nodes as before: no comment between them turned into code or back.
       const top = tree.rootNode;
       const nodeAt = (index: number) => (top.hasError || top.childCount !== oldTree.rootNode.childCount ? null : top.firstChildForIndex(index));
       const rows = edit.newEndPosition.row - edit.oldEndPosition.row;
-      return new PyFile(path, text, tree, text, (root) => (carryStatementsAround(root, nodeAt, gap.next, gap.statements, edit) ? previous.imports.movedBelow(gap.firstMovedRow - 1, rows) : null));
+      const { next, statements, firstMovedRow } = gap;
+      return new PyFile(path, text, tree, text, (root) => (carryStatementsAround(root, nodeAt, next, statements, edit) ? previous.imports.movedBelow(firstMovedRow - 1, rows) : null));
     }
     const [table, before, site] = [previous.imports, oldTree, edited];
     // Rebuilding the table walked the whole file on every keystroke: 0.4 ms of the 2 ms parse of an edit of a 5,000-line file.
@@ -187,10 +197,8 @@ export class PyFile {
   dispose(): void {
     this.syntax_?.dispose();
     const d = this.deferred;
-    if (d) {
-      d.alone.syntax.dispose();
-      d.alone.tree.delete();
-    }
+    d?.alone?.syntax.dispose();
+    d?.alone?.tree.delete();
     if (this.treeGiven) return;
     this.tree_?.delete();
     d?.base.delete();
@@ -207,6 +215,14 @@ export class PyFile {
    * the edit leaves it, with no syntax error and no Python 2 statement, and the edit wrote or removed no
    * quote or backslash (which reach other lines).
    */
+  /** A version made by blank space typed or deleted between two statements, parsed when read (see deferredGapOf); null otherwise. */
+  private static deferredGap(parser: Parser, path: string, text: string, previous: PyFile, base: Tree, edit: SourceEdit, gap: BlankGap): PyFile | null {
+    const deferred = deferredGapOf(parser, text, previous, base, edit, gap);
+    if (!deferred) return null;
+    previous.treeGiven = true;
+    return new PyFile(path, text, null, text, previous.imports.movedBelow(gap.firstMovedRow - 1, edit.newEndPosition.row - edit.oldEndPosition.row), deferred);
+  }
+
   private static deferred(parser: Parser, path: string, text: string, previous: PyFile, base: Tree, edit: SourceEdit, site: EditedDefinition): PyFile | null {
     const removed = previous.text.slice(edit.startIndex, edit.oldEndIndex);
     if (REACHES_OTHER_LINES.test(removed) || REACHES_OTHER_LINES.test(text.slice(edit.startIndex, edit.newEndIndex))) return null;
@@ -234,6 +250,20 @@ export class PyFile {
 function pointAt(text: string, offset: number): Point {
   const { line, character } = positionAt(lineStarts(text), offset);
   return { row: line, column: character };
+}
+
+/**
+ * A version made by blank space typed or deleted between two top-level statements (Enter above a
+ * definition), parsed when something reads its nodes: the same statements, those below moved, and the
+ * same imports. Null (parse it all) unless the text between the two statements is blank: a comment or a
+ * backslash there may change where they end.
+ */
+function deferredGapOf(parser: Parser, text: string, previous: PyFile, base: Tree, edit: SourceEdit, gap: BlankGap): Deferred | null {
+  const [before, following] = [gap.statements[gap.next - 1], gap.statements[gap.next]];
+  const shift = edit.newEndIndex - edit.oldEndIndex;
+  if (!following || !BLANK.test(text.slice(before?.endIndex ?? 0, following.startIndex + shift))) return null;
+  const rows = edit.newEndPosition.row - edit.oldEndPosition.row;
+  return { parser, base, statements: movedAfter(gap.statements, gap.next, edit), endRow: previous.endRow + rows, alone: null };
 }
 
 /** Statements only Python 2 has: a version holding one is parsed whole (its notice is the whole tree's). */
@@ -271,7 +301,13 @@ function reusableEdit(previous: PyFile, edit: SourceEdit): SourceEdit {
  * The top-level statements before an edit that wrote and removed only blank space between two of them
  * (none on the rows it changed), the index of the one after it, and that one's first row; null otherwise.
  */
-function blankGap(previous: PyFile, edit: SourceEdit, text: string): { statements: readonly TopLevelStatement[]; next: number; firstMovedRow: number } | null {
+interface BlankGap {
+  statements: readonly TopLevelStatement[];
+  next: number;
+  firstMovedRow: number;
+}
+
+function blankGap(previous: PyFile, edit: SourceEdit, text: string): BlankGap | null {
   if (previous.hasError) return null;
   if (!BLANK.test(previous.text.slice(edit.startIndex, edit.oldEndIndex)) || !BLANK.test(text.slice(edit.startIndex, edit.newEndIndex))) return null;
   const statements = previous.statements;

@@ -125,7 +125,7 @@ function sameNode(node: TopNode, statement: TopLevelStatement, start: number, en
 }
 
 /** `before`, those from `from` on moved by the edit. */
-function movedAfter(before: readonly TopLevelStatement[], from: number, edit: SourceEdit): TopLevelStatement[] {
+export function movedAfter(before: readonly TopLevelStatement[], from: number, edit: SourceEdit): TopLevelStatement[] {
   const shift = edit.newEndIndex - edit.oldEndIndex;
   const rows = edit.newEndPosition.row - edit.oldEndPosition.row;
   const statements = before.slice(0, from);

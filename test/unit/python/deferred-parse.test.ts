@@ -137,6 +137,19 @@ describe('a version parsed in part', () => {
     expect(() => versions[0]!.root).toThrow(/read after the next version/);
   });
 
+  it('is what blank lines typed or deleted between statements make, where only blank space lies between them', () => {
+    const entered = edited(fresh(SOURCE), SOURCE.replace('\n\nclass Net', '\n\n\n\nclass Net'));
+    expect([entered.parsedInPart, entered.editedAlone === null]).toEqual([true, true]);
+    const removed = edited(entered, entered.text.replace('\n\n\n\nclass Net', '\nclass Net'));
+    expect(removed.parsedInPart).toBe(true);
+    expectSameAsFresh(removed);
+    // A comment between the two statements: parsed whole (a comment's indentation can move where a statement ends).
+    const commented = SOURCE.replace('\n\nclass Net', '\n# the torch model\n\nclass Net');
+    const below = edited(fresh(commented), commented.replace('\n\nclass Net', '\n\n\nclass Net'));
+    expect(below.parsedInPart).toBe(false);
+    expectSameAsFresh(below);
+  });
+
   it('is not made where an edit reaches other lines or statements, or writes Python 2', () => {
     // A backslash joining the next line, a line dedented out of the function, Python 2, an import typed
     // inside the function (the table reads it), the definition's first line.
@@ -162,6 +175,12 @@ describe('a version parsed in part', () => {
   it('after any edits typed inside definitions, the analysis equals one from scratch (a property)', async () => {
     // What is typed inside a body: names, layers, numbers, brackets, line breaks with indentation, a Python 2 print, an import.
     const fragments = ['relu', 'tanh', 'nn.Tanh()', 'keras.layers.Dense(8),', '0', '(', ')', ',', '\n        ', '\n    x = 1', 'print x', 'import torch', ' ', 'self.act', '#'];
+    // Enter above a top-level statement, or a blank line above it removed.
+    const enter = (k: number) => (text: string) => {
+      const starts = [...text.matchAll(/\n\n(?=\S)/g)].map((m) => m.index);
+      const at = starts[k % starts.length]!;
+      return k % 3 === 2 ? text.slice(0, at) + text.slice(at + 1) : text.slice(0, at) + '\n' + text.slice(at);
+    };
     const bodyLines = (text: string) => text.split('\n').flatMap((line, row) => (/^ {4,}\S/.test(line) ? [row] : []));
     /** The text with `insert` typed over `remove` characters at a column of one of its indented lines, past the indentation. */
     const typed = (e: { line: number; column: number; remove: number; insert: string }) => (text: string) => {
@@ -174,8 +193,8 @@ describe('a version parsed in part', () => {
       return text.slice(0, at) + e.insert + text.slice(Math.min(lineStart + line.length, at + e.remove));
     };
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.record({ line: fc.nat(), column: fc.nat({ max: 40 }), remove: fc.nat({ max: 4 }), insert: fc.constantFrom(...fragments) }), { minLength: 1, maxLength: 8 }), async (edits) => {
-        await expectEditsAsFromScratch(edits.map(typed));
+      fc.asyncProperty(fc.array(fc.oneof(fc.record({ line: fc.nat(), column: fc.nat({ max: 40 }), remove: fc.nat({ max: 4 }), insert: fc.constantFrom(...fragments) }).map(typed), fc.nat().map(enter)), { minLength: 1, maxLength: 8 }), async (edits) => {
+        await expectEditsAsFromScratch(edits);
       }),
       { seed: 20261205, numRuns: 100 },
     );
@@ -189,7 +208,11 @@ describe('a version parsed in part', () => {
       (t) => t.replace('self.act = nn.Tanh()', 'self.act = nn.ReLU()'),
       (t) => t.replace('    print model\n', ''),
       (t) => t.replace('self.act = nn.ReLU()', 'self.act = nn.Sigmoid()'),
+      // Enter above the class, then inside it, then the line removed.
+      (t) => t.replace('\n\nclass Net', '\n\n\nclass Net'),
+      (t) => t.replace('self.act = nn.Sigmoid()', 'self.act = nn.Tanh()'),
+      (t) => t.replace('\n\n\nclass Net', '\n\nclass Net'),
     ]);
-    expect(applied).toBe(6);
+    expect(applied).toBe(9);
   });
 });
