@@ -48,6 +48,8 @@ export class PyFile {
   private treeGiven = false;
   /** Whether the tree was told a later version's edit: a deferred parse of this text can no longer be done. */
   private treeEdited = false;
+  /** Whether the version was made without a parse of the whole file (see parsedInPart). */
+  private readonly inPart: boolean;
 
   private constructor(
     readonly path: string,
@@ -64,6 +66,7 @@ export class PyFile {
   ) {
     this.tree_ = tree;
     this.deferred = deferred;
+    this.inPart = deferred !== null;
     this.imports = imports instanceof ImportTable ? imports : (imports(this.root) ?? ImportTable.fromTree(this.root));
   }
 
@@ -113,11 +116,11 @@ export class PyFile {
   }
 
   /**
-   * Whether this version was parsed only in part: it then holds no syntax error and no Python 2 statement
-   * that the version before did not (see PyFile.parse).
+   * Whether this version was made without a parse of the whole file (which is done when its nodes are
+   * read): it then holds no syntax error and no Python 2 statement that the version before did not.
    */
   get parsedInPart(): boolean {
-    return this.deferred !== null;
+    return this.inPart;
   }
 
   /** Parses a deferred version now: from the earlier tree, told every edit since. */
@@ -231,18 +234,23 @@ export class PyFile {
     const position = (offset: number) => pointAt(text, offset);
     const tree = parser.parse(text, null, { includedRanges: [{ startIndex: start, endIndex: end, startPosition: position(start), endPosition: position(end) }] });
     if (!tree) return null;
-    const top = tree.rootNode;
-    const node = top.childCount === 1 ? top.firstChild : null;
-    const statements = node && !top.hasError && node.descendantsOfType(PYTHON2_STATEMENTS).length === 0 ? carriedStatements(node, site.index, previous.statements, edit, position) : null;
-    const lines = statements ? changedLines(text, removed, null, null, edit, site) : null;
-    if (!statements || lines === null || previous.imports.couldChange(lines)) {
-      tree.delete();
-      return null;
+    let kept = false;
+    try {
+      const top = tree.rootNode;
+      const node = top.childCount === 1 ? top.firstChild : null;
+      const statements = node && !top.hasError && node.descendantsOfType(PYTHON2_STATEMENTS).length === 0 ? carriedStatements(node, site.index, previous.statements, edit, position) : null;
+      const lines = statements ? changedLines(text, removed, null, null, edit, site) : null;
+      if (!statements || lines === null || previous.imports.couldChange(lines)) return null;
+      const imports = previous.imports.movedBelow(edit.oldEndPosition.row, edit.newEndPosition.row - edit.oldEndPosition.row);
+      const endRow = previous.endRow + edit.newEndPosition.row - edit.oldEndPosition.row;
+      const file = new PyFile(path, text, null, text, imports, { parser, base, statements, endRow, alone: { index: site.index, tree, syntax: new SyntaxTree(tree, text) } });
+      previous.treeGiven = true;
+      kept = true;
+      return file;
+    } finally {
+      // The statement's own tree goes with the version that keeps it, or now.
+      if (!kept) tree.delete();
     }
-    const imports = previous.imports.movedBelow(edit.oldEndPosition.row, edit.newEndPosition.row - edit.oldEndPosition.row);
-    previous.treeGiven = true;
-    const endRow = previous.endRow + edit.newEndPosition.row - edit.oldEndPosition.row;
-    return new PyFile(path, text, null, text, imports, { parser, base, statements, endRow, alone: { index: site.index, tree, syntax: new SyntaxTree(tree, text) } });
   }
 }
 
