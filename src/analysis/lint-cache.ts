@@ -419,7 +419,7 @@ export class LintCache {
     const text = source.text.slice(span.startIndex, span.endIndex);
     if (before.text.includes('import') || text.includes('import')) return null;
     // The previous version's map, taken over: no one reads it after this (the version before keeps its
-    // number only), and copying hundreds of entries per keystroke was most of what this cost.
+    // number only), and a copy of hundreds of entries per keystroke was most of what this allocated.
     const definitions = previous.definitions;
     definitions.set(span.startRow, { text: keptText(text), id: ++this.nextId });
     const { moduleText, moduleId, movableModuleText, movableModuleId } = previous;
