@@ -5,7 +5,7 @@ import type { SourceEdit } from '../api';
 import { ImportTable } from './imports';
 import { SyntaxTree, type Node } from './syntax-tree';
 import { carriedStatements, carryStatements, carryStatementsAround, knowStatements, movedAfter, topLevelStatements, type TopLevelStatement } from './top-level';
-import { carryLineStarts, lineStarts, offsetAt, positionAt } from '../rules/helpers/text-offsets';
+import { carryLineStarts, lineStarts, offsetOfPoint, pointAt } from '../rules/helpers/text-offsets';
 
 /** Top-level statements an edit inside which leaves the import table as it was, unless it edits what the table reads. */
 const DEFINITIONS: ReadonlySet<string> = new Set(['function_definition', 'class_definition', 'decorated_definition']);
@@ -50,6 +50,7 @@ export class PyFile {
   private treeEdited = false;
   /** Whether the version was made without a parse of the whole file (see parsedInPart). */
   private readonly inPart: boolean;
+  private starts: readonly number[] | null = null;
 
   private constructor(
     readonly path: string,
@@ -101,12 +102,17 @@ export class PyFile {
 
   /** Row and column of an offset of `text`, as the tree's nodes give them. */
   position(index: number): Point {
-    return pointAt(this.text, index);
+    return pointAt(this.lineStarts(), index);
   }
 
   /** The offset of a row and column of `text`. */
   index(point: Point): number {
-    return offsetAt(lineStarts(this.text), { line: point.row, character: point.column });
+    return offsetOfPoint(this.lineStarts(), point);
+  }
+
+  /** The text's line starts, kept with the version (lineStarts' own cache holds two texts, and slices take turns there). */
+  private lineStarts(): readonly number[] {
+    return (this.starts ??= lineStarts(this.text));
   }
 
   /** The edited statement of a deferred version, parsed by itself (its index, and its module's node); null otherwise. */
@@ -218,12 +224,20 @@ export class PyFile {
    * the edit leaves it, with no syntax error and no Python 2 statement, and the edit wrote or removed no
    * quote or backslash (which reach other lines).
    */
-  /** A version made by blank space typed or deleted between two statements, parsed when read (see deferredGapOf); null otherwise. */
+  /**
+   * A version made by blank space typed or deleted between two top-level statements (Enter above a
+   * definition), parsed when something reads its nodes: the same statements, those below moved, and the
+   * same imports. Null (parse it all) unless the text between the two statements is blank: a comment or a
+   * backslash there may change where they end.
+   */
   private static deferredGap(parser: Parser, path: string, text: string, previous: PyFile, base: Tree, edit: SourceEdit, gap: BlankGap): PyFile | null {
-    const deferred = deferredGapOf(parser, text, previous, base, edit, gap);
-    if (!deferred) return null;
+    const [before, following] = [gap.statements[gap.next - 1], gap.statements[gap.next]];
+    const shift = edit.newEndIndex - edit.oldEndIndex;
+    if (!following || !BLANK.test(text.slice(before?.endIndex ?? 0, following.startIndex + shift))) return null;
+    const rows = edit.newEndPosition.row - edit.oldEndPosition.row;
+    const file = new PyFile(path, text, null, text, previous.imports.movedBelow(gap.firstMovedRow - 1, rows), { parser, base, statements: movedAfter(gap.statements, gap.next, edit), endRow: previous.endRow + rows, alone: null });
     previous.treeGiven = true;
-    return new PyFile(path, text, null, text, previous.imports.movedBelow(gap.firstMovedRow - 1, edit.newEndPosition.row - edit.oldEndPosition.row), deferred);
+    return file;
   }
 
   private static deferred(parser: Parser, path: string, text: string, previous: PyFile, base: Tree, edit: SourceEdit, site: EditedDefinition): PyFile | null {
@@ -231,7 +245,8 @@ export class PyFile {
     if (REACHES_OTHER_LINES.test(removed) || REACHES_OTHER_LINES.test(text.slice(edit.startIndex, edit.newEndIndex))) return null;
     const start = site.statement.startIndex;
     const end = site.statement.endIndex + edit.newEndIndex - edit.oldEndIndex;
-    const position = (offset: number) => pointAt(text, offset);
+    const starts = lineStarts(text);
+    const position = (offset: number) => pointAt(starts, offset);
     const tree = parser.parse(text, null, { includedRanges: [{ startIndex: start, endIndex: end, startPosition: position(start), endPosition: position(end) }] });
     if (!tree) return null;
     let kept = false;
@@ -252,26 +267,6 @@ export class PyFile {
       if (!kept) tree.delete();
     }
   }
-}
-
-/** Row and column of an offset of `text` (UTF-16 code units, as web-tree-sitter gives them for a JS string). */
-function pointAt(text: string, offset: number): Point {
-  const { line, character } = positionAt(lineStarts(text), offset);
-  return { row: line, column: character };
-}
-
-/**
- * A version made by blank space typed or deleted between two top-level statements (Enter above a
- * definition), parsed when something reads its nodes: the same statements, those below moved, and the
- * same imports. Null (parse it all) unless the text between the two statements is blank: a comment or a
- * backslash there may change where they end.
- */
-function deferredGapOf(parser: Parser, text: string, previous: PyFile, base: Tree, edit: SourceEdit, gap: BlankGap): Deferred | null {
-  const [before, following] = [gap.statements[gap.next - 1], gap.statements[gap.next]];
-  const shift = edit.newEndIndex - edit.oldEndIndex;
-  if (!following || !BLANK.test(text.slice(before?.endIndex ?? 0, following.startIndex + shift))) return null;
-  const rows = edit.newEndPosition.row - edit.oldEndPosition.row;
-  return { parser, base, statements: movedAfter(gap.statements, gap.next, edit), endRow: previous.endRow + rows, alone: null };
 }
 
 /** Statements only Python 2 has: a version holding one is parsed whole (its notice is the whole tree's). */

@@ -9,7 +9,7 @@
  * enters are never read.
  */
 import type { Node as WasmNode, Point, Tree, TreeCursor } from 'web-tree-sitter';
-import { lineStarts, offsetAt, positionAt } from '../rules/helpers/text-offsets';
+import { lineStarts, offsetOfPoint, pointAt } from '../rules/helpers/text-offsets';
 import { treeAddress, type CursorCalls } from './cursor-calls';
 import { callsInText, offsetsByWord, type CallsInText, type OffsetsByWord } from './text-words';
 import { cursorCalls } from './parser';
@@ -109,13 +109,12 @@ export class SyntaxTree {
 
   /** Row and column (UTF-16 code units, as web-tree-sitter gives them for a JS string) of an offset. */
   position(index: number): Point {
-    const { line, character } = positionAt((this.starts ??= lineStarts(this.source)), index);
-    return { row: line, column: character };
+    return pointAt((this.starts ??= lineStarts(this.source)), index);
   }
 
   /** The offset of a row and column (the inverse of position). */
   index(point: Point): number {
-    return offsetAt((this.starts ??= lineStarts(this.source)), { line: point.row, character: point.column });
+    return offsetOfPoint((this.starts ??= lineStarts(this.source)), point);
   }
 
   /** The calls written in the source (callsInText), listed once for all readers that look calls up by name. */

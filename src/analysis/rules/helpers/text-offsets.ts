@@ -76,6 +76,17 @@ export function positionAt(starts: readonly number[], offset: number): Position 
   return { line: lo, character: offset - starts[lo]! };
 }
 
+/** Row and column of an offset, as web-tree-sitter names them (a Point), given the text's line starts. */
+export function pointAt(starts: readonly number[], offset: number): { row: number; column: number } {
+  const { line, character } = positionAt(starts, offset);
+  return { row: line, column: character };
+}
+
+/** The offset of a row and column (the inverse of pointAt). */
+export function offsetOfPoint(starts: readonly number[], point: { row: number; column: number }): number {
+  return offsetAt(starts, { line: point.row, character: point.column });
+}
+
 export function rangeOf(starts: readonly number[], start: number, end: number): Range {
   return { start: positionAt(starts, start), end: positionAt(starts, end) };
 }
