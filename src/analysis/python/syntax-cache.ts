@@ -4,7 +4,7 @@
  * nodes (a dotted name) is kept per node.
  */
 import { missingField } from './syntax';
-import type { Node } from './syntax-tree';
+import { memoSlot, type Node } from './syntax-tree';
 import { callArguments, dottedName, type CallArguments } from './syntax';
 
 export class SyntaxCache {
@@ -50,12 +50,9 @@ export class SyntaxCache {
   }
 }
 
-/** The memo slots taken (Node.memo). */
-let slots = 0;
-
 /** Reads memoized per node (a node is one object for the life of its tree), in a slot of the node's memo. */
 function oncePerTree<T>(read: (node: Node) => T): (node: Node) => T {
-  const slot = slots++;
+  const slot = memoSlot();
   return (node) => node.memo(slot, read);
 }
 

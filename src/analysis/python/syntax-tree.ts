@@ -14,15 +14,28 @@ import { treeAddress, type CursorCalls } from './cursor-calls';
 import { callsInText, offsetsByWord, type CallsInText, type OffsetsByWord } from './text-words';
 import { cursorCalls } from './parser';
 
-/** Node ids, unique in the process (nodes of several files meet in one analysis). */
+/**
+ * The last node id given: each tree takes one id per node it may read (its descendant count), so ids
+ * are unique in the process (nodes of several files meet in one analysis) without a field per node.
+ */
 let lastId = 0;
 
 /** A memo slot not computed yet (a derived value may be null or undefined). */
 const NOT_DERIVED = Symbol('not derived');
 
+/** The memo slots taken (Node.memo). */
+let memoSlots = 0;
+
+/** A slot of Node.memo for one derivation, taken once (at module load) per derivation. */
+export function memoSlot(): number {
+  return memoSlots++;
+}
+
 /** One parsed text's nodes, read lazily from its web-tree-sitter tree. */
 export class SyntaxTree {
   readonly rootNode: Node;
+  /** The id of the root (Node.id): the nodes' ids follow it, by descendant index. */
+  readonly firstId: number;
   /** The language's node type and field names, by id. */
   readonly fields: (string | null)[];
   private readonly types: string[];
@@ -57,7 +70,9 @@ export class SyntaxTree {
     this.fields = wasm.language.fields;
     this.calls = calls;
     this.address = treeAddress(wasm);
-    this.rootNode = new Node(this, null, 0, this.typeName(root.typeId), root.isNamed, null, root.startIndex, root.endIndex);
+    this.firstId = lastId + 1;
+    lastId += root.descendantCount;
+    this.rootNode = new Node(this, null, 0, this.typeName(root.typeId), nodeFlags(root.isNamed, 0), root.startIndex, root.endIndex);
   }
 
   /** The type name of a type id, as web-tree-sitter names it. */
@@ -140,14 +155,27 @@ export class SyntaxTree {
   }
 }
 
-/** A syntax node: web-tree-sitter's Node API (the part the readers use) over plain JS data. */
+/** A node's named children and those without comments, when the two differ (see Node.lists). */
+interface NamedLists {
+  named: readonly Node[];
+  code: readonly Node[];
+}
+
+/** Node.flags: whether the node is named (low bit) and its field id in its parent (the bits above). */
+function nodeFlags(isNamed: boolean, fieldId: number): number {
+  return fieldId * 2 + (isNamed ? 1 : 0);
+}
+
+/**
+ * A syntax node: web-tree-sitter's Node API (the part the readers use) over plain JS data. A model-dense
+ * 5,000-line file makes ~66,000 nodes that live as long as the analysis, and the collector copies each:
+ * few fields (what follows from others is computed, rarely asked values sit in the memo) and arrays of
+ * their exact size.
+ */
 export class Node {
-  readonly id = ++lastId;
   private kids: readonly Node[] | null = null;
-  private named: readonly Node[] | null = null;
-  private code: readonly Node[] | null = null;
-  private startPoint: Point | null = null;
-  private endPoint: Point | null = null;
+  /** The named children and those without comments: one list when they are the same (nearly always); null until asked. */
+  private lists: readonly Node[] | NamedLists | null = null;
   /** Values derived from this node (memo), by slot; null until one is kept. */
   private memos: unknown[] | null = null;
 
@@ -157,19 +185,32 @@ export class Node {
     /** The node's index in a depth-first walk of the whole tree (anonymous nodes counted), to find it again. */
     readonly descendantIndex: number,
     readonly type: string,
-    readonly isNamed: boolean,
-    /** The field this node is in its parent, if any. */
-    readonly fieldName: string | null,
+    /** nodeFlags: whether the node is named and the field it is in its parent. */
+    private readonly flags: number,
     readonly startIndex: number,
     readonly endIndex: number,
   ) {}
 
+  /** Unique in the process (see lastId). */
+  get id(): number {
+    return this.tree.firstId + this.descendantIndex;
+  }
+
+  get isNamed(): boolean {
+    return (this.flags & 1) === 1;
+  }
+
+  /** The field this node is in its parent, if any. */
+  get fieldName(): string | null {
+    return this.tree.fields[this.flags >> 1] ?? null;
+  }
+
   /**
-   * `derive(this)`, computed once: `slot` (a number each derivation takes once, see syntax-cache.ts)
-   * names the derivation. Kept on the node, not in a WeakMap by node: a model-dense file asks ~10^5 times.
+   * `derive(this)`, computed once: `slot` (memoSlot's) names the derivation. Kept on the node, not in a
+   * WeakMap by node: a model-dense file asks ~10^5 times.
    */
   memo<T>(slot: number, derive: (node: Node) => T): T {
-    const memos = (this.memos ??= []);
+    const memos = (this.memos ??= emptyMemos());
     while (memos.length <= slot) memos.push(NOT_DERIVED);
     const known = memos[slot];
     if (known !== NOT_DERIVED) return known as T;
@@ -182,12 +223,13 @@ export class Node {
     return this.tree.source.slice(this.startIndex, this.endIndex);
   }
 
+  /** Computed when asked (a binary search of the line starts): few nodes are asked, and two cached points were two fields on every node. */
   get startPosition(): Point {
-    return (this.startPoint ??= this.tree.position(this.startIndex));
+    return this.tree.position(this.startIndex);
   }
 
   get endPosition(): Point {
-    return (this.endPoint ??= this.tree.position(this.endIndex));
+    return this.tree.position(this.endIndex);
   }
 
   /**
@@ -205,12 +247,20 @@ export class Node {
   }
 
   get namedChildren(): readonly Node[] {
-    return (this.named ??= namedOf(this.children));
+    const lists = this.lists ?? this.readLists();
+    return isNodeList(lists) ? lists : lists.named;
   }
 
   /** The named children but comments (what readers of code walk). */
   get namedChildrenWithoutComments(): readonly Node[] {
-    return (this.code ??= withoutComments(this.namedChildren));
+    const lists = this.lists ?? this.readLists();
+    return isNodeList(lists) ? lists : lists.code;
+  }
+
+  private readLists(): readonly Node[] | NamedLists {
+    const named = namedOf(this.children);
+    const code = withoutComments(named);
+    return (this.lists = code === named ? named : { named, code });
   }
 
   get childCount(): number {
@@ -309,14 +359,37 @@ const NO_NODES: readonly Node[] = Object.freeze([]);
  * callback: this runs once per node read.
  */
 function namedOf(all: readonly Node[]): readonly Node[] {
-  for (let i = 0; i < all.length; i++) if (!all[i]!.isNamed) return all.filter((c) => c.isNamed);
+  for (let i = 0; i < all.length; i++) if (!all[i]!.isNamed) return nodesWhere(all, isNamedNode);
   return all;
 }
 
 /** The nodes of `all` but comments: `all` itself when it holds none (see namedOf). */
 function withoutComments(all: readonly Node[]): readonly Node[] {
-  for (let i = 0; i < all.length; i++) if (all[i]!.type === 'comment') return all.filter((c) => c.type !== 'comment');
+  for (let i = 0; i < all.length; i++) if (all[i]!.type === 'comment') return nodesWhere(all, isCode);
   return all;
+}
+
+const isNamedNode = (node: Node): boolean => node.isNamed;
+const isCode = (node: Node): boolean => node.type !== 'comment';
+
+/** The nodes of `all` that `keep` accepts, in an array of their number (filter's, grown by push, keeps room for 17: see readSubtree). */
+function nodesWhere(all: readonly Node[], keep: (node: Node) => boolean): readonly Node[] {
+  let count = 0;
+  for (let i = 0; i < all.length; i++) if (keep(all[i]!)) count++;
+  const kept = new Array<Node>(count);
+  for (let i = 0, k = 0; i < all.length; i++) if (keep(all[i]!)) kept[k++] = all[i]!;
+  return kept;
+}
+
+/** A node's memo with a slot for each derivation, of its exact size (see nodesWhere). */
+function emptyMemos(): unknown[] {
+  const memos = new Array<unknown>(memoSlots);
+  for (let i = 0; i < memoSlots; i++) memos[i] = NOT_DERIVED;
+  return memos;
+}
+
+function isNodeList(lists: readonly Node[] | NamedLists): lists is readonly Node[] {
+  return Array.isArray(lists);
 }
 
 /**
@@ -388,13 +461,16 @@ function walkAt(node: Node): { walk: CursorWalk; base: number } {
 function readLevels(node: Node, levels: number, keep: (parent: Node, children: readonly Node[]) => void): readonly Node[] {
   const tree = node.tree;
   const { walk, base } = walkAt(node);
+  // Each node's children are read into `pending` after those of the levels above, then copied out (see readSubtree).
+  const pending: Node[] = [];
+  let top = 0;
   const read = (parent: Node, levelsLeft: number): readonly Node[] => {
     if (!walk.gotoFirstChild()) return NO_NODES;
-    const out: Node[] = [];
+    const start = top;
     do {
       const typeId = walk.typeId();
-      const child = new Node(tree, parent, base + walk.descendantIndex(), tree.typeName(typeId), tree.isNamedType(typeId, walk), tree.fields[walk.fieldId()] ?? null, walk.startIndex(), walk.endIndex());
-      out.push(child);
+      const child = new Node(tree, parent, base + walk.descendantIndex(), tree.typeName(typeId), nodeFlags(tree.isNamedType(typeId, walk), walk.fieldId()), walk.startIndex(), walk.endIndex());
+      pending[top++] = child;
       if (levelsLeft > 1) keep(child, read(child, levelsLeft - 1));
       // A leaf at the deepest level is known to be one (two calls here): asked for its children (a
       // descendantForIndex passing through, a word's name), it would otherwise move a cursor to itself.
@@ -402,7 +478,9 @@ function readLevels(node: Node, levels: number, keep: (parent: Node, children: r
       else keep(child, NO_NODES);
     } while (walk.gotoNextSibling());
     walk.gotoParent();
-    return out;
+    const children = pending.slice(start, top);
+    top = start;
+    return children;
   };
   const children = read(node, levels);
   walk.finish();
@@ -446,30 +524,36 @@ function readSubtree(node: Node, keep: (parent: Node, children: readonly Node[])
     walk.finish();
     return NO_NODES;
   }
-  // The node whose children the walk is reading, and those read so far; the same of its ancestors below `node`.
+  // The children read so far of the node being read (`parent`) and of each of its ancestors below `node`,
+  // in one list (`pending[0, top)`), each node's run starting at its entry of `starts`; a node's children
+  // are copied out of it when its last child is read. An array per node grown by push would keep room
+  // for 17 (V8's first growth) where most nodes have 1 to 3, and they live as long as the tree.
+  const pending: Node[] = [];
+  let top = 0;
+  const starts: number[] = [0];
   let parent = node;
-  let children: Node[] = [];
-  const outer: { parent: Node; children: Node[] }[] = [];
   let index = node.descendantIndex;
   for (;;) {
     const typeId = walk.typeId();
-    const child = new Node(tree, parent, ++index, tree.typeName(typeId), tree.isNamedType(typeId, walk), tree.fields[walk.fieldId()] ?? null, walk.startIndex(), walk.endIndex());
-    children.push(child);
+    const child = new Node(tree, parent, ++index, tree.typeName(typeId), nodeFlags(tree.isNamedType(typeId, walk), walk.fieldId()), walk.startIndex(), walk.endIndex());
+    pending[top++] = child;
     if (walk.gotoFirstChild()) {
-      outer.push({ parent, children });
+      starts.push(top);
       parent = child;
-      children = [];
       continue;
     }
     keep(child, NO_NODES);
     while (!walk.gotoNextSibling()) {
-      const up = outer.pop();
-      if (!up) {
+      // Never empty here: the walk returns once it pops the first run (`node`'s children).
+      const start = starts.pop() ?? 0;
+      const children = pending.slice(start, top);
+      top = start;
+      if (starts.length === 0) {
         walk.finish();
         return children;
       }
       keep(parent, children);
-      ({ parent, children } = up);
+      parent = parent.parent ?? node;
       walk.gotoParent();
     }
   }
