@@ -1,9 +1,9 @@
 /**
  * The syntax table (syntax-tree.ts) is what the readers see instead of web-tree-sitter's nodes: on every
  * example and fixture of the repository, each node must read as web-tree-sitter reads it (type, span,
- * positions, text, named, children, fields, and its descendant index must lead back to it), and
- * descendantForIndex must find the same node; read both with the direct cursor calls (cursor-calls.ts)
- * and with the binding's getters.
+ * positions, text, named, children, fields, and its descendant index must lead back to it), its id
+ * must be its own among all nodes of all files, and descendantForIndex must find the same node; read
+ * both with the direct cursor calls (cursor-calls.ts) and with the binding's getters.
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -42,6 +42,8 @@ describe('syntax table', () => {
     const inputs = collectInputs(['examples', 'test/fixtures', 'test/lsp/fixtures'].map((p) => join(REPO_ROOT, p)));
     expect(inputs.files.length).toBeGreaterThan(100);
     let nodes = 0;
+    // Ids are kept in maps by readers of several files at once: no two nodes of any file share one.
+    const ids = new Set<number>();
     for (const path of inputs.files) {
       const source = readInput(path);
       if (source.error !== null) continue;
@@ -54,6 +56,10 @@ describe('syntax table', () => {
         nodes++;
         const [a, b] = [reading(mine), reading(theirs)];
         if (JSON.stringify(a) !== JSON.stringify(b)) expect({ path, node: a }).toEqual({ path, node: b });
+        if (ids.has(mine.id)) expect({ path, node: a, id: mine.id }).toBe('a node with an id of its own');
+        ids.add(mine.id);
+        const code = theirs.namedChildren.filter((c) => c.type !== 'comment');
+        if (mine.namedChildrenWithoutComments.length !== code.length || mine.namedChildrenWithoutComments.some((c, i) => c.startIndex !== code[i]!.startIndex || c.type !== code[i]!.type)) expect({ path, node: a, code: mine.namedChildrenWithoutComments.map((c) => c.type) }).toEqual({ path, node: a, code: code.map((c) => c.type) });
         // The descendant index finds the node again (hasError, walk() and the lazy reads of children go by it).
         const cursor = table.cursor();
         cursor.gotoDescendant(mine.descendantIndex);
