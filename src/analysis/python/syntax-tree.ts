@@ -11,7 +11,7 @@
 import type { Node as WasmNode, Point, Tree, TreeCursor } from 'web-tree-sitter';
 import { lineStarts, offsetOfPoint, pointAt } from '../rules/helpers/text-offsets';
 import { treeAddress, type CursorCalls } from './cursor-calls';
-import { callsInText, offsetsByWord, type CallsInText, type OffsetsByWord } from './text-words';
+import { callsInText, type CallsInText, type OffsetsByWord } from './text-words';
 import { cursorCalls } from './parser';
 
 /**
@@ -51,8 +51,6 @@ export class SyntaxTree {
   cursorBase = 0;
   private starts: readonly number[] | null = null;
   private calls_: CallsInText | null = null;
-  private callWords_: OffsetsByWord | null = null;
-  private callNames_: OffsetsByWord | null = null;
   /** Whether a node type (by id) is named: fixed per visible symbol, read once per type. */
   private readonly namedByType = new Map<number, boolean>();
   /** Direct cursor reads (cursor-calls.ts) and the tree's wasm address they take; null: the binding's getters. */
@@ -132,19 +130,19 @@ export class SyntaxTree {
     return offsetOfPoint((this.starts ??= lineStarts(this.source)), point);
   }
 
-  /** The calls written in the source (callsInText), listed once for all readers that look calls up by name. */
-  get writtenCalls(): CallsInText {
+  /** The calls written in the source (callsInText), found once for all readers that look calls up by name. */
+  private get writtenCalls(): CallsInText {
     return (this.calls_ ??= callsInText(this.source));
   }
 
-  /** writtenCalls' words grouped by word: a question about a few names reads only theirs, not every call of the file. */
+  /** The words written before a `(`, by word: a question about a few names reads only theirs, not every call of the file. */
   get writtenCallWords(): OffsetsByWord {
-    return (this.callWords_ ??= offsetsByWord(this.writtenCalls.words));
+    return this.writtenCalls.words;
   }
 
-  /** writtenCalls' names (plain or dotted) grouped by name. */
+  /** The names (plain or dotted) called, by name. */
   get writtenCallNames(): OffsetsByWord {
-    return (this.callNames_ ??= offsetsByWord(this.writtenCalls.names));
+    return this.writtenCalls.names;
   }
 
   /** Whether nodes of a type are named, asked of `at` (a cursor at such a node) the first time. */

@@ -1,13 +1,13 @@
 /**
  * text-words.ts answers what the regexes it replaces answered: on every example and fixture of the
  * repository and on hand-made edge cases, the words a WordSet accepts (and their order) are those of
- * `matchAll(/\w+/g)` that are in the set, writtenBare is `(?<!\.\s*)(?<!\w)word(?!\w)`, callsInText lists the
- * calls `(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\(` and `(?<!\w)\w+(?=\s*\()` find, and the words it
+ * `matchAll(/\w+/g)` that are in the set, writtenBare is `(?<!\.\s*)(?<!\w)word(?!\w)`, callsInText finds the
+ * calls (grouped by what is called: read back in text order here) `(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\(` and `(?<!\w)\w+(?=\s*\()` find, and the words it
  * lists that `^(?:P)$` accepts are where `(?<!\w)(?:P)(?=\s*\()` matches, for alternations P of words.
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { callsInText, WordSet, writtenBare } from '../../../src/analysis/python/text-words';
+import { callsInText, WordSet, writtenBare, type OffsetsByWord, type WordAt } from '../../../src/analysis/python/text-words';
 import { collectInputs } from '../../../src/cli/inputs';
 import { readInput } from '../../../src/cli/read-source';
 import { REPO_ROOT } from '../cli/run-cli';
@@ -36,6 +36,11 @@ const EDGES = [
   `${LONG} ${LONG}x L${'o'.repeat(80)} ${LONG.slice(0, -1)}g(${LONG}) ${LONG.slice(1)}`,
   '',
 ];
+
+/** Offsets by word as one list in text order. */
+function inTextOrder(byWord: OffsetsByWord): WordAt[] {
+  return [...byWord].flatMap(([word, offsets]) => offsets.map((index) => ({ word, index }))).sort((a, b) => a.index - b.index);
+}
 
 function sources(): string[] {
   const inputs = collectInputs(['examples', 'test/fixtures'].map((p) => join(REPO_ROOT, p)));
@@ -71,9 +76,10 @@ describe('text words', () => {
     let words = 0;
     for (const text of texts) {
       const calls = callsInText(text);
+      const found = { names: inTextOrder(calls.names), words: inTextOrder(calls.words) };
       const expectedNames = [...text.matchAll(/(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\(/g)].map((m) => ({ word: m[1]!, index: m.index }));
       const expectedWords = [...text.matchAll(/(?<!\w)\w+(?=\s*\()/g)].map((m) => ({ word: m[0], index: m.index }));
-      expect({ text: text.slice(0, 40), names: calls.names, words: calls.words }).toEqual({ text: text.slice(0, 40), names: expectedNames, words: expectedWords });
+      expect({ text: text.slice(0, 40), ...found }).toEqual({ text: text.slice(0, 40), names: expectedNames, words: expectedWords });
       names += expectedNames.filter((c) => c.word.includes('.')).length;
       words += expectedWords.length;
     }
@@ -84,7 +90,7 @@ describe('text words', () => {
     const patterns = ['backward|manual_backward|gradient|step|apply_gradients|clamp_?|\\w*[cC][lL][iI][pP]\\w*', 'fit|fit_generator|train_on_batch', 'Dense|Sequential', 'reshape|view|rand|randn', 'x'];
     let found = 0;
     for (const text of texts) {
-      const { words } = callsInText(text);
+      const words = inTextOrder(callsInText(text).words);
       for (const pattern of patterns) {
         const expected = [...text.matchAll(new RegExp(`(?<![\\w])(?:${pattern})(?=\\s*\\()`, 'g'))].map((m) => ({ word: m[0], index: m.index }));
         const accepts = new RegExp(`^(?:${pattern})$`);
