@@ -14,10 +14,7 @@ import { treeAddress, type CursorCalls } from './cursor-calls';
 import { callsInText, type CallsInText, type OffsetsByWord } from './text-words';
 import { cursorCalls } from './parser';
 
-/**
- * The last node id given: each tree takes one id per node it may read (its descendant count), so ids
- * are unique in the process (nodes of several files meet in one analysis) without a field per node.
- */
+/** The last node id given (ids are unique in the process: nodes of several files meet in one analysis). */
 let lastId = 0;
 
 /** A memo slot not computed yet (a derived value may be null or undefined). */
@@ -34,8 +31,6 @@ export function memoSlot(): number {
 /** One parsed text's nodes, read lazily from its web-tree-sitter tree. */
 export class SyntaxTree {
   readonly rootNode: Node;
-  /** The id of the root (Node.id): the nodes' ids follow it, by descendant index. */
-  readonly firstId: number;
   /** The language's node type and field names, by id. */
   readonly fields: (string | null)[];
   private readonly types: string[];
@@ -68,8 +63,6 @@ export class SyntaxTree {
     this.fields = wasm.language.fields;
     this.calls = calls;
     this.address = treeAddress(wasm);
-    this.firstId = lastId + 1;
-    lastId += root.descendantCount;
     this.rootNode = new Node(this, null, 0, this.typeName(root.typeId), nodeFlags(root.isNamed, 0), root.startIndex, root.endIndex);
   }
 
@@ -167,10 +160,12 @@ function nodeFlags(isNamed: boolean, fieldId: number): number {
 /**
  * A syntax node: web-tree-sitter's Node API (the part the readers use) over plain JS data. A model-dense
  * 5,000-line file makes ~66,000 nodes that live as long as the analysis, and the collector copies each:
- * few fields (what follows from others is computed, rarely asked values sit in the memo) and arrays of
- * their exact size.
+ * few fields (what follows from others is computed, rarely asked values are computed when asked) and
+ * arrays of their exact size.
  */
 export class Node {
+  /** Given when first asked (0: not yet): few nodes are asked, so ids stay small numbers over a long session. */
+  private idValue = 0;
   private kids: readonly Node[] | null = null;
   /** The named children and those without comments: one list when they are the same (nearly always); null until asked. */
   private lists: readonly Node[] | NamedLists | null = null;
@@ -191,7 +186,7 @@ export class Node {
 
   /** Unique in the process (see lastId). */
   get id(): number {
-    return this.tree.firstId + this.descendantIndex;
+    return this.idValue || (this.idValue = ++lastId);
   }
 
   get isNamed(): boolean {
