@@ -43,6 +43,9 @@ export function makeModel(fields: ModelFields): ModelIR {
     layer.name = name;
     return layer;
   });
-  // A new model's training and unsupported constructs start empty, whatever else `fields` carries.
-  return modelRecord({ ...fields, id: `${fields.name}@${fields.range.start.line}`, layers, training: emptyTraining(), unsupported: [] });
+  // A new model's training and unsupported constructs start empty. The fields named one by one, not
+  // spread: a spread of `fields` (objects of several shapes) took V8's generic path, 1.5 ms of a
+  // model-dense 5,000-line file's analysis.
+  const { name, framework, style, file, range, nameRange, exports, inputShape, isGraph, declaredName } = fields;
+  return modelRecord({ id: `${name}@${range.start.line}`, name, framework, style, file, range, nameRange, exports, inputShape, isGraph, declaredName, layers, training: emptyTraining(), unsupported: [] });
 }
