@@ -4,7 +4,7 @@
  */
 import type { Node } from '../../python/syntax-tree';
 import type { ActivationIR, ActivationName, ConvConfig, InitializerIR, LayerDetail, LayerIR, LayerKind, NormConfig, RecurrentConfig, ReshapeConfig } from '../../../shared/ir';
-import { defaultConv, defaultPool, defaultRecurrent, TORCH_LRN_DEFAULTS } from '../../../shared/layers';
+import { defaultConv, defaultPool, defaultRecurrent, makeLayerAt, TORCH_LRN_DEFAULTS } from '../../../shared/layers';
 import type { ConstValue } from '../../python/constants';
 import { rangeOf } from '../../python/syntax';
 import { makeLayer } from '../builders';
@@ -58,7 +58,7 @@ function read<T>(args: ArgReader, index: number | null, name: string, normalize:
 /** The layer of a call: a kind with its typed fields, or a bare kind (its defaults). */
 function base(c: LayerCall, detail: LayerDetail | { kind: LayerKind }): LayerIR {
   const list = c.call.childForFieldName('arguments');
-  return makeLayer({ ...detail, className: c.spelling, range: rangeOf(c.call), argsRange: list ? rangeOf(list) : null });
+  return makeLayerAt(detail, { className: c.spelling, range: rangeOf(c.call), argsRange: list ? rangeOf(list) : null });
 }
 
 const slot = (layer: LayerIR, params: ParamSpec[]): Slot => ({ layer, qualified: null, params, unsupported: null });

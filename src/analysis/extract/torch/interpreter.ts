@@ -97,6 +97,14 @@ export interface Frame extends EvalFrame<Value> {
 
 const MAX_DEPTH = LIMITS.callDepth;
 
+/**
+ * A frame over the core's `base` with `locals`: the base's fields named, not spread (a spread per call
+ * took V8's generic path, 1.2 ms of the analysis of a model-dense 5,000-line file).
+ */
+function torchFrame(base: EvalFrame<Value>, locals: Map<string, Value>, self: Instance | null, cls: ClassInfo | null, trace: Trace | null): Frame {
+  return { scope: base.scope, locals, depth: base.depth, unroll: base.unroll, returns: base.returns, globalNames: base.globalNames, self, cls, trace };
+}
+
 /** Whether a function definition carries a decorator such as @staticmethod. */
 export function decoratedWith(def: Node, decorator: string): boolean {
   const holder = def.parent;
@@ -284,9 +292,9 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   protected enterFrame(caller: Frame, base: EvalFrame<Value>, owner: ClassInfo | null, args: Args): Frame {
     const closure = this.entering;
     this.entering = null;
-    if (closure) return { ...base, locals: new Map(closure.locals), self: closure.self, cls: closure.self?.cls ?? null, trace: caller.trace };
+    if (closure) return torchFrame(base, new Map(closure.locals), closure.self, closure.self?.cls ?? null, caller.trace);
     const first = args.positional[0];
-    return { ...base, self: owner && first?.t === 'instance' ? first.inst : null, cls: owner, trace: caller.trace };
+    return torchFrame(base, base.locals, owner && first?.t === 'instance' ? first.inst : null, owner, caller.trace);
   }
 
   /** The closure of the lambda being called, for enterFrame (the core's call passes only the owner class). */
