@@ -49,29 +49,10 @@ const CANONICAL_PREFIXES: { from: RegExp; to: string; internal: boolean }[] = [
   { from: /^torch\.nn\.modules(?:\.[a-z_]+)?$/, to: 'torch.nn', internal: true },
 ];
 
-/**
- * canonicalQualified's answers by name: the analysis of a model-dense 5,000-line file asks ~4,000 times
- * for ~140 names, and each answer tries the 16 patterns (2 ms). Starts over past CANONICAL_MEMO_LIMIT
- * names (an editor's keystrokes spell new names).
- */
-const canonicalNames = new Map<string, string>();
-const CANONICAL_MEMO_LIMIT = 4096;
-
 /** Canonical qualified name: Keras paths collapse onto `keras.*`, torch's module files onto `torch.nn`. */
 export function canonicalQualified(name: string): string {
-  let canonical = canonicalNames.get(name);
-  if (canonical === undefined) {
-    canonical = name;
-    for (const { from, to } of CANONICAL_PREFIXES) {
-      if (from.test(name)) {
-        canonical = name.replace(from, to);
-        break;
-      }
-    }
-    if (canonicalNames.size >= CANONICAL_MEMO_LIMIT) canonicalNames.clear();
-    canonicalNames.set(name, canonical);
-  }
-  return canonical;
+  for (const { from, to } of CANONICAL_PREFIXES) if (from.test(name)) return name.replace(from, to);
+  return name;
 }
 
 /** Whether a module path is a private or legacy spelling that canonicalQualified rewrites. */
@@ -107,6 +88,11 @@ export class ImportTable {
   /** Whether the assumption pass has run on this table. */
   assumptionsMade = false;
   private byLocal = new Map<string, string>();
+  /**
+   * resolve's answers by dotted name while byLocal stays as it is (setLocal empties it): the analysis of
+   * a model-dense 5,000-line file resolves ~4,000 names, each a new string to look up and rewrite.
+   */
+  private readonly resolved = new Map<string, string>();
   /** The first and last row of each import statement: an edit of those rows changes the table (PyFile.parse). */
   private importRows: { first: number; last: number }[] = [];
   /**
@@ -152,7 +138,7 @@ export class ImportTable {
       this.aliasCandidates.push(local);
       const assignedLines = text.match(new RegExp(`^[ \\t]*${local}[ \\t]*=(?!=)`, 'gm'))?.length ?? 0;
       if (assignedLines !== 1) continue;
-      this.byLocal.set(local, this.resolve(target));
+      this.setLocal(local, this.resolve(target));
     }
   }
 
@@ -222,14 +208,14 @@ export class ImportTable {
 
   private bind(local: string, module: string, symbol: string | null, node: Node, qualified: string): void {
     this.bindings.push({ local, module, symbol, range: rangeOf(node) });
-    this.byLocal.set(local, canonicalQualified(qualified));
+    this.setLocal(local, canonicalQualified(qualified));
   }
 
   /** Binds a name the file never imports to a framework name (see AssumedBinding). */
   assume(binding: AssumedBinding): void {
     if (this.byLocal.has(binding.local)) return;
     this.assumed.push(binding);
-    this.byLocal.set(binding.local, canonicalQualified(binding.qualified));
+    this.setLocal(binding.local, canonicalQualified(binding.qualified));
   }
 
   /** True when some import (or an assumption) introduces `local`. */
@@ -242,11 +228,21 @@ export class ImportTable {
    * part is not imported come back canonicalized but otherwise as written (a local or unknown name).
    */
   resolve(dotted: string): string {
-    const dot = dotted.indexOf('.');
-    const head = dot < 0 ? dotted : dotted.slice(0, dot);
-    const rest = dot < 0 ? '' : dotted.slice(dot);
-    const target = this.byLocal.get(head);
-    return canonicalQualified(target ? target + rest : dotted);
+    let qualified = this.resolved.get(dotted);
+    if (qualified === undefined) {
+      const dot = dotted.indexOf('.');
+      const head = dot < 0 ? dotted : dotted.slice(0, dot);
+      const rest = dot < 0 ? '' : dotted.slice(dot);
+      const target = this.byLocal.get(head);
+      qualified = canonicalQualified(target ? target + rest : dotted);
+      this.resolved.set(dotted, qualified);
+    }
+    return qualified;
+  }
+
+  private setLocal(local: string, qualified: string): void {
+    this.byLocal.set(local, qualified);
+    this.resolved.clear();
   }
 
   /** Resolves a node that is a dotted name; null when it is not one. */

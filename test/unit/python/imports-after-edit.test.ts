@@ -164,3 +164,14 @@ describe('syntax tree after lines typed or deleted between top-level statements'
     }
   });
 });
+
+describe('resolving names', () => {
+  it('answers again once an assumption binds a name it resolved before (resolve keeps its answers only while the bindings stay)', () => {
+    const file = PyFile.parse(parser, '/work/nb_cell.py', 'import torch\n\nmodel = Sequential(layers.Dense(10), Dense(3))\n');
+    const imports = file.imports;
+    // Not imported: a notebook cell whose import cell is elsewhere, read as written until assumed.
+    expect([imports.resolve('layers.Dense'), imports.resolve('torch.nn.modules.linear.Linear')]).toEqual(['layers.Dense', 'torch.nn.Linear']);
+    imports.assume({ local: 'layers', qualified: 'tensorflow.keras.layers', starModule: null, range: { start: { line: 2, character: 19 }, end: { line: 2, character: 25 } } });
+    expect([imports.resolve('layers.Dense'), imports.resolve('torch.nn.modules.linear.Linear')]).toEqual(['keras.layers.Dense', 'torch.nn.Linear']);
+  });
+});
