@@ -8,6 +8,7 @@
 import { basename } from 'node:path';
 import type { Finding, RelatedInfo } from '../shared/findings';
 import type { ModelIR, Range } from '../shared/ir';
+import { sameRange } from '../shared/ranges';
 
 /** Which instance a finding is about, when calls of one class or builder built different models. */
 export function instanceSuffix(model: ModelIR): string {
@@ -31,9 +32,6 @@ interface Merged {
   kept: Occurrence;
   others: Occurrence[];
 }
-
-const sameRange = (a: Range, b: Range) =>
-  a.start.line === b.start.line && a.start.character === b.start.character && a.end.line === b.end.line && a.end.character === b.end.character;
 
 const firstQuoted = (text: string) => /'([^']+)'/.exec(text)?.[1] ?? '';
 

@@ -6,6 +6,11 @@ export function isBefore(a: Position, b: Position): boolean {
   return a.line < b.line || (a.line === b.line && a.character < b.character);
 }
 
+/** Whether two ranges are the same span. */
+export function sameRange(a: Range, b: Range): boolean {
+  return a.start.line === b.start.line && a.start.character === b.start.character && a.end.line === b.end.line && a.end.character === b.end.character;
+}
+
 /** Whether `inner` (a position or a range) lies within `outer`, ends included. */
 export function rangeContains(outer: Range, inner: Range | Position): boolean {
   const range = 'start' in inner ? inner : { start: inner, end: inner };

@@ -6,6 +6,7 @@
 import { cloneLayer, CONSTANT_INPUT, hasParameters, isRecurrent, NOISE_INPUT } from '../../../shared/layers';
 import type { ReadMarks } from './flow';
 import type { LayerIR, Range, ShapePassMark } from '../../../shared/ir';
+import { sameRange } from '../../../shared/ranges';
 import type { Slot } from './values';
 import { LIMITS, TRACE_CUT } from '../../python/limits';
 import { makeLayer } from '../builders';
@@ -259,8 +260,4 @@ function freezeCutOff(layers: LayerIR[]): void {
       layer.frozen = false;
     }
   });
-}
-
-function sameRange(a: Range, b: Range): boolean {
-  return a.start.line === b.start.line && a.start.character === b.start.character && a.end.line === b.end.line && a.end.character === b.end.character;
 }

@@ -1,5 +1,6 @@
 /** Layers unrolled from one loop share one constructor call; findings and fixes are per call, not per copy. */
 import type { LayerIR, Range } from '../../../shared/ir';
+import { sameRange } from '../../../shared/ranges';
 
 export const rangeKey = (range: Range): string =>
   `${range.start.line}:${range.start.character}-${range.end.line}:${range.end.character}`;
@@ -27,10 +28,17 @@ export function groupByLayerCall<T>(items: readonly T[], layerOf: (item: T) => L
  * `self.sigmoid = nn.Sigmoid()` that is also the output activation, or a loop body with other copies.
  */
 export function editsStayWithin(all: readonly LayerIR[], chosen: readonly LayerIR[]): boolean {
-  const keysOf = (layer: LayerIR): string[] => [rangeKey(layer.range), ...(layer.activation?.range ? [rangeKey(layer.activation.range)] : [])];
-  const chosenKeys = new Set(chosen.flatMap(keysOf));
+  // Spans compared, not keyed by their text: asked for every fix, the keys were most of a fix's cost.
   const chosenSet = new Set(chosen);
-  return all.every((layer) => chosenSet.has(layer) || !keysOf(layer).some((key) => chosenKeys.has(key)));
+  return all.every((layer) => chosenSet.has(layer) || !chosen.some((other) => sharesWrittenText(layer, other)));
+}
+
+/** Whether two layers share a written call or activation (the spans editsStayWithin compares). */
+function sharesWrittenText(a: LayerIR, b: LayerIR): boolean {
+  const aActivation = a.activation?.range ?? null;
+  const bActivation = b.activation?.range ?? null;
+  if (sameRange(a.range, b.range) || (bActivation !== null && sameRange(a.range, bActivation))) return true;
+  return aActivation !== null && (sameRange(aActivation, b.range) || (bActivation !== null && sameRange(aActivation, bActivation)));
 }
 
 /** True when no layer outside `chosen` is initialized by the same written initializer (a shared `apply` function). */
