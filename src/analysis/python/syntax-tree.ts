@@ -63,7 +63,7 @@ export class SyntaxTree {
     this.fields = wasm.language.fields;
     this.calls = calls;
     this.address = treeAddress(wasm);
-    this.rootNode = new Node(this, null, 0, this.typeName(root.typeId), nodeFlags(root.isNamed, 0), root.startIndex, root.endIndex);
+    this.rootNode = new Node(this, null, 0, this.typeName(root.typeId), root.isNamed, null, root.startIndex, root.endIndex);
   }
 
   /** The type name of a type id, as web-tree-sitter names it. */
@@ -152,11 +152,6 @@ interface NamedLists {
   code: readonly Node[];
 }
 
-/** Node.flags: whether the node is named (low bit) and its field id in its parent (the bits above). */
-function nodeFlags(isNamed: boolean, fieldId: number): number {
-  return fieldId * 2 + (isNamed ? 1 : 0);
-}
-
 /**
  * A syntax node: web-tree-sitter's Node API (the part the readers use) over plain JS data. A model-dense
  * 5,000-line file makes ~66,000 nodes that live as long as the analysis, and the collector copies each:
@@ -178,8 +173,9 @@ export class Node {
     /** The node's index in a depth-first walk of the whole tree (anonymous nodes counted), to find it again. */
     readonly descendantIndex: number,
     readonly type: string,
-    /** nodeFlags: whether the node is named and the field it is in its parent. */
-    private readonly flags: number,
+    readonly isNamed: boolean,
+    /** The field this node is in its parent, if any (a field, not looked up: childForFieldName compares it ~10^5 times per analysis). */
+    readonly fieldName: string | null,
     readonly startIndex: number,
     readonly endIndex: number,
   ) {}
@@ -187,15 +183,6 @@ export class Node {
   /** Unique in the process (see lastId). */
   get id(): number {
     return this.idValue || (this.idValue = ++lastId);
-  }
-
-  get isNamed(): boolean {
-    return (this.flags & 1) === 1;
-  }
-
-  /** The field this node is in its parent, if any. */
-  get fieldName(): string | null {
-    return this.tree.fields[this.flags >> 1] ?? null;
   }
 
   /**
@@ -462,7 +449,7 @@ function readLevels(node: Node, levels: number, keep: (parent: Node, children: r
     const start = top;
     do {
       const typeId = walk.typeId();
-      const child = new Node(tree, parent, base + walk.descendantIndex(), tree.typeName(typeId), nodeFlags(tree.isNamedType(typeId, walk), walk.fieldId()), walk.startIndex(), walk.endIndex());
+      const child = new Node(tree, parent, base + walk.descendantIndex(), tree.typeName(typeId), tree.isNamedType(typeId, walk), tree.fields[walk.fieldId()] ?? null, walk.startIndex(), walk.endIndex());
       pending[top++] = child;
       if (levelsLeft > 1) keep(child, read(child, levelsLeft - 1));
       // A leaf at the deepest level is known to be one (two calls here): asked for its children (a
@@ -528,7 +515,7 @@ function readSubtree(node: Node, keep: (parent: Node, children: readonly Node[])
   let index = node.descendantIndex;
   for (;;) {
     const typeId = walk.typeId();
-    const child = new Node(tree, parent, ++index, tree.typeName(typeId), nodeFlags(tree.isNamedType(typeId, walk), walk.fieldId()), walk.startIndex(), walk.endIndex());
+    const child = new Node(tree, parent, ++index, tree.typeName(typeId), tree.isNamedType(typeId, walk), tree.fields[walk.fieldId()] ?? null, walk.startIndex(), walk.endIndex());
     pending[top++] = child;
     if (walk.gotoFirstChild()) {
       starts.push(top);
