@@ -167,7 +167,7 @@ describe('syntax tree after lines typed or deleted between top-level statements'
 
 describe('resolving names', () => {
   it('answers again once an assumption binds a name it resolved before (resolve keeps its answers only while the bindings stay)', () => {
-    const file = PyFile.parse(parser, '/work/nb_cell.py', 'import torch\n\nmodel = Sequential(layers.Dense(10), Dense(3))\n');
+    const file = PyFile.parse(parser, 'notebooks/nb_cell.py', 'import torch\n\nmodel = Sequential(layers.Dense(10), Dense(3))\n');
     const imports = file.imports;
     // Not imported: a notebook cell whose import cell is elsewhere, read as written until assumed.
     expect([imports.resolve('layers.Dense'), imports.resolve('torch.nn.modules.linear.Linear')]).toEqual(['layers.Dense', 'torch.nn.Linear']);
