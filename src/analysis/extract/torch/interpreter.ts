@@ -99,13 +99,13 @@ const MAX_DEPTH = LIMITS.callDepth;
 
 /** The core frame's fields torchFrame names; a field added to EvalFrame (an optional one too) makes its result `never`, a compile error there. */
 type NamedFrameFields = 'scope' | 'locals' | 'depth' | 'unroll' | 'returns' | 'globalNames';
-type EveryFrameFieldNamed = [Exclude<keyof EvalFrame<Value>, NamedFrameFields>] extends [never] ? unknown : never;
+type NamedFrame = [Exclude<keyof EvalFrame<Value>, NamedFrameFields>] extends [never] ? Frame : never;
 
 /**
  * A frame over the core's `base` with `locals`: the base's fields named, not spread (a spread per call
  * took V8's generic path, 1.2 ms of the analysis of a model-dense 5,000-line file).
  */
-function torchFrame(base: EvalFrame<Value>, locals: Map<string, Value>, self: Instance | null, cls: ClassInfo | null, trace: Trace | null): Frame & EveryFrameFieldNamed {
+function torchFrame(base: EvalFrame<Value>, locals: Map<string, Value>, self: Instance | null, cls: ClassInfo | null, trace: Trace | null): NamedFrame {
   return { scope: base.scope, locals, depth: base.depth, unroll: base.unroll, returns: base.returns, globalNames: base.globalNames, self, cls, trace };
 }
 
