@@ -6,7 +6,9 @@
 //  2. `check`'s work (parse + analyzeAll, CPU time) on a typical and on a model-dense 5,000-line file,
 //     each against a bare full tree-sitter parse of the same text;
 //  3. CLI throughput: `node dist/cli.js check` over 500 generated files at --jobs 1 and at all cores,
-//     interleaved runs, medians of wall and of CPU time (all threads), and the speedup.
+//     interleaved runs, medians of wall and of CPU time (all threads), and the speedup;
+//  4. a cold `check` of one 5,000-line file (a fresh process, as in CI or a pre-commit hook), with the
+//     launcher's code cache (src/launcher/run-bundle.ts) and without it, interleaved.
 // Targets on the 2-core CI machines: warm <= 60 ms, after an edit <= 20 ms, check <= 1.5x the full
 // parse (issue 10), 500 files <= 5 s, files/s printed at 1 job and at all cores (issue 10).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -28,6 +30,7 @@ const CHECK_SETTLE_RUNS = 14;
 const INSERT_RUNS = 6;
 const FILES_FOR_THROUGHPUT = 500;
 const CLI_RUNS = 5;
+const COLD_RUNS = 7;
 const KEYSTROKES = 300;
 
 setFlagsFromString('--expose-gc');
@@ -238,7 +241,45 @@ function benchCli(folder, jobs) {
   return { files: report.files.length, lines, exit: run.status, elapsed, cpu: cpuStart === null || cpuEnd === null ? null : (cpuEnd - cpuStart) * 1000, findings: report.files.reduce((n, f) => n + f.diagnostics.length, 0), stdout: run.stdout };
 }
 
-// --cli-only: only the CLI throughput (section 3).
+/**
+ * `check` of `file` in a fresh process, wall time: with the code cache in `cacheFolder` (written by an
+ * earlier run there), or with it off.
+ */
+function coldCheck(file, cacheFolder, cached) {
+  const env = { ...process.env, GRADIENT_LENS_COMPILE_CACHE: cacheFolder };
+  if (cached) delete env.NODE_DISABLE_COMPILE_CACHE;
+  else env.NODE_DISABLE_COMPILE_CACHE = '1';
+  const start = performance.now();
+  const run = spawnSync(process.execPath, [join(root, 'dist/cli.js'), 'check', '--format', 'json', file], { encoding: 'utf8', env, maxBuffer: 1 << 28 });
+  const elapsed = performance.now() - start;
+  if (run.status !== 0 && run.status !== 1) return { error: `exit ${run.status}: ${run.stderr.trim().split('\n')[0]}` };
+  return { elapsed, stdout: run.stdout };
+}
+
+function benchColdCheck(kind) {
+  const folder = mkdtempSync(join(tmpdir(), 'gradient-lens-bench-cold-'));
+  try {
+    const file = join(folder, `${kind}.py`);
+    writeFileSync(file, generateFile(5000, kind));
+    const cacheFolder = join(folder, 'compile-cache');
+    const first = coldCheck(file, cacheFolder, true);
+    if (first.error) return first;
+    const runs = { cached: [], uncached: [] };
+    for (let i = 0; i < COLD_RUNS; i++) {
+      for (const cached of [true, false]) {
+        const run = coldCheck(file, cacheFolder, cached);
+        if (run.error) return run;
+        if (run.stdout !== first.stdout) return { error: 'the report differs between runs' };
+        runs[cached ? 'cached' : 'uncached'].push(run.elapsed);
+      }
+    }
+    return { cached: median(runs.cached), uncached: median(runs.uncached) };
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+// --cli-only: only the CLI (sections 3 and 4).
 if (!process.argv.includes('--cli-only')) {
   const { Project, predictPropagation, createPythonParser } = await loadEngine();
   const one = await benchOneFile(Project);
@@ -287,4 +328,9 @@ const allCores = summary.get(cores);
 if (oneJob && allCores && cores > 1) {
   const cpuRatio = oneJob.cpu !== null && allCores.cpu !== null ? `; CPU ${(allCores.cpu / oneJob.cpu).toFixed(2)}x one job's` : '';
   console.log(`CLI speedup at all ${cores} cores: ${(oneJob.elapsed / allCores.elapsed).toFixed(2)}x the files/s of 1 job${cpuRatio}; output ${allCores.stdout === oneJob.stdout ? 'identical' : 'DIFFERENT'}   target > 1x`);
+}
+for (const kind of ['typical', 'dense']) {
+  const cold = benchColdCheck(kind);
+  if (cold.error) console.log(`cold check of a ${kind} 5,000-line file: ${cold.error}`);
+  else console.log(`cold check of a ${kind} 5,000-line file (a fresh process; medians of ${COLD_RUNS} interleaved runs): ${ms(cold.cached)} with the code cache, ${ms(cold.uncached)} without (${(cold.cached / cold.uncached).toFixed(2)}x); reports identical`);
 }

@@ -10,6 +10,7 @@ import type { Settings } from '../shared/settings';
 import { guardedListener } from '../shared/message-guard';
 import { AnalysisCancelled } from '../analysis/cancellation';
 import { isCancelledIn, isToWorker, PostedResults, type FromWorker, type ToWorker } from './analysisProtocol';
+import { saveCompileCache } from '../shared/compile-cache';
 
 /**
  * Quiet time after a result before the worker walks ahead what the next line typed above the file's
@@ -102,6 +103,8 @@ export function runAnalysisWorker(port: MessagePort): void {
           }
           send({ kind: 'result', id: message.id, result: posted.encode(result), ms: performance.now() - started + parseMs });
           parseMs = 0;
+          // The first analysis compiled most of what the worker runs: later servers start with it (src/launcher/run-bundle.ts).
+          saveCompileCache();
           prepareWhenIdle(p, message.path);
           break;
         }

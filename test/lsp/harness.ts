@@ -88,6 +88,8 @@ export interface SessionOptions {
   initializationOptions?: Record<string, unknown>;
   /** Declare workspace.inlayHint.refreshSupport (the server may then send workspace/inlayHint/refresh). */
   inlayHintRefresh?: boolean;
+  /** Environment variables set for the server process, beside this process's own. */
+  env?: NodeJS.ProcessEnv;
 }
 
 interface Published {
@@ -151,7 +153,7 @@ export class LspSession {
 
   static async start(options: SessionOptions = {}): Promise<LspSession> {
     const bundle = serverBundle();
-    const child = spawn(process.execPath, [bundle, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.workspaceFolder ?? REPO_ROOT });
+    const child = spawn(process.execPath, [bundle, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.workspaceFolder ?? REPO_ROOT, env: { ...process.env, ...options.env } });
     const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
     connection.listen();
     const session = new LspSession(child, connection, options);

@@ -2,7 +2,7 @@
  * Loads web-tree-sitter and the Python grammar once per process. The wasm files are found beside the
  * running bundle (dist/, where esbuild.mjs copies them) or, when running from source, in node_modules.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Language, Parser } from 'web-tree-sitter';
 import { CursorCalls } from './cursor-calls';
@@ -38,7 +38,9 @@ export function loadPython(): Promise<Language> {
     const binding = { locateFile: () => runtime };
     await Parser.init(binding);
     calls = CursorCalls.of(binding);
-    return Language.load(firstExisting(wasmCandidates('tree-sitter-python.wasm', 'tree-sitter-python')));
+    // Read here, not by Language.load: given a path it imports fs/promises dynamically, which a bundle run
+    // from V8's code cache cannot (src/launcher/run-bundle.ts).
+    return Language.load(readFileSync(firstExisting(wasmCandidates('tree-sitter-python.wasm', 'tree-sitter-python'))));
   })();
   return loading;
 }

@@ -13,7 +13,7 @@ import { readInput } from '../read-source';
 import { type CheckedFile, type CheckReport, displayPathOf, exitCodeOf, messageRenamer } from '../report';
 import { renameFindingMessages } from '../../shared/findings';
 import { version } from '../../../package.json';
-import { DEFAULT_INTERRUPT_BUDGET, setInterruptBudget } from '../../shared/v8-tier-up';
+import { saveCompileCache } from '../../shared/compile-cache';
 import { analyzeSources, CheckPool, MIN_FILES_PER_WORKER, type CheckSource } from '../check-pool';
 
 type Format = 'text' | 'json' | 'sarif';
@@ -142,17 +142,6 @@ export function formatReport(report: CheckReport, format: Format, toTerminal: bo
   return formatText(report, paletteFor({ isTTY: toTerminal }), verbose);
 }
 
-/**
- * V8's tier-up budget in a `check` process (shared/v8-tier-up.ts): 9x the default. A check is a short
- * process that runs a large engine once over its files: with V8's default, TurboFan compiled so much of
- * it on the background threads (perf, 500 small files at one job: 2.5 s of CPU beside the main thread's
- * 3.6 s) that a second thread of --jobs added as much compiling as it took analysis away. With the
- * budget raised only functions hot for longer are compiled (medians of alternated runs, 2 cores): 500
- * generated files at --jobs 1 in the same wall time (-1 to +4 %) and 18-23 % less CPU, at --jobs 2 in
- * 2.3 s instead of 3.2; a 5,000-line model-dense file in 1.11 s instead of 1.17. Process-wide, worker
- * threads included, and set before the analysis runs.
- */
-const CHECK_INTERRUPT_BUDGET = 9 * DEFAULT_INTERRUPT_BUDGET;
 
 export function registerCheckCommand(program: Command): void {
   program
@@ -180,7 +169,6 @@ export function registerCheckCommand(program: Command): void {
       ].join('\n'),
     )
     .action(async (paths: string[], options: CheckOptions) => {
-      setInterruptBudget(CHECK_INTERRUPT_BUDGET);
       const report = await runCheck(paths, { ...options, jobs: options.jobs ?? availableParallelism(), workerScript: __filename });
       for (const problem of report.usageProblems) printProblem(problem);
       if (report.files.length === 0) printProblem('warning: no Python files (.py, .ipynb) found');
@@ -189,5 +177,7 @@ export function registerCheckCommand(program: Command): void {
       const writeError = writeReport(text, options.output);
       if (writeError) printProblem(writeError);
       process.exitCode = writeError ? 2 : exitCodeOf(report);
+      // The run compiled what a check uses: later processes start with it (src/launcher/run-bundle.ts).
+      saveCompileCache();
     });
 }
