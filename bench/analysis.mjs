@@ -1,6 +1,7 @@
 // Analysis benchmark (issues 2 §6 and 10). Prints numbers beside the targets; asserts nothing. Run: `node bench/analysis.mjs [--no-cli | --cli-only]`.
 //  1. one generated 5,000-line model-dense file (bench/generate.mjs): cold (parser init + first
-//     analysis), warm (full re-parse + analysis of the same file), after a one-line edit (incremental
+//     analysis), warm (full re-parse + analysis of the same file), opened in the editor's project (the
+//     first analysis read whole, then its groups extracted while idle), after a one-line edit (incremental
 //     re-parse + analysis in the editor's project, which reuses unchanged statement groups), a line
 //     inserted above a model in the middle, and the heap after keystrokes that each leave a new text;
 //  2. `check`'s work (parse + analyzeAll, CPU time) on a typical and on a model-dense 5,000-line file,
@@ -87,11 +88,26 @@ async function benchOneFile(Project) {
 
   project.dispose();
 
+  // The file opened in the editor's project: the language server's reads it whole first and extracts its
+  // statement groups while idle (firstReadWhole, prepareMoves); one without that extracts every group
+  // at once. Each in a project of its own.
+  const opened = async (options) => {
+    const project = await Project.create({ incremental: true, ...options });
+    const start = performance.now();
+    project.setFile(path, text);
+    project.analyzeFile(path);
+    const first = performance.now() - start;
+    const idleStart = performance.now();
+    while (!project.prepareMoves(path, performance.now() + 3));
+    return { project, first, idle: performance.now() - idleStart };
+  };
+  const inGroups = await opened({});
+  inGroups.project.dispose();
+
   // One-line edits in the middle of the file: a layer width changes back and forth, as when typing,
-  // in the editor's project (statement groups, models and findings cached between analyses).
-  const editor = await Project.create({ incremental: true });
-  editor.setFile(path, text);
-  editor.analyzeFile(path);
+  // in the editor's project (statement groups, models and findings cached between analyses), after the
+  // idle time the server has between opening the file and the first keystroke.
+  const { project: editor, first: openedFirst, idle: openedIdle } = await opened({ firstReadWhole: true });
   const target = 'layers.Dense(128, activation=';
   const index = text.indexOf(target, Math.floor(text.length / 2)) + 'layers.Dense('.length;
   const edited = [];
@@ -151,7 +167,7 @@ async function benchOneFile(Project) {
   const heapGrowth = heapMb() - heapBefore;
   editor.dispose();
 
-  return { heapBefore, heapGrowth, lines: text.split('\n').length - 1, models: first.models.length, findings: first.findings.length, cold, warm: median(warm), warmParse: median(warmParse), edited: median(edited), editedCpu: median(editedCpu), editedParse: median(editedParse), inserted: median(inserted), insertedCpu: median(insertedCpu), models_: first.models };
+  return { opened: { whole: openedFirst, idle: openedIdle, inGroups: inGroups.first, inGroupsIdle: inGroups.idle }, heapBefore, heapGrowth, lines: text.split('\n').length - 1, models: first.models.length, findings: first.findings.length, cold, warm: median(warm), warmParse: median(warmParse), edited: median(edited), editedCpu: median(editedCpu), editedParse: median(editedParse), inserted: median(inserted), insertedCpu: median(insertedCpu), models_: first.models };
 }
 
 /**
@@ -287,6 +303,7 @@ if (!process.argv.includes('--cli-only')) {
   console.log(`5,000-line file (${one.lines} lines, ${one.models} models, ${one.findings} findings)`);
   console.log(`  cold (parser init + parse + analysis): ${ms(one.cold)}`);
   console.log(`  warm (full parse + analysis), median of ${WARM_RUNS}: ${ms(one.warm)} (setFile ${ms(one.warmParse)})   target <= 60 ms`);
+  console.log(`  opened in the editor's project (a fresh project, incremental): first analysis ${ms(one.opened.whole)} read whole as the language server reads it, then ${ms(one.opened.idle)} of idle work extracting its statement groups; ${ms(one.opened.inGroups)} extracting its groups at once (then ${ms(one.opened.inGroupsIdle)} idle)`);
   console.log(`  after a one-line edit (incremental parse, editor project reusing unchanged statement groups), median of ${WARM_RUNS}: ${ms(one.edited)} (setFile ${ms(one.editedParse)}; CPU ${ms(one.editedCpu)})   target <= 20 ms`);
   console.log(`  a line inserted or removed above a model in the middle (the editor project), median of ${INSERT_RUNS}: ${ms(one.inserted)} (CPU ${ms(one.insertedCpu)})   target <= 20 ms`);
   console.log(`  heap of the editor project (after a full collection): ${one.heapBefore.toFixed(1)} MB, then ${one.heapGrowth >= 0 ? '+' : ''}${one.heapGrowth.toFixed(1)} MB after ${KEYSTROKES} keystrokes that each leave a new text (${((one.heapGrowth * 1024) / KEYSTROKES).toFixed(1)} kB per keystroke; the file is ${(Buffer.byteLength(generate(5000)) / 1024).toFixed(0)} kB)   target: no growth with keystrokes`);

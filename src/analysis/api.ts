@@ -50,4 +50,11 @@ export interface ProjectOptions {
    * CLI) read each file whole, which costs less when nothing is reused. Default false.
    */
   incremental?: boolean;
+  /**
+   * With `incremental`: the first analysis of a file reads it whole, as a one-shot analysis does (on a
+   * 5,000-line file a fifth to a half of the time of extracting its groups one by one), and its groups
+   * are extracted afterwards, while the caller is idle (prepareMoves). For the language server: the
+   * first diagnostics of an opened file come sooner. Default false.
+   */
+  firstReadWhole?: boolean;
 }

@@ -69,6 +69,8 @@ export class Project {
   private readonly lintCache: LintCache | null;
   /** Per file, the extraction of its statement groups (null when the project reads files whole). */
   private readonly groupCaches: Map<string, GroupCache> | null;
+  /** Whether a file's first analysis reads it whole, its groups extracted when idle (ProjectOptions.firstReadWhole). */
+  private readonly firstReadWhole: boolean;
   /** Per lint result (the lint cache's array), its model's findings per file after the suppressions of the model's file (see partsOf). */
   private readonly partsByLint = new WeakMap<readonly Finding[], { model: ModelIR; suppressions: Suppressions; parts: readonly ModelPart[] }>();
 
@@ -80,6 +82,7 @@ export class Project {
     this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.linkOptions = options.otherPaths ? { otherPaths: options.otherPaths } : {};
     this.groupCaches = options.incremental ? new Map<string, GroupCache>() : null;
+    this.firstReadWhole = options.incremental === true && options.firstReadWhole === true;
     this.lintCache = options.incremental ? new LintCache() : null;
   }
 
@@ -185,6 +188,10 @@ export class Project {
     if (!this.groupCaches) return null;
     let cache = this.groupCaches.get(parsed.path);
     if (!cache) this.groupCaches.set(parsed.path, (cache = new GroupCache()));
+    if (this.firstReadWhole && cache.untouched) {
+      cache.defer({ parser: this.parser, file: parsed, sites, sitesKey: key, imported: imported.resolve, assigned: imported.assigned });
+      return null;
+    }
     try {
       return cache.extract(this.parser, parsed, sites, key, imported.resolve, imported.assigned);
     } catch (err) {
@@ -492,13 +499,14 @@ export class Project {
   }
 
   /**
-   * Walks ahead, until `deadline` (performance.now()), what the next lines typed above `path`'s models
-   * read first to move the models and findings cached of them (the editor's project; the server calls it
-   * while idle). Whether everything was walked: call again until it is.
+   * Work for the next edits of `path`, done ahead until `deadline` (performance.now()): the statement
+   * groups of a first analysis read whole (firstReadWhole), then what the next lines typed above its
+   * models read first to move the models and findings cached of them (the editor's project; the server
+   * calls it while idle). Whether everything was done: call again until it is.
    */
   prepareMoves(path: string, deadline: number): boolean {
     const groups = this.groupCaches?.get(path);
-    return (groups?.prepareMoves(deadline) ?? true) && (this.lintCache?.prepareMoves(path, deadline) ?? true);
+    return (groups?.fill(deadline, this.files.get(path)?.parsed ?? null) ?? true) && (groups?.prepareMoves(deadline) ?? true) && (this.lintCache?.prepareMoves(path, deadline) ?? true);
   }
 
   dispose(): void {

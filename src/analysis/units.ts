@@ -371,6 +371,22 @@ function withFound(parts: Map<string, ExtractedPart>, dropped: readonly string[]
 /** A part without its models and evidence, which move apart (each model by itself, evidence as shiftRows' `evidence`). */
 type PartRest = Omit<ExtractedPart, 'evidence' | 'models'>;
 
+/** What extracting a version's groups reads besides the file (GroupCache.extract's arguments). */
+export interface GroupContext {
+  parser: Parser;
+  file: PyFile;
+  sites: ExternalSites | undefined;
+  sitesKey: string;
+  imported?: ImportedDefinitions;
+  assigned?: AssignedAttributes;
+}
+
+/** A first extraction read whole instead (GroupCache.defer): its groups, once listed, and the next one to extract. */
+interface DeferredGroups extends GroupContext {
+  groups: readonly Group[] | null;
+  next: number;
+}
+
 /** Per file: the extraction of each group, kept while its slice and the other files' calls are unchanged. */
 export class GroupCache {
   private parts = new Map<string, ExtractedPart>();
@@ -390,6 +406,95 @@ export class GroupCache {
   wholeReason: string | null = null;
   /** Groups the last call extracted (neither reused nor moved). */
   extractedGroups = 0;
+  /** Whether nothing was asked of the cache yet: no extraction, none deferred. */
+  private touched = false;
+  /** The groups of a first extraction the project read whole, to extract when idle (fill); null when none are left. */
+  private deferred: DeferredGroups | null = null;
+
+  /** Whether the cache has neither extracted nor deferred anything: the file's first analysis. */
+  get untouched(): boolean {
+    return !this.touched;
+  }
+
+  /**
+   * Records that the project reads this version whole (a first analysis, ProjectOptions.firstReadWhole):
+   * its groups are extracted later by fill, while the caller is idle. Once only: later versions extract
+   * their groups (typing may go on before the caller is idle again, and reading each version whole would
+   * cost every keystroke what only the first analysis should).
+   */
+  defer(context: GroupContext): void {
+    this.touched = true;
+    this.extractedGroups = 0;
+    this.wholeReason = null;
+    this.deferred = { ...context, groups: null, next: 0 };
+  }
+
+  /**
+   * Extracts the deferred version's groups (defer) until `deadline` (performance.now()) once it extracted
+   * one, keeping each part as extract would have; whether none is left. `current` is the file's version
+   * now: the groups of an older one are dropped (the next extraction lists the newer version's).
+   */
+  fill(deadline: number, current: PyFile | null): boolean {
+    const deferred = this.deferred;
+    if (!deferred) return true;
+    if (deferred.file !== current) {
+      this.deferred = null;
+      return true;
+    }
+    if (!deferred.groups) {
+      const plan = groupsOf(deferred.file, this.names, this.statementsRead);
+      if ('whole' in plan || plan.groups.length * (deferred.file.endRow + 1) > MAX_SLICED_ROWS) {
+        this.deferred = null;
+        return true;
+      }
+      deferred.groups = plan.groups;
+      this.sitesText = deferred.sitesKey;
+      this.keep(new Map(), deferred.file.text);
+    }
+    const { file, groups } = deferred;
+    let starts: readonly number[] | null = null;
+    while (deferred.next < groups.length) {
+      const group = groups[deferred.next++]!;
+      if (this.parts.has(group.key)) continue;
+      const { text, ranges } = sliceOf(file.text, (starts ??= lineStarts(file.text)), group.statements);
+      const slice = PyFileClass.parseSlice(deferred.parser, file.path, text, ranges, file.text);
+      let part: ExtractedPart;
+      try {
+        part = extractPart(slice, deferred.sites, deferred.imported, deferred.assigned);
+      } catch {
+        // The next extraction meets the failure again, and the project reads the file whole and reports it.
+        this.deferred = null;
+        this.keep(new Map(), null);
+        return true;
+      } finally {
+        slice.dispose();
+      }
+      this.parts.set(group.key, part);
+      if (part.wholeFileFact) {
+        // A part that needs the whole file: the next extraction finds it and stops there, as extract does.
+        this.deferred = null;
+        return true;
+      }
+      if (performance.now() > deadline && deferred.next < groups.length) return false;
+    }
+    // Left as extract leaves it: the groups in order with their parts (the next edit looks only at the
+    // groups it changed), and the assembly whose input shapes the next one moves instead of guessing.
+    const aligned: ExtractedPart[] = [];
+    for (const group of groups) {
+      const part = this.parts.get(group.key);
+      // Every group's part was just kept; were one missing, the next extraction would list them again.
+      if (!part) {
+        this.deferred = null;
+        return true;
+      }
+      aligned.push(part);
+    }
+    const adds = aligned.map((part) => !addsNothing(part));
+    this.keep(this.parts, file.text, groups, aligned, adds);
+    assembleFile(file, aligned.filter((_, i) => adds[i]), this.assembly);
+    this.deferred = null;
+    return true;
+  }
 
   /** Parts kept for the next call: one per group of the newest version read in groups. */
   get keptParts(): number {
@@ -465,6 +570,9 @@ export class GroupCache {
    * the versions of the files `imported` reads.
    */
   extract(parser: Parser, file: PyFile, sites: ExternalSites | undefined, sitesKey: string, imported?: ImportedDefinitions, assigned?: AssignedAttributes): ExtractedFile | null {
+    // Groups still deferred are extracted here if this version needs them (found in `parts` if filled).
+    this.touched = true;
+    this.deferred = null;
     this.extractedGroups = 0;
     this.assembly.guessed = 0;
     const plan = groupsOf(file, this.names, this.statementsRead);

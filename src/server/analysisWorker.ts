@@ -60,7 +60,7 @@ export function runAnalysisWorker(port: MessagePort): void {
         roots = message.roots;
         overrides = message.overrides;
         cancelFlags = new Int32Array(message.cancelFlags);
-        project = Project.create({ settingsFor, maxFileBytes: message.maxFileBytes, incremental: true });
+        project = Project.create({ settingsFor, maxFileBytes: message.maxFileBytes, incremental: true, firstReadWhole: true });
         return;
       }
       const p = await project;

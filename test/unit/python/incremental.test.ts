@@ -149,48 +149,77 @@ async function stepsEqualFresh(path: string, steps: readonly ((text: string) => 
   }
 }
 
+/** Applies `edit` to its file in `texts` and in the live project, as the editor sends it, and analyzes the file if the edit says so (cancelled part-way if it says so). */
+async function applyEdit(live: Project, texts: Map<string, string>, edit: Edit): Promise<void> {
+  const path = PATHS[edit.file]!;
+  const before = defined(texts.get(path));
+  const at = Math.floor(edit.at * before.length);
+  const start = edit.atLineStart ? before.lastIndexOf('\n', at - 1) + 1 : at;
+  const after = before.slice(0, start) + edit.insert + before.slice(Math.min(before.length, start + edit.remove));
+  texts.set(path, after);
+  live.setFile(path, after, diffEdit(before, after) ?? undefined);
+  await breathe();
+  if (!edit.analyze) return;
+  let checks = 0;
+  const cancelAfter = edit.cancelAfter;
+  try {
+    live.analyzeFile(path, cancelAfter === null ? undefined : () => ++checks > cancelAfter);
+  } catch (error) {
+    if (!(error instanceof AnalysisCancelled)) throw error;
+  }
+}
+
+/** Every file's result in the live project (its diagnostics and hovers too) equals a fresh project's for the same texts. */
+async function expectAllFresh(live: Project, texts: Map<string, string>): Promise<void> {
+  const fresh = await freshResults(texts);
+  for (const path of PATHS) {
+    const text = defined(texts.get(path));
+    const expected = defined(fresh.get(path));
+    expect(comparable(heldResult(live.analyzeFile(path)), text, hoverPositions(expected)), path).toEqual(comparableFresh(expected, text));
+    await breathe();
+  }
+}
+
+/**
+ * Random sequences of `arb` run (`run`) on one live project that has every file set and analyzed once;
+ * after each sequence every file's result equals a fresh analysis of the texts.
+ */
+async function holdsOnLiveProject<T>(options: { firstReadWhole?: boolean }, arb: fc.Arbitrary<T>, run: (live: Project, texts: Map<string, string>, step: T) => Promise<void>): Promise<void> {
+  const live = await Project.create({ incremental: true, ...options });
+  const texts = new Map(FILES);
+  for (const [path, text] of texts) live.setFile(path, text);
+  for (const path of PATHS) live.analyzeFile(path);
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.array(arb, { minLength: 1, maxLength: 6 }), async (steps) => {
+        for (const step of steps) await run(live, texts, step);
+        await expectAllFresh(live, texts);
+      }),
+      { seed: SEED, numRuns: 8, endOnFailure: true },
+    );
+  } finally {
+    live.dispose();
+  }
+}
+
+/** An edit, and the idle time the server had on its file before it: none, that many steps of work, or (-1) all of it. */
+const idleThenEditArb = fc.record({ idleSteps: fc.oneof(fc.constant(0), fc.nat({ max: 3 }), fc.constant(-1)), edit: editArb });
+
 describe('incremental analysis', () => {
   it('equals a fresh analysis after random edit sequences, with analyses in between and some cancelled', async () => {
     expect(PATHS.length).toBeGreaterThan(20);
     // The editor's project (statement groups cached between analyses) against the CLI's (each file read whole).
-    const live = await Project.create({ incremental: true });
-    const texts = new Map(FILES);
-    for (const [path, text] of texts) live.setFile(path, text);
-    for (const path of PATHS) live.analyzeFile(path);
-    try {
-      await fc.assert(
-        fc.asyncProperty(fc.array(editArb, { minLength: 1, maxLength: 6 }), async (edits) => {
-          for (const edit of edits) {
-            const path = PATHS[edit.file]!;
-            const before = defined(texts.get(path));
-            const at = Math.floor(edit.at * before.length);
-            const start = edit.atLineStart ? before.lastIndexOf('\n', at - 1) + 1 : at;
-            const after = before.slice(0, start) + edit.insert + before.slice(Math.min(before.length, start + edit.remove));
-            texts.set(path, after);
-            live.setFile(path, after, diffEdit(before, after) ?? undefined);
-            await breathe();
-            if (!edit.analyze) continue;
-            let checks = 0;
-            const cancelAfter = edit.cancelAfter;
-            try {
-              live.analyzeFile(path, cancelAfter === null ? undefined : () => ++checks > cancelAfter);
-            } catch (error) {
-              if (!(error instanceof AnalysisCancelled)) throw error;
-            }
-          }
-          const fresh = await freshResults(texts);
-          for (const path of PATHS) {
-            const text = defined(texts.get(path));
-            const expected = defined(fresh.get(path));
-            expect(comparable(heldResult(live.analyzeFile(path)), text, hoverPositions(expected)), path).toEqual(comparableFresh(expected, text));
-            await breathe();
-          }
-        }),
-        { seed: SEED, numRuns: 8, endOnFailure: true },
-      );
-    } finally {
-      live.dispose();
-    }
+    await holdsOnLiveProject({}, editArb, (live, texts, edit) => applyEdit(live, texts, edit));
+  }, 900_000);
+
+  it('equals a fresh analysis when each file was read whole at first and its groups are extracted in idle steps between random edits (the server\'s project)', async () => {
+    await holdsOnLiveProject({ firstReadWhole: true }, idleThenEditArb, async (live, texts, { idleSteps, edit }) => {
+      const path = PATHS[edit.file]!;
+      // A deadline already past: one group (or one model's move) per step; an endless one: all of it.
+      if (idleSteps < 0) live.prepareMoves(path, Number.POSITIVE_INFINITY);
+      for (let i = 0; i < idleSteps; i++) live.prepareMoves(path, 0);
+      await applyEdit(live, texts, edit);
+    });
   }, 900_000);
 
   it('equals a fresh analysis after lines typed, pasted or deleted between and inside definitions (results moved with their lines), in the project and as posted to the server', async () => {

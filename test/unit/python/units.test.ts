@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { Parser } from 'web-tree-sitter';
 import { createPythonParser } from '../../../src/analysis/python/parser';
 import { PyFile } from '../../../src/analysis/python/file';
@@ -578,5 +578,73 @@ ${SMALL_CONV}`;
     expect(defined(moved).model?.range.start.line).toBe(Number(defined(first).model?.range.start.line) + 2);
     expect(defined(moved).model?.inputGuess?.evidence).toContain(evidenceLine);
     expect(defined(moved).work.guessedShapes).toBe(0);
+  });
+});
+
+describe('a first analysis read whole, its groups extracted while idle (ProjectOptions.firstReadWhole, the server\'s project)', () => {
+  const PATH = '/w/models.py';
+  /** An edit inside build_b (a group of its own). */
+  const IN_B = BUILDERS.replace('layers.Dense(32, activation="tanh")', 'layers.Dense(32, activation="sigmoid")');
+
+  async function fresh(text: string): Promise<FileResult> {
+    const project = await Project.create();
+    try {
+      project.setFile(PATH, text);
+      return project.analyzeFile(PATH);
+    } finally {
+      project.dispose();
+    }
+  }
+
+  /** The live project's result for `text` (set as a new version), checked against a fresh project's, and the groups it extracted. */
+  async function analyzed(live: Project, text: string): Promise<number> {
+    live.setFile(PATH, text);
+    expect(live.analyzeFile(PATH)).toEqual(await fresh(text));
+    return live.lastWork(PATH).extractedGroups;
+  }
+
+  /** Idle time until everything is done, one step per call (a deadline already past). */
+  function idle(live: Project): void {
+    for (let calls = 0; calls < 1000 && !live.prepareMoves(PATH, 0); calls++);
+  }
+
+  /** A project as the language server's analysis worker makes it, disposed when the test ends. */
+  async function serverProject(): Promise<Project> {
+    const project = await Project.create({ incremental: true, firstReadWhole: true });
+    onTestFinished(() => { project.dispose(); });
+    return project;
+  }
+
+  it('reads the file whole at first, extracts its groups when idle, then extracts only the group an edit changed', async () => {
+    const live = await serverProject();
+    expect(await analyzed(live, BUILDERS)).toBe(0);
+    // One group per step when the deadline has passed: the first step leaves the second group to do.
+    expect(live.prepareMoves(PATH, 0)).toBe(false);
+    idle(live);
+    expect(await analyzed(live, IN_B)).toBe(1);
+    expect(live.lastWork(PATH).lintedModels).toBe(1);
+  });
+
+  it('extracts the groups with the next edit when it comes before any idle time, and reads only the first version whole', async () => {
+    const live = await serverProject();
+    expect(await analyzed(live, BUILDERS)).toBe(0);
+    expect(await analyzed(live, IN_B)).toBe(2);
+    expect(await analyzed(live, BUILDERS)).toBe(1);
+  });
+
+  it('keeps the groups a short idle time extracted, and drops the idle work of a version an edit replaced', async () => {
+    const live = await serverProject();
+    expect(await analyzed(live, BUILDERS)).toBe(0);
+    // The first step extracts the group listed first (WIDTH's, build_a's: it starts higher); the edit is in build_b.
+    expect(live.prepareMoves(PATH, 0)).toBe(false);
+    expect(await analyzed(live, IN_B)).toBe(1);
+
+    const other = await serverProject();
+    expect(await analyzed(other, BUILDERS)).toBe(0);
+    other.setFile(PATH, IN_B);
+    // The groups left to extract were the replaced version's: nothing to do for them.
+    expect(other.prepareMoves(PATH, Number.POSITIVE_INFINITY)).toBe(true);
+    expect(other.analyzeFile(PATH)).toEqual(await fresh(IN_B));
+    expect(other.lastWork(PATH).extractedGroups).toBe(2);
   });
 });
