@@ -27,7 +27,10 @@ interface CursorExports {
 
 const EXPORTS = ['_ts_init', '_ts_tree_cursor_current_node_type_id_wasm', '_ts_tree_cursor_current_node_is_named_wasm', '_ts_tree_cursor_current_field_id_wasm', '_ts_tree_cursor_current_descendant_index_wasm', '_ts_tree_cursor_start_index_wasm', '_ts_tree_cursor_end_index_wasm', '_ts_tree_cursor_goto_first_child_wasm', '_ts_tree_cursor_goto_next_sibling_wasm', '_ts_tree_cursor_goto_parent_wasm', 'getValue'] as const;
 
-/** A cursor's state as the binding keeps it: four words (the entry stack's address, size, capacity, and the root's alias). */
+/**
+ * A cursor's state as the binding keeps it: four words (the entry stack's address, size, capacity, and
+ * the root's alias), in its `handles`, which its finalizer reads too (web-tree-sitter 0.27.2).
+ */
 const CURSOR_WORDS = 4;
 
 /** Reads of the cursor whose state is in the transfer buffer (see the top of this file), of the tree at `tree` (its wasm address). */
@@ -86,8 +89,8 @@ export class CursorCalls {
    * have grown the entry stack to a new address, which the binding's next call must pass in.
    */
   settle(cursor: TreeCursor): void {
-    const words = cursor as unknown as number[];
-    for (let i = 0; i < CURSOR_WORDS; i++) words[i] = this.wasm.getValue(this.buffer + 4 * i, 'i32');
+    const { handles } = cursor as unknown as { handles: number[] };
+    for (let i = 0; i < CURSOR_WORDS; i++) handles[i] = this.wasm.getValue(this.buffer + 4 * i, 'i32');
   }
 }
 

@@ -7,6 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Node as WasmNode } from 'web-tree-sitter';
 import { createPythonParser, cursorCalls } from '../../../src/analysis/python/parser';
 import { SyntaxTree, type Node } from '../../../src/analysis/python/syntax-tree';
@@ -84,4 +86,43 @@ describe('syntax table', () => {
     }
     expect(nodes).toBeGreaterThan(50_000);
   });
+
+  it('reads on while web-tree-sitter collects a cursor dropped without delete() (its finalizer frees that cursor\'s state, not the one in use)', async () => {
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    const parser = await createPythonParser();
+    const text = Array.from({ length: 200 }, (_, i) => `def f${String(i)}(a, b):\n    return [x * (a + b) for x in range(${String(i)})]\n`).join('');
+    const tree = parser.parse(text);
+    if (!tree) throw new Error('could not parse');
+    const table = new SyntaxTree(tree, text, cursorCalls());
+    try {
+      for (let round = 0; round < 40; round++) {
+        // A cursor some reader dropped, moved deep enough that its entry stack lives on the wasm heap.
+        (() => {
+          const dropped = tree.walk();
+          while (dropped.gotoFirstChild());
+        })();
+        // A cursor in use, left in the binding's transfer buffer by its last move, and the table's reads.
+        const inUse = tree.walk();
+        for (let depth = 0; depth < 6 && inUse.gotoFirstChild(); depth++);
+        const function_ = table.rootNode.namedChildren[round];
+        expect(function_?.type).toBe('function_definition');
+        collect();
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        // Moved on and deleted: a freed entry stack would be written through and freed again.
+        while (inUse.gotoFirstChild());
+        while (inUse.gotoNextSibling());
+        inUse.delete();
+        const body = function_?.childForFieldName('body');
+        expect(body?.namedChildren.map((c) => c.type)).toEqual(['return_statement']);
+        // 200 definitions and the comment.
+        expect(parser.parse(`${text}# edited ${String(round)}\n`)?.rootNode.namedChildCount).toBe(201);
+      }
+    } finally {
+      table.dispose();
+      tree.delete();
+      parser.delete();
+    }
+  });
 });
+
