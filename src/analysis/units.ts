@@ -444,6 +444,7 @@ export class GroupCache {
     if (!deferred.groups) {
       const plan = groupsOf(deferred.file, this.names, this.statementsRead);
       if ('whole' in plan || plan.groups.length * (deferred.file.endRow + 1) > MAX_SLICED_ROWS) {
+        // Read whole by every extraction too (extract says why when it is asked).
         this.deferred = null;
         return true;
       }

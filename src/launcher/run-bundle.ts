@@ -1,7 +1,7 @@
 /**
  * Runs one of our bundles with V8's code cache: the launcher of dist/cli.js and dist/server.js (see
- * esbuild.mjs). A new process spends much of a short command compiling: it parses the 1.2 MB bundle,
- * then compiles each function to bytecode when first called. The cache holds the bytecode of every
+ * esbuild.mjs). A new process spends much of a short command compiling: it parses the bundle (1.5 to
+ * 1.7 MB), then compiles each function to bytecode when first called. The cache holds the bytecode of every
  * function an earlier run compiled, made once that run's work was done (shared/compile-cache.ts), so
  * later processes and their worker threads start without that work. bench/analysis.mjs prints a cold
  * `check` with and without it.

@@ -5,7 +5,7 @@
  * and not only those its first lines compile. Without the launcher (tests, benches) nothing is offered
  * and saving does nothing.
  */
-export const SAVE_COMPILE_CACHE: unique symbol = Symbol.for('gradient-lens.save-compile-cache');
+const SAVE_COMPILE_CACHE: unique symbol = Symbol.for('gradient-lens.save-compile-cache');
 
 type WithSave = typeof globalThis & { [SAVE_COMPILE_CACHE]?: () => void };
 

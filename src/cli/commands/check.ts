@@ -142,7 +142,6 @@ export function formatReport(report: CheckReport, format: Format, toTerminal: bo
   return formatText(report, paletteFor({ isTTY: toTerminal }), verbose);
 }
 
-
 export function registerCheckCommand(program: Command): void {
   program
     .command('check')
