@@ -387,6 +387,23 @@ interface DeferredGroups extends GroupContext {
   next: number;
 }
 
+/** Whether `groups` slices of `file` cost more than reading it whole (each slice spans the file up to its group's last line). */
+function slicesCostMore(groups: number, file: PyFile): boolean {
+  return groups * (file.endRow + 1) > MAX_SLICED_ROWS;
+}
+
+/** `group`'s part: its slice of the file parsed alone and extracted (`starts`: the file's line starts). */
+function extractGroup(context: GroupContext, starts: readonly number[], group: Group): ExtractedPart {
+  const { parser, file } = context;
+  const { text, ranges } = sliceOf(file.text, starts, group.statements);
+  const slice = PyFileClass.parseSlice(parser, file.path, text, ranges, file.text);
+  try {
+    return extractPart(slice, context.sites, context.imported, context.assigned);
+  } finally {
+    slice.dispose();
+  }
+}
+
 /** Per file: the extraction of each group, kept while its slice and the other files' calls are unchanged. */
 export class GroupCache {
   private parts = new Map<string, ExtractedPart>();
@@ -443,7 +460,7 @@ export class GroupCache {
     }
     if (!deferred.groups) {
       const plan = groupsOf(deferred.file, this.names, this.statementsRead);
-      if ('whole' in plan || plan.groups.length * (deferred.file.endRow + 1) > MAX_SLICED_ROWS) {
+      if ('whole' in plan || slicesCostMore(plan.groups.length, deferred.file)) {
         // Read whole by every extraction too (extract says why when it is asked).
         this.deferred = null;
         return true;
@@ -457,18 +474,14 @@ export class GroupCache {
     while (deferred.next < groups.length) {
       const group = groups[deferred.next++]!;
       if (this.parts.has(group.key)) continue;
-      const { text, ranges } = sliceOf(file.text, (starts ??= lineStarts(file.text)), group.statements);
-      const slice = PyFileClass.parseSlice(deferred.parser, file.path, text, ranges, file.text);
       let part: ExtractedPart;
       try {
-        part = extractPart(slice, deferred.sites, deferred.imported, deferred.assigned);
+        part = extractGroup(deferred, (starts ??= lineStarts(file.text)), group);
       } catch {
         // The next extraction meets the failure again, and the project reads the file whole and reports it.
         this.deferred = null;
         this.keep(new Map(), null);
         return true;
-      } finally {
-        slice.dispose();
       }
       this.parts.set(group.key, part);
       if (part.wholeFileFact) {
@@ -577,10 +590,8 @@ export class GroupCache {
     this.extractedGroups = 0;
     this.assembly.guessed = 0;
     const plan = groupsOf(file, this.names, this.statementsRead);
-    const rows = file.endRow + 1;
-    // Each group's slice spans the file up to its last line: past this, reading the file whole costs less.
-    if ('groups' in plan && plan.groups.length * rows > MAX_SLICED_ROWS) {
-      this.wholeReason = `${String(plan.groups.length)} groups of statements in ${String(rows)} lines`;
+    if ('groups' in plan && slicesCostMore(plan.groups.length, file)) {
+      this.wholeReason = `${String(plan.groups.length)} groups of statements in ${String(file.endRow + 1)} lines`;
       this.keep(new Map(), null);
       return null;
     }
@@ -641,15 +652,9 @@ export class GroupCache {
         }
         if (!part) {
           this.extractedGroups++;
-          const { text, ranges } = sliceOf(file.text, (starts ??= lineStarts(file.text)), group.statements);
-          const slice = PyFileClass.parseSlice(parser, file.path, text, ranges, file.text);
-          try {
-            part = extractPart(slice, sites, imported, assigned);
-            // A cancellation an extractor's guard swallowed: the part is incomplete and must not be kept.
-            throwIfCancelled();
-          } finally {
-            slice.dispose();
-          }
+          part = extractGroup({ parser, file, sites, sitesKey, imported, assigned }, (starts ??= lineStarts(file.text)), group);
+          // A cancellation an extractor's guard swallowed: the part is incomplete and must not be kept.
+          throwIfCancelled();
         }
         if (former) found.push([key, part]);
         else next.set(key, part);
