@@ -37,6 +37,7 @@ const cases: [string, Shape4, Shape4, [number, number], number, SpatialPads][] =
   ['3x3 kernel at dilation 2, pads 2', [1, 9, 8, 4], [3, 3, 4, 3], [1, 1], 2, [[2, 2], [2, 2]]],
   ['1x1 kernel, stride 2', [2, 5, 5, 6], [1, 1, 6, 4], [2, 2], 1, [[0, 0], [0, 0]]],
   ['pads wider than the kernel reaches (a tap reads only padding)', [1, 2, 3, 2], [3, 3, 2, 2], [1, 1], 1, [[3, 1], [1, 3]]],
+  ["5x5 'same' on a 2x3 map (output sides the input's; taps that read only padding)", [3, 2, 3, 2], [5, 5, 2, 3], [1, 1], 1, same([2, 3], [5, 5], [1, 1], 1)],
 ];
 
 /** dL/dx and dL/dw of sum(conv(x, w) * probe) with tfjs' conv2d on the cpu backend (native gradients). */
