@@ -5,7 +5,8 @@
 //     re-parse + analysis in the editor's project, which reuses unchanged statement groups), a line
 //     inserted above a model in the middle, and the heap after keystrokes that each leave a new text;
 //  2. `check`'s work (parse + analyzeAll, CPU time) on a typical and on a model-dense 5,000-line file,
-//     each against a bare full tree-sitter parse of the same text;
+//     each against a bare full tree-sitter parse of the same text, with the floor of any analysis that
+//     reads the whole tree (the parse, then each node read once);
 //  3. CLI throughput: `node dist/cli.js check` over 500 generated files at --jobs 1 and at all cores,
 //     interleaved runs, medians of wall and of CPU time (all threads), and the speedup;
 //  4. a cold `check` of one 5,000-line file (a fresh process, as in CI or a pre-commit hook), with the
@@ -50,7 +51,7 @@ function generate(lines) {
 
 /** The engine bundled like the CLI bundles it, so the numbers are those of shipped code. */
 function loadEngine() {
-  return bundleEngine(root, 'engine', [...ENGINE_EXPORTS, "export { predictPropagation } from './src/shared/knowledge/propagation';"]);
+  return bundleEngine(root, 'engine', [...ENGINE_EXPORTS, "export { predictPropagation } from './src/shared/knowledge/propagation';", "export { PyFile } from './src/analysis/python/file';"]);
 }
 
 function median(values) {
@@ -180,8 +181,12 @@ async function benchOneFile(Project) {
  * same measured again after CHECK_SETTLE_RUNS more checks is printed beside them: V8 still optimizes
  * functions of the analysis for the first time some twenty checks in (and compiles again those whose
  * closures all died at a full collection), so the first runs swing by 15-30 % between runs of the bench (1.5-2.0x typical, 6.0-7.9x dense in one session).
+ * Beside them, the floor of any analysis that reads the whole tree, measured the same way: the parse
+ * plus each node read once into the JS nodes the readers walk (syntax-tree.ts), and nothing else. A
+ * model-dense file's analysis evaluates every definition, so it reads nearly every node and cannot go
+ * below that floor; a typical file's reads only the code around its models.
  */
-async function benchCheck(Project, createPythonParser, kind) {
+async function benchCheck(Project, PyFile, createPythonParser, kind) {
   const text = generateFile(5000, kind);
   const path = join(tmpdir(), `gradient-lens-bench-check-${kind}.py`);
   const parser = await createPythonParser();
@@ -191,6 +196,13 @@ async function benchCheck(Project, createPythonParser, kind) {
     const parseMainStart = mainThreadCpuMs();
     parser.parse(text).delete();
     const run = { bareParse: cpuMs(parseStart), bareParseMain: mainThreadCpuMs() - parseMainStart };
+    const floorStart = process.cpuUsage();
+    const floorMainStart = mainThreadCpuMs();
+    const file = PyFile.parse(parser, path, text);
+    run.nodes = readEveryNode(file.root);
+    run.floor = cpuMs(floorStart);
+    run.floorMain = mainThreadCpuMs() - floorMainStart;
+    file.dispose();
     const checkProject = await Project.create();
     const checkStart = process.cpuUsage();
     const checkMainStart = mainThreadCpuMs();
@@ -203,9 +215,17 @@ async function benchCheck(Project, createPythonParser, kind) {
   const medians = (window) => ({
     bareParse: median(window.map((r) => r.bareParse)),
     check: median(window.map((r) => r.check)),
-    main: mainThreadCpuMs() === null ? null : { bareParse: median(window.map((r) => r.bareParseMain)), check: median(window.map((r) => r.checkMain)) },
+    floor: median(window.map((r) => r.floor)),
+    main: mainThreadCpuMs() === null ? null : { bareParse: median(window.map((r) => r.bareParseMain)), check: median(window.map((r) => r.checkMain)), floor: median(window.map((r) => r.floorMain)) },
   });
-  return { kind, lines: text.split('\n').length - 1, ...medians(runs.slice(0, CHECK_RUNS)), settled: medians(runs.slice(-CHECK_RUNS)) };
+  return { kind, lines: text.split('\n').length - 1, nodes: runs[0].nodes, ...medians(runs.slice(0, CHECK_RUNS)), settled: medians(runs.slice(-CHECK_RUNS)) };
+}
+
+/** Reads every node below `root` (each node's children, in the readers' JS nodes), and counts them. */
+function readEveryNode(root) {
+  let count = 0;
+  for (const stack = [root]; stack.length > 0; count++) stack.push(...stack.pop().children);
+  return count;
 }
 
 /**
@@ -297,7 +317,7 @@ function benchColdCheck(kind) {
 
 // --cli-only: only the CLI (sections 3 and 4).
 if (!process.argv.includes('--cli-only')) {
-  const { Project, predictPropagation, createPythonParser } = await loadEngine();
+  const { Project, PyFile, predictPropagation, createPythonParser } = await loadEngine();
   const one = await benchOneFile(Project);
   const prediction = benchPrediction(one.models_, predictPropagation);
   console.log(`5,000-line file (${one.lines} lines, ${one.models} models, ${one.findings} findings)`);
@@ -309,9 +329,10 @@ if (!process.argv.includes('--cli-only')) {
   console.log(`  heap of the editor project (after a full collection): ${one.heapBefore.toFixed(1)} MB, then ${one.heapGrowth >= 0 ? '+' : ''}${one.heapGrowth.toFixed(1)} MB after ${KEYSTROKES} keystrokes that each leave a new text (${((one.heapGrowth * 1024) / KEYSTROKES).toFixed(1)} kB per keystroke; the file is ${(Buffer.byteLength(generate(5000)) / 1024).toFixed(0)} kB)   target: no growth with keystrokes`);
   console.log(`  prediction (signal propagation) of its ${one.models} models (${prediction.propagated} propagated, ${prediction.layers} layers): ${ms(prediction.elapsed)}, ${((prediction.elapsed * 1000) / Math.max(prediction.layers, 1)).toFixed(1)} µs per layer (activation moments kept from the analyses before, as in a server), ${((100 * prediction.elapsed) / one.warm).toFixed(1)} % of the warm analysis   target well under 1 ms per layer`);
   for (const kind of ['typical', 'dense']) {
-    const c = await benchCheck(Project, createPythonParser, kind);
+    const c = await benchCheck(Project, PyFile, createPythonParser, kind);
     console.log(`check of a ${kind} ${c.lines}-line file (parse + analysis in a fresh project), CPU, median of ${CHECK_RUNS}: ${ms(c.check)} = ${(c.check / c.bareParse).toFixed(1)}x the bare full parse (${ms(c.bareParse)})   target <= 1.5x`);
     if (c.main) console.log(`  the main thread alone: ${ms(c.main.check)} = ${(c.main.check / c.main.bareParse).toFixed(1)}x the bare full parse's (${ms(c.main.bareParse)}); the rest is V8's background threads (compiling, collecting)`);
+    console.log(`  the floor of an analysis that reads the whole tree (the parse, then each of its ${c.nodes.toLocaleString('en')} nodes read once, nothing else), same runs: ${ms(c.floor)} = ${(c.floor / c.bareParse).toFixed(1)}x the bare full parse${c.main ? `; the main thread alone ${(c.main.floor / c.main.bareParse).toFixed(1)}x` : ''}${kind === 'dense' ? ' (this analysis evaluates every definition of a model-dense file, so it reads nearly every node)' : ''}`);
     const s = c.settled;
     console.log(`  settled, the same after ${CHECK_SETTLE_RUNS} more checks (median of ${CHECK_RUNS}): ${ms(s.check)} = ${(s.check / s.bareParse).toFixed(1)}x the bare full parse (${ms(s.bareParse)})${s.main ? `; the main thread alone ${(s.main.check / s.main.bareParse).toFixed(1)}x` : ''}`);
   }
