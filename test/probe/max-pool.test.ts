@@ -48,6 +48,18 @@ describe('max pooling gradient on wasm with NaN', () => {
     const pooled = gradient(tf.tensor4d(values, [n, height, width, channels]), [2, 2], [2, 2], 'valid', tf.tensor4d(weights, [n, 2, 3, channels]));
     expect(pooled).toEqual(firstLargestReference(values, weights, [n, height, width, channels]));
   });
+
+  it('does so for NaNs with the sign bit set (x86’s default NaN, as 0 * Infinity gives)', async () => {
+    await selectBackend('wasm');
+    // The windows' NaNs come first, second, third and last, larger values after them.
+    const values = new Float32Array([NaN, 1, 2, NaN, 1, 2, 5, 2, 4, 0, -1, 3, NaN, 9, 8, NaN]);
+    // Their sign bits set.
+    const bits = new Int32Array(values.buffer);
+    bits.forEach((b, i) => { if (Number.isNaN(values[i])) bits[i] = b | (1 << 31); });
+    const weights = [1, 2, 3, 4];
+    const pooled = gradient(tf.tensor4d(values, [1, 4, 4, 1]), [2, 2], [2, 2], 'valid', tf.tensor4d(weights, [1, 2, 2, 1]));
+    expect(pooled).toEqual(firstLargestReference(Array.from(values), weights, [1, 4, 4, 1]));
+  });
 });
 
 describe.each(['cpu', 'wasm'] as const)('max pooling gradient on %s', (backend) => {
@@ -72,6 +84,16 @@ describe.each(['cpu', 'wasm'] as const)('max pooling gradient on %s', (backend) 
     const weights = Array.from({ length: n * outH * outW * channels }, (_, i) => Math.cos(i + 1));
     const pooled = gradient(tf.tensor4d(values, [n, height, width, channels]), [2, 2], [2, 2], 'valid', tf.tensor4d(weights, [n, outH, outW, channels]));
     expect(pooled).toEqual(firstLargestReference(values, weights, [n, height, width, channels]));
+  });
+
+  it('treats -0 and +0 as equal, and infinities as the largest and smallest values, in a 2x2 pooling at stride 2', async () => {
+    await selectBackend(backend);
+    // Windows (two channels each): zeros of both signs first in either order, a -0 after -1 (larger),
+    // -Infinity against finite values, two +Infinity (the first keeps the gradient).
+    const values = [-0, 0, -1, -Infinity, 0, -0, -0, -2, -1, 5, 0, -0, 3, Infinity, Infinity, -0, 4, 7, Infinity, -Infinity, 2, 1, Infinity, 1, -Infinity, -Infinity, -5, -6, -Infinity, -7, -3, 2];
+    const weights = Array.from({ length: 8 }, (_, i) => i + 1);
+    const pooled = gradient(tf.tensor4d(values, [1, 4, 4, 2]), [2, 2], [2, 2], 'valid', tf.tensor4d(weights, [1, 2, 2, 2]));
+    expect(pooled).toEqual(firstLargestReference(values, weights, [1, 4, 4, 2]));
   });
 
   it('gives each overlapping same-padded window\'s first largest value its gradient, as PyTorch does', async () => {
