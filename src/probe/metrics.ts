@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ProbeNode } from './layers';
-import { reduceLeading } from './reduce';
+import { pooledMemberSums, reduceLeading } from './reduce';
 import { memberReductions, tailCounts, type MemberReduction } from './wasm-kernels';
 import { LAYER_METRIC_KEYS, LAYER_METRICS, SATURATION_LEVEL, type LayerMetricKey, type MeasuredOn, type MeterPart } from '../shared/probe-metrics';
 
@@ -63,8 +63,10 @@ function summationShape(shape: number[]): number[] {
   return block >= 64 ? [values / block, block] : shape;
 }
 
-/** Sum of every element of each member: [k]. */
-function perMemberSum(x: tf.Tensor): tf.Tensor1D {
+/** Sum of every element of each member: [k]; `pooled`: a large member's through pooledMemberSums (reduce.ts). */
+function perMemberSum(x: tf.Tensor, pooled: boolean): tf.Tensor1D {
+  const sums = pooled ? pooledMemberSums(x) : null;
+  if (sums) return sums;
   const dims = summationShape(x.shape.slice(1));
   if (dims.length === 1) return tf.sum<tf.Tensor1D>(x, x.shape.slice(1).map((_, i) => i + 1));
   return dims.reduce<tf.Tensor>((y) => tf.sum(y, y.rank - 1), tf.reshape(x, [x.shape[0], ...dims])) as tf.Tensor1D;
@@ -145,7 +147,10 @@ export class StepMeter {
    * needs no before/after comparison. `fused` (wasm, exact update): a step's shifts, sums, sums of
    * squares and saturation counts are one kernel over the tensors themselves (memberReductions, the
    * same numbers: summed in the same order), and the weights' squares are summed before the update
-   * instead of copied for after it: no stacks, no op per group.
+   * instead of copied for after it: no stacks, no op per group. `pooledSums` (not fused, on wasm): a
+   * member of 2^16 values or more (a CIFAR CNN's outputs, a large layer's weights) is summed by XNNPACK's
+   * average pooling on the backend's threads, the same sums in another order (equal to float32
+   * rounding; issue 10's CIFAR CNN: ~7 ms a step less); false: in order, as the fused kernel sums.
    */
   constructor(
     private readonly nodes: ProbeNode[],
@@ -153,6 +158,7 @@ export class StepMeter {
     private readonly gradientScale = 1,
     private readonly exactUpdate = false,
     private readonly fused = exactUpdate && tf.getBackend() === 'wasm' && nodes.reduce((n, node) => n + batch * size(node.planned.outShape), 0) <= FUSED_UP_TO,
+    private readonly pooledSums = tf.getBackend() === 'wasm',
   ) {
     const outShapes = nodes.map((n) => [batch, ...n.planned.outShape]);
     this.outputGroups = groupByShape(outShapes);
@@ -207,26 +213,28 @@ export class StepMeter {
         const outs = this.outputGroups.map((g) => stacked(g, outputs));
         const shifts = outs.map(firstValues);
         parts.push(...shifts.map((shift) => tf.reshape<tf.Rank.R1>(shift, [-1])));
-        parts.push(...outs.map(perMemberSum));
-        parts.push(...outs.map((o, k) => perMemberSum(tf.squaredDifference(o, shifts[k]!))));
+        const sum = (x: tf.Tensor) => perMemberSum(x, this.pooledSums);
+        parts.push(...outs.map(sum));
+        parts.push(...outs.map((o, k) => sum(tf.squaredDifference(o, shifts[k]!))));
         for (const g of this.satGroups) {
           const members = { items: g.items.map((k) => this.satNodes[k]!), shape: g.shape };
           const measure = this.nodes[members.items[0]!]!.measure === 'sigmoid' ? 'sigmoid' : 'tanh';
           parts.push(tailCounts(members.items.map((i) => outputs[i]!), measure, SATURATION_LEVEL, () => stacked(members, outputs)));
         }
         const gradStacks = this.varGroups.map((g) => stacked(g, grads));
-        parts.push(...gradStacks.map((s) => perMemberSum(tf.square(s))));
+        parts.push(...gradStacks.map((s) => sum(tf.square(s))));
         if (!this.exactUpdate) {
           const after = this.varGroups.map((g) => stacked(g, this.vars));
-          parts.push(...after.map((a, k) => perMemberSum(tf.squaredDifference(a, before[k]!))));
+          parts.push(...after.map((a, k) => sum(tf.squaredDifference(a, before[k]!))));
         }
-        parts.push(...before.map((b) => perMemberSum(tf.square(b))));
+        parts.push(...before.map((b) => sum(tf.square(b))));
       }
       for (const g of this.deadGroups) {
         const x = stacked({ items: g.items.map((k) => this.deadNodes[k]!), shape: g.shape }, outputs);
         // A unit is dead on this batch when its output is <= 0 for every example (and position).
         const peaks = reduceLeading(x, 'max', 1);
-        parts.push(perMemberSum(tf.cast(tf.lessEqual(peaks, 0), 'float32')));
+        // Counts, summed in order: a mean times a count of rows that is not a power of two is not a whole number.
+        parts.push(perMemberSum(tf.cast(tf.lessEqual(peaks, 0), 'float32'), false));
       }
       return tf.concat<tf.Tensor1D>(parts);
     });

@@ -37,6 +37,15 @@ function throughActivation(dy: tf.Tensor, y: tf.Tensor, activation: FusableActiv
   return dy;
 }
 
+/** A meter's numbers of one step (the weights before the update are the current ones). */
+function stepNumbers(meter: StepMeter, loss: tf.Tensor, outputs: tf.Tensor[], grads: tf.Tensor[]): ReturnType<StepMeter['unpack']> {
+  const before = meter.snapshot();
+  const packed = meter.pack(loss, outputs, grads, before);
+  const result = meter.unpack(packed.dataSync());
+  tf.dispose([packed, ...before]);
+  return result;
+}
+
 describe('Dense as one kernel each way on wasm', () => {
   beforeAll(async () => {
     await selectBackend('wasm');
@@ -238,18 +247,49 @@ describe('Dense as one kernel each way on wasm', () => {
     const vars = nodes.flatMap((n) => n.vars);
     const grads = vars.map((v) => like(v.shape));
     const loss = tf.scalar(2.302585);
-    const numbers = (fused: boolean) => {
-      const meter = new StepMeter(nodes, batchSize, 0.01, true, fused);
-      const before = meter.snapshot();
-      const packed = meter.pack(loss, outputs, grads, before);
-      const result = meter.unpack(packed.dataSync());
-      tf.dispose([packed, ...before]);
-      return result;
-    };
+    // The ops in order (not pooled): the fused kernel's sums.
+    const numbers = (fused: boolean) => stepNumbers(new StepMeter(nodes, batchSize, 0.01, true, fused, false), loss, outputs, grads);
     const fused = numbers(true);
     expect(fused).toEqual(numbers(false));
     expect(fused.values.saturated.some((v) => v !== null && v > 0)).toBe(true);
     tf.dispose([...outputs, ...grads, loss, ...vars]);
+  });
+
+  it("a step's meter numbers with large members pooled equal those summed in order, to float32 rounding; a NaN is summed in order", () => {
+    // Outputs of 8 x 16 x 16 x 32 = 65,536 values (pooled); a 4096 x 300 kernel (1.2 M weights, pooled).
+    const model = keras().input([16, 16, 3]).layer({ kind: 'conv2d', units: 32, kernelSize: [3, 3], activation: 'relu', detail: { conv: { padding: 'same' } } }).layer({ kind: 'conv2d', units: 16, kernelSize: [3, 3], activation: 'tanh', detail: { conv: { padding: 'same' } } }).layer({ kind: 'flatten' }).dense(300, 'sigmoid').dense(4, 'softmax').build();
+    const { plan, batchSize } = planWithinBudget(model, probeOptions({ backend: 'wasm', steps: 1, batchSize: 8, seed: 1 }));
+    const nodes = buildNodes(plan.layers, 'keras', new Rng(1), []).filter((n) => n.planned.ir.kind !== 'input');
+    const seeds = new Rng(3);
+    const like = (shape: number[]) => tf.tensor(seeds.normalInto(new Float32Array(shape.reduce((a, b) => a * b, 1))), shape);
+    const outputs = nodes.map((n) => like([batchSize, ...n.planned.outShape]));
+    const vars = nodes.flatMap((n) => n.vars);
+    const grads = vars.map((v) => like(v.shape));
+    const loss = tf.scalar(1.386294);
+    const numbers = (pooled: boolean, at: tf.Tensor[] = outputs) => stepNumbers(new StepMeter(nodes, batchSize, 0.01, true, false, pooled), loss, at, grads);
+    const [pooled, inOrder] = [numbers(true), numbers(false)];
+    let compared = 0;
+    for (const key of Object.keys(inOrder.values) as (keyof typeof inOrder.values)[]) {
+      inOrder.values[key].forEach((expected, i) => {
+        const got = pooled.values[key][i];
+        if (expected === null || got === null || got === undefined) {
+          expect(got).toBe(expected);
+          return;
+        }
+        compared++;
+        expect(Math.abs(got - expected)).toBeLessThanOrEqual(1e-4 * Math.max(Math.abs(expected), 1e-6));
+      });
+    }
+    expect(compared).toBeGreaterThan(10);
+    // The pooled sums are another order's: some numbers differ in their last bits.
+    expect(pooled).not.toEqual(inOrder);
+    // A NaN in the first convolution's output (XNNPACK's pooling would turn it into -Infinity).
+    const withNan = outputs.map((o, i) => (i === 0 ? tf.where(tf.equal(tf.reshape(tf.range(0, o.size), o.shape), 77), tf.fill(o.shape, NaN), o) : o));
+    const nanPooled = numbers(true, withNan);
+    const nanInOrder = numbers(false, withNan);
+    expect(Object.fromEntries(Object.entries(nanPooled.values).map(([k, v]) => [k, v[0]]))).toEqual(Object.fromEntries(Object.entries(nanInOrder.values).map(([k, v]) => [k, v[0]])));
+    expect(Object.values(nanPooled.values).some((v) => Number.isNaN(v[0]))).toBe(true);
+    tf.dispose([...outputs, ...grads, loss, ...vars, withNan[0]!]);
   });
 
   it('a transpose moves every value of any shape to its place (rows past a tile, columns past a multiple of four)', () => {
