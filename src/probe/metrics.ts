@@ -148,7 +148,7 @@ export class StepMeter {
    * squares and saturation counts are one kernel over the tensors themselves (memberReductions, the
    * same numbers: summed in the same order), and the weights' squares are summed before the update
    * instead of copied for after it: no stacks, no op per group. `pooledSums` (not fused, on wasm): a
-   * member of 2^16 values or more (a CIFAR CNN's outputs, a large layer's weights) is summed by XNNPACK's
+   * member of 2^18 values or more (a CIFAR CNN's outputs, a large layer's weights) is summed by XNNPACK's
    * average pooling on the backend's threads, the same sums in another order (equal to float32
    * rounding; issue 10's CIFAR CNN: ~7 ms a step less); false: in order, as the fused kernel sums.
    */

@@ -256,8 +256,8 @@ describe('Dense as one kernel each way on wasm', () => {
   });
 
   it("a step's meter numbers with large members pooled equal those summed in order, to float32 rounding; a NaN is summed in order", () => {
-    // Outputs of 8 x 16 x 16 x 32 = 65,536 values (pooled); a 4096 x 300 kernel (1.2 M weights, pooled).
-    const model = keras().input([16, 16, 3]).layer({ kind: 'conv2d', units: 32, kernelSize: [3, 3], activation: 'relu', detail: { conv: { padding: 'same' } } }).layer({ kind: 'conv2d', units: 16, kernelSize: [3, 3], activation: 'tanh', detail: { conv: { padding: 'same' } } }).layer({ kind: 'flatten' }).dense(300, 'sigmoid').dense(4, 'softmax').build();
+    // Outputs of 8 x 32 x 32 x 32 = 262,144 values (pooled) and half as many (not); a 16384 x 300 kernel (4.9 M weights, pooled).
+    const model = keras().input([32, 32, 3]).layer({ kind: 'conv2d', units: 32, kernelSize: [3, 3], activation: 'relu', detail: { conv: { padding: 'same' } } }).layer({ kind: 'conv2d', units: 16, kernelSize: [3, 3], activation: 'tanh', detail: { conv: { padding: 'same' } } }).layer({ kind: 'flatten' }).dense(300, 'sigmoid').dense(4, 'softmax').build();
     const { plan, batchSize } = planWithinBudget(model, probeOptions({ backend: 'wasm', steps: 1, batchSize: 8, seed: 1 }));
     const nodes = buildNodes(plan.layers, 'keras', new Rng(1), []).filter((n) => n.planned.ir.kind !== 'input');
     const seeds = new Rng(3);
