@@ -144,10 +144,12 @@ export function registerProbeTests(test: Register, until: Until): void {
 
   test('probe: cancel stops a running probe', async () => {
     const config = vscode.workspace.getConfiguration('gradientLens.probe');
-    await config.update('steps', 200, vscode.ConfigurationTarget.Workspace);
+    // The most steps the setting allows, cancelled as soon as the probe runs: a fixed wait (1.5 s of
+    // 200 steps) let a fast machine finish the probe first.
+    await config.update('steps', 1000, vscode.ConfigurationTarget.Workspace);
     try {
       const pending = vscode.commands.executeCommand<ProbeRunSummary>(defined(probeLens.command).command, ...(defined(probeLens.command).arguments as unknown[]));
-      await new Promise((r) => setTimeout(r, 1500));
+      await until(async () => (await state()).running, 'the probe to run');
       await vscode.commands.executeCommand('gradientLens.cancelProbe');
       const summary = await pending;
       assert.equal(summary.ok, false);

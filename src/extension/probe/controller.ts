@@ -41,6 +41,8 @@ export interface ProbeTestState {
   lastExport: string | null;
   /** The last information message shown to the user (export confirmations). */
   lastNotice: string | null;
+  /** Whether a probe is running (cancelProbe stops it). */
+  running: boolean;
 }
 
 interface Current {
@@ -132,6 +134,7 @@ export class ProbeController implements vscode.Disposable {
       lastRevealedLine: this.lastRevealedLine,
       lastExport: this.lastExport,
       lastNotice: this.lastNotice,
+      running: this.running !== null,
     };
   }
 
