@@ -32,10 +32,20 @@ function rowBlocks(rows: number): number | null {
  */
 export function finiteChannelMeans(x: tf.Tensor): tf.Tensor1D | null {
   if (tf.getBackend() !== 'wasm' || x.size < VIEW_FROM || x.rank < 2) return null;
+  return finitePooledMeans(x, 1) as tf.Tensor1D | null;
+}
+
+/**
+ * The mean of each channel over the rows of each of `groups` blocks of x, [channels] for one group and
+ * [groups, channels] for more: one average pooling of x viewed as [groups, rows, 1, channels]; null
+ * when a mean is not finite (see finiteChannelMeans).
+ */
+function finitePooledMeans(x: tf.Tensor, groups: number): tf.Tensor | null {
   const channels = x.shape[x.rank - 1]!;
-  const rows = x.size / channels;
-  const means = tf.tidy(() => tf.reshape<tf.Rank.R1>(tf.avgPool(tf.reshape<tf.Rank.R4>(x, [1, rows, 1, channels]), [rows, 1], 1, 'valid'), [channels]));
-  // A read of `channels` numbers; the wasm backend has computed them already (it runs synchronously).
+  const rows = x.size / (groups * channels);
+  const shape = groups === 1 ? [channels] : [groups, channels];
+  const means = tf.tidy(() => tf.reshape(tf.avgPool(tf.reshape<tf.Rank.R4>(x, [groups, rows, 1, channels]), [rows, 1], 1, 'valid'), shape));
+  // A read of groups x channels numbers; the wasm backend has computed them already (it runs synchronously).
   if ((means.dataSync() as Float32Array).every(Number.isFinite)) return means;
   means.dispose();
   return null;
@@ -60,10 +70,9 @@ export function pooledMemberSums(x: tf.Tensor): tf.Tensor1D | null {
   const channels = x.shape[x.rank - 1]!;
   const rows = x.size / (members * channels);
   if (rows * channels < POOLED_SUM_FROM) return null;
-  const means = tf.tidy(() => tf.avgPool(tf.reshape<tf.Rank.R4>(x, [members, rows, 1, channels]), [rows, 1], 1, 'valid'));
-  // A read of members x channels numbers; the wasm backend has computed them already (it runs synchronously).
-  const finite = (means.dataSync() as Float32Array).every(Number.isFinite);
-  const sums = finite ? tf.tidy(() => tf.mul<tf.Tensor1D>(tf.sum(tf.reshape(means, [members, channels]), 1), rows)) : null;
+  const means = finitePooledMeans(x, members);
+  if (!means) return null;
+  const sums = tf.tidy(() => tf.mul<tf.Tensor1D>(tf.sum(tf.reshape(means, [members, channels]), 1), rows));
   means.dispose();
   return sums;
 }
