@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ProbeNode } from './layers';
-import { pooledMemberSums, reduceLeading } from './reduce';
+import { largestDivisorUpTo, pooledMemberSums, reduceLeading } from './reduce';
 import { memberReductions, tailCounts, type MemberReduction } from './wasm-kernels';
 import { LAYER_METRIC_KEYS, LAYER_METRICS, SATURATION_LEVEL, type LayerMetricKey, type MeasuredOn, type MeterPart } from '../shared/probe-metrics';
 
@@ -76,11 +76,6 @@ function perMemberSum(x: tf.Tensor, pooled: boolean): tf.Tensor1D {
 function reductions(members: tf.Tensor[], kinds: MemberReduction | MemberReduction[]): tf.Tensor1D {
   const each = typeof kinds === 'string' ? members.map(() => kinds) : kinds;
   return memberReductions(members, each, members.map((m) => summationShape(m.shape)), SATURATION_LEVEL);
-}
-
-function largestDivisorUpTo(n: number, limit: number): number {
-  for (let d = limit; d > 1; d--) if (n % d === 0) return d;
-  return 1;
 }
 
 /**

@@ -36,12 +36,19 @@ export function finiteChannelMeans(x: tf.Tensor): tf.Tensor1D | null {
 }
 
 /**
- * The mean of each channel over the rows of each of `groups` blocks of x, [channels] for one group and
- * [groups, channels] for more: one average pooling of x viewed as [groups, rows, 1, channels]; null
- * when a mean is not finite (see finiteChannelMeans).
+ * The most channels the backend's average pooling is given: with 16,384 it failed ("memory access out
+ * of bounds", tfjs-backend-wasm 4.22, a Flatten of 25,088 features in the meter), with 8,192 it ran.
  */
-function finitePooledMeans(x: tf.Tensor, groups: number): tf.Tensor | null {
-  const channels = x.shape[x.rank - 1]!;
+const MAX_POOLED_CHANNELS = 8192;
+
+/**
+ * The mean of each channel over the rows of each of `groups` blocks of x, [channels] for one group and
+ * [groups, channels] for more: one average pooling of x viewed as [groups, rows, 1, channels] (x's
+ * last axis as the channels unless told); null when a mean is not finite (see finiteChannelMeans) and
+ * for more than MAX_POOLED_CHANNELS channels.
+ */
+function finitePooledMeans(x: tf.Tensor, groups: number, channels = x.shape[x.rank - 1]!): tf.Tensor | null {
+  if (channels > MAX_POOLED_CHANNELS) return null;
   const rows = x.size / (groups * channels);
   const shape = groups === 1 ? [channels] : [groups, channels];
   const means = tf.tidy(() => tf.reshape(tf.avgPool(tf.reshape<tf.Rank.R4>(x, [groups, rows, 1, channels]), [rows, 1], 1, 'valid'), shape));
@@ -56,21 +63,35 @@ function finitePooledMeans(x: tf.Tensor, groups: number): tf.Tensor | null {
  * what the wasm Sum does (one thread, 2^16 values: 0.075 ms pooled, 0.054 in order; 2^18: 0.08, 0.13).
  */
 const POOLED_SUM_FROM = 1 << 18;
+/** The channels pooledMemberSums views a member with: the largest divisor of its size up to 64 (measured with 32 and 64), at least 8. */
+const POOLED_SUM_CHANNELS = 64;
+const MIN_POOLED_SUM_CHANNELS = 8;
+
+/** The largest divisor of `n` up to `limit` (1 when none above 1). */
+export function largestDivisorUpTo(n: number, limit: number): number {
+  for (let d = limit; d > 1; d--) if (n % d === 0) return d;
+  return 1;
+}
 
 /**
  * The sum of all the values of each member of `x` ([members, ...]), [members]: one XNNPACK average
- * pooling of x viewed as [members, rows, 1, channels], then each member's channel means times the rows,
- * summed (a [32, 32, 32, 32] output: 0.5 ms as the wasm Sum, which adds every value in order on one
- * thread; ~0.12 ms pooled, on the backend's threads). Null off wasm, for small members, and when a mean
- * is not finite: a NaN or an infinity in x (XNNPACK turns a NaN into -Infinity) is summed in order.
+ * pooling of x viewed as [members, rows, 1, channels] (a member's values in rows of up to 64), then
+ * each member's channel means times the rows, summed (a [32, 32, 32, 32] output: 0.5 ms as the wasm
+ * Sum, which adds every value in order on one thread; ~0.12 ms pooled, on the backend's threads). Null
+ * off wasm, for small members or sizes with no divisor from 8 to 64, and when a mean is not finite: a
+ * NaN or an infinity in x (XNNPACK turns a NaN into -Infinity) is summed in order.
  */
 export function pooledMemberSums(x: tf.Tensor): tf.Tensor1D | null {
-  if (tf.getBackend() !== 'wasm' || x.rank < 3) return null;
+  if (tf.getBackend() !== 'wasm' || x.rank < 2) return null;
   const members = x.shape[0];
-  const channels = x.shape[x.rank - 1]!;
-  const rows = x.size / (members * channels);
-  if (rows * channels < POOLED_SUM_FROM) return null;
-  const means = finitePooledMeans(x, members);
+  const values = x.size / members;
+  if (values < POOLED_SUM_FROM) return null;
+  // Every value is summed, so any view of a member will do: few channels, many rows (not a Flatten's
+  // 25,088 features as channels, which the pooling cannot take).
+  const channels = largestDivisorUpTo(values, POOLED_SUM_CHANNELS);
+  if (channels < MIN_POOLED_SUM_CHANNELS) return null;
+  const rows = values / channels;
+  const means = finitePooledMeans(x, members, channels);
   if (!means) return null;
   const sums = tf.tidy(() => tf.mul<tf.Tensor1D>(tf.sum(tf.reshape(means, [members, channels]), 1), rows));
   means.dispose();

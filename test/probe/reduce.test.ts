@@ -5,8 +5,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/probe/backend';
-import { reduceLeading, transposeMatrix } from '../../src/probe/reduce';
+import { finiteChannelMeans, pooledMemberSums, reduceLeading, transposeMatrix } from '../../src/probe/reduce';
 import { Rng } from '../../src/probe/rng';
+import { defined } from '../defined';
 
 const values = (t: tf.Tensor) => Array.from(t.dataSync());
 
@@ -54,5 +55,24 @@ describe.each(['cpu', 'wasm'] as const)('views of big tensors on %s', (backend) 
       expect(values(reduceLeading(x, 'sum')).map(Number.isFinite)).toEqual(values(tf.sum(x, [0, 1, 2, 3])).map(Number.isFinite));
       x.dispose();
     }
+  });
+});
+
+describe('pooled sums on wasm', () => {
+  it.each([[[1, 32, 25088]], [[2, 128, 64, 32]], [[1, 8, 32768]]])('sums each member of %j as tf.sum does, to float32 rounding, whatever its last axis (a Flatten of 25,088 features among them)', async (shape) => {
+    await selectBackend('wasm');
+    const x = random(shape, 4);
+    const pooled = defined(pooledMemberSums(x), 'pooled sums');
+    const reference = values(tf.sum(x, shape.slice(1).map((_, i) => i + 1)));
+    values(pooled).forEach((v, i) => {
+      expect(Math.abs(v - reference[i]!)).toBeLessThanOrEqual(1e-4 * Math.sqrt(x.size));
+    });
+  });
+
+  it('leaves channels the pooling cannot take to the plain reductions (16,384 channels failed with an out-of-bounds access)', async () => {
+    await selectBackend('wasm');
+    const x = random([32, 16384], 5);
+    expect(finiteChannelMeans(x)).toBeNull();
+    expect(values(reduceLeading(x, 'max'))).toEqual(values(tf.max(x, [0])));
   });
 });
