@@ -80,11 +80,16 @@ export interface BranchState {
 
 /**
  * The names forks of one frame left differently from `before`, with the merge of their values (a name
- * a fork does not hold has its value from before, else `missing`).
+ * a fork does not hold has its value from before, else `missing`). Only names some fork rebound are
+ * merged: a fork starts as a copy of `before`, and every framework's merge gives back a value all
+ * forks share. Merging every name cost each `if` of unknown condition the size of all the frame's
+ * values (constant lists compared whole): a script's module-level loop around one took 150 ms.
  */
 export function mergedBindings<V>(before: ReadonlyMap<string, V>, ends: readonly ReadonlyMap<string, V>[], merge: (values: V[]) => V, missing: V): Map<string, V> {
+  const rebound = new Set<string>();
+  for (const end of ends) for (const [name, value] of end) if (before.get(name) !== value) rebound.add(name);
   const out = new Map<string, V>();
-  for (const name of new Set(ends.flatMap((m) => [...m.keys()]))) {
+  for (const name of rebound) {
     const prior = before.get(name);
     const merged = merge(ends.map((m) => m.get(name) ?? prior ?? missing));
     if (merged !== prior) out.set(name, merged);
