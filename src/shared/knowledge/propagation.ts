@@ -28,7 +28,7 @@
  * otherwise (pooling and strides treat positions as independent) and BatchNorm's projection of its
  * gradient (a loss of 2 of the batch·positions directions, small except for tiny batches of vectors).
  */
-import type { ActivationIR, Framework, InitializerIR, LayerIR, LayerKind, LayerOf, ModelIR, Range } from '../ir';
+import type { ActivationIR, Framework, InitializerIR, InputShapeGuess, LayerIR, LayerKind, LayerOf, ModelIR, Range } from '../ir';
 import { FLOW_THRESHOLDS, flowMeasure, judgeFlowProfile, lastHiddenIndex, onFlowPath, gradeFlowRatio, outputHeads, scaleFreeLayers, zeroGatedLayers, type FlowGrade, type FlowMeasure } from '../gradient-flow';
 import { activationMoments, gaussianExpectation, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { affineMoments, initializerStats } from './initializers';
@@ -476,6 +476,35 @@ function uniformGradient(consumers: readonly { layer: LayerIR; uniform: boolean 
   );
 }
 
+/** Standardized values of `shape` (without the batch) as `reader` takes them: an embedding reads every entry as a token. */
+function signalOfShape(shape: readonly number[], channelsFirst: boolean, reader: LayerIR | undefined): Signal {
+  if (reader?.kind === 'embedding') return { mean: 0, q: 1, dataVar: 1, features: null, positions: shape.reduce((a, b) => a * b, 1), source: null };
+  const features = channelsFirst ? shape[0]! : shape[shape.length - 1]!;
+  const positions = (channelsFirst ? shape.slice(1) : shape.slice(0, -1)).reduce((a, b) => a * b, 1);
+  return { mean: 0, q: 1, dataVar: 1, features, positions, source: null };
+}
+
+/**
+ * The signal of each Input after a graph's first whose shape the code writes whole (`Input(shape=(16,))`
+ * of a captioning model's word branch), by layer index: the probe feeds each input its own shape, so
+ * its branch runs over its own positions (a GRU over its 16 words, not the image's 10,000 pixels).
+ * Other extra inputs read the model's input.
+ */
+function extraInputSignals(model: ModelIR, layers: readonly LayerIR[], guess: InputShapeGuess | null): Map<number, Signal> {
+  const signals = new Map<number, Signal>();
+  if (!model.isGraph) return signals;
+  const inputs = layers.flatMap((l, i) => (l.kind === 'input' && l.inputs.length === 0 ? [i] : []));
+  for (const i of inputs.slice(1)) {
+    const input = layers[i]!;
+    const shape = input.kind === 'input' ? input.shape : null;
+    if (!shape || shape.length === 0 || !shape.every((d): d is number => d !== null && d > 0)) continue;
+    const reader = layers.find((l) => l.inputs.includes(input.id));
+    const spatial = shape.length >= 2 && reader !== undefined && /^conv/.test(reader.kind);
+    signals.set(i, signalOfShape(shape, spatial && (guess ? guess.layout === 'channels_first' : model.framework === 'torch'), reader));
+  }
+  return signals;
+}
+
 /** The input the probe feeds: the analyzer's guess when it has one (as the probe takes it), else the declared shape. */
 function inputSignal(model: ModelIR, assumptions: string[]): Signal {
   const first = firstComputing(model.layers);
@@ -485,10 +514,7 @@ function inputSignal(model: ModelIR, assumptions: string[]): Signal {
   const sequenceFirst = first !== undefined && readsSteps(first.kind);
   if (known) {
     if (guess?.source === 'default') assumptions.push(`input ${known.join('x')} (${guess.evidence})`);
-    const channelsFirst = known.length >= 2 && (guess ? guess.layout === 'channels_first' : model.framework === 'torch' && first !== undefined && /^conv/.test(first.kind));
-    const features = channelsFirst ? known[0]! : known[known.length - 1]!;
-    const positions = (channelsFirst ? known.slice(1) : known.slice(0, -1)).reduce((a, b) => a * b, 1);
-    return { mean: 0, q: 1, dataVar: 1, features: first?.kind === 'embedding' ? null : features, positions: first?.kind === 'embedding' ? known.reduce((a, b) => a * b, 1) : positions, source: null };
+    return signalOfShape(known, known.length >= 2 && (guess ? guess.layout === 'channels_first' : model.framework === 'torch' && first !== undefined && /^conv/.test(first.kind)), first);
   }
   if (sequenceFirst) {
     assumptions.push(`sequence length ${DEFAULT_SEQUENCE_LENGTH} (not in the code)`);
@@ -905,6 +931,7 @@ function propagate(model: ModelIR): ModelPrediction {
   const gated = zeroGatedLayers(model);
   const measured = mapPacked(layers, (l, i) => (onFlowPath(l) && !gated.has(i) ? i : -1)).filter((i) => i >= 0);
   const start = inputSignal(model, assumptions);
+  const extraInputs = extraInputSignals(model, layers, model.inputGuess?.shape.every((d) => d > 0) ? model.inputGuess : null);
   // In a graph, a layer that reads no layer (a second Input) reads the model's input, not the layer listed before it.
   const inputsOf = mapPacked(layers, (layer, i) => (!model.isGraph ? [i - 1] : layer.inputs.length > 0 ? mapPacked(layer.inputs, (id) => index.get(id) ?? -2) : [-1]));
   const outputs = modelOutputs(model);
@@ -918,7 +945,7 @@ function propagate(model: ModelIR): ModelPrediction {
   layers.forEach((layer, i) => {
     const inputs = inputsOf[i]!;
     if (inputs.some((k) => k === -2 || k >= i)) throw new Unpropagatable(`${layerLabel(layer)} reads a layer the model does not have before it`, layer);
-    const ins = mapPacked(inputs, (k) => (k < 0 ? start : nodes[k]!.out));
+    const ins = mapPacked(inputs, (k) => (k < 0 ? (extraInputs.get(i) ?? start) : nodes[k]!.out));
     const centred = readers[i]!.length > 0 && readers[i]!.every((r) => r.kind === 'batchnorm');
     const node = nodeFor(layer, i, model, ins, head, centred, assumptions, scales.get(layer.id) ?? null);
     // A PyTorch layer whose input size the code leaves unknown takes it from its input, as the probe builds it.

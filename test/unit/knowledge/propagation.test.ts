@@ -9,7 +9,7 @@ import { predictPropagation, type PropagatedModel } from '../../../src/shared/kn
 import { gradeFlowRatio } from '../../../src/shared/gradient-flow';
 import { act, buildModel, dense, layerOf, type LayerSpec } from '../rules/ir-builder';
 import { defined } from '../../defined';
-import { extractFrom } from '../extract/extract-helper';
+import { extractFrom, modelNamed } from '../extract/extract-helper';
 import { flowOutliersClause } from '../../../src/shared/knowledge/flow-outliers';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -305,6 +305,42 @@ describe('mean-field recursions: textbook values', () => {
     expect(defined(shrunk).predictedStd).toBeLessThan(defined(firstArm).predictedStd / 2);
     // The first arm's gradient comes through its own output only: below the second arm's, which the concat reaches directly.
     expect(defined(defined(firstArm).log10GradRatio)).toBeLessThan(defined(defined(secondArm).log10GradRatio));
+  });
+
+  it("a second Input whose shape the code writes feeds its branch that shape, as the probe does: a captioning model's words run their GRU over 16 steps, not over the image's pixels", async () => {
+    const models = await extractFrom(`
+from tensorflow import keras
+from tensorflow.keras import layers
+
+image = keras.Input(shape=(64, 64, 3))
+x = layers.Conv2D(16, 3, activation="relu")(image)
+x = layers.GlobalAveragePooling2D()(x)
+image_vector = layers.Dense(128, activation="relu")(x)
+
+words = keras.Input(shape=(16,))
+w = layers.Embedding(5000, 64)(words)
+sentence = layers.GRU(128, return_sequences=True)(w)
+sentence = layers.GlobalAveragePooling1D()(sentence)
+
+joined = layers.concatenate([image_vector, sentence])
+captioner = keras.Model([image, words], layers.Dense(5000, activation="softmax")(joined))
+
+tokens = keras.Input(shape=(16,))
+t = layers.Embedding(5000, 64)(tokens)
+alone = layers.GRU(128, return_sequences=True)(t)
+alone = layers.GlobalAveragePooling1D()(alone)
+language = keras.Model(tokens, layers.Dense(5000, activation="softmax")(alone))
+`);
+    const gruOf = (name: string) => {
+      const p = predictPropagation(modelNamed(models, name));
+      if (!p.ok) throw new Error(p.reason);
+      return defined(p.layers.find((l) => l.kind === 'gru'));
+    };
+    const joined = gruOf('captioner');
+    const alone = gruOf('language');
+    // A GRU's output over a sequence depends on its length: the same branch fed the image's 62x62 positions differs.
+    expect(joined.predictedStd).toBeCloseTo(alone.predictedStd, 10);
+    expect(joined.q).toBeCloseTo(alone.q, 10);
   });
 
   it('local response normalization divides by (k + alpha * q)^beta, the signal and the gradient alike', () => {
