@@ -109,6 +109,24 @@ describe('Scope', () => {
     const n = defined(descendantsOfType(g.root, 'identifier').find((id) => id.text === 'n'));
     expect(Scope.of(n).with('n', 5).evaluate(n)).toBe(5);
   });
+
+  it('keeps the latest of many known values bound in one scope, and an unknown one hiding the name, however many came before', () => {
+    const f = parse(`${Array.from({ length: 300 }, (_, i) => `v${i} = 0`).join('\n')}\ntotal = v7 + v250 + v299\n`);
+    const use = (name: string) => defined(descendantsOfType(f.root, 'identifier').filter((id) => id.text === name).at(-1));
+    const base = Scope.of(use('v7'));
+    // An unrolled loop rebinding its names: 300 values, then v7 rebound, then v250 made unknown.
+    let scope = base;
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 300; i++) scope = scope.with(`v${i}`, round * 1000 + i);
+    const before = scope;
+    scope = scope.with('v7', -7).with('v250', undefined as never);
+    expect(scope.evaluate(use('v7'))).toBe(-7);
+    expect(scope.evaluate(use('v299'))).toBe(2299);
+    expect(scope.evaluate(use('v250'))).toBeUndefined();
+    expect(scope.bindsOwn('v250')).toBe(true);
+    // Scopes are values: the one before the last bindings still reads its own.
+    expect(before.evaluate(use('v7'))).toBe(2007);
+    expect(before.evaluate(use('v250'))).toBe(2250);
+  });
 });
 
 describe('syntax helpers', () => {
