@@ -22,14 +22,13 @@ import type { ExternalTraining, TrainingExtractor } from './types';
 import { callsNamed, callsWithLastName, numberAt, originOf, returnedValues } from './training/flow';
 import { ModelResolver, refKey, type KnownRef } from './training/model-refs';
 import { OPTIMIZER_CLASS_PATTERN, constructedOptimizer, kerasDefaultOptimizer, optimizerClass, stringOptimizer } from './training/optimizers';
-import { findLoops, lossCallOf, type LoopSite } from './training/loops';
+import { findLoops, FIT_METHODS, lossCallOf, type LoopSite } from './training/loops';
 import { lossFromQualified, lossFromString } from './training/losses';
 import { findDataSources } from './training/data-sources';
 import { mergeTraining } from './training/merge';
 import { rethrowCancellation, throwIfCancelled } from '../cancellation';
 import { lineStarts } from '../rules/helpers/text-offsets';
 
-const FIT_METHODS = new Set(['fit', 'fit_generator', 'train_on_batch']);
 
 /** Training facts gathered per model (own or imported), in first-seen order. */
 class TrainingTable {

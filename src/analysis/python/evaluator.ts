@@ -248,6 +248,13 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
   /** Told of the value a `return` statement returns (before the call's result merges the paths). */
   protected returned?(value: V, f: F): void;
 
+  /**
+   * Whether a `for` loop over constant items repeats one step in every iteration (a training loop over
+   * its epochs), so that running each iteration would compute nothing the first does not: its body then
+   * runs once, the loop variable unknown, instead of once per item.
+   */
+  protected repeatsOneStep?(loop: Node): boolean;
+
   /** Told when a constant loop or comprehension starts (+1) and ends (-1) unrolling around the code. */
   protected onUnroll?(f: F, delta: 1 | -1): void;
 
@@ -524,6 +531,11 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
     const body = this.s.field(stmt, 'body');
     if (!left || !right || !body) return undefined;
     let items = this.iterate(this.eval(right, f));
+    // A loop each of whose iterations repeats one step (a framework says which) runs that step once.
+    if (items && items.length > 1 && this.repeatsOneStep?.(stmt)) {
+      this.assign(left, this.unknown, f);
+      return this.loopOnce(stmt, body, f);
+    }
     // Nested constant loops multiply: past the cap (or half the file's budget) the loop counts as unbounded.
     if (items && (this.unrolledProduct * items.length > LIMITS.unrolledIterations || this.steps > LIMITS.steps / 2)) {
       this.notes.limit('loop', `for ${left.text} in ${right.text}`, rangeOf(stmt));

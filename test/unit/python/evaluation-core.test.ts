@@ -285,6 +285,57 @@ class Net(nn.Module):
     expect(notices.some((n) => /^Line 9: for j in range\(128\): a loop longer than/.test(n))).toBe(true);
   });
 
+  it("a training loop over its epochs runs its step once: a script's 200 x 50 steps neither hit the loop limit nor lose the raw-tensor model the step trains", async () => {
+    const text = `
+import torch
+
+n_epochs = 200
+batches = 50
+w1 = torch.randn(784, 128, requires_grad=True)
+w2 = torch.randn(128, 10, requires_grad=True)
+losses = []
+for epoch in range(n_epochs):
+    for i in range(batches):
+        x = torch.randn(64, 784)
+        loss = torch.sigmoid(x @ w1).matmul(w2).pow(2).mean()
+        loss.backward()
+        with torch.no_grad():
+            for w in (w1, w2):
+                w -= 0.01 * w.grad
+                w.grad.zero_()
+        losses.append(loss.item())
+`;
+    const project = await Project.create();
+    try {
+      project.setFile('/ws/train.py', text);
+      const result = project.analyzeFile('/ws/train.py');
+      expect(result.notices.map((n) => n.message).filter((m) => /a loop longer than/.test(m))).toEqual([]);
+      expect(result.models.map((m) => m.layers.filter((l) => l.kind !== 'activation').length)).toEqual([2]);
+    } finally {
+      project.dispose();
+    }
+  });
+
+  it('a constant loop that only builds (no training step in it) is still unrolled, each iteration with its own value', async () => {
+    const models = await extractTorchFrom(`
+from torch import nn
+
+class Pyramid(nn.Module):
+    def __init__(self):
+        super().__init__()
+        widths = [256, 128, 64, 32]
+        self.blocks = nn.ModuleList()
+        for i in range(3):
+            self.blocks.append(nn.Linear(widths[i], widths[i + 1]))
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return x
+`);
+    expect(model(models, 'Pyramid').layers.map((l) => l.units)).toEqual([128, 64, 32]);
+  });
+
   it('a model of more layer applications than the trace records is read part-way: one notice, and no flow judged on the part', async () => {
     const text = `
 from torch import nn
@@ -337,7 +388,7 @@ model.add(Dense(12, activation='softmax'))
 model.compile(loss='categorical_crossentropy', optimizer='adam')
 
 for iteration in range(1, 200):
-    model.fit(np.zeros((8, 7, 12)), np.zeros((8, 12)), epochs=1)
+    seed = model.predict(np.zeros((8, 7, 12)))
     for i in range(30):
         row = np.random.randint(0, 8)
         guess = model.predict_classes(np.zeros((1, 7, 12)), verbose=0)

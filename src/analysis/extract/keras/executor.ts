@@ -23,6 +23,7 @@ import { kerasCall, passthrough as passArguments, tensorOperator, unknownLayerAp
 import { lastSegment } from './symbols';
 import { intShape, readingLambda, staticShapeValue, unreadOperation } from './lambda';
 import { OPAQUE, mergeValues, type ClosureFrame, type FlowMarks, type GraphNode, type SequentialBuilder, type Value } from './values';
+import { trainsEachIteration } from '../training/loops';
 
 /** How deep helper functions / methods / custom layers are inlined. */
 export const MAX_INLINE_DEPTH = LIMITS.inlineDepth;
@@ -187,6 +188,11 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
   /** Loops of unknown length are read once: their layers are marked repeated. */
   protected readsLoopsOnce(): boolean {
     return true;
+  }
+
+  /** A training loop around fit or a custom step runs it once, not once per epoch (trainsEachIteration). */
+  protected override repeatsOneStep(loop: Node): boolean {
+    return trainsEachIteration(loop);
   }
 
   protected override readsComprehensionsOnce(): boolean {

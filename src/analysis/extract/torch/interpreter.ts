@@ -35,6 +35,7 @@ import { WordSet } from '../../python/text-words';
 import { ImportedHeads, withinPackages } from '../../python/imported-heads';
 import { activationOfFormula } from '../../python/elementwise-formula';
 import type { ActivationName } from '../../../shared/ir';
+import { trainsEachIteration } from '../training/loops';
 
 const MAX_ITERATIONS = LIMITS.loopIterations;
 
@@ -324,6 +325,11 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
 
   protected entered(def: Node): void {
     this.ctx.entered.add(def.id);
+  }
+
+  /** A training loop runs its step once, not once per epoch (trainsEachIteration). */
+  protected override repeatsOneStep(loop: Node): boolean {
+    return trainsEachIteration(loop);
   }
 
   /** In forward, a loop of unknown length runs once: the layers it applies are followed. */

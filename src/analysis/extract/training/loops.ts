@@ -6,7 +6,7 @@
  * Each update pairs with the nearest gradient computation before it in the same function; clipping
  * counts only between the two (clipping after `step()` clips gradients that are about to be zeroed).
  */
-import type { Node } from '../../python/syntax-tree';
+import { memoSlot, type Node } from '../../python/syntax-tree';
 import type { LoopClipIR, TrainingLoopIR } from '../../../shared/ir';
 import { argument, callArguments, calleeName, enclosing, rangeOf, requiredField } from '../../python/syntax';
 import { callsWithLastName, numberAt, originOf, reachingDefinition, returnedPart, scopeNodeOf, type Resolve } from './flow';
@@ -24,6 +24,22 @@ export interface LoopSite {
 
 const NORM_CLIPS = new Set(['clip_grad_norm_', 'clip_grad_norm', 'clip_by_global_norm', 'clip_by_norm', 'clip_grads_with_norm_']);
 const VALUE_CLIPS = new Set(['clip_grad_value_', 'clip_grad_value', 'clip_by_value']);
+
+/** Keras methods that train a compiled model on data. */
+export const FIT_METHODS: ReadonlySet<string> = new Set(['fit', 'fit_generator', 'train_on_batch']);
+
+/** A method call that trains: a gradient of a loss, an update from one, or a Keras fit. */
+const TRAINING_CALL = new RegExp(`\\.(?:backward|manual_backward|apply_gradients|${[...FIT_METHODS].join('|')})\\s*\\(`);
+const TRAINS_EACH_ITERATION = memoSlot();
+
+/**
+ * Whether a loop trains in its body (`for epoch in range(opt.n_epochs): ... loss.backward()`): its
+ * iterations repeat one step, so the readers run that step once instead of every epoch (200 of a GAN
+ * script's, each re-reading the whole step). Read from its text, comments too.
+ */
+export function trainsEachIteration(loop: Node): boolean {
+  return loop.memo(TRAINS_EACH_ITERATION, (n) => TRAINING_CALL.test(n.text));
+}
 
 /** Last names of the calls that can be a gradient, an update or a clip. */
 const CANDIDATE_PATTERN = 'backward|manual_backward|gradient|step|apply_gradients|clamp_?|\\w*[cC][lL][iI][pP]\\w*';
