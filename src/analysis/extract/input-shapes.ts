@@ -21,7 +21,8 @@ import { Scope, type ConstValue } from '../python/constants';
 import { argument, callArguments, calleeName, enclosing } from '../python/syntax';
 import { callsWithLastName } from './training/flow';
 import { firstShapeConflict, propagateShapes, type ShapeConflict } from '../../shared/shapes';
-import { cloneLayer, firstComputing, isConstantInput } from '../../shared/layers';
+import { cloneLayer, copyLayer, CopiesMade, firstComputing, isConstantInput } from '../../shared/layers';
+import { mapPacked } from '../../shared/packed';
 
 /** Something in the file's code that tells a shape. */
 export interface Evidence {
@@ -462,12 +463,21 @@ function sideFromFlatten(model: ModelIR, channels: number, rank: number, layout:
   const target = model.layers[flattenAt + 1]?.inFeatures ?? null;
   if (flattenAt < 0 || target === null) return null;
   const flattenId = model.layers[flattenAt]!.id;
+  // The layers up to the Flatten (a graph lists a layer after what it reads), copied per trial: the
+  // propagation fills in sizes. Each side is tried once.
+  const upToFlatten = model.layers.slice(0, flattenAt + 1);
+  const tried = new Map<number, number | null>();
   const flatSize = (side: number): number | null => {
-    const layers = structuredClone(model.layers);
+    const known = tried.get(side);
+    if (known !== undefined) return known;
+    const copies = new CopiesMade();
+    const layers = mapPacked(upToFlatten, (layer) => copyLayer(layer, copies));
     const spatial = new Array<number>(rank - 1).fill(side);
     const shape = layout === 'channels_first' ? [channels, ...spatial] : [...spatial, channels];
     const out = propagateShapes(layers, shape, { layout, framework: model.framework }).get(flattenId);
-    return Array.isArray(out) && out.length === 1 && typeof out[0] === 'number' && out[0] > 0 ? out[0] : null;
+    const size = Array.isArray(out) && out.length === 1 && typeof out[0] === 'number' && out[0] > 0 ? out[0] : null;
+    tried.set(side, size);
+    return size;
   };
   // A global pool before the Flatten makes every side fit: then the Linear says nothing about H x W.
   if (flatSize(37) === flatSize(101)) return null;
