@@ -162,11 +162,16 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     const active = new Set(caller.active);
     active.add(call.def.id);
     if (call.guards !== undefined) active.add(call.guards);
+    // Every field named, not spread from `base`: a spread followed by fields `base` lacks took V8's
+    // generic path, ~4 us a call (10 % of reading a ResNet builder's 1,200 layers).
     return {
-      ...base,
       scope: closure ? Scope.inside(call.def, closure.scope) : base.scope,
       // The defining call's layers, helpers and dicts, as they are when the closure runs.
       locals: closure ? new Map(closure.locals) : base.locals,
+      depth: base.depth,
+      unroll: base.unroll,
+      returns: base.returns,
+      globalNames: base.globalNames,
       marks: caller.marks,
       self: call.self,
       classDef: call.classDef,
