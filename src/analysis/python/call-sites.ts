@@ -253,17 +253,25 @@ export function collapseInstances(runs: readonly InstanceModels[]): ModelIR[] {
       out.push(variants[0]!.model);
       continue;
     }
-    const distinct = new Map<string, { model: ModelIR; site: CallSite | null }>();
+    // The first variant of each signature. Models of different lengths differ: their signatures (the
+    // whole IR serialized: a ResNet builder's five depths, 1,200 layers) are made only to compare
+    // models of one length.
+    const distinct: { model: ModelIR; site: CallSite | null; sig: string | null }[] = [];
     for (const v of variants) {
+      const alike = distinct.filter((d) => d.model.layers.length === v.model.layers.length);
+      if (alike.length === 0) {
+        distinct.push({ ...v, sig: null });
+        continue;
+      }
       const sig = signature(v.model);
-      if (!distinct.has(sig)) distinct.set(sig, v);
+      if (!alike.some((d) => (d.sig ??= signature(d.model)) === sig)) distinct.push({ ...v, sig });
     }
-    if (distinct.size === 1) {
-      out.push([...distinct.values()][0]!.model);
+    if (distinct.length === 1) {
+      out.push(distinct[0]!.model);
       continue;
     }
-    const labels = [...distinct.values()].map((v) => v.site?.label);
-    for (const { model, site } of distinct.values()) {
+    const labels = distinct.map((v) => v.site?.label);
+    for (const { model, site } of distinct) {
       if (!site) {
         out.push(model);
         continue;
