@@ -11,7 +11,7 @@
  * lists, dicts, functions, merging, truth, iteration) and what a name, an attribute, a call, an
  * operator or a subscript means for them (the hooks).
  */
-import type { Node } from './syntax-tree';
+import { memoSlot, type Node } from './syntax-tree';
 import { throwIfCancelled } from '../cancellation';
 import { Scope, type ConstValue } from './constants';
 import { compare, str } from './constops';
@@ -95,6 +95,34 @@ export function mergedBindings<V>(before: ReadonlyMap<string, V>, ends: readonly
     if (merged !== prior) out.set(name, merged);
   }
   return out;
+}
+
+/** Statements that bind no name of the frame they run in (nor make a reader rebind one). */
+const NON_BINDING_STATEMENTS: ReadonlySet<string> = new Set(['pass_statement', 'break_statement', 'continue_statement', 'return_statement', 'raise_statement', 'assert_statement', 'print_statement', 'comment']);
+const BINDS_NAMES = memoSlot();
+
+/**
+ * Whether running `block` may bind a name of its frame, read from its statements: assignments,
+ * loops (a loop of unknown length forgets what it appends to), definitions, imports, `with ... as`,
+ * `except ... as`, `del`, `global`, a walrus anywhere; conservatively, any statement but an expression
+ * and the few that bind nothing. A branch that binds nothing runs on the frame's own names, uncopied:
+ * an unknown `if` inside a script's unrolled loop copied every module name twice an iteration.
+ */
+function bindsNames(block: Node): boolean {
+  return block.memo(BINDS_NAMES, (b) => b.namedChildren.some(statementBinds));
+}
+
+function statementBinds(stmt: Node): boolean {
+  if (stmt.text.includes(':=')) return true;
+  if (stmt.type === 'expression_statement') return stmt.namedChildren.some((e) => e.type === 'assignment' || e.type === 'augmented_assignment');
+  if (stmt.type === 'if_statement') {
+    const consequence = stmt.childForFieldName('consequence');
+    return (consequence !== null && bindsNames(consequence)) || stmt.childrenForFieldName('alternative').some((alt) => {
+      const body = alt.childForFieldName('consequence') ?? alt.childForFieldName('body');
+      return body === null || bindsNames(body);
+    });
+  }
+  return !NON_BINDING_STATEMENTS.has(stmt.type);
 }
 
 /** Shadows a name in a Scope with a known constant, or with "unknown" (undefined). */
@@ -505,7 +533,8 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
     try {
       for (const body of bodies) {
         state?.reset();
-        const fork: F = { ...f, locals: new Map(f.locals) };
+        // A path that binds no name (`if loss <= 0: break`, the implicit else) shares the frame's names.
+        const fork: F = body && bindsNames(body) ? { ...f, locals: new Map(f.locals) } : { ...f };
         const flow = body ? this.execBlock(body, fork) : undefined;
         state?.capture();
         if (flow?.kind === 'return') returned.push(flow.value);

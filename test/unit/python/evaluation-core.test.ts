@@ -316,6 +316,44 @@ for epoch in range(n_epochs):
     }
   });
 
+  it('a branch of an unknown condition that rebinds a name, in any spelling the readers follow, leaves it unknown after the if; one that binds nothing leaves it as it was', async () => {
+    const widthAfter = async (branch: string) => {
+      const models = await extractTorchFrom(`
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self, flag):
+        super().__init__()
+        width = 64
+        if flag:
+${branch
+  .split('\n')
+  .map((line) => `            ${line}`)
+  .join('\n')}
+        self.fc = nn.Linear(10, width)
+
+    def forward(self, x):
+        return self.fc(x)
+`);
+      return model(models, 'Net').layers[0]?.units ?? null;
+    };
+    const rebinding = [
+      'width = 128',
+      'width += 64',
+      'width, depth = 128, 2',
+      'width: int = 128',
+      '[width] = [128]',
+      'for width in (32, 128):\n    pass',
+      'while flag:\n    width = 128',
+      'def width():\n    pass',
+      'if flag > 1:\n    width = 128',
+      'if flag > 1:\n    pass\nelse:\n    width = 128',
+    ];
+    for (const branch of rebinding) expect(await widthAfter(branch), branch).toBeNull();
+    for (const branch of ['print(width)', 'pass', 'raise ValueError(width)', 'assert width > 0', 'if flag > 1:\n    print(width)']) expect(await widthAfter(branch), branch).toBe(64);
+  });
+
   it('a constant loop that only builds (no training step in it) is still unrolled, each iteration with its own value', async () => {
     const models = await extractTorchFrom(`
 from torch import nn
