@@ -858,28 +858,39 @@ export function propagateShapes(layers: LayerIR[], inputShape: Shape | null, opt
 }
 
 /**
- * The first layer that cannot read what `inputShape` gives it (see shapeConflict), or null. Mutates
- * the layers as propagateShapes does: pass a copy.
+ * The first layer that cannot read what `inputShape` gives it (see shapeConflict), or null. The walk
+ * fills in the sizes it derives, as propagateShapes does, in the layer `prepare` gives for each layer
+ * it reaches (a copy, made only for the layers before the conflict).
  */
-export function firstShapeConflict(layers: LayerIR[], inputShape: Shape, options: PropagateOptions = {}): ShapeConflict | null {
+export function firstShapeConflict(layers: readonly LayerIR[], inputShape: Shape, options: PropagateOptions, prepare: (layer: LayerIR, index: number) => LayerIR): ShapeConflict | null {
   let conflict: ShapeConflict | null = null;
-  walk(layers, inputShape, options, (layer, inputs, ctx, output) => {
-    const reason = shapeConflict(layer, inputs, ctx, output);
-    if (reason !== null) conflict = { layer, reason };
-    return reason === null;
-  });
+  walk(
+    layers,
+    inputShape,
+    options,
+    (layer, inputs, ctx, output) => {
+      const reason = shapeConflict(layer, inputs, ctx, output);
+      if (reason !== null) conflict = { layer, reason };
+      return reason === null;
+    },
+    prepare,
+  );
   return conflict;
 }
 
 type LayerVisit = (layer: LayerIR, inputs: Flow[], ctx: ShapeContext, output: Flow) => boolean;
 
-/** Each layer's flow in order; `visit` sees each layer before its sizes are filled in, and stops the walk by returning false. */
-function walk(layers: LayerIR[], inputShape: Shape | null, options: PropagateOptions, visit: LayerVisit | null): Map<string, Flow> {
+/**
+ * Each layer's flow in order; `visit` sees each layer before its sizes are filled in, and stops the walk
+ * by returning false. `prepare` gives the layer read and filled in for each layer reached (default: itself).
+ */
+function walk(layers: readonly LayerIR[], inputShape: Shape | null, options: PropagateOptions, visit: LayerVisit | null, prepare: ((layer: LayerIR, index: number) => LayerIR) | null = null): Map<string, Flow> {
   const framework = options.framework ?? (options.layout === 'channels_first' ? 'torch' : 'keras');
   const base: Omit<ShapeContext, 'nextKind'> = { layout: options.layout ?? (framework === 'torch' ? 'channels_first' : 'channels_last'), framework, honourDataFormat: true };
   const flows = new Map<string, Flow>();
   let modelInputUsed = false;
-  for (const [index, layer] of layers.entries()) {
+  for (let index = 0; index < layers.length; index++) {
+    const layer = prepare ? prepare(layers[index]!, index) : layers[index]!;
     let inputs: Flow[];
     if (layer.inputs.length > 0) {
       inputs = layer.inputs.map((id) => flows.get(id) ?? UNKNOWN_FLOW);

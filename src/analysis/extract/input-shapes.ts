@@ -560,14 +560,14 @@ function acceptedDefault(model: ModelIR, req: Requirement, guess: InputShapeGues
 /** The first layer that refuses `shape` when built as the probe builds it: unknown widths at their representative sizes. */
 function conflictFor(model: ModelIR, shape: number[], layout: InputShapeGuess['layout']): ShapeConflict | null {
   const layers = model.layers;
-  // Copies: the walk fills in the sizes it derives.
-  const trial = layers.map((layer, i) => {
+  // Copies, made as the walk reaches each layer (it fills in the sizes it derives; most trial shapes
+  // are refused by one of the first layers, and a generator has hundreds).
+  return firstShapeConflict(layers, shape, { layout, framework: model.framework }, (layer, i) => {
     const copy = cloneLayer(layer);
     const sized = representativeUnits(layer, i === layers.length - 1, layers[i + 1]);
     if (sized) copy.units = sized.units;
     return copy;
   });
-  return firstShapeConflict(trial, shape, { layout, framework: model.framework });
 }
 
 function describeConflict(c: ShapeConflict): string {

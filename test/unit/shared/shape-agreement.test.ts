@@ -144,15 +144,20 @@ import torch.nn as nn
 net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Conv2d(16, 4, 3), nn.Flatten(), nn.Linear(4, 2))
 `);
     // Analyzer layout (channels first) and probe layout (channels last) of the same 3x10x10 input.
-    const conflict = firstShapeConflict(model.layers.map((l) => cloneLayer(l)), [3, 10, 10], { framework: 'torch' });
+    // The walk fills in sizes in the copies it is given, made as it reaches each layer: none past the conflict.
+    const before = JSON.stringify(model.layers);
+    const copied: number[] = [];
+    const conflict = firstShapeConflict(model.layers, [3, 10, 10], { framework: 'torch' }, (l, i) => (copied.push(i), cloneLayer(l)));
     expect(conflict?.reason).toBe('expects 16 input channels but receives 8');
+    expect(copied).toEqual([0, 1, 2]);
+    expect(JSON.stringify(model.layers)).toBe(before);
     expect(() => probeShapes(model, [10, 10, 3])).toThrow(`'${conflict?.layer.name ?? ''}' (line 3): ${conflict?.reason ?? ''}`);
     // Its clean twin: every channel count fits, no conflict, and the probe plans it.
     const fits = await onlyModel(`
 import torch.nn as nn
 net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Conv2d(8, 4, 3), nn.Flatten(), nn.Linear(144, 2))
 `);
-    expect(firstShapeConflict(fits.layers.map((l) => cloneLayer(l)), [3, 10, 10], { framework: 'torch' })).toBeNull();
+    expect(firstShapeConflict(fits.layers, [3, 10, 10], { framework: 'torch' }, (l) => cloneLayer(l))).toBeNull();
     expect(probeShapes(fits, [10, 10, 3]).at(-1)).toEqual([2]);
   });
 });
