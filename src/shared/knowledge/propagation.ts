@@ -493,10 +493,15 @@ function signalOfShape(shape: readonly number[], channelsFirst: boolean, reader:
 function extraInputSignals(model: ModelIR, layers: readonly LayerIR[], guess: InputShapeGuess | null): Map<number, Signal> {
   const signals = new Map<number, Signal>();
   if (!model.isGraph) return signals;
-  const inputs = layers.flatMap((l, i) => (l.kind === 'input' && l.inputs.length === 0 ? [i] : []));
-  for (const i of inputs.slice(1)) {
+  let first = true;
+  for (let i = 0; i < layers.length; i++) {
     const input = layers[i]!;
-    const shape = input.kind === 'input' ? input.shape : null;
+    if (input.kind !== 'input' || input.inputs.length > 0) continue;
+    if (first) {
+      first = false;
+      continue;
+    }
+    const shape = input.shape;
     if (!shape || shape.length === 0 || !shape.every((d): d is number => d !== null && d > 0)) continue;
     const reader = layers.find((l) => l.inputs.includes(input.id));
     const spatial = shape.length >= 2 && reader !== undefined && /^conv/.test(reader.kind);
