@@ -237,6 +237,25 @@ export function gaussianExpectation(g: (z: number) => number, mean: number, vari
   return sum;
 }
 
+/**
+ * E[weight(z)·f(z)] and E[weight(z)·f(z)²] for z ~ N(mean, variance) in one pass over the nodes, each
+ * term as gaussianExpectation computes it (the maximum of a pooling window weighs every node by an
+ * order-statistic density: two passes computed it and the nodes twice).
+ */
+export function gaussianWeightedMoments(weight: (z: number) => number, f: (z: number) => number, mean: number, variance: number): { mean: number; second: number } {
+  const { x, w } = nodesFor(mean, Math.sqrt(Math.max(variance, 0)));
+  let first = 0;
+  let second = 0;
+  for (let i = 0; i < x.length; i++) {
+    const z = x[i]!;
+    const weighted = weight(z);
+    const y = f(z);
+    first += w[i]! * (weighted * y);
+    second += w[i]! * (weighted * y ** 2);
+  }
+  return { mean: first, second };
+}
+
 /** The Gaussian moments of an activation the recursions need, for z ~ N(mean, variance). */
 export interface ActivationMoments {
   /** E[φ(z)] */

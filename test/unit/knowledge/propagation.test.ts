@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { InitializerIR } from '../../../src/shared/ir';
-import { activationMoments, gaussianExpectation, scalarActivation } from '../../../src/shared/knowledge/activation-functions';
+import { activationMoments, gaussianExpectation, gaussianWeightedMoments, scalarActivation } from '../../../src/shared/knowledge/activation-functions';
 import { predictPropagation, type PropagatedModel } from '../../../src/shared/knowledge/propagation';
 import { gradeFlowRatio } from '../../../src/shared/gradient-flow';
 import { act, buildModel, dense, layerOf, type LayerSpec } from '../rules/ir-builder';
@@ -50,6 +50,18 @@ describe('softmax and log_softmax outputs', () => {
 });
 
 describe('Gauss-Hermite quadrature', () => {
+  it('weighted moments in one pass equal the two expectations term for term, narrow (Hermite) and wide (panels)', () => {
+    const tanh = defined(scalarActivation('tanh', 'torch'));
+    for (const [mean, variance] of [[0.3, 0.8], [-1, 9], [2, 40]] as const) {
+      // The order-statistic weight of the largest of 4 values, as the max-pooling prediction uses it.
+      const weight = (z: number) => 4 * (0.5 * (1 + Math.tanh(z - mean))) ** 3;
+      const both = gaussianWeightedMoments(weight, (z) => tanh.f(z), mean, variance);
+      expect(both.mean).toBe(gaussianExpectation((z) => weight(z) * tanh.f(z), mean, variance));
+      expect(both.second).toBe(gaussianExpectation((z) => weight(z) * tanh.f(z) ** 2, mean, variance));
+      expect(both.second).toBeGreaterThan(0);
+    }
+  });
+
   it('integrates polynomials and rectifiers exactly', () => {
     expect(gaussianExpectation((z) => z * z, 0, 2.5)).toBeCloseTo(2.5, 10);
     expect(gaussianExpectation((z) => z ** 4, 0, 1)).toBeCloseTo(3, 8);
