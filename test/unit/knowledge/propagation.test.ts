@@ -355,6 +355,30 @@ language = keras.Model(tokens, layers.Dense(5000, activation="softmax")(alone))
     expect(joined.q).toBeCloseTo(alone.q, 10);
   });
 
+  it('a seq2seq decoder after RepeatVector(n) runs its LSTM over n steps, as the probe builds it', async () => {
+    const decoder = async (n: number) => {
+      const models = await extractFrom(`
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    keras.Input(shape=(7, 12)),
+    layers.LSTM(128),
+    layers.RepeatVector(${n}),
+    layers.LSTM(128, return_sequences=True),
+    layers.TimeDistributed(layers.Dense(12, activation="softmax")),
+])
+`);
+      const p = predictPropagation(modelNamed(models, 'model'));
+      if (!p.ok) throw new Error(p.reason);
+      return defined(p.layers.filter((l) => l.kind === 'lstm')[1]);
+    };
+    const [one, four, forty] = [await decoder(1), await decoder(4), await decoder(40)];
+    // From h_0 = 0 the hidden state grows over the steps: its mean square over 4 or 40 steps exceeds the first step's.
+    expect(four.q).toBeGreaterThan(one.q * 1.05);
+    expect(forty.q).toBeGreaterThan(four.q);
+  });
+
   it('local response normalization divides by (k + alpha * q)^beta, the signal and the gradient alike', () => {
     const kernel = init('he_normal');
     const model = buildModel({
