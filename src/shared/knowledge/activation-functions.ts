@@ -237,21 +237,51 @@ export function gaussianExpectation(g: (z: number) => number, mean: number, vari
   return sum;
 }
 
+/** Per window size k: the Hermite weights times k·Φ(x)^(k−1) at each standard node (see maximumMoments). */
+const orderWeights = new Map<number, Float64Array>();
+/** Window sizes kept in orderWeights before it is emptied (a model has a few). */
+const MAX_ORDER_WEIGHTS = 64;
+
+function orderWeightsOf(k: number): Float64Array {
+  let weights = orderWeights.get(k);
+  if (!weights) {
+    const standard = standardRule();
+    weights = new Float64Array(standard.x.length);
+    for (let i = 0; i < weights.length; i++) weights[i] = standard.w[i]! * k * normalCdf(standard.x[i]!) ** (k - 1);
+    if (orderWeights.size >= MAX_ORDER_WEIGHTS) orderWeights.clear();
+    orderWeights.set(k, weights);
+  }
+  return weights;
+}
+
 /**
- * E[weight(z)·f(z)] and E[weight(z)·f(z)²] for z ~ N(mean, variance) in one pass over the nodes, each
- * term as gaussianExpectation computes it (the maximum of a pooling window weighs every node by an
- * order-statistic density: two passes computed it and the nodes twice).
+ * E[f(M)] and E[f(M)²] for M the largest of k independent N(mean, variance) values, whose density is
+ * k·Φ((z − mean)/sd)^(k−1)·φ: a max-pooling window. One pass over the nodes; with Hermite nodes, which
+ * move with the mean, the order-statistic weights are the same for every mean and made once per k
+ * (the prediction asks once per channel mean of every pooling layer: two quadratures each, with Φ at
+ * every node, were a third of predicting a CNN).
  */
-export function gaussianWeightedMoments(weight: (z: number) => number, f: (z: number) => number, mean: number, variance: number): { mean: number; second: number } {
-  const { x, w } = nodesFor(mean, Math.sqrt(Math.max(variance, 0)));
+export function maximumMoments(f: (z: number) => number, k: number, mean: number, variance: number): { mean: number; second: number } {
+  const sd = Math.sqrt(Math.max(variance, 0));
   let first = 0;
   let second = 0;
+  if (sd <= HERMITE_MAX_SD) {
+    const x = standardRule().x;
+    const weights = orderWeightsOf(k);
+    for (let i = 0; i < x.length; i++) {
+      const y = f(mean + sd * x[i]!);
+      first += weights[i]! * y;
+      second += weights[i]! * y * y;
+    }
+    return { mean: first, second };
+  }
+  const { x, w } = nodesFor(mean, sd);
   for (let i = 0; i < x.length; i++) {
     const z = x[i]!;
-    const weighted = weight(z);
+    const weighted = w[i]! * k * normalCdf((z - mean) / sd) ** (k - 1);
     const y = f(z);
-    first += w[i]! * (weighted * y);
-    second += w[i]! * (weighted * y ** 2);
+    first += weighted * y;
+    second += weighted * y * y;
   }
   return { mean: first, second };
 }

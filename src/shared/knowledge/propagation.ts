@@ -30,11 +30,10 @@
  */
 import type { ActivationIR, Framework, InitializerIR, InputShapeGuess, LayerIR, LayerKind, LayerOf, ModelIR, Range } from '../ir';
 import { FLOW_THRESHOLDS, flowMeasure, judgeFlowProfile, lastHiddenIndex, onFlowPath, gradeFlowRatio, outputHeads, scaleFreeLayers, zeroGatedLayers, type FlowGrade, type FlowMeasure } from '../gradient-flow';
-import { activationMoments, gaussianExpectation, gaussianWeightedMoments, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
+import { activationMoments, gaussianExpectation, maximumMoments, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { affineMoments, initializerStats } from './initializers';
 import { convOf, copyLayer, CopiesMade, firstComputing, isRecurrent, layerLabel, layerWith, modelOutputs, readsSteps } from '../layers';
 import { attentionFans, backboneOutput, perDim, propagateShapes, readerKind, returnsSequences, sizeScaleFactor, type Shape } from '../shapes';
-import { normalCdf } from './math';
 import { BACKBONE_FEATURE_MEAN, BACKBONE_FEATURE_SECOND_MOMENT, backboneNotModelled, frozenBackboneNote } from '../backbone';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
 import { mapPacked } from '../packed';
@@ -321,7 +320,7 @@ function maxOf(signal: Signal, k: number): Signal {
   const innerVar = spread === 0 ? src.zVar : src.zDataVar;
   const sd = Math.sqrt(innerVar);
   if (!(sd > 0)) return signal;
-  const within = (c: number) => gaussianWeightedMoments((z) => k * normalCdf((z - c) / sd) ** (k - 1), (z) => src.act.f(z), c, innerVar);
+  const within = (c: number) => maximumMoments((z) => src.act.f(z), k, c, innerVar);
   const m = overChannels(src.zMean, spread, within);
   return { ...signal, mean: m.mean, q: Math.max(m.q, m.mean * m.mean), dataVar: m.dataVar, source: null };
 }

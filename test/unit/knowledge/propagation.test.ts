@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { InitializerIR } from '../../../src/shared/ir';
-import { activationMoments, gaussianExpectation, gaussianWeightedMoments, scalarActivation } from '../../../src/shared/knowledge/activation-functions';
+import { activationMoments, gaussianExpectation, maximumMoments, scalarActivation } from '../../../src/shared/knowledge/activation-functions';
+import { normalCdf } from '../../../src/shared/knowledge/math';
 import { predictPropagation, type PropagatedModel } from '../../../src/shared/knowledge/propagation';
 import { gradeFlowRatio } from '../../../src/shared/gradient-flow';
 import { act, buildModel, dense, layerOf, type LayerSpec } from '../rules/ir-builder';
@@ -50,15 +51,18 @@ describe('softmax and log_softmax outputs', () => {
 });
 
 describe('Gauss-Hermite quadrature', () => {
-  it('weighted moments in one pass equal the two expectations term for term, narrow (Hermite) and wide (panels)', () => {
+  it('the moments of the largest of k values: textbook values, and the two quadratures of the order-statistic density, narrow (Hermite) and wide (panels)', () => {
+    // The larger of two standard normals: E[M] = 1/sqrt(pi), E[M^2] = 1.
+    const two = maximumMoments((z) => z, 2, 0, 1);
+    expect(two.mean).toBeCloseTo(1 / Math.sqrt(Math.PI), 7);
+    expect(two.second).toBeCloseTo(1, 7);
     const tanh = defined(scalarActivation('tanh', 'torch'));
-    for (const [mean, variance] of [[0.3, 0.8], [-1, 9], [2, 40]] as const) {
-      // The order-statistic weight of the largest of 4 values, as the max-pooling prediction uses it.
-      const weight = (z: number) => 4 * (0.5 * (1 + Math.tanh(z - mean))) ** 3;
-      const both = gaussianWeightedMoments(weight, (z) => tanh.f(z), mean, variance);
-      expect(both.mean).toBe(gaussianExpectation((z) => weight(z) * tanh.f(z), mean, variance));
-      expect(both.second).toBe(gaussianExpectation((z) => weight(z) * tanh.f(z) ** 2, mean, variance));
-      expect(both.second).toBeGreaterThan(0);
+    for (const [k, mean, variance] of [[4, 0.3, 0.8], [9, -1, 2], [4, 2, 40]] as const) {
+      const sd = Math.sqrt(variance);
+      const density = (z: number) => k * normalCdf((z - mean) / sd) ** (k - 1);
+      const both = maximumMoments((z) => tanh.f(z), k, mean, variance);
+      expect(both.mean).toBeCloseTo(gaussianExpectation((z) => density(z) * tanh.f(z), mean, variance), 12);
+      expect(both.second).toBeCloseTo(gaussianExpectation((z) => density(z) * tanh.f(z) ** 2, mean, variance), 12);
     }
   });
 
