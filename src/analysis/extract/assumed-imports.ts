@@ -14,7 +14,7 @@ import type { Range } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import { canonicalQualified, isInternalPath, type AssumedBinding } from '../python/imports';
 import { rangeOf } from '../python/syntax';
-import { writtenBare } from '../python/text-words';
+import { bareOffsets, writtenBare } from '../python/text-words';
 import { layerSpec } from './keras/catalog';
 import { addNote, type FileNote } from './notes';
 import { isTorchLayerClass } from './torch/catalog';
@@ -82,6 +82,12 @@ const TARGET_FIELDS: readonly [string, string][] = [
   ['typed_default_parameter', 'name'],
   ['as_pattern', 'alias'],
 ];
+
+/** Whether a node is inside a string (an f-string's expressions too) or a comment. */
+function insideText(node: Node): boolean {
+  for (let at = node.parent; at; at = at.parent) if (at.type === 'string' || at.type === 'comment') return true;
+  return false;
+}
 
 function isField(parent: Node, field: string, child: Node): boolean {
   return parent.childForFieldName(field)?.id === child.id;
@@ -154,22 +160,23 @@ function assume(file: PyFile): void {
   for (const word of candidates) if (!writtenBare(file.text, word)) candidates.delete(word);
   if (candidates.size === 0) return;
 
+  // Each place a candidate is written bare, as the syntax tree reads it there (not every node of the
+  // file: a script that star-imports its layers walked them all).
   const bound = new Set<string>();
   const firstUse = new Map<string, Node>();
-  const visit = (node: Node) => {
-    if (node.type === 'identifier') {
-      const name = node.text;
-      if (!candidates.has(name)) return;
-      if (isBinding(node)) bound.add(name);
-      else if (!firstUse.has(name) && isUse(node)) firstUse.set(name, node);
-      return;
+  for (const name of candidates) {
+    for (const at of bareOffsets(file.text, name)) {
+      const id = file.root.descendantForIndex(at, at + name.length);
+      if (id?.type !== 'identifier' || id.startIndex !== at || id.endIndex !== at + name.length || insideText(id)) continue;
+      if (isBinding(id)) {
+        bound.add(name);
+        break;
+      }
+      if (!firstUse.has(name) && isUse(id)) firstUse.set(name, id);
     }
-    if (node.type === 'string' || node.type === 'comment') return;
-    for (const child of node.namedChildren) visit(child);
-  };
-  visit(file.root);
+  }
 
-  const unbound = [...firstUse.keys()].filter((name) => !bound.has(name));
+  const unbound = [...firstUse].filter(([name]) => !bound.has(name)).sort(([, a], [, b]) => a.startIndex - b.startIndex).map(([name]) => name);
   if (unbound.length === 0) return;
   const stars = starImports(file.root);
   const unknownStar = stars.find((s) => !isFrameworkModule(s.canonical)) ?? null;

@@ -67,13 +67,23 @@ const SPACE = /\s/;
  * breaks between them included: what the regex `(?<!\.\s*)(?<!\w)word(?!\w)` finds, found by indexOf.
  */
 export function writtenBare(text: string, word: string): boolean {
-  for (let at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + 1)) {
-    if ((at > 0 && isWordCode(text.charCodeAt(at - 1))) || isWordCode(text.charCodeAt(at + word.length))) continue;
-    let before = at - 1;
-    while (before >= 0 && SPACE.test(text.charAt(before))) before--;
-    if (before < 0 || text.charCodeAt(before) !== 46) return true;
-  }
+  for (let at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + 1)) if (isBareAt(text, word, at)) return true;
   return false;
+}
+
+/** Where writtenBare finds `word` in `text`, in text order. */
+export function bareOffsets(text: string, word: string): number[] {
+  const found: number[] = [];
+  for (let at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + 1)) if (isBareAt(text, word, at)) found.push(at);
+  return found;
+}
+
+/** Whether `word` (found at `at`) is a whole word there that no `.` precedes. */
+function isBareAt(text: string, word: string, at: number): boolean {
+  if ((at > 0 && isWordCode(text.charCodeAt(at - 1))) || isWordCode(text.charCodeAt(at + word.length))) return false;
+  let before = at - 1;
+  while (before >= 0 && SPACE.test(text.charAt(before))) before--;
+  return before < 0 || text.charCodeAt(before) !== 46;
 }
 
 /** Whether a UTF-16 code unit may start a name (`[A-Za-z_]`). */

@@ -45,6 +45,24 @@ describe('framework names without imports', () => {
     expect(note?.severity).toBe('information');
   });
 
+  it('takes the first use in code, not a spelling in a comment, a docstring or an f-string before it, and lists the names in the order the code uses them', async () => {
+    const text = `"""Trains a Dense(10) head on a Sequential stack."""
+# Dense(64) layers, then Activation('relu')
+print(f"building {Dense(1)}")
+
+clf = Sequential()
+clf.add(Activation('relu'))
+clf.add(Dense(64, activation='sigmoid', input_shape=(40,)))
+clf.add(Dense(64, activation='sigmoid'))
+clf.add(Dense(64, activation='sigmoid'))
+`;
+    const r = await analyzeOne(text);
+    expect(r.models.map((m) => m.framework)).toEqual(['keras']);
+    const note = r.notices.find((n) => n.message.includes('Keras was assumed'));
+    expect(note?.message).toBe("Line 5: Keras was assumed: no import found for 'Sequential', 'Activation', 'Dense'");
+    expect(note?.range?.start.line).toBe(4);
+  });
+
   it('reads a Keras 1 course snippet built with .add() (Sequential, Dense, Activation bare)', async () => {
     const r = await analyzeOne(fixture('keras1_course_snippet.py'));
     expect(r.models).toHaveLength(1);
