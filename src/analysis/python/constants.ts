@@ -159,8 +159,20 @@ export function readImportedConstants(tree: object, read: (name: string) => Cons
   importedConstants.set(tree, read);
 }
 
-/** Known values a scope copies on every binding before they join its settled ones (more once those are many: see Scope.with). */
-const MIN_RECENT_VALUES = 16;
+/** A known value bound in a scope, the newest first (see Scope.with). */
+interface KnownValue {
+  readonly name: string;
+  readonly value: ConstValue;
+  readonly next: KnownValue | null;
+  /** How many values this one and those after it hold. */
+  readonly count: number;
+}
+
+/** Known values a scope keeps in its list before they join its settled ones (more once those are many: see Scope.with). */
+const MIN_RECENT_VALUES = 8;
+
+/** The bindings of a scope that holds known values only (never written: shared). */
+const NO_BINDINGS = new Map<string, Node | null>();
 
 /** Per tree, per scope node id: node objects are recreated on access, ids are stable within a tree. */
 const bindingCache = new WeakMap<object, Map<number, Map<string, Node | null>>>();
@@ -169,9 +181,9 @@ export class Scope {
   private constructor(
     private readonly bindings: Map<string, Node | null>,
     private readonly parent: Scope | null,
-    /** Known values bound here, the latest ones (see with). */
-    private readonly overrides: Map<string, ConstValue>,
-    /** Known values bound here before those, shared by the scopes made from this one; overrides win. */
+    /** Known values bound here, the latest ones, newest first (see with). */
+    private readonly recent: KnownValue | null = null,
+    /** Known values bound here before those, shared by the scopes made from this one; recent ones win. */
     private readonly settled: ReadonlyMap<string, ConstValue> | null = null,
   ) {}
 
@@ -184,8 +196,8 @@ export class Scope {
       cur = cur.parent;
     }
     let scope: Scope | null = null;
-    for (const scopeNode of chain) scope = new Scope(Scope.bindingsOf(scopeNode), scope, new Map());
-    return scope ?? new Scope(new Map(), null, new Map());
+    for (const scopeNode of chain) scope = new Scope(Scope.bindingsOf(scopeNode), scope);
+    return scope ?? new Scope(NO_BINDINGS, null);
   }
 
   /**
@@ -193,7 +205,7 @@ export class Scope {
    * enclosing scopes for a nested function run as a closure: the names of the call that defined it.
    */
   static inside(def: Node, outer?: Scope): Scope {
-    return new Scope(Scope.bindingsOf(def), outer ?? Scope.of(def), new Map());
+    return new Scope(Scope.bindingsOf(def), outer ?? Scope.of(def));
   }
 
   private static bindingsOf(scopeNode: Node): Map<string, Node | null> {
@@ -209,17 +221,31 @@ export class Scope {
   with(name: string, value: ConstValue): Scope {
     // Layers that only hold known values collapse into one: a long unrolled loop rebinding its names
     // keeps the chain (and every lookup) as short as the nesting of scopes, not as long as the loop.
-    // Each new scope copies only the latest values (the copy by Map's own constructor: a spread of its
-    // entries made an array of pairs per binding); once they are many they join the settled ones, which
-    // the scopes after share. A copy of all of them per binding made a script's module, its command-line
-    // defaults and the names of an unrolled epoch loop, quadratic: 12 ms of a 567-line GAN's 90.
+    // Each new scope adds its value to a short list of the latest, shared with the scope before; once
+    // the list is long its values join the settled ones in a map, which the scopes after share. A copy
+    // of all the values per binding made a script's module quadratic (12 ms of a 567-line GAN's 90),
+    // and a copy of the latest ones in a map was a fifth of what reading a ResNet builder allocated.
     if (this.bindings.size === 0 && this.parent) {
-      if (this.overrides.size < Math.max(MIN_RECENT_VALUES, Math.sqrt(this.settled?.size ?? 0))) return new Scope(this.bindings, this.parent, new Map(this.overrides).set(name, value), this.settled);
+      const count = this.recent?.count ?? 0;
+      if (count < Math.max(MIN_RECENT_VALUES, Math.sqrt(this.settled?.size ?? 0))) return new Scope(this.bindings, this.parent, { name, value, next: this.recent, count: count + 1 }, this.settled);
       const settled = new Map(this.settled ?? []);
-      for (const [known, v] of this.overrides) settled.set(known, v);
-      return new Scope(this.bindings, this.parent, new Map([[name, value]]), settled);
+      const newestFirst: KnownValue[] = [];
+      for (let known = this.recent; known; known = known.next) newestFirst.push(known);
+      for (let i = newestFirst.length - 1; i >= 0; i--) settled.set(newestFirst[i]!.name, newestFirst[i]!.value);
+      return new Scope(this.bindings, this.parent, { name, value, next: null, count: 1 }, settled);
     }
-    return new Scope(new Map(), this, new Map([[name, value]]));
+    return new Scope(NO_BINDINGS, this, { name, value, next: null, count: 1 });
+  }
+
+  /** The latest known value bound here to `name` (its node in the list), or null. */
+  private recentOf(name: string): KnownValue | null {
+    for (let known = this.recent; known; known = known.next) if (known.name === name) return known;
+    return null;
+  }
+
+  /** Whether this scope binds `name` to a value it knows (which may be "unknown": undefined). */
+  private knowsHere(name: string): boolean {
+    return this.recentOf(name) !== null || this.settled?.has(name) === true;
   }
 
   /** Whether some scope of the chain binds `name` (its value may still be unknown). */
@@ -235,12 +261,12 @@ export class Scope {
 
   /** Whether this scope itself (not an enclosing one) binds `name`. */
   bindsOwn(name: string): boolean {
-    return this.overrides.has(name) || this.settled?.has(name) === true || this.bindings.has(name);
+    return this.knowsHere(name) || this.bindings.has(name);
   }
 
   /** The expression a name is bound to once, in the nearest scope that binds it; undefined when unknown. */
   lookup(name: string): Node | undefined {
-    if (this.overrides.has(name) || this.settled?.has(name)) return undefined;
+    if (this.knowsHere(name)) return undefined;
     if (this.bindings.has(name)) return this.bindings.get(name) ?? undefined;
     return this.parent?.lookup(name);
   }
@@ -257,7 +283,8 @@ export class Scope {
   }
 
   private overrideOf(name: string): ConstValue | undefined {
-    if (this.overrides.has(name)) return this.overrides.get(name);
+    const known = this.recentOf(name);
+    if (known) return known.value;
     if (this.settled?.has(name)) return this.settled.get(name);
     if (this.bindings.has(name)) return undefined;
     return this.parent?.overrideOf(name);

@@ -117,6 +117,11 @@ describe('Scope', () => {
     // An unrolled loop rebinding its names: 300 values, then v7 rebound, then v250 made unknown.
     let scope = base;
     for (let round = 0; round < 3; round++) for (let i = 0; i < 300; i++) scope = scope.with(`v${i}`, round * 1000 + i);
+    // One name rebound twice in a row, then enough other bindings for the list to join the settled values.
+    scope = scope.with('v1', -1).with('v1', -11);
+    for (let i = 100; i < 200; i++) scope = scope.with(`v${i}`, 3000 + i);
+    expect(scope.evaluate(use('v7'))).toBe(2007);
+    expect(scope.evaluate(use('v1'))).toBe(-11);
     const before = scope;
     scope = scope.with('v7', -7).with('v250', undefined as never);
     expect(scope.evaluate(use('v7'))).toBe(-7);
