@@ -362,8 +362,8 @@ function runRecurrent(layer: LayerIR, framework: Framework, inputQ: number, inpu
   const qc: number[] = [0];
   const per: { sig: ActivationMoments; forget: ActivationMoments; cand: ActivationMoments; cell: ActivationMoments; reset: ActivationMoments }[] = [];
   for (let t = 1; t <= steps; t++) {
-    // A state the step before also started from (the recursion reached its fixed point): this step is
-    // that one again, to the bit, without its quadratures (a sequence of 500 steps settles in tens).
+    // A state the step before also started from (the recursion reached its fixed point to the bit):
+    // this step is that one again, taken without its quadratures.
     if (t >= 2 && qh[t - 1] === qh[t - 2] && qc[t - 1] === qc[t - 2]) {
       per.push(per[t - 2]!);
       qh.push(qh[t - 1]!);
