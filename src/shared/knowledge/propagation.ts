@@ -32,8 +32,8 @@ import type { ActivationIR, Framework, InitializerIR, InputShapeGuess, LayerIR, 
 import { FLOW_THRESHOLDS, flowMeasure, judgeFlowProfile, lastHiddenIndex, onFlowPath, gradeFlowRatio, outputHeads, scaleFreeLayers, zeroGatedLayers, type FlowGrade, type FlowMeasure } from '../gradient-flow';
 import { activationMoments, gaussianExpectation, maximumMoments, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { affineMoments, initializerStats } from './initializers';
-import { convOf, copyLayer, CopiesMade, firstComputing, isRecurrent, layerLabel, layerWith, modelOutputs, readsSteps } from '../layers';
-import { attentionFans, backboneOutput, perDim, propagateShapes, readerKind, returnsSequences, sizeScaleFactor, type Shape } from '../shapes';
+import { convOf, firstComputing, isRecurrent, layerLabel, layerWith, modelOutputs, readsSteps } from '../layers';
+import { attentionFans, backboneOutput, perDim, propagateShapes, readerKind, returnsSequences, sizeScaleFactor } from '../shapes';
 import { BACKBONE_FEATURE_MEAN, BACKBONE_FEATURE_SECOND_MOMENT, backboneNotModelled, frozenBackboneNote } from '../backbone';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
 import { mapPacked } from '../packed';
@@ -595,7 +595,7 @@ function broadcastSecond(other: Signal, target: Signal, uniform: boolean): numbe
 }
 
 /** `sizeScale`: the factor of a 'size-scale' tensor operation from the planned shapes, null when not known (see sizeScales). */
-function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], head: { heads: ReadonlySet<number>; tails: ReadonlySet<number> }, centred: boolean, assumptions: string[], sizeScale: number | null, outShape: Shape | null): Omit<Node, 'inputs' | 'layer'> {
+function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], head: { heads: ReadonlySet<number>; tails: ReadonlySet<number> }, centred: boolean, assumptions: string[], sizeScale: number | null): Omit<Node, 'inputs' | 'layer'> {
   const x = ins[0]!;
   const tail = head.tails.has(index);
   const passThrough = (out: Signal, factor = 1): Omit<Node, 'inputs' | 'layer'> => ({
@@ -607,7 +607,7 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
     case 'input':
       return passThrough(x);
     case 'reshape':
-      return passThrough(placed(layer, x, outShape));
+      return passThrough(placed(layer, x));
     case 'tensor-op': {
       if (layer.op?.op === 'dot-product-attention') return dotProductAttention(ins, layer.op.causal);
       // A scale by a size (attention scores by 1 / sqrt(head size)), from the shapes; the sized operand gets no gradient.
@@ -928,28 +928,17 @@ function sizeScales(model: ModelIR, layers: LayerIR[]): Map<string, number> {
 }
 
 /**
- * The output shapes the probe plans, by layer id, when the model repeats a vector (RepeatVector);
- * null otherwise. The walk fills in the sizes it derives: it runs on copies.
- */
-function positionShapes(model: ModelIR, layers: readonly LayerIR[]): Map<string, Shape | null> | null {
-  const input = model.inputGuess?.shape ?? model.inputShape;
-  if (!input || !layers.some((l) => l.kind === 'reshape' && l.reshape.op === 'repeat-vector')) return null;
-  const copies = new CopiesMade();
-  return propagateShapes(mapPacked(layers, (l) => copyLayer(l, copies)), input, { framework: model.framework, ...(model.inputGuess ? { layout: model.inputGuess.layout } : {}) });
-}
-
-/**
  * A reshape's signal: its values and their moments as they come. RepeatVector(n) makes n steps of a
- * vector (its output shape, as the probe plans it), which a recurrent layer after it runs over: a
- * seq2seq decoder ran one step here. Other reshapes keep the signal's count of positions: a nearest
- * upsampling repeats each value in place and padding adds zeros, so an average over their positions
- * has the variance of one over the positions before. (The n steps of a repeated vector are one value
- * n times: an average over them, rare after RepeatVector, is taken as over n.)
+ * vector (as the probe builds it), which a recurrent layer after it runs over: a seq2seq decoder ran
+ * one step here. Other reshapes keep the signal's count of positions: a nearest upsampling repeats
+ * each value in place and padding adds zeros, so an average over their positions has the variance of
+ * one over the positions before. (The n steps of a repeated vector are one value n times: an average
+ * over them, rare after RepeatVector, is taken as over n.)
  */
-function placed(layer: LayerOf<'reshape'>, x: Signal, outShape: Shape | null): Signal {
-  if (layer.reshape.op !== 'repeat-vector' || x.features === null || !outShape || !outShape.every((d): d is number => d !== null && d > 0)) return x;
-  const positions = outShape.reduce((a, b) => a * b, 1) / x.features;
-  return Number.isInteger(positions) && positions >= 1 ? { ...x, positions } : x;
+function placed(layer: LayerOf<'reshape'>, x: Signal): Signal {
+  const config = layer.reshape;
+  // RepeatVector reads a vector: anything else is a shape the probe refuses, kept as it comes.
+  return config.op === 'repeat-vector' && config.n !== null && config.n > 0 && x.positions === 1 ? { ...x, positions: config.n } : x;
 }
 
 function propagate(model: ModelIR): ModelPrediction {
@@ -974,13 +963,12 @@ function propagate(model: ModelIR): ModelPrediction {
   const nodes: Node[] = [];
   const inferred: string[] = [];
   const scales = sizeScales(model, layers);
-  const placedShapes = positionShapes(model, layers);
   layers.forEach((layer, i) => {
     const inputs = inputsOf[i]!;
     if (inputs.some((k) => k === -2 || k >= i)) throw new Unpropagatable(`${layerLabel(layer)} reads a layer the model does not have before it`, layer);
     const ins = mapPacked(inputs, (k) => (k < 0 ? (extraInputs.get(i) ?? start) : nodes[k]!.out));
     const centred = readers[i]!.length > 0 && readers[i]!.every((r) => r.kind === 'batchnorm');
-    const node = nodeFor(layer, i, model, ins, head, centred, assumptions, scales.get(layer.id) ?? null, placedShapes?.get(layer.id) ?? null);
+    const node = nodeFor(layer, i, model, ins, head, centred, assumptions, scales.get(layer.id) ?? null);
     // A PyTorch layer whose input size the code leaves unknown takes it from its input, as the probe builds it.
     if (model.framework === 'torch' && WEIGHT_KINDS.has(layer.kind) && layer.fanIn === null && ins[0]!.features !== null) inferred.push(`${shortLabel(layer)} ${ins[0]!.features}`);
     if (!Number.isFinite(node.out.q)) throw new Unpropagatable(`the signal overflows at ${layerLabel(layer)}`, layer);
