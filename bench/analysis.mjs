@@ -11,6 +11,8 @@
 //     interleaved runs, medians of wall and of CPU time (all threads), and the speedup;
 //  4. a cold `check` of one 5,000-line file (a fresh process, as in CI or a pre-commit hook), with the
 //     launcher's code cache (src/launcher/run-bundle.ts) and without it, interleaved.
+// Ruff's `check` is the anchor of 3 and 4, measured in the same runs on the same files (bench/ruff.mjs
+// finds it; its default rules, no cache, no configuration).
 // Targets on the 2-core CI machines: warm <= 60 ms, after an edit <= 20 ms, check <= 1.5x the full
 // parse (issue 10), 500 files <= 5 s, files/s printed at 1 job and at all cores (issue 10).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -23,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleEngine, ENGINE_EXPORTS } from './bundle-engine.mjs';
 import { HEADER, editAt, generateFile, modelBlock } from './generate.mjs';
 import { mainThreadCpuMs } from './thread-cpu.mjs';
+import { findRuff, RUFF_HINT } from './ruff.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WARM_RUNS = 20;
@@ -283,6 +286,20 @@ function benchCli(folder, jobs) {
   return { files: report.files.length, lines, exit: run.status, elapsed, cpu: cpuStart === null || cpuEnd === null ? null : (cpuEnd - cpuStart) * 1000, findings: report.files.reduce((n, f) => n + f.diagnostics.length, 0), stdout: run.stdout };
 }
 
+const ruff = findRuff();
+
+/** `ruff check` of `target` (no cache, no configuration), wall and CPU time; `threads` caps its thread pool. */
+function ruffCheck(target, threads) {
+  const env = threads ? { ...process.env, RAYON_NUM_THREADS: String(threads) } : process.env;
+  const cpuStart = childrenCpuSeconds();
+  const start = performance.now();
+  const run = spawnSync(ruff.command, ['check', '--no-cache', '--isolated', '--exit-zero', '--output-format', 'concise', target], { encoding: 'utf8', env, maxBuffer: 1 << 28 });
+  const elapsed = performance.now() - start;
+  const cpuEnd = childrenCpuSeconds();
+  if (run.status !== 0) return { error: `ruff exit ${run.status}: ${run.stderr.trim().split('\n')[0]}` };
+  return { elapsed, cpu: cpuStart === null || cpuEnd === null ? null : (cpuEnd - cpuStart) * 1000 };
+}
+
 /**
  * `check` of `file` in a fresh process, wall time: with the code cache in `cacheFolder` (written by an
  * earlier run there), or with it off.
@@ -296,6 +313,17 @@ function coldCheck(file, cacheFolder, cached) {
   const elapsed = performance.now() - start;
   if (run.status !== 0 && run.status !== 1) return { error: `exit ${run.status}: ${run.stderr.trim().split('\n')[0]}` };
   return { elapsed, stdout: run.stdout };
+}
+
+/** Ruff's check of the same file in a fresh process, median of COLD_RUNS (an error's text if one fails). */
+function coldRuff(file) {
+  const times = [];
+  for (let i = 0; i < COLD_RUNS; i++) {
+    const run = ruffCheck(file, 0);
+    if (run.error) return run.error;
+    times.push(run.elapsed);
+  }
+  return median(times);
 }
 
 function benchColdCheck(kind) {
@@ -315,7 +343,7 @@ function benchColdCheck(kind) {
         runs[cached ? 'cached' : 'uncached'].push(run.elapsed);
       }
     }
-    return { cached: median(runs.cached), uncached: median(runs.uncached) };
+    return { cached: median(runs.cached), uncached: median(runs.uncached), ruff: ruff ? coldRuff(file) : null };
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
@@ -349,8 +377,13 @@ const cores = availableParallelism();
 // Interleaved runs at 1 job and at all cores, medians: on a shared machine neighbours come and go.
 const folder = throughputFolder();
 const runs = new Map([[1, []], [cores, []]]);
+/** Ruff's runs over the same folder, interleaved with ours: one thread, and its default (all cores). */
+const ruffRuns = new Map([[1, []], [cores, []]]);
 try {
-  for (let i = 0; i < CLI_RUNS; i++) for (const jobs of runs.keys()) runs.get(jobs).push(benchCli(folder, jobs));
+  for (let i = 0; i < CLI_RUNS; i++) {
+    for (const jobs of runs.keys()) runs.get(jobs).push(benchCli(folder, jobs));
+    if (ruff) for (const threads of ruffRuns.keys()) ruffRuns.get(threads).push(ruffCheck(folder, threads === cores ? 0 : threads));
+  }
 } finally {
   rmSync(folder, { recursive: true, force: true });
 }
@@ -366,7 +399,17 @@ for (const [jobs, results] of runs) {
   const cpu = results.every((r) => r.cpu !== null) ? median(results.map((r) => r.cpu)) : null;
   summary.set(jobs, { elapsed, cpu, stdout: cli.stdout });
   console.log(`CLI: gradient-lens check --jobs ${jobs} over ${cli.files} files (~${cli.lines} lines, ${cli.findings} findings, exit ${cli.exit}), median of ${CLI_RUNS}: ${ms(elapsed)}, ${(cli.files / (elapsed / 1000)).toFixed(0)} files/s${cpu === null ? '' : `, CPU ${ms(cpu)}`}   target <= 5000 ms; ${jobs === 1 ? '1 job' : `all ${cores} cores`}`);
+  if (!ruff) continue;
+  const anchor = ruffRuns.get(jobs);
+  const anchorFailed = anchor.find((r) => r.error);
+  if (anchorFailed) {
+    console.log(`  Ruff: ${anchorFailed.error}`);
+    continue;
+  }
+  const anchorElapsed = median(anchor.map((r) => r.elapsed));
+  console.log(`  Ruff (${ruff.version}) check of the same files, ${jobs === 1 ? 'one thread' : 'its default threads'}, same runs: ${ms(anchorElapsed)}, ${(cli.files / (anchorElapsed / 1000)).toFixed(0)} files/s   ours ${(elapsed / anchorElapsed).toFixed(1)}x Ruff's time`);
 }
+if (!ruff) console.log(`Ruff anchor: not measured (${RUFF_HINT})`);
 const oneJob = summary.get(1);
 const allCores = summary.get(cores);
 if (oneJob && allCores && cores > 1) {
@@ -376,5 +419,5 @@ if (oneJob && allCores && cores > 1) {
 for (const kind of ['typical', 'dense']) {
   const cold = benchColdCheck(kind);
   if (cold.error) console.log(`cold check of a ${kind} 5,000-line file: ${cold.error}`);
-  else console.log(`cold check of a ${kind} 5,000-line file (a fresh process; medians of ${COLD_RUNS} interleaved runs): ${ms(cold.cached)} with the code cache, ${ms(cold.uncached)} without (${(cold.cached / cold.uncached).toFixed(2)}x); reports identical`);
+  else console.log(`cold check of a ${kind} 5,000-line file (a fresh process; medians of ${COLD_RUNS} interleaved runs): ${ms(cold.cached)} with the code cache, ${ms(cold.uncached)} without (${(cold.cached / cold.uncached).toFixed(2)}x); reports identical${typeof cold.ruff === 'number' ? `; Ruff ${ms(cold.ruff)} (ours with the cache ${(cold.cached / cold.ruff).toFixed(1)}x)` : cold.ruff ? `; Ruff: ${cold.ruff}` : ''}`);
 }

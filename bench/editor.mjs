@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { editSite, generateFile } from './generate.mjs';
+import { findRuff, RUFF_HINT } from './ruff.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -32,7 +33,13 @@ const SIZES = [250, 1000, 2600, 5000];
 const EDITS = args.has('--quick') ? 10 : 40;
 const REQUESTS = args.has('--quick') ? 10 : 40;
 const TARGET = { 250: 10, 5000: 50 };
-const RUFF_QUOTED = '3.8 ms at 252 lines, 107 ms at 5,220 lines (Ruff 0.16.9 `ruff server`, median, quoted from issue 10: ruff is not installed here)';
+const RUFF_QUOTED = '3.8 ms at 252 lines, 107 ms at 5,220 lines (Ruff 0.16.9 `ruff server`, median, quoted from issue 10)';
+const ruff = findRuff();
+/** The language servers measured: ours, and Ruff's as the anchor when there is one. */
+const OURS = { command: process.execPath, args: [join(root, 'dist', 'server.js'), '--stdio'] };
+const RUFF_SERVER = ruff && { command: ruff.command, args: ['server'] };
+/** Longest wait for an edit's diagnostics before the benchmark says it never came. */
+const PUBLISH_TIMEOUT_MS = 30_000;
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const ms = (n) => `${n.toFixed(1)} ms`;
@@ -43,13 +50,13 @@ const stats = (values) => {
 };
 
 /** One server process over stdio with one open file; `edit()` flips the activation and resolves when its diagnostics arrive. */
-async function openSession(text) {
+async function openSession(text, server = OURS) {
   const dir = mkdtempSync(join(tmpdir(), 'gl-bench-'));
   const file = join(dir, 'experiments.py');
   writeFileSync(file, text);
   const uri = pathToFileURL(file).href;
   const t0 = performance.now();
-  const child = spawn(process.execPath, [join(root, 'dist', 'server.js'), '--stdio'], { cwd: dir, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(server.command, server.args, { cwd: dir, stdio: ['pipe', 'pipe', server === OURS ? 'inherit' : 'ignore'] });
   const connection = rpc.createProtocolConnection(new rpc.StreamMessageReader(child.stdout), new rpc.StreamMessageWriter(child.stdin));
   const waiting = new Map();
   let last = [];
@@ -60,7 +67,10 @@ async function openSession(text) {
   });
   connection.onRequest(rpc.ConfigurationRequest.type, (p) => p.items.map(() => ({})));
   connection.listen();
-  const published = (version) => new Promise((resolve) => waiting.set(version, resolve));
+  const published = (version) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`${server.command}: no diagnostics for version ${version} within ${PUBLISH_TIMEOUT_MS} ms`)); }, PUBLISH_TIMEOUT_MS);
+    waiting.set(version, (at) => { clearTimeout(timer); resolve(at); });
+  });
   await connection.sendRequest(rpc.InitializeRequest.type, { processId: process.pid, rootUri: pathToFileURL(dir).href, capabilities: { workspace: { configuration: true } } });
   const initializeMs = performance.now() - t0;
   await connection.sendNotification(rpc.InitializedNotification.type, {});
@@ -144,10 +154,10 @@ async function openedKeystroke(lines, kind) {
   return { first: session.firstMs, keystroke };
 }
 
-/** edit -> publishDiagnostics at one size and kind. */
-async function benchEdits(lines, kind) {
+/** edit -> publishDiagnostics at one size and kind, on our server or on another (the anchor). */
+async function benchEdits(lines, kind, server = OURS) {
   const text = generateFile(lines, kind);
-  const session = await openSession(text);
+  const session = await openSession(text, server);
   await pause(OPENED_IDLE_MS);
   const latencies = [];
   const analyzer = [];
@@ -156,7 +166,7 @@ async function benchEdits(lines, kind) {
   for (let i = 0; i < EDITS; i++) {
     latencies.push(await session.edit());
     counts.add(session.diagnostics().length);
-    analyzer.push((await session.connection.sendRequest('gradientLens/serverStatus')).lastAnalyzerMs);
+    if (server === OURS) analyzer.push((await session.connection.sendRequest('gradientLens/serverStatus')).lastAnalyzerMs);
     await pause(30); // a typing pause, so each edit is analyzed on its own
   }
   const editCpu = cpuPer(session, EDITS, cpuBeforeEdits);
@@ -167,13 +177,13 @@ async function benchEdits(lines, kind) {
     await pause(30);
   }
   const insertCpu = cpuPer(session, EDITS, cpuBeforeInserts);
-  const result = { lines: text.split('\n').length - 1, kind, edits: stats(latencies), inserts: stats(inserts), analyzer: stats(analyzer), editCpu, insertCpu, counts: [...counts].sort((a, b) => a - b), session };
+  const result = { lines: text.split('\n').length - 1, kind, edits: stats(latencies), inserts: stats(inserts), analyzer: server === OURS ? stats(analyzer) : null, editCpu, insertCpu, counts: [...counts].sort((a, b) => a - b), session };
   return result;
 }
 
 /** The server's CPU per edit, when known (see processCpuMs). */
 function cpuText(cpu, open = '; ', close = '') {
-  return cpu === null ? '' : `${open}server CPU ${ms(cpu)} per edit, both threads${close}`;
+  return cpu === null ? '' : `${open}server CPU ${ms(cpu)} per edit, all its threads${close}`;
 }
 
 function targetText(lines, p50, p95) {
@@ -245,7 +255,7 @@ function benchVsix() {
 }
 
 ensureBuilt();
-console.log(`--- edit -> publishDiagnostics (${EDITS} edits each, one activation flipped per edit); Ruff anchor: ${RUFF_QUOTED}`);
+console.log(`--- edit -> publishDiagnostics (${EDITS} edits each, one activation flipped per edit); Ruff anchor: ${ruff ? `${ruff.version} \`ruff server\`, same files, edits and client, on the line below each` : `${RUFF_QUOTED}; not measured here: ${RUFF_HINT}`}`);
 let largest = null;
 /** Issue 10: an edit inside one definition costs about the same whatever the file size; read here as the analyzer's p50 at the largest size within this factor of the smallest's. */
 const SAME_COST_FACTOR = 1.5;
@@ -259,6 +269,11 @@ for (const kind of ['dense', 'typical']) {
     console.log(`${''.padEnd(13)} a line typed / removed below the imports: p50 ${ms(r.inserts.p50).padStart(9)}, p95 ${ms(r.inserts.p95).padStart(9)}, max ${ms(r.inserts.max).padStart(9)}${cpuText(r.insertCpu, ' (', ')')}${targetText(lines, r.inserts.p50, r.inserts.p95)}`);
     if (kind === 'dense' && lines === 5000) largest = r;
     else await r.session.close();
+    if (RUFF_SERVER) {
+      const anchor = await benchEdits(lines, kind, RUFF_SERVER);
+      await anchor.session.close();
+      console.log(`${''.padEnd(13)} Ruff: p50 ${ms(anchor.edits.p50).padStart(9)}, p95 ${ms(anchor.edits.p95).padStart(9)}${cpuText(anchor.editCpu)}; a line typed / removed: p50 ${ms(anchor.inserts.p50)}, p95 ${ms(anchor.inserts.p95)}   ours ${(r.edits.p50 / anchor.edits.p50).toFixed(2)}x Ruff's p50 (a line typed: ${(r.inserts.p50 / anchor.inserts.p50).toFixed(2)}x)`);
+    }
   }
   const opened = await openedKeystroke(SIZES[SIZES.length - 1], kind);
   console.log(`${kind.padEnd(7)} opened at ${SIZES[SIZES.length - 1]} lines: first diagnostics ${ms(opened.first)}; a keystroke right after them ${ms(opened.keystroke)} (the statement groups the server extracts when idle are extracted by that edit; above, edits begin after ${OPENED_IDLE_MS} ms)`);
