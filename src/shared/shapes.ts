@@ -182,19 +182,24 @@ function pooling(layer: LayerOf<'maxpool' | 'avgpool'>, input: Flow, layout: Lay
   return { shape: join(parts.channels, parts.spatial.map((s, i) => windowOutput(s, windows[i]!)), layout), rankKnown: true };
 }
 
-/** Whether a recurrent layer emits every step, given the framework's default when the source does not say. */
 /**
  * The kind of the layer that reads what layers[index] computes, looking past dropout and activations,
  * which keep its shape (an LSTM's steps through a dropout into `out.view(-1, hidden)`); null at the end.
  */
 export function readerKind(layers: readonly LayerIR[], index: number): LayerKind | null {
-  for (let k = index + 1; k < layers.length; k++) {
-    const kind = layers[k]!.kind;
-    if (kind !== 'dropout' && kind !== 'alpha-dropout' && kind !== 'activation') return kind;
-  }
-  return layers[index + 1]?.kind ?? null;
+  return readerOf(layers, index)?.kind ?? null;
 }
 
+/** The layer readerKind names. */
+export function readerOf(layers: readonly LayerIR[], index: number): LayerIR | null {
+  for (let k = index + 1; k < layers.length; k++) {
+    const kind = layers[k]!.kind;
+    if (kind !== 'dropout' && kind !== 'alpha-dropout' && kind !== 'activation') return layers[k]!;
+  }
+  return layers[index + 1] ?? null;
+}
+
+/** Whether a recurrent layer emits every step, given the framework's default when the source does not say. */
 export function returnsSequences(layer: LayerOf<RecurrentKind>, nextKind: LayerKind | null): boolean {
   // torch modules return every step; code then takes out[:, -1] unless another recurrent layer reads
   // them or a view reshapes them (`out.reshape(out.size(0) * out.size(1), hidden)`: every step decoded).
@@ -849,11 +854,12 @@ function windowsKnown(layer: LayerIR): boolean {
 
 /**
  * Propagates shapes through `layers` (in order; graph edges from `inputs`, a chain start takes the
- * model's `inputShape` or its entry in `options.inputShapes`). Mutates the layers' inFeatures,
- * fanIn and fanOut where they were null; returns each layer's output shape (null when unknown).
+ * model's `inputShape` or its entry in `options.inputShapes`). Fills in the layers' inFeatures, fanIn
+ * and fanOut where they were null, in the layer `prepare` gives for each (default: the layer itself);
+ * returns each layer's output shape (null when unknown).
  */
-export function propagateShapes(layers: LayerIR[], inputShape: Shape | null, options: PropagateOptions = {}): Map<string, Shape | null> {
-  const flows = walk(layers, inputShape, options, null);
+export function propagateShapes(layers: LayerIR[], inputShape: Shape | null, options: PropagateOptions = {}, prepare: ((layer: LayerIR, index: number) => LayerIR) | null = null): Map<string, Shape | null> {
+  const flows = walk(layers, inputShape, options, null, prepare);
   return new Map([...flows].map(([id, f]) => [id, f.shape]));
 }
 

@@ -28,12 +28,12 @@
  * otherwise (pooling and strides treat positions as independent) and BatchNorm's projection of its
  * gradient (a loss of 2 of the batch·positions directions, small except for tiny batches of vectors).
  */
-import type { ActivationIR, Framework, InitializerIR, InputShapeGuess, LayerIR, LayerKind, LayerOf, ModelIR, Range } from '../ir';
+import type { ActivationIR, Framework, InitializerIR, InputShapeGuess, Layout, LayerIR, LayerKind, LayerOf, ModelIR, Range, ReshapeConfig } from '../ir';
 import { FLOW_THRESHOLDS, flowMeasure, judgeFlowProfile, lastHiddenIndex, onFlowPath, gradeFlowRatio, outputHeads, scaleFreeLayers, zeroGatedLayers, type FlowGrade, type FlowMeasure } from '../gradient-flow';
 import { activationMoments, gaussianExpectation, maximumMoments, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { affineMoments, initializerStats } from './initializers';
-import { convOf, firstComputing, isRecurrent, layerLabel, layerWith, modelOutputs, readsSteps } from '../layers';
-import { attentionFans, backboneOutput, perDim, propagateShapes, readerKind, returnsSequences, sizeScaleFactor } from '../shapes';
+import { convOf, copyLayer, CopiesMade, firstComputing, isConvKind, isNormalizationKind, isPoolKind, isRecurrent, isRecurrentKind, layerLabel, layerWith, modelOutputs, readsSteps } from '../layers';
+import { attentionFans, backboneOutput, perDim, propagateShapes, readChannelsLast, readerKind, readerOf, returnsSequences, sizeScaleFactor, type Shape } from '../shapes';
 import { BACKBONE_FEATURE_MEAN, BACKBONE_FEATURE_SECOND_MOMENT, backboneNotModelled, frozenBackboneNote } from '../backbone';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
 import { mapPacked } from '../packed';
@@ -129,6 +129,19 @@ function spatialRank(layer: Pick<LayerIR, 'kind' | 'kernelSize'>): number {
   return layer.kind === 'conv1d' ? 1 : layer.kind === 'conv3d' ? 3 : 2;
 }
 
+
+/**
+ * The dimensions a pooling window slides over: as the layer's name says (MaxPooling1D, nn.AvgPool3d,
+ * F.max_pool2d), else as many as its window lists, else guessed from the count of positions (a square
+ * map: 2; a Conv1D's 20 steps read as 2 would pool 4 where MaxPooling1D pools 2).
+ */
+function poolRank(layer: LayerIR, positions: number): number {
+  const named = /([123])d$/i.exec(layer.className);
+  if (named) return Number(named[1]);
+  if (layer.kernelSize && layer.kernelSize.length > 1) return layer.kernelSize.length;
+  const guessed = positions > 1 ? Math.max(1, Math.round(Math.log(positions) / Math.log(Math.max(2, Math.round(Math.sqrt(positions)))))) : 1;
+  return Math.min(guessed, 2);
+}
 
 function shortLabel(layer: LayerIR): string {
   return `${layer.name || layer.className} (line ${layer.range.start.line + 1})`;
@@ -595,7 +608,7 @@ function broadcastSecond(other: Signal, target: Signal, uniform: boolean): numbe
 }
 
 /** `sizeScale`: the factor of a 'size-scale' tensor operation from the planned shapes, null when not known (see sizeScales). */
-function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], head: { heads: ReadonlySet<number>; tails: ReadonlySet<number> }, centred: boolean, assumptions: string[], sizeScale: number | null): Omit<Node, 'inputs' | 'layer'> {
+function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], head: { heads: ReadonlySet<number>; tails: ReadonlySet<number> }, centred: boolean, assumptions: string[], shapes: PlannedShapes | null, layers: readonly LayerIR[]): Omit<Node, 'inputs' | 'layer'> {
   const x = ins[0]!;
   const tail = head.tails.has(index);
   const passThrough = (out: Signal, factor = 1): Omit<Node, 'inputs' | 'layer'> => ({
@@ -607,12 +620,12 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
     case 'input':
       return passThrough(x);
     case 'reshape':
-      return passThrough(placed(layer, x));
+      return passThrough(placed(layer, x, shapes, model.framework, readerOf(layers, index)));
     case 'tensor-op': {
       if (layer.op?.op === 'dot-product-attention') return dotProductAttention(ins, layer.op.causal);
       // A scale by a size (attention scores by 1 / sqrt(head size)), from the shapes; the sized operand gets no gradient.
       if (layer.op?.op === 'size-scale') {
-        const f = sizeScale ?? 1;
+        const f = sizeScaleOf(layer, shapes) ?? 1;
         return { out: { ...x, mean: x.mean * f, q: x.q * f * f, dataVar: x.dataVar * f * f, source: null }, backward: (g) => ({ gIn: ins.map((_, k) => (k === 0 ? g * f * f : 0)), normSq: null, chi: null }) };
       }
       // Moving axes keeps every value.
@@ -680,8 +693,7 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
     }
     case 'maxpool':
     case 'avgpool': {
-      const rank = x.positions > 1 ? Math.max(1, Math.round(Math.log(x.positions) / Math.log(Math.max(2, Math.round(Math.sqrt(x.positions)))))) : 1;
-      const dims = Math.min(rank, 2);
+      const dims = poolRank(layer, x.positions);
       const k = sizeProduct(layer.kernelSize, dims) ?? 2 ** dims;
       const stride = layer.pool.strides === 'window' ? k : (sizeProduct(layer.pool.strides, dims) ?? k);
       const positions = Math.max(1, x.positions / stride);
@@ -909,36 +921,71 @@ function withProbeSizes(model: ModelIR, assumptions: string[]): LayerIR[] {
 }
 
 /**
- * The factor of each 'size-scale' tensor operation (`att * (1.0 / math.sqrt(k.size(-1)))`): the size
- * is one of its second operand's, which the signal does not carry, so it is read from the shapes the
- * probe plans with the input it feeds.
+ * Layer output shapes (per example) as the probe plans them with the input it feeds, and the layout
+ * they are in: what a size-scale and a reshape read, which the signal does not carry.
  */
-function sizeScales(model: ModelIR, layers: LayerIR[]): Map<string, number> {
-  const scaled = layers.filter((l): l is LayerOf<'tensor-op'> => l.kind === 'tensor-op' && l.op?.op === 'size-scale');
-  const out = new Map<string, number>();
+interface PlannedShapes {
+  layout: Layout;
+  of: ReadonlyMap<string, Shape | null>;
+}
+
+/** Reshapes that move values between axes: the steps and features after them are the shape's. */
+const MOVES_AXES: ReadonlySet<ReshapeConfig['op']> = new Set<ReshapeConfig['op']>(['reshape', 'view', 'permute']);
+
+/**
+ * Layers that read one axis of what a reshape gives them as channels (features) and the others as
+ * positions. Others, a transpose or an attention after `q.view(B, T, heads, size)`, read the heads as
+ * neither: what reaches them keeps the positions and features it had.
+ */
+function readsChannelAxis(kind: LayerKind): boolean {
+  return kind === 'dense' || kind === 'global-pool' || kind === 'flatten' || isConvKind(kind) || isRecurrentKind(kind) || isPoolKind(kind) || isNormalizationKind(kind);
+}
+
+function readsPlannedShape(layer: LayerIR): boolean {
+  return (layer.kind === 'tensor-op' && layer.op?.op === 'size-scale') || (layer.kind === 'reshape' && MOVES_AXES.has(layer.reshape.op));
+}
+
+/**
+ * The shapes, when a layer reads them, from the input the probe feeds (the guess where the code gives
+ * none). Walked on copies of the layers: the sizes the walk fills in from a guessed input stay out of
+ * the model's IR, which lint and hovers read.
+ */
+function plannedShapes(model: ModelIR, layers: readonly LayerIR[]): PlannedShapes | null {
   const input = model.inputGuess?.shape ?? model.inputShape;
-  if (scaled.length === 0 || !input) return out;
-  const shapes = propagateShapes(layers, input, { framework: model.framework, ...(model.inputGuess ? { layout: model.inputGuess.layout } : {}) });
-  for (const layer of scaled) {
-    const sized = shapes.get(layer.inputs[1] ?? '');
-    const factor = layer.op?.op === 'size-scale' && sized ? sizeScaleFactor(layer.op, sized) : null;
-    if (factor !== null) out.set(layer.id, factor);
-  }
-  return out;
+  if (!input || !layers.some(readsPlannedShape)) return null;
+  const layout = model.inputGuess?.layout ?? (model.framework === 'torch' ? 'channels_first' : 'channels_last');
+  const copies = new CopiesMade();
+  return { layout, of: propagateShapes([...layers], input, { framework: model.framework, layout }, (layer) => copyLayer(layer, copies)) };
+}
+
+/** The factor of a 'size-scale' tensor operation (`att * (1.0 / math.sqrt(k.size(-1)))`): the size is one of its second operand's. */
+function sizeScaleOf(layer: LayerIR, shapes: PlannedShapes | null): number | null {
+  const sized = shapes?.of.get(layer.inputs[1] ?? '');
+  return layer.kind === 'tensor-op' && layer.op?.op === 'size-scale' && sized ? sizeScaleFactor(layer.op, sized) : null;
 }
 
 /**
  * A reshape's signal: its values and their moments as they come. RepeatVector(n) makes n steps of a
  * vector (as the probe builds it), which a recurrent layer after it runs over: a seq2seq decoder ran
- * one step here. Other reshapes keep the signal's count of positions: a nearest upsampling repeats
- * each value in place and padding adds zeros, so an average over their positions has the variance of
- * one over the positions before. (The n steps of a repeated vector are one value n times: an average
- * over them, rare after RepeatVector, is taken as over n.)
+ * one step here. A reshape, view or permute that moves values between axes makes the steps and
+ * features of its planned shape: a CRNN's `Reshape((32, 512))` of 8 x 32 x 64 maps gives its LSTM 32
+ * steps of 512, not 256 steps of 64. Upsampling and padding keep the signal's count of positions: a
+ * nearest upsampling repeats each value in place and padding adds zeros, so an average over their
+ * positions has the variance of one over the positions before. (The n steps of a repeated vector are
+ * one value n times: an average over them, rare after RepeatVector, is taken as over n.)
  */
-function placed(layer: LayerOf<'reshape'>, x: Signal): Signal {
+function placed(layer: LayerOf<'reshape'>, x: Signal, shapes: PlannedShapes | null, framework: Framework, reader: LayerIR | null): Signal {
   const config = layer.reshape;
   // RepeatVector reads a vector: anything else is a shape the probe refuses, kept as it comes.
-  return config.op === 'repeat-vector' && config.n !== null && config.n > 0 && x.positions === 1 ? { ...x, positions: config.n } : x;
+  if (config.op === 'repeat-vector') return config.n !== null && config.n > 0 && x.positions === 1 ? { ...x, positions: config.n } : x;
+  if (!shapes || !reader || !MOVES_AXES.has(config.op) || !readsChannelAxis(reader.kind)) return x;
+  const shape = shapes.of.get(layer.id);
+  if (!shape || shape.length === 0 || !shape.every((d): d is number => d !== null && d > 0)) return x;
+  // Channels come last, but first where torch's order reaches a reader that takes them first (a
+  // convolution, pooling, BatchNorm; images only in a channels-first plan) or a Keras layer says so.
+  const torchFirst = framework === 'torch' && readChannelsLast(reader.kind, shape.length) && (shapes.layout === 'channels_first' || shape.length < 3);
+  const axis = torchFirst || reader.dataFormat === 'channels_first' ? 0 : shape.length - 1;
+  return { ...x, features: shape[axis]!, positions: shape.reduce((n, d, k) => (k === axis ? n : n * d), 1) };
 }
 
 function propagate(model: ModelIR): ModelPrediction {
@@ -962,13 +1009,13 @@ function propagate(model: ModelIR): ModelPrediction {
   inputsOf.forEach((inputs, j) => { inputs.forEach((k) => readers[k]?.push(layers[j]!)); });
   const nodes: Node[] = [];
   const inferred: string[] = [];
-  const scales = sizeScales(model, layers);
+  const shapes = plannedShapes(model, layers);
   layers.forEach((layer, i) => {
     const inputs = inputsOf[i]!;
     if (inputs.some((k) => k === -2 || k >= i)) throw new Unpropagatable(`${layerLabel(layer)} reads a layer the model does not have before it`, layer);
     const ins = mapPacked(inputs, (k) => (k < 0 ? (extraInputs.get(i) ?? start) : nodes[k]!.out));
     const centred = readers[i]!.length > 0 && readers[i]!.every((r) => r.kind === 'batchnorm');
-    const node = nodeFor(layer, i, model, ins, head, centred, assumptions, scales.get(layer.id) ?? null);
+    const node = nodeFor(layer, i, model, ins, head, centred, assumptions, shapes, layers);
     // A PyTorch layer whose input size the code leaves unknown takes it from its input, as the probe builds it.
     if (model.framework === 'torch' && WEIGHT_KINDS.has(layer.kind) && layer.fanIn === null && ins[0]!.features !== null) inferred.push(`${shortLabel(layer)} ${ins[0]!.features}`);
     if (!Number.isFinite(node.out.q)) throw new Unpropagatable(`the signal overflows at ${layerLabel(layer)}`, layer);

@@ -383,6 +383,81 @@ model = keras.Sequential([
     expect(forty.q).toBeGreaterThan(four.q);
   });
 
+  it('a Reshape into (steps, features) gives the LSTM after it those steps and features, as the probe builds them: the same as an input of that shape', async () => {
+    const lstmsOf = async (front: string) => {
+      const models = await extractFrom(`
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+${front}
+    layers.LSTM(64, return_sequences=True),
+    layers.LSTM(64),
+    layers.Dense(10, activation="softmax"),
+])
+`);
+      const p = predictPropagation(modelNamed(models, 'model'));
+      if (!p.ok) throw new Error(p.reason);
+      return p.layers.filter((l) => l.kind === 'lstm');
+    };
+    // A flat vector of 20 x 13 features read as 20 steps of 13 (a keyword spotter's MFCC frames), not as one step of 260.
+    const reshaped = await lstmsOf(`
+    layers.Reshape((20, 13), input_shape=(260,)),`);
+    const sequence = await lstmsOf(`
+    keras.Input(shape=(20, 13)),`);
+    expect(reshaped).toHaveLength(2);
+    reshaped.forEach((lstm, i) => {
+      expect(lstm.q).toBeCloseTo(defined(sequence[i]).q, 10);
+      expect(lstm.log10GradRatio).toBeCloseTo(defined(defined(sequence[i]).log10GradRatio), 10);
+    });
+  });
+
+  it('a pooling window slides over the dimensions its layer names: MaxPooling1D(2) takes the larger of 2 at any length, AvgPool2d(1) passes its input', async () => {
+    const pooledStd = async (steps: number) => {
+      const models = await extractFrom(`
+from tensorflow import keras
+from tensorflow.keras import layers
+
+model = keras.Sequential([
+    keras.Input(shape=(${steps}, 8)),
+    layers.Conv1D(16, 3, padding="same", activation="tanh"),
+    layers.MaxPooling1D(2),
+    layers.Flatten(),
+    layers.Dense(4, activation="softmax"),
+])
+`);
+      const p = predictPropagation(modelNamed(models, 'model'));
+      if (!p.ok) throw new Error(p.reason);
+      return defined(p.layers.find((l) => l.kind === 'maxpool')).predictedStd;
+    };
+    // 20 steps are no square map: a window of 2 x 2 would be the larger of 4.
+    expect(await pooledStd(20)).toBeCloseTo(await pooledStd(2), 10);
+
+    const headRatio = async (pool: string) => {
+      const models = await extractFrom(`
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 16, 3, padding=1)
+        self.pool = nn.MaxPool2d(32)
+        ${pool}
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.pool(self.conv(x).relu())
+        x = self.last(x)
+        return self.fc(x.view(x.size(0), -1))
+`);
+      const p = predictPropagation(modelNamed(models, 'Net'));
+      if (!p.ok) throw new Error(p.reason);
+      return defined(p.layers.find((l) => l.kind === 'conv2d')).log10GradRatio;
+    };
+    // A 1 x 1 average of the one remaining position is the identity: the conv's gradient is as without it.
+    expect(await headRatio('self.last = nn.AvgPool2d(kernel_size=1, stride=1)')).toBeCloseTo(defined(await headRatio('self.last = nn.Identity()')), 10);
+  });
+
   it('local response normalization divides by (k + alpha * q)^beta, the signal and the gradient alike', () => {
     const kernel = init('he_normal');
     const model = buildModel({
