@@ -4,7 +4,9 @@
 // the judgements in docs/accuracy/sample.json, then probes every model the analyzer extracted
 // (`gradient-lens probe FILE --line N --steps 1 --backend wasm --format json`, a notebook's model at
 // `--cell C --line N` as check reported it) and records whether it
-// builds, why not, and how long the first result took. Prints the tables; asserts nothing.
+// builds, why not, how long the first result took, and whether the prediction lint and hovers show
+// agrees with what the probe measured at that step (the comparison the panel shows, within a decade).
+// Prints the tables; asserts nothing.
 //
 // Flags: --no-probe, --probe-timeout <s> (default 90), --markdown (tables as Markdown),
 //        --out <file> (all numbers as JSON; default <cache>/results.json), --only <repo substring>,
@@ -12,6 +14,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bundleEngine } from '../../bench/bundle-engine.mjs';
 import { materialize } from './materialize.mjs';
 import { cacheRoot, filesRoot, loadSample, repoFolder, repoRoot } from './sample.mjs';
 
@@ -206,6 +209,8 @@ async function main() {
   // 3. The probe, on every model the analyzer extracted.
   const probes = [];
   if (probeEnabled) {
+    // The comparison of prediction and measurement the panel and the CLI's text report show.
+    const { predictedBesideMeasured } = await bundleEngine(repoRoot, 'prediction-gap', ["export { predictedBesideMeasured } from './src/shared/prediction-gap';"]);
     for (const entry of files) {
       const report = reports.get(`${entry.repo}|${entry.path}`);
       if (!report?.models?.length) continue;
@@ -219,12 +224,16 @@ async function main() {
         let built = false;
         let reason = '';
         let kind = '';
+        /** Where prediction and measurement are more than a decade apart; null without a comparison. */
+        let gaps = null;
         if (result.timedOut) reason = `timed out after ${probeTimeoutMs / 1000} s`;
         else {
           try {
             const parsed = JSON.parse(result.stdout);
             built = Array.isArray(parsed.layers) && parsed.layers.length > 0;
             if (typeof parsed.durationMs === 'number') result.durationMs = parsed.durationMs;
+            const comparison = built ? predictedBesideMeasured(parsed) : null;
+            if (comparison && !comparison.unavailable) gaps = comparison.gaps;
             if (parsed.error) {
               reason = String(parsed.error.message ?? '');
               kind = String(parsed.error.kind ?? '');
@@ -234,7 +243,7 @@ async function main() {
           }
         }
         const category = built ? '' : refusalCategory(kind, reason);
-        probes.push({ repo: entry.repo, path: entry.path, model: model.name, line: locKey(model.cell, model.line), built, kind, reason, category, ms: Math.round(result.ms), cpuMs: result.cpuMs, probeMs: result.durationMs });
+        probes.push({ repo: entry.repo, path: entry.path, model: model.name, line: locKey(model.cell, model.line), built, kind, reason, category, gaps, ms: Math.round(result.ms), cpuMs: result.cpuMs, probeMs: result.durationMs });
         process.stderr.write(built ? '.' : 'x');
       }
     }
@@ -251,6 +260,7 @@ async function main() {
   const refusals = new Map();
   for (const p of probes.filter((q) => !q.built)) refusals.set(p.category, (refusals.get(p.category) ?? 0) + 1);
   const builtTimes = built.map((p) => p.ms);
+  const compared = built.filter((p) => Array.isArray(p.gaps));
   const projects = new Set(files.filter((f) => f.project).map((f) => `${f.repo}|${f.project}`));
   const headline = {
     files: files.length,
@@ -271,6 +281,8 @@ async function main() {
     analyzerModels: probes.length,
     probeBuilt: built.length,
     probeBuiltShare: ratio(built.length, probes.length),
+    predictionCompared: compared.length,
+    predictionAgrees: compared.filter((p) => p.gaps.length === 0).length,
     probeFirstResultMsP50: percentile(builtTimes, 50),
     probeFirstResultMsP95: percentile(builtTimes, 95),
     // The probe's own build + first step, without starting node and loading tfjs.
@@ -321,6 +333,7 @@ function print(results) {
     ['ambiguous cases (excluded) / findings on them', `${h.ambiguousJudged} / ${h.findingsOnAmbiguous}`],
     ['models extracted (target >= 97 %)', `${h.modelsExtracted} / ${h.modelsJudged} = ${pct(h.modelsExtractedShare)}`],
     ['probe builds, of the models the analyzer extracts (target >= 90 %)', `${h.probeBuilt} / ${h.analyzerModels} = ${pct(h.probeBuiltShare)}`],
+    ['prediction within a decade of the probe at step 1 (first/last ratio, every layer), of the built models with a prediction', h.predictionCompared == null ? 'n/a' : `${h.predictionAgrees} / ${h.predictionCompared} = ${pct(ratio(h.predictionAgrees, h.predictionCompared))}`],
     ['probe time to first result (steps=1, wasm, wall) p50 / p95', h.probeFirstResultMsP50 === null ? 'n/a' : `${(h.probeFirstResultMsP50 / 1000).toFixed(1)} s / ${(h.probeFirstResultMsP95 / 1000).toFixed(1)} s`],
     ['probe time to first result, CPU (CLI + worker) p50 / p95', h.probeFirstResultCpuMsP50 == null ? 'n/a' : `${(h.probeFirstResultCpuMsP50 / 1000).toFixed(1)} s / ${(h.probeFirstResultCpuMsP95 / 1000).toFixed(1)} s`],
     ['probe build + first step in process (durationMs) p50 / p95', h.probeInProcessMsP50 == null ? 'n/a' : `${(h.probeInProcessMsP50 / 1000).toFixed(1)} s / ${(h.probeInProcessMsP95 / 1000).toFixed(1)} s`],
@@ -341,6 +354,8 @@ function print(results) {
     console.log(`\nProbe refusals by reason\n${table(['reason', 'models'], Object.entries(results.refusals).sort((a, b) => b[1] - a[1]))}`);
     const slowest = results.probes.filter((p) => p.built && typeof p.cpuMs === 'number').sort((a, b) => b.cpuMs - a.cpuMs).slice(0, 12);
     if (slowest.length) console.log(`\nSlowest first results (CPU of CLI + worker)\n${table(['file', 'model', 'line', 'CPU s', 'wall s'], slowest.map((p) => [`${p.repo}/${p.path}`, p.model.slice(0, 50), p.line, (p.cpuMs / 1000).toFixed(1), (p.ms / 1000).toFixed(1)]))}`);
+    const apart = results.probes.filter((p) => p.gaps?.length);
+    if (apart.length) console.log(`\nPrediction and probe more than a decade apart\n${table(['file', 'model', 'line', 'where'], apart.map((p) => [`${p.repo}/${p.path}`, p.model.slice(0, 50), p.line, p.gaps.join('; ').slice(0, 220)]))}`);
     const refused = results.probes.filter((p) => !p.built);
     console.log(`\nProbe refusals\n${table(['file', 'model', 'line', 'kind', 'reason'], refused.map((p) => [`${p.repo}/${p.path}`, p.model, p.line, p.kind, p.reason.slice(0, 140)]))}`);
   }

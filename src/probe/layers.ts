@@ -13,7 +13,7 @@ import { maxPool } from './max-pool';
 import { makeConvAsProduct, productIsCheaper } from './conv-matmul';
 import { makeBatchNorm } from './batch-norm';
 import { addChannelBias } from './channels';
-import { gatesOf, isConv, isNormalization, isRecurrent } from '../shared/layers';
+import { gatesOf, isConv, isNormalization, isRecurrent, normEpsilon } from '../shared/layers';
 import { makeMatMul, type FusableActivation, type MatMul } from './matmul';
 import { describeLayer, layerFailure, layerLine } from './errors';
 import { init, initialValues, kernelFans, UnknownInitializerError, type Fans } from './initializers';
@@ -439,7 +439,7 @@ class NodeBuilder implements WeightSource {
 
   private normalization(planned: PlannedLayer, channels: number): ProbeNode {
     const layer = planned.ir;
-    const epsilon = (isNormalization(layer) ? layer.norm.epsilon : null) ?? (this.keras ? 1e-3 : 1e-5);
+    const epsilon = normEpsilon(layer, this.framework);
     const gamma = tf.variable(this.affineInitial(layer, 'scale', channels), true, `${this.prefix}/${layer.id}/gamma`);
     const beta = tf.variable(this.affineInitial(layer, 'shift', channels), true, `${this.prefix}/${layer.id}/beta`);
     // Training mode: BatchNorm's batch statistics over every axis but channels; LayerNorm over features.
@@ -468,7 +468,7 @@ class NodeBuilder implements WeightSource {
     const layer = planned.ir;
     const norm = isNormalization(layer) ? layer.norm : null;
     const groups = groupsOf(layer, channels);
-    const epsilon = norm?.epsilon ?? (this.keras ? 1e-3 : 1e-5);
+    const epsilon = normEpsilon(layer, this.framework);
     const affine = norm?.affine !== false;
     const gamma = affine ? tf.variable(this.affineInitial(layer, 'scale', channels), true, `${this.prefix}/${layer.id}/gamma`) : null;
     const beta = affine ? tf.variable(this.affineInitial(layer, 'shift', channels), true, `${this.prefix}/${layer.id}/beta`) : null;

@@ -3,7 +3,7 @@
  * imported by the extractors, the rules, the hovers and the probe. Also the defaults of each kind's
  * typed fields (what a layer is when its constructor writes nothing).
  */
-import type { AttentionConfig, ConvConfig, LayerCommon, LayerDetail, LayerIR, LayerKind, LayerOf, PoolConfig, RecurrentConfig } from './ir';
+import type { AttentionConfig, ConvConfig, Framework, LayerCommon, LayerDetail, LayerIR, LayerKind, LayerOf, PoolConfig, RecurrentConfig } from './ir';
 
 const RECURRENT_KINDS = ['lstm', 'gru', 'simple-rnn'] as const;
 const CONV_KINDS = ['conv1d', 'conv2d', 'conv3d', 'conv-transpose'] as const;
@@ -53,6 +53,15 @@ export const isNormalization = (layer: LayerIR): layer is LayerOf<NormalizationK
 export const isMerge = (layer: LayerIR): layer is LayerOf<MergeKind> => isMergeKind(layer.kind);
 export const isPool = (layer: LayerIR): layer is LayerOf<'maxpool' | 'avgpool'> => isPoolKind(layer.kind);
 export const isDropout = (layer: LayerIR): layer is LayerOf<'dropout' | 'alpha-dropout'> => isDropoutKind(layer.kind);
+
+/**
+ * What a normalization adds to the variance it divides by: as the code writes it (PyTorch-GAN's
+ * `nn.BatchNorm1d(256, 0.8)` passes eps=0.8 where momentum was meant), else the framework's default
+ * for every normalization layer (Keras 1e-3, PyTorch 1e-5).
+ */
+export function normEpsilon(layer: LayerIR, framework: Framework): number {
+  return (isNormalization(layer) ? layer.norm.epsilon : null) ?? (framework === 'keras' ? 1e-3 : 1e-5);
+}
 
 /**
  * The first layer that computes on the (first) model input. A model with several inputs lists its

@@ -43,6 +43,8 @@ interface Row {
   lintVanishing: boolean;
   lintScale: boolean;
   verdicts: string[];
+  /** Layers whose gradient or output std the prediction puts more than a decade from the probe's step 1 (the panel's comparison). */
+  gaps: string[];
 }
 
 /**
@@ -80,6 +82,7 @@ async function measure(path: string, model: ModelIR, findings: Finding[]): Promi
     lintVanishing: findings.some((f) => f.code === 'GL101' && f.severity === 'warning'),
     lintScale: findings.some((f) => f.code === 'GL101' || f.code === 'GL203'),
     verdicts: [],
+    gaps: [],
   };
   // Batch 8 keeps every example inside the probe's size budget; 3 steps give the verdicts a median. No
   // step-time budget: the table must not move when src/probe/cost.ts is recalibrated.
@@ -89,6 +92,7 @@ async function measure(path: string, model: ModelIR, findings: Finding[]): Promi
     return row;
   }
   row.verdicts = outcome.result.verdicts.map((v) => v.kind);
+  row.gaps = predictedBesideMeasured(outcome.result)?.gaps ?? [];
   row.measured = measuredRatio(outcome.result);
   if (row.measured === null && !row.note) row.note = 'probe: no finite first/last ratio (a zero or non-finite gradient)';
   return row;
@@ -134,6 +138,10 @@ describe('predicted against measured gradient flow', () => {
   it('predicts the first/last-hidden ratio within one decade of the probe', () => {
     const off = rows.filter((r) => r.predicted !== null && r.measured !== null && Math.abs(r.predicted - r.measured) > 1);
     expect(off.map((r) => `${r.file} ${r.model}: predicted ${fixed(r.predicted)}, measured ${fixed(r.measured)}`)).toEqual([]);
+  });
+
+  it('predicts every layer within one decade of the probe: gradient and output std, as the panel compares them', () => {
+    expect(rows.filter((r) => r.gaps.length > 0).map((r) => `${r.file} ${r.model}: ${r.gaps.join('; ')}`)).toEqual([]);
   });
 
   it('lint and probe agree: GL101 at warning level <=> probe vanishing (or a GL203 scale finding)', () => {

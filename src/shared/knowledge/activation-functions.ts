@@ -294,6 +294,8 @@ export interface ActivationMoments {
   second: number;
   /** E[φ'(z)²] */
   slope: number;
+  /** E[φ'(z)] */
+  meanSlope: number;
 }
 
 export function activationMoments(act: ScalarActivation, mean: number, variance: number): ActivationMoments {
@@ -301,6 +303,7 @@ export function activationMoments(act: ScalarActivation, mean: number, variance:
   let m = 0;
   let s = 0;
   let d = 0;
+  let d1 = 0;
   for (let i = 0; i < x.length; i++) {
     const z = x[i]!;
     const y = act.f(z);
@@ -308,6 +311,7 @@ export function activationMoments(act: ScalarActivation, mean: number, variance:
     m += w[i]! * y;
     s += w[i]! * y * y;
     d += w[i]! * dy * dy;
+    d1 += w[i]! * dy;
   }
-  return { mean: m, second: s, slope: d };
+  return { mean: m, second: s, slope: d, meanSlope: d1 };
 }

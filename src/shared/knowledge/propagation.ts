@@ -5,7 +5,7 @@
  * Forward, per layer: the mean and second moment q of its output per element. A weighted layer's
  * pre-activation has variance fan_in·E[w²]·q_in + E[b²] (fans include the kernel's receptive field);
  * its activation's Gaussian moments come from Gauss-Hermite quadrature with each framework's
- * constants. Normalization resets q to 1, residual merges add variances, dropout scales by 1/(1−p),
+ * constants. Normalization resets q to var/(var + eps), residual merges add variances, dropout scales by 1/(1−p),
  * an embedding sets q from its initializer, recurrent layers run their cell over the sequence.
  *
  * Channels: the weights are random over the ensemble but fixed in a network, so a channel's output
@@ -17,22 +17,24 @@
  *
  * Backward, in totals per example (summed over positions, so shapes cancel): the squared gradient
  * G on a layer's output; across a weighted layer G_in = fan_in·E[w²]·E[φ'(z)²]·G_out (chi, the
- * backward gain), and across BatchNorm G_in = G_out / dataVar_in. A weight-gradient norm² is
+ * backward gain), and across BatchNorm G_in = G_out / (dataVar_in + eps). A weight-gradient norm² is
  * G_pre·(fan_in·q_in + 1 for the bias), the per-position terms x·δ taken as independent; when
  * BatchNorm reads the layer's linear output, δ sums to zero per channel, so the input's mean drops
  * out: G_pre·fan_in·dataVar_in, and the bias gets nothing. Ratios of those norms are what the probe
- * measures at its first step. One correlation is modelled: a gradient the same at every position (what
- * a global average pool sends back, kept by elementwise maps, sums and convolutions) sums coherently
- * into a gate broadcast over those positions (squeeze-and-excitation before the head's pool), so the
- * channel means count once per position. Not modelled: correlations between neighbouring positions
- * otherwise (pooling and strides treat positions as independent) and BatchNorm's projection of its
- * gradient (a loss of 2 of the batch·positions directions, small except for tiny batches of vectors).
+ * measures at its first step. One correlation is modelled: the share of a gradient that is the same at
+ * every position of a channel (what a global average pool sends back; sums, convolutions and average
+ * pools keep it, an activation keeps E[φ']²/E[φ'²] of it, a max pool 1/k, dropout its keep rate). It
+ * sums coherently over the positions each weight reads, so the input's channel means and the bias count
+ * once more per position (the convolutions before a CNN's pooled head), and into a gate broadcast over
+ * those positions (squeeze-and-excitation before the head's pool). Not modelled: correlations between
+ * neighbouring positions otherwise and BatchNorm's projection of its gradient (a loss of 2 of the
+ * batch·positions directions, small except for tiny batches of vectors).
  */
 import type { ActivationIR, Framework, InitializerIR, InputShapeGuess, Layout, LayerIR, LayerKind, LayerOf, ModelIR, Range, ReshapeConfig } from '../ir';
 import { FLOW_THRESHOLDS, flowMeasure, judgeFlowProfile, lastHiddenIndex, onFlowPath, gradeFlowRatio, outputHeads, scaleFreeLayers, zeroGatedLayers, type FlowGrade, type FlowMeasure } from '../gradient-flow';
 import { activationMoments, gaussianExpectation, maximumMoments, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { affineMoments, initializerStats } from './initializers';
-import { convOf, copyLayer, CopiesMade, firstComputing, isConvKind, isNormalizationKind, isPoolKind, isRecurrent, isRecurrentKind, layerLabel, layerWith, modelOutputs, readsSteps } from '../layers';
+import { convOf, copyLayer, CopiesMade, firstComputing, isConvKind, isNormalizationKind, isPoolKind, isRecurrent, isRecurrentKind, layerLabel, layerWith, modelOutputs, normEpsilon, readsSteps } from '../layers';
 import { attentionFans, backboneOutput, perDim, propagateShapes, readChannelsLast, readerKind, readerOf, returnsSequences, sizeScaleFactor, type Shape } from '../shapes';
 import { BACKBONE_FEATURE_MEAN, BACKBONE_FEATURE_SECOND_MOMENT, backboneNotModelled, frozenBackboneNote } from '../backbone';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
@@ -298,27 +300,28 @@ function activatedMoments(act: ScalarActivation, zMean: number, zVar: number, zD
 
 /**
  * Applies an activation to a Gaussian pre-activation N(mean, var) of which `zDataVar` is within-channel
- * variance: output signal and E[φ'²].
+ * variance: output signal, E[φ'²], and the coherence E[φ']² / E[φ'²] of a gradient uniform over the
+ * positions after passing φ' (a ReLU's mask keeps half its mean: 1/2; softmaxes mix the features: 0).
  */
-function activate(act: ScalarActivation | FeatureActivation | null, zMean: number, zVar: number, zDataVar: number, features: number | null, positions: number): { out: Signal; slope: number } {
-  if (act === null) return { out: { mean: zMean, q: zVar + zMean * zMean, dataVar: zDataVar, features, positions, source: null }, slope: 1 };
+function activate(act: ScalarActivation | FeatureActivation | null, zMean: number, zVar: number, zDataVar: number, features: number | null, positions: number): { out: Signal; slope: number; coherence: number } {
+  if (act === null) return { out: { mean: zMean, q: zVar + zMean * zMean, dataVar: zDataVar, features, positions, source: null }, slope: 1, coherence: 1 };
   if (act === 'softmax') {
     // n roughly equal logits: p_i ≈ e^(z_i − v/2) / n, so E[p²] ≈ e^v / n² and ∂p_i/∂z_i ≈ p_i.
     // Once one logit dominates, p is nearly one-hot: E[p²] → 1/n.
     const n = Math.max(features ?? 2, 2);
     const second = Math.min(Math.exp(Math.min(zVar, 50)) / (n * n), 1 / n);
     const q = Math.max(second, 1 / (n * n));
-    return { out: { mean: 1 / n, q, dataVar: q - 1 / (n * n), features, positions, source: null }, slope: second };
+    return { out: { mean: 1 / n, q, dataVar: q - 1 / (n * n), features, positions, source: null }, slope: second, coherence: 0 };
   }
   if (act === 'log_softmax') {
     // z − logsumexp(z) over n logits N(μ, v): logsumexp ≈ μ + log n + v/2 while no logit dominates, and
     // ≈ μ + σ·sqrt(2 log n) (the largest) once one does; the spread stays z's, and ∂/∂z_i = 1 − p_i ≈ 1.
     const n = Math.max(features ?? 2, 2);
     const mean = -Math.max(Math.log(n) + zVar / 2, Math.sqrt(zVar * 2 * Math.log(n)));
-    return { out: { mean, q: mean * mean + zVar, dataVar: zDataVar, features, positions, source: null }, slope: 1 - 1 / n };
+    return { out: { mean, q: mean * mean + zVar, dataVar: zDataVar, features, positions, source: null }, slope: 1 - 1 / n, coherence: 0 };
   }
   const { m, dataVar } = activatedMoments(act, zMean, zVar, zDataVar);
-  return { out: { mean: m.mean, q: m.second, dataVar, features, positions, source: { act, zMean, zVar, zDataVar } }, slope: m.slope };
+  return { out: { mean: m.mean, q: m.second, dataVar, features, positions, source: { act, zMean, zVar, zDataVar } }, slope: m.slope, coherence: m.slope > 0 ? (m.meanSlope * m.meanSlope) / m.slope : 0 };
 }
 
 /** Max of k i.i.d. copies of the signal: moments by the order-statistic density k·F^(k−1)·f. */
@@ -463,31 +466,37 @@ interface Node {
   out: Signal;
   /**
    * Backward: G on the output → G per input and the weight-gradient norm² (null when weightless).
-   * `uniform`: the output's gradient is the same at every position of a channel (see uniformGradient).
+   * `coherence`: how much of the output's gradient is the same at every position of a channel (see gradientCoherence).
    */
-  backward: (gOut: number, uniform: boolean) => { gIn: number[]; normSq: number | null; chi: number | null };
+  backward: (gOut: number, coherence: number) => { gIn: number[]; normSq: number | null; chi: number | null };
+  /** The share of a coherent output gradient still coherent at its input: E[φ']² / E[φ'²] of an activation, 1/k of a k-window max pool (1 when it keeps it all). */
+  slopeCoherence?: number;
   /** A weighted layer's expected squared kernel norm at initialization (elements × E[w²]), for the flow at equal weight norm. */
   weightSq?: number;
 }
 
-/** Layers whose input gradient is the same at every position when their output's is (elementwise maps, sums, convolutions). */
-const KEEPS_UNIFORM_GRADIENT: ReadonlySet<LayerKind> = new Set(['activation', 'add', 'multiply', 'conv1d', 'conv2d', 'conv3d']);
+/** Layers that pass a gradient's mean over the positions on to their input (elementwise maps, sums, convolutions, windows, dropout). */
+const KEEPS_COHERENT_GRADIENT: ReadonlySet<LayerKind> = new Set(['activation', 'add', 'multiply', 'conv1d', 'conv2d', 'conv3d', 'maxpool', 'avgpool', 'dropout']);
 
 /**
- * Whether the gradient reaching a layer's output is the same at every position of a channel: a global
- * average pool spreads its gradient evenly, and elementwise maps whose slope keeps its sign, sums and
- * convolutions keep it so (a softmax mixes; BatchNorm removes exactly that mean). A gate broadcast over
- * such positions (squeeze-and-excitation before the head's pool) then sums a coherent gradient.
+ * How much of the gradient reaching a layer's output is the same at every position of a channel,
+ * E[δ]² / E[δ²] over the positions (1: uniform, 0: no common part). A global average pool spreads its
+ * gradient evenly; sums, convolutions and average pools keep the share, an activation's slope keeps
+ * E[φ']² / E[φ'²] of it (a ReLU's mask, half), a max pool 1/k, dropout its keep rate; a softmax mixes
+ * the features and BatchNorm removes exactly that mean.
+ * Each weight's gradient then sums its positions' terms coherently (weightedNode), and a gate broadcast
+ * over such positions (squeeze-and-excitation before the head's pool) too.
  */
-function uniformGradient(consumers: readonly { layer: LayerIR; uniform: boolean }[]): boolean {
-  return (
-    consumers.length > 0 &&
-    consumers.every(({ layer: c, uniform }) => {
-      if (c.kind === 'global-pool') return c.reduce === 'avg';
-      if (c.kind === 'activation' && (c.activation?.name === 'softmax' || c.activation?.name === 'log_softmax')) return false;
-      return KEEPS_UNIFORM_GRADIENT.has(c.kind) && uniform;
-    })
-  );
+function gradientCoherence(consumers: readonly number[]): number {
+  return consumers.length > 0 ? Math.min(...consumers) : 0;
+}
+
+/** The coherence a layer passes back to its inputs when its output's gradient has `coherence`. */
+function passedCoherence(node: Node, coherence: number): number {
+  const layer = node.layer;
+  if (layer.kind === 'global-pool') return layer.reduce === 'avg' ? 1 : 0;
+  if (layer.kind === 'activation' && (layer.activation?.name === 'softmax' || layer.activation?.name === 'log_softmax')) return 0;
+  return KEEPS_COHERENT_GRADIENT.has(layer.kind) ? coherence * (node.slopeCoherence ?? 1) : 0;
 }
 
 /** Standardized values of `shape` (without the batch) as `reader` takes them: an embedding reads every entry as a token. */
@@ -566,7 +575,7 @@ function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean
     const stride = sizeProduct(convOf(layer)?.strides ?? null, rank) ?? 1;
     positions = Math.max(1, layer.kind === 'conv-transpose' ? positions * stride : positions / stride);
   }
-  const { out, slope } = activate(act, zMean, zVar, zDataVar, layer.units, positions);
+  const { out, slope, coherence } = activate(act, zMean, zVar, zDataVar, layer.units, positions);
   // The output layer's activation is folded into the loss (softmax/sigmoid with cross-entropy).
   const backSlope = isHead ? 1 : slope;
   const chi = w.terms * w.w2 * backSlope;
@@ -578,9 +587,14 @@ function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean
   return {
     out,
     weightSq: elements * w.w2,
-    backward: (gOut) => {
+    slopeCoherence: isHead ? 1 : coherence,
+    backward: (gOut, outCoherence) => {
       const gPre = gOut * backSlope;
-      const perWeight = centred && act === null ? w.terms * x.dataVar : w.terms * x.q + (layer.useBias ? 1 : 0);
+      // A gradient with a common part over the positions of a channel (a global average pool ahead) sums
+      // that part coherently over the positions each weight reads: the input's channel means (q − dataVar)
+      // and the bias count once per position, as the framework's sum does.
+      const coherent = !centred && positions > 1 ? (positions - 1) * outCoherence * (isHead ? 1 : coherence) : 0;
+      const perWeight = centred && act === null ? w.terms * x.dataVar : w.terms * (x.q + coherent * Math.max(x.q - x.dataVar, 0)) + (layer.useBias ? 1 + coherent : 0);
       return { gIn: [w.terms * w.w2 * gPre], normSq: gPre * perWeight, chi };
     },
   };
@@ -598,16 +612,16 @@ function multiplied(ins: Signal[]): { mean: number; q: number; dataVar: number }
 
 /**
  * E[(Σ_p x_p)²]/positions-of-`target` for `other` summed over the positions it has beyond `target`'s: its
- * second moment when the gradient terms are independent; with a uniform gradient the channel means add
- * coherently, so their part (q − dataVar) counts once per position summed.
+ * second moment when the gradient terms are independent; the coherent share of the gradient adds the
+ * channel means coherently, so their part (q − dataVar) counts once more per position summed.
  */
-function broadcastSecond(other: Signal, target: Signal, uniform: boolean): number {
+function broadcastSecond(other: Signal, target: Signal, coherence: number): number {
   const summed = other.positions / Math.max(target.positions, 1);
-  if (!uniform || summed <= 1) return other.q;
-  return summed * Math.max(other.q - other.dataVar, 0) + other.dataVar;
+  if (coherence <= 0 || summed <= 1) return other.q;
+  return (1 + (summed - 1) * coherence) * Math.max(other.q - other.dataVar, 0) + other.dataVar;
 }
 
-/** `sizeScale`: the factor of a 'size-scale' tensor operation from the planned shapes, null when not known (see sizeScales). */
+/** `shapes`: what a size-scale or a reshape reads of the shapes the probe plans (see plannedShapes); null when none does. */
 function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], head: { heads: ReadonlySet<number>; tails: ReadonlySet<number> }, centred: boolean, assumptions: string[], shapes: PlannedShapes | null, layers: readonly LayerIR[]): Omit<Node, 'inputs' | 'layer'> {
   const x = ins[0]!;
   const tail = head.tails.has(index);
@@ -647,14 +661,15 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
       return passThrough({ ...x, features: x.features === null ? null : x.features * x.positions, positions: 1 });
     case 'activation': {
       const act = activationOf(layer.activation, model.framework, layer);
-      const { out, slope } = activate(act, x.mean, variance(x), x.dataVar, x.features, x.positions);
-      return passThrough(out, slope);
+      const { out, slope, coherence } = activate(act, x.mean, variance(x), x.dataVar, x.features, x.positions);
+      return { ...passThrough(out, slope), slopeCoherence: coherence };
     }
     case 'dropout': {
       const rate = layer.noise === 'gaussian-noise' ? 0 : (layer.rate ?? 0.5);
       const keep = Math.max(1 - rate, 1e-6);
-      // The mask varies within a channel: all the added variance is within-channel.
-      return passThrough({ ...x, q: x.q / keep, dataVar: x.dataVar + x.q * (1 / keep - 1), source: null }, 1 / keep);
+      // The mask varies within a channel: all the added variance is within-channel (and a coherent
+      // gradient keeps `keep` of its share: E[m/keep] = 1, E[(m/keep)²] = 1/keep).
+      return { ...passThrough({ ...x, q: x.q / keep, dataVar: x.dataVar + x.q * (1 / keep - 1), source: null }, 1 / keep), slopeCoherence: keep };
     }
     case 'alpha-dropout': {
       const rate = layer.rate ?? 0.5;
@@ -663,20 +678,25 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
       return passThrough(x, a2 * (1 - rate));
     }
     case 'batchnorm': {
-      // Per channel over the batch: removes each channel's mean and divides by its within-channel variance,
-      // then scales by γ and shifts by β (each channel varies as γ_c does; the gradient is scaled by γ too).
+      // Per channel over the batch: removes each channel's mean and divides by the square root of its
+      // within-channel variance plus epsilon, then scales by γ and shifts by β (each channel varies as γ_c
+      // does; the gradient is scaled by γ too). An epsilon near the variance keeps the output below unit
+      // variance, and the gradient with it.
       const v = x.dataVar;
       if (!(v > 1e-30)) throw new Unpropagatable(`${layerLabel(layer)} normalizes a signal with no variance`, layer);
+      const divisor = v + normEpsilon(layer, model.framework);
       const a = affineMoments(layer);
-      return passThrough({ mean: a.shiftMean, q: a.scaleSecond + a.shiftSecond, dataVar: a.scaleSecond, features: x.features, positions: x.positions, source: null }, a.scaleSecond / v);
+      const normalized = (a.scaleSecond * v) / divisor;
+      return passThrough({ mean: a.shiftMean, q: normalized + a.shiftSecond, dataVar: normalized, features: x.features, positions: x.positions, source: null }, a.scaleSecond / divisor);
     }
     case 'layernorm':
     case 'groupnorm': {
       // Per example over features: the channel means' spread is part of what it divides by, and stays.
       const v = variance(x);
       if (!(v > 1e-30)) throw new Unpropagatable(`${layerLabel(layer)} normalizes a signal with no variance`, layer);
+      const divisor = v + normEpsilon(layer, model.framework);
       const a = affineMoments(layer);
-      return passThrough({ mean: a.shiftMean, q: a.scaleSecond + a.shiftSecond, dataVar: (a.scaleSecond * x.dataVar) / v, features: x.features, positions: x.positions, source: null }, a.scaleSecond / v);
+      return passThrough({ mean: a.shiftMean, q: (a.scaleSecond * v) / divisor + a.shiftSecond, dataVar: (a.scaleSecond * x.dataVar) / divisor, features: x.features, positions: x.positions, source: null }, a.scaleSecond / divisor);
     }
     case 'rescaling': {
       const scale = layer.op === 'lambda' ? 1 / 255 : (layer.scale ?? 1);
@@ -697,7 +717,9 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
       const k = sizeProduct(layer.kernelSize, dims) ?? 2 ** dims;
       const stride = layer.pool.strides === 'window' ? k : (sizeProduct(layer.pool.strides, dims) ?? k);
       const positions = Math.max(1, x.positions / stride);
-      if (layer.kind === 'maxpool') return passThrough({ ...maxOf(x, k), positions });
+      // A max pool routes each window's gradient to one of its k inputs (a coherent share 1/k); an
+      // average spreads it over all k (the share stays).
+      if (layer.kind === 'maxpool') return { ...passThrough({ ...maxOf(x, k), positions }), slopeCoherence: 1 / k };
       return passThrough({ ...averageOf(x, k), positions }, 1 / k);
     }
     case 'global-pool': {
@@ -741,7 +763,7 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
         out: { ...multiplied(ins), features: x.features, positions: x.positions, source: null },
         // An operand broadcast over another's positions (a gate, one per channel) sums the gradient over them:
         // independent terms add their squares (q), a gradient uniform over positions adds the channel means coherently.
-        backward: (g, uniform) => ({ gIn: ins.map((mine, k) => g * ins.reduce((s, other, j) => (j === k ? s : s * broadcastSecond(other, mine, uniform)), 1)), normSq: null, chi: null }),
+        backward: (g, coherence) => ({ gIn: ins.map((mine, k) => g * ins.reduce((s, other, j) => (j === k ? s : s * broadcastSecond(other, mine, coherence)), 1)), normSq: null, chi: null }),
       };
     case 'concat': {
       const sizes = ins.map((i) => i.features ?? 1);
@@ -1031,14 +1053,14 @@ function propagate(model: ModelIR): ModelPrediction {
   for (const i of outputs) g[i] = 1;
   const normSq = new Array<number | null>(nodes.length).fill(null);
   const chi = new Array<number | null>(nodes.length).fill(null);
-  const consumers = mapPacked(nodes, (): { layer: LayerIR; uniform: boolean }[] => []);
-  const uniform = new Array<boolean>(nodes.length).fill(false);
+  // Per layer, the coherence each reader passes back to it (see gradientCoherence).
+  const passedBack = mapPacked(nodes, (): number[] => []);
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i]!;
-    uniform[i] = uniformGradient(consumers[i]!);
-    node.inputs.forEach((k) => consumers[k]?.push({ layer: node.layer, uniform: uniform[i]! }));
+    const coherence = gradientCoherence(passedBack[i]!);
+    node.inputs.forEach((k) => passedBack[k]?.push(passedCoherence(node, coherence)));
     // A layer under torch.no_grad() has no gradient on its output: none for its weights or what feeds it.
-    const result = node.backward(node.layer.noGrad ? 0 : g[i]!, uniform[i]!);
+    const result = node.backward(node.layer.noGrad ? 0 : g[i]!, coherence);
     normSq[i] = result.normSq;
     chi[i] = result.chi;
     // A layer reading more inputs than its backward names (a Dense after both arms of an undecided

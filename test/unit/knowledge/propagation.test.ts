@@ -145,8 +145,10 @@ describe('mean-field recursions: textbook values', () => {
     normed.inputShape = [100];
     const p = predictPropagation(normed) as PropagatedModel;
     expect(p.layers[0]!.q).toBeCloseTo(100 * 1e-4, 8);
-    expect(p.layers[1]!.q).toBeCloseTo(1, 8);
-    expect(p.layers[2]!.q).toBeCloseTo(2, 8);
+    // Keras' BatchNormalization adds its epsilon, 1e-3, to the variance 0.01 it divides by.
+    const normalized = 0.01 / (0.01 + 1e-3);
+    expect(p.layers[1]!.q).toBeCloseTo(normalized, 8);
+    expect(p.layers[2]!.q).toBeCloseTo(2 * normalized, 8);
     const residual = buildModel({
       isGraph: true,
       layers: [layerOf('input'), dense(64, { kernelInit: init('lecun_normal'), fanIn: 64, fanOut: 64 }), layerOf('add', { inputs: [0, 1] }), dense(10, { fanIn: 64, fanOut: 10 })],
@@ -215,9 +217,9 @@ describe('mean-field recursions: textbook values', () => {
     const batch = model('batchnorm');
     // (the quadrature's relu mean is good to 2 digits: the kink)
     expect(batch.layers[2]!.chi).toBeCloseTo(1 / (2 * (1 - 1 / Math.PI)), 2);
-    // LayerNorm normalizes each example over its features: the spread of channel means counts.
+    // LayerNorm normalizes each example over its features: the spread of channel means counts (q = 2, plus Keras' epsilon 1e-3).
     const layer = model('layernorm');
-    expect(layer.layers[2]!.chi).toBeCloseTo(1 / 2, 6);
+    expect(layer.layers[2]!.chi).toBeCloseTo(1 / (2 + 1e-3), 6);
   });
 
   it("a layer read by BatchNorm has a weight gradient blind to its input's mean; without BatchNorm the mean counts", () => {
@@ -456,6 +458,30 @@ class Net(nn.Module):
     };
     // A 1 x 1 average of the one remaining position is the identity: the conv's gradient is as without it.
     expect(await headRatio('self.last = nn.AvgPool2d(kernel_size=1, stride=1)')).toBeCloseTo(defined(await headRatio('self.last = nn.Identity()')), 10);
+  });
+
+  it("BatchNorm divides by the variance plus its eps: GAN tutorials' BatchNorm1d(n, 0.8) keeps its output well below unit variance", async () => {
+    const normalizedStd = async (eps: string) => {
+      const models = await extractFrom(`
+import torch.nn as nn
+
+class Generator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.model = nn.Sequential(nn.Linear(100, 256), nn.BatchNorm1d(256${eps}), nn.LeakyReLU(0.2), nn.Linear(256, 784), nn.Tanh())
+
+    def forward(self, z):
+        return self.model(z)
+`);
+      const p = predictPropagation(modelNamed(models, 'Generator'));
+      if (!p.ok) throw new Error(p.reason);
+      return defined(p.layers.find((l) => l.kind === 'batchnorm')).predictedStd;
+    };
+    // nn.Linear's default init (variance 1 / (3 fan_in)) on standardized inputs: within-channel variance 1/3.
+    const v = 1 / 3;
+    expect(await normalizedStd(', 0.8')).toBeCloseTo(Math.sqrt(v / (v + 0.8)), 3);
+    expect(await normalizedStd(', eps=0.8')).toBeCloseTo(Math.sqrt(v / (v + 0.8)), 3);
+    expect(await normalizedStd('')).toBeCloseTo(Math.sqrt(v / (v + 1e-5)), 3);
   });
 
   it('local response normalization divides by (k + alpha * q)^beta, the signal and the gradient alike', () => {
