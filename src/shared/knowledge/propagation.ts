@@ -357,10 +357,11 @@ interface RecurrentRun {
 }
 
 /**
- * One recurrent layer (one direction, one stacked layer) over `steps` time steps, from h_0 = c_0 = 0.
- * Keras' LSTM adds 1 to the forget gate's bias (unit_forget_bias); PyTorch has two bias vectors.
+ * One recurrent layer (one direction, one stacked layer) over `steps` time steps, from an initial state
+ * whose second moments are `start` (zero when the code passes none). Keras' LSTM adds 1 to the forget
+ * gate's bias (unit_forget_bias); PyTorch has two bias vectors.
  */
-function runRecurrent(layer: LayerIR, framework: Framework, inputQ: number, inputFeatures: number, steps: number, lastStepOnly: boolean): RecurrentRun {
+function runRecurrent(layer: LayerIR, framework: Framework, inputQ: number, inputFeatures: number, steps: number, lastStepOnly: boolean, start: { h: number; c: number }): RecurrentRun {
   const units = layer.units;
   if (!units || units <= 0) throw new Unpropagatable(`the hidden size of ${layerLabel(layer)} is not known`, layer);
   const gates = layer.kind === 'lstm' ? 4 : layer.kind === 'gru' ? 3 : 1;
@@ -374,8 +375,8 @@ function runRecurrent(layer: LayerIR, framework: Framework, inputQ: number, inpu
   const cellAct = layer.kind === 'simple-rnn' ? (activationOf(layer.activation, framework, layer) ?? { f: (x: number) => x, df: () => 1 }) : TANH;
   if (cellAct === 'softmax' || cellAct === 'log_softmax') throw new Unpropagatable(`${cellAct} as the cell activation of ${layerLabel(layer)} cannot be propagated`, layer);
   // Per step t (1-based), what the backward pass needs.
-  const qh: number[] = [0];
-  const qc: number[] = [0];
+  const qh: number[] = [start.h];
+  const qc: number[] = [start.c];
   const per: { sig: ActivationMoments; forget: ActivationMoments; cand: ActivationMoments; cell: ActivationMoments; reset: ActivationMoments }[] = [];
   for (let t = 1; t <= steps; t++) {
     // A state the step before also started from (the recursion reached its fixed point to the bit):
@@ -739,7 +740,7 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
     case 'lstm':
     case 'gru':
     case 'simple-rnn':
-      return recurrentNode(layer, index, model, x, ins.length - 1);
+      return recurrentNode(layer, index, model, ins);
     case 'attention':
       return attentionNode(layer, model, ins);
     case 'position-embedding': {
@@ -859,7 +860,15 @@ function dotProductAttention(ins: Signal[], causal: boolean): Omit<Node, 'inputs
 }
 
 /** `stateInputs`: the tensors an `initial_state=` starts it from; they share the gradient reaching h_0 (and c_0). */
-function recurrentNode(layer: LayerIR, index: number, model: ModelIR, x: Signal, stateInputs: number): Omit<Node, 'inputs' | 'layer'> {
+/**
+ * A recurrent layer over its input `ins[0]`, from the initial state the code passes after it (a seq2seq
+ * decoder's `initial_state=[h, c]` from the encoder, a captioner's image vector): the state's second
+ * moment starts the recursion, where zeros would leave a decoder reading small embeddings near zero.
+ */
+function recurrentNode(layer: LayerIR, index: number, model: ModelIR, ins: Signal[]): Omit<Node, 'inputs' | 'layer'> {
+  const x = ins[0]!;
+  const stateInputs = ins.length - 1;
+  const start = { h: ins[1]?.q ?? 0, c: layer.kind === 'lstm' ? (ins[2]?.q ?? 0) : 0 };
   const inputFeatures = x.features ?? layer.inFeatures;
   if (!inputFeatures) throw new Unpropagatable(`the input size of ${layerLabel(layer)} is not known`, layer);
   if (!isRecurrent(layer)) throw new Unpropagatable(`${layerLabel(layer)} is not a recurrent layer`, layer);
@@ -871,7 +880,7 @@ function recurrentNode(layer: LayerIR, index: number, model: ModelIR, x: Signal,
   let q = x.q;
   let features = inputFeatures;
   for (let k = 0; k < stacked; k++) {
-    const r = runRecurrent(layer, model.framework, q, features, steps, k === stacked - 1 ? lastStepOnly : false);
+    const r = runRecurrent(layer, model.framework, q, features, steps, k === stacked - 1 ? lastStepOnly : false, start);
     runs.push(r);
     q = r.out.q;
     features = (layer.units ?? 1) * directions;
