@@ -45,7 +45,7 @@ export interface LayerPrediction {
   name: string;
   kind: LayerKind;
   range: Range;
-  /** Predicted std of the layer's output (over examples and elements). */
+  /** Predicted std of the layer's output over examples and elements in one network (see observedVariance). */
   predictedStd: number;
   /** Predicted mean of the output per element. */
   predictedMean: number;
@@ -172,6 +172,16 @@ interface Signal {
 
 function variance(s: Signal): number {
   return Math.max(s.q - s.mean * s.mean, 0);
+}
+
+/**
+ * The variance one network shows over a batch's values (what the probe measures, and what a user sees):
+ * the within-channel variance, and of the spread of channel means what C channels show of it, (C − 1)/C.
+ * A single-unit output shows none: its bias is one constant, however it was drawn.
+ */
+function observedVariance(s: Signal): number {
+  const spread = Math.max(variance(s) - s.dataVar, 0);
+  return Math.min(s.dataVar, variance(s)) + (s.features !== null && s.features >= 1 ? spread * (1 - 1 / s.features) : spread);
 }
 
 /** Variance of the channel means (what a channel's fixed weights and bias make of the input's mean). */
@@ -1099,7 +1109,7 @@ function propagate(model: ModelIR): ModelPrediction {
       name: node.layer.name,
       kind: node.layer.kind,
       range: node.layer.range,
-      predictedStd: Math.sqrt(variance(node.out)),
+      predictedStd: Math.sqrt(observedVariance(node.out)),
       predictedMean: node.out.mean,
       q: node.out.q,
       qIn: source !== undefined && source >= 0 ? nodes[source]!.out.q : start.q,

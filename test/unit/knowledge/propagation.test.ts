@@ -484,6 +484,29 @@ class Generator(nn.Module):
     expect(await normalizedStd('')).toBeCloseTo(Math.sqrt(v / (v + 1e-5)), 3);
   });
 
+  it("predicts the std one network shows over a batch: a single unit's bias is a constant, C channels show (C - 1)/C of their means' spread", async () => {
+    const outputStd = async (units: number) => {
+      const models = await extractFrom(`
+import torch.nn as nn
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, ${units})
+
+    def forward(self, x):
+        return self.fc(x)
+`);
+      const p = predictPropagation(modelNamed(models, 'Head'));
+      if (!p.ok) throw new Error(p.reason);
+      return defined(p.layers.find((l) => l.kind === 'dense')).predictedStd;
+    };
+    // nn.Linear's default draws: weights of variance 1 / (3 fan_in) on standardized inputs give each unit a
+    // within-unit variance of 1/3; its bias, U(±1/sqrt(fan_in)), a constant of variance 1 / (3 fan_in) = 1/24.
+    expect(await outputStd(1)).toBeCloseTo(Math.sqrt(1 / 3), 6);
+    expect(await outputStd(4)).toBeCloseTo(Math.sqrt(1 / 3 + (3 / 4) * (1 / 24)), 6);
+  });
+
   it('local response normalization divides by (k + alpha * q)^beta, the signal and the gradient alike', () => {
     const kernel = init('he_normal');
     const model = buildModel({
