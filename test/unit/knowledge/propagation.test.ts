@@ -19,6 +19,26 @@ function init(name: InitializerIR['name'], params: Record<string, number> = {}, 
   return { name, params, options: {}, spelling: name, range: null, explicit: true, framework };
 }
 
+/** The prediction's layers for the model `name` that `source` defines, read by the real analyzer. */
+async function predictedLayers(source: string, name: string): Promise<PropagatedModel['layers']> {
+  const p = predictPropagation(modelNamed(await extractFrom(source), name));
+  if (!p.ok) throw new Error(p.reason);
+  return p.layers;
+}
+
+/** A PyTorch module `Net` whose forward applies `layers` (an nn.Sequential's arguments) in order. */
+const torchSequential = (layers: string): string => `
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.model = nn.Sequential(${layers})
+
+    def forward(self, x):
+        return self.model(x)
+`;
+
 /** `depth` square Dense(width) layers with `activation` and `kernel`, then a 10-way output. */
 function stack(depth: number, width: number, activation: string, kernel: InitializerIR, extra: LayerSpec[] = []): PropagatedModel {
   const hidden: LayerSpec[] = Array.from({ length: depth }, () => dense(width, { activation: activation as never, kernelInit: kernel, fanIn: width, fanOut: width }));
@@ -363,7 +383,7 @@ language = keras.Model(tokens, layers.Dense(5000, activation="softmax")(alone))
 
   it('a seq2seq decoder after RepeatVector(n) runs its LSTM over n steps, as the probe builds it', async () => {
     const decoder = async (n: number) => {
-      const models = await extractFrom(`
+      const layers = await predictedLayers(`
 from tensorflow import keras
 from tensorflow.keras import layers
 
@@ -374,10 +394,8 @@ model = keras.Sequential([
     layers.LSTM(128, return_sequences=True),
     layers.TimeDistributed(layers.Dense(12, activation="softmax")),
 ])
-`);
-      const p = predictPropagation(modelNamed(models, 'model'));
-      if (!p.ok) throw new Error(p.reason);
-      return defined(p.layers.filter((l) => l.kind === 'lstm')[1]);
+`, 'model');
+      return defined(layers.filter((l) => l.kind === 'lstm')[1]);
     };
     const [one, four, forty] = [await decoder(1), await decoder(4), await decoder(40)];
     // From h_0 = 0 the hidden state grows over the steps: its mean square over 4 or 40 steps exceeds the first step's.
@@ -387,7 +405,7 @@ model = keras.Sequential([
 
   it('a Reshape into (steps, features) gives the LSTM after it those steps and features, as the probe builds them: the same as an input of that shape', async () => {
     const lstmsOf = async (front: string) => {
-      const models = await extractFrom(`
+      const layers = await predictedLayers(`
 from tensorflow import keras
 from tensorflow.keras import layers
 
@@ -397,10 +415,8 @@ ${front}
     layers.LSTM(64),
     layers.Dense(10, activation="softmax"),
 ])
-`);
-      const p = predictPropagation(modelNamed(models, 'model'));
-      if (!p.ok) throw new Error(p.reason);
-      return p.layers.filter((l) => l.kind === 'lstm');
+`, 'model');
+      return layers.filter((l) => l.kind === 'lstm');
     };
     // A flat vector of 20 x 13 features read as 20 steps of 13 (a keyword spotter's MFCC frames), not as one step of 260.
     const reshaped = await lstmsOf(`
@@ -416,7 +432,7 @@ ${front}
 
   it('a pooling window slides over the dimensions its layer names: MaxPooling1D(2) takes the larger of 2 at any length, AvgPool2d(1) passes its input', async () => {
     const pooledStd = async (steps: number) => {
-      const models = await extractFrom(`
+      const layers = await predictedLayers(`
 from tensorflow import keras
 from tensorflow.keras import layers
 
@@ -427,16 +443,14 @@ model = keras.Sequential([
     layers.Flatten(),
     layers.Dense(4, activation="softmax"),
 ])
-`);
-      const p = predictPropagation(modelNamed(models, 'model'));
-      if (!p.ok) throw new Error(p.reason);
-      return defined(p.layers.find((l) => l.kind === 'maxpool')).predictedStd;
+`, 'model');
+      return defined(layers.find((l) => l.kind === 'maxpool')).predictedStd;
     };
     // 20 steps are no square map: a window of 2 x 2 would be the larger of 4.
     expect(await pooledStd(20)).toBeCloseTo(await pooledStd(2), 10);
 
     const headRatio = async (pool: string) => {
-      const models = await extractFrom(`
+      const layers = await predictedLayers(`
 import torch.nn as nn
 
 class Net(nn.Module):
@@ -451,10 +465,8 @@ class Net(nn.Module):
         x = self.pool(self.conv(x).relu())
         x = self.last(x)
         return self.fc(x.view(x.size(0), -1))
-`);
-      const p = predictPropagation(modelNamed(models, 'Net'));
-      if (!p.ok) throw new Error(p.reason);
-      return defined(p.layers.find((l) => l.kind === 'conv2d')).log10GradRatio;
+`, 'Net');
+      return defined(layers.find((l) => l.kind === 'conv2d')).log10GradRatio;
     };
     // A 1 x 1 average of the one remaining position is the identity: the conv's gradient is as without it.
     expect(await headRatio('self.last = nn.AvgPool2d(kernel_size=1, stride=1)')).toBeCloseTo(defined(await headRatio('self.last = nn.Identity()')), 10);
@@ -462,20 +474,8 @@ class Net(nn.Module):
 
   it("BatchNorm divides by the variance plus its eps: GAN tutorials' BatchNorm1d(n, 0.8) keeps its output well below unit variance", async () => {
     const normalizedStd = async (eps: string) => {
-      const models = await extractFrom(`
-import torch.nn as nn
-
-class Generator(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.model = nn.Sequential(nn.Linear(100, 256), nn.BatchNorm1d(256${eps}), nn.LeakyReLU(0.2), nn.Linear(256, 784), nn.Tanh())
-
-    def forward(self, z):
-        return self.model(z)
-`);
-      const p = predictPropagation(modelNamed(models, 'Generator'));
-      if (!p.ok) throw new Error(p.reason);
-      return defined(p.layers.find((l) => l.kind === 'batchnorm')).predictedStd;
+      const layers = await predictedLayers(torchSequential(`nn.Linear(100, 256), nn.BatchNorm1d(256${eps}), nn.LeakyReLU(0.2), nn.Linear(256, 784), nn.Tanh()`), 'Net');
+      return defined(layers.find((l) => l.kind === 'batchnorm')).predictedStd;
     };
     // nn.Linear's default init (variance 1 / (3 fan_in)) on standardized inputs: within-channel variance 1/3.
     const v = 1 / 3;
@@ -486,20 +486,8 @@ class Generator(nn.Module):
 
   it("predicts the std one network shows over a batch: a single unit's bias is a constant, C channels show (C - 1)/C of their means' spread", async () => {
     const outputStd = async (units: number) => {
-      const models = await extractFrom(`
-import torch.nn as nn
-
-class Head(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(8, ${units})
-
-    def forward(self, x):
-        return self.fc(x)
-`);
-      const p = predictPropagation(modelNamed(models, 'Head'));
-      if (!p.ok) throw new Error(p.reason);
-      return defined(p.layers.find((l) => l.kind === 'dense')).predictedStd;
+      const layers = await predictedLayers(torchSequential(`nn.Linear(8, ${units})`), 'Net');
+      return defined(layers.find((l) => l.kind === 'dense')).predictedStd;
     };
     // nn.Linear's default draws: weights of variance 1 / (3 fan_in) on standardized inputs give each unit a
     // within-unit variance of 1/3; its bias, U(±1/sqrt(fan_in)), a constant of variance 1 / (3 fan_in) = 1/24.
