@@ -108,6 +108,43 @@ export function windowOutput(input: number | null, w: Window): number | null {
   return out > 0 ? out : null;
 }
 
+/**
+ * A transposed convolution on a square map of `side` positions a side: its output positions, and how many
+ * kernel taps each output position sums per input channel on average. Each input position adds k taps
+ * along a dimension; those landing in the border the padding crops are lost. That is k/stride on a large
+ * map and 1 on DCGAN's 1 x 1 noise (each of its 4 x 4 outputs reads one tap). Null when a setting is unknown.
+ */
+export function transposedTaps(layer: LayerIR, side: number): { outputs: number; taps: number } | null {
+  const conv = convOf(layer);
+  const dims = spatialDims(layer);
+  const kernel = perDim(layer.kernelSize, dims);
+  const strides = perDim(conv?.strides ?? [1], dims);
+  const dilation = perDim(conv?.dilation ?? [1], dims);
+  const padding = paddingPerDim(conv?.padding ?? 'valid', dims);
+  const outputPadding = perDim(conv?.outputPadding ?? [0], dims);
+  if (!kernel || !strides || !dilation || !padding || !outputPadding || !(side >= 1)) return null;
+  let outputs = 1;
+  let taps = 1;
+  for (let d = 0; d < dims; d++) {
+    const [k, stride, dil, pad] = [kernel[d]!, strides[d]!, dilation[d]!, padding[d]!];
+    const out = windowOutput(side, { kernel: k, stride, dilation: dil, padding: pad, transpose: true, outputPadding: outputPadding[d]! });
+    if (out === null) return null;
+    const full = (side - 1) * stride + (k - 1) * dil + 1;
+    // Keras 'same' crops floor((k - stride) / 2) before; torch crops its padding.
+    const before = typeof pad === 'number' ? pad : pad === 'same' ? Math.floor(Math.max(full - out, 0) / 2) : 0;
+    let landed = 0;
+    for (let i = 0; i < side; i++) {
+      for (let j = 0; j < k; j++) {
+        const at = i * stride + j * dil - before;
+        if (at >= 0 && at < out) landed++;
+      }
+    }
+    outputs *= out;
+    taps *= landed / out;
+  }
+  return { outputs, taps };
+}
+
 function paddingPerDim(padding: Padding | null, dims: number): ('same' | 'valid' | 'causal' | number)[] | null {
   if (padding === null) return null;
   if (typeof padding === 'string') return Array.from({ length: dims }, () => padding);

@@ -35,7 +35,7 @@ import { FLOW_THRESHOLDS, flowMeasure, judgeFlowProfile, lastHiddenIndex, onFlow
 import { activationMoments, gaussianExpectation, maximumMoments, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { affineMoments, initializerStats } from './initializers';
 import { convOf, copyLayer, CopiesMade, firstComputing, isConvKind, isNormalizationKind, isPoolKind, isRecurrent, isRecurrentKind, layerLabel, layerWith, modelOutputs, normEpsilon, readsSteps } from '../layers';
-import { attentionFans, backboneOutput, perDim, propagateShapes, readChannelsLast, readerKind, readerOf, returnsSequences, sizeScaleFactor, type Shape } from '../shapes';
+import { attentionFans, backboneOutput, perDim, propagateShapes, readChannelsLast, readerKind, readerOf, returnsSequences, sizeScaleFactor, transposedTaps, type Shape } from '../shapes';
 import { BACKBONE_FEATURE_MEAN, BACKBONE_FEATURE_SECOND_MOMENT, backboneNotModelled, frozenBackboneNote } from '../backbone';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
 import { mapPacked } from '../packed';
@@ -251,8 +251,9 @@ function fanInOf(layer: LayerIR, x: Signal): number | null {
  * How many weighted inputs one output value sums. A kernel's fan_in (what its initializer is scaled by)
  * except for a transposed convolution: both frameworks compute its fan_in from its output channels
  * (torch's (in, out/groups, *k) weight, Keras's (*k, filters, in) kernel), but each output position
- * reads its input channels at kernel/stride of the taps on average, so that count is what sets the
- * variance forward, the gain backward and the inputs each weight-gradient entry sums over.
+ * reads its input channels at the taps that land on it (transposedTaps: kernel/stride on a large map,
+ * one on a 1 x 1 map), so that count is what sets the variance forward, the gain backward and the
+ * inputs each weight-gradient entry sums over.
  */
 function termsPerOutput(layer: LayerIR, x: Signal, fanIn: number): number {
   if (layer.kind !== 'conv-transpose') return fanIn;
@@ -262,7 +263,20 @@ function termsPerOutput(layer: LayerIR, x: Signal, fanIn: number): number {
   const receptive = sizeProduct(layer.kernelSize, rank);
   const stride = sizeProduct(conv?.strides ?? null, rank) ?? 1;
   if (inputs === null || receptive === null) return fanIn;
-  return ((inputs / (conv?.groups ?? 1)) * receptive) / stride;
+  const taps = transposedTaps(layer, squareSide(x.positions, rank))?.taps ?? receptive / stride;
+  return (inputs / (conv?.groups ?? 1)) * taps;
+}
+
+/** 1 − 1/stride^rank for a strided transposed convolution (the share of its channel-mean terms that differ between its classes of output positions), else 0. */
+function strideClassShare(layer: LayerIR): number {
+  if (layer.kind !== 'conv-transpose') return 0;
+  const classes = sizeProduct(convOf(layer)?.strides ?? null, spatialRank(layer)) ?? 1;
+  return classes > 1 ? 1 - 1 / classes : 0;
+}
+
+/** The side of a square (cubic) map of `positions` over `rank` dimensions. */
+function squareSide(positions: number, rank: number): number {
+  return Math.max(1, Math.round(positions ** (1 / rank)));
 }
 
 function kernelWeights(layer: LayerIR, x: Signal): Weights & { fanIn: number; terms: number } {
@@ -577,14 +591,17 @@ function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean
   const zMean = w.terms * w.wMean * x.mean + w.bMean;
   const zSecond = w.terms * w.w2 * x.q + w.terms * (w.terms - 1) * w.wMean * w.wMean * x.mean * x.mean + w.b2;
   const zVar = Math.max(zSecond - zMean * zMean, 0);
-  // With the weights fixed, a channel's output varies only through its input's within-channel variance.
-  const zDataVar = Math.min(w.terms * w.w2 * x.dataVar, zVar);
+  // With the weights fixed, a channel's output varies only through its input's within-channel variance;
+  // a strided transposed convolution's positions fall into stride^rank classes that each sum their own
+  // taps, so its channel means differ between them too (the checkerboard): that share varies within a channel.
+  const zDataVar = Math.min(w.terms * w.w2 * (x.dataVar + strideClassShare(layer) * Math.max(x.q - x.dataVar, 0)), zVar);
   const act = activationOf(layer.activation, model.framework, layer);
   let positions = x.positions;
   if (/^conv/.test(layer.kind)) {
     const rank = spatialRank(layer);
     const stride = sizeProduct(convOf(layer)?.strides ?? null, rank) ?? 1;
-    positions = Math.max(1, layer.kind === 'conv-transpose' ? positions * stride : positions / stride);
+    const transposed = layer.kind === 'conv-transpose' ? transposedTaps(layer, squareSide(positions, rank)) : null;
+    positions = Math.max(1, transposed ? transposed.outputs : layer.kind === 'conv-transpose' ? positions * stride : positions / stride);
   }
   const { out, slope, coherence } = activate(act, zMean, zVar, zDataVar, layer.units, positions);
   // The output layer's activation is folded into the loss (softmax/sigmoid with cross-entropy).

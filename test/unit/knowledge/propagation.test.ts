@@ -12,6 +12,7 @@ import { act, buildModel, dense, layerOf, type LayerSpec } from '../rules/ir-bui
 import { defined } from '../../defined';
 import { extractFrom, modelNamed } from '../extract/extract-helper';
 import { flowOutliersClause } from '../../../src/shared/knowledge/flow-outliers';
+import { DEFAULT_IMAGE_SIDE } from '../../../src/shared/input-defaults';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -576,8 +577,36 @@ describe('transposed convolutions', () => {
     const p = predictPropagation(defined(model)) as PropagatedModel;
     expect(p.ok, JSON.stringify(p)).toBe(true);
     const up = defined(p.layers.find((l) => l.kind === 'conv-transpose'));
-    // kaiming_uniform(a=sqrt(5)): E[w^2] = 1 / (3 * fan_in), fan_in = 8 * 16; 16 * 16 / 4 inputs per output value.
-    expect(up.chi).toBeCloseTo(64 / (3 * 128), 6);
+    // kaiming_uniform(a=sqrt(5)): E[w^2] = 1 / (3 * fan_in), fan_in = 8 * 16. On the probe's default map of
+    // side n, each side's n * 4 taps land on 2n outputs but for the two padding=1 crops away: 16 input
+    // channels times ((4n - 2) / 2n)^2 taps per output value (4 per value on a large map).
+    const n = DEFAULT_IMAGE_SIDE;
+    expect(up.chi).toBeCloseTo((16 * ((4 * n - 2) / (2 * n)) ** 2) / (3 * 128), 6);
+  });
+
+  it("read one tap per output on a 1 x 1 map: DCGAN's first layer turns the noise into 4 x 4 maps without summing 16 taps", async () => {
+    const [model] = await extractFrom(['from tensorflow import keras', 'from tensorflow.keras import layers', 'noise = keras.Input((1, 1, 100))', 'x = layers.Conv2DTranspose(64, 4, strides=1, padding="valid")(noise)', 'x = layers.Conv2D(3, 3, padding="same")(x)', 'model = keras.Model(noise, x)', ''].join('\n'));
+    const p = predictPropagation(defined(model)) as PropagatedModel;
+    expect(p.ok, JSON.stringify(p)).toBe(true);
+    const up = defined(p.layers.find((l) => l.kind === 'conv-transpose'));
+    // Glorot on the (4, 4, 64, 100) kernel: E[w^2] = 2 / (16 * 64 + 16 * 100); 100 inputs per output value.
+    expect(up.q).toBeCloseTo((100 * 2) / (16 * 64 + 16 * 100), 6);
+  });
+
+  it('a stride-2 one sums different taps at alternate positions, so the channel means its input brings vary within a channel (the BatchNorm after it divides by that too)', async () => {
+    const [model] = await extractFrom(['from tensorflow import keras', 'from tensorflow.keras import layers', 'x0 = keras.Input((4, 4, 16))', 'x = layers.Conv2D(16, 1, activation="relu")(x0)', 'x = layers.Conv2DTranspose(8, 4, strides=2, padding="same")(x)', 'x = layers.BatchNormalization()(x)', 'model = keras.Model(x0, layers.Conv2D(1, 1)(x))', ''].join('\n'));
+    const p = predictPropagation(defined(model)) as PropagatedModel;
+    expect(p.ok, JSON.stringify(p)).toBe(true);
+    // ReLU of N(0, 1) (Glorot 1 x 1 conv, 16 in and out): mean² 1/(2π), within-channel variance 1/2 − 1/(2π).
+    const [meanSq, within] = [1 / (2 * Math.PI), 1 / 2 - 1 / (2 * Math.PI)];
+    // 'same', stride 2 on a 4 x 4 map: 14 of the 16 taps per side land on 8 outputs; Glorot on the (4, 4, 8, 16) kernel.
+    const terms = 16 * (14 / 8) ** 2;
+    const w2 = 2 / (16 * 8 + 16 * 16);
+    // Four classes of output positions, each with its own taps: 3/4 of the mean's part varies within a channel.
+    const variance = terms * w2 * (within + (3 / 4) * meanSq);
+    const norm = defined(p.layers.find((l) => l.kind === 'batchnorm'));
+    // (the quadrature's ReLU mean is good to about 2 digits: the kink)
+    expect(defined(norm.chi) / (1 / (variance + 1e-3))).toBeCloseTo(1, 2);
   });
 
   it('slide over as many dimensions as their kernel has (ConvTranspose1d is the same IR kind)', async () => {
@@ -585,8 +614,10 @@ describe('transposed convolutions', () => {
     const p = predictPropagation(defined(model)) as PropagatedModel;
     expect(p.ok, JSON.stringify(p)).toBe(true);
     const up = defined(p.layers.find((l) => l.kind === 'conv-transpose'));
-    // 8 channels * 3 taps / stride 2 inputs per output value; E[w^2] = 1 / (3 * 8 * 3).
-    expect(up.chi).toBeCloseTo(12 / 72, 6);
+    // E[w^2] = 1 / (3 * 8 * 3). On the default length n, 3n taps land on 2n outputs but for the one padding=1
+    // crops before (output_padding adds a position after): 8 channels * (3n - 1) / 2n inputs per output value.
+    const n = DEFAULT_IMAGE_SIDE;
+    expect(up.chi).toBeCloseTo((8 * (3 * n - 1)) / (2 * n) / 72, 6);
   });
 });
 
