@@ -895,7 +895,7 @@ function windowsKnown(layer: LayerIR): boolean {
  * and fanOut where they were null, in the layer `prepare` gives for each (default: the layer itself);
  * returns each layer's output shape (null when unknown).
  */
-export function propagateShapes(layers: LayerIR[], inputShape: Shape | null, options: PropagateOptions = {}, prepare: ((layer: LayerIR, index: number) => LayerIR) | null = null): Map<string, Shape | null> {
+export function propagateShapes(layers: readonly LayerIR[], inputShape: Shape | null, options: PropagateOptions = {}, prepare: ((layer: LayerIR, index: number) => LayerIR) | null = null): Map<string, Shape | null> {
   const flows = walk(layers, inputShape, options, null, prepare);
   return new Map([...flows].map(([id, f]) => [id, f.shape]));
 }

@@ -255,16 +255,23 @@ function fanInOf(layer: LayerIR, x: Signal): number | null {
  * one on a 1 x 1 map), so that count is what sets the variance forward, the gain backward and the
  * inputs each weight-gradient entry sums over.
  */
-function termsPerOutput(layer: LayerIR, x: Signal, fanIn: number): number {
-  if (layer.kind !== 'conv-transpose') return fanIn;
-  const conv = convOf(layer);
-  const rank = spatialRank(layer);
+function termsPerOutput(layer: LayerIR, x: Signal, fanIn: number, taps: number | null): number {
   const inputs = x.features ?? layer.inFeatures;
+  if (layer.kind !== 'conv-transpose' || inputs === null || taps === null) return fanIn;
+  return (inputs / (convOf(layer)?.groups ?? 1)) * taps;
+}
+
+/**
+ * A transposed convolution on the signal's map (transposedTaps on a square map of its positions); where
+ * its settings leave that unknown, the large-map limit: kernel/stride taps per output, stride times the positions.
+ */
+function transposedOn(layer: LayerIR, x: Signal): { outputs: number; taps: number | null } {
+  const rank = spatialRank(layer);
+  const exact = transposedTaps(layer, squareSide(x.positions, rank));
+  if (exact) return exact;
+  const stride = sizeProduct(convOf(layer)?.strides ?? null, rank) ?? 1;
   const receptive = sizeProduct(layer.kernelSize, rank);
-  const stride = sizeProduct(conv?.strides ?? null, rank) ?? 1;
-  if (inputs === null || receptive === null) return fanIn;
-  const taps = transposedTaps(layer, squareSide(x.positions, rank))?.taps ?? receptive / stride;
-  return (inputs / (conv?.groups ?? 1)) * taps;
+  return { outputs: x.positions * stride, taps: receptive === null ? null : receptive / stride };
 }
 
 /** 1 − 1/stride^rank for a strided transposed convolution (the share of its channel-mean terms that differ between its classes of output positions), else 0. */
@@ -279,12 +286,13 @@ function squareSide(positions: number, rank: number): number {
   return Math.max(1, Math.round(positions ** (1 / rank)));
 }
 
-function kernelWeights(layer: LayerIR, x: Signal): Weights & { fanIn: number; terms: number } {
+/** `taps`: a transposed convolution's taps per output (see transposedOn); null for other layers. */
+function kernelWeights(layer: LayerIR, x: Signal, taps: number | null): Weights & { fanIn: number; terms: number } {
   const fanIn = fanInOf(layer, x);
   if (!fanIn || fanIn <= 0) throw new Unpropagatable(`the fan_in of ${layerLabel(layer)} is not known`, layer);
   const fanOut = layer.fanOut ?? (layer.kind === 'dense' ? layer.units : null);
   const { second, mean } = initMoments(layer.kernelInit, fanIn, fanOut, layer, 'kernel');
-  return { fanIn, terms: termsPerOutput(layer, x, fanIn), w2: second, wMean: mean, ...biasMoments(layer, fanIn) };
+  return { fanIn, terms: termsPerOutput(layer, x, fanIn, taps), w2: second, wMean: mean, ...biasMoments(layer, fanIn) };
 }
 
 /** Activations over the features, not per value. */
@@ -587,7 +595,8 @@ function inputSignal(model: ModelIR, assumptions: string[]): Signal {
  * input's within-channel variance, and its bias gets none.
  */
 function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean, centred: boolean): Omit<Node, 'inputs' | 'layer'> {
-  const w = kernelWeights(layer, x);
+  const transposed = layer.kind === 'conv-transpose' ? transposedOn(layer, x) : null;
+  const w = kernelWeights(layer, x, transposed?.taps ?? null);
   const zMean = w.terms * w.wMean * x.mean + w.bMean;
   const zSecond = w.terms * w.w2 * x.q + w.terms * (w.terms - 1) * w.wMean * w.wMean * x.mean * x.mean + w.b2;
   const zVar = Math.max(zSecond - zMean * zMean, 0);
@@ -597,12 +606,8 @@ function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean
   const zDataVar = Math.min(w.terms * w.w2 * (x.dataVar + strideClassShare(layer) * Math.max(x.q - x.dataVar, 0)), zVar);
   const act = activationOf(layer.activation, model.framework, layer);
   let positions = x.positions;
-  if (/^conv/.test(layer.kind)) {
-    const rank = spatialRank(layer);
-    const stride = sizeProduct(convOf(layer)?.strides ?? null, rank) ?? 1;
-    const transposed = layer.kind === 'conv-transpose' ? transposedTaps(layer, squareSide(positions, rank)) : null;
-    positions = Math.max(1, transposed ? transposed.outputs : layer.kind === 'conv-transpose' ? positions * stride : positions / stride);
-  }
+  if (transposed) positions = Math.max(1, transposed.outputs);
+  else if (/^conv/.test(layer.kind)) positions = Math.max(1, positions / (sizeProduct(convOf(layer)?.strides ?? null, spatialRank(layer)) ?? 1));
   const { out, slope, coherence } = activate(act, zMean, zVar, zDataVar, layer.units, positions);
   // The output layer's activation is folded into the loss (softmax/sigmoid with cross-entropy).
   const backSlope = isHead ? 1 : slope;
@@ -1013,7 +1018,7 @@ function plannedShapes(model: ModelIR, layers: readonly LayerIR[]): PlannedShape
   if (!input || !layers.some(readsPlannedShape)) return null;
   const layout = model.inputGuess?.layout ?? (model.framework === 'torch' ? 'channels_first' : 'channels_last');
   const copies = new CopiesMade();
-  return { layout, of: propagateShapes([...layers], input, { framework: model.framework, layout }, (layer) => copyLayer(layer, copies)) };
+  return { layout, of: propagateShapes(layers, input, { framework: model.framework, layout }, (layer) => copyLayer(layer, copies)) };
 }
 
 /** The factor of a 'size-scale' tensor operation (`att * (1.0 / math.sqrt(k.size(-1)))`): the size is one of its second operand's. */
