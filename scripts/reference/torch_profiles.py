@@ -11,11 +11,14 @@ A case file defines CASES, a list of dicts:
           {"shape": [3, 16, 16]} (N(0, 1) values) or {"shape": [20], "tokens": 50} (ids in [0, 50))
   layout  "channels_first" (images, Conv1d inputs) or "channels_last" (features, sequences)
   toleranceDecades (optional) a wider tolerance for a noisy case, with a reason in "why"
+  losses  (optional) torch criteria by name, one per output forward returns, summed as the training
+          loss (targets as the probe draws them); the source's own training code must compute the same,
+          and "probeLoss" names the loss the probe must report for it
 
 For every case this runs the probe's procedure with PyTorch's own default initialization: a batch of
 32 standardized Gaussian inputs (integer tokens for an Embedding), N(0, 1) targets of the output's
-shape and the mean squared error (the probe's loss for a linear last layer and no criterion), one
-backward pass. Per leaf module with parameters, in the order forward() first calls them, the L2 norm
+shape and the mean squared error (the probe's loss for a linear last layer and no criterion), or the
+case's own criteria, one backward pass. Per leaf module with parameters, in the order forward() first calls them, the L2 norm
 of the gradient of all its parameters (frozen modules, whose parameters do not require grad, are left out), as log10 of the ratio to the last such module: the step-1
 gradient profile; null for a module whose gradient is exactly zero in every seed (behind a zero-initialized scale). Averaged over SEEDS seeds (mean and standard deviation of the per-seed log ratios).
 """
@@ -40,6 +43,25 @@ def make_input(spec, generator):
     return torch.randn(shape, generator=generator)
 
 
+def case_loss(case, output, generator):
+    """The mean squared error against N(0, 1) targets; with "losses", the sum of those torch criteria, one
+    per output forward returns (in its order), on targets as the probe draws them."""
+    if "losses" not in case:
+        return torch.nn.functional.mse_loss(output, torch.randn(output.shape, generator=generator))
+    outputs = output if isinstance(output, tuple) else (output,)
+    total = 0
+    for name, out in zip(case["losses"], outputs):
+        criterion = getattr(torch.nn, name)()
+        if name in ("CrossEntropyLoss", "NLLLoss"):
+            target = torch.randint(0, out.shape[-1], out.shape[:-1], generator=generator)
+        elif name in ("BCELoss", "BCEWithLogitsLoss"):
+            target = torch.randint(0, 2, out.shape, generator=generator).float()
+        else:
+            target = torch.randn(out.shape, generator=generator)
+        total = total + criterion(out, target)
+    return total
+
+
 def one_profile(case, seed):
     namespace = {}
     exec(compile(case["source"], case["name"], "exec"), namespace)
@@ -59,8 +81,7 @@ def one_profile(case, seed):
     generator = torch.Generator().manual_seed(10_000 + seed)
     inputs = [make_input(spec, generator) for spec in case["inputs"]]
     output = model(*inputs)
-    target_values = torch.randn(output.shape, generator=generator)
-    loss = torch.nn.functional.mse_loss(output, target_values)
+    loss = case_loss(case, output, generator)
     loss.backward()
     for h in hooks:
         h.remove()
@@ -99,10 +120,10 @@ def reference(case):
         std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
         layers.append({"module": name, "class": cls, "log10Ratio": round(mean, 4), "std": round(std, 4)})
     out = {k: case[k] for k in ("name", "source", "model", "inputs", "layout") if k in case}
-    for k in ("toleranceDecades", "why"):
+    for k in ("toleranceDecades", "why", "probeLoss"):
         if k in case:
             out[k] = case[k]
-    out["loss"] = "mse"
+    out["loss"] = " + ".join(case["losses"]) if "losses" in case else "mse"
     out["batch"] = BATCH
     out["seeds"] = SEEDS
     out["layers"] = layers

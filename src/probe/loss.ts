@@ -1,87 +1,13 @@
 /**
- * The training loss and matching synthetic targets: from compile(loss=...) / the torch criterion when
- * the IR knows it, else from the output layer's activation (softmax -> cross-entropy, sigmoid -> binary
- * cross-entropy, otherwise mean squared error); one term per output of a model with several.
+ * The training loss and matching synthetic targets, per output, for the loss each output trains on
+ * (shared/losses.ts decides which).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ActivationName, LayerIR, ModelIR } from '../shared/ir';
-import { modelOutputs } from '../shared/layers';
-import type { ProbeNotice } from '../shared/probe';
+import type { LossKind } from '../shared/losses';
 import type { Rng } from './rng';
 import { crossentropyKernels } from './crossentropy';
 
-export type LossKind = 'categorical-crossentropy' | 'categorical-crossentropy-logits' | 'nll' | 'binary-crossentropy' | 'binary-crossentropy-logits' | 'mse' | 'mae' | 'huber';
-
 const EPSILON = 1e-7;
-
-/** Layers that pass their input's values on unchanged in kind: the activation a loss sees is before them. */
-const PASSING = new Set(['dropout', 'alpha-dropout', 'flatten', 'input']);
-
-/** The activation applied last on the way to layer `index` (a softmax before a Dropout and a Flatten counts). */
-export function outputActivation(model: ModelIR, index: number): ActivationName | null {
-  const byId = new Map(model.layers.map((l, i) => [l.id, i]));
-  for (let i: number | undefined = index; i !== undefined && i >= 0; ) {
-    const layer: LayerIR = model.layers[i]!;
-    if (!PASSING.has(layer.kind)) return layer.activation?.name ?? null;
-    i = !model.isGraph ? i - 1 : layer.inputs.length > 0 ? byId.get(layer.inputs[0]!) : undefined;
-  }
-  return null;
-}
-
-/** One output the training loss reads: its layer's index and the loss on it. */
-export interface LossTerm {
-  index: number;
-  kind: LossKind;
-}
-
-/**
- * The loss on each model output (see modelOutputs): the loss the code writes, shaped to each output's
- * activation, else one chosen from that activation. Several outputs are trained on the sum of their
- * losses, as Keras sums them and a torch loop adds a criterion per head.
- */
-export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[] {
-  const written = model.training.loss?.toLowerCase().replace(/[^a-z0-9]/g, '') ?? null;
-  const known = written !== null && writtenLoss(written, null) !== null;
-  if (written && !known) notices.push({ severity: 'information', message: `Loss ${model.training.loss} is not known to the probe; chosen from the last layer instead.`, line: null });
-  const outputs = modelOutputs(model);
-  const terms = outputs.map((index): LossTerm => {
-    const activation = outputActivation(model, index);
-    return { index, kind: (known && written ? writtenLoss(written, activation) : null) ?? chosenLoss(activation) };
-  });
-  const activations = outputs.map((index) => outputActivation(model, index) ?? 'linear');
-  if (!written) {
-    const kinds = [...new Set(terms.map((t) => t.kind))];
-    const from = terms.length === 1 ? `the last layer's ${activations[0]!} output` : `the outputs' ${[...new Set(activations)].join(', ')} activations`;
-    notices.push({ severity: 'information', message: `No loss in the code; the probe uses ${kinds.join(', ')} (from ${from}).`, line: null });
-  }
-  if (terms.length > 1) {
-    const names = outputs.map((index) => model.layers[index]!.name);
-    notices.push({ severity: 'information', message: `The model returns ${terms.length} outputs (${names.join(', ')}); the probe trains on the sum of a loss on each, as Keras sums them.`, line: null });
-  }
-  return terms;
-}
-
-/** The loss a written name stands for, shaped to the output's activation; null for a name the probe does not know. */
-function writtenLoss(written: string, activation: ActivationName | null): LossKind | null {
-  if (/binary|bce/.test(written)) return binaryLoss(activation);
-  if (/crossentropy|nll|categorical/.test(written)) return categoricalLoss(activation);
-  if (/huber|smoothl1/.test(written)) return 'huber';
-  if (/mae|meanabsolute|l1/.test(written)) return 'mae';
-  if (/mse|meansquared|l2/.test(written)) return 'mse';
-  return null;
-}
-
-function chosenLoss(activation: ActivationName | null): LossKind {
-  return activation === 'softmax' || activation === 'log_softmax' ? categoricalLoss(activation) : activation === 'sigmoid' ? 'binary-crossentropy' : 'mse';
-}
-
-function categoricalLoss(activation: ActivationName | null): LossKind {
-  return activation === 'softmax' ? 'categorical-crossentropy' : activation === 'log_softmax' ? 'nll' : 'categorical-crossentropy-logits';
-}
-
-function binaryLoss(activation: ActivationName | null): LossKind {
-  return activation === 'sigmoid' ? 'binary-crossentropy' : 'binary-crossentropy-logits';
-}
 
 /** Random targets of the output's shape that fit the loss: one-hot classes, 0/1 labels or N(0,1). */
 export function makeTargets(kind: LossKind, outShape: number[], batch: number, rng: Rng): tf.Tensor {

@@ -8,7 +8,8 @@ import { PROVISIONAL_VERDICT_EVERY, type BackendName, type ProbeLayerResult, typ
 import { layerLine, ProbeFailure } from './errors';
 import { makeInputs } from './data';
 import { buildNodes, type ProbeNode, type StepContext } from './layers';
-import { computeLoss, makeTargets, resolveLosses } from './loss';
+import { computeLoss, makeTargets } from './loss';
+import { resolveLosses } from '../shared/losses';
 import { measuredOn, StepMeter } from './metrics';
 import { LAYER_METRIC_KEYS, LAYER_METRICS, nullElsewhere, type LayerMetricKey, type LayerSeries } from '../shared/probe-metrics';
 import { buildOptimizer } from './optimizer';

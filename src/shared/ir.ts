@@ -547,6 +547,18 @@ export interface DataSourceIR {
   reachesTraining: Range | null;
 }
 
+/** A loss the training computes. */
+export interface LossIR {
+  /** Canonicalized when known ('categorical_crossentropy', 'mse', ...), else as written. */
+  name: string;
+  /**
+   * Whether the loss applies its own softmax or sigmoid to what it reads: true for torch's
+   * CrossEntropyLoss and BCEWithLogitsLoss and Keras' `from_logits=True`, false for a loss that reads
+   * probabilities (torch's BCELoss, Keras' cross-entropies by default); null when the name says neither (mse).
+   */
+  fromLogits: boolean | null;
+}
+
 export interface TrainingIR {
   /** The optimizer that actually reaches compile/fit (keras) or steps the model's parameters (torch). */
   optimizer: OptimizerIR | null;
@@ -554,8 +566,12 @@ export interface TrainingIR {
   compile: Location | null;
   /** keras model.fit(...) call, if seen. */
   fit: Location | null;
-  /** Loss as written in compile or the torch criterion, canonicalized when known ('categorical_crossentropy', 'mse', ...). */
-  loss: string | null;
+  /**
+   * The losses the training computes, in the order written, each once: compile's loss, or the criteria a
+   * torch loop's loss adds up (a GAN discriminator's BCELoss on one head and CrossEntropyLoss on another).
+   * Empty when none is known.
+   */
+  losses: LossIR[];
   loops: TrainingLoopIR[];
   data: DataSourceIR[];
 }
@@ -629,5 +645,5 @@ export interface InputShapeGuess {
 }
 
 export function emptyTraining(): TrainingIR {
-  return { optimizer: null, compile: null, fit: null, loss: null, loops: [], data: [] };
+  return { optimizer: null, compile: null, fit: null, losses: [], loops: [], data: [] };
 }

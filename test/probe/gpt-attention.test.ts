@@ -80,7 +80,7 @@ describe('a GPT written as nanoGPT writes it', () => {
     ]);
     expect(model.unsupported).toEqual([]);
     // F.cross_entropy(logits.view(-1, V), targets.view(-1)): the loss, and its views are no outputs.
-    expect(model.training.loss).toBe('sparse_categorical_crossentropy');
+    expect(model.training.losses.map((l) => l.name)).toEqual(['sparse_categorical_crossentropy']);
     expect(modelOutputs(model).map((i) => model.layers[i]!.name)).toEqual(['head']);
     expect(model.layers.filter((l) => l.name === 'head')).toHaveLength(1);
     const prediction = predictPropagation(model);

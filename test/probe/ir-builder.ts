@@ -3,7 +3,7 @@
  * (explicit: false initializers), so tests read like the model code they stand for.
  */
 import { detailWith, type DetailPatch } from '../../src/shared/layers';
-import { emptyTraining, type ActivationName, type Framework, type InitializerIR, type LayerIR, type LayerKind, type ModelIR, type OptimizerIR, type Range } from '../../src/shared/ir';
+import { emptyTraining, type ActivationName, type Framework, type InitializerIR, type LayerIR, type LayerKind, type LossIR, type ModelIR, type OptimizerIR, type Range } from '../../src/shared/ir';
 
 export function range(line: number): Range {
   return { start: { line, character: 0 }, end: { line, character: 40 } };
@@ -40,7 +40,7 @@ export class ModelBuilder {
   private readonly layers: LayerIR[] = [];
   private inputShape: (number | null)[] | null = null;
   private optimizer: OptimizerIR | null = null;
-  private loss: string | null = null;
+  private losses: LossIR[] = [];
   private graph = false;
 
   constructor(
@@ -58,8 +58,9 @@ export class ModelBuilder {
     return this;
   }
 
-  withLoss(loss: string): this {
-    this.loss = loss;
+  /** A loss as compile(loss=...) writes it (Keras' cross-entropies read probabilities); `fromLogits` as a loss object's flag. */
+  withLoss(loss: string, fromLogits: boolean | null = /crossentropy/.test(loss) ? false : null): this {
+    this.losses = [...this.losses, { name: loss, fromLogits }];
     return this;
   }
 
@@ -119,7 +120,7 @@ export class ModelBuilder {
   build(): ModelIR {
     const training = emptyTraining();
     training.optimizer = this.optimizer;
-    training.loss = this.loss;
+    training.losses = this.losses;
     return {
       id: `${this.name}@1`,
       name: this.name,

@@ -67,3 +67,21 @@ describe('the prediction against PyTorch reference profiles', () => {
     expect(all.reduce((a, b) => a + b, 0) / all.length, report).toBeLessThanOrEqual(MEAN_DECADES);
   }, 120_000);
 });
+
+/** Largest error of one layer of a model whose heads train on losses of their own (cases/losses.py), in decades. */
+const HEAD_DECADES = 0.3;
+
+describe('the prediction of heads trained on different losses', () => {
+  // The bar above would pass heads all given one size of gradient (each case's head was ~0.6-1.1 decades off then).
+  it.each(referenceGroups.filter((g) => g.group === 'losses').flatMap(({ group, data }) => data.cases.map((c, index) => ({ group, c, index, name: c.name }))))(
+    `is within ${HEAD_DECADES} decades of PyTorch on every layer: $name`,
+    ({ group, c, index }) => {
+      const prediction = modelPrediction(referenceModel(project, group, index, c));
+      expect(prediction.ok).toBe(true);
+      if (!prediction.ok) return;
+      const { errors, table } = compare(c, prediction.layers);
+      expect(errors.length).toBe(c.layers.length);
+      expect(Math.max(...errors), table).toBeLessThanOrEqual(HEAD_DECADES);
+    },
+  );
+});

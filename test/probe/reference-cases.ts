@@ -19,7 +19,10 @@ export interface ReferenceCase {
   inputs: InputSpec[];
   layout: 'channels_first' | 'channels_last';
   toleranceDecades?: number;
+  /** What torch trained on: "mse", or the case's criteria joined by " + ". */
   loss: string;
+  /** The loss the probe must name for a case with criteria of its own (torch_profiles.py, "losses"). */
+  probeLoss?: string;
   batch: number;
   /** log10Ratio null: PyTorch gives the module exactly zero gradient at step 1 in every seed (behind a zero-initialized scale). */
   layers: { module: string; class: string; log10Ratio: number | null; std: number | null }[];

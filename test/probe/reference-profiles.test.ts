@@ -27,14 +27,14 @@ afterAll(() => {
 });
 
 /** Mean over seeds of log10(norm / last norm) per weighted layer, at step 1. */
-async function probeProfile(model: ModelIR, backend: BackendChoice, batch: number): Promise<{ names: string[]; ratios: number[] }> {
+async function probeProfile(model: ModelIR, backend: BackendChoice, batch: number, lossName: string): Promise<{ names: string[]; ratios: number[] }> {
   const sums: number[] = [];
   let names: string[] = [];
   for (let seed = 0; seed < PROBE_SEEDS; seed++) {
     const outcome = await runProbe(model, probeOptions({ backend, steps: 1, seed, batchSize: batch }));
     if (!outcome.ok) throw new Error(`${outcome.error.kind}: ${outcome.error.message}`);
     expect(outcome.result.backend).toBe(backend);
-    expect(outcome.result.lossName).toBe('mse');
+    expect(outcome.result.lossName).toBe(lossName);
     const weighted = outcome.result.layers.filter((l) => l.gradNorm.length > 0);
     names = weighted.map((l) => `${l.name} (${l.kind})`);
     const norms = weighted.map((l) => l.gradNorm[0]!);
@@ -55,7 +55,7 @@ describe.each(referenceGroups)('PyTorch reference profiles: $file', ({ group, da
     // The cpu backend's convolutions are slow on a loaded 2-core machine.
     it.each(['wasm', 'cpu'] as const)('matches on %s', { timeout: 240_000 }, async (backend) => {
       const model = referenceModel(project, group, index, c);
-      const { names, ratios } = await probeProfile(model, backend, c.batch);
+      const { names, ratios } = await probeProfile(model, backend, c.batch, c.probeLoss ?? 'mse');
       const tolerance = c.toleranceDecades ?? TOLERANCE_DECADES;
       const table = c.layers.map((ref, i) => `${ref.module} ${ref.class}: torch ${ref.log10Ratio?.toFixed(3) ?? 'zero'} probe ${ratios[i]?.toFixed(3) ?? '-'} [${names[i] ?? 'missing'}]`).join('\n');
       expect(ratios.length, `weighted layers differ:\n${table}`).toBe(c.layers.length);

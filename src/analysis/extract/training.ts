@@ -12,7 +12,7 @@
  */
 import { usedWholeFileFact } from './file-wide';
 import type { Node } from '../python/syntax-tree';
-import type { ModelIR, OptimizerIR, TrainingIR, TrainingLoopIR } from '../../shared/ir';
+import type { LossIR, ModelIR, OptimizerIR, TrainingIR, TrainingLoopIR } from '../../shared/ir';
 import { emptyTraining } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import { canonicalQualified } from '../python/imports';
@@ -22,8 +22,8 @@ import type { ExternalTraining, TrainingExtractor } from './types';
 import { callsNamed, callsWithLastName, numberAt, originOf, returnedValues } from './training/flow';
 import { ModelResolver, refKey, type KnownRef } from './training/model-refs';
 import { OPTIMIZER_CLASS_PATTERN, constructedOptimizer, kerasDefaultOptimizer, optimizerClass, stringOptimizer } from './training/optimizers';
-import { findLoops, FIT_METHODS, lossCallOf, type LoopSite } from './training/loops';
-import { lossFromQualified, lossFromString } from './training/losses';
+import { findLoops, FIT_METHODS, lossCallsOf, type LoopSite } from './training/loops';
+import { lossFromQualified, lossFromString, withLoss } from './training/losses';
 import { findDataSources } from './training/data-sources';
 import { mergeTraining } from './training/merge';
 import { rethrowCancellation, throwIfCancelled } from '../cancellation';
@@ -210,24 +210,34 @@ function collectKerasCalls(file: PyFile, resolver: ModelResolver, optimizers: Op
       if (optNode) training.optimizer = optimizers.of(optNode)?.ir ?? null;
       else if (args.splats.length === 0) training.optimizer = kerasDefaultOptimizer(call, file.path);
       const lossNode = argument(args, 1, 'loss');
-      if (lossNode) training.loss = lossOf(lossNode, resolver);
+      const loss = lossNode ? lossOf(lossNode, resolver) : null;
+      if (loss) training.losses = [loss];
     } else {
       training.fit ??= location;
     }
   }
 }
 
-function lossOf(node: Node, resolver: ModelResolver): string | null {
+function lossOf(node: Node, resolver: ModelResolver): LossIR | null {
   const origin = originOf(node, resolver.resolve) ?? node;
   if (origin.type === 'string') return lossFromString(origin);
   const callee = origin.type === 'call' ? origin.childForFieldName('function') : origin;
-  return lossFromQualified(callee ? resolver.resolve(callee) : null);
+  // `SparseCategoricalCrossentropy(from_logits=True)`: a flag written as a literal.
+  const flag = origin.type === 'call' ? callArguments(origin).keywords.get('from_logits')?.text : undefined;
+  return lossFromQualified(callee ? resolver.resolve(callee) : null, flag === 'True' ? true : flag === 'False' ? false : null);
+}
+
+/** The known losses among the loss calls a loss expression adds up (lossCallsOf), each once. */
+function lossesOf(lossExpr: Node, resolver: ModelResolver): LossIR[] {
+  let losses: LossIR[] = [];
+  for (const call of lossCallsOf(lossExpr, resolver.resolve)) losses = withLoss(losses, lossFromQualified(resolver.resolve(requiredField(call, 'function'))));
+  return losses;
 }
 
 /** Loops, attributed through the optimizer they step (or the variables a TF loop updates). */
 function collectLoops(file: PyFile, resolver: ModelResolver, optimizers: OptimizerIndex, models: ModelIR[], table: TrainingTable): void {
   const sites = findLoops(file.root, file.path, resolver.resolve, (e) => optimizers.isOptimizer(e));
-  const unattributed: { site: LoopSite; loop: TrainingLoopIR; loss: string | null }[] = [];
+  const unattributed: { site: LoopSite; loop: TrainingLoopIR; losses: LossIR[] }[] = [];
   let attributed = 0;
   for (const site of sites) {
     const optimizer = site.optimizerExpr ? optimizers.of(site.optimizerExpr) : null;
@@ -238,13 +248,12 @@ function collectLoops(file: PyFile, resolver: ModelResolver, optimizers: Optimiz
       const params = argument(callArguments(optimizer.call), 0, 'params');
       if (params) trains = resolver.modelsOfParameters(params);
     }
-    const lossCall = site.lossExpr ? lossCallOf(site.lossExpr, resolver.resolve) : null;
-    const loss = lossCall ? lossFromQualified(resolver.resolve(requiredField(lossCall, 'function'))) : null;
+    const losses = site.lossExpr ? lossesOf(site.lossExpr, resolver) : [];
     // An optimizer over several models (`list(enc.parameters()) + list(dec.parameters())`) trains each;
     // the optimizer itself stays with the first, so its facts are reported once.
-    trains.known.forEach((ref, i) => { attach(table.get(ref), i === 0 ? loop : { ...loop, optimizer: null }, loss); });
+    trains.known.forEach((ref, i) => { attach(table.get(ref), i === 0 ? loop : { ...loop, optimizer: null }, losses); });
     if (trains.known.length > 0) attributed++;
-    else if (trains.unknown) unattributed.push({ site, loop, loss });
+    else if (trains.unknown) unattributed.push({ site, loop, losses });
   }
   // Whether a loop no model is named in goes to the file's only model depends on the whole file.
   if (unattributed.length > 0) usedWholeFileFact(file, 'a training loop that names no model');
@@ -258,7 +267,7 @@ function collectLoops(file: PyFile, resolver: ModelResolver, optimizers: Optimiz
     isUsedInFile(models[0]!, file)
   ) {
     const only = unattributed[0]!;
-    attach(table.get({ kind: 'local', model: models[0]! }), only.loop, only.loss);
+    attach(table.get({ kind: 'local', model: models[0]! }), only.loop, only.losses);
   }
 }
 
@@ -296,7 +305,7 @@ function collectLightningFits(file: PyFile, resolver: ModelResolver, table: Trai
       optimizer: null,
       trainer: true,
     };
-    for (const ref of resolver.refsOf(modelArg) ?? []) attach(table.get(ref), loop, null);
+    for (const ref of resolver.refsOf(modelArg) ?? []) attach(table.get(ref), loop, []);
   }
 }
 
@@ -315,11 +324,13 @@ function collectTrainingStepLosses(file: PyFile, resolver: ModelResolver, models
       // `return {"loss": loss, "log": ...}`: the entry Lightning backpropagates.
       const entry = value?.type === 'dictionary' ? namedChildren(value).find((pair) => /^['"]loss['"]$/.test(pair.childForFieldName('key')?.text ?? '')) : null;
       const returned = entry ? entry.childForFieldName('value') : value;
-      const call = returned ? lossCallOf(returned, resolver.resolve) : null;
-      return call ? lossFromQualified(resolver.resolve(requiredField(call, 'function'))) : null;
+      return returned ? lossesOf(returned, resolver) : [];
     });
-    const loss = losses[0];
-    if (loss && losses.every((l) => l === loss)) table.get({ kind: 'local', model }).loss ??= loss;
+    // Every return computes the same losses: those are what the model trains on.
+    const first = losses[0];
+    const same = (a: LossIR[], b: LossIR[]) => a.length === b.length && a.every((l, i) => l.name === b[i]!.name && l.fromLogits === b[i]!.fromLogits);
+    const training = table.get({ kind: 'local', model });
+    if (first && first.length > 0 && losses.every((l) => same(l, first)) && training.losses.length === 0) training.losses = first;
   }
 }
 
@@ -334,8 +345,9 @@ function isUsedInFile(model: ModelIR, file: PyFile): boolean {
   return new RegExp(`(?<![\\w.])${model.name.replace(/[^\w]/g, '')}(?!\\w)`).test(lines) && /^\w+$/.test(model.name);
 }
 
-function attach(training: TrainingIR, loop: TrainingLoopIR, loss: string | null): void {
+/** A loop trains the model on its losses too: InfoGAN's discriminator learns from its adversarial loop and from its information loop. */
+function attach(training: TrainingIR, loop: TrainingLoopIR, losses: LossIR[]): void {
   training.loops.push(loop);
   training.optimizer ??= loop.optimizer;
-  training.loss ??= loss;
+  training.losses = losses.reduce(withLoss, training.losses);
 }

@@ -39,6 +39,7 @@ import { attentionFans, backboneOutput, perDim, propagateShapes, readChannelsLas
 import { BACKBONE_FEATURE_MEAN, BACKBONE_FEATURE_SECOND_MOMENT, backboneNotModelled, frozenBackboneNote } from '../backbone';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
 import { mapPacked } from '../packed';
+import { headGradientSquare, outputActivation, resolveLosses } from '../losses';
 
 export interface LayerPrediction {
   layerId: string;
@@ -1013,9 +1014,9 @@ function readsPlannedShape(layer: LayerIR): boolean {
  * none). Walked on copies of the layers: the sizes the walk fills in from a guessed input stay out of
  * the model's IR, which lint and hovers read.
  */
-function plannedShapes(model: ModelIR, layers: readonly LayerIR[]): PlannedShapes | null {
+function plannedShapes(model: ModelIR, layers: readonly LayerIR[], always = false): PlannedShapes | null {
   const input = model.inputGuess?.shape ?? model.inputShape;
-  if (!input || !layers.some(readsPlannedShape)) return null;
+  if (!input || !(always || layers.some(readsPlannedShape))) return null;
   const layout = model.inputGuess?.layout ?? (model.framework === 'torch' ? 'channels_first' : 'channels_last');
   const copies = new CopiesMade();
   return { layout, of: propagateShapes(layers, input, { framework: model.framework, layout }, (layer) => copyLayer(layer, copies)) };
@@ -1051,6 +1052,29 @@ function placed(layer: LayerOf<'reshape'>, x: Signal, shapes: PlannedShapes | nu
   return { ...x, features: shape[axis]!, positions: shape.reduce((n, d, k) => (k === axis ? n : n * d), 1) };
 }
 
+/**
+ * The mean square gradient each output's loss puts on its head, relative to the largest (see
+ * headGradientSquare): heads on different losses learn at different rates from the first step (a
+ * softmax head under CrossEntropyLoss gets ~1/C^2 of a sigmoid head's under BCELoss), and a loss
+ * averaged over more elements gives each of them less. An output's units and positions are those of
+ * the shape the probe plans for it (a class score after a valid convolution is one position), else
+ * the signal's. Null when no head gets any.
+ */
+function headGradientScales(model: ModelIR, layers: readonly LayerIR[], nodes: readonly Pick<Node, 'out'>[], shapes: PlannedShapes | null): number[] | null {
+  const squares = resolveLosses(model, []).map((term) => {
+    const out = nodes[term.index]?.out;
+    if (!out) return 0;
+    const shape = shapes?.of.get(layers[term.index]?.id ?? '');
+    const known = shape && shape.length > 0 && shape.every((d): d is number => d !== null && d > 0) ? shape : null;
+    const axis = known && shapes?.layout === 'channels_first' && known.length >= 2 ? 0 : (known?.length ?? 1) - 1;
+    const units = known ? known[axis]! : (out.features ?? 1);
+    const positions = known ? known.reduce((n, d) => n * d, 1) / units : out.positions;
+    return headGradientSquare(term.kind, outputActivation(model, term.index), units, positions, out.q);
+  });
+  const largest = Math.max(...squares);
+  return largest > 0 ? squares.map((s) => s / largest) : null;
+}
+
 function propagate(model: ModelIR): ModelPrediction {
   if (model.layers.length === 0) return { ok: false, reason: `model ${model.name} has no layers`, layerId: null };
   // A model read part-way: the flow of a part says nothing of the whole (a ResNet-1202 cut after its first blocks).
@@ -1072,7 +1096,8 @@ function propagate(model: ModelIR): ModelPrediction {
   inputsOf.forEach((inputs, j) => { inputs.forEach((k) => readers[k]?.push(layers[j]!)); });
   const nodes: Node[] = [];
   const inferred: string[] = [];
-  const shapes = plannedShapes(model, layers);
+  // Several outputs: each head's loss averages over the elements of its planned shape (headGradientScales).
+  const shapes = plannedShapes(model, layers, outputs.length > 1);
   layers.forEach((layer, i) => {
     const inputs = inputsOf[i]!;
     if (inputs.some((k) => k === -2 || k >= i)) throw new Unpropagatable(`${layerLabel(layer)} reads a layer the model does not have before it`, layer);
@@ -1089,9 +1114,11 @@ function propagate(model: ModelIR): ModelPrediction {
   // option-A shortcut) is taken as keeping its input's moments: say so, as the probe names it when a shape then does not fit.
   const passed = new Map(layers.flatMap((l) => (l.shapePassedThrough ? [[`${l.shapePassedThrough.spelling} (line ${l.shapePassedThrough.range.start.line + 1})`, true] as const] : [])));
   if (passed.size > 0) assumptions.push(`the signal unchanged through ${[...passed.keys()].join(', ')}, whose change of shape the analyzer does not compute`);
-  // Backward, from the output: the gradient on the last weighted layer's pre-activation is the unit.
+  // Backward, from the output: the gradient on the last weighted layer's pre-activation is the unit;
+  // with several outputs, each head's is what its loss gives it, against the largest.
   const g = new Array<number>(nodes.length).fill(0);
-  for (const i of outputs) g[i] = 1;
+  const headScales = outputs.length > 1 ? headGradientScales(model, layers, nodes, shapes) : null;
+  outputs.forEach((i, k) => { g[i] = headScales?.[k] ?? 1; });
   const normSq = new Array<number | null>(nodes.length).fill(null);
   const chi = new Array<number | null>(nodes.length).fill(null);
   // Per layer, the coherence each reader passes back to it (see gradientCoherence).

@@ -105,7 +105,7 @@ describe('names a fragment never assigns', () => {
     const r = await analyzeOne(fixture('add_on_unbuilt_receiver.py'));
     const t = r.models[0]!.training;
     expect(t.compile?.range.start.line).toBe(7);
-    expect(t.loss).toBe('sparse_categorical_crossentropy');
+    expect(t.losses.map((l) => l.name)).toEqual(['sparse_categorical_crossentropy']);
     // Same name as the model: no "read as its only model" note, only the implicit Sequential one.
     expect(notes(r).filter((n) => n.includes('never assigned'))).toEqual([]);
   });

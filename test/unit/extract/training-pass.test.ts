@@ -51,7 +51,7 @@ model.fit(x, y, epochs=3)
     expect(t.optimizer?.range.start.line).toBe(lineOf(src, 'opt = keras'));
     expect(t.compile?.range.start.line).toBe(lineOf(src, 'model.compile'));
     expect(t.fit?.range.start.line).toBe(lineOf(src, 'model.fit'));
-    expect(t.loss).toBe('mse');
+    expect(t.losses.map((l) => l.name)).toEqual(['mse']);
   });
 
   it('reads legacy lr=, clipvalue, global_clipnorm and module constants', async () => {
@@ -66,7 +66,7 @@ model.compile(optimizer=RMSprop(lr=LEARNING_RATE, clipvalue=0.5, global_clipnorm
     const { models } = await run(src, (s) => [kerasModel(s)]);
     const o = defined(models[0]!.training.optimizer);
     expect(o).toMatchObject({ name: 'rmsprop', learningRate: 0.002, clipvalue: 0.5, globalClipnorm: 5, clipnorm: null });
-    expect(models[0]!.training.loss).toBe('mse');
+    expect(models[0]!.training.losses.map((l) => l.name)).toEqual(['mse']);
   });
 
   it('records strings as the framework default and a missing optimizer as RMSprop', async () => {
@@ -83,7 +83,7 @@ other.compile(loss="mse")
 `;
     const { models } = await run(src, (s) => [kerasModel(s), kerasModel(s, 'other', ['other'], 'other = keras.Sequential(', '])')]);
     expect(models[0]!.training.optimizer).toMatchObject({ name: 'adam', learningRate: null, spelling: '"adam"' });
-    expect(models[0]!.training.loss).toBe('categorical_crossentropy');
+    expect(models[0]!.training.losses.map((l) => l.name)).toEqual(['categorical_crossentropy']);
     expect(models[1]!.training.optimizer).toMatchObject({ name: 'rmsprop', spelling: '(default)' });
   });
 
@@ -184,7 +184,7 @@ pretrained.compile(optimizer="adam")
     const first = external[0]!.training;
     expect(first.optimizer).toMatchObject({ name: 'nadam', learningRate: 0.002, file: 'train.py' });
     expect(first.fit?.range.start.line).toBe(lineOf(src, 'imported.fit'));
-    expect(first.loss).toBe('sparse_categorical_crossentropy');
+    expect(first.losses.map((l) => l.name)).toEqual(['sparse_categorical_crossentropy']);
   });
 });
 
@@ -230,7 +230,7 @@ for epoch in range(10):
     expect(loop.step.start.line).toBe(lineOf(src, 'optimizer.step()'));
     expect(loop.clip).toMatchObject({ kind: 'norm' });
     expect(defined(loop.clip).range.start.line).toBe(lineOf(src, 'clip_grad_norm_'));
-    expect(t.loss).toBe('mse');
+    expect(t.losses.map((l) => l.name)).toEqual(['mse']);
   });
 
   it('finds the loss a function of the file computes and returns, summed over outputs, through the criterion passed down', async () => {
@@ -257,7 +257,7 @@ train(model, loader, nn.CrossEntropyLoss(), optim.AdamW(model.parameters(), lr=1
     const t = models[0]!.training;
     expect(t.optimizer).toMatchObject({ name: 'adamw' });
     // torch's CrossEntropyLoss takes class indices.
-    expect(t.loss).toBe('sparse_categorical_crossentropy');
+    expect(t.losses.map((l) => l.name)).toEqual(['sparse_categorical_crossentropy']);
   });
 
   it('knows no loss when the function returns something else at that place (clean twin)', async () => {
@@ -277,7 +277,7 @@ model = Net()
 train(model, loader, nn.CrossEntropyLoss(), optim.AdamW(model.parameters(), lr=1e-3))
 `;
     const { models } = await run(src, (s) => [torchClass(s, 'Net')]);
-    expect(models[0]!.training.loss).toBeNull();
+    expect(models[0]!.training.losses).toEqual([]);
   });
 
   it("reads a LightningModule's loss from what training_step returns, and a Trainer without gradient_clip_val as its unclipped loop", async () => {
@@ -306,7 +306,7 @@ trainer.fit(model, loader)
 `;
     const { models } = await run(src, (s) => [torchClass(s, 'Lit')]);
     const t = models[0]!.training;
-    expect(t.loss).toBe('binary_crossentropy');
+    expect(t.losses.map((l) => l.name)).toEqual(['binary_crossentropy']);
     expect(t.loops).toHaveLength(1);
     expect(t.loops[0]).toMatchObject({ trainer: true, clip: null });
     expect(t.loops[0]!.step.start.line).toBe(lineOf(src, 'pl.Trainer('));
@@ -332,7 +332,7 @@ for x, y in loader:
     expect(t.optimizer).toMatchObject({ name: 'sgd', learningRate: 0.1, momentum: 0.9 });
     expect(t.loops).toHaveLength(1);
     expect(t.loops[0]!.clip).toBeNull();
-    expect(t.loss).toBe('mse');
+    expect(t.losses.map((l) => l.name)).toEqual(['mse']);
   });
 
   it('traces a loop inside a function to the optimizer passed at its call site', async () => {
@@ -379,7 +379,7 @@ for x, y in loader:
     expect(t.loops).toHaveLength(1);
     expect(t.loops[0]!.step.start.line).toBe(lineOf(src, 'scaler.step(optimizer)'));
     expect(t.loops[0]!.clip?.kind).toBe('norm');
-    expect(t.loss).toBe('sparse_categorical_crossentropy');
+    expect(t.losses.map((l) => l.name)).toEqual(['sparse_categorical_crossentropy']);
   });
 
   it('attributes each GAN loop to the model whose parameters its optimizer updates', async () => {
@@ -637,5 +637,86 @@ for x, y in loader:
 `;
     const { external } = await run(src, () => []);
     expect(external.map((e) => [e.module, e.symbol, e.training.loops.length])).toEqual([['model', 'Net', 1]]);
+  });
+});
+
+describe('the losses a training computes', () => {
+  const names = (m: ModelIR) => m.training.losses.map((l) => `${l.name}${l.fromLogits === null ? '' : l.fromLogits ? ' (logits)' : ' (probabilities)'}`);
+
+  it("reads every criterion a GAN discriminator's loss adds up, and what each reads", async () => {
+    const src = `${TORCH_HEAD}${NET}
+adversarial_loss = torch.nn.BCELoss()
+auxiliary_loss = torch.nn.CrossEntropyLoss()
+net = Net()
+optimizer_D = optim.Adam(net.parameters(), lr=2e-4)
+for imgs, labels in loader:
+    optimizer_D.zero_grad()
+    real_pred, real_aux = net(imgs)
+    d_real_loss = (adversarial_loss(real_pred, valid) + auxiliary_loss(real_aux, labels)) / 2
+    fake_pred, fake_aux = net(fakes)
+    d_fake_loss = (adversarial_loss(fake_pred, fake) + auxiliary_loss(fake_aux, gen_labels)) / 2
+    d_loss = 0.5 * (d_real_loss + d_fake_loss)
+    d_loss.backward()
+    optimizer_D.step()
+`;
+    const { models } = await run(src, (s) => [torchClass(s, 'Net')]);
+    expect(names(models[0]!)).toEqual(['binary_crossentropy (probabilities)', 'sparse_categorical_crossentropy (logits)']);
+  });
+
+  it('reads the loss a name held before `loss += term`, and BCEWithLogitsLoss as reading logits', async () => {
+    const src = `${TORCH_HEAD}${NET}
+net = Net()
+optimizer = optim.SGD(net.parameters(), lr=0.01)
+flag_loss = nn.BCEWithLogitsLoss()
+for x, flags, values in loader:
+    optimizer.zero_grad()
+    flag, value = net(x)
+    loss = flag_loss(flag, flags)
+    loss += nn.functional.mse_loss(value, values)
+    loss.backward()
+    optimizer.step()
+`;
+    const { models } = await run(src, (s) => [torchClass(s, 'Net')]);
+    expect(names(models[0]!)).toEqual(['binary_crossentropy (logits)', 'mse']);
+  });
+
+  it('adds the losses of every loop that steps the model (InfoGAN: adversarial, then information)', async () => {
+    const src = `${TORCH_HEAD}import itertools
+${NET}
+adversarial_loss = torch.nn.MSELoss()
+categorical_loss = torch.nn.CrossEntropyLoss()
+net = Net()
+generator = Net()
+optimizer_D = optim.Adam(net.parameters(), lr=2e-4)
+optimizer_info = optim.Adam(itertools.chain(generator.parameters(), net.parameters()), lr=2e-4)
+for imgs, labels in loader:
+    optimizer_D.zero_grad()
+    real_pred, _, _ = net(imgs)
+    d_loss = adversarial_loss(real_pred, valid)
+    d_loss.backward()
+    optimizer_D.step()
+    optimizer_info.zero_grad()
+    _, pred_label, pred_code = net(generator(z))
+    info_loss = categorical_loss(pred_label, gt_labels) + 0.1 * adversarial_loss(pred_code, code_input)
+    info_loss.backward()
+    optimizer_info.step()
+`;
+    const { models } = await run(src, (s) => [torchClass(s, 'Net')]);
+    expect(names(models[0]!)).toEqual(['mse', 'sparse_categorical_crossentropy (logits)']);
+  });
+
+  it("reads Keras' from_logits=, and a loss string as reading probabilities", async () => {
+    const logits = `${KERAS_HEAD}
+model = keras.Sequential([
+    layers.LSTM(64, input_shape=(100, 8)),
+    layers.Dense(10, activation="softmax"),
+])
+model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+`;
+    const [withFlag] = (await run(logits, (s) => [kerasModel(s)])).models;
+    expect(names(defined(withFlag))).toEqual(['sparse_categorical_crossentropy (logits)']);
+    const plain = logits.replace('keras.losses.SparseCategoricalCrossentropy(from_logits=True)', '"sparse_categorical_crossentropy"');
+    const [withString] = (await run(plain, (s) => [kerasModel(s)])).models;
+    expect(names(defined(withString))).toEqual(['sparse_categorical_crossentropy (probabilities)']);
   });
 });

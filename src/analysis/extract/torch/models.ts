@@ -371,7 +371,8 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     model.unsupported = trace.unsupported;
     if (trace.cut) model.truncated = TRACE_CUT;
     // A loss forward computes on its outputs (nanoGPT's F.cross_entropy(logits, targets)) is what it trains on.
-    model.training.loss ??= lossFromQualified(trace.loss);
+    const forwardLoss = lossFromQualified(trace.loss);
+    if (forwardLoss && model.training.losses.length === 0) model.training.losses = [forwardLoss];
     return model;
   };
 

@@ -242,35 +242,51 @@ export function findLoops(root: Node, file: string, resolve: Resolve, isOptimize
   return sites;
 }
 
+/** Expressions lossCallsOf follows at most, per loss (a long sum of terms stops there). */
+const LOSS_TRACE_STEPS = 64;
+
 /**
- * The loss expression's origin: `criterion(out, y)` -> `nn.CrossEntropyLoss()`, or `F.mse_loss(...)`,
- * also when a function of the file computes it (`loss, preds = step(model, x, y, criterion)`) and when it
- * is summed over outputs (`loss += criterion(out[i], y[:, i])`).
+ * The loss calls a loss expression adds up, in the order written: `criterion(out, y)` -> `nn.CrossEntropyLoss()`,
+ * or `F.mse_loss(...)`, also when a function of the file computes it (`loss, preds = step(model, x, y,
+ * criterion)`), through scaling and reductions (`scaler.scale(loss)`, `loss / accumulation_steps`,
+ * `loss.mean()`), and every term of a sum (`0.5 * (adversarial_loss(v, valid) + auxiliary_loss(p, labels))`,
+ * `loss += criterion(out[i], y[:, i])`).
  */
-export function lossCallOf(lossExpr: Node, resolve: Resolve): Node | null {
-  let origin = lossOrigin(lossExpr, resolve);
-  // `scaler.scale(loss)`, `loss / accumulation_steps`, `loss.mean()`, `loss += term`, a function returning it: look through to the loss.
-  for (let i = 0; i < 8 && origin; i++) {
-    if (origin.type === 'binary_operator') origin = lossOrigin(requiredField(origin, 'left'), resolve);
-    else if (origin.type === 'augmented_assignment') origin = lossOrigin(requiredField(origin, 'right'), resolve);
+export function lossCallsOf(lossExpr: Node, resolve: Resolve): Node[] {
+  const found: Node[] = [];
+  const seen = new Set<number>();
+  const pending: Node[] = [lossExpr];
+  for (let steps = 0; steps < LOSS_TRACE_STEPS; steps++) {
+    const expr = pending.shift();
+    if (!expr) break;
+    const origin = lossOrigin(expr, resolve);
+    if (!origin || seen.has(origin.id)) continue;
+    seen.add(origin.id);
+    if (origin.type === 'parenthesized_expression') pending.push(...origin.namedChildrenWithoutComments);
+    else if (origin.type === 'binary_operator') pending.push(requiredField(origin, 'left'), requiredField(origin, 'right'));
+    // `loss += term`: the term, and what the name held before (`loss = first(...)`, or `loss = 0`).
+    else if (origin.type === 'augmented_assignment') pending.push(requiredField(origin, 'left'), requiredField(origin, 'right'));
     else if (origin.type === 'call' && /\.(scale|mean|sum)$/.test(calleeName(origin) ?? '')) {
       const fn = requiredField(origin, 'function');
       const inner = lastPart(calleeName(origin)) === 'scale' ? callArguments(origin).positional[0] : fn.childForFieldName('object');
-      origin = inner ? lossOrigin(inner, resolve) : null;
+      if (inner) pending.push(inner);
     } else if (origin.type === 'call') {
       const returned = returnedPart(origin, undefined);
-      if (!returned) break;
-      origin = lossOrigin(returned, resolve);
-    } else break;
+      if (returned) pending.push(returned);
+      else found.push(criterionOf(origin, resolve));
+    }
   }
-  if (origin?.type !== 'call') return null;
-  // `criterion(out, y)`: the criterion's own origin is the loss module.
-  const callee = origin.childForFieldName('function');
+  return found;
+}
+
+/** `criterion(out, y)`: the call that made the criterion (the loss module); any other loss call itself. */
+function criterionOf(call: Node, resolve: Resolve): Node {
+  const callee = call.childForFieldName('function');
   if (callee?.type === 'identifier' || (callee?.type === 'attribute' && callee.text.startsWith('self.'))) {
     const made = originOf(callee, resolve);
     if (made?.type === 'call') return made;
   }
-  return origin;
+  return call;
 }
 
 /** originOf, stepping into a file's function for a name unpacked from what it returns (`loss, _ = step(...)`). */

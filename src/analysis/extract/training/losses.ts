@@ -5,6 +5,7 @@
  * (`nn.CrossEntropyLoss()`, which takes class indices, so 'sparse_categorical_crossentropy') and
  * functional losses (`F.mse_loss`).
  */
+import type { LossIR } from '../../../shared/ir';
 import type { Node } from '../../python/syntax-tree';
 import { stringValue } from '../../python/syntax';
 
@@ -48,15 +49,42 @@ const ALIASES: Record<string, string> = {
 
 const LOSS_MODULES = /^(?:keras\.losses|torch\.nn|torch\.nn\.functional|torch\.nn\.modules\.loss)\.([A-Za-z_0-9]+)$/;
 
-/** A loss written as a string, or null. */
-export function lossFromString(node: Node): string | null {
+/** PyTorch's criteria and functions by what they read: the logits (they apply their own softmax or sigmoid) or probabilities. */
+const TORCH_READS_LOGITS: Record<string, boolean> = {
+  crossentropyloss: true,
+  cross_entropy: true,
+  bcewithlogitsloss: true,
+  binary_cross_entropy_with_logits: true,
+  bceloss: false,
+  binary_cross_entropy: false,
+};
+
+/** Keras' cross-entropies read probabilities unless `from_logits=True`. */
+const CROSSENTROPIES = new Set(['categorical_crossentropy', 'sparse_categorical_crossentropy', 'binary_crossentropy']);
+
+/** A loss written as a string (Keras' names), or null. */
+export function lossFromString(node: Node): LossIR | null {
   const value = stringValue(node);
-  return value ? (ALIASES[value.toLowerCase()] ?? value) : null;
+  if (!value) return null;
+  const name = ALIASES[value.toLowerCase()] ?? value;
+  return { name, fromLogits: CROSSENTROPIES.has(name) ? false : null };
 }
 
-/** A loss from a qualified callable name (`keras.losses.CategoricalCrossentropy`, `torch.nn.MSELoss`, `torch.nn.functional.cross_entropy`). */
-export function lossFromQualified(qualified: string | null): string | null {
-  const m = qualified ? LOSS_MODULES.exec(qualified) : null;
+/**
+ * A loss from a qualified callable name (`keras.losses.CategoricalCrossentropy`, `torch.nn.MSELoss`,
+ * `torch.nn.functional.cross_entropy`); `fromLogits`: a Keras loss object's `from_logits=` when written.
+ */
+export function lossFromQualified(qualified: string | null, fromLogits: boolean | null = null): LossIR | null {
+  const m = qualified === null ? null : LOSS_MODULES.exec(qualified);
   if (!m) return null;
-  return ALIASES[m[1]!.toLowerCase()] ?? null;
+  const written = m[1]!.toLowerCase();
+  const name = ALIASES[written];
+  if (!name) return null;
+  if (!m[0].startsWith('keras.')) return { name, fromLogits: TORCH_READS_LOGITS[written] ?? null };
+  return { name, fromLogits: CROSSENTROPIES.has(name) ? (fromLogits ?? false) : null };
+}
+
+/** `losses` with `loss` added unless one like it is there already. */
+export function withLoss(losses: LossIR[], loss: LossIR | null): LossIR[] {
+  return !loss || losses.some((l) => l.name === loss.name && l.fromLogits === loss.fromLogits) ? losses : [...losses, loss];
 }

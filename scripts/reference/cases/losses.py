@@ -1,0 +1,133 @@
+"""Reference cases for heads trained on different losses: the gradient each head's loss puts on it sets
+how the heads, and the trunk under them, compare at the first step. An ACGAN-style discriminator whose
+sigmoid head trains under BCELoss and whose softmax head under CrossEntropyLoss, which applies a softmax
+of its own (the softmax twice, as torch computes it: the head gets about 1/C^2 of a plain softmax's
+gradient); and a two-head regressor whose sigmoid head trains under BCEWithLogitsLoss (the sigmoid twice)
+beside a linear head under MSELoss. Each source holds the training code the analyzer reads the
+criteria from (never run: the loop is in a function)."""
+
+CASES = [
+    {
+        "name": "ACGAN-style discriminator: a sigmoid head under BCELoss, a softmax head under CrossEntropyLoss (softmax twice)",
+        "model": "Discriminator",
+        "layout": "channels_last",
+        "inputs": [{"shape": [64]}],
+        "losses": ["BCELoss", "CrossEntropyLoss"],
+        "probeLoss": "binary-crossentropy + categorical-crossentropy-logits",
+        "source": """import torch
+from torch import nn
+
+
+class Discriminator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(64, 128), nn.LeakyReLU(0.2), nn.Linear(128, 128), nn.LeakyReLU(0.2), nn.Linear(128, 128), nn.LeakyReLU(0.2))
+        self.adv_layer = nn.Sequential(nn.Linear(128, 1), nn.Sigmoid())
+        self.aux_layer = nn.Sequential(nn.Linear(128, 10), nn.Softmax(dim=1))
+
+    def forward(self, x):
+        out = self.body(x)
+        validity = self.adv_layer(out)
+        label = self.aux_layer(out)
+        return validity, label
+
+
+adversarial_loss = nn.BCELoss()
+auxiliary_loss = nn.CrossEntropyLoss()
+discriminator = Discriminator()
+optimizer_D = torch.optim.Adam(discriminator.parameters(), lr=2e-4)
+
+
+def train(loader):
+    for x, valid, labels in loader:
+        optimizer_D.zero_grad()
+        real_pred, real_aux = discriminator(x)
+        d_loss = (adversarial_loss(real_pred, valid) + auxiliary_loss(real_aux, labels)) / 2
+        d_loss.backward()
+        optimizer_D.step()
+""",
+    },
+    {
+        "name": "two heads: a sigmoid head under BCEWithLogitsLoss (sigmoid twice) and a linear head of 4 under MSELoss",
+        "model": "TwoHeads",
+        "layout": "channels_last",
+        "inputs": [{"shape": [32]}],
+        "losses": ["BCEWithLogitsLoss", "MSELoss"],
+        "probeLoss": "binary-crossentropy-logits + mse",
+        "source": """import torch
+from torch import nn
+
+
+class TwoHeads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(32, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh())
+        self.flag = nn.Sequential(nn.Linear(64, 3), nn.Sigmoid())
+        self.value = nn.Linear(64, 4)
+
+    def forward(self, x):
+        h = self.trunk(x)
+        return self.flag(h), self.value(h)
+
+
+model = TwoHeads()
+flag_loss = nn.BCEWithLogitsLoss()
+value_loss = nn.MSELoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+
+def train(loader):
+    for x, flags, values in loader:
+        optimizer.zero_grad()
+        flag, value = model(x)
+        loss = flag_loss(flag, flags)
+        loss += value_loss(value, values)
+        loss.backward()
+        optimizer.step()
+""",
+    },
+    {
+        "name": "StarGAN-style discriminator: a PatchGAN map and a class score, each under MSELoss (a mean over its own elements)",
+        "model": "Discriminator",
+        "layout": "channels_first",
+        "inputs": [{"shape": [3, 32, 32]}],
+        "losses": ["MSELoss", "MSELoss"],
+        "probeLoss": "mse",
+        "source": """import torch
+from torch import nn
+
+
+class Discriminator(nn.Module):
+    def __init__(self, c_dim=5):
+        super().__init__()
+        layers = [nn.Conv2d(3, 32, 4, stride=2, padding=1), nn.LeakyReLU(0.01)]
+        channels = 32
+        for _ in range(3):
+            layers += [nn.Conv2d(channels, channels * 2, 4, stride=2, padding=1), nn.LeakyReLU(0.01)]
+            channels *= 2
+        self.model = nn.Sequential(*layers)
+        self.out1 = nn.Conv2d(channels, 1, 3, padding=1, bias=False)
+        self.out2 = nn.Conv2d(channels, c_dim, 2, bias=False)
+
+    def forward(self, img):
+        feature_repr = self.model(img)
+        out_adv = self.out1(feature_repr)
+        out_cls = self.out2(feature_repr)
+        return out_adv, out_cls.view(out_cls.size(0), -1)
+
+
+discriminator = Discriminator()
+criterion = nn.MSELoss()
+optimizer = torch.optim.Adam(discriminator.parameters(), lr=2e-4)
+
+
+def train(loader):
+    for imgs, valid, labels in loader:
+        optimizer.zero_grad()
+        out_adv, out_cls = discriminator(imgs)
+        loss = criterion(out_adv, valid) + criterion(out_cls, labels)
+        loss.backward()
+        optimizer.step()
+""",
+    },
+]

@@ -1,0 +1,171 @@
+/**
+ * The loss on each output of a model, as the probe trains it and the prediction starts its backward
+ * pass from it: the losses the code computes (TrainingIR.losses), each shaped to the output's activation,
+ * else one chosen from that activation (softmax -> cross-entropy, sigmoid -> binary cross-entropy,
+ * otherwise mean squared error). A loss that applies its own softmax or sigmoid (torch's
+ * CrossEntropyLoss) to an output that already has one computes it twice, as the framework does.
+ */
+import type { ActivationName, LayerIR, LossIR, ModelIR } from './ir';
+import { modelOutputs } from './layers';
+import type { ProbeNotice } from './probe';
+
+export type LossKind = 'categorical-crossentropy' | 'categorical-crossentropy-logits' | 'nll' | 'binary-crossentropy' | 'binary-crossentropy-logits' | 'mse' | 'mae' | 'huber';
+
+/** Layers that pass their input's values on unchanged in kind: the activation a loss sees is before them. */
+const PASSING = new Set(['dropout', 'alpha-dropout', 'flatten', 'input']);
+
+/** The activation applied last on the way to layer `index` (a softmax before a Dropout and a Flatten counts). */
+export function outputActivation(model: ModelIR, index: number): ActivationName | null {
+  const byId = new Map(model.layers.map((l, i) => [l.id, i]));
+  for (let i: number | undefined = index; i !== undefined && i >= 0; ) {
+    const layer: LayerIR = model.layers[i]!;
+    if (!PASSING.has(layer.kind)) return layer.activation?.name ?? null;
+    i = !model.isGraph ? i - 1 : layer.inputs.length > 0 ? byId.get(layer.inputs[0]!) : undefined;
+  }
+  return null;
+}
+
+/** One output the training loss reads: its layer's index and the loss on it. */
+export interface LossTerm {
+  index: number;
+  kind: LossKind;
+}
+
+/** What a loss compares: classes (one of several), independent 0/1 labels, or values. */
+type LossFamily = 'categorical' | 'binary' | 'mse' | 'mae' | 'huber';
+
+function familyOf(loss: LossIR): LossFamily | null {
+  const written = loss.name.toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (/binary|bce/.test(written)) return 'binary';
+  if (/crossentropy|nll|categorical/.test(written)) return 'categorical';
+  if (/huber|smoothl1/.test(written)) return 'huber';
+  if (/mae|meanabsolute|l1/.test(written)) return 'mae';
+  if (/mse|meansquared|l2/.test(written)) return 'mse';
+  return null;
+}
+
+/** The family an output's activation is made for: a softmax for classes, a sigmoid for 0/1 labels. */
+function familyFor(activation: ActivationName | null): LossFamily | null {
+  return activation === 'softmax' || activation === 'log_softmax' ? 'categorical' : activation === 'sigmoid' ? 'binary' : null;
+}
+
+/**
+ * The loss each output trains on, of `losses` (known ones): the only one; or, when the training adds
+ * several (a GAN discriminator's BCELoss on its sigmoid head and CrossEntropyLoss on its softmax head),
+ * the one made for the output's activation, and for other outputs the one no such output takes, when
+ * that is one. Null where the code does not decide.
+ */
+function assignLosses(losses: readonly LossIR[], activations: readonly (ActivationName | null)[]): (LossIR | null)[] {
+  if (losses.length <= 1) return activations.map(() => losses[0] ?? null);
+  const matched = activations.map((activation) => {
+    const family = familyFor(activation);
+    const fitting = family ? losses.filter((l) => familyOf(l) === family) : [];
+    return fitting.length === 1 ? fitting[0]! : null;
+  });
+  const untaken = losses.filter((l) => !matched.includes(l));
+  return matched.map((loss) => loss ?? (untaken.length === 1 ? untaken[0]! : null));
+}
+
+/**
+ * The loss on each model output (see modelOutputs). Several outputs are trained on the sum of their
+ * losses, as Keras sums them and a torch loop adds a criterion per head.
+ */
+export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[] {
+  const written = model.training.losses;
+  const known = written.filter((l) => familyOf(l) !== null);
+  for (const loss of written) if (familyOf(loss) === null) notices.push({ severity: 'information', message: `Loss ${loss.name} is not known to the probe; chosen from the last layer instead.`, line: null });
+  const outputs = modelOutputs(model);
+  const activations = outputs.map((index) => outputActivation(model, index));
+  const assigned = assignLosses(known, activations);
+  const terms = outputs.map((index, k): LossTerm => {
+    const loss = assigned[k] ?? null;
+    return { index, kind: loss ? writtenLoss(loss, activations[k] ?? null) : chosenLoss(activations[k] ?? null) };
+  });
+  const names = outputs.map((index) => model.layers[index]!.name);
+  if (known.length === 0 && written.length === 0) {
+    const kinds = [...new Set(terms.map((t) => t.kind))];
+    const shown = [...new Set(activations.map((a) => a ?? 'linear'))];
+    const from = terms.length === 1 ? `the last layer's ${shown[0]!} output` : `the outputs' ${shown.join(', ')} activations`;
+    notices.push({ severity: 'information', message: `No loss in the code; the probe uses ${kinds.join(', ')} (from ${from}).`, line: null });
+  }
+  if (known.length > 1) {
+    const each = terms.map((t, k) => `${t.kind} on ${names[k]!}${assigned[k] ? '' : ' (from its activation)'}`);
+    notices.push({ severity: 'information', message: `The training adds ${known.length} losses (${known.map((l) => l.name).join(', ')}); the probe puts ${each.join(', ')}.`, line: null });
+  }
+  for (const [k, t] of terms.entries()) {
+    const twice = t.kind === 'categorical-crossentropy-logits' && activations[k] === 'softmax' ? 'softmax' : t.kind === 'binary-crossentropy-logits' && activations[k] === 'sigmoid' ? 'sigmoid' : null;
+    if (twice) notices.push({ severity: 'information', message: `${names[k]!} ends in a ${twice} and its loss applies a ${twice} of its own: the probe computes both, as the framework does (its gradient is the smaller for it).`, line: null });
+  }
+  if (terms.length > 1) notices.push({ severity: 'information', message: `The model returns ${terms.length} outputs (${names.join(', ')}); the probe trains on the sum of a loss on each, as Keras sums them.`, line: null });
+  return terms;
+}
+
+/** The loss a written one computes on an output with `activation`; a loss that takes logits applies its own softmax or sigmoid. */
+function writtenLoss(loss: LossIR, activation: ActivationName | null): LossKind {
+  const family = familyOf(loss) ?? 'mse';
+  if (family === 'binary') return loss.fromLogits === true ? 'binary-crossentropy-logits' : binaryLoss(activation);
+  if (family === 'categorical') return loss.fromLogits === true ? 'categorical-crossentropy-logits' : categoricalLoss(activation);
+  return family;
+}
+
+function chosenLoss(activation: ActivationName | null): LossKind {
+  return activation === 'softmax' || activation === 'log_softmax' ? categoricalLoss(activation) : activation === 'sigmoid' ? 'binary-crossentropy' : 'mse';
+}
+
+function categoricalLoss(activation: ActivationName | null): LossKind {
+  return activation === 'softmax' ? 'categorical-crossentropy' : activation === 'log_softmax' ? 'nll' : 'categorical-crossentropy-logits';
+}
+
+function binaryLoss(activation: ActivationName | null): LossKind {
+  return activation === 'sigmoid' ? 'binary-crossentropy' : 'binary-crossentropy-logits';
+}
+
+/** sigma(0.5)^2 and (1 - sigma(0.5))^2 averaged: E[(sigma(sigma(0)) - y)^2] over 0/1 labels. */
+const DOUBLE_SIGMOID_ERROR = (1 / (1 + Math.exp(-0.5))) ** 2 / 2 + (1 - 1 / (1 + Math.exp(-0.5))) ** 2 / 2;
+
+/**
+ * The square of the loss gradient on an output head's pre-activation, summed over its units and
+ * positions, per example, at initialization (small outputs; targets as the probe draws them: one
+ * class, 0/1 labels, N(0, 1) values), up to the batch size every loss divides by. The probe's losses
+ * average over the positions, and the elementwise ones over the units too: a softmax head of C classes
+ * gets (C-1)/C, a sigmoid head 1/(4 C), a squared error 4 (1 + q)/C for outputs of second moment q.
+ * Heads trained on different losses get gradients as different as these: a softmax under
+ * CrossEntropyLoss, which applies one more, gets 1/C^2 of a plain one.
+ */
+export function headGradientSquare(kind: LossKind, activation: ActivationName | null, units: number, positions: number, q: number): number {
+  const c = Math.max(units, 1);
+  const perPosition = 1 / Math.max(positions, 1);
+  switch (kind) {
+    case 'categorical-crossentropy':
+    case 'nll':
+      return (perPosition * (c - 1)) / c;
+    case 'categorical-crossentropy-logits':
+      // On a softmax: the loss's own softmax of near-uniform probabilities, then the output's Jacobian (1/C).
+      return (perPosition * (c - 1)) / c ** (activation === 'softmax' ? 3 : 1);
+    case 'binary-crossentropy':
+      return perPosition / (4 * c);
+    case 'binary-crossentropy-logits':
+      // On a sigmoid: sigma(sigma(z)) against the label, times the output's slope (1/4).
+      return activation === 'sigmoid' ? (perPosition * DOUBLE_SIGMOID_ERROR) / (16 * c) : perPosition / (4 * c);
+    case 'mse':
+      return (perPosition * 4 * (1 + q)) / c;
+    case 'mae':
+      return perPosition / c;
+    case 'huber':
+      return (perPosition * huberSquare(1 + q)) / c;
+  }
+}
+
+/** E[min(e^2, 1)] for e ~ N(0, variance): the squared Huber gradient (slope 1 beyond 1). Simpson's rule over +-8 sd. */
+function huberSquare(variance: number): number {
+  const sd = Math.sqrt(variance);
+  const steps = 256;
+  const h = (16 * sd) / steps;
+  let sum = 0;
+  for (let i = 0; i <= steps; i++) {
+    const e = -8 * sd + i * h;
+    const f = (Math.min(e * e, 1) * Math.exp((-e * e) / (2 * variance))) / (sd * Math.sqrt(2 * Math.PI));
+    sum += f * (i === 0 || i === steps ? 1 : i % 2 === 1 ? 4 : 2);
+  }
+  return (sum * h) / 3;
+}

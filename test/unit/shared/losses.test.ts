@@ -1,0 +1,69 @@
+/**
+ * The loss each output trains on (shared/losses.ts), which the probe trains and the prediction starts
+ * from: the losses the code computes, each put on the output made for it, and the framework's meaning of
+ * a loss that applies its own softmax or sigmoid.
+ */
+import { describe, expect, it } from 'vitest';
+import { headGradientSquare, resolveLosses } from '../../../src/shared/losses';
+import type { ProbeNotice } from '../../../src/shared/probe';
+import { torch } from '../../probe/ir-builder';
+
+/** A trunk with a sigmoid head, a softmax head and a linear head, as a GAN discriminator returns them. */
+const threeHeads = () =>
+  torch('Discriminator')
+    .input([64])
+    .asGraph()
+    .dense(128, 'leaky_relu', { name: 'body' })
+    .dense(1, 'sigmoid', { name: 'adv', inputs: ['body'] })
+    .dense(10, 'softmax', { name: 'aux', inputs: ['body'] })
+    .dense(2, undefined, { name: 'latent', inputs: ['body'] });
+
+const kinds = (model: ReturnType<ReturnType<typeof threeHeads>['build']>, notices: ProbeNotice[] = []) => resolveLosses(model, notices).map((t) => `${model.layers[t.index]!.name}: ${t.kind}`);
+
+describe('the loss on each output', () => {
+  it("puts each of a training's losses on the head made for it; CrossEntropyLoss on a softmax computes the softmax twice", () => {
+    const notices: ProbeNotice[] = [];
+    const model = threeHeads().withLoss('binary_crossentropy', false).withLoss('sparse_categorical_crossentropy', true).withLoss('mse', null).build();
+    expect(kinds(model, notices)).toEqual(['adv: binary-crossentropy', 'aux: categorical-crossentropy-logits', 'latent: mse']);
+    expect(notices.map((n) => n.message).join('\n')).toMatch(/aux ends in a softmax and its loss applies a softmax of its own/);
+  });
+
+  it('gives the heads no activation names the one loss the others leave (InfoGAN: mse beside a softmax head)', () => {
+    const model = threeHeads().withLoss('mse', null).withLoss('sparse_categorical_crossentropy', true).build();
+    expect(kinds(model)).toEqual(['adv: mse', 'aux: categorical-crossentropy-logits', 'latent: mse']);
+  });
+
+  it('reads probabilities where the loss says so, and one loss applies to every output (clean twin)', () => {
+    const notices: ProbeNotice[] = [];
+    const model = threeHeads().withLoss('sparse_categorical_crossentropy', false).build();
+    expect(kinds(model, notices)).toEqual(['adv: categorical-crossentropy-logits', 'aux: categorical-crossentropy', 'latent: categorical-crossentropy-logits']);
+    expect(notices.map((n) => n.message).join('\n')).not.toMatch(/twice|of its own/);
+  });
+
+  it("chooses from the activation where the training's losses do not decide", () => {
+    const model = threeHeads().withLoss('mae', null).withLoss('huber', null).build();
+    expect(kinds(model)).toEqual(['adv: binary-crossentropy', 'aux: categorical-crossentropy', 'latent: mse']);
+  });
+});
+
+describe('the gradient a head gets from its loss', () => {
+  it('is (C-1)/C for a softmax under cross-entropy, 1/C^2 of it when the loss applies another softmax', () => {
+    expect(headGradientSquare('categorical-crossentropy', 'softmax', 10, 1, 1)).toBeCloseTo(0.9, 12);
+    expect(headGradientSquare('categorical-crossentropy-logits', 'softmax', 10, 1, 1)).toBeCloseTo(0.009, 12);
+    expect(headGradientSquare('categorical-crossentropy-logits', null, 10, 1, 1)).toBeCloseTo(0.9, 12);
+  });
+
+  it('averages elementwise losses over the units and every loss over the positions', () => {
+    expect(headGradientSquare('binary-crossentropy', 'sigmoid', 1, 1, 0.25)).toBeCloseTo(0.25, 12);
+    expect(headGradientSquare('binary-crossentropy', 'sigmoid', 4, 1, 0.25)).toBeCloseTo(1 / 16, 12);
+    expect(headGradientSquare('mse', null, 4, 5, 1)).toBeCloseTo((4 * 2) / 4 / 5, 12);
+    // The sigmoid twice: sigma(sigma(0)) = 0.62 against 0/1 labels, times the slope 1/4.
+    expect(headGradientSquare('binary-crossentropy-logits', 'sigmoid', 1, 1, 0.25) / headGradientSquare('binary-crossentropy', 'sigmoid', 1, 1, 0.25)).toBeCloseTo(0.0662, 3);
+  });
+
+  it("takes Huber's slope of 1 beyond an error of 1", () => {
+    // E[min(e^2, 1)] for e ~ N(0, 1): 1 - 2 phi(1) = 0.516.
+    expect(headGradientSquare('huber', null, 1, 1, 0)).toBeCloseTo(0.5161, 3);
+    expect(headGradientSquare('huber', null, 1, 1, 1e4)).toBeCloseTo(1, 1);
+  });
+});
