@@ -109,12 +109,15 @@ export function windowOutput(input: number | null, w: Window): number | null {
 }
 
 /**
- * A transposed convolution on a square map of `side` positions a side: its output positions, and how many
- * kernel taps each output position sums per input channel on average. Each input position adds k taps
- * along a dimension; those landing in the border the padding crops are lost. That is k/stride on a large
- * map and 1 on DCGAN's 1 x 1 noise (each of its 4 x 4 outputs reads one tap). Null when a setting is unknown.
+ * A convolution on a map of `sides` positions along each spatial dimension: its output positions, and how
+ * many kernel taps each output position sums per input channel on average (taps that land in padding
+ * read zeros). A plain convolution: a 3 x 3 kernel padded by 1 reads 4 of its 9 taps per output on a
+ * 2 x 2 map and 1 on a 1 x 1 map (a ResNet's last blocks at 32 x 32), nearly all on a large map. A
+ * transposed one: each input position adds k taps along a dimension, and those landing in the border its
+ * padding crops are lost: k/stride on a large map, 1 on DCGAN's 1 x 1 noise (each of its 4 x 4 outputs
+ * reads one tap). Null when a setting is unknown.
  */
-export function transposedTaps(layer: LayerIR, side: number): { outputs: number; taps: number } | null {
+export function convolutionTaps(layer: LayerIR, sides: readonly number[]): { outputs: number; taps: number } | null {
   const conv = convOf(layer);
   const dims = spatialDims(layer);
   const kernel = perDim(layer.kernelSize, dims);
@@ -122,27 +125,53 @@ export function transposedTaps(layer: LayerIR, side: number): { outputs: number;
   const dilation = perDim(conv?.dilation ?? [1], dims);
   const padding = paddingPerDim(conv?.padding ?? 'valid', dims);
   const outputPadding = perDim(conv?.outputPadding ?? [0], dims);
-  if (!kernel || !strides || !dilation || !padding || !outputPadding || !(side >= 1)) return null;
+  const transpose = layer.kind === 'conv-transpose';
+  if (!kernel || !strides || !dilation || !padding || !outputPadding || sides.length !== dims || !sides.every((n) => n >= 1)) return null;
   let outputs = 1;
   let taps = 1;
   for (let d = 0; d < dims; d++) {
-    const [k, stride, dil, pad] = [kernel[d]!, strides[d]!, dilation[d]!, padding[d]!];
-    const out = windowOutput(side, { kernel: k, stride, dilation: dil, padding: pad, transpose: true, outputPadding: outputPadding[d]! });
+    const [side, k, stride, dil, pad] = [sides[d]!, kernel[d]!, strides[d]!, dilation[d]!, padding[d]!];
+    const out = windowOutput(side, { kernel: k, stride, dilation: dil, padding: pad, transpose, outputPadding: outputPadding[d]! });
     if (out === null) return null;
-    const full = (side - 1) * stride + (k - 1) * dil + 1;
-    // Keras 'same' crops floor((k - stride) / 2) before; torch crops its padding.
-    const before = typeof pad === 'number' ? pad : pad === 'same' ? Math.floor(Math.max(full - out, 0) / 2) : 0;
-    let landed = 0;
-    for (let i = 0; i < side; i++) {
-      for (let j = 0; j < k; j++) {
-        const at = i * stride + j * dil - before;
-        if (at >= 0 && at < out) landed++;
-      }
-    }
+    const landed = transpose ? transposedLanded(side, out, k, stride, dil, pad) : plainLanded(side, out, k, stride, dil, pad);
     outputs *= out;
     taps *= landed / out;
   }
   return { outputs, taps };
+}
+
+/** The spatial sides of `shape` (a convolution's input, in `layout`) when every one is known; null otherwise. */
+export function spatialSides(layer: LayerIR, shape: Shape | null | undefined, layout: Layout): number[] | null {
+  const parts = shape ? split(shape, layer.dataFormat ?? layout, spatialDims(layer)) : null;
+  return parts && parts.spatial.every((d): d is number => d !== null && d > 0) ? parts.spatial : null;
+}
+
+/** (input position, tap) pairs of a transposed convolution that land on one of its `out` outputs along a dimension. */
+function transposedLanded(side: number, out: number, k: number, stride: number, dil: number, pad: 'same' | 'valid' | 'causal' | number): number {
+  const full = (side - 1) * stride + (k - 1) * dil + 1;
+  // Keras 'same' crops floor((k - stride) / 2) before; torch crops its padding.
+  const before = typeof pad === 'number' ? pad : pad === 'same' ? Math.floor(Math.max(full - out, 0) / 2) : 0;
+  return pairsWithin(side, out, k, stride, dil, before);
+}
+
+/** (output position, tap) pairs of a plain convolution whose tap reads one of the `side` inputs along a dimension, not padding. */
+function plainLanded(side: number, out: number, k: number, stride: number, dil: number, pad: 'same' | 'valid' | 'causal' | number): number {
+  // 'same' pads floor(total / 2) before (Keras and torch alike); 'causal' all of it.
+  const total = Math.max((out - 1) * stride + (k - 1) * dil + 1 - side, 0);
+  const before = typeof pad === 'number' ? pad : pad === 'same' ? Math.floor(total / 2) : pad === 'causal' ? (k - 1) * dil : 0;
+  return pairsWithin(out, side, k, stride, dil, before);
+}
+
+/** The pairs (a < count, tap j < k) whose position a·stride + j·dilation − before falls in [0, bound). */
+function pairsWithin(count: number, bound: number, k: number, stride: number, dil: number, before: number): number {
+  let pairs = 0;
+  for (let a = 0; a < count; a++) {
+    for (let j = 0; j < k; j++) {
+      const at = a * stride + j * dil - before;
+      if (at >= 0 && at < bound) pairs++;
+    }
+  }
+  return pairs;
 }
 
 function paddingPerDim(padding: Padding | null, dims: number): ('same' | 'valid' | 'causal' | number)[] | null {

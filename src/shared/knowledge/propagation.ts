@@ -3,8 +3,9 @@
  * al. 2016 and Schoenholz et al. 2017 over the model's layers.
  *
  * Forward, per layer: the mean and second moment q of its output per element. A weighted layer's
- * pre-activation has variance fan_in·E[w²]·q_in + E[b²] (fans include the kernel's receptive field);
- * its activation's Gaussian moments come from Gauss-Hermite quadrature with each framework's
+ * pre-activation has variance n·E[w²]·q_in + E[b²], n the inputs it sums: its fan_in (which includes the
+ * kernel's receptive field) but for a convolution's taps that read padding (a 3 x 3 kernel padded by 1
+ * on a 2 x 2 map sums 4 taps per channel, not 9; the map is the one the probe plans); its activation's Gaussian moments come from Gauss-Hermite quadrature with each framework's
  * constants. Normalization resets q to var/(var + eps), residual merges add variances, dropout scales by 1/(1−p),
  * an embedding sets q from its initializer, recurrent layers run their cell over the sequence.
  *
@@ -15,10 +16,10 @@
  * means Gaussian across channels and independent positions. BatchNorm removes the channel means and
  * divides by dataVar (LayerNorm and GroupNorm normalize per example, by the whole variance).
  *
- * Backward, in totals per example (summed over positions, so shapes cancel): the squared gradient
- * G on a layer's output; across a weighted layer G_in = fan_in·E[w²]·E[φ'(z)²]·G_out (chi, the
- * backward gain), and across BatchNorm G_in = G_out / (dataVar_in + eps). A weight-gradient norm² is
- * G_pre·(fan_in·q_in + 1 for the bias), the per-position terms x·δ taken as independent; when
+ * Backward, in totals per example (summed over positions, so shapes cancel), from each output's loss
+ * (a head's total, shared/losses.ts, when the model has several): the squared gradient G on a layer's
+ * output; across a weighted layer G_in = n·E[w²]·E[φ'(z)²]·G_out (chi, the backward gain), and across
+ * BatchNorm G_in = G_out / (dataVar_in + eps). A weight-gradient norm² is G_pre·(n·q_in + 1 for the bias), the per-position terms x·δ taken as independent; when
  * BatchNorm reads the layer's linear output, δ sums to zero per channel, so the input's mean drops
  * out: G_pre·fan_in·dataVar_in, and the bias gets nothing. Ratios of those norms are what the probe
  * measures at its first step. One correlation is modelled: the share of a gradient that is the same at
@@ -35,7 +36,7 @@ import { FLOW_THRESHOLDS, flowMeasure, judgeFlowProfile, lastHiddenIndex, onFlow
 import { activationMoments, gaussianExpectation, maximumMoments, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { affineMoments, initializerStats } from './initializers';
 import { convOf, copyLayer, CopiesMade, firstComputing, isConvKind, isNormalizationKind, isPoolKind, isRecurrent, isRecurrentKind, layerLabel, layerWith, modelOutputs, normEpsilon, readsSteps } from '../layers';
-import { attentionFans, backboneOutput, perDim, propagateShapes, readChannelsLast, readerKind, readerOf, returnsSequences, sizeScaleFactor, transposedTaps, type Shape } from '../shapes';
+import { attentionFans, backboneOutput, perDim, propagateShapes, readChannelsLast, readerKind, readerOf, returnsSequences, sizeScaleFactor, convolutionTaps, spatialSides, type Shape } from '../shapes';
 import { BACKBONE_FEATURE_MEAN, BACKBONE_FEATURE_SECOND_MOMENT, backboneNotModelled, frozenBackboneNote } from '../backbone';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
 import { mapPacked } from '../packed';
@@ -249,29 +250,41 @@ function fanInOf(layer: LayerIR, x: Signal): number | null {
 }
 
 /**
- * How many weighted inputs one output value sums. A kernel's fan_in (what its initializer is scaled by)
- * except for a transposed convolution: both frameworks compute its fan_in from its output channels
- * (torch's (in, out/groups, *k) weight, Keras's (*k, filters, in) kernel), but each output position
- * reads its input channels at the taps that land on it (transposedTaps: kernel/stride on a large map,
- * one on a 1 x 1 map), so that count is what sets the variance forward, the gain backward and the
- * inputs each weight-gradient entry sums over.
+ * How many weighted inputs one output value sums: per input channel, the taps that land on data
+ * (convolutionTaps), not the kernel's fan_in, which its initializer is scaled by. A padded convolution
+ * on a small map reads zeros at its border taps (a 3 x 3 kernel on a 2 x 2 map: 4 of 9); a transposed
+ * one reads its input at the taps that land on each output (kernel/stride on a large map, one on a 1 x 1
+ * map), while both frameworks compute its fan_in from its output channels. That count sets the variance
+ * forward, the gain backward and the inputs each weight-gradient entry sums over.
  */
 function termsPerOutput(layer: LayerIR, x: Signal, fanIn: number, taps: number | null): number {
+  if (!isConvKind(layer.kind) || taps === null) return fanIn;
+  // A plain convolution's fan_in is its input channels times its receptive field: the share of it that lands.
+  const receptive = sizeProduct(layer.kernelSize, spatialRank(layer));
+  if (layer.kind !== 'conv-transpose') return receptive ? (fanIn * taps) / receptive : fanIn;
   const inputs = x.features ?? layer.inFeatures;
-  if (layer.kind !== 'conv-transpose' || inputs === null || taps === null) return fanIn;
-  return (inputs / (convOf(layer)?.groups ?? 1)) * taps;
+  return inputs === null ? fanIn : (inputs / (convOf(layer)?.groups ?? 1)) * taps;
 }
 
 /**
- * A transposed convolution on the signal's map (transposedTaps on a square map of its positions); where
- * its settings leave that unknown, the large-map limit: kernel/stride taps per output, stride times the positions.
+ * A convolution on the map it reads (convolutionTaps): the positions of its output signal and the taps
+ * each output sums per input channel. A plain one reads the map the probe plans for its input (`sides`);
+ * unplanned (a view the plan cannot follow leaves a feature map one position in the signal), the
+ * large-map limit: every tap, at each stride-th position. A transposed one reads a square map of the
+ * signal's positions (its taps per output depend on the map far more than a plain one's: one on DCGAN's
+ * 1 x 1 noise). The signal's count of positions is of independent ones (an upsampling keeps it: its
+ * copies are not), so the output keeps the count scaled as the map is. Where its settings leave that
+ * unknown, the large-map limit: a transposed one sums kernel/stride taps per output at stride times the positions.
  */
-function transposedOn(layer: LayerIR, x: Signal): { outputs: number; taps: number | null } {
+function convolutionOn(layer: LayerIR, x: Signal, sides: number[] | null): { outputs: number; taps: number | null } {
   const rank = spatialRank(layer);
-  const exact = transposedTaps(layer, squareSide(x.positions, rank));
-  if (exact) return exact;
+  const transposed = layer.kind === 'conv-transpose';
+  const map = transposed ? Array.from({ length: rank }, () => squareSide(x.positions, rank)) : sides;
+  const exact = map ? convolutionTaps(layer, map) : null;
+  if (map && exact) return { outputs: transposed ? exact.outputs : (x.positions * exact.outputs) / map.reduce((n, d) => n * d, 1), taps: exact.taps };
   const stride = sizeProduct(convOf(layer)?.strides ?? null, rank) ?? 1;
   const receptive = sizeProduct(layer.kernelSize, rank);
+  if (!transposed) return { outputs: Math.max(1, x.positions / stride), taps: receptive };
   return { outputs: x.positions * stride, taps: receptive === null ? null : receptive / stride };
 }
 
@@ -287,7 +300,7 @@ function squareSide(positions: number, rank: number): number {
   return Math.max(1, Math.round(positions ** (1 / rank)));
 }
 
-/** `taps`: a transposed convolution's taps per output (see transposedOn); null for other layers. */
+/** `taps`: a convolution's taps per output (see convolutionOn); null for other layers. */
 function kernelWeights(layer: LayerIR, x: Signal, taps: number | null): Weights & { fanIn: number; terms: number } {
   const fanIn = fanInOf(layer, x);
   if (!fanIn || fanIn <= 0) throw new Unpropagatable(`the fan_in of ${layerLabel(layer)} is not known`, layer);
@@ -595,9 +608,10 @@ function inputSignal(model: ModelIR, assumptions: string[]): Signal {
  * channel (BatchNorm reads the linear output directly), so its weight gradient Σ δ·x sees only the
  * input's within-channel variance, and its bias gets none.
  */
-function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean, centred: boolean): Omit<Node, 'inputs' | 'layer'> {
-  const transposed = layer.kind === 'conv-transpose' ? transposedOn(layer, x) : null;
-  const w = kernelWeights(layer, x, transposed?.taps ?? null);
+/** `sides`: a convolution's input map as the probe plans it, when known (see convolutionOn). */
+function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean, centred: boolean, sides: number[] | null): Omit<Node, 'inputs' | 'layer'> {
+  const geometry = isConvKind(layer.kind) ? convolutionOn(layer, x, sides) : null;
+  const w = kernelWeights(layer, x, geometry?.taps ?? null);
   const zMean = w.terms * w.wMean * x.mean + w.bMean;
   const zSecond = w.terms * w.w2 * x.q + w.terms * (w.terms - 1) * w.wMean * w.wMean * x.mean * x.mean + w.b2;
   const zVar = Math.max(zSecond - zMean * zMean, 0);
@@ -606,9 +620,7 @@ function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean
   // taps, so its channel means differ between them too (the checkerboard): that share varies within a channel.
   const zDataVar = Math.min(w.terms * w.w2 * (x.dataVar + strideClassShare(layer) * Math.max(x.q - x.dataVar, 0)), zVar);
   const act = activationOf(layer.activation, model.framework, layer);
-  let positions = x.positions;
-  if (transposed) positions = Math.max(1, transposed.outputs);
-  else if (/^conv/.test(layer.kind)) positions = Math.max(1, positions / (sizeProduct(convOf(layer)?.strides ?? null, spatialRank(layer)) ?? 1));
+  const positions = geometry ? Math.max(1, geometry.outputs) : x.positions;
   const { out, slope, coherence } = activate(act, zMean, zVar, zDataVar, layer.units, positions);
   // The output layer's activation is folded into the loss (softmax/sigmoid with cross-entropy).
   const backSlope = isHead ? 1 : slope;
@@ -655,15 +667,18 @@ function broadcastSecond(other: Signal, target: Signal, coherence: number): numb
   return (1 + (summed - 1) * coherence) * Math.max(other.q - other.dataVar, 0) + other.dataVar;
 }
 
-/** `shapes`: what a size-scale or a reshape reads of the shapes the probe plans (see plannedShapes); null when none does. */
-function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], head: { heads: ReadonlySet<number>; tails: ReadonlySet<number> }, centred: boolean, assumptions: string[], shapes: PlannedShapes | null, layers: readonly LayerIR[]): Omit<Node, 'inputs' | 'layer'> {
+/**
+ * `shapes`: what a size-scale, a reshape or a convolution reads of the shapes the probe plans (see
+ * plannedShapes), null when none does; `inputShape`: the planned shape of what the layer reads.
+ */
+function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], head: { heads: ReadonlySet<number>; tails: ReadonlySet<number> }, centred: boolean, assumptions: string[], shapes: PlannedShapes | null, layers: readonly LayerIR[], inputShape: Shape | null): Omit<Node, 'inputs' | 'layer'> {
   const x = ins[0]!;
   const tail = head.tails.has(index);
   const passThrough = (out: Signal, factor = 1): Omit<Node, 'inputs' | 'layer'> => ({
     out,
     backward: (g) => ({ gIn: ins.map(() => (tail ? g : g * factor)), normSq: null, chi: tail || factor === 1 ? null : factor }),
   });
-  if (WEIGHT_KINDS.has(layer.kind)) return weightedNode(layer, model, x, head.heads.has(index), centred);
+  if (WEIGHT_KINDS.has(layer.kind)) return weightedNode(layer, model, x, head.heads.has(index), centred, shapes && inputShape ? spatialSides(layer, inputShape, shapes.layout) : null);
   switch (layer.kind) {
     case 'input':
       return passThrough(x);
@@ -1096,14 +1111,17 @@ function propagate(model: ModelIR): ModelPrediction {
   inputsOf.forEach((inputs, j) => { inputs.forEach((k) => readers[k]?.push(layers[j]!)); });
   const nodes: Node[] = [];
   const inferred: string[] = [];
-  // Several outputs: each head's loss averages over the elements of its planned shape (headGradientScales).
-  const shapes = plannedShapes(model, layers, outputs.length > 1);
+  // Several outputs: each head's loss averages over the elements of its planned shape (headGradientScales);
+  // a convolution reads the taps that land on its planned input map (convolutionOn).
+  const shapes = plannedShapes(model, layers, outputs.length > 1 || layers.some((l) => isConvKind(l.kind)));
   layers.forEach((layer, i) => {
     const inputs = inputsOf[i]!;
     if (inputs.some((k) => k === -2 || k >= i)) throw new Unpropagatable(`${layerLabel(layer)} reads a layer the model does not have before it`, layer);
     const ins = mapPacked(inputs, (k) => (k < 0 ? (extraInputs.get(i) ?? start) : nodes[k]!.out));
     const centred = readers[i]!.length > 0 && readers[i]!.every((r) => r.kind === 'batchnorm');
-    const node = nodeFor(layer, i, model, ins, head, centred, assumptions, shapes, layers);
+    const from = inputs[0];
+    const inputShape = !shapes ? null : from !== undefined && from >= 0 ? (shapes.of.get(layers[from]!.id) ?? null) : extraInputs.has(i) ? null : (model.inputGuess?.shape ?? model.inputShape);
+    const node = nodeFor(layer, i, model, ins, head, centred, assumptions, shapes, layers, inputShape);
     // A PyTorch layer whose input size the code leaves unknown takes it from its input, as the probe builds it.
     if (model.framework === 'torch' && WEIGHT_KINDS.has(layer.kind) && layer.fanIn === null && ins[0]!.features !== null) inferred.push(`${shortLabel(layer)} ${ins[0]!.features}`);
     if (!Number.isFinite(node.out.q)) throw new Unpropagatable(`the signal overflows at ${layerLabel(layer)}`, layer);

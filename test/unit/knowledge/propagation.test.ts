@@ -439,7 +439,7 @@ from tensorflow.keras import layers
 
 model = keras.Sequential([
     keras.Input(shape=(${steps}, 8)),
-    layers.Conv1D(16, 3, padding="same", activation="tanh"),
+    layers.Conv1D(16, 1, activation="tanh"),
     layers.MaxPooling1D(2),
     layers.Flatten(),
     layers.Dense(4, activation="softmax"),
@@ -447,7 +447,8 @@ model = keras.Sequential([
 `, 'model');
       return defined(layers.find((l) => l.kind === 'maxpool')).predictedStd;
     };
-    // 20 steps are no square map: a window of 2 x 2 would be the larger of 4.
+    // 20 steps are no square map: a window of 2 x 2 would be the larger of 4. (A 1-wide kernel: a wider
+    // one padded reads zeros at the border, a larger share of 2 steps than of 20.)
     expect(await pooledStd(20)).toBeCloseTo(await pooledStd(2), 10);
 
     const headRatio = async (pool: string) => {
@@ -618,6 +619,33 @@ describe('transposed convolutions', () => {
     // crops before (output_padding adds a position after): 8 channels * (3n - 1) / 2n inputs per output value.
     const n = DEFAULT_IMAGE_SIDE;
     expect(up.chi).toBeCloseTo((8 * (3 * n - 1)) / (2 * n) / 72, 6);
+  });
+});
+
+describe('padded convolutions on small maps', () => {
+  // A padded kernel's border taps read zeros: on a map not much larger than the kernel, each output sums
+  // fewer inputs than its fan_in (what its initializer is scaled by), and the variance and gradient with it.
+  const convChi = async (side: number, conv = 'nn.Conv2d(16, 16, 3, padding=1)') => {
+    const [model] = await extractFrom(['import torch.nn as nn', `model = nn.Sequential(nn.Conv2d(16, 16, 1), ${conv}, nn.Conv2d(16, 1, 1))`, ''].join('\n'));
+    const p = predictPropagation({ ...defined(model), inputGuess: { shape: [16, side, side], tokens: false, layout: 'channels_first', source: 'user', evidence: 'the test' } }) as PropagatedModel;
+    expect(p.ok, JSON.stringify(p)).toBe(true);
+    return defined(p.layers.filter((l) => l.kind === 'conv2d')[1]?.chi);
+  };
+
+  it('a 3 x 3 kernel padded by 1 reads 4 of its 9 taps per output on a 2 x 2 map and 1 on a 1 x 1 map', async () => {
+    // kaiming_uniform(a=sqrt(5)): E[w^2] = 1 / (3 * 16 * 9); 16 channels times the taps that land.
+    expect(await convChi(2)).toBeCloseTo((16 * 4) / (3 * 16 * 9), 6);
+    expect(await convChi(1)).toBeCloseTo(16 / (3 * 16 * 9), 6);
+    // On a 32 x 32 map each side's 32 outputs land 3 * 32 - 2 taps.
+    expect(await convChi(32)).toBeCloseTo((16 * ((3 * 32 - 2) / 32) ** 2) / (3 * 16 * 9), 6);
+  });
+
+  it('reads the map the probe plans: after a 2x upsampling of a 1 x 1 map, 4 taps of 9 (the signal keeps one position)', async () => {
+    expect(await convChi(1, 'nn.Upsample(scale_factor=2), nn.Conv2d(16, 16, 3, padding=1)')).toBeCloseTo((16 * 4) / (3 * 16 * 9), 6);
+  });
+
+  it('an unpadded kernel reads every tap, at its valid positions only (clean twin)', async () => {
+    expect(await convChi(4, 'nn.Conv2d(16, 16, 3)')).toBeCloseTo((16 * 9) / (3 * 16 * 9), 6);
   });
 });
 
