@@ -126,7 +126,7 @@ export function convolutionTaps(layer: LayerIR, sides: readonly number[]): { out
   const padding = paddingPerDim(conv?.padding ?? 'valid', dims);
   const outputPadding = perDim(conv?.outputPadding ?? [0], dims);
   const transpose = layer.kind === 'conv-transpose';
-  if (!kernel || !strides || !dilation || !padding || !outputPadding || sides.length !== dims || !sides.every((n) => n >= 1)) return null;
+  if (!kernel || !strides || !dilation || !padding || !outputPadding || sides.length !== dims || !sides.every((n) => n >= 1) || !strides.every((n) => n >= 1)) return null;
   let outputs = 1;
   let taps = 1;
   for (let d = 0; d < dims; d++) {
@@ -162,14 +162,17 @@ function plainLanded(side: number, out: number, k: number, stride: number, dil: 
   return pairsWithin(out, side, k, stride, dil, before);
 }
 
-/** The pairs (a < count, tap j < k) whose position a·stride + j·dilation − before falls in [0, bound). */
+/**
+ * The pairs (a < count, tap j < k) whose position a·stride + j·dilation − before falls in [0, bound):
+ * per tap, the run of a that lands, so a large map costs no more than a small one.
+ */
 function pairsWithin(count: number, bound: number, k: number, stride: number, dil: number, before: number): number {
   let pairs = 0;
-  for (let a = 0; a < count; a++) {
-    for (let j = 0; j < k; j++) {
-      const at = a * stride + j * dil - before;
-      if (at >= 0 && at < bound) pairs++;
-    }
+  for (let j = 0; j < k; j++) {
+    const offset = j * dil - before;
+    const first = Math.max(0, Math.ceil(-offset / stride));
+    const last = Math.min(count - 1, Math.floor((bound - 1 - offset) / stride));
+    if (last >= first) pairs += last - first + 1;
   }
   return pairs;
 }
