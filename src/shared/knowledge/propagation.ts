@@ -5,9 +5,10 @@
  * Forward, per layer: the mean and second moment q of its output per element. A weighted layer's
  * pre-activation has variance n·E[w²]·q_in + E[b²], n the inputs it sums: its fan_in (which includes the
  * kernel's receptive field) but for a convolution's taps that read padding (a 3 x 3 kernel padded by 1
- * on a 2 x 2 map sums 4 taps per channel, not 9; the map is the one the probe plans); its activation's Gaussian moments come from Gauss-Hermite quadrature with each framework's
- * constants. Normalization resets q to var/(var + eps), residual merges add variances, dropout scales by 1/(1−p),
- * an embedding sets q from its initializer, recurrent layers run their cell over the sequence.
+ * on a 2 x 2 map sums 4 taps per channel, not 9; the map is the one the probe plans); its activation's
+ * Gaussian moments come from Gauss-Hermite quadrature with each framework's constants. Normalization
+ * resets q to var/(var + eps), residual merges add variances, dropout scales by 1/(1−p), an embedding
+ * sets q from its initializer, recurrent layers run their cell over the sequence.
  *
  * Channels: the weights are random over the ensemble but fixed in a network, so a channel's output
  * varies over examples and positions only by fan_in·E[w²]·(its input's within-channel variance);
@@ -19,9 +20,10 @@
  * Backward, in totals per example (summed over positions, so shapes cancel), from each output's loss
  * (a head's total, shared/losses.ts, when the model has several): the squared gradient G on a layer's
  * output; across a weighted layer G_in = n·E[w²]·E[φ'(z)²]·G_out (chi, the backward gain), and across
- * BatchNorm G_in = G_out / (dataVar_in + eps). A weight-gradient norm² is G_pre·(n·q_in + 1 for the bias), the per-position terms x·δ taken as independent; when
- * BatchNorm reads the layer's linear output, δ sums to zero per channel, so the input's mean drops
- * out: G_pre·fan_in·dataVar_in, and the bias gets nothing. Ratios of those norms are what the probe
+ * BatchNorm G_in = G_out / (dataVar_in + eps). A weight-gradient norm² is G_pre·(n·q_in + 1 for the
+ * bias), the per-position terms x·δ taken as independent; when BatchNorm reads the layer's linear
+ * output, δ sums to zero per channel, so the input's mean drops out: G_pre·n·dataVar_in, and the bias
+ * gets nothing. Ratios of those norms are what the probe
  * measures at its first step. One correlation is modelled: the share of a gradient that is the same at
  * every position of a channel (what a global average pool sends back; sums, convolutions and average
  * pools keep it, an activation keeps E[φ']²/E[φ'²] of it, a max pool 1/k, dropout its keep rate). It
@@ -36,7 +38,7 @@ import { FLOW_THRESHOLDS, flowMeasure, judgeFlowProfile, lastHiddenIndex, onFlow
 import { activationMoments, gaussianExpectation, maximumMoments, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { affineMoments, initializerStats } from './initializers';
 import { convOf, copyLayer, CopiesMade, firstComputing, isConvKind, isNormalizationKind, isPoolKind, isRecurrent, isRecurrentKind, layerLabel, layerWith, modelOutputs, normEpsilon, readsSteps } from '../layers';
-import { attentionFans, backboneOutput, perDim, propagateShapes, readChannelsLast, readerKind, readerOf, returnsSequences, sizeScaleFactor, convolutionTaps, spatialSides, type Shape } from '../shapes';
+import { attentionFans, backboneOutput, convolutionTaps, perDim, propagateShapes, readChannelsLast, readerKind, readerOf, returnsSequences, sizeScaleFactor, spatialSides, type Shape } from '../shapes';
 import { BACKBONE_FEATURE_MEAN, BACKBONE_FEATURE_SECOND_MOMENT, backboneNotModelled, frozenBackboneNote } from '../backbone';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
 import { mapPacked } from '../packed';
