@@ -23,7 +23,7 @@ import { callsNamed, callsWithLastName, numberAt, originOf, returnedValues } fro
 import { ModelResolver, refKey, type KnownRef } from './training/model-refs';
 import { OPTIMIZER_CLASS_PATTERN, constructedOptimizer, kerasDefaultOptimizer, optimizerClass, stringOptimizer } from './training/optimizers';
 import { findLoops, FIT_METHODS, lossCallsOf, type LoopSite } from './training/loops';
-import { lossFromQualified, lossFromString, withLoss } from './training/losses';
+import { lossFromQualified, lossFromString, sameLoss, withLoss } from './training/losses';
 import { findDataSources } from './training/data-sources';
 import { mergeTraining } from './training/merge';
 import { rethrowCancellation, throwIfCancelled } from '../cancellation';
@@ -328,7 +328,7 @@ function collectTrainingStepLosses(file: PyFile, resolver: ModelResolver, models
     });
     // Every return computes the same losses: those are what the model trains on.
     const first = losses[0];
-    const same = (a: LossIR[], b: LossIR[]) => a.length === b.length && a.every((l, i) => l.name === b[i]!.name && l.fromLogits === b[i]!.fromLogits);
+    const same = (a: LossIR[], b: LossIR[]) => a.length === b.length && a.every((l, i) => sameLoss(l, b[i]!));
     const training = table.get({ kind: 'local', model });
     if (first && first.length > 0 && losses.every((l) => same(l, first)) && training.losses.length === 0) training.losses = first;
   }

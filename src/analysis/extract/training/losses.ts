@@ -86,5 +86,10 @@ export function lossFromQualified(qualified: string | null, fromLogits: boolean 
 
 /** `losses` with `loss` added unless one like it is there already. */
 export function withLoss(losses: LossIR[], loss: LossIR | null): LossIR[] {
-  return !loss || losses.some((l) => l.name === loss.name && l.fromLogits === loss.fromLogits) ? losses : [...losses, loss];
+  return !loss || losses.some((l) => sameLoss(l, loss)) ? losses : [...losses, loss];
+}
+
+/** Whether two losses compute the same thing (the same name, reading the same kind of input). */
+export function sameLoss(a: LossIR, b: LossIR): boolean {
+  return a.name === b.name && a.fromLogits === b.fromLogits;
 }
