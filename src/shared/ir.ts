@@ -557,6 +557,8 @@ export interface LossIR {
    * probabilities (torch's BCELoss, Keras' cross-entropies by default); null when the name says neither (mse).
    */
   fromLogits: boolean | null;
+  /** Where the code applies it (the criterion called in a loop, compile's `loss=`); null when not written at one place (a loss inside forward). */
+  at: Location | null;
 }
 
 export interface TrainingIR {

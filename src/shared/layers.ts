@@ -90,6 +90,20 @@ export function modelOutputs(model: { readonly layers: readonly LayerIR[]; reado
   return ends.length > 0 ? ends : layers.length > 0 ? [layers.length - 1] : [];
 }
 
+/**
+ * The index of the nearest layer on the way into layer `index` (itself included) that passes `test`,
+ * following the first input of each layer of a graph; null when none does.
+ */
+export function lastLayerOnPath(model: { readonly layers: readonly LayerIR[]; readonly isGraph: boolean }, index: number, test: (layer: LayerIR) => boolean): number | null {
+  const byId = new Map(model.layers.map((l, i) => [l.id, i]));
+  for (let i: number | undefined = index; i !== undefined && i >= 0; ) {
+    const layer: LayerIR = model.layers[i]!;
+    if (test(layer)) return i;
+    i = !model.isGraph ? i - 1 : layer.inputs.length > 0 ? byId.get(layer.inputs[0]!) : undefined;
+  }
+  return null;
+}
+
 /** The class name of an Input layer that stands for random numbers a torch forward draws (torch.randn_like(std)). */
 export const NOISE_INPUT = 'noise';
 

@@ -5,8 +5,8 @@
  * otherwise mean squared error). A loss that applies its own softmax or sigmoid (torch's
  * CrossEntropyLoss) to an output that already has one computes it twice, as the framework does.
  */
-import type { ActivationName, LayerIR, LossIR, ModelIR } from './ir';
-import { modelOutputs } from './layers';
+import type { ActivationName, LossIR, ModelIR } from './ir';
+import { lastLayerOnPath, modelOutputs } from './layers';
 import type { ProbeNotice } from './probe';
 
 export type LossKind = 'categorical-crossentropy' | 'categorical-crossentropy-logits' | 'nll' | 'binary-crossentropy' | 'binary-crossentropy-logits' | 'mse' | 'mae' | 'huber';
@@ -14,15 +14,15 @@ export type LossKind = 'categorical-crossentropy' | 'categorical-crossentropy-lo
 /** Layers that pass their input's values on unchanged in kind: the activation a loss sees is before them. */
 const PASSING = new Set(['dropout', 'alpha-dropout', 'flatten', 'input']);
 
+/** The layer whose activation is applied last on the way to layer `index` (a softmax before a Dropout and a Flatten counts); null when none. */
+function activationLayerOf(model: ModelIR, index: number): number | null {
+  return lastLayerOnPath(model, index, (layer) => !PASSING.has(layer.kind));
+}
+
 /** The activation applied last on the way to layer `index` (a softmax before a Dropout and a Flatten counts). */
 export function outputActivation(model: ModelIR, index: number): ActivationName | null {
-  const byId = new Map(model.layers.map((l, i) => [l.id, i]));
-  for (let i: number | undefined = index; i !== undefined && i >= 0; ) {
-    const layer: LayerIR = model.layers[i]!;
-    if (!PASSING.has(layer.kind)) return layer.activation?.name ?? null;
-    i = !model.isGraph ? i - 1 : layer.inputs.length > 0 ? byId.get(layer.inputs[0]!) : undefined;
-  }
-  return null;
+  const at = activationLayerOf(model, index);
+  return at === null ? null : (model.layers[at]!.activation?.name ?? null);
 }
 
 /** One output the training loss reads: its layer's index and the loss on it. */
@@ -66,6 +66,36 @@ function assignLosses(losses: readonly LossIR[], activations: readonly (Activati
   return matched.map((loss) => loss ?? (untaken.length === 1 ? untaken[0]! : null));
 }
 
+/** One output of a model and the loss it trains on. */
+export interface OutputLoss extends LossTerm {
+  /** The activation the loss reads (outputActivation), and the index of the layer that applies it. */
+  activation: ActivationName | null;
+  activationLayer: number | null;
+  /** The loss the code writes for this output; null when the probe chooses one from the activation. */
+  written: LossIR | null;
+}
+
+/** Each model output (see modelOutputs), the loss the code trains it on, and what that loss computes on it. */
+export function outputLosses(model: ModelIR): OutputLoss[] {
+  const known = model.training.losses.filter((l) => familyOf(l) !== null);
+  const outputs = modelOutputs(model);
+  const layers = outputs.map((index) => activationLayerOf(model, index));
+  const activations = layers.map((at) => (at === null ? null : (model.layers[at]!.activation?.name ?? null)));
+  const assigned = assignLosses(known, activations);
+  return outputs.map((index, k) => {
+    const activation = activations[k] ?? null;
+    const written = assigned[k] ?? null;
+    return { index, activation, activationLayer: layers[k] ?? null, written, kind: written ? writtenLoss(written, activation) : chosenLoss(activation) };
+  });
+}
+
+/** The activation an output's loss applies a second time (a softmax under torch's CrossEntropyLoss), or null. */
+export function appliedTwice(output: OutputLoss): 'softmax' | 'sigmoid' | null {
+  if (output.kind === 'categorical-crossentropy-logits' && output.activation === 'softmax') return 'softmax';
+  if (output.kind === 'binary-crossentropy-logits' && output.activation === 'sigmoid') return 'sigmoid';
+  return null;
+}
+
 /**
  * The loss on each model output (see modelOutputs). Several outputs are trained on the sum of their
  * losses, as Keras sums them and a torch loop adds a criterion per head.
@@ -74,14 +104,11 @@ export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[
   const written = model.training.losses;
   const known = written.filter((l) => familyOf(l) !== null);
   for (const loss of written) if (familyOf(loss) === null) notices.push({ severity: 'information', message: `Loss ${loss.name} is not known to the probe; chosen from the last layer instead.`, line: null });
-  const outputs = modelOutputs(model);
-  const activations = outputs.map((index) => outputActivation(model, index));
-  const assigned = assignLosses(known, activations);
-  const terms = outputs.map((index, k): LossTerm => {
-    const loss = assigned[k] ?? null;
-    return { index, kind: loss ? writtenLoss(loss, activations[k] ?? null) : chosenLoss(activations[k] ?? null) };
-  });
-  const names = outputs.map((index) => model.layers[index]!.name);
+  const outputs = outputLosses(model);
+  const activations = outputs.map((o) => o.activation);
+  const assigned = outputs.map((o) => o.written);
+  const terms = outputs.map(({ index, kind }): LossTerm => ({ index, kind }));
+  const names = outputs.map(({ index }) => model.layers[index]!.name);
   if (known.length === 0 && written.length === 0) {
     const kinds = [...new Set(terms.map((t) => t.kind))];
     const shown = [...new Set(activations.map((a) => a ?? 'linear'))];
@@ -92,8 +119,8 @@ export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[
     const each = terms.map((t, k) => `${t.kind} on ${names[k]!}${assigned[k] ? '' : ' (from its activation)'}`);
     notices.push({ severity: 'information', message: `The training adds ${known.length} losses (${known.map((l) => l.name).join(', ')}); the probe puts ${each.join(', ')}.`, line: null });
   }
-  for (const [k, t] of terms.entries()) {
-    const twice = t.kind === 'categorical-crossentropy-logits' && activations[k] === 'softmax' ? 'softmax' : t.kind === 'binary-crossentropy-logits' && activations[k] === 'sigmoid' ? 'sigmoid' : null;
+  for (const [k, output] of outputs.entries()) {
+    const twice = appliedTwice(output);
     if (twice) notices.push({ severity: 'information', message: `${names[k]!} ends in a ${twice} and its loss applies a ${twice} of its own: the probe computes both, as the framework does (its gradient is the smaller for it).`, line: null });
   }
   if (terms.length > 1) notices.push({ severity: 'information', message: `The model returns ${terms.length} outputs (${names.join(', ')}); the probe trains on the sum of a loss on each, as Keras sums them.`, line: null });

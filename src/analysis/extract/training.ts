@@ -12,7 +12,7 @@
  */
 import { usedWholeFileFact } from './file-wide';
 import type { Node } from '../python/syntax-tree';
-import type { LossIR, ModelIR, OptimizerIR, TrainingIR, TrainingLoopIR } from '../../shared/ir';
+import type { Location, LossIR, ModelIR, OptimizerIR, TrainingIR, TrainingLoopIR } from '../../shared/ir';
 import { emptyTraining } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import { canonicalQualified } from '../python/imports';
@@ -210,7 +210,7 @@ function collectKerasCalls(file: PyFile, resolver: ModelResolver, optimizers: Op
       if (optNode) training.optimizer = optimizers.of(optNode)?.ir ?? null;
       else if (args.splats.length === 0) training.optimizer = kerasDefaultOptimizer(call, file.path);
       const lossNode = argument(args, 1, 'loss');
-      const loss = lossNode ? lossOf(lossNode, resolver) : null;
+      const loss = lossNode ? lossOf(lossNode, resolver, { file: file.path, range: rangeOf(lossNode) }) : null;
       if (loss) training.losses = [loss];
     } else {
       training.fit ??= location;
@@ -218,19 +218,19 @@ function collectKerasCalls(file: PyFile, resolver: ModelResolver, optimizers: Op
   }
 }
 
-function lossOf(node: Node, resolver: ModelResolver): LossIR | null {
+function lossOf(node: Node, resolver: ModelResolver, at: Location): LossIR | null {
   const origin = originOf(node, resolver.resolve) ?? node;
-  if (origin.type === 'string') return lossFromString(origin);
+  if (origin.type === 'string') return lossFromString(origin, at);
   const callee = origin.type === 'call' ? origin.childForFieldName('function') : origin;
   // `SparseCategoricalCrossentropy(from_logits=True)`: a flag written as a literal.
   const flag = origin.type === 'call' ? callArguments(origin).keywords.get('from_logits')?.text : undefined;
-  return lossFromQualified(callee ? resolver.resolve(callee) : null, flag === 'True' ? true : flag === 'False' ? false : null);
+  return lossFromQualified(callee ? resolver.resolve(callee) : null, at, flag === 'True' ? true : flag === 'False' ? false : null);
 }
 
 /** The known losses among the loss calls a loss expression adds up (lossCallsOf), each once. */
-function lossesOf(lossExpr: Node, resolver: ModelResolver): LossIR[] {
+function lossesOf(lossExpr: Node, resolver: ModelResolver, path: string): LossIR[] {
   let losses: LossIR[] = [];
-  for (const call of lossCallsOf(lossExpr, resolver.resolve)) losses = withLoss(losses, lossFromQualified(resolver.resolve(requiredField(call, 'function'))));
+  for (const call of lossCallsOf(lossExpr, resolver.resolve)) losses = withLoss(losses, lossFromQualified(resolver.resolve(requiredField(call, 'function')), { file: path, range: rangeOf(call) }));
   return losses;
 }
 
@@ -248,7 +248,7 @@ function collectLoops(file: PyFile, resolver: ModelResolver, optimizers: Optimiz
       const params = argument(callArguments(optimizer.call), 0, 'params');
       if (params) trains = resolver.modelsOfParameters(params);
     }
-    const losses = site.lossExpr ? lossesOf(site.lossExpr, resolver) : [];
+    const losses = site.lossExpr ? lossesOf(site.lossExpr, resolver, file.path) : [];
     // An optimizer over several models (`list(enc.parameters()) + list(dec.parameters())`) trains each;
     // the optimizer itself stays with the first, so its facts are reported once.
     trains.known.forEach((ref, i) => { attach(table.get(ref), i === 0 ? loop : { ...loop, optimizer: null }, losses); });
@@ -324,7 +324,7 @@ function collectTrainingStepLosses(file: PyFile, resolver: ModelResolver, models
       // `return {"loss": loss, "log": ...}`: the entry Lightning backpropagates.
       const entry = value?.type === 'dictionary' ? namedChildren(value).find((pair) => /^['"]loss['"]$/.test(pair.childForFieldName('key')?.text ?? '')) : null;
       const returned = entry ? entry.childForFieldName('value') : value;
-      return returned ? lossesOf(returned, resolver) : [];
+      return returned ? lossesOf(returned, resolver, file.path) : [];
     });
     // Every return computes the same losses: those are what the model trains on.
     const first = losses[0];

@@ -4,6 +4,7 @@ import { rule as saturatingActivationStack } from './activation/saturating-activ
 import { rule as softmaxInHiddenLayer } from './activation/softmax-in-hidden-layer';
 import { rule as missingNonlinearity } from './activation/missing-nonlinearity';
 import { rule as seluWithoutSelfNormalization } from './activation/selu-without-self-normalization';
+import { rule as activationAppliedTwice } from './activation/activation-applied-twice';
 import { rule as constantWeightInit } from './initialization/constant-weight-init';
 import { rule as initActivationMismatch } from './initialization/init-activation-mismatch';
 import { rule as initScaleOff } from './initialization/init-scale-off';
@@ -19,6 +20,7 @@ export const RULES: readonly Rule[] = [
   softmaxInHiddenLayer,
   missingNonlinearity,
   seluWithoutSelfNormalization,
+  activationAppliedTwice,
   constantWeightInit,
   initActivationMismatch,
   initScaleOff,

@@ -661,6 +661,9 @@ for imgs, labels in loader:
 `;
     const { models } = await run(src, (s) => [torchClass(s, 'Net')]);
     expect(names(models[0]!)).toEqual(['binary_crossentropy (probabilities)', 'sparse_categorical_crossentropy (logits)']);
+    // Each where the code makes the criterion it calls (the rules point there).
+    const lineOf = (text: string) => src.split('\n').findIndex((line) => line.includes(text));
+    expect(models[0]!.training.losses.map((l) => l.at?.range.start.line)).toEqual([lineOf('adversarial_loss = '), lineOf('auxiliary_loss = ')]);
   });
 
   it('reads the loss a name held before `loss += term`, and BCEWithLogitsLoss as reading logits', async () => {
@@ -715,6 +718,9 @@ model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(
 `;
     const [withFlag] = (await run(logits, (s) => [kerasModel(s)])).models;
     expect(names(defined(withFlag))).toEqual(['sparse_categorical_crossentropy (logits)']);
+    // Where compile's loss is written (the rules point there).
+    const compileLine = logits.split('\n').findIndex((l) => l.startsWith('model.compile'));
+    expect(defined(withFlag).training.losses[0]!.at?.range.start).toEqual({ line: compileLine, character: defined(logits.split('\n')[compileLine]).indexOf('keras.losses') });
     const plain = logits.replace('keras.losses.SparseCategoricalCrossentropy(from_logits=True)', '"sparse_categorical_crossentropy"');
     const [withString] = (await run(plain, (s) => [kerasModel(s)])).models;
     expect(names(defined(withString))).toEqual(['sparse_categorical_crossentropy (probabilities)']);

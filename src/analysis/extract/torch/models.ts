@@ -371,7 +371,7 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     model.unsupported = trace.unsupported;
     if (trace.cut) model.truncated = TRACE_CUT;
     // A loss forward computes on its outputs (nanoGPT's F.cross_entropy(logits, targets)) is what it trains on.
-    const forwardLoss = lossFromQualified(trace.loss);
+    const forwardLoss = lossFromQualified(trace.loss, null);
     if (forwardLoss && model.training.losses.length === 0) model.training.losses = [forwardLoss];
     return model;
   };

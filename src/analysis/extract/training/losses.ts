@@ -5,7 +5,7 @@
  * (`nn.CrossEntropyLoss()`, which takes class indices, so 'sparse_categorical_crossentropy') and
  * functional losses (`F.mse_loss`).
  */
-import type { LossIR } from '../../../shared/ir';
+import type { Location, LossIR } from '../../../shared/ir';
 import type { Node } from '../../python/syntax-tree';
 import { stringValue } from '../../python/syntax';
 
@@ -62,26 +62,26 @@ const TORCH_READS_LOGITS: Record<string, boolean> = {
 /** Keras' cross-entropies read probabilities unless `from_logits=True`. */
 const CROSSENTROPIES = new Set(['categorical_crossentropy', 'sparse_categorical_crossentropy', 'binary_crossentropy']);
 
-/** A loss written as a string (Keras' names), or null. */
-export function lossFromString(node: Node): LossIR | null {
+/** A loss written as a string (Keras' names), or null; `at`: where the code applies it. */
+export function lossFromString(node: Node, at: Location | null): LossIR | null {
   const value = stringValue(node);
   if (!value) return null;
   const name = ALIASES[value.toLowerCase()] ?? value;
-  return { name, fromLogits: CROSSENTROPIES.has(name) ? false : null };
+  return { name, fromLogits: CROSSENTROPIES.has(name) ? false : null, at };
 }
 
 /**
  * A loss from a qualified callable name (`keras.losses.CategoricalCrossentropy`, `torch.nn.MSELoss`,
- * `torch.nn.functional.cross_entropy`); `fromLogits`: a Keras loss object's `from_logits=` when written.
+ * `torch.nn.functional.cross_entropy`); `fromLogits`: a Keras loss object's `from_logits=` when written; `at`: where the code applies it.
  */
-export function lossFromQualified(qualified: string | null, fromLogits: boolean | null = null): LossIR | null {
+export function lossFromQualified(qualified: string | null, at: Location | null, fromLogits: boolean | null = null): LossIR | null {
   const m = qualified === null ? null : LOSS_MODULES.exec(qualified);
   if (!m) return null;
   const written = m[1]!.toLowerCase();
   const name = ALIASES[written];
   if (!name) return null;
-  if (!m[0].startsWith('keras.')) return { name, fromLogits: TORCH_READS_LOGITS[written] ?? null };
-  return { name, fromLogits: CROSSENTROPIES.has(name) ? (fromLogits ?? false) : null };
+  if (!m[0].startsWith('keras.')) return { name, fromLogits: TORCH_READS_LOGITS[written] ?? null, at };
+  return { name, fromLogits: CROSSENTROPIES.has(name) ? (fromLogits ?? false) : null, at };
 }
 
 /** `losses` with `loss` added unless one like it is there already. */
@@ -89,7 +89,7 @@ export function withLoss(losses: LossIR[], loss: LossIR | null): LossIR[] {
   return !loss || losses.some((l) => sameLoss(l, loss)) ? losses : [...losses, loss];
 }
 
-/** Whether two losses compute the same thing (the same name, reading the same kind of input). */
+/** Whether two losses compute the same thing (the same name, reading the same kind of input), wherever applied. */
 export function sameLoss(a: LossIR, b: LossIR): boolean {
   return a.name === b.name && a.fromLogits === b.fromLogits;
 }
