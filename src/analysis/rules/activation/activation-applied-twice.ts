@@ -84,6 +84,8 @@ function consequence(twice: 'softmax' | 'sigmoid', classes: number | null): stri
 export const rule: Rule = {
   meta,
   check(model, context) {
+    // Only a written loss that takes logits applies an activation of its own (most models have none).
+    if (!model.training.losses.some((loss) => loss.fromLogits === true)) return [];
     return outputLosses(model).flatMap((output) => {
       const twice = appliedTwice(output);
       if (!twice || output.activationLayer === null) return [];
