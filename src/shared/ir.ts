@@ -559,6 +559,12 @@ export interface LossIR {
   fromLogits: boolean | null;
   /** Where the code applies it (the criterion called in a loop, compile's `loss=`); null when not written at one place (a loss inside forward). */
   at: Location | null;
+  /**
+   * Whether it reads this model's own output: true for compile's loss and a loop's criterion called on
+   * the model's output, false when it reads another model's (a generator trained through its
+   * discriminator), null when the code does not say.
+   */
+  onOutput: boolean | null;
 }
 
 export interface TrainingIR {

@@ -60,7 +60,7 @@ export class ModelBuilder {
 
   /** A loss as compile(loss=...) writes it (Keras' cross-entropies read probabilities); `fromLogits` as a loss object's flag. */
   withLoss(loss: string, fromLogits: boolean | null = /crossentropy/.test(loss) ? false : null): this {
-    this.losses = [...this.losses, { name: loss, fromLogits, at: null }];
+    this.losses = [...this.losses, { name: loss, fromLogits, at: null, onOutput: true }];
     return this;
   }
 

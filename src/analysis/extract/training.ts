@@ -20,7 +20,7 @@ import { assumeFrameworkNames } from './assumed-imports';
 import { argument, callArguments, descendantsOfType, namedChildren, rangeOf, requiredField } from '../python/syntax';
 import type { ExternalTraining, TrainingExtractor } from './types';
 import { callsNamed, callsWithLastName, numberAt, originOf, returnedValues } from './training/flow';
-import { ModelResolver, refKey, type KnownRef } from './training/model-refs';
+import { ModelResolver, refKey, type KnownRef, type ModelRef } from './training/model-refs';
 import { OPTIMIZER_CLASS_PATTERN, constructedOptimizer, kerasDefaultOptimizer, optimizerClass, stringOptimizer } from './training/optimizers';
 import { findLoops, FIT_METHODS, lossCallsOf, type LoopSite } from './training/loops';
 import { lossFromQualified, lossFromString, sameLoss, withLoss } from './training/losses';
@@ -227,17 +227,36 @@ function lossOf(node: Node, resolver: ModelResolver, at: Location): LossIR | nul
   return lossFromQualified(callee ? resolver.resolve(callee) : null, at, flag === 'True' ? true : flag === 'False' ? false : null);
 }
 
-/** The known losses among the loss calls a loss expression adds up (lossCallsOf), each once. */
-function lossesOf(lossExpr: Node, resolver: ModelResolver, path: string): LossIR[] {
-  let losses: LossIR[] = [];
-  for (const call of lossCallsOf(lossExpr, resolver.resolve)) losses = withLoss(losses, lossFromQualified(resolver.resolve(requiredField(call, 'function')), { file: path, range: rangeOf(call) }));
+/** A loss a loop computes, and the model whose output it reads (null when unknown). */
+interface LoopLoss {
+  loss: LossIR;
+  reads: ModelRef | null;
+}
+
+/** The known losses among the loss calls a loss expression adds up (lossCallsOf), each with the model whose output it reads. */
+function lossesOf(lossExpr: Node, resolver: ModelResolver, path: string): LoopLoss[] {
+  const losses: LoopLoss[] = [];
+  for (const { call, criterion } of lossCallsOf(lossExpr, resolver.resolve)) {
+    const qualified = resolver.resolve(requiredField(criterion, 'function'));
+    const loss = lossFromQualified(qualified, { file: path, range: rangeOf(criterion) });
+    if (!loss) continue;
+    // torch's losses read the prediction first (input, target); Keras' second (y_true, y_pred).
+    const args = callArguments(call);
+    const prediction = qualified?.startsWith('keras.') ? (args.keywords.get('y_pred') ?? args.positional[1]) : (args.keywords.get('input') ?? args.positional[0]);
+    losses.push({ loss, reads: prediction ? resolver.outputRef(prediction) : null });
+  }
   return losses;
+}
+
+/** The losses of a loop as they train `ref`: each says whether it reads that model's own output (a generator's reads its discriminator's). */
+function lossesFor(ref: KnownRef, losses: readonly LoopLoss[]): LossIR[] {
+  return losses.reduce<LossIR[]>((list, { loss, reads }) => withLoss(list, { ...loss, onOutput: reads === null ? null : reads.kind !== 'other' && refKey(reads) === refKey(ref) }), []);
 }
 
 /** Loops, attributed through the optimizer they step (or the variables a TF loop updates). */
 function collectLoops(file: PyFile, resolver: ModelResolver, optimizers: OptimizerIndex, models: ModelIR[], table: TrainingTable): void {
   const sites = findLoops(file.root, file.path, resolver.resolve, (e) => optimizers.isOptimizer(e));
-  const unattributed: { site: LoopSite; loop: TrainingLoopIR; losses: LossIR[] }[] = [];
+  const unattributed: { site: LoopSite; loop: TrainingLoopIR; losses: LoopLoss[] }[] = [];
   let attributed = 0;
   for (const site of sites) {
     const optimizer = site.optimizerExpr ? optimizers.of(site.optimizerExpr) : null;
@@ -251,7 +270,7 @@ function collectLoops(file: PyFile, resolver: ModelResolver, optimizers: Optimiz
     const losses = site.lossExpr ? lossesOf(site.lossExpr, resolver, file.path) : [];
     // An optimizer over several models (`list(enc.parameters()) + list(dec.parameters())`) trains each;
     // the optimizer itself stays with the first, so its facts are reported once.
-    trains.known.forEach((ref, i) => { attach(table.get(ref), i === 0 ? loop : { ...loop, optimizer: null }, losses); });
+    trains.known.forEach((ref, i) => { attach(table.get(ref), i === 0 ? loop : { ...loop, optimizer: null }, lossesFor(ref, losses)); });
     if (trains.known.length > 0) attributed++;
     else if (trains.unknown) unattributed.push({ site, loop, losses });
   }
@@ -267,7 +286,8 @@ function collectLoops(file: PyFile, resolver: ModelResolver, optimizers: Optimiz
     isUsedInFile(models[0]!, file)
   ) {
     const only = unattributed[0]!;
-    attach(table.get({ kind: 'local', model: models[0]! }), only.loop, only.losses);
+    const ref: KnownRef = { kind: 'local', model: models[0]! };
+    attach(table.get(ref), only.loop, lossesFor(ref, only.losses));
   }
 }
 
@@ -324,7 +344,7 @@ function collectTrainingStepLosses(file: PyFile, resolver: ModelResolver, models
       // `return {"loss": loss, "log": ...}`: the entry Lightning backpropagates.
       const entry = value?.type === 'dictionary' ? namedChildren(value).find((pair) => /^['"]loss['"]$/.test(pair.childForFieldName('key')?.text ?? '')) : null;
       const returned = entry ? entry.childForFieldName('value') : value;
-      return returned ? lossesOf(returned, resolver, file.path) : [];
+      return returned ? lossesFor({ kind: 'local', model }, lossesOf(returned, resolver, file.path)) : [];
     });
     // Every return computes the same losses: those are what the model trains on.
     const first = losses[0];

@@ -666,6 +666,37 @@ for imgs, labels in loader:
     expect(models[0]!.training.losses.map((l) => l.at?.range.start.line)).toEqual([lineOf('adversarial_loss = '), lineOf('auxiliary_loss = ')]);
   });
 
+  it("says whether a loss reads the model's own output: a generator's reads its discriminator's", async () => {
+    const gan = `${TORCH_HEAD}
+class Generator(nn.Module):
+    def forward(self, z):
+        return z
+
+class Discriminator(nn.Module):
+    def forward(self, x):
+        return x
+
+generator = Generator()
+discriminator = Discriminator()
+criterion = nn.BCEWithLogitsLoss()
+opt_g = optim.Adam(generator.parameters(), lr=2e-4)
+opt_d = optim.Adam(discriminator.parameters(), lr=2e-4)
+for real in loader:
+    fake = generator(torch.randn(64, 100))
+    opt_d.zero_grad()
+    real_out, _ = discriminator(real)
+    d_loss = criterion(real_out.view(-1), ones) + criterion(discriminator(fake.detach())[0], zeros)
+    d_loss.backward()
+    opt_d.step()
+    opt_g.zero_grad()
+    g_loss = criterion(discriminator(fake)[0], ones)
+    g_loss.backward()
+    opt_g.step()
+`;
+    const { models } = await run(gan, (s) => [torchClass(s, 'Generator'), torchClass(s, 'Discriminator')]);
+    expect(models.map((m) => m.training.losses.map((l) => [l.name, l.onOutput]))).toEqual([[['binary_crossentropy', false]], [['binary_crossentropy', true]]]);
+  });
+
   it('reads the loss a name held before `loss += term`, and BCEWithLogitsLoss as reading logits', async () => {
     const src = `${TORCH_HEAD}${NET}
 net = Net()

@@ -252,8 +252,8 @@ const LOSS_TRACE_STEPS = 64;
  * `loss.mean()`), and every term of a sum (`0.5 * (adversarial_loss(v, valid) + auxiliary_loss(p, labels))`,
  * `loss += criterion(out[i], y[:, i])`).
  */
-export function lossCallsOf(lossExpr: Node, resolve: Resolve): Node[] {
-  const found: Node[] = [];
+export function lossCallsOf(lossExpr: Node, resolve: Resolve): LossCall[] {
+  const found: LossCall[] = [];
   const seen = new Set<number>();
   const pending: Node[] = [lossExpr];
   for (let steps = 0; steps < LOSS_TRACE_STEPS; steps++) {
@@ -273,10 +273,16 @@ export function lossCallsOf(lossExpr: Node, resolve: Resolve): Node[] {
     } else if (origin.type === 'call') {
       const returned = returnedPart(origin, undefined);
       if (returned) pending.push(returned);
-      else found.push(criterionOf(origin, resolve));
+      else found.push({ call: origin, criterion: criterionOf(origin, resolve) });
     }
   }
   return found;
+}
+
+/** A loss computed: the call that computes it (`criterion(out, y)`), and what it calls (`nn.CrossEntropyLoss()`, or the call itself for `F.mse_loss(...)`). */
+export interface LossCall {
+  call: Node;
+  criterion: Node;
 }
 
 /** `criterion(out, y)`: the call that made the criterion (the loss module); any other loss call itself. */

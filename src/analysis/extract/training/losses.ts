@@ -62,17 +62,18 @@ const TORCH_READS_LOGITS: Record<string, boolean> = {
 /** Keras' cross-entropies read probabilities unless `from_logits=True`. */
 const CROSSENTROPIES = new Set(['categorical_crossentropy', 'sparse_categorical_crossentropy', 'binary_crossentropy']);
 
-/** A loss written as a string (Keras' names), or null; `at`: where the code applies it. */
+/** A loss written as a string (Keras' names), or null; `at`: where the code applies it (to the model's output, as compile does). */
 export function lossFromString(node: Node, at: Location | null): LossIR | null {
   const value = stringValue(node);
   if (!value) return null;
   const name = ALIASES[value.toLowerCase()] ?? value;
-  return { name, fromLogits: CROSSENTROPIES.has(name) ? false : null, at };
+  return { name, fromLogits: CROSSENTROPIES.has(name) ? false : null, at, onOutput: true };
 }
 
 /**
  * A loss from a qualified callable name (`keras.losses.CategoricalCrossentropy`, `torch.nn.MSELoss`,
  * `torch.nn.functional.cross_entropy`); `fromLogits`: a Keras loss object's `from_logits=` when written; `at`: where the code applies it.
+ * Read as applied to the model's output (compile's loss, a loss inside forward); a loop's caller says otherwise.
  */
 export function lossFromQualified(qualified: string | null, at: Location | null, fromLogits: boolean | null = null): LossIR | null {
   const m = qualified === null ? null : LOSS_MODULES.exec(qualified);
@@ -80,13 +81,22 @@ export function lossFromQualified(qualified: string | null, at: Location | null,
   const written = m[1]!.toLowerCase();
   const name = ALIASES[written];
   if (!name) return null;
-  if (!m[0].startsWith('keras.')) return { name, fromLogits: TORCH_READS_LOGITS[written] ?? null, at };
-  return { name, fromLogits: CROSSENTROPIES.has(name) ? (fromLogits ?? false) : null, at };
+  if (!m[0].startsWith('keras.')) return { name, fromLogits: TORCH_READS_LOGITS[written] ?? null, at, onOutput: true };
+  return { name, fromLogits: CROSSENTROPIES.has(name) ? (fromLogits ?? false) : null, at, onOutput: true };
 }
 
-/** `losses` with `loss` added unless one like it is there already. */
+/**
+ * `losses` with `loss` added unless one like it is there already; then that one reads the model's output
+ * when either does (a criterion a discriminator's loop applies to its output, and its generator's loop to
+ * the discriminator's).
+ */
 export function withLoss(losses: LossIR[], loss: LossIR | null): LossIR[] {
-  return !loss || losses.some((l) => sameLoss(l, loss)) ? losses : [...losses, loss];
+  if (!loss) return losses;
+  const same = losses.findIndex((l) => sameLoss(l, loss));
+  if (same < 0) return [...losses, loss];
+  const kept = losses[same]!;
+  const onOutput = kept.onOutput === true || loss.onOutput === true ? true : kept.onOutput === false && loss.onOutput === false ? false : null;
+  return onOutput === kept.onOutput ? losses : losses.map((l, i) => (i === same ? { ...kept, onOutput } : l));
 }
 
 /** Whether two losses compute the same thing (the same name, reading the same kind of input), wherever applied. */

@@ -26,6 +26,12 @@ export const LIBRARIES: ReadonlySet<string> = new Set([
   'pandas', 'transformers', 'timm', 'jax', 'flax', 'lightning', 'pytorch_lightning', 'tensorflow_hub', 'cv2', 'PIL',
 ]);
 
+/** Tensor methods that return the same values arranged otherwise: a loss reading `out.view(-1, C)` reads the model's output. */
+const KEEPS_OUTPUT = new Set(['view', 'reshape', 'squeeze', 'unsqueeze', 'flatten', 'permute', 'transpose', 'contiguous', 'float', 'double', 'to', 'cpu', 'cuda', 'type_as', 'view_as', 'reshape_as']);
+
+/** Steps outputRef follows from an expression to the call that made it. */
+const MAX_OUTPUT_STEPS = 8;
+
 /** How deep names assigned on branches are followed (`a = b if c else d`, `b` itself on branches). */
 const MAX_BRANCH_DEPTH = 3;
 
@@ -96,6 +102,32 @@ export class ModelResolver {
     private readonly models: readonly ModelIR[],
   ) {
     this.resolve = (node) => file.imports.resolveNode(node);
+  }
+
+  /**
+   * The model whose output an expression is (`net(x)`, a name assigned or unpacked from such a call,
+   * indexed or viewed: `out[0]`, `logits.view(-1, C)`); null when unknown.
+   */
+  outputRef(node: Node): ModelRef | null {
+    let n: Node | null = node;
+    for (let steps = 0; n && steps < MAX_OUTPUT_STEPS; steps++) {
+      n = unparen(n);
+      if (n.type === 'subscript') {
+        n = n.childForFieldName('value');
+        continue;
+      }
+      const callee = n.type === 'call' ? n.childForFieldName('function') : null;
+      if (callee?.type === 'attribute' && KEEPS_OUTPUT.has(callee.childForFieldName('attribute')?.text ?? '')) {
+        n = callee.childForFieldName('object');
+        continue;
+      }
+      if (callee) return this.refOf(callee);
+      if (n.type !== 'identifier') return null;
+      const origin = originOf(n, this.resolve);
+      if (!origin || origin === n) return null;
+      n = origin;
+    }
+    return null;
   }
 
   /** The model an expression evaluates to; null when unknown. */

@@ -3,10 +3,10 @@
  * (torch's CrossEntropyLoss and BCEWithLogitsLoss, Keras' `from_logits=True`). Which loss each output
  * trains on is decided in one place (shared/losses.ts), where the probe and the prediction read it.
  */
-import type { ModelIR } from '../../../shared/ir';
+import type { LossIR, ModelIR } from '../../../shared/ir';
 import { lastLayerOnPath } from '../../../shared/layers';
 import type { Fix, RelatedInfo } from '../../../shared/findings';
-import { appliedTwice, outputLosses, type OutputLoss } from '../../../shared/losses';
+import { appliedTwice, outputLosses } from '../../../shared/losses';
 import type { Rule, RuleMeta } from '../types';
 import { deleteLayerEdit } from '../helpers/delete-layer-edit';
 import { layerLabel } from '../helpers/layer-label';
@@ -26,8 +26,9 @@ softmax (or sigmoid) of its own to what it reads: PyTorch's \`CrossEntropyLoss\`
 \`F.cross_entropy\` (softmax), \`BCEWithLogitsLoss\` and \`F.binary_cross_entropy_with_logits\`
 (sigmoid), and Keras' cross-entropies with \`from_logits=True\`. Which loss trains which output is read
 from the code: \`compile(loss=...)\`, the criteria a training loop adds up, a LightningModule's
-\`training_step\`. A log-softmax under \`CrossEntropyLoss\` is not reported: applying log-softmax to
-log-probabilities changes nothing.
+\`training_step\`; a loop's criterion counts when it is called on the model's own output (a GAN
+generator whose loss reads its discriminator's output is not reported). A log-softmax under
+\`CrossEntropyLoss\` is not reported: applying log-softmax to log-probabilities changes nothing.
 
 ## Why is this bad?
 The loss sees softmax(softmax(z)). The inner softmax puts every value in [0, 1], so the outer one
@@ -68,9 +69,9 @@ function widthAt(model: ModelIR, index: number): number | null {
 }
 
 /** The loss as the user wrote it, in a few words. */
-function lossWords(model: ModelIR, output: OutputLoss, twice: 'softmax' | 'sigmoid'): string {
+function lossWords(model: ModelIR, written: LossIR, twice: 'softmax' | 'sigmoid'): string {
   if (model.framework === 'torch') return twice === 'softmax' ? 'CrossEntropyLoss' : 'BCEWithLogitsLoss';
-  return `${output.written?.name ?? 'its loss'} with from_logits=True`;
+  return `${written.name} with from_logits=True`;
 }
 
 /** What the second activation does to the loss and the gradient, with this output's numbers when known. */
@@ -88,10 +89,12 @@ export const rule: Rule = {
     if (!model.training.losses.some((loss) => loss.fromLogits === true)) return [];
     return outputLosses(model).flatMap((output) => {
       const twice = appliedTwice(output);
-      if (!twice || output.activationLayer === null) return [];
+      const { written } = output;
+      // A loss known to read this model's output: a generator's loss reads its discriminator's.
+      if (!twice || output.activationLayer === null || written?.onOutput !== true) return [];
       const layer = model.layers[output.activationLayer]!;
-      const loss = lossWords(model, output, twice);
-      const at = output.written?.at ?? null;
+      const loss = lossWords(model, written, twice);
+      const { at } = written;
       const related: RelatedInfo[] = at ? [{ location: at, message: `${loss} applies a ${twice} of its own here` }] : [];
       const text = context.sourceText(model.file);
       const edit = layer.kind === 'activation' && text !== undefined ? deleteLayerEdit(model, text, layer) : null;
