@@ -96,6 +96,29 @@ export function appliedTwice(output: OutputLoss): 'softmax' | 'sigmoid' | null {
   return null;
 }
 
+/** An output whose written loss, known to read it, applies its activation again (GL105, and the activation's hover). */
+export interface DoubledOutput {
+  twice: 'softmax' | 'sigmoid';
+  /** The layer that applies the activation. */
+  activationLayer: number;
+  loss: LossIR;
+  /** The loss in the words the code uses: torch's criterion, or Keras' name with its flag. */
+  lossWords: string;
+}
+
+/** The model's outputs whose loss applies their softmax or sigmoid again, where the loss is known to read the model's own output (a generator's reads its discriminator's). */
+export function doubledOutputs(model: ModelIR): DoubledOutput[] {
+  // Only a written loss that takes logits applies an activation of its own (most models have none).
+  if (!model.training.losses.some((loss) => loss.fromLogits === true)) return [];
+  return outputLosses(model).flatMap((output): DoubledOutput[] => {
+    const twice = appliedTwice(output);
+    const loss = output.written;
+    if (!twice || output.activationLayer === null || loss?.onOutput !== true) return [];
+    const lossWords = model.framework === 'torch' ? (twice === 'softmax' ? 'CrossEntropyLoss' : 'BCEWithLogitsLoss') : `${loss.name} with from_logits=True`;
+    return [{ twice, activationLayer: output.activationLayer, loss, lossWords }];
+  });
+}
+
 /**
  * The loss on each model output (see modelOutputs). Several outputs are trained on the sum of their
  * losses, as Keras sums them and a torch loop adds a criterion per head.

@@ -14,6 +14,7 @@ import { flowOutliersClause } from './flow-outliers';
 import { familyTitle, initializerDoc, initializerStats, initializerTitle, type InitializerStats } from './initializers';
 import { assessKernelInit, type InitAssessment } from './judgement';
 import { layerInfo } from './layers';
+import { doubledOutputs } from '../losses';
 import { consumersOf, effectiveActivation, isWeightLayer } from './model-walk';
 import { citeMarkdown, type ReferenceKey } from './references';
 
@@ -197,6 +198,9 @@ export function describeActivationHover(act: ActivationIR, layer: LayerIR, model
   if (slope !== null) table.push(`| negative slope here | ${formatNumber(slope)}${act.params.alpha === undefined && act.params.negative_slope === undefined ? ` (${model.framework === 'torch' ? 'PyTorch' : 'Keras'} default)` : ''} |`);
   out.push(table.join('\n'));
   out.push(a.notes);
+  const index = model.layers.indexOf(layer);
+  const doubled = doubledOutputs(model).find((d) => d.activationLayer === index);
+  if (doubled) out.push(`**Here:** its loss, ${code(doubled.lossWords)}, applies a ${doubled.twice} of its own to this output, so the loss reads ${doubled.twice}(${doubled.twice}(x)) (GL105): give the loss the logits.`);
   const rec = recommendedInit(act, model.framework);
   if (rec) out.push(`**Suited initializer:** Keras ${code(rec.keras)} · PyTorch ${code(rec.torch)} — ${rec.why}.`);
   const refs = references(a.references);

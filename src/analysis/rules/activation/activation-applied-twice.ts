@@ -1,12 +1,13 @@
 /**
  * GL105: an output that ends in a softmax (or sigmoid) trained on a loss that applies one of its own
  * (torch's CrossEntropyLoss and BCEWithLogitsLoss, Keras' `from_logits=True`). Which loss each output
- * trains on is decided in one place (shared/losses.ts), where the probe and the prediction read it.
+ * trains on, and which outputs apply their activation twice, is decided in one place (shared/losses.ts),
+ * where the probe, the prediction and the activation's hover read it too.
  */
-import type { LossIR, ModelIR } from '../../../shared/ir';
+import type { ModelIR } from '../../../shared/ir';
 import { lastLayerOnPath } from '../../../shared/layers';
 import type { Fix, RelatedInfo } from '../../../shared/findings';
-import { appliedTwice, outputLosses } from '../../../shared/losses';
+import { doubledOutputs } from '../../../shared/losses';
 import type { Rule, RuleMeta } from '../types';
 import { deleteLayerEdit } from '../helpers/delete-layer-edit';
 import { layerLabel } from '../helpers/layer-label';
@@ -68,12 +69,6 @@ function widthAt(model: ModelIR, index: number): number | null {
   return at === null ? null : model.layers[at]!.units;
 }
 
-/** The loss as the user wrote it, in a few words. */
-function lossWords(model: ModelIR, written: LossIR, twice: 'softmax' | 'sigmoid'): string {
-  if (model.framework === 'torch') return twice === 'softmax' ? 'CrossEntropyLoss' : 'BCEWithLogitsLoss';
-  return `${written.name} with from_logits=True`;
-}
-
 /** What the second activation does to the loss and the gradient, with this output's numbers when known. */
 function consequence(twice: 'softmax' | 'sigmoid', classes: number | null): string {
   if (twice === 'sigmoid') return 'the predicted probability never falls below 0.5 and the gradient is multiplied by at most 1/4';
@@ -85,28 +80,21 @@ function consequence(twice: 'softmax' | 'sigmoid', classes: number | null): stri
 export const rule: Rule = {
   meta,
   check(model, context) {
-    // Only a written loss that takes logits applies an activation of its own (most models have none).
-    if (!model.training.losses.some((loss) => loss.fromLogits === true)) return [];
-    return outputLosses(model).flatMap((output) => {
-      const twice = appliedTwice(output);
-      const { written } = output;
-      // A loss known to read this model's output: a generator's loss reads its discriminator's.
-      if (!twice || output.activationLayer === null || written?.onOutput !== true) return [];
-      const layer = model.layers[output.activationLayer]!;
-      const loss = lossWords(model, written, twice);
-      const { at } = written;
-      const related: RelatedInfo[] = at ? [{ location: at, message: `${loss} applies a ${twice} of its own here` }] : [];
+    return doubledOutputs(model).flatMap(({ twice, activationLayer, loss, lossWords }) => {
+      const layer = model.layers[activationLayer]!;
+      const { at } = loss;
+      const related: RelatedInfo[] = at ? [{ location: at, message: `${lossWords} applies a ${twice} of its own here` }] : [];
       const text = context.sourceText(model.file);
       const edit = layer.kind === 'activation' && text !== undefined ? deleteLayerEdit(model, text, layer) : null;
-      const fix: Fix | null = edit ? { title: `Remove the ${twice}: ${loss} applies its own`, safety: 'unsafe', edits: [edit] } : null;
+      const fix: Fix | null = edit ? { title: `Remove the ${twice}: ${lossWords} applies its own`, safety: 'unsafe', edits: [edit] } : null;
       const where = at ? `, line ${String(at.range.start.line + 1)}${at.file === model.file ? '' : ` of ${at.file.split('/').pop() ?? at.file}`}` : '';
       return [
         makeFinding(meta, model, context, {
-          message: `${twice} applied twice: ${layerLabel(layer)} ends the output in a ${twice} and its loss (${loss}${where}) applies another, so the loss reads ${twice}(${twice}(x)): ${consequence(twice, widthAt(model, output.activationLayer))}. Give the loss the logits (drop this ${twice}) or use a loss that reads probabilities.`,
+          message: `${twice} applied twice: ${layerLabel(layer)} ends the output in a ${twice} and its loss (${lossWords}${where}) applies another, so the loss reads ${twice}(${twice}(x)): ${consequence(twice, widthAt(model, activationLayer))}. Give the loss the logits (drop this ${twice}) or use a loss that reads probabilities.`,
           range: layer.activation?.range ?? layer.range,
           related,
           fixes: fix ? [fix] : [],
-          whatIf: { title: `no ${twice} before ${loss}`, ops: [{ op: 'set-activation', layerId: layer.id, activation: 'linear' }] },
+          whatIf: { title: `no ${twice} before ${lossWords}`, ops: [{ op: 'set-activation', layerId: layer.id, activation: 'linear' }] },
         }),
       ];
     });
