@@ -565,6 +565,8 @@ export interface LossIR {
    * discriminator), null when the code does not say.
    */
   onOutput: boolean | null;
+  /** The output it is written for (a key of Keras' `loss={'name': ...}`, the output layer's name); null for every output. */
+  output: string | null;
 }
 
 export interface TrainingIR {

@@ -50,19 +50,23 @@ function familyFor(activation: ActivationName | null): LossFamily | null {
 }
 
 /**
- * The loss each output trains on, of `losses` (known ones): the only one; or, when the training adds
- * several (a GAN discriminator's BCELoss on its sigmoid head and CrossEntropyLoss on its softmax head),
- * the one made for the output's activation, and for other outputs the one no such output takes, when
- * that is one. Null where the code does not decide.
+ * The loss each output trains on, of `losses` (known ones): the one written for its name (Keras'
+ * `loss={'name': ...}`); else the only other one; or, when the training adds several (a GAN
+ * discriminator's BCELoss on its sigmoid head and CrossEntropyLoss on its softmax head, Keras'
+ * `loss=[...]`), the one made for the output's activation, and for other outputs the one no such output
+ * takes, when that is one. Null where the code does not decide.
  */
-function assignLosses(losses: readonly LossIR[], activations: readonly (ActivationName | null)[]): (LossIR | null)[] {
-  if (losses.length <= 1) return activations.map(() => losses[0] ?? null);
-  const matched = activations.map((activation) => {
+function assignLosses(losses: readonly LossIR[], activations: readonly (ActivationName | null)[], names: readonly string[]): (LossIR | null)[] {
+  const named = names.map((name) => losses.find((l) => l.output === name) ?? null);
+  const rest = losses.filter((l) => !named.includes(l));
+  if (rest.length <= 1) return named.map((loss) => loss ?? rest[0] ?? null);
+  const matched = activations.map((activation, k) => {
+    if (named[k]) return named[k];
     const family = familyFor(activation);
-    const fitting = family ? losses.filter((l) => familyOf(l) === family) : [];
+    const fitting = family ? rest.filter((l) => familyOf(l) === family) : [];
     return fitting.length === 1 ? fitting[0]! : null;
   });
-  const untaken = losses.filter((l) => !matched.includes(l));
+  const untaken = rest.filter((l) => !matched.includes(l));
   return matched.map((loss) => loss ?? (untaken.length === 1 ? untaken[0]! : null));
 }
 
@@ -81,7 +85,7 @@ export function outputLosses(model: ModelIR): OutputLoss[] {
   const outputs = modelOutputs(model);
   const layers = outputs.map((index) => activationLayerOf(model, index));
   const activations = layers.map((at) => (at === null ? null : (model.layers[at]!.activation?.name ?? null)));
-  const assigned = assignLosses(known, activations);
+  const assigned = assignLosses(known, activations, outputs.map((index) => model.layers[index]!.name));
   return outputs.map((index, k) => {
     const activation = activations[k] ?? null;
     const written = assigned[k] ?? null;

@@ -17,7 +17,7 @@ import { emptyTraining } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import { canonicalQualified } from '../python/imports';
 import { assumeFrameworkNames } from './assumed-imports';
-import { argument, callArguments, descendantsOfType, namedChildren, rangeOf, requiredField } from '../python/syntax';
+import { argument, callArguments, descendantsOfType, namedChildren, rangeOf, requiredField, stringValue, unparen } from '../python/syntax';
 import type { ExternalTraining, TrainingExtractor } from './types';
 import { callsNamed, callsWithLastName, numberAt, originOf, returnedValues } from './training/flow';
 import { ModelResolver, refKey, type KnownRef, type ModelRef } from './training/model-refs';
@@ -210,12 +210,32 @@ function collectKerasCalls(file: PyFile, resolver: ModelResolver, optimizers: Op
       if (optNode) training.optimizer = optimizers.of(optNode)?.ir ?? null;
       else if (args.splats.length === 0) training.optimizer = kerasDefaultOptimizer(call, file.path);
       const lossNode = argument(args, 1, 'loss');
-      const loss = lossNode ? lossOf(lossNode, resolver, { file: file.path, range: rangeOf(lossNode) }) : null;
-      if (loss) training.losses = [loss];
+      if (lossNode) training.losses = compiledLosses(lossNode, resolver, file.path);
     } else {
       training.fit ??= location;
     }
   }
+}
+
+/**
+ * The losses compile's `loss=` names: one for every output, one per output in a list (in the outputs'
+ * order, which the IR does not keep: each goes to the output its kind suits, see shared/losses.ts), or
+ * one per output name in a dict.
+ */
+function compiledLosses(node: Node, resolver: ModelResolver, path: string): LossIR[] {
+  const value = unparen(node);
+  const at = (n: Node): Location => ({ file: path, range: rangeOf(n) });
+  if (value.type === 'list' || value.type === 'tuple') return namedChildren(value).reduce<LossIR[]>((list, item) => withLoss(list, lossOf(item, resolver, at(item))), []);
+  if (value.type === 'dictionary') {
+    return namedChildren(value).reduce<LossIR[]>((list, pair) => {
+      const key = pair.type === 'pair' ? stringValue(pair.childForFieldName('key')) : null;
+      const item = pair.type === 'pair' ? pair.childForFieldName('value') : null;
+      const loss = item ? lossOf(item, resolver, at(item)) : null;
+      return withLoss(list, loss && key !== null ? { ...loss, output: key } : loss);
+    }, []);
+  }
+  const loss = lossOf(node, resolver, at(node));
+  return loss ? [loss] : [];
 }
 
 function lossOf(node: Node, resolver: ModelResolver, at: Location): LossIR | null {

@@ -739,6 +739,21 @@ for imgs, labels in loader:
     expect(names(models[0]!)).toEqual(['mse', 'sparse_categorical_crossentropy (logits)']);
   });
 
+  it("reads compile's losses per output: a list in order, a dict by output name", async () => {
+    const listed = `${KERAS_HEAD}
+model = keras.Sequential([
+    layers.LSTM(64, input_shape=(100, 8)),
+    layers.Dense(10, activation="softmax"),
+])
+model.compile(optimizer="adam", loss=["mean_absolute_error", keras.losses.BinaryCrossentropy(from_logits=True)])
+`;
+    const [fromList] = (await run(listed, (s) => [kerasModel(s)])).models;
+    expect(defined(fromList).training.losses.map((l) => [l.name, l.fromLogits, l.output])).toEqual([['mae', null, null], ['binary_crossentropy', true, null]]);
+    const keyed = listed.replace('["mean_absolute_error", keras.losses.BinaryCrossentropy(from_logits=True)]', '{"score": "mae", "won": "binary_crossentropy", "embedding": SupConLoss()}');
+    const [fromDict] = (await run(keyed, (s) => [kerasModel(s)])).models;
+    expect(defined(fromDict).training.losses.map((l) => [l.name, l.output])).toEqual([['mae', 'score'], ['binary_crossentropy', 'won']]);
+  });
+
   it("reads Keras' from_logits=, and a loss string as reading probabilities", async () => {
     const logits = `${KERAS_HEAD}
 model = keras.Sequential([

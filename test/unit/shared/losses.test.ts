@@ -40,6 +40,14 @@ describe('the loss on each output', () => {
     expect(notices.map((n) => n.message).join('\n')).not.toMatch(/twice|of its own/);
   });
 
+  it("puts a loss written for an output's name on that output (Keras' loss={...}), the others by their activation", () => {
+    // Two losses of one family: only the names decide which head gets which.
+    const model = threeHeads().withLoss('mse', null, 'adv').withLoss('mae', null, 'latent').withLoss('sparse_categorical_crossentropy', false).build();
+    expect(kinds(model)).toEqual(['adv: mse', 'aux: categorical-crossentropy', 'latent: mae']);
+    const unnamed = threeHeads().withLoss('mse', null).withLoss('mae', null).withLoss('sparse_categorical_crossentropy', false).build();
+    expect(kinds(unnamed)).toEqual(['adv: binary-crossentropy', 'aux: categorical-crossentropy', 'latent: mse']);
+  });
+
   it("chooses from the activation where the training's losses do not decide", () => {
     const model = threeHeads().withLoss('mae', null).withLoss('huber', null).build();
     expect(kinds(model)).toEqual(['adv: binary-crossentropy', 'aux: categorical-crossentropy', 'latent: mse']);

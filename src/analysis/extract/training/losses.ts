@@ -67,7 +67,7 @@ export function lossFromString(node: Node, at: Location | null): LossIR | null {
   const value = stringValue(node);
   if (!value) return null;
   const name = ALIASES[value.toLowerCase()] ?? value;
-  return { name, fromLogits: CROSSENTROPIES.has(name) ? false : null, at, onOutput: true };
+  return { name, fromLogits: CROSSENTROPIES.has(name) ? false : null, at, onOutput: true, output: null };
 }
 
 /**
@@ -81,8 +81,8 @@ export function lossFromQualified(qualified: string | null, at: Location | null,
   const written = m[1]!.toLowerCase();
   const name = ALIASES[written];
   if (!name) return null;
-  if (!m[0].startsWith('keras.')) return { name, fromLogits: TORCH_READS_LOGITS[written] ?? null, at, onOutput: true };
-  return { name, fromLogits: CROSSENTROPIES.has(name) ? (fromLogits ?? false) : null, at, onOutput: true };
+  if (!m[0].startsWith('keras.')) return { name, fromLogits: TORCH_READS_LOGITS[written] ?? null, at, onOutput: true, output: null };
+  return { name, fromLogits: CROSSENTROPIES.has(name) ? (fromLogits ?? false) : null, at, onOutput: true, output: null };
 }
 
 /**
@@ -99,7 +99,7 @@ export function withLoss(losses: LossIR[], loss: LossIR | null): LossIR[] {
   return onOutput === kept.onOutput ? losses : losses.map((l, i) => (i === same ? { ...kept, onOutput } : l));
 }
 
-/** Whether two losses compute the same thing (the same name, reading the same kind of input), wherever applied. */
+/** Whether two losses compute the same thing (the same name, reading the same kind of input, on the same outputs), wherever applied. */
 export function sameLoss(a: LossIR, b: LossIR): boolean {
-  return a.name === b.name && a.fromLogits === b.fromLogits;
+  return a.name === b.name && a.fromLogits === b.fromLogits && a.output === b.output;
 }
