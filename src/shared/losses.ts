@@ -31,6 +31,9 @@ export interface LossTerm {
   kind: LossKind;
 }
 
+/** The canonical name of torch's NLLLoss (training/losses.ts reads it so). */
+export const NLL_LOSS = 'nll';
+
 /** What a loss compares: classes (one of several), independent 0/1 labels, or values. */
 type LossFamily = 'categorical' | 'binary' | 'mse' | 'mae' | 'huber';
 
@@ -147,6 +150,7 @@ export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[
     notices.push({ severity: 'information', message: `The training adds ${known.length} losses (${known.map((l) => l.name).join(', ')}); the probe puts ${each.join(', ')}.`, line: null });
   }
   for (const [k, output] of outputs.entries()) {
+    if (output.kind === 'nll' && output.activation !== 'log_softmax') notices.push({ severity: 'information', message: `${names[k]!} ends in ${output.activation ? `a ${output.activation}` : 'no activation'} and NLLLoss expects log-probabilities: the loss is minus the class's ${output.activation === 'softmax' ? 'probability' : 'value'}, as torch computes it.`, line: null });
     const twice = appliedTwice(output);
     if (twice) notices.push({ severity: 'information', message: `${names[k]!} ends in a ${twice} and its loss applies a ${twice} of its own: the probe computes both, as the framework does (its gradient is the smaller for it).`, line: null });
   }
@@ -156,6 +160,8 @@ export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[
 
 /** The loss a written one computes on an output with `activation`; a loss that takes logits applies its own softmax or sigmoid. */
 function writtenLoss(loss: LossIR, activation: ActivationName | null): LossKind {
+  // torch's NLLLoss takes minus the class's value, whatever the output is (log-probabilities or not).
+  if (loss.name === NLL_LOSS) return 'nll';
   const family = familyOf(loss) ?? 'mse';
   if (family === 'binary') return loss.fromLogits === true ? 'binary-crossentropy-logits' : binaryLoss(activation);
   if (family === 'categorical') return loss.fromLogits === true ? 'categorical-crossentropy-logits' : categoricalLoss(activation);
@@ -191,8 +197,11 @@ export function headGradientSquare(kind: LossKind, activation: ActivationName | 
   const perPosition = 1 / Math.max(positions, 1);
   switch (kind) {
     case 'categorical-crossentropy':
-    case 'nll':
       return (perPosition * (c - 1)) / c;
+    case 'nll':
+      // Minus the class's value: on log-probabilities cross-entropy's; on a softmax, -p (the softmax's
+      // Jacobian, 1/C); on anything else, the class's unit alone gets the whole gradient.
+      return activation === 'log_softmax' ? (perPosition * (c - 1)) / c : activation === 'softmax' ? (perPosition * (c - 1)) / c ** 3 : perPosition;
     case 'categorical-crossentropy-logits':
       // On a softmax: the loss's own softmax of near-uniform probabilities, then the output's Jacobian (1/C).
       return (perPosition * (c - 1)) / c ** (activation === 'softmax' ? 3 : 1);

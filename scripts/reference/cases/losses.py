@@ -2,9 +2,11 @@
 how the heads, and the trunk under them, compare at the first step. An ACGAN-style discriminator whose
 sigmoid head trains under BCELoss and whose softmax head under CrossEntropyLoss, which applies a softmax
 of its own (the softmax twice, as torch computes it: the head gets about 1/C^2 of a plain softmax's
-gradient); and a two-head regressor whose sigmoid head trains under BCEWithLogitsLoss (the sigmoid twice)
-beside a linear head under MSELoss. Each source holds the training code the analyzer reads the
-criteria from (never run: the loop is in a function)."""
+gradient); a two-head regressor whose sigmoid head trains under BCEWithLogitsLoss (the sigmoid twice)
+beside a linear head under MSELoss; and a softmax head under NLLLoss, which expects log-probabilities and
+on probabilities computes -p (its head gets about 1/C^2 of cross-entropy's gradient) beside a linear
+head. Each source holds the training code the analyzer reads the criteria from (never run: the loop is
+in a function)."""
 
 CASES = [
     {
@@ -126,6 +128,44 @@ def train(loader):
         optimizer.zero_grad()
         out_adv, out_cls = discriminator(imgs)
         loss = criterion(out_adv, valid) + criterion(out_cls, labels)
+        loss.backward()
+        optimizer.step()
+""",
+    },
+    {
+        "name": "a softmax head under NLLLoss (which reads log-probabilities: on probabilities it computes -p) beside a linear head of 2 under MSELoss",
+        "model": "Tagger",
+        "layout": "channels_last",
+        "inputs": [{"shape": [32]}],
+        "losses": ["NLLLoss", "MSELoss"],
+        "probeLoss": "nll + mse",
+        "source": """import torch
+from torch import nn
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU())
+        self.tag = nn.Sequential(nn.Linear(64, 8), nn.Softmax(dim=1))
+        self.box = nn.Linear(64, 2)
+
+    def forward(self, x):
+        h = self.trunk(x)
+        return self.tag(h), self.box(h)
+
+
+model = Tagger()
+tag_loss = nn.NLLLoss()
+box_loss = nn.MSELoss()
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+
+def train(loader):
+    for x, tags, boxes in loader:
+        optimizer.zero_grad()
+        tag, box = model(x)
+        loss = tag_loss(tag, tags) + box_loss(box, boxes)
         loss.backward()
         optimizer.step()
 """,

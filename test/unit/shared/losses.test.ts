@@ -48,6 +48,17 @@ describe('the loss on each output', () => {
     expect(kinds(unnamed)).toEqual(['adv: binary-crossentropy', 'aux: categorical-crossentropy', 'latent: mse']);
   });
 
+  it('computes NLLLoss as torch does, minus the class\'s value: a note where the output is not log-probabilities', () => {
+    const notices: ProbeNotice[] = [];
+    const model = threeHeads().withLoss('nll', null).build();
+    expect(kinds(model, notices)).toEqual(['adv: nll', 'aux: nll', 'latent: nll']);
+    expect(notices.map((n) => n.message)).toEqual(expect.arrayContaining([expect.stringMatching(/aux ends in a softmax and NLLLoss expects log-probabilities: the loss is minus the class's probability/), expect.stringMatching(/latent ends in no activation and NLLLoss expects log-probabilities: the loss is minus the class's value/)]));
+    const logSoftmax = torch('Tagger').input([16]).dense(8, 'log_softmax').withLoss('nll', null).build();
+    const quiet: ProbeNotice[] = [];
+    expect(resolveLosses(logSoftmax, quiet).map((t) => t.kind)).toEqual(['nll']);
+    expect(quiet.map((n) => n.message).join('\n')).not.toMatch(/NLLLoss/);
+  });
+
   it("chooses from the activation where the training's losses do not decide", () => {
     const model = threeHeads().withLoss('mae', null).withLoss('huber', null).build();
     expect(kinds(model)).toEqual(['adv: binary-crossentropy', 'aux: categorical-crossentropy', 'latent: mse']);
@@ -59,6 +70,12 @@ describe('the gradient a head gets from its loss', () => {
     expect(headGradientSquare('categorical-crossentropy', 'softmax', 10, 1, 1)).toBeCloseTo(0.9, 12);
     expect(headGradientSquare('categorical-crossentropy-logits', 'softmax', 10, 1, 1)).toBeCloseTo(0.009, 12);
     expect(headGradientSquare('categorical-crossentropy-logits', null, 10, 1, 1)).toBeCloseTo(0.9, 12);
+  });
+
+  it('is that of cross-entropy for NLLLoss on log-probabilities, 1/C^2 of it on a softmax, the whole unit on logits', () => {
+    expect(headGradientSquare('nll', 'log_softmax', 10, 1, 1)).toBeCloseTo(0.9, 12);
+    expect(headGradientSquare('nll', 'softmax', 10, 1, 1)).toBeCloseTo(0.009, 12);
+    expect(headGradientSquare('nll', null, 10, 1, 1)).toBeCloseTo(1, 12);
   });
 
   it('averages elementwise losses over the units and every loss over the positions', () => {

@@ -6,6 +6,7 @@
  * functional losses (`F.mse_loss`).
  */
 import type { Location, LossIR } from '../../../shared/ir';
+import { NLL_LOSS } from '../../../shared/losses';
 import type { Node } from '../../python/syntax-tree';
 import { stringValue } from '../../python/syntax';
 
@@ -30,8 +31,9 @@ const ALIASES: Record<string, string> = {
   // PyTorch criteria and functions.
   crossentropyloss: 'sparse_categorical_crossentropy',
   cross_entropy: 'sparse_categorical_crossentropy',
-  nllloss: 'sparse_categorical_crossentropy',
-  nll_loss: 'sparse_categorical_crossentropy',
+  // NLLLoss reads log-probabilities: on anything else it computes -x of the class (shared/losses.ts).
+  nllloss: NLL_LOSS,
+  nll_loss: NLL_LOSS,
   bceloss: 'binary_crossentropy',
   bcewithlogitsloss: 'binary_crossentropy',
   binary_cross_entropy: 'binary_crossentropy',
