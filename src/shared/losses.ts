@@ -160,8 +160,9 @@ export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[
 
 /** The loss a written one computes on an output with `activation`; a loss that takes logits applies its own softmax or sigmoid. */
 function writtenLoss(loss: LossIR, activation: ActivationName | null): LossKind {
-  // torch's NLLLoss takes minus the class's value, whatever the output is (log-probabilities or not).
-  if (loss.name === NLL_LOSS) return 'nll';
+  // torch's NLLLoss takes minus the class's value of what it reads: of the output itself when the loss is
+  // known to read it; one given `F.log_softmax(out)` reads log-probabilities (cross-entropy, below).
+  if (loss.name === NLL_LOSS && loss.onOutput === true) return 'nll';
   const family = familyOf(loss) ?? 'mse';
   if (family === 'binary') return loss.fromLogits === true ? 'binary-crossentropy-logits' : binaryLoss(activation);
   if (family === 'categorical') return loss.fromLogits === true ? 'categorical-crossentropy-logits' : categoricalLoss(activation);

@@ -697,6 +697,25 @@ for real in loader:
     expect(models.map((m) => m.training.losses.map((l) => [l.name, l.onOutput]))).toEqual([[['binary_crossentropy', false]], [['binary_crossentropy', true]]]);
   });
 
+  it("reads NLLLoss given F.log_softmax of the output as not reading the output itself", async () => {
+    const src = `${TORCH_HEAD}import torch.nn.functional as F
+${NET}
+net = Net()
+optimizer = optim.SGD(net.parameters(), lr=0.01)
+criterion = nn.NLLLoss()
+for x, y in loader:
+    optimizer.zero_grad()
+    loss = criterion(F.log_softmax(net(x), dim=1), y)
+    loss.backward()
+    optimizer.step()
+`;
+    const { models } = await run(src, (s) => [torchClass(s, 'Net')]);
+    expect(models[0]!.training.losses.map((l) => [l.name, l.onOutput])).toEqual([['nll', false]]);
+    const direct = src.replace('criterion(F.log_softmax(net(x), dim=1), y)', 'criterion(net(x), y)');
+    const { models: plain } = await run(direct, (s) => [torchClass(s, 'Net')]);
+    expect(plain[0]!.training.losses.map((l) => [l.name, l.onOutput])).toEqual([['nll', true]]);
+  });
+
   it('reads the loss a name held before `loss += term`, and BCEWithLogitsLoss as reading logits', async () => {
     const src = `${TORCH_HEAD}${NET}
 net = Net()

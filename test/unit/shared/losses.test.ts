@@ -57,6 +57,10 @@ describe('the loss on each output', () => {
     const quiet: ProbeNotice[] = [];
     expect(resolveLosses(logSoftmax, quiet).map((t) => t.kind)).toEqual(['nll']);
     expect(quiet.map((n) => n.message).join('\n')).not.toMatch(/NLLLoss/);
+    // `nll(F.log_softmax(out), y)`: the loss reads log-probabilities of the output, not the output (cross-entropy).
+    const wrapped = threeHeads().build();
+    wrapped.training.losses = [{ name: 'nll', fromLogits: null, at: null, onOutput: false, output: null }];
+    expect(kinds(wrapped)).toEqual(['adv: categorical-crossentropy-logits', 'aux: categorical-crossentropy', 'latent: categorical-crossentropy-logits']);
   });
 
   it("chooses from the activation where the training's losses do not decide", () => {

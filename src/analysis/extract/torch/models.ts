@@ -372,7 +372,8 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     if (trace.cut) model.truncated = TRACE_CUT;
     // A loss forward computes on its outputs (nanoGPT's F.cross_entropy(logits, targets)) is what it trains on.
     const forwardLoss = lossFromQualified(trace.loss, null);
-    if (forwardLoss && model.training.losses.length === 0) model.training.losses = [forwardLoss];
+    // What it reads is not followed (forward may apply log_softmax first): not known to be the output.
+    if (forwardLoss && model.training.losses.length === 0) model.training.losses = [{ ...forwardLoss, onOutput: null }];
     return model;
   };
 

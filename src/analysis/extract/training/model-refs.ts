@@ -121,7 +121,8 @@ export class ModelResolver {
         n = callee.childForFieldName('object');
         continue;
       }
-      if (callee) return this.refOf(callee);
+      // A library's function of the output (`F.log_softmax(out)`, `torch.sigmoid(out)`) is not the output.
+      if (callee) return LIBRARIES.has(this.resolve(callee)?.split('.')[0] ?? '') ? { kind: 'other' } : this.refOf(callee);
       if (n.type !== 'identifier') return null;
       const origin = originOf(n, this.resolve);
       if (!origin || origin === n) return null;
