@@ -150,7 +150,11 @@ export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[
     notices.push({ severity: 'information', message: `The training adds ${known.length} losses (${known.map((l) => l.name).join(', ')}); the probe puts ${each.join(', ')}.`, line: null });
   }
   for (const [k, output] of outputs.entries()) {
-    if (output.kind === 'nll' && output.activation !== 'log_softmax') notices.push({ severity: 'information', message: `${names[k]!} ends in ${output.activation ? `a ${output.activation}` : 'no activation'} and NLLLoss expects log-probabilities: the loss is minus the class's ${output.activation === 'softmax' ? 'probability' : 'value'}, as torch computes it.`, line: null });
+    if (output.kind === 'nll' && output.activation !== 'log_softmax') {
+      const ending = output.activation ? `a ${output.activation}` : 'no activation';
+      const value = output.activation === 'softmax' ? 'probability' : 'value';
+      notices.push({ severity: 'information', message: `${names[k]!} ends in ${ending} and NLLLoss expects log-probabilities: the loss is minus the class's ${value}, as torch computes it.`, line: null });
+    }
     const twice = appliedTwice(output);
     if (twice) notices.push({ severity: 'information', message: `${names[k]!} ends in a ${twice} and its loss applies a ${twice} of its own: the probe computes both, as the framework does (its gradient is the smaller for it).`, line: null });
   }

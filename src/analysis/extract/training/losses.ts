@@ -74,8 +74,9 @@ export function lossFromString(node: Node, at: Location | null): LossIR | null {
 
 /**
  * A loss from a qualified callable name (`keras.losses.CategoricalCrossentropy`, `torch.nn.MSELoss`,
- * `torch.nn.functional.cross_entropy`); `fromLogits`: a Keras loss object's `from_logits=` when written; `at`: where the code applies it.
- * Read as applied to the model's output (compile's loss, a loss inside forward); a loop's caller says otherwise.
+ * `torch.nn.functional.cross_entropy`); `fromLogits`: a Keras loss object's `from_logits=` when written;
+ * `at`: where the code applies it. Read as applied to the model's output (compile's loss); a loop's
+ * caller and forward's say otherwise.
  */
 export function lossFromQualified(qualified: string | null, at: Location | null, fromLogits: boolean | null = null): LossIR | null {
   const m = qualified === null ? null : LOSS_MODULES.exec(qualified);
