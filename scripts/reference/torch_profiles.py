@@ -14,6 +14,8 @@ A case file defines CASES, a list of dicts:
   losses  (optional) torch criteria by name, one per output forward returns, summed as the training
           loss (targets as the probe draws them); the source's own training code must compute the same,
           and "probeLoss" names the loss the probe must report for it
+  applied (optional, with losses) per output, the activation the training's loss call applies to it
+          first ("softmax", "sigmoid", "log_softmax" over the last axis, or null)
 
 For every case this runs the probe's procedure with PyTorch's own default initialization: a batch of
 32 standardized Gaussian inputs (integer tokens for an Embedding), N(0, 1) targets of the output's
@@ -50,7 +52,8 @@ def case_loss(case, output, generator):
         return torch.nn.functional.mse_loss(output, torch.randn(output.shape, generator=generator))
     outputs = output if isinstance(output, tuple) else (output,)
     total = 0
-    for name, out in zip(case["losses"], outputs):
+    applied = case.get("applied", [None] * len(case["losses"]))
+    for name, out, first in zip(case["losses"], outputs, applied):
         criterion = getattr(torch.nn, name)()
         if name in ("CrossEntropyLoss", "NLLLoss"):
             target = torch.randint(0, out.shape[-1], out.shape[:-1], generator=generator)
@@ -58,6 +61,8 @@ def case_loss(case, output, generator):
             target = torch.randint(0, 2, out.shape, generator=generator).float()
         else:
             target = torch.randn(out.shape, generator=generator)
+        if first is not None:
+            out = getattr(torch, first)(out, dim=-1) if first != "sigmoid" else torch.sigmoid(out)
         total = total + criterion(out, target)
     return total
 

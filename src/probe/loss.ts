@@ -3,6 +3,7 @@
  * (shared/losses.ts decides which).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { ActivationName } from '../shared/ir';
 import type { LossKind } from '../shared/losses';
 import type { Rng } from './rng';
 import { crossentropyKernels } from './crossentropy';
@@ -22,6 +23,18 @@ export function makeTargets(kind: LossKind, outShape: number[], batch: number, r
 }
 
 /** Mean loss over the batch (and positions) as a scalar, times `scale` (a product in float32, as tf.mul). */
+/**
+ * The output as the loss call hands it to the loss: through the softmax, sigmoid or log-softmax the call
+ * applies first (`criterion(F.softmax(out, dim=1), y)`, over the last axis, where the probe keeps
+ * features), else as it is.
+ */
+export function appliedFirst(activation: ActivationName | null, output: tf.Tensor): tf.Tensor {
+  if (activation === 'softmax') return tf.softmax(output);
+  if (activation === 'log_softmax') return tf.logSoftmax(output);
+  if (activation === 'sigmoid') return tf.sigmoid(output);
+  return output;
+}
+
 export function computeLoss(kind: LossKind, output: tf.Tensor, target: tf.Tensor, scale = 1): tf.Tensor {
   const fused = kind === 'categorical-crossentropy' ? crossentropyKernels(output, target, EPSILON, scale) : null;
   if (fused) return fused;

@@ -8,7 +8,7 @@ import { PROVISIONAL_VERDICT_EVERY, type BackendName, type ProbeLayerResult, typ
 import { layerLine, ProbeFailure } from './errors';
 import { makeInputs } from './data';
 import { buildNodes, type ProbeNode, type StepContext } from './layers';
-import { computeLoss, makeTargets } from './loss';
+import { appliedFirst, computeLoss, makeTargets } from './loss';
 import { resolveLosses } from '../shared/losses';
 import { measuredOn, StepMeter } from './metrics';
 import { LAYER_METRIC_KEYS, LAYER_METRICS, nullElsewhere, type LayerMetricKey, type LayerSeries } from '../shared/probe-metrics';
@@ -123,7 +123,7 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
         kept = measured.map((n) => tf.keep(outputs[nodes.indexOf(n)]!));
         // One loss is scaled as it is computed (the cross-entropy kernels take the scale); several, once summed.
         const alone = lossTerms.length === 1;
-        const loss = lossTerms.map((t, k) => computeLoss(t.kind, outputs[t.index]!, ys[k]!, alone ? scale : 1)).reduce((sum, term) => tf.add(sum, term));
+        const loss = lossTerms.map((t, k) => computeLoss(t.kind, appliedFirst(t.applied, outputs[t.index]!), ys[k]!, alone ? scale : 1)).reduce((sum, term) => tf.add(sum, term));
         return (alone || scale === 1 ? loss : tf.mul(loss, scale)) as tf.Scalar;
       }, vars);
       const gradList = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));

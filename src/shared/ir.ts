@@ -567,6 +567,11 @@ export interface LossIR {
   onOutput: boolean | null;
   /** The output it is written for (a key of Keras' `loss={'name': ...}`, the output layer's name); null for every output. */
   output: string | null;
+  /**
+   * An activation the loss call applies to the model's output before the loss reads it
+   * (`criterion(F.softmax(out, dim=1), y)`), and where; null when it reads the output as it is.
+   */
+  appliedFirst: { name: ActivationName; at: Location } | null;
 }
 
 export interface TrainingIR {

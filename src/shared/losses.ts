@@ -5,7 +5,7 @@
  * otherwise mean squared error). A loss that applies its own softmax or sigmoid (torch's
  * CrossEntropyLoss) to an output that already has one computes it twice, as the framework does.
  */
-import type { ActivationName, LossIR, ModelIR } from './ir';
+import type { ActivationName, Location, LossIR, ModelIR } from './ir';
 import { lastLayerOnPath, modelOutputs } from './layers';
 import type { ProbeNotice } from './probe';
 
@@ -29,6 +29,10 @@ export function outputActivation(model: ModelIR, index: number): ActivationName 
 export interface LossTerm {
   index: number;
   kind: LossKind;
+  /** The activation the loss reads the output through: the output's own, or one the loss call applies. */
+  activation: ActivationName | null;
+  /** An activation the loss call applies to the output first (`criterion(F.softmax(out, dim=1), y)`): the probe applies it too. */
+  applied: ActivationName | null;
 }
 
 /** The canonical name of torch's NLLLoss (training/losses.ts reads it so). */
@@ -75,8 +79,7 @@ function assignLosses(losses: readonly LossIR[], activations: readonly (Activati
 
 /** One output of a model and the loss it trains on. */
 export interface OutputLoss extends LossTerm {
-  /** The activation the loss reads (outputActivation), and the index of the layer that applies it. */
-  activation: ActivationName | null;
+  /** The index of the layer that applies the output's own activation (outputActivation). */
   activationLayer: number | null;
   /** The loss the code writes for this output; null when the probe chooses one from the activation. */
   written: LossIR | null;
@@ -90,9 +93,10 @@ export function outputLosses(model: ModelIR): OutputLoss[] {
   const activations = layers.map((at) => (at === null ? null : (model.layers[at]!.activation?.name ?? null)));
   const assigned = assignLosses(known, activations, outputs.map((index) => model.layers[index]!.name));
   return outputs.map((index, k) => {
-    const activation = activations[k] ?? null;
     const written = assigned[k] ?? null;
-    return { index, activation, activationLayer: layers[k] ?? null, written, kind: written ? writtenLoss(written, activation) : chosenLoss(activation) };
+    const applied = written?.appliedFirst?.name ?? null;
+    const activation = applied ?? activations[k] ?? null;
+    return { index, activation, applied, activationLayer: layers[k] ?? null, written, kind: written ? writtenLoss(written, activation) : chosenLoss(activation) };
   });
 }
 
@@ -106,8 +110,10 @@ export function appliedTwice(output: OutputLoss): 'softmax' | 'sigmoid' | null {
 /** An output whose written loss, known to read it, applies its activation again (GL105, and the activation's hover). */
 export interface DoubledOutput {
   twice: 'softmax' | 'sigmoid';
-  /** The layer that applies the activation. */
-  activationLayer: number;
+  /** The output's layer index (modelOutputs). */
+  index: number;
+  /** What applies the activation first: the output's layer, or the loss call (`criterion(F.softmax(out), y)`). */
+  first: { kind: 'layer'; index: number } | { kind: 'call'; at: Location };
   loss: LossIR;
   /** The loss in the words the code uses: torch's criterion, or Keras' name with its flag. */
   lossWords: string;
@@ -120,9 +126,11 @@ export function doubledOutputs(model: ModelIR): DoubledOutput[] {
   return outputLosses(model).flatMap((output): DoubledOutput[] => {
     const twice = appliedTwice(output);
     const loss = output.written;
-    if (!twice || output.activationLayer === null || loss?.onOutput !== true) return [];
+    if (!twice || loss?.onOutput !== true) return [];
+    const first = loss.appliedFirst ? { kind: 'call' as const, at: loss.appliedFirst.at } : output.activationLayer !== null ? { kind: 'layer' as const, index: output.activationLayer } : null;
+    if (!first) return [];
     const lossWords = model.framework === 'torch' ? (twice === 'softmax' ? 'CrossEntropyLoss' : 'BCEWithLogitsLoss') : `${loss.name} with from_logits=True`;
-    return [{ twice, activationLayer: output.activationLayer, loss, lossWords }];
+    return [{ twice, index: output.index, first, loss, lossWords }];
   });
 }
 
@@ -137,7 +145,7 @@ export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[
   const outputs = outputLosses(model);
   const activations = outputs.map((o) => o.activation);
   const assigned = outputs.map((o) => o.written);
-  const terms = outputs.map(({ index, kind }): LossTerm => ({ index, kind }));
+  const terms = outputs.map(({ index, kind, activation, applied }): LossTerm => ({ index, kind, activation, applied }));
   const names = outputs.map(({ index }) => model.layers[index]!.name);
   if (known.length === 0 && written.length === 0) {
     const kinds = [...new Set(terms.map((t) => t.kind))];
@@ -156,7 +164,8 @@ export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[
       notices.push({ severity: 'information', message: `${names[k]!} ends in ${ending} and NLLLoss expects log-probabilities: the loss is minus the class's ${value}, as torch computes it.`, line: null });
     }
     const twice = appliedTwice(output);
-    if (twice) notices.push({ severity: 'information', message: `${names[k]!} ends in a ${twice} and its loss applies a ${twice} of its own: the probe computes both, as the framework does (its gradient is the smaller for it).`, line: null });
+    const where = output.applied ? `The loss call applies a ${twice} to ${names[k]!}` : `${names[k]!} ends in a ${twice}`;
+    if (twice) notices.push({ severity: 'information', message: `${where} and its loss applies a ${twice} of its own: the probe computes both, as the framework does (its gradient is the smaller for it).`, line: null });
   }
   if (terms.length > 1) notices.push({ severity: 'information', message: `The model returns ${terms.length} outputs (${names.join(', ')}); the probe trains on the sum of a loss on each, as Keras sums them.`, line: null });
   return terms;

@@ -60,7 +60,7 @@ export class ModelBuilder {
 
   /** A loss as compile(loss=...) writes it (Keras' cross-entropies read probabilities); `fromLogits` as a loss object's flag; `output` as a key of loss={...}. */
   withLoss(loss: string, fromLogits: boolean | null = /crossentropy/.test(loss) ? false : null, output: string | null = null): this {
-    this.losses = [...this.losses, { name: loss, fromLogits, at: null, onOutput: true, output }];
+    this.losses = [...this.losses, { name: loss, fromLogits, at: null, onOutput: true, output, appliedFirst: null }];
     return this;
   }
 

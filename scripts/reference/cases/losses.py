@@ -5,8 +5,9 @@ of its own (the softmax twice, as torch computes it: the head gets about 1/C^2 o
 gradient); a two-head regressor whose sigmoid head trains under BCEWithLogitsLoss (the sigmoid twice)
 beside a linear head under MSELoss; and a softmax head under NLLLoss, which expects log-probabilities and
 on probabilities computes -p (its head gets about 1/C^2 of cross-entropy's gradient) beside a linear
-head. Each source holds the training code the analyzer reads the criteria from (never run: the loop is
-in a function)."""
+head; and a linear head whose loss call applies F.softmax before CrossEntropyLoss (the softmax twice,
+at the call). Each source holds the training code the analyzer reads the criteria from (never run: the
+loop is in a function)."""
 
 CASES = [
     {
@@ -166,6 +167,46 @@ def train(loader):
         optimizer.zero_grad()
         tag, box = model(x)
         loss = tag_loss(tag, tags) + box_loss(box, boxes)
+        loss.backward()
+        optimizer.step()
+""",
+    },
+    {
+        "name": "a linear class head whose loss call applies F.softmax before CrossEntropyLoss (softmax twice at the call) beside a sigmoid head of 2 under BCELoss",
+        "model": "Tagger",
+        "layout": "channels_last",
+        "inputs": [{"shape": [32]}],
+        "losses": ["CrossEntropyLoss", "BCELoss"],
+        "applied": ["softmax", None],
+        "probeLoss": "categorical-crossentropy-logits + binary-crossentropy",
+        "source": """import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU())
+        self.tag = nn.Linear(64, 8)
+        self.box = nn.Sequential(nn.Linear(64, 2), nn.Sigmoid())
+
+    def forward(self, x):
+        h = self.trunk(x)
+        return self.tag(h), self.box(h)
+
+
+model = Tagger()
+tag_loss = nn.CrossEntropyLoss()
+box_loss = nn.BCELoss()
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+
+def train(loader):
+    for x, tags, boxes in loader:
+        optimizer.zero_grad()
+        tag, box = model(x)
+        loss = tag_loss(F.softmax(tag, dim=1), tags) + box_loss(box, boxes)
         loss.backward()
         optimizer.step()
 """,

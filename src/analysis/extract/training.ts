@@ -247,10 +247,11 @@ function lossOf(node: Node, resolver: ModelResolver, at: Location): LossIR | nul
   return lossFromQualified(callee ? resolver.resolve(callee) : null, at, flag === 'True' ? true : flag === 'False' ? false : null);
 }
 
-/** A loss a loop computes, and the model whose output it reads (null when unknown). */
+/** A loss a loop computes, the model whose output it reads (null when unknown), and an activation its call applies to that output first. */
 interface LoopLoss {
   loss: LossIR;
   reads: ModelRef | null;
+  applied: LossIR['appliedFirst'];
 }
 
 /** The known losses among the loss calls a loss expression adds up (lossCallsOf), each with the model whose output it reads. */
@@ -263,14 +264,19 @@ function lossesOf(lossExpr: Node, resolver: ModelResolver, path: string): LoopLo
     // torch's losses read the prediction first (input, target); Keras' second (y_true, y_pred).
     const args = callArguments(call);
     const prediction = qualified?.startsWith('keras.') ? (args.keywords.get('y_pred') ?? args.positional[1]) : (args.keywords.get('input') ?? args.positional[0]);
-    losses.push({ loss, reads: prediction ? resolver.outputRef(prediction) : null });
+    const read = prediction ? resolver.outputRead(prediction) : null;
+    const applied = read?.applied ? { name: read.applied.name, at: { file: path, range: rangeOf(read.applied.node) } } : null;
+    losses.push({ loss, reads: read?.ref ?? null, applied });
   }
   return losses;
 }
 
 /** The losses of a loop as they train `ref`: each says whether it reads that model's own output (a generator's reads its discriminator's). */
 function lossesFor(ref: KnownRef, losses: readonly LoopLoss[]): LossIR[] {
-  return losses.reduce<LossIR[]>((list, { loss, reads }) => withLoss(list, { ...loss, onOutput: reads === null ? null : reads.kind !== 'other' && refKey(reads) === refKey(ref) }), []);
+  return losses.reduce<LossIR[]>((list, { loss, reads, applied }) => {
+    const onOutput = reads === null ? null : reads.kind !== 'other' && refKey(reads) === refKey(ref);
+    return withLoss(list, { ...loss, onOutput, appliedFirst: onOutput === true ? applied : null });
+  }, []);
 }
 
 /** Loops, attributed through the optimizer they step (or the variables a TF loop updates). */

@@ -199,7 +199,7 @@ export function describeActivationHover(act: ActivationIR, layer: LayerIR, model
   out.push(table.join('\n'));
   out.push(a.notes);
   const index = model.layers.indexOf(layer);
-  const doubled = doubledOutputs(model).find((d) => d.activationLayer === index);
+  const doubled = doubledOutputs(model).find((d) => d.first.kind === 'layer' && d.first.index === index);
   if (doubled) out.push(`**Here:** its loss, ${code(doubled.lossWords)}, applies a ${doubled.twice} of its own to this output, so the loss reads ${doubled.twice}(${doubled.twice}(x)) (GL105): give the loss the logits.`);
   const rec = recommendedInit(act, model.framework);
   if (rec) out.push(`**Suited initializer:** Keras ${code(rec.keras)} · PyTorch ${code(rec.torch)} — ${rec.why}.`);

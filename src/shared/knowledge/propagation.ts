@@ -42,7 +42,7 @@ import { attentionFans, backboneOutput, convolutionTaps, perDim, propagateShapes
 import { BACKBONE_FEATURE_MEAN, BACKBONE_FEATURE_SECOND_MOMENT, backboneNotModelled, frozenBackboneNote } from '../backbone';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
 import { mapPacked } from '../packed';
-import { headGradientSquare, outputActivation, resolveLosses } from '../losses';
+import { headGradientSquare, resolveLosses } from '../losses';
 
 export interface LayerPrediction {
   layerId: string;
@@ -1086,7 +1086,7 @@ function headGradientScales(model: ModelIR, layers: readonly LayerIR[], nodes: r
     const axis = known && shapes?.layout === 'channels_first' && known.length >= 2 ? 0 : (known?.length ?? 1) - 1;
     const units = known ? known[axis]! : (out.features ?? 1);
     const positions = known ? known.reduce((n, d) => n * d, 1) / units : out.positions;
-    return headGradientSquare(term.kind, outputActivation(model, term.index), units, positions, out.q);
+    return headGradientSquare(term.kind, term.activation, units, positions, out.q);
   });
   const largest = Math.max(...squares);
   return largest > 0 ? squares.map((s) => s / largest) : null;

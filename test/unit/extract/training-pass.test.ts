@@ -697,7 +697,7 @@ for real in loader:
     expect(models.map((m) => m.training.losses.map((l) => [l.name, l.onOutput]))).toEqual([[['binary_crossentropy', false]], [['binary_crossentropy', true]]]);
   });
 
-  it("reads NLLLoss given F.log_softmax of the output as not reading the output itself", async () => {
+  it('reads NLLLoss given F.log_softmax of the output as reading the output through log_softmax, and F.softmax / .sigmoid() the same way', async () => {
     const src = `${TORCH_HEAD}import torch.nn.functional as F
 ${NET}
 net = Net()
@@ -710,10 +710,18 @@ for x, y in loader:
     optimizer.step()
 `;
     const { models } = await run(src, (s) => [torchClass(s, 'Net')]);
-    expect(models[0]!.training.losses.map((l) => [l.name, l.onOutput])).toEqual([['nll', false]]);
+    const read = (m: ModelIR) => m.training.losses.map((l) => [l.name, l.onOutput, l.appliedFirst?.name ?? null, l.appliedFirst?.at.range.start.character ?? null]);
+    expect(read(defined(models[0]))).toEqual([['nll', true, 'log_softmax', 'loss = criterion('.length + 4]]);
     const direct = src.replace('criterion(F.log_softmax(net(x), dim=1), y)', 'criterion(net(x), y)');
     const { models: plain } = await run(direct, (s) => [torchClass(s, 'Net')]);
-    expect(plain[0]!.training.losses.map((l) => [l.name, l.onOutput])).toEqual([['nll', true]]);
+    expect(read(defined(plain[0]))).toEqual([['nll', true, null, null]]);
+    const method = src.replace('nn.NLLLoss()', 'nn.BCEWithLogitsLoss()').replace('criterion(F.log_softmax(net(x), dim=1), y)', 'criterion(net(x).view(-1).sigmoid(), y)');
+    const { models: sigmoid } = await run(method, (s) => [torchClass(s, 'Net')]);
+    expect(read(defined(sigmoid[0])).map((r) => r.slice(0, 3))).toEqual([['binary_crossentropy', true, 'sigmoid']]);
+    // Another function of the output (tanh) is another value: not the output.
+    const tanh = src.replace('F.log_softmax(net(x), dim=1)', 'torch.tanh(net(x))');
+    const { models: other } = await run(tanh, (s) => [torchClass(s, 'Net')]);
+    expect(read(defined(other[0])).map((r) => r.slice(0, 3))).toEqual([['nll', false, null]]);
   });
 
   it('reads the loss a name held before `loss += term`, and BCEWithLogitsLoss as reading logits', async () => {

@@ -121,9 +121,9 @@ describe('describeActivationHover', () => {
   it("says when the output's loss applies the softmax again (GL105), and not when the loss reads probabilities", () => {
     const model = buildModel({ framework: 'torch', layers: [dense(64, { fanIn: 784, fanOut: 64 }), act('relu'), dense(10, { fanIn: 64, fanOut: 10 }), act('softmax', { className: 'nn.Softmax' })] });
     const layer = model.layers[3]!;
-    model.training.losses = [{ name: 'sparse_categorical_crossentropy', fromLogits: true, at: null, onOutput: true, output: null }];
+    model.training.losses = [{ name: 'sparse_categorical_crossentropy', fromLogits: true, at: null, onOutput: true, output: null, appliedFirst: null }];
     expect(describeActivationHover(defined(layer.activation), layer, model)).toContain('its loss, `CrossEntropyLoss`, applies a softmax of its own to this output');
-    model.training.losses = [{ name: 'sparse_categorical_crossentropy', fromLogits: false, at: null, onOutput: true, output: null }];
+    model.training.losses = [{ name: 'sparse_categorical_crossentropy', fromLogits: false, at: null, onOutput: true, output: null, appliedFirst: null }];
     expect(describeActivationHover(defined(layer.activation), layer, model)).not.toContain('of its own');
   });
 

@@ -5,7 +5,7 @@ import { act, buildModel, contextFor, dense } from './ir-builder';
 import { defined } from '../../defined';
 
 const check = (model: ReturnType<typeof buildModel>) => rule.check(model, contextFor(rule, {}, {}));
-const logits = (name: string, onOutput: boolean | null = true) => ({ name, fromLogits: true, at: { file: 'train.py', range: { start: { line: 40, character: 11 }, end: { line: 40, character: 30 } } }, onOutput, output: null });
+const logits = (name: string, onOutput: boolean | null = true) => ({ name, fromLogits: true, at: { file: 'train.py', range: { start: { line: 40, character: 11 }, end: { line: 40, character: 30 } } }, onOutput, output: null, appliedFirst: null });
 
 describe('GL105 activation-applied-twice (IR)', () => {
   it('reports a softmax output under a loss that applies its own, with the class count and where the loss is', () => {
@@ -23,7 +23,7 @@ describe('GL105 activation-applied-twice (IR)', () => {
     const model = buildModel({ framework: 'torch', layers: [dense(64), act('relu'), dense(1, { activation: 'sigmoid' })] });
     model.training.losses = [logits('binary_crossentropy')];
     expect(check(model).map((f) => f.range.start.line)).toEqual([2]);
-    model.training.losses = [{ name: 'binary_crossentropy', fromLogits: false, at: null, onOutput: true, output: null }];
+    model.training.losses = [{ name: 'binary_crossentropy', fromLogits: false, at: null, onOutput: true, output: null, appliedFirst: null }];
     expect(check(model)).toEqual([]);
   });
 
@@ -44,7 +44,7 @@ describe('GL105 activation-applied-twice (IR)', () => {
     expect(check(logSoftmax)).toEqual([]);
     const unwritten = buildModel({ layers: [dense(64, { activation: 'relu' }), dense(10, { activation: 'softmax' })] });
     expect(check(unwritten)).toEqual([]);
-    unwritten.training.losses = [{ name: 'categorical_crossentropy', fromLogits: false, at: null, onOutput: true, output: null }];
+    unwritten.training.losses = [{ name: 'categorical_crossentropy', fromLogits: false, at: null, onOutput: true, output: null, appliedFirst: null }];
     expect(check(unwritten)).toEqual([]);
   });
 });

@@ -59,8 +59,16 @@ describe('the loss on each output', () => {
     expect(quiet.map((n) => n.message).join('\n')).not.toMatch(/NLLLoss/);
     // `nll(F.log_softmax(out), y)`: the loss reads log-probabilities of the output, not the output (cross-entropy).
     const wrapped = threeHeads().build();
-    wrapped.training.losses = [{ name: 'nll', fromLogits: null, at: null, onOutput: false, output: null }];
+    wrapped.training.losses = [{ name: 'nll', fromLogits: null, at: null, onOutput: false, output: null, appliedFirst: null }];
     expect(kinds(wrapped)).toEqual(['adv: categorical-crossentropy-logits', 'aux: categorical-crossentropy', 'latent: categorical-crossentropy-logits']);
+  });
+
+  it('reads the output through the activation the loss call applies first (criterion(F.softmax(out), y)), for the probe to apply it too', () => {
+    const notices: ProbeNotice[] = [];
+    const model = torch('Net').input([16]).dense(32, 'relu').dense(10).build();
+    model.training.losses = [{ name: 'sparse_categorical_crossentropy', fromLogits: true, at: null, onOutput: true, output: null, appliedFirst: { name: 'softmax', at: { file: 'train.py', range: { start: { line: 9, character: 20 }, end: { line: 9, character: 40 } } } } }];
+    expect(resolveLosses(model, notices).map(({ kind, activation, applied }) => ({ kind, activation, applied }))).toEqual([{ kind: 'categorical-crossentropy-logits', activation: 'softmax', applied: 'softmax' }]);
+    expect(notices.map((n) => n.message).join('\n')).toMatch(/The loss call applies a softmax to .* and its loss applies a softmax of its own/);
   });
 
   it("chooses from the activation where the training's losses do not decide", () => {

@@ -69,7 +69,7 @@ export function lossFromString(node: Node, at: Location | null): LossIR | null {
   const value = stringValue(node);
   if (!value) return null;
   const name = ALIASES[value.toLowerCase()] ?? value;
-  return { name, fromLogits: CROSSENTROPIES.has(name) ? false : null, at, onOutput: true, output: null };
+  return { name, fromLogits: CROSSENTROPIES.has(name) ? false : null, at, onOutput: true, output: null, appliedFirst: null };
 }
 
 /**
@@ -84,8 +84,8 @@ export function lossFromQualified(qualified: string | null, at: Location | null,
   const written = m[1]!.toLowerCase();
   const name = ALIASES[written];
   if (!name) return null;
-  if (!m[0].startsWith('keras.')) return { name, fromLogits: TORCH_READS_LOGITS[written] ?? null, at, onOutput: true, output: null };
-  return { name, fromLogits: CROSSENTROPIES.has(name) ? (fromLogits ?? false) : null, at, onOutput: true, output: null };
+  if (!m[0].startsWith('keras.')) return { name, fromLogits: TORCH_READS_LOGITS[written] ?? null, at, onOutput: true, output: null, appliedFirst: null };
+  return { name, fromLogits: CROSSENTROPIES.has(name) ? (fromLogits ?? false) : null, at, onOutput: true, output: null, appliedFirst: null };
 }
 
 /**
@@ -98,7 +98,9 @@ export function withLoss(losses: LossIR[], loss: LossIR | null): LossIR[] {
   const same = losses.findIndex((l) => sameLoss(l, loss));
   if (same < 0) return [...losses, loss];
   const kept = losses[same]!;
-  const onOutput = kept.onOutput === true || loss.onOutput === true ? true : kept.onOutput === false && loss.onOutput === false ? false : null;
+  // The application on the model's output says what the loss reads of it (and what a call applies first).
+  if (kept.onOutput !== true && loss.onOutput === true) return losses.map((l, i) => (i === same ? { ...kept, onOutput: true, appliedFirst: loss.appliedFirst } : l));
+  const onOutput = kept.onOutput === true ? true : kept.onOutput === false && loss.onOutput === false ? false : null;
   return onOutput === kept.onOutput ? losses : losses.map((l, i) => (i === same ? { ...kept, onOutput } : l));
 }
 

@@ -6,7 +6,8 @@
  */
 import { usedWholeFileFact } from '../file-wide';
 import type { Node } from '../../python/syntax-tree';
-import type { ModelIR } from '../../../shared/ir';
+import type { ActivationName, ModelIR } from '../../../shared/ir';
+import { functionalActivation, methodActivation } from '../torch/activations';
 import type { PyFile } from '../../python/file';
 import { callArguments, dottedName, enclosing, namedChildren, unparen } from '../../python/syntax';
 import { argumentFor, branchDefinitions, callSitesOf, escapeRegExp, originOf, reachingDefinition, type Resolve } from './flow';
@@ -29,8 +30,11 @@ export const LIBRARIES: ReadonlySet<string> = new Set([
 /** Tensor methods that return the same values arranged otherwise: a loss reading `out.view(-1, C)` reads the model's output. */
 const KEEPS_OUTPUT = new Set(['view', 'reshape', 'squeeze', 'unsqueeze', 'flatten', 'permute', 'transpose', 'contiguous', 'float', 'double', 'to', 'cpu', 'cuda', 'type_as', 'view_as', 'reshape_as']);
 
-/** Steps outputRef follows from an expression to the call that made it. */
+/** Steps outputRead follows from an expression to the call that made it. */
 const MAX_OUTPUT_STEPS = 8;
+
+/** Activations a loss call may apply to the output it reads: the ones losses are made for. */
+const READ_AS_APPLIED: ReadonlySet<ActivationName> = new Set(['softmax', 'sigmoid', 'log_softmax']);
 
 /** How deep names assigned on branches are followed (`a = b if c else d`, `b` itself on branches). */
 const MAX_BRANCH_DEPTH = 3;
@@ -106,9 +110,13 @@ export class ModelResolver {
 
   /**
    * The model whose output an expression is (`net(x)`, a name assigned or unpacked from such a call,
-   * indexed or viewed: `out[0]`, `logits.view(-1, C)`); null when unknown.
+   * indexed or viewed: `out[0]`, `logits.view(-1, C)`), and the softmax, sigmoid or log-softmax it
+   * applies to that output on the way (`F.softmax(net(x), dim=1)`, `out.sigmoid()`); ref null when
+   * unknown. Another library function of the output (`torch.tanh(out)`) is another value.
    */
-  outputRef(node: Node): ModelRef | null {
+  outputRead(node: Node): { ref: ModelRef | null; applied: { name: ActivationName; node: Node } | null } {
+    let applied: { name: ActivationName; node: Node } | null = null;
+    const other = { ref: { kind: 'other' } as const, applied: null };
     let n: Node | null = node;
     for (let steps = 0; n && steps < MAX_OUTPUT_STEPS; steps++) {
       n = unparen(n);
@@ -117,18 +125,27 @@ export class ModelResolver {
         continue;
       }
       const callee = n.type === 'call' ? n.childForFieldName('function') : null;
-      if (callee?.type === 'attribute' && KEEPS_OUTPUT.has(callee.childForFieldName('attribute')?.text ?? '')) {
-        n = callee.childForFieldName('object');
+      const receiver = callee?.type === 'attribute' ? callee.childForFieldName('object') : null;
+      const method = callee?.type === 'attribute' ? (callee.childForFieldName('attribute')?.text ?? '') : null;
+      if (method !== null && KEEPS_OUTPUT.has(method)) {
+        n = receiver;
         continue;
       }
-      // A library's function of the output (`F.log_softmax(out)`, `torch.sigmoid(out)`) is not the output.
-      if (callee) return LIBRARIES.has(this.resolve(callee)?.split('.')[0] ?? '') ? { kind: 'other' } : this.refOf(callee);
-      if (n.type !== 'identifier') return null;
+      const qualified = callee ? this.resolve(callee) : null;
+      const activation = qualified ? functionalActivation(qualified) : method !== null ? methodActivation(method) : null;
+      if (callee && activation !== null && READ_AS_APPLIED.has(activation) && !applied) {
+        // The activation's input: the function's first argument, or the method's receiver.
+        applied = { name: activation, node: n };
+        n = qualified ? (callArguments(n).positional[0] ?? null) : receiver;
+        continue;
+      }
+      if (callee) return LIBRARIES.has(qualified?.split('.')[0] ?? '') || activation !== null ? other : { ref: this.refOf(callee), applied };
+      if (n.type !== 'identifier') return { ref: null, applied };
       const origin = originOf(n, this.resolve);
-      if (!origin || origin === n) return null;
+      if (!origin || origin === n) return { ref: null, applied };
       n = origin;
     }
-    return null;
+    return { ref: null, applied };
   }
 
   /** The model an expression evaluates to; null when unknown. */

@@ -4,7 +4,7 @@
  * trains on, and which outputs apply their activation twice, is decided in one place (shared/losses.ts),
  * where the probe, the prediction and the activation's hover read it too.
  */
-import type { ModelIR } from '../../../shared/ir';
+import type { Location, ModelIR } from '../../../shared/ir';
 import { lastLayerOnPath } from '../../../shared/layers';
 import type { Fix, RelatedInfo } from '../../../shared/findings';
 import { doubledOutputs } from '../../../shared/losses';
@@ -28,8 +28,10 @@ softmax (or sigmoid) of its own to what it reads: PyTorch's \`CrossEntropyLoss\`
 (sigmoid), and Keras' cross-entropies with \`from_logits=True\`. Which loss trains which output is read
 from the code: \`compile(loss=...)\`, the criteria a training loop adds up, a LightningModule's
 \`training_step\`; a loop's criterion counts when it is called on the model's own output (a GAN
-generator whose loss reads its discriminator's output is not reported). A log-softmax under
-\`CrossEntropyLoss\` is not reported: applying log-softmax to log-probabilities changes nothing.
+generator whose loss reads its discriminator's output is not reported). The first softmax may also be
+applied by the loss call itself (\`criterion(F.softmax(out, dim=1), y)\`, \`out.sigmoid()\`): that is
+reported where the call applies it. A log-softmax under \`CrossEntropyLoss\` is not reported: applying
+log-softmax to log-probabilities changes nothing.
 
 ## Why is this bad?
 The loss sees softmax(softmax(z)). The inner softmax puts every value in [0, 1], so the outer one
@@ -55,7 +57,8 @@ model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
 criterion = nn.CrossEntropyLoss()  # takes logits; apply softmax only to read probabilities
 \`\`\`
 The fix (unsafe: the model's outputs become logits) removes a softmax or sigmoid layer written on a
-line of its own. With Keras, dropping \`from_logits=True\` is the other way out.
+line of its own. With Keras, dropping \`from_logits=True\` is the other way out; where the loss call
+applies the softmax, give the loss the output as it is.
 
 ## References
 - Glorot & Bengio (2010), Understanding the difficulty of training deep feedforward neural networks.
@@ -69,6 +72,11 @@ function widthAt(model: ModelIR, index: number): number | null {
   return at === null ? null : model.layers[at]!.units;
 }
 
+/** "line 12", or "line 12 of train.py" for a place in another file than the model's. */
+function lineIn(model: ModelIR, at: Location): string {
+  return `line ${String(at.range.start.line + 1)}${at.file === model.file ? '' : ` of ${at.file.split('/').pop() ?? at.file}`}`;
+}
+
 /** What the second activation does to the loss and the gradient, with this output's numbers when known. */
 function consequence(twice: 'softmax' | 'sigmoid', classes: number | null): string {
   if (twice === 'sigmoid') return 'the predicted probability never falls below 0.5 and the gradient is multiplied by at most 1/4';
@@ -80,17 +88,27 @@ function consequence(twice: 'softmax' | 'sigmoid', classes: number | null): stri
 export const rule: Rule = {
   meta,
   check(model, context) {
-    return doubledOutputs(model).flatMap(({ twice, activationLayer, loss, lossWords }) => {
-      const layer = model.layers[activationLayer]!;
+    return doubledOutputs(model).flatMap(({ twice, index, first, loss, lossWords }) => {
       const { at } = loss;
       const related: RelatedInfo[] = at ? [{ location: at, message: `${lossWords} applies a ${twice} of its own here` }] : [];
+      const where = at ? `, ${lineIn(model, at)}` : '';
+      const effect = `so the loss reads ${twice}(${twice}(x)): ${consequence(twice, widthAt(model, first.kind === 'layer' ? first.index : index))}`;
+      if (first.kind === 'call') {
+        // The loss call applies the first one: reported where it does, in the training code's file.
+        const finding = makeFinding(meta, model, context, {
+          message: `${twice} applied twice: the loss call applies ${twice} to the output of '${model.name}' and its loss (${lossWords}${where}) applies another, ${effect}. Give the loss the output as it is.`,
+          range: first.at.range,
+          related,
+        });
+        return [{ ...finding, file: first.at.file }];
+      }
+      const layer = model.layers[first.index]!;
       const text = context.sourceText(model.file);
       const edit = layer.kind === 'activation' && text !== undefined ? deleteLayerEdit(model, text, layer) : null;
       const fix: Fix | null = edit ? { title: `Remove the ${twice}: ${lossWords} applies its own`, safety: 'unsafe', edits: [edit] } : null;
-      const where = at ? `, line ${String(at.range.start.line + 1)}${at.file === model.file ? '' : ` of ${at.file.split('/').pop() ?? at.file}`}` : '';
       return [
         makeFinding(meta, model, context, {
-          message: `${twice} applied twice: ${layerLabel(layer)} ends the output in a ${twice} and its loss (${lossWords}${where}) applies another, so the loss reads ${twice}(${twice}(x)): ${consequence(twice, widthAt(model, activationLayer))}. Give the loss the logits (drop this ${twice}) or use a loss that reads probabilities.`,
+          message: `${twice} applied twice: ${layerLabel(layer)} ends the output in a ${twice} and its loss (${lossWords}${where}) applies another, ${effect}. Give the loss the logits (drop this ${twice}) or use a loss that reads probabilities.`,
           range: layer.activation?.range ?? layer.range,
           related,
           fixes: fix ? [fix] : [],
