@@ -1,9 +1,11 @@
 /**
- * The loss on each output of a model, as the probe trains it and the prediction starts its backward
- * pass from it: the losses the code computes (TrainingIR.losses), each shaped to the output's activation,
- * else one chosen from that activation (softmax -> cross-entropy, sigmoid -> binary cross-entropy,
- * otherwise mean squared error). A loss that applies its own softmax or sigmoid (torch's
- * CrossEntropyLoss) to an output that already has one computes it twice, as the framework does.
+ * The loss on each output of a model, as the probe trains it, the prediction starts its backward pass
+ * from it and GL105 reads it: the losses the code computes (TrainingIR.losses), each put on the output
+ * written for it or made for it and shaped to the activation it reads the output through (the output's
+ * own, or one the loss call applies first), else one chosen from that activation (softmax ->
+ * cross-entropy, sigmoid -> binary cross-entropy, otherwise mean squared error). A loss that applies its
+ * own softmax or sigmoid (torch's CrossEntropyLoss) to an output that already has one computes it twice,
+ * and torch's NLLLoss takes minus the class's value of whatever it reads, as the framework does.
  */
 import type { ActivationName, Location, LossIR, ModelIR } from './ir';
 import { lastLayerOnPath, modelOutputs } from './layers';
@@ -158,14 +160,14 @@ export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[
     notices.push({ severity: 'information', message: `The training adds ${known.length} losses (${known.map((l) => l.name).join(', ')}); the probe puts ${each.join(', ')}.`, line: null });
   }
   for (const [k, output] of outputs.entries()) {
+    // What the loss reads: the output through the activation its call applies, or the output's own.
+    const reads = (activation: ActivationName | null) => (output.applied ? `The loss call applies a ${output.applied} to ${names[k]!}` : `${names[k]!} ends in ${activation ? `a ${activation}` : 'no activation'}`);
     if (output.kind === 'nll' && output.activation !== 'log_softmax') {
-      const ending = output.activation ? `a ${output.activation}` : 'no activation';
       const value = output.activation === 'softmax' ? 'probability' : 'value';
-      notices.push({ severity: 'information', message: `${names[k]!} ends in ${ending} and NLLLoss expects log-probabilities: the loss is minus the class's ${value}, as torch computes it.`, line: null });
+      notices.push({ severity: 'information', message: `${reads(output.activation)} and NLLLoss expects log-probabilities: the loss is minus the class's ${value}, as torch computes it.`, line: null });
     }
     const twice = appliedTwice(output);
-    const where = output.applied ? `The loss call applies a ${twice} to ${names[k]!}` : `${names[k]!} ends in a ${twice}`;
-    if (twice) notices.push({ severity: 'information', message: `${where} and its loss applies a ${twice} of its own: the probe computes both, as the framework does (its gradient is the smaller for it).`, line: null });
+    if (twice) notices.push({ severity: 'information', message: `${reads(twice)} and its loss applies a ${twice} of its own: the probe computes both, as the framework does (its gradient is the smaller for it).`, line: null });
   }
   if (terms.length > 1) notices.push({ severity: 'information', message: `The model returns ${terms.length} outputs (${names.join(', ')}); the probe trains on the sum of a loss on each, as Keras sums them.`, line: null });
   return terms;
@@ -173,8 +175,9 @@ export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[
 
 /** The loss a written one computes on an output with `activation`; a loss that takes logits applies its own softmax or sigmoid. */
 function writtenLoss(loss: LossIR, activation: ActivationName | null): LossKind {
-  // torch's NLLLoss takes minus the class's value of what it reads: of the output itself when the loss is
-  // known to read it; one given `F.log_softmax(out)` reads log-probabilities (cross-entropy, below).
+  // torch's NLLLoss takes minus the class's value of what it reads, when that is known to be the output
+  // (through the activation the loss call applies, if any); otherwise (computed inside forward, or on
+  // another value of the output) it is read as cross-entropy on the output's activation.
   if (loss.name === NLL_LOSS && loss.onOutput === true) return 'nll';
   const family = familyOf(loss) ?? 'mse';
   if (family === 'binary') return loss.fromLogits === true ? 'binary-crossentropy-logits' : binaryLoss(activation);
