@@ -189,3 +189,39 @@ class SENet(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, (1, 1)), 1))
 """,
 })
+
+CASES.append({
+    "name": "encoder-decoder through a 1 x 1 bottleneck (BatchNorm eps=0.8 throughout): a strided ConvTranspose2d reads a 1 x 1 map its input conv's bias dominates, BatchNorm after",
+    "model": "Inpainter",
+    "layout": "channels_first",
+    "inputs": [{"shape": [3, 16, 16]}],
+    "source": """import torch
+from torch import nn
+
+
+def down(cin, cout, norm=True):
+    block = [nn.Conv2d(cin, cout, 4, stride=2, padding=1)]
+    if norm:
+        block.append(nn.BatchNorm2d(cout, 0.8))
+    return block + [nn.LeakyReLU(0.2)]
+
+
+def up(cin, cout):
+    return [nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1), nn.BatchNorm2d(cout, 0.8), nn.ReLU()]
+
+
+class Inpainter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.model = nn.Sequential(
+            *down(3, 32, norm=False), *down(32, 64), *down(64, 128), *down(128, 128),
+            nn.Conv2d(128, 500, 1),
+            *up(500, 64), *up(64, 32),
+            nn.Conv2d(32, 3, 3, 1, 1),
+            nn.Tanh(),
+        )
+
+    def forward(self, x):
+        return self.model(x)
+""",
+})

@@ -23,7 +23,8 @@
  * BatchNorm G_in = G_out / (dataVar_in + eps). A weight-gradient norm² is G_pre·(n·q_in + 1 for the
  * bias), the per-position terms x·δ taken as independent; when BatchNorm reads the layer's linear
  * output, δ sums to zero per channel, so the input's mean drops out: G_pre·n·dataVar_in, and the bias
- * gets nothing. Ratios of those norms are what the probe
+ * gets nothing (a strided transposed convolution's weight reads one class of positions, whose sums keep
+ * 1 − 1/stride^rank of the mean). Ratios of those norms are what the probe
  * measures at its first step. One correlation is modelled: the share of a gradient that is the same at
  * every position of a channel (what a global average pool sends back; sums, convolutions and average
  * pools keep it, an activation keeps E[φ']²/E[φ'²] of it, a max pool 1/k, dropout its keep rate). It
@@ -642,7 +643,9 @@ function weightedNode(layer: LayerIR, model: ModelIR, x: Signal, isHead: boolean
       // that part coherently over the positions each weight reads: the input's channel means (q − dataVar)
       // and the bias count once per position, as the framework's sum does.
       const coherent = !centred && positions > 1 ? (positions - 1) * outCoherence * (isHead ? 1 : coherence) : 0;
-      const perWeight = centred && act === null ? w.terms * x.dataVar : w.terms * (x.q + coherent * Math.max(x.q - x.dataVar, 0)) + (layer.useBias ? 1 + coherent : 0);
+      // Centred, a channel's output gradient sums to zero over all its positions; a strided transposed
+      // convolution's weight reads one class of them, whose sum keeps its share of the input's channel means.
+      const perWeight = centred && act === null ? w.terms * (x.dataVar + strideClassShare(layer) * Math.max(x.q - x.dataVar, 0)) : w.terms * (x.q + coherent * Math.max(x.q - x.dataVar, 0)) + (layer.useBias ? 1 + coherent : 0);
       return { gIn: [w.terms * w.w2 * gPre], normSq: gPre * perWeight, chi };
     },
   };
