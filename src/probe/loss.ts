@@ -22,7 +22,6 @@ export function makeTargets(kind: LossKind, outShape: number[], batch: number, r
   return tf.tensor(values, shape);
 }
 
-/** Mean loss over the batch (and positions) as a scalar, times `scale` (a product in float32, as tf.mul). */
 /**
  * The output as the loss call hands it to the loss: through the softmax, sigmoid or log-softmax the call
  * applies first (`criterion(F.softmax(out, dim=1), y)`, over the last axis, where the probe keeps
@@ -35,6 +34,7 @@ export function appliedFirst(activation: ActivationName | null, output: tf.Tenso
   return output;
 }
 
+/** Mean loss over the batch (and positions) as a scalar, times `scale` (a product in float32, as tf.mul). */
 export function computeLoss(kind: LossKind, output: tf.Tensor, target: tf.Tensor, scale = 1): tf.Tensor {
   const fused = kind === 'categorical-crossentropy' ? crossentropyKernels(output, target, EPSILON, scale) : null;
   if (fused) return fused;
