@@ -21,12 +21,6 @@ function activationLayerOf(model: ModelIR, index: number): number | null {
   return lastLayerOnPath(model, index, (layer) => !PASSING.has(layer.kind));
 }
 
-/** The activation applied last on the way to layer `index` (a softmax before a Dropout and a Flatten counts). */
-export function outputActivation(model: ModelIR, index: number): ActivationName | null {
-  const at = activationLayerOf(model, index);
-  return at === null ? null : (model.layers[at]!.activation?.name ?? null);
-}
-
 /** One output the training loss reads: its layer's index and the loss on it. */
 export interface LossTerm {
   index: number;
@@ -81,7 +75,7 @@ function assignLosses(losses: readonly LossIR[], activations: readonly (Activati
 
 /** One output of a model and the loss it trains on. */
 export interface OutputLoss extends LossTerm {
-  /** The index of the layer that applies the output's own activation (outputActivation). */
+  /** The index of the layer that applies the output's own activation (activationLayerOf). */
   activationLayer: number | null;
   /** The loss the code writes for this output; null when the probe chooses one from the activation. */
   written: LossIR | null;
