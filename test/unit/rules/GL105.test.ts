@@ -15,6 +15,7 @@ describe('GL105 activation-applied-twice (IR)', () => {
     expect(rest).toEqual([]);
     expect(defined(finding).range.start.line).toBe(3);
     expect(defined(finding).message).toContain('at 10 classes it cannot fall below 1.46 nats');
+    expect(defined(finding).message).toContain('(CrossEntropyLoss, train.py:41)');
     expect(defined(finding).related.map((r) => [r.location.file, r.location.range.start.line])).toEqual([['train.py', 40]]);
     expect(defined(defined(finding).whatIf).ops).toEqual([{ op: 'set-activation', layerId: 'L3', activation: 'linear' }]);
   });

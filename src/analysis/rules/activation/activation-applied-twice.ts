@@ -4,7 +4,7 @@
  * trains on, and which outputs apply their activation twice, is decided in one place (shared/losses.ts),
  * where the probe, the prediction and the activation's hover read it too.
  */
-import type { Location, ModelIR } from '../../../shared/ir';
+import type { ModelIR } from '../../../shared/ir';
 import { lastLayerOnPath } from '../../../shared/layers';
 import type { Fix, RelatedInfo } from '../../../shared/findings';
 import { doubledOutputs } from '../../../shared/losses';
@@ -12,6 +12,7 @@ import type { Rule, RuleMeta } from '../types';
 import { deleteLayerEdit } from '../helpers/delete-layer-edit';
 import { layerLabel } from '../helpers/layer-label';
 import { makeFinding } from '../helpers/make-finding';
+import { placeText } from '../helpers/place-text';
 
 const meta: RuleMeta = {
   code: 'GL105',
@@ -72,11 +73,6 @@ function widthAt(model: ModelIR, index: number): number | null {
   return at === null ? null : model.layers[at]!.units;
 }
 
-/** "line 12", or "line 12 of train.py" for a place in another file than the model's. */
-function lineIn(model: ModelIR, at: Location): string {
-  return `line ${String(at.range.start.line + 1)}${at.file === model.file ? '' : ` of ${at.file.split('/').pop() ?? at.file}`}`;
-}
-
 /** What the second activation does to the loss and the gradient, with this output's numbers when known. */
 function consequence(twice: 'softmax' | 'sigmoid', classes: number | null): string {
   if (twice === 'sigmoid') return 'the predicted probability never falls below 0.5 and the gradient is multiplied by at most 1/4';
@@ -91,7 +87,7 @@ export const rule: Rule = {
     return doubledOutputs(model).flatMap(({ twice, index, first, loss, lossWords }) => {
       const { at } = loss;
       const related: RelatedInfo[] = at ? [{ location: at, message: `${lossWords} applies a ${twice} of its own here` }] : [];
-      const where = at ? `, ${lineIn(model, at)}` : '';
+      const where = at ? `, ${placeText(model.file, at)}` : '';
       const effect = `so the loss reads ${twice}(${twice}(x)): ${consequence(twice, widthAt(model, first.kind === 'layer' ? first.index : index))}`;
       if (first.kind === 'call') {
         // The loss call applies the first one: reported where it does, in the training code's file.

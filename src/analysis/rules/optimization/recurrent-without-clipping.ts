@@ -10,6 +10,8 @@ import type { LayerIR, ModelIR, OptimizerIR, Range, TrainingLoopIR } from '../..
 import type { Finding, Fix, RelatedInfo } from '../../../shared/findings';
 import type { Rule, RuleContext, RuleMeta } from '../types';
 import { makeFinding } from '../helpers/make-finding';
+import { placeText } from '../helpers/place-text';
+import { layerLabel } from '../helpers/layer-label';
 import { hasUnknownClipping, isClippedOptimizer, keyOf, loopUpdatesClipped } from './optimizer-facts';
 import { clipBeforeStepFix, kerasClipnormFix, trainerClipFix } from './clipping-fixes';
 
@@ -109,16 +111,12 @@ interface UnclippedSite {
   fix: Fix | null;
 }
 
-/** `train.py` for `/project/src/train.py`: the related information carries the full location. */
-const baseName = (path: string): string => path.split(/[\\/]/).pop() ?? path;
-
-function layerLabel(layer: LayerIR): string {
-  return `${layer.className} '${layer.name}'`;
-}
+/** "LSTM 'lstm'": the class is always said, since the message counts recurrent layers by kind. */
+const recurrentLabel = (layer: LayerIR): string => layerLabel(layer, layer.className);
 
 function recurrentSummary(layers: LayerIR[]): string {
   const first = layers[0]!;
-  return layers.length === 1 ? layerLabel(first) : `${layerLabel(first)} and ${layers.length - 1} more recurrent layer${layers.length > 2 ? 's' : ''}`;
+  return layers.length === 1 ? recurrentLabel(first) : `${recurrentLabel(first)} and ${layers.length - 1} more recurrent layer${layers.length > 2 ? 's' : ''}`;
 }
 
 function optimizerLabel(optimizer: OptimizerIR): string {
@@ -190,7 +188,7 @@ export const rule: Rule = {
     const sites = sitesOf(model, recurrent, context);
     if (sites.length === 0) return [];
     const layerInfo: RelatedInfo[] = recurrent
-      .map((l) => ({ location: { file: model.file, range: l.range }, message: `recurrent layer ${layerLabel(l)} of model '${model.name}'` }));
+      .map((l) => ({ location: { file: model.file, range: l.range }, message: `recurrent layer ${recurrentLabel(l)} of model '${model.name}'` }));
     // Named as the user would write it: Keras optimizers take clipnorm=, PyTorch clips with clip_grad_norm_.
     const clip = model.framework === 'torch' ? `clip_grad_norm_, max_norm=${CLIPNORM.toFixed(1)}` : `clipnorm=${CLIPNORM.toFixed(1)}`;
     const whatIf = { title: `clip gradients (${clip})`, ops: [{ op: 'set-optimizer' as const, patch: { clipnorm: CLIPNORM } }] };
@@ -203,7 +201,7 @@ export const rule: Rule = {
     // model's own call, next to it). The mark goes away with the sites when they are suppressed.
     const away = sites.filter((s) => s.file !== model.file || (model.framework === 'torch' && !rangeContains(model.range, s.range)));
     if (away.length > 0) {
-      const where = away.map((s) => (s.file === model.file ? `line ${s.range.start.line + 1}` : `${baseName(s.file)}:${s.range.start.line + 1}`)).join(', ');
+      const where = away.map((s) => placeText(model.file, s)).join(', ');
       findings.push({
         ...makeFinding(meta, model, context, {
           message: `${recurrentSummary(recurrent)} of model '${model.name}' ${recurrent.length === 1 ? 'is' : 'are'} trained without gradient clipping (${where}): backpropagation through time can make gradients explode.`,
