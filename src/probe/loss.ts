@@ -4,11 +4,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ActivationName } from '../shared/ir';
-import type { LossKind } from '../shared/losses';
+import { PROBABILITY_CLIP, type LossKind } from '../shared/losses';
 import type { Rng } from './rng';
 import { crossentropyKernels } from './crossentropy';
 
-const EPSILON = 1e-7;
+const EPSILON = PROBABILITY_CLIP;
 
 /** Random targets of the output's shape that fit the loss: one-hot classes, 0/1 labels or N(0,1). */
 export function makeTargets(kind: LossKind, outShape: number[], batch: number, rng: Rng): tf.Tensor {
@@ -47,6 +47,14 @@ function unscaledLoss(kind: LossKind, output: tf.Tensor, target: tf.Tensor): tf.
   switch (kind) {
     case 'categorical-crossentropy':
       return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(tf.clipByValue(output, EPSILON, 1))), last)));
+    case 'categorical-crossentropy-clipped': {
+      // Keras: the values divided by their sum, clipped, then the log.
+      const p = tf.clipByValue(tf.div(output, tf.sum(output, last, true)), EPSILON, 1 - EPSILON);
+      return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(p)), last)));
+    }
+    case 'sparse-crossentropy-clipped':
+      // Keras: the values clipped, their log taken as logits.
+      return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(tf.log(tf.clipByValue(output, EPSILON, 1 - EPSILON)))), last)));
     case 'categorical-crossentropy-logits':
       return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(output)), last)));
     case 'nll':

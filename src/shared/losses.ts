@@ -7,11 +7,27 @@
  * own softmax or sigmoid (torch's CrossEntropyLoss) to an output that already has one computes it twice,
  * and torch's NLLLoss takes minus the class's value of whatever it reads, as the framework does.
  */
-import type { ActivationName, Location, LossIR, ModelIR } from './ir';
+import type { ActivationName, Framework, Location, LossIR, ModelIR } from './ir';
 import { lastLayerOnPath, modelOutputs } from './layers';
 import type { ProbeNotice } from './probe';
 
-export type LossKind = 'categorical-crossentropy' | 'categorical-crossentropy-logits' | 'nll' | 'binary-crossentropy' | 'binary-crossentropy-logits' | 'mse' | 'mae' | 'huber';
+/**
+ * What the probe computes on an output. `categorical-crossentropy` and `binary-crossentropy` read
+ * probabilities (clipped to [ε, 1 − ε] before the log, as Keras does); the `-clipped` ones are Keras'
+ * probability losses on values that are not a softmax's: `categorical_crossentropy` divides the values
+ * by their sum first, `sparse_categorical_crossentropy` takes the log-softmax of their clipped log.
+ */
+export type LossKind =
+  | 'categorical-crossentropy'
+  | 'categorical-crossentropy-clipped'
+  | 'sparse-crossentropy-clipped'
+  | 'categorical-crossentropy-logits'
+  | 'nll'
+  | 'binary-crossentropy'
+  | 'binary-crossentropy-logits'
+  | 'mse'
+  | 'mae'
+  | 'huber';
 
 /** Layers that pass their input's values on unchanged in kind: the activation a loss sees is before them. */
 const PASSING = new Set(['dropout', 'alpha-dropout', 'flatten', 'input']);
@@ -31,8 +47,14 @@ export interface LossTerm {
   applied: ActivationName | null;
 }
 
+/** Keras' `backend.epsilon()`: its probability losses clip what they read to [ε, 1 − ε] before the log. */
+export const PROBABILITY_CLIP = 1e-7;
+
 /** The canonical name of torch's NLLLoss (training/losses.ts reads it so). */
 export const NLL_LOSS = 'nll';
+
+/** The canonical name of a cross-entropy over integer classes (Keras' sparse one, torch's CrossEntropyLoss). */
+export const SPARSE_CATEGORICAL_LOSS = 'sparse_categorical_crossentropy';
 
 /** What a loss compares: classes (one of several), independent 0/1 labels, or values. */
 type LossFamily = 'categorical' | 'binary' | 'mse' | 'mae' | 'huber';
@@ -92,7 +114,7 @@ export function outputLosses(model: ModelIR): OutputLoss[] {
     const written = assigned[k] ?? null;
     const applied = written?.appliedFirst?.name ?? null;
     const activation = applied ?? activations[k] ?? null;
-    return { index, activation, applied, activationLayer: layers[k] ?? null, written, kind: written ? writtenLoss(written, activation) : chosenLoss(activation) };
+    return { index, activation, applied, activationLayer: layers[k] ?? null, written, kind: written ? writtenLoss(written, activation, model.framework) : chosenLoss(activation) };
   });
 }
 
@@ -101,6 +123,12 @@ export function appliedTwice(output: OutputLoss): 'softmax' | 'sigmoid' | null {
   if (output.kind === 'categorical-crossentropy-logits' && output.activation === 'softmax') return 'softmax';
   if (output.kind === 'binary-crossentropy-logits' && output.activation === 'sigmoid') return 'sigmoid';
   return null;
+}
+
+/** Whether the output trains on one of Keras' probability losses that reads it as it is, and it does not end in the activation that loss expects (GL106, the probe's note). */
+export function readsValuesAsProbabilities(output: OutputLoss): boolean {
+  if (output.kind === 'categorical-crossentropy-clipped' || output.kind === 'sparse-crossentropy-clipped') return true;
+  return output.kind === 'binary-crossentropy' && output.activation !== 'sigmoid';
 }
 
 /** An output whose written loss, known to read it, applies its activation again (GL105, and the activation's hover). */
@@ -160,6 +188,9 @@ export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[
       const value = output.activation === 'softmax' ? 'probability' : 'value';
       notices.push({ severity: 'information', message: `${reads(output.activation)} and NLLLoss expects log-probabilities: the loss is minus the class's ${value}, as torch computes it.`, line: null });
     }
+    if (readsValuesAsProbabilities(output)) {
+      notices.push({ severity: 'information', message: `${reads(output.activation)} and ${output.written?.name ?? 'its loss'} expects probabilities: Keras clips the values to [${PROBABILITY_CLIP}, 1 - ${PROBABILITY_CLIP}] before the log, and the probe computes it so (no gradient reaches the values outside).`, line: null });
+    }
     const twice = appliedTwice(output);
     if (twice) notices.push({ severity: 'information', message: `${reads(twice)} and its loss applies a ${twice} of its own: the probe computes both, as the framework does (its gradient is the smaller for it).`, line: null });
   }
@@ -168,15 +199,20 @@ export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[
 }
 
 /** The loss a written one computes on an output with `activation`; a loss that takes logits applies its own softmax or sigmoid. */
-function writtenLoss(loss: LossIR, activation: ActivationName | null): LossKind {
+function writtenLoss(loss: LossIR, activation: ActivationName | null, framework: Framework): LossKind {
   // torch's NLLLoss takes minus the class's value of what it reads, when that is known to be the output
   // (through the activation the loss call applies, if any); otherwise (computed inside forward, or on
   // another value of the output) it is read as cross-entropy on the output's activation.
   if (loss.name === NLL_LOSS && loss.onOutput === true) return 'nll';
   const family = familyOf(loss) ?? 'mse';
-  if (family === 'binary') return loss.fromLogits === true ? 'binary-crossentropy-logits' : binaryLoss(activation);
-  if (family === 'categorical') return loss.fromLogits === true ? 'categorical-crossentropy-logits' : categoricalLoss(activation);
-  return family;
+  // Keras' probability losses compute the same on any values (only a softmax's or a sigmoid's give
+  // them what they expect); torch's BCELoss stops with an error on values outside [0, 1].
+  const kerasProbabilities = framework === 'keras' && loss.fromLogits === false;
+  if (family === 'binary') return loss.fromLogits === true ? 'binary-crossentropy-logits' : kerasProbabilities ? 'binary-crossentropy' : binaryLoss(activation);
+  if (family !== 'categorical') return family;
+  if (loss.fromLogits === true) return 'categorical-crossentropy-logits';
+  if (kerasProbabilities && activation !== 'softmax') return loss.name === SPARSE_CATEGORICAL_LOSS ? 'sparse-crossentropy-clipped' : 'categorical-crossentropy-clipped';
+  return categoricalLoss(activation);
 }
 
 function chosenLoss(activation: ActivationName | null): LossKind {
@@ -201,9 +237,11 @@ const DOUBLE_SIGMOID_ERROR = (1 / (1 + Math.exp(-0.5))) ** 2 / 2 + (1 - 1 / (1 +
  * average over the positions, and the elementwise ones over the units too: a softmax head of C classes
  * gets (C-1)/C, a sigmoid head 1/(4 C), a squared error 4 (1 + q)/C for outputs of second moment q.
  * Heads trained on different losses get gradients as different as these: a softmax under
- * CrossEntropyLoss, which applies one more, gets 1/C^2 of a plain one.
+ * CrossEntropyLoss, which applies one more, gets 1/C^2 of a plain one. Null for Keras' probability
+ * losses on values that are not probabilities: clipped to [ε, 1 − ε], the gradient is 0 outside and
+ * 1/value inside, its batch mean set by the values nearest zero.
  */
-export function headGradientSquare(kind: LossKind, activation: ActivationName | null, units: number, positions: number, q: number): number {
+export function headGradientSquare(kind: LossKind, activation: ActivationName | null, units: number, positions: number, q: number): number | null {
   const c = Math.max(units, 1);
   const perPosition = 1 / Math.max(positions, 1);
   switch (kind) {
@@ -217,7 +255,10 @@ export function headGradientSquare(kind: LossKind, activation: ActivationName | 
       // On a softmax: the loss's own softmax of near-uniform probabilities, then the output's Jacobian (1/C).
       return (perPosition * (c - 1)) / c ** (activation === 'softmax' ? 3 : 1);
     case 'binary-crossentropy':
-      return perPosition / (4 * c);
+      return activation === 'sigmoid' ? perPosition / (4 * c) : null;
+    case 'categorical-crossentropy-clipped':
+    case 'sparse-crossentropy-clipped':
+      return null;
     case 'binary-crossentropy-logits':
       // On a sigmoid: sigma(sigma(z)) against the label, times the output's slope (1/4).
       return activation === 'sigmoid' ? (perPosition * DOUBLE_SIGMOID_ERROR) / (16 * c) : perPosition / (4 * c);

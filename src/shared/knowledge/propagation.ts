@@ -43,7 +43,7 @@ import { attentionFans, backboneOutput, convolutionTaps, perDim, propagateShapes
 import { BACKBONE_FEATURE_MEAN, BACKBONE_FEATURE_SECOND_MOMENT, backboneNotModelled, frozenBackboneNote } from '../backbone';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
 import { mapPacked } from '../packed';
-import { headGradientSquare, resolveLosses } from '../losses';
+import { headGradientSquare, PROBABILITY_CLIP, resolveLosses } from '../losses';
 
 export interface LayerPrediction {
   layerId: string;
@@ -1089,7 +1089,10 @@ function headGradientScales(model: ModelIR, layers: readonly LayerIR[], nodes: r
     const axis = known && shapes?.layout === 'channels_first' && known.length >= 2 ? 0 : (known?.length ?? 1) - 1;
     const units = known ? known[axis]! : (out.features ?? 1);
     const positions = known ? known.reduce((n, d) => n * d, 1) / units : out.positions;
-    return headGradientSquare(term.kind, term.activation, units, positions, out.q);
+    const square = headGradientSquare(term.kind, term.activation, units, positions, out.q);
+    const head = layers[term.index] ?? null;
+    if (square === null) throw new Unpropagatable(`the loss on ${head ? layerLabel(head) : 'an output'} reads values that are not probabilities as probabilities (clipped to [${PROBABILITY_CLIP}, 1 - ${PROBABILITY_CLIP}]): its gradient depends on the values nearest zero`, head);
+    return square;
   });
   const largest = Math.max(...squares);
   return largest > 0 ? squares.map((s) => s / largest) : null;

@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { headGradientSquare, resolveLosses } from '../../../src/shared/losses';
 import type { ProbeNotice } from '../../../src/shared/probe';
-import { torch } from '../../probe/ir-builder';
+import type { ActivationName } from '../../../src/shared/ir';
+import { keras, torch } from '../../probe/ir-builder';
+import { defined } from '../../defined';
 
 /** A trunk with a sigmoid head, a softmax head and a linear head, as a GAN discriminator returns them. */
 const threeHeads = () =>
@@ -71,6 +73,21 @@ describe('the loss on each output', () => {
     expect(notices.map((n) => n.message).join('\n')).toMatch(/The loss call applies a softmax to .* and its loss applies a softmax of its own/);
   });
 
+  it("computes Keras' probability losses as Keras does on an output that is not a softmax's or a sigmoid's, with a note", () => {
+    const head = (activation?: ActivationName) => keras('Classifier').input([16]).dense(32, 'relu').dense(10, activation);
+    const notices: ProbeNotice[] = [];
+    expect(resolveLosses(head().withLoss('sparse_categorical_crossentropy').build(), notices).map((t) => t.kind)).toEqual(['sparse-crossentropy-clipped']);
+    expect(notices.map((n) => n.message).join('\n')).toMatch(/ends in no activation and sparse_categorical_crossentropy expects probabilities: Keras clips the values to \[1e-7, 1 - 1e-7\]/);
+    expect(resolveLosses(head('tanh').withLoss('categorical_crossentropy').build(), []).map((t) => t.kind)).toEqual(['categorical-crossentropy-clipped']);
+    expect(resolveLosses(head().withLoss('binary_crossentropy').build(), []).map((t) => t.kind)).toEqual(['binary-crossentropy']);
+    // Clean twins: the activation the loss expects, or from_logits=True.
+    const quiet: ProbeNotice[] = [];
+    expect(resolveLosses(head('softmax').withLoss('sparse_categorical_crossentropy').build(), quiet).map((t) => t.kind)).toEqual(['categorical-crossentropy']);
+    expect(resolveLosses(head().withLoss('sparse_categorical_crossentropy', true).build(), quiet).map((t) => t.kind)).toEqual(['categorical-crossentropy-logits']);
+    expect(resolveLosses(head('sigmoid').withLoss('binary_crossentropy').build(), quiet).map((t) => t.kind)).toEqual(['binary-crossentropy']);
+    expect(quiet.map((n) => n.message).join('\n')).not.toMatch(/expects probabilities/);
+  });
+
   it("chooses from the activation where the training's losses do not decide", () => {
     const model = threeHeads().withLoss('mae', null).withLoss('huber', null).build();
     expect(kinds(model)).toEqual(['adv: binary-crossentropy', 'aux: categorical-crossentropy', 'latent: mse']);
@@ -95,7 +112,13 @@ describe('the gradient a head gets from its loss', () => {
     expect(headGradientSquare('binary-crossentropy', 'sigmoid', 4, 1, 0.25)).toBeCloseTo(1 / 16, 12);
     expect(headGradientSquare('mse', null, 4, 5, 1)).toBeCloseTo((4 * 2) / 4 / 5, 12);
     // The sigmoid twice: sigma(sigma(0)) = 0.62 against 0/1 labels, times the slope 1/4.
-    expect(headGradientSquare('binary-crossentropy-logits', 'sigmoid', 1, 1, 0.25) / headGradientSquare('binary-crossentropy', 'sigmoid', 1, 1, 0.25)).toBeCloseTo(0.0662, 3);
+    expect(defined(headGradientSquare('binary-crossentropy-logits', 'sigmoid', 1, 1, 0.25)) / defined(headGradientSquare('binary-crossentropy', 'sigmoid', 1, 1, 0.25))).toBeCloseTo(0.0662, 3);
+  });
+
+  it("is not predicted for Keras' probability losses on values that are not probabilities (set by the values nearest zero)", () => {
+    expect(headGradientSquare('sparse-crossentropy-clipped', null, 10, 1, 1)).toBeNull();
+    expect(headGradientSquare('categorical-crossentropy-clipped', 'tanh', 10, 1, 1)).toBeNull();
+    expect(headGradientSquare('binary-crossentropy', null, 1, 1, 1)).toBeNull();
   });
 
   it("takes Huber's slope of 1 beyond an error of 1", () => {

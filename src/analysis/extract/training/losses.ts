@@ -6,7 +6,7 @@
  * functional losses (`F.mse_loss`).
  */
 import type { Location, LossIR } from '../../../shared/ir';
-import { NLL_LOSS } from '../../../shared/losses';
+import { NLL_LOSS, SPARSE_CATEGORICAL_LOSS } from '../../../shared/losses';
 import type { Node } from '../../python/syntax-tree';
 import { stringValue } from '../../python/syntax';
 
@@ -19,8 +19,8 @@ const ALIASES: Record<string, string> = {
   mae: 'mae',
   categorical_crossentropy: 'categorical_crossentropy',
   categoricalcrossentropy: 'categorical_crossentropy',
-  sparse_categorical_crossentropy: 'sparse_categorical_crossentropy',
-  sparsecategoricalcrossentropy: 'sparse_categorical_crossentropy',
+  sparse_categorical_crossentropy: SPARSE_CATEGORICAL_LOSS,
+  sparsecategoricalcrossentropy: SPARSE_CATEGORICAL_LOSS,
   binary_crossentropy: 'binary_crossentropy',
   binarycrossentropy: 'binary_crossentropy',
   huber: 'huber',
@@ -29,8 +29,8 @@ const ALIASES: Record<string, string> = {
   kl_divergence: 'kl_divergence',
   kldivergence: 'kl_divergence',
   // PyTorch criteria and functions.
-  crossentropyloss: 'sparse_categorical_crossentropy',
-  cross_entropy: 'sparse_categorical_crossentropy',
+  crossentropyloss: SPARSE_CATEGORICAL_LOSS,
+  cross_entropy: SPARSE_CATEGORICAL_LOSS,
   // NLLLoss reads log-probabilities: on anything else it computes -x of the class (shared/losses.ts).
   nllloss: NLL_LOSS,
   nll_loss: NLL_LOSS,
@@ -62,7 +62,7 @@ const TORCH_READS_LOGITS: Record<string, boolean> = {
 };
 
 /** Keras' cross-entropies read probabilities unless `from_logits=True`. */
-const CROSSENTROPIES = new Set(['categorical_crossentropy', 'sparse_categorical_crossentropy', 'binary_crossentropy']);
+const CROSSENTROPIES = new Set(['categorical_crossentropy', SPARSE_CATEGORICAL_LOSS, 'binary_crossentropy']);
 
 /** A loss written as a string (Keras' names), or null; `at`: where the code applies it (to the model's output, as compile does). */
 export function lossFromString(node: Node, at: Location | null): LossIR | null {
