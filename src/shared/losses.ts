@@ -183,7 +183,7 @@ export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[
   }
   for (const [k, output] of outputs.entries()) {
     // What the loss reads: the output through the activation its call applies, or the output's own.
-    const reads = (activation: ActivationName | null) => (output.applied ? `The loss call applies a ${output.applied} to ${names[k]!}` : `${names[k]!} ends in ${activation ? `a ${activation}` : 'no activation'}`);
+    const reads = (activation: ActivationName | null) => (output.applied ? `The loss call applies a ${output.applied} to ${names[k]!}` : `${names[k]!} ends in ${activation && activation !== 'linear' ? `a ${activation}` : 'no activation'}`);
     if (output.kind === 'nll' && output.activation !== 'log_softmax') {
       const value = output.activation === 'softmax' ? 'probability' : 'value';
       notices.push({ severity: 'information', message: `${reads(output.activation)} and NLLLoss expects log-probabilities: the loss is minus the class's ${value}, as torch computes it.`, line: null });

@@ -5,6 +5,7 @@ import { rule as softmaxInHiddenLayer } from './activation/softmax-in-hidden-lay
 import { rule as missingNonlinearity } from './activation/missing-nonlinearity';
 import { rule as seluWithoutSelfNormalization } from './activation/selu-without-self-normalization';
 import { rule as activationAppliedTwice } from './activation/activation-applied-twice';
+import { rule as lossExpectsProbabilities } from './activation/loss-expects-probabilities';
 import { rule as constantWeightInit } from './initialization/constant-weight-init';
 import { rule as initActivationMismatch } from './initialization/init-activation-mismatch';
 import { rule as initScaleOff } from './initialization/init-scale-off';
@@ -21,6 +22,7 @@ export const RULES: readonly Rule[] = [
   missingNonlinearity,
   seluWithoutSelfNormalization,
   activationAppliedTwice,
+  lossExpectsProbabilities,
   constantWeightInit,
   initActivationMismatch,
   initScaleOff,

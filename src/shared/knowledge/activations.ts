@@ -178,6 +178,11 @@ export function activationInfo(name: ActivationName): ActivationInfo & { suitedI
   return { ...info, suitedInit: keras && torch ? { keras: keras.spelling, torch: torch.spelling } : null };
 }
 
+/** Whether the activation gives values below zero for some inputs: its range (as the table writes it) starts below 0. */
+export function reachesBelowZero(name: ActivationName): boolean {
+  return /^[([]\s*(?:≈\s*)?[-−]/.test(ACTIVATIONS[name].range);
+}
+
 export function activationClass(name: ActivationName): ActivationClass {
   return ACTIVATIONS[name].activationClass;
 }

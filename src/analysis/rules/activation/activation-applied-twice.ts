@@ -4,14 +4,13 @@
  * trains on, and which outputs apply their activation twice, is decided in one place (shared/losses.ts),
  * where the probe, the prediction and the activation's hover read it too.
  */
-import type { ModelIR } from '../../../shared/ir';
-import { lastLayerOnPath } from '../../../shared/layers';
 import type { Fix, RelatedInfo } from '../../../shared/findings';
 import { doubledOutputs } from '../../../shared/losses';
 import type { Rule, RuleMeta } from '../types';
 import { deleteLayerEdit } from '../helpers/delete-layer-edit';
 import { layerLabel } from '../helpers/layer-label';
 import { makeFinding } from '../helpers/make-finding';
+import { widthAt } from '../helpers/output-width';
 import { placeText } from '../helpers/place-text';
 
 const meta: RuleMeta = {
@@ -66,12 +65,6 @@ applies the softmax, give the loss the output as it is.
 - PyTorch documentation of CrossEntropyLoss ("the input is expected to contain the unnormalized logits").
 `,
 };
-
-/** Classes (or labels) the output holds: the width of the activation's layer or of the nearest layer before it that has one. */
-function widthAt(model: ModelIR, index: number): number | null {
-  const at = lastLayerOnPath(model, index, (layer) => layer.units !== null);
-  return at === null ? null : model.layers[at]!.units;
-}
 
 /** What the second activation does to the loss and the gradient, with this output's numbers when known. */
 function consequence(twice: 'softmax' | 'sigmoid', classes: number | null): string {

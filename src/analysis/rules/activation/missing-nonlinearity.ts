@@ -6,9 +6,8 @@ import type { LayerIR, ModelIR } from '../../../shared/ir';
 import type { Fix, IrEditOp, TextEdit } from '../../../shared/findings';
 import type { Rule, RuleContext, RuleMeta } from '../types';
 import { appliedActivation } from '../helpers/applied-activation';
-import { parseCallArguments } from '../helpers/call-arguments';
 import { editsStayWithin, rangeKey } from '../helpers/call-key';
-import { keywordArgumentEdit } from '../helpers/keyword-argument-edit';
+import { kerasActivationEdit } from '../helpers/keras-activation-edit';
 import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
 import { isDropoutLayer, isLearningLayer, isNormalizationLayer, isShapeOnlyLayer } from '../helpers/layer-kinds';
 import { layerLabel } from '../helpers/layer-label';
@@ -207,21 +206,12 @@ function torchSequentialInsert(model: ModelIR, text: string, layer: LayerIR): Te
   return { file: model.file, range: rangeOf(starts, end, end), newText: `, ${prefix}ReLU()` };
 }
 
-/** `Dense(64)` -> `Dense(64, activation='relu')`, unless the activation might be passed positionally. */
-function kerasActivationEdit(model: ModelIR, text: string, layer: LayerIR): TextEdit | null {
-  const starts = lineStarts(text);
-  const call = parseCallArguments(text, offsetAt(starts, layer.range.start), offsetAt(starts, layer.range.end));
-  const positional = call?.args.filter((a) => a.keyword === null).length ?? 99;
-  if (positional > (layer.kind === 'dense' ? 1 : 2)) return null;
-  return keywordArgumentEdit(model.file, text, layer.range, 'activation', "'relu'");
-}
-
 function reluFix(model: ModelIR, linearLayers: LayerIR[], context: RuleContext): Fix | null {
   const text = context.sourceText(model.file);
   if (text === undefined || !editsStayWithin(model.layers, linearLayers)) return null;
   const edits = new Map<string, TextEdit>();
   for (const layer of linearLayers) {
-    const edit = model.framework === 'keras' ? kerasActivationEdit(model, text, layer) : torchSequentialInsert(model, text, layer);
+    const edit = model.framework === 'keras' ? kerasActivationEdit(model.file, text, layer, 'relu') : torchSequentialInsert(model, text, layer);
     if (!edit) return null;
     edits.set(rangeKey(edit.range), edit);
   }
