@@ -8,7 +8,8 @@
  * and torch's NLLLoss takes minus the class's value of whatever it reads, as the framework does.
  */
 import type { ActivationName, Framework, Location, LossIR, ModelIR } from './ir';
-import { lastLayerOnPath, modelOutputs } from './layers';
+import { reachesBelowZero } from './knowledge/activations';
+import { isConvKind, lastLayerOnPath, modelOutputs } from './layers';
 import type { ProbeNotice } from './probe';
 
 /**
@@ -52,6 +53,9 @@ export const PROBABILITY_CLIP = 1e-7;
 
 /** The canonical name of torch's NLLLoss (training/losses.ts reads it so). */
 export const NLL_LOSS = 'nll';
+
+/** The canonical name of binary cross-entropy (Keras' and torch's BCELoss). */
+export const BINARY_LOSS = 'binary_crossentropy';
 
 /** The canonical name of a cross-entropy over integer classes (Keras' sparse one, torch's CrossEntropyLoss). */
 export const SPARSE_CATEGORICAL_LOSS = 'sparse_categorical_crossentropy';
@@ -129,6 +133,40 @@ export function appliedTwice(output: OutputLoss): 'softmax' | 'sigmoid' | null {
 export function readsValuesAsProbabilities(output: OutputLoss): boolean {
   if (output.kind === 'categorical-crossentropy-clipped' || output.kind === 'sparse-crossentropy-clipped') return true;
   return output.kind === 'binary-crossentropy' && output.activation !== 'sigmoid';
+}
+
+/** An output whose loss, known to read it, expects probabilities or log-probabilities it does not get (GL106, and the activation's hover). */
+export interface MisreadOutput {
+  output: OutputLoss;
+  loss: LossIR;
+  /** The activation the loss expects the output to end in. */
+  expects: 'softmax' | 'sigmoid' | 'log_softmax';
+  /** The output's values in words: `a tanh`, `no activation`. */
+  words: string;
+  /** Whether nothing bounds the values (no activation): NLLLoss on them falls without end. */
+  unbounded: boolean;
+}
+
+/**
+ * Outputs trained on Keras' probability losses (no `from_logits=True`) whose values can be negative, and
+ * outputs under torch's NLLLoss that are not a log-softmax. Only where the output's last activation is
+ * known: its activation, or a dense or convolution layer with none (a Lambda or a custom layer is not).
+ */
+export function misreadOutputs(model: ModelIR): MisreadOutput[] {
+  // Most models train on no such loss: the outputs are read only when one is written.
+  if (!model.training.losses.some((loss) => loss.onOutput === true && (loss.fromLogits === false || loss.name === NLL_LOSS))) return [];
+  return outputLosses(model).flatMap((output): MisreadOutput[] => {
+    const loss = output.written;
+    if (loss?.onOutput !== true) return [];
+    const layer = output.activationLayer === null ? null : model.layers[output.activationLayer];
+    const linear = output.activation === null || output.activation === 'linear';
+    if (linear && !(output.activation === 'linear' || (layer && (layer.kind === 'dense' || isConvKind(layer.kind))))) return [];
+    const words = linear ? 'no activation' : `a ${output.activation}`;
+    const signed = output.activation === null || reachesBelowZero(output.activation);
+    if (model.framework === 'keras' && readsValuesAsProbabilities(output) && signed) return [{ output, loss, expects: loss.name === BINARY_LOSS ? 'sigmoid' : 'softmax', words, unbounded: linear }];
+    if (output.kind === 'nll' && output.activation !== 'log_softmax') return [{ output, loss, expects: 'log_softmax', words, unbounded: linear }];
+    return [];
+  });
 }
 
 /** An output whose written loss, known to read it, applies its activation again (GL105, and the activation's hover). */

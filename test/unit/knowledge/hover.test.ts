@@ -127,6 +127,20 @@ describe('describeActivationHover', () => {
     expect(describeActivationHover(defined(layer.activation), layer, model)).not.toContain('of its own');
   });
 
+  it("says when the output's loss reads log-probabilities or probabilities this activation does not give (GL106), and not when it gives them", () => {
+    const model = buildModel({ framework: 'torch', layers: [dense(64, { fanIn: 784, fanOut: 64 }), act('relu'), dense(10, { fanIn: 64, fanOut: 10 }), act('softmax', { className: 'nn.Softmax' })] });
+    const layer = model.layers[3]!;
+    model.training.losses = [{ name: 'nll', fromLogits: null, at: null, onOutput: true, output: null, appliedFirst: null }];
+    expect(describeActivationHover(defined(layer.activation), layer, model)).toContain('its loss, `NLLLoss`, reads log-probabilities, which this softmax does not give (GL106): end the output in a log_softmax.');
+    const tanh = buildModel({ layers: [dense(64, { activation: 'relu' }), dense(1, { activation: 'tanh' })] });
+    const output = tanh.layers[1]!;
+    tanh.training.losses = [{ name: 'binary_crossentropy', fromLogits: false, at: null, onOutput: true, output: null, appliedFirst: null }];
+    expect(describeActivationHover(defined(output.activation), output, tanh)).toContain('its loss, `binary_crossentropy`, reads probabilities, which this tanh does not give (GL106): end the output in a sigmoid or pass from_logits=True.');
+    const sigmoid = buildModel({ layers: [dense(64, { activation: 'relu' }), dense(1, { activation: 'sigmoid' })] });
+    sigmoid.training.losses = tanh.training.losses;
+    expect(describeActivationHover(defined(sigmoid.layers[1]!.activation), sigmoid.layers[1]!, sigmoid)).not.toContain('GL106');
+  });
+
   it('shows the leaky slope in use', () => {
     const model = buildModel({ framework: 'torch', layers: [dense(32, { fanIn: 16, fanOut: 32 }), act('leaky_relu', { className: 'nn.LeakyReLU' })] });
     const layer = model.layers[1]!;

@@ -6,7 +6,7 @@
  * functional losses (`F.mse_loss`).
  */
 import type { Location, LossIR } from '../../../shared/ir';
-import { NLL_LOSS, SPARSE_CATEGORICAL_LOSS } from '../../../shared/losses';
+import { BINARY_LOSS, NLL_LOSS, SPARSE_CATEGORICAL_LOSS } from '../../../shared/losses';
 import type { Node } from '../../python/syntax-tree';
 import { stringValue } from '../../python/syntax';
 
@@ -21,8 +21,8 @@ const ALIASES: Record<string, string> = {
   categoricalcrossentropy: 'categorical_crossentropy',
   sparse_categorical_crossentropy: SPARSE_CATEGORICAL_LOSS,
   sparsecategoricalcrossentropy: SPARSE_CATEGORICAL_LOSS,
-  binary_crossentropy: 'binary_crossentropy',
-  binarycrossentropy: 'binary_crossentropy',
+  binary_crossentropy: BINARY_LOSS,
+  binarycrossentropy: BINARY_LOSS,
   huber: 'huber',
   huber_loss: 'huber',
   hinge: 'hinge',
@@ -34,10 +34,10 @@ const ALIASES: Record<string, string> = {
   // NLLLoss reads log-probabilities: on anything else it computes -x of the class (shared/losses.ts).
   nllloss: NLL_LOSS,
   nll_loss: NLL_LOSS,
-  bceloss: 'binary_crossentropy',
-  bcewithlogitsloss: 'binary_crossentropy',
-  binary_cross_entropy: 'binary_crossentropy',
-  binary_cross_entropy_with_logits: 'binary_crossentropy',
+  bceloss: BINARY_LOSS,
+  bcewithlogitsloss: BINARY_LOSS,
+  binary_cross_entropy: BINARY_LOSS,
+  binary_cross_entropy_with_logits: BINARY_LOSS,
   mseloss: 'mse',
   mse_loss: 'mse',
   l1loss: 'mae',
@@ -62,7 +62,7 @@ const TORCH_READS_LOGITS: Record<string, boolean> = {
 };
 
 /** Keras' cross-entropies read probabilities unless `from_logits=True`. */
-const CROSSENTROPIES = new Set(['categorical_crossentropy', SPARSE_CATEGORICAL_LOSS, 'binary_crossentropy']);
+const CROSSENTROPIES = new Set(['categorical_crossentropy', SPARSE_CATEGORICAL_LOSS, BINARY_LOSS]);
 
 /** A loss written as a string (Keras' names), or null; `at`: where the code applies it (to the model's output, as compile does). */
 export function lossFromString(node: Node, at: Location | null): LossIR | null {

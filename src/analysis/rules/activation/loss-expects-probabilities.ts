@@ -5,13 +5,11 @@
  * trains on, and what that loss computes there, is decided in one place (shared/losses.ts), where the
  * probe (which computes what the framework computes) and the prediction read it too.
  */
-import type { ActivationName, LayerIR, Location, LossIR, ModelIR } from '../../../shared/ir';
+import type { LayerIR, Location, ModelIR } from '../../../shared/ir';
 import type { Finding, Fix, RelatedInfo } from '../../../shared/findings';
-import { reachesBelowZero } from '../../../shared/knowledge/activations';
-import { NLL_LOSS, outputLosses, PROBABILITY_CLIP, readsValuesAsProbabilities, SPARSE_CATEGORICAL_LOSS, type OutputLoss } from '../../../shared/losses';
+import { BINARY_LOSS, misreadOutputs, PROBABILITY_CLIP, SPARSE_CATEGORICAL_LOSS, type MisreadOutput, type OutputLoss } from '../../../shared/losses';
 import type { Rule, RuleContext, RuleMeta } from '../types';
 import { kerasActivationEdit } from '../helpers/keras-activation-edit';
-import { isLearningLayer } from '../helpers/layer-kinds';
 import { layerLabel } from '../helpers/layer-label';
 import { makeFinding } from '../helpers/make-finding';
 import { widthAt } from '../helpers/output-width';
@@ -74,16 +72,6 @@ one its loss expects; the what-if probes it.
 `,
 };
 
-/** The activation the output's loss expects to read. */
-const EXPECTED: Record<'probabilities' | 'binary' | 'log', ActivationName> = { probabilities: 'softmax', binary: 'sigmoid', log: 'log_softmax' };
-
-/** The output's values in words: its activation, or none on a dense or convolution layer (null when the analyzer cannot tell). */
-function outputWords(model: ModelIR, output: OutputLoss): { words: string; signed: boolean; unbounded: boolean } | null {
-  if (output.activation && output.activation !== 'linear') return { words: `a ${output.activation}`, signed: reachesBelowZero(output.activation), unbounded: false };
-  if (output.activation === 'linear' || (output.activationLayer !== null && isLearningLayer(lastActivated(model, output)))) return { words: 'no activation', signed: true, unbounded: true };
-  return null;
-}
-
 /** Where the output's activation is (its layer's activation, else the layer), or where the loss call applies it. */
 function siteOf(model: ModelIR, output: OutputLoss): { file: string; at: Location['range'] } {
   const applied = output.written?.appliedFirst;
@@ -95,13 +83,12 @@ function siteOf(model: ModelIR, output: OutputLoss): { file: string; at: Locatio
 /** The layer that applies the output's activation, else the output's layer. */
 const lastActivated = (model: ModelIR, output: OutputLoss): LayerIR => model.layers[output.activationLayer ?? output.index]!;
 
-function kerasFinding(model: ModelIR, context: RuleContext, output: OutputLoss, loss: LossIR, words: string): Finding {
-  const want = loss.name === 'binary_crossentropy' ? EXPECTED.binary : EXPECTED.probabilities;
+function kerasFinding(model: ModelIR, context: RuleContext, { output, loss, expects: want, words }: MisreadOutput): Finding {
   const layer = lastActivated(model, output);
   const where = loss.at ? ` (${placeText(model.file, loss.at)})` : '';
   const clip = `[${PROBABILITY_CLIP}, 1 - ${PROBABILITY_CLIP}]`;
   const [how, consequence] =
-    loss.name === 'binary_crossentropy'
+    loss.name === BINARY_LOSS
       ? [`clips what it reads to ${clip} before the log`, 'values outside [0, 1] get no gradient and values near 0 or 1 get gradients of 1/value']
       : loss.name === SPARSE_CATEGORICAL_LOSS
         ? [`clips what it reads to ${clip} before the log`, 'values below zero get no gradient and values near zero get gradients of 1/value']
@@ -119,7 +106,7 @@ function kerasFinding(model: ModelIR, context: RuleContext, output: OutputLoss, 
   });
 }
 
-function nllFinding(model: ModelIR, context: RuleContext, output: OutputLoss, loss: LossIR, words: string, unbounded: boolean): Finding {
+function nllFinding(model: ModelIR, context: RuleContext, { output, loss, expects, words, unbounded }: MisreadOutput): Finding {
   const layer = lastActivated(model, output);
   const site = siteOf(model, output);
   const related: RelatedInfo[] = loss.at ? [{ location: loss.at, message: 'NLLLoss reads the output here' }] : [];
@@ -134,7 +121,7 @@ function nllFinding(model: ModelIR, context: RuleContext, output: OutputLoss, lo
     message: `NLLLoss${where} reads log-probabilities, but ${reads}: the loss is ${consequence}. Use log_softmax (nn.LogSoftmax) ${output.activation === 'softmax' ? 'in place of the softmax' : 'on the output'}, or CrossEntropyLoss on the logits.`,
     range: site.at,
     related,
-    whatIf: loss.appliedFirst ? null : { title: 'a log-softmax before NLLLoss', ops: [{ op: 'set-activation', layerId: layer.id, activation: EXPECTED.log }] },
+    whatIf: loss.appliedFirst ? null : { title: 'a log-softmax before NLLLoss', ops: [{ op: 'set-activation', layerId: layer.id, activation: expects }] },
   });
   return { ...finding, file: site.file };
 }
@@ -142,16 +129,6 @@ function nllFinding(model: ModelIR, context: RuleContext, output: OutputLoss, lo
 export const rule: Rule = {
   meta,
   check(model, context) {
-    // Most models train on no such loss: the outputs are read only when one is written.
-    if (!model.training.losses.some((loss) => loss.onOutput === true && (loss.fromLogits === false || loss.name === NLL_LOSS))) return [];
-    return outputLosses(model).flatMap((output): Finding[] => {
-      const loss = output.written;
-      if (loss?.onOutput !== true) return [];
-      const values = outputWords(model, output);
-      if (!values) return [];
-      if (model.framework === 'keras' && readsValuesAsProbabilities(output) && values.signed) return [kerasFinding(model, context, output, loss, values.words)];
-      if (output.kind === 'nll' && output.activation !== EXPECTED.log) return [nllFinding(model, context, output, loss, values.words, values.unbounded)];
-      return [];
-    });
+    return misreadOutputs(model).map((misread) => (misread.expects === 'log_softmax' ? nllFinding(model, context, misread) : kerasFinding(model, context, misread)));
   },
 };
