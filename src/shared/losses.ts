@@ -145,11 +145,18 @@ export interface MisreadOutput {
   words: string;
   /** Whether nothing bounds the values (no activation): NLLLoss on them falls without end. */
   unbounded: boolean;
+  /** The loss in the words the code uses: torch's criterion, or Keras' name. */
+  lossWords: string;
+}
+
+/** torch's BCELoss on an output that does not end in a sigmoid: torch stops with an error on values outside [0, 1]. */
+function torchBceOnValues(model: ModelIR, output: OutputLoss): boolean {
+  return model.framework === 'torch' && output.written !== null && familyOf(output.written) === 'binary' && output.written.fromLogits === false && output.activation !== 'sigmoid';
 }
 
 /**
- * Outputs trained on Keras' probability losses (no `from_logits=True`) whose values can be negative, and
- * outputs under torch's NLLLoss that are not a log-softmax. Only where the output's last activation is
+ * Outputs trained on Keras' probability losses (no `from_logits=True`) whose values can be negative,
+ * outputs under torch's NLLLoss that are not a log-softmax, and under torch's BCELoss that can be negative. Only where the output's last activation is
  * known: its activation, or a dense or convolution layer with none (a Lambda or a custom layer is not).
  */
 export function misreadOutputs(model: ModelIR): MisreadOutput[] {
@@ -163,8 +170,9 @@ export function misreadOutputs(model: ModelIR): MisreadOutput[] {
     if (linear && !(output.activation === 'linear' || (layer && (layer.kind === 'dense' || isConvKind(layer.kind))))) return [];
     const words = linear ? 'no activation' : `a ${output.activation}`;
     const signed = output.activation === null || reachesBelowZero(output.activation);
-    if (model.framework === 'keras' && readsValuesAsProbabilities(output) && signed) return [{ output, loss, expects: loss.name === BINARY_LOSS ? 'sigmoid' : 'softmax', words, unbounded: linear }];
-    if (output.kind === 'nll' && output.activation !== 'log_softmax') return [{ output, loss, expects: 'log_softmax', words, unbounded: linear }];
+    if (model.framework === 'keras' && readsValuesAsProbabilities(output) && signed) return [{ output, loss, expects: loss.name === BINARY_LOSS ? 'sigmoid' : 'softmax', words, unbounded: linear, lossWords: loss.name }];
+    if (output.kind === 'nll' && output.activation !== 'log_softmax') return [{ output, loss, expects: 'log_softmax', words, unbounded: linear, lossWords: 'NLLLoss' }];
+    if (torchBceOnValues(model, output) && signed) return [{ output, loss, expects: 'sigmoid', words, unbounded: linear, lossWords: 'BCELoss' }];
     return [];
   });
 }
@@ -228,6 +236,9 @@ export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[
     }
     if (readsValuesAsProbabilities(output)) {
       notices.push({ severity: 'information', message: `${reads(output.activation)} and ${output.written?.name ?? 'its loss'} expects probabilities: Keras clips the values to [${PROBABILITY_CLIP}, 1 - ${PROBABILITY_CLIP}] before the log, and the probe computes it so (no gradient reaches the values outside).`, line: null });
+    }
+    if (torchBceOnValues(model, output)) {
+      notices.push({ severity: 'information', message: `${reads(output.activation)} and BCELoss expects probabilities: torch stops with an error on values outside [0, 1] ("all elements of input should be between 0 and 1"); the probe computes BCEWithLogitsLoss in its place.`, line: null });
     }
     const twice = appliedTwice(output);
     if (twice) notices.push({ severity: 'information', message: `${reads(twice)} and its loss applies a ${twice} of its own: the probe computes both, as the framework does (its gradient is the smaller for it).`, line: null });

@@ -14,7 +14,7 @@ import { flowOutliersClause } from './flow-outliers';
 import { familyTitle, initializerDoc, initializerStats, initializerTitle, type InitializerStats } from './initializers';
 import { assessKernelInit, type InitAssessment } from './judgement';
 import { layerInfo } from './layers';
-import { doubledOutputs, misreadOutputs, NLL_LOSS } from '../losses';
+import { doubledOutputs, misreadOutputs } from '../losses';
 import { consumersOf, effectiveActivation, isWeightLayer } from './model-walk';
 import { citeMarkdown, type ReferenceKey } from './references';
 
@@ -202,7 +202,10 @@ export function describeActivationHover(act: ActivationIR, layer: LayerIR, model
   const doubled = doubledOutputs(model).find((d) => d.first.kind === 'layer' && d.first.index === index);
   if (doubled) out.push(`**Here:** its loss, ${code(doubled.lossWords)}, applies a ${doubled.twice} of its own to this output, so the loss reads ${doubled.twice}(${doubled.twice}(x)) (GL105): give the loss the logits.`);
   const misread = misreadOutputs(model).find((m) => !m.loss.appliedFirst && m.output.activationLayer === index);
-  if (misread) out.push(`**Here:** its loss, ${code(misread.loss.name === NLL_LOSS ? 'NLLLoss' : misread.loss.name)}, reads ${misread.expects === 'log_softmax' ? 'log-probabilities' : 'probabilities'}, which this ${act.name} does not give (GL106): end the output in a ${misread.expects}${misread.expects === 'log_softmax' ? '' : ' or pass from_logits=True'}.`);
+  if (misread) {
+    const otherwise = misread.expects === 'log_softmax' ? '' : model.framework === 'torch' ? ' or use BCEWithLogitsLoss' : ' or pass from_logits=True';
+    out.push(`**Here:** its loss, ${code(misread.lossWords)}, reads ${misread.expects === 'log_softmax' ? 'log-probabilities' : 'probabilities'}, which this ${act.name} does not give (GL106): end the output in a ${misread.expects}${otherwise}.`);
+  }
   const rec = recommendedInit(act, model.framework);
   if (rec) out.push(`**Suited initializer:** Keras ${code(rec.keras)} · PyTorch ${code(rec.torch)} — ${rec.why}.`);
   const refs = references(a.references);

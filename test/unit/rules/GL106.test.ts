@@ -62,4 +62,22 @@ describe('GL106 loss-expects-probabilities (IR)', () => {
   });
 });
 
+describe('GL106 on torch BCELoss (IR)', () => {
+  it('reports BCELoss on an output that can be negative (torch stops with an error), not on a sigmoid or a ReLU', () => {
+    const model = buildModel({ framework: 'torch', layers: [dense(32), act('relu'), dense(1)] });
+    model.training.losses = [loss('binary_crossentropy')];
+    const [finding, ...rest] = check(model);
+    expect(rest).toEqual([]);
+    expect(defined(finding).message).toMatch(/^BCELoss \(train\.py:31\) reads probabilities, .* torch stops at the first batch/);
+    expect(defined(finding).whatIf?.ops).toEqual([{ op: 'set-activation', layerId: 'L2', activation: 'sigmoid' }]);
+    for (const activation of ['sigmoid', 'relu'] as const) {
+      const ended = buildModel({ framework: 'torch', layers: [dense(32), act('relu'), dense(1), act(activation)] });
+      ended.training.losses = [loss('binary_crossentropy')];
+      expect(check(ended), activation).toEqual([]);
+    }
+    model.training.losses = [loss('binary_crossentropy', { fromLogits: true })];
+    expect(check(model)).toEqual([]);
+  });
+});
+
 describeRuleFixtures('GL106');

@@ -88,6 +88,16 @@ describe('the loss on each output', () => {
     expect(quiet.map((n) => n.message).join('\n')).not.toMatch(/expects probabilities/);
   });
 
+  it("says torch's BCELoss stops on values outside [0, 1], where the probe computes BCEWithLogitsLoss in its place", () => {
+    const notices: ProbeNotice[] = [];
+    const model = torch('Detector').input([64]).dense(32, 'relu').dense(1).withLoss('binary_crossentropy').build();
+    expect(resolveLosses(model, notices).map((t) => t.kind)).toEqual(['binary-crossentropy-logits']);
+    expect(notices.map((n) => n.message).join('\n')).toMatch(/ends in no activation and BCELoss expects probabilities: torch stops with an error on values outside \[0, 1\]/);
+    const quiet: ProbeNotice[] = [];
+    resolveLosses(torch('Detector').input([64]).dense(32, 'relu').dense(1, 'sigmoid').withLoss('binary_crossentropy').build(), quiet);
+    expect(quiet.map((n) => n.message).join('\n')).not.toMatch(/BCELoss/);
+  });
+
   it("chooses from the activation where the training's losses do not decide", () => {
     const model = threeHeads().withLoss('mae', null).withLoss('huber', null).build();
     expect(kinds(model)).toEqual(['adv: binary-crossentropy', 'aux: categorical-crossentropy', 'latent: mse']);

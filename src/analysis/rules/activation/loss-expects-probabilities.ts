@@ -29,7 +29,9 @@ the activation that makes them:
 - Keras' \`categorical_crossentropy\`, \`sparse_categorical_crossentropy\` and \`binary_crossentropy\`
   (strings, functions or loss objects) without \`from_logits=True\`, on an output that can be
   negative: a \`Dense\` or convolution with no activation, or an activation such as tanh;
-- PyTorch's \`NLLLoss\` (\`F.nll_loss\`) on an output that is not a log-softmax: a softmax, or logits.
+- PyTorch's \`NLLLoss\` (\`F.nll_loss\`) on an output that is not a log-softmax: a softmax, or logits;
+- PyTorch's \`BCELoss\` (\`F.binary_cross_entropy\`) on an output that can be negative: torch stops with
+  an error at the first batch (\`all elements of input should be between 0 and 1\`).
 
 Only a loss known to read the model's own output counts (\`compile(loss=...)\`, a criterion called on
 the model's output); an output whose last activation the analyzer cannot see (a \`Lambda\`, a custom
@@ -126,9 +128,23 @@ function nllFinding(model: ModelIR, context: RuleContext, { output, loss, expect
   return { ...finding, file: site.file };
 }
 
+function bceFinding(model: ModelIR, context: RuleContext, { output, loss, expects, words, lossWords }: MisreadOutput): Finding {
+  const layer = lastActivated(model, output);
+  const site = siteOf(model, output);
+  const where = loss.at ? ` (${placeText(site.file, loss.at)})` : '';
+  const reads = loss.appliedFirst ? `the loss call applies ${words} to the output of '${model.name}'` : `${layerLabel(layer)} ends the output in ${words}`;
+  const finding = makeFinding(meta, model, context, {
+    message: `${lossWords}${where} reads probabilities, but ${reads}: torch stops at the first batch with a value outside [0, 1] ("all elements of input should be between 0 and 1"). End the output in a sigmoid, or use BCEWithLogitsLoss on it.`,
+    range: site.at,
+    related: loss.at ? [{ location: loss.at, message: `${lossWords} reads the output here` }] : [],
+    whatIf: loss.appliedFirst ? null : { title: `a sigmoid before ${lossWords}`, ops: [{ op: 'set-activation', layerId: layer.id, activation: expects }] },
+  });
+  return { ...finding, file: site.file };
+}
+
 export const rule: Rule = {
   meta,
   check(model, context) {
-    return misreadOutputs(model).map((misread) => (misread.expects === 'log_softmax' ? nllFinding(model, context, misread) : kerasFinding(model, context, misread)));
+    return misreadOutputs(model).map((misread) => (misread.expects === 'log_softmax' ? nllFinding(model, context, misread) : model.framework === 'torch' ? bceFinding(model, context, misread) : kerasFinding(model, context, misread)));
   },
 };
