@@ -34,6 +34,18 @@ export function appliedFirst(activation: ActivationName | null, output: tf.Tenso
   return output;
 }
 
+/**
+ * What a Keras probability loss on values that are not probabilities clips, as a share (no gradient
+ * passes it): of the values for the sparse and binary ones; of the examples (and positions) whose class's
+ * share of the sum is clipped for categorical_crossentropy, which then pass none at all.
+ */
+export function clippedShare(kind: LossKind, output: tf.Tensor, target: tf.Tensor): tf.Scalar {
+  const outside = (v: tf.Tensor) => tf.logicalOr(tf.less(v, EPSILON), tf.greater(v, 1 - EPSILON));
+  if (kind !== 'categorical-crossentropy-clipped') return tf.mean(tf.cast(outside(output), 'float32'));
+  const ofClass = tf.sum(tf.mul(target, tf.div(output, tf.sum(output, output.rank - 1, true))), output.rank - 1);
+  return tf.mean(tf.cast(outside(ofClass), 'float32'));
+}
+
 /** Mean loss over the batch (and positions) as a scalar, times `scale` (a product in float32, as tf.mul). */
 export function computeLoss(kind: LossKind, output: tf.Tensor, target: tf.Tensor, scale = 1): tf.Tensor {
   const fused = kind === 'categorical-crossentropy' ? crossentropyKernels(output, target, EPSILON, scale) : null;

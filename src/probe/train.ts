@@ -8,8 +8,8 @@ import { PROVISIONAL_VERDICT_EVERY, type BackendName, type ProbeLayerResult, typ
 import { layerLine, ProbeFailure } from './errors';
 import { makeInputs } from './data';
 import { buildNodes, type ProbeNode, type StepContext } from './layers';
-import { appliedFirst, computeLoss, makeTargets } from './loss';
-import { resolveLosses } from '../shared/losses';
+import { appliedFirst, clippedShare, computeLoss, makeTargets } from './loss';
+import { PROBABILITY_CLIP, readsValuesAsProbabilities, resolveLosses, type LossTerm } from '../shared/losses';
 import { measuredOn, StepMeter } from './metrics';
 import { LAYER_METRIC_KEYS, LAYER_METRICS, nullElsewhere, type LayerMetricKey, type LayerSeries } from '../shared/probe-metrics';
 import { buildOptimizer } from './optimizer';
@@ -35,6 +35,16 @@ export interface TrainHooks {
 const PARTIAL_EVERY_MS = 500;
 
 /** Seeds of the independent random streams of a run: weights, data, dropout masks. */
+/** What a Keras probability loss clipped at step 1 (clippedShare), in a note beside the one saying it clips. */
+function clippedNotice(term: LossTerm, share: number, output: string): ProbeNotice {
+  const percent = `${(100 * share).toFixed(0)} %`;
+  const message =
+    term.kind === 'categorical-crossentropy-clipped'
+      ? `At step 1 the loss clipped the class's share of ${output}'s sum in ${percent} of the examples: they passed no gradient.`
+      : `At step 1, ${percent} of ${output}'s values fell outside [${PROBABILITY_CLIP}, 1 - ${PROBABILITY_CLIP}], where the loss clips them: no gradient reached them.`;
+  return { severity: 'information', message, line: null };
+}
+
 function streams(seed: number): { weights: Rng; data: Rng; dropout: Rng } {
   return { weights: new Rng(seed * 3 + 1), data: new Rng(seed * 3 + 2), dropout: new Rng(seed * 3 + 3) };
 }
@@ -111,6 +121,9 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
       whatIfTitle: null,
       whatIf: null,
     });
+    // Keras' probability losses on values that are not probabilities: the share they clip at step 1.
+    const clippedTerms = lossTerms.flatMap((term, k) => (readsValuesAsProbabilities(term) ? [{ term, k }] : []));
+    let clipped: tf.Scalar[] = [];
     for (let step = 0; step < steps; step++) {
       if (hooks.isCancelled?.()) throw new ProbeFailure('cancelled', `probe cancelled after ${step} of ${steps} steps`);
       const xs = makeInputs(plan, batchSize, rng.data, options.rawInputMax);
@@ -124,9 +137,13 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
         // One loss is scaled as it is computed (the cross-entropy kernels take the scale); several, once summed.
         const alone = lossTerms.length === 1;
         const loss = lossTerms.map((t, k) => computeLoss(t.kind, appliedFirst(t.applied, outputs[t.index]!), ys[k]!, alone ? scale : 1)).reduce((sum, term) => tf.add(sum, term));
+        if (step === 0) clipped = clippedTerms.map(({ term, k }) => tf.keep(clippedShare(term.kind, appliedFirst(term.applied, outputs[term.index]!), ys[k]!)));
         return (alone || scale === 1 ? loss : tf.mul(loss, scale)) as tf.Scalar;
       }, vars);
       const gradList = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
+      clipped.forEach((share, i) => notices.push(clippedNotice(clippedTerms[i]!.term, share.dataSync()[0]!, plan.layers[clippedTerms[i]!.term.index]!.ir.name)));
+      tf.dispose(clipped);
+      clipped = [];
       optimizer.step(vars, gradList);
       const packed = meter.pack(value, kept, gradList, before);
       const numbers = meter.unpack(packed.dataSync());

@@ -130,7 +130,7 @@ export function appliedTwice(output: OutputLoss): 'softmax' | 'sigmoid' | null {
 }
 
 /** Whether the output trains on one of Keras' probability losses that reads it as it is, and it does not end in the activation that loss expects (GL106, the probe's note). */
-export function readsValuesAsProbabilities(output: OutputLoss): boolean {
+export function readsValuesAsProbabilities(output: Pick<LossTerm, 'kind' | 'activation'>): boolean {
   if (output.kind === 'categorical-crossentropy-clipped' || output.kind === 'sparse-crossentropy-clipped') return true;
   return output.kind === 'binary-crossentropy' && output.activation !== 'sigmoid';
 }

@@ -9,7 +9,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/probe/backend';
 import { computeLoss } from '../../src/probe/loss';
+import { runProbe } from '../../src/probe/run';
 import type { LossKind } from '../../src/shared/losses';
+import { probeOptions } from '../../src/shared/probe';
+import { extractedModels, modelNamed } from '../unit/extract/extract-helper';
 
 /** One example of three classes, its class 0, one value below zero. */
 const values = [0.5, -0.2, 0.3];
@@ -47,5 +50,29 @@ describe.each(['cpu', 'wasm'] as const)("Keras' probability losses on values (%s
     const probabilities = tf.softmax(tf.tensor2d([values]));
     const plain = computeLoss('categorical-crossentropy', probabilities, tf.tensor2d([target])).dataSync()[0]!;
     for (const kind of ['sparse-crossentropy-clipped', 'categorical-crossentropy-clipped'] as const) expect(computeLoss(kind, probabilities, tf.tensor2d([target])).dataSync()[0]).toBeCloseTo(plain, 5);
+  });
+});
+
+/** A Keras classifier whose last Dense has the activation given (none: logits) under a probability loss. */
+const classifier = (activation: string) => `
+from tensorflow import keras
+from tensorflow.keras import layers
+model = keras.Sequential([keras.Input(shape=(20,)), layers.Dense(64, activation="relu"), layers.Dense(5${activation})])
+model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+`;
+
+describe("the probe on a Keras probability loss that reads logits", () => {
+  it('notes the share of the values the loss clipped at step 1, and nothing of the kind on a softmax (clean twin)', async () => {
+    const noted = async (activation: string) => {
+      const outcome = await runProbe(modelNamed(await extractedModels(classifier(activation)), 'model'), probeOptions({ steps: 2, backend: 'cpu', seed: 3 }));
+      if (!outcome.ok) throw new Error(outcome.error.message);
+      return outcome.result.notices.map((n) => n.message).join('\n');
+    };
+    const logits = await noted('');
+    const share = /At step 1, (\d+) % of dense_1's values fell outside \[1e-7, 1 - 1e-7\]/.exec(logits);
+    // Zero-mean logits: about half are negative, more are clipped above 1.
+    expect(Number(share?.[1])).toBeGreaterThan(40);
+    expect(Number(share?.[1])).toBeLessThan(100);
+    expect(await noted(', activation="softmax"')).not.toMatch(/clip/);
   });
 });
