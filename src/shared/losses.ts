@@ -1,11 +1,13 @@
 /**
  * The loss on each output of a model, as the probe trains it, the prediction starts its backward pass
- * from it and GL105 reads it: the losses the code computes (TrainingIR.losses), each put on the output
+ * from it and GL105 and GL106 read it: the losses the code computes (TrainingIR.losses), each put on the output
  * written for it or made for it and shaped to the activation it reads the output through (the output's
  * own, or one the loss call applies first), else one chosen from that activation (softmax ->
  * cross-entropy, sigmoid -> binary cross-entropy, otherwise mean squared error). A loss that applies its
- * own softmax or sigmoid (torch's CrossEntropyLoss) to an output that already has one computes it twice,
- * and torch's NLLLoss takes minus the class's value of whatever it reads, as the framework does.
+ * own softmax or sigmoid (torch's CrossEntropyLoss) to an output that already has one computes it twice
+ * (GL105); torch's NLLLoss takes minus the class's value of whatever it reads, and Keras' probability
+ * losses clip whatever they read to [ε, 1 − ε], as the frameworks do (GL106 where the output is not what
+ * they expect).
  */
 import type { ActivationName, Framework, Location, LossIR, ModelIR } from './ir';
 import { reachesBelowZero } from './knowledge/activations';
@@ -156,8 +158,9 @@ function torchBceOnValues(model: ModelIR, output: OutputLoss): boolean {
 
 /**
  * Outputs trained on Keras' probability losses (no `from_logits=True`) whose values can be negative,
- * outputs under torch's NLLLoss that are not a log-softmax, and under torch's BCELoss that can be negative. Only where the output's last activation is
- * known: its activation, or a dense or convolution layer with none (a Lambda or a custom layer is not).
+ * under torch's NLLLoss that are not a log-softmax, and under torch's BCELoss that can be negative. Only
+ * where the output's last activation is known: its activation, or a dense or convolution layer with
+ * none (a Lambda or a custom layer is not).
  */
 export function misreadOutputs(model: ModelIR): MisreadOutput[] {
   // Most models train on no such loss: the outputs are read only when one is written.
