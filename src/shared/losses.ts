@@ -1,8 +1,8 @@
 /**
  * The loss on each output of a model, as the probe trains it, the prediction starts its backward pass
- * from it and GL105 and GL106 read it: the losses the code computes (TrainingIR.losses), each put on the output
- * written for it or made for it and shaped to the activation it reads the output through (the output's
- * own, or one the loss call applies first), else one chosen from that activation (softmax ->
+ * from it and GL105 and GL106 read it: the losses the code computes (TrainingIR.losses), each put on the
+ * output written for it or made for it and shaped to the activation it reads the output through (the
+ * output's own, or one the loss call applies first), else one chosen from that activation (softmax ->
  * cross-entropy, sigmoid -> binary cross-entropy, otherwise mean squared error). A loss that applies its
  * own softmax or sigmoid (torch's CrossEntropyLoss) to an output that already has one computes it twice
  * (GL105); torch's NLLLoss takes minus the class's value of whatever it reads, and Keras' probability
