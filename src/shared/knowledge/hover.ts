@@ -201,16 +201,21 @@ export function describeActivationHover(act: ActivationIR, layer: LayerIR, model
   const index = model.layers.indexOf(layer);
   const doubled = doubledOutputs(model).find((d) => d.first.kind === 'layer' && d.first.index === index);
   if (doubled) out.push(`**Here:** its loss, ${code(doubled.lossWords)}, applies a ${doubled.twice} of its own to this output, so the loss reads ${doubled.twice}(${doubled.twice}(x)) (GL105): give the loss the logits.`);
-  const misread = misreadOutputs(model).find((m) => !m.loss.appliedFirst && m.output.activationLayer === index);
-  if (misread) {
-    const otherwise = misread.expects === 'log_softmax' ? '' : model.framework === 'torch' ? ' or use BCEWithLogitsLoss' : ' or pass from_logits=True';
-    out.push(`**Here:** its loss, ${code(misread.lossWords)}, reads ${misread.expects === 'log_softmax' ? 'log-probabilities' : 'probabilities'}, which this ${act.name} does not give (GL106): end the output in a ${misread.expects}${otherwise}.`);
-  }
+  const misread = misreadLine(model, index, `this ${act.name}`);
+  if (misread) out.push(misread);
   const rec = recommendedInit(act, model.framework);
   if (rec) out.push(`**Suited initializer:** Keras ${code(rec.keras)} · PyTorch ${code(rec.torch)} — ${rec.why}.`);
   const refs = references(a.references);
   if (refs) out.push(refs);
   return out.join('\n\n');
+}
+
+/** GL106's line for the layer that ends an output its loss reads as (log-)probabilities it does not give; null elsewhere. */
+function misreadLine(model: ModelIR, index: number, what: string): string | null {
+  const misread = misreadOutputs(model).find((m) => !m.loss.appliedFirst && m.output.activationLayer === index);
+  if (!misread) return null;
+  const otherwise = misread.expects === 'log_softmax' ? '' : model.framework === 'torch' ? ' or use BCEWithLogitsLoss' : ' or pass from_logits=True';
+  return `**Here:** its loss, ${code(misread.lossWords)}, reads ${misread.expects === 'log_softmax' ? 'log-probabilities' : 'probabilities'}, which ${what} does not give (GL106): end the output in a ${misread.expects}${otherwise}.`;
 }
 
 function paramLine(value: number | null | undefined, label: string): string | null {
@@ -268,7 +273,10 @@ export function describeLayerHover(layer: LayerIR, model: ModelIR): string {
   const predicted = describePredictionSection(layer, model);
   const withPrediction = (text: string) => (predicted ? `${predicted}\n\n${text}` : text);
   if (layer.kind === 'activation' && layer.activation) return withPrediction(describeActivationHover(layer.activation, layer, model));
-  if (isWeightLayer(layer) && layer.kernelInit) return withPrediction(describeInitializerHover(layer, layer.kernelInit, model));
+  if (isWeightLayer(layer) && layer.kernelInit) {
+    const misread = layer.activation && layer.activation.name !== 'linear' ? null : misreadLine(model, model.layers.indexOf(layer), 'this layer, with no activation,');
+    return withPrediction([describeInitializerHover(layer, layer.kernelInit, model), misread].filter((part) => part !== null).join('\n\n'));
+  }
   return withPrediction(`### ${code(layer.className)}\n\nLayer kind: ${layer.kind}.`);
 }
 

@@ -150,6 +150,15 @@ describe('describeActivationHover', () => {
 });
 
 describe('describeLayerHover', () => {
+  it('says on an output layer with no activation when its loss reads probabilities (GL106), not when the loss takes logits', () => {
+    const model = buildModel({ layers: [dense(128, { activation: 'relu', fanIn: 784, fanOut: 128 }), dense(10, { fanIn: 128, fanOut: 10 })] });
+    model.training.losses = [{ name: 'sparse_categorical_crossentropy', fromLogits: false, at: null, onOutput: true, output: null, appliedFirst: null }];
+    expect(describeLayerHover(model.layers[1]!, model)).toContain('its loss, `sparse_categorical_crossentropy`, reads probabilities, which this layer, with no activation, does not give (GL106): end the output in a softmax or pass from_logits=True.');
+    expect(describeLayerHover(model.layers[0]!, model)).not.toContain('GL106');
+    model.training.losses = [{ name: 'sparse_categorical_crossentropy', fromLogits: true, at: null, onOutput: true, output: null, appliedFirst: null }];
+    expect(describeLayerHover(model.layers[1]!, model)).not.toContain('GL106');
+  });
+
   it('explains BatchNorm with the momentum conventions and notes a redundant bias', () => {
     const model = buildModel({ layers: [dense(64, { fanIn: 32, fanOut: 64 }), layerOf('batchnorm', { className: 'layers.BatchNormalization', detail: { norm: { momentum: 0.99 } } }), act('relu')] });
     const md = describeLayerHover(model.layers[1]!, model);
