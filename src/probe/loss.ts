@@ -10,11 +10,16 @@ import { crossentropyKernels } from './crossentropy';
 
 const EPSILON = PROBABILITY_CLIP;
 
-/** Random targets of the output's shape that fit the loss: one-hot classes, 0/1 labels or N(0,1). */
-export function makeTargets(kind: LossKind, outShape: number[], batch: number, rng: Rng): tf.Tensor {
+/**
+ * Random targets of the output's shape that fit the loss: one-hot classes, 0/1 labels or N(0,1). A
+ * softmax output gets one-hot classes whatever its loss (Keras' binary_crossentropy on a softmax is
+ * trained on one-hot labels: the softmax allows no other).
+ */
+export function makeTargets(kind: LossKind, activation: ActivationName | null, outShape: number[], batch: number, rng: Rng): tf.Tensor {
   const shape = [batch, ...outShape];
   const count = shape.reduce((a, b) => a * b, 1);
-  if (kind === 'binary-crossentropy' || kind === 'binary-crossentropy-logits') return tf.tensor(rng.fill(count, () => (rng.next() < 0.5 ? 0 : 1)), shape);
+  const binary = kind === 'binary-crossentropy' || kind === 'binary-crossentropy-logits';
+  if (binary && activation !== 'softmax') return tf.tensor(rng.fill(count, () => (rng.next() < 0.5 ? 0 : 1)), shape);
   if (kind === 'mse' || kind === 'mae' || kind === 'huber') return tf.tensor(rng.normalInto(new Float32Array(count)), shape);
   const classes = outShape[outShape.length - 1]!;
   const values = new Float32Array(count);

@@ -127,7 +127,7 @@ export async function trainModel(model: ModelIR, options: ProbeOptions, backend:
     for (let step = 0; step < steps; step++) {
       if (hooks.isCancelled?.()) throw new ProbeFailure('cancelled', `probe cancelled after ${step} of ${steps} steps`);
       const xs = makeInputs(plan, batchSize, rng.data, options.rawInputMax);
-      const ys = lossTerms.map((t) => makeTargets(t.kind, plan.layers[t.index]!.outShape, batchSize, rng.data));
+      const ys = lossTerms.map((t) => makeTargets(t.kind, t.activation, plan.layers[t.index]!.outShape, batchSize, rng.data));
       const before = meter.snapshot();
       let kept: tf.Tensor[] = [];
       const ctx: StepContext = { training: true, rng: rng.dropout };

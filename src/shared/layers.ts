@@ -104,6 +104,12 @@ export function lastLayerOnPath(model: { readonly layers: readonly LayerIR[]; re
   return null;
 }
 
+/** Classes (or labels) an output holds: the width of layer `index` or of the nearest layer before it that has one. */
+export function outputWidth(model: { readonly layers: readonly LayerIR[]; readonly isGraph: boolean }, index: number): number | null {
+  const at = lastLayerOnPath(model, index, (layer) => layer.units !== null);
+  return at === null ? null : model.layers[at]!.units;
+}
+
 /** The class name of an Input layer that stands for random numbers a torch forward draws (torch.randn_like(std)). */
 export const NOISE_INPUT = 'noise';
 

@@ -11,7 +11,7 @@
  */
 import type { ActivationName, Framework, Location, LossIR, ModelIR } from './ir';
 import { reachesBelowZero } from './knowledge/activations';
-import { isConvKind, lastLayerOnPath, modelOutputs } from './layers';
+import { isConvKind, lastLayerOnPath, modelOutputs, outputWidth } from './layers';
 import type { ProbeNotice } from './probe';
 
 /**
@@ -134,8 +134,12 @@ export function appliedTwice(output: OutputLoss): 'softmax' | 'sigmoid' | null {
 /** Whether the output trains on one of Keras' probability losses that reads it as it is, and it does not end in the activation that loss expects (GL106, the probe's note). */
 export function readsValuesAsProbabilities(output: Pick<LossTerm, 'kind' | 'activation'>): boolean {
   if (output.kind === 'categorical-crossentropy-clipped' || output.kind === 'sparse-crossentropy-clipped') return true;
-  return output.kind === 'binary-crossentropy' && output.activation !== 'sigmoid';
+  return output.kind === 'binary-crossentropy' && !withinZeroOne(output.activation);
 }
+
+/** Activations whose values lie in [0, 1]: a probability loss reads them as they are. */
+const WITHIN_ZERO_ONE: ReadonlySet<ActivationName> = new Set(['sigmoid', 'hard_sigmoid', 'softmax']);
+const withinZeroOne = (activation: ActivationName | null): boolean => activation !== null && WITHIN_ZERO_ONE.has(activation);
 
 /** An output whose loss, known to read it, expects probabilities or log-probabilities it does not get (GL106, and the activation's hover). */
 export interface MisreadOutput {
@@ -153,7 +157,7 @@ export interface MisreadOutput {
 
 /** torch's BCELoss on an output that does not end in a sigmoid: torch stops with an error on values outside [0, 1]. */
 function torchBceOnValues(model: ModelIR, output: OutputLoss): boolean {
-  return model.framework === 'torch' && output.written !== null && familyOf(output.written) === 'binary' && output.written.fromLogits === false && output.activation !== 'sigmoid';
+  return model.framework === 'torch' && output.written !== null && familyOf(output.written) === 'binary' && output.written.fromLogits === false && !withinZeroOne(output.activation);
 }
 
 /**
@@ -177,6 +181,30 @@ export function misreadOutputs(model: ModelIR): MisreadOutput[] {
     if (output.kind === 'nll' && output.activation !== 'log_softmax') return [{ output, loss, expects: 'log_softmax', words, unbounded: linear, lossWords: 'NLLLoss' }];
     if (torchBceOnValues(model, output) && signed) return [{ output, loss, expects: 'sigmoid', words, unbounded: linear, lossWords: 'BCELoss' }];
     return [];
+  });
+}
+
+/** A softmax output of three classes or more trained on binary cross-entropy (GL107, the probe's note, the softmax's hover). */
+export interface BinaryOnSoftmax {
+  output: OutputLoss;
+  loss: LossIR;
+  classes: number;
+  /** The loss in the words the code uses: torch's criterion, or Keras' name. */
+  lossWords: string;
+}
+
+/**
+ * Outputs that end in a softmax over C >= 3 classes and train on binary cross-entropy, which scores each
+ * class as an independent 0/1 label (at two classes it is cross-entropy exactly).
+ */
+export function binaryOnSoftmax(model: ModelIR): BinaryOnSoftmax[] {
+  if (!model.training.losses.some((loss) => loss.onOutput === true && familyOf(loss) === 'binary')) return [];
+  return outputLosses(model).flatMap((output): BinaryOnSoftmax[] => {
+    const loss = output.written;
+    if (loss?.onOutput !== true || output.kind !== 'binary-crossentropy' || output.activation !== 'softmax') return [];
+    const classes = outputWidth(model, output.activationLayer ?? output.index);
+    if (classes === null || classes < 3) return [];
+    return [{ output, loss, classes, lossWords: model.framework === 'torch' ? 'BCELoss' : loss.name }];
   });
 }
 
@@ -240,6 +268,9 @@ export function resolveLosses(model: ModelIR, notices: ProbeNotice[]): LossTerm[
     if (readsValuesAsProbabilities(output)) {
       notices.push({ severity: 'information', message: `${reads(output.activation)} and ${output.written?.name ?? 'its loss'} expects probabilities: Keras clips the values to [${PROBABILITY_CLIP}, 1 - ${PROBABILITY_CLIP}] before the log, and the probe computes it so (no gradient reaches the values outside).`, line: null });
     }
+    if (output.kind === 'binary-crossentropy' && output.activation === 'softmax') {
+      notices.push({ severity: 'information', message: `${reads(output.activation)} and binary cross-entropy scores each class as an independent 0/1 label: the probe trains it on one-hot labels, as the softmax's data must be (its gradient is about 1/(C-1)^2 of cross-entropy's at C classes).`, line: null });
+    }
     if (torchBceOnValues(model, output)) {
       notices.push({ severity: 'information', message: `${reads(output.activation)} and BCELoss expects probabilities: torch stops with an error on values outside [0, 1] ("all elements of input should be between 0 and 1"); the probe computes BCEWithLogitsLoss in its place.`, line: null });
     }
@@ -276,7 +307,7 @@ function categoricalLoss(activation: ActivationName | null): LossKind {
 }
 
 function binaryLoss(activation: ActivationName | null): LossKind {
-  return activation === 'sigmoid' ? 'binary-crossentropy' : 'binary-crossentropy-logits';
+  return withinZeroOne(activation) ? 'binary-crossentropy' : 'binary-crossentropy-logits';
 }
 
 /** sigma(0.5)^2 and (1 - sigma(0.5))^2 averaged: E[(sigma(sigma(0)) - y)^2] over 0/1 labels. */
@@ -307,6 +338,9 @@ export function headGradientSquare(kind: LossKind, activation: ActivationName | 
       // On a softmax: the loss's own softmax of near-uniform probabilities, then the output's Jacobian (1/C).
       return (perPosition * (c - 1)) / c ** (activation === 'softmax' ? 3 : 1);
     case 'binary-crossentropy':
+      // On a softmax (one-hot labels, each unit a 0/1 label): (1 - C t)/(C - 1) on the probabilities, 1/C of
+      // it through the softmax at uniform probabilities, 1/(C (C - 1)) in all: 1/(C - 1)^2 of cross-entropy's.
+      if (activation === 'softmax') return c > 1 ? perPosition / (c * (c - 1)) : null;
       return activation === 'sigmoid' ? perPosition / (4 * c) : null;
     case 'categorical-crossentropy-clipped':
     case 'sparse-crossentropy-clipped':

@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/probe/backend';
-import { computeLoss } from '../../src/probe/loss';
+import { computeLoss, makeTargets } from '../../src/probe/loss';
+import { Rng } from '../../src/probe/rng';
 import { runProbe } from '../../src/probe/run';
 import type { LossKind } from '../../src/shared/losses';
 import { probeOptions } from '../../src/shared/probe';
@@ -74,5 +75,13 @@ describe("the probe on a Keras probability loss that reads logits", () => {
     expect(Number(share?.[1])).toBeGreaterThan(40);
     expect(Number(share?.[1])).toBeLessThan(100);
     expect(await noted(', activation="softmax"')).not.toMatch(/clip/);
+  });
+});
+
+describe('targets', () => {
+  it('are one-hot rows for a softmax under binary cross-entropy (the softmax allows no other labels), independent 0/1 labels elsewhere', () => {
+    const rowSums = (activation: 'softmax' | 'sigmoid') => [...tf.sum(makeTargets('binary-crossentropy', activation, [10], 64, new Rng(5)), 1).dataSync()];
+    expect(new Set(rowSums('softmax'))).toEqual(new Set([1]));
+    expect(new Set(rowSums('sigmoid')).size).toBeGreaterThan(1);
   });
 });

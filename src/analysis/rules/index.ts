@@ -6,6 +6,7 @@ import { rule as missingNonlinearity } from './activation/missing-nonlinearity';
 import { rule as seluWithoutSelfNormalization } from './activation/selu-without-self-normalization';
 import { rule as activationAppliedTwice } from './activation/activation-applied-twice';
 import { rule as lossExpectsProbabilities } from './activation/loss-expects-probabilities';
+import { rule as binaryLossOnSoftmax } from './activation/binary-loss-on-softmax';
 import { rule as constantWeightInit } from './initialization/constant-weight-init';
 import { rule as initActivationMismatch } from './initialization/init-activation-mismatch';
 import { rule as initScaleOff } from './initialization/init-scale-off';
@@ -23,6 +24,7 @@ export const RULES: readonly Rule[] = [
   seluWithoutSelfNormalization,
   activationAppliedTwice,
   lossExpectsProbabilities,
+  binaryLossOnSoftmax,
   constantWeightInit,
   initActivationMismatch,
   initScaleOff,

@@ -14,7 +14,7 @@ import { flowOutliersClause } from './flow-outliers';
 import { familyTitle, initializerDoc, initializerStats, initializerTitle, type InitializerStats } from './initializers';
 import { assessKernelInit, type InitAssessment } from './judgement';
 import { layerInfo } from './layers';
-import { doubledOutputs, misreadOutputs } from '../losses';
+import { binaryOnSoftmax, doubledOutputs, misreadOutputs } from '../losses';
 import { consumersOf, effectiveActivation, isWeightLayer } from './model-walk';
 import { citeMarkdown, type ReferenceKey } from './references';
 
@@ -203,6 +203,8 @@ export function describeActivationHover(act: ActivationIR, layer: LayerIR, model
   if (doubled) out.push(`**Here:** its loss, ${code(doubled.lossWords)}, applies a ${doubled.twice} of its own to this output, so the loss reads ${doubled.twice}(${doubled.twice}(x)) (GL105): give the loss the logits.`);
   const misread = misreadLine(model, index, `this ${act.name}`);
   if (misread) out.push(misread);
+  const binary = binaryOnSoftmax(model).find((b) => b.output.activationLayer === index);
+  if (binary) out.push(`**Here:** its loss, ${code(binary.lossWords)}, scores each of the ${binary.classes} classes as an independent 0/1 label, which this softmax does not give (GL107): its gradient is about 1/${binary.classes - 1}^2 of cross-entropy's; use a cross-entropy over the classes.`);
   const rec = recommendedInit(act, model.framework);
   if (rec) out.push(`**Suited initializer:** Keras ${code(rec.keras)} · PyTorch ${code(rec.torch)} — ${rec.why}.`);
   const refs = references(a.references);

@@ -141,6 +141,16 @@ describe('describeActivationHover', () => {
     expect(describeActivationHover(defined(sigmoid.layers[1]!.activation), sigmoid.layers[1]!, sigmoid)).not.toContain('GL106');
   });
 
+  it('says when a softmax over several classes trains on binary cross-entropy (GL107), not at two classes', () => {
+    const model = buildModel({ layers: [dense(64, { activation: 'relu' }), dense(10, { activation: 'softmax' })] });
+    model.training.losses = [{ name: 'binary_crossentropy', fromLogits: false, at: null, onOutput: true, output: null, appliedFirst: null }];
+    const output = model.layers[1]!;
+    expect(describeActivationHover(defined(output.activation), output, model)).toContain('its loss, `binary_crossentropy`, scores each of the 10 classes as an independent 0/1 label, which this softmax does not give (GL107): its gradient is about 1/9^2');
+    const two = buildModel({ layers: [dense(64, { activation: 'relu' }), dense(2, { activation: 'softmax' })] });
+    two.training.losses = model.training.losses;
+    expect(describeActivationHover(defined(two.layers[1]!.activation), two.layers[1]!, two)).not.toContain('GL107');
+  });
+
   it('shows the leaky slope in use', () => {
     const model = buildModel({ framework: 'torch', layers: [dense(32, { fanIn: 16, fanOut: 32 }), act('leaky_relu', { className: 'nn.LeakyReLU' })] });
     const layer = model.layers[1]!;

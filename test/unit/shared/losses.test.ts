@@ -98,6 +98,14 @@ describe('the loss on each output', () => {
     expect(quiet.map((n) => n.message).join('\n')).not.toMatch(/BCELoss/);
   });
 
+  it('reads a softmax as probabilities under a binary cross-entropy (no clipping note, no error note), in Keras and torch', () => {
+    const notices: ProbeNotice[] = [];
+    const kerasModel = keras('Tagger').input([16]).dense(32, 'relu').dense(10, 'softmax').withLoss('binary_crossentropy').build();
+    const torchModel = torch('Tagger').input([16]).dense(32, 'relu').dense(10, 'softmax').withLoss('binary_crossentropy').build();
+    expect([...resolveLosses(kerasModel, notices), ...resolveLosses(torchModel, notices)].map((t) => t.kind)).toEqual(['binary-crossentropy', 'binary-crossentropy']);
+    expect(notices.map((n) => n.message).join('\n')).not.toMatch(/expects probabilities/);
+  });
+
   it("chooses from the activation where the training's losses do not decide", () => {
     const model = threeHeads().withLoss('mae', null).withLoss('huber', null).build();
     expect(kinds(model)).toEqual(['adv: binary-crossentropy', 'aux: categorical-crossentropy', 'latent: mse']);
@@ -129,6 +137,10 @@ describe('the gradient a head gets from its loss', () => {
     expect(headGradientSquare('sparse-crossentropy-clipped', null, 10, 1, 1)).toBeNull();
     expect(headGradientSquare('categorical-crossentropy-clipped', 'tanh', 10, 1, 1)).toBeNull();
     expect(headGradientSquare('binary-crossentropy', null, 1, 1, 1)).toBeNull();
+  });
+
+  it('is 1/(C (C - 1)) for binary cross-entropy on a softmax of one-hot labels, 1/(C - 1)^2 of cross-entropy\'s (PyTorch: 0.0111 at 10 classes)', () => {
+    expect(headGradientSquare('binary-crossentropy', 'softmax', 10, 1, 1)).toBeCloseTo(1 / 90, 12);
   });
 
   it("takes Huber's slope of 1 beyond an error of 1", () => {

@@ -5,12 +5,12 @@
  * where the probe, the prediction and the activation's hover read it too.
  */
 import type { Fix, RelatedInfo } from '../../../shared/findings';
+import { outputWidth } from '../../../shared/layers';
 import { doubledOutputs } from '../../../shared/losses';
 import type { Rule, RuleMeta } from '../types';
 import { deleteLayerEdit } from '../helpers/delete-layer-edit';
 import { layerLabel } from '../helpers/layer-label';
 import { makeFinding } from '../helpers/make-finding';
-import { widthAt } from '../helpers/output-width';
 import { placeText } from '../helpers/place-text';
 
 const meta: RuleMeta = {
@@ -81,7 +81,7 @@ export const rule: Rule = {
       const { at } = loss;
       const related: RelatedInfo[] = at ? [{ location: at, message: `${lossWords} applies a ${twice} of its own here` }] : [];
       const where = at ? `, ${placeText(model.file, at)}` : '';
-      const effect = `so the loss reads ${twice}(${twice}(x)): ${consequence(twice, widthAt(model, first.kind === 'layer' ? first.index : index))}`;
+      const effect = `so the loss reads ${twice}(${twice}(x)): ${consequence(twice, outputWidth(model, first.kind === 'layer' ? first.index : index))}`;
       if (first.kind === 'call') {
         // The loss call applies the first one: reported where it does, in the training code's file.
         const finding = makeFinding(meta, model, context, {

@@ -7,12 +7,12 @@
  */
 import type { LayerIR, Location, ModelIR } from '../../../shared/ir';
 import type { Finding, Fix, RelatedInfo } from '../../../shared/findings';
+import { outputWidth } from '../../../shared/layers';
 import { BINARY_LOSS, misreadOutputs, PROBABILITY_CLIP, SPARSE_CATEGORICAL_LOSS, type MisreadOutput, type OutputLoss } from '../../../shared/losses';
 import type { Rule, RuleContext, RuleMeta } from '../types';
 import { kerasActivationEdit } from '../helpers/keras-activation-edit';
 import { layerLabel } from '../helpers/layer-label';
 import { makeFinding } from '../helpers/make-finding';
-import { widthAt } from '../helpers/output-width';
 import { placeText } from '../helpers/place-text';
 
 const meta: RuleMeta = {
@@ -113,7 +113,7 @@ function nllFinding(model: ModelIR, context: RuleContext, { output, loss, expect
   const site = siteOf(model, output);
   const related: RelatedInfo[] = loss.at ? [{ location: loss.at, message: 'NLLLoss reads the output here' }] : [];
   const where = loss.at ? ` (${placeText(site.file, loss.at)})` : '';
-  const classes = widthAt(model, output.index);
+  const classes = outputWidth(model, output.index);
   const consequence =
     output.activation === 'softmax'
       ? `minus the right class's probability: its gradient on the logits is about 1/${classes !== null && classes > 1 ? `${classes}^2` : 'C^2'} of cross-entropy's, and an example the model gets confidently wrong gets almost none`
