@@ -1,13 +1,13 @@
 /**
  * The loss on each output of a model, as the probe trains it, the prediction starts its backward pass
- * from it and GL105 and GL106 read it: the losses the code computes (TrainingIR.losses), each put on the
+ * from it and GL105-GL107 read it: the losses the code computes (TrainingIR.losses), each put on the
  * output written for it or made for it and shaped to the activation it reads the output through (the
  * output's own, or one the loss call applies first), else one chosen from that activation (softmax ->
  * cross-entropy, sigmoid -> binary cross-entropy, otherwise mean squared error). A loss that applies its
  * own softmax or sigmoid (torch's CrossEntropyLoss) to an output that already has one computes it twice
  * (GL105); torch's NLLLoss takes minus the class's value of whatever it reads, and Keras' probability
  * losses clip whatever they read to [ε, 1 − ε], as the frameworks do (GL106 where the output is not what
- * they expect).
+ * they expect); binary cross-entropy on a softmax scores each class as its own label (GL107).
  */
 import type { ActivationName, Framework, Location, LossIR, ModelIR } from './ir';
 import { reachesBelowZero } from './knowledge/activations';
