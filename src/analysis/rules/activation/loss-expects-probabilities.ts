@@ -1,9 +1,9 @@
 /**
  * GL106: an output trained on a loss that reads probabilities (or log-probabilities) but does not end
  * in the activation that makes them: Keras' cross-entropies without `from_logits=True` on an output of
- * either sign, torch's NLLLoss on anything but a log-softmax. The mirror of GL105. Which loss each output
- * trains on, and what that loss computes there, is decided in one place (shared/losses.ts), where the
- * probe (which computes what the framework computes) and the prediction read it too.
+ * either sign, torch's NLLLoss on anything but a log-softmax, torch's BCELoss on an output of either sign.
+ * The mirror of GL105. Which outputs these are is decided in one place (shared/losses.ts misreadOutputs),
+ * where the hovers read it too, beside what the probe computes on them (what the framework computes).
  */
 import type { LayerIR, Location, ModelIR } from '../../../shared/ir';
 import type { Finding, Fix, RelatedInfo } from '../../../shared/findings';
