@@ -16,6 +16,8 @@ A case file defines CASES, a list of dicts:
           and "probeLoss" names the loss the probe must report for it
   applied (optional, with losses) per output, the activation the training's loss call applies to it
           first ("softmax", "sigmoid", "log_softmax" over the last axis, or null)
+  oneHot  (optional, with losses) per output, whether its BCELoss targets are one-hot rows (a softmax's
+          labels, as the probe draws them for a softmax) rather than independent 0/1 labels
 
 For every case this runs the probe's procedure with PyTorch's own default initialization: a batch of
 32 standardized Gaussian inputs (integer tokens for an Embedding), N(0, 1) targets of the output's
@@ -53,10 +55,13 @@ def case_loss(case, output, generator):
     outputs = output if isinstance(output, tuple) else (output,)
     total = 0
     applied = case.get("applied", [None] * len(case["losses"]))
-    for name, out, first in zip(case["losses"], outputs, applied):
+    one_hot = case.get("oneHot", [False] * len(case["losses"]))
+    for name, out, first, rows in zip(case["losses"], outputs, applied, one_hot):
         criterion = getattr(torch.nn, name)()
         if name in ("CrossEntropyLoss", "NLLLoss"):
             target = torch.randint(0, out.shape[-1], out.shape[:-1], generator=generator)
+        elif rows:
+            target = torch.nn.functional.one_hot(torch.randint(0, out.shape[-1], out.shape[:-1], generator=generator), out.shape[-1]).float()
         elif name in ("BCELoss", "BCEWithLogitsLoss"):
             target = torch.randint(0, 2, out.shape, generator=generator).float()
         else:

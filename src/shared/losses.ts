@@ -84,8 +84,10 @@ function familyFor(activation: ActivationName | null): LossFamily | null {
  * The loss each output trains on, of `losses` (known ones): the one written for its name (Keras'
  * `loss={'name': ...}`); else the only other one; or, when the training adds several (a GAN
  * discriminator's BCELoss on its sigmoid head and CrossEntropyLoss on its softmax head, Keras'
- * `loss=[...]`), the one made for the output's activation, and for other outputs the one no such output
- * takes, when that is one. Null where the code does not decide.
+ * `loss=[...]`), the one made for the output's activation; an output with none takes the one regression
+ * loss left (a linear head's MSELoss), and the others the one loss left after that (a softmax head's
+ * BCELoss beside a linear head's MSELoss), else the one no output made for it takes. Null where the code
+ * does not decide.
  */
 function assignLosses(losses: readonly LossIR[], activations: readonly (ActivationName | null)[], names: readonly string[]): (LossIR | null)[] {
   const named = names.map((name) => losses.find((l) => l.output === name) ?? null);
@@ -98,8 +100,15 @@ function assignLosses(losses: readonly LossIR[], activations: readonly (Activati
     return fitting.length === 1 ? fitting[0]! : null;
   });
   const untaken = rest.filter((l) => !matched.includes(l));
-  return matched.map((loss) => loss ?? (untaken.length === 1 ? untaken[0]! : null));
+  const only = (candidates: readonly LossIR[]) => (candidates.length === 1 ? candidates[0]! : untaken.length === 1 ? untaken[0]! : null);
+  const regression = untaken.filter((l) => REGRESSION_FAMILIES.has(familyOf(l)));
+  const linear = matched.map((loss, k) => loss ?? (familyFor(activations[k] ?? null) === null ? only(regression) : null));
+  const left = untaken.filter((l) => !linear.includes(l));
+  return linear.map((loss) => loss ?? only(left));
 }
+
+/** The families a head with no softmax or sigmoid is trained on. */
+const REGRESSION_FAMILIES: ReadonlySet<LossFamily | null> = new Set<LossFamily | null>(['mse', 'mae', 'huber']);
 
 /** One output of a model and the loss it trains on. */
 export interface OutputLoss extends LossTerm {

@@ -6,8 +6,10 @@ gradient); a two-head regressor whose sigmoid head trains under BCEWithLogitsLos
 beside a linear head under MSELoss; and a softmax head under NLLLoss, which expects log-probabilities and
 on probabilities computes -p (its head gets about 1/C^2 of cross-entropy's gradient) beside a linear
 head; and a linear head whose loss call applies F.softmax before CrossEntropyLoss (the softmax twice,
-at the call). Each source holds the training code the analyzer reads the criteria from (never run: the
-loop is in a function)."""
+at the call); and a softmax head over 50 classes under BCELoss of one-hot labels (each class scored as its
+own 0/1 label: about 1/(C-1)^2 of cross-entropy's gradient) beside a linear head under MSELoss. Each
+source holds the training code the analyzer reads the criteria from (never run: the loop is in a
+function)."""
 
 CASES = [
     {
@@ -207,6 +209,45 @@ def train(loader):
         optimizer.zero_grad()
         tag, box = model(x)
         loss = tag_loss(F.softmax(tag, dim=1), tags) + box_loss(box, boxes)
+        loss.backward()
+        optimizer.step()
+""",
+    },
+    {
+        "name": "a softmax head over 50 classes under BCELoss of one-hot labels beside a linear head under MSELoss",
+        "model": "Classifier",
+        "layout": "channels_last",
+        "inputs": [{"shape": [32]}],
+        "losses": ["BCELoss", "MSELoss"],
+        "oneHot": [True, False],
+        "probeLoss": "binary-crossentropy + mse",
+        "source": """import torch
+from torch import nn
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU())
+        self.classes = nn.Sequential(nn.Linear(64, 50), nn.Softmax(dim=1))
+        self.offset = nn.Linear(64, 2)
+
+    def forward(self, x):
+        h = self.trunk(x)
+        return self.classes(h), self.offset(h)
+
+
+model = Classifier()
+class_loss = nn.BCELoss()
+offset_loss = nn.MSELoss()
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+
+def train(loader):
+    for x, onehot, offsets in loader:
+        optimizer.zero_grad()
+        probabilities, offset = model(x)
+        loss = class_loss(probabilities, onehot) + offset_loss(offset, offsets)
         loss.backward()
         optimizer.step()
 """,

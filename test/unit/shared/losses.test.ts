@@ -106,6 +106,11 @@ describe('the loss on each output', () => {
     expect(notices.map((n) => n.message).join('\n')).not.toMatch(/expects probabilities/);
   });
 
+  it("gives a linear head the one regression loss and a softmax head the loss left (BCELoss beside MSELoss), not the softmax's own", () => {
+    const model = torch('Classifier').input([32]).asGraph().dense(64, 'relu', { name: 'trunk' }).dense(50, 'softmax', { name: 'classes', inputs: ['trunk'] }).dense(2, undefined, { name: 'offset', inputs: ['trunk'] }).withLoss('binary_crossentropy', false).withLoss('mse', null).build();
+    expect(kinds(model)).toEqual(['classes: binary-crossentropy', 'offset: mse']);
+  });
+
   it("chooses from the activation where the training's losses do not decide", () => {
     const model = threeHeads().withLoss('mae', null).withLoss('huber', null).build();
     expect(kinds(model)).toEqual(['adv: binary-crossentropy', 'aux: categorical-crossentropy', 'latent: mse']);
