@@ -43,7 +43,7 @@ import { attentionFans, backboneOutput, convolutionTaps, perDim, propagateShapes
 import { BACKBONE_FEATURE_MEAN, BACKBONE_FEATURE_SECOND_MOMENT, backboneNotModelled, frozenBackboneNote } from '../backbone';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
 import { mapPacked } from '../packed';
-import { headGradientSquare, PROBABILITY_CLIP, resolveLosses } from '../losses';
+import { headGradientSquare, PROBABILITY_CLIP, readsValuesAsProbabilities, resolveLosses } from '../losses';
 
 export interface LayerPrediction {
   layerId: string;
@@ -1091,7 +1091,13 @@ function headGradientScales(model: ModelIR, layers: readonly LayerIR[], nodes: r
     const positions = known ? known.reduce((n, d) => n * d, 1) / units : out.positions;
     const square = headGradientSquare(term.kind, term.activation, units, positions, out.q);
     const head = layers[term.index] ?? null;
-    if (square === null) throw new Unpropagatable(`the loss on ${head ? layerLabel(head) : 'an output'} reads values that are not probabilities as probabilities (clipped to [${PROBABILITY_CLIP}, 1 - ${PROBABILITY_CLIP}]): its gradient depends on the values nearest zero`, head);
+    if (square === null) {
+      const on = head ? layerLabel(head) : 'an output';
+      const why = readsValuesAsProbabilities(term)
+        ? `the loss on ${on} reads values that are not probabilities as probabilities (clipped to [${PROBABILITY_CLIP}, 1 - ${PROBABILITY_CLIP}]): its gradient depends on the values nearest zero`
+        : `the prediction does not model ${term.kind} on ${term.activation ? `a ${term.activation}` : 'no activation'} (${on})`;
+      throw new Unpropagatable(why, head);
+    }
     return square;
   });
   const largest = Math.max(...squares);

@@ -8,6 +8,8 @@ import { headGradientSquare, resolveLosses } from '../../../src/shared/losses';
 import type { ProbeNotice } from '../../../src/shared/probe';
 import type { ActivationName } from '../../../src/shared/ir';
 import { keras, torch } from '../../probe/ir-builder';
+import { predictPropagation } from '../../../src/shared/knowledge/propagation';
+import { extractedModels, modelNamed } from '../extract/extract-helper';
 import { defined } from '../../defined';
 
 /** A trunk with a sigmoid head, a softmax head and a linear head, as a GAN discriminator returns them. */
@@ -142,6 +144,25 @@ describe('the gradient a head gets from its loss', () => {
     expect(headGradientSquare('sparse-crossentropy-clipped', null, 10, 1, 1)).toBeNull();
     expect(headGradientSquare('categorical-crossentropy-clipped', 'tanh', 10, 1, 1)).toBeNull();
     expect(headGradientSquare('binary-crossentropy', null, 1, 1, 1)).toBeNull();
+  });
+
+  it('leaves a second head it does not model unpredicted, saying why: clipped values, or a loss on an activation it has no scale for', async () => {
+    const reason = async (activation: string) => {
+      const source = `from tensorflow import keras
+from tensorflow.keras import layers
+inputs = keras.Input(shape=(16,))
+trunk = layers.Dense(32, activation="relu")(inputs)
+flag = layers.Dense(1, ${activation}name="flag")(trunk)
+offset = layers.Dense(2, name="offset")(trunk)
+model = keras.Model(inputs, [flag, offset])
+model.compile(optimizer="adam", loss={"flag": "binary_crossentropy", "offset": "mse"})
+`;
+      const prediction = predictPropagation(modelNamed(await extractedModels(source), 'model'));
+      return prediction.ok ? 'ok' : prediction.reason;
+    };
+    expect(await reason('')).toMatch(/reads values that are not probabilities as probabilities/);
+    expect(await reason('activation="hard_sigmoid", ')).toMatch(/does not model binary-crossentropy on a hard_sigmoid/);
+    expect(await reason('activation="sigmoid", ')).toBe('ok');
   });
 
   it('is 1/(C (C - 1)) for binary cross-entropy on a softmax of one-hot labels, 1/(C - 1)^2 of cross-entropy\'s (PyTorch: 0.0111 at 10 classes)', () => {
