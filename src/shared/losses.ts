@@ -9,7 +9,7 @@
  * losses clip whatever they read to [ε, 1 − ε], as the frameworks do (GL106 where the output is not what
  * they expect); binary cross-entropy on a softmax scores each class as its own label (GL107).
  */
-import type { ActivationName, Framework, Location, LossIR, ModelIR } from './ir';
+import type { ActivationName, Framework, LayerIR, Location, LossIR, ModelIR } from './ir';
 import { reachesBelowZero } from './knowledge/activations';
 import { isConvKind, lastLayerOnPath, modelOutputs, outputWidth } from './layers';
 import type { ProbeNotice } from './probe';
@@ -110,12 +110,18 @@ function assignLosses(losses: readonly LossIR[], activations: readonly (Activati
 /** The families a head with no softmax or sigmoid is trained on. */
 const REGRESSION_FAMILIES: ReadonlySet<LossFamily | null> = new Set<LossFamily | null>(['mse', 'mae', 'huber']);
 
+
 /** One output of a model and the loss it trains on. */
 export interface OutputLoss extends LossTerm {
   /** The index of the layer that applies the output's own activation (activationLayerOf). */
   activationLayer: number | null;
   /** The loss the code writes for this output; null when the probe chooses one from the activation. */
   written: LossIR | null;
+}
+
+/** The layer that applies an output's activation (a Softmax after its Linear), else the output's own layer. */
+export function activatedLayer(model: ModelIR, output: OutputLoss): LayerIR {
+  return model.layers[output.activationLayer ?? output.index]!;
 }
 
 /** Each model output (see modelOutputs), the loss the code trains it on, and what that loss computes on it. */

@@ -6,7 +6,7 @@
  */
 import type { Finding, Fix } from '../../../shared/findings';
 import type { Location, ModelIR } from '../../../shared/ir';
-import { binaryOnSoftmax, type BinaryOnSoftmax } from '../../../shared/losses';
+import { activatedLayer, binaryOnSoftmax, type BinaryOnSoftmax } from '../../../shared/losses';
 import type { Rule, RuleContext, RuleMeta } from '../types';
 import { layerLabel } from '../helpers/layer-label';
 import { makeFinding } from '../helpers/make-finding';
@@ -68,7 +68,7 @@ function categoricalFix(at: Location, context: RuleContext): Fix | null {
 }
 
 function finding(model: ModelIR, context: RuleContext, { output, loss, classes, lossWords }: BinaryOnSoftmax): Finding {
-  const layer = model.layers[output.activationLayer ?? output.index]!;
+  const layer = activatedLayer(model, output);
   const where = loss.at ? ` (${placeText(model.file, loss.at)})` : '';
   const accuracy = model.framework === 'keras' ? `, and metrics=["accuracy"] becomes binary accuracy over the ${classes} units (${(1 - 1 / classes).toFixed(2)} for predicting no class)` : '';
   const fix = model.framework === 'keras' && loss.at ? categoricalFix(loss.at, context) : null;

@@ -5,10 +5,10 @@
  * The mirror of GL105. Which outputs these are is decided in one place (shared/losses.ts misreadOutputs),
  * where the hovers read it too, beside what the probe computes on them (what the framework computes).
  */
-import type { LayerIR, Location, ModelIR } from '../../../shared/ir';
-import type { Finding, Fix, RelatedInfo } from '../../../shared/findings';
+import type { Location, ModelIR } from '../../../shared/ir';
+import type { Finding, Fix } from '../../../shared/findings';
 import { outputWidth } from '../../../shared/layers';
-import { BINARY_LOSS, misreadOutputs, PROBABILITY_CLIP, SPARSE_CATEGORICAL_LOSS, type MisreadOutput, type OutputLoss } from '../../../shared/losses';
+import { activatedLayer, BINARY_LOSS, misreadOutputs, PROBABILITY_CLIP, SPARSE_CATEGORICAL_LOSS, type MisreadOutput, type OutputLoss } from '../../../shared/losses';
 import type { Rule, RuleContext, RuleMeta } from '../types';
 import { kerasActivationEdit } from '../helpers/keras-activation-edit';
 import { layerLabel } from '../helpers/layer-label';
@@ -78,15 +78,12 @@ one its loss expects; the what-if probes it.
 function siteOf(model: ModelIR, output: OutputLoss): { file: string; at: Location['range'] } {
   const applied = output.written?.appliedFirst;
   if (applied) return { file: applied.at.file, at: applied.at.range };
-  const layer = lastActivated(model, output);
+  const layer = activatedLayer(model, output);
   return { file: model.file, at: layer.activation?.range ?? layer.range };
 }
 
-/** The layer that applies the output's activation, else the output's layer. */
-const lastActivated = (model: ModelIR, output: OutputLoss): LayerIR => model.layers[output.activationLayer ?? output.index]!;
-
 function kerasFinding(model: ModelIR, context: RuleContext, { output, loss, expects: want, words }: MisreadOutput): Finding {
-  const layer = lastActivated(model, output);
+  const layer = activatedLayer(model, output);
   const where = loss.at ? ` (${placeText(model.file, loss.at)})` : '';
   const clip = `[${PROBABILITY_CLIP}, 1 - ${PROBABILITY_CLIP}]`;
   const [how, consequence] =
@@ -108,36 +105,32 @@ function kerasFinding(model: ModelIR, context: RuleContext, { output, loss, expe
   });
 }
 
-function nllFinding(model: ModelIR, context: RuleContext, { output, loss, expects, words, unbounded }: MisreadOutput): Finding {
-  const layer = lastActivated(model, output);
-  const site = siteOf(model, output);
-  const related: RelatedInfo[] = loss.at ? [{ location: loss.at, message: 'NLLLoss reads the output here' }] : [];
-  const where = loss.at ? ` (${placeText(site.file, loss.at)})` : '';
+/** What torch computes on what its criterion reads: NLLLoss minus the class's value, BCELoss an error outside [0, 1]. */
+function torchConsequence(model: ModelIR, { output, expects, unbounded }: MisreadOutput): { reads: string; consequence: string; advice: string } {
+  if (expects !== 'log_softmax') {
+    return { reads: 'probabilities', consequence: 'torch stops at the first batch with a value outside [0, 1] ("all elements of input should be between 0 and 1")', advice: 'End the output in a sigmoid, or use BCEWithLogitsLoss on it.' };
+  }
   const classes = outputWidth(model, output.index);
   const consequence =
     output.activation === 'softmax'
       ? `minus the right class's probability: its gradient on the logits is about 1/${classes !== null && classes > 1 ? `${classes}^2` : 'C^2'} of cross-entropy's, and an example the model gets confidently wrong gets almost none`
       : `minus the right class's value alone${unbounded ? ', which nothing bounds: it falls without end as that value grows' : ''}, and no other class is pushed down`;
-  const reads = loss.appliedFirst ? `the loss call applies ${words} to the output of '${model.name}'` : `${layerLabel(layer)} ends the output in ${words}`;
-  const finding = makeFinding(meta, model, context, {
-    message: `NLLLoss${where} reads log-probabilities, but ${reads}: the loss is ${consequence}. Use log_softmax (nn.LogSoftmax) ${output.activation === 'softmax' ? 'in place of the softmax' : 'on the output'}, or CrossEntropyLoss on the logits.`,
-    range: site.at,
-    related,
-    whatIf: loss.appliedFirst ? null : { title: 'a log-softmax before NLLLoss', ops: [{ op: 'set-activation', layerId: layer.id, activation: expects }] },
-  });
-  return { ...finding, file: site.file };
+  return { reads: 'log-probabilities', consequence: `the loss is ${consequence}`, advice: `Use log_softmax (nn.LogSoftmax) ${output.activation === 'softmax' ? 'in place of the softmax' : 'on the output'}, or CrossEntropyLoss on the logits.` };
 }
 
-function bceFinding(model: ModelIR, context: RuleContext, { output, loss, expects, words, lossWords }: MisreadOutput): Finding {
-  const layer = lastActivated(model, output);
+/** torch's NLLLoss or BCELoss on what it does not expect: reported where the activation is, or where the loss call applies it (in the training code's file). */
+function torchFinding(model: ModelIR, context: RuleContext, misread: MisreadOutput): Finding {
+  const { output, loss, expects, words, lossWords } = misread;
+  const layer = activatedLayer(model, output);
   const site = siteOf(model, output);
   const where = loss.at ? ` (${placeText(site.file, loss.at)})` : '';
-  const reads = loss.appliedFirst ? `the loss call applies ${words} to the output of '${model.name}'` : `${layerLabel(layer)} ends the output in ${words}`;
+  const source = loss.appliedFirst ? `the loss call applies ${words} to the output of '${model.name}'` : `${layerLabel(layer)} ends the output in ${words}`;
+  const { reads, consequence, advice } = torchConsequence(model, misread);
   const finding = makeFinding(meta, model, context, {
-    message: `${lossWords}${where} reads probabilities, but ${reads}: torch stops at the first batch with a value outside [0, 1] ("all elements of input should be between 0 and 1"). End the output in a sigmoid, or use BCEWithLogitsLoss on it.`,
+    message: `${lossWords}${where} reads ${reads}, but ${source}: ${consequence}. ${advice}`,
     range: site.at,
     related: loss.at ? [{ location: loss.at, message: `${lossWords} reads the output here` }] : [],
-    whatIf: loss.appliedFirst ? null : { title: `a sigmoid before ${lossWords}`, ops: [{ op: 'set-activation', layerId: layer.id, activation: expects }] },
+    whatIf: loss.appliedFirst ? null : { title: `a ${expects === 'log_softmax' ? 'log-softmax' : expects} before ${lossWords}`, ops: [{ op: 'set-activation', layerId: layer.id, activation: expects }] },
   });
   return { ...finding, file: site.file };
 }
@@ -145,6 +138,6 @@ function bceFinding(model: ModelIR, context: RuleContext, { output, loss, expect
 export const rule: Rule = {
   meta,
   check(model, context) {
-    return misreadOutputs(model).map((misread) => (misread.expects === 'log_softmax' ? nllFinding(model, context, misread) : model.framework === 'torch' ? bceFinding(model, context, misread) : kerasFinding(model, context, misread)));
+    return misreadOutputs(model).map((misread) => (model.framework === 'torch' ? torchFinding(model, context, misread) : kerasFinding(model, context, misread)));
   },
 };
