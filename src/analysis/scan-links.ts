@@ -23,6 +23,9 @@ const WORDS = new RegExp(WORD, 'gu');
 /** What fileLinks takes as a dict written to an attribute: `{...}`, `dict(...)`, or a name (bound to one). */
 const DICT_LIKE_VALUE = new RegExp(String.raw`[\s(]*(?:\{|dict[ \t]*\(|${WORD}[ \t)]*(?:$|[\r\n#;]))`, 'uy');
 
+/** `__import__('2-identity_block').identity_block`: a module whose file name is no identifier, and the name taken from it. */
+const DUNDER_IMPORT = new RegExp(String.raw`\b__import__[ \t]*\([ \t]*(['"])([^'"\n]+)\1[ \t]*\)[ \t]*\.[ \t]*(${WORD})`, 'gu');
+
 const compact = (dotted: string) => dotted.replace(/[ \t]/g, '');
 
 /** The modules a file's import statements name: for `import a.b` both `a` (what it binds) and `a.b`. */
@@ -33,6 +36,11 @@ function scannedModules(text: string): string[] {
     modules.add(module);
     // `from pkg import lib` may name the module pkg/lib.py (as fileLinks reads it).
     for (const name of importedNames(text, match.index + match[0].length)) modules.add(submodule(module, name));
+  }
+  for (const match of text.matchAll(DUNDER_IMPORT)) {
+    const module = match[2] ?? '';
+    modules.add(module);
+    modules.add(submodule(module, match[3] ?? ''));
   }
   for (const match of text.matchAll(IMPORT_LIST)) {
     for (const item of (match[1] ?? '').split(',')) {

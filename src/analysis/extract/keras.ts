@@ -42,7 +42,7 @@ import { OPAQUE, type SequentialBuilder, type Value } from './keras/values';
 import type { CallArgs } from '../python/evaluator';
 import type { KerasCall, KerasFrame } from './keras/executor';
 import { implicitReceivers } from './keras/implicit-receivers';
-import type { ExternalSites, ModelExtractor } from './types';
+import type { ExternalSites, ImportedDefinitions, ModelExtractor } from './types';
 import { assumeFrameworkNames } from './assumed-imports';
 import { rethrowCancellation, throwIfCancelled } from '../cancellation';
 import { sourceSnippet } from '../../shared/source-snippet';
@@ -75,8 +75,8 @@ function argumentValues(args: ConstArguments): CallArgs<Value> {
   return { positional: args.positional.map(value), keywords: new Map([...args.keywords].map(([k, v]) => [k, value(v)])), partial: args.partial, optionalUnknown: args.partial };
 }
 
-export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNotes(), external: ExternalSites = new Map()): KerasExtraction {
-  const first = readKeras(file, notes, external, new Map());
+export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNotes(), external: ExternalSites = new Map(), imported?: ImportedDefinitions): KerasExtraction {
+  const first = readKeras(file, notes, external, new Map(), imported);
   if (!first || first.state.unknownInputs.size === 0) return first?.result ?? { models: [], errors: [] };
   // Sizes computed with K.int_shape from an Input whose shape the code leaves to its caller: the model is
   // read again with the input the probe will feed (the guess for the model read the first time), so
@@ -89,7 +89,7 @@ export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNo
     if (at !== undefined && !assumed.has(at)) assumed.set(at, guessInputShape(model, evidence));
   }
   if (assumed.size === 0) return first.result;
-  const second = readKeras(file, new EvalNotes(), external, assumed);
+  const second = readKeras(file, new EvalNotes(), external, assumed, imported);
   if (!second) return first.result;
   for (const model of second.result.models) {
     const input = model.layers.find((l) => l.kind === 'input' && l.shape === null && l.inputs.length === 0);
@@ -101,12 +101,12 @@ export function extractKerasDetailed(file: PyFile, notes: EvalNotes = new EvalNo
 }
 
 /** One read of the file's Keras code; `assumed`: Input calls (by start index) whose shape K.int_shape takes from a guess. */
-function readKeras(file: PyFile, notes: EvalNotes, external: ExternalSites, assumed: ReadonlyMap<number, InputShapeGuess>): { result: KerasExtraction; state: ExtractionState } | null {
+function readKeras(file: PyFile, notes: EvalNotes, external: ExternalSites, assumed: ReadonlyMap<number, InputShapeGuess>, imported?: ImportedDefinitions): { result: KerasExtraction; state: ExtractionState } | null {
   assumeFrameworkNames(file);
   const outline = outlineOf(file.root);
   const symbols = new KerasSymbols(file, outline);
   if (!symbols.usesKeras) return null;
-  const state = new ExtractionState(file, symbols, outline, notes, assumed);
+  const state = new ExtractionState(file, symbols, outline, notes, assumed, imported);
   const ev = new KerasEvaluator(state);
   const models: ModelIR[] = [];
   const errors: string[] = [];
@@ -229,4 +229,4 @@ function preprocessingOnly(model: ModelIR): boolean {
   return computing.length > 0 && computing.every((l) => (l.kind === 'unknown' && l.identity) || l.kind === 'rescaling');
 }
 
-export const extractKeras: ModelExtractor = (file, notes, external) => extractKerasDetailed(file, notes, external).models;
+export const extractKeras: ModelExtractor = (file, notes, external, imported) => extractKerasDetailed(file, notes, external, imported).models;

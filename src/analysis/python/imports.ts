@@ -74,6 +74,18 @@ export interface AssumedBinding {
   range: Range;
 }
 
+/** `__import__('module').name` (a string literal module): the module and the name taken from it; null for anything else. */
+function dunderImport(node: Node): { module: string; symbol: string } | null {
+  if (node.type !== 'attribute') return null;
+  const call = node.childForFieldName('object');
+  const symbol = node.childForFieldName('attribute')?.text;
+  if (call?.type !== 'call' || call.childForFieldName('function')?.text !== '__import__' || !symbol) return null;
+  const args = call.childForFieldName('arguments')?.namedChildren ?? [];
+  const first = args[0];
+  const module = args.length === 1 && first?.type === 'string' ? stringValue(first) : null;
+  return module ? { module, symbol } : null;
+}
+
 export class ImportTable {
   readonly bindings: ImportBinding[] = [];
   /** Modules of `from M import *` statements, as written, in file order (they bind names no binding lists). */
@@ -132,6 +144,12 @@ export class ImportTable {
       const left = assignment.childForFieldName('left');
       const right = assignment.childForFieldName('right');
       if (left?.type !== 'identifier' || (right?.type !== 'attribute' && right?.type !== 'identifier')) continue;
+      const dunder = dunderImport(right);
+      if (dunder) {
+        // `identity_block = __import__('2-identity_block').identity_block`: a module whose file name is no identifier.
+        if (!this.byLocal.has(left.text)) this.bind(left.text, dunder.module, dunder.symbol, assignment, `${dunder.module}.${dunder.symbol}`);
+        continue;
+      }
       const target = dottedName(right);
       const local = left.text;
       if (!target || this.byLocal.has(local) || !this.byLocal.has(target.split('.')[0]!)) continue;
@@ -153,7 +171,7 @@ export class ImportTable {
    * name, which starExports lists), or assign a name weighed as a module alias (its count of assigning lines).
    */
   couldChange(lines: string): boolean {
-    if (/\b(?:import|def|class)\b/.test(lines)) return true;
+    if (/\b(?:import|def|class|__import__)\b/.test(lines)) return true;
     return this.aliasCandidates.some((local) => new RegExp(`^[ \\t]*${local}[ \\t]*=(?!=)`, 'm').test(lines));
   }
 

@@ -4,27 +4,14 @@
  * line of the parent's own file (the line that builds the sub-module, or where a layer it was given is
  * written). The imported file's edits reach the parent's results.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Project } from '../../../src/analysis/project';
+import { describe, expect, it } from 'vitest';
+import type { Project } from '../../../src/analysis/project';
 import type { FileResult } from '../../../src/analysis/api';
 import { defined } from '../../defined';
+import { fixtureProjects } from '../project-helper';
 
-const DIR = join(__dirname, '../../fixtures/imported-modules');
-const read = (name: string) => readFileSync(join(DIR, name), 'utf8');
-
-let project: Project | null = null;
-afterEach(() => {
-  project?.dispose();
-  project = null;
-});
-
-async function open(names: string[]): Promise<Project> {
-  project = await Project.create();
-  for (const name of names) project.setFile(name, read(name));
-  return project;
-}
+const { read, open } = fixtureProjects(join(__dirname, '../../fixtures/imported-modules'));
 
 const result = (p: Project, name: string): FileResult => p.analyzeFile(name);
 const only = (r: FileResult) => {
@@ -78,6 +65,14 @@ describe('a sub-module defined in another file', () => {
     expect(only(result(p, 'sigmoid_net.py')).layers.filter((l) => l.name.startsWith('tower.') && l.kind === 'activation').every((l) => l.activation?.name === 'relu')).toBe(true);
   });
 
+  it('two problems of one sub-module built on one line are two findings there, each marked where its layer is written', async () => {
+    const p = await open(['torch_pairs/conv_unit.py', 'torch_pairs/unit_net.py']);
+    const findings = result(p, 'torch_pairs/unit_net.py').findings;
+    expect(findings.map((f) => [f.code, f.range.start.line + 1, /'([^']+)'/.exec(f.message)?.[1]])).toEqual([['GL302', 7, 'u.conv1'], ['GL302', 7, 'u.conv2']]);
+    // The block is a model of its own too: its findings are where it writes the layers.
+    expect(result(p, 'torch_pairs/conv_unit.py').findings.map((f) => [f.code, f.range.start.line + 1])).toEqual([['GL302', 6], ['GL302', 8]]);
+  });
+
   it('without the other file the sub-module stays one unknown layer, and nothing is guessed', async () => {
     const p = await open(['sigmoid_net.py']);
     const r = result(p, 'sigmoid_net.py');
@@ -108,15 +103,12 @@ describe('sizes a script passes from its command line', () => {
     return ['import argparse', 'from model import Stack', '', ...body, ''].join('\n');
   };
   const depthFor = async (where: 'main' | 'top' | 'none') => {
-    project = await Project.create();
-    project.setFile('model.py', model);
-    project.setFile('train.py', script(where));
+    const project = await open({ 'model.py': model, 'train.py': script(where) });
     return project.analyzeFile('model.py').models.map((m) => m.layers.length);
   };
 
   it('reads the argparse default in the `if __name__ == "__main__":` block as at the top level', async () => {
     expect(await depthFor('main')).toEqual([2]);
-    project?.dispose();
     expect(await depthFor('top')).toEqual([2]);
   });
 

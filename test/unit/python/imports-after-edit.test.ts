@@ -46,7 +46,7 @@ def build_head(width=256):
 
 /** What the table says: its bindings with their ranges, star facts, and how each name the file uses resolves. */
 function facts(table: ImportTable): unknown {
-  const names = ['nn', 'F', 'Act', 'Linear', 'Sigmoid', 'Tanh', 'Encoder', 'build_head', 'Dense', 'Dropout'];
+  const names = ['nn', 'F', 'Act', 'Linear', 'Sigmoid', 'Tanh', 'Encoder', 'build_head', 'Dense', 'Dropout', 'identity_block'];
   return { bindings: table.bindings, starModules: table.starModules, starExports: table.starExports, resolved: names.map((n) => [n, table.has(n), table.resolve(`${n}.x`)]) };
 }
 
@@ -69,6 +69,7 @@ const EDITS: [string, (text: string) => string, string | null][] = [
   ['a top-level import changed rebinds its name', (t) => t.replace('from torch import nn', 'import torch.nn as nn'), '"module":"torch.nn","symbol":null'],
   ['a name added to a parenthesized import, on a line without the word import, binds it', (t) => t.replace('        Sigmoid,\n', '        Sigmoid,\n        Tanh,\n'), '["Tanh",true,"torch.nn.Tanh.x"]'],
   ['a second assignment of a module alias inside a method unbinds the alias', (t) => t.replace('        self.act = Act()\n', '        Act = None\n        self.act = Act()\n'), '["Act",false,"Act.x"]'],
+  ['a block taken with __import__ (a module whose file name is no identifier) binds its name', (t) => t.replace('Act = nn.Tanh\n', "Act = nn.Tanh\nidentity_block = __import__('2-identity_block').identity_block\n"), '["identity_block",true,"2-identity_block.identity_block.x"]'],
   ['a definition renamed leaves the star exports', (t) => t.replace('def build_head(', 'def make_head('), '"starExports":["Encoder"]'],
   ['a string opened inside a method hides the imports below it', (t) => t.replace('        self.act = Act()\n', '        self.act = Act()\n        """\n'), null],
 ];

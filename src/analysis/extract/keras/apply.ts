@@ -103,6 +103,11 @@ export function chainSequential(exec: Reader, seq: SequentialBuilder, inputs: Gr
 }
 
 function chainItem(exec: Reader, value: Value, node: Node, previous: GraphNode[], marks: FlowMarks): GraphNode[] {
+  // A layer another file's code made for this list is shown on the item's line.
+  return exec.state.atHome(node, () => chainValue(exec, value, node, previous, marks));
+}
+
+function chainValue(exec: Reader, value: Value, node: Node, previous: GraphNode[], marks: FlowMarks): GraphNode[] {
   switch (value.t) {
     case 'layer':
       return applyLambda(exec, value.factory, { t: 'tensor', producers: previous }, mergeMarks(value.factory.marks, marks)) ?? [instantiate(exec, value.factory, previous, marks)];
@@ -161,7 +166,8 @@ function applyInstance(exec: Reader, instance: Extract<Value, { t: 'instance' }>
   const built = exec.state.instanceSelves.get(instance);
   const self = built ?? new Map<string, Value>();
   exec.state.instanceSelves.set(instance, self);
-  const run = (def: Node, args: CallArgs<Value>) => exec.ev.callFunction(def, { ...args, positional: [OPAQUE, ...args.positional] }, { def, classDef, self, guards: classDef.id }, exec.f);
+  // A custom layer of another file: its layers are shown where the model's file makes the instance, when it does.
+  const run = (def: Node, args: CallArgs<Value>) => exec.state.atHome(instance.call, () => exec.ev.callFunction(def, { ...args, positional: [OPAQUE, ...args.positional] }, { def, classDef, self, guards: classDef.id }, exec.f));
   const savedMarks = exec.marks;
   exec.marks = mergeMarks(instance.marks, exec.marks);
   const recorder: GraphNode[] = [];

@@ -24,6 +24,7 @@ import { lastSegment } from './symbols';
 import { intShape, readingLambda, staticShapeValue, unreadOperation } from './lambda';
 import { OPAQUE, mergeValues, type ClosureFrame, type FlowMarks, type GraphNode, type SequentialBuilder, type Value } from './values';
 import { trainsEachIteration } from '../training/loops';
+import { relocateLayer } from '../relocate';
 
 /** How deep helper functions / methods / custom layers are inlined. */
 export const MAX_INLINE_DEPTH = LIMITS.inlineDepth;
@@ -393,11 +394,11 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     const atModule = this.moduleValue(n.text, f);
     if (atModule) return atModule;
     if (n.text === '__name__') return constant('__main__');
-    const fn = this.state.functions.get(n.text);
+    const fn = this.state.functionNamed(n.text, n);
     if (fn) return { t: 'function', def: fn };
     const bound = f.scope.lookup(n.text);
     if (bound?.type === 'call') {
-      const q = this.state.symbols.qualified(bound.childForFieldName('function'));
+      const q = this.state.symbolsAt(bound).qualified(bound.childForFieldName('function'));
       // A layer bound once in an outer scope: only constructors are followed (re-reading arbitrary outer code could duplicate models).
       if (q && isKerasLayerPath(q, this.argContext(f)) && layerSpec(lastSegment(q))) return this.call(bound, f);
     }
@@ -456,6 +457,20 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
   // ---------------------------------------------------------------- calls
 
   call(n: Node, f: KerasFrame): Value {
+    // Layers that code of another file makes while this call runs are shown on its line (ExtractionState.homeSite).
+    // (Written out, not through atHome: a closure per call, ~10^5 calls in a model-dense file.)
+    const state = this.state;
+    if (state.isForeign(n)) return this.callAt(n, f);
+    const outer = state.homeCall;
+    state.homeCall = n;
+    try {
+      return this.callAt(n, f);
+    } finally {
+      state.homeCall = outer;
+    }
+  }
+
+  private callAt(n: Node, f: KerasFrame): Value {
     const fnNode = this.s.field(n, 'function');
     if (!fnNode) return OPAQUE;
     const fnType = this.s.type(fnNode);
@@ -472,15 +487,15 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     if (method) return method;
     const bound = this.getName(dotted, f);
     if (bound && bound.t !== 'opaque' && bound.t !== 'const') return apply(exec, bound, n);
-    const q = this.state.symbols.qualified(fnNode);
+    const q = this.state.symbolsAt(n).qualified(fnNode);
     if (q) {
       const keras = kerasCall(exec, q, fnNode.text, n);
       if (keras) return keras;
     }
     if (!dotted.includes('.')) {
-      const fn = this.state.functions.get(dotted);
+      const fn = this.state.functionNamed(dotted, n);
       if (fn) return inlineFunction(exec, fn, this.evalArgs(this.s.field(n, 'arguments'), f), false);
-      const cls = this.state.classes.get(dotted);
+      const cls = this.state.classNamed(dotted, n);
       // Constructor arguments are read now, in the scope that wrote them; __init__ runs when applied.
       if (cls && this.state.classKind(cls)) return { t: 'instance', classDef: cls, call: n, args: this.evalArgs(this.s.field(n, 'arguments'), f), marks: f.marks, boundName: null };
       if (ITERATION_BUILTINS.has(dotted) && !cls && !bound) return this.builtin(dotted, this.evalArgs(this.s.field(n, 'arguments'), f));
@@ -516,7 +531,7 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
       if (def) return inlineFunction(exec, def, this.evalArgs(argsNode, f), true);
     }
     // `ResnetBuilder.build(...)`: a static method of a class of the file.
-    const cls = objectKey && !objectKey.includes('.') && !f.locals.has(objectKey) ? this.state.classes.get(objectKey) : undefined;
+    const cls = objectKey && !objectKey.includes('.') && !f.locals.has(objectKey) ? this.state.classNamed(objectKey, call) : null;
     if (cls && !this.state.classKind(cls)) {
       const def = this.state.methodOf(cls, method);
       if (def && !this.state.isMethod(def)) return inlineFunction(exec, def, this.evalArgs(argsNode, f), false);
@@ -601,10 +616,10 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
         return global ? constantOf(global) : undefined;
       }
       if (type !== 'call') return undefined;
-      const q = this.state.symbols.qualified(this.s.field(n, 'function'));
+      const q = this.state.symbolsAt(n).qualified(this.s.field(n, 'function'));
       return q === 'keras.backend.int_shape' ? constantOf(intShape(this.reader(f), n)) : undefined;
     };
-    return { symbols: this.state.symbols, scope: f.scope, known };
+    return { symbols: this.state.symbolsAt(f.scopeNode), scope: f.scope, known };
   }
 
   reader(f: KerasFrame): Reader {
@@ -649,6 +664,12 @@ export class Reader {
   }
 
   newNode(layer: GraphNode['layer'], inputs: GraphNode[], origin: Node, marks: FlowMarks, declaredInput: GraphNode['declaredInput'] = null, unsupported: GraphNode['unsupported'] = [], owner?: object): GraphNode {
+    // Made by code of another file: every range of the model is a line of the model's file.
+    const site = this.state.homeSite(origin);
+    if (site) {
+      relocateLayer(layer, site.range, site.file);
+      unsupported = unsupported.map((u) => ({ ...u, range: site.range }));
+    }
     const node: GraphNode = { seq: this.state.nextSeq++, layer, inputs, origin, marks, declaredInput, unsupported, ...(owner ? { owner } : {}) };
     for (const recorder of this.state.recorders) recorder.push(node);
     return node;

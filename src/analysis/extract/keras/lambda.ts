@@ -119,7 +119,7 @@ export function noiseCall(exec: Reader, q: string, written: string, call: Node):
       return v.t === 'const' ? v.value : undefined;
     });
     if (dims.length > 0 && dims.every((d): d is number => typeof d === 'number')) shape = dims;
-  } else if (shapeNode0?.type === 'call' && SHAPE_FUNCTIONS.has(exec.state.symbols.qualified(shapeNode0.childForFieldName('function')) ?? '')) {
+  } else if (shapeNode0?.type === 'call' && SHAPE_FUNCTIONS.has(exec.state.symbolsAt(shapeNode0).qualified(shapeNode0.childForFieldName('function')) ?? '')) {
     // `shape=K.shape(mu)`: as many numbers as mu has.
     const of = callArgs(shapeNode0).positional[0];
     shape = of ? staticShape(exec, exec.evalExpr(of)) : null;

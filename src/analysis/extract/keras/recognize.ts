@@ -49,7 +49,7 @@ const KERAS_CONFIG_DEFAULTS: Readonly<Record<string, string>> = {
 export function kerasCall(exec: Reader, q: string, written: string, call: Node): Value | null {
   const last = lastSegment(q);
   const module = modulePart(q);
-  const symbols = exec.state.symbols;
+  const symbols = exec.state.symbolsAt(call);
   const bareKeras = !module && symbols.usesKeras && !symbols.isLocal(last);
   const kerasModule = module === 'keras' || module.startsWith('keras.models') || module.startsWith('keras.engine') || module.startsWith('keras.layers') || bareKeras;
   if (last === 'Sequential' && kerasModule) return newSequential(exec, call);

@@ -1,19 +1,22 @@
 /**
- * Per-file state shared by every read of one extraction: the file's own functions and classes,
- * which classes are Keras models or layers, the graph-node counter, and the functional models
- * found so far.
+ * Per-file state shared by every read of one extraction: the file's own functions and classes (and
+ * those it imports from other files of the workspace), which classes are Keras models or layers, the
+ * graph-node counter, and the functional models found so far.
  */
 import type { Node } from '../../python/syntax-tree';
 import type { PyFile } from '../../python/file';
 import { namedChildren } from '../../python/syntax';
 import type { EvalNotes } from '../../python/limits';
-import type { Outline } from './outline';
-import type { KerasSymbols } from './symbols';
-import { lastSegment, modulePart } from './symbols';
+import { outlineOf, type Outline } from './outline';
+import { KerasSymbols, lastSegment, modulePart } from './symbols';
 import type { FlowMarks, GraphNode, Value } from './values';
 import type { UnreadOperation } from './lambda';
 import type { InputShapeGuess } from '../../../shared/ir';
 import type { Flow } from '../../../shared/shapes';
+import type { Range } from '../../../shared/ir';
+import type { ImportedDefinitions } from '../types';
+import type { SyntaxTree } from '../../python/syntax-tree';
+import { rangeOf } from '../../python/syntax';
 
 export interface FunctionalRecord {
   /** The `Model(inputs, outputs)` call. */
@@ -33,37 +36,21 @@ function definitionOf(stmt: Node): Node | null {
   return null;
 }
 
-export class ExtractionState {
-  nextSeq = 0;
-  /** Lists that receive every graph node created while they are on the stack. */
-  readonly recorders: GraphNode[][] = [];
-  /** While a Lambda's function is read: what it did to tensors that the reader cannot model (see lambda.ts). */
-  readonly lambdaReads: UnreadOperation[][] = [];
-  readonly functionals: FunctionalRecord[] = [];
-  /** Graph nodes made for `value.output` (see apply.ts outputOf), by layer factory or Sequential. */
-  readonly appliedOutputs = new WeakMap<object, GraphNode[]>();
-  /** The `self` of each custom layer instance once built: calling the instance again reuses its layers (and weights). */
-  readonly instanceSelves = new WeakMap<object, Map<string, Value>>();
-  /** Functions that are not methods, by name (names defined twice are ambiguous and left out). */
+/**
+ * One file's definitions as the reader looks them up: its functions (not methods) and classes by name
+ * (names defined twice are ambiguous and left out), the Keras symbols its imports bind, and which of its
+ * classes are Keras models or layers.
+ */
+export class KerasFileTables {
   readonly functions = new Map<string, Node>();
   readonly classes = new Map<string, Node>();
   private readonly kinds = new Map<number, ClassKind | null>();
   private readonly ownWeights = new Map<number, boolean>();
 
-  /** Output shapes of graph nodes computed for K.int_shape (see lambda.ts), once per node. */
-  readonly flows = new WeakMap<GraphNode, Flow>();
-  /** Input layers without a shape whose K.int_shape-computed sizes were needed, by their range (see lambda.ts): the Input call's start index. */
-  readonly unknownInputs = new Map<string, number>();
-  /** Input layers whose shape K.int_shape took from `assumedInputs`, by their range: the Input call's start index. */
-  readonly usedInputs = new Map<string, number>();
-
   constructor(
     readonly file: PyFile,
     readonly symbols: KerasSymbols,
     readonly outline: Outline,
-    readonly notes: EvalNotes,
-    /** Shapes (the input guesses) K.int_shape reads for Input calls the code leaves without one, by the call's start index. */
-    readonly assumedInputs: ReadonlyMap<number, InputShapeGuess> = new Map(),
   ) {
     const seen = new Map<string, number>();
     for (const def of [...outline.functions, ...outline.classes]) {
@@ -143,5 +130,158 @@ export class ExtractionState {
     let own = this.ownWeights.get(classDef.id);
     if (own === undefined) this.ownWeights.set(classDef.id, (own = /\bself\.add_weight\s*\(|\btf\.Variable\s*\(/.test(classDef.text)));
     return own;
+  }
+}
+
+/** Where code of another file runs for the model's file: the call there that runs it, and that file. */
+export interface ForeignSite {
+  range: Range;
+  file: string;
+}
+
+export class ExtractionState {
+  nextSeq = 0;
+  /** Lists that receive every graph node created while they are on the stack. */
+  readonly recorders: GraphNode[][] = [];
+  /** While a Lambda's function is read: what it did to tensors that the reader cannot model (see lambda.ts). */
+  readonly lambdaReads: UnreadOperation[][] = [];
+  readonly functionals: FunctionalRecord[] = [];
+  /** Graph nodes made for `value.output` (see apply.ts outputOf), by layer factory or Sequential. */
+  readonly appliedOutputs = new WeakMap<object, GraphNode[]>();
+  /** The `self` of each custom layer instance once built: calling the instance again reuses its layers (and weights). */
+  readonly instanceSelves = new WeakMap<object, Map<string, Value>>();
+  /** The model's file's definitions. */
+  readonly home: KerasFileTables;
+  /** Other workspace files whose functions and classes the model's file calls, by syntax tree (read when first called). */
+  private readonly others = new Map<SyntaxTree, KerasFileTables>();
+  private readonly homeTree: SyntaxTree;
+  /**
+   * The innermost call of the model's file being read: layers that code of another file makes while it
+   * runs are shown on its line (see homeSite).
+   */
+  homeCall: Node | null = null;
+
+  /** Output shapes of graph nodes computed for K.int_shape (see lambda.ts), once per node. */
+  readonly flows = new WeakMap<GraphNode, Flow>();
+  /** Input layers without a shape whose K.int_shape-computed sizes were needed, by their range (see lambda.ts): the Input call's start index. */
+  readonly unknownInputs = new Map<string, number>();
+  /** Input layers whose shape K.int_shape took from `assumedInputs`, by their range: the Input call's start index. */
+  readonly usedInputs = new Map<string, number>();
+
+  constructor(
+    file: PyFile,
+    symbols: KerasSymbols,
+    outline: Outline,
+    readonly notes: EvalNotes,
+    /** Shapes (the input guesses) K.int_shape reads for Input calls the code leaves without one, by the call's start index. */
+    readonly assumedInputs: ReadonlyMap<number, InputShapeGuess> = new Map(),
+    /** Where names the file imports from other files of the workspace are defined. */
+    private readonly imported?: ImportedDefinitions,
+  ) {
+    this.home = new KerasFileTables(file, symbols, outline);
+    this.homeTree = file.root.tree;
+  }
+
+  get file(): PyFile {
+    return this.home.file;
+  }
+
+  get symbols(): KerasSymbols {
+    return this.home.symbols;
+  }
+
+  get outline(): Outline {
+    return this.home.outline;
+  }
+
+  /** The model's file's functions (not methods), by name. */
+  get functions(): ReadonlyMap<string, Node> {
+    return this.home.functions;
+  }
+
+  /** The model's file's classes, by name. */
+  get classes(): ReadonlyMap<string, Node> {
+    return this.home.classes;
+  }
+
+  /** The tables of the file `node` is written in. */
+  tablesOf(node: Node): KerasFileTables {
+    return node.tree === this.homeTree ? this.home : (this.others.get(node.tree) ?? this.home);
+  }
+
+  /** The Keras symbols of the file `node` is written in. */
+  symbolsAt(node: Node): KerasSymbols {
+    return this.tablesOf(node).symbols;
+  }
+
+  /** Whether `node` is written in another file than the model's. */
+  isForeign(node: Node): boolean {
+    return node.tree !== this.homeTree;
+  }
+
+  /**
+   * The function `name` names where `at` is written: one of that file's own, else one it imports from
+   * another file of the workspace (`from blocks import conv_bn`), read in that file.
+   */
+  functionNamed(name: string, at: Node): Node | null {
+    const tables = this.tablesOf(at);
+    return tables.functions.get(name) ?? this.importedDefinition(tables, name, 'function_definition');
+  }
+
+  /** The class `name` names where `at` is written (as functionNamed). */
+  classNamed(name: string, at: Node): Node | null {
+    const tables = this.tablesOf(at);
+    return tables.classes.get(name) ?? this.importedDefinition(tables, name, 'class_definition');
+  }
+
+  private importedDefinition(from: KerasFileTables, name: string, type: 'function_definition' | 'class_definition'): Node | null {
+    if (!this.imported || from.symbols.isLocal(name)) return null;
+    const target = this.imported(from.file.path, name);
+    if (!target) return null;
+    const tree = target.file.root.tree;
+    let tables = tree === this.homeTree ? this.home : this.others.get(tree);
+    if (!tables) {
+      const outline = outlineOf(target.file.root);
+      this.others.set(tree, (tables = new KerasFileTables(target.file, new KerasSymbols(target.file, outline), outline)));
+    }
+    const def = type === 'function_definition' ? tables.functions.get(target.symbol) : tables.classes.get(target.symbol);
+    return def ?? null;
+  }
+
+  /** `run()` with `node` (a call or list item of the model's file) as the line layers of other files' code are shown on. */
+  atHome<T>(node: Node, run: () => T): T {
+    if (this.isForeign(node)) return run();
+    const outer = this.homeCall;
+    this.homeCall = node;
+    try {
+      return run();
+    } finally {
+      this.homeCall = outer;
+    }
+  }
+
+  /**
+   * Where a layer made by code of another file (`origin`) is shown: on the line of the model's file whose
+   * call ran that code, keeping where it is written; null for code of the model's file.
+   */
+  homeSite(origin: Node): ForeignSite | null {
+    if (!this.isForeign(origin) || !this.homeCall) return null;
+    return { range: rangeOf(this.homeCall), file: this.tablesOf(origin).file.path };
+  }
+
+  isMethod(def: Node): boolean {
+    return this.tablesOf(def).isMethod(def);
+  }
+
+  classKind(classDef: Node): ClassKind | null {
+    return this.tablesOf(classDef).classKind(classDef);
+  }
+
+  methodOf(classDef: Node, name: string): Node | null {
+    return this.tablesOf(classDef).methodOf(classDef, name);
+  }
+
+  hasOwnWeights(classDef: Node): boolean {
+    return this.tablesOf(classDef).hasOwnWeights(classDef);
   }
 }

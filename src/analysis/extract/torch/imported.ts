@@ -8,7 +8,8 @@
  * module (`self.net = BackBone(...)`), or that calls it when it was built elsewhere. Its argument
  * range is dropped: a fix must never edit a line it does not see.
  */
-import type { LayerIR, Range } from '../../../shared/ir';
+import type { Range } from '../../../shared/ir';
+import { relocateLayer } from '../relocate';
 import type { Slot } from './values';
 
 /** Module layers whose line is settled (built here, or relocated when the module was built). */
@@ -32,16 +33,3 @@ export function placeOwn(slots: readonly Slot[]): void {
 
 /** Whether a layer traced while code of another file runs keeps its line (see placeBuilt). */
 export const isPlaced = (slot: Slot): boolean => placed.has(slot);
-
-/**
- * Points every range of `layer` at `at` (in place); with `from`, the file whose code made it, the layer
- * keeps its own line there as `writtenAt`. Each layer gets its own copy of `at`, so a finding's range
- * names the one layer it is about (see lint.ts).
- */
-export function relocateLayer(layer: LayerIR, at: Range, from?: string): void {
-  if (from && !layer.writtenAt) layer.writtenAt = { file: from, range: layer.range };
-  layer.range = { start: { ...at.start }, end: { ...at.end } };
-  layer.argsRange = null;
-  if (layer.activation?.range) layer.activation.range = at;
-  for (const init of [layer.kernelInit, layer.biasInit, layer.recurrentInit]) if (init?.range) init.range = at;
-}

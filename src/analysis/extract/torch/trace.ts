@@ -10,7 +10,8 @@ import { sameRange } from '../../../shared/ranges';
 import type { Slot } from './values';
 import { LIMITS, TRACE_CUT } from '../../python/limits';
 import { makeLayer } from '../builders';
-import { isPlaced, relocateLayer } from './imported';
+import { isPlaced } from './imported';
+import { relocateLayer } from '../relocate';
 
 export const MODEL_INPUT = -1;
 

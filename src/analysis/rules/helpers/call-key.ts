@@ -10,11 +10,20 @@ export function groupByCall<T extends LayerIR>(layers: readonly T[]): T[][] {
   return groupByLayerCall(layers, (layer) => layer);
 }
 
+/**
+ * The call that made a layer: where it is shown, and where another file's code writes it (a block built
+ * on one line of the model's file makes several layers there, each written on a line of its own).
+ */
+function callKey(layer: LayerIR): string {
+  const written = layer.writtenAt;
+  return written ? `${rangeKey(layer.range)}@${written.file}:${rangeKey(written.range)}` : rangeKey(layer.range);
+}
+
 /** Items (a layer with what a rule found about it) grouped by the call that made their layer, in first-seen order. */
 export function groupByLayerCall<T>(items: readonly T[], layerOf: (item: T) => LayerIR): T[][] {
   const groups = new Map<string, T[]>();
   for (const item of items) {
-    const key = rangeKey(layerOf(item).range);
+    const key = callKey(layerOf(item));
     const group = groups.get(key);
     if (group) group.push(item);
     else groups.set(key, [item]);
