@@ -19,7 +19,7 @@ import { canonicalQualified } from '../python/imports';
 import { assumeFrameworkNames } from './assumed-imports';
 import { argument, callArguments, descendantsOfType, namedChildren, rangeOf, requiredField, stringValue, unparen } from '../python/syntax';
 import type { ExternalTraining, TrainingExtractor } from './types';
-import { callsNamed, callsWithLastName, numberAt, originOf, returnedValues } from './training/flow';
+import { callsNamed, callsWithLastName, numberAt, originOf, originsOf, returnedValues } from './training/flow';
 import { ModelResolver, refKey, type KnownRef, type ModelRef } from './training/model-refs';
 import { OPTIMIZER_CLASS_PATTERN, constructedOptimizer, kerasDefaultOptimizer, optimizerClass, stringOptimizer } from './training/optimizers';
 import { findLoops, FIT_METHODS, lossCallsOf, type LoopSite } from './training/loops';
@@ -71,7 +71,22 @@ class OptimizerIndex {
   /** The optimizer an expression evaluates to (a constructor or, for Keras, a string); null when unknown. */
   of(expr: Node): { ir: OptimizerIR; call: Node | null } | null {
     const origin = originOf(expr, this.resolver.resolve);
-    if (!origin) return null;
+    return origin ? this.at(expr, origin) : null;
+  }
+
+  /**
+   * Every optimizer `expr` may be: of's one, or for a parameter of a training function its calls pass
+   * different optimizers (`fit(lstm, opt_a)`, `fit(gru, opt_b)`), each call's; null when one is unknown.
+   */
+  allOf(expr: Node): { ir: OptimizerIR; call: Node | null }[] | null {
+    const origins = originsOf(expr, this.resolver.resolve);
+    if (!origins) return null;
+    const found = origins.map((origin) => this.at(expr, origin));
+    return found.every((o) => o !== null) ? found : null;
+  }
+
+  /** The optimizer made at `origin` (where `expr` comes from). */
+  private at(expr: Node, origin: Node): { ir: OptimizerIR; call: Node | null } | null {
     if (origin.type === 'string') {
       const ir = stringOptimizer(origin, this.file.path);
       return ir ? { ir, call: null } : null;
@@ -285,6 +300,24 @@ function collectLoops(file: PyFile, resolver: ModelResolver, optimizers: Optimiz
   const unattributed: { site: LoopSite; loop: TrainingLoopIR; losses: LoopLoss[] }[] = [];
   let attributed = 0;
   for (const site of sites) {
+    const losses = site.lossExpr ? lossesOf(site.lossExpr, resolver, file.path) : [];
+    const each = !site.variablesExpr && site.optimizerExpr ? optimizers.allOf(site.optimizerExpr) : null;
+    if (each && each.length > 1) {
+      // One training function called with each model's own optimizer (`fit(lstm, opt_a)`, `fit(gru, opt_b)`):
+      // the loop trains each model its optimizer steps.
+      let known = 0;
+      for (const optimizer of each) {
+        const params = optimizer.call ? argument(callArguments(optimizer.call), 0, 'params') : null;
+        const trains = params ? resolver.modelsOfParameters(params) : null;
+        const loop: TrainingLoopIR = { ...site.ir, optimizer: optimizer.ir };
+        trains?.known.forEach((ref, i) => { attach(table.get(ref), i === 0 ? loop : { ...loop, optimizer: null }, lossesFor(ref, losses)); });
+        known += trains?.known.length ?? 0;
+      }
+      if (known > 0) {
+        attributed++;
+        continue;
+      }
+    }
     const optimizer = site.optimizerExpr ? optimizers.of(site.optimizerExpr) : null;
     const loop: TrainingLoopIR = { ...site.ir, optimizer: optimizer?.ir ?? null };
     let trains: { known: KnownRef[]; unknown: boolean } = { known: [], unknown: true };
@@ -293,7 +326,6 @@ function collectLoops(file: PyFile, resolver: ModelResolver, optimizers: Optimiz
       const params = argument(callArguments(optimizer.call), 0, 'params');
       if (params) trains = resolver.modelsOfParameters(params);
     }
-    const losses = site.lossExpr ? lossesOf(site.lossExpr, resolver, file.path) : [];
     // An optimizer over several models (`list(enc.parameters()) + list(dec.parameters())`) trains each;
     // the optimizer itself stays with the first, so its facts are reported once.
     trains.known.forEach((ref, i) => { attach(table.get(ref), i === 0 ? loop : { ...loop, optimizer: null }, lossesFor(ref, losses)); });

@@ -219,6 +219,27 @@ describe('models flowing into functions', () => {
     expect(notes(r)).toContain("'model' of train() is each model its calls pass: Enc() (line 34), Dec() (line 35); its training applies to each");
   });
 
+  it('binds a training function to each model whose own optimizer its calls pass', async () => {
+    const r = await analyzeOne(fixture('train_function_two_optimizers.py'));
+    const byName = new Map(r.models.map((m) => [m.name, m]));
+    for (const [name, optimizer] of [['LSTMClassifier', 'adam'], ['GRUClassifier', 'rmsprop']] as const) {
+      const training = defined(byName.get(name)).training;
+      expect(training.loops.map((l) => [l.step.start.line + 1, l.optimizer?.name])).toEqual([[37, optimizer]]);
+      expect(training.losses.map((l) => l.name)).toEqual(['sparse_categorical_crossentropy']);
+    }
+    expect(codes(r)).toEqual(['GL401@37', 'GL401@37']);
+    expect(marks(r)).toEqual(['GL401@10', 'GL401@22']);
+  });
+
+  it('binds nothing to either when the loop clips, or when one call passes an optimizer it cannot tell', async () => {
+    const text = fixture('train_function_two_optimizers.py');
+    const clipped = await analyzeOne(text.replace('            optimizer.step()', '            nn.utils.clip_grad_norm_(model.parameters(), 1.0)\n            optimizer.step()'));
+    expect(clipped.findings).toEqual([]);
+    expect(clipped.models.every((m) => m.training.loops.length === 1 && m.training.loops[0]?.clip !== null)).toBe(true);
+    const unknown = await analyzeOne(text.replace('optimizer = torch.optim.RMSprop(gru_model.parameters(), lr=1e-3)', 'optimizer = make_optimizer(gru_model)'));
+    expect(unknown.findings).toEqual([]);
+  });
+
   it('binds nothing when one call site passes something unknown', async () => {
     const text = fixture('train_function_two_models.py').replace('train(Dec(), loader)', 'train(restore("dec.pt"), loader)');
     const r = await analyzeOne(text);

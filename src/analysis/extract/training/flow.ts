@@ -476,6 +476,28 @@ export function originOf(node: Node, resolve: Resolve, depth = 0): Node | null {
   return n;
 }
 
+/**
+ * Every expression a value may come from: originOf's one, or for a parameter of a function its calls
+ * pass different values (`fit(lstm, opt_a)`, `fit(gru, opt_b)`), each call's; null when one is unknown.
+ */
+export function originsOf(node: Node, resolve: Resolve): Node[] | null {
+  const single = originOf(node, resolve);
+  if (single) return [single];
+  const n = unparen(node);
+  const def = n.type === 'identifier' ? reachingDefinition(n) : null;
+  if (def?.kind !== 'param') return null;
+  const sites = callSitesOf(def.fn);
+  if (sites.length < 2) return null;
+  const origins = new Map<number, Node>();
+  for (const { call, offset } of sites) {
+    const arg = argumentFor(call, offset, def);
+    const origin = arg ? originOf(arg, resolve) : null;
+    if (!origin) return null;
+    origins.set(origin.startIndex, origin);
+  }
+  return [...origins.values()];
+}
+
 /** True for `torch`, `np`, `tf`: calls on a module are never "returns its receiver". */
 function isImportedName(node: Node, resolve: Resolve): boolean {
   const q = resolve(node);
