@@ -207,6 +207,16 @@ export function negativeSlope(activation: ActivationLike, framework?: Framework)
   return 0;
 }
 
+/**
+ * True when the activation computes the identity: 'linear', or a leaky ReLU whose negative slope is
+ * exactly 1 (f(x) = x on both sides; torch's `nn.LeakyReLU(True)` passes True, 1.0, as the slope).
+ * A PReLU is not, whatever it starts at: its slope is learned.
+ */
+export function isIdentityActivation(activation: ActivationLike, framework?: Framework): boolean {
+  const act = asActivation(activation);
+  return act.name === 'linear' || (act.name === 'leaky_relu' && negativeSlope(act, framework) === 1);
+}
+
 /** Which variance convention a target std follows. */
 export type VarianceConvention = 'he' | 'lecun' | 'glorot';
 

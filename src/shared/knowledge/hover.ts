@@ -6,7 +6,7 @@
  */
 import { isDropout, isNormalization } from '../layers';
 import type { ActivationIR, InitializerIR, LayerIR, ModelIR } from '../ir';
-import { activationInfo, negativeSlope, recommendedInit, targetStd } from './activations';
+import { activationInfo, isIdentityActivation, negativeSlope, recommendedInit, targetStd } from './activations';
 import { code, formatNumber, formatRatio } from './format';
 import { approxRatio, flowReference } from '../gradient-flow';
 import { modelPrediction } from './propagation';
@@ -198,6 +198,7 @@ export function describeActivationHover(act: ActivationIR, layer: LayerIR, model
   if (slope !== null) table.push(`| negative slope here | ${formatNumber(slope)}${act.params.alpha === undefined && act.params.negative_slope === undefined ? ` (${model.framework === 'torch' ? 'PyTorch' : 'Keras'} default)` : ''} |`);
   out.push(table.join('\n'));
   out.push(a.notes);
+  if (act.name !== 'linear' && isIdentityActivation(act, model.framework)) out.push(identityLine(model));
   const index = model.layers.indexOf(layer);
   const doubled = doubledOutputs(model).find((d) => d.first.kind === 'layer' && d.first.index === index);
   if (doubled) out.push(`**Here:** its loss, ${code(doubled.lossWords)}, applies a ${doubled.twice} of its own to this output, so the loss reads ${doubled.twice}(${doubled.twice}(x)) (GL105): give the loss the logits.`);
@@ -210,6 +211,14 @@ export function describeActivationHover(act: ActivationIR, layer: LayerIR, model
   const refs = references(a.references);
   if (refs) out.push(refs);
   return out.join('\n\n');
+}
+
+/** A leaky ReLU of slope 1 (GL103's disguised identity): what it computes, and torch's positional trap. */
+function identityLine(model: ModelIR): string {
+  const trap = model.framework === 'torch'
+    ? ` PyTorch's first parameter of ${code('nn.LeakyReLU')} (the second of ${code('F.leaky_relu')}) is negative_slope: ${code('nn.LeakyReLU(True)')} passes True, 1.0, as the slope; write ${code('inplace=True')} as a keyword.`
+    : '';
+  return `**Here:** a negative slope of 1 makes it the identity, f(x) = x: the layers around it compose into one linear map (GL103).${trap}`;
 }
 
 /** GL106's line for the layer that ends an output its loss reads as (log-)probabilities it does not give; null elsewhere. */
@@ -233,9 +242,9 @@ function contextNotes(layer: LayerIR, model: ModelIR): string[] {
   if (layer.kind === 'batchnorm' || layer.kind === 'layernorm' || layer.kind === 'groupnorm') {
     // Redundant only when the normalization sees the weighted layer's pre-activation output: with a
     // nonlinearity in between (its own `activation=` or a separate layer), the bias shifts what the activation sees.
-    const prevWeight = previous.find((l) => isWeightLayer(l) && (!l.activation || l.activation.name === 'linear'));
+    const prevWeight = previous.find((l) => isWeightLayer(l) && (!l.activation || isIdentityActivation(l.activation, model.framework)));
     if (prevWeight?.useBias) notes.push(`The bias of ${code(prevWeight.name)} is redundant here: the normalization subtracts the mean and β adds its own shift.`);
-    const prevAct = previous.find((l) => l.kind === 'activation' || (l.activation && l.activation.name !== 'linear'));
+    const prevAct = previous.find((l) => (l.kind === 'activation' && !l.activation) || (l.activation && !isIdentityActivation(l.activation, model.framework)));
     if (prevAct) notes.push('Here it normalizes the output of an activation; the original paper normalizes the pre-activation (linear → BN → activation).');
     if (previous.some((l) => l.kind === 'dropout')) notes.push('Dropout right before it makes the batch statistics seen in training differ from inference.');
     if (usesSelu) notes.push('This model uses SELU, which normalizes itself; BatchNorm interferes with its fixed point.');

@@ -67,6 +67,9 @@ describe('torch layer catalog', () => {
     ['nn.ReLU6()', 'relu6', {}],
     ['nn.LeakyReLU(0.2, inplace=True)', 'leaky_relu', { negative_slope: 0.2 }],
     ['nn.LeakyReLU()', 'leaky_relu', { negative_slope: 0.01 }],
+    // A bool is an int in Python: nn.LeakyReLU(True), copied from nn.ReLU(True), has the slope 1.0 (the identity).
+    ['nn.LeakyReLU(True)', 'leaky_relu', { negative_slope: 1 }],
+    ['nn.LeakyReLU(False)', 'leaky_relu', { negative_slope: 0 }],
     ['nn.PReLU()', 'prelu', { init: 0.25 }],
     ['nn.ELU(alpha=0.5)', 'elu', { alpha: 0.5 }],
     ['nn.SELU()', 'selu', {}],

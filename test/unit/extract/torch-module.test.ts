@@ -220,6 +220,27 @@ if __name__ == "__main__":
     expect(defined(m).layers[1]!.activation).toMatchObject({ name: 'elu', params: { alpha: 0.5 } });
   });
 
+  it("reads a bool where F.leaky_relu takes its slope as the number it is (True == 1.0), and inplace= as no slope", async () => {
+    const [m] = await extractTorchFrom(`
+import torch.nn as nn
+import torch.nn.functional as F
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.l1 = nn.Linear(20, 50)
+        self.l2 = nn.Linear(50, 50)
+        self.l3 = nn.Linear(50, 3)
+
+    def forward(self, x):
+        x = F.leaky_relu(self.l1(x), True)
+        x = F.leaky_relu(self.l2(x), inplace=True)
+        return self.l3(x)
+`);
+    const slopes = defined(m).layers.filter((l) => l.kind === 'activation').map((l) => l.activation?.params);
+    expect(slopes).toEqual([{ negative_slope: 1 }, { negative_slope: 0.01 }]);
+  });
+
   it('follows helper methods, ModuleDict lookups and loops over .items()', async () => {
     const [m] = await extractTorchFrom(`
 from torch import nn

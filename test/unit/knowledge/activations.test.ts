@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activationInfo, layerInfo, negativeSlope, recommendedInit, REFERENCES, targetStd } from '../../../src/shared/knowledge';
+import { activationInfo, isIdentityActivation, layerInfo, negativeSlope, recommendedInit, REFERENCES, targetStd } from '../../../src/shared/knowledge';
 import { defined } from '../../defined';
 
 describe('targetStd', () => {
@@ -30,6 +30,19 @@ describe('targetStd', () => {
     expect(targetStd('tanh', 100, null)).toBeNull();
     expect(targetStd('exponential', 100, 10)).toBeNull();
     expect(targetStd('unknown', 100, 10)).toBeNull();
+  });
+});
+
+describe('isIdentityActivation', () => {
+  it("is true for 'linear' and a leaky ReLU whose written slope is 1 (torch's nn.LeakyReLU(True), Keras' alpha=1.0), not for a learned PReLU or the defaults", () => {
+    expect(isIdentityActivation('linear')).toBe(true);
+    expect(isIdentityActivation({ name: 'leaky_relu', params: { negative_slope: 1 } }, 'torch')).toBe(true);
+    expect(isIdentityActivation({ name: 'leaky_relu', params: { alpha: 1 } }, 'keras')).toBe(true);
+    expect(isIdentityActivation({ name: 'leaky_relu', params: { negative_slope: 0.2 } }, 'torch')).toBe(false);
+    expect(isIdentityActivation('leaky_relu', 'torch')).toBe(false);
+    expect(isIdentityActivation('leaky_relu', 'keras')).toBe(false);
+    expect(isIdentityActivation({ name: 'prelu', params: { init: 1 } }, 'torch')).toBe(false);
+    expect(isIdentityActivation({ name: 'elu', params: { alpha: 1 } }, 'torch')).toBe(false);
   });
 });
 

@@ -156,6 +156,22 @@ describe('describeActivationHover', () => {
     const layer = model.layers[1]!;
     const md = describeActivationHover(defined(layer.activation), layer, model);
     expect(md).toContain('negative slope here | 0.01 (PyTorch default)');
+    expect(md).not.toContain('identity');
+  });
+
+  it('says a leaky ReLU of slope 1 is the identity (GL103), and names the torch trap nn.LeakyReLU(True)', () => {
+    const slopeOne = { name: 'leaky_relu', spelling: 'nn.LeakyReLU(True)', range: null, source: 'layer', params: { negative_slope: 1 } } as const;
+    const torch = buildModel({ framework: 'torch', layers: [dense(32, { fanIn: 16, fanOut: 32 }), act('leaky_relu', { className: 'nn.LeakyReLU' }), dense(10)] });
+    torch.layers[1]!.activation = { ...slopeOne, params: { ...slopeOne.params } };
+    const md = describeActivationHover(defined(torch.layers[1]!.activation), torch.layers[1]!, torch);
+    expect(md).toContain('negative slope here | 1 |');
+    expect(md).toContain('**Here:** a negative slope of 1 makes it the identity, f(x) = x: the layers around it compose into one linear map (GL103).');
+    expect(md).toContain('`nn.LeakyReLU(True)` passes True, 1.0, as the slope; write `inplace=True` as a keyword.');
+    const keras = buildModel({ layers: [dense(32, { fanIn: 16, fanOut: 32 }), act('leaky_relu'), dense(10)] });
+    keras.layers[1]!.activation = { name: 'leaky_relu', spelling: 'layers.LeakyReLU(alpha=1.0)', range: null, source: 'layer', params: { alpha: 1 } };
+    const kerasMd = describeActivationHover(defined(keras.layers[1]!.activation), keras.layers[1]!, keras);
+    expect(kerasMd).toContain('makes it the identity');
+    expect(kerasMd).not.toContain('inplace');
   });
 });
 

@@ -474,6 +474,21 @@ class Net(nn.Module):
     expect(await headRatio('self.last = nn.AvgPool2d(kernel_size=1, stride=1)')).toBeCloseTo(defined(await headRatio('self.last = nn.Identity()')), 10);
   });
 
+  it('nn.LeakyReLU(True) has the slope True == 1.0: predicted as the identity (nn.Identity), not as a leaky ReLU of slope 0.01', async () => {
+    const predicted = async (activation: string) =>
+      (await predictedLayers(torchSequential(`nn.Linear(64, 128), ${activation}, nn.Linear(128, 128), ${activation}, nn.Linear(128, 10)`), 'Net')).map((l) => [l.predictedStd, l.log10GradRatio]);
+    const identity = await predicted('nn.Identity()');
+    const leakyTrue = await predicted('nn.LeakyReLU(True)');
+    leakyTrue.forEach(([std, grad], i) => {
+      expect(std).toBeCloseTo(defined(identity[i]![0]), 10);
+      if (grad === null) expect(identity[i]![1]).toBeNull();
+      else expect(grad).toBeCloseTo(defined(identity[i]![1]), 10);
+    });
+    // inplace=True keeps torch's slope a = 0.01: the std of a leaky ReLU of N(0, s^2) is s sqrt((1 + a^2)/2 - (1 - a)^2/(2 pi)).
+    const leaky = await predicted('nn.LeakyReLU(inplace=True)');
+    expect(defined(leaky[1]![0]) / defined(leaky[0]![0])).toBeCloseTo(Math.sqrt((1 + 0.01 ** 2) / 2 - 0.99 ** 2 / (2 * Math.PI)), 2);
+  });
+
   it("BatchNorm divides by the variance plus its eps: GAN tutorials' BatchNorm1d(n, 0.8) keeps its output well below unit variance", async () => {
     const normalizedStd = async (eps: string) => {
       const layers = await predictedLayers(torchSequential(`nn.Linear(100, 256), nn.BatchNorm1d(256${eps}), nn.LeakyReLU(0.2), nn.Linear(256, 784), nn.Tanh()`), 'Net');

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { ActivationIR } from '../../../src/shared/ir';
+import { Project } from '../../../src/analysis/project';
 import { describeRuleFixtures } from './fixture-fixes';
 import { rule } from '../../../src/analysis/rules/activation/missing-nonlinearity';
 import { act, applyEdits, buildModel, contextFor, dense, FILE, findRange, layerOf } from './ir-builder';
@@ -95,6 +97,92 @@ describe('GL103 missing-nonlinearity (IR)', () => {
     const [torchFinding] = check(torchModel, {}, { [FILE]: torch });
     expect(applyEdits(torch, defined(torchFinding).fixes[0]!.edits)).toBe('net = nn.Sequential(\n    nn.Linear(784, 128), nn.ReLU(),  # hidden\n    nn.Linear(128, 10)\n)');
     expect(defined(defined(torchFinding).whatIf).ops).toEqual([{ op: 'insert-after', afterLayerId: 'L0', kind: 'activation', activation: 'relu' }]);
+  });
+});
+
+describe('GL103: a leaky ReLU of slope 1 is the identity', () => {
+  const leaky = (params: Record<string, number>, spelling: string): ActivationIR => ({ name: 'leaky_relu', spelling, range: null, source: 'layer', params });
+
+  it('reports layers joined by a leaky ReLU of slope 1 and says why; a slope below 1 and a PReLU starting at 1 are nonlinear', () => {
+    const torch = (activation: ActivationIR) => buildModel({ framework: 'torch', layers: [dense(64, { name: 'fc1' }), act('leaky_relu', { activation }), dense(10, { name: 'fc2' })] });
+    const [finding] = check(torch(leaky({ negative_slope: 1 }, 'nn.LeakyReLU(1.0)')));
+    expect(defined(finding).message).toBe(
+      "'fc1' feeds 'fc2' through nn.LeakyReLU(1.0), which has a negative slope of 1: the identity. The layers compose into a single linear map, so the extra depth adds parameters but no expressive power. Use a slope below 1, such as 0.2, or another nonlinearity.",
+    );
+    expect(check(torch(leaky({ negative_slope: 0.2 }, 'nn.LeakyReLU(0.2)')))).toEqual([]);
+    expect(check(torch(leaky({}, 'nn.LeakyReLU()')))).toEqual([]);
+    expect(check(torch({ name: 'prelu', spelling: 'nn.PReLU(init=1.0)', range: null, source: 'layer', params: { init: 1 } }))).toEqual([]);
+  });
+
+  it("counts Keras' fused activation=LeakyReLU(alpha=1.0) as no activation", () => {
+    const fused = leaky({ alpha: 1 }, 'layers.LeakyReLU(alpha=1.0)');
+    const [finding] = check(buildModel({ layers: [dense(64, { name: 'hidden', activation: { ...fused, source: 'kwarg' } }), dense(10, { name: 'out' })] }));
+    expect(defined(finding).message).toContain("'hidden' feeds 'out' through its activation layers.LeakyReLU(alpha=1.0), which has a negative slope of 1: the identity.");
+  });
+
+  async function analyze(source: string) {
+    const project = await Project.create();
+    project.setFile(FILE, source);
+    const [result] = project.analyzeAll();
+    project.dispose();
+    return defined(result).findings.filter((f) => f.code === 'GL103');
+  }
+
+  const encoder = (activation: string) => `import torch.nn as nn
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 8, 3, padding=1), ${activation},
+            nn.Conv2d(8, 16, 3, padding=1), ${activation},
+            nn.Conv2d(16, 4, 3, padding=1))
+
+    def forward(self, x):
+        return self.net(x)
+`;
+
+  it("reads nn.LeakyReLU(True) (copied from nn.ReLU(True)) as torch does, the slope 1.0, and rewrites it to inplace=True", async () => {
+    const source = encoder('nn.LeakyReLU(True)');
+    const [finding, ...rest] = await analyze(source);
+    expect(rest).toEqual([]);
+    expect(defined(finding).message).toBe(
+      "nn.Conv2d 'net.0' feeds nn.Conv2d 'net.2' (3 layers in a row) through nn.LeakyReLU(True), which sets negative_slope=1.0 (True is its slope argument, not inplace): the identity. The layers compose into a single linear map, so the extra depth adds parameters but no expressive power. Pass inplace=True as a keyword, as was probably meant.",
+    );
+    const [fix] = defined(finding).fixes;
+    expect(defined(fix)).toMatchObject({ title: 'Pass inplace=True as a keyword (a leaky ReLU of slope 0.01)', safety: 'unsafe' });
+    expect(applyEdits(source, defined(fix).edits)).toBe(encoder('nn.LeakyReLU(inplace=True)'));
+    expect(defined(defined(finding).whatIf).ops).toEqual([
+      { op: 'set-activation', layerId: 'L1', activation: 'leaky_relu' },
+      { op: 'set-activation', layerId: 'L3', activation: 'leaky_relu' },
+    ]);
+    expect(await analyze(encoder('nn.LeakyReLU(inplace=True)'))).toEqual([]);
+    expect(await analyze(encoder('nn.LeakyReLU(0.2, True)'))).toEqual([]);
+    expect(await analyze(encoder('nn.LeakyReLU(False)'))).toEqual([]);
+  });
+
+  it('rewrites F.leaky_relu(x, True), whose second parameter is the slope; a slope of 1.0 written as a number gets relu instead', async () => {
+    const mlp = (call: string) => `import torch.nn as nn
+import torch.nn.functional as F
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 256)
+        self.fc2 = nn.Linear(256, 10)
+
+    def forward(self, x):
+        return self.fc2(${call})
+`;
+    const [finding] = await analyze(mlp('F.leaky_relu(self.fc1(x), True)'));
+    expect(defined(finding).message).toContain("'fc1' feeds 'fc2' through F.leaky_relu, which sets negative_slope=1.0 (True is its slope argument, not inplace): the identity.");
+    expect(applyEdits(mlp('F.leaky_relu(self.fc1(x), True)'), defined(finding).fixes[0]!.edits)).toBe(mlp('F.leaky_relu(self.fc1(x), inplace=True)'));
+    const [numeric] = await analyze(mlp('F.leaky_relu(self.fc1(x), 1.0)'));
+    expect(defined(numeric).message).toContain('through F.leaky_relu, which has a negative slope of 1: the identity.');
+    // Not in nn.Sequential: no text fix inserts a relu; the what-if still does.
+    expect(defined(numeric).fixes).toEqual([]);
+    expect(defined(defined(numeric).whatIf).ops).toEqual([{ op: 'insert-after', afterLayerId: 'L0', kind: 'activation', activation: 'relu' }]);
+    expect(await analyze(mlp('F.leaky_relu(self.fc1(x), inplace=True)'))).toEqual([]);
   });
 });
 

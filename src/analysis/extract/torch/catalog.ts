@@ -39,8 +39,6 @@ export interface LayerCall {
   args: ArgReader;
 }
 
-const num = (v: ConstValue | undefined): number | null => (typeof v === 'number' ? v : null);
-
 /** An int or a tuple of ints -> `dims` sizes; null when unknown. */
 function sizes(v: ConstValue | undefined, dims: number): number[] | null {
   if (typeof v === 'number') return Array.from({ length: dims }, () => v);
@@ -83,8 +81,8 @@ function weightAndBias(layer: LayerIR, hasBias: boolean | null, weightDim: numbe
 function linear(c: LayerCall): Slot {
   const layer = base(c, { kind: 'dense' });
   const lazy = c.name === 'LazyLinear';
-  const inF = lazy ? null : num(c.args.get(0, 'in_features'));
-  const out = num(c.args.get(lazy ? 0 : 1, 'out_features'));
+  const inF = lazy ? null : numberValue(c.args.get(0, 'in_features'));
+  const out = numberValue(c.args.get(lazy ? 0 : 1, 'out_features'));
   layer.inFeatures = inF;
   layer.units = out;
   layer.fanIn = inF;
@@ -93,11 +91,11 @@ function linear(c: LayerCall): Slot {
 }
 
 function bilinear(c: LayerCall): Slot {
-  const in1 = num(c.args.get(0, 'in1_features'));
-  const in2 = num(c.args.get(1, 'in2_features'));
+  const in1 = numberValue(c.args.get(0, 'in1_features'));
+  const in2 = numberValue(c.args.get(1, 'in2_features'));
   const layer = base(c, { kind: 'dense', in2Features: in2 });
   layer.inFeatures = in1;
-  layer.units = num(c.args.get(2, 'out_features'));
+  layer.units = numberValue(c.args.get(2, 'out_features'));
   layer.fanIn = in1 !== null && in2 !== null ? in1 * in2 : null;
   layer.fanOut = layer.units !== null && in2 !== null ? layer.units * in2 : null;
   const hasBias = biasFlag(c.args, 3);
@@ -123,10 +121,10 @@ function conv(c: LayerCall, dims: number, transpose: boolean): Slot {
     outputPadding: transpose ? read(c.args, 5 + shift, 'output_padding', intList, [0]) : [0],
   };
   const layer = base(c, { kind, conv });
-  const inC = lazy ? null : num(c.args.get(0, 'in_channels'));
-  const outC = num(c.args.get(1 + shift, 'out_channels'));
+  const inC = lazy ? null : numberValue(c.args.get(0, 'in_channels'));
+  const outC = numberValue(c.args.get(1 + shift, 'out_channels'));
   const kernel = sizes(c.args.get(2 + shift, 'kernel_size'), dims);
-  const groupsValue = c.args.written(6 + shift, 'groups') ? num(c.args.get(6 + shift, 'groups')) : 1;
+  const groupsValue = c.args.written(6 + shift, 'groups') ? numberValue(c.args.get(6 + shift, 'groups')) : 1;
   layer.inFeatures = inC;
   layer.units = outC;
   layer.kernelSize = kernel;
@@ -181,15 +179,15 @@ function norm(c: LayerCall, kind: 'batchnorm' | 'layernorm' | 'groupnorm'): Slot
     const shape = c.args.get(0, 'normalized_shape');
     features = typeof shape === 'number' ? shape : Array.isArray(shape) && typeof shape[shape.length - 1] === 'number' ? (shape[shape.length - 1] as number) : null;
     affineKey = 'elementwise_affine';
-    config.epsilon = num(c.args.get(1, 'eps'));
+    config.epsilon = numberValue(c.args.get(1, 'eps'));
   } else if (c.name === 'GroupNorm') {
-    features = num(c.args.get(1, 'num_channels'));
-    config.groups = num(c.args.get(0, 'num_groups'));
-    config.epsilon = num(c.args.get(2, 'eps'));
+    features = numberValue(c.args.get(1, 'num_channels'));
+    config.groups = numberValue(c.args.get(0, 'num_groups'));
+    config.epsilon = numberValue(c.args.get(2, 'eps'));
   } else {
-    features = c.name.startsWith('Lazy') ? null : num(c.args.get(0, 'num_features'));
-    config.epsilon = num(c.args.get(1, 'eps'));
-    config.momentum = num(c.args.get(2, 'momentum'));
+    features = c.name.startsWith('Lazy') ? null : numberValue(c.args.get(0, 'num_features'));
+    config.epsilon = numberValue(c.args.get(1, 'eps'));
+    config.momentum = numberValue(c.args.get(2, 'momentum'));
   }
   // InstanceNorm has affine=False by default; the others learn a scale and shift.
   const defaultAffine = !c.name.startsWith('InstanceNorm') && !c.name.startsWith('LazyInstanceNorm');
@@ -215,9 +213,9 @@ function dropout(c: LayerCall, kind: 'dropout' | 'alpha-dropout'): Slot {
 }
 
 function embedding(c: LayerCall): Slot {
-  const layer = base(c, { kind: 'embedding', paddingIdx: num(c.args.get(2, 'padding_idx')) });
-  const n = num(c.args.get(0, 'num_embeddings'));
-  const dim = num(c.args.get(1, 'embedding_dim'));
+  const layer = base(c, { kind: 'embedding', paddingIdx: numberValue(c.args.get(2, 'padding_idx')) });
+  const n = numberValue(c.args.get(0, 'num_embeddings'));
+  const dim = numberValue(c.args.get(1, 'embedding_dim'));
   layer.inFeatures = n;
   layer.units = dim;
   // torch computes fans on the (num_embeddings, embedding_dim) weight: fan_in = dim, fan_out = num.
@@ -236,7 +234,7 @@ function embedding(c: LayerCall): Slot {
 export function pretrainedEmbedding(c: LayerCall, weights: { shape: [number, number]; init: InitializerIR } | null): Slot {
   const made = embedding({ ...c, args: { get: () => undefined, written: () => false } });
   const layer = made.layer;
-  if (layer.kind === 'embedding') layer.paddingIdx = num(c.args.get(2, 'padding_idx'));
+  if (layer.kind === 'embedding') layer.paddingIdx = numberValue(c.args.get(2, 'padding_idx'));
   if (weights) {
     [layer.inFeatures, layer.units] = weights.shape;
     [layer.fanOut, layer.fanIn] = weights.shape;
@@ -255,10 +253,10 @@ export function pretrainedEmbedding(c: LayerCall, weights: { shape: [number, num
  * zero bias; the layer's kernelInit is the in-projection's.
  */
 function multiheadAttention(c: LayerCall): Slot {
-  const embed = num(c.args.get(0, 'embed_dim'));
-  const heads = num(c.args.get(1, 'num_heads'));
+  const embed = numberValue(c.args.get(0, 'embed_dim'));
+  const heads = numberValue(c.args.get(1, 'num_heads'));
   const headDim = embed !== null && heads !== null && heads > 0 ? embed / heads : null;
-  const vdim = num(c.args.get(7, 'vdim'));
+  const vdim = numberValue(c.args.get(7, 'vdim'));
   const attention = {
     heads,
     keyDim: headDim,
@@ -293,12 +291,12 @@ function recurrent(c: LayerCall): Slot {
   if (!cell) {
     recurrentConfig.numLayers = read(c.args, 2, 'num_layers', numberValue, 1);
     recurrentConfig.batchFirst = read(c.args, null, 'batch_first', boolValue, false);
-    recurrentConfig.dropout = num(c.args.get(null, 'dropout'));
+    recurrentConfig.dropout = numberValue(c.args.get(null, 'dropout'));
     recurrentConfig.bidirectional = boolValue(c.args.get(null, 'bidirectional')) === true;
   }
   const layer = base(c, { kind, recurrent: recurrentConfig });
-  const inF = num(c.args.get(0, 'input_size'));
-  const hidden = num(c.args.get(1, 'hidden_size'));
+  const inF = numberValue(c.args.get(0, 'input_size'));
+  const hidden = numberValue(c.args.get(1, 'hidden_size'));
   const gates = GATES[c.name] ?? 1;
   layer.inFeatures = inF;
   layer.units = hidden;
@@ -333,8 +331,8 @@ function activationModule(c: LayerCall, activation: ActivationName): Slot {
   const layer = base(c, { kind: 'activation' });
   const params: Record<string, number> = { ...(ACTIVATION_DEFAULTS.get(c.name) ?? {}) };
   for (const [key, index, kw] of ACTIVATION_MODULE_PARAMS.get(c.name) ?? []) {
-    const v = c.args.get(index, kw);
-    if (typeof v === 'number') params[key] = v;
+    const v = numberValue(c.args.get(index, kw));
+    if (v !== null) params[key] = v;
     else if (c.args.written(index, kw)) delete params[key];
   }
   layer.activation = { name: activation, spelling: c.call.text, range: rangeOf(c.call), source: 'layer', params };
@@ -357,8 +355,8 @@ function shapeOnly(c: LayerCall): Slot {
  */
 /** nn.LocalResponseNorm(size, alpha=1e-4, beta=0.75, k=1.0). */
 function localResponseNorm(c: LayerCall): Slot {
-  const constant = (i: number, key: 'alpha' | 'beta' | 'k') => (c.args.written(i, key) ? num(c.args.get(i, key)) : TORCH_LRN_DEFAULTS[key]);
-  return slot(base(c, { kind: 'local-response-norm', lrn: { size: num(c.args.get(0, 'size')), alpha: constant(1, 'alpha'), beta: constant(2, 'beta'), k: constant(3, 'k') } }), []);
+  const constant = (i: number, key: 'alpha' | 'beta' | 'k') => (c.args.written(i, key) ? numberValue(c.args.get(i, key)) : TORCH_LRN_DEFAULTS[key]);
+  return slot(base(c, { kind: 'local-response-norm', lrn: { size: numberValue(c.args.get(0, 'size')), alpha: constant(1, 'alpha'), beta: constant(2, 'beta'), k: constant(3, 'k') } }), []);
 }
 
 function padModule(c: LayerCall, dims: number): Slot {
@@ -395,7 +393,7 @@ function upsample(c: LayerCall): Slot {
 }
 
 function pixelShuffle(c: LayerCall): Slot {
-  return slot(base(c, { kind: 'reshape', reshape: { op: 'pixel-shuffle', factor: num(c.args.get(0, 'upscale_factor')) } }), []);
+  return slot(base(c, { kind: 'reshape', reshape: { op: 'pixel-shuffle', factor: numberValue(c.args.get(0, 'upscale_factor')) } }), []);
 }
 
 type Builder = (c: LayerCall) => Slot;

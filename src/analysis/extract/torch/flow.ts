@@ -7,6 +7,7 @@ import type { ActivationName, LayerKind, ShapePassMark } from '../../../shared/i
 import type { ConstValue } from '../../python/constants';
 import { rangeOf } from '../../python/syntax';
 import { makeLayer } from '../builders';
+import { numberValue } from '../normalize';
 import { FUNCTIONAL_DEFAULTS, FUNCTIONAL_PARAMS } from './activations';
 import type { Args } from './args';
 import { constOf, type Slot, type Value } from './values';
@@ -79,8 +80,8 @@ export function functionalSlot(kind: LayerKind, spelling: string, n: Node): Slot
 export function activationParams(name: ActivationName, arg: (index: number, name: string) => ConstValue | undefined): Record<string, number> {
   const params: Record<string, number> = { ...(FUNCTIONAL_DEFAULTS.get(name) ?? {}) };
   for (const [key, index, kw] of FUNCTIONAL_PARAMS.get(name) ?? []) {
-    const v = arg(index, kw);
-    if (typeof v === 'number') params[key] = v;
+    const v = numberValue(arg(index, kw));
+    if (v !== null) params[key] = v;
   }
   return params;
 }

@@ -18,6 +18,7 @@ import { rangeOf } from '../../python/syntax';
 import type { ConstValue } from '../../python/constants';
 import type { Args } from './args';
 import { buildLayer, type ArgReader } from './catalog';
+import { numberValue } from '../normalize';
 import { functionalSlot } from './flow';
 import { apply, mergeTensors } from './forward';
 import type { Frame, Interpreter } from './interpreter';
@@ -61,8 +62,7 @@ export function transformerModule(name: string, spelling: string, n: Node, args:
   const num = (index: number, key: string, fallback: number | null): ConstValue => {
     const v = arg(index, key);
     if (v === undefined) return fallback;
-    const c = constOf(v);
-    return typeof c === 'number' ? c : null;
+    return numberValue(constOf(v));
   };
   if (STACK_CLASSES.has(name)) {
     const layer = arg(0, name === 'TransformerEncoder' ? 'encoder_layer' : 'decoder_layer');

@@ -5,7 +5,8 @@
 import type { LayerIR, ModelIR } from '../../../shared/ir';
 import type { Fix, IrEditOp, TextEdit } from '../../../shared/findings';
 import type { Rule, RuleContext, RuleMeta } from '../types';
-import { appliedActivation } from '../helpers/applied-activation';
+import { appliedActivation, disguisedIdentity } from '../helpers/applied-activation';
+import { parseCallArguments } from '../helpers/call-arguments';
 import { editsStayWithin, rangeKey } from '../helpers/call-key';
 import { kerasActivationEdit } from '../helpers/keras-activation-edit';
 import { layerGraph, type LayerGraph } from '../helpers/layer-graph';
@@ -46,6 +47,12 @@ output layer without an activation (logits, regression) is fine: only a linear l
 another learning layer is reported, and not one whose output the model also returns (the
 intermediate heatmaps of a stacked hourglass, remapped by a 1x1 convolution and fed back in).
 
+A leaky ReLU whose negative slope is 1 is the identity, and counts as no activation at all. The usual
+way to write one by accident is \`nn.LeakyReLU(True)\`, copied from \`nn.ReLU(True)\`: torch's first
+parameter of \`LeakyReLU\` is \`negative_slope\`, not \`inplace\`, and Python's True is 1
+(\`F.leaky_relu(x, True)\` likewise). Keras' \`LeakyReLU(alpha=1.0)\` / \`LeakyReLU(negative_slope=1.0)\` is
+the identity too.
+
 A linear bottleneck, a layer narrower than the next one that is immediately followed by a
 nonlinearity (e.g. the 1x1 projection of an inverted residual block, even when its swish is written
 by hand as \`x * x.sigmoid()\`), or a low-rank pair whose middle is narrower than both ends (a
@@ -84,7 +91,9 @@ model = keras.Sequential([
 ])
 \`\`\`
 The fix (unsafe: it changes the model) adds \`activation='relu'\` in Keras, or an \`nn.ReLU()\` after
-the layer inside \`nn.Sequential\`.
+the layer inside \`nn.Sequential\`. Between layers joined by \`nn.LeakyReLU(True)\` (or
+\`F.leaky_relu(x, True)\`) it writes \`inplace=True\` instead, what was probably meant: a leaky ReLU
+with torch's default slope of 0.01.
 
 ## Options
 - \`${ALLOW_BOTTLENECK}\` (default true): skip a narrower linear layer followed by a nonlinear one.
@@ -106,16 +115,28 @@ function affineOnly(layer: LayerIR): boolean {
   );
 }
 
-/** Learning layers from `first` on, connected only through affine layers, ending at the first nonlinear one. */
-function chainFrom(graph: LayerGraph, first: LayerIR): LayerIR[] {
-  const chain = [first];
+/** Learning layers connected only through affine layers, ending at the first nonlinear one. */
+interface Chain {
+  layers: LayerIR[];
+  /**
+   * Per link, the layer between layers[i] and layers[i + 1] (layers[i] itself when fused) whose activation
+   * computes the identity though it is written as a leaky ReLU (`nn.LeakyReLU(True)`), or null.
+   */
+  identities: (LayerIR | null)[];
+}
+
+/** The chain from `first` on. */
+function chainFrom(graph: LayerGraph, first: LayerIR): Chain {
+  const chain: Chain = { layers: [first], identities: [] };
   let current = first;
   for (;;) {
     // A layer the model also returns is a prediction the loss reads: what reads it on is a remap, not a collapse.
     if (current.returnedToo) return chain;
-    const next = (walkForward(graph, current, affineOnly) ?? acrossConcatenation(graph, current))?.layer;
-    if (!next || !isLearningLayer(next)) return chain;
-    chain.push(next);
+    const stop = walkForward(graph, current, affineOnly) ?? acrossConcatenation(graph, current);
+    const next = stop?.layer;
+    if (!stop || !next || !isLearningLayer(next)) return chain;
+    chain.layers.push(next);
+    chain.identities.push([current, ...stop.crossed].find((l) => disguisedIdentity(l) !== null) ?? null);
     if (appliedActivation(next) !== 'linear') return chain;
     current = next;
   }
@@ -206,24 +227,83 @@ function torchSequentialInsert(model: ModelIR, text: string, layer: LayerIR): Te
   return { file: model.file, range: rangeOf(starts, end, end), newText: `, ${prefix}ReLU()` };
 }
 
-function reluFix(model: ModelIR, linearLayers: LayerIR[], context: RuleContext): Fix | null {
+/**
+ * `nn.LeakyReLU(True)` / `F.leaky_relu(x, True)`: the offsets of the `True` torch takes as the negative
+ * slope (the first argument of the module, the second of the function), written positionally; null otherwise.
+ */
+function positionalTrueSlope(model: ModelIR, text: string | undefined, identity: LayerIR): { start: number; end: number } | null {
+  const act = identity.activation;
+  if (model.framework !== 'torch' || text === undefined || act?.name !== 'leaky_relu' || act.range === null) return null;
+  const starts = lineStarts(text);
+  const call = parseCallArguments(text, offsetAt(starts, act.range.start), offsetAt(starts, act.range.end));
+  const index = act.source === 'functional' ? 1 : 0;
+  const arg = call?.args[index];
+  if (!call || !arg || call.args.slice(0, index + 1).some((a) => a.keyword !== null || a.unpacked) || text.slice(arg.start, arg.end) !== 'True') return null;
+  return call.args.some((a) => a.keyword === 'inplace' || a.unpacked) || call.args.length > index + 1 ? null : arg;
+}
+
+/** One link of the chain made nonlinear: `True` -> `inplace=True` where a positional True made the identity, else relu after the linear layer. */
+interface LinkEdit {
+  layer: LayerIR;
+  rewrite: LayerIR | null;
+}
+
+function linkEdits(model: ModelIR, chain: Chain, text: string | undefined): LinkEdit[] {
+  return chain.layers.slice(0, -1).map((layer, i) => {
+    const identity = chain.identities[i] ?? null;
+    return { layer, rewrite: identity && positionalTrueSlope(model, text, identity) ? identity : null };
+  });
+}
+
+function nonlinearityFix(model: ModelIR, links: LinkEdit[], context: RuleContext): Fix | null {
   const text = context.sourceText(model.file);
-  if (text === undefined || !editsStayWithin(model.layers, linearLayers)) return null;
+  if (text === undefined || !editsStayWithin(model.layers, links.map((l) => l.rewrite ?? l.layer))) return null;
+  const starts = lineStarts(text);
   const edits = new Map<string, TextEdit>();
-  for (const layer of linearLayers) {
-    const edit = model.framework === 'keras' ? kerasActivationEdit(model.file, text, layer, 'relu') : torchSequentialInsert(model, text, layer);
+  for (const { layer, rewrite } of links) {
+    const slope = rewrite ? positionalTrueSlope(model, text, rewrite) : null;
+    const edit = slope
+      ? { file: model.file, range: rangeOf(starts, slope.start, slope.end), newText: 'inplace=True' }
+      : model.framework === 'keras'
+        ? kerasActivationEdit(model.file, text, layer, 'relu')
+        : torchSequentialInsert(model, text, layer);
     if (!edit) return null;
     edits.set(rangeKey(edit.range), edit);
   }
-  return { title: 'Add a relu activation after the linear layers', safety: 'unsafe', edits: [...edits.values()] };
+  const title = links.every((l) => l.rewrite) ? 'Pass inplace=True as a keyword (a leaky ReLU of slope 0.01)' : 'Add a relu activation after the linear layers';
+  return { title, safety: 'unsafe', edits: [...edits.values()] };
 }
 
-function whatIfOps(model: ModelIR, linearLayers: LayerIR[]): IrEditOp[] {
-  return linearLayers.map((layer) =>
-    model.framework === 'keras'
-      ? { op: 'set-activation', layerId: layer.id, activation: 'relu' }
-      : { op: 'insert-after', afterLayerId: layer.id, kind: 'activation', activation: 'relu' },
+function whatIfOps(model: ModelIR, links: LinkEdit[]): IrEditOp[] {
+  return links.map(({ layer, rewrite }) =>
+    rewrite
+      ? { op: 'set-activation', layerId: rewrite.id, activation: 'leaky_relu' }
+      : model.framework === 'keras'
+        ? { op: 'set-activation', layerId: layer.id, activation: 'relu' }
+        : { op: 'insert-after', afterLayerId: layer.id, kind: 'activation', activation: 'relu' },
   );
+}
+
+/**
+ * The message: the first link, and what makes a leaky ReLU in the chain the identity. A positional True
+ * (`nn.LeakyReLU(True)`, copied from `nn.ReLU(True)`) is torch's negative_slope, not inplace.
+ */
+function chainMessage(model: ModelIR, chain: Chain, text: string | undefined): string {
+  const [first, second] = chain.layers as [LayerIR, LayerIR];
+  const count = chain.layers.length > 2 ? ` (${chain.layers.length} layers in a row)` : '';
+  const collapse = 'compose into a single linear map, so the extra depth adds parameters but no expressive power';
+  const index = chain.identities.findIndex((l) => l !== null);
+  const identity = chain.identities[index];
+  const act = identity ? disguisedIdentity(identity) : null;
+  if (!identity || !act) return `${layerLabel(first)} has no activation and feeds ${layerLabel(second)} directly${count}: the layers ${collapse}. Add a nonlinearity such as relu between them.`;
+  const fromTrue = positionalTrueSlope(model, text, identity) !== null;
+  const why = fromTrue ? 'sets negative_slope=1.0 (True is its slope argument, not inplace)' : 'has a negative slope of 1';
+  const advice = fromTrue ? 'Pass inplace=True as a keyword, as was probably meant.' : 'Use a slope below 1, such as 0.2, or another nonlinearity.';
+  const through = identity === first ? `its activation ${act.spelling}` : act.spelling;
+  if (index === 0) return `${layerLabel(first)} feeds ${layerLabel(second)}${count} through ${through}, which ${why}: the identity. The layers ${collapse}. ${advice}`;
+  const owner = chain.layers[index]!;
+  const where = identity === owner ? `the activation of ${layerLabel(owner)}, ${act.spelling},` : `${act.spelling} after ${layerLabel(owner)}`;
+  return `${layerLabel(first)} has no activation and feeds ${layerLabel(second)} directly${count}: the layers ${collapse}; ${where} ${why}: the identity. ${advice}`;
 }
 
 export const rule: Rule = {
@@ -232,27 +312,29 @@ export const rule: Rule = {
     const graph = layerGraph(model);
     const allowBottleneck = context.option<boolean>(ALLOW_BOTTLENECK);
     const inChain = new Set<string>();
-    const chains: LayerIR[][] = [];
+    const chains: Chain[] = [];
     for (const layer of model.layers) {
       if (inChain.has(layer.id) || !isLearningLayer(layer) || appliedActivation(layer) !== 'linear') continue;
       const chain = chainFrom(graph, layer);
-      chain.forEach((l) => inChain.add(l.id));
-      if (chain.length >= 2 && !(allowBottleneck && (isBottleneck(graph, chain) || isLowRank(chain))) && !isSeparable(chain) && !isUpConvolution(graph, chain)) chains.push(chain);
+      const layers = chain.layers;
+      layers.forEach((l) => inChain.add(l.id));
+      if (layers.length >= 2 && !(allowBottleneck && (isBottleneck(graph, layers) || isLowRank(layers))) && !isSeparable(layers) && !isUpConvolution(graph, layers)) chains.push(chain);
     }
     // Unrolled copies of one loop body make one chain per copy; report each written call once.
     const firstCalls = new Set<string>();
+    const text = context.sourceText(model.file);
     return chains
-      .filter((chain) => !firstCalls.has(rangeKey(chain[0]!.range)) && firstCalls.add(rangeKey(chain[0]!.range)))
+      .filter(({ layers }) => !firstCalls.has(rangeKey(layers[0]!.range)) && firstCalls.add(rangeKey(layers[0]!.range)))
       .map((chain) => {
-        const linearLayers = chain.filter((l) => appliedActivation(l) === 'linear' && l !== chain[chain.length - 1]);
-        const [first, second] = chain as [LayerIR, LayerIR];
-        const fix = reluFix(model, linearLayers, context);
+        const links = linkEdits(model, chain, text);
+        const fix = nonlinearityFix(model, links, context);
+        const rewritten = links.every((l) => l.rewrite);
         return makeFinding(meta, model, context, {
-          message: `${layerLabel(first)} has no activation and feeds ${layerLabel(second)} directly${chain.length > 2 ? ` (${chain.length} layers in a row)` : ''}: the layers compose into a single linear map, so the extra depth adds parameters but no expressive power. Add a nonlinearity such as relu between them.`,
-          range: first.range,
-          related: chain.slice(1).map((l) => ({ location: { file: model.file, range: l.range }, message: `${layerLabel(l)} continues the linear chain` })),
+          message: chainMessage(model, chain, text),
+          range: chain.layers[0]!.range,
+          related: chain.layers.slice(1).map((l) => ({ location: { file: model.file, range: l.range }, message: `${layerLabel(l)} continues the linear chain` })),
           fixes: fix ? [fix] : [],
-          whatIf: { title: 'relu between the stacked linear layers', ops: whatIfOps(model, linearLayers) },
+          whatIf: { title: rewritten ? 'leaky relu (slope 0.01) between the stacked linear layers' : 'relu between the stacked linear layers', ops: whatIfOps(model, links) },
         });
       });
   },
