@@ -489,6 +489,31 @@ class Net(nn.Module):
     expect(defined(leaky[1]![0]) / defined(leaky[0]![0])).toBeCloseTo(Math.sqrt((1 + 0.01 ** 2) / 2 - 0.99 ** 2 / (2 * Math.PI)), 2);
   });
 
+  it("Python's sum(t) and abs(t) on a tensor are predicted as t.sum(0) and t.abs(): the layers before them stay connected to the output", async () => {
+    // Found on a CBOW model (session 34): `sum(self.emb(idx))` was a value the reader did not know, which cut
+    // the embedding off the output; the prediction then gave it a gradient 10^-100 of the last layer's.
+    const bag = (sum: string) => `
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Bag(nn.Module):
+    def __init__(self, vocab=5000, dim=100):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, dim)
+        self.fc1 = nn.Linear(dim, 128)
+        self.fc2 = nn.Linear(128, vocab)
+
+    def forward(self, idx):
+        h = ${sum}
+        return F.log_softmax(self.fc2(F.relu(self.fc1(h.view(1, -1)))), dim=1)
+`;
+    const gradients = async (sum: string) => (await predictedLayers(bag(sum), 'Bag')).map((l) => [l.name, l.log10GradRatio]);
+    const method = await gradients('self.emb(idx).sum(0)');
+    expect(await gradients('sum(self.emb(idx))')).toEqual(method);
+    expect(method.find(([name]) => name === 'emb')?.[1]).toBeGreaterThan(-3);
+    expect(await gradients('abs(self.emb(idx)).sum(0)')).toEqual(await gradients('self.emb(idx).abs().sum(0)'));
+  });
+
   it("BatchNorm divides by the variance plus its eps: GAN tutorials' BatchNorm1d(n, 0.8) keeps its output well below unit variance", async () => {
     const normalizedStd = async (eps: string) => {
       const layers = await predictedLayers(torchSequential(`nn.Linear(100, 256), nn.BatchNorm1d(256${eps}), nn.LeakyReLU(0.2), nn.Linear(256, 784), nn.Tanh()`), 'Net');

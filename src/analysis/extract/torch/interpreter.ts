@@ -29,6 +29,7 @@ import { sizeFactor } from './views';
 import { childrenOf, classNameOf, cloneValue, paramOf, registerModule, sameClass, sizeAttribute } from './introspect';
 import { MODEL_INPUT, Trace } from './trace';
 import { orient, rawOperand, scaled } from './raw-weights';
+import { methodOp } from './tensorops';
 import { UNKNOWN, constOf, constant, leafSlots, mergeValues, type ClassInfo, type Closure, type Instance, type Value } from './values';
 import { sourceSnippet } from '../../../shared/source-snippet';
 import { WordSet } from '../../python/text-words';
@@ -149,6 +150,16 @@ function instancesIn(value: Value, out: Instance[] = []): Instance[] {
 
 /** Where this file builds a module of another file's class: the line its layers point at. */
 const builtAt = new WeakMap<Instance, Range>();
+
+/**
+ * Python builtins that, given one tensor, compute what a tensor method does: `sum(t)` adds the rows
+ * (iterating the first dimension) as `t.sum(0)`, `abs(t)` is `t.abs()`. Read as those methods, not as
+ * values the interpreter does not know (which would cut the layers before them off the output).
+ */
+const TENSOR_BUILTINS: ReadonlyMap<string, { method: string; args: number[] }> = new Map([
+  ['sum', { method: 'sum', args: [0] }],
+  ['abs', { method: 'abs', args: [] }],
+]);
 
 export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   private readonly relevance = new Map<number, boolean>();
@@ -963,7 +974,14 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     }
     if (this.s.type(fnNode) === 'identifier' && !f.locals.has(fnNode.text)) {
       const name = fnNode.text;
-      if (BUILTINS.has(name) && !this.ctx.functions.has(name) && !this.ctx.classes.has(name) && !this.ctx.file.imports.has(name)) return callBuiltin(this, name, n, this.evalArgs(syntax, f), f.scope);
+      if (BUILTINS.has(name) && !this.ctx.functions.has(name) && !this.ctx.classes.has(name) && !this.ctx.file.imports.has(name)) {
+        const args = this.evalArgs(syntax, f);
+        const first = args.positional[0];
+        const method = TENSOR_BUILTINS.get(name);
+        const op = method && first?.t === 'tensor' && args.positional.length === 1 ? methodOp(method.method) : null;
+        if (op && method && first) return tensorOp(op, name, n, { positional: method.args.map(constant), keywords: new Map(), partial: false }, first, f);
+        return callBuiltin(this, name, n, args, f.scope);
+      }
       const imported = this.importedValue(name);
       if (imported) return this.callValue(imported, n, syntax, f);
       if (this.ctx.file.imports.has(name)) return this.library(this.ctx.file.imports.resolve(name), name, n, syntax, f);
