@@ -242,6 +242,45 @@ model = Model(inputs=base_model.input, outputs=predictions)
   });
 });
 
+describe('outputs and inputs of other models', () => {
+  // Found on held-out real code (session 34): both were dropped without a word, so the model read as its head alone.
+  it('reads base.layers[-1].output as base.output: the backbone stays in the model, and the head layer reads its width', async () => {
+    const read = async (output: string) => modelNamed(await extractFrom(`
+from tensorflow.keras.applications import VGG19
+from tensorflow.keras.layers import Dense, GlobalAveragePooling2D
+from tensorflow.keras.models import Model
+
+base = VGG19(weights=None, include_top=False, input_shape=(71, 71, 3))
+h = GlobalAveragePooling2D()(${output})
+h = Dense(512, activation='selu')(h)
+out = Dense(7, activation='softmax')(Dense(256, activation='selu')(h))
+model = Model(inputs=base.inputs, outputs=out)
+`), 'model');
+    const last = await read('base.layers[-1].output');
+    expect(last.layers.map((l) => l.kind)).toEqual(['backbone', 'global-pool', 'dense', 'dense', 'dense']);
+    expect(last.layers[1]!.inputs).toEqual(['L0']);
+    expect(last.layers).toEqual((await read('base.output')).layers);
+  });
+
+  it('reads the .input and .output of functional sub-models merged into a larger one', async () => {
+    const model = modelNamed(await extractFrom(`
+from keras.layers import Input, Dense, concatenate
+from keras.models import Model
+
+a = Input(shape=(10,))
+b = Input(shape=(20,))
+left = Model(inputs=a, outputs=Dense(8, activation='relu')(a))
+right = Model(inputs=b, outputs=Dense(8, activation='relu')(b))
+merged = concatenate([left.output, right.output])
+out = Dense(1)(Dense(4, activation='relu')(merged))
+net = Model(inputs=[left.input, right.input], outputs=out)
+`), 'net');
+    expect(model.layers.map((l) => [l.kind, l.inputs])).toEqual([
+      ['input', []], ['input', []], ['dense', ['L0']], ['dense', ['L1']], ['concat', ['L2', 'L3']], ['dense', ['L4']], ['dense', ['L5']],
+    ]);
+  });
+});
+
 describe('U-Net', () => {
   it('wires skip connections kept in a list, reads helper defaults and per-call arguments', async () => {
     const text = kerasFixture('unet_segmentation.py');

@@ -21,6 +21,8 @@ const NO_ARGUMENTS: CallArgs<Value> = { positional: [], keywords: new Map(), par
  * applied once to its own input. Read once per value so `.output` used twice is one node.
  */
 export function outputOf(exec: Reader, value: Value): Value {
+  // A functional model's output is its graph's (`left.output` merged into a larger model).
+  if (value.t === 'graph') return { t: 'tensor', producers: value.outputs };
   if (value.t !== 'layer' && value.t !== 'sequential') return OPAQUE;
   const key = value.t === 'layer' ? value.factory : value.seq;
   let producers = exec.state.appliedOutputs.get(key);
@@ -31,8 +33,9 @@ export function outputOf(exec: Reader, value: Value): Value {
   return { t: 'tensor', producers };
 }
 
-/** `base_model.input`: the input tensors of a Sequential (its Input layers), or an input of unknown origin. */
+/** `base_model.input`: the input tensors of a Sequential (its Input layers) or a functional model, or an input of unknown origin. */
 export function inputOf(value: Value): Value {
+  if (value.t === 'graph') return { t: 'tensor', producers: value.inputs };
   if (value.t === 'sequential') return { t: 'tensor', producers: value.seq.items.flatMap((i) => (i.value.t === 'tensor' ? i.value.producers : [])) };
   return value.t === 'layer' ? { t: 'tensor', producers: [] } : OPAQUE;
 }

@@ -26,6 +26,17 @@ import { OPAQUE, mergeValues, type ClosureFrame, type FlowMarks, type GraphNode,
 import { trainsEachIteration } from '../training/loops';
 import { relocateLayer } from '../relocate';
 
+const OUTPUT_ATTRIBUTES: ReadonlySet<string> = new Set(['output', 'outputs']);
+
+/** `model` in `model.layers[-1]` (a model's last layer), else null. */
+function lastLayerOf(node: Node): Node | null {
+  if (node.type !== 'subscript') return null;
+  const layers = node.childForFieldName('value');
+  const index = node.childForFieldName('subscript');
+  if (layers?.type !== 'attribute' || layers.childForFieldName('attribute')?.text !== 'layers' || index?.text.replace(/\s/g, '') !== '-1') return null;
+  return layers.childForFieldName('object');
+}
+
 /** How deep helper functions / methods / custom layers are inlined. */
 export const MAX_INLINE_DEPTH = LIMITS.inlineDepth;
 
@@ -409,7 +420,10 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     const key = this.s.dottedName(n);
     const v = key ? this.getName(key, f) : undefined;
     if (v) return v;
-    const object = this.eval(this.s.required(n, 'object'), f);
+    const objectNode = this.s.required(n, 'object');
+    // `base.layers[-1].output`: the last layer's output is the model's.
+    const model = lastLayerOf(objectNode);
+    const object = this.eval(model && OUTPUT_ATTRIBUTES.has(this.s.field(n, 'attribute')?.text ?? '') ? model : objectNode, f);
     // `x.shape`, `x.T`: a tensor's attributes stay tied to it. In a Lambda's function, `x.shape` is its
     // static shape (as K.int_shape gives it) and any other attribute an operation the reader does not model.
     if (object.t === 'tensor') {
@@ -420,7 +434,7 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
       return OPAQUE;
     }
     const attribute = this.s.field(n, 'attribute')?.text;
-    if (attribute === 'output' || attribute === 'outputs') return outputOf(this.reader(f), object);
+    if (attribute && OUTPUT_ATTRIBUTES.has(attribute)) return outputOf(this.reader(f), object);
     if (attribute === 'input' || attribute === 'inputs') return inputOf(object);
     return OPAQUE;
   }
