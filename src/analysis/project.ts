@@ -551,6 +551,7 @@ function touches(model: ModelIR, path: string): boolean {
     t.optimizer?.file === path ||
     t.compile?.file === path ||
     t.fit?.file === path ||
+    t.predict?.file === path ||
     t.loops.some((l) => l.file === path) ||
     t.data.some((d) => d.file === path) ||
     model.layers.some((l) => l.writtenAt?.file === path)

@@ -579,8 +579,13 @@ export interface TrainingIR {
   optimizer: OptimizerIR | null;
   /** keras model.compile(...) call, if seen. */
   compile: Location | null;
-  /** keras model.fit(...) call, if seen. */
+  /** keras model.fit(...) call (or fit_generator / train_on_batch), if seen. */
   fit: Location | null;
+  /**
+   * keras model.predict(...) call (or predict_on_batch / load_weights), if seen: the code uses the model
+   * for inference (see compileRuns).
+   */
+  predict: Location | null;
   /**
    * The losses the training computes, in the order written, each once: compile's loss, or the criteria a
    * torch loop's loss adds up (a GAN discriminator's BCELoss on one head and CrossEntropyLoss on another).
@@ -660,5 +665,5 @@ export interface InputShapeGuess {
 }
 
 export function emptyTraining(): TrainingIR {
-  return { optimizer: null, compile: null, fit: null, losses: [], loops: [], data: [] };
+  return { optimizer: null, compile: null, fit: null, predict: null, losses: [], loops: [], data: [] };
 }

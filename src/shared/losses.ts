@@ -13,6 +13,7 @@ import type { ActivationName, Framework, LayerIR, Location, LossIR, ModelIR } fr
 import { reachesBelowZero } from './knowledge/activations';
 import { isConvKind, lastLayerOnPath, modelOutputs, outputWidth } from './layers';
 import type { ProbeNotice } from './probe';
+import { compileRuns } from './training';
 
 /**
  * What the probe computes on an output. `categorical-crossentropy` and `binary-crossentropy` read
@@ -126,7 +127,8 @@ export function activatedLayer(model: ModelIR, output: OutputLoss): LayerIR {
 
 /** Each model output (see modelOutputs), the loss the code trains it on, and what that loss computes on it. */
 export function outputLosses(model: ModelIR): OutputLoss[] {
-  const known = model.training.losses.filter((l) => familyOf(l) !== null);
+  // A Keras compile whose training never runs (a sampler loading weights) trains on no loss.
+  const known = compileRuns(model.training) ? model.training.losses.filter((l) => familyOf(l) !== null) : [];
   const outputs = modelOutputs(model);
   const layers = outputs.map((index) => activationLayerOf(model, index));
   const activations = layers.map((at) => (at === null ? null : (model.layers[at]!.activation?.name ?? null)));

@@ -199,14 +199,17 @@ export const extractTraining: TrainingExtractor = (file: PyFile, models: ModelIR
   return external;
 };
 
-/** `model.compile(optimizer=..., loss=...)` and `model.fit(...)`; the first compile of a model wins. */
+/** Keras calls that use a model for inference: its predictions, or weights trained elsewhere loaded into it. */
+const INFERENCE_METHODS: ReadonlySet<string> = new Set(['predict', 'predict_on_batch', 'predict_generator', 'load_weights']);
+
+/** `model.compile(optimizer=..., loss=...)`, `model.fit(...)` and `model.predict(...)`; the first compile of a model wins. */
 function collectKerasCalls(file: PyFile, resolver: ModelResolver, optimizers: OptimizerIndex, table: TrainingTable): void {
   const usesKeras = ['keras', 'tensorflow', 'tf_keras'].some((p) => file.imports.importsPackage(p));
-  for (const call of callsWithLastName(file.root, `compile|${[...FIT_METHODS].join('|')}`)) {
+  for (const call of callsWithLastName(file.root, `compile|${[...FIT_METHODS, ...INFERENCE_METHODS].join('|')}`)) {
     const fn = call.childForFieldName('function');
     if (fn?.type !== 'attribute') continue;
     const method = fn.childForFieldName('attribute')?.text ?? '';
-    if (method !== 'compile' && !FIT_METHODS.has(method)) continue;
+    if (method !== 'compile' && !FIT_METHODS.has(method) && !INFERENCE_METHODS.has(method)) continue;
     const receiver = fn.childForFieldName('object');
     // `def fit_model(m): m.compile(...)` called with several models compiles each.
     for (const ref of (receiver ? resolver.refsOf(receiver) : null) ?? []) kerasCall(call, method, ref);
@@ -226,8 +229,10 @@ function collectKerasCalls(file: PyFile, resolver: ModelResolver, optimizers: Op
       else if (args.splats.length === 0) training.optimizer = kerasDefaultOptimizer(call, file.path);
       const lossNode = argument(args, 1, 'loss');
       if (lossNode) training.losses = compiledLosses(lossNode, resolver, file.path);
-    } else {
+    } else if (FIT_METHODS.has(method)) {
       training.fit ??= location;
+    } else {
+      training.predict ??= location;
     }
   }
 }

@@ -7,6 +7,7 @@ export function mergeTraining(into: TrainingIR, from: TrainingIR): void {
   into.optimizer ??= from.optimizer;
   into.compile ??= from.compile;
   into.fit ??= from.fit;
+  into.predict ??= from.predict;
   into.losses = from.losses.reduce(withLoss, into.losses);
   into.loops.push(...from.loops);
   into.data.push(...from.data);

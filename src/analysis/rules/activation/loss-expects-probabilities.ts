@@ -34,8 +34,10 @@ the activation that makes them:
   an error at the first batch (\`all elements of input should be between 0 and 1\`).
 
 Only a loss known to read the model's own output counts (\`compile(loss=...)\`, a criterion called on
-the model's output); an output whose last activation the analyzer cannot see (a \`Lambda\`, a custom
-layer) is not reported. A ReLU or sigmoid output under a Keras probability loss is not reported: its
+the model's output), and a compile's loss only when its training runs: a model that is compiled but
+only used for inference (\`predict\` or \`load_weights\`, and no \`fit\`/\`train_on_batch\`: a GAN generator that
+only the combined model trains) trains on no loss. An output whose last activation the analyzer cannot
+see (a \`Lambda\`, a custom layer) is not reported. A ReLU or sigmoid output under a Keras probability loss is not reported: its
 values are not negative, and Keras' normalization keeps them usable.
 
 ## Why is this bad?

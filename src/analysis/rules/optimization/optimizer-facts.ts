@@ -1,5 +1,6 @@
 /** Questions GL401/GL402 ask about optimizers and loops, answered from the IR alone. */
-import type { OptimizerIR, Range, TrainingLoopIR } from '../../../shared/ir';
+import type { OptimizerIR, Range, TrainingIR, TrainingLoopIR } from '../../../shared/ir';
+import { compileRuns } from '../../../shared/training';
 
 const CLIP_ARGUMENTS = ['clipnorm', 'clipvalue', 'global_clipnorm', '**'];
 
@@ -16,9 +17,9 @@ export const loopUpdatesClipped = (loop: TrainingLoopIR): boolean =>
 export const keyOf = (file: string, range: Range): string =>
   `${file}@${range.start.line}:${range.start.character}-${range.end.line}:${range.end.character}`;
 
-/** Every distinct optimizer that trains the model: the compiled one and those of its loops. */
-export function optimizersOf(training: { optimizer: OptimizerIR | null; loops: TrainingLoopIR[] }): OptimizerIR[] {
-  const all = [training.optimizer, ...training.loops.map((l) => l.optimizer)].filter((o): o is OptimizerIR => o !== null);
+/** Every distinct optimizer that trains the model: the compiled one (when its training runs) and those of its loops. */
+export function optimizersOf(training: TrainingIR): OptimizerIR[] {
+  const all = [compileRuns(training) ? training.optimizer : null, ...training.loops.map((l) => l.optimizer)].filter((o): o is OptimizerIR => o !== null);
   const seen = new Set<string>();
   return all.filter((o) => {
     const key = keyOf(o.file, o.range);

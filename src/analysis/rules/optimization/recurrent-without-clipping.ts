@@ -13,6 +13,7 @@ import { makeFinding } from '../helpers/make-finding';
 import { placeText } from '../helpers/place-text';
 import { layerLabel } from '../helpers/layer-label';
 import { hasUnknownClipping, isClippedOptimizer, keyOf, loopUpdatesClipped } from './optimizer-facts';
+import { compileRuns } from '../../../shared/training';
 import { clipBeforeStepFix, kerasClipnormFix, trainerClipFix } from './clipping-fixes';
 
 const CLIPNORM = 1.0;
@@ -48,7 +49,9 @@ the recurrent layers, and a second time on the first recurrent layer when the tr
 a PyTorch loop outside the module's class, or another file (\`model.py\` defines the LSTM,
 \`train.py\` imports and trains it), so the problem shows where the layer is written. Suppressing the finding at the training site (\`# noqa: GL401\`) also removes
 that second mark. Nothing is reported when no training code is visible or
-when the optimizer or loop cannot be traced to the model.
+when the optimizer or loop cannot be traced to the model, nor for a Keras model that is compiled but
+only used for inference (\`predict\` or \`load_weights\`, and no \`fit\`/\`train_on_batch\` or loop: a sampling
+script that loads trained weights, a GAN generator that only the combined model trains).
 
 ## Why is this bad?
 Backpropagation through time multiplies the gradient by the recurrent Jacobian once per time step.
@@ -126,7 +129,7 @@ function optimizerLabel(optimizer: OptimizerIR): string {
 function keraSite(model: ModelIR, recurrent: LayerIR[], context: RuleContext): UnclippedSite | null {
   const t = model.training;
   const optimizer = t.optimizer;
-  if (!t.compile || !optimizer || isClippedOptimizer(optimizer) || hasUnknownClipping(optimizer)) return null;
+  if (!t.compile || !compileRuns(t) || !optimizer || isClippedOptimizer(optimizer) || hasUnknownClipping(optimizer)) return null;
   // A custom train_step that clips (tf.clip_by_global_norm before apply_gradients) is what fit() runs.
   if (t.loops.some((l) => l.clip !== null)) return null;
   const atCompile = optimizer.spelling === '(default)';
