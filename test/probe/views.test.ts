@@ -45,6 +45,26 @@ function refusal(model: ModelIR, extra: Parameters<typeof probeOptions>[0] = {})
   throw new Error(`model ${model.name} was planned`);
 }
 
+describe('nn.Unflatten in the probe', () => {
+  it('nn.Unflatten(1, (C, H, W)) after a Linear is the view x.view(x.size(0), C, H, W): the same plan and the same gradients', async () => {
+    const unflatten = modelOf('torch_unflatten_autoencoder.py', 'ConvAutoencoder');
+    const view = modelOf('torch_unflatten_autoencoder.py', 'ViewAutoencoder');
+    expect(viewOf(planModel(unflatten, options())).outShape).toEqual(viewOf(planModel(view, options())).outShape);
+    const a = await runProbe(unflatten, options());
+    const b = await runProbe(view, options());
+    if (!a.ok) throw new Error(a.error.message);
+    if (!b.ok) throw new Error(b.error.message);
+    const norms = (layers: typeof a.result.layers) => layers.filter((l) => l.params > 0).map((l) => l.gradNorm);
+    expect(norms(a.result.layers)).toEqual(norms(b.result.layers));
+  });
+
+  it('unflattening another axis is refused, naming the layer', () => {
+    const refused = refusal(modelOf('torch_unflatten_autoencoder.py', 'UnflattenChannels'));
+    expect(refused.kind).toBe('unsupported');
+    expect(refused.message).toContain('nn.Unflatten');
+  });
+});
+
 describe('torch views in the probe', () => {
   it('img.view(img.size(0), *img_shape) with argparse sizes: the flat output becomes the (1, 28, 28) image torch returns', async () => {
     const model = modelOf('torch_view_gan.py', 'Generator');

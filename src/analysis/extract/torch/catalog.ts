@@ -349,6 +349,19 @@ function shapeOnly(c: LayerCall): Slot {
 }
 
 /**
+ * nn.Unflatten(dim, unflattened_size) on the features of a flat input (an autoencoder's decoder:
+ * `Linear -> Unflatten(1, (C, H, W)) -> ConvTranspose2d`) is `x.view(x.size(0), C, H, W)`: read as that
+ * view when it unflattens axis 1 (or -1) into constant sizes. On an input of more axes the view's sizes do
+ * not hold its values and the probe says so; other axes stay shape-only.
+ */
+function unflatten(c: LayerCall): Slot {
+  const dim = numberValue(c.args.get(0, 'dim'));
+  const sizes = intList(c.args.get(1, 'unflattened_size'));
+  if ((dim !== 1 && dim !== -1) || !sizes || sizes.length === 0) return shapeOnly(c);
+  return slot(base(c, { kind: 'reshape', reshape: { op: 'view', dims: [{ of: [0] }, ...sizes] } }), []);
+}
+
+/**
  * torch padding modules: `padding` is one int for every side or (left, right[, top, bottom[, front,
  * back]]), last dimension first; the IR keeps [before, after] per spatial dimension, first dimension
  * first. ConstantPad pads with zeros only when its value is 0.
@@ -403,7 +416,7 @@ const BUILDERS = new Map<string, Builder>([
   ['LazyLinear', linear],
   ['Bilinear', bilinear],
   ['Flatten', flatten],
-  ['Unflatten', shapeOnly],
+  ['Unflatten', unflatten],
   ['Upsample', upsample],
   ['UpsamplingNearest2d', upsample],
   ['UpsamplingBilinear2d', upsample],
