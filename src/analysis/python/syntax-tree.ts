@@ -231,7 +231,7 @@ export class Node {
     return isNodeList(lists) ? lists : lists.named;
   }
 
-  /** The named children but comments (what readers of code walk). */
+  /** The named children but comments and line continuations (what readers of code walk). */
   get namedChildrenWithoutComments(): readonly Node[] {
     const lists = this.lists ?? this.readLists();
     return isNodeList(lists) ? lists : lists.code;
@@ -343,14 +343,17 @@ function namedOf(all: readonly Node[]): readonly Node[] {
   return all;
 }
 
-/** The nodes of `all` but comments: `all` itself when it holds none (see namedOf). */
+/**
+ * The nodes of `all` but comments and line continuations (a `\\` ending a line inside a call's
+ * parentheses is a node of the grammar's, not an argument): `all` itself when it holds none (see namedOf).
+ */
 function withoutComments(all: readonly Node[]): readonly Node[] {
-  for (let i = 0; i < all.length; i++) if (all[i]!.type === 'comment') return nodesWhere(all, isCode);
+  for (let i = 0; i < all.length; i++) if (!isCode(all[i]!)) return nodesWhere(all, isCode);
   return all;
 }
 
 const isNamedNode = (node: Node): boolean => node.isNamed;
-const isCode = (node: Node): boolean => node.type !== 'comment';
+const isCode = (node: Node): boolean => node.type !== 'comment' && node.type !== 'line_continuation';
 
 /** The nodes of `all` that `keep` accepts, in an array of their number (filter's, grown by push, keeps room for 17: see readSubtree). */
 function nodesWhere(all: readonly Node[], keep: (node: Node) => boolean): readonly Node[] {

@@ -231,6 +231,13 @@ describe('models flowing into functions', () => {
     expect(marks(r)).toEqual(['GL401@10', 'GL401@22']);
   });
 
+  it('reads a call whose arguments go on after a backslash at the end of a line as the same call', async () => {
+    // Notebooks write `train_model(net, data, \\` and the rest below: the continuation is no argument.
+    const text = fixture('train_function_two_optimizers.py').replace('train_model(gru_model, train_loader, optimizer, epochs=20)', 'train_model(gru_model, train_loader, \\\n                      optimizer, epochs=20)');
+    expect(text).toContain('train_loader, \\\n');
+    expect(codes(await analyzeOne(text))).toEqual(['GL401@37', 'GL401@37']);
+  });
+
   it('binds nothing to either when the loop clips, or when one call passes an optimizer it cannot tell', async () => {
     const text = fixture('train_function_two_optimizers.py');
     const clipped = await analyzeOne(text.replace('            optimizer.step()', '            nn.utils.clip_grad_norm_(model.parameters(), 1.0)\n            optimizer.step()'));
