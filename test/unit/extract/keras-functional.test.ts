@@ -281,6 +281,30 @@ net = Model(inputs=[left.input, right.input], outputs=out)
   });
 });
 
+describe('layer classes the reader cannot see', () => {
+  // Found on held-out real code (session 34): made into a variable and applied later, they were passed
+  // through without a word (the model read as Input -> pooling -> Dense, predicted healthy).
+  const source = (apply: string) => `
+from tensorflow import keras
+from tensorflow.keras import layers
+from text_blocks import TransformerBlock
+
+inputs = layers.Input(shape=(100,))
+${apply}
+x = layers.GlobalAveragePooling1D()(x)
+model = keras.Model(inputs, layers.Dense(1, activation='sigmoid')(x))
+`;
+
+  it('made into a variable, then applied: an unknown layer where applied, with a note, as when applied at once', async () => {
+    const later = modelNamed(await extractFrom(source('emb = TokenAndPositionEmbedding(100, 5000, 32)\nx = emb(inputs)\nblock = TransformerBlock(32, 2)\nx = block(x)')), 'model');
+    const atOnce = modelNamed(await extractFrom(source('x = TokenAndPositionEmbedding(100, 5000, 32)(inputs)\nx = TransformerBlock(32, 2)(x)')), 'model');
+    for (const model of [later, atOnce]) {
+      expect(model.layers.map((l) => (l.kind === 'unknown' ? l.className : l.kind))).toEqual(['input', 'TokenAndPositionEmbedding', 'TransformerBlock', 'global-pool', 'dense']);
+      expect(model.unsupported.map((u) => u.what)).toEqual(['layer TokenAndPositionEmbedding', 'layer TransformerBlock']);
+    }
+  });
+});
+
 describe('U-Net', () => {
   it('wires skip connections kept in a list, reads helper defaults and per-call arguments', async () => {
     const text = kerasFixture('unet_segmentation.py');

@@ -28,6 +28,9 @@ import { relocateLayer } from '../relocate';
 
 const OUTPUT_ATTRIBUTES: ReadonlySet<string> = new Set(['output', 'outputs']);
 
+/** Python's own classes written with a capital: never a layer. */
+const BUILTIN_CLASSES: ReadonlySet<string> = new Set(['True', 'False', 'None', 'Exception', 'ValueError', 'TypeError', 'KeyError', 'RuntimeError', 'NotImplementedError']);
+
 /** `model` in `model.layers[-1]` (a model's last layer), else null. */
 function lastLayerOf(node: Node): Node | null {
   if (node.type !== 'subscript') return null;
@@ -517,7 +520,11 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     // `int(round(a[1] / b[1]))` on constants the reader holds (a K.int_shape it computed).
     const c = f.scope.evaluate(n);
     if (c !== undefined) return constant(c);
-    return passArguments(exec, n);
+    // A bare class name nothing the reader sees defines (not this file's, not the workspace's, not Keras'),
+    // and no Keras class's name (which an unknown layer would be built as).
+    const unknownClass =
+      !dotted.includes('.') && /^[A-Z]/.test(dotted) && !bound && !BUILTIN_CLASSES.has(dotted) && !layerSpec(dotted) && !this.state.symbolsAt(n).isLocal(dotted) && !this.state.classNamed(dotted, n) ? dotted : null;
+    return passArguments(exec, n, unknownClass);
   }
 
   /** The core's range / enumerate / zip / reversed / len; `list(x)`, `tuple(x)` copy what the reader knows. */

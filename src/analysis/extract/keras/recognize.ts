@@ -257,12 +257,15 @@ function constantScaling(op: string, operands: Value[]): { tensor: Extract<Value
 }
 
 /** A call that is not a known layer: tensors flow through it unchanged (`tf.squeeze(x)`, `x.reshape(..)`). */
-export function passthrough(exec: Reader, call: Node): Value {
+export function passthrough(exec: Reader, call: Node, unknownClass: string | null = null): Value {
   const args = callArgs(call);
   const values = [...args.positional, ...args.keywords.values()].map((a) => exec.evalExpr(a));
   unreadOperation(exec, call, values);
   const inputs = values.flatMap(producersOf);
-  return inputs.length > 0 ? { t: 'tensor', producers: inputs } : OPAQUE;
+  if (inputs.length > 0) return { t: 'tensor', producers: inputs };
+  // `emb = MyEmbed(5000, 32)` then `emb(x)`: a class the reader cannot see (defined nowhere it reads) is an
+  // unknown layer where it is applied, with a note, as `MyEmbed(5000, 32)(x)` is: never passed through unseen.
+  return unknownClass ? { t: 'layer', factory: { call, className: unknownClass, written: unknownClass, ctx: exec.argContext, marks: exec.marks, boundName: null } } : OPAQUE;
 }
 
 /** `SomeLayer(...)(x)` where SomeLayer is not known: an unknown layer, reported, never dropped. */
