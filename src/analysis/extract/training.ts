@@ -19,7 +19,7 @@ import { canonicalQualified } from '../python/imports';
 import { assumeFrameworkNames } from './assumed-imports';
 import { argument, callArguments, descendantsOfType, namedChildren, rangeOf, requiredField, stringValue, unparen } from '../python/syntax';
 import type { ExternalTraining, TrainingExtractor } from './types';
-import { callsNamed, callsWithLastName, numberAt, originOf, originsOf, returnedValues } from './training/flow';
+import { callsNamed, callsWithLastName, numberAt, originOf, originsOf, returnedPart, returnedValues } from './training/flow';
 import { ModelResolver, refKey, type KnownRef, type ModelRef } from './training/model-refs';
 import { OPTIMIZER_CLASS_PATTERN, constructedOptimizer, kerasDefaultOptimizer, optimizerClass, stringOptimizer } from './training/optimizers';
 import { findLoops, FIT_METHODS, lossCallsOf, type LoopSite } from './training/loops';
@@ -91,13 +91,21 @@ class OptimizerIndex {
       const ir = stringOptimizer(origin, this.file.path);
       return ir ? { ir, call: null } : null;
     }
-    const found = this.byStart.get(origin.startIndex) ?? null;
+    const found = this.byStart.get(origin.startIndex) ?? this.returnedBy(origin);
     if (found && expr.type === 'identifier' && setsClippingLater(this.file.wholeText, expr.text)) {
       usedWholeFileFact(this.file, `'${expr.text}.clipnorm = ...' somewhere in the file`);
       // `opt.clipnorm = 1.0` after construction: clipping is set, with a value we do not track.
       return { ir: { ...found.ir, unresolved: [...(found.ir.unresolved ?? []), 'clipnorm'] }, call: found.call };
     }
     return found;
+  }
+
+  /** `optimizer=make_optimizer()` (a GAN script's shared Adam(2e-4, 0.5)): the optimizer a function of the file makes and returns. */
+  private returnedBy(origin: Node): { ir: OptimizerIR; call: Node | null } | null {
+    if (origin.type !== 'call') return null;
+    const returned = returnedPart(origin, undefined);
+    const made = returned ? originOf(returned, this.resolver.resolve) : null;
+    return made ? (this.byStart.get(made.startIndex) ?? null) : null;
   }
 
   /**
