@@ -238,6 +238,15 @@ describe('models flowing into functions', () => {
     expect(codes(await analyzeOne(text))).toEqual(['GL401@37', 'GL401@37']);
   });
 
+  it('a function defined again in a later cell takes the calls after it: each definition trains the models its own calls pass', async () => {
+    const r = await analyzeOne(fixture('train_function_redefined.py'));
+    const byName = new Map(r.models.map((m) => [m.name, m]));
+    expect(defined(byName.get('TextRNN')).training.loops.map((l) => [l.step.start.line + 1, l.clip === null])).toEqual([[26, true]]);
+    expect(defined(byName.get('BikeModel')).training.loops.map((l) => [l.step.start.line + 1, l.clip === null])).toEqual([[58, false]]);
+    expect(codes(r)).toEqual(['GL401@26']);
+    expect(marks(r)).toEqual(['GL401@11']);
+  });
+
   it('binds nothing to either when the loop clips, or when one call passes an optimizer it cannot tell', async () => {
     const text = fixture('train_function_two_optimizers.py');
     const clipped = await analyzeOne(text.replace('            optimizer.step()', '            nn.utils.clip_grad_norm_(model.parameters(), 1.0)\n            optimizer.step()'));

@@ -396,7 +396,21 @@ export function callSitesOf(fn: Node): { call: Node; offset: number }[] {
     callee = cls.childForFieldName('name')?.text ?? '';
     offset = 1;
   }
-  return callsNamed(fn.tree.rootNode, callee).map((call) => ({ call, offset }));
+  return calledHere(fn, callsNamed(fn.tree.rootNode, callee)).map((call) => ({ call, offset }));
+}
+
+/**
+ * The calls of `calls` that reach `fn` when the module defines a function of its name more than once (a
+ * notebook that defines `train_model` again in a later cell): those after it and before the next one,
+ * as the cells run. All of them otherwise.
+ */
+function calledHere(fn: Node, calls: Node[]): Node[] {
+  const name = fn.childForFieldName('name')?.text;
+  if (!name || fn.parent?.type !== 'module') return calls;
+  const defined = functionsNamed(fn.tree.rootNode, name).filter((f) => f.parent?.type === 'module');
+  if (defined.length < 2) return calls;
+  const next = defined.find((f) => f.startIndex > fn.startIndex);
+  return calls.filter((c) => c.startIndex > fn.endIndex && (!next || c.startIndex < next.startIndex));
 }
 
 /** `self.method(...)` calls inside the method's own class. */
