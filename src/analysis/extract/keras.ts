@@ -17,10 +17,15 @@
  * - Function parameters: a builder is read once per call of it in the file, with that call's
  *   arguments (`make_model(input_shape=(180, 180, 3))`); one nobody calls, once with its defaults.
  *   Keras' own `call(..., training=False)` arguments are always unknown.
+ * - Block functions and custom Layer classes another file of the workspace defines (`from blocks import
+ *   conv_bn`, `__import__('2-identity_block').identity_block`) are read in that file's names, with the
+ *   call's arguments; their layers are shown on the line of this file that calls or builds them, and keep
+ *   their own line as `writtenAt` (see ExtractionState.homeSite).
  * - `**kwargs` in a layer call: activation and initializers not written are 'unknown', not defaults.
  * - Unknown layer classes (and pretrained keras.applications models, MultiHeadAttention, Lambda,
  *   custom layers with their own weights) become kind 'unknown' layers with an `unsupported`
- *   entry; known weightless augmentation layers are 'unknown' with identity = true.
+ *   entry, also when made into a variable and applied later; known weightless augmentation layers
+ *   are 'unknown' with identity = true.
  * - Syntax errors: tree-sitter's error recovery keeps the rest of the file; statements inside
  *   ERROR nodes are still read.
  */

@@ -3,20 +3,17 @@
  * those it imports from other files of the workspace), which classes are Keras models or layers, the
  * graph-node counter, and the functional models found so far.
  */
-import type { Node } from '../../python/syntax-tree';
+import type { Node, SyntaxTree } from '../../python/syntax-tree';
 import type { PyFile } from '../../python/file';
-import { namedChildren } from '../../python/syntax';
+import { namedChildren, rangeOf } from '../../python/syntax';
 import type { EvalNotes } from '../../python/limits';
 import { outlineOf, type Outline } from './outline';
 import { KerasSymbols, lastSegment, modulePart } from './symbols';
 import type { FlowMarks, GraphNode, Value } from './values';
 import type { UnreadOperation } from './lambda';
-import type { InputShapeGuess } from '../../../shared/ir';
+import type { InputShapeGuess, Range } from '../../../shared/ir';
 import type { Flow } from '../../../shared/shapes';
-import type { Range } from '../../../shared/ir';
 import type { ImportedDefinitions } from '../types';
-import type { SyntaxTree } from '../../python/syntax-tree';
-import { rangeOf } from '../../python/syntax';
 
 export interface FunctionalRecord {
   /** The `Model(inputs, outputs)` call. */
