@@ -21,6 +21,7 @@ import { throwIfCancelled } from './cancellation';
 import { moveRows, prepareMove, rowShift, shiftRows, type RowMap, type RowShift } from './row-shift';
 import { lineStarts, rememberLineStarts } from './rules/helpers/text-offsets';
 import { keptText } from './python/kept-text';
+import { PYTHON_BUILTINS } from './python/builtins';
 
 /** Groups times lines beyond which a file is read whole (a 10,000-line file of ~450 models is well within). */
 const MAX_SLICED_ROWS = 20_000_000;
@@ -51,26 +52,6 @@ export interface KnownStatement {
 
 /** Text ids are never reused: a text read again after the cache was emptied gets a new one. */
 let nextTextId = 0;
-
-/** Python's builtins and module attributes: names a module reads that need no binding in it. */
-const BUILTINS: ReadonlySet<string> = new Set(
-  (
-    'abs aiter all anext any ascii bin bool breakpoint bytearray bytes callable chr classmethod compile complex copyright credits ' +
-    'delattr dict dir divmod enumerate eval exec exit filter float format frozenset getattr globals hasattr hash help hex id input int ' +
-    'isinstance issubclass iter len license list locals map max memoryview min next object oct open ord pow print property quit range ' +
-    'repr reversed round set setattr slice sorted staticmethod str sum super tuple type vars zip __import__ __name__ __file__ __doc__ ' +
-    '__spec__ __builtins__ __package__ __loader__ __debug__ NotImplemented Ellipsis ' +
-    'BaseException BaseExceptionGroup Exception ExceptionGroup ArithmeticError AssertionError AttributeError BlockingIOError ' +
-    'BrokenPipeError BufferError ChildProcessError ConnectionAbortedError ConnectionError ConnectionRefusedError ConnectionResetError ' +
-    'EOFError EnvironmentError FileExistsError FileNotFoundError FloatingPointError GeneratorExit IOError ImportError IndentationError ' +
-    'IndexError InterruptedError IsADirectoryError KeyError KeyboardInterrupt LookupError MemoryError ModuleNotFoundError NameError ' +
-    'NotADirectoryError NotImplementedError OSError OverflowError PermissionError ProcessLookupError RecursionError ReferenceError ' +
-    'RuntimeError StopAsyncIteration StopIteration SyntaxError SystemError SystemExit TabError TimeoutError TypeError UnboundLocalError ' +
-    'UnicodeDecodeError UnicodeEncodeError UnicodeError UnicodeTranslateError ValueError ZeroDivisionError Warning UserWarning ' +
-    'DeprecationWarning PendingDeprecationWarning RuntimeWarning SyntaxWarning FutureWarning ImportWarning UnicodeWarning BytesWarning ' +
-    'ResourceWarning EncodingWarning'
-  ).split(' '),
-);
 
 /** Statements (by index) grouped by their root in the union of what they bind and read; or why the file must be read whole. */
 type Partition = { roots: readonly number[] } | { whole: string };
@@ -228,7 +209,7 @@ function partitionOf(names: readonly StatementNames[]): Partition {
     for (const name of n.binds) bound.add(name);
   }
   for (const n of names) {
-    for (const name of n.reads) if (!bound.has(name) && !BUILTINS.has(name)) return { whole: `'${name}' is read but bound nowhere in the file` };
+    for (const name of n.reads) if (!bound.has(name) && !PYTHON_BUILTINS.has(name)) return { whole: `'${name}' is read but bound nowhere in the file` };
   }
   const parent = names.map((_, i) => i);
   const find = (i: number): number => {

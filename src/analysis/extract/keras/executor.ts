@@ -25,11 +25,9 @@ import { intShape, readingLambda, staticShapeValue, unreadOperation } from './la
 import { OPAQUE, mergeValues, type ClosureFrame, type FlowMarks, type GraphNode, type SequentialBuilder, type Value } from './values';
 import { trainsEachIteration } from '../training/loops';
 import { relocateLayer } from '../relocate';
+import { PYTHON_BUILTINS } from '../../python/builtins';
 
 const OUTPUT_ATTRIBUTES: ReadonlySet<string> = new Set(['output', 'outputs']);
-
-/** Python's own classes written with a capital: never a layer. */
-const BUILTIN_CLASSES: ReadonlySet<string> = new Set(['True', 'False', 'None', 'Exception', 'ValueError', 'TypeError', 'KeyError', 'RuntimeError', 'NotImplementedError']);
 
 /** `model` in `model.layers[-1]` (a model's last layer), else null. */
 function lastLayerOf(node: Node): Node | null {
@@ -509,10 +507,11 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
       const keras = kerasCall(exec, q, fnNode.text, n);
       if (keras) return keras;
     }
-    if (!dotted.includes('.')) {
+    const bare = !dotted.includes('.');
+    const cls = bare ? this.state.classNamed(dotted, n) : null;
+    if (bare) {
       const fn = this.state.functionNamed(dotted, n);
       if (fn) return inlineFunction(exec, fn, this.evalArgs(this.s.field(n, 'arguments'), f), false);
-      const cls = this.state.classNamed(dotted, n);
       // Constructor arguments are read now, in the scope that wrote them; __init__ runs when applied.
       if (cls && this.state.classKind(cls)) return { t: 'instance', classDef: cls, call: n, args: this.evalArgs(this.s.field(n, 'arguments'), f), marks: f.marks, boundName: null };
       if (ITERATION_BUILTINS.has(dotted) && !cls && !bound) return this.builtin(dotted, this.evalArgs(this.s.field(n, 'arguments'), f));
@@ -523,7 +522,7 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     // A bare class name nothing the reader sees defines (not this file's, not the workspace's, not Keras'),
     // and no Keras class's name (which an unknown layer would be built as).
     const unknownClass =
-      !dotted.includes('.') && /^[A-Z]/.test(dotted) && !bound && !BUILTIN_CLASSES.has(dotted) && !layerSpec(dotted) && !this.state.symbolsAt(n).isLocal(dotted) && !this.state.classNamed(dotted, n) ? dotted : null;
+      bare && !cls && /^[A-Z]/.test(dotted) && !bound && !PYTHON_BUILTINS.has(dotted) && !layerSpec(dotted) && !this.state.symbolsAt(n).isLocal(dotted) ? dotted : null;
     return passArguments(exec, n, unknownClass);
   }
 
