@@ -2,7 +2,8 @@
  * The probe of torch recurrent layers started from other layers' states: the encoder of a seq2seq
  * trains through the decoder's initial state (PyTorch 1.13 on Seq2Seq, 5 seeds: embedding / decoder
  * gradient norm 5.2e-3 to 5.4e-3 with the head on every step, 1.9e-6 to 2.3e-6 had it read the last
- * step only), level by level for stacked LSTMs.
+ * step only), level by level for stacked LSTMs. A bidirectional layer's final states and steps, picked
+ * and joined as users write it, have the features the Linear after them expects.
  */
 import { describe, expect, it } from 'vitest';
 import type { ModelIR } from '../../src/shared/ir';
@@ -39,5 +40,11 @@ describe('probe of torch recurrent states', () => {
     expect(lm.notices.some((n) => /last time step/.test(n.message))).toBe(false);
     const classifier = await probe('LastStepClassifier');
     expect(classifier.notices.some((n) => /last time step/.test(n.message))).toBe(true);
+  });
+
+  it.each(['BidirectionalLastState', 'BidirectionalBothStates', 'BidirectionalBothEnds'])('builds %s: its head gets the features torch gives it', async (name) => {
+    const result = await probe(name);
+    expect(gradient(result, 'fc')).toBeGreaterThan(0);
+    expect(gradient(result, 'embed')).toBeGreaterThan(0);
   });
 });

@@ -312,6 +312,7 @@ function tensorOpsRank(model: ModelIR): number | null {
   let rank: number | null = null;
   for (const [i, layer] of model.layers.entries()) {
     const fed = (layer.inputs.length === 0 && i === 0 && layer.kind !== 'input') || layer.inputs.some((id) => reached.has(id));
+    if (fed && splitsHeads(model, layer)) rank = Math.max(rank ?? 0, 2);
     if (!fed || !RANK_KEEPING.has(layer.kind) || (layer.kind === 'tensor-op' && (layer.op?.op === 'unsqueeze' || layer.op?.op === 'squeeze'))) continue;
     reached.add(layer.id);
     if (layer.kind !== 'tensor-op' || !layer.op) continue;
@@ -323,6 +324,22 @@ function tensorOpsRank(model: ModelIR): number | null {
     if (needs !== null) rank = Math.max(rank ?? 0, needs);
   }
   return rank;
+}
+
+/** Axes moved or multiplied right after a view: what attention does with the heads it split. */
+const AXES_OPS: ReadonlySet<string> = new Set(['transpose', 'permute', 'matmul']);
+
+/**
+ * `self.q(x).view(B, -1, heads, d_k).transpose(1, 2)`: a view into the batch, a second axis the code
+ * does not fix (-1, a size it computes, or the input's own second axis) and two or more sizes more,
+ * whose axes are then moved or multiplied: attention splitting its features into heads, which keeps a
+ * sequence axis (a model read on one step gets one position, and a softmax over one key is constant).
+ */
+function splitsHeads(model: ModelIR, layer: LayerIR): boolean {
+  if (layer.kind !== 'reshape' || layer.reshape.op !== 'view' || !layer.reshape.dims || layer.reshape.dims.length < 4) return false;
+  const second = layer.reshape.dims[1];
+  const open = second === -1 || second === null || (typeof second === 'object' && second.of.length === 1 && second.of[0] === 1);
+  return open && model.layers.some((l) => l.inputs.includes(layer.id) && l.kind === 'tensor-op' && l.op !== null && AXES_OPS.has(l.op.op));
 }
 
 /** Shape-only layers that keep an image an image: the layer after them says what the input is (a ReflectionPad2d before the first conv). */

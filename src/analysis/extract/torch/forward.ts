@@ -121,7 +121,7 @@ export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f
       if (index === null) return UNKNOWN;
       // nn.LSTM / GRU / RNN return (every step, final states); a cell returns its state only.
       const steps = isRecurrentKind(module.slot.layer.kind) && !RECURRENT_CELL.test(module.slot.qualified ?? module.slot.layer.className);
-      return { t: 'tensor', from: [index], ...(steps ? { stepsOf: index } : {}) };
+      return { t: 'tensor', from: [index], ...(steps ? { stepsOf: index, recurrent: { part: 'result', of: index, lstm: module.slot.layer.kind === 'lstm' } } : {}) };
     }
     case 'dict':
       if (module.transformer) return applyTransformer(interp, module, module.transformer, args, n, f);
@@ -517,6 +517,8 @@ export function mergeTensors(kind: 'add' | 'concat' | 'multiply' | null, parts: 
   if (!f.trace) return { t: 'tensor', from: [] };
   // torch.cat((x, x), 1): one tensor value joined with itself has twice its channels; each operand counts
   // (slices of one tensor, `h[-2]` and `h[-1]`, are other values: they are not repeats).
+  const whole = kind === 'concat' && (axis === 1 || axis === -1) ? bothDirections(parts, f.trace) : null;
+  if (whole) return whole;
   const repeated = kind === 'concat' && parts.length > 1 ? repeatedSource(parts) : null;
   if (repeated !== null) {
     const slot = functionalSlot('concat', spelling, n);
@@ -534,11 +536,41 @@ export function mergeTensors(kind: 'add' | 'concat' | 'multiply' | null, parts: 
   return index === null ? UNKNOWN : { t: 'tensor', from: [index] };
 }
 
-/** The producer of a tensor value every operand is (the same value, not a copy or a slice of it); else null. */
+/**
+ * The producer of a tensor value every operand is (the same value, not a copy or a slice of it, or picks
+ * of one recurrent module's steps or states, each read as its output); else null.
+ */
 function repeatedSource(parts: Value[]): number | null {
   const [first] = parts;
   if (first?.t !== 'tensor' || first.from.length !== 1 || first.table || first.positions) return null;
-  return parts.every((p) => p === first) ? first.from[0]! : null;
+  const source = first.from[0]!;
+  const pickOfSource = (p: Value) => p.t === 'tensor' && p.picked === true && p.from.length === 1 && p.from[0] === source;
+  return parts.every((p) => p === first) || parts.every(pickOfSource) ? source : null;
+}
+
+/**
+ * `torch.cat((h_n[-2], h_n[-1]), dim=1)`, the two halves just taken of a bidirectional module's output,
+ * in order: that output itself (the halves are taken back off the trace). Null for anything else.
+ */
+function bothDirections(parts: Value[], trace: Trace): Value | null {
+  const [first, second] = parts.map((p) => (p.t === 'tensor' && p.from.length === 1 ? p.from[0]! : -1));
+  const last = trace.nodes.length - 1;
+  if (parts.length !== 2 || first !== last - 1 || second !== last) return null;
+  const halves = [trace.nodes[first], trace.nodes[second]].map((node) => {
+    const layer = node?.slot.layer;
+    const op = layer?.kind === 'tensor-op' ? layer.op : null;
+    return op?.op === 'split' && op.axis === -1 && 'chunks' in op.by && op.by.chunks === 2 && node?.inputs.length === 1 ? { index: op.index, input: node.inputs[0]! } : null;
+  });
+  const [a, b] = halves;
+  if (!a || !b || a.index !== 0 || b.index !== 1 || a.input !== b.input || a.input < 0) return null;
+  trace.nodes.length = first;
+  return { t: 'tensor', from: [a.input] };
+}
+
+/** One direction's final state of a bidirectional torch recurrent module (`h_n[-1]`): that half of its output's features. */
+export function finalStateDirection(output: Value, direction: 0 | 1, n: Node, f: Frame): Value | null {
+  const spelling = n.text.length <= 40 ? n.text : 'final state';
+  return tensorOperationOf({ op: 'split', axis: -1, index: direction, by: { chunks: 2 } }, spelling, n, [output], f);
 }
 
 /** How a difference is spelled: `a - b`, `torch.sub(a, b)`, `torch.subtract(a, b)`, `a.sub(b)`. */

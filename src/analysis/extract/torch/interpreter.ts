@@ -7,7 +7,7 @@
  * 'unknown' layer so that no false adjacency is invented.
  */
 import type { Node } from '../../python/syntax-tree';
-import { Scope } from '../../python/constants';
+import { Scope, type ConstValue } from '../../python/constants';
 import type { PyFile } from '../../python/file';
 import { namedChildren, rangeOf } from '../../python/syntax';
 import type { EvalNotes } from '../../python/limits';
@@ -24,7 +24,7 @@ import type { AssignedAttributes, ImportedDefinitions } from '../types';
 import type { Range } from '../../../shared/ir';
 import { EvalNotes as FileNotes } from '../../python/limits';
 import { hasTensor } from './flow';
-import { addPositions, apply, barrier, mergeTensors, scaleBySize, scaleTensor, scaling, tensorOp, tensorOperation } from './forward';
+import { addPositions, apply, barrier, finalStateDirection, mergeTensors, scaleBySize, scaleTensor, scaling, tensorOp, tensorOperation } from './forward';
 import { sizeFactor } from './views';
 import { childrenOf, classNameOf, cloneValue, paramOf, registerModule, sameClass, sizeAttribute } from './introspect';
 import { MODEL_INPUT, Trace } from './trace';
@@ -36,6 +36,7 @@ import { WordSet } from '../../python/text-words';
 import { ImportedHeads, withinPackages } from '../../python/imported-heads';
 import { activationOfFormula } from '../../python/elementwise-formula';
 import type { ActivationName } from '../../../shared/ir';
+import { isRecurrent } from '../../../shared/layers';
 import { trainsEachIteration } from '../training/loops';
 
 const MAX_ITERATIONS = LIMITS.loopIterations;
@@ -389,6 +390,8 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
    */
   protected override unpackedPart(value: Value, index: number): Value {
     if (value.t !== 'tensor') return UNKNOWN;
+    const part = value.recurrent && value.recurrent.part !== 'state' ? recurrentPart(value, index) : null;
+    if (part) return part;
     return index === 0 ? value : withoutSteps(value);
   }
 
@@ -728,10 +731,16 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
 
   subscript(n: Node, f: Frame): Value {
     const value = this.eval(this.s.required(n, 'value'), f);
-    // A slice reads the same producers, but it is another value (torch.cat((h[-2], h[-1])) is no repeat).
-    // Of a recurrent module's result, [0] is every step (`self.lstm(x)[0]`); other subscripts take a part.
-    if (value.t === 'tensor') return value.stepsOf !== undefined && this.isIndexZero(n, f) ? { ...value } : withoutSteps(value);
     const indexNodes = n.childrenForFieldName('subscript');
+    if (value.t === 'tensor') {
+      // `self.lstm(x)[0]`, `[1]`, `(h, c)[0]`: a part of the result; `h_n[-1]`, `out[:, -1]`: a pick read as the output.
+      const first = indexNodes[0];
+      const key = first && this.s.type(first) !== 'slice' ? constOf(this.eval(first, f)) : undefined;
+      const part = value.recurrent && value.recurrent.part !== 'state' && indexNodes.length === 1 && typeof key === 'number' ? recurrentPart(value, key) : null;
+      if (part) return part;
+      if (value.recurrent?.part === 'state') return finalState(value, key, n, f);
+      return value.stepsOf !== undefined ? { ...withoutSteps(value), picked: true } : withoutSteps(value);
+    }
     if (indexNodes.length !== 1) return UNKNOWN;
     const indexNode = indexNodes[0]!;
     const items = value.t === 'list' || value.t === 'seq' ? value.items : value.t === 'instance' && value.inst.seqItems ? value.inst.seqItems : value.t === 'const' && Array.isArray(value.v) ? value.v.map(constant) : null;
@@ -777,11 +786,6 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
       }
     }
     return UNKNOWN;
-  }
-
-  private isIndexZero(n: Node, f: Frame): boolean {
-    const indexNodes = n.childrenForFieldName('subscript');
-    return indexNodes.length === 1 && constOf(this.eval(indexNodes[0]!, f)) === 0;
   }
 
   private sliceBounds(slice: Node, f: Frame): [number | null, number | null, number] | null {
@@ -1056,9 +1060,43 @@ function walkItems(stmt: Node, out: Node[]): void {
   }
 }
 
-/** A copy of a tensor value that no longer stands for every step of a recurrent module. */
-function withoutSteps(value: Extract<Value, { t: 'tensor' }>): Value {
+/** A copy of a tensor value that no longer stands for every step of a recurrent module, nor for a part of its result. */
+function withoutSteps(value: Extract<Value, { t: 'tensor' }>): Extract<Value, { t: 'tensor' }> {
   const copy = { ...value };
   delete copy.stepsOf;
+  delete copy.recurrent;
+  delete copy.picked;
   return copy;
+}
+
+/**
+ * Part `index` of a torch recurrent module's result (`out, h = self.gru(x)`, `self.lstm(x)[1]`) or of an
+ * LSTM's states (`h, c = states`): every step, the states, or one state; null when `value` is neither.
+ */
+function recurrentPart(value: Extract<Value, { t: 'tensor' }>, index: number): Value | null {
+  const rec = value.recurrent;
+  if (!rec || rec.part === 'state') return null;
+  const base = withoutSteps(value);
+  if (rec.part === 'result') {
+    if (index === 0) return value.stepsOf === undefined ? base : { ...base, stepsOf: value.stepsOf };
+    return index === 1 ? { ...base, recurrent: { ...rec, part: rec.lstm ? 'states' : 'state' } } : UNKNOWN;
+  }
+  return index === 0 || index === 1 ? { ...base, recurrent: { ...rec, part: 'state' } } : UNKNOWN;
+}
+
+/**
+ * `h_n[k]` of a final state (num_layers * directions, batch, hidden): for a bidirectional module, the last
+ * layer's forward (-2) or backward (-1) state is that half of its output's features; any other pick is
+ * read as the output (a unidirectional module's last layer is its output; an earlier layer's state is
+ * not modelled apart).
+ */
+function finalState(value: Extract<Value, { t: 'tensor' }>, key: ConstValue | undefined, n: Node, f: Frame): Value {
+  const base = withoutSteps(value);
+  const picked = { ...base, picked: true };
+  const layer = value.recurrent ? f.trace?.nodes[value.recurrent.of]?.slot.layer : undefined;
+  if (typeof key !== 'number' || !layer || !isRecurrent(layer) || !layer.recurrent.bidirectional || layer.recurrent.mergeMode !== 'concat') return picked;
+  const layers = layer.recurrent.numLayers;
+  const fromEnd = key < 0 ? key : layers === null ? null : key - 2 * layers;
+  if (fromEnd !== -1 && fromEnd !== -2) return picked;
+  return finalStateDirection(base, fromEnd === -2 ? 0 : 1, n, f) ?? picked;
 }

@@ -101,6 +101,17 @@ export type Value =
        */
       stepsOf?: number;
       /**
+       * What of a torch recurrent module's result this is: 'result' for the call's value itself (the tuple
+       * (every step, final states)), 'states' for an LSTM's (h, c), 'state' for one final state
+       * (num_layers * directions, batch, hidden) of the module at trace node `of` (`lstm`: its states are (h, c)).
+       */
+      recurrent?: { part: 'result' | 'states' | 'state'; of: number; lstm: boolean };
+      /**
+       * A time step or a layer's final state picked by an index from a recurrent module's result, read as
+       * its output: torch.cat of such picks (`x[:, -1]` and `x[:, 0]`) joins one copy per pick.
+       */
+      picked?: boolean;
+      /**
        * A causal mask: 'tril' for torch.tril of ones (a registered buffer, its views and slices), 'above'
        * for `tril == 0` (true above the diagonal), what `att.masked_fill(mask, float('-inf'))` hides.
        */
