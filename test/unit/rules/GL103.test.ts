@@ -55,6 +55,22 @@ describe('GL103 missing-nonlinearity (IR)', () => {
     expect(check(buildModel({ layers: [dense(128), { kind: 'dense', units: null, activation: 'relu' }, dense(10)] }))).toEqual([]);
   });
 
+  it('says a BatchNorm is between the layers it reports, and that there is nothing between otherwise', () => {
+    const [normed] = check(buildModel({ framework: 'torch', layers: [dense(64), layerOf('batchnorm'), dense(64), act('relu'), dense(10)] }));
+    expect(normed?.message).toMatch(/feeds 'dense_1' with only BatchNorm 'batchnorm' \(affine\) between: /);
+    const [bare] = check(buildModel({ framework: 'torch', layers: [dense(64), dense(64), act('relu'), dense(10)] }));
+    expect(bare?.message).toMatch(/feeds 'dense_1' directly: /);
+  });
+
+  it('judges the rest of a chain after a low-rank link (a linear latent code) alone', () => {
+    // 784 -> 16 (latent, narrower than both ends) -> 256 -> 10: only the link after the code is reported.
+    const model = buildModel({ layers: [dense(16, { inFeatures: 784 }), dense(256, { inFeatures: 16 }), dense(10, { inFeatures: 256, activation: 'softmax' })] });
+    const findings = check(model);
+    expect(findings.map((f) => f.range.start.line)).toEqual([1]);
+    expect(findings[0]!.message).not.toContain('layers in a row');
+    expect(check(model, { 'allow-linear-bottleneck': false }).map((f) => f.range.start.line)).toEqual([0]);
+  });
+
   it('does not treat a merge or an unknown layer as part of a chain', () => {
     const model = buildModel({
       isGraph: true,

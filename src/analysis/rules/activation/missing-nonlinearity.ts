@@ -57,7 +57,9 @@ A linear bottleneck, a layer narrower than the next one that is immediately foll
 nonlinearity (e.g. the 1x1 projection of an inverted residual block, even when its swish is written
 by hand as \`x * x.sigmoid()\`), or a low-rank pair whose middle is narrower than both ends (a
 factorized output layer: fewer weights than the one layer it composes to), is a deliberate design and
-is not reported (option \`${ALLOW_BOTTLENECK}\`). When the sizes are not known statically, such a pair is
+is not reported (option \`${ALLOW_BOTTLENECK}\`). In a longer chain the link out of such a narrow layer
+(an autoencoder's linear latent code) is not reported either, and the layers after it are judged alone:
+a decoder's first Dense reshaped straight into a transposed convolution still is. When the sizes are not known statically, such a pair is
 not reported either. Nor is a depthwise convolution followed by a 1x1 convolution: a
 depthwise-separable convolution, whose two halves train better without a nonlinearity between them.
 Nor is an up-convolution: a strided transposed convolution (a learned upsampling) whose output, often
@@ -123,11 +125,13 @@ interface Chain {
    * computes the identity though it is written as a leaky ReLU (`nn.LeakyReLU(True)`), or null.
    */
   identities: (LayerIR | null)[];
+  /** Per link, the affine layers crossed between layers[i] and layers[i + 1], nearest first. */
+  crossed: LayerIR[][];
 }
 
 /** The chain from `first` on. */
 function chainFrom(graph: LayerGraph, first: LayerIR): Chain {
-  const chain: Chain = { layers: [first], identities: [] };
+  const chain: Chain = { layers: [first], identities: [], crossed: [] };
   let current = first;
   for (;;) {
     // A layer the model also returns is a prediction the loss reads: what reads it on is a remap, not a collapse.
@@ -137,6 +141,7 @@ function chainFrom(graph: LayerGraph, first: LayerIR): Chain {
     if (!stop || !next || !isLearningLayer(next)) return chain;
     chain.layers.push(next);
     chain.identities.push([current, ...stop.crossed].find((l) => disguisedIdentity(l) !== null) ?? null);
+    chain.crossed.push(stop.crossed);
     if (appliedActivation(next) !== 'linear') return chain;
     current = next;
   }
@@ -180,12 +185,31 @@ function isBottleneck(graph: LayerGraph, chain: LayerIR[]): boolean {
   return narrow.units === null || wide.units === null || narrow.units < wide.units;
 }
 
-/** A low-rank pair: the middle narrower than both ends, so fewer weights than the one layer it composes to (a factorized output layer). */
-function isLowRank(chain: LayerIR[]): boolean {
-  if (chain.length !== 2) return false;
-  const [first, second] = chain as [LayerIR, LayerIR];
+/**
+ * A low-rank link: a layer narrower than both what it reads and the layer it feeds, so fewer weights than
+ * the one layer the pair composes to (a factorized output layer, an autoencoder's linear latent code).
+ */
+function isLowRank(first: LayerIR, second: LayerIR): boolean {
   const inner = first.units;
   return inner !== null && first.inFeatures !== null && second.units !== null && inner < first.inFeatures && inner < second.units;
+}
+
+/** The chain cut at its low-rank links (each part keeps its own links): the rest of a chain after a deliberate bottleneck is judged alone. */
+function cutAtLowRank(chain: Chain): Chain[] {
+  const parts: Chain[] = [];
+  let from = 0;
+  for (let i = 0; i < chain.layers.length - 1; i++) {
+    if (!isLowRank(chain.layers[i]!, chain.layers[i + 1]!)) continue;
+    parts.push(slice(chain, from, i));
+    from = i + 1;
+  }
+  parts.push(slice(chain, from, chain.layers.length - 1));
+  return parts;
+}
+
+/** Layers `from`..`to` of a chain with the links between them. */
+function slice(chain: Chain, from: number, to: number): Chain {
+  return { layers: chain.layers.slice(from, to + 1), identities: chain.identities.slice(from, to), crossed: chain.crossed.slice(from, to) };
 }
 
 /**
@@ -290,12 +314,16 @@ function whatIfOps(model: ModelIR, links: LinkEdit[]): IrEditOp[] {
  */
 function chainMessage(model: ModelIR, chain: Chain, text: string | undefined): string {
   const [first, second] = chain.layers as [LayerIR, LayerIR];
+  // Normalization between them is affine too (at inference exactly, in training per batch): say it is there.
+  const norms = (chain.crossed[0] ?? []).filter(isNormalizationLayer);
+  const noun = (l: LayerIR) => (l.kind === 'batchnorm' ? 'BatchNorm' : l.kind === 'layernorm' ? 'LayerNorm' : 'normalization');
+  const directly = norms.length > 0 ? `with only ${norms.map((l) => layerLabel(l, noun(l))).join(' and ')} (affine) between` : 'directly';
   const count = chain.layers.length > 2 ? ` (${chain.layers.length} layers in a row)` : '';
   const collapse = 'compose into a single linear map, so the extra depth adds parameters but no expressive power';
   const index = chain.identities.findIndex((l) => l !== null);
   const identity = chain.identities[index];
   const act = identity ? disguisedIdentity(identity) : null;
-  if (!identity || !act) return `${layerLabel(first)} has no activation and feeds ${layerLabel(second)} directly${count}: the layers ${collapse}. Add a nonlinearity such as relu between them.`;
+  if (!identity || !act) return `${layerLabel(first)} has no activation and feeds ${layerLabel(second)} ${directly}${count}: the layers ${collapse}. Add a nonlinearity such as relu between them.`;
   const fromTrue = positionalTrueSlope(model, text, identity) !== null;
   const why = fromTrue ? 'sets negative_slope=1.0 (True is its slope argument, not inplace)' : 'has a negative slope of 1';
   const advice = fromTrue ? 'Pass inplace=True as a keyword, as was probably meant.' : 'Use a slope below 1, such as 0.2, or another nonlinearity.';
@@ -303,7 +331,7 @@ function chainMessage(model: ModelIR, chain: Chain, text: string | undefined): s
   if (index === 0) return `${layerLabel(first)} feeds ${layerLabel(second)}${count} through ${through}, which ${why}: the identity. The layers ${collapse}. ${advice}`;
   const owner = chain.layers[index]!;
   const where = identity === owner ? `the activation of ${layerLabel(owner)}, ${act.spelling},` : `${act.spelling} after ${layerLabel(owner)}`;
-  return `${layerLabel(first)} has no activation and feeds ${layerLabel(second)} directly${count}: the layers ${collapse}; ${where} ${why}: the identity. ${advice}`;
+  return `${layerLabel(first)} has no activation and feeds ${layerLabel(second)} ${directly}${count}: the layers ${collapse}; ${where} ${why}: the identity. ${advice}`;
 }
 
 export const rule: Rule = {
@@ -315,10 +343,12 @@ export const rule: Rule = {
     const chains: Chain[] = [];
     for (const layer of model.layers) {
       if (inChain.has(layer.id) || !isLearningLayer(layer) || appliedActivation(layer) !== 'linear') continue;
-      const chain = chainFrom(graph, layer);
-      const layers = chain.layers;
-      layers.forEach((l) => inChain.add(l.id));
-      if (layers.length >= 2 && !(allowBottleneck && (isBottleneck(graph, layers) || isLowRank(layers))) && !isSeparable(layers) && !isUpConvolution(graph, layers)) chains.push(chain);
+      const whole = chainFrom(graph, layer);
+      whole.layers.forEach((l) => inChain.add(l.id));
+      for (const chain of allowBottleneck ? cutAtLowRank(whole) : [whole]) {
+        const layers = chain.layers;
+        if (layers.length >= 2 && !(allowBottleneck && isBottleneck(graph, layers)) && !isSeparable(layers) && !isUpConvolution(graph, layers)) chains.push(chain);
+      }
     }
     // Unrolled copies of one loop body make one chain per copy; report each written call once.
     const firstCalls = new Set<string>();
