@@ -279,6 +279,30 @@ describe('gradient-lens probe on a class another file builds at several widths',
   });
 });
 
+describe('gradient-lens probe on a class a notebook builds at several widths', () => {
+  it('takes the names check gives the models the notebook builds', () => {
+    const cell = (source: string) => ({ cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source });
+    const notebook = JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [cell('from model import Net\n'), cell('small = Net(8)\nlarge = Net(64)\n')] });
+    const tree = fixtureTree({
+      'model.py': 'import torch\nfrom torch import nn\n\n\nclass Net(nn.Module):\n    def __init__(self, width):\n        super().__init__()\n        self.fc1 = nn.Linear(16, width)\n        self.fc2 = nn.Linear(width, 2)\n\n    def forward(self, x):\n        return self.fc2(torch.relu(self.fc1(x)))\n',
+      'train.ipynb': notebook,
+    });
+    try {
+      const checked = runCli(['check', '.', '--format', 'json'], tree.root);
+      const names = (JSON.parse(checked.stdout) as { files: { path: string; models: { name: string }[] }[] }).files.find((f) => f.path.endsWith('model.py'))?.models.map((m) => m.name) ?? [];
+      expect(names).toHaveLength(2);
+      for (const name of names) {
+        const run = runCli(['probe', 'model.py', '--model', name, '--steps', '1', '--backend', 'wasm', '--format', 'json'], tree.root);
+        const result: unknown = JSON.parse(run.stdout);
+        const width = name.startsWith('Net(8)') ? 8 : 64;
+        expect(isProbeResult(result) && result.layers.find((l) => l.name === 'fc1')?.params).toBe(16 * width + width);
+      }
+    } finally {
+      tree.cleanup();
+    }
+  });
+});
+
 describe('gradient-lens probe on a notebook: cells and lines as check prints them', () => {
   const NOTEBOOK = 'experiment.ipynb';
   const nameAt = (...where: string[]) => {

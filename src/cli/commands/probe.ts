@@ -175,7 +175,7 @@ function errorText(error: ProbeError): string {
   return `probe failed (${error.kind}): ${error.message}${hint ? `\n${hint}` : ''}`;
 }
 
-/** Python files read beside the probed one; a bigger tree reads only the file's own folder. */
+/** Python files and notebooks read beside the probed one; a bigger tree reads only the file's own folder. */
 const MAX_PROJECT_FILES = 400;
 
 /** The other files of the project a probed file belongs to: the working folder when it holds the file, else the file's folder. */
@@ -184,7 +184,8 @@ function projectFiles(path: string): string[] {
   const inside = !relative(cwd, path).startsWith('..') && !isAbsolute(relative(cwd, path));
   const roots = inside ? [cwd, dirname(path)] : [dirname(path)];
   for (const root of roots) {
-    const files = collectInputs([root]).files.filter((f) => f !== path && f.endsWith('.py'));
+    // Notebooks too: check reads them, and a model class a notebook builds is named after that call.
+    const files = collectInputs([root]).files.filter((f) => f !== path && /\.(py|ipynb)$/i.test(f));
     if (files.length <= MAX_PROJECT_FILES) return files;
   }
   return [];
