@@ -216,7 +216,7 @@ export class Project {
           path: state.path,
           imports: parsed?.imports ?? null,
           callsOf: (locals: ReadonlySet<string>) =>
-            parsed ? new Map([...callsOf(parsed.root, locals)].map(([name, calls]) => [name, calls.map((c) => callSiteOf(state.path, c))])) : new Map<string, CallSite[]>(),
+            parsed ? new Map([...callsOf(parsed.root, locals)].map(([name, calls]) => [name, calls.map((c) => callSiteOf(state.path, c, parsed.imports))])) : new Map<string, CallSite[]>(),
           calledNames: () => parsed?.root.tree.writtenCallNames.keys() ?? [],
         };
       });

@@ -6,12 +6,14 @@
  * models named after their call (`Mlp(fill=0)`, line 13). A definition nobody calls is evaluated once
  * with its defaults.
  */
+import { basename } from 'node:path';
 import type { Node } from './syntax-tree';
 import type { WordAt } from './text-words';
 import type { ModelIR, Range } from '../../shared/ir';
 import { Scope, type ConstValue } from './constants';
 import { namedChildren, rangeOf, unparen } from './syntax';
-import { callArgs } from './syntax-cache';
+import { callArgs, dotted } from './syntax-cache';
+import type { ImportTable } from './imports';
 import { evaluateWith } from './evaluate';
 import { sourceSnippet } from '../../shared/source-snippet';
 import { modelWith } from '../../shared/models';
@@ -22,6 +24,21 @@ export interface ConstArguments {
   keywords: Map<string, ConstValue | undefined>;
   /** A splat whose contents are unknown: parameters not given are unknown rather than defaulted. */
   partial: boolean;
+  /** Of the arguments that are no constants, those that are library classes or their instances (LibraryArgument), by position and keyword. */
+  library?: { positional: Map<number, LibraryArgument>; keywords: Map<string, LibraryArgument> };
+}
+
+/**
+ * An argument that names a class of an imported library or builds one with literal arguments (`nn.GELU`,
+ * `nn.Tanh()`, `torch.nn.LeakyReLU(0.2)`): a reader of the called definition, in another file, can make it
+ * without the calling file's other names.
+ */
+export interface LibraryArgument {
+  /** As the calling file's imports resolve it ("torch.nn.Tanh"). */
+  qualified: string;
+  spelling: string;
+  /** The call that builds it; null when the class itself is passed. */
+  call: Node | null;
 }
 
 /** One call of a definition: where it is and what it passes. */
@@ -80,13 +97,25 @@ function literalOf(scope: Scope, node: Node): Node {
  * dict literal (or `dict(a=1)`) and `*sizes` bound to a constant list expand; any other splat makes the
  * arguments partial.
  */
-export function constantArguments(call: Node): ConstArguments {
+export function constantArguments(call: Node, imports?: ImportTable): ConstArguments {
   const scope = Scope.of(call);
   const args = callArgs(call);
   const out: ConstArguments = { positional: [], keywords: new Map(), partial: false };
   const evaluate = (node: Node) => withCommandLineDefaults(scope, node, 0);
-  for (const node of args.positional) out.positional.push(evaluate(node));
-  for (const [name, node] of args.keywords) out.keywords.set(name, evaluate(node));
+  const library = { positional: new Map<number, LibraryArgument>(), keywords: new Map<string, LibraryArgument>() };
+  for (const node of args.positional) {
+    const value = evaluate(node);
+    const written = value === undefined && imports ? libraryArgument(node, imports) : null;
+    if (written) library.positional.set(out.positional.length, written);
+    out.positional.push(value);
+  }
+  for (const [name, node] of args.keywords) {
+    const value = evaluate(node);
+    const written = value === undefined && imports ? libraryArgument(node, imports) : null;
+    if (written) library.keywords.set(name, written);
+    out.keywords.set(name, value);
+  }
+  if (library.positional.size > 0 || library.keywords.size > 0) out.library = library;
   for (const splat of args.splats) {
     const inner = splat.namedChild(0);
     if (!inner) {
@@ -124,6 +153,37 @@ function withCommandLineDefaults(scope: Scope, node: Node, depth: number): Const
     const fallback = parameterDefault(bound);
     return fallback ? withCommandLineDefaults(Scope.of(fallback), fallback, depth + 1) : undefined;
   }, node);
+}
+
+/** Syntax of a literal argument: what a call written in another file can be evaluated with anywhere. */
+const LITERALS = new Set(['integer', 'float', 'string', 'true', 'false', 'none']);
+
+const isLiteral = (node: Node): boolean =>
+  LITERALS.has(node.type) ? node.type !== 'string' || !node.namedChildren.some((c) => c.type === 'interpolation') : node.type === 'unary_operator' && (node.namedChildren[0]?.type === 'integer' || node.namedChildren[0]?.type === 'float');
+
+/** `nn.GELU`, `nn.Tanh()`, `nn.LeakyReLU(0.2)` through an import the enclosing functions do not shadow; null otherwise. */
+function libraryArgument(node: Node, imports: ImportTable): LibraryArgument | null {
+  const callee = node.type === 'call' ? node.childForFieldName('function') : node;
+  const name = dotted(callee);
+  const head = name?.split('.')[0];
+  if (!name || !head || !imports.has(head) || boundInFunctions(node, head)) return null;
+  if (node.type === 'call') {
+    const args = callArgs(node);
+    if (args.splats.length > 0 || ![...args.positional, ...args.keywords.values()].every(isLiteral)) return null;
+  }
+  return { qualified: imports.resolve(name), spelling: name, call: node.type === 'call' ? node : null };
+}
+
+/** Whether a function enclosing `use` takes `name` as a parameter or binds it in its body. */
+function boundInFunctions(use: Node, name: string): boolean {
+  for (let fn: Node | null = use.parent; fn; fn = fn.parent) {
+    if (fn.type !== 'function_definition') continue;
+    const params = fn.childForFieldName('parameters')?.namedChildren ?? [];
+    if (params.some((p) => (p.type === 'identifier' ? p : (p.childForFieldName('name') ?? p.namedChild(0)))?.text === name)) return true;
+    const body = fn.childForFieldName('body');
+    if (body && rebinds(body, name)) return true;
+  }
+  return false;
 }
 
 /** Statement-level nodes that rebind a name in a function body (besides plain and augmented assignment). */
@@ -186,9 +246,10 @@ function dictEntries(scope: Scope, node: Node): Map<string, ConstValue | undefin
   return null;
 }
 
-export function callSiteOf(file: string, call: Node): CallSite {
+/** One call as a call site; with the calling file's imports, its library arguments too (see LibraryArgument). */
+export function callSiteOf(file: string, call: Node, imports?: ImportTable): CallSite {
   const applied = appliedAfterwards(call);
-  return { file, range: rangeOf(call), label: callLabel(call), args: constantArguments(call), ...(applied.length > 0 ? { applied } : {}) };
+  return { file, range: rangeOf(call), label: callLabel(call), args: constantArguments(call, imports), ...(applied.length > 0 ? { applied } : {}) };
 }
 
 /** Per tree: whether its text calls `.apply(` anywhere (most files do not: their call sites need no scope text). */
@@ -228,7 +289,8 @@ export interface InstanceModels {
 
 /** What tells two models apart: everything but their names and where they were called. */
 function signature(model: ModelIR): string {
-  return JSON.stringify([model.style, model.layers, model.inputShape, model.unsupported]);
+  // Where another file wrote a layer is not what the model computes: the same module passed from two files builds one model.
+  return JSON.stringify([model.style, model.layers, model.inputShape, model.unsupported], (key, value: unknown) => (key === 'writtenAt' ? undefined : value));
 }
 
 /**
@@ -270,14 +332,16 @@ export function collapseInstances(runs: readonly InstanceModels[]): ModelIR[] {
       out.push(distinct[0]!.model);
       continue;
     }
-    const labels = distinct.map((v) => v.site?.label);
     for (const { model, site } of distinct) {
       if (!site) {
         out.push(model);
         continue;
       }
-      // Two calls written alike (`Clf()` twice, changed afterwards): their lines tell them apart.
-      const name = labels.filter((l) => l === site.label).length > 1 ? `${site.label} (line ${site.range.start.line + 1})` : site.label;
+      // Two calls written alike (`Clf()` twice, changed afterwards): their lines tell them apart, with their files when they are in several.
+      const alike = distinct.flatMap((v) => (v.site?.label === site.label ? [v.site] : []));
+      const files = new Set(alike.map((s) => s.file));
+      const where = files.size > 1 ? `${basename(site.file)}:${site.range.start.line + 1}` : `line ${site.range.start.line + 1}`;
+      const name = alike.length > 1 ? `${site.label} (${where})` : site.label;
       out.push(modelWith(model, { name, id: `${name}@${site.file === model.file ? site.range.start.line : model.range.start.line}`, instance: { label: site.label, file: site.file, range: site.range } }));
     }
   }

@@ -116,3 +116,37 @@ describe('sizes a script passes from its command line', () => {
     expect(await depthFor('none')).not.toContain(2);
   });
 });
+
+describe('a module class another file builds with an activation module (`DeepMLP(act=nn.Sigmoid())`)', () => {
+  const dir = 'torch_module_args';
+  it('reads the module the call passes: a sigmoid stack, reported, shown at the class and marked where the call writes it', async () => {
+    const p = await open([`${dir}/deep_mlp.py`, `${dir}/train_sigmoid.py`]);
+    const r = result(p, `${dir}/deep_mlp.py`);
+    const model = only(r);
+    expect(model.layers.some((l) => l.kind === 'unknown')).toBe(false);
+    const acts = model.layers.filter((l) => l.kind === 'activation');
+    expect(acts.map((l) => l.activation?.name)).toEqual(Array<string>(6).fill('sigmoid'));
+    expect(acts.every((l) => l.range.start.line + 1 === 5 && l.writtenAt?.file.endsWith('train_sigmoid.py'))).toBe(true);
+    expect(model.layers.find((l) => l.kind === 'dense')?.units).toBe(128);
+    expect(r.findings.map((f) => f.code)).toEqual(['GL101']);
+  });
+
+  it('the clean twin, built with nn.ReLU(), reports nothing', async () => {
+    const p = await open([`${dir}/deep_mlp.py`, `${dir}/train_relu.py`]);
+    const r = result(p, `${dir}/deep_mlp.py`);
+    expect(only(r).layers.filter((l) => l.kind === 'activation').map((l) => l.activation?.name)).toEqual(Array<string>(6).fill('relu'));
+    expect(r.findings).toEqual([]);
+  });
+
+  it('a module the call takes from its own parameter stays unknown, named as written, with a note', async () => {
+    const p = await open([`${dir}/deep_mlp.py`, `${dir}/train_chosen.py`]);
+    const r = result(p, `${dir}/deep_mlp.py`);
+    const unknown = only(r).layers.filter((l) => l.kind === 'unknown');
+    expect(unknown.length).toBeGreaterThan(0);
+    expect(r.notices.some((n) => /not fully understood/.test(n.message))).toBe(true);
+    // An item of nn.Sequential(...) written by name is that name, on its own line, not the container.
+    const shallow = result(await open([`${dir}/shallow.py`, `${dir}/train_chosen.py`]), `${dir}/shallow.py`);
+    expect(only(shallow).layers.find((l) => l.kind === 'unknown')).toMatchObject({ name: 'net.1', className: 'act', range: { start: { line: 9 } } });
+    expect(shallow.notices.map((n) => n.message)).toContain("Line 10: act (item 1 of nn.Sequential(...)) is not fully understood; findings for model 'ShallowMLP' may miss what it does");
+  });
+});

@@ -3,6 +3,7 @@
  * containers, nn.init, wrappers), methods of containers and modules (append, add_module, apply,
  * modules(), named_parameters()), strings, tensors and parameters (in-place initializers).
  */
+import { callArgs } from '../../python/syntax-cache';
 import type { Node } from '../../python/syntax-tree';
 import type { InitializerIR, LayerKind } from '../../../shared/ir';
 import type { ConstValue } from '../../python/constants';
@@ -211,7 +212,11 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
 
 export function moduleOrOpaque(interp: Interpreter, v: Value, n: Node, i: number): Value {
   if (v.t === 'layer' || v.t === 'seq' || v.t === 'list' || v.t === 'dict' || v.t === 'instance' || v.t === 'opaque') return v;
-  return { t: 'opaque', node: n, what: `item ${i} of ${interp.s.field(n, 'function')?.text ?? 'container'}(...)` };
+  // The item as written (`activation_function`, a parameter nobody passed a known module to) names it, not its container.
+  const written = callArgs(n);
+  const item = written.splats.length === 0 ? written.positional[i] : undefined;
+  const container = `item ${i} of ${interp.s.field(n, 'function')?.text ?? 'container'}(...)`;
+  return { t: 'opaque', node: item ?? n, what: item ? `${item.text.slice(0, 40)} (${container})` : container };
 }
 
 /** nn.Sequential(a, b, ...) or nn.Sequential(OrderedDict([...])). */

@@ -145,7 +145,8 @@ export function apply(interp: Interpreter, module: Value, args: Args, n: Node, f
       return barrier(interp, n, `module ${module.inst.cls.name} without forward()`, args, f);
     }
     case 'opaque': {
-      const out = barrier(interp, module.node.type === 'call' ? module.node : n, module.what, args, f);
+      // Shown where the module is written: its call, or the name it was given as (a Sequential's item `act`).
+      const out = barrier(interp, module.node.type === 'call' || module.node.type === 'identifier' ? module.node : n, module.what, args, f);
       const made = trace.nodes[trace.nodes.length - 1];
       if (module.name && made && out.t === 'tensor' && out.from[0] === trace.nodes.length - 1) made.slot.layer.name = module.name;
       return out;

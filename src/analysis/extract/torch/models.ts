@@ -35,7 +35,8 @@ import { isLossFunction } from './tensorops';
 import { UNKNOWN, constant, leafSlots, nameLeaves, type ClassInfo, type Instance, type Value } from './values';
 import { Scope } from '../../python/constants';
 import { EvalNotes, LIMITS, TRACE_CUT } from '../../python/limits';
-import { callLabel, collapseInstances, type CallSite, type ConstArguments, type InstanceModels } from '../../python/call-sites';
+import { callLabel, collapseInstances, type CallSite, type ConstArguments, type InstanceModels, type LibraryArgument } from '../../python/call-sites';
+import { relocateLayer } from '../relocate';
 import type { ConstValue } from '../../python/constants';
 import type { Args } from './args';
 import type { AssignedAttributes, ExternalSites, ImportedDefinitions } from '../types';
@@ -184,10 +185,17 @@ function nestedOrigins(value: Value, into: Set<number>, top = true, seen = new S
 
 const NO_CONST_ARGS: ConstArguments = { positional: [], keywords: new Map(), partial: false };
 
-/** Constant call arguments as interpreter values (unknown ones stay unknown, never their defaults). */
-function argsOf(args: ConstArguments): Args {
-  const value = (v: ConstValue | undefined): Value => (v === undefined ? UNKNOWN : constant(v));
-  return { positional: args.positional.map(value), keywords: new Map([...args.keywords].map(([k, v]) => [k, value(v)])), partial: args.partial };
+/**
+ * A call's arguments as interpreter values: constants, library modules another file passes (made by
+ * `library`), the rest unknown (never their defaults).
+ */
+function argsOf(args: ConstArguments, library: (written: LibraryArgument) => Value = () => UNKNOWN): Args {
+  const value = (v: ConstValue | undefined, written: LibraryArgument | undefined): Value => (v !== undefined ? constant(v) : written ? library(written) : UNKNOWN);
+  return {
+    positional: args.positional.map((v, i) => value(v, args.library?.positional.get(i))),
+    keywords: new Map([...args.keywords].map(([k, v]) => [k, value(v, args.library?.keywords.get(k))])),
+    partial: args.partial,
+  };
 }
 
 export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNotes(), external: ExternalSites = new Map(), imported?: ImportedDefinitions, assigned?: AssignedAttributes): ModelIR[] {
@@ -298,7 +306,15 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
     for (const { call, inst } of sites) list.push({ inst, site: { file: file.path, range: rangeOf(call), label: callLabel(call), args: NO_CONST_ARGS } });
     for (const written of external.get(cls.name) ?? []) {
       guarded(() => {
-        for (const { value: v, site } of perEntry(() => interp.instantiate(cls, null, argsOf(written.args), moduleFrame), written, nameOf(cls))) {
+        // `Net(activation=nn.Tanh())` in another file: the module made here, shown at the class it is passed to.
+        const library = (passed: LibraryArgument): Value => {
+          if (!passed.qualified.startsWith('torch.nn.')) return UNKNOWN;
+          if (!passed.call) return { t: 'ctor', qualified: passed.qualified, spelling: passed.spelling };
+          const made = interp.library(passed.qualified, passed.spelling, passed.call, passed.call.childForFieldName('arguments'), moduleFrame);
+          for (const { slot } of leafSlots(made)) relocateLayer(slot.layer, rangeOf(nameOf(cls)), written.file);
+          return made;
+        };
+        for (const { value: v, site } of perEntry(() => interp.instantiate(cls, null, argsOf(written.args, library), moduleFrame), written, nameOf(cls))) {
           // `self.net = Cluster(args)` ... `self.net.apply(weight_init)` in the calling file.
           for (const name of site.applied ?? []) {
             const fn = interp.importedFunction(site.file, name);
