@@ -4,6 +4,7 @@
  * models over budget are refused here with a message naming the layer and its line.
  * Shapes exclude the batch dimension and are channels-last (NHWC), whatever the framework.
  */
+import { sameRange } from '../shared/ranges';
 import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, LayerOf, ModelIR, TensorOpConfig, ViewDim } from '../shared/ir';
 import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES, representativeUnits } from '../shared/input-defaults';
 import { convOf, firstComputing, gatesOf, isConstantInput, isConv, isNoiseInput, isPool, isRecurrent, layerWith, modelOutputs, readsSteps, type RecurrentKind } from '../shared/layers';
@@ -138,11 +139,16 @@ export function groupsOf(layer: LayerIR, channels: number): number {
   return groups;
 }
 
-/** Why the probe cannot build a layer, naming what was written and what to do about it. */
-function unsupportedAdvice(layer: LayerIR): string {
+/**
+ * Why the probe cannot build a layer, naming what was written and what to do about it. `reason`: what the
+ * reader said of it (model.unsupported), quoted when it says more than the layer's own name.
+ */
+function unsupportedAdvice(layer: LayerIR, reason: string | undefined): string {
   const what = layer.className || layer.kind;
-  if (layer.kind === 'unknown') return `the probe does not know ${what}: it cannot see what it computes (a custom block, a layer from another library or an expression). Probe a model without it, or build it from layers the probe knows`;
-  return `the probe cannot build ${what} (a '${layer.kind}' layer) yet`;
+  if (layer.kind !== 'unknown') return `the probe cannot build ${what} (a '${layer.kind}' layer) yet`;
+  const restated = reason === undefined || [`layer ${what}`, `call ${what}(...)`, `${what}(...)`].includes(reason);
+  if (!restated) return `the probe does not know ${what}: the analyzer could not follow it (${reason}). Probe a model without it, or write it so that its sizes and layers are constants`;
+  return `the probe does not know ${what}: it cannot see what it computes (a custom block, a layer from another library or an expression). Probe a model without it, or build it from layers the probe knows`;
 }
 
 /** One size of a torch view as the user wrote it, for messages: `x.size(0)`, `64`, `?` for a computed value. */
@@ -709,7 +715,7 @@ class Planner {
       default:
         // Augmentation and masking the reader knows to keep their input's shape (Keras RandomFlip, Masking).
         if (layer.kind === 'unknown' && layer.identity) return plain(x);
-        throw layerFailure('unsupported', layer, unsupportedAdvice(layer));
+        throw layerFailure('unsupported', layer, unsupportedAdvice(layer, this.model.unsupported.find((u) => sameRange(u.range, layer.range))?.what));
     }
   }
 }

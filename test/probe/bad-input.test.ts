@@ -4,6 +4,7 @@ import { runProbe } from '../../src/probe/run';
 import { probeOptions, type ProbeError, type ProbeOutcome } from '../../src/shared/probe';
 import { keras, torch } from './ir-builder';
 import { defined } from '../defined';
+import { analyzeText } from '../unit/project-helper';
 
 const options = (extra: Parameters<typeof probeOptions>[0] = {}) => probeOptions({ backend: 'wasm', steps: 3, batchSize: 8, ...extra });
 
@@ -179,5 +180,24 @@ describe('bad input', () => {
     const error = failed(await runProbe(keras('m').input([4]).dense(2).build(), options({ backend: 'node' })));
     expect(error.kind).toBe('backend');
     expect(error.message).toMatch(/node backend could not be started/);
+  });
+});
+
+describe('a layer the analyzer could not follow', () => {
+  const refusal = async (source: string, name: string): Promise<string> => {
+    const model = defined((await analyzeText(source, '/tmp/unfollowed.py')).models.find((m) => m.name === name));
+    return failed(await runProbe(model, options())).message;
+  };
+
+  it("says why, in the analyzer's words: a loop with non-constant bounds, a stack whose num_layers is not a constant", async () => {
+    const loop = `import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self, n_blocks):\n        super().__init__()\n        layers = []\n        for _ in range(n_blocks):\n            layers += [nn.Linear(32, 32), nn.ReLU()]\n        self.blocks = nn.Sequential(*layers)\n        self.out = nn.Linear(32, 1)\n\n    def forward(self, x):\n        return self.out(self.blocks(x))\n`;
+    expect(await refusal(loop, 'Net')).toMatch(/the probe does not know self\.blocks: the analyzer could not follow it \(layers built in a loop with non-constant bounds\)/);
+    const stack = `import torch.nn as nn\n\n\nclass Enc(nn.Module):\n    def __init__(self, n):\n        super().__init__()\n        self.tr = nn.TransformerEncoder(nn.TransformerEncoderLayer(64, 4, 128, batch_first=True), n)\n        self.fc = nn.Linear(64, 10)\n\n    def forward(self, x):\n        return self.fc(self.tr(x).mean(dim=1))\n`;
+    expect(await refusal(stack, 'Enc')).toMatch(/\(nn\.TransformerEncoder with a num_layers that is not a constant\)/);
+  });
+
+  it('keeps the general advice for a layer it knows nothing more of than its name', async () => {
+    const custom = `import torch.nn as nn\nfrom somewhere import Mystery\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.m = Mystery(32)\n        self.fc = nn.Linear(32, 1)\n\n    def forward(self, x):\n        return self.fc(self.m(x))\n`;
+    expect(await refusal(custom, 'Net')).toMatch(/it cannot see what it computes \(a custom block/);
   });
 });

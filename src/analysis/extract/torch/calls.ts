@@ -16,7 +16,7 @@ import { calculateGain, nnInitCall, tensorMethodInit } from './init';
 import { decoratedWith, type Frame, type Interpreter } from './interpreter';
 import { childrenOf, cloneValue, namedModules, namedParameters, registerModule } from './introspect';
 import { functionOp, methodOp } from './tensorops';
-import { isTransformerClass, transformerModule } from './transformer';
+import { isTransformerClass, transformerModule, unreadStack } from './transformer';
 import { promote, rawOperand, tableCandidate, weightCandidate } from './raw-weights';
 import { UNKNOWN, constOf, constant, leafSlots, type Slot, type Value } from './values';
 
@@ -190,7 +190,7 @@ export function libraryCall(interp: Interpreter, qualified: string, spelling: st
   }
   if (layerName && !['Module', 'Parameter', 'ParameterList', 'ParameterDict'].includes(layerName)) {
     const slot = buildLayer(qualified, { name: layerName, spelling, call: n, args: argReader(args) });
-    const made = slot ?? unknownLayer(spelling, n, `layer ${spelling}`);
+    const made = slot ?? unknownLayer(spelling, n, (isTransformerClass(layerName) ? unreadStack(layerName, spelling, args) : null) ?? `layer ${spelling}`);
     made.layer.unrolled = f.unroll;
     // Made on a branch of a condition whose value is unknown: possibly absent.
     if (interp.conditional > 0) made.layer.conditional = true;

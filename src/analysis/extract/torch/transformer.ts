@@ -56,6 +56,15 @@ function activationValue(value: Value | undefined, n: Node, spelling: string): V
   return { t: 'layer', slot };
 }
 
+/** Why a transformer stack is not read (its layer count or its layer not known); null for other classes and readable stacks. */
+export function unreadStack(name: string, spelling: string, args: Args): string | null {
+  if (!STACK_CLASSES.has(name)) return null;
+  const count = constOf(args.keywords.get('num_layers') ?? args.positional[1] ?? UNKNOWN);
+  const layer = args.keywords.get(name === 'TransformerEncoder' ? 'encoder_layer' : 'decoder_layer') ?? args.positional[0];
+  if (typeof count !== 'number') return `${spelling} with a num_layers that is not a constant`;
+  return layer?.t === 'dict' && layer.transformer?.part === 'layer' ? null : `${spelling} of a layer that is not an nn.${name}Layer`;
+}
+
 /** The module value of `nn.TransformerEncoderLayer(...)` & co., or null for other classes. */
 export function transformerModule(name: string, spelling: string, n: Node, args: Args): Value | null {
   const arg = (index: number, key: string): Value | undefined => args.keywords.get(key) ?? args.positional[index];
