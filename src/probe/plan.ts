@@ -534,7 +534,9 @@ class Planner {
         return label ? { shape: [], why: `a label ${by} turns into a vector`, guessed: false } : { shape: [seq], why: `token ids ${by} reads (${seqWhy})`, guessed: true };
       }
       case 'dense':
-        return reader.inFeatures !== null ? { shape: [reader.inFeatures], why: `the in_features of ${by}`, guessed: false } : null;
+        // in_features a constructor argument no call fixes (`nn.Linear(b_dim, hidden)`): as many features as the first input gets by default.
+        if (reader.inFeatures === null) return { shape: [DEFAULT_IMAGE_SIDE * DEFAULT_IMAGE_SIDE], why: `the code does not fix the in_features of ${by}: a default`, guessed: true };
+        return { shape: [reader.inFeatures], why: `the in_features of ${by}`, guessed: false };
       case 'conv1d':
       case 'lstm':
       case 'gru':

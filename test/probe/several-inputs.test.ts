@@ -285,6 +285,24 @@ model = keras.Model(inputs=[tags, words], outputs=layers.Dense(1)(layers.concate
     expect(tagged.extraInputs.map((e) => e.shape)).toEqual([[options.sequenceLength]]);
   });
 
+  it('gives a second input read by a Linear whose in_features the caller sets the default features, with a warning', async () => {
+    const model = await modelOf(`import torch.nn as nn
+
+
+class TwoTower(nn.Module):
+    def __init__(self, a_dim, b_dim, hidden):
+        super().__init__()
+        self.a = nn.Linear(a_dim, hidden)
+        self.b = nn.Linear(b_dim, hidden)
+
+    def forward(self, xa, xb):
+        return self.a(xa) + self.b(xb)
+`, 'TwoTower');
+    const planned = planModel(model, options);
+    expect(planned.extraInputs.map((e) => e.shape)).toEqual([planned.inputShape]);
+    expect(planned.notices.some((n) => n.severity === 'warning' && /input 'xb'.*the code does not fix the in_features of nn\.Linear 'b'/.test(n.message))).toBe(true);
+  });
+
   it('refuses an argument no layer says the shape of, naming it', async () => {
     const text = TORCH_CONDITIONAL.replace('torch.mul(self.label_emb(labels), noise)', 'torch.mul(torch.tanh(labels), noise)');
     const model = await modelOf(text, 'Generator');
