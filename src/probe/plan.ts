@@ -886,7 +886,11 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
     layers.push({ ir: layer, inputs: inputsIdx, inShapes, outShape: shape, params, lastStepOnly, axis: axis ?? null, ...(normalizes ? { channelsLast: { inputs: inputsLast, output: leavesLast }, ...(foldedIn > 0 ? { foldedAxes: foldedIn } : {}) } : {}) });
   });
   const first = firstComputing(layers.map((l) => l.ir)); // with its representative sizes
-  const vocabulary = first?.kind === 'embedding' ? vocabularyOf(first) : null;
+  // Every Embedding that reads the model input looks its ids up: the smallest table bounds them all.
+  const readsInput = (l: PlannedLayer) => l.inputs[0] === -1 || (layers[l.inputs[0] ?? 0]?.ir.kind === 'input' && layers[l.inputs[0] ?? 0]?.inputs[0] === -1);
+  const tables = layers.filter((l) => l.ir.kind === 'embedding' && readsInput(l)).map((l) => vocabularyOf(l.ir) ?? Infinity);
+  const smallest = Math.min(...tables);
+  const vocabulary = first?.kind === 'embedding' ? (Number.isFinite(smallest) ? Math.min(smallest, vocabularyOf(first) ?? smallest) : vocabularyOf(first)) : null;
   const extraInputs = inputLayers.slice(1).map((index, k): ExtraInput => {
     // The Embedding that reads it (with its representative sizes) makes it tokens.
     const reader = layers.find((l) => l.inputs.includes(index))?.ir;

@@ -13,6 +13,8 @@ import { Rng } from '../../src/probe/rng';
 import { probeOptions } from '../../src/shared/probe';
 import { keras, torch } from './ir-builder';
 import { defined } from '../defined';
+import { join } from 'node:path';
+import { analyzeFixture } from '../unit/project-helper';
 
 beforeAll(async () => {
   await selectBackend('cpu', null);
@@ -67,5 +69,33 @@ describe('attention in the probe', () => {
     expect(() => planModel(short, probeOptions({}))).toThrow(/pos.*has 16 positions but the sequence has 30/);
     const fits = torch().input([16, 8]).layer({ kind: 'position-embedding', name: 'pos', units: 8, detail: { positions: 16 } }).build();
     expect(planModel(fits, probeOptions({})).layers[0]!.params).toBe(128);
+  });
+});
+
+describe('Keras MultiHeadAttention from source', () => {
+  const fixture = join(__dirname, '../fixtures/probe/keras_transformer_block.py');
+
+  it("reads mha(query, value) as an attention layer over its distinct inputs, with Keras' sizes and flags", async () => {
+    const result = await analyzeFixture(fixture);
+    const classifier = defined(result.models.find((m) => m.name === 'classifier'));
+    const att = defined(classifier.layers.find((l) => l.kind === 'attention'));
+    expect(att).toMatchObject({ name: 'att', units: 32, attention: { heads: 2, keyDim: 32, valueDim: null, causal: false } });
+    expect(att.kernelInit).toMatchObject({ name: 'glorot_uniform', explicit: false });
+    // Self-attention: one input, the embedded tokens.
+    expect(att.inputs.map((id) => classifier.layers.find((l) => l.id === id)?.kind)).toEqual(['embedding']);
+    const decoder = defined(result.models.find((m) => m.name === 'decoder'));
+    const [masked, cross] = decoder.layers.filter((l) => l.kind === 'attention');
+    expect(masked?.kind === 'attention' && masked.attention.causal).toBe(true);
+    expect(cross).toMatchObject({ units: 48, attention: { heads: 4, keyDim: 16, valueDim: 8 } });
+    expect(cross?.inputs).toHaveLength(2);
+    expect(result.findings).toEqual([]);
+  });
+
+  it("builds them with Keras' parameter counts (EinsumDense projections)", async () => {
+    const result = await analyzeFixture(fixture);
+    const plan = planModel(defined(result.models.find((m) => m.name === 'decoder')), probeOptions({ backend: 'cpu' }));
+    // (64*64+64)*3 + (4*16*64+64); query and key (64*64+64) each, value 64*4*8+32, output 4*8*48+48.
+    expect(plan.layers.filter((l) => l.ir.kind === 'attention').map((l) => l.params)).toEqual([16_640, 11_984]);
+    expect(defined(plan.layers.find((l) => l.ir.kind === 'dense')).params).toBe(48 * 10 + 10);
   });
 });

@@ -183,6 +183,23 @@ describe('bad input', () => {
   });
 });
 
+describe('token ids', () => {
+  it('stay within the smallest table of the Embeddings that read them (a position table read as tokens), never past one', async () => {
+    const model = keras('tokens')
+      .asGraph()
+      .input([20])
+      .layer({ kind: 'input', name: 'ids' })
+      .layer({ kind: 'embedding', name: 'token_emb', units: 8, inFeatures: 5000, inputs: ['ids'] })
+      .layer({ kind: 'embedding', name: 'pos_emb', units: 8, inFeatures: 20, inputs: ['ids'] })
+      .layer({ kind: 'add', name: 'sum', inputs: ['token_emb', 'pos_emb'] })
+      .layer({ kind: 'global-pool', name: 'pool', inputs: ['sum'] })
+      .layer({ kind: 'dense', name: 'out', units: 2, inputs: ['pool'] })
+      .build();
+    const outcome = await runProbe(model, options());
+    expect(outcome.ok ? 'built' : outcome.error.message).toBe('built');
+  });
+});
+
 describe('a layer the analyzer could not follow', () => {
   const refusal = async (source: string, name: string): Promise<string> => {
     const model = defined((await analyzeText(source, '/tmp/unfollowed.py')).models.find((m) => m.name === name));

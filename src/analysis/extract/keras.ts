@@ -22,7 +22,7 @@
  *   call's arguments; their layers are shown on the line of this file that calls or builds them, and keep
  *   their own line as `writtenAt` (see ExtractionState.homeSite).
  * - `**kwargs` in a layer call: activation and initializers not written are 'unknown', not defaults.
- * - Unknown layer classes (and pretrained keras.applications models, MultiHeadAttention, Lambda,
+ * - Unknown layer classes (and pretrained keras.applications models, Lambda,
  *   custom layers with their own weights) become kind 'unknown' layers with an `unsupported`
  *   entry, also when made into a variable and applied later; known weightless augmentation layers
  *   are 'unknown' with identity = true.

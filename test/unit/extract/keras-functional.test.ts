@@ -78,12 +78,11 @@ describe('functional models', () => {
     // The encoder and decoder Sequentials are models of their own, not exported (make_autoencoder returns neither).
     expect(modelNamed(models, 'encoder').exports).toEqual([]);
     const head = modelNamed(models, 'head');
-    expect(head.layers.map((l) => l.kind)).toEqual(['input', 'unknown', 'unknown', 'backbone', 'global-pool', 'unknown', 'dense']);
+    expect(head.layers.map((l) => l.kind)).toEqual(['input', 'unknown', 'unknown', 'backbone', 'global-pool', 'attention', 'dense']);
     expect(head.layers[3]).toMatchObject({ className: 'keras.applications.MobileNetV2', name: 'backbone' });
     // Not frozen: its layers train, which is not modelled (keras-applications.test).
     expect(head.unsupported.map((u) => u.what)).toEqual([
       'keras.applications.MobileNetV2 (not frozen: its layers train)',
-      'layer layers.MultiHeadAttention',
     ]);
   });
 

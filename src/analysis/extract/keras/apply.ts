@@ -10,6 +10,7 @@ import { rangeOf } from '../../python/syntax';
 import { makeLayer } from '../builders';
 import { mergeMarks, MAX_INLINE_DEPTH, type KerasCall, type Reader } from './executor';
 import { buildLayer } from './layers';
+import { layerSpec } from './catalog';
 import { applyLambda } from './lambda';
 import { OPAQUE, producersOf, type ClosureFrame, type FlowMarks, type GraphNode, type LayerFactory, type SequentialBuilder, type Value } from './values';
 import { sourceSnippet } from '../../../shared/source-snippet';
@@ -46,6 +47,7 @@ export function apply(exec: Reader, callee: Value, call: Node): Value {
   const inputs = producersOf(input);
   switch (callee.t) {
     case 'layer': {
+      if (layerSpec(callee.factory.className)?.kind === 'attention') return attend(exec, callee.factory, values);
       const computed = applyLambda(exec, callee.factory, input, mergeMarks(callee.factory.marks, exec.marks));
       if (computed) return { t: 'tensor', producers: computed };
       // A recurrent layer started from another one's states (`initial_state=encoder_states`) trains it too.
@@ -63,6 +65,24 @@ export function apply(exec: Reader, callee: Value, call: Node): Value {
     default:
       return inputs.length > 0 ? { t: 'tensor', producers: inputs } : OPAQUE;
   }
+}
+
+/**
+ * `mha(query, value, key=None, ..., return_attention_scores=False, use_causal_mask=False)`: one attention
+ * node fed by its distinct inputs in the order query, key, value (self-attention reads one tensor; the
+ * key is the value when not given). With return_attention_scores=True it returns (output, scores), the
+ * scores unknown.
+ */
+function attend(exec: Reader, factory: LayerFactory, values: CallArgs<Value>): Value {
+  const query = values.positional[0] ?? values.keywords.get('query') ?? OPAQUE;
+  const value = values.positional[1] ?? values.keywords.get('value') ?? query;
+  const key = values.positional[2] ?? values.keywords.get('key') ?? value;
+  const inputs = [...new Set([query, key, value].flatMap(producersOf))];
+  const node = instantiate(exec, factory, inputs, exec.marks);
+  const flag = (name: string) => { const v = values.keywords.get(name); return v?.t === 'const' && v.value === true; };
+  if (node.layer.kind === 'attention' && flag('use_causal_mask')) node.layer.attention.causal = true;
+  const out: Value = { t: 'tensor', producers: [node] };
+  return flag('return_attention_scores') ? { t: 'list', items: [out, OPAQUE] } : out;
 }
 
 /**

@@ -102,6 +102,8 @@ const entries: [string[], LayerSpec][] = [
   [['Minimum'], { kind: 'add', positional: [], weights: 'none', merge: 'minimum' }],
   [['Multiply'], { kind: 'multiply', positional: [], weights: 'none', merge: 'multiply' }],
   [['Concatenate'], { kind: 'concat', positional: ['axis'], weights: 'none', merge: 'concatenate' }],
+  // Called as mha(query, value, key=None): projections of every input, heads of key_dim, an output projection.
+  [['MultiHeadAttention'], { kind: 'attention', positional: ['num_heads', 'key_dim', 'value_dim', 'dropout', 'use_bias', 'output_shape', 'attention_axes', 'kernel_initializer', 'bias_initializer'], weights: 'dense' }],
   [['Rescaling'], { kind: 'rescaling', positional: ['scale', 'offset'], weights: 'none' }],
   [['Normalization'], { kind: 'rescaling', positional: ['axis', 'mean', 'variance'], weights: 'none' }],
   // Augmentation and masking: identity at inference, no weights. Kept as 'unknown' (no IR kind

@@ -162,7 +162,8 @@ export function buildLayer(call: Node, className: string, written: string, ctx: 
   const dims = own.dims ?? 0;
   switch (own.weights) {
     case 'dense':
-      units = num('units');
+      // MultiHeadAttention's output size is output_shape when written, else the query's (the probe reads it).
+      units = own.kind === 'attention' ? num('output_shape') : num('units');
       if (legacy === 'keras0-dense') fields.inFeatures = num('input_dim') ?? null;
       break;
     case 'conv':
@@ -373,6 +374,11 @@ function kerasDetail(
       return { kind, scale: numberValue(value('scale')), offset: numberValue(value('offset')), op: className === 'Normalization' ? 'normalization' : 'rescaling' };
     case 'unknown':
       return { kind, identity: spec.identity === true };
+    case 'attention': {
+      // Keras holds the batch first; value_dim defaults to key_dim (the probe reads null as that).
+      const heads = numberValue(value('num_heads'));
+      return { kind, attention: { heads, keyDim: numberValue(value('key_dim')), valueDim: numberValue(value('value_dim')), dropout: numberValue(value('dropout')) ?? 0, batchFirst: null, causal: false } };
+    }
     default:
       return defaultDetail(kind);
   }
