@@ -111,7 +111,7 @@ describe('torch layer catalog', () => {
     const [m] = await extractTorchFrom('import torch.nn as nn\nm = nn.Sequential(nn.Linear(4, 4), nn.TransformerEncoder(None, 2))\n');
     expect(defined(m).layers.map((l) => l.kind)).toEqual(['dense', 'unknown']);
     expect(defined(m).layers[1]!.className).toBe('nn.TransformerEncoder');
-    expect(defined(m).unsupported).toEqual([{ what: 'layer nn.TransformerEncoder', range: defined(m).layers[1]!.range }]);
+    expect(defined(m).unsupported).toEqual([{ what: 'nn.TransformerEncoder of a layer that is not an nn.TransformerEncoderLayer', range: defined(m).layers[1]!.range }]);
   });
 });
 
