@@ -72,7 +72,7 @@ describe('attention in the probe', () => {
   });
 });
 
-describe('Keras MultiHeadAttention from source', () => {
+describe('Keras MultiHeadAttention and a table of positions from source', () => {
   const fixture = join(__dirname, '../fixtures/probe/keras_transformer_block.py');
 
   it("reads mha(query, value) as an attention layer over its distinct inputs, with Keras' sizes and flags", async () => {
@@ -81,8 +81,10 @@ describe('Keras MultiHeadAttention from source', () => {
     const att = defined(classifier.layers.find((l) => l.kind === 'attention'));
     expect(att).toMatchObject({ name: 'att', units: 32, attention: { heads: 2, keyDim: 32, valueDim: null, causal: false } });
     expect(att.kernelInit).toMatchObject({ name: 'glorot_uniform', explicit: false });
-    // Self-attention: one input, the embedded tokens.
-    expect(att.inputs.map((id) => classifier.layers.find((l) => l.id === id)?.kind)).toEqual(['embedding']);
+    // Self-attention: one input, the embedded tokens plus their positions' learned table (tf.range rows of pos_emb).
+    const [embedded] = att.inputs.map((id) => defined(classifier.layers.find((l) => l.id === id)));
+    expect(embedded).toMatchObject({ kind: 'position-embedding', name: 'pos_emb', positions: 50, units: 32 });
+    expect(embedded?.inputs.map((id) => classifier.layers.find((l) => l.id === id)?.name)).toEqual(['token_emb']);
     const decoder = defined(result.models.find((m) => m.name === 'decoder'));
     const [masked, cross] = decoder.layers.filter((l) => l.kind === 'attention');
     expect(masked?.kind === 'attention' && masked.attention.causal).toBe(true);
@@ -93,6 +95,8 @@ describe('Keras MultiHeadAttention from source', () => {
 
   it("builds them with Keras' parameter counts (EinsumDense projections)", async () => {
     const result = await analyzeFixture(fixture);
+    const classifier = planModel(defined(result.models.find((m) => m.name === 'classifier')), probeOptions({ backend: 'cpu' }));
+    expect(classifier.layers.filter((l) => l.ir.kind === 'embedding' || l.ir.kind === 'position-embedding').map((l) => l.params)).toEqual([2000 * 32, 50 * 32]);
     const plan = planModel(defined(result.models.find((m) => m.name === 'decoder')), probeOptions({ backend: 'cpu' }));
     // (64*64+64)*3 + (4*16*64+64); query and key (64*64+64) each, value 64*4*8+32, output 4*8*48+48.
     expect(plan.layers.filter((l) => l.ir.kind === 'attention').map((l) => l.params)).toEqual([16_640, 11_984]);

@@ -47,7 +47,9 @@ export function apply(exec: Reader, callee: Value, call: Node): Value {
   const inputs = producersOf(input);
   switch (callee.t) {
     case 'layer': {
-      if (layerSpec(callee.factory.className)?.kind === 'attention') return attend(exec, callee.factory, values);
+      const kind = layerSpec(callee.factory.className)?.kind;
+      if (kind === 'attention') return attend(exec, callee.factory, values);
+      if (kind === 'embedding' && input.t === 'positions') return { t: 'table', factory: callee.factory };
       const computed = applyLambda(exec, callee.factory, input, mergeMarks(callee.factory.marks, exec.marks));
       if (computed) return { t: 'tensor', producers: computed };
       // A recurrent layer started from another one's states (`initial_state=encoder_states`) trains it too.

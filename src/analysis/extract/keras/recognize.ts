@@ -10,14 +10,14 @@ import { rangeOf, namedChildren, unparen, requiredField } from '../../python/syn
 import { makeLayer } from '../builders';
 import { activationFunctionName, activationFunctionParams, isKerasLayerPath } from './activations';
 import { layerSpec, MERGE_FUNCTIONS } from './catalog';
-import type { Reader } from './executor';
+import { mergeMarks, type Reader } from './executor';
 import { buildLayer } from './layers';
 import { chainSequential } from './apply';
 import { callArgs } from '../../python/syntax-cache';
 import { lastSegment, modulePart } from './symbols';
 import { intShape, noiseCall, SHAPE_FUNCTIONS, unreadOperation } from './lambda';
 import type { ActivationName } from '../../../shared/ir';
-import { OPAQUE, producersOf, type GraphNode, type SequentialBuilder, type Value } from './values';
+import { OPAQUE, producersOf, type GraphNode, type LayerFactory, type SequentialBuilder, type Value } from './values';
 
 const TENSOR_MERGES: Record<string, string> = {
   'tensorflow.concat': 'Concatenate',
@@ -72,6 +72,7 @@ export function kerasCall(exec: Reader, q: string, written: string, call: Node):
   if (module.startsWith('keras.applications') && /^[A-Z]/.test(last)) {
     return { t: 'layer', factory: { call, className: last, written, ctx: exec.argContext, marks: exec.marks, boundName: null } };
   }
+  if (POSITION_RANGES.has(q)) return { t: 'positions' };
   if (q === 'keras.backend.int_shape') return intShape(exec, call);
   // The image layout Keras is configured with: its default (keras.json), which the shapes of the IR assume too.
   const configured = KERAS_CONFIG_DEFAULTS[q];
@@ -211,6 +212,19 @@ function readerOf(outputs: GraphNode[], source: GraphNode): GraphNode | null {
   return null;
 }
 
+/** Calls that make position indices 0..n-1 (the keras.io TokenAndPositionEmbedding's `tf.range(start=0, limit=maxlen)`). */
+const POSITION_RANGES: ReadonlySet<string> = new Set(['tensorflow.range', 'keras.ops.arange', 'keras.backend.arange', 'numpy.arange']);
+
+/**
+ * `x + self.pos_emb(positions)`: the Embedding of position indices as a learned table added to `tensor`
+ * (a 'position-embedding' layer reading it), with the Embedding's sizes, name and initializer.
+ */
+function addedTable(exec: Reader, factory: LayerFactory, tensor: Extract<Value, { t: 'tensor' }>, node: Node): Value {
+  const built = buildLayer(factory.call, factory.className, factory.written, factory.ctx).layer;
+  const layer = makeLayer({ kind: 'position-embedding', className: factory.written, range: built.range, name: built.name || (factory.boundName ?? ''), units: built.units, positions: built.inFeatures, kernelInit: built.kernelInit });
+  return { t: 'tensor', producers: [exec.newNode(layer, tensor.producers, node, mergeMarks(factory.marks, exec.marks))] };
+}
+
 /**
  * `x + shortcut` and friends: between tensors, `+ - *` are Add / Subtract / Multiply merges; a
  * constant factor, divisor or offset on a tensor (`0.5 * z`, `z / 2`, `1 + z`) is a rescaling layer.
@@ -219,6 +233,11 @@ function readerOf(outputs: GraphNode[], source: GraphNode): GraphNode | null {
 export function tensorOperator(exec: Reader, op: string, operands: Value[], node: Node): Value {
   const inputs = operands.flatMap(producersOf);
   const range = rangeOf(node);
+  const [a, b] = operands;
+  if (op === '+' && operands.length === 2 && a && b) {
+    if (a.t === 'tensor' && b.t === 'table') return addedTable(exec, b.factory, a, node);
+    if (a.t === 'table' && b.t === 'tensor') return addedTable(exec, a.factory, b, node);
+  }
   if (operands.every((o) => o.t === 'tensor') && (op === '+' || op === '*' || op === '-')) {
     const layer = op === '-' ? makeLayer({ kind: 'add', className: op, range, merge: { op: 'subtract', axis: null } }) : makeLayer({ kind: op === '+' ? 'add' : 'multiply', className: op, range });
     return { t: 'tensor', producers: [exec.newNode(layer, inputs, node, exec.marks)] };

@@ -84,6 +84,10 @@ export type Value =
   | { t: 'dict'; entries: Map<string, Value> }
   /** A functional model (`keras.Model(inputs, outputs)`), applicable to new tensors as a block. */
   | { t: 'graph'; inputs: GraphNode[]; outputs: GraphNode[] }
+  /** Position indices (`tf.range(maxlen)`, `keras.ops.arange(maxlen)`): an Embedding of them is a learned positional table. */
+  | { t: 'positions' }
+  /** An Embedding applied to position indices: added to a tensor, it is a 'position-embedding' layer of that tensor. */
+  | { t: 'table'; factory: LayerFactory }
   | { t: 'opaque' };
 
 /** What a nested function sees of the call that defined it: that call's names, read when the function runs. */
