@@ -5,6 +5,7 @@
  * Shapes exclude the batch dimension and are channels-last (NHWC), whatever the framework.
  */
 import { sameRange } from '../shared/ranges';
+import { tensorOpsRank } from '../shared/tensor-ops-rank';
 import type { InputShapeGuess, InputShapeSource, LayerIR, LayerKind, LayerOf, ModelIR, TensorOpConfig, ViewDim } from '../shared/ir';
 import { DEFAULT_IMAGE_SIDE, REPRESENTATIVE_SIZES, representativeUnits } from '../shared/input-defaults';
 import { convOf, firstComputing, gatesOf, isConstantInput, isConv, isNoiseInput, isPool, isRecurrent, layerWith, modelOutputs, readsSteps, type RecurrentKind } from '../shared/layers';
@@ -459,7 +460,7 @@ class Planner {
   extraInputShape(layer: LayerIR, consumer: LayerIR | undefined, position: string, planned: (id: string) => Shape | undefined, main: Shape): Shape {
     const declared = layer.kind === 'input' ? layer.shape : null;
     if (!declared && (this.torch || isNoiseInput(layer))) {
-      const read = (isConstantInput(layer) ? this.constantShape(consumer, planned) : null) ?? this.readShape(consumer, planned, main);
+      const read = (isConstantInput(layer) ? this.constantShape(consumer, planned) : null) ?? this.readShape(consumer, planned, main, layer);
       const what = isNoiseInput(layer) ? `Noise ${layer.name} (input ${position})` : `Input ${position} ${describeLayer(layer)}`;
       if (!read) throw layerFailure('shape', layer, `cannot tell the shape of input ${position}: ${consumer ? `${describeLayer(consumer)}, which reads it, does not say it` : 'nothing reads it'}`);
       const tokens = consumer?.kind === 'embedding';
@@ -498,12 +499,12 @@ class Planner {
    * it joins; one label id or a sequence of token ids for an Embedding; the features of a Linear, a
    * recurrent layer or a convolution (the image side of the first input). Null when the reader says nothing.
    */
-  readShape(reader: LayerIR | undefined, planned: (id: string) => Shape | undefined, main: Shape): { shape: Shape; why: string; guessed: boolean } | null {
+  readShape(reader: LayerIR | undefined, planned: (id: string) => Shape | undefined, main: Shape, input?: LayerIR): { shape: Shape; why: string; guessed: boolean } | null {
     if (!reader) return null;
     const by = describeLayer(reader);
     // `features.unsqueeze(1)` joined with a sequence: what its reader asks of its output, undone.
     if (reader.kind === 'tensor-op' && reader.op?.op === 'unsqueeze') {
-      const outer = this.readShape(this.model.layers.find((l) => l.inputs.includes(reader.id)), planned, main);
+      const outer = this.readShape(this.model.layers.find((l) => l.inputs.includes(reader.id)), planned, main, input);
       const shape = outer ? undoTensorOp(reader.op, outer.shape) : null;
       return outer && shape ? { shape, why: `${outer.why}, through ${by}`, guessed: outer.guessed } : null;
     }
@@ -536,6 +537,8 @@ class Planner {
       case 'dense':
         // in_features a constructor argument no call fixes (`nn.Linear(b_dim, hidden)`): as many features as the first input gets by default.
         if (reader.inFeatures === null) return { shape: [DEFAULT_IMAGE_SIDE * DEFAULT_IMAGE_SIDE], why: `the code does not fix the in_features of ${by}: a default`, guessed: true };
+        // forward(q, k, v) of attention written by hand: the heads split after the Linear need positions, as many as the first input's.
+        if (input && main.length === 2 && tensorOpsRank(this.model, input.id) === 2) return { shape: [main[0]!, reader.inFeatures], why: `${reader.inFeatures} features of ${by} at each of as many positions as the first input's (its tensor operations read (time, features))`, guessed: true };
         return { shape: [reader.inFeatures], why: `the in_features of ${by}`, guessed: false };
       case 'conv1d':
       case 'lstm':

@@ -88,7 +88,7 @@ describe('Keras MultiHeadAttention and a table of positions from source', () => 
     const decoder = defined(result.models.find((m) => m.name === 'decoder'));
     const [masked, cross] = decoder.layers.filter((l) => l.kind === 'attention');
     expect(masked?.kind === 'attention' && masked.attention.causal).toBe(true);
-    expect(cross).toMatchObject({ units: 48, attention: { heads: 4, keyDim: 16, valueDim: 8 } });
+    expect(cross).toMatchObject({ units: 64, attention: { heads: 4, keyDim: 16, valueDim: 8 } });
     expect(cross?.inputs).toHaveLength(2);
     expect(result.findings).toEqual([]);
   });
@@ -98,8 +98,7 @@ describe('Keras MultiHeadAttention and a table of positions from source', () => 
     const classifier = planModel(defined(result.models.find((m) => m.name === 'classifier')), probeOptions({ backend: 'cpu' }));
     expect(classifier.layers.filter((l) => l.ir.kind === 'embedding' || l.ir.kind === 'position-embedding').map((l) => l.params)).toEqual([2000 * 32, 50 * 32]);
     const plan = planModel(defined(result.models.find((m) => m.name === 'decoder')), probeOptions({ backend: 'cpu' }));
-    // (64*64+64)*3 + (4*16*64+64); query and key (64*64+64) each, value 64*4*8+32, output 4*8*48+48.
-    expect(plan.layers.filter((l) => l.ir.kind === 'attention').map((l) => l.params)).toEqual([16_640, 11_984]);
-    expect(defined(plan.layers.find((l) => l.ir.kind === 'dense')).params).toBe(48 * 10 + 10);
+    // (64*64+64)*3 + (4*16*64+64); query and key (64*64+64) each, value 64*4*8+32, output 4*8*64+64 (output_shape=64).
+    expect(plan.layers.filter((l) => l.ir.kind === 'attention').map((l) => l.params)).toEqual([16_640, 4160 + 4160 + 2080 + 2112]);
   });
 });

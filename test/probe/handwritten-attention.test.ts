@@ -38,6 +38,15 @@ describe('hand-written multi-head attention', () => {
     expect(result.verdicts.map((v) => v.kind)).not.toContain('vanishing');
   });
 
+  it('gives forward(Q, K, V) of the attention alone a sequence for each of its inputs, as long as the first', async () => {
+    const model = await modelOf('MultiHeadAttention');
+    expect(model.inputGuess?.shape).toEqual([20, 64]);
+    const result = await probe(model);
+    expect(result.notices.filter((n) => /Input [23] of 3 .*20x64 per example/.test(n.message))).toHaveLength(2);
+    for (const name of ['W_q', 'W_k']) expect(gradient(result, name)).toBeGreaterThan(1e-6);
+    expect(result.verdicts.map((v) => v.kind)).not.toContain('vanishing');
+  });
+
   it('reads view(B, -1, heads, d_k) of a fused projection as heads over a sequence', async () => {
     const model = await modelOf('SelfAttention');
     expect(model.inputGuess?.shape).toEqual([20, 64]);
