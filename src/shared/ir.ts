@@ -254,6 +254,16 @@ export type ReshapeConfig =
   | { op: 'view'; dims: ViewDim[] | null } // torch x.view / x.reshape: every size as written, the batch first; null when a splat hides them
   | { op: 'other'; className: string }; // Unflatten, PixelShuffle, Resizing, ...: shape not modelled
 
+/**
+ * How a layer normalization written by hand divides by the spread of its features: torch's x.std and
+ * x.var divide by n - 1 unless told `unbiased=False` / `correction=0`, and `(x - mean) / (std + eps)`
+ * adds eps outside the root. The frameworks' own layers: biased variance, eps inside the root.
+ */
+export interface NormSpread {
+  unbiased: boolean;
+  epsInsideRoot: boolean;
+}
+
 export interface NormConfig {
   /** Keras `axis=` as written (counting the batch axis); null when not written. */
   axis: number | number[] | null;
@@ -264,6 +274,8 @@ export interface NormConfig {
   affine: boolean | null;
   /** GroupNorm groups (torch num_groups, Keras groups). */
   groups: number | null;
+  /** A layer normalization written by hand whose spread differs from the frameworks' (see NormSpread); absent otherwise. */
+  spread?: NormSpread;
 }
 
 export interface RecurrentConfig {
