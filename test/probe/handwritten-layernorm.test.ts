@@ -58,6 +58,12 @@ describe('a layer normalization written by hand', () => {
     expect(outcome.result.layers.filter((l) => l.kind === 'layernorm').map((l) => l.name)).toEqual(['norm1', 'norm2', 'norm3']);
   });
 
+  it('is a layer, not a model of its own, and nothing of its formula is left unread', async () => {
+    const result = await analyzeFixture(fixture);
+    expect(result.models.map((m) => m.name)).toEqual(['PreNormBlock', 'CenteredBlock']);
+    expect(result.notices.map((n) => n.message).filter((m) => /x\.(std|var)/.test(m))).toEqual([]);
+  });
+
   it('a module that only centers its input (the twin) stays a module of its own, no layer normalization', async () => {
     const model = await modelOf('CenteredBlock');
     expect(norms(model)).toEqual([]);

@@ -593,6 +593,14 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     if (init) this.callFunction(init.def, { ...args, positional: [self, ...args.positional] }, init.owner, f);
     else if (inst.seqItems) this.fillSequential(inst, args);
     else if (!isModuleClass(cls)) this.fillFields(inst, args);
+    // A layer normalization written by hand: that layer wherever it is built (its forward is not traced), no model of its own.
+    const forward = init ? this.findMethod(cls, 'forward') : null;
+    const norm = init && forward ? handWrittenLayerNorm(inst, forward.def, init.def, call ?? cls.node, (head) => this.ctx.file.imports.has(head)) : null;
+    if (norm) {
+      norm.layer.unrolled = f.unroll;
+      if (this.conditional > 0) norm.layer.conditional = true;
+      return { t: 'layer', slot: norm };
+    }
     if (call && f.cls === null && isModuleClass(cls)) {
       let sites = this.ctx.instances.get(cls);
       if (!sites) this.ctx.instances.set(cls, (sites = new Map<number, { call: Node; inst: Instance }>()));
@@ -607,14 +615,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
         if (!entries.has(entry)) entries.set(entry, { call, inst });
       }
     }
-    // A layer normalization written by hand, built inside a model: that layer (its own forward is not traced).
-    const forward = call && init ? this.findMethod(cls, 'forward') : null;
-    const norm = call && init && forward ? handWrittenLayerNorm(inst, forward.def, init.def, call, (head) => this.ctx.file.imports.has(head)) : null;
-    if (norm) {
-      norm.layer.unrolled = f.unroll;
-      if (this.conditional > 0) norm.layer.conditional = true;
-    }
-    return norm ? { t: 'layer', slot: norm } : self;
+    return self;
   }
 
   /** A dataclass-like class without __init__: arguments bind to the annotated fields in order. */

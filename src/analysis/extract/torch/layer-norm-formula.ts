@@ -240,8 +240,9 @@ function parameterFilledWith(init: Node, self: string, name: string, factory: 'o
 }
 
 /**
- * The layer normalization a module instance is (see the file's header), made at `call`, which built it;
- * null when its forward is not such a formula or its scale, shift and eps are not what the formula needs.
+ * The layer normalization a module instance is (see the file's header), made at `call`, which built it
+ * (the class, when it is read on its own); null when its forward is not such a formula or its scale,
+ * shift and eps are not what the formula needs.
  */
 export function handWrittenLayerNorm(inst: Instance, forward: Node, init: Node, call: Node, isLibrary: (name: string) => boolean): Slot | null {
   const formula = normFormula(forward, isLibrary);
