@@ -622,11 +622,6 @@ class NodeBuilder implements WeightSource {
 }
 
 /**
- * The final states (h, and c for an LSTM) of each level of a one-direction recurrent layer, by the
- * output tensor it returned: a layer started from it (`initial_state=`, torch's `decoder(y, hidden)`)
- * reads them there, level by level, inside the same gradient tape.
- */
-/**
  * 1 / spread of a layer normalization written by hand, from the biased variance of its `features`:
  * torch's x.std / x.var scale it by n / (n - 1) unless told otherwise, and `std + eps` adds eps
  * outside the root (see NormSpread).
@@ -636,6 +631,11 @@ function handWrittenSpread(spread: NormSpread, variance: tf.Tensor, epsilon: num
   return spread.epsInsideRoot ? tf.rsqrt(tf.add(v, epsilon)) : tf.reciprocal(tf.add(tf.sqrt(v), epsilon));
 }
 
+/**
+ * The final states (h, and c for an LSTM) of each level of a one-direction recurrent layer, by the
+ * output tensor it returned: a layer started from it (`initial_state=`, torch's `decoder(y, hidden)`)
+ * reads them there, level by level, inside the same gradient tape.
+ */
 const finalStates = new WeakMap<tf.Tensor, tf.Tensor2D[][]>();
 
 /**

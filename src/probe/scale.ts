@@ -3,8 +3,9 @@
  * multiply-add and activation budgets and its estimated time on the wasm backend (cost.ts) the step
  * time budget, so the first chart comes within seconds whatever the model. In order: a smaller batch
  * (down to MIN_BATCH), then for networks whose parameters do not depend on the image size
- * (convolutions up to a global pool; not a ViT's positional table of its patches) a smaller spatial size down to MIN_SIDE, then a batch down to
- * MIN_BATCH_LAST, then a smaller spatial size below MIN_SIDE. Widths and fans never change: a spatial
+ * (convolutions up to a global pool; not a ViT's positional table of its patches, see fewerTokens) a
+ * smaller spatial size down to MIN_SIDE, then a batch down to MIN_BATCH_LAST, then a smaller spatial
+ * size below MIN_SIDE. Widths and fans never change: a spatial
  * size is used only when it leaves every layer's parameter count as it was. Nor does what is measured:
  * no convolution or pooling window is cut (see cutWindow) and every BatchNorm keeps its values per
  * channel, since at a 1x1 image a ResNet-50's 3x3 convolutions see their centre tap only and its

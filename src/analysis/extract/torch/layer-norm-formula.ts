@@ -60,8 +60,9 @@ function literal(node: Node): number | null {
     const v = Number(n.text.replace(/_/g, ''));
     return Number.isFinite(v) ? v : null;
   }
-  if (n.type === 'unary_operator' && n.childForFieldName('operator')?.text === '-') {
-    const v = literal(n.childForFieldName('argument') ?? n);
+  const argument = n.type === 'unary_operator' && n.childForFieldName('operator')?.text === '-' ? n.childForFieldName('argument') : null;
+  if (argument) {
+    const v = literal(argument);
     return v === null ? null : -v;
   }
   return null;
