@@ -5,7 +5,7 @@
  * padding, per-framework epsilons) and so every layer's output is at hand for measuring.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Framework, InitializerIR, LayerIR, LrnConfig, MergeConfig } from '../shared/ir';
+import type { Framework, InitializerIR, LayerIR, LrnConfig, MergeConfig, NormSpread } from '../shared/ir';
 import type { ProbeNotice } from '../shared/probe';
 import { buildActivation, measureOf, type OutputMeasure } from './activations';
 import { insertZeros, makeConv3d, makeGroupedConv2d, padOrCrop, samePadding, tapsReadingData, type SpatialPads, type TapSpan } from './conv';
@@ -444,6 +444,7 @@ class NodeBuilder implements WeightSource {
     const beta = tf.variable(this.affineInitial(layer, 'shift', channels), true, `${this.prefix}/${layer.id}/beta`);
     // Training mode: BatchNorm's batch statistics over every axis but channels; LayerNorm over features.
     const batchNorm = layer.kind === 'batchnorm' ? makeBatchNorm(epsilon) : null;
+    const spread = isNormalization(layer) ? layer.norm.spread : undefined;
     return {
       planned,
       vars: [gamma, beta],
@@ -453,7 +454,7 @@ class NodeBuilder implements WeightSource {
       apply: single((x) => {
         if (batchNorm) return batchNorm(x, gamma, beta);
         const { mean, variance } = tf.moments(x, [x.rank - 1], true);
-        const normalized = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
+        const normalized = tf.mul(tf.sub(x, mean), spread ? handWrittenSpread(spread, variance, epsilon, channels) : tf.rsqrt(tf.add(variance, epsilon)));
         return tf.add(tf.mul(normalized, gamma), beta);
       }),
     };
@@ -618,6 +619,16 @@ class NodeBuilder implements WeightSource {
     };
     return { planned, vars, kernel: cells[0]!.kernel, bias: cells[0]!.biasIn, measure: 'tanh', apply };
   }
+}
+
+/**
+ * 1 / spread of a layer normalization written by hand, from the biased variance of its `features`:
+ * torch's x.std / x.var scale it by n / (n - 1) unless told otherwise, and `std + eps` adds eps
+ * outside the root (see NormSpread).
+ */
+function handWrittenSpread(spread: NormSpread, variance: tf.Tensor, epsilon: number, features: number): tf.Tensor {
+  const v = spread.unbiased && features > 1 ? tf.mul(variance, features / (features - 1)) : variance;
+  return spread.epsInsideRoot ? tf.rsqrt(tf.add(v, epsilon)) : tf.reciprocal(tf.add(tf.sqrt(v), epsilon));
 }
 
 /**

@@ -3,8 +3,9 @@
  * multiply-add and activation budgets and its estimated time on the wasm backend (cost.ts) the step
  * time budget, so the first chart comes within seconds whatever the model. In order: a smaller batch
  * (down to MIN_BATCH), then for networks whose parameters do not depend on the image size
- * (convolutions up to a global pool) a smaller spatial size down to MIN_SIDE, then a batch down to
- * MIN_BATCH_LAST, then a smaller spatial size below MIN_SIDE. Widths and fans never change: a spatial
+ * (convolutions up to a global pool; not a ViT's positional table of its patches, see fewerTokens) a
+ * smaller spatial size down to MIN_SIDE, then a batch down to MIN_BATCH_LAST, then a smaller spatial
+ * size below MIN_SIDE. Widths and fans never change: a spatial
  * size is used only when it leaves every layer's parameter count as it was. Nor does what is measured:
  * no convolution or pooling window is cut (see cutWindow) and every BatchNorm keeps its values per
  * channel, since at a 1x1 image a ResNet-50's 3x3 convolutions see their centre tap only and its
@@ -151,6 +152,15 @@ function cutWindow(candidate: Plan, original: Plan): CutWindow | null {
   return null;
 }
 
+/**
+ * Whether a positional table (a ViT's pos_emb, as many rows as its image has patches) reads fewer
+ * tokens in `candidate` than in `plan`: its parameters are sized by the image, and the tokens are what
+ * attention mixes (at one patch a softmax over one key is constant and W_q, W_k get no gradient).
+ */
+function fewerTokens(candidate: Plan, plan: Plan): boolean {
+  return candidate.layers.some((l, i) => l.ir.kind === 'position-embedding' && (l.outShape[0] ?? 0) < (plan.layers[i]?.outShape[0] ?? 0));
+}
+
 const describeCut = (cut: CutWindow) => `${describeLayer(cut.layer.ir)}'s window of ${cut.kernel} would see an input side of ${cut.side}`;
 
 /**
@@ -177,6 +187,7 @@ function smallerSpatial(model: ModelIR, options: ProbeOptions, original: Plan, p
       break; // too small for some kernel or pool
     }
     if (candidate.layers.some((l, i) => l.params !== params[i])) break; // a width or fan would change
+    if (fewerTokens(candidate, plan)) break; // a positional table sized for the image's patches would be read on fewer
     if (cutWindow(candidate, original)) break; // a kernel would read less than at the user's size
     const positions = fewestNormPositions(candidate);
     if (positions !== null && positions * batch < MIN_VALUES_PER_NORM_CHANNEL && positions < (fewestNormPositions(plan) ?? 0)) break; // BatchNorm statistics would degenerate

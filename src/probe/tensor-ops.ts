@@ -1,14 +1,14 @@
 /**
  * torch tensor operations for the probe (LayerIR kind 'tensor-op'), computed in torch's axis order:
  * inputs the probe keeps channels-last are moved channels-first, the operation runs as torch defines
- * it (transpose, permute, unsqueeze, squeeze, batched matmul, einsum), and the output is moved
+ * it (transpose, permute, unsqueeze, squeeze, flatten, batched matmul, einsum), and the output is moved
  * channels-last again when its reader takes it so (PlannedLayer.channelsLast). Every step is a tfjs
  * op with its own gradient, so the probe trains through them.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorOpConfig } from '../shared/ir';
 import { parseEinsum } from '../shared/einsum';
-import { describeTensorOp, sizeScaleFactor, splitPart, torchAxis } from '../shared/shapes';
+import { describeTensorOp, flattenAxes, sizeScaleFactor, splitPart, torchAxis } from '../shared/shapes';
 import { layerFailure } from './errors';
 import type { StepContext } from './layers';
 import type { PlannedLayer } from './plan';
@@ -56,6 +56,11 @@ function compute(op: TensorOpConfig, inputs: tf.Tensor[], ctx: StepContext | und
       // Never the batch axis, even at a batch of 1.
       const axes = op.axis === null ? x.shape.flatMap((d, i) => (i > 0 && d === 1 ? [i] : [])) : [axisIn(op.axis, x.rank)].filter((k) => x.shape[k] === 1);
       return axes.length > 0 ? tf.squeeze(x, axes) : x;
+    }
+    case 'flatten': {
+      const axes = flattenAxes(op, x.rank);
+      if (!axes) throw new Error(`${describeTensorOp(op)} of ${x.shape.join('x')}`);
+      return tf.reshape(x, [...x.shape.slice(0, axes[0]), -1, ...x.shape.slice(axes[1] + 1)]);
     }
     case 'split': {
       const axis = axisIn(op.axis, x.rank);

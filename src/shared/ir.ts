@@ -207,6 +207,11 @@ export type TensorOpConfig =
   | { op: 'unsqueeze'; axis: number } // a new axis of size 1
   | { op: 'squeeze'; axis: number | null } // drops the axis if its size is 1; null: every axis of size 1 (never the batch)
   /**
+   * x.flatten(start_dim, end_dim), torch.flatten, nn.Flatten with other axes than (1, -1) (a ViT's
+   * `conv(x).flatten(2)`: (B, C, H, W) -> (B, C, H*W)): the axes start..end, both included, made one.
+   */
+  | { op: 'flatten'; start: number; end: number }
+  /**
    * One part of `x.split(size, dim)` (parts of `size`, the last shorter), `x.split([a, b], dim)` (parts
    * of the sizes listed) or `x.chunk(n, dim)` (n parts of ceil(length / n)): the part at `index`.
    */
@@ -249,6 +254,16 @@ export type ReshapeConfig =
   | { op: 'view'; dims: ViewDim[] | null } // torch x.view / x.reshape: every size as written, the batch first; null when a splat hides them
   | { op: 'other'; className: string }; // Unflatten, PixelShuffle, Resizing, ...: shape not modelled
 
+/**
+ * How a layer normalization written by hand divides by the spread of its features: torch's x.std and
+ * x.var divide by n - 1 unless told `unbiased=False` / `correction=0`, and `(x - mean) / (std + eps)`
+ * adds eps outside the root. The frameworks' own layers: biased variance, eps inside the root.
+ */
+export interface NormSpread {
+  unbiased: boolean;
+  epsInsideRoot: boolean;
+}
+
 export interface NormConfig {
   /** Keras `axis=` as written (counting the batch axis); null when not written. */
   axis: number | number[] | null;
@@ -259,6 +274,8 @@ export interface NormConfig {
   affine: boolean | null;
   /** GroupNorm groups (torch num_groups, Keras groups). */
   groups: number | null;
+  /** A layer normalization written by hand whose spread differs from the frameworks' (see NormSpread); absent otherwise. */
+  spread?: NormSpread;
 }
 
 export interface RecurrentConfig {
@@ -315,7 +332,8 @@ export type LayerDetail =
   | { kind: 'conv1d' | 'conv2d' | 'conv3d' | 'conv-transpose'; conv: ConvConfig }
   | { kind: 'maxpool' | 'avgpool'; pool: PoolConfig }
   | { kind: 'global-pool'; reduce: 'avg' | 'max'; keepdims: boolean | null }
-  | { kind: 'flatten'; startDim: number | null }
+  /** Every axis after the batch made one (Keras Flatten, torch flatten(1, -1)); other torch axes are a 'flatten' tensor-op. */
+  | { kind: 'flatten' }
   | { kind: 'reshape'; reshape: ReshapeConfig }
   | { kind: 'batchnorm' | 'layernorm' | 'groupnorm'; norm: NormConfig }
   | { kind: 'dropout' | 'alpha-dropout'; rate: number | null; noise: 'dropout' | 'spatial' | 'gaussian-dropout' | 'gaussian-noise' }

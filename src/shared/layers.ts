@@ -179,7 +179,7 @@ export function defaultDetail(kind: LayerKind): LayerDetail {
     case 'global-pool':
       return { kind, reduce: 'avg', keepdims: null };
     case 'flatten':
-      return { kind, startDim: null };
+      return { kind };
     case 'reshape':
       return { kind, reshape: { op: 'other', className: '' } };
     case 'batchnorm':

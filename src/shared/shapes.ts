@@ -421,6 +421,11 @@ export function tensorOpOutput(op: TensorOpConfig, shapes: readonly Shape[]): Sh
       if (k === null || k === 0) return null;
       return full[k] === 1 ? [...full.slice(1, k), ...full.slice(k + 1)] : [...x];
     }
+    case 'flatten': {
+      const [start, end] = flattenAxes(op, full.length) ?? [];
+      if (start === undefined || end === undefined || start === 0) return null;
+      return [...full.slice(1, start), product(full.slice(start, end + 1)), ...full.slice(end + 1)];
+    }
     case 'causal-mask':
       return x.length >= 2 ? [...x] : null;
     case 'split': {
@@ -457,6 +462,13 @@ export function tensorOpOutput(op: TensorOpConfig, shapes: readonly Shape[]): Sh
     case 'size-scale':
       return shapes.length === 2 && shapes[1] && torchAxis(op.axis, shapes[1].length + 1) !== null ? [...x] : null;
   }
+}
+
+/** The first and last axis a 'flatten' makes one among `rank` axes (batch included); null when they are not axes of it or come in the wrong order. */
+export function flattenAxes(op: Extract<TensorOpConfig, { op: 'flatten' }>, rank: number): [number, number] | null {
+  const start = torchAxis(op.start, rank);
+  const end = torchAxis(op.end, rank);
+  return start === null || end === null || start > end ? null : [start, end];
 }
 
 /** The factor of a 'size-scale' operation on an operand of `shape` (per example, torch's order); null when that size is not known. */
@@ -894,6 +906,8 @@ export function describeTensorOp(op: TensorOpConfig): string {
       return `unsqueeze(${op.axis})`;
     case 'squeeze':
       return `squeeze(${op.axis ?? ''})`;
+    case 'flatten':
+      return `flatten(${op.start}, ${op.end})`;
     case 'causal-mask':
       return "masked_fill(causal mask, -inf)";
     case 'split':
@@ -911,6 +925,7 @@ export function describeTensorOp(op: TensorOpConfig): string {
 export function movesBatch(op: TensorOpConfig): boolean {
   if (op.op === 'transpose') return (op.axes[0] === 0) !== (op.axes[1] === 0);
   if (op.op === 'permute') return op.order[0] !== 0;
+  if (op.op === 'flatten') return op.start === 0;
   return (op.op === 'unsqueeze' || op.op === 'squeeze' || op.op === 'split') && op.axis === 0;
 }
 

@@ -19,7 +19,7 @@ export function tensorOpsRank(model: ModelIR, input?: string): number | null {
   for (const [i, layer] of model.layers.entries()) {
     const fed = (layer.inputs.length === 0 && i === 0 && layer.kind !== 'input') || layer.inputs.some((id) => reached.has(id));
     if (fed && splitsHeads(model, layer)) rank = Math.max(rank ?? 0, 2);
-    if (!fed || !RANK_KEEPING.has(layer.kind) || (layer.kind === 'tensor-op' && (layer.op?.op === 'unsqueeze' || layer.op?.op === 'squeeze'))) continue;
+    if (!fed || !RANK_KEEPING.has(layer.kind) || (layer.kind === 'tensor-op' && (layer.op?.op === 'unsqueeze' || layer.op?.op === 'squeeze' || layer.op?.op === 'flatten'))) continue;
     reached.add(layer.id);
     if (layer.kind !== 'tensor-op' || !layer.op) continue;
     const op = layer.op;

@@ -75,6 +75,45 @@ describe('scaling keeps every window whole', () => {
   });
 });
 
+const torchPatches = (table: boolean) => `
+import torch
+from torch import nn
+
+class TinyViT(nn.Module):
+    def __init__(self, image=64, patch=16, dim=32):
+        super().__init__()
+        self.patches = nn.Conv2d(3, dim, patch, stride=patch)
+        ${table ? 'self.pos = nn.Parameter(torch.zeros(1, (image // patch) ** 2, dim))' : 'self.pos = None'}
+        self.attn = nn.MultiheadAttention(dim, 4, batch_first=True)
+        self.head = nn.Linear(dim, 10)
+
+    def forward(self, x):
+        tokens = self.patches(x).flatten(2).transpose(1, 2)
+        ${table ? 'tokens = tokens + self.pos' : ''}
+        out, _ = self.attn(tokens, tokens, tokens)
+        return self.head(out.mean(dim=1))
+`;
+
+/** The ViT at the 64x64 image its table is sized for, over a tight step time. */
+async function scaledPatches(table: boolean) {
+  const model = defined((await analyzeText(torchPatches(table), '/w/vit.py')).models[0]);
+  return planWithinBudget(model, probeOptions({ inputShape: [64, 64, 3], budget: { maxStepMs: 1 } }));
+}
+
+describe("scaling keeps a ViT's patches", () => {
+  it('an image whose patches a positional table counts keeps its size; only the batch shrinks', async () => {
+    const { plan, batchSize } = await scaledPatches(true);
+    expect(plan.inputShape).toEqual([64, 64, 3]);
+    expect(defined(plan.layers.find((l) => l.ir.kind === 'position-embedding')).outShape).toEqual([16, 32]);
+    expect(batchSize).toBeLessThan(32);
+  });
+
+  it('the same patches without a table (the twin) shrink as before', async () => {
+    const { plan } = await scaledPatches(false);
+    expect(plan.inputShape[0]).toBeLessThan(64);
+  });
+});
+
 describe('a model over the time budget with nothing left to scale', () => {
   it('says so, with its cost, instead of an empty list of changes', async () => {
     // Flatten -> Dense fixes the image side; at batch 1 there is nothing to make smaller.

@@ -68,6 +68,9 @@ describe('tensor operations: shapes as torch computes them', () => {
     [{ op: 'split', axis: 1, index: 1, by: { sizes: [3, 13] } }, [[16, 8]], [13, 8]],
     [{ op: 'split', axis: 1, index: 2, by: { chunks: 3 } }, [[10]], [2]],
     [{ op: 'causal-mask' }, [[4, 16, 16]], [4, 16, 16]],
+    [{ op: 'flatten', start: 2, end: -1 }, [[48, 4, 4]], [48, 16]],
+    [{ op: 'flatten', start: 1, end: 2 }, [[3, 4, 5]], [12, 5]],
+    [{ op: 'flatten', start: -2, end: -1 }, [[3, 4, 5]], [3, 20]],
   ] as [TensorOpConfig, number[][], number[]][])('%j of %j gives %j', (op, shapes, out) => {
     expect(tensorOpOutput(op, shapes)).toEqual(out);
   });
@@ -80,6 +83,9 @@ describe('tensor operations: shapes as torch computes them', () => {
     [{ op: 'permute', order: [0, 2] }, [[5, 7]]],
     [{ op: 'split', axis: 1, index: 3, by: { chunks: 4 } }, [[6]]],
     [{ op: 'split', axis: 1, index: 0, by: { sizes: [3, 4] } }, [[8]]],
+    [{ op: 'flatten', start: 0, end: 1 }, [[5, 7]]],
+    [{ op: 'flatten', start: 3, end: 2 }, [[3, 4, 5]]],
+    [{ op: 'flatten', start: 2, end: -1 }, [[5]]],
   ] as [TensorOpConfig, number[][]][])('%j of %j is not computed (the batch would move, or the shapes do not fit)', (op, shapes) => {
     expect(tensorOpOutput(op, shapes)).toBeNull();
   });
@@ -103,6 +109,13 @@ describe('tensor operations: values and gradients', () => {
     // And back for a reader that wants channels last: (N, H, W, C).permute(0, 3, 1, 2) is the probe's image again.
     const back = tensorOpApply(planned({ op: 'permute', order: [0, 3, 1, 2] }, [[4, 6, 3]], { inputs: [false], output: true }));
     close(back([probeImage]), probeImage);
+  });
+
+  it('flatten(2) of an image the probe holds channels-last joins its sides as torch does, per channel', () => {
+    // torch: a (N, C, H, W) map's flatten(2) is (N, C, H*W), row by row; the probe holds the map as (N, H, W, C).
+    const probeImage = random([2, 4, 6, 3], 13);
+    const op = tensorOpApply(planned({ op: 'flatten', start: 2, end: -1 }, [[4, 6, 3]], { inputs: [true], output: false }));
+    close(op([probeImage]), tf.reshape(tf.transpose(probeImage, [0, 3, 1, 2]), [2, 3, 24]));
   });
 
   it('batched products broadcast their leading axes; einsum is transposes and one product, with gradients', () => {
@@ -197,5 +210,32 @@ describe('a token mixer written with tensor operations', () => {
     expect(dense.map((l) => l.name)).toEqual(['token_mix', 'query', 'key', 'slots', 'summary', 'head']);
     // Every Linear learns: were the softmax over the slots, the slot weights would sum to one and `slots` get no gradient.
     for (const layer of dense) expect(layer.gradNorm[0]).toBeGreaterThan(1e-3);
+  });
+});
+
+describe('vision-transformer patch embeddings: flatten(2) then transpose(1, 2)', () => {
+  it.each([
+    ['PatchClassifier', 'x.flatten(2)', 48],
+    ['FunctionalPatches', 'torch.flatten(x, start_dim=2)', 32],
+    ['SequentialPatches', 'nn.Flatten(2)', 32],
+  ])('%s (%s) makes one token of every patch, its channels as features', async (name, _spelling, dim) => {
+    const model = modelOf('torch_patch_embedding.py', name);
+    const ops = model.layers.flatMap((l) => (l.kind === 'tensor-op' && l.op ? [l.op] : []));
+    expect(ops.slice(0, 2)).toEqual([{ op: 'flatten', start: 2, end: -1 }, { op: 'transpose', axes: [1, 2] }]);
+    expect(model.layers.some((l) => l.kind === 'flatten')).toBe(false);
+    const plan = planModel(model, options({ inputShape: [32, 32, 3] }));
+    const patches = dim === 48 ? 16 : 64;
+    // torch: (B, dim, H/p, W/p) -> (B, dim, patches) -> (B, patches, dim).
+    expect(plan.layers.filter((l) => l.ir.kind === 'tensor-op').map((l) => l.outShape)).toEqual([[dim, patches], [patches, dim]]);
+    const outcome = await runProbe(model, options({ inputShape: [32, 32, 3] }));
+    if (!outcome.ok) throw new Error(outcome.error.message);
+    for (const layer of outcome.result.layers.filter((l) => l.kind === 'conv2d' || l.kind === 'dense')) expect(layer.gradNorm[0]).toBeGreaterThan(1e-3);
+  });
+
+  it('flatten(1) before a classifier stays the flatten layer of every axis after the batch', () => {
+    const model = modelOf('torch_patch_embedding.py', 'ConvPooled');
+    expect(model.layers.map((l) => l.kind)).toEqual(['conv2d', 'activation', 'maxpool', 'flatten', 'dense']);
+    const plan = planModel(model, options({ inputShape: [32, 32, 3] }));
+    expect(defined(plan.layers.find((l) => l.ir.kind === 'flatten')).outShape).toEqual([1024]);
   });
 });

@@ -65,5 +65,8 @@ export function pairsPerDim(value: ConstValue | undefined, dims: number): [numbe
 /** A number written as a constant. A Python bool is an int (True == 1, False == 0): `nn.LeakyReLU(True)` has a negative slope of 1.0. */
 export const numberValue = (v: ConstValue | undefined): number | null => (typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : null);
 
+/** An integer written as a constant (an axis, a count). */
+export const integerValue = (v: ConstValue | undefined): number | null => (typeof v === 'number' && Number.isInteger(v) ? v : null);
+
 /** A Python truth value written as a constant: True/False, or 0/1. */
 export const boolValue = (v: ConstValue | undefined): boolean | null => (typeof v === 'boolean' ? v : typeof v === 'number' ? v !== 0 : null);

@@ -51,7 +51,7 @@ const SAMPLE_POINTS: readonly number[] = Array.from({ length: 49 }, (_, i) => -6
 const MATCH_TOLERANCE = 0.025;
 
 /** Statements of a body a formula may have: assignments of names, then `return`; a docstring is skipped. */
-function formulaStatements(def: Node): { assigns: [string, Node][]; result: Node } | null {
+export function formulaStatements(def: Node): { assigns: [string, Node][]; result: Node } | null {
   const body = def.childForFieldName('body');
   if (!body) return null;
   const assigns: [string, Node][] = [];
@@ -74,7 +74,7 @@ function formulaStatements(def: Node): { assigns: [string, Node][]; result: Node
 }
 
 /** The one tensor parameter of `def` (after `self` for a method); null when there are others without defaults. */
-function tensorParameter(def: Node, isMethod: boolean): string | null {
+export function tensorParameter(def: Node, isMethod: boolean): string | null {
   const params = def.childForFieldName('parameters')?.namedChildren ?? [];
   // `x` or `x: torch.Tensor`; a default, *args or **kwargs is not a formula's single argument.
   const names = params.map((p) => (p.type === 'identifier' ? p.text : p.type === 'typed_parameter' && p.namedChildren[0]?.type === 'identifier' ? p.namedChildren[0].text : null));
@@ -152,7 +152,7 @@ function valueAt(n: Node, names: ReadonlyMap<string, number>, isLibrary: (name: 
 }
 
 /** `torch`, `np`, `torch.nn.functional`, `tf.math`: a dotted name whose head is an imported module. */
-function isLibraryPath(n: Node, isLibrary: (name: string) => boolean): boolean {
+export function isLibraryPath(n: Node, isLibrary: (name: string) => boolean): boolean {
   if (n.type === 'identifier') return isLibrary(n.text);
   if (n.type !== 'attribute') return false;
   const object = n.childForFieldName('object');

@@ -324,7 +324,7 @@ function kerasDetail(
     case 'global-pool':
       return { kind, reduce: /Max/.test(className) ? 'max' : 'avg', keepdims: boolValue(value('keepdims')) };
     case 'flatten':
-      return { kind, startDim: null };
+      return { kind };
     case 'reshape':
       return { kind, reshape: kerasReshape(className, value, dims) };
     case 'batchnorm':

@@ -8,7 +8,7 @@ import { defaultConv, defaultPool, defaultRecurrent, makeLayerAt, TORCH_LRN_DEFA
 import type { ConstValue } from '../../python/constants';
 import { rangeOf } from '../../python/syntax';
 import { makeLayer } from '../builders';
-import { boolValue, intList, numberValue, paddingValue, setting, shapeList } from '../normalize';
+import { boolValue, integerValue, intList, numberValue, paddingValue, setting, shapeList } from '../normalize';
 import {
   torchDefaultBias,
   torchDefaultBilinear,
@@ -21,6 +21,7 @@ import {
   torchZeros,
 } from '../defaults';
 import { ACTIVATION_DEFAULTS, ACTIVATION_MODULE_PARAMS, ACTIVATION_MODULES } from './activations';
+import { flattenOp } from './tensorops';
 import type { ParamSpec, Slot } from './values';
 
 /** Constant arguments of one call, by position or keyword. undefined = not written or not constant. */
@@ -339,8 +340,13 @@ function activationModule(c: LayerCall, activation: ActivationName): Slot {
   return slot(layer, c.name === 'PReLU' ? [{ name: 'weight', role: 'kernel', dim: 1 }] : []);
 }
 
+/** nn.Flatten(start_dim=1, end_dim=-1): the flatten layer, or the 'flatten' tensor operation on other axes (null: not constants). */
 function flatten(c: LayerCall): Slot {
-  return slot(base(c, { kind: 'flatten', startDim: read(c.args, 0, 'start_dim', numberValue, 1) }), []);
+  const start = read(c.args, 0, 'start_dim', integerValue, 1);
+  const end = read(c.args, 1, 'end_dim', integerValue, -1);
+  if (start === null || end === null) return slot(base(c, { kind: 'tensor-op', op: null }), []);
+  const op = flattenOp(start, end);
+  return slot(base(c, op ? { kind: 'tensor-op', op } : { kind: 'flatten' }), []);
 }
 
 /** Padding, upsampling and unflattening modules: shape-only, their shapes not modelled. */

@@ -10,12 +10,12 @@ import type { Args } from './args';
 import { unknownLayer } from './catalog';
 import { activationParams, carriedMarks, combined, functionalSlot, isFlattenView, producers, readMarks, type ReadMarks } from './flow';
 import type { Frame, Interpreter } from './interpreter';
-import type { TensorOp } from './tensorops';
+import { flattenOp, type TensorOp } from './tensorops';
 import { MODEL_INPUT, type Trace } from './trace';
 import { rangeOf } from '../../python/syntax';
 import { LIMITS } from '../../python/limits';
 import { isDropout, isPool, isRecurrent, isRecurrentKind } from '../../../shared/layers';
-import { intList, paddingValue, shapeList } from '../normalize';
+import { integerValue, intList, paddingValue, shapeList } from '../normalize';
 import { UNKNOWN, constOf, type Slot, type Value } from './values';
 import { makeLayer } from '../builders';
 import { applyTransformer } from './transformer';
@@ -281,6 +281,11 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
       // `out.view(-1, hidden)` on a recurrent layer's steps folds time into the batch (the Linear after it
       // runs per step); on anything else (-1, k) is a flatten.
       if (kind === 'reshape' && isFlattenView(all) && !foldsSteps(all, input, f)) kind = 'flatten';
+      // `x.flatten(2)` (a ViT's patches): the tensor operation, its shape computed; when it cannot be
+      // recorded, or its axes are not constants, a change of shape the trace does not compute.
+      if (op.fn === 'flatten' && flattenOf(all, args) !== null) {
+        return tensorOperation(op.fn, spelling, n, all, args, f) ?? tensorOp({ op: 'pass', reshapes: true }, spelling, n, args, self, f);
+      }
       if (kind === 'global-pool') {
         const size = arg(1, 'output_size');
         const global = size === 1 || (Array.isArray(size) && size.every((x) => x === 1));
@@ -318,8 +323,17 @@ export function tensorOp(op: TensorOp, spelling: string, n: Node, args: Args, se
 
 /** A constant integer, or null. */
 function axisOf(v: Value | undefined): number | null {
-  const c = v === undefined ? undefined : constOf(v);
-  return typeof c === 'number' && Number.isInteger(c) ? c : null;
+  return integerValue(v === undefined ? undefined : constOf(v));
+}
+
+/** The axes of `torch.flatten(x, start_dim=0, end_dim=-1)` / `x.flatten(...)` as the IR holds them (see flattenOp); undefined when one is not a constant. */
+function flattenOf(all: Value[], args: Args): TensorOpConfig | null | undefined {
+  const written = (index: number, name: string, fallback: number): number | null => {
+    const v = all[index] ?? args.keywords.get(name);
+    return v === undefined ? fallback : axisOf(v);
+  };
+  const [start, end] = [written(1, 'start_dim', 0), written(2, 'end_dim', -1)];
+  return start === null || end === null ? undefined : flattenOp(start, end);
 }
 
 /** Integer constants given one by one (`x.permute(0, 2, 1)`) or as one tuple (`x.permute((0, 2, 1))`); null when one is not. */
@@ -392,6 +406,10 @@ function tensorOpOf(fn: string, all: Value[], args: Args, n: Node): { config: Te
       const [mask, dropout, causal, scale] = [written(3, 'attn_mask', null), written(4, 'dropout_p', 0), written(5, 'is_causal', false), written(6, 'scale', null)];
       if (!key || !value || mask !== null || typeof dropout !== 'number' || typeof causal !== 'boolean' || (scale !== null && typeof scale !== 'number')) return null;
       return { config: { op: 'dot-product-attention', causal, scale, dropout }, operands: [input, key, value] };
+    }
+    case 'flatten': {
+      const config = flattenOf(all, args);
+      return config ? { config, operands: [input] } : null;
     }
     case 'einsum': {
       const equation = constOf(input);

@@ -35,6 +35,7 @@ import { sourceSnippet } from '../../../shared/source-snippet';
 import { WordSet } from '../../python/text-words';
 import { ImportedHeads, withinPackages } from '../../python/imported-heads';
 import { activationOfFormula } from '../../python/elementwise-formula';
+import { handWrittenLayerNorm } from './layer-norm-formula';
 import type { ActivationName } from '../../../shared/ir';
 import { isRecurrent } from '../../../shared/layers';
 import { trainsEachIteration } from '../training/loops';
@@ -235,7 +236,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
 
   /** A module another file's code built for this file's `call`: its own layers point at the call (see imported.ts). */
   private placeHere(built: Value, args: Args, call: Node, from?: string): void {
-    if (built.t !== 'instance') return;
+    if (built.t !== 'instance' && built.t !== 'layer') return;
     const at = rangeOf(call);
     // Modules inside it (a torchvision model's blocks) run from here too, wherever they end up.
     for (const inst of instancesIn(built)) if (!builtAt.has(inst)) builtAt.set(inst, at);
@@ -592,6 +593,14 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     if (init) this.callFunction(init.def, { ...args, positional: [self, ...args.positional] }, init.owner, f);
     else if (inst.seqItems) this.fillSequential(inst, args);
     else if (!isModuleClass(cls)) this.fillFields(inst, args);
+    // A layer normalization written by hand: that layer wherever it is built (its forward is not traced), no model of its own.
+    const forward = init ? this.findMethod(cls, 'forward') : null;
+    const norm = init && forward ? handWrittenLayerNorm(inst, forward.def, init.def, call ?? cls.node, (head) => this.ctx.file.imports.has(head)) : null;
+    if (norm) {
+      norm.layer.unrolled = f.unroll;
+      if (this.conditional > 0) norm.layer.conditional = true;
+      return { t: 'layer', slot: norm };
+    }
     if (call && f.cls === null && isModuleClass(cls)) {
       let sites = this.ctx.instances.get(cls);
       if (!sites) this.ctx.instances.set(cls, (sites = new Map<number, { call: Node; inst: Instance }>()));

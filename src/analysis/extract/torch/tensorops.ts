@@ -3,7 +3,7 @@
  * layers (F.dropout, F.max_pool2d, torch.flatten), merges (torch.cat, torch.add) and operations that
  * only move or reshape data (view, permute, mean) and so pass their input through.
  */
-import type { ActivationName, LayerKind } from '../../../shared/ir';
+import type { ActivationName, LayerKind, TensorOpConfig } from '../../../shared/ir';
 import { functionalActivation, methodActivation } from './activations';
 
 export type TensorOp =
@@ -92,6 +92,16 @@ const FUNCTIONAL_LAYERS: ReadonlyMap<string, LayerKind> = new Map([
   ['group_norm', 'groupnorm'],
   ['flatten', 'flatten'],
 ]);
+
+/**
+ * torch's flatten(start_dim, end_dim) as the IR holds it: null when it makes every axis after the batch
+ * one (the 'flatten' layer), else the 'flatten' tensor operation. start_dim 0 (the default of
+ * torch.flatten and x.flatten()) merges the batch too; the probe keeps the batch first, so that is read
+ * as the same flatten layer, what such code means for one example.
+ */
+export function flattenOp(start: number, end: number): TensorOpConfig | null {
+  return (start === 0 || start === 1) && end === -1 ? null : { op: 'flatten', start, end };
+}
 
 /** Whether a torch function's name (`cross_entropy`, `mse_loss`) is a loss. */
 export function isLossFunction(name: string): boolean {
