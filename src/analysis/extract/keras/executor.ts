@@ -90,6 +90,11 @@ function constantOf(value: Value): ConstValue | undefined {
 
 const constant = (value: ConstValue): Value => ({ t: 'const', value });
 
+/** A layer, model, block function or custom-layer instance: a Python object, true and never None. */
+function isObject(value: Value): boolean {
+  return value.t === 'layer' || value.t === 'sequential' || value.t === 'graph' || value.t === 'instance' || value.t === 'function';
+}
+
 /** Builtins whose result the reader needs to unroll loops (when the file does not define the name). */
 const ITERATION_BUILTINS = new Set(['range', 'enumerate', 'zip', 'reversed', 'len', 'list', 'tuple']);
 
@@ -133,6 +138,8 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     return mergeValues(objects);
   }
   truth(v: Value): boolean | undefined {
+    // `if downsample:` with a model or layer passed in: Python objects are true (None is a falsy constant).
+    if (isObject(v)) return true;
     const c = constantOf(v);
     return c === undefined ? undefined : truthy(c);
   }
@@ -284,8 +291,12 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     /* loops are read once, never forgotten */
   }
 
-  protected compareObjects(): boolean | undefined {
-    return undefined;
+  /** `downsample is None` / `is not None` of a layer, model, block or tensor the reader holds: never None. */
+  protected compareObjects(op: string, a: Value, b: Value): boolean | undefined {
+    const none = (v: Value) => v.t === 'const' && v.value === null;
+    const never = (isObject(a) || a.t === 'tensor') && none(b) || (isObject(b) || b.t === 'tensor') && none(a);
+    if (!never) return undefined;
+    return op === 'is not' || op === '!=' ? true : op === 'is' || op === '==' ? false : undefined;
   }
 
   /** A Sequential returned by a function read at top level is that function's model. */
@@ -435,6 +446,11 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
       return OPAQUE;
     }
     const attribute = this.s.field(n, 'attribute')?.text;
+    // `block.__name__ == 'bottleneck'` with a block function passed in: its name as defined.
+    if (attribute === '__name__' && object.t === 'function') {
+      const defined = this.s.field(object.def, 'name')?.text;
+      return defined === undefined ? OPAQUE : constant(defined);
+    }
     if (attribute && OUTPUT_ATTRIBUTES.has(attribute)) return outputOf(this.reader(f), object);
     if (attribute === 'input' || attribute === 'inputs') return inputOf(object);
     return OPAQUE;
