@@ -19,7 +19,7 @@ import { layerSpec } from './catalog';
 import { evaluateWith, type ArgContext } from './context';
 import type { ExtractionState } from './state';
 import { apply, inlineFunction, inputOf, outputOf } from './apply';
-import { kerasCall, passthrough as passArguments, tensorOperator, unknownLayerApplication } from './recognize';
+import { kerasCall, passthrough as passArguments, tensorOperator, unknownCallOnTensors, unknownLayerApplication } from './recognize';
 import { lastSegment } from './symbols';
 import { intShape, readingLambda, staticShapeValue, unreadOperation } from './lambda';
 import { OPAQUE, mergeValues, type ClosureFrame, type FlowMarks, type GraphNode, type SequentialBuilder, type Value } from './values';
@@ -92,7 +92,7 @@ const constant = (value: ConstValue): Value => ({ t: 'const', value });
 
 /** A layer, model, block function or custom-layer instance: a Python object, true and never None. */
 function isObject(value: Value): boolean {
-  return value.t === 'layer' || value.t === 'sequential' || value.t === 'graph' || value.t === 'instance' || value.t === 'function';
+  return value.t === 'layer' || value.t === 'sequential' || value.t === 'graph' || value.t === 'instance' || value.t === 'function' || value.t === 'class';
 }
 
 /** Builtins whose result the reader needs to unroll loops (when the file does not define the name). */
@@ -419,6 +419,9 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     if (n.text === '__name__') return constant('__main__');
     const fn = this.state.functionNamed(n.text, n);
     if (fn) return { t: 'function', def: fn };
+    // `block = InvertedResidual`, `make_layer(BasicBlock, ...)`: the class, instantiated where it is called.
+    const cls = this.state.classNamed(n.text, n);
+    if (cls && this.state.classKind(cls)) return { t: 'class', classDef: cls };
     const bound = f.scope.lookup(n.text);
     if (bound?.type === 'call') {
       const q = this.state.symbolsAt(bound).qualified(bound.childForFieldName('function'));
@@ -447,8 +450,8 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     }
     const attribute = this.s.field(n, 'attribute')?.text;
     // `block.__name__ == 'bottleneck'` with a block function passed in: its name as defined.
-    if (attribute === '__name__' && object.t === 'function') {
-      const defined = this.s.field(object.def, 'name')?.text;
+    if (attribute === '__name__' && (object.t === 'function' || object.t === 'class')) {
+      const defined = this.s.field(object.t === 'function' ? object.def : object.classDef, 'name')?.text;
       return defined === undefined ? OPAQUE : constant(defined);
     }
     if (attribute && OUTPUT_ATTRIBUTES.has(attribute)) return outputOf(this.reader(f), object);
@@ -539,7 +542,9 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     // and no Keras class's name (which an unknown layer would be built as).
     const unknownClass =
       bare && !cls && /^[A-Z]/.test(dotted) && !bound && !PYTHON_BUILTINS.has(dotted) && !layerSpec(dotted) && !this.state.symbolsAt(n).isLocal(dotted) ? dotted : null;
-    return passArguments(exec, n, unknownClass);
+    // A name holding what the reader cannot follow (`inverted = partial(block, alpha=a)`), called on tensors.
+    const unknown = bare && bound?.t === 'opaque' ? unknownCallOnTensors(exec, n, dotted) : null;
+    return unknown ?? passArguments(exec, n, unknownClass);
   }
 
   /** The core's range / enumerate / zip / reversed / len; `list(x)`, `tuple(x)` copy what the reader knows. */
