@@ -443,8 +443,13 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     // static shape (as K.int_shape gives it) and any other attribute an operation the reader does not model.
     if (object.t === 'tensor') {
       const exec = this.reader(f);
-      if (!readingLambda(exec)) return object;
-      if (this.s.field(n, 'attribute')?.text === 'shape') return staticShapeValue(exec, object);
+      const isShape = this.s.field(n, 'attribute')?.text === 'shape';
+      if (!readingLambda(exec)) {
+        // `f = x.shape[-1]`: the static shape, as K.int_shape(x) gives it, when the reader knows it.
+        const shape = isShape ? staticShapeValue(exec, object) : OPAQUE;
+        return shape.t === 'const' ? shape : object;
+      }
+      if (isShape) return staticShapeValue(exec, object);
       unreadOperation(exec, n, [object]);
       return OPAQUE;
     }
@@ -577,6 +582,12 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
       const def = this.state.methodOf(cls, method);
       if (def && !this.state.isMethod(def)) return inlineFunction(exec, def, this.evalArgs(argsNode, f), false);
     }
+    // `x.shape.as_list()`, `x.get_shape()`: the static shape `x.shape` reads.
+    if (method === 'as_list' || method === 'get_shape') {
+      const value = this.eval(objectNode, f);
+      const shape = method === 'get_shape' && value.t === 'tensor' ? staticShapeValue(exec, value) : value;
+      if (shape.t === 'const') return shape;
+    }
     const object = objectKey ? this.getName(objectKey, f) : undefined;
     if (!object) return null;
     if (object.t === 'sequential') {
@@ -656,8 +667,13 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
         const global = this.globalValue(n.text, f);
         return global ? constantOf(global) : undefined;
       }
+      // `x.shape`, `x.shape.as_list()`, `x.get_shape()` written in a layer's arguments: the static shape (no side effects).
+      if (type === 'attribute' && this.s.field(n, 'attribute')?.text === 'shape') return constantOf(this.eval(n, f));
       if (type !== 'call') return undefined;
-      const q = this.state.symbolsAt(n).qualified(this.s.field(n, 'function'));
+      const fn = this.s.field(n, 'function');
+      const method = fn && this.s.type(fn) === 'attribute' ? this.s.field(fn, 'attribute')?.text : undefined;
+      if (method === 'as_list' || method === 'get_shape') return constantOf(this.eval(n, f));
+      const q = this.state.symbolsAt(n).qualified(fn);
       return q === 'keras.backend.int_shape' ? constantOf(intShape(this.reader(f), n)) : undefined;
     };
     return { symbols: this.state.symbolsAt(f.scopeNode), scope: f.scope, known };
