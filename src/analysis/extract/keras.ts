@@ -173,6 +173,7 @@ function readKeras(file: PyFile, notes: EvalNotes, external: ExternalSites, assu
     for (const at of sites) {
       const site = at?.site ?? null;
       guarded(`scope at line ${scopeNode.startPosition.row + 1}`, () => {
+        ev.forgetGlobalWrites();
         const sequentials: SequentialBuilder[] = [];
         const firstFunctional = state.functionals.length;
         let frame: KerasFrame;

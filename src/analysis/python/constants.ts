@@ -103,8 +103,14 @@ function collectBindings(scopeNode: Node): Map<string, Node | null> {
     // A second binding makes the name ambiguous: null marks "bound, but not to one value".
     bindings.set(name, bindings.has(name) ? null : value);
   };
+  // `global in_filters` (or nonlocal): assignments write the outer name, which this scope does not bind.
+  const declaredOuter = new Set<string>();
   const visit = (node: Node) => {
     for (const child of namedChildren(node)) {
+      if (child.type === 'global_statement' || child.type === 'nonlocal_statement') {
+        for (const id of namedChildren(child)) if (id.type === 'identifier') declaredOuter.add(id.text);
+        continue;
+      }
       if (child.type === 'function_definition' || child.type === 'class_definition') {
         const name = child.childForFieldName('name');
         if (name) note(name.text, null);
@@ -145,6 +151,7 @@ function collectBindings(scopeNode: Node): Map<string, Node | null> {
     if (id?.type === 'identifier') bindings.set(id.text, null);
   }
   visit(body);
+  for (const name of declaredOuter) bindings.delete(name);
   return bindings;
 }
 

@@ -2,6 +2,7 @@
 import type { Node } from './syntax-tree';
 import { subscriptOf, type ConstValue } from './constants';
 import { namedChildren, unparen } from './syntax';
+import { arithmetic } from './constops';
 
 /**
  * Constant evaluation with what Scope.evaluate leaves out and model code uses in conditions:
@@ -70,6 +71,13 @@ export function evaluateWith(leaf: (node: Node) => ConstValue | undefined, node:
       const value = evaluateWith(leaf, n.childForFieldName('value'));
       const item = index && n.namedChildCount === 2 ? subscriptOf(value, index, (c) => evaluateWith(leaf, c)) : undefined;
       return item !== undefined ? item : leaf(n);
+    }
+    case 'binary_operator': {
+      // `x.shape.as_list()[-1] // ratio`: operands the leaf knows though the scope alone does not.
+      const plain = leaf(n);
+      if (plain !== undefined) return plain;
+      const op = n.childForFieldName('operator')?.text;
+      return op ? arithmetic(op, evaluateWith(leaf, n.childForFieldName('left')), evaluateWith(leaf, n.childForFieldName('right'))) : undefined;
     }
     case 'call': {
       const fn = n.childForFieldName('function');

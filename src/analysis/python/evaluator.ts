@@ -147,6 +147,14 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
   /** Module names functions assign under a `global` declaration, as last written (read where no local or scope binding has them). */
   protected readonly globalValues = new Map<string, V>();
 
+  /**
+   * Forgets what functions wrote under `global`: each top-level read (a builder at one of its call sites)
+   * starts from the module as written, not from what an earlier read left in it.
+   */
+  forgetGlobalWrites(): void {
+    this.globalValues.clear();
+  }
+
   /** The value a function set under `global` for a name no scope of `f` binds (the module's name, read when used). */
   protected globalValue(name: string, f: F): V | undefined {
     return f.scope.binds(name) ? undefined : this.globalValues.get(name);
@@ -320,6 +328,8 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
       const written = this.conditional > 0 ? this.unknown : value;
       this.globalValues.set(name, written);
       this.moduleLocals.set(name, written);
+      // Read again in this function, the name has what it just wrote (not the value it had on entry).
+      f.scope = shadow(f.scope, name, this.constOf(written));
       return;
     }
     f.locals.set(name, value);

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { Project } from '../../../src/analysis/project';
 import type { FileResult } from '../../../src/analysis/api';
 import { analyzeText } from '../project-helper';
+import { extractFrom, kerasFixture, modelNamed } from './extract-helper';
+import type { ModelIR } from '../../../src/shared/ir';
 
 async function analyze(text: string): Promise<FileResult> {
   const project = await Project.create();
@@ -197,5 +199,33 @@ class Forecaster:
     const together = await analyzeText(text.replace('        self.model = Sequential()\n', '        pass\n').replace('    def build_model(self):\n', '    def build_model(self):\n        self.model = Sequential()\n'), '/project/together.py');
     expect(together.models.find((m) => m.name === 'self.model')?.layers.map((l) => l.kind)).toEqual(['lstm', 'dense']);
     expect(together.notices.some((n) => n.message.includes('outside this method'))).toBe(false);
+  });
+});
+
+/** What each merge of the model adds up: its layers' kinds by id, per add. */
+function addOperands(model: ModelIR): string[][] {
+  const kindOf = new Map(model.layers.map((l) => [l.id, l.kind]));
+  return model.layers.filter((l) => l.kind === 'add').map((l) => l.inputs.map((id) => kindOf.get(id) ?? '?'));
+}
+
+describe('a shortcut model passed into the block and applied `if downsample:`', () => {
+  it('runs one branch: the projection when one is passed, the identity when None is', async () => {
+    const models = await extractFrom(kerasFixture('resnet_passed_shortcut.py'));
+    const plain = modelNamed(models, 'small_resnet(plain_block, [2, 2])');
+    // Stage 1 keeps its width (32 == 32, no projection); stage 2 strides: its first block projects.
+    expect(addOperands(plain)).toEqual([['batchnorm', 'conv2d'], ['batchnorm', 'activation'], ['batchnorm', 'batchnorm'], ['batchnorm', 'activation']]);
+    expect(plain.layers).toHaveLength(34);
+    // `block.__name__` names the wide block, and the module's `global channels` starts at 32 for this
+    // call whatever an earlier read left: both stages of the wide net project (32 != 128, then a stride).
+    const wide = modelNamed(models, 'small_resnet(wide_block, [1, 1])');
+    expect(addOperands(wide)).toEqual([['conv2d', 'batchnorm'], ['conv2d', 'batchnorm']]);
+    expect(wide.layers.filter((l) => l.kind === 'conv2d').map((l) => l.units)).toEqual([32, 32, 32, 128, 128, 64, 64, 256, 256]);
+  });
+
+  it('leaves the twin whose block projects by a flag as it was', async () => {
+    const models = await extractFrom(kerasFixture('resnet_fixed_shortcut.py'));
+    const plain = modelNamed(models, 'small_resnet');
+    expect(addOperands(plain)).toEqual([['batchnorm', 'conv2d'], ['batchnorm', 'activation'], ['batchnorm', 'batchnorm'], ['batchnorm', 'activation']]);
+    expect(plain.layers).toHaveLength(34);
   });
 });

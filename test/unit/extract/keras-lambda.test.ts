@@ -9,7 +9,7 @@ import type { LayerIR, ModelIR } from '../../../src/shared/ir';
 import { planModel } from '../../../src/probe/plan';
 import { probeOptions } from '../../../src/shared/probe';
 import { isNoiseInput } from '../../../src/shared/layers';
-import { extractedModels, lineOf } from './extract-helper';
+import { extractedModels, kerasFixture, lineOf } from './extract-helper';
 import { defined } from '../../defined';
 
 async function modelOf(text: string, name: string): Promise<ModelIR> {
@@ -227,5 +227,21 @@ model = build(INPUT, 10)
     const model = await modelOf(text, 'build');
     // The projection's stride and filters are unknown: it is conditional, and the skip reads both paths.
     expect(layersOf(model)).toEqual(['input', 'conv16/1', 'conv16/1', 'conv?/??', 'add(L3,L1,L2)', 'conv32/2', 'conv?/??', 'add(L6,L4,L5)', 'pool?', 'flatten', 'dense']);
+  });
+});
+
+describe("a Keras tensor's static shape written as x.shape", () => {
+  /** Dense units and Reshape targets, in order. */
+  const widths = (model: ModelIR): unknown[] => model.layers.flatMap((l): unknown[] => (l.kind === 'dense' ? [l.units] : l.kind === 'reshape' && l.reshape.op === 'reshape' ? [l.reshape.target] : []));
+
+  it('x.shape[k], x.shape.as_list()[k] and tf.keras.backend.int_shape(x)[k] read the channel count, as K.int_shape does', async () => {
+    const model = await modelOf(kerasFixture('squeeze_excite_static_width.py'), 'gated_net');
+    expect(widths(model)).toEqual([[1, 1, 24], 6, 24, [1, 1, 40], 5, 40, 10]);
+    expect(planModel(model, probeOptions({ backend: 'wasm' })).layers.at(-1)?.outShape).toEqual([10]);
+  });
+
+  it('leaves the twin that reads K.int_shape once as it was', async () => {
+    const model = await modelOf(kerasFixture('squeeze_excite_int_shape.py'), 'gated_net');
+    expect(widths(model)).toEqual([[1, 1, 24], 6, 24, [1, 1, 40], 5, 40, 10]);
   });
 });

@@ -136,3 +136,27 @@ class Lazy(tf.keras.Model):
     expect(defined(lazy.layers[0]!.activation).name).toBe('tanh');
   });
 });
+
+describe('a custom layer class named through a local alias (`block = Expand`)', () => {
+  const blocks = ['conv2d', 'conv2d', 'conv2d', 'batchnorm']; // expand, depthwise (a conv2d), project, norm
+
+  it('is the class: each `block(c, s)(x)` reads its layers as a direct call does', async () => {
+    const model = modelNamed(await extractFrom(kerasFixture('aliased_block_class.py')), 'tiny_mobilenet');
+    const kinds = layerSummary(model);
+    expect(kinds.slice(2, 14)).toEqual([...blocks, ...blocks, ...blocks]);
+    // Each settings row's widths: expanded 4x, then projected back (the depthwise conv keeps its input's).
+    expect(model.layers.filter((l) => l.kind === 'conv2d' && l.units !== null).map((l) => l.units)).toEqual([64, 16, 96, 24, 128, 32]);
+  });
+
+  it('a helper behind functools.partial is an unknown layer with a note naming it and its line, not a silent pass-through', async () => {
+    const model = modelNamed(await extractFrom(kerasFixture('aliased_block_class.py')), 'tiny_mobilenet');
+    expect(layerSummary(model).slice(0, 2)).toEqual(['input', 'unknown']);
+    expect(model.unsupported.map((u) => `${u.what} @${u.range.start.line + 1}`)).toEqual(['layer relu_stem @29']);
+  });
+
+  it('leaves the twin that calls the class and the helper by name as it was', async () => {
+    const model = modelNamed(await extractFrom(kerasFixture('direct_block_class.py')), 'tiny_mobilenet');
+    expect(layerSummary(model)).toEqual(['input', 'conv2d', 'activation:relu', ...blocks, ...blocks, ...blocks, 'global-pool', 'dense']);
+    expect(model.unsupported).toEqual([]);
+  });
+});

@@ -62,6 +62,9 @@ export function apply(exec: Reader, callee: Value, call: Node): Value {
       return applyInstance(exec, callee, input, values);
     case 'function':
       return inlineFunction(exec, callee.def, values, false, callee.closure);
+    case 'class':
+      // Constructor arguments are read now; __init__ runs when the instance is applied (as for `Block(c)`).
+      return { t: 'instance', classDef: callee.classDef, call, args: values, marks: exec.marks, boundName: null };
     case 'graph':
       return { t: 'tensor', producers: applyGraph(exec, callee, inputs) };
     default:

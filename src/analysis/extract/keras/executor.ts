@@ -19,7 +19,7 @@ import { layerSpec } from './catalog';
 import { evaluateWith, type ArgContext } from './context';
 import type { ExtractionState } from './state';
 import { apply, inlineFunction, inputOf, outputOf } from './apply';
-import { kerasCall, passthrough as passArguments, tensorOperator, unknownLayerApplication } from './recognize';
+import { kerasCall, passthrough as passArguments, tensorOperator, unknownCallOnTensors, unknownLayerApplication } from './recognize';
 import { lastSegment } from './symbols';
 import { intShape, readingLambda, staticShapeValue, unreadOperation } from './lambda';
 import { OPAQUE, mergeValues, type ClosureFrame, type FlowMarks, type GraphNode, type SequentialBuilder, type Value } from './values';
@@ -90,6 +90,11 @@ function constantOf(value: Value): ConstValue | undefined {
 
 const constant = (value: ConstValue): Value => ({ t: 'const', value });
 
+/** A layer, model, block function or custom-layer instance: a Python object, true and never None. */
+function isObject(value: Value): boolean {
+  return value.t === 'layer' || value.t === 'sequential' || value.t === 'graph' || value.t === 'instance' || value.t === 'function' || value.t === 'class';
+}
+
 /** Builtins whose result the reader needs to unroll loops (when the file does not define the name). */
 const ITERATION_BUILTINS = new Set(['range', 'enumerate', 'zip', 'reversed', 'len', 'list', 'tuple']);
 
@@ -133,6 +138,8 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     return mergeValues(objects);
   }
   truth(v: Value): boolean | undefined {
+    // `if downsample:` with a model or layer passed in: Python objects are true (None is a falsy constant).
+    if (isObject(v)) return true;
     const c = constantOf(v);
     return c === undefined ? undefined : truthy(c);
   }
@@ -284,8 +291,12 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     /* loops are read once, never forgotten */
   }
 
-  protected compareObjects(): boolean | undefined {
-    return undefined;
+  /** `downsample is None` / `is not None` of a layer, model, block or tensor the reader holds: never None. */
+  protected compareObjects(op: string, a: Value, b: Value): boolean | undefined {
+    const none = (v: Value) => v.t === 'const' && v.value === null;
+    const never = (isObject(a) || a.t === 'tensor') && none(b) || (isObject(b) || b.t === 'tensor') && none(a);
+    if (!never) return undefined;
+    return op === 'is not' || op === '!=' ? true : op === 'is' || op === '==' ? false : undefined;
   }
 
   /** A Sequential returned by a function read at top level is that function's model. */
@@ -408,6 +419,9 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     if (n.text === '__name__') return constant('__main__');
     const fn = this.state.functionNamed(n.text, n);
     if (fn) return { t: 'function', def: fn };
+    // `block = InvertedResidual`, `make_layer(BasicBlock, ...)`: the class, instantiated where it is called.
+    const cls = this.state.classNamed(n.text, n);
+    if (cls && this.state.classKind(cls)) return { t: 'class', classDef: cls };
     const bound = f.scope.lookup(n.text);
     if (bound?.type === 'call') {
       const q = this.state.symbolsAt(bound).qualified(bound.childForFieldName('function'));
@@ -429,12 +443,22 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     // static shape (as K.int_shape gives it) and any other attribute an operation the reader does not model.
     if (object.t === 'tensor') {
       const exec = this.reader(f);
-      if (!readingLambda(exec)) return object;
-      if (this.s.field(n, 'attribute')?.text === 'shape') return staticShapeValue(exec, object);
+      const isShape = this.s.field(n, 'attribute')?.text === 'shape';
+      if (!readingLambda(exec)) {
+        // `f = x.shape[-1]`: the static shape, as K.int_shape(x) gives it, when the reader knows it.
+        const shape = isShape ? staticShapeValue(exec, object) : OPAQUE;
+        return shape.t === 'const' ? shape : object;
+      }
+      if (isShape) return staticShapeValue(exec, object);
       unreadOperation(exec, n, [object]);
       return OPAQUE;
     }
     const attribute = this.s.field(n, 'attribute')?.text;
+    // `block.__name__ == 'bottleneck'` with a block function passed in: its name as defined.
+    if (attribute === '__name__' && (object.t === 'function' || object.t === 'class')) {
+      const defined = this.s.field(object.t === 'function' ? object.def : object.classDef, 'name')?.text;
+      return defined === undefined ? OPAQUE : constant(defined);
+    }
     if (attribute && OUTPUT_ATTRIBUTES.has(attribute)) return outputOf(this.reader(f), object);
     if (attribute === 'input' || attribute === 'inputs') return inputOf(object);
     return OPAQUE;
@@ -523,7 +547,9 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     // and no Keras class's name (which an unknown layer would be built as).
     const unknownClass =
       bare && !cls && /^[A-Z]/.test(dotted) && !bound && !PYTHON_BUILTINS.has(dotted) && !layerSpec(dotted) && !this.state.symbolsAt(n).isLocal(dotted) ? dotted : null;
-    return passArguments(exec, n, unknownClass);
+    // A name holding what the reader cannot follow (`inverted = partial(block, alpha=a)`), called on tensors.
+    const unknown = bare && bound?.t === 'opaque' ? unknownCallOnTensors(exec, n, dotted) : null;
+    return unknown ?? passArguments(exec, n, unknownClass);
   }
 
   /** The core's range / enumerate / zip / reversed / len; `list(x)`, `tuple(x)` copy what the reader knows. */
@@ -555,6 +581,12 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     if (cls && !this.state.classKind(cls)) {
       const def = this.state.methodOf(cls, method);
       if (def && !this.state.isMethod(def)) return inlineFunction(exec, def, this.evalArgs(argsNode, f), false);
+    }
+    // `x.shape.as_list()`, `x.get_shape()`: the static shape `x.shape` reads.
+    if (method === 'as_list' || method === 'get_shape') {
+      const value = this.eval(objectNode, f);
+      const shape = method === 'get_shape' && value.t === 'tensor' ? staticShapeValue(exec, value) : value;
+      if (shape.t === 'const') return shape;
     }
     const object = objectKey ? this.getName(objectKey, f) : undefined;
     if (!object) return null;
@@ -635,8 +667,13 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
         const global = this.globalValue(n.text, f);
         return global ? constantOf(global) : undefined;
       }
+      // `x.shape`, `x.shape.as_list()`, `x.get_shape()` written in a layer's arguments: the static shape (no side effects).
+      if (type === 'attribute' && this.s.field(n, 'attribute')?.text === 'shape') return constantOf(this.eval(n, f));
       if (type !== 'call') return undefined;
-      const q = this.state.symbolsAt(n).qualified(this.s.field(n, 'function'));
+      const fn = this.s.field(n, 'function');
+      const method = fn && this.s.type(fn) === 'attribute' ? this.s.field(fn, 'attribute')?.text : undefined;
+      if (method === 'as_list' || method === 'get_shape') return constantOf(this.eval(n, f));
+      const q = this.state.symbolsAt(n).qualified(fn);
       return q === 'keras.backend.int_shape' ? constantOf(intShape(this.reader(f), n)) : undefined;
     };
     return { symbols: this.state.symbolsAt(f.scopeNode), scope: f.scope, known };

@@ -287,15 +287,35 @@ export function passthrough(exec: Reader, call: Node, unknownClass: string | nul
   return unknownClass ? { t: 'layer', factory: { call, className: unknownClass, written: unknownClass, ctx: exec.argContext, marks: exec.marks, boundName: null } } : OPAQUE;
 }
 
-/** `SomeLayer(...)(x)` where SomeLayer is not known: an unknown layer, reported, never dropped. */
+/**
+ * `SomeLayer(...)(x)`, `block(c, s)(x)` where the reader cannot tell what the first call makes: an
+ * unknown layer, reported with its line, never a silent pass-through of the tensor.
+ */
 export function unknownLayerApplication(exec: Reader, constructor: Node, call: Node): Value {
   const callee = constructor.childForFieldName('function');
   const written = callee?.text ?? constructor.text;
   const args = callArgs(call);
   const input = args.positional[0] ? exec.evalExpr(args.positional[0]) : OPAQUE;
-  if (!callee || !/^[A-Z]/.test(lastSegment(written))) return input.t === 'tensor' ? input : OPAQUE;
-  const range = rangeOf(constructor);
+  if (!callee) return OPAQUE;
+  // A lower-case callee applied to no tensor (`make_fn(cfg)(options)`) is no layer.
+  if (!/^[A-Z]/.test(lastSegment(written)) && producersOf(input).length === 0) return OPAQUE;
+  return unknownLayer(exec, written, constructor, producersOf(input));
+}
+
+/**
+ * `x = inverted(x, 16, 3)` where `inverted` holds something the reader cannot follow (a
+ * functools.partial, an unknown parameter): an unknown layer on the tensors passed, reported, never a
+ * silent pass-through; null when no tensor is passed.
+ */
+export function unknownCallOnTensors(exec: Reader, call: Node, written: string): Value | null {
+  const args = callArgs(call);
+  const inputs = [...args.positional, ...args.keywords.values()].flatMap((a) => producersOf(exec.evalExpr(a)));
+  return inputs.length > 0 ? unknownLayer(exec, written, call, inputs) : null;
+}
+
+/** An unknown layer made at `origin`, with the note that names it there. */
+function unknownLayer(exec: Reader, written: string, origin: Node, inputs: GraphNode[]): Value {
+  const range = rangeOf(origin);
   const layer = makeLayer({ kind: 'unknown', className: written, range });
-  const what = `layer ${written}`;
-  return { t: 'tensor', producers: [exec.newNode(layer, producersOf(input), constructor, exec.marks, null, [{ what, range }])] };
+  return { t: 'tensor', producers: [exec.newNode(layer, inputs, origin, exec.marks, null, [{ what: `layer ${written}`, range }])] };
 }

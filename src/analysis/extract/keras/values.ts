@@ -78,6 +78,8 @@ export type Value =
   | { t: 'const'; value: ConstValue }
   /** An instance of a class defined in this file (custom Layer or Model subclass), applied by running its methods. */
   | { t: 'instance'; classDef: Node; call: Node; args: CallArgs<Value>; marks: FlowMarks; boundName: string | null }
+  /** A custom Layer or Model class of the workspace named without a call (`block = InvertedResidual`): calling it makes an instance. */
+  | { t: 'class'; classDef: Node }
   /** A function of the file; `closure` is the reader of the function that defined it (nested `def f(x)` returned by a helper). */
   | { t: 'function'; def: Node; closure?: ClosureFrame }
   /** A dict with string keys (`**conv_params`, `{'filters': 64}`). */
