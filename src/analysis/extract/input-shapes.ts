@@ -21,7 +21,7 @@ import { Scope, type ConstValue } from '../python/constants';
 import { argument, callArguments, calleeName, enclosing } from '../python/syntax';
 import { callsWithLastName } from './training/flow';
 import { firstShapeConflict, propagateShapes, type ShapeConflict } from '../../shared/shapes';
-import { cloneLayer, copyLayer, CopiesMade, firstComputing, isConstantInput } from '../../shared/layers';
+import { cloneLayer, copyLayer, CopiesMade, firstComputing, isConstantInput, isNormalizationKind } from '../../shared/layers';
 import { mapPacked } from '../../shared/packed';
 import { tensorOpsRank } from '../../shared/tensor-ops-rank';
 
@@ -316,7 +316,8 @@ function requirement(model: ModelIR): Requirement {
   const addedTo = reader?.kind === 'add' && reader.inputs.some((id) => constantFed.has(id)) ? 1 : 0;
   // A global pool that keeps its dimensions (torch's AdaptiveAvgPool2d(1) first in a squeeze-and-excitation
   // block) keeps the rank and the channels too: the layer after it says what the input is.
-  const keepsShape = (l: LayerIR) => CHANNEL_KEEPING.has(l.kind) || (l.kind === 'global-pool' && l.keepdims === true) || (l.kind === 'reshape' && SPATIAL_RESHAPES.has(l.reshape.op));
+  // A normalization whose size the code leaves unknown (a layer norm written by hand) keeps it too.
+  const keepsShape = (l: LayerIR) => CHANNEL_KEEPING.has(l.kind) || (l.kind === 'global-pool' && l.keepdims === true) || (l.kind === 'reshape' && SPATIAL_RESHAPES.has(l.reshape.op)) || (isNormalizationKind(l.kind) && l.inFeatures === null);
   let first = model.layers.slice(from + addedTo).find((l) => l.kind !== 'input' && !constantFed.has(l.id) && !keepsShape(l)) ?? null;
   // torch.cat((img_A, img_B), 1) of the model's inputs first (a pix2pix discriminator): the layer after it
   // says what they are, each holding an equal share of its channels.
@@ -635,6 +636,10 @@ function constrainedOrDefault(model: ModelIR, req: Requirement, layout: InputSha
   }
   if (req.rank === 1 && req.channels !== null && first && req.shares > 1) {
     return { shape: [req.channels], tokens: false, layout, source: 'constraint', evidence: `a share of the ${first.inFeatures ?? req.channels} in_features of ${first.className} (line ${first.range.start.line + 1}), which reads the ${req.shares} inputs joined` };
+  }
+  // The first Linear reads it past a normalization of unknown size (a layer norm written by hand), which keeps it.
+  if (req.rank === 1 && req.channels !== null && first) {
+    return { shape: [req.channels], tokens: false, layout, source: 'constraint', evidence: `the in_features of ${first.className} (line ${first.range.start.line + 1}), which reads it through a normalization` };
   }
   const reshaped = reshapedElements(model);
   if (reshaped && (!declared || declared.length === 1)) {
