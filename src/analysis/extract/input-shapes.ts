@@ -316,8 +316,10 @@ function requirement(model: ModelIR): Requirement {
   const addedTo = reader?.kind === 'add' && reader.inputs.some((id) => constantFed.has(id)) ? 1 : 0;
   // A global pool that keeps its dimensions (torch's AdaptiveAvgPool2d(1) first in a squeeze-and-excitation
   // block) keeps the rank and the channels too: the layer after it says what the input is.
-  // A normalization whose size the code leaves unknown (a layer norm written by hand) keeps it too.
-  const keepsShape = (l: LayerIR) => CHANNEL_KEEPING.has(l.kind) || (l.kind === 'global-pool' && l.keepdims === true) || (l.kind === 'reshape' && SPATIAL_RESHAPES.has(l.reshape.op)) || (isNormalizationKind(l.kind) && l.inFeatures === null);
+  // A torch normalization whose size the code leaves unknown (a layer norm written by hand) keeps it too
+  // (Keras normalizations never say their size: the layer itself is what the input is read from).
+  const torchModel = model.framework === 'torch';
+  const keepsShape = (l: LayerIR) => CHANNEL_KEEPING.has(l.kind) || (l.kind === 'global-pool' && l.keepdims === true) || (l.kind === 'reshape' && SPATIAL_RESHAPES.has(l.reshape.op)) || (torchModel && isNormalizationKind(l.kind) && l.inFeatures === null);
   let first = model.layers.slice(from + addedTo).find((l) => l.kind !== 'input' && !constantFed.has(l.id) && !keepsShape(l)) ?? null;
   // torch.cat((img_A, img_B), 1) of the model's inputs first (a pix2pix discriminator): the layer after it
   // says what they are, each holding an equal share of its channels.

@@ -279,3 +279,20 @@ describe('sizes the code computes or leaves to an argument', () => {
     expect(noticesOf(constant).join('\n')).not.toMatch(/kernel size/);
   });
 });
+
+describe('a normalization first', () => {
+  it('reads a Keras image model that normalizes and activates its input first (a pre-activation block) as an image: its BatchNormalization says no size, by design', async () => {
+    const model = await modelOf(`from keras.layers import Input, BatchNormalization, Activation, Conv2D, GlobalAveragePooling2D, Dense
+from keras.models import Model
+
+
+def build(input_shape):
+    inputs = Input(input_shape)
+    x = BatchNormalization()(inputs)
+    x = Activation("relu")(x)
+    x = Conv2D(16, 3, padding="same", activation="relu")(x)
+    return Model(inputs, Dense(1, activation="sigmoid")(GlobalAveragePooling2D()(x)))
+`, 'build');
+    expect(planned(model)).toHaveLength(3);
+  });
+});
