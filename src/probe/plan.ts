@@ -891,9 +891,8 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
   const first = firstComputing(layers.map((l) => l.ir)); // with its representative sizes
   // Every Embedding that reads the model input looks its ids up: the smallest table bounds them all.
   const readsInput = (l: PlannedLayer) => l.inputs[0] === -1 || (layers[l.inputs[0] ?? 0]?.ir.kind === 'input' && layers[l.inputs[0] ?? 0]?.inputs[0] === -1);
-  const tables = layers.filter((l) => l.ir.kind === 'embedding' && readsInput(l)).map((l) => vocabularyOf(l.ir) ?? Infinity);
-  const smallest = Math.min(...tables);
-  const vocabulary = first?.kind === 'embedding' ? (Number.isFinite(smallest) ? Math.min(smallest, vocabularyOf(first) ?? smallest) : vocabularyOf(first)) : null;
+  const tables = layers.filter((l) => l.ir.kind === 'embedding' && readsInput(l)).flatMap((l) => vocabularyOf(l.ir) ?? []);
+  const vocabulary = first?.kind === 'embedding' ? (tables.length > 0 ? Math.min(...tables) : vocabularyOf(first)) : null;
   const extraInputs = inputLayers.slice(1).map((index, k): ExtraInput => {
     // The Embedding that reads it (with its representative sizes) makes it tokens.
     const reader = layers.find((l) => l.inputs.includes(index))?.ir;

@@ -59,10 +59,15 @@ function activationValue(value: Value | undefined, n: Node, spelling: string): V
 /** Why a transformer stack is not read (its layer count or its layer not known); null for other classes and readable stacks. */
 export function unreadStack(name: string, spelling: string, args: Args): string | null {
   if (!STACK_CLASSES.has(name)) return null;
-  const count = constOf(args.keywords.get('num_layers') ?? args.positional[1] ?? UNKNOWN);
-  const layer = args.keywords.get(name === 'TransformerEncoder' ? 'encoder_layer' : 'decoder_layer') ?? args.positional[0];
+  const { layer, count } = stackArguments(name, args);
   if (typeof count !== 'number') return `${spelling} with a num_layers that is not a constant`;
   return layer?.t === 'dict' && layer.transformer?.part === 'layer' ? null : `${spelling} of a layer that is not an nn.${name}Layer`;
+}
+
+/** A stack's layer (encoder_layer / decoder_layer) and num_layers as the call passes them. */
+function stackArguments(name: string, args: Args): { layer: Value | undefined; count: ConstValue | undefined } {
+  const layer = args.keywords.get(name === 'TransformerEncoder' ? 'encoder_layer' : 'decoder_layer') ?? args.positional[0];
+  return { layer, count: constOf(args.keywords.get('num_layers') ?? args.positional[1] ?? UNKNOWN) };
 }
 
 /** The module value of `nn.TransformerEncoderLayer(...)` & co., or null for other classes. */
@@ -74,8 +79,7 @@ export function transformerModule(name: string, spelling: string, n: Node, args:
     return numberValue(constOf(v));
   };
   if (STACK_CLASSES.has(name)) {
-    const layer = arg(0, name === 'TransformerEncoder' ? 'encoder_layer' : 'decoder_layer');
-    const count = constOf(arg(1, 'num_layers') ?? UNKNOWN);
+    const { layer, count } = stackArguments(name, args);
     if (layer?.t !== 'dict' || layer.transformer?.part !== 'layer' || typeof count !== 'number' || count < 1) return null;
     const copies: Value[] = [];
     for (let i = 0; i < count; i++) copies.push(cloneValue(layer, { index: i, count }));
