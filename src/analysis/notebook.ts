@@ -70,7 +70,7 @@ export function notebookToPython(json: string): NotebookPython {
   try {
     nb = JSON.parse(json);
   } catch (err) {
-    throw new Error(`not a valid notebook (JSON error: ${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(`not a valid notebook (JSON error: ${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
   if (typeof nb !== 'object' || nb === null || !Array.isArray((nb as { cells?: unknown }).cells)) {
     throw new Error('not a valid notebook (no "cells" list)');

@@ -77,9 +77,9 @@ export class Rng {
     while (i < n) {
       // Marsaglia's polar method: a point uniform in the unit disc gives two independent normals
       // with one logarithm and no trigonometry.
-      let u = 0;
-      let v = 0;
-      let s = 0;
+      let u: number;
+      let v: number;
+      let s: number;
       do {
         state = (state + MULBERRY_INCREMENT) >>> 0;
         u = 2 * mix(state) - 1;

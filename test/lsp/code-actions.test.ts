@@ -61,7 +61,7 @@ describe('code actions', () => {
     const gl202 = defined(diagnostics.find((d) => d.code === 'GL202'));
     const ignore = defined((await actionsFor(uri, gl202)).find((a) => a.title === 'Ignore GL202 on this line'));
     await session.applyWorkspaceEdit(uri, ignore.edit);
-    expect(session.text(uri).split('\n')[gl202.range.start.line]).toMatch(/nonlinearity="relu"\)  # noqa: GL202$/);
+    expect(session.text(uri).split('\n')[gl202.range.start.line]).toMatch(/nonlinearity="relu"\) {2}# noqa: GL202$/);
     expect(codes(await session.diagnostics(uri))).toEqual(['GL102']);
   });
 

@@ -6,31 +6,10 @@
 import type { Node } from './syntax-tree';
 import { assignmentOf, namedChildren, stringValue, unparen } from './syntax';
 import { LIMITS } from './limits';
+import { arithmetic, braceFormat, str } from './constops';
 import { argparseDefault, parsesCommandLine } from './argparse-defaults';
 
 export type ConstValue = number | string | boolean | null | ConstValue[];
-
-/** `str(v)` of a constant, for string formatting; undefined for lists and None. */
-function pythonStr(v: ConstValue | undefined): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(v);
-  if (typeof v === 'boolean') return v ? 'True' : 'False';
-  return undefined;
-}
-
-/** `"dense_%d" % i` and `"%s_%s" % (a, b)` with %d, %i, %s only. */
-function percentFormat(template: string, values: ConstValue[]): string | undefined {
-  let index = 0;
-  let failed = false;
-  const out = template.replace(/%([dis%])/g, (_m, spec: string) => {
-    if (spec === '%') return '%';
-    const text = pythonStr(values[index++]);
-    if (text === undefined) failed = true;
-    return spec === 's' || text === undefined ? (text ?? '') : String(Math.trunc(Number(text)));
-  });
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set in the replace callback, which control-flow analysis does not follow
-  return failed || index !== values.length ? undefined : out;
-}
 
 /**
  * `value[index]` on a constant tuple or list: an integer index (negative from the end) or a slice
@@ -71,27 +50,6 @@ function roundHalfEven(x: number): number {
 }
 
 /** Python arithmetic on two numbers (floored `//` and `%` as Python does); undefined for division by zero. */
-export function numericBinary(op: string, a: number, b: number): number | undefined {
-  switch (op) {
-    case '+':
-      return a + b;
-    case '-':
-      return a - b;
-    case '*':
-      return a * b;
-    case '/':
-      return b === 0 ? undefined : a / b;
-    case '//':
-      return b === 0 ? undefined : Math.floor(a / b);
-    case '%':
-      return b === 0 ? undefined : ((a % b) + b) % b;
-    case '**':
-      return a ** b;
-    default:
-      return undefined;
-  }
-}
-
 const SCOPE_TYPES = new Set(['module', 'function_definition', 'class_definition']);
 
 /** Names assigned in a scope's own statements (not nested functions/classes), with their single value if bound once. */
@@ -388,9 +346,9 @@ export class Scope {
       else if (c.type === 'interpolation') {
         if (c.childForFieldName('format_specifier') || c.childForFieldName('type_conversion')) return undefined;
         const v = this.evaluate(c.childForFieldName('expression'), depth + 1);
-        const text = pythonStr(v);
-        if (text === undefined) return undefined;
-        out += text;
+        // A sequence prints as a tuple or a list, which constants do not tell apart.
+        if (v === undefined || Array.isArray(v)) return undefined;
+        out += str(v);
       } else if (c.type !== 'string_start' && c.type !== 'string_end') return undefined;
     }
     return out;
@@ -400,9 +358,7 @@ export class Scope {
     const a = this.evaluate(n.childForFieldName('left'), depth + 1);
     const b = this.evaluate(n.childForFieldName('right'), depth + 1);
     const op = n.childForFieldName('operator')?.text;
-    if (typeof a === 'string' && typeof b === 'string' && op === '+') return a + b;
-    if (typeof a === 'string' && op === '%' && b !== undefined) return percentFormat(a, Array.isArray(b) ? b : [b]);
-    return typeof a === 'number' && typeof b === 'number' && op ? numericBinary(op, a, b) : undefined;
+    return op ? arithmetic(op, a, b) : undefined;
   }
 
   /** `shape[1]`, `shape[-1]`, `shape[1:]`, `shape[:-1]` on a constant tuple or list. */
@@ -418,18 +374,16 @@ export class Scope {
     const args = n.childForFieldName('arguments');
     const values = args ? namedChildren(args).map((a) => this.evaluate(a, depth + 1)) : [];
     if (callee?.type === 'attribute' && callee.childForFieldName('attribute')?.text === 'format') {
-      // `"block{}".format(i)` / `"{0}_{1}".format(a, b)`: positional fields only.
       const template = this.evaluate(callee.childForFieldName('object'), depth + 1);
-      if (typeof template !== 'string') return undefined;
-      let next = 0;
-      let failed = false;
-      const out = template.replace(/\{(\d*)\}/g, (_m, index: string) => {
-        const text = pythonStr(values[index === '' ? next++ : Number(index)]);
-        if (text === undefined) failed = true;
-        return text ?? '';
-      });
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set in the replace callback, which control-flow analysis does not follow
-      return failed ? undefined : out;
+      if (typeof template !== 'string' || !args) return undefined;
+      const positional: (ConstValue | undefined)[] = [];
+      const keywords = new Map<string, ConstValue | undefined>();
+      for (const a of namedChildren(args)) {
+        const name = a.type === 'keyword_argument' ? a.childForFieldName('name')?.text : undefined;
+        if (name) keywords.set(name, this.evaluate(a.childForFieldName('value'), depth + 1));
+        else positional.push(this.evaluate(a, depth + 1));
+      }
+      return braceFormat(template, positional, keywords);
     }
     const only = values[0];
     if ((fn === 'np.prod' || fn === 'numpy.prod' || fn === 'math.prod') && values.length === 1 && Array.isArray(only) && only.every((v) => typeof v === 'number')) {

@@ -3,7 +3,8 @@
  * comparisons, truthiness, `%` / `.format` string formatting and the string methods that
  * weight-init filters use (`classname.find('Conv') != -1`).
  */
-import { numericBinary, type ConstValue } from './constants';
+import type { ConstValue } from './constants';
+import { LIMITS } from './limits';
 
 /** Python truthiness; undefined when the value is unknown. */
 export function truthy(v: ConstValue | undefined): boolean | undefined {
@@ -87,8 +88,11 @@ export function percentFormat(format: string, args: ConstValue): string | undefi
   return failed || i !== values.length ? undefined : out;
 }
 
-/** `'layer{}'.format(i)`, `'{0}_{1}'.format(a, b)`, `'{name}'.format(name=x)`; simple fields only. */
-export function braceFormat(format: string, positional: ConstValue[], keywords: Map<string, ConstValue>): string | undefined {
+/**
+ * `'layer{}'.format(i)`, `'{0}_{1}'.format(a, b)`, `'{name}'.format(name=x)`; simple fields only. An argument that is
+ * not a constant (undefined) fails the format only where a field reads it.
+ */
+export function braceFormat(format: string, positional: readonly (ConstValue | undefined)[], keywords: ReadonlyMap<string, ConstValue | undefined>): string | undefined {
   let next = 0;
   let failed = false;
   const out = format.replace(/\{([^{}:!]*)\}/g, (_, field: string) => {
@@ -126,13 +130,37 @@ export function stringMethod(s: string, method: string, args: (ConstValue | unde
   }
 }
 
-/** Arithmetic on two constants (the operators python/constants.ts knows), plus list concatenation and repetition. */
+export function numericBinary(op: string, a: number, b: number): number | undefined {
+  switch (op) {
+    case '+':
+      return a + b;
+    case '-':
+      return a - b;
+    case '*':
+      return a * b;
+    case '/':
+      return b === 0 ? undefined : a / b;
+    case '//':
+      return b === 0 ? undefined : Math.floor(a / b);
+    case '%':
+      return b === 0 ? undefined : ((a % b) + b) % b;
+    case '**':
+      return a ** b;
+    default:
+      return undefined;
+  }
+}
+
+/** Arithmetic on two constants, plus list concatenation and repetition. */
 export function arithmetic(op: string, a: ConstValue | undefined, b: ConstValue | undefined): ConstValue | undefined {
   if (a === undefined || b === undefined) return undefined;
   if (op === '%' && typeof a === 'string') return percentFormat(a, b);
   if (op === '+' && typeof a === 'string' && typeof b === 'string') return a + b;
   if (op === '+' && Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
-  if (op === '*' && Array.isArray(a) && typeof b === 'number') return Array.from({ length: Math.max(0, b) }, () => a).flat() as ConstValue[];
+  // `[0] * 10**6` (a buffer) is not a shape: a repetition longer than a loop may unroll is unknown.
+  if (op === '*' && Array.isArray(a) && typeof b === 'number') {
+    return b * a.length <= LIMITS.unrolledIterations ? (Array.from({ length: Math.max(0, b) }, () => a).flat() as ConstValue[]) : undefined;
+  }
   if (typeof a === 'boolean') a = Number(a);
   if (typeof b === 'boolean') b = Number(b);
   return typeof a === 'number' && typeof b === 'number' ? numericBinary(op, a, b) : undefined;

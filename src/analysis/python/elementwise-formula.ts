@@ -8,7 +8,7 @@
 import type { ActivationName, Framework } from '../../shared/ir';
 import { scalarActivation, sigmoid, softplus } from '../../shared/knowledge/activation-functions';
 import { erf } from '../../shared/knowledge/math';
-import { numericBinary } from './constants';
+import { numericBinary } from './constops';
 import type { Node } from './syntax-tree';
 
 type Scalar = (...args: number[]) => number;

@@ -88,17 +88,6 @@ export function evaluateWith(leaf: (node: Node) => ConstValue | undefined, node:
       }
       return leaf(n);
     }
-    case 'binary_operator': {
-      const plain = leaf(n);
-      if (plain !== undefined) return plain;
-      // Shapes are built with tuple arithmetic: `image_size + (3,)`, `[64] * 3`.
-      const a = evaluateWith(leaf, n.childForFieldName('left'));
-      const b = evaluateWith(leaf, n.childForFieldName('right'));
-      const op = n.childForFieldName('operator')?.text;
-      if (op === '+' && Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
-      if (op === '*' && Array.isArray(a) && typeof b === 'number' && b >= 0 && b * a.length <= 1024) return Array.from({ length: b }, () => a).flat();
-      return undefined;
-    }
     default:
       return leaf(n);
   }

@@ -44,12 +44,12 @@ const WHY: Record<LimitKind, string> = {
 /** Why a model's trace stopped (the torch reader records at most LIMITS.traceNodes layer applications). */
 export const TRACE_CUT = WHY.trace;
 
-/** Notes collected while evaluating one file: one per construct and line (deduplicated). */
 /** Whether `notes` say the file's statement budget ran out (a budget for the whole file, not for a part of it). */
 export function ranOutOfSteps(notes: readonly EvalNote[]): boolean {
   return notes.some((n) => n.what.endsWith(`: ${WHY.steps}`));
 }
 
+/** Notes collected while evaluating one file: one per construct and line (deduplicated). */
 export class EvalNotes {
   readonly notes: EvalNote[] = [];
   private readonly seen = new Set<string>();

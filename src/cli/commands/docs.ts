@@ -13,7 +13,7 @@ export function staleDocs(folder: string): string[] {
   const expected = renderDocsFolder(RULES);
   const stale: string[] = [];
   for (const [name, content] of expected) {
-    let current: string | null = null;
+    let current: string | null;
     try {
       current = readFileSync(join(folder, name), 'utf8');
     } catch {
@@ -21,7 +21,7 @@ export function staleDocs(folder: string): string[] {
     }
     if (current !== content) stale.push(name);
   }
-  let present: string[] = [];
+  let present: string[];
   try {
     present = readdirSync(folder);
   } catch {

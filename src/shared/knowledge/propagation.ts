@@ -475,8 +475,8 @@ function runRecurrent(layer: LayerIR, framework: Framework, inputQ: number, inpu
     for (let t = steps; t >= 1; t--) {
       gh += fromAbove(t);
       const p = per[t - 1]!;
-      let dz = 0;
-      let recurrentBack = 0;
+      let dz: number;
+      let recurrentBack: number;
       if (layer.kind === 'simple-rnn') {
         dz = gh * p.sig.slope;
         recurrentBack = hiddenGain * dz;

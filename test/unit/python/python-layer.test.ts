@@ -83,6 +83,22 @@ describe('Scope', () => {
     expect(valueOf('SHAPE = (28, 28, 1)\nf(SHAPE)', 'SHAPE')).toEqual([28, 28, 1]);
   });
 
+  it('concatenates and repeats constant sequences, but a repetition longer than a loop may unroll is unknown', () => {
+    expect(valueOf('IMG = (32, 32)\nSHAPE = IMG + (3,)\nf(SHAPE)', 'SHAPE')).toEqual([32, 32, 3]);
+    expect(valueOf('UNITS = [64] * 3\nf(UNITS)', 'UNITS')).toEqual([64, 64, 64]);
+    expect(valueOf('BUFFER = [0] * 10 ** 6\nf(BUFFER)', 'BUFFER')).toBeUndefined();
+  });
+
+  it('formats strings as Python does: %, .format with positional and keyword fields, f-strings', () => {
+    expect(valueOf('N = "dense_%d_%s" % (3, "a")\nf(N)', 'N')).toBe('dense_3_a');
+    expect(valueOf('N = "{}_{k}".format(2, k="relu")\nf(N)', 'N')).toBe('2_relu');
+    // An argument no field reads does not matter; one a field reads must be known.
+    expect(valueOf('def g(x):\n    N = "{0}".format(4, x)\n    return N\n', 'N')).toBe('4');
+    expect(valueOf('def g(x):\n    N = "{1}".format(4, x)\n    return N\n', 'N')).toBeUndefined();
+    expect(valueOf('S = None\nN = f"in{S}"\nf(N)', 'N')).toBe('inNone');
+    expect(valueOf('S = (1, 2)\nN = f"in{S}"\nf(N)', 'N')).toBeUndefined();
+  });
+
   it('leaves names bound twice or augmented unknown', () => {
     expect(valueOf('N = 3\nN = 4\nf(N)', 'N')).toBeUndefined();
     expect(valueOf('N = 3\nN += 1\nf(N)', 'N')).toBeUndefined();

@@ -71,7 +71,7 @@ export function applyLambda(exec: Reader, factory: LayerFactory, input: Value, m
   exec.state.recorders.push(recorder);
   const saved = exec.marks;
   exec.marks = marks;
-  let result: Value = OPAQUE;
+  let result: Value;
   try {
     result = exec.ev.callFunction(fn.def, { positional: [input], keywords, partial: false }, { def: fn.def, classDef: null, self: new Map<string, Value>(), closure: fn.closure }, exec.f);
   } finally {

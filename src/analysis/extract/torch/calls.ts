@@ -6,7 +6,6 @@
 import { callArgs } from '../../python/syntax-cache';
 import type { Node } from '../../python/syntax-tree';
 import type { InitializerIR, LayerKind } from '../../../shared/ir';
-import type { ConstValue } from '../../python/constants';
 import { argReader, type ArgList, type Args } from './args';
 import { buildLayer, pretrainedEmbedding, torchLayerName, unknownLayer } from './catalog';
 import { braceFormat, compare, stringMethod } from '../../python/constops';
@@ -275,15 +274,8 @@ export function methodCall(interp: Interpreter, obj: Value, method: string, n: N
   if (obj.t === 'const' && typeof obj.v === 'string') {
     const args = interp.evalArgs(syntax, f);
     if (method === 'format') {
-      const kw = new Map<string, ConstValue>();
-      for (const [k, v] of args.keywords) {
-        const c = constOf(v);
-        if (c === undefined) return UNKNOWN;
-        kw.set(k, c);
-      }
-      const pos = args.positional.map(constOf);
-      if (pos.some((p) => p === undefined)) return UNKNOWN;
-      const s = braceFormat(obj.v, pos as ConstValue[], kw);
+      const keywords = new Map([...args.keywords].map(([k, v]) => [k, constOf(v)] as const));
+      const s = braceFormat(obj.v, args.positional.map(constOf), keywords);
       return s === undefined ? UNKNOWN : constant(s);
     }
     const r = stringMethod(obj.v, method, args.positional.map(constOf));
