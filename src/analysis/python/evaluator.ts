@@ -169,7 +169,18 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
     return f.locals !== this.moduleLocals && f.scope.boundAtModule(name) ? this.moduleLocals.get(name) : undefined;
   }
 
-  constructor(protected readonly notes: EvalNotes) {}
+  constructor(protected notes: EvalNotes) {}
+
+  /** Runs `run` with the notes it makes kept in `aside`: code read only to learn a value, whose notes belong to no model. */
+  withNotesAside<T>(aside: EvalNotes, run: () => T): T {
+    const kept = this.notes;
+    this.notes = aside;
+    try {
+      return run();
+    } finally {
+      this.notes = kept;
+    }
+  }
 
   // ---------------------------------------------------------------- the value model
 

@@ -229,3 +229,25 @@ describe('a shortcut model passed into the block and applied `if downsample:`', 
     expect(plain.layers).toHaveLength(34);
   });
 });
+
+describe('a builder called inside another function with the models that function made', () => {
+  // main() makes the generator and the discriminator and passes them to create_gan and stack: the
+  // combined models are read with what main passes, not with unknown arguments.
+  const models = () => extractFrom(kerasFixture('gan_built_in_main.py'), 'gan.py');
+
+  it('the combined functional model applies the generator, then the discriminator', async () => {
+    const gan = modelNamed(await models(), 'gan');
+    expect(gan.layers.map((l) => l.kind)).toEqual(['input', 'dense', 'activation', 'dense', 'dense', 'activation', 'dropout', 'dense']);
+    expect(gan.layers.at(-1)?.activation?.name).toBe('sigmoid');
+  });
+
+  it('the stacked Sequential holds both models, in the order they are added', async () => {
+    const stacked = modelNamed(await models(), 'model');
+    expect(stacked.layers.filter((l) => l.kind === 'dense').map((l) => l.units)).toEqual([256, 784, 256, 1]);
+  });
+
+  it('reading main() for its arguments adds no model of its own', async () => {
+    const result = await analyzeText(kerasFixture('gan_built_in_main.py'), 'gan.py');
+    expect(result.models.map((m) => m.name).sort()).toEqual(['d', 'g', 'gan', 'model']);
+  });
+});

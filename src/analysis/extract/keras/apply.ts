@@ -61,6 +61,7 @@ export function apply(exec: Reader, callee: Value, call: Node): Value {
     case 'instance':
       return applyInstance(exec, callee, input, values);
     case 'function':
+      exec.state.witness(call, values);
       return inlineFunction(exec, callee.def, values, false, callee.closure);
     case 'class':
       // Constructor arguments are read now; __init__ runs when the instance is applied (as for `Block(c)`).

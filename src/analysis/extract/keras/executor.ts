@@ -10,8 +10,8 @@
 import type { Node } from '../../python/syntax-tree';
 import { Scope, subscriptOf, type ConstValue } from '../../python/constants';
 import { arithmetic, truthy } from '../../python/constops';
-import { LIMITS } from '../../python/limits';
-import { rangeOf } from '../../python/syntax';
+import { EvalNotes, LIMITS } from '../../python/limits';
+import { enclosing, rangeOf } from '../../python/syntax';
 import { callArgs } from '../../python/syntax-cache';
 import { Evaluator, type BranchState, type CallArgs, type EvalFrame, type DictValue, type Flow, type ListValue } from '../../python/evaluator';
 import { isKerasLayerPath } from './activations';
@@ -26,6 +26,7 @@ import { OPAQUE, mergeValues, type ClosureFrame, type FlowMarks, type GraphNode,
 import { trainsEachIteration } from '../training/loops';
 import { relocateLayer } from '../relocate';
 import { PYTHON_BUILTINS } from '../../python/builtins';
+import { rethrowCancellation } from '../../cancellation';
 
 const OUTPUT_ATTRIBUTES: ReadonlySet<string> = new Set(['output', 'outputs']);
 
@@ -535,7 +536,11 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     const cls = bare ? this.state.classNamed(dotted, n) : null;
     if (bare) {
       const fn = this.state.functionNamed(dotted, n);
-      if (fn) return inlineFunction(exec, fn, this.evalArgs(this.s.field(n, 'arguments'), f), false);
+      if (fn) {
+        const args = this.evalArgs(this.s.field(n, 'arguments'), f);
+        this.state.witness(n, args);
+        return inlineFunction(exec, fn, args, false);
+      }
       // Constructor arguments are read now, in the scope that wrote them; __init__ runs when applied.
       if (cls && this.state.classKind(cls)) return { t: 'instance', classDef: cls, call: n, args: this.evalArgs(this.s.field(n, 'arguments'), f), marks: f.marks, boundName: null };
       if (ITERATION_BUILTINS.has(dotted) && !cls && !bound) return this.builtin(dotted, this.evalArgs(this.s.field(n, 'arguments'), f));
@@ -645,17 +650,48 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
   argumentsAt(call: Node, consts: CallArgs<Value>): CallArgs<Value> {
     const frame: KerasFrame = { ...this.frameAt(call, null), scope: Scope.of(call), locals: new Map() };
     const written = callArgs(call);
-    const valueOf = (node: Node, known: Value | undefined): Value => {
+    const caller = enclosing(call, ['function_definition']);
+    const there = caller ? this.argumentsInCaller(caller).get(call.startIndex) : undefined;
+    const valueOf = (node: Node, known: Value | undefined, inCaller: Value | undefined): Value => {
       if (known && known.t !== 'opaque') return known;
-      const v = this.eval(node, frame);
+      const v = inCaller && inCaller.t !== 'opaque' ? inCaller : this.eval(node, frame);
       return v.t === 'const' ? OPAQUE : v;
     };
-    const positional = consts.positional.map((known, i) => (written.positional[i] ? valueOf(written.positional[i], known) : known));
+    const positional = consts.positional.map((known, i) => (written.positional[i] ? valueOf(written.positional[i], known, there?.positional[i]) : known));
     const keywords = new Map([...consts.keywords].map(([k, known]): [string, Value] => {
       const node = written.keywords.get(k);
-      return [k, node ? valueOf(node, known) : known];
+      return [k, node ? valueOf(node, known, there?.keywords.get(k)) : known];
     }));
     return { ...consts, positional, keywords };
+  }
+
+  /**
+   * What each call of a function passed where it is written inside another function (`g = make_g()` ...
+   * `combine(d, g)` in `main()`): the caller is read once, with its defaults, to learn those values; its
+   * notes are set aside and the models it makes dropped (each is its builder's own, read at this call).
+   */
+  private argumentsInCaller(caller: Node): ReadonlyMap<number, CallArgs<Value>> {
+    const state = this.state;
+    const known = state.callerReads.get(caller.id);
+    if (known) return known;
+    const recorded = new Map<number, CallArgs<Value>>();
+    state.callerReads.set(caller.id, recorded);
+    const outer = state.witnessing;
+    const made = state.functionals.length;
+    state.witnessing = recorded;
+    try {
+      const classDef = enclosing(caller, ['class_definition']);
+      const self = state.isMethod(caller) ? [OPAQUE] : [];
+      this.withNotesAside(new EvalNotes(), () => this.callFunction(caller, { positional: self, keywords: new Map(), partial: false }, { def: caller, classDef, self: new Map(), top: [] }, this.moduleFrame()));
+    } catch (error) {
+      // What the caller passes stays unknown when reading it fails; the builder is still read.
+      rethrowCancellation(error);
+    } finally {
+      state.witnessing = outer;
+      state.functionals.splice(made);
+      this.forgetGlobalWrites();
+    }
+    return recorded;
   }
 
   // ---------------------------------------------------------------- what recognisers see

@@ -14,6 +14,7 @@ import type { UnreadOperation } from './lambda';
 import type { InputShapeGuess, Range } from '../../../shared/ir';
 import type { Flow } from '../../../shared/shapes';
 import type { ImportedDefinitions } from '../types';
+import type { CallArgs } from '../../python/evaluator';
 
 export interface FunctionalRecord {
   /** The `Model(inputs, outputs)` call. */
@@ -143,6 +144,18 @@ export class ExtractionState {
   /** While a Lambda's function is read: what it did to tensors that the reader cannot model (see lambda.ts). */
   readonly lambdaReads: UnreadOperation[][] = [];
   readonly functionals: FunctionalRecord[] = [];
+  /**
+   * The arguments each call of a function passed as its caller was read for them (KerasEvaluator.argumentsAt),
+   * by the caller's id, then the call's start index; `witnessing` is the map of the caller being read.
+   */
+  readonly callerReads = new Map<number, Map<number, CallArgs<Value>>>();
+  witnessing: Map<number, CallArgs<Value>> | null = null;
+
+  /** Records what a call of a function passed, while its caller is read for that (see callerReads). */
+  witness(call: Node, args: CallArgs<Value>): void {
+    const witnessing = this.witnessing;
+    if (witnessing && !this.isForeign(call) && !witnessing.has(call.startIndex)) witnessing.set(call.startIndex, args);
+  }
   /** Graph nodes made for `value.output` (see apply.ts outputOf), by layer factory or Sequential. */
   readonly appliedOutputs = new WeakMap<object, GraphNode[]>();
   /** The `self` of each custom layer instance once built: calling the instance again reuses its layers (and weights). */
