@@ -228,9 +228,8 @@ export function crossFileSites(files: readonly SiteFile[], from: ReadonlySet<str
         if (dot < 0) continue;
         const head = called.slice(0, dot);
         const rest = called.slice(dot + 1);
-        const module = modules.get(head);
         const defined = named.get(head);
-        const target = module !== undefined ? index.moduleMember(file.path, module, rest.split('.')) : defined ? { path: defined.path, symbol: `${defined.symbol}.${rest}` } : null;
+        const target = modules.has(head) ? index.throughModule(file.path, modules, called) : defined ? { path: defined.path, symbol: `${defined.symbol}.${rest}` } : null;
         if (target && target.path !== file.path) targets.set(called, target);
       }
     }
@@ -248,7 +247,8 @@ export function crossFileSites(files: readonly SiteFile[], from: ReadonlySet<str
 
 /**
  * Where a name a file imports from another file of the project is defined (package re-exports
- * followed): that file's path and the name there; null for names from outside the project.
+ * followed): that file's path and the name there; null for names from outside the project. A dotted
+ * name is read through the file's module objects (`layers.ConvBN` with `import layers`).
  */
 export function importedDefinitionSites(files: readonly { path: string; imports: LinkImports | null }[], options: LinkOptions = {}): ImportedDefinitionSites {
   const index = new ProjectIndex(files.map((f) => ({ path: f.path, models: [], external: [], imports: f.imports })), options);
@@ -259,19 +259,35 @@ export function importedDefinitionSites(files: readonly { path: string; imports:
     if (!found) stars.set(importer, (found = index.starBindings(importer)));
     return found;
   };
+  const modules = new Map<string, Map<string, string>>();
+  const moduleObjects = (importer: string) => {
+    let found = modules.get(importer);
+    if (!found) modules.set(importer, (found = index.moduleObjects(importer, byPath.get(importer)?.imports?.bindings ?? [])));
+    return found;
+  };
   const where = (importer: string, local: string) => {
+    // `layers.ConvBN` with `import layers`: a definition of a project module reached through its module object.
+    if (local.includes('.')) {
+      const target = index.throughModule(importer, moduleObjects(importer), local);
+      return target && target.path !== importer ? target : null;
+    }
     const binding = byPath.get(importer)?.imports?.bindings.find((b) => b.local === local && b.symbol !== null && b.symbol !== '*');
     if (!binding?.symbol) return starBindings(importer).get(local) ?? null;
     const target = index.definingFile(importer, binding.module, binding.symbol, 0);
     return target && target.path !== importer ? target : null;
   };
-  return Object.assign(where, { starNames: (importer: string) => [...starBindings(importer).keys()] });
+  return Object.assign(where, {
+    starNames: (importer: string) => [...starBindings(importer).keys()],
+    moduleFiles: (importer: string) => [...moduleObjects(importer).values()].flatMap((module) => index.resolveModule(importer, module)?.path ?? []),
+  });
 }
 
 /** Where a name a file imports is defined (see importedDefinitionSites), and the names its star imports of project files bind. */
 export interface ImportedDefinitionSites {
   (importer: string, local: string): { path: string; symbol: string } | null;
   starNames: (importer: string) => string[];
+  /** The project files `importer` imports as module objects (`import layers`, `from models import resnet`). */
+  moduleFiles: (importer: string) => string[];
 }
 
 class ProjectIndex {
@@ -366,6 +382,13 @@ class ProjectIndex {
    * submodule that is a project file (`import pkg` ... `pkg.lib.build`), re-exports followed; a name
    * inside it (`Builder.build`, a static method) keeps its qualification. Null when no part is a definition.
    */
+  /** What a dotted name written in `importer` names through one of its module objects (`lib.build`, see moduleObjects); null otherwise. */
+  throughModule(importer: string, modules: ReadonlyMap<string, string>, dotted: string): { path: string; symbol: string } | null {
+    const dot = dotted.indexOf('.');
+    const module = dot < 0 ? undefined : modules.get(dotted.slice(0, dot));
+    return module === undefined ? null : this.moduleMember(importer, module, dotted.slice(dot + 1).split('.'));
+  }
+
   moduleMember(importer: string, module: string, parts: readonly string[]): { path: string; symbol: string } | null {
     for (let split = parts.length - 1; split >= 0; split--) {
       const owner = parts.slice(0, split).reduce(submodule, module);

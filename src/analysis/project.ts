@@ -266,7 +266,7 @@ export class Project {
     );
     const targets = (path: string): string[] => {
       const locals = [...(this.files.get(path)?.parsed?.imports.bindings.map((b) => b.local) ?? []), ...where.starNames(path)];
-      return locals.flatMap((local) => where(path, local)?.path ?? []);
+      return [...locals.flatMap((local) => where(path, local)?.path ?? []), ...where.moduleFiles(path)];
     };
     const keys = new Map<string, string>();
     const keyOf = (path: string): string => {

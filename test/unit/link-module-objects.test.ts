@@ -110,3 +110,49 @@ def build(input_shape, n):
     }
   });
 });
+
+describe('a block of the workspace reached through a module object, inside a model of another file', () => {
+  // cnn.py: `from nets import layers` ... `layers.ConvBN(3, 32)`; keras_cnn.py: `import nets.keras_blocks as blocks`
+  // ... `blocks.conv_bn(x, 32)`. The blocks are read through, as when their names are imported.
+  const BLOCKS = ['nets/__init__.py', 'nets/layers.py', 'nets/keras_blocks.py'];
+  const analyzed = async (script: string): Promise<FileResult> => {
+    const files = Object.fromEntries([script, ...BLOCKS].map((f) => [join(DIR, f), readFileSync(join(DIR, f), 'utf8')]));
+    return (await open(files)).analyzeFile(join(DIR, script));
+  };
+  const kinds = (model: ModelIR) => model.layers.map((l) => l.kind);
+
+  it('a torch sub-module and a builder function: their layers in the parent, the bias before BatchNorm on the lines that build them', async () => {
+    const r = await analyzed('cnn.py');
+    expect(kinds(only(r))).toEqual(['conv2d', 'batchnorm', 'activation', 'conv2d', 'batchnorm', 'activation', 'global-pool', 'flatten', 'dense']);
+    expect(only(r).layers.find((l) => l.name === 'head.1')).toMatchObject({ inFeatures: 64, units: 10 });
+    expect(codes(r)).toEqual([['GL302', 9], ['GL302', 10]]);
+    expect(r.notices).toEqual([]);
+  });
+
+  it('the torch twin that builds the blocks with bias=False: the same layers, no finding', async () => {
+    const r = await analyzed('cnn_clean.py');
+    expect(kinds(only(r))).toHaveLength(9);
+    expect(r.findings).toEqual([]);
+  });
+
+  it('Keras block functions in a functional model: their layers, and a finding on each line that calls them', async () => {
+    const r = await analyzed('keras_cnn.py');
+    expect(kinds(only(r))).toEqual(['input', 'conv2d', 'batchnorm', 'activation', 'conv2d', 'batchnorm', 'activation', 'global-pool', 'dense']);
+    expect(codes(r)).toEqual([['GL302', 6], ['GL302', 7]]);
+  });
+
+  it('the Keras twin that passes use_bias=False: no finding', async () => {
+    const r = await analyzed('keras_cnn_clean.py');
+    expect(kinds(only(r))).toHaveLength(9);
+    expect(r.findings).toEqual([]);
+  });
+
+  it('an edit of the blocks file reaches the model that reads it through the module object', async () => {
+    const files = Object.fromEntries(['cnn.py', ...BLOCKS].map((f) => [join(DIR, f), readFileSync(join(DIR, f), 'utf8')]));
+    const p = await open(files);
+    expect(codes(p.analyzeFile(join(DIR, 'cnn.py')))).toHaveLength(2);
+    const blocks = join(DIR, 'nets/layers.py');
+    p.setFile(blocks, defined(p.text(blocks)).replace('def __init__(self, cin, cout, bias=True):', 'def __init__(self, cin, cout, bias=False):'));
+    expect(p.analyzeFile(join(DIR, 'cnn.py')).findings).toEqual([]);
+  });
+});

@@ -20,6 +20,7 @@ export type ExternalSites = ReadonlyMap<string, readonly CallSite[]>;
  * name does not come from a file of the workspace.
  */
 export interface ImportedDefinitions {
+  /** `local` as written in `importer`: a name it imports, or a dotted name through a module object it imports (`layers.ConvBN`). */
   (importer: string, local: string): { file: PyFile; symbol: string } | null;
   /** The names `importer` gets from star imports of workspace files (`from models import *`); what it binds itself excluded. */
   starNames?: (importer: string) => readonly string[];

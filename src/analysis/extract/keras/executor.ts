@@ -436,6 +436,9 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     const key = this.s.dottedName(n);
     const v = key ? this.getName(key, f) : undefined;
     if (v) return v;
+    // `block=blocks.residual` with `import blocks`: the workspace's function or class, called where it is applied.
+    const member = key ? this.moduleMember(key, n, f) : null;
+    if (member) return member;
     const objectNode = this.s.required(n, 'object');
     // `base.layers[-1].output`: the last layer's output is the model's.
     const model = lastLayerOf(objectNode);
@@ -463,6 +466,16 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     if (attribute && OUTPUT_ATTRIBUTES.has(attribute)) return outputOf(this.reader(f), object);
     if (attribute === 'input' || attribute === 'inputs') return inputOf(object);
     return OPAQUE;
+  }
+
+  /** A function or class of another file of the workspace that `dotted` reaches through a module object (`blocks.conv_bn`). */
+  private moduleMember(dotted: string, n: Node, f: KerasFrame): Value | null {
+    const dot = dotted.indexOf('.');
+    if (dot < 0 || this.getName(dotted.slice(0, dot), f)) return null;
+    const fn = this.state.functionNamed(dotted, n);
+    if (fn) return { t: 'function', def: fn };
+    const cls = this.state.classNamed(dotted, n);
+    return cls && this.state.classKind(cls) ? { t: 'class', classDef: cls } : null;
   }
 
   subscript(n: Node, f: KerasFrame): Value {
@@ -533,6 +546,9 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
       if (keras) return keras;
     }
     const bare = !dotted.includes('.');
+    // `blocks.conv_bn(x, 64)` with `import blocks`: a function or class of the workspace reached through its module.
+    const member = bare ? null : this.moduleMember(dotted, n, f);
+    if (member) return apply(exec, member, n);
     const cls = bare ? this.state.classNamed(dotted, n) : null;
     if (bare) {
       const fn = this.state.functionNamed(dotted, n);

@@ -170,6 +170,8 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   private readonly knownNames: WordSet;
   /** Names this file imports from other files of the workspace. */
   private readonly importedNames: Set<string>;
+  /** The names its imports bind, through which a dotted name may reach a workspace file (`layers.ConvBN`, see importedValue). */
+  private readonly importedModules: Set<string>;
   private readonly homes: Map<string, Interpreter>;
   /** The interpreter of the file whose models are extracted (not one made for another file's code). */
   private readonly isRoot: boolean;
@@ -191,6 +193,8 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     if (!this.homes.has(ctx.file.path)) this.homes.set(ctx.file.path, this);
     const imported = ctx.imported;
     this.importedNames = new Set(imported ? [...ctx.file.imports.bindings.filter((b) => imported(ctx.file.path, b.local)).map((b) => b.local), ...(imported.starNames?.(ctx.file.path) ?? [])] : []);
+    // Any import may be a module object (`from nets import layers` binds a module as well as a name).
+    this.importedModules = new Set(imported ? ctx.file.imports.bindings.filter((b) => b.symbol !== '*').map((b) => b.local) : []);
     this.kerasNames = new ImportedHeads(ctx.file, KERAS_PACKAGES);
     this.knownNames = new WordSet([...ctx.classes.keys(), ...ctx.functions.keys(), ...this.importedNames].map((n) => n.replace(/[^\w]/g, '')).filter((n) => n !== ''));
   }
@@ -215,9 +219,12 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     return home;
   }
 
-  /** The class or function `name` imports from another file of the workspace, run by that file's interpreter. */
+  /**
+   * The class or function `name` imports from another file of the workspace, run by that file's interpreter;
+   * `name` may reach it through an imported module object (`layers.ConvBN` with `import layers`).
+   */
   private importedValue(name: string): Value | null {
-    if (!this.importedNames.has(name)) return null;
+    if (!this.importedNames.has(name) && !(name.includes('.') && this.importedModules.has(name.slice(0, name.indexOf('.'))))) return null;
     const target = this.ctx.imported?.(this.ctx.file.path, name);
     if (!target) return null;
     const home = this.homeFor(target.file);
@@ -668,7 +675,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     if (dotted && this.isImported(dotted, f)) {
       const c = f.scope.evaluate(n);
       if (c !== undefined) return constant(c);
-      return { t: 'ctor', qualified: this.ctx.file.imports.resolve(dotted), spelling: dotted };
+      return this.importedValue(dotted) ?? { t: 'ctor', qualified: this.ctx.file.imports.resolve(dotted), spelling: dotted };
     }
     const objNode = this.s.required(n, 'object');
     const name = this.s.field(n, 'attribute')?.text ?? '';
@@ -968,7 +975,10 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     const syntax: ArgList = this.s.field(n, 'arguments');
     if (this.s.type(fnNode) === 'attribute') {
       const dotted = this.s.dottedName(fnNode);
-      if (dotted && this.isImported(dotted, f)) return this.library(this.ctx.file.imports.resolve(dotted), dotted, n, syntax, f);
+      if (dotted && this.isImported(dotted, f)) {
+        const imported = this.importedValue(dotted);
+        return imported ? this.callValue(imported, n, syntax, f) : this.library(this.ctx.file.imports.resolve(dotted), dotted, n, syntax, f);
+      }
       const objNode = this.s.required(fnNode, 'object');
       const method = this.s.field(fnNode, 'attribute')?.text ?? '';
       if (method === '__init__' && this.s.type(objNode) === 'call' && this.s.field(objNode, 'function')?.text === 'super') {
