@@ -820,14 +820,17 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
         backward: (g, coherence) => ({ gIn: ins.map((mine, k) => g * ins.reduce((s, other, j) => (j === k ? s : s * broadcastSecond(other, mine, coherence)), 1)), normSq: null, chi: null }),
       };
     case 'concat': {
-      const sizes = ins.map((i) => i.features ?? 1);
+      // Channels joined, or positions (a pooled vector tiled over an image, sequences joined in time): each
+      // input's share of the output is its count of what is joined.
+      const alongPositions = joinsPositions(layer, shapes, inputShape, model.framework);
+      const sizes = ins.map((i) => (alongPositions ? i.positions : (i.features ?? 1)));
       const total = sizes.reduce((a, b) => a + b, 0);
       const mean = ins.reduce((s, i, k) => s + (i.mean * sizes[k]!) / total, 0);
       const q = ins.reduce((s, i, k) => s + (i.q * sizes[k]!) / total, 0);
       const dataVar = ins.reduce((s, i, k) => s + (i.dataVar * sizes[k]!) / total, 0);
-      const features = ins.every((i) => i.features !== null) ? total : null;
+      const features = alongPositions ? x.features : ins.every((i) => i.features !== null) ? total : null;
       return {
-        out: { mean, q, dataVar, features, positions: x.positions, source: null },
+        out: { mean, q, dataVar, features, positions: alongPositions ? total : x.positions, source: null },
         backward: (g) => ({ gIn: sizes.map((size) => (g * size) / total), normSq: null, chi: null }),
       };
     }
@@ -1040,6 +1043,18 @@ function plannedShapes(model: ModelIR, layers: readonly LayerIR[], always = fals
   const layout = model.inputGuess?.layout ?? (model.framework === 'torch' ? 'channels_first' : 'channels_last');
   const copies = new CopiesMade();
   return { layout, of: propagateShapes(layers, input, { framework: model.framework, layout }, (layer) => copyLayer(layer, copies)) };
+}
+
+/**
+ * Whether a concatenation joins positions, not channels: its planned output differs from its first input on
+ * an axis that is not the channels' (the last, or the first of a torch image planned channels first).
+ */
+function joinsPositions(layer: LayerIR, shapes: PlannedShapes | null, inputShape: Shape | null, framework: Framework): boolean {
+  const out = shapes?.of.get(layer.id);
+  if (!shapes || !out || !inputShape || out.length !== inputShape.length) return false;
+  const axis = out.findIndex((d, k) => d !== inputShape[k]);
+  const channels = framework === 'torch' && shapes.layout === 'channels_first' && out.length >= 3 ? 0 : out.length - 1;
+  return axis >= 0 && axis !== channels;
 }
 
 /** The factor of a 'size-scale' tensor operation (`att * (1.0 / math.sqrt(k.size(-1)))`): the size is one of its second operand's. */

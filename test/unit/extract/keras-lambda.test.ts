@@ -4,6 +4,8 @@
  * constant factor a rescaling); a function doing what the reader cannot model stays one unknown layer
  * that names the operation and its line. K.int_shape(x) gives the static shape the shape module computes.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LayerIR, ModelIR } from '../../../src/shared/ir';
 import { planModel } from '../../../src/probe/plan';
@@ -243,5 +245,56 @@ describe("a Keras tensor's static shape written as x.shape", () => {
   it('leaves the twin that reads K.int_shape once as it was', async () => {
     const model = await modelOf(kerasFixture('squeeze_excite_int_shape.py'), 'gated_net');
     expect(widths(model)).toEqual([[1, 1, 24], 6, 24, [1, 1, 40], 5, 40, 10]);
+  });
+});
+
+describe('functions that add an axis or copy values, in Lambdas and model code', () => {
+  /** Each layer: kind, with a Reshape's target and a Concatenate's axis and count of inputs. */
+  const described = (model: ModelIR): string[] =>
+    model.layers.map((l) => {
+      if (l.kind === 'reshape' && l.reshape.op === 'reshape') return `reshape${JSON.stringify(l.reshape.target)}`;
+      if (l.kind === 'concat') return `concat@${String(l.merge.axis)}x${l.inputs.length}`;
+      return l.kind;
+    });
+
+  it('K.repeat_elements of a one-channel gate, K.expand_dims and tf.tile are the layers that compute them', async () => {
+    const model = await modelOf(readFileSync(join(__dirname, '../../fixtures/probe/keras_attention_gate_tiles.py'), 'utf8'), 'segmenter');
+    expect(model.unsupported).toEqual([]);
+    expect(described(model)).toEqual([
+      'input', 'input', 'input',
+      // The attention gate: its sigmoid map repeated over the 16 channels it multiplies.
+      'conv2d', 'conv2d', 'add', 'activation', 'conv2d', 'activation', 'concat@3x16', 'multiply',
+      // Image pooling: (16,) -> (1, 16) -> (1, 1, 16), convolved, then tiled over the 32 x 32 map.
+      'global-pool', 'reshape[1,16]', 'reshape[1,1,16]', 'conv2d', 'batchnorm', 'activation', 'concat@1x32', 'concat@2x32',
+      // The label tiled over the image.
+      'reshape[1,1,4]', 'concat@1x32', 'concat@2x32',
+      'concat@nullx3', 'conv2d', 'conv2d',
+    ]);
+    // Each copy reads the same tensor.
+    const gate = defined(model.layers.find((l) => l.kind === 'concat'));
+    expect(new Set(gate.inputs).size).toBe(1);
+    // The probe builds it: 16 + 16 + 4 channels at 32 x 32 reach the 3x3 convolution.
+    const plan = planModel(model, probeOptions({ backend: 'wasm' }));
+    expect(plan.layers.find((l) => l.ir.kind === 'concat' && l.ir.merge.axis === null)?.outShape).toEqual([32, 32, 36]);
+  });
+
+  it('what is not a copy stays one unknown layer naming the call: a repeat along an axis of several channels, a tile of the batch', async () => {
+    const text = `from keras import backend as K
+from keras.layers import Input, Conv2D, Lambda
+from keras.models import Model
+import tensorflow as tf
+
+x = Input((8, 8, 3))
+y = Conv2D(4, 3, padding="same")(x)
+spread = Lambda(lambda t: K.repeat_elements(t, 2, axis=3))(y)
+doubled = Lambda(lambda t: tf.tile(t, [2, 1, 1, 1]))(spread)
+model = Model(x, Conv2D(1, 1)(doubled))
+`;
+    const model = await modelOf(text, 'model');
+    expect(described(model)).toEqual(['input', 'conv2d', 'unknown', 'unknown', 'conv2d']);
+    expect(model.unsupported.map((u) => [u.what, u.range.start.line + 1])).toEqual([
+      ['Lambda(lambda): K.repeat_elements (line 8) is not an operation the probe can read', 8],
+      ['Lambda(lambda): tf.tile (line 9) is not an operation the probe can read', 9],
+    ]);
   });
 });

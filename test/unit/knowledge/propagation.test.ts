@@ -382,6 +382,29 @@ language = keras.Model(tokens, layers.Dense(5000, activation="softmax")(alone))
     expect(joined.q).toBeCloseTo(alone.q, 10);
   });
 
+  it('a concatenation along positions (a pooled vector tiled over the map) weighs each input by its positions, not as extra channels', async () => {
+    const source = (joinedBy: string) => `
+from tensorflow import keras
+from tensorflow.keras import layers
+import tensorflow as tf
+
+image = keras.Input(shape=(16, 16, 8))
+x = layers.Conv2D(8, 3, padding="same", activation="relu")(image)
+pooled = layers.GlobalAveragePooling2D()(x)
+pooled = layers.Reshape((1, 1, 8))(layers.Dense(8, activation="tanh")(pooled))
+${joinedBy}
+joined = layers.Concatenate()([x, spread])
+model = keras.Model(image, layers.Conv2D(1, 1, activation="sigmoid")(joined))
+`;
+    // The same values spread over the 16 x 16 map by tiling and by nearest upsampling (which the model already knows).
+    const tiled = await predictedLayers(source('spread = layers.Lambda(lambda t: tf.tile(t, [1, 16, 16, 1]))(pooled)'), 'model');
+    const upsampled = await predictedLayers(source('spread = layers.UpSampling2D(size=(16, 16))(pooled)'), 'model');
+    const joined = (layers: PropagatedModel['layers']) => defined(layers.filter((l) => l.kind === 'concat').at(-1));
+    expect(joined(tiled).predictedStd).toBeCloseTo(joined(upsampled).predictedStd, 6);
+    const first = (layers: PropagatedModel['layers']) => defined(defined(layers.find((l) => l.kind === 'conv2d')).log10GradRatio);
+    expect(first(tiled)).toBeCloseTo(first(upsampled), 6);
+  });
+
   it('a seq2seq decoder after RepeatVector(n) runs its LSTM over n steps, as the probe builds it', async () => {
     const decoder = async (n: number) => {
       const layers = await predictedLayers(`

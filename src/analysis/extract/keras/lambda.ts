@@ -43,8 +43,8 @@ function lambdaFunction(exec: Reader, factory: LayerFactory): { def: Node; closu
   const written = args.positional[0] ?? args.keywords.get('function');
   if (!written) return null;
   const node = unparen(written);
-  if (node.type === 'lambda') return { def: node };
-  const value = exec.evalExpr(written);
+  // A lambda expression sees the names of the function that writes it (`lambda t: tf.tile(t, [1, size, size, 1])`).
+  const value = node.type === 'lambda' ? exec.ev.functionValue(node, exec.f) : exec.evalExpr(written);
   return value.t === 'function' ? { def: value.def, closure: value.closure } : null;
 }
 
@@ -166,7 +166,7 @@ const KERAS_SHAPES: ShapeContext = { layout: 'channels_last', framework: 'keras'
  * without a shape takes the guess the extraction assumes for it (a second read, see keras.ts), else it
  * is noted as needed.
  */
-function staticShape(exec: Reader, value: Value): number[] | null {
+export function staticShape(exec: Reader, value: Value): number[] | null {
   const producers = producersOf(value);
   const target = producers[0];
   if (value.t !== 'tensor' || producers.length !== 1 || !target) return null;

@@ -16,7 +16,8 @@ import { chainSequential } from './apply';
 import { callArgs } from '../../python/syntax-cache';
 import { lastSegment, modulePart } from './symbols';
 import { intShape, noiseCall, SHAPE_FUNCTIONS, unreadOperation } from './lambda';
-import type { ActivationName } from '../../../shared/ir';
+import { copyingCall } from './copies';
+import type { ActivationName, LayerIR, Range } from '../../../shared/ir';
 import { OPAQUE, producersOf, type GraphNode, type LayerFactory, type SequentialBuilder, type Value } from './values';
 
 const TENSOR_MERGES: Record<string, string> = {
@@ -80,6 +81,8 @@ export function kerasCall(exec: Reader, q: string, written: string, call: Node):
   if (SHAPE_FUNCTIONS.has(q)) return OPAQUE;
   const noise = noiseCall(exec, q, written, call);
   if (noise) return noise;
+  const copied = copyingCall(exec, q, written, call);
+  if (copied) return copied;
   const activation = activationFunctionName(q) ?? TENSOR_MATH[q] ?? null;
   if (activation) {
     const args = callArgs(call);
@@ -145,11 +148,16 @@ export function mergeCall(exec: Reader, className: string, written: string, call
   let inputs: GraphNode[];
   if (className !== 'Concatenate' && args.positional.length > 1) inputs = args.positional.flatMap((a) => producersOf(exec.evalExpr(a)));
   else inputs = inputsNode ? producersOf(exec.evalExpr(inputsNode)) : [];
-  const spec = layerSpec(className);
   const axis = exec.constOf(args.keywords.get('axis') ?? (className === 'Concatenate' && args.positional[1] ? args.positional[1] : call));
-  const layer = makeLayer({ kind: spec?.kind ?? 'unknown', className: written, range: rangeOf(call) });
-  if (spec && isMerge(layer)) layer.merge = { op: mergeOpOf(spec.merge), axis: typeof axis === 'number' ? axis : null };
-  return { t: 'tensor', producers: [exec.newNode(layer, inputs, call, exec.marks)] };
+  return { t: 'tensor', producers: [exec.newNode(mergeLayer(className, written, rangeOf(call), typeof axis === 'number' ? axis : null), inputs, call, exec.marks)] };
+}
+
+/** The layer of a Keras merge class (`Concatenate`, `Add`, ...) joining on `axis` (null: the class's default). */
+export function mergeLayer(className: string, written: string, range: Range, axis: number | null): LayerIR {
+  const spec = layerSpec(className);
+  const layer = makeLayer({ kind: spec?.kind ?? 'unknown', className: written, range });
+  if (spec && isMerge(layer)) layer.merge = { op: mergeOpOf(spec.merge), axis };
+  return layer;
 }
 
 /** Keras 1 merge modes and the Keras 2 layer each became; 'dot' and 'cos' have no IR kind. */
@@ -177,10 +185,8 @@ function keras1Merge(exec: Reader, written: string, call: Node): Value {
     const what = `${written} with mode ${modeNode?.text ?? 'unknown'}`;
     return { t: 'tensor', producers: [exec.newNode(layer, inputs, call, exec.marks, null, [{ what, range }])] };
   }
-  const spec = layerSpec(className);
   const axis = className === 'Concatenate' ? exec.constOf(args.keywords.get('concat_axis') ?? call) : undefined;
-  const layer = makeLayer({ kind: spec?.kind ?? 'unknown', className: written, range });
-  if (spec && isMerge(layer)) layer.merge = { op: mergeOpOf(spec.merge), axis: typeof axis === 'number' ? axis : className === 'Concatenate' ? -1 : null };
+  const layer = mergeLayer(className, written, range, typeof axis === 'number' ? axis : className === 'Concatenate' ? -1 : null);
   return { t: 'tensor', producers: [exec.newNode(layer, inputs, call, exec.marks)] };
 }
 
