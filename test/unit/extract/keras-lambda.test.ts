@@ -278,7 +278,7 @@ describe('functions that add an axis or copy values, in Lambdas and model code',
     expect(plan.layers.find((l) => l.ir.kind === 'concat' && l.ir.merge.axis === null)?.outShape).toEqual([32, 32, 36]);
   });
 
-  it('what is not a copy stays one unknown layer naming the call: a repeat along an axis of several channels, a tile of the batch', async () => {
+  it('what is not a copy stays one unknown layer naming the call: a repeat along an axis of several channels, a tile of the batch, a TF1 resize', async () => {
     const text = `from keras import backend as K
 from keras.layers import Input, Conv2D, Lambda
 from keras.models import Model
@@ -288,13 +288,16 @@ x = Input((8, 8, 3))
 y = Conv2D(4, 3, padding="same")(x)
 spread = Lambda(lambda t: K.repeat_elements(t, 2, axis=3))(y)
 doubled = Lambda(lambda t: tf.tile(t, [2, 1, 1, 1]))(spread)
-model = Model(x, Conv2D(1, 1)(doubled))
+legacy = Lambda(lambda t: tf.compat.v1.image.resize(t, (12, 12)))(y)
+model = Model(x, [Conv2D(1, 1)(doubled), Conv2D(1, 1)(legacy)])
 `;
     const model = await modelOf(text, 'model');
-    expect(described(model)).toEqual(['input', 'conv2d', 'unknown', 'unknown', 'conv2d']);
+    expect(described(model)).toEqual(['input', 'conv2d', 'unknown', 'unknown', 'unknown', 'conv2d', 'conv2d']);
+    // TF1's default bilinear resize samples neither at half-pixel centres nor at aligned corners: no interpolation the probe has.
     expect(model.unsupported.map((u) => [u.what, u.range.start.line + 1])).toEqual([
       ['Lambda(lambda): K.repeat_elements (line 8) is not an operation the probe can read', 8],
       ['Lambda(lambda): tf.tile (line 9) is not an operation the probe can read', 9],
+      ['Lambda(lambda): tf.compat.v1.image.resize (line 10) is not an operation the probe can read', 10],
     ]);
   });
 });

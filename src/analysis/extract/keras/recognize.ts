@@ -16,7 +16,7 @@ import { chainSequential } from './apply';
 import { callArgs } from '../../python/syntax-cache';
 import { lastSegment, modulePart } from './symbols';
 import { intShape, noiseCall, SHAPE_FUNCTIONS, unreadOperation } from './lambda';
-import { copyingCall } from './copies';
+import { reshapingCall } from './reshaping-calls';
 import type { ActivationName, LayerIR, Range } from '../../../shared/ir';
 import { OPAQUE, producersOf, type GraphNode, type LayerFactory, type SequentialBuilder, type Value } from './values';
 
@@ -81,8 +81,8 @@ export function kerasCall(exec: Reader, q: string, written: string, call: Node):
   if (SHAPE_FUNCTIONS.has(q)) return OPAQUE;
   const noise = noiseCall(exec, q, written, call);
   if (noise) return noise;
-  const copied = copyingCall(exec, q, written, call);
-  if (copied) return copied;
+  const reshaped = reshapingCall(exec, q, written, call);
+  if (reshaped) return reshaped;
   const activation = activationFunctionName(q) ?? TENSOR_MATH[q] ?? null;
   if (activation) {
     const args = callArgs(call);

@@ -1,11 +1,15 @@
 /**
- * TensorFlow and Keras backend functions that only add an axis to a tensor or copy its values, in model
- * code or in a Lambda's function, read as the layers that compute the same thing (so the probe builds
- * them and the rules see through them):
+ * TensorFlow and Keras backend functions that only add an axis to a tensor, copy its values or resize an
+ * image, in model code or in a Lambda's function, read as the layers that compute the same thing (so the
+ * probe builds them and the rules see through them):
  * - `expand_dims(x, axis)`: a Reshape to the tensor's static shape with an axis of size 1 inserted;
  * - `tile(x, multiples)`: along each axis, a Concatenate of that many copies (tiling is exactly that);
  * - `repeat_elements(x, rep, axis)`, `tf.repeat(x, rep, axis)` on an axis of size 1, where repeating each
- *   entry is tiling (an attention gate's one-channel map spread over the channels of the features it gates).
+ *   entry is tiling (an attention gate's one-channel map spread over the channels of the features it gates);
+ * - `tf.image.resize(x, size)` and its TF1 spellings: an upsampling to `size` where the probe interpolates
+ *   as TensorFlow does (bilinear with half-pixel centres as TF2 does, or align_corners=True; nearest by
+ *   whole factors; anything from a 1 x 1 map, which every method copies). TF1's default bilinear (neither
+ *   half-pixel centres nor aligned corners) samples elsewhere, and is left unread.
  * Axes are Keras', the batch at 0; nothing is done on the batch axis (that would change the batch).
  * Anything else (an axis of another size, multiples not constant) is left to the caller, which notes it.
  */
@@ -22,12 +26,25 @@ import type { GraphNode, Value } from './values';
 const EXPAND_DIMS = new Set(['keras.backend.expand_dims', 'tensorflow.expand_dims', 'keras.ops.expand_dims']);
 const TILE = new Set(['keras.backend.tile', 'tensorflow.tile', 'keras.ops.tile']);
 const REPEAT = new Set(['keras.backend.repeat_elements', 'tensorflow.repeat', 'keras.ops.repeat']);
+/** Image resizing, by whether it samples at half-pixel centres by default (TF2) or not (TF1, `compat.v1`). */
+const RESIZE: ReadonlyMap<string, { halfPixel: boolean; method?: string }> = new Map([
+  ['tensorflow.image.resize', { halfPixel: true }],
+  ['keras.ops.image.resize', { halfPixel: true }],
+  ['tensorflow.compat.v1.image.resize', { halfPixel: false }],
+  ['tensorflow.compat.v1.image.resize_images', { halfPixel: false }],
+  ['tensorflow.image.resize_images', { halfPixel: false }],
+  ['tensorflow.compat.v1.image.resize_bilinear', { halfPixel: false, method: 'bilinear' }],
+  ['tensorflow.image.resize_bilinear', { halfPixel: false, method: 'bilinear' }],
+  ['tensorflow.compat.v1.image.resize_nearest_neighbor', { halfPixel: false, method: 'nearest' }],
+  ['tensorflow.image.resize_nearest_neighbor', { halfPixel: false, method: 'nearest' }],
+]);
 
 /** The layers `q(...)` computes on a tensor of the graph, or null when it is none of these functions or cannot be read as one. */
-export function copyingCall(exec: Reader, q: string, written: string, call: Node): Value | null {
+export function reshapingCall(exec: Reader, q: string, written: string, call: Node): Value | null {
   const expand = EXPAND_DIMS.has(q);
   const tile = TILE.has(q);
-  if (!expand && !tile && !REPEAT.has(q)) return null;
+  const resize = RESIZE.get(q);
+  if (!expand && !tile && !resize && !REPEAT.has(q)) return null;
   const args = callArgs(call);
   const inputNode = args.positional[0] ?? args.keywords.get('x') ?? args.keywords.get('input');
   const input = inputNode ? exec.evalExpr(inputNode) : null;
@@ -38,6 +55,22 @@ export function copyingCall(exec: Reader, q: string, written: string, call: Node
     return typeof v === 'number' && Number.isInteger(v) ? v : undefined;
   };
   const shape = staticShape(exec, input);
+  if (resize) {
+    const sizeNode = args.positional[1] ?? args.keywords.get('size');
+    const size = sizeNode ? exec.constOf(sizeNode) : undefined;
+    const methodNode = args.keywords.get('method') ?? args.positional[2];
+    const method = resize.method ?? (methodNode ? exec.constOf(methodNode) : 'bilinear');
+    const aligned = exec.constOf(args.keywords.get('align_corners') ?? call) === true;
+    const halfPixel = resize.halfPixel || exec.constOf(args.keywords.get('half_pixel_centers') ?? call) === true;
+    if (!shape || shape.length !== 3 || !Array.isArray(size) || size.length !== 2 || !size.every((d): d is number => typeof d === 'number' && Number.isInteger(d) && d > 0)) return null;
+    const sides = shape.slice(0, 2);
+    const copies = sides.every((s) => s === 1);
+    const wholeFactors = sides.every((s, i) => size[i]! % s === 0);
+    const sampled = copies || (method === 'nearest' && wholeFactors) ? 'nearest' : method === 'bilinear' && (aligned || halfPixel) ? 'bilinear' : null;
+    if (!sampled) return null;
+    const layer = makeLayer({ kind: 'reshape', className: written, range: rangeOf(call), reshape: { op: 'upsampling', factors: null, size, mode: sampled, alignCorners: sampled === 'bilinear' && aligned } });
+    return { t: 'tensor', producers: [exec.newNode(layer, [source], call, exec.marks)] };
+  }
   if (expand) {
     const axisNode = args.positional[1] ?? args.keywords.get('axis') ?? args.keywords.get('dim');
     const axis = axisNode ? number(axisNode) : -1;
