@@ -366,3 +366,51 @@ describe('gradient-lens probe on a notebook: cells and lines as check prints the
     expect(probe('keras_deep_sigmoid.py', '--line', '9', '--steps', '1').stdout).toMatch(/^ line {2}layer[\s\S]*^ {4}9 {2}dense /m);
   });
 });
+
+describe('gradient-lens probe --arg', () => {
+  const given = join(__dirname, '../fixtures/probe-arguments');
+  const run = (...args: string[]) => runCli(['probe', ...args, '--steps', '2', '--backend', 'wasm'], given);
+
+  it("builds a class nobody in the project calls with the sizes given, which its projections take", () => {
+    // Without them, its widths are the probe's representative values, and it says so.
+    const guessed = run('torch_attention_no_caller.py');
+    expect(guessed.stdout).toMatch(/nn\.Linear 'W_q' \(line 16\): the code does not fix its units; probed with units 128 \(a representative value\)/);
+    const built = run('torch_attention_no_caller.py', '--arg', 'd_model=64', '--arg', 'num_heads=4', '--format', 'json');
+    expect(built.stderr).toBe('');
+    const result: unknown = JSON.parse(built.stdout);
+    expect(isProbeResult(result)).toBe(true);
+    if (!isProbeResult(result)) return;
+    expect(result.model.name).toBe('MultiHeadAttention(d_model=64, num_heads=4)');
+    expect(result.notices.map((n) => n.message).join('\n')).not.toMatch(/representative/);
+    // 64 features in and out of each projection; the layers keep the class's own lines.
+    expect(result.layers.filter((l) => l.kind === 'dense').map((l) => [l.name, l.line, l.params])).toEqual([
+      ['W_q', 16, 64 * 64 + 64],
+      ['W_k', 17, 64 * 64 + 64],
+      ['W_v', 18, 64 * 64 + 64],
+      ['W_o', 19, 64 * 64 + 64],
+    ]);
+  });
+
+  it('builds a builder function with the values given, named after them', () => {
+    const built = run('keras_builder_no_caller.py', '--arg', 'input_shape=(28, 28, 1)', '--arg', 'n_classes=10');
+    expect(built.stderr).toBe('');
+    expect(built.stdout).toMatch(/^probe of build_classifier\(input_shape=\(28, 28, 1\), n_classes=10\) \(keras, line 6\)/);
+    expect(built.stdout).toMatch(/input 28x28x1/);
+    expect(built.stdout).toMatch(/^ {4}8 {2}conv2d {17}conv2d {13}640 /m);
+    expect(built.stdout).toMatch(/^ {3}10 {2}dense {18}dense {14}650 /m);
+  });
+
+  it('refuses what is not an argument of the definition, with a message naming it', () => {
+    const refused = (args: string[], message: RegExp) => {
+      const r = run('torch_attention_no_caller.py', ...args);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(message);
+    };
+    refused(['--arg', 'heads=4'], /--arg: MultiHeadAttention has no parameter heads \(its parameters: d_model, num_heads\)/);
+    refused(['--arg', 'd_model=width'], /--arg: the value of d_model \("width"\) is not a Python literal/);
+    refused(['--arg', "d_model=__import__('os').getcwd()"], /is not a Python literal/);
+    refused(['--arg', 'd_model'], /"d_model" is not NAME=VALUE/);
+    refused(['--arg', 'd_model=8', '--arg', 'd_model=16'], /d_model is given twice/);
+  });
+});

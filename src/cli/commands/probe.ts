@@ -9,6 +9,7 @@ import type { FileResult } from '../../analysis/api';
 import { fileLinks, linkedGroups } from '../../analysis/file-links';
 import { Project } from '../../analysis/project';
 import { createPythonParser } from '../../analysis/python/parser';
+import { definitionName, parametersOf, parseGivenArguments, withGivenCall } from '../../analysis/given-arguments';
 import type { Finding, WhatIf } from '../../shared/findings';
 import type { ModelIR } from '../../shared/ir';
 import { defaultModel } from '../../shared/model-choice';
@@ -33,6 +34,7 @@ export interface ProbeCommandOptions {
   inputShape?: string;
   rawInputMax?: string;
   threshold?: string[];
+  arg?: string[];
   format: string;
   html?: string;
 }
@@ -225,6 +227,31 @@ async function analyzeProbedFile(path: string, text: string): Promise<FileResult
   return (await analyze([...texts.keys()])).result;
 }
 
+/** The model `chosen` names, built by a call of its class or builder with the --arg values (given-arguments.ts). */
+async function withGivenArguments(path: string, text: string, chosen: ModelIR, pairs: readonly string[], file: string): Promise<{ analyzed: FileResult; model: ModelIR }> {
+  const definition = definitionName(chosen, text);
+  if (!definition) throw new UsageError(`--arg: model ${chosen.name} is not built by a class or function of ${file} whose parameters a call could set`);
+  const parser = await createPythonParser();
+  const { args, problem, parameters } = (() => {
+    try {
+      return { ...parseGivenArguments(parser, pairs), parameters: parametersOf(parser, text, definition) };
+    } finally {
+      parser.delete();
+    }
+  })();
+  if (problem) throw new UsageError(`--arg: ${problem}`);
+  const unknown = parameters ? args.find((a) => !parameters.includes(a.name)) : undefined;
+  if (unknown && parameters) throw new UsageError(`--arg: ${definition} has no parameter ${unknown.name} (its parameters: ${parameters.join(', ') || 'none'})`);
+  const given = withGivenCall(text, definition, args);
+  const label = `${definition}(${args.map((a) => `${a.name}=${a.value}`).join(', ')})`;
+  const analyzed = await analyzeProbedFile(path, given.text);
+  // The definition's models: one per different call (named after it), or one alone when every call builds the same.
+  const built = analyzed.models.filter((m) => m.file === chosen.file && m.range.start.line === chosen.range.start.line);
+  const model = built.find((m) => m.instance !== undefined && resolve(m.instance.file) === path && m.instance.range.start.line === given.line) ?? (built.length === 1 ? built[0] : undefined);
+  if (!model) throw new UsageError(`--arg: ${label} builds no model the analyzer can read apart from the others of ${definition}`);
+  return { analyzed, model: model.instance ? model : { ...model, name: label } };
+}
+
 async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promise<number> {
   const options = parseProbeOptions(flags);
   const path = resolve(file);
@@ -236,9 +263,10 @@ async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promis
   let model: ModelIR;
   let whatIf: WhatIf | null = null;
   try {
-    const analyzed = await analyzeProbedFile(path, input.text);
+    let analyzed = await analyzeProbedFile(path, input.text);
     if (analyzed.error) throw new UsageError(`${file}: ${analyzed.error}`);
     model = pickModel(analyzed.models, flags, file, lines);
+    if (flags.arg && flags.arg.length > 0) ({ analyzed, model } = await withGivenArguments(path, input.text, model, flags.arg, file));
     if (flags.whatIf !== undefined) whatIf = pickWhatIf(analyzed.findings, model, flags.whatIf);
   } catch (error) {
     discardProbeWorker(worker);
@@ -289,6 +317,7 @@ export function registerProbeCommand(program: Command): void {
     .option('--input-shape <dims>', 'input shape without the batch dimension, channels last, e.g. 28,28,1')
     .option('--raw-input-max <n>', 'feed raw-scale inputs, uniform integers 0..n (255: pixels), instead of standardized ones')
     .option('--threshold <key=value>', 'override a verdict threshold, e.g. vanishingRatio=1e-4 (repeatable; see docs/probe.md)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--arg <name=value>', 'build the model with this argument of its class or builder, a Python literal, where no call in the project gives it, e.g. --arg d_model=512 (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--format <fmt>', 'text | json', 'text')
     .option('--html <file>', "also write the panel's self-contained HTML report (heat map, profile, table, verdicts)")
     .action(async (file: string, flags: ProbeCommandOptions) => {
