@@ -348,10 +348,13 @@ export function viewOutput(dims: readonly ViewDim[], perExample: Shape, layout: 
   };
   const rest = dims.slice(1).map(sizeOf);
   // Several sizes the code computes (`q.view(B, T, n_head, C // n_head)` with B, T, C read from another
-  // tensor's size()): each but the last keeps the input's size on the same axis, as such code does.
+  // tensor's size()): each but the last keeps the input's size on the same axis, as such code does, on the
+  // axes before the last the input and the view share. Past it the view splits or joins axes: with both
+  // `n_head` and `C // n_head` computed, (T, C) -> (T, ?, ?) has no one answer (it is not (T, C, 1)).
   const computed = dims.slice(1).flatMap((d, i) => (d === null ? [i] : []));
+  const shared = Math.min(rest.length, perExample.length) - 1;
   if (computed.length > 1 && rest.filter((d) => d === null).length === computed.length) {
-    for (const i of computed.slice(0, -1)) rest[i] = x[i + 1] ?? null;
+    for (const i of computed.slice(0, -1)) if (i < shared) rest[i] = x[i + 1] ?? null;
   }
   const fold = product(folded.map((k) => x[k] ?? null));
   const open = rest.filter((d) => d === null).length;

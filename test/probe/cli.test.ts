@@ -372,9 +372,11 @@ describe('gradient-lens probe --arg', () => {
   const run = (...args: string[]) => runCli(['probe', ...args, '--steps', '2', '--backend', 'wasm'], given);
 
   it("builds a class nobody in the project calls with the sizes given, which its projections take", () => {
-    // Without them, its widths are the probe's representative values, and it says so.
-    const guessed = run('torch_attention_no_caller.py');
-    expect(guessed.stdout).toMatch(/nn\.Linear 'W_q' \(line 16\): the code does not fix its units; probed with units 128 \(a representative value\)/);
+    // Without them, the heads' view sizes are unknown: refused, with the parameters to give.
+    const refused = run('torch_attention_no_caller.py');
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/x\.view 'reshape' \(line 23\): x\.view\(\?, \?, \?, \?\) on an input of 20x128 per example: 3 of its sizes are values the code computes/);
+    expect(refused.stderr).toMatch(/If MultiHeadAttention's parameters decide these sizes, give them with --arg NAME=VALUE \(its parameters: d_model, num_heads\)\./);
     const built = run('torch_attention_no_caller.py', '--arg', 'd_model=64', '--arg', 'num_heads=4', '--format', 'json');
     expect(built.stderr).toBe('');
     const result: unknown = JSON.parse(built.stdout);

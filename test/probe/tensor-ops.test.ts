@@ -178,6 +178,12 @@ describe('a GPT written by hand (minGPT / nanoGPT style)', () => {
     expect(shape('c_proj')).toEqual([16, 64]);
   });
 
+  it('with the head count unknown too, the split has no one answer: refused, not read as (T, C, 1)', () => {
+    const text = readFileSync(join(fixtures, 'torch_causal_self_attention.py'), 'utf8').replace('def __init__(self, n_embd=64, n_head=4, block_size=16):\n        super', 'def __init__(self, n_embd=64, n_head=settings.N_HEAD, block_size=16):\n        super').split('class Block')[0];
+    const model = modelOf('unknown_heads.py', 'CausalSelfAttention', text);
+    expect(() => planModel(model, options({ inputShape: [16, 64] }))).toThrow(/k\.view\(\?, \?, \?, \?\) on an input of 16x64 per example: 3 of its sizes are values the code computes/);
+  });
+
   it('a block alone is fed a (time, features) sequence; the whole GPT as many tokens as its position table holds', () => {
     const block = modelOf('torch_causal_self_attention.py', 'Block');
     expect(block.inputGuess).toMatchObject({ shape: [20, 64], layout: 'channels_last' });

@@ -252,6 +252,19 @@ async function withGivenArguments(path: string, text: string, chosen: ModelIR, p
   return { analyzed, model: model.instance ? model : { ...model, name: label } };
 }
 
+/** For a model its class or builder builds, how to give the parameters no call gives (which may decide the sizes the probe could not read). */
+async function argumentsHint(model: ModelIR, text: string): Promise<string | null> {
+  const definition = definitionName(model, text);
+  if (!definition || model.instance) return null;
+  const parser = await createPythonParser();
+  try {
+    const parameters = parametersOf(parser, text, definition);
+    return parameters && parameters.length > 0 ? `If ${definition}'s parameters decide these sizes, give them with --arg NAME=VALUE (its parameters: ${parameters.join(', ')}).` : null;
+  } finally {
+    parser.delete();
+  }
+}
+
 async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promise<number> {
   const options = parseProbeOptions(flags);
   const path = resolve(file);
@@ -286,7 +299,8 @@ async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promis
   if (showProgress) process.stderr.write('\r\x1b[2K');
   if (!outcome.ok) {
     if (flags.format === 'json') writeReport(`${JSON.stringify({ version: 1, error: outcome.error }, null, 2)}\n`, undefined);
-    printProblem(errorText(outcome.error));
+    const hint = outcome.error.kind === 'unsupported' && !flags.arg?.length ? await argumentsHint(model, input.text) : null;
+    printProblem(`${errorText(outcome.error)}${hint ? `\n${hint}` : ''}`);
     return EXIT_ERROR;
   }
   const result = outcome.result;
