@@ -744,7 +744,11 @@ export function buildNodes(layers: PlannedLayer[], framework: Framework, rng: Rn
     // One note for a frozen trunk of a hundred layers, naming the first few.
     const named = frozen.slice(0, 3).map(describeLayer).join(', ') + (frozen.length > 3 ? ` and ${frozen.length - 3} more` : '');
     const what = frozen.length === 1 ? `${named} is frozen` : `${frozen.length} layers are frozen (${named})`;
-    notices.push({ severity: 'information', message: `${what}: their parameters do not require grad, or forward runs them under torch.no_grad() (or feeds them only to such a block). The signal passes, but no gradient reaches their weights and the optimizer leaves them.`, line: layerLine(first) });
+    const why =
+      framework === 'keras'
+        ? 'the code sets trainable = False on them before this model is built (a GAN\'s combined model trains its generator only)'
+        : 'their parameters do not require grad, or forward runs them under torch.no_grad() (or feeds them only to such a block)';
+    notices.push({ severity: 'information', message: `${what}: ${why}. The signal passes, but no gradient reaches their weights and the optimizer leaves them.`, line: layerLine(first) });
   }
   return nodes;
 }

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { runProbe } from '../../src/probe/run';
 import { probeOptions } from '../../src/shared/probe';
 import type { ProbeResult } from '../../src/shared/probe';
-import { torch } from './ir-builder';
+import { keras, torch } from './ir-builder';
 import type { ModelIR } from '../../src/shared/ir';
 import { modelPrediction } from '../../src/shared/knowledge/propagation';
 import { extractTorchFrom } from '../unit/extract/torch-fixture';
@@ -45,6 +45,24 @@ describe('frozen layers', () => {
     expect(layer(free, 'trunk')?.gradNorm).toHaveLength(3);
     expect(free.notices.some((n) => /frozen/.test(n.message))).toBe(false);
     expect(layer(frozen, 'head')?.gradNorm[0]).toBeCloseTo(layer(free, 'head')?.gradNorm[0] ?? NaN, 5);
+  });
+});
+
+describe("a Keras model built from a model frozen with trainable = False (a GAN's combined model)", () => {
+  it('trains the generator only, and the note says why in Keras terms', async () => {
+    const gan = keras('gan')
+      .input([8])
+      .layer({ kind: 'dense', name: 'g', units: 16, inFeatures: 8, activation: 'tanh' })
+      .layer({ kind: 'dense', name: 'd', units: 1, inFeatures: 16, activation: 'sigmoid', frozen: true })
+      .withLoss('binary_crossentropy')
+      .build();
+    const outcome = await runProbe(gan, probeOptions({ backend: 'cpu', steps: 2, seed: 1 }));
+    if (!outcome.ok) throw new Error(outcome.error.message);
+    expect(layer(outcome.result, 'd')?.gradNorm ?? []).toEqual([]);
+    expect(layer(outcome.result, 'g')?.gradNorm).toHaveLength(2);
+    const note = defined(outcome.result.notices.find((n) => /frozen/.test(n.message))).message;
+    expect(note).toMatch(/sets trainable = False on them before this model is built/);
+    expect(note).not.toMatch(/torch/);
   });
 });
 

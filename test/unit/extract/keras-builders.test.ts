@@ -246,6 +246,19 @@ describe('a builder called inside another function with the models that function
     expect(stacked.layers.filter((l) => l.kind === 'dense').map((l) => l.units)).toEqual([256, 784, 256, 1]);
   });
 
+  it("the discriminator frozen by create_gan (trainable = False) does not train in the models built after, and trains in its own", async () => {
+    const all = await models();
+    const frozen = (name: string) => modelNamed(all, name).layers.filter((l) => l.kind === 'dense').map((l) => l.frozen);
+    // gan applies the generator, then the frozen discriminator; stack() is called after create_gan froze it.
+    expect(frozen('gan')).toEqual([false, false, true, true]);
+    expect(frozen('model')).toEqual([false, false, true, true]);
+    expect(frozen('d')).toEqual([false, false]);
+    expect(frozen('g')).toEqual([false, false]);
+    // The twin that never freezes it trains every layer.
+    const twin = await extractFrom(kerasFixture('gan_built_in_main.py').replace('    discriminator.trainable = False\n', ''), 'gan.py');
+    expect(twin.flatMap((m) => m.layers).some((l) => l.frozen)).toBe(false);
+  });
+
   it('reading main() for its arguments adds no model of its own', async () => {
     const result = await analyzeText(kerasFixture('gan_built_in_main.py'), 'gan.py');
     expect(result.models.map((m) => m.name).sort()).toEqual(['d', 'g', 'gan', 'model']);

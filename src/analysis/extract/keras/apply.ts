@@ -42,7 +42,12 @@ export function inputOf(value: Value): Value {
 }
 
 export function apply(exec: Reader, callee: Value, call: Node): Value {
+  // The arguments first: in `discriminator(generator(z))` only the discriminator's layers are frozen.
   const values = exec.ev.evalArgs(call.childForFieldName('arguments'), exec.f);
+  return exec.state.freezingWhile(exec.state.frozenNow(callee), () => applyValue(exec, callee, call, values));
+}
+
+function applyValue(exec: Reader, callee: Value, call: Node, values: CallArgs<Value>): Value {
   const input = values.positional[0] ?? values.keywords.get('inputs') ?? values.keywords.get('x') ?? OPAQUE;
   const inputs = producersOf(input);
   switch (callee.t) {
@@ -127,7 +132,7 @@ export function instantiate(exec: Reader, factory: LayerFactory, inputs: GraphNo
 /** Applies a Sequential's layers one after the other; returns the last node(s). */
 export function chainSequential(exec: Reader, seq: SequentialBuilder, inputs: GraphNode[], marks: FlowMarks): GraphNode[] {
   let previous = inputs;
-  for (const item of seq.items) previous = chainItem(exec, item.value, item.node, previous, mergeMarks(item.marks, marks));
+  for (const item of seq.items) previous = exec.state.freezingWhile(item.frozen === true, () => chainItem(exec, item.value, item.node, previous, mergeMarks(item.marks, marks)));
   return previous;
 }
 

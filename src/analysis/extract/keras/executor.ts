@@ -22,7 +22,7 @@ import { apply, inlineFunction, inputOf, outputOf } from './apply';
 import { kerasCall, passthrough as passArguments, tensorOperator, unknownCallOnTensors, unknownLayerApplication } from './recognize';
 import { lastSegment } from './symbols';
 import { intShape, readingLambda, staticShapeValue, unreadOperation } from './lambda';
-import { OPAQUE, mergeValues, type ClosureFrame, type FlowMarks, type GraphNode, type SequentialBuilder, type Value } from './values';
+import { OPAQUE, mergeValues, trainableKey, type ClosureFrame, type FlowMarks, type GraphNode, type SequentialBuilder, type Value } from './values';
 import { trainsEachIteration } from '../training/loops';
 import { relocateLayer } from '../relocate';
 import { PYTHON_BUILTINS } from '../../python/builtins';
@@ -341,6 +341,11 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     // `self.fc = Dense(..)`, `model.head = ...`: recorded by the name as written.
     const key = this.s.dottedName(t);
     if (!key) return;
+    // `discriminator.trainable = False`: what models built from it from now on do not train.
+    const holder = key.endsWith('.trainable') ? this.getName(key.slice(0, -'.trainable'.length), f) : undefined;
+    const frozenKey = holder ? trainableKey(holder) : null;
+    const flag = constantOf(value);
+    if (frozenKey && typeof flag === 'boolean') this.state.trainableWrites.set(frozenKey, !flag);
     if (valueNode) this.nameValue(value, key, t);
     if (key.startsWith('self.')) f.self.set(key, value);
     else f.locals.set(key, value);
@@ -614,7 +619,10 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     if (object.t === 'sequential') {
       const seq = object.seq;
       if (method === 'add') {
-        for (const arg of positional.slice(0, 1)) seq.items.push({ value: this.eval(arg, f), node: arg, marks: f.marks });
+        for (const arg of positional.slice(0, 1)) {
+          const value = this.eval(arg, f);
+          seq.items.push({ value, node: arg, marks: f.marks, ...(this.state.frozenNow(value) ? { frozen: true } : {}) });
+        }
         seq.lastAdd = call;
         return constant(null);
       }
@@ -779,6 +787,7 @@ export class Reader {
       relocateLayer(layer, site.range, site.file);
       unsupported = unsupported.map((u) => ({ ...u, range: site.range }));
     }
+    if (this.state.freezing > 0) layer.frozen = true;
     const node: GraphNode = { seq: this.state.nextSeq++, layer, inputs, origin, marks, declaredInput, unsupported, ...(owner ? { owner } : {}) };
     for (const recorder of this.state.recorders) recorder.push(node);
     return node;

@@ -9,7 +9,7 @@ import { namedChildren, rangeOf } from '../../python/syntax';
 import type { EvalNotes } from '../../python/limits';
 import { outlineOf, type Outline } from './outline';
 import { KerasSymbols, lastSegment, modulePart } from './symbols';
-import type { FlowMarks, GraphNode, Value } from './values';
+import { trainableKey, type FlowMarks, type GraphNode, type Value } from './values';
 import type { UnreadOperation } from './lambda';
 import type { InputShapeGuess, Range } from '../../../shared/ir';
 import type { Flow } from '../../../shared/shapes';
@@ -149,7 +149,33 @@ export class ExtractionState {
    * by the caller's id, then the call's start index; `witnessing` is the map of the caller being read.
    */
   readonly callerReads = new Map<number, Map<number, CallArgs<Value>>>();
+  /**
+   * `d.trainable = False` (True) as the code runs, by the model or layer it is written on (a Sequential's
+   * builder, a functional model's value, a layer's factory): Keras reads the flag when a model that holds
+   * it is compiled, so a model built from it afterwards (a GAN's combined model) does not train its weights,
+   * while the model compiled before (the discriminator itself) does.
+   */
+  readonly trainableWrites = new Map<object, boolean>();
+  /** How many applications of frozen models or layers are being read: the layers they make are frozen. */
+  freezing = 0;
   witnessing: Map<number, CallArgs<Value>> | null = null;
+
+  /** Whether `x.trainable = False` holds for a value as the code runs now (see trainableWrites). */
+  frozenNow(value: Value): boolean {
+    const key = trainableKey(value);
+    return key !== null && this.trainableWrites.get(key) === true;
+  }
+
+  /** `run()` with the layers it makes frozen when `frozen` (an application of a frozen model or layer). */
+  freezingWhile<T>(frozen: boolean, run: () => T): T {
+    if (!frozen) return run();
+    this.freezing++;
+    try {
+      return run();
+    } finally {
+      this.freezing--;
+    }
+  }
 
   /** Records what a call of a function passed, while its caller is read for that (see callerReads). */
   witness(call: Node, args: CallArgs<Value>): void {

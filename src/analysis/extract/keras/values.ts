@@ -55,6 +55,23 @@ export interface SequentialItem {
   /** The syntax that produced the item (list element or .add argument). */
   node: Node;
   marks: FlowMarks;
+  /** A model or layer added after `x.trainable = False` (see ExtractionState.trainableWrites): its layers do not train here. */
+  frozen?: boolean;
+}
+
+/** What `x.trainable = ...` is recorded on for a value (see ExtractionState.trainableWrites); null for values it does not freeze. */
+export function trainableKey(value: Value): object | null {
+  switch (value.t) {
+    case 'sequential':
+      return value.seq;
+    case 'layer':
+      return value.factory;
+    case 'graph':
+    case 'instance':
+      return value;
+    default:
+      return null;
+  }
 }
 
 export interface SequentialBuilder {
