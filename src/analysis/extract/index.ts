@@ -67,14 +67,22 @@ export function extractPart(file: PyFile, sites?: ExternalSites, imported?: Impo
 
 /**
  * The value of a module-level constant `file` imports from another workspace file (`H = 64` in
- * cfg.py for `from cfg import H`), evaluated where it is written; undefined when unknown. Constants
- * two files import from each other stay unknown.
+ * cfg.py for `from cfg import H`; `args.img_rows` of an `args = argparse.Namespace(img_rows=28)` there),
+ * evaluated where it is written; undefined when unknown. Constants two files import from each other stay unknown.
  */
 function importedConstantReader(file: PyFile, imported: ImportedDefinitions): (name: string) => ConstValue | undefined {
   const known = new Map<string, ConstValue | undefined>();
   return (name) => {
     if (known.has(name)) return known.get(name);
     known.set(name, undefined);
+    // `args.img_rows` with `from config import args`: an attribute of a configuration object made there.
+    const dot = name.indexOf('.');
+    if (dot > 0) {
+      const holder = imported(file.path, name.slice(0, dot));
+      const value = holder ? Scope.of(holder.file.root).containerAttribute(holder.symbol, name.slice(dot + 1)) : undefined;
+      known.set(name, value);
+      return value;
+    }
     const target = imported(file.path, name);
     const bound = target ? Scope.of(target.file.root).lookup(target.symbol) : undefined;
     const value = bound ? Scope.of(bound).evaluate(bound) : undefined;

@@ -52,6 +52,14 @@ function roundHalfEven(x: number): number {
 /** Python arithmetic on two numbers (floored `//` and `%` as Python does); undefined for division by zero. */
 const SCOPE_TYPES = new Set(['module', 'function_definition', 'class_definition']);
 
+/** Whether `source` assigns `object.name` (`=` or an augmented assignment): then it is no constant. */
+function assignsAttribute(source: string, object: string, name: string): boolean {
+  return new RegExp(`\\b${object}\\.${name}\\s*(?:\\*\\*|//|>>|<<|[-+*/%&|^@])?=(?!=)`).test(source);
+}
+
+/** Classes whose instances hold the keywords (or the dict) they are made with as attributes: configuration objects. */
+const ATTRIBUTE_CONTAINERS: ReadonlySet<string> = new Set(['Namespace', 'SimpleNamespace', 'EasyDict', 'edict', 'AttrDict', 'Munch', 'DotMap', 'ConfigDict', 'Box']);
+
 /** Names assigned in a scope's own statements (not nested functions/classes), with their single value if bound once. */
 function collectBindings(scopeNode: Node): Map<string, Node | null> {
   const bindings = new Map<string, Node | null>();
@@ -308,7 +316,7 @@ export class Scope {
         const text = n.text;
         if (text === 'math.pi' || text === 'np.pi' || text === 'numpy.pi') return Math.PI;
         if (text === 'math.e') return Math.E;
-        return undefined;
+        return this.namespaceAttribute(n, depth);
       }
       default:
         return undefined;
@@ -359,6 +367,38 @@ export class Scope {
     const b = this.evaluate(n.childForFieldName('right'), depth + 1);
     const op = n.childForFieldName('operator')?.text;
     return op ? arithmetic(op, a, b) : undefined;
+  }
+
+  /**
+   * `args.img_rows` with `args = argparse.Namespace(img_rows=28, ...)` (or SimpleNamespace, EasyDict,
+   * `EasyDict({'img_rows': 28})`): the value the container is made with, unless the file assigns that
+   * attribute anywhere (`args.img_rows = 32`, `+=`), which makes it no constant.
+   */
+  private namespaceAttribute(n: Node, depth: number): ConstValue | undefined {
+    const object = n.childForFieldName('object');
+    const name = n.childForFieldName('attribute')?.text;
+    if (object?.type !== 'identifier' || !name || assignsAttribute(n.tree.source, object.text, name)) return undefined;
+    // Made in another file of the workspace (`from config import args`).
+    if (!this.binds(object.text) && !this.lookup(object.text)) return importedConstants.get(n.tree)?.(`${object.text}.${name}`);
+    return this.containerAttribute(object.text, name, depth);
+  }
+
+  /** The attribute `name` of the configuration object (ATTRIBUTE_CONTAINERS) the name `object` is bound to once here, as it is made. */
+  containerAttribute(object: string, name: string, depth = 0): ConstValue | undefined {
+    const bound = this.lookup(object);
+    const call = bound ? unparen(bound) : null;
+    const args = call?.type === 'call' ? call.childForFieldName('arguments') : null;
+    const callee = call?.childForFieldName('function')?.text.split('.').at(-1);
+    if (!args || !callee || !ATTRIBUTE_CONTAINERS.has(callee) || assignsAttribute(args.tree.source, object, name)) return undefined;
+    for (const arg of namedChildren(args)) {
+      if (arg.type === 'keyword_argument' && arg.childForFieldName('name')?.text === name) return this.evaluate(arg.childForFieldName('value'), depth + 1);
+      if (arg.type !== 'dictionary') continue;
+      for (const pair of namedChildren(arg)) {
+        const key = pair.type === 'pair' ? pair.childForFieldName('key') : null;
+        if (key?.type === 'string' && stringValue(key) === name) return this.evaluate(pair.childForFieldName('value'), depth + 1);
+      }
+    }
+    return undefined;
   }
 
   /** `shape[1]`, `shape[-1]`, `shape[1:]`, `shape[:-1]` on a constant tuple or list. */

@@ -11,6 +11,7 @@ import { parseFile } from './extract-helper';
 import { defined } from '../../defined';
 import { planModel } from '../../../src/probe/plan';
 import { probeOptions } from '../../../src/shared/probe';
+import { analyzeFiles } from '../project-helper';
 
 async function modelOf(target: string): Promise<ModelIR> {
   const file = await parseFile(`from tensorflow.keras.models import Sequential
@@ -51,5 +52,38 @@ describe('Keras Reshape with a computed size', () => {
     const model = await modelOf('(steps, features)');
     expect(targetOf(model)).toBeNull();
     expect(model.inputGuess?.evidence ?? '').not.toMatch(/Reshape/);
+  });
+});
+
+describe('sizes from a configuration object another file makes', () => {
+  // config.py: `args = argparse.Namespace(img_rows=28, img_col=28, channels=1)`; the GAN script imports it.
+  const CONFIG = 'import argparse\n\nargs = argparse.Namespace(\n    img_rows=28,\n    img_col=28,\n    channels=1\n)\n';
+  const GAN = `from keras.layers import Input, Dense, Reshape, LeakyReLU
+from keras.models import Sequential, Model
+import numpy as np
+from config import args
+
+img_shape = (args.img_rows, args.img_col, args.channels)
+
+generator = Sequential()
+generator.add(Dense(256, input_dim=100))
+generator.add(LeakyReLU(alpha=0.2))
+generator.add(Dense(np.prod(img_shape), activation="tanh"))
+generator.add(Reshape(img_shape))
+`;
+  const reshapeOf = async (files: Record<string, string>) => {
+    const [result] = await analyzeFiles(files);
+    const model = defined(result?.models.find((m) => m.name === 'generator'));
+    const reshape = defined(model.layers.find((l) => l.kind === 'reshape'));
+    return { target: reshape.kind === 'reshape' && reshape.reshape.op === 'reshape' ? reshape.reshape.target : undefined, units: model.layers.filter((l) => l.kind === 'dense').map((l) => l.units) };
+  };
+
+  it('reads args.img_rows as the Namespace is made there: the Reshape target and the Dense before it', async () => {
+    expect(await reshapeOf({ '/ws/gan.py': GAN, '/ws/config.py': CONFIG })).toEqual({ target: [28, 28, 1], units: [256, 784] });
+  });
+
+  it('leaves them unknown when the script changes the attribute, or without the config file', async () => {
+    expect((await reshapeOf({ '/ws/gan.py': GAN.replace('img_shape = ', 'args.img_rows = 32\nimg_shape = '), '/ws/config.py': CONFIG })).target).toBeNull();
+    expect((await reshapeOf({ '/ws/gan.py': GAN })).target).toBeNull();
   });
 });

@@ -99,6 +99,15 @@ describe('Scope', () => {
     expect(valueOf('S = (1, 2)\nN = f"in{S}"\nf(N)', 'N')).toBeUndefined();
   });
 
+  it('reads an attribute of a configuration object as it is made (Namespace, SimpleNamespace, EasyDict), unless the file assigns it', () => {
+    expect(valueOf('import argparse\nargs = argparse.Namespace(img_rows=28, channels=1)\nS = (args.img_rows, args.channels)\nf(S)', 'S')).toEqual([28, 1]);
+    expect(valueOf("from easydict import EasyDict\ncfg = EasyDict({'hidden': 256})\nH = cfg.hidden * 2\nf(H)", 'H')).toBe(512);
+    expect(valueOf('from types import SimpleNamespace\ncfg = SimpleNamespace(hidden=256)\ncfg.hidden = 128\nH = cfg.hidden\nf(H)', 'H')).toBeUndefined();
+    expect(valueOf('from types import SimpleNamespace\ncfg = SimpleNamespace(hidden=256)\ncfg.hidden += 1\nH = cfg.hidden\nf(H)', 'H')).toBeUndefined();
+    // Any other object's attribute stays unknown.
+    expect(valueOf('cfg = load_config(hidden=256)\nH = cfg.hidden\nf(H)', 'H')).toBeUndefined();
+  });
+
   it('leaves names bound twice or augmented unknown', () => {
     expect(valueOf('N = 3\nN = 4\nf(N)', 'N')).toBeUndefined();
     expect(valueOf('N = 3\nN += 1\nf(N)', 'N')).toBeUndefined();
