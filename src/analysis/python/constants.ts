@@ -377,9 +377,12 @@ export class Scope {
   private namespaceAttribute(n: Node, depth: number): ConstValue | undefined {
     const object = n.childForFieldName('object');
     const name = n.childForFieldName('attribute')?.text;
-    if (object?.type !== 'identifier' || !name || assignsAttribute(n.tree.source, object.text, name)) return undefined;
-    // Made in another file of the workspace (`from config import args`).
-    if (!this.binds(object.text) && !this.lookup(object.text)) return importedConstants.get(n.tree)?.(`${object.text}.${name}`);
+    if (object?.type !== 'identifier' || !name) return undefined;
+    // Made in another file of the workspace (`from config import args`), and not changed in this one.
+    if (!this.binds(object.text) && !this.lookup(object.text)) {
+      const value = importedConstants.get(n.tree)?.(`${object.text}.${name}`);
+      return value === undefined || assignsAttribute(n.tree.source, object.text, name) ? undefined : value;
+    }
     return this.containerAttribute(object.text, name, depth);
   }
 
