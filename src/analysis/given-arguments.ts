@@ -93,5 +93,60 @@ export function parametersOf(parser: Parser, text: string, definition: string): 
 export function withGivenCall(text: string, definition: string, args: readonly GivenArgument[]): { text: string; line: number } {
   const body = text.endsWith('\n') ? text : `${text}\n`;
   const line = body.split('\n').length;
-  return { text: `${body}\n${definition}(${args.map((a) => `${a.name}=${a.value}`).join(', ')})\n`, line };
+  return { text: `${body}\n${callText(definition, args)}\n`, line };
+}
+
+function callText(definition: string, args: readonly GivenArgument[]): string {
+  return `${definition}(${args.map((a) => `${a.name}=${a.value}`).join(', ')})`;
+}
+
+/** `d_model=512, num_heads=8` as typed in one line (the editor's input box): its arguments, split where Python splits them. */
+export function splitArgumentList(parser: Parser, text: string): string[] {
+  const tree = parser.parse(`f(${text})\n`);
+  if (!tree) return [text];
+  try {
+    const call = tree.rootNode.namedChildren[0]?.namedChildren[0];
+    const args = call?.type === 'call' && !tree.rootNode.hasError ? call.childForFieldName('arguments') : null;
+    return args ? args.namedChildren.map((a) => a.text) : [text];
+  } finally {
+    tree.delete();
+  }
+}
+
+/** A call of the definition that builds a model, with arguments the user gave, checked: what to analyze and how to find its model. */
+export interface GivenCall {
+  /** The model's file's text with the call appended (withGivenCall). */
+  text: string;
+  /** 0-based line of the call in `text`. */
+  line: number;
+  /** The call as written, the model's name. */
+  label: string;
+}
+
+/**
+ * The call of the class or builder that builds `chosen` (a model of `text`) with `pairs` (`NAME=VALUE`), or
+ * the problem with them: not a definition's model, not literals, a name the definition does not take.
+ */
+export function givenCall(parser: Parser, text: string, chosen: ModelIR, pairs: readonly string[]): GivenCall | { problem: string } {
+  const definition = definitionName(chosen, text);
+  if (!definition) return { problem: `model ${chosen.name} is not built by a class or function of its file whose parameters a call could set` };
+  const { args, problem } = parseGivenArguments(parser, pairs);
+  if (problem) return { problem };
+  if (args.length === 0) return { problem: 'no NAME=VALUE argument given' };
+  const parameters = parametersOf(parser, text, definition);
+  const unknown = parameters ? args.find((a) => !parameters.includes(a.name)) : undefined;
+  if (unknown && parameters) return { problem: `${definition} has no parameter ${unknown.name} (its parameters: ${parameters.join(', ') || 'none'})` };
+  return { ...withGivenCall(text, definition, args), label: callText(definition, args) };
+}
+
+/**
+ * The model the given call builds among the models of the analyzed text: the one named after that call,
+ * or the definition's only model when every call builds the same; named after the call. Null when the
+ * call built none the analyzer could read apart.
+ */
+export function givenModel(models: readonly ModelIR[], chosen: ModelIR, call: GivenCall): ModelIR | null {
+  const built = models.filter((m) => m.file === chosen.file && m.range.start.line === chosen.range.start.line);
+  const model = built.find((m) => m.instance !== undefined && m.instance.file === chosen.file && m.instance.range.start.line === call.line) ?? (built.length === 1 ? built[0] : undefined);
+  if (!model) return null;
+  return model.instance ? model : { ...model, name: call.label };
 }

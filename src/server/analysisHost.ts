@@ -37,6 +37,8 @@ interface Answer {
 interface Pending {
   ticket: Ticket;
   path: string;
+  /** The text analyzed in the file's place, once (see ToWorker 'analyze'); undefined: the file's own. */
+  variant: string | undefined;
   answer: Answer;
   /** The time limit, armed when the worker starts the analysis (an analysis queued behind a long one is not late). */
   timer: NodeJS.Timeout | null;
@@ -162,11 +164,12 @@ export class AnalysisHost {
     this.post({ kind: 'reloadConfig' });
   }
 
-  analyze(path: string): RunningAnalysis {
+  /** The analysis of `path`, or of `variant` analyzed once in its place (the file's own text is kept). */
+  analyze(path: string, variant?: string): RunningAnalysis {
     const ticket: Ticket = { id: 0, cancelled: false };
     let answerModels: Answer['models'] = () => undefined;
     const models = new Promise<HeldModels | null>((resolve) => { answerModels = resolve; });
-    const result = new Promise<HeldResult | null>((resolve) => { this.request(ticket, path, { models: answerModels, result: resolve }); });
+    const result = new Promise<HeldResult | null>((resolve) => { this.request(ticket, path, { models: answerModels, result: resolve }, variant); });
     return {
       result,
       models,
@@ -178,7 +181,7 @@ export class AnalysisHost {
   }
 
   /** Sends (or, after a restart, sends again) the ticket's analysis under a new id. */
-  private request(ticket: Ticket, path: string, answer: Answer): void {
+  private request(ticket: Ticket, path: string, answer: Answer, variant: string | undefined): void {
     if (ticket.cancelled) {
       answer.models(null);
       answer.result(null);
@@ -191,8 +194,8 @@ export class AnalysisHost {
       answer.result(result);
       return;
     }
-    this.pending.set(id, { ticket, path, answer, timer: null });
-    this.post({ kind: 'analyze', id, path });
+    this.pending.set(id, { ticket, path, answer, timer: null, variant });
+    this.post({ kind: 'analyze', id, path, ...(variant === undefined ? {} : { variant }) });
   }
 
   private armTimer(id: number, pending: Pending): void {
@@ -228,7 +231,7 @@ export class AnalysisHost {
     this.pending.clear();
     for (const p of inFlight) {
       if (p.timer) clearTimeout(p.timer);
-      this.request(p.ticket, p.path, p.answer);
+      this.request(p.ticket, p.path, p.answer, p.variant);
     }
   }
 

@@ -28,7 +28,11 @@ export type ToWorker =
   | { kind: 'settings'; overrides: Partial<Settings> }
   /** pyproject.toml changed on disk: forget the cached configuration files. */
   | { kind: 'reloadConfig' }
-  | { kind: 'analyze'; id: number; path: string };
+  /**
+   * `variant`: analyze this text in the file's place once (a class called with the arguments the user
+   * gives, analysis/given-arguments.ts), then put the file's own text back.
+   */
+  | { kind: 'analyze'; id: number; path: string; variant?: string };
 
 /**
  * A FileResult as the worker posts it. An edit inside one definition leaves most models and findings
@@ -296,7 +300,7 @@ export function isToWorker(value: unknown): value is ToWorker {
     case 'reloadConfig':
       return true;
     case 'analyze':
-      return typeof value.id === 'number' && typeof value.path === 'string';
+      return typeof value.id === 'number' && typeof value.path === 'string' && (value.variant === undefined || typeof value.variant === 'string');
   }
 }
 

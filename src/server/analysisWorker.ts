@@ -92,7 +92,9 @@ export function runAnalysisWorker(port: MessagePort): void {
           send({ kind: 'started', id });
           let result: FileResult;
           const started = performance.now();
+          const own = message.variant === undefined ? undefined : p.text(message.path);
           try {
+            if (message.variant !== undefined) p.setFile(message.path, message.variant);
             result = p.analyzeFile(message.path, isCancelled, (models) => { send({ kind: 'models', id, models: posted.encodeModels(message.path, models) }); });
           } catch (error) {
             if (error instanceof AnalysisCancelled) {
@@ -100,6 +102,8 @@ export function runAnalysisWorker(port: MessagePort): void {
               break;
             }
             result = { path: message.path, error: `analysis failed: ${error instanceof Error ? error.message : String(error)}`, notices: [], models: [], findings: [] };
+          } finally {
+            if (own !== undefined) p.setFile(message.path, own);
           }
           send({ kind: 'result', id: message.id, result: posted.encode(result), ms: performance.now() - started + parseMs });
           parseMs = 0;

@@ -30,6 +30,10 @@ import { DiagnosticsPublisher } from './diagnosticsPublisher';
 import { hoverAt } from './handlers/hover';
 import { predictionHints } from './handlers/inlayHints';
 import { ModelsRequest, modelsOf } from './handlers/models';
+import { GivenModelRequest, givenModelOf } from './handlers/givenModel';
+import type { FileResult } from '../analysis/api';
+import type { Parser } from 'web-tree-sitter';
+import { createPythonParser } from '../analysis/python/parser';
 import { SettingsSync } from './settingsSync';
 import { UnitAnalyses } from './unitAnalyses';
 import type { NotebookLayout } from '../shared/notebook-layout';
@@ -88,7 +92,15 @@ export class GradientLensServer {
     c.onRequest(ServerStatusRequest, () => this.status());
     c.onNotification(MeasuredLinesNotification, (params) => this.guard('measuredLines', () => { this.measuredLinesChanged(params); }, undefined));
     c.onRequest(ModelsRequest, (params, token) => this.guardAsync('models', () => modelsOf(params, { unitOf: (u) => this.unitOf(u), analysisOf: (u) => this.currentAnalysis(u, token) }, token), { uri: params.uri, models: [], cells: null }));
+    c.onRequest(GivenModelRequest, (params, token) =>
+      this.guardAsync(
+        'givenModel',
+        () => givenModelOf(params, { unitOf: (u) => this.unitOf(u), analysisOf: (u) => this.currentAnalysis(u, token), analyzeVariant: (u, text) => this.analyzeVariant(u, text, token), parser: () => this.parser() }, token),
+        { definition: null, parameters: null, model: null, problem: 'the server could not build the model (see its log)' },
+      ),
+    );
     c.onShutdown(() => {
+      void this.parserMade?.then((parser) => { parser.delete(); });
       this.lints.cancelAll();
       this.analysis?.dispose();
     });
@@ -282,6 +294,24 @@ export class GradientLensServer {
   }
 
   // ---- requests --------------------------------------------------------------------------------
+
+  /** `text` analyzed once in the place of the unit's file (a class called with arguments the user gave), in the worker. */
+  private async analyzeVariant(unit: OpenUnit, text: string, token: CancellationToken): Promise<FileResult | null> {
+    const running = this.analysis?.analyze(unit.key, text);
+    if (!running) return null;
+    const stop = token.onCancellationRequested(() => { running.cancel(); });
+    try {
+      return await running.result;
+    } finally {
+      stop.dispose();
+    }
+  }
+
+  /** A Python parser on the main thread, made when a request first needs one (reading arguments the user typed). */
+  private parserMade: Promise<Parser> | null = null;
+  private parser(): Promise<Parser> {
+    return (this.parserMade ??= createPythonParser());
+  }
 
   private currentAnalysis(unit: OpenUnit, token: CancellationToken): Promise<Analysis | null> {
     return this.analyses.current(unit, token, (u) => this.units.get(u.uri) === u);

@@ -68,6 +68,41 @@ export interface ModelsResult {
 
 export const ModelsRequest = new RequestType<ModelsParams, ModelsResult, void>('gradientLens/models');
 
+// ---- probe: a model built with arguments the user gives (src/server/handlers/givenModel.ts) ----
+
+export interface GivenModelParams {
+  uri: string;
+  /** The model (its id) whose class or builder function the call builds. */
+  modelId: string;
+  /** The arguments as typed, `d_model=512, num_heads=8` (Python literals); null asks only for the parameters. */
+  arguments: string | null;
+}
+
+export interface GivenModelResult {
+  /** The class or function that builds the model, and the parameters a call of it can set (null: any, or unknown). */
+  definition: string | null;
+  parameters: string[] | null;
+  /** The model the call builds (named after it, no what-ifs); null with `problem` saying why. */
+  model: DocumentModel | null;
+  problem: string | null;
+}
+
+/**
+ * A model a class or builder of the document builds when called with the arguments the user types, where
+ * no call in the workspace gives them (the editor's counterpart of `probe --arg`).
+ */
+export const GivenModelRequest = new RequestType<GivenModelParams, GivenModelResult, void>('gradientLens/givenModel');
+
+/** Whether JSON from the server is a GivenModelResult (its model, when present, checked as DocumentModels are: by shape). */
+export function isGivenModelResult(value: unknown): value is GivenModelResult {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  const nameOrNull = (x: unknown) => x === null || typeof x === 'string';
+  const model = v.model as Record<string, unknown> | null | undefined;
+  const modelOk = model === null || (typeof model === 'object' && typeof (model.model as Record<string, unknown> | undefined)?.id === 'string' && Array.isArray(model.whatIfs));
+  return nameOrNull(v.definition) && nameOrNull(v.problem) && (v.parameters === null || (Array.isArray(v.parameters) && v.parameters.every((p) => typeof p === 'string'))) && modelOk;
+}
+
 // ---- probe: lines that show measured values (src/extension/probe/decorations.ts) ----------------
 
 export interface MeasuredLinesParams {

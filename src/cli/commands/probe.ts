@@ -9,7 +9,7 @@ import type { FileResult } from '../../analysis/api';
 import { fileLinks, linkedGroups } from '../../analysis/file-links';
 import { Project } from '../../analysis/project';
 import { createPythonParser } from '../../analysis/python/parser';
-import { definitionName, parametersOf, parseGivenArguments, withGivenCall } from '../../analysis/given-arguments';
+import { definitionName, givenCall, givenModel, parametersOf } from '../../analysis/given-arguments';
 import type { Finding, WhatIf } from '../../shared/findings';
 import type { ModelIR } from '../../shared/ir';
 import { defaultModel } from '../../shared/model-choice';
@@ -228,28 +228,20 @@ async function analyzeProbedFile(path: string, text: string): Promise<FileResult
 }
 
 /** The model `chosen` names, built by a call of its class or builder with the --arg values (given-arguments.ts). */
-async function withGivenArguments(path: string, text: string, chosen: ModelIR, pairs: readonly string[], file: string): Promise<{ analyzed: FileResult; model: ModelIR }> {
-  const definition = definitionName(chosen, text);
-  if (!definition) throw new UsageError(`--arg: model ${chosen.name} is not built by a class or function of ${file} whose parameters a call could set`);
+async function withGivenArguments(path: string, text: string, chosen: ModelIR, pairs: readonly string[]): Promise<{ analyzed: FileResult; model: ModelIR }> {
   const parser = await createPythonParser();
-  const { args, problem, parameters } = (() => {
+  const call = (() => {
     try {
-      return { ...parseGivenArguments(parser, pairs), parameters: parametersOf(parser, text, definition) };
+      return givenCall(parser, text, chosen, pairs);
     } finally {
       parser.delete();
     }
   })();
-  if (problem) throw new UsageError(`--arg: ${problem}`);
-  const unknown = parameters ? args.find((a) => !parameters.includes(a.name)) : undefined;
-  if (unknown && parameters) throw new UsageError(`--arg: ${definition} has no parameter ${unknown.name} (its parameters: ${parameters.join(', ') || 'none'})`);
-  const given = withGivenCall(text, definition, args);
-  const label = `${definition}(${args.map((a) => `${a.name}=${a.value}`).join(', ')})`;
-  const analyzed = await analyzeProbedFile(path, given.text);
-  // The definition's models: one per different call (named after it), or one alone when every call builds the same.
-  const built = analyzed.models.filter((m) => m.file === chosen.file && m.range.start.line === chosen.range.start.line);
-  const model = built.find((m) => m.instance !== undefined && resolve(m.instance.file) === path && m.instance.range.start.line === given.line) ?? (built.length === 1 ? built[0] : undefined);
-  if (!model) throw new UsageError(`--arg: ${label} builds no model the analyzer can read apart from the others of ${definition}`);
-  return { analyzed, model: model.instance ? model : { ...model, name: label } };
+  if ('problem' in call) throw new UsageError(`--arg: ${call.problem}`);
+  const analyzed = await analyzeProbedFile(path, call.text);
+  const model = givenModel(analyzed.models, chosen, call);
+  if (!model) throw new UsageError(`--arg: ${call.label} builds no model the analyzer can read apart from the others of its definition`);
+  return { analyzed, model };
 }
 
 /** For a model its class or builder builds, how to give the parameters no call gives (which may decide the sizes the probe could not read). */
@@ -279,7 +271,7 @@ async function runProbeCommand(file: string, flags: ProbeCommandOptions): Promis
     let analyzed = await analyzeProbedFile(path, input.text);
     if (analyzed.error) throw new UsageError(`${file}: ${analyzed.error}`);
     model = pickModel(analyzed.models, flags, file, lines);
-    if (flags.arg && flags.arg.length > 0) ({ analyzed, model } = await withGivenArguments(path, input.text, model, flags.arg, file));
+    if (flags.arg && flags.arg.length > 0) ({ analyzed, model } = await withGivenArguments(path, input.text, model, flags.arg));
     if (flags.whatIf !== undefined) whatIf = pickWhatIf(analyzed.findings, model, flags.whatIf);
   } catch (error) {
     discardProbeWorker(worker);

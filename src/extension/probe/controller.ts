@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { StandbyProbeWorker, startProbe, type ProbeHandle } from '../../probe/client';
 import { renameOutcomeMessages, renameProbeMessages, type ProbeOutcome, type ProbeOptions, type ProbeResult } from '../../shared/probe';
-import { MeasuredLinesNotification, type DocumentModel, type ModelWhatIf } from '../../shared/protocol';
+import { GivenModelRequest, MeasuredLinesNotification, isGivenModelResult, type DocumentModel, type GivenModelResult, type ModelWhatIf } from '../../shared/protocol';
 import { isWebviewToHostMessage, type WebviewToHostMessage, type WhatIfChoice } from '../../shared/webview-messages';
 import { ProbeDecorations, type AnnotationSnapshot } from './decorations';
 import { exportProbe, type ExportTarget } from './export';
@@ -268,7 +268,45 @@ export class ProbeController implements vscode.Disposable {
         const asked = await this.inputShapes.resolve(uri, model.model, true);
         if (asked !== model.model) await this.probe(uri.toString(), model.model.id);
       });
-    } else void vscode.window.showErrorMessage(message);
+    } else if (kind === 'unsupported' || kind === 'budget') void this.offerArguments(message, uri, model);
+    else void vscode.window.showErrorMessage(message);
+  }
+
+  /**
+   * A refusal of a model a class or builder function builds, which no call in the workspace gives its
+   * parameters: what the probe could not read may be theirs (a view's head sizes, a budget of a default
+   * width), so the user may type them, and the model they build is probed (`probe --arg` in a terminal).
+   */
+  private async offerArguments(message: string, uri: vscode.Uri, model: DocumentModel): Promise<void> {
+    const asked = model.model.instance ? null : await this.givenModel(uri, model.model.id, null);
+    const parameters = asked?.parameters ?? [];
+    if (!asked?.definition || parameters.length === 0) {
+      void vscode.window.showErrorMessage(message);
+      return;
+    }
+    if ((await vscode.window.showErrorMessage(message, 'Enter Arguments')) === undefined) return;
+    const typed = await vscode.window.showInputBox({
+      title: `Gradient Lens: arguments of ${asked.definition}`,
+      prompt: `Probe ${asked.definition} built with these arguments, which no call in the workspace gives: NAME=VALUE separated by commas, each value a Python literal (its parameters: ${parameters.join(', ')}). The file is not changed.`,
+      value: parameters.map((p) => `${p}=`).join(', '),
+      ignoreFocusOut: true,
+      validateInput: (text) => (/=\s*(,|$)/.test(text) ? 'Give each argument a value, e.g. d_model=512, or leave it out' : null),
+    });
+    if (typed === undefined) return;
+    const built = await this.givenModel(uri, model.model.id, typed);
+    if (!built?.model) {
+      void vscode.window.showErrorMessage(`Gradient Lens could not build ${asked.definition} with ${typed}: ${built?.problem ?? 'the language server did not answer'}`);
+      return;
+    }
+    this.output.info(`probing ${built.model.model.name}, built with the arguments entered`);
+    await this.run(uri, await documentModels(this.client, uri), built.model, null, {});
+  }
+
+  private async givenModel(uri: vscode.Uri, modelId: string, args: string | null): Promise<GivenModelResult | null> {
+    if (!this.client.isRunning()) return null;
+    // JSON from another process: checked, not trusted to match its type.
+    const result: unknown = await this.client.sendRequest(GivenModelRequest, { uri: uri.toString(), modelId, arguments: args });
+    return isGivenModelResult(result) ? result : null;
   }
 
   private showPanel(): ProbePanel {

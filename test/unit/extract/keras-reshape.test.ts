@@ -74,8 +74,8 @@ generator.add(Reshape(img_shape))
   const reshapeOf = async (files: Record<string, string>) => {
     const [result] = await analyzeFiles(files);
     const model = defined(result?.models.find((m) => m.name === 'generator'));
-    const reshape = defined(model.layers.find((l) => l.kind === 'reshape'));
-    return { target: reshape.kind === 'reshape' && reshape.reshape.op === 'reshape' ? reshape.reshape.target : undefined, units: model.layers.filter((l) => l.kind === 'dense').map((l) => l.units) };
+    const targets = model.layers.flatMap((l) => (l.kind === 'reshape' && l.reshape.op === 'reshape' ? [l.reshape.target] : []));
+    return { target: targets[0], units: model.layers.filter((l) => l.kind === 'dense').map((l) => l.units) };
   };
 
   it('reads args.img_rows as the Namespace is made there: the Reshape target and the Dense before it', async () => {
