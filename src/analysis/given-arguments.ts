@@ -60,8 +60,9 @@ export function parseGivenArguments(parser: Parser, pairs: readonly string[]): {
  */
 export function definitionName(model: ModelIR, text: string): string | null {
   const defined = (name: string) => IDENTIFIER.test(name) && new RegExp(`^[ \\t]*(?:async[ \\t]+)?(?:def|class)[ \\t]+${name}\\b`, 'm').test(text);
-  const base = model.name.replace(/\(.*$/s, '');
-  return [base, ...model.exports].find((name) => (name === base ? model.exports.includes(name) || model.instance !== undefined : true) && defined(name)) ?? null;
+  // A model one call of several built is named after that call (`Mlp(fill=0)`): its class's name comes first.
+  const candidates = model.instance ? [model.name.replace(/\(.*$/s, ''), ...model.exports] : model.exports;
+  return candidates.find(defined) ?? null;
 }
 
 /**

@@ -268,14 +268,14 @@ export class ProbeController implements vscode.Disposable {
         const asked = await this.inputShapes.resolve(uri, model.model, true);
         if (asked !== model.model) await this.probe(uri.toString(), model.model.id);
       });
-    } else if (kind === 'unsupported' || kind === 'budget') void this.offerArguments(message, uri, model);
+    } else if (kind === 'unsupported') void this.offerArguments(message, uri, model);
     else void vscode.window.showErrorMessage(message);
   }
 
   /**
    * A refusal of a model a class or builder function builds, which no call in the workspace gives its
-   * parameters: what the probe could not read may be theirs (a view's head sizes, a budget of a default
-   * width), so the user may type them, and the model they build is probed (`probe --arg` in a terminal).
+   * parameters: what the probe could not read may be theirs (a view's head sizes), so the user may type
+   * them, and the model they build is probed (`probe --arg` in a terminal).
    */
   private async offerArguments(message: string, uri: vscode.Uri, model: DocumentModel): Promise<void> {
     const asked = model.model.instance ? null : await this.givenModel(uri, model.model.id, null);

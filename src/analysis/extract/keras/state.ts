@@ -149,16 +149,17 @@ export class ExtractionState {
    * by the caller's id, then the call's start index; `witnessing` is the map of the caller being read.
    */
   readonly callerReads = new Map<number, Map<number, CallArgs<Value>>>();
+  witnessing: Map<number, CallArgs<Value>> | null = null;
   /**
    * `d.trainable = False` (True) as the code runs, by the model or layer it is written on (a Sequential's
    * builder, a functional model's value, a layer's factory): Keras reads the flag when a model that holds
    * it is compiled, so a model built from it afterwards (a GAN's combined model) does not train its weights,
-   * while the model compiled before (the discriminator itself) does.
+   * while the model compiled before (the discriminator itself) does. Kept across the reads of the file's
+   * scopes: it is the object's state, as in Python.
    */
   readonly trainableWrites = new Map<object, boolean>();
   /** How many applications of frozen models or layers are being read: the layers they make are frozen. */
   freezing = 0;
-  witnessing: Map<number, CallArgs<Value>> | null = null;
 
   /** Whether `x.trainable = False` holds for a value as the code runs now (see trainableWrites). */
   frozenNow(value: Value): boolean {

@@ -171,7 +171,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
   /** Names this file imports from other files of the workspace. */
   private readonly importedNames: Set<string>;
   /** The names its imports bind, through which a dotted name may reach a workspace file (`layers.ConvBN`, see importedValue). */
-  private readonly importedModules: Set<string>;
+  private readonly boundByImports: Set<string>;
   private readonly homes: Map<string, Interpreter>;
   /** The interpreter of the file whose models are extracted (not one made for another file's code). */
   private readonly isRoot: boolean;
@@ -194,7 +194,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
     const imported = ctx.imported;
     this.importedNames = new Set(imported ? [...ctx.file.imports.bindings.filter((b) => imported(ctx.file.path, b.local)).map((b) => b.local), ...(imported.starNames?.(ctx.file.path) ?? [])] : []);
     // Any import may be a module object (`from nets import layers` binds a module as well as a name).
-    this.importedModules = new Set(imported ? ctx.file.imports.bindings.filter((b) => b.symbol !== '*').map((b) => b.local) : []);
+    this.boundByImports = new Set(imported ? ctx.file.imports.bindings.filter((b) => b.symbol !== '*').map((b) => b.local) : []);
     this.kerasNames = new ImportedHeads(ctx.file, KERAS_PACKAGES);
     this.knownNames = new WordSet([...ctx.classes.keys(), ...ctx.functions.keys(), ...this.importedNames].map((n) => n.replace(/[^\w]/g, '')).filter((n) => n !== ''));
   }
@@ -224,7 +224,7 @@ export class Interpreter extends Evaluator<Value, Frame, ClassInfo> {
    * `name` may reach it through an imported module object (`layers.ConvBN` with `import layers`).
    */
   private importedValue(name: string): Value | null {
-    if (!this.importedNames.has(name) && !(name.includes('.') && this.importedModules.has(name.slice(0, name.indexOf('.'))))) return null;
+    if (!this.importedNames.has(name) && !(name.includes('.') && this.boundByImports.has(name.slice(0, name.indexOf('.'))))) return null;
     const target = this.ctx.imported?.(this.ctx.file.path, name);
     if (!target) return null;
     const home = this.homeFor(target.file);
