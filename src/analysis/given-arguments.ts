@@ -90,6 +90,12 @@ export function parametersOf(parser: Parser, text: string, definition: string): 
   }
 }
 
+/** The definition that builds `model` (definitionName) and the parameters a call of it can set (parametersOf); null when no definition does. */
+export function definitionOf(parser: Parser, text: string, model: ModelIR): { definition: string; parameters: string[] | null } | null {
+  const definition = definitionName(model, text);
+  return definition ? { definition, parameters: parametersOf(parser, text, definition) } : null;
+}
+
 /** `text` with a call of `definition` with `args` appended, and the 0-based line of that call. */
 export function withGivenCall(text: string, definition: string, args: readonly GivenArgument[]): { text: string; line: number } {
   const body = text.endsWith('\n') ? text : `${text}\n`;
@@ -129,12 +135,12 @@ export interface GivenCall {
  * the problem with them: not a definition's model, not literals, a name the definition does not take.
  */
 export function givenCall(parser: Parser, text: string, chosen: ModelIR, pairs: readonly string[]): GivenCall | { problem: string } {
-  const definition = definitionName(chosen, text);
-  if (!definition) return { problem: `model ${chosen.name} is not built by a class or function of its file whose parameters a call could set` };
+  const built = definitionOf(parser, text, chosen);
+  if (!built) return { problem: `model ${chosen.name} is not built by a class or function of its file whose parameters a call could set` };
+  const { definition, parameters } = built;
   const { args, problem } = parseGivenArguments(parser, pairs);
   if (problem) return { problem };
   if (args.length === 0) return { problem: 'no NAME=VALUE argument given' };
-  const parameters = parametersOf(parser, text, definition);
   const unknown = parameters ? args.find((a) => !parameters.includes(a.name)) : undefined;
   if (unknown && parameters) return { problem: `${definition} has no parameter ${unknown.name} (its parameters: ${parameters.join(', ') || 'none'})` };
   return { ...withGivenCall(text, definition, args), label: callText(definition, args) };

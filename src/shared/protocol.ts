@@ -2,6 +2,7 @@
  * Custom LSP messages between the extension and the language server, declared once as typed
  * request objects (rust-analyzer's convention). Both sides import these; nothing is sent by name.
  */
+import { isObject } from './message-guard';
 import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 import type { Fix, WhatIf } from './findings';
 import type { ModelIR } from './ir';
@@ -95,12 +96,12 @@ export const GivenModelRequest = new RequestType<GivenModelParams, GivenModelRes
 
 /** Whether JSON from the server is a GivenModelResult (its model, when present, checked as DocumentModels are: by shape). */
 export function isGivenModelResult(value: unknown): value is GivenModelResult {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
+  if (!isObject(value)) return false;
   const nameOrNull = (x: unknown) => x === null || typeof x === 'string';
-  const model = v.model as Record<string, unknown> | null | undefined;
-  const modelOk = model === null || (typeof model === 'object' && typeof (model.model as Record<string, unknown> | undefined)?.id === 'string' && Array.isArray(model.whatIfs));
-  return nameOrNull(v.definition) && nameOrNull(v.problem) && (v.parameters === null || (Array.isArray(v.parameters) && v.parameters.every((p) => typeof p === 'string'))) && modelOk;
+  const model = value.model;
+  const modelOk = model === null || (isObject(model) && isObject(model.model) && typeof model.model.id === 'string' && Array.isArray(model.whatIfs));
+  const parametersOk = value.parameters === null || (Array.isArray(value.parameters) && value.parameters.every((p) => typeof p === 'string'));
+  return nameOrNull(value.definition) && nameOrNull(value.problem) && parametersOk && modelOk;
 }
 
 // ---- probe: lines that show measured values (src/extension/probe/decorations.ts) ----------------

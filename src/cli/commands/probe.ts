@@ -9,7 +9,7 @@ import type { FileResult } from '../../analysis/api';
 import { fileLinks, linkedGroups } from '../../analysis/file-links';
 import { Project } from '../../analysis/project';
 import { createPythonParser } from '../../analysis/python/parser';
-import { definitionName, givenCall, givenModel, parametersOf } from '../../analysis/given-arguments';
+import { definitionOf, givenCall, givenModel } from '../../analysis/given-arguments';
 import type { Finding, WhatIf } from '../../shared/findings';
 import type { ModelIR } from '../../shared/ir';
 import { defaultModel } from '../../shared/model-choice';
@@ -246,12 +246,11 @@ async function withGivenArguments(path: string, text: string, chosen: ModelIR, p
 
 /** For a model its class or builder builds, how to give the parameters no call gives (which may decide the sizes the probe could not read). */
 async function argumentsHint(model: ModelIR, text: string): Promise<string | null> {
-  const definition = definitionName(model, text);
-  if (!definition || model.instance) return null;
+  if (model.instance) return null;
   const parser = await createPythonParser();
   try {
-    const parameters = parametersOf(parser, text, definition);
-    return parameters && parameters.length > 0 ? `If ${definition}'s parameters decide these sizes, give them with --arg NAME=VALUE (its parameters: ${parameters.join(', ')}).` : null;
+    const built = definitionOf(parser, text, model);
+    return built?.parameters?.length ? `If ${built.definition}'s parameters decide these sizes, give them with --arg NAME=VALUE (its parameters: ${built.parameters.join(', ')}).` : null;
   } finally {
     parser.delete();
   }

@@ -7,7 +7,7 @@
 import type { CancellationToken } from 'vscode-languageserver/node';
 import type { Parser } from 'web-tree-sitter';
 import type { FileResult } from '../../analysis/api';
-import { definitionName, givenCall, givenModel, parametersOf, splitArgumentList } from '../../analysis/given-arguments';
+import { definitionOf, givenCall, givenModel, splitArgumentList } from '../../analysis/given-arguments';
 import type { GivenModelParams, GivenModelResult } from '../../shared/protocol';
 import type { Analysis, OpenUnit } from '../openUnits';
 
@@ -31,8 +31,9 @@ export async function givenModelOf(params: GivenModelParams, context: GivenModel
   if (!chosen) return refused(`the model ${params.modelId} is no longer in this document`);
   const text = unit.text;
   const parser = await context.parser();
-  const definition = definitionName(chosen, text);
-  const known = { definition, parameters: definition ? parametersOf(parser, text, definition) : null };
+  const built = definitionOf(parser, text, chosen);
+  const definition = built?.definition ?? null;
+  const known = { definition, parameters: built?.parameters ?? null };
   if (!definition) return refused(`model ${chosen.name} is not built by a class or function of this file whose parameters a call could set`, known);
   if (params.arguments === null) return { ...known, model: null, problem: null };
   const call = givenCall(parser, text, chosen, splitArgumentList(parser, params.arguments));
