@@ -789,23 +789,6 @@ function foldedAxes(layer: LayerIR, out: Shape, foldedIn: number): number {
   return ORDER_KEEPING_KINDS.has(layer.kind) || layer.kind === 'dense' ? foldedIn : 0;
 }
 
-/**
- * The kind of the layer that reads layers[index] in a graph (the first that lists it, looking past
- * dropout and activations, which keep its layout): in a graph the next layer listed may read another
- * tensor (q's transpose listed between k's and its product). Null when nothing reads it.
- */
-function actualReaderKind(layers: readonly LayerIR[], index: number): LayerKind | null {
-  let id = layers[index]?.id;
-  for (let hops = 0; id !== undefined && hops < layers.length; hops++) {
-    const read = id;
-    const reader = layers.find((l) => l.inputs.includes(read));
-    if (!reader) return null;
-    if (reader.kind !== 'dropout' && reader.kind !== 'alpha-dropout' && reader.kind !== 'activation') return reader.kind;
-    id = reader.id;
-  }
-  return null;
-}
-
 /** The rank per example of a tensor operation's output, from its inputs' (the order of axes does not change it). */
 function tensorOpRank(layer: LayerIR, inShapes: Shape[], inputsLast: boolean[]): number {
   const out = layer.kind === 'tensor-op' && layer.op ? tensorOpOutput(layer.op, inShapes.map((s, i) => (inputsLast[i] ? channelsFirst(s) : s))) : null;
@@ -867,7 +850,7 @@ export function planModel(model: ModelIR, options: ProbeOptions, inputOverride: 
     const next = readerKind(model.layers, index);
     const inputsLast = inputsIdx.map((i) => (i >= 0 ? (channelsLast[i] ?? false) : i === -1 && planner.inputChannelsLast));
     if (layer.kind === 'tensor-op') {
-      const output = readChannelsLast(model.isGraph ? actualReaderKind(model.layers, index) : next, tensorOpRank(layer, inShapes, inputsLast));
+      const output = readChannelsLast(next, tensorOpRank(layer, inShapes, inputsLast));
       const shape = planner.tensorOp(layer, inShapes, inputsLast, output);
       channelsLast.push(output);
       folded.push(0);

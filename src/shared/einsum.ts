@@ -42,3 +42,38 @@ export function einsumOutput(einsum: Einsum, shapes: readonly (readonly (number 
   }
   return einsum.output.map((c) => sizes.get(c) ?? null);
 }
+
+/**
+ * How many products each entry sums, for operands of these shapes: `inner`, the terms of one output entry
+ * (the sizes of the letters summed away); `fans[k]`, the output entries one entry of operand k reaches,
+ * whose gradients it sums (the output's letters it lacks, and those it broadcasts from a side of 1).
+ * Null where a size is unknown.
+ */
+export function einsumCounts(einsum: Einsum, shapes: readonly (readonly (number | null)[])[]): { inner: number; fans: number[] } | null {
+  const sizeIn = (k: number, c: string): number | null => {
+    const axis = einsum.inputs[k]?.indexOf(c) ?? -1;
+    return axis < 0 ? 1 : (shapes[k]?.[axis] ?? null);
+  };
+  const size = (c: string): number | null => {
+    const sides = einsum.inputs.map((_, k) => sizeIn(k, c));
+    return sides.includes(null) ? null : Math.max(...(sides as number[]));
+  };
+  const letters = [...new Set(einsum.inputs.flat())];
+  let inner = 1;
+  for (const c of letters.filter((c) => !einsum.output.includes(c))) {
+    const d = size(c);
+    if (d === null) return null;
+    inner *= d;
+  }
+  const fans: number[] = [];
+  for (const k of einsum.inputs.keys()) {
+    let fan = 1;
+    for (const c of einsum.output) {
+      const [d, own] = [size(c), sizeIn(k, c)];
+      if (d === null || own === null || own <= 0) return null;
+      fan *= d / own;
+    }
+    fans.push(fan);
+  }
+  return { inner, fans };
+}

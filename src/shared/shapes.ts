@@ -20,7 +20,7 @@
  *   Embedding:     as the extractor recorded it (the frameworks disagree)
  */
 import type { BackboneConfig, Framework, LayerIR, LayerKind, LayerOf, Layout, Padding, ReshapeConfig, TensorOpConfig, ViewDim } from './ir';
-import { einsumOutput, parseEinsum } from './einsum';
+import { einsumCounts, einsumOutput, parseEinsum, type Einsum } from './einsum';
 import { convOf, gatesOf, isRecurrentKind, layerWith, type ConvKind, type RecurrentKind } from './layers';
 
 export type Shape = (number | null)[];
@@ -259,13 +259,28 @@ export function readerKind(layers: readonly LayerIR[], index: number): LayerKind
   return readerOf(layers, index)?.kind ?? null;
 }
 
+/** Layers that keep the layout of what they read: the reader of what they give reads it. */
+const KEEPS_LAYOUT: ReadonlySet<LayerKind> = new Set<LayerKind>(['dropout', 'alpha-dropout', 'activation']);
+
 /** The layer readerKind names. */
 export function readerOf(layers: readonly LayerIR[], index: number): LayerIR | null {
-  for (let k = index + 1; k < layers.length; k++) {
-    const kind = layers[k]!.kind;
-    if (kind !== 'dropout' && kind !== 'alpha-dropout' && kind !== 'activation') return layers[k]!;
-  }
-  return layers[index + 1] ?? null;
+  const first = directReader(layers, index);
+  for (let k = first; k !== null; k = directReader(layers, k)) if (!KEEPS_LAYOUT.has(layers[k]!.kind)) return layers[k]!;
+  return first === null ? null : layers[first]!;
+}
+
+/**
+ * The index of the layer that reads layers[index]: the next one listed, unless a graph lists another
+ * branch's layer next (the query, key and value projected and viewed one after another), where it is the
+ * first that lists this one; null for an output.
+ */
+function directReader(layers: readonly LayerIR[], index: number): number | null {
+  const id = layers[index]?.id;
+  const next = layers[index + 1];
+  if (!next) return null;
+  if (id === undefined || next.inputs.includes(id) || (next.inputs.length === 0 && next.kind !== 'input')) return index + 1;
+  const reader = layers.findIndex((l, k) => k > index && l.inputs.includes(id));
+  return reader < 0 ? null : reader;
 }
 
 /** Whether a recurrent layer emits every step, given the framework's default when the source does not say. */
@@ -465,6 +480,23 @@ export function tensorOpOutput(op: TensorOpConfig, shapes: readonly Shape[]): Sh
     case 'size-scale':
       return shapes.length === 2 && shapes[1] && torchAxis(op.axis, shapes[1].length + 1) !== null ? [...x] : null;
   }
+}
+
+/**
+ * The products a matmul or einsum of operands shaped `x` and `y` (per example) sums (einsumCounts): what
+ * each output entry adds up, and the output entries each operand's entry reaches. Null where the shapes
+ * do not say.
+ */
+export function matmulCounts(op: Extract<TensorOpConfig, { op: 'matmul' }>, x: Shape, y: Shape): { inner: number; fans: number[] } | null {
+  const einsum = op.equation !== null ? parseEinsum(op.equation, [x.length + 1, y.length + 1]) : matmulEinsum(x.length);
+  return einsum && x.length === einsum.inputs[0]!.length - 1 && y.length === einsum.inputs[1]!.length - 1 ? einsumCounts(einsum, [[1, ...x], [1, ...y]]) : null;
+}
+
+/** A matmul of two operands of `rank` axes per example, as an einsum: the batch and the leading axes kept, the last two multiplied (`...ik,...kj->...ij`). */
+function matmulEinsum(rank: number): Einsum | null {
+  const lead = [...'lmnopqrstuvw'].slice(0, rank - 2);
+  if (rank < 2 || lead.length !== rank - 2) return null;
+  return { inputs: [['z', ...lead, 'i', 'k'], ['z', ...lead, 'k', 'j']], output: ['z', ...lead, 'i', 'j'] };
 }
 
 /** The first and last axis a 'flatten' makes one among `rank` axes (batch included); null when they are not axes of it or come in the wrong order. */

@@ -39,7 +39,7 @@ import { FLOW_THRESHOLDS, flowMeasure, judgeFlowProfile, lastHiddenIndex, onFlow
 import { activationMoments, gaussianExpectation, maximumMoments, scalarActivation, SIGMOID, TANH, type ActivationMoments, type ScalarActivation } from './activation-functions';
 import { affineMoments, initializerStats } from './initializers';
 import { convOf, copyLayer, CopiesMade, firstComputing, isConvKind, isNormalizationKind, isPoolKind, isRecurrent, isRecurrentKind, layerLabel, layerWith, modelOutputs, normEpsilon, readsSteps } from '../layers';
-import { attentionFans, backboneOutput, convolutionTaps, perDim, propagateShapes, readChannelsLast, readerKind, readerOf, returnsSequences, sizeScaleFactor, spatialSides, type Shape } from '../shapes';
+import { attentionFans, backboneOutput, convolutionTaps, matmulCounts, perDim, propagateShapes, readChannelsLast, readerKind, readerOf, returnsSequences, sizeScaleFactor, spatialSides, type Shape } from '../shapes';
 import { BACKBONE_FEATURE_MEAN, BACKBONE_FEATURE_SECOND_MOMENT, backboneNotModelled, frozenBackboneNote } from '../backbone';
 import { DEFAULT_IMAGE_SIDE, DEFAULT_SEQUENCE_LENGTH, representativeUnits } from '../input-defaults';
 import { mapPacked } from '../packed';
@@ -700,14 +700,20 @@ function nodeFor(layer: LayerIR, index: number, model: ModelIR, ins: Signal[], h
       const y = ins[1];
       if (layer.op?.op !== 'matmul' || !y) return passThrough(x);
       // A product of two computed tensors, their entries taken independent: each output sums `inner`
-      // products over the contracted axis (the first operand's last), and each input entry's gradient
-      // sums the output gradients of the other operand's `outer` columns (its last axis).
-      const inner = x.features ?? 1;
-      const outer = y.features ?? 1;
+      // products over the contracted axes, and each input entry's gradient sums the output gradients it
+      // reaches (`fans`). From the planned shapes: a transpose or view ahead (`q @ k.transpose(-2, -1)`
+      // on heads) moves the axes the signal's features and positions name. Without them, the first
+      // operand's last axis is contracted and the second's is the output's.
+      const [xShape, yShape, outShape] = [layer.inputs[0], layer.inputs[1], layer.id].map((id) => shapes?.of.get(id ?? '') ?? null);
+      const counts = xShape && yShape ? matmulCounts(layer.op, xShape, yShape) : null;
+      const inner = counts?.inner ?? x.features ?? 1;
+      const [xFan = 1, yFan = 1] = counts?.fans ?? [y.features ?? 1, x.positions];
+      const features = outShape && outShape.length > 0 ? (outShape[outShape.length - 1] ?? null) : null;
+      const positions = features !== null && outShape?.every((d): d is number => d !== null) ? outShape.reduce((n, d) => n * d, 1) / features : null;
       const each = multiplied([x, y]);
       return {
-        out: { mean: inner * each.mean, q: inner * each.q + inner * (inner - 1) * each.mean * each.mean, dataVar: inner * each.dataVar, features: y.features, positions: x.positions, source: null },
-        backward: (g) => ({ gIn: [g * outer * y.q, g * x.positions * x.q], normSq: null, chi: null }),
+        out: { mean: inner * each.mean, q: inner * each.q + inner * (inner - 1) * each.mean * each.mean, dataVar: inner * each.dataVar, features: positions === null ? y.features : features, positions: positions ?? x.positions, source: null },
+        backward: (g) => ({ gIn: [g * xFan * y.q, g * yFan * x.q], normSq: null, chi: null }),
       };
     }
     case 'flatten':
@@ -1029,7 +1035,7 @@ function readsChannelAxis(kind: LayerKind): boolean {
 }
 
 function readsPlannedShape(layer: LayerIR): boolean {
-  return (layer.kind === 'tensor-op' && layer.op?.op === 'size-scale') || (layer.kind === 'reshape' && MOVES_AXES.has(layer.reshape.op));
+  return (layer.kind === 'tensor-op' && (layer.op?.op === 'size-scale' || layer.op?.op === 'matmul')) || (layer.kind === 'reshape' && MOVES_AXES.has(layer.reshape.op));
 }
 
 /**
@@ -1042,7 +1048,9 @@ function plannedShapes(model: ModelIR, layers: readonly LayerIR[], always = fals
   if (!input || !(always || layers.some(readsPlannedShape))) return null;
   const layout = model.inputGuess?.layout ?? (model.framework === 'torch' ? 'channels_first' : 'channels_last');
   const copies = new CopiesMade();
-  return { layout, of: propagateShapes(layers, input, { framework: model.framework, layout }, (layer) => copyLayer(layer, copies)) };
+  // An input after the first whose shape the code does not write whole reads the model's input, as its signal does (extraInputSignals).
+  const inputShapes = new Map(layers.filter((l, i) => i > 0 && l.kind === 'input' && l.inputs.length === 0 && !l.shape?.every((d) => d !== null && d > 0)).map((l) => [l.id, input] as const));
+  return { layout, of: propagateShapes(layers, input, { framework: model.framework, layout, inputShapes }, (layer) => copyLayer(layer, copies)) };
 }
 
 /**

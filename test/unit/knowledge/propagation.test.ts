@@ -712,6 +712,27 @@ describe('padded convolutions on small maps', () => {
   });
 });
 
+describe('hand-written attention at the base width (d_model 512, 8 heads of 64)', () => {
+  const wide = readFileSync(join(__dirname, '../../fixtures/probe/torch_attention_wide.py'), 'utf8');
+  // The projections, not the inputs named alike (`forward(self, query, key, value)`).
+  const grad = (layers: PropagatedModel['layers'], name: string) => defined(defined(layers.find((l) => l.name === name && l.kind === 'dense')).log10GradRatio);
+
+  // At initialization the scores are small, so each query spreads its softmax nearly evenly over the 20 keys
+  // (not over a head's 64 features): the attention output is about the mean of the values, and the value
+  // and output projections get the same gradient; queries and keys mirror each other.
+  it('spreads the softmax over the keys: value and output projections get the same gradient (matmul after transposes)', async () => {
+    const layers = await predictedLayers(wide, 'MultiHeadedAttention');
+    expect(Math.abs(grad(layers, 'value') - grad(layers, 'proj'))).toBeLessThan(0.15);
+    expect(grad(layers, 'query')).toBeCloseTo(grad(layers, 'key'), 6);
+    expect(grad(layers, 'query') - grad(layers, 'value')).toBeLessThan(-0.3);
+  });
+
+  it('counts the products of an einsum over named axes as the same attention does', async () => {
+    const layers = await predictedLayers(wide, 'EinsumEncoderBlock');
+    expect(Math.abs(grad(layers, 'to_qkv') - grad(layers, 'to_out'))).toBeLessThan(0.15);
+  });
+});
+
 describe('layers far from the reference, judged as the probe judges its measurement', () => {
   const fixture = (dir: string, name: string) => readFileSync(join(__dirname, '../../fixtures', dir, name), 'utf8');
 

@@ -5,6 +5,9 @@ import { makeLayer, makeModel, type LayerFields } from '../../../src/analysis/ex
 import { defaultConv, defaultRecurrent } from '../../../src/shared/layers';
 import { kerasDefaultKernel } from '../../../src/analysis/extract/defaults';
 import { broadcastShapes, propagateShapes, windowOutput } from '../../../src/shared/shapes';
+import { extractFrom, modelNamed } from '../extract/extract-helper';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const at = { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } };
 
@@ -122,6 +125,19 @@ describe('propagateShapes, channels_first (PyTorch)', () => {
     expect([layers[0]!.fanIn, layers[0]!.fanOut]).toEqual([8, 128]);
     expect([layers[1]!.fanIn, layers[1]!.fanOut]).toEqual([64, 48]);
     expect(layers[2]!.fanIn).toBe(16);
+  });
+});
+
+describe('propagateShapes in a graph: a layer is read by the layer that lists it', () => {
+  it('keeps torch\'s order in the views of q, k and v that an einsum reads, though the next view is listed after each', async () => {
+    const source = readFileSync(join(__dirname, '../../fixtures/probe/torch_attention_wide.py'), 'utf8');
+    const model = modelNamed(await extractFrom(source), 'EinsumEncoderBlock');
+    const layers = structuredClone(model.layers);
+    const shapes = propagateShapes(layers, [20, 512], { framework: 'torch', layout: 'channels_last' });
+    const views = layers.filter((l) => l.kind === 'reshape').slice(0, 3);
+    expect(views.map((l) => shapes.get(l.id))).toEqual([[20, 8, 64], [20, 8, 64], [20, 8, 64]]);
+    const scores = layers.find((l) => l.kind === 'tensor-op' && l.op?.op === 'matmul');
+    expect(shapes.get(scores?.id ?? '')).toEqual([8, 20, 20]);
   });
 });
 
