@@ -17,6 +17,8 @@ export interface CheckedModel {
   range: Range;
   layers: number;
   prediction: ModelPrediction;
+  /** The call that builds this model, when a class or builder is built by calls that differ (the place `probe --line` takes); its `file` absolute from the engine, then as the report shows paths (displayPathOf). */
+  instance: { label: string; file: string; range: Range } | null;
 }
 
 /** A file's analysis result with its models as reported. */
@@ -27,7 +29,7 @@ export interface CheckedResult extends Omit<FileResult, 'models'> {
 export function checkedResult(result: FileResult): CheckedResult {
   return {
     ...result,
-    models: result.models.map((model) => ({ name: model.name, framework: model.framework, range: model.range, layers: model.layers.length, prediction: modelPrediction(model) })),
+    models: result.models.map((model) => ({ name: model.name, framework: model.framework, range: model.range, layers: model.layers.length, prediction: modelPrediction(model), instance: model.instance ?? null })),
   };
 }
 

@@ -234,6 +234,8 @@ export type ProbeOutcome = { ok: true; result: ProbeResult } | { ok: false; erro
 export function renameProbeMessages(result: ProbeResult, rename: (text: string) => string): ProbeResult {
   return {
     ...result,
+    // A model one of several calls builds is named by the call's line (`Model() (line 86)`).
+    model: { ...result.model, name: rename(result.model.name) },
     verdicts: result.verdicts.map((v) => ({ ...v, message: rename(v.message) })),
     notices: result.notices.map((n) => ({ ...n, message: rename(n.message) })),
     ...(result.prediction ? { prediction: renamePrediction(result.prediction, rename) } : {}),

@@ -107,4 +107,17 @@ describe('notebooks', () => {
     // A document gets no placements.
     expect((await session.connection.sendRequest(ModelsRequest, { uri: 'file:///tmp/gradient-lens-tests/none.py' })).cells).toBeNull();
   });
+
+  it('names the models of one class built twice with the same call by the cells of the calls, as the editor counts cells', async () => {
+    const uri = 'file:///tmp/gradient-lens-tests/twice.ipynb';
+    const twice = await session.openNotebook(uri, [
+      { text: 'import torch\nfrom torch import nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.conv = nn.Conv2d(3, 8, 3)\n        self.pool = nn.AdaptiveAvgPool2d(1)\n        self.fc = nn.Linear(8, 2)\n\n    def forward(self, x):\n        return self.fc(self.pool(torch.relu(self.conv(x))).flatten(1))' },
+      { text: 'Fine-tune a copy with ten classes.', kind: 'markup' },
+      { text: 'net = Net()' },
+      { text: 'tuned = Net()\ntuned.fc = nn.Linear(8, 10)' },
+    ]);
+    await session.diagnosticsWhere(twice[0]!, () => true, 'the class cell published');
+    const result = await session.connection.sendRequest(ModelsRequest, { uri: twice[3]! });
+    expect(result.models.map((m) => m.model.name)).toEqual(['Net() (cell 3, line 1)', 'Net() (cell 4, line 1)']);
+  });
 });

@@ -303,6 +303,39 @@ describe('gradient-lens probe on a class a notebook builds at several widths', (
   });
 });
 
+describe('gradient-lens probe on a class a notebook builds twice with the same call', () => {
+  it('takes the name check gives each model, by the cell of its call, and the call\'s place check reports', () => {
+    const cell = (source: string) => ({ cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source });
+    const net = 'import torch\nfrom torch import nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.conv = nn.Conv2d(3, 8, 3)\n        self.pool = nn.AdaptiveAvgPool2d(1)\n        self.fc = nn.Linear(8, 2)\n\n    def forward(self, x):\n        return self.fc(self.pool(torch.relu(self.conv(x))).flatten(1))\n';
+    const markdown = { cell_type: 'markdown', metadata: {}, source: 'Fine-tune a copy with ten classes.' };
+    const notebook = JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [cell(net), markdown, cell('net = Net()\nprint(net(torch.randn(2, 3, 64, 64)).shape)\n'), cell('tuned = Net()\ntuned.fc = nn.Linear(8, 10)\n')] });
+    const tree = fixtureTree({ 'twice.ipynb': notebook });
+    try {
+      const checked = runCli(['check', 'twice.ipynb', '--format', 'json'], tree.root);
+      const models = (JSON.parse(checked.stdout) as { files: { models: { name: string; cell?: number; line: number; instance?: { label: string; cell?: number; line?: number } }[] }[] }).files[0]?.models ?? [];
+      // Named by cell as the notebook shows lines (the analyzer's own name counts lines of the joined code cells).
+      expect(models.map((m) => [m.name, m.cell, m.line, m.instance])).toEqual([
+        ['Net() (cell 3, line 1)', 1, 5, { label: 'Net()', cell: 3, line: 1 }],
+        ['Net() (cell 4, line 1)', 1, 5, { label: 'Net()', cell: 4, line: 1 }],
+      ]);
+      const classes = (run: { stdout: string; stderr: string }) => {
+        const result: unknown = JSON.parse(run.stdout);
+        if (!isProbeResult(result)) throw new Error(run.stderr);
+        return [result.model.name, result.layers.find((l) => l.name === 'fc')?.params];
+      };
+      for (const [model, outputs] of [[models[0], 2], [models[1], 10]] as const) {
+        const byName = runCli(['probe', 'twice.ipynb', '--model', defined(model).name, '--steps', '1', '--backend', 'wasm', '--format', 'json'], tree.root);
+        expect(classes(byName)).toEqual([defined(model).name, 8 * outputs + outputs]);
+        const at = defined(defined(model).instance);
+        const byPlace = runCli(['probe', 'twice.ipynb', '--cell', String(at.cell), '--line', String(at.line), '--steps', '1', '--backend', 'wasm', '--format', 'json'], tree.root);
+        expect(classes(byPlace)).toEqual([defined(model).name, 8 * outputs + outputs]);
+      }
+    } finally {
+      tree.cleanup();
+    }
+  });
+});
+
 describe('gradient-lens probe on a notebook: cells and lines as check prints them', () => {
   const NOTEBOOK = 'experiment.ipynb';
   const nameAt = (...where: string[]) => {

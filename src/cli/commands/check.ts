@@ -125,6 +125,8 @@ async function checkInputs(inputs: CollectedInputs, settingsFor: (path: string) 
       return {
         ...result,
         findings: result.findings.map((f) => renameFindingMessages(f, rename)),
+        // `Model() (line 86)`, one of two calls of a class in a notebook, is shown as `Model() (cell 7, line 2)`; probe --model takes either.
+        models: result.models.map((m) => ({ ...m, name: rename(m.name), instance: m.instance && { ...m.instance, file: displayPathOf(m.instance.file, cwd) } })),
         notices: [...(readNotices.get(result.path) ?? []), ...result.notices].map((n) => ({ ...n, message: rename(n.message) })),
         displayPath: displayPathOf(result.path, cwd),
         cellStarts: cells,

@@ -87,8 +87,8 @@ function modelLocation(model: ModelIR, path: string, lines: SourceLines): string
   const at = model.instance;
   if (at && resolve(at.file) === path) return `${at.label} (${lines.label(at.range.start.line)})`;
   if (!lines.isNotebook) return `${model.name} (line ${model.nameRange.start.line + 1})`;
-  if (resolve(model.file) !== path) return `${model.name} (${basename(model.file)}:${model.range.start.line + 1})`;
-  return `${model.name} (${lines.label(model.range.start.line)})`;
+  if (resolve(model.file) !== path) return `${lines.message(model.name)} (${basename(model.file)}:${model.range.start.line + 1})`;
+  return `${lines.message(model.name)} (${lines.label(model.range.start.line)})`;
 }
 
 function describeModels(models: ModelIR[], path: string, lines: SourceLines): string {
@@ -103,7 +103,7 @@ function chooseInstance(built: ModelIR[], path: string, lines: SourceLines): str
   const callLines = built.map((m) => (m.instance && resolve(m.instance.file) === path ? m.instance.range.start.line : null));
   if (callLines.every((l) => l !== null) && new Set(callLines).size === built.length) return `give the line of one of them:\n${describeModels(built, path, lines)}`;
   const where = (m: ModelIR) => (m.instance ? ` (built at ${basename(m.instance.file)}:${m.instance.range.start.line + 1})` : '');
-  return `choose one with --model:\n${built.map((m) => `  --model ${JSON.stringify(m.name)}${where(m)}`).join('\n')}`;
+  return `choose one with --model:\n${built.map((m) => `  --model ${JSON.stringify(lines.message(m.name))}${where(m)}`).join('\n')}`;
 }
 
 /** --line N, or for a notebook --cell C --line N or --line C:N, as the 0-based line of the analyzed text. */
@@ -124,7 +124,8 @@ export function pickModel(models: ModelIR[], flags: Pick<ProbeCommandOptions, 'm
   const listing = () => describeModels(models, path, lines);
   const wanted = flags.model;
   if (wanted !== undefined) {
-    const found = models.find((m) => m.name === wanted) ?? models.find((m) => m.exports.includes(wanted));
+    // In a notebook, as check shows the name (`Model() (cell 7, line 2)`) or as the analyzer names it.
+    const found = models.find((m) => m.name === wanted || lines.message(m.name) === wanted) ?? models.find((m) => m.exports.includes(wanted));
     if (!found) throw new UsageError(`${file}: no model named "${wanted}". Models:\n${listing()}`);
     return found;
   }

@@ -15,6 +15,15 @@ export interface JsonDiagnostic extends OneBasedSpan {
   cell?: number;
 }
 
+/** The call that builds a model when its class or builder is built by calls that differ: `probe --line` (and `--cell`) takes this place. */
+export interface JsonInstance {
+  label: string;
+  /** Set when the call is in another file: its path as `check` prints paths (and then `line` only for a Python file). */
+  path?: string;
+  line?: number;
+  cell?: number;
+}
+
 export interface JsonModel {
   name: string;
   framework: 'keras' | 'torch';
@@ -22,6 +31,8 @@ export interface JsonModel {
   /** Number of layers the analyzer found in the model. */
   layers: number;
   cell?: number;
+  /** Where the model is built, when that is not its definition alone (see JsonInstance). */
+  instance?: JsonInstance;
   /** Predicted gradient flow at initialization (issue 9); null when the model cannot be propagated ... */
   prediction: JsonPrediction | null;
   /** ... and then why. */
@@ -61,7 +72,9 @@ export function toJsonReport(report: CheckReport): JsonReport {
           const at = notebookPosition(file.cellStarts, line0);
           return { line: at.line, cell: at.cell };
         };
-        return { name: model.name, framework: model.framework, line, layers: model.layers, ...(cell ? { cell } : {}), ...jsonPrediction(model, locate, messageRenamer(file)) };
+        const call = model.instance;
+        const instance: JsonInstance | null = !call ? null : call.file === file.displayPath ? { label: call.label, ...locate(call.range.start.line) } : { label: call.label, path: call.file, ...(call.file.endsWith('.ipynb') ? {} : { line: call.range.start.line + 1 }) };
+        return { name: model.name, framework: model.framework, line, layers: model.layers, ...(cell ? { cell } : {}), ...(instance ? { instance } : {}), ...jsonPrediction(model, locate, messageRenamer(file)) };
       }),
       diagnostics: [...file.findings].sort(byPosition).map((finding) => {
         const { cell, ...span } = inCell(file, oneBased(finding.range));

@@ -25,7 +25,8 @@ export async function modelsOf(params: ModelsParams, context: ModelsContext, tok
   const { result } = analysis;
   const models = result.models
     .filter((model) => model.file === unit.key)
-    .map((model) => ({ model, whatIfs: whatIfsByRule(result.findings.filter((f) => f.modelId === model.id), unit.key) }));
+    // A notebook's models are named as the editor shows lines: `Model() (line 86)`, one of two calls, is `Model() (cell 7, line 2)`.
+    .map((model) => ({ model: unit.layout ? { ...model, name: unit.message(model.name) } : model, whatIfs: whatIfsByRule(result.findings.filter((f) => f.modelId === model.id), unit.key) }));
   return { uri: params.uri, models, cells: unit.layout?.placements ?? null };
 }
 
