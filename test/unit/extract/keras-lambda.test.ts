@@ -160,6 +160,34 @@ decoder = Model(latent, y)
     const reshape = defined(decoder.layers[2]);
     expect(reshape.kind === 'reshape' ? reshape.reshape : null).toEqual({ op: 'reshape', target: null });
   });
+
+  // An autoencoder's bottleneck as tutorials write it: the shape before Flatten kept for the Reshape back.
+  const AUTOENCODER = (kept: string) => `import numpy as np
+from keras.layers import Input, Conv2D, Flatten, Dense, Reshape, Conv2DTranspose
+from keras.models import Model
+
+inp = Input((28, 28, 1))
+x = Conv2D(20, (3, 3), strides=2, padding="same")(inp)
+x_shape = ${kept}
+x = Flatten()(x)
+x = Dense(units=np.prod(x_shape), activation="relu")(x)
+x = Reshape(target_shape=x_shape)(x)
+out = Conv2DTranspose(1, (3, 3), strides=2, padding="same", activation="sigmoid")(x)
+autoencoder = Model(inp, out)
+`;
+
+  it.each(['np.asarray(x.shape[1:], dtype=np.int)', 'np.array(x.shape[1:])', 'tuple(x.shape[1:])', 'list(x.shape)[1:]', 'x.get_shape().as_list()[1:]'])('gives the static shape kept as %s', async (kept) => {
+    const autoencoder = await modelOf(AUTOENCODER(kept), 'autoencoder');
+    const reshape = defined(autoencoder.layers.find((l) => l.kind === 'reshape'));
+    expect(reshape.reshape).toEqual({ op: 'reshape', target: [14, 14, 20] });
+    expect(autoencoder.layers.find((l) => l.kind === 'dense')?.units).toBe(14 * 14 * 20);
+  });
+
+  it('stays unknown through a function the reader cannot see', async () => {
+    const autoencoder = await modelOf(AUTOENCODER('as_sizes(x.shape[1:])'), 'autoencoder');
+    const reshape = defined(autoencoder.layers.find((l) => l.kind === 'reshape'));
+    expect(reshape.reshape).toEqual({ op: 'reshape', target: null });
+  });
 });
 
 describe('sizes computed with K.int_shape when the caller gives the input shape', () => {

@@ -99,6 +99,9 @@ function isObject(value: Value): boolean {
 /** Builtins whose result the reader needs to unroll loops (when the file does not define the name). */
 const ITERATION_BUILTINS = new Set(['range', 'enumerate', 'zip', 'reversed', 'len', 'list', 'tuple']);
 
+/** numpy calls that make an array of the sizes they are given (`np.asarray(x.shape[1:], dtype=np.int)`): those sizes, to the reader. */
+const ARRAY_OF_SIZES: ReadonlySet<string> = new Set(['numpy.asarray', 'numpy.array']);
+
 export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
   private nextCondition = -1;
   private readonly savedMarks: FlowMarks[] = [];
@@ -539,16 +542,19 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
       return apply(exec, callee, n);
     }
     const dotted = this.s.dottedName(fnNode);
-    // `obj[i](x)`, `f()(x)` with an attribute on a non-name: apply whatever the object is.
-    if (!dotted) return apply(exec, this.eval(fnNode, f), n);
+    // Before the object is applied: `x.get_shape().as_list()` is a method of what a call returns.
     const method = this.methodCall(fnNode, n, f);
     if (method) return method;
+    // `obj[i](x)`, `f()(x)` with an attribute on a non-name: apply whatever the object is.
+    if (!dotted) return apply(exec, this.eval(fnNode, f), n);
     const bound = this.getName(dotted, f);
     if (bound && bound.t !== 'opaque' && bound.t !== 'const') return apply(exec, bound, n);
     const q = this.state.symbolsAt(n).qualified(fnNode);
     if (q) {
       const keras = kerasCall(exec, q, fnNode.text, n);
       if (keras) return keras;
+      const sizes = ARRAY_OF_SIZES.has(q) ? this.sizesOf(n, f) : null;
+      if (sizes) return sizes;
     }
     const bare = !dotted.includes('.');
     // `blocks.conv_bn(x, 64)` with `import blocks`: a function or class of the workspace reached through its module.
@@ -578,11 +584,20 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     return unknown ?? passArguments(exec, n, unknownClass);
   }
 
+  /** The sizes a call's first argument holds (a static shape the reader computed), or null. */
+  private sizesOf(call: Node, f: KerasFrame): Value | null {
+    const first = callArgs(call).positional[0];
+    const value = first ? this.eval(first, f) : OPAQUE;
+    return value.t === 'const' && Array.isArray(value.value) ? value : null;
+  }
+
   /** The core's range / enumerate / zip / reversed / len; `list(x)`, `tuple(x)` copy what the reader knows. */
   private builtin(name: string, args: CallArgs<Value>): Value {
     const core = this.iterationBuiltin(name, args);
     if (core) return core;
     const first = args.positional[0];
+    // `tuple(x.shape[1:])`: the sizes stay one constant, as Reshape and Dense read them.
+    if ((name === 'tuple' || name === 'list') && first?.t === 'const' && Array.isArray(first.value)) return first;
     const items = first ? this.iterate(first) : [];
     return items ? { t: 'list', items } : OPAQUE;
   }
