@@ -11,7 +11,7 @@ import { defaultSettings } from '../shared/settings';
 import type { FileResult, Notice, ProjectOptions, SourceEdit } from './api';
 import { createPythonParser } from './python/parser';
 import { PyFile } from './python/file';
-import { extractFile, type ExtractedFile } from './extract/index';
+import { extractFile, readConstantsImported, type ExtractedFile } from './extract/index';
 import { crossFileSites, importedDefinitionSites, linkExternalTraining, moduleResolver, type LinkOptions, type TrainingLink } from './link';
 import { callSiteOf, callsOf, type CallSite } from './python/call-sites';
 import { UNBOUND_NAME_MODULE, type AssignedAttributes, type ExternalSites, type ImportedDefinitions } from './extract/types';
@@ -210,8 +210,11 @@ export class Project {
     const isStale = (s: FileState) => s.outgoing?.generation !== this.generation || (s.outgoing.starKey !== starKey && (s.parsed?.imports.starModules.length ?? 0) > 0);
     const stale = new Set(states.filter((s) => s.parsed && isStale(s)).map((s) => s.path));
     if (stale.size > 0) {
+      const imported = this.importedFiles();
       const siteFiles = states.map((state) => {
         const parsed = state.parsed;
+        // A call's arguments may be constants its file imports (`build_generator(img_shape)`, `img_shape` from config's `args`).
+        if (parsed) readConstantsImported(parsed, imported.resolve);
         return {
           path: state.path,
           imports: parsed?.imports ?? null,

@@ -248,6 +248,23 @@ describe('gradient-lens probe', () => {
  * check --format json reports baseline at cell 4 line 1, and MLP(8) and MLP(64) at cell 7 line 1
  * (their class); the instances are built at cell 8 line 1 and cell 9 line 2.
  */
+describe('gradient-lens probe --line on a builder', () => {
+  it('takes the def line the model listing names, though the model is made lines below it', () => {
+    const tree = fixtureTree({
+      'models.py': 'from keras.layers import Dense, Input\nfrom keras.models import Model\n\n\ndef build_classifier(classes):\n    hidden = 64\n    inputs = Input(shape=(20,))\n    x = Dense(hidden, activation="relu")(inputs)\n    outputs = Dense(classes, activation="softmax")(x)\n    return Model(inputs, outputs)\n\n\nclassifier = build_classifier(3)\n',
+    });
+    try {
+      const refused = runCli(['probe', 'models.py', '--line', '1', '--backend', 'wasm'], tree.root);
+      expect(refused.stderr).toMatch(/^ {2}build_classifier \(line 5\)$/m);
+      const run = runCli(['probe', 'models.py', '--line', '5', '--steps', '1', '--backend', 'wasm', '--format', 'json'], tree.root);
+      const result: unknown = JSON.parse(run.stdout);
+      expect(isProbeResult(result) && result.layers.filter((l) => l.kind === 'dense').map((l) => l.params)).toEqual([20 * 64 + 64, 64 * 3 + 3]);
+    } finally {
+      tree.cleanup();
+    }
+  });
+});
+
 describe('gradient-lens probe on a class built at several widths', () => {
   it('lists each model by the call that builds it, and refuses the class line, which names none of them', () => {
     const refused = runCli(['probe', 'torch_two_widths.py', '--line', '6', '--backend', 'wasm'], fixtures);

@@ -54,7 +54,7 @@ export interface ExtractedPart {
 }
 
 export function extractPart(file: PyFile, sites?: ExternalSites, imported?: ImportedDefinitions, assigned?: AssignedAttributes): ExtractedPart {
-  if (imported) readImportedConstants(file.syntax, importedConstantReader(file, imported));
+  if (imported) readConstantsImported(file, imported);
   const notes = new EvalNotes();
   const models = MODEL_EXTRACTORS.flatMap((extract) => extract(file, notes, sites, imported, assigned));
   const external = extractTraining(file, models);
@@ -63,6 +63,15 @@ export function extractPart(file: PyFile, sites?: ExternalSites, imported?: Impo
   // The statement budget is the whole file's: a part that used it up does not stand for the file.
   const fact = wholeFileFact(file) ?? (ranOutOfSteps(notes.notes) ? 'the evaluation budget was used up' : null);
   return { models, external, passes, notes: notes.notes, fileNotes: notesOf(file), wholeFileFact: fact, evidence };
+}
+
+/**
+ * Lets `file`'s scopes read the module-level constants it imports from other workspace files: before its
+ * extraction, and before its calls of other files' definitions are read as call sites (main.py's
+ * `build_generator(img_shape)` with `img_shape` made of `args` from config.py).
+ */
+export function readConstantsImported(file: PyFile, imported: ImportedDefinitions): void {
+  readImportedConstants(file.syntax, importedConstantReader(file, imported));
 }
 
 /**

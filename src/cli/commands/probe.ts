@@ -135,7 +135,8 @@ export function pickModel(models: ModelIR[], flags: Pick<ProbeCommandOptions, 'm
     // A class or builder called with different arguments gives one model per call: the call's line picks it.
     const atCall = models.find((m) => m.instance !== undefined && resolve(m.instance.file) === path && m.instance.range.start.line <= line && line <= m.instance.range.end.line);
     // Definitions can nest (a decoder built between the encoder's Input and the VAE's Model call): the innermost, latest-starting one.
-    const containing = models.filter((m) => m.range.start.line <= line && line <= m.range.end.line);
+    // A builder's listing names its `def` line (nameRange), which may lie before the model it builds.
+    const containing = models.filter((m) => (m.range.start.line <= line && line <= m.range.end.line) || m.nameRange.start.line === line);
     const found = atCall ?? containing.reduce<ModelIR | undefined>((best, m) => (best === undefined || m.range.start.line > best.range.start.line ? m : best), undefined);
     if (!found) throw new UsageError(`${file}: no model is defined at ${lines.label(line)}. Models:\n${listing()}`);
     // A class built by several calls with different arguments: its own line names none of them.

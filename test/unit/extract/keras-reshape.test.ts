@@ -86,4 +86,33 @@ generator.add(Reshape(img_shape))
     expect((await reshapeOf({ '/ws/gan.py': GAN.replace('img_shape = ', 'args.img_rows = 32\nimg_shape = '), '/ws/config.py': CONFIG })).target).toBeNull();
     expect((await reshapeOf({ '/ws/gan.py': GAN })).target).toBeNull();
   });
+
+  // The same sizes passed to a builder of a third file: main.py calls models.py's build_generator(img_shape).
+  const MODELS = `from keras.layers import Dense, Reshape, LeakyReLU
+from keras.models import Sequential
+import numpy as np
+
+def build_generator(img_shape):
+    model = Sequential()
+    model.add(Dense(256, input_shape=(100,)))
+    model.add(LeakyReLU(alpha=0.2))
+    model.add(Dense(np.prod(img_shape), activation='tanh'))
+    model.add(Reshape(img_shape))
+    return model
+`;
+  const MAIN = 'from models import build_generator\nfrom config import args\n\nimg_shape = (args.img_rows, args.img_col, args.channels)\ngenerator = build_generator(img_shape)\n';
+  const builderOf = async (files: Record<string, string>) => {
+    const results = await analyzeFiles(files);
+    const model = defined(results.flatMap((r) => r.models).find((m) => m.file === '/ws/models.py'));
+    const targets = model.layers.flatMap((l) => (l.kind === 'reshape' && l.reshape.op === 'reshape' ? [l.reshape.target] : []));
+    return { target: targets[0], units: model.layers.filter((l) => l.kind === 'dense').map((l) => l.units) };
+  };
+
+  it('reads them in the arguments of a call of another file\'s builder, whatever order the files come in', async () => {
+    // The builder's file first: its call sites are read before the calling file is extracted.
+    expect(await builderOf({ '/ws/models.py': MODELS, '/ws/main.py': MAIN, '/ws/config.py': CONFIG })).toEqual({ target: [28, 28, 1], units: [256, 784] });
+    expect(await builderOf({ '/ws/config.py': CONFIG, '/ws/main.py': MAIN, '/ws/models.py': MODELS })).toEqual({ target: [28, 28, 1], units: [256, 784] });
+    // Clean twin: without the config file the sizes stay unknown.
+    expect((await builderOf({ '/ws/models.py': MODELS, '/ws/main.py': MAIN })).target).toBeNull();
+  });
 });
