@@ -512,7 +512,7 @@ function guessFor(model: ModelIR, req: Requirement, evidence: readonly Evidence[
 }
 
 /** Image sides tried, smallest first, for a conv net the code gives no size for; a transposed first conv (a generator) starts from a latent 1x1. */
-const TRIAL_SIDES = [DEFAULT_IMAGE_SIDE, 64, 128, 256, 512];
+const TRIAL_SIDES = [DEFAULT_IMAGE_SIDE, 64, 128, 224, 256, 299, 512, 572];
 const LATENT_SIDES = [1, 2, 4, 7, 8, 16, DEFAULT_IMAGE_SIDE];
 const TRIAL_LENGTHS = [DEFAULT_SEQUENCE_LENGTH, 64, 128, 256, 512];
 

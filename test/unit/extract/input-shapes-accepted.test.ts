@@ -202,6 +202,30 @@ describe('a default the layers accept', () => {
     expect(planned(shallow)).toEqual([32, 32, 3]);
   });
 
+  it('takes the ImageNet side (224) for an AlexNet-era classifier whose fixed 7x7 pool and Linear need it', async () => {
+    // As torchvision wrote ResNet before adaptive pooling: AvgPool2d(7) on the 1/32 map, then Linear(512).
+    const resnetLike = `import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 64, 7, stride=2, padding=3), nn.ReLU(), nn.MaxPool2d(3, stride=2, padding=1),
+            nn.Conv2d(64, 128, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(128, 256, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(256, 512, 3, stride=2, padding=1), nn.ReLU())
+        self.avgpool = nn.AvgPool2d(7, stride=1)
+        self.fc = nn.Linear(512, num_classes)
+
+    def forward(self, x):
+        x = self.avgpool(self.features(x))
+        return self.fc(x.view(x.size(0), -1))
+`;
+    const model = await modelOf(resnetLike, 'Net');
+    expect(model.inputGuess).toMatchObject({ shape: [3, 224, 224], evidence: expect.stringMatching(/side 224, the smallest input every layer accepts \(nn\.AvgPool2d at line 11 refuses 3x32x32\)/) });
+    expect(planned(model)).toEqual([224, 224, 3]);
+  });
+
   it('feeds a DCGAN generator its latent (100 channels, 1x1)', async () => {
     const model = await modelOf(DCGAN_GENERATOR, 'Generator');
     expect(model.inputGuess).toMatchObject({ shape: [100, 1, 1], layout: 'channels_first' });
