@@ -259,6 +259,19 @@ describe('a builder called inside another function with the models that function
     expect(twin.flatMap((m) => m.layers).some((l) => l.frozen)).toBe(false);
   });
 
+  it('freezes the discriminator as well through a loop over its layers, but not through a part of them or a condition', async () => {
+    const written = (loop: string) => kerasFixture('gan_built_in_main.py').replace('    discriminator.trainable = False\n', loop);
+    const frozenIn = async (loop: string) => {
+      const all = await extractFrom(written(loop), 'gan.py');
+      return modelNamed(all, 'gan').layers.filter((l) => l.kind === 'dense').map((l) => l.frozen);
+    };
+    expect(await frozenIn('    for layer in discriminator.layers:\n        layer.trainable = False\n')).toEqual([false, false, true, true]);
+    expect(await frozenIn('    for layer in discriminator.layers[:]:\n        layer.trainable = False\n')).toEqual([false, false, true, true]);
+    // Twins: the last layers only, and the Dense layers under a condition, are not every layer of it.
+    expect(await frozenIn('    for layer in discriminator.layers[:-1]:\n        layer.trainable = False\n')).toEqual([false, false, false, false]);
+    expect(await frozenIn('    for layer in discriminator.layers:\n        if layer.name.startswith("dense"):\n            layer.trainable = False\n')).toEqual([false, false, false, false]);
+  });
+
   it('reading main() for its arguments adds no model of its own', async () => {
     const result = await analyzeText(kerasFixture('gan_built_in_main.py'), 'gan.py');
     expect(result.models.map((m) => m.name).sort()).toEqual(['d', 'g', 'gan', 'model']);

@@ -222,25 +222,39 @@ function namesOf(call: Node, scope: Node): string[] {
   return [`${model.text}.layers[${earlier.length}]`];
 }
 
-/** The training state a statement leaves the base (reached by `names`) in (from `current`), or null when it writes none. */
-function trainingWrite(n: Node, names: readonly string[], current: BackboneConfig['training']): BackboneConfig['training'] | null {
-  if (n.type === 'assignment' && names.some((name) => n.childForFieldName('left')?.text === `${name}.trainable`)) return trainableValue(n.childForFieldName('right'));
+/**
+ * A `for` loop over a model's layers (`for layer in base.layers:`): the model as written, the loop
+ * variable, and whether it visits every layer (`base.layers`, `base.layers[:]`) or a part (`[:-4]`).
+ */
+export function layersLoop(n: Node): { model: string; variable: string; every: boolean } | null {
   if (n.type !== 'for_statement') return null;
   const variable = n.childForFieldName('left');
   const iterated = n.childForFieldName('right');
+  if (variable?.type !== 'identifier' || !iterated) return null;
+  const index = iterated.type === 'subscript' ? iterated.childForFieldName('subscript') : null;
+  const listed = iterated.type === 'subscript' ? iterated.childForFieldName('value') : iterated;
+  const model = listed?.type === 'attribute' && listed.childForFieldName('attribute')?.text === 'layers' ? listed.childForFieldName('object') : null;
+  if (!model) return null;
+  const every = index === null || (index.type === 'slice' && index.text.replace(/\s/g, '') === ':');
+  return { model: model.text, variable: variable.text, every };
+}
+
+/** The loop whose every visit `write` (a statement in its body) runs on, unconditionally: a write under an `if` (`isinstance(layer, BatchNormalization)`) sets some layers only. */
+export function unconditionalIn(write: Node, loop: Node): boolean {
+  return enclosing(write, ['if_statement', 'for_statement', 'while_statement']) === loop;
+}
+
+/** The training state a statement leaves the base (reached by `names`) in (from `current`), or null when it writes none. */
+function trainingWrite(n: Node, names: readonly string[], current: BackboneConfig['training']): BackboneConfig['training'] | null {
+  if (n.type === 'assignment' && names.some((name) => n.childForFieldName('left')?.text === `${name}.trainable`)) return trainableValue(n.childForFieldName('right'));
+  const loop = layersLoop(n);
   const body = n.childForFieldName('body');
-  if (variable?.type !== 'identifier' || !iterated || !body) return null;
-  const layersOf = names.map((name) => `${name}.layers`);
-  const every = layersOf.includes(iterated.text);
-  const some = iterated.type === 'subscript' && layersOf.includes(iterated.childForFieldName('value')?.text ?? '');
-  if (!every && !some) return null;
-  const writes = descendantsOfType(body, 'assignment').filter((a) => a.childForFieldName('left')?.text === `${variable.text}.trainable`);
+  if (!loop || !body || !names.includes(loop.model)) return null;
+  const writes = descendantsOfType(body, 'assignment').filter((a) => a.childForFieldName('left')?.text === `${loop.variable}.trainable`);
   if (writes.length !== 1) return writes.length === 0 ? null : 'unknown';
   const write = writes[0]!;
   const value = trainableValue(write.childForFieldName('right'));
-  // A write under a condition (`if isinstance(layer, BatchNormalization)`) sets some layers only.
-  const conditional = enclosing(write, ['if_statement', 'for_statement']) !== n;
-  if (value === 'unknown' || (every && !conditional)) return value;
+  if (value === 'unknown' || (loop.every && unconditionalIn(write, n))) return value;
   return value === current ? current : 'partly';
 }
 

@@ -12,6 +12,7 @@ import { Scope, subscriptOf, type ConstValue } from '../../python/constants';
 import { arithmetic, truthy } from '../../python/constops';
 import { EvalNotes, LIMITS } from '../../python/limits';
 import { enclosing, rangeOf } from '../../python/syntax';
+import { layersLoop, unconditionalIn } from './applications';
 import { callArgs } from '../../python/syntax-cache';
 import { Evaluator, type BranchState, type CallArgs, type EvalFrame, type DictValue, type Flow, type ListValue } from '../../python/evaluator';
 import { isKerasLayerPath } from './activations';
@@ -344,14 +345,30 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     // `self.fc = Dense(..)`, `model.head = ...`: recorded by the name as written.
     const key = this.s.dottedName(t);
     if (!key) return;
-    // `discriminator.trainable = False`: what models built from it from now on do not train.
-    const holder = key.endsWith('.trainable') ? this.getName(key.slice(0, -'.trainable'.length), f) : undefined;
-    const frozenKey = holder ? trainableKey(holder) : null;
+    // `discriminator.trainable = False`: what models built from it from now on do not train; so does
+    // `for layer in base.layers: layer.trainable = False` on `base`.
+    const written = key.endsWith('.trainable') ? key.slice(0, -'.trainable'.length) : null;
+    const holder = written === null ? undefined : this.getName(written, f);
+    const owner = written !== null && !(holder && trainableKey(holder)) ? this.everyLayerOf(written, t, f) : undefined;
+    const frozen = owner ?? holder;
+    const frozenKey = frozen ? trainableKey(frozen) : null;
     const flag = constantOf(value);
     if (frozenKey && typeof flag === 'boolean') this.state.trainableWrites.set(frozenKey, !flag);
     if (valueNode) this.nameValue(value, key, t);
     if (key.startsWith('self.')) f.self.set(key, value);
     else f.locals.set(key, value);
+  }
+
+  /**
+   * The model whose every layer `name` holds in turn where the write `at` runs: the loop variable of the
+   * enclosing `for name in base.layers:` (layersLoop), written there unconditionally.
+   */
+  private everyLayerOf(name: string, at: Node, f: KerasFrame): Value | undefined {
+    const write = at.parent;
+    const loop = write ? enclosing(write, ['for_statement']) : null;
+    const read = loop ? layersLoop(loop) : null;
+    if (!loop || !write || !read?.every || read.variable !== name || !unconditionalIn(write, loop)) return undefined;
+    return this.getName(read.model, f);
   }
 
   protected assignAttribute(): void {
