@@ -348,10 +348,7 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     // `discriminator.trainable = False`: what models built from it from now on do not train; so does
     // `for layer in base.layers: layer.trainable = False` on `base`.
     const written = key.endsWith('.trainable') ? key.slice(0, -'.trainable'.length) : null;
-    const holder = written === null ? undefined : this.getName(written, f);
-    const owner = written !== null && !(holder && trainableKey(holder)) ? this.everyLayerOf(written, t, f) : undefined;
-    const frozen = owner ?? holder;
-    const frozenKey = frozen ? trainableKey(frozen) : null;
+    const frozenKey = written === null ? null : this.trainableKeyOf(written, t, f);
     const flag = constantOf(value);
     if (frozenKey && typeof flag === 'boolean') this.state.trainableWrites.set(frozenKey, !flag);
     if (valueNode) this.nameValue(value, key, t);
@@ -360,15 +357,19 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
   }
 
   /**
-   * The model whose every layer `name` holds in turn where the write `at` runs: the loop variable of the
-   * enclosing `for name in base.layers:` (layersLoop), written there unconditionally.
+   * What `name.trainable = ...` (the write at `at`) is recorded on (trainableKey): the value `name` holds, or,
+   * for the variable of an enclosing `for name in base.layers:` (layersLoop) written unconditionally, `base`.
    */
-  private everyLayerOf(name: string, at: Node, f: KerasFrame): Value | undefined {
+  private trainableKeyOf(name: string, at: Node, f: KerasFrame): object | null {
+    const held = this.getName(name, f);
+    const key = held ? trainableKey(held) : null;
+    if (key) return key;
     const write = at.parent;
     const loop = write ? enclosing(write, ['for_statement']) : null;
     const read = loop ? layersLoop(loop) : null;
-    if (!loop || !write || !read?.every || read.variable !== name || !unconditionalIn(write, loop)) return undefined;
-    return this.getName(read.model, f);
+    if (!loop || !write || !read?.every || read.variable !== name || !unconditionalIn(write, loop)) return null;
+    const model = this.getName(read.model, f);
+    return model ? trainableKey(model) : null;
   }
 
   protected assignAttribute(): void {
