@@ -160,6 +160,19 @@ function readKeras(file: PyFile, notes: EvalNotes, external: ExternalSites, assu
     else if (cls && className && state.classes.get(className)?.id === cls.id) builderNames.set(def, `${className}.${name}`);
   }
   const calls = callsOf(file.root, new Set(builderNames.values()));
+  // What `__init__` sets on `self` for a builder method of a plain class (`class GAN: ... def build_generator(self)`), once per class.
+  const constructed = new Map<number, ReadonlyMap<string, Value>>();
+  const constructorConstants = (classDef: Node, method: Node): ReadonlyMap<string, Value> => {
+    const name = classDef.childForFieldName('name')?.text ?? '';
+    if (method.childForFieldName('name')?.text === '__init__') return new Map();
+    let known = constructed.get(classDef.id);
+    if (!known) {
+      const instantiations = (callsOf(file.root, new Set([name])).get(name) ?? []).map((call) => ev.argumentsAt(call, argumentValues(callSiteOf(file.path, call).args)));
+      known = ev.constructorConstants(classDef, instantiations);
+      constructed.set(classDef.id, known);
+    }
+    return known;
+  };
   const functionalRuns: InstanceModels[] = [];
   for (const scopeNode of scopes) {
     throwIfCancelled();
@@ -189,7 +202,7 @@ function readKeras(file: PyFile, notes: EvalNotes, external: ExternalSites, assu
           // The function read with this call's arguments; `frame` is where its models are finished.
           const args = at ? (at.call ? ev.argumentsAt(at.call, argumentValues(at.site.args)) : argumentValues(at.site.args)) : { positional: [], keywords: new Map<string, Value>(), partial: false };
           const classDef = enclosingClass(scopeNode);
-          const owner: KerasCall = { def: scopeNode, classDef, self: new Map(), top: sequentials };
+          const owner: KerasCall = { def: scopeNode, classDef, self: new Map(classDef && state.isMethod(scopeNode) ? constructorConstants(classDef, scopeNode) : []), top: sequentials };
           frame = ev.frameAt(scopeNode, sequentials);
           frame.classDef = classDef;
           ev.callFunction(scopeNode, state.isMethod(scopeNode) ? { ...args, positional: [OPAQUE, ...args.positional] } : args, owner, ev.moduleFrame());

@@ -428,37 +428,7 @@ export class Scope {
       }
       return braceFormat(template, positional, keywords);
     }
-    const only = values[0];
-    if ((fn === 'np.prod' || fn === 'numpy.prod' || fn === 'math.prod') && values.length === 1 && Array.isArray(only) && only.every((v) => typeof v === 'number')) {
-      return only.reduce((a, b) => a * b, 1);
-    }
-    const nums = values.filter((v): v is number => typeof v === 'number');
-    if (nums.length !== values.length) return undefined;
-    switch (fn) {
-      case 'math.sqrt':
-      case 'np.sqrt':
-      case 'numpy.sqrt':
-        return nums.length === 1 && nums[0]! >= 0 ? Math.sqrt(nums[0]!) : undefined;
-      case 'int':
-        return nums.length === 1 ? Math.trunc(nums[0]!) : undefined;
-      case 'round':
-        return nums.length === 1 ? roundHalfEven(nums[0]!) : undefined;
-      case 'float':
-        return nums.length === 1 ? nums[0] : undefined;
-      case 'abs':
-        return nums.length === 1 ? Math.abs(nums[0]!) : undefined;
-      case 'min':
-        return nums.length ? Math.min(...nums) : undefined;
-      case 'max':
-        return nums.length ? Math.max(...nums) : undefined;
-      case 'pow':
-      case 'math.pow':
-        return nums.length === 2 ? nums[0]! ** nums[1]! : undefined;
-      case 'math.log':
-        return nums.length === 1 && nums[0]! > 0 ? Math.log(nums[0]!) : undefined;
-      default:
-        return undefined;
-    }
+    return constantCall(fn, values);
   }
 
   /**
@@ -488,5 +458,40 @@ export class Scope {
     }
     const v = this.evaluate(n);
     return Array.isArray(v) && v.length <= cap ? v : undefined;
+  }
+}
+
+/** A call of a builtin or math function on constants (`np.prod(shape)`, `int(n / 2)`, `max(a, b)`), by the callee as written. */
+export function constantCall(fn: string | undefined, values: readonly (ConstValue | undefined)[]): ConstValue | undefined {
+  const only = values[0];
+  if ((fn === 'np.prod' || fn === 'numpy.prod' || fn === 'math.prod') && values.length === 1 && Array.isArray(only) && only.every((v) => typeof v === 'number')) {
+    return only.reduce((a, b) => a * b, 1);
+  }
+  const nums = values.filter((v): v is number => typeof v === 'number');
+  if (nums.length !== values.length) return undefined;
+  switch (fn) {
+    case 'math.sqrt':
+    case 'np.sqrt':
+    case 'numpy.sqrt':
+      return nums.length === 1 && nums[0]! >= 0 ? Math.sqrt(nums[0]!) : undefined;
+    case 'int':
+      return nums.length === 1 ? Math.trunc(nums[0]!) : undefined;
+    case 'round':
+      return nums.length === 1 ? roundHalfEven(nums[0]!) : undefined;
+    case 'float':
+      return nums.length === 1 ? nums[0] : undefined;
+    case 'abs':
+      return nums.length === 1 ? Math.abs(nums[0]!) : undefined;
+    case 'min':
+      return nums.length ? Math.min(...nums) : undefined;
+    case 'max':
+      return nums.length ? Math.max(...nums) : undefined;
+    case 'pow':
+    case 'math.pow':
+      return nums.length === 2 ? nums[0]! ** nums[1]! : undefined;
+    case 'math.log':
+      return nums.length === 1 && nums[0]! > 0 ? Math.log(nums[0]!) : undefined;
+    default:
+      return undefined;
   }
 }

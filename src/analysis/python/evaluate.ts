@@ -1,6 +1,6 @@
 /** Constant evaluation of the conditions and shape arithmetic model code writes, over any leaf evaluator. */
 import type { Node } from './syntax-tree';
-import { subscriptOf, type ConstValue } from './constants';
+import { constantCall, subscriptOf, type ConstValue } from './constants';
 import { namedChildren, unparen } from './syntax';
 import { arithmetic } from './constops';
 
@@ -86,7 +86,10 @@ export function evaluateWith(leaf: (node: Node) => ConstValue | undefined, node:
         const v = evaluateWith(leaf, args.namedChild(0));
         return Array.isArray(v) || typeof v === 'string' ? v.length : undefined;
       }
-      return leaf(n);
+      // `np.prod(self.img_shape)`: arguments the leaf knows though the scope alone does not.
+      const plain = leaf(n);
+      if (plain !== undefined || !args) return plain;
+      return constantCall(fn?.text, namedChildren(args).map((a) => evaluateWith(leaf, a)));
     }
     default:
       return leaf(n);

@@ -9,6 +9,7 @@ import type { FileResult } from '../../../src/analysis/api';
 import { analyzeText } from '../project-helper';
 import { extractFrom, kerasFixture, modelNamed } from './extract-helper';
 import type { ModelIR } from '../../../src/shared/ir';
+import { isNoiseInput } from '../../../src/shared/layers';
 
 async function analyze(text: string): Promise<FileResult> {
   const project = await Project.create();
@@ -275,5 +276,42 @@ describe('a builder called inside another function with the models that function
   it('reading main() for its arguments adds no model of its own', async () => {
     const result = await analyzeText(kerasFixture('gan_built_in_main.py'), 'gan.py');
     expect(result.models.map((m) => m.name).sort()).toEqual(['d', 'g', 'gan', 'model']);
+  });
+});
+
+describe('builder methods of a plain class read what its __init__ sets on self', () => {
+  const dense = (model: ModelIR) => model.layers.filter((l) => l.kind === 'dense').map((l) => [l.inFeatures, l.units]);
+
+  it('sizes the GAN networks from the constants __init__ sets, as the Keras-GAN classes write them', async () => {
+    const all = await extractFrom(kerasFixture('gan_class.py'), 'gan.py');
+    // latent_dim 100 in, np.prod(img_shape) = 784 out, reshaped to the image; the discriminator reads 28x28x1.
+    expect(dense(modelNamed(all, 'build_generator'))).toEqual([[100, 256], [256, 512], [512, 784]]);
+    const reshape = modelNamed(all, 'build_generator').layers.find((l) => l.kind === 'reshape');
+    expect(reshape?.kind === 'reshape' && reshape.reshape.op === 'reshape' ? reshape.reshape.target : null).toEqual([28, 28, 1]);
+    expect(dense(modelNamed(all, 'build_discriminator'))).toEqual([[784, 512], [512, 256], [256, 1]]);
+    // The combined model built in __init__ holds both, with the same sizes.
+    expect(dense(modelNamed(all, 'self.combined'))).toEqual([[100, 256], [256, 512], [512, 784], [784, 512], [512, 256], [256, 1]]);
+  });
+
+  it('reads __init__ with the instantiation\'s arguments; sizes the instantiations disagree on stay unknown', async () => {
+    const zMean = async (main: string) => {
+      const all = await extractFrom(kerasFixture('gan_class.py').replace('    vae = VAE(latent_dim=16)\n', main), 'gan.py');
+      return dense(modelNamed(all, 'vae'))[1];
+    };
+    expect(await zMean('    vae = VAE(latent_dim=16)\n')).toEqual([256, 16]);
+    expect(await zMean('    small = VAE(latent_dim=16)\n    large = VAE(latent_dim=16)\n')).toEqual([256, 16]);
+    expect(await zMean('    small = VAE(latent_dim=16)\n    large = VAE(latent_dim=32)\n')).toEqual([256, null]);
+    // Not instantiated in the file: __init__'s defaults.
+    expect(await zMean('')).toEqual([256, 2]);
+  });
+
+  it('runs a method passed to Lambda (self.__sampling) with the instance\'s attributes', async () => {
+    const vae = modelNamed(await extractFrom(kerasFixture('gan_class.py'), 'gan.py'), 'vae');
+    expect(vae.layers.filter((l) => l.kind === 'unknown')).toEqual([]);
+    // The noise it draws is shaped (batch, self.latent_dim), added to the mean.
+    expect(vae.layers.filter(isNoiseInput).map((l) => (l.kind === 'input' ? l.shape : null))).toEqual([[16]]);
+    // Twin: a method the class does not define stays an unknown layer, named.
+    const missing = modelNamed(await extractFrom(kerasFixture('gan_class.py').replace('Lambda(self.__sampling', 'Lambda(self.__resample'), 'gan.py'), 'vae');
+    expect(missing.layers.filter((l) => l.kind === 'unknown').map((l) => l.className)).toEqual(['Lambda']);
   });
 });

@@ -12,7 +12,7 @@ import { mergeMarks, MAX_INLINE_DEPTH, type KerasCall, type Reader } from './exe
 import { buildLayer } from './layers';
 import { layerSpec } from './catalog';
 import { applyLambda } from './lambda';
-import { OPAQUE, producersOf, type ClosureFrame, type FlowMarks, type GraphNode, type LayerFactory, type SequentialBuilder, type Value } from './values';
+import { OPAQUE, producersOf, type ClosureFrame, type FlowMarks, type GraphNode, type LayerFactory, type Receiver, type SequentialBuilder, type Value } from './values';
 import { sourceSnippet } from '../../../shared/source-snippet';
 
 const NO_ARGUMENTS: CallArgs<Value> = { positional: [], keywords: new Map(), partial: false };
@@ -67,7 +67,7 @@ function applyValue(exec: Reader, callee: Value, call: Node, values: CallArgs<Va
       return applyInstance(exec, callee, input, values);
     case 'function':
       exec.state.witness(call, values);
-      return inlineFunction(exec, callee.def, values, false, callee.closure);
+      return inlineFunction(exec, callee.def, values, callee.receiver ?? null, callee.closure);
     case 'class':
       // Constructor arguments are read now; __init__ runs when the instance is applied (as for `Block(c)`).
       return { t: 'instance', classDef: callee.classDef, call, args: values, marks: exec.marks, boundName: null };
@@ -163,20 +163,23 @@ function chainValue(exec: Reader, value: Value, node: Node, previous: GraphNode[
   }
 }
 
-/** The frame's `self.*` for a method of the class running now, a fresh one for anything else. */
-function callOf(exec: Reader, def: Node, isMethod: boolean, closure?: ClosureFrame): KerasCall {
-  return { def, classDef: isMethod ? exec.f.classDef : null, self: isMethod ? exec.f.self : new Map<string, Value>(), closure };
+/**
+ * Runs a function of the workspace on the core with the call's arguments: a method gets its `self`
+ * first, with the attributes of the instance it was read off (`receiver`), or none the reader knows.
+ */
+export function runFunction(exec: Reader, def: Node, values: CallArgs<Value>, receiver: Receiver | null, closure?: ClosureFrame): Value {
+  const args = receiver || exec.state.isMethod(def) ? { ...values, positional: [OPAQUE, ...values.positional] } : values;
+  const call: KerasCall = { def, classDef: receiver?.classDef ?? null, self: receiver?.self ?? new Map<string, Value>(), closure };
+  return exec.ev.callFunction(def, args, call, exec.f);
 }
 
-/** Runs a helper function / method of this file on the core with the call's arguments. */
-export function inlineFunction(exec: Reader, def: Node, values: CallArgs<Value>, isMethod: boolean, closure?: ClosureFrame): Value {
+/** Runs a helper function / method of this file, unless helpers are nested too deep or it is running already. */
+export function inlineFunction(exec: Reader, def: Node, values: CallArgs<Value>, receiver: Receiver | null, closure?: ClosureFrame): Value {
   if (exec.f.inline >= MAX_INLINE_DEPTH || exec.f.active.has(def.id)) {
     const inputs = [...values.positional, ...values.keywords.values()].flatMap(producersOf);
     return inputs.length > 0 ? { t: 'tensor', producers: inputs } : OPAQUE;
   }
-  const withSelf = isMethod || exec.state.isMethod(def);
-  const args = withSelf ? { ...values, positional: [OPAQUE, ...values.positional] } : values;
-  return exec.ev.callFunction(def, args, callOf(exec, def, isMethod, closure), exec.f);
+  return runFunction(exec, def, values, receiver, closure);
 }
 
 /**

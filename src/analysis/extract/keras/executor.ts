@@ -465,6 +465,10 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     // `block=blocks.residual` with `import blocks`: the workspace's function or class, called where it is applied.
     const member = key ? this.moduleMember(key, n, f) : null;
     if (member) return member;
+    // `Lambda(self._sampling)`, `block = self.conv_block`: a method of this instance, run with its attributes when called.
+    const methodName = key?.startsWith('self.') ? key.slice('self.'.length) : null;
+    const method = methodName && f.classDef ? this.state.methodOf(f.classDef, methodName) : null;
+    if (method && f.classDef && this.state.isMethod(method)) return { t: 'function', def: method, receiver: { classDef: f.classDef, self: f.self } };
     const objectNode = this.s.required(n, 'object');
     // `base.layers[-1].output`: the last layer's output is the model's.
     const model = lastLayerOf(objectNode);
@@ -584,7 +588,7 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
       if (fn) {
         const args = this.evalArgs(this.s.field(n, 'arguments'), f);
         this.state.witness(n, args);
-        return inlineFunction(exec, fn, args, false);
+        return inlineFunction(exec, fn, args, null);
       }
       // Constructor arguments are read now, in the scope that wrote them; __init__ runs when applied.
       if (cls && this.state.classKind(cls)) return { t: 'instance', classDef: cls, call: n, args: this.evalArgs(this.s.field(n, 'arguments'), f), marks: f.marks, boundName: null };
@@ -633,13 +637,13 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     const positional = written.positional;
     if (objectKey === 'self' && f.classDef && !this.getName(`self.${method}`, f)) {
       const def = this.state.methodOf(f.classDef, method);
-      if (def) return inlineFunction(exec, def, this.evalArgs(argsNode, f), true);
+      if (def) return inlineFunction(exec, def, this.evalArgs(argsNode, f), { classDef: f.classDef, self: f.self });
     }
     // `ResnetBuilder.build(...)`: a static method of a class of the file.
     const cls = objectKey && !objectKey.includes('.') && !f.locals.has(objectKey) ? this.state.classNamed(objectKey, call) : null;
     if (cls && !this.state.classKind(cls)) {
       const def = this.state.methodOf(cls, method);
-      if (def && !this.state.isMethod(def)) return inlineFunction(exec, def, this.evalArgs(argsNode, f), false);
+      if (def && !this.state.isMethod(def)) return inlineFunction(exec, def, this.evalArgs(argsNode, f), null);
     }
     // `x.shape.as_list()`, `x.get_shape()`: the static shape `x.shape` reads.
     if (method === 'as_list' || method === 'get_shape') {
@@ -734,21 +738,53 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
     const recorded = new Map<number, CallArgs<Value>>();
     state.callerReads.set(caller.id, recorded);
     const outer = state.witnessing;
-    const made = state.functionals.length;
     state.witnessing = recorded;
     try {
       const classDef = enclosing(caller, ['class_definition']);
       const self = state.isMethod(caller) ? [OPAQUE] : [];
-      this.withNotesAside(new EvalNotes(), () => this.callFunction(caller, { positional: self, keywords: new Map(), partial: false }, { def: caller, classDef, self: new Map(), top: [] }, this.moduleFrame()));
-    } catch (error) {
-      // What the caller passes stays unknown when reading it fails; the builder is still read.
-      rethrowCancellation(error);
+      this.readAside(() => this.callFunction(caller, { positional: self, keywords: new Map(), partial: false }, { def: caller, classDef, self: new Map(), top: [] }, this.moduleFrame()));
     } finally {
       state.witnessing = outer;
-      state.functionals.splice(made);
-      this.forgetGlobalWrites();
     }
     return recorded;
+  }
+
+  /**
+   * The constants a plain class's `__init__` sets on `self` (`self.latent_dim = 100`, `self.img_shape =
+   * (28, 28, 1)`), which its builder methods read (`def build_generator(self)`, called from `__init__`
+   * and read as a scope of its own). `__init__` is read with the arguments of each instantiation given
+   * (its defaults when none is): an attribute whose value differs between them stays unknown.
+   */
+  constructorConstants(classDef: Node, instantiations: readonly CallArgs<Value>[]): Map<string, Value> {
+    const init = this.state.methodOf(classDef, '__init__');
+    if (!init) return new Map<string, Value>();
+    const reads = instantiations.length > 0 ? instantiations : [{ positional: [], keywords: new Map<string, Value>(), partial: false }];
+    let agreed: Map<string, Value> | null = null;
+    for (const args of reads) {
+      const self = new Map<string, Value>();
+      this.readAside(() => this.callFunction(init, { ...args, positional: [OPAQUE, ...args.positional] }, { def: init, classDef, self, top: [] }, this.moduleFrame()));
+      const before: Map<string, Value> | null = agreed;
+      const merged = [...self].map(([key, value]): [string, Value] => [key, before ? this.merge([before.get(key) ?? OPAQUE, value]) : value]);
+      agreed = new Map(merged.flatMap(([key, value]): [string, Value][] => {
+        const known = constantOf(value);
+        return known === undefined ? [] : [[key, constant(known)]];
+      }));
+    }
+    return agreed ?? new Map<string, Value>();
+  }
+
+  /** Reads code only for what it teaches (arguments, attributes): its notes set aside, the models it makes dropped. */
+  private readAside(read: () => void): void {
+    const made = this.state.functionals.length;
+    try {
+      this.withNotesAside(new EvalNotes(), read);
+    } catch (error) {
+      // What the read would teach stays unknown when it fails; the models are still read.
+      rethrowCancellation(error);
+    } finally {
+      this.state.functionals.splice(made);
+      this.forgetGlobalWrites();
+    }
   }
 
   // ---------------------------------------------------------------- what recognisers see
@@ -762,6 +798,12 @@ export class KerasEvaluator extends Evaluator<Value, KerasFrame, KerasCall> {
       }
       // `x.shape`, `x.shape.as_list()`, `x.get_shape()` written in a layer's arguments: the static shape (no side effects).
       if (type === 'attribute' && this.s.field(n, 'attribute')?.text === 'shape') return constantOf(this.eval(n, f));
+      // `Dense(self.latent_dim)`: what the instance holds (set by this method, or by `__init__` for a builder method).
+      const key = type === 'attribute' ? this.s.dottedName(n) : null;
+      if (key?.startsWith('self.')) {
+        const held = f.self.get(key);
+        return held ? constantOf(held) : undefined;
+      }
       if (type !== 'call') return undefined;
       const fn = this.s.field(n, 'function');
       const method = fn && this.s.type(fn) === 'attribute' ? this.s.field(fn, 'attribute')?.text : undefined;

@@ -15,6 +15,7 @@ import { rangeOf, unparen } from '../../python/syntax';
 import { callArgs } from '../../python/syntax-cache';
 import { makeLayer } from '../builders';
 import type { Reader } from './executor';
+import { runFunction } from './apply';
 import { buildLayer } from './layers';
 import { OPAQUE, producersOf, type FlowMarks, type GraphNode, type LayerFactory, type Value } from './values';
 
@@ -38,14 +39,14 @@ export function readingLambda(exec: Reader): boolean {
 }
 
 /** The function a `Lambda(...)` call wraps, when the workspace writes it: a lambda expression or a function value. */
-function lambdaFunction(exec: Reader, factory: LayerFactory): { def: Node; closure?: Extract<Value, { t: 'function' }>['closure'] } | null {
+function lambdaFunction(exec: Reader, factory: LayerFactory): Extract<Value, { t: 'function' }> | null {
   const args = callArgs(factory.call);
   const written = args.positional[0] ?? args.keywords.get('function');
   if (!written) return null;
   const node = unparen(written);
   // A lambda expression sees the names of the function that writes it (`lambda t: tf.tile(t, [1, size, size, 1])`).
   const value = node.type === 'lambda' ? exec.ev.functionValue(node, exec.f) : exec.evalExpr(written);
-  return value.t === 'function' ? { def: value.def, closure: value.closure } : null;
+  return value.t === 'function' ? value : null;
 }
 
 /**
@@ -73,7 +74,7 @@ export function applyLambda(exec: Reader, factory: LayerFactory, input: Value, m
   exec.marks = marks;
   let result: Value;
   try {
-    result = exec.ev.callFunction(fn.def, { positional: [input], keywords, partial: false }, { def: fn.def, classDef: null, self: new Map<string, Value>(), closure: fn.closure }, exec.f);
+    result = runFunction(exec, fn.def, { positional: [input], keywords, partial: false }, fn.receiver ?? null, fn.closure);
   } finally {
     exec.marks = saved;
     exec.state.recorders.splice(exec.state.recorders.indexOf(recorder), 1);

@@ -98,7 +98,7 @@ export type Value =
   /** A custom Layer or Model class of the workspace named without a call (`block = InvertedResidual`): calling it makes an instance. */
   | { t: 'class'; classDef: Node }
   /** A function of the file; `closure` is the reader of the function that defined it (nested `def f(x)` returned by a helper). */
-  | { t: 'function'; def: Node; closure?: ClosureFrame }
+  | { t: 'function'; def: Node; closure?: ClosureFrame; receiver?: Receiver }
   /** A dict with string keys (`**conv_params`, `{'filters': 64}`). */
   | { t: 'dict'; entries: Map<string, Value> }
   /** A functional model (`keras.Model(inputs, outputs)`), applicable to new tensors as a block. */
@@ -113,6 +113,12 @@ export type Value =
 export interface ClosureFrame {
   readonly locals: ReadonlyMap<string, Value>;
   readonly scope: Scope;
+}
+
+/** The instance a method read off `self` runs on (`Lambda(self._sampling)`): its class and its `self.*` attributes. */
+export interface Receiver {
+  readonly classDef: Node;
+  readonly self: Map<string, Value>;
 }
 
 export const OPAQUE: Value = { t: 'opaque' };
