@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { extractFixture, extractTorchFrom, fixture, kinds, line, lineOf, model } from './torch-fixture';
 import { defined } from '../../defined';
+import { analyzeText } from '../project-helper';
 
 describe('a nanoGPT-style model with a dataclass config', async () => {
   const text = fixture('gpt_mini.py');
@@ -278,5 +279,23 @@ describe('VGG built from a configuration table', async () => {
     expect(new Set(convs.map(line))).toEqual(new Set([lineOf(text, 'conv = nn.Conv2d(in_channels, x')]));
     expect(convs[2]!.unrolled).toEqual({ index: 3, count: 15 });
     expect(convs[9]!.name).toBe(`features.${vgg.layers.indexOf(convs[9]!)}`);
+  });
+});
+
+describe('models held by an object of a plain class (an RL agent, a trainer)', () => {
+  it('reads the Q-network an Agent the script makes holds, with the sizes it is made with', async () => {
+    const text = fixture('dqn_agent.py');
+    const qNet = model(await extractTorchFrom(text, 'dqn_agent.py'), 'q_net');
+    expect(qNet.layers.filter((l) => l.kind === 'dense').map((l) => [l.inFeatures, l.units])).toEqual([[8, 64], [64, 64], [64, 64], [64, 4]]);
+    expect(qNet.range.start.line + 1).toBe(lineOf(text, 'self.q_net = nn.Sequential('));
+    const result = await analyzeText(text, 'dqn_agent.py');
+    expect(result.findings.map((f) => f.code)).toEqual(['GL101']);
+  });
+
+  it('still takes a Sequential put into a module object as a part of it, not a model', async () => {
+    // Twin: the same Sequential assigned onto an nn.Module the script makes belongs to that module.
+    const text = fixture('dqn_agent.py').replace('class Agent:', 'class Agent(nn.Module):').replace('        self.action_size = action_size\n', '        super().__init__()\n        self.action_size = action_size\n');
+    const names = (await extractTorchFrom(text, 'dqn_agent.py')).map((m) => m.name);
+    expect(names).not.toContain('q_net');
   });
 });

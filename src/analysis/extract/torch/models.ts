@@ -364,8 +364,9 @@ export function extractTorchModels(file: PyFile, notes: EvalNotes = new EvalNote
   for (const list of instances.values()) for (const { inst } of list) nestedOrigins({ t: 'instance', inst }, nested);
   for (const { value } of ctx.sequentials.values()) nestedOrigins(value, nested);
   // A Sequential put into a model the module or a factory builds (`model.fc = nn.Sequential(...)` on a
-  // torchvision model) is a part of that model, not a model of its own.
-  for (const value of [...moduleFrame.locals.values(), ...torchvisionFactories.map((f) => f.value)]) if (value.t === 'instance') nestedOrigins(value, nested);
+  // torchvision model) is a part of that model, not a model of its own. An object of a plain class
+  // (`agent = Agent()`, whose `self.q_net = nn.Sequential(...)`) holds models; it is not one.
+  for (const value of [...moduleFrame.locals.values(), ...torchvisionFactories.map((f) => f.value)]) if (value.t === 'instance' && isModuleClass(value.inst.cls)) nestedOrigins(value, nested);
 
   const models: ModelIR[] = [];
   const build = (root: Value, style: ModelStyle, naming: Naming, range: Node, run: (trace: Trace) => Value) => {
