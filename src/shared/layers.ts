@@ -104,9 +104,13 @@ export function lastLayerOnPath(model: { readonly layers: readonly LayerIR[]; re
   return null;
 }
 
-/** Classes (or labels) an output holds: the width of layer `index` or of the nearest layer before it that has one. */
+/**
+ * Classes (or labels) an output holds: the width of layer `index` or of the nearest layer before it that
+ * has one (an activation or dropout keeps its input's). Null when the layer that sets it does not say
+ * (`Dense(n_out)` with `n_out` read from the data, a custom layer): never the width of a layer before that.
+ */
 export function outputWidth(model: { readonly layers: readonly LayerIR[]; readonly isGraph: boolean }, index: number): number | null {
-  const at = lastLayerOnPath(model, index, (layer) => layer.units !== null);
+  const at = lastLayerOnPath(model, index, (layer) => layer.units !== null || isLearningKind(layer.kind) || layer.kind === 'unknown');
   return at === null ? null : model.layers[at]!.units;
 }
 

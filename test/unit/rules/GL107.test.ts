@@ -33,6 +33,16 @@ describe('GL107 binary-loss-on-softmax (IR)', () => {
     softmax.training.losses = [{ ...bce(), name: 'categorical_crossentropy' }];
     expect(check(softmax)).toEqual([]);
   });
+
+  it('counts no classes when the output layer\'s width is unknown, rather than the hidden layer\'s before it', () => {
+    const unknownWidth = buildModel({ layers: [dense(420, { activation: 'relu' }), { kind: 'dense', units: null }, act('softmax')] });
+    unknownWidth.training.losses = [bce()];
+    expect(check(unknownWidth)).toEqual([]);
+    // Twin: the same model with its width written is reported at that width.
+    const written = buildModel({ layers: [dense(420, { activation: 'relu' }), dense(7), act('softmax')] });
+    written.training.losses = [bce()];
+    expect(check(written).map((f) => f.message)).toEqual([expect.stringMatching(/softmax over 7 classes/)]);
+  });
 });
 
 describeRuleFixtures('GL107');
