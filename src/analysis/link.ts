@@ -14,7 +14,7 @@
  * Anything that does not resolve to exactly one model of the project stays unlinked: no guess.
  */
 import { posix } from 'node:path';
-import type { ModelIR, Range, TrainingIR } from '../shared/ir';
+import type { ModelIR, Position, Range, TrainingIR } from '../shared/ir';
 import { cloneModel } from '../shared/models';
 import { PARAMETER_MODULE, UNBOUND_NAME_MODULE, type ExternalTraining, type ModelPass } from './extract/types';
 import { submodule, type ImportBinding } from './python/imports';
@@ -141,7 +141,7 @@ export function linkExternalTraining(files: readonly LinkFile[], options: LinkOp
     for (const ext of file.external) {
       if (ext.module === PARAMETER_MODULE) continue;
       const unbound = ext.module === UNBOUND_NAME_MODULE;
-      const target = unbound ? onlyModel : index.resolveSymbol(file.path, ext.module, ext.symbol, 0);
+      const target = unbound ? onlyModel : index.resolveSymbol(file.path, ext.module, ext.symbol, 0, ext.builtAt);
       if (!target) continue;
       mergeTraining(writable(target).training, ext.training);
       const link: TrainingLink = { from: file.path, module: ext.module, symbol: ext.symbol, toFile: target.file.path, modelId: target.model.id };
@@ -175,7 +175,7 @@ export function linkExternalTraining(files: readonly LinkFile[], options: LinkOp
 /** The model a pass hands over: one of the passing file's own, or the one it imports. */
 function passedModel(file: LinkFile, pass: ModelPass, index: ProjectIndex): { file: LinkFile; model: ModelIR } | null {
   const passed = pass.model;
-  if (passed.kind === 'external') return index.resolveSymbol(file.path, passed.module, passed.symbol, 0);
+  if (passed.kind === 'external') return index.resolveSymbol(file.path, passed.module, passed.symbol, 0, passed.builtAt);
   const model = file.models.find((m) => m.id === passed.id);
   return model ? { file, model } : null;
 }
@@ -302,13 +302,21 @@ class ProjectIndex {
     this.roots = (options.roots ?? []).map((r) => posix.normalize(toPosix(r)));
   }
 
-  resolveSymbol(importer: string, module: string, symbol: string, hops: number): { file: LinkFile; model: ModelIR } | null {
+  /**
+   * The model `symbol` of `module` is, as `importer` imports it. When several calls built different
+   * models of it, the one built by `importer`'s call at `builtAt` (none when that does not say).
+   */
+  resolveSymbol(importer: string, module: string, symbol: string, hops: number, builtAt?: Position, caller = importer): { file: LinkFile; model: ModelIR } | null {
     if (hops > MAX_REEXPORT_HOPS) return null;
     const file = this.resolveModule(importer, module);
     if (!file) return null;
     const models = file.models.filter((m) => m.exports.includes(symbol));
     if (models.length === 1) return { file, model: models[0]! };
-    if (models.length > 1) return null;
+    if (models.length > 1) {
+      const from = posix.normalize(toPosix(caller));
+      const built = builtAt ? models.filter((m) => m.instance && posix.normalize(toPosix(m.instance.file)) === from && m.instance.range.start.line === builtAt.line && m.instance.range.start.character === builtAt.character) : [];
+      return built.length === 1 ? { file, model: built[0]! } : null;
+    }
     // A package that re-exports: `from .net import Net` in models/__init__.py.
     const binding = file.imports?.bindings.find((b) => b.local === symbol);
     if (!binding) {
@@ -320,7 +328,7 @@ class ProjectIndex {
       return starred.length === 1 ? { file: defining, model: starred[0]! } : null;
     }
     if (binding.symbol === null) return null;
-    return this.resolveSymbol(file.path, binding.module, binding.symbol, hops + 1);
+    return this.resolveSymbol(file.path, binding.module, binding.symbol, hops + 1, builtAt, caller);
   }
 
   /**

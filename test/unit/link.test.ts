@@ -160,4 +160,54 @@ for x, y in loader:
     const where = results.flatMap((r) => r.findings.filter((f) => f.code === 'GL401').map((f) => `${r.path}:${f.range.start.line + 1}`));
     expect(where.sort()).toEqual(['/repo/models/recurrent.py:7', '/repo/scripts/train.py:9']);
   });
+
+  it('gives each loop the instance its own call built when a class of another file is built with different arguments', async () => {
+    const { Project } = await import('../../src/analysis/project');
+    const forecaster = `import torch.nn as nn
+
+
+class StockLSTM(nn.Module):
+    def __init__(self, input_size, hidden_size, num_layers):
+        super().__init__()
+        self.lstm = nn.LSTM(input_size, hidden_size, num_layers, batch_first=True)
+        self.head = nn.Linear(hidden_size, 1)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(out[:, -1, :])
+`;
+    const script = (clipSecond: boolean) => `import torch
+from lstm_module import StockLSTM
+
+model = StockLSTM(5, 32, 2)
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+for xb, yb in train_loader:
+    optimizer.zero_grad()
+    loss = torch.nn.functional.mse_loss(model(xb), yb)
+    loss.backward()
+    optimizer.step()
+
+model = StockLSTM(5, 64, 3)
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+for xb, yb in train_loader:
+    optimizer.zero_grad()
+    loss = torch.nn.functional.mse_loss(model(xb), yb)
+    loss.backward()${clipSecond ? '\n    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)' : ''}
+    optimizer.step()
+`;
+    const loopsFlagged = async (clipSecond: boolean) => {
+      const project = await Project.create();
+      try {
+        project.setFile('/repo/lstm_module.py', forecaster);
+        project.setFile('/repo/pipeline.py', script(clipSecond));
+        const results = project.analyzeAll();
+        return results.flatMap((r) => r.findings.filter((f) => f.code === 'GL401' && r.path === '/repo/pipeline.py').map((f) => f.range.start.line + 1));
+      } finally {
+        project.dispose();
+      }
+    };
+    expect(await loopsFlagged(false)).toEqual([10, 18]);
+    // Twin: the second instance's loop clips; only the first is reported.
+    expect(await loopsFlagged(true)).toEqual([10]);
+  });
 });

@@ -202,7 +202,7 @@ export const extractTraining: TrainingExtractor = (file: PyFile, models: ModelIR
   const external: ExternalTraining[] = [];
   for (const { ref, training } of table.all()) {
     if (ref.kind === 'local') mergeTraining(ref.model.training, training);
-    else external.push({ module: ref.module, symbol: ref.symbol, ...(ref.parameter ? { parameter: ref.parameter } : {}), training });
+    else external.push({ module: ref.module, symbol: ref.symbol, ...(ref.parameter ? { parameter: ref.parameter } : {}), ...(ref.builtAt ? { builtAt: ref.builtAt } : {}), training });
   }
   return external;
 };

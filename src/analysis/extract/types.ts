@@ -1,5 +1,5 @@
 /** The extractor contract: syntax -> ModelIR[]. One extractor per framework, one training pass. */
-import type { ModelIR, TrainingIR } from '../../shared/ir';
+import type { ModelIR, Position, TrainingIR } from '../../shared/ir';
 import type { PyFile } from '../python/file';
 import type { EvalNotes } from '../python/limits';
 import type { CallSite } from '../python/call-sites';
@@ -64,6 +64,8 @@ export interface ExternalTraining {
   symbol: string;
   /** With PARAMETER_MODULE: the parameter of function `symbol` the facts are about. */
   parameter?: ParameterRef;
+  /** Where this file calls `symbol` to build the model (`Seq(3, 32, 2)`): the instance built there, when calls build different ones. */
+  builtAt?: Position;
   training: TrainingIR;
 }
 
@@ -79,7 +81,7 @@ export interface ModelPass {
   position: number | null;
   keyword: string | null;
   /** The model passed: one of this file's (by id) or one it imports. */
-  model: { kind: 'local'; id: string } | { kind: 'external'; module: string; symbol: string };
+  model: { kind: 'local'; id: string } | { kind: 'external'; module: string; symbol: string; builtAt?: Position };
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { usedWholeFileFact } from '../file-wide';
 import type { Node } from '../../python/syntax-tree';
-import type { ActivationName, ModelIR } from '../../../shared/ir';
+import type { ActivationName, ModelIR, Position } from '../../../shared/ir';
 import { functionalActivation, methodActivation } from '../torch/activations';
 import type { PyFile } from '../../python/file';
 import { callArguments, dottedName, enclosing, namedChildren, unparen } from '../../python/syntax';
@@ -18,7 +18,8 @@ import { submodule } from '../../python/imports';
 
 export type ModelRef =
   | { kind: 'local'; model: ModelIR }
-  | { kind: 'external'; module: string; symbol: string; parameter?: ParameterRef }
+  /** `builtAt`: the call of this file that builds it (`Seq(3, 32, 2)`), which names the instance when calls build different ones. */
+  | { kind: 'external'; module: string; symbol: string; parameter?: ParameterRef; builtAt?: Position }
   | { kind: 'other' };
 
 /** Top-level packages whose callables are never models of this project. */
@@ -43,7 +44,7 @@ const MAX_BRANCH_DEPTH = 3;
 export type KnownRef = Exclude<ModelRef, { kind: 'other' }>;
 
 export const refKey = (ref: KnownRef): string =>
-  ref.kind === 'local' ? `local:${ref.model.id}` : `external:${ref.module}:${ref.symbol}${ref.parameter ? `:${ref.parameter.name}` : ''}`;
+  ref.kind === 'local' ? `local:${ref.model.id}` : `external:${ref.module}:${ref.symbol}${ref.parameter ? `:${ref.parameter.name}` : ''}${ref.builtAt ? `@${ref.builtAt.line}:${ref.builtAt.character}` : ''}`;
 
 type Place = ModelIR['range']['start'];
 
@@ -177,7 +178,10 @@ export class ModelResolver {
       const smallest = containing.reduce((a, b) => (b.range.end.line - b.range.start.line < a.range.end.line - a.range.start.line ? b : a));
       return { kind: 'local', model: smallest };
     }
-    if (callee) return this.importedSymbol(callee) ?? { kind: 'other' };
+    if (callee) {
+      const imported = this.importedSymbol(callee);
+      return imported?.kind === 'external' ? { ...imported, builtAt: { line: origin.startPosition.row, character: origin.startPosition.column } } : (imported ?? { kind: 'other' });
+    }
     // `args.model`, `models[i]`, an unbound name: not knowable.
     return origin.type === 'attribute' || origin.type === 'subscript' || origin.type === 'identifier' ? null : { kind: 'other' };
   }

@@ -48,7 +48,7 @@ export function modelPasses(file: PyFile, models: readonly ModelIR[]): ModelPass
       if (node.type !== 'identifier' && node.type !== 'call') continue;
       const ref = resolver.refOf(node);
       if (!ref || ref.kind === 'other' || (ref.kind === 'external' && (ref.module === PARAMETER_MODULE || ref.module === UNBOUND_NAME_MODULE))) continue;
-      const model: ModelPass['model'] = ref.kind === 'local' ? { kind: 'local', id: ref.model.id } : { kind: 'external', module: ref.module, symbol: ref.symbol };
+      const model: ModelPass['model'] = ref.kind === 'local' ? { kind: 'local', id: ref.model.id } : { kind: 'external', module: ref.module, symbol: ref.symbol, ...(ref.builtAt ? { builtAt: ref.builtAt } : {}) };
       passes.push({ module: target.module, symbol: target.symbol, position, keyword, model });
     }
   }
