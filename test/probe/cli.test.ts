@@ -265,6 +265,28 @@ describe('gradient-lens probe --line on a builder', () => {
   });
 });
 
+describe('gradient-lens probe --line on a builder that makes two models from one Input', () => {
+  it('refuses the line both start at and takes each model at the line that names it', () => {
+    const tree = fixtureTree({
+      'autoencoders.py': 'from tensorflow.keras import layers\nfrom tensorflow.keras.models import Model\n\n\ndef dense_autoencoder(dim=64, latent=8):\n    inputs = layers.Input(shape=(dim,))\n    code = layers.Dense(latent, activation="relu")(inputs)\n    encoder = Model(inputs, code)\n    decoded = layers.Dense(dim, activation="sigmoid")(code)\n    autoencoder = Model(inputs, decoded)\n    autoencoder.compile(optimizer="adam", loss="mse")\n    return autoencoder, encoder\n',
+    });
+    try {
+      const refused = runCli(['probe', 'autoencoders.py', '--line', '6', '--backend', 'wasm'], tree.root);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toMatch(/2 models start at line 6; give the line of one of them:\n {2}encoder \(line 8\)\n {2}autoencoder \(line 10\)/);
+      const denseParams = (line: string) => {
+        const run = runCli(['probe', 'autoencoders.py', '--line', line, '--steps', '1', '--backend', 'wasm', '--format', 'json'], tree.root);
+        const result: unknown = JSON.parse(run.stdout);
+        return isProbeResult(result) ? result.layers.filter((l) => l.kind === 'dense').map((l) => l.params) : null;
+      };
+      expect(denseParams('8')).toEqual([64 * 8 + 8]);
+      expect(denseParams('10')).toEqual([64 * 8 + 8, 8 * 64 + 64]);
+    } finally {
+      tree.cleanup();
+    }
+  });
+});
+
 describe('gradient-lens probe on a class built at several widths', () => {
   it('lists each model by the call that builds it, and refuses the class line, which names none of them', () => {
     const refused = runCli(['probe', 'torch_two_widths.py', '--line', '6', '--backend', 'wasm'], fixtures);

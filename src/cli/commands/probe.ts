@@ -142,7 +142,11 @@ export function pickModel(models: ModelIR[], flags: Pick<ProbeCommandOptions, 'm
     // A class built by several calls with different arguments: its own line names none of them.
     const built = atCall ? [] : models.filter((m) => m.instance !== undefined && m.range.start.line === found.range.start.line && m.range.end.line === found.range.end.line);
     if (built.length > 1) throw new UsageError(`${file}: ${lines.label(line)} defines ${found.name.replace(/\(.*$/, '')}, which ${built.length} calls build with different arguments; ${chooseInstance(built, path, lines)}`);
-    return found;
+    // Models that start together (a builder's encoder and autoencoder made from one Input): the one named at this line, else ask.
+    const together = atCall ? [] : containing.filter((m) => m.instance === undefined && m.range.start.line === found.range.start.line);
+    const named = together.filter((m) => m.nameRange.start.line === line);
+    if (together.length > 1 && named.length !== 1) throw new UsageError(`${file}: ${together.length} models start at ${lines.label(line)}; give the line of one of them:\n${describeModels(together, path, lines)}`);
+    return named.length === 1 && together.length > 1 ? named[0]! : found;
   }
   const chosen = defaultModel(models, (m) => m);
   const how = lines.isNotebook ? '--cell C --line N' : '--line N';
