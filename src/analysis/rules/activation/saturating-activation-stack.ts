@@ -16,7 +16,7 @@ import { replaceInitializerEdit } from '../helpers/replace-initializer-edit';
 import { walkBackward } from '../helpers/walk-chain';
 import { heRecommendation } from '../../../shared/knowledge/activations';
 import { familyTitle, initFamily } from '../../../shared/knowledge/initializers';
-import { modelPrediction, type ModelPrediction } from '../../../shared/knowledge/propagation';
+import { modelPrediction, type ModelPrediction, type PropagatedModel } from '../../../shared/knowledge/propagation';
 import { firstLastText, noPredictionNote } from '../helpers/prediction-text';
 import { FLOW_THRESHOLDS } from '../../../shared/gradient-flow';
 
@@ -128,7 +128,8 @@ function ownerOf(graph: LayerGraph, point: LayerIR): LayerIR | null {
 
 /** The saturating activation right before `point` in the same stack, or null when the stack starts here. */
 function previousPoint(graph: LayerGraph, point: LayerIR, isPoint: (l: LayerIR) => boolean): LayerIR | null {
-  const stop = walkBackward(graph, point, transparent);
+  // A layer that also feeds another output head is still next to this one: only a branch that rejoins is a skip connection.
+  const stop = walkBackward(graph, point, transparent, 'crosses-heads');
   return stop && isPoint(stop.layer) ? stop.layer : null;
 }
 
@@ -209,6 +210,22 @@ function initName(stack: StackEntry[]): string {
   return NAMED_FAMILIES.has(family) ? ` with ${familyTitle(family)}` : '';
 }
 
+/**
+ * log10 of the gradient the stack's first layer gets over its last layer's, as predicted; null when
+ * either is not known. Growth is judged along the stack itself: in a model with two outputs the
+ * model's first/last ratio compares layers of different branches (a regression head's tanh stack
+ * against the decoder's last layer).
+ */
+function stackGrowth(stack: StackEntry[], prediction: PropagatedModel): number | null {
+  const first = stack[0]?.owner;
+  const last = stack[stack.length - 1]?.owner;
+  if (!first || !last || first === last) return null;
+  const byId = new Map(prediction.layers.map((l) => [l.layerId, l.log10GradRatio]));
+  const a = byId.get(first.id);
+  const b = byId.get(last.id);
+  return a === undefined || a === null || b === undefined || b === null ? null : a - b;
+}
+
 interface Judgement {
   message: string;
   severity: Severity | undefined;
@@ -228,7 +245,7 @@ function judge(stack: StackEntry[], prediction: ModelPrediction): Judgement | nu
   }
   // Gradients growing towards the input (too-large weights, e.g. tanh at N(0, 1)) are a scale
   // problem GL203 reports, not vanishing.
-  if (prediction.grade === 'exploding' || prediction.log10FirstLastRatio > FLOW_GROWING_LOG10) return null;
+  if (prediction.grade === 'exploding' || (stackGrowth(stack, prediction) ?? prediction.log10FirstLastRatio) > FLOW_GROWING_LOG10) return null;
   switch (prediction.grade) {
     case 'vanishing':
       return { message: `${head}: predicted: ${flow} (vanishing: each layer multiplies the gradient by a derivative below 1; ${derivativeNote(names)}). ${advice}`, severity: 'warning' };

@@ -13,6 +13,11 @@ export interface LayerGraph {
   soleSuccessor(layer: LayerIR): LayerIR | null;
   /** The only predecessor, or null when there are none or several (a merge). */
   solePredecessor(layer: LayerIR): LayerIR | null;
+  /**
+   * Whether two of the layer's branches meet again (a skip connection, an inception block), rather than
+   * each leading to outputs of its own (a regression head beside a decoder).
+   */
+  branchesRejoin(layer: LayerIR): boolean;
 }
 
 /** Every rule asks for the graph of the same model: build it once per layer list. */
@@ -47,6 +52,25 @@ function buildGraph(model: ModelIR): LayerGraph {
     }
   });
   const sole = (list: LayerIR[] | undefined): LayerIR | null => (list && list.length === 1 ? list[0]! : null);
+  const reached = (from: LayerIR): Set<string> => {
+    const seen = new Set<string>();
+    const stack = [from];
+    for (let layer = stack.pop(); layer !== undefined; layer = stack.pop()) {
+      if (seen.has(layer.id)) continue;
+      seen.add(layer.id);
+      stack.push(...(succs.get(layer.id) ?? []));
+    }
+    return seen;
+  };
+  const branchesRejoin = (layer: LayerIR): boolean => {
+    const seen = new Set<string>();
+    for (const branch of succs.get(layer.id) ?? []) {
+      const ahead = reached(branch);
+      for (const id of ahead) if (seen.has(id)) return true;
+      for (const id of ahead) seen.add(id);
+    }
+    return false;
+  };
   return {
     layers: model.layers,
     isGraph: model.isGraph,
@@ -54,5 +78,6 @@ function buildGraph(model: ModelIR): LayerGraph {
     successors: (l) => succs.get(l.id) ?? [],
     soleSuccessor: (l) => sole(succs.get(l.id)),
     solePredecessor: (l) => sole(preds.get(l.id)),
+    branchesRejoin,
   };
 }

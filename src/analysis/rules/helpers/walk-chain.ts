@@ -14,14 +14,22 @@ export interface ChainStop {
 
 type Direction = 'forward' | 'backward';
 
-function walk(graph: LayerGraph, from: LayerIR, direction: Direction, transparent: (layer: LayerIR) => boolean): ChainStop | null {
+/**
+ * How a walk toward the inputs treats a layer whose output also feeds other layers: 'ends' the walk, or
+ * crosses it when its branches never meet again ('crosses-heads': a branch to another output is no skip
+ * connection around the layers walked).
+ */
+export type FanOut = 'ends' | 'crosses-heads';
+
+function walk(graph: LayerGraph, from: LayerIR, direction: Direction, transparent: (layer: LayerIR) => boolean, fanOut: FanOut = 'ends'): ChainStop | null {
   const ahead = direction === 'forward' ? (l: LayerIR) => graph.soleSuccessor(l) : (l: LayerIR) => graph.solePredecessor(l);
   const behind = direction === 'forward' ? (l: LayerIR) => graph.solePredecessor(l) : (l: LayerIR) => graph.soleSuccessor(l);
   const crossed: LayerIR[] = [];
   let current = from;
   for (;;) {
     const next = ahead(current);
-    if (!next || behind(next) !== current) return null;
+    const crossesHeads = fanOut === 'crosses-heads' && direction === 'backward' && next !== null && !graph.branchesRejoin(next);
+    if (!next || (behind(next) !== current && !crossesHeads)) return null;
     if (!transparent(next)) return { layer: next, crossed };
     crossed.push(next);
     current = next;
@@ -33,5 +41,5 @@ export const walkForward = (graph: LayerGraph, from: LayerIR, transparent: (laye
   walk(graph, from, 'forward', transparent);
 
 /** Toward the inputs: the first predecessor that `transparent` rejects, or null when the chain starts or merges. */
-export const walkBackward = (graph: LayerGraph, from: LayerIR, transparent: (layer: LayerIR) => boolean): ChainStop | null =>
-  walk(graph, from, 'backward', transparent);
+export const walkBackward = (graph: LayerGraph, from: LayerIR, transparent: (layer: LayerIR) => boolean, fanOut: FanOut = 'ends'): ChainStop | null =>
+  walk(graph, from, 'backward', transparent, fanOut);
