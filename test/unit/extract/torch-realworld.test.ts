@@ -299,3 +299,20 @@ describe('models held by an object of a plain class (an RL agent, a trainer)', (
     expect(names).not.toContain('q_net');
   });
 });
+
+describe('a class defined twice', () => {
+  const first = 'class Encoder(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(16, 8)\n\n    def forward(self, x):\n        return self.fc(x)\n';
+  const second = 'class Encoder(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc1 = nn.Linear(16, 32)\n        self.fc2 = nn.Linear(32, 8)\n\n    def forward(self, x):\n        return self.fc2(torch.relu(self.fc1(x)))\n';
+  const indent = (text: string) => text.replace(/^(?=.)/gm, '    ');
+
+  it('is the later definition when the module (or a notebook cell run again) defines it again', async () => {
+    const encoder = model(await extractTorchFrom(`import torch\nimport torch.nn as nn\n\n${first}\n\n${second}\n\nnet = Encoder()\n`), 'Encoder');
+    expect(encoder.layers.filter((l) => l.kind === 'dense').map((l) => l.units)).toEqual([32, 8]);
+  });
+
+  it('is the first definition when the two are branches, only one of which runs (try/except)', async () => {
+    const text = `import torch\nimport torch.nn as nn\n\ntry:\n${indent(first)}except ImportError:\n${indent(second)}\nnet = Encoder()\n`;
+    const encoder = model(await extractTorchFrom(text), 'Encoder');
+    expect(encoder.layers.filter((l) => l.kind === 'dense').map((l) => l.units)).toEqual([8]);
+  });
+});

@@ -52,13 +52,21 @@ function methodsOf(def: Node): Map<string, Node> {
   return methods;
 }
 
+/** The id of the block a definition is a statement of (its decorators included). */
+function blockOf(def: Node): number | undefined {
+  const statement = def.parent?.type === 'decorated_definition' ? def.parent : def;
+  return statement.parent?.id;
+}
+
 export function findModuleClasses(file: PyFile): Map<string, ClassInfo> {
   const defs = classDefinitions(file.root, file.text);
   const byName = new Map<string, Node>();
   for (const def of defs) {
     const name = def.childForFieldName('name')?.text;
-    // The first definition wins when a name is defined twice (e.g. in try/except branches).
-    if (name && !byName.has(name)) byName.set(name, def);
+    const known = name ? byName.get(name) : undefined;
+    // A name defined twice in one block is the later class, as Python runs them (a module, or a notebook
+    // cell run again with changes); in two branches (try/except, if/else) the first, the one that runs.
+    if (name && (!known || blockOf(known) === blockOf(def))) byName.set(name, def);
   }
   const classes = new Map<string, ClassInfo>();
   const visiting = new Set<string>();
