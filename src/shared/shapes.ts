@@ -571,7 +571,7 @@ export function concatAxis(layer: LayerOf<'concat'>, rank: number, ctx: ShapeCon
   const source: Layout = layer.dataFormat ?? (ctx.framework === 'torch' ? 'channels_first' : 'channels_last');
   let axis = written < 0 ? rank + written : written - 1;
   if (axis < 0 || axis >= rank) return null;
-  if (source !== ctx.layout && rank > 1) axis = source === 'channels_first' ? (axis === 0 ? rank - 1 : axis - 1) : axis === rank - 1 ? 0 : axis + 1;
+  if (source !== layoutOf(layer, ctx) && rank > 1) axis = source === 'channels_first' ? (axis === 0 ? rank - 1 : axis - 1) : axis === rank - 1 ? 0 : axis + 1;
   return axis;
 }
 

@@ -87,6 +87,29 @@ model.add(Dense(output_dim=10, init='uniform', W_regularizer=None))
     expect(probeShapes(model, [28, 28, 1])).toEqual(expected);
   });
 
+  it('Keras 1 written for Theano: merge(concat_axis=1) joins the channels and BatchNormalization(axis=1) normalizes them, for the analyzer and the probe alike', async () => {
+    const model = await onlyModel(`
+from keras.layers import Input, merge, Flatten, Dense, BatchNormalization
+from keras.layers.convolutional import Convolution2D
+from keras.models import Model
+inp = Input(shape=(1, 28, 28))
+a = Convolution2D(16, 3, 3, activation='relu', border_mode='same')(inp)
+b = Convolution2D(16, 5, 5, activation='relu', border_mode='same')(inp)
+m = merge([a, b], mode='concat', concat_axis=1)
+c = Convolution2D(32, 3, 3, activation='relu', border_mode='same', subsample=(2, 2))(m)
+c = BatchNormalization(axis=1)(c)
+out = Dense(10, activation='softmax')(Flatten()(c))
+model = Model(input=inp, output=out)
+`);
+    const concat = model.layers.findIndex((l) => l.kind === 'concat');
+    expect(model.layers[concat + 1]).toMatchObject({ kind: 'conv2d', inFeatures: 32 });
+    expect(model.layers.find((l) => l.kind === 'batchnorm')).toMatchObject({ inFeatures: 32 });
+    // The analyzer keeps the Theano order (channels first); the probe computes channels-last.
+    expect(analyzerShapes(model, [1, 28, 28])[concat]).toEqual([32, 28, 28]);
+    expect(probeShapes(model, [28, 28, 1])[concat]).toEqual([28, 28, 32]);
+    expect(probeShapes(model, [28, 28, 1]).at(-1)).toEqual([10]);
+  });
+
   it('PyTorch int and tuple stride / padding / dilation, padded pools and ceil_mode', async () => {
     const model = await onlyModel(`
 import torch.nn as nn

@@ -103,15 +103,19 @@ export function finalizeModel(file: PyFile, draft: ModelDraft): ModelIR {
   });
   const firstInput = nodes.find((n) => n.layer.kind === 'input')?.declaredInput ?? null;
   model.inputShape = draft.inputShape ?? firstInput ?? nodes[0]?.declaredInput ?? null;
-  if (writtenForTheano(model)) for (const layer of model.layers) if (KERAS1_IMAGE_KINDS.has(layer.kind)) layer.dataFormat = 'channels_first';
+  // A BatchNormalization(axis=1) there normalizes the channels, as the code orders them.
+  if (writtenForTheano(model)) for (const layer of model.layers) if (KERAS1_IMAGE_KINDS.has(layer.kind) || (layer.kind === 'batchnorm' && layer.norm.axis === 1)) layer.dataFormat = 'channels_first';
   propagateShapes(model.layers, model.inputShape, { framework: 'keras', inputShapes });
   return model;
 }
 
 /** Keras 1 layer names: `Convolution2D(32, 3, 3, border_mode=...)`, `Convolution3D(32, 3, 3, 3)`. */
 const KERAS1_CONV = /(^|\.)(Convolution2D|Deconvolution2D|AtrousConvolution2D|Convolution3D)$/;
-/** Layers that take Keras 1's dim_ordering (the global default when the layer does not say). */
-const KERAS1_IMAGE_KINDS: ReadonlySet<LayerIR['kind']> = new Set(['conv2d', 'conv3d', 'conv-transpose', 'maxpool', 'avgpool', 'global-pool', 'reshape']);
+/**
+ * Layers that take Keras 1's dim_ordering (the global default when the layer does not say), and the
+ * concatenation, whose `concat_axis=1` then names the channels, as the code around it orders them.
+ */
+const KERAS1_IMAGE_KINDS: ReadonlySet<LayerIR['kind']> = new Set(['conv2d', 'conv3d', 'conv-transpose', 'maxpool', 'avgpool', 'global-pool', 'reshape', 'concat']);
 
 /**
  * A Keras 1 conv net written for Theano's dim ordering, the default of early Keras 1 and of many
