@@ -108,6 +108,35 @@ const BINDS_NAMES = memoSlot();
  * and the few that bind nothing. A branch that binds nothing runs on the frame's own names, uncopied:
  * an unknown `if` inside a script's unrolled loop copied every module name twice an iteration.
  */
+/** Whether `condition` reads a name (or `self.x`) that a statement of `body` assigns (nested functions aside). */
+function readsAssigned(condition: Node, body: Node): boolean {
+  const assigned = new Set<string>();
+  const targets = (t: Node | null): void => {
+    if (!t) return;
+    if (t.type === 'identifier' || t.type === 'attribute') assigned.add(t.text);
+    else if (t.type === 'pattern_list' || t.type === 'tuple_pattern' || t.type === 'list_pattern' || t.type === 'parenthesized_expression') t.namedChildren.forEach(targets);
+  };
+  // Statements only: an assignment is a statement's expression (`a = b = v` nests), a block is a compound statement's part.
+  const pending = [body];
+  for (let n = pending.pop(); n !== undefined; n = pending.pop()) {
+    if (n.type === 'function_definition' || n.type === 'class_definition' || n.type === 'decorated_definition') continue;
+    if (n.type === 'assignment' || n.type === 'augmented_assignment') {
+      targets(n.childForFieldName('left'));
+      const right = n.childForFieldName('right');
+      if (right?.type === 'assignment') pending.push(right);
+      continue;
+    }
+    if (n.type === 'for_statement') targets(n.childForFieldName('left'));
+    if (n.type === 'expression_statement' || n.type === 'block' || n.type.endsWith('_statement') || n.type.endsWith('_clause')) pending.push(...n.namedChildren);
+  }
+  const read = [condition];
+  for (let n = read.pop(); n !== undefined; n = read.pop()) {
+    if ((n.type === 'identifier' || n.type === 'attribute') && assigned.has(n.text)) return true;
+    read.push(...n.namedChildren);
+  }
+  return false;
+}
+
 function bindsNames(block: Node): boolean {
   return block.memo(BINDS_NAMES, (b) => b.namedChildren.some(statementBinds));
 }
@@ -459,6 +488,8 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
       case 'while_statement': {
         const body = this.s.field(stmt, 'body');
         if (!body) return undefined;
+        const unrolled = this.execWhile(stmt, body, f);
+        if (unrolled) return unrolled.flow;
         if (this.readsLoopsOnce(f)) return this.loopOnce(stmt, body, f);
         this.forgetAssigned(body, f, stmt);
         return undefined;
@@ -619,6 +650,55 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
     const orelse = this.s.field(stmt, 'alternative');
     const elseBody = orelse ? this.s.kids(orelse).find((c) => this.s.type(c) === 'block') : undefined;
     return elseBody ? this.execBlock(elseBody, f) : undefined;
+  }
+
+  /**
+   * `while csize > 4: ... csize = csize / 2` (a DCGAN discriminator's pyramid): unrolled while its
+   * condition is a known constant, each pass as an iteration of a constant loop (the count set when it
+   * ends). Null when the condition is not known before the first pass (a loop of unknown bounds). A
+   * condition unknown after some passes, or more passes than a loop may unroll, ends the unrolling:
+   * what the loop assigns is forgotten from there, as for unknown bounds.
+   */
+  private execWhile(stmt: Node, body: Node, f: F): { flow: Flow<V> } | null {
+    const condition = this.s.field(stmt, 'condition');
+    // A condition nothing in the body changes (`while True:` around a training or event loop) runs until a break: not unrolled.
+    if (!condition || !readsAssigned(condition, body)) return null;
+    const holds = () => this.truth(this.eval(condition, f));
+    let truth = holds();
+    if (truth === undefined) return null;
+    const outer = f.unroll;
+    const product = this.unrolledProduct;
+    const passes: { index: number; count: number }[] = [];
+    this.onUnroll?.(f, 1);
+    try {
+      while (truth === true) {
+        // No note of its own: what the loop assigns becomes unknown, noted where a model uses it.
+        if (passes.length >= LIMITS.whilePasses || product * (passes.length + 1) > LIMITS.unrolledIterations || this.steps > LIMITS.steps / 2) {
+          this.forgetAssigned(body, f, stmt);
+          return { flow: undefined };
+        }
+        const pass = { index: passes.length, count: 0 };
+        passes.push(pass);
+        f.unroll = pass;
+        this.unrolledProduct = product * passes.length;
+        const flow = this.execBlock(body, f);
+        if (flow?.kind === 'break') return { flow: undefined };
+        if (flow?.kind === 'return') return { flow };
+        truth = holds();
+      }
+    } finally {
+      for (const pass of passes) pass.count = passes.length;
+      this.onUnroll?.(f, -1);
+      f.unroll = outer;
+      this.unrolledProduct = product;
+    }
+    if (truth === undefined) {
+      this.forgetAssigned(body, f, stmt);
+      return { flow: undefined };
+    }
+    const orelse = this.s.field(stmt, 'alternative');
+    const elseBody = orelse ? this.s.kids(orelse).find((c) => this.s.type(c) === 'block') : undefined;
+    return { flow: elseBody ? this.execBlock(elseBody, f) : undefined };
   }
 
   /**

@@ -24,6 +24,11 @@ export const LIMITS = {
   expressionDepth: 150,
   /** Entries of a config dict a construction is run once for (a key the code does not fix); more are read as one. */
   configEntries: 4,
+  /**
+   * Passes of a `while` loop unrolled on a known condition (a pyramid halving a side runs a few); one
+   * still running after them (a training loop counting its steps) is read as a loop of unknown bounds.
+   */
+  whilePasses: 32,
 } as const;
 
 export type LimitKind = 'recursion' | 'steps' | 'loop' | 'trace' | 'expression';

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { extractFixture, extractTorchFrom, fixture, kinds, line, lineOf, model } from './torch-fixture';
 import { defined } from '../../defined';
 import { analyzeText } from '../project-helper';
+import type { ModelIR } from '../../../src/shared/ir';
 
 describe('a nanoGPT-style model with a dataclass config', async () => {
   const text = fixture('gpt_mini.py');
@@ -314,5 +315,47 @@ describe('a class defined twice', () => {
     const text = `import torch\nimport torch.nn as nn\n\ntry:\n${indent(first)}except ImportError:\n${indent(second)}\nnet = Encoder()\n`;
     const encoder = model(await extractTorchFrom(text), 'Encoder');
     expect(encoder.layers.filter((l) => l.kind === 'dense').map((l) => l.units)).toEqual([8]);
+  });
+});
+
+describe('a `while` loop over constants (a DCGAN pyramid built while the side is above 4)', () => {
+  const convs = (m: ModelIR) => m.layers.filter((l) => l.kind === 'conv2d').map((l) => [l.inFeatures, l.units]);
+
+  it('is unrolled pass by pass, each pass an iteration of the loop', async () => {
+    const text = fixture('dcgan_pyramid.py');
+    const netD = model(await extractTorchFrom(text, 'dcgan_pyramid.py'), 'PyramidDiscriminator');
+    expect(convs(netD)).toEqual([[3, 64], [64, 128], [128, 256], [256, 512], [512, 1]]);
+    expect(netD.layers.filter((l) => l.name.startsWith('main.pyramid') && l.kind === 'conv2d').map((l) => l.unrolled)).toEqual([0, 1, 2].map((index) => ({ index, count: 3 })));
+    const result = await analyzeText(text, 'dcgan_pyramid.py');
+    expect(result.findings.map((f) => `${f.code}:${f.range.start.line + 1}`)).toEqual([`GL302:${lineOf(text, 'nn.Conv2d(in_feat, out_feat, 4, 2, 1)')}`]);
+  });
+
+  it('runs as many passes as the sizes give, and none it cannot know', async () => {
+    const larger = model(await extractTorchFrom(fixture('dcgan_pyramid.py').replace('default=64', 'default=128'), 'dcgan_pyramid.py'), 'PyramidDiscriminator');
+    expect(convs(larger).map(([, out]) => out)).toEqual([64, 128, 256, 512, 1024, 1]);
+    // Twin: a side the code does not fix leaves the loop unknown, as before, with a note.
+    const unknownSide = fixture('dcgan_pyramid.py').replace('netD = PyramidDiscriminator(opt.imageSize,', 'netD = PyramidDiscriminator(int(input()),');
+    const unknown = await extractTorchFrom(unknownSide, 'dcgan_pyramid.py');
+    expect(unknown.flatMap((m) => m.layers).filter((l) => l.name.startsWith('main.pyramid'))).toEqual([]);
+    const result = await analyzeText(unknownSide, 'dcgan_pyramid.py');
+    expect(result.notices.map((n) => n.message).join('\n')).toMatch(/non-constant bounds/);
+  });
+
+  it('leaves a training loop counting its steps, and a `while True:` loop, as loops of unknown bounds, with no note', async () => {
+    const training = `${fixture('dcgan_pyramid.py')}
+step = 0
+while step < 100000:
+    loss = netD(torch.randn(64, 3, 64, 64)).mean()
+    optimizerD.zero_grad()
+    loss.backward()
+    optimizerD.step()
+    step += 1
+while True:
+    if netD(torch.randn(1, 3, 64, 64)).item() > 0:
+        break
+`;
+    const result = await analyzeText(training, 'dcgan_pyramid.py');
+    expect(result.notices).toEqual([]);
+    expect(convs(model(result.models, 'PyramidDiscriminator')).map(([, out]) => out)).toEqual([64, 128, 256, 512, 1]);
   });
 });
