@@ -110,6 +110,21 @@ model = Model(input=inp, output=out)
     expect(probeShapes(model, [28, 28, 1]).at(-1)).toEqual([10]);
   });
 
+  it('a bare tf.keras.layers.Layer(input_shape=...) first in a Sequential passes its input on, for the analyzer and the probe alike', async () => {
+    const model = await onlyModel(`
+import tensorflow as tf
+model = tf.keras.models.Sequential()
+model.add(tf.keras.layers.Layer(input_shape=(32, 32, 3)))
+model.add(tf.keras.layers.Conv2D(16, 3, padding='same', activation='relu'))
+model.add(tf.keras.layers.Flatten())
+model.add(tf.keras.layers.Dense(10, activation='softmax'))
+`);
+    expect(model.layers.find((l) => l.kind === 'conv2d')).toMatchObject({ inFeatures: 3 });
+    const expected = [[32, 32, 3], [32, 32, 16], [16384], [10]];
+    expect(analyzerShapes(model, [32, 32, 3]).slice(-4)).toEqual(expected);
+    expect(probeShapes(model, [32, 32, 3]).slice(-4)).toEqual(expected);
+  });
+
   it('PyTorch int and tuple stride / padding / dilation, padded pools and ceil_mode', async () => {
     const model = await onlyModel(`
 import torch.nn as nn

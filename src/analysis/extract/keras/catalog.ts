@@ -85,7 +85,8 @@ const entries: [string[], LayerSpec][] = [
   [['ELU'], { kind: 'activation', positional: ['alpha'], weights: 'none', activation: 'elu' }],
   [['Softmax'], { kind: 'activation', positional: ['axis'], weights: 'none', activation: 'softmax' }],
   // keras.layers.Identity (Keras 2.12+ and 3) returns its input: the linear activation, as torch's nn.Identity.
-  [['Identity'], { kind: 'activation', positional: [], weights: 'none', activation: 'linear' }],
+  // So does the base `Layer` made as it is (`model.add(layers.Layer(input_shape=(32, 32, 3)))` as a Sequential's input).
+  [['Identity', 'Layer'], { kind: 'activation', positional: [], weights: 'none', activation: 'linear' }],
   [['ThresholdedReLU'], { kind: 'activation', positional: ['theta'], weights: 'none', activation: 'relu' }],
   [['Embedding'], { kind: 'embedding', positional: ['input_dim', 'output_dim', 'embeddings_initializer'], weights: 'embedding' }],
   [['LSTM', 'CuDNNLSTM'], { kind: 'lstm', positional: RNN, weights: 'recurrent', defaultActivation: 'tanh', gates: 4 }],
