@@ -167,8 +167,10 @@ function readKeras(file: PyFile, notes: EvalNotes, external: ExternalSites, assu
     if (method.childForFieldName('name')?.text === '__init__') return new Map();
     let known = constructed.get(classDef.id);
     if (!known) {
-      const instantiations = (callsOf(file.root, new Set([name])).get(name) ?? []).map((call) => ev.argumentsAt(call, argumentValues(callSiteOf(file.path, call).args)));
-      known = ev.constructorConstants(classDef, instantiations);
+      // This file's instantiations, then other files' (`gan = GAN(latent_dim=64)` in train.py).
+      const here = (callsOf(file.root, new Set([name])).get(name) ?? []).map((call) => ev.argumentsAt(call, argumentValues(callSiteOf(file.path, call).args)));
+      const elsewhere = (external.get(name) ?? []).map((site) => argumentValues(site.args));
+      known = ev.constructorConstants(classDef, [...here, ...elsewhere]);
       constructed.set(classDef.id, known);
     }
     return known;

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { Project } from '../../../src/analysis/project';
 import type { FileResult } from '../../../src/analysis/api';
-import { analyzeText } from '../project-helper';
+import { analyzeFiles, analyzeText } from '../project-helper';
+import { defined } from '../../defined';
 import { extractFrom, kerasFixture, modelNamed } from './extract-helper';
 import type { ModelIR } from '../../../src/shared/ir';
 import { isNoiseInput } from '../../../src/shared/layers';
@@ -313,5 +314,19 @@ describe('builder methods of a plain class read what its __init__ sets on self',
     // Twin: a method the class does not define stays an unknown layer, named.
     const missing = modelNamed(await extractFrom(kerasFixture('gan_class.py').replace('Lambda(self.__sampling', 'Lambda(self.__resample'), 'gan.py'), 'vae');
     expect(missing.layers.filter((l) => l.kind === 'unknown').map((l) => l.className)).toEqual(['Lambda']);
+  });
+});
+
+describe('builder methods of a plain class another file instantiates', () => {
+  it('read __init__ with the arguments of that file\'s call', async () => {
+    const vaeClass = kerasFixture('gan_class.py').replace(/\nif __name__ == '__main__':[\s\S]*$/, '\n');
+    const zMean = async (train: string) => {
+      const [result] = await analyzeFiles({ '/ws/models.py': vaeClass, '/ws/train.py': train });
+      const vae = defined(result).models.find((m) => m.name === 'vae');
+      return vae?.layers.filter((l) => l.kind === 'dense').map((l) => l.units)[1];
+    };
+    expect(await zMean('from models import VAE\n\nvae = VAE(latent_dim=32)\n')).toBe(32);
+    // Twin: nobody passes latent_dim, so __init__'s default holds.
+    expect(await zMean('from models import VAE\n\nvae = VAE()\n')).toBe(2);
   });
 });
