@@ -97,17 +97,6 @@ export function mergedBindings<V>(before: ReadonlyMap<string, V>, ends: readonly
   return out;
 }
 
-/** Statements that bind no name of the frame they run in (nor make a reader rebind one). */
-const NON_BINDING_STATEMENTS: ReadonlySet<string> = new Set(['pass_statement', 'break_statement', 'continue_statement', 'return_statement', 'raise_statement', 'assert_statement', 'print_statement', 'comment']);
-const BINDS_NAMES = memoSlot();
-
-/**
- * Whether running `block` may bind a name of its frame, read from its statements: assignments,
- * loops (a loop of unknown length forgets what it appends to), definitions, imports, `with ... as`,
- * `except ... as`, `del`, `global`, a walrus anywhere; conservatively, any statement but an expression
- * and the few that bind nothing. A branch that binds nothing runs on the frame's own names, uncopied:
- * an unknown `if` inside a script's unrolled loop copied every module name twice an iteration.
- */
 /** Whether `condition` reads a name (or `self.x`) that a statement of `body` assigns (nested functions aside). */
 function readsAssigned(condition: Node, body: Node): boolean {
   const assigned = new Set<string>();
@@ -137,6 +126,17 @@ function readsAssigned(condition: Node, body: Node): boolean {
   return false;
 }
 
+/** Statements that bind no name of the frame they run in (nor make a reader rebind one). */
+const NON_BINDING_STATEMENTS: ReadonlySet<string> = new Set(['pass_statement', 'break_statement', 'continue_statement', 'return_statement', 'raise_statement', 'assert_statement', 'print_statement', 'comment']);
+const BINDS_NAMES = memoSlot();
+
+/**
+ * Whether running `block` may bind a name of its frame, read from its statements: assignments,
+ * loops (a loop of unknown length forgets what it appends to), definitions, imports, `with ... as`,
+ * `except ... as`, `del`, `global`, a walrus anywhere; conservatively, any statement but an expression
+ * and the few that bind nothing. A branch that binds nothing runs on the frame's own names, uncopied:
+ * an unknown `if` inside a script's unrolled loop copied every module name twice an iteration.
+ */
 function bindsNames(block: Node): boolean {
   return block.memo(BINDS_NAMES, (b) => b.namedChildren.some(statementBinds));
 }
@@ -655,13 +655,14 @@ export abstract class Evaluator<V extends { t: string }, F extends EvalFrame<V>,
   /**
    * `while csize > 4: ... csize = csize / 2` (a DCGAN discriminator's pyramid): unrolled while its
    * condition is a known constant, each pass as an iteration of a constant loop (the count set when it
-   * ends). Null when the condition is not known before the first pass (a loop of unknown bounds). A
-   * condition unknown after some passes, or more passes than a loop may unroll, ends the unrolling:
-   * what the loop assigns is forgotten from there, as for unknown bounds.
+   * ends). Null when the condition is not known before the first pass (a loop of unknown bounds) or
+   * reads nothing the body assigns (`while True:`). A condition unknown after some passes, or more
+   * passes than a while loop may unroll, ends the unrolling: what the loop assigns is forgotten from
+   * there, as for unknown bounds.
    */
   private execWhile(stmt: Node, body: Node, f: F): { flow: Flow<V> } | null {
     const condition = this.s.field(stmt, 'condition');
-    // A condition nothing in the body changes (`while True:` around a training or event loop) runs until a break: not unrolled.
+    // A condition nothing in the body changes (`while True:` around an event loop) runs until a break: not unrolled.
     if (!condition || !readsAssigned(condition, body)) return null;
     const holds = () => this.truth(this.eval(condition, f));
     let truth = holds();

@@ -1,6 +1,7 @@
 /**
  * Walks a chain of single connections through layers a rule treats as transparent. A fan-out (skip
- * connection) or a merge ends the walk with no result: then the layers are not simply "next" to each other.
+ * connection) or a merge ends the walk with no result: then the layers are not simply "next" to each other
+ * (a rule may let a walk toward the inputs cross a fan-out whose branches never meet again: FanOut).
  */
 import type { LayerIR } from '../../../shared/ir';
 import type { LayerGraph } from './layer-graph';
