@@ -15,7 +15,7 @@
  */
 import { posix } from 'node:path';
 import type { ModelIR, Position, Range, TrainingIR } from '../shared/ir';
-import { cloneModel } from '../shared/models';
+import { builtAtCall, cloneModel } from '../shared/models';
 import { PARAMETER_MODULE, UNBOUND_NAME_MODULE, type ExternalTraining, type ModelPass } from './extract/types';
 import { submodule, type ImportBinding } from './python/imports';
 import type { CallSite } from './python/call-sites';
@@ -314,7 +314,7 @@ class ProjectIndex {
     if (models.length === 1) return { file, model: models[0]! };
     if (models.length > 1) {
       const from = posix.normalize(toPosix(caller));
-      const built = builtAt ? models.filter((m) => m.instance && posix.normalize(toPosix(m.instance.file)) === from && m.instance.range.start.line === builtAt.line && m.instance.range.start.character === builtAt.character) : [];
+      const built = builtAt ? models.filter((m) => builtAtCall(m, builtAt, (path) => posix.normalize(toPosix(path)) === from)) : [];
       return built.length === 1 ? { file, model: built[0]! } : null;
     }
     // A package that re-exports: `from .net import Net` in models/__init__.py.

@@ -6,7 +6,7 @@
  * slowest lookups. structuredClone's copies (linked models, what-if models) had maps other than the
  * originals' and took 3.5x cloneModel's time (65 against 18 us per model of a model-dense file).
  */
-import { emptyTraining, type ModelIR } from './ir';
+import { emptyTraining, type ModelIR, type Position } from './ir';
 import { cloneData, copyLayer, CopiesMade, fieldsOf } from './layers';
 import { mapPacked } from './packed';
 
@@ -43,6 +43,15 @@ export function modelWith(model: ModelIR, patch: Partial<ModelIR>): ModelIR {
 }
 
 /** A deep copy of a model; objects it holds twice are one object in the copy too, as structuredClone copies them. */
+/**
+ * Whether `model` is the one the call at `at` built, in a file `inFile` accepts: a class or builder
+ * that several calls build differently gives one model per call (ModelIR.instance).
+ */
+export function builtAtCall(model: ModelIR, at: Position, inFile: (path: string) => boolean): boolean {
+  const call = model.instance;
+  return call !== undefined && inFile(call.file) && call.range.start.line === at.line && call.range.start.character === at.character;
+}
+
 export function cloneModel(model: ModelIR): ModelIR {
   const copies = new CopiesMade();
   const copy = fieldsOf(modelRecord(model));

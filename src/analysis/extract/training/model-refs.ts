@@ -14,6 +14,7 @@ import { argumentFor, branchDefinitions, callSitesOf, escapeRegExp, originOf, re
 import { addNote } from '../notes';
 import { PARAMETER_MODULE, UNBOUND_NAME_MODULE, type ParameterRef } from '../types';
 import { rangeOf } from '../../python/syntax';
+import { builtAtCall } from '../../../shared/models';
 import { submodule } from '../../python/imports';
 
 export type ModelRef =
@@ -165,11 +166,12 @@ export class ModelResolver {
       return model ? { kind: 'local', model } : null;
     }
     const callee = origin.type === 'call' ? dottedName(origin.childForFieldName('function')) : null;
+    // Where the call is: it names the model it built when calls build different ones, here or in another file.
+    const at = { line: origin.startPosition.row, character: origin.startPosition.column };
     if (callee) {
       const own = this.modelsExporting(callee);
       if (own.length === 1) return { kind: 'local', model: own[0]! };
-      // Calls that built different models: the one this call built.
-      const built = own.find((m) => m.instance?.file === this.file.path && m.instance.range.start.line === origin.startPosition.row && m.instance.range.start.character === origin.startPosition.column);
+      const built = own.find((m) => builtAtCall(m, at, (path) => path === this.file.path));
       if (built) return { kind: 'local', model: built };
     }
     // The constructor of a model written in place: `Sequential([...])`, `keras.Model(inputs, outputs)`.
@@ -180,7 +182,7 @@ export class ModelResolver {
     }
     if (callee) {
       const imported = this.importedSymbol(callee);
-      return imported?.kind === 'external' ? { ...imported, builtAt: { line: origin.startPosition.row, character: origin.startPosition.column } } : (imported ?? { kind: 'other' });
+      return imported?.kind === 'external' ? { ...imported, builtAt: at } : (imported ?? { kind: 'other' });
     }
     // `args.model`, `models[i]`, an unbound name: not knowable.
     return origin.type === 'attribute' || origin.type === 'subscript' || origin.type === 'identifier' ? null : { kind: 'other' };
